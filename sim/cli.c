@@ -1,0 +1,253 @@
+/* cli: argument parsing and the run / validate commands. */
+#include "cli.h"
+
+#include <string.h>
+
+#include "config.h"
+#include "costs.h"
+#include "outfile.h"
+#include "pipeline.h"
+#include "plot.h"
+#include "report.h"
+#include "scenario.h"
+#include "timeline.h"
+#include "trace.h"
+
+#define MAX_SETS 256
+
+static const char usage_text[] =
+    "usage: stepsim run SCENARIO.xml [--set KEY=VALUE]... [--format text|json]\n"
+    "                  [--timeline FILE.csv] [--trace FILE.json] [--plot FILE.png|FILE.svg]\n"
+    "                  [--seed N]\n"
+    "       stepsim validate FILE.xml...\n"
+    "       stepsim --help | --version\n";
+
+static const char help_text[] =
+    "\n"
+    "Simulates one training step of a pipeline-parallel transformer on a discrete-event\n"
+    "engine and reports where the time goes.\n"
+    "\n"
+    "run options:\n"
+    "  --set KEY=VALUE   override a scenario value; keys: name schedule pp vp vp-group\n"
+    "                    microbatches micro-batch seq layers forward backward-input\n"
+    "                    backward-weight split-backward activation optimizer link-latency\n"
+    "                    link-bandwidth seed  (times like 1ms, sizes like 64MiB,\n"
+    "                    bandwidths like 450GBps or 400Gbps)\n"
+    "  --format F        report as text (default) or json\n"
+    "  --timeline F.csv  one row per op and transfer:\n"
+    "                    rank,op,microbatch,chunk,stage,start_s,end_s,peer,bytes\n"
+    "  --trace F.json    Chrome trace-event file (open in Perfetto / chrome://tracing)\n"
+    "  --plot F.png|svg  Gantt chart drawn with gnuplot\n"
+    "  --seed N          RNG seed (same as --set seed=N)\n"
+    "\n"
+    "schedules: gpipe, 1f1b, interleaved (Megatron-LM orders; interleaved needs vp >= 2 and\n"
+    "  pp <= vp-group <= microbatches with microbatches % vp-group = 0 or >= pp)\n"
+    "\n"
+    "report definitions:\n"
+    "  step time        first op start -> last optimizer end\n"
+    "  makespan         first op start -> last F/B/W end\n"
+    "  bubble ratio     1 - sum(rank busy) / (pp * makespan)\n"
+    "  bubble overhead  (pp * makespan - sum(busy)) / sum(busy)   [Megatron's (p-1)/m]\n"
+    "  samples/s        microbatches * micro-batch / step time; tokens/s = samples/s * seq\n"
+    "  peak_mb          most (micro-batch, chunk) activations a rank held at once\n"
+    "\n"
+    "exit status: 0 ok, 1 simulation or I/O failure, 2 bad input\n";
+
+struct run_opts {
+    const char *scenario;
+    const char *sets[MAX_SETS];
+    int nsets;
+    const char *seed;
+    int json;
+    const char *timeline, *trace, *plot;
+};
+
+static int fail(FILE *errout, const struct sim_error *err)
+{
+    char buf[1200];
+    err_format(err, buf, sizeof buf);
+    fprintf(errout, "stepsim: %s\n", buf);
+    return err->status == SIM_OK ? 1 : (int)err->status;
+}
+
+static int bad_usage(FILE *errout, const char *fmt, const char *arg)
+{
+    fprintf(errout, "stepsim: ");
+    fprintf(errout, fmt, arg);
+    fprintf(errout, "\n%s", usage_text);
+    return 2;
+}
+
+/* "--opt VALUE" or "--opt=VALUE": returns the value and advances *i, or NULL if absent. */
+static const char *opt_value(int argc, char **argv, int *i, const char *name)
+{
+    size_t n = strlen(name);
+    const char *a = argv[*i];
+    if (strncmp(a, name, n) != 0)
+        return NULL;
+    if (a[n] == '=')
+        return a + n + 1;
+    if (a[n] != '\0')
+        return NULL;
+    if (*i + 1 >= argc)
+        return "";
+    return argv[++*i];
+}
+
+static int parse_run(int argc, char **argv, struct run_opts *o, FILE *errout)
+{
+    memset(o, 0, sizeof *o);
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i], *v;
+        if ((v = opt_value(argc, argv, &i, "--set"))) {
+            if (!*v)
+                return bad_usage(errout, "%s needs KEY=VALUE", "--set");
+            if (o->nsets == MAX_SETS)
+                return bad_usage(errout, "too many --set options (max %s)", "256");
+            o->sets[o->nsets++] = v;
+        } else if ((v = opt_value(argc, argv, &i, "--format"))) {
+            if (strcmp(v, "json") == 0)
+                o->json = 1;
+            else if (strcmp(v, "text") == 0)
+                o->json = 0;
+            else
+                return bad_usage(errout, "--format '%s': expected text or json", v);
+        } else if ((v = opt_value(argc, argv, &i, "--timeline"))) {
+            if (!*v)
+                return bad_usage(errout, "%s needs a file name", "--timeline");
+            o->timeline = v;
+        } else if ((v = opt_value(argc, argv, &i, "--trace"))) {
+            if (!*v)
+                return bad_usage(errout, "%s needs a file name", "--trace");
+            o->trace = v;
+        } else if ((v = opt_value(argc, argv, &i, "--plot"))) {
+            if (!*v)
+                return bad_usage(errout, "%s needs a file name", "--plot");
+            o->plot = v;
+        } else if ((v = opt_value(argc, argv, &i, "--seed"))) {
+            o->seed = v;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            return bad_usage(errout, "unknown option '%s'", a);
+        } else if (!o->scenario) {
+            o->scenario = a;
+        } else {
+            return bad_usage(errout, "unexpected argument '%s' (one scenario per run)", a);
+        }
+    }
+    if (!o->scenario)
+        return bad_usage(errout, "%s needs a scenario file", "run");
+    return 0;
+}
+
+typedef int (*writer_fn)(FILE *out, const struct scenario *scn, const struct pipe_result *res);
+
+static int write_timeline(FILE *out, const struct scenario *scn, const struct pipe_result *res)
+{
+    (void)scn;
+    return timeline_write_csv(out, res);
+}
+
+static enum sim_status write_output(const char *path, writer_fn fn, const struct scenario *scn,
+                                    const struct pipe_result *res, struct sim_error *err)
+{
+    struct outfile of;
+    enum sim_status st = outfile_open(&of, path, err);
+    if (st != SIM_OK)
+        return st;
+    if (fn(of.fp, scn, res) != 0) {
+        outfile_abort(&of);
+        return err_set(err, SIM_EFAIL, path, 0, "write error");
+    }
+    return outfile_commit(&of, err);
+}
+
+static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
+{
+    struct run_opts o;
+    int rc = parse_run(argc, argv, &o, errout);
+    if (rc != 0)
+        return rc;
+    struct scenario scn;
+    struct sim_error err;
+    struct pipe_setup setup = {0};
+    struct pipe_result res = {0};
+    struct report rep = {0};
+    err_clear(&err);
+    scn_defaults(&scn);
+    enum sim_status st = scn_load(&scn, o.scenario, &err);
+    for (int i = 0; i < o.nsets && st == SIM_OK; i++)
+        st = scn_set_arg(&scn, o.sets[i], &err);
+    if (st == SIM_OK && o.seed)
+        st = scn_set(&scn, "seed", o.seed, NULL, 0, &err);
+    if (st == SIM_OK)
+        st = scn_check(&scn, &err);
+    if (st == SIM_OK)
+        st = costs_build_setup(&scn, &setup, &err);
+    if (st == SIM_OK)
+        st = pipe_run(&setup, &res, &err);
+    if (st == SIM_OK)
+        st = report_compute(&scn, &res, &rep, &err);
+    if (st == SIM_OK && o.timeline)
+        st = write_output(o.timeline, write_timeline, &scn, &res, &err);
+    if (st == SIM_OK && o.trace)
+        st = write_output(o.trace, trace_write_json, &scn, &res, &err);
+    if (st == SIM_OK && o.plot)
+        st = plot_gantt(o.plot, &scn, &res, &err);
+    if (st == SIM_OK) {
+        int w = o.json ? report_write_json(out, &scn, &rep) : report_write_text(out, &scn, &rep);
+        if (w != 0 || fflush(out) != 0)
+            st = err_set(&err, SIM_EFAIL, NULL, 0, "cannot write the report to stdout");
+    }
+    report_release(&rep);
+    pipe_result_release(&res);
+    pipe_setup_release(&setup);
+    return st == SIM_OK ? 0 : fail(errout, &err);
+}
+
+/* Load and check each file; report each problem, exit 2 if any file is bad. */
+static int cmd_validate(int argc, char **argv, FILE *out, FILE *errout)
+{
+    if (argc < 3)
+        return bad_usage(errout, "%s needs at least one file", "validate");
+    int worst = 0;
+    for (int i = 2; i < argc; i++) {
+        struct scenario scn;
+        struct sim_error err;
+        err_clear(&err);
+        scn_defaults(&scn);
+        enum sim_status st = scn_load(&scn, argv[i], &err);
+        if (st == SIM_OK)
+            st = scn_check(&scn, &err);
+        if (st != SIM_OK) {
+            int rc = fail(errout, &err);
+            if (rc > worst)
+                worst = rc;
+        } else {
+            fprintf(out, "%s: ok\n", argv[i]);
+        }
+    }
+    return worst;
+}
+
+int cli_main(int argc, char **argv, FILE *out, FILE *errout)
+{
+    if (argc < 2) {
+        fputs(usage_text, errout);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(usage_text, out);
+        fputs(help_text, out);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        fprintf(out, "%s\n", PACKAGE_STRING);
+        return 0;
+    }
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc, argv, out, errout);
+    if (strcmp(cmd, "validate") == 0)
+        return cmd_validate(argc, argv, out, errout);
+    return bad_usage(errout, "unknown command '%s'", cmd);
+}

@@ -1,0 +1,44 @@
+/* costs: explicit per-layer costs -> per-virtual-stage durations (see costs.h). */
+#include "costs.h"
+
+static enum sim_status to_time(double s, const char *what, simtime_t *out, struct sim_error *err)
+{
+    simtime_t t = simtime_from_s(s);
+    if (t < 0)
+        return err_set(err, SIM_EINPUT, NULL, 0, "%s of %g s does not fit the simulated clock",
+                       what, s);
+    *out = t;
+    return SIM_OK;
+}
+
+enum sim_status costs_build_setup(const struct scenario *scn, struct pipe_setup *setup,
+                                  struct sim_error *err)
+{
+    struct sched_params sp = {scn->pp, scn->vp, scn->microbatches, scn->vp_group,
+                              scn->split_backward};
+    enum sim_status st = pipe_setup_init(setup, sched_find(scn->schedule), &sp, err);
+    if (st != SIM_OK)
+        return st;
+    int stages = scn->pp * scn->vp;
+    double layers_per_chunk = (double)(scn->layers / stages); /* scn_check: divisible */
+    simtime_t f = 0, b = 0, w = 0, opt = 0, lat = 0;
+    if ((st = to_time(scn->forward_s * layers_per_chunk, "chunk forward", &f, err)) ||
+        (st = to_time(scn->bwd_input_s * layers_per_chunk, "chunk backward-input", &b, err)) ||
+        (st = to_time(scn->bwd_weight_s * layers_per_chunk, "chunk backward-weight", &w, err)) ||
+        (st = to_time(scn->optimizer_s, "optimizer", &opt, err)) ||
+        (st = to_time(scn->link_lat_s, "link latency", &lat, err))) {
+        pipe_setup_release(setup);
+        return st;
+    }
+    for (int s = 0; s < stages; s++) {
+        setup->stage_fwd[s] = f;
+        setup->stage_bwd[s] = b;
+        setup->stage_wgt[s] = w;
+    }
+    for (int r = 0; r < scn->pp; r++)
+        setup->rank_opt[r] = opt;
+    for (int l = 0; l < 2 * scn->pp; l++)
+        setup->links[l] = (struct pipe_link){lat, scn->link_bw_Bps};
+    setup->act_bytes = scn->activation_B;
+    return SIM_OK;
+}

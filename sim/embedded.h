@@ -1,0 +1,8 @@
+/* embedded: data files compiled into the binary by build-aux/embed.sh (see Makefile.am). */
+#ifndef STEPSIM_EMBEDDED_H
+#define STEPSIM_EMBEDDED_H
+
+extern const char scenario_xsd[]; /* scenarios/scenario.xsd */
+extern const char gantt_gp[];     /* plots/gantt.gp */
+
+#endif

@@ -1,0 +1,81 @@
+/* eventq: binary heap keyed on (time, seq); see eventq.h for the invariant. */
+#include "eventq.h"
+
+#include "alloc.h"
+
+static inline int evq_before(const struct evq_event *a, const struct evq_event *b)
+{
+    return a->time < b->time || (a->time == b->time && a->seq < b->seq);
+}
+
+void evq_init(struct evq *q, size_t max_len)
+{
+    q->heap = NULL;
+    q->len = q->cap = 0;
+    q->max_len = max_len;
+    q->next_seq = 0;
+}
+
+void evq_release(struct evq *q)
+{
+    mem_free(q->heap);
+    q->heap = NULL;
+    q->len = q->cap = 0;
+}
+
+static int evq_grow(struct evq *q)
+{
+    if (q->cap >= q->max_len)
+        return -1;
+    size_t cap = q->cap ? q->cap * 2 : 64;
+    if (cap > q->max_len)
+        cap = q->max_len;
+    struct evq_event *heap = mem_realloc(q->heap, cap, sizeof *heap);
+    if (!heap)
+        return -1;
+    q->heap = heap;
+    q->cap = cap;
+    return 0;
+}
+
+int evq_push(struct evq *q, simtime_t time, int32_t kind, int32_t target, int64_t data)
+{
+    if (q->len == q->cap && evq_grow(q) != 0)
+        return -1;
+    struct evq_event ev = {time, q->next_seq++, kind, target, data};
+    /* Sift up: move parents down until ev's slot is found (one write per level). */
+    size_t i = q->len++;
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (!evq_before(&ev, &q->heap[parent]))
+            break;
+        q->heap[i] = q->heap[parent];
+        i = parent;
+    }
+    q->heap[i] = ev;
+    return 0;
+}
+
+int evq_pop(struct evq *q, struct evq_event *out)
+{
+    if (q->len == 0)
+        return -1;
+    *out = q->heap[0];
+    struct evq_event last = q->heap[--q->len];
+    size_t n = q->len, i = 0;
+    /* Sift down the former last element from the root. */
+    for (;;) {
+        size_t child = 2 * i + 1;
+        if (child >= n)
+            break;
+        if (child + 1 < n && evq_before(&q->heap[child + 1], &q->heap[child]))
+            child++;
+        if (!evq_before(&q->heap[child], &last))
+            break;
+        q->heap[i] = q->heap[child];
+        i = child;
+    }
+    if (n > 0)
+        q->heap[i] = last;
+    return 0;
+}

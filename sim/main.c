@@ -1,0 +1,14 @@
+/* main: the only place stepsim exits. */
+#include <libxml/parser.h>
+#include <gsl/gsl_errno.h>
+
+#include "cli.h"
+
+int main(int argc, char **argv)
+{
+    gsl_set_error_handler_off(); /* GSL's default handler aborts; we check status codes */
+    xmlInitParser();
+    int rc = cli_main(argc, argv, stdout, stderr);
+    xmlCleanupParser();
+    return rc;
+}

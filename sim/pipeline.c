@@ -1,0 +1,424 @@
+/* pipeline: simulate one step on the engine (semantics in pipeline.h).
+ *
+ * State per (virtual stage, micro-batch) is a byte of flags; ranks and link directions are
+ * small state machines driven by three event kinds.  Invariant: a rank is busy with at most one
+ * op, and a link direction serialises at most one transfer, at any time. */
+#include "pipeline.h"
+
+#include <assert.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "engine.h"
+
+enum { EV_OP_DONE, EV_LINK_FREE, EV_ARRIVE };
+
+enum {
+    FL_ACT_IN = 1,  /* activation from stage s-1 has arrived */
+    FL_GRAD_IN = 2, /* gradient from stage s+1 has arrived */
+    FL_F_DONE = 4,
+    FL_B_DONE = 8,
+};
+
+struct rank_state {
+    struct sched_op *ops; /* owned; this rank's order */
+    size_t nops, next;    /* ops[next] runs next */
+    int busy;
+    size_t cur_rec; /* record of the running op */
+    int inflight;   /* activations held: F started, backward not finished */
+};
+
+struct transfer {
+    int32_t src, dst, stage, mb; /* stage: the receiving virtual stage */
+    uint8_t grad;                /* 0 activation, 1 gradient */
+    int32_t next;                /* next transfer queued on the same link; -1 = none */
+};
+
+struct link_state {
+    int busy;
+    int32_t head, tail; /* FIFO of waiting transfers */
+};
+
+struct step_ctx {
+    const struct pipe_setup *setup;
+    struct pipe_result *res;
+    struct engine eng;
+    int pp, vp, stages, m;
+    struct rank_state *ranks;
+    struct link_state *links;
+    struct transfer *xfers;
+    size_t nxfers, xfer_cap, rec_cap;
+    uint8_t *flags; /* [stages * m] */
+};
+
+int pipe_link_id(int pp, int src, int dst)
+{
+    /* Direction 0 goes to the next rank (ring order: the last rank's next is rank 0, which
+     * interleaving uses), direction 1 to the previous.  With two ranks both are one link. */
+    return 2 * src + (dst == (src + 1) % pp ? 0 : 1);
+}
+
+const char *rec_kind_name(enum rec_kind kind)
+{
+    switch (kind) {
+    case REC_F: return "F";
+    case REC_B: return "B";
+    case REC_W: return "W";
+    case REC_OPT: return "OPT";
+    case REC_SEND_ACT: return "SEND_F";
+    case REC_SEND_GRAD: return "SEND_B";
+    }
+    return "?";
+}
+
+static inline int stage_of(const struct step_ctx *c, int rank, int chunk)
+{
+    return chunk * c->pp + rank;
+}
+
+static inline uint8_t *flag(struct step_ctx *c, int stage, int mb)
+{
+    return &c->flags[(size_t)stage * (size_t)c->m + (size_t)mb];
+}
+
+static struct pipe_record *new_record(struct step_ctx *c)
+{
+    assert(c->res->nrecs < c->rec_cap);
+    struct pipe_record *r = &c->res->recs[c->res->nrecs++];
+    memset(r, 0, sizeof *r);
+    return r;
+}
+
+static simtime_t op_duration(const struct step_ctx *c, int rank, const struct sched_op *op)
+{
+    const struct pipe_setup *s = c->setup;
+    if (op->kind == OP_OPT)
+        return s->rank_opt[rank];
+    int stage = stage_of(c, rank, op->chunk);
+    switch (op->kind) {
+    case OP_F: return s->stage_fwd[stage];
+    case OP_B: return s->stage_bwd[stage] + (s->sp.split_backward ? 0 : s->stage_wgt[stage]);
+    case OP_W: return s->stage_wgt[stage];
+    default: return 0;
+    }
+}
+
+static int op_ready(struct step_ctx *c, int rank, const struct sched_op *op)
+{
+    if (op->kind == OP_OPT)
+        return 1;
+    int stage = stage_of(c, rank, op->chunk);
+    uint8_t f = *flag(c, stage, op->mb);
+    switch (op->kind) {
+    case OP_F: return stage == 0 || (f & FL_ACT_IN);
+    case OP_B: return (f & FL_F_DONE) && (stage == c->stages - 1 || (f & FL_GRAD_IN));
+    case OP_W: return (f & FL_B_DONE) != 0;
+    default: return 0;
+    }
+}
+
+/* Start rank's next op if it can run now. */
+static enum sim_status try_start(struct step_ctx *c, int rank, struct sim_error *err)
+{
+    struct rank_state *rs = &c->ranks[rank];
+    if (rs->busy || rs->next == rs->nops)
+        return SIM_OK;
+    const struct sched_op *op = &rs->ops[rs->next];
+    if (!op_ready(c, rank, op))
+        return SIM_OK;
+    simtime_t now = eng_now(&c->eng);
+    simtime_t end = now + op_duration(c, rank, op);
+    struct pipe_record *r = new_record(c);
+    *r = (struct pipe_record){
+        .start = now,
+        .end = end,
+        .rank = rank,
+        .peer = -1,
+        .mb = op->mb,
+        .chunk = op->chunk,
+        .stage = op->kind == OP_OPT ? -1 : stage_of(c, rank, op->chunk),
+        .kind = op->kind,
+    };
+    rs->busy = 1;
+    rs->cur_rec = (size_t)(r - c->res->recs);
+    if (op->kind == OP_F && ++rs->inflight > c->res->peak_inflight[rank])
+        c->res->peak_inflight[rank] = rs->inflight;
+    return eng_schedule(&c->eng, end, EV_OP_DONE, rank, 0, err);
+}
+
+/* Begin serialising the head of link `id`'s queue. */
+static enum sim_status link_start(struct step_ctx *c, int id, struct sim_error *err)
+{
+    struct link_state *ls = &c->links[id];
+    if (ls->busy || ls->head < 0)
+        return SIM_OK;
+    int32_t xi = ls->head;
+    struct transfer *x = &c->xfers[xi];
+    ls->head = x->next;
+    if (ls->head < 0)
+        ls->tail = -1;
+    ls->busy = 1;
+
+    const struct pipe_link *lk = &c->setup->links[id];
+    double bytes = c->setup->act_bytes;
+    simtime_t ser = lk->bw_Bps > 0 ? simtime_from_s(bytes / lk->bw_Bps) : 0;
+    if (ser < 0)
+        return err_set(err, SIM_EFAIL, NULL, 0, "transfer time overflows the simulated clock");
+    simtime_t now = eng_now(&c->eng);
+    struct pipe_record *r = new_record(c);
+    *r = (struct pipe_record){
+        .start = now,
+        .end = now + ser + lk->lat,
+        .rank = x->src,
+        .peer = x->dst,
+        .mb = x->mb,
+        .chunk = x->stage / c->pp,
+        .stage = x->stage,
+        .kind = x->grad ? REC_SEND_GRAD : REC_SEND_ACT,
+        .bytes = bytes,
+    };
+    enum sim_status st = eng_schedule(&c->eng, now + ser, EV_LINK_FREE, id, 0, err);
+    if (st == SIM_OK)
+        st = eng_schedule(&c->eng, r->end, EV_ARRIVE, x->dst, xi, err);
+    return st;
+}
+
+/* Send stage `from`'s output for `mb` to stage `to` (adjacent). */
+static enum sim_status send(struct step_ctx *c, int from, int to, int mb, struct sim_error *err)
+{
+    int src = from % c->pp, dst = to % c->pp;
+    int grad = to < from;
+    assert(c->nxfers < c->xfer_cap);
+    int32_t xi = (int32_t)c->nxfers++;
+    c->xfers[xi] = (struct transfer){src, dst, to, mb, (uint8_t)grad, -1};
+    int id = pipe_link_id(c->pp, src, dst);
+    const struct pipe_link *lk = &c->setup->links[id];
+    int free_transfer = src == dst || (lk->lat == 0 && (lk->bw_Bps == 0 || c->setup->act_bytes == 0));
+    if (free_transfer) /* same rank or a zero-cost link: arrives now, no link time */
+        return eng_schedule(&c->eng, eng_now(&c->eng), EV_ARRIVE, dst, xi, err);
+    struct link_state *ls = &c->links[id];
+    if (ls->tail >= 0)
+        c->xfers[ls->tail].next = xi;
+    else
+        ls->head = xi;
+    ls->tail = xi;
+    return link_start(c, id, err);
+}
+
+static enum sim_status on_op_done(struct engine *eng, const struct evq_event *ev, void *user,
+                                  struct sim_error *err)
+{
+    (void)eng;
+    struct step_ctx *c = user;
+    int rank = ev->target;
+    struct rank_state *rs = &c->ranks[rank];
+    const struct sched_op *op = &rs->ops[rs->next];
+    struct pipe_record *r = &c->res->recs[rs->cur_rec];
+    rs->busy = 0;
+    rs->next++;
+    enum sim_status st = SIM_OK;
+    if (op->kind == OP_OPT) {
+        c->res->opt_end[rank] = r->end;
+        return try_start(c, rank, err);
+    }
+    c->res->busy[rank] += r->end - r->start;
+    int stage = stage_of(c, rank, op->chunk);
+    uint8_t *f = flag(c, stage, op->mb);
+    switch (op->kind) {
+    case OP_F:
+        *f |= FL_F_DONE;
+        if (stage + 1 < c->stages)
+            st = send(c, stage, stage + 1, op->mb, err);
+        break;
+    case OP_B:
+        *f |= FL_B_DONE;
+        if (!c->setup->sp.split_backward)
+            rs->inflight--;
+        if (stage > 0)
+            st = send(c, stage, stage - 1, op->mb, err);
+        break;
+    case OP_W:
+        rs->inflight--; /* W still reads the saved inputs: activations live until it ends */
+        break;
+    }
+    if (st != SIM_OK)
+        return st;
+    return try_start(c, rank, err);
+}
+
+static enum sim_status on_link_free(struct engine *eng, const struct evq_event *ev, void *user,
+                                    struct sim_error *err)
+{
+    (void)eng;
+    struct step_ctx *c = user;
+    c->links[ev->target].busy = 0;
+    return link_start(c, ev->target, err);
+}
+
+static enum sim_status on_arrive(struct engine *eng, const struct evq_event *ev, void *user,
+                                 struct sim_error *err)
+{
+    (void)eng;
+    struct step_ctx *c = user;
+    const struct transfer *x = &c->xfers[ev->data];
+    *flag(c, x->stage, x->mb) |= x->grad ? FL_GRAD_IN : FL_ACT_IN;
+    return try_start(c, x->dst, err);
+}
+
+enum sim_status pipe_setup_init(struct pipe_setup *setup, const struct sched_type *schedule,
+                                const struct sched_params *sp, struct sim_error *err)
+{
+    memset(setup, 0, sizeof *setup);
+    setup->schedule = schedule;
+    setup->sp = *sp;
+    size_t stages = (size_t)sp->pp * (size_t)sp->vp;
+    setup->stage_fwd = mem_calloc(stages, sizeof(simtime_t));
+    setup->stage_bwd = mem_calloc(stages, sizeof(simtime_t));
+    setup->stage_wgt = mem_calloc(stages, sizeof(simtime_t));
+    setup->rank_opt = mem_calloc((size_t)sp->pp, sizeof(simtime_t));
+    setup->links = mem_calloc(2 * (size_t)sp->pp, sizeof(struct pipe_link));
+    if (!setup->stage_fwd || !setup->stage_bwd || !setup->stage_wgt || !setup->rank_opt ||
+        !setup->links) {
+        pipe_setup_release(setup);
+        return err_set(err, SIM_EFAIL, NULL, 0, "out of memory for %zu pipeline stages", stages);
+    }
+    return SIM_OK;
+}
+
+void pipe_setup_release(struct pipe_setup *setup)
+{
+    mem_free(setup->stage_fwd);
+    mem_free(setup->stage_bwd);
+    mem_free(setup->stage_wgt);
+    mem_free(setup->rank_opt);
+    mem_free(setup->links);
+    memset(setup, 0, sizeof *setup);
+}
+
+void pipe_result_release(struct pipe_result *res)
+{
+    mem_free(res->recs);
+    mem_free(res->busy);
+    mem_free(res->opt_end);
+    mem_free(res->peak_inflight);
+    memset(res, 0, sizeof *res);
+}
+
+static void ctx_release(struct step_ctx *c)
+{
+    if (c->ranks)
+        for (int r = 0; r < c->pp; r++)
+            mem_free(c->ranks[r].ops);
+    mem_free(c->ranks);
+    mem_free(c->links);
+    mem_free(c->xfers);
+    mem_free(c->flags);
+    eng_release(&c->eng);
+}
+
+static enum sim_status ctx_init(struct step_ctx *c, const struct pipe_setup *setup,
+                                struct pipe_result *res, struct sim_error *err)
+{
+    const struct sched_params *sp = &setup->sp;
+    memset(c, 0, sizeof *c);
+    memset(res, 0, sizeof *res);
+    c->setup = setup;
+    c->res = res;
+    c->pp = sp->pp;
+    c->vp = sp->vp;
+    c->m = sp->microbatches;
+    c->stages = sp->pp * sp->vp;
+    size_t per_rank = sched_ops_per_rank(sp);
+    size_t cells = (size_t)c->stages * (size_t)c->m;
+    c->xfer_cap = 2 * cells; /* at most one activation and one gradient per (stage, mb) */
+    c->rec_cap = per_rank * (size_t)c->pp + c->xfer_cap;
+    /* Pending events never exceed one per rank, one per link and one per transfer. */
+    eng_init(&c->eng, (size_t)c->pp * 3 + c->xfer_cap + 16);
+
+    res->pp = c->pp;
+    res->vp = c->vp;
+    res->microbatches = c->m;
+    c->ranks = mem_calloc((size_t)c->pp, sizeof *c->ranks);
+    c->links = mem_calloc(2 * (size_t)c->pp, sizeof *c->links);
+    c->xfers = mem_calloc(c->xfer_cap, sizeof *c->xfers);
+    c->flags = mem_calloc(cells, 1);
+    res->recs = mem_calloc(c->rec_cap, sizeof *res->recs);
+    res->busy = mem_calloc((size_t)c->pp, sizeof *res->busy);
+    res->opt_end = mem_calloc((size_t)c->pp, sizeof *res->opt_end);
+    res->peak_inflight = mem_calloc((size_t)c->pp, sizeof *res->peak_inflight);
+    if (!c->ranks || !c->links || !c->xfers || !c->flags || !res->recs || !res->busy ||
+        !res->opt_end || !res->peak_inflight)
+        goto fail;
+    for (int r = 0; r < c->pp; r++) {
+        c->ranks[r].ops = mem_calloc(per_rank, sizeof(struct sched_op));
+        if (!c->ranks[r].ops)
+            goto fail;
+        c->ranks[r].nops = per_rank;
+        sched_build(setup->schedule, sp, r, c->ranks[r].ops);
+    }
+    for (int l = 0; l < 2 * c->pp; l++)
+        c->links[l].head = c->links[l].tail = -1;
+    eng_register(&c->eng, EV_OP_DONE, "op-done", on_op_done, c);
+    eng_register(&c->eng, EV_LINK_FREE, "link-free", on_link_free, c);
+    eng_register(&c->eng, EV_ARRIVE, "arrive", on_arrive, c);
+    return SIM_OK;
+fail:
+    ctx_release(c);
+    pipe_result_release(res);
+    return err_set(err, SIM_EFAIL, NULL, 0,
+                   "out of memory simulating pp=%d vp=%d microbatches=%d (%zu records)", c->pp,
+                   c->vp, c->m, c->rec_cap);
+}
+
+/* Records are appended in start order already, except that an op started inside a handler
+ * is appended when it starts, which is also its start time: the array is sorted by start. */
+static void summarise(struct step_ctx *c)
+{
+    struct pipe_result *res = c->res;
+    res->first_start = SIMTIME_MAX;
+    res->compute_end = 0;
+    res->step_end = 0;
+    for (size_t i = 0; i < res->nrecs; i++) {
+        const struct pipe_record *r = &res->recs[i];
+        if (r->kind == REC_F || r->kind == REC_B || r->kind == REC_W) {
+            if (r->start < res->first_start)
+                res->first_start = r->start;
+            if (r->end > res->compute_end)
+                res->compute_end = r->end;
+        }
+        if (r->end > res->step_end)
+            res->step_end = r->end;
+    }
+    if (res->first_start == SIMTIME_MAX)
+        res->first_start = 0;
+    res->events = c->eng.processed;
+}
+
+enum sim_status pipe_run(const struct pipe_setup *setup, struct pipe_result *res,
+                         struct sim_error *err)
+{
+    struct step_ctx c;
+    enum sim_status st = ctx_init(&c, setup, res, err);
+    if (st != SIM_OK)
+        return st;
+    for (int r = 0; r < c.pp && st == SIM_OK; r++)
+        st = try_start(&c, r, err);
+    if (st == SIM_OK)
+        st = eng_run(&c.eng, err);
+    for (int r = 0; r < c.pp && st == SIM_OK; r++) {
+        const struct rank_state *rs = &c.ranks[r];
+        if (rs->next < rs->nops) {
+            const struct sched_op *op = &rs->ops[rs->next];
+            st = err_set(err, SIM_EFAIL, NULL, 0,
+                         "deadlock: rank %d waits forever at op %zu (%s micro-batch %d chunk %d); "
+                         "the schedule's order cannot be executed",
+                         r, rs->next, op_kind_name(op->kind), op->mb, op->chunk);
+        }
+    }
+    if (st == SIM_OK)
+        summarise(&c);
+    ctx_release(&c);
+    if (st != SIM_OK)
+        pipe_result_release(res);
+    return st;
+}

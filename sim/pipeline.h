@@ -1,0 +1,90 @@
+/* pipeline: one training step of a pipeline-parallel model, run on the discrete-event engine.
+ *
+ * Inputs (struct pipe_setup): a schedule, per-virtual-stage op durations, the bytes sent between
+ * adjacent stages, the P2P links and the optimizer time per rank.  Semantics:
+ *  - each rank runs its compute ops strictly in schedule order, one at a time;
+ *  - an op starts when the rank is free, it is next, and its inputs have arrived: F of virtual
+ *    stage s needs the activation from s-1 (s > 0), B needs its own F and the gradient from s+1
+ *    (s < last), W needs its B;
+ *  - when F (or B) of stage s ends, the activation (gradient) goes to stage s+1 (s-1).  On
+ *    another rank it is a transfer on the directed link src->dst: the link serialises
+ *    bytes/bandwidth seconds, one transfer at a time in FIFO order, and the data arrives a
+ *    latency after the serialisation ends.  Transfers that cost zero time arrive at once;
+ *  - each rank ends with its optimizer op.
+ * Output (struct pipe_result): one record per op and transfer, per-rank busy time, peak
+ * in-flight micro-batches and the step's key times. */
+#ifndef STEPSIM_PIPELINE_H
+#define STEPSIM_PIPELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "schedule.h"
+#include "simtime.h"
+
+enum rec_kind {
+    REC_F = OP_F,
+    REC_B = OP_B,
+    REC_W = OP_W,
+    REC_OPT = OP_OPT,
+    REC_SEND_ACT,  /* activation transfer to the next virtual stage */
+    REC_SEND_GRAD, /* gradient transfer to the previous virtual stage */
+};
+
+struct pipe_link {
+    simtime_t lat;  /* latency */
+    double bw_Bps;  /* bandwidth in bytes/s; 0 = unlimited */
+};
+
+struct pipe_setup {
+    const struct sched_type *schedule;
+    struct sched_params sp;
+    simtime_t *stage_fwd; /* [pp*vp] F duration per virtual stage */
+    simtime_t *stage_bwd; /* [pp*vp] B duration (input gradient only) */
+    simtime_t *stage_wgt; /* [pp*vp] W duration (weight gradient) */
+    simtime_t *rank_opt;  /* [pp] optimizer duration */
+    double act_bytes;     /* bytes per activation or gradient transfer */
+    struct pipe_link *links; /* [2*pp]: link pipe_link_id(src, dst) */
+};
+
+struct pipe_record {
+    simtime_t start, end;
+    int32_t rank;  /* compute: the rank; transfer: the sender */
+    int32_t peer;  /* transfer: the receiver; -1 for compute */
+    int32_t mb;    /* micro-batch; -1 for OPT */
+    int32_t chunk; /* model chunk on `rank`; -1 for OPT */
+    int32_t stage; /* virtual stage of the op (transfer: of the receiving op) */
+    uint8_t kind;  /* enum rec_kind */
+    double bytes;  /* transfer size; 0 for compute */
+};
+
+struct pipe_result {
+    int pp, vp, microbatches;
+    struct pipe_record *recs; /* owned; in order of start (ties: order of starting) */
+    size_t nrecs;
+    simtime_t *busy;    /* [pp] time spent in F/B/W */
+    simtime_t *opt_end; /* [pp] end of the rank's optimizer op */
+    int *peak_inflight; /* [pp] max (micro-batch, chunk) activations held at once */
+    simtime_t first_start;  /* earliest compute start */
+    simtime_t compute_end;  /* latest F/B/W end: the pipeline makespan's end */
+    simtime_t step_end;     /* latest optimizer end */
+    uint64_t events;        /* events the engine processed */
+};
+
+/* Which of rank src's two outgoing link directions reaches dst (a neighbour). */
+int pipe_link_id(int pp, int src, int dst);
+
+/* Allocate setup arrays for pp ranks and vp chunks (all durations zero, free links). */
+enum sim_status pipe_setup_init(struct pipe_setup *setup, const struct sched_type *schedule,
+                                const struct sched_params *sp, struct sim_error *err);
+void pipe_setup_release(struct pipe_setup *setup);
+
+/* Run one step.  `res` is filled and owned by the caller (release with pipe_result_release). */
+enum sim_status pipe_run(const struct pipe_setup *setup, struct pipe_result *res,
+                         struct sim_error *err);
+void pipe_result_release(struct pipe_result *res);
+
+const char *rec_kind_name(enum rec_kind kind);
+
+#endif

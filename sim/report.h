@@ -1,0 +1,45 @@
+/* report: the step's figures, derived from a pipeline result, as text or JSON.
+ *
+ * Definitions (also in the README):
+ *   step time        first compute start -> last optimizer end
+ *   makespan         first compute start -> last F/B/W end (the pipeline's span)
+ *   busy (rank)      time in F, B and W ops; idle = makespan - busy
+ *   bubble ratio     1 - sum(busy) / (pp * makespan)          (fraction of the pipeline idle)
+ *   bubble overhead  (pp * makespan - sum(busy)) / sum(busy)  (Megatron's idle / ideal time;
+ *                    (p-1)/m for uniform 1F1B)
+ *   samples/s        microbatches * micro-batch / step time; tokens/s = samples/s * seq
+ *   peak in-flight   max (micro-batch, chunk) activations a rank held at once */
+#ifndef STEPSIM_REPORT_H
+#define STEPSIM_REPORT_H
+
+#include <stdio.h>
+
+#include "pipeline.h"
+#include "scenario.h"
+
+struct report_rank {
+    double busy_s, idle_s;
+    double opt_end_s;
+    int peak_inflight;
+};
+
+struct report {
+    double step_s, makespan_s;
+    double bubble_ratio, bubble_overhead;
+    double samples_per_s;
+    double tokens_per_s; /* < 0 when seq is unknown */
+    long samples, tokens;
+    int pp;
+    struct report_rank *ranks; /* [pp], owned */
+    unsigned long long events;
+};
+
+enum sim_status report_compute(const struct scenario *scn, const struct pipe_result *res,
+                               struct report *rep, struct sim_error *err);
+void report_release(struct report *rep);
+
+/* Write the report; return 0, or -1 on an I/O error. */
+int report_write_text(FILE *out, const struct scenario *scn, const struct report *rep);
+int report_write_json(FILE *out, const struct scenario *scn, const struct report *rep);
+
+#endif

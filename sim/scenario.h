@@ -1,0 +1,79 @@
+/* scenario: one simulation's inputs -- schedule, pipeline shape, batch and costs.
+ *
+ * Every value has a key (its XML attribute name and its --set name, the same word), one parser
+ * per value type, and the file:line it came from, so semantic errors found later can still
+ * point at the line that set the value.  Costs are explicit for now (per-layer times, activation
+ * size, link latency and bandwidth); the model + hardware cost model will fill the same fields.
+ * Units: seconds, bytes, bytes/s. */
+#ifndef STEPSIM_SCENARIO_H
+#define STEPSIM_SCENARIO_H
+
+#include "error.h"
+
+enum scn_key {
+    SCN_NAME,
+    SCN_SCHEDULE,
+    SCN_PP,
+    SCN_VP,
+    SCN_VP_GROUP,
+    SCN_MICROBATCHES,
+    SCN_MICRO_BATCH,
+    SCN_SEQ,
+    SCN_LAYERS,
+    SCN_FORWARD,
+    SCN_BACKWARD_INPUT,
+    SCN_BACKWARD_WEIGHT,
+    SCN_SPLIT_BACKWARD,
+    SCN_ACTIVATION,
+    SCN_OPTIMIZER,
+    SCN_LINK_LATENCY,
+    SCN_LINK_BANDWIDTH,
+    SCN_SEED,
+    SCN_KEY_COUNT,
+};
+
+struct scn_origin {
+    char file[256]; /* file that set the value, or "--set" */
+    int line;       /* its line; 0 for defaults and --set */
+};
+
+struct scenario {
+    char name[64];
+    char schedule[32];
+    int pp;               /* pipeline ranks */
+    int vp;               /* model chunks per rank */
+    int vp_group;         /* micro-batches per chunk group (interleaved); 0 = pp */
+    int microbatches;     /* per pipeline per step */
+    int micro_batch;      /* samples per micro-batch */
+    int seq;              /* tokens per sample; 0 = unknown */
+    int layers;           /* transformer layers */
+    double forward_s;     /* per layer per micro-batch */
+    double bwd_input_s;   /* per layer per micro-batch: input gradient */
+    double bwd_weight_s;  /* per layer per micro-batch: weight gradient */
+    int split_backward;   /* run the weight gradient as its own W op */
+    double activation_B;  /* bytes sent between adjacent stages per micro-batch (each way) */
+    double optimizer_s;   /* optimizer step per rank */
+    double link_lat_s;    /* P2P link latency */
+    double link_bw_Bps;   /* P2P link bandwidth; 0 = unlimited */
+    unsigned long seed;   /* GSL RNG seed */
+    int link_given;       /* a <link> element or link-* key was given */
+    struct scn_origin origin[SCN_KEY_COUNT];
+};
+
+/* Defaults: schedule 1f1b, pp=vp=1, microbatches=1, micro-batch=1, free links, zero costs. */
+void scn_defaults(struct scenario *scn);
+/* Key name -> key; -1 when unknown. */
+int scn_key_find(const char *name);
+const char *scn_key_name(enum scn_key key);
+/* Set one value from text; errors cite file:line (or "--set KEY=VALUE" when file is NULL). */
+enum sim_status scn_set(struct scenario *scn, const char *key, const char *value,
+                        const char *file, int line, struct sim_error *err);
+/* Parse "KEY=VALUE" from the command line. */
+enum sim_status scn_set_arg(struct scenario *scn, const char *arg, struct sim_error *err);
+/* Cross-field rules (pp <= layers, divisibility, schedule rules); errors cite the line of the
+ * offending value. */
+enum sim_status scn_check(const struct scenario *scn, struct sim_error *err);
+/* Load a scenario file (XML, validated against the shipped schema) on top of defaults. */
+enum sim_status scn_load(struct scenario *scn, const char *path, struct sim_error *err);
+
+#endif

@@ -1,0 +1,33 @@
+/* sched_gpipe: GPipe (Huang et al. 2019) -- every forward, then every backward.
+ *
+ * Micro-batches run in ascending order in both phases (as PyTorch's ScheduleGPipe does); the
+ * makespan with uniform costs is (m + p - 1)(f + b), like 1F1B, but all m activations are held
+ * at the peak.  One model chunk per rank. */
+#include "schedule.h"
+
+static enum sim_status gpipe_check(const struct sched_params *sp, struct sim_error *err)
+{
+    if (sp->vp != 1)
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "schedule=gpipe holds one model chunk per rank but vp=%d; use "
+                       "schedule=interleaved for vp > 1",
+                       sp->vp);
+    return SIM_OK;
+}
+
+static void gpipe_build(const struct sched_params *sp, int rank, struct sched_op *out)
+{
+    (void)rank;
+    int m = sp->microbatches, k = 0;
+    for (int mb = 0; mb < m; mb++)
+        out[k++] = (struct sched_op){OP_F, mb, 0};
+    for (int mb = 0; mb < m; mb++)
+        out[k++] = (struct sched_op){OP_B, mb, 0};
+}
+
+const struct sched_type sched_gpipe = {
+    .name = "gpipe",
+    .summary = "all forwards, then all backwards",
+    .check = gpipe_check,
+    .build = gpipe_build,
+};

@@ -1,0 +1,65 @@
+/* schedule: the registry and the parts every schedule shares (B/W split, optimizer op). */
+#include "schedule.h"
+
+#include <assert.h>
+#include <string.h>
+
+static const struct sched_type *const registry[] = {
+    &sched_gpipe,
+    &sched_1f1b,
+    &sched_interleaved,
+};
+#define REGISTRY_LEN (sizeof registry / sizeof registry[0])
+
+const struct sched_type *sched_find(const char *name)
+{
+    for (size_t i = 0; i < REGISTRY_LEN; i++)
+        if (strcmp(registry[i]->name, name) == 0)
+            return registry[i];
+    return NULL;
+}
+
+const char *sched_names(void)
+{
+    return "gpipe, 1f1b, interleaved";
+}
+
+size_t sched_ops_per_rank(const struct sched_params *sp)
+{
+    size_t per_mb_chunk = sp->split_backward ? 3 : 2;
+    return per_mb_chunk * (size_t)sp->microbatches * (size_t)sp->vp + 1;
+}
+
+void sched_build(const struct sched_type *type, const struct sched_params *sp, int rank,
+                 struct sched_op *out)
+{
+    size_t fb = 2 * (size_t)sp->microbatches * (size_t)sp->vp;
+    type->build(sp, rank, out);
+    size_t n = fb;
+    if (sp->split_backward) {
+        /* Expand in place from the back: each B gets a W right behind it, the order a
+         * non-zero-bubble framework runs them in (weight grads computed with the backward). */
+        size_t w = fb + (size_t)sp->microbatches * (size_t)sp->vp;
+        for (size_t i = fb; i-- > 0;) {
+            if (out[i].kind == OP_B) {
+                out[--w] = (struct sched_op){OP_W, out[i].mb, out[i].chunk};
+            }
+            out[--w] = out[i];
+        }
+        assert(w == 0);
+        n = fb + (size_t)sp->microbatches * (size_t)sp->vp;
+    }
+    out[n] = (struct sched_op){OP_OPT, -1, -1};
+}
+
+const char *op_kind_name(enum op_kind kind)
+{
+    switch (kind) {
+    case OP_F: return "F";
+    case OP_B: return "B";
+    case OP_W: return "W";
+    case OP_OPT: return "OPT";
+    case OP_KIND_COUNT: break;
+    }
+    return "?";
+}

@@ -1,0 +1,65 @@
+/* schedule: named, pluggable pipeline schedules producing each rank's compute-op order.
+ *
+ * A schedule type is a const table with a name (the shape of GSL's gsl_rng_type): `check`
+ * rejects configurations the real framework rejects, `count` and `build` emit one rank's
+ * forward/backward order.  Schedules emit only F and B; sched_build() splits B into B + W
+ * when asked and appends the optimizer op, so every schedule gets those for free.
+ *
+ * Placement (Megatron-LM): model chunk c on pipeline rank r is virtual stage c*pp + r. */
+#ifndef STEPSIM_SCHEDULE_H
+#define STEPSIM_SCHEDULE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+enum op_kind {
+    OP_F,   /* forward of one micro-batch through one chunk */
+    OP_B,   /* backward (input gradient; the whole backward unless split) */
+    OP_W,   /* backward weight gradient, when the backward is split */
+    OP_OPT, /* optimizer step, once per rank at the end */
+    OP_KIND_COUNT,
+};
+
+struct sched_op {
+    uint8_t kind;  /* enum op_kind */
+    int32_t mb;    /* micro-batch, 0-based; -1 for OP_OPT */
+    int32_t chunk; /* model chunk on this rank, 0-based; -1 for OP_OPT */
+};
+
+struct sched_params {
+    int pp;             /* pipeline ranks */
+    int vp;             /* model chunks per rank (virtual stages per rank) */
+    int microbatches;   /* per step, per pipeline */
+    int vp_group;       /* micro-batches per group on a chunk (interleaved); 0 = pp */
+    int split_backward; /* emit W after each B */
+};
+
+struct sched_type {
+    const char *name;
+    const char *summary;
+    /* Reject parameters the framework rejects; message names values and the rule. */
+    enum sim_status (*check)(const struct sched_params *sp, struct sim_error *err);
+    /* Fill out[] with rank's F/B order: exactly 2 * microbatches * vp entries. */
+    void (*build)(const struct sched_params *sp, int rank, struct sched_op *out);
+};
+
+extern const struct sched_type sched_gpipe;
+extern const struct sched_type sched_1f1b;
+extern const struct sched_type sched_interleaved;
+
+/* Lookup by name; NULL when unknown. */
+const struct sched_type *sched_find(const char *name);
+/* Comma-separated list of names, for messages. */
+const char *sched_names(void);
+
+/* Number of ops sched_build() emits per rank (F, B, W if split, and the optimizer). */
+size_t sched_ops_per_rank(const struct sched_params *sp);
+/* Build rank's full op list into out (sched_ops_per_rank() entries). */
+void sched_build(const struct sched_type *type, const struct sched_params *sp, int rank,
+                 struct sched_op *out);
+
+const char *op_kind_name(enum op_kind kind);
+
+#endif

@@ -1,0 +1,164 @@
+/* units: unit-aware number parsing (see units.h for the accepted grammar). */
+#include "units.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct unit_suffix {
+    const char *name;
+    double scale; /* to the SI base unit */
+};
+
+static const struct unit_suffix time_units[] = {
+    {"s", 1.0}, {"ms", 1e-3}, {"us", 1e-6}, {"ns", 1e-9}, {"ps", 1e-12}, {NULL, 0},
+};
+
+static const struct unit_suffix byte_units[] = {
+    {"B", 1.0},
+    {"KB", 1e3},
+    {"MB", 1e6},
+    {"GB", 1e9},
+    {"TB", 1e12},
+    {"KiB", 1024.0},
+    {"MiB", 1048576.0},
+    {"GiB", 1073741824.0},
+    {"TiB", 1099511627776.0},
+    {NULL, 0},
+};
+
+static const struct unit_suffix bandwidth_units[] = {
+    {"Bps", 1.0},
+    {"KBps", 1e3},
+    {"MBps", 1e6},
+    {"GBps", 1e9},
+    {"TBps", 1e12},
+    {"KiBps", 1024.0},
+    {"MiBps", 1048576.0},
+    {"GiBps", 1073741824.0},
+    {"TiBps", 1099511627776.0},
+    {"bps", 1.0 / 8},
+    {"Kbps", 1e3 / 8},
+    {"Mbps", 1e6 / 8},
+    {"Gbps", 1e9 / 8},
+    {"Tbps", 1e12 / 8},
+    {NULL, 0},
+};
+
+static const struct unit_suffix *units_for(enum unit_kind kind)
+{
+    switch (kind) {
+    case UNIT_TIME: return time_units;
+    case UNIT_BYTES: return byte_units;
+    case UNIT_BANDWIDTH: return bandwidth_units;
+    }
+    return NULL;
+}
+
+static const char *kind_example(enum unit_kind kind)
+{
+    switch (kind) {
+    case UNIT_TIME: return "a time such as 1.5ms (s, ms, us, ns, ps)";
+    case UNIT_BYTES: return "a size such as 64MiB (B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)";
+    case UNIT_BANDWIDTH: return "a bandwidth such as 450GBps or 400Gbps";
+    }
+    return "a number";
+}
+
+/* Only plain decimal numbers: strtod would also take "inf", "nan" and hex floats. */
+static int looks_decimal(const char *s)
+{
+    if (*s == '+')
+        s++;
+    return isdigit((unsigned char)s[0]) || (s[0] == '.' && isdigit((unsigned char)s[1]));
+}
+
+int units_parse(const char *text, enum unit_kind kind, double *out, char *why, size_t whylen)
+{
+    const char *p = text;
+    while (isspace((unsigned char)*p))
+        p++;
+    if (*p == '-') {
+        snprintf(why, whylen, "'%s' is negative; expected %s", text, kind_example(kind));
+        return -1;
+    }
+    if (!looks_decimal(p)) {
+        snprintf(why, whylen, "'%s' is not a number; expected %s", text, kind_example(kind));
+        return -1;
+    }
+    char *end = NULL;
+    errno = 0;
+    double value = strtod(p, &end);
+    if (errno == ERANGE || !isfinite(value)) {
+        snprintf(why, whylen, "'%s' is out of range", text);
+        return -1;
+    }
+    size_t ulen = strlen(end);
+    while (ulen > 0 && isspace((unsigned char)end[ulen - 1]))
+        ulen--;
+    if (ulen == 0) {
+        snprintf(why, whylen, "'%s' has no unit; expected %s", text, kind_example(kind));
+        return -1;
+    }
+    for (const struct unit_suffix *u = units_for(kind); u->name; u++) {
+        if (strlen(u->name) == ulen && strncmp(end, u->name, ulen) == 0) {
+            double si = value * u->scale;
+            if (!isfinite(si) || si > 1e18) {
+                snprintf(why, whylen, "'%s' is out of range", text);
+                return -1;
+            }
+            *out = si;
+            return 0;
+        }
+    }
+    snprintf(why, whylen, "'%s' has unknown unit '%.*s'; expected %s", text, (int)ulen, end,
+             kind_example(kind));
+    return -1;
+}
+
+int units_parse_int(const char *text, long min, long max, long *out, char *why, size_t whylen)
+{
+    const char *p = text;
+    while (isspace((unsigned char)*p))
+        p++;
+    if (!(isdigit((unsigned char)*p) || ((*p == '-' || *p == '+') && isdigit((unsigned char)p[1])))) {
+        snprintf(why, whylen, "'%s' is not a whole number", text);
+        return -1;
+    }
+    char *end = NULL;
+    errno = 0;
+    long value = strtol(p, &end, 10);
+    while (isspace((unsigned char)*end))
+        end++;
+    if (*end != '\0') {
+        snprintf(why, whylen, "'%s' is not a whole number", text);
+        return -1;
+    }
+    if (errno == ERANGE || value < min || value > max) {
+        snprintf(why, whylen, "'%s' is out of range [%ld, %ld]", text, min, max);
+        return -1;
+    }
+    *out = value;
+    return 0;
+}
+
+int units_parse_bool(const char *text, int *out, char *why, size_t whylen)
+{
+    static const char *const yes[] = {"true", "yes", "on", "1"};
+    static const char *const no[] = {"false", "no", "off", "0"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcmp(text, yes[i]) == 0) {
+            *out = 1;
+            return 0;
+        }
+        if (strcmp(text, no[i]) == 0) {
+            *out = 0;
+            return 0;
+        }
+    }
+    snprintf(why, whylen, "'%s' is not a boolean (true or false)", text);
+    return -1;
+}

@@ -1,0 +1,189 @@
+/* xmlload: safe libxml2 parsing and schema validation (see xmlload.h for the policy). */
+#include "xmlload.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/xmlerror.h>
+#include <libxml/xmlschemas.h>
+
+#include "alloc.h"
+
+/* The first libxml2 error seen during one parse or validation. */
+struct xml_capture {
+    int seen;
+    int line;
+    char msg[512];
+};
+
+static void capture_error(void *user, xmlErrorPtr e)
+{
+    struct xml_capture *cap = user;
+    if (cap->seen || !e)
+        return;
+    cap->seen = 1;
+    cap->line = e->line;
+    snprintf(cap->msg, sizeof cap->msg, "%s", e->message ? e->message : "XML error");
+    size_t n = strlen(cap->msg);
+    while (n > 0 && (cap->msg[n - 1] == '\n' || cap->msg[n - 1] == ' '))
+        cap->msg[--n] = '\0';
+}
+
+/* libxml2's generic (unstructured) channel: silenced, the structured one reports. */
+static void ignore_generic(void *user, const char *fmt, ...)
+{
+    (void)user;
+    (void)fmt;
+}
+
+static int line_of(const char *buf, const char *at)
+{
+    int line = 1;
+    for (const char *p = buf; p < at; p++)
+        line += *p == '\n';
+    return line;
+}
+
+static enum sim_status read_capped(const char *path, char **out, size_t *len,
+                                   struct sim_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return err_set(err, SIM_EINPUT, path, 0, "cannot open: %s", strerror(errno));
+    char *buf = mem_calloc(XML_MAX_FILE_BYTES + 1, 1);
+    if (!buf) {
+        fclose(f);
+        return err_set(err, SIM_EFAIL, path, 0, "out of memory reading the file");
+    }
+    size_t n = fread(buf, 1, XML_MAX_FILE_BYTES + 1, f);
+    int rerr = ferror(f);
+    fclose(f);
+    if (rerr) {
+        mem_free(buf);
+        return err_set(err, SIM_EINPUT, path, 0, "cannot read the file");
+    }
+    if (n > XML_MAX_FILE_BYTES) {
+        mem_free(buf);
+        return err_set(err, SIM_EINPUT, path, 0, "file larger than the %u-byte cap",
+                       XML_MAX_FILE_BYTES);
+    }
+    if (n == 0) {
+        mem_free(buf);
+        return err_set(err, SIM_EINPUT, path, 0, "file is empty");
+    }
+    if (memchr(buf, '\0', n)) {
+        mem_free(buf);
+        return err_set(err, SIM_EINPUT, path, 0, "file contains NUL bytes: not an XML text file");
+    }
+    *out = buf;
+    *len = n;
+    return SIM_OK;
+}
+
+/* DTDs are how entity bombs and external entities get in; stepsim's formats need none. */
+static enum sim_status refuse_dtd(const char *path, const char *buf, struct sim_error *err)
+{
+    static const char *const markers[] = {"<!DOCTYPE", "<!ENTITY", "<!ELEMENT", "<!ATTLIST"};
+    for (size_t i = 0; i < sizeof markers / sizeof markers[0]; i++) {
+        const char *at = strstr(buf, markers[i]);
+        if (at)
+            return err_set(err, SIM_EINPUT, path, line_of(buf, at),
+                           "%s declarations are not allowed (no DTDs or entities)", markers[i]);
+    }
+    return SIM_OK;
+}
+
+static enum sim_status validate(const char *path, xmlDocPtr doc, const char *xsd,
+                                struct sim_error *err)
+{
+    enum sim_status st = SIM_OK;
+    struct xml_capture cap = {0};
+    xmlSchemaParserCtxtPtr pctxt = xmlSchemaNewMemParserCtxt(xsd, (int)strlen(xsd));
+    xmlSchemaPtr schema = NULL;
+    xmlSchemaValidCtxtPtr vctxt = NULL;
+    if (!pctxt)
+        goto internal;
+    xmlSchemaSetParserStructuredErrors(pctxt, capture_error, &cap);
+    schema = xmlSchemaParse(pctxt);
+    if (!schema)
+        goto internal;
+    vctxt = xmlSchemaNewValidCtxt(schema);
+    if (!vctxt)
+        goto internal;
+    xmlSchemaSetValidStructuredErrors(vctxt, capture_error, &cap);
+    int rc = xmlSchemaValidateDoc(vctxt, doc);
+    if (rc != 0)
+        st = err_set(err, SIM_EINPUT, path, cap.seen ? cap.line : 0, "%s",
+                     cap.seen ? cap.msg : "does not match the schema");
+    goto done;
+internal:
+    st = err_set(err, SIM_EFAIL, path, 0, "internal error: cannot compile the schema: %s",
+                 cap.seen ? cap.msg : "?");
+done:
+    xmlSchemaFreeValidCtxt(vctxt);
+    xmlSchemaFree(schema);
+    xmlSchemaFreeParserCtxt(pctxt);
+    return st;
+}
+
+enum sim_status xml_load(const char *path, const char *root_name, const char *xsd, xmlDocPtr *out,
+                         struct sim_error *err)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    xmlDocPtr doc = NULL;
+    enum sim_status st = read_capped(path, &buf, &len, err);
+    if (st != SIM_OK)
+        return st;
+    st = refuse_dtd(path, buf, err);
+    if (st != SIM_OK)
+        goto fail;
+
+    struct xml_capture cap = {0};
+    xmlSetGenericErrorFunc(NULL, ignore_generic);
+    xmlSetStructuredErrorFunc(&cap, capture_error);
+    /* NONET: no network; no NOENT/DTDLOAD/DTDVALID/XINCLUDE/HUGE: entities stay unexpanded,
+     * no external files are read, default size limits hold. */
+    doc = xmlReadMemory(buf, (int)len, path, NULL, XML_PARSE_NONET);
+    xmlSetStructuredErrorFunc(NULL, NULL);
+    if (!doc || cap.seen) {
+        st = err_set(err, SIM_EINPUT, path, cap.seen ? cap.line : 0, "malformed XML: %s",
+                     cap.seen ? cap.msg : "cannot parse");
+        goto fail;
+    }
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    if (!root || strcmp((const char *)root->name, root_name) != 0) {
+        st = err_set(err, SIM_EINPUT, path, root ? (int)xmlGetLineNo(root) : 0,
+                     "root element is <%s>, expected <%s>", root ? (const char *)root->name : "",
+                     root_name);
+        goto fail;
+    }
+    st = validate(path, doc, xsd, err);
+    if (st != SIM_OK)
+        goto fail;
+    mem_free(buf);
+    *out = doc;
+    return SIM_OK;
+fail:
+    xmlFreeDoc(doc);
+    mem_free(buf);
+    return st;
+}
+
+xmlNodePtr xml_first_element(xmlNodePtr node)
+{
+    xmlNodePtr c = node ? node->children : NULL;
+    while (c && c->type != XML_ELEMENT_NODE)
+        c = c->next;
+    return c;
+}
+
+xmlNodePtr xml_next_element(xmlNodePtr node)
+{
+    xmlNodePtr c = node ? node->next : NULL;
+    while (c && c->type != XML_ELEMENT_NODE)
+        c = c->next;
+    return c;
+}

@@ -1,0 +1,25 @@
+/* xmlload: the one way stepsim reads XML.
+ *
+ * libxml2 is used defensively: the file is read with a size cap, documents with a DOCTYPE or
+ * entity declarations are refused before parsing, parsing never touches the network and never
+ * substitutes entities, loads DTDs or processes XInclude, and every document is validated
+ * against a schema compiled into the binary.  Errors carry file:line. */
+#ifndef STEPSIM_XMLLOAD_H
+#define STEPSIM_XMLLOAD_H
+
+#include <libxml/tree.h>
+
+#include "error.h"
+
+#define XML_MAX_FILE_BYTES (4u << 20) /* 4 MiB: scenarios are a few KiB */
+
+/* Parse `path`, check its root is <root_name>, validate against the XSD text `xsd`.  On
+ * success *out owns the document (free with xmlFreeDoc). */
+enum sim_status xml_load(const char *path, const char *root_name, const char *xsd, xmlDocPtr *out,
+                         struct sim_error *err);
+
+/* Iterate the element children of `node` (skipping text and comments). */
+xmlNodePtr xml_first_element(xmlNodePtr node);
+xmlNodePtr xml_next_element(xmlNodePtr node);
+
+#endif
