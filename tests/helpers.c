@@ -1,0 +1,118 @@
+/* helpers: fixtures and the step invariant checker (see helpers.h). */
+#include "helpers.h"
+
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum sim_status fixture_run(struct sim_fixture *f, const char *const *sets)
+{
+    memset(f, 0, sizeof *f);
+    scn_defaults(&f->scn);
+    enum sim_status st = SIM_OK;
+    for (const char *const *s = sets; *s && st == SIM_OK; s++)
+        st = scn_set_arg(&f->scn, *s, &f->err);
+    if (st == SIM_OK)
+        st = scn_check(&f->scn, &f->err);
+    if (st == SIM_OK)
+        st = costs_build_setup(&f->scn, &f->setup, &f->err);
+    if (st == SIM_OK)
+        st = pipe_run(&f->setup, &f->res, &f->err);
+    return st;
+}
+
+void fixture_release(struct sim_fixture *f)
+{
+    pipe_result_release(&f->res);
+    pipe_setup_release(&f->setup);
+}
+
+static int is_compute(const struct pipe_record *r)
+{
+    return r->peer < 0;
+}
+
+void assert_sane_step(const struct pipe_setup *setup, const struct pipe_result *res)
+{
+    int pp = res->pp, stages = res->pp * res->vp, m = res->microbatches;
+    size_t cells = (size_t)stages * (size_t)m;
+    simtime_t *rank_free = calloc((size_t)pp, sizeof *rank_free);
+    simtime_t *link_free = calloc(2 * (size_t)pp, sizeof *link_free);
+    simtime_t *act_at = calloc(cells, sizeof *act_at), *grad_at = calloc(cells, sizeof *grad_at);
+    simtime_t *f_end = calloc(cells, sizeof *f_end), *b_end = calloc(cells, sizeof *b_end);
+    int *nf = calloc(cells, sizeof *nf), *nb = calloc(cells, sizeof *nb);
+    cr_assert(rank_free && link_free && act_at && grad_at && f_end && b_end && nf && nb);
+    for (size_t i = 0; i < cells; i++)
+        act_at[i] = grad_at[i] = f_end[i] = b_end[i] = -1;
+
+    /* Pass 1: arrivals and per-link serialisation. */
+    for (size_t i = 0; i < res->nrecs; i++) {
+        const struct pipe_record *r = &res->recs[i];
+        if (i > 0)
+            cr_assert_geq(r->start, res->recs[i - 1].start, "records sorted by start (rec %zu)", i);
+        cr_assert_leq(r->start, r->end);
+        if (is_compute(r))
+            continue;
+        size_t cell = (size_t)r->stage * (size_t)m + (size_t)r->mb;
+        if (r->kind == REC_SEND_ACT)
+            act_at[cell] = r->end;
+        else
+            grad_at[cell] = r->end;
+        int id = pipe_link_id(pp, r->rank, r->peer);
+        cr_assert_geq(r->start, link_free[id], "link %d->%d carries two transfers at once",
+                      r->rank, r->peer);
+        const struct pipe_link *lk = &setup->links[id];
+        simtime_t ser = lk->bw_Bps > 0 ? simtime_from_s(r->bytes / lk->bw_Bps) : 0;
+        link_free[id] = r->start + ser;
+        cr_assert_eq(r->end, r->start + ser + lk->lat, "transfer time = bytes/bw + latency");
+    }
+    /* Pass 2: compute ops. */
+    for (size_t i = 0; i < res->nrecs; i++) {
+        const struct pipe_record *r = &res->recs[i];
+        if (!is_compute(r))
+            continue;
+        cr_assert_geq(r->start, rank_free[r->rank], "rank %d runs two ops at once", r->rank);
+        rank_free[r->rank] = r->end;
+        if (r->kind == REC_OPT)
+            continue;
+        cr_assert_eq(r->stage, r->chunk * pp + r->rank, "chunk c on rank r is stage c*pp+r");
+        size_t cell = (size_t)r->stage * (size_t)m + (size_t)r->mb;
+        if (r->kind == REC_F) {
+            nf[cell]++;
+            f_end[cell] = r->end;
+            if (r->stage > 0) {
+                simtime_t prev = f_end[cell - (size_t)m];
+                cr_assert(prev >= 0 && r->start >= prev, "F(stage %d, mb %d) before F of stage %d",
+                          r->stage, r->mb, r->stage - 1);
+            }
+            /* Same-rank hand-offs (pp=1) arrive at once and leave no transfer record. */
+            if (r->stage > 0 && (r->stage - 1) % pp != r->rank && act_at[cell] >= 0)
+                cr_assert_geq(r->start, act_at[cell], "F before its activation arrived");
+        } else if (r->kind == REC_B) {
+            nb[cell]++;
+            b_end[cell] = r->end;
+            cr_assert(f_end[cell] >= 0 && r->start >= f_end[cell], "B before its own F");
+            if (r->stage < stages - 1) {
+                simtime_t next = b_end[cell + (size_t)m];
+                cr_assert(next >= 0 && r->start >= next, "B(stage %d, mb %d) before B of stage %d",
+                          r->stage, r->mb, r->stage + 1);
+            }
+        } else if (r->kind == REC_W) {
+            cr_assert(b_end[cell] >= 0 && r->start >= b_end[cell], "W before its B");
+            if (r->stage < stages - 1 && grad_at[cell] >= 0)
+                cr_assert_geq(r->start, grad_at[cell], "B before its gradient arrived");
+        }
+    }
+    for (size_t i = 0; i < cells; i++) {
+        cr_assert_eq(nf[i], 1, "one F per (stage, micro-batch)");
+        cr_assert_eq(nb[i], 1, "one B per (stage, micro-batch)");
+    }
+    free(rank_free);
+    free(link_free);
+    free(act_at);
+    free(grad_at);
+    free(f_end);
+    free(b_end);
+    free(nf);
+    free(nb);
+}

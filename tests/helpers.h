@@ -1,0 +1,30 @@
+/* helpers: shared fixtures and invariant checks for the Criterion tests. */
+#ifndef STEPSIM_TEST_HELPERS_H
+#define STEPSIM_TEST_HELPERS_H
+
+#include "costs.h"
+#include "pipeline.h"
+#include "scenario.h"
+
+struct sim_fixture {
+    struct scenario scn;
+    struct pipe_setup setup;
+    struct pipe_result res;
+    struct sim_error err;
+};
+
+/* Defaults, then each "KEY=VALUE" of the NULL-terminated list, then check, build and run.
+ * Returns the status; on failure f->err says why. */
+enum sim_status fixture_run(struct sim_fixture *f, const char *const *sets);
+void fixture_release(struct sim_fixture *f);
+
+/* Rule checks every simulated step must pass (the shape of git's assert_sane_strbuf):
+ * ops on one rank never overlap and run in schedule order; every F/B starts after its input
+ * arrived; transfers on one link direction are serialised; records are sorted by start;
+ * every (stage, micro-batch) has exactly one F and one B.  Fails the current test if not. */
+void assert_sane_step(const struct pipe_setup *setup, const struct pipe_result *res);
+
+/* Seconds -> picoseconds for expected values in tests. */
+#define MS(x) ((simtime_t)((x) * 1000000000LL))
+
+#endif

@@ -1,1 +1,378 @@
+/* test_pipeline: the step on the engine -- closed forms, a hand-worked link case, link
+ * contention, memory in flight, determinism, golden timelines and deadlock detection. */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+#include "timeline.h"
+
+static char kv[16][64];
+
+/* Uniform unit costs: every layer 1 ms F, 1 ms B-input, 1 ms B-weight; free links. */
+static const char *const *unit_sets(const char *sched, int p, int v, int m, int layers)
+{
+    static const char *list[17];
+    snprintf(kv[0], sizeof kv[0], "schedule=%s", sched);
+    snprintf(kv[1], sizeof kv[1], "pp=%d", p);
+    snprintf(kv[2], sizeof kv[2], "vp=%d", v);
+    snprintf(kv[3], sizeof kv[3], "microbatches=%d", m);
+    snprintf(kv[4], sizeof kv[4], "layers=%d", layers);
+    snprintf(kv[5], sizeof kv[5], "forward=1ms");
+    snprintf(kv[6], sizeof kv[6], "backward-input=1ms");
+    snprintf(kv[7], sizeof kv[7], "backward-weight=1ms");
+    for (int i = 0; i < 8; i++)
+        list[i] = kv[i];
+    list[8] = NULL;
+    return list;
+}
+
+static simtime_t makespan(const struct pipe_result *res)
+{
+    return res->compute_end - res->first_start;
+}
+
+Test(closed_form, one_f_one_b_and_gpipe_makespan_is_m_plus_p_minus_1_times_f_plus_b)
+{
+    const char *scheds[] = {"1f1b", "gpipe"};
+    for (int s = 0; s < 2; s++)
+        for (int p = 1; p <= 8; p++)
+            for (int m = 1; m <= 17; m++) {
+                struct sim_fixture f;
+                int layers = 2 * p; /* f = 2 ms, b = 4 ms per stage */
+                cr_assert_eq(fixture_run(&f, unit_sets(scheds[s], p, 1, m, layers)), SIM_OK, "%s",
+                             f.err.msg);
+                simtime_t fb = MS(2) + MS(4);
+                cr_assert_eq(makespan(&f.res), (simtime_t)(m + p - 1) * fb,
+                             "%s p=%d m=%d: %lld ps", scheds[s], p, m, (long long)makespan(&f.res));
+                assert_sane_step(&f.setup, &f.res);
+                fixture_release(&f);
+            }
+}
+
+Test(closed_form, one_f_one_b_bubble_ratio_is_p_minus_1_over_m_plus_p_minus_1)
+{
+    for (int p = 1; p <= 8; p++)
+        for (int m = 1; m <= 17; m++) {
+            struct sim_fixture f;
+            cr_assert_eq(fixture_run(&f, unit_sets("1f1b", p, 1, m, p)), SIM_OK);
+            simtime_t busy = 0;
+            for (int r = 0; r < p; r++)
+                busy += f.res.busy[r];
+            double ratio = 1.0 - (double)busy / ((double)p * (double)makespan(&f.res));
+            double expect = (double)(p - 1) / (double)(m + p - 1);
+            cr_assert_float_eq(ratio, expect, 1e-12, "p=%d m=%d", p, m);
+            fixture_release(&f);
+        }
+}
+
+Test(closed_form, interleaved_makespan_is_m_f_plus_b_plus_bubble_over_v)
+{
+    /* With g = p and m a multiple of p: m(f+b) + (p-1)(f+b)/v (Narayanan et al. 2021). */
+    for (int p = 2; p <= 8; p *= 2)
+        for (int v = 2; v <= 4; v++)
+            for (int m = p; m <= 4 * p; m += p) {
+                struct sim_fixture f;
+                int layers = 2 * p * v; /* chunk: 2 layers, F = 2 ms, B = 4 ms */
+                cr_assert_eq(fixture_run(&f, unit_sets("interleaved", p, v, m, layers)), SIM_OK,
+                             "%s", f.err.msg);
+                simtime_t stage_fb = (simtime_t)v * (MS(2) + MS(4)); /* f + b of a whole rank */
+                simtime_t expect = (simtime_t)m * stage_fb + (simtime_t)(p - 1) * stage_fb / v;
+                cr_assert_eq(makespan(&f.res), expect, "p=%d v=%d m=%d: got %lld expected %lld", p,
+                             v, m, (long long)makespan(&f.res), (long long)expect);
+                assert_sane_step(&f.setup, &f.res);
+                fixture_release(&f);
+            }
+}
+
+Test(closed_form, readme_example_interleaved_p4_v2_m8)
+{
+    struct sim_fixture f;
+    cr_assert_eq(fixture_run(&f, unit_sets("interleaved", 4, 2, 8, 8)), SIM_OK);
+    /* chunk = 1 layer: f + b per rank = 2 * (1 + 2) ms = 6 ms; 8*6 + 3*6/2 = 57 ms. */
+    cr_assert_eq(makespan(&f.res), MS(57));
+    fixture_release(&f);
+}
+
+Test(memory, peak_in_flight_follows_the_schedule)
+{
+    struct sim_fixture f;
+    cr_assert_eq(fixture_run(&f, unit_sets("1f1b", 4, 1, 8, 4)), SIM_OK);
+    for (int r = 0; r < 4; r++)
+        cr_assert_eq(f.res.peak_inflight[r], 4 - r, "1F1B rank %d holds p - r", r);
+    fixture_release(&f);
+    cr_assert_eq(fixture_run(&f, unit_sets("gpipe", 4, 1, 8, 4)), SIM_OK);
+    for (int r = 0; r < 4; r++)
+        cr_assert_eq(f.res.peak_inflight[r], 8, "GPipe holds all m");
+    fixture_release(&f);
+    cr_assert_eq(fixture_run(&f, unit_sets("1f1b", 4, 1, 2, 4)), SIM_OK);
+    cr_assert_eq(f.res.peak_inflight[0], 2, "m < p: at most m");
+    fixture_release(&f);
+    /* Interleaved rank 0: warm-up 2(p-1) + (v-1)p = 10 forwards, then one more before the
+     * first backward frees one. */
+    cr_assert_eq(fixture_run(&f, unit_sets("interleaved", 4, 2, 8, 8)), SIM_OK);
+    cr_assert_eq(f.res.peak_inflight[0], 11);
+    cr_assert_eq(f.res.peak_inflight[3], 5);
+    fixture_release(&f);
+}
+
+/* scenarios/two_stage_link.xml worked by hand.  F = 2 ms, B = 4 ms per stage; every transfer
+ * is 1 MB / 1 GBps = 1 ms on the wire + 0.5 ms latency = 1.5 ms; optimizer 1 ms.
+ *   rank 0: F0 0-2   F1 2-4   (wait)  B0 11-15  F2 15-17  B1 17-21  (wait)  B2 26-30  OPT 30-31
+ *   rank 1: F0 3.5-5.5  B0 5.5-9.5  F1 9.5-11.5  B1 11.5-15.5  F2 18.5-20.5  B2 20.5-24.5
+ * B0 on rank 0 waits for the gradient sent at 9.5 (arrives 11); F2 on rank 1 waits for the
+ * activation sent at 17 (arrives 18.5); B2 on rank 0 waits for 24.5 + 1.5 = 26.  Without the
+ * link the step would be (m+p-1)(f+b) + opt = 25 ms; the transfers add 6 ms on the critical
+ * path: 4 hand-offs of 1.5 ms. */
+Test(hand_worked, two_stages_with_a_real_link)
+{
+    struct sim_fixture f;
+    const char *sets[] = {"schedule=1f1b",
+                          "pp=2",
+                          "microbatches=3",
+                          "layers=4",
+                          "forward=1ms",
+                          "backward-input=1ms",
+                          "backward-weight=1ms",
+                          "activation=1MB",
+                          "optimizer=1ms",
+                          "link-latency=0.5ms",
+                          "link-bandwidth=1GBps",
+                          NULL};
+    cr_assert_eq(fixture_run(&f, sets), SIM_OK, "%s", f.err.msg);
+    assert_sane_step(&f.setup, &f.res);
+    struct {
+        int rank;
+        const char *op;
+        int mb;
+        double start_ms, end_ms;
+    } expect[] = {
+        {0, "F", 0, 0, 2},       {0, "F", 1, 2, 4},       {1, "F", 0, 3.5, 5.5},
+        {1, "B", 0, 5.5, 9.5},   {1, "F", 1, 9.5, 11.5},  {0, "B", 0, 11, 15},
+        {1, "B", 1, 11.5, 15.5}, {0, "F", 2, 15, 17},     {0, "B", 1, 17, 21},
+        {1, "F", 2, 18.5, 20.5}, {1, "B", 2, 20.5, 24.5}, {1, "OPT", -1, 24.5, 25.5},
+        {0, "B", 2, 26, 30},     {0, "OPT", -1, 30, 31},
+    };
+    size_t k = 0;
+    for (size_t i = 0; i < f.res.nrecs; i++) {
+        const struct pipe_record *r = &f.res.recs[i];
+        if (r->peer >= 0)
+            continue;
+        cr_assert_lt(k, sizeof expect / sizeof expect[0]);
+        cr_assert_eq(r->rank, expect[k].rank, "op %zu rank", k);
+        cr_assert_str_eq(rec_kind_name(r->kind), expect[k].op, "op %zu kind", k);
+        cr_assert_eq(r->mb, expect[k].mb, "op %zu mb", k);
+        cr_assert_eq(r->start, MS(expect[k].start_ms), "op %zu start", k);
+        cr_assert_eq(r->end, MS(expect[k].end_ms), "op %zu end", k);
+        k++;
+    }
+    cr_assert_eq(k, sizeof expect / sizeof expect[0]);
+    cr_assert_eq(f.res.step_end, MS(31));
+    cr_assert_eq(makespan(&f.res), MS(30));
+    fixture_release(&f);
+}
+
+/* One link direction carries one transfer at a time: GPipe on 2 ranks, F = 1 ms, each
+ * activation takes 2 ms on the wire.  Sends are ready at 1, 2, 3 ms but leave at 1, 3, 5 ms. */
+Test(links, transfers_on_one_direction_queue)
+{
+    struct sim_fixture f;
+    const char *sets[] = {"schedule=gpipe", "pp=2",           "microbatches=3",
+                          "layers=2",       "forward=1ms",    "backward-input=1ms",
+                          "activation=2MB", "link-bandwidth=1GBps", NULL};
+    cr_assert_eq(fixture_run(&f, sets), SIM_OK, "%s", f.err.msg);
+    assert_sane_step(&f.setup, &f.res);
+    simtime_t send_start[3] = {0}, f1_start[3] = {0};
+    for (size_t i = 0; i < f.res.nrecs; i++) {
+        const struct pipe_record *r = &f.res.recs[i];
+        if (r->kind == REC_SEND_ACT)
+            send_start[r->mb] = r->start;
+        if (r->kind == REC_F && r->rank == 1)
+            f1_start[r->mb] = r->start;
+    }
+    cr_assert_eq(send_start[0], MS(1));
+    cr_assert_eq(send_start[1], MS(3), "second send waits for the first");
+    cr_assert_eq(send_start[2], MS(5));
+    cr_assert_eq(f1_start[0], MS(3));
+    cr_assert_eq(f1_start[1], MS(5));
+    cr_assert_eq(f1_start[2], MS(7));
+    fixture_release(&f);
+}
+
+Test(links, opposite_directions_do_not_contend)
+{
+    /* Activations 0->1 and gradients 1->0 use different directions: with 1F1B on two ranks
+     * a gradient send never waits for an activation send. */
+    struct sim_fixture f;
+    const char *sets[] = {"schedule=1f1b", "pp=2", "microbatches=8", "layers=2", "forward=1ms",
+                          "backward-input=1ms", "activation=1MB", "link-bandwidth=1GBps", NULL};
+    cr_assert_eq(fixture_run(&f, sets), SIM_OK);
+    assert_sane_step(&f.setup, &f.res);
+    for (size_t i = 0; i < f.res.nrecs; i++) {
+        const struct pipe_record *r = &f.res.recs[i];
+        if (r->kind == REC_SEND_GRAD) {
+            /* the B it follows ended exactly at the send's start */
+            int found = 0;
+            for (size_t j = 0; j < i; j++)
+                found |= f.res.recs[j].kind == REC_B && f.res.recs[j].rank == r->rank &&
+                         f.res.recs[j].mb == r->mb && f.res.recs[j].end == r->start;
+            cr_assert(found, "gradient send of mb %d left late", r->mb);
+        }
+    }
+    fixture_release(&f);
+}
+
+Test(split, w_ops_take_the_weight_time_and_send_gradients_earlier)
+{
+    struct sim_fixture a, b;
+    const char *const *s = unit_sets("1f1b", 4, 1, 8, 8);
+    cr_assert_eq(fixture_run(&a, s), SIM_OK);
+    const char *split[10];
+    for (int i = 0; s[i]; i++) {
+        split[i] = s[i];
+        split[i + 1] = NULL;
+    }
+    int n = 0;
+    while (split[n])
+        n++;
+    split[n] = "split-backward=true";
+    split[n + 1] = NULL;
+    cr_assert_eq(fixture_run(&b, split), SIM_OK);
+    assert_sane_step(&b.setup, &b.res);
+    /* The gradient leaves after B-input instead of after the whole backward, so upstream
+     * ranks can only start earlier; the work itself is unchanged. */
+    cr_assert_leq(makespan(&b.res), makespan(&a.res));
+    for (int r = 0; r < 4; r++)
+        cr_assert_eq(a.res.busy[r], b.res.busy[r]);
+    size_t nw = 0;
+    for (size_t i = 0; i < b.res.nrecs; i++)
+        if (b.res.recs[i].kind == REC_W) {
+            nw++;
+            cr_assert_eq(b.res.recs[i].end - b.res.recs[i].start, MS(2), "W = 2 layers x 1 ms");
+        }
+    cr_assert_eq(nw, 4u * 8u);
+    fixture_release(&a);
+    fixture_release(&b);
+}
+
+Test(determinism, identical_inputs_give_identical_records)
+{
+    struct sim_fixture a, b;
+    const char *sets[] = {"schedule=interleaved", "pp=4", "vp=3", "microbatches=12",
+                          "layers=24", "forward=0.7ms", "backward-input=1.3ms",
+                          "backward-weight=0.9ms", "activation=48MiB", "link-bandwidth=25GBps",
+                          "link-latency=3us", "optimizer=5ms", NULL};
+    cr_assert_eq(fixture_run(&a, sets), SIM_OK, "%s", a.err.msg);
+    cr_assert_eq(fixture_run(&b, sets), SIM_OK);
+    assert_sane_step(&a.setup, &a.res);
+    cr_assert_eq(a.res.nrecs, b.res.nrecs);
+    cr_assert_eq(memcmp(a.res.recs, b.res.recs, a.res.nrecs * sizeof a.res.recs[0]), 0);
+    fixture_release(&a);
+    fixture_release(&b);
+}
+
+Test(sanity, many_configs_with_links_pass_the_rule_checks)
+{
+    const char *lat[] = {"0s", "2us", "1ms"};
+    for (int p = 1; p <= 6; p++)
+        for (int m = 1; m <= 13; m += 3)
+            for (int l = 0; l < 3; l++) {
+                char sp[32], sm[32], sl[32], slat[32];
+                snprintf(sp, sizeof sp, "pp=%d", p);
+                snprintf(sm, sizeof sm, "microbatches=%d", m);
+                snprintf(sl, sizeof sl, "layers=%d", 12 * p);
+                snprintf(slat, sizeof slat, "link-latency=%s", lat[l]);
+                const char *sets[] = {"schedule=1f1b", sp, sm, sl, "forward=0.3ms",
+                                      "backward-input=0.6ms", "activation=8MB",
+                                      "link-bandwidth=10GBps", slat, NULL};
+                struct sim_fixture f;
+                cr_assert_eq(fixture_run(&f, sets), SIM_OK, "%s", f.err.msg);
+                assert_sane_step(&f.setup, &f.res);
+                fixture_release(&f);
+                if (p >= 2 && m >= p) {
+                    const char *isets[] = {"schedule=interleaved", sp, sm, sl, "vp=2",
+                                           "forward=0.3ms", "backward-input=0.6ms",
+                                           "activation=8MB", "link-bandwidth=10GBps", slat, NULL};
+                    enum sim_status st = fixture_run(&f, isets);
+                    if (st == SIM_OK)
+                        assert_sane_step(&f.setup, &f.res);
+                    else
+                        cr_assert_eq(st, SIM_EINPUT, "%s", f.err.msg);
+                    fixture_release(&f);
+                }
+            }
+}
+
+/* A schedule whose order cannot run: the last rank runs a backward before its forward. */
+static enum sim_status bad_check(const struct sched_params *sp, struct sim_error *err)
+{
+    (void)sp;
+    (void)err;
+    return SIM_OK;
+}
+static void bad_build(const struct sched_params *sp, int rank, struct sched_op *out)
+{
+    (void)sp;
+    (void)rank;
+    out[0] = (struct sched_op){OP_B, 0, 0};
+    out[1] = (struct sched_op){OP_F, 0, 0};
+}
+static const struct sched_type bad_type = {"bad", "B before F", bad_check, bad_build};
+
+Test(deadlock, an_unexecutable_order_is_reported_not_hung)
+{
+    struct sched_params sp = {2, 1, 1, 0, 0};
+    struct pipe_setup setup;
+    struct pipe_result res;
+    struct sim_error err;
+    cr_assert_eq(pipe_setup_init(&setup, &bad_type, &sp, &err), SIM_OK);
+    cr_assert_eq(pipe_run(&setup, &res, &err), SIM_EFAIL);
+    cr_assert(strstr(err.msg, "deadlock") != NULL, "%s", err.msg);
+    pipe_setup_release(&setup);
+}
+
+static void check_golden(const char *name, const char *const *sets)
+{
+    struct sim_fixture f;
+    cr_assert_eq(fixture_run(&f, sets), SIM_OK, "%s", f.err.msg);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    timeline_write_csv(mem, &f.res);
+    fclose(mem);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/golden/%s.csv", TOP_SRCDIR, name);
+    FILE *g = fopen(path, "r");
+    if (!g && getenv("STEPSIM_UPDATE_GOLDEN")) {
+        g = fopen(path, "w");
+        fwrite(buf, 1, len, g);
+        fclose(g);
+        g = fopen(path, "r");
+    }
+    cr_assert_not_null(g, "missing golden file %s", path);
+    char *want = calloc(1, len + 2);
+    size_t got = fread(want, 1, len + 1, g);
+    fclose(g);
+    cr_assert_eq(got, len, "%s: golden has %zu bytes, simulation wrote %zu", name, got, len);
+    cr_assert_eq(memcmp(want, buf, len), 0, "%s differs from its golden timeline", name);
+    free(want);
+    free(buf);
+    fixture_release(&f);
+}
+
+Test(golden, two_stage_link_timeline)
+{
+    const char *sets[] = {"schedule=1f1b", "pp=2", "microbatches=3", "layers=4", "forward=1ms",
+                          "backward-input=1ms", "backward-weight=1ms", "activation=1MB",
+                          "optimizer=1ms", "link-latency=0.5ms", "link-bandwidth=1GBps", NULL};
+    check_golden("two_stage_link", sets);
+}
+
+Test(golden, interleaved_p2_v2_m4_timeline)
+{
+    const char *sets[] = {"schedule=interleaved", "pp=2", "vp=2", "microbatches=4", "layers=4",
+                          "forward=1ms", "backward-input=1ms", "backward-weight=1ms",
+                          "activation=1MB", "link-bandwidth=4GBps", NULL};
+    check_golden("interleaved_p2_v2_m4", sets);
+}

@@ -1,1 +1,235 @@
+/* test_schedule: per-rank op orders equal Megatron-LM's, for many (p, v, m, g).
+ *
+ * Orders are written as "F0 F1 B0 ..." (micro-batch numbers) or "F0.1" (micro-batch 0, chunk 1)
+ * when vp > 1.  The hand-written expectations follow Megatron-LM's loops in
+ * megatron/core/pipeline_parallel/schedules.py: warm-up forwards, then (forward k+warmup,
+ * backward k) pairs, then the remaining backwards, with the interleaved schedule table. */
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "schedule.h"
+
+static void order_string(const char *sched, int p, int v, int m, int g, int split, int rank,
+                         char *buf, size_t len)
+{
+    struct sched_params sp = {p, v, m, g, split};
+    const struct sched_type *t = sched_find(sched);
+    cr_assert_not_null(t);
+    struct sim_error err;
+    cr_assert_eq(t->check(&sp, &err), SIM_OK, "%s", err.msg);
+    size_t n = sched_ops_per_rank(&sp);
+    struct sched_op ops[4096];
+    cr_assert_leq(n, 4096u);
+    sched_build(t, &sp, rank, ops);
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (ops[i].kind == OP_OPT) {
+            cr_assert_eq(i, n - 1, "the optimizer op comes last");
+            break;
+        }
+        if (v > 1)
+            used += (size_t)snprintf(buf + used, len - used, "%s%s%d.%d", used ? " " : "",
+                                     op_kind_name(ops[i].kind), ops[i].mb, ops[i].chunk);
+        else
+            used += (size_t)snprintf(buf + used, len - used, "%s%s%d", used ? " " : "",
+                                     op_kind_name(ops[i].kind), ops[i].mb);
+    }
+}
+
+#define ORDER(sched, p, v, m, g, rank)                                                          \
+    ({                                                                                          \
+        static char b_[16384];                                                                  \
+        order_string(sched, p, v, m, g, 0, rank, b_, sizeof b_);                                \
+        b_;                                                                                     \
+    })
+
+Test(sched_1f1b, paper_example_p4_m8)
+{
+    cr_assert_str_eq(ORDER("1f1b", 4, 1, 8, 0, 0),
+                     "F0 F1 F2 F3 B0 F4 B1 F5 B2 F6 B3 F7 B4 B5 B6 B7");
+    cr_assert_str_eq(ORDER("1f1b", 4, 1, 8, 0, 1),
+                     "F0 F1 F2 B0 F3 B1 F4 B2 F5 B3 F6 B4 F7 B5 B6 B7");
+    cr_assert_str_eq(ORDER("1f1b", 4, 1, 8, 0, 3),
+                     "F0 B0 F1 B1 F2 B2 F3 B3 F4 B4 F5 B5 F6 B6 F7 B7");
+}
+
+Test(sched_1f1b, fewer_microbatches_than_stages)
+{
+    /* warm-up min(p-r-1, m): rank 0 of 4 with m=2 runs both forwards first. */
+    cr_assert_str_eq(ORDER("1f1b", 4, 1, 2, 0, 0), "F0 F1 B0 B1");
+    cr_assert_str_eq(ORDER("1f1b", 4, 1, 2, 0, 2), "F0 F1 B0 B1"); /* warm-up 1 */
+    cr_assert_str_eq(ORDER("1f1b", 4, 1, 2, 0, 3), "F0 B0 F1 B1");
+    cr_assert_str_eq(ORDER("1f1b", 4, 1, 1, 0, 0), "F0 B0");
+}
+
+Test(sched_1f1b, m_not_a_multiple_of_p)
+{
+    cr_assert_str_eq(ORDER("1f1b", 3, 1, 5, 0, 0), "F0 F1 F2 B0 F3 B1 F4 B2 B3 B4");
+    cr_assert_str_eq(ORDER("1f1b", 3, 1, 5, 0, 1), "F0 F1 B0 F2 B1 F3 B2 F4 B3 B4");
+}
+
+Test(sched_gpipe, all_forwards_then_all_backwards)
+{
+    cr_assert_str_eq(ORDER("gpipe", 3, 1, 4, 0, 0), "F0 F1 F2 F3 B0 B1 B2 B3");
+    cr_assert_str_eq(ORDER("gpipe", 3, 1, 4, 0, 2), "F0 F1 F2 F3 B0 B1 B2 B3");
+}
+
+Test(sched_interleaved, p2_v2_m4)
+{
+    /* Table (g=2): (0,c0) (1,c0) (0,c1) (1,c1) | (2,c0) (3,c0) (2,c1) (3,c1).
+     * Rank 0 warm-up 2*(2-0-1) + (2-1)*2 = 4; rank 1 warm-up 2. */
+    cr_assert_str_eq(ORDER("interleaved", 2, 2, 4, 0, 0),
+                     "F0.0 F1.0 F0.1 F1.1 F2.0 B0.1 F3.0 B1.1 F2.1 B0.0 F3.1 B1.0 "
+                     "B2.1 B3.1 B2.0 B3.0");
+    cr_assert_str_eq(ORDER("interleaved", 2, 2, 4, 0, 1),
+                     "F0.0 F1.0 F0.1 B0.1 F1.1 B1.1 F2.0 B0.0 F3.0 B1.0 F2.1 B2.1 F3.1 B3.1 "
+                     "B2.0 B3.0");
+}
+
+Test(sched_interleaved, m_equals_p_runs_all_forwards_first)
+{
+    /* p=4 v=2 m=4: warm-up on rank 0 is 2*3 + 4 = 10 >= m*v = 8, so all forwards run first. */
+    cr_assert_str_eq(ORDER("interleaved", 4, 2, 4, 0, 0),
+                     "F0.0 F1.0 F2.0 F3.0 F0.1 F1.1 F2.1 F3.1 "
+                     "B0.1 B1.1 B2.1 B3.1 B0.0 B1.0 B2.0 B3.0");
+    /* Rank 3: warm-up 4. */
+    cr_assert_str_eq(ORDER("interleaved", 4, 2, 4, 0, 3),
+                     "F0.0 F1.0 F2.0 F3.0 F0.1 B0.1 F1.1 B1.1 F2.1 B2.1 F3.1 B3.1 "
+                     "B0.0 B1.0 B2.0 B3.0");
+}
+
+Test(sched_interleaved, group_larger_than_p)
+{
+    /* p=2 v=2 m=6 g=3: table (0,0)(1,0)(2,0)(0,1)(1,1)(2,1) | (3,0)(4,0)(5,0)(3,1)(4,1)(5,1);
+     * rank 0 warm-up 2 + 3 = 5. */
+    cr_assert_str_eq(ORDER("interleaved", 2, 2, 6, 3, 0),
+                     "F0.0 F1.0 F2.0 F0.1 F1.1 F2.1 B0.1 F3.0 B1.1 F4.0 B2.1 F5.0 B0.0 F3.1 B1.0 "
+                     "F4.1 B2.0 F5.1 B3.1 B4.1 B5.1 B3.0 B4.0 B5.0");
+}
+
+Test(sched_interleaved, last_group_takes_the_remainder)
+{
+    /* p=2 v=2 m=8 g=3: groups {0,1,2} {3,4,5} {6,7}; 8 % 3 = 2 >= p is allowed. */
+    cr_assert_str_eq(ORDER("interleaved", 2, 2, 8, 3, 1),
+                     "F0.0 F1.0 F2.0 F0.1 B0.1 F1.1 B1.1 F2.1 B2.1 F3.0 B0.0 F4.0 B1.0 F5.0 "
+                     "B2.0 F3.1 B3.1 F4.1 B4.1 F5.1 B5.1 F6.0 B3.0 F7.0 B4.0 F6.1 B5.0 F7.1 "
+                     "B6.1 B7.1 B6.0 B7.0");
+}
+
+Test(sched_interleaved, paper_figure_p4_v2_m8_rank0_prefix)
+{
+    /* SC'21 Fig. 4: rank 0 runs micro-batches 1-4 on chunk 0, then 1-4 on chunk 1, then 5-6
+     * on chunk 0 before its first backward (warm-up 10). */
+    char *s = ORDER("interleaved", 4, 2, 8, 0, 0);
+    const char *prefix = "F0.0 F1.0 F2.0 F3.0 F0.1 F1.1 F2.1 F3.1 F4.0 F5.0 F6.0 B0.1 ";
+    cr_assert(strncmp(s, prefix, strlen(prefix)) == 0, "got %s", s);
+}
+
+/* Property checks over many (p, v, m, g): every (mb, chunk) F and B once; forwards on each
+ * chunk take micro-batches in increasing order; backwards too; each B after its F. */
+static void check_properties(const char *name, int p, int v, int m, int g)
+{
+    struct sched_params sp = {p, v, m, g, 0};
+    const struct sched_type *t = sched_find(name);
+    struct sim_error err;
+    if (t->check(&sp, &err) != SIM_OK)
+        return;
+    size_t n = sched_ops_per_rank(&sp);
+    struct sched_op *ops = calloc(n, sizeof *ops);
+    int *fseen = calloc((size_t)(m * v), sizeof(int)), *bseen = calloc((size_t)(m * v), sizeof(int));
+    for (int r = 0; r < p; r++) {
+        memset(fseen, 0, sizeof(int) * (size_t)(m * v));
+        memset(bseen, 0, sizeof(int) * (size_t)(m * v));
+        int next_f[64] = {0}, next_b[64] = {0};
+        sched_build(t, &sp, r, ops);
+        int warm = 0;
+        while (ops[warm].kind == OP_F)
+            warm++;
+        int expect = name[0] == 'i' ? 2 * (p - r - 1) + (v - 1) * (g ? g : p)
+                                    : (name[0] == 'g' ? m : p - r - 1);
+        if (expect > m * v)
+            expect = m * v;
+        /* The op after warm-up is a forward in steady state; count warm-up up to the first B
+         * minus the steady-state forward that precedes it. */
+        int warm_expected = expect < m * v ? expect + 1 : m * v;
+        cr_assert_eq(warm, warm_expected, "%s p=%d v=%d m=%d g=%d rank %d: warm-up", name, p, v,
+                     m, g, r);
+        for (size_t i = 0; i + 1 < n; i++) {
+            int idx = ops[i].mb * v + ops[i].chunk;
+            if (ops[i].kind == OP_F) {
+                cr_assert_eq(fseen[idx]++, 0);
+                cr_assert_eq(ops[i].mb, next_f[ops[i].chunk]++, "forwards in mb order per chunk");
+            } else {
+                cr_assert_eq(fseen[idx], 1, "B after its F");
+                cr_assert_eq(bseen[idx]++, 0);
+                cr_assert_eq(ops[i].mb, next_b[ops[i].chunk]++, "backwards in mb order per chunk");
+            }
+        }
+        for (int i = 0; i < m * v; i++)
+            cr_assert(fseen[i] == 1 && bseen[i] == 1);
+    }
+    free(ops);
+    free(fseen);
+    free(bseen);
+}
+
+Test(sched_properties, many_shapes)
+{
+    for (int p = 1; p <= 8; p++)
+        for (int m = 1; m <= 24; m++) {
+            check_properties("1f1b", p, 1, m, 0);
+            check_properties("gpipe", p, 1, m, 0);
+            for (int v = 2; v <= 4; v++)
+                for (int g = p; g <= m; g++)
+                    check_properties("interleaved", p, v, m, g);
+        }
+}
+
+Test(sched_rules, interleaved_rejections_match_megatron)
+{
+    struct sim_error err;
+    struct sched_params g_lt_p = {4, 2, 8, 2, 0}, g_gt_m = {4, 2, 8, 9, 0},
+                        bad_rem = {4, 2, 10, 4, 0}, ok_rem = {4, 2, 12, 8, 0}, ok = {4, 2, 8, 0, 0},
+                        vp1 = {4, 1, 8, 0, 0};
+    cr_assert_eq(sched_interleaved.check(&g_lt_p, &err), SIM_EINPUT);
+    cr_assert(strstr(err.msg, "vp-group=2") && strstr(err.msg, "pp=4"), "%s", err.msg);
+    cr_assert_eq(sched_interleaved.check(&g_gt_m, &err), SIM_EINPUT);
+    cr_assert(strstr(err.msg, "microbatches=8"), "%s", err.msg);
+    cr_assert_eq(sched_interleaved.check(&bad_rem, &err), SIM_EINPUT, "10 %% 4 = 2 < 4");
+    cr_assert(strstr(err.msg, "last group of 2"), "%s", err.msg);
+    cr_assert_eq(sched_interleaved.check(&ok_rem, &err), SIM_OK, "12 %% 8 = 4 >= 4");
+    cr_assert_eq(sched_interleaved.check(&ok, &err), SIM_OK);
+    cr_assert_eq(sched_interleaved.check(&vp1, &err), SIM_EINPUT);
+    struct sched_params vp2 = {4, 2, 8, 0, 0};
+    cr_assert_eq(sched_1f1b.check(&vp2, &err), SIM_EINPUT);
+    cr_assert_eq(sched_gpipe.check(&vp2, &err), SIM_EINPUT);
+    struct sched_params any_m = {8, 1, 3, 0, 0};
+    cr_assert_eq(sched_1f1b.check(&any_m, &err), SIM_OK, "1f1b accepts any m >= 1");
+    cr_assert_eq(sched_gpipe.check(&any_m, &err), SIM_OK);
+}
+
+Test(sched_split, w_follows_each_b_and_optimizer_is_last)
+{
+    struct sched_params sp = {2, 1, 2, 0, 1};
+    struct sched_op ops[16];
+    size_t n = sched_ops_per_rank(&sp);
+    cr_assert_eq(n, 7u);
+    sched_build(&sched_1f1b, &sp, 0, ops);
+    const char *expect[] = {"F", "F", "B", "W", "B", "W", "OPT"};
+    int mbs[] = {0, 1, 0, 0, 1, 1, -1};
+    for (size_t i = 0; i < n; i++) {
+        cr_assert_str_eq(op_kind_name(ops[i].kind), expect[i]);
+        cr_assert_eq(ops[i].mb, mbs[i]);
+    }
+}
+
+Test(sched_registry, lookup)
+{
+    cr_assert_eq(sched_find("1f1b"), &sched_1f1b);
+    cr_assert_eq(sched_find("interleaved"), &sched_interleaved);
+    cr_assert_eq(sched_find("gpipe"), &sched_gpipe);
+    cr_assert_null(sched_find("zb-h1"));
+}
