@@ -269,6 +269,13 @@ enum sim_status pipe_setup_init(struct pipe_setup *setup, const struct sched_typ
                                 const struct sched_params *sp, struct sim_error *err)
 {
     memset(setup, 0, sizeof *setup);
+    /* Refuse up front what would exhaust memory or overflow int counters in the schedules. */
+    double cells = (double)sp->pp * (double)sp->vp * (double)sp->microbatches;
+    if (cells > PIPE_MAX_CELLS)
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "pp*vp*microbatches = %.0f exceeds the simulation cap of %d "
+                       "(stage, micro-batch) pairs",
+                       cells, PIPE_MAX_CELLS);
     setup->schedule = schedule;
     setup->sp = *sp;
     size_t stages = (size_t)sp->pp * (size_t)sp->vp;

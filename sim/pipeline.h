@@ -32,6 +32,10 @@ enum rec_kind {
     REC_SEND_GRAD, /* gradient transfer to the previous virtual stage */
 };
 
+/* Most (virtual stage, micro-batch) pairs one step may have: about 3 ops and 2 transfers each,
+ * so about 4 GB of records at the cap. */
+#define PIPE_MAX_CELLS (1 << 24)
+
 struct pipe_link {
     simtime_t lat;  /* latency */
     double bw_Bps;  /* bandwidth in bytes/s; 0 = unlimited */
