@@ -2,6 +2,8 @@
 #include "outfile.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,10 +14,20 @@ enum sim_status outfile_open(struct outfile *of, const char *path, struct sim_er
     if (strlen(path) >= sizeof of->path)
         return err_set(err, SIM_EINPUT, NULL, 0, "output path too long: %.60s...", path);
     snprintf(of->path, sizeof of->path, "%s", path);
-    snprintf(of->tmp, sizeof of->tmp, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(of->tmp);
-    if (fd < 0)
+    /* Like mkstemp, but created with mode 0666 so the umask applies as for any output file
+     * (mkstemp's 0600 would survive the rename). O_EXCL makes the name ours. */
+    int fd = -1;
+    unsigned long salt = (unsigned long)getpid() * 2654435761u ^ (unsigned long)(uintptr_t)of;
+    for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
+        snprintf(of->tmp, sizeof of->tmp, "%s.tmp.%06lx", path, (salt + (unsigned long)attempt * 7919u) & 0xffffffu);
+        fd = open(of->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0 && errno != EEXIST)
+            break;
+    }
+    if (fd < 0) {
+        of->tmp[0] = '\0';
         return err_set(err, SIM_EFAIL, path, 0, "cannot create output: %s", strerror(errno));
+    }
     of->fp = fdopen(fd, "w");
     if (!of->fp) {
         close(fd);

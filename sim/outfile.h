@@ -1,6 +1,6 @@
 /* outfile: output files written atomically.
  *
- * Data goes to "PATH.tmp.XXXXXX" beside the target and is renamed over PATH only when complete,
+ * Data goes to "PATH.tmp.NNNNNN" beside the target and is renamed over PATH only when complete,
  * so an interrupted or failed run never leaves a truncated CSV, trace or plot behind. */
 #ifndef STEPSIM_OUTFILE_H
 #define STEPSIM_OUTFILE_H

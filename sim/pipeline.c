@@ -6,7 +6,11 @@
 #include "pipeline.h"
 
 #include <assert.h>
+#include <math.h>
 #include <string.h>
+
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
 
 #include "alloc.h"
 #include "engine.h"
@@ -49,6 +53,8 @@ struct step_ctx {
     struct transfer *xfers;
     size_t nxfers, xfer_cap, rec_cap;
     uint8_t *flags; /* [stages * m] */
+    gsl_rng *rng;   /* owned; NULL unless jitter_cv > 0 */
+    double jitter_sigma, jitter_mu; /* log-normal parameters for a mean-1 factor */
 };
 
 int pipe_link_id(int pp, int src, int dst)
@@ -127,7 +133,15 @@ static enum sim_status try_start(struct step_ctx *c, int rank, struct sim_error 
     if (!op_ready(c, rank, op))
         return SIM_OK;
     simtime_t now = eng_now(&c->eng);
-    simtime_t end = now + op_duration(c, rank, op);
+    simtime_t dur = op_duration(c, rank, op);
+    if (c->rng && op->kind != OP_OPT && dur > 0) {
+        double factor = gsl_ran_lognormal(c->rng, c->jitter_mu, c->jitter_sigma);
+        simtime_t jittered = simtime_from_s(simtime_to_s(dur) * factor);
+        if (jittered < 0)
+            return err_set(err, SIM_EFAIL, NULL, 0, "jittered op time overflows the clock");
+        dur = jittered;
+    }
+    simtime_t end = now + dur;
     struct pipe_record *r = new_record(c);
     *r = (struct pipe_record){
         .start = now,
@@ -320,6 +334,8 @@ static void ctx_release(struct step_ctx *c)
     mem_free(c->links);
     mem_free(c->xfers);
     mem_free(c->flags);
+    if (c->rng)
+        gsl_rng_free(c->rng);
     eng_release(&c->eng);
 }
 
@@ -356,6 +372,15 @@ static enum sim_status ctx_init(struct step_ctx *c, const struct pipe_setup *set
     if (!c->ranks || !c->links || !c->xfers || !c->flags || !res->recs || !res->busy ||
         !res->opt_end || !res->peak_inflight)
         goto fail;
+    if (setup->jitter_cv > 0) {
+        c->rng = gsl_rng_alloc(gsl_rng_mt19937);
+        if (!c->rng)
+            goto fail;
+        gsl_rng_set(c->rng, setup->seed);
+        /* mean of lognormal = exp(mu + sigma^2/2) = 1; cv^2 = exp(sigma^2) - 1 */
+        c->jitter_sigma = sqrt(log1p(setup->jitter_cv * setup->jitter_cv));
+        c->jitter_mu = -0.5 * c->jitter_sigma * c->jitter_sigma;
+    }
     for (int r = 0; r < c->pp; r++) {
         c->ranks[r].ops = mem_calloc(per_rank, sizeof(struct sched_op));
         if (!c->ranks[r].ops)

@@ -10,7 +10,10 @@
  *    another rank it is a transfer on the directed link src->dst: the link serialises
  *    bytes/bandwidth seconds, one transfer at a time in FIFO order, and the data arrives a
  *    latency after the serialisation ends.  Transfers that cost zero time arrive at once;
- *  - each rank ends with its optimizer op.
+ *  - each rank ends with its optimizer op;
+ *  - with jitter_cv > 0 every F/B/W duration is multiplied by a log-normal factor of mean 1 and
+ *    that coefficient of variation (stragglers, clock and kernel-time noise), drawn from a GSL
+ *    RNG owned by the step and seeded from `seed`: the same seed gives the same step.
  * Output (struct pipe_result): one record per op and transfer, per-rank busy time, peak
  * in-flight micro-batches and the step's key times. */
 #ifndef STEPSIM_PIPELINE_H
@@ -49,6 +52,8 @@ struct pipe_setup {
     simtime_t *stage_wgt; /* [pp*vp] W duration (weight gradient) */
     simtime_t *rank_opt;  /* [pp] optimizer duration */
     double act_bytes;     /* bytes per activation or gradient transfer */
+    double jitter_cv;     /* coefficient of variation of F/B/W durations; 0 = exact */
+    unsigned long seed;   /* seeds the step's GSL RNG (used only when jitter_cv > 0) */
     struct pipe_link *links; /* [2*pp]: link pipe_link_id(src, dst) */
 };
 
@@ -57,7 +62,7 @@ struct pipe_record {
     int32_t rank;  /* compute: the rank; transfer: the sender */
     int32_t peer;  /* transfer: the receiver; -1 for compute */
     int32_t mb;    /* micro-batch; -1 for OPT */
-    int32_t chunk; /* model chunk on `rank`; -1 for OPT */
+    int32_t chunk; /* model chunk on `rank` (transfer: of the receiving op); -1 for OPT */
     int32_t stage; /* virtual stage of the op (transfer: of the receiving op) */
     uint8_t kind;  /* enum rec_kind */
     double bytes;  /* transfer size; 0 for compute */

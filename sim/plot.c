@@ -2,7 +2,7 @@
 #include "plot.h"
 
 #include <errno.h>
-#include <signal.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -15,18 +15,21 @@
 
 int plot_write_gantt_tsv(FILE *out, const struct pipe_result *res)
 {
-    fprintf(out, "# rank\tstart_s\tend_s\tkind\tmicrobatch\tchunk\n");
+    int rows = 0;
+    fprintf(out, "# rank\tstart_s\tend_s\tkind\tmicrobatch\tchunk\tpeer\n");
     for (size_t i = 0; i < res->nrecs; i++) {
         const struct pipe_record *r = &res->recs[i];
-        if (r->peer >= 0)
-            continue; /* transfers are in the CSV and the trace, not on the rank rows */
+        /* What took no time has nothing to draw (free links, a zero-cost optimizer). */
+        if (r->end <= r->start)
+            continue;
         fprintf(out, "%d\t", r->rank);
         timeline_put_seconds(out, r->start - res->first_start);
         fputc('\t', out);
         timeline_put_seconds(out, r->end - res->first_start);
-        fprintf(out, "\t%d\t%d\t%d\n", r->kind, r->mb, r->chunk < 0 ? 0 : r->chunk);
+        fprintf(out, "\t%d\t%d\t%d\t%d\n", r->kind, r->mb, r->chunk < 0 ? 0 : r->chunk, r->peer);
+        rows++;
     }
-    return ferror(out) ? -1 : 0;
+    return ferror(out) ? -1 : rows;
 }
 
 static int ends_with(const char *s, const char *suffix)
@@ -41,46 +44,94 @@ static int gnuplot_safe(const char *s)
     return strpbrk(s, "'\\\n\r") == NULL;
 }
 
-/* Run gnuplot with `vars` as -e and the script on stdin; returns its exit status, 127 if it
- * could not be started, -1 on a local error. */
-static int run_gnuplot(const char *vars)
+/* Copy `s` into buf (truncating) with anything that could end a gnuplot string blanked. */
+static void sanitize(char *buf, size_t len, const char *s)
 {
-    int fds[2];
-    if (pipe(fds) != 0)
-        return -1;
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(fds[0]);
-        close(fds[1]);
-        return -1;
+    snprintf(buf, len, "%s", s);
+    for (char *p = buf; *p; p++)
+        if (*p == '\'' || *p == '\\' || *p == '"' || (unsigned char)*p < 0x20)
+            *p = ' ';
+}
+
+/* Create "TMPDIR/stepsim-TAG-XXXXXX", name in buf; NULL (errno set) on failure. */
+static FILE *open_temp(char *buf, size_t len, const char *tmpdir, const char *tag)
+{
+    snprintf(buf, len, "%s/stepsim-%s-XXXXXX", tmpdir, tag);
+    int fd = mkstemp(buf);
+    if (fd < 0)
+        return NULL;
+    FILE *fp = fdopen(fd, "w");
+    if (!fp) {
+        int e = errno;
+        close(fd);
+        unlink(buf);
+        errno = e;
     }
+    return fp;
+}
+
+/* Run `gnuplot -e VARS SCRIPT` with stdin from /dev/null; returns its exit status (128 + the
+ * signal if killed), 127 if it could not be started, -1 (errno set) on a local error.  The script
+ * goes in a file, not a pipe: gnuplot reading "-" from a pipe treats it as interactive input and
+ * rejects multi-line { } blocks. */
+static int run_gnuplot(const char *vars, const char *script)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
     if (pid == 0) {
-        dup2(fds[0], STDIN_FILENO);
-        close(fds[0]);
-        close(fds[1]);
-        execlp(GNUPLOT_PATH, "gnuplot", "-e", vars, "-", (char *)NULL);
-        execlp("gnuplot", "gnuplot", "-e", vars, "-", (char *)NULL);
+        int fd = open("/dev/null", O_RDONLY);
+        if (fd >= 0) {
+            dup2(fd, STDIN_FILENO);
+            close(fd);
+        }
+        execl(GNUPLOT_PATH, "gnuplot", "-e", vars, script, (char *)NULL);
+        execlp("gnuplot", "gnuplot", "-e", vars, script, (char *)NULL);
         _exit(127);
     }
-    close(fds[0]);
-    void (*old)(int) = signal(SIGPIPE, SIG_IGN); /* a dead gnuplot must not kill us */
-    size_t len = strlen(gantt_gp), off = 0;
-    while (off < len) {
-        ssize_t n = write(fds[1], gantt_gp + off, len - off);
-        if (n <= 0) {
-            if (n < 0 && errno == EINTR)
-                continue;
-            break;
-        }
-        off += (size_t)n;
-    }
-    close(fds[1]);
-    signal(SIGPIPE, old);
     int status = 0;
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR)
             return -1;
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* A duration with a unit a reader takes in at once: "66.0 ms", "1.24 s", "850 us". */
+static void put_duration(char *buf, size_t len, double s)
+{
+    if (s >= 1)
+        snprintf(buf, len, "%.3g s", s);
+    else if (s >= 1e-3)
+        snprintf(buf, len, "%.3g ms", s * 1e3);
+    else
+        snprintf(buf, len, "%.3g µs", s * 1e6);
+}
+
+/* The chart's title: what was run and the two numbers a reviewer looks for. */
+static void make_title(char *buf, size_t len, const struct scenario *scn,
+                       const struct pipe_result *res)
+{
+    char name[64], sched[32], step[32];
+    sanitize(name, sizeof name, scn->name);
+    sanitize(sched, sizeof sched, scn->schedule);
+    put_duration(step, sizeof step, simtime_to_s(res->step_end - res->first_start));
+    double busy = 0;
+    for (int r = 0; r < res->pp; r++)
+        busy += simtime_to_s(res->busy[r]);
+    double span = simtime_to_s(res->compute_end - res->first_start) * res->pp;
+    size_t n = 0;
+    n += (size_t)snprintf(buf + n, len - n, "%s · %s · pp=%d", name, sched, scn->pp);
+    if (n < len && scn->vp > 1)
+        n += (size_t)snprintf(buf + n, len - n, " vp=%d vp-group=%d", scn->vp,
+                              scn->vp_group > 0 ? scn->vp_group : scn->pp);
+    if (n < len)
+        n +=
+            (size_t)snprintf(buf + n, len - n, " · %d micro-batches%s · step %s", scn->microbatches,
+                             scn->split_backward ? " · split backward (B/W)" : "", step);
+    if (n < len && span > 0)
+        snprintf(buf + n, len - n, " · bubble %.1f%%", 100.0 * (1.0 - busy / span));
 }
 
 enum sim_status plot_gantt(const char *path, const struct scenario *scn,
@@ -93,72 +144,79 @@ enum sim_status plot_gantt(const char *path, const struct scenario *scn,
         return err_set(err, SIM_EINPUT, NULL, 0,
                        "--plot %s: quotes, backslashes and newlines are not allowed in the path",
                        path);
-    /* Data file and image both go to temp files first. */
+    /* Data and script go to temp files; the image to a temp file beside the target. */
     const char *tmpdir = getenv("TMPDIR");
     if (!tmpdir || !*tmpdir || !gnuplot_safe(tmpdir) || strlen(tmpdir) > 1024)
         tmpdir = "/tmp";
-    char data_buf[1100];
-    snprintf(data_buf, sizeof data_buf, "%s/stepsim-gantt-XXXXXX", tmpdir);
-    int fd = mkstemp(data_buf);
-    if (fd < 0)
-        return err_set(err, SIM_EFAIL, NULL, 0, "--plot: cannot create a temp file: %s",
-                       strerror(errno));
-    FILE *data = fdopen(fd, "w");
-    if (!data) {
-        close(fd);
-        unlink(data_buf);
-        return err_set(err, SIM_EFAIL, NULL, 0, "--plot: cannot open a temp file");
-    }
-    int bad = plot_write_gantt_tsv(data, res) != 0;
+    char data_path[1100], script_path[1100];
+    FILE *data = open_temp(data_path, sizeof data_path, tmpdir, "gantt");
+    if (!data)
+        return err_set(err, SIM_EFAIL, NULL, 0, "--plot: cannot create a temp file in %s: %s",
+                       tmpdir, strerror(errno));
+    int rows = plot_write_gantt_tsv(data, res);
+    int bad = rows < 0;
     bad |= fclose(data) != 0;
+    if (bad || rows == 0) {
+        unlink(data_path);
+        if (!bad)
+            return err_set(err, SIM_EINPUT, NULL, 0,
+                           "--plot %s: nothing to draw: every op of the step takes zero time",
+                           path);
+        return err_set(err, SIM_EFAIL, NULL, 0, "--plot: cannot write the plot data to %s",
+                       data_path);
+    }
+    FILE *script = open_temp(script_path, sizeof script_path, tmpdir, "gantt-gp");
+    if (!script) {
+        int e = errno;
+        unlink(data_path);
+        return err_set(err, SIM_EFAIL, NULL, 0, "--plot: cannot create a temp file in %s: %s",
+                       tmpdir, strerror(e));
+    }
+    bad = fputs(gantt_gp, script) == EOF;
+    bad |= fclose(script) != 0;
     if (bad) {
-        unlink(data_buf);
-        return err_set(err, SIM_EFAIL, NULL, 0, "--plot: cannot write the plot data");
+        unlink(data_path);
+        unlink(script_path);
+        return err_set(err, SIM_EFAIL, NULL, 0, "--plot: cannot write the gnuplot script to %s",
+                       script_path);
     }
 
     struct outfile img;
     enum sim_status st = outfile_open(&img, path, err);
     if (st != SIM_OK) {
-        unlink(data_buf);
+        unlink(data_path);
+        unlink(script_path);
         return st;
     }
     fclose(img.fp); /* gnuplot writes the temp path itself */
     img.fp = NULL;
 
-    /* The title: scenario name made safe for a gnuplot string, plus the config. */
-    char name[64];
-    snprintf(name, sizeof name, "%s", scn->name);
-    for (char *p = name; *p; p++)
-        if (*p == '\'' || *p == '\\' || *p == '"' || (unsigned char)*p < 0x20)
-            *p = ' ';
-    char title[256];
-    int tl = snprintf(title, sizeof title, "%s: %s pp=%d", name, scn->schedule, scn->pp);
-    if (scn->vp > 1)
-        tl += snprintf(title + tl, sizeof title - (size_t)tl, " vp=%d vp-group=%d", scn->vp,
-                       scn->vp_group > 0 ? scn->vp_group : scn->pp);
-    snprintf(title + tl, sizeof title - (size_t)tl, " microbatches=%d step=%.6g s",
-             scn->microbatches, simtime_to_s(res->step_end - res->first_start));
-
-    /* Output type follows the final name; gnuplot writes the temp file. */
+    char title[384];
+    make_title(title, sizeof title, scn, res);
+    /* Output type follows the final name, not the temp file's. */
     char vars[16384];
     int n = snprintf(vars, sizeof vars,
                      "datafile='%s'; outfile='%s'; format='%s'; plottitle='%s'; nranks=%d; vp=%d",
-                     data_buf, img.tmp, ends_with(path, ".svg") ? "svg" : "png", title, res->pp,
+                     data_path, img.tmp, ends_with(path, ".svg") ? "svg" : "png", title, res->pp,
                      res->vp);
-    if (n < 0 || (size_t)n >= sizeof vars) {
-        unlink(data_buf);
-        outfile_abort(&img);
-        return err_set(err, SIM_EINPUT, NULL, 0, "--plot: path too long");
-    }
-    int rc = run_gnuplot(vars);
-    unlink(data_buf);
+    int rc = (n < 0 || (size_t)n >= sizeof vars) ? -2 : run_gnuplot(vars, script_path);
+    unlink(data_path);
+    unlink(script_path);
     if (rc != 0) {
         outfile_abort(&img);
+        if (rc == -2)
+            return err_set(err, SIM_EINPUT, NULL, 0, "--plot %s: path too long", path);
         if (rc == 127)
             return err_set(err, SIM_EFAIL, NULL, 0,
-                           "--plot: gnuplot not found (install gnuplot-nox, or configure with "
-                           "GNUPLOT=/path/to/gnuplot)");
-        return err_set(err, SIM_EFAIL, NULL, 0, "--plot %s: gnuplot failed (status %d)", path,
+                           "--plot %s: cannot run gnuplot (tried %s and gnuplot on PATH); "
+                           "install gnuplot (e.g. gnuplot-nox) or reconfigure with "
+                           "GNUPLOT=/path/to/gnuplot",
+                           path, GNUPLOT_PATH);
+        if (rc < 0)
+            return err_set(err, SIM_EFAIL, NULL, 0, "--plot %s: cannot run gnuplot: %s", path,
+                           strerror(errno));
+        return err_set(err, SIM_EFAIL, NULL, 0,
+                       "--plot %s: gnuplot failed (exit status %d; its messages are above)", path,
                        rc);
     }
     if (rename(img.tmp, path) != 0) {

@@ -1,8 +1,9 @@
 /* plot: --plot FILE.png|FILE.svg -- a Gantt chart of the step, drawn by gnuplot.
  *
- * C writes the data (a TSV of compute ops to a temp file); gnuplot draws it with the script
- * plots/gantt.gp, which is compiled into the binary and fed on gnuplot's stdin.  gnuplot writes
- * to a temp file that is renamed over FILE only on success. */
+ * C writes the data (a TSV of ops and transfers, to a temp file); gnuplot draws it with the
+ * script plots/gantt.gp, which is compiled into the binary and written to a temp file for
+ * gnuplot to run.  gnuplot writes the image to a temp file that is renamed over FILE only on
+ * success, so a failed plot never leaves a partial image behind. */
 #ifndef STEPSIM_PLOT_H
 #define STEPSIM_PLOT_H
 
@@ -12,7 +13,11 @@
 #include "pipeline.h"
 #include "scenario.h"
 
-/* The TSV the Gantt script reads: rank, start_s, end_s, kind, microbatch, chunk. */
+/* The TSV plots/gantt.gp reads: a '#' header line, then one row per op and per transfer that
+ * takes time (zero-length ones have nothing to draw): rank, start_s, end_s (seconds from the
+ * first op), kind (enum rec_kind: 0 F, 1 B, 2 W, 3 OPT, 4 activation send, 5 gradient send),
+ * microbatch, chunk (0 for OPT), peer (a transfer's receiver, -1 for compute).
+ * Returns the number of rows written, or -1 on a write error. */
 int plot_write_gantt_tsv(FILE *out, const struct pipe_result *res);
 
 /* Render `res` to `path` (.png or .svg).  SIM_EINPUT for a bad path or extension, SIM_EFAIL

@@ -9,7 +9,7 @@ AM_TESTS_ENVIRONMENT = CRITERION_OUTPUTS='tap:-' CRITERION_NO_EARLY_EXIT=1 \
 AM_TESTS_FD_REDIRECT = 9>&2
 
 criterion_tests = tests/test_units tests/test_eventq tests/test_engine tests/test_schedule \
-	tests/test_pipeline tests/test_scenario tests/test_report
+	tests/test_pipeline tests/test_scenario tests/test_report tests/test_outputs
 if HAVE_CRITERION
 check_PROGRAMS = $(criterion_tests)
 endif
@@ -39,3 +39,6 @@ tests_test_scenario_LDADD = $(TEST_LDADD)
 tests_test_report_SOURCES = tests/test_report.c tests/helpers.h tests/helpers.c
 tests_test_report_CFLAGS = $(TEST_CFLAGS)
 tests_test_report_LDADD = $(TEST_LDADD)
+tests_test_outputs_SOURCES = tests/test_outputs.c tests/helpers.h tests/helpers.c
+tests_test_outputs_CFLAGS = $(TEST_CFLAGS)
+tests_test_outputs_LDADD = $(TEST_LDADD)
