@@ -1,6 +1,8 @@
 /* cli: argument parsing and the run / validate commands. */
 #include "cli.h"
 
+#include <ctype.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "config.h"
@@ -31,8 +33,8 @@ static const char help_text[] =
     "  --set KEY=VALUE   override a scenario value; keys: name schedule pp vp vp-group\n"
     "                    microbatches micro-batch seq layers forward backward-input\n"
     "                    backward-weight split-backward activation optimizer link-latency\n"
-    "                    link-bandwidth seed  (times like 1ms, sizes like 64MiB,\n"
-    "                    bandwidths like 450GBps or 400Gbps)\n"
+    "                    link-bandwidth seed jitter  (times like 1ms, sizes like 64MiB,\n"
+    "                    bandwidths like 450GBps or 400Gbps, jitter like 5%)\n"
     "  --format F        report as text (default) or json\n"
     "  --timeline F.csv  one row per op and transfer:\n"
     "                    rank,op,microbatch,chunk,stage,start_s,end_s,peer,bytes\n"
@@ -62,19 +64,36 @@ struct run_opts {
     const char *timeline, *trace, *plot;
 };
 
+/* Print one error line.  Values echoed from the input may hold control characters (an
+ * attribute with &#10;, a --set value with a newline): they become '?' so that every problem is
+ * exactly one line on stderr. */
+static void print_error_line(FILE *errout, const char *text)
+{
+    fputs("stepsim: ", errout);
+    for (const char *c = text; *c; c++)
+        fputc(iscntrl((unsigned char)*c) ? '?' : *c, errout);
+    fputc('\n', errout);
+}
+
 static int fail(FILE *errout, const struct sim_error *err)
 {
     char buf[1200];
     err_format(err, buf, sizeof buf);
-    fprintf(errout, "stepsim: %s\n", buf);
+    print_error_line(errout, buf);
     return err->status == SIM_OK ? 1 : (int)err->status;
 }
 
-static int bad_usage(FILE *errout, const char *fmt, const char *arg)
+/* A command-line mistake: one line naming it, and where to look; exit status 2. */
+static int bad_usage(FILE *errout, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int bad_usage(FILE *errout, const char *fmt, ...)
 {
-    fprintf(errout, "stepsim: ");
-    fprintf(errout, fmt, arg);
-    fprintf(errout, "\n%s", usage_text);
+    char msg[600], line[700];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(line, sizeof line, "%s (see 'stepsim --help')", msg);
+    print_error_line(errout, line);
     return 2;
 }
 
@@ -103,7 +122,7 @@ static int parse_run(int argc, char **argv, struct run_opts *o, FILE *errout)
             if (!*v)
                 return bad_usage(errout, "%s needs KEY=VALUE", "--set");
             if (o->nsets == MAX_SETS)
-                return bad_usage(errout, "too many --set options (max %s)", "256");
+                return bad_usage(errout, "too many --set options (max %d)", MAX_SETS);
             o->sets[o->nsets++] = v;
         } else if ((v = opt_value(argc, argv, &i, "--format"))) {
             if (strcmp(v, "json") == 0)
@@ -125,6 +144,8 @@ static int parse_run(int argc, char **argv, struct run_opts *o, FILE *errout)
                 return bad_usage(errout, "%s needs a file name", "--plot");
             o->plot = v;
         } else if ((v = opt_value(argc, argv, &i, "--seed"))) {
+            if (!*v)
+                return bad_usage(errout, "%s needs a number", "--seed");
             o->seed = v;
         } else if (a[0] == '-' && a[1] != '\0') {
             return bad_usage(errout, "unknown option '%s'", a);

@@ -40,5 +40,7 @@ enum sim_status costs_build_setup(const struct scenario *scn, struct pipe_setup 
     for (int l = 0; l < 2 * scn->pp; l++)
         setup->links[l] = (struct pipe_link){lat, scn->link_bw_Bps};
     setup->act_bytes = scn->activation_B;
+    setup->jitter_cv = scn->jitter;
+    setup->seed = scn->seed;
     return SIM_OK;
 }

@@ -141,6 +141,8 @@ static enum sim_status try_start(struct step_ctx *c, int rank, struct sim_error 
             return err_set(err, SIM_EFAIL, NULL, 0, "jittered op time overflows the clock");
         dur = jittered;
     }
+    if (dur > SIMTIME_MAX - now)
+        return err_set(err, SIM_EFAIL, NULL, 0, "simulated time overflows at rank %d", rank);
     simtime_t end = now + dur;
     struct pipe_record *r = new_record(c);
     *r = (struct pipe_record){
@@ -179,6 +181,8 @@ static enum sim_status link_start(struct step_ctx *c, int id, struct sim_error *
     if (ser < 0)
         return err_set(err, SIM_EFAIL, NULL, 0, "transfer time overflows the simulated clock");
     simtime_t now = eng_now(&c->eng);
+    if (ser > SIMTIME_MAX - now - lk->lat)
+        return err_set(err, SIM_EFAIL, NULL, 0, "simulated time overflows on a link");
     struct pipe_record *r = new_record(c);
     *r = (struct pipe_record){
         .start = now,

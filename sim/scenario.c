@@ -4,6 +4,8 @@
  * through scn_set(), so a value is parsed and range-checked in exactly one place. */
 #include "scenario.h"
 
+#include <ctype.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,7 +15,7 @@
 #include "embedded.h"
 #include "xmlload.h"
 
-enum value_type { VT_NAME, VT_INT, VT_TIME, VT_BYTES, VT_BANDWIDTH, VT_BOOL, VT_SEED };
+enum value_type { VT_NAME, VT_INT, VT_TIME, VT_BYTES, VT_BANDWIDTH, VT_BOOL, VT_SEED, VT_FRACTION };
 
 struct key_spec {
     const char *name;
@@ -21,6 +23,14 @@ struct key_spec {
     size_t offset;
     long min, max; /* VT_INT range */
 };
+
+/* Upper bound for one time value; the step bound in scn_check() keeps sums on the picosecond
+ * clock (int64, ~9.2e6 s) from overflowing. */
+#define SCN_MAX_TIME_S 1e6
+#define SCN_MAX_STEP_S 1e6
+/* Compute ops across all ranks: 10^7 ops take ~0.4 GB and ~2 s, so this caps a run near 1 GB;
+ * real configurations are far below (pp=64, vp=8, 2048 micro-batches, split B/W: 3.1M). */
+#define SCN_MAX_OPS 20000000.0
 
 #define FIELD(f) offsetof(struct scenario, f)
 /* Indexed by enum scn_key. */
@@ -43,6 +53,7 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
     [SCN_LINK_LATENCY] = {"link-latency", VT_TIME, FIELD(link_lat_s), 0, 0},
     [SCN_LINK_BANDWIDTH] = {"link-bandwidth", VT_BANDWIDTH, FIELD(link_bw_Bps), 0, 0},
     [SCN_SEED] = {"seed", VT_SEED, FIELD(seed), 0, 0},
+    [SCN_JITTER] = {"jitter", VT_FRACTION, FIELD(jitter), 0, 0},
 };
 
 void scn_defaults(struct scenario *scn)
@@ -78,16 +89,16 @@ static int known_key_list(char *buf, size_t len)
 }
 
 /* Errors from --set have no file line; name the option instead. */
-static enum sim_status value_error(const char *file, int line, const char *key,
-                                   const char *value, const char *why, struct sim_error *err)
+static enum sim_status value_error(const char *file, int line, const char *key, const char *value,
+                                   const char *why, struct sim_error *err)
 {
     if (file)
         return err_set(err, SIM_EINPUT, file, line, "%s: %s", key, why);
     return err_set(err, SIM_EINPUT, NULL, 0, "--set %s=%s: %s", key, value, why);
 }
 
-enum sim_status scn_set(struct scenario *scn, const char *key, const char *value,
-                        const char *file, int line, struct sim_error *err)
+enum sim_status scn_set(struct scenario *scn, const char *key, const char *value, const char *file,
+                        int line, struct sim_error *err)
 {
     int k = scn_key_find(key);
     if (k < 0) {
@@ -95,8 +106,7 @@ enum sim_status scn_set(struct scenario *scn, const char *key, const char *value
         known_key_list(list, sizeof list);
         if (file)
             return err_set(err, SIM_EINPUT, file, line, "unknown key '%s'", key);
-        return err_set(err, SIM_EINPUT, NULL, 0, "--set: unknown key '%s' (known: %s)", key,
-                       list);
+        return err_set(err, SIM_EINPUT, NULL, 0, "--set: unknown key '%s' (known: %s)", key, list);
     }
     const struct key_spec *ks = &keys[k];
     char *field = (char *)scn + ks->offset;
@@ -110,8 +120,15 @@ enum sim_status scn_set(struct scenario *scn, const char *key, const char *value
         size_t cap = k == SCN_NAME ? sizeof scn->name : sizeof scn->schedule;
         size_t n = strlen(value);
         if (n == 0 || n >= cap) {
-            snprintf(why, sizeof why, "'%.40s' must be 1 to %zu characters", value, cap - 1);
+            snprintf(why, sizeof why, "'%.40s%s' must be 1 to %zu characters", value,
+                     n > 40 ? "..." : "", cap - 1);
             return value_error(file, line, key, value, why, err);
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (iscntrl((unsigned char)value[i])) {
+                snprintf(why, sizeof why, "contains a control character at offset %zu", i);
+                return value_error(file, line, key, value, why, err);
+            }
         }
         if (k == SCN_SCHEDULE && !sched_find(value)) {
             snprintf(why, sizeof why, "unknown schedule '%s' (known: %s)", value, sched_names());
@@ -138,13 +155,26 @@ enum sim_status scn_set(struct scenario *scn, const char *key, const char *value
                                                    : UNIT_BANDWIDTH;
         if (units_parse(value, uk, &dv, why, sizeof why) != 0)
             return value_error(file, line, key, value, why, err);
-        if (uk == UNIT_BANDWIDTH && dv <= 0.0)
-            return value_error(file, line, key, value, "bandwidth must be positive", err);
-        if (uk == UNIT_TIME && dv > 1e6)
-            return value_error(file, line, key, value, "time above 10^6 s", err);
+        if (uk == UNIT_BANDWIDTH && dv <= 0.0) {
+            snprintf(why, sizeof why, "'%s' must be positive (omit <link> for free links)", value);
+            return value_error(file, line, key, value, why, err);
+        }
+        if (uk == UNIT_TIME && dv > SCN_MAX_TIME_S) {
+            snprintf(why, sizeof why, "'%s' is out of range (above 10^6 s)", value);
+            return value_error(file, line, key, value, why, err);
+        }
         *(double *)(void *)field = dv;
         break;
     }
+    case VT_FRACTION:
+        if (units_parse(value, UNIT_FRACTION, &dv, why, sizeof why) != 0)
+            return value_error(file, line, key, value, why, err);
+        if (dv > 1.0) { /* a CV above 100% makes no physical sense for kernel times */
+            snprintf(why, sizeof why, "'%s' is out of range [0, 1]", value);
+            return value_error(file, line, key, value, why, err);
+        }
+        *(double *)(void *)field = dv;
+        break;
     case VT_BOOL:
         if (units_parse_bool(value, &bv, why, sizeof why) != 0)
             return value_error(file, line, key, value, why, err);
@@ -174,57 +204,130 @@ enum sim_status scn_set_arg(struct scenario *scn, const char *arg, struct sim_er
 
 /* A rule broken by `key`'s value: cite where that value came from. */
 static enum sim_status rule_error(const struct scenario *scn, enum scn_key key,
-                                  struct sim_error *err, const char *msg)
+                                  struct sim_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static enum sim_status rule_error(const struct scenario *scn, enum scn_key key,
+                                  struct sim_error *err, const char *fmt, ...)
 {
+    char msg[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
     const struct scn_origin *o = &scn->origin[key];
     if (o->line > 0)
         return err_set(err, SIM_EINPUT, o->file, o->line, "%s", msg);
     if (o->file[0])
-        return err_set(err, SIM_EINPUT, NULL, 0, "%s (set by %s)", msg, o->file);
+        return err_set(err, SIM_EINPUT, NULL, 0, "%s (%s given by %s)", msg, keys[key].name,
+                       o->file);
     return err_set(err, SIM_EINPUT, NULL, 0, "%s", msg);
+}
+
+static int set_by_option(const struct scenario *scn, enum scn_key k)
+{
+    return scn->origin[k].file[0] && scn->origin[k].line == 0;
+}
+
+/* Which of two conflicting values to blame: a --set override (it made the conflict), else the
+ * first one the file set, else `a`. */
+static enum scn_key culprit(const struct scenario *scn, enum scn_key a, enum scn_key b)
+{
+    if (set_by_option(scn, a))
+        return a;
+    if (set_by_option(scn, b))
+        return b;
+    if (!scn->origin[a].file[0] && scn->origin[b].file[0])
+        return b;
+    return a;
+}
+
+static enum scn_key sched_param_key(enum sched_param p)
+{
+    switch (p) {
+    case SP_PP: return SCN_PP;
+    case SP_VP: return SCN_VP;
+    case SP_MICROBATCHES: return SCN_MICROBATCHES;
+    case SP_VP_GROUP: return SCN_VP_GROUP;
+    case SP_SCHEDULE: break;
+    }
+    return SCN_SCHEDULE;
+}
+
+/* Keep a run within what the engine can hold: op records in memory and a step short enough
+ * that every sum on the picosecond clock fits in int64.  The bound is the fully serial step
+ * (every op and transfer one after another), which no schedule exceeds. */
+static enum sim_status check_size(const struct scenario *scn, struct sim_error *err)
+{
+    double ops = (double)scn->pp * scn->vp * scn->microbatches * (scn->split_backward ? 3 : 2);
+    if (ops > SCN_MAX_OPS)
+        return rule_error(scn, culprit(scn, SCN_MICROBATCHES, SCN_PP), err,
+                          "pp=%d x vp=%d x microbatches=%d gives %.0f compute ops, above the "
+                          "limit of %.0f",
+                          scn->pp, scn->vp, scn->microbatches, ops, SCN_MAX_OPS);
+    double per_layer = scn->forward_s + scn->bwd_input_s + scn->bwd_weight_s;
+    double compute_s = per_layer * scn->layers * scn->microbatches;
+    double xfer_each =
+        scn->link_lat_s + (scn->link_bw_Bps > 0 ? scn->activation_B / scn->link_bw_Bps : 0.0);
+    double transfers = 2.0 * scn->pp * scn->vp * scn->microbatches;
+    double serial = compute_s + scn->optimizer_s * scn->pp + xfer_each * transfers;
+    if (serial <= SCN_MAX_STEP_S)
+        return SIM_OK;
+    if (xfer_each * transfers > compute_s) {
+        int bw_bound =
+            scn->link_bw_Bps > 0 && scn->activation_B / scn->link_bw_Bps > scn->link_lat_s;
+        return rule_error(
+            scn, bw_bound ? culprit(scn, SCN_LINK_BANDWIDTH, SCN_ACTIVATION) : SCN_LINK_LATENCY,
+            err,
+            "%.0f transfers of %.3g s each (link-latency plus activation / "
+            "link-bandwidth) could take %.3g s of simulated time, above the limit "
+            "of 10^6 s",
+            transfers, xfer_each, xfer_each * transfers);
+    }
+    if (scn->optimizer_s * scn->pp > compute_s)
+        return rule_error(scn, SCN_OPTIMIZER, err,
+                          "optimizer steps could take %.3g s of simulated time, above the limit "
+                          "of 10^6 s",
+                          scn->optimizer_s * scn->pp);
+    enum scn_key big = SCN_FORWARD;
+    if (scn->bwd_input_s > scn->forward_s)
+        big = SCN_BACKWARD_INPUT;
+    if (scn->bwd_weight_s > (big == SCN_FORWARD ? scn->forward_s : scn->bwd_input_s))
+        big = SCN_BACKWARD_WEIGHT;
+    return rule_error(scn, culprit(scn, big, SCN_MICROBATCHES), err,
+                      "compute could take %.3g s of simulated time (%.3g s per layer x "
+                      "layers=%d x microbatches=%d), above the limit of 10^6 s",
+                      compute_s, per_layer, scn->layers, scn->microbatches);
 }
 
 enum sim_status scn_check(const struct scenario *scn, struct sim_error *err)
 {
-    char msg[512];
     const struct sched_type *type = sched_find(scn->schedule);
-    if (!type) { /* scn_set rejects unknown names; defaults are known */
-        snprintf(msg, sizeof msg, "unknown schedule '%s'", scn->schedule);
-        return rule_error(scn, SCN_SCHEDULE, err, msg);
-    }
+    if (!type) /* scn_set rejects unknown names; defaults are known */
+        return rule_error(scn, SCN_SCHEDULE, err, "unknown schedule '%s' (known: %s)",
+                          scn->schedule, sched_names());
     long stages = (long)scn->pp * scn->vp;
-    if (scn->pp > scn->layers) {
-        snprintf(msg, sizeof msg, "pp=%d exceeds layers=%d: every pipeline rank needs a layer",
-                 scn->pp, scn->layers);
-        return rule_error(scn, scn->origin[SCN_PP].file[0] ? SCN_PP : SCN_LAYERS, err, msg);
-    }
-    if (stages > scn->layers) {
-        snprintf(msg, sizeof msg,
-                 "pp*vp=%ld model chunks exceed layers=%d: every chunk needs a layer", stages,
-                 scn->layers);
-        return rule_error(scn, SCN_VP, err, msg);
-    }
-    if (scn->layers % stages != 0) {
-        snprintf(msg, sizeof msg,
-                 "layers=%d is not divisible by pp*vp=%ld (pp=%d, vp=%d): chunks would be uneven",
-                 scn->layers, stages, scn->pp, scn->vp);
-        return rule_error(scn, SCN_LAYERS, err, msg);
-    }
+    if (scn->pp > scn->layers)
+        return rule_error(scn, culprit(scn, SCN_PP, SCN_LAYERS), err,
+                          "pp=%d exceeds layers=%d: every pipeline rank needs a layer", scn->pp,
+                          scn->layers);
     struct sched_params sp = {scn->pp, scn->vp, scn->microbatches, scn->vp_group,
                               scn->split_backward};
+    enum sched_param blame = SP_SCHEDULE;
     struct sim_error serr;
     err_clear(&serr);
-    if (type->check(&sp, &serr) != SIM_OK) {
-        enum scn_key culprit = SCN_SCHEDULE;
-        if (scn->origin[SCN_VP_GROUP].file[0] && strstr(serr.msg, "vp-group"))
-            culprit = SCN_VP_GROUP;
-        else if (strstr(serr.msg, "microbatches="))
-            culprit = SCN_MICROBATCHES;
-        else if (strstr(serr.msg, "vp="))
-            culprit = SCN_VP;
-        return rule_error(scn, culprit, err, serr.msg);
-    }
-    return SIM_OK;
+    if (type->check(&sp, &blame, &serr) != SIM_OK)
+        return rule_error(scn, culprit(scn, sched_param_key(blame), SCN_SCHEDULE), err, "%s",
+                          serr.msg);
+    if (stages > scn->layers)
+        return rule_error(scn, culprit(scn, SCN_VP, SCN_LAYERS), err,
+                          "pp*vp=%ld model chunks exceed layers=%d: every chunk needs a layer",
+                          stages, scn->layers);
+    if (scn->layers % stages != 0)
+        return rule_error(scn, culprit(scn, SCN_LAYERS, SCN_PP), err,
+                          "layers=%d is not divisible by pp*vp=%ld (pp=%d, vp=%d): chunks "
+                          "would be uneven",
+                          scn->layers, stages, scn->pp, scn->vp);
+    return check_size(scn, err);
 }
 
 /* XML attribute -> key: attributes of <link> are prefixed ("latency" -> "link-latency"); all
@@ -232,7 +335,7 @@ enum sim_status scn_check(const struct scenario *scn, struct sim_error *err)
 static enum sim_status load_element(struct scenario *scn, xmlNodePtr el, const char *path,
                                     struct sim_error *err)
 {
-    int line = (int)xmlGetLineNo(el);
+    int line = (int)xml_line(el);
     int is_link = strcmp((const char *)el->name, "link") == 0;
     if (is_link)
         scn->link_given = 1;

@@ -29,6 +29,7 @@ enum scn_key {
     SCN_LINK_LATENCY,
     SCN_LINK_BANDWIDTH,
     SCN_SEED,
+    SCN_JITTER,
     SCN_KEY_COUNT,
 };
 
@@ -40,23 +41,24 @@ struct scn_origin {
 struct scenario {
     char name[64];
     char schedule[32];
-    int pp;               /* pipeline ranks */
-    int vp;               /* model chunks per rank */
-    int vp_group;         /* micro-batches per chunk group (interleaved); 0 = pp */
-    int microbatches;     /* per pipeline per step */
-    int micro_batch;      /* samples per micro-batch */
-    int seq;              /* tokens per sample; 0 = unknown */
-    int layers;           /* transformer layers */
-    double forward_s;     /* per layer per micro-batch */
-    double bwd_input_s;   /* per layer per micro-batch: input gradient */
-    double bwd_weight_s;  /* per layer per micro-batch: weight gradient */
-    int split_backward;   /* run the weight gradient as its own W op */
-    double activation_B;  /* bytes sent between adjacent stages per micro-batch (each way) */
-    double optimizer_s;   /* optimizer step per rank */
-    double link_lat_s;    /* P2P link latency */
-    double link_bw_Bps;   /* P2P link bandwidth; 0 = unlimited */
-    unsigned long seed;   /* GSL RNG seed */
-    int link_given;       /* a <link> element or link-* key was given */
+    int pp;              /* pipeline ranks */
+    int vp;              /* model chunks per rank */
+    int vp_group;        /* micro-batches per chunk group (interleaved); 0 = pp */
+    int microbatches;    /* per pipeline per step */
+    int micro_batch;     /* samples per micro-batch */
+    int seq;             /* tokens per sample; 0 = unknown */
+    int layers;          /* transformer layers */
+    double forward_s;    /* per layer per micro-batch */
+    double bwd_input_s;  /* per layer per micro-batch: input gradient */
+    double bwd_weight_s; /* per layer per micro-batch: weight gradient */
+    int split_backward;  /* run the weight gradient as its own W op */
+    double activation_B; /* bytes sent between adjacent stages per micro-batch (each way) */
+    double optimizer_s;  /* optimizer step per rank */
+    double link_lat_s;   /* P2P link latency */
+    double link_bw_Bps;  /* P2P link bandwidth; 0 = unlimited */
+    unsigned long seed;  /* GSL RNG seed */
+    double jitter;       /* coefficient of variation of op durations (0 = exact) */
+    int link_given;      /* a <link> element or link-* key was given */
     struct scn_origin origin[SCN_KEY_COUNT];
 };
 
@@ -66,12 +68,14 @@ void scn_defaults(struct scenario *scn);
 int scn_key_find(const char *name);
 const char *scn_key_name(enum scn_key key);
 /* Set one value from text; errors cite file:line (or "--set KEY=VALUE" when file is NULL). */
-enum sim_status scn_set(struct scenario *scn, const char *key, const char *value,
-                        const char *file, int line, struct sim_error *err);
+enum sim_status scn_set(struct scenario *scn, const char *key, const char *value, const char *file,
+                        int line, struct sim_error *err);
 /* Parse "KEY=VALUE" from the command line. */
 enum sim_status scn_set_arg(struct scenario *scn, const char *arg, struct sim_error *err);
-/* Cross-field rules (pp <= layers, divisibility, schedule rules); errors cite the line of the
- * offending value. */
+/* Cross-field rules: pp <= layers, pp*vp <= layers and divides it, the schedule's chunk rules
+ * (Megatron's interleaved group rules included), and size limits (compute ops, simulated step
+ * length) that keep the engine's memory and picosecond clock in range.  An error cites the
+ * file:line of the value at fault -- a --set override when one made the conflict. */
 enum sim_status scn_check(const struct scenario *scn, struct sim_error *err);
 /* Load a scenario file (XML, validated against the shipped schema) on top of defaults. */
 enum sim_status scn_load(struct scenario *scn, const char *path, struct sim_error *err);

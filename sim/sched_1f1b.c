@@ -6,8 +6,10 @@
  * (megatron/core/pipeline_parallel/schedules.py). */
 #include "schedule.h"
 
-static enum sim_status f1b1_check(const struct sched_params *sp, struct sim_error *err)
+static enum sim_status f1b1_check(const struct sched_params *sp, enum sched_param *culprit,
+                                  struct sim_error *err)
 {
+    *culprit = SP_VP;
     if (sp->vp != 1)
         return err_set(err, SIM_EINPUT, NULL, 0,
                        "schedule=1f1b holds one model chunk per rank but vp=%d; use "

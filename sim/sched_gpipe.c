@@ -5,8 +5,10 @@
  * at the peak.  One model chunk per rank. */
 #include "schedule.h"
 
-static enum sim_status gpipe_check(const struct sched_params *sp, struct sim_error *err)
+static enum sim_status gpipe_check(const struct sched_params *sp, enum sched_param *culprit,
+                                  struct sim_error *err)
 {
+    *culprit = SP_VP;
     if (sp->vp != 1)
         return err_set(err, SIM_EINPUT, NULL, 0,
                        "schedule=gpipe holds one model chunk per rank but vp=%d; use "

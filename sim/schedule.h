@@ -36,11 +36,16 @@ struct sched_params {
     int split_backward; /* emit W after each B */
 };
 
+/* Which parameter a rejected configuration should be blamed on (for the error's location). */
+enum sched_param { SP_SCHEDULE, SP_PP, SP_VP, SP_MICROBATCHES, SP_VP_GROUP };
+
 struct sched_type {
     const char *name;
     const char *summary;
-    /* Reject parameters the framework rejects; message names values and the rule. */
-    enum sim_status (*check)(const struct sched_params *sp, struct sim_error *err);
+    /* Reject parameters the framework rejects; the message names values and the rule, and
+     * *culprit the parameter to blame. */
+    enum sim_status (*check)(const struct sched_params *sp, enum sched_param *culprit,
+                             struct sim_error *err);
     /* Fill out[] with rank's F/B order: exactly 2 * microbatches * vp entries. */
     void (*build)(const struct sched_params *sp, int rank, struct sched_op *out);
 };

@@ -18,33 +18,23 @@ static const struct unit_suffix time_units[] = {
 };
 
 static const struct unit_suffix byte_units[] = {
-    {"B", 1.0},
-    {"KB", 1e3},
-    {"MB", 1e6},
-    {"GB", 1e9},
-    {"TB", 1e12},
-    {"KiB", 1024.0},
-    {"MiB", 1048576.0},
-    {"GiB", 1073741824.0},
-    {"TiB", 1099511627776.0},
+    {"B", 1.0},         {"KB", 1e3},           {"MB", 1e6},
+    {"GB", 1e9},        {"TB", 1e12},          {"KiB", 1024.0},
+    {"MiB", 1048576.0}, {"GiB", 1073741824.0}, {"TiB", 1099511627776.0},
     {NULL, 0},
 };
 
 static const struct unit_suffix bandwidth_units[] = {
-    {"Bps", 1.0},
-    {"KBps", 1e3},
-    {"MBps", 1e6},
-    {"GBps", 1e9},
-    {"TBps", 1e12},
-    {"KiBps", 1024.0},
-    {"MiBps", 1048576.0},
-    {"GiBps", 1073741824.0},
-    {"TiBps", 1099511627776.0},
-    {"bps", 1.0 / 8},
-    {"Kbps", 1e3 / 8},
-    {"Mbps", 1e6 / 8},
-    {"Gbps", 1e9 / 8},
-    {"Tbps", 1e12 / 8},
+    {"Bps", 1.0},         {"KBps", 1e3},           {"MBps", 1e6},
+    {"GBps", 1e9},        {"TBps", 1e12},          {"KiBps", 1024.0},
+    {"MiBps", 1048576.0}, {"GiBps", 1073741824.0}, {"TiBps", 1099511627776.0},
+    {"bps", 1.0 / 8},     {"Kbps", 1e3 / 8},       {"Mbps", 1e6 / 8},
+    {"Gbps", 1e9 / 8},    {"Tbps", 1e12 / 8},      {NULL, 0},
+};
+
+static const struct unit_suffix fraction_units[] = {
+    {"", 1.0},
+    {"%", 0.01},
     {NULL, 0},
 };
 
@@ -54,8 +44,20 @@ static const struct unit_suffix *units_for(enum unit_kind kind)
     case UNIT_TIME: return time_units;
     case UNIT_BYTES: return byte_units;
     case UNIT_BANDWIDTH: return bandwidth_units;
+    case UNIT_FRACTION: return fraction_units;
     }
     return NULL;
+}
+
+static const char *kind_base(enum unit_kind kind)
+{
+    switch (kind) {
+    case UNIT_TIME: return "s";
+    case UNIT_BYTES: return "B";
+    case UNIT_BANDWIDTH: return "Bps";
+    case UNIT_FRACTION: return "";
+    }
+    return "";
 }
 
 static const char *kind_example(enum unit_kind kind)
@@ -64,17 +66,43 @@ static const char *kind_example(enum unit_kind kind)
     case UNIT_TIME: return "a time such as 1.5ms (s, ms, us, ns, ps)";
     case UNIT_BYTES: return "a size such as 64MiB (B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)";
     case UNIT_BANDWIDTH: return "a bandwidth such as 450GBps or 400Gbps";
+    case UNIT_FRACTION: return "a plain number such as 0.05, or a percentage such as 5%";
     }
     return "a number";
 }
 
-/* Only plain decimal numbers: strtod would also take "inf", "nan" and hex floats. */
-static int looks_decimal(const char *s)
+/* Length of the plain decimal number at s: [+]digits[.digits][(e|E)[+|-]digits], or 0 when s
+ * does not start with one.  strtod alone would also take "inf", "nan" and hex floats
+ * ("0x1p-3"), so the grammar is checked here and strtod only converts. */
+static size_t decimal_span(const char *s)
 {
-    if (*s == '+')
-        s++;
-    return isdigit((unsigned char)s[0]) || (s[0] == '.' && isdigit((unsigned char)s[1]));
+    size_t i = 0, digits = 0;
+    if (s[i] == '+')
+        i++;
+    while (isdigit((unsigned char)s[i]))
+        i++, digits++;
+    if (s[i] == '.') {
+        i++;
+        while (isdigit((unsigned char)s[i]))
+            i++, digits++;
+    }
+    if (digits == 0)
+        return 0;
+    if (s[i] == 'e' || s[i] == 'E') {
+        size_t j = i + 1;
+        if (s[j] == '+' || s[j] == '-')
+            j++;
+        if (isdigit((unsigned char)s[j])) {
+            while (isdigit((unsigned char)s[j]))
+                j++;
+            i = j;
+        }
+        /* else: "1e" / "1Em": the e starts the unit, and no unit starts with e or E */
+    }
+    return i;
 }
+
+#define UNITS_MAX_SI 1e18 /* of the base unit: far beyond any real cost, well inside double */
 
 int units_parse(const char *text, enum unit_kind kind, double *out, char *why, size_t whylen)
 {
@@ -85,29 +113,38 @@ int units_parse(const char *text, enum unit_kind kind, double *out, char *why, s
         snprintf(why, whylen, "'%s' is negative; expected %s", text, kind_example(kind));
         return -1;
     }
-    if (!looks_decimal(p)) {
+    size_t span = decimal_span(p);
+    /* A hex prefix parses as "0" followed by unit "x1p-3s"; name it for what it is. */
+    int hex = (p[0] == '0' || (p[0] == '+' && p[1] == '0')) && span == 1u + (p[0] == '+') &&
+              (p[span] == 'x' || p[span] == 'X');
+    if (span == 0 || hex) {
         snprintf(why, whylen, "'%s' is not a number; expected %s", text, kind_example(kind));
         return -1;
     }
     char *end = NULL;
     errno = 0;
     double value = strtod(p, &end);
+    if (end != p + span) { /* cannot happen for the grammar above; refuse rather than guess */
+        snprintf(why, whylen, "'%s' is not a number; expected %s", text, kind_example(kind));
+        return -1;
+    }
     if (errno == ERANGE || !isfinite(value)) {
-        snprintf(why, whylen, "'%s' is out of range", text);
+        snprintf(why, whylen, "'%s' is out of range (too large or too small for a number)", text);
         return -1;
     }
     size_t ulen = strlen(end);
     while (ulen > 0 && isspace((unsigned char)end[ulen - 1]))
         ulen--;
-    if (ulen == 0) {
+    if (ulen == 0 && kind != UNIT_FRACTION) {
         snprintf(why, whylen, "'%s' has no unit; expected %s", text, kind_example(kind));
         return -1;
     }
     for (const struct unit_suffix *u = units_for(kind); u->name; u++) {
         if (strlen(u->name) == ulen && strncmp(end, u->name, ulen) == 0) {
             double si = value * u->scale;
-            if (!isfinite(si) || si > 1e18) {
-                snprintf(why, whylen, "'%s' is out of range", text);
+            if (!isfinite(si) || si > UNITS_MAX_SI) {
+                snprintf(why, whylen, "'%s' is out of range (above 1e18 %s)", text,
+                         kind_base(kind));
                 return -1;
             }
             *out = si;
@@ -124,7 +161,8 @@ int units_parse_int(const char *text, long min, long max, long *out, char *why, 
     const char *p = text;
     while (isspace((unsigned char)*p))
         p++;
-    if (!(isdigit((unsigned char)*p) || ((*p == '-' || *p == '+') && isdigit((unsigned char)p[1])))) {
+    if (!(isdigit((unsigned char)*p) ||
+          ((*p == '-' || *p == '+') && isdigit((unsigned char)p[1])))) {
         snprintf(why, whylen, "'%s' is not a whole number", text);
         return -1;
     }

@@ -13,6 +13,7 @@ enum unit_kind {
     UNIT_TIME,      /* s, ms, us, ns, ps */
     UNIT_BYTES,     /* B, KB, MB, GB, TB (powers of 1000), KiB, MiB, GiB, TiB */
     UNIT_BANDWIDTH, /* bytes/s: Bps, KBps .. TBps, KiBps .. TiBps; bits/s: bps, Kbps .. Tbps */
+    UNIT_FRACTION,  /* a plain number ("0.05") or a percentage ("5%") */
 };
 
 /* Parse `text` as a non-negative quantity of `kind`; on failure return -1 and write a short

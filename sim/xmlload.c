@@ -2,9 +2,11 @@
 #include "xmlload.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <libxml/SAX2.h>
 #include <libxml/parser.h>
 #include <libxml/xmlerror.h>
 #include <libxml/xmlschemas.h>
@@ -18,6 +20,8 @@ struct xml_capture {
     char msg[512];
 };
 
+/* Store the first error, flattened to one line: libxml2 messages may span lines ("Input is
+ * not proper UTF-8 ...\nBytes: 0xFF ...") and stepsim reports each problem on one line. */
 static void capture_error(void *user, xmlErrorPtr e)
 {
     struct xml_capture *cap = user;
@@ -25,17 +29,49 @@ static void capture_error(void *user, xmlErrorPtr e)
         return;
     cap->seen = 1;
     cap->line = e->line;
+    /* Schema errors name the node; its line is exact even past 65535. */
+    if (e->domain == XML_FROM_SCHEMASV && e->node)
+        cap->line = (int)xml_line(e->node);
     snprintf(cap->msg, sizeof cap->msg, "%s", e->message ? e->message : "XML error");
+    for (char *c = cap->msg; *c; c++)
+        if (*c == '\n' || *c == '\r' || *c == '\t')
+            *c = ' ';
     size_t n = strlen(cap->msg);
-    while (n > 0 && (cap->msg[n - 1] == '\n' || cap->msg[n - 1] == ' '))
+    while (n > 0 && cap->msg[n - 1] == ' ')
         cap->msg[--n] = '\0';
 }
 
-/* libxml2's generic (unstructured) channel: silenced, the structured one reports. */
-static void ignore_generic(void *user, const char *fmt, ...)
+/* libxml2 keeps an element's line in an unsigned short (65535 = "or more").  For files that
+ * long, the real line is kept in the element's application field _private, which nothing
+ * else in stepsim uses. */
+static void start_element(void *ctx, const xmlChar *localname, const xmlChar *prefix,
+                          const xmlChar *uri, int nb_namespaces, const xmlChar **namespaces,
+                          int nb_attributes, int nb_defaulted, const xmlChar **attributes)
 {
-    (void)user;
-    (void)fmt;
+    xmlParserCtxtPtr ctxt = ctx;
+    xmlSAX2StartElementNs(ctx, localname, prefix, uri, nb_namespaces, namespaces, nb_attributes,
+                          nb_defaulted, attributes);
+    if (ctxt->node && ctxt->input && ctxt->input->line >= 65535)
+        ctxt->node->_private = (void *)(intptr_t)ctxt->input->line;
+}
+
+long xml_line(const xmlNode *node)
+{
+    if (node && node->type == XML_ATTRIBUTE_NODE)
+        node = node->parent;
+    if (!node)
+        return 0;
+    if (node->type == XML_ELEMENT_NODE && node->line == 65535 && node->_private)
+        return (long)(intptr_t)node->_private;
+    return node->line;
+}
+
+/* Parser errors arrive with the parser context as user data (libxml2 passes ctxt->userData,
+ * which SAX2 needs to be the context itself); the capture rides in ctxt->_private. */
+static void capture_parse_error(void *user, xmlErrorPtr e)
+{
+    xmlParserCtxtPtr ctxt = user;
+    capture_error(ctxt->_private, e);
 }
 
 static int line_of(const char *buf, const char *at)
@@ -46,8 +82,7 @@ static int line_of(const char *buf, const char *at)
     return line;
 }
 
-static enum sim_status read_capped(const char *path, char **out, size_t *len,
-                                   struct sim_error *err)
+static enum sim_status read_capped(const char *path, char **out, size_t *len, struct sim_error *err)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -57,12 +92,13 @@ static enum sim_status read_capped(const char *path, char **out, size_t *len,
         fclose(f);
         return err_set(err, SIM_EFAIL, path, 0, "out of memory reading the file");
     }
+    errno = 0;
     size_t n = fread(buf, 1, XML_MAX_FILE_BYTES + 1, f);
-    int rerr = ferror(f);
+    int rerr = ferror(f) ? errno : 0;
     fclose(f);
     if (rerr) {
         mem_free(buf);
-        return err_set(err, SIM_EINPUT, path, 0, "cannot read the file");
+        return err_set(err, SIM_EINPUT, path, 0, "cannot read: %s", strerror(rerr));
     }
     if (n > XML_MAX_FILE_BYTES) {
         mem_free(buf);
@@ -142,20 +178,28 @@ enum sim_status xml_load(const char *path, const char *root_name, const char *xs
         goto fail;
 
     struct xml_capture cap = {0};
-    xmlSetGenericErrorFunc(NULL, ignore_generic);
-    xmlSetStructuredErrorFunc(&cap, capture_error);
+    xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+    if (!ctxt) {
+        st = err_set(err, SIM_EFAIL, path, 0, "out of memory creating the XML parser");
+        goto fail;
+    }
+    /* Errors go to this context only: no process-wide libxml2 handler is touched. */
+    ctxt->_private = &cap;
+    ctxt->sax->serror = capture_parse_error;
+    ctxt->sax->startElementNs = start_element;
     /* NONET: no network; no NOENT/DTDLOAD/DTDVALID/XINCLUDE/HUGE: entities stay unexpanded,
      * no external files are read, default size limits hold. */
-    doc = xmlReadMemory(buf, (int)len, path, NULL, XML_PARSE_NONET);
-    xmlSetStructuredErrorFunc(NULL, NULL);
-    if (!doc || cap.seen) {
+    doc = xmlCtxtReadMemory(ctxt, buf, (int)len, path, NULL, XML_PARSE_NONET);
+    int wellformed = ctxt->wellFormed;
+    xmlFreeParserCtxt(ctxt);
+    if (!doc || cap.seen || !wellformed) {
         st = err_set(err, SIM_EINPUT, path, cap.seen ? cap.line : 0, "malformed XML: %s",
                      cap.seen ? cap.msg : "cannot parse");
         goto fail;
     }
     xmlNodePtr root = xmlDocGetRootElement(doc);
     if (!root || strcmp((const char *)root->name, root_name) != 0) {
-        st = err_set(err, SIM_EINPUT, path, root ? (int)xmlGetLineNo(root) : 0,
+        st = err_set(err, SIM_EINPUT, path, root ? (int)xml_line(root) : 0,
                      "root element is <%s>, expected <%s>", root ? (const char *)root->name : "",
                      root_name);
         goto fail;

@@ -18,6 +18,10 @@
 enum sim_status xml_load(const char *path, const char *root_name, const char *xsd, xmlDocPtr *out,
                          struct sim_error *err);
 
+/* 1-based source line of an element (or of an attribute's element), exact past 65535 lines,
+ * which xmlGetLineNo() is not; 0 when unknown. */
+long xml_line(const xmlNode *node);
+
 /* Iterate the element children of `node` (skipping text and comments). */
 xmlNodePtr xml_first_element(xmlNodePtr node);
 xmlNodePtr xml_next_element(xmlNodePtr node);

@@ -4,8 +4,9 @@ TEST_EXTENSIONS = .sh
 LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
 SH_LOG_DRIVER = $(LOG_DRIVER)
 AM_TESTS_ENVIRONMENT = CRITERION_OUTPUTS='tap:-' CRITERION_NO_EARLY_EXIT=1 \
-	top_srcdir='$(top_srcdir)' top_builddir='$(top_builddir)'; export CRITERION_OUTPUTS \
-	CRITERION_NO_EARLY_EXIT top_srcdir top_builddir;
+	top_srcdir='$(top_srcdir)' top_builddir='$(top_builddir)' \
+	LSAN_OPTIONS="suppressions=$(abs_top_srcdir)/tests/lsan.supp $${LSAN_OPTIONS-}"; \
+	export CRITERION_OUTPUTS CRITERION_NO_EARLY_EXIT top_srcdir top_builddir LSAN_OPTIONS;
 AM_TESTS_FD_REDIRECT = 9>&2
 
 criterion_tests = tests/test_units tests/test_eventq tests/test_engine tests/test_schedule \

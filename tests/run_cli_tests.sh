@@ -1,2 +1,296 @@
 #!/bin/sh
-echo 1..0
+# run_cli_tests.sh: drive the stepsim command line on good and bad inputs; prints TAP.
+#
+# Run by automake from the build directory with top_srcdir and top_builddir set (see
+# tests/local.mk); by hand: top_srcdir=/path/to/src top_builddir=/path/to/build sh THIS.
+#
+# Bad input must give exit status 2 and exactly one stderr line "stepsim: FILE:LINE: problem"
+# (or "stepsim: FILE: problem" for file-level errors).  tests/bad/EXPECTED holds, per file of
+# the bad corpus, the line and a fragment of the message, so a changed or wrong message fails.
+set -u
+
+top_srcdir=${top_srcdir:-.}
+top_builddir=${top_builddir:-.}
+S="$top_builddir/stepsim"
+BAD="$top_srcdir/tests/bad"
+SCN="$top_srcdir/scenarios"
+# Leak reports would add lines to stderr; the one-line checks then catch them.
+ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+export ASAN_OPTIONS
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/stepsim-cli.XXXXXX") || {
+    echo "Bail out! cannot create a temporary directory"
+    exit 1
+}
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 1' INT TERM HUP
+
+n=0
+failed=0
+skipped=0
+
+pass() {
+    n=$((n + 1))
+    echo "ok $n - $1"
+}
+
+# fail DESC [DIAGNOSTIC...]
+fail() {
+    n=$((n + 1))
+    failed=$((failed + 1))
+    echo "not ok $n - $1"
+    shift
+    for d in "$@"; do
+        echo "# $d"
+    done
+    if [ -s "$tmp/err" ]; then
+        sed -n '1,5s/^/#   stderr: /p' "$tmp/err"
+    fi
+}
+
+skip() {
+    n=$((n + 1))
+    skipped=$((skipped + 1))
+    echo "ok $n - $1 # SKIP $2"
+}
+
+# run ARGS...: run stepsim, stdout to $tmp/out, stderr to $tmp/err, status in $rc.
+run() {
+    "$S" "$@" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+}
+
+# Lines on stderr, counting an unterminated last line.
+err_lines() {
+    sed -n '$=' "$tmp/err"
+}
+
+# expect_error DESC WANT_RC PREFIX FRAGMENT: the last run exited WANT_RC with exactly one
+# stderr line that starts with PREFIX and contains FRAGMENT (both taken literally).
+expect_error() {
+    desc=$1 want=$2 prefix=$3 frag=$4
+    lines=$(err_lines)
+    first=$(sed -n 1p "$tmp/err")
+    if [ "$rc" -ne "$want" ]; then
+        fail "$desc" "exit status $rc, expected $want"
+    elif [ "${lines:-0}" -ne 1 ] || [ "$(wc -l <"$tmp/err")" -ne 1 ]; then
+        fail "$desc" "stderr has ${lines:-0} lines, expected exactly one"
+    else
+        case $first in
+        "$prefix"*"$frag"*) pass "$desc" ;;
+        "$prefix"*) fail "$desc" "message lacks '$frag'" ;;
+        *) fail "$desc" "message does not start with '$prefix'" ;;
+        esac
+    fi
+}
+
+# expect_ok DESC: the last run exited 0 with an empty stderr and some stdout.
+expect_ok() {
+    if [ "$rc" -ne 0 ]; then
+        fail "$1" "exit status $rc, expected 0"
+    elif [ -s "$tmp/err" ]; then
+        fail "$1" "unexpected stderr"
+    elif [ ! -s "$tmp/out" ]; then
+        fail "$1" "no output"
+    else
+        pass "$1"
+    fi
+}
+
+if [ ! -x "$S" ]; then
+    echo "Bail out! $S not built"
+    exit 1
+fi
+
+# ---- the bad-input corpus: every file, both commands -------------------------------------
+nbad=0
+for f in "$BAD"/*.xml; do
+    base=${f##*/}
+    entry=$(awk -F '\t' -v f="$base" '$1 == f { print $2 "\t" $3; exit }' "$BAD/EXPECTED")
+    if [ -z "$entry" ]; then
+        n=$((n + 1))
+        failed=$((failed + 1))
+        echo "not ok $n - bad/$base: no entry in tests/bad/EXPECTED"
+        continue
+    fi
+    nbad=$((nbad + 1))
+    line=$(printf '%s\n' "$entry" | cut -f 1)
+    frag=$(printf '%s\n' "$entry" | cut -f 2-)
+    if [ "$line" -eq 0 ]; then
+        prefix="stepsim: $f: "
+    else
+        prefix="stepsim: $f:$line: "
+    fi
+    for cmd in run validate; do
+        run "$cmd" "$f"
+        if [ -s "$tmp/out" ]; then
+            fail "$cmd bad/$base" "unexpected stdout"
+        else
+            expect_error "$cmd bad/$base: exit 2, one line '$frag'" 2 "$prefix" "$frag"
+        fi
+    done
+done
+# Every EXPECTED entry names a file that exists (a renamed file must not silently drop out).
+missing=$(awk -F '\t' '!/^#/ && NF { print $1 }' "$BAD/EXPECTED" | while read -r x; do
+    [ -f "$BAD/$x" ] || echo "$x"
+done)
+if [ -z "$missing" ] && [ "$nbad" -ge 30 ]; then
+    pass "tests/bad/EXPECTED covers $nbad files, all present"
+else
+    fail "tests/bad/EXPECTED lists missing files or corpus too small ($nbad)" "$missing"
+fi
+
+# ---- files that cannot be read ---------------------------------------------------------------
+run run "$tmp/no-such-file.xml"
+expect_error "run missing file: exit 2" 2 "stepsim: $tmp/no-such-file.xml: " "cannot open: No such file"
+run validate "$tmp/no-such-file.xml"
+expect_error "validate missing file: exit 2" 2 "stepsim: $tmp/no-such-file.xml: " "cannot open"
+run run "$tmp"
+expect_error "run on a directory: exit 2" 2 "stepsim: $tmp: " "cannot read"
+run validate "$SCN/unit.xml" "$BAD/pp-zero.xml"
+if [ "$rc" -eq 2 ] && grep -q "unit.xml: ok" "$tmp/out" && [ "$(err_lines)" -eq 1 ]; then
+    pass "validate good + bad: exit 2, good reported ok, one error line"
+else
+    fail "validate good + bad: exit 2, good reported ok, one error line" "exit status $rc"
+fi
+
+# ---- command-line errors ----------------------------------------------------------------------
+U="$SCN/unit.xml"
+run run "$U" --set foo=1
+expect_error "--set unknown key" 2 "stepsim: --set: " "unknown key 'foo'"
+run run "$U" --set pp=0
+expect_error "--set bad value" 2 "stepsim: --set pp=0: " "'0' is out of range [1, 65536]"
+run run "$U" --set forward=1xs
+expect_error "--set bad unit" 2 "stepsim: --set forward=1xs: " "unknown unit 'xs'"
+run run "$U" --set split-backward=maybe
+expect_error "--set bad bool" 2 "stepsim: --set split-backward=maybe: " "not a boolean"
+run run "$U" --set pp
+expect_error "--set without '='" 2 "stepsim: --set 'pp': " "expected KEY=VALUE"
+run run "$U" --set =4
+expect_error "--set without key" 2 "stepsim: --set '=4': " "expected KEY=VALUE"
+run run "$U" --set
+expect_error "--set without argument" 2 "stepsim: " "--set needs KEY=VALUE"
+run run "$U" --set "name=a
+b"
+expect_error "--set value with a newline stays one line" 2 "stepsim: --set name=a?b: " "control character"
+run run "$U" --set pp=8 --set layers=4
+expect_error "--set breaking a rule names the override" 2 "stepsim: pp=8 exceeds layers=4" "(pp given by --set)"
+run run "$U" --set layers=6
+expect_error "--set layers not divisible" 2 "stepsim: layers=6 is not divisible by pp*vp=4" "(layers given by --set)"
+run run "$U" --set schedule=interleaved
+expect_error "--set schedule=interleaved against vp=1 from the file blames the override" 2 \
+    "stepsim: schedule=interleaved needs vp >= 2" "(schedule given by --set)"
+run run "$U" --set vp=2 --set layers=16
+expect_error "vp=2 against schedule=1f1b from the file" 2 \
+    "stepsim: schedule=1f1b holds one model chunk per rank but vp=2" "(vp given by --set)"
+run run "$U" --seed x
+expect_error "--seed bad value" 2 "stepsim: " "'x' is not a whole number"
+run run "$U" --bogus
+expect_error "unknown option" 2 "stepsim: " "unknown option '--bogus'"
+run frobnicate
+expect_error "unknown command" 2 "stepsim: " "unknown command 'frobnicate'"
+run run "$U" --format xml
+expect_error "--format bad" 2 "stepsim: " "--format 'xml': expected text or json"
+run run
+expect_error "run without a scenario" 2 "stepsim: " "run needs a scenario file"
+run run "$U" "$U"
+expect_error "run with two scenarios" 2 "stepsim: " "unexpected argument"
+run validate
+expect_error "validate without files" 2 "stepsim: " "validate needs at least one file"
+run run "$U" --timeline
+expect_error "--timeline without a file" 2 "stepsim: " "--timeline needs a file name"
+
+# ---- good runs ---------------------------------------------------------------------------------
+run --help
+expect_ok "--help"
+run --version
+expect_ok "--version"
+for s in unit default two_stage_link; do
+    run run "$SCN/$s.xml"
+    expect_ok "run scenarios/$s.xml"
+done
+run run "$U" --set schedule=interleaved --set pp=4 --set vp=2 --set microbatches=8 --set layers=8
+expect_ok "README command: unit.xml as interleaved pp=4 vp=2"
+run run "$U" --set=pp=2 --set seed=7 --seed 9 --format=json
+if [ "$rc" -eq 0 ] && grep -q '"pp": 2,' "$tmp/out"; then
+    pass "--set overrides the file (pp=2 in JSON)"
+else
+    fail "--set overrides the file (pp=2 in JSON)" "exit status $rc"
+fi
+for s in "$SCN"/*.xml; do
+    run validate "$s"
+    expect_ok "validate scenarios/${s##*/}"
+done
+
+if command -v python3 >/dev/null 2>&1; then
+    for s in unit default; do
+        run run "$SCN/$s.xml" --format json
+        if [ "$rc" -eq 0 ] && python3 -m json.tool "$tmp/out" >/dev/null 2>"$tmp/err"; then
+            pass "--format json parses ($s.xml)"
+        else
+            fail "--format json parses ($s.xml)" "exit status $rc or invalid JSON"
+        fi
+    done
+else
+    skip "--format json parses (unit.xml)" "python3 not found"
+    skip "--format json parses (default.xml)" "python3 not found"
+fi
+
+# ---- determinism: the same inputs give byte-identical files -----------------------------------
+for k in 1 2; do
+    "$S" run "$SCN/default.xml" --timeline "$tmp/t$k.csv" --trace "$tmp/t$k.json" \
+        >"$tmp/r$k.txt" 2>"$tmp/err"
+    eval "rc$k=\$?"
+done
+if [ "$rc1" -eq 0 ] && [ "$rc2" -eq 0 ] && [ -s "$tmp/t1.csv" ] && [ -s "$tmp/t1.json" ]; then
+    pass "timeline and trace written"
+else
+    fail "timeline and trace written" "exit status $rc1 / $rc2"
+fi
+for f in t.csv t.json r.txt; do
+    a="$tmp/${f%%.*}1.${f#*.}" b="$tmp/${f%%.*}2.${f#*.}"
+    if cmp -s "$a" "$b"; then
+        pass "deterministic: two runs give identical ${f#*.} output"
+    else
+        fail "deterministic: two runs give identical ${f#*.} output"
+    fi
+done
+if [ "$(sed -n 1p "$tmp/t1.csv" | cut -d, -f1-4)" = "rank,op,microbatch,chunk" ]; then
+    pass "timeline CSV header starts rank,op,microbatch,chunk"
+else
+    fail "timeline CSV header starts rank,op,microbatch,chunk"
+fi
+
+# ---- output failures: exit 1, no partial files --------------------------------------------------
+run run "$U" --timeline /nonexistent/dir/x.csv
+expect_error "unwritable --timeline: exit 1" 1 "stepsim: /nonexistent/dir/x.csv: " ""
+if [ ! -e /nonexistent/dir/x.csv ]; then
+    pass "unwritable --timeline leaves no file"
+else
+    fail "unwritable --timeline leaves no file"
+fi
+mkdir "$tmp/o"
+run run "$U" --timeline "$tmp/o/t.csv" --trace "$tmp/o/missing/t.json"
+expect_error "unwritable --trace: exit 1" 1 "stepsim: $tmp/o/missing/t.json: " ""
+leftover=$(find "$tmp/o" -name '*.tmp*' | head -n 1)
+if [ -z "$leftover" ]; then
+    pass "failed run leaves no temporary files"
+else
+    fail "failed run leaves no temporary files" "$leftover"
+fi
+run run "$U" --timeline "$tmp/o/bad.csv" --set pp=0
+if [ "$rc" -eq 2 ] && [ ! -e "$tmp/o/bad.csv" ]; then
+    pass "bad input writes no output file"
+else
+    fail "bad input writes no output file" "exit status $rc"
+fi
+if [ -w /dev/full ]; then
+    "$S" run "$U" >/dev/full 2>"$tmp/err"
+    rc=$?
+    expect_error "stdout write error: exit 1" 1 "stepsim: " "cannot write the report"
+else
+    skip "stdout write error: exit 1" "no /dev/full"
+fi
+
+echo "# $((n - failed - skipped)) passed, $failed failed, $skipped skipped; bad corpus: $nbad files"
+echo "1..$n"

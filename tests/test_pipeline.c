@@ -305,9 +305,11 @@ Test(sanity, many_configs_with_links_pass_the_rule_checks)
 }
 
 /* A schedule whose order cannot run: the last rank runs a backward before its forward. */
-static enum sim_status bad_check(const struct sched_params *sp, struct sim_error *err)
+static enum sim_status bad_check(const struct sched_params *sp, enum sched_param *culprit,
+                                 struct sim_error *err)
 {
     (void)sp;
+    (void)culprit;
     (void)err;
     return SIM_OK;
 }
@@ -375,4 +377,37 @@ Test(golden, interleaved_p2_v2_m4_timeline)
                           "forward=1ms", "backward-input=1ms", "backward-weight=1ms",
                           "activation=1MB", "link-bandwidth=4GBps", NULL};
     check_golden("interleaved_p2_v2_m4", sets);
+}
+
+/* Jitter: log-normal factors of mean 1 drawn from the step's own seeded GSL RNG. */
+Test(jitter, same_seed_same_step_other_seed_other_step_mean_preserved)
+{
+    const char *base[] = {"schedule=1f1b", "pp=4", "microbatches=64", "layers=4",
+                          "forward=1ms", "backward-input=2ms", "jitter=0.1", "seed=7", NULL};
+    struct sim_fixture a, b, c, exact;
+    cr_assert_eq(fixture_run(&a, base), SIM_OK, "%s", a.err.msg);
+    cr_assert_eq(fixture_run(&b, base), SIM_OK);
+    assert_sane_step(&a.setup, &a.res);
+    cr_assert_eq(a.res.nrecs, b.res.nrecs);
+    cr_assert_eq(memcmp(a.res.recs, b.res.recs, a.res.nrecs * sizeof a.res.recs[0]), 0);
+    const char *other[] = {"schedule=1f1b", "pp=4", "microbatches=64", "layers=4",
+                           "forward=1ms", "backward-input=2ms", "jitter=0.1", "seed=8", NULL};
+    cr_assert_eq(fixture_run(&c, other), SIM_OK);
+    cr_assert_neq(a.res.compute_end, c.res.compute_end, "another seed, another step");
+    const char *none[] = {"schedule=1f1b", "pp=4", "microbatches=64", "layers=4",
+                          "forward=1ms", "backward-input=2ms", NULL};
+    cr_assert_eq(fixture_run(&exact, none), SIM_OK);
+    /* 4 x 128 ops with CV 0.1: the total busy time stays within ~2% of the exact one, and the
+     * slowest op on the critical path makes the jittered step longer, never shorter on average. */
+    simtime_t busy_a = 0, busy_x = 0;
+    for (int r = 0; r < 4; r++) {
+        busy_a += a.res.busy[r];
+        busy_x += exact.res.busy[r];
+    }
+    cr_assert_float_eq((double)busy_a / (double)busy_x, 1.0, 0.02);
+    cr_assert_gt(a.res.compute_end, exact.res.compute_end);
+    fixture_release(&a);
+    fixture_release(&b);
+    fixture_release(&c);
+    fixture_release(&exact);
 }

@@ -1,1 +1,493 @@
+/* test_scenario: key parsing, error records with file:line, the cross-field rules (each firing
+ * and each staying quiet), loading a shipped scenario and --set overrides. */
 #include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "scenario.h"
+
+#define SRC(p) TOP_SRCDIR "/" p
+
+/* Defaults plus the NULL-terminated "KEY=VALUE" list, as --set would apply them. */
+static void setup_scn(struct scenario *scn, const char *const *sets)
+{
+    struct sim_error err;
+    err_clear(&err);
+    scn_defaults(scn);
+    for (; sets && *sets; sets++)
+        cr_assert_eq(scn_set_arg(scn, *sets, &err), SIM_OK, "%s: %s", *sets, err.msg);
+}
+
+/* scn_check passes. */
+static void assert_valid(const char *const *sets)
+{
+    struct scenario scn;
+    struct sim_error err;
+    setup_scn(&scn, sets);
+    err_clear(&err);
+    cr_assert_eq(scn_check(&scn, &err), SIM_OK, "rejected: %s", err.msg);
+}
+
+/* scn_check fails with a message containing frag. */
+static void assert_rule(const char *const *sets, const char *frag)
+{
+    struct scenario scn;
+    struct sim_error err;
+    setup_scn(&scn, sets);
+    err_clear(&err);
+    cr_assert_eq(scn_check(&scn, &err), SIM_EINPUT, "accepted; expected '%s'", frag);
+    cr_assert(strstr(err.msg, frag) != NULL, "message '%s' lacks '%s'", err.msg, frag);
+}
+
+/* Write text to a fresh temporary file; the caller unlinks path. */
+static void write_temp(char *path, size_t len, const char *text)
+{
+    snprintf(path, len, "%s/stepsim-test-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    cr_assert_not_null(f);
+    fputs(text, f);
+    cr_assert_eq(fclose(f), 0);
+}
+
+/* ---- keys and values --------------------------------------------------------------------- */
+
+Test(scenario, defaults_are_a_valid_scenario)
+{
+    struct scenario scn;
+    scn_defaults(&scn);
+    cr_assert_str_eq(scn.schedule, "1f1b");
+    cr_assert_eq(scn.pp, 1);
+    cr_assert_eq(scn.vp, 1);
+    cr_assert_eq(scn.microbatches, 1);
+    cr_assert_eq(scn.layers, 1);
+    cr_assert_eq(scn.link_given, 0);
+    assert_valid(NULL);
+}
+
+Test(scenario, key_table_round_trips)
+{
+    for (int k = 0; k < SCN_KEY_COUNT; k++)
+        cr_assert_eq(scn_key_find(scn_key_name((enum scn_key)k)), k);
+    cr_assert_eq(scn_key_find("tp"), -1);
+    cr_assert_eq(scn_key_find(""), -1);
+    cr_assert_eq(scn_key_find("PP"), -1);
+}
+
+Test(scenario, set_each_value_type)
+{
+    struct scenario scn;
+    struct sim_error err;
+    err_clear(&err);
+    scn_defaults(&scn);
+    cr_assert_eq(scn_set(&scn, "name", "gpt", "f.xml", 2, &err), SIM_OK);
+    cr_assert_str_eq(scn.name, "gpt");
+    cr_assert_eq(scn_set(&scn, "schedule", "interleaved", "f.xml", 3, &err), SIM_OK);
+    cr_assert_str_eq(scn.schedule, "interleaved");
+    cr_assert_eq(scn_set(&scn, "pp", "8", "f.xml", 3, &err), SIM_OK);
+    cr_assert_eq(scn.pp, 8);
+    cr_assert_eq(scn_set(&scn, "vp-group", "16", "f.xml", 3, &err), SIM_OK);
+    cr_assert_eq(scn.vp_group, 16);
+    cr_assert_eq(scn_set(&scn, "micro-batch", "4", "f.xml", 4, &err), SIM_OK);
+    cr_assert_eq(scn.micro_batch, 4);
+    cr_assert_eq(scn_set(&scn, "forward", "1.5ms", "f.xml", 6, &err), SIM_OK);
+    cr_assert_float_eq(scn.forward_s, 1.5e-3, 1e-15);
+    cr_assert_eq(scn_set(&scn, "activation", "64MiB", "f.xml", 6, &err), SIM_OK);
+    cr_assert_float_eq(scn.activation_B, 67108864.0, 1e-6);
+    cr_assert_eq(scn_set(&scn, "split-backward", "true", "f.xml", 3, &err), SIM_OK);
+    cr_assert_eq(scn.split_backward, 1);
+    cr_assert_eq(scn.link_given, 0);
+    cr_assert_eq(scn_set(&scn, "link-bandwidth", "400Gbps", "f.xml", 7, &err), SIM_OK);
+    cr_assert_float_eq(scn.link_bw_Bps, 50e9, 1e-3);
+    cr_assert_eq(scn.link_given, 1);
+    cr_assert_eq(scn_set(&scn, "seed", "12345", "f.xml", 8, &err), SIM_OK);
+    cr_assert_eq(scn.seed, 12345ul);
+    /* each value remembers where it was set */
+    cr_assert_str_eq(scn.origin[SCN_PP].file, "f.xml");
+    cr_assert_eq(scn.origin[SCN_PP].line, 3);
+    cr_assert_eq(scn.origin[SCN_SEED].line, 8);
+    cr_assert_eq(scn.origin[SCN_LAYERS].file[0], '\0', "never set: no origin");
+}
+
+Test(scenario, set_errors_carry_file_line_key_and_value)
+{
+    struct scenario scn;
+    struct sim_error err;
+    scn_defaults(&scn);
+    err_clear(&err);
+    cr_assert_eq(scn_set(&scn, "pp", "0", "x.xml", 5, &err), SIM_EINPUT);
+    cr_assert_str_eq(err.file, "x.xml");
+    cr_assert_eq(err.line, 5);
+    cr_assert_str_eq(err.msg, "pp: '0' is out of range [1, 65536]");
+    cr_assert_eq(scn.pp, 1, "a refused value leaves the field alone");
+
+    char line[1200];
+    err_format(&err, line, sizeof line);
+    cr_assert_str_eq(line, "x.xml:5: pp: '0' is out of range [1, 65536]");
+
+    err_clear(&err);
+    cr_assert_eq(scn_set(&scn, "forward", "3", "x.xml", 9, &err), SIM_EINPUT);
+    cr_assert_eq(err.line, 9);
+    cr_assert(strstr(err.msg, "forward: '3' has no unit") == err.msg, "%s", err.msg);
+}
+
+Test(scenario, set_rejects_bad_values_per_type)
+{
+    static const char *const bad[][2] = {
+        {"pp", "-1"},
+        {"pp", "two"},
+        {"pp", "65537"},
+        {"vp", "0"},
+        {"microbatches", "0"},
+        {"layers", "1.5"},
+        {"seed", "-1"},
+        {"seed", "1e3"},
+        {"forward", "-1ms"},
+        {"forward", "nanms"},
+        {"forward", "2e6s"},
+        {"activation", "1ms"},
+        {"link-bandwidth", "0Gbps"},
+        {"link-latency", "1"},
+        {"split-backward", "maybe"},
+        {"schedule", "zb-h1"},
+        {"schedule", ""},
+        {"name", ""},
+        {"name", "a\nb"},
+        {"name", "0123456789012345678901234567890123456789"
+                 "0123456789012345678901234"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct scenario scn, before;
+        struct sim_error err;
+        scn_defaults(&scn);
+        before = scn;
+        err_clear(&err);
+        cr_assert_eq(scn_set(&scn, bad[i][0], bad[i][1], "b.xml", 3, &err), SIM_EINPUT,
+                     "%s=%s accepted", bad[i][0], bad[i][1]);
+        cr_assert_eq(err.line, 3);
+        cr_assert(strncmp(err.msg, bad[i][0], strlen(bad[i][0])) == 0,
+                  "message '%s' does not start with the key", err.msg);
+        cr_assert(memcmp(&scn, &before, sizeof scn) == 0, "%s: scenario changed", bad[i][0]);
+    }
+}
+
+Test(scenario, set_arg_errors_name_the_option)
+{
+    struct scenario scn;
+    struct sim_error err;
+    scn_defaults(&scn);
+    err_clear(&err);
+    cr_assert_eq(scn_set_arg(&scn, "pp=0", &err), SIM_EINPUT);
+    cr_assert_eq(err.file[0], '\0');
+    cr_assert_eq(err.line, 0);
+    cr_assert_str_eq(err.msg, "--set pp=0: '0' is out of range [1, 65536]");
+    cr_assert_eq(scn_set_arg(&scn, "tp=2", &err), SIM_EINPUT);
+    cr_assert(strstr(err.msg, "unknown key 'tp'") != NULL, "%s", err.msg);
+    cr_assert(strstr(err.msg, "link-bandwidth") != NULL, "known keys listed: %s", err.msg);
+    cr_assert_eq(scn_set_arg(&scn, "pp", &err), SIM_EINPUT);
+    cr_assert(strstr(err.msg, "expected KEY=VALUE") != NULL, "%s", err.msg);
+    cr_assert_eq(scn_set_arg(&scn, "=4", &err), SIM_EINPUT);
+    cr_assert(strstr(err.msg, "expected KEY=VALUE") != NULL, "%s", err.msg);
+    cr_assert_eq(scn_set_arg(&scn, "pp=", &err), SIM_EINPUT);
+    cr_assert(strstr(err.msg, "not a whole number") != NULL, "%s", err.msg);
+    char longkey[200];
+    memset(longkey, 'k', sizeof longkey - 3);
+    memcpy(longkey + sizeof longkey - 3, "=1", 3);
+    cr_assert_eq(scn_set_arg(&scn, longkey, &err), SIM_EINPUT);
+    cr_assert(strstr(err.msg, "too long") != NULL, "%s", err.msg);
+    /* value containing '=': only the first '=' splits */
+    cr_assert_eq(scn_set_arg(&scn, "name=a=b", &err), SIM_OK);
+    cr_assert_str_eq(scn.name, "a=b");
+    cr_assert_str_eq(scn.origin[SCN_NAME].file, "--set");
+    cr_assert_eq(scn.origin[SCN_NAME].line, 0);
+}
+
+/* ---- cross-field rules: each fires, and each stays quiet one step inside the boundary ----- */
+
+Test(scenario, rule_pp_exceeds_layers)
+{
+    assert_rule((const char *const[]){"pp=8", "layers=4", NULL}, "pp=8 exceeds layers=4");
+    assert_valid((const char *const[]){"pp=4", "layers=4", NULL});
+}
+
+Test(scenario, rule_layers_divisible_by_pp_times_vp)
+{
+    assert_rule((const char *const[]){"pp=4", "layers=6", NULL},
+                "layers=6 is not divisible by pp*vp=4");
+    assert_rule((const char *const[]){"schedule=interleaved", "pp=2", "vp=2", "microbatches=4",
+                                      "layers=6", NULL},
+                "layers=6 is not divisible by pp*vp=4");
+    assert_valid((const char *const[]){"pp=4", "layers=8", NULL});
+    assert_valid((const char *const[]){"schedule=interleaved", "pp=2", "vp=3", "microbatches=4",
+                                       "layers=6", NULL});
+}
+
+Test(scenario, rule_chunks_exceed_layers)
+{
+    assert_rule((const char *const[]){"schedule=interleaved", "pp=2", "vp=4", "microbatches=4",
+                                      "layers=4", NULL},
+                "pp*vp=8 model chunks exceed layers=4");
+    assert_valid((const char *const[]){"schedule=interleaved", "pp=2", "vp=2", "microbatches=4",
+                                       "layers=4", NULL});
+}
+
+Test(scenario, rule_interleaved_needs_vp_2)
+{
+    assert_rule((const char *const[]){"schedule=interleaved", "pp=2", "layers=4", NULL},
+                "schedule=interleaved needs vp >= 2");
+}
+
+Test(scenario, rule_one_chunk_schedules_refuse_vp_above_1)
+{
+    assert_rule((const char *const[]){"schedule=1f1b", "pp=2", "vp=2", "layers=4", NULL},
+                "schedule=1f1b holds one model chunk per rank but vp=2");
+    assert_rule((const char *const[]){"schedule=gpipe", "pp=2", "vp=2", "layers=4", NULL},
+                "schedule=gpipe holds one model chunk per rank but vp=2");
+    assert_valid((const char *const[]){"schedule=gpipe", "pp=2", "layers=4", NULL});
+    assert_valid((const char *const[]){"schedule=1f1b", "pp=2", "layers=4", NULL});
+}
+
+Test(scenario, rule_interleaved_group_smaller_than_pp)
+{
+    assert_rule((const char *const[]){"schedule=interleaved", "pp=4", "vp=2", "vp-group=3",
+                                      "microbatches=8", "layers=8", NULL},
+                "vp-group=3 is smaller than pp=4");
+    assert_valid((const char *const[]){"schedule=interleaved", "pp=4", "vp=2", "vp-group=4",
+                                       "microbatches=8", "layers=8", NULL});
+}
+
+Test(scenario, rule_interleaved_group_larger_than_microbatches)
+{
+    assert_rule((const char *const[]){"schedule=interleaved", "pp=2", "vp=2", "vp-group=5",
+                                      "microbatches=4", "layers=4", NULL},
+                "vp-group=5 exceeds microbatches=4");
+    assert_valid((const char *const[]){"schedule=interleaved", "pp=2", "vp=2", "vp-group=4",
+                                       "microbatches=4", "layers=4", NULL});
+    /* with the default group (pp), too few micro-batches is named as such */
+    assert_rule((const char *const[]){"schedule=interleaved", "pp=4", "vp=2", "microbatches=3",
+                                      "layers=8", NULL},
+                "microbatches=3 is fewer than pp=4");
+}
+
+Test(scenario, rule_interleaved_last_group_remainder)
+{
+    /* m % g in (0, p): refused */
+    assert_rule((const char *const[]){"schedule=interleaved", "pp=4", "vp=2", "microbatches=9",
+                                      "layers=8", NULL},
+                "microbatches=9 leaves a last group of 1 (mod vp-group=4) smaller than pp=4");
+    assert_rule((const char *const[]){"schedule=interleaved", "pp=3", "vp=2", "vp-group=4",
+                                      "microbatches=6", "layers=6", NULL},
+                "leaves a last group of 2");
+    /* m % g == 0 and m % g >= p: allowed */
+    assert_valid((const char *const[]){"schedule=interleaved", "pp=4", "vp=2", "microbatches=12",
+                                       "layers=8", NULL});
+    assert_valid((const char *const[]){"schedule=interleaved", "pp=3", "vp=2", "vp-group=4",
+                                       "microbatches=7", "layers=6", NULL});
+}
+
+Test(scenario, rule_size_limits)
+{
+    assert_rule((const char *const[]){"pp=4", "layers=4", "microbatches=16000000", NULL},
+                "compute ops, above the limit");
+    assert_rule((const char *const[]){"forward=1000s", "layers=4", "microbatches=1000", NULL},
+                "compute could take 4e+06 s");
+    assert_rule(
+        (const char *const[]){"pp=2", "layers=2", "activation=1GB", "link-bandwidth=1Bps", NULL},
+        "transfers of");
+    assert_valid((const char *const[]){"forward=1000s", "layers=4", "microbatches=100", NULL});
+}
+
+/* ---- errors from rules cite where the offending value came from --------------------------- */
+
+static const char rule_xml[] = "<?xml version=\"1.0\"?>\n"                  /* 1 */
+                               "<scenario name=\"lines\">\n"                /* 2 */
+                               "  <pipeline schedule=\"1f1b\" pp=\"2\"/>\n" /* 3 */
+                               "  <batch microbatches=\"4\"/>\n"            /* 4 */
+                               "\n"                                         /* 5 */
+                               "  <model layers=\"5\"/>\n"                  /* 6 */
+                               "</scenario>\n";
+
+Test(scenario, check_error_cites_the_xml_line_of_the_value)
+{
+    char path[256];
+    write_temp(path, sizeof path, rule_xml);
+    struct scenario scn;
+    struct sim_error err;
+    scn_defaults(&scn);
+    err_clear(&err);
+    cr_assert_eq(scn_load(&scn, path, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(scn.origin[SCN_LAYERS].line, 6);
+    cr_assert_eq(scn_check(&scn, &err), SIM_EINPUT);
+    cr_assert_str_eq(err.file, path);
+    cr_assert_eq(err.line, 6, "layers=5 was set on line 6, error says %d", err.line);
+    cr_assert(strstr(err.msg, "layers=5 is not divisible by pp*vp=2") != NULL, "%s", err.msg);
+
+    /* the same conflict made by an override names the override instead of a line */
+    scn_defaults(&scn);
+    cr_assert_eq(scn_load(&scn, path, &err), SIM_OK);
+    cr_assert_eq(scn_set_arg(&scn, "layers=4", &err), SIM_OK);
+    cr_assert_eq(scn_set_arg(&scn, "pp=8", &err), SIM_OK);
+    cr_assert_eq(scn_check(&scn, &err), SIM_EINPUT);
+    cr_assert_eq(err.line, 0);
+    cr_assert(strstr(err.msg, "pp=8 exceeds layers=4") != NULL, "%s", err.msg);
+    cr_assert(strstr(err.msg, "(pp given by --set)") != NULL, "%s", err.msg);
+
+    /* pp from the file exceeds an overridden layers: the override is the culprit */
+    scn_defaults(&scn);
+    cr_assert_eq(scn_load(&scn, path, &err), SIM_OK);
+    cr_assert_eq(scn_set_arg(&scn, "layers=1", &err), SIM_OK);
+    cr_assert_eq(scn_check(&scn, &err), SIM_EINPUT);
+    cr_assert(strstr(err.msg, "(layers given by --set)") != NULL, "%s", err.msg);
+    unlink(path);
+}
+
+Test(scenario, interleaved_rule_cites_the_line_of_the_bad_value)
+{
+    char path[256];
+    write_temp(path, sizeof path,
+               "<?xml version=\"1.0\"?>\n"
+               "<scenario>\n"
+               "  <model layers=\"8\"/>\n"
+               "  <pipeline schedule=\"interleaved\" pp=\"4\" vp=\"2\"/>\n"
+               "\n"
+               "  <batch microbatches=\"9\"/>\n"
+               "</scenario>\n");
+    struct scenario scn;
+    struct sim_error err;
+    scn_defaults(&scn);
+    err_clear(&err);
+    cr_assert_eq(scn_load(&scn, path, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(scn_check(&scn, &err), SIM_EINPUT);
+    cr_assert_eq(err.line, 6, "microbatches is on line 6, error says %d: %s", err.line, err.msg);
+    unlink(path);
+}
+
+/* ---- loading ------------------------------------------------------------------------------- */
+
+Test(scenario, load_unit_xml)
+{
+    struct scenario scn;
+    struct sim_error err;
+    scn_defaults(&scn);
+    err_clear(&err);
+    cr_assert_eq(scn_load(&scn, SRC("scenarios/unit.xml"), &err), SIM_OK, "%s", err.msg);
+    cr_assert_str_eq(scn.name, "unit");
+    cr_assert_str_eq(scn.schedule, "1f1b");
+    cr_assert_eq(scn.pp, 4);
+    cr_assert_eq(scn.vp, 1);
+    cr_assert_eq(scn.vp_group, 0);
+    cr_assert_eq(scn.microbatches, 8);
+    cr_assert_eq(scn.micro_batch, 1);
+    cr_assert_eq(scn.layers, 8);
+    cr_assert_float_eq(scn.forward_s, 1e-3, 1e-15);
+    cr_assert_float_eq(scn.bwd_input_s, 1e-3, 1e-15);
+    cr_assert_float_eq(scn.bwd_weight_s, 1e-3, 1e-15);
+    cr_assert_float_eq(scn.activation_B, 0.0, 0.0);
+    cr_assert_float_eq(scn.optimizer_s, 0.0, 0.0);
+    cr_assert_eq(scn.link_given, 0);
+    cr_assert_eq(scn.split_backward, 0);
+    cr_assert_eq(scn.origin[SCN_PP].line, 6);
+    cr_assert_eq(scn.origin[SCN_LAYERS].line, 8);
+    cr_assert(strstr(scn.origin[SCN_PP].file, "unit.xml") != NULL);
+    cr_assert_eq(scn_check(&scn, &err), SIM_OK, "%s", err.msg);
+}
+
+Test(scenario, load_two_stage_link_xml)
+{
+    struct scenario scn;
+    struct sim_error err;
+    scn_defaults(&scn);
+    err_clear(&err);
+    cr_assert_eq(scn_load(&scn, SRC("scenarios/two_stage_link.xml"), &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(scn.link_given, 1);
+    cr_assert_float_eq(scn.link_lat_s, 0.5e-3, 1e-15);
+    cr_assert_float_eq(scn.link_bw_Bps, 1e9, 1e-3);
+    cr_assert_float_eq(scn.activation_B, 1e6, 1e-6);
+    cr_assert_eq(scn.seq, 1024);
+}
+
+Test(scenario, set_override_wins_over_the_file)
+{
+    struct scenario scn;
+    struct sim_error err;
+    scn_defaults(&scn);
+    err_clear(&err);
+    cr_assert_eq(scn_load(&scn, SRC("scenarios/unit.xml"), &err), SIM_OK, "%s", err.msg);
+    static const char *const readme[] = {"schedule=interleaved", "pp=4",     "vp=2",
+                                         "microbatches=8",       "layers=8", "forward=2ms"};
+    for (size_t i = 0; i < 6; i++)
+        cr_assert_eq(scn_set_arg(&scn, readme[i], &err), SIM_OK, "%s", err.msg);
+    cr_assert_str_eq(scn.schedule, "interleaved");
+    cr_assert_eq(scn.vp, 2);
+    cr_assert_float_eq(scn.forward_s, 2e-3, 1e-15);
+    cr_assert_str_eq(scn.origin[SCN_VP].file, "--set");
+    cr_assert_eq(scn.origin[SCN_VP].line, 0);
+    cr_assert_eq(scn_check(&scn, &err), SIM_OK, "%s", err.msg);
+}
+
+static void assert_load_fails(const char *text, int line, const char *frag)
+{
+    char path[256];
+    write_temp(path, sizeof path, text);
+    struct scenario scn;
+    struct sim_error err;
+    scn_defaults(&scn);
+    err_clear(&err);
+    enum sim_status st = scn_load(&scn, path, &err);
+    unlink(path);
+    cr_assert_eq(st, SIM_EINPUT, "loaded; expected '%s'", frag);
+    cr_assert_str_eq(err.file, path);
+    cr_assert_eq(err.line, line, "line %d, expected %d: %s", err.line, line, err.msg);
+    cr_assert(strstr(err.msg, frag) != NULL, "message '%s' lacks '%s'", err.msg, frag);
+    cr_assert(strchr(err.msg, '\n') == NULL, "message spans lines: %s", err.msg);
+}
+
+Test(scenario, load_errors_carry_file_and_line)
+{
+    assert_load_fails("", 0, "file is empty");
+    assert_load_fails("<?xml version=\"1.0\"?>\n<scenario>\n<model layers=\"4\">\n</scenario>\n", 4,
+                      "malformed XML");
+    assert_load_fails("<?xml version=\"1.0\"?>\n<scenario>\n\n  <tensor/>\n</scenario>\n", 4,
+                      "Element 'tensor'");
+    assert_load_fails("<?xml version=\"1.0\"?>\n<scenario>\n  <model layers=\"4\" tp=\"2\"/>\n"
+                      "</scenario>\n",
+                      3, "attribute 'tp'");
+    assert_load_fails("<?xml version=\"1.0\"?>\n<scenario>\n  <model layers=\"-4\"/>\n"
+                      "</scenario>\n",
+                      3, "layers: '-4' is out of range");
+    assert_load_fails("<?xml version=\"1.0\"?>\n<!DOCTYPE x [<!ENTITY e SYSTEM "
+                      "\"/etc/passwd\">]>\n<scenario name=\"&e;\"/>\n",
+                      2, "DOCTYPE");
+    assert_load_fails("<?xml version=\"1.0\"?>\n<scenario name=\"\xff\"/>\n", 2,
+                      "not proper UTF-8");
+    assert_load_fails("<?xml version=\"1.0\"?>\n<pipeline/>\n", 2, "root element is <pipeline>");
+}
+
+Test(scenario, load_missing_file)
+{
+    struct scenario scn;
+    struct sim_error err;
+    scn_defaults(&scn);
+    err_clear(&err);
+    cr_assert_eq(scn_load(&scn, "/nonexistent/stepsim/x.xml", &err), SIM_EINPUT);
+    cr_assert_str_eq(err.file, "/nonexistent/stepsim/x.xml");
+    cr_assert_eq(err.line, 0);
+    cr_assert(strstr(err.msg, "cannot open") != NULL, "%s", err.msg);
+}
+
+Test(scenario, failed_load_is_repeatable)
+{
+    /* libxml2 error state must not leak from one load into the next */
+    for (int i = 0; i < 3; i++) {
+        assert_load_fails("<scenario><x/></scenario>", 1, "Element 'x'");
+        struct scenario scn;
+        struct sim_error err;
+        scn_defaults(&scn);
+        err_clear(&err);
+        cr_assert_eq(scn_load(&scn, SRC("scenarios/unit.xml"), &err), SIM_OK, "%s", err.msg);
+    }
+}

@@ -18,7 +18,8 @@ static void order_string(const char *sched, int p, int v, int m, int g, int spli
     const struct sched_type *t = sched_find(sched);
     cr_assert_not_null(t);
     struct sim_error err;
-    cr_assert_eq(t->check(&sp, &err), SIM_OK, "%s", err.msg);
+    enum sched_param blame;
+    cr_assert_eq(t->check(&sp, &blame, &err), SIM_OK, "%s", err.msg);
     size_t n = sched_ops_per_rank(&sp);
     struct sched_op ops[4096];
     cr_assert_leq(n, 4096u);
@@ -135,7 +136,8 @@ static void check_properties(const char *name, int p, int v, int m, int g)
     struct sched_params sp = {p, v, m, g, 0};
     const struct sched_type *t = sched_find(name);
     struct sim_error err;
-    if (t->check(&sp, &err) != SIM_OK)
+    enum sched_param blame;
+    if (t->check(&sp, &blame, &err) != SIM_OK)
         return;
     size_t n = sched_ops_per_rank(&sp);
     struct sched_op *ops = calloc(n, sizeof *ops);
@@ -191,24 +193,31 @@ Test(sched_properties, many_shapes)
 Test(sched_rules, interleaved_rejections_match_megatron)
 {
     struct sim_error err;
+    enum sched_param blame;
     struct sched_params g_lt_p = {4, 2, 8, 2, 0}, g_gt_m = {4, 2, 8, 9, 0},
                         bad_rem = {4, 2, 10, 4, 0}, ok_rem = {4, 2, 12, 8, 0}, ok = {4, 2, 8, 0, 0},
                         vp1 = {4, 1, 8, 0, 0};
-    cr_assert_eq(sched_interleaved.check(&g_lt_p, &err), SIM_EINPUT);
+    cr_assert_eq(sched_interleaved.check(&g_lt_p, &blame, &err), SIM_EINPUT);
     cr_assert(strstr(err.msg, "vp-group=2") && strstr(err.msg, "pp=4"), "%s", err.msg);
-    cr_assert_eq(sched_interleaved.check(&g_gt_m, &err), SIM_EINPUT);
+    cr_assert_eq(blame, SP_VP_GROUP);
+    cr_assert_eq(sched_interleaved.check(&g_gt_m, &blame, &err), SIM_EINPUT);
     cr_assert(strstr(err.msg, "microbatches=8"), "%s", err.msg);
-    cr_assert_eq(sched_interleaved.check(&bad_rem, &err), SIM_EINPUT, "10 %% 4 = 2 < 4");
+    cr_assert_eq(sched_interleaved.check(&bad_rem, &blame, &err), SIM_EINPUT, "10 %% 4 = 2 < 4");
     cr_assert(strstr(err.msg, "last group of 2"), "%s", err.msg);
-    cr_assert_eq(sched_interleaved.check(&ok_rem, &err), SIM_OK, "12 %% 8 = 4 >= 4");
-    cr_assert_eq(sched_interleaved.check(&ok, &err), SIM_OK);
-    cr_assert_eq(sched_interleaved.check(&vp1, &err), SIM_EINPUT);
+    cr_assert_eq(blame, SP_MICROBATCHES);
+    struct sched_params few = {4, 2, 3, 0, 0};
+    cr_assert_eq(sched_interleaved.check(&few, &blame, &err), SIM_EINPUT);
+    cr_assert(strstr(err.msg, "fewer than pp=4"), "%s", err.msg);
+    cr_assert_eq(blame, SP_MICROBATCHES, "default vp-group: blame the micro-batch count");
+    cr_assert_eq(sched_interleaved.check(&ok_rem, &blame, &err), SIM_OK, "12 %% 8 = 4 >= 4");
+    cr_assert_eq(sched_interleaved.check(&ok, &blame, &err), SIM_OK);
+    cr_assert_eq(sched_interleaved.check(&vp1, &blame, &err), SIM_EINPUT);
     struct sched_params vp2 = {4, 2, 8, 0, 0};
-    cr_assert_eq(sched_1f1b.check(&vp2, &err), SIM_EINPUT);
-    cr_assert_eq(sched_gpipe.check(&vp2, &err), SIM_EINPUT);
+    cr_assert_eq(sched_1f1b.check(&vp2, &blame, &err), SIM_EINPUT);
+    cr_assert_eq(sched_gpipe.check(&vp2, &blame, &err), SIM_EINPUT);
     struct sched_params any_m = {8, 1, 3, 0, 0};
-    cr_assert_eq(sched_1f1b.check(&any_m, &err), SIM_OK, "1f1b accepts any m >= 1");
-    cr_assert_eq(sched_gpipe.check(&any_m, &err), SIM_OK);
+    cr_assert_eq(sched_1f1b.check(&any_m, &blame, &err), SIM_OK, "1f1b accepts any m >= 1");
+    cr_assert_eq(sched_gpipe.check(&any_m, &blame, &err), SIM_OK);
 }
 
 Test(sched_split, w_follows_each_b_and_optimizer_is_last)

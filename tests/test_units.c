@@ -1,1 +1,205 @@
+/* test_units: every suffix scales right; everything strtod would let through is refused. */
 #include <criterion/criterion.h>
+#include <math.h>
+#include <string.h>
+
+#include "units.h"
+
+/* Relative tolerance: scales like 1e-12 are not exact in binary. */
+static void assert_parses(const char *text, enum unit_kind kind, double want)
+{
+    char why[256] = "";
+    double got = -1.0;
+    cr_assert_eq(units_parse(text, kind, &got, why, sizeof why), 0, "'%s' refused: %s", text, why);
+    cr_assert(fabs(got - want) <= 1e-12 * fabs(want), "'%s' gave %.17g, want %.17g", text, got,
+              want);
+}
+
+/* Refused, the reason quotes the text and contains `frag`, and *out is left alone. */
+static void assert_refused(const char *text, enum unit_kind kind, const char *frag)
+{
+    char why[256] = "";
+    double got = 42.0;
+    cr_assert_eq(units_parse(text, kind, &got, why, sizeof why), -1, "'%s' accepted as %g", text,
+                 got);
+    cr_assert_eq(got, 42.0, "'%s': output written on failure", text);
+    cr_assert(strstr(why, frag) != NULL, "'%s': reason '%s' lacks '%s'", text, why, frag);
+}
+
+Test(units, time_suffixes)
+{
+    assert_parses("2s", UNIT_TIME, 2.0);
+    assert_parses("1.5ms", UNIT_TIME, 1.5e-3);
+    assert_parses("3us", UNIT_TIME, 3e-6);
+    assert_parses("7ns", UNIT_TIME, 7e-9);
+    assert_parses("250ps", UNIT_TIME, 250e-12);
+    assert_parses("0s", UNIT_TIME, 0.0);
+    assert_parses(".5s", UNIT_TIME, 0.5);
+    assert_parses("1e3ms", UNIT_TIME, 1.0);
+    assert_parses("2.5E-3s", UNIT_TIME, 2.5e-3);
+    assert_parses("+4us", UNIT_TIME, 4e-6);
+    assert_parses(" 5ms ", UNIT_TIME, 5e-3);
+}
+
+Test(units, byte_suffixes_decimal_and_binary)
+{
+    assert_parses("1B", UNIT_BYTES, 1.0);
+    assert_parses("1KB", UNIT_BYTES, 1e3);
+    assert_parses("1MB", UNIT_BYTES, 1e6);
+    assert_parses("2GB", UNIT_BYTES, 2e9);
+    assert_parses("1TB", UNIT_BYTES, 1e12);
+    assert_parses("1KiB", UNIT_BYTES, 1024.0);
+    assert_parses("64MiB", UNIT_BYTES, 64.0 * 1048576.0);
+    assert_parses("80GiB", UNIT_BYTES, 80.0 * 1073741824.0);
+    assert_parses("1TiB", UNIT_BYTES, 1099511627776.0);
+}
+
+Test(units, bandwidth_bytes_and_bits)
+{
+    assert_parses("1Bps", UNIT_BANDWIDTH, 1.0);
+    assert_parses("1KBps", UNIT_BANDWIDTH, 1e3);
+    assert_parses("1MBps", UNIT_BANDWIDTH, 1e6);
+    assert_parses("450GBps", UNIT_BANDWIDTH, 450e9);
+    assert_parses("1TBps", UNIT_BANDWIDTH, 1e12);
+    assert_parses("1KiBps", UNIT_BANDWIDTH, 1024.0);
+    assert_parses("1MiBps", UNIT_BANDWIDTH, 1048576.0);
+    assert_parses("1GiBps", UNIT_BANDWIDTH, 1073741824.0);
+    assert_parses("1TiBps", UNIT_BANDWIDTH, 1099511627776.0);
+    assert_parses("8bps", UNIT_BANDWIDTH, 1.0);
+    assert_parses("8Kbps", UNIT_BANDWIDTH, 1e3);
+    assert_parses("8Mbps", UNIT_BANDWIDTH, 1e6);
+    assert_parses("400Gbps", UNIT_BANDWIDTH, 50e9);
+    assert_parses("1Tbps", UNIT_BANDWIDTH, 1e12 / 8);
+}
+
+Test(units, refuses_nan_inf_and_hex)
+{
+    assert_refused("nan", UNIT_TIME, "not a number");
+    assert_refused("nans", UNIT_TIME, "not a number");
+    assert_refused("NaNms", UNIT_TIME, "not a number");
+    assert_refused("infs", UNIT_TIME, "not a number");
+    assert_refused("INFINITYs", UNIT_TIME, "not a number");
+    assert_refused("+infs", UNIT_TIME, "not a number");
+    assert_refused("0x10s", UNIT_TIME, "not a number");
+    assert_refused("0x1p-3s", UNIT_TIME, "not a number");
+    assert_refused("+0X1P4B", UNIT_BYTES, "not a number");
+}
+
+Test(units, refuses_empty_sign_and_junk)
+{
+    assert_refused("", UNIT_TIME, "not a number");
+    assert_refused("   ", UNIT_TIME, "not a number");
+    assert_refused("ms", UNIT_TIME, "not a number");
+    assert_refused(".s", UNIT_TIME, "not a number");
+    assert_refused("-1ms", UNIT_TIME, "is negative");
+    assert_refused(" -0s", UNIT_TIME, "is negative");
+    assert_refused("--1s", UNIT_TIME, "is negative");
+    assert_refused("+-1s", UNIT_TIME, "not a number");
+    assert_refused("1", UNIT_TIME, "has no unit");
+    assert_refused("1.5", UNIT_BYTES, "has no unit");
+    assert_refused("1e5", UNIT_BANDWIDTH, "has no unit");
+    assert_refused("1msx", UNIT_TIME, "unknown unit 'msx'");
+    assert_refused("1 ms", UNIT_TIME, "unknown unit ' ms'");
+    assert_refused("1ms5", UNIT_TIME, "unknown unit 'ms5'");
+    assert_refused("1.2.3ms", UNIT_TIME, "unknown unit '.3ms'");
+    assert_refused("1e", UNIT_TIME, "unknown unit 'e'");
+}
+
+Test(units, refuses_units_of_another_kind_and_wrong_case)
+{
+    assert_refused("1MB", UNIT_TIME, "unknown unit 'MB'");
+    assert_refused("1ms", UNIT_BYTES, "unknown unit 'ms'");
+    assert_refused("1GB", UNIT_BANDWIDTH, "unknown unit 'GB'");
+    assert_refused("1GBps", UNIT_BYTES, "unknown unit 'GBps'");
+    assert_refused("1Ms", UNIT_TIME, "unknown unit 'Ms'");
+    assert_refused("1gib", UNIT_BYTES, "unknown unit 'gib'");
+    assert_refused("1Mib", UNIT_BYTES, "unknown unit 'Mib'");
+}
+
+Test(units, refuses_overflow_and_magnitudes_past_1e18)
+{
+    assert_refused("1e999s", UNIT_TIME, "out of range");
+    assert_refused("1e-999s", UNIT_TIME, "out of range");
+    assert_refused("2e18B", UNIT_BYTES, "out of range");
+    assert_refused("1e7TiB", UNIT_BYTES, "out of range");
+    assert_refused("1e300TBps", UNIT_BANDWIDTH, "out of range");
+    assert_parses("1e18B", UNIT_BYTES, 1e18);
+}
+
+Test(units, reason_is_truncated_not_overflowed)
+{
+    char why[8];
+    double v;
+    cr_assert_eq(units_parse("1xxxxxxxxxxxxxxxxxxxxxxxxxxx", UNIT_TIME, &v, why, sizeof why), -1);
+    cr_assert_eq(strlen(why), sizeof why - 1);
+}
+
+static void assert_int(const char *text, long min, long max, long want)
+{
+    char why[128] = "";
+    long got = -12345;
+    cr_assert_eq(units_parse_int(text, min, max, &got, why, sizeof why), 0, "'%s': %s", text, why);
+    cr_assert_eq(got, want, "'%s' gave %ld", text, got);
+}
+
+static void assert_int_refused(const char *text, long min, long max, const char *frag)
+{
+    char why[128] = "";
+    long got = -12345;
+    cr_assert_eq(units_parse_int(text, min, max, &got, why, sizeof why), -1, "'%s' accepted", text);
+    cr_assert_eq(got, -12345);
+    cr_assert(strstr(why, frag) != NULL, "'%s': reason '%s' lacks '%s'", text, why, frag);
+}
+
+Test(units, ints_in_range)
+{
+    assert_int("1", 1, 65536, 1);
+    assert_int("65536", 1, 65536, 65536);
+    assert_int(" 42 ", 0, 100, 42);
+    assert_int("+7", 0, 100, 7);
+    assert_int("-3", -5, 5, -3);
+    assert_int("007", 0, 100, 7);
+    assert_int_refused("0", 1, 65536, "out of range [1, 65536]");
+    assert_int_refused("65537", 1, 65536, "out of range [1, 65536]");
+    assert_int_refused("-1", 0, 10, "out of range [0, 10]");
+    assert_int_refused("99999999999999999999999", 0, 10, "out of range");
+    assert_int_refused("-99999999999999999999999", 0, 10, "out of range");
+}
+
+Test(units, ints_refuse_non_integers)
+{
+    assert_int_refused("", 0, 10, "not a whole number");
+    assert_int_refused(" ", 0, 10, "not a whole number");
+    assert_int_refused("two", 0, 10, "not a whole number");
+    assert_int_refused("2.5", 0, 10, "not a whole number");
+    assert_int_refused("2.0", 0, 10, "not a whole number");
+    assert_int_refused("1e3", 0, 10000, "not a whole number");
+    assert_int_refused("0x10", 0, 100, "not a whole number");
+    assert_int_refused("4x", 0, 10, "not a whole number");
+    assert_int_refused("4 4", 0, 100, "not a whole number");
+    assert_int_refused("- 4", -10, 10, "not a whole number");
+    assert_int_refused("+-4", -10, 10, "not a whole number");
+    assert_int_refused("nan", 0, 10, "not a whole number");
+}
+
+Test(units, bools)
+{
+    static const char *const yes[] = {"true", "yes", "on", "1"};
+    static const char *const no[] = {"false", "no", "off", "0"};
+    for (size_t i = 0; i < 4; i++) {
+        int v = -1;
+        char why[64];
+        cr_assert_eq(units_parse_bool(yes[i], &v, why, sizeof why), 0);
+        cr_assert_eq(v, 1, "%s", yes[i]);
+        cr_assert_eq(units_parse_bool(no[i], &v, why, sizeof why), 0);
+        cr_assert_eq(v, 0, "%s", no[i]);
+    }
+    static const char *const bad[] = {"maybe", "", "2", "truee", " true", "t"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int v = -1;
+        char why[64] = "";
+        cr_assert_eq(units_parse_bool(bad[i], &v, why, sizeof why), -1, "'%s' accepted", bad[i]);
+        cr_assert_eq(v, -1);
+        cr_assert(strstr(why, "not a boolean") != NULL, "%s", why);
+    }
+}
