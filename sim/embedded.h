@@ -3,6 +3,8 @@
 #define STEPSIM_EMBEDDED_H
 
 extern const char scenario_xsd[]; /* scenarios/scenario.xsd */
+extern const char model_xsd[];    /* models/model.xsd */
+extern const char hardware_xsd[]; /* hardware/hardware.xsd */
 extern const char gantt_gp[];     /* plots/gantt.gp */
 
 #endif

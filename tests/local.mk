@@ -10,7 +10,8 @@ AM_TESTS_ENVIRONMENT = CRITERION_OUTPUTS='tap:-' CRITERION_NO_EARLY_EXIT=1 \
 AM_TESTS_FD_REDIRECT = 9>&2
 
 criterion_tests = tests/test_units tests/test_eventq tests/test_engine tests/test_schedule \
-	tests/test_pipeline tests/test_scenario tests/test_report tests/test_outputs
+	tests/test_pipeline tests/test_scenario tests/test_report tests/test_outputs \
+	tests/test_model tests/test_flops tests/test_hardware
 if HAVE_CRITERION
 check_PROGRAMS = $(criterion_tests)
 endif
@@ -43,3 +44,12 @@ tests_test_report_LDADD = $(TEST_LDADD)
 tests_test_outputs_SOURCES = tests/test_outputs.c tests/helpers.h tests/helpers.c
 tests_test_outputs_CFLAGS = $(TEST_CFLAGS)
 tests_test_outputs_LDADD = $(TEST_LDADD)
+tests_test_model_SOURCES = tests/test_model.c
+tests_test_model_CFLAGS = $(TEST_CFLAGS)
+tests_test_model_LDADD = $(TEST_LDADD)
+tests_test_flops_SOURCES = tests/test_flops.c
+tests_test_flops_CFLAGS = $(TEST_CFLAGS)
+tests_test_flops_LDADD = $(TEST_LDADD)
+tests_test_hardware_SOURCES = tests/test_hardware.c
+tests_test_hardware_CFLAGS = $(TEST_CFLAGS)
+tests_test_hardware_LDADD = $(TEST_LDADD)

@@ -1,0 +1,2 @@
+/* flops: FLOP counts (stub). */
+#include "flops.h"

@@ -1,0 +1,38 @@
+/* flops: floating-point work of a transformer, per layer and per micro-batch.
+ *
+ * One multiply-add counts as 2 FLOPs.  Counts are for ONE sequence of `seq` tokens through
+ * the whole (unsharded) layer; callers divide by tensor/context parallel degrees and multiply
+ * by the micro-batch size.  Backward = 2 x forward for matmuls (input and weight gradient, 1x
+ * each); the attention core's backward is 2x its forward as well.
+ *
+ * Attention core (Q K^T and scores x V): 4 * seq^2 * heads * head_dim FLOPs without masking;
+ * `causal` halves it (what flash-attention kernels execute; Megatron's reported-FLOPs formula
+ * does not halve). */
+#ifndef STEPSIM_FLOPS_H
+#define STEPSIM_FLOPS_H
+
+#include "model.h"
+
+struct layer_flops {
+    double qkv;       /* Q, K, V projections (GQA: K and V are kv_heads wide) */
+    double attn_core; /* Q K^T and attention x V */
+    double attn_out;  /* output projection */
+    double mlp;       /* dense MLP / gated MLP, or the shared experts of an MoE layer */
+    double router;    /* MoE gate: hidden x experts */
+    double experts;   /* routed experts actually computed: top_k per token */
+    double total;     /* sum of the above */
+};
+
+/* Forward FLOPs of layer `layer` for one sequence. */
+void flops_layer_fwd(const struct model *m, int layer, int seq, int causal,
+                     struct layer_flops *out);
+/* Forward FLOPs of the LM head (logits) for one sequence: 2 * seq * hidden * vocab. */
+double flops_head_fwd(const struct model *m, int seq);
+/* Forward FLOPs of one whole model pass (all layers + head), one sequence. */
+double flops_model_fwd(const struct model *m, int seq, int causal);
+
+/* "Model FLOPs" of one training step per the convention used for MFU: forward + backward
+ * = 3 x forward, no recompute, for `samples` sequences.  `causal` as above. */
+double flops_model_step(const struct model *m, int seq, long samples, int causal);
+
+#endif
