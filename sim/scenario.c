@@ -15,13 +15,29 @@
 #include "embedded.h"
 #include "xmlload.h"
 
-enum value_type { VT_NAME, VT_INT, VT_TIME, VT_BYTES, VT_BANDWIDTH, VT_BOOL, VT_SEED, VT_FRACTION };
+enum value_type {
+    VT_NAME,
+    VT_INT,
+    VT_TIME,
+    VT_BYTES,
+    VT_BANDWIDTH,
+    VT_BOOL,
+    VT_SEED,
+    VT_FRACTION,
+    VT_PATH,   /* a file; in a scenario file, relative to that file's folder */
+    VT_CHOICE, /* one word of `choices`, stored as its index */
+};
+
+static const char *const dtype_choices[] = {"fp32", "tf32", "bf16", "fp16", "fp8", NULL};
+static const char *const recompute_choices[] = {"none", "selective", "full", NULL};
 
 struct key_spec {
     const char *name;
     enum value_type type;
     size_t offset;
-    long min, max; /* VT_INT range */
+    long min, max;               /* VT_INT range */
+    const char *const *choices;  /* VT_CHOICE words */
+    size_t cap;                  /* VT_NAME / VT_PATH buffer size */
 };
 
 /* Upper bound for one time value; the step bound in scn_check() keeps sums on the picosecond
@@ -35,8 +51,9 @@ struct key_spec {
 #define FIELD(f) offsetof(struct scenario, f)
 /* Indexed by enum scn_key. */
 static const struct key_spec keys[SCN_KEY_COUNT] = {
-    [SCN_NAME] = {"name", VT_NAME, FIELD(name), 0, 0},
-    [SCN_SCHEDULE] = {"schedule", VT_NAME, FIELD(schedule), 0, 0},
+    [SCN_NAME] = {"name", VT_NAME, FIELD(name), 0, 0, NULL, sizeof((struct scenario *)0)->name},
+    [SCN_SCHEDULE] = {"schedule", VT_NAME, FIELD(schedule), 0, 0, NULL,
+                      sizeof((struct scenario *)0)->schedule},
     [SCN_PP] = {"pp", VT_INT, FIELD(pp), 1, 1 << 16},
     [SCN_VP] = {"vp", VT_INT, FIELD(vp), 1, 1 << 10},
     [SCN_VP_GROUP] = {"vp-group", VT_INT, FIELD(vp_group), 1, 1 << 24},
@@ -54,6 +71,25 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
     [SCN_LINK_BANDWIDTH] = {"link-bandwidth", VT_BANDWIDTH, FIELD(link_bw_Bps), 0, 0},
     [SCN_SEED] = {"seed", VT_SEED, FIELD(seed), 0, 0},
     [SCN_JITTER] = {"jitter", VT_FRACTION, FIELD(jitter), 0, 0},
+    [SCN_MODEL] = {"model", VT_PATH, FIELD(model_path), 0, 0, NULL,
+                   sizeof((struct scenario *)0)->model_path},
+    [SCN_HARDWARE] = {"hardware", VT_PATH, FIELD(hardware_path), 0, 0, NULL,
+                      sizeof((struct scenario *)0)->hardware_path},
+    [SCN_GPUS] = {"gpus", VT_INT, FIELD(gpus), 1, 1 << 24},
+    [SCN_TP] = {"tp", VT_INT, FIELD(tp), 1, 1 << 10},
+    [SCN_CP] = {"cp", VT_INT, FIELD(cp), 1, 1 << 10},
+    [SCN_EP] = {"ep", VT_INT, FIELD(ep), 1, 1 << 12},
+    [SCN_ETP] = {"etp", VT_INT, FIELD(etp), 1, 1 << 10},
+    [SCN_SP] = {"sp", VT_BOOL, FIELD(sp), 0, 0},
+    [SCN_GLOBAL_BATCH] = {"global-batch", VT_INT, FIELD(global_batch), 1, 1 << 26},
+    [SCN_DTYPE] = {"dtype", VT_CHOICE, FIELD(dtype), 0, 0, dtype_choices, 0},
+    [SCN_RECOMPUTE] = {"recompute", VT_CHOICE, FIELD(recompute), 0, 0, recompute_choices, 0},
+    [SCN_DIST_OPT] = {"distributed-optimizer", VT_BOOL, FIELD(dist_opt), 0, 0},
+    [SCN_OVERLAP_GRAD_REDUCE] = {"overlap-grad-reduce", VT_BOOL, FIELD(overlap_grad_reduce), 0, 0},
+    [SCN_OVERLAP_PARAM_GATHER] = {"overlap-param-gather", VT_BOOL, FIELD(overlap_param_gather), 0,
+                                  0},
+    [SCN_OVERLAP_TP_COMM] = {"overlap-tp-comm", VT_BOOL, FIELD(overlap_tp_comm), 0, 0},
+    [SCN_OVERLAP_P2P] = {"overlap-p2p", VT_BOOL, FIELD(overlap_p2p), 0, 0},
 };
 
 void scn_defaults(struct scenario *scn)
@@ -65,6 +101,19 @@ void scn_defaults(struct scenario *scn)
     scn->microbatches = scn->micro_batch = 1;
     scn->layers = 1;
     scn->seed = 1;
+    scn->tp = scn->cp = scn->ep = scn->etp = 1;
+    scn->dtype = 2; /* bf16: dtype_choices[2] */
+    scn->recompute = RECOMPUTE_NONE;
+}
+
+int scn_given(const struct scenario *scn, enum scn_key key)
+{
+    return scn->origin[key].file[0] != '\0';
+}
+
+int scn_is_modelled(const struct scenario *scn)
+{
+    return scn->model_path[0] != '\0';
 }
 
 int scn_key_find(const char *name)
@@ -116,8 +165,38 @@ enum sim_status scn_set(struct scenario *scn, const char *key, const char *value
     int bv;
 
     switch (ks->type) {
+    case VT_PATH: {
+        /* A relative path in a file is relative to that file's folder. */
+        char resolved[2048];
+        const char *slash = file ? strrchr(file, '/') : NULL;
+        if (value[0] != '/' && slash && value[0])
+            snprintf(resolved, sizeof resolved, "%.*s/%s", (int)(slash - file), file, value);
+        else
+            snprintf(resolved, sizeof resolved, "%s", value);
+        size_t n = strlen(resolved);
+        if (value[0] == '\0' || n >= ks->cap) {
+            snprintf(why, sizeof why, "a file path of 1 to %zu characters is needed", ks->cap - 1);
+            return value_error(file, line, key, value, why, err);
+        }
+        memcpy(field, resolved, n + 1);
+        break;
+    }
+    case VT_CHOICE: {
+        int found = -1;
+        for (int i = 0; ks->choices[i]; i++)
+            if (strcmp(value, ks->choices[i]) == 0)
+                found = i;
+        if (found < 0) {
+            size_t used = (size_t)snprintf(why, sizeof why, "'%.40s' is not one of", value);
+            for (int i = 0; ks->choices[i] && used < sizeof why; i++)
+                used += (size_t)snprintf(why + used, sizeof why - used, " %s", ks->choices[i]);
+            return value_error(file, line, key, value, why, err);
+        }
+        *(int *)(void *)field = found;
+        break;
+    }
     case VT_NAME: {
-        size_t cap = k == SCN_NAME ? sizeof scn->name : sizeof scn->schedule;
+        size_t cap = ks->cap;
         size_t n = strlen(value);
         if (n == 0 || n >= cap) {
             snprintf(why, sizeof why, "'%.40s%s' must be 1 to %zu characters", value,
@@ -342,7 +421,10 @@ static enum sim_status load_element(struct scenario *scn, xmlNodePtr el, const c
     for (xmlAttrPtr a = el->properties; a; a = a->next) {
         xmlChar *value = xmlNodeListGetString(el->doc, a->children, 1);
         char key[64];
-        snprintf(key, sizeof key, "%s%s", is_link ? "link-" : "", (const char *)a->name);
+        if (strcmp((const char *)a->name, "ref") == 0) /* <model ref=...>: key "model" */
+            snprintf(key, sizeof key, "%s", (const char *)el->name);
+        else
+            snprintf(key, sizeof key, "%s%s", is_link ? "link-" : "", (const char *)a->name);
         enum sim_status st = scn_set(scn, key, value ? (const char *)value : "", path, line, err);
         xmlFree(value);
         if (st != SIM_OK)

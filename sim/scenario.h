@@ -30,8 +30,27 @@ enum scn_key {
     SCN_LINK_BANDWIDTH,
     SCN_SEED,
     SCN_JITTER,
+    /* The cost model: model and hardware files, parallel layout, training options. */
+    SCN_MODEL,
+    SCN_HARDWARE,
+    SCN_GPUS,
+    SCN_TP,
+    SCN_CP,
+    SCN_EP,
+    SCN_ETP,
+    SCN_SP,
+    SCN_GLOBAL_BATCH,
+    SCN_DTYPE,
+    SCN_RECOMPUTE,
+    SCN_DIST_OPT,
+    SCN_OVERLAP_GRAD_REDUCE,
+    SCN_OVERLAP_PARAM_GATHER,
+    SCN_OVERLAP_TP_COMM,
+    SCN_OVERLAP_P2P,
     SCN_KEY_COUNT,
 };
+
+enum scn_recompute { RECOMPUTE_NONE, RECOMPUTE_SELECTIVE, RECOMPUTE_FULL };
 
 struct scn_origin {
     char file[256]; /* file that set the value, or "--set" */
@@ -59,6 +78,17 @@ struct scenario {
     unsigned long seed;  /* GSL RNG seed */
     double jitter;       /* coefficient of variation of op durations (0 = exact) */
     int link_given;      /* a <link> element or link-* key was given */
+    /* Cost model inputs (used when `model` is set; then explicit costs must not be). */
+    char model_path[1024];    /* model file; relative refs resolved against the scenario */
+    char hardware_path[1024]; /* hardware file, likewise */
+    int gpus;                 /* world size; 0 = tp * cp * pp (one data-parallel replica) */
+    int tp, cp, ep, etp;      /* tensor, context, expert, expert-tensor parallel sizes */
+    int sp;                   /* sequence parallelism (needs tp > 1) */
+    int global_batch;         /* samples per step; 0 = microbatches * micro-batch * dp */
+    int dtype;                /* enum dtype (hardware.h): compute precision */
+    int recompute;            /* enum scn_recompute */
+    int dist_opt;             /* distributed optimizer: optimizer state sharded over DP */
+    int overlap_grad_reduce, overlap_param_gather, overlap_tp_comm, overlap_p2p;
     struct scn_origin origin[SCN_KEY_COUNT];
 };
 
@@ -77,6 +107,10 @@ enum sim_status scn_set_arg(struct scenario *scn, const char *arg, struct sim_er
  * length) that keep the engine's memory and picosecond clock in range.  An error cites the
  * file:line of the value at fault -- a --set override when one made the conflict. */
 enum sim_status scn_check(const struct scenario *scn, struct sim_error *err);
+/* Was `key` given (by the file or --set), as opposed to left at its default? */
+int scn_given(const struct scenario *scn, enum scn_key key);
+/* Does the scenario use the model + hardware cost model (rather than explicit costs)? */
+int scn_is_modelled(const struct scenario *scn);
 /* Load a scenario file (XML, validated against the shipped schema) on top of defaults. */
 enum sim_status scn_load(struct scenario *scn, const char *path, struct sim_error *err);
 

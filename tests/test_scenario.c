@@ -73,7 +73,7 @@ Test(scenario, key_table_round_trips)
 {
     for (int k = 0; k < SCN_KEY_COUNT; k++)
         cr_assert_eq(scn_key_find(scn_key_name((enum scn_key)k)), k);
-    cr_assert_eq(scn_key_find("tp"), -1);
+    cr_assert_eq(scn_key_find("tensor-parallel"), -1);
     cr_assert_eq(scn_key_find(""), -1);
     cr_assert_eq(scn_key_find("PP"), -1);
 }
@@ -185,8 +185,8 @@ Test(scenario, set_arg_errors_name_the_option)
     cr_assert_eq(err.file[0], '\0');
     cr_assert_eq(err.line, 0);
     cr_assert_str_eq(err.msg, "--set pp=0: '0' is out of range [1, 65536]");
-    cr_assert_eq(scn_set_arg(&scn, "tp=2", &err), SIM_EINPUT);
-    cr_assert(strstr(err.msg, "unknown key 'tp'") != NULL, "%s", err.msg);
+    cr_assert_eq(scn_set_arg(&scn, "tensor-parallel=2", &err), SIM_EINPUT);
+    cr_assert(strstr(err.msg, "unknown key 'tensor-parallel'") != NULL, "%s", err.msg);
     cr_assert(strstr(err.msg, "link-bandwidth") != NULL, "known keys listed: %s", err.msg);
     cr_assert_eq(scn_set_arg(&scn, "pp", &err), SIM_EINPUT);
     cr_assert(strstr(err.msg, "expected KEY=VALUE") != NULL, "%s", err.msg);
