@@ -15,7 +15,7 @@
 #include "alloc.h"
 #include "engine.h"
 
-enum { EV_OP_DONE, EV_LINK_FREE, EV_ARRIVE };
+enum { EV_OP_DONE, EV_LINK_FREE, EV_ARRIVE, EV_DP_DONE, EV_AG_DONE };
 
 enum {
     FL_ACT_IN = 1,  /* activation from stage s-1 has arrived */
@@ -30,6 +30,13 @@ struct rank_state {
     int busy;
     size_t cur_rec; /* record of the running op */
     int inflight;   /* activations held: F started, backward not finished */
+    /* Data-parallel comm stream: chunks whose gradients wait for / are in reduction. */
+    int dp_queue[64]; /* chunks waiting, FIFO (vp <= 64 when DP sync is used) */
+    int dp_head, dp_len;
+    int dp_busy;
+    int dp_left;       /* reductions not yet finished (the optimizer waits for 0) */
+    int *bwd_done;     /* [vp] backwards finished per chunk */
+    int compute_left;  /* F/B/W ops not yet finished */
 };
 
 struct transfer {
@@ -73,6 +80,8 @@ const char *rec_kind_name(enum rec_kind kind)
     case REC_OPT: return "OPT";
     case REC_SEND_ACT: return "SEND_F";
     case REC_SEND_GRAD: return "SEND_B";
+    case REC_DP_SYNC: return "DP_SYNC";
+    case REC_PARAM_AG: return "PARAM_AG";
     }
     return "?";
 }
@@ -112,7 +121,7 @@ static simtime_t op_duration(const struct step_ctx *c, int rank, const struct sc
 static int op_ready(struct step_ctx *c, int rank, const struct sched_op *op)
 {
     if (op->kind == OP_OPT)
-        return 1;
+        return c->ranks[rank].dp_left == 0;
     int stage = stage_of(c, rank, op->chunk);
     uint8_t f = *flag(c, stage, op->mb);
     switch (op->kind) {
@@ -157,6 +166,8 @@ static enum sim_status try_start(struct step_ctx *c, int rank, struct sim_error 
     };
     rs->busy = 1;
     rs->cur_rec = (size_t)(r - c->res->recs);
+    if (op->kind == OP_OPT)
+        c->res->opt_start[rank] = now;
     if (op->kind == OP_F && ++rs->inflight > c->res->peak_inflight[rank])
         c->res->peak_inflight[rank] = rs->inflight;
     return eng_schedule(&c->eng, end, EV_OP_DONE, rank, 0, err);
@@ -223,6 +234,70 @@ static enum sim_status send(struct step_ctx *c, int from, int to, int mb, struct
     return link_start(c, id, err);
 }
 
+/* Start the next queued gradient reduction on rank's comm stream. */
+static enum sim_status dp_start(struct step_ctx *c, int rank, struct sim_error *err)
+{
+    struct rank_state *rs = &c->ranks[rank];
+    if (rs->dp_busy || rs->dp_len == 0)
+        return SIM_OK;
+    int chunk = rs->dp_queue[rs->dp_head];
+    rs->dp_head = (rs->dp_head + 1) % 64;
+    rs->dp_len--;
+    simtime_t now = eng_now(&c->eng), dur = c->setup->stage_dp[stage_of(c, rank, chunk)];
+    if (dur > SIMTIME_MAX - now)
+        return err_set(err, SIM_EFAIL, NULL, 0, "simulated time overflows at rank %d", rank);
+    struct pipe_record *r = new_record(c);
+    *r = (struct pipe_record){.start = now, .end = now + dur, .rank = rank, .peer = -1, .mb = -1,
+                              .chunk = chunk, .stage = stage_of(c, rank, chunk),
+                              .kind = REC_DP_SYNC};
+    rs->dp_busy = 1;
+    return eng_schedule(&c->eng, now + dur, EV_DP_DONE, rank, 0, err);
+}
+
+static enum sim_status dp_enqueue(struct step_ctx *c, int rank, int chunk, struct sim_error *err)
+{
+    struct rank_state *rs = &c->ranks[rank];
+    if (c->setup->stage_dp[stage_of(c, rank, chunk)] <= 0)
+        return SIM_OK;
+    assert(rs->dp_len < 64);
+    rs->dp_queue[(rs->dp_head + rs->dp_len) % 64] = chunk;
+    rs->dp_len++;
+    return dp_start(c, rank, err);
+}
+
+/* A backward-type op (B, or W when split) of `chunk` finished: maybe its gradients are final. */
+static enum sim_status grads_progress(struct step_ctx *c, int rank, int chunk, struct sim_error *err)
+{
+    struct rank_state *rs = &c->ranks[rank];
+    if (++rs->bwd_done[chunk] == c->m && c->setup->overlap_grad_reduce)
+        return dp_enqueue(c, rank, chunk, err);
+    return SIM_OK;
+}
+
+static enum sim_status on_dp_done(struct engine *eng, const struct evq_event *ev, void *user,
+                                  struct sim_error *err)
+{
+    (void)eng;
+    struct step_ctx *c = user;
+    struct rank_state *rs = &c->ranks[ev->target];
+    rs->dp_busy = 0;
+    rs->dp_left--;
+    enum sim_status st = dp_start(c, ev->target, err);
+    if (st == SIM_OK)
+        st = try_start(c, ev->target, err);
+    return st;
+}
+
+static enum sim_status on_ag_done(struct engine *eng, const struct evq_event *ev, void *user,
+                                  struct sim_error *err)
+{
+    (void)eng;
+    (void)err;
+    struct step_ctx *c = user;
+    c->res->opt_end[ev->target] = eng_now(&c->eng);
+    return SIM_OK;
+}
+
 static enum sim_status on_op_done(struct engine *eng, const struct evq_event *ev, void *user,
                                   struct sim_error *err)
 {
@@ -237,9 +312,16 @@ static enum sim_status on_op_done(struct engine *eng, const struct evq_event *ev
     enum sim_status st = SIM_OK;
     if (op->kind == OP_OPT) {
         c->res->opt_end[rank] = r->end;
-        return try_start(c, rank, err);
+        simtime_t ag = c->setup->rank_param_ag[rank];
+        if (ag <= 0)
+            return SIM_OK;
+        struct pipe_record *a = new_record(c);
+        *a = (struct pipe_record){.start = r->end, .end = r->end + ag, .rank = rank, .peer = -1,
+                                  .mb = -1, .chunk = -1, .stage = -1, .kind = REC_PARAM_AG};
+        return eng_schedule(&c->eng, a->end, EV_AG_DONE, rank, 0, err);
     }
     c->res->busy[rank] += r->end - r->start;
+    c->res->compute_end_rank[rank] = r->end;
     int stage = stage_of(c, rank, op->chunk);
     uint8_t *f = flag(c, stage, op->mb);
     switch (op->kind) {
@@ -250,15 +332,22 @@ static enum sim_status on_op_done(struct engine *eng, const struct evq_event *ev
         break;
     case OP_B:
         *f |= FL_B_DONE;
-        if (!c->setup->sp.split_backward)
+        if (!c->setup->sp.split_backward) {
             rs->inflight--;
-        if (stage > 0)
+            st = grads_progress(c, rank, op->chunk, err);
+        }
+        if (stage > 0 && st == SIM_OK)
             st = send(c, stage, stage - 1, op->mb, err);
         break;
     case OP_W:
         rs->inflight--; /* W still reads the saved inputs: activations live until it ends */
+        st = grads_progress(c, rank, op->chunk, err);
         break;
     }
+    /* Without overlap, every chunk's reduction starts after the rank's last compute op. */
+    if (st == SIM_OK && --rs->compute_left == 0 && !c->setup->overlap_grad_reduce)
+        for (int ch = 0; ch < c->vp && st == SIM_OK; ch++)
+            st = dp_enqueue(c, rank, ch, err);
     if (st != SIM_OK)
         return st;
     return try_start(c, rank, err);
@@ -302,8 +391,10 @@ enum sim_status pipe_setup_init(struct pipe_setup *setup, const struct sched_typ
     setup->stage_wgt = mem_calloc(stages, sizeof(simtime_t));
     setup->rank_opt = mem_calloc((size_t)sp->pp, sizeof(simtime_t));
     setup->links = mem_calloc(2 * (size_t)sp->pp, sizeof(struct pipe_link));
+    setup->stage_dp = mem_calloc(stages, sizeof(simtime_t));
+    setup->rank_param_ag = mem_calloc((size_t)sp->pp, sizeof(simtime_t));
     if (!setup->stage_fwd || !setup->stage_bwd || !setup->stage_wgt || !setup->rank_opt ||
-        !setup->links) {
+        !setup->links || !setup->stage_dp || !setup->rank_param_ag) {
         pipe_setup_release(setup);
         return err_set(err, SIM_EFAIL, NULL, 0, "out of memory for %zu pipeline stages", stages);
     }
@@ -317,6 +408,8 @@ void pipe_setup_release(struct pipe_setup *setup)
     mem_free(setup->stage_wgt);
     mem_free(setup->rank_opt);
     mem_free(setup->links);
+    mem_free(setup->stage_dp);
+    mem_free(setup->rank_param_ag);
     memset(setup, 0, sizeof *setup);
 }
 
@@ -326,14 +419,18 @@ void pipe_result_release(struct pipe_result *res)
     mem_free(res->busy);
     mem_free(res->opt_end);
     mem_free(res->peak_inflight);
+    mem_free(res->opt_start);
+    mem_free(res->compute_end_rank);
     memset(res, 0, sizeof *res);
 }
 
 static void ctx_release(struct step_ctx *c)
 {
     if (c->ranks)
-        for (int r = 0; r < c->pp; r++)
+        for (int r = 0; r < c->pp; r++) {
             mem_free(c->ranks[r].ops);
+            mem_free(c->ranks[r].bwd_done);
+        }
     mem_free(c->ranks);
     mem_free(c->links);
     mem_free(c->xfers);
@@ -358,9 +455,10 @@ static enum sim_status ctx_init(struct step_ctx *c, const struct pipe_setup *set
     size_t per_rank = sched_ops_per_rank(sp);
     size_t cells = (size_t)c->stages * (size_t)c->m;
     c->xfer_cap = 2 * cells; /* at most one activation and one gradient per (stage, mb) */
-    c->rec_cap = per_rank * (size_t)c->pp + c->xfer_cap;
-    /* Pending events never exceed one per rank, one per link and one per transfer. */
-    eng_init(&c->eng, (size_t)c->pp * 3 + c->xfer_cap + 16);
+    /* Records: ops, transfers, one reduction per chunk and one parameter gather per rank. */
+    c->rec_cap = per_rank * (size_t)c->pp + c->xfer_cap + (size_t)c->stages + (size_t)c->pp;
+    /* Pending events never exceed a few per rank, one per link and one per transfer. */
+    eng_init(&c->eng, (size_t)c->pp * 6 + c->xfer_cap + 16);
 
     res->pp = c->pp;
     res->vp = c->vp;
@@ -373,9 +471,20 @@ static enum sim_status ctx_init(struct step_ctx *c, const struct pipe_setup *set
     res->busy = mem_calloc((size_t)c->pp, sizeof *res->busy);
     res->opt_end = mem_calloc((size_t)c->pp, sizeof *res->opt_end);
     res->peak_inflight = mem_calloc((size_t)c->pp, sizeof *res->peak_inflight);
+    res->opt_start = mem_calloc((size_t)c->pp, sizeof *res->opt_start);
+    res->compute_end_rank = mem_calloc((size_t)c->pp, sizeof *res->compute_end_rank);
     if (!c->ranks || !c->links || !c->xfers || !c->flags || !res->recs || !res->busy ||
-        !res->opt_end || !res->peak_inflight)
+        !res->opt_end || !res->peak_inflight || !res->opt_start || !res->compute_end_rank)
         goto fail;
+    if (c->vp > 64) {
+        for (int s = 0; s < c->stages; s++)
+            if (setup->stage_dp[s] > 0) {
+                ctx_release(c);
+                pipe_result_release(res);
+                return err_set(err, SIM_EINPUT, NULL, 0,
+                               "vp=%d: data-parallel reduction is modelled for vp <= 64", c->vp);
+            }
+    }
     if (setup->jitter_cv > 0) {
         c->rng = gsl_rng_alloc(gsl_rng_mt19937);
         if (!c->rng)
@@ -391,12 +500,20 @@ static enum sim_status ctx_init(struct step_ctx *c, const struct pipe_setup *set
             goto fail;
         c->ranks[r].nops = per_rank;
         sched_build(setup->schedule, sp, r, c->ranks[r].ops);
+        c->ranks[r].bwd_done = mem_calloc((size_t)c->vp, sizeof(int));
+        if (!c->ranks[r].bwd_done)
+            goto fail;
+        c->ranks[r].compute_left = (int)per_rank - 1;
+        for (int ch = 0; ch < c->vp; ch++)
+            c->ranks[r].dp_left += setup->stage_dp[stage_of(c, r, ch)] > 0;
     }
     for (int l = 0; l < 2 * c->pp; l++)
         c->links[l].head = c->links[l].tail = -1;
     eng_register(&c->eng, EV_OP_DONE, "op-done", on_op_done, c);
     eng_register(&c->eng, EV_LINK_FREE, "link-free", on_link_free, c);
     eng_register(&c->eng, EV_ARRIVE, "arrive", on_arrive, c);
+    eng_register(&c->eng, EV_DP_DONE, "dp-done", on_dp_done, c);
+    eng_register(&c->eng, EV_AG_DONE, "ag-done", on_ag_done, c);
     return SIM_OK;
 fail:
     ctx_release(c);

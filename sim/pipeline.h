@@ -10,7 +10,13 @@
  *    another rank it is a transfer on the directed link src->dst: the link serialises
  *    bytes/bandwidth seconds, one transfer at a time in FIFO order, and the data arrives a
  *    latency after the serialisation ends.  Transfers that cost zero time arrive at once;
- *  - each rank ends with its optimizer op;
+ *  - data parallelism (stage_dp[s] > 0): once chunk s has run its last backward (B, or W when
+ *    split), the chunk's gradients are reduced across data-parallel replicas on the rank's
+ *    communication stream, one chunk at a time.  With overlap_grad_reduce that starts as soon
+ *    as the chunk is done, overlapping the rank's remaining compute; without it, only after
+ *    the rank's last compute op.  The optimizer waits for all of its rank's reductions;
+ *  - each rank ends with its optimizer op, then the parameter all-gather (rank_param_ag > 0,
+ *    the distributed optimizer without overlapped gathering);
  *  - with jitter_cv > 0 every F/B/W duration is multiplied by a log-normal factor of mean 1 and
  *    that coefficient of variation (stragglers, clock and kernel-time noise), drawn from a GSL
  *    RNG owned by the step and seeded from `seed`: the same seed gives the same step.
@@ -33,6 +39,8 @@ enum rec_kind {
     REC_OPT = OP_OPT,
     REC_SEND_ACT,  /* activation transfer to the next virtual stage */
     REC_SEND_GRAD, /* gradient transfer to the previous virtual stage */
+    REC_DP_SYNC,   /* data-parallel gradient reduction of one chunk (rank's comm stream) */
+    REC_PARAM_AG,  /* distributed optimizer: all-gather of updated parameters */
 };
 
 /* Most (virtual stage, micro-batch) pairs one step may have: about 3 ops and 2 transfers each,
@@ -51,6 +59,9 @@ struct pipe_setup {
     simtime_t *stage_bwd; /* [pp*vp] B duration (input gradient only) */
     simtime_t *stage_wgt; /* [pp*vp] W duration (weight gradient) */
     simtime_t *rank_opt;  /* [pp] optimizer duration */
+    simtime_t *stage_dp;  /* [pp*vp] DP gradient reduction of the chunk; 0 = none */
+    simtime_t *rank_param_ag; /* [pp] parameter all-gather after the optimizer; 0 = none */
+    int overlap_grad_reduce;  /* start a chunk's reduction when its backwards are done */
     double act_bytes;     /* bytes per activation or gradient transfer */
     double jitter_cv;     /* coefficient of variation of F/B/W durations; 0 = exact */
     unsigned long seed;   /* seeds the step's GSL RNG (used only when jitter_cv > 0) */
@@ -73,7 +84,9 @@ struct pipe_result {
     struct pipe_record *recs; /* owned; in order of start (ties: order of starting) */
     size_t nrecs;
     simtime_t *busy;    /* [pp] time spent in F/B/W */
-    simtime_t *opt_end; /* [pp] end of the rank's optimizer op */
+    simtime_t *opt_end; /* [pp] end of the rank's optimizer op (and parameter gather) */
+    simtime_t *opt_start; /* [pp] start of the rank's optimizer op */
+    simtime_t *compute_end_rank; /* [pp] end of the rank's last F/B/W */
     int *peak_inflight; /* [pp] max (micro-batch, chunk) activations held at once */
     simtime_t first_start;  /* earliest compute start */
     simtime_t compute_end;  /* latest F/B/W end: the pipeline makespan's end */
