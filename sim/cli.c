@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "costs.h"
+#include "step.h"
 #include "outfile.h"
 #include "pipeline.h"
 #include "plot.h"
@@ -190,9 +191,8 @@ static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
         return rc;
     struct scenario scn;
     struct sim_error err;
-    struct pipe_setup setup = {0};
-    struct pipe_result res = {0};
-    struct report rep = {0};
+    struct step_output so;
+    int ran = 0;
     err_clear(&err);
     scn_defaults(&scn);
     enum sim_status st = scn_load(&scn, o.scenario, &err);
@@ -200,28 +200,29 @@ static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
         st = scn_set_arg(&scn, o.sets[i], &err);
     if (st == SIM_OK && o.seed)
         st = scn_set(&scn, "seed", o.seed, NULL, 0, &err);
-    if (st == SIM_OK)
-        st = scn_check(&scn, &err);
-    if (st == SIM_OK)
-        st = costs_build_setup(&scn, &setup, &err);
-    if (st == SIM_OK)
-        st = pipe_run(&setup, &res, &err);
-    if (st == SIM_OK)
-        st = report_compute(&scn, &res, &rep, &err);
-    if (st == SIM_OK && o.timeline)
-        st = write_output(o.timeline, write_timeline, &scn, &res, &err);
-    if (st == SIM_OK && o.trace)
-        st = write_output(o.trace, trace_write_json, &scn, &res, &err);
-    if (st == SIM_OK && o.plot)
-        st = plot_gantt(o.plot, &scn, &res, &err);
     if (st == SIM_OK) {
-        int w = o.json ? report_write_json(out, &scn, &rep) : report_write_text(out, &scn, &rep);
+        st = step_run(&scn, &so, &err);
+        ran = st == SIM_OK;
+    }
+    if (ran && so.rep.tp_spans_nodes)
+        fprintf(errout,
+                "stepsim: warning: tp=%d spans nodes of %d GPUs: tensor-parallel "
+                "traffic crosses the network\n",
+                scn.tp, so.cm.cfg.gpus_per_node);
+    if (st == SIM_OK && o.timeline)
+        st = write_output(o.timeline, write_timeline, &scn, &so.res, &err);
+    if (st == SIM_OK && o.trace)
+        st = write_output(o.trace, trace_write_json, &scn, &so.res, &err);
+    if (st == SIM_OK && o.plot)
+        st = plot_gantt(o.plot, &scn, &so.res, &err);
+    if (st == SIM_OK) {
+        int w =
+            o.json ? report_write_json(out, &scn, &so.rep) : report_write_text(out, &scn, &so.rep);
         if (w != 0 || fflush(out) != 0)
             st = err_set(&err, SIM_EFAIL, NULL, 0, "cannot write the report to stdout");
     }
-    report_release(&rep);
-    pipe_result_release(&res);
-    pipe_setup_release(&setup);
+    if (ran)
+        step_release(&so);
     return st == SIM_OK ? 0 : fail(errout, &err);
 }
 

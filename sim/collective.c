@@ -82,7 +82,8 @@ static double hier_time(enum coll_op op, double bytes, const struct coll_group *
         /* Each GPU keeps 1/n, sends (k-1)/n of its buffer inside the node and (n-k)/n across;
          * the two proceed in parallel on different links. */
         double t_in = (k - 1) * intra->lat_s + bytes * (double)(k - 1) / g->n / intra->bw_Bps;
-        double t_out = (nodes - 1) * inter->lat_s + bytes * (double)(g->n - k) / g->n / inter->bw_Bps;
+        double t_out =
+            (nodes - 1) * inter->lat_s + bytes * (double)(g->n - k) / g->n / inter->bw_Bps;
         return t_in > t_out ? t_in : t_out;
     }
     }

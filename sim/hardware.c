@@ -1,8 +1,464 @@
-/* hardware: loading hardware descriptions (stub). */
+/* hardware: loading and checking hardware descriptions, and evaluating efficiency curves.
+ *
+ * The schema (hardware/hardware.xsd, compiled in) has fixed the structure before any value is
+ * read here; this file parses each value with units_parse() and checks its range, reporting
+ * file:line of the element at fault.  Invariant: a struct hardware that hw_load() returned
+ * SIM_OK for satisfies every rule listed in hardware.h, so the cost model never re-checks. */
 #include "hardware.h"
+
+#include <assert.h>
+#include <ctype.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <gsl/gsl_errno.h>
+#include <libxml/tree.h>
+
+#include "embedded.h"
+#include "units.h"
+#include "xmlload.h"
+
+/* Indexed by enum dtype. */
+static const char *const dtype_names[DT_COUNT] = {
+    [DT_FP32] = "fp32", [DT_TF32] = "tf32", [DT_BF16] = "bf16",
+    [DT_FP16] = "fp16", [DT_FP8] = "fp8",
+};
+
+int hw_dtype_find(const char *name)
+{
+    for (int d = 0; d < DT_COUNT; d++)
+        if (strcmp(dtype_names[d], name) == 0)
+            return d;
+    return -1;
+}
+
+const char *hw_dtype_name(enum dtype dt)
+{
+    if ((unsigned)dt < DT_COUNT)
+        return dtype_names[dt];
+    return "unknown";
+}
+
+/* ---- curves ------------------------------------------------------------------------------ */
+
+/* Steffen needs 3 points (gsl_interp_steffen->min_size); with 2 a straight line is the only
+ * sensible curve anyway. */
+static const gsl_interp_type *curve_type(int n)
+{
+    return n >= 3 ? gsl_interp_steffen : gsl_interp_linear;
+}
+
+enum sim_status hw_curve_init(struct hw_curve *c, int n, const double *x, const double *y,
+                              struct sim_error *err)
+{
+    memset(c, 0, sizeof *c);
+    if (n < 1 || n > HW_CURVE_MAX)
+        return err_set(err, SIM_EINPUT, NULL, 0, "a curve needs 1 to %d points, not %d",
+                       HW_CURVE_MAX, n);
+    for (int i = 0; i < n; i++) {
+        if (!(x[i] > 0.0) || !isfinite(x[i]) || !isfinite(y[i]))
+            return err_set(err, SIM_EINPUT, NULL, 0,
+                           "curve point %d (%g, %g): x must be positive and both finite", i + 1,
+                           x[i], y[i]);
+        if (i > 0 && !(x[i] > x[i - 1]))
+            return err_set(err, SIM_EINPUT, NULL, 0,
+                           "curve point %d: x=%g is not above the previous x=%g", i + 1, x[i],
+                           x[i - 1]);
+    }
+    c->n = n;
+    for (int i = 0; i < n; i++) {
+        c->x[i] = x[i];
+        c->y[i] = y[i];
+        c->lx[i] = log10(x[i]);
+    }
+    if (n == 1)
+        return SIM_OK;
+    /* log10 of distinct doubles can coincide only for absurdly close x (relative 1e-16). */
+    for (int i = 1; i < n; i++)
+        if (!(c->lx[i] > c->lx[i - 1]))
+            return err_set(err, SIM_EINPUT, NULL, 0,
+                           "curve points %d and %d are too close (x=%.17g, %.17g)", i, i + 1,
+                           x[i - 1], x[i]);
+    c->interp = gsl_interp_alloc(curve_type(n), (size_t)n);
+    if (!c->interp) {
+        memset(c, 0, sizeof *c);
+        return err_set(err, SIM_EFAIL, NULL, 0, "out of memory building a curve");
+    }
+    int gst = gsl_interp_init(c->interp, c->lx, c->y, (size_t)n);
+    if (gst != GSL_SUCCESS) {
+        hw_curve_release(c);
+        return err_set(err, SIM_EFAIL, NULL, 0, "cannot build a curve: %s", gsl_strerror(gst));
+    }
+    return SIM_OK;
+}
+
+void hw_curve_release(struct hw_curve *c)
+{
+    if (!c)
+        return;
+    gsl_interp_free(c->interp); /* accepts NULL */
+    memset(c, 0, sizeof *c);
+}
+
+/* Straight line in log10(x) between the knots around lx; the last resort when GSL cannot
+ * help (out of memory).  lx is inside [lx[0], lx[n-1]]. */
+static double curve_eval_line(const double *lxs, const double *ys, int n, double lx)
+{
+    int i = 1;
+    while (i < n - 1 && lxs[i] < lx)
+        i++;
+    double t = (lx - lxs[i - 1]) / (lxs[i] - lxs[i - 1]);
+    return ys[i - 1] + t * (ys[i] - ys[i - 1]);
+}
+
+/* A curve filled by hand has no interpolator: build a temporary one. */
+static double curve_eval_slow(const struct hw_curve *c, double lx)
+{
+    double lxs[HW_CURVE_MAX];
+    for (int i = 0; i < c->n; i++) {
+        assert(c->x[i] > 0.0 && (i == 0 || c->x[i] > c->x[i - 1]));
+        lxs[i] = log10(c->x[i]);
+    }
+    double y;
+    gsl_interp *tmp = gsl_interp_alloc(curve_type(c->n), (size_t)c->n);
+    if (tmp && gsl_interp_init(tmp, lxs, c->y, (size_t)c->n) == GSL_SUCCESS &&
+        gsl_interp_eval_e(tmp, lxs, c->y, lx, NULL, &y) == GSL_SUCCESS) {
+        gsl_interp_free(tmp);
+        return y;
+    }
+    gsl_interp_free(tmp);
+    return curve_eval_line(lxs, c->y, c->n, lx);
+}
+
+double hw_curve_eval(const struct hw_curve *c, double x)
+{
+    assert(c && c->n >= 1 && c->n <= HW_CURVE_MAX);
+    int n = c->n;
+    if (n == 1 || !(x > c->x[0])) /* also x <= 0 and NaN */
+        return c->y[0];
+    if (x >= c->x[n - 1])
+        return c->y[n - 1];
+    double lx = log10(x);
+    if (!c->interp)
+        return curve_eval_slow(c, lx);
+    /* x is strictly inside; keep log10's rounding from stepping outside the table. */
+    if (lx < c->lx[0])
+        lx = c->lx[0];
+    if (lx > c->lx[n - 1])
+        lx = c->lx[n - 1];
+    double y;
+    /* No accelerator: it would be written on every call and make sharing unsafe. */
+    if (gsl_interp_eval_e(c->interp, c->lx, c->y, lx, NULL, &y) == GSL_SUCCESS)
+        return y;
+    return curve_eval_line(c->lx, c->y, n, lx);
+}
+
+/* ---- loading ------------------------------------------------------------------------------ */
+
+struct loader {
+    const char *path;
+    struct sim_error *err;
+};
+
+static enum sim_status bad(struct loader *ld, const xmlNode *el, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static enum sim_status bad(struct loader *ld, const xmlNode *el, const char *fmt, ...)
+{
+    char msg[700];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return err_set(ld->err, SIM_EINPUT, ld->path, (int)xml_line(el), "%s", msg);
+}
+
+static int is_element(const xmlNode *el, const char *name)
+{
+    return strcmp((const char *)el->name, name) == 0;
+}
+
+/* How messages name an element: "node", or "matmul-efficiency point" for a curve's point. */
+static const char *label(const xmlNode *el, char *buf, size_t len)
+{
+    if (is_element(el, "point") && el->parent && el->parent->type == XML_ELEMENT_NODE)
+        snprintf(buf, len, "%s point", (const char *)el->parent->name);
+    else
+        snprintf(buf, len, "%s", (const char *)el->name);
+    return buf;
+}
+
+/* Copy attribute `attr` of el into buf.  Returns 1 when present, 0 when absent. */
+static int get_attr(const xmlNode *el, const char *attr, char *buf, size_t len)
+{
+    xmlChar *v = xmlGetProp(el, (const xmlChar *)attr);
+    if (!v)
+        return 0;
+    snprintf(buf, len, "%s", (const char *)v);
+    xmlFree(v);
+    return 1;
+}
+
+/* Parse attribute `attr` as a quantity of `kind` into *out.  Absent: an error when required,
+ * else *out is left alone.  `text` (optional) receives the attribute's text for messages. */
+static enum sim_status get_quantity(struct loader *ld, const xmlNode *el, const char *attr,
+                                    enum unit_kind kind, int required, double *out, char *text,
+                                    size_t textlen)
+{
+    char buf[128], why[256], lb[96];
+    if (!get_attr(el, attr, buf, sizeof buf)) {
+        if (required) /* the schema makes this unreachable; keep the message anyway */
+            return bad(ld, el, "<%s> lacks the %s attribute", label(el, lb, sizeof lb), attr);
+        return SIM_OK;
+    }
+    if (text)
+        snprintf(text, textlen, "%s", buf);
+    if (units_parse(buf, kind, out, why, sizeof why) != 0)
+        return bad(ld, el, "%s %s: %s", label(el, lb, sizeof lb), attr, why);
+    return SIM_OK;
+}
+
+static enum sim_status get_positive(struct loader *ld, const xmlNode *el, const char *attr,
+                                    enum unit_kind kind, double *out)
+{
+    char text[128] = "", lb[96];
+    double v = 0.0;
+    enum sim_status st = get_quantity(ld, el, attr, kind, 1, &v, text, sizeof text);
+    if (st != SIM_OK)
+        return st;
+    if (!(v > 0.0))
+        return bad(ld, el, "%s %s: '%s' must be positive", label(el, lb, sizeof lb), attr, text);
+    *out = v;
+    return SIM_OK;
+}
+
+/* An achieved fraction of a peak: in (0, 1]. */
+static enum sim_status get_efficiency(struct loader *ld, const xmlNode *el, const char *attr,
+                                      double *out)
+{
+    char text[128] = "", lb[96];
+    double v = 0.0;
+    enum sim_status st = get_quantity(ld, el, attr, UNIT_FRACTION, 1, &v, text, sizeof text);
+    if (st != SIM_OK)
+        return st;
+    if (!(v > 0.0 && v <= 1.0))
+        return bad(ld, el,
+                   "%s %s: '%s' is out of range (0, 1]: an efficiency is an achieved "
+                   "fraction of the peak",
+                   label(el, lb, sizeof lb), attr, text);
+    *out = v;
+    return SIM_OK;
+}
+
+#define HW_MAX_LATENCY_S 1.0 /* a link slower to answer than 1 s is a typo, not a network */
+
+static enum sim_status get_latency(struct loader *ld, const xmlNode *el, const char *attr,
+                                   double *out)
+{
+    char text[128] = "", lb[96];
+    double v = 0.0;
+    enum sim_status st = get_quantity(ld, el, attr, UNIT_TIME, 1, &v, text, sizeof text);
+    if (st != SIM_OK)
+        return st;
+    if (v > HW_MAX_LATENCY_S)
+        return bad(ld, el, "%s %s: '%s' is out of range (above 1 s)", label(el, lb, sizeof lb),
+                   attr, text);
+    *out = v;
+    return SIM_OK;
+}
+
+/* A name for reports: 1..cap-1 bytes (the schema counts characters, UTF-8 may be longer), no
+ * control characters (names end up in CSV and trace files). */
+static enum sim_status get_name(struct loader *ld, const xmlNode *el, char *dst, size_t cap)
+{
+    xmlChar *v = xmlGetProp(el, (const xmlChar *)"name");
+    if (!v)
+        return bad(ld, el, "<%s> lacks the name attribute", (const char *)el->name);
+    size_t n = strlen((const char *)v);
+    enum sim_status st = SIM_OK;
+    if (n == 0 || n >= cap)
+        st = bad(ld, el, "%s name: must be 1 to %zu bytes, not %zu", (const char *)el->name,
+                 cap - 1, n);
+    for (size_t i = 0; i < n && st == SIM_OK; i++)
+        if (iscntrl(v[i]))
+            st = bad(ld, el, "%s name: contains a control character at offset %zu",
+                     (const char *)el->name, i);
+    if (st == SIM_OK)
+        memcpy(dst, v, n + 1);
+    xmlFree(v);
+    return st;
+}
+
+/* <matmul-efficiency> / <attention-efficiency>: points in strictly increasing flops. */
+static enum sim_status load_curve(struct loader *ld, const xmlNode *el, struct hw_curve *c)
+{
+    double x[HW_CURVE_MAX], y[HW_CURVE_MAX];
+    char prev_text[128] = "", text[128] = "";
+    int n = 0;
+    enum sim_status st;
+    for (xmlNodePtr p = xml_first_element((xmlNodePtr)el); p; p = xml_next_element(p)) {
+        if (n == HW_CURVE_MAX)
+            return bad(ld, p, "%s: more than %d points", (const char *)el->name, HW_CURVE_MAX);
+        st = get_quantity(ld, p, "flops", UNIT_FLOP, 1, &x[n], text, sizeof text);
+        if (st != SIM_OK)
+            return st;
+        if (!(x[n] > 0.0))
+            return bad(ld, p, "%s point flops: '%s' must be positive", (const char *)el->name,
+                       text);
+        if (n > 0 && !(x[n] > x[n - 1]))
+            return bad(ld, p,
+                       "%s point flops: '%s' is not above the previous point's '%s'; points "
+                       "must be in strictly increasing flops",
+                       (const char *)el->name, text, prev_text);
+        st = get_efficiency(ld, p, "efficiency", &y[n]);
+        if (st != SIM_OK)
+            return st;
+        memcpy(prev_text, text, sizeof text);
+        n++;
+    }
+    if (n == 0) /* the schema requires one */
+        return bad(ld, el, "%s: no <point>", (const char *)el->name);
+    st = hw_curve_init(c, n, x, y, ld->err);
+    if (st != SIM_OK && ld->err) { /* points passed the checks above: a near-tie or OOM */
+        snprintf(ld->err->file, sizeof ld->err->file, "%s", ld->path);
+        ld->err->line = (int)xml_line(el);
+    }
+    return st;
+}
+
+static enum sim_status load_peak(struct loader *ld, const xmlNode *el, struct hw_gpu *gpu)
+{
+    char name[32];
+    if (!get_attr(el, "dtype", name, sizeof name))
+        return bad(ld, el, "<peak> lacks the dtype attribute");
+    int d = hw_dtype_find(name);
+    if (d < 0)
+        return bad(ld, el, "peak dtype: unknown dtype '%s' (known: fp32, tf32, bf16, fp16, fp8)",
+                   name);
+    if (gpu->peak_flops[d] > 0.0)
+        return bad(ld, el, "peak dtype: a second peak for %s", name);
+    return get_positive(ld, el, "flops", UNIT_FLOP_RATE, &gpu->peak_flops[d]);
+}
+
+static enum sim_status load_gpu(struct loader *ld, const xmlNode *el, struct hw_gpu *gpu)
+{
+    enum sim_status st = get_name(ld, el, gpu->name, sizeof gpu->name);
+    if (st == SIM_OK)
+        st = get_positive(ld, el, "hbm", UNIT_BYTES, &gpu->hbm_bytes);
+    if (st == SIM_OK)
+        st = get_positive(ld, el, "hbm-bandwidth", UNIT_BANDWIDTH, &gpu->hbm_bw_Bps);
+    if (st == SIM_OK)
+        st = get_efficiency(ld, el, "memory-efficiency", &gpu->mem_eff);
+    for (xmlNodePtr c = xml_first_element((xmlNodePtr)el); c && st == SIM_OK;
+         c = xml_next_element(c)) {
+        if (is_element(c, "peak"))
+            st = load_peak(ld, c, gpu);
+        else if (is_element(c, "matmul-efficiency"))
+            st = load_curve(ld, c, &gpu->matmul_eff);
+        else if (is_element(c, "attention-efficiency"))
+            st = load_curve(ld, c, &gpu->attn_eff);
+    }
+    if (st == SIM_OK && !(gpu->peak_flops[DT_BF16] > 0.0))
+        st = bad(ld, el,
+                 "gpu '%s' has no bf16 peak: add <peak dtype=\"bf16\" flops=\"...\"/> (dense)",
+                 gpu->name);
+    return st;
+}
+
+static enum sim_status load_node(struct loader *ld, const xmlNode *el, struct hw_node *node)
+{
+    char buf[128], why[256];
+    long gpus;
+    if (!get_attr(el, "gpus", buf, sizeof buf))
+        return bad(ld, el, "<node> lacks the gpus attribute");
+    if (units_parse_int(buf, 1, 1L << 20, &gpus, why, sizeof why) != 0)
+        return bad(ld, el, "node gpus: %s", why);
+    node->gpus = (int)gpus;
+    enum sim_status st =
+        get_positive(ld, el, "nvlink-bandwidth", UNIT_BANDWIDTH, &node->nvlink_bw_Bps);
+    if (st == SIM_OK)
+        st = get_latency(ld, el, "nvlink-latency", &node->nvlink_lat_s);
+    if (st == SIM_OK)
+        st = get_efficiency(ld, el, "nvlink-efficiency", &node->nvlink_eff);
+    return st;
+}
+
+#define HW_MAX_OVERSUBSCRIPTION 1000.0
+
+static enum sim_status load_network(struct loader *ld, const xmlNode *el, struct hw_network *net)
+{
+    char buf[64], text[128] = "";
+    enum sim_status st = get_positive(ld, el, "nic-bandwidth", UNIT_BANDWIDTH, &net->nic_bw_Bps);
+    if (st == SIM_OK)
+        st = get_latency(ld, el, "latency", &net->lat_s);
+    if (st == SIM_OK)
+        st = get_efficiency(ld, el, "efficiency", &net->eff);
+    if (st != SIM_OK)
+        return st;
+    if (!get_attr(el, "topology", buf, sizeof buf))
+        return bad(ld, el, "<network> lacks the topology attribute");
+    if (strcmp(buf, "fat-tree") == 0)
+        net->topology = NET_FAT_TREE;
+    else if (strcmp(buf, "rail-optimized") == 0)
+        net->topology = NET_RAIL_OPTIMIZED;
+    else
+        return bad(ld, el, "network topology: unknown '%s' (known: fat-tree, rail-optimized)", buf);
+    net->oversubscription = 1.0;
+    st = get_quantity(ld, el, "oversubscription", UNIT_NUMBER, 0, &net->oversubscription, text,
+                      sizeof text);
+    if (st == SIM_OK &&
+        !(net->oversubscription >= 1.0 && net->oversubscription <= HW_MAX_OVERSUBSCRIPTION))
+        st = bad(ld, el,
+                 "network oversubscription: '%s' is out of range [1, 1000] (downlink "
+                 "to uplink bandwidth ratio)",
+                 text);
+    return st;
+}
+
+static enum sim_status load_price(struct loader *ld, const xmlNode *el, struct hardware *hw)
+{
+    enum sim_status st =
+        get_quantity(ld, el, "per-gpu-hour", UNIT_NUMBER, 1, &hw->price_gpu_hour, NULL, 0);
+    if (st != SIM_OK)
+        return st;
+    if (!get_attr(el, "currency", hw->currency, sizeof hw->currency))
+        return bad(ld, el, "<price> lacks the currency attribute");
+    return SIM_OK;
+}
 
 enum sim_status hw_load(struct hardware *hw, const char *path, struct sim_error *err)
 {
-    (void)hw;
-    return err_set(err, SIM_EFAIL, path, 0, "hardware loading not implemented yet");
+    memset(hw, 0, sizeof *hw);
+    hw->net.oversubscription = 1.0;
+    xmlDocPtr doc = NULL;
+    enum sim_status st = xml_load(path, "hardware", hardware_xsd, &doc, err);
+    if (st != SIM_OK)
+        return st;
+    struct loader ld = {path, err};
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    st = get_name(&ld, root, hw->name, sizeof hw->name);
+    for (xmlNodePtr el = xml_first_element(root); el && st == SIM_OK; el = xml_next_element(el)) {
+        if (is_element(el, "gpu"))
+            st = load_gpu(&ld, el, &hw->gpu);
+        else if (is_element(el, "node"))
+            st = load_node(&ld, el, &hw->node);
+        else if (is_element(el, "network"))
+            st = load_network(&ld, el, &hw->net);
+        else if (is_element(el, "price"))
+            st = load_price(&ld, el, hw);
+    }
+    xmlFreeDoc(doc);
+    if (st != SIM_OK)
+        hw_release(hw);
+    return st;
+}
+
+void hw_release(struct hardware *hw)
+{
+    if (!hw)
+        return;
+    hw_curve_release(&hw->gpu.matmul_eff);
+    hw_curve_release(&hw->gpu.attn_eff);
+    memset(hw, 0, sizeof *hw);
 }

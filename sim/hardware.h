@@ -3,21 +3,34 @@
  * Three levels: the GPU (peak FLOP/s per dtype, HBM, achievable-efficiency curves), the node
  * (GPUs joined by NVLink/NVSwitch) and the scale-out network (per-GPU NIC bandwidth, latency,
  * topology).  Values are SI: FLOP/s, bytes, bytes/s, seconds.  Bandwidths are per GPU, per
- * direction (what one GPU can send while it also receives at the same rate). */
+ * direction (what one GPU can send while it also receives at the same rate).
+ *
+ * Invariant after hw_load() succeeds: every bandwidth, capacity and the bf16 peak are > 0,
+ * every efficiency is in (0, 1], curves have 1..HW_CURVE_MAX points with x strictly increasing
+ * and an interpolator built (see struct hw_curve), node.gpus >= 1, oversubscription >= 1.
+ *
+ * Lifecycle: hw_load() fills a caller-owned struct; hw_release() frees the curves'
+ * interpolators.  A loaded struct owns heap memory: do not copy it by value and release both
+ * copies (pass pointers; it is read-only after loading and safe to share between threads). */
 #ifndef STEPSIM_HARDWARE_H
 #define STEPSIM_HARDWARE_H
+
+#include <gsl/gsl_interp.h>
 
 #include "error.h"
 
 enum dtype { DT_FP32, DT_TF32, DT_BF16, DT_FP16, DT_FP8, DT_COUNT };
 
-/* A monotone curve y(x) sampled at n points, interpolated in log10(x) with GSL (Steffen's
- * method, which never overshoots) and clamped at both ends. */
+/* A curve y(x) sampled at n points, interpolated in log10(x) with GSL and clamped at both ends:
+ * Steffen's method for n >= 3 (monotone between knots, never overshoots its neighbours),
+ * straight line in log10(x) for n == 2, the constant y[0] for n == 1. */
 #define HW_CURVE_MAX 32
 struct hw_curve {
     int n;
     double x[HW_CURVE_MAX]; /* strictly increasing, > 0 */
     double y[HW_CURVE_MAX];
+    double lx[HW_CURVE_MAX]; /* log10(x[i]); the interpolator's abscissae */
+    gsl_interp *interp;      /* owned; built by hw_curve_init for n >= 2, else NULL */
 };
 
 struct hw_gpu {
@@ -34,10 +47,10 @@ struct hw_gpu {
 };
 
 struct hw_node {
-    int gpus;            /* GPUs per node (the NVLink domain; 72 for GB200 NVL72) */
+    int gpus;             /* GPUs per node (the NVLink domain; 72 for GB200 NVL72) */
     double nvlink_bw_Bps; /* per GPU, per direction */
     double nvlink_lat_s;
-    double nvlink_eff;   /* achieved fraction of nvlink_bw_Bps by large collectives */
+    double nvlink_eff; /* achieved fraction of nvlink_bw_Bps by large collectives */
 };
 
 enum net_topology { NET_FAT_TREE, NET_RAIL_OPTIMIZED };
@@ -45,7 +58,7 @@ enum net_topology { NET_FAT_TREE, NET_RAIL_OPTIMIZED };
 struct hw_network {
     double nic_bw_Bps; /* per GPU, per direction */
     double lat_s;
-    double eff;        /* achieved fraction of nic_bw_Bps by large collectives */
+    double eff; /* achieved fraction of nic_bw_Bps by large collectives */
     enum net_topology topology;
     double oversubscription; /* >= 1; traffic leaving a rail group / leaf shares uplinks */
 };
@@ -59,9 +72,24 @@ struct hardware {
     char currency[8];
 };
 
+/* Load and check `path`.  `hw` must not hold a loaded hardware (hw_release it first); on
+ * failure it holds nothing that needs releasing.  Errors are SIM_EINPUT with file:line for bad
+ * input, SIM_EFAIL for I/O or memory failures. */
 enum sim_status hw_load(struct hardware *hw, const char *path, struct sim_error *err);
+/* Free what hw_load allocated; leaves hw zeroed.  Accepts NULL and released structs. */
+void hw_release(struct hardware *hw);
 
-/* Curve lookup (clamped); n == 1 gives the constant. */
+/* Build a curve from n points (1 <= n <= HW_CURVE_MAX, x > 0 strictly increasing, y finite).
+ * Bad points give SIM_EINPUT (no file); out of memory gives SIM_EFAIL.  On failure c holds
+ * nothing that needs releasing. */
+enum sim_status hw_curve_init(struct hw_curve *c, int n, const double *x, const double *y,
+                              struct sim_error *err);
+void hw_curve_release(struct hw_curve *c);
+
+/* Curve lookup, clamped to [x[0], x[n-1]] (x <= 0 or NaN gives y[0]); n == 1 gives the
+ * constant.  Cheap: no allocation, a binary search and a cubic.  Reads only, so concurrent
+ * calls on one curve are safe.  A curve filled by hand (interp == NULL, n >= 2) still
+ * evaluates correctly, allocating a temporary interpolator per call. */
 double hw_curve_eval(const struct hw_curve *c, double x);
 
 /* Parse a dtype name: fp32 tf32 bf16 fp16 fp8; -1 when unknown. */

@@ -1,8 +1,408 @@
-/* model: loading model descriptions (stub: filled in by the model work). */
+/* model: loading model descriptions and counting their parameters.
+ *
+ * One table maps every XML attribute to its field, kind and range, so each value is parsed and
+ * range-checked in exactly one place (units_parse_int / units_parse_bool); the cross-field
+ * rules then run once with the line of the element that holds the offending attribute.
+ * Parameter counts are closed forms over the loaded shape (no per-layer storage): O(layers)
+ * for totals because MoE and dense layers may interleave. */
 #include "model.h"
+
+#include <ctype.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <libxml/tree.h>
+
+#include "embedded.h"
+#include "units.h"
+#include "xmlload.h"
+
+enum attr_kind { AK_INT, AK_BOOL, AK_ACT, AK_NORM, AK_POS };
+
+struct attr_spec {
+    const char *elem; /* element holding the attribute */
+    const char *name; /* attribute name */
+    enum attr_kind kind;
+    size_t offset; /* int or enum field in struct model */
+    long min, max; /* AK_INT range */
+};
+
+/* Range caps keep every derived count far inside double's exact-integer range (2^53) and keep
+ * int fields from overflowing; real models are orders of magnitude below them. */
+#define MAX_WIDTH (1L << 22) /* hidden, ffn, ranks: 4M */
+#define MAX_COUNT (1L << 16) /* layers, heads, experts, head dims */
+#define F(f) offsetof(struct model, f)
+static const struct attr_spec attrs[] = {
+    {"transformer", "layers", AK_INT, F(layers), 1, MAX_COUNT},
+    {"transformer", "hidden", AK_INT, F(hidden), 1, MAX_WIDTH},
+    {"transformer", "ffn", AK_INT, F(ffn), 1, MAX_WIDTH},
+    {"transformer", "heads", AK_INT, F(heads), 1, MAX_COUNT},
+    {"transformer", "kv-heads", AK_INT, F(kv_heads), 1, MAX_COUNT},
+    {"transformer", "head-dim", AK_INT, F(head_dim), 1, MAX_COUNT},
+    {"transformer", "vocab", AK_INT, F(vocab), 1, 1L << 24},
+    {"transformer", "max-seq", AK_INT, F(max_seq), 1, 1L << 30},
+    {"transformer", "activation", AK_ACT, F(act), 0, 0},
+    {"transformer", "norm", AK_NORM, F(norm), 0, 0},
+    {"transformer", "position", AK_POS, F(pos), 0, 0},
+    {"transformer", "tied-embeddings", AK_BOOL, F(tied_embeddings), 0, 0},
+    {"transformer", "bias", AK_BOOL, F(bias), 0, 0},
+    {"moe", "experts", AK_INT, F(experts), 1, MAX_COUNT},
+    {"moe", "top-k", AK_INT, F(top_k), 1, MAX_COUNT},
+    {"moe", "expert-ffn", AK_INT, F(expert_ffn), 1, MAX_WIDTH},
+    {"moe", "shared-experts", AK_INT, F(shared_experts), 0, 1L << 10},
+    {"moe", "shared-expert-ffn", AK_INT, F(shared_expert_ffn), 1, MAX_WIDTH},
+    {"moe", "dense-layers", AK_INT, F(dense_layers), 0, MAX_COUNT},
+    {"moe", "every", AK_INT, F(moe_every), 1, MAX_COUNT},
+    {"mla", "q-lora-rank", AK_INT, F(q_lora_rank), 0, MAX_WIDTH},
+    {"mla", "kv-lora-rank", AK_INT, F(kv_lora_rank), 1, MAX_WIDTH},
+    {"mla", "qk-nope-dim", AK_INT, F(qk_nope_dim), 0, MAX_COUNT},
+    {"mla", "qk-rope-dim", AK_INT, F(qk_rope_dim), 0, MAX_COUNT},
+    {"mla", "v-head-dim", AK_INT, F(v_head_dim), 1, MAX_COUNT},
+};
+#undef F
+#define N_ATTRS (sizeof attrs / sizeof attrs[0])
+
+/* What the attribute pass saw: which attributes were given and on which line. */
+struct seen {
+    int given[N_ATTRS];
+    int line[N_ATTRS];
+    int has_transformer, has_moe, has_mla;
+    int line_transformer, line_moe, line_mla; /* element lines, for cross-field errors */
+};
+
+static int attr_find(const char *elem, const char *name)
+{
+    for (size_t i = 0; i < N_ATTRS; i++)
+        if (strcmp(attrs[i].elem, elem) == 0 && strcmp(attrs[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+static int *field_of(struct model *m, size_t i)
+{
+    return (int *)(void *)((char *)m + attrs[i].offset);
+}
+
+static int was_given(const struct seen *s, const char *elem, const char *name)
+{
+    int i = attr_find(elem, name);
+    return i >= 0 && s->given[i];
+}
+
+/* Parse one enumerated value; the schema already restricts these, so a miss here means the
+ * schema and this table disagree -- still reported as bad input, not asserted. */
+static int parse_enum(enum attr_kind kind, const char *text, int *out)
+{
+    static const char *const acts[] = {"gelu", "swiglu", "squared-relu"};
+    static const char *const norms[] = {"layernorm", "rmsnorm"};
+    static const char *const poss[] = {"learned", "rope"};
+    const char *const *names = kind == AK_ACT ? acts : kind == AK_NORM ? norms : poss;
+    int n = kind == AK_ACT ? 3 : 2;
+    for (int i = 0; i < n; i++) {
+        if (strcmp(text, names[i]) == 0) {
+            *out = i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static enum sim_status parse_attr(struct model *m, struct seen *s, size_t i, const char *value,
+                                  const char *path, int line, struct sim_error *err)
+{
+    char why[256];
+    long iv;
+    int v;
+    const struct attr_spec *a = &attrs[i];
+    switch (a->kind) {
+    case AK_INT:
+        if (units_parse_int(value, a->min, a->max, &iv, why, sizeof why) != 0)
+            return err_set(err, SIM_EINPUT, path, line, "%s: %s", a->name, why);
+        *field_of(m, i) = (int)iv;
+        break;
+    case AK_BOOL:
+        if (units_parse_bool(value, &v, why, sizeof why) != 0)
+            return err_set(err, SIM_EINPUT, path, line, "%s: %s", a->name, why);
+        *field_of(m, i) = v;
+        break;
+    case AK_ACT:
+    case AK_NORM:
+    case AK_POS:
+        if (parse_enum(a->kind, value, &v) != 0)
+            return err_set(err, SIM_EINPUT, path, line, "%s: unknown value '%s'", a->name, value);
+        *field_of(m, i) = v;
+        break;
+    }
+    s->given[i] = 1;
+    s->line[i] = line;
+    return SIM_OK;
+}
+
+static enum sim_status load_element(struct model *m, struct seen *s, xmlNodePtr el,
+                                    const char *path, struct sim_error *err)
+{
+    const char *elem = (const char *)el->name;
+    int line = (int)xml_line(el);
+    if (strcmp(elem, "transformer") == 0) {
+        s->has_transformer = 1;
+        s->line_transformer = line;
+    } else if (strcmp(elem, "moe") == 0) {
+        s->has_moe = 1;
+        s->line_moe = line;
+    } else if (strcmp(elem, "mla") == 0) {
+        s->has_mla = 1;
+        s->line_mla = line;
+    }
+    for (xmlAttrPtr a = el->properties; a; a = a->next) {
+        int i = attr_find(elem, (const char *)a->name);
+        if (i < 0) /* the schema rejects these first */
+            return err_set(err, SIM_EINPUT, path, line, "<%s>: unknown attribute '%s'", elem,
+                           (const char *)a->name);
+        xmlChar *value = xmlNodeListGetString(el->doc, a->children, 1);
+        enum sim_status st =
+            parse_attr(m, s, (size_t)i, value ? (const char *)value : "", path, line, err);
+        xmlFree(value);
+        if (st != SIM_OK)
+            return st;
+    }
+    return SIM_OK;
+}
+
+static enum sim_status load_name(struct model *m, xmlNodePtr root, const char *path,
+                                 struct sim_error *err)
+{
+    int line = (int)xml_line(root);
+    xmlChar *name = xmlGetProp(root, (const xmlChar *)"name");
+    const char *text = name ? (const char *)name : "";
+    size_t n = strlen(text);
+    enum sim_status st = SIM_OK;
+    if (n == 0 || n >= sizeof m->name)
+        st = err_set(err, SIM_EINPUT, path, line, "name: must be 1 to %zu characters",
+                     sizeof m->name - 1);
+    for (size_t i = 0; i < n && st == SIM_OK; i++)
+        if (iscntrl((unsigned char)text[i]))
+            st = err_set(err, SIM_EINPUT, path, line,
+                         "name: contains a control character at offset %zu", i);
+    if (st == SIM_OK)
+        memcpy(m->name, text, n + 1);
+    xmlFree(name);
+    return st;
+}
+
+/* Cross-field rules and defaults.  Each error cites the line of the element whose attribute
+ * breaks the rule. */
+static enum sim_status check_model(struct model *m, const struct seen *s, const char *path,
+                                   struct sim_error *err)
+{
+    int tl = s->line_transformer, el = s->line_moe, ml = s->line_mla;
+
+    if (!was_given(s, "transformer", "kv-heads"))
+        m->kv_heads = m->heads;
+    if (m->kv_heads > m->heads)
+        return err_set(err, SIM_EINPUT, path, tl, "kv-heads=%d exceeds heads=%d", m->kv_heads,
+                       m->heads);
+    if (m->heads % m->kv_heads != 0)
+        return err_set(err, SIM_EINPUT, path, tl,
+                       "kv-heads=%d does not divide heads=%d: query groups would be uneven",
+                       m->kv_heads, m->heads);
+    if (s->has_mla) {
+        int qk = m->qk_nope_dim + m->qk_rope_dim;
+        if (qk < 1)
+            return err_set(err, SIM_EINPUT, path, ml,
+                           "qk-nope-dim=%d plus qk-rope-dim=%d must be at least 1", m->qk_nope_dim,
+                           m->qk_rope_dim);
+        if (m->kv_heads != m->heads)
+            return err_set(err, SIM_EINPUT, path, tl,
+                           "kv-heads=%d must equal heads=%d with <mla> (every head has its own "
+                           "decompressed K and V)",
+                           m->kv_heads, m->heads);
+        if (was_given(s, "transformer", "head-dim") && m->head_dim != qk)
+            return err_set(err, SIM_EINPUT, path, tl,
+                           "head-dim=%d disagrees with <mla> qk-nope-dim + qk-rope-dim = %d",
+                           m->head_dim, qk);
+        m->head_dim = qk;
+    } else {
+        if (!was_given(s, "transformer", "head-dim")) {
+            if (m->hidden % m->heads != 0)
+                return err_set(err, SIM_EINPUT, path, tl,
+                               "heads=%d does not divide hidden=%d: give head-dim explicitly",
+                               m->heads, m->hidden);
+            m->head_dim = m->hidden / m->heads;
+        }
+        m->v_head_dim = m->head_dim;
+    }
+
+    if (s->has_moe) {
+        if (m->top_k > m->experts)
+            return err_set(err, SIM_EINPUT, path, el, "top-k=%d exceeds experts=%d", m->top_k,
+                           m->experts);
+        if (m->dense_layers >= m->layers)
+            return err_set(err, SIM_EINPUT, path, el,
+                           "dense-layers=%d leaves no MoE layer among layers=%d", m->dense_layers,
+                           m->layers);
+        if (!was_given(s, "moe", "every"))
+            m->moe_every = 1;
+        if (!was_given(s, "moe", "expert-ffn"))
+            m->expert_ffn = m->ffn;
+        if (was_given(s, "moe", "shared-expert-ffn") && m->shared_experts == 0)
+            return err_set(err, SIM_EINPUT, path, el,
+                           "shared-expert-ffn=%d given but shared-experts is 0",
+                           m->shared_expert_ffn);
+        if (!was_given(s, "moe", "shared-expert-ffn"))
+            m->shared_expert_ffn = m->shared_experts ? m->expert_ffn : 0;
+    }
+    return SIM_OK;
+}
 
 enum sim_status model_load(struct model *m, const char *path, struct sim_error *err)
 {
-    (void)m;
-    return err_set(err, SIM_EFAIL, path, 0, "model loading not implemented yet");
+    struct model tmp;
+    struct seen s;
+    memset(&tmp, 0, sizeof tmp);
+    memset(&s, 0, sizeof s);
+    memset(m, 0, sizeof *m);
+
+    xmlDocPtr doc = NULL;
+    enum sim_status st = xml_load(path, "model", model_xsd, &doc, err);
+    if (st != SIM_OK)
+        return st;
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    st = load_name(&tmp, root, path, err);
+    for (xmlNodePtr el = xml_first_element(root); el && st == SIM_OK; el = xml_next_element(el))
+        st = load_element(&tmp, &s, el, path, err);
+    if (st == SIM_OK && !s.has_transformer) /* the schema requires it */
+        st = err_set(err, SIM_EINPUT, path, (int)xml_line(root), "<transformer> is missing");
+    if (st == SIM_OK)
+        st = check_model(&tmp, &s, path, err);
+    xmlFreeDoc(doc);
+    if (st == SIM_OK)
+        *m = tmp;
+    return st;
+}
+
+int model_layer_is_moe(const struct model *m, int layer)
+{
+    if (m->experts == 0 || layer < m->dense_layers || layer >= m->layers)
+        return 0;
+    /* Megatron's moe_layer_freq convention: the first layer after the dense ones is MoE. */
+    return (layer - m->dense_layers) % m->moe_every == 0;
+}
+
+/* ---- shapes and parameter counts ----------------------------------------------------------
+ * All products are taken in double: hidden x ffn x experts overflows int. */
+
+static double norm_params(const struct model *m, double width)
+{
+    return (m->norm == NORM_LAYERNORM ? 2.0 : 1.0) * width; /* scale (+ shift) */
+}
+
+static double mlp_matrices(const struct model *m)
+{
+    return m->act == ACT_SWIGLU ? 3.0 : 2.0; /* gate + up + down, or up + down */
+}
+
+double model_weights_qkv(const struct model *m)
+{
+    double h = m->hidden, heads = m->heads;
+    if (m->kv_lora_rank == 0)
+        return h * heads * m->head_dim + 2.0 * h * m->kv_heads * m->head_dim;
+    /* MLA, DeepSeek-V2 paper (arXiv:2405.04434) sec. 2.1.2-2.1.3. */
+    double q = m->q_lora_rank ? h * m->q_lora_rank + (double)m->q_lora_rank * heads * m->head_dim
+                              : h * heads * m->head_dim;
+    double kv_a = h * ((double)m->kv_lora_rank + m->qk_rope_dim);
+    double kv_b = (double)m->kv_lora_rank * heads * ((double)m->qk_nope_dim + m->v_head_dim);
+    return q + kv_a + kv_b;
+}
+
+double model_weights_attn_out(const struct model *m)
+{
+    return (double)m->heads * m->v_head_dim * m->hidden;
+}
+
+double model_weights_mlp(const struct model *m, int ffn)
+{
+    return mlp_matrices(m) * m->hidden * ffn;
+}
+
+/* Attention block: projections, their biases and MLA's latent norms. */
+static double attn_params(const struct model *m)
+{
+    double p = model_weights_qkv(m) + model_weights_attn_out(m);
+    double heads = m->heads, h = m->hidden;
+    if (m->kv_lora_rank == 0) {
+        if (m->bias)
+            p += heads * m->head_dim + 2.0 * m->kv_heads * m->head_dim + h;
+        return p;
+    }
+    if (m->q_lora_rank)
+        p += norm_params(m, m->q_lora_rank);
+    p += norm_params(m, m->kv_lora_rank);
+    if (m->bias) {
+        p += m->q_lora_rank ? m->q_lora_rank : 0;
+        p += heads * m->head_dim + (double)m->kv_lora_rank + m->qk_rope_dim;
+        p += heads * ((double)m->qk_nope_dim + m->v_head_dim) + h;
+    }
+    return p;
+}
+
+/* One MLP (or expert) of inner size ffn, with biases when the model has them. */
+static double mlp_params(const struct model *m, int ffn)
+{
+    double p = model_weights_mlp(m, ffn);
+    if (m->bias)
+        p += (m->act == ACT_SWIGLU ? 2.0 : 1.0) * ffn + m->hidden;
+    return p;
+}
+
+/* MLP part of layer `layer` with `routed` routed experts counted (all, or top_k). */
+static double ffn_part(const struct model *m, int layer, int routed)
+{
+    if (!model_layer_is_moe(m, layer))
+        return mlp_params(m, m->ffn);
+    double router = (double)m->hidden * m->experts; /* gate logits, no bias */
+    return router + (double)routed * mlp_params(m, m->expert_ffn) +
+           (double)m->shared_experts * mlp_params(m, m->shared_expert_ffn);
+}
+
+double model_params_layer(const struct model *m, int layer)
+{
+    return 2.0 * norm_params(m, m->hidden) + attn_params(m) + ffn_part(m, layer, m->experts);
+}
+
+double model_params_embedding(const struct model *m)
+{
+    double p = (double)m->vocab * m->hidden;
+    if (m->pos == POS_LEARNED)
+        p += (double)m->max_seq * m->hidden;
+    return p;
+}
+
+double model_params_head(const struct model *m)
+{
+    return m->tied_embeddings ? 0.0 : (double)m->vocab * m->hidden;
+}
+
+double model_params_final_norm(const struct model *m)
+{
+    return norm_params(m, m->hidden);
+}
+
+static double params_sum(const struct model *m, int active)
+{
+    double p = model_params_embedding(m) + model_params_final_norm(m) + model_params_head(m);
+    double fixed = 2.0 * norm_params(m, m->hidden) + attn_params(m);
+    for (int l = 0; l < m->layers; l++)
+        p += fixed + ffn_part(m, l, active ? m->top_k : m->experts);
+    return p;
+}
+
+double model_params_total(const struct model *m)
+{
+    return params_sum(m, 0);
+}
+
+double model_params_active(const struct model *m)
+{
+    return params_sum(m, 1);
 }

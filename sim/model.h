@@ -1,9 +1,11 @@
 /* model: a transformer's architecture, loaded from models/<name>.xml (schema models/model.xsd).
  *
- * Dense decoder-only transformers and mixture-of-experts variants.  Everything here is shape,
- * not cost: FLOPs, bytes and times are derived in flops.c and the cost model.  Units: counts.
+ * Dense decoder-only transformers, mixture-of-experts variants and DeepSeek's multi-head latent
+ * attention (MLA).  Everything here is shape, not cost: FLOPs, bytes and times are derived in
+ * flops.c and the cost model.  Units: counts.
  * Invariant after model_load(): every field is in range and consistent (heads divisible by
- * kv_heads, head_dim * heads set, MoE fields zero for dense models). */
+ * kv_heads, head_dim and v_head_dim set, MoE fields zero for dense models, MLA fields zero
+ * without MLA, at least one MoE layer when experts > 0). */
 #ifndef STEPSIM_MODEL_H
 #define STEPSIM_MODEL_H
 
@@ -20,14 +22,15 @@ enum model_pos { POS_LEARNED, POS_ROPE };
 
 struct model {
     char name[64];
-    int layers;      /* transformer layers */
-    int hidden;      /* h: model width */
-    int ffn;         /* dense MLP inner size (per expert: expert_ffn) */
-    int heads;       /* attention (query) heads */
-    int kv_heads;    /* key/value heads (GQA); == heads for MHA */
-    int head_dim;    /* per-head size; hidden / heads unless given */
-    int vocab;       /* V: vocabulary size */
-    int max_seq;     /* context length the model was trained with (learned positions size) */
+    int layers;     /* transformer layers */
+    int hidden;     /* h: model width */
+    int ffn;        /* dense MLP inner size (also MoE models' dense layers; experts: expert_ffn) */
+    int heads;      /* attention (query) heads */
+    int kv_heads;   /* key/value heads (GQA); == heads for MHA */
+    int head_dim;   /* per-head size of Q and K; hidden / heads unless given (MLA: nope + rope) */
+    int v_head_dim; /* per-head size of V and of the attention output; head_dim except MLA */
+    int vocab;      /* V: vocabulary size */
+    int max_seq;    /* context length the model was trained with (learned positions size) */
     enum model_act act;
     enum model_norm norm;
     enum model_pos pos;
@@ -41,6 +44,13 @@ struct model {
     int shared_expert_ffn; /* inner size of one shared expert; expert_ffn if not given */
     int dense_layers;      /* leading layers that are dense, not MoE (DeepSeek: 3) */
     int moe_every;         /* after the leading dense layers, every k-th layer is MoE (1 = all) */
+    /* Multi-head latent attention, DeepSeek-V2/V3 (kv_lora_rank == 0: ordinary attention).
+     * Q = W_qb norm(W_qa x) (or W_q x when q_lora_rank == 0); [c_kv, k_rope] = W_kva x;
+     * [K_nope, V] = W_kvb norm(c_kv), per head.  kv_heads == heads. */
+    int q_lora_rank;  /* query down-projection rank; 0 = no query compression */
+    int kv_lora_rank; /* compressed KV latent size */
+    int qk_nope_dim;  /* per-head Q/K part without rotary embedding */
+    int qk_rope_dim;  /* per-head Q/K rotary part (K's is shared by all heads) */
 };
 
 /* Load and validate `path`; errors carry file:line. */
@@ -49,12 +59,25 @@ enum sim_status model_load(struct model *m, const char *path, struct sim_error *
 /* Is layer `layer` (0-based) a mixture-of-experts layer? */
 int model_layer_is_moe(const struct model *m, int layer);
 
-/* Parameters (counts, not bytes). */
+/* Parameters (counts, not bytes): weights, biases and norm scales/shifts.
+ * total = embedding + sum of layers + final norm + head.  Not counted: DeepSeek-V3's
+ * multi-token-prediction module (published separately, 14B) and the per-expert routing bias
+ * of aux-loss-free balancing (a buffer, not trained by the optimizer). */
 double model_params_layer(const struct model *m, int layer); /* one transformer layer */
 double model_params_embedding(const struct model *m);        /* token (+ learned pos) embedding */
 double model_params_head(const struct model *m);             /* LM head; 0 when tied */
+double model_params_final_norm(const struct model *m);       /* norm before the LM head */
 double model_params_total(const struct model *m);
-/* Parameters touched per token (MoE: top_k + shared experts only). */
+/* Weight-matrix sizes (no biases or norms) shared with flops.c: a matmul with W weights costs
+ * 2 * W FLOPs per token.  qkv: Q, K and V projections (GQA: K and V kv_heads wide; MLA: the
+ * down- and up-projections of Q and of the KV latent); attn_out: output projection; mlp: one
+ * (gated) MLP of inner size `ffn` with the model's activation. */
+double model_weights_qkv(const struct model *m);
+double model_weights_attn_out(const struct model *m);
+double model_weights_mlp(const struct model *m, int ffn);
+
+/* Parameters touched per token (MoE: router, top_k routed and the shared experts only);
+ * includes the embedding and head, as the published "active" counts do. */
 double model_params_active(const struct model *m);
 
 #endif

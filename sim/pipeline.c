@@ -34,9 +34,9 @@ struct rank_state {
     int dp_queue[64]; /* chunks waiting, FIFO (vp <= 64 when DP sync is used) */
     int dp_head, dp_len;
     int dp_busy;
-    int dp_left;       /* reductions not yet finished (the optimizer waits for 0) */
-    int *bwd_done;     /* [vp] backwards finished per chunk */
-    int compute_left;  /* F/B/W ops not yet finished */
+    int dp_left;      /* reductions not yet finished (the optimizer waits for 0) */
+    int *bwd_done;    /* [vp] backwards finished per chunk */
+    int compute_left; /* F/B/W ops not yet finished */
 };
 
 struct transfer {
@@ -59,8 +59,8 @@ struct step_ctx {
     struct link_state *links;
     struct transfer *xfers;
     size_t nxfers, xfer_cap, rec_cap;
-    uint8_t *flags; /* [stages * m] */
-    gsl_rng *rng;   /* owned; NULL unless jitter_cv > 0 */
+    uint8_t *flags;                 /* [stages * m] */
+    gsl_rng *rng;                   /* owned; NULL unless jitter_cv > 0 */
     double jitter_sigma, jitter_mu; /* log-normal parameters for a mean-1 factor */
 };
 
@@ -222,7 +222,8 @@ static enum sim_status send(struct step_ctx *c, int from, int to, int mb, struct
     c->xfers[xi] = (struct transfer){src, dst, to, mb, (uint8_t)grad, -1};
     int id = pipe_link_id(c->pp, src, dst);
     const struct pipe_link *lk = &c->setup->links[id];
-    int free_transfer = src == dst || (lk->lat == 0 && (lk->bw_Bps == 0 || c->setup->act_bytes == 0));
+    int free_transfer =
+        src == dst || (lk->lat == 0 && (lk->bw_Bps == 0 || c->setup->act_bytes == 0));
     if (free_transfer) /* same rank or a zero-cost link: arrives now, no link time */
         return eng_schedule(&c->eng, eng_now(&c->eng), EV_ARRIVE, dst, xi, err);
     struct link_state *ls = &c->links[id];
@@ -247,8 +248,13 @@ static enum sim_status dp_start(struct step_ctx *c, int rank, struct sim_error *
     if (dur > SIMTIME_MAX - now)
         return err_set(err, SIM_EFAIL, NULL, 0, "simulated time overflows at rank %d", rank);
     struct pipe_record *r = new_record(c);
-    *r = (struct pipe_record){.start = now, .end = now + dur, .rank = rank, .peer = -1, .mb = -1,
-                              .chunk = chunk, .stage = stage_of(c, rank, chunk),
+    *r = (struct pipe_record){.start = now,
+                              .end = now + dur,
+                              .rank = rank,
+                              .peer = -1,
+                              .mb = -1,
+                              .chunk = chunk,
+                              .stage = stage_of(c, rank, chunk),
                               .kind = REC_DP_SYNC};
     rs->dp_busy = 1;
     return eng_schedule(&c->eng, now + dur, EV_DP_DONE, rank, 0, err);
@@ -266,7 +272,8 @@ static enum sim_status dp_enqueue(struct step_ctx *c, int rank, int chunk, struc
 }
 
 /* A backward-type op (B, or W when split) of `chunk` finished: maybe its gradients are final. */
-static enum sim_status grads_progress(struct step_ctx *c, int rank, int chunk, struct sim_error *err)
+static enum sim_status grads_progress(struct step_ctx *c, int rank, int chunk,
+                                      struct sim_error *err)
 {
     struct rank_state *rs = &c->ranks[rank];
     if (++rs->bwd_done[chunk] == c->m && c->setup->overlap_grad_reduce)
@@ -316,8 +323,14 @@ static enum sim_status on_op_done(struct engine *eng, const struct evq_event *ev
         if (ag <= 0)
             return SIM_OK;
         struct pipe_record *a = new_record(c);
-        *a = (struct pipe_record){.start = r->end, .end = r->end + ag, .rank = rank, .peer = -1,
-                                  .mb = -1, .chunk = -1, .stage = -1, .kind = REC_PARAM_AG};
+        *a = (struct pipe_record){.start = r->end,
+                                  .end = r->end + ag,
+                                  .rank = rank,
+                                  .peer = -1,
+                                  .mb = -1,
+                                  .chunk = -1,
+                                  .stage = -1,
+                                  .kind = REC_PARAM_AG};
         return eng_schedule(&c->eng, a->end, EV_AG_DONE, rank, 0, err);
     }
     c->res->busy[rank] += r->end - r->start;

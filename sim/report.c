@@ -25,8 +25,8 @@ enum sim_status report_compute(const struct scenario *scn, const struct pipe_res
     }
     double capacity = (double)res->pp * (double)makespan;
     rep->bubble_ratio = capacity > 0 ? 1.0 - (double)total_busy / capacity : 0.0;
-    rep->bubble_overhead = total_busy > 0 ? (capacity - (double)total_busy) / (double)total_busy
-                                          : 0.0;
+    rep->bubble_overhead =
+        total_busy > 0 ? (capacity - (double)total_busy) / (double)total_busy : 0.0;
     rep->samples = (long)scn->microbatches * scn->micro_batch;
     rep->tokens = scn->seq > 0 ? rep->samples * scn->seq : -1;
     rep->samples_per_s = rep->step_s > 0 ? (double)rep->samples / rep->step_s : 0.0;
@@ -35,10 +35,92 @@ enum sim_status report_compute(const struct scenario *scn, const struct pipe_res
     return SIM_OK;
 }
 
+enum sim_status report_add_costmodel(struct report *rep, const struct scenario *scn,
+                                     const struct pipe_result *res, const struct costmodel *cm,
+                                     double free_links_makespan_s, struct sim_error *err)
+{
+    const struct cm_config *cfg = &cm->cfg;
+    int pp = res->pp;
+    rep->modelled = 1;
+    rep->gpus = cfg->gpus;
+    rep->dp = cfg->dp;
+    rep->hbm_bytes = cm->hw.gpu.hbm_bytes;
+    rep->tp_spans_nodes = cm->tp_spans_nodes;
+    /* Every data-parallel replica runs the same pipeline: the step covers the global batch. */
+    rep->samples = cfg->global_batch;
+    rep->tokens = (long)cfg->global_batch * cfg->seq;
+    rep->samples_per_s = rep->step_s > 0 ? rep->samples / rep->step_s : 0;
+    rep->tokens_per_s = rep->step_s > 0 ? rep->tokens / rep->step_s : 0;
+    rep->tokens_per_s_per_gpu = rep->tokens_per_s / cfg->gpus;
+    double denom = rep->step_s * cfg->gpus;
+    rep->model_tflops_per_gpu = denom > 0 ? cm->model_flops_step / denom / 1e12 : 0;
+    rep->mfu = denom > 0 ? cm->model_flops_step / denom / cm->peak_flops : 0;
+    rep->hfu = denom > 0 ? cm->hw_flops_step / denom / cm->peak_flops : 0;
+    rep->model_flops = cm->model_flops_step;
+    rep->hw_flops = cm->hw_flops_step;
+
+    rep->mem = mem_calloc((size_t)pp, sizeof *rep->mem);
+    if (!rep->mem)
+        return err_set(err, SIM_EFAIL, NULL, 0, "out of memory for the report");
+    /* Breakdown per rank from the nominal op parts (jitter scales them all alike), then the
+     * mean over ranks.  Idle = step - everything the rank did; its P2P share is the makespan
+     * added by the links, the rest is bubble. */
+    struct report_breakdown sum = {0};
+    double m = cfg->microbatches;
+    double pp_exposed = rep->makespan_s - free_links_makespan_s;
+    if (pp_exposed < 0)
+        pp_exposed = 0;
+    for (int r = 0; r < pp; r++) {
+        struct report_breakdown b = {0};
+        for (int ch = 0; ch < scn->vp; ch++) {
+            const struct cm_stage *cs = &cm->stages[ch * pp + r];
+            b.compute += m * (cs->fwd.compute + cs->bwd.compute + cs->wgt.compute);
+            b.recompute += m * (cs->fwd.recompute + cs->bwd.recompute + cs->wgt.recompute);
+            b.tp += m * (cs->fwd.tp + cs->bwd.tp + cs->wgt.tp);
+            b.cp += m * (cs->fwd.cp + cs->bwd.cp + cs->wgt.cp);
+            b.ep += m * (cs->fwd.ep + cs->bwd.ep + cs->wgt.ep);
+        }
+        double busy = rep->ranks[r].busy_s;
+        double nominal = b.compute + b.recompute + b.tp + b.cp + b.ep;
+        if (nominal > 0) { /* rescale to the simulated busy time (jitter) */
+            double k = busy / nominal;
+            b.compute *= k;
+            b.recompute *= k;
+            b.tp *= k;
+            b.cp *= k;
+            b.ep *= k;
+        }
+        double first = simtime_to_s(res->first_start);
+        double opt_start = simtime_to_s(res->opt_start[r]) - first;
+        double compute_end = simtime_to_s(res->compute_end_rank[r]) - first;
+        b.dp = opt_start - compute_end;
+        b.optimizer = rep->ranks[r].opt_end_s - opt_start;
+        double idle = rep->step_s - busy - b.dp - b.optimizer;
+        b.pp = pp_exposed < idle ? pp_exposed : idle;
+        b.bubble = idle - b.pp;
+        sum.compute += b.compute;
+        sum.recompute += b.recompute;
+        sum.tp += b.tp;
+        sum.cp += b.cp;
+        sum.ep += b.ep;
+        sum.pp += b.pp;
+        sum.bubble += b.bubble;
+        sum.dp += b.dp;
+        sum.optimizer += b.optimizer;
+        cm_rank_memory(cm, scn, res, r, &rep->mem[r]);
+    }
+    rep->brk = (struct report_breakdown){sum.compute / pp, sum.recompute / pp, sum.tp / pp,
+                                         sum.cp / pp,      sum.ep / pp,        sum.pp / pp,
+                                         sum.bubble / pp,  sum.dp / pp,        sum.optimizer / pp};
+    return SIM_OK;
+}
+
 void report_release(struct report *rep)
 {
     mem_free(rep->ranks);
+    mem_free(rep->mem);
     rep->ranks = NULL;
+    rep->mem = NULL;
 }
 
 static const char *group_label(const struct scenario *scn, char *buf, size_t len)
@@ -48,6 +130,49 @@ static const char *group_label(const struct scenario *scn, char *buf, size_t len
     else
         snprintf(buf, len, "%d (=pp)", scn->pp);
     return buf;
+}
+
+static void breakdown_line(FILE *out, const char *what, double s, double step)
+{
+    fprintf(out, "  %-28s %12.6f s  %6.2f%%\n", what, s, step > 0 ? 100.0 * s / step : 0.0);
+}
+
+static void write_costmodel_text(FILE *out, const struct scenario *scn, const struct report *rep)
+{
+    const double gib = 1073741824.0;
+    fprintf(out, "\ncluster            %d GPUs = tp %d x cp %d x pp %d x dp %d", rep->gpus, scn->tp,
+            scn->cp, scn->pp, rep->dp);
+    if (scn->ep > 1)
+        fprintf(out, "  (ep %d, etp %d)", scn->ep, scn->etp);
+    fprintf(out, "\nglobal batch       %ld samples = %d micro-batches x %d x dp %d\n", rep->samples,
+            scn->microbatches, scn->micro_batch, rep->dp);
+    fprintf(out, "tokens/s per GPU   %.1f\n", rep->tokens_per_s_per_gpu);
+    fprintf(out, "model TFLOP/s/GPU  %.1f\n", rep->model_tflops_per_gpu);
+    fprintf(out, "MFU                %.2f%%   (model FLOPs, no recompute, vs dense peak)\n",
+            100.0 * rep->mfu);
+    fprintf(out, "HFU                %.2f%%   (with recompute)\n", 100.0 * rep->hfu);
+    if (rep->tp_spans_nodes)
+        fprintf(out, "warning            tp=%d spans nodes: TP traffic crosses the network\n",
+                scn->tp);
+    fprintf(out, "\ntime breakdown (mean over pipeline ranks)\n");
+    breakdown_line(out, "compute", rep->brk.compute, rep->step_s);
+    breakdown_line(out, "recompute", rep->brk.recompute, rep->step_s);
+    breakdown_line(out, "TP communication (exposed)", rep->brk.tp, rep->step_s);
+    breakdown_line(out, "CP communication (exposed)", rep->brk.cp, rep->step_s);
+    breakdown_line(out, "EP communication (exposed)", rep->brk.ep, rep->step_s);
+    breakdown_line(out, "PP communication (exposed)", rep->brk.pp, rep->step_s);
+    breakdown_line(out, "pipeline bubble", rep->brk.bubble, rep->step_s);
+    breakdown_line(out, "DP communication (exposed)", rep->brk.dp, rep->step_s);
+    breakdown_line(out, "optimizer", rep->brk.optimizer, rep->step_s);
+    fprintf(out, "\nmemory per GPU (GiB)  HBM %.1f\n", rep->hbm_bytes / gib);
+    fprintf(out, "%4s  %9s  %9s  %9s  %11s  %9s\n", "rank", "weights", "grads", "optimizer",
+            "activations", "total");
+    for (int r = 0; r < rep->pp; r++) {
+        const struct cm_rank_memory *mm = &rep->mem[r];
+        fprintf(out, "%4d  %9.2f  %9.2f  %9.2f  %11.2f  %9.2f%s\n", r, mm->weights / gib,
+                mm->grads / gib, mm->optimizer / gib, mm->activations / gib, mm->total / gib,
+                mm->oom ? "  OUT OF MEMORY" : "");
+    }
 }
 
 int report_write_text(FILE *out, const struct scenario *scn, const struct report *rep)
@@ -63,8 +188,7 @@ int report_write_text(FILE *out, const struct scenario *scn, const struct report
     fprintf(out, "step time          %.6f s\n", rep->step_s);
     fprintf(out, "pipeline makespan  %.6f s\n", rep->makespan_s);
     fprintf(out, "bubble ratio       %.4f   (idle share of pp x makespan)\n", rep->bubble_ratio);
-    fprintf(out, "bubble overhead    %.4f   (Megatron: idle / ideal time)\n",
-            rep->bubble_overhead);
+    fprintf(out, "bubble overhead    %.4f   (Megatron: idle / ideal time)\n", rep->bubble_overhead);
     fprintf(out, "samples/s          %.3f   (%ld samples per step)\n", rep->samples_per_s,
             rep->samples);
     if (rep->tokens_per_s >= 0)
@@ -72,8 +196,7 @@ int report_write_text(FILE *out, const struct scenario *scn, const struct report
                 rep->tokens);
     else
         fprintf(out, "tokens/s           n/a    (set seq to get tokens)\n");
-    fprintf(out, "\n%4s  %12s  %12s  %7s  %9s\n", "rank", "busy_s", "idle_s", "busy%",
-            "peak_mb");
+    fprintf(out, "\n%4s  %12s  %12s  %7s  %9s\n", "rank", "busy_s", "idle_s", "busy%", "peak_mb");
     for (int r = 0; r < rep->pp; r++) {
         const struct report_rank *rr = &rep->ranks[r];
         double pct = rep->makespan_s > 0 ? 100.0 * rr->busy_s / rep->makespan_s : 0.0;
@@ -81,6 +204,8 @@ int report_write_text(FILE *out, const struct scenario *scn, const struct report
                 rr->peak_inflight);
     }
     fprintf(out, "\npeak_mb: most (micro-batch, chunk) activations held at once on the rank\n");
+    if (rep->modelled)
+        write_costmodel_text(out, scn, rep);
     return ferror(out) ? -1 : 0;
 }
 
@@ -118,6 +243,33 @@ int report_write_json(FILE *out, const struct scenario *scn, const struct report
                 r, rr->busy_s, rr->idle_s, rr->opt_end_s, rr->peak_inflight,
                 r + 1 < rep->pp ? "," : "");
     }
-    fprintf(out, "  ]\n}\n");
+    fprintf(out, "  ]%s\n", rep->modelled ? "," : "");
+    if (rep->modelled) {
+        const struct report_breakdown *b = &rep->brk;
+        fprintf(out, "  \"gpus\": %d,\n  \"dp\": %d,\n  \"global_batch\": %ld,\n", rep->gpus,
+                rep->dp, rep->samples);
+        fprintf(out, "  \"tokens_per_s_per_gpu\": %.9g,\n", rep->tokens_per_s_per_gpu);
+        fprintf(out, "  \"model_tflops_per_gpu\": %.9g,\n", rep->model_tflops_per_gpu);
+        fprintf(out, "  \"mfu\": %.9g,\n  \"hfu\": %.9g,\n", rep->mfu, rep->hfu);
+        fprintf(out, "  \"model_flops_per_step\": %.9g,\n", rep->model_flops);
+        fprintf(out, "  \"hw_flops_per_step\": %.9g,\n", rep->hw_flops);
+        fprintf(out,
+                "  \"breakdown_s\": {\"compute\": %.9g, \"recompute\": %.9g, \"tp\": %.9g, "
+                "\"cp\": %.9g, \"ep\": %.9g, \"pp\": %.9g, \"bubble\": %.9g, \"dp\": %.9g, "
+                "\"optimizer\": %.9g},\n",
+                b->compute, b->recompute, b->tp, b->cp, b->ep, b->pp, b->bubble, b->dp,
+                b->optimizer);
+        fprintf(out, "  \"hbm_bytes\": %.0f,\n  \"memory\": [\n", rep->hbm_bytes);
+        for (int r = 0; r < rep->pp; r++) {
+            const struct cm_rank_memory *mm = &rep->mem[r];
+            fprintf(out,
+                    "    {\"rank\": %d, \"weights\": %.0f, \"grads\": %.0f, \"optimizer\": %.0f, "
+                    "\"activations\": %.0f, \"total\": %.0f, \"oom\": %s}%s\n",
+                    r, mm->weights, mm->grads, mm->optimizer, mm->activations, mm->total,
+                    mm->oom ? "true" : "false", r + 1 < rep->pp ? "," : "");
+        }
+        fprintf(out, "  ]\n");
+    }
+    fprintf(out, "}\n");
     return ferror(out) ? -1 : 0;
 }

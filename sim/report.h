@@ -14,6 +14,7 @@
 
 #include <stdio.h>
 
+#include "costmodel.h"
 #include "pipeline.h"
 #include "scenario.h"
 
@@ -21,6 +22,17 @@ struct report_rank {
     double busy_s, idle_s;
     double opt_end_s;
     int peak_inflight;
+};
+
+/* Where the step's time goes: seconds, averaged over pipeline ranks; sums to the step time. */
+struct report_breakdown {
+    double compute;   /* F/B/W work */
+    double recompute; /* forward work repeated in the backward */
+    double tp, cp, ep; /* exposed tensor / context / expert-parallel communication */
+    double pp;        /* pipeline P2P: how much longer the pipeline runs than with free links */
+    double bubble;    /* the rest of the idle time inside the pipeline */
+    double dp;        /* exposed data-parallel gradient reduction (before the optimizer) */
+    double optimizer; /* optimizer step and exposed parameter all-gather */
 };
 
 struct report {
@@ -32,10 +44,26 @@ struct report {
     int pp;
     struct report_rank *ranks; /* [pp], owned */
     unsigned long long events;
+    /* Cost-model runs only (modelled != 0). */
+    int modelled;
+    int gpus, dp;
+    double tokens_per_s_per_gpu;
+    double model_tflops_per_gpu; /* model FLOPs / step time / gpus, in TFLOP/s */
+    double mfu, hfu;             /* model / hardware FLOPs utilisation against dense peak */
+    double model_flops, hw_flops; /* per step: 3 x forward (full attention); + recompute */
+    struct report_breakdown brk;
+    struct cm_rank_memory *mem; /* [pp], owned */
+    double hbm_bytes;
+    int tp_spans_nodes;
 };
 
 enum sim_status report_compute(const struct scenario *scn, const struct pipe_result *res,
                                struct report *rep, struct sim_error *err);
+/* Add the cost model's figures: throughput per GPU, MFU/HFU, the time breakdown and memory.
+ * `free_links_makespan_s` is the makespan of the same step with free P2P links. */
+enum sim_status report_add_costmodel(struct report *rep, const struct scenario *scn,
+                                     const struct pipe_result *res, const struct costmodel *cm,
+                                     double free_links_makespan_s, struct sim_error *err);
 void report_release(struct report *rep);
 
 /* Write the report; return 0, or -1 on an I/O error. */

@@ -30,14 +30,15 @@ enum value_type {
 
 static const char *const dtype_choices[] = {"fp32", "tf32", "bf16", "fp16", "fp8", NULL};
 static const char *const recompute_choices[] = {"none", "selective", "full", NULL};
+static const char *const attention_choices[] = {"flash", "unfused", NULL};
 
 struct key_spec {
     const char *name;
     enum value_type type;
     size_t offset;
-    long min, max;               /* VT_INT range */
-    const char *const *choices;  /* VT_CHOICE words */
-    size_t cap;                  /* VT_NAME / VT_PATH buffer size */
+    long min, max;              /* VT_INT range */
+    const char *const *choices; /* VT_CHOICE words */
+    size_t cap;                 /* VT_NAME / VT_PATH buffer size */
 };
 
 /* Upper bound for one time value; the step bound in scn_check() keeps sums on the picosecond
@@ -90,6 +91,7 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
                                   0},
     [SCN_OVERLAP_TP_COMM] = {"overlap-tp-comm", VT_BOOL, FIELD(overlap_tp_comm), 0, 0},
     [SCN_OVERLAP_P2P] = {"overlap-p2p", VT_BOOL, FIELD(overlap_p2p), 0, 0},
+    [SCN_ATTENTION] = {"attention", VT_CHOICE, FIELD(attention), 0, 0, attention_choices, 0},
 };
 
 void scn_defaults(struct scenario *scn)
@@ -281,12 +283,8 @@ enum sim_status scn_set_arg(struct scenario *scn, const char *arg, struct sim_er
     return scn_set(scn, key, eq + 1, NULL, 0, err);
 }
 
-/* A rule broken by `key`'s value: cite where that value came from. */
-static enum sim_status rule_error(const struct scenario *scn, enum scn_key key,
-                                  struct sim_error *err, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static enum sim_status rule_error(const struct scenario *scn, enum scn_key key,
-                                  struct sim_error *err, const char *fmt, ...)
+enum sim_status scn_rule_error(const struct scenario *scn, enum scn_key key, struct sim_error *err,
+                               const char *fmt, ...)
 {
     char msg[600];
     va_list ap;
@@ -339,10 +337,10 @@ static enum sim_status check_size(const struct scenario *scn, struct sim_error *
 {
     double ops = (double)scn->pp * scn->vp * scn->microbatches * (scn->split_backward ? 3 : 2);
     if (ops > SCN_MAX_OPS)
-        return rule_error(scn, culprit(scn, SCN_MICROBATCHES, SCN_PP), err,
-                          "pp=%d x vp=%d x microbatches=%d gives %.0f compute ops, above the "
-                          "limit of %.0f",
-                          scn->pp, scn->vp, scn->microbatches, ops, SCN_MAX_OPS);
+        return scn_rule_error(scn, culprit(scn, SCN_MICROBATCHES, SCN_PP), err,
+                              "pp=%d x vp=%d x microbatches=%d gives %.0f compute ops, above the "
+                              "limit of %.0f",
+                              scn->pp, scn->vp, scn->microbatches, ops, SCN_MAX_OPS);
     double per_layer = scn->forward_s + scn->bwd_input_s + scn->bwd_weight_s;
     double compute_s = per_layer * scn->layers * scn->microbatches;
     double xfer_each =
@@ -354,7 +352,7 @@ static enum sim_status check_size(const struct scenario *scn, struct sim_error *
     if (xfer_each * transfers > compute_s) {
         int bw_bound =
             scn->link_bw_Bps > 0 && scn->activation_B / scn->link_bw_Bps > scn->link_lat_s;
-        return rule_error(
+        return scn_rule_error(
             scn, bw_bound ? culprit(scn, SCN_LINK_BANDWIDTH, SCN_ACTIVATION) : SCN_LINK_LATENCY,
             err,
             "%.0f transfers of %.3g s each (link-latency plus activation / "
@@ -363,49 +361,50 @@ static enum sim_status check_size(const struct scenario *scn, struct sim_error *
             transfers, xfer_each, xfer_each * transfers);
     }
     if (scn->optimizer_s * scn->pp > compute_s)
-        return rule_error(scn, SCN_OPTIMIZER, err,
-                          "optimizer steps could take %.3g s of simulated time, above the limit "
-                          "of 10^6 s",
-                          scn->optimizer_s * scn->pp);
+        return scn_rule_error(
+            scn, SCN_OPTIMIZER, err,
+            "optimizer steps could take %.3g s of simulated time, above the limit "
+            "of 10^6 s",
+            scn->optimizer_s * scn->pp);
     enum scn_key big = SCN_FORWARD;
     if (scn->bwd_input_s > scn->forward_s)
         big = SCN_BACKWARD_INPUT;
     if (scn->bwd_weight_s > (big == SCN_FORWARD ? scn->forward_s : scn->bwd_input_s))
         big = SCN_BACKWARD_WEIGHT;
-    return rule_error(scn, culprit(scn, big, SCN_MICROBATCHES), err,
-                      "compute could take %.3g s of simulated time (%.3g s per layer x "
-                      "layers=%d x microbatches=%d), above the limit of 10^6 s",
-                      compute_s, per_layer, scn->layers, scn->microbatches);
+    return scn_rule_error(scn, culprit(scn, big, SCN_MICROBATCHES), err,
+                          "compute could take %.3g s of simulated time (%.3g s per layer x "
+                          "layers=%d x microbatches=%d), above the limit of 10^6 s",
+                          compute_s, per_layer, scn->layers, scn->microbatches);
 }
 
 enum sim_status scn_check(const struct scenario *scn, struct sim_error *err)
 {
     const struct sched_type *type = sched_find(scn->schedule);
     if (!type) /* scn_set rejects unknown names; defaults are known */
-        return rule_error(scn, SCN_SCHEDULE, err, "unknown schedule '%s' (known: %s)",
-                          scn->schedule, sched_names());
+        return scn_rule_error(scn, SCN_SCHEDULE, err, "unknown schedule '%s' (known: %s)",
+                              scn->schedule, sched_names());
     long stages = (long)scn->pp * scn->vp;
     if (scn->pp > scn->layers)
-        return rule_error(scn, culprit(scn, SCN_PP, SCN_LAYERS), err,
-                          "pp=%d exceeds layers=%d: every pipeline rank needs a layer", scn->pp,
-                          scn->layers);
+        return scn_rule_error(scn, culprit(scn, SCN_PP, SCN_LAYERS), err,
+                              "pp=%d exceeds layers=%d: every pipeline rank needs a layer", scn->pp,
+                              scn->layers);
     struct sched_params sp = {scn->pp, scn->vp, scn->microbatches, scn->vp_group,
                               scn->split_backward};
     enum sched_param blame = SP_SCHEDULE;
     struct sim_error serr;
     err_clear(&serr);
     if (type->check(&sp, &blame, &serr) != SIM_OK)
-        return rule_error(scn, culprit(scn, sched_param_key(blame), SCN_SCHEDULE), err, "%s",
-                          serr.msg);
+        return scn_rule_error(scn, culprit(scn, sched_param_key(blame), SCN_SCHEDULE), err, "%s",
+                              serr.msg);
     if (stages > scn->layers)
-        return rule_error(scn, culprit(scn, SCN_VP, SCN_LAYERS), err,
-                          "pp*vp=%ld model chunks exceed layers=%d: every chunk needs a layer",
-                          stages, scn->layers);
+        return scn_rule_error(scn, culprit(scn, SCN_VP, SCN_LAYERS), err,
+                              "pp*vp=%ld model chunks exceed layers=%d: every chunk needs a layer",
+                              stages, scn->layers);
     if (scn->layers % stages != 0)
-        return rule_error(scn, culprit(scn, SCN_LAYERS, SCN_PP), err,
-                          "layers=%d is not divisible by pp*vp=%ld (pp=%d, vp=%d): chunks "
-                          "would be uneven",
-                          scn->layers, stages, scn->pp, scn->vp);
+        return scn_rule_error(scn, culprit(scn, SCN_LAYERS, SCN_PP), err,
+                              "layers=%d is not divisible by pp*vp=%ld (pp=%d, vp=%d): chunks "
+                              "would be uneven",
+                              scn->layers, stages, scn->pp, scn->vp);
     return check_size(scn, err);
 }
 

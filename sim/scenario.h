@@ -47,10 +47,14 @@ enum scn_key {
     SCN_OVERLAP_PARAM_GATHER,
     SCN_OVERLAP_TP_COMM,
     SCN_OVERLAP_P2P,
+    SCN_ATTENTION,
     SCN_KEY_COUNT,
 };
 
 enum scn_recompute { RECOMPUTE_NONE, RECOMPUTE_SELECTIVE, RECOMPUTE_FULL };
+/* Attention kernels: flash (fused, causal-aware, O(s) memory) or unfused (batched GEMMs over
+ * the full s x s scores and a fused softmax, as Megatron ran before flash attention). */
+enum scn_attention { ATTENTION_FLASH, ATTENTION_UNFUSED };
 
 struct scn_origin {
     char file[256]; /* file that set the value, or "--set" */
@@ -89,6 +93,7 @@ struct scenario {
     int recompute;            /* enum scn_recompute */
     int dist_opt;             /* distributed optimizer: optimizer state sharded over DP */
     int overlap_grad_reduce, overlap_param_gather, overlap_tp_comm, overlap_p2p;
+    int attention;            /* enum scn_attention */
     struct scn_origin origin[SCN_KEY_COUNT];
 };
 
@@ -107,6 +112,11 @@ enum sim_status scn_set_arg(struct scenario *scn, const char *arg, struct sim_er
  * length) that keep the engine's memory and picosecond clock in range.  An error cites the
  * file:line of the value at fault -- a --set override when one made the conflict. */
 enum sim_status scn_check(const struct scenario *scn, struct sim_error *err);
+/* A rule broken by `key`'s value: an SIM_EINPUT error citing where that value came from (the
+ * file:line that set it, or the --set option). */
+enum sim_status scn_rule_error(const struct scenario *scn, enum scn_key key,
+                               struct sim_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* Was `key` given (by the file or --set), as opposed to left at its default? */
 int scn_given(const struct scenario *scn, enum scn_key key);
 /* Does the scenario use the model + hardware cost model (rather than explicit costs)? */

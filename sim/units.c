@@ -38,6 +38,22 @@ static const struct unit_suffix fraction_units[] = {
     {NULL, 0},
 };
 
+static const struct unit_suffix flop_rate_units[] = {
+    {"FLOPS", 1.0},   {"KFLOPS", 1e3},   {"MFLOPS", 1e6},   {"GFLOPS", 1e9},   {"TFLOPS", 1e12},
+    {"PFLOPS", 1e15}, {"EFLOPS", 1e18},  {"FLOP/s", 1.0},   {"KFLOP/s", 1e3},  {"MFLOP/s", 1e6},
+    {"GFLOP/s", 1e9}, {"TFLOP/s", 1e12}, {"PFLOP/s", 1e15}, {"EFLOP/s", 1e18}, {NULL, 0},
+};
+
+static const struct unit_suffix flop_units[] = {
+    {"", 1.0},       {"FLOP", 1.0},   {"KFLOP", 1e3},  {"MFLOP", 1e6}, {"GFLOP", 1e9},
+    {"TFLOP", 1e12}, {"PFLOP", 1e15}, {"EFLOP", 1e18}, {NULL, 0},
+};
+
+static const struct unit_suffix number_units[] = {
+    {"", 1.0},
+    {NULL, 0},
+};
+
 static const struct unit_suffix *units_for(enum unit_kind kind)
 {
     switch (kind) {
@@ -45,6 +61,9 @@ static const struct unit_suffix *units_for(enum unit_kind kind)
     case UNIT_BYTES: return byte_units;
     case UNIT_BANDWIDTH: return bandwidth_units;
     case UNIT_FRACTION: return fraction_units;
+    case UNIT_FLOP_RATE: return flop_rate_units;
+    case UNIT_FLOP: return flop_units;
+    case UNIT_NUMBER: return number_units;
     }
     return NULL;
 }
@@ -56,6 +75,9 @@ static const char *kind_base(enum unit_kind kind)
     case UNIT_BYTES: return "B";
     case UNIT_BANDWIDTH: return "Bps";
     case UNIT_FRACTION: return "";
+    case UNIT_FLOP_RATE: return "FLOPS";
+    case UNIT_FLOP: return "FLOP";
+    case UNIT_NUMBER: return "";
     }
     return "";
 }
@@ -67,6 +89,9 @@ static const char *kind_example(enum unit_kind kind)
     case UNIT_BYTES: return "a size such as 64MiB (B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)";
     case UNIT_BANDWIDTH: return "a bandwidth such as 450GBps or 400Gbps";
     case UNIT_FRACTION: return "a plain number such as 0.05, or a percentage such as 5%";
+    case UNIT_FLOP_RATE: return "a FLOP rate such as 989TFLOPS (FLOPS, GFLOPS, TFLOPS, PFLOPS)";
+    case UNIT_FLOP: return "a FLOP count such as 4GFLOP or 1e12 (FLOP, GFLOP, TFLOP, PFLOP)";
+    case UNIT_NUMBER: return "a plain number such as 2.50";
     }
     return "a number";
 }
@@ -97,12 +122,25 @@ static size_t decimal_span(const char *s)
                 j++;
             i = j;
         }
-        /* else: "1e" / "1Em": the e starts the unit, and no unit starts with e or E */
+        /* else: "1e" / "1Em" / "1EFLOPS": the e starts the unit ("EFLOPS" is the only unit
+         * that does, and an exponent needs a digit after the e, so "1EFLOPS" is unambiguous) */
     }
     return i;
 }
 
-#define UNITS_MAX_SI 1e18 /* of the base unit: far beyond any real cost, well inside double */
+#define UNITS_MAX_SI 1e18   /* of the base unit: far beyond any real cost, well inside double */
+#define UNITS_MAX_FLOP 1e27 /* FLOP counts: a whole run is ~1e25; still well inside double */
+
+static double kind_max(enum unit_kind kind)
+{
+    return kind == UNIT_FLOP ? UNITS_MAX_FLOP : UNITS_MAX_SI;
+}
+
+/* Kinds whose plain numbers need no unit. */
+static int unitless_ok(enum unit_kind kind)
+{
+    return kind == UNIT_FRACTION || kind == UNIT_FLOP || kind == UNIT_NUMBER;
+}
 
 int units_parse(const char *text, enum unit_kind kind, double *out, char *why, size_t whylen)
 {
@@ -135,15 +173,16 @@ int units_parse(const char *text, enum unit_kind kind, double *out, char *why, s
     size_t ulen = strlen(end);
     while (ulen > 0 && isspace((unsigned char)end[ulen - 1]))
         ulen--;
-    if (ulen == 0 && kind != UNIT_FRACTION) {
+    if (ulen == 0 && !unitless_ok(kind)) {
         snprintf(why, whylen, "'%s' has no unit; expected %s", text, kind_example(kind));
         return -1;
     }
     for (const struct unit_suffix *u = units_for(kind); u->name; u++) {
         if (strlen(u->name) == ulen && strncmp(end, u->name, ulen) == 0) {
             double si = value * u->scale;
-            if (!isfinite(si) || si > UNITS_MAX_SI) {
-                snprintf(why, whylen, "'%s' is out of range (above 1e18 %s)", text,
+            if (!isfinite(si) || si > kind_max(kind)) {
+                snprintf(why, whylen, "'%s' is out of range (above %s%s%s)", text,
+                         kind == UNIT_FLOP ? "1e27" : "1e18", kind_base(kind)[0] ? " " : "",
                          kind_base(kind));
                 return -1;
             }

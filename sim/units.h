@@ -1,9 +1,10 @@
 /* units: the one parser for numbers in input files and --set values.
  *
- * Values carry their unit as text ("450GBps", "3us", "80GiB", "1ms").  Everything returned is
- * in SI base units (s, bytes, bytes/s).  The parser rejects what strtod would silently accept
- * or mangle: NaN/inf, hex floats, empty text, trailing junk, unknown units, negative values and
- * magnitudes beyond 1e18 of the base unit. */
+ * Values carry their unit as text ("450GBps", "3us", "80GiB", "1ms", "989TFLOPS").  Everything
+ * returned is in SI base units (s, bytes, bytes/s, FLOP, FLOP/s).  The parser rejects what strtod
+ * would silently accept or mangle: NaN/inf, hex floats, empty text, trailing junk, unknown units,
+ * negative values and magnitudes beyond 1e18 of the base unit (1e27 for FLOP counts, which a
+ * whole training run exceeds: 6 * 1e12 params * 1e13 tokens = 6e25). */
 #ifndef STEPSIM_UNITS_H
 #define STEPSIM_UNITS_H
 
@@ -14,6 +15,12 @@ enum unit_kind {
     UNIT_BYTES,     /* B, KB, MB, GB, TB (powers of 1000), KiB, MiB, GiB, TiB */
     UNIT_BANDWIDTH, /* bytes/s: Bps, KBps .. TBps, KiBps .. TiBps; bits/s: bps, Kbps .. Tbps */
     UNIT_FRACTION,  /* a plain number ("0.05") or a percentage ("5%") */
+    /* FLOP/s: FLOPS, KFLOPS, MFLOPS, GFLOPS, TFLOPS, PFLOPS, EFLOPS (powers of 1000); the
+     * spelling "TFLOP/s" is accepted too */
+    UNIT_FLOP_RATE,
+    /* a count of floating-point operations: FLOP, KFLOP .. EFLOP, or a plain number ("1e12") */
+    UNIT_FLOP,
+    UNIT_NUMBER, /* a plain number with no unit ("2.50"), e.g. a price in a named currency */
 };
 
 /* Parse `text` as a non-negative quantity of `kind`; on failure return -1 and write a short

@@ -1,1 +1,172 @@
+/* test_flops: per-layer forward FLOPs written out by hand for GPT-3 175B (MHA, GELU),
+ * Llama-3.1-70B (GQA, SwiGLU), Mixtral (MoE) and DeepSeek-V3 (MLA, shared experts); the
+ * whole-model step against Narayanan et al.'s closed form; causal halving; and matmul FLOPs
+ * per token = 2 x active weights for every shipped model. */
 #include <criterion/criterion.h>
+#include <glob.h>
+#include <math.h>
+#include <stdio.h>
+
+#include "flops.h"
+
+static void load(struct model *m, const char *rel)
+{
+    char path[1024];
+    struct sim_error err;
+    snprintf(path, sizeof path, "%s/%s", TOP_SRCDIR, rel);
+    err_clear(&err);
+    cr_assert_eq(model_load(m, path, &err), SIM_OK, "%s: %s", path, err.msg);
+}
+
+/* Relative comparison: all counts here are exact integers far below 2^53, so only summation
+ * order can differ. */
+static void assert_rel(double got, double want, const char *what)
+{
+    cr_assert(fabs(got - want) <= 1e-12 * fabs(want) + 0.5, "%s: got %.17g, want %.17g", what, got,
+              want);
+}
+
+/* GPT-3 175B, h = 12288, s = 2048 (SC'21 sec. 5.1): QKV 2*s*h*3h, attention core 4*s^2*h,
+ * output projection 2*s*h^2, MLP 2 x 2*s*h*4h = 16*s*h^2. */
+Test(flops, gpt3_layer_by_hand)
+{
+    struct model m;
+    load(&m, "models/gpt3-175b.xml");
+    struct layer_flops f;
+    flops_layer_fwd(&m, 0, 2048, 0, &f);
+    assert_rel(f.qkv, 1855425871872.0, "qkv = 6sh^2");
+    assert_rel(f.attn_core, 206158430208.0, "attn core = 4s^2h");
+    assert_rel(f.attn_out, 618475290624.0, "out = 2sh^2");
+    assert_rel(f.mlp, 4947802324992.0, "mlp = 16sh^2");
+    cr_assert_eq(f.router, 0.0);
+    cr_assert_eq(f.experts, 0.0);
+    assert_rel(f.total, 7627861917696.0, "24sh^2 + 4s^2h");
+    double s = 2048, h = 12288;
+    assert_rel(f.total, 24 * s * h * h + 4 * s * s * h, "24sh^2 + 4s^2h (closed form)");
+    assert_rel(flops_head_fwd(&m, 2048), 2 * s * h * 50257, "head 2shV");
+
+    /* causal: only the attention core halves */
+    struct layer_flops c;
+    flops_layer_fwd(&m, 0, 2048, 1, &c);
+    assert_rel(c.attn_core, 103079215104.0, "causal core = 2s^2h");
+    assert_rel(c.qkv, f.qkv, "qkv unchanged by causal");
+    assert_rel(c.mlp, f.mlp, "mlp unchanged by causal");
+    assert_rel(c.total, f.total - 103079215104.0, "causal total");
+}
+
+/* Narayanan et al. SC'21: model FLOPs per step without recompute
+ * = 72*B*s*L*h^2*(1 + s/(6h) + V/(12*L*h)) (their eq. has 96 = 4 x 24 with recompute). */
+Test(flops, gpt3_step_matches_narayanan)
+{
+    struct model m;
+    load(&m, "models/gpt3-175b.xml");
+    double B = 1536, s = 2048, L = 96, h = 12288, V = 50257;
+    double want = 72 * B * s * L * h * h * (1 + s / (6 * h) + V / (12 * L * h));
+    double got = flops_model_step(&m, 2048, 1536, 0);
+    cr_assert(fabs(got - want) <= 1e-12 * want, "got %.17g, want %.17g", got, want);
+    assert_rel(flops_model_fwd(&m, 2048, 0) * 3 * B, got, "step = 3 x fwd x samples");
+
+    /* the same for every SC'21 row, with V = 51200 */
+    static const char *const sc21[] = {"models/gpt-sc21-1.7b.xml", "models/gpt-sc21-145.6b.xml",
+                                       "models/gpt-sc21-1008b.xml"};
+    for (size_t i = 0; i < sizeof sc21 / sizeof sc21[0]; i++) {
+        load(&m, sc21[i]);
+        s = 2048;
+        L = m.layers;
+        h = m.hidden;
+        V = m.vocab;
+        want = 72 * s * L * h * h * (1 + s / (6 * h) + V / (12 * L * h));
+        got = flops_model_step(&m, 2048, 1, 0);
+        cr_assert(fabs(got - want) <= 1e-12 * want, "%s: got %.17g, want %.17g", sc21[i], got,
+                  want);
+    }
+}
+
+/* Llama-3.1-70B, h = 8192, 64 heads of 128, 8 KV heads, ffn 28672, V = 128256, s = 8192:
+ * QKV 2*s*h*(64*128 + 2*8*128) = 2*8192*8192*10240; core 4*s^2*64*128; out 2*s*h^2;
+ * SwiGLU 3 x 2*s*h*28672; head 2*s*h*V. */
+Test(flops, llama70b_gqa_swiglu_by_hand)
+{
+    struct model m;
+    load(&m, "models/llama3.1-70b.xml");
+    struct layer_flops f;
+    flops_layer_fwd(&m, 7, 8192, 0, &f);
+    assert_rel(f.qkv, 1374389534720.0, "qkv");
+    assert_rel(f.attn_core, 2199023255552.0, "attn core");
+    assert_rel(f.attn_out, 1099511627776.0, "out");
+    assert_rel(f.mlp, 11544872091648.0, "swiglu mlp");
+    assert_rel(f.total, 1374389534720.0 + 2199023255552.0 + 1099511627776.0 + 11544872091648.0,
+               "total");
+    assert_rel(flops_head_fwd(&m, 8192), 17214228922368.0, "head");
+
+    struct layer_flops c;
+    flops_layer_fwd(&m, 7, 8192, 1, &c);
+    assert_rel(c.attn_core, 1099511627776.0, "causal core");
+    assert_rel(flops_model_fwd(&m, 8192, 1),
+               80 * (1374389534720.0 + 1099511627776.0 + 1099511627776.0 + 11544872091648.0) +
+                   17214228922368.0,
+               "whole causal forward");
+}
+
+/* Mixtral: router 2*s*h*8 and 2 of 8 SwiGLU experts per token; no dense MLP. */
+Test(flops, mixtral_moe_by_hand)
+{
+    struct model m;
+    load(&m, "models/mixtral-8x7b.xml");
+    struct layer_flops f;
+    double s = 4096, h = 4096;
+    flops_layer_fwd(&m, 0, 4096, 0, &f);
+    assert_rel(f.router, 2 * s * h * 8, "router");
+    assert_rel(f.experts, 2 * 3 * 2 * s * h * 14336, "top-2 experts");
+    cr_assert_eq(f.mlp, 0.0, "no shared experts");
+    assert_rel(f.qkv, 2 * s * h * (4096 + 2048), "gqa qkv");
+}
+
+/* DeepSeek-V3 at s = 4096: MLA projections 2*s*(7168*1536 + 1536*128*192 + 7168*576 +
+ * 512*128*256); core 2*s^2*128*(192 + 128); dense layers 0-2 run the 18432 SwiGLU; MoE layers
+ * run the router over 256 experts, 8 routed and 1 shared 2048-wide SwiGLU experts. */
+Test(flops, deepseek_mla_moe_by_hand)
+{
+    struct model m;
+    load(&m, "models/deepseek-v3.xml");
+    struct layer_flops f;
+    flops_layer_fwd(&m, 2, 4096, 0, &f);
+    assert_rel(f.qkv, 570693779456.0, "mla qkv");
+    assert_rel(f.attn_core, 1374389534720.0, "mla core");
+    assert_rel(f.attn_out, 962072674304.0, "out");
+    assert_rel(f.mlp, 3246995275776.0, "dense layer mlp");
+    cr_assert_eq(f.router, 0.0);
+    cr_assert_eq(f.experts, 0.0);
+
+    flops_layer_fwd(&m, 3, 4096, 0, &f);
+    assert_rel(f.mlp, 360777252864.0, "shared expert");
+    assert_rel(f.router, 15032385536.0, "router");
+    assert_rel(f.experts, 2886218022912.0, "8 routed experts");
+    assert_rel(f.total,
+               570693779456.0 + 1374389534720.0 + 962072674304.0 + 360777252864.0 + 15032385536.0 +
+                   2886218022912.0,
+               "moe layer total");
+}
+
+/* Matmul FLOPs per token are 2 x the weights a token touches: with s = 1 (attention core
+ * negligible) the forward is 2 x (active params - input embedding + tied head), less biases
+ * and norms.  Ties FLOPs to the parameter counts of every shipped model. */
+Test(flops, per_token_flops_are_twice_active_weights)
+{
+    glob_t g;
+    cr_assert_eq(glob(TOP_SRCDIR "/models/*.xml", 0, NULL, &g), 0);
+    cr_assert_geq(g.gl_pathc, 29);
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        struct model m;
+        struct sim_error err;
+        err_clear(&err);
+        cr_assert_eq(model_load(&m, g.gl_pathv[i], &err), SIM_OK, "%s", err.msg);
+        double weights = model_params_active(&m) - model_params_embedding(&m);
+        if (m.tied_embeddings)
+            weights += (double)m.vocab * m.hidden;
+        double fwd = flops_model_fwd(&m, 1, 0);
+        cr_assert(fabs(fwd - 2 * weights) <= 2e-3 * fwd, "%s: fwd %.6g vs 2 x weights %.6g", m.name,
+                  fwd, 2 * weights);
+    }
+    globfree(&g);
+}

@@ -1,1 +1,436 @@
+/* test_hardware: every shipped hardware file loads with the datasheet numbers in SI; curves
+ * interpolate exactly at knots, monotonically between, clamped outside; bad files are refused
+ * with file:line. */
 #include <criterion/criterion.h>
+#include <gsl/gsl_errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hardware.h"
+
+#define HW_DIR TOP_SRCDIR "/hardware/"
+
+static void setup(void)
+{
+    gsl_set_error_handler_off(); /* as main does */
+}
+
+static void assert_close(double got, double want, const char *what)
+{
+    cr_assert(fabs(got - want) <= 1e-9 * fabs(want), "%s: got %.17g, want %.17g", what, got, want);
+}
+
+/* Load a shipped file; fail the test with the loader's message if it does not load. */
+static void load_shipped(const char *name, struct hardware *hw)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s%s", HW_DIR, name);
+    struct sim_error err;
+    err_clear(&err);
+    enum sim_status st = hw_load(hw, path, &err);
+    char msg[1200];
+    err_format(&err, msg, sizeof msg);
+    cr_assert_eq(st, SIM_OK, "%s: %s", name, msg);
+}
+
+static const char *const shipped[] = {
+    "dgx-a100-40gb.xml", "dgx-a100-80gb.xml", "dgx-h100.xml",    "dgx-h200.xml",
+    "dgx-b200.xml",      "gb200-nvl72.xml",   "h100-400gbe.xml",
+};
+
+/* The invariant hardware.h promises after a successful load. */
+static void assert_sane(const struct hardware *hw, const char *file)
+{
+    cr_assert(hw->name[0] && hw->gpu.name[0], "%s: names", file);
+    cr_assert(hw->gpu.peak_flops[DT_BF16] > 0, "%s: bf16 peak", file);
+    for (int d = 0; d < DT_COUNT; d++)
+        cr_assert(hw->gpu.peak_flops[d] >= 0 && hw->gpu.peak_flops[d] < 1e17, "%s: peak %d", file,
+                  d);
+    cr_assert(hw->gpu.hbm_bytes > 1e9 && hw->gpu.hbm_bw_Bps > 1e11, "%s: hbm", file);
+    cr_assert(hw->gpu.mem_eff > 0 && hw->gpu.mem_eff <= 1, "%s: mem_eff", file);
+    const struct hw_curve *curves[] = {&hw->gpu.matmul_eff, &hw->gpu.attn_eff};
+    for (int k = 0; k < 2; k++) {
+        const struct hw_curve *c = curves[k];
+        cr_assert(c->n >= 1 && c->n <= HW_CURVE_MAX, "%s: curve size", file);
+        cr_assert(c->n < 2 || c->interp != NULL, "%s: interpolator built", file);
+        for (int i = 0; i < c->n; i++) {
+            cr_assert(c->y[i] > 0 && c->y[i] <= 1, "%s: efficiency", file);
+            cr_assert(i == 0 || c->x[i] > c->x[i - 1], "%s: x increasing", file);
+        }
+        /* Efficiency never leaves (0, 1] anywhere on the curve. */
+        for (double x = 1e6; x < 1e16; x *= 1.37) {
+            double y = hw_curve_eval(c, x);
+            cr_assert(y > 0 && y <= 1, "%s: eff(%g) = %g", file, x, y);
+        }
+    }
+    cr_assert(hw->node.gpus >= 1 && hw->node.nvlink_bw_Bps > 0, "%s: node", file);
+    cr_assert(hw->node.nvlink_eff > 0 && hw->node.nvlink_eff <= 1, "%s: nvlink eff", file);
+    cr_assert(hw->net.nic_bw_Bps > 0 && hw->net.eff > 0 && hw->net.eff <= 1, "%s: net", file);
+    cr_assert(hw->net.oversubscription >= 1, "%s: oversubscription", file);
+    /* NVLink is always faster than the NIC, and HBM faster than NVLink. */
+    cr_assert(hw->node.nvlink_bw_Bps > hw->net.nic_bw_Bps, "%s: nvlink > nic", file);
+    cr_assert(hw->gpu.hbm_bw_Bps > hw->node.nvlink_bw_Bps, "%s: hbm > nvlink", file);
+}
+
+Test(hardware, every_shipped_file_loads, .init = setup)
+{
+    for (size_t i = 0; i < sizeof shipped / sizeof shipped[0]; i++) {
+        struct hardware hw;
+        load_shipped(shipped[i], &hw);
+        assert_sane(&hw, shipped[i]);
+        hw_release(&hw);
+        cr_assert_null(hw.gpu.matmul_eff.interp, "release clears");
+        hw_release(&hw); /* idempotent */
+    }
+    hw_release(NULL);
+}
+
+Test(hardware, dgx_h100_numbers_in_si, .init = setup)
+{
+    struct hardware hw;
+    load_shipped("dgx-h100.xml", &hw);
+    cr_assert_str_eq(hw.name, "dgx-h100");
+    assert_close(hw.gpu.peak_flops[DT_BF16], 989e12, "bf16 peak");
+    assert_close(hw.gpu.peak_flops[DT_FP16], 989e12, "fp16 peak");
+    assert_close(hw.gpu.peak_flops[DT_FP8], 1979e12, "fp8 peak");
+    assert_close(hw.gpu.peak_flops[DT_TF32], 494.7e12, "tf32 peak");
+    assert_close(hw.gpu.peak_flops[DT_FP32], 67e12, "fp32 peak");
+    assert_close(hw.gpu.hbm_bytes, 80.0 * 1073741824.0, "hbm");
+    assert_close(hw.gpu.hbm_bw_Bps, 3.35e12, "hbm bw");
+    cr_assert_eq(hw.node.gpus, 8);
+    assert_close(hw.node.nvlink_bw_Bps, 450e9, "nvlink per direction");
+    assert_close(hw.node.nvlink_lat_s, 3.4e-6, "nvlink latency");
+    assert_close(hw.net.nic_bw_Bps, 50e9, "NIC 400 Gb/s");
+    cr_assert_eq(hw.net.topology, NET_RAIL_OPTIMIZED);
+    assert_close(hw.net.oversubscription, 1.0, "oversubscription");
+    cr_assert_eq(hw.price_gpu_hour, 0.0, "not priced");
+    hw_release(&hw);
+}
+
+Test(hardware, other_key_numbers, .init = setup)
+{
+    struct hardware hw;
+    load_shipped("dgx-a100-40gb.xml", &hw);
+    assert_close(hw.gpu.peak_flops[DT_BF16], 312e12, "A100 bf16");
+    assert_close(hw.gpu.peak_flops[DT_TF32], 156e12, "A100 tf32");
+    assert_close(hw.gpu.peak_flops[DT_FP32], 19.5e12, "A100 fp32");
+    cr_assert_eq(hw.gpu.peak_flops[DT_FP8], 0.0, "A100 has no fp8");
+    assert_close(hw.gpu.hbm_bw_Bps, 1555e9, "A100 40GB HBM2");
+    assert_close(hw.node.nvlink_bw_Bps, 300e9, "NVLink3 per direction");
+    assert_close(hw.net.nic_bw_Bps, 25e9, "HDR 200 Gb/s");
+    hw_release(&hw);
+
+    load_shipped("dgx-a100-80gb.xml", &hw);
+    assert_close(hw.gpu.hbm_bw_Bps, 2039e9, "A100 80GB HBM2e");
+    assert_close(hw.gpu.hbm_bytes, 80.0 * 1073741824.0, "A100 80GB");
+    hw_release(&hw);
+
+    load_shipped("dgx-h200.xml", &hw);
+    assert_close(hw.gpu.peak_flops[DT_BF16], 989e12, "H200 bf16");
+    assert_close(hw.gpu.hbm_bw_Bps, 4.8e12, "H200 HBM3e");
+    assert_close(hw.gpu.hbm_bytes, 141.0 * 1073741824.0, "H200 141GB");
+    hw_release(&hw);
+
+    load_shipped("dgx-b200.xml", &hw);
+    assert_close(hw.gpu.peak_flops[DT_BF16], 2.25e15, "B200 bf16 dense");
+    assert_close(hw.gpu.peak_flops[DT_FP8], 4.5e15, "B200 fp8 dense");
+    assert_close(hw.gpu.hbm_bw_Bps, 8e12, "B200 HBM3e");
+    assert_close(hw.node.nvlink_bw_Bps, 900e9, "NVLink5 per direction");
+    hw_release(&hw);
+
+    load_shipped("gb200-nvl72.xml", &hw);
+    cr_assert_eq(hw.node.gpus, 72);
+    assert_close(hw.gpu.peak_flops[DT_BF16], 2.5e15, "GB200 bf16 dense");
+    assert_close(hw.node.nvlink_bw_Bps, 900e9, "NVL72 per direction");
+    hw_release(&hw);
+
+    load_shipped("h100-400gbe.xml", &hw);
+    cr_assert_eq(hw.net.topology, NET_FAT_TREE);
+    assert_close(hw.net.oversubscription, 2.0, "2:1");
+    assert_close(hw.net.nic_bw_Bps, 50e9, "400GbE");
+    cr_assert(hw.net.eff < 0.9 && hw.net.lat_s > 14e-6, "Ethernet worse than IB");
+    hw_release(&hw);
+}
+
+/* Large GEMMs run closer to peak than small ones on every shipped GPU. */
+Test(hardware, shipped_curves_rise_with_size, .init = setup)
+{
+    for (size_t i = 0; i < sizeof shipped / sizeof shipped[0]; i++) {
+        struct hardware hw;
+        load_shipped(shipped[i], &hw);
+        double prev = 0.0;
+        for (double x = 1e7; x < 1e14; x *= 1.5) {
+            double y = hw_curve_eval(&hw.gpu.matmul_eff, x);
+            cr_assert(y >= prev, "%s: matmul eff falls at %g", shipped[i], x);
+            prev = y;
+        }
+        hw_release(&hw);
+    }
+}
+
+/* ---- curves ------------------------------------------------------------------------------ */
+
+static void make_curve(struct hw_curve *c, int n, const double *x, const double *y)
+{
+    struct sim_error err;
+    err_clear(&err);
+    cr_assert_eq(hw_curve_init(c, n, x, y, &err), SIM_OK, "%s", err.msg);
+}
+
+Test(curve, exact_at_knots_monotone_between_clamped_outside, .init = setup)
+{
+    const double x[] = {1e8, 1e9, 1e10, 1e11, 1e12};
+    const double y[] = {0.05, 0.2, 0.55, 0.75, 0.8};
+    struct hw_curve c;
+    make_curve(&c, 5, x, y);
+    cr_assert_not_null(c.interp);
+    for (int i = 0; i < 5; i++)
+        cr_assert_eq(hw_curve_eval(&c, x[i]), y[i], "knot %d: %.17g", i, hw_curve_eval(&c, x[i]));
+    double prev = hw_curve_eval(&c, x[0]);
+    for (double v = x[0]; v <= x[4]; v *= 1.01) {
+        double e = hw_curve_eval(&c, v);
+        cr_assert(e >= prev - 1e-15, "not monotone at %g: %g < %g", v, e, prev);
+        cr_assert(e >= 0.05 && e <= 0.8, "overshoot at %g: %g", v, e);
+        prev = e;
+    }
+    cr_assert_eq(hw_curve_eval(&c, 1.0), 0.05);
+    cr_assert_eq(hw_curve_eval(&c, 0.0), 0.05);
+    cr_assert_eq(hw_curve_eval(&c, -5.0), 0.05);
+    cr_assert_eq(hw_curve_eval(&c, NAN), 0.05);
+    cr_assert_eq(hw_curve_eval(&c, 1e20), 0.8);
+    cr_assert_eq(hw_curve_eval(&c, INFINITY), 0.8);
+    /* Interpolation is in log10(x): halfway in decades between two knots of a straight segment
+     * of a curve that is linear in log x lands halfway in y. */
+    const double lx[] = {1e8, 1e9, 1e10};
+    const double ly[] = {0.1, 0.2, 0.3};
+    struct hw_curve l;
+    make_curve(&l, 3, lx, ly);
+    assert_close(hw_curve_eval(&l, sqrt(1e8 * 1e9)), 0.15, "log-midpoint");
+    hw_curve_release(&l);
+    hw_curve_release(&c);
+    cr_assert_null(c.interp);
+    hw_curve_release(&c);
+    hw_curve_release(NULL);
+}
+
+Test(curve, one_point_is_constant_two_points_a_line, .init = setup)
+{
+    const double x1[] = {1e9}, y1[] = {0.6};
+    struct hw_curve c;
+    make_curve(&c, 1, x1, y1);
+    cr_assert_null(c.interp);
+    cr_assert_eq(hw_curve_eval(&c, 1.0), 0.6);
+    cr_assert_eq(hw_curve_eval(&c, 1e9), 0.6);
+    cr_assert_eq(hw_curve_eval(&c, 1e15), 0.6);
+    hw_curve_release(&c);
+
+    const double x2[] = {1e9, 1e11}, y2[] = {0.2, 0.6};
+    make_curve(&c, 2, x2, y2);
+    assert_close(hw_curve_eval(&c, 1e10), 0.4, "two-point log-linear");
+    cr_assert_eq(hw_curve_eval(&c, 1e8), 0.2);
+    cr_assert_eq(hw_curve_eval(&c, 1e12), 0.6);
+    hw_curve_release(&c);
+}
+
+/* A curve filled by hand (no interpolator) evaluates the same as a built one. */
+Test(curve, hand_filled_matches_built, .init = setup)
+{
+    const double x[] = {1e8, 1e9, 1e10, 1e11};
+    const double y[] = {0.1, 0.3, 0.6, 0.7};
+    struct hw_curve built, hand;
+    make_curve(&built, 4, x, y);
+    memset(&hand, 0, sizeof hand);
+    hand.n = 4;
+    memcpy(hand.x, x, sizeof x);
+    memcpy(hand.y, y, sizeof y);
+    for (double v = 1e7; v < 1e12; v *= 1.7)
+        assert_close(hw_curve_eval(&hand, v), hw_curve_eval(&built, v), "hand-filled");
+    hw_curve_release(&built);
+}
+
+Test(curve, init_refuses_bad_points, .init = setup)
+{
+    struct hw_curve c;
+    struct sim_error err;
+    const double up[] = {1e9, 1e10}, down[] = {1e10, 1e9}, zero[] = {0.0, 1e9};
+    const double y[] = {0.5, 0.6}, ynan[] = {0.5, NAN};
+    cr_assert_eq(hw_curve_init(&c, 2, down, y, &err), SIM_EINPUT);
+    cr_assert(strstr(err.msg, "not above") != NULL, "%s", err.msg);
+    cr_assert_eq(hw_curve_init(&c, 2, up, up, &err), SIM_OK); /* y range is the loader's job */
+    hw_curve_release(&c);
+    cr_assert_eq(hw_curve_init(&c, 2, zero, y, &err), SIM_EINPUT);
+    cr_assert_eq(hw_curve_init(&c, 2, up, ynan, &err), SIM_EINPUT);
+    cr_assert_eq(hw_curve_init(&c, 0, up, y, &err), SIM_EINPUT);
+    cr_assert_eq(hw_curve_init(&c, HW_CURVE_MAX + 1, up, y, &err), SIM_EINPUT);
+    cr_assert_null(c.interp, "nothing to release after failure");
+}
+
+Test(hardware, dtype_names_round_trip)
+{
+    for (int d = 0; d < DT_COUNT; d++)
+        cr_assert_eq(hw_dtype_find(hw_dtype_name((enum dtype)d)), d);
+    cr_assert_eq(hw_dtype_find("bf16"), DT_BF16);
+    cr_assert_eq(hw_dtype_find("fp8"), DT_FP8);
+    cr_assert_eq(hw_dtype_find("BF16"), -1);
+    cr_assert_eq(hw_dtype_find("fp4"), -1);
+    cr_assert_eq(hw_dtype_find(""), -1);
+}
+
+/* ---- bad files --------------------------------------------------------------------------- */
+
+/* A minimal valid file; each bad case replaces one line (the marker LINE_n, 1-based). */
+static const char *const good_lines[] = {
+    "<?xml version=\"1.0\"?>",                                                            /* 1 */
+    "<hardware name=\"t\">",                                                              /* 2 */
+    "  <gpu name=\"g\" hbm=\"80GiB\" hbm-bandwidth=\"3TBps\" memory-efficiency=\"0.8\">", /* 3 */
+    "    <peak dtype=\"bf16\" flops=\"989TFLOPS\"/>",                                     /* 4 */
+    "    <peak dtype=\"fp8\" flops=\"1979TFLOPS\"/>",                                     /* 5 */
+    "    <matmul-efficiency>",                                                            /* 6 */
+    "      <point flops=\"1GFLOP\" efficiency=\"0.2\"/>",                                 /* 7 */
+    "      <point flops=\"1e12\" efficiency=\"0.8\"/>",                                   /* 8 */
+    "    </matmul-efficiency>",                                                           /* 9 */
+    "    <attention-efficiency><point flops=\"1e9\" efficiency=\"50%\"/></attention-efficiency>",
+    "  </gpu>", /* 11 */
+    "  <node gpus=\"8\" nvlink-bandwidth=\"450GBps\" nvlink-latency=\"3us\" "
+    "nvlink-efficiency=\"0.8\"/>", /* 12 */
+    "  <network nic-bandwidth=\"400Gbps\" latency=\"10us\" efficiency=\"0.9\" "
+    "topology=\"rail-optimized\"/>",                     /* 13 */
+    "  <price per-gpu-hour=\"2.50\" currency=\"USD\"/>", /* 14 */
+    "</hardware>",                                       /* 15 */
+};
+#define GOOD_N (sizeof good_lines / sizeof good_lines[0])
+
+/* Write the good file with line `line` replaced by `repl` (line 0: unchanged) and load it. */
+static enum sim_status load_variant(int line, const char *repl, struct hardware *hw,
+                                    struct sim_error *err, char *path, size_t pathlen)
+{
+    snprintf(path, pathlen, "/tmp/test_hardware_XXXXXX");
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    cr_assert_not_null(f);
+    for (size_t i = 0; i < GOOD_N; i++)
+        fprintf(f, "%s\n", (int)i + 1 == line ? repl : good_lines[i]);
+    fclose(f);
+    err_clear(err);
+    enum sim_status st = hw_load(hw, path, err);
+    return st;
+}
+
+/* Replacing line `line` by `repl` is refused at line `at` with a message containing `frag`. */
+static void assert_bad_at(int line, const char *repl, int at, const char *frag)
+{
+    struct hardware hw;
+    struct sim_error err;
+    char path[64];
+    enum sim_status st = load_variant(line, repl, &hw, &err, path, sizeof path);
+    unlink(path);
+    cr_assert_eq(st, SIM_EINPUT, "line %d '%s' accepted", line, repl);
+    cr_assert_str_eq(err.file, path, "error names the file");
+    cr_assert_eq(err.line, at, "'%s': error at line %d, want %d (%s)", repl, err.line, at, err.msg);
+    cr_assert(strstr(err.msg, frag) != NULL, "'%s': message '%s' lacks '%s'", repl, err.msg, frag);
+    cr_assert_null(hw.gpu.matmul_eff.interp, "nothing left to release");
+}
+
+static void assert_bad(int line, const char *repl, const char *frag)
+{
+    assert_bad_at(line, repl, line, frag);
+}
+
+Test(hardware_bad, the_template_is_good, .init = setup)
+{
+    struct hardware hw;
+    struct sim_error err;
+    char path[64];
+    enum sim_status st = load_variant(0, NULL, &hw, &err, path, sizeof path);
+    unlink(path);
+    cr_assert_eq(st, SIM_OK, "%s", err.msg);
+    assert_close(hw.price_gpu_hour, 2.5, "price");
+    cr_assert_str_eq(hw.currency, "USD");
+    assert_close(hw.gpu.attn_eff.y[0], 0.5, "50%");
+    assert_close(hw.gpu.matmul_eff.x[0], 1e9, "1GFLOP");
+    hw_release(&hw);
+}
+
+Test(hardware_bad, negative_or_zero_bandwidth, .init = setup)
+{
+    assert_bad(12,
+               "  <node gpus=\"8\" nvlink-bandwidth=\"-450GBps\" nvlink-latency=\"3us\" "
+               "nvlink-efficiency=\"0.8\"/>",
+               "negative");
+    assert_bad(13,
+               "  <network nic-bandwidth=\"0Gbps\" latency=\"10us\" efficiency=\"0.9\" "
+               "topology=\"rail-optimized\"/>",
+               "must be positive");
+    assert_bad(3,
+               "  <gpu name=\"g\" hbm=\"0GiB\" hbm-bandwidth=\"3TBps\" memory-efficiency=\"0.8\">",
+               "must be positive");
+}
+
+Test(hardware_bad, efficiency_out_of_range, .init = setup)
+{
+    assert_bad(12,
+               "  <node gpus=\"8\" nvlink-bandwidth=\"450GBps\" nvlink-latency=\"3us\" "
+               "nvlink-efficiency=\"1.5\"/>",
+               "out of range (0, 1]");
+    assert_bad(8, "      <point flops=\"1e12\" efficiency=\"0\"/>", "out of range (0, 1]");
+    assert_bad(
+        3, "  <gpu name=\"g\" hbm=\"80GiB\" hbm-bandwidth=\"3TBps\" memory-efficiency=\"120%\">",
+        "out of range (0, 1]");
+}
+
+Test(hardware_bad, curve_not_increasing, .init = setup)
+{
+    assert_bad(8, "      <point flops=\"1e9\" efficiency=\"0.8\"/>", "strictly increasing");
+    assert_bad(8, "      <point flops=\"0.5GFLOP\" efficiency=\"0.8\"/>", "strictly increasing");
+    assert_bad(8, "      <point flops=\"0\" efficiency=\"0.8\"/>", "must be positive");
+}
+
+Test(hardware_bad, unknown_dtype_and_missing_bf16, .init = setup)
+{
+    assert_bad(5, "    <peak dtype=\"fp4\" flops=\"9PFLOPS\"/>", "fp4");
+    /* the missing bf16 peak is the <gpu>'s fault: line 3 */
+    assert_bad_at(4, "    <peak dtype=\"fp16\" flops=\"989TFLOPS\"/>", 3, "no bf16 peak");
+}
+
+Test(hardware_bad, wrong_units, .init = setup)
+{
+    assert_bad(12,
+               "  <node gpus=\"8\" nvlink-bandwidth=\"450GB\" nvlink-latency=\"3us\" "
+               "nvlink-efficiency=\"0.8\"/>",
+               "unknown unit 'GB'");
+    assert_bad(4, "    <peak dtype=\"bf16\" flops=\"989TFLOP\"/>", "unknown unit 'TFLOP'");
+    assert_bad(4, "    <peak dtype=\"bf16\" flops=\"989e12\"/>", "has no unit");
+    assert_bad(7, "      <point flops=\"1GFLOPS\" efficiency=\"0.2\"/>", "unknown unit 'GFLOPS'");
+    assert_bad(13,
+               "  <network nic-bandwidth=\"400Gbps\" latency=\"10\" efficiency=\"0.9\" "
+               "topology=\"rail-optimized\"/>",
+               "has no unit");
+    assert_bad(14, "  <price per-gpu-hour=\"2.50USD\" currency=\"USD\"/>", "unknown unit 'USD'");
+}
+
+Test(hardware_bad, schema_and_range_rules, .init = setup)
+{
+    assert_bad(5, "    <peak dtype=\"bf16\" flops=\"989TFLOPS\"/>", ""); /* duplicate */
+    assert_bad(12,
+               "  <node gpus=\"0\" nvlink-bandwidth=\"450GBps\" nvlink-latency=\"3us\" "
+               "nvlink-efficiency=\"0.8\"/>",
+               "out of range");
+    assert_bad(13,
+               "  <network nic-bandwidth=\"400Gbps\" latency=\"10us\" efficiency=\"0.9\" "
+               "topology=\"torus\"/>",
+               "torus");
+    assert_bad(13,
+               "  <network nic-bandwidth=\"400Gbps\" latency=\"10us\" efficiency=\"0.9\" "
+               "topology=\"fat-tree\" oversubscription=\"0.5\"/>",
+               "out of range [1, 1000]");
+    assert_bad(13,
+               "  <network nic-bandwidth=\"400Gbps\" latency=\"2s\" efficiency=\"0.9\" "
+               "topology=\"fat-tree\"/>",
+               "above 1 s");
+    assert_bad(14, "  <price per-gpu-hour=\"2.50\" currency=\"usd\"/>", "");
+    assert_bad(7, "      <pt flops=\"1e9\" efficiency=\"0.2\"/>", "");
+}

@@ -1,1 +1,410 @@
+/* test_model: every shipped model loads and its parameter count matches the published size;
+ * parameter formulas on hand-counted small shapes; MoE layer placement; bad model files fail
+ * with SIM_EINPUT at the right line. */
 #include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "model.h"
+
+#define SRC(p) TOP_SRCDIR "/" p
+
+static void load_ok(struct model *m, const char *path)
+{
+    struct sim_error err;
+    err_clear(&err);
+    enum sim_status st = model_load(m, path, &err);
+    char buf[1200];
+    err_format(&err, buf, sizeof buf);
+    cr_assert_eq(st, SIM_OK, "%s: %s", path, buf);
+}
+
+/* Write text to a fresh temporary file; the caller unlinks path. */
+static void write_temp(char *path, size_t len, const char *text)
+{
+    snprintf(path, len, "%s/stepsim-model-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    cr_assert_not_null(f);
+    fputs(text, f);
+    cr_assert_eq(fclose(f), 0);
+}
+
+/* ---- shipped models vs published sizes ---------------------------------------------------
+ * Tolerance: published sizes are rounded (1.7B is 1.65B by the paper's own formula, Table 1
+ * of SC'21 rounds to two or three digits), so each row allows half a unit of the last
+ * published digit plus 0.2%.  Where the source gives four digits the bound is tight. */
+struct published {
+    const char *file;
+    double total_B;  /* published total, billions */
+    double ulp_B;    /* unit of the last published digit */
+    double active_B; /* published active per token (MoE), 0 = same as total */
+    double active_ulp_B;
+};
+
+static const struct published shipped[] = {
+    {"models/gpt3-175b.xml", 174.6, 0.1, 0, 0},
+    {"models/llama2-7b.xml", 6.74, 0.01, 0, 0},
+    {"models/llama2-70b.xml", 68.98, 0.01, 0, 0},
+    {"models/llama3.1-8b.xml", 8.03, 0.01, 0, 0},
+    {"models/llama3.1-70b.xml", 70.6, 0.1, 0, 0},
+    {"models/llama3.1-405b.xml", 405.9, 0.1, 0, 0},
+    {"models/nemotron4-15b.xml", 15.7, 0.1, 0, 0}, /* 3.2B embedding + 12.5B other */
+    {"models/nemotron4-340b.xml", 341.0, 1, 0, 0}, /* 9.4B embedding + 331.6B other */
+    {"models/mixtral-8x7b.xml", 46.7, 0.1, 12.9, 0.1},
+    {"models/deepseek-v3.xml", 671, 1, 37, 1},
+    {"models/gpt-sc21-1.7b.xml", 1.7, 0.1, 0, 0},
+    {"models/gpt-sc21-3.6b.xml", 3.6, 0.1, 0, 0},
+    {"models/gpt-sc21-7.5b.xml", 7.5, 0.1, 0, 0},
+    {"models/gpt-sc21-18.4b.xml", 18.4, 0.1, 0, 0},
+    {"models/gpt-sc21-39.1b.xml", 39.1, 0.1, 0, 0},
+    {"models/gpt-sc21-76.1b.xml", 76.1, 0.1, 0, 0},
+    {"models/gpt-sc21-145.6b.xml", 145.6, 0.1, 0, 0},
+    {"models/gpt-sc21-310.1b.xml", 310.1, 0.1, 0, 0},
+    {"models/gpt-sc21-529.6b.xml", 529.6, 0.1, 0, 0},
+    {"models/gpt-sc21-1008b.xml", 1008, 1, 0, 0},
+    /* 1.754B under the assumptions in the file; "1.7B" is loose naming, as SC'21's 1.7B is
+     * 1.652B by its own formula: allow 0.1B either way. */
+    {"models/gpt-mc24-1.7b.xml", 1.7, 0.2, 0, 0},
+    {"models/gpt-mc24-7.1b.xml", 7.1, 0.1, 0, 0},
+    {"models/gpt-mc24-16b.xml", 16, 1, 0, 0},
+    {"models/gpt-mc24-32b.xml", 32, 1, 0, 0},
+    {"models/gpt-mc24-70b.xml", 70, 1, 0, 0},
+    {"models/gpt-mc24-119b.xml", 119, 1, 0, 0},
+    {"models/gpt-mc24-177b.xml", 177, 1, 0, 0},
+    {"models/gpt-mc24-314b.xml", 314, 1, 0, 0},
+    {"models/gpt-mc24-462b.xml", 462, 1, 0, 0},
+};
+#define N_SHIPPED (sizeof shipped / sizeof shipped[0])
+
+static void assert_near_published(const char *what, double got, double pub_B, double ulp_B)
+{
+    double tol = 0.5 * ulp_B + 0.002 * pub_B;
+    cr_assert(fabs(got / 1e9 - pub_B) <= tol, "%s: computed %.4fB, published %.4gB (tol %.3gB)",
+              what, got / 1e9, pub_B, tol);
+}
+
+static void load_shipped(struct model *m, const char *rel)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", TOP_SRCDIR, rel);
+    load_ok(m, path);
+}
+
+Test(model, shipped_models_match_published_sizes)
+{
+    for (size_t i = 0; i < N_SHIPPED; i++) {
+        const struct published *p = &shipped[i];
+        struct model m;
+        load_shipped(&m, p->file);
+        double total = model_params_total(&m), active = model_params_active(&m);
+        assert_near_published(p->file, total, p->total_B, p->ulp_B);
+        if (p->active_B > 0) {
+            assert_near_published(p->file, active, p->active_B, p->active_ulp_B);
+            cr_assert_lt(active, total);
+        } else {
+            cr_assert_eq(active, total, "%s: dense model, active must equal total", p->file);
+        }
+        /* total is the sum of its parts */
+        double sum =
+            model_params_embedding(&m) + model_params_final_norm(&m) + model_params_head(&m);
+        for (int l = 0; l < m.layers; l++)
+            sum += model_params_layer(&m, l);
+        cr_assert_float_eq(sum, total, 1e-6 * total, "%s", p->file);
+    }
+}
+
+/* Components the papers publish separately. */
+Test(model, nemotron_embedding_split)
+{
+    struct model m;
+    load_shipped(&m, "models/nemotron4-15b.xml");
+    double emb = model_params_embedding(&m) + model_params_head(&m);
+    /* 2 * 256000 * 6144 = 3.146B, published "3.2B"; non-embedding "12.5B" */
+    cr_assert_float_eq(emb, 2.0 * 256000 * 6144, 1.0);
+    assert_near_published("nemotron4-15b non-embedding", model_params_total(&m) - emb, 12.5, 0.1);
+    load_shipped(&m, "models/nemotron4-340b.xml");
+    emb = model_params_embedding(&m) + model_params_head(&m);
+    assert_near_published("nemotron4-340b embedding", emb, 9.4, 0.1);
+    assert_near_published("nemotron4-340b non-embedding", model_params_total(&m) - emb, 331.6, 0.1);
+}
+
+/* ---- formulas on hand-counted shapes ----------------------------------------------------- */
+
+/* GPT-3 175B layer: 12h^2 weights + 13h (biases 9h, two LayerNorms 4h): SC'21 eq. for P. */
+Test(model, gpt3_layer_by_hand)
+{
+    struct model m;
+    load_shipped(&m, "models/gpt3-175b.xml");
+    double h = 12288;
+    cr_assert_eq(m.head_dim, 128);
+    cr_assert_eq(m.kv_heads, 96);
+    cr_assert_eq(m.v_head_dim, 128);
+    cr_assert_float_eq(model_params_layer(&m, 0), 12 * h * h + 13 * h, 0.5);
+    cr_assert_float_eq(model_params_embedding(&m), (50257.0 + 2048.0) * h, 0.5);
+    cr_assert_float_eq(model_params_head(&m), 0.0, 0.0);
+    cr_assert_float_eq(model_params_final_norm(&m), 2 * h, 0.0);
+}
+
+/* Llama-3.1-8B layer: q 4096^2, k and v 4096x1024, o 4096^2, 3 x 4096x14336, 2 RMSNorms. */
+Test(model, llama_gqa_swiglu_layer_by_hand)
+{
+    struct model m;
+    load_shipped(&m, "models/llama3.1-8b.xml");
+    double h = 4096;
+    double want = h * h + 2 * h * 1024 + h * h + 3 * h * 14336 + 2 * h;
+    cr_assert_float_eq(model_params_layer(&m, 5), want, 0.5);
+    cr_assert_float_eq(model_params_layer(&m, 5), 218112000.0, 0.5);
+    cr_assert_float_eq(model_params_embedding(&m), 128256.0 * h, 0.5);
+    cr_assert_float_eq(model_params_head(&m), 128256.0 * h, 0.5);
+    cr_assert_float_eq(model_params_final_norm(&m), h, 0.0);
+    cr_assert_float_eq(model_weights_qkv(&m), h * (4096 + 2048), 0.5);
+}
+
+/* Mixtral layer: attention + router 4096x8 + 8 SwiGLU experts + 2 RMSNorms; active: 2 experts. */
+Test(model, mixtral_layer_by_hand)
+{
+    struct model m;
+    load_shipped(&m, "models/mixtral-8x7b.xml");
+    double h = 4096, attn = 2 * h * h + 2 * h * 1024, expert = 3 * h * 14336;
+    cr_assert_float_eq(model_params_layer(&m, 0), attn + 8 * h + 8 * expert + 2 * h, 0.5);
+    double active_layer = attn + 8 * h + 2 * expert + 2 * h;
+    double emb = 2 * 32000 * h;
+    cr_assert_float_eq(model_params_active(&m), 32 * active_layer + emb + h, 1.0);
+}
+
+/* DeepSeek-V3 MLA attention: q_a 7168x1536, q_b 1536x(128*192), kv_a 7168x(512+64),
+ * kv_b 512x(128*(128+128)), o (128*128)x7168, latent RMSNorms 1536 + 512. */
+Test(model, deepseek_mla_and_moe_by_hand)
+{
+    struct model m;
+    load_shipped(&m, "models/deepseek-v3.xml");
+    cr_assert_eq(m.head_dim, 192);
+    cr_assert_eq(m.v_head_dim, 128);
+    double h = 7168;
+    double attn =
+        h * 1536 + 1536.0 * 128 * 192 + h * 576 + 512.0 * 128 * 256 + 128.0 * 128 * h + 1536 + 512;
+    cr_assert_float_eq(attn, 187107328.0, 0.5);
+    double dense = attn + 3 * h * 18432 + 2 * h;
+    double moe = attn + h * 256 + 256 * 3 * h * 2048 + 3 * h * 2048 + 2 * h;
+    cr_assert_float_eq(model_params_layer(&m, 0), dense, 0.5);
+    cr_assert_float_eq(model_params_layer(&m, 2), dense, 0.5);
+    cr_assert_float_eq(model_params_layer(&m, 3), moe, 0.5);
+    cr_assert_float_eq(model_params_layer(&m, 60), moe, 0.5);
+}
+
+Test(model, moe_layer_placement)
+{
+    struct model m;
+    load_shipped(&m, "models/deepseek-v3.xml");
+    cr_assert_eq(m.dense_layers, 3);
+    for (int l = 0; l < 3; l++)
+        cr_assert_not(model_layer_is_moe(&m, l), "layer %d", l);
+    for (int l = 3; l < 61; l++)
+        cr_assert(model_layer_is_moe(&m, l), "layer %d", l);
+    cr_assert_not(model_layer_is_moe(&m, 61)); /* past the end */
+    cr_assert_not(model_layer_is_moe(&m, -1));
+
+    load_shipped(&m, "models/mixtral-8x7b.xml");
+    for (int l = 0; l < 32; l++)
+        cr_assert(model_layer_is_moe(&m, l), "layer %d", l);
+    cr_assert_eq(m.shared_experts, 0);
+    cr_assert_eq(m.expert_ffn, 14336);
+
+    load_shipped(&m, "models/llama3.1-70b.xml");
+    for (int l = 0; l < 80; l++)
+        cr_assert_not(model_layer_is_moe(&m, l));
+    cr_assert_eq(m.experts, 0);
+    cr_assert_eq(m.kv_lora_rank, 0);
+}
+
+/* ---- loading: defaults and bad files ----------------------------------------------------- */
+
+#define XML_HEAD "<?xml version=\"1.0\"?>\n"
+#define DENSE_ATTRS                                                                                \
+    "vocab=\"1000\" max-seq=\"128\" activation=\"swiglu\" norm=\"rmsnorm\" position=\"rope\" "     \
+    "tied-embeddings=\"false\" bias=\"false\""
+
+/* Loading text fails with SIM_EINPUT on `line` and a message containing frag. */
+static void assert_bad(const char *text, int line, const char *frag)
+{
+    char path[256];
+    write_temp(path, sizeof path, text);
+    struct model m;
+    struct sim_error err;
+    err_clear(&err);
+    enum sim_status st = model_load(&m, path, &err);
+    unlink(path);
+    cr_assert_eq(st, SIM_EINPUT, "accepted; expected '%s'", frag);
+    cr_assert_eq(err.line, line, "line %d, expected %d (%s)", err.line, line, err.msg);
+    cr_assert_str_eq(err.file, path);
+    cr_assert(strstr(err.msg, frag) != NULL, "message '%s' lacks '%s'", err.msg, frag);
+    cr_assert_eq(m.layers, 0, "a failed load leaves the model zeroed");
+}
+
+Test(model, defaults_of_optional_attributes)
+{
+    char path[256];
+    write_temp(path, sizeof path,
+               XML_HEAD
+               "<model name=\"tiny\">\n"
+               "  <transformer layers=\"4\" hidden=\"64\" ffn=\"256\" heads=\"8\" " DENSE_ATTRS
+               "/>\n"
+               "  <moe experts=\"4\" top-k=\"1\" every=\"2\"/>\n"
+               "</model>\n");
+    struct model m;
+    load_ok(&m, path);
+    unlink(path);
+    cr_assert_str_eq(m.name, "tiny");
+    cr_assert_eq(m.kv_heads, 8);
+    cr_assert_eq(m.head_dim, 8);
+    cr_assert_eq(m.v_head_dim, 8);
+    cr_assert_eq(m.expert_ffn, 256);
+    cr_assert_eq(m.shared_experts, 0);
+    cr_assert_eq(m.shared_expert_ffn, 0);
+    cr_assert_eq(m.dense_layers, 0);
+    /* every=2: layers 0 and 2 are MoE, 1 and 3 dense */
+    cr_assert(model_layer_is_moe(&m, 0));
+    cr_assert_not(model_layer_is_moe(&m, 1));
+    cr_assert(model_layer_is_moe(&m, 2));
+    cr_assert_not(model_layer_is_moe(&m, 3));
+    double dense = 64.0 * 64 * 4 + 3 * 64.0 * 256 + 2 * 64;
+    double moe = 64.0 * 64 * 4 + 64 * 4 + 4 * 3 * 64.0 * 256 + 2 * 64;
+    cr_assert_float_eq(model_params_layer(&m, 1), dense, 0.5);
+    cr_assert_float_eq(model_params_layer(&m, 0), moe, 0.5);
+    cr_assert_float_eq(model_params_total(&m), 2 * dense + 2 * moe + 2 * 1000 * 64.0 + 64, 0.5);
+}
+
+/* GELU + LayerNorm + biases + learned positions + tied: every term counted once. */
+Test(model, gpt_style_terms)
+{
+    char path[256];
+    write_temp(path, sizeof path,
+               XML_HEAD "<model name=\"g\">\n"
+                        "  <transformer layers=\"2\" hidden=\"64\" ffn=\"256\" heads=\"4\" "
+                        "kv-heads=\"2\" vocab=\"1000\" max-seq=\"128\" activation=\"gelu\" "
+                        "norm=\"layernorm\" position=\"learned\" tied-embeddings=\"true\" "
+                        "bias=\"true\"/>\n"
+                        "</model>\n");
+    struct model m;
+    load_ok(&m, path);
+    unlink(path);
+    /* q 64x64 + k,v 64x32 each + o 64x64; biases 64+32+32+64; MLP 2x64x256 + 256 + 64;
+     * two LayerNorms 4x64 */
+    double layer = 64.0 * 64 + 2 * 64 * 32 + 64 * 64 + 192 + 2 * 64 * 256 + 256 + 64 + 4 * 64;
+    cr_assert_float_eq(model_params_layer(&m, 0), layer, 0.5);
+    cr_assert_float_eq(model_params_embedding(&m), (1000.0 + 128) * 64, 0.5);
+    cr_assert_float_eq(model_params_head(&m), 0.0, 0.0);
+    cr_assert_float_eq(model_params_total(&m), 2 * layer + 1128.0 * 64 + 128, 0.5);
+}
+
+Test(model, bad_values_report_their_line)
+{
+    assert_bad(XML_HEAD
+               "<model name=\"x\">\n"
+               "  <transformer layers=\"0\" hidden=\"64\" ffn=\"256\" heads=\"8\" " DENSE_ATTRS
+               "/>\n</model>\n",
+               3, "layers");
+    assert_bad(XML_HEAD
+               "<model name=\"x\">\n\n"
+               "  <transformer layers=\"2x\" hidden=\"64\" ffn=\"256\" heads=\"8\" " DENSE_ATTRS
+               "/>\n</model>\n",
+               4, "not a whole number");
+    assert_bad(XML_HEAD
+               "<model name=\"x\">\n"
+               "  <transformer layers=\"2\" hidden=\"-64\" ffn=\"256\" heads=\"8\" " DENSE_ATTRS
+               "/>\n</model>\n",
+               3, "hidden");
+    assert_bad(XML_HEAD "<model name=\"x\">\n"
+                        "  <transformer layers=\"2\" hidden=\"64\" ffn=\"256\" heads=\"8\" "
+                        "vocab=\"1000\" max-seq=\"128\" activation=\"swiglu\" norm=\"rmsnorm\" "
+                        "position=\"rope\" tied-embeddings=\"maybe\" bias=\"false\"/>\n</model>\n",
+               3, "not a boolean");
+}
+
+Test(model, bad_cross_field_rules_report_their_line)
+{
+    assert_bad(XML_HEAD "<model name=\"x\">\n"
+                        "  <transformer layers=\"2\" hidden=\"64\" ffn=\"256\" heads=\"8\" "
+                        "kv-heads=\"3\" " DENSE_ATTRS "/>\n</model>\n",
+               3, "kv-heads=3 does not divide heads=8");
+    assert_bad(XML_HEAD "<model name=\"x\">\n"
+                        "  <transformer layers=\"2\" hidden=\"64\" ffn=\"256\" heads=\"4\" "
+                        "kv-heads=\"8\" " DENSE_ATTRS "/>\n</model>\n",
+               3, "kv-heads=8 exceeds heads=4");
+    assert_bad(XML_HEAD
+               "<model name=\"x\">\n"
+               "  <transformer layers=\"2\" hidden=\"60\" ffn=\"256\" heads=\"8\" " DENSE_ATTRS
+               "/>\n</model>\n",
+               3, "heads=8 does not divide hidden=60");
+    assert_bad(XML_HEAD
+               "<model name=\"x\">\n"
+               "  <transformer layers=\"2\" hidden=\"64\" ffn=\"256\" heads=\"8\" " DENSE_ATTRS
+               "/>\n"
+               "  <moe experts=\"8\" top-k=\"9\"/>\n</model>\n",
+               4, "top-k=9 exceeds experts=8");
+    assert_bad(XML_HEAD
+               "<model name=\"x\">\n"
+               "  <transformer layers=\"2\" hidden=\"64\" ffn=\"256\" heads=\"8\" " DENSE_ATTRS
+               "/>\n\n"
+               "  <moe experts=\"8\" top-k=\"2\" dense-layers=\"2\"/>\n</model>\n",
+               5, "dense-layers=2 leaves no MoE layer");
+    assert_bad(XML_HEAD
+               "<model name=\"x\">\n"
+               "  <transformer layers=\"2\" hidden=\"64\" ffn=\"256\" heads=\"8\" " DENSE_ATTRS
+               "/>\n"
+               "  <moe experts=\"8\" top-k=\"2\" shared-expert-ffn=\"64\"/>\n</model>\n",
+               4, "shared-experts is 0");
+    assert_bad(XML_HEAD "<model name=\"x\">\n"
+                        "  <transformer layers=\"2\" hidden=\"64\" ffn=\"256\" heads=\"8\" "
+                        "head-dim=\"16\" " DENSE_ATTRS "/>\n"
+                        "  <mla kv-lora-rank=\"32\" qk-nope-dim=\"8\" qk-rope-dim=\"4\" "
+                        "v-head-dim=\"8\"/>\n</model>\n",
+               3, "head-dim=16 disagrees");
+    assert_bad(XML_HEAD "<model name=\"x\">\n"
+                        "  <transformer layers=\"2\" hidden=\"64\" ffn=\"256\" heads=\"8\" "
+                        "kv-heads=\"2\" " DENSE_ATTRS "/>\n"
+                        "  <mla kv-lora-rank=\"32\" qk-nope-dim=\"8\" qk-rope-dim=\"4\" "
+                        "v-head-dim=\"8\"/>\n</model>\n",
+               3, "must equal heads=8");
+    assert_bad(XML_HEAD
+               "<model name=\"x\">\n"
+               "  <transformer layers=\"2\" hidden=\"64\" ffn=\"256\" heads=\"8\" " DENSE_ATTRS
+               "/>\n"
+               "  <mla kv-lora-rank=\"32\" qk-nope-dim=\"0\" qk-rope-dim=\"0\" "
+               "v-head-dim=\"8\"/>\n</model>\n",
+               4, "at least 1");
+}
+
+/* Structure errors come from the schema, still with the line. */
+Test(model, schema_errors_report_their_line)
+{
+    assert_bad(XML_HEAD "<model name=\"x\">\n"
+                        "  <transformer layers=\"2\" hidden=\"64\" ffn=\"256\" heads=\"8\" "
+                        "vocab=\"1000\" max-seq=\"128\" activation=\"relu\" norm=\"rmsnorm\" "
+                        "position=\"rope\" tied-embeddings=\"false\" bias=\"false\"/>\n</model>\n",
+               3, "activation");
+    assert_bad(XML_HEAD "<model name=\"x\">\n"
+                        "  <transformer layers=\"2\" hidden=\"64\" ffn=\"256\" heads=\"8\" "
+                        "experts=\"4\" " DENSE_ATTRS "/>\n</model>\n",
+               3, "experts");
+    assert_bad(XML_HEAD "<model name=\"x\">\n"
+                        "  <transformer layers=\"2\" hidden=\"64\" ffn=\"256\" " DENSE_ATTRS
+                        "/>\n</model>\n",
+               3, "heads");
+    assert_bad(XML_HEAD "<model name=\"x\">\n\n\n  <moe experts=\"8\" top-k=\"2\"/>\n</model>\n", 5,
+               "moe");
+    assert_bad(XML_HEAD "<scenario name=\"x\">\n</scenario>\n", 2, "model");
+}
+
+Test(model, missing_file_is_input_error)
+{
+    struct model m;
+    struct sim_error err;
+    err_clear(&err);
+    cr_assert_eq(model_load(&m, SRC("models/no-such-model.xml"), &err), SIM_EINPUT);
+}

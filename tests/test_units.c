@@ -203,3 +203,52 @@ Test(units, bools)
         cr_assert(strstr(why, "not a boolean") != NULL, "%s", why);
     }
 }
+
+Test(units, flop_rates)
+{
+    assert_parses("1FLOPS", UNIT_FLOP_RATE, 1.0);
+    assert_parses("1KFLOPS", UNIT_FLOP_RATE, 1e3);
+    assert_parses("1MFLOPS", UNIT_FLOP_RATE, 1e6);
+    assert_parses("19.5TFLOPS", UNIT_FLOP_RATE, 19.5e12);
+    assert_parses("989TFLOPS", UNIT_FLOP_RATE, 989e12);
+    assert_parses("2.25PFLOPS", UNIT_FLOP_RATE, 2.25e15);
+    assert_parses("1EFLOPS", UNIT_FLOP_RATE, 1e18);
+    assert_parses("312GFLOPS", UNIT_FLOP_RATE, 312e9);
+    assert_parses("989TFLOP/s", UNIT_FLOP_RATE, 989e12);
+    assert_parses("1e3GFLOP/s", UNIT_FLOP_RATE, 1e12);
+    assert_refused("989", UNIT_FLOP_RATE, "has no unit");
+    assert_refused("989TFLOP", UNIT_FLOP_RATE, "unknown unit 'TFLOP'");
+    assert_refused("989tflops", UNIT_FLOP_RATE, "unknown unit 'tflops'");
+    assert_refused("989TFlops", UNIT_FLOP_RATE, "unknown unit 'TFlops'");
+    assert_refused("-1TFLOPS", UNIT_FLOP_RATE, "is negative");
+    assert_refused("2EFLOPS", UNIT_FLOP_RATE, "out of range (above 1e18 FLOPS)");
+    assert_refused("1TBps", UNIT_FLOP_RATE, "unknown unit 'TBps'");
+}
+
+Test(units, flop_counts_with_or_without_unit)
+{
+    assert_parses("1FLOP", UNIT_FLOP, 1.0);
+    assert_parses("4GFLOP", UNIT_FLOP, 4e9);
+    assert_parses("2TFLOP", UNIT_FLOP, 2e12);
+    assert_parses("3PFLOP", UNIT_FLOP, 3e15);
+    assert_parses("5EFLOP", UNIT_FLOP, 5e18);
+    assert_parses("1e12", UNIT_FLOP, 1e12);
+    assert_parses("6e25", UNIT_FLOP, 6e25); /* a whole run: above the 1e18 cap of other kinds */
+    assert_parses("1e27", UNIT_FLOP, 1e27);
+    assert_refused("2e27", UNIT_FLOP, "out of range (above 1e27 FLOP)");
+    assert_refused("1GFLOPS", UNIT_FLOP, "unknown unit 'GFLOPS'");
+    assert_refused("1e9flop", UNIT_FLOP, "unknown unit 'flop'");
+    assert_refused("nan", UNIT_FLOP, "not a number");
+    assert_refused("-1e9", UNIT_FLOP, "is negative");
+}
+
+Test(units, plain_numbers)
+{
+    assert_parses("2.50", UNIT_NUMBER, 2.5);
+    assert_parses("0", UNIT_NUMBER, 0.0);
+    assert_parses("1e3", UNIT_NUMBER, 1e3);
+    assert_refused("5%", UNIT_NUMBER, "unknown unit '%'");
+    assert_refused("2.50USD", UNIT_NUMBER, "unknown unit 'USD'");
+    assert_refused("-2", UNIT_NUMBER, "is negative");
+    assert_refused("2e18", UNIT_NUMBER, "out of range (above 1e18)");
+}

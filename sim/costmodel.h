@@ -1,0 +1,82 @@
+/* costmodel: op durations, transfer sizes, links and memory from a model, a hardware
+ * description and a parallel configuration (the `model=` path of a scenario).
+ *
+ * Per virtual stage (a model chunk on a pipeline rank) it derives the forward, backward-input
+ * and backward-weight time of one micro-batch, each split into compute, recompute and exposed
+ * tensor / context / expert-parallel communication; the activation bytes sent between stages;
+ * every P2P link from where the two ranks sit (Megatron rank order tp-cp-ep-dp-pp: inside a
+ * node or across the network); each chunk's data-parallel gradient reduction; the optimizer
+ * step and parameter gather; and memory per GPU.  The pipeline engine then runs the step.
+ *
+ * Time of work: matmuls at peak x the hardware's matmul-efficiency curve for their size,
+ * attention at peak x the attention curve, element-wise work (norms, activations, residuals,
+ * dropout, softmax of unfused attention, the optimizer) at HBM bandwidth x memory efficiency.
+ * Communication: the cheapest collective algorithm (collective.h) over the levels the group
+ * spans. */
+#ifndef STEPSIM_COSTMODEL_H
+#define STEPSIM_COSTMODEL_H
+
+#include "error.h"
+#include "hardware.h"
+#include "model.h"
+#include "pipeline.h"
+#include "scenario.h"
+
+/* Where one op's time goes (seconds, one micro-batch through one chunk on one GPU). */
+struct cm_parts {
+    double compute;   /* matmuls, attention, element-wise work of the op itself */
+    double recompute; /* forward work repeated in the backward (activation recompute) */
+    double tp, cp, ep; /* exposed tensor / context / expert-parallel communication */
+};
+
+struct cm_stage {
+    int first_layer, layers; /* transformer layers of this chunk */
+    int has_embedding, has_head;
+    struct cm_parts fwd, bwd, wgt; /* F, B (input gradient), W (weight gradient) */
+    double params;        /* parameters held per GPU (after TP / EP sharding) */
+    double dense_params;  /* of which replicated over DP */
+    double expert_params; /* of which replicated over expert-DP */
+    double dp_sync_s;     /* gradient reduction of this chunk over DP (and expert-DP) */
+    double act_bytes_mb;  /* activation memory one in-flight micro-batch holds on this chunk */
+};
+
+struct cm_rank_memory {
+    double weights, grads, optimizer; /* bytes per GPU */
+    double activations;   /* peak in-flight activations, from the simulated schedule */
+    double act_per_mb;    /* bytes per in-flight micro-batch (averaged over the rank's chunks) */
+    double total;
+    int oom;              /* total > HBM capacity */
+};
+
+struct cm_config {
+    int gpus, tp, pp, vp, cp, ep, etp, dp, edp;
+    int micro_batch, global_batch, microbatches, seq;
+    int gpus_per_node;
+};
+
+struct costmodel {
+    struct model model;
+    struct hardware hw;
+    struct cm_config cfg;
+    struct cm_stage *stages; /* [pp*vp], owned */
+    double p2p_bytes;        /* per activation / gradient transfer */
+    double *rank_opt_s;      /* [pp] optimizer step */
+    double *rank_param_ag_s; /* [pp] exposed parameter all-gather (distributed optimizer) */
+    int pp_link_intra[2];    /* for the report: do neighbour / wrap links stay in a node? */
+    double model_flops_step; /* MFU numerator: 3 x forward, no recompute, full attention */
+    double hw_flops_step;    /* HFU numerator: adds recompute */
+    double peak_flops;       /* per GPU, for the scenario's dtype */
+    int tp_spans_nodes;      /* warning: TP group leaves the NVLink domain */
+};
+
+/* Load the model and hardware, check the configuration rules (exit-2 errors naming the rule
+ * and the values), derive the costs and fill `setup` for pipe_run. */
+enum sim_status cm_build(struct costmodel *cm, struct scenario *scn, struct pipe_setup *setup,
+                         struct sim_error *err);
+void cm_release(struct costmodel *cm);
+
+/* Memory per pipeline rank once the step has run (peak in-flight comes from the result). */
+void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
+                    const struct pipe_result *res, int rank, struct cm_rank_memory *out);
+
+#endif

@@ -1,0 +1,63 @@
+/* step: the scenario -> report path shared by run and sweep (see step.h). */
+#include "step.h"
+
+#include <string.h>
+
+#include "alloc.h"
+#include "costs.h"
+
+/* Makespan of the same step with every P2P link free (zero latency, unlimited bandwidth). */
+static enum sim_status free_links_makespan(const struct pipe_setup *setup, double *out,
+                                           struct sim_error *err)
+{
+    struct pipe_setup copy = *setup;
+    struct pipe_link *links = mem_calloc(2 * (size_t)setup->sp.pp, sizeof *links);
+    if (!links)
+        return err_set(err, SIM_EFAIL, NULL, 0, "out of memory");
+    copy.links = links; /* zeroed: free links */
+    struct pipe_result res;
+    enum sim_status st = pipe_run(&copy, &res, err);
+    if (st == SIM_OK) {
+        *out = simtime_to_s(res.compute_end - res.first_start);
+        pipe_result_release(&res);
+    }
+    mem_free(links);
+    return st;
+}
+
+enum sim_status step_run(struct scenario *scn, struct step_output *out, struct sim_error *err)
+{
+    memset(out, 0, sizeof *out);
+    enum sim_status st;
+    out->modelled = scn_is_modelled(scn);
+    if (out->modelled) {
+        st = cm_build(&out->cm, scn, &out->setup, err);
+    } else {
+        st = scn_check(scn, err);
+        if (st == SIM_OK)
+            st = costs_build_setup(scn, &out->setup, err);
+    }
+    if (st == SIM_OK)
+        st = pipe_run(&out->setup, &out->res, err);
+    if (st == SIM_OK)
+        st = report_compute(scn, &out->res, &out->rep, err);
+    if (st == SIM_OK && out->modelled) {
+        double free_makespan = 0;
+        st = free_links_makespan(&out->setup, &free_makespan, err);
+        if (st == SIM_OK)
+            st = report_add_costmodel(&out->rep, scn, &out->res, &out->cm, free_makespan, err);
+    }
+    if (st != SIM_OK)
+        step_release(out);
+    return st;
+}
+
+void step_release(struct step_output *out)
+{
+    report_release(&out->rep);
+    pipe_result_release(&out->res);
+    pipe_setup_release(&out->setup);
+    if (out->modelled)
+        cm_release(&out->cm);
+    out->modelled = 0;
+}

@@ -1,0 +1,28 @@
+/* step: one scenario through the whole path -- costs, simulation, report.
+ *
+ * Explicit-cost scenarios go scn_check -> costs_build_setup -> pipe_run; modelled ones go
+ * cm_build (which loads the model and hardware and checks the configuration rules) ->
+ * pipe_run, plus a second run with free P2P links to measure how much the links add.  The CLI
+ * and sweeps both use this, so a scenario means the same thing everywhere.  Everything is
+ * owned by the step_output; no global state, so steps run in parallel threads safely. */
+#ifndef STEPSIM_STEP_H
+#define STEPSIM_STEP_H
+
+#include "costmodel.h"
+#include "pipeline.h"
+#include "report.h"
+#include "scenario.h"
+
+struct step_output {
+    struct pipe_setup setup;
+    struct pipe_result res;
+    struct report rep;
+    struct costmodel cm; /* valid when rep.modelled */
+    int modelled;
+};
+
+/* `scn` is completed in place (derived layers, micro-batch counts, global batch). */
+enum sim_status step_run(struct scenario *scn, struct step_output *out, struct sim_error *err);
+void step_release(struct step_output *out);
+
+#endif
