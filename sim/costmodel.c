@@ -5,8 +5,9 @@
  *   sharded     Ts = T / tp with sequence parallelism, else T (norms, residuals, dropout)
  *   matmul work = layer FLOPs (flops.c) * b / (tp * cp)   (MoE experts: balanced over EP)
  * Activations and P2P tensors are 2 bytes per element (bf16/fp16; fp8 training keeps bf16
- * activations), gradients are reduced and kept in fp32 (Megatron's main_grad), the optimizer
- * is mixed-precision Adam.  Every constant below says where it comes from. */
+ * activations), gradients are kept and reduced in the parameters' 16-bit type unless
+ * grad-reduce-fp32 (Megatron-Core's default; --accumulate-allreduce-grads-in-fp32 makes them
+ * fp32), the optimizer is mixed-precision Adam.  Every constant below says where it comes from. */
 #include "costmodel.h"
 
 #include <math.h>
@@ -22,8 +23,8 @@
 #define GRAD_BYTES 4.0  /* fp32 gradient buffers (Megatron main_grad) */
 #define PARAM_BYTES 2.0 /* bf16/fp16 working weights */
 /* Mixed-precision Adam keeps an fp32 master copy and two fp32 moments: 12 bytes/param
- * (Rajbhandari et al., ZeRO, 2020, sec. 3.1 -- with the 2-byte weights and 4-byte grads above
- * that is their 16 bytes/param plus Megatron's fp32 gradient buffer). */
+ * (Rajbhandari et al., ZeRO, 2020, sec. 3.1: with 2-byte weights and gradients, their
+ * 16 bytes/param). */
 #define OPT_STATE_BYTES 12.0
 /* HBM traffic of one Adam update per parameter: read grad 4, master 4, m 4, v 4; write master
  * 4, m 4, v 4, bf16 weight 2 = 30 bytes (fused multi-tensor Adam). */
@@ -42,12 +43,27 @@
  * score forward, twice that backward (Megatron's fused_softmax kernels). */
 #define SOFTMAX_FWD_BYTES 4.0
 
+/* Kernels per transformer layer with Megatron-Core / Transformer Engine fusions: forward
+ * norm, QKV, rotary or none, attention, projection, bias-dropout-add, norm, FC1, activation,
+ * FC2, bias-dropout-add, plus TP collectives (4 with TP); backward input gradient about twice
+ * the forward's, weight gradient one GEMM per weight matrix.  Unfused attention adds two
+ * batched GEMMs and the softmax each way. */
+#define KERNELS_FWD 11.0
+#define KERNELS_BWD 20.0
+#define KERNELS_WGT 4.0
+#define KERNELS_TP 4.0
+#define KERNELS_UNFUSED_ATTN 3.0
+/* Megatron's gradient buckets hold max(40M, 1M x dp) parameters
+ * (megatron/core/distributed/distributed_data_parallel.py, bucket_size). */
+#define DP_BUCKET_PARAMS 40e6
+
 struct cm_ctx {
     const struct scenario *scn;
     const struct model *m;
     const struct hardware *hw;
     const struct cm_config *cfg;
-    double peak;                   /* FLOP/s for the dtype */
+    double peak;                   /* FLOP/s for the dtype (matmuls) */
+    double attn_peak;              /* attention runs in 16-bit even in fp8 training */
     struct coll_level nvlink, net; /* achievable levels */
     int flash;                     /* flash attention (else unfused softmax attention) */
 };
@@ -79,14 +95,16 @@ static double matmul_s(const struct cm_ctx *c, double flops)
 {
     if (flops <= 0)
         return 0.0;
-    return flops / (c->peak * hw_curve_eval(&c->hw->gpu.matmul_eff, flops));
+    return flops /
+           (c->peak * c->hw->gpu.training_eff * hw_curve_eval(&c->hw->gpu.matmul_eff, flops));
 }
 
 static double attention_s(const struct cm_ctx *c, double flops)
 {
     if (flops <= 0)
         return 0.0;
-    return flops / (c->peak * hw_curve_eval(&c->hw->gpu.attn_eff, flops));
+    return flops /
+           (c->attn_peak * c->hw->gpu.training_eff * hw_curve_eval(&c->hw->gpu.attn_eff, flops));
 }
 
 static double memory_s(const struct cm_ctx *c, double bytes)
@@ -169,6 +187,9 @@ static void layer_cost(const struct cm_ctx *c, int layer, struct layer_cost *lc)
     double elem_bytes = ACT_BYTES * (ELEMWISE_FWD_UNITS * Ts * h + act_elems);
     if (moe)
         elem_bytes += ACT_BYTES * 4.0 * Ts * m->top_k * h; /* permute + unpermute, r + w */
+    if (scn->dtype == DT_FP8) /* FP8 GEMM inputs are cast from bf16: read 2 + write 1 byte
+                               * each (Transformer Engine; weights cast once per step) */
+        elem_bytes += 3.0 * (T * 2.0 * h + T * (h + mlp_inner) / t);
     lc->elem_fwd = memory_s(c, elem_bytes);
 
     /* Tensor parallelism: per layer two all-reduces (forward and backward), or with sequence
@@ -225,12 +246,14 @@ static void layer_cost(const struct cm_ctx *c, int layer, struct layer_cost *lc)
     lc->input_bytes = ACT_BYTES * Ts * h;
 }
 
-/* Exposed share of a communication that may overlap `hide` seconds of compute. */
-static double exposed(double comm, double hide, int overlap)
+/* Exposed time of a communication that may overlap `hide` seconds of compute: overlapped, the
+ * pair takes max + interference x min (hardware.h), of which `hide` is already counted. */
+static double exposed(const struct cm_ctx *c, double comm, double hide, int overlap)
 {
-    if (!overlap)
+    if (!overlap || comm <= 0)
         return comm;
-    return comm > hide ? comm - hide : 0.0;
+    double hi = comm > hide ? comm : hide, lo = comm > hide ? hide : comm;
+    return hi + c->hw->gpu.overlap_interference * lo - hide;
 }
 
 /* ---- one virtual stage ------------------------------------------------------------------ */
@@ -252,22 +275,28 @@ static void stage_cost(const struct cm_ctx *c, int stage, struct cm_stage *st)
     for (int l = st->first_layer; l < st->first_layer + st->layers; l++) {
         struct layer_cost lc;
         layer_cost(c, l, &lc);
-        double f_compute = lc.gemm_fwd + lc.core_fwd + lc.elem_fwd;
+        double k_fwd =
+            KERNELS_FWD + (cfg->tp > 1 ? KERNELS_TP : 0) + (c->flash ? 0 : KERNELS_UNFUSED_ATTN);
+        double k_bwd = KERNELS_BWD + (cfg->tp > 1 ? KERNELS_TP : 0) +
+                       (c->flash ? 0 : 2 * KERNELS_UNFUSED_ATTN);
+        double launch = c->hw->gpu.kernel_overhead_s;
+        double f_compute = lc.gemm_fwd + lc.core_fwd + lc.elem_fwd + k_fwd * launch;
         st->fwd.compute += f_compute;
-        st->fwd.tp += exposed(lc.tp_fwd, lc.gemm_fwd, scn->overlap_tp_comm);
-        st->fwd.cp += exposed(lc.cp_fwd, lc.core_fwd, 1); /* the ring always overlaps */
+        st->fwd.tp += exposed(c, lc.tp_fwd, lc.gemm_fwd, scn->overlap_tp_comm);
+        st->fwd.cp += exposed(c, lc.cp_fwd, lc.core_fwd, 1); /* the ring always overlaps */
         st->fwd.ep += lc.ep_fwd;
         /* Backward input gradient: matmuls 1x forward, attention core backward, element-wise
          * 2x; weight gradient: matmuls 1x forward. */
-        st->bwd.compute += lc.gemm_fwd + lc.core_bwd + ELEMWISE_BWD_FACTOR * lc.elem_fwd;
-        st->wgt.compute += lc.gemm_fwd;
-        st->bwd.tp += exposed(lc.tp_bwd, 2.0 * lc.gemm_fwd, scn->overlap_tp_comm);
-        st->bwd.cp += exposed(lc.cp_bwd, lc.core_bwd, 1);
+        st->bwd.compute +=
+            lc.gemm_fwd + lc.core_bwd + ELEMWISE_BWD_FACTOR * lc.elem_fwd + k_bwd * launch;
+        st->wgt.compute += lc.gemm_fwd + KERNELS_WGT * launch;
+        st->bwd.tp += exposed(c, lc.tp_bwd, 2.0 * lc.gemm_fwd, scn->overlap_tp_comm);
+        st->bwd.cp += exposed(c, lc.cp_bwd, lc.core_bwd, 1);
         st->bwd.ep += lc.ep_bwd;
         switch (scn->recompute) {
         case RECOMPUTE_FULL: /* the whole forward again, communication included */
             st->bwd.recompute += f_compute;
-            st->bwd.tp += exposed(lc.tp_fwd, lc.gemm_fwd, scn->overlap_tp_comm);
+            st->bwd.tp += exposed(c, lc.tp_fwd, lc.gemm_fwd, scn->overlap_tp_comm);
             st->bwd.ep += lc.ep_fwd;
             st->act_bytes_mb += lc.input_bytes;
             break;
@@ -323,16 +352,21 @@ static void stage_params(const struct cm_ctx *c, struct cm_stage *st)
     st->params = dense + expert;
 }
 
+static double grad_bytes(const struct scenario *scn)
+{
+    return scn->grad_reduce_fp32 || scn->dtype == DT_FP32 || scn->dtype == DT_TF32 ? 4.0 : 2.0;
+}
+
 static double dp_sync_s(const struct cm_ctx *c, const struct cm_stage *st)
 {
     const struct cm_config *cfg = c->cfg;
     enum coll_op op = c->scn->dist_opt ? COLL_REDUCE_SCATTER : COLL_ALL_REDUCE;
     double t = 0;
     if (cfg->dp > 1)
-        t += coll_time(c, op, GRAD_BYTES * st->dense_params,
+        t += coll_time(c, op, grad_bytes(c->scn) * st->dense_params,
                        group_of(cfg->dp, cfg->tp * cfg->cp, cfg->gpus_per_node));
     if (cfg->edp > 1 && st->expert_params > 0)
-        t += coll_time(c, op, GRAD_BYTES * st->expert_params,
+        t += coll_time(c, op, grad_bytes(c->scn) * st->expert_params,
                        group_of(cfg->edp, cfg->etp * cfg->ep, cfg->gpus_per_node));
     return t;
 }
@@ -497,6 +531,7 @@ enum sim_status cm_build(struct costmodel *cm, struct scenario *scn, struct pipe
         &cm->hw,
         &cm->cfg,
         cm->hw.gpu.peak_flops[scn->dtype],
+        scn->dtype == DT_FP8 ? cm->hw.gpu.peak_flops[DT_BF16] : cm->hw.gpu.peak_flops[scn->dtype],
         {cm->hw.node.nvlink_bw_Bps * cm->hw.node.nvlink_eff, cm->hw.node.nvlink_lat_s},
         {cm->hw.net.nic_bw_Bps * cm->hw.net.eff / cm->hw.net.oversubscription, cm->hw.net.lat_s},
         scn->attention != ATTENTION_UNFUSED};
@@ -522,7 +557,11 @@ enum sim_status cm_build(struct costmodel *cm, struct scenario *scn, struct pipe
         cs->dp_sync_s = dp_sync_s(&c, cs);
         /* F = forward; B = input gradient (+ recompute, communication); W = weight gradient.
          * Unsplit, the pipeline runs B + W as one backward op. */
-        if ((st = to_time(parts_total(&cs->fwd), &setup->stage_fwd[s], err)) != SIM_OK ||
+        /* The last gradient bucket's reduction cannot hide behind the chunk's backward. */
+        double bucket = DP_BUCKET_PARAMS > 1e6 * cm->cfg.dp ? DP_BUCKET_PARAMS : 1e6 * cm->cfg.dp;
+        double tail = cs->params > bucket ? cs->dp_sync_s * bucket / cs->params : cs->dp_sync_s;
+        if ((st = to_time(tail, &setup->stage_dp_tail[s], err)) != SIM_OK ||
+            (st = to_time(parts_total(&cs->fwd), &setup->stage_fwd[s], err)) != SIM_OK ||
             (st = to_time(parts_total(&cs->bwd), &setup->stage_bwd[s], err)) != SIM_OK ||
             (st = to_time(parts_total(&cs->wgt), &setup->stage_wgt[s], err)) != SIM_OK ||
             (st = to_time(cs->dp_sync_s, &setup->stage_dp[s], err)) != SIM_OK)
@@ -551,9 +590,13 @@ enum sim_status cm_build(struct costmodel *cm, struct scenario *scn, struct pipe
             goto fail;
     }
     setup->overlap_grad_reduce = scn->overlap_grad_reduce;
-    /* P2P: the [s/cp, b, h] activation, split over TP with sequence parallelism. */
+    setup->blocking_p2p = !scn->overlap_p2p;
+    /* P2P: the [s/cp, b, h] activation; each TP rank sends only its 1/tp slice with sequence
+     * parallelism (Megatron-Core) or the scatter-gather optimisation (Narayanan et al. 2021,
+     * sec. 4.1; the receiver's NVLink all-gather is not modelled). */
     double T = (double)cm->cfg.micro_batch * cm->cfg.seq / cm->cfg.cp;
-    cm->p2p_bytes = ACT_BYTES * T * cm->model.hidden / (scn->sp ? cm->cfg.tp : 1);
+    int sliced = scn->sp || scn->p2p_scatter_gather;
+    cm->p2p_bytes = ACT_BYTES * T * cm->model.hidden / (sliced ? cm->cfg.tp : 1);
     setup->act_bytes = cm->p2p_bytes;
     fill_links(&c, cm, setup);
     setup->jitter_cv = scn->jitter;
@@ -604,7 +647,7 @@ void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
     }
     memset(out, 0, sizeof *out);
     out->weights = PARAM_BYTES * (dense + expert);
-    out->grads = GRAD_BYTES * (dense + expert);
+    out->grads = grad_bytes(scn) * (dense + expert);
     out->optimizer = OPT_STATE_BYTES *
                      (scn->dist_opt ? dense / cm->cfg.dp + expert / cm->cfg.edp : dense + expert);
     out->act_per_mb = act / scn->vp;

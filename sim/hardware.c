@@ -251,6 +251,22 @@ static enum sim_status get_efficiency(struct loader *ld, const xmlNode *el, cons
     return SIM_OK;
 }
 
+/* An optional fraction in [0, 1]; absent leaves *out alone (callers zero it). */
+static enum sim_status get_optional_fraction(struct loader *ld, const xmlNode *el, const char *attr,
+                                             double *out)
+{
+    char text[128] = "", lb[96];
+    double v = -1.0;
+    enum sim_status st = get_quantity(ld, el, attr, UNIT_FRACTION, 0, &v, text, sizeof text);
+    if (st != SIM_OK || v < 0.0)
+        return st;
+    if (v > 1.0)
+        return bad(ld, el, "%s %s: '%s' is out of range [0, 1]", label(el, lb, sizeof lb), attr,
+                   text);
+    *out = v;
+    return SIM_OK;
+}
+
 #define HW_MAX_LATENCY_S 1.0 /* a link slower to answer than 1 s is a typo, not a network */
 
 static enum sim_status get_latency(struct loader *ld, const xmlNode *el, const char *attr,
@@ -350,6 +366,21 @@ static enum sim_status load_gpu(struct loader *ld, const xmlNode *el, struct hw_
         st = get_positive(ld, el, "hbm-bandwidth", UNIT_BANDWIDTH, &gpu->hbm_bw_Bps);
     if (st == SIM_OK)
         st = get_efficiency(ld, el, "memory-efficiency", &gpu->mem_eff);
+    if (st == SIM_OK)
+        st = get_optional_fraction(ld, el, "overlap-interference", &gpu->overlap_interference);
+    gpu->training_eff = 1.0;
+    if (st == SIM_OK)
+        st = get_optional_fraction(ld, el, "training-efficiency", &gpu->training_eff);
+    if (st == SIM_OK && !(gpu->training_eff > 0.0))
+        st = bad(ld, el, "gpu training-efficiency: must be above 0");
+    if (st == SIM_OK) {
+        char text[128] = "", lb[96];
+        st = get_quantity(ld, el, "kernel-overhead", UNIT_TIME, 0, &gpu->kernel_overhead_s, text,
+                          sizeof text);
+        if (st == SIM_OK && gpu->kernel_overhead_s > 1e-3)
+            st = bad(ld, el, "%s kernel-overhead: '%s' is out of range (above 1 ms)",
+                     label(el, lb, sizeof lb), text);
+    }
     for (xmlNodePtr c = xml_first_element((xmlNodePtr)el); c && st == SIM_OK;
          c = xml_next_element(c)) {
         if (is_element(c, "peak"))

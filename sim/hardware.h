@@ -44,6 +44,18 @@ struct hw_gpu {
     /* Achieved fraction of the attention core's FLOPs (flash attention) vs. its FLOPs. */
     struct hw_curve attn_eff;
     double mem_eff; /* achieved fraction of hbm_bw_Bps for memory-bound kernels */
+    /* Fraction of the benchmark efficiencies above that a full training step sustains: the
+     * curves come from isolated GEMM / attention benchmarks, while training runs them under
+     * sustained power (lower clocks), beside communication kernels and with cold caches.
+     * 1 when not given. */
+    double training_eff;
+    /* Fixed cost of each kernel beyond its work: launch and the gap between dependent kernels
+     * (0 when not given). */
+    double kernel_overhead_s;
+    /* When communication kernels run beside compute they share SMs and memory bandwidth:
+     * overlapping a and b seconds takes max(a, b) + overlap_interference x min(a, b).  0 =
+     * perfect overlap (the default), 1 = none. */
+    double overlap_interference;
 };
 
 struct hw_node {

@@ -34,9 +34,12 @@ struct rank_state {
     int dp_queue[64]; /* chunks waiting, FIFO (vp <= 64 when DP sync is used) */
     int dp_head, dp_len;
     int dp_busy;
-    int dp_left;      /* reductions not yet finished (the optimizer waits for 0) */
-    int *bwd_done;    /* [vp] backwards finished per chunk */
-    int compute_left; /* F/B/W ops not yet finished */
+    int dp_left;              /* reductions not yet finished (the optimizer waits for 0) */
+    int *bwd_done;            /* [vp] backwards finished per chunk */
+    int *bwd_started;         /* [vp] backwards started per chunk */
+    simtime_t *dp_not_before; /* [vp] earliest end of the chunk's reduction (last bucket) */
+    int32_t blocked_on;       /* transfer this rank waits for (blocking P2P); -1 = none */
+    int compute_left;         /* F/B/W ops not yet finished */
 };
 
 struct transfer {
@@ -132,6 +135,8 @@ static int op_ready(struct step_ctx *c, int rank, const struct sched_op *op)
     }
 }
 
+static enum sim_status dp_enqueue(struct step_ctx *c, int rank, int chunk, struct sim_error *err);
+
 /* Start rank's next op if it can run now. */
 static enum sim_status try_start(struct step_ctx *c, int rank, struct sim_error *err)
 {
@@ -168,6 +173,15 @@ static enum sim_status try_start(struct step_ctx *c, int rank, struct sim_error 
     rs->cur_rec = (size_t)(r - c->res->recs);
     if (op->kind == OP_OPT)
         c->res->opt_start[rank] = now;
+    /* The chunk's last gradient-producing op: its buckets reduce while it runs. */
+    int grad_op = op->kind == (c->setup->sp.split_backward ? OP_W : OP_B);
+    if (grad_op && ++rs->bwd_started[op->chunk] == c->m && c->setup->overlap_grad_reduce) {
+        int stage = stage_of(c, rank, op->chunk);
+        rs->dp_not_before[op->chunk] = end + c->setup->stage_dp_tail[stage];
+        enum sim_status st = dp_enqueue(c, rank, op->chunk, err);
+        if (st != SIM_OK)
+            return st;
+    }
     if (op->kind == OP_F && ++rs->inflight > c->res->peak_inflight[rank])
         c->res->peak_inflight[rank] = rs->inflight;
     return eng_schedule(&c->eng, end, EV_OP_DONE, rank, 0, err);
@@ -226,6 +240,8 @@ static enum sim_status send(struct step_ctx *c, int from, int to, int mb, struct
         src == dst || (lk->lat == 0 && (lk->bw_Bps == 0 || c->setup->act_bytes == 0));
     if (free_transfer) /* same rank or a zero-cost link: arrives now, no link time */
         return eng_schedule(&c->eng, eng_now(&c->eng), EV_ARRIVE, dst, xi, err);
+    if (c->setup->blocking_p2p)
+        c->ranks[src].blocked_on = xi; /* on_op_done keeps the rank busy until arrival */
     struct link_state *ls = &c->links[id];
     if (ls->tail >= 0)
         c->xfers[ls->tail].next = xi;
@@ -247,9 +263,12 @@ static enum sim_status dp_start(struct step_ctx *c, int rank, struct sim_error *
     simtime_t now = eng_now(&c->eng), dur = c->setup->stage_dp[stage_of(c, rank, chunk)];
     if (dur > SIMTIME_MAX - now)
         return err_set(err, SIM_EFAIL, NULL, 0, "simulated time overflows at rank %d", rank);
+    simtime_t end = now + dur;
+    if (end < rs->dp_not_before[chunk])
+        end = rs->dp_not_before[chunk];
     struct pipe_record *r = new_record(c);
     *r = (struct pipe_record){.start = now,
-                              .end = now + dur,
+                              .end = end,
                               .rank = rank,
                               .peer = -1,
                               .mb = -1,
@@ -257,11 +276,12 @@ static enum sim_status dp_start(struct step_ctx *c, int rank, struct sim_error *
                               .stage = stage_of(c, rank, chunk),
                               .kind = REC_DP_SYNC};
     rs->dp_busy = 1;
-    return eng_schedule(&c->eng, now + dur, EV_DP_DONE, rank, 0, err);
+    return eng_schedule(&c->eng, end, EV_DP_DONE, rank, 0, err);
 }
 
 static enum sim_status dp_enqueue(struct step_ctx *c, int rank, int chunk, struct sim_error *err)
 {
+    /* (declared above try_start) */
     struct rank_state *rs = &c->ranks[rank];
     if (c->setup->stage_dp[stage_of(c, rank, chunk)] <= 0)
         return SIM_OK;
@@ -275,9 +295,8 @@ static enum sim_status dp_enqueue(struct step_ctx *c, int rank, int chunk, struc
 static enum sim_status grads_progress(struct step_ctx *c, int rank, int chunk,
                                       struct sim_error *err)
 {
-    struct rank_state *rs = &c->ranks[rank];
-    if (++rs->bwd_done[chunk] == c->m && c->setup->overlap_grad_reduce)
-        return dp_enqueue(c, rank, chunk, err);
+    (void)err;
+    c->ranks[rank].bwd_done[chunk]++;
     return SIM_OK;
 }
 
@@ -363,6 +382,10 @@ static enum sim_status on_op_done(struct engine *eng, const struct evq_event *ev
             st = dp_enqueue(c, rank, ch, err);
     if (st != SIM_OK)
         return st;
+    if (rs->blocked_on >= 0) { /* blocking P2P: wait for the send to land */
+        rs->busy = 1;
+        return SIM_OK;
+    }
     return try_start(c, rank, err);
 }
 
@@ -382,6 +405,14 @@ static enum sim_status on_arrive(struct engine *eng, const struct evq_event *ev,
     struct step_ctx *c = user;
     const struct transfer *x = &c->xfers[ev->data];
     *flag(c, x->stage, x->mb) |= x->grad ? FL_GRAD_IN : FL_ACT_IN;
+    struct rank_state *sender = &c->ranks[x->src];
+    if (sender->blocked_on == (int32_t)ev->data) {
+        sender->blocked_on = -1;
+        sender->busy = 0;
+        enum sim_status st = try_start(c, x->src, err);
+        if (st != SIM_OK)
+            return st;
+    }
     return try_start(c, x->dst, err);
 }
 
@@ -406,8 +437,9 @@ enum sim_status pipe_setup_init(struct pipe_setup *setup, const struct sched_typ
     setup->links = mem_calloc(2 * (size_t)sp->pp, sizeof(struct pipe_link));
     setup->stage_dp = mem_calloc(stages, sizeof(simtime_t));
     setup->rank_param_ag = mem_calloc((size_t)sp->pp, sizeof(simtime_t));
-    if (!setup->stage_fwd || !setup->stage_bwd || !setup->stage_wgt || !setup->rank_opt ||
-        !setup->links || !setup->stage_dp || !setup->rank_param_ag) {
+    setup->stage_dp_tail = mem_calloc(stages, sizeof(simtime_t));
+    if (!setup->stage_dp_tail || !setup->stage_fwd || !setup->stage_bwd || !setup->stage_wgt ||
+        !setup->rank_opt || !setup->links || !setup->stage_dp || !setup->rank_param_ag) {
         pipe_setup_release(setup);
         return err_set(err, SIM_EFAIL, NULL, 0, "out of memory for %zu pipeline stages", stages);
     }
@@ -423,6 +455,7 @@ void pipe_setup_release(struct pipe_setup *setup)
     mem_free(setup->links);
     mem_free(setup->stage_dp);
     mem_free(setup->rank_param_ag);
+    mem_free(setup->stage_dp_tail);
     memset(setup, 0, sizeof *setup);
 }
 
@@ -443,6 +476,8 @@ static void ctx_release(struct step_ctx *c)
         for (int r = 0; r < c->pp; r++) {
             mem_free(c->ranks[r].ops);
             mem_free(c->ranks[r].bwd_done);
+            mem_free(c->ranks[r].bwd_started);
+            mem_free(c->ranks[r].dp_not_before);
         }
     mem_free(c->ranks);
     mem_free(c->links);
@@ -514,8 +549,11 @@ static enum sim_status ctx_init(struct step_ctx *c, const struct pipe_setup *set
         c->ranks[r].nops = per_rank;
         sched_build(setup->schedule, sp, r, c->ranks[r].ops);
         c->ranks[r].bwd_done = mem_calloc((size_t)c->vp, sizeof(int));
-        if (!c->ranks[r].bwd_done)
+        c->ranks[r].bwd_started = mem_calloc((size_t)c->vp, sizeof(int));
+        c->ranks[r].dp_not_before = mem_calloc((size_t)c->vp, sizeof(simtime_t));
+        if (!c->ranks[r].bwd_done || !c->ranks[r].bwd_started || !c->ranks[r].dp_not_before)
             goto fail;
+        c->ranks[r].blocked_on = -1;
         c->ranks[r].compute_left = (int)per_rank - 1;
         for (int ch = 0; ch < c->vp; ch++)
             c->ranks[r].dp_left += setup->stage_dp[stage_of(c, r, ch)] > 0;

@@ -12,9 +12,12 @@
  *    latency after the serialisation ends.  Transfers that cost zero time arrive at once;
  *  - data parallelism (stage_dp[s] > 0): once chunk s has run its last backward (B, or W when
  *    split), the chunk's gradients are reduced across data-parallel replicas on the rank's
- *    communication stream, one chunk at a time.  With overlap_grad_reduce that starts as soon
- *    as the chunk is done, overlapping the rank's remaining compute; without it, only after
- *    the rank's last compute op.  The optimizer waits for all of its rank's reductions;
+ *    communication stream, one chunk at a time.  With overlap_grad_reduce the reduction runs
+ *    bucket by bucket while the chunk's last backward computes them: it starts with that
+ *    backward and ends no earlier than its end plus the last bucket's reduction; without
+ *    overlap it starts after the rank's last compute op.  The optimizer waits for all of its
+ *    rank's reductions;
+ *  - with blocking_p2p the sending rank stays blocked until its transfer has arrived;
  *  - each rank ends with its optimizer op, then the parameter all-gather (rank_param_ag > 0,
  *    the distributed optimizer without overlapped gathering);
  *  - with jitter_cv > 0 every F/B/W duration is multiplied by a log-normal factor of mean 1 and
@@ -61,7 +64,12 @@ struct pipe_setup {
     simtime_t *rank_opt;  /* [pp] optimizer duration */
     simtime_t *stage_dp;  /* [pp*vp] DP gradient reduction of the chunk; 0 = none */
     simtime_t *rank_param_ag; /* [pp] parameter all-gather after the optimizer; 0 = none */
-    int overlap_grad_reduce;  /* start a chunk's reduction when its backwards are done */
+    int overlap_grad_reduce;  /* reduce a chunk's gradients during its last backward */
+    simtime_t *stage_dp_tail; /* [pp*vp] reduction of the chunk's last gradient bucket: with
+                                 overlap the chunk's reduction starts when its last backward
+                                 starts and ends no earlier than that backward's end + this */
+    int blocking_p2p;         /* a rank waits until the activation / gradient it sent has
+                                 arrived before its next op (Megatron without P2P overlap) */
     double act_bytes;     /* bytes per activation or gradient transfer */
     double jitter_cv;     /* coefficient of variation of F/B/W durations; 0 = exact */
     unsigned long seed;   /* seeds the step's GSL RNG (used only when jitter_cv > 0) */

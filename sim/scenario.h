@@ -48,6 +48,8 @@ enum scn_key {
     SCN_OVERLAP_TP_COMM,
     SCN_OVERLAP_P2P,
     SCN_ATTENTION,
+    SCN_P2P_SCATTER_GATHER,
+    SCN_GRAD_REDUCE_FP32,
     SCN_KEY_COUNT,
 };
 
@@ -94,6 +96,8 @@ struct scenario {
     int dist_opt;             /* distributed optimizer: optimizer state sharded over DP */
     int overlap_grad_reduce, overlap_param_gather, overlap_tp_comm, overlap_p2p;
     int attention;            /* enum scn_attention */
+    int p2p_scatter_gather;   /* P2P sends 1/tp slices (implied by sp) */
+    int grad_reduce_fp32;     /* gradients kept and reduced in fp32 (else the 16-bit type) */
     struct scn_origin origin[SCN_KEY_COUNT];
 };
 

@@ -9,7 +9,8 @@
 #                  = Narayanan et al.'s 96 B s l h^2 (1 + s/6h + V/16lh)   -> hw_flops_per_step
 #   model (MC24)   F = 3 x forward, no recompute, full attention          -> model_flops_per_step
 #   measured step time = F / (measured TFLOP/s per GPU x GPUs)
-# Prints a table and, last, the mean absolute error in percent.
+# Prints a table and, last, the mean absolute error in percent.  STEPSIM_ARGS adds options to
+# every run (e.g. STEPSIM_ARGS="--set jitter=0.02" for a what-if).
 set -u
 top_srcdir=${top_srcdir:-.}
 stepsim=${STEPSIM:-./stepsim}
@@ -23,7 +24,8 @@ results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 while IFS="$tab" read -r id scenario tflops convention source; do
     case "$id" in '#'*|'') continue ;; esac
-    json=$("$stepsim" run "$top_srcdir/$scenario" --format json 2>&1) || {
+    # shellcheck disable=SC2086 # STEPSIM_ARGS is a list of options, split on purpose
+    json=$("$stepsim" run "$top_srcdir/$scenario" --format json ${STEPSIM_ARGS-} 2>&1) || {
         echo "$id: stepsim failed: $json" >&2
         status=1
         continue
@@ -42,6 +44,6 @@ while IFS="$tab" read -r id scenario tflops convention source; do
             printf "%-4s %-28s %8d %10.3f %10.3f %+7.1f%%\n", id, w[2] " " w[3], gpus, meas, pred, err
         }' | tee -a "$results"
 done < "$table"
-awk '{ e = $NF; sub(/%/, "", e); e = e < 0 ? -e : e; s += e; n++; if (e > m) m = e }
+awk '{ e = $NF; sub(/%/, "", e); e = e + 0; e = e < 0 ? -e : e; s += e; n++; if (e > m) m = e }
      END { if (n) printf "mean absolute error %.1f%% over %d runs (worst %.1f%%)\n", s / n, n, m }' "$results"
 exit $status
