@@ -168,12 +168,11 @@ static void layer_cost(const struct cm_ctx *c, int layer, struct layer_cost *lc)
         lc->core_fwd = attention_s(c, core_flops);
         lc->core_bwd = FLASH_BWD_FACTOR * lc->core_fwd;
     } else {
-        /* Batched GEMMs over (sample, head) of s x s x head_dim, plus the fused softmax. */
-        double batch = b * m->heads / t;
-        double per_gemm = core_flops / 2.0 / batch;
+        /* Two strided-batched GEMMs over (sample, head) -- Q K^T and scores x V, each half the
+         * core's FLOPs; one batched launch fills the GPU like a single GEMM of that size --
+         * plus the fused scale-mask-softmax over every score. */
         double scores = b * (m->heads / t) * (double)cfg->seq * cfg->seq / cp;
-        lc->core_fwd =
-            2.0 * batch * matmul_s(c, per_gemm) + memory_s(c, SOFTMAX_FWD_BYTES * scores);
+        lc->core_fwd = 2.0 * matmul_s(c, core_flops / 2.0) + memory_s(c, SOFTMAX_FWD_BYTES * scores);
         lc->core_bwd = 2.0 * lc->core_fwd;
     }
     /* Element-wise: norms and residuals on the (sequence-parallel) shard, the activation
@@ -187,6 +186,11 @@ static void layer_cost(const struct cm_ctx *c, int layer, struct layer_cost *lc)
     double elem_bytes = ACT_BYTES * (ELEMWISE_FWD_UNITS * Ts * h + act_elems);
     if (moe)
         elem_bytes += ACT_BYTES * 4.0 * Ts * m->top_k * h; /* permute + unpermute, r + w */
+    if (scn->dropout) /* two hidden dropouts write a 1-byte mask and the output; unfused
+                       * attention's dropout reads and writes the scores once more */
+        elem_bytes += 2.0 * (1.0 + ACT_BYTES) * Ts * h +
+                      (c->flash ? 0.0
+                                : 5.0 * b * (m->heads / t) * (double)cfg->seq * cfg->seq / cp);
     if (scn->dtype == DT_FP8) /* FP8 GEMM inputs are cast from bf16: read 2 + write 1 byte
                                * each (Transformer Engine; weights cast once per step) */
         elem_bytes += 3.0 * (T * 2.0 * h + T * (h + mlp_inner) / t);
@@ -230,18 +234,20 @@ static void layer_cost(const struct cm_ctx *c, int layer, struct layer_cost *lc)
 
     /* Activation memory kept for the backward (Korthikanti et al. 2022, sec. 4.1, generalised
      * to GQA and gated MLPs): replicated unless SP -- two norm inputs, QKV input, MLP input
-     * (4 x Ts h x 2 bytes) -- and TP-sharded -- Q, K, V, attention output, MLP hidden and
-     * activation output.  Unfused attention adds scores and softmax output (5 bytes/score with
-     * dropout mask in the paper: 4 without); flash attention keeps O(T) statistics only. */
+     * (4 x Ts h x 2 bytes) and, with dropout, two 1-byte masks -- and TP-sharded -- Q, K, V,
+     * attention output, MLP hidden and activation output.  Unfused attention adds the scores
+     * and softmax output (4 bytes per score; 5 with the dropout mask); flash attention keeps
+     * O(T) statistics only.  With dropout and ffn = 4h this is the paper's
+     * s b h (10 + 24/t + 5 a s / (h t)). */
     double kv_dim = (double)m->kv_heads * m->head_dim, q_dim = (double)m->heads * m->head_dim;
     double shard = ACT_BYTES * T / t *
                    (q_dim + 2.0 * kv_dim + (double)m->heads * m->v_head_dim +
                     mlp_inner * (m->act == ACT_SWIGLU ? 3.0 : 2.0));
-    double repl = ACT_BYTES * 4.0 * Ts * h;
+    double repl = (ACT_BYTES * 4.0 + (scn->dropout ? 2.0 : 0.0)) * Ts * h;
     if (moe)
         repl += ACT_BYTES * Ts * m->top_k * h; /* permuted tokens */
-    lc->core_act_bytes =
-        c->flash ? 0.0 : 4.0 * b * (m->heads / t) * (double)cfg->seq * cfg->seq / cp;
+    double scores = b * (m->heads / t) * (double)cfg->seq * cfg->seq / cp;
+    lc->core_act_bytes = c->flash ? 0.0 : (scn->dropout ? 5.0 : 4.0) * scores;
     lc->act_bytes = repl + shard;
     lc->input_bytes = ACT_BYTES * Ts * h;
 }

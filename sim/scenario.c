@@ -93,6 +93,7 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
     [SCN_OVERLAP_P2P] = {"overlap-p2p", VT_BOOL, FIELD(overlap_p2p), 0, 0},
     [SCN_P2P_SCATTER_GATHER] = {"p2p-scatter-gather", VT_BOOL, FIELD(p2p_scatter_gather), 0, 0},
     [SCN_GRAD_REDUCE_FP32] = {"grad-reduce-fp32", VT_BOOL, FIELD(grad_reduce_fp32), 0, 0},
+    [SCN_DROPOUT] = {"dropout", VT_BOOL, FIELD(dropout), 0, 0},
     [SCN_ATTENTION] = {"attention", VT_CHOICE, FIELD(attention), 0, 0, attention_choices, 0},
 };
 

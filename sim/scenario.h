@@ -50,6 +50,7 @@ enum scn_key {
     SCN_ATTENTION,
     SCN_P2P_SCATTER_GATHER,
     SCN_GRAD_REDUCE_FP32,
+    SCN_DROPOUT,
     SCN_KEY_COUNT,
 };
 
@@ -98,6 +99,7 @@ struct scenario {
     int attention;            /* enum scn_attention */
     int p2p_scatter_gather;   /* P2P sends 1/tp slices (implied by sp) */
     int grad_reduce_fp32;     /* gradients kept and reduced in fp32 (else the 16-bit type) */
+    int dropout;              /* hidden and attention dropout (masks kept for the backward) */
     struct scn_origin origin[SCN_KEY_COUNT];
 };
 
