@@ -6,7 +6,10 @@
 #include <string.h>
 
 #include "config.h"
+#include "costmodel.h"
 #include "costs.h"
+#include "hardware.h"
+#include "model.h"
 #include "step.h"
 #include "outfile.h"
 #include "pipeline.h"
@@ -15,13 +18,15 @@
 #include "scenario.h"
 #include "timeline.h"
 #include "trace.h"
+#include "units.h"
+#include "xmlload.h"
 
 #define MAX_SETS 256
 
 static const char usage_text[] =
     "usage: stepsim run SCENARIO.xml [--set KEY=VALUE]... [--format text|json]\n"
     "                  [--timeline FILE.csv] [--trace FILE.json] [--plot FILE.png|FILE.svg]\n"
-    "                  [--seed N]\n"
+    "                  [--seed N] [--tokens N]\n"
     "       stepsim validate FILE.xml...\n"
     "       stepsim --help | --version\n";
 
@@ -42,6 +47,8 @@ static const char help_text[] =
     "  --trace F.json    Chrome trace-event file (open in Perfetto / chrome://tracing)\n"
     "  --plot F.png|svg  Gantt chart drawn with gnuplot\n"
     "  --seed N          RNG seed (same as --set seed=N)\n"
+    "  --tokens N        also report the time, GPU-hours and cost (when the hardware\n"
+    "                    file has a price) to train N tokens, e.g. --tokens 15e12\n"
     "\n"
     "schedules: gpipe, 1f1b, interleaved (Megatron-LM orders; interleaved needs vp >= 2 and\n"
     "  pp <= vp-group <= microbatches with microbatches % vp-group = 0 or >= pp)\n"
@@ -61,6 +68,7 @@ struct run_opts {
     const char *sets[MAX_SETS];
     int nsets;
     const char *seed;
+    double tokens; /* --tokens N: also report the time and cost to train N tokens */
     int json;
     const char *timeline, *trace, *plot;
 };
@@ -144,6 +152,11 @@ static int parse_run(int argc, char **argv, struct run_opts *o, FILE *errout)
             if (!*v)
                 return bad_usage(errout, "%s needs a file name", "--plot");
             o->plot = v;
+        } else if ((v = opt_value(argc, argv, &i, "--tokens"))) {
+            char why[256];
+            if (units_parse(v, UNIT_NUMBER, &o->tokens, why, sizeof why) != 0 || !(o->tokens > 0))
+                return bad_usage(errout, "--tokens: expected a positive number of tokens, got '%s'",
+                                 v);
         } else if ((v = opt_value(argc, argv, &i, "--seed"))) {
             if (!*v)
                 return bad_usage(errout, "%s needs a number", "--seed");
@@ -204,6 +217,13 @@ static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
         st = step_run(&scn, &so, &err);
         ran = st == SIM_OK;
     }
+    if (ran && o.tokens > 0) {
+        if (so.modelled)
+            report_add_training(&so.rep, &so.cm, o.tokens);
+        else
+            st = err_set(&err, SIM_EINPUT, NULL, 0,
+                         "--tokens needs a modelled scenario (model= and hardware=)");
+    }
     if (ran && so.rep.tp_spans_nodes)
         fprintf(errout,
                 "stepsim: warning: tp=%d spans nodes of %d GPUs: tensor-parallel "
@@ -226,21 +246,67 @@ static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
     return st == SIM_OK ? 0 : fail(errout, &err);
 }
 
-/* Load and check each file; report each problem, exit 2 if any file is bad. */
+/* The kinds of file validate accepts, by root element. */
+enum file_kind { KIND_SCENARIO, KIND_MODEL, KIND_HARDWARE };
+static const char *const kind_roots[] = {"scenario", "model", "hardware"};
+
+/* A scenario is checked as `run` would before simulating: its own rules, or, when it uses the
+ * cost model, the whole cost-model build (which loads the model and hardware it refers to and
+ * checks the parallel layout against them) -- so validate fails exactly where run would. */
+static enum sim_status validate_scenario(const char *path, struct sim_error *err)
+{
+    struct scenario scn;
+    scn_defaults(&scn);
+    enum sim_status st = scn_load(&scn, path, err);
+    if (st != SIM_OK)
+        return st;
+    if (!scn_is_modelled(&scn))
+        return scn_check(&scn, err);
+    struct costmodel cm;
+    struct pipe_setup setup;
+    st = cm_build(&cm, &scn, &setup, err);
+    if (st == SIM_OK) { /* cm_build releases both itself on failure */
+        pipe_setup_release(&setup);
+        cm_release(&cm);
+    }
+    return st;
+}
+
+static enum sim_status validate_file(const char *path, struct sim_error *err)
+{
+    int kind = -1;
+    enum sim_status st = xml_peek_root(path, kind_roots,
+                                       (int)(sizeof kind_roots / sizeof kind_roots[0]), &kind, err);
+    if (st != SIM_OK)
+        return st;
+    switch ((enum file_kind)kind) {
+    case KIND_SCENARIO: return validate_scenario(path, err);
+    case KIND_MODEL: {
+        struct model m;
+        return model_load(&m, path, err);
+    }
+    case KIND_HARDWARE: {
+        struct hardware hw;
+        st = hw_load(&hw, path, err);
+        if (st == SIM_OK)
+            hw_release(&hw);
+        return st;
+    }
+    }
+    return err_set(err, SIM_EFAIL, path, 0, "internal error: file kind %d", kind);
+}
+
+/* Check each file by the kind its root element names (scenario, model or hardware); print
+ * "FILE: ok" or the one-line problem for each, and exit 2 if any file is bad. */
 static int cmd_validate(int argc, char **argv, FILE *out, FILE *errout)
 {
     if (argc < 3)
         return bad_usage(errout, "%s needs at least one file", "validate");
     int worst = 0;
     for (int i = 2; i < argc; i++) {
-        struct scenario scn;
         struct sim_error err;
         err_clear(&err);
-        scn_defaults(&scn);
-        enum sim_status st = scn_load(&scn, argv[i], &err);
-        if (st == SIM_OK)
-            st = scn_check(&scn, &err);
-        if (st != SIM_OK) {
+        if (validate_file(argv[i], &err) != SIM_OK) {
             int rc = fail(errout, &err);
             if (rc > worst)
                 worst = rc;

@@ -109,14 +109,18 @@ double coll_best(enum coll_op op, double bytes, const struct coll_group *g,
                  const struct coll_level *intra, const struct coll_level *inter,
                  const char **chosen)
 {
+    /* *chosen always names an algorithm, even when no time is below INFINITY (a zero
+     * bandwidth): then the first registered.  Ties keep the earlier entry. */
     double best = INFINITY;
+    const char *name = registry[0]->name;
     for (size_t i = 0; i < REGISTRY_LEN; i++) {
         double t = registry[i]->time(op, bytes, g, intra, inter);
         if (t < best) {
             best = t;
-            if (chosen)
-                *chosen = registry[i]->name;
+            name = registry[i]->name;
         }
     }
+    if (chosen)
+        *chosen = name;
     return best;
 }

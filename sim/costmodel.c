@@ -84,9 +84,14 @@ static struct coll_group group_of(int n, int stride, int per_node_gpus)
     return g;
 }
 
+/* NCCL's choice between its ring and tree algorithms (the cheaper closed form).  The two-level
+ * hierarchical algorithm of collective.c is not a candidate: NCCL has no hierarchical
+ * reduce-scatter / all-gather, its rings cross node boundaries at the network's per-GPU rate. */
 static double coll_time(const struct cm_ctx *c, enum coll_op op, double bytes, struct coll_group g)
 {
-    return coll_best(op, bytes, &g, &c->nvlink, &c->net, NULL);
+    double ring = coll_ring.time(op, bytes, &g, &c->nvlink, &c->net);
+    double tree = coll_tree.time(op, bytes, &g, &c->nvlink, &c->net);
+    return ring < tree ? ring : tree;
 }
 
 /* ---- time of work --------------------------------------------------------------------- */
@@ -172,7 +177,8 @@ static void layer_cost(const struct cm_ctx *c, int layer, struct layer_cost *lc)
          * core's FLOPs; one batched launch fills the GPU like a single GEMM of that size --
          * plus the fused scale-mask-softmax over every score. */
         double scores = b * (m->heads / t) * (double)cfg->seq * cfg->seq / cp;
-        lc->core_fwd = 2.0 * matmul_s(c, core_flops / 2.0) + memory_s(c, SOFTMAX_FWD_BYTES * scores);
+        lc->core_fwd =
+            2.0 * matmul_s(c, core_flops / 2.0) + memory_s(c, SOFTMAX_FWD_BYTES * scores);
         lc->core_bwd = 2.0 * lc->core_fwd;
     }
     /* Element-wise: norms and residuals on the (sequence-parallel) shard, the activation
@@ -188,9 +194,9 @@ static void layer_cost(const struct cm_ctx *c, int layer, struct layer_cost *lc)
         elem_bytes += ACT_BYTES * 4.0 * Ts * m->top_k * h; /* permute + unpermute, r + w */
     if (scn->dropout) /* two hidden dropouts write a 1-byte mask and the output; unfused
                        * attention's dropout reads and writes the scores once more */
-        elem_bytes += 2.0 * (1.0 + ACT_BYTES) * Ts * h +
-                      (c->flash ? 0.0
-                                : 5.0 * b * (m->heads / t) * (double)cfg->seq * cfg->seq / cp);
+        elem_bytes +=
+            2.0 * (1.0 + ACT_BYTES) * Ts * h +
+            (c->flash ? 0.0 : 5.0 * b * (m->heads / t) * (double)cfg->seq * cfg->seq / cp);
     if (scn->dtype == DT_FP8) /* FP8 GEMM inputs are cast from bf16: read 2 + write 1 byte
                                * each (Transformer Engine; weights cast once per step) */
         elem_bytes += 3.0 * (T * 2.0 * h + T * (h + mlp_inner) / t);

@@ -115,6 +115,15 @@ enum sim_status report_add_costmodel(struct report *rep, const struct scenario *
     return SIM_OK;
 }
 
+void report_add_training(struct report *rep, const struct costmodel *cm, double tokens)
+{
+    rep->train_tokens = tokens;
+    rep->train_s = rep->tokens_per_s > 0 ? tokens / rep->tokens_per_s : 0;
+    rep->train_gpu_hours = rep->train_s / 3600.0 * rep->gpus;
+    rep->train_cost = cm->hw.price_gpu_hour > 0 ? rep->train_gpu_hours * cm->hw.price_gpu_hour : -1;
+    snprintf(rep->currency, sizeof rep->currency, "%s", cm->hw.currency);
+}
+
 void report_release(struct report *rep)
 {
     mem_free(rep->ranks);
@@ -164,6 +173,14 @@ static void write_costmodel_text(FILE *out, const struct scenario *scn, const st
     breakdown_line(out, "pipeline bubble", rep->brk.bubble, rep->step_s);
     breakdown_line(out, "DP communication (exposed)", rep->brk.dp, rep->step_s);
     breakdown_line(out, "optimizer", rep->brk.optimizer, rep->step_s);
+    if (rep->train_tokens > 0) {
+        fprintf(out, "\ntraining %.4g tokens: %.2f days, %.4g GPU-hours", rep->train_tokens,
+                rep->train_s / 86400.0, rep->train_gpu_hours);
+        if (rep->train_cost >= 0)
+            fprintf(out, ", %.4g %s\n", rep->train_cost, rep->currency);
+        else
+            fprintf(out, " (no price in the hardware file)\n");
+    }
     fprintf(out, "\nmemory per GPU (GiB)  HBM %.1f\n", rep->hbm_bytes / gib);
     fprintf(out, "%4s  %9s  %9s  %9s  %11s  %9s\n", "rank", "weights", "grads", "optimizer",
             "activations", "total");
@@ -259,6 +276,19 @@ int report_write_json(FILE *out, const struct scenario *scn, const struct report
                 "\"optimizer\": %.9g},\n",
                 b->compute, b->recompute, b->tp, b->cp, b->ep, b->pp, b->bubble, b->dp,
                 b->optimizer);
+        if (rep->train_tokens > 0) {
+            fprintf(out,
+                    "  \"training\": {\"tokens\": %.9g, \"seconds\": %.9g, \"gpu_hours\": %.9g, "
+                    "\"cost\": ",
+                    rep->train_tokens, rep->train_s, rep->train_gpu_hours);
+            if (rep->train_cost >= 0) {
+                fprintf(out, "%.9g, \"currency\": ", rep->train_cost);
+                json_put_string(out, rep->currency);
+            } else {
+                fprintf(out, "null");
+            }
+            fprintf(out, "},\n");
+        }
         fprintf(out, "  \"hbm_bytes\": %.0f,\n  \"memory\": [\n", rep->hbm_bytes);
         for (int r = 0; r < rep->pp; r++) {
             const struct cm_rank_memory *mm = &rep->mem[r];

@@ -55,6 +55,12 @@ struct report {
     struct cm_rank_memory *mem; /* [pp], owned */
     double hbm_bytes;
     int tp_spans_nodes;
+    /* --tokens N: what training on N tokens takes at this step's throughput. */
+    double train_tokens;   /* 0 = not asked */
+    double train_s;        /* wall time */
+    double train_gpu_hours;
+    double train_cost;     /* < 0 when the hardware has no price */
+    char currency[8];
 };
 
 enum sim_status report_compute(const struct scenario *scn, const struct pipe_result *res,
@@ -64,6 +70,9 @@ enum sim_status report_compute(const struct scenario *scn, const struct pipe_res
 enum sim_status report_add_costmodel(struct report *rep, const struct scenario *scn,
                                      const struct pipe_result *res, const struct costmodel *cm,
                                      double free_links_makespan_s, struct sim_error *err);
+/* Fill the --tokens figures: time = tokens / (tokens/s), GPU-hours = time x gpus, cost =
+ * GPU-hours x price per GPU-hour (when the hardware file gives one). */
+void report_add_training(struct report *rep, const struct costmodel *cm, double tokens);
 void report_release(struct report *rep);
 
 /* Write the report; return 0, or -1 on an I/O error. */

@@ -1,6 +1,7 @@
 /* xmlload: safe libxml2 parsing and schema validation (see xmlload.h for the policy). */
 #include "xmlload.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -164,8 +165,9 @@ done:
     return st;
 }
 
-enum sim_status xml_load(const char *path, const char *root_name, const char *xsd, xmlDocPtr *out,
-                         struct sim_error *err)
+/* Read and parse `path` under the policy in xmlload.h; no root or schema check.  On success
+ * *out owns the document. */
+static enum sim_status parse_file(const char *path, xmlDocPtr *out, struct sim_error *err)
 {
     char *buf = NULL;
     size_t len = 0;
@@ -197,22 +199,74 @@ enum sim_status xml_load(const char *path, const char *root_name, const char *xs
                      cap.seen ? cap.msg : "cannot parse");
         goto fail;
     }
-    xmlNodePtr root = xmlDocGetRootElement(doc);
-    if (!root || strcmp((const char *)root->name, root_name) != 0) {
-        st = err_set(err, SIM_EINPUT, path, root ? (int)xml_line(root) : 0,
-                     "root element is <%s>, expected <%s>", root ? (const char *)root->name : "",
-                     root_name);
-        goto fail;
-    }
-    st = validate(path, doc, xsd, err);
-    if (st != SIM_OK)
-        goto fail;
     mem_free(buf);
     *out = doc;
     return SIM_OK;
 fail:
     xmlFreeDoc(doc);
     mem_free(buf);
+    return st;
+}
+
+/* The error for a root that is none of `roots`: "root element is <x>, expected <a>",
+ * "... expected <a> or <b>", "... expected <a>, <b> or <c>". */
+static enum sim_status wrong_root(const char *path, xmlNodePtr root, const char *const *roots,
+                                  int nroots, struct sim_error *err)
+{
+    char want[256] = "";
+    size_t used = 0;
+    for (int i = 0; i < nroots && used < sizeof want; i++) {
+        const char *sep = i == 0 ? "" : i == nroots - 1 ? " or " : ", ";
+        int w = snprintf(want + used, sizeof want - used, "%s<%s>", sep, roots[i]);
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+    return err_set(err, SIM_EINPUT, path, root ? (int)xml_line(root) : 0,
+                   "root element is <%s>, expected %s", root ? (const char *)root->name : "", want);
+}
+
+enum sim_status xml_load(const char *path, const char *root_name, const char *xsd, xmlDocPtr *out,
+                         struct sim_error *err)
+{
+    xmlDocPtr doc = NULL;
+    enum sim_status st = parse_file(path, &doc, err);
+    if (st != SIM_OK)
+        return st;
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    if (!root || strcmp((const char *)root->name, root_name) != 0) {
+        st = wrong_root(path, root, &root_name, 1, err);
+        goto fail;
+    }
+    st = validate(path, doc, xsd, err);
+    if (st != SIM_OK)
+        goto fail;
+    *out = doc;
+    return SIM_OK;
+fail:
+    xmlFreeDoc(doc);
+    return st;
+}
+
+enum sim_status xml_peek_root(const char *path, const char *const *roots, int nroots, int *which,
+                              struct sim_error *err)
+{
+    assert(nroots >= 1);
+    xmlDocPtr doc = NULL;
+    enum sim_status st = parse_file(path, &doc, err);
+    if (st != SIM_OK)
+        return st;
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    st = SIM_EINPUT;
+    for (int i = 0; root && i < nroots; i++)
+        if (strcmp((const char *)root->name, roots[i]) == 0) {
+            *which = i;
+            st = SIM_OK;
+            break;
+        }
+    if (st != SIM_OK)
+        st = wrong_root(path, root, roots, nroots, err);
+    xmlFreeDoc(doc);
     return st;
 }
 

@@ -18,6 +18,14 @@
 enum sim_status xml_load(const char *path, const char *root_name, const char *xsd, xmlDocPtr *out,
                          struct sim_error *err);
 
+/* Which of `roots` (nroots >= 1 element names) is the root element of `path`?  Parses under
+ * the same policy as xml_load (size cap, no DTDs, no network) but does not validate; sets
+ * *which to the index.  A root not in the list is SIM_EINPUT "root element is <x>, expected
+ * <a>, <b> or <c>" at the root's line.  For callers that accept several kinds of file; the
+ * file is parsed again by the loader they then call (files are small: see the cap). */
+enum sim_status xml_peek_root(const char *path, const char *const *roots, int nroots, int *which,
+                              struct sim_error *err);
+
 /* 1-based source line of an element (or of an attribute's element), exact past 65535 lines,
  * which xmlGetLineNo() is not; 0 when unknown. */
 long xml_line(const xmlNode *node);

@@ -11,7 +11,8 @@ AM_TESTS_FD_REDIRECT = 9>&2
 
 criterion_tests = tests/test_units tests/test_eventq tests/test_engine tests/test_schedule \
 	tests/test_pipeline tests/test_scenario tests/test_report tests/test_outputs \
-	tests/test_model tests/test_flops tests/test_hardware
+	tests/test_model tests/test_flops tests/test_hardware tests/test_costmodel \
+	tests/test_collective
 if HAVE_CRITERION
 check_PROGRAMS = $(criterion_tests)
 endif
@@ -53,3 +54,9 @@ tests_test_flops_LDADD = $(TEST_LDADD)
 tests_test_hardware_SOURCES = tests/test_hardware.c
 tests_test_hardware_CFLAGS = $(TEST_CFLAGS)
 tests_test_hardware_LDADD = $(TEST_LDADD)
+tests_test_costmodel_SOURCES = tests/test_costmodel.c
+tests_test_costmodel_CFLAGS = $(TEST_CFLAGS)
+tests_test_costmodel_LDADD = $(TEST_LDADD)
+tests_test_collective_SOURCES = tests/test_collective.c
+tests_test_collective_CFLAGS = $(TEST_CFLAGS)
+tests_test_collective_LDADD = $(TEST_LDADD)

@@ -140,6 +140,113 @@ else
     fail "tests/bad/EXPECTED lists missing files or corpus too small ($nbad)" "$missing"
 fi
 
+# ---- model and hardware files -----------------------------------------------------------------
+# validate tells the kind by the root element.  Every shipped file is good, one at a time and
+# all at once; tests/bad/models and tests/bad/hardware (outside the scenario loop above, each
+# with its own EXPECTED in the same format) must each fail with their file:line.
+ngood=0
+for f in "$top_srcdir"/models/*.xml "$top_srcdir"/hardware/*.xml; do
+    ngood=$((ngood + 1))
+    run validate "$f"
+    expect_ok "validate ${f#"$top_srcdir"/}"
+done
+run validate "$top_srcdir"/models/*.xml "$top_srcdir"/hardware/*.xml "$SCN/unit.xml"
+if [ "$rc" -eq 0 ] && [ ! -s "$tmp/err" ] && [ "$(grep -c ': ok$' "$tmp/out")" -eq $((ngood + 1)) ]; then
+    pass "validate $ngood model/hardware files and a scenario at once: one 'ok' each"
+else
+    fail "validate $ngood model/hardware files and a scenario at once: one 'ok' each" "exit status $rc"
+fi
+for kind in models hardware; do
+    nk=0
+    for f in "$BAD/$kind"/*.xml; do
+        base=${f##*/}
+        entry=$(awk -F '\t' -v f="$base" '$1 == f { print $2 "\t" $3; exit }' "$BAD/$kind/EXPECTED")
+        if [ -z "$entry" ]; then
+            n=$((n + 1))
+            failed=$((failed + 1))
+            echo "not ok $n - bad/$kind/$base: no entry in tests/bad/$kind/EXPECTED"
+            continue
+        fi
+        nk=$((nk + 1))
+        line=$(printf '%s\n' "$entry" | cut -f 1)
+        frag=$(printf '%s\n' "$entry" | cut -f 2-)
+        if [ "$line" -eq 0 ]; then
+            prefix="stepsim: $f: "
+        else
+            prefix="stepsim: $f:$line: "
+        fi
+        run validate "$f"
+        if [ -s "$tmp/out" ]; then
+            fail "validate bad/$kind/$base" "unexpected stdout"
+        else
+            expect_error "validate bad/$kind/$base: exit 2, one line '$frag'" 2 "$prefix" "$frag"
+        fi
+    done
+    missing=$(awk -F '\t' '!/^#/ && NF { print $1 }' "$BAD/$kind/EXPECTED" | while read -r x; do
+        [ -f "$BAD/$kind/$x" ] || echo "$x"
+    done)
+    if [ -z "$missing" ] && [ "$nk" -ge 5 ]; then
+        pass "tests/bad/$kind/EXPECTED covers $nk files, all present"
+    else
+        fail "tests/bad/$kind/EXPECTED lists missing files or corpus too small ($nk)" "$missing"
+    fi
+done
+M1="$top_srcdir/models/llama2-7b.xml"
+run run "$M1"
+expect_error "run on a model file: exit 2" 2 "stepsim: $M1:9: " "root element is <model>, expected <scenario>"
+run validate "$BAD/wrong-root.xml"
+expect_error "validate names the three kinds" 2 "stepsim: $BAD/wrong-root.xml:2: " \
+    "root element is <cluster>, expected <scenario>, <model> or <hardware>"
+
+# A scenario that uses the cost model: validate loads the model and hardware it refers to and
+# checks the layout against them, failing exactly where run would.  The files are copied
+# beside scenarios written here (refs resolve against the scenario's directory and the schema
+# caps a ref at 64 characters, too short for absolute paths).
+mkdir "$tmp/ref"
+cp "$top_srcdir/models/llama2-7b.xml" "$top_srcdir/hardware/dgx-h100.xml" \
+    "$BAD/models/kv-heads-exceed-heads.xml" "$BAD/hardware/efficiency-above-one.xml" "$tmp/ref/"
+# modelled NAME MODEL HARDWARE TP: write $tmp/NAME.xml
+modelled() {
+    cat >"$tmp/$1.xml" <<EOF
+<?xml version="1.0" encoding="UTF-8"?>
+<scenario name="$1">
+  <model ref="ref/$2"/>
+  <hardware ref="ref/$3"/>
+  <parallel tp="$4"/>
+  <pipeline schedule="1f1b" pp="2"/>
+  <batch micro-batch="1" global-batch="8" seq="2048"/>
+</scenario>
+EOF
+}
+AM=llama2-7b.xml
+AH=dgx-h100.xml
+BM=kv-heads-exceed-heads.xml
+BH=efficiency-above-one.xml
+modelled ref-good "$AM" "$AH" 8
+modelled ref-bad-model "$BM" "$AH" 8
+modelled ref-bad-hardware "$AM" "$BH" 8
+modelled ref-missing-model no-such-model.xml "$AH" 8
+modelled ref-model-is-hardware "$AH" "$AH" 8
+modelled ref-tp-vs-heads "$AM" "$AH" 3
+run validate "$tmp/ref-good.xml"
+expect_ok "validate a modelled scenario (llama2-7b on dgx-h100)"
+for cmd in run validate; do
+    run "$cmd" "$tmp/ref-bad-model.xml"
+    expect_error "$cmd scenario -> bad model: the model's file:line" 2 "stepsim: $tmp/ref/$BM:6: " \
+        "kv-heads=64 exceeds heads=32"
+    run "$cmd" "$tmp/ref-bad-hardware.xml"
+    expect_error "$cmd scenario -> bad hardware: the hardware's file:line" 2 "stepsim: $tmp/ref/$BH:14: " \
+        "network efficiency: '1.5' is out of range"
+    run "$cmd" "$tmp/ref-missing-model.xml"
+    expect_error "$cmd scenario -> missing model" 2 "stepsim: $tmp/ref/no-such-model.xml: " "cannot open"
+    run "$cmd" "$tmp/ref-model-is-hardware.xml"
+    expect_error "$cmd scenario -> hardware file as model" 2 "stepsim: $tmp/ref/$AH:20: " \
+        "root element is <hardware>, expected <model>"
+    run "$cmd" "$tmp/ref-tp-vs-heads.xml"
+    expect_error "$cmd scenario: tp=3 against the model's heads" 2 \
+        "stepsim: $tmp/ref-tp-vs-heads.xml:5: " "heads=32 of llama2-7b are not divisible by tp=3"
+done
+
 # ---- files that cannot be read ---------------------------------------------------------------
 run run "$tmp/no-such-file.xml"
 expect_error "run missing file: exit 2" 2 "stepsim: $tmp/no-such-file.xml: " "cannot open: No such file"

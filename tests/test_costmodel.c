@@ -1,0 +1,265 @@
+/* test_costmodel: configuration rules, activation memory against Korthikanti et al. 2022,
+ * placement effects (TP across nodes, PP over the network), throughput definitions. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "step.h"
+
+#define MODEL(name) TOP_SRCDIR "/models/" name ".xml"
+#define HW(name) TOP_SRCDIR "/hardware/" name ".xml"
+
+static struct scenario scn;
+static struct step_output out;
+static struct sim_error err;
+
+/* Defaults + model + hardware + the NULL-terminated "KEY=VALUE" list, then the whole step. */
+static enum sim_status run(const char *model, const char *hw, const char *const *sets)
+{
+    scn_defaults(&scn);
+    err_clear(&err);
+    cr_assert_eq(scn_set(&scn, "model", model, NULL, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(scn_set(&scn, "hardware", hw, NULL, 0, &err), SIM_OK, "%s", err.msg);
+    for (const char *const *s = sets; *s; s++)
+        cr_assert_eq(scn_set_arg(&scn, *s, &err), SIM_OK, "%s: %s", *s, err.msg);
+    return step_run(&scn, &out, &err);
+}
+
+static void fires(const char *model, const char *hw, const char *const *sets, const char *what)
+{
+    cr_assert_eq(run(model, hw, sets), SIM_EINPUT, "rule did not fire: expected '%s'", what);
+    cr_assert(strstr(err.msg, what) != NULL, "message '%s' lacks '%s'", err.msg, what);
+}
+
+static void passes(const char *model, const char *hw, const char *const *sets)
+{
+    cr_assert_eq(run(model, hw, sets), SIM_OK, "%s", err.msg);
+    step_release(&out);
+}
+
+#define L(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define LLAMA70 MODEL("llama3.1-70b")
+#define H100 HW("dgx-h100")
+
+Test(rules, gpus_must_be_a_multiple_of_pp_times_max_tp_cp_ep_etp)
+{
+    fires(LLAMA70, H100, L("seq=4096", "tp=8", "pp=4", "gpus=48"), "is not a multiple of pp*max");
+    passes(LLAMA70, H100, L("seq=4096", "tp=8", "pp=4", "gpus=64"));
+    /* Mixtral: ep*etp = 8 > tp*cp = 2: unit 2 * 8 = 16. */
+    fires(MODEL("mixtral-8x7b"), H100, L("seq=4096", "tp=2", "pp=2", "ep=8", "gpus=24"),
+          "is not a multiple of pp*max");
+    passes(MODEL("mixtral-8x7b"), H100, L("seq=4096", "tp=2", "pp=2", "ep=8", "gpus=32"));
+}
+
+Test(rules, global_batch_divisible_by_micro_batch_times_dp)
+{
+    fires(LLAMA70, H100, L("seq=4096", "tp=8", "pp=4", "gpus=128", "global-batch=10"),
+          "is not divisible by micro-batch*dp = 1*4");
+    passes(LLAMA70, H100, L("seq=4096", "tp=8", "pp=4", "gpus=128", "global-batch=16"));
+    cr_assert_eq(run(LLAMA70, H100, L("seq=4096", "tp=8", "pp=4", "gpus=128", "global-batch=32",
+                                      "micro-batch=2")),
+                 SIM_OK, "%s", err.msg);
+    cr_assert_eq(scn.microbatches, 4, "32 samples / (2 per micro-batch x dp 4)");
+    step_release(&out);
+    fires(LLAMA70, H100,
+          L("seq=4096", "tp=8", "pp=4", "gpus=128", "global-batch=32", "microbatches=3"),
+          "contradicts global-batch");
+}
+
+Test(rules, layers_split_over_pp_times_vp)
+{
+    fires(LLAMA70, H100, L("seq=4096", "tp=8", "pp=3", "gpus=24"), "not divisible by pp*vp");
+    fires(LLAMA70, H100,
+          L("seq=4096", "tp=8", "pp=4", "vp=3", "schedule=interleaved", "gpus=32",
+            "microbatches=4"),
+          "not divisible by pp*vp");
+    passes(LLAMA70, H100,
+           L("seq=4096", "tp=8", "pp=4", "vp=5", "schedule=interleaved", "gpus=32",
+             "microbatches=4"));
+    fires(LLAMA70, H100, L("seq=4096", "tp=8", "layers=40"), "differs from the model's 80");
+}
+
+Test(rules, heads_and_kv_heads_divisible_by_tp)
+{
+    fires(LLAMA70, H100, L("seq=4096", "tp=3", "gpus=3"), "heads=64 of");
+    fires(LLAMA70, H100, L("seq=4096", "tp=16", "gpus=16"), "kv-heads=8 of");
+    passes(LLAMA70, H100, L("seq=4096", "tp=8", "gpus=8", "pp=1"));
+}
+
+Test(rules, experts_divisible_by_ep_and_ep_only_for_moe)
+{
+    fires(MODEL("mixtral-8x7b"), H100, L("seq=4096", "ep=3", "gpus=3"), "experts=8 of");
+    passes(MODEL("mixtral-8x7b"), H100, L("seq=4096", "ep=4", "gpus=4"));
+    fires(LLAMA70, H100, L("seq=4096", "tp=8", "ep=2", "gpus=16"), "has no experts");
+}
+
+Test(rules, sequence_parallel_needs_tp_and_cp_needs_even_chunks)
+{
+    fires(MODEL("llama3.1-8b"), H100, L("seq=4096", "sp=true"), "sp=true needs tp > 1");
+    passes(MODEL("llama3.1-8b"), H100, L("seq=4096", "sp=true", "tp=2", "gpus=2"));
+    fires(MODEL("llama3.1-8b"), H100, L("seq=4100", "cp=4", "gpus=4"), "not divisible by 2*cp=8");
+    passes(MODEL("llama3.1-8b"), H100, L("seq=4096", "cp=4", "gpus=4"));
+}
+
+Test(rules, model_needs_hardware_seq_a_known_dtype_and_no_explicit_costs)
+{
+    fires(LLAMA70, H100, L("tp=8", "gpus=8"), "needs seq");
+    fires(LLAMA70, H100, L("seq=4096", "tp=8", "gpus=8", "forward=1ms"), "forward is an explicit cost");
+    fires(LLAMA70, HW("dgx-a100-80gb"), L("seq=4096", "tp=8", "gpus=8", "dtype=fp8"),
+          "has no fp8 peak");
+    passes(LLAMA70, H100, L("seq=4096", "tp=8", "gpus=8", "dtype=fp8"));
+    scn_defaults(&scn);
+    cr_assert_eq(scn_set(&scn, "model", LLAMA70, NULL, 0, &err), SIM_OK);
+    scn_set_arg(&scn, "seq=4096", &err);
+    cr_assert_eq(step_run(&scn, &out, &err), SIM_EINPUT);
+    cr_assert(strstr(err.msg, "needs hardware=") != NULL, "%s", err.msg);
+}
+
+Test(rules, data_and_expert_data_parallel_sizes_are_derived)
+{
+    cr_assert_eq(run(MODEL("mixtral-8x7b"), H100,
+                     L("seq=4096", "tp=2", "pp=2", "ep=8", "gpus=64", "global-batch=64")),
+                 SIM_OK, "%s", err.msg);
+    cr_assert_eq(out.cm.cfg.dp, 16, "64 / (tp 2 * pp 2)");
+    cr_assert_eq(out.cm.cfg.edp, 4, "64 / (pp 2 * ep 8 * etp 1)");
+    cr_assert_eq(out.cm.cfg.microbatches, 4);
+    step_release(&out);
+}
+
+/* Korthikanti et al. 2022, eq. (1)-(6): activation bytes per layer of GPT-3 175B (s=2048,
+ * h=12288, a=96), micro-batch 1, t=8.  No recompute, no SP: sbh(10 + 24/t + 5as/(ht));
+ * SP: sbh(34/t + 5as/(ht)); selective + SP: 34 sbh/t; full recompute: 2sbh (SP: 2sbh/t). */
+static double layer_act(const char *recompute, const char *sp, const char *attention)
+{
+    char r[64], s[64], a[64];
+    snprintf(r, sizeof r, "recompute=%s", recompute);
+    snprintf(s, sizeof s, "sp=%s", sp);
+    snprintf(a, sizeof a, "attention=%s", attention);
+    cr_assert_eq(run(MODEL("gpt3-175b"), HW("dgx-a100-80gb"),
+                     L("seq=2048", "tp=8", "pp=8", "gpus=64", "microbatches=8", "dropout=true",
+                       "dtype=fp16", r, s, a)),
+                 SIM_OK, "%s", err.msg);
+    const struct cm_stage *mid = &out.cm.stages[3]; /* no embedding, no head */
+    double per_layer = mid->act_bytes_mb / mid->layers;
+    step_release(&out);
+    return per_layer;
+}
+
+Test(memory, activations_match_korthikanti_et_al_2022)
+{
+    double s = 2048, b = 1, h = 12288, a = 96, t = 8, sbh = s * b * h;
+    cr_assert_float_eq(layer_act("none", "false", "unfused"),
+                       sbh * (10 + 24 / t + 5 * a * s / (h * t)), 1e-6 * sbh);
+    cr_assert_float_eq(layer_act("none", "true", "unfused"), sbh * (34 / t + 5 * a * s / (h * t)),
+                       1e-6 * sbh);
+    cr_assert_float_eq(layer_act("selective", "true", "unfused"), sbh * 34 / t, 1e-6 * sbh);
+    cr_assert_float_eq(layer_act("full", "false", "unfused"), 2 * sbh, 1e-6 * sbh);
+    cr_assert_float_eq(layer_act("full", "true", "unfused"), 2 * sbh / t, 1e-6 * sbh);
+    /* Flash attention keeps no s x s scores: the same as selective recompute. */
+    cr_assert_float_eq(layer_act("none", "true", "flash"), sbh * 34 / t, 1e-6 * sbh);
+}
+
+Test(memory, weights_grads_and_sharded_optimizer_per_gpu)
+{
+    cr_assert_eq(run(LLAMA70, H100,
+                     L("seq=4096", "tp=8", "pp=4", "gpus=256", "global-batch=64",
+                       "distributed-optimizer=true")),
+                 SIM_OK, "%s", err.msg);
+    double params = 0;
+    for (int s = 0; s < 4; s++)
+        params += out.cm.stages[s].params;
+    /* Sharded over tp 8: the whole model's 70.55B parameters / 8. */
+    cr_assert_float_eq(params, 70.554e9 / 8, 0.01e9);
+    const struct cm_rank_memory *m = &out.rep.mem[1];
+    double p1 = out.cm.stages[1].params;
+    cr_assert_float_eq(m->weights, 2 * p1, 1);
+    cr_assert_float_eq(m->grads, 2 * p1, 1, "bf16 gradients by default");
+    cr_assert_float_eq(m->optimizer, 12 * p1 / 8, 1, "fp32 master + 2 moments over dp 8");
+    cr_assert_float_eq(m->activations, m->act_per_mb * out.res.peak_inflight[1], 1);
+    cr_assert(!m->oom);
+    step_release(&out);
+}
+
+/* A copy of a shipped hardware file with its NVLink domain resized. */
+static const char *hardware_with_node(const char *src, int gpus, char *path, size_t len)
+{
+    FILE *in = fopen(src, "r");
+    cr_assert_not_null(in);
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, in);
+    fclose(in);
+    buf[n] = '\0';
+    char *at = strstr(buf, "<node gpus=\"");
+    cr_assert_not_null(at);
+    at += strlen("<node gpus=\"");
+    char *end = strchr(at, '"');
+    snprintf(path, len, "/tmp/stepsim-test-hw-%d-%ld.xml", gpus, (long)getpid());
+    FILE *o = fopen(path, "w");
+    cr_assert_not_null(o);
+    fprintf(o, "%.*s%d%s", (int)(at - buf), buf, gpus, end);
+    fclose(o);
+    return path;
+}
+
+Test(placement, tensor_parallelism_across_nodes_is_slower)
+{
+    char wide[256];
+    hardware_with_node(H100, 16, wide, sizeof wide);
+    const char *const cfg[] = {"seq=2048", "tp=16", "pp=2", "gpus=32", "global-batch=16",
+                               "sp=true", NULL};
+    cr_assert_eq(run(MODEL("gpt3-175b"), wide, cfg), SIM_OK, "%s", err.msg);
+    double inside = out.rep.step_s, tp_inside = out.rep.brk.tp;
+    cr_assert(!out.rep.tp_spans_nodes);
+    step_release(&out);
+    cr_assert_eq(run(MODEL("gpt3-175b"), H100, cfg), SIM_OK, "%s", err.msg);
+    cr_assert(out.rep.tp_spans_nodes, "tp=16 on 8-GPU nodes is flagged");
+    cr_assert_gt(out.rep.step_s, 1.2 * inside, "TP over the network: %g s vs %g s",
+                 out.rep.step_s, inside);
+    cr_assert_gt(out.rep.brk.tp, 3 * tp_inside);
+    step_release(&out);
+    unlink(wide);
+}
+
+Test(placement, pipeline_over_the_network_costs_more_than_inside_a_node)
+{
+    char narrow[256];
+    hardware_with_node(H100, 2, narrow, sizeof narrow);
+    /* tp 2, pp 4, dp 1: neighbouring stages are 2 ranks apart -- inside an 8-GPU node, across
+     * the network on 2-GPU nodes. */
+    const char *const cfg[] = {"seq=4096", "tp=2", "pp=4", "gpus=8", "microbatches=8",
+                               "sp=true", NULL};
+    cr_assert_eq(run(MODEL("llama3.1-8b"), H100, cfg), SIM_OK, "%s", err.msg);
+    cr_assert(out.cm.pp_link_intra[0], "stage 0 -> 1 inside the node");
+    double inside = out.rep.step_s, pp_inside = out.rep.brk.pp;
+    step_release(&out);
+    cr_assert_eq(run(MODEL("llama3.1-8b"), narrow, cfg), SIM_OK, "%s", err.msg);
+    cr_assert(!out.cm.pp_link_intra[0], "stage 0 -> 1 across the network");
+    cr_assert_gt(out.rep.step_s, inside);
+    cr_assert_gt(out.rep.brk.pp, pp_inside);
+    step_release(&out);
+    unlink(narrow);
+}
+
+Test(throughput, mfu_hfu_and_breakdown_are_consistent)
+{
+    cr_assert_eq(run(MODEL("gpt3-175b"), HW("dgx-a100-80gb"),
+                     L("seq=2048", "tp=8", "pp=8", "gpus=512", "global-batch=512",
+                       "recompute=full", "dtype=fp16")),
+                 SIM_OK, "%s", err.msg);
+    const struct report *r = &out.rep;
+    double peak = 312e12;
+    cr_assert_float_eq(r->mfu, r->model_flops / (r->step_s * r->gpus * peak), 1e-12);
+    cr_assert_gt(r->hfu, r->mfu, "full recompute adds hardware FLOPs");
+    /* 3 x forward vs 4 x forward of the layers: HFU/MFU just under 4/3 (the head is not
+     * recomputed). */
+    cr_assert(r->hfu / r->mfu > 1.3 && r->hfu / r->mfu < 4.0 / 3.0);
+    const struct report_breakdown *b = &r->brk;
+    double sum = b->compute + b->recompute + b->tp + b->cp + b->ep + b->pp + b->bubble + b->dp +
+                 b->optimizer;
+    cr_assert_float_eq(sum, r->step_s, 1e-9 * r->step_s, "the breakdown sums to the step");
+    cr_assert_gt(b->recompute, 0.2 * b->compute);
+    cr_assert_float_eq(r->tokens_per_s, 512.0 * 2048 / r->step_s, 1e-6);
+    step_release(&out);
+}
