@@ -11,6 +11,7 @@
 # peer is -1 for compute rows.  Times are seconds from the step's first op.  stepsim leaves
 # out rows that take no time (free transfers, a zero-cost optimizer): nothing to draw.
 # Optional variables: outfile, format ('png' or 'svg'; default from outfile's name),
+# memlabels (peak memory per rank in GiB, space-separated, shown under each rank label),
 # plottitle, nranks and vp (chunks per rank; both default to what the data shows), width
 # (pixels; default 1600).
 #
@@ -85,7 +86,12 @@ set xtics nomirror out
 set mxtics
 set ytics nomirror scale 0
 set ytics ()
-do for [r = 0 : nranks - 1] { set ytics add (sprintf('rank %d', r) r) }
+# With memlabels (peak GiB per rank, space-separated) each row label also shows the memory.
+if (exists("memlabels")) {
+    do for [r = 0 : nranks - 1] { set ytics add (sprintf("rank %d\n%s GiB", r, word(memlabels, r + 1)) r) }
+} else {
+    do for [r = 0 : nranks - 1] { set ytics add (sprintf('rank %d', r) r) }
+}
 set grid xtics back lc rgb '#a0aec0' lw 0.6 dt 3
 set border 1 lc rgb '#4a5568'
 

@@ -5,11 +5,13 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "config.h"
 #include "costmodel.h"
 #include "costs.h"
 #include "hardware.h"
 #include "model.h"
+#include "memtimeline.h"
 #include "step.h"
 #include "outfile.h"
 #include "pipeline.h"
@@ -26,7 +28,7 @@
 static const char usage_text[] =
     "usage: stepsim run SCENARIO.xml [--set KEY=VALUE]... [--format text|json]\n"
     "                  [--timeline FILE.csv] [--trace FILE.json] [--plot FILE.png|FILE.svg]\n"
-    "                  [--seed N] [--tokens N]\n"
+    "                  [--seed N] [--tokens N] [--memory-timeline FILE.csv]\n"
     "       stepsim validate FILE.xml...\n"
     "       stepsim --help | --version\n";
 
@@ -47,6 +49,8 @@ static const char help_text[] =
     "  --trace F.json    Chrome trace-event file (open in Perfetto / chrome://tracing)\n"
     "  --plot F.png|svg  Gantt chart drawn with gnuplot\n"
     "  --seed N          RNG seed (same as --set seed=N)\n"
+    "  --memory-timeline F.csv  memory per GPU over the step (modelled scenarios):\n"
+    "                    rank,time_s,activation_bytes,total_bytes\n"
     "  --tokens N        also report the time, GPU-hours and cost (when the hardware\n"
     "                    file has a price) to train N tokens, e.g. --tokens 15e12\n"
     "\n"
@@ -70,7 +74,7 @@ struct run_opts {
     const char *seed;
     double tokens; /* --tokens N: also report the time and cost to train N tokens */
     int json;
-    const char *timeline, *trace, *plot;
+    const char *timeline, *trace, *plot, *memory_timeline;
 };
 
 /* Print one error line.  Values echoed from the input may hold control characters (an
@@ -144,6 +148,10 @@ static int parse_run(int argc, char **argv, struct run_opts *o, FILE *errout)
             if (!*v)
                 return bad_usage(errout, "%s needs a file name", "--timeline");
             o->timeline = v;
+        } else if ((v = opt_value(argc, argv, &i, "--memory-timeline"))) {
+            if (!*v)
+                return bad_usage(errout, "%s needs a file name", "--memory-timeline");
+            o->memory_timeline = v;
         } else if ((v = opt_value(argc, argv, &i, "--trace"))) {
             if (!*v)
                 return bad_usage(errout, "%s needs a file name", "--trace");
@@ -196,6 +204,36 @@ static enum sim_status write_output(const char *path, writer_fn fn, const struct
     return outfile_commit(&of, err);
 }
 
+static enum sim_status write_memory_timeline(const char *path, const struct scenario *scn,
+                                             const struct step_output *so, struct sim_error *err)
+{
+    struct outfile of;
+    enum sim_status st = outfile_open(&of, path, err);
+    if (st != SIM_OK)
+        return st;
+    if (memtl_write_csv(of.fp, scn, &so->res, &so->cm) != 0) {
+        outfile_abort(&of);
+        return err_set(err, SIM_EFAIL, path, 0, "write error");
+    }
+    return outfile_commit(&of, err);
+}
+
+/* The Gantt chart; for modelled scenarios each rank's peak memory is on its label. */
+static enum sim_status plot_with_memory(const char *path, const struct scenario *scn,
+                                        const struct step_output *so, struct sim_error *err)
+{
+    if (!so->modelled)
+        return plot_gantt(path, scn, &so->res, err);
+    double *mem = mem_calloc((size_t)so->res.pp, sizeof *mem);
+    if (!mem)
+        return err_set(err, SIM_EFAIL, NULL, 0, "out of memory");
+    for (int r = 0; r < so->res.pp; r++)
+        mem[r] = so->rep.mem[r].total;
+    enum sim_status st = plot_gantt_memory(path, scn, &so->res, mem, err);
+    mem_free(mem);
+    return st;
+}
+
 static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
 {
     struct run_opts o;
@@ -231,10 +269,17 @@ static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
                 scn.tp, so.cm.cfg.gpus_per_node);
     if (st == SIM_OK && o.timeline)
         st = write_output(o.timeline, write_timeline, &scn, &so.res, &err);
+    if (st == SIM_OK && o.memory_timeline) {
+        if (!so.modelled)
+            st = err_set(&err, SIM_EINPUT, NULL, 0,
+                         "--memory-timeline needs a modelled scenario (model= and hardware=)");
+        else
+            st = write_memory_timeline(o.memory_timeline, &scn, &so, &err);
+    }
     if (st == SIM_OK && o.trace)
         st = write_output(o.trace, trace_write_json, &scn, &so.res, &err);
     if (st == SIM_OK && o.plot)
-        st = plot_gantt(o.plot, &scn, &so.res, &err);
+        st = plot_with_memory(o.plot, &scn, &so, &err);
     if (st == SIM_OK) {
         int w =
             o.json ? report_write_json(out, &scn, &so.rep) : report_write_text(out, &scn, &so.rep);

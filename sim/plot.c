@@ -19,14 +19,17 @@ int plot_write_gantt_tsv(FILE *out, const struct pipe_result *res)
     fprintf(out, "# rank\tstart_s\tend_s\tkind\tmicrobatch\tchunk\tpeer\n");
     for (size_t i = 0; i < res->nrecs; i++) {
         const struct pipe_record *r = &res->recs[i];
-        /* What took no time has nothing to draw (free links, a zero-cost optimizer). */
-        if (r->end <= r->start)
+        /* What took no time has nothing to draw (free links, a zero-cost optimizer); gradient
+         * reductions run beside compute on a comm stream and are in the trace instead. */
+        if (r->end <= r->start || r->kind == REC_DP_SYNC)
             continue;
         fprintf(out, "%d\t", r->rank);
         timeline_put_seconds(out, r->start - res->first_start);
         fputc('\t', out);
         timeline_put_seconds(out, r->end - res->first_start);
-        fprintf(out, "\t%d\t%d\t%d\t%d\n", r->kind, r->mb, r->chunk < 0 ? 0 : r->chunk, r->peer);
+        /* The parameter all-gather finishes the optimizer step: drawn as part of it. */
+        int kind = r->kind == REC_PARAM_AG ? REC_OPT : r->kind;
+        fprintf(out, "\t%d\t%d\t%d\t%d\n", kind, r->mb, r->chunk < 0 ? 0 : r->chunk, r->peer);
         rows++;
     }
     return ferror(out) ? -1 : rows;
@@ -137,6 +140,13 @@ static void make_title(char *buf, size_t len, const struct scenario *scn,
 enum sim_status plot_gantt(const char *path, const struct scenario *scn,
                            const struct pipe_result *res, struct sim_error *err)
 {
+    return plot_gantt_memory(path, scn, res, NULL, err);
+}
+
+enum sim_status plot_gantt_memory(const char *path, const struct scenario *scn,
+                                  const struct pipe_result *res, const double *rank_mem_bytes,
+                                  struct sim_error *err)
+{
     if (!ends_with(path, ".png") && !ends_with(path, ".svg"))
         return err_set(err, SIM_EINPUT, NULL, 0, "--plot %s: the file must end in .png or .svg",
                        path);
@@ -199,6 +209,15 @@ enum sim_status plot_gantt(const char *path, const struct scenario *scn,
                      "datafile='%s'; outfile='%s'; format='%s'; plottitle='%s'; nranks=%d; vp=%d",
                      data_path, img.tmp, ends_with(path, ".svg") ? "svg" : "png", title, res->pp,
                      res->vp);
+    /* Peak memory per rank, as words of one gnuplot string: "51.1 48.9 ...". */
+    if (rank_mem_bytes && n > 0 && (size_t)n < sizeof vars) {
+        n += snprintf(vars + n, sizeof vars - (size_t)n, "; memlabels='");
+        for (int r = 0; r < res->pp && n > 0 && (size_t)n < sizeof vars; r++)
+            n += snprintf(vars + n, sizeof vars - (size_t)n, "%s%.1f", r ? " " : "",
+                          rank_mem_bytes[r] / 1073741824.0);
+        if (n > 0 && (size_t)n < sizeof vars)
+            n += snprintf(vars + n, sizeof vars - (size_t)n, "'");
+    }
     int rc = (n < 0 || (size_t)n >= sizeof vars) ? -2 : run_gnuplot(vars, script_path);
     unlink(data_path);
     unlink(script_path);

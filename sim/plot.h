@@ -25,4 +25,9 @@ int plot_write_gantt_tsv(FILE *out, const struct pipe_result *res);
 enum sim_status plot_gantt(const char *path, const struct scenario *scn,
                            const struct pipe_result *res, struct sim_error *err);
 
+/* Like plot_gantt, with each rank's peak memory (bytes; NULL for none) on its row label. */
+enum sim_status plot_gantt_memory(const char *path, const struct scenario *scn,
+                                  const struct pipe_result *res, const double *rank_mem_bytes,
+                                  struct sim_error *err);
+
 #endif

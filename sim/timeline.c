@@ -17,10 +17,12 @@ int timeline_write_csv(FILE *out, const struct pipe_result *res)
     for (size_t i = 0; i < res->nrecs; i++) {
         const struct pipe_record *r = &res->recs[i];
         fprintf(out, "%d,%s,", r->rank, rec_kind_name(r->kind));
-        if (r->kind == REC_OPT)
-            fprintf(out, ",,,");
-        else
+        if (r->mb >= 0) /* ops of one micro-batch */
             fprintf(out, "%d,%d,%d,", r->mb, r->chunk, r->stage);
+        else if (r->chunk >= 0) /* a chunk's gradient reduction */
+            fprintf(out, ",%d,%d,", r->chunk, r->stage);
+        else /* optimizer, parameter gather */
+            fprintf(out, ",,,");
         timeline_put_seconds(out, r->start - res->first_start);
         fputc(',', out);
         timeline_put_seconds(out, r->end - res->first_start);

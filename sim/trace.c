@@ -78,10 +78,15 @@ int trace_write_json(FILE *out, const struct scenario *scn, const struct pipe_re
     put_name_meta(out, PID_LINKS, 0, "process_name", "p2p links");
     put_sort_meta(out, PID_LINKS, 0, "process_sort_index", 1);
     char name[64];
+    /* Each rank's compute track, and below it its gradient-reduction stream (thread
+     * pp + rank), which runs beside compute and so needs a track of its own. */
     for (int r = 0; r < res->pp; r++) {
         snprintf(name, sizeof name, "rank %d", r);
         put_name_meta(out, PID_RANKS, r, "thread_name", name);
-        put_sort_meta(out, PID_RANKS, r, "thread_sort_index", r);
+        put_sort_meta(out, PID_RANKS, r, "thread_sort_index", 2 * r);
+        snprintf(name, sizeof name, "rank %d grad sync", r);
+        put_name_meta(out, PID_RANKS, res->pp + r, "thread_name", name);
+        put_sort_meta(out, PID_RANKS, res->pp + r, "thread_sort_index", 2 * r + 1);
     }
     for (size_t id = 0; id < nlinks; id++) {
         if (peer_of[id] < 0)
@@ -98,16 +103,25 @@ int trace_write_json(FILE *out, const struct scenario *scn, const struct pipe_re
      * kind one colour, and the args say which micro-batch, chunk and stage it was. */
     for (size_t i = 0; i < res->nrecs; i++) {
         const struct pipe_record *r = &res->recs[i];
-        int is_xfer = r->peer >= 0;
-        fprintf(
-            out, ",\n{\"ph\":\"X\",\"name\":\"%s\",\"cat\":\"%s\",\"pid\":%d,\"tid\":%d,\"ts\":",
-            rec_kind_name(r->kind), is_xfer ? "p2p" : "compute", is_xfer ? PID_LINKS : PID_RANKS,
-            is_xfer ? pipe_link_id(res->pp, r->rank, r->peer) : r->rank);
+        int is_xfer = r->peer >= 0, is_sync = r->kind == REC_DP_SYNC;
+        int tid = is_xfer   ? pipe_link_id(res->pp, r->rank, r->peer)
+                  : is_sync ? res->pp + r->rank
+                            : r->rank;
+        fprintf(out,
+                ",\n{\"ph\":\"X\",\"name\":\"%s\",\"cat\":\"%s\",\"pid\":%d,\"tid\":%d,\"ts\":",
+                rec_kind_name(r->kind),
+                is_xfer   ? "p2p"
+                : is_sync ? "dp"
+                          : "compute",
+                is_xfer ? PID_LINKS : PID_RANKS, tid);
         put_us(out, r->start - res->first_start);
         fprintf(out, ",\"dur\":");
         put_us(out, r->end - r->start);
-        if (r->kind == REC_OPT)
+        if (r->kind == REC_OPT || r->kind == REC_PARAM_AG)
             fprintf(out, ",\"args\":{\"rank\":%d}}", r->rank);
+        else if (is_sync)
+            fprintf(out, ",\"args\":{\"rank\":%d,\"chunk\":%d,\"stage\":%d}}", r->rank, r->chunk,
+                    r->stage);
         else if (is_xfer)
             fprintf(out,
                     ",\"args\":{\"microbatch\":%d,\"to_chunk\":%d,\"to_stage\":%d,\"from_rank\":%d,"

@@ -391,6 +391,28 @@ if [ "$rc" -eq 2 ] && [ ! -e "$tmp/o/bad.csv" ]; then
 else
     fail "bad input writes no output file" "exit status $rc"
 fi
+# Modelled runs: every shipped modelled scenario; --tokens and --memory-timeline.
+for f in llama3.1-70b-h100 gpt3-175b-a100 mixtral-8x7b-h100; do
+    run run "$SCN/$f.xml"
+    expect_ok "run shipped modelled scenario $f"
+done
+run run "$SCN/mixtral-8x7b-h100.xml" --tokens 1e12 --memory-timeline "$tmp/o/mem.csv"
+if [ "$rc" -eq 0 ] && grep -q '^training 1e+12 tokens: ' "$tmp/out" &&
+    [ "$(head -n 1 "$tmp/o/mem.csv")" = "rank,time_s,activation_bytes,total_bytes" ]; then
+    peak=$(awk -F, 'NR > 1 && $1 == 0 && $4 > m { m = $4 } END { printf "%.2f", m / 1073741824 }' "$tmp/o/mem.csv")
+    if grep -q "^   0 .* $peak\$" "$tmp/out"; then
+        pass "--memory-timeline peak equals the report's rank 0 total ($peak GiB)"
+    else
+        fail "--memory-timeline peak equals the report's rank 0 total" "timeline peak $peak GiB"
+    fi
+else
+    fail "--tokens and --memory-timeline" "exit status $rc"
+fi
+run run "$U" --memory-timeline "$tmp/o/m2.csv"
+expect_error "--memory-timeline on explicit costs: exit 2" 2 "stepsim: " "needs a modelled scenario"
+run run "$U" --tokens lots
+expect_error "--tokens not a number: exit 2" 2 "stepsim: " "--tokens: expected a positive number"
+
 if [ -w /dev/full ]; then
     "$S" run "$U" >/dev/full 2>"$tmp/err"
     rc=$?

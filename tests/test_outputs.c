@@ -152,7 +152,9 @@ Test(outputs, trace_is_balanced_json_with_rank_and_link_tracks)
                             "\"rank 1\"",         "\"link 0 -> 1\"", "\"link 1 -> 0\""};
     for (size_t i = 0; i < sizeof tracks / sizeof *tracks; i++)
         cr_assert_eq(count(js, tracks[i]), 1, "track %s", tracks[i]);
-    cr_assert_eq(count(js, "\"thread_sort_index\""), 4, "2 ranks + 2 link directions");
+    cr_assert_eq(count(js, "\"thread_sort_index\""), 6,
+                 "2 ranks, their 2 gradient-sync streams, 2 link directions");
+    cr_assert_eq(count(js, "\"rank 1 grad sync\""), 1);
     /* One complete event per record, named by kind. */
     cr_assert_eq(count(js, "\"ph\":\"X\""), f.res.nrecs);
     cr_assert_eq(count(js, "\"name\":\"F\""), 2);

@@ -1,0 +1,52 @@
+/* memtimeline: activation memory per rank over time (format in memtimeline.h).
+ *
+ * O(records x ranks): each rank scans the records once; fine for the step sizes stepsim caps. */
+#include "memtimeline.h"
+
+#include "timeline.h"
+
+int memtl_write_csv(FILE *out, const struct scenario *scn, const struct pipe_result *res,
+                    const struct costmodel *cm)
+{
+    fprintf(out, "rank,time_s,activation_bytes,total_bytes\n");
+    enum rec_kind frees = scn->split_backward ? REC_W : REC_B;
+    for (int r = 0; r < res->pp; r++) {
+        struct cm_rank_memory mem;
+        cm_rank_memory(cm, scn, res, r, &mem);
+        double fixed = mem.weights + mem.grads + mem.optimizer, act = 0;
+        fprintf(out, "%d,", r);
+        timeline_put_seconds(out, 0);
+        fprintf(out, ",0,%.0f\n", fixed);
+        /* Records are in start order; a free happens at an op's end, so collect both kinds of
+         * change and emit them merged by time (frees of one time before takes). */
+        size_t n = res->nrecs;
+        size_t take = 0, give = 0;
+        for (;;) {
+            while (take < n && !(res->recs[take].rank == r && res->recs[take].peer < 0 &&
+                                 res->recs[take].kind == REC_F))
+                take++;
+            while (give < n && !(res->recs[give].rank == r && res->recs[give].peer < 0 &&
+                                 res->recs[give].kind == frees))
+                give++;
+            if (take == n && give == n)
+                break;
+            /* Frees are in start order; their ends are too, since a rank runs one op at a
+             * time. */
+            int do_free = give < n && (take == n || res->recs[give].end <= res->recs[take].start);
+            const struct pipe_record *rec = do_free ? &res->recs[give] : &res->recs[take];
+            double bytes = cm->stages[rec->stage].act_bytes_mb;
+            act += do_free ? -bytes : bytes;
+            if (act < 0.5 && act > -0.5)
+                act = 0;
+            simtime_t t = (do_free ? rec->end : rec->start) - res->first_start;
+            fprintf(out, "%d,", r);
+            timeline_put_seconds(out, t);
+            fprintf(out, ",%.0f,%.0f\n", act, fixed + act);
+            if (do_free)
+                give++;
+            else
+                take++;
+        }
+    }
+    return ferror(out) ? -1 : 0;
+}
