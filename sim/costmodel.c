@@ -276,8 +276,7 @@ static void stage_cost(const struct cm_ctx *c, int stage, struct cm_stage *st)
     const struct scenario *scn = c->scn;
     const struct model *m = c->m;
     int stages = cfg->pp * cfg->vp;
-    st->layers = m->layers / stages;
-    st->first_layer = stage * st->layers;
+    scn_stage_layers(scn, stage, &st->first_layer, &st->layers);
     st->has_embedding = stage == 0;
     st->has_head = stage == stages - 1;
     memset(&st->fwd, 0, sizeof st->fwd);

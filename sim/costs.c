@@ -20,17 +20,17 @@ enum sim_status costs_build_setup(const struct scenario *scn, struct pipe_setup 
     if (st != SIM_OK)
         return st;
     int stages = scn->pp * scn->vp;
-    double layers_per_chunk = (double)(scn->layers / stages); /* scn_check: divisible */
     simtime_t f = 0, b = 0, w = 0, opt = 0, lat = 0;
-    if ((st = to_time(scn->forward_s * layers_per_chunk, "chunk forward", &f, err)) ||
-        (st = to_time(scn->bwd_input_s * layers_per_chunk, "chunk backward-input", &b, err)) ||
-        (st = to_time(scn->bwd_weight_s * layers_per_chunk, "chunk backward-weight", &w, err)) ||
-        (st = to_time(scn->optimizer_s, "optimizer", &opt, err)) ||
-        (st = to_time(scn->link_lat_s, "link latency", &lat, err))) {
-        pipe_setup_release(setup);
-        return st;
-    }
+    if ((st = to_time(scn->optimizer_s, "optimizer", &opt, err)) ||
+        (st = to_time(scn->link_lat_s, "link latency", &lat, err)))
+        goto fail;
     for (int s = 0; s < stages; s++) {
+        int first, n;
+        scn_stage_layers(scn, s, &first, &n);
+        if ((st = to_time(scn->forward_s * n, "chunk forward", &f, err)) ||
+            (st = to_time(scn->bwd_input_s * n, "chunk backward-input", &b, err)) ||
+            (st = to_time(scn->bwd_weight_s * n, "chunk backward-weight", &w, err)))
+            goto fail;
         setup->stage_fwd[s] = f;
         setup->stage_bwd[s] = b;
         setup->stage_wgt[s] = w;
@@ -43,4 +43,7 @@ enum sim_status costs_build_setup(const struct scenario *scn, struct pipe_setup 
     setup->jitter_cv = scn->jitter;
     setup->seed = scn->seed;
     return SIM_OK;
+fail:
+    pipe_setup_release(setup);
+    return st;
 }

@@ -62,6 +62,8 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
     [SCN_MICRO_BATCH] = {"micro-batch", VT_INT, FIELD(micro_batch), 1, 1 << 20},
     [SCN_SEQ] = {"seq", VT_INT, FIELD(seq), 1, 1 << 28},
     [SCN_LAYERS] = {"layers", VT_INT, FIELD(layers), 1, 1 << 20},
+    [SCN_FIRST_STAGE_LAYERS] = {"first-stage-layers", VT_INT, FIELD(first_stage_layers), 1, 1 << 20},
+    [SCN_LAST_STAGE_LAYERS] = {"last-stage-layers", VT_INT, FIELD(last_stage_layers), 1, 1 << 20},
     [SCN_FORWARD] = {"forward", VT_TIME, FIELD(forward_s), 0, 0},
     [SCN_BACKWARD_INPUT] = {"backward-input", VT_TIME, FIELD(bwd_input_s), 0, 0},
     [SCN_BACKWARD_WEIGHT] = {"backward-weight", VT_TIME, FIELD(bwd_weight_s), 0, 0},
@@ -109,6 +111,29 @@ void scn_defaults(struct scenario *scn)
     scn->tp = scn->cp = scn->ep = scn->etp = 1;
     scn->dtype = 2; /* bf16: dtype_choices[2] */
     scn->recompute = RECOMPUTE_NONE;
+}
+
+void scn_stage_layers(const struct scenario *scn, int stage, int *first_layer, int *count)
+{
+    int stages = scn->pp * scn->vp;
+    int first = scn->first_stage_layers, last = scn->last_stage_layers;
+    int middle = stages - (first > 0) - (last > 0);
+    int per = middle > 0 ? (scn->layers - first - last) / middle : 0;
+    if (!first && !last) {
+        *count = scn->layers / stages;
+        *first_layer = stage * *count;
+        return;
+    }
+    if (stage == 0 && first) {
+        *first_layer = 0;
+        *count = first;
+    } else if (stage == stages - 1 && last) {
+        *first_layer = scn->layers - last;
+        *count = last;
+    } else {
+        *first_layer = first + (stage - (first > 0)) * per;
+        *count = per;
+    }
 }
 
 int scn_given(const struct scenario *scn, enum scn_key key)
@@ -403,11 +428,27 @@ enum sim_status scn_check(const struct scenario *scn, struct sim_error *err)
         return scn_rule_error(scn, culprit(scn, SCN_VP, SCN_LAYERS), err,
                               "pp*vp=%ld model chunks exceed layers=%d: every chunk needs a layer",
                               stages, scn->layers);
-    if (scn->layers % stages != 0)
+    int first = scn->first_stage_layers, last = scn->last_stage_layers;
+    if (first || last) {
+        long middle = stages - (first > 0) - (last > 0);
+        long rest = (long)scn->layers - first - last;
+        enum scn_key key = first ? SCN_FIRST_STAGE_LAYERS : SCN_LAST_STAGE_LAYERS;
+        if (stages < 2)
+            return scn_rule_error(scn, key, err,
+                                  "first/last-stage-layers need at least 2 pipeline stages");
+        if (rest < middle || (middle == 0 && rest != 0) || (middle > 0 && rest % middle != 0))
+            return scn_rule_error(
+                scn, key, err,
+                "layers=%d minus first-stage-layers=%d and last-stage-layers=%d leaves %ld "
+                "layers for %ld middle stages: they must split evenly, at least one each",
+                scn->layers, first, last, rest, middle);
+    } else if (scn->layers % stages != 0) {
         return scn_rule_error(scn, culprit(scn, SCN_LAYERS, SCN_PP), err,
                               "layers=%d is not divisible by pp*vp=%ld (pp=%d, vp=%d): chunks "
-                              "would be uneven",
+                              "would be uneven (first-stage-layers / last-stage-layers set "
+                              "the ends apart)",
                               scn->layers, stages, scn->pp, scn->vp);
+    }
     return check_size(scn, err);
 }
 

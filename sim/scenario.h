@@ -51,6 +51,8 @@ enum scn_key {
     SCN_P2P_SCATTER_GATHER,
     SCN_GRAD_REDUCE_FP32,
     SCN_DROPOUT,
+    SCN_FIRST_STAGE_LAYERS,
+    SCN_LAST_STAGE_LAYERS,
     SCN_KEY_COUNT,
 };
 
@@ -74,6 +76,8 @@ struct scenario {
     int micro_batch;     /* samples per micro-batch */
     int seq;             /* tokens per sample; 0 = unknown */
     int layers;          /* transformer layers */
+    int first_stage_layers; /* layers of virtual stage 0; 0 = an even split */
+    int last_stage_layers;  /* layers of the last virtual stage; 0 = an even split */
     double forward_s;    /* per layer per micro-batch */
     double bwd_input_s;  /* per layer per micro-batch: input gradient */
     double bwd_weight_s; /* per layer per micro-batch: weight gradient */
@@ -123,6 +127,11 @@ enum sim_status scn_check(const struct scenario *scn, struct sim_error *err);
 enum sim_status scn_rule_error(const struct scenario *scn, enum scn_key key,
                                struct sim_error *err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Layers of virtual stage `stage` (of pp*vp) and the index of its first layer.  Stages take
+ * layers in order; the first and last may be set apart (Megatron-Core's
+ * --decoder-first/last-pipeline-num-layers), the others split the rest evenly.  Valid after
+ * scn_check(). */
+void scn_stage_layers(const struct scenario *scn, int stage, int *first_layer, int *count);
 /* Was `key` given (by the file or --set), as opposed to left at its default? */
 int scn_given(const struct scenario *scn, enum scn_key key);
 /* Does the scenario use the model + hardware cost model (rather than explicit costs)? */

@@ -263,3 +263,24 @@ Test(throughput, mfu_hfu_and_breakdown_are_consistent)
     cr_assert_float_eq(r->tokens_per_s, 512.0 * 2048 / r->step_s, 1e-6);
     step_release(&out);
 }
+
+Test(rules, uneven_first_and_last_stages)
+{
+    /* 126 layers over 32 virtual stages: 3 + 30 x 4 + 3 (Llama 3 405B). */
+    const char *const ok[] = {"seq=8192", "tp=8", "pp=16", "vp=2", "schedule=interleaved",
+                              "gpus=128", "microbatches=16", "first-stage-layers=3",
+                              "last-stage-layers=3", NULL};
+    cr_assert_eq(run(MODEL("llama3.1-405b"), H100, ok), SIM_OK, "%s", err.msg);
+    cr_assert_eq(out.cm.stages[0].layers, 3);
+    cr_assert_eq(out.cm.stages[1].first_layer, 3);
+    cr_assert_eq(out.cm.stages[1].layers, 4);
+    cr_assert_eq(out.cm.stages[31].first_layer, 123);
+    cr_assert_eq(out.cm.stages[31].layers, 3);
+    cr_assert_lt(out.setup.stage_fwd[0], out.setup.stage_fwd[1], "3 layers cost less than 4");
+    step_release(&out);
+    fires(MODEL("llama3.1-405b"), H100, L("seq=8192", "tp=8", "pp=16", "gpus=128"),
+          "not divisible by pp*vp=16");
+    fires(MODEL("llama3.1-405b"), H100,
+          L("seq=8192", "tp=8", "pp=16", "gpus=128", "first-stage-layers=4"),
+          "must split evenly");
+}

@@ -505,3 +505,20 @@ Test(links, blocking_p2p_holds_the_sender)
     pipe_result_release(&res);
     pipe_setup_release(&setup);
 }
+
+Test(uneven, first_and_last_stage_layers_with_explicit_costs)
+{
+    /* 10 layers on 4 ranks: 1 + 3 + 3 + 3. */
+    struct sim_fixture f;
+    const char *sets[] = {"pp=4", "microbatches=4", "layers=10", "forward=1ms",
+                          "first-stage-layers=1", "last-stage-layers=3", NULL};
+    cr_assert_eq(fixture_run(&f, sets), SIM_OK, "%s", f.err.msg);
+    cr_assert_eq(f.setup.stage_fwd[0], MS(1));
+    cr_assert_eq(f.setup.stage_fwd[1], MS(3));
+    cr_assert_eq(f.setup.stage_fwd[3], MS(3));
+    assert_sane_step(&f.setup, &f.res);
+    fixture_release(&f);
+    const char *bad[] = {"pp=4", "layers=10", "first-stage-layers=2", NULL};
+    cr_assert_eq(fixture_run(&f, bad), SIM_EINPUT);
+    cr_assert(strstr(f.err.msg, "must split evenly") != NULL, "%s", f.err.msg);
+}
