@@ -398,9 +398,6 @@ static enum sim_status check_rules(struct scenario *scn, const struct model *m,
                                   "%s is an explicit cost; with model= the cost model derives it "
                                   "(remove one of the two)",
                                   scn_key_name(explicit_keys[i]));
-    if (!scn->hardware_path[0])
-        return scn_rule_error(scn, SCN_MODEL, err,
-                              "model= needs hardware= (a hardware file) as well");
     if (hw->gpu.peak_flops[scn->dtype] <= 0)
         return scn_rule_error(scn, SCN_DTYPE, err, "dtype=%s: %s has no %s peak",
                               hw_dtype_name(scn->dtype), hw->gpu.name, hw_dtype_name(scn->dtype));
@@ -518,6 +515,9 @@ static void fill_links(const struct cm_ctx *c, struct costmodel *cm, struct pipe
     }
 }
 
+static enum sim_status build(struct costmodel *cm, struct scenario *scn,
+                             struct pipe_setup *setup, struct sim_error *err);
+
 enum sim_status cm_build(struct costmodel *cm, struct scenario *scn, struct pipe_setup *setup,
                          struct sim_error *err)
 {
@@ -529,22 +529,42 @@ enum sim_status cm_build(struct costmodel *cm, struct scenario *scn, struct pipe
     if (!scn->hardware_path[0])
         return scn_rule_error(scn, SCN_MODEL, err,
                               "model= needs hardware= (a hardware file) as well");
-    st = hw_load(&cm->hw, scn->hardware_path, err);
+    st = hw_load(&cm->hw_owned, scn->hardware_path, err);
     if (st != SIM_OK)
         return st;
-    if ((st = check_rules(scn, &cm->model, &cm->hw, &cm->cfg, err)) != SIM_OK ||
+    cm->hw = &cm->hw_owned;
+    cm->owns_hw = 1;
+    return build(cm, scn, setup, err);
+}
+
+enum sim_status cm_build_preloaded(struct costmodel *cm, struct scenario *scn,
+                                   const struct model *model, const struct hardware *hw,
+                                   struct pipe_setup *setup, struct sim_error *err)
+{
+    memset(cm, 0, sizeof *cm);
+    memset(setup, 0, sizeof *setup);
+    cm->model = *model; /* plain data */
+    cm->hw = hw;        /* shared, read-only */
+    return build(cm, scn, setup, err);
+}
+
+static enum sim_status build(struct costmodel *cm, struct scenario *scn,
+                             struct pipe_setup *setup, struct sim_error *err)
+{
+    enum sim_status st;
+    if ((st = check_rules(scn, &cm->model, cm->hw, &cm->cfg, err)) != SIM_OK ||
         (st = scn_check(scn, err)) != SIM_OK)
         goto fail;
 
     struct cm_ctx c = {
         scn,
         &cm->model,
-        &cm->hw,
+        cm->hw,
         &cm->cfg,
-        cm->hw.gpu.peak_flops[scn->dtype],
-        scn->dtype == DT_FP8 ? cm->hw.gpu.peak_flops[DT_BF16] : cm->hw.gpu.peak_flops[scn->dtype],
-        {cm->hw.node.nvlink_bw_Bps * cm->hw.node.nvlink_eff, cm->hw.node.nvlink_lat_s},
-        {cm->hw.net.nic_bw_Bps * cm->hw.net.eff / cm->hw.net.oversubscription, cm->hw.net.lat_s},
+        cm->hw->gpu.peak_flops[scn->dtype],
+        scn->dtype == DT_FP8 ? cm->hw->gpu.peak_flops[DT_BF16] : cm->hw->gpu.peak_flops[scn->dtype],
+        {cm->hw->node.nvlink_bw_Bps * cm->hw->node.nvlink_eff, cm->hw->node.nvlink_lat_s},
+        {cm->hw->net.nic_bw_Bps * cm->hw->net.eff / cm->hw->net.oversubscription, cm->hw->net.lat_s},
         scn->attention != ATTENTION_UNFUSED};
     cm->peak_flops = c.peak;
     cm->tp_spans_nodes = cm->cfg.tp > cm->cfg.gpus_per_node;
@@ -641,7 +661,10 @@ void cm_release(struct costmodel *cm)
     mem_free(cm->stages);
     mem_free(cm->rank_opt_s);
     mem_free(cm->rank_param_ag_s);
-    hw_release(&cm->hw);
+    if (cm->owns_hw)
+        hw_release(&cm->hw_owned);
+    cm->hw = NULL;
+    cm->owns_hw = 0;
     cm->stages = NULL;
     cm->rank_opt_s = cm->rank_param_ag_s = NULL;
 }
@@ -664,5 +687,5 @@ void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
     out->act_per_mb = act / scn->vp;
     out->activations = out->act_per_mb * res->peak_inflight[rank];
     out->total = out->weights + out->grads + out->optimizer + out->activations;
-    out->oom = out->total > cm->hw.gpu.hbm_bytes;
+    out->oom = out->total > cm->hw->gpu.hbm_bytes;
 }

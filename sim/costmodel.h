@@ -56,7 +56,9 @@ struct cm_config {
 
 struct costmodel {
     struct model model;
-    struct hardware hw;
+    const struct hardware *hw; /* &hw_owned, or a caller's preloaded hardware */
+    struct hardware hw_owned;
+    int owns_hw;
     struct cm_config cfg;
     struct cm_stage *stages; /* [pp*vp], owned */
     double p2p_bytes;        /* per activation / gradient transfer */
@@ -73,6 +75,11 @@ struct costmodel {
  * and the values), derive the costs and fill `setup` for pipe_run. */
 enum sim_status cm_build(struct costmodel *cm, struct scenario *scn, struct pipe_setup *setup,
                          struct sim_error *err);
+/* The same from a model and hardware already loaded (sweeps and the planner load each once):
+ * `hw` is only read, so one loaded hardware can serve many threads; it must outlive cm. */
+enum sim_status cm_build_preloaded(struct costmodel *cm, struct scenario *scn,
+                                   const struct model *model, const struct hardware *hw,
+                                   struct pipe_setup *setup, struct sim_error *err);
 void cm_release(struct costmodel *cm);
 
 /* Memory per pipeline rank once the step has run (peak in-flight comes from the result). */

@@ -44,7 +44,7 @@ enum sim_status report_add_costmodel(struct report *rep, const struct scenario *
     rep->modelled = 1;
     rep->gpus = cfg->gpus;
     rep->dp = cfg->dp;
-    rep->hbm_bytes = cm->hw.gpu.hbm_bytes;
+    rep->hbm_bytes = cm->hw->gpu.hbm_bytes;
     rep->tp_spans_nodes = cm->tp_spans_nodes;
     /* Every data-parallel replica runs the same pipeline: the step covers the global batch. */
     rep->samples = cfg->global_batch;
@@ -120,8 +120,8 @@ void report_add_training(struct report *rep, const struct costmodel *cm, double 
     rep->train_tokens = tokens;
     rep->train_s = rep->tokens_per_s > 0 ? tokens / rep->tokens_per_s : 0;
     rep->train_gpu_hours = rep->train_s / 3600.0 * rep->gpus;
-    rep->train_cost = cm->hw.price_gpu_hour > 0 ? rep->train_gpu_hours * cm->hw.price_gpu_hour : -1;
-    snprintf(rep->currency, sizeof rep->currency, "%s", cm->hw.currency);
+    rep->train_cost = cm->hw->price_gpu_hour > 0 ? rep->train_gpu_hours * cm->hw->price_gpu_hour : -1;
+    snprintf(rep->currency, sizeof rep->currency, "%s", cm->hw->currency);
 }
 
 void report_release(struct report *rep)

@@ -25,12 +25,16 @@ static enum sim_status free_links_makespan(const struct pipe_setup *setup, doubl
     return st;
 }
 
-enum sim_status step_run(struct scenario *scn, struct step_output *out, struct sim_error *err)
+static enum sim_status run(struct scenario *scn, const struct model *model,
+                           const struct hardware *hw, struct step_output *out,
+                           struct sim_error *err)
 {
     memset(out, 0, sizeof *out);
     enum sim_status st;
-    out->modelled = scn_is_modelled(scn);
-    if (out->modelled) {
+    out->modelled = scn_is_modelled(scn) || (model && hw);
+    if (out->modelled && model && hw) {
+        st = cm_build_preloaded(&out->cm, scn, model, hw, &out->setup, err);
+    } else if (out->modelled) {
         st = cm_build(&out->cm, scn, &out->setup, err);
     } else {
         st = scn_check(scn, err);
@@ -50,6 +54,18 @@ enum sim_status step_run(struct scenario *scn, struct step_output *out, struct s
     if (st != SIM_OK)
         step_release(out);
     return st;
+}
+
+enum sim_status step_run(struct scenario *scn, struct step_output *out, struct sim_error *err)
+{
+    return run(scn, NULL, NULL, out, err);
+}
+
+enum sim_status step_run_preloaded(struct scenario *scn, const struct model *model,
+                                   const struct hardware *hw, struct step_output *out,
+                                   struct sim_error *err)
+{
+    return run(scn, model, hw, out, err);
 }
 
 void step_release(struct step_output *out)

@@ -23,6 +23,11 @@ struct step_output {
 
 /* `scn` is completed in place (derived layers, micro-batch counts, global batch). */
 enum sim_status step_run(struct scenario *scn, struct step_output *out, struct sim_error *err);
+/* The same with the model and hardware already loaded (for a modelled scenario; both are only
+ * read and must outlive `out`). */
+enum sim_status step_run_preloaded(struct scenario *scn, const struct model *model,
+                                   const struct hardware *hw, struct step_output *out,
+                                   struct sim_error *err);
 void step_release(struct step_output *out);
 
 #endif
