@@ -12,7 +12,9 @@
 #include "hardware.h"
 #include "model.h"
 #include "memtimeline.h"
+#include "plan.h"
 #include "step.h"
+#include "sweep.h"
 #include "outfile.h"
 #include "pipeline.h"
 #include "plot.h"
@@ -380,6 +382,10 @@ int cli_main(int argc, char **argv, FILE *out, FILE *errout)
     }
     if (strcmp(cmd, "run") == 0)
         return cmd_run(argc, argv, out, errout);
+    if (strcmp(cmd, "sweep") == 0)
+        return sweep_main(argc, argv, out, errout);
+    if (strcmp(cmd, "plan") == 0)
+        return plan_main(argc, argv, out, errout);
     if (strcmp(cmd, "validate") == 0)
         return cmd_validate(argc, argv, out, errout);
     return bad_usage(errout, "unknown command '%s'", cmd);

@@ -6,5 +6,6 @@ extern const char scenario_xsd[]; /* scenarios/scenario.xsd */
 extern const char model_xsd[];    /* models/model.xsd */
 extern const char hardware_xsd[]; /* hardware/hardware.xsd */
 extern const char gantt_gp[];     /* plots/gantt.gp */
+extern const char sweep_gp[];     /* plots/sweep.gp */
 
 #endif

@@ -12,7 +12,7 @@ AM_TESTS_FD_REDIRECT = 9>&2
 criterion_tests = tests/test_units tests/test_eventq tests/test_engine tests/test_schedule \
 	tests/test_pipeline tests/test_scenario tests/test_report tests/test_outputs \
 	tests/test_model tests/test_flops tests/test_hardware tests/test_costmodel \
-	tests/test_collective
+	tests/test_collective tests/test_sweep tests/test_plan
 if HAVE_CRITERION
 check_PROGRAMS = $(criterion_tests)
 endif
@@ -60,3 +60,9 @@ tests_test_costmodel_LDADD = $(TEST_LDADD)
 tests_test_collective_SOURCES = tests/test_collective.c
 tests_test_collective_CFLAGS = $(TEST_CFLAGS)
 tests_test_collective_LDADD = $(TEST_LDADD)
+tests_test_sweep_SOURCES = tests/test_sweep.c
+tests_test_sweep_CFLAGS = $(TEST_CFLAGS)
+tests_test_sweep_LDADD = $(TEST_LDADD)
+tests_test_plan_SOURCES = tests/test_plan.c
+tests_test_plan_CFLAGS = $(TEST_CFLAGS)
+tests_test_plan_LDADD = $(TEST_LDADD)
