@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "cliutil.h"
 #include "config.h"
 #include "costmodel.h"
 #include "costs.h"
@@ -79,108 +80,66 @@ struct run_opts {
     const char *timeline, *trace, *plot, *memory_timeline;
 };
 
-/* Print one error line.  Values echoed from the input may hold control characters (an
- * attribute with &#10;, a --set value with a newline): they become '?' so that every problem is
- * exactly one line on stderr. */
-static void print_error_line(FILE *errout, const char *text)
-{
-    fputs("stepsim: ", errout);
-    for (const char *c = text; *c; c++)
-        fputc(iscntrl((unsigned char)*c) ? '?' : *c, errout);
-    fputc('\n', errout);
-}
-
-static int fail(FILE *errout, const struct sim_error *err)
-{
-    char buf[1200];
-    err_format(err, buf, sizeof buf);
-    print_error_line(errout, buf);
-    return err->status == SIM_OK ? 1 : (int)err->status;
-}
-
 /* A command-line mistake: one line naming it, and where to look; exit status 2. */
-static int bad_usage(FILE *errout, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int bad_usage(FILE *errout, const char *fmt, ...)
-{
-    char msg[600], line[700];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    snprintf(line, sizeof line, "%s (see 'stepsim --help')", msg);
-    print_error_line(errout, line);
-    return 2;
-}
-
-/* "--opt VALUE" or "--opt=VALUE": returns the value and advances *i, or NULL if absent. */
-static const char *opt_value(int argc, char **argv, int *i, const char *name)
-{
-    size_t n = strlen(name);
-    const char *a = argv[*i];
-    if (strncmp(a, name, n) != 0)
-        return NULL;
-    if (a[n] == '=')
-        return a + n + 1;
-    if (a[n] != '\0')
-        return NULL;
-    if (*i + 1 >= argc)
-        return "";
-    return argv[++*i];
-}
 
 static int parse_run(int argc, char **argv, struct run_opts *o, FILE *errout)
 {
     memset(o, 0, sizeof *o);
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v;
-        if ((v = opt_value(argc, argv, &i, "--set"))) {
+        if ((v = cli_opt_value(argc, argv, &i, "--set"))) {
             if (!*v)
-                return bad_usage(errout, "%s needs KEY=VALUE", "--set");
+                return cli_bad_usage(errout, "stepsim --help", "%s needs KEY=VALUE", "--set");
             if (o->nsets == MAX_SETS)
-                return bad_usage(errout, "too many --set options (max %d)", MAX_SETS);
+                return cli_bad_usage(errout, "stepsim --help", "too many --set options (max %d)",
+                                     MAX_SETS);
             o->sets[o->nsets++] = v;
-        } else if ((v = opt_value(argc, argv, &i, "--format"))) {
+        } else if ((v = cli_opt_value(argc, argv, &i, "--format"))) {
             if (strcmp(v, "json") == 0)
                 o->json = 1;
             else if (strcmp(v, "text") == 0)
                 o->json = 0;
             else
-                return bad_usage(errout, "--format '%s': expected text or json", v);
-        } else if ((v = opt_value(argc, argv, &i, "--timeline"))) {
+                return cli_bad_usage(errout, "stepsim --help",
+                                     "--format '%s': expected text or json", v);
+        } else if ((v = cli_opt_value(argc, argv, &i, "--timeline"))) {
             if (!*v)
-                return bad_usage(errout, "%s needs a file name", "--timeline");
+                return cli_bad_usage(errout, "stepsim --help", "%s needs a file name",
+                                     "--timeline");
             o->timeline = v;
-        } else if ((v = opt_value(argc, argv, &i, "--memory-timeline"))) {
+        } else if ((v = cli_opt_value(argc, argv, &i, "--memory-timeline"))) {
             if (!*v)
-                return bad_usage(errout, "%s needs a file name", "--memory-timeline");
+                return cli_bad_usage(errout, "stepsim --help", "%s needs a file name",
+                                     "--memory-timeline");
             o->memory_timeline = v;
-        } else if ((v = opt_value(argc, argv, &i, "--trace"))) {
+        } else if ((v = cli_opt_value(argc, argv, &i, "--trace"))) {
             if (!*v)
-                return bad_usage(errout, "%s needs a file name", "--trace");
+                return cli_bad_usage(errout, "stepsim --help", "%s needs a file name", "--trace");
             o->trace = v;
-        } else if ((v = opt_value(argc, argv, &i, "--plot"))) {
+        } else if ((v = cli_opt_value(argc, argv, &i, "--plot"))) {
             if (!*v)
-                return bad_usage(errout, "%s needs a file name", "--plot");
+                return cli_bad_usage(errout, "stepsim --help", "%s needs a file name", "--plot");
             o->plot = v;
-        } else if ((v = opt_value(argc, argv, &i, "--tokens"))) {
+        } else if ((v = cli_opt_value(argc, argv, &i, "--tokens"))) {
             char why[256];
             if (units_parse(v, UNIT_NUMBER, &o->tokens, why, sizeof why) != 0 || !(o->tokens > 0))
-                return bad_usage(errout, "--tokens: expected a positive number of tokens, got '%s'",
-                                 v);
-        } else if ((v = opt_value(argc, argv, &i, "--seed"))) {
+                return cli_bad_usage(errout, "stepsim --help",
+                                     "--tokens: expected a positive number of tokens, got '%s'", v);
+        } else if ((v = cli_opt_value(argc, argv, &i, "--seed"))) {
             if (!*v)
-                return bad_usage(errout, "%s needs a number", "--seed");
+                return cli_bad_usage(errout, "stepsim --help", "%s needs a number", "--seed");
             o->seed = v;
         } else if (a[0] == '-' && a[1] != '\0') {
-            return bad_usage(errout, "unknown option '%s'", a);
+            return cli_bad_usage(errout, "stepsim --help", "unknown option '%s'", a);
         } else if (!o->scenario) {
             o->scenario = a;
         } else {
-            return bad_usage(errout, "unexpected argument '%s' (one scenario per run)", a);
+            return cli_bad_usage(errout, "stepsim --help",
+                                 "unexpected argument '%s' (one scenario per run)", a);
         }
     }
     if (!o->scenario)
-        return bad_usage(errout, "%s needs a scenario file", "run");
+        return cli_bad_usage(errout, "stepsim --help", "%s needs a scenario file", "run");
     return 0;
 }
 
@@ -290,7 +249,7 @@ static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
     }
     if (ran)
         step_release(&so);
-    return st == SIM_OK ? 0 : fail(errout, &err);
+    return st == SIM_OK ? 0 : cli_fail(errout, &err);
 }
 
 /* The kinds of file validate accepts, by root element. */
@@ -348,13 +307,13 @@ static enum sim_status validate_file(const char *path, struct sim_error *err)
 static int cmd_validate(int argc, char **argv, FILE *out, FILE *errout)
 {
     if (argc < 3)
-        return bad_usage(errout, "%s needs at least one file", "validate");
+        return cli_bad_usage(errout, "stepsim --help", "%s needs at least one file", "validate");
     int worst = 0;
     for (int i = 2; i < argc; i++) {
         struct sim_error err;
         err_clear(&err);
         if (validate_file(argv[i], &err) != SIM_OK) {
-            int rc = fail(errout, &err);
+            int rc = cli_fail(errout, &err);
             if (rc > worst)
                 worst = rc;
         } else {
@@ -388,5 +347,5 @@ int cli_main(int argc, char **argv, FILE *out, FILE *errout)
         return plan_main(argc, argv, out, errout);
     if (strcmp(cmd, "validate") == 0)
         return cmd_validate(argc, argv, out, errout);
-    return bad_usage(errout, "unknown command '%s'", cmd);
+    return cli_bad_usage(errout, "stepsim --help", "unknown command '%s'", cmd);
 }

@@ -35,20 +35,20 @@ int plot_write_gantt_tsv(FILE *out, const struct pipe_result *res)
     return ferror(out) ? -1 : rows;
 }
 
-static int ends_with(const char *s, const char *suffix)
+int plot_ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), k = strlen(suffix);
     return n > k && strcmp(s + n - k, suffix) == 0;
 }
 
 /* gnuplot string literals are single-quoted; refuse what would need escaping. */
-static int gnuplot_safe(const char *s)
+int plot_gnuplot_safe(const char *s)
 {
     return strpbrk(s, "'\\\n\r") == NULL;
 }
 
 /* Copy `s` into buf (truncating) with anything that could end a gnuplot string blanked. */
-static void sanitize(char *buf, size_t len, const char *s)
+void plot_sanitize(char *buf, size_t len, const char *s)
 {
     snprintf(buf, len, "%s", s);
     for (char *p = buf; *p; p++)
@@ -57,7 +57,7 @@ static void sanitize(char *buf, size_t len, const char *s)
 }
 
 /* Create "TMPDIR/stepsim-TAG-XXXXXX", name in buf; NULL (errno set) on failure. */
-static FILE *open_temp(char *buf, size_t len, const char *tmpdir, const char *tag)
+FILE *plot_open_temp(char *buf, size_t len, const char *tmpdir, const char *tag)
 {
     snprintf(buf, len, "%s/stepsim-%s-XXXXXX", tmpdir, tag);
     int fd = mkstemp(buf);
@@ -77,7 +77,7 @@ static FILE *open_temp(char *buf, size_t len, const char *tmpdir, const char *ta
  * signal if killed), 127 if it could not be started, -1 (errno set) on a local error.  The script
  * goes in a file, not a pipe: gnuplot reading "-" from a pipe treats it as interactive input and
  * rejects multi-line { } blocks. */
-static int run_gnuplot(const char *vars, const char *script)
+int plot_run_gnuplot(const char *vars, const char *script)
 {
     pid_t pid = fork();
     if (pid < 0)
@@ -117,8 +117,8 @@ static void make_title(char *buf, size_t len, const struct scenario *scn,
                        const struct pipe_result *res)
 {
     char name[64], sched[32], step[32];
-    sanitize(name, sizeof name, scn->name);
-    sanitize(sched, sizeof sched, scn->schedule);
+    plot_sanitize(name, sizeof name, scn->name);
+    plot_sanitize(sched, sizeof sched, scn->schedule);
     put_duration(step, sizeof step, simtime_to_s(res->step_end - res->first_start));
     double busy = 0;
     for (int r = 0; r < res->pp; r++)
@@ -147,19 +147,19 @@ enum sim_status plot_gantt_memory(const char *path, const struct scenario *scn,
                                   const struct pipe_result *res, const double *rank_mem_bytes,
                                   struct sim_error *err)
 {
-    if (!ends_with(path, ".png") && !ends_with(path, ".svg"))
+    if (!plot_ends_with(path, ".png") && !plot_ends_with(path, ".svg"))
         return err_set(err, SIM_EINPUT, NULL, 0, "--plot %s: the file must end in .png or .svg",
                        path);
-    if (!gnuplot_safe(path))
+    if (!plot_gnuplot_safe(path))
         return err_set(err, SIM_EINPUT, NULL, 0,
                        "--plot %s: quotes, backslashes and newlines are not allowed in the path",
                        path);
     /* Data and script go to temp files; the image to a temp file beside the target. */
     const char *tmpdir = getenv("TMPDIR");
-    if (!tmpdir || !*tmpdir || !gnuplot_safe(tmpdir) || strlen(tmpdir) > 1024)
+    if (!tmpdir || !*tmpdir || !plot_gnuplot_safe(tmpdir) || strlen(tmpdir) > 1024)
         tmpdir = "/tmp";
     char data_path[1100], script_path[1100];
-    FILE *data = open_temp(data_path, sizeof data_path, tmpdir, "gantt");
+    FILE *data = plot_open_temp(data_path, sizeof data_path, tmpdir, "gantt");
     if (!data)
         return err_set(err, SIM_EFAIL, NULL, 0, "--plot: cannot create a temp file in %s: %s",
                        tmpdir, strerror(errno));
@@ -175,7 +175,7 @@ enum sim_status plot_gantt_memory(const char *path, const struct scenario *scn,
         return err_set(err, SIM_EFAIL, NULL, 0, "--plot: cannot write the plot data to %s",
                        data_path);
     }
-    FILE *script = open_temp(script_path, sizeof script_path, tmpdir, "gantt-gp");
+    FILE *script = plot_open_temp(script_path, sizeof script_path, tmpdir, "gantt-gp");
     if (!script) {
         int e = errno;
         unlink(data_path);
@@ -207,8 +207,8 @@ enum sim_status plot_gantt_memory(const char *path, const struct scenario *scn,
     char vars[16384];
     int n = snprintf(vars, sizeof vars,
                      "datafile='%s'; outfile='%s'; format='%s'; plottitle='%s'; nranks=%d; vp=%d",
-                     data_path, img.tmp, ends_with(path, ".svg") ? "svg" : "png", title, res->pp,
-                     res->vp);
+                     data_path, img.tmp, plot_ends_with(path, ".svg") ? "svg" : "png", title,
+                     res->pp, res->vp);
     /* Peak memory per rank, as words of one gnuplot string: "51.1 48.9 ...". */
     if (rank_mem_bytes && n > 0 && (size_t)n < sizeof vars) {
         n += snprintf(vars + n, sizeof vars - (size_t)n, "; memlabels='");
@@ -218,7 +218,7 @@ enum sim_status plot_gantt_memory(const char *path, const struct scenario *scn,
         if (n > 0 && (size_t)n < sizeof vars)
             n += snprintf(vars + n, sizeof vars - (size_t)n, "'");
     }
-    int rc = (n < 0 || (size_t)n >= sizeof vars) ? -2 : run_gnuplot(vars, script_path);
+    int rc = (n < 0 || (size_t)n >= sizeof vars) ? -2 : plot_run_gnuplot(vars, script_path);
     unlink(data_path);
     unlink(script_path);
     if (rc != 0) {

@@ -25,6 +25,18 @@ int plot_write_gantt_tsv(FILE *out, const struct pipe_result *res);
 enum sim_status plot_gantt(const char *path, const struct scenario *scn,
                            const struct pipe_result *res, struct sim_error *err);
 
+/* Helpers shared by the plotting commands (Gantt, sweeps). */
+int plot_ends_with(const char *s, const char *suffix);
+/* gnuplot string literals are single-quoted: refuse what would need escaping. */
+int plot_gnuplot_safe(const char *s);
+/* Copy s into buf (truncating), blanking anything that could end a gnuplot string. */
+void plot_sanitize(char *buf, size_t len, const char *s);
+/* Create "TMPDIR/stepsim-TAG-XXXXXX" (name in buf) for writing; NULL with errno on failure. */
+FILE *plot_open_temp(char *buf, size_t len, const char *tmpdir, const char *tag);
+/* Run `gnuplot -e VARS SCRIPT` with stdin from /dev/null: its exit status, 127 when gnuplot
+ * cannot be started, -1 on a local error. */
+int plot_run_gnuplot(const char *vars, const char *script);
+
 /* Like plot_gantt, with each rank's peak memory (bytes; NULL for none) on its row label. */
 enum sim_status plot_gantt_memory(const char *path, const struct scenario *scn,
                                   const struct pipe_result *res, const double *rank_mem_bytes,

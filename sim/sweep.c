@@ -1,11 +1,981 @@
-/* sweep: parameter sweeps (stub until implemented). */
+/* sweep: `stepsim sweep` -- run one scenario over the cartesian product of --vary lists.
+ *
+ * The base scenario is loaded once (the file, then --set); each config is a copy of it with the
+ * varied values set on top (their errors cite "--vary"), run through step_run -- or
+ * step_run_preloaded sharing one read-only model and hardware when the scenario is modelled and
+ * neither `model` nor `hardware` is varied -- on par_run's threads.
+ *
+ * Invariants: job i writes only rows[i] and owns its scenario copy and step_output; rows are
+ * written in config order with fixed number formats, so the CSV is byte-identical whatever -j
+ * is.  A config that is invalid or fails is a row with status `error` and its one-line reason;
+ * it never stops the sweep (exit 0).  Bad options or a bad base scenario: exit 2; output
+ * failures: exit 1.
+ *
+ * --plot FILE.png|svg runs gnuplot on the embedded plots/sweep.gp: throughput (tokens/s per GPU
+ * for modelled scenarios, else tokens/s, else samples/s) and bubble ratio against the LAST
+ * varied key, one line per combination of the other keys; for modelled scenarios also a
+ * stacked-bar step-time breakdown per config in FILE-breakdown.png|svg.  Error rows are left
+ * out of both. */
 #include "sweep.h"
+
+#include "plot.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "cliutil.h"
+#include "config.h"
+#include "embedded.h"
+#include "hardware.h"
+#include "model.h"
+#include "outfile.h"
+#include "parallel.h"
+#include "scenario.h"
+#include "step.h"
+
+#define SWEEP_MAX_SETS 256
+#define SWEEP_MAX_JOBS 4096
+
+static const char sweep_usage[] =
+    "usage: stepsim sweep SCENARIO.xml --vary KEY=LIST [--vary KEY=LIST]...\n"
+    "                    [--set KEY=VALUE]... [-j N] [--out FILE.csv] [--plot FILE.png|svg]\n";
+
+static const char sweep_help[] =
+    "\n"
+    "Runs the scenario once per combination of the --vary values and writes one CSV row per\n"
+    "config (to --out, or stdout).\n"
+    "\n"
+    "  --vary KEY=LIST  KEY is any scenario key; LIST is values separated by commas\n"
+    "                   (1,2,4,8 or 1f1b,gpipe), a geometric range 8:128:x2 (8,16,...,128)\n"
+    "                   or an arithmetic range 1:16:+1; ranges are integers, ascending, and\n"
+    "                   stop at the last value <= the end\n"
+    "  --set KEY=VALUE  override a scenario value for every config\n"
+    "  -j N             threads (default: the number of CPUs); the output does not depend on N\n"
+    "  --out FILE.csv   write the CSV there (atomically) instead of stdout\n"
+    "  --plot FILE      gnuplot chart (.png or .svg): throughput and bubble ratio vs the last\n"
+    "                   varied key, one line per value of the others; modelled scenarios also\n"
+    "                   get FILE-breakdown.png|svg, the step-time breakdown per config\n"
+    "\n"
+    "Rows come in row-major order: the first --vary varies slowest.  Columns: the varied keys,\n"
+    "status (ok or error), step_time_s, makespan_s, bubble_ratio, tokens_per_s (empty when seq\n"
+    "is unknown), samples_per_s; for modelled scenarios tokens_per_s_per_gpu,\n"
+    "model_tflops_per_gpu, mfu, hfu, the breakdown in seconds (compute_s, recompute_s, tp_s,\n"
+    "cp_s, ep_s, pp_s, bubble_s, dp_s, optimizer_s), peak_memory_gib (largest over pipeline\n"
+    "ranks) and fits (yes/no against HBM); last, error (why a config failed).\n"
+    "\n"
+    "exit status: 0 the sweep ran (even if some configs failed), 1 output failure, 2 bad input\n";
+
+/* ---- axes: parsing KEY=LIST and numbering the product ---- */
+
+void sweep_axis_release(struct sweep_axis *ax)
+{
+    if (!ax)
+        return;
+    mem_free(ax->values);
+    mem_free(ax->buf);
+    memset(ax, 0, sizeof *ax);
+}
+
+/* A whole decimal number in [s, end); 0, or -1 when it is not one. */
+static int parse_ll(const char *s, const char *end, long long *out)
+{
+    if (s == end || end - s > 18)
+        return -1;
+    long long v = 0;
+    for (const char *c = s; c < end; c++) {
+        if (!isdigit((unsigned char)*c))
+            return -1;
+        v = v * 10 + (*c - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+/* Room for n values of up to 20 characters each. */
+static enum sim_status axis_alloc(struct sweep_axis *ax, size_t n, size_t bytes,
+                                  struct sim_error *err)
+{
+    ax->values = mem_calloc(n, sizeof *ax->values);
+    ax->buf = mem_calloc(bytes, 1);
+    if (!ax->values || !ax->buf) {
+        sweep_axis_release(ax);
+        return err_set(err, SIM_EFAIL, NULL, 0, "out of memory");
+    }
+    return SIM_OK;
+}
+
+/* "A:B:xK" (geometric) or "A:B:+K" (arithmetic): integers, ascending, stopping at the last
+ * value <= B. */
+static enum sim_status parse_range(struct sweep_axis *ax, const char *arg, const char *list,
+                                   struct sim_error *err)
+{
+    const char *c1 = strchr(list, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    long long a, b, k;
+    if (!c1 || !c2 || strchr(c2 + 1, ':') || (c2[1] != 'x' && c2[1] != '+') ||
+        parse_ll(list, c1, &a) != 0 || parse_ll(c1 + 1, c2, &b) != 0 ||
+        parse_ll(c2 + 2, c2 + 2 + strlen(c2 + 2), &k) != 0)
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "--vary %s: bad range (expected START:END:xFACTOR or START:END:+STEP with "
+                       "whole numbers)",
+                       arg);
+    int geometric = c2[1] == 'x';
+    if (geometric && k < 2)
+        return err_set(err, SIM_EINPUT, NULL, 0, "--vary %s: the factor must be at least 2", arg);
+    if (geometric && a < 1)
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "--vary %s: a geometric range must start at 1 "
+                       "or more",
+                       arg);
+    if (!geometric && k < 1)
+        return err_set(err, SIM_EINPUT, NULL, 0, "--vary %s: the step must be at least 1", arg);
+    if (b < a)
+        return err_set(err, SIM_EINPUT, NULL, 0, "--vary %s: empty range (END below START)", arg);
+    size_t n = 0;
+    for (long long v = a; v <= b; v = geometric ? v * k : v + k) {
+        if (++n > SWEEP_MAX_CONFIGS)
+            return err_set(err, SIM_EINPUT, NULL, 0, "--vary %s: more than %d values", arg,
+                           SWEEP_MAX_CONFIGS);
+        if (geometric && v > LLONG_MAX / k)
+            break;
+    }
+    enum sim_status st = axis_alloc(ax, n, n * 21, err);
+    if (st != SIM_OK)
+        return st;
+    char *at = ax->buf;
+    long long v = a;
+    for (size_t i = 0; i < n; i++, v = geometric ? v * k : v + k) {
+        ax->values[i] = at;
+        at += snprintf(at, 21, "%lld", v) + 1;
+    }
+    ax->nvalues = (int)n;
+    ax->geometric = geometric;
+    return SIM_OK;
+}
+
+/* "v1,v2,...": texts, none empty. */
+static enum sim_status parse_list(struct sweep_axis *ax, const char *arg, const char *list,
+                                  struct sim_error *err)
+{
+    size_t n = 1, len = strlen(list);
+    for (const char *c = list; *c; c++)
+        n += *c == ',';
+    if (n > SWEEP_MAX_CONFIGS)
+        return err_set(err, SIM_EINPUT, NULL, 0, "--vary %s: more than %d values", arg,
+                       SWEEP_MAX_CONFIGS);
+    enum sim_status st = axis_alloc(ax, n, len + 1, err);
+    if (st != SIM_OK)
+        return st;
+    memcpy(ax->buf, list, len + 1);
+    char *start = ax->buf;
+    for (size_t i = 0; i < n; i++) {
+        char *comma = strchr(start, ',');
+        if (comma)
+            *comma = '\0';
+        if (!*start) {
+            sweep_axis_release(ax);
+            return err_set(err, SIM_EINPUT, NULL, 0, "--vary %s: empty value in the list", arg);
+        }
+        ax->values[i] = start;
+        start = comma ? comma + 1 : start + strlen(start);
+    }
+    ax->nvalues = (int)n;
+    return SIM_OK;
+}
+
+enum sim_status sweep_axis_parse(struct sweep_axis *ax, const char *arg, struct sim_error *err)
+{
+    memset(ax, 0, sizeof *ax);
+    const char *eq = strchr(arg, '=');
+    if (!eq || eq == arg)
+        return err_set(err, SIM_EINPUT, NULL, 0, "--vary '%s': expected KEY=LIST", arg);
+    char key[64];
+    size_t klen = (size_t)(eq - arg);
+    if (klen >= sizeof key)
+        return err_set(err, SIM_EINPUT, NULL, 0, "--vary: key '%.20s...' too long", arg);
+    memcpy(key, arg, klen);
+    key[klen] = '\0';
+    int k = scn_key_find(key);
+    if (k < 0)
+        return err_set(err, SIM_EINPUT, NULL, 0, "--vary: unknown key '%s'", key);
+    const char *list = eq + 1;
+    if (!*list)
+        return err_set(err, SIM_EINPUT, NULL, 0, "--vary %s: empty list", arg);
+    enum sim_status st =
+        strchr(list, ':') ? parse_range(ax, arg, list, err) : parse_list(ax, arg, list, err);
+    if (st == SIM_OK)
+        ax->key = k;
+    return st;
+}
+
+enum sim_status sweep_count(const struct sweep_axis *axes, int naxes, size_t *count,
+                            struct sim_error *err)
+{
+    size_t n = 1;
+    for (int a = 0; a < naxes; a++) {
+        n *= (size_t)axes[a].nvalues;
+        if (n > SWEEP_MAX_CONFIGS)
+            return err_set(err, SIM_EINPUT, NULL, 0,
+                           "the --vary lists give more than %d configs; sweep in parts",
+                           SWEEP_MAX_CONFIGS);
+    }
+    *count = n;
+    return SIM_OK;
+}
+
+void sweep_config_index(const struct sweep_axis *axes, int naxes, size_t config, int *idx)
+{
+    for (int a = naxes - 1; a >= 0; a--) { /* the last axis varies fastest */
+        idx[a] = (int)(config % (size_t)axes[a].nvalues);
+        config /= (size_t)axes[a].nvalues;
+    }
+}
+
+/* ---- running the configs ---- */
+
+/* One config's outcome: what the CSV row and the plots need, nothing that must be freed but
+ * `error`. */
+struct sweep_row {
+    int ok, modelled;
+    char *error; /* owned; the one-line reason when !ok */
+    double step_s, makespan_s, bubble_ratio;
+    double tokens_per_s; /* < 0 when seq is unknown */
+    double samples_per_s;
+    double tokens_per_s_per_gpu, model_tflops_per_gpu, mfu, hfu;
+    struct report_breakdown brk;
+    double peak_mem_B, hbm_B;
+};
+
+struct sweep {
+    struct sweep_axis axes[SWEEP_MAX_AXES];
+    int naxes;
+    size_t n;                  /* configs */
+    struct scenario base;      /* the file plus --set */
+    int modelled;              /* rows carry the cost model's columns */
+    const struct model *model; /* loaded once, read-only, when every config shares it */
+    const struct hardware *hw;
+    struct sweep_row *rows; /* [n]; job i writes rows[i] only */
+};
+
+static void fill_row(struct sweep_row *row, const struct step_output *so)
+{
+    const struct report *rep = &so->rep;
+    row->ok = 1;
+    row->modelled = so->modelled;
+    row->step_s = rep->step_s;
+    row->makespan_s = rep->makespan_s;
+    row->bubble_ratio = rep->bubble_ratio;
+    row->tokens_per_s = rep->tokens_per_s;
+    row->samples_per_s = rep->samples_per_s;
+    if (!so->modelled)
+        return;
+    row->tokens_per_s_per_gpu = rep->tokens_per_s_per_gpu;
+    row->model_tflops_per_gpu = rep->model_tflops_per_gpu;
+    row->mfu = rep->mfu;
+    row->hfu = rep->hfu;
+    row->brk = rep->brk;
+    row->hbm_B = rep->hbm_bytes;
+    for (int r = 0; r < rep->pp; r++)
+        if (rep->mem[r].total > row->peak_mem_B)
+            row->peak_mem_B = rep->mem[r].total;
+}
+
+static void set_row_error(struct sweep_row *row, const struct sim_error *err)
+{
+    char buf[1200];
+    err_format(err, buf, sizeof buf);
+    size_t n = strlen(buf);
+    row->ok = 0;
+    row->error = mem_calloc(n + 1, 1);
+    if (row->error)
+        memcpy(row->error, buf, n + 1);
+}
+
+static void sweep_job(size_t i, void *user)
+{
+    struct sweep *sw = user;
+    struct sweep_row *row = &sw->rows[i];
+    struct scenario scn = sw->base; /* plain data: each job its own copy */
+    struct sim_error err;
+    err_clear(&err);
+    int idx[SWEEP_MAX_AXES];
+    sweep_config_index(sw->axes, sw->naxes, i, idx);
+    enum sim_status st = SIM_OK;
+    for (int a = 0; a < sw->naxes && st == SIM_OK; a++) {
+        const struct sweep_axis *ax = &sw->axes[a];
+        st = scn_set(&scn, scn_key_name((enum scn_key)ax->key), ax->values[idx[a]], "--vary", 0,
+                     &err);
+    }
+    struct step_output so;
+    if (st == SIM_OK)
+        st = sw->model && sw->hw ? step_run_preloaded(&scn, sw->model, sw->hw, &so, &err)
+                                 : step_run(&scn, &so, &err);
+    if (st != SIM_OK) {
+        set_row_error(row, &err);
+        return;
+    }
+    fill_row(row, &so);
+    step_release(&so);
+}
+
+/* A progress bar on a terminal: "[#####.....] 50/100". */
+struct sweep_progress {
+    FILE *errout;
+    int finished;
+};
+
+static void show_progress(size_t done, size_t total, void *user)
+{
+    struct sweep_progress *p = user;
+    if (p->finished)
+        return;
+    const int width = 40;
+    int filled = total ? (int)(width * done / total) : width;
+    fprintf(p->errout, "\r[");
+    for (int k = 0; k < width; k++)
+        fputc(k < filled ? '#' : '.', p->errout);
+    fprintf(p->errout, "] %zu/%zu configs", done, total);
+    if (done == total) {
+        fputc('\n', p->errout);
+        p->finished = 1;
+    }
+    fflush(p->errout);
+}
+
+/* ---- the CSV ---- */
+
+/* A text field, quoted (with doubled quotes) when asked or when it needs it. */
+static void csv_text(FILE *out, const char *s, int quote)
+{
+    quote |= strpbrk(s, ",\"\n\r") != NULL;
+    if (!quote) {
+        fputs(s, out);
+        return;
+    }
+    fputc('"', out);
+    for (const char *c = s; *c; c++) {
+        if (*c == '"')
+            fputc('"', out);
+        fputc(iscntrl((unsigned char)*c) ? ' ' : *c, out);
+    }
+    fputc('"', out);
+}
+
+static void csv_num(FILE *out, double v)
+{
+    fprintf(out, ",%.9g", v);
+}
+
+static const char *const modelled_columns =
+    ",tokens_per_s_per_gpu,model_tflops_per_gpu,mfu,hfu,compute_s,recompute_s,tp_s,cp_s,ep_s,"
+    "pp_s,bubble_s,dp_s,optimizer_s,peak_memory_gib,fits";
+
+static int write_csv(FILE *out, const struct sweep *sw)
+{
+    for (int a = 0; a < sw->naxes; a++)
+        fprintf(out, "%s%s", a ? "," : "", scn_key_name((enum scn_key)sw->axes[a].key));
+    fputs(",status,step_time_s,makespan_s,bubble_ratio,tokens_per_s,samples_per_s", out);
+    if (sw->modelled)
+        fputs(modelled_columns, out);
+    fputs(",error\n", out);
+    int idx[SWEEP_MAX_AXES];
+    for (size_t i = 0; i < sw->n; i++) {
+        const struct sweep_row *row = &sw->rows[i];
+        sweep_config_index(sw->axes, sw->naxes, i, idx);
+        for (int a = 0; a < sw->naxes; a++) {
+            if (a)
+                fputc(',', out);
+            csv_text(out, sw->axes[a].values[idx[a]], 0);
+        }
+        if (!row->ok) {
+            fputs(",error,,,,,", out);
+            if (sw->modelled) /* the 15 cost-model columns, empty */
+                fputs(",,,,,,,,,,,,,,,", out);
+            fputc(',', out);
+            csv_text(out, row->error ? row->error : "out of memory", 1);
+            fputc('\n', out);
+            continue;
+        }
+        fputs(",ok", out);
+        csv_num(out, row->step_s);
+        csv_num(out, row->makespan_s);
+        csv_num(out, row->bubble_ratio);
+        if (row->tokens_per_s >= 0)
+            csv_num(out, row->tokens_per_s);
+        else
+            fputc(',', out);
+        csv_num(out, row->samples_per_s);
+        if (sw->modelled) {
+            const struct report_breakdown *b = &row->brk;
+            const double v[] = {row->tokens_per_s_per_gpu,
+                                row->model_tflops_per_gpu,
+                                row->mfu,
+                                row->hfu,
+                                b->compute,
+                                b->recompute,
+                                b->tp,
+                                b->cp,
+                                b->ep,
+                                b->pp,
+                                b->bubble,
+                                b->dp,
+                                b->optimizer,
+                                row->peak_mem_B / 1073741824.0};
+            for (size_t k = 0; k < sizeof v / sizeof v[0]; k++)
+                csv_num(out, v[k]);
+            fputs(row->peak_mem_B <= row->hbm_B ? ",yes" : ",no", out);
+        }
+        fputs(",\n", out);
+    }
+    return ferror(out) ? -1 : 0;
+}
+
+/* A number as a whole string (finite); the x axis is numeric only when every value is. */
+static int is_number(const char *s, double *v)
+{
+    char *end;
+    errno = 0;
+    *v = strtod(s, &end);
+    return end != s && *end == '\0' && errno == 0 && isfinite(*v);
+}
+
+/* Numeric, positive, ascending by a constant factor of at least 1.5 over a span of 8x or more:
+ * such values read best on a log axis. */
+static int looks_geometric(const struct sweep_axis *ax)
+{
+    if (ax->geometric)
+        return ax->nvalues >= 2;
+    double first, prev, v, ratio = 0;
+    if (ax->nvalues < 3 || !is_number(ax->values[0], &first) || first <= 0)
+        return 0;
+    prev = first;
+    for (int i = 1; i < ax->nvalues; i++) {
+        if (!is_number(ax->values[i], &v) || v <= prev)
+            return 0;
+        double r = v / prev;
+        if (i == 1)
+            ratio = r;
+        if (r < 1.5 || fabs(r - ratio) > 0.01 * ratio)
+            return 0;
+        prev = v;
+    }
+    return prev / first >= 8;
+}
+
+/* What the throughput panel shows. */
+enum sweep_metric { METRIC_TOKENS_PER_GPU, METRIC_TOKENS, METRIC_SAMPLES };
+
+static double metric_value(const struct sweep_row *row, enum sweep_metric m)
+{
+    switch (m) {
+    case METRIC_TOKENS_PER_GPU: return row->tokens_per_s_per_gpu;
+    case METRIC_TOKENS: return row->tokens_per_s;
+    case METRIC_SAMPLES: break;
+    }
+    return row->samples_per_s;
+}
+
+/* "pp=2 micro-batch=4" for config i, with the keys of axes [from, to). */
+static void config_label(char *buf, size_t len, const struct sweep *sw, size_t i, int from, int to,
+                         const char *sep)
+{
+    int idx[SWEEP_MAX_AXES];
+    sweep_config_index(sw->axes, sw->naxes, i, idx);
+    size_t n = 0;
+    buf[0] = '\0';
+    for (int a = from; a < to && n < len; a++)
+        n += (size_t)snprintf(buf + n, len - n, "%s%s=%s", a > from ? sep : "",
+                              scn_key_name((enum scn_key)sw->axes[a].key),
+                              sw->axes[a].values[idx[a]]);
+    char clean[256];
+    plot_sanitize(clean, sizeof clean, buf);
+    snprintf(buf, len, "%s", clean);
+}
+
+/* The main panels' data: one block per line of the chart (index i in gnuplot), headed by its
+ * title; rows "x  xlabel  throughput  bubble%".  Returns the number of blocks, -1 on a write
+ * error. */
+static int write_lines_tsv(FILE *out, const struct sweep *sw, enum sweep_metric m, int xcat)
+{
+    const struct sweep_axis *xa = &sw->axes[sw->naxes - 1];
+    size_t nx = (size_t)xa->nvalues, nseries = sw->n / nx;
+    int blocks = 0;
+    for (size_t s = 0; s < nseries; s++) {
+        size_t first = s * nx;
+        int any = 0;
+        for (size_t j = 0; j < nx; j++)
+            any |= sw->rows[first + j].ok;
+        if (!any)
+            continue;
+        char title[256];
+        if (sw->naxes > 1)
+            config_label(title, sizeof title, sw, first, 0, sw->naxes - 1, ", ");
+        else
+            snprintf(title, sizeof title, "throughput");
+        fprintf(out, "%sx\tvalue\t%s\tbubble\n", blocks ? "\n\n" : "", title);
+        for (size_t j = 0; j < nx; j++) {
+            const struct sweep_row *row = &sw->rows[first + j];
+            if (!row->ok)
+                continue;
+            double x;
+            if (xcat || !is_number(xa->values[j], &x))
+                x = (double)j;
+            char label[128];
+            plot_sanitize(label, sizeof label, xa->values[j]);
+            fprintf(out, "%.9g\t%s\t%.9g\t%.9g\n", x, label, metric_value(row, m),
+                    100.0 * row->bubble_ratio);
+        }
+        blocks++;
+    }
+    return ferror(out) ? -1 : blocks;
+}
+
+/* The breakdown bars' data: "label  compute ... optimizer" (seconds) per successful config;
+ * configs that do not fit in HBM are marked in their label.  Returns the number of bars. */
+static int write_breakdown_tsv(FILE *out, const struct sweep *sw)
+{
+    int bars = 0;
+    fputs("# config\tcompute\trecompute\ttp\tcp\tep\tpp\tbubble\tdp\toptimizer\n", out);
+    for (size_t i = 0; i < sw->n; i++) {
+        const struct sweep_row *row = &sw->rows[i];
+        if (!row->ok || !row->modelled)
+            continue;
+        char label[256];
+        config_label(label, sizeof label, sw, i, 0, sw->naxes, " ");
+        const struct report_breakdown *b = &row->brk;
+        fprintf(out, "%s%s\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\n", label,
+                row->peak_mem_B <= row->hbm_B ? "" : " (OOM)", b->compute, b->recompute, b->tp,
+                b->cp, b->ep, b->pp, b->bubble, b->dp, b->optimizer);
+        bars++;
+    }
+    return ferror(out) ? -1 : bars;
+}
+
+/* FILE.png -> FILE-breakdown.png */
+static int breakdown_path(char *buf, size_t len, const char *path)
+{
+    size_t n = strlen(path) - 4;
+    int w = snprintf(buf, len, "%.*s-breakdown%s", (int)n, path, path + n);
+    return w < 0 || (size_t)w >= len ? -1 : 0;
+}
+
+/* Write `fill`'s data to a new temp file; its name in buf. */
+static enum sim_status temp_data(char *buf, size_t len, const char *tmpdir, const char *tag,
+                                 int (*fill)(FILE *, const struct sweep *, enum sweep_metric, int),
+                                 const struct sweep *sw, enum sweep_metric m, int xcat, int *count,
+                                 struct sim_error *err)
+{
+    FILE *fp = plot_open_temp(buf, len, tmpdir, tag);
+    if (!fp)
+        return err_set(err, SIM_EFAIL, NULL, 0, "--plot: cannot create a temp file in %s: %s",
+                       tmpdir, strerror(errno));
+    *count = fill(fp, sw, m, xcat);
+    int bad = *count < 0;
+    bad |= fclose(fp) != 0;
+    if (bad) {
+        unlink(buf);
+        return err_set(err, SIM_EFAIL, NULL, 0, "--plot: cannot write the plot data to %s", buf);
+    }
+    return SIM_OK;
+}
+
+static int fill_lines(FILE *fp, const struct sweep *sw, enum sweep_metric m, int xcat)
+{
+    return write_lines_tsv(fp, sw, m, xcat);
+}
+
+static int fill_breakdown(FILE *fp, const struct sweep *sw, enum sweep_metric m, int xcat)
+{
+    (void)m;
+    (void)xcat;
+    return write_breakdown_tsv(fp, sw);
+}
+
+/* Temp files and images to clean up. */
+struct plot_files {
+    char data[1100], brk[1100], script[1100];
+    struct outfile img, brkimg;
+    int has_img, has_brkimg;
+};
+
+static void plot_files_cleanup(struct plot_files *pf)
+{
+    if (pf->data[0])
+        unlink(pf->data);
+    if (pf->brk[0])
+        unlink(pf->brk);
+    if (pf->script[0])
+        unlink(pf->script);
+    if (pf->has_img)
+        outfile_abort(&pf->img);
+    if (pf->has_brkimg)
+        outfile_abort(&pf->brkimg);
+}
+
+static enum sim_status sweep_plot(const struct sweep *sw, const char *path, const char *scn_name,
+                                  struct sim_error *err)
+{
+    size_t ok = 0;
+    int all_tokens = 1;
+    for (size_t i = 0; i < sw->n; i++)
+        if (sw->rows[i].ok) {
+            ok++;
+            all_tokens &= sw->rows[i].tokens_per_s >= 0;
+        }
+    if (ok == 0)
+        return err_set(err, SIM_EFAIL, NULL, 0, "--plot %s: nothing to draw: every config failed",
+                       path);
+    enum sweep_metric m = sw->modelled ? METRIC_TOKENS_PER_GPU
+                          : all_tokens ? METRIC_TOKENS
+                                       : METRIC_SAMPLES;
+    static const char *const ylabels[] = {"tokens/s per GPU", "tokens/s", "samples/s"};
+    const struct sweep_axis *xa = &sw->axes[sw->naxes - 1];
+    int xcat = 0;
+    double v;
+    for (int j = 0; j < xa->nvalues; j++)
+        xcat |= !is_number(xa->values[j], &v);
+    int xlog = !xcat && looks_geometric(xa);
+    double xmin = 0, xmax = xa->nvalues - 1; /* the categories' positions */
+    for (int j = 0; j < xa->nvalues && !xcat; j++) {
+        is_number(xa->values[j], &v);
+        xmin = j == 0 || v < xmin ? v : xmin;
+        xmax = j == 0 || v > xmax ? v : xmax;
+    }
+
+    const char *tmpdir = getenv("TMPDIR");
+    if (!tmpdir || !*tmpdir || !plot_gnuplot_safe(tmpdir) || strlen(tmpdir) > 1024)
+        tmpdir = "/tmp";
+    struct plot_files pf;
+    memset(&pf, 0, sizeof pf);
+    int nseries = 0, nbars = 0;
+    enum sim_status st =
+        temp_data(pf.data, sizeof pf.data, tmpdir, "sweep", fill_lines, sw, m, xcat, &nseries, err);
+    if (st == SIM_OK && sw->modelled)
+        st = temp_data(pf.brk, sizeof pf.brk, tmpdir, "sweep-brk", fill_breakdown, sw, m, xcat,
+                       &nbars, err);
+    if (st != SIM_OK) {
+        plot_files_cleanup(&pf);
+        return st;
+    }
+    FILE *script = plot_open_temp(pf.script, sizeof pf.script, tmpdir, "sweep-gp");
+    if (!script) {
+        st = err_set(err, SIM_EFAIL, NULL, 0, "--plot: cannot create a temp file in %s: %s", tmpdir,
+                     strerror(errno));
+        plot_files_cleanup(&pf);
+        return st;
+    }
+    int bad = fputs(sweep_gp, script) == EOF;
+    bad |= fclose(script) != 0;
+    if (bad) {
+        st = err_set(err, SIM_EFAIL, NULL, 0, "--plot: cannot write the gnuplot script to %s",
+                     pf.script);
+        plot_files_cleanup(&pf);
+        return st;
+    }
+
+    char brkpath[4200];
+    if (nbars > 0 && breakdown_path(brkpath, sizeof brkpath, path) != 0) {
+        plot_files_cleanup(&pf);
+        return err_set(err, SIM_EINPUT, NULL, 0, "--plot %s: path too long", path);
+    }
+    if ((st = outfile_open(&pf.img, path, err)) != SIM_OK) {
+        plot_files_cleanup(&pf);
+        return st;
+    }
+    pf.has_img = 1;
+    fclose(pf.img.fp); /* gnuplot writes the temp path itself */
+    pf.img.fp = NULL;
+    if (nbars > 0) {
+        if ((st = outfile_open(&pf.brkimg, brkpath, err)) != SIM_OK) {
+            plot_files_cleanup(&pf);
+            return st;
+        }
+        pf.has_brkimg = 1;
+        fclose(pf.brkimg.fp);
+        pf.brkimg.fp = NULL;
+    }
+
+    char name[96], xlabel[96], keytitle[256] = "";
+    plot_sanitize(name, sizeof name, scn_name);
+    plot_sanitize(xlabel, sizeof xlabel, scn_key_name((enum scn_key)xa->key));
+    for (int a = 0, used = 0; a + 1 < sw->naxes && used >= 0 && (size_t)used < sizeof keytitle; a++)
+        used += snprintf(keytitle + used, sizeof keytitle - (size_t)used, "%s%s", a ? ", " : "",
+                         scn_key_name((enum scn_key)sw->axes[a].key));
+    char vars[16384];
+    int n = snprintf(vars, sizeof vars,
+                     "datafile='%s'; outfile='%s'; format='%s'; nseries=%d; xcat=%d; xlog=%d; "
+                     "xmin=%.9g; xmax=%.9g; "
+                     "xlabel='%s'; ylabel='%s'; keytitle='%s'; plottitle='%s: throughput and "
+                     "bubble ratio vs %s'",
+                     pf.data, pf.img.tmp, plot_ends_with(path, ".svg") ? "svg" : "png", nseries,
+                     xcat, xlog, xmin, xmax, xlabel, ylabels[m], keytitle, name, xlabel);
+    if (nbars > 0 && n > 0 && (size_t)n < sizeof vars)
+        n += snprintf(vars + n, sizeof vars - (size_t)n,
+                      "; brkfile='%s'; brkout='%s'; nbars=%d; brktitle='%s: where the step "
+                      "time goes, per config'",
+                      pf.brk, pf.brkimg.tmp, nbars, name);
+    /* Category names, as words of one string (blanks inside a name become '_'). */
+    if (xcat && n > 0 && (size_t)n < sizeof vars)
+        n += snprintf(vars + n, sizeof vars - (size_t)n, "; xcats='");
+    for (int j = 0; xcat && j < xa->nvalues && n > 0 && (size_t)n < sizeof vars; j++) {
+        char word[64];
+        plot_sanitize(word, sizeof word, xa->values[j]);
+        for (char *p = word; *p; p++)
+            if (*p == ' ')
+                *p = '_';
+        n += snprintf(vars + n, sizeof vars - (size_t)n, "%s%s", j ? " " : "", word);
+    }
+    if (xcat && n > 0 && (size_t)n < sizeof vars)
+        n += snprintf(vars + n, sizeof vars - (size_t)n, "'");
+    int rc = (n < 0 || (size_t)n >= sizeof vars) ? -2 : plot_run_gnuplot(vars, pf.script);
+    if (rc != 0) {
+        int e = errno;
+        plot_files_cleanup(&pf);
+        if (rc == -2)
+            return err_set(err, SIM_EINPUT, NULL, 0,
+                           "--plot %s: the gnuplot command line is too long (paths or the "
+                           "swept values' names)",
+                           path);
+        if (rc == 127)
+            return err_set(err, SIM_EFAIL, NULL, 0,
+                           "--plot %s: cannot run gnuplot (tried %s and gnuplot on PATH); "
+                           "install gnuplot (e.g. gnuplot-nox) or reconfigure with "
+                           "GNUPLOT=/path/to/gnuplot",
+                           path, GNUPLOT_PATH);
+        if (rc < 0)
+            return err_set(err, SIM_EFAIL, NULL, 0, "--plot %s: cannot run gnuplot: %s", path,
+                           strerror(e));
+        return err_set(err, SIM_EFAIL, NULL, 0,
+                       "--plot %s: gnuplot failed (exit status %d; its messages are above)", path,
+                       rc);
+    }
+    unlink(pf.data);
+    pf.data[0] = '\0';
+    if (pf.brk[0])
+        unlink(pf.brk);
+    pf.brk[0] = '\0';
+    unlink(pf.script);
+    pf.script[0] = '\0';
+    const char *failed = NULL;
+    if (rename(pf.img.tmp, path) != 0)
+        failed = path;
+    else
+        pf.has_img = 0;
+    if (!failed && pf.has_brkimg) {
+        if (rename(pf.brkimg.tmp, brkpath) != 0)
+            failed = brkpath;
+        else
+            pf.has_brkimg = 0;
+    }
+    if (failed) {
+        int e = errno;
+        plot_files_cleanup(&pf);
+        return err_set(err, SIM_EFAIL, NULL, 0, "--plot %s: cannot rename into place: %s", failed,
+                       strerror(e));
+    }
+    return SIM_OK;
+}
+
+/* ---- the command ---- */
+
+struct sweep_opts {
+    const char *scenario;
+    const char *sets[SWEEP_MAX_SETS];
+    int nsets;
+    const char *varies[SWEEP_MAX_AXES];
+    int nvaries;
+    int jobs; /* 0 = the number of CPUs */
+    const char *out, *plot;
+    int help;
+};
+
+static int parse_jobs(const char *v, int *jobs)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (!*v || *end || errno || n < 1 || n > SWEEP_MAX_JOBS)
+        return -1;
+    *jobs = (int)n;
+    return 0;
+}
+
+static int parse_sweep(int argc, char **argv, struct sweep_opts *o, FILE *errout)
+{
+    memset(o, 0, sizeof *o);
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i], *v;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            o->help = 1;
+            return 0;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--vary"))) {
+            if (!*v)
+                return cli_bad_usage(errout, "stepsim sweep --help", "%s needs KEY=LIST", "--vary");
+            if (o->nvaries == SWEEP_MAX_AXES)
+                return cli_bad_usage(errout, "stepsim sweep --help",
+                                     "too many --vary options (max %d)", SWEEP_MAX_AXES);
+            o->varies[o->nvaries++] = v;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--set"))) {
+            if (!*v)
+                return cli_bad_usage(errout, "stepsim sweep --help", "%s needs KEY=VALUE", "--set");
+            if (o->nsets == SWEEP_MAX_SETS)
+                return cli_bad_usage(errout, "stepsim sweep --help",
+                                     "too many --set options (max %d)", SWEEP_MAX_SETS);
+            o->sets[o->nsets++] = v;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--jobs")) ||
+                   (strncmp(a, "-j", 2) == 0 &&
+                    (v = a[2] ? a + 2 : cli_opt_value(argc, argv, &i, "-j")))) {
+            if (parse_jobs(v, &o->jobs) != 0)
+                return cli_bad_usage(errout, "stepsim sweep --help",
+                                     "-j '%s': expected a number of threads from 1 to %d", v,
+                                     SWEEP_MAX_JOBS);
+        } else if ((v = cli_opt_value(argc, argv, &i, "--out"))) {
+            if (!*v)
+                return cli_bad_usage(errout, "stepsim sweep --help", "%s needs a file name",
+                                     "--out");
+            o->out = v;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--plot"))) {
+            if (!*v)
+                return cli_bad_usage(errout, "stepsim sweep --help", "%s needs a file name",
+                                     "--plot");
+            if (!plot_ends_with(v, ".png") && !plot_ends_with(v, ".svg"))
+                return cli_bad_usage(errout, "stepsim sweep --help",
+                                     "--plot %s: the file must end in .png or .svg", v);
+            if (!plot_gnuplot_safe(v))
+                return cli_bad_usage(errout, "stepsim sweep --help",
+                                     "--plot %s: quotes, backslashes and newlines are not allowed "
+                                     "in the path",
+                                     v);
+            o->plot = v;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            return cli_bad_usage(errout, "stepsim sweep --help", "unknown option '%s'", a);
+        } else if (!o->scenario) {
+            o->scenario = a;
+        } else {
+            return cli_bad_usage(errout, "stepsim sweep --help",
+                                 "unexpected argument '%s' (one scenario per sweep)", a);
+        }
+    }
+    if (!o->scenario)
+        return cli_bad_usage(errout, "stepsim sweep --help", "%s needs a scenario file", "sweep");
+    if (o->nvaries == 0)
+        return cli_bad_usage(errout, "stepsim sweep --help",
+                             "sweep needs at least one --vary KEY=LIST");
+    return 0;
+}
+
+static int varies_key(const struct sweep *sw, enum scn_key key)
+{
+    for (int a = 0; a < sw->naxes; a++)
+        if (sw->axes[a].key == (int)key)
+            return 1;
+    return 0;
+}
+
+static enum sim_status write_output(const struct sweep *sw, const char *path, FILE *out,
+                                    struct sim_error *err)
+{
+    if (!path) {
+        if (write_csv(out, sw) != 0 || fflush(out) != 0)
+            return err_set(err, SIM_EFAIL, NULL, 0, "cannot write the sweep to stdout");
+        return SIM_OK;
+    }
+    struct outfile of;
+    enum sim_status st = outfile_open(&of, path, err);
+    if (st != SIM_OK)
+        return st;
+    if (write_csv(of.fp, sw) != 0) {
+        outfile_abort(&of);
+        return err_set(err, SIM_EFAIL, path, 0, "write error");
+    }
+    return outfile_commit(&of, err);
+}
 
 int sweep_main(int argc, char **argv, FILE *out, FILE *errout)
 {
-    (void)argc;
-    (void)argv;
-    (void)out;
-    fputs("stepsim: sweep is not implemented yet\n", errout);
-    return 2;
+    struct sweep_opts o;
+    int rc = parse_sweep(argc, argv, &o, errout);
+    if (rc != 0)
+        return rc;
+    if (o.help) {
+        fputs(sweep_usage, out);
+        fputs(sweep_help, out);
+        return 0;
+    }
+    struct sweep *sw = mem_calloc(1, sizeof *sw);
+    if (!sw) {
+        cli_error_line(errout, "out of memory");
+        return 1;
+    }
+    struct sim_error err;
+    err_clear(&err);
+    struct model model;
+    struct hardware hw;
+    int have_hw = 0;
+    enum sim_status st = SIM_OK;
+    for (int a = 0; a < o.nvaries && st == SIM_OK; a++) {
+        st = sweep_axis_parse(&sw->axes[a], o.varies[a], &err);
+        if (st == SIM_OK) {
+            sw->naxes = a + 1;
+            for (int b = 0; b < a && st == SIM_OK; b++)
+                if (sw->axes[b].key == sw->axes[a].key)
+                    st = err_set(&err, SIM_EINPUT, NULL, 0, "--vary %s: key varied twice",
+                                 scn_key_name((enum scn_key)sw->axes[a].key));
+        }
+    }
+    if (st == SIM_OK)
+        st = sweep_count(sw->axes, sw->naxes, &sw->n, &err);
+    if (st == SIM_OK) {
+        scn_defaults(&sw->base);
+        st = scn_load(&sw->base, o.scenario, &err);
+    }
+    for (int i = 0; i < o.nsets && st == SIM_OK; i++)
+        st = scn_set_arg(&sw->base, o.sets[i], &err);
+    if (st == SIM_OK) {
+        sw->modelled = scn_is_modelled(&sw->base) || varies_key(sw, SCN_MODEL);
+        /* One model and hardware for every config, unless a config may name others. */
+        if (scn_is_modelled(&sw->base) && sw->base.hardware_path[0] && !varies_key(sw, SCN_MODEL) &&
+            !varies_key(sw, SCN_HARDWARE)) {
+            st = model_load(&model, sw->base.model_path, &err);
+            if (st == SIM_OK)
+                st = hw_load(&hw, sw->base.hardware_path, &err);
+            if (st == SIM_OK) {
+                have_hw = 1;
+                sw->model = &model;
+                sw->hw = &hw;
+            }
+        }
+    }
+    if (st == SIM_OK) {
+        sw->rows = mem_calloc(sw->n, sizeof *sw->rows);
+        if (!sw->rows)
+            st = err_set(&err, SIM_EFAIL, NULL, 0, "out of memory (%zu configs)", sw->n);
+    }
+    if (st == SIM_OK) {
+        struct sweep_progress prog = {errout, 0};
+        int tty = isatty(fileno(errout));
+        par_run(sw->n, o.jobs, sweep_job, sw, tty ? show_progress : NULL, &prog);
+        st = write_output(sw, o.out, out, &err);
+    }
+    if (st == SIM_OK && o.plot)
+        st = sweep_plot(sw, o.plot, sw->base.name, &err);
+    rc = st == SIM_OK ? 0 : cli_fail(errout, &err);
+    if (sw->rows)
+        for (size_t i = 0; i < sw->n; i++)
+            mem_free(sw->rows[i].error);
+    mem_free(sw->rows);
+    for (int a = 0; a < sw->naxes; a++)
+        sweep_axis_release(&sw->axes[a]);
+    if (have_hw)
+        hw_release(&hw);
+    mem_free(sw);
+    return rc;
 }

@@ -1,8 +1,39 @@
-/* sweep: `stepsim sweep` -- one scenario over the cartesian product of --vary lists. */
+/* sweep: `stepsim sweep` -- one scenario over the cartesian product of --vary lists.
+ *
+ * Each --vary KEY=LIST is an axis.  LIST is values separated by commas ("1,2,4", "1f1b,gpipe";
+ * passed as text to scn_set) or an integer range: geometric "8:128:x2" (8, 16, ..., 128) or
+ * arithmetic "1:16:+1"; a range stops at the last value <= its end.  Configs are numbered in
+ * row-major order: the first --vary varies slowest, the last fastest.  The output is one CSV
+ * row per config in that order, whatever the number of threads. */
 #ifndef STEPSIM_SWEEP_H
 #define STEPSIM_SWEEP_H
 
+#include <stddef.h>
 #include <stdio.h>
+
+#include "error.h"
+
+#define SWEEP_MAX_AXES 16
+#define SWEEP_MAX_CONFIGS 100000 /* product cap: rows are held in memory until written */
+
+struct sweep_axis {
+    int key;       /* enum scn_key */
+    int nvalues;   /* >= 1 after a successful parse */
+    char **values; /* [nvalues] texts, owned (pointing into buf) */
+    char *buf;     /* owned storage of the texts */
+    int geometric; /* given as a geometric range (the plot then uses a log x axis) */
+};
+
+/* Parse "KEY=LIST" (the argument of --vary).  On failure `ax` holds nothing to release. */
+enum sim_status sweep_axis_parse(struct sweep_axis *ax, const char *arg, struct sim_error *err);
+/* Free what sweep_axis_parse allocated; accepts a zeroed or released axis. */
+void sweep_axis_release(struct sweep_axis *ax);
+/* Number of configs in the product of `naxes` axes; an SIM_EINPUT error when it is above
+ * SWEEP_MAX_CONFIGS. */
+enum sim_status sweep_count(const struct sweep_axis *axes, int naxes, size_t *count,
+                            struct sim_error *err);
+/* Value index on each axis of config number `config` (row-major, first axis slowest). */
+void sweep_config_index(const struct sweep_axis *axes, int naxes, size_t config, int *idx);
 
 /* The sweep command: argv[0] is "stepsim", argv[1] "sweep".  Returns the exit status. */
 int sweep_main(int argc, char **argv, FILE *out, FILE *errout);

@@ -421,5 +421,68 @@ else
     skip "stdout write error: exit 1" "no /dev/full"
 fi
 
+# sweep: a CSV with one row per config, the same whatever -j is; bad --vary: exit 2, one line.
+run sweep "$U" --vary pp=1,2,4 --vary microbatches=1:8:+1 -j 1
+expect_ok "sweep exit 0 with a CSV on stdout"
+if [ "$(wc -l <"$tmp/out")" -eq 25 ] &&
+    [ "$(head -n 1 "$tmp/out" | cut -d, -f1-3)" = "pp,microbatches,status" ]; then
+    pass "sweep CSV has a header and 24 rows"
+else
+    fail "sweep CSV has a header and 24 rows" "$(wc -l <"$tmp/out") lines"
+fi
+cp "$tmp/out" "$tmp/sweep-j1.csv"
+run sweep "$U" --vary pp=1,2,4 --vary microbatches=1:8:+1 -j 2 --out "$tmp/o/sweep-j2.csv"
+if [ "$rc" -eq 0 ] && [ ! -s "$tmp/out" ] && cmp -s "$tmp/sweep-j1.csv" "$tmp/o/sweep-j2.csv"; then
+    pass "sweep -j1 and -j2 (--out) give identical CSVs"
+else
+    fail "sweep -j1 and -j2 (--out) give identical CSVs" "exit status $rc"
+fi
+run sweep "$U" --vary pp=1,3,2
+if [ "$rc" -eq 0 ] && grep -q '^3,error,.*pp=3' "$tmp/out" && [ "$(grep -c ',ok,' "$tmp/out")" -eq 2 ]; then
+    pass "sweep: an invalid config is an error row, the others run"
+else
+    fail "sweep: an invalid config is an error row, the others run" "exit status $rc"
+fi
+run sweep "$U" --vary pp=8:1:x2
+expect_error "sweep bad --vary range: exit 2" 2 "stepsim: " "empty range"
+run sweep "$U" --vary nosuchkey=1,2
+expect_error "sweep unknown --vary key: exit 2" 2 "stepsim: " "unknown key 'nosuchkey'"
+run sweep "$U"
+expect_error "sweep without --vary: exit 2" 2 "stepsim: " "needs at least one --vary"
+
+# plan: the 405B acceptance case (top config sensible and in HBM, well under 10 s), --out
+# CSV with every valid config, the same top for -j 1 and -j 2; no model: exit 2, one line.
+run plan "$SCN/llama3.1-405b-16k-h100.xml" --gpus 16384 --out "$tmp/o/plan.csv" -j 2
+top=$(awk '$1 == "1" { print; exit }' "$tmp/out")
+wall=$(sed -n 's/.*; \([0-9.]*\) s wall$/\1/p' "$tmp/out")
+case $top in
+"1    tp8 pp"*" interleaved "*)
+    if [ "$rc" -eq 0 ] && [ ! -s "$tmp/err" ] && awk -v w="$wall" 'BEGIN { exit !(w < 10) }'; then
+        pass "plan 405B on 16384 GPUs: tp8 interleaved first, ${wall} s"
+    else
+        fail "plan 405B on 16384 GPUs" "exit status $rc, wall '$wall'"
+    fi ;;
+*) fail "plan 405B on 16384 GPUs: tp8 interleaved first" "top line: $top" ;;
+esac
+if [ "$(head -n 1 "$tmp/o/plan.csv" | cut -d, -f1-3)" = "tp,pp,vp" ] &&
+    grep -q ',simulated,' "$tmp/o/plan.csv" && grep -q ',pruned,' "$tmp/o/plan.csv" &&
+    grep -q ',oom,' "$tmp/o/plan.csv"; then
+    pass "plan --out CSV lists simulated, pruned and oom configs"
+else
+    fail "plan --out CSV lists simulated, pruned and oom configs"
+fi
+grep '^[1-5] ' "$tmp/out" >"$tmp/plan-j2.top"
+run plan "$SCN/llama3.1-405b-16k-h100.xml" --gpus 16384 -j 1
+grep '^[1-5] ' "$tmp/out" >"$tmp/plan-j1.top"
+if [ "$rc" -eq 0 ] && [ -s "$tmp/plan-j1.top" ] && cmp -s "$tmp/plan-j1.top" "$tmp/plan-j2.top"; then
+    pass "plan -j1 and -j2 give the same top 5"
+else
+    fail "plan -j1 and -j2 give the same top 5" "exit status $rc"
+fi
+run plan "$U" --gpus 8
+expect_error "plan without a model: exit 2" 2 "stepsim: " "plan needs a modelled scenario"
+run plan "$SCN/llama3.1-70b-h100.xml"
+expect_error "plan without --gpus: exit 2" 2 "stepsim: " "needs --gpus"
+
 echo "# $((n - failed - skipped)) passed, $failed failed, $skipped skipped; bad corpus: $nbad files"
 echo "1..$n"

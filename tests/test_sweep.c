@@ -1,1 +1,352 @@
+/* test_sweep: --vary list and range parsing, the product's order and size, and the sweep
+ * command end to end -- CSV independent of the thread count, an invalid config reported as its
+ * own row, and a modelled sweep with plausible figures. */
 #include <criterion/criterion.h>
+#include <gsl/gsl_errno.h>
+#include <libxml/parser.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scenario.h"
+#include "sweep.h"
+
+#define UNIT TOP_SRCDIR "/scenarios/unit.xml"
+#define LLAMA TOP_SRCDIR "/scenarios/llama3.1-70b-h100.xml"
+
+static void setup(void)
+{
+    gsl_set_error_handler_off(); /* as main does */
+    xmlInitParser();
+}
+
+/* Parse `arg`, expecting success; the caller releases. */
+static void parse_ok(struct sweep_axis *ax, const char *arg)
+{
+    struct sim_error err;
+    err_clear(&err);
+    cr_assert_eq(sweep_axis_parse(ax, arg, &err), SIM_OK, "%s: %s", arg, err.msg);
+}
+
+/* Parse `arg`, expecting an input error whose message holds `fragment`. */
+static void parse_bad(const char *arg, const char *fragment)
+{
+    struct sweep_axis ax;
+    struct sim_error err;
+    err_clear(&err);
+    cr_assert_eq(sweep_axis_parse(&ax, arg, &err), SIM_EINPUT, "%s was accepted", arg);
+    cr_assert(strstr(err.msg, fragment), "%s: message '%s' lacks '%s'", arg, err.msg, fragment);
+}
+
+static void expect_values(const struct sweep_axis *ax, const char *const *want, int n)
+{
+    cr_assert_eq(ax->nvalues, n, "got %d values, want %d", ax->nvalues, n);
+    for (int i = 0; i < n; i++)
+        cr_assert_str_eq(ax->values[i], want[i], "value %d", i);
+}
+
+Test(sweep_axis, comma_list_keeps_texts, .init = setup)
+{
+    struct sweep_axis ax;
+    parse_ok(&ax, "schedule=1f1b,gpipe,interleaved");
+    cr_assert_eq(ax.key, SCN_SCHEDULE);
+    expect_values(&ax, (const char *const[]){"1f1b", "gpipe", "interleaved"}, 3);
+    cr_assert_eq(ax.geometric, 0);
+    sweep_axis_release(&ax);
+    parse_ok(&ax, "forward=1ms");
+    expect_values(&ax, (const char *const[]){"1ms"}, 1);
+    sweep_axis_release(&ax);
+}
+
+Test(sweep_axis, geometric_and_arithmetic_ranges, .init = setup)
+{
+    struct sweep_axis ax;
+    parse_ok(&ax, "microbatches=8:128:x2");
+    expect_values(&ax, (const char *const[]){"8", "16", "32", "64", "128"}, 5);
+    cr_assert_eq(ax.geometric, 1);
+    sweep_axis_release(&ax);
+    parse_ok(&ax, "pp=1:100:x4"); /* stops at the last value <= the end */
+    expect_values(&ax, (const char *const[]){"1", "4", "16", "64"}, 4);
+    sweep_axis_release(&ax);
+    parse_ok(&ax, "layers=1:16:+1");
+    cr_assert_eq(ax.nvalues, 16);
+    cr_assert_str_eq(ax.values[0], "1");
+    cr_assert_str_eq(ax.values[15], "16");
+    sweep_axis_release(&ax);
+    parse_ok(&ax, "seq=2:9:+3");
+    expect_values(&ax, (const char *const[]){"2", "5", "8"}, 3);
+    sweep_axis_release(&ax);
+    parse_ok(&ax, "pp=4:4:x2"); /* one value */
+    expect_values(&ax, (const char *const[]){"4"}, 1);
+    sweep_axis_release(&ax);
+}
+
+Test(sweep_axis, bad_syntax_and_empty_ranges_rejected, .init = setup)
+{
+    parse_bad("pp", "expected KEY=LIST");
+    parse_bad("=1,2", "expected KEY=LIST");
+    parse_bad("nosuchkey=1,2", "unknown key 'nosuchkey'");
+    parse_bad("pp=", "empty list");
+    parse_bad("pp=1,,2", "empty value");
+    parse_bad("pp=1,2,", "empty value");
+    parse_bad("pp=1:8", "bad range");
+    parse_bad("pp=1:8:*2", "bad range");
+    parse_bad("pp=1:8:x", "bad range");
+    parse_bad("pp=a:8:x2", "bad range");
+    parse_bad("pp=1:8:x2:3", "bad range");
+    parse_bad("pp=1:8:x1", "factor must be at least 2");
+    parse_bad("pp=0:8:x2", "must start at 1");
+    parse_bad("pp=1:8:+0", "step must be at least 1");
+    parse_bad("pp=8:1:x2", "empty range");
+    parse_bad("pp=16:1:+1", "empty range");
+    parse_bad("pp=1:1000000000:+1", "more than");
+}
+
+Test(sweep_axis, product_order_is_row_major, .init = setup)
+{
+    struct sweep_axis axes[3];
+    parse_ok(&axes[0], "pp=1,2");
+    parse_ok(&axes[1], "vp=1:3:+1");
+    parse_ok(&axes[2], "microbatches=4,8");
+    size_t n = 0;
+    struct sim_error err;
+    err_clear(&err);
+    cr_assert_eq(sweep_count(axes, 3, &n, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(n, 12);
+    int idx[3];
+    for (size_t i = 0; i < n; i++) { /* the last axis varies fastest */
+        sweep_config_index(axes, 3, i, idx);
+        cr_assert_eq(idx[0], (int)(i / 6));
+        cr_assert_eq(idx[1], (int)(i / 2 % 3));
+        cr_assert_eq(idx[2], (int)(i % 2));
+    }
+    for (int a = 0; a < 3; a++)
+        sweep_axis_release(&axes[a]);
+}
+
+Test(sweep_axis, oversized_product_rejected, .init = setup)
+{
+    struct sweep_axis axes[2];
+    parse_ok(&axes[0], "pp=1:1000:+1");
+    parse_ok(&axes[1], "microbatches=1:1000:+1");
+    size_t n = 0;
+    struct sim_error err;
+    err_clear(&err);
+    cr_assert_eq(sweep_count(axes, 2, &n, &err), SIM_EINPUT);
+    cr_assert(strstr(err.msg, "more than 100000 configs"), "%s", err.msg);
+    sweep_axis_release(&axes[0]);
+    sweep_axis_release(&axes[1]);
+}
+
+/* Run `stepsim sweep ARGS...` (NULL-terminated); stdout and stderr as heap strings. */
+static int run_sweep(char **out, char **errtext, const char *first, ...)
+{
+    char *argv[64] = {"stepsim", "sweep"};
+    int argc = 2;
+    va_list ap;
+    va_start(ap, first);
+    for (const char *a = first; a && argc < 63; a = va_arg(ap, const char *))
+        argv[argc++] = (char *)a;
+    va_end(ap);
+    argv[argc] = NULL;
+    FILE *o = tmpfile(), *e = tmpfile();
+    cr_assert(o && e);
+    int rc = sweep_main(argc, argv, o, e);
+    FILE *fps[2] = {o, e};
+    char **dst[2] = {out, errtext};
+    for (int k = 0; k < 2; k++) {
+        long len = ftell(fps[k]);
+        cr_assert(len >= 0);
+        rewind(fps[k]);
+        char *buf = calloc((size_t)len + 1, 1);
+        cr_assert(buf);
+        cr_assert_eq(fread(buf, 1, (size_t)len, fps[k]), (size_t)len);
+        fclose(fps[k]);
+        *dst[k] = buf;
+    }
+    return rc;
+}
+
+static int count_lines(const char *s)
+{
+    int n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+/* The n-th line (0-based) of s, copied into buf. */
+static const char *line_of(const char *s, int n, char *buf, size_t len)
+{
+    for (; n > 0 && s; n--) {
+        s = strchr(s, '\n');
+        if (s)
+            s++;
+    }
+    cr_assert(s, "no line %d", n);
+    size_t k = strcspn(s, "\n");
+    cr_assert(k < len);
+    memcpy(buf, s, k);
+    buf[k] = '\0';
+    return buf;
+}
+
+Test(sweep_cmd, output_is_the_same_whatever_the_thread_count, .init = setup)
+{
+    char *o1, *e1, *o2, *e2;
+    int rc1 = run_sweep(&o1, &e1, UNIT, "--vary", "pp=1,2,4", "--vary", "microbatches=1:8:+1", "-j",
+                        "1", NULL);
+    int rc2 = run_sweep(&o2, &e2, UNIT, "--vary", "pp=1,2,4", "--vary", "microbatches=1:8:+1",
+                        "-j2", NULL);
+    cr_assert_eq(rc1, 0, "%s", e1);
+    cr_assert_eq(rc2, 0, "%s", e2);
+    cr_assert_str_empty(e1); /* stderr is not a terminal: no progress bar */
+    cr_assert_str_empty(e2);
+    cr_assert_eq(count_lines(o1), 1 + 24);
+    cr_assert_str_eq(o1, o2);
+    char line[512];
+    cr_assert_str_eq(line_of(o1, 0, line, sizeof line),
+                     "pp,microbatches,status,step_time_s,makespan_s,bubble_ratio,tokens_per_s,"
+                     "samples_per_s,error");
+    /* Row-major: pp=1 with microbatches 1..8 first; then pp=2 from microbatches=1. */
+    cr_assert(strncmp(line_of(o1, 1, line, sizeof line), "1,1,ok,", 7) == 0, "%s", line);
+    cr_assert(strncmp(line_of(o1, 9, line, sizeof line), "2,1,ok,", 7) == 0, "%s", line);
+    /* pp=4, m=8 on unit.xml (2 layers of 1 ms + 2 ms per stage): 1F1B closed forms. */
+    cr_assert_str_eq(line_of(o1, 24, line, sizeof line), "4,8,ok,0.066,0.066,0.272727273,,"
+                                                         "121.212121,");
+    free(o1);
+    free(e1);
+    free(o2);
+    free(e2);
+}
+
+Test(sweep_cmd, an_invalid_config_is_a_row_not_a_failure, .init = setup)
+{
+    char *o, *e;
+    /* unit.xml has layers=8: pp=3 does not divide it. */
+    int rc = run_sweep(&o, &e, UNIT, "--vary", "pp=1,3,2", "-j", "2", NULL);
+    cr_assert_eq(rc, 0, "%s", e);
+    cr_assert_eq(count_lines(o), 4);
+    char line[1024];
+    cr_assert(strncmp(line_of(o, 1, line, sizeof line), "1,ok,", 5) == 0, "%s", line);
+    line_of(o, 2, line, sizeof line);
+    cr_assert(strncmp(line, "3,error,,,,,,\"", 14) == 0, "%s", line);
+    cr_assert(strstr(line, "pp=3") && strstr(line, "--vary"), "%s", line);
+    cr_assert(strncmp(line_of(o, 3, line, sizeof line), "2,ok,", 5) == 0, "%s", line);
+    free(o);
+    free(e);
+}
+
+Test(sweep_cmd, bad_values_of_one_config_and_bad_arguments, .init = setup)
+{
+    char *o, *e;
+    /* A value the key cannot take: that config's error. */
+    cr_assert_eq(run_sweep(&o, &e, UNIT, "--vary", "schedule=1f1b,nonesuch", NULL), 0, "%s", e);
+    char line[1024];
+    cr_assert(strncmp(line_of(o, 2, line, sizeof line), "nonesuch,error,", 15) == 0, "%s", line);
+    free(o);
+    free(e);
+    /* Bad arguments: exit 2, one line, nothing on stdout. */
+    const char *bad[][4] = {
+        {UNIT, "--vary", "pp=8:1:x2", NULL},
+        {UNIT, "--vary", "bogus=1", NULL},
+        {UNIT, NULL, NULL, NULL},
+        {UNIT, "--vary", "pp=1,2", "-j0"},
+        {UNIT, "--vary", "pp=1", "--plot=x.jpg"},
+        {TOP_SRCDIR "/scenarios/missing.xml", "--vary", "pp=1", NULL},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int rc = run_sweep(&o, &e, bad[i][0], bad[i][1], bad[i][2], bad[i][3], NULL);
+        cr_assert_eq(rc, 2, "case %zu: exit %d", i, rc);
+        cr_assert_str_empty(o, "case %zu", i);
+        cr_assert_eq(count_lines(e), 1, "case %zu: %s", i, e);
+        cr_assert(strncmp(e, "stepsim: ", 9) == 0, "case %zu: %s", i, e);
+        free(o);
+        free(e);
+    }
+}
+
+/* Field `col` (0-based) of a CSV line without quoted fields. */
+static double field(const char *line, int col)
+{
+    for (; col > 0; col--) {
+        line = strchr(line, ',');
+        cr_assert(line);
+        line++;
+    }
+    return strtod(line, NULL);
+}
+
+Test(sweep_cmd, modelled_sweep_gives_plausible_rows, .init = setup)
+{
+    char *o, *e;
+    int rc = run_sweep(&o, &e, LLAMA, "--vary", "pp=2,4", "--vary", "micro-batch=1,2", NULL);
+    cr_assert_eq(rc, 0, "%s", e);
+    cr_assert_eq(count_lines(o), 5, "%s", o);
+    char line[2048];
+    line_of(o, 0, line, sizeof line);
+    cr_assert(strstr(line, ",tokens_per_s_per_gpu,model_tflops_per_gpu,mfu,hfu,compute_s,"), "%s",
+              line);
+    cr_assert(strstr(line, ",peak_memory_gib,fits,error"), "%s", line);
+    for (int r = 1; r <= 4; r++) {
+        line_of(o, r, line, sizeof line);
+        cr_assert(strstr(line, ",ok,"), "%s", line);
+        double step = field(line, 3), bubble = field(line, 5), tps = field(line, 6);
+        double per_gpu = field(line, 8), mfu = field(line, 10), peak = field(line, 21);
+        cr_assert(step > 1 && step < 60, "step %g s: %s", step, line);
+        cr_assert(bubble > 0 && bubble < 0.5, "bubble %g", bubble);
+        /* 512 GPUs, global batch 512 x 8192 tokens. */
+        cr_assert_float_eq(tps, 512.0 * 8192 / step, 1e-6 * tps);
+        cr_assert_float_eq(per_gpu, tps / 512, 1e-6 * per_gpu);
+        cr_assert(mfu > 0.2 && mfu < 0.8, "mfu %g", mfu);
+        cr_assert(peak > 10 && peak < 200, "peak memory %g GiB", peak);
+        /* The breakdown sums to the step time. */
+        double sum = 0;
+        for (int c = 12; c <= 20; c++)
+            sum += field(line, c);
+        cr_assert_float_eq(sum, step, 1e-3 * step, "breakdown %g vs step %g", sum, step);
+    }
+    /* More pipeline ranks, more bubble (same micro-batch). */
+    double b_pp2 = field(line_of(o, 1, line, sizeof line), 5);
+    double b_pp4 = field(line_of(o, 3, line, sizeof line), 5);
+    cr_assert(b_pp4 > b_pp2, "bubble pp=4 %g <= pp=2 %g", b_pp4, b_pp2);
+    free(o);
+    free(e);
+}
+
+Test(sweep_cmd, out_file_and_plot, .init = setup)
+{
+    char dir[] = "/tmp/stepsim-test-sweep-XXXXXX";
+    cr_assert(mkdtemp(dir));
+    char csv[128], png[128], brk[128];
+    snprintf(csv, sizeof csv, "%s/s.csv", dir);
+    snprintf(png, sizeof png, "%s/s.png", dir);
+    snprintf(brk, sizeof brk, "%s/s-breakdown.png", dir);
+    char *o, *e;
+    int rc = run_sweep(&o, &e, LLAMA, "--vary", "pp=2,4", "--vary", "micro-batch=1,2", "--out", csv,
+                       "--plot", png, NULL);
+    FILE *fp = fopen(csv, "r");
+    cr_assert(fp, "no CSV");
+    fclose(fp);
+    cr_assert_str_empty(o);
+    if (rc == 1 && strstr(e, "cannot run gnuplot")) {
+        cr_log_warn("gnuplot not installed: plot not checked");
+    } else {
+        cr_assert_eq(rc, 0, "%s", e);
+        const char *imgs[] = {png, brk};
+        for (int k = 0; k < 2; k++) {
+            fp = fopen(imgs[k], "rb");
+            cr_assert(fp, "no %s", imgs[k]);
+            unsigned char sig[8] = {0};
+            cr_assert_eq(fread(sig, 1, 8, fp), 8);
+            fclose(fp);
+            cr_assert(memcmp(sig, "\x89PNG", 4) == 0, "%s is not a PNG", imgs[k]);
+            remove(imgs[k]);
+        }
+    }
+    remove(csv);
+    remove(dir);
+    free(o);
+    free(e);
+}

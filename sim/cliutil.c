@@ -1,0 +1,49 @@
+/* cliutil: shared command-line helpers (see cliutil.h). */
+#include "cliutil.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <string.h>
+
+void cli_error_line(FILE *errout, const char *text)
+{
+    fputs("stepsim: ", errout);
+    for (const char *c = text; *c; c++)
+        fputc(iscntrl((unsigned char)*c) ? '?' : *c, errout);
+    fputc('\n', errout);
+}
+
+int cli_fail(FILE *errout, const struct sim_error *err)
+{
+    char buf[1200];
+    err_format(err, buf, sizeof buf);
+    cli_error_line(errout, buf);
+    return err->status == SIM_OK ? 1 : (int)err->status;
+}
+
+int cli_bad_usage(FILE *errout, const char *hint, const char *fmt, ...)
+{
+    char msg[800], line[900];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(line, sizeof line, "%s (see '%s')", msg, hint);
+    cli_error_line(errout, line);
+    return 2;
+}
+
+const char *cli_opt_value(int argc, char **argv, int *i, const char *name)
+{
+    size_t n = strlen(name);
+    const char *a = argv[*i];
+    if (strncmp(a, name, n) != 0)
+        return NULL;
+    if (a[n] == '=')
+        return a + n + 1;
+    if (a[n] != '\0')
+        return NULL;
+    if (*i + 1 >= argc)
+        return "";
+    return argv[++*i];
+}

@@ -1,0 +1,22 @@
+/* cliutil: pieces every stepsim command's argument handling shares. */
+#ifndef STEPSIM_CLIUTIL_H
+#define STEPSIM_CLIUTIL_H
+
+#include <stdio.h>
+
+#include "error.h"
+
+/* "stepsim: TEXT" on one line; control characters echoed from the input become '?', so every
+ * problem is exactly one line on stderr. */
+void cli_error_line(FILE *errout, const char *text);
+/* Print err as "stepsim: file:line: message"; return its exit status (1 or 2). */
+int cli_fail(FILE *errout, const struct sim_error *err);
+/* A command-line mistake: one line naming it and where to look (`hint`, e.g. "stepsim
+ * --help"); returns exit status 2. */
+int cli_bad_usage(FILE *errout, const char *hint, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* "--opt VALUE" or "--opt=VALUE" at argv[*i]: the value (advancing *i past a separate value),
+ * "" when the value is missing, NULL when argv[*i] is not this option. */
+const char *cli_opt_value(int argc, char **argv, int *i, const char *name);
+
+#endif
