@@ -32,6 +32,10 @@ static const char usage_text[] =
     "usage: stepsim run SCENARIO.xml [--set KEY=VALUE]... [--format text|json]\n"
     "                  [--timeline FILE.csv] [--trace FILE.json] [--plot FILE.png|FILE.svg]\n"
     "                  [--seed N] [--tokens N] [--memory-timeline FILE.csv]\n"
+    "       stepsim sweep SCENARIO.xml --vary KEY=LIST [--vary ...] [-j N] [--out FILE.csv]\n"
+    "                    [--plot FILE.png|svg]          (see 'stepsim sweep --help')\n"
+    "       stepsim plan SCENARIO.xml --gpus N [--top K] [--out FILE.csv] [-j N]\n"
+    "                                                   (see 'stepsim plan --help')\n"
     "       stepsim validate FILE.xml...\n"
     "       stepsim --help | --version\n";
 

@@ -1,0 +1,35 @@
+#!/bin/sh
+# bench_cli.sh -- the command-level figures of `make bench`: configs per second for a sweep and
+# the wall time of `plan` for Llama-3.1-405B on 16,384 H100 (median of 5 runs each).
+set -u
+top_srcdir=${top_srcdir:-.}
+S=${STEPSIM:-./stepsim}
+now() { date +%s.%N; }
+sub() { awk -v a="$1" -v b="$2" 'BEGIN { print b - a }'; }
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+scn="$top_srcdir/scenarios/llama3.1-70b-h100.xml"
+times=""
+for run in 1 2 3 4 5; do
+    t0=$(now)
+    # shellcheck disable=SC2086
+    "$S" sweep "$scn" --vary pp=2,4,8 --vary vp=1,2,4,5 --vary micro-batch=1,2 \
+        --vary recompute=none,selective,full --set schedule=interleaved >/tmp/stepsim-bench-sweep.csv 2>/dev/null
+    t1=$(now)
+    times="$times $(sub "$t0" "$t1")"
+done
+n=$(($(wc -l </tmp/stepsim-bench-sweep.csv) - 1))
+t=$(printf '%s\n' $times | median)
+printf 'sweep               %d configs (Llama-3.1-70B, 512 H100): %.3f s, %.0f configs/s (median of 5)\n' \
+    "$n" "$t" "$(awk -v n="$n" -v t="$t" 'BEGIN { print n / t }')"
+rm -f /tmp/stepsim-bench-sweep.csv
+
+times=""
+for run in 1 2 3 4 5; do
+    t0=$(now)
+    "$S" plan "$top_srcdir/scenarios/llama3.1-405b-16k-h100.xml" --gpus 16384 >/dev/null 2>&1
+    t1=$(now)
+    times="$times $(sub "$t0" "$t1")"
+done
+printf 'plan                Llama-3.1-405B on 16,384 H100, 16M-token batch: %.3f s wall (median of 5)\n' \
+    "$(printf '%s\n' $times | median)"
