@@ -184,17 +184,33 @@ static enum sim_status write_memory_timeline(const char *path, const struct scen
 }
 
 /* The Gantt chart; for modelled scenarios each rank's peak memory is on its label. */
+/* The Gantt chart; for modelled scenarios each rank's peak memory is on its label and
+ * FILE-memory.png|svg shows memory per stage as stacked bars. */
 static enum sim_status plot_with_memory(const char *path, const struct scenario *scn,
                                         const struct step_output *so, struct sim_error *err)
 {
     if (!so->modelled)
         return plot_gantt(path, scn, &so->res, err);
-    double *mem = mem_calloc((size_t)so->res.pp, sizeof *mem);
+    int pp = so->res.pp;
+    double *mem = mem_calloc((size_t)pp * 5, sizeof *mem);
     if (!mem)
         return err_set(err, SIM_EFAIL, NULL, 0, "out of memory");
-    for (int r = 0; r < so->res.pp; r++)
-        mem[r] = so->rep.mem[r].total;
+    double *parts = mem + pp;
+    for (int r = 0; r < pp; r++) {
+        const struct cm_rank_memory *m = &so->rep.mem[r];
+        mem[r] = m->total;
+        parts[4 * r] = m->weights;
+        parts[4 * r + 1] = m->grads;
+        parts[4 * r + 2] = m->optimizer;
+        parts[4 * r + 3] = m->activations;
+    }
     enum sim_status st = plot_gantt_memory(path, scn, &so->res, mem, err);
+    char mpath[4200];
+    size_t n = strlen(path);
+    if (st == SIM_OK && n > 4 && n - 4 < sizeof mpath - 16) {
+        snprintf(mpath, sizeof mpath, "%.*s-memory%s", (int)(n - 4), path, path + n - 4);
+        st = plot_memory(mpath, scn->name, parts, pp, so->rep.hbm_bytes, err);
+    }
     mem_free(mem);
     return st;
 }

@@ -7,5 +7,6 @@ extern const char model_xsd[];    /* models/model.xsd */
 extern const char hardware_xsd[]; /* hardware/hardware.xsd */
 extern const char gantt_gp[];     /* plots/gantt.gp */
 extern const char sweep_gp[];     /* plots/sweep.gp */
+extern const char memory_gp[];    /* plots/memory.gp */
 
 #endif

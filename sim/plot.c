@@ -143,9 +143,9 @@ enum sim_status plot_gantt(const char *path, const struct scenario *scn,
     return plot_gantt_memory(path, scn, res, NULL, err);
 }
 
-enum sim_status plot_gantt_memory(const char *path, const struct scenario *scn,
-                                  const struct pipe_result *res, const double *rank_mem_bytes,
-                                  struct sim_error *err)
+enum sim_status plot_render(const char *path, const char *script_text, const char *tag,
+                            plot_data_fn write_data, const void *data_user, const char *extra_vars,
+                            struct sim_error *err)
 {
     if (!plot_ends_with(path, ".png") && !plot_ends_with(path, ".svg"))
         return err_set(err, SIM_EINPUT, NULL, 0, "--plot %s: the file must end in .png or .svg",
@@ -158,12 +158,12 @@ enum sim_status plot_gantt_memory(const char *path, const struct scenario *scn,
     const char *tmpdir = getenv("TMPDIR");
     if (!tmpdir || !*tmpdir || !plot_gnuplot_safe(tmpdir) || strlen(tmpdir) > 1024)
         tmpdir = "/tmp";
-    char data_path[1100], script_path[1100];
-    FILE *data = plot_open_temp(data_path, sizeof data_path, tmpdir, "gantt");
+    char data_path[1100], script_path[1100], script_tag[64];
+    FILE *data = plot_open_temp(data_path, sizeof data_path, tmpdir, tag);
     if (!data)
         return err_set(err, SIM_EFAIL, NULL, 0, "--plot: cannot create a temp file in %s: %s",
                        tmpdir, strerror(errno));
-    int rows = plot_write_gantt_tsv(data, res);
+    int rows = write_data(data, data_user);
     int bad = rows < 0;
     bad |= fclose(data) != 0;
     if (bad || rows == 0) {
@@ -175,14 +175,15 @@ enum sim_status plot_gantt_memory(const char *path, const struct scenario *scn,
         return err_set(err, SIM_EFAIL, NULL, 0, "--plot: cannot write the plot data to %s",
                        data_path);
     }
-    FILE *script = plot_open_temp(script_path, sizeof script_path, tmpdir, "gantt-gp");
+    snprintf(script_tag, sizeof script_tag, "%s-gp", tag);
+    FILE *script = plot_open_temp(script_path, sizeof script_path, tmpdir, script_tag);
     if (!script) {
         int e = errno;
         unlink(data_path);
         return err_set(err, SIM_EFAIL, NULL, 0, "--plot: cannot create a temp file in %s: %s",
                        tmpdir, strerror(e));
     }
-    bad = fputs(gantt_gp, script) == EOF;
+    bad = fputs(script_text, script) == EOF;
     bad |= fclose(script) != 0;
     if (bad) {
         unlink(data_path);
@@ -201,23 +202,11 @@ enum sim_status plot_gantt_memory(const char *path, const struct scenario *scn,
     fclose(img.fp); /* gnuplot writes the temp path itself */
     img.fp = NULL;
 
-    char title[384];
-    make_title(title, sizeof title, scn, res);
     /* Output type follows the final name, not the temp file's. */
     char vars[16384];
-    int n = snprintf(vars, sizeof vars,
-                     "datafile='%s'; outfile='%s'; format='%s'; plottitle='%s'; nranks=%d; vp=%d",
-                     data_path, img.tmp, plot_ends_with(path, ".svg") ? "svg" : "png", title,
-                     res->pp, res->vp);
-    /* Peak memory per rank, as words of one gnuplot string: "51.1 48.9 ...". */
-    if (rank_mem_bytes && n > 0 && (size_t)n < sizeof vars) {
-        n += snprintf(vars + n, sizeof vars - (size_t)n, "; memlabels='");
-        for (int r = 0; r < res->pp && n > 0 && (size_t)n < sizeof vars; r++)
-            n += snprintf(vars + n, sizeof vars - (size_t)n, "%s%.1f", r ? " " : "",
-                          rank_mem_bytes[r] / 1073741824.0);
-        if (n > 0 && (size_t)n < sizeof vars)
-            n += snprintf(vars + n, sizeof vars - (size_t)n, "'");
-    }
+    int n = snprintf(vars, sizeof vars, "datafile='%s'; outfile='%s'; format='%s'%s%s", data_path,
+                     img.tmp, plot_ends_with(path, ".svg") ? "svg" : "png",
+                     extra_vars && *extra_vars ? "; " : "", extra_vars ? extra_vars : "");
     int rc = (n < 0 || (size_t)n >= sizeof vars) ? -2 : plot_run_gnuplot(vars, script_path);
     unlink(data_path);
     unlink(script_path);
@@ -245,4 +234,58 @@ enum sim_status plot_gantt_memory(const char *path, const struct scenario *scn,
                        strerror(e));
     }
     return SIM_OK;
+}
+
+static int gantt_data(FILE *out, const void *user)
+{
+    return plot_write_gantt_tsv(out, user);
+}
+
+enum sim_status plot_gantt_memory(const char *path, const struct scenario *scn,
+                                  const struct pipe_result *res, const double *rank_mem_bytes,
+                                  struct sim_error *err)
+{
+    char title[384], vars[8192];
+    make_title(title, sizeof title, scn, res);
+    int n =
+        snprintf(vars, sizeof vars, "plottitle='%s'; nranks=%d; vp=%d", title, res->pp, res->vp);
+    /* Peak memory per rank, as words of one gnuplot string: "51.1 48.9 ...". */
+    if (rank_mem_bytes && n > 0 && (size_t)n < sizeof vars) {
+        n += snprintf(vars + n, sizeof vars - (size_t)n, "; memlabels='");
+        for (int r = 0; r < res->pp && n > 0 && (size_t)n < sizeof vars; r++)
+            n += snprintf(vars + n, sizeof vars - (size_t)n, "%s%.1f", r ? " " : "",
+                          rank_mem_bytes[r] / 1073741824.0);
+        if (n > 0 && (size_t)n < sizeof vars)
+            n += snprintf(vars + n, sizeof vars - (size_t)n, "'");
+    }
+    if (n < 0 || (size_t)n >= sizeof vars)
+        return err_set(err, SIM_EINPUT, NULL, 0, "--plot %s: too many ranks to label", path);
+    return plot_render(path, gantt_gp, "gantt", gantt_data, res, vars, err);
+}
+
+struct memory_data {
+    const double *parts; /* [pp][4] bytes: weights, grads, optimizer, activations */
+    int pp;
+};
+
+static int memory_data(FILE *out, const void *user)
+{
+    const struct memory_data *md = user;
+    const double gib = 1073741824.0;
+    fprintf(out, "# rank\tweights\tgrads\toptimizer\tactivations (GiB)\n");
+    for (int r = 0; r < md->pp; r++)
+        fprintf(out, "%d\t%.6f\t%.6f\t%.6f\t%.6f\n", r, md->parts[4 * r] / gib,
+                md->parts[4 * r + 1] / gib, md->parts[4 * r + 2] / gib, md->parts[4 * r + 3] / gib);
+    return ferror(out) ? -1 : md->pp;
+}
+
+enum sim_status plot_memory(const char *path, const char *title, const double *parts, int pp,
+                            double hbm_bytes, struct sim_error *err)
+{
+    char clean[256], vars[1024];
+    plot_sanitize(clean, sizeof clean, title);
+    snprintf(vars, sizeof vars, "plottitle='%s: memory per GPU by pipeline stage'; hbm=%.6f", clean,
+             hbm_bytes / 1073741824.0);
+    struct memory_data md = {parts, pp};
+    return plot_render(path, memory_gp, "memory", memory_data, &md, vars, err);
 }

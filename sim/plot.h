@@ -37,6 +37,20 @@ FILE *plot_open_temp(char *buf, size_t len, const char *tmpdir, const char *tag)
  * cannot be started, -1 on a local error. */
 int plot_run_gnuplot(const char *vars, const char *script);
 
+/* Writes a plot's data file; returns the number of rows (0: nothing to draw), -1 on error. */
+typedef int (*plot_data_fn)(FILE *out, const void *user);
+/* Render `path` (.png/.svg) with gnuplot: the data from write_data and script_text both go to
+ * temp files, gnuplot runs with "datafile=...; outfile=...; format=...; EXTRA_VARS" and writes a
+ * temp image renamed over `path` only on success. */
+enum sim_status plot_render(const char *path, const char *script_text, const char *tag,
+                            plot_data_fn write_data, const void *data_user,
+                            const char *extra_vars, struct sim_error *err);
+/* Memory per GPU of each pipeline rank as stacked bars (plots/memory.gp); `parts` holds, per
+ * rank, weights, gradients, optimizer state and peak activations in bytes; a dashed line marks
+ * the HBM capacity. */
+enum sim_status plot_memory(const char *path, const char *title, const double *parts, int pp,
+                            double hbm_bytes, struct sim_error *err);
+
 /* Like plot_gantt, with each rank's peak memory (bytes; NULL for none) on its row label. */
 enum sim_status plot_gantt_memory(const char *path, const struct scenario *scn,
                                   const struct pipe_result *res, const double *rank_mem_bytes,

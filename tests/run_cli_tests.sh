@@ -413,6 +413,19 @@ expect_error "--memory-timeline on explicit costs: exit 2" 2 "stepsim: " "needs 
 run run "$U" --tokens lots
 expect_error "--tokens not a number: exit 2" 2 "stepsim: " "--tokens: expected a positive number"
 
+# --plot on a modelled scenario: the Gantt chart and the memory-per-stage bars.
+if command -v gnuplot >/dev/null 2>&1; then
+    run run "$SCN/mixtral-8x7b-h100.xml" --plot "$tmp/o/mx.png"
+    if [ "$rc" -eq 0 ] && [ -s "$tmp/o/mx.png" ] && [ -s "$tmp/o/mx-memory.png" ] &&
+        [ "$(head -c 4 "$tmp/o/mx-memory.png" | od -An -c | tr -d ' ')" = "211PNG" ]; then
+        pass "--plot on a modelled scenario writes the Gantt and FILE-memory.png"
+    else
+        fail "--plot on a modelled scenario writes the Gantt and FILE-memory.png" "exit status $rc"
+    fi
+else
+    skip "--plot on a modelled scenario writes the Gantt and FILE-memory.png" "no gnuplot"
+fi
+
 if [ -w /dev/full ]; then
     "$S" run "$U" >/dev/full 2>"$tmp/err"
     rc=$?

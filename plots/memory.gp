@@ -1,0 +1,48 @@
+# memory.gp -- memory per GPU of each pipeline stage, as stacked bars.
+#
+#   gnuplot -e "datafile='mem.tsv'; outfile='mem.png'" plots/memory.gp
+#
+# stepsim run --plot FILE.png writes FILE-memory.png with this script for modelled scenarios.
+# Input: tab-separated rows "rank  weights  grads  optimizer  activations" in GiB (a '#' header
+# line first).  Optional variables: outfile, format ('png' or 'svg'), plottitle, hbm (GiB: drawn
+# as a dashed capacity line).
+
+if (!exists("datafile")) datafile = 'memory.tsv'
+if (!exists("outfile")) outfile = 'memory.png'
+if (!exists("format")) format = (strstrt(outfile, '.svg') > 0 ? 'svg' : 'png')
+if (!exists("plottitle")) plottitle = 'memory per GPU by pipeline stage'
+stats datafile using 1 nooutput
+nranks = int(STATS_max) + 1
+stats datafile using ($2 + $3 + $4 + $5) nooutput
+top = STATS_max
+if (exists("hbm") && hbm > top) top = hbm
+
+width = 300 + 60 * nranks
+if (width < 960) width = 960
+if (width > 1800) width = 1800
+if (format eq 'svg') {
+    set terminal svg size width, 520 font 'Sans,12' background rgb 'white'
+} else {
+    set terminal pngcairo size width, 520 font 'Sans,12' background rgb 'white'
+}
+set output outfile
+set title plottitle font ',13'
+set ylabel 'memory per GPU (GiB)'
+set xlabel 'pipeline rank (stage)'
+set yrange [0 : top * 1.12]
+set style data histograms
+set style histogram rowstacked
+set style fill solid 0.9 border lc rgb '#1a202c'
+set boxwidth 0.7
+set key outside right top vertical Left reverse samplen 1.5 spacing 1.3
+set grid ytics lc rgb '#dddddd' dt 2
+set border 3
+set tics out nomirror
+if (exists("hbm")) {
+    set arrow 1 from graph 0, first hbm to graph 1, first hbm nohead lc rgb '#c53030' lw 2 dt 2 front
+    set label 1 sprintf('HBM %.0f GiB', hbm) at graph 1, first hbm offset -1, 0.7 right tc rgb '#c53030' front
+}
+plot datafile using 2:xtic(1) title 'weights' lc rgb '#2b6cb0', \
+     '' using 3 title 'gradients' lc rgb '#dd6b20', \
+     '' using 4 title 'optimizer state' lc rgb '#6b46c1', \
+     '' using 5 title 'activations (peak)' lc rgb '#2f855a'
