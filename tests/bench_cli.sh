@@ -13,15 +13,17 @@ times=""
 for run in 1 2 3 4 5; do
     t0=$(now)
     # shellcheck disable=SC2086
-    "$S" sweep "$scn" --vary pp=2,4,8 --vary vp=1,2,4,5 --vary micro-batch=1,2 \
-        --vary recompute=none,selective,full --set schedule=interleaved >/tmp/stepsim-bench-sweep.csv 2>/dev/null
+    "$S" sweep "$scn" --vary pp=2,4,8 --vary micro-batch=1,2 --vary recompute=none,selective,full \
+        --vary global-batch=128:1024:x2 --set schedule=1f1b --set vp=1 \
+        >/tmp/stepsim-bench-sweep.csv 2>/dev/null
     t1=$(now)
     times="$times $(sub "$t0" "$t1")"
 done
 n=$(($(wc -l </tmp/stepsim-bench-sweep.csv) - 1))
+ok=$(grep -c ',ok,' /tmp/stepsim-bench-sweep.csv)
 t=$(printf '%s\n' $times | median)
-printf 'sweep               %d configs (Llama-3.1-70B, 512 H100): %.3f s, %.0f configs/s (median of 5)\n' \
-    "$n" "$t" "$(awk -v n="$n" -v t="$t" 'BEGIN { print n / t }')"
+printf 'sweep               %d configs (%d simulated, Llama-3.1-70B, 512 H100): %.3f s, %.0f configs/s (median of 5)\n' \
+    "$n" "$ok" "$t" "$(awk -v n="$n" -v t="$t" 'BEGIN { print n / t }')"
 rm -f /tmp/stepsim-bench-sweep.csv
 
 times=""
