@@ -3,6 +3,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -88,15 +89,34 @@ static enum sim_status read_capped(const char *path, char **out, size_t *len, st
     FILE *f = fopen(path, "rb");
     if (!f)
         return err_set(err, SIM_EINPUT, path, 0, "cannot open: %s", strerror(errno));
-    char *buf = mem_calloc(XML_MAX_FILE_BYTES + 1, 1);
-    if (!buf) {
-        fclose(f);
-        return err_set(err, SIM_EFAIL, path, 0, "out of memory reading the file");
+    /* Grow the buffer as the file is read (most inputs are a few KiB), never past the cap:
+     * pipes and files that grow while read are bounded too. */
+    size_t cap = 16384, n = 0;
+    char *buf = mem_calloc(cap + 1, 1);
+    int rerr = 0;
+    while (buf) {
+        errno = 0;
+        n += fread(buf + n, 1, cap - n, f);
+        if (ferror(f)) {
+            rerr = errno ? errno : EIO;
+            break;
+        }
+        if (n < cap || cap > XML_MAX_FILE_BYTES)
+            break;
+        size_t bigger = cap * 4 > XML_MAX_FILE_BYTES + 1 ? XML_MAX_FILE_BYTES + 1 : cap * 4;
+        char *grown = mem_realloc(buf, bigger + 1, 1);
+        if (!grown) {
+            mem_free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = grown;
+        cap = bigger;
     }
-    errno = 0;
-    size_t n = fread(buf, 1, XML_MAX_FILE_BYTES + 1, f);
-    int rerr = ferror(f) ? errno : 0;
     fclose(f);
+    if (!buf)
+        return err_set(err, SIM_EFAIL, path, 0, "out of memory reading the file");
+    buf[n] = '\0';
     if (rerr) {
         mem_free(buf);
         return err_set(err, SIM_EINPUT, path, 0, "cannot read: %s", strerror(rerr));
@@ -132,36 +152,65 @@ static enum sim_status refuse_dtd(const char *path, const char *buf, struct sim_
     return SIM_OK;
 }
 
+/* Compiled schemas, one per embedded XSD text, built on first use and kept for the process.
+ * Compiling an XSD costs far more than validating a small document, and sweeps, plans and the
+ * fuzzer load thousands of files.  A compiled xmlSchema is only read by validation (each call
+ * has its own validation context), so sharing it between threads is safe; the mutex guards the
+ * table only while an entry is being added.  This is the one process-wide cache in stepsim: it
+ * holds immutable data derived from constants, never simulation state. */
+#define SCHEMA_CACHE_MAX 8
+static struct {
+    const char *xsd;
+    xmlSchemaPtr schema;
+} schema_cache[SCHEMA_CACHE_MAX];
+static pthread_mutex_t schema_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static xmlSchemaPtr compiled_schema(const char *xsd, struct xml_capture *cap)
+{
+    xmlSchemaPtr schema = NULL;
+    pthread_mutex_lock(&schema_lock);
+    int i = 0;
+    for (; i < SCHEMA_CACHE_MAX && schema_cache[i].xsd; i++)
+        if (schema_cache[i].xsd == xsd) {
+            schema = schema_cache[i].schema;
+            break;
+        }
+    if (!schema) {
+        xmlSchemaParserCtxtPtr pctxt = xmlSchemaNewMemParserCtxt(xsd, (int)strlen(xsd));
+        if (pctxt) {
+            xmlSchemaSetParserStructuredErrors(pctxt, capture_error, cap);
+            schema = xmlSchemaParse(pctxt);
+            xmlSchemaFreeParserCtxt(pctxt);
+        }
+        /* A full table cannot happen (stepsim embeds three schemas); the assert says so. */
+        assert(i < SCHEMA_CACHE_MAX);
+        if (schema && i < SCHEMA_CACHE_MAX) {
+            schema_cache[i].xsd = xsd;
+            schema_cache[i].schema = schema;
+        }
+    }
+    pthread_mutex_unlock(&schema_lock);
+    return schema;
+}
+
 static enum sim_status validate(const char *path, xmlDocPtr doc, const char *xsd,
                                 struct sim_error *err)
 {
     enum sim_status st = SIM_OK;
     struct xml_capture cap = {0};
-    xmlSchemaParserCtxtPtr pctxt = xmlSchemaNewMemParserCtxt(xsd, (int)strlen(xsd));
-    xmlSchemaPtr schema = NULL;
-    xmlSchemaValidCtxtPtr vctxt = NULL;
-    if (!pctxt)
-        goto internal;
-    xmlSchemaSetParserStructuredErrors(pctxt, capture_error, &cap);
-    schema = xmlSchemaParse(pctxt);
+    xmlSchemaPtr schema = compiled_schema(xsd, &cap);
     if (!schema)
-        goto internal;
-    vctxt = xmlSchemaNewValidCtxt(schema);
+        return err_set(err, SIM_EFAIL, path, 0, "internal error: cannot compile the schema: %s",
+                       cap.seen ? cap.msg : "?");
+    xmlSchemaValidCtxtPtr vctxt = xmlSchemaNewValidCtxt(schema);
     if (!vctxt)
-        goto internal;
+        return err_set(err, SIM_EFAIL, path, 0, "out of memory validating the file");
     xmlSchemaSetValidStructuredErrors(vctxt, capture_error, &cap);
     int rc = xmlSchemaValidateDoc(vctxt, doc);
     if (rc != 0)
         st = err_set(err, SIM_EINPUT, path, cap.seen ? cap.line : 0, "%s",
                      cap.seen ? cap.msg : "does not match the schema");
-    goto done;
-internal:
-    st = err_set(err, SIM_EFAIL, path, 0, "internal error: cannot compile the schema: %s",
-                 cap.seen ? cap.msg : "?");
-done:
     xmlSchemaFreeValidCtxt(vctxt);
-    xmlSchemaFree(schema);
-    xmlSchemaFreeParserCtxt(pctxt);
     return st;
 }
 

@@ -1,0 +1,52 @@
+#!/bin/sh
+# fuzz.sh -- `make fuzz`: build a libFuzzer target per XML loader (scenario, model, hardware)
+# with AddressSanitizer + UBSan and run each for FUZZ_SECONDS (default 60), seeded from the
+# shipped files and the bad-input corpus.  Findings land in fuzz-out/<kind>/ (crash-*, leak-*,
+# timeout-*); every one becomes a regression file under tests/bad/.  Needs clang with
+# libFuzzer (Debian: clang, libclang-rt-14-dev).
+set -u
+top_srcdir=${top_srcdir:-.}
+top_builddir=${top_builddir:-.}
+seconds=${FUZZ_SECONDS:-60}
+CC=${FUZZ_CC:-clang}
+out="$top_builddir/fuzz-out"
+mkdir -p "$out"
+flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -std=c11 \
+-D_POSIX_C_SOURCE=200809L -I$top_srcdir/sim -I$top_builddir -I$top_builddir/sim \
+$(pkg-config --cflags gsl libxml-2.0)"
+libs="$(pkg-config --libs gsl libxml-2.0) -lm -lpthread"
+srcs=""
+for f in "$top_srcdir"/sim/*.c; do
+    case $f in */main.c | */embedded.c) continue ;; esac
+    srcs="$srcs $f"
+done
+srcs="$srcs $top_builddir/sim/embedded.c"
+status=0
+for kind in scenario model hardware; do
+    case $kind in scenario) k=1 ;; model) k=2 ;; hardware) k=3 ;; esac
+    bin="$out/fuzz-$kind"
+    # shellcheck disable=SC2086
+    if ! $CC $flags -DFUZZ_KIND=$k -o "$bin" "$top_srcdir/tests/fuzz_loader.c" $srcs $libs; then
+        echo "fuzz: cannot build the $kind target (clang with libFuzzer needed)" >&2
+        exit 1
+    fi
+    corpus="$out/$kind/corpus"
+    mkdir -p "$corpus" "$out/$kind/findings"
+    case $kind in
+    scenario) cp "$top_srcdir"/scenarios/*.xml "$top_srcdir"/scenarios/validation/*.xml \
+        "$top_srcdir"/tests/bad/*.xml "$corpus"/ 2>/dev/null ;;
+    model) cp "$top_srcdir"/models/*.xml "$top_srcdir"/tests/bad/models/*.xml "$corpus"/ 2>/dev/null ;;
+    hardware) cp "$top_srcdir"/hardware/*.xml "$top_srcdir"/tests/bad/hardware/*.xml "$corpus"/ 2>/dev/null ;;
+    esac
+    echo "== fuzzing the $kind loader for $seconds s"
+    "$bin" -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+        -artifact_prefix="$out/$kind/findings/" -print_final_stats=1 "$corpus" \
+        >"$out/$kind/log.txt" 2>&1
+    rc=$?
+    grep -E '^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' "$out/$kind/log.txt"
+    grep -E '^#[0-9]+ *DONE' "$out/$kind/log.txt" | tail -1
+    n=$(find "$out/$kind/findings" -type f | wc -l)
+    echo "$kind: exit $rc, $n finding(s)"
+    [ "$rc" -eq 0 ] && [ "$n" -eq 0 ] || status=1
+done
+exit $status
