@@ -459,7 +459,13 @@ static enum sim_status check_rules(struct scenario *scn, const struct model *m,
                 scn->microbatches, scn->global_batch, scn->micro_batch, dp, mbs);
         scn->microbatches = mbs;
     } else {
-        scn->global_batch = (int)(scn->microbatches * per_step);
+        long long global = (long long)scn->microbatches * per_step;
+        if (global > (1 << 26))
+            return scn_rule_error(scn, SCN_MICROBATCHES, err,
+                                  "microbatches=%d x micro-batch=%d x dp=%d = %lld samples per "
+                                  "step, above the limit of %d",
+                                  scn->microbatches, scn->micro_batch, dp, global, 1 << 26);
+        scn->global_batch = (int)global;
     }
     *cfg = (struct cm_config){gpus,
                               tp,
@@ -515,8 +521,21 @@ static void fill_links(const struct cm_ctx *c, struct costmodel *cm, struct pipe
     }
 }
 
-static enum sim_status build(struct costmodel *cm, struct scenario *scn,
-                             struct pipe_setup *setup, struct sim_error *err);
+static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct pipe_setup *setup,
+                             struct sim_error *err);
+
+/* A referenced file that cannot be read at all is the referring line's problem: say which
+ * scenario line named it.  Errors inside the file keep pointing into that file. */
+static enum sim_status blame_ref(const struct scenario *scn, enum scn_key key,
+                                 struct sim_error *err)
+{
+    if (err->line > 0 || err->status != SIM_EINPUT)
+        return err->status;
+    char msg[sizeof err->msg];
+    snprintf(msg, sizeof msg, "%s", err->msg);
+    return scn_rule_error(scn, key, err, "%s file %s: %s", scn_key_name(key),
+                          key == SCN_MODEL ? scn->model_path : scn->hardware_path, msg);
+}
 
 enum sim_status cm_build(struct costmodel *cm, struct scenario *scn, struct pipe_setup *setup,
                          struct sim_error *err)
@@ -525,13 +544,13 @@ enum sim_status cm_build(struct costmodel *cm, struct scenario *scn, struct pipe
     memset(setup, 0, sizeof *setup);
     enum sim_status st = model_load(&cm->model, scn->model_path, err);
     if (st != SIM_OK)
-        return st;
+        return blame_ref(scn, SCN_MODEL, err);
     if (!scn->hardware_path[0])
         return scn_rule_error(scn, SCN_MODEL, err,
                               "model= needs hardware= (a hardware file) as well");
     st = hw_load(&cm->hw_owned, scn->hardware_path, err);
     if (st != SIM_OK)
-        return st;
+        return blame_ref(scn, SCN_HARDWARE, err);
     cm->hw = &cm->hw_owned;
     cm->owns_hw = 1;
     return build(cm, scn, setup, err);
@@ -548,8 +567,8 @@ enum sim_status cm_build_preloaded(struct costmodel *cm, struct scenario *scn,
     return build(cm, scn, setup, err);
 }
 
-static enum sim_status build(struct costmodel *cm, struct scenario *scn,
-                             struct pipe_setup *setup, struct sim_error *err)
+static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct pipe_setup *setup,
+                             struct sim_error *err)
 {
     enum sim_status st;
     if ((st = check_rules(scn, &cm->model, cm->hw, &cm->cfg, err)) != SIM_OK ||
@@ -564,7 +583,8 @@ static enum sim_status build(struct costmodel *cm, struct scenario *scn,
         cm->hw->gpu.peak_flops[scn->dtype],
         scn->dtype == DT_FP8 ? cm->hw->gpu.peak_flops[DT_BF16] : cm->hw->gpu.peak_flops[scn->dtype],
         {cm->hw->node.nvlink_bw_Bps * cm->hw->node.nvlink_eff, cm->hw->node.nvlink_lat_s},
-        {cm->hw->net.nic_bw_Bps * cm->hw->net.eff / cm->hw->net.oversubscription, cm->hw->net.lat_s},
+        {cm->hw->net.nic_bw_Bps * cm->hw->net.eff / cm->hw->net.oversubscription,
+         cm->hw->net.lat_s},
         scn->attention != ATTENTION_UNFUSED};
     cm->peak_flops = c.peak;
     cm->tp_spans_nodes = cm->cfg.tp > cm->cfg.gpus_per_node;

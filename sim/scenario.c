@@ -47,7 +47,7 @@ struct key_spec {
 #define SCN_MAX_STEP_S 1e6
 /* Compute ops across all ranks: 10^7 ops take ~0.4 GB and ~2 s, so this caps a run near 1 GB;
  * real configurations are far below (pp=64, vp=8, 2048 micro-batches, split B/W: 3.1M). */
-#define SCN_MAX_OPS 20000000.0
+#define SCN_MAX_OPS 20000000.0 /* default of the max-ops key */
 
 #define FIELD(f) offsetof(struct scenario, f)
 /* Indexed by enum scn_key. */
@@ -62,7 +62,9 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
     [SCN_MICRO_BATCH] = {"micro-batch", VT_INT, FIELD(micro_batch), 1, 1 << 20},
     [SCN_SEQ] = {"seq", VT_INT, FIELD(seq), 1, 1 << 28},
     [SCN_LAYERS] = {"layers", VT_INT, FIELD(layers), 1, 1 << 20},
-    [SCN_FIRST_STAGE_LAYERS] = {"first-stage-layers", VT_INT, FIELD(first_stage_layers), 1, 1 << 20},
+    [SCN_FIRST_STAGE_LAYERS] = {"first-stage-layers", VT_INT, FIELD(first_stage_layers), 1,
+                                1 << 20},
+    [SCN_MAX_OPS_KEY] = {"max-ops", VT_INT, FIELD(max_ops), 1, 1 << 30},
     [SCN_LAST_STAGE_LAYERS] = {"last-stage-layers", VT_INT, FIELD(last_stage_layers), 1, 1 << 20},
     [SCN_FORWARD] = {"forward", VT_TIME, FIELD(forward_s), 0, 0},
     [SCN_BACKWARD_INPUT] = {"backward-input", VT_TIME, FIELD(bwd_input_s), 0, 0},
@@ -109,6 +111,7 @@ void scn_defaults(struct scenario *scn)
     scn->layers = 1;
     scn->seed = 1;
     scn->tp = scn->cp = scn->ep = scn->etp = 1;
+    scn->max_ops = (int)SCN_MAX_OPS;
     scn->dtype = 2; /* bf16: dtype_choices[2] */
     scn->recompute = RECOMPUTE_NONE;
 }
@@ -364,11 +367,11 @@ static enum scn_key sched_param_key(enum sched_param p)
 static enum sim_status check_size(const struct scenario *scn, struct sim_error *err)
 {
     double ops = (double)scn->pp * scn->vp * scn->microbatches * (scn->split_backward ? 3 : 2);
-    if (ops > SCN_MAX_OPS)
+    if (ops > scn->max_ops)
         return scn_rule_error(scn, culprit(scn, SCN_MICROBATCHES, SCN_PP), err,
                               "pp=%d x vp=%d x microbatches=%d gives %.0f compute ops, above the "
-                              "limit of %.0f",
-                              scn->pp, scn->vp, scn->microbatches, ops, SCN_MAX_OPS);
+                              "limit of %d (raise it with --set max-ops=N)",
+                              scn->pp, scn->vp, scn->microbatches, ops, scn->max_ops);
     double per_layer = scn->forward_s + scn->bwd_input_s + scn->bwd_weight_s;
     double compute_s = per_layer * scn->layers * scn->microbatches;
     double xfer_each =

@@ -53,6 +53,7 @@ enum scn_key {
     SCN_DROPOUT,
     SCN_FIRST_STAGE_LAYERS,
     SCN_LAST_STAGE_LAYERS,
+    SCN_MAX_OPS_KEY,
     SCN_KEY_COUNT,
 };
 
@@ -78,6 +79,7 @@ struct scenario {
     int layers;          /* transformer layers */
     int first_stage_layers; /* layers of virtual stage 0; 0 = an even split */
     int last_stage_layers;  /* layers of the last virtual stage; 0 = an even split */
+    int max_ops;            /* resource cap: compute ops one step may have (--set max-ops=N) */
     double forward_s;    /* per layer per micro-batch */
     double bwd_input_s;  /* per layer per micro-batch: input gradient */
     double bwd_weight_s; /* per layer per micro-batch: weight gradient */

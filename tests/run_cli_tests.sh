@@ -238,7 +238,8 @@ for cmd in run validate; do
     expect_error "$cmd scenario -> bad hardware: the hardware's file:line" 2 "stepsim: $tmp/ref/$BH:14: " \
         "network efficiency: '1.5' is out of range"
     run "$cmd" "$tmp/ref-missing-model.xml"
-    expect_error "$cmd scenario -> missing model" 2 "stepsim: $tmp/ref/no-such-model.xml: " "cannot open"
+    expect_error "$cmd scenario -> missing model: the referring line" 2 "stepsim: $tmp/ref-missing-model.xml:3: " \
+        "model file $tmp/ref/no-such-model.xml: cannot open"
     run "$cmd" "$tmp/ref-model-is-hardware.xml"
     expect_error "$cmd scenario -> hardware file as model" 2 "stepsim: $tmp/ref/$AH:20: " \
         "root element is <hardware>, expected <model>"
