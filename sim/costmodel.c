@@ -411,8 +411,12 @@ static enum sim_status check_rules(struct scenario *scn, const struct model *m,
 
     int tp = scn->tp, pp = scn->pp, cp = scn->cp, ep = scn->ep, etp = scn->etp;
     long dense_ranks = (long)tp * cp * pp, expert_ranks = (long)ep * etp * pp;
-    int gpus =
-        scn->gpus ? scn->gpus : (int)(dense_ranks > expert_ranks ? dense_ranks : expert_ranks);
+    long least = dense_ranks > expert_ranks ? dense_ranks : expert_ranks;
+    if (!scn->gpus && least > (1L << 24))
+        return scn_rule_error(scn, SCN_PP, err,
+                              "tp*cp*pp = %ld GPUs for one replica is above the limit of %ld",
+                              least, 1L << 24);
+    int gpus = scn->gpus ? scn->gpus : (int)least;
     long unit = pp * (long)(tp * cp > ep * etp ? tp * cp : ep * etp);
     if (gpus % unit != 0 || gpus % dense_ranks != 0 || gpus % expert_ranks != 0)
         return scn_rule_error(
