@@ -143,6 +143,20 @@ enum sim_status plot_gantt(const char *path, const struct scenario *scn,
     return plot_gantt_memory(path, scn, res, NULL, err);
 }
 
+enum sim_status plot_gnuplot_error(const char *path, int rc, int saved_errno, struct sim_error *err)
+{
+    if (rc == 127)
+        return err_set(err, SIM_EFAIL, NULL, 0,
+                       "--plot %s: cannot run gnuplot (tried %s and gnuplot on PATH); install "
+                       "gnuplot (e.g. gnuplot-nox) or reconfigure with GNUPLOT=/path/to/gnuplot",
+                       path, GNUPLOT_PATH);
+    if (rc < 0)
+        return err_set(err, SIM_EFAIL, NULL, 0, "--plot %s: cannot run gnuplot: %s", path,
+                       strerror(saved_errno));
+    return err_set(err, SIM_EFAIL, NULL, 0,
+                   "--plot %s: gnuplot failed (exit status %d; its messages are above)", path, rc);
+}
+
 enum sim_status plot_render(const char *path, const char *script_text, const char *tag,
                             plot_data_fn write_data, const void *data_user, const char *extra_vars,
                             struct sim_error *err)
@@ -211,21 +225,11 @@ enum sim_status plot_render(const char *path, const char *script_text, const cha
     unlink(data_path);
     unlink(script_path);
     if (rc != 0) {
+        int e = errno;
         outfile_abort(&img);
         if (rc == -2)
             return err_set(err, SIM_EINPUT, NULL, 0, "--plot %s: path too long", path);
-        if (rc == 127)
-            return err_set(err, SIM_EFAIL, NULL, 0,
-                           "--plot %s: cannot run gnuplot (tried %s and gnuplot on PATH); "
-                           "install gnuplot (e.g. gnuplot-nox) or reconfigure with "
-                           "GNUPLOT=/path/to/gnuplot",
-                           path, GNUPLOT_PATH);
-        if (rc < 0)
-            return err_set(err, SIM_EFAIL, NULL, 0, "--plot %s: cannot run gnuplot: %s", path,
-                           strerror(errno));
-        return err_set(err, SIM_EFAIL, NULL, 0,
-                       "--plot %s: gnuplot failed (exit status %d; its messages are above)", path,
-                       rc);
+        return plot_gnuplot_error(path, rc, e, err);
     }
     if (rename(img.tmp, path) != 0) {
         int e = errno;

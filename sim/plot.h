@@ -37,6 +37,9 @@ FILE *plot_open_temp(char *buf, size_t len, const char *tmpdir, const char *tag)
  * cannot be started, -1 on a local error. */
 int plot_run_gnuplot(const char *vars, const char *script);
 
+/* The error for plot_run_gnuplot's non-zero status rc (errno saved right after the call). */
+enum sim_status plot_gnuplot_error(const char *path, int rc, int saved_errno,
+                                   struct sim_error *err);
 /* Writes a plot's data file; returns the number of rows (0: nothing to draw), -1 on error. */
 typedef int (*plot_data_fn)(FILE *out, const void *user);
 /* Render `path` (.png/.svg) with gnuplot: the data from write_data and script_text both go to

@@ -744,18 +744,7 @@ static enum sim_status sweep_plot(const struct sweep *sw, const char *path, cons
                            "--plot %s: the gnuplot command line is too long (paths or the "
                            "swept values' names)",
                            path);
-        if (rc == 127)
-            return err_set(err, SIM_EFAIL, NULL, 0,
-                           "--plot %s: cannot run gnuplot (tried %s and gnuplot on PATH); "
-                           "install gnuplot (e.g. gnuplot-nox) or reconfigure with "
-                           "GNUPLOT=/path/to/gnuplot",
-                           path, GNUPLOT_PATH);
-        if (rc < 0)
-            return err_set(err, SIM_EFAIL, NULL, 0, "--plot %s: cannot run gnuplot: %s", path,
-                           strerror(e));
-        return err_set(err, SIM_EFAIL, NULL, 0,
-                       "--plot %s: gnuplot failed (exit status %d; its messages are above)", path,
-                       rc);
+        return plot_gnuplot_error(path, rc, e, err);
     }
     unlink(pf.data);
     pf.data[0] = '\0';

@@ -18,51 +18,12 @@ check_PROGRAMS = $(criterion_tests)
 endif
 TESTS = $(check_PROGRAMS) tests/run_cli_tests.sh
 
-TEST_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
-TEST_LDADD = libstepsim.la $(CRITERION_LIBS)
-
-tests_test_units_SOURCES = tests/test_units.c
-tests_test_units_CFLAGS = $(TEST_CFLAGS)
-tests_test_units_LDADD = $(TEST_LDADD)
-tests_test_eventq_SOURCES = tests/test_eventq.c
-tests_test_eventq_CFLAGS = $(TEST_CFLAGS)
-tests_test_eventq_LDADD = $(TEST_LDADD)
-tests_test_engine_SOURCES = tests/test_engine.c
-tests_test_engine_CFLAGS = $(TEST_CFLAGS)
-tests_test_engine_LDADD = $(TEST_LDADD)
+# Every test program links the library and Criterion and knows the source folder; a test
+# built from more than its own tests/test_X.c lists its sources below.
+AM_CPPFLAGS += $(CRITERION_CFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
+LDADD = libstepsim.la $(CRITERION_LIBS)
 tests_test_schedule_SOURCES = tests/test_schedule.c tests/helpers.h tests/helpers.c
-tests_test_schedule_CFLAGS = $(TEST_CFLAGS)
-tests_test_schedule_LDADD = $(TEST_LDADD)
 tests_test_pipeline_SOURCES = tests/test_pipeline.c tests/helpers.h tests/helpers.c
-tests_test_pipeline_CFLAGS = $(TEST_CFLAGS)
-tests_test_pipeline_LDADD = $(TEST_LDADD)
 tests_test_scenario_SOURCES = tests/test_scenario.c tests/helpers.h tests/helpers.c
-tests_test_scenario_CFLAGS = $(TEST_CFLAGS)
-tests_test_scenario_LDADD = $(TEST_LDADD)
 tests_test_report_SOURCES = tests/test_report.c tests/helpers.h tests/helpers.c
-tests_test_report_CFLAGS = $(TEST_CFLAGS)
-tests_test_report_LDADD = $(TEST_LDADD)
 tests_test_outputs_SOURCES = tests/test_outputs.c tests/helpers.h tests/helpers.c
-tests_test_outputs_CFLAGS = $(TEST_CFLAGS)
-tests_test_outputs_LDADD = $(TEST_LDADD)
-tests_test_model_SOURCES = tests/test_model.c
-tests_test_model_CFLAGS = $(TEST_CFLAGS)
-tests_test_model_LDADD = $(TEST_LDADD)
-tests_test_flops_SOURCES = tests/test_flops.c
-tests_test_flops_CFLAGS = $(TEST_CFLAGS)
-tests_test_flops_LDADD = $(TEST_LDADD)
-tests_test_hardware_SOURCES = tests/test_hardware.c
-tests_test_hardware_CFLAGS = $(TEST_CFLAGS)
-tests_test_hardware_LDADD = $(TEST_LDADD)
-tests_test_costmodel_SOURCES = tests/test_costmodel.c
-tests_test_costmodel_CFLAGS = $(TEST_CFLAGS)
-tests_test_costmodel_LDADD = $(TEST_LDADD)
-tests_test_collective_SOURCES = tests/test_collective.c
-tests_test_collective_CFLAGS = $(TEST_CFLAGS)
-tests_test_collective_LDADD = $(TEST_LDADD)
-tests_test_sweep_SOURCES = tests/test_sweep.c
-tests_test_sweep_CFLAGS = $(TEST_CFLAGS)
-tests_test_sweep_LDADD = $(TEST_LDADD)
-tests_test_plan_SOURCES = tests/test_plan.c
-tests_test_plan_CFLAGS = $(TEST_CFLAGS)
-tests_test_plan_LDADD = $(TEST_LDADD)
