@@ -6,7 +6,9 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdarg.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libxml/SAX2.h>
 #include <libxml/parser.h>
@@ -43,14 +45,66 @@ static void capture_error(void *user, xmlErrorPtr e)
         cap->msg[--n] = '\0';
 }
 
-/* libxml2 keeps an element's line in an unsigned short (65535 = "or more").  For files that
- * long, the real line is kept in the element's application field _private, which nothing
- * else in stepsim uses. */
+/* What one parse carries in the parser context's _private: the first error and the counts
+ * the caps in xmlload.h are checked against.  `cap` comes first: capture_parse_error reads
+ * _private as a capture. */
+struct parse_guard {
+    struct xml_capture cap;
+    long elements;
+};
+
+/* libxml2 reports a few low-level problems (I/O, character conversion) through its generic
+ * handler, which prints to stderr.  During a parse that handler is this one, for the calling
+ * thread only (libxml2 keeps it per thread): the message is captured like any other and
+ * stepsim's one-line error stays the only output. */
+static void capture_generic_error(void *user, const char *fmt, ...)
+{
+    struct xml_capture *cap = user;
+    if (cap->seen)
+        return;
+    cap->seen = 1;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cap->msg, sizeof cap->msg, fmt, ap);
+    va_end(ap);
+    for (char *c = cap->msg; *c; c++)
+        if (*c == '\n' || *c == '\r' || *c == '\t')
+            *c = ' ';
+}
+
+/* Stop the parse with `msg` as its error (the first error wins, as everywhere). */
+static void stop_parse(xmlParserCtxtPtr ctxt, struct parse_guard *guard, const char *msg)
+{
+    if (!guard->cap.seen) {
+        guard->cap.seen = 1;
+        guard->cap.line = ctxt->input ? ctxt->input->line : 0;
+        snprintf(guard->cap.msg, sizeof guard->cap.msg, "%s", msg);
+    }
+    xmlStopParser(ctxt);
+}
+
+/* Each element start checks the element-count and depth caps before the node is built, so a
+ * flood of elements costs at most the cap in memory.  libxml2 keeps an element's line in an
+ * unsigned short (65535 = "or more"); for files that long the real line is kept in the
+ * element's application field _private, which nothing else in stepsim uses. */
 static void start_element(void *ctx, const xmlChar *localname, const xmlChar *prefix,
                           const xmlChar *uri, int nb_namespaces, const xmlChar **namespaces,
                           int nb_attributes, int nb_defaulted, const xmlChar **attributes)
 {
     xmlParserCtxtPtr ctxt = ctx;
+    struct parse_guard *guard = ctxt->_private;
+    char why[96];
+    if (++guard->elements > XML_MAX_ELEMENTS) {
+        snprintf(why, sizeof why, "more than %d elements", XML_MAX_ELEMENTS);
+        stop_parse(ctxt, guard, why);
+        return;
+    }
+    /* nameNr counts the open ancestors: this element is pushed after its start callback. */
+    if (ctxt->nameNr >= XML_MAX_DEPTH) {
+        snprintf(why, sizeof why, "elements nested more than %d deep", XML_MAX_DEPTH);
+        stop_parse(ctxt, guard, why);
+        return;
+    }
     xmlSAX2StartElementNs(ctx, localname, prefix, uri, nb_namespaces, namespaces, nb_attributes,
                           nb_defaulted, attributes);
     if (ctxt->node && ctxt->input && ctxt->input->line >= 65535)
@@ -152,6 +206,39 @@ static enum sim_status refuse_dtd(const char *path, const char *buf, struct sim_
     return SIM_OK;
 }
 
+/* stepsim's files are UTF-8 (ASCII is a subset).  A declared legacy encoding would route the
+ * text through iconv, whose conversion errors libxml2 reports on stderr rather than to the
+ * parser's handler; one policy is simpler than two error paths.  The declaration, if any, is
+ * the first thing in the file (after an optional UTF-8 byte-order mark). */
+static enum sim_status refuse_other_encodings(const char *path, const char *buf,
+                                              struct sim_error *err)
+{
+    if (strncmp(buf, "\xEF\xBB\xBF", 3) == 0)
+        buf += 3;
+    if (strncmp(buf, "<?xml", 5) != 0)
+        return SIM_OK;
+    const char *end = strstr(buf, "?>");
+    const char *at = strstr(buf, "encoding");
+    if (!at || (end && at > end))
+        return SIM_OK;
+    at += strlen("encoding");
+    at += strspn(at, " \t\r\n");
+    if (*at == '=')
+        at++;
+    at += strspn(at, " \t\r\n");
+    if (*at != '"' && *at != '\'')
+        return SIM_OK; /* malformed: the parser names it */
+    char quote = *at++;
+    size_t n = strcspn(at, quote == '"' ? "\"" : "'");
+    if ((n == 5 && strncasecmp(at, "UTF-8", 5) == 0) ||
+        (n == 8 && strncasecmp(at, "US-ASCII", 8) == 0) ||
+        (n == 5 && strncasecmp(at, "ASCII", 5) == 0))
+        return SIM_OK;
+    return err_set(err, SIM_EINPUT, path, line_of(buf, at),
+                   "encoding \"%.*s\" is not supported: stepsim reads UTF-8 files",
+                   n > 40 ? 40 : (int)n, at);
+}
+
 /* Compiled schemas, one per embedded XSD text, built on first use and kept for the process.
  * Compiling an XSD costs far more than validating a small document, and sweeps, plans and the
  * fuzzer load thousands of files.  A compiled xmlSchema is only read by validation (each call
@@ -225,27 +312,34 @@ static enum sim_status parse_file(const char *path, xmlDocPtr *out, struct sim_e
     if (st != SIM_OK)
         return st;
     st = refuse_dtd(path, buf, err);
+    if (st == SIM_OK)
+        st = refuse_other_encodings(path, buf, err);
     if (st != SIM_OK)
         goto fail;
 
-    struct xml_capture cap = {0};
+    struct parse_guard guard = {0};
+    struct xml_capture *cap = &guard.cap;
     xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
     if (!ctxt) {
         st = err_set(err, SIM_EFAIL, path, 0, "out of memory creating the XML parser");
         goto fail;
     }
     /* Errors go to this context only: no process-wide libxml2 handler is touched. */
-    ctxt->_private = &cap;
+    ctxt->_private = &guard;
     ctxt->sax->serror = capture_parse_error;
     ctxt->sax->startElementNs = start_element;
     /* NONET: no network; no NOENT/DTDLOAD/DTDVALID/XINCLUDE/HUGE: entities stay unexpanded,
      * no external files are read, default size limits hold. */
+    xmlGenericErrorFunc saved_handler = xmlGenericError;
+    void *saved_context = xmlGenericErrorContext;
+    xmlSetGenericErrorFunc(cap, capture_generic_error);
     doc = xmlCtxtReadMemory(ctxt, buf, (int)len, path, NULL, XML_PARSE_NONET);
+    xmlSetGenericErrorFunc(saved_context, saved_handler);
     int wellformed = ctxt->wellFormed;
     xmlFreeParserCtxt(ctxt);
-    if (!doc || cap.seen || !wellformed) {
-        st = err_set(err, SIM_EINPUT, path, cap.seen ? cap.line : 0, "malformed XML: %s",
-                     cap.seen ? cap.msg : "cannot parse");
+    if (!doc || cap->seen || !wellformed) {
+        st = err_set(err, SIM_EINPUT, path, cap->seen ? cap->line : 0, "malformed XML: %s",
+                     cap->seen ? cap->msg : "cannot parse");
         goto fail;
     }
     mem_free(buf);

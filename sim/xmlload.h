@@ -1,7 +1,8 @@
 /* xmlload: the one way stepsim reads XML.
  *
  * libxml2 is used defensively: the file is read with a size cap, documents with a DOCTYPE or
- * entity declarations are refused before parsing, parsing never touches the network and never
+ * entity declarations or declaring an encoding other than UTF-8 are refused before parsing,
+ * element count and nesting depth are capped while parsing, parsing never touches the network and never
  * substitutes entities, loads DTDs or processes XInclude, and every document is validated
  * against a schema compiled into the binary.  Errors carry file:line. */
 #ifndef STEPSIM_XMLLOAD_H
@@ -12,6 +13,8 @@
 #include "error.h"
 
 #define XML_MAX_FILE_BYTES (4u << 20) /* 4 MiB: scenarios are a few KiB */
+#define XML_MAX_ELEMENTS 100000       /* the largest shipped file has a few hundred */
+#define XML_MAX_DEPTH 32              /* the schemas need 4; libxml2's own limit is 256 */
 
 /* Parse `path`, check its root is <root_name>, validate against the XSD text `xsd`.  On
  * success *out owns the document (free with xmlFreeDoc). */

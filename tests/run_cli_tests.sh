@@ -140,6 +140,25 @@ else
     fail "tests/bad/EXPECTED lists missing files or corpus too small ($nbad)" "$missing"
 fi
 
+# ---- generated inputs at the caps (too big to ship as files) --------------------------------
+# One element past the element cap, one byte past the file-size cap, and the same file read
+# through a pipe (no size to stat: the cap must hold while reading).
+awk 'BEGIN { print "<scenario>"; for (i = 0; i < 100000; i++) printf "<a/>"; print ""; print "</scenario>" }' \
+    >"$tmp/elements.xml"
+run validate "$tmp/elements.xml"
+expect_error "100,001 elements: refused by the element cap" 2 "stepsim: $tmp/elements.xml:2: " \
+    "more than 100000 elements"
+awk 'BEGIN { printf "<scenario name=\""; for (i = 0; i < 4194304 / 64; i++) printf "%064d", 0; print "\"/>" }' \
+    >"$tmp/big.xml"
+for cmd in run validate; do
+    run $cmd "$tmp/big.xml"
+    expect_error "$cmd on a file over 4 MiB: refused by the size cap" 2 "stepsim: $tmp/big.xml: " \
+        "larger than the 4194304-byte cap"
+done
+run validate /dev/stdin <"$tmp/big.xml"
+expect_error "over 4 MiB through a pipe: refused while reading" 2 "stepsim: /dev/stdin: " \
+    "larger than the 4194304-byte cap"
+
 # ---- model and hardware files -----------------------------------------------------------------
 # validate tells the kind by the root element.  Every shipped file is good, one at a time and
 # all at once; tests/bad/models and tests/bad/hardware (outside the scenario loop above, each
