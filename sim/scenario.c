@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "schedule.h"
 #include "units.h"
@@ -209,6 +210,14 @@ enum sim_status scn_set(struct scenario *scn, const char *key, const char *value
         size_t n = strlen(resolved);
         if (value[0] == '\0' || n >= ks->cap) {
             snprintf(why, sizeof why, "a file path of 1 to %zu characters is needed", ks->cap - 1);
+            return value_error(file, line, key, value, why, err);
+        }
+        /* A file may name only regular files: a FIFO or a device (a ref to /dev/stdin, a tty,
+         * a pipe nobody writes to) would block or read what the user never passed.  A path
+         * that does not exist yet is left to the loader's "cannot open". */
+        struct stat sb;
+        if (file && stat(resolved, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+            snprintf(why, sizeof why, "'%.64s' is not a regular file", value);
             return value_error(file, line, key, value, why, err);
         }
         memcpy(field, resolved, n + 1);
