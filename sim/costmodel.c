@@ -594,7 +594,7 @@ static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct 
     cm->tp_spans_nodes = cm->cfg.tp > cm->cfg.gpus_per_node;
 
     struct sched_params sp = {scn->pp, scn->vp, scn->microbatches, scn->vp_group,
-                              scn->split_backward};
+                              scn_split_backward(scn)};
     if ((st = pipe_setup_init(setup, sched_find(scn->schedule), &sp, err)) != SIM_OK)
         goto fail;
     int stages = scn->pp * scn->vp;

@@ -9,7 +9,7 @@ int memtl_write_csv(FILE *out, const struct scenario *scn, const struct pipe_res
                     const struct costmodel *cm)
 {
     fprintf(out, "rank,time_s,activation_bytes,total_bytes\n");
-    enum rec_kind frees = scn->split_backward ? REC_W : REC_B;
+    enum rec_kind frees = scn_split_backward(scn) ? REC_W : REC_B;
     for (int r = 0; r < res->pp; r++) {
         struct cm_rank_memory mem;
         cm_rank_memory(cm, scn, res, r, &mem);

@@ -4,7 +4,8 @@
  * the same for any thread count):
  *  1. enumerate: tp (divisors of heads and kv heads within a node), cp (1, 2, 4, 8 as seq
  *     allows), pp (with, when layers do not split evenly over pp*vp, one uneven split whose
- *     first and last stages hold fewer layers), 1F1B (vp 1) or interleaved (vp 2..16), ep and
+ *     first and last stages hold fewer layers), 1F1B or ZB-H1 (vp 1; ZB-H1 only for pp > 1,
+ *     where it differs) or interleaved (vp 2..16), ep and
  *     etp (1 or tp) for MoE models, micro-batch 1, 2, 4, ..., recompute none / selective /
  *     full (selective only with unfused attention: the cost model's selective recompute is the
  *     attention core, which flash attention already recomputes, so it would duplicate none),
@@ -58,6 +59,14 @@ static enum sim_status set_int(struct scenario *scn, const char *key, int v, str
     return scn_set(scn, key, buf, NULL, 0, err);
 }
 
+/* The schedule a layout runs: interleaved for several chunks per rank, else 1F1B or ZB-H1. */
+static const char *schedule_of(const struct plan_config *c)
+{
+    if (c->vp > 1)
+        return "interleaved";
+    return c->zero_bubble ? "zb-h1" : "1f1b";
+}
+
 /* A derived or default value: clear it and forget where it came from. */
 static void unset(struct scenario *scn, enum scn_key key, int *field)
 {
@@ -81,8 +90,7 @@ enum sim_status plan_config_apply(const struct scenario *base, int gpus,
         (st = set_int(out, "ep", c->ep, err)) != SIM_OK ||
         (st = set_int(out, "etp", c->etp, err)) != SIM_OK ||
         (st = set_int(out, "micro-batch", c->micro_batch, err)) != SIM_OK ||
-        (st = scn_set(out, "schedule", c->vp > 1 ? "interleaved" : "1f1b", NULL, 0, err)) !=
-            SIM_OK ||
+        (st = scn_set(out, "schedule", schedule_of(c), NULL, 0, err)) != SIM_OK ||
         (st = scn_set(out, "recompute", recompute_names[c->recompute], NULL, 0, err)) != SIM_OK ||
         (st = scn_set(out, "distributed-optimizer", c->dist_opt ? "true" : "false", NULL, 0,
                       err)) != SIM_OK ||
@@ -97,6 +105,9 @@ enum sim_status plan_config_apply(const struct scenario *base, int gpus,
         unset(out, SCN_LAST_STAGE_LAYERS, &out->last_stage_layers);
     }
     unset(out, SCN_VP_GROUP, &out->vp_group); /* Megatron's default group: pp */
+    /* ZB-H1 splits the backward whatever the base scenario says. */
+    if (c->zero_bubble)
+        memset(&out->origin[SCN_SPLIT_BACKWARD], 0, sizeof out->origin[SCN_SPLIT_BACKWARD]);
     memset(&out->origin[SCN_MICROBATCHES], 0, sizeof out->origin[SCN_MICROBATCHES]);
     return SIM_OK;
 }
@@ -173,23 +184,25 @@ static int enumerate(struct plan_space *sp, struct cand_list *out)
                         for (int ei = 0; ei < (m->experts && tp > 1 ? 2 : 1); ei++) {
                             int etp = ei ? tp : 1;
                             long dense = (long)tp * cp * pp, expert = (long)ep * etp * pp;
+                            int schedules = vp == 1 && pp > 1 ? 2 : 1; /* 1F1B, ZB-H1 */
                             for (int mb = 1; mb <= sp->global_batch; mb *= 2) {
-                                /* recompute x distributed optimizer */
-                                sp->enumerated += 6;
+                                /* recompute x distributed optimizer x schedule */
+                                sp->enumerated += 6 * (size_t)schedules;
                                 if (sp->gpus % dense || sp->gpus % expert)
                                     continue;
                                 long dp = sp->gpus / dense;
                                 if (sp->global_batch % (mb * dp))
                                     continue;
                                 for (int rc = 0; rc < 3; rc++)
-                                    for (int d = 0; d < 2; d++) {
-                                        if (rc == RECOMPUTE_SELECTIVE && sp->flash)
-                                            continue;
-                                        struct plan_config c = {tp,  pp, vp,   cp, ep,
-                                                                etp, mb, edge, rc, d};
-                                        if (cand_push(out, &c) != 0)
-                                            return -1;
-                                    }
+                                    for (int d = 0; d < 2; d++)
+                                        for (int zb = 0; zb < schedules; zb++) {
+                                            if (rc == RECOMPUTE_SELECTIVE && sp->flash)
+                                                continue;
+                                            struct plan_config c = {tp, pp, vp, cp, ep, etp,
+                                                                    mb, edge, rc, d, zb};
+                                            if (cand_push(out, &c) != 0)
+                                                return -1;
+                                        }
                             }
                         }
                     }
@@ -603,7 +616,7 @@ static void layout_text(const struct plan_entry *e, char *buf, size_t len)
     if (c->edge_layers)
         snprintf(edge, sizeof edge, " ends=%d", c->edge_layers);
     snprintf(buf, len, "tp%d pp%d vp%d cp%d ep%d/%d dp%d mbs%d %s %s%s%s", c->tp, c->pp, c->vp,
-             c->cp, c->ep, c->etp, e->dp, c->micro_batch, c->vp > 1 ? "interleaved" : "1f1b",
+             c->cp, c->ep, c->etp, e->dp, c->micro_batch, schedule_of(c),
              recompute_short[c->recompute], c->dist_opt ? " distopt" : "", edge);
 }
 
@@ -646,7 +659,7 @@ static int write_csv(FILE *out, const struct plan_result *res)
         const struct plan_config *c = &e->cfg;
         fprintf(out, "%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%s,%s,%s,%s,%.9g,%.4f", c->tp, c->pp, c->vp,
                 c->cp, c->ep, c->etp, e->dp, c->micro_batch, e->microbatches, c->edge_layers,
-                c->edge_layers, c->vp > 1 ? "interleaved" : "1f1b", rc[c->recompute],
+                c->edge_layers, schedule_of(c), rc[c->recompute],
                 c->dist_opt ? "true" : "false", state_names[e->state], simtime_to_s(e->bound),
                 e->mem_bytes / 1073741824.0);
         if (e->state == PLAN_SIMULATED)

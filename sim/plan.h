@@ -22,6 +22,7 @@ struct plan_config {
     int edge_layers; /* first- and last-stage layers; 0 = an even split */
     int recompute;   /* enum scn_recompute */
     int dist_opt;
+    int zero_bubble; /* vp 1 only: ZB-H1 rather than 1F1B */
 };
 
 enum plan_state {

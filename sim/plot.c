@@ -132,7 +132,7 @@ static void make_title(char *buf, size_t len, const struct scenario *scn,
     if (n < len)
         n +=
             (size_t)snprintf(buf + n, len - n, " · %d micro-batches%s · step %s", scn->microbatches,
-                             scn->split_backward ? " · split backward (B/W)" : "", step);
+                             scn_split_backward(scn) ? " · split backward (B/W)" : "", step);
     if (n < len && span > 0)
         snprintf(buf + n, len - n, " · bubble %.1f%%", 100.0 * (1.0 - busy / span));
 }

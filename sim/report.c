@@ -200,7 +200,7 @@ int report_write_text(FILE *out, const struct scenario *scn, const struct report
     if (scn->vp > 1)
         fprintf(out, " vp-group=%s", group_label(scn, g, sizeof g));
     fprintf(out, " microbatches=%d micro-batch=%d layers=%d%s\n", scn->microbatches,
-            scn->micro_batch, scn->layers, scn->split_backward ? " split-backward" : "");
+            scn->micro_batch, scn->layers, scn_split_backward(scn) ? " split-backward" : "");
     fprintf(out, "\n");
     fprintf(out, "step time          %.6f s\n", rep->step_s);
     fprintf(out, "pipeline makespan  %.6f s\n", rep->makespan_s);
@@ -239,7 +239,7 @@ int report_write_json(FILE *out, const struct scenario *scn, const struct report
             "\"split_backward\": %s},\n",
             scn->schedule, scn->pp, scn->vp, scn->vp_group > 0 ? scn->vp_group : scn->pp,
             scn->microbatches, scn->micro_batch, scn->layers, scn->seq,
-            scn->split_backward ? "true" : "false");
+            scn_split_backward(scn) ? "true" : "false");
     fprintf(out, "  \"step_time_s\": %.9g,\n", rep->step_s);
     fprintf(out, "  \"makespan_s\": %.9g,\n", rep->makespan_s);
     fprintf(out, "  \"bubble_ratio\": %.9g,\n", rep->bubble_ratio);

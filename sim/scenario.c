@@ -145,6 +145,12 @@ int scn_given(const struct scenario *scn, enum scn_key key)
     return scn->origin[key].file[0] != '\0';
 }
 
+int scn_split_backward(const struct scenario *scn)
+{
+    const struct sched_type *type = sched_find(scn->schedule);
+    return scn->split_backward || (type && type->builds_w);
+}
+
 int scn_is_modelled(const struct scenario *scn)
 {
     return scn->model_path[0] != '\0';
@@ -375,7 +381,7 @@ static enum scn_key sched_param_key(enum sched_param p)
  * (every op and transfer one after another), which no schedule exceeds. */
 static enum sim_status check_size(const struct scenario *scn, struct sim_error *err)
 {
-    double ops = (double)scn->pp * scn->vp * scn->microbatches * (scn->split_backward ? 3 : 2);
+    double ops = (double)scn->pp * scn->vp * scn->microbatches * (scn_split_backward(scn) ? 3 : 2);
     if (ops > scn->max_ops)
         return scn_rule_error(scn, culprit(scn, SCN_MICROBATCHES, SCN_PP), err,
                               "pp=%d x vp=%d x microbatches=%d gives %.0f compute ops, above the "
@@ -428,8 +434,13 @@ enum sim_status scn_check(const struct scenario *scn, struct sim_error *err)
         return scn_rule_error(scn, culprit(scn, SCN_PP, SCN_LAYERS), err,
                               "pp=%d exceeds layers=%d: every pipeline rank needs a layer", scn->pp,
                               scn->layers);
+    if (type->builds_w && scn_given(scn, SCN_SPLIT_BACKWARD) && !scn->split_backward)
+        return scn_rule_error(scn, culprit(scn, SCN_SPLIT_BACKWARD, SCN_SCHEDULE), err,
+                              "schedule=%s runs the weight gradient as its own W op; "
+                              "split-backward=false contradicts it",
+                              scn->schedule);
     struct sched_params sp = {scn->pp, scn->vp, scn->microbatches, scn->vp_group,
-                              scn->split_backward};
+                              scn_split_backward(scn)};
     enum sched_param blame = SP_SCHEDULE;
     struct sim_error serr;
     err_clear(&serr);

@@ -136,6 +136,9 @@ enum sim_status scn_rule_error(const struct scenario *scn, enum scn_key key,
 void scn_stage_layers(const struct scenario *scn, int stage, int *first_layer, int *count);
 /* Was `key` given (by the file or --set), as opposed to left at its default? */
 int scn_given(const struct scenario *scn, enum scn_key key);
+/* Does the backward run as separate B and W ops?  Asked for with split-backward, or implied by
+ * a schedule that places the W ops itself (the zero-bubble family). */
+int scn_split_backward(const struct scenario *scn);
 /* Does the scenario use the model + hardware cost model (rather than explicit costs)? */
 int scn_is_modelled(const struct scenario *scn);
 /* Load a scenario file (XML, validated against the shipped schema) on top of defaults. */

@@ -9,21 +9,19 @@
 static enum sim_status f1b1_check(const struct sched_params *sp, enum sched_param *culprit,
                                   struct sim_error *err)
 {
-    *culprit = SP_VP;
-    if (sp->vp != 1)
-        return err_set(err, SIM_EINPUT, NULL, 0,
-                       "schedule=1f1b holds one model chunk per rank but vp=%d; use "
-                       "schedule=interleaved for vp > 1",
-                       sp->vp);
-    return SIM_OK;
+    return sched_check_one_chunk("1f1b", sp, culprit, err);
+}
+
+int sched_1f1b_warmup(const struct sched_params *sp, int rank)
+{
+    int warmup = sp->pp - rank - 1;
+    return warmup < sp->microbatches ? warmup : sp->microbatches;
 }
 
 static void f1b1_build(const struct sched_params *sp, int rank, struct sched_op *out)
 {
     int m = sp->microbatches;
-    int warmup = sp->pp - rank - 1;
-    if (warmup > m)
-        warmup = m;
+    int warmup = sched_1f1b_warmup(sp, rank);
     int remaining = m - warmup, k = 0;
     for (int i = 0; i < warmup; i++)
         out[k++] = (struct sched_op){OP_F, i, 0};

@@ -6,15 +6,9 @@
 #include "schedule.h"
 
 static enum sim_status gpipe_check(const struct sched_params *sp, enum sched_param *culprit,
-                                  struct sim_error *err)
+                                   struct sim_error *err)
 {
-    *culprit = SP_VP;
-    if (sp->vp != 1)
-        return err_set(err, SIM_EINPUT, NULL, 0,
-                       "schedule=gpipe holds one model chunk per rank but vp=%d; use "
-                       "schedule=interleaved for vp > 1",
-                       sp->vp);
-    return SIM_OK;
+    return sched_check_one_chunk("gpipe", sp, culprit, err);
 }
 
 static void gpipe_build(const struct sched_params *sp, int rank, struct sched_op *out)

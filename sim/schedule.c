@@ -8,6 +8,7 @@ static const struct sched_type *const registry[] = {
     &sched_gpipe,
     &sched_1f1b,
     &sched_interleaved,
+    &sched_zbh1,
 };
 #define REGISTRY_LEN (sizeof registry / sizeof registry[0])
 
@@ -21,7 +22,19 @@ const struct sched_type *sched_find(const char *name)
 
 const char *sched_names(void)
 {
-    return "gpipe, 1f1b, interleaved";
+    return "gpipe, 1f1b, interleaved, zb-h1";
+}
+
+enum sim_status sched_check_one_chunk(const char *name, const struct sched_params *sp,
+                                      enum sched_param *culprit, struct sim_error *err)
+{
+    *culprit = SP_VP;
+    if (sp->vp != 1)
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "schedule=%s holds one model chunk per rank but vp=%d; use "
+                       "schedule=interleaved for vp > 1",
+                       name, sp->vp);
+    return SIM_OK;
 }
 
 size_t sched_ops_per_rank(const struct sched_params *sp)
@@ -36,7 +49,10 @@ void sched_build(const struct sched_type *type, const struct sched_params *sp, i
     size_t fb = 2 * (size_t)sp->microbatches * (size_t)sp->vp;
     type->build(sp, rank, out);
     size_t n = fb;
-    if (sp->split_backward) {
+    if (type->builds_w) {
+        assert(sp->split_backward);
+        n = fb + (size_t)sp->microbatches * (size_t)sp->vp;
+    } else if (sp->split_backward) {
         /* Expand in place from the back: each B gets a W right behind it, the order a
          * non-zero-bubble framework runs them in (weight grads computed with the backward). */
         size_t w = fb + (size_t)sp->microbatches * (size_t)sp->vp;

@@ -2,8 +2,10 @@
  *
  * A schedule type is a const table with a name (the shape of GSL's gsl_rng_type): `check`
  * rejects configurations the real framework rejects, `count` and `build` emit one rank's
- * forward/backward order.  Schedules emit only F and B; sched_build() splits B into B + W
- * when asked and appends the optimizer op, so every schedule gets those for free.
+ * op order.  Most schedules emit only F and B; sched_build() splits B into B + W when asked
+ * (each W right behind its B) and appends the optimizer op, so every schedule gets those for
+ * free.  Zero-bubble schedules place the W ops themselves (`builds_w`): for them the backward
+ * is always split.
  *
  * Placement (Megatron-LM): model chunk c on pipeline rank r is virtual stage c*pp + r. */
 #ifndef STEPSIM_SCHEDULE_H
@@ -46,20 +48,32 @@ struct sched_type {
      * *culprit the parameter to blame. */
     enum sim_status (*check)(const struct sched_params *sp, enum sched_param *culprit,
                              struct sim_error *err);
-    /* Fill out[] with rank's F/B order: exactly 2 * microbatches * vp entries. */
+    /* Fill out[] with rank's F/B order: exactly 2 * microbatches * vp entries; with
+     * builds_w, its F/B/W order: exactly 3 * microbatches * vp entries. */
     void (*build)(const struct sched_params *sp, int rank, struct sched_op *out);
+    int builds_w; /* places its own W ops; callers must set split_backward (see above) */
 };
 
 extern const struct sched_type sched_gpipe;
 extern const struct sched_type sched_1f1b;
 extern const struct sched_type sched_interleaved;
+extern const struct sched_type sched_zbh1;
+
+/* The check shared by schedules with one model chunk per rank: vp must be 1 (the message
+ * names `name` and points to the interleaved schedule). */
+enum sim_status sched_check_one_chunk(const char *name, const struct sched_params *sp,
+                                      enum sched_param *culprit, struct sim_error *err);
+
+/* 1F1B's warm-up on `rank`: min(pp - rank - 1, microbatches) forwards (ZB-H1 shares it). */
+int sched_1f1b_warmup(const struct sched_params *sp, int rank);
 
 /* Lookup by name; NULL when unknown. */
 const struct sched_type *sched_find(const char *name);
 /* Comma-separated list of names, for messages. */
 const char *sched_names(void);
 
-/* Number of ops sched_build() emits per rank (F, B, W if split, and the optimizer). */
+/* Number of ops sched_build() emits per rank (F, B, W if split, and the optimizer).  For a
+ * builds_w type sp->split_backward must be set. */
 size_t sched_ops_per_rank(const struct sched_params *sp);
 /* Build rank's full op list into out (sched_ops_per_rank() entries). */
 void sched_build(const struct sched_type *type, const struct sched_params *sp, int rank,

@@ -41,7 +41,8 @@ void assert_sane_step(const struct pipe_setup *setup, const struct pipe_result *
     simtime_t *act_at = calloc(cells, sizeof *act_at), *grad_at = calloc(cells, sizeof *grad_at);
     simtime_t *f_end = calloc(cells, sizeof *f_end), *b_end = calloc(cells, sizeof *b_end);
     int *nf = calloc(cells, sizeof *nf), *nb = calloc(cells, sizeof *nb);
-    cr_assert(rank_free && link_free && act_at && grad_at && f_end && b_end && nf && nb);
+    int *nw = calloc(cells, sizeof *nw);
+    cr_assert(rank_free && link_free && act_at && grad_at && f_end && b_end && nf && nb && nw);
     for (size_t i = 0; i < cells; i++)
         act_at[i] = grad_at[i] = f_end[i] = b_end[i] = -1;
 
@@ -98,6 +99,7 @@ void assert_sane_step(const struct pipe_setup *setup, const struct pipe_result *
                           r->stage, r->mb, r->stage + 1);
             }
         } else if (r->kind == REC_W) {
+            nw[cell]++;
             cr_assert(b_end[cell] >= 0 && r->start >= b_end[cell], "W before its B");
             if (r->stage < stages - 1 && grad_at[cell] >= 0)
                 cr_assert_geq(r->start, grad_at[cell], "B before its gradient arrived");
@@ -106,6 +108,8 @@ void assert_sane_step(const struct pipe_setup *setup, const struct pipe_result *
     for (size_t i = 0; i < cells; i++) {
         cr_assert_eq(nf[i], 1, "one F per (stage, micro-batch)");
         cr_assert_eq(nb[i], 1, "one B per (stage, micro-batch)");
+        cr_assert_eq(nw[i], setup->sp.split_backward ? 1 : 0,
+                     "one W per (stage, micro-batch) when the backward is split, else none");
     }
     free(rank_free);
     free(link_free);
@@ -115,4 +119,5 @@ void assert_sane_step(const struct pipe_setup *setup, const struct pipe_result *
     free(b_end);
     free(nf);
     free(nb);
+    free(nw);
 }

@@ -21,7 +21,8 @@ void fixture_release(struct sim_fixture *f);
 /* Rule checks every simulated step must pass (the shape of git's assert_sane_strbuf):
  * ops on one rank never overlap and run in schedule order; every F/B starts after its input
  * arrived; transfers on one link direction are serialised; records are sorted by start;
- * every (stage, micro-batch) has exactly one F and one B.  Fails the current test if not. */
+ * every (stage, micro-batch) has exactly one F and one B, and one W after its B when the
+ * backward is split.  Fails the current test if not. */
 void assert_sane_step(const struct pipe_setup *setup, const struct pipe_result *res);
 
 /* Seconds -> picoseconds for expected values in tests. */

@@ -338,6 +338,16 @@ for s in unit default two_stage_link; do
 done
 run run "$U" --set schedule=interleaved --set pp=4 --set vp=2 --set microbatches=8 --set layers=8
 expect_ok "README command: unit.xml as interleaved pp=4 vp=2"
+# ZB-H1 on the unit costs (F = B = W = 1 ms per stage, pp=4, m=8): 8 x 3 + 3 x (1 + 1 - 1) ms.
+run run "$U" --set schedule=zb-h1 --set layers=4
+if [ "$rc" -eq 0 ] && grep -q '^step time  *0.027000 s' "$tmp/out" &&
+    grep -q 'zb-h1 .*split-backward' "$tmp/out"; then
+    pass "zb-h1 on unit.xml: 27 ms, split backward"
+else
+    fail "zb-h1 on unit.xml: 27 ms, split backward" "exit status $rc"
+fi
+run run "$U" --set schedule=zb-h1 --set layers=4 --set split-backward=false
+expect_error "zb-h1 with split-backward=false: exit 2" 2 "stepsim: " "split-backward=false contradicts it"
 run run "$U" --set=pp=2 --set seed=7 --seed 9 --format=json
 if [ "$rc" -eq 0 ] && grep -q '"pp": 2,' "$tmp/out"; then
     pass "--set overrides the file (pp=2 in JSON)"

@@ -86,6 +86,57 @@ Test(closed_form, interleaved_makespan_is_m_f_plus_b_plus_bubble_over_v)
             }
 }
 
+/* ZB-H1 with free links: m(F+B+W) + (p-1)(F+B-W) per stage (Qi et al. 2024, sec. 3.1), for
+ * m >= p and W no longer than F or B (a longer W delays the neighbours' B's too); 1F1B on the
+ * same costs takes (m+p-1)(F+B+W). */
+Test(closed_form, zb_h1_makespan_is_m_f_b_w_plus_p_minus_1_times_f_plus_b_minus_w)
+{
+    static const struct {
+        const char *f, *b, *w;
+        int fi, bi, wi; /* in 0.5 ms units */
+    } costs[] = {
+        {"1ms", "1ms", "1ms", 2, 2, 2},     {"1ms", "2ms", "1ms", 2, 4, 2},
+        {"2ms", "1ms", "1ms", 4, 2, 2},     {"1ms", "1ms", "0.5ms", 2, 2, 1},
+        {"3ms", "2ms", "1ms", 6, 4, 2},     {"1ms", "1.5ms", "0.5ms", 2, 3, 1},
+    };
+    for (size_t c = 0; c < sizeof costs / sizeof costs[0]; c++)
+        for (int p = 1; p <= 8; p++)
+            for (int m = p; m <= 3 * p + 1; m++) {
+                char sp[32], sm[32], sl[32], sf[32], sb[32], sw[32];
+                snprintf(sp, sizeof sp, "pp=%d", p);
+                snprintf(sm, sizeof sm, "microbatches=%d", m);
+                snprintf(sl, sizeof sl, "layers=%d", p);
+                snprintf(sf, sizeof sf, "forward=%s", costs[c].f);
+                snprintf(sb, sizeof sb, "backward-input=%s", costs[c].b);
+                snprintf(sw, sizeof sw, "backward-weight=%s", costs[c].w);
+                const char *sets[] = {"schedule=zb-h1", sp, sm, sl, sf, sb, sw, NULL};
+                struct sim_fixture f;
+                cr_assert_eq(fixture_run(&f, sets), SIM_OK, "%s", f.err.msg);
+                simtime_t half = MS(0.5);
+                simtime_t fbw = (costs[c].fi + costs[c].bi + costs[c].wi) * half;
+                simtime_t bubble = (costs[c].fi + costs[c].bi - costs[c].wi) * half;
+                simtime_t expect = (simtime_t)m * fbw + (simtime_t)(p - 1) * bubble;
+                cr_assert_eq(makespan(&f.res), expect, "F=%s B=%s W=%s p=%d m=%d: %lld ps",
+                             costs[c].f, costs[c].b, costs[c].w, p, m,
+                             (long long)makespan(&f.res));
+                assert_sane_step(&f.setup, &f.res);
+                fixture_release(&f);
+            }
+}
+
+Test(closed_form, zb_h1_cuts_the_equal_cost_bubble_to_a_third_of_1f1b)
+{
+    struct sim_fixture a, b;
+    cr_assert_eq(fixture_run(&a, unit_sets("1f1b", 4, 1, 8, 4)), SIM_OK);
+    cr_assert_eq(fixture_run(&b, unit_sets("zb-h1", 4, 1, 8, 4)), SIM_OK);
+    simtime_t ideal = 8 * MS(3);
+    cr_assert_eq(makespan(&a.res), ideal + 3 * MS(3), "1F1B: (p-1)(F+B+W) of bubble");
+    cr_assert_eq(makespan(&b.res), ideal + 3 * MS(1), "ZB-H1: (p-1)(F+B-W) of bubble");
+    cr_assert_eq(a.res.busy[0], b.res.busy[0], "same work, only moved");
+    fixture_release(&a);
+    fixture_release(&b);
+}
+
 Test(closed_form, readme_example_interleaved_p4_v2_m8)
 {
     struct sim_fixture f;
@@ -114,6 +165,12 @@ Test(memory, peak_in_flight_follows_the_schedule)
     cr_assert_eq(fixture_run(&f, unit_sets("interleaved", 4, 2, 8, 8)), SIM_OK);
     cr_assert_eq(f.res.peak_inflight[0], 11);
     cr_assert_eq(f.res.peak_inflight[3], 5);
+    fixture_release(&f);
+    /* ZB-H1: an activation is held until its W; rank r holds r more W's back than 1F1B, so
+     * every rank reaches p -- 1F1B's rank-0 peak. */
+    cr_assert_eq(fixture_run(&f, unit_sets("zb-h1", 4, 1, 8, 4)), SIM_OK);
+    for (int r = 0; r < 4; r++)
+        cr_assert_eq(f.res.peak_inflight[r], 4, "ZB-H1 rank %d holds p", r);
     fixture_release(&f);
 }
 
@@ -290,6 +347,12 @@ Test(sanity, many_configs_with_links_pass_the_rule_checks)
                 cr_assert_eq(fixture_run(&f, sets), SIM_OK, "%s", f.err.msg);
                 assert_sane_step(&f.setup, &f.res);
                 fixture_release(&f);
+                const char *zsets[] = {"schedule=zb-h1", sp, sm, sl, "forward=0.3ms",
+                                       "backward-input=0.4ms", "backward-weight=0.2ms",
+                                       "activation=8MB", "link-bandwidth=10GBps", slat, NULL};
+                cr_assert_eq(fixture_run(&f, zsets), SIM_OK, "%s", f.err.msg);
+                assert_sane_step(&f.setup, &f.res);
+                fixture_release(&f);
                 if (p >= 2 && m >= p) {
                     const char *isets[] = {"schedule=interleaved", sp, sm, sl, "vp=2",
                                            "forward=0.3ms", "backward-input=0.6ms",
@@ -320,7 +383,8 @@ static void bad_build(const struct sched_params *sp, int rank, struct sched_op *
     out[0] = (struct sched_op){OP_B, 0, 0};
     out[1] = (struct sched_op){OP_F, 0, 0};
 }
-static const struct sched_type bad_type = {"bad", "B before F", bad_check, bad_build};
+static const struct sched_type bad_type = {
+    .name = "bad", .summary = "B before F", .check = bad_check, .build = bad_build};
 
 Test(deadlock, an_unexecutable_order_is_reported_not_hung)
 {

@@ -81,6 +81,41 @@ Test(plan, pruned_top_equals_exhaustive)
     plan_result_release(&ex);
 }
 
+/* With one chunk per rank and pp > 1 the planner tries ZB-H1 beside 1F1B: each ZB-H1 entry
+ * follows its 1F1B twin (same layout), needs at least its memory (every rank holds p
+ * activations until their W's), and -- simulated -- leaves less pipeline bubble. */
+Test(plan, zero_bubble_beside_1f1b)
+{
+    struct scenario base;
+    small_base(&base);
+    struct plan_result ex;
+    plan_ok(&base, 32, 5, 2, 1, &ex);
+    size_t zb = 0, both = 0, shorter = 0;
+    for (size_t i = 0; i < ex.n; i++) {
+        const struct plan_entry *e = &ex.entries[i];
+        if (!e->cfg.zero_bubble)
+            continue;
+        zb++;
+        cr_assert(i > 0 && e->cfg.vp == 1 && e->cfg.pp > 1, "entry %zu", i);
+        const struct plan_entry *twin = &ex.entries[i - 1];
+        struct plan_config c = e->cfg;
+        c.zero_bubble = 0;
+        cr_assert_eq(memcmp(&c, &twin->cfg, sizeof c), 0, "entry %zu: no 1F1B twin before it", i);
+        cr_expect_geq(e->mem_bytes, twin->mem_bytes, "entry %zu", i);
+        if (e->state == PLAN_SIMULATED && twin->state == PLAN_SIMULATED) {
+            both++;
+            cr_expect_lt(e->bubble * e->step_s, twin->bubble * twin->step_s,
+                         "entry %zu: ZB-H1 bubble %.4f s, 1F1B %.4f s", i,
+                         e->bubble * e->step_s, twin->bubble * twin->step_s);
+            shorter += e->step < twin->step;
+        }
+    }
+    cr_expect_gt(zb, 0);
+    cr_expect_gt(both, 0);
+    cr_expect_gt(shorter, both / 2, "ZB-H1 shorter in only %zu of %zu layouts", shorter, both);
+    plan_result_release(&ex);
+}
+
 static void expect_same(const struct plan_result *a, const struct plan_result *b)
 {
     cr_assert_eq(a->n, b->n);

@@ -153,7 +153,7 @@ Test(scenario, set_rejects_bad_values_per_type)
         {"link-bandwidth", "0Gbps"},
         {"link-latency", "1"},
         {"split-backward", "maybe"},
-        {"schedule", "zb-h1"},
+        {"schedule", "zb-v9"},
         {"schedule", ""},
         {"name", ""},
         {"name", "a\nb"},
@@ -299,6 +299,24 @@ Test(scenario, rule_size_limits)
         (const char *const[]){"pp=2", "layers=2", "activation=1GB", "link-bandwidth=1Bps", NULL},
         "transfers of");
     assert_valid((const char *const[]){"forward=1000s", "layers=4", "microbatches=100", NULL});
+}
+
+/* A zero-bubble schedule splits the backward: by default, and a contradiction is an error. */
+Test(scenario, zero_bubble_schedules_split_the_backward)
+{
+    struct scenario scn;
+    struct sim_error err;
+    scn_defaults(&scn);
+    cr_assert_not(scn_split_backward(&scn), "1f1b does not split by default");
+    cr_assert_eq(scn_set_arg(&scn, "schedule=zb-h1", &err), SIM_OK);
+    cr_assert(scn_split_backward(&scn), "zb-h1 implies split-backward");
+    cr_assert_eq(scn_check(&scn, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(scn_set_arg(&scn, "split-backward=true", &err), SIM_OK);
+    cr_assert_eq(scn_check(&scn, &err), SIM_OK, "saying it explicitly is fine");
+    assert_rule((const char *const[]){"schedule=zb-h1", "split-backward=false", NULL},
+                "split-backward=false contradicts it");
+    assert_rule((const char *const[]){"schedule=zb-h1", "vp=2", "layers=4", NULL},
+                "one model chunk per rank but vp=2");
 }
 
 /* ---- errors from rules cite where the offending value came from --------------------------- */

@@ -47,6 +47,14 @@ static void order_string(const char *sched, int p, int v, int m, int g, int spli
         b_;                                                                                     \
     })
 
+/* The same, with the backward split into B and W (zero-bubble schedules always split it). */
+#define ORDER_SPLIT(sched, p, m, rank)                                                          \
+    ({                                                                                          \
+        static char b_[16384];                                                                  \
+        order_string(sched, p, 1, m, 0, 1, rank, b_, sizeof b_);                                \
+        b_;                                                                                     \
+    })
+
 Test(sched_1f1b, paper_example_p4_m8)
 {
     cr_assert_str_eq(ORDER("1f1b", 4, 1, 8, 0, 0),
@@ -240,5 +248,98 @@ Test(sched_registry, lookup)
     cr_assert_eq(sched_find("1f1b"), &sched_1f1b);
     cr_assert_eq(sched_find("interleaved"), &sched_interleaved);
     cr_assert_eq(sched_find("gpipe"), &sched_gpipe);
-    cr_assert_null(sched_find("zb-h1"));
+    cr_assert_eq(sched_find("zb-h1"), &sched_zbh1);
+    cr_assert_null(sched_find("zb-h2"));
+    cr_assert_null(sched_find(""));
+    /* Every name the messages list can be looked up. */
+    char names[256];
+    snprintf(names, sizeof names, "%s", sched_names());
+    int listed = 0;
+    for (char *tok = strtok(names, ", "); tok; tok = strtok(NULL, ", "), listed++)
+        cr_assert_not_null(sched_find(tok), "'%s' listed but unknown", tok);
+    cr_assert_eq(listed, 4);
+}
+
+/* ZB-H1 (Qi et al. 2024, fig. 3; sail-sg/zero-bubble-pipeline-parallelism): F and B exactly as
+ * 1F1B; rank r holds back the W's of its first r steady-state backwards to the end, and runs
+ * every later W right behind a B, oldest first. */
+Test(sched_zbh1, hand_derived_p4_m8)
+{
+    cr_assert_str_eq(ORDER_SPLIT("zb-h1", 4, 8, 0),
+                     "F0 F1 F2 F3 B0 W0 F4 B1 W1 F5 B2 W2 F6 B3 W3 F7 B4 W4 B5 W5 B6 W6 B7 W7");
+    cr_assert_str_eq(ORDER_SPLIT("zb-h1", 4, 8, 1),
+                     "F0 F1 F2 B0 F3 B1 W0 F4 B2 W1 F5 B3 W2 F6 B4 W3 F7 B5 W4 B6 W5 B7 W6 W7");
+    cr_assert_str_eq(ORDER_SPLIT("zb-h1", 4, 8, 2),
+                     "F0 F1 B0 F2 B1 F3 B2 W0 F4 B3 W1 F5 B4 W2 F6 B5 W3 F7 B6 W4 B7 W5 W6 W7");
+    cr_assert_str_eq(ORDER_SPLIT("zb-h1", 4, 8, 3),
+                     "F0 B0 F1 B1 F2 B2 F3 B3 W0 F4 B4 W1 F5 B5 W2 F6 B6 W3 F7 B7 W4 W5 W6 W7");
+}
+
+Test(sched_zbh1, fewer_microbatches_than_stages)
+{
+    /* Rank 0 of 4 with m=2: both forwards are warm-up, nothing to hold back. */
+    cr_assert_str_eq(ORDER_SPLIT("zb-h1", 4, 2, 0), "F0 F1 B0 W0 B1 W1");
+    /* The last rank would hold back 3 but has only 2 steady-state backwards. */
+    cr_assert_str_eq(ORDER_SPLIT("zb-h1", 4, 2, 3), "F0 B0 F1 B1 W0 W1");
+    cr_assert_str_eq(ORDER_SPLIT("zb-h1", 4, 2, 2), "F0 F1 B0 B1 W0 W1");
+    cr_assert_str_eq(ORDER_SPLIT("zb-h1", 1, 3, 0), "F0 B0 W0 F1 B1 W1 F2 B2 W2");
+}
+
+/* Over many (p, m): the F/B subsequence is 1F1B's order; each W once, after its B, in
+ * micro-batch order; after its last B rank r runs the min(r, m - warm-up) held-back W's and
+ * the one that follows that B; and the
+ * activations held (F start to W end) never exceed p, 1F1B's peak. */
+Test(sched_zbh1, properties_over_many_shapes)
+{
+    struct sched_op zb[3 * 40 + 1], ref[2 * 40 + 1];
+    for (int p = 1; p <= 8; p++)
+        for (int m = 1; m <= 40; m++) {
+            struct sched_params split = {p, 1, m, 0, 1}, plain = {p, 1, m, 0, 0};
+            cr_assert_eq(sched_ops_per_rank(&split), (size_t)(3 * m + 1));
+            for (int r = 0; r < p; r++) {
+                sched_build(&sched_zbh1, &split, r, zb);
+                sched_build(&sched_1f1b, &plain, r, ref);
+                cr_assert_eq(zb[3 * m].kind, OP_OPT);
+                int k = 0, nw = 0, held = 0, peak = 0, last_b = -1;
+                char seen_b[40] = {0};
+                for (int i = 0; i < 3 * m; i++) {
+                    if (zb[i].kind == OP_W) {
+                        cr_assert(seen_b[zb[i].mb], "p=%d m=%d r=%d: W%d before its B", p, m, r,
+                                  zb[i].mb);
+                        cr_assert_eq(zb[i].mb, nw++, "W's in micro-batch order");
+                        held--;
+                        continue;
+                    }
+                    cr_assert_eq(zb[i].kind, ref[k].kind, "p=%d m=%d r=%d: op %d", p, m, r, i);
+                    cr_assert_eq(zb[i].mb, ref[k].mb);
+                    k++;
+                    if (zb[i].kind == OP_F && ++held > peak)
+                        peak = held;
+                    if (zb[i].kind == OP_B) {
+                        seen_b[zb[i].mb] = 1;
+                        last_b = i;
+                    }
+                }
+                cr_assert_eq(nw, m);
+                int warmup = p - r - 1 < m ? p - r - 1 : m;
+                int held_back = r < m - warmup ? r : m - warmup;
+                /* The held-back W's, plus the one run right behind the last B (none when every
+                 * W was held back). */
+                int expect_tail = held_back == m ? m : held_back + 1;
+                cr_assert_eq(3 * m - 1 - last_b, expect_tail, "p=%d m=%d r=%d: W's after the last B",
+                             p, m, r);
+                cr_assert_leq(peak, p, "p=%d m=%d r=%d: at most p activations held", p, m, r);
+            }
+        }
+}
+
+Test(sched_zbh1, one_chunk_per_rank)
+{
+    struct sim_error err;
+    enum sched_param blame;
+    struct sched_params vp2 = {4, 2, 8, 0, 1}, ok = {4, 1, 3, 0, 1};
+    cr_assert_eq(sched_zbh1.check(&vp2, &blame, &err), SIM_EINPUT);
+    cr_assert_eq(blame, SP_VP);
+    cr_assert(strstr(err.msg, "vp=2"), "%s", err.msg);
+    cr_assert_eq(sched_zbh1.check(&ok, &blame, &err), SIM_OK, "any m >= 1, like 1F1B");
 }
