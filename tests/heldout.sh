@@ -1,0 +1,63 @@
+#!/bin/sh
+# heldout.sh -- the held-out part of `make validate`: runs never used to calibrate anything.
+#
+# Each row of scenarios/validation/heldout.tsv names a scenario, comma-separated --set
+# overrides and a measured throughput in samples per GPU per second.  Prints the predicted
+# figure and the error per row, the mean absolute error, and -- for rows whose ids differ only
+# in a last "-1f1b" / "-zb" -- the measured and predicted speed-up of the zero-bubble schedule
+# over 1F1B on the same layout, which is what the schedule itself is responsible for.
+# Informational: the exit status is 1 only when a run fails.
+set -u
+top_srcdir=${top_srcdir:-.}
+stepsim=${STEPSIM:-./stepsim}
+table="$top_srcdir/scenarios/validation/heldout.tsv"
+[ -x "$stepsim" ] || { echo "heldout: $stepsim not built" >&2; exit 1; }
+
+status=0
+tab=$(printf '\t')
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
+printf '%-12s %-28s %-16s %9s %9s %8s\n' id run schedule measured predicted error
+while IFS="$tab" read -r id scenario sets measured source; do
+    case "$id" in '#'*|'') continue ;; esac
+    args=""
+    for kv in $(printf '%s\n' "$sets" | tr ',' ' '); do
+        args="$args --set $kv"
+    done
+    # shellcheck disable=SC2086 # args is a list of options, split on purpose
+    json=$("$stepsim" run "$top_srcdir/$scenario" --format json $args 2>&1) || {
+        echo "$id: stepsim failed: $json" >&2
+        status=1
+        continue
+    }
+    printf '%s\n' "$json" | awk -v id="$id" -v meas="$measured" '
+        /"scenario":/ { sub(/^[^:]*: *"/, ""); sub(/",?$/, ""); name = $0 }
+        !sched && match($0, /"schedule": "[^"]*"/) { sched = substr($0, RSTART + 13, RLENGTH - 14) }
+        /"samples_per_s":/ { gsub(/[^0-9.eE+-]/, "", $2); sps = $2 }
+        /"gpus":/ { gsub(/[^0-9]/, "", $2); gpus = $2 }
+        END {
+            pred = sps / gpus
+            split(name, w, " ")
+            printf "%-12s %-28s %-16s %9.3f %9.3f %+7.1f%%\n", id, w[2] " " w[3] " " w[4], sched,
+                   meas, pred, 100 * (pred - meas) / meas
+        }' | tee -a "$results"
+done < "$table"
+awk '{ e = $NF; sub(/%/, "", e); e = e + 0; e = e < 0 ? -e : e; s += e; n++; if (e > m) m = e }
+     END { if (n) printf "held-out mean absolute error %.1f%% over %d runs (worst %.1f%%)\n", s / n, n, m }' \
+    "$results"
+# Speed-up of the zero-bubble schedule over 1F1B, layout by layout.
+awk '{ key = $1; sub(/-(1f1b|zb)$/, "", key)
+       if ($1 ~ /-1f1b$/) { m1[key] = $(NF - 2); p1[key] = $(NF - 1); order[++n] = key }
+       if ($1 ~ /-zb$/) { mz[key] = $(NF - 2); pz[key] = $(NF - 1) } }
+     END {
+       for (i = 1; i <= n; i++) {
+           k = order[i]
+           if (!(k in mz)) continue
+           if (!shown++) printf "\n%-12s %18s %18s\n", "layout", "measured ZB/1F1B", "predicted ZB/1F1B"
+           a = mz[k] / m1[k]; b = pz[k] / p1[k]
+           printf "%-12s %17.1f%% %17.1f%%\n", k, 100 * (a - 1), 100 * (b - 1)
+           d = 100 * (b - a); s += d < 0 ? -d : d; c++
+       }
+       if (c) printf "speed-up error: mean %.1f points over %d layouts\n", s / c, c
+     }' "$results"
+exit $status
