@@ -62,9 +62,9 @@ ymax = nranks - 1 + (haswrap ? 0.5 : 0)
 row_px = haslinks ? 72 : 56
 height = 150 + int(row_px * (ymax + 1))
 # ... but tall enough for the legend in one column beside the plot area (about 25 px an entry
-# at 12 pt; title and x axis take about 150 px).
+# at 12 pt with the key title; title and x axis take about 150 px).
 nkey = (hasW ? 3 : 2) * (vp > 1 ? vp : 1) + hasOPT + 2 * haslinks + 1
-if (height < 170 + 25 * (nkey + 1)) height = 170 + 25 * (nkey + 1)
+if (height < 190 + 27 * (nkey + 1)) height = 190 + 27 * (nkey + 1)
 lm = 0.075
 rm = 0.80
 plot_px = width * (rm - lm)

@@ -626,8 +626,8 @@ static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct 
     for (int r = 0; r < scn->pp; r++) {
         double dense = 0, expert = 0;
         for (int ch = 0; ch < scn->vp; ch++) {
-            dense += cm->stages[ch * scn->pp + r].dense_params;
-            expert += cm->stages[ch * scn->pp + r].expert_params;
+            dense += cm->stages[scn_stage_of(scn, r, ch)].dense_params;
+            expert += cm->stages[scn_stage_of(scn, r, ch)].expert_params;
         }
         double shard = scn->dist_opt ? dense / cm->cfg.dp + expert / cm->cfg.edp : dense + expert;
         cm->rank_opt_s[r] = memory_s(&c, ADAM_TRAFFIC_BYTES * shard);
@@ -698,7 +698,7 @@ void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
 {
     double dense = 0, expert = 0, act = 0;
     for (int ch = 0; ch < scn->vp; ch++) {
-        const struct cm_stage *cs = &cm->stages[ch * scn->pp + rank];
+        const struct cm_stage *cs = &cm->stages[scn_stage_of(scn, rank, ch)];
         dense += cs->dense_params;
         expert += cs->expert_params;
         act += cs->act_bytes_mb;

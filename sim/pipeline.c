@@ -91,7 +91,7 @@ const char *rec_kind_name(enum rec_kind kind)
 
 static inline int stage_of(const struct step_ctx *c, int rank, int chunk)
 {
-    return chunk * c->pp + rank;
+    return sched_stage_of(c->setup->schedule, c->pp, rank, chunk);
 }
 
 static inline uint8_t *flag(struct step_ctx *c, int stage, int mb)
@@ -215,7 +215,7 @@ static enum sim_status link_start(struct step_ctx *c, int id, struct sim_error *
         .rank = x->src,
         .peer = x->dst,
         .mb = x->mb,
-        .chunk = x->stage / c->pp,
+        .chunk = sched_chunk_of(c->setup->schedule, c->pp, x->stage),
         .stage = x->stage,
         .kind = x->grad ? REC_SEND_GRAD : REC_SEND_ACT,
         .bytes = bytes,
@@ -229,7 +229,8 @@ static enum sim_status link_start(struct step_ctx *c, int id, struct sim_error *
 /* Send stage `from`'s output for `mb` to stage `to` (adjacent). */
 static enum sim_status send(struct step_ctx *c, int from, int to, int mb, struct sim_error *err)
 {
-    int src = from % c->pp, dst = to % c->pp;
+    int src = sched_rank_of(c->setup->schedule, c->pp, from);
+    int dst = sched_rank_of(c->setup->schedule, c->pp, to);
     int grad = to < from;
     assert(c->nxfers < c->xfer_cap);
     int32_t xi = (int32_t)c->nxfers++;

@@ -5,7 +5,7 @@
  *  1. enumerate: tp (divisors of heads and kv heads within a node), cp (1, 2, 4, 8 as seq
  *     allows), pp (with, when layers do not split evenly over pp*vp, one uneven split whose
  *     first and last stages hold fewer layers), 1F1B or ZB-H1 (vp 1; ZB-H1 only for pp > 1,
- *     where it differs) or interleaved (vp 2..16), ep and
+ *     where it differs), interleaved (vp 2..16) or ZB-V (vp 2), ep and
  *     etp (1 or tp) for MoE models, micro-batch 1, 2, 4, ..., recompute none / selective /
  *     full (selective only with unfused attention: the cost model's selective recompute is the
  *     attention core, which flash attention already recomputes, so it would duplicate none),
@@ -59,11 +59,12 @@ static enum sim_status set_int(struct scenario *scn, const char *key, int v, str
     return scn_set(scn, key, buf, NULL, 0, err);
 }
 
-/* The schedule a layout runs: interleaved for several chunks per rank, else 1F1B or ZB-H1. */
+/* The schedule a layout runs: 1F1B or ZB-H1 for one chunk per rank, interleaved or (two
+ * chunks) ZB-V for more. */
 static const char *schedule_of(const struct plan_config *c)
 {
     if (c->vp > 1)
-        return "interleaved";
+        return c->zero_bubble ? "zb-v" : "interleaved";
     return c->zero_bubble ? "zb-h1" : "1f1b";
 }
 
@@ -184,7 +185,8 @@ static int enumerate(struct plan_space *sp, struct cand_list *out)
                         for (int ei = 0; ei < (m->experts && tp > 1 ? 2 : 1); ei++) {
                             int etp = ei ? tp : 1;
                             long dense = (long)tp * cp * pp, expert = (long)ep * etp * pp;
-                            int schedules = vp == 1 && pp > 1 ? 2 : 1; /* 1F1B, ZB-H1 */
+                            /* 1F1B and ZB-H1, interleaved and ZB-V (they differ only for pp > 1) */
+                            int schedules = (vp == 1 && pp > 1) || vp == 2 ? 2 : 1;
                             for (int mb = 1; mb <= sp->global_batch; mb *= 2) {
                                 /* recompute x distributed optimizer x schedule */
                                 sp->enumerated += 6 * (size_t)schedules;
@@ -260,7 +262,7 @@ static simtime_t step_bound(const struct pipe_setup *s)
     for (int r = 0; r < p; r++) {
         simtime_t work = 0, wsplit = 0;
         for (int c = 0; c < v; c++) {
-            int st = c * p + r;
+            int st = sched_stage_of(s->schedule, p, r, c);
             work += s->stage_fwd[st] + s->stage_bwd[st] + s->stage_wgt[st];
             wsplit += split ? s->stage_wgt[st] : 0;
         }

@@ -22,7 +22,7 @@ struct plan_config {
     int edge_layers; /* first- and last-stage layers; 0 = an even split */
     int recompute;   /* enum scn_recompute */
     int dist_opt;
-    int zero_bubble; /* vp 1 only: ZB-H1 rather than 1F1B */
+    int zero_bubble; /* ZB-H1 rather than 1F1B (vp 1), ZB-V rather than interleaved (vp 2) */
 };
 
 enum plan_state {

@@ -126,9 +126,11 @@ static void make_title(char *buf, size_t len, const struct scenario *scn,
     double span = simtime_to_s(res->compute_end - res->first_start) * res->pp;
     size_t n = 0;
     n += (size_t)snprintf(buf + n, len - n, "%s · %s · pp=%d", name, sched, scn->pp);
-    if (n < len && scn->vp > 1)
+    if (n < len && scn->vp > 1 && strcmp(scn->schedule, "interleaved") == 0)
         n += (size_t)snprintf(buf + n, len - n, " vp=%d vp-group=%d", scn->vp,
                               scn->vp_group > 0 ? scn->vp_group : scn->pp);
+    else if (n < len && scn->vp > 1)
+        n += (size_t)snprintf(buf + n, len - n, " vp=%d", scn->vp);
     if (n < len)
         n +=
             (size_t)snprintf(buf + n, len - n, " · %d micro-batches%s · step %s", scn->microbatches,

@@ -1,6 +1,8 @@
 /* report: derived figures and their text / JSON rendering (definitions in report.h). */
 #include "report.h"
 
+#include <string.h>
+
 #include "alloc.h"
 #include "outfile.h"
 
@@ -73,7 +75,7 @@ enum sim_status report_add_costmodel(struct report *rep, const struct scenario *
     for (int r = 0; r < pp; r++) {
         struct report_breakdown b = {0};
         for (int ch = 0; ch < scn->vp; ch++) {
-            const struct cm_stage *cs = &cm->stages[ch * pp + r];
+            const struct cm_stage *cs = &cm->stages[scn_stage_of(scn, r, ch)];
             b.compute += m * (cs->fwd.compute + cs->bwd.compute + cs->wgt.compute);
             b.recompute += m * (cs->fwd.recompute + cs->bwd.recompute + cs->wgt.recompute);
             b.tp += m * (cs->fwd.tp + cs->bwd.tp + cs->wgt.tp);
@@ -197,7 +199,7 @@ int report_write_text(FILE *out, const struct scenario *scn, const struct report
     char g[32];
     fprintf(out, "scenario      %s\n", scn->name);
     fprintf(out, "schedule      %s  pp=%d vp=%d", scn->schedule, scn->pp, scn->vp);
-    if (scn->vp > 1)
+    if (scn->vp > 1 && strcmp(scn->schedule, "interleaved") == 0) /* the only one with groups */
         fprintf(out, " vp-group=%s", group_label(scn, g, sizeof g));
     fprintf(out, " microbatches=%d micro-batch=%d layers=%d%s\n", scn->microbatches,
             scn->micro_batch, scn->layers, scn_split_backward(scn) ? " split-backward" : "");

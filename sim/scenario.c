@@ -145,6 +145,12 @@ int scn_given(const struct scenario *scn, enum scn_key key)
     return scn->origin[key].file[0] != '\0';
 }
 
+int scn_stage_of(const struct scenario *scn, int rank, int chunk)
+{
+    const struct sched_type *type = sched_find(scn->schedule);
+    return type ? sched_stage_of(type, scn->pp, rank, chunk) : chunk * scn->pp + rank;
+}
+
 int scn_split_backward(const struct scenario *scn)
 {
     const struct sched_type *type = sched_find(scn->schedule);

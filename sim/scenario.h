@@ -136,6 +136,9 @@ enum sim_status scn_rule_error(const struct scenario *scn, enum scn_key key,
 void scn_stage_layers(const struct scenario *scn, int stage, int *first_layer, int *count);
 /* Was `key` given (by the file or --set), as opposed to left at its default? */
 int scn_given(const struct scenario *scn, enum scn_key key);
+/* The virtual stage of `chunk` on `rank` under the scenario's schedule's placement (see
+ * schedule.h).  Valid after scn_check(). */
+int scn_stage_of(const struct scenario *scn, int rank, int chunk);
 /* Does the backward run as separate B and W ops?  Asked for with split-backward, or implied by
  * a schedule that places the W ops itself (the zero-bubble family). */
 int scn_split_backward(const struct scenario *scn);

@@ -9,6 +9,7 @@ static const struct sched_type *const registry[] = {
     &sched_1f1b,
     &sched_interleaved,
     &sched_zbh1,
+    &sched_zbv,
 };
 #define REGISTRY_LEN (sizeof registry / sizeof registry[0])
 
@@ -22,7 +23,28 @@ const struct sched_type *sched_find(const char *name)
 
 const char *sched_names(void)
 {
-    return "gpipe, 1f1b, interleaved, zb-h1";
+    return "gpipe, 1f1b, interleaved, zb-h1, zb-v";
+}
+
+int sched_stage_of(const struct sched_type *type, int pp, int rank, int chunk)
+{
+    if (type->placement == SCHED_V)
+        return chunk == 0 ? rank : 2 * pp - 1 - rank;
+    return chunk * pp + rank;
+}
+
+int sched_rank_of(const struct sched_type *type, int pp, int stage)
+{
+    if (type->placement == SCHED_V)
+        return stage < pp ? stage : 2 * pp - 1 - stage;
+    return stage % pp;
+}
+
+int sched_chunk_of(const struct sched_type *type, int pp, int stage)
+{
+    if (type->placement == SCHED_V)
+        return stage < pp ? 0 : 1;
+    return stage / pp;
 }
 
 enum sim_status sched_check_one_chunk(const char *name, const struct sched_params *sp,

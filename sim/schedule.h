@@ -7,7 +7,11 @@
  * free.  Zero-bubble schedules place the W ops themselves (`builds_w`): for them the backward
  * is always split.
  *
- * Placement (Megatron-LM): model chunk c on pipeline rank r is virtual stage c*pp + r. */
+ * Placement: model chunk c on pipeline rank r is virtual stage c*pp + r (Megatron-LM's loop:
+ * down the ranks, then round again), or -- for V-shaped schedules, two chunks per rank -- stage
+ * r for chunk 0 and 2*pp-1-r for chunk 1 (down the ranks and back up: the first and last
+ * stages share rank 0).  sched_stage_of / sched_rank_of / sched_chunk_of are the only places
+ * that know. */
 #ifndef STEPSIM_SCHEDULE_H
 #define STEPSIM_SCHEDULE_H
 
@@ -15,6 +19,11 @@
 #include <stdint.h>
 
 #include "error.h"
+
+enum sched_placement {
+    SCHED_LOOP, /* stage = chunk * pp + rank */
+    SCHED_V,    /* vp = 2: stage = rank (chunk 0) or 2 * pp - 1 - rank (chunk 1) */
+};
 
 enum op_kind {
     OP_F,   /* forward of one micro-batch through one chunk */
@@ -51,18 +60,25 @@ struct sched_type {
     /* Fill out[] with rank's F/B order: exactly 2 * microbatches * vp entries; with
      * builds_w, its F/B/W order: exactly 3 * microbatches * vp entries. */
     void (*build)(const struct sched_params *sp, int rank, struct sched_op *out);
-    int builds_w; /* places its own W ops; callers must set split_backward (see above) */
+    int builds_w;  /* places its own W ops; callers must set split_backward (see above) */
+    int placement; /* enum sched_placement; SCHED_LOOP unless said */
 };
 
 extern const struct sched_type sched_gpipe;
 extern const struct sched_type sched_1f1b;
 extern const struct sched_type sched_interleaved;
 extern const struct sched_type sched_zbh1;
+extern const struct sched_type sched_zbv;
 
 /* The check shared by schedules with one model chunk per rank: vp must be 1 (the message
  * names `name` and points to the interleaved schedule). */
 enum sim_status sched_check_one_chunk(const char *name, const struct sched_params *sp,
                                       enum sched_param *culprit, struct sim_error *err);
+
+/* The virtual stage of `chunk` on `rank`, and back. */
+int sched_stage_of(const struct sched_type *type, int pp, int rank, int chunk);
+int sched_rank_of(const struct sched_type *type, int pp, int stage);
+int sched_chunk_of(const struct sched_type *type, int pp, int stage);
 
 /* 1F1B's warm-up on `rank`: min(pp - rank - 1, microbatches) forwards (ZB-H1 shares it). */
 int sched_1f1b_warmup(const struct sched_params *sp, int rank);

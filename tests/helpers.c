@@ -76,7 +76,8 @@ void assert_sane_step(const struct pipe_setup *setup, const struct pipe_result *
         rank_free[r->rank] = r->end;
         if (r->kind == REC_OPT)
             continue;
-        cr_assert_eq(r->stage, r->chunk * pp + r->rank, "chunk c on rank r is stage c*pp+r");
+        cr_assert_eq(r->stage, sched_stage_of(setup->schedule, pp, r->rank, r->chunk),
+                     "chunk c on rank r is the schedule's placement of it");
         size_t cell = (size_t)r->stage * (size_t)m + (size_t)r->mb;
         if (r->kind == REC_F) {
             nf[cell]++;
@@ -87,7 +88,8 @@ void assert_sane_step(const struct pipe_setup *setup, const struct pipe_result *
                           r->stage, r->mb, r->stage - 1);
             }
             /* Same-rank hand-offs (pp=1) arrive at once and leave no transfer record. */
-            if (r->stage > 0 && (r->stage - 1) % pp != r->rank && act_at[cell] >= 0)
+            if (r->stage > 0 && sched_rank_of(setup->schedule, pp, r->stage - 1) != r->rank &&
+                act_at[cell] >= 0)
                 cr_assert_geq(r->start, act_at[cell], "F before its activation arrived");
         } else if (r->kind == REC_B) {
             nb[cell]++;

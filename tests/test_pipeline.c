@@ -137,6 +137,35 @@ Test(closed_form, zb_h1_cuts_the_equal_cost_bubble_to_a_third_of_1f1b)
     fixture_release(&b);
 }
 
+/* ZB-V with one layer per chunk, F = B = W = t and free links: once m >= 2p-1 every rank is
+ * busy from its first op to its last, and rank r starts r forwards late, so the step is
+ * 6mt + (p-1)t -- against 1F1B's (m+p-1) x 6t on the same layers. */
+Test(closed_form, zb_v_makespan_is_6mt_plus_p_minus_1_t)
+{
+    for (int p = 1; p <= 8; p++)
+        for (int m = 2 * p - 1; m <= 3 * p + 1; m++) {
+            struct sim_fixture f;
+            cr_assert_eq(fixture_run(&f, unit_sets("zb-v", p, 2, m, 2 * p)), SIM_OK, "%s",
+                         f.err.msg);
+            cr_assert_eq(makespan(&f.res), (simtime_t)(6 * m + p - 1) * MS(1), "p=%d m=%d: %lld",
+                         p, m, (long long)makespan(&f.res));
+            for (int r = 0; r < p; r++)
+                cr_assert_eq(f.res.peak_inflight[r], 2 * p, "balanced: every rank holds 2p");
+            assert_sane_step(&f.setup, &f.res);
+            fixture_release(&f);
+        }
+    /* Fewer micro-batches still run (the order drops the missing ones). */
+    for (int p = 2; p <= 8; p++)
+        for (int m = 1; m < 2 * p - 1; m++) {
+            struct sim_fixture f;
+            cr_assert_eq(fixture_run(&f, unit_sets("zb-v", p, 2, m, 2 * p)), SIM_OK, "%s",
+                         f.err.msg);
+            assert_sane_step(&f.setup, &f.res);
+            cr_assert_geq(makespan(&f.res), (simtime_t)(6 * m + p - 1) * MS(1));
+            fixture_release(&f);
+        }
+}
+
 Test(closed_form, readme_example_interleaved_p4_v2_m8)
 {
     struct sim_fixture f;
@@ -351,6 +380,18 @@ Test(sanity, many_configs_with_links_pass_the_rule_checks)
                                        "backward-input=0.4ms", "backward-weight=0.2ms",
                                        "activation=8MB", "link-bandwidth=10GBps", slat, NULL};
                 cr_assert_eq(fixture_run(&f, zsets), SIM_OK, "%s", f.err.msg);
+                assert_sane_step(&f.setup, &f.res);
+                fixture_release(&f);
+                /* ZB-V on a V: the second half's activations travel up the ranks. */
+                zsets[0] = "schedule=zb-v";
+                const char *vsets[] = {"vp=2", NULL};
+                const char *all[16];
+                int n = 0;
+                for (int i = 0; zsets[i]; i++)
+                    all[n++] = zsets[i];
+                all[n++] = vsets[0];
+                all[n] = NULL;
+                cr_assert_eq(fixture_run(&f, all), SIM_OK, "%s", f.err.msg);
                 assert_sane_step(&f.setup, &f.res);
                 fixture_release(&f);
                 if (p >= 2 && m >= p) {

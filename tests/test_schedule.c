@@ -54,6 +54,12 @@ static void order_string(const char *sched, int p, int v, int m, int g, int spli
         order_string(sched, p, 1, m, 0, 1, rank, b_, sizeof b_);                                \
         b_;                                                                                     \
     })
+#define ORDER_V(p, m, rank)                                                                     \
+    ({                                                                                          \
+        static char b_[16384];                                                                  \
+        order_string("zb-v", p, 2, m, 0, 1, rank, b_, sizeof b_);                               \
+        b_;                                                                                     \
+    })
 
 Test(sched_1f1b, paper_example_p4_m8)
 {
@@ -257,7 +263,7 @@ Test(sched_registry, lookup)
     int listed = 0;
     for (char *tok = strtok(names, ", "); tok; tok = strtok(NULL, ", "), listed++)
         cr_assert_not_null(sched_find(tok), "'%s' listed but unknown", tok);
-    cr_assert_eq(listed, 4);
+    cr_assert_eq(listed, 5);
 }
 
 /* ZB-H1 (Qi et al. 2024, fig. 3; sail-sg/zero-bubble-pipeline-parallelism): F and B exactly as
@@ -342,4 +348,84 @@ Test(sched_zbh1, one_chunk_per_rank)
     cr_assert_eq(blame, SP_VP);
     cr_assert(strstr(err.msg, "vp=2"), "%s", err.msg);
     cr_assert_eq(sched_zbh1.check(&ok, &blame, &err), SIM_OK, "any m >= 1, like 1F1B");
+}
+
+/* Placement: Megatron's loop (chunk c on rank r is stage c*pp + r) and the V of ZB-V (rank r
+ * holds stages r and 2pp-1-r); stage -> (rank, chunk) -> stage round-trips for both. */
+Test(sched_placement, loop_and_v_round_trip)
+{
+    cr_assert_eq(sched_stage_of(&sched_interleaved, 4, 1, 1), 5);
+    cr_assert_eq(sched_stage_of(&sched_zbv, 4, 1, 0), 1);
+    cr_assert_eq(sched_stage_of(&sched_zbv, 4, 1, 1), 6);
+    cr_assert_eq(sched_stage_of(&sched_zbv, 4, 0, 1), 7, "the last stage is on rank 0");
+    cr_assert_eq(sched_stage_of(&sched_zbv, 4, 3, 1), 4, "the turn: stages 3 and 4 on rank 3");
+    const struct sched_type *types[] = {&sched_interleaved, &sched_zbv};
+    for (int t = 0; t < 2; t++)
+        for (int p = 1; p <= 8; p++)
+            for (int st = 0; st < 2 * p; st++) {
+                int r = sched_rank_of(types[t], p, st), c = sched_chunk_of(types[t], p, st);
+                cr_assert(r >= 0 && r < p && c >= 0 && c < 2);
+                cr_assert_eq(sched_stage_of(types[t], p, r, c), st, "%s p=%d stage %d",
+                             types[t]->name, p, st);
+            }
+}
+
+/* ZB-V (Qi et al. 2024, sec. 6; PyTorch's ScheduleZBVZeroBubble order), worked by hand from
+ * the phases in sched_zbv.c for p=2, m=4.  "F1.0" is micro-batch 1 on chunk 0; rank 0 holds
+ * stages 0 and 3, rank 1 stages 1 and 2. */
+Test(sched_zbv, hand_derived_p2_m4)
+{
+    cr_assert_str_eq(ORDER_V(2, 4, 0), "F0.0 F1.0 F2.0 F0.1 B0.1 W0.1 F1.1 B1.1 W1.1 F3.0 B0.0 "
+                                       "W0.0 F2.1 B2.1 W2.1 B1.0 W1.0 F3.1 B3.1 W3.1 B2.0 W2.0 "
+                                       "B3.0 W3.0");
+    cr_assert_str_eq(ORDER_V(2, 4, 1), "F0.0 F0.1 F1.0 F1.1 B0.1 W0.1 F2.0 B0.0 W0.0 F2.1 B1.1 "
+                                       "W1.1 F3.0 B1.0 W1.0 F3.1 B2.1 W2.1 B2.0 B3.1 B3.0 W2.0 "
+                                       "W3.1 W3.0");
+}
+
+/* Over many (p, m), fewer micro-batches than the 2p-1 the order is laid out for included:
+ * every (mb, chunk) has one F, one B and one W, in that order, each kind in micro-batch order
+ * per chunk; at most 2p chunk activations (p whole stages, 1F1B's rank-0 peak) are held. */
+Test(sched_zbv, properties_over_many_shapes)
+{
+    struct sched_op ops[6 * 40 + 1];
+    for (int p = 1; p <= 8; p++)
+        for (int m = 1; m <= 40; m++) {
+            struct sched_params sp = {p, 2, m, 0, 1};
+            cr_assert_eq(sched_ops_per_rank(&sp), (size_t)(6 * m + 1));
+            for (int r = 0; r < p; r++) {
+                sched_build(&sched_zbv, &sp, r, ops);
+                cr_assert_eq(ops[6 * m].kind, OP_OPT);
+                int next[3][2] = {{0}}, held = 0, peak = 0;
+                for (int i = 0; i < 6 * m; i++) {
+                    int k = ops[i].kind, c = ops[i].chunk, mb = ops[i].mb;
+                    cr_assert(k == OP_F || k == OP_B || k == OP_W);
+                    cr_assert(c == 0 || c == 1);
+                    cr_assert_eq(mb, next[k][c]++, "p=%d m=%d r=%d op %d: %s%d.%d out of order",
+                                 p, m, r, i, op_kind_name(k), mb, c);
+                    if (k == OP_B)
+                        cr_assert_lt(mb, next[OP_F][c], "B before its F");
+                    if (k == OP_W)
+                        cr_assert_lt(mb, next[OP_B][c], "W before its B");
+                    held += k == OP_F ? 1 : k == OP_W ? -1 : 0;
+                    if (held > peak)
+                        peak = held;
+                }
+                for (int k = 0; k < 3; k++)
+                    cr_assert(next[k][0] == m && next[k][1] == m);
+                cr_assert_leq(peak, 2 * p, "p=%d m=%d r=%d holds %d", p, m, r, peak);
+            }
+        }
+}
+
+Test(sched_zbv, two_chunks_per_rank)
+{
+    struct sim_error err;
+    enum sched_param blame;
+    struct sched_params vp1 = {4, 1, 8, 0, 1}, vp3 = {4, 3, 8, 0, 1}, ok = {4, 2, 1, 0, 1};
+    cr_assert_eq(sched_zbv.check(&vp1, &blame, &err), SIM_EINPUT);
+    cr_assert_eq(blame, SP_VP);
+    cr_assert(strstr(err.msg, "exactly two model chunks per rank"), "%s", err.msg);
+    cr_assert_eq(sched_zbv.check(&vp3, &blame, &err), SIM_EINPUT);
+    cr_assert_eq(sched_zbv.check(&ok, &blame, &err), SIM_OK, "any m >= 1");
 }
