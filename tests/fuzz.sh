@@ -1,6 +1,7 @@
 #!/bin/sh
 # fuzz.sh -- `make fuzz`: build a libFuzzer target per XML loader (scenario, model, hardware)
-# with AddressSanitizer + UBSan and run each for FUZZ_SECONDS (default 60), seeded from the
+# with AddressSanitizer + UBSan and run each for FUZZ_SECONDS (default 60; FUZZ_KINDS picks a
+# subset, e.g. FUZZ_KINDS="model hardware"), seeded from the
 # shipped files and the bad-input corpus.  Findings land in fuzz-out/<kind>/ (crash-*, leak-*,
 # timeout-*); every one becomes a regression file under tests/bad/.  Needs clang with
 # libFuzzer (Debian: clang, libclang-rt-14-dev).
@@ -22,8 +23,13 @@ for f in "$top_srcdir"/sim/*.c; do
 done
 srcs="$srcs $top_builddir/sim/embedded.c"
 status=0
-for kind in scenario model hardware; do
-    case $kind in scenario) k=1 ;; model) k=2 ;; hardware) k=3 ;; esac
+for kind in ${FUZZ_KINDS:-scenario model hardware}; do
+    case $kind in
+    scenario) k=1 ;;
+    model) k=2 ;;
+    hardware) k=3 ;;
+    *) echo "fuzz: unknown kind '$kind' in FUZZ_KINDS (scenario, model, hardware)" >&2; exit 1 ;;
+    esac
     bin="$out/fuzz-$kind"
     # shellcheck disable=SC2086
     if ! $CC $flags -DFUZZ_KIND=$k -o "$bin" "$top_srcdir/tests/fuzz_loader.c" $srcs $libs; then
