@@ -63,10 +63,10 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
     [SCN_MICRO_BATCH] = {"micro-batch", VT_INT, FIELD(micro_batch), 1, 1 << 20},
     [SCN_SEQ] = {"seq", VT_INT, FIELD(seq), 1, 1 << 28},
     [SCN_LAYERS] = {"layers", VT_INT, FIELD(layers), 1, 1 << 20},
-    [SCN_FIRST_STAGE_LAYERS] = {"first-stage-layers", VT_INT, FIELD(first_stage_layers), 1,
+    [SCN_FIRST_STAGE_LAYERS] = {"first-stage-layers", VT_INT, FIELD(first_stage_layers), 0,
                                 1 << 20},
     [SCN_MAX_OPS_KEY] = {"max-ops", VT_INT, FIELD(max_ops), 1, 1 << 30},
-    [SCN_LAST_STAGE_LAYERS] = {"last-stage-layers", VT_INT, FIELD(last_stage_layers), 1, 1 << 20},
+    [SCN_LAST_STAGE_LAYERS] = {"last-stage-layers", VT_INT, FIELD(last_stage_layers), 0, 1 << 20},
     [SCN_FORWARD] = {"forward", VT_TIME, FIELD(forward_s), 0, 0},
     [SCN_BACKWARD_INPUT] = {"backward-input", VT_TIME, FIELD(bwd_input_s), 0, 0},
     [SCN_BACKWARD_WEIGHT] = {"backward-weight", VT_TIME, FIELD(bwd_weight_s), 0, 0},
@@ -117,25 +117,39 @@ void scn_defaults(struct scenario *scn)
     scn->recompute = RECOMPUTE_NONE;
 }
 
+/* The first / last stage is set apart when its layer count was given -- 0 included: a stage
+ * holding only the embedding, or only the LM head and loss (Megatron-Core's
+ * account-for-embedding/loss-in-pipeline-split). */
+static int first_apart(const struct scenario *scn)
+{
+    return scn_given(scn, SCN_FIRST_STAGE_LAYERS);
+}
+
+static int last_apart(const struct scenario *scn)
+{
+    return scn_given(scn, SCN_LAST_STAGE_LAYERS);
+}
+
 void scn_stage_layers(const struct scenario *scn, int stage, int *first_layer, int *count)
 {
     int stages = scn->pp * scn->vp;
-    int first = scn->first_stage_layers, last = scn->last_stage_layers;
-    int middle = stages - (first > 0) - (last > 0);
+    int fa = first_apart(scn), la = last_apart(scn);
+    int first = fa ? scn->first_stage_layers : 0, last = la ? scn->last_stage_layers : 0;
+    int middle = stages - fa - la;
     int per = middle > 0 ? (scn->layers - first - last) / middle : 0;
-    if (!first && !last) {
+    if (!fa && !la) {
         *count = scn->layers / stages;
         *first_layer = stage * *count;
         return;
     }
-    if (stage == 0 && first) {
+    if (stage == 0 && fa) {
         *first_layer = 0;
         *count = first;
-    } else if (stage == stages - 1 && last) {
+    } else if (stage == stages - 1 && la) {
         *first_layer = scn->layers - last;
         *count = last;
     } else {
-        *first_layer = first + (stage - (first > 0)) * per;
+        *first_layer = first + (stage - fa) * per;
         *count = per;
     }
 }
@@ -453,15 +467,16 @@ enum sim_status scn_check(const struct scenario *scn, struct sim_error *err)
     if (type->check(&sp, &blame, &serr) != SIM_OK)
         return scn_rule_error(scn, culprit(scn, sched_param_key(blame), SCN_SCHEDULE), err, "%s",
                               serr.msg);
-    if (stages > scn->layers)
+    int fa = first_apart(scn), la = last_apart(scn);
+    if (stages > scn->layers + fa + la)
         return scn_rule_error(scn, culprit(scn, SCN_VP, SCN_LAYERS), err,
                               "pp*vp=%ld model chunks exceed layers=%d: every chunk needs a layer",
                               stages, scn->layers);
-    int first = scn->first_stage_layers, last = scn->last_stage_layers;
-    if (first || last) {
-        long middle = stages - (first > 0) - (last > 0);
+    int first = fa ? scn->first_stage_layers : 0, last = la ? scn->last_stage_layers : 0;
+    if (fa || la) {
+        long middle = stages - fa - la;
         long rest = (long)scn->layers - first - last;
-        enum scn_key key = first ? SCN_FIRST_STAGE_LAYERS : SCN_LAST_STAGE_LAYERS;
+        enum scn_key key = fa ? SCN_FIRST_STAGE_LAYERS : SCN_LAST_STAGE_LAYERS;
         if (stages < 2)
             return scn_rule_error(scn, key, err,
                                   "first/last-stage-layers need at least 2 pipeline stages");

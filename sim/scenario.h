@@ -77,8 +77,10 @@ struct scenario {
     int micro_batch;     /* samples per micro-batch */
     int seq;             /* tokens per sample; 0 = unknown */
     int layers;          /* transformer layers */
-    int first_stage_layers; /* layers of virtual stage 0; 0 = an even split */
-    int last_stage_layers;  /* layers of the last virtual stage; 0 = an even split */
+    int first_stage_layers; /* layers of virtual stage 0 when given (0: the embedding alone);
+                               not given: an even split */
+    int last_stage_layers;  /* layers of the last virtual stage when given (0: the LM head and
+                               loss alone); not given: an even split */
     int max_ops;            /* resource cap: compute ops one step may have (--set max-ops=N) */
     double forward_s;    /* per layer per micro-batch */
     double bwd_input_s;  /* per layer per micro-batch: input gradient */

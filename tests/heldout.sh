@@ -4,8 +4,9 @@
 # Each row of scenarios/validation/heldout.tsv names a scenario, comma-separated --set
 # overrides and a measured throughput in samples per GPU per second.  Prints the predicted
 # figure and the error per row, the mean absolute error, and -- for rows whose ids differ only
-# in a last "-1f1b" / "-zb" -- the measured and predicted speed-up of the zero-bubble schedule
-# over 1F1B on the same layout, which is what the schedule itself is responsible for.
+# in a last "-1f1b" / "-zb" (ZB-H1) / "-zbv" (ZB-V) -- the measured and predicted speed-up of
+# the zero-bubble schedule over 1F1B on the same model and GPUs, which is what the schedule
+# itself is responsible for.
 # Informational: the exit status is 1 only when a run fails.
 set -u
 top_srcdir=${top_srcdir:-.}
@@ -45,19 +46,20 @@ done < "$table"
 awk '{ e = $NF; sub(/%/, "", e); e = e + 0; e = e < 0 ? -e : e; s += e; n++; if (e > m) m = e }
      END { if (n) printf "held-out mean absolute error %.1f%% over %d runs (worst %.1f%%)\n", s / n, n, m }' \
     "$results"
-# Speed-up of the zero-bubble schedule over 1F1B, layout by layout.
-awk '{ key = $1; sub(/-(1f1b|zb)$/, "", key)
-       if ($1 ~ /-1f1b$/) { m1[key] = $(NF - 2); p1[key] = $(NF - 1); order[++n] = key }
-       if ($1 ~ /-zb$/) { mz[key] = $(NF - 2); pz[key] = $(NF - 1) } }
+# Speed-up of each zero-bubble schedule (ids ending -zb: ZB-H1, -zbv: ZB-V) over 1F1B on the
+# same model and GPUs (the id without its last part, ending -1f1b).
+awk '{ key = $1; kind = $1; sub(/-[a-z0-9]+$/, "", key); sub(/^.*-/, "", kind)
+       if (kind == "1f1b") { m1[key] = $(NF - 2); p1[key] = $(NF - 1) }
+       else { order[++n] = $1; k[$1] = key; s[$1] = $5; mz[$1] = $(NF - 2); pz[$1] = $(NF - 1) } }
      END {
        for (i = 1; i <= n; i++) {
-           k = order[i]
-           if (!(k in mz)) continue
-           if (!shown++) printf "\n%-12s %18s %18s\n", "layout", "measured ZB/1F1B", "predicted ZB/1F1B"
-           a = mz[k] / m1[k]; b = pz[k] / p1[k]
-           printf "%-12s %17.1f%% %17.1f%%\n", k, 100 * (a - 1), 100 * (b - 1)
-           d = 100 * (b - a); s += d < 0 ? -d : d; c++
+           id = order[i]; key = k[id]
+           if (!(key in m1)) continue
+           if (!shown++) printf "\n%-12s %-8s %16s %17s\n", "layout", "schedule", "measured/1F1B", "predicted/1F1B"
+           a = mz[id] / m1[key]; b = pz[id] / p1[key]
+           printf "%-12s %-8s %+15.1f%% %+16.1f%%\n", key, s[id], 100 * (a - 1), 100 * (b - 1)
+           d = 100 * (b - a); d = d < 0 ? -d : d; sum[s[id]] += d; cnt[s[id]]++
        }
-       if (c) printf "speed-up error: mean %.1f points over %d layouts\n", s / c, c
+       for (x in cnt) printf "speed-up error, %s: mean %.1f points over %d layouts\n", x, sum[x] / cnt[x], cnt[x]
      }' "$results"
 exit $status

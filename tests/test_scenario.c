@@ -319,6 +319,40 @@ Test(scenario, zero_bubble_schedules_split_the_backward)
                 "one model chunk per rank but vp=2");
 }
 
+/* First/last-stage-layers given as 0: a stage with the embedding (or the LM head and loss)
+ * alone, as ZB-V runs use with layers = 2pp - 2.  Not given, every chunk needs a layer. */
+Test(scenario, end_stages_may_hold_no_layer_when_given)
+{
+    const char *const v[] = {"schedule=zb-v", "pp=16", "vp=2", "layers=30", "first-stage-layers=0",
+                             "last-stage-layers=0", NULL};
+    assert_valid(v);
+    struct scenario scn;
+    setup_scn(&scn, v);
+    int first, count;
+    scn_stage_layers(&scn, 0, &first, &count);
+    cr_assert_eq(count, 0);
+    scn_stage_layers(&scn, 1, &first, &count);
+    cr_assert(first == 0 && count == 1);
+    scn_stage_layers(&scn, 30, &first, &count);
+    cr_assert(first == 29 && count == 1);
+    scn_stage_layers(&scn, 31, &first, &count);
+    cr_assert_eq(count, 0);
+    assert_rule((const char *const[]){"schedule=zb-v", "pp=16", "vp=2", "layers=30", NULL},
+                "every chunk needs a layer");
+    assert_rule((const char *const[]){"schedule=zb-v", "pp=16", "vp=2", "layers=29",
+                                      "first-stage-layers=0", "last-stage-layers=0", NULL},
+                "every chunk needs a layer");
+    assert_rule((const char *const[]){"schedule=zb-v", "pp=16", "vp=2", "layers=31",
+                                      "first-stage-layers=0", "last-stage-layers=0", NULL},
+                "they must split evenly, at least one each");
+    /* One end alone, the other split with the middle. */
+    const char *const one[] = {"pp=4", "layers=9", "first-stage-layers=0", NULL};
+    assert_valid(one);
+    setup_scn(&scn, one);
+    scn_stage_layers(&scn, 3, &first, &count);
+    cr_assert(first == 6 && count == 3);
+}
+
 /* ---- errors from rules cite where the offending value came from --------------------------- */
 
 static const char rule_xml[] = "<?xml version=\"1.0\"?>\n"                  /* 1 */
