@@ -2,8 +2,10 @@
 # fuzz.sh -- `make fuzz`: build a libFuzzer target per XML loader (scenario, model, hardware)
 # with AddressSanitizer + UBSan and run each for FUZZ_SECONDS (default 60; FUZZ_KINDS picks a
 # subset, e.g. FUZZ_KINDS="model hardware"), seeded from the
-# shipped files and the bad-input corpus.  Findings land in fuzz-out/<kind>/ (crash-*, leak-*,
-# timeout-*); every one becomes a regression file under tests/bad/.  Needs clang with
+# shipped files and the bad-input corpus, with a dictionary of the schemas' element and
+# attribute names, the unit suffixes and XML's markup.  Findings land in fuzz-out/<kind>/
+# (crash-*, leak-*, timeout-*); every one becomes a regression file under tests/bad/.  The
+# corpus a run grows stays in fuzz-out/<kind>/corpus and seeds the next run.  Needs clang with
 # libFuzzer (Debian: clang, libclang-rt-14-dev).
 set -u
 top_srcdir=${top_srcdir:-.}
@@ -22,6 +24,28 @@ for f in "$top_srcdir"/sim/*.c; do
     srcs="$srcs $f"
 done
 srcs="$srcs $top_builddir/sim/embedded.c"
+# The dictionary: every element and attribute name the schemas know, each unit suffix the unit
+# parser takes, schedule and choice words, and the markup hostile files are made of.
+dict="$out/xml.dict"
+{
+    grep -ohE 'name="[a-z0-9-]+"' "$top_srcdir"/scenarios/scenario.xsd \
+        "$top_srcdir"/models/model.xsd "$top_srcdir"/hardware/hardware.xsd |
+        sed -E 's/name="([^"]+)"/\1/' | sort -u | while read -r w; do
+        printf '"%s"\n"<%s"\n"%s=\\""\n' "$w" "$w" "$w"
+    done
+    for w in s ms us ns ps B KB MB GB TB KiB MiB GiB TiB Bps KBps MBps GBps TBps GiBps bps Gbps \
+        Tbps FLOPS TFLOPS PFLOPS FLOP/s TFLOP/s TFLOP PFLOP % e+ e- 1e308 -1 0 0x nan inf \
+        true false gpipe 1f1b interleaved zb-h1 zb-v fp32 tf32 bf16 fp16 fp8 none selective \
+        full flash unfused ring tree fat-tree rail-optimized '<?xml' '?>' '/>' '</' '<!--' \
+        '-->' '<![CDATA[' ']]>' '<!DOCTYPE' '<!ENTITY' '&amp;' '&#x' 'encoding="' \
+        'xmlns:xi="http://www.w3.org/2001/XInclude"' '../' '../../' '/dev/' ; do
+        printf '"%s"\n' "$(printf '%s' "$w" | sed 's/\\/\\\\/g; s/"/\\"/g')"
+    done
+} >"$dict"
+case $top_srcdir in
+/*) top_abs=$top_srcdir ;;
+*) top_abs=$(cd "$top_srcdir" && pwd) ;;
+esac
 status=0
 for kind in ${FUZZ_KINDS:-scenario model hardware}; do
     case $kind in
@@ -45,10 +69,14 @@ for kind in ${FUZZ_KINDS:-scenario model hardware}; do
     hardware) cp "$top_srcdir"/hardware/*.xml "$top_srcdir"/tests/bad/hardware/*.xml "$corpus"/ 2>/dev/null ;;
     esac
     echo "== fuzzing the $kind loader for $seconds s"
-    "$bin" -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
-        -artifact_prefix="$out/$kind/findings/" -print_final_stats=1 "$corpus" \
+    work="$out/$kind/work"
+    rm -rf "$work" && mkdir -p "$work"
+    case $work in /*) ;; *) work="$(pwd)/$work" ;; esac
+    FUZZ_TOP=$top_abs FUZZ_WORK=$work "$bin" -max_total_time="$seconds" -max_len=65536 -timeout=10 \
+        -rss_limit_mb=2048 -dict="$dict" -artifact_prefix="$out/$kind/findings/" -print_final_stats=1 "$corpus" \
         >"$out/$kind/log.txt" 2>&1
     rc=$?
+    rm -rf "$work"
     grep -E '^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' "$out/$kind/log.txt"
     grep -E '^#[0-9]+ *DONE' "$out/$kind/log.txt" | tail -1
     n=$(find "$out/$kind/findings" -type f | wc -l)
