@@ -5,6 +5,7 @@
 #include "scenario.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -197,6 +198,17 @@ static int known_key_list(char *buf, size_t len)
     return 0;
 }
 
+/* A relative path in a file is relative to that file's folder; one from --set (file NULL), to
+ * the working directory. */
+static void resolve_relative(const char *file, const char *value, char *out, size_t len)
+{
+    const char *slash = file ? strrchr(file, '/') : NULL;
+    if (value[0] != '/' && slash && value[0])
+        snprintf(out, len, "%.*s/%s", (int)(slash - file), file, value);
+    else
+        snprintf(out, len, "%s", value);
+}
+
 /* Errors from --set have no file line; name the option instead. */
 static enum sim_status value_error(const char *file, int line, const char *key, const char *value,
                                    const char *why, struct sim_error *err)
@@ -226,13 +238,8 @@ enum sim_status scn_set(struct scenario *scn, const char *key, const char *value
 
     switch (ks->type) {
     case VT_PATH: {
-        /* A relative path in a file is relative to that file's folder. */
         char resolved[2048];
-        const char *slash = file ? strrchr(file, '/') : NULL;
-        if (value[0] != '/' && slash && value[0])
-            snprintf(resolved, sizeof resolved, "%.*s/%s", (int)(slash - file), file, value);
-        else
-            snprintf(resolved, sizeof resolved, "%s", value);
+        resolve_relative(file, value, resolved, sizeof resolved);
         size_t n = strlen(resolved);
         if (value[0] == '\0' || n >= ks->cap) {
             snprintf(why, sizeof why, "a file path of 1 to %zu characters is needed", ks->cap - 1);
@@ -332,6 +339,7 @@ enum sim_status scn_set(struct scenario *scn, const char *key, const char *value
         scn->link_given = 1;
     snprintf(scn->origin[k].file, sizeof scn->origin[k].file, "%s", file ? file : "--set");
     scn->origin[k].line = file ? line : 0;
+    scn->origin[k].order = file ? scn->files_applied + 1 : SCN_ORDER_SET;
     return SIM_OK;
 }
 
@@ -366,22 +374,11 @@ enum sim_status scn_rule_error(const struct scenario *scn, enum scn_key key, str
     return err_set(err, SIM_EINPUT, NULL, 0, "%s", msg);
 }
 
-static int set_by_option(const struct scenario *scn, enum scn_key k)
-{
-    return scn->origin[k].file[0] && scn->origin[k].line == 0;
-}
-
-/* Which of two conflicting values to blame: a --set override (it made the conflict), else the
- * first one the file set, else `a`. */
+/* Which of two conflicting values to blame: the one set later (a --set override over a file,
+ * a file over the base it names, either over a default), else `a`. */
 static enum scn_key culprit(const struct scenario *scn, enum scn_key a, enum scn_key b)
 {
-    if (set_by_option(scn, a))
-        return a;
-    if (set_by_option(scn, b))
-        return b;
-    if (!scn->origin[a].file[0] && scn->origin[b].file[0])
-        return b;
-    return a;
+    return scn->origin[b].order > scn->origin[a].order ? b : a;
 }
 
 static enum scn_key sched_param_key(enum sched_param p)
@@ -506,6 +503,8 @@ static enum sim_status load_element(struct scenario *scn, xmlNodePtr el, const c
     if (is_link)
         scn->link_given = 1;
     for (xmlAttrPtr a = el->properties; a; a = a->next) {
+        if (el == xmlDocGetRootElement(el->doc) && strcmp((const char *)a->name, "base") == 0)
+            continue; /* <scenario base=...>: loaded before this file (load_base) */
         xmlChar *value = xmlNodeListGetString(el->doc, a->children, 1);
         char key[64];
         if (strcmp((const char *)a->name, "ref") == 0) /* <model ref=...>: key "model" */
@@ -520,16 +519,108 @@ static enum sim_status load_element(struct scenario *scn, xmlNodePtr el, const c
     return SIM_OK;
 }
 
-enum sim_status scn_load(struct scenario *scn, const char *path, struct sim_error *err)
+/* <scenario base="FILE">: a scenario may start from another and say only what differs (a
+ * variant of a shipped run; many held-out layouts of one model on one cluster).  The base is
+ * loaded first and this file's values overlay it, so each key's origin is the file that set it
+ * last and rule errors point there; the base's own references resolve against the base's
+ * folder.  Bases chain up to SCN_MAX_BASE_FILES files in all; a file met twice in one chain
+ * -- compared by device and inode, so other spellings and symlinks of one file are caught --
+ * is a cycle.  Each level keeps its parsed document until its base is done: at most
+ * SCN_MAX_BASE_FILES x XML_MAX_FILE_BYTES of input in memory. */
+struct base_chain {
+    int n;
+    struct {
+        dev_t dev;
+        ino_t ino;
+        char path[256];
+    } file[SCN_MAX_BASE_FILES];
+};
+
+static enum sim_status load_chain(struct scenario *scn, const char *path, struct base_chain *chain,
+                                  struct sim_error *err);
+
+static void chain_push(struct base_chain *chain, const struct stat *sb, const char *path)
+{
+    chain->file[chain->n].dev = sb->st_dev;
+    chain->file[chain->n].ino = sb->st_ino;
+    snprintf(chain->file[chain->n].path, sizeof chain->file[chain->n].path, "%.255s", path);
+    chain->n++;
+}
+
+/* "a.xml -> b.xml -> a.xml": the chain from the file loaded first to `again`. */
+static void chain_format(const struct base_chain *chain, int from, const char *again, char *buf,
+                         size_t len)
+{
+    size_t used = 0;
+    for (int i = from; i < chain->n && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, "%.120s -> ", chain->file[i].path);
+    if (used < len)
+        snprintf(buf + used, len - used, "%.120s", again);
+}
+
+static enum sim_status load_base(struct scenario *scn, const char *file, int line,
+                                 const char *value, struct base_chain *chain,
+                                 struct sim_error *err)
+{
+    char resolved[1024];
+    resolve_relative(file, value, resolved, sizeof resolved);
+    struct stat sb;
+    if (stat(resolved, &sb) != 0)
+        return err_set(err, SIM_EINPUT, file, line, "base: cannot open '%.200s': %s", value,
+                       strerror(errno));
+    if (!S_ISREG(sb.st_mode))
+        return err_set(err, SIM_EINPUT, file, line, "base: '%.64s' is not a regular file", value);
+    for (int i = 0; i < chain->n; i++) {
+        if (chain->file[i].dev == sb.st_dev && chain->file[i].ino == sb.st_ino) {
+            char cycle[400];
+            chain_format(chain, i, resolved, cycle, sizeof cycle);
+            return err_set(err, SIM_EINPUT, file, line, "base: '%.64s' makes a cycle (%s)", value,
+                           cycle);
+        }
+    }
+    if (chain->n >= SCN_MAX_BASE_FILES)
+        return err_set(err, SIM_EINPUT, file, line,
+                       "base: '%.64s' makes a chain of more than %d scenario files", value,
+                       SCN_MAX_BASE_FILES);
+    chain_push(chain, &sb, resolved);
+    enum sim_status st = load_chain(scn, resolved, chain, err);
+    chain->n--;
+    /* A base that is not a readable scenario at all (empty, binary, too big) is the referring
+     * line's problem; errors inside the base keep pointing into it. */
+    if (st == SIM_EINPUT && err && err->line == 0) {
+        char msg[sizeof err->msg];
+        snprintf(msg, sizeof msg, "%s", err->msg);
+        return err_set(err, SIM_EINPUT, file, line, "base file %.200s: %s", resolved, msg);
+    }
+    return st;
+}
+
+static enum sim_status load_chain(struct scenario *scn, const char *path, struct base_chain *chain,
+                                  struct sim_error *err)
 {
     xmlDocPtr doc = NULL;
     enum sim_status st = xml_load(path, "scenario", scenario_xsd, &doc, err);
     if (st != SIM_OK)
         return st;
     xmlNodePtr root = xmlDocGetRootElement(doc);
-    st = load_element(scn, root, path, err); /* the root's own attributes: name */
+    xmlChar *base = xmlGetNoNsProp(root, (const xmlChar *)"base");
+    if (base)
+        st = load_base(scn, path, (int)xml_line(root), (const char *)base, chain, err);
+    xmlFree(base);
+    if (st == SIM_OK)
+        st = load_element(scn, root, path, err); /* the root's own attributes: name */
     for (xmlNodePtr el = xml_first_element(root); el && st == SIM_OK; el = xml_next_element(el))
         st = load_element(scn, el, path, err);
+    scn->files_applied++;
     xmlFreeDoc(doc);
     return st;
+}
+
+enum sim_status scn_load(struct scenario *scn, const char *path, struct sim_error *err)
+{
+    struct base_chain chain = {0};
+    struct stat sb;
+    if (stat(path, &sb) == 0) /* else xml_load says why it cannot open the file */
+        chain_push(&chain, &sb, path);
+    return load_chain(scn, path, &chain, err);
 }

@@ -65,7 +65,11 @@ enum scn_attention { ATTENTION_FLASH, ATTENTION_UNFUSED };
 struct scn_origin {
     char file[256]; /* file that set the value, or "--set" */
     int line;       /* its line; 0 for defaults and --set */
+    int order;      /* which input set it last: 0 none (a default), 1.. the files in the order
+                       they were applied (a base before the file naming it), SCN_ORDER_SET for
+                       --set; a rule broken by two values blames the later one */
 };
+#define SCN_ORDER_SET 1000000
 
 struct scenario {
     char name[64];
@@ -109,6 +113,7 @@ struct scenario {
     int grad_reduce_fp32;     /* gradients kept and reduced in fp32 (else the 16-bit type) */
     int dropout;              /* hidden and attention dropout (masks kept for the backward) */
     struct scn_origin origin[SCN_KEY_COUNT];
+    int files_applied; /* scenario files loaded so far (bases count): gives origin.order */
 };
 
 /* Defaults: schedule 1f1b, pp=vp=1, microbatches=1, micro-batch=1, free links, zero costs. */
@@ -146,7 +151,10 @@ int scn_stage_of(const struct scenario *scn, int rank, int chunk);
 int scn_split_backward(const struct scenario *scn);
 /* Does the scenario use the model + hardware cost model (rather than explicit costs)? */
 int scn_is_modelled(const struct scenario *scn);
-/* Load a scenario file (XML, validated against the shipped schema) on top of defaults. */
+/* Most scenario files in one chain of <scenario base="..."> references, the first included. */
+#define SCN_MAX_BASE_FILES 8
+/* Load a scenario file (XML, validated against the shipped schema) on top of what `scn` holds
+ * (defaults, usually): its base first, if it names one, then its own values over the base's. */
 enum sim_status scn_load(struct scenario *scn, const char *path, struct sim_error *err);
 
 #endif

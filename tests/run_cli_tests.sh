@@ -116,11 +116,11 @@ for f in "$BAD"/*.xml; do
     nbad=$((nbad + 1))
     line=$(printf '%s\n' "$entry" | cut -f 1)
     frag=$(printf '%s\n' "$entry" | cut -f 2-)
-    if [ "$line" -eq 0 ]; then
-        prefix="stepsim: $f: "
-    else
-        prefix="stepsim: $f:$line: "
-    fi
+    case $line in
+    0) prefix="stepsim: $f: " ;;
+    *:*) prefix="stepsim: $BAD/$line: " ;; # the fault is in a file this one names (a base)
+    *) prefix="stepsim: $f:$line: " ;;
+    esac
     for cmd in run validate; do
         run "$cmd" "$f"
         if [ -s "$tmp/out" ]; then
@@ -526,6 +526,39 @@ run plan "$U" --gpus 8
 expect_error "plan without a model: exit 2" 2 "stepsim: " "plan needs a modelled scenario"
 run plan "$SCN/llama3.1-70b-h100.xml"
 expect_error "plan without --gpus: exit 2" 2 "stepsim: " "needs --gpus"
+
+# ---- bases: a scenario that starts from another -------------------------------------------
+# A variant naming the default scenario as its base and changing nothing simulates the same
+# step to the byte (references in the base resolve against the base's folder); one changing pp
+# matches the base run with --set pp, in run and in sweep.
+mkdir -p "$tmp/variant"
+case $SCN in /*) scn_abs=$SCN ;; *) scn_abs=$(pwd)/$SCN ;; esac
+printf '<?xml version="1.0"?>\n<scenario base="%s"/>\n' "$scn_abs/llama3.1-70b-h100.xml" \
+    >"$tmp/variant/same.xml"
+printf '<?xml version="1.0"?>\n<scenario base="same.xml">\n  <pipeline pp="8"/>\n</scenario>\n' \
+    >"$tmp/variant/pp8.xml"
+run run "$SCN/llama3.1-70b-h100.xml" --timeline "$tmp/variant/base.csv"
+run run "$tmp/variant/same.xml" --timeline "$tmp/variant/same.csv"
+if [ "$rc" -eq 0 ] && cmp -s "$tmp/variant/base.csv" "$tmp/variant/same.csv"; then
+    pass "a scenario with a base and no changes runs the base's step to the byte"
+else
+    fail "a scenario with a base and no changes runs the base's step to the byte" "exit $rc"
+fi
+run run "$SCN/llama3.1-70b-h100.xml" --set pp=8 --format json
+cp "$tmp/out" "$tmp/variant/set.json"
+run run "$tmp/variant/pp8.xml" --format json
+if [ "$rc" -eq 0 ] && cmp -s "$tmp/out" "$tmp/variant/set.json"; then
+    pass "a two-level variant with pp=8 equals --set pp=8 on the base"
+else
+    fail "a two-level variant with pp=8 equals --set pp=8 on the base" "exit $rc"
+fi
+run sweep "$tmp/variant/same.xml" --vary pp=4,8 --out "$tmp/variant/sweep.csv"
+if [ "$rc" -eq 0 ] && [ "$(cut -d, -f1-2 "$tmp/variant/sweep.csv" | tr '\n' ' ')" = \
+    "pp,status 4,ok 8,ok " ]; then
+    pass "sweep over a scenario with a base"
+else
+    fail "sweep over a scenario with a base" "exit $rc"
+fi
 
 echo "# $((n - failed - skipped)) passed, $failed failed, $skipped skipped; bad corpus: $nbad files"
 echo "1..$n"

@@ -543,3 +543,172 @@ Test(scenario, failed_load_is_repeatable)
         cr_assert_eq(scn_load(&scn, SRC("scenarios/unit.xml"), &err), SIM_OK, "%s", err.msg);
     }
 }
+
+/* ---- bases: <scenario base="..."> --------------------------------------------------------- */
+
+/* A fresh folder for files that name each other; the caller removes it with remove_dir. */
+static void make_dir(char *dir, size_t len)
+{
+    snprintf(dir, len, "%s/stepsim-base-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    cr_assert_not_null(mkdtemp(dir));
+}
+
+static void write_in(const char *dir, const char *name, const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f, "%s", path);
+    fputs(text, f);
+    cr_assert_eq(fclose(f), 0);
+}
+
+static void remove_dir(const char *dir, const char *const *names)
+{
+    char path[512];
+    for (; *names; names++) {
+        snprintf(path, sizeof path, "%s/%s", dir, *names);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
+/* Load `text` as v.xml in a fresh folder (removed after); *path gets its name. */
+static void load_variant(const char *text, struct scenario *scn, char *path, size_t len)
+{
+    char dir[256];
+    make_dir(dir, sizeof dir);
+    write_in(dir, "v.xml", text);
+    snprintf(path, len, "%s/v.xml", dir);
+    struct sim_error err;
+    scn_defaults(scn);
+    err_clear(&err);
+    enum sim_status st = scn_load(scn, path, &err);
+    remove_dir(dir, (const char *const[]){"v.xml", NULL});
+    cr_assert_eq(st, SIM_OK, "%s", err.msg);
+}
+
+Test(scenario, base_values_are_overlaid_by_the_naming_file)
+{
+    char text[1024], path[512];
+    snprintf(text, sizeof text,
+             "<?xml version=\"1.0\"?>\n<scenario name=\"variant\" base=\"%s\">\n"
+             "  <pipeline schedule=\"interleaved\" vp=\"2\"/>\n"
+             "  <costs forward=\"2ms\"/>\n</scenario>\n",
+             SRC("scenarios/unit.xml"));
+    struct scenario scn;
+    struct sim_error err;
+    load_variant(text, &scn, path, sizeof path);
+    err_clear(&err);
+    /* overridden here, kept from the base, and the origins say which file set what */
+    cr_assert_str_eq(scn.name, "variant");
+    cr_assert_str_eq(scn.schedule, "interleaved");
+    cr_assert_eq(scn.vp, 2);
+    cr_assert_float_eq(scn.forward_s, 2e-3, 1e-15);
+    cr_assert_eq(scn.pp, 4);
+    cr_assert_eq(scn.microbatches, 8);
+    cr_assert_float_eq(scn.bwd_input_s, 1e-3, 1e-15);
+    cr_assert_str_eq(scn.origin[SCN_VP].file, path);
+    cr_assert_eq(scn.origin[SCN_VP].line, 3);
+    cr_assert_str_eq(scn.origin[SCN_PP].file, SRC("scenarios/unit.xml"));
+    cr_assert_eq(scn.origin[SCN_PP].line, 6);
+    cr_assert_gt(scn.origin[SCN_VP].order, scn.origin[SCN_PP].order);
+    cr_assert_eq(scn_check(&scn, &err), SIM_OK, "%s", err.msg);
+    /* a rule broken by a base value and a later one blames the later file; --set beats both */
+    cr_assert_eq(scn_set(&scn, "layers", "12", path, 9, &err), SIM_OK);
+    cr_assert_eq(scn_check(&scn, &err), SIM_EINPUT);
+    cr_assert_eq(err.line, 9, "%s:%d: %s", err.file, err.line, err.msg);
+    cr_assert_eq(scn_set_arg(&scn, "layers=7", &err), SIM_OK);
+    err_clear(&err);
+    cr_assert_eq(scn_check(&scn, &err), SIM_EINPUT);
+    cr_assert(strstr(err.msg, "exceed layers=7") && strstr(err.msg, "(layers given by --set)"),
+              "%s", err.msg);
+}
+
+Test(scenario, base_references_resolve_against_the_base_folder)
+{
+    char text[1024], path[512];
+    snprintf(text, sizeof text,
+             "<?xml version=\"1.0\"?>\n<scenario base=\"%s\">\n  <pipeline pp=\"8\"/>\n"
+             "</scenario>\n",
+             SRC("scenarios/llama3.1-70b-h100.xml"));
+    struct scenario scn;
+    load_variant(text, &scn, path, sizeof path);
+    cr_assert_str_eq(scn.model_path, SRC("scenarios/../models/llama3.1-70b.xml"));
+    cr_assert_str_eq(scn.hardware_path, SRC("scenarios/../hardware/dgx-h100.xml"));
+    cr_assert_eq(scn.pp, 8);
+    cr_assert(scn_is_modelled(&scn));
+}
+
+/* A chain b1 -> b2 -> ... -> bN with relative names; the last holds the values. */
+static enum sim_status load_chain_of(int files, struct sim_error *err, struct scenario *scn)
+{
+    char dir[256];
+    make_dir(dir, sizeof dir);
+    char names[16][16];
+    const char *list[17];
+    cr_assert_leq(files, 16);
+    for (int i = 1; i <= files; i++) {
+        char text[256];
+        snprintf(names[i - 1], sizeof names[i - 1], "b%d.xml", i);
+        list[i - 1] = names[i - 1];
+        if (i < files)
+            snprintf(text, sizeof text, "<?xml version=\"1.0\"?>\n<scenario base=\"b%d.xml\"/>\n",
+                     i + 1);
+        else
+            snprintf(text, sizeof text,
+                     "<?xml version=\"1.0\"?>\n<scenario name=\"last\">\n"
+                     "  <model layers=\"6\"/>\n</scenario>\n");
+        write_in(dir, names[i - 1], text);
+    }
+    list[files] = NULL;
+    char path[512];
+    snprintf(path, sizeof path, "%s/b1.xml", dir);
+    scn_defaults(scn);
+    err_clear(err);
+    enum sim_status st = scn_load(scn, path, err);
+    remove_dir(dir, list);
+    return st;
+}
+
+Test(scenario, base_chains_are_bounded)
+{
+    struct scenario scn;
+    struct sim_error err;
+    cr_assert_eq(load_chain_of(SCN_MAX_BASE_FILES, &err, &scn), SIM_OK, "%s", err.msg);
+    cr_assert_eq(scn.layers, 6);
+    cr_assert_str_eq(scn.name, "last");
+    cr_assert_eq(load_chain_of(SCN_MAX_BASE_FILES + 1, &err, &scn), SIM_EINPUT);
+    cr_assert_eq(err.line, 2);
+    cr_assert(strstr(err.file, "/b8.xml") != NULL, "%s", err.file);
+    cr_assert(strstr(err.msg, "more than 8 scenario files") != NULL, "%s", err.msg);
+}
+
+Test(scenario, base_cycles_are_found_whatever_the_spelling)
+{
+    char dir[256];
+    make_dir(dir, sizeof dir);
+    write_in(dir, "a.xml", "<?xml version=\"1.0\"?>\n<scenario base=\"b.xml\"/>\n");
+    write_in(dir, "b.xml", "<?xml version=\"1.0\"?>\n<scenario base=\"./c.xml\"/>\n");
+    write_in(dir, "c.xml", "<?xml version=\"1.0\"?>\n\n<scenario base=\"l.xml\"/>\n");
+    char target[512], link_path[512];
+    snprintf(target, sizeof target, "%s/b.xml", dir);
+    snprintf(link_path, sizeof link_path, "%s/l.xml", dir);
+    cr_assert_eq(symlink(target, link_path), 0);
+    char path[512];
+    snprintf(path, sizeof path, "%s/a.xml", dir);
+    struct scenario scn;
+    struct sim_error err;
+    scn_defaults(&scn);
+    err_clear(&err);
+    enum sim_status st = scn_load(&scn, path, &err);
+    remove_dir(dir, (const char *const[]){"a.xml", "b.xml", "c.xml", "l.xml", NULL});
+    cr_assert_eq(st, SIM_EINPUT);
+    /* c.xml line 3 names l.xml, a symlink to b.xml, already in the chain a -> b -> c */
+    cr_assert(strstr(err.file, "/c.xml") != NULL, "%s", err.file);
+    cr_assert_eq(err.line, 3);
+    cr_assert(strstr(err.msg, "makes a cycle") != NULL, "%s", err.msg);
+    cr_assert(strstr(err.msg, "/b.xml -> ") != NULL && strstr(err.msg, "/c.xml -> ") != NULL,
+              "%s", err.msg);
+    cr_assert(strstr(err.msg, "/a.xml -> ") == NULL, "the cycle starts at b: %s", err.msg);
+}
