@@ -46,6 +46,33 @@ case $top_srcdir in
 /*) top_abs=$top_srcdir ;;
 *) top_abs=$(cd "$top_srcdir" && pwd) ;;
 esac
+# coverage KIND K: replay KIND's corpus once through a build instrumented for source coverage
+# and print the line and branch coverage of stepsim's own sources (FUZZ_COVERAGE=1).
+coverage() {
+    cbin="$out/cov-$1"
+    # shellcheck disable=SC2086
+    $CC $(echo "$flags" | sed 's/-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined/-fsanitize=fuzzer/') \
+        -fprofile-instr-generate -fcoverage-mapping -DFUZZ_KIND="$2" -o "$cbin" \
+        "$top_srcdir/tests/fuzz_loader.c" $srcs $libs || return 1
+    cwork="$out/$1/work"
+    rm -rf "$cwork" && mkdir -p "$cwork"
+    case $cwork in /*) ;; *) cwork="$(pwd)/$cwork" ;; esac
+    LLVM_PROFILE_FILE="$out/$1/cov.profraw" FUZZ_TOP=$top_abs FUZZ_WORK=$cwork \
+        "$cbin" -runs=0 "$out/$1/corpus" >"$out/$1/cov-log.txt" 2>&1
+    rm -rf "$cwork"
+    llvm-profdata merge -sparse "$out/$1/cov.profraw" -o "$out/$1/cov.profdata" || return 1
+    # the loader's own files; for scenarios, everything `run` goes through
+    case $1 in
+    scenario) files=$(for f in $srcs; do case $f in */sim/*) echo "$f" ;; esac; done) ;;
+    *) files="$top_srcdir/sim/xmlload.c $top_srcdir/sim/units.c $top_srcdir/sim/$1.c" ;;
+    esac
+    echo "-- $1: source coverage by the corpus ($(find "$out/$1/corpus" -type f | wc -l) files)"
+    # shellcheck disable=SC2086
+    llvm-cov report "$cbin" -instr-profile="$out/$1/cov.profdata" $files |
+        awk 'NR > 1 && !/^-/ && ($1 == "TOTAL" || $1 ~ /^(xmlload|units|scenario|model|hardware|costmodel|pipeline|step)\.c$/) {
+            printf "%-14s lines %7s of %5s   branches %7s of %5s\n", $1, $(NF-3), $(NF-5), $NF, $(NF-2) }'
+}
+
 status=0
 for kind in ${FUZZ_KINDS:-scenario model hardware}; do
     case $kind in
@@ -63,8 +90,15 @@ for kind in ${FUZZ_KINDS:-scenario model hardware}; do
     corpus="$out/$kind/corpus"
     mkdir -p "$corpus" "$out/$kind/findings"
     case $kind in
-    scenario) cp "$top_srcdir"/scenarios/*.xml "$top_srcdir"/scenarios/validation/*.xml \
-        "$top_srcdir"/tests/bad/*.xml "$corpus"/ 2>/dev/null ;;
+    scenario)
+        cp "$top_srcdir"/scenarios/*.xml "$top_srcdir"/scenarios/validation/*.xml \
+            "$top_srcdir"/tests/bad/*.xml "$corpus"/ 2>/dev/null
+        # variants with bases that resolve in the harness's tree (see fuzz_loader.c)
+        printf '<?xml version="1.0"?>\n<scenario base="scenarios/llama3.1-70b-h100.xml">\n%s\n%s\n' \
+            '  <pipeline pp="8" schedule="zb-v"/>' '</scenario>' >"$corpus/seed-variant.xml"
+        printf '<?xml version="1.0"?>\n<scenario base="bases/good.xml">\n%s\n%s\n' \
+            '  <pipeline schedule="interleaved" vp="2"/><batch microbatches="8"/>' \
+            '</scenario>' >"$corpus/seed-chain.xml" ;;
     model) cp "$top_srcdir"/models/*.xml "$top_srcdir"/tests/bad/models/*.xml "$corpus"/ 2>/dev/null ;;
     hardware) cp "$top_srcdir"/hardware/*.xml "$top_srcdir"/tests/bad/hardware/*.xml "$corpus"/ 2>/dev/null ;;
     esac
@@ -81,6 +115,7 @@ for kind in ${FUZZ_KINDS:-scenario model hardware}; do
     grep -E '^#[0-9]+ *DONE' "$out/$kind/log.txt" | tail -1
     n=$(find "$out/$kind/findings" -type f | wc -l)
     echo "$kind: exit $rc, $n finding(s)"
+    [ -n "${FUZZ_COVERAGE-}" ] && coverage "$kind" "$k"
     [ "$rc" -eq 0 ] && [ "$n" -eq 0 ] || status=1
 done
 exit $status

@@ -9,7 +9,9 @@
  * The temp file sits two folders below a private root whose `models` and `hardware` (and those
  * of the folder in between) link to the shipped ones, so the references of the seed scenarios
  * ("../models/x.xml" from scenarios/, "../../models/x.xml" from scenarios/validation/) resolve
- * and the fuzzer mutates real modelled scenarios, not only ones whose references are missing.
+ * and the fuzzer mutates real modelled scenarios, not only ones whose references are missing;
+ * beside the temp file, `scenarios` and `bases` (the bad corpus's) give <scenario base=...>
+ * real chains to follow.
  * FUZZ_TOP (set by fuzz.sh) names the source tree, FUZZ_WORK the private root. */
 #include <libxml/parser.h>
 #include <gsl/gsl_errno.h>
@@ -68,6 +70,16 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     if (top && top[0] == '/') {
         link_shipped(top, root);
         link_shipped(top, mid);
+        /* for <scenario base=...>: the shipped scenarios and the bad corpus's bases */
+        char from[512], to[512];
+        snprintf(from, sizeof from, "%s/scenarios", top);
+        snprintf(to, sizeof to, "%s/scenarios", leaf);
+        if (symlink(from, to) != 0)
+            perror(to);
+        snprintf(from, sizeof from, "%s/tests/bad/bases", top);
+        snprintf(to, sizeof to, "%s/bases", leaf);
+        if (symlink(from, to) != 0)
+            perror(to);
     }
     snprintf(path, sizeof path, "%s/input.xml", leaf);
     return 0;
