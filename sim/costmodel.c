@@ -275,10 +275,10 @@ static void stage_cost(const struct cm_ctx *c, int stage, struct cm_stage *st)
     const struct cm_config *cfg = c->cfg;
     const struct scenario *scn = c->scn;
     const struct model *m = c->m;
-    int stages = cfg->pp * cfg->vp;
+    int part = scn_model_part(scn, stage); /* DualPipe: stages s and pp+s are one part */
     scn_stage_layers(scn, stage, &st->first_layer, &st->layers);
-    st->has_embedding = stage == 0;
-    st->has_head = stage == stages - 1;
+    st->has_embedding = part == 0;
+    st->has_head = part == scn_model_parts(scn) - 1;
     memset(&st->fwd, 0, sizeof st->fwd);
     memset(&st->bwd, 0, sizeof st->bwd);
     memset(&st->wgt, 0, sizeof st->wgt);
@@ -368,17 +368,46 @@ static double grad_bytes(const struct scenario *scn)
     return scn->grad_reduce_fp32 || scn->dtype == DT_FP32 || scn->dtype == DT_TF32 ? 4.0 : 2.0;
 }
 
+/* Copies of each model part in one pipeline: 1, or 2 under DualPipe (scenario.h). */
+static int part_copies(const struct scenario *scn)
+{
+    return scn_model_parts(scn) < scn->pp * scn->vp ? 2 : 1;
+}
+
+/* The group a chunk's gradients are reduced (and its parameters gathered) over: its
+ * data-parallel replicas, and under DualPipe the other copy of the same part too (on the
+ * mirror pipeline rank, so across nodes whenever the pipeline is): twice the ranks, the same
+ * ranks per node. */
+static struct coll_group replica_group(const struct cm_ctx *c, int n, int stride)
+{
+    struct coll_group g = group_of(n, stride, c->cfg->gpus_per_node);
+    g.n *= part_copies(c->scn);
+    return g;
+}
+
+/* Parameters whose optimizer state one GPU holds: all of its own, or with the distributed
+ * optimizer its shard over the replica group (so DualPipe's second copy costs no optimizer
+ * memory there: two parts over twice the ranks). */
+static double optimizer_shard(const struct costmodel *cm, const struct scenario *scn, double dense,
+                              double expert)
+{
+    if (!scn->dist_opt)
+        return dense + expert;
+    int copies = part_copies(scn);
+    return dense / (copies * cm->cfg.dp) + expert / (copies * cm->cfg.edp);
+}
+
 static double dp_sync_s(const struct cm_ctx *c, const struct cm_stage *st)
 {
     const struct cm_config *cfg = c->cfg;
     enum coll_op op = c->scn->dist_opt ? COLL_REDUCE_SCATTER : COLL_ALL_REDUCE;
     double t = 0;
-    if (cfg->dp > 1)
-        t += coll_time(c, op, grad_bytes(c->scn) * st->dense_params,
-                       group_of(cfg->dp, cfg->tp * cfg->cp, cfg->gpus_per_node));
-    if (cfg->edp > 1 && st->expert_params > 0)
-        t += coll_time(c, op, grad_bytes(c->scn) * st->expert_params,
-                       group_of(cfg->edp, cfg->etp * cfg->ep, cfg->gpus_per_node));
+    struct coll_group dense = replica_group(c, cfg->dp, cfg->tp * cfg->cp);
+    struct coll_group expert = replica_group(c, cfg->edp, cfg->etp * cfg->ep);
+    if (dense.n > 1)
+        t += coll_time(c, op, grad_bytes(c->scn) * st->dense_params, dense);
+    if (expert.n > 1 && st->expert_params > 0)
+        t += coll_time(c, op, grad_bytes(c->scn) * st->expert_params, expert);
     return t;
 }
 
@@ -618,6 +647,10 @@ static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct 
         if ((st = to_time(tail, &setup->stage_dp_tail[s], err)) != SIM_OK ||
             (st = to_time(parts_total(&cs->fwd), &setup->stage_fwd[s], err)) != SIM_OK ||
             (st = to_time(parts_total(&cs->bwd), &setup->stage_bwd[s], err)) != SIM_OK ||
+            (st = to_time(cs->fwd.tp + cs->fwd.cp + cs->fwd.ep, &setup->stage_fwd_comm[s], err)) !=
+                SIM_OK ||
+            (st = to_time(cs->bwd.tp + cs->bwd.cp + cs->bwd.ep, &setup->stage_bwd_comm[s], err)) !=
+                SIM_OK ||
             (st = to_time(parts_total(&cs->wgt), &setup->stage_wgt[s], err)) != SIM_OK ||
             (st = to_time(cs->dp_sync_s, &setup->stage_dp[s], err)) != SIM_OK)
             goto fail;
@@ -629,21 +662,21 @@ static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct 
             dense += cm->stages[scn_stage_of(scn, r, ch)].dense_params;
             expert += cm->stages[scn_stage_of(scn, r, ch)].expert_params;
         }
-        double shard = scn->dist_opt ? dense / cm->cfg.dp + expert / cm->cfg.edp : dense + expert;
-        cm->rank_opt_s[r] = memory_s(&c, ADAM_TRAFFIC_BYTES * shard);
-        if (scn->dist_opt && !scn->overlap_param_gather && cm->cfg.dp > 1)
+        cm->rank_opt_s[r] =
+            memory_s(&c, ADAM_TRAFFIC_BYTES * optimizer_shard(cm, scn, dense, expert));
+        struct coll_group dense_g = replica_group(&c, cm->cfg.dp, cm->cfg.tp * cm->cfg.cp);
+        struct coll_group expert_g = replica_group(&c, cm->cfg.edp, cm->cfg.etp * cm->cfg.ep);
+        if (scn->dist_opt && !scn->overlap_param_gather && dense_g.n > 1)
             cm->rank_param_ag_s[r] =
-                coll_time(&c, COLL_ALL_GATHER, PARAM_BYTES * dense,
-                          group_of(cm->cfg.dp, cm->cfg.tp * cm->cfg.cp, cm->cfg.gpus_per_node)) +
-                (cm->cfg.edp > 1 && expert > 0
-                     ? coll_time(
-                           &c, COLL_ALL_GATHER, PARAM_BYTES * expert,
-                           group_of(cm->cfg.edp, cm->cfg.etp * cm->cfg.ep, cm->cfg.gpus_per_node))
+                coll_time(&c, COLL_ALL_GATHER, PARAM_BYTES * dense, dense_g) +
+                (expert_g.n > 1 && expert > 0
+                     ? coll_time(&c, COLL_ALL_GATHER, PARAM_BYTES * expert, expert_g)
                      : 0.0);
         if ((st = to_time(cm->rank_opt_s[r], &setup->rank_opt[r], err)) != SIM_OK ||
             (st = to_time(cm->rank_param_ag_s[r], &setup->rank_param_ag[r], err)) != SIM_OK)
             goto fail;
     }
+    setup->overlap_interference = c.hw->gpu.overlap_interference;
     setup->overlap_grad_reduce = scn->overlap_grad_reduce;
     setup->blocking_p2p = !scn->overlap_p2p;
     /* P2P: the [s/cp, b, h] activation; each TP rank sends only its 1/tp slice with sequence
@@ -706,8 +739,7 @@ void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
     memset(out, 0, sizeof *out);
     out->weights = PARAM_BYTES * (dense + expert);
     out->grads = grad_bytes(scn) * (dense + expert);
-    out->optimizer = OPT_STATE_BYTES *
-                     (scn->dist_opt ? dense / cm->cfg.dp + expert / cm->cfg.edp : dense + expert);
+    out->optimizer = OPT_STATE_BYTES * optimizer_shard(cm, scn, dense, expert);
     out->act_per_mb = act / scn->vp;
     out->activations = out->act_per_mb * res->peak_inflight[rank];
     out->total = out->weights + out->grads + out->optimizer + out->activations;

@@ -34,12 +34,13 @@ struct rank_state {
     int dp_queue[64]; /* chunks waiting, FIFO (vp <= 64 when DP sync is used) */
     int dp_head, dp_len;
     int dp_busy;
-    int dp_left;              /* reductions not yet finished (the optimizer waits for 0) */
-    int *bwd_done;            /* [vp] backwards finished per chunk */
-    int *bwd_started;         /* [vp] backwards started per chunk */
-    simtime_t *dp_not_before; /* [vp] earliest end of the chunk's reduction (last bucket) */
-    int32_t blocked_on;       /* transfer this rank waits for (blocking P2P); -1 = none */
-    int compute_left;         /* F/B/W ops not yet finished */
+    int dp_left;                 /* reductions not yet finished (the optimizer waits for 0) */
+    int *bwd_done;               /* [vp] backwards finished per chunk */
+    int *bwd_started;            /* [vp] backwards started per chunk */
+    simtime_t *dp_not_before;    /* [vp] earliest end of the chunk's reduction (last bucket) */
+    int32_t blocked_on;          /* transfer this rank waits for (blocking P2P); -1 = none */
+    int compute_left;            /* F/B/W ops not yet finished */
+    int32_t pair_stage, pair_mb; /* an overlapped pair's F output, sent when the pair ends */
 };
 
 struct transfer {
@@ -58,6 +59,7 @@ struct step_ctx {
     struct pipe_result *res;
     struct engine eng;
     int pp, vp, stages, m;
+    int chunk_mbs; /* micro-batches through each chunk (sched_chunk_mbs) */
     struct rank_state *ranks;
     struct link_state *links;
     struct transfer *xfers;
@@ -99,6 +101,21 @@ static inline uint8_t *flag(struct step_ctx *c, int stage, int mb)
     return &c->flags[(size_t)stage * (size_t)c->m + (size_t)mb];
 }
 
+/* First and last virtual stage micro-batch `mb` passes through. */
+static inline int route_first(const struct step_ctx *c, int mb)
+{
+    int first, last;
+    sched_route(c->setup->schedule, &c->setup->sp, mb, &first, &last);
+    return first;
+}
+
+static inline int route_last(const struct step_ctx *c, int mb)
+{
+    int first, last;
+    sched_route(c->setup->schedule, &c->setup->sp, mb, &first, &last);
+    return last;
+}
+
 static struct pipe_record *new_record(struct step_ctx *c)
 {
     assert(c->res->nrecs < c->rec_cap);
@@ -107,32 +124,66 @@ static struct pipe_record *new_record(struct step_ctx *c)
     return r;
 }
 
-static simtime_t op_duration(const struct step_ctx *c, int rank, const struct sched_op *op)
+/* The op's own duration, and the part of it that is exposed communication (0 without the
+ * cost model's split). */
+static simtime_t plain_duration(const struct step_ctx *c, int rank, const struct sched_op *op,
+                                simtime_t *comm)
 {
     const struct pipe_setup *s = c->setup;
+    *comm = 0;
     if (op->kind == OP_OPT)
         return s->rank_opt[rank];
     int stage = stage_of(c, rank, op->chunk);
     switch (op->kind) {
-    case OP_F: return s->stage_fwd[stage];
-    case OP_B: return s->stage_bwd[stage] + (s->sp.split_backward ? 0 : s->stage_wgt[stage]);
+    case OP_F: *comm = s->stage_fwd_comm[stage]; return s->stage_fwd[stage];
+    case OP_B:
+        *comm = s->stage_bwd_comm[stage];
+        return s->stage_bwd[stage] + (s->sp.split_backward ? 0 : s->stage_wgt[stage]);
     case OP_W: return s->stage_wgt[stage];
     default: return 0;
     }
 }
 
-static int op_ready(struct step_ctx *c, int rank, const struct sched_op *op)
+/* An op of an overlapped F&B pair: its compute runs while its partner's communication does,
+ * so it takes the longer of the two, plus the interference share of the shorter (the
+ * communication kernels' SMs and memory traffic).  Both ops' own communication is gone from
+ * their durations: the partner's compute covers it. */
+static simtime_t op_duration(const struct step_ctx *c, int rank, const struct rank_state *rs,
+                             const struct sched_op *op)
+{
+    simtime_t comm, total = plain_duration(c, rank, op, &comm);
+    if (op->overlap == SCHED_ALONE)
+        return total;
+    const struct sched_op *partner = op->overlap == SCHED_PAIR_F ? op + 1 : op - 1;
+    assert(partner >= rs->ops && partner < rs->ops + rs->nops);
+    simtime_t partner_comm;
+    (void)plain_duration(c, rank, partner, &partner_comm);
+    double compute = (double)(total - comm), hidden = (double)partner_comm;
+    double longer = compute > hidden ? compute : hidden, shorter = compute + hidden - longer;
+    return (simtime_t)llround(longer + c->setup->overlap_interference * shorter);
+}
+
+/* Are the op's inputs in? */
+static int inputs_in(struct step_ctx *c, int rank, const struct sched_op *op)
 {
     if (op->kind == OP_OPT)
         return c->ranks[rank].dp_left == 0;
     int stage = stage_of(c, rank, op->chunk);
     uint8_t f = *flag(c, stage, op->mb);
     switch (op->kind) {
-    case OP_F: return stage == 0 || (f & FL_ACT_IN);
-    case OP_B: return (f & FL_F_DONE) && (stage == c->stages - 1 || (f & FL_GRAD_IN));
+    case OP_F: return stage == route_first(c, op->mb) || (f & FL_ACT_IN);
+    case OP_B: return (f & FL_F_DONE) && (stage == route_last(c, op->mb) || (f & FL_GRAD_IN));
     case OP_W: return (f & FL_B_DONE) != 0;
     default: return 0;
     }
+}
+
+/* An overlapped pair starts when both its ops' inputs are in (the B's F ran long before). */
+static int op_ready(struct step_ctx *c, int rank, const struct sched_op *op)
+{
+    if (!inputs_in(c, rank, op))
+        return 0;
+    return op->overlap != SCHED_PAIR_F || inputs_in(c, rank, op + 1);
 }
 
 static enum sim_status dp_enqueue(struct step_ctx *c, int rank, int chunk, struct sim_error *err);
@@ -147,7 +198,7 @@ static enum sim_status try_start(struct step_ctx *c, int rank, struct sim_error 
     if (!op_ready(c, rank, op))
         return SIM_OK;
     simtime_t now = eng_now(&c->eng);
-    simtime_t dur = op_duration(c, rank, op);
+    simtime_t dur = op_duration(c, rank, rs, op);
     if (c->rng && op->kind != OP_OPT && dur > 0) {
         double factor = gsl_ran_lognormal(c->rng, c->jitter_mu, c->jitter_sigma);
         simtime_t jittered = simtime_from_s(simtime_to_s(dur) * factor);
@@ -175,7 +226,7 @@ static enum sim_status try_start(struct step_ctx *c, int rank, struct sim_error 
         c->res->opt_start[rank] = now;
     /* The chunk's last gradient-producing op: its buckets reduce while it runs. */
     int grad_op = op->kind == (c->setup->sp.split_backward ? OP_W : OP_B);
-    if (grad_op && ++rs->bwd_started[op->chunk] == c->m && c->setup->overlap_grad_reduce) {
+    if (grad_op && ++rs->bwd_started[op->chunk] == c->chunk_mbs && c->setup->overlap_grad_reduce) {
         int stage = stage_of(c, rank, op->chunk);
         rs->dp_not_before[op->chunk] = end + c->setup->stage_dp_tail[stage];
         enum sim_status st = dp_enqueue(c, rank, op->chunk, err);
@@ -360,8 +411,12 @@ static enum sim_status on_op_done(struct engine *eng, const struct evq_event *ev
     switch (op->kind) {
     case OP_F:
         *f |= FL_F_DONE;
-        if (stage + 1 < c->stages)
+        if (op->overlap == SCHED_PAIR_F) { /* leaves with the pair's B output */
+            rs->pair_stage = stage;
+            rs->pair_mb = op->mb;
+        } else if (stage < route_last(c, op->mb)) {
             st = send(c, stage, stage + 1, op->mb, err);
+        }
         break;
     case OP_B:
         *f |= FL_B_DONE;
@@ -369,7 +424,12 @@ static enum sim_status on_op_done(struct engine *eng, const struct evq_event *ev
             rs->inflight--;
             st = grads_progress(c, rank, op->chunk, err);
         }
-        if (stage > 0 && st == SIM_OK)
+        if (op->overlap == SCHED_PAIR_B && st == SIM_OK && rs->pair_stage >= 0) {
+            if (rs->pair_stage < route_last(c, rs->pair_mb))
+                st = send(c, rs->pair_stage, rs->pair_stage + 1, rs->pair_mb, err);
+            rs->pair_stage = -1;
+        }
+        if (stage > route_first(c, op->mb) && st == SIM_OK)
             st = send(c, stage, stage - 1, op->mb, err);
         break;
     case OP_W:
@@ -439,8 +499,11 @@ enum sim_status pipe_setup_init(struct pipe_setup *setup, const struct sched_typ
     setup->stage_dp = mem_calloc(stages, sizeof(simtime_t));
     setup->rank_param_ag = mem_calloc((size_t)sp->pp, sizeof(simtime_t));
     setup->stage_dp_tail = mem_calloc(stages, sizeof(simtime_t));
-    if (!setup->stage_dp_tail || !setup->stage_fwd || !setup->stage_bwd || !setup->stage_wgt ||
-        !setup->rank_opt || !setup->links || !setup->stage_dp || !setup->rank_param_ag) {
+    setup->stage_fwd_comm = mem_calloc(stages, sizeof(simtime_t));
+    setup->stage_bwd_comm = mem_calloc(stages, sizeof(simtime_t));
+    if (!setup->stage_dp_tail || !setup->stage_fwd_comm || !setup->stage_bwd_comm ||
+        !setup->stage_fwd || !setup->stage_bwd || !setup->stage_wgt || !setup->rank_opt ||
+        !setup->links || !setup->stage_dp || !setup->rank_param_ag) {
         pipe_setup_release(setup);
         return err_set(err, SIM_EFAIL, NULL, 0, "out of memory for %zu pipeline stages", stages);
     }
@@ -457,6 +520,8 @@ void pipe_setup_release(struct pipe_setup *setup)
     mem_free(setup->stage_dp);
     mem_free(setup->rank_param_ag);
     mem_free(setup->stage_dp_tail);
+    mem_free(setup->stage_fwd_comm);
+    mem_free(setup->stage_bwd_comm);
     memset(setup, 0, sizeof *setup);
 }
 
@@ -501,7 +566,8 @@ static enum sim_status ctx_init(struct step_ctx *c, const struct pipe_setup *set
     c->vp = sp->vp;
     c->m = sp->microbatches;
     c->stages = sp->pp * sp->vp;
-    size_t per_rank = sched_ops_per_rank(sp);
+    c->chunk_mbs = sched_chunk_mbs(setup->schedule, sp);
+    size_t per_rank = sched_ops_per_rank(setup->schedule, sp);
     size_t cells = (size_t)c->stages * (size_t)c->m;
     c->xfer_cap = 2 * cells; /* at most one activation and one gradient per (stage, mb) */
     /* Records: ops, transfers, one reduction per chunk and one parameter gather per rank. */
@@ -555,6 +621,7 @@ static enum sim_status ctx_init(struct step_ctx *c, const struct pipe_setup *set
         if (!c->ranks[r].bwd_done || !c->ranks[r].bwd_started || !c->ranks[r].dp_not_before)
             goto fail;
         c->ranks[r].blocked_on = -1;
+        c->ranks[r].pair_stage = -1;
         c->ranks[r].compute_left = (int)per_rank - 1;
         for (int ch = 0; ch < c->vp; ch++)
             c->ranks[r].dp_left += setup->stage_dp[stage_of(c, r, ch)] > 0;

@@ -4,8 +4,12 @@
  * adjacent stages, the P2P links and the optimizer time per rank.  Semantics:
  *  - each rank runs its compute ops strictly in schedule order, one at a time;
  *  - an op starts when the rank is free, it is next, and its inputs have arrived: F of virtual
- *    stage s needs the activation from s-1 (s > 0), B needs its own F and the gradient from s+1
- *    (s < last), W needs its B;
+ *    stage s needs the activation from s-1 (s > the micro-batch's first stage), B needs its
+ *    own F and the gradient from s+1 (s < its last stage), W needs its B.  A micro-batch's
+ *    route is every stage, or half of them for the bidirectional schedule (schedule.h);
+ *  - an overlapped F&B pair (schedule.h) starts when the inputs of both its ops are in; each
+ *    op's exposed communication hides behind the other's compute (stage_*_comm), and the F's
+ *    activation leaves with the B's gradient when the pair ends;
  *  - when F (or B) of stage s ends, the activation (gradient) goes to stage s+1 (s-1).  On
  *    another rank it is a transfer on the directed link src->dst: the link serialises
  *    bytes/bandwidth seconds, one transfer at a time in FIFO order, and the data arrives a
@@ -74,6 +78,12 @@ struct pipe_setup {
     double jitter_cv;     /* coefficient of variation of F/B/W durations; 0 = exact */
     unsigned long seed;   /* seeds the step's GSL RNG (used only when jitter_cv > 0) */
     struct pipe_link *links; /* [2*pp]: link pipe_link_id(src, dst) */
+    /* For overlapped F&B pairs (DualPipe): the exposed communication inside stage_fwd and
+     * stage_bwd, which the partner op's compute can hide, and the share of the shorter of
+     * compute and hidden communication that overlapping still costs.  Zero: none. */
+    simtime_t *stage_fwd_comm; /* [pp*vp] */
+    simtime_t *stage_bwd_comm; /* [pp*vp] */
+    double overlap_interference;
 };
 
 struct pipe_record {

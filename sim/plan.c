@@ -223,7 +223,7 @@ static int enumerate(struct plan_space *sp, struct cand_list *out)
  * op -- and its maximum -- does not depend on timing: this equals the simulated peak. */
 static int peak_inflight(const struct pipe_setup *setup, int *peak)
 {
-    size_t n = sched_ops_per_rank(&setup->sp);
+    size_t n = sched_ops_per_rank(setup->schedule, &setup->sp);
     struct sched_op *ops = mem_calloc(n, sizeof *ops);
     if (!ops)
         return -1;

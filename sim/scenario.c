@@ -131,9 +131,22 @@ static int last_apart(const struct scenario *scn)
     return scn_given(scn, SCN_LAST_STAGE_LAYERS);
 }
 
+int scn_model_parts(const struct scenario *scn)
+{
+    const struct sched_type *type = sched_find(scn->schedule);
+    return type ? sched_model_parts(type, scn->pp, scn->vp) : scn->pp * scn->vp;
+}
+
+int scn_model_part(const struct scenario *scn, int stage)
+{
+    const struct sched_type *type = sched_find(scn->schedule);
+    return type ? sched_model_part(type, scn->pp, stage) : stage;
+}
+
 void scn_stage_layers(const struct scenario *scn, int stage, int *first_layer, int *count)
 {
-    int stages = scn->pp * scn->vp;
+    int stages = scn_model_parts(scn);
+    stage = scn_model_part(scn, stage);
     int fa = first_apart(scn), la = last_apart(scn);
     int first = fa ? scn->first_stage_layers : 0, last = la ? scn->last_stage_layers : 0;
     int middle = stages - fa - la;
@@ -446,7 +459,7 @@ enum sim_status scn_check(const struct scenario *scn, struct sim_error *err)
     if (!type) /* scn_set rejects unknown names; defaults are known */
         return scn_rule_error(scn, SCN_SCHEDULE, err, "unknown schedule '%s' (known: %s)",
                               scn->schedule, sched_names());
-    long stages = (long)scn->pp * scn->vp;
+    long stages = scn_model_parts(scn);
     if (scn->pp > scn->layers)
         return scn_rule_error(scn, culprit(scn, SCN_PP, SCN_LAYERS), err,
                               "pp=%d exceeds layers=%d: every pipeline rank needs a layer", scn->pp,
@@ -465,10 +478,12 @@ enum sim_status scn_check(const struct scenario *scn, struct sim_error *err)
         return scn_rule_error(scn, culprit(scn, sched_param_key(blame), SCN_SCHEDULE), err, "%s",
                               serr.msg);
     int fa = first_apart(scn), la = last_apart(scn);
+    /* DualPipe's chunks are two copies of pp parts: the parts are what the layers fill. */
+    const char *parts_of = stages == (long)scn->pp * scn->vp ? "pp*vp" : "pp (two copies)";
     if (stages > scn->layers + fa + la)
         return scn_rule_error(scn, culprit(scn, SCN_VP, SCN_LAYERS), err,
-                              "pp*vp=%ld model chunks exceed layers=%d: every chunk needs a layer",
-                              stages, scn->layers);
+                              "%s=%ld model chunks exceed layers=%d: every chunk needs a layer",
+                              parts_of, stages, scn->layers);
     int first = fa ? scn->first_stage_layers : 0, last = la ? scn->last_stage_layers : 0;
     if (fa || la) {
         long middle = stages - fa - la;
@@ -485,10 +500,10 @@ enum sim_status scn_check(const struct scenario *scn, struct sim_error *err)
                 scn->layers, first, last, rest, middle);
     } else if (scn->layers % stages != 0) {
         return scn_rule_error(scn, culprit(scn, SCN_LAYERS, SCN_PP), err,
-                              "layers=%d is not divisible by pp*vp=%ld (pp=%d, vp=%d): chunks "
+                              "layers=%d is not divisible by %s=%ld (pp=%d, vp=%d): chunks "
                               "would be uneven (first-stage-layers / last-stage-layers set "
                               "the ends apart)",
-                              scn->layers, stages, scn->pp, scn->vp);
+                              scn->layers, parts_of, stages, scn->pp, scn->vp);
     }
     return check_size(scn, err);
 }
@@ -559,8 +574,7 @@ static void chain_format(const struct base_chain *chain, int from, const char *a
 }
 
 static enum sim_status load_base(struct scenario *scn, const char *file, int line,
-                                 const char *value, struct base_chain *chain,
-                                 struct sim_error *err)
+                                 const char *value, struct base_chain *chain, struct sim_error *err)
 {
     char resolved[1024];
     resolve_relative(file, value, resolved, sizeof resolved);

@@ -136,7 +136,12 @@ enum sim_status scn_check(const struct scenario *scn, struct sim_error *err);
 enum sim_status scn_rule_error(const struct scenario *scn, enum scn_key key,
                                struct sim_error *err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-/* Layers of virtual stage `stage` (of pp*vp) and the index of its first layer.  Stages take
+/* The model is cut into scn_model_parts() parts -- pp*vp, or pp for DualPipe, whose stages s
+ * and pp+s hold two copies of part s -- and virtual stage `stage` holds part
+ * scn_model_part(). */
+int scn_model_parts(const struct scenario *scn);
+int scn_model_part(const struct scenario *scn, int stage);
+/* Layers of virtual stage `stage` (of pp*vp) and the index of its first layer.  Parts take
  * layers in order; the first and last may be set apart (Megatron-Core's
  * --decoder-first/last-pipeline-num-layers), the others split the rest evenly.  Valid after
  * scn_check(). */

@@ -24,13 +24,13 @@ static void f1b1_build(const struct sched_params *sp, int rank, struct sched_op 
     int warmup = sched_1f1b_warmup(sp, rank);
     int remaining = m - warmup, k = 0;
     for (int i = 0; i < warmup; i++)
-        out[k++] = (struct sched_op){OP_F, i, 0};
+        out[k++] = (struct sched_op){OP_F, i, 0, SCHED_ALONE};
     for (int i = 0; i < remaining; i++) {
-        out[k++] = (struct sched_op){OP_F, warmup + i, 0};
-        out[k++] = (struct sched_op){OP_B, i, 0};
+        out[k++] = (struct sched_op){OP_F, warmup + i, 0, SCHED_ALONE};
+        out[k++] = (struct sched_op){OP_B, i, 0, SCHED_ALONE};
     }
     for (int i = remaining; i < m; i++)
-        out[k++] = (struct sched_op){OP_B, i, 0};
+        out[k++] = (struct sched_op){OP_B, i, 0, SCHED_ALONE};
 }
 
 const struct sched_type sched_1f1b = {

@@ -16,9 +16,9 @@ static void gpipe_build(const struct sched_params *sp, int rank, struct sched_op
     (void)rank;
     int m = sp->microbatches, k = 0;
     for (int mb = 0; mb < m; mb++)
-        out[k++] = (struct sched_op){OP_F, mb, 0};
+        out[k++] = (struct sched_op){OP_F, mb, 0, SCHED_ALONE};
     for (int mb = 0; mb < m; mb++)
-        out[k++] = (struct sched_op){OP_B, mb, 0};
+        out[k++] = (struct sched_op){OP_B, mb, 0, SCHED_ALONE};
 }
 
 const struct sched_type sched_gpipe = {

@@ -78,17 +78,17 @@ static void interleaved_build(const struct sched_params *sp, int rank, struct sc
 
     for (int k = 0; k < warmup; k++) {
         table_entry(sp, k, &mb, &chunk);
-        out[n++] = (struct sched_op){OP_F, mb, chunk};
+        out[n++] = (struct sched_op){OP_F, mb, chunk, SCHED_ALONE};
     }
     for (int i = 0; i < remaining; i++) {
         table_entry(sp, warmup + i, &mb, &chunk);
-        out[n++] = (struct sched_op){OP_F, mb, chunk};
+        out[n++] = (struct sched_op){OP_F, mb, chunk, SCHED_ALONE};
         table_entry(sp, i, &mb, &chunk);
-        out[n++] = (struct sched_op){OP_B, mb, v - 1 - chunk};
+        out[n++] = (struct sched_op){OP_B, mb, v - 1 - chunk, SCHED_ALONE};
     }
     for (int k = remaining; k < total; k++) {
         table_entry(sp, k, &mb, &chunk);
-        out[n++] = (struct sched_op){OP_B, mb, v - 1 - chunk};
+        out[n++] = (struct sched_op){OP_B, mb, v - 1 - chunk, SCHED_ALONE};
     }
 }
 

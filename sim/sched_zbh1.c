@@ -26,19 +26,19 @@ static void zbh1_build(const struct sched_params *sp, int rank, struct sched_op 
     int held_back = rank < m - warmup ? rank : m - warmup;
     int nf = 0, nb = 0, nw = 0, k = 0;
     while (nf < warmup)
-        out[k++] = (struct sched_op){OP_F, nf++, 0};
+        out[k++] = (struct sched_op){OP_F, nf++, 0, SCHED_ALONE};
     while (nf < m) {
-        out[k++] = (struct sched_op){OP_F, nf++, 0};
-        out[k++] = (struct sched_op){OP_B, nb++, 0};
+        out[k++] = (struct sched_op){OP_F, nf++, 0, SCHED_ALONE};
+        out[k++] = (struct sched_op){OP_B, nb++, 0, SCHED_ALONE};
         if (nb > held_back)
-            out[k++] = (struct sched_op){OP_W, nw++, 0};
+            out[k++] = (struct sched_op){OP_W, nw++, 0, SCHED_ALONE};
     }
     while (nb < m) {
-        out[k++] = (struct sched_op){OP_B, nb++, 0};
-        out[k++] = (struct sched_op){OP_W, nw++, 0};
+        out[k++] = (struct sched_op){OP_B, nb++, 0, SCHED_ALONE};
+        out[k++] = (struct sched_op){OP_W, nw++, 0, SCHED_ALONE};
     }
     while (nw < m)
-        out[k++] = (struct sched_op){OP_W, nw++, 0};
+        out[k++] = (struct sched_op){OP_W, nw++, 0, SCHED_ALONE};
 }
 
 const struct sched_type sched_zbh1 = {

@@ -35,7 +35,7 @@ struct zbv_out {
 static void emit(struct zbv_out *o, enum op_kind kind, int chunk, int mb)
 {
     if (mb < o->m)
-        o->ops[o->k++] = (struct sched_op){(uint8_t)kind, mb, chunk};
+        o->ops[o->k++] = (struct sched_op){(uint8_t)kind, mb, chunk, SCHED_ALONE};
 }
 
 static void zbv_build(const struct sched_params *sp, int rank, struct sched_op *out)

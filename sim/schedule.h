@@ -11,7 +11,14 @@
  * down the ranks, then round again), or -- for V-shaped schedules, two chunks per rank -- stage
  * r for chunk 0 and 2*pp-1-r for chunk 1 (down the ranks and back up: the first and last
  * stages share rank 0).  sched_stage_of / sched_rank_of / sched_chunk_of are the only places
- * that know. */
+ * that know.
+ *
+ * Routes: under every placement but one, each micro-batch passes through all pp*vp virtual
+ * stages, and virtual stage s holds model part s.  The bidirectional one (DualPipe) places two
+ * copies of a pp-part model as the V does, and sends half the micro-batches down the ranks
+ * through stages 0..pp-1 and the other half up through stages pp..2pp-1: virtual stages s and
+ * pp+s hold the same model part s, and each chunk sees half the micro-batches.
+ * sched_route / sched_chunk_mbs / sched_model_part say so. */
 #ifndef STEPSIM_SCHEDULE_H
 #define STEPSIM_SCHEDULE_H
 
@@ -23,6 +30,16 @@
 enum sched_placement {
     SCHED_LOOP, /* stage = chunk * pp + rank */
     SCHED_V,    /* vp = 2: stage = rank (chunk 0) or 2 * pp - 1 - rank (chunk 1) */
+    SCHED_DUAL, /* as SCHED_V, but micro-batches 0..m/2-1 run down through stages 0..pp-1 and
+                   m/2..m-1 up through stages pp..2pp-1 (see "Routes" above) */
+};
+
+/* Ops that run overlapped as one pair (DualPipe's F&B): the forward of one micro-batch and
+ * the backward of another, whose communication hides behind each other's compute. */
+enum sched_overlap {
+    SCHED_ALONE = 0,
+    SCHED_PAIR_F, /* this F and the B right after it run as one overlapped pair */
+    SCHED_PAIR_B, /* the B of that pair */
 };
 
 enum op_kind {
@@ -34,9 +51,10 @@ enum op_kind {
 };
 
 struct sched_op {
-    uint8_t kind;  /* enum op_kind */
-    int32_t mb;    /* micro-batch, 0-based; -1 for OP_OPT */
-    int32_t chunk; /* model chunk on this rank, 0-based; -1 for OP_OPT */
+    uint8_t kind;    /* enum op_kind */
+    int32_t mb;      /* micro-batch, 0-based; -1 for OP_OPT */
+    int32_t chunk;   /* model chunk on this rank, 0-based; -1 for OP_OPT */
+    uint8_t overlap; /* enum sched_overlap */
 };
 
 struct sched_params {
@@ -57,8 +75,8 @@ struct sched_type {
      * *culprit the parameter to blame. */
     enum sim_status (*check)(const struct sched_params *sp, enum sched_param *culprit,
                              struct sim_error *err);
-    /* Fill out[] with rank's F/B order: exactly 2 * microbatches * vp entries; with
-     * builds_w, its F/B/W order: exactly 3 * microbatches * vp entries. */
+    /* Fill out[] with rank's F/B order: exactly 2 * sched_chunk_mbs() * vp entries; with
+     * builds_w, its F/B/W order: exactly 3 * sched_chunk_mbs() * vp entries. */
     void (*build)(const struct sched_params *sp, int rank, struct sched_op *out);
     int builds_w;  /* places its own W ops; callers must set split_backward (see above) */
     int placement; /* enum sched_placement; SCHED_LOOP unless said */
@@ -69,6 +87,7 @@ extern const struct sched_type sched_1f1b;
 extern const struct sched_type sched_interleaved;
 extern const struct sched_type sched_zbh1;
 extern const struct sched_type sched_zbv;
+extern const struct sched_type sched_dualpipe;
 
 /* The check shared by schedules with one model chunk per rank: vp must be 1 (the message
  * names `name` and points to the interleaved schedule). */
@@ -80,6 +99,18 @@ int sched_stage_of(const struct sched_type *type, int pp, int rank, int chunk);
 int sched_rank_of(const struct sched_type *type, int pp, int stage);
 int sched_chunk_of(const struct sched_type *type, int pp, int stage);
 
+/* The virtual stages micro-batch `mb` passes through, first to last (its F's run down them,
+ * its B's back up). */
+void sched_route(const struct sched_type *type, const struct sched_params *sp, int mb,
+                 int *first, int *last);
+/* Micro-batches that pass through each model chunk of a rank: microbatches, or half of them
+ * for the bidirectional placement. */
+int sched_chunk_mbs(const struct sched_type *type, const struct sched_params *sp);
+/* The model part virtual stage `stage` holds (its layers, embedding, head), and how many parts
+ * the model is cut into: pp*vp, or pp for the bidirectional placement (two copies). */
+int sched_model_part(const struct sched_type *type, int pp, int stage);
+int sched_model_parts(const struct sched_type *type, int pp, int vp);
+
 /* 1F1B's warm-up on `rank`: min(pp - rank - 1, microbatches) forwards (ZB-H1 shares it). */
 int sched_1f1b_warmup(const struct sched_params *sp, int rank);
 
@@ -90,7 +121,7 @@ const char *sched_names(void);
 
 /* Number of ops sched_build() emits per rank (F, B, W if split, and the optimizer).  For a
  * builds_w type sp->split_backward must be set. */
-size_t sched_ops_per_rank(const struct sched_params *sp);
+size_t sched_ops_per_rank(const struct sched_type *type, const struct sched_params *sp);
 /* Build rank's full op list into out (sched_ops_per_rank() entries). */
 void sched_build(const struct sched_type *type, const struct sched_params *sp, int rank,
                  struct sched_op *out);

@@ -60,8 +60,8 @@ void assert_sane_step(const struct pipe_setup *setup, const struct pipe_result *
         else
             grad_at[cell] = r->end;
         int id = pipe_link_id(pp, r->rank, r->peer);
-        cr_assert_geq(r->start, link_free[id], "link %d->%d carries two transfers at once",
-                      r->rank, r->peer);
+        cr_assert_geq(r->start, link_free[id], "link %d->%d carries two transfers at once", r->rank,
+                      r->peer);
         const struct pipe_link *lk = &setup->links[id];
         simtime_t ser = lk->bw_Bps > 0 ? simtime_from_s(r->bytes / lk->bw_Bps) : 0;
         link_free[id] = r->start + ser;
@@ -79,23 +79,27 @@ void assert_sane_step(const struct pipe_setup *setup, const struct pipe_result *
         cr_assert_eq(r->stage, sched_stage_of(setup->schedule, pp, r->rank, r->chunk),
                      "chunk c on rank r is the schedule's placement of it");
         size_t cell = (size_t)r->stage * (size_t)m + (size_t)r->mb;
+        int first, last; /* the micro-batch's route (every stage, or DualPipe's half) */
+        sched_route(setup->schedule, &setup->sp, r->mb, &first, &last);
+        cr_assert(r->stage >= first && r->stage <= last, "mb %d ran on stage %d off its route",
+                  r->mb, r->stage);
         if (r->kind == REC_F) {
             nf[cell]++;
             f_end[cell] = r->end;
-            if (r->stage > 0) {
+            if (r->stage > first) {
                 simtime_t prev = f_end[cell - (size_t)m];
                 cr_assert(prev >= 0 && r->start >= prev, "F(stage %d, mb %d) before F of stage %d",
                           r->stage, r->mb, r->stage - 1);
             }
             /* Same-rank hand-offs (pp=1) arrive at once and leave no transfer record. */
-            if (r->stage > 0 && sched_rank_of(setup->schedule, pp, r->stage - 1) != r->rank &&
+            if (r->stage > first && sched_rank_of(setup->schedule, pp, r->stage - 1) != r->rank &&
                 act_at[cell] >= 0)
                 cr_assert_geq(r->start, act_at[cell], "F before its activation arrived");
         } else if (r->kind == REC_B) {
             nb[cell]++;
             b_end[cell] = r->end;
             cr_assert(f_end[cell] >= 0 && r->start >= f_end[cell], "B before its own F");
-            if (r->stage < stages - 1) {
+            if (r->stage < last) {
                 simtime_t next = b_end[cell + (size_t)m];
                 cr_assert(next >= 0 && r->start >= next, "B(stage %d, mb %d) before B of stage %d",
                           r->stage, r->mb, r->stage + 1);
@@ -103,14 +107,17 @@ void assert_sane_step(const struct pipe_setup *setup, const struct pipe_result *
         } else if (r->kind == REC_W) {
             nw[cell]++;
             cr_assert(b_end[cell] >= 0 && r->start >= b_end[cell], "W before its B");
-            if (r->stage < stages - 1 && grad_at[cell] >= 0)
+            if (r->stage < last && grad_at[cell] >= 0)
                 cr_assert_geq(r->start, grad_at[cell], "B before its gradient arrived");
         }
     }
     for (size_t i = 0; i < cells; i++) {
-        cr_assert_eq(nf[i], 1, "one F per (stage, micro-batch)");
-        cr_assert_eq(nb[i], 1, "one B per (stage, micro-batch)");
-        cr_assert_eq(nw[i], setup->sp.split_backward ? 1 : 0,
+        int first, last, stage = (int)(i / (size_t)m);
+        sched_route(setup->schedule, &setup->sp, (int)(i % (size_t)m), &first, &last);
+        int on = stage >= first && stage <= last;
+        cr_assert_eq(nf[i], on, "one F per (stage, micro-batch) of the route");
+        cr_assert_eq(nb[i], on, "one B per (stage, micro-batch) of the route");
+        cr_assert_eq(nw[i], on && setup->sp.split_backward,
                      "one W per (stage, micro-batch) when the backward is split, else none");
     }
     free(rank_free);

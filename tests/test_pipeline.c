@@ -44,8 +44,8 @@ Test(closed_form, one_f_one_b_and_gpipe_makespan_is_m_plus_p_minus_1_times_f_plu
                 cr_assert_eq(fixture_run(&f, unit_sets(scheds[s], p, 1, m, layers)), SIM_OK, "%s",
                              f.err.msg);
                 simtime_t fb = MS(2) + MS(4);
-                cr_assert_eq(makespan(&f.res), (simtime_t)(m + p - 1) * fb,
-                             "%s p=%d m=%d: %lld ps", scheds[s], p, m, (long long)makespan(&f.res));
+                cr_assert_eq(makespan(&f.res), (simtime_t)(m + p - 1) * fb, "%s p=%d m=%d: %lld ps",
+                             scheds[s], p, m, (long long)makespan(&f.res));
                 assert_sane_step(&f.setup, &f.res);
                 fixture_release(&f);
             }
@@ -95,9 +95,9 @@ Test(closed_form, zb_h1_makespan_is_m_f_b_w_plus_p_minus_1_times_f_plus_b_minus_
         const char *f, *b, *w;
         int fi, bi, wi; /* in 0.5 ms units */
     } costs[] = {
-        {"1ms", "1ms", "1ms", 2, 2, 2},     {"1ms", "2ms", "1ms", 2, 4, 2},
-        {"2ms", "1ms", "1ms", 4, 2, 2},     {"1ms", "1ms", "0.5ms", 2, 2, 1},
-        {"3ms", "2ms", "1ms", 6, 4, 2},     {"1ms", "1.5ms", "0.5ms", 2, 3, 1},
+        {"1ms", "1ms", "1ms", 2, 2, 2}, {"1ms", "2ms", "1ms", 2, 4, 2},
+        {"2ms", "1ms", "1ms", 4, 2, 2}, {"1ms", "1ms", "0.5ms", 2, 2, 1},
+        {"3ms", "2ms", "1ms", 6, 4, 2}, {"1ms", "1.5ms", "0.5ms", 2, 3, 1},
     };
     for (size_t c = 0; c < sizeof costs / sizeof costs[0]; c++)
         for (int p = 1; p <= 8; p++)
@@ -117,8 +117,7 @@ Test(closed_form, zb_h1_makespan_is_m_f_b_w_plus_p_minus_1_times_f_plus_b_minus_
                 simtime_t bubble = (costs[c].fi + costs[c].bi - costs[c].wi) * half;
                 simtime_t expect = (simtime_t)m * fbw + (simtime_t)(p - 1) * bubble;
                 cr_assert_eq(makespan(&f.res), expect, "F=%s B=%s W=%s p=%d m=%d: %lld ps",
-                             costs[c].f, costs[c].b, costs[c].w, p, m,
-                             (long long)makespan(&f.res));
+                             costs[c].f, costs[c].b, costs[c].w, p, m, (long long)makespan(&f.res));
                 assert_sane_step(&f.setup, &f.res);
                 fixture_release(&f);
             }
@@ -147,8 +146,8 @@ Test(closed_form, zb_v_makespan_is_6mt_plus_p_minus_1_t)
             struct sim_fixture f;
             cr_assert_eq(fixture_run(&f, unit_sets("zb-v", p, 2, m, 2 * p)), SIM_OK, "%s",
                          f.err.msg);
-            cr_assert_eq(makespan(&f.res), (simtime_t)(6 * m + p - 1) * MS(1), "p=%d m=%d: %lld",
-                         p, m, (long long)makespan(&f.res));
+            cr_assert_eq(makespan(&f.res), (simtime_t)(6 * m + p - 1) * MS(1), "p=%d m=%d: %lld", p,
+                         m, (long long)makespan(&f.res));
             for (int r = 0; r < p; r++)
                 cr_assert_eq(f.res.peak_inflight[r], 2 * p, "balanced: every rank holds 2p");
             assert_sane_step(&f.setup, &f.res);
@@ -164,6 +163,108 @@ Test(closed_form, zb_v_makespan_is_6mt_plus_p_minus_1_t)
             cr_assert_geq(makespan(&f.res), (simtime_t)(6 * m + p - 1) * MS(1));
             fixture_release(&f);
         }
+}
+
+/* DualPipe with F = B = W = t per chunk and free links: every rank works 3mt (m/2 micro-batches
+ * through each of its two chunks) and idles (p/2-1)t, less than the (p/2-1)(F&B + B - 3W) =
+ * (p/2-1)2t the DeepSeek-V3 report gives (its Table 2); every rank holds p+1 activations at
+ * peak (the report's "PP+1"), and rank r's busy time mirrors rank p-1-r's. */
+Test(closed_form, dualpipe_makespan_is_3mt_plus_half_p_minus_1_t)
+{
+    for (int p = 2; p <= 12; p += 2)
+        for (int m = 2 * p; m <= 5 * p; m += 2) {
+            struct sim_fixture f;
+            cr_assert_eq(fixture_run(&f, unit_sets("dualpipe", p, 2, m, p)), SIM_OK, "%s",
+                         f.err.msg);
+            cr_assert_eq(makespan(&f.res), (simtime_t)(3 * m + p / 2 - 1) * MS(1),
+                         "p=%d m=%d: %lld", p, m, (long long)makespan(&f.res));
+            for (int r = 0; r < p; r++) {
+                cr_assert_eq(f.res.peak_inflight[r], p + 1, "p=%d m=%d rank %d", p, m, r);
+                cr_assert_eq(f.res.busy[r], (simtime_t)(3 * m) * MS(1));
+                cr_assert_eq(f.res.compute_end_rank[r], f.res.compute_end_rank[p - 1 - r]);
+            }
+            assert_sane_step(&f.setup, &f.res);
+            fixture_release(&f);
+        }
+}
+
+/* Other cost ratios: never above the report's bubble, and the two halves still mirror. */
+Test(closed_form, dualpipe_bubble_within_the_published_bound)
+{
+    static const char *const costs[][3] = {
+        {"1ms", "2ms", "1ms"}, {"2ms", "2ms", "1ms"}, {"1ms", "1ms", "0.5ms"},
+        {"1ms", "2ms", "2ms"}, {"3ms", "2ms", "1ms"}, {"1ms", "3ms", "1ms"},
+    };
+    for (size_t k = 0; k < sizeof costs / sizeof costs[0]; k++)
+        for (int p = 4; p <= 10; p += 2)
+            for (int m = 2 * p; m <= 4 * p; m += 2 * p) {
+                const char *const *sets = unit_sets("dualpipe", p, 2, m, p);
+                snprintf(kv[5], sizeof kv[5], "forward=%s", costs[k][0]);
+                snprintf(kv[6], sizeof kv[6], "backward-input=%s", costs[k][1]);
+                snprintf(kv[7], sizeof kv[7], "backward-weight=%s", costs[k][2]);
+                struct sim_fixture f;
+                cr_assert_eq(fixture_run(&f, sets), SIM_OK, "%s", f.err.msg);
+                simtime_t F = f.setup.stage_fwd[0], B = f.setup.stage_bwd[0],
+                          W = f.setup.stage_wgt[0];
+                simtime_t work = (simtime_t)m * (F + B + W), bubble = makespan(&f.res) - work;
+                simtime_t full_b = B + W, f_and_b = F + full_b; /* no communication to hide */
+                cr_assert_geq(bubble, 0);
+                cr_assert_leq(bubble, (simtime_t)(p / 2 - 1) * (f_and_b + full_b - 3 * W),
+                              "F %s B %s W %s p=%d m=%d: bubble %lld", costs[k][0], costs[k][1],
+                              costs[k][2], p, m, (long long)bubble);
+                for (int r = 0; r < p; r++)
+                    cr_assert_eq(f.res.compute_end_rank[r], f.res.compute_end_rank[p - 1 - r]);
+                assert_sane_step(&f.setup, &f.res);
+                fixture_release(&f);
+            }
+}
+
+/* An overlapped F&B pair: each op's communication hides behind the other's compute.  F = 3 ms
+ * of which 1 ms is communication, B = 2 ms of which 1 ms: paired, F takes max(2, 1) and B
+ * max(1, 1), plus the interference share of the shorter; the F's activation leaves with the
+ * pair's end, not the F's. */
+Test(overlap, dualpipe_pairs_hide_each_others_communication)
+{
+    struct sim_fixture f;
+    const char *const *sets = unit_sets("dualpipe", 4, 2, 8, 4);
+    snprintf(kv[5], sizeof kv[5], "forward=3ms");
+    snprintf(kv[6], sizeof kv[6], "backward-input=2ms");
+    cr_assert_eq(fixture_run(&f, sets), SIM_OK, "%s", f.err.msg);
+    pipe_result_release(&f.res);
+    for (int s = 0; s < 8; s++) {
+        f.setup.stage_fwd_comm[s] = MS(1);
+        f.setup.stage_bwd_comm[s] = MS(1);
+    }
+    f.setup.overlap_interference = 0.25;
+    cr_assert_eq(pipe_run(&f.setup, &f.res, &f.err), SIM_OK, "%s", f.err.msg);
+    int pairs = 0;
+    for (size_t i = 0; i + 1 < f.res.nrecs; i++) {
+        const struct pipe_record *r = &f.res.recs[i];
+        if (r->kind != REC_F || r->peer >= 0)
+            continue;
+        simtime_t d = r->end - r->start;
+        if (d == MS(3))
+            continue; /* alone */
+        cr_assert_eq(d, MS(2) + MS(1) / 4, "paired F: max(2, 1) + 0.25 x 1 ms");
+        pairs++;
+        /* its B follows at once and takes max(1, 1) + 0.25 x 1 ms */
+        const struct pipe_record *b = NULL;
+        for (size_t j = i + 1; j < f.res.nrecs && !b; j++)
+            if (f.res.recs[j].rank == r->rank && f.res.recs[j].peer < 0)
+                b = &f.res.recs[j];
+        cr_assert(b && b->kind == REC_B && b->start == r->end);
+        cr_assert_eq(b->end - b->start, MS(1) + MS(1) / 4);
+        /* the F's activation is sent when the pair ends */
+        for (size_t j = 0; j < f.res.nrecs; j++) {
+            const struct pipe_record *x = &f.res.recs[j];
+            if (x->kind == REC_SEND_ACT && x->rank == r->rank && x->mb == r->mb &&
+                x->stage == r->stage + 1)
+                cr_assert_eq(x->start, b->end, "activation leaves with the pair");
+        }
+    }
+    cr_assert_gt(pairs, 0);
+    assert_sane_step(&f.setup, &f.res);
+    fixture_release(&f);
 }
 
 Test(closed_form, readme_example_interleaved_p4_v2_m8)
@@ -214,18 +315,12 @@ Test(memory, peak_in_flight_follows_the_schedule)
 Test(hand_worked, two_stages_with_a_real_link)
 {
     struct sim_fixture f;
-    const char *sets[] = {"schedule=1f1b",
-                          "pp=2",
-                          "microbatches=3",
-                          "layers=4",
-                          "forward=1ms",
-                          "backward-input=1ms",
-                          "backward-weight=1ms",
-                          "activation=1MB",
-                          "optimizer=1ms",
-                          "link-latency=0.5ms",
-                          "link-bandwidth=1GBps",
-                          NULL};
+    const char *sets[] = {"schedule=1f1b",        "pp=2",
+                          "microbatches=3",       "layers=4",
+                          "forward=1ms",          "backward-input=1ms",
+                          "backward-weight=1ms",  "activation=1MB",
+                          "optimizer=1ms",        "link-latency=0.5ms",
+                          "link-bandwidth=1GBps", NULL};
     cr_assert_eq(fixture_run(&f, sets), SIM_OK, "%s", f.err.msg);
     assert_sane_step(&f.setup, &f.res);
     struct {
@@ -264,9 +359,9 @@ Test(hand_worked, two_stages_with_a_real_link)
 Test(links, transfers_on_one_direction_queue)
 {
     struct sim_fixture f;
-    const char *sets[] = {"schedule=gpipe", "pp=2",           "microbatches=3",
-                          "layers=2",       "forward=1ms",    "backward-input=1ms",
-                          "activation=2MB", "link-bandwidth=1GBps", NULL};
+    const char *sets[] = {
+        "schedule=gpipe",     "pp=2",           "microbatches=3",       "layers=2", "forward=1ms",
+        "backward-input=1ms", "activation=2MB", "link-bandwidth=1GBps", NULL};
     cr_assert_eq(fixture_run(&f, sets), SIM_OK, "%s", f.err.msg);
     assert_sane_step(&f.setup, &f.res);
     simtime_t send_start[3] = {0}, f1_start[3] = {0};
@@ -291,8 +386,9 @@ Test(links, opposite_directions_do_not_contend)
     /* Activations 0->1 and gradients 1->0 use different directions: with 1F1B on two ranks
      * a gradient send never waits for an activation send. */
     struct sim_fixture f;
-    const char *sets[] = {"schedule=1f1b", "pp=2", "microbatches=8", "layers=2", "forward=1ms",
-                          "backward-input=1ms", "activation=1MB", "link-bandwidth=1GBps", NULL};
+    const char *sets[] = {
+        "schedule=1f1b",      "pp=2",           "microbatches=8",       "layers=2", "forward=1ms",
+        "backward-input=1ms", "activation=1MB", "link-bandwidth=1GBps", NULL};
     cr_assert_eq(fixture_run(&f, sets), SIM_OK);
     assert_sane_step(&f.setup, &f.res);
     for (size_t i = 0; i < f.res.nrecs; i++) {
@@ -345,10 +441,19 @@ Test(split, w_ops_take_the_weight_time_and_send_gradients_earlier)
 Test(determinism, identical_inputs_give_identical_records)
 {
     struct sim_fixture a, b;
-    const char *sets[] = {"schedule=interleaved", "pp=4", "vp=3", "microbatches=12",
-                          "layers=24", "forward=0.7ms", "backward-input=1.3ms",
-                          "backward-weight=0.9ms", "activation=48MiB", "link-bandwidth=25GBps",
-                          "link-latency=3us", "optimizer=5ms", NULL};
+    const char *sets[] = {"schedule=interleaved",
+                          "pp=4",
+                          "vp=3",
+                          "microbatches=12",
+                          "layers=24",
+                          "forward=0.7ms",
+                          "backward-input=1.3ms",
+                          "backward-weight=0.9ms",
+                          "activation=48MiB",
+                          "link-bandwidth=25GBps",
+                          "link-latency=3us",
+                          "optimizer=5ms",
+                          NULL};
     cr_assert_eq(fixture_run(&a, sets), SIM_OK, "%s", a.err.msg);
     cr_assert_eq(fixture_run(&b, sets), SIM_OK);
     assert_sane_step(&a.setup, &a.res);
@@ -369,16 +474,31 @@ Test(sanity, many_configs_with_links_pass_the_rule_checks)
                 snprintf(sm, sizeof sm, "microbatches=%d", m);
                 snprintf(sl, sizeof sl, "layers=%d", 12 * p);
                 snprintf(slat, sizeof slat, "link-latency=%s", lat[l]);
-                const char *sets[] = {"schedule=1f1b", sp, sm, sl, "forward=0.3ms",
-                                      "backward-input=0.6ms", "activation=8MB",
-                                      "link-bandwidth=10GBps", slat, NULL};
+                const char *sets[] = {"schedule=1f1b",
+                                      sp,
+                                      sm,
+                                      sl,
+                                      "forward=0.3ms",
+                                      "backward-input=0.6ms",
+                                      "activation=8MB",
+                                      "link-bandwidth=10GBps",
+                                      slat,
+                                      NULL};
                 struct sim_fixture f;
                 cr_assert_eq(fixture_run(&f, sets), SIM_OK, "%s", f.err.msg);
                 assert_sane_step(&f.setup, &f.res);
                 fixture_release(&f);
-                const char *zsets[] = {"schedule=zb-h1", sp, sm, sl, "forward=0.3ms",
-                                       "backward-input=0.4ms", "backward-weight=0.2ms",
-                                       "activation=8MB", "link-bandwidth=10GBps", slat, NULL};
+                const char *zsets[] = {"schedule=zb-h1",
+                                       sp,
+                                       sm,
+                                       sl,
+                                       "forward=0.3ms",
+                                       "backward-input=0.4ms",
+                                       "backward-weight=0.2ms",
+                                       "activation=8MB",
+                                       "link-bandwidth=10GBps",
+                                       slat,
+                                       NULL};
                 cr_assert_eq(fixture_run(&f, zsets), SIM_OK, "%s", f.err.msg);
                 assert_sane_step(&f.setup, &f.res);
                 fixture_release(&f);
@@ -395,9 +515,17 @@ Test(sanity, many_configs_with_links_pass_the_rule_checks)
                 assert_sane_step(&f.setup, &f.res);
                 fixture_release(&f);
                 if (p >= 2 && m >= p) {
-                    const char *isets[] = {"schedule=interleaved", sp, sm, sl, "vp=2",
-                                           "forward=0.3ms", "backward-input=0.6ms",
-                                           "activation=8MB", "link-bandwidth=10GBps", slat, NULL};
+                    const char *isets[] = {"schedule=interleaved",
+                                           sp,
+                                           sm,
+                                           sl,
+                                           "vp=2",
+                                           "forward=0.3ms",
+                                           "backward-input=0.6ms",
+                                           "activation=8MB",
+                                           "link-bandwidth=10GBps",
+                                           slat,
+                                           NULL};
                     enum sim_status st = fixture_run(&f, isets);
                     if (st == SIM_OK)
                         assert_sane_step(&f.setup, &f.res);
@@ -421,8 +549,8 @@ static void bad_build(const struct sched_params *sp, int rank, struct sched_op *
 {
     (void)sp;
     (void)rank;
-    out[0] = (struct sched_op){OP_B, 0, 0};
-    out[1] = (struct sched_op){OP_F, 0, 0};
+    out[0] = (struct sched_op){OP_B, 0, 0, SCHED_ALONE};
+    out[1] = (struct sched_op){OP_F, 0, 0, SCHED_ALONE};
 }
 static const struct sched_type bad_type = {
     .name = "bad", .summary = "B before F", .check = bad_check, .build = bad_build};
@@ -470,37 +598,51 @@ static void check_golden(const char *name, const char *const *sets)
 
 Test(golden, two_stage_link_timeline)
 {
-    const char *sets[] = {"schedule=1f1b", "pp=2", "microbatches=3", "layers=4", "forward=1ms",
-                          "backward-input=1ms", "backward-weight=1ms", "activation=1MB",
-                          "optimizer=1ms", "link-latency=0.5ms", "link-bandwidth=1GBps", NULL};
+    const char *sets[] = {"schedule=1f1b",        "pp=2",
+                          "microbatches=3",       "layers=4",
+                          "forward=1ms",          "backward-input=1ms",
+                          "backward-weight=1ms",  "activation=1MB",
+                          "optimizer=1ms",        "link-latency=0.5ms",
+                          "link-bandwidth=1GBps", NULL};
     check_golden("two_stage_link", sets);
 }
 
 Test(golden, interleaved_p2_v2_m4_timeline)
 {
-    const char *sets[] = {"schedule=interleaved", "pp=2", "vp=2", "microbatches=4", "layers=4",
-                          "forward=1ms", "backward-input=1ms", "backward-weight=1ms",
-                          "activation=1MB", "link-bandwidth=4GBps", NULL};
+    const char *sets[] = {"schedule=interleaved",
+                          "pp=2",
+                          "vp=2",
+                          "microbatches=4",
+                          "layers=4",
+                          "forward=1ms",
+                          "backward-input=1ms",
+                          "backward-weight=1ms",
+                          "activation=1MB",
+                          "link-bandwidth=4GBps",
+                          NULL};
     check_golden("interleaved_p2_v2_m4", sets);
 }
 
 /* Jitter: log-normal factors of mean 1 drawn from the step's own seeded GSL RNG. */
 Test(jitter, same_seed_same_step_other_seed_other_step_mean_preserved)
 {
-    const char *base[] = {"schedule=1f1b", "pp=4", "microbatches=64", "layers=4",
-                          "forward=1ms", "backward-input=2ms", "jitter=0.1", "seed=7", NULL};
+    const char *base[] = {"schedule=1f1b", "pp=4",        "microbatches=64",
+                          "layers=4",      "forward=1ms", "backward-input=2ms",
+                          "jitter=0.1",    "seed=7",      NULL};
     struct sim_fixture a, b, c, exact;
     cr_assert_eq(fixture_run(&a, base), SIM_OK, "%s", a.err.msg);
     cr_assert_eq(fixture_run(&b, base), SIM_OK);
     assert_sane_step(&a.setup, &a.res);
     cr_assert_eq(a.res.nrecs, b.res.nrecs);
     cr_assert_eq(memcmp(a.res.recs, b.res.recs, a.res.nrecs * sizeof a.res.recs[0]), 0);
-    const char *other[] = {"schedule=1f1b", "pp=4", "microbatches=64", "layers=4",
-                           "forward=1ms", "backward-input=2ms", "jitter=0.1", "seed=8", NULL};
+    const char *other[] = {"schedule=1f1b", "pp=4",        "microbatches=64",
+                           "layers=4",      "forward=1ms", "backward-input=2ms",
+                           "jitter=0.1",    "seed=8",      NULL};
     cr_assert_eq(fixture_run(&c, other), SIM_OK);
     cr_assert_neq(a.res.compute_end, c.res.compute_end, "another seed, another step");
-    const char *none[] = {"schedule=1f1b", "pp=4", "microbatches=64", "layers=4",
-                          "forward=1ms", "backward-input=2ms", NULL};
+    const char *none[] = {
+        "schedule=1f1b",      "pp=4", "microbatches=64", "layers=4", "forward=1ms",
+        "backward-input=2ms", NULL};
     cr_assert_eq(fixture_run(&exact, none), SIM_OK);
     /* 4 x 128 ops with CV 0.1: the total busy time stays within ~2% of the exact one, and the
      * slowest op on the critical path makes the jittered step longer, never shorter on average. */
@@ -615,8 +757,9 @@ Test(uneven, first_and_last_stage_layers_with_explicit_costs)
 {
     /* 10 layers on 4 ranks: 1 + 3 + 3 + 3. */
     struct sim_fixture f;
-    const char *sets[] = {"pp=4", "microbatches=4", "layers=10", "forward=1ms",
-                          "first-stage-layers=1", "last-stage-layers=3", NULL};
+    const char *sets[] = {"pp=4",        "microbatches=4",       "layers=10",
+                          "forward=1ms", "first-stage-layers=1", "last-stage-layers=3",
+                          NULL};
     cr_assert_eq(fixture_run(&f, sets), SIM_OK, "%s", f.err.msg);
     cr_assert_eq(f.setup.stage_fwd[0], MS(1));
     cr_assert_eq(f.setup.stage_fwd[1], MS(3));

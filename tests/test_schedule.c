@@ -20,7 +20,7 @@ static void order_string(const char *sched, int p, int v, int m, int g, int spli
     struct sim_error err;
     enum sched_param blame;
     cr_assert_eq(t->check(&sp, &blame, &err), SIM_OK, "%s", err.msg);
-    size_t n = sched_ops_per_rank(&sp);
+    size_t n = sched_ops_per_rank(t, &sp);
     struct sched_op ops[4096];
     cr_assert_leq(n, 4096u);
     sched_build(t, &sp, rank, ops);
@@ -31,34 +31,41 @@ static void order_string(const char *sched, int p, int v, int m, int g, int spli
             cr_assert_eq(i, n - 1, "the optimizer op comes last");
             break;
         }
-        if (v > 1)
-            used += (size_t)snprintf(buf + used, len - used, "%s%s%d.%d", used ? " " : "",
-                                     op_kind_name(ops[i].kind), ops[i].mb, ops[i].chunk);
+        if (v > 1) /* "*" marks the two ops of an overlapped pair */
+            used += (size_t)snprintf(buf + used, len - used, "%s%s%d.%d%s", used ? " " : "",
+                                     op_kind_name(ops[i].kind), ops[i].mb, ops[i].chunk,
+                                     ops[i].overlap != SCHED_ALONE ? "*" : "");
         else
             used += (size_t)snprintf(buf + used, len - used, "%s%s%d", used ? " " : "",
                                      op_kind_name(ops[i].kind), ops[i].mb);
     }
 }
 
-#define ORDER(sched, p, v, m, g, rank)                                                          \
-    ({                                                                                          \
-        static char b_[16384];                                                                  \
-        order_string(sched, p, v, m, g, 0, rank, b_, sizeof b_);                                \
-        b_;                                                                                     \
+#define ORDER(sched, p, v, m, g, rank)                                                             \
+    ({                                                                                             \
+        static char b_[16384];                                                                     \
+        order_string(sched, p, v, m, g, 0, rank, b_, sizeof b_);                                   \
+        b_;                                                                                        \
     })
 
 /* The same, with the backward split into B and W (zero-bubble schedules always split it). */
-#define ORDER_SPLIT(sched, p, m, rank)                                                          \
-    ({                                                                                          \
-        static char b_[16384];                                                                  \
-        order_string(sched, p, 1, m, 0, 1, rank, b_, sizeof b_);                                \
-        b_;                                                                                     \
+#define ORDER_SPLIT(sched, p, m, rank)                                                             \
+    ({                                                                                             \
+        static char b_[16384];                                                                     \
+        order_string(sched, p, 1, m, 0, 1, rank, b_, sizeof b_);                                   \
+        b_;                                                                                        \
     })
-#define ORDER_V(p, m, rank)                                                                     \
-    ({                                                                                          \
-        static char b_[16384];                                                                  \
-        order_string("zb-v", p, 2, m, 0, 1, rank, b_, sizeof b_);                               \
-        b_;                                                                                     \
+#define ORDER_V(p, m, rank)                                                                        \
+    ({                                                                                             \
+        static char b_[16384];                                                                     \
+        order_string("zb-v", p, 2, m, 0, 1, rank, b_, sizeof b_);                                  \
+        b_;                                                                                        \
+    })
+#define ORDER_DUAL(p, m, rank)                                                                     \
+    ({                                                                                             \
+        static char b_[16384];                                                                     \
+        order_string("dualpipe", p, 2, m, 0, 1, rank, b_, sizeof b_);                              \
+        b_;                                                                                        \
     })
 
 Test(sched_1f1b, paper_example_p4_m8)
@@ -153,9 +160,10 @@ static void check_properties(const char *name, int p, int v, int m, int g)
     enum sched_param blame;
     if (t->check(&sp, &blame, &err) != SIM_OK)
         return;
-    size_t n = sched_ops_per_rank(&sp);
+    size_t n = sched_ops_per_rank(t, &sp);
     struct sched_op *ops = calloc(n, sizeof *ops);
-    int *fseen = calloc((size_t)(m * v), sizeof(int)), *bseen = calloc((size_t)(m * v), sizeof(int));
+    int *fseen = calloc((size_t)(m * v), sizeof(int)),
+        *bseen = calloc((size_t)(m * v), sizeof(int));
     for (int r = 0; r < p; r++) {
         memset(fseen, 0, sizeof(int) * (size_t)(m * v));
         memset(bseen, 0, sizeof(int) * (size_t)(m * v));
@@ -171,8 +179,8 @@ static void check_properties(const char *name, int p, int v, int m, int g)
         /* The op after warm-up is a forward in steady state; count warm-up up to the first B
          * minus the steady-state forward that precedes it. */
         int warm_expected = expect < m * v ? expect + 1 : m * v;
-        cr_assert_eq(warm, warm_expected, "%s p=%d v=%d m=%d g=%d rank %d: warm-up", name, p, v,
-                     m, g, r);
+        cr_assert_eq(warm, warm_expected, "%s p=%d v=%d m=%d g=%d rank %d: warm-up", name, p, v, m,
+                     g, r);
         for (size_t i = 0; i + 1 < n; i++) {
             int idx = ops[i].mb * v + ops[i].chunk;
             if (ops[i].kind == OP_F) {
@@ -238,7 +246,7 @@ Test(sched_split, w_follows_each_b_and_optimizer_is_last)
 {
     struct sched_params sp = {2, 1, 2, 0, 1};
     struct sched_op ops[16];
-    size_t n = sched_ops_per_rank(&sp);
+    size_t n = sched_ops_per_rank(&sched_1f1b, &sp);
     cr_assert_eq(n, 7u);
     sched_build(&sched_1f1b, &sp, 0, ops);
     const char *expect[] = {"F", "F", "B", "W", "B", "W", "OPT"};
@@ -255,6 +263,7 @@ Test(sched_registry, lookup)
     cr_assert_eq(sched_find("interleaved"), &sched_interleaved);
     cr_assert_eq(sched_find("gpipe"), &sched_gpipe);
     cr_assert_eq(sched_find("zb-h1"), &sched_zbh1);
+    cr_assert_eq(sched_find("dualpipe"), &sched_dualpipe);
     cr_assert_null(sched_find("zb-h2"));
     cr_assert_null(sched_find(""));
     /* Every name the messages list can be looked up. */
@@ -263,7 +272,7 @@ Test(sched_registry, lookup)
     int listed = 0;
     for (char *tok = strtok(names, ", "); tok; tok = strtok(NULL, ", "), listed++)
         cr_assert_not_null(sched_find(tok), "'%s' listed but unknown", tok);
-    cr_assert_eq(listed, 5);
+    cr_assert_eq(listed, 6);
 }
 
 /* ZB-H1 (Qi et al. 2024, fig. 3; sail-sg/zero-bubble-pipeline-parallelism): F and B exactly as
@@ -301,7 +310,7 @@ Test(sched_zbh1, properties_over_many_shapes)
     for (int p = 1; p <= 8; p++)
         for (int m = 1; m <= 40; m++) {
             struct sched_params split = {p, 1, m, 0, 1}, plain = {p, 1, m, 0, 0};
-            cr_assert_eq(sched_ops_per_rank(&split), (size_t)(3 * m + 1));
+            cr_assert_eq(sched_ops_per_rank(&sched_zbh1, &split), (size_t)(3 * m + 1));
             for (int r = 0; r < p; r++) {
                 sched_build(&sched_zbh1, &split, r, zb);
                 sched_build(&sched_1f1b, &plain, r, ref);
@@ -332,8 +341,8 @@ Test(sched_zbh1, properties_over_many_shapes)
                 /* The held-back W's, plus the one run right behind the last B (none when every
                  * W was held back). */
                 int expect_tail = held_back == m ? m : held_back + 1;
-                cr_assert_eq(3 * m - 1 - last_b, expect_tail, "p=%d m=%d r=%d: W's after the last B",
-                             p, m, r);
+                cr_assert_eq(3 * m - 1 - last_b, expect_tail,
+                             "p=%d m=%d r=%d: W's after the last B", p, m, r);
                 cr_assert_leq(peak, p, "p=%d m=%d r=%d: at most p activations held", p, m, r);
             }
         }
@@ -392,7 +401,7 @@ Test(sched_zbv, properties_over_many_shapes)
     for (int p = 1; p <= 8; p++)
         for (int m = 1; m <= 40; m++) {
             struct sched_params sp = {p, 2, m, 0, 1};
-            cr_assert_eq(sched_ops_per_rank(&sp), (size_t)(6 * m + 1));
+            cr_assert_eq(sched_ops_per_rank(&sched_zbv, &sp), (size_t)(6 * m + 1));
             for (int r = 0; r < p; r++) {
                 sched_build(&sched_zbv, &sp, r, ops);
                 cr_assert_eq(ops[6 * m].kind, OP_OPT);
@@ -401,8 +410,8 @@ Test(sched_zbv, properties_over_many_shapes)
                     int k = ops[i].kind, c = ops[i].chunk, mb = ops[i].mb;
                     cr_assert(k == OP_F || k == OP_B || k == OP_W);
                     cr_assert(c == 0 || c == 1);
-                    cr_assert_eq(mb, next[k][c]++, "p=%d m=%d r=%d op %d: %s%d.%d out of order",
-                                 p, m, r, i, op_kind_name(k), mb, c);
+                    cr_assert_eq(mb, next[k][c]++, "p=%d m=%d r=%d op %d: %s%d.%d out of order", p,
+                                 m, r, i, op_kind_name(k), mb, c);
                     if (k == OP_B)
                         cr_assert_lt(mb, next[OP_F][c], "B before its F");
                     if (k == OP_W)
@@ -428,4 +437,103 @@ Test(sched_zbv, two_chunks_per_rank)
     cr_assert(strstr(err.msg, "exactly two model chunks per rank"), "%s", err.msg);
     cr_assert_eq(sched_zbv.check(&vp3, &blame, &err), SIM_EINPUT);
     cr_assert_eq(sched_zbv.check(&ok, &blame, &err), SIM_OK, "any m >= 1");
+}
+
+/* DualPipe (DeepSeek-V3 report, sec. 3.2.1; deepseek-ai/DualPipe): over many (p, m), every
+ * rank runs 3m ops -- chunk 0 the down-running micro-batches 0..m/2-1, chunk 1 the up-running
+ * m/2..m-1 -- each (mb, chunk) one F, B and W in that order and each kind in micro-batch order;
+ * overlapped pairs are an F right before a B of the other chunk; p+1 activations at most. */
+Test(sched_dualpipe, properties_over_many_shapes)
+{
+    static struct sched_op ops[3 * 120 + 1];
+    for (int p = 2; p <= 24; p += 2)
+        for (int m = 2 * p; m <= 5 * p && m <= 120; m += 2) {
+            struct sched_params sp = {p, 2, m, 0, 1};
+            struct sim_error err;
+            enum sched_param blame;
+            cr_assert_eq(sched_dualpipe.check(&sp, &blame, &err), SIM_OK, "%s", err.msg);
+            cr_assert_eq(sched_ops_per_rank(&sched_dualpipe, &sp), (size_t)(3 * m + 1));
+            for (int r = 0; r < p; r++) {
+                sched_build(&sched_dualpipe, &sp, r, ops);
+                cr_assert_eq(ops[3 * m].kind, OP_OPT);
+                int next[3][2] = {{0}}, held = 0, peak = 0, pairs = 0;
+                for (int i = 0; i < 3 * m; i++) {
+                    int k = ops[i].kind, c = ops[i].chunk, mb = ops[i].mb;
+                    cr_assert(k == OP_F || k == OP_B || k == OP_W);
+                    cr_assert(c == 0 || c == 1);
+                    cr_assert_eq(mb, c * (m / 2) + next[k][c]++,
+                                 "p=%d m=%d r=%d op %d: %s%d.%d out of order", p, m, r, i,
+                                 op_kind_name(k), mb, c);
+                    if (k == OP_B)
+                        cr_assert_lt(mb - c * (m / 2), next[OP_F][c], "B before its F");
+                    if (k == OP_W)
+                        cr_assert_lt(mb - c * (m / 2), next[OP_B][c], "W before its B");
+                    if (ops[i].overlap == SCHED_PAIR_F) {
+                        cr_assert(k == OP_F && ops[i + 1].overlap == SCHED_PAIR_B &&
+                                  ops[i + 1].kind == OP_B && ops[i + 1].chunk != c);
+                        pairs++;
+                    } else if (ops[i].overlap == SCHED_PAIR_B) {
+                        cr_assert(i > 0 && ops[i - 1].overlap == SCHED_PAIR_F);
+                    }
+                    held += k == OP_F ? 1 : k == OP_W ? -1 : 0;
+                    if (held > peak)
+                        peak = held;
+                }
+                for (int k = 0; k < 3; k++)
+                    cr_assert(next[k][0] == m / 2 && next[k][1] == m / 2);
+                cr_assert_eq(peak, p + 1, "p=%d m=%d r=%d holds %d", p, m, r, peak);
+                /* step 4's 2(m/2-p+h+1) and step 5's p/2-h-1 pairs, less the middle ranks'
+                 * unpaired first one */
+                int h = r < p - 1 - r ? r : p - 1 - r;
+                int expect = 2 * (m / 2 - p + h + 1) + (p / 2 - h - 1) - (h == p / 2 - 1);
+                cr_assert_eq(pairs, expect, "p=%d m=%d r=%d: %d pairs", p, m, r, pairs);
+            }
+        }
+}
+
+/* Rank r's order is rank p-1-r's with the chunks (directions) swapped. */
+Test(sched_dualpipe, the_two_halves_mirror)
+{
+    static struct sched_op a[3 * 64 + 1], b[3 * 64 + 1];
+    for (int p = 2; p <= 16; p += 2) {
+        int m = 4 * p;
+        struct sched_params sp = {p, 2, m, 0, 1};
+        for (int r = 0; r < p / 2; r++) {
+            sched_build(&sched_dualpipe, &sp, r, a);
+            sched_build(&sched_dualpipe, &sp, p - 1 - r, b);
+            for (int i = 0; i < 3 * m; i++) {
+                cr_assert_eq(a[i].kind, b[i].kind);
+                cr_assert_eq(a[i].chunk, 1 - b[i].chunk);
+                cr_assert_eq(b[i].mb, (a[i].mb + m / 2) % m, "p=%d r=%d op %d", p, r, i);
+                cr_assert_eq(a[i].overlap, b[i].overlap);
+            }
+        }
+    }
+}
+
+Test(sched_dualpipe, rejects_what_dualpipe_asserts)
+{
+    struct sim_error err;
+    enum sched_param blame;
+    struct sched_params vp1 = {4, 1, 8, 0, 1}, odd_p = {3, 2, 8, 0, 1}, odd_m = {4, 2, 9, 0, 1},
+                        few_m = {4, 2, 6, 0, 1}, ok = {4, 2, 8, 0, 1};
+    cr_assert_eq(sched_dualpipe.check(&vp1, &blame, &err), SIM_EINPUT);
+    cr_assert_eq(blame, SP_VP);
+    cr_assert_eq(sched_dualpipe.check(&odd_p, &blame, &err), SIM_EINPUT);
+    cr_assert_eq(blame, SP_PP);
+    cr_assert(strstr(err.msg, "even pp"), "%s", err.msg);
+    cr_assert_eq(sched_dualpipe.check(&odd_m, &blame, &err), SIM_EINPUT);
+    cr_assert_eq(blame, SP_MICROBATCHES);
+    cr_assert_eq(sched_dualpipe.check(&few_m, &blame, &err), SIM_EINPUT);
+    cr_assert(strstr(err.msg, "at least 2*pp=8"), "%s", err.msg);
+    cr_assert_eq(sched_dualpipe.check(&ok, &blame, &err), SIM_OK);
+}
+
+/* The hand-derived order of the smallest even case, p = 2, m = 4 (h = 0 on both ranks, both
+ * middle ranks): rank 0 runs down-micro-batches 0, 1 on chunk 0 and up-micro-batches 2, 3 on
+ * chunk 1. */
+Test(sched_dualpipe, order_p2_m4)
+{
+    cr_assert_str_eq(ORDER_DUAL(2, 4, 0), "F0.0 F2.1 F1.0 B2.1 W2.1 F3.1* B0.0* W0.0 B3.1 W3.1 "
+                                          "B1.0 W1.0");
 }
