@@ -219,6 +219,7 @@ static enum sim_status try_start(struct step_ctx *c, int rank, struct sim_error 
         .chunk = op->chunk,
         .stage = op->kind == OP_OPT ? -1 : stage_of(c, rank, op->chunk),
         .kind = op->kind,
+        .overlap = op->overlap,
     };
     rs->busy = 1;
     rs->cur_rec = (size_t)(r - c->res->recs);

@@ -93,8 +93,9 @@ struct pipe_record {
     int32_t mb;    /* micro-batch; -1 for OPT */
     int32_t chunk; /* model chunk on `rank` (transfer: of the receiving op); -1 for OPT */
     int32_t stage; /* virtual stage of the op (transfer: of the receiving op) */
-    uint8_t kind;  /* enum rec_kind */
-    double bytes;  /* transfer size; 0 for compute */
+    uint8_t kind;    /* enum rec_kind */
+    uint8_t overlap; /* compute: enum sched_overlap (part of an overlapped F&B pair?) */
+    double bytes;    /* transfer size; 0 for compute */
 };
 
 struct pipe_result {

@@ -37,6 +37,75 @@ enum sim_status report_compute(const struct scenario *scn, const struct pipe_res
     return SIM_OK;
 }
 
+/* The cost-model parts of one op record: F, B (with W when unsplit) or W. */
+static struct cm_parts record_parts(const struct scenario *scn, const struct costmodel *cm,
+                                    const struct pipe_record *r)
+{
+    const struct cm_stage *cs = &cm->stages[r->stage];
+    struct cm_parts p = r->kind == REC_F ? cs->fwd : r->kind == REC_W ? cs->wgt : cs->bwd;
+    if (r->kind == REC_B && !scn_split_backward(scn)) {
+        p.compute += cs->wgt.compute;
+        p.recompute += cs->wgt.recompute;
+        p.tp += cs->wgt.tp;
+        p.cp += cs->wgt.cp;
+        p.ep += cs->wgt.ep;
+    }
+    return p;
+}
+
+static double comm_of(const struct cm_parts *p)
+{
+    return p->tp + p->cp + p->ep;
+}
+
+/* Add `d` seconds of an op to b: its work first, the rest as exposed communication shared
+ * out as `comm` has it (all to compute when there is none: jitter). */
+static void attribute(struct report_breakdown *b, double d, const struct cm_parts *own,
+                      const struct cm_parts *comm)
+{
+    double work = own->compute + own->recompute;
+    double k = work > d && work > 0 ? d / work : 1.0; /* jitter made it shorter */
+    b->compute += own->compute * k;
+    b->recompute += own->recompute * k;
+    double rest = d - work * k, c = comm_of(comm);
+    if (c <= 0) {
+        b->compute += rest;
+        return;
+    }
+    b->tp += rest * comm->tp / c;
+    b->cp += rest * comm->cp / c;
+    b->ep += rest * comm->ep / c;
+}
+
+/* Where each rank's busy time went, op by op as simulated: an op alone is its work plus its
+ * own exposed communication (scaled by jitter); an op of an overlapped F&B pair is its work
+ * plus what of its partner's communication its work did not cover.  pending[pp] holds each
+ * rank's pair F until its B. */
+static void attribute_ops(const struct scenario *scn, const struct pipe_result *res,
+                          const struct costmodel *cm, struct report_breakdown *per_rank,
+                          const struct pipe_record **pending)
+{
+    for (size_t i = 0; i < res->nrecs; i++) {
+        const struct pipe_record *r = &res->recs[i];
+        if (r->peer >= 0 || (r->kind != REC_F && r->kind != REC_B && r->kind != REC_W))
+            continue;
+        struct report_breakdown *b = &per_rank[r->rank];
+        struct cm_parts own = record_parts(scn, cm, r);
+        double d = simtime_to_s(r->end - r->start);
+        const struct pipe_record **f_of_pair = &pending[r->rank];
+        if (r->overlap == SCHED_PAIR_F) {
+            *f_of_pair = r; /* its B is the rank's next op */
+        } else if (r->overlap == SCHED_PAIR_B && *f_of_pair) {
+            struct cm_parts f = record_parts(scn, cm, *f_of_pair);
+            attribute(b, simtime_to_s((*f_of_pair)->end - (*f_of_pair)->start), &f, &own);
+            attribute(b, d, &own, &f);
+            *f_of_pair = NULL;
+        } else {
+            attribute(b, d, &own, &own);
+        }
+    }
+}
+
 enum sim_status report_add_costmodel(struct report *rep, const struct scenario *scn,
                                      const struct pipe_result *res, const struct costmodel *cm,
                                      double free_links_makespan_s, struct sim_error *err)
@@ -64,34 +133,25 @@ enum sim_status report_add_costmodel(struct report *rep, const struct scenario *
     rep->mem = mem_calloc((size_t)pp, sizeof *rep->mem);
     if (!rep->mem)
         return err_set(err, SIM_EFAIL, NULL, 0, "out of memory for the report");
-    /* Breakdown per rank from the nominal op parts (jitter scales them all alike), then the
-     * mean over ranks.  Idle = step - everything the rank did; its P2P share is the makespan
-     * added by the links, the rest is bubble. */
+    /* Breakdown per rank from its simulated ops (attribute_ops), then the mean over ranks.
+     * Idle = step - everything the rank did; its P2P share is the makespan added by the
+     * links, the rest is bubble. */
     struct report_breakdown sum = {0};
-    double m = cfg->microbatches;
+    struct report_breakdown *per_rank = mem_calloc((size_t)pp, sizeof *per_rank);
+    const struct pipe_record **pending = mem_calloc((size_t)pp, sizeof *pending);
+    if (!per_rank || !pending) {
+        mem_free(per_rank);
+        mem_free(pending);
+        return err_set(err, SIM_EFAIL, NULL, 0, "out of memory for the report");
+    }
+    attribute_ops(scn, res, cm, per_rank, pending);
+    mem_free(pending);
     double pp_exposed = rep->makespan_s - free_links_makespan_s;
     if (pp_exposed < 0)
         pp_exposed = 0;
     for (int r = 0; r < pp; r++) {
-        struct report_breakdown b = {0};
-        for (int ch = 0; ch < scn->vp; ch++) {
-            const struct cm_stage *cs = &cm->stages[scn_stage_of(scn, r, ch)];
-            b.compute += m * (cs->fwd.compute + cs->bwd.compute + cs->wgt.compute);
-            b.recompute += m * (cs->fwd.recompute + cs->bwd.recompute + cs->wgt.recompute);
-            b.tp += m * (cs->fwd.tp + cs->bwd.tp + cs->wgt.tp);
-            b.cp += m * (cs->fwd.cp + cs->bwd.cp + cs->wgt.cp);
-            b.ep += m * (cs->fwd.ep + cs->bwd.ep + cs->wgt.ep);
-        }
+        struct report_breakdown b = per_rank[r];
         double busy = rep->ranks[r].busy_s;
-        double nominal = b.compute + b.recompute + b.tp + b.cp + b.ep;
-        if (nominal > 0) { /* rescale to the simulated busy time (jitter) */
-            double k = busy / nominal;
-            b.compute *= k;
-            b.recompute *= k;
-            b.tp *= k;
-            b.cp *= k;
-            b.ep *= k;
-        }
         double first = simtime_to_s(res->first_start);
         double opt_start = simtime_to_s(res->opt_start[r]) - first;
         double compute_end = simtime_to_s(res->compute_end_rank[r]) - first;
@@ -111,6 +171,7 @@ enum sim_status report_add_costmodel(struct report *rep, const struct scenario *
         sum.optimizer += b.optimizer;
         cm_rank_memory(cm, scn, res, r, &rep->mem[r]);
     }
+    mem_free(per_rank);
     rep->brk = (struct report_breakdown){sum.compute / pp, sum.recompute / pp, sum.tp / pp,
                                          sum.cp / pp,      sum.ep / pp,        sum.pp / pp,
                                          sum.bubble / pp,  sum.dp / pp,        sum.optimizer / pp};
