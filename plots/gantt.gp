@@ -7,13 +7,15 @@
 #   rank  start_s  end_s  kind  microbatch  chunk  peer
 # kind: 0 = F (forward), 1 = B (backward; input gradient only when there are W ops),
 #       2 = W (weight gradient), 3 = OPT (optimizer step),
-#       4 = activation send rank -> peer, 5 = gradient send rank -> peer.
+#       4 = activation send rank -> peer, 5 = gradient send rank -> peer,
+#       6 = an overlapped F&B pair (DualPipe): drawn as an outline around its two ops.
 # peer is -1 for compute rows.  Times are seconds from the step's first op.  stepsim leaves
 # out rows that take no time (free transfers, a zero-cost optimizer): nothing to draw.
 # Optional variables: outfile, format ('png' or 'svg'; default from outfile's name),
 # memlabels (peak memory per rank in GiB, space-separated, shown under each rank label),
 # plottitle, nranks and vp (chunks per rank; both default to what the data shows), width
-# (pixels; default 1600).
+# (pixels; default 1600), chunknames (space-separated legend names of the chunks, e.g.
+# 'down up' for DualPipe's two directions; default 'chunk 0', 'chunk 1', ...).
 #
 # Layout: one row per rank, rank 0 on top, on a light grey lane so idle time (the bubble)
 # reads as an empty stretch of lane.  Colour by op kind; with several model chunks per rank each
@@ -40,15 +42,17 @@ if (!exists("vp")) { stats datafile using 6 nooutput; vp = int(STATS_max) + 1 }
 stats datafile using 3 nooutput
 tmax = STATS_max
 if (tmax <= 0) tmax = 1e-12
-stats datafile using (($4 >= 4) ? 1 : 0) nooutput
+stats datafile using (($4 == 4 || $4 == 5) ? 1 : 0) nooutput
 haslinks = (STATS_max > 0)
+stats datafile using (($4 == 6) ? 1 : 0) nooutput
+haspairs = (STATS_max > 0)
 stats datafile using (($4 == 2) ? 1 : 0) nooutput
 hasW = (STATS_max > 0)
 stats datafile using (($4 == 3) ? 1 : 0) nooutput
 hasOPT = (STATS_max > 0)
 # A transfer that is neither r -> r+1 nor r+1 -> r is the interleaved wrap from the last rank
 # back to rank 0; it gets its own link row below the last rank.
-stats datafile using (($4 >= 4 && abs($1 - $7) > 1) ? 1 : 0) nooutput
+stats datafile using ((($4 == 4 || $4 == 5) && abs($1 - $7) > 1) ? 1 : 0) nooutput
 haswrap = (STATS_max > 0 && nranks > 2)
 
 # A readable time unit for the x axis.
@@ -63,7 +67,7 @@ row_px = haslinks ? 72 : 56
 height = 150 + int(row_px * (ymax + 1))
 # ... but tall enough for the legend in one column beside the plot area (about 25 px an entry
 # at 12 pt with the key title; title and x axis take about 150 px).
-nkey = (hasW ? 3 : 2) * (vp > 1 ? vp : 1) + hasOPT + 2 * haslinks + 1
+nkey = (hasW ? 3 : 2) * (vp > 1 ? vp : 1) + hasOPT + 2 * haslinks + haspairs + 1
 if (height < 190 + 27 * (nkey + 1)) height = 190 + 27 * (nkey + 1)
 lm = 0.075
 rm = 0.80
@@ -131,7 +135,8 @@ ink(c) = luma(c) > 150 ? 0x1a202c : 0xffffff
 # activations in the upper half, gradients in the lower half.  Link row k joins ranks k and
 # k+1; the last one joins the last rank and rank 0 (the interleaved wrap).
 linkrow(s, d) = (s + 1 == d) ? s : (d + 1 == s) ? d : nranks - 1
-y(r, k, d) = k < 4 ? r : linkrow(r, d) + 0.5 + (k == 5 ? link_gap : -link_gap)
+y(r, k, d) = k < 4 ? r : k == 6 ? NaN : linkrow(r, d) + 0.5 + (k == 5 ? link_gap : -link_gap)
+ypair(r, k) = k == 6 ? r : NaN
 h(k) = k < 4 ? rank_half : link_half
 
 # Half a box's width in axis units, at least 0.8 px so that a sub-pixel op or transfer (a short
@@ -147,6 +152,7 @@ label(s, e, k, mb) = (k <= 3 && fits(s, e, text(k, mb))) ? text(k, mb) : ''
 # Legend: one entry per kind (per chunk shade when vp > 1), then transfers and idle.
 kname(k) = k == 0 ? 'F  forward' : k == 1 ? (hasW ? 'B  backward (input grad)' : 'B  backward') : 'W  weight grad'
 kshort(k) = k == 0 ? 'F' : k == 1 ? 'B' : 'W'
+cname(c) = exists("chunknames") ? word(chunknames, int(c) + 1) : sprintf('chunk %d', int(c))
 nk = hasW ? 2 : 1
 vc = vp > 1 ? vp - 1 : 0
 set key outside right top vertical Left reverse samplen 1.2 spacing 1.25 width 1 \
@@ -157,8 +163,12 @@ plot datafile using (($2 + $3) / 2 * scale):(y($1, $4, $7)):(halfw($2, $3)):(h($
          with boxxyerror lc rgb variable notitle, \
      '' using (($2 + $3) / 2 * scale):(y($1, $4, $7)):(label($2, $3, $4, $5)):(ink(colour($4, $6))) \
          with labels tc rgb variable font ',10' notitle, \
+     '' using (($2 + $3) / 2 * scale):(ypair($1, $4)):(halfw($2, $3)):(rank_half + 0.06) \
+         with boxxyerror fs empty border lc rgb '#1a202c' lw 1.6 lc rgb '#1a202c' notitle, \
      for [k = 0 : nk] for [c = 0 : (vp > 1 ? vc : 0)] keyentry with boxes fc rgb shade(k, c) \
-         title (vp > 1 ? sprintf('%s  chunk %d', kshort(k), c) : kname(k)), \
+         title (vp > 1 ? sprintf('%s  %s', kshort(k), cname(c)) : kname(k)), \
+     for [i = 1 : haspairs] keyentry with boxes fs empty border lc rgb '#1a202c' lw 1.6 \
+         lc rgb '#1a202c' title 'F&B overlapped pair' noenhanced, \
      for [i = 1 : hasOPT] keyentry with boxes fc rgb dark(3) title 'OPT  optimizer', \
      for [i = 1 : haslinks] keyentry with boxes fc rgb send_act title 'activation send', \
      for [i = 1 : haslinks] keyentry with boxes fc rgb send_grad title 'gradient send', \

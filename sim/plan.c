@@ -59,13 +59,13 @@ static enum sim_status set_int(struct scenario *scn, const char *key, int v, str
     return scn_set(scn, key, buf, NULL, 0, err);
 }
 
-/* The schedule a layout runs: 1F1B or ZB-H1 for one chunk per rank, interleaved or (two
- * chunks) ZB-V for more. */
 static const char *schedule_of(const struct plan_config *c)
 {
+    if (c->family == PLAN_DUALPIPE)
+        return "dualpipe";
     if (c->vp > 1)
-        return c->zero_bubble ? "zb-v" : "interleaved";
-    return c->zero_bubble ? "zb-h1" : "1f1b";
+        return c->family == PLAN_ZERO_BUBBLE ? "zb-v" : "interleaved";
+    return c->family == PLAN_ZERO_BUBBLE ? "zb-h1" : "1f1b";
 }
 
 /* A derived or default value: clear it and forget where it came from. */
@@ -106,8 +106,8 @@ enum sim_status plan_config_apply(const struct scenario *base, int gpus,
         unset(out, SCN_LAST_STAGE_LAYERS, &out->last_stage_layers);
     }
     unset(out, SCN_VP_GROUP, &out->vp_group); /* Megatron's default group: pp */
-    /* ZB-H1 splits the backward whatever the base scenario says. */
-    if (c->zero_bubble)
+    /* The zero-bubble family and DualPipe split the backward whatever the base says. */
+    if (c->family != PLAN_MEGATRON)
         memset(&out->origin[SCN_SPLIT_BACKWARD], 0, sizeof out->origin[SCN_SPLIT_BACKWARD]);
     memset(&out->origin[SCN_MICROBATCHES], 0, sizeof out->origin[SCN_MICROBATCHES]);
     return SIM_OK;
@@ -177,7 +177,10 @@ static int enumerate(struct plan_space *sp, struct cand_list *out)
                     if (vp > 1 && pp == 1)
                         break;
                     int edge = edge_layers(m->layers, pp * vp);
-                    if (edge < 0)
+                    /* DualPipe cuts the model into pp parts (two copies), not pp * vp */
+                    int dual = vp == 2 && pp % 2 == 0;
+                    int edge_dual = dual ? edge_layers(m->layers, pp) : -1;
+                    if (edge < 0 && edge_dual < 0)
                         continue;
                     for (int ep = 1; ep <= (m->experts ? m->experts : 1); ep++) {
                         if (m->experts ? m->experts % ep != 0 : ep != 1)
@@ -185,8 +188,9 @@ static int enumerate(struct plan_space *sp, struct cand_list *out)
                         for (int ei = 0; ei < (m->experts && tp > 1 ? 2 : 1); ei++) {
                             int etp = ei ? tp : 1;
                             long dense = (long)tp * cp * pp, expert = (long)ep * etp * pp;
-                            /* 1F1B and ZB-H1, interleaved and ZB-V (they differ only for pp > 1) */
-                            int schedules = (vp == 1 && pp > 1) || vp == 2 ? 2 : 1;
+                            /* 1F1B and ZB-H1 (they differ only for pp > 1), interleaved,
+                             * ZB-V and DualPipe */
+                            int schedules = dual ? 3 : (vp == 1 && pp > 1) || vp == 2 ? 2 : 1;
                             for (int mb = 1; mb <= sp->global_batch; mb *= 2) {
                                 /* recompute x distributed optimizer x schedule */
                                 sp->enumerated += 6 * (size_t)schedules;
@@ -197,11 +201,12 @@ static int enumerate(struct plan_space *sp, struct cand_list *out)
                                     continue;
                                 for (int rc = 0; rc < 3; rc++)
                                     for (int d = 0; d < 2; d++)
-                                        for (int zb = 0; zb < schedules; zb++) {
-                                            if (rc == RECOMPUTE_SELECTIVE && sp->flash)
+                                        for (int fam = 0; fam < schedules; fam++) {
+                                            int e = fam == PLAN_DUALPIPE ? edge_dual : edge;
+                                            if ((rc == RECOMPUTE_SELECTIVE && sp->flash) || e < 0)
                                                 continue;
                                             struct plan_config c = {tp, pp, vp, cp, ep, etp,
-                                                                    mb, edge, rc, d, zb};
+                                                                    mb, e,  rc, d,  fam};
                                             if (cand_push(out, &c) != 0)
                                                 return -1;
                                         }
@@ -255,8 +260,40 @@ static int peak_inflight(const struct pipe_setup *setup, int *peak)
  *    r-1..0 and then rank 0's optimizer runs.
  * For uniform stages without communication this is exactly the 1F1B / interleaved makespan
  * (m + (p-1)/v)(f+b), so the bound is tight where the pipeline is. */
+/* DualPipe's bound (its micro-batches enter at both ends, and an op of an overlapped pair may
+ * take less than its own duration -- never less than its own work): rank r runs m/2
+ * micro-batches through each of its two chunks, each op at least its work (its duration less
+ * its exposed communication), and no op of it can start before some micro-batch has run the
+ * forwards in front of it, down from rank 0 or up from rank p-1, at least their work each. */
+static simtime_t step_bound_dual(const struct pipe_setup *s)
+{
+    int p = s->sp.pp, half_m = sched_chunk_mbs(s->schedule, &s->sp);
+    simtime_t best = 0;
+    for (int r = 0; r < p; r++) {
+        simtime_t work = 0, down = 0, up = 0;
+        for (int c = 0; c < 2; c++) {
+            int st = sched_stage_of(s->schedule, p, r, c);
+            work += s->stage_fwd[st] - s->stage_fwd_comm[st] + s->stage_bwd[st] -
+                    s->stage_bwd_comm[st] + s->stage_wgt[st];
+        }
+        for (int q = 0; q < r; q++) /* down-stages q on ranks q < r */
+            down += s->stage_fwd[q] - s->stage_fwd_comm[q];
+        for (int q = p - 1; q > r; q--) { /* up-stages on ranks q > r */
+            int st = sched_stage_of(s->schedule, p, q, 1);
+            up += s->stage_fwd[st] - s->stage_fwd_comm[st];
+        }
+        simtime_t a =
+            (down < up ? down : up) + half_m * work + s->rank_opt[r] + s->rank_param_ag[r];
+        if (a > best)
+            best = a;
+    }
+    return best;
+}
+
 static simtime_t step_bound(const struct pipe_setup *s)
 {
+    if (s->schedule->placement == SCHED_DUAL)
+        return step_bound_dual(s);
     int p = s->sp.pp, v = s->sp.vp, m = s->sp.microbatches, split = s->sp.split_backward;
     simtime_t best = 0, front = 0, tail = 0;
     for (int r = 0; r < p; r++) {
@@ -661,9 +698,8 @@ static int write_csv(FILE *out, const struct plan_result *res)
         const struct plan_config *c = &e->cfg;
         fprintf(out, "%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%s,%s,%s,%s,%.9g,%.4f", c->tp, c->pp, c->vp,
                 c->cp, c->ep, c->etp, e->dp, c->micro_batch, e->microbatches, c->edge_layers,
-                c->edge_layers, schedule_of(c), rc[c->recompute],
-                c->dist_opt ? "true" : "false", state_names[e->state], simtime_to_s(e->bound),
-                e->mem_bytes / 1073741824.0);
+                c->edge_layers, schedule_of(c), rc[c->recompute], c->dist_opt ? "true" : "false",
+                state_names[e->state], simtime_to_s(e->bound), e->mem_bytes / 1073741824.0);
         if (e->state == PLAN_SIMULATED)
             fprintf(out, ",%.9g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n", e->step_s, e->tokens_per_s,
                     e->tokens_per_s_per_gpu, e->mfu, e->bubble, e->comm, e->recompute_share);

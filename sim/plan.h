@@ -22,8 +22,12 @@ struct plan_config {
     int edge_layers; /* first- and last-stage layers; 0 = an even split */
     int recompute;   /* enum scn_recompute */
     int dist_opt;
-    int zero_bubble; /* ZB-H1 rather than 1F1B (vp 1), ZB-V rather than interleaved (vp 2) */
+    int family;      /* enum plan_family */
 };
+
+/* Which schedule a layout runs: Megatron's (1F1B for one chunk per rank, interleaved for more),
+ * its zero-bubble counterpart (ZB-H1, or ZB-V for two chunks) or DualPipe (two chunks, even pp). */
+enum plan_family { PLAN_MEGATRON, PLAN_ZERO_BUBBLE, PLAN_DUALPIPE };
 
 enum plan_state {
     PLAN_SIMULATED, /* simulated; figures below are the report's */

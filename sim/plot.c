@@ -8,14 +8,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "config.h"
 #include "embedded.h"
 #include "outfile.h"
+#include "schedule.h"
 #include "timeline.h"
 
 int plot_write_gantt_tsv(FILE *out, const struct pipe_result *res)
 {
     int rows = 0;
+    simtime_t *pair_start = mem_calloc((size_t)res->pp, sizeof *pair_start); /* per rank */
+    if (!pair_start)
+        return -1;
     fprintf(out, "# rank\tstart_s\tend_s\tkind\tmicrobatch\tchunk\tpeer\n");
     for (size_t i = 0; i < res->nrecs; i++) {
         const struct pipe_record *r = &res->recs[i];
@@ -31,7 +36,19 @@ int plot_write_gantt_tsv(FILE *out, const struct pipe_result *res)
         int kind = r->kind == REC_PARAM_AG ? REC_OPT : r->kind;
         fprintf(out, "\t%d\t%d\t%d\t%d\n", kind, r->mb, r->chunk < 0 ? 0 : r->chunk, r->peer);
         rows++;
+        /* An overlapped pair's F and B are the rank's next two ops: outline them as one. */
+        if (r->peer < 0 && r->overlap == SCHED_PAIR_F)
+            pair_start[r->rank] = r->start;
+        if (r->peer < 0 && r->overlap == SCHED_PAIR_B) {
+            fprintf(out, "%d\t", r->rank);
+            timeline_put_seconds(out, pair_start[r->rank] - res->first_start);
+            fputc('\t', out);
+            timeline_put_seconds(out, r->end - res->first_start);
+            fprintf(out, "\t%d\t%d\t%d\t-1\n", PLOT_PAIR, r->mb, r->chunk);
+            rows++;
+        }
     }
+    mem_free(pair_start);
     return ferror(out) ? -1 : rows;
 }
 
@@ -255,6 +272,10 @@ enum sim_status plot_gantt_memory(const char *path, const struct scenario *scn,
     make_title(title, sizeof title, scn, res);
     int n =
         snprintf(vars, sizeof vars, "plottitle='%s'; nranks=%d; vp=%d", title, res->pp, res->vp);
+    /* DualPipe's chunks are its two directions: name them so in the legend. */
+    const struct sched_type *type = sched_find(scn->schedule);
+    if (type && type->placement == SCHED_DUAL && n > 0 && (size_t)n < sizeof vars)
+        n += snprintf(vars + n, sizeof vars - (size_t)n, "; chunknames='down up'");
     /* Peak memory per rank, as words of one gnuplot string: "51.1 48.9 ...". */
     if (rank_mem_bytes && n > 0 && (size_t)n < sizeof vars) {
         n += snprintf(vars + n, sizeof vars - (size_t)n, "; memlabels='");

@@ -15,9 +15,11 @@
 
 /* The TSV plots/gantt.gp reads: a '#' header line, then one row per op and per transfer that
  * takes time (zero-length ones have nothing to draw): rank, start_s, end_s (seconds from the
- * first op), kind (enum rec_kind: 0 F, 1 B, 2 W, 3 OPT, 4 activation send, 5 gradient send),
- * microbatch, chunk (0 for OPT), peer (a transfer's receiver, -1 for compute).
- * Returns the number of rows written, or -1 on a write error. */
+ * first op), kind (enum rec_kind: 0 F, 1 B, 2 W, 3 OPT, 4 activation send, 5 gradient send;
+ * PLOT_PAIR: the outline of an overlapped F&B pair, from its F's start to its B's end, written
+ * after the B's row), microbatch, chunk (0 for OPT), peer (a transfer's receiver, -1 for
+ * compute).  Returns the number of rows written, or -1 on a write error or out of memory. */
+#define PLOT_PAIR 6
 int plot_write_gantt_tsv(FILE *out, const struct pipe_result *res);
 
 /* Render `res` to `path` (.png or .svg).  SIM_EINPUT for a bad path or extension, SIM_EFAIL

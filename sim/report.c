@@ -183,7 +183,8 @@ void report_add_training(struct report *rep, const struct costmodel *cm, double 
     rep->train_tokens = tokens;
     rep->train_s = rep->tokens_per_s > 0 ? tokens / rep->tokens_per_s : 0;
     rep->train_gpu_hours = rep->train_s / 3600.0 * rep->gpus;
-    rep->train_cost = cm->hw->price_gpu_hour > 0 ? rep->train_gpu_hours * cm->hw->price_gpu_hour : -1;
+    rep->train_cost =
+        cm->hw->price_gpu_hour > 0 ? rep->train_gpu_hours * cm->hw->price_gpu_hour : -1;
     snprintf(rep->currency, sizeof rep->currency, "%s", cm->hw->currency);
 }
 

@@ -479,11 +479,13 @@ enum sim_status scn_check(const struct scenario *scn, struct sim_error *err)
                               serr.msg);
     int fa = first_apart(scn), la = last_apart(scn);
     /* DualPipe's chunks are two copies of pp parts: the parts are what the layers fill. */
-    const char *parts_of = stages == (long)scn->pp * scn->vp ? "pp*vp" : "pp (two copies)";
+    int copies = stages < (long)scn->pp * scn->vp;
+    const char *parts_of = copies ? "pp" : "pp*vp";
+    const char *why = copies ? " (dualpipe holds two copies of pp parts)" : "";
     if (stages > scn->layers + fa + la)
         return scn_rule_error(scn, culprit(scn, SCN_VP, SCN_LAYERS), err,
-                              "%s=%ld model chunks exceed layers=%d: every chunk needs a layer",
-                              parts_of, stages, scn->layers);
+                              "%s=%ld model chunks exceed layers=%d%s: every chunk needs a layer",
+                              parts_of, stages, scn->layers, why);
     int first = fa ? scn->first_stage_layers : 0, last = la ? scn->last_stage_layers : 0;
     if (fa || la) {
         long middle = stages - fa - la;
@@ -500,10 +502,10 @@ enum sim_status scn_check(const struct scenario *scn, struct sim_error *err)
                 scn->layers, first, last, rest, middle);
     } else if (scn->layers % stages != 0) {
         return scn_rule_error(scn, culprit(scn, SCN_LAYERS, SCN_PP), err,
-                              "layers=%d is not divisible by %s=%ld (pp=%d, vp=%d): chunks "
+                              "layers=%d is not divisible by %s=%ld (pp=%d, vp=%d)%s: chunks "
                               "would be uneven (first-stage-layers / last-stage-layers set "
                               "the ends apart)",
-                              scn->layers, parts_of, stages, scn->pp, scn->vp);
+                              scn->layers, parts_of, stages, scn->pp, scn->vp, why);
     }
     return check_size(scn, err);
 }

@@ -43,8 +43,8 @@ static enum sim_status dualpipe_check(const struct sched_params *sp, enum sched_
     *culprit = SP_MICROBATCHES;
     if (sp->microbatches % 2 != 0 || sp->microbatches < 2 * sp->pp)
         return err_set(err, SIM_EINPUT, NULL, 0,
-                       "schedule=dualpipe needs an even microbatches of at least 2*pp=%d (half "
-                       "run each way) but microbatches=%d",
+                       "schedule=dualpipe needs an even number of micro-batches, at least "
+                       "2*pp=%d (half run each way), but microbatches=%d",
                        2 * sp->pp, sp->microbatches);
     return SIM_OK;
 }

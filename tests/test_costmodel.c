@@ -58,8 +58,8 @@ Test(rules, global_batch_divisible_by_micro_batch_times_dp)
     fires(LLAMA70, H100, L("seq=4096", "tp=8", "pp=4", "gpus=128", "global-batch=10"),
           "is not divisible by micro-batch*dp = 1*4");
     passes(LLAMA70, H100, L("seq=4096", "tp=8", "pp=4", "gpus=128", "global-batch=16"));
-    cr_assert_eq(run(LLAMA70, H100, L("seq=4096", "tp=8", "pp=4", "gpus=128", "global-batch=32",
-                                      "micro-batch=2")),
+    cr_assert_eq(run(LLAMA70, H100,
+                     L("seq=4096", "tp=8", "pp=4", "gpus=128", "global-batch=32", "micro-batch=2")),
                  SIM_OK, "%s", err.msg);
     cr_assert_eq(scn.microbatches, 4, "32 samples / (2 per micro-batch x dp 4)");
     step_release(&out);
@@ -71,13 +71,13 @@ Test(rules, global_batch_divisible_by_micro_batch_times_dp)
 Test(rules, layers_split_over_pp_times_vp)
 {
     fires(LLAMA70, H100, L("seq=4096", "tp=8", "pp=3", "gpus=24"), "not divisible by pp*vp");
-    fires(LLAMA70, H100,
-          L("seq=4096", "tp=8", "pp=4", "vp=3", "schedule=interleaved", "gpus=32",
-            "microbatches=4"),
-          "not divisible by pp*vp");
-    passes(LLAMA70, H100,
-           L("seq=4096", "tp=8", "pp=4", "vp=5", "schedule=interleaved", "gpus=32",
-             "microbatches=4"));
+    fires(
+        LLAMA70, H100,
+        L("seq=4096", "tp=8", "pp=4", "vp=3", "schedule=interleaved", "gpus=32", "microbatches=4"),
+        "not divisible by pp*vp");
+    passes(
+        LLAMA70, H100,
+        L("seq=4096", "tp=8", "pp=4", "vp=5", "schedule=interleaved", "gpus=32", "microbatches=4"));
     fires(LLAMA70, H100, L("seq=4096", "tp=8", "layers=40"), "differs from the model's 80");
 }
 
@@ -106,7 +106,8 @@ Test(rules, sequence_parallel_needs_tp_and_cp_needs_even_chunks)
 Test(rules, model_needs_hardware_seq_a_known_dtype_and_no_explicit_costs)
 {
     fires(LLAMA70, H100, L("tp=8", "gpus=8"), "needs seq");
-    fires(LLAMA70, H100, L("seq=4096", "tp=8", "gpus=8", "forward=1ms"), "forward is an explicit cost");
+    fires(LLAMA70, H100, L("seq=4096", "tp=8", "gpus=8", "forward=1ms"),
+          "forward is an explicit cost");
     fires(LLAMA70, HW("dgx-a100-80gb"), L("seq=4096", "tp=8", "gpus=8", "dtype=fp8"),
           "has no fp8 peak");
     passes(LLAMA70, H100, L("seq=4096", "tp=8", "gpus=8", "dtype=fp8"));
@@ -207,16 +208,16 @@ Test(placement, tensor_parallelism_across_nodes_is_slower)
 {
     char wide[256];
     hardware_with_node(H100, 16, wide, sizeof wide);
-    const char *const cfg[] = {"seq=2048", "tp=16", "pp=2", "gpus=32", "global-batch=16",
-                               "sp=true", NULL};
+    const char *const cfg[] = {"seq=2048",        "tp=16",   "pp=2", "gpus=32",
+                               "global-batch=16", "sp=true", NULL};
     cr_assert_eq(run(MODEL("gpt3-175b"), wide, cfg), SIM_OK, "%s", err.msg);
     double inside = out.rep.step_s, tp_inside = out.rep.brk.tp;
     cr_assert(!out.rep.tp_spans_nodes);
     step_release(&out);
     cr_assert_eq(run(MODEL("gpt3-175b"), H100, cfg), SIM_OK, "%s", err.msg);
     cr_assert(out.rep.tp_spans_nodes, "tp=16 on 8-GPU nodes is flagged");
-    cr_assert_gt(out.rep.step_s, 1.2 * inside, "TP over the network: %g s vs %g s",
-                 out.rep.step_s, inside);
+    cr_assert_gt(out.rep.step_s, 1.2 * inside, "TP over the network: %g s vs %g s", out.rep.step_s,
+                 inside);
     cr_assert_gt(out.rep.brk.tp, 3 * tp_inside);
     step_release(&out);
     unlink(wide);
@@ -228,8 +229,8 @@ Test(placement, pipeline_over_the_network_costs_more_than_inside_a_node)
     hardware_with_node(H100, 2, narrow, sizeof narrow);
     /* tp 2, pp 4, dp 1: neighbouring stages are 2 ranks apart -- inside an 8-GPU node, across
      * the network on 2-GPU nodes. */
-    const char *const cfg[] = {"seq=4096", "tp=2", "pp=4", "gpus=8", "microbatches=8",
-                               "sp=true", NULL};
+    const char *const cfg[] = {"seq=4096",       "tp=2",    "pp=4", "gpus=8",
+                               "microbatches=8", "sp=true", NULL};
     cr_assert_eq(run(MODEL("llama3.1-8b"), H100, cfg), SIM_OK, "%s", err.msg);
     cr_assert(out.cm.pp_link_intra[0], "stage 0 -> 1 inside the node");
     double inside = out.rep.step_s, pp_inside = out.rep.brk.pp;
@@ -245,8 +246,8 @@ Test(placement, pipeline_over_the_network_costs_more_than_inside_a_node)
 Test(throughput, mfu_hfu_and_breakdown_are_consistent)
 {
     cr_assert_eq(run(MODEL("gpt3-175b"), HW("dgx-a100-80gb"),
-                     L("seq=2048", "tp=8", "pp=8", "gpus=512", "global-batch=512",
-                       "recompute=full", "dtype=fp16")),
+                     L("seq=2048", "tp=8", "pp=8", "gpus=512", "global-batch=512", "recompute=full",
+                       "dtype=fp16")),
                  SIM_OK, "%s", err.msg);
     const struct report *r = &out.rep;
     double peak = 312e12;
@@ -267,9 +268,16 @@ Test(throughput, mfu_hfu_and_breakdown_are_consistent)
 Test(rules, uneven_first_and_last_stages)
 {
     /* 126 layers over 32 virtual stages: 3 + 30 x 4 + 3 (Llama 3 405B). */
-    const char *const ok[] = {"seq=8192", "tp=8", "pp=16", "vp=2", "schedule=interleaved",
-                              "gpus=128", "microbatches=16", "first-stage-layers=3",
-                              "last-stage-layers=3", NULL};
+    const char *const ok[] = {"seq=8192",
+                              "tp=8",
+                              "pp=16",
+                              "vp=2",
+                              "schedule=interleaved",
+                              "gpus=128",
+                              "microbatches=16",
+                              "first-stage-layers=3",
+                              "last-stage-layers=3",
+                              NULL};
     cr_assert_eq(run(MODEL("llama3.1-405b"), H100, ok), SIM_OK, "%s", err.msg);
     cr_assert_eq(out.cm.stages[0].layers, 3);
     cr_assert_eq(out.cm.stages[1].first_layer, 3);
@@ -281,6 +289,51 @@ Test(rules, uneven_first_and_last_stages)
     fires(MODEL("llama3.1-405b"), H100, L("seq=8192", "tp=8", "pp=16", "gpus=128"),
           "not divisible by pp*vp=16");
     fires(MODEL("llama3.1-405b"), H100,
-          L("seq=8192", "tp=8", "pp=16", "gpus=128", "first-stage-layers=4"),
-          "must split evenly");
+          L("seq=8192", "tp=8", "pp=16", "gpus=128", "first-stage-layers=4"), "must split evenly");
+}
+
+/* DualPipe on an MoE model: each rank holds two parts (its own and its mirror's), so its
+ * weights are the two matching 1F1B stages' together, while its optimizer state (distributed
+ * over the replicas of both copies) is their mean; the overlapped pairs hide expert-parallel
+ * all-to-all, the step beats 1F1B's, and the breakdown still sums to the step. */
+#define MIXTRAL_EP8                                                                                \
+    "seq=4096", "tp=1", "ep=8", "pp=4", "gpus=64", "global-batch=256", "distributed-optimizer=true"
+
+Test(dualpipe, two_parts_per_rank_and_hidden_all_to_all)
+{
+    cr_assert_eq(run(MODEL("mixtral-8x7b"), H100, L(MIXTRAL_EP8)), SIM_OK, "%s", err.msg);
+    struct cm_rank_memory one[4];
+    for (int r = 0; r < 4; r++)
+        one[r] = out.rep.mem[r];
+    double step_1f1b = out.rep.step_s, ep_1f1b = out.rep.brk.ep, flops = out.rep.model_flops;
+    double dp_sync_1f1b = out.cm.stages[1].dp_sync_s;
+    step_release(&out);
+
+    scn_defaults(&scn);
+    cr_assert_eq(run(MODEL("mixtral-8x7b"), H100, L(MIXTRAL_EP8, "schedule=dualpipe", "vp=2")),
+                 SIM_OK, "%s", err.msg);
+    const struct report *r = &out.rep;
+    for (int k = 0; k < 4; k++) {
+        const struct cm_rank_memory *m = &r->mem[k];
+        cr_assert_float_eq(m->weights, one[k].weights + one[3 - k].weights, 1e-6 * m->weights);
+        cr_assert_float_eq(m->optimizer, (one[k].optimizer + one[3 - k].optimizer) / 2,
+                           1e-6 * m->optimizer);
+        cr_assert_eq(out.res.peak_inflight[k], 5, "pp+1 activations");
+    }
+    /* stages s and pp+s hold one part: the same layers, costs and embedding/head */
+    for (int s = 0; s < 4; s++) {
+        cr_assert_eq(out.cm.stages[s].first_layer, out.cm.stages[4 + s].first_layer);
+        cr_assert_float_eq(out.cm.stages[s].fwd.compute, out.cm.stages[4 + s].fwd.compute, 1e-15);
+    }
+    cr_assert(out.cm.stages[0].has_embedding && out.cm.stages[4].has_embedding);
+    cr_assert(out.cm.stages[3].has_head && out.cm.stages[7].has_head);
+    cr_assert_gt(out.cm.stages[1].dp_sync_s, dp_sync_1f1b, "gradients reduced over 2 x dp");
+    cr_assert_float_eq(r->model_flops, flops, 1e-9 * flops, "the same model FLOPs");
+    cr_assert_lt(r->brk.ep, 0.8 * ep_1f1b, "pairs hide all-to-all: %g vs %g s", r->brk.ep, ep_1f1b);
+    cr_assert_lt(r->step_s, step_1f1b);
+    const struct report_breakdown *b = &r->brk;
+    double sum = b->compute + b->recompute + b->tp + b->cp + b->ep + b->pp + b->bubble + b->dp +
+                 b->optimizer;
+    cr_assert_float_eq(sum, r->step_s, 1e-9 * r->step_s, "the breakdown sums to the step");
+    step_release(&out);
 }

@@ -97,33 +97,93 @@ Test(outputs, gantt_tsv_has_one_row_per_timed_op_and_transfer)
     fixture_release(&f);
 }
 
+/* One data row of the Gantt TSV; advances *line past it. */
+struct gantt_row {
+    int rank, kind, mb, chunk, peer;
+    double s, e;
+};
+
+static struct gantt_row next_row(const char **line, int i)
+{
+    struct gantt_row r;
+    cr_assert_eq(sscanf(*line, "%d\t%lf\t%lf\t%d\t%d\t%d\t%d", &r.rank, &r.s, &r.e, &r.kind, &r.mb,
+                        &r.chunk, &r.peer),
+                 7, "row %d: %.40s", i, *line);
+    *line = strchr(*line, '\n') + 1;
+    return r;
+}
+
+/* Run `sets` and write its Gantt TSV; *rows gets the row count.  The caller frees the text and
+ * releases f. */
+static char *gantt_tsv_of(const char *const *sets, struct sim_fixture *f, int *rows)
+{
+    cr_assert_eq(fixture_run(f, sets), SIM_OK, "%s", f->err.msg);
+    FILE *fp = tmpfile();
+    cr_assert_not_null(fp);
+    *rows = plot_write_gantt_tsv(fp, &f->res);
+    return capture(fp);
+}
+
+/* DualPipe's overlapped pairs get an outline row (kind 6) right after the pair's B, from the
+ * F's start to the B's end on the same rank; p = 2, m = 4 has one pair per rank. */
+Test(outputs, gantt_tsv_outlines_overlapped_pairs)
+{
+    const char *const sets[] = {"schedule=dualpipe",
+                                "pp=2",
+                                "vp=2",
+                                "layers=2",
+                                "microbatches=4",
+                                "forward=1ms",
+                                "backward-input=1ms",
+                                "backward-weight=1ms",
+                                NULL};
+    struct sim_fixture f;
+    int rows;
+    char *tsv = gantt_tsv_of(sets, &f, &rows);
+    cr_assert_eq(rows, 2 * 12 + 2, "12 ops per rank and one pair outline each");
+    int pairs = 0;
+    double prev_start[2] = {-1, -1}, prev_end[2] = {-1, -1}, before[2] = {-1, -1};
+    const char *line = strchr(tsv, '\n') + 1;
+    for (int i = 0; i < rows; i++) {
+        struct gantt_row g = next_row(&line, i);
+        int rank = g.rank;
+        double s = g.s, e = g.e;
+        if (g.kind == PLOT_PAIR) {
+            pairs++;
+            cr_assert_float_eq(s, before[rank], 1e-12, "outline starts at the pair's F");
+            cr_assert_float_eq(e, prev_end[rank], 1e-12, "and ends with its B");
+            cr_assert_float_eq(e - s, 2e-3, 1e-12);
+        } else {
+            before[rank] = prev_start[rank];
+            prev_start[rank] = s;
+            prev_end[rank] = e;
+        }
+    }
+    cr_assert_eq(pairs, 2);
+    free(tsv);
+    fixture_release(&f);
+}
+
 Test(outputs, gantt_tsv_numbers_microbatches_and_chunks)
 {
     const char *const sets[] = {
         "schedule=interleaved", "pp=2", "vp=2", "layers=4", "microbatches=4", "forward=1ms",
         "backward-input=1ms",   NULL};
     struct sim_fixture f;
-    cr_assert_eq(fixture_run(&f, sets), SIM_OK, "%s", f.err.msg);
-    FILE *fp = tmpfile();
-    cr_assert_not_null(fp);
-    int rows = plot_write_gantt_tsv(fp, &f.res);
-    char *tsv = capture(fp);
+    int rows;
+    char *tsv = gantt_tsv_of(sets, &f, &rows);
     /* Free links and a free optimizer: only F and B, one per (chunk, micro-batch) per rank. */
     cr_assert_eq(rows, 2 * 2 * 2 * 4);
     int seen[2][2][4][2] = {{{{0}}}}; /* [rank][chunk][mb][F/B] */
     const char *line = strchr(tsv, '\n') + 1;
     for (int i = 0; i < rows; i++) {
-        int rank, kind, mb, chunk, peer;
-        double s, e;
-        cr_assert_eq(
-            sscanf(line, "%d\t%lf\t%lf\t%d\t%d\t%d\t%d", &rank, &s, &e, &kind, &mb, &chunk, &peer),
-            7, "row %d: %.40s", i, line);
-        cr_assert(rank >= 0 && rank < 2 && chunk >= 0 && chunk < 2 && mb >= 0 && mb < 4);
-        cr_assert(kind == 0 || kind == 1);
-        cr_assert_eq(peer, -1);
-        cr_assert_lt(s, e);
-        seen[rank][chunk][mb][kind]++;
-        line = strchr(line, '\n') + 1;
+        struct gantt_row g = next_row(&line, i);
+        cr_assert(g.rank >= 0 && g.rank < 2 && g.chunk >= 0 && g.chunk < 2 && g.mb >= 0 &&
+                  g.mb < 4);
+        cr_assert(g.kind == 0 || g.kind == 1);
+        cr_assert_eq(g.peer, -1);
+        cr_assert_lt(g.s, g.e);
+        seen[g.rank][g.chunk][g.mb][g.kind]++;
     }
     cr_assert_eq(*line, '\0');
     for (int r = 0; r < 2; r++)

@@ -69,6 +69,7 @@ Test(plan, pruned_top_equals_exhaustive)
     }
     /* The bound is a lower bound, and the memory predicted before simulating is what the
      * simulated report says, on every simulated config. */
+    size_t dual = 0;
     for (size_t i = 0; i < ex.n; i++) {
         const struct plan_entry *e = &ex.entries[i];
         if (e->state != PLAN_SIMULATED)
@@ -76,7 +77,9 @@ Test(plan, pruned_top_equals_exhaustive)
         cr_expect_leq(e->bound, e->step, "config %zu: bound %lld > step %lld", i,
                       (long long)e->bound, (long long)e->step);
         cr_expect_leq(e->mem_bytes, e->hbm_bytes, "config %zu simulated but over HBM", i);
+        dual += e->cfg.family == PLAN_DUALPIPE;
     }
+    cr_expect_gt(dual, 100, "DualPipe layouts simulated: %zu (its bound is checked too)", dual);
     plan_result_release(&bb);
     plan_result_release(&ex);
 }
@@ -94,14 +97,14 @@ Test(plan, zero_bubble_beside_1f1b)
     size_t zb = 0, zbv = 0, both = 0, shorter = 0;
     for (size_t i = 0; i < ex.n; i++) {
         const struct plan_entry *e = &ex.entries[i];
-        if (!e->cfg.zero_bubble)
+        if (e->cfg.family != PLAN_ZERO_BUBBLE)
             continue;
         zb++;
         zbv += e->cfg.vp == 2;
         cr_assert(i > 0 && e->cfg.pp > 1 && e->cfg.vp <= 2, "entry %zu", i);
         const struct plan_entry *twin = &ex.entries[i - 1];
         struct plan_config c = e->cfg;
-        c.zero_bubble = 0;
+        c.family = PLAN_MEGATRON;
         if (memcmp(&c, &twin->cfg, sizeof c) != 0) {
             /* Interleaved rejects micro-batch counts ZB-V runs; 1F1B rejects none. */
             cr_assert_eq(e->cfg.vp, 2, "entry %zu: no 1F1B twin before it", i);
@@ -115,9 +118,9 @@ Test(plan, zero_bubble_beside_1f1b)
         if (zb_regime && e->state == PLAN_SIMULATED && twin->state == PLAN_SIMULATED) {
             both++;
             cr_expect_lt(e->bubble * e->step_s, twin->bubble * twin->step_s,
-                         "entry %zu (pp%d vp%d m%d): zero-bubble %.4f s of bubble, its twin %.4f s", i,
-                         e->cfg.pp, e->cfg.vp, e->microbatches,
-                         e->bubble * e->step_s, twin->bubble * twin->step_s);
+                         "entry %zu (pp%d vp%d m%d): zero-bubble %.4f s of bubble, its twin %.4f s",
+                         i, e->cfg.pp, e->cfg.vp, e->microbatches, e->bubble * e->step_s,
+                         twin->bubble * twin->step_s);
             shorter += e->step < twin->step;
         }
     }
