@@ -59,7 +59,10 @@ struct step_ctx {
     struct pipe_result *res;
     struct engine eng;
     int pp, vp, stages, m;
-    int chunk_mbs; /* micro-batches through each chunk (sched_chunk_mbs) */
+    int chunk_mbs;   /* micro-batches through each chunk (sched_chunk_mbs) */
+    int half_routes; /* micro-batches do not all pass every stage (SCHED_DUAL) */
+    int *stage_at;   /* [pp*vp] sched_stage_of(rank, chunk) at rank * vp + chunk: asked on
+                        every readiness check, so looked up, not recomputed */
     struct rank_state *ranks;
     struct link_state *links;
     struct transfer *xfers;
@@ -93,7 +96,7 @@ const char *rec_kind_name(enum rec_kind kind)
 
 static inline int stage_of(const struct step_ctx *c, int rank, int chunk)
 {
-    return sched_stage_of(c->setup->schedule, c->pp, rank, chunk);
+    return c->stage_at[rank * c->vp + chunk];
 }
 
 static inline uint8_t *flag(struct step_ctx *c, int stage, int mb)
@@ -101,18 +104,22 @@ static inline uint8_t *flag(struct step_ctx *c, int stage, int mb)
     return &c->flags[(size_t)stage * (size_t)c->m + (size_t)mb];
 }
 
-/* First and last virtual stage micro-batch `mb` passes through. */
+/* First and last virtual stage micro-batch `mb` passes through (sched_route; all stages
+ * unless the micro-batches take half routes -- asked on every readiness check, so the common
+ * case does not call out). */
 static inline int route_first(const struct step_ctx *c, int mb)
 {
-    int first, last;
-    sched_route(c->setup->schedule, &c->setup->sp, mb, &first, &last);
+    int first = 0, last;
+    if (c->half_routes)
+        sched_route(c->setup->schedule, &c->setup->sp, mb, &first, &last);
     return first;
 }
 
 static inline int route_last(const struct step_ctx *c, int mb)
 {
-    int first, last;
-    sched_route(c->setup->schedule, &c->setup->sp, mb, &first, &last);
+    int first, last = c->stages - 1;
+    if (c->half_routes)
+        sched_route(c->setup->schedule, &c->setup->sp, mb, &first, &last);
     return last;
 }
 
@@ -550,6 +557,7 @@ static void ctx_release(struct step_ctx *c)
     mem_free(c->links);
     mem_free(c->xfers);
     mem_free(c->flags);
+    mem_free(c->stage_at);
     if (c->rng)
         gsl_rng_free(c->rng);
     eng_release(&c->eng);
@@ -568,6 +576,7 @@ static enum sim_status ctx_init(struct step_ctx *c, const struct pipe_setup *set
     c->m = sp->microbatches;
     c->stages = sp->pp * sp->vp;
     c->chunk_mbs = sched_chunk_mbs(setup->schedule, sp);
+    c->half_routes = setup->schedule->placement == SCHED_DUAL;
     size_t per_rank = sched_ops_per_rank(setup->schedule, sp);
     size_t cells = (size_t)c->stages * (size_t)c->m;
     c->xfer_cap = 2 * cells; /* at most one activation and one gradient per (stage, mb) */
@@ -583,15 +592,20 @@ static enum sim_status ctx_init(struct step_ctx *c, const struct pipe_setup *set
     c->links = mem_calloc(2 * (size_t)c->pp, sizeof *c->links);
     c->xfers = mem_calloc(c->xfer_cap, sizeof *c->xfers);
     c->flags = mem_calloc(cells, 1);
+    c->stage_at = mem_calloc((size_t)c->stages, sizeof *c->stage_at);
     res->recs = mem_calloc(c->rec_cap, sizeof *res->recs);
     res->busy = mem_calloc((size_t)c->pp, sizeof *res->busy);
     res->opt_end = mem_calloc((size_t)c->pp, sizeof *res->opt_end);
     res->peak_inflight = mem_calloc((size_t)c->pp, sizeof *res->peak_inflight);
     res->opt_start = mem_calloc((size_t)c->pp, sizeof *res->opt_start);
     res->compute_end_rank = mem_calloc((size_t)c->pp, sizeof *res->compute_end_rank);
-    if (!c->ranks || !c->links || !c->xfers || !c->flags || !res->recs || !res->busy ||
-        !res->opt_end || !res->peak_inflight || !res->opt_start || !res->compute_end_rank)
+    if (!c->ranks || !c->links || !c->xfers || !c->flags || !c->stage_at || !res->recs ||
+        !res->busy || !res->opt_end || !res->peak_inflight || !res->opt_start ||
+        !res->compute_end_rank)
         goto fail;
+    for (int r = 0; r < c->pp; r++)
+        for (int ch = 0; ch < c->vp; ch++)
+            c->stage_at[r * c->vp + ch] = sched_stage_of(setup->schedule, c->pp, r, ch);
     if (c->vp > 64) {
         for (int s = 0; s < c->stages; s++)
             if (setup->stage_dp[s] > 0) {

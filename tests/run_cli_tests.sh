@@ -422,10 +422,23 @@ else
     fail "bad input writes no output file" "exit status $rc"
 fi
 # Modelled runs: every shipped modelled scenario; --tokens and --memory-timeline.
-for f in llama3.1-70b-h100 gpt3-175b-a100 mixtral-8x7b-h100; do
+for f in llama3.1-70b-h100 gpt3-175b-a100 mixtral-8x7b-h100 mixtral-8x7b-h100-dualpipe; do
     run run "$SCN/$f.xml"
     expect_ok "run shipped modelled scenario $f"
 done
+# The DualPipe variant (a base and a changed schedule) beats its 1F1B base on step time and
+# exposed expert all-to-all, and its Gantt chart renders.
+step_of() { awk '/^step time/ { print $3 }' "$tmp/out"; }
+ep_of() { awk '/EP communication/ { print $4 }' "$tmp/out"; }
+run run "$SCN/mixtral-8x7b-h100.xml"
+base_step=$(step_of) base_ep=$(ep_of)
+run run "$SCN/mixtral-8x7b-h100-dualpipe.xml"
+if [ "$rc" -eq 0 ] && awk -v a="$(step_of)" -v b="$base_step" -v c="$(ep_of)" -v d="$base_ep" \
+    'BEGIN { exit !(a < b && c < d) }' && grep -q '^schedule      dualpipe  pp=4 vp=2' "$tmp/out"; then
+    pass "DualPipe variant: step $(step_of) s < 1F1B $base_step s, EP exposed $(ep_of) s < $base_ep s"
+else
+    fail "DualPipe variant beats its 1F1B base" "exit $rc, step $(step_of) vs $base_step"
+fi
 run run "$SCN/mixtral-8x7b-h100.xml" --tokens 1e12 --memory-timeline "$tmp/o/mem.csv"
 if [ "$rc" -eq 0 ] && grep -q '^training 1e+12 tokens: ' "$tmp/out" &&
     [ "$(head -n 1 "$tmp/o/mem.csv")" = "rank,time_s,activation_bytes,total_bytes" ]; then
@@ -451,6 +464,13 @@ if command -v gnuplot >/dev/null 2>&1; then
         pass "--plot on a modelled scenario writes the Gantt and FILE-memory.png"
     else
         fail "--plot on a modelled scenario writes the Gantt and FILE-memory.png" "exit status $rc"
+    fi
+    run run "$SCN/mixtral-8x7b-h100-dualpipe.xml" --plot "$tmp/o/dp.svg"
+    if [ "$rc" -eq 0 ] && grep -q 'F&amp;B overlapped pair' "$tmp/o/dp.svg" &&
+        grep -q '>F  down<' "$tmp/o/dp.svg"; then
+        pass "--plot of a DualPipe step names the directions and outlines the pairs"
+    else
+        fail "--plot of a DualPipe step names the directions and outlines the pairs" "exit $rc"
     fi
 else
     skip "--plot on a modelled scenario writes the Gantt and FILE-memory.png" "no gnuplot"
