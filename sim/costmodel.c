@@ -533,6 +533,33 @@ static double parts_total(const struct cm_parts *p)
     return p->compute + p->recompute + p->tp + p->cp + p->ep;
 }
 
+/* Refuse, as bad input, a step longer than the clock can sum (SCN_MAX_STEP_S), before any
+ * duration is put on it: bounded by every op, reduction and optimizer step run one after
+ * another, which no schedule exceeds (the P2P transfers, far shorter in any real layout, are
+ * left to the simulation's own overflow check).  A huge seq or batch makes it; blame whichever
+ * of them was set last. */
+static enum sim_status check_step_size(const struct costmodel *cm, const struct scenario *scn,
+                                       const struct pipe_setup *setup, struct sim_error *err)
+{
+    int stages = scn->pp * scn->vp;
+    double m = sched_chunk_mbs(setup->schedule, &setup->sp), serial = 0;
+    for (int s = 0; s < stages; s++) {
+        const struct cm_stage *cs = &cm->stages[s];
+        serial += m * (parts_total(&cs->fwd) + parts_total(&cs->bwd) + parts_total(&cs->wgt)) +
+                  cs->dp_sync_s;
+    }
+    for (int r = 0; r < scn->pp; r++)
+        serial += cm->rank_opt_s[r] + cm->rank_param_ag_s[r];
+    if (serial <= SCN_MAX_STEP_S)
+        return SIM_OK;
+    enum scn_key key =
+        scn_culprit(scn, scn_culprit(scn, SCN_SEQ, SCN_MICRO_BATCH), SCN_GLOBAL_BATCH);
+    return scn_rule_error(scn, key, err,
+                          "one step could take %.3g s of simulated time (seq=%d, micro-batch=%d, "
+                          "global-batch=%d), above the limit of 10^6 s",
+                          serial, scn->seq, scn->micro_batch, cm->cfg.global_batch);
+}
+
 /* Links between neighbouring pipeline ranks: rank r and r+1 are tp*cp*dp apart in Megatron's
  * order; they share a node when both fall in the same block of gpus_per_node ranks. */
 static void fill_links(const struct cm_ctx *c, struct costmodel *cm, struct pipe_setup *setup)
@@ -634,26 +661,11 @@ static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct 
         st = err_set(err, SIM_EFAIL, NULL, 0, "out of memory for %d stages", stages);
         goto fail;
     }
-    for (int s = 0; s < stages && st == SIM_OK; s++) {
+    for (int s = 0; s < stages; s++) {
         struct cm_stage *cs = &cm->stages[s];
         stage_cost(&c, s, cs);
         stage_params(&c, cs);
         cs->dp_sync_s = dp_sync_s(&c, cs);
-        /* F = forward; B = input gradient (+ recompute, communication); W = weight gradient.
-         * Unsplit, the pipeline runs B + W as one backward op. */
-        /* The last gradient bucket's reduction cannot hide behind the chunk's backward. */
-        double bucket = DP_BUCKET_PARAMS > 1e6 * cm->cfg.dp ? DP_BUCKET_PARAMS : 1e6 * cm->cfg.dp;
-        double tail = cs->params > bucket ? cs->dp_sync_s * bucket / cs->params : cs->dp_sync_s;
-        if ((st = to_time(tail, &setup->stage_dp_tail[s], err)) != SIM_OK ||
-            (st = to_time(parts_total(&cs->fwd), &setup->stage_fwd[s], err)) != SIM_OK ||
-            (st = to_time(parts_total(&cs->bwd), &setup->stage_bwd[s], err)) != SIM_OK ||
-            (st = to_time(cs->fwd.tp + cs->fwd.cp + cs->fwd.ep, &setup->stage_fwd_comm[s], err)) !=
-                SIM_OK ||
-            (st = to_time(cs->bwd.tp + cs->bwd.cp + cs->bwd.ep, &setup->stage_bwd_comm[s], err)) !=
-                SIM_OK ||
-            (st = to_time(parts_total(&cs->wgt), &setup->stage_wgt[s], err)) != SIM_OK ||
-            (st = to_time(cs->dp_sync_s, &setup->stage_dp[s], err)) != SIM_OK)
-            goto fail;
     }
     /* Optimizer and parameter gather per rank: over the rank's chunks. */
     for (int r = 0; r < scn->pp; r++) {
@@ -672,10 +684,31 @@ static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct 
                 (expert_g.n > 1 && expert > 0
                      ? coll_time(&c, COLL_ALL_GATHER, PARAM_BYTES * expert, expert_g)
                      : 0.0);
+    }
+    if ((st = check_step_size(cm, scn, setup, err)) != SIM_OK)
+        goto fail;
+    /* F = forward; B = input gradient (+ recompute, communication); W = weight gradient.
+     * Unsplit, the pipeline runs B + W as one backward op. */
+    for (int s = 0; s < stages; s++) {
+        const struct cm_stage *cs = &cm->stages[s];
+        /* The last gradient bucket's reduction cannot hide behind the chunk's backward. */
+        double bucket = DP_BUCKET_PARAMS > 1e6 * cm->cfg.dp ? DP_BUCKET_PARAMS : 1e6 * cm->cfg.dp;
+        double tail = cs->params > bucket ? cs->dp_sync_s * bucket / cs->params : cs->dp_sync_s;
+        if ((st = to_time(tail, &setup->stage_dp_tail[s], err)) != SIM_OK ||
+            (st = to_time(parts_total(&cs->fwd), &setup->stage_fwd[s], err)) != SIM_OK ||
+            (st = to_time(parts_total(&cs->bwd), &setup->stage_bwd[s], err)) != SIM_OK ||
+            (st = to_time(cs->fwd.tp + cs->fwd.cp + cs->fwd.ep, &setup->stage_fwd_comm[s], err)) !=
+                SIM_OK ||
+            (st = to_time(cs->bwd.tp + cs->bwd.cp + cs->bwd.ep, &setup->stage_bwd_comm[s], err)) !=
+                SIM_OK ||
+            (st = to_time(parts_total(&cs->wgt), &setup->stage_wgt[s], err)) != SIM_OK ||
+            (st = to_time(cs->dp_sync_s, &setup->stage_dp[s], err)) != SIM_OK)
+            goto fail;
+    }
+    for (int r = 0; r < scn->pp; r++)
         if ((st = to_time(cm->rank_opt_s[r], &setup->rank_opt[r], err)) != SIM_OK ||
             (st = to_time(cm->rank_param_ag_s[r], &setup->rank_param_ag[r], err)) != SIM_OK)
             goto fail;
-    }
     setup->overlap_interference = c.hw->gpu.overlap_interference;
     setup->overlap_grad_reduce = scn->overlap_grad_reduce;
     setup->blocking_p2p = !scn->overlap_p2p;

@@ -46,7 +46,6 @@ struct key_spec {
 /* Upper bound for one time value; the step bound in scn_check() keeps sums on the picosecond
  * clock (int64, ~9.2e6 s) from overflowing. */
 #define SCN_MAX_TIME_S 1e6
-#define SCN_MAX_STEP_S 1e6
 /* Compute ops across all ranks: 10^7 ops take ~0.4 GB and ~2 s, so this caps a run near 1 GB;
  * real configurations are far below (pp=64, vp=8, 2048 micro-batches, split B/W: 3.1M). */
 #define SCN_MAX_OPS 20000000.0 /* default of the max-ops key */
@@ -387,9 +386,7 @@ enum sim_status scn_rule_error(const struct scenario *scn, enum scn_key key, str
     return err_set(err, SIM_EINPUT, NULL, 0, "%s", msg);
 }
 
-/* Which of two conflicting values to blame: the one set later (a --set override over a file,
- * a file over the base it names, either over a default), else `a`. */
-static enum scn_key culprit(const struct scenario *scn, enum scn_key a, enum scn_key b)
+enum scn_key scn_culprit(const struct scenario *scn, enum scn_key a, enum scn_key b)
 {
     return scn->origin[b].order > scn->origin[a].order ? b : a;
 }
@@ -413,7 +410,7 @@ static enum sim_status check_size(const struct scenario *scn, struct sim_error *
 {
     double ops = (double)scn->pp * scn->vp * scn->microbatches * (scn_split_backward(scn) ? 3 : 2);
     if (ops > scn->max_ops)
-        return scn_rule_error(scn, culprit(scn, SCN_MICROBATCHES, SCN_PP), err,
+        return scn_rule_error(scn, scn_culprit(scn, SCN_MICROBATCHES, SCN_PP), err,
                               "pp=%d x vp=%d x microbatches=%d gives %.0f compute ops, above the "
                               "limit of %d (raise it with --set max-ops=N)",
                               scn->pp, scn->vp, scn->microbatches, ops, scn->max_ops);
@@ -429,7 +426,7 @@ static enum sim_status check_size(const struct scenario *scn, struct sim_error *
         int bw_bound =
             scn->link_bw_Bps > 0 && scn->activation_B / scn->link_bw_Bps > scn->link_lat_s;
         return scn_rule_error(
-            scn, bw_bound ? culprit(scn, SCN_LINK_BANDWIDTH, SCN_ACTIVATION) : SCN_LINK_LATENCY,
+            scn, bw_bound ? scn_culprit(scn, SCN_LINK_BANDWIDTH, SCN_ACTIVATION) : SCN_LINK_LATENCY,
             err,
             "%.0f transfers of %.3g s each (link-latency plus activation / "
             "link-bandwidth) could take %.3g s of simulated time, above the limit "
@@ -447,7 +444,7 @@ static enum sim_status check_size(const struct scenario *scn, struct sim_error *
         big = SCN_BACKWARD_INPUT;
     if (scn->bwd_weight_s > (big == SCN_FORWARD ? scn->forward_s : scn->bwd_input_s))
         big = SCN_BACKWARD_WEIGHT;
-    return scn_rule_error(scn, culprit(scn, big, SCN_MICROBATCHES), err,
+    return scn_rule_error(scn, scn_culprit(scn, big, SCN_MICROBATCHES), err,
                           "compute could take %.3g s of simulated time (%.3g s per layer x "
                           "layers=%d x microbatches=%d), above the limit of 10^6 s",
                           compute_s, per_layer, scn->layers, scn->microbatches);
@@ -461,11 +458,11 @@ enum sim_status scn_check(const struct scenario *scn, struct sim_error *err)
                               scn->schedule, sched_names());
     long stages = scn_model_parts(scn);
     if (scn->pp > scn->layers)
-        return scn_rule_error(scn, culprit(scn, SCN_PP, SCN_LAYERS), err,
+        return scn_rule_error(scn, scn_culprit(scn, SCN_PP, SCN_LAYERS), err,
                               "pp=%d exceeds layers=%d: every pipeline rank needs a layer", scn->pp,
                               scn->layers);
     if (type->builds_w && scn_given(scn, SCN_SPLIT_BACKWARD) && !scn->split_backward)
-        return scn_rule_error(scn, culprit(scn, SCN_SPLIT_BACKWARD, SCN_SCHEDULE), err,
+        return scn_rule_error(scn, scn_culprit(scn, SCN_SPLIT_BACKWARD, SCN_SCHEDULE), err,
                               "schedule=%s runs the weight gradient as its own W op; "
                               "split-backward=false contradicts it",
                               scn->schedule);
@@ -475,15 +472,15 @@ enum sim_status scn_check(const struct scenario *scn, struct sim_error *err)
     struct sim_error serr;
     err_clear(&serr);
     if (type->check(&sp, &blame, &serr) != SIM_OK)
-        return scn_rule_error(scn, culprit(scn, sched_param_key(blame), SCN_SCHEDULE), err, "%s",
-                              serr.msg);
+        return scn_rule_error(scn, scn_culprit(scn, sched_param_key(blame), SCN_SCHEDULE), err,
+                              "%s", serr.msg);
     int fa = first_apart(scn), la = last_apart(scn);
     /* DualPipe's chunks are two copies of pp parts: the parts are what the layers fill. */
     int copies = stages < (long)scn->pp * scn->vp;
     const char *parts_of = copies ? "pp" : "pp*vp";
     const char *why = copies ? " (dualpipe holds two copies of pp parts)" : "";
     if (stages > scn->layers + fa + la)
-        return scn_rule_error(scn, culprit(scn, SCN_VP, SCN_LAYERS), err,
+        return scn_rule_error(scn, scn_culprit(scn, SCN_VP, SCN_LAYERS), err,
                               "%s=%ld model chunks exceed layers=%d%s: every chunk needs a layer",
                               parts_of, stages, scn->layers, why);
     int first = fa ? scn->first_stage_layers : 0, last = la ? scn->last_stage_layers : 0;
@@ -501,7 +498,7 @@ enum sim_status scn_check(const struct scenario *scn, struct sim_error *err)
                 "layers for %ld middle stages: they must split evenly, at least one each",
                 scn->layers, first, last, rest, middle);
     } else if (scn->layers % stages != 0) {
-        return scn_rule_error(scn, culprit(scn, SCN_LAYERS, SCN_PP), err,
+        return scn_rule_error(scn, scn_culprit(scn, SCN_LAYERS, SCN_PP), err,
                               "layers=%d is not divisible by %s=%ld (pp=%d, vp=%d)%s: chunks "
                               "would be uneven (first-stage-layers / last-stage-layers set "
                               "the ends apart)",

@@ -133,6 +133,12 @@ enum sim_status scn_set_arg(struct scenario *scn, const char *arg, struct sim_er
 enum sim_status scn_check(const struct scenario *scn, struct sim_error *err);
 /* A rule broken by `key`'s value: an SIM_EINPUT error citing where that value came from (the
  * file:line that set it, or the --set option). */
+/* Which of two conflicting values to blame: the one set later (a --set override over a file,
+ * a file over the base it names, either over a default), else `a`. */
+enum scn_key scn_culprit(const struct scenario *scn, enum scn_key a, enum scn_key b);
+/* The longest step, in simulated seconds, a scenario may ask for: every sum on the
+ * picosecond clock (int64, about 9.2e6 s) then fits. */
+#define SCN_MAX_STEP_S 1e6
 enum sim_status scn_rule_error(const struct scenario *scn, enum scn_key key,
                                struct sim_error *err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
