@@ -127,9 +127,10 @@ int trace_write_json(FILE *out, const struct scenario *scn, const struct pipe_re
                     ",\"args\":{\"microbatch\":%d,\"to_chunk\":%d,\"to_stage\":%d,\"from_rank\":%d,"
                     "\"to_rank\":%d,\"bytes\":%.0f}}",
                     r->mb, r->chunk, r->stage, r->rank, r->peer, r->bytes);
-        else
-            fprintf(out, ",\"args\":{\"microbatch\":%d,\"chunk\":%d,\"stage\":%d}}", r->mb,
-                    r->chunk, r->stage);
+        else /* an op of an overlapped F&B pair (DualPipe) says so */
+            fprintf(out, ",\"args\":{\"microbatch\":%d,\"chunk\":%d,\"stage\":%d%s}}", r->mb,
+                    r->chunk, r->stage,
+                    r->overlap != SCHED_ALONE ? ",\"overlapped_pair\":true" : "");
     }
     fprintf(out, "\n]}\n");
     return ferror(out) ? -1 : 0;
