@@ -439,6 +439,15 @@ if [ "$rc" -eq 0 ] && awk -v a="$(step_of)" -v b="$base_step" -v c="$(ep_of)" -v
 else
     fail "DualPipe variant beats its 1F1B base" "exit $rc, step $(step_of) vs $base_step"
 fi
+run run "$SCN/mixtral-8x7b-h100-dualpipe.xml" --trace "$tmp/o/dp.json"
+pairs=$(grep -o '"overlapped_pair":true' "$tmp/o/dp.json" | wc -l)
+# 4 ranks x 27 pairs (m/2 = 16: 2(m/2-pp+h+1) + pp/2-h-1 pairs on rank h, less one on the
+# middle ranks), two ops each
+if [ "$rc" -eq 0 ] && [ "$pairs" -eq 216 ]; then
+    pass "DualPipe trace marks the 216 ops of its 108 overlapped pairs"
+else
+    fail "DualPipe trace marks the ops of its overlapped pairs" "exit $rc, $pairs marked"
+fi
 run run "$SCN/mixtral-8x7b-h100.xml" --tokens 1e12 --memory-timeline "$tmp/o/mem.csv"
 if [ "$rc" -eq 0 ] && grep -q '^training 1e+12 tokens: ' "$tmp/out" &&
     [ "$(head -n 1 "$tmp/o/mem.csv")" = "rank,time_s,activation_bytes,total_bytes" ]; then
