@@ -536,6 +536,44 @@ Test(sanity, many_configs_with_links_pass_the_rule_checks)
             }
 }
 
+/* DualPipe with real links (latency, bandwidth, contention between the two directions'
+ * traffic), blocking P2P and jitter: every order runs to the end and passes the step rules. */
+Test(sanity, dualpipe_with_links_blocking_and_jitter)
+{
+    const char *lat[] = {"0s", "2us", "1ms"};
+    for (int p = 2; p <= 10; p += 2)
+        for (int m = 2 * p; m <= 4 * p + 2; m += p + 2)
+            for (int l = 0; l < 3; l++)
+                for (int variant = 0; variant < 2; variant++) {
+                    char sp[32], sm[32], sl[32], slat[32];
+                    snprintf(sp, sizeof sp, "pp=%d", p);
+                    snprintf(sm, sizeof sm, "microbatches=%d", m + (m % 2));
+                    snprintf(sl, sizeof sl, "layers=%d", 3 * p);
+                    snprintf(slat, sizeof slat, "link-latency=%s", lat[l]);
+                    const char *sets[] = {"schedule=dualpipe",
+                                          "vp=2",
+                                          sp,
+                                          sm,
+                                          sl,
+                                          "forward=0.3ms",
+                                          "backward-input=0.4ms",
+                                          "backward-weight=0.2ms",
+                                          "activation=8MB",
+                                          "link-bandwidth=10GBps",
+                                          slat,
+                                          variant ? "jitter=0.2" : "seed=7",
+                                          NULL};
+                    struct sim_fixture f;
+                    cr_assert_eq(fixture_run(&f, sets), SIM_OK, "%s", f.err.msg);
+                    assert_sane_step(&f.setup, &f.res);
+                    pipe_result_release(&f.res);
+                    f.setup.blocking_p2p = 1;
+                    cr_assert_eq(pipe_run(&f.setup, &f.res, &f.err), SIM_OK, "%s", f.err.msg);
+                    assert_sane_step(&f.setup, &f.res);
+                    fixture_release(&f);
+                }
+}
+
 /* A schedule whose order cannot run: the last rank runs a backward before its forward. */
 static enum sim_status bad_check(const struct sched_params *sp, enum sched_param *culprit,
                                  struct sim_error *err)
