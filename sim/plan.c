@@ -63,6 +63,8 @@ static const char *schedule_of(const struct plan_config *c)
 {
     if (c->family == PLAN_DUALPIPE)
         return "dualpipe";
+    if (c->family == PLAN_DUALPIPE_V)
+        return "dualpipe-v";
     if (c->vp > 1)
         return c->family == PLAN_ZERO_BUBBLE ? "zb-v" : "interleaved";
     return c->family == PLAN_ZERO_BUBBLE ? "zb-h1" : "1f1b";
@@ -161,6 +163,20 @@ struct plan_space {
     size_t enumerated;
 };
 
+/* Does schedule family `fam` apply to pp ranks with vp chunks each?  1F1B and ZB-H1 differ
+ * only for pp > 1; interleaving takes any vp > 1; ZB-V, DualPipeV and (for an even pp)
+ * DualPipe take vp = 2. */
+static int family_runs(int fam, int pp, int vp)
+{
+    switch ((enum plan_family)fam) {
+    case PLAN_MEGATRON: return 1;
+    case PLAN_ZERO_BUBBLE: return (vp == 1 && pp > 1) || vp == 2;
+    case PLAN_DUALPIPE: return vp == 2 && pp % 2 == 0;
+    case PLAN_DUALPIPE_V: return vp == 2;
+    }
+    return 0;
+}
+
 static int enumerate(struct plan_space *sp, struct cand_list *out)
 {
     const struct model *m = sp->m;
@@ -188,9 +204,9 @@ static int enumerate(struct plan_space *sp, struct cand_list *out)
                         for (int ei = 0; ei < (m->experts && tp > 1 ? 2 : 1); ei++) {
                             int etp = ei ? tp : 1;
                             long dense = (long)tp * cp * pp, expert = (long)ep * etp * pp;
-                            /* 1F1B and ZB-H1 (they differ only for pp > 1), interleaved,
-                             * ZB-V and DualPipe */
-                            int schedules = dual ? 3 : (vp == 1 && pp > 1) || vp == 2 ? 2 : 1;
+                            int schedules = 0;
+                            for (int fam = 0; fam < PLAN_FAMILIES; fam++)
+                                schedules += family_runs(fam, pp, vp);
                             for (int mb = 1; mb <= sp->global_batch; mb *= 2) {
                                 /* recompute x distributed optimizer x schedule */
                                 sp->enumerated += 6 * (size_t)schedules;
@@ -201,9 +217,10 @@ static int enumerate(struct plan_space *sp, struct cand_list *out)
                                     continue;
                                 for (int rc = 0; rc < 3; rc++)
                                     for (int d = 0; d < 2; d++)
-                                        for (int fam = 0; fam < schedules; fam++) {
+                                        for (int fam = 0; fam < PLAN_FAMILIES; fam++) {
                                             int e = fam == PLAN_DUALPIPE ? edge_dual : edge;
-                                            if ((rc == RECOMPUTE_SELECTIVE && sp->flash) || e < 0)
+                                            if ((rc == RECOMPUTE_SELECTIVE && sp->flash) || e < 0 ||
+                                                !family_runs(fam, pp, vp))
                                                 continue;
                                             struct plan_config c = {tp, pp, vp, cp, ep, etp,
                                                                     mb, e,  rc, d,  fam};
@@ -260,14 +277,16 @@ static int peak_inflight(const struct pipe_setup *setup, int *peak)
  *    r-1..0 and then rank 0's optimizer runs.
  * For uniform stages without communication this is exactly the 1F1B / interleaved makespan
  * (m + (p-1)/v)(f+b), so the bound is tight where the pipeline is. */
-/* DualPipe's bound (its micro-batches enter at both ends, and an op of an overlapped pair may
- * take less than its own duration -- never less than its own work): rank r runs m/2
- * micro-batches through each of its two chunks, each op at least its work (its duration less
- * its exposed communication), and no op of it can start before some micro-batch has run the
- * forwards in front of it, down from rank 0 or up from rank p-1, at least their work each. */
-static simtime_t step_bound_dual(const struct pipe_setup *s)
+/* The bound of the DualPipe family, whose overlapped pairs may take less than their ops'
+ * durations -- never less than their work: rank r runs each micro-batch of each of its chunks
+ * (m, or m/2 when they take half routes), each op at least its work (its duration less its
+ * exposed communication), and no op of it can start before some micro-batch has run the
+ * forwards in front of it -- down from rank 0 or, with half routes, up from rank p-1 -- at
+ * least their work each; its optimizer (and parameter gather) follow. */
+static simtime_t step_bound_pairs(const struct pipe_setup *s)
 {
-    int p = s->sp.pp, half_m = sched_chunk_mbs(s->schedule, &s->sp);
+    int p = s->sp.pp, mbs = sched_chunk_mbs(s->schedule, &s->sp);
+    int both_ends = s->schedule->placement == SCHED_DUAL;
     simtime_t best = 0;
     for (int r = 0; r < p; r++) {
         simtime_t work = 0, down = 0, up = 0;
@@ -276,14 +295,14 @@ static simtime_t step_bound_dual(const struct pipe_setup *s)
             work += s->stage_fwd[st] - s->stage_fwd_comm[st] + s->stage_bwd[st] -
                     s->stage_bwd_comm[st] + s->stage_wgt[st];
         }
-        for (int q = 0; q < r; q++) /* down-stages q on ranks q < r */
+        for (int q = 0; q < r; q++) /* the first stages, on ranks q < r */
             down += s->stage_fwd[q] - s->stage_fwd_comm[q];
-        for (int q = p - 1; q > r; q--) { /* up-stages on ranks q > r */
+        for (int q = p - 1; q > r && both_ends; q--) { /* the up-stages on ranks q > r */
             int st = sched_stage_of(s->schedule, p, q, 1);
             up += s->stage_fwd[st] - s->stage_fwd_comm[st];
         }
-        simtime_t a =
-            (down < up ? down : up) + half_m * work + s->rank_opt[r] + s->rank_param_ag[r];
+        simtime_t front = both_ends && up < down ? up : down;
+        simtime_t a = front + mbs * work + s->rank_opt[r] + s->rank_param_ag[r];
         if (a > best)
             best = a;
     }
@@ -292,8 +311,8 @@ static simtime_t step_bound_dual(const struct pipe_setup *s)
 
 static simtime_t step_bound(const struct pipe_setup *s)
 {
-    if (s->schedule->placement == SCHED_DUAL)
-        return step_bound_dual(s);
+    if (s->schedule->pairs)
+        return step_bound_pairs(s);
     int p = s->sp.pp, v = s->sp.vp, m = s->sp.microbatches, split = s->sp.split_backward;
     simtime_t best = 0, front = 0, tail = 0;
     for (int r = 0; r < p; r++) {

@@ -26,8 +26,10 @@ struct plan_config {
 };
 
 /* Which schedule a layout runs: Megatron's (1F1B for one chunk per rank, interleaved for more),
- * its zero-bubble counterpart (ZB-H1, or ZB-V for two chunks) or DualPipe (two chunks, even pp). */
-enum plan_family { PLAN_MEGATRON, PLAN_ZERO_BUBBLE, PLAN_DUALPIPE };
+ * its zero-bubble counterpart (ZB-H1, or ZB-V for two chunks), DualPipe (two chunks, even pp)
+ * or DualPipeV (two chunks). */
+enum plan_family { PLAN_MEGATRON, PLAN_ZERO_BUBBLE, PLAN_DUALPIPE, PLAN_DUALPIPE_V };
+#define PLAN_FAMILIES 4
 
 enum plan_state {
     PLAN_SIMULATED, /* simulated; figures below are the report's */

@@ -5,7 +5,8 @@
 #include <string.h>
 
 static const struct sched_type *const registry[] = {
-    &sched_gpipe, &sched_1f1b, &sched_interleaved, &sched_zbh1, &sched_zbv, &sched_dualpipe,
+    &sched_gpipe, &sched_1f1b,     &sched_interleaved, &sched_zbh1,
+    &sched_zbv,   &sched_dualpipe, &sched_dualpipev,
 };
 #define REGISTRY_LEN (sizeof registry / sizeof registry[0])
 
@@ -19,7 +20,7 @@ const struct sched_type *sched_find(const char *name)
 
 const char *sched_names(void)
 {
-    return "gpipe, 1f1b, interleaved, zb-h1, zb-v, dualpipe";
+    return "gpipe, 1f1b, interleaved, zb-h1, zb-v, dualpipe, dualpipe-v";
 }
 
 int sched_stage_of(const struct sched_type *type, int pp, int rank, int chunk)

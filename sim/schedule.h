@@ -80,6 +80,7 @@ struct sched_type {
     void (*build)(const struct sched_params *sp, int rank, struct sched_op *out);
     int builds_w;  /* places its own W ops; callers must set split_backward (see above) */
     int placement; /* enum sched_placement; SCHED_LOOP unless said */
+    int pairs;     /* emits overlapped F&B pairs (enum sched_overlap) */
 };
 
 extern const struct sched_type sched_gpipe;
@@ -88,6 +89,7 @@ extern const struct sched_type sched_interleaved;
 extern const struct sched_type sched_zbh1;
 extern const struct sched_type sched_zbv;
 extern const struct sched_type sched_dualpipe;
+extern const struct sched_type sched_dualpipev;
 
 /* The check shared by schedules with one model chunk per rank: vp must be 1 (the message
  * names `name` and points to the interleaved schedule). */

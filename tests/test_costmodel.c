@@ -337,3 +337,24 @@ Test(dualpipe, two_parts_per_rank_and_hidden_all_to_all)
     cr_assert_float_eq(sum, r->step_s, 1e-9 * r->step_s, "the breakdown sums to the step");
     step_release(&out);
 }
+
+/* DualPipeV holds what ZB-V holds (one copy, two chunks in a V) and runs the same F/B/W work,
+ * but its overlapped pairs hide expert all-to-all: less of it exposed, a shorter step. */
+Test(dualpipe, dualpipe_v_hides_what_zb_v_exposes_on_the_same_memory)
+{
+    cr_assert_eq(run(MODEL("mixtral-8x7b"), H100, L(MIXTRAL_EP8, "schedule=zb-v", "vp=2")), SIM_OK,
+                 "%s", err.msg);
+    double weights[4], step_zbv = out.rep.step_s, ep_zbv = out.rep.brk.ep;
+    for (int r = 0; r < 4; r++)
+        weights[r] = out.rep.mem[r].weights;
+    step_release(&out);
+    cr_assert_eq(run(MODEL("mixtral-8x7b"), H100, L(MIXTRAL_EP8, "schedule=dualpipe-v", "vp=2")),
+                 SIM_OK, "%s", err.msg);
+    for (int r = 0; r < 4; r++) {
+        cr_assert_float_eq(out.rep.mem[r].weights, weights[r], 1e-6 * weights[r]);
+        cr_assert_eq(out.res.peak_inflight[r], 9, "2pp+1 chunk activations");
+    }
+    cr_assert_lt(out.rep.brk.ep, 0.8 * ep_zbv, "%g vs %g s", out.rep.brk.ep, ep_zbv);
+    cr_assert_lt(out.rep.step_s, step_zbv);
+    step_release(&out);
+}

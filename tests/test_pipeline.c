@@ -188,6 +188,24 @@ Test(closed_form, dualpipe_makespan_is_3mt_plus_half_p_minus_1_t)
         }
 }
 
+/* DualPipeV with F = B = W = t per chunk and free links: 6mt + (p-1)t -- the bubble of the
+ * 2p-rank DualPipe it is half of, and ZB-V's -- with 2p+1 chunk activations at peak. */
+Test(closed_form, dualpipe_v_makespan_is_6mt_plus_p_minus_1_t)
+{
+    for (int p = 1; p <= 8; p++)
+        for (int m = 2 * p; m <= 4 * p + 1; m++) {
+            struct sim_fixture f;
+            cr_assert_eq(fixture_run(&f, unit_sets("dualpipe-v", p, 2, m, 2 * p)), SIM_OK, "%s",
+                         f.err.msg);
+            cr_assert_eq(makespan(&f.res), (simtime_t)(6 * m + p - 1) * MS(1), "p=%d m=%d: %lld", p,
+                         m, (long long)makespan(&f.res));
+            for (int r = 0; r < p; r++)
+                cr_assert_eq(f.res.peak_inflight[r], 2 * p + 1);
+            assert_sane_step(&f.setup, &f.res);
+            fixture_release(&f);
+        }
+}
+
 /* Other cost ratios: never above the report's bubble, and the two halves still mirror. */
 Test(closed_form, dualpipe_bubble_within_the_published_bound)
 {

@@ -69,7 +69,7 @@ Test(plan, pruned_top_equals_exhaustive)
     }
     /* The bound is a lower bound, and the memory predicted before simulating is what the
      * simulated report says, on every simulated config. */
-    size_t dual = 0;
+    size_t dual = 0, dual_v = 0;
     for (size_t i = 0; i < ex.n; i++) {
         const struct plan_entry *e = &ex.entries[i];
         if (e->state != PLAN_SIMULATED)
@@ -78,8 +78,10 @@ Test(plan, pruned_top_equals_exhaustive)
                       (long long)e->bound, (long long)e->step);
         cr_expect_leq(e->mem_bytes, e->hbm_bytes, "config %zu simulated but over HBM", i);
         dual += e->cfg.family == PLAN_DUALPIPE;
+        dual_v += e->cfg.family == PLAN_DUALPIPE_V;
     }
     cr_expect_gt(dual, 100, "DualPipe layouts simulated: %zu (its bound is checked too)", dual);
+    cr_expect_gt(dual_v, 100, "DualPipeV layouts simulated: %zu", dual_v);
     plan_result_release(&bb);
     plan_result_release(&ex);
 }

@@ -272,7 +272,7 @@ Test(sched_registry, lookup)
     int listed = 0;
     for (char *tok = strtok(names, ", "); tok; tok = strtok(NULL, ", "), listed++)
         cr_assert_not_null(sched_find(tok), "'%s' listed but unknown", tok);
-    cr_assert_eq(listed, 6);
+    cr_assert_eq(listed, 7);
 }
 
 /* ZB-H1 (Qi et al. 2024, fig. 3; sail-sg/zero-bubble-pipeline-parallelism): F and B exactly as
@@ -536,4 +536,73 @@ Test(sched_dualpipe, order_p2_m4)
 {
     cr_assert_str_eq(ORDER_DUAL(2, 4, 0), "F0.0 F2.1 F1.0 B2.1 W2.1 F3.1* B0.0* W0.0 B3.1 W3.1 "
                                           "B1.0 W1.0");
+}
+
+/* DualPipeV is DualPipe cut in half: rank r of pp runs exactly what rank r of a 2pp-rank
+ * DualPipe with twice the micro-batches runs, its up-running micro-batches m..2m-1 being the
+ * V's second pass (chunk 1) over the same m. */
+Test(sched_dualpipev, is_the_first_half_of_a_dualpipe_twice_as_deep)
+{
+    static struct sched_op v[3 * 2 * 60 + 1], d[3 * 2 * 120 + 1];
+    for (int p = 1; p <= 12; p++)
+        for (int m = 2 * p; m <= 5 * p; m++) {
+            struct sched_params vp = {p, 2, m, 0, 1}, dp = {2 * p, 2, 2 * m, 0, 1};
+            struct sim_error err;
+            enum sched_param blame;
+            cr_assert_eq(sched_dualpipev.check(&vp, &blame, &err), SIM_OK, "%s", err.msg);
+            cr_assert_eq(sched_ops_per_rank(&sched_dualpipev, &vp), (size_t)(6 * m + 1));
+            for (int r = 0; r < p; r++) {
+                sched_build(&sched_dualpipev, &vp, r, v);
+                sched_build(&sched_dualpipe, &dp, r, d);
+                for (int i = 0; i < 6 * m; i++) {
+                    cr_assert_eq(v[i].kind, d[i].kind, "p=%d m=%d r=%d op %d", p, m, r, i);
+                    cr_assert_eq(v[i].chunk, d[i].chunk);
+                    cr_assert_eq(v[i].mb + (v[i].chunk ? m : 0), d[i].mb);
+                    cr_assert_eq(v[i].overlap, d[i].overlap);
+                }
+            }
+        }
+}
+
+/* Every (mb, chunk) one F, B and W in order, each kind in micro-batch order per chunk; at most
+ * 2pp+1 chunk activations (DualPipe's pp+1 stages, cut in half). */
+Test(sched_dualpipev, properties_over_many_shapes)
+{
+    static struct sched_op ops[6 * 60 + 1];
+    for (int p = 1; p <= 12; p++)
+        for (int m = 2 * p; m <= 5 * p; m++) {
+            struct sched_params sp = {p, 2, m, 0, 1};
+            for (int r = 0; r < p; r++) {
+                sched_build(&sched_dualpipev, &sp, r, ops);
+                cr_assert_eq(ops[6 * m].kind, OP_OPT);
+                int next[3][2] = {{0}}, held = 0, peak = 0;
+                for (int i = 0; i < 6 * m; i++) {
+                    int k = ops[i].kind, c = ops[i].chunk, mb = ops[i].mb;
+                    cr_assert_eq(mb, next[k][c]++, "p=%d m=%d r=%d op %d", p, m, r, i);
+                    if (k == OP_B)
+                        cr_assert_lt(mb, next[OP_F][c], "B before its F");
+                    if (k == OP_W)
+                        cr_assert_lt(mb, next[OP_B][c], "W before its B");
+                    held += k == OP_F ? 1 : k == OP_W ? -1 : 0;
+                    if (held > peak)
+                        peak = held;
+                }
+                for (int k = 0; k < 3; k++)
+                    cr_assert(next[k][0] == m && next[k][1] == m);
+                cr_assert_eq(peak, 2 * p + 1, "p=%d m=%d r=%d holds %d", p, m, r, peak);
+            }
+        }
+}
+
+Test(sched_dualpipev, needs_a_v_and_a_micro_batch_per_stage)
+{
+    struct sim_error err;
+    enum sched_param blame;
+    struct sched_params vp1 = {4, 1, 8, 0, 1}, few = {4, 2, 7, 0, 1}, odd = {3, 2, 7, 0, 1};
+    cr_assert_eq(sched_dualpipev.check(&vp1, &blame, &err), SIM_EINPUT);
+    cr_assert_eq(blame, SP_VP);
+    cr_assert_eq(sched_dualpipev.check(&few, &blame, &err), SIM_EINPUT);
+    cr_assert_eq(blame, SP_MICROBATCHES);
+    cr_assert(strstr(err.msg, "at least 2*pp=8 micro-batches"), "%s", err.msg);
+    cr_assert_eq(sched_dualpipev.check(&odd, &blame, &err), SIM_OK, "any pp, any m >= 2pp");
 }
