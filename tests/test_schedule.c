@@ -392,6 +392,34 @@ Test(sched_zbv, hand_derived_p2_m4)
                                        "W3.1 W3.0");
 }
 
+/* The split-backward order of a rank with two chunks: only F, B and W; chunk c's micro-batches
+ * base[c], base[c]+1, ... each kind in that order, `per_chunk` of each; every B after its F and
+ * every W after its B.  Returns the peak of activations held (F started, W not yet run). */
+static int assert_two_chunk_fbw(const struct sched_op *ops, int n, const int base[2], int per_chunk,
+                                const char *what)
+{
+    int next[3][2] = {{0}}, held = 0, peak = 0;
+    for (int i = 0; i < n; i++) {
+        int k = ops[i].kind, c = ops[i].chunk;
+        cr_assert(k == OP_F || k == OP_B || k == OP_W, "%s op %d", what, i);
+        cr_assert(c == 0 || c == 1, "%s op %d", what, i);
+        int mb = ops[i].mb - base[c];
+        cr_assert_eq(mb, next[k][c]++, "%s op %d: %s%d.%d out of order", what, i, op_kind_name(k),
+                     ops[i].mb, c);
+        if (k == OP_B)
+            cr_assert_lt(mb, next[OP_F][c], "%s op %d: B before its F", what, i);
+        if (k == OP_W)
+            cr_assert_lt(mb, next[OP_B][c], "%s op %d: W before its B", what, i);
+        held += k == OP_F ? 1 : k == OP_W ? -1 : 0;
+        if (held > peak)
+            peak = held;
+    }
+    for (int k = 0; k < 3; k++)
+        cr_assert(next[k][0] == per_chunk && next[k][1] == per_chunk, "%s: %d per chunk", what,
+                  per_chunk);
+    return peak;
+}
+
 /* Over many (p, m), fewer micro-batches than the 2p-1 the order is laid out for included:
  * every (mb, chunk) has one F, one B and one W, in that order, each kind in micro-batch order
  * per chunk; at most 2p chunk activations (p whole stages, 1F1B's rank-0 peak) are held. */
@@ -405,23 +433,9 @@ Test(sched_zbv, properties_over_many_shapes)
             for (int r = 0; r < p; r++) {
                 sched_build(&sched_zbv, &sp, r, ops);
                 cr_assert_eq(ops[6 * m].kind, OP_OPT);
-                int next[3][2] = {{0}}, held = 0, peak = 0;
-                for (int i = 0; i < 6 * m; i++) {
-                    int k = ops[i].kind, c = ops[i].chunk, mb = ops[i].mb;
-                    cr_assert(k == OP_F || k == OP_B || k == OP_W);
-                    cr_assert(c == 0 || c == 1);
-                    cr_assert_eq(mb, next[k][c]++, "p=%d m=%d r=%d op %d: %s%d.%d out of order", p,
-                                 m, r, i, op_kind_name(k), mb, c);
-                    if (k == OP_B)
-                        cr_assert_lt(mb, next[OP_F][c], "B before its F");
-                    if (k == OP_W)
-                        cr_assert_lt(mb, next[OP_B][c], "W before its B");
-                    held += k == OP_F ? 1 : k == OP_W ? -1 : 0;
-                    if (held > peak)
-                        peak = held;
-                }
-                for (int k = 0; k < 3; k++)
-                    cr_assert(next[k][0] == m && next[k][1] == m);
+                char what[64];
+                snprintf(what, sizeof what, "zb-v p=%d m=%d r=%d", p, m, r);
+                int peak = assert_two_chunk_fbw(ops, 6 * m, (const int[2]){0, 0}, m, what);
                 cr_assert_leq(peak, 2 * p, "p=%d m=%d r=%d holds %d", p, m, r, peak);
             }
         }
@@ -456,31 +470,19 @@ Test(sched_dualpipe, properties_over_many_shapes)
             for (int r = 0; r < p; r++) {
                 sched_build(&sched_dualpipe, &sp, r, ops);
                 cr_assert_eq(ops[3 * m].kind, OP_OPT);
-                int next[3][2] = {{0}}, held = 0, peak = 0, pairs = 0;
+                char what[64];
+                snprintf(what, sizeof what, "dualpipe p=%d m=%d r=%d", p, m, r);
+                int peak = assert_two_chunk_fbw(ops, 3 * m, (const int[2]){0, m / 2}, m / 2, what);
+                int pairs = 0;
                 for (int i = 0; i < 3 * m; i++) {
-                    int k = ops[i].kind, c = ops[i].chunk, mb = ops[i].mb;
-                    cr_assert(k == OP_F || k == OP_B || k == OP_W);
-                    cr_assert(c == 0 || c == 1);
-                    cr_assert_eq(mb, c * (m / 2) + next[k][c]++,
-                                 "p=%d m=%d r=%d op %d: %s%d.%d out of order", p, m, r, i,
-                                 op_kind_name(k), mb, c);
-                    if (k == OP_B)
-                        cr_assert_lt(mb - c * (m / 2), next[OP_F][c], "B before its F");
-                    if (k == OP_W)
-                        cr_assert_lt(mb - c * (m / 2), next[OP_B][c], "W before its B");
                     if (ops[i].overlap == SCHED_PAIR_F) {
-                        cr_assert(k == OP_F && ops[i + 1].overlap == SCHED_PAIR_B &&
-                                  ops[i + 1].kind == OP_B && ops[i + 1].chunk != c);
+                        cr_assert(ops[i].kind == OP_F && ops[i + 1].overlap == SCHED_PAIR_B &&
+                                  ops[i + 1].kind == OP_B && ops[i + 1].chunk != ops[i].chunk);
                         pairs++;
                     } else if (ops[i].overlap == SCHED_PAIR_B) {
                         cr_assert(i > 0 && ops[i - 1].overlap == SCHED_PAIR_F);
                     }
-                    held += k == OP_F ? 1 : k == OP_W ? -1 : 0;
-                    if (held > peak)
-                        peak = held;
                 }
-                for (int k = 0; k < 3; k++)
-                    cr_assert(next[k][0] == m / 2 && next[k][1] == m / 2);
                 cr_assert_eq(peak, p + 1, "p=%d m=%d r=%d holds %d", p, m, r, peak);
                 /* step 4's 2(m/2-p+h+1) and step 5's p/2-h-1 pairs, less the middle ranks'
                  * unpaired first one */
@@ -575,20 +577,9 @@ Test(sched_dualpipev, properties_over_many_shapes)
             for (int r = 0; r < p; r++) {
                 sched_build(&sched_dualpipev, &sp, r, ops);
                 cr_assert_eq(ops[6 * m].kind, OP_OPT);
-                int next[3][2] = {{0}}, held = 0, peak = 0;
-                for (int i = 0; i < 6 * m; i++) {
-                    int k = ops[i].kind, c = ops[i].chunk, mb = ops[i].mb;
-                    cr_assert_eq(mb, next[k][c]++, "p=%d m=%d r=%d op %d", p, m, r, i);
-                    if (k == OP_B)
-                        cr_assert_lt(mb, next[OP_F][c], "B before its F");
-                    if (k == OP_W)
-                        cr_assert_lt(mb, next[OP_B][c], "W before its B");
-                    held += k == OP_F ? 1 : k == OP_W ? -1 : 0;
-                    if (held > peak)
-                        peak = held;
-                }
-                for (int k = 0; k < 3; k++)
-                    cr_assert(next[k][0] == m && next[k][1] == m);
+                char what[64];
+                snprintf(what, sizeof what, "dualpipe-v p=%d m=%d r=%d", p, m, r);
+                int peak = assert_two_chunk_fbw(ops, 6 * m, (const int[2]){0, 0}, m, what);
                 cr_assert_eq(peak, 2 * p + 1, "p=%d m=%d r=%d holds %d", p, m, r, peak);
             }
         }
