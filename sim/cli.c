@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "calibrate.h"
 #include "cliutil.h"
 #include "config.h"
 #include "costmodel.h"
@@ -373,5 +374,7 @@ int cli_main(int argc, char **argv, FILE *out, FILE *errout)
         return plan_main(argc, argv, out, errout);
     if (strcmp(cmd, "validate") == 0)
         return cmd_validate(argc, argv, out, errout);
+    if (strcmp(cmd, "calibrate") == 0)
+        return calib_main(argc, argv, out, errout);
     return cli_bad_usage(errout, "stepsim --help", "unknown command '%s'", cmd);
 }

@@ -1,0 +1,556 @@
+/* calibrate: fit shared cost-model constants to measured runs (see calibrate.h).
+ *
+ * Rows are loaded once (scenario with its overrides, model and hardware files, each file
+ * parsed once however many rows use it); an evaluation copies each row's scenario, builds the
+ * costs against the shared, mutable hardware copies and runs the step.  O(rows x simulation)
+ * per evaluation: about 0.2-1 s for the shipped tables, so a fit of three constants takes a
+ * minute or two and a leave-one-source-out pass one fit per source. */
+#include "calibrate.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_multimin.h>
+
+#include "alloc.h"
+#include "cliutil.h"
+#include "costmodel.h"
+#include "pipeline.h"
+#include "scenario.h"
+
+/* ---- the constants a fit may move ---------------------------------------------------------- */
+
+struct calib_knob {
+    const char *name;
+    const char *meaning;
+    double lo, hi; /* the fit stays strictly inside */
+    double *(*field)(struct hardware *hw);
+};
+
+static double *training_eff(struct hardware *hw) { return &hw->gpu.training_eff; }
+static double *kernel_overhead(struct hardware *hw) { return &hw->gpu.kernel_overhead_s; }
+static double *overlap_interference(struct hardware *hw) { return &hw->gpu.overlap_interference; }
+
+static const struct calib_knob knobs[] = {
+    {"training-efficiency", "share of benchmark GEMM / attention efficiency a step keeps", 0.5,
+     1.0, training_eff},
+    {"kernel-overhead", "launch gap per dependent kernel (s)", 0.0, 20e-6, kernel_overhead},
+    {"overlap-interference", "cost of overlapped communication, share of the shorter", 0.0, 1.0,
+     overlap_interference},
+};
+#define NKNOBS (sizeof knobs / sizeof knobs[0])
+#define DEFAULT_FIT "training-efficiency,kernel-overhead,overlap-interference"
+
+static const struct calib_knob *knob_find(const char *name)
+{
+    for (size_t i = 0; i < NKNOBS; i++)
+        if (strcmp(knobs[i].name, name) == 0)
+            return &knobs[i];
+    return NULL;
+}
+
+/* ---- rows ----------------------------------------------------------------------------------- */
+
+#define MAX_ROWS 1024
+#define MAX_FILES 64
+
+struct row {
+    char id[32], set[32], source[64];
+    struct scenario scn; /* as loaded, overrides applied; copied for every evaluation */
+    int model, hw;       /* indexes into the loaded files */
+    double measured_s, predicted_s;
+};
+
+struct calib {
+    struct row *rows;
+    int nrows;
+    struct model models[MAX_FILES];
+    char model_paths[MAX_FILES][1024];
+    int nmodels;
+    struct hardware *hws; /* [MAX_FILES] */
+    char hw_paths[MAX_FILES][1024];
+    int nhws;
+    const struct calib_knob *fit[NKNOBS];
+    int nfit;
+    const char *root; /* scenario paths in tables are relative to it */
+};
+
+/* Index of `path` among the loaded files, loading it when new. */
+static enum sim_status model_index(struct calib *c, const char *path, int *out,
+                                   struct sim_error *err)
+{
+    for (int i = 0; i < c->nmodels; i++)
+        if (strcmp(c->model_paths[i], path) == 0)
+            return *out = i, SIM_OK;
+    if (c->nmodels == MAX_FILES)
+        return err_set(err, SIM_EINPUT, NULL, 0, "more than %d model files", MAX_FILES);
+    enum sim_status st = model_load(&c->models[c->nmodels], path, err);
+    if (st != SIM_OK)
+        return st;
+    snprintf(c->model_paths[c->nmodels], sizeof c->model_paths[0], "%s", path);
+    *out = c->nmodels++;
+    return SIM_OK;
+}
+
+static enum sim_status hw_index(struct calib *c, const char *path, int *out, struct sim_error *err)
+{
+    for (int i = 0; i < c->nhws; i++)
+        if (strcmp(c->hw_paths[i], path) == 0)
+            return *out = i, SIM_OK;
+    if (c->nhws == MAX_FILES)
+        return err_set(err, SIM_EINPUT, NULL, 0, "more than %d hardware files", MAX_FILES);
+    enum sim_status st = hw_load(&c->hws[c->nhws], path, err);
+    if (st != SIM_OK)
+        return st;
+    snprintf(c->hw_paths[c->nhws], sizeof c->hw_paths[0], "%s", path);
+    *out = c->nhws++;
+    return SIM_OK;
+}
+
+/* Split `line` at tabs into at most `max` fields (in place); returns the count. */
+static int split_tabs(char *line, char **fields, int max)
+{
+    int n = 0;
+    char *p = line;
+    while (n < max) {
+        fields[n++] = p;
+        char *tab = strchr(p, '\t');
+        if (!tab)
+            break;
+        *tab = '\0';
+        p = tab + 1;
+    }
+    return n;
+}
+
+enum col { COL_ID, COL_SET, COL_SOURCE, COL_SCENARIO, COL_OVERRIDES, COL_MEASURED, COL_SCORED,
+           COL_COUNT };
+static const char *const col_names[COL_COUNT] = {"id",        "set",           "source",
+                                                 "scenario",  "overrides",     "measured_step_s",
+                                                 "scored"};
+
+/* Map header names to columns; the optional ones (set, scored) may be missing (-1). */
+static enum sim_status read_header(char *line, const char *path, int lineno, int *col,
+                                   struct sim_error *err)
+{
+    char *f[64];
+    int n = split_tabs(line + (line[0] == '#' ? 1 + (line[1] == ' ') : 0), f, 64);
+    for (int k = 0; k < COL_COUNT; k++) {
+        col[k] = -1;
+        for (int i = 0; i < n; i++)
+            if (strcmp(f[i], col_names[k]) == 0)
+                col[k] = i;
+        if (col[k] < 0 && k != COL_SET && k != COL_SCORED)
+            return err_set(err, SIM_EINPUT, path, lineno, "the header has no '%s' column",
+                           col_names[k]);
+    }
+    return SIM_OK;
+}
+
+/* Load one row: its scenario with the overrides (comma-separated KEY=VALUE), model, hardware. */
+static enum sim_status load_row(struct calib *c, char **f, const int *col, const char *path,
+                                int lineno, struct sim_error *err)
+{
+    if (c->nrows == MAX_ROWS)
+        return err_set(err, SIM_EINPUT, path, lineno, "more than %d rows", MAX_ROWS);
+    struct row *r = &c->rows[c->nrows];
+    memset(r, 0, sizeof *r);
+    snprintf(r->id, sizeof r->id, "%s", f[col[COL_ID]]);
+    snprintf(r->set, sizeof r->set, "%s", col[COL_SET] >= 0 ? f[col[COL_SET]] : "-");
+    snprintf(r->source, sizeof r->source, "%s", f[col[COL_SOURCE]]);
+    char *end;
+    r->measured_s = strtod(f[col[COL_MEASURED]], &end);
+    if (end == f[col[COL_MEASURED]] || *end || !(r->measured_s > 0) || !isfinite(r->measured_s))
+        return err_set(err, SIM_EINPUT, path, lineno, "measured_step_s '%s' is not a positive number",
+                       f[col[COL_MEASURED]]);
+    char scn_path[2048];
+    snprintf(scn_path, sizeof scn_path, "%s/%s", c->root, f[col[COL_SCENARIO]]);
+    scn_defaults(&r->scn);
+    enum sim_status st = scn_load(&r->scn, scn_path, err);
+    char *over = f[col[COL_OVERRIDES]];
+    for (char *kv = strtok(over, ","); st == SIM_OK && kv; kv = strtok(NULL, ","))
+        if (strcmp(kv, "-") != 0)
+            st = scn_set_arg(&r->scn, kv, err);
+    if (st == SIM_OK && !scn_is_modelled(&r->scn))
+        st = err_set(err, SIM_EINPUT, scn_path, 0, "row %s: not a modelled scenario", r->id);
+    if (st == SIM_OK)
+        st = model_index(c, r->scn.model_path, &r->model, err);
+    if (st == SIM_OK)
+        st = hw_index(c, r->scn.hardware_path, &r->hw, err);
+    if (st == SIM_OK)
+        c->nrows++;
+    return st;
+}
+
+/* Read one table; rows with scenario "-" (not expressible) or scored "no" are left out. */
+static enum sim_status read_table(struct calib *c, const char *path, struct sim_error *err)
+{
+    FILE *fp = fopen(path, "r");
+    if (!fp)
+        return err_set(err, SIM_EINPUT, path, 0, "cannot open the table");
+    char line[8192];
+    int col[COL_COUNT], have_header = 0, lineno = 0;
+    enum sim_status st = SIM_OK;
+    while (st == SIM_OK && fgets(line, sizeof line, fp)) {
+        lineno++;
+        line[strcspn(line, "\r\n")] = '\0';
+        if (!have_header) {
+            if (strncmp(line, "id\t", 3) == 0 || strncmp(line, "# id\t", 5) == 0 ||
+                strncmp(line, "#id\t", 4) == 0) {
+                st = read_header(line, path, lineno, col, err);
+                have_header = 1;
+            }
+            continue;
+        }
+        if (line[0] == '#' || line[0] == '\0')
+            continue;
+        char *f[64];
+        int n = split_tabs(line, f, 64);
+        int need = 0;
+        for (int k = 0; k < COL_COUNT; k++)
+            if (col[k] + 1 > need)
+                need = col[k] + 1;
+        if (n < need) {
+            st = err_set(err, SIM_EINPUT, path, lineno, "%d columns, the header names %d", n, need);
+            break;
+        }
+        if (strcmp(f[col[COL_SCENARIO]], "-") == 0 ||
+            (col[COL_SCORED] >= 0 && strcmp(f[col[COL_SCORED]], "no") == 0))
+            continue;
+        st = load_row(c, f, col, path, lineno, err);
+    }
+    fclose(fp);
+    if (st == SIM_OK && !have_header)
+        st = err_set(err, SIM_EINPUT, path, 0, "no header line starting with 'id'");
+    return st;
+}
+
+/* ---- evaluation ----------------------------------------------------------------------------- */
+
+static enum sim_status predict(struct calib *c, struct row *r, struct sim_error *err)
+{
+    struct scenario scn = r->scn;
+    struct costmodel cm;
+    struct pipe_setup setup;
+    struct pipe_result res;
+    enum sim_status st = cm_build_preloaded(&cm, &scn, &c->models[r->model], &c->hws[r->hw],
+                                            &setup, err);
+    if (st != SIM_OK)
+        return st;
+    st = pipe_run(&setup, &res, err);
+    if (st == SIM_OK) {
+        r->predicted_s = simtime_to_s(res.step_end - res.first_start);
+        pipe_result_release(&res);
+    }
+    pipe_setup_release(&setup);
+    cm_release(&cm);
+    return st;
+}
+
+static double row_error(const struct row *r)
+{
+    return (r->predicted_s - r->measured_s) / r->measured_s;
+}
+
+/* Set knob k to v in every loaded hardware file. */
+static void knob_set(struct calib *c, const struct calib_knob *k, double v)
+{
+    for (int i = 0; i < c->nhws; i++)
+        *k->field(&c->hws[i]) = v;
+}
+
+/* Mean absolute error of the rows whose source is not `left_out` (NULL: all rows), after
+ * predicting them; a row that fails counts as 100%. */
+static double mae_except(struct calib *c, const char *left_out)
+{
+    double sum = 0;
+    int n = 0;
+    for (int i = 0; i < c->nrows; i++) {
+        struct row *r = &c->rows[i];
+        if (left_out && strcmp(r->source, left_out) == 0)
+            continue;
+        struct sim_error err;
+        err_clear(&err);
+        sum += predict(c, r, &err) == SIM_OK ? fabs(row_error(r)) : 1.0;
+        n++;
+    }
+    return n ? sum / n : 0.0;
+}
+
+/* The fit works on unbounded u; knob value = lo + (hi - lo) * logistic(u). */
+static double to_value(const struct calib_knob *k, double u)
+{
+    return k->lo + (k->hi - k->lo) / (1.0 + exp(-u));
+}
+
+static double to_u(const struct calib_knob *k, double v)
+{
+    double p = (v - k->lo) / (k->hi - k->lo);
+    p = p < 1e-6 ? 1e-6 : p > 1 - 1e-6 ? 1 - 1e-6 : p;
+    return log(p / (1 - p));
+}
+
+struct objective {
+    struct calib *c;
+    const char *left_out;
+};
+
+static double objective_f(const gsl_vector *u, void *params)
+{
+    struct objective *o = params;
+    for (int i = 0; i < o->c->nfit; i++)
+        knob_set(o->c, o->c->fit[i], to_value(o->c->fit[i], gsl_vector_get(u, (size_t)i)));
+    return mae_except(o->c, o->left_out);
+}
+
+/* Fit the chosen knobs (starting from `start`) on every row but `left_out`'s; `best` gets the
+ * values, and the hardware holds them on return. */
+static enum sim_status fit(struct calib *c, const char *left_out, const double *start,
+                           double *best, struct sim_error *err)
+{
+    size_t n = (size_t)c->nfit;
+    struct objective o = {c, left_out};
+    gsl_multimin_function fn = {objective_f, n, &o};
+    gsl_vector *x = gsl_vector_alloc(n), *step = gsl_vector_alloc(n);
+    gsl_multimin_fminimizer *m = gsl_multimin_fminimizer_alloc(gsl_multimin_fminimizer_nmsimplex2, n);
+    enum sim_status st = SIM_OK;
+    if (!x || !step || !m) {
+        st = err_set(err, SIM_EFAIL, NULL, 0, "out of memory for the fit");
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        gsl_vector_set(x, i, to_u(c->fit[i], start[i]));
+        gsl_vector_set(step, i, 0.5);
+    }
+    if (gsl_multimin_fminimizer_set(m, &fn, x, step) != GSL_SUCCESS) {
+        st = err_set(err, SIM_EFAIL, NULL, 0, "cannot start the fit");
+        goto done;
+    }
+    /* Nelder-Mead on a piecewise-smooth objective: stop when the simplex is small in u (a
+     * relative change of ~0.1% in the knobs) or after a bounded number of evaluations. */
+    for (int it = 0; it < 200; it++) {
+        if (gsl_multimin_fminimizer_iterate(m) != GSL_SUCCESS)
+            break;
+        if (gsl_multimin_test_size(gsl_multimin_fminimizer_size(m), 2e-3) == GSL_SUCCESS)
+            break;
+    }
+    for (size_t i = 0; i < n; i++) {
+        best[i] = to_value(c->fit[i], gsl_vector_get(m->x, i));
+        knob_set(c, c->fit[i], best[i]);
+    }
+done:
+    gsl_multimin_fminimizer_free(m);
+    gsl_vector_free(x);
+    gsl_vector_free(step);
+    return st;
+}
+
+/* ---- reporting ------------------------------------------------------------------------------ */
+
+static void print_knobs(FILE *out, const struct calib *c, const char *label, const double *v,
+                        double mae)
+{
+    fprintf(out, "%-8s", label);
+    for (int i = 0; i < c->nfit; i++)
+        fprintf(out, " %s=%.4g", c->fit[i]->name, v[i]);
+    fprintf(out, "   MAE %.1f%%\n", 100 * mae);
+}
+
+/* Distinct sources in row order. */
+static int sources(const struct calib *c, const char **out, int max)
+{
+    int n = 0;
+    for (int i = 0; i < c->nrows; i++) {
+        int seen = 0;
+        for (int j = 0; j < n && !seen; j++)
+            seen = strcmp(out[j], c->rows[i].source) == 0;
+        if (!seen && n < max)
+            out[n++] = c->rows[i].source;
+    }
+    return n;
+}
+
+/* Per-source table of the rows' current errors. */
+static void print_sources(FILE *out, const struct calib *c, const char **src, int nsrc,
+                          const double *err_of_row)
+{
+    fprintf(out, "%-10s %5s %8s %8s  %s\n", "source", "runs", "MAE", "worst", "worst run");
+    for (int s = 0; s < nsrc; s++) {
+        double sum = 0, worst = 0;
+        int n = 0;
+        const char *worst_id = "-";
+        for (int i = 0; i < c->nrows; i++) {
+            if (strcmp(c->rows[i].source, src[s]) != 0)
+                continue;
+            double e = fabs(err_of_row[i]);
+            sum += e;
+            n++;
+            if (e >= worst) {
+                worst = e;
+                worst_id = c->rows[i].id;
+            }
+        }
+        fprintf(out, "%-10s %5d %7.1f%% %7.1f%%  %s\n", src[s], n, 100 * sum / n, 100 * worst,
+                worst_id);
+    }
+}
+
+static void summary_line(FILE *out, const char *label, const struct calib *c,
+                         const double *err_of_row)
+{
+    double sum = 0, worst = 0;
+    const char *worst_id = "-";
+    for (int i = 0; i < c->nrows; i++) {
+        double e = fabs(err_of_row[i]);
+        sum += e;
+        if (e >= worst) {
+            worst = e;
+            worst_id = c->rows[i].id;
+        }
+    }
+    fprintf(out, "%s MAE %.1f%% over %d runs (worst %.1f%%, %s)\n", label,
+            100 * sum / c->nrows, c->nrows, 100 * worst, worst_id);
+}
+
+/* ---- command -------------------------------------------------------------------------------- */
+
+static const char calib_usage[] =
+    "usage: stepsim calibrate TABLE.tsv... [--fit KNOB,...] [--loso] [--root DIR]\n";
+
+static const char calib_help[] =
+    "Fit shared cost-model constants to measured runs and report the error per source.\n"
+    "TABLE: TSV with a header line naming the columns id, source, scenario (path relative to\n"
+    "--root, default .; '-' = not expressible, skipped), overrides (KEY=VALUE,... or -),\n"
+    "measured_step_s, and optionally set and scored (rows with 'no' are skipped).\n"
+    "  --fit LIST   constants to fit (default " DEFAULT_FIT ")\n"
+    "  --loso       also refit with each source left out and predict it\n"
+    "constants:\n";
+
+static void print_help(FILE *out)
+{
+    fputs(calib_usage, out);
+    fputs(calib_help, out);
+    for (size_t i = 0; i < NKNOBS; i++)
+        fprintf(out, "  %-22s %s [%g, %g]\n", knobs[i].name, knobs[i].meaning, knobs[i].lo,
+                knobs[i].hi);
+}
+
+static enum sim_status parse_fit(struct calib *c, char *list, struct sim_error *err)
+{
+    c->nfit = 0;
+    for (char *name = strtok(list, ","); name; name = strtok(NULL, ",")) {
+        const struct calib_knob *k = knob_find(name);
+        if (!k)
+            return err_set(err, SIM_EINPUT, NULL, 0, "--fit: unknown constant '%s'", name);
+        if (c->nfit == (int)NKNOBS)
+            return err_set(err, SIM_EINPUT, NULL, 0, "--fit: a constant is named twice");
+        c->fit[c->nfit++] = k;
+    }
+    return SIM_OK;
+}
+
+/* Run the fit (and the leave-one-source-out pass) over the loaded rows. */
+static enum sim_status calibrate(struct calib *c, int loso, FILE *out, struct sim_error *err)
+{
+    double start[NKNOBS], best[NKNOBS], loso_best[NKNOBS];
+    const char *src[MAX_ROWS];
+    int nsrc = sources(c, src, MAX_ROWS);
+    double *err_all = mem_calloc((size_t)c->nrows, sizeof(double));
+    double *err_loso = mem_calloc((size_t)c->nrows, sizeof(double));
+    if (!err_all || !err_loso) {
+        mem_free(err_all);
+        mem_free(err_loso);
+        return err_set(err, SIM_EFAIL, NULL, 0, "out of memory");
+    }
+    for (int i = 0; i < c->nfit; i++)
+        start[i] = *c->fit[i]->field(&c->hws[0]);
+    fprintf(out, "calibrate: %d runs from %d sources, %d model and %d hardware files\n", c->nrows,
+            nsrc, c->nmodels, c->nhws);
+    print_knobs(out, c, "files", start, mae_except(c, NULL));
+    enum sim_status st = fit(c, NULL, start, best, err);
+    if (st == SIM_OK) {
+        print_knobs(out, c, "fitted", best, mae_except(c, NULL));
+        for (int i = 0; i < c->nrows; i++)
+            err_all[i] = row_error(&c->rows[i]);
+        print_sources(out, c, src, nsrc, err_all);
+        summary_line(out, "fitted", c, err_all);
+    }
+    for (int s = 0; loso && st == SIM_OK && s < nsrc; s++) {
+        st = fit(c, src[s], best, loso_best, err);
+        for (int i = 0; st == SIM_OK && i < c->nrows; i++)
+            if (strcmp(c->rows[i].source, src[s]) == 0) {
+                struct sim_error e;
+                err_clear(&e);
+                err_loso[i] = predict(c, &c->rows[i], &e) == SIM_OK ? row_error(&c->rows[i]) : 1.0;
+            }
+        if (st == SIM_OK) {
+            char label[96];
+            snprintf(label, sizeof label, "w/o %s", src[s]);
+            print_knobs(out, c, label, loso_best, mae_except(c, src[s]));
+        }
+    }
+    if (loso && st == SIM_OK) {
+        fprintf(out, "leave-one-source-out (each source predicted by a fit without it):\n");
+        print_sources(out, c, src, nsrc, err_loso);
+        summary_line(out, "loso", c, err_loso);
+    }
+    for (int i = 0; i < c->nfit; i++) /* leave the files' values as the fit on all rows */
+        knob_set(c, c->fit[i], best[i]);
+    mem_free(err_all);
+    mem_free(err_loso);
+    return st;
+}
+
+int calib_main(int argc, char **argv, FILE *out, FILE *errout)
+{
+    struct calib c;
+    struct sim_error err;
+    memset(&c, 0, sizeof c);
+    err_clear(&err);
+    c.root = ".";
+    int loso = 0;
+    char fit_list[256];
+    snprintf(fit_list, sizeof fit_list, "%s", DEFAULT_FIT);
+    const char *tables[64];
+    int ntables = 0;
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            print_help(out);
+            return 0;
+        } else if (strcmp(argv[i], "--loso") == 0) {
+            loso = 1;
+        } else if ((strcmp(argv[i], "--fit") == 0 || strcmp(argv[i], "--root") == 0) &&
+                   i + 1 < argc) {
+            if (strcmp(argv[i], "--fit") == 0)
+                snprintf(fit_list, sizeof fit_list, "%s", argv[++i]);
+            else
+                c.root = argv[++i];
+        } else if (argv[i][0] == '-') {
+            return cli_bad_usage(errout, "stepsim calibrate --help", "unknown option '%s'",
+                                 argv[i]);
+        } else if (ntables < 64) {
+            tables[ntables++] = argv[i];
+        }
+    }
+    if (ntables == 0)
+        return cli_bad_usage(errout, "stepsim calibrate --help", "calibrate needs a table");
+    c.rows = mem_calloc(MAX_ROWS, sizeof *c.rows);
+    c.hws = mem_calloc(MAX_FILES, sizeof *c.hws);
+    enum sim_status st = c.rows && c.hws ? SIM_OK
+                                         : err_set(&err, SIM_EFAIL, NULL, 0, "out of memory");
+    if (st == SIM_OK)
+        st = parse_fit(&c, fit_list, &err);
+    for (int t = 0; st == SIM_OK && t < ntables; t++)
+        st = read_table(&c, tables[t], &err);
+    if (st == SIM_OK && c.nrows == 0)
+        st = err_set(&err, SIM_EINPUT, NULL, 0, "no scored, expressible rows in the tables");
+    if (st == SIM_OK)
+        st = calibrate(&c, loso, out, &err);
+    for (int i = 0; c.hws && i < c.nhws; i++)
+        hw_release(&c.hws[i]);
+    mem_free(c.rows);
+    mem_free(c.hws);
+    return st == SIM_OK ? 0 : cli_fail(errout, &err);
+}
