@@ -57,13 +57,24 @@
  * (megatron/core/distributed/distributed_data_parallel.py, bucket_size). */
 #define DP_BUCKET_PARAMS 40e6
 
+/* How fast one kind of GEMM runs: a dense peak and the efficiency curve against its size. */
+struct gemm_rate {
+    double peak; /* FLOP/s */
+    const struct hw_curve *eff;
+};
+
 struct cm_ctx {
     const struct scenario *scn;
     const struct model *m;
     const struct hardware *hw;
     const struct cm_config *cfg;
-    double peak;                   /* FLOP/s for the dtype (matmuls) */
-    double attn_peak;              /* attention runs in 16-bit even in fp8 training */
+    /* fp8 training runs only the transformer's linear layers (QKV, projection, MLP and expert
+     * GEMMs: Transformer Engine's Linear / LayerNormLinear / LayerNormMLP / GroupedLinear) in
+     * fp8; the LM head (Megatron-Core's output_layer is a plain ColumnParallelLinear), the
+     * router and the attention core stay 16-bit.  Without fp8 both are the dtype's. */
+    struct gemm_rate linear; /* the linear layers' GEMMs */
+    struct gemm_rate wide;   /* GEMMs kept in 16 bit (LM head, router, unfused attention) */
+    double attn_peak;        /* the attention core's peak: 16-bit even in fp8 training */
     struct coll_level nvlink, net; /* achievable levels */
     int flash;                     /* flash attention (else unfused softmax attention) */
 };
@@ -96,12 +107,18 @@ static double coll_time(const struct cm_ctx *c, enum coll_op op, double bytes, s
 
 /* ---- time of work --------------------------------------------------------------------- */
 
-static double matmul_s(const struct cm_ctx *c, double flops)
+/* One GEMM of `flops` at rate r. */
+static double gemm_s(const struct cm_ctx *c, const struct gemm_rate *r, double flops)
 {
     if (flops <= 0)
         return 0.0;
-    return flops /
-           (c->peak * c->hw->gpu.training_eff * hw_curve_eval(&c->hw->gpu.matmul_eff, flops));
+    return flops / (r->peak * c->hw->gpu.training_eff * hw_curve_eval(r->eff, flops));
+}
+
+/* A GEMM of the transformer's linear layers (fp8 in fp8 training). */
+static double matmul_s(const struct cm_ctx *c, double flops)
+{
+    return gemm_s(c, &c->linear, flops);
 }
 
 static double attention_s(const struct cm_ctx *c, double flops)
@@ -137,11 +154,80 @@ struct layer_cost {
     double elem_fwd;           /* element-wise forward time */
     double tp_fwd, tp_bwd;     /* TP collective time per pass (before overlap) */
     double cp_fwd, cp_bwd;     /* CP ring exchange time per pass */
-    double ep_fwd, ep_bwd;     /* EP all-to-all time per pass */
+    double ep_fwd, ep_bwd;     /* EP dispatch + combine time per pass */
+    double quant_fwd, quant_bwd; /* fp8 quantization of GEMM inputs / output gradients */
+    double router_fwd;         /* MoE router's softmax and top-k (backward: the same again) */
     double act_bytes;          /* activation memory kept for the backward, attention core aside */
     double core_act_bytes;     /* unfused attention's scores and softmax output */
     double input_bytes;        /* the layer input (what full recompute keeps) */
 };
+
+/* Bytes of HBM traffic per element to quantize one bf16 GEMM operand for fp8 (Transformer
+ * Engine): the GEMM wants the row-wise fp8 copy and the weight gradient the transposed one,
+ * made together by one cast-transpose kernel (read 2 bytes, write 1 + 1).  Current scaling
+ * first needs the tensor's own amax -- one more read; delayed scaling takes the scale from the
+ * amax history and block scaling (DeepSeek-V3's 1x128 tiles, Blackwell's MXFP8 1x32) computes
+ * each block's scale in the same pass.  (TE docs, "Using FP8 with Transformer Engine" and the
+ * fp8 recipes: DelayedScaling, Float8CurrentScaling, Float8BlockScaling, MXFP8BlockScaling.) */
+static double fp8_bytes_per_element(int recipe)
+{
+    return recipe == FP8_CURRENT ? 6.0 : 4.0;
+}
+
+/* fp8 quantization time of one layer's GEMM operands on this GPU, forward (the inputs of QKV,
+ * projection, FC1 and FC2) and backward (the gradients of their outputs).  Weights are cast
+ * once per step and cached over the micro-batches (TE's is_first_microbatch), so they cost
+ * nothing here.  `inner` is the MLP's inner width (MoE: top_k routed + shared experts). */
+static void fp8_quantize_s(const struct cm_ctx *c, const struct model *m, double T, double inner,
+                           double *fwd, double *bwd)
+{
+    double t = c->cfg->tp, h = m->hidden;
+    double qkv_out = (double)m->heads * m->head_dim + 2.0 * m->kv_heads * m->head_dim;
+    double attn_out = (double)m->heads * m->v_head_dim;
+    double fc1_out = inner * (m->act == ACT_SWIGLU ? 2.0 : 1.0);
+    double per = fp8_bytes_per_element(c->scn->fp8_recipe);
+    *fwd = memory_s(c, per * T * (2.0 * h + (attn_out + inner) / t));
+    *bwd = memory_s(c, per * T * (2.0 * h + (qkv_out + fc1_out) / t));
+}
+
+/* One expert-parallel exchange (the dispatch, or the combine) of the routed tokens' hidden
+ * states for the `tokens` this GPU holds, under the scenario's dispatcher.  The expert group
+ * has n GPUs, k in each node (Megatron's rank order packs it into as few nodes as it can);
+ * uniform routing sends a routed copy to each GPU alike.
+ *  - alltoall: every (token, expert) copy is sent; (k-1)/n of them over NVLink and (n-k)/n
+ *    over the network, concurrently on the two links (NCCL all-to-all = grouped send/recv).
+ *  - allgather: every GPU gathers all the group's tokens and reduce-scatters the results back
+ *    (Megatron's allgather dispatcher), the cost of an all-gather of n x tokens.
+ *  - deepep: a token crosses the network once per remote node holding one of its experts and
+ *    fans out over NVLink there (DeepEP; DeepSeek-V3 report sec. 3.2.2) -- with node-limited
+ *    routing (the model's group-top-k) at most that many nodes, else the expected number of
+ *    distinct nodes among top_k uniform picks.
+ * The busiest GPU receives moe-imbalance times the mean. */
+static double ep_dispatch_s(const struct cm_ctx *c, double tokens)
+{
+    const struct model *m = c->m;
+    const struct cm_config *cfg = c->cfg;
+    struct coll_group g = group_of(cfg->ep, cfg->etp, cfg->gpus_per_node);
+    double n = g.n, k = g.per_node, nodes = n / k;
+    double token_bytes = ACT_BYTES * m->hidden, copies = tokens * m->top_k;
+    double imb = c->scn->moe_imbalance;
+    if (c->scn->moe_dispatcher == DISPATCH_ALLGATHER)
+        return coll_time(c, COLL_ALL_GATHER, n * tokens * token_bytes, g);
+    double intra, inter;
+    if (c->scn->moe_dispatcher == DISPATCH_DEEPEP && nodes > 1) {
+        double visited = nodes * (1.0 - pow(1.0 - 1.0 / nodes, m->top_k));
+        if (m->route_nodes > 0 && m->route_nodes < visited)
+            visited = m->route_nodes;
+        inter = tokens * visited * (nodes - 1.0) / nodes * token_bytes;
+        intra = copies * (k - 1.0) / k * token_bytes;
+    } else {
+        inter = copies * (n - k) / n * token_bytes;
+        intra = copies * (k - 1.0) / n * token_bytes;
+    }
+    double t_intra = intra > 0 ? c->nvlink.lat_s + imb * intra / c->nvlink.bw_Bps : 0.0;
+    double t_inter = inter > 0 ? c->net.lat_s + imb * inter / c->net.bw_Bps : 0.0;
+    return t_intra > t_inter ? t_intra : t_inter;
+}
 
 static void layer_cost(const struct cm_ctx *c, int layer, struct layer_cost *lc)
 {
@@ -159,13 +245,17 @@ static void layer_cost(const struct cm_ctx *c, int layer, struct layer_cost *lc)
 
     /* Matmuls: fused QKV, output projection, MLP (or shared experts), router, experts. */
     lc->gemm_fwd = matmul_s(c, lf.qkv * share) + matmul_s(c, lf.attn_out * share) +
-                   mlp_s(c, lf.mlp * share, 1) + matmul_s(c, lf.router * share);
+                   mlp_s(c, lf.mlp * share, 1) + gemm_s(c, &c->wide, lf.router * share);
     if (moe && lf.experts > 0) {
-        /* Each GPU computes its share of the experts' work (balanced routing); its local
-         * experts run as one grouped GEMM per matrix, sized by the tokens it receives. */
+        /* Each GPU computes its share of the experts' work -- the busiest GPU, which the
+         * others wait for, moe-imbalance times the mean; its local experts run as one grouped
+         * GEMM per matrix, each expert's part sized by the tokens it receives. */
         double local_experts = (double)m->experts / cfg->ep;
-        double work = lf.experts * share;
+        double work = lf.experts * share * scn->moe_imbalance;
         lc->gemm_fwd += local_experts * mlp_s(c, work / local_experts, 1);
+        /* Router: softmax / sigmoid and top-k over T x experts fp32 scores (read and write,
+         * three passes). */
+        lc->router_fwd = memory_s(c, 3.0 * 2.0 * 4.0 * Ts * m->experts);
     }
     /* Attention core. */
     double core_flops = lf.attn_core * share;
@@ -178,7 +268,7 @@ static void layer_cost(const struct cm_ctx *c, int layer, struct layer_cost *lc)
          * plus the fused scale-mask-softmax over every score. */
         double scores = b * (m->heads / t) * (double)cfg->seq * cfg->seq / cp;
         lc->core_fwd =
-            2.0 * matmul_s(c, core_flops / 2.0) + memory_s(c, SOFTMAX_FWD_BYTES * scores);
+            2.0 * gemm_s(c, &c->wide, core_flops / 2.0) + memory_s(c, SOFTMAX_FWD_BYTES * scores);
         lc->core_bwd = 2.0 * lc->core_fwd;
     }
     /* Element-wise: norms and residuals on the (sequence-parallel) shard, the activation
@@ -197,10 +287,9 @@ static void layer_cost(const struct cm_ctx *c, int layer, struct layer_cost *lc)
         elem_bytes +=
             2.0 * (1.0 + ACT_BYTES) * Ts * h +
             (c->flash ? 0.0 : 5.0 * b * (m->heads / t) * (double)cfg->seq * cfg->seq / cp);
-    if (scn->dtype == DT_FP8) /* FP8 GEMM inputs are cast from bf16: read 2 + write 1 byte
-                               * each (Transformer Engine; weights cast once per step) */
-        elem_bytes += 3.0 * (T * 2.0 * h + T * (h + mlp_inner) / t);
     lc->elem_fwd = memory_s(c, elem_bytes);
+    if (scn->dtype == DT_FP8)
+        fp8_quantize_s(c, m, T, mlp_inner, &lc->quant_fwd, &lc->quant_bwd);
 
     /* Tensor parallelism: per layer two all-reduces (forward and backward), or with sequence
      * parallelism two all-gathers + two reduce-scatters each way, of the full [T, h]
@@ -232,9 +321,7 @@ static void layer_cost(const struct cm_ctx *c, int layer, struct layer_cost *lc)
     /* Expert parallelism: dispatch and combine all-to-alls of the routed tokens' hidden
      * states, each way (Megatron-Core MoE token dispatcher). */
     if (moe && cfg->ep > 1) {
-        struct coll_group g = group_of(cfg->ep, cfg->etp, cfg->gpus_per_node);
-        double bytes = ACT_BYTES * Ts * m->top_k * h;
-        lc->ep_fwd = 2.0 * coll_time(c, COLL_ALL_TO_ALL, bytes, g);
+        lc->ep_fwd = 2.0 * ep_dispatch_s(c, Ts);
         lc->ep_bwd = lc->ep_fwd;
     }
 
@@ -291,15 +378,16 @@ static void stage_cost(const struct cm_ctx *c, int stage, struct cm_stage *st)
         double k_bwd = KERNELS_BWD + (cfg->tp > 1 ? KERNELS_TP : 0) +
                        (c->flash ? 0 : 2 * KERNELS_UNFUSED_ATTN);
         double launch = c->hw->gpu.kernel_overhead_s;
-        double f_compute = lc.gemm_fwd + lc.core_fwd + lc.elem_fwd + k_fwd * launch;
+        double f_compute =
+            lc.gemm_fwd + lc.core_fwd + lc.elem_fwd + lc.quant_fwd + lc.router_fwd + k_fwd * launch;
         st->fwd.compute += f_compute;
         st->fwd.tp += exposed(c, lc.tp_fwd, lc.gemm_fwd, scn->overlap_tp_comm);
         st->fwd.cp += exposed(c, lc.cp_fwd, lc.core_fwd, 1); /* the ring always overlaps */
         st->fwd.ep += lc.ep_fwd;
         /* Backward input gradient: matmuls 1x forward, attention core backward, element-wise
          * 2x; weight gradient: matmuls 1x forward. */
-        st->bwd.compute +=
-            lc.gemm_fwd + lc.core_bwd + ELEMWISE_BWD_FACTOR * lc.elem_fwd + k_bwd * launch;
+        st->bwd.compute += lc.gemm_fwd + lc.core_bwd + ELEMWISE_BWD_FACTOR * lc.elem_fwd +
+                           lc.quant_bwd + lc.router_fwd + k_bwd * launch;
         st->wgt.compute += lc.gemm_fwd + KERNELS_WGT * launch;
         st->bwd.tp += exposed(c, lc.tp_bwd, 2.0 * lc.gemm_fwd, scn->overlap_tp_comm);
         st->bwd.cp += exposed(c, lc.cp_bwd, lc.core_bwd, 1);
@@ -327,10 +415,11 @@ static void stage_cost(const struct cm_ctx *c, int stage, struct cm_stage *st)
          * (read bf16, write fp32, read back: ~10 bytes per logit each way). */
         double head = flops_head_fwd(m, cfg->seq) * b / (t * cfg->cp);
         double logits = T * (double)m->vocab / t;
-        double f = matmul_s(c, head) + memory_s(c, 10.0 * logits + 4.0 * ACT_BYTES * Ts * h);
+        double gemm = gemm_s(c, &c->wide, head);
+        double f = gemm + memory_s(c, 10.0 * logits + 4.0 * ACT_BYTES * Ts * h);
         st->fwd.compute += f;
-        st->bwd.compute += matmul_s(c, head) + memory_s(c, 10.0 * logits);
-        st->wgt.compute += matmul_s(c, head);
+        st->bwd.compute += gemm + memory_s(c, 10.0 * logits);
+        st->wgt.compute += gemm;
         st->act_bytes_mb += 4.0 * logits; /* fp32 logits / softmax kept for the backward */
         if (cfg->tp > 1) { /* all-reduce of max, sum and target logit: 3 x T x 4 bytes */
             struct coll_group g = group_of(cfg->tp, 1, cfg->gpus_per_node);
@@ -635,22 +724,24 @@ static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct 
         (st = scn_check(scn, err)) != SIM_OK)
         goto fail;
 
+    const struct hw_gpu *gpu = &cm->hw->gpu;
+    enum dtype wide_dt = scn->dtype == DT_FP8 ? DT_BF16 : (enum dtype)scn->dtype;
     struct cm_ctx c = {
         scn,
         &cm->model,
         cm->hw,
         &cm->cfg,
-        cm->hw->gpu.peak_flops[scn->dtype],
-        scn->dtype == DT_FP8 ? cm->hw->gpu.peak_flops[DT_BF16] : cm->hw->gpu.peak_flops[scn->dtype],
+        {gpu->peak_flops[scn->dtype], hw_matmul_curve(gpu, (enum dtype)scn->dtype)},
+        {gpu->peak_flops[wide_dt], hw_matmul_curve(gpu, wide_dt)},
+        gpu->peak_flops[wide_dt],
         {cm->hw->node.nvlink_bw_Bps * cm->hw->node.nvlink_eff, cm->hw->node.nvlink_lat_s},
         {cm->hw->net.nic_bw_Bps * cm->hw->net.eff / cm->hw->net.oversubscription,
          cm->hw->net.lat_s},
         scn->attention != ATTENTION_UNFUSED};
-    cm->peak_flops = c.peak;
+    cm->peak_flops = c.linear.peak;
     cm->tp_spans_nodes = cm->cfg.tp > cm->cfg.gpus_per_node;
 
-    struct sched_params sp = {scn->pp, scn->vp, scn->microbatches, scn->vp_group,
-                              scn_split_backward(scn)};
+    struct sched_params sp = scn_sched_params(scn);
     if ((st = pipe_setup_init(setup, sched_find(scn->schedule), &sp, err)) != SIM_OK)
         goto fail;
     int stages = scn->pp * scn->vp;

@@ -14,8 +14,7 @@ static enum sim_status to_time(double s, const char *what, simtime_t *out, struc
 enum sim_status costs_build_setup(const struct scenario *scn, struct pipe_setup *setup,
                                   struct sim_error *err)
 {
-    struct sched_params sp = {scn->pp, scn->vp, scn->microbatches, scn->vp_group,
-                              scn_split_backward(scn)};
+    struct sched_params sp = scn_sched_params(scn);
     enum sim_status st = pipe_setup_init(setup, sched_find(scn->schedule), &sp, err);
     if (st != SIM_OK)
         return st;

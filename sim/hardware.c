@@ -26,6 +26,11 @@ static const char *const dtype_names[DT_COUNT] = {
     [DT_FP16] = "fp16", [DT_FP8] = "fp8",
 };
 
+const struct hw_curve *hw_matmul_curve(const struct hw_gpu *gpu, enum dtype dt)
+{
+    return dt == DT_FP8 && gpu->matmul_eff_fp8.n > 0 ? &gpu->matmul_eff_fp8 : &gpu->matmul_eff;
+}
+
 int hw_dtype_find(const char *name)
 {
     for (int d = 0; d < DT_COUNT; d++)
@@ -374,6 +379,13 @@ static enum sim_status load_gpu(struct loader *ld, const xmlNode *el, struct hw_
     if (st == SIM_OK && !(gpu->training_eff > 0.0))
         st = bad(ld, el, "gpu training-efficiency: must be above 0");
     if (st == SIM_OK) {
+        char text[128] = "";
+        st = get_quantity(ld, el, "hbm-reserve", UNIT_BYTES, 0, &gpu->hbm_reserve_bytes, text,
+                          sizeof text);
+        if (st == SIM_OK && !(gpu->hbm_reserve_bytes < gpu->hbm_bytes))
+            st = bad(ld, el, "gpu hbm-reserve: '%s' is not below the HBM capacity", text);
+    }
+    if (st == SIM_OK) {
         char text[128] = "", lb[96];
         st = get_quantity(ld, el, "kernel-overhead", UNIT_TIME, 0, &gpu->kernel_overhead_s, text,
                           sizeof text);
@@ -387,6 +399,8 @@ static enum sim_status load_gpu(struct loader *ld, const xmlNode *el, struct hw_
             st = load_peak(ld, c, gpu);
         else if (is_element(c, "matmul-efficiency"))
             st = load_curve(ld, c, &gpu->matmul_eff);
+        else if (is_element(c, "fp8-matmul-efficiency"))
+            st = load_curve(ld, c, &gpu->matmul_eff_fp8);
         else if (is_element(c, "attention-efficiency"))
             st = load_curve(ld, c, &gpu->attn_eff);
     }
@@ -491,5 +505,6 @@ void hw_release(struct hardware *hw)
         return;
     hw_curve_release(&hw->gpu.matmul_eff);
     hw_curve_release(&hw->gpu.attn_eff);
+    hw_curve_release(&hw->gpu.matmul_eff_fp8);
     memset(hw, 0, sizeof *hw);
 }

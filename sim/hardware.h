@@ -41,6 +41,9 @@ struct hw_gpu {
     /* Achieved fraction of peak for one matmul as a function of its FLOPs (2*m*n*k): small
      * GEMMs cannot fill the GPU.  From measured GEMM benchmarks; see the XML's comments. */
     struct hw_curve matmul_eff;
+    /* The same for fp8 GEMMs as a fraction of the fp8 peak; n == 0 when the file gives none
+     * (then matmul_eff serves fp8 too). */
+    struct hw_curve matmul_eff_fp8;
     /* Achieved fraction of the attention core's FLOPs (flash attention) vs. its FLOPs. */
     struct hw_curve attn_eff;
     double mem_eff; /* achieved fraction of hbm_bw_Bps for memory-bound kernels */
@@ -56,6 +59,9 @@ struct hw_gpu {
      * overlapping a and b seconds takes max(a, b) + overlap_interference x min(a, b).  0 =
      * perfect overlap (the default), 1 = none. */
     double overlap_interference;
+    /* HBM the training process cannot fill with tensors: the CUDA context, NCCL's buffers and
+     * the caching allocator's fragmentation (0 when not given). */
+    double hbm_reserve_bytes;
 };
 
 struct hw_node {
@@ -103,6 +109,9 @@ void hw_curve_release(struct hw_curve *c);
  * calls on one curve are safe.  A curve filled by hand (interp == NULL, n >= 2) still
  * evaluates correctly, allocating a temporary interpolator per call. */
 double hw_curve_eval(const struct hw_curve *c, double x);
+
+/* The matmul efficiency curve for GEMMs in `dt` (fp8 has its own when the file gives one). */
+const struct hw_curve *hw_matmul_curve(const struct hw_gpu *gpu, enum dtype dt);
 
 /* Parse a dtype name: fp32 tf32 bf16 fp16 fp8; -1 when unknown. */
 int hw_dtype_find(const char *name);

@@ -54,6 +54,7 @@ static const struct attr_spec attrs[] = {
     {"moe", "shared-expert-ffn", AK_INT, F(shared_expert_ffn), 1, MAX_WIDTH},
     {"moe", "dense-layers", AK_INT, F(dense_layers), 0, MAX_COUNT},
     {"moe", "every", AK_INT, F(moe_every), 1, MAX_COUNT},
+    {"moe", "route-nodes", AK_INT, F(route_nodes), 1, MAX_COUNT},
     {"mla", "q-lora-rank", AK_INT, F(q_lora_rank), 0, MAX_WIDTH},
     {"mla", "kv-lora-rank", AK_INT, F(kv_lora_rank), 1, MAX_WIDTH},
     {"mla", "qk-nope-dim", AK_INT, F(qk_nope_dim), 0, MAX_COUNT},
@@ -243,6 +244,11 @@ static enum sim_status check_model(struct model *m, const struct seen *s, const 
                            m->layers);
         if (!was_given(s, "moe", "every"))
             m->moe_every = 1;
+        if (m->route_nodes > m->top_k)
+            return err_set(err, SIM_EINPUT, path, el,
+                           "route-nodes=%d exceeds top-k=%d (a token's experts lie in at most "
+                           "top-k nodes anyway)",
+                           m->route_nodes, m->top_k);
         if (!was_given(s, "moe", "expert-ffn"))
             m->expert_ffn = m->ffn;
         if (was_given(s, "moe", "shared-expert-ffn") && m->shared_experts == 0)

@@ -44,6 +44,9 @@ struct model {
     int shared_expert_ffn; /* inner size of one shared expert; expert_ffn if not given */
     int dense_layers;      /* leading layers that are dense, not MoE (DeepSeek: 3) */
     int moe_every;         /* after the leading dense layers, every k-th layer is MoE (1 = all) */
+    int route_nodes;       /* node-limited routing: a token's experts lie in at most this many
+                              expert groups, which DeepEP places one per node (DeepSeek-V3:
+                              topk_group 4 of n_group 8); 0 = not limited */
     /* Multi-head latent attention, DeepSeek-V2/V3 (kv_lora_rank == 0: ordinary attention).
      * Q = W_qb norm(W_qa x) (or W_q x when q_lora_rank == 0); [c_kv, k_rope] = W_kva x;
      * [K_nope, V] = W_kvb norm(c_kv), per head.  kv_heads == heads. */

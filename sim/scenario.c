@@ -28,11 +28,14 @@ enum value_type {
     VT_FRACTION,
     VT_PATH,   /* a file; in a scenario file, relative to that file's folder */
     VT_CHOICE, /* one word of `choices`, stored as its index */
+    VT_FACTOR, /* a plain number in [1, 16] */
 };
 
 static const char *const dtype_choices[] = {"fp32", "tf32", "bf16", "fp16", "fp8", NULL};
 static const char *const recompute_choices[] = {"none", "selective", "full", NULL};
 static const char *const attention_choices[] = {"flash", "unfused", NULL};
+static const char *const fp8_recipe_choices[] = {"delayed", "current", "blockwise", "mxfp8", NULL};
+static const char *const dispatcher_choices[] = {"alltoall", "allgather", "deepep", NULL};
 
 struct key_spec {
     const char *name;
@@ -100,6 +103,11 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
     [SCN_GRAD_REDUCE_FP32] = {"grad-reduce-fp32", VT_BOOL, FIELD(grad_reduce_fp32), 0, 0},
     [SCN_DROPOUT] = {"dropout", VT_BOOL, FIELD(dropout), 0, 0},
     [SCN_ATTENTION] = {"attention", VT_CHOICE, FIELD(attention), 0, 0, attention_choices, 0},
+    [SCN_FP8_RECIPE] = {"fp8-recipe", VT_CHOICE, FIELD(fp8_recipe), 0, 0, fp8_recipe_choices, 0},
+    [SCN_MOE_DISPATCHER] = {"moe-dispatcher", VT_CHOICE, FIELD(moe_dispatcher), 0, 0,
+                            dispatcher_choices, 0},
+    [SCN_OVERLAP_EP_COMM] = {"overlap-ep-comm", VT_BOOL, FIELD(overlap_ep_comm), 0, 0},
+    [SCN_MOE_IMBALANCE] = {"moe-imbalance", VT_FACTOR, FIELD(moe_imbalance), 0, 0},
 };
 
 void scn_defaults(struct scenario *scn)
@@ -115,6 +123,7 @@ void scn_defaults(struct scenario *scn)
     scn->max_ops = (int)SCN_MAX_OPS;
     scn->dtype = 2; /* bf16: dtype_choices[2] */
     scn->recompute = RECOMPUTE_NONE;
+    scn->moe_imbalance = 1.0;
 }
 
 /* The first / last stage is set apart when its layer count was given -- 0 included: a stage
@@ -182,6 +191,12 @@ int scn_split_backward(const struct scenario *scn)
 {
     const struct sched_type *type = sched_find(scn->schedule);
     return scn->split_backward || (type && type->builds_w);
+}
+
+struct sched_params scn_sched_params(const struct scenario *scn)
+{
+    return (struct sched_params){scn->pp, scn->vp, scn->microbatches, scn->vp_group,
+                                 scn_split_backward(scn), scn->overlap_ep_comm};
 }
 
 int scn_is_modelled(const struct scenario *scn)
@@ -341,6 +356,15 @@ enum sim_status scn_set(struct scenario *scn, const char *key, const char *value
         }
         *(double *)(void *)field = dv;
         break;
+    case VT_FACTOR:
+        if (units_parse(value, UNIT_FRACTION, &dv, why, sizeof why) != 0)
+            return value_error(file, line, key, value, why, err);
+        if (dv < 1.0 || dv > 16.0) {
+            snprintf(why, sizeof why, "'%s' is out of range [1, 16]", value);
+            return value_error(file, line, key, value, why, err);
+        }
+        *(double *)(void *)field = dv;
+        break;
     case VT_BOOL:
         if (units_parse_bool(value, &bv, why, sizeof why) != 0)
             return value_error(file, line, key, value, why, err);
@@ -466,8 +490,12 @@ enum sim_status scn_check(const struct scenario *scn, struct sim_error *err)
                               "schedule=%s runs the weight gradient as its own W op; "
                               "split-backward=false contradicts it",
                               scn->schedule);
-    struct sched_params sp = {scn->pp, scn->vp, scn->microbatches, scn->vp_group,
-                              scn_split_backward(scn)};
+    if (scn->overlap_ep_comm && !type->steady_pairs && !type->pairs)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_OVERLAP_EP_COMM, SCN_SCHEDULE), err,
+                              "overlap-ep-comm=true needs schedule 1f1b or interleaved (whose "
+                              "steady-state F and B then run as overlapped pairs), not %s",
+                              scn->schedule);
+    struct sched_params sp = scn_sched_params(scn);
     enum sched_param blame = SP_SCHEDULE;
     struct sim_error serr;
     err_clear(&serr);

@@ -9,6 +9,7 @@
 #define STEPSIM_SCENARIO_H
 
 #include "error.h"
+#include "schedule.h"
 
 enum scn_key {
     SCN_NAME,
@@ -54,6 +55,11 @@ enum scn_key {
     SCN_FIRST_STAGE_LAYERS,
     SCN_LAST_STAGE_LAYERS,
     SCN_MAX_OPS_KEY,
+    /* fp8 scaling recipe, MoE token dispatch, expert-parallel overlap and routing imbalance. */
+    SCN_FP8_RECIPE,
+    SCN_MOE_DISPATCHER,
+    SCN_OVERLAP_EP_COMM,
+    SCN_MOE_IMBALANCE,
     SCN_KEY_COUNT,
 };
 
@@ -61,6 +67,16 @@ enum scn_recompute { RECOMPUTE_NONE, RECOMPUTE_SELECTIVE, RECOMPUTE_FULL };
 /* Attention kernels: flash (fused, causal-aware, O(s) memory) or unfused (batched GEMMs over
  * the full s x s scores and a fused softmax, as Megatron ran before flash attention). */
 enum scn_attention { ATTENTION_FLASH, ATTENTION_UNFUSED };
+/* How fp8 GEMM inputs get their scales (Transformer Engine recipes): delayed -- per tensor, from
+ * the amax history of earlier steps; current -- per tensor, from this tensor's own amax (an
+ * extra pass over it first); blockwise -- one scale per 1x128 / 128x128 block (DeepSeek-V3);
+ * mxfp8 -- Blackwell's hardware 1x32 block scaling. */
+enum scn_fp8_recipe { FP8_DELAYED, FP8_CURRENT, FP8_BLOCKWISE, FP8_MXFP8 };
+/* How MoE tokens reach their experts (Megatron-Core's token dispatchers): an all-to-all of every
+ * routed copy; an all-gather of all tokens over the expert group (and a reduce-scatter back);
+ * or DeepEP (Megatron's "flex" dispatcher), which sends a token once to each node holding one of
+ * its experts and fans it out over NVLink there. */
+enum scn_moe_dispatcher { DISPATCH_ALLTOALL, DISPATCH_ALLGATHER, DISPATCH_DEEPEP };
 
 struct scn_origin {
     char file[256]; /* file that set the value, or "--set" */
@@ -112,6 +128,12 @@ struct scenario {
     int p2p_scatter_gather;   /* P2P sends 1/tp slices (implied by sp) */
     int grad_reduce_fp32;     /* gradients kept and reduced in fp32 (else the 16-bit type) */
     int dropout;              /* hidden and attention dropout (masks kept for the backward) */
+    int fp8_recipe;           /* enum scn_fp8_recipe (with dtype fp8) */
+    int moe_dispatcher;       /* enum scn_moe_dispatcher */
+    int overlap_ep_comm;      /* hide one micro-batch's expert all-to-alls behind another's
+                                 compute: 1F1B / interleaved steady-state F&B pairs
+                                 (Megatron-Core --overlap-moe-expert-parallel-comm) */
+    double moe_imbalance;     /* busiest expert rank's routed tokens / the mean (>= 1) */
     struct scn_origin origin[SCN_KEY_COUNT];
     int files_applied; /* scenario files loaded so far (bases count): gives origin.order */
 };
@@ -160,6 +182,8 @@ int scn_stage_of(const struct scenario *scn, int rank, int chunk);
 /* Does the backward run as separate B and W ops?  Asked for with split-backward, or implied by
  * a schedule that places the W ops itself (the zero-bubble family). */
 int scn_split_backward(const struct scenario *scn);
+/* The schedule's parameters as the scenario sets them. */
+struct sched_params scn_sched_params(const struct scenario *scn);
 /* Does the scenario use the model + hardware cost model (rather than explicit costs)? */
 int scn_is_modelled(const struct scenario *scn);
 /* Most scenario files in one chain of <scenario base="..."> references, the first included. */

@@ -3,7 +3,12 @@
  * Rank r of p runs min(p - r - 1, m) warm-up forwards, then alternates one forward and one
  * backward until forwards run out, then cools down with the remaining backwards.  This is the
  * order of forward_backward_pipelining_without_interleaving in Megatron-LM
- * (megatron/core/pipeline_parallel/schedules.py). */
+ * (megatron/core/pipeline_parallel/schedules.py).
+ *
+ * With pair_steady (expert-parallel overlap) every steady-state F runs with the B after it as
+ * one overlapped pair, whose all-to-alls hide behind each other's compute (Megatron-Core's
+ * --overlap-moe-expert-parallel-comm merges the two steps the same way).  A pair's F and B must
+ * be different micro-batches, so every rank warms up with one forward more: min(p - r, m). */
 #include "schedule.h"
 
 static enum sim_status f1b1_check(const struct sched_params *sp, enum sched_param *culprit,
@@ -14,7 +19,7 @@ static enum sim_status f1b1_check(const struct sched_params *sp, enum sched_para
 
 int sched_1f1b_warmup(const struct sched_params *sp, int rank)
 {
-    int warmup = sp->pp - rank - 1;
+    int warmup = sp->pp - rank - (sp->pair_steady ? 0 : 1);
     return warmup < sp->microbatches ? warmup : sp->microbatches;
 }
 
@@ -25,9 +30,10 @@ static void f1b1_build(const struct sched_params *sp, int rank, struct sched_op 
     int remaining = m - warmup, k = 0;
     for (int i = 0; i < warmup; i++)
         out[k++] = (struct sched_op){OP_F, i, 0, SCHED_ALONE};
+    int pair = sp->pair_steady;
     for (int i = 0; i < remaining; i++) {
-        out[k++] = (struct sched_op){OP_F, warmup + i, 0, SCHED_ALONE};
-        out[k++] = (struct sched_op){OP_B, i, 0, SCHED_ALONE};
+        out[k++] = (struct sched_op){OP_F, warmup + i, 0, pair ? SCHED_PAIR_F : SCHED_ALONE};
+        out[k++] = (struct sched_op){OP_B, i, 0, pair ? SCHED_PAIR_B : SCHED_ALONE};
     }
     for (int i = remaining; i < m; i++)
         out[k++] = (struct sched_op){OP_B, i, 0, SCHED_ALONE};
@@ -38,4 +44,5 @@ const struct sched_type sched_1f1b = {
     .summary = "Megatron 1F1B: warm-up forwards, alternate, cool-down backwards",
     .check = f1b1_check,
     .build = f1b1_build,
+    .steady_pairs = 1,
 };

@@ -7,7 +7,10 @@
  * micro-batches remain.  Forward k uses entry k; backward k uses entry k with the chunk
  * mirrored (vp-1-c), so backwards walk chunks in reverse.  Warm-up is
  * 2(p - r - 1) + (vp - 1) g forwards, capped at m*vp; then one forward, one backward; then the
- * remaining backwards (megatron/core/pipeline_parallel/schedules.py). */
+ * remaining backwards (megatron/core/pipeline_parallel/schedules.py).  With pair_steady each
+ * steady-state F and the B after it run as one overlapped pair (expert-parallel overlap); the
+ * warm-up grows by one forward so that the two are never the same (micro-batch, chunk) -- on
+ * the last rank they would be at the first steady step. */
 #include "schedule.h"
 
 static int group_size(const struct sched_params *sp)
@@ -71,7 +74,7 @@ static void interleaved_build(const struct sched_params *sp, int rank, struct sc
 {
     int p = sp->pp, v = sp->vp, m = sp->microbatches, g = group_size(sp);
     int total = m * v;
-    int warmup = 2 * (p - rank - 1) + (v - 1) * g;
+    int warmup = 2 * (p - rank - 1) + (v - 1) * g + (sp->pair_steady ? 1 : 0);
     if (warmup > total)
         warmup = total;
     int remaining = total - warmup, n = 0, mb, chunk;
@@ -80,11 +83,12 @@ static void interleaved_build(const struct sched_params *sp, int rank, struct sc
         table_entry(sp, k, &mb, &chunk);
         out[n++] = (struct sched_op){OP_F, mb, chunk, SCHED_ALONE};
     }
+    int pair = sp->pair_steady; /* steady-state F&B pairs (expert-parallel overlap) */
     for (int i = 0; i < remaining; i++) {
         table_entry(sp, warmup + i, &mb, &chunk);
-        out[n++] = (struct sched_op){OP_F, mb, chunk, SCHED_ALONE};
+        out[n++] = (struct sched_op){OP_F, mb, chunk, pair ? SCHED_PAIR_F : SCHED_ALONE};
         table_entry(sp, i, &mb, &chunk);
-        out[n++] = (struct sched_op){OP_B, mb, v - 1 - chunk, SCHED_ALONE};
+        out[n++] = (struct sched_op){OP_B, mb, v - 1 - chunk, pair ? SCHED_PAIR_B : SCHED_ALONE};
     }
     for (int k = remaining; k < total; k++) {
         table_entry(sp, k, &mb, &chunk);
@@ -97,4 +101,5 @@ const struct sched_type sched_interleaved = {
     .summary = "Megatron interleaved 1F1B over vp model chunks per rank",
     .check = interleaved_check,
     .build = interleaved_build,
+    .steady_pairs = 1,
 };

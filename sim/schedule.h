@@ -63,6 +63,10 @@ struct sched_params {
     int microbatches;   /* per step, per pipeline */
     int vp_group;       /* micro-batches per group on a chunk (interleaved); 0 = pp */
     int split_backward; /* emit W after each B */
+    int pair_steady;    /* 1F1B / interleaved: run each steady-state F with the B after it as an
+                           overlapped pair (Megatron-Core's expert-parallel overlap; the
+                           non-interleaved warm-up grows by one so the two are different
+                           micro-batches) */
 };
 
 /* Which parameter a rejected configuration should be blamed on (for the error's location). */
@@ -81,6 +85,7 @@ struct sched_type {
     int builds_w;  /* places its own W ops; callers must set split_backward (see above) */
     int placement; /* enum sched_placement; SCHED_LOOP unless said */
     int pairs;     /* emits overlapped F&B pairs (enum sched_overlap) */
+    int steady_pairs; /* honours sched_params.pair_steady */
 };
 
 extern const struct sched_type sched_gpipe;
