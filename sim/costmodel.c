@@ -867,5 +867,5 @@ void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
     out->act_per_mb = act / scn->vp;
     out->activations = out->act_per_mb * res->peak_inflight[rank];
     out->total = out->weights + out->grads + out->optimizer + out->activations;
-    out->oom = out->total > cm->hw->gpu.hbm_bytes;
+    out->oom = out->total > hw_usable_hbm(&cm->hw->gpu);
 }

@@ -26,6 +26,11 @@ static const char *const dtype_names[DT_COUNT] = {
     [DT_FP16] = "fp16", [DT_FP8] = "fp8",
 };
 
+double hw_usable_hbm(const struct hw_gpu *gpu)
+{
+    return gpu->hbm_bytes - gpu->hbm_reserve_bytes;
+}
+
 const struct hw_curve *hw_matmul_curve(const struct hw_gpu *gpu, enum dtype dt)
 {
     return dt == DT_FP8 && gpu->matmul_eff_fp8.n > 0 ? &gpu->matmul_eff_fp8 : &gpu->matmul_eff;

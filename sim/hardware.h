@@ -110,6 +110,9 @@ void hw_curve_release(struct hw_curve *c);
  * evaluates correctly, allocating a temporary interpolator per call. */
 double hw_curve_eval(const struct hw_curve *c, double x);
 
+/* HBM left for tensors: capacity minus the reserve. */
+double hw_usable_hbm(const struct hw_gpu *gpu);
+
 /* The matmul efficiency curve for GEMMs in `dt` (fp8 has its own when the file gives one). */
 const struct hw_curve *hw_matmul_curve(const struct hw_gpu *gpu, enum dtype dt);
 

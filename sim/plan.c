@@ -387,7 +387,7 @@ static void check_job(size_t i, void *user)
             if (mem.total > e->mem_bytes)
                 e->mem_bytes = mem.total;
         }
-        e->hbm_bytes = c->hw->gpu.hbm_bytes;
+        e->hbm_bytes = hw_usable_hbm(&c->hw->gpu);
         e->bound = step_bound(&setup);
         e->dp = cm.cfg.dp;
         e->microbatches = cm.cfg.microbatches;
@@ -635,7 +635,7 @@ enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
     if (res->oom == res->valid) {
         st = err_set(err, SIM_EINPUT, NULL, 0,
                      "no layout of %s on gpus=%d fits in %.1f GiB of HBM (%zu valid configs)",
-                     model.name, o->gpus, hw.gpu.hbm_bytes / 1073741824.0, res->valid);
+                     model.name, o->gpus, hw_usable_hbm(&hw.gpu) / 1073741824.0, res->valid);
         goto done;
     }
     st = search(&c, o, res, err);

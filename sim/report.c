@@ -116,6 +116,7 @@ enum sim_status report_add_costmodel(struct report *rep, const struct scenario *
     rep->gpus = cfg->gpus;
     rep->dp = cfg->dp;
     rep->hbm_bytes = cm->hw->gpu.hbm_bytes;
+    rep->hbm_usable_bytes = hw_usable_hbm(&cm->hw->gpu);
     rep->tp_spans_nodes = cm->tp_spans_nodes;
     /* Every data-parallel replica runs the same pipeline: the step covers the global batch. */
     rep->samples = cfg->global_batch;
@@ -245,7 +246,11 @@ static void write_costmodel_text(FILE *out, const struct scenario *scn, const st
         else
             fprintf(out, " (no price in the hardware file)\n");
     }
-    fprintf(out, "\nmemory per GPU (GiB)  HBM %.1f\n", rep->hbm_bytes / gib);
+    fprintf(out, "\nmemory per GPU (GiB)  HBM %.1f", rep->hbm_bytes / gib);
+    if (rep->hbm_usable_bytes < rep->hbm_bytes)
+        fprintf(out, ", %.1f usable (reserve %.1f: CUDA context, NCCL, fragmentation)",
+                rep->hbm_usable_bytes / gib, (rep->hbm_bytes - rep->hbm_usable_bytes) / gib);
+    fputc('\n', out);
     fprintf(out, "%4s  %9s  %9s  %9s  %11s  %9s\n", "rank", "weights", "grads", "optimizer",
             "activations", "total");
     for (int r = 0; r < rep->pp; r++) {
@@ -353,7 +358,8 @@ int report_write_json(FILE *out, const struct scenario *scn, const struct report
             }
             fprintf(out, "},\n");
         }
-        fprintf(out, "  \"hbm_bytes\": %.0f,\n  \"memory\": [\n", rep->hbm_bytes);
+        fprintf(out, "  \"hbm_bytes\": %.0f,\n  \"hbm_usable_bytes\": %.0f,\n  \"memory\": [\n",
+            rep->hbm_bytes, rep->hbm_usable_bytes);
         for (int r = 0; r < rep->pp; r++) {
             const struct cm_rank_memory *mm = &rep->mem[r];
             fprintf(out,

@@ -54,6 +54,7 @@ struct report {
     struct report_breakdown brk;
     struct cm_rank_memory *mem; /* [pp], owned */
     double hbm_bytes;
+    double hbm_usable_bytes; /* HBM minus the hardware file's reserve */
     int tp_spans_nodes;
     /* --tokens N: what training on N tokens takes at this step's throughput. */
     double train_tokens;   /* 0 = not asked */
