@@ -128,7 +128,7 @@ static int split_tabs(char *line, char **fields, int max)
 enum col { COL_ID, COL_SET, COL_SOURCE, COL_SCENARIO, COL_OVERRIDES, COL_MEASURED, COL_SCORED,
            COL_COUNT };
 static const char *const col_names[COL_COUNT] = {"id",        "set",           "source",
-                                                 "scenario",  "overrides",     "measured_step_s",
+                                                 "scenario",  "set_overrides", "measured_step_s",
                                                  "scored"};
 
 /* Map header names to columns; the optional ones (set, scored) may be missing (-1). */
@@ -422,7 +422,7 @@ static const char calib_usage[] =
 static const char calib_help[] =
     "Fit shared cost-model constants to measured runs and report the error per source.\n"
     "TABLE: TSV with a header line naming the columns id, source, scenario (path relative to\n"
-    "--root, default .; '-' = not expressible, skipped), overrides (KEY=VALUE,... or -),\n"
+    "--root, default .; '-' = not expressible, skipped), set_overrides (KEY=VALUE,... or -),\n"
     "measured_step_s, and optionally set and scored (rows with 'no' are skipped).\n"
     "  --fit LIST   constants to fit (default " DEFAULT_FIT ")\n"
     "  --loso       also refit with each source left out and predict it\n"

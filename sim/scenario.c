@@ -36,6 +36,9 @@ static const char *const recompute_choices[] = {"none", "selective", "full", NUL
 static const char *const attention_choices[] = {"flash", "unfused", NULL};
 static const char *const fp8_recipe_choices[] = {"delayed", "current", "blockwise", "mxfp8", NULL};
 static const char *const dispatcher_choices[] = {"alltoall", "allgather", "deepep", NULL};
+static const char *const fsdp_choices[] = {"none",         "full-shard", "shard-grad-op",
+                                           "hybrid-shard", "no-shard",   NULL};
+static const char *const optimizer_state_choices[] = {"fp32", "bf16-moments", "bf16", NULL};
 
 struct key_spec {
     const char *name;
@@ -108,6 +111,14 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
                             dispatcher_choices, 0},
     [SCN_OVERLAP_EP_COMM] = {"overlap-ep-comm", VT_BOOL, FIELD(overlap_ep_comm), 0, 0},
     [SCN_MOE_IMBALANCE] = {"moe-imbalance", VT_FACTOR, FIELD(moe_imbalance), 0, 0},
+    [SCN_ZERO] = {"zero", VT_INT, FIELD(zero), 0, 3},
+    [SCN_FSDP] = {"fsdp", VT_CHOICE, FIELD(fsdp), 0, 0, fsdp_choices, 0},
+    [SCN_FSDP_GROUP] = {"fsdp-group", VT_INT, FIELD(fsdp_group), 1, 1 << 24},
+    [SCN_RESHARD_AFTER_FORWARD] = {"reshard-after-forward", VT_BOOL,
+                                   FIELD(reshard_after_forward), 0, 0},
+    [SCN_OPTIMIZER_STATE] = {"optimizer-state", VT_CHOICE, FIELD(optimizer_state), 0, 0,
+                             optimizer_state_choices, 0},
+    [SCN_OPTIMIZER_MOMENTS] = {"optimizer-moments", VT_INT, FIELD(optimizer_moments), 0, 2},
 };
 
 void scn_defaults(struct scenario *scn)
@@ -124,6 +135,8 @@ void scn_defaults(struct scenario *scn)
     scn->dtype = 2; /* bf16: dtype_choices[2] */
     scn->recompute = RECOMPUTE_NONE;
     scn->moe_imbalance = 1.0;
+    scn->reshard_after_forward = 1;
+    scn->optimizer_moments = 2;
 }
 
 /* The first / last stage is set apart when its layer count was given -- 0 included: a stage
@@ -191,6 +204,47 @@ int scn_split_backward(const struct scenario *scn)
 {
     const struct sched_type *type = sched_find(scn->schedule);
     return scn->split_backward || (type && type->builds_w);
+}
+
+/* The ZeRO stage each fsdp strategy means (enum scn_fsdp order); -1: fsdp not given. */
+static const int fsdp_stage[] = {-1, 3, 3, 3, 0};
+
+enum sim_status scn_resolve_sharding(const struct scenario *scn, struct scn_sharding *out,
+                                     struct sim_error *err)
+{
+    int stage = scn->zero;
+    if (scn->fsdp != FSDP_NONE) {
+        if (scn_given(scn, SCN_ZERO) && scn->zero != fsdp_stage[scn->fsdp])
+            return scn_rule_error(scn, scn_culprit(scn, SCN_ZERO, SCN_FSDP), err,
+                                  "zero=%d contradicts fsdp=%s (ZeRO stage %d)", scn->zero,
+                                  scn->fsdp == FSDP_NO_SHARD ? "no-shard" : "sharding",
+                                  fsdp_stage[scn->fsdp]);
+        stage = fsdp_stage[scn->fsdp];
+    }
+    if (scn->dist_opt && stage == 0 && (scn_given(scn, SCN_ZERO) || scn->fsdp != FSDP_NONE))
+        return scn_rule_error(scn, scn_culprit(scn, SCN_DIST_OPT, SCN_ZERO), err,
+                              "distributed-optimizer=true shards the optimizer state, which "
+                              "zero=0 / fsdp=no-shard does not");
+    if (scn->dist_opt && stage < 1)
+        stage = 1;
+    int hybrid = scn->fsdp == FSDP_HYBRID_SHARD;
+    if (hybrid && !scn_given(scn, SCN_FSDP_GROUP))
+        return scn_rule_error(scn, SCN_FSDP, err,
+                              "fsdp=hybrid-shard needs fsdp-group (the GPUs one shard spans)");
+    if (scn_given(scn, SCN_FSDP_GROUP) && (stage == 0 || (!hybrid && scn->fsdp != FSDP_NONE)))
+        return scn_rule_error(scn, SCN_FSDP_GROUP, err,
+                              "fsdp-group applies to fsdp=hybrid-shard or a sharded zero "
+                              "stage without fsdp");
+    int reshard = scn->reshard_after_forward;
+    if (scn->fsdp == FSDP_SHARD_GRAD_OP) {
+        if (scn_given(scn, SCN_RESHARD_AFTER_FORWARD) && reshard)
+            return scn_rule_error(scn, SCN_RESHARD_AFTER_FORWARD, err,
+                                  "fsdp=shard-grad-op keeps parameters gathered from forward "
+                                  "to backward; reshard-after-forward=true contradicts it");
+        reshard = 0;
+    }
+    *out = (struct scn_sharding){stage, reshard, hybrid || scn_given(scn, SCN_FSDP_GROUP)};
+    return SIM_OK;
 }
 
 struct sched_params scn_sched_params(const struct scenario *scn)

@@ -60,6 +60,13 @@ enum scn_key {
     SCN_MOE_DISPATCHER,
     SCN_OVERLAP_EP_COMM,
     SCN_MOE_IMBALANCE,
+    /* Sharded data parallelism and the optimizer's state. */
+    SCN_ZERO,
+    SCN_FSDP,
+    SCN_FSDP_GROUP,
+    SCN_RESHARD_AFTER_FORWARD,
+    SCN_OPTIMIZER_STATE,
+    SCN_OPTIMIZER_MOMENTS,
     SCN_KEY_COUNT,
 };
 
@@ -77,6 +84,15 @@ enum scn_fp8_recipe { FP8_DELAYED, FP8_CURRENT, FP8_BLOCKWISE, FP8_MXFP8 };
  * or DeepEP (Megatron's "flex" dispatcher), which sends a token once to each node holding one of
  * its experts and fans it out over NVLink there. */
 enum scn_moe_dispatcher { DISPATCH_ALLTOALL, DISPATCH_ALLGATHER, DISPATCH_DEEPEP };
+/* PyTorch FSDP's sharding strategies (torch.distributed.fsdp.ShardingStrategy): full-shard =
+ * ZeRO-3; shard-grad-op = ZeRO-3 whose parameters stay gathered from forward to backward;
+ * hybrid-shard = full-shard inside groups of fsdp-group GPUs, replicated across them;
+ * no-shard = plain data parallelism. */
+enum scn_fsdp { FSDP_NONE, FSDP_FULL_SHARD, FSDP_SHARD_GRAD_OP, FSDP_HYBRID_SHARD, FSDP_NO_SHARD };
+/* Precision of the optimizer's state: fp32 master weights and fp32 moments (mixed-precision
+ * Adam); fp32 master and bf16 moments (Megatron's --use-precision-aware-optimizer); bf16
+ * moments and no master copy (pure-bf16 AdamW of some FSDP2 stacks). */
+enum scn_optimizer_state { OPTSTATE_FP32, OPTSTATE_BF16_MOMENTS, OPTSTATE_BF16 };
 
 struct scn_origin {
     char file[256]; /* file that set the value, or "--set" */
@@ -134,6 +150,13 @@ struct scenario {
                                  compute: 1F1B / interleaved steady-state F&B pairs
                                  (Megatron-Core --overlap-moe-expert-parallel-comm) */
     double moe_imbalance;     /* busiest expert rank's routed tokens / the mean (>= 1) */
+    int zero;                 /* ZeRO stage 0-3 (1 = the distributed optimizer) */
+    int fsdp;                 /* enum scn_fsdp: the PyTorch names, mapped onto a ZeRO stage */
+    int fsdp_group;           /* GPUs one shard spans (hybrid-shard); 0 = the whole DP group */
+    int reshard_after_forward; /* ZeRO-3: free gathered parameters after the forward (and
+                                  gather them again for the backward) */
+    int optimizer_state;      /* enum scn_optimizer_state */
+    int optimizer_moments;    /* moments per parameter: 2 Adam, 1 Lion / momentum SGD, 0 SGD */
     struct scn_origin origin[SCN_KEY_COUNT];
     int files_applied; /* scenario files loaded so far (bases count): gives origin.order */
 };
@@ -182,6 +205,19 @@ int scn_stage_of(const struct scenario *scn, int rank, int chunk);
 /* Does the backward run as separate B and W ops?  Asked for with split-backward, or implied by
  * a schedule that places the W ops itself (the zero-bubble family). */
 int scn_split_backward(const struct scenario *scn);
+/* Sharded data parallelism as the scenario asks for it, resolved from zero, fsdp and
+ * distributed-optimizer (which must agree): the ZeRO stage -- 0 replicated, 1 optimizer state
+ * sharded (Megatron's distributed optimizer), 2 gradients too (reduce-scattered per
+ * micro-batch), 3 parameters too (gathered per layer) -- and whether ZeRO-3 frees gathered
+ * parameters after the forward.  An error names the conflicting keys. */
+struct scn_sharding {
+    int stage;
+    int reshard_after_forward;
+    int hybrid; /* shards span fsdp-group GPUs, replicated across the rest of DP */
+};
+enum sim_status scn_resolve_sharding(const struct scenario *scn, struct scn_sharding *out,
+                                     struct sim_error *err);
+
 /* The schedule's parameters as the scenario sets them. */
 struct sched_params scn_sched_params(const struct scenario *scn);
 /* Does the scenario use the model + hardware cost model (rather than explicit costs)? */

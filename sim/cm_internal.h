@@ -1,0 +1,70 @@
+/* cm_internal: what the cost model's modules share (not part of the public costmodel.h).
+ *
+ * costmodel.c builds a step: rules, stages, parameters and memory, assembly for the engine;
+ * cm_work.c derives how long one virtual stage's F, B and W ops take (matmuls, attention,
+ * element-wise work, fp8 quantization, and the communication inside them); cm_comm.c places
+ * groups of GPUs and prices the collectives (TP, CP, EP dispatch, data parallelism and its
+ * sharded forms).  All of them read one struct cm_ctx, built once per step. */
+#ifndef STEPSIM_CM_INTERNAL_H
+#define STEPSIM_CM_INTERNAL_H
+
+#include "collective.h"
+#include "costmodel.h"
+
+#define ACT_BYTES 2.0   /* bytes per activation element */
+#define PARAM_BYTES 2.0 /* bf16/fp16 working weights */
+/* Megatron's gradient buckets hold max(40M, 1M x dp) parameters
+ * (megatron/core/distributed/distributed_data_parallel.py, bucket_size). */
+#define DP_BUCKET_PARAMS 40e6
+
+/* How fast one kind of GEMM runs: a dense peak and the efficiency curve against its size. */
+struct gemm_rate {
+    double peak; /* FLOP/s */
+    const struct hw_curve *eff;
+};
+
+struct cm_ctx {
+    const struct scenario *scn;
+    const struct model *m;
+    const struct hardware *hw;
+    const struct cm_config *cfg;
+    /* fp8 training runs only the transformer's linear layers (QKV, projection, MLP and expert
+     * GEMMs: Transformer Engine's Linear / LayerNormLinear / LayerNormMLP / GroupedLinear) in
+     * fp8; the LM head (Megatron-Core's output_layer is a plain ColumnParallelLinear), the
+     * router and the attention core stay 16-bit.  Without fp8 both are the dtype's. */
+    struct gemm_rate linear; /* the linear layers' GEMMs */
+    struct gemm_rate wide;   /* GEMMs kept in 16 bit (LM head, router, unfused attention) */
+    double attn_peak;        /* the attention core's peak: 16-bit even in fp8 training */
+    struct coll_level nvlink, net; /* achievable levels */
+    int flash;                     /* flash attention (else unfused softmax attention) */
+};
+
+/* ---- cm_comm.c: placement and collectives ---- */
+
+/* A group of n GPUs whose consecutive members are `stride` ranks apart (Megatron's rank
+ * order tp-cp-ep-dp-pp makes every group such a strided set). */
+struct coll_group cm_group_of(int n, int stride, int per_node_gpus);
+/* NCCL's choice of algorithm for one collective on group g (see cm_comm.c). */
+double cm_coll_time(const struct cm_ctx *c, enum coll_op op, double bytes, struct coll_group g);
+/* Exposed time of `comm` seconds of communication overlapping `hide` seconds of compute. */
+double cm_exposed(const struct cm_ctx *c, double comm, double hide, int overlap);
+/* One expert-parallel exchange (dispatch or combine) of `tokens` tokens held by this GPU. */
+double cm_ep_dispatch_s(const struct cm_ctx *c, double tokens);
+/* Bytes per gradient element as kept and reduced. */
+double cm_grad_bytes(const struct scenario *scn);
+/* Copies of each model part in one pipeline: 1, or 2 under DualPipe. */
+int cm_part_copies(const struct scenario *scn);
+/* The data-parallel group of n replicas `stride` ranks apart (doubled under DualPipe). */
+struct coll_group cm_replica_group(const struct cm_ctx *c, int n, int stride);
+/* End-of-step gradient reduction of one chunk (zero <= 1; sharded stages reduce per
+ * micro-batch inside the ops instead). */
+double cm_dp_sync_s(const struct cm_ctx *c, const struct cm_stage *st);
+
+/* ---- cm_work.c: the ops of one virtual stage ---- */
+
+/* HBM-bound time of moving `bytes`. */
+double cm_memory_s(const struct cm_ctx *c, double bytes);
+/* F, B and W parts of virtual stage `stage` (layers, embedding, head; communication inside). */
+void cm_stage_cost(const struct cm_ctx *c, int stage, struct cm_stage *st);
+
+#endif

@@ -1,0 +1,313 @@
+/* cm_work: how long one virtual stage's ops take (see cm_internal.h).
+ *
+ * Conventions (one micro-batch of b samples of s tokens, on one GPU of a stage):
+ *   tokens      T  = b * s / cp             (context parallelism splits the sequence)
+ *   sharded     Ts = T / tp with sequence parallelism, else T (norms, residuals, dropout)
+ *   matmul work = layer FLOPs (flops.c) * b / (tp * cp)   (MoE experts: balanced over EP)
+ * Activations are 2 bytes per element (bf16/fp16; fp8 training keeps bf16 activations).
+ * Time of work: matmuls at peak x the hardware's matmul-efficiency curve for their size,
+ * attention at peak x the attention curve, element-wise work at HBM bandwidth x memory
+ * efficiency.  Every constant below says where it comes from. */
+#include <math.h>
+#include <string.h>
+
+#include "cm_internal.h"
+#include "flops.h"
+
+/* Element-wise HBM traffic per layer forward, in units of Ts*h elements: two norms (read +
+ * write) 4, two residual adds (2 reads + 1 write) 6 = 10 (Korthikanti et al. 2022 count the
+ * same tensors for memory; bias-add and dropout are fused into them in Megatron). */
+#define ELEMWISE_FWD_UNITS 10.0
+/* Backward element-wise work reads activations and gradients: about twice the forward. */
+#define ELEMWISE_BWD_FACTOR 2.0
+/* Flash-attention backward runs 5 matmuls of the forward's size where the forward runs 2
+ * (it recomputes the scores): 2.5x (Dao, FlashAttention-2, 2023, sec. 3.1). */
+#define FLASH_BWD_FACTOR 2.5
+/* Fused scale-mask-softmax of unfused attention: read + write 2-byte scores = 4 bytes per
+ * score forward, twice that backward (Megatron's fused_softmax kernels). */
+#define SOFTMAX_FWD_BYTES 4.0
+
+/* Kernels per transformer layer with Megatron-Core / Transformer Engine fusions: forward
+ * norm, QKV, rotary or none, attention, projection, bias-dropout-add, norm, FC1, activation,
+ * FC2, bias-dropout-add, plus TP collectives (4 with TP); backward input gradient about twice
+ * the forward's, weight gradient one GEMM per weight matrix.  Unfused attention adds two
+ * batched GEMMs and the softmax each way. */
+#define KERNELS_FWD 11.0
+#define KERNELS_BWD 20.0
+#define KERNELS_WGT 4.0
+#define KERNELS_TP 4.0
+#define KERNELS_UNFUSED_ATTN 3.0
+
+/* ---- time of work --------------------------------------------------------------------- */
+
+/* One GEMM of `flops` at rate r. */
+static double gemm_s(const struct cm_ctx *c, const struct gemm_rate *r, double flops)
+{
+    if (flops <= 0)
+        return 0.0;
+    return flops / (r->peak * c->hw->gpu.training_eff * hw_curve_eval(r->eff, flops));
+}
+
+/* A GEMM of the transformer's linear layers (fp8 in fp8 training). */
+static double matmul_s(const struct cm_ctx *c, double flops)
+{
+    return gemm_s(c, &c->linear, flops);
+}
+
+static double attention_s(const struct cm_ctx *c, double flops)
+{
+    if (flops <= 0)
+        return 0.0;
+    return flops /
+           (c->attn_peak * c->hw->gpu.training_eff * hw_curve_eval(&c->hw->gpu.attn_eff, flops));
+}
+
+double cm_memory_s(const struct cm_ctx *c, double bytes)
+{
+    return bytes / (c->hw->gpu.hbm_bw_Bps * c->hw->gpu.mem_eff);
+}
+
+/* Matmul time of one dense MLP of `flops` total: SwiGLU runs a fused gate+up GEMM (2/3 of the
+ * work) and a down GEMM (1/3); GELU-style MLPs two equal GEMMs. */
+static double mlp_s(const struct cm_ctx *c, double flops, int n_gemms_split)
+{
+    if (flops <= 0)
+        return 0.0;
+    if (c->m->act == ACT_SWIGLU)
+        return matmul_s(c, flops * 2.0 / 3.0 / n_gemms_split) * n_gemms_split +
+               matmul_s(c, flops / 3.0 / n_gemms_split) * n_gemms_split;
+    return 2.0 * n_gemms_split * matmul_s(c, flops / 2.0 / n_gemms_split);
+}
+
+/* ---- one transformer layer ------------------------------------------------------------- */
+
+struct layer_cost {
+    double gemm_fwd;           /* forward matmul time (also the weight-gradient time) */
+    double core_fwd, core_bwd; /* attention core */
+    double elem_fwd;           /* element-wise forward time */
+    double tp_fwd, tp_bwd;     /* TP collective time per pass (before overlap) */
+    double cp_fwd, cp_bwd;     /* CP ring exchange time per pass */
+    double ep_fwd, ep_bwd;     /* EP dispatch + combine time per pass */
+    double quant_fwd, quant_bwd; /* fp8 quantization of GEMM inputs / output gradients */
+    double router_fwd;         /* MoE router's softmax and top-k (backward: the same again) */
+    double act_bytes;          /* activation memory kept for the backward, attention core aside */
+    double core_act_bytes;     /* unfused attention's scores and softmax output */
+    double input_bytes;        /* the layer input (what full recompute keeps) */
+};
+
+/* Bytes of HBM traffic per element to quantize one bf16 GEMM operand for fp8 (Transformer
+ * Engine): the GEMM wants the row-wise fp8 copy and the weight gradient the transposed one,
+ * made together by one cast-transpose kernel (read 2 bytes, write 1 + 1).  Current scaling
+ * first needs the tensor's own amax -- one more read; delayed scaling takes the scale from the
+ * amax history and block scaling (DeepSeek-V3's 1x128 tiles, Blackwell's MXFP8 1x32) computes
+ * each block's scale in the same pass.  (TE docs, "Using FP8 with Transformer Engine" and the
+ * fp8 recipes: DelayedScaling, Float8CurrentScaling, Float8BlockScaling, MXFP8BlockScaling.) */
+static double fp8_bytes_per_element(int recipe)
+{
+    return recipe == FP8_CURRENT ? 6.0 : 4.0;
+}
+
+/* fp8 quantization time of one layer's GEMM operands on this GPU, forward (the inputs of QKV,
+ * projection, FC1 and FC2) and backward (the gradients of their outputs).  Weights are cast
+ * once per step and cached over the micro-batches (TE's is_first_microbatch), so they cost
+ * nothing here.  `inner` is the MLP's inner width (MoE: top_k routed + shared experts). */
+static void fp8_quantize_s(const struct cm_ctx *c, const struct model *m, double T, double inner,
+                           double *fwd, double *bwd)
+{
+    double t = c->cfg->tp, h = m->hidden;
+    double qkv_out = (double)m->heads * m->head_dim + 2.0 * m->kv_heads * m->head_dim;
+    double attn_out = (double)m->heads * m->v_head_dim;
+    double fc1_out = inner * (m->act == ACT_SWIGLU ? 2.0 : 1.0);
+    double per = fp8_bytes_per_element(c->scn->fp8_recipe);
+    *fwd = cm_memory_s(c, per * T * (2.0 * h + (attn_out + inner) / t));
+    *bwd = cm_memory_s(c, per * T * (2.0 * h + (qkv_out + fc1_out) / t));
+}
+
+static void layer_cost(const struct cm_ctx *c, int layer, struct layer_cost *lc)
+{
+    const struct model *m = c->m;
+    const struct cm_config *cfg = c->cfg;
+    const struct scenario *scn = c->scn;
+    double b = cfg->micro_batch, t = cfg->tp, cp = cfg->cp, h = m->hidden;
+    double T = b * cfg->seq / cp;
+    double Ts = scn->sp ? T / t : T;
+    double share = b / (t * cp); /* of one sequence's layer FLOPs on this GPU */
+    int moe = model_layer_is_moe(m, layer);
+    struct layer_flops lf;
+    flops_layer_fwd(m, layer, cfg->seq, c->flash, &lf);
+    memset(lc, 0, sizeof *lc);
+
+    /* Matmuls: fused QKV, output projection, MLP (or shared experts), router, experts. */
+    lc->gemm_fwd = matmul_s(c, lf.qkv * share) + matmul_s(c, lf.attn_out * share) +
+                   mlp_s(c, lf.mlp * share, 1) + gemm_s(c, &c->wide, lf.router * share);
+    if (moe && lf.experts > 0) {
+        /* Each GPU computes its share of the experts' work -- the busiest GPU, which the
+         * others wait for, moe-imbalance times the mean; its local experts run as one grouped
+         * GEMM per matrix, each expert's part sized by the tokens it receives. */
+        double local_experts = (double)m->experts / cfg->ep;
+        double work = lf.experts * share * scn->moe_imbalance;
+        lc->gemm_fwd += local_experts * mlp_s(c, work / local_experts, 1);
+        /* Router: softmax / sigmoid and top-k over T x experts fp32 scores (read and write,
+         * three passes). */
+        lc->router_fwd = cm_memory_s(c, 3.0 * 2.0 * 4.0 * Ts * m->experts);
+    }
+    /* Attention core. */
+    double core_flops = lf.attn_core * share;
+    if (c->flash) {
+        lc->core_fwd = attention_s(c, core_flops);
+        lc->core_bwd = FLASH_BWD_FACTOR * lc->core_fwd;
+    } else {
+        /* Two strided-batched GEMMs over (sample, head) -- Q K^T and scores x V, each half the
+         * core's FLOPs; one batched launch fills the GPU like a single GEMM of that size --
+         * plus the fused scale-mask-softmax over every score. */
+        double scores = b * (m->heads / t) * (double)cfg->seq * cfg->seq / cp;
+        lc->core_fwd =
+            2.0 * gemm_s(c, &c->wide, core_flops / 2.0) + cm_memory_s(c, SOFTMAX_FWD_BYTES * scores);
+        lc->core_bwd = 2.0 * lc->core_fwd;
+    }
+    /* Element-wise: norms and residuals on the (sequence-parallel) shard, the activation
+     * function on the TP shard of the MLP, the token permutation of MoE layers. */
+    double act_elems;
+    int ffn = moe ? 0 : m->ffn;
+    double mlp_inner =
+        moe ? (double)m->top_k * m->expert_ffn + (double)m->shared_experts * m->shared_expert_ffn
+            : ffn;
+    act_elems = T * mlp_inner / t * (m->act == ACT_SWIGLU ? 3.0 : 2.0);
+    double elem_bytes = ACT_BYTES * (ELEMWISE_FWD_UNITS * Ts * h + act_elems);
+    if (moe)
+        elem_bytes += ACT_BYTES * 4.0 * Ts * m->top_k * h; /* permute + unpermute, r + w */
+    if (scn->dropout) /* two hidden dropouts write a 1-byte mask and the output; unfused
+                       * attention's dropout reads and writes the scores once more */
+        elem_bytes +=
+            2.0 * (1.0 + ACT_BYTES) * Ts * h +
+            (c->flash ? 0.0 : 5.0 * b * (m->heads / t) * (double)cfg->seq * cfg->seq / cp);
+    lc->elem_fwd = cm_memory_s(c, elem_bytes);
+    if (scn->dtype == DT_FP8)
+        fp8_quantize_s(c, m, T, mlp_inner, &lc->quant_fwd, &lc->quant_bwd);
+
+    /* Tensor parallelism: per layer two all-reduces (forward and backward), or with sequence
+     * parallelism two all-gathers + two reduce-scatters each way, of the full [T, h]
+     * activation (Korthikanti et al. 2022, fig. 5); with SP the backward re-gathers the two
+     * inputs for the weight gradients. */
+    if (cfg->tp > 1) {
+        struct coll_group g = cm_group_of(cfg->tp, 1, cfg->gpus_per_node);
+        double bytes = ACT_BYTES * T * h;
+        if (scn->sp) {
+            double ag = cm_coll_time(c, COLL_ALL_GATHER, bytes, g);
+            double rs = cm_coll_time(c, COLL_REDUCE_SCATTER, bytes, g);
+            lc->tp_fwd = 2.0 * (ag + rs);
+            lc->tp_bwd = 2.0 * (ag + rs) + 2.0 * ag;
+        } else {
+            double ar = cm_coll_time(c, COLL_ALL_REDUCE, bytes, g);
+            lc->tp_fwd = 2.0 * ar;
+            lc->tp_bwd = 2.0 * ar;
+        }
+    }
+    /* Context parallelism: a ring of cp-1 steps passing this rank's K and V (backward: K, V
+     * and their gradients) around the CP group (Megatron / TE "p2p" context parallelism). */
+    if (cfg->cp > 1) {
+        struct coll_group g = cm_group_of(cfg->cp, cfg->tp, cfg->gpus_per_node);
+        const struct coll_level *lv = g.per_node >= g.n ? &c->nvlink : &c->net;
+        double kv = 2.0 * ACT_BYTES * T * (double)m->kv_heads * m->head_dim / t;
+        lc->cp_fwd = (cfg->cp - 1) * (lv->lat_s + kv / lv->bw_Bps);
+        lc->cp_bwd = 2.0 * lc->cp_fwd;
+    }
+    /* Expert parallelism: dispatch and combine all-to-alls of the routed tokens' hidden
+     * states, each way (Megatron-Core MoE token dispatcher). */
+    if (moe && cfg->ep > 1) {
+        lc->ep_fwd = 2.0 * cm_ep_dispatch_s(c, Ts);
+        lc->ep_bwd = lc->ep_fwd;
+    }
+
+    /* Activation memory kept for the backward (Korthikanti et al. 2022, sec. 4.1, generalised
+     * to GQA and gated MLPs): replicated unless SP -- two norm inputs, QKV input, MLP input
+     * (4 x Ts h x 2 bytes) and, with dropout, two 1-byte masks -- and TP-sharded -- Q, K, V,
+     * attention output, MLP hidden and activation output.  Unfused attention adds the scores
+     * and softmax output (4 bytes per score; 5 with the dropout mask); flash attention keeps
+     * O(T) statistics only.  With dropout and ffn = 4h this is the paper's
+     * s b h (10 + 24/t + 5 a s / (h t)). */
+    double kv_dim = (double)m->kv_heads * m->head_dim, q_dim = (double)m->heads * m->head_dim;
+    double shard = ACT_BYTES * T / t *
+                   (q_dim + 2.0 * kv_dim + (double)m->heads * m->v_head_dim +
+                    mlp_inner * (m->act == ACT_SWIGLU ? 3.0 : 2.0));
+    double repl = (ACT_BYTES * 4.0 + (scn->dropout ? 2.0 : 0.0)) * Ts * h;
+    if (moe)
+        repl += ACT_BYTES * Ts * m->top_k * h; /* permuted tokens */
+    double scores = b * (m->heads / t) * (double)cfg->seq * cfg->seq / cp;
+    lc->core_act_bytes = c->flash ? 0.0 : (scn->dropout ? 5.0 : 4.0) * scores;
+    lc->act_bytes = repl + shard;
+    lc->input_bytes = ACT_BYTES * Ts * h;
+}
+
+/* ---- one virtual stage ------------------------------------------------------------------ */
+
+void cm_stage_cost(const struct cm_ctx *c, int stage, struct cm_stage *st)
+{
+    const struct cm_config *cfg = c->cfg;
+    const struct scenario *scn = c->scn;
+    const struct model *m = c->m;
+    int part = scn_model_part(scn, stage); /* DualPipe: stages s and pp+s are one part */
+    scn_stage_layers(scn, stage, &st->first_layer, &st->layers);
+    st->has_embedding = part == 0;
+    st->has_head = part == scn_model_parts(scn) - 1;
+    memset(&st->fwd, 0, sizeof st->fwd);
+    memset(&st->bwd, 0, sizeof st->bwd);
+    memset(&st->wgt, 0, sizeof st->wgt);
+    st->act_bytes_mb = 0;
+    for (int l = st->first_layer; l < st->first_layer + st->layers; l++) {
+        struct layer_cost lc;
+        layer_cost(c, l, &lc);
+        double k_fwd =
+            KERNELS_FWD + (cfg->tp > 1 ? KERNELS_TP : 0) + (c->flash ? 0 : KERNELS_UNFUSED_ATTN);
+        double k_bwd = KERNELS_BWD + (cfg->tp > 1 ? KERNELS_TP : 0) +
+                       (c->flash ? 0 : 2 * KERNELS_UNFUSED_ATTN);
+        double launch = c->hw->gpu.kernel_overhead_s;
+        double f_compute =
+            lc.gemm_fwd + lc.core_fwd + lc.elem_fwd + lc.quant_fwd + lc.router_fwd + k_fwd * launch;
+        st->fwd.compute += f_compute;
+        st->fwd.tp += cm_exposed(c, lc.tp_fwd, lc.gemm_fwd, scn->overlap_tp_comm);
+        st->fwd.cp += cm_exposed(c, lc.cp_fwd, lc.core_fwd, 1); /* the ring always overlaps */
+        st->fwd.ep += lc.ep_fwd;
+        /* Backward input gradient: matmuls 1x forward, attention core backward, element-wise
+         * 2x; weight gradient: matmuls 1x forward. */
+        st->bwd.compute += lc.gemm_fwd + lc.core_bwd + ELEMWISE_BWD_FACTOR * lc.elem_fwd +
+                           lc.quant_bwd + lc.router_fwd + k_bwd * launch;
+        st->wgt.compute += lc.gemm_fwd + KERNELS_WGT * launch;
+        st->bwd.tp += cm_exposed(c, lc.tp_bwd, 2.0 * lc.gemm_fwd, scn->overlap_tp_comm);
+        st->bwd.cp += cm_exposed(c, lc.cp_bwd, lc.core_bwd, 1);
+        st->bwd.ep += lc.ep_bwd;
+        switch (scn->recompute) {
+        case RECOMPUTE_FULL: /* the whole forward again, communication included */
+            st->bwd.recompute += f_compute;
+            st->bwd.tp += cm_exposed(c, lc.tp_fwd, lc.gemm_fwd, scn->overlap_tp_comm);
+            st->bwd.ep += lc.ep_fwd;
+            st->act_bytes_mb += lc.input_bytes;
+            break;
+        case RECOMPUTE_SELECTIVE: /* the attention core only; flash attention already does */
+            st->bwd.recompute += c->flash ? 0.0 : lc.core_fwd;
+            st->act_bytes_mb += lc.act_bytes;
+            break;
+        case RECOMPUTE_NONE: st->act_bytes_mb += lc.act_bytes + lc.core_act_bytes; break;
+        }
+    }
+    double b = cfg->micro_batch, t = cfg->tp, h = m->hidden;
+    double T = b * cfg->seq / cfg->cp, Ts = scn->sp ? T / t : T;
+    if (st->has_embedding) /* token + position lookup: write (and later read) Ts x h */
+        st->fwd.compute += cm_memory_s(c, 2.0 * ACT_BYTES * Ts * h);
+    if (st->has_head) {
+        /* Final norm, vocab-parallel logits GEMM, fused cross-entropy over fp32 logits
+         * (read bf16, write fp32, read back: ~10 bytes per logit each way). */
+        double head = flops_head_fwd(m, cfg->seq) * b / (t * cfg->cp);
+        double logits = T * (double)m->vocab / t;
+        double gemm = gemm_s(c, &c->wide, head);
+        double f = gemm + cm_memory_s(c, 10.0 * logits + 4.0 * ACT_BYTES * Ts * h);
+        st->fwd.compute += f;
+        st->bwd.compute += gemm + cm_memory_s(c, 10.0 * logits);
+        st->wgt.compute += gemm;
+        st->act_bytes_mb += 4.0 * logits; /* fp32 logits / softmax kept for the backward */
+        if (cfg->tp > 1) { /* all-reduce of max, sum and target logit: 3 x T x 4 bytes */
+            struct coll_group g = cm_group_of(cfg->tp, 1, cfg->gpus_per_node);
+            st->fwd.tp += 3.0 * cm_coll_time(c, COLL_ALL_REDUCE, 4.0 * T, g);
+        }
+    }
+}
