@@ -71,7 +71,7 @@ run_set() {
     esac
     echo "== $set_name (scenarios/validation/$set_name.tsv): $role"
     printf '%-11s %-34s %10s %11s %8s   %6s %6s %7s\n' id run measured_s predicted_s error mem_GB stepsim error
-    while IFS="$tab" read -r id set source scenario overrides measured memory scored nexpr deriv; do
+    while IFS="$tab" read -r id _set source scenario overrides measured memory scored nexpr _deriv; do
         case "$id" in '#'*|'') continue ;; esac
         if [ "$nexpr" != "-" ]; then
             rec=$(printf '%s\t%s\t%s\t%s\t%s\t-\t-\t-\t-\t-\t0\t%s\tne\t%s\t-' "$set_name" "$id" \
