@@ -1,49 +1,192 @@
 #!/bin/sh
-# validate.sh -- `make validate`: stepsim against published, measured training runs.
+# validate.sh -- `make validate`: stepsim against published, measured training runs, set by set.
 #
-# For every row of scenarios/validation/runs.tsv, run its scenario and compare the predicted
-# step time with the measured one.  Sources publish TFLOP/s per GPU, not step times; the
-# measured step time is recovered with the source's own FLOPs convention, which stepsim
-# computes from the same model:
-#   hw    (SC'21)  F = 4 x forward of every layer (full recompute) + 3 x logits, full attention
-#                  = Narayanan et al.'s 96 B s l h^2 (1 + s/6h + V/16lh)   -> hw_flops_per_step
-#   model (MC24)   F = 3 x forward, no recompute, full attention          -> model_flops_per_step
-#   measured step time = F / (measured TFLOP/s per GPU x GPUs)
-# Prints a table and, last, the mean absolute error in percent.  STEPSIM_ARGS adds options to
-# every run (e.g. STEPSIM_ARGS="--set jitter=0.02" for a what-if).
+# Each set is a table scenarios/validation/<set>.tsv (sources, FLOPs conventions, the arithmetic
+# from each published figure to a step time and the rules for what a source leaves open are in
+# scenarios/validation/README.md):
+#   dev    SC21 + MC24: the runs stepsim was calibrated on (the CI gate);
+#   wave2  13 sources, 47 runs: a second calibration set (not held out);
+#   zb24   the zero-bubble paper's runs: held out so far.
+# Columns: id, set, source, scenario (or -), comma-separated --set overrides (or -), measured
+# step time in s, measured peak memory per GPU in GB (or -), scored (yes/no), - or what stepsim
+# lacks to express the run, derivation.
+#
+# Per set: one line per row with the measured and predicted step time and the error
+# 100 (predicted - measured) / measured, and the memory error where the source publishes memory
+# (stepsim's figure: the largest rank's total in 1e9 bytes); a row predicted out of memory is
+# marked OOM; a row stepsim cannot express is printed as "not expressible: <what>" and a row
+# with scored=no as "not scored", neither counted.  Then the mean absolute error per source, the
+# number of measured runs predicted out of memory and the set's MAE; for zb24 also the
+# speed-up of each zero-bubble schedule over 1F1B on the same layout.  The output ends with one
+# summary line per set ("<set> MAE x% over N runs (worst y%)", wave2 adding "; K not
+# expressible", and "<set> memory MAE ..." where memory is published).
+#
+# Environment: VALIDATE_SETS (default "dev wave2 zb24") picks sets; VALIDATE_TSV=path also
+# writes every row machine-readably (id, set, source, scored, status, measured and predicted
+# step time, error, memory, OOM); STEPSIM_ARGS adds options to every run (e.g.
+# STEPSIM_ARGS="--set jitter=0.02" for a what-if).  Exit status 1 when a run fails.
 set -u
 top_srcdir=${top_srcdir:-.}
 stepsim=${STEPSIM:-./stepsim}
-table="$top_srcdir/scenarios/validation/runs.tsv"
+sets=${VALIDATE_SETS:-dev wave2 zb24}
 [ -x "$stepsim" ] || { echo "validate: $stepsim not built" >&2; exit 1; }
 
-printf '%-4s %-28s %8s %10s %10s %8s\n' id model gpus measured_s predicted_s error
 status=0
 tab=$(printf '\t')
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
-while IFS="$tab" read -r id scenario tflops convention source; do
-    case "$id" in '#'*|'') continue ;; esac
-    # shellcheck disable=SC2086 # STEPSIM_ARGS is a list of options, split on purpose
-    json=$("$stepsim" run "$top_srcdir/$scenario" --format json ${STEPSIM_ARGS-} 2>&1) || {
-        echo "$id: stepsim failed: $json" >&2
-        status=1
-        continue
-    }
-    printf '%s\n' "$json" | awk -v id="$id" -v tf="$tflops" -v conv="$convention" '
-        /"scenario":/ { sub(/^[^:]*: *"/, ""); sub(/",?$/, ""); name = $0 }
-        /"step_time_s":/ { gsub(/[^0-9.eE+-]/, "", $2); pred = $2 }
-        /"gpus":/ { gsub(/[^0-9]/, "", $2); gpus = $2 }
-        /"model_flops_per_step":/ { gsub(/[^0-9.eE+-]/, "", $2); mf = $2 }
-        /"hw_flops_per_step":/ { gsub(/[^0-9.eE+-]/, "", $2); hf = $2 }
+
+# One result record per row (tab-separated): set id source run measured predicted error
+# mem_measured mem_predicted mem_error oom scored status note schedule; "-" where empty.
+# show_row prints the record as a table line.
+show_row() {
+    awk -F'\t' '{
+        note = ""
+        if ($13 == "ne") note = "not expressible: " $14
+        else if ($13 == "fail") note = "FAILED: stepsim did not run"
+        else {
+            if ($11 == 1) note = "OOM"
+            if ($12 != "yes") note = note (note == "" ? "" : ", ") "not scored"
+        }
+        if ($13 == "ok") {
+            line = sprintf("%-11s %-34s %10.3f %11.3f %+7.1f%%", $2, substr($4, 1, 34), $5, $6, $7)
+            if ($8 != "-") line = line sprintf("   %6.1f %6.1f %+6.1f%%", $8, $9, $10)
+            else line = line sprintf("   %6s %6s %7s", "", "", "")
+        } else
+            line = sprintf("%-11s %-34s %10.3f %11s %8s   %6s %6s %7s", $2, substr($4, 1, 34), $5, "-", "-", "", "", "")
+        sub(/ +$/, "", line)
+        print line (note == "" ? "" : "   " note)
+    }'
+}
+
+run_set() {
+    set_name=$1
+    table="$top_srcdir/scenarios/validation/$set_name.tsv"
+    [ -r "$table" ] || { echo "validate: no table $table" >&2; status=1; return; }
+    case "$set_name" in
+        dev) role="calibration set, the runs stepsim was tuned on" ;;
+        wave2) role="second calibration set (not held out)" ;;
+        zb24) role="held out so far: not used to calibrate" ;;
+        *) role="" ;;
+    esac
+    echo "== $set_name (scenarios/validation/$set_name.tsv): $role"
+    printf '%-11s %-34s %10s %11s %8s   %6s %6s %7s\n' id run measured_s predicted_s error mem_GB stepsim error
+    while IFS="$tab" read -r id _set source scenario overrides measured memory scored nexpr _deriv; do
+        case "$id" in '#'*|'') continue ;; esac
+        if [ "$nexpr" != "-" ]; then
+            rec=$(printf '%s\t%s\t%s\t%s\t%s\t-\t-\t-\t-\t-\t0\t%s\tne\t%s\t-' "$set_name" "$id" \
+                "$source" "$source" "$measured" "$scored" "$nexpr")
+        else
+            args=""
+            if [ "$overrides" != "-" ]; then
+                for kv in $(printf '%s\n' "$overrides" | tr ',' ' '); do
+                    args="$args --set $kv"
+                done
+            fi
+            # shellcheck disable=SC2086 # args and STEPSIM_ARGS are lists of options, split on purpose
+            if json=$("$stepsim" run "$top_srcdir/$scenario" --format json $args ${STEPSIM_ARGS-} 2>&1); then
+                rec=$(printf '%s\n' "$json" | awk -v set="$set_name" -v id="$id" -v src="$source" \
+                    -v meas="$measured" -v mem="$memory" -v scored="$scored" '
+                    /"scenario":/ { sub(/^[^:]*: *"/, ""); sub(/",?$/, ""); name = $0 }
+                    !sched && match($0, /"schedule": "[^"]*"/) { sched = substr($0, RSTART + 13, RLENGTH - 14) }
+                    /"step_time_s":/ { gsub(/[^0-9.eE+-]/, "", $2); pred = $2 + 0 }
+                    match($0, /"total": [0-9.eE+]+/) { t = substr($0, RSTART + 9, RLENGTH - 9) + 0
+                                                       if (t > peak) peak = t }
+                    /"oom": true/ { oom = 1 }
+                    END {
+                        sub(/^[^ ]+ /, "", name)
+                        err = 100 * (pred - meas) / meas
+                        if (mem != "-" && peak > 0)
+                            m = sprintf("%s\t%.3f\t%.3f", mem, peak / 1e9, 100 * (peak / 1e9 - mem) / mem)
+                        else
+                            m = "-\t-\t-"
+                        printf "%s\t%s\t%s\t%s\t%s\t%.6g\t%.4f\t%s\t%d\t%s\tok\t-\t%s\n", set, id, src, name,
+                               meas, pred, err, m, oom, scored, sched
+                    }')
+            else
+                echo "$id: stepsim failed: $json" >&2
+                status=1
+                rec=$(printf '%s\t%s\t%s\t%s\t%s\t-\t-\t-\t-\t-\t0\t%s\tfail\t-\t-' "$set_name" "$id" \
+                    "$source" "$source" "$measured" "$scored")
+            fi
+        fi
+        printf '%s\n' "$rec" >> "$results"
+        printf '%s\n' "$rec" | show_row
+    done < "$table"
+    # Per source, then the set: mean absolute error over the scored rows that ran.
+    awk -F'\t' -v set="$set_name" '
+        $1 != set { next }
+        $13 == "ne" { ne++ }
+        $13 == "ok" && $11 == 1 { oom++ }
+        $13 != "ok" || $12 != "yes" { next }
+        {
+            e = $7 < 0 ? -$7 : $7
+            if (!($3 in n)) order[++k] = $3
+            n[$3]++; s[$3] += e; if (e > w[$3]) w[$3] = e
+        }
         END {
-            f = (conv == "hw") ? hf : mf
-            meas = f / (tf * 1e12 * gpus)
-            err = 100 * (pred - meas) / meas
-            split(name, w, " ")
-            printf "%-4s %-28s %8d %10.3f %10.3f %+7.1f%%\n", id, w[2] " " w[3], gpus, meas, pred, err
-        }' | tee -a "$results"
-done < "$table"
-awk '{ e = $NF; sub(/%/, "", e); e = e + 0; e = e < 0 ? -e : e; s += e; n++; if (e > m) m = e }
-     END { if (n) printf "mean absolute error %.1f%% over %d runs (worst %.1f%%)\n", s / n, n, m }' "$results"
+            for (i = 1; i <= k; i++)
+                printf "  source %-6s MAE %5.1f%% over %2d runs (worst %.1f%%)\n", order[i],
+                       s[order[i]] / n[order[i]], n[order[i]], w[order[i]]
+            printf "  OOM predicted for measured runs: %d\n", oom
+            if (ne) printf "  not expressible: %d rows\n", ne
+        }' "$results"
+    if [ "$set_name" = zb24 ]; then
+        speedups
+    fi
+    echo
+}
+
+# Speed-up of each zero-bubble schedule (ids ending -zb: ZB-H1, -zbv: ZB-V) over 1F1B on the
+# same model and GPUs (the id without its last part, ending -1f1b): measured and predicted
+# step time of 1F1B over that of the schedule, less one.
+speedups() {
+    awk -F'\t' '$1 == "zb24" && $13 == "ok" {
+            key = $2; kind = $2; sub(/-[a-z0-9]+$/, "", key); sub(/^.*-/, "", kind)
+            if (kind == "1f1b") { m1[key] = $5; p1[key] = $6 }
+            else { order[++n] = $2; k[$2] = key; s[$2] = $15; mz[$2] = $5; pz[$2] = $6 }
+        }
+        END {
+            for (i = 1; i <= n; i++) {
+                id = order[i]; key = k[id]
+                if (!(key in m1)) continue
+                if (!shown++) printf "\n  %-12s %-8s %16s %17s\n", "layout", "schedule", "measured/1F1B", "predicted/1F1B"
+                a = m1[key] / mz[id]; b = p1[key] / pz[id]
+                printf "  %-12s %-8s %+15.1f%% %+16.1f%%\n", key, s[id], 100 * (a - 1), 100 * (b - 1)
+                d = 100 * (b - a); d = d < 0 ? -d : d; sum[s[id]] += d; cnt[s[id]]++
+                if (!(s[id] in seen)) { seen[s[id]] = 1; kinds[++nk] = s[id] }
+            }
+            for (i = 1; i <= nk; i++)
+                printf "  speed-up error, %s: mean %.1f points over %d layouts\n", kinds[i],
+                       sum[kinds[i]] / cnt[kinds[i]], cnt[kinds[i]]
+        }' "$results"
+}
+
+for s in $sets; do
+    run_set "$s"
+done
+
+# The summary lines (CI greps "^dev MAE").
+for s in $sets; do
+    awk -F'\t' -v set="$s" '
+        $1 != set { next }
+        $13 == "ne" { ne++ }
+        $13 != "ok" || $12 != "yes" { next }
+        { e = $7 < 0 ? -$7 : $7; n++; t += e; if (e > w) w = e
+          if ($8 != "-") { g = $10 < 0 ? -$10 : $10; gn++; gt += g; if (g > gw) gw = g } }
+        END {
+            line = sprintf("%s MAE %.1f%% over %d runs (worst %.1f%%)", set, n ? t / n : 0, n, w)
+            if (ne || set == "wave2") line = line sprintf("; %d not expressible", ne)
+            print line
+            if (gn) printf "%s memory MAE %.1f%% over %d runs (worst %.1f%%)\n", set, gt / gn, gn, gw
+        }' "$results"
+done
+
+if [ -n "${VALIDATE_TSV-}" ]; then
+    awk -F'\t' 'BEGIN { OFS = "\t"; print "id", "set", "source", "scored", "status", "measured_step_s",
+                        "predicted_step_s", "error_pct", "measured_mem_gb", "predicted_mem_gb",
+                        "mem_error_pct", "oom", "schedule", "not_expressible" }
+                { print $2, $1, $3, $12, $13, $5, $6, $7, $8, $9, $10, $11, $15, $14 }' \
+        "$results" > "$VALIDATE_TSV" || status=1
+fi
 exit $status
