@@ -100,16 +100,65 @@ struct coll_group cm_replica_group(const struct cm_ctx *c, int n, int stride)
     return g;
 }
 
+/* The end-of-step reduction of `bytes` of gradients over n data-parallel GPUs: an all-reduce
+ * (zero 0), or a reduce-scatter over the shard group (zero 1, the distributed optimizer) and,
+ * with replicated shards, an all-reduce of the shard across replicas (Megatron's
+ * --num-distributed-optimizer-instances).  DualPipe reduces over both copies of a part. */
+static double dp_reduce_s(const struct cm_ctx *c, int zero, double bytes, int n, int shard,
+                          int stride)
+{
+    if (zero == 0)
+        return cm_coll_time(c, COLL_ALL_REDUCE, bytes, cm_replica_group(c, n, stride));
+    struct coll_group g = cm_replica_group(c, shard, stride);
+    double t = g.n > 1 ? cm_coll_time(c, COLL_REDUCE_SCATTER, bytes, g) : 0.0;
+    if (n > shard)
+        t += cm_coll_time(c, COLL_ALL_REDUCE, bytes / g.n,
+                          cm_group_of(n / shard, stride * shard, c->cfg->gpus_per_node));
+    return t;
+}
+
 double cm_dp_sync_s(const struct cm_ctx *c, const struct cm_stage *st)
 {
     const struct cm_config *cfg = c->cfg;
-    enum coll_op op = c->scn->dist_opt ? COLL_REDUCE_SCATTER : COLL_ALL_REDUCE;
-    double t = 0;
-    struct coll_group dense = cm_replica_group(c, cfg->dp, cfg->tp * cfg->cp);
-    struct coll_group expert = cm_replica_group(c, cfg->edp, cfg->etp * cfg->ep);
-    if (dense.n > 1)
-        t += cm_coll_time(c, op, cm_grad_bytes(c->scn) * st->dense_params, dense);
-    if (expert.n > 1 && st->expert_params > 0)
-        t += cm_coll_time(c, op, cm_grad_bytes(c->scn) * st->expert_params, expert);
-    return t;
+    if (cfg->zero >= 2) /* reduce-scattered per micro-batch, inside the backward ops */
+        return 0.0;
+    double gb = cm_grad_bytes(c->scn);
+    return dp_reduce_s(c, cfg->zero, gb * st->dense_params, cfg->dp, cfg->shard,
+                       cfg->tp * cfg->cp) +
+           (st->expert_params > 0 ? dp_reduce_s(c, cfg->zero, gb * st->expert_params, cfg->edp,
+                                                cfg->eshard, cfg->etp * cfg->ep)
+                                  : 0.0);
+}
+
+/* One micro-batch's ZeRO-2/3 traffic for `bytes` of 16-bit weights and `grad` bytes of
+ * gradients over n data-parallel GPUs sharded `shard` ways (PyTorch FSDP and DeepSpeed ZeRO
+ * reduce-scatter every micro-batch's gradients rather than accumulate full ones; Rajbhandari
+ * et al., ZeRO, SC'20, sec. 5; Zhao et al., PyTorch FSDP, VLDB'23, sec. 3). */
+static void shard_comm(const struct cm_ctx *c, double bytes, double grad, int n, int shard,
+                       int stride, double *gather, double *reduce)
+{
+    int gpn = c->cfg->gpus_per_node;
+    struct coll_group g = cm_group_of(shard, stride, gpn);
+    if (c->cfg->zero >= 3)
+        *gather += cm_coll_time(c, COLL_ALL_GATHER, bytes, g);
+    *reduce += cm_coll_time(c, COLL_REDUCE_SCATTER, grad, g);
+    if (n > shard) /* hybrid: the shard's gradients are all-reduced across the replicas */
+        *reduce += cm_coll_time(c, COLL_ALL_REDUCE, grad / shard,
+                                cm_group_of(n / shard, stride * shard, gpn));
+}
+
+void cm_shard_comm(const struct cm_ctx *c, double dense, double expert, double *gather,
+                   double *reduce)
+{
+    const struct cm_config *cfg = c->cfg;
+    double gb = cm_grad_bytes(c->scn);
+    *gather = *reduce = 0.0;
+    if (cfg->zero < 2)
+        return;
+    if (dense > 0 && cfg->dp > 1)
+        shard_comm(c, PARAM_BYTES * dense, gb * dense, cfg->dp, cfg->shard, cfg->tp * cfg->cp,
+                   gather, reduce);
+    if (expert > 0 && cfg->edp > 1)
+        shard_comm(c, PARAM_BYTES * expert, gb * expert, cfg->edp, cfg->eshard,
+                   cfg->etp * cfg->ep, gather, reduce);
 }

@@ -59,6 +59,17 @@ struct coll_group cm_replica_group(const struct cm_ctx *c, int n, int stride);
 /* End-of-step gradient reduction of one chunk (zero <= 1; sharded stages reduce per
  * micro-batch inside the ops instead). */
 double cm_dp_sync_s(const struct cm_ctx *c, const struct cm_stage *st);
+/* Per micro-batch traffic of ZeRO-2/3 for `dense` + `expert` parameters on this GPU (one
+ * layer): the all-gather of their weights (ZeRO-3) and the reduce-scatter of their gradients,
+ * plus the all-reduce across replicas of hybrid shards. */
+void cm_shard_comm(const struct cm_ctx *c, double dense, double expert, double *gather,
+                   double *reduce);
+
+/* ---- costmodel.c: parameters ---- */
+
+/* Parameters of transformer layer `layer` on one GPU: replicated over data parallelism
+ * (dense, TP-sharded) and routed experts (EP x ETP-sharded). */
+void cm_layer_params(const struct cm_ctx *c, int layer, double *dense, double *expert);
 
 /* ---- cm_work.c: the ops of one virtual stage ---- */
 

@@ -241,6 +241,22 @@ static void layer_cost(const struct cm_ctx *c, int layer, struct layer_cost *lc)
 
 /* ---- one virtual stage ------------------------------------------------------------------ */
 
+/* ZeRO-2/3 traffic of one unit (a layer, the embedding or the head) inside the ops, as FSDP
+ * and DeepSpeed run it: the gather of the unit's weights is prefetched during the previous
+ * unit's forward, so it hides behind about one unit's work -- except the chunk's first unit,
+ * which waits for it; the backward gathers again (when the forward resharded) and
+ * reduce-scatters the unit's gradients behind its own backward work. */
+static void add_shard_traffic(const struct cm_ctx *c, double dense, double expert, int first_unit,
+                              double fwd_work, double bwd_work, struct cm_stage *st)
+{
+    double gather, reduce;
+    cm_shard_comm(c, dense, expert, &gather, &reduce);
+    if (gather + reduce <= 0)
+        return;
+    st->fwd.dp += first_unit ? gather : cm_exposed(c, gather, fwd_work, 1);
+    st->bwd.dp += cm_exposed(c, (c->cfg->reshard ? gather : 0.0) + reduce, bwd_work, 1);
+}
+
 void cm_stage_cost(const struct cm_ctx *c, int stage, struct cm_stage *st)
 {
     const struct cm_config *cfg = c->cfg;
@@ -289,11 +305,19 @@ void cm_stage_cost(const struct cm_ctx *c, int stage, struct cm_stage *st)
             break;
         case RECOMPUTE_NONE: st->act_bytes_mb += lc.act_bytes + lc.core_act_bytes; break;
         }
+        double dense, expert;
+        cm_layer_params(c, l, &dense, &expert);
+        double bwd_work = 2.0 * lc.gemm_fwd + lc.core_bwd +
+                          (scn->recompute == RECOMPUTE_FULL ? f_compute : 0.0);
+        add_shard_traffic(c, dense, expert, l == st->first_layer && !st->has_embedding,
+                          f_compute, bwd_work, st);
     }
     double b = cfg->micro_batch, t = cfg->tp, h = m->hidden;
     double T = b * cfg->seq / cfg->cp, Ts = scn->sp ? T / t : T;
-    if (st->has_embedding) /* token + position lookup: write (and later read) Ts x h */
+    if (st->has_embedding) { /* token + position lookup: write (and later read) Ts x h */
         st->fwd.compute += cm_memory_s(c, 2.0 * ACT_BYTES * Ts * h);
+        add_shard_traffic(c, model_params_embedding(m) / t, 0.0, 1, 0.0, 0.0, st);
+    }
     if (st->has_head) {
         /* Final norm, vocab-parallel logits GEMM, fused cross-entropy over fp32 logits
          * (read bf16, write fp32, read back: ~10 bytes per logit each way). */
@@ -305,6 +329,8 @@ void cm_stage_cost(const struct cm_ctx *c, int stage, struct cm_stage *st)
         st->bwd.compute += gemm + cm_memory_s(c, 10.0 * logits);
         st->wgt.compute += gemm;
         st->act_bytes_mb += 4.0 * logits; /* fp32 logits / softmax kept for the backward */
+        add_shard_traffic(c, (model_params_head(m) + model_params_final_norm(m)) / t, 0.0, 0, f,
+                          2.0 * gemm, st);
         if (cfg->tp > 1) { /* all-reduce of max, sum and target logit: 3 x T x 4 bytes */
             struct coll_group g = cm_group_of(cfg->tp, 1, cfg->gpus_per_node);
             st->fwd.tp += 3.0 * cm_coll_time(c, COLL_ALL_REDUCE, 4.0 * T, g);

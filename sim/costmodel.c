@@ -17,48 +17,71 @@
 #include "cm_internal.h"
 #include "flops.h"
 
-/* Mixed-precision Adam keeps an fp32 master copy and two fp32 moments: 12 bytes/param
- * (Rajbhandari et al., ZeRO, 2020, sec. 3.1: with 2-byte weights and gradients, their
- * 16 bytes/param). */
-#define OPT_STATE_BYTES 12.0
-/* HBM traffic of one Adam update per parameter: read grad 4, master 4, m 4, v 4; write master
- * 4, m 4, v 4, bf16 weight 2 = 30 bytes (fused multi-tensor Adam). */
-#define ADAM_TRAFFIC_BYTES 30.0
 
 /* ---- parameters and data parallelism --------------------------------------------------- */
+
+void cm_layer_params(const struct cm_ctx *c, int layer, double *dense, double *expert)
+{
+    const struct model *m = c->m;
+    double all = model_params_layer(m, layer);
+    double routed = model_layer_is_moe(m, layer)
+                        ? (double)m->experts * model_weights_mlp(m, m->expert_ffn)
+                        : 0.0;
+    *dense = (all - routed) / c->cfg->tp;
+    *expert = routed / ((double)c->cfg->ep * c->cfg->etp);
+}
 
 static void stage_params(const struct cm_ctx *c, struct cm_stage *st)
 {
     const struct model *m = c->m;
-    const struct cm_config *cfg = c->cfg;
-    double dense = 0, expert = 0;
+    double dense = 0, expert = 0, largest = 0;
     for (int l = st->first_layer; l < st->first_layer + st->layers; l++) {
-        double all = model_params_layer(m, l);
-        double routed = model_layer_is_moe(m, l)
-                            ? (double)m->experts * model_weights_mlp(m, m->expert_ffn)
-                            : 0.0;
-        dense += (all - routed) / cfg->tp;
-        expert += routed / ((double)cfg->ep * cfg->etp);
+        double d, e;
+        cm_layer_params(c, l, &d, &e);
+        dense += d;
+        expert += e;
+        largest = d + e > largest ? d + e : largest;
     }
-    if (st->has_embedding)
-        dense += model_params_embedding(m) / cfg->tp;
-    if (st->has_head)
-        dense += (model_params_head(m) + model_params_final_norm(m)) / cfg->tp;
+    double embedding = st->has_embedding ? model_params_embedding(m) / c->cfg->tp : 0.0;
+    double head =
+        st->has_head ? (model_params_head(m) + model_params_final_norm(m)) / c->cfg->tp : 0.0;
+    dense += embedding + head;
+    largest = embedding > largest ? embedding : largest;
+    largest = head > largest ? head : largest;
     st->dense_params = dense;
     st->expert_params = expert;
     st->params = dense + expert;
+    st->max_unit_params = largest;
 }
 
-/* Parameters whose optimizer state one GPU holds: all of its own, or with the distributed
- * optimizer its shard over the replica group (so DualPipe's second copy costs no optimizer
- * memory there: two parts over twice the ranks). */
+/* Bytes of optimizer state per parameter: an fp32 master copy unless the optimizer keeps none,
+ * and its moments in fp32 or bf16.  Mixed-precision Adam: 4 + 2 x 4 = 12 (Rajbhandari et al.,
+ * ZeRO, SC'20, sec. 3.1: with 2-byte weights and gradients, their 16 bytes/param); Megatron's
+ * precision-aware optimizer with bf16 moments: 4 + 2 x 2 = 8. */
+static double optimizer_state_bytes(const struct scenario *scn)
+{
+    double master = scn->optimizer_state == OPTSTATE_BF16 ? 0.0 : 4.0;
+    double moment = scn->optimizer_state == OPTSTATE_FP32 ? 4.0 : 2.0;
+    return master + scn->optimizer_moments * moment;
+}
+
+/* HBM traffic of one fused optimizer update per parameter: read the gradient, read and write
+ * the state, write the 16-bit weight (fused multi-tensor Adam, fp32 state: 4 + 24 + 2 = 30). */
+static double optimizer_traffic_bytes(const struct scenario *scn)
+{
+    return cm_grad_bytes(scn) + 2.0 * optimizer_state_bytes(scn) + PARAM_BYTES;
+}
+
+/* Parameters whose optimizer state one GPU holds: all of its own, or from ZeRO-1 on its shard
+ * of them (so DualPipe's second copy costs no optimizer memory there: two parts over twice the
+ * ranks). */
 static double optimizer_shard(const struct costmodel *cm, const struct scenario *scn, double dense,
                               double expert)
 {
-    if (!scn->dist_opt)
+    if (cm->cfg.zero == 0)
         return dense + expert;
     int copies = cm_part_copies(scn);
-    return dense / (copies * cm->cfg.dp) + expert / (copies * cm->cfg.edp);
+    return dense / (copies * cm->cfg.shard) + expert / (copies * cm->cfg.eshard);
 }
 
 /* ---- configuration rules ---------------------------------------------------------------- */
@@ -150,20 +173,38 @@ static enum sim_status check_rules(struct scenario *scn, const struct model *m,
                                   scn->microbatches, scn->micro_batch, dp, global, 1 << 26);
         scn->global_batch = (int)global;
     }
-    *cfg = (struct cm_config){gpus,
-                              tp,
-                              pp,
-                              scn->vp,
-                              cp,
-                              ep,
-                              etp,
-                              dp,
-                              edp,
-                              scn->micro_batch,
-                              scn->global_batch,
-                              scn->microbatches,
-                              scn->seq,
-                              hw->node.gpus};
+    struct scn_sharding sh;
+    enum sim_status st = scn_resolve_sharding(scn, &sh, err);
+    if (st != SIM_OK)
+        return st;
+    int shard = dp, eshard = edp;
+    if (sh.hybrid && scn->fsdp_group) {
+        if (dp % scn->fsdp_group != 0)
+            return scn_rule_error(scn, SCN_FSDP_GROUP, err,
+                                  "fsdp-group=%d does not divide dp=%d (shards must tile the "
+                                  "data-parallel group)",
+                                  scn->fsdp_group, dp);
+        shard = scn->fsdp_group;
+        eshard = edp % shard == 0 ? shard : edp;
+    }
+    *cfg = (struct cm_config){.gpus = gpus,
+                              .tp = tp,
+                              .pp = pp,
+                              .vp = scn->vp,
+                              .cp = cp,
+                              .ep = ep,
+                              .etp = etp,
+                              .dp = dp,
+                              .edp = edp,
+                              .zero = sh.stage,
+                              .reshard = sh.reshard_after_forward,
+                              .shard = shard,
+                              .eshard = eshard,
+                              .micro_batch = scn->micro_batch,
+                              .global_batch = scn->global_batch,
+                              .microbatches = scn->microbatches,
+                              .seq = scn->seq,
+                              .gpus_per_node = hw->node.gpus};
     return SIM_OK;
 }
 
@@ -180,7 +221,7 @@ static enum sim_status to_time(double s, simtime_t *out, struct sim_error *err)
 
 static double parts_total(const struct cm_parts *p)
 {
-    return p->compute + p->recompute + p->tp + p->cp + p->ep;
+    return p->compute + p->recompute + p->tp + p->cp + p->ep + p->dp;
 }
 
 /* Refuse, as bad input, a step longer than the clock can sum (SCN_MAX_STEP_S), before any
@@ -327,10 +368,11 @@ static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct 
             expert += cm->stages[scn_stage_of(scn, r, ch)].expert_params;
         }
         cm->rank_opt_s[r] =
-            cm_memory_s(&c, ADAM_TRAFFIC_BYTES * optimizer_shard(cm, scn, dense, expert));
+            cm_memory_s(&c, optimizer_traffic_bytes(scn) * optimizer_shard(cm, scn, dense, expert));
         struct coll_group dense_g = cm_replica_group(&c, cm->cfg.dp, cm->cfg.tp * cm->cfg.cp);
         struct coll_group expert_g = cm_replica_group(&c, cm->cfg.edp, cm->cfg.etp * cm->cfg.ep);
-        if (scn->dist_opt && !scn->overlap_param_gather && dense_g.n > 1)
+        int gathers = cm->cfg.zero == 1 || cm->cfg.zero == 2; /* ZeRO-3 gathers per layer */
+        if (gathers && !scn->overlap_param_gather && dense_g.n > 1)
             cm->rank_param_ag_s[r] =
                 cm_coll_time(&c, COLL_ALL_GATHER, PARAM_BYTES * dense, dense_g) +
                 (expert_g.n > 1 && expert > 0
@@ -349,9 +391,9 @@ static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct 
         if ((st = to_time(tail, &setup->stage_dp_tail[s], err)) != SIM_OK ||
             (st = to_time(parts_total(&cs->fwd), &setup->stage_fwd[s], err)) != SIM_OK ||
             (st = to_time(parts_total(&cs->bwd), &setup->stage_bwd[s], err)) != SIM_OK ||
-            (st = to_time(cs->fwd.tp + cs->fwd.cp + cs->fwd.ep, &setup->stage_fwd_comm[s], err)) !=
+            (st = to_time(cs->fwd.tp + cs->fwd.cp + cs->fwd.ep + cs->fwd.dp, &setup->stage_fwd_comm[s], err)) !=
                 SIM_OK ||
-            (st = to_time(cs->bwd.tp + cs->bwd.cp + cs->bwd.ep, &setup->stage_bwd_comm[s], err)) !=
+            (st = to_time(cs->bwd.tp + cs->bwd.cp + cs->bwd.ep + cs->bwd.dp, &setup->stage_bwd_comm[s], err)) !=
                 SIM_OK ||
             (st = to_time(parts_total(&cs->wgt), &setup->stage_wgt[s], err)) != SIM_OK ||
             (st = to_time(cs->dp_sync_s, &setup->stage_dp[s], err)) != SIM_OK)
@@ -414,17 +456,23 @@ void cm_release(struct costmodel *cm)
 void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
                     const struct pipe_result *res, int rank, struct cm_rank_memory *out)
 {
-    double dense = 0, expert = 0, act = 0;
+    double dense = 0, expert = 0, act = 0, largest = 0;
     for (int ch = 0; ch < scn->vp; ch++) {
         const struct cm_stage *cs = &cm->stages[scn_stage_of(scn, rank, ch)];
         dense += cs->dense_params;
         expert += cs->expert_params;
         act += cs->act_bytes_mb;
+        largest = cs->max_unit_params > largest ? cs->max_unit_params : largest;
     }
     memset(out, 0, sizeof *out);
-    out->weights = PARAM_BYTES * (dense + expert);
-    out->grads = cm_grad_bytes(scn) * (dense + expert);
-    out->optimizer = OPT_STATE_BYTES * optimizer_shard(cm, scn, dense, expert);
+    /* Sharded stages hold their shard, plus what is gathered at once: ZeRO-3 the layer being
+     * computed and the one prefetched (all of the rank's when parameters stay gathered from
+     * forward to backward), ZeRO-2/3 one layer's full gradients before their reduce-scatter. */
+    double own = dense + expert, shard = optimizer_shard(cm, scn, dense, expert);
+    double gathered = cm->cfg.reshard ? 2.0 * largest : own;
+    out->weights = PARAM_BYTES * (cm->cfg.zero >= 3 ? shard + gathered : own);
+    out->grads = cm_grad_bytes(scn) * (cm->cfg.zero >= 2 ? shard + largest : own);
+    out->optimizer = optimizer_state_bytes(scn) * shard;
     out->act_per_mb = act / scn->vp;
     out->activations = out->act_per_mb * res->peak_inflight[rank];
     out->total = out->weights + out->grads + out->optimizer + out->activations;

@@ -27,6 +27,8 @@ struct cm_parts {
     double compute;   /* matmuls, attention, element-wise work of the op itself */
     double recompute; /* forward work repeated in the backward (activation recompute) */
     double tp, cp, ep; /* exposed tensor / context / expert-parallel communication */
+    double dp;         /* exposed sharded data-parallel traffic inside the op (ZeRO-2/3:
+                          per-layer parameter gathers and gradient reduce-scatters) */
 };
 
 struct cm_stage {
@@ -38,6 +40,8 @@ struct cm_stage {
     double expert_params; /* of which replicated over expert-DP */
     double dp_sync_s;     /* gradient reduction of this chunk over DP (and expert-DP) */
     double act_bytes_mb;  /* activation memory one in-flight micro-batch holds on this chunk */
+    double max_unit_params; /* largest layer (or embedding / head) of the chunk, per GPU: what
+                               ZeRO-3 holds gathered at once */
 };
 
 struct cm_rank_memory {
@@ -50,6 +54,10 @@ struct cm_rank_memory {
 
 struct cm_config {
     int gpus, tp, pp, vp, cp, ep, etp, dp, edp;
+    int zero;         /* ZeRO stage 0-3 (scn_resolve_sharding) */
+    int reshard;      /* ZeRO-3 frees gathered parameters after the forward */
+    int shard, eshard; /* GPUs the dense / expert parameters' state is sharded over (dp / edp,
+                          or fsdp-group for hybrid shards; replicated across the rest) */
     int micro_batch, global_batch, microbatches, seq;
     int gpus_per_node;
 };

@@ -49,13 +49,14 @@ static struct cm_parts record_parts(const struct scenario *scn, const struct cos
         p.tp += cs->wgt.tp;
         p.cp += cs->wgt.cp;
         p.ep += cs->wgt.ep;
+        p.dp += cs->wgt.dp;
     }
     return p;
 }
 
 static double comm_of(const struct cm_parts *p)
 {
-    return p->tp + p->cp + p->ep;
+    return p->tp + p->cp + p->ep + p->dp;
 }
 
 /* Add `d` seconds of an op to b: its work first, the rest as exposed communication shared
@@ -75,6 +76,7 @@ static void attribute(struct report_breakdown *b, double d, const struct cm_part
     b->tp += rest * comm->tp / c;
     b->cp += rest * comm->cp / c;
     b->ep += rest * comm->ep / c;
+    b->dp += rest * comm->dp / c;
 }
 
 /* Where each rank's busy time went, op by op as simulated: an op alone is its work plus its
@@ -156,9 +158,10 @@ enum sim_status report_add_costmodel(struct report *rep, const struct scenario *
         double first = simtime_to_s(res->first_start);
         double opt_start = simtime_to_s(res->opt_start[r]) - first;
         double compute_end = simtime_to_s(res->compute_end_rank[r]) - first;
-        b.dp = opt_start - compute_end;
+        double tail = opt_start - compute_end; /* gradient reduction after the last op */
+        b.dp += tail; /* on top of the sharded traffic inside the ops */
         b.optimizer = rep->ranks[r].opt_end_s - opt_start;
-        double idle = rep->step_s - busy - b.dp - b.optimizer;
+        double idle = rep->step_s - busy - tail - b.optimizer;
         b.pp = pp_exposed < idle ? pp_exposed : idle;
         b.bubble = idle - b.pp;
         sum.compute += b.compute;
