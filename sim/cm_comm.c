@@ -123,8 +123,7 @@ double cm_dp_sync_s(const struct cm_ctx *c, const struct cm_stage *st)
     if (cfg->zero >= 2) /* reduce-scattered per micro-batch, inside the backward ops */
         return 0.0;
     double gb = cm_grad_bytes(c->scn);
-    return dp_reduce_s(c, cfg->zero, gb * st->dense_params, cfg->dp, cfg->shard,
-                       cfg->tp * cfg->cp) +
+    return dp_reduce_s(c, cfg->zero, gb * st->dense_params, cfg->replicas, cfg->shard, cfg->tp) +
            (st->expert_params > 0 ? dp_reduce_s(c, cfg->zero, gb * st->expert_params, cfg->edp,
                                                 cfg->eshard, cfg->etp * cfg->ep)
                                   : 0.0);
@@ -155,9 +154,9 @@ void cm_shard_comm(const struct cm_ctx *c, double dense, double expert, double *
     *gather = *reduce = 0.0;
     if (cfg->zero < 2)
         return;
-    if (dense > 0 && cfg->dp > 1)
-        shard_comm(c, PARAM_BYTES * dense, gb * dense, cfg->dp, cfg->shard, cfg->tp * cfg->cp,
-                   gather, reduce);
+    if (dense > 0 && cfg->replicas > 1)
+        shard_comm(c, PARAM_BYTES * dense, gb * dense, cfg->replicas, cfg->shard, cfg->tp, gather,
+                   reduce);
     if (expert > 0 && cfg->edp > 1)
         shard_comm(c, PARAM_BYTES * expert, gb * expert, cfg->edp, cfg->eshard,
                    cfg->etp * cfg->ep, gather, reduce);

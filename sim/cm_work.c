@@ -233,6 +233,14 @@ static void layer_cost(const struct cm_ctx *c, int layer, struct layer_cost *lc)
     double repl = (ACT_BYTES * 4.0 + (scn->dropout ? 2.0 : 0.0)) * Ts * h;
     if (moe)
         repl += ACT_BYTES * Ts * m->top_k * h; /* permuted tokens */
+    if (scn->dtype == DT_FP8) {
+        /* Transformer Engine keeps the inputs of its fp8 GEMMs -- QKV and FC1 inputs (the
+         * norms' outputs), the projection and FC2 inputs -- as the fp8 copies it made, 1 byte
+         * instead of 2, for the weight gradient (TE docs, "FP8 ... memory": the saved input of
+         * a Linear is its fp8 cast). */
+        repl -= (ACT_BYTES - 1.0) * 2.0 * Ts * h;
+        shard -= (ACT_BYTES - 1.0) * T / t * ((double)m->heads * m->v_head_dim + mlp_inner);
+    }
     double scores = b * (m->heads / t) * (double)cfg->seq * cfg->seq / cp;
     lc->core_act_bytes = c->flash ? 0.0 : (scn->dropout ? 5.0 : 4.0) * scores;
     lc->act_bytes = repl + shard;

@@ -42,6 +42,7 @@ static void stage_params(const struct cm_ctx *c, struct cm_stage *st)
         expert += e;
         largest = d + e > largest ? d + e : largest;
     }
+    st->layer_params = dense + expert;
     double embedding = st->has_embedding ? model_params_embedding(m) / c->cfg->tp : 0.0;
     double head =
         st->has_head ? (model_params_head(m) + model_params_final_norm(m)) / c->cfg->tp : 0.0;
@@ -53,6 +54,11 @@ static void stage_params(const struct cm_ctx *c, struct cm_stage *st)
     st->params = dense + expert;
     st->max_unit_params = largest;
 }
+
+/* Transformer Engine caches each fp8 GEMM weight as an fp8 copy and, on Hopper, its fp8
+ * transpose between the micro-batches of a step (is_first_microbatch; TE docs on fp8 memory):
+ * 2 bytes per layer parameter (Blackwell's MXFP8 row- and column-wise copies, about the same). */
+#define FP8_WEIGHT_CACHE_BYTES 2.0
 
 /* Bytes of optimizer state per parameter: an fp32 master copy unless the optimizer keeps none,
  * and its moments in fp32 or bf16.  Mixed-precision Adam: 4 + 2 x 4 = 12 (Rajbhandari et al.,
@@ -177,13 +183,13 @@ static enum sim_status check_rules(struct scenario *scn, const struct model *m,
     enum sim_status st = scn_resolve_sharding(scn, &sh, err);
     if (st != SIM_OK)
         return st;
-    int shard = dp, eshard = edp;
+    int replicas = dp * cp, shard = replicas, eshard = edp;
     if (sh.hybrid && scn->fsdp_group) {
-        if (dp % scn->fsdp_group != 0)
+        if (replicas % scn->fsdp_group != 0)
             return scn_rule_error(scn, SCN_FSDP_GROUP, err,
-                                  "fsdp-group=%d does not divide dp=%d (shards must tile the "
+                                  "fsdp-group=%d does not divide dp*cp=%d (shards must tile the "
                                   "data-parallel group)",
-                                  scn->fsdp_group, dp);
+                                  scn->fsdp_group, replicas);
         shard = scn->fsdp_group;
         eshard = edp % shard == 0 ? shard : edp;
     }
@@ -196,6 +202,7 @@ static enum sim_status check_rules(struct scenario *scn, const struct model *m,
                               .etp = etp,
                               .dp = dp,
                               .edp = edp,
+                              .replicas = replicas,
                               .zero = sh.stage,
                               .reshard = sh.reshard_after_forward,
                               .shard = shard,
@@ -369,7 +376,7 @@ static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct 
         }
         cm->rank_opt_s[r] =
             cm_memory_s(&c, optimizer_traffic_bytes(scn) * optimizer_shard(cm, scn, dense, expert));
-        struct coll_group dense_g = cm_replica_group(&c, cm->cfg.dp, cm->cfg.tp * cm->cfg.cp);
+        struct coll_group dense_g = cm_replica_group(&c, cm->cfg.replicas, cm->cfg.tp);
         struct coll_group expert_g = cm_replica_group(&c, cm->cfg.edp, cm->cfg.etp * cm->cfg.ep);
         int gathers = cm->cfg.zero == 1 || cm->cfg.zero == 2; /* ZeRO-3 gathers per layer */
         if (gathers && !scn->overlap_param_gather && dense_g.n > 1)
@@ -456,9 +463,10 @@ void cm_release(struct costmodel *cm)
 void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
                     const struct pipe_result *res, int rank, struct cm_rank_memory *out)
 {
-    double dense = 0, expert = 0, act = 0, largest = 0;
+    double dense = 0, expert = 0, act = 0, largest = 0, layer = 0;
     for (int ch = 0; ch < scn->vp; ch++) {
         const struct cm_stage *cs = &cm->stages[scn_stage_of(scn, rank, ch)];
+        layer += cs->layer_params;
         dense += cs->dense_params;
         expert += cs->expert_params;
         act += cs->act_bytes_mb;
@@ -471,6 +479,9 @@ void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
     double own = dense + expert, shard = optimizer_shard(cm, scn, dense, expert);
     double gathered = cm->cfg.reshard ? 2.0 * largest : own;
     out->weights = PARAM_BYTES * (cm->cfg.zero >= 3 ? shard + gathered : own);
+    if (scn->dtype == DT_FP8) /* TE's cached fp8 weights and their transposes, 1 + 1 bytes per
+                               * layer parameter, kept across a step's micro-batches */
+        out->weights += FP8_WEIGHT_CACHE_BYTES * (cm->cfg.zero >= 3 ? 2.0 * largest : layer);
     out->grads = cm_grad_bytes(scn) * (cm->cfg.zero >= 2 ? shard + largest : own);
     out->optimizer = optimizer_state_bytes(scn) * shard;
     out->act_per_mb = act / scn->vp;

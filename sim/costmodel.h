@@ -40,6 +40,7 @@ struct cm_stage {
     double expert_params; /* of which replicated over expert-DP */
     double dp_sync_s;     /* gradient reduction of this chunk over DP (and expert-DP) */
     double act_bytes_mb;  /* activation memory one in-flight micro-batch holds on this chunk */
+    double layer_params;  /* of which in transformer layers (not the embedding or head) */
     double max_unit_params; /* largest layer (or embedding / head) of the chunk, per GPU: what
                                ZeRO-3 holds gathered at once */
 };
@@ -54,9 +55,13 @@ struct cm_rank_memory {
 
 struct cm_config {
     int gpus, tp, pp, vp, cp, ep, etp, dp, edp;
+    int replicas;     /* GPUs holding the same dense weights: dp x cp (context-parallel ranks
+                         split the sequence and sum their gradients too: Megatron-Core reduces
+                         over its data-parallel-with-CP group), `tp` ranks apart */
     int zero;         /* ZeRO stage 0-3 (scn_resolve_sharding) */
     int reshard;      /* ZeRO-3 frees gathered parameters after the forward */
-    int shard, eshard; /* GPUs the dense / expert parameters' state is sharded over (dp / edp,
+    int shard, eshard; /* GPUs the dense / expert parameters' state is sharded over (replicas /
+                          edp,
                           or fsdp-group for hybrid shards; replicated across the rest) */
     int micro_batch, global_batch, microbatches, seq;
     int gpus_per_node;
