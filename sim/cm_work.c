@@ -81,17 +81,42 @@ static double mlp_s(const struct cm_ctx *c, double flops, int n_gemms_split)
 
 /* ---- one transformer layer ------------------------------------------------------------- */
 
+/* Activation tensors one layer keeps for its backward: bytes per micro-batch on one GPU.
+ * Korthikanti et al. 2022, sec. 4.1, generalised to GQA, MLA, gated MLPs and MoE; the parts
+ * are apart so selective recompute can drop the ones it recomputes. */
+struct layer_acts {
+    double norm_in;        /* the two norms' inputs (residual stream; SP-sharded) */
+    double qkv_in, mlp_in; /* the norms' outputs: inputs of QKV and of FC1 / the router */
+    double masks;          /* hidden-dropout masks, 1 byte per element */
+    double qkv;            /* Q, K and V (MLA: after the up-projections) */
+    double latent;         /* MLA's compressed Q and KV latents (needed when the up-projections
+                              are recomputed; otherwise kept inside qkv's inputs) */
+    double attn_out;       /* the attention output: the projection's input */
+    double dense_hidden;   /* dense MLP: FC1 output and activation output */
+    double shared_hidden;  /* the shared experts', likewise */
+    double moe_hidden;     /* the routed experts', likewise */
+    double moe_act_out;    /* of which their activation outputs (FC2 inputs) */
+    double permuted;       /* tokens as dispatched to the experts */
+    double scores;         /* unfused attention's scores and softmax output (+ dropout mask) */
+};
+
 struct layer_cost {
     double gemm_fwd;           /* forward matmul time (also the weight-gradient time) */
+    double mla_up;             /* of which MLA's up-projections */
+    double mlp_gemm;           /* of which the dense MLP (MoE layers: the shared experts) */
+    double expert_gemm;        /* of which the routed experts */
     double core_fwd, core_bwd; /* attention core */
     double elem_fwd;           /* element-wise forward time */
+    double norm_fwd;           /* of which the two norms */
+    double act_dense, act_moe; /* of which the activation functions: dense MLP or shared
+                                  experts, routed experts */
+    double permute_fwd;        /* of which the token permutation of MoE layers */
     double tp_fwd, tp_bwd;     /* TP collective time per pass (before overlap) */
     double cp_fwd, cp_bwd;     /* CP ring exchange time per pass */
     double ep_fwd, ep_bwd;     /* EP dispatch + combine time per pass */
     double quant_fwd, quant_bwd; /* fp8 quantization of GEMM inputs / output gradients */
     double router_fwd;         /* MoE router's softmax and top-k (backward: the same again) */
-    double act_bytes;          /* activation memory kept for the backward, attention core aside */
-    double core_act_bytes;     /* unfused attention's scores and softmax output */
+    struct layer_acts acts;    /* activation memory kept for the backward without recompute */
     double input_bytes;        /* the layer input (what full recompute keeps) */
 };
 
@@ -123,6 +148,103 @@ static void fp8_quantize_s(const struct cm_ctx *c, const struct model *m, double
     *bwd = cm_memory_s(c, per * T * (2.0 * h + (qkv_out + fc1_out) / t));
 }
 
+/* Activation memory of one layer (struct layer_acts): replicated unless SP -- two norm
+ * inputs, QKV input, MLP input (4 x Ts h x 2 bytes) and, with dropout, two 1-byte masks -- and
+ * TP-sharded -- Q, K, V, attention output, MLP hidden and activation output.  Unfused attention
+ * adds the scores and softmax output (4 bytes per score; 5 with the dropout mask); flash
+ * attention keeps O(T) statistics only.  With dropout and ffn = 4h this is Korthikanti et al.'s
+ * s b h (10 + 24/t + 5 a s / (h t)).  fp8: Transformer Engine keeps the inputs of its fp8
+ * GEMMs (QKV, FC1, projection, FC2) as the fp8 copies it made, 1 byte instead of 2 (TE docs on
+ * fp8 memory: the saved input of a Linear is its fp8 cast). */
+static void layer_acts(const struct cm_ctx *c, int moe, double T, double Ts, struct layer_acts *a)
+{
+    const struct model *m = c->m;
+    const struct scenario *scn = c->scn;
+    double t = c->cfg->tp, h = m->hidden, per = T / t;
+    double lin = scn->dtype == DT_FP8 ? 1.0 : ACT_BYTES; /* a kept GEMM input */
+    double gate = m->act == ACT_SWIGLU ? 2.0 : 1.0;      /* FC1 outputs per inner element */
+    double hidden = ACT_BYTES * gate + lin;              /* FC1 output + activation output */
+    memset(a, 0, sizeof *a);
+    a->norm_in = ACT_BYTES * 2.0 * Ts * h;
+    a->qkv_in = a->mlp_in = lin * Ts * h;
+    a->masks = scn->dropout ? 2.0 * Ts * h : 0.0;
+    a->qkv = ACT_BYTES * per * ((double)m->heads * m->head_dim + 2.0 * m->kv_heads * m->head_dim);
+    if (m->kv_lora_rank > 0)
+        a->latent =
+            ACT_BYTES * Ts * ((double)m->q_lora_rank + m->kv_lora_rank + m->qk_rope_dim);
+    a->attn_out = lin * per * m->heads * m->v_head_dim;
+    if (moe) {
+        double routed = (double)m->top_k * m->expert_ffn;
+        a->shared_hidden = hidden * per * m->shared_experts * m->shared_expert_ffn;
+        a->moe_hidden = hidden * per * routed * scn->moe_imbalance;
+        a->moe_act_out = lin * per * routed * scn->moe_imbalance;
+        a->permuted = ACT_BYTES * Ts * m->top_k * h * scn->moe_imbalance;
+    } else {
+        a->dense_hidden = hidden * per * m->ffn;
+    }
+    if (!c->flash)
+        a->scores = (scn->dropout ? 5.0 : 4.0) * c->cfg->micro_batch * (m->heads / t) *
+                    (double)c->cfg->seq * c->cfg->seq / c->cfg->cp;
+}
+
+static double acts_total(const struct layer_acts *a)
+{
+    return a->norm_in + a->qkv_in + a->mlp_in + a->masks + a->qkv + a->attn_out +
+           a->dense_hidden + a->shared_hidden + a->moe_hidden + a->permuted + a->scores;
+}
+
+/* Matmul times of one layer's forward on this GPU, into lc: the attention projections (MLA's
+ * up-projections apart), the dense MLP or shared experts, the router and the routed experts. */
+static void layer_gemms(const struct cm_ctx *c, int layer, const struct layer_flops *lf,
+                        double share, struct layer_cost *lc)
+{
+    const struct model *m = c->m;
+    lc->mla_up = m->kv_lora_rank > 0
+                     ? matmul_s(c, 2.0 * c->cfg->seq * model_weights_mla_up(m) * share)
+                     : 0.0;
+    lc->mlp_gemm = mlp_s(c, lf->mlp * share, 1);
+    lc->gemm_fwd = matmul_s(c, lf->qkv * share) + matmul_s(c, lf->attn_out * share) +
+                   lc->mlp_gemm + gemm_s(c, &c->wide, lf->router * share);
+    if (model_layer_is_moe(m, layer) && lf->experts > 0) {
+        /* Each GPU computes its share of the experts' work -- the busiest GPU, which the
+         * others wait for, moe-imbalance times the mean; its local experts run as one grouped
+         * GEMM per matrix, each expert's part sized by the tokens it receives. */
+        double local_experts = (double)m->experts / c->cfg->ep;
+        double work = lf->experts * share * c->scn->moe_imbalance;
+        lc->expert_gemm = local_experts * mlp_s(c, work / local_experts, 1);
+        lc->gemm_fwd += lc->expert_gemm;
+    }
+}
+
+/* Element-wise forward work on this GPU, into lc: norms and residuals on the
+ * (sequence-parallel) shard -- two norms (read + write) 4 and two residual adds (2 reads + 1
+ * write) 6 = 10 units of Ts h elements, bias-add and dropout fused into them as in Megatron --
+ * the activation functions on the TP shard of the MLPs, MoE's token permutation and dropout. */
+static void layer_elementwise(const struct cm_ctx *c, int moe, double T, double Ts,
+                              struct layer_cost *lc)
+{
+    const struct model *m = c->m;
+    const struct scenario *scn = c->scn;
+    double t = c->cfg->tp, h = m->hidden, act_units = m->act == ACT_SWIGLU ? 3.0 : 2.0;
+    double dense_inner = moe ? (double)m->shared_experts * m->shared_expert_ffn : m->ffn;
+    double routed_inner = moe ? (double)m->top_k * m->expert_ffn * scn->moe_imbalance : 0.0;
+    lc->norm_fwd = cm_memory_s(c, ACT_BYTES * 4.0 * Ts * h);
+    lc->act_dense = cm_memory_s(c, ACT_BYTES * act_units * T * dense_inner / t);
+    lc->act_moe = cm_memory_s(c, ACT_BYTES * act_units * T * routed_inner / t);
+    lc->permute_fwd = moe ? cm_memory_s(c, ACT_BYTES * 4.0 * Ts * m->top_k * h) : 0.0;
+    double other = ACT_BYTES * (ELEMWISE_FWD_UNITS - 4.0) * Ts * h;
+    if (scn->dropout) /* two hidden dropouts write a 1-byte mask and the output; unfused
+                       * attention's dropout reads and writes the scores once more */
+        other += 2.0 * (1.0 + ACT_BYTES) * Ts * h +
+                 (c->flash ? 0.0
+                           : 5.0 * c->cfg->micro_batch * (m->heads / t) * (double)c->cfg->seq *
+                                 c->cfg->seq / c->cfg->cp);
+    lc->elem_fwd =
+        lc->norm_fwd + lc->act_dense + lc->act_moe + lc->permute_fwd + cm_memory_s(c, other);
+    if (scn->dtype == DT_FP8)
+        fp8_quantize_s(c, m, T, dense_inner + routed_inner, &lc->quant_fwd, &lc->quant_bwd);
+}
+
 static void layer_cost(const struct cm_ctx *c, int layer, struct layer_cost *lc)
 {
     const struct model *m = c->m;
@@ -137,20 +259,10 @@ static void layer_cost(const struct cm_ctx *c, int layer, struct layer_cost *lc)
     flops_layer_fwd(m, layer, cfg->seq, c->flash, &lf);
     memset(lc, 0, sizeof *lc);
 
-    /* Matmuls: fused QKV, output projection, MLP (or shared experts), router, experts. */
-    lc->gemm_fwd = matmul_s(c, lf.qkv * share) + matmul_s(c, lf.attn_out * share) +
-                   mlp_s(c, lf.mlp * share, 1) + gemm_s(c, &c->wide, lf.router * share);
-    if (moe && lf.experts > 0) {
-        /* Each GPU computes its share of the experts' work -- the busiest GPU, which the
-         * others wait for, moe-imbalance times the mean; its local experts run as one grouped
-         * GEMM per matrix, each expert's part sized by the tokens it receives. */
-        double local_experts = (double)m->experts / cfg->ep;
-        double work = lf.experts * share * scn->moe_imbalance;
-        lc->gemm_fwd += local_experts * mlp_s(c, work / local_experts, 1);
-        /* Router: softmax / sigmoid and top-k over T x experts fp32 scores (read and write,
-         * three passes). */
+    layer_gemms(c, layer, &lf, share, lc);
+    if (moe) /* router: softmax / sigmoid and top-k over T x experts fp32 scores (read and
+              * write, three passes) */
         lc->router_fwd = cm_memory_s(c, 3.0 * 2.0 * 4.0 * Ts * m->experts);
-    }
     /* Attention core. */
     double core_flops = lf.attn_core * share;
     if (c->flash) {
@@ -165,25 +277,7 @@ static void layer_cost(const struct cm_ctx *c, int layer, struct layer_cost *lc)
             2.0 * gemm_s(c, &c->wide, core_flops / 2.0) + cm_memory_s(c, SOFTMAX_FWD_BYTES * scores);
         lc->core_bwd = 2.0 * lc->core_fwd;
     }
-    /* Element-wise: norms and residuals on the (sequence-parallel) shard, the activation
-     * function on the TP shard of the MLP, the token permutation of MoE layers. */
-    double act_elems;
-    int ffn = moe ? 0 : m->ffn;
-    double mlp_inner =
-        moe ? (double)m->top_k * m->expert_ffn + (double)m->shared_experts * m->shared_expert_ffn
-            : ffn;
-    act_elems = T * mlp_inner / t * (m->act == ACT_SWIGLU ? 3.0 : 2.0);
-    double elem_bytes = ACT_BYTES * (ELEMWISE_FWD_UNITS * Ts * h + act_elems);
-    if (moe)
-        elem_bytes += ACT_BYTES * 4.0 * Ts * m->top_k * h; /* permute + unpermute, r + w */
-    if (scn->dropout) /* two hidden dropouts write a 1-byte mask and the output; unfused
-                       * attention's dropout reads and writes the scores once more */
-        elem_bytes +=
-            2.0 * (1.0 + ACT_BYTES) * Ts * h +
-            (c->flash ? 0.0 : 5.0 * b * (m->heads / t) * (double)cfg->seq * cfg->seq / cp);
-    lc->elem_fwd = cm_memory_s(c, elem_bytes);
-    if (scn->dtype == DT_FP8)
-        fp8_quantize_s(c, m, T, mlp_inner, &lc->quant_fwd, &lc->quant_bwd);
+    layer_elementwise(c, moe, T, Ts, lc);
 
     /* Tensor parallelism: per layer two all-reduces (forward and backward), or with sequence
      * parallelism two all-gathers + two reduce-scatters each way, of the full [T, h]
@@ -212,39 +306,54 @@ static void layer_cost(const struct cm_ctx *c, int layer, struct layer_cost *lc)
         lc->cp_fwd = (cfg->cp - 1) * (lv->lat_s + kv / lv->bw_Bps);
         lc->cp_bwd = 2.0 * lc->cp_fwd;
     }
-    /* Expert parallelism: dispatch and combine all-to-alls of the routed tokens' hidden
-     * states, each way (Megatron-Core MoE token dispatcher). */
+    /* Expert parallelism: dispatch and combine of the routed tokens' hidden states, each way
+     * (Megatron-Core MoE token dispatcher). */
     if (moe && cfg->ep > 1) {
         lc->ep_fwd = 2.0 * cm_ep_dispatch_s(c, Ts);
         lc->ep_bwd = lc->ep_fwd;
     }
-
-    /* Activation memory kept for the backward (Korthikanti et al. 2022, sec. 4.1, generalised
-     * to GQA and gated MLPs): replicated unless SP -- two norm inputs, QKV input, MLP input
-     * (4 x Ts h x 2 bytes) and, with dropout, two 1-byte masks -- and TP-sharded -- Q, K, V,
-     * attention output, MLP hidden and activation output.  Unfused attention adds the scores
-     * and softmax output (4 bytes per score; 5 with the dropout mask); flash attention keeps
-     * O(T) statistics only.  With dropout and ffn = 4h this is the paper's
-     * s b h (10 + 24/t + 5 a s / (h t)). */
-    double kv_dim = (double)m->kv_heads * m->head_dim, q_dim = (double)m->heads * m->head_dim;
-    double shard = ACT_BYTES * T / t *
-                   (q_dim + 2.0 * kv_dim + (double)m->heads * m->v_head_dim +
-                    mlp_inner * (m->act == ACT_SWIGLU ? 3.0 : 2.0));
-    double repl = (ACT_BYTES * 4.0 + (scn->dropout ? 2.0 : 0.0)) * Ts * h;
-    if (moe)
-        repl += ACT_BYTES * Ts * m->top_k * h; /* permuted tokens */
-    if (scn->dtype == DT_FP8) {
-        /* Transformer Engine keeps the inputs of its fp8 GEMMs -- QKV and FC1 inputs (the
-         * norms' outputs), the projection and FC2 inputs -- as the fp8 copies it made, 1 byte
-         * instead of 2, for the weight gradient (TE docs, "FP8 ... memory": the saved input of
-         * a Linear is its fp8 cast). */
-        repl -= (ACT_BYTES - 1.0) * 2.0 * Ts * h;
-        shard -= (ACT_BYTES - 1.0) * T / t * ((double)m->heads * m->v_head_dim + mlp_inner);
-    }
-    double scores = b * (m->heads / t) * (double)cfg->seq * cfg->seq / cp;
-    lc->core_act_bytes = c->flash ? 0.0 : (scn->dropout ? 5.0 : 4.0) * scores;
-    lc->act_bytes = repl + shard;
+    layer_acts(c, moe, T, Ts, &lc->acts);
     lc->input_bytes = ACT_BYTES * Ts * h;
+}
+
+/* Selective recompute of the scenario's modules in one layer: the forward work run again in
+ * the backward (*work), the communication that comes with it (*comm: a recomputed MoE layer
+ * dispatches and combines again) and the activation bytes still kept (*kept). */
+static void selective_recompute(const struct cm_ctx *c, int moe, const struct layer_cost *lc,
+                                double *work, double *comm, double *kept)
+{
+    int rc = c->scn->recompute_modules;
+    struct layer_acts a = lc->acts;
+    *work = *comm = 0.0;
+    if (rc & RC_CORE_ATTN) { /* flash attention keeps no scores and recomputes nothing more */
+        *work += c->flash ? 0.0 : lc->core_fwd;
+        a.scores = 0.0;
+    }
+    if (rc & RC_LAYERNORM) {
+        *work += lc->norm_fwd;
+        a.qkv_in = a.mlp_in = 0.0;
+    }
+    if ((rc & RC_MLA_UP_PROJ) && a.latent > 0) {
+        *work += lc->mla_up;
+        a.qkv = a.latent;
+    }
+    if ((rc & RC_MLP) && !moe) {
+        *work += lc->mlp_gemm + lc->act_dense;
+        a.dense_hidden = 0.0;
+    }
+    if ((rc & RC_SHARED_EXPERTS) && moe) {
+        *work += lc->mlp_gemm + lc->act_dense;
+        a.shared_hidden = 0.0;
+    }
+    if ((rc & RC_MOE) && moe) {
+        *work += lc->expert_gemm + lc->act_moe + lc->permute_fwd + lc->router_fwd;
+        *comm += lc->ep_fwd;
+        a.moe_hidden = a.permuted = 0.0;
+    } else if ((rc & RC_MOE_ACT) && moe) {
+        *work += lc->act_moe;
+        a.moe_hidden -= a.moe_act_out;
+    }
+    *kept = acts_total(&a);
 }
 
 /* ---- one virtual stage ------------------------------------------------------------------ */
@@ -300,23 +409,29 @@ void cm_stage_cost(const struct cm_ctx *c, int stage, struct cm_stage *st)
         st->bwd.tp += cm_exposed(c, lc.tp_bwd, 2.0 * lc.gemm_fwd, scn->overlap_tp_comm);
         st->bwd.cp += cm_exposed(c, lc.cp_bwd, lc.core_bwd, 1);
         st->bwd.ep += lc.ep_bwd;
-        switch (scn->recompute) {
-        case RECOMPUTE_FULL: /* the whole forward again, communication included */
+        int i = l - st->first_layer, n = scn->recompute_num_layers;
+        int full = scn->recompute == RECOMPUTE_FULL &&
+                   (scn->recompute_method == RECOMPUTE_UNIFORM || i < n);
+        if (full) { /* the whole forward again, communication included */
             st->bwd.recompute += f_compute;
             st->bwd.tp += cm_exposed(c, lc.tp_fwd, lc.gemm_fwd, scn->overlap_tp_comm);
             st->bwd.ep += lc.ep_fwd;
-            st->act_bytes_mb += lc.input_bytes;
-            break;
-        case RECOMPUTE_SELECTIVE: /* the attention core only; flash attention already does */
-            st->bwd.recompute += c->flash ? 0.0 : lc.core_fwd;
-            st->act_bytes_mb += lc.act_bytes;
-            break;
-        case RECOMPUTE_NONE: st->act_bytes_mb += lc.act_bytes + lc.core_act_bytes; break;
+            /* uniform: each group of n layers keeps its input; block: each layer its own */
+            if (scn->recompute_method == RECOMPUTE_BLOCK || i % n == 0)
+                st->act_bytes_mb += lc.input_bytes;
+        } else if (scn->recompute == RECOMPUTE_SELECTIVE) {
+            double work, comm, kept;
+            selective_recompute(c, model_layer_is_moe(m, l), &lc, &work, &comm, &kept);
+            st->bwd.recompute += work;
+            st->bwd.ep += comm;
+            st->act_bytes_mb += kept;
+        } else {
+            st->act_bytes_mb += acts_total(&lc.acts);
         }
         double dense, expert;
         cm_layer_params(c, l, &dense, &expert);
         double bwd_work = 2.0 * lc.gemm_fwd + lc.core_bwd +
-                          (scn->recompute == RECOMPUTE_FULL ? f_compute : 0.0);
+                          (full ? f_compute : 0.0);
         add_shard_traffic(c, dense, expert, l == st->first_layer && !st->has_embedding,
                           f_compute, bwd_work, st);
     }

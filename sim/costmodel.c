@@ -116,6 +116,16 @@ static enum sim_status check_rules(struct scenario *scn, const struct model *m,
                               scn->layers, m->layers);
     if (scn->seq <= 0)
         return scn_rule_error(scn, SCN_SEQ, err, "the cost model needs seq (tokens per sample)");
+    if (scn_given(scn, SCN_RECOMPUTE_MODULES) && scn->recompute != RECOMPUTE_SELECTIVE)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_RECOMPUTE_MODULES, SCN_RECOMPUTE), err,
+                              "recompute-modules applies to recompute=selective (Megatron's "
+                              "--recompute-granularity selective)");
+    for (enum scn_key k = SCN_RECOMPUTE_METHOD; k <= SCN_RECOMPUTE_NUM_LAYERS; k++)
+        if (scn_given(scn, k) && scn->recompute != RECOMPUTE_FULL)
+            return scn_rule_error(scn, scn_culprit(scn, k, SCN_RECOMPUTE), err,
+                                  "%s applies to recompute=full (Megatron's "
+                                  "--recompute-granularity full)",
+                                  scn_key_name(k));
 
     int tp = scn->tp, pp = scn->pp, cp = scn->cp, ep = scn->ep, etp = scn->etp;
     long dense_ranks = (long)tp * cp * pp, expert_ranks = (long)ep * etp * pp;

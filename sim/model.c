@@ -321,6 +321,15 @@ double model_weights_qkv(const struct model *m)
     return q + kv_a + kv_b;
 }
 
+double model_weights_mla_up(const struct model *m)
+{
+    if (m->kv_lora_rank == 0)
+        return 0.0;
+    double heads = m->heads;
+    return (double)m->q_lora_rank * heads * m->head_dim +
+           (double)m->kv_lora_rank * heads * ((double)m->qk_nope_dim + m->v_head_dim);
+}
+
 double model_weights_attn_out(const struct model *m)
 {
     return (double)m->heads * m->v_head_dim * m->hidden;

@@ -78,6 +78,9 @@ double model_params_total(const struct model *m);
 double model_weights_qkv(const struct model *m);
 double model_weights_attn_out(const struct model *m);
 double model_weights_mlp(const struct model *m, int ffn);
+/* MLA's up-projections (Q from its latent when compressed, K_nope and V from the KV latent);
+ * 0 without MLA. */
+double model_weights_mla_up(const struct model *m);
 
 /* Parameters touched per token (MoE: router, top_k routed and the shared experts only);
  * includes the embedding and head, as the published "active" counts do. */

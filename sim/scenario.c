@@ -29,6 +29,7 @@ enum value_type {
     VT_PATH,   /* a file; in a scenario file, relative to that file's folder */
     VT_CHOICE, /* one word of `choices`, stored as its index */
     VT_FACTOR, /* a plain number in [1, 16] */
+    VT_FLAGS,  /* comma-separated words of `choices`, stored as bits (word i = 1 << i) */
 };
 
 static const char *const dtype_choices[] = {"fp32", "tf32", "bf16", "fp16", "fp8", NULL};
@@ -39,6 +40,10 @@ static const char *const dispatcher_choices[] = {"alltoall", "allgather", "deepe
 static const char *const fsdp_choices[] = {"none",         "full-shard", "shard-grad-op",
                                            "hybrid-shard", "no-shard",   NULL};
 static const char *const optimizer_state_choices[] = {"fp32", "bf16-moments", "bf16", NULL};
+/* Megatron-Core's --recompute-modules names, in enum scn_recompute_module bit order. */
+static const char *const recompute_module_choices[] = {
+    "core_attn", "mlp", "moe", "moe_act", "layernorm", "mla_up_proj", "shared_experts", NULL};
+static const char *const recompute_method_choices[] = {"uniform", "block", NULL};
 
 struct key_spec {
     const char *name;
@@ -119,6 +124,12 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
     [SCN_OPTIMIZER_STATE] = {"optimizer-state", VT_CHOICE, FIELD(optimizer_state), 0, 0,
                              optimizer_state_choices, 0},
     [SCN_OPTIMIZER_MOMENTS] = {"optimizer-moments", VT_INT, FIELD(optimizer_moments), 0, 2},
+    [SCN_RECOMPUTE_MODULES] = {"recompute-modules", VT_FLAGS, FIELD(recompute_modules), 0, 0,
+                               recompute_module_choices, 0},
+    [SCN_RECOMPUTE_METHOD] = {"recompute-method", VT_CHOICE, FIELD(recompute_method), 0, 0,
+                              recompute_method_choices, 0},
+    [SCN_RECOMPUTE_NUM_LAYERS] = {"recompute-num-layers", VT_INT, FIELD(recompute_num_layers), 1,
+                                  1 << 20},
 };
 
 void scn_defaults(struct scenario *scn)
@@ -137,6 +148,8 @@ void scn_defaults(struct scenario *scn)
     scn->moe_imbalance = 1.0;
     scn->reshard_after_forward = 1;
     scn->optimizer_moments = 2;
+    scn->recompute_modules = RC_CORE_ATTN;
+    scn->recompute_num_layers = 1;
 }
 
 /* The first / last stage is set apart when its layer count was given -- 0 included: a stage
@@ -410,6 +423,30 @@ enum sim_status scn_set(struct scenario *scn, const char *key, const char *value
         }
         *(double *)(void *)field = dv;
         break;
+    case VT_FLAGS: {
+        int bits = 0;
+        char list[256], *save = NULL;
+        snprintf(list, sizeof list, "%s", value);
+        for (char *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+            int found = -1;
+            for (int i = 0; ks->choices[i]; i++)
+                if (strcmp(w, ks->choices[i]) == 0)
+                    found = i;
+            if (found < 0) {
+                size_t used = (size_t)snprintf(why, sizeof why, "'%.40s' is not one of", w);
+                for (int i = 0; ks->choices[i] && used < sizeof why; i++)
+                    used += (size_t)snprintf(why + used, sizeof why - used, " %s", ks->choices[i]);
+                return value_error(file, line, key, value, why, err);
+            }
+            bits |= 1 << found;
+        }
+        if (bits == 0 || strlen(value) >= sizeof list) {
+            snprintf(why, sizeof why, "a comma-separated list of module names is needed");
+            return value_error(file, line, key, value, why, err);
+        }
+        *(int *)(void *)field = bits;
+        break;
+    }
     case VT_FACTOR:
         if (units_parse(value, UNIT_FRACTION, &dv, why, sizeof why) != 0)
             return value_error(file, line, key, value, why, err);

@@ -67,10 +67,29 @@ enum scn_key {
     SCN_RESHARD_AFTER_FORWARD,
     SCN_OPTIMIZER_STATE,
     SCN_OPTIMIZER_MOMENTS,
+    /* Activation recompute as Megatron-Core recipes write it. */
+    SCN_RECOMPUTE_MODULES,
+    SCN_RECOMPUTE_METHOD,
+    SCN_RECOMPUTE_NUM_LAYERS,
     SCN_KEY_COUNT,
 };
 
 enum scn_recompute { RECOMPUTE_NONE, RECOMPUTE_SELECTIVE, RECOMPUTE_FULL };
+/* Modules selective recompute runs again in the backward instead of keeping their activations
+ * (Megatron-Core --recompute-modules; default core_attn), a bit each. */
+enum scn_recompute_module {
+    RC_CORE_ATTN = 1 << 0,      /* the attention core (unfused attention's scores) */
+    RC_MLP = 1 << 1,            /* dense MLPs */
+    RC_MOE = 1 << 2,            /* whole MoE layers: router, dispatch, experts, combine */
+    RC_MOE_ACT = 1 << 3,        /* the routed experts' activation function */
+    RC_LAYERNORM = 1 << 4,      /* the two input norms */
+    RC_MLA_UP_PROJ = 1 << 5,    /* MLA's up-projections (keeps the compressed latents) */
+    RC_SHARED_EXPERTS = 1 << 6, /* the shared experts */
+};
+/* Full recompute of groups of recompute-num-layers layers keeping each group's input
+ * (uniform), or of the first recompute-num-layers layers of each chunk keeping the rest's
+ * activations (block) -- Megatron's --recompute-method. */
+enum scn_recompute_method { RECOMPUTE_UNIFORM, RECOMPUTE_BLOCK };
 /* Attention kernels: flash (fused, causal-aware, O(s) memory) or unfused (batched GEMMs over
  * the full s x s scores and a fused softmax, as Megatron ran before flash attention). */
 enum scn_attention { ATTENTION_FLASH, ATTENTION_UNFUSED };
@@ -157,6 +176,9 @@ struct scenario {
                                   gather them again for the backward) */
     int optimizer_state;      /* enum scn_optimizer_state */
     int optimizer_moments;    /* moments per parameter: 2 Adam, 1 Lion / momentum SGD, 0 SGD */
+    int recompute_modules;    /* enum scn_recompute_module bits (selective recompute) */
+    int recompute_method;     /* enum scn_recompute_method (full recompute) */
+    int recompute_num_layers; /* layers per group (uniform) or per chunk (block) */
     struct scn_origin origin[SCN_KEY_COUNT];
     int files_applied; /* scenario files loaded so far (bases count): gives origin.order */
 };

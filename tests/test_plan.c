@@ -119,7 +119,9 @@ Test(plan, zero_bubble_beside_1f1b)
         int zb_regime = e->cfg.vp == 1 || e->microbatches >= 2 * e->cfg.pp - 1;
         if (zb_regime && e->state == PLAN_SIMULATED && twin->state == PLAN_SIMULATED) {
             both++;
-            cr_expect_lt(e->bubble * e->step_s, twin->bubble * twin->step_s,
+            /* Within 0.5% of the step: where an unoverlapped DP all-reduce over many ranks
+             * dominates the idle time, deferring W shifts it by a hair either way. */
+            cr_expect_lt(e->bubble * e->step_s, twin->bubble * twin->step_s + 0.005 * twin->step_s,
                          "entry %zu (pp%d vp%d m%d): zero-bubble %.4f s of bubble, its twin %.4f s",
                          i, e->cfg.pp, e->cfg.vp, e->microbatches, e->bubble * e->step_s,
                          twin->bubble * twin->step_s);
