@@ -312,6 +312,18 @@ static enum sim_status value_error(const char *file, int line, const char *key, 
     return err_set(err, SIM_EINPUT, NULL, 0, "--set %s=%s: %s", key, value, why);
 }
 
+/* Index of `word` among the key's choices, or -1 with the list in `why`. */
+static int choice_index(const struct key_spec *ks, const char *word, char *why, size_t len)
+{
+    for (int i = 0; ks->choices[i]; i++)
+        if (strcmp(word, ks->choices[i]) == 0)
+            return i;
+    size_t used = (size_t)snprintf(why, len, "'%.40s' is not one of", word);
+    for (int i = 0; ks->choices[i] && used < len; i++)
+        used += (size_t)snprintf(why + used, len - used, " %s", ks->choices[i]);
+    return -1;
+}
+
 enum sim_status scn_set(struct scenario *scn, const char *key, const char *value, const char *file,
                         int line, struct sim_error *err)
 {
@@ -351,16 +363,9 @@ enum sim_status scn_set(struct scenario *scn, const char *key, const char *value
         break;
     }
     case VT_CHOICE: {
-        int found = -1;
-        for (int i = 0; ks->choices[i]; i++)
-            if (strcmp(value, ks->choices[i]) == 0)
-                found = i;
-        if (found < 0) {
-            size_t used = (size_t)snprintf(why, sizeof why, "'%.40s' is not one of", value);
-            for (int i = 0; ks->choices[i] && used < sizeof why; i++)
-                used += (size_t)snprintf(why + used, sizeof why - used, " %s", ks->choices[i]);
+        int found = choice_index(ks, value, why, sizeof why);
+        if (found < 0)
             return value_error(file, line, key, value, why, err);
-        }
         *(int *)(void *)field = found;
         break;
     }
@@ -428,16 +433,9 @@ enum sim_status scn_set(struct scenario *scn, const char *key, const char *value
         char list[256], *save = NULL;
         snprintf(list, sizeof list, "%s", value);
         for (char *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
-            int found = -1;
-            for (int i = 0; ks->choices[i]; i++)
-                if (strcmp(w, ks->choices[i]) == 0)
-                    found = i;
-            if (found < 0) {
-                size_t used = (size_t)snprintf(why, sizeof why, "'%.40s' is not one of", w);
-                for (int i = 0; ks->choices[i] && used < sizeof why; i++)
-                    used += (size_t)snprintf(why + used, sizeof why - used, " %s", ks->choices[i]);
+            int found = choice_index(ks, w, why, sizeof why);
+            if (found < 0)
                 return value_error(file, line, key, value, why, err);
-            }
             bits |= 1 << found;
         }
         if (bits == 0 || strlen(value) >= sizeof list) {
