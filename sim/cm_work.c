@@ -374,6 +374,106 @@ static void add_shard_traffic(const struct cm_ctx *c, double dense, double exper
     st->bwd.dp += cm_exposed(c, (c->cfg->reshard ? gather : 0.0) + reduce, bwd_work, 1);
 }
 
+/* Add transformer layer `layer` -- the i-th of its chunk -- to the chunk's ops: F = forward;
+ * B = input gradient (+ recompute, communication); W = weight gradient. */
+static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit,
+                      struct cm_stage *st)
+{
+    const struct scenario *scn = c->scn;
+    struct layer_cost lc;
+    layer_cost(c, layer, &lc);
+    int tp = c->cfg->tp > 1;
+    double k_fwd = KERNELS_FWD + (tp ? KERNELS_TP : 0) + (c->flash ? 0 : KERNELS_UNFUSED_ATTN);
+    double k_bwd = KERNELS_BWD + (tp ? KERNELS_TP : 0) + (c->flash ? 0 : 2 * KERNELS_UNFUSED_ATTN);
+    double launch = c->hw->gpu.kernel_overhead_s;
+    double f_compute =
+        lc.gemm_fwd + lc.core_fwd + lc.elem_fwd + lc.quant_fwd + lc.router_fwd + k_fwd * launch;
+    st->fwd.compute += f_compute;
+    st->fwd.tp += cm_exposed(c, lc.tp_fwd, lc.gemm_fwd, scn->overlap_tp_comm);
+    st->fwd.cp += cm_exposed(c, lc.cp_fwd, lc.core_fwd, 1); /* the ring always overlaps */
+    st->fwd.ep += lc.ep_fwd;
+    /* Backward input gradient: matmuls 1x forward, attention core backward, element-wise 2x;
+     * weight gradient: matmuls 1x forward. */
+    st->bwd.compute += lc.gemm_fwd + lc.core_bwd + ELEMWISE_BWD_FACTOR * lc.elem_fwd +
+                       lc.quant_bwd + lc.router_fwd + k_bwd * launch;
+    st->wgt.compute += lc.gemm_fwd + KERNELS_WGT * launch;
+    st->bwd.tp += cm_exposed(c, lc.tp_bwd, 2.0 * lc.gemm_fwd, scn->overlap_tp_comm);
+    st->bwd.cp += cm_exposed(c, lc.cp_bwd, lc.core_bwd, 1);
+    st->bwd.ep += lc.ep_bwd;
+    int n = scn->recompute_num_layers;
+    int full = scn->recompute == RECOMPUTE_FULL &&
+               (scn->recompute_method == RECOMPUTE_UNIFORM || i < n);
+    if (full) { /* the whole forward again, communication included */
+        st->bwd.recompute += f_compute;
+        st->bwd.tp += cm_exposed(c, lc.tp_fwd, lc.gemm_fwd, scn->overlap_tp_comm);
+        st->bwd.ep += lc.ep_fwd;
+        /* uniform: each group of n layers keeps its input; block: each layer its own */
+        if (scn->recompute_method == RECOMPUTE_BLOCK || i % n == 0)
+            st->act_bytes_mb += lc.input_bytes;
+    } else if (scn->recompute == RECOMPUTE_SELECTIVE) {
+        double work, comm, kept;
+        selective_recompute(c, model_layer_is_moe(c->m, layer), &lc, &work, &comm, &kept);
+        st->bwd.recompute += work;
+        st->bwd.ep += comm;
+        st->act_bytes_mb += kept;
+    } else {
+        st->act_bytes_mb += acts_total(&lc.acts);
+    }
+    double dense, expert;
+    cm_layer_params(c, layer, &dense, &expert);
+    double bwd_work = 2.0 * lc.gemm_fwd + lc.core_bwd + (full ? f_compute : 0.0);
+    add_shard_traffic(c, dense, expert, first_unit, f_compute, bwd_work, st);
+}
+
+/* Add the LM head to the chunk: final norm, vocab-parallel logits GEMM, fused cross-entropy
+ * over fp32 logits (read bf16, write fp32, read back: ~10 bytes per logit each way).  An MTP
+ * module computes logits and a loss of its own through the same head. */
+static void add_head(const struct cm_ctx *c, int shard_weights, struct cm_stage *st)
+{
+    const struct cm_config *cfg = c->cfg;
+    const struct model *m = c->m;
+    double b = cfg->micro_batch, t = cfg->tp, h = m->hidden;
+    double T = b * cfg->seq / cfg->cp, Ts = c->scn->sp ? T / t : T;
+    double head = flops_head_fwd(m, cfg->seq) * b / (t * cfg->cp);
+    double logits = T * (double)m->vocab / t;
+    double gemm = gemm_s(c, &c->wide, head);
+    double f = gemm + cm_memory_s(c, 10.0 * logits + 4.0 * ACT_BYTES * Ts * h);
+    st->fwd.compute += f;
+    st->bwd.compute += gemm + cm_memory_s(c, 10.0 * logits);
+    st->wgt.compute += gemm;
+    st->act_bytes_mb += 4.0 * logits; /* fp32 logits / softmax kept for the backward */
+    if (shard_weights)
+        add_shard_traffic(c, (model_params_head(m) + model_params_final_norm(m)) / t, 0.0, 0, f,
+                          2.0 * gemm, st);
+    if (cfg->tp > 1) { /* all-reduce of max, sum and target logit: 3 x T x 4 bytes */
+        struct coll_group g = cm_group_of(cfg->tp, 1, cfg->gpus_per_node);
+        st->fwd.tp += 3.0 * cm_coll_time(c, COLL_ALL_REDUCE, 4.0 * T, g);
+    }
+}
+
+/* Add the multi-token-prediction modules (DeepSeek-V3 report sec. 2.2; Megatron-Core builds
+ * them on the last pipeline stage): each normalises the hidden state and the next token's
+ * embedding, projects the concatenation 2h -> h, runs one transformer layer like the model's
+ * last and computes logits and a loss through the shared head. */
+static void add_mtp(const struct cm_ctx *c, struct cm_stage *st)
+{
+    const struct cm_config *cfg = c->cfg;
+    const struct model *m = c->m;
+    double b = cfg->micro_batch, t = cfg->tp, h = m->hidden;
+    double T = b * cfg->seq / cfg->cp, Ts = c->scn->sp ? T / t : T;
+    for (int k = 0; k < m->mtp_layers; k++) {
+        double proj = matmul_s(c, 2.0 * T * 2.0 * h * h / t);
+        double norms = cm_memory_s(c, 2.0 * ACT_BYTES * 2.0 * Ts * h);
+        st->fwd.compute += proj + norms;
+        st->bwd.compute += proj + ELEMWISE_BWD_FACTOR * norms;
+        st->wgt.compute += proj;
+        st->act_bytes_mb += ACT_BYTES * 3.0 * Ts * h; /* the two normed inputs, the projection */
+        add_shard_traffic(c, 2.0 * h * h / t, 0.0, 0, proj, 2.0 * proj, st);
+        add_layer(c, m->layers - 1, st->layers + k, 0, st);
+        add_head(c, 0, st);
+    }
+}
+
 void cm_stage_cost(const struct cm_ctx *c, int stage, struct cm_stage *st)
 {
     const struct cm_config *cfg = c->cfg;
@@ -387,76 +487,16 @@ void cm_stage_cost(const struct cm_ctx *c, int stage, struct cm_stage *st)
     memset(&st->bwd, 0, sizeof st->bwd);
     memset(&st->wgt, 0, sizeof st->wgt);
     st->act_bytes_mb = 0;
-    for (int l = st->first_layer; l < st->first_layer + st->layers; l++) {
-        struct layer_cost lc;
-        layer_cost(c, l, &lc);
-        double k_fwd =
-            KERNELS_FWD + (cfg->tp > 1 ? KERNELS_TP : 0) + (c->flash ? 0 : KERNELS_UNFUSED_ATTN);
-        double k_bwd = KERNELS_BWD + (cfg->tp > 1 ? KERNELS_TP : 0) +
-                       (c->flash ? 0 : 2 * KERNELS_UNFUSED_ATTN);
-        double launch = c->hw->gpu.kernel_overhead_s;
-        double f_compute =
-            lc.gemm_fwd + lc.core_fwd + lc.elem_fwd + lc.quant_fwd + lc.router_fwd + k_fwd * launch;
-        st->fwd.compute += f_compute;
-        st->fwd.tp += cm_exposed(c, lc.tp_fwd, lc.gemm_fwd, scn->overlap_tp_comm);
-        st->fwd.cp += cm_exposed(c, lc.cp_fwd, lc.core_fwd, 1); /* the ring always overlaps */
-        st->fwd.ep += lc.ep_fwd;
-        /* Backward input gradient: matmuls 1x forward, attention core backward, element-wise
-         * 2x; weight gradient: matmuls 1x forward. */
-        st->bwd.compute += lc.gemm_fwd + lc.core_bwd + ELEMWISE_BWD_FACTOR * lc.elem_fwd +
-                           lc.quant_bwd + lc.router_fwd + k_bwd * launch;
-        st->wgt.compute += lc.gemm_fwd + KERNELS_WGT * launch;
-        st->bwd.tp += cm_exposed(c, lc.tp_bwd, 2.0 * lc.gemm_fwd, scn->overlap_tp_comm);
-        st->bwd.cp += cm_exposed(c, lc.cp_bwd, lc.core_bwd, 1);
-        st->bwd.ep += lc.ep_bwd;
-        int i = l - st->first_layer, n = scn->recompute_num_layers;
-        int full = scn->recompute == RECOMPUTE_FULL &&
-                   (scn->recompute_method == RECOMPUTE_UNIFORM || i < n);
-        if (full) { /* the whole forward again, communication included */
-            st->bwd.recompute += f_compute;
-            st->bwd.tp += cm_exposed(c, lc.tp_fwd, lc.gemm_fwd, scn->overlap_tp_comm);
-            st->bwd.ep += lc.ep_fwd;
-            /* uniform: each group of n layers keeps its input; block: each layer its own */
-            if (scn->recompute_method == RECOMPUTE_BLOCK || i % n == 0)
-                st->act_bytes_mb += lc.input_bytes;
-        } else if (scn->recompute == RECOMPUTE_SELECTIVE) {
-            double work, comm, kept;
-            selective_recompute(c, model_layer_is_moe(m, l), &lc, &work, &comm, &kept);
-            st->bwd.recompute += work;
-            st->bwd.ep += comm;
-            st->act_bytes_mb += kept;
-        } else {
-            st->act_bytes_mb += acts_total(&lc.acts);
-        }
-        double dense, expert;
-        cm_layer_params(c, l, &dense, &expert);
-        double bwd_work = 2.0 * lc.gemm_fwd + lc.core_bwd +
-                          (full ? f_compute : 0.0);
-        add_shard_traffic(c, dense, expert, l == st->first_layer && !st->has_embedding,
-                          f_compute, bwd_work, st);
-    }
-    double b = cfg->micro_batch, t = cfg->tp, h = m->hidden;
-    double T = b * cfg->seq / cfg->cp, Ts = scn->sp ? T / t : T;
+    for (int l = st->first_layer; l < st->first_layer + st->layers; l++)
+        add_layer(c, l, l - st->first_layer, l == st->first_layer && !st->has_embedding, st);
+    double t = cfg->tp, T = (double)cfg->micro_batch * cfg->seq / cfg->cp;
+    double Ts = scn->sp ? T / t : T;
     if (st->has_embedding) { /* token + position lookup: write (and later read) Ts x h */
-        st->fwd.compute += cm_memory_s(c, 2.0 * ACT_BYTES * Ts * h);
+        st->fwd.compute += cm_memory_s(c, 2.0 * ACT_BYTES * Ts * m->hidden);
         add_shard_traffic(c, model_params_embedding(m) / t, 0.0, 1, 0.0, 0.0, st);
     }
     if (st->has_head) {
-        /* Final norm, vocab-parallel logits GEMM, fused cross-entropy over fp32 logits
-         * (read bf16, write fp32, read back: ~10 bytes per logit each way). */
-        double head = flops_head_fwd(m, cfg->seq) * b / (t * cfg->cp);
-        double logits = T * (double)m->vocab / t;
-        double gemm = gemm_s(c, &c->wide, head);
-        double f = gemm + cm_memory_s(c, 10.0 * logits + 4.0 * ACT_BYTES * Ts * h);
-        st->fwd.compute += f;
-        st->bwd.compute += gemm + cm_memory_s(c, 10.0 * logits);
-        st->wgt.compute += gemm;
-        st->act_bytes_mb += 4.0 * logits; /* fp32 logits / softmax kept for the backward */
-        add_shard_traffic(c, (model_params_head(m) + model_params_final_norm(m)) / t, 0.0, 0, f,
-                          2.0 * gemm, st);
-        if (cfg->tp > 1) { /* all-reduce of max, sum and target logit: 3 x T x 4 bytes */
-            struct coll_group g = cm_group_of(cfg->tp, 1, cfg->gpus_per_node);
-            st->fwd.tp += 3.0 * cm_coll_time(c, COLL_ALL_REDUCE, 4.0 * T, g);
-        }
+        add_head(c, 1, st);
+        add_mtp(c, st);
     }
 }

@@ -46,6 +46,13 @@ static void stage_params(const struct cm_ctx *c, struct cm_stage *st)
     double embedding = st->has_embedding ? model_params_embedding(m) / c->cfg->tp : 0.0;
     double head =
         st->has_head ? (model_params_head(m) + model_params_final_norm(m)) / c->cfg->tp : 0.0;
+    if (st->has_head && m->mtp_layers > 0) { /* MTP modules: on the last stage */
+        double d, e, h = m->hidden;
+        cm_layer_params(c, m->layers - 1, &d, &e);
+        dense += m->mtp_layers * (d + 2.0 * h * h / c->cfg->tp);
+        expert += m->mtp_layers * e;
+        largest = d + e > largest ? d + e : largest;
+    }
     dense += embedding + head;
     largest = embedding > largest ? embedding : largest;
     largest = head > largest ? head : largest;
@@ -339,6 +346,8 @@ static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct 
                              struct sim_error *err)
 {
     enum sim_status st;
+    if (scn->mtp_layers >= 0) /* the recipe trains more or fewer MTP modules than the model has */
+        cm->model.mtp_layers = scn->mtp_layers;
     if ((st = check_rules(scn, &cm->model, cm->hw, &cm->cfg, err)) != SIM_OK ||
         (st = scn_check(scn, err)) != SIM_OK)
         goto fail;

@@ -47,6 +47,7 @@ static const struct attr_spec attrs[] = {
     {"transformer", "position", AK_POS, F(pos), 0, 0},
     {"transformer", "tied-embeddings", AK_BOOL, F(tied_embeddings), 0, 0},
     {"transformer", "bias", AK_BOOL, F(bias), 0, 0},
+    {"transformer", "mtp-layers", AK_INT, F(mtp_layers), 0, 16},
     {"moe", "experts", AK_INT, F(experts), 1, MAX_COUNT},
     {"moe", "top-k", AK_INT, F(top_k), 1, MAX_COUNT},
     {"moe", "expert-ffn", AK_INT, F(expert_ffn), 1, MAX_WIDTH},
@@ -415,6 +416,13 @@ static double params_sum(const struct model *m, int active)
 double model_params_total(const struct model *m)
 {
     return params_sum(m, 0);
+}
+
+double model_params_mtp(const struct model *m)
+{
+    double h = m->hidden;
+    return m->mtp_layers *
+           (model_params_layer(m, m->layers - 1) + 2.0 * h * h + 3.0 * norm_params(m, h));
 }
 
 double model_params_active(const struct model *m)

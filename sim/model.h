@@ -36,6 +36,9 @@ struct model {
     enum model_pos pos;
     int tied_embeddings; /* LM head shares the input embedding matrix */
     int bias;            /* linear layers carry biases (GPT-2/3 style) */
+    int mtp_layers;      /* multi-token-prediction modules after the last layer (DeepSeek-V3:
+                            1); each one transformer layer like the last, a 2h -> h projection
+                            and norms, sharing the embedding and the LM head */
     /* Mixture of experts (experts == 0: dense). */
     int experts;           /* routed experts per MoE layer */
     int top_k;             /* experts each token is routed to */
@@ -71,6 +74,8 @@ double model_params_embedding(const struct model *m);        /* token (+ learned
 double model_params_head(const struct model *m);             /* LM head; 0 when tied */
 double model_params_final_norm(const struct model *m);       /* norm before the LM head */
 double model_params_total(const struct model *m);
+/* Parameters of the MTP modules (not in the total, as published counts leave them out). */
+double model_params_mtp(const struct model *m);
 /* Weight-matrix sizes (no biases or norms) shared with flops.c: a matmul with W weights costs
  * 2 * W FLOPs per token.  qkv: Q, K and V projections (GQA: K and V kv_heads wide; MLA: the
  * down- and up-projections of Q and of the KV latent); attn_out: output projection; mlp: one

@@ -128,6 +128,7 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
                                recompute_module_choices, 0},
     [SCN_RECOMPUTE_METHOD] = {"recompute-method", VT_CHOICE, FIELD(recompute_method), 0, 0,
                               recompute_method_choices, 0},
+    [SCN_MTP_LAYERS] = {"mtp-layers", VT_INT, FIELD(mtp_layers), 0, 16},
     [SCN_RECOMPUTE_NUM_LAYERS] = {"recompute-num-layers", VT_INT, FIELD(recompute_num_layers), 1,
                                   1 << 20},
 };
@@ -150,6 +151,7 @@ void scn_defaults(struct scenario *scn)
     scn->optimizer_moments = 2;
     scn->recompute_modules = RC_CORE_ATTN;
     scn->recompute_num_layers = 1;
+    scn->mtp_layers = -1;
 }
 
 /* The first / last stage is set apart when its layer count was given -- 0 included: a stage

@@ -71,6 +71,7 @@ enum scn_key {
     SCN_RECOMPUTE_MODULES,
     SCN_RECOMPUTE_METHOD,
     SCN_RECOMPUTE_NUM_LAYERS,
+    SCN_MTP_LAYERS,
     SCN_KEY_COUNT,
 };
 
@@ -179,6 +180,7 @@ struct scenario {
     int recompute_modules;    /* enum scn_recompute_module bits (selective recompute) */
     int recompute_method;     /* enum scn_recompute_method (full recompute) */
     int recompute_num_layers; /* layers per group (uniform) or per chunk (block) */
+    int mtp_layers;           /* multi-token-prediction modules trained; -1 = the model's */
     struct scn_origin origin[SCN_KEY_COUNT];
     int files_applied; /* scenario files loaded so far (bases count): gives origin.order */
 };
