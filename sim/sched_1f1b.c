@@ -8,7 +8,8 @@
  * With pair_steady (expert-parallel overlap) every steady-state F runs with the B after it as
  * one overlapped pair, whose all-to-alls hide behind each other's compute (Megatron-Core's
  * --overlap-moe-expert-parallel-comm merges the two steps the same way).  A pair's F and B must
- * be different micro-batches, so every rank warms up with one forward more: min(p - r, m). */
+ * be different micro-batches and a pair's output leaves only when the pair ends, so warm-up
+ * is min(2 (p - r - 1) + 1, m), the interleaved schedule's with one chunk, plus one. */
 #include "schedule.h"
 
 static enum sim_status f1b1_check(const struct sched_params *sp, enum sched_param *culprit,
@@ -19,7 +20,11 @@ static enum sim_status f1b1_check(const struct sched_params *sp, enum sched_para
 
 int sched_1f1b_warmup(const struct sched_params *sp, int rank)
 {
-    int warmup = sp->pp - rank - (sp->pair_steady ? 0 : 1);
+    /* Pairs send their F's output only when the pair ends, so a pair on rank r + 1 waits for
+     * the pair on rank r that made its input: neighbours' warm-ups must differ by two for
+     * their pairs to run side by side (as the interleaved schedule's do), and the last rank
+     * needs one forward ahead of its first backward. */
+    int warmup = sp->pair_steady ? 2 * (sp->pp - rank - 1) + 1 : sp->pp - rank - 1;
     return warmup < sp->microbatches ? warmup : sp->microbatches;
 }
 

@@ -2,8 +2,10 @@
 #include "helpers.h"
 
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum sim_status fixture_run(struct sim_fixture *f, const char *const *sets)
 {
@@ -129,4 +131,34 @@ void assert_sane_step(const struct pipe_setup *setup, const struct pipe_result *
     free(nf);
     free(nb);
     free(nw);
+}
+
+const char *toy_hardware(char *path, size_t len, int node_gpus)
+{
+    static int serial;
+    snprintf(path, len, "/tmp/stepsim-toy-hw-%ld-%d.xml", (long)getpid(), serial++);
+    FILE *o = fopen(path, "w");
+    cr_assert_not_null(o);
+    fprintf(o,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+            "<hardware name=\"toy\">\n"
+            "  <gpu name=\"toy\" hbm=\"1000GiB\" hbm-bandwidth=\"1000000TBps\"\n"
+            "       memory-efficiency=\"1\" training-efficiency=\"1\" kernel-overhead=\"0us\"\n"
+            "       overlap-interference=\"0\">\n"
+            "    <peak dtype=\"bf16\" flops=\"1000TFLOPS\"/>\n"
+            "    <peak dtype=\"fp8\" flops=\"2000TFLOPS\"/>\n"
+            "    <matmul-efficiency><point flops=\"1e9\" efficiency=\"0.5\"/></matmul-efficiency>\n"
+            "    <fp8-matmul-efficiency><point flops=\"1e9\" efficiency=\"0.4\"/>"
+            "</fp8-matmul-efficiency>\n"
+            "    <attention-efficiency><point flops=\"1e9\" efficiency=\"0.25\"/>"
+            "</attention-efficiency>\n"
+            "  </gpu>\n"
+            "  <node gpus=\"%d\" nvlink-bandwidth=\"100GBps\" nvlink-latency=\"0us\"\n"
+            "        nvlink-efficiency=\"1\"/>\n"
+            "  <network nic-bandwidth=\"400Gbps\" latency=\"0us\" efficiency=\"1\"\n"
+            "           topology=\"fat-tree\"/>\n"
+            "</hardware>\n",
+            node_gpus);
+    fclose(o);
+    return path;
 }

@@ -25,6 +25,13 @@ void fixture_release(struct sim_fixture *f);
  * backward is split.  Fails the current test if not. */
 void assert_sane_step(const struct pipe_setup *setup, const struct pipe_result *res);
 
+/* A hardware file with round numbers for hand-computed cost-model values, written to a
+ * temp file whose name lands in `path`: bf16 peak 1000 TFLOPS at a flat 50% GEMM and 25%
+ * attention efficiency, fp8 2000 TFLOPS at a flat 40%, HBM so fast that element-wise work
+ * costs ~nothing, no kernel overhead, training efficiency 1, no overlap interference;
+ * `node_gpus` GPUs per node on 100 GB/s NVLink and a 50 GB/s network, both without latency. */
+const char *toy_hardware(char *path, size_t len, int node_gpus);
+
 /* Seconds -> picoseconds for expected values in tests. */
 #define MS(x) ((simtime_t)((x) * 1000000000LL))
 

@@ -1,0 +1,181 @@
+/* test_cm_comm: collectives of the cost model against hand-computed values on a toy cluster
+ * (tests/helpers.c toy_hardware: 100 GB/s NVLink, a 50 GB/s network, no latency, no overlap
+ * interference): expert-parallel dispatch inside a node and across nodes under each dispatcher,
+ * the expert-parallel overlap of steady-state F and B pairs, and ZeRO-3 / FSDP traffic and
+ * memory. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "step.h"
+
+#define MODEL(name) TOP_SRCDIR "/models/" name ".xml"
+
+static struct scenario scn;
+static struct step_output out;
+static struct sim_error err;
+static char hw[256];
+
+static void run_ok(const char *model, int node_gpus, const char *const *sets)
+{
+    scn_defaults(&scn);
+    err_clear(&err);
+    toy_hardware(hw, sizeof hw, node_gpus);
+    cr_assert_eq(scn_set(&scn, "model", model, NULL, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(scn_set(&scn, "hardware", hw, NULL, 0, &err), SIM_OK, "%s", err.msg);
+    for (const char *const *s = sets; *s; s++)
+        cr_assert_eq(scn_set_arg(&scn, *s, &err), SIM_OK, "%s: %s", *s, err.msg);
+    cr_assert_eq(step_run(&scn, &out, &err), SIM_OK, "%s", err.msg);
+    unlink(hw);
+}
+
+#define L(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define near(a, b) (fabs((a) - (b)) <= 1e-9 + 1e-6 * fabs(b))
+
+/* Mixtral-8x7B (32 MoE layers, 8 experts, top-2, hidden 4096) on ep 8 with tp 1: each GPU
+ * holds 4096 tokens and sends 8192 routed copies of 8192 bytes each way per exchange; a layer
+ * runs a dispatch and a combine forward and again backward. */
+static const double COPIES = 4096.0 * 2, TOKEN_B = 2.0 * 4096;
+#define MIXTRAL_EP8(...)                                                                          \
+    L("seq=4096", "ep=8", "gpus=8", "microbatches=1", __VA_ARGS__)
+
+Test(ep, all_to_all_inside_one_node_runs_on_nvlink)
+{
+    run_ok(MODEL("mixtral-8x7b"), 8, MIXTRAL_EP8("moe-dispatcher=alltoall"));
+    double one = COPIES * 7.0 / 8 * TOKEN_B / 100e9; /* 7 of 8 copies leave the GPU */
+    cr_assert(near(out.cm.stages[0].fwd.ep, 32 * 2 * one), "%.9g vs %.9g",
+              out.cm.stages[0].fwd.ep, 32 * 2 * one);
+    cr_assert(near(out.cm.stages[0].bwd.ep, 32 * 2 * one));
+    step_release(&out);
+}
+
+Test(ep, all_to_all_across_two_nodes_is_paced_by_the_network)
+{
+    /* 4 GPUs per node: 3 of 8 copies stay in the node (NVLink), 4 of 8 cross the network; the
+     * two links work at once and the network is the slower. */
+    run_ok(MODEL("mixtral-8x7b"), 4, MIXTRAL_EP8("moe-dispatcher=alltoall"));
+    double intra = COPIES * 3.0 / 8 * TOKEN_B / 100e9, inter = COPIES * 4.0 / 8 * TOKEN_B / 50e9;
+    cr_assert_gt(inter, intra);
+    cr_assert(near(out.cm.stages[0].fwd.ep, 32 * 2 * inter), "%.9g vs %.9g",
+              out.cm.stages[0].fwd.ep, 32 * 2 * inter);
+    step_release(&out);
+}
+
+Test(ep, deepep_sends_a_token_once_per_remote_node)
+{
+    /* Two nodes, top-2 of 8 experts picked uniformly: a token visits 2 (1 - (1/2)^2) = 1.5
+     * nodes on average, half of them remote; each copy then fans out over NVLink to 3 of the
+     * node's 4 GPUs. */
+    run_ok(MODEL("mixtral-8x7b"), 4, MIXTRAL_EP8("moe-dispatcher=deepep"));
+    double inter = 4096 * 1.5 * 0.5 * TOKEN_B / 50e9, intra = COPIES * 3.0 / 4 * TOKEN_B / 100e9;
+    double one = inter > intra ? inter : intra;
+    cr_assert(near(out.cm.stages[0].fwd.ep, 32 * 2 * one), "%.9g vs %.9g",
+              out.cm.stages[0].fwd.ep, 32 * 2 * one);
+    step_release(&out);
+}
+
+Test(ep, allgather_dispatcher_gathers_every_token_of_the_group)
+{
+    run_ok(MODEL("mixtral-8x7b"), 4, MIXTRAL_EP8("moe-dispatcher=allgather"));
+    /* A ring all-gather of 8 x 4096 tokens over the network: 7/8 of it arrives. */
+    double one = 7.0 / 8 * 8 * 4096 * TOKEN_B / 50e9;
+    cr_assert(near(out.cm.stages[0].fwd.ep, 32 * 2 * one), "%.9g vs %.9g",
+              out.cm.stages[0].fwd.ep, 32 * 2 * one);
+    step_release(&out);
+}
+
+Test(ep, imbalance_scales_the_busiest_gpus_traffic)
+{
+    run_ok(MODEL("mixtral-8x7b"), 4, MIXTRAL_EP8("moe-imbalance=1.5"));
+    double inter = 1.5 * COPIES * 4.0 / 8 * TOKEN_B / 50e9;
+    cr_assert(near(out.cm.stages[0].fwd.ep, 32 * 2 * inter));
+    step_release(&out);
+}
+
+/* An op of a steady-state pair takes the longer of its own compute and its partner's
+ * exposed communication (no interference on the toy GPU): overlap hides at most the other
+ * micro-batch's compute, never more. */
+Test(ep, overlap_hides_at_most_the_other_micro_batchs_compute)
+{
+    /* One GPU per node and the all-gather dispatcher: the exchanges outlast the compute. */
+    run_ok(MODEL("mixtral-8x7b"), 1,
+           L("seq=4096", "ep=8", "pp=2", "gpus=16", "microbatches=8", "overlap-ep-comm=true",
+             "moe-dispatcher=allgather"));
+    const struct pipe_setup *s = &out.setup;
+    size_t pairs = 0, comm_bound = 0;
+    for (size_t i = 0; i + 1 < out.res.nrecs; i++) {
+        const struct pipe_record *f = &out.res.recs[i];
+        if (f->peer >= 0 || f->kind != REC_F || f->overlap != SCHED_PAIR_F)
+            continue;
+        const struct pipe_record *b = NULL; /* the rank's next compute record: its B */
+        for (size_t j = i + 1; j < out.res.nrecs && !b; j++)
+            if (out.res.recs[j].rank == f->rank && out.res.recs[j].peer < 0)
+                b = &out.res.recs[j];
+        cr_assert(b && b->kind == REC_B && b->overlap == SCHED_PAIR_B);
+        double f_work = simtime_to_s(s->stage_fwd[f->stage] - s->stage_fwd_comm[f->stage]);
+        double b_comm = simtime_to_s(s->stage_bwd_comm[b->stage]);
+        double want = f_work > b_comm ? f_work : b_comm;
+        cr_assert(fabs(simtime_to_s(f->end - f->start) - want) < 1e-9, "F %g s, want %g s",
+                  simtime_to_s(f->end - f->start), want);
+        comm_bound += b_comm > f_work;
+        pairs++;
+    }
+    cr_assert_gt(pairs, 0);
+    cr_assert_gt(comm_bound, 0, "network all-gathers outlast the compute they pair with");
+    double alone = out.rep.step_s;
+    step_release(&out);
+    run_ok(MODEL("mixtral-8x7b"), 1,
+           L("seq=4096", "ep=8", "pp=2", "gpus=16", "microbatches=8", "moe-dispatcher=allgather"));
+    cr_assert_lt(alone, out.rep.step_s, "overlap %g s, none %g s", alone, out.rep.step_s);
+    step_release(&out);
+}
+
+/* Llama-3.1-8B under FSDP full-shard over 8 GPUs of one node (100 GB/s): each layer's
+ * 218,112,000 bf16 parameters are all-gathered before its forward -- prefetched behind the
+ * previous unit's forward -- the embedding's first, with nothing to hide behind. */
+Test(fsdp, full_shard_gathers_each_layer_behind_the_previous_one)
+{
+    run_ok(MODEL("llama3.1-8b"), 8,
+           L("seq=512", "gpus=8", "microbatches=1", "fsdp=full-shard", "grad-reduce-fp32=false"));
+    double ring = 7.0 / 8 / 100e9; /* seconds per byte of an 8-GPU ring all-gather */
+    double layer_ag = 2.0 * 218112000 * ring;
+    double embedding_ag = 2.0 * 128256.0 * 4096 * ring;
+    double head_ag = 2.0 * (128256.0 * 4096 + 4096) * ring;
+    double s = 512, h = 4096, bf16 = 1000e12 * 0.5;
+    double layer_f = 2.0 * s * (2 * h * h + 2 * h * 1024 + 3 * h * 14336) / bf16 +
+                     2.0 * s * s * 32 * 256 * 0.5 / (1000e12 * 0.25);
+    double head_f = 2.0 * s * h * 128256 / bf16;
+    double want = embedding_ag + 32 * (layer_ag - layer_f) + (head_ag - head_f);
+    cr_assert(near(out.cm.stages[0].fwd.dp, want), "%.9g vs %.9g", out.cm.stages[0].fwd.dp, want);
+    cr_assert_eq(out.cm.stages[0].dp_sync_s, 0.0, "reduced per micro-batch, not at the end");
+    /* Memory: shards of everything plus two gathered units (the largest: the embedding or the
+     * head) and one unit's full gradients. */
+    double params = out.cm.stages[0].params, largest = 128256.0 * 4096 + 4096;
+    const struct cm_rank_memory *mm = &out.rep.mem[0];
+    cr_assert(near(mm->weights, 2.0 * (params / 8 + 2 * largest)), "weights %g", mm->weights);
+    cr_assert(near(mm->grads, 2.0 * (params / 8 + largest)), "grads %g", mm->grads);
+    cr_assert(near(mm->optimizer, 12.0 * params / 8), "optimizer %g", mm->optimizer);
+    step_release(&out);
+}
+
+Test(fsdp, hybrid_shard_and_the_optimizer_state_precision)
+{
+    /* Shards of 4 GPUs replicated twice: optimizer state over 4, Megatron's bf16 moments. */
+    run_ok(MODEL("llama3.1-8b"), 8,
+           L("seq=512", "gpus=8", "microbatches=1", "fsdp=hybrid-shard", "fsdp-group=4",
+             "optimizer-state=bf16-moments"));
+    double params = out.cm.stages[0].params;
+    cr_assert(near(out.rep.mem[0].optimizer, (4.0 + 2 * 2.0) * params / 4), "optimizer %g",
+              out.rep.mem[0].optimizer);
+    step_release(&out);
+    /* zero=1 is the distributed optimizer: the state sharded, weights and gradients whole. */
+    run_ok(MODEL("llama3.1-8b"), 8, L("seq=512", "gpus=8", "microbatches=1", "zero=1"));
+    const struct cm_rank_memory *mm = &out.rep.mem[0];
+    cr_assert(near(mm->weights, 2.0 * out.cm.stages[0].params));
+    cr_assert(near(mm->optimizer, 12.0 * out.cm.stages[0].params / 8));
+    cr_assert_gt(out.cm.stages[0].dp_sync_s, 0.0, "reduce-scattered at the end of the step");
+    cr_assert_eq(out.cm.stages[0].fwd.dp, 0.0);
+    step_release(&out);
+}

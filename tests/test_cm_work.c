@@ -1,0 +1,137 @@
+/* test_cm_work: the time of a virtual stage's ops against hand-computed values on a toy GPU
+ * (tests/helpers.c toy_hardware: bf16 1000 TFLOPS at a flat 50%, fp8 2000 TFLOPS at 40%,
+ * attention at 25%, element-wise work free): which GEMMs run in fp8, selective recompute of
+ * modules, multi-token prediction, context parallelism's ring overlapping attention. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "step.h"
+
+#define MODEL(name) TOP_SRCDIR "/models/" name ".xml"
+
+static struct scenario scn;
+static struct step_output out;
+static struct sim_error err;
+static char hw[256];
+
+static void run_ok(const char *model, int node_gpus, const char *const *sets)
+{
+    scn_defaults(&scn);
+    err_clear(&err);
+    toy_hardware(hw, sizeof hw, node_gpus);
+    cr_assert_eq(scn_set(&scn, "model", model, NULL, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(scn_set(&scn, "hardware", hw, NULL, 0, &err), SIM_OK, "%s", err.msg);
+    for (const char *const *s = sets; *s; s++)
+        cr_assert_eq(scn_set_arg(&scn, *s, &err), SIM_OK, "%s: %s", *s, err.msg);
+    cr_assert_eq(step_run(&scn, &out, &err), SIM_OK, "%s", err.msg);
+    unlink(hw);
+}
+
+#define L(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define near(a, b) (fabs((a) - (b)) <= 1e-9 + 1e-6 * fabs(b))
+
+/* Llama-3.1-8B, seq 4096, one GPU: FLOPs of one layer's forward for one sequence. */
+static const double S = 4096, H = 4096, FFN = 14336, KV = 1024, VOCAB = 128256;
+static double linear_flops(double s) /* QKV (GQA), projection, SwiGLU MLP */
+{
+    return 2.0 * s * (H * H + 2.0 * H * KV + H * H + 3.0 * H * FFN);
+}
+static double causal_core_flops(double s) /* Q K^T and scores x V, masked half */
+{
+    return 2.0 * s * s * 32 * (128 + 128) * 0.5;
+}
+static double head_flops(double s)
+{
+    return 2.0 * s * H * VOCAB;
+}
+
+Test(fp8, only_the_linear_layers_run_in_fp8)
+{
+    double bf16 = 1000e12 * 0.5, fp8 = 2000e12 * 0.4, attn = 1000e12 * 0.25;
+    double layer_attn = causal_core_flops(S) / attn, head = head_flops(S) / bf16;
+    run_ok(MODEL("llama3.1-8b"), 8, L("seq=4096", "microbatches=1", "dtype=bf16"));
+    cr_assert(near(out.cm.stages[0].fwd.compute, 32 * (linear_flops(S) / bf16 + layer_attn) + head),
+              "bf16 forward %.9g", out.cm.stages[0].fwd.compute);
+    step_release(&out);
+    run_ok(MODEL("llama3.1-8b"), 8, L("seq=4096", "microbatches=1", "dtype=fp8"));
+    /* The linear GEMMs at the fp8 rate; attention and the LM head stay at the bf16 one. */
+    cr_assert(near(out.cm.stages[0].fwd.compute, 32 * (linear_flops(S) / fp8 + layer_attn) + head),
+              "fp8 forward %.9g", out.cm.stages[0].fwd.compute);
+    step_release(&out);
+}
+
+Test(recompute, selective_mlp_runs_the_mlp_again_and_drops_its_activations)
+{
+    double bf16 = 1000e12 * 0.5;
+    run_ok(MODEL("llama3.1-8b"), 8, L("seq=4096", "microbatches=1"));
+    double keep = out.cm.stages[0].act_bytes_mb;
+    cr_assert_eq(out.cm.stages[0].bwd.recompute, 0.0);
+    step_release(&out);
+    run_ok(MODEL("llama3.1-8b"), 8,
+           L("seq=4096", "microbatches=1", "recompute=selective", "recompute-modules=mlp"));
+    double mlp = 2.0 * S * 3.0 * H * FFN / bf16;
+    cr_assert(near(out.cm.stages[0].bwd.recompute, 32 * mlp), "recompute %.9g",
+              out.cm.stages[0].bwd.recompute);
+    /* Per layer the MLP kept gate and up outputs (2 x 2 bytes) and the SwiGLU output (2 bytes)
+     * per inner element and token. */
+    cr_assert(near(keep - out.cm.stages[0].act_bytes_mb, 32 * 6.0 * S * FFN), "dropped %.9g",
+              keep - out.cm.stages[0].act_bytes_mb);
+    step_release(&out);
+}
+
+Test(recompute, block_method_recomputes_only_the_first_layers_of_a_chunk)
+{
+    run_ok(MODEL("llama3.1-8b"), 8, L("seq=4096", "microbatches=1"));
+    double fwd = out.cm.stages[0].fwd.compute, keep = out.cm.stages[0].act_bytes_mb;
+    step_release(&out);
+    run_ok(MODEL("llama3.1-8b"), 8,
+           L("seq=4096", "microbatches=1", "recompute=full", "recompute-method=block",
+             "recompute-num-layers=8"));
+    double layer = linear_flops(S) / (1000e12 * 0.5) + causal_core_flops(S) / (1000e12 * 0.25);
+    cr_assert(near(out.cm.stages[0].bwd.recompute, 8 * layer), "recompute %.9g vs %.9g",
+              out.cm.stages[0].bwd.recompute, 8 * layer);
+    cr_assert_lt(out.cm.stages[0].act_bytes_mb, keep);
+    cr_assert_gt(out.cm.stages[0].act_bytes_mb, keep * 24 / 32, "24 of 32 layers keep all");
+    cr_assert(near(out.cm.stages[0].fwd.compute, fwd));
+    step_release(&out);
+}
+
+Test(mtp, one_module_adds_a_layer_a_projection_and_a_second_head)
+{
+    double bf16 = 1000e12 * 0.5, attn = 1000e12 * 0.25;
+    run_ok(MODEL("llama3.1-8b"), 8, L("seq=4096", "microbatches=1"));
+    double f0 = out.cm.stages[0].fwd.compute, p0 = out.cm.stages[0].params;
+    step_release(&out);
+    run_ok(MODEL("llama3.1-8b"), 8, L("seq=4096", "microbatches=1", "mtp-layers=1"));
+    double proj = 2.0 * S * 2.0 * H * H / bf16; /* [h; embedding] 2h -> h */
+    double layer = linear_flops(S) / bf16 + causal_core_flops(S) / attn;
+    cr_assert(near(out.cm.stages[0].fwd.compute - f0, proj + layer + head_flops(S) / bf16),
+              "MTP forward %.9g", out.cm.stages[0].fwd.compute - f0);
+    /* One more layer (218,112,000 parameters with its two RMSNorm scales) and the projection. */
+    cr_assert(near(out.cm.stages[0].params - p0, 218112000.0 + 2.0 * H * H), "params %.0f",
+              out.cm.stages[0].params - p0);
+    step_release(&out);
+}
+
+Test(cp, the_ring_hides_behind_attention_and_exposes_only_the_rest)
+{
+    /* seq 1024 over cp 2 on one-GPU nodes: each rank holds 512 tokens and passes its K and V
+     * (2 x 2 bytes x 512 x 8 heads x 128) over the 50 GB/s network, once per layer forward,
+     * K, V and their gradients backward; attention per rank is half the causal core. */
+    run_ok(MODEL("llama3.1-8b"), 1, L("seq=1024", "cp=2", "gpus=2", "microbatches=1"));
+    double kv = 2.0 * 2.0 * 512 * 8 * 128 / 50e9;
+    double core = causal_core_flops(1024) / 2 / (1000e12 * 0.25);
+    cr_assert_gt(kv, core, "the test needs the ring slower than attention");
+    cr_assert(near(out.cm.stages[0].fwd.cp, 32 * (kv - core)), "forward exposed %.9g vs %.9g",
+              out.cm.stages[0].fwd.cp, 32 * (kv - core));
+    cr_assert(near(out.cm.stages[0].bwd.cp, 32 * (2 * kv - 2.5 * core)), "backward %.9g",
+              out.cm.stages[0].bwd.cp);
+    step_release(&out);
+    /* Inside an 8-GPU node at 100 GB/s and with 4096 tokens the ring hides entirely. */
+    run_ok(MODEL("llama3.1-8b"), 8, L("seq=8192", "cp=2", "gpus=2", "microbatches=1"));
+    cr_assert_eq(out.cm.stages[0].fwd.cp, 0.0);
+    step_release(&out);
+}
