@@ -162,3 +162,20 @@ const char *toy_hardware(char *path, size_t len, int node_gpus)
     fclose(o);
     return path;
 }
+
+void toy_step(const char *model, int node_gpus, const char *const *sets, struct scenario *scn,
+              struct step_output *out)
+{
+    char hw[256];
+    struct sim_error err;
+    scn_defaults(scn);
+    err_clear(&err);
+    toy_hardware(hw, sizeof hw, node_gpus);
+    cr_assert_eq(scn_set(scn, "model", model, NULL, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(scn_set(scn, "hardware", hw, NULL, 0, &err), SIM_OK, "%s", err.msg);
+    for (const char *const *s = sets; *s; s++)
+        cr_assert_eq(scn_set_arg(scn, *s, &err), SIM_OK, "%s: %s", *s, err.msg);
+    enum sim_status st = step_run(scn, out, &err);
+    unlink(hw);
+    cr_assert_eq(st, SIM_OK, "%s", err.msg);
+}

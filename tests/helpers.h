@@ -5,6 +5,7 @@
 #include "costs.h"
 #include "pipeline.h"
 #include "scenario.h"
+#include "step.h"
 
 struct sim_fixture {
     struct scenario scn;
@@ -31,6 +32,10 @@ void assert_sane_step(const struct pipe_setup *setup, const struct pipe_result *
  * costs ~nothing, no kernel overhead, training efficiency 1, no overlap interference;
  * `node_gpus` GPUs per node on 100 GB/s NVLink and a 50 GB/s network, both without latency. */
 const char *toy_hardware(char *path, size_t len, int node_gpus);
+/* Defaults + `model` + a toy_hardware of `node_gpus` + the NULL-terminated "KEY=VALUE" list,
+ * then the whole step into *out; fails the test if any of it fails. */
+void toy_step(const char *model, int node_gpus, const char *const *sets, struct scenario *scn,
+              struct step_output *out);
 
 /* Seconds -> picoseconds for expected values in tests. */
 #define MS(x) ((simtime_t)((x) * 1000000000LL))

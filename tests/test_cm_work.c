@@ -14,20 +14,10 @@
 
 static struct scenario scn;
 static struct step_output out;
-static struct sim_error err;
-static char hw[256];
 
 static void run_ok(const char *model, int node_gpus, const char *const *sets)
 {
-    scn_defaults(&scn);
-    err_clear(&err);
-    toy_hardware(hw, sizeof hw, node_gpus);
-    cr_assert_eq(scn_set(&scn, "model", model, NULL, 0, &err), SIM_OK, "%s", err.msg);
-    cr_assert_eq(scn_set(&scn, "hardware", hw, NULL, 0, &err), SIM_OK, "%s", err.msg);
-    for (const char *const *s = sets; *s; s++)
-        cr_assert_eq(scn_set_arg(&scn, *s, &err), SIM_OK, "%s: %s", *s, err.msg);
-    cr_assert_eq(step_run(&scn, &out, &err), SIM_OK, "%s", err.msg);
-    unlink(hw);
+    toy_step(model, node_gpus, sets, &scn, &out);
 }
 
 #define L(...) ((const char *const[]){__VA_ARGS__, NULL})
