@@ -48,6 +48,9 @@ static const struct attr_spec attrs[] = {
     {"transformer", "tied-embeddings", AK_BOOL, F(tied_embeddings), 0, 0},
     {"transformer", "bias", AK_BOOL, F(bias), 0, 0},
     {"transformer", "mtp-layers", AK_INT, F(mtp_layers), 0, 16},
+    {"transformer", "window", AK_INT, F(window), 1, 1L << 30},
+    {"transformer", "global-every", AK_INT, F(global_every), 1, MAX_COUNT},
+    {"transformer", "chunked-window", AK_BOOL, F(window_chunked), 0, 0},
     {"moe", "experts", AK_INT, F(experts), 1, MAX_COUNT},
     {"moe", "top-k", AK_INT, F(top_k), 1, MAX_COUNT},
     {"moe", "expert-ffn", AK_INT, F(expert_ffn), 1, MAX_WIDTH},
@@ -235,6 +238,10 @@ static enum sim_status check_model(struct model *m, const struct seen *s, const 
         m->v_head_dim = m->head_dim;
     }
 
+    if (m->window == 0 &&
+        (was_given(s, "transformer", "global-every") || was_given(s, "transformer", "chunked-window")))
+        return err_set(err, SIM_EINPUT, path, tl,
+                       "global-every / chunked-window describe local attention: give window too");
     if (s->has_moe) {
         if (m->top_k > m->experts)
             return err_set(err, SIM_EINPUT, path, el, "top-k=%d exceeds experts=%d", m->top_k,
@@ -320,6 +327,19 @@ double model_weights_qkv(const struct model *m)
     double kv_a = h * ((double)m->kv_lora_rank + m->qk_rope_dim);
     double kv_b = (double)m->kv_lora_rank * heads * ((double)m->qk_nope_dim + m->v_head_dim);
     return q + kv_a + kv_b;
+}
+
+double model_attention_pairs(const struct model *m, int layer, int seq, int causal)
+{
+    double s = seq, w = m->window;
+    int local = m->window > 0 && m->window < seq &&
+                !(m->global_every > 0 && (layer + 1) % m->global_every == 0);
+    if (!local)
+        return causal ? 0.5 * s * s : s * s;
+    if (m->window_chunked) /* whole chunks of w tokens (the last one partial is rare) */
+        return causal ? 0.5 * s * w : s * w;
+    /* sliding: query i sees min(i + 1, w) keys; the mask-free count sees the window too */
+    return causal ? s * w - 0.5 * w * (w - 1.0) : s * w;
 }
 
 double model_weights_mla_up(const struct model *m)

@@ -36,6 +36,13 @@ struct model {
     enum model_pos pos;
     int tied_embeddings; /* LM head shares the input embedding matrix */
     int bias;            /* linear layers carry biases (GPT-2/3 style) */
+    /* Local attention (0: every layer attends to the whole sequence): layers attend within a
+     * window of `window` tokens -- sliding (each query to the `window` keys before it, GPT-OSS,
+     * Mistral) or chunked (to the keys of its own chunk, Llama 4) -- except every
+     * global_every-th layer (1-based; 0: none), which attends globally. */
+    int window;
+    int window_chunked;
+    int global_every;
     int mtp_layers;      /* multi-token-prediction modules after the last layer (DeepSeek-V3:
                             1); each one transformer layer like the last, a 2h -> h projection
                             and norms, sharing the embedding and the LM head */
@@ -61,6 +68,10 @@ struct model {
 
 /* Load and validate `path`; errors carry file:line. */
 enum sim_status model_load(struct model *m, const char *path, struct sim_error *err);
+
+/* Keys each query of layer `layer` attends to, summed over a sequence of `seq` tokens: s^2
+ * without a causal mask, about half with one, less for local-attention layers. */
+double model_attention_pairs(const struct model *m, int layer, int seq, int causal);
 
 /* Is layer `layer` (0-based) a mixture-of-experts layer? */
 int model_layer_is_moe(const struct model *m, int layer);

@@ -170,3 +170,24 @@ Test(flops, per_token_flops_are_twice_active_weights)
     }
     globfree(&g);
 }
+
+/* Local attention: a sliding window of 128 keys, a chunked window of 128, and a global layer
+ * every second one (layer 1, 0-based), on a 4096-token sequence. */
+Test(flops, local_attention_pairs_by_hand)
+{
+    struct model m;
+    load(&m, "models/llama3.1-8b.xml");
+    m.window = 128;
+    cr_assert_eq(model_attention_pairs(&m, 0, 4096, 1), 4096.0 * 128 - 128.0 * 127 / 2);
+    cr_assert_eq(model_attention_pairs(&m, 0, 4096, 0), 4096.0 * 128);
+    m.window_chunked = 1;
+    cr_assert_eq(model_attention_pairs(&m, 0, 4096, 1), 0.5 * 4096 * 128);
+    m.global_every = 2;
+    cr_assert_eq(model_attention_pairs(&m, 1, 4096, 1), 0.5 * 4096.0 * 4096);
+    cr_assert_eq(model_attention_pairs(&m, 2, 4096, 1), 0.5 * 4096 * 128);
+    /* A window as long as the sequence is no window at all. */
+    cr_assert_eq(model_attention_pairs(&m, 0, 128, 0), 128.0 * 128);
+    struct layer_flops lf;
+    flops_layer_fwd(&m, 0, 4096, 1, &lf);
+    assert_rel(lf.attn_core, 2.0 * 0.5 * 4096 * 128 * 32 * 256, "chunked core FLOPs");
+}
