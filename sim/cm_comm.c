@@ -1,5 +1,6 @@
 /* cm_comm: where groups of GPUs sit and what their collectives cost (see cm_internal.h). */
 #include <math.h>
+#include <string.h>
 
 #include "cm_internal.h"
 
@@ -37,6 +38,68 @@ double cm_exposed(const struct cm_ctx *c, double comm, double hide, int overlap)
     return hi + c->hw->gpu.overlap_interference * lo - hide;
 }
 
+/* An all-to-all of `bytes` per GPU over group g, each GPU keeping 1/n: (k-1)/n of it to the
+ * other GPUs of its node over NVLink and (n-k)/n over the network, at once (NCCL all-to-all =
+ * grouped send/recv); the busiest GPU carries `imbalance` times the mean. */
+static double all_to_all_s(const struct cm_ctx *c, double bytes, struct coll_group g,
+                           double imbalance)
+{
+    double n = g.n, k = g.per_node;
+    double intra = bytes * (k - 1.0) / n, inter = bytes * (n - k) / n;
+    double t_intra = intra > 0 ? c->nvlink.lat_s + imbalance * intra / c->nvlink.bw_Bps : 0.0;
+    double t_inter = inter > 0 ? c->net.lat_s + imbalance * inter / c->net.bw_Bps : 0.0;
+    return t_intra > t_inter ? t_intra : t_inter;
+}
+
+/* Context parallelism (Megatron-Core / Transformer Engine cp_comm_type):
+ *  - p2p: a ring of cp-1 steps passing this rank's K and V (backward: K, V and their
+ *    gradients), each step behind the attention of the previous one;
+ *  - allgather: the whole sequence's K and V gathered before attention, which waits for it
+ *    (backward: gathered again, their gradients reduce-scattered) -- Llama 3 (Dubey et al.
+ *    2024, sec. 3.3.2) chose it because GQA's K and V are small;
+ *  - a2a (DeepSpeed-Ulysses, Jacobs et al. 2023): Q, K and V all-to-all'ed so each rank holds
+ *    the whole sequence for cp-th of the heads, and the output back, each blocking;
+ *  - a2a+p2p: the all-to-all inside groups of hierarchical-cp ranks (a node), then the ring
+ *    across the groups, whose steps move the same K/V bytes as p2p's. */
+void cm_cp_traffic(const struct cm_ctx *c, double tokens, struct cp_traffic *out)
+{
+    const struct model *m = c->m;
+    const struct cm_config *cfg = c->cfg;
+    double t = cfg->tp, gpn = cfg->gpus_per_node;
+    double kv = 2.0 * ACT_BYTES * tokens * (double)m->kv_heads * m->head_dim / t;
+    double qkv = ACT_BYTES * tokens *
+                 ((double)m->heads * m->head_dim + 2.0 * m->kv_heads * m->head_dim) / t;
+    double o = ACT_BYTES * tokens * (double)m->heads * m->v_head_dim / t;
+    int cp = cfg->cp, inner = c->scn->cp_comm_type == CP_A2A_P2P ? c->scn->hierarchical_cp : 1;
+    memset(out, 0, sizeof *out);
+    if (cp <= 1)
+        return;
+    switch ((enum scn_cp_comm)c->scn->cp_comm_type) {
+    case CP_ALLGATHER: {
+        struct coll_group g = cm_group_of(cp, cfg->tp, (int)gpn);
+        double ag = cm_coll_time(c, COLL_ALL_GATHER, cp * kv, g);
+        out->block_fwd = ag;
+        out->block_bwd = ag + cm_coll_time(c, COLL_REDUCE_SCATTER, cp * kv, g);
+        return;
+    }
+    case CP_A2A: inner = cp; /* fall through: all of it is all-to-all */
+    case CP_A2A_P2P:
+    case CP_P2P: break;
+    }
+    if (inner > 1) {
+        struct coll_group g = cm_group_of(inner, cfg->tp, (int)gpn);
+        out->block_fwd = all_to_all_s(c, qkv, g, 1.0) + all_to_all_s(c, o, g, 1.0);
+        out->block_bwd = out->block_fwd;
+    }
+    int ring = cp / inner;
+    if (ring > 1) {
+        struct coll_group g = cm_group_of(ring, cfg->tp * inner, (int)gpn);
+        const struct coll_level *lv = g.per_node >= g.n ? &c->nvlink : &c->net;
+        out->ring_fwd = (ring - 1) * (lv->lat_s + kv / lv->bw_Bps);
+        out->ring_bwd = 2.0 * out->ring_fwd;
+    }
+}
+
 /* One expert-parallel exchange (the dispatch, or the combine) of the routed tokens' hidden
  * states for the `tokens` this GPU holds, under the scenario's dispatcher.  The expert group
  * has n GPUs, k in each node (Megatron's rank order packs it into as few nodes as it can);
@@ -60,19 +123,15 @@ double cm_ep_dispatch_s(const struct cm_ctx *c, double tokens)
     double imb = c->scn->moe_imbalance;
     if (c->scn->moe_dispatcher == DISPATCH_ALLGATHER)
         return cm_coll_time(c, COLL_ALL_GATHER, n * tokens * token_bytes, g);
-    double intra, inter;
-    if (c->scn->moe_dispatcher == DISPATCH_DEEPEP && nodes > 1) {
-        double visited = nodes * (1.0 - pow(1.0 - 1.0 / nodes, m->top_k));
-        if (m->route_nodes > 0 && m->route_nodes < visited)
-            visited = m->route_nodes;
-        inter = tokens * visited * (nodes - 1.0) / nodes * token_bytes;
-        intra = copies * (k - 1.0) / k * token_bytes;
-    } else {
-        inter = copies * (n - k) / n * token_bytes;
-        intra = copies * (k - 1.0) / n * token_bytes;
-    }
-    double t_intra = intra > 0 ? c->nvlink.lat_s + imb * intra / c->nvlink.bw_Bps : 0.0;
-    double t_inter = inter > 0 ? c->net.lat_s + imb * inter / c->net.bw_Bps : 0.0;
+    if (c->scn->moe_dispatcher != DISPATCH_DEEPEP || nodes <= 1)
+        return all_to_all_s(c, copies * token_bytes, g, imb);
+    double visited = nodes * (1.0 - pow(1.0 - 1.0 / nodes, m->top_k));
+    if (m->route_nodes > 0 && m->route_nodes < visited)
+        visited = m->route_nodes;
+    double inter = tokens * visited * (nodes - 1.0) / nodes * token_bytes;
+    double intra = copies * (k - 1.0) / k * token_bytes;
+    double t_intra = c->nvlink.lat_s + imb * intra / c->nvlink.bw_Bps;
+    double t_inter = c->net.lat_s + imb * inter / c->net.bw_Bps;
     return t_intra > t_inter ? t_intra : t_inter;
 }
 

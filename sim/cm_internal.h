@@ -48,6 +48,14 @@ struct coll_group cm_group_of(int n, int stride, int per_node_gpus);
 double cm_coll_time(const struct cm_ctx *c, enum coll_op op, double bytes, struct coll_group g);
 /* Exposed time of `comm` seconds of communication overlapping `hide` seconds of compute. */
 double cm_exposed(const struct cm_ctx *c, double comm, double hide, int overlap);
+/* Context parallelism's K/V traffic per layer for `tokens` tokens per rank, under the
+ * scenario's cp-comm-type: what overlaps attention (the ring) and what blocks (all-gathers,
+ * all-to-alls), forward and backward. */
+struct cp_traffic {
+    double ring_fwd, ring_bwd;   /* overlaps the attention core */
+    double block_fwd, block_bwd; /* on the critical path */
+};
+void cm_cp_traffic(const struct cm_ctx *c, double tokens, struct cp_traffic *out);
 /* One expert-parallel exchange (dispatch or combine) of `tokens` tokens held by this GPU. */
 double cm_ep_dispatch_s(const struct cm_ctx *c, double tokens);
 /* Bytes per gradient element as kept and reduced. */

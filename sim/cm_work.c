@@ -112,7 +112,7 @@ struct layer_cost {
                                   experts, routed experts */
     double permute_fwd;        /* of which the token permutation of MoE layers */
     double tp_fwd, tp_bwd;     /* TP collective time per pass (before overlap) */
-    double cp_fwd, cp_bwd;     /* CP ring exchange time per pass */
+    struct cp_traffic cp;      /* CP K/V exchange per pass: behind attention and blocking */
     double ep_fwd, ep_bwd;     /* EP dispatch + combine time per pass */
     double quant_fwd, quant_bwd; /* fp8 quantization of GEMM inputs / output gradients */
     double router_fwd;         /* MoE router's softmax and top-k (backward: the same again) */
@@ -297,15 +297,7 @@ static void layer_cost(const struct cm_ctx *c, int layer, struct layer_cost *lc)
             lc->tp_bwd = 2.0 * ar;
         }
     }
-    /* Context parallelism: a ring of cp-1 steps passing this rank's K and V (backward: K, V
-     * and their gradients) around the CP group (Megatron / TE "p2p" context parallelism). */
-    if (cfg->cp > 1) {
-        struct coll_group g = cm_group_of(cfg->cp, cfg->tp, cfg->gpus_per_node);
-        const struct coll_level *lv = g.per_node >= g.n ? &c->nvlink : &c->net;
-        double kv = 2.0 * ACT_BYTES * T * (double)m->kv_heads * m->head_dim / t;
-        lc->cp_fwd = (cfg->cp - 1) * (lv->lat_s + kv / lv->bw_Bps);
-        lc->cp_bwd = 2.0 * lc->cp_fwd;
-    }
+    cm_cp_traffic(c, T, &lc->cp); /* context parallelism's K/V exchange */
     /* Expert parallelism: dispatch and combine of the routed tokens' hidden states, each way
      * (Megatron-Core MoE token dispatcher). */
     if (moe && cfg->ep > 1) {
@@ -390,7 +382,7 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit,
         lc.gemm_fwd + lc.core_fwd + lc.elem_fwd + lc.quant_fwd + lc.router_fwd + k_fwd * launch;
     st->fwd.compute += f_compute;
     st->fwd.tp += cm_exposed(c, lc.tp_fwd, lc.gemm_fwd, scn->overlap_tp_comm);
-    st->fwd.cp += cm_exposed(c, lc.cp_fwd, lc.core_fwd, 1); /* the ring always overlaps */
+    st->fwd.cp += cm_exposed(c, lc.cp.ring_fwd, lc.core_fwd, 1) + lc.cp.block_fwd;
     st->fwd.ep += lc.ep_fwd;
     /* Backward input gradient: matmuls 1x forward, attention core backward, element-wise 2x;
      * weight gradient: matmuls 1x forward. */
@@ -398,7 +390,7 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit,
                        lc.quant_bwd + lc.router_fwd + k_bwd * launch;
     st->wgt.compute += lc.gemm_fwd + KERNELS_WGT * launch;
     st->bwd.tp += cm_exposed(c, lc.tp_bwd, 2.0 * lc.gemm_fwd, scn->overlap_tp_comm);
-    st->bwd.cp += cm_exposed(c, lc.cp_bwd, lc.core_bwd, 1);
+    st->bwd.cp += cm_exposed(c, lc.cp.ring_bwd, lc.core_bwd, 1) + lc.cp.block_bwd;
     st->bwd.ep += lc.ep_bwd;
     int n = scn->recompute_num_layers;
     int full = scn->recompute == RECOMPUTE_FULL &&

@@ -166,6 +166,24 @@ static enum sim_status check_rules(struct scenario *scn, const struct model *m,
         return scn_rule_error(scn, SCN_SP, err,
                               "sp=true needs tp > 1 (sequence parallelism splits along "
                               "the tensor-parallel group)");
+    int a2a_ranks = scn->cp_comm_type == CP_A2A       ? cp
+                    : scn->cp_comm_type == CP_A2A_P2P ? scn->hierarchical_cp
+                                                      : 1;
+    if (scn_given(scn, SCN_HIERARCHICAL_CP) && scn->cp_comm_type != CP_A2A_P2P)
+        return scn_rule_error(scn, SCN_HIERARCHICAL_CP, err,
+                              "hierarchical-cp applies to cp-comm-type=a2a+p2p");
+    if (scn->cp_comm_type == CP_A2A_P2P &&
+        (!scn_given(scn, SCN_HIERARCHICAL_CP) || cp % scn->hierarchical_cp != 0))
+        return scn_rule_error(scn, scn_culprit(scn, SCN_HIERARCHICAL_CP, SCN_CP), err,
+                              "cp-comm-type=a2a+p2p needs hierarchical-cp, a divisor of cp=%d "
+                              "(the ranks of each all-to-all group)",
+                              cp);
+    if (a2a_ranks > 1 && (m->heads / tp) % a2a_ranks != 0)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_CP_COMM_TYPE, SCN_CP), err,
+                              "cp-comm-type=%s spreads the %d heads per TP rank over %d ranks, "
+                              "which must divide them",
+                              scn->cp_comm_type == CP_A2A ? "a2a" : "a2a+p2p", m->heads / tp,
+                              a2a_ranks);
     if (cp > 1 && scn->seq % (2 * cp) != 0)
         return scn_rule_error(scn, SCN_CP, err,
                               "seq=%d is not divisible by 2*cp=%d (context parallelism splits each "

@@ -44,6 +44,7 @@ static const char *const optimizer_state_choices[] = {"fp32", "bf16-moments", "b
 static const char *const recompute_module_choices[] = {
     "core_attn", "mlp", "moe", "moe_act", "layernorm", "mla_up_proj", "shared_experts", NULL};
 static const char *const recompute_method_choices[] = {"uniform", "block", NULL};
+static const char *const cp_comm_choices[] = {"p2p", "allgather", "a2a", "a2a+p2p", NULL};
 
 struct key_spec {
     const char *name;
@@ -129,6 +130,8 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
     [SCN_RECOMPUTE_METHOD] = {"recompute-method", VT_CHOICE, FIELD(recompute_method), 0, 0,
                               recompute_method_choices, 0},
     [SCN_MTP_LAYERS] = {"mtp-layers", VT_INT, FIELD(mtp_layers), 0, 16},
+    [SCN_CP_COMM_TYPE] = {"cp-comm-type", VT_CHOICE, FIELD(cp_comm_type), 0, 0, cp_comm_choices, 0},
+    [SCN_HIERARCHICAL_CP] = {"hierarchical-cp", VT_INT, FIELD(hierarchical_cp), 1, 1 << 10},
     [SCN_RECOMPUTE_NUM_LAYERS] = {"recompute-num-layers", VT_INT, FIELD(recompute_num_layers), 1,
                                   1 << 20},
 };

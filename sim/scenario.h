@@ -72,6 +72,8 @@ enum scn_key {
     SCN_RECOMPUTE_METHOD,
     SCN_RECOMPUTE_NUM_LAYERS,
     SCN_MTP_LAYERS,
+    SCN_CP_COMM_TYPE,
+    SCN_HIERARCHICAL_CP,
     SCN_KEY_COUNT,
 };
 
@@ -91,6 +93,12 @@ enum scn_recompute_module {
  * (uniform), or of the first recompute-num-layers layers of each chunk keeping the rest's
  * activations (block) -- Megatron's --recompute-method. */
 enum scn_recompute_method { RECOMPUTE_UNIFORM, RECOMPUTE_BLOCK };
+/* How context-parallel ranks share K and V (Megatron-Core --cp-comm-type): a ring passing KV
+ * chunks behind attention (p2p), an all-gather of the whole sequence's KV before attention
+ * (allgather; Llama 3's choice), an all-to-all of heads so each rank attends over the whole
+ * sequence for some heads (a2a, DeepSpeed-Ulysses), or a2a inside groups of hierarchical-cp
+ * ranks and the ring across them (a2a+p2p). */
+enum scn_cp_comm { CP_P2P, CP_ALLGATHER, CP_A2A, CP_A2A_P2P };
 /* Attention kernels: flash (fused, causal-aware, O(s) memory) or unfused (batched GEMMs over
  * the full s x s scores and a fused softmax, as Megatron ran before flash attention). */
 enum scn_attention { ATTENTION_FLASH, ATTENTION_UNFUSED };
@@ -181,6 +189,8 @@ struct scenario {
     int recompute_method;     /* enum scn_recompute_method (full recompute) */
     int recompute_num_layers; /* layers per group (uniform) or per chunk (block) */
     int mtp_layers;           /* multi-token-prediction modules trained; -1 = the model's */
+    int cp_comm_type;         /* enum scn_cp_comm */
+    int hierarchical_cp;      /* a2a+p2p: ranks of each all-to-all group (divides cp) */
     struct scn_origin origin[SCN_KEY_COUNT];
     int files_applied; /* scenario files loaded so far (bases count): gives origin.order */
 };

@@ -125,3 +125,25 @@ Test(cp, the_ring_hides_behind_attention_and_exposes_only_the_rest)
     cr_assert_eq(out.cm.stages[0].fwd.cp, 0.0);
     step_release(&out);
 }
+
+Test(cp, allgather_and_all_to_all_block_what_the_ring_would_hide)
+{
+    /* cp 4 inside an 8-GPU node (100 GB/s), seq 8192: 2048 tokens per rank, whose K and V
+     * are 2 x 2 bytes x 2048 x 8 heads x 128 = 8,388,608 bytes. */
+    double kv = 2.0 * 2.0 * 2048 * 8 * 128;
+    run_ok(MODEL("llama3.1-8b"), 8,
+           L("seq=8192", "cp=4", "gpus=4", "microbatches=1", "cp-comm-type=allgather"));
+    double ag = 3.0 / 4 * 4 * kv / 100e9; /* ring all-gather of the 4 ranks' K and V */
+    cr_assert(near(out.cm.stages[0].fwd.cp, 32 * ag), "all-gather %.9g vs %.9g",
+              out.cm.stages[0].fwd.cp, 32 * ag);
+    cr_assert(near(out.cm.stages[0].bwd.cp, 32 * 2 * ag), "+ reduce-scatter of dK, dV");
+    step_release(&out);
+    /* Ulysses: Q, K, V (4096 + 2 x 1024 columns) all-to-all'ed before attention and the
+     * output (4096) after, 3/4 of each leaving the GPU. */
+    run_ok(MODEL("llama3.1-8b"), 8,
+           L("seq=8192", "cp=4", "gpus=4", "microbatches=1", "cp-comm-type=a2a"));
+    double a2a = 3.0 / 4 * 2.0 * 2048 * (4096 + 2048 + 4096) / 100e9;
+    cr_assert(near(out.cm.stages[0].fwd.cp, 32 * a2a), "a2a %.9g vs %.9g",
+              out.cm.stages[0].fwd.cp, 32 * a2a);
+    step_release(&out);
+}
