@@ -10,6 +10,7 @@
 #include "config.h"
 #include "costmodel.h"
 #include "costs.h"
+#include "derive.h"
 #include "hardware.h"
 #include "model.h"
 #include "memtimeline.h"
@@ -292,8 +293,10 @@ static enum sim_status validate_scenario(const char *path, struct sim_error *err
     enum sim_status st = scn_load(&scn, path, err);
     if (st != SIM_OK)
         return st;
-    if (!scn_is_modelled(&scn))
-        return scn_check(&scn, err);
+    if (!scn_is_modelled(&scn)) {
+        st = derive_apply(&scn, 0, err);
+        return st == SIM_OK ? scn_check(&scn, err) : st;
+    }
     struct costmodel cm;
     struct pipe_setup setup;
     st = cm_build(&cm, &scn, &setup, err);

@@ -97,4 +97,5 @@ const struct sched_type sched_interleaved = {
     .summary = "Megatron interleaved 1F1B over vp model chunks per rank",
     .check = interleaved_check,
     .build = interleaved_build,
+    .vp_any = 1,
 };

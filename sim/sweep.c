@@ -311,8 +311,8 @@ static void sweep_job(size_t i, void *user)
     enum sim_status st = SIM_OK;
     for (int a = 0; a < sw->naxes && st == SIM_OK; a++) {
         const struct sweep_axis *ax = &sw->axes[a];
-        st = scn_set(&scn, scn_key_name((enum scn_key)ax->key), ax->values[idx[a]], "--vary", 0,
-                     &err);
+        st = scn_set_option(&scn, "--vary", scn_key_name((enum scn_key)ax->key),
+                            ax->values[idx[a]], &err);
     }
     struct step_output so;
     if (st == SIM_OK)

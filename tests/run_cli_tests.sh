@@ -305,8 +305,16 @@ expect_error "--set breaking a rule names the override" 2 "stepsim: pp=8 exceeds
 run run "$U" --set layers=6
 expect_error "--set layers not divisible" 2 "stepsim: layers=6 is not divisible by pp*vp=4" "(layers given by --set)"
 run run "$U" --set schedule=interleaved
-expect_error "--set schedule=interleaved against vp=1 from the file blames the override" 2 \
-    "stepsim: schedule=interleaved needs vp >= 2" "(schedule given by --set)"
+if [ "$rc" -eq 0 ] && grep -q "^schedule *interleaved  pp=4 vp=2 " "$tmp/out" &&
+    grep -q "^derived *vp " "$tmp/out"; then
+    pass "--set schedule=interleaved over vp=1 from the file: vp follows the schedule (2, derived)"
+else
+    fail "--set schedule=interleaved over vp=1 from the file: vp follows the schedule (2, derived)" \
+        "exit status $rc"
+fi
+run run "$U" --set schedule=interleaved --set vp=1
+expect_error "--set schedule=interleaved with --set vp=1: both given, the rule names vp" 2 \
+    "stepsim: schedule=interleaved needs vp >= 2" "(vp given by --set)"
 run run "$U" --set vp=2 --set layers=16
 expect_error "vp=2 against schedule=1f1b from the file" 2 \
     "stepsim: schedule=1f1b holds one model chunk per rank but vp=2" "(vp given by --set)"
