@@ -691,7 +691,7 @@ static enum sim_status check_size(const struct scenario *scn, struct sim_error *
 }
 
 /* A given key that means nothing for this kind of scenario is an error, not silence. */
-static enum sim_status check_applies(const struct scenario *scn, struct sim_error *err)
+enum sim_status scn_check_applies(const struct scenario *scn, struct sim_error *err)
 {
     for (int k = 0; k < SCN_KEY_COUNT; k++) {
         if (!scn_given(scn, (enum scn_key)k) || scn_key_applies(scn, (enum scn_key)k))
@@ -711,7 +711,7 @@ static enum sim_status check_applies(const struct scenario *scn, struct sim_erro
 
 enum sim_status scn_check(const struct scenario *scn, struct sim_error *err)
 {
-    enum sim_status st = check_applies(scn, err);
+    enum sim_status st = scn_check_applies(scn, err);
     if (st != SIM_OK)
         return st;
     const struct sched_type *type = sched_find(scn->schedule);

@@ -146,6 +146,9 @@ void scn_key_describe(enum scn_key key, struct scn_key_doc *out);
 /* Does `key` mean anything for this scenario?  Cost-model keys (tp, gpus, dtype, ...) do not
  * without model=, explicit costs (forward, link-bandwidth, ...) do not with it. */
 int scn_key_applies(const struct scenario *scn, enum scn_key key);
+/* The first given key that does not apply (scn_key_applies) as an SIM_EINPUT error citing where
+ * it was given; scn_check() starts with this. */
+enum sim_status scn_check_applies(const struct scenario *scn, struct sim_error *err);
 /* Cross-field rules: pp <= layers, pp*vp <= layers and divides it, the schedule's chunk rules
  * (Megatron's interleaved group rules included), and size limits (compute ops, simulated step
  * length) that keep the engine's memory and picosecond clock in range.  An error cites the
