@@ -755,10 +755,11 @@ enum sim_status scn_check(const struct scenario *scn, struct sim_error *err)
                                   "first/last-stage-layers need at least 2 pipeline stages");
         if (rest < middle || (middle == 0 && rest != 0) || (middle > 0 && rest % middle != 0))
             return scn_rule_error(
-                scn, key, err,
+                scn, scn_culprit(scn, key, scn_culprit(scn, SCN_PP, SCN_VP)), err,
                 "layers=%d minus first-stage-layers=%d and last-stage-layers=%d leaves %ld "
-                "layers for %ld middle stages: they must split evenly, at least one each",
-                scn->layers, first, last, rest, middle);
+                "layers for %ld middle stages of %s=%ld (pp=%d, vp=%d): they must split evenly, "
+                "at least one each",
+                scn->layers, first, last, rest, middle, parts_of, stages, scn->pp, scn->vp);
     } else if (scn->layers % stages != 0) {
         return scn_rule_error(scn, scn_culprit(scn, SCN_LAYERS, SCN_PP), err,
                               "layers=%d is not divisible by %s=%ld (pp=%d, vp=%d)%s: chunks "

@@ -530,6 +530,64 @@ expect_error "sweep unknown --vary key: exit 2" 2 "stepsim: " "unknown key 'nosu
 run sweep "$U"
 expect_error "sweep without --vary: exit 2" 2 "stepsim: " "needs at least one --vary"
 
+# The sweep users run most, pipeline depth x micro-batch count, on every shipped modelled
+# scenario: each config runs (the global batch follows the varied microbatches) or breaks a
+# rule no real run could meet (layers that do not split over pp*vp, DualPipe's micro-batch
+# rule, a world size pp does not divide); never a contradiction between values the command
+# line gave and values the file only implied.
+real_rules='must split evenly|is not divisible by pp\*vp|exceed layers|needs an even number of micro-batches|is not a multiple of pp\*max'
+modelled=0
+for f in "$SCN"/*.xml; do
+    name=${f##*/}
+    run sweep "$f" --vary pp=2,4,8 --vary microbatches=8,16,32 -j 2
+    head -n 1 "$tmp/out" | grep -q ',tokens_per_s_per_gpu,' || continue # explicit costs
+    modelled=$((modelled + 1))
+    rows=$(($(wc -l <"$tmp/out") - 1))
+    ok=$(awk -F, 'NR > 1 && $3 == "ok"' "$tmp/out" | wc -l)
+    other=$(awk -F, 'NR > 1 && $3 != "ok"' "$tmp/out" | grep -Ev "$real_rules")
+    if [ "$rc" -ne 0 ] || [ "$rows" -ne 9 ] || [ "$ok" -lt 1 ] || [ -n "$other" ]; then
+        fail "sweep pp x microbatches on $name: every config runs or breaks a real rule" \
+            "exit $rc, $rows rows, $ok ok" "$(printf '%s' "$other" | head -n 2)"
+    elif awk -F, 'NR > 1 && $3 == "ok"' "$tmp/out" | grep -qv ',global-batch,$'; then
+        fail "sweep pp x microbatches on $name: the derived column names global-batch"
+    else
+        pass "sweep pp x microbatches on $name: $ok of 9 run, the rest break real rules"
+    fi
+done
+if [ "$modelled" -ge 5 ]; then
+    pass "sweep pp x microbatches covered $modelled shipped modelled scenarios"
+else
+    fail "sweep pp x microbatches covered $modelled shipped modelled scenarios, expected >= 5"
+fi
+run sweep "$SCN/llama3.1-70b-h100.xml" --vary pp=2,4,8 --vary microbatches=8,16,32
+if [ "$(grep -c ',ok,' "$tmp/out")" -eq 9 ]; then
+    pass "sweep pp x microbatches on the issue's Llama-3.1-70B: all 9 configs run"
+else
+    fail "sweep pp x microbatches on the issue's Llama-3.1-70B: all 9 configs run" \
+        "$(grep -v ',ok,' "$tmp/out" | sed -n 2p)"
+fi
+run sweep "$SCN/llama3.1-70b-h100.xml" --set global-batch=512 --vary microbatches=16,32
+if [ "$rc" -eq 0 ] && grep -q '^16,error,.*--vary microbatches=16 contradicts --set global-batch=512' "$tmp/out" &&
+    grep -q '^32,ok,' "$tmp/out"; then
+    pass "sweep: --set global-batch with a disagreeing --vary microbatches names both options"
+else
+    fail "sweep: --set global-batch with a disagreeing --vary microbatches names both options" \
+        "exit status $rc"
+fi
+run run "$SCN/llama3.1-70b-h100.xml" --set global-batch=512 --set microbatches=16
+expect_error "run: --set global-batch and --set microbatches that disagree: exit 2" 2 \
+    "stepsim: --set microbatches=16 contradicts --set global-batch=512: " "give one of the two"
+run sweep "$U" --vary schedule,vp=1f1b:1,interleaved:2,zb-v:2
+if [ "$rc" -eq 0 ] && [ "$(head -n 1 "$tmp/out" | cut -d, -f1-3)" = "schedule,vp,status" ] &&
+    [ "$(grep -c ',ok,' "$tmp/out")" -eq 3 ]; then
+    pass "sweep: a linked axis schedule,vp runs each tuple, one column per key"
+else
+    fail "sweep: a linked axis schedule,vp runs each tuple, one column per key" "exit status $rc"
+fi
+run sweep "$U" --vary schedule,vp=1f1b:1,interleaved
+expect_error "sweep: a linked tuple short of a field: exit 2" 2 "stepsim: " \
+    "'interleaved' is not 2 values separated by ':'"
+
 # plan: the 405B acceptance case (top config sensible and in HBM, well under 10 s), --out
 # CSV with every valid config, the same top for -j 1 and -j 2; no model: exit 2, one line.
 run plan "$SCN/llama3.1-405b-16k-h100.xml" --gpus 16384 --out "$tmp/o/plan.csv" -j 2
