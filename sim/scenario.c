@@ -13,6 +13,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "library.h"
+#include "nearest.h"
 #include "schedule.h"
 #include "units.h"
 #include "embedded.h"
@@ -52,9 +54,10 @@ struct key_spec {
     const char *const *choices; /* VT_CHOICE words */
     size_t cap;                 /* VT_NAME / VT_PATH buffer size */
     enum key_scope scope;
-    const char *def;  /* default, parsed like any value by scn_defaults; NULL: the field is 0 */
-    const char *zero; /* with def NULL: what the zero value means ("tp*cp*pp"), for the docs */
-    const char *doc;  /* meaning, one sentence without the unit (the type says it) */
+    const char *def;     /* default, parsed like any value by scn_defaults; NULL: the field is 0 */
+    const char *zero;    /* with def NULL: what the zero value means ("tp*cp*pp"), for the docs */
+    const char *doc;     /* meaning, one sentence without the unit (the type says it) */
+    const char *library; /* VT_PATH: the shipped folder a bare name is found in (library.h) */
 };
 
 /* Upper bound for one time value; the step bound in scn_check() keeps sums on the picosecond
@@ -133,12 +136,12 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
                     .doc = "coefficient of variation of every F/B/W time (log-normal)"},
     [SCN_MODEL] =
         {"model", VT_PATH, FIELD(model_path), 0, 0, NULL, sizeof((struct scenario *)0)->model_path,
-         .scope = KS_ANY, .zero = "none: explicit costs",
+         .scope = KS_ANY, .zero = "none: explicit costs", .library = "models",
          .doc =
              "model file, or the name of a shipped model (llama3.1-70b); turns the cost model on"},
     [SCN_HARDWARE] = {"hardware", VT_PATH, FIELD(hardware_path), 0, 0, NULL,
                       sizeof((struct scenario *)0)->hardware_path, .scope = KS_MODEL,
-                      .zero = "none",
+                      .zero = "none", .library = "hardware",
                       .doc = "hardware file, or the name of a shipped one (dgx-h100)"},
     [SCN_GPUS] = {"gpus", VT_INT, FIELD(gpus), 1, 1 << 24, .scope = KS_MODEL, .zero = "tp*cp*pp",
                   .doc = "world size (GPUs)"},
@@ -296,50 +299,13 @@ const char *scn_key_name(enum scn_key key)
     return keys[key].name;
 }
 
-/* Edit distance (optimal string alignment: insertions, deletions, substitutions and swaps of
- * neighbours count 1; '_' and '-' are the same letter), capped: anything above `cap` is cap+1.
- * Names are short (< 64 characters); longer ones are never near. */
-static int edit_distance(const char *a, const char *b, int cap)
-{
-    enum { MAXLEN = 64 };
-    size_t n = strlen(a), m = strlen(b);
-    if (n >= MAXLEN || m >= MAXLEN || (n > m ? n - m : m - n) > (size_t)cap)
-        return cap + 1;
-    int d[MAXLEN + 1][MAXLEN + 1];
-    for (size_t i = 0; i <= n; i++)
-        d[i][0] = (int)i;
-    for (size_t j = 0; j <= m; j++)
-        d[0][j] = (int)j;
-    for (size_t i = 1; i <= n; i++) {
-        for (size_t j = 1; j <= m; j++) {
-            char x = a[i - 1] == '_' ? '-' : a[i - 1], y = b[j - 1] == '_' ? '-' : b[j - 1];
-            int best = d[i - 1][j - 1] + (x != y);
-            if (d[i - 1][j] + 1 < best)
-                best = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < best)
-                best = d[i][j - 1] + 1;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-                d[i - 2][j - 2] + 1 < best)
-                best = d[i - 2][j - 2] + 1;
-            d[i][j] = best;
-        }
-    }
-    return d[n][m] > cap ? cap + 1 : d[n][m];
-}
-
-/* A typo is at most 2 edits, and fewer than half the name's letters (so "xy" is not "tp"). */
 const char *scn_key_suggest(const char *name)
 {
-    const char *best = NULL;
-    int best_d = 3;
-    for (int k = 0; k < SCN_KEY_COUNT; k++) {
-        int d = edit_distance(name, keys[k].name, 2);
-        if (d < best_d && 2 * (size_t)d < strlen(name)) {
-            best = keys[k].name;
-            best_d = d;
-        }
-    }
-    return best;
+    const char *names[SCN_KEY_COUNT];
+    for (int k = 0; k < SCN_KEY_COUNT; k++)
+        names[k] = keys[k].name;
+    int k = nearest_word(name, names, SCN_KEY_COUNT);
+    return k < 0 ? NULL : keys[k].name;
 }
 
 void scn_mark_derived(struct scenario *scn, enum scn_key key)
@@ -430,6 +396,29 @@ static enum sim_status value_error(const char *file, int line, const char *optio
     return err_set(err, SIM_EINPUT, NULL, 0, "%s %s=%s: %s", option, key, value, why);
 }
 
+/* "model: 'llama3-70b' is neither a file nor a shipped model: did you mean 'llama2-70b'?", or
+ * the list of what the library holds. */
+static enum sim_status not_in_library(const struct key_spec *ks, const char *value,
+                                      const char *file, int line, const char *option,
+                                      struct sim_error *err)
+{
+    char near[64], list[600], why[640];
+    int n = library_names(ks->library, value, near, sizeof near, list, sizeof list);
+    if (near[0])
+        snprintf(why, sizeof why,
+                 "'%.64s' is neither a file nor a shipped %s: did you mean '%.63s'?", value,
+                 ks->name, near);
+    else if (n > 0)
+        snprintf(why, sizeof why, "'%.64s' is neither a file nor a shipped %s (shipped: %.440s)",
+                 value, ks->name, list);
+    else
+        snprintf(why, sizeof why,
+                 "'%.64s' is neither a file nor a shipped %s (no shipped files found; "
+                 "STEPSIM_DATADIR names their folder)",
+                 value, ks->name);
+    return value_error(file, line, option, ks->name, value, why, err);
+}
+
 /* Parse `value` into key k's field, checked once for files, options and defaults alike. */
 static enum sim_status parse_value(struct scenario *scn, int k, const char *value, const char *file,
                                    int line, const char *option, struct sim_error *err)
@@ -451,10 +440,22 @@ static enum sim_status parse_value(struct scenario *scn, int k, const char *valu
             snprintf(why, sizeof why, "a file path of 1 to %zu characters is needed", ks->cap - 1);
             return value_error(file, line, option, key, value, why, err);
         }
+        /* A bare name that is no file here is looked up among the shipped files (library.h):
+         * one the library does not hold either is an error naming what it holds. */
+        struct stat sb;
+        if (ks->library && library_is_name(value) && stat(resolved, &sb) != 0) {
+            if (library_find(ks->library, value, resolved, sizeof resolved) != 0)
+                return not_in_library(ks, value, file, line, option, err);
+            n = strlen(resolved);
+            if (n >= ks->cap) {
+                snprintf(why, sizeof why, "the shipped file's path is longer than %zu characters",
+                         ks->cap - 1);
+                return value_error(file, line, option, key, value, why, err);
+            }
+        }
         /* A file may name only regular files: a FIFO or a device (a ref to /dev/stdin, a tty,
          * a pipe nobody writes to) would block or read what the user never passed.  A path
          * that does not exist yet is left to the loader's "cannot open". */
-        struct stat sb;
         if (file && stat(resolved, &sb) == 0 && !S_ISREG(sb.st_mode)) {
             snprintf(why, sizeof why, "'%.64s' is not a regular file", value);
             return value_error(file, line, option, key, value, why, err);

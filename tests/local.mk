@@ -12,7 +12,7 @@ AM_TESTS_FD_REDIRECT = 9>&2
 criterion_tests = tests/test_units tests/test_eventq tests/test_engine tests/test_schedule \
 	tests/test_pipeline tests/test_scenario tests/test_report tests/test_outputs \
 	tests/test_model tests/test_flops tests/test_hardware tests/test_costmodel \
-	tests/test_collective tests/test_sweep tests/test_plan tests/test_derive
+	tests/test_collective tests/test_sweep tests/test_plan tests/test_derive tests/test_library
 if HAVE_CRITERION
 check_PROGRAMS = $(criterion_tests)
 endif

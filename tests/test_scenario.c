@@ -160,7 +160,8 @@ Test(scenario, keys_that_do_not_apply_are_errors)
     assert_rule((const char *const[]){"tp=8", NULL},
                 "tp applies only to the cost model: give model= and hardware=");
     assert_rule((const char *const[]){"global-batch=64", NULL}, "(global-batch given by --set)");
-    assert_rule((const char *const[]){"hardware=x.xml", NULL}, "hardware applies only");
+    assert_rule((const char *const[]){"hardware=" SRC("hardware/dgx-h100.xml"), NULL},
+                "hardware applies only");
     assert_valid((const char *const[]){"seq=4096", "jitter=1%", "forward=1ms", NULL});
     struct scenario scn;
     scn_defaults(&scn);
