@@ -338,6 +338,63 @@ expect_error "--timeline without a file" 2 "stepsim: " "--timeline needs a file 
 # ---- good runs ---------------------------------------------------------------------------------
 run --help
 expect_ok "--help"
+# Every command has --help (stdout, exit 0); the key lists come from the parser's key table,
+# so every key the parser knows is in them.
+for c in run sweep plan validate keys; do
+    run "$c" --help
+    if [ "$rc" -eq 0 ] && [ ! -s "$tmp/err" ] && grep -q "^usage: stepsim $c" "$tmp/out"; then
+        pass "stepsim $c --help: its usage on stdout, exit 0"
+    else
+        fail "stepsim $c --help: its usage on stdout, exit 0" "exit status $rc"
+    fi
+done
+run keys
+nkeys=$(grep -c '^[a-z]' "$tmp/out")
+missing=""
+for k in $(grep '^[a-z]' "$tmp/out" | cut -d' ' -f1); do
+    "$S" run "$U" --set "$k=" 2>&1 | grep -q "unknown key" && missing="$missing $k"
+done
+if [ "$rc" -eq 0 ] && [ "$nkeys" -ge 42 ] && [ -z "$missing" ] &&
+    grep -q '^tp .*; default 1; cost model only$' "$tmp/out" &&
+    grep -q '^link-bandwidth .*; default unlimited; explicit costs only$' "$tmp/out"; then
+    pass "stepsim keys: all $nkeys keys the parser knows, with value, default and scope"
+else
+    fail "stepsim keys: every key with value, default and scope" "$nkeys keys;$missing unknown"
+fi
+run --help
+listed=$(sed -n '/^scenario keys/,/^$/{/^scenario keys/d;p;}' "$tmp/out" | tr -s ', ' '\n\n' | grep -c .)
+if [ "$listed" -eq "$nkeys" ]; then
+    pass "--help lists every key of the table"
+else
+    fail "--help lists every key of the table" "$listed listed, $nkeys keys"
+fi
+run keys micro-batch
+if [ "$rc" -eq 0 ] && [ "$(grep -c '^[a-z]' "$tmp/out")" -eq 1 ] && grep -q '^micro-batch ' "$tmp/out"; then
+    pass "stepsim keys KEY: that key alone"
+else
+    fail "stepsim keys KEY: that key alone" "exit status $rc"
+fi
+run keys micro_batch
+expect_error "stepsim keys with a typo: did you mean" 2 "stepsim: keys: unknown key 'micro_batch'" \
+    "(did you mean 'micro-batch'?)"
+run run "$U" --set microbatchs=4
+expect_error "--set with a mistyped key: did you mean" 2 "stepsim: --set: unknown key 'microbatchs'" \
+    "(did you mean 'microbatches'?"
+run run "$U" --set tp=8
+expect_error "--set tp=8 on an explicit-cost scenario: an error, not silence" 2 \
+    "stepsim: tp applies only to the cost model" "(tp given by --set)"
+run run "$U" --set "forward=1.5 ms" --set link-latency=5µs --set link-bandwidth=50GB/s
+expect_ok "units as people write them: 1.5 ms, 5µs, 50GB/s"
+run run "$SCN/llama3.1-70b-h100.xml" --set model=llama2-70b --set hardware=dgx-h200
+if [ "$rc" -eq 0 ] && grep -q '^step time' "$tmp/out"; then
+    pass "--set model=NAME --set hardware=NAME: shipped files found by name"
+else
+    fail "--set model=NAME --set hardware=NAME: shipped files found by name" "exit status $rc"
+fi
+run run "$SCN/llama3.1-70b-h100.xml" --set model=llama3.1-7b
+expect_error "--set model= with a name nothing ships: the nearest" 2 \
+    "stepsim: --set model=llama3.1-7b: 'llama3.1-7b' is neither a file nor a shipped model" \
+    "did you mean"
 run --version
 expect_ok "--version"
 for s in unit default two_stage_link; do
