@@ -13,7 +13,8 @@ static int order_of(const struct scenario *scn, enum scn_key key)
     return scn->origin[key].order;
 }
 
-/* The latest of `keys` to be given: the one a rule they break together blames. */
+/* The latest of `keys` to be given (the first of those given last): the one a rule they break
+ * together blames. */
 static enum scn_key latest(const struct scenario *scn, const enum scn_key *keys, size_t n)
 {
     enum scn_key k = keys[0];
@@ -44,9 +45,9 @@ static enum sim_status microbatches_follow(struct scenario *scn, int dp, struct 
 {
     long per_step = (long)scn->micro_batch * dp;
     if (scn->global_batch % per_step != 0) {
-        enum scn_key keys[N_PER_STEP + 1];
-        memcpy(keys, per_step_keys, sizeof per_step_keys);
-        keys[N_PER_STEP] = SCN_GLOBAL_BATCH;
+        /* Blame the value given last; on a tie the global batch (it is what must divide). */
+        enum scn_key keys[N_PER_STEP + 1] = {SCN_GLOBAL_BATCH};
+        memcpy(keys + 1, per_step_keys, sizeof per_step_keys);
         return scn_rule_error(scn, latest(scn, keys, N_PER_STEP + 1), err,
                               "global-batch=%d is not divisible by micro-batch*dp = %d*%d = %ld",
                               scn->global_batch, scn->micro_batch, dp, per_step);

@@ -149,10 +149,11 @@ int scn_key_applies(const struct scenario *scn, enum scn_key key);
 /* The first given key that does not apply (scn_key_applies) as an SIM_EINPUT error citing where
  * it was given; scn_check() starts with this. */
 enum sim_status scn_check_applies(const struct scenario *scn, struct sim_error *err);
-/* Cross-field rules: pp <= layers, pp*vp <= layers and divides it, the schedule's chunk rules
- * (Megatron's interleaved group rules included), and size limits (compute ops, simulated step
- * length) that keep the engine's memory and picosecond clock in range.  An error cites the
- * file:line of the value at fault -- a --set override when one made the conflict. */
+/* Cross-field rules: every given key applies (scn_check_applies), pp <= layers, pp*vp <= layers
+ * and divides it, the schedule's chunk rules (Megatron's interleaved group rules included), and
+ * size limits (compute ops, simulated step length) that keep the engine's memory and
+ * picosecond clock in range.  An error cites the file:line of the value at fault -- a --set
+ * override when one made the conflict. */
 enum sim_status scn_check(const struct scenario *scn, struct sim_error *err);
 /* A rule broken by `key`'s value: an SIM_EINPUT error citing where that value came from (the
  * file:line that set it, or the --set option). */

@@ -631,6 +631,20 @@ else
     fail "sweep: --set global-batch with a disagreeing --vary microbatches names both options" \
         "exit status $rc"
 fi
+run run "$SCN/llama3.1-70b-h100.xml" --format json
+if [ "$rc" -eq 0 ] && grep -q '^  "derived": \["microbatches"\],$' "$tmp/out"; then
+    pass "run --format json: the file's global batch given, microbatches derived"
+else
+    fail "run --format json: the file's global batch given, microbatches derived" "exit status $rc"
+fi
+run run "$SCN/llama3.1-70b-h100.xml" --set microbatches=16 --format json
+if [ "$rc" -eq 0 ] && grep -q '^  "derived": \["global-batch"\],$' "$tmp/out" &&
+    grep -q '"global_batch": 256,' "$tmp/out"; then
+    pass "run --set microbatches=16: the global batch follows (16 x 1 x dp 16 = 256), derived"
+else
+    fail "run --set microbatches=16: the global batch follows (16 x 1 x dp 16 = 256), derived" \
+        "exit status $rc"
+fi
 run run "$SCN/llama3.1-70b-h100.xml" --set global-batch=512 --set microbatches=16
 expect_error "run: --set global-batch and --set microbatches that disagree: exit 2" 2 \
     "stepsim: --set microbatches=16 contradicts --set global-batch=512: " "give one of the two"

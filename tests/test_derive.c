@@ -2,6 +2,7 @@
  * microbatches x micro-batch x dp in each case of derive.h's table, vp and split-backward
  * following the schedule, the contradictions that stay errors, and the list of derived keys. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "derive.h"
