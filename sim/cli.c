@@ -12,6 +12,7 @@
 #include "costs.h"
 #include "derive.h"
 #include "hardware.h"
+#include "import.h"
 #include "model.h"
 #include "memtimeline.h"
 #include "plan.h"
@@ -38,6 +39,7 @@ static const char usage_text[] =
     "       stepsim plan SCENARIO.xml --gpus N [--top K] [--out FILE.csv] [-j N]\n"
     "       stepsim validate FILE.xml...\n"
     "       stepsim keys [KEY...]\n"
+    "       stepsim import megatron --hardware NAME [--out FILE.xml] LAUNCH-LINE...\n"
     "       stepsim COMMAND --help | stepsim --help | --version\n";
 
 static const char run_usage[] =
@@ -50,7 +52,8 @@ static const char overview_text[] =
     "Simulates one training step of a pipeline-parallel transformer on a discrete-event\n"
     "engine and reports where the time goes.  Commands: run (one step), sweep (a grid of\n"
     "configs), plan (the best layouts for a GPU budget), validate (check files), keys (what\n"
-    "every scenario key means); 'stepsim COMMAND --help' says more.\n";
+    "every scenario key means), import (a Megatron-LM launch line as a scenario); 'stepsim\n"
+    "COMMAND --help' says more.\n";
 
 static const char run_help[] =
     "\n"
@@ -505,5 +508,7 @@ int cli_main(int argc, char **argv, FILE *out, FILE *errout)
         return cmd_validate(argc, argv, out, errout);
     if (strcmp(cmd, "keys") == 0)
         return cmd_keys(argc, argv, out, errout);
+    if (strcmp(cmd, "import") == 0)
+        return import_main(argc, argv, out, errout);
     return cli_bad_usage(errout, "stepsim --help", "unknown command '%s'", cmd);
 }

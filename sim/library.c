@@ -94,33 +94,47 @@ static void add_folder(const char *folder, char (*store)[NEAREST_MAX_LEN], const
     closedir(dir);
 }
 
-int library_names(const char *kind, const char *name, char *near, size_t nlen, char *list,
-                  size_t llen)
+int library_list(const char *kind, struct library_names *out)
 {
-    char(*store)[NEAREST_MAX_LEN] = mem_calloc(LIBRARY_MAX_NAMES, sizeof *store); /* 16 KiB */
     const char *names[LIBRARY_MAX_NAMES];
     int n = 0;
-    if (nlen)
-        near[0] = '\0';
-    if (llen)
-        list[0] = '\0';
-    if (!store)
-        return 0;
     const char *dirs[3];
     int ndirs = library_dirs(dirs);
     for (int d = 0; d < ndirs; d++) {
         char folder[LIBRARY_PATH_MAX];
         int w = snprintf(folder, sizeof folder, "%s/%s", dirs[d], kind);
         if (dirs[d][0] && w > 0 && (size_t)w < sizeof folder)
-            add_folder(folder, store, names, &n);
+            add_folder(folder, out->name, names, &n);
     }
     qsort(names, (size_t)n, sizeof names[0], by_name);
+    char sorted[LIBRARY_MAX_NAMES][NEAREST_MAX_LEN];
+    for (int i = 0; i < n; i++)
+        memcpy(sorted[i], names[i], strlen(names[i]) + 1);
+    memcpy(out->name, sorted, (size_t)n * sizeof sorted[0]);
+    out->n = n;
+    return n;
+}
+
+int library_names(const char *kind, const char *name, char *near, size_t nlen, char *list,
+                  size_t llen)
+{
+    if (nlen)
+        near[0] = '\0';
+    if (llen)
+        list[0] = '\0';
+    struct library_names *all = mem_calloc(1, sizeof *all); /* 16 KiB: off the stack */
+    if (!all)
+        return 0;
+    int n = library_list(kind, all);
+    const char *names[LIBRARY_MAX_NAMES];
+    for (int i = 0; i < n; i++)
+        names[i] = all->name[i];
     int k = nearest_word(name, names, (size_t)n);
     if (k >= 0 && nlen)
         snprintf(near, nlen, "%s", names[k]);
     size_t used = 0;
     for (int i = 0; i < n && used < llen; i++)
         used += (size_t)snprintf(list + used, llen - used, "%s%s", i ? ", " : "", names[i]);
-    mem_free(store);
+    mem_free(all);
     return n;
 }

@@ -13,12 +13,21 @@
 
 #include <stddef.h>
 
+#include "nearest.h"
+
 #define LIBRARY_MAX_NAMES 256
+
+struct library_names {
+    int n;
+    char name[LIBRARY_MAX_NAMES][NEAREST_MAX_LEN]; /* sorted, without .xml */
+};
 
 /* Is `name` a bare name (no '/', not empty) that the library may resolve? */
 int library_is_name(const char *name);
 /* The path of KIND/NAME in the library into out; 0, or -1 when no folder has it. */
 int library_find(const char *kind, const char *name, char *out, size_t len);
+/* Every name of KIND the library holds, sorted, each once; returns out->n. */
+int library_list(const char *kind, struct library_names *out);
 /* What the library holds of KIND: "a, b, c" (sorted, without .xml) into list; the one nearest
  * to `name` (a typo) into near, "" when none.  Returns the number of names. */
 int library_names(const char *kind, const char *name, char *near, size_t nlen, char *list,

@@ -2,6 +2,8 @@
 #ifndef STEPSIM_TEST_HELPERS_H
 #define STEPSIM_TEST_HELPERS_H
 
+#include <stdio.h>
+
 #include "costs.h"
 #include "pipeline.h"
 #include "scenario.h"
@@ -24,6 +26,14 @@ void fixture_release(struct sim_fixture *f);
  * every (stage, micro-batch) has exactly one F and one B, and one W after its B when the
  * backward is split.  Fails the current test if not. */
 void assert_sane_step(const struct pipe_setup *setup, const struct pipe_result *res);
+
+/* A command's entry point (sweep_main, import_main, ...): argv[0] "stepsim", argv[1] the
+ * command's name. */
+typedef int (*command_fn)(int argc, char **argv, FILE *out, FILE *errout);
+/* Run `stepsim COMMAND ARGS...` (args NULL-terminated, at most 60) through `fn`; its stdout and
+ * stderr as heap strings the caller frees.  Returns the exit status. */
+int run_command(command_fn fn, const char *command, const char *const *args, char **out,
+                char **errtext);
 
 /* Seconds -> picoseconds for expected values in tests. */
 #define MS(x) ((simtime_t)((x) * 1000000000LL))

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "helpers.h"
 #include "scenario.h"
 #include "sweep.h"
 
@@ -184,30 +185,15 @@ Test(sweep_axis, oversized_product_rejected, .init = setup)
 /* Run `stepsim sweep ARGS...` (NULL-terminated); stdout and stderr as heap strings. */
 static int run_sweep(char **out, char **errtext, const char *first, ...)
 {
-    char *argv[64] = {"stepsim", "sweep"};
-    int argc = 2;
+    const char *args[61];
+    int n = 0;
     va_list ap;
     va_start(ap, first);
-    for (const char *a = first; a && argc < 63; a = va_arg(ap, const char *))
-        argv[argc++] = (char *)a;
+    for (const char *a = first; a && n < 60; a = va_arg(ap, const char *))
+        args[n++] = a;
     va_end(ap);
-    argv[argc] = NULL;
-    FILE *o = tmpfile(), *e = tmpfile();
-    cr_assert(o && e);
-    int rc = sweep_main(argc, argv, o, e);
-    FILE *fps[2] = {o, e};
-    char **dst[2] = {out, errtext};
-    for (int k = 0; k < 2; k++) {
-        long len = ftell(fps[k]);
-        cr_assert(len >= 0);
-        rewind(fps[k]);
-        char *buf = calloc((size_t)len + 1, 1);
-        cr_assert(buf);
-        cr_assert_eq(fread(buf, 1, (size_t)len, fps[k]), (size_t)len);
-        fclose(fps[k]);
-        *dst[k] = buf;
-    }
-    return rc;
+    args[n] = NULL;
+    return run_command(sweep_main, "sweep", args, out, errtext);
 }
 
 static int count_lines(const char *s)
