@@ -11,7 +11,9 @@
 #include "config.h"
 #include "costmodel.h"
 #include "costs.h"
+#include "derive.h"
 #include "hardware.h"
+#include "import.h"
 #include "model.h"
 #include "memtimeline.h"
 #include "plan.h"
@@ -34,23 +36,34 @@ static const char usage_text[] =
     "                  [--timeline FILE.csv] [--trace FILE.json] [--plot FILE.png|FILE.svg]\n"
     "                  [--seed N] [--tokens N] [--memory-timeline FILE.csv]\n"
     "       stepsim sweep SCENARIO.xml --vary KEY=LIST [--vary ...] [-j N] [--out FILE.csv]\n"
-    "                    [--plot FILE.png|svg]          (see 'stepsim sweep --help')\n"
+    "                    [--plot FILE.png|svg]\n"
     "       stepsim plan SCENARIO.xml --gpus N [--top K] [--out FILE.csv] [-j N]\n"
-    "                                                   (see 'stepsim plan --help')\n"
     "       stepsim validate FILE.xml...\n"
-    "       stepsim --help | --version\n";
+    "       stepsim keys [KEY...]\n"
+    "       stepsim import megatron --hardware NAME [--out FILE.xml] LAUNCH-LINE...\n"
+    "       stepsim COMMAND --help | stepsim --help | --version\n";
 
-static const char help_text[] =
+static const char run_usage[] =
+    "usage: stepsim run SCENARIO.xml [--set KEY=VALUE]... [--format text|json]\n"
+    "                  [--timeline FILE.csv] [--trace FILE.json] [--plot FILE.png|FILE.svg]\n"
+    "                  [--seed N] [--tokens N] [--memory-timeline FILE.csv]\n";
+
+static const char overview_text[] =
     "\n"
     "Simulates one training step of a pipeline-parallel transformer on a discrete-event\n"
-    "engine and reports where the time goes.\n"
+    "engine and reports where the time goes.  Commands: run (one step), sweep (a grid of\n"
+    "configs), plan (the best layouts for a GPU budget), validate (check files), keys (what\n"
+    "every scenario key means), import (a Megatron-LM launch line as a scenario); 'stepsim\n"
+    "COMMAND --help' says more.\n";
+
+static const char run_help[] =
     "\n"
     "run options:\n"
-    "  --set KEY=VALUE   override a scenario value; keys: name schedule pp vp vp-group\n"
-    "                    microbatches micro-batch seq layers forward backward-input\n"
-    "                    backward-weight split-backward activation optimizer link-latency\n"
-    "                    link-bandwidth seed jitter  (times like 1ms, sizes like 64MiB,\n"
-    "                    bandwidths like 450GBps or 400Gbps, jitter like 5%)\n"
+    "  --set KEY=VALUE   override a scenario value (times like 1ms or 1.5 ms, sizes like\n"
+    "                    64MiB, bandwidths like 450GB/s or 400Gb/s, jitter like 5%); a value\n"
+    "                    given here wins over one the file only implied: global-batch and\n"
+    "                    microbatches follow each other (the one set last wins), vp follows\n"
+    "                    a schedule set here; the report's 'derived' line names what followed\n"
     "  --format F        report as text (default) or json\n"
     "  --timeline F.csv  one row per op and transfer:\n"
     "                    rank,op,microbatch,chunk,stage,start_s,end_s,peer,bytes\n"
@@ -77,9 +90,53 @@ static const char help_text[] =
     "  bubble ratio     1 - sum(rank busy) / (pp * makespan)\n"
     "  bubble overhead  (pp * makespan - sum(busy)) / sum(busy)   [Megatron's (p-1)/m]\n"
     "  samples/s        microbatches * micro-batch / step time; tokens/s = samples/s * seq\n"
-    "  peak_mb          most (micro-batch, chunk) activations a rank held at once\n"
+    "  peak_mb          most (micro-batch, chunk) activations a rank held at once\n";
+
+static const char validate_help[] =
+    "usage: stepsim validate FILE.xml...\n"
     "\n"
-    "exit status: 0 ok, 1 simulation or I/O failure, 2 bad input\n";
+    "Checks each file by the kind its root element names: a scenario as 'run' would before\n"
+    "simulating (its schema, values and rules; a modelled one with its model and hardware\n"
+    "loaded and the layout checked against them), a model or a hardware file against its\n"
+    "schema and value rules.  Prints 'FILE: ok' for each good file and one line per bad one.\n"
+    "\n"
+    "exit status: 0 every file is good, 1 a file could not be read, 2 a file is bad\n";
+
+static const char keys_help[] =
+    "usage: stepsim keys [KEY...]\n"
+    "\n"
+    "Prints every scenario key (or the ones named) with what its value looks like, its\n"
+    "default and its meaning -- the table the parser uses.  Keys are XML attributes of a\n"
+    "scenario file (those of <link> with a link- prefix) and the names for --set and --vary.\n"
+    "Cost-model keys apply only with model= (and hardware=), explicit costs only without.\n";
+
+static const char exit_text[] = "\nexit status: 0 ok, 1 simulation or I/O failure, 2 bad input\n";
+
+/* The key names from the key table, wrapped after `width` columns under `indent` spaces. */
+static void write_key_names(FILE *out, int indent, int width)
+{
+    int col = indent;
+    fprintf(out, "%*s", indent, "");
+    for (int k = 0; k < SCN_KEY_COUNT; k++) {
+        const char *name = scn_key_name((enum scn_key)k);
+        int len = (int)strlen(name) + (k + 1 < SCN_KEY_COUNT);
+        if (col > indent && col + 1 + len > width) {
+            fprintf(out, "\n%*s", indent, "");
+            col = indent;
+        }
+        col +=
+            fprintf(out, "%s%s%s", col > indent ? " " : "", name, k + 1 < SCN_KEY_COUNT ? "," : "");
+    }
+    fputc('\n', out);
+}
+
+static void write_keys_section(FILE *out)
+{
+    fputs("\nscenario keys (for --set and --vary; 'stepsim keys' gives meaning, unit and "
+          "default):\n",
+          out);
+    write_key_names(out, 2, 92);
+}
 
 struct run_opts {
     const char *scenario;
@@ -89,6 +146,7 @@ struct run_opts {
     double tokens; /* --tokens N: also report the time and cost to train N tokens */
     int json;
     const char *timeline, *trace, *plot, *memory_timeline;
+    int help;
 };
 
 /* A command-line mistake: one line naming it, and where to look; exit status 2. */
@@ -98,7 +156,10 @@ static int parse_run(int argc, char **argv, struct run_opts *o, FILE *errout)
     memset(o, 0, sizeof *o);
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v;
-        if ((v = cli_opt_value(argc, argv, &i, "--set"))) {
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            o->help = 1;
+            return 0;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--set"))) {
             if (!*v)
                 return cli_bad_usage(errout, "stepsim --help", "%s needs KEY=VALUE", "--set");
             if (o->nsets == MAX_SETS)
@@ -228,6 +289,13 @@ static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
     int rc = parse_run(argc, argv, &o, errout);
     if (rc != 0)
         return rc;
+    if (o.help) {
+        fputs(run_usage, out);
+        fputs(run_help, out);
+        write_keys_section(out);
+        fputs(exit_text, out);
+        return 0;
+    }
     struct scenario scn;
     struct sim_error err;
     struct step_output so;
@@ -293,8 +361,10 @@ static enum sim_status validate_scenario(const char *path, struct sim_error *err
     enum sim_status st = scn_load(&scn, path, err);
     if (st != SIM_OK)
         return st;
-    if (!scn_is_modelled(&scn))
-        return scn_check(&scn, err);
+    if (!scn_is_modelled(&scn)) {
+        st = derive_apply(&scn, 0, err);
+        return st == SIM_OK ? scn_check(&scn, err) : st;
+    }
     struct costmodel cm;
     struct pipe_setup setup;
     st = cm_build(&cm, &scn, &setup, err);
@@ -333,8 +403,13 @@ static enum sim_status validate_file(const char *path, struct sim_error *err)
  * "FILE: ok" or the one-line problem for each, and exit 2 if any file is bad. */
 static int cmd_validate(int argc, char **argv, FILE *out, FILE *errout)
 {
+    if (argc == 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+        fputs(validate_help, out);
+        return 0;
+    }
     if (argc < 3)
-        return cli_bad_usage(errout, "stepsim --help", "%s needs at least one file", "validate");
+        return cli_bad_usage(errout, "stepsim validate --help", "%s needs at least one file",
+                             "validate");
     int worst = 0;
     for (int i = 2; i < argc; i++) {
         struct sim_error err;
@@ -350,6 +425,61 @@ static int cmd_validate(int argc, char **argv, FILE *out, FILE *errout)
     return worst;
 }
 
+/* One key: name and value, then the meaning wrapped under it. */
+static void write_key_doc(FILE *out, enum scn_key key)
+{
+    enum { INDENT = 23, WIDTH = 96 };
+    struct scn_key_doc d;
+    scn_key_describe(key, &d);
+    fprintf(out, "%-*s %s; default %s", INDENT - 1, d.name, d.value, d.def);
+    if (d.applies[0])
+        fprintf(out, "; %s only", d.applies);
+    fprintf(out, "\n%*s", INDENT, "");
+    int col = INDENT;
+    const char *w = d.doc;
+    while (*w) { /* wrap the meaning at word boundaries */
+        size_t len = strcspn(w, " ");
+        if (col > INDENT && col + 1 + (int)len > WIDTH) {
+            fprintf(out, "\n%*s", INDENT, "");
+            col = INDENT;
+        } else if (col > INDENT) {
+            fputc(' ', out);
+            col++;
+        }
+        col += fprintf(out, "%.*s", (int)len, w);
+        w += len;
+        w += strspn(w, " ");
+    }
+    fputc('\n', out);
+}
+
+/* `stepsim keys [KEY...]`: the key table as text. */
+static int cmd_keys(int argc, char **argv, FILE *out, FILE *errout)
+{
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(keys_help, out);
+            return 0;
+        }
+        if (scn_key_find(argv[i]) < 0) {
+            const char *near = scn_key_suggest(argv[i]);
+            return cli_bad_usage(errout, "stepsim keys --help", "keys: unknown key '%s'%s%s%s",
+                                 argv[i], near ? " (did you mean '" : "", near ? near : "",
+                                 near ? "'?)" : "");
+        }
+    }
+    if (argc == 2)
+        for (int k = 0; k < SCN_KEY_COUNT; k++)
+            write_key_doc(out, (enum scn_key)k);
+    for (int i = 2; i < argc; i++)
+        write_key_doc(out, (enum scn_key)scn_key_find(argv[i]));
+    if (fflush(out) != 0 || ferror(out)) {
+        cli_error_line(errout, "cannot write the keys to stdout");
+        return 1;
+    }
+    return 0;
+}
+
 int cli_main(int argc, char **argv, FILE *out, FILE *errout)
 {
     if (argc < 2) {
@@ -359,7 +489,10 @@ int cli_main(int argc, char **argv, FILE *out, FILE *errout)
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         fputs(usage_text, out);
-        fputs(help_text, out);
+        fputs(overview_text, out);
+        fputs(run_help, out);
+        write_keys_section(out);
+        fputs(exit_text, out);
         return 0;
     }
     if (strcmp(cmd, "--version") == 0) {
@@ -376,5 +509,9 @@ int cli_main(int argc, char **argv, FILE *out, FILE *errout)
         return cmd_validate(argc, argv, out, errout);
     if (strcmp(cmd, "calibrate") == 0)
         return calib_main(argc, argv, out, errout);
+    if (strcmp(cmd, "keys") == 0)
+        return cmd_keys(argc, argv, out, errout);
+    if (strcmp(cmd, "import") == 0)
+        return import_main(argc, argv, out, errout);
     return cli_bad_usage(errout, "stepsim --help", "unknown command '%s'", cmd);
 }

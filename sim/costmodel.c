@@ -15,6 +15,7 @@
 
 #include "alloc.h"
 #include "cm_internal.h"
+#include "derive.h"
 #include "flops.h"
 
 
@@ -190,32 +191,12 @@ static enum sim_status check_rules(struct scenario *scn, const struct model *m,
                               "sequence into 2*cp chunks for load balance)",
                               scn->seq, 2 * cp);
     int dp = gpus / (int)dense_ranks, edp = gpus / (int)expert_ranks;
-    long per_step = (long)scn->micro_batch * dp;
-    if (scn->global_batch) {
-        if (scn->global_batch % per_step != 0)
-            return scn_rule_error(
-                scn, SCN_GLOBAL_BATCH, err,
-                "global-batch=%d is not divisible by micro-batch*dp = %d*%d = %ld",
-                scn->global_batch, scn->micro_batch, dp, per_step);
-        int mbs = (int)(scn->global_batch / per_step);
-        if (scn_given(scn, SCN_MICROBATCHES) && scn->microbatches != mbs)
-            return scn_rule_error(
-                scn, SCN_MICROBATCHES, err,
-                "microbatches=%d contradicts global-batch=%d / (micro-batch=%d * dp=%d) "
-                "= %d",
-                scn->microbatches, scn->global_batch, scn->micro_batch, dp, mbs);
-        scn->microbatches = mbs;
-    } else {
-        long long global = (long long)scn->microbatches * per_step;
-        if (global > (1 << 26))
-            return scn_rule_error(scn, SCN_MICROBATCHES, err,
-                                  "microbatches=%d x micro-batch=%d x dp=%d = %lld samples per "
-                                  "step, above the limit of %d",
-                                  scn->microbatches, scn->micro_batch, dp, global, 1 << 26);
-        scn->global_batch = (int)global;
-    }
+    /* The batch follows the given values (derive.h); so may vp, after the schedule. */
+    enum sim_status st = derive_apply(scn, dp, err);
+    if (st != SIM_OK)
+        return st;
     struct scn_sharding sh;
-    enum sim_status st = scn_resolve_sharding(scn, &sh, err);
+    st = scn_resolve_sharding(scn, &sh, err);
     if (st != SIM_OK)
         return st;
     int replicas = dp * cp, shard = replicas, eshard = edp;
@@ -364,7 +345,7 @@ static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct 
                              struct sim_error *err)
 {
     enum sim_status st;
-    if (scn->mtp_layers >= 0) /* the recipe trains more or fewer MTP modules than the model has */
+    if (scn_given(scn, SCN_MTP_LAYERS)) /* the recipe trains more or fewer MTP modules */
         cm->model.mtp_layers = scn->mtp_layers;
     if ((st = check_rules(scn, &cm->model, cm->hw, &cm->cfg, err)) != SIM_OK ||
         (st = scn_check(scn, err)) != SIM_OK)

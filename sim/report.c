@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "derive.h"
 #include "outfile.h"
 
 enum sim_status report_compute(const struct scenario *scn, const struct pipe_result *res,
@@ -273,6 +274,9 @@ int report_write_text(FILE *out, const struct scenario *scn, const struct report
         fprintf(out, " vp-group=%s", group_label(scn, g, sizeof g));
     fprintf(out, " microbatches=%d micro-batch=%d layers=%d%s\n", scn->microbatches,
             scn->micro_batch, scn->layers, scn_split_backward(scn) ? " split-backward" : "");
+    char derived[512];
+    if (derive_list(scn, " ", derived, sizeof derived) > 0)
+        fprintf(out, "derived       %s  (not given: computed from the values given)\n", derived);
     fprintf(out, "\n");
     fprintf(out, "step time          %.6f s\n", rep->step_s);
     fprintf(out, "pipeline makespan  %.6f s\n", rep->makespan_s);
@@ -312,6 +316,9 @@ int report_write_json(FILE *out, const struct scenario *scn, const struct report
             scn->schedule, scn->pp, scn->vp, scn->vp_group > 0 ? scn->vp_group : scn->pp,
             scn->microbatches, scn->micro_batch, scn->layers, scn->seq,
             scn_split_backward(scn) ? "true" : "false");
+    char derived[512]; /* key names: plain ASCII words, nothing to escape */
+    int nderived = derive_list(scn, "\", \"", derived, sizeof derived);
+    fprintf(out, "  \"derived\": [%s%s%s],\n", nderived ? "\"" : "", derived, nderived ? "\"" : "");
     fprintf(out, "  \"step_time_s\": %.9g,\n", rep->step_s);
     fprintf(out, "  \"makespan_s\": %.9g,\n", rep->makespan_s);
     fprintf(out, "  \"bubble_ratio\": %.9g,\n", rep->bubble_ratio);

@@ -4,6 +4,7 @@
  * through scn_set(), so a value is parsed and range-checked in exactly one place. */
 #include "scenario.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -12,6 +13,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "library.h"
+#include "nearest.h"
 #include "schedule.h"
 #include "units.h"
 #include "embedded.h"
@@ -46,6 +49,15 @@ static const char *const recompute_module_choices[] = {
 static const char *const recompute_method_choices[] = {"uniform", "block", NULL};
 static const char *const cp_comm_choices[] = {"p2p", "allgather", "a2a", "a2a+p2p", NULL};
 
+/* Where a key means something (scn_key_applies): every scenario, or one kind only. */
+enum key_scope {
+    KS_ANY,      /* both kinds */
+    KS_MODEL,    /* the cost model's inputs: only with model= */
+    KS_EXPLICIT, /* explicit costs: only without model= (the cost model derives them) */
+};
+
+/* One key: how its text is parsed and where it goes, its default, and what it means -- the
+ * one source for the parser, scn_defaults, `stepsim keys` and --help. */
 struct key_spec {
     const char *name;
     enum value_type type;
@@ -53,6 +65,11 @@ struct key_spec {
     long min, max;              /* VT_INT range */
     const char *const *choices; /* VT_CHOICE words */
     size_t cap;                 /* VT_NAME / VT_PATH buffer size */
+    enum key_scope scope;
+    const char *def;     /* default, parsed like any value by scn_defaults; NULL: the field is 0 */
+    const char *zero;    /* with def NULL: what the zero value means ("tp*cp*pp"), for the docs */
+    const char *doc;     /* meaning, one sentence without the unit (the type says it) */
+    const char *library; /* VT_PATH: the shipped folder a bare name is found in (library.h) */
 };
 
 /* Upper bound for one time value; the step bound in scn_check() keeps sums on the picosecond
@@ -65,96 +82,197 @@ struct key_spec {
 #define FIELD(f) offsetof(struct scenario, f)
 /* Indexed by enum scn_key. */
 static const struct key_spec keys[SCN_KEY_COUNT] = {
-    [SCN_NAME] = {"name", VT_NAME, FIELD(name), 0, 0, NULL, sizeof((struct scenario *)0)->name},
+    [SCN_NAME] = {"name", VT_NAME, FIELD(name), 0, 0, NULL, sizeof((struct scenario *)0)->name,
+                  .scope = KS_ANY, .def = "unnamed",
+                  .doc = "scenario name, shown in reports and plot titles"},
     [SCN_SCHEDULE] = {"schedule", VT_NAME, FIELD(schedule), 0, 0, NULL,
-                      sizeof((struct scenario *)0)->schedule},
-    [SCN_PP] = {"pp", VT_INT, FIELD(pp), 1, 1 << 16},
-    [SCN_VP] = {"vp", VT_INT, FIELD(vp), 1, 1 << 10},
-    [SCN_VP_GROUP] = {"vp-group", VT_INT, FIELD(vp_group), 1, 1 << 24},
-    [SCN_MICROBATCHES] = {"microbatches", VT_INT, FIELD(microbatches), 1, 1 << 24},
-    [SCN_MICRO_BATCH] = {"micro-batch", VT_INT, FIELD(micro_batch), 1, 1 << 20},
-    [SCN_SEQ] = {"seq", VT_INT, FIELD(seq), 1, 1 << 28},
-    [SCN_LAYERS] = {"layers", VT_INT, FIELD(layers), 1, 1 << 20},
-    [SCN_FIRST_STAGE_LAYERS] = {"first-stage-layers", VT_INT, FIELD(first_stage_layers), 0,
-                                1 << 20},
-    [SCN_MAX_OPS_KEY] = {"max-ops", VT_INT, FIELD(max_ops), 1, 1 << 30},
-    [SCN_LAST_STAGE_LAYERS] = {"last-stage-layers", VT_INT, FIELD(last_stage_layers), 0, 1 << 20},
-    [SCN_FORWARD] = {"forward", VT_TIME, FIELD(forward_s), 0, 0},
-    [SCN_BACKWARD_INPUT] = {"backward-input", VT_TIME, FIELD(bwd_input_s), 0, 0},
-    [SCN_BACKWARD_WEIGHT] = {"backward-weight", VT_TIME, FIELD(bwd_weight_s), 0, 0},
-    [SCN_SPLIT_BACKWARD] = {"split-backward", VT_BOOL, FIELD(split_backward), 0, 0},
-    [SCN_ACTIVATION] = {"activation", VT_BYTES, FIELD(activation_B), 0, 0},
-    [SCN_OPTIMIZER] = {"optimizer", VT_TIME, FIELD(optimizer_s), 0, 0},
-    [SCN_LINK_LATENCY] = {"link-latency", VT_TIME, FIELD(link_lat_s), 0, 0},
-    [SCN_LINK_BANDWIDTH] = {"link-bandwidth", VT_BANDWIDTH, FIELD(link_bw_Bps), 0, 0},
-    [SCN_SEED] = {"seed", VT_SEED, FIELD(seed), 0, 0},
-    [SCN_JITTER] = {"jitter", VT_FRACTION, FIELD(jitter), 0, 0},
-    [SCN_MODEL] = {"model", VT_PATH, FIELD(model_path), 0, 0, NULL,
-                   sizeof((struct scenario *)0)->model_path},
+                      sizeof((struct scenario *)0)->schedule, .scope = KS_ANY, .def = "1f1b",
+                      .doc = "pipeline schedule"},
+    [SCN_PP] = {"pp", VT_INT, FIELD(pp), 1, 1 << 16, .scope = KS_ANY, .def = "1",
+                .doc = "pipeline-parallel ranks"},
+    [SCN_VP] =
+        {"vp", VT_INT, FIELD(vp), 1, 1 << 10, .scope = KS_ANY, .def = "1",
+         .doc =
+             "model chunks per pipeline rank; when only implied it follows the schedule (1; 2 for "
+             "zb-v, dualpipe, dualpipe-v; interleaved: the least >= 2 that splits the layers)"},
+    [SCN_VP_GROUP] = {"vp-group", VT_INT, FIELD(vp_group), 1, 1 << 24, .scope = KS_ANY,
+                      .zero = "pp",
+                      .doc = "micro-batches per chunk group of the interleaved schedule (Megatron "
+                             "microbatch_group_size_per_vp_stage)"},
+    [SCN_MICROBATCHES] = {"microbatches", VT_INT, FIELD(microbatches), 1, 1 << 24, .scope = KS_ANY,
+                          .def = "1",
+                          .doc = "micro-batches per step and pipeline; with the cost model "
+                                 "global-batch / (micro-batch x dp) unless given"},
+    [SCN_MICRO_BATCH] = {"micro-batch", VT_INT, FIELD(micro_batch), 1, 1 << 20, .scope = KS_ANY,
+                         .def = "1", .doc = "samples per micro-batch"},
+    [SCN_SEQ] = {"seq", VT_INT, FIELD(seq), 1, 1 << 28, .scope = KS_ANY, .zero = "unknown",
+                 .doc = "tokens per sample (gives tokens/s; the cost model needs it)"},
+    [SCN_LAYERS] = {"layers", VT_INT, FIELD(layers), 1, 1 << 20, .scope = KS_ANY, .def = "1",
+                    .doc = "transformer layers (with the cost model: the model's)"},
+    [SCN_FIRST_STAGE_LAYERS] = {"first-stage-layers", VT_INT, FIELD(first_stage_layers), 0, 1 << 20,
+                                .scope = KS_ANY, .zero = "even split",
+                                .doc = "layers of the first virtual stage (0: the embedding "
+                                       "alone); the other stages split the rest evenly"},
+    [SCN_MAX_OPS_KEY] = {"max-ops", VT_INT, FIELD(max_ops), 1, 1 << 30, .scope = KS_ANY,
+                         .def = "20000000",
+                         .doc = "most compute ops one step may have (a resource cap)"},
+    [SCN_LAST_STAGE_LAYERS] =
+        {"last-stage-layers", VT_INT, FIELD(last_stage_layers), 0, 1 << 20, .scope = KS_ANY,
+         .zero = "even split",
+         .doc = "layers of the last virtual stage (0: the LM head and loss alone)"},
+    [SCN_FORWARD] = {"forward", VT_TIME, FIELD(forward_s), 0, 0, .scope = KS_EXPLICIT, .def = "0s",
+                     .doc = "forward time per layer per micro-batch"},
+    [SCN_BACKWARD_INPUT] = {"backward-input", VT_TIME, FIELD(bwd_input_s), 0, 0,
+                            .scope = KS_EXPLICIT, .def = "0s",
+                            .doc = "backward (input-gradient) time per layer per micro-batch"},
+    [SCN_BACKWARD_WEIGHT] = {"backward-weight", VT_TIME, FIELD(bwd_weight_s), 0, 0,
+                             .scope = KS_EXPLICIT, .def = "0s",
+                             .doc = "weight-gradient time per layer per micro-batch"},
+    [SCN_SPLIT_BACKWARD] = {"split-backward", VT_BOOL, FIELD(split_backward), 0, 0, .scope = KS_ANY,
+                            .def = "false",
+                            .doc = "run the weight gradient as its own W op after each B (always "
+                                   "on for zb-h1, zb-v, dualpipe, dualpipe-v)"},
+    [SCN_ACTIVATION] = {"activation", VT_BYTES, FIELD(activation_B), 0, 0, .scope = KS_EXPLICIT,
+                        .def = "0B",
+                        .doc = "bytes of each activation or gradient sent between stages"},
+    [SCN_OPTIMIZER] = {"optimizer", VT_TIME, FIELD(optimizer_s), 0, 0, .scope = KS_EXPLICIT,
+                       .def = "0s", .doc = "optimizer step per pipeline rank"},
+    [SCN_LINK_LATENCY] = {"link-latency", VT_TIME, FIELD(link_lat_s), 0, 0, .scope = KS_EXPLICIT,
+                          .def = "0s", .doc = "latency of every P2P link direction"},
+    [SCN_LINK_BANDWIDTH] = {"link-bandwidth", VT_BANDWIDTH, FIELD(link_bw_Bps), 0, 0,
+                            .scope = KS_EXPLICIT, .zero = "unlimited",
+                            .doc = "bandwidth of every P2P link direction"},
+    [SCN_SEED] = {"seed", VT_SEED, FIELD(seed), 0, 0, .scope = KS_ANY, .def = "1",
+                  .doc = "seed of the run's random numbers (jitter)"},
+    [SCN_JITTER] = {"jitter", VT_FRACTION, FIELD(jitter), 0, 0, .scope = KS_ANY, .def = "0",
+                    .doc = "coefficient of variation of every F/B/W time (log-normal)"},
+    [SCN_MODEL] =
+        {"model", VT_PATH, FIELD(model_path), 0, 0, NULL, sizeof((struct scenario *)0)->model_path,
+         .scope = KS_ANY, .zero = "none: explicit costs", .library = "models",
+         .doc =
+             "model file, or the name of a shipped model (llama3.1-70b); turns the cost model on"},
     [SCN_HARDWARE] = {"hardware", VT_PATH, FIELD(hardware_path), 0, 0, NULL,
-                      sizeof((struct scenario *)0)->hardware_path},
-    [SCN_GPUS] = {"gpus", VT_INT, FIELD(gpus), 1, 1 << 24},
-    [SCN_TP] = {"tp", VT_INT, FIELD(tp), 1, 1 << 10},
-    [SCN_CP] = {"cp", VT_INT, FIELD(cp), 1, 1 << 10},
-    [SCN_EP] = {"ep", VT_INT, FIELD(ep), 1, 1 << 12},
-    [SCN_ETP] = {"etp", VT_INT, FIELD(etp), 1, 1 << 10},
-    [SCN_SP] = {"sp", VT_BOOL, FIELD(sp), 0, 0},
-    [SCN_GLOBAL_BATCH] = {"global-batch", VT_INT, FIELD(global_batch), 1, 1 << 26},
-    [SCN_DTYPE] = {"dtype", VT_CHOICE, FIELD(dtype), 0, 0, dtype_choices, 0},
-    [SCN_RECOMPUTE] = {"recompute", VT_CHOICE, FIELD(recompute), 0, 0, recompute_choices, 0},
-    [SCN_DIST_OPT] = {"distributed-optimizer", VT_BOOL, FIELD(dist_opt), 0, 0},
-    [SCN_OVERLAP_GRAD_REDUCE] = {"overlap-grad-reduce", VT_BOOL, FIELD(overlap_grad_reduce), 0, 0},
-    [SCN_OVERLAP_PARAM_GATHER] = {"overlap-param-gather", VT_BOOL, FIELD(overlap_param_gather), 0,
-                                  0},
-    [SCN_OVERLAP_TP_COMM] = {"overlap-tp-comm", VT_BOOL, FIELD(overlap_tp_comm), 0, 0},
-    [SCN_OVERLAP_P2P] = {"overlap-p2p", VT_BOOL, FIELD(overlap_p2p), 0, 0},
-    [SCN_P2P_SCATTER_GATHER] = {"p2p-scatter-gather", VT_BOOL, FIELD(p2p_scatter_gather), 0, 0},
-    [SCN_GRAD_REDUCE_FP32] = {"grad-reduce-fp32", VT_BOOL, FIELD(grad_reduce_fp32), 0, 0},
-    [SCN_DROPOUT] = {"dropout", VT_BOOL, FIELD(dropout), 0, 0},
-    [SCN_ATTENTION] = {"attention", VT_CHOICE, FIELD(attention), 0, 0, attention_choices, 0},
-    [SCN_FP8_RECIPE] = {"fp8-recipe", VT_CHOICE, FIELD(fp8_recipe), 0, 0, fp8_recipe_choices, 0},
+                      sizeof((struct scenario *)0)->hardware_path, .scope = KS_MODEL,
+                      .zero = "none", .library = "hardware",
+                      .doc = "hardware file, or the name of a shipped one (dgx-h100)"},
+    [SCN_GPUS] = {"gpus", VT_INT, FIELD(gpus), 1, 1 << 24, .scope = KS_MODEL, .zero = "tp*cp*pp",
+                  .doc = "world size (GPUs)"},
+    [SCN_TP] = {"tp", VT_INT, FIELD(tp), 1, 1 << 10, .scope = KS_MODEL, .def = "1",
+                .doc = "tensor-parallel size"},
+    [SCN_CP] = {"cp", VT_INT, FIELD(cp), 1, 1 << 10, .scope = KS_MODEL, .def = "1",
+                .doc = "context-parallel size"},
+    [SCN_EP] = {"ep", VT_INT, FIELD(ep), 1, 1 << 12, .scope = KS_MODEL, .def = "1",
+                .doc = "expert-parallel size"},
+    [SCN_ETP] = {"etp", VT_INT, FIELD(etp), 1, 1 << 10, .scope = KS_MODEL, .def = "1",
+                 .doc = "expert tensor-parallel size"},
+    [SCN_SP] = {"sp", VT_BOOL, FIELD(sp), 0, 0, .scope = KS_MODEL, .def = "false",
+                .doc = "sequence parallelism (needs tp > 1)"},
+    [SCN_GLOBAL_BATCH] =
+        {"global-batch", VT_INT, FIELD(global_batch), 1, 1 << 26, .scope = KS_MODEL,
+         .zero = "microbatches*micro-batch*dp",
+         .doc = "samples per step; microbatches = global-batch / (micro-batch x dp) unless given"},
+    [SCN_DTYPE] = {"dtype", VT_CHOICE, FIELD(dtype), 0, 0, dtype_choices, 0, .scope = KS_MODEL,
+                   .def = "bf16", .doc = "compute precision of the matmuls"},
+    [SCN_RECOMPUTE] =
+        {"recompute", VT_CHOICE, FIELD(recompute), 0, 0, recompute_choices, 0, .scope = KS_MODEL,
+         .def = "none",
+         .doc = "activation recompute: selective is the attention core, full the whole layer"},
+    [SCN_DIST_OPT] = {"distributed-optimizer", VT_BOOL, FIELD(dist_opt), 0, 0, .scope = KS_MODEL,
+                      .def = "false",
+                      .doc =
+                          "distributed optimizer: optimizer state sharded over data parallelism"},
+    [SCN_OVERLAP_GRAD_REDUCE] = {"overlap-grad-reduce", VT_BOOL, FIELD(overlap_grad_reduce), 0, 0,
+                                 .scope = KS_MODEL, .def = "false",
+                                 .doc = "overlap the gradient reduction with the backward"},
+    [SCN_OVERLAP_PARAM_GATHER] =
+        {"overlap-param-gather", VT_BOOL, FIELD(overlap_param_gather), 0, 0, .scope = KS_MODEL,
+         .def = "false",
+         .doc = "overlap the parameter all-gather (distributed optimizer) with the forward"},
+    [SCN_OVERLAP_TP_COMM] = {"overlap-tp-comm", VT_BOOL, FIELD(overlap_tp_comm), 0, 0,
+                             .scope = KS_MODEL, .def = "false",
+                             .doc = "overlap tensor-parallel communication with matmuls"},
+    [SCN_OVERLAP_P2P] = {"overlap-p2p", VT_BOOL, FIELD(overlap_p2p), 0, 0, .scope = KS_MODEL,
+                         .def = "false", .doc = "P2P sends do not block the sender"},
+    [SCN_P2P_SCATTER_GATHER] = {"p2p-scatter-gather", VT_BOOL, FIELD(p2p_scatter_gather), 0, 0,
+                                .scope = KS_MODEL, .def = "false",
+                                .doc =
+                                    "each TP rank sends 1/tp of a P2P activation (implied by sp)"},
+    [SCN_GRAD_REDUCE_FP32] = {"grad-reduce-fp32", VT_BOOL, FIELD(grad_reduce_fp32), 0, 0,
+                              .scope = KS_MODEL, .def = "false",
+                              .doc =
+                                  "keep and reduce gradients in fp32 instead of the 16-bit type"},
+    [SCN_DROPOUT] = {"dropout", VT_BOOL, FIELD(dropout), 0, 0, .scope = KS_MODEL, .def = "false",
+                     .doc = "hidden and attention dropout (masks kept for the backward)"},
+    [SCN_ATTENTION] =
+        {"attention", VT_CHOICE, FIELD(attention), 0, 0, attention_choices, 0, .scope = KS_MODEL,
+         .def = "flash",
+         .doc = "attention kernels: flash (fused) or unfused (GEMMs and softmax over s x s)"},
+    [SCN_FP8_RECIPE] = {"fp8-recipe", VT_CHOICE, FIELD(fp8_recipe), 0, 0, fp8_recipe_choices, 0,
+                        .scope = KS_MODEL, .def = "delayed",
+                        .doc = "how fp8 GEMM inputs get their scales (Transformer Engine recipes)"},
     [SCN_MOE_DISPATCHER] = {"moe-dispatcher", VT_CHOICE, FIELD(moe_dispatcher), 0, 0,
-                            dispatcher_choices, 0},
-    [SCN_OVERLAP_EP_COMM] = {"overlap-ep-comm", VT_BOOL, FIELD(overlap_ep_comm), 0, 0},
-    [SCN_MOE_IMBALANCE] = {"moe-imbalance", VT_FACTOR, FIELD(moe_imbalance), 0, 0},
-    [SCN_ZERO] = {"zero", VT_INT, FIELD(zero), 0, 3},
-    [SCN_FSDP] = {"fsdp", VT_CHOICE, FIELD(fsdp), 0, 0, fsdp_choices, 0},
-    [SCN_FSDP_GROUP] = {"fsdp-group", VT_INT, FIELD(fsdp_group), 1, 1 << 24},
-    [SCN_RESHARD_AFTER_FORWARD] = {"reshard-after-forward", VT_BOOL,
-                                   FIELD(reshard_after_forward), 0, 0},
+                            dispatcher_choices, 0, .scope = KS_MODEL, .def = "alltoall",
+                            .doc = "how MoE tokens reach their experts (deepep: once per node)"},
+    [SCN_OVERLAP_EP_COMM] = {"overlap-ep-comm", VT_BOOL, FIELD(overlap_ep_comm), 0, 0,
+                             .scope = KS_MODEL, .def = "false",
+                             .doc = "steady-state F and B run as pairs hiding each other's "
+                                    "expert all-to-alls (1f1b, interleaved)"},
+    [SCN_MOE_IMBALANCE] = {"moe-imbalance", VT_FACTOR, FIELD(moe_imbalance), 0, 0,
+                           .scope = KS_MODEL, .def = "1",
+                           .doc = "busiest expert rank's routed tokens over the mean"},
+    [SCN_ZERO] = {"zero", VT_INT, FIELD(zero), 0, 3, .scope = KS_MODEL, .def = "0",
+                  .doc = "ZeRO stage: 1 shards optimizer state, 2 gradients too, 3 parameters"},
+    [SCN_FSDP] = {"fsdp", VT_CHOICE, FIELD(fsdp), 0, 0, fsdp_choices, 0, .scope = KS_MODEL,
+                  .def = "none", .doc = "PyTorch FSDP sharding strategy (a ZeRO stage)"},
+    [SCN_FSDP_GROUP] = {"fsdp-group", VT_INT, FIELD(fsdp_group), 1, 1 << 24, .scope = KS_MODEL,
+                        .zero = "dp*cp (one shard group)",
+                        .doc = "GPUs one shard spans (hybrid-shard), replicated across the rest"},
+    [SCN_RESHARD_AFTER_FORWARD] = {"reshard-after-forward", VT_BOOL, FIELD(reshard_after_forward),
+                                   0, 0, .scope = KS_MODEL, .def = "true",
+                                   .doc = "ZeRO-3 frees gathered parameters after the forward"},
     [SCN_OPTIMIZER_STATE] = {"optimizer-state", VT_CHOICE, FIELD(optimizer_state), 0, 0,
-                             optimizer_state_choices, 0},
-    [SCN_OPTIMIZER_MOMENTS] = {"optimizer-moments", VT_INT, FIELD(optimizer_moments), 0, 2},
+                             optimizer_state_choices, 0, .scope = KS_MODEL, .def = "fp32",
+                             .doc = "precision of the optimizer's master weights and moments"},
+    [SCN_OPTIMIZER_MOMENTS] = {"optimizer-moments", VT_INT, FIELD(optimizer_moments), 0, 2,
+                               .scope = KS_MODEL, .def = "2",
+                               .doc = "moments per parameter: 2 Adam, 1 Lion or momentum SGD"},
     [SCN_RECOMPUTE_MODULES] = {"recompute-modules", VT_FLAGS, FIELD(recompute_modules), 0, 0,
-                               recompute_module_choices, 0},
+                               recompute_module_choices, 0, .scope = KS_MODEL,
+                               .def = "core_attn",
+                               .doc = "modules selective recompute runs again (Megatron names)"},
     [SCN_RECOMPUTE_METHOD] = {"recompute-method", VT_CHOICE, FIELD(recompute_method), 0, 0,
-                              recompute_method_choices, 0},
-    [SCN_MTP_LAYERS] = {"mtp-layers", VT_INT, FIELD(mtp_layers), 0, 16},
-    [SCN_CP_COMM_TYPE] = {"cp-comm-type", VT_CHOICE, FIELD(cp_comm_type), 0, 0, cp_comm_choices, 0},
-    [SCN_HIERARCHICAL_CP] = {"hierarchical-cp", VT_INT, FIELD(hierarchical_cp), 1, 1 << 10},
+                              recompute_method_choices, 0, .scope = KS_MODEL, .def = "uniform",
+                              .doc = "full recompute: groups of num-layers (uniform) or the "
+                                     "first num-layers of each chunk (block)"},
     [SCN_RECOMPUTE_NUM_LAYERS] = {"recompute-num-layers", VT_INT, FIELD(recompute_num_layers), 1,
-                                  1 << 20},
+                                  1 << 20, .scope = KS_MODEL, .def = "1",
+                                  .doc = "layers per recompute group or per chunk"},
+    [SCN_MTP_LAYERS] = {"mtp-layers", VT_INT, FIELD(mtp_layers), 0, 16, .scope = KS_MODEL,
+                        .zero = "the model file's",
+                        .doc = "multi-token-prediction modules trained"},
+    [SCN_CP_COMM_TYPE] = {"cp-comm-type", VT_CHOICE, FIELD(cp_comm_type), 0, 0, cp_comm_choices,
+                          0, .scope = KS_MODEL, .def = "p2p",
+                          .doc = "how context-parallel ranks share K and V"},
+    [SCN_HIERARCHICAL_CP] = {"hierarchical-cp", VT_INT, FIELD(hierarchical_cp), 1, 1 << 10,
+                             .scope = KS_MODEL, .zero = "none",
+                             .doc = "a2a+p2p: ranks of each all-to-all group (divides cp)"},
 };
 
+static enum sim_status parse_value(struct scenario *scn, int k, const char *value, const char *file,
+                                   int line, const char *option, struct sim_error *err);
+
+/* Every key at its table default; no origin (nothing is given).  A default that does not parse
+ * is a bug in the table. */
 void scn_defaults(struct scenario *scn)
 {
     memset(scn, 0, sizeof *scn);
-    snprintf(scn->name, sizeof scn->name, "unnamed");
-    snprintf(scn->schedule, sizeof scn->schedule, "1f1b");
-    scn->pp = scn->vp = 1;
-    scn->microbatches = scn->micro_batch = 1;
-    scn->layers = 1;
-    scn->seed = 1;
-    scn->tp = scn->cp = scn->ep = scn->etp = 1;
-    scn->max_ops = (int)SCN_MAX_OPS;
-    scn->dtype = 2; /* bf16: dtype_choices[2] */
-    scn->recompute = RECOMPUTE_NONE;
-    scn->moe_imbalance = 1.0;
-    scn->reshard_after_forward = 1;
-    scn->optimizer_moments = 2;
-    scn->recompute_modules = RC_CORE_ATTN;
-    scn->recompute_num_layers = 1;
-    scn->mtp_layers = -1;
+    for (int k = 0; k < SCN_KEY_COUNT; k++) {
+        if (!keys[k].def)
+            continue;
+        enum sim_status st = parse_value(scn, k, keys[k].def, NULL, 0, "default", NULL);
+        assert(st == SIM_OK);
+        (void)st;
+    }
 }
 
 /* The first / last stage is set apart when its layer count was given -- 0 included: a stage
@@ -289,6 +407,77 @@ const char *scn_key_name(enum scn_key key)
     return keys[key].name;
 }
 
+const char *scn_key_suggest(const char *name)
+{
+    const char *names[SCN_KEY_COUNT];
+    for (int k = 0; k < SCN_KEY_COUNT; k++)
+        names[k] = keys[k].name;
+    int k = nearest_word(name, names, SCN_KEY_COUNT);
+    return k < 0 ? NULL : keys[k].name;
+}
+
+void scn_mark_derived(struct scenario *scn, enum scn_key key)
+{
+    memset(&scn->origin[key], 0, sizeof scn->origin[key]);
+    scn->origin[key].derived = 1;
+}
+
+int scn_key_applies(const struct scenario *scn, enum scn_key key)
+{
+    switch (keys[key].scope) {
+    case KS_MODEL: return scn_is_modelled(scn);
+    case KS_EXPLICIT: return !scn_is_modelled(scn);
+    case KS_ANY: break;
+    }
+    return 1;
+}
+
+static void describe_value(const struct key_spec *ks, char *buf, size_t len)
+{
+    size_t used = 0;
+    switch (ks->type) {
+    case VT_NAME:
+        if (ks->offset == FIELD(schedule))
+            snprintf(buf, len, "one of %s", sched_names());
+        else
+            snprintf(buf, len, "text of 1 to %zu characters", ks->cap - 1);
+        return;
+    case VT_INT: snprintf(buf, len, "whole number in [%ld, %ld]", ks->min, ks->max); return;
+    case VT_SEED: snprintf(buf, len, "whole number in [0, 2147483647]"); return;
+    case VT_TIME: snprintf(buf, len, "time: 1.5ms, 3 us (s ms us ns ps)"); return;
+    case VT_BYTES: snprintf(buf, len, "size: 64MiB, 2 GB (B KB MB GB TB KiB MiB GiB TiB)"); return;
+    case VT_BANDWIDTH:
+        snprintf(buf, len, "bandwidth: 450GB/s, 400 Gb/s (bytes: B/s or Bps; bits: b/s or bps)");
+        return;
+    case VT_BOOL: snprintf(buf, len, "true or false"); return;
+    case VT_FRACTION: snprintf(buf, len, "fraction: 0.05 or 5%% (at most 1)"); return;
+    case VT_PATH:
+        snprintf(buf, len, "file (relative to the scenario file) or a shipped name");
+        return;
+    case VT_CHOICE:
+    case VT_FLAGS:
+        used = (size_t)snprintf(buf, len, ks->type == VT_FLAGS ? "comma-separated, of" : "one of");
+        for (int i = 0; ks->choices[i] && used < len; i++)
+            used += (size_t)snprintf(buf + used, len - used, "%s %s", i ? "," : "", ks->choices[i]);
+        return;
+    case VT_FACTOR: snprintf(buf, len, "number in [1, 16]"); return;
+    }
+    snprintf(buf, len, "?");
+}
+
+void scn_key_describe(enum scn_key key, struct scn_key_doc *out)
+{
+    const struct key_spec *ks = &keys[key];
+    memset(out, 0, sizeof *out);
+    out->name = ks->name;
+    out->doc = ks->doc ? ks->doc : "(not documented)";
+    describe_value(ks, out->value, sizeof out->value);
+    snprintf(out->def, sizeof out->def, "%s", ks->def ? ks->def : ks->zero ? ks->zero : "0");
+    out->applies = ks->scope == KS_MODEL      ? "cost model"
+                   : ks->scope == KS_EXPLICIT ? "explicit costs"
+                                              : "";
+}
+
 static int known_key_list(char *buf, size_t len)
 {
     size_t used = 0;
@@ -308,15 +497,39 @@ static void resolve_relative(const char *file, const char *value, char *out, siz
         snprintf(out, len, "%s", value);
 }
 
-/* Errors from --set have no file line; name the option instead. */
-static enum sim_status value_error(const char *file, int line, const char *key, const char *value,
-                                   const char *why, struct sim_error *err)
+/* Errors from the command line have no file line; name the option instead. */
+static enum sim_status value_error(const char *file, int line, const char *option, const char *key,
+                                   const char *value, const char *why, struct sim_error *err)
 {
     if (file)
         return err_set(err, SIM_EINPUT, file, line, "%s: %s", key, why);
-    return err_set(err, SIM_EINPUT, NULL, 0, "--set %s=%s: %s", key, value, why);
+    return err_set(err, SIM_EINPUT, NULL, 0, "%s %s=%s: %s", option, key, value, why);
 }
 
+/* "model: 'llama3-70b' is neither a file nor a shipped model: did you mean 'llama2-70b'?", or
+ * the list of what the library holds. */
+static enum sim_status not_in_library(const struct key_spec *ks, const char *value,
+                                      const char *file, int line, const char *option,
+                                      struct sim_error *err)
+{
+    char near[64], list[600], why[640];
+    int n = library_names(ks->library, value, near, sizeof near, list, sizeof list);
+    if (near[0])
+        snprintf(why, sizeof why,
+                 "'%.64s' is neither a file nor a shipped %s: did you mean '%.63s'?", value,
+                 ks->name, near);
+    else if (n > 0)
+        snprintf(why, sizeof why, "'%.64s' is neither a file nor a shipped %s (shipped: %.440s)",
+                 value, ks->name, list);
+    else
+        snprintf(why, sizeof why,
+                 "'%.64s' is neither a file nor a shipped %s (no shipped files found; "
+                 "STEPSIM_DATADIR names their folder)",
+                 value, ks->name);
+    return value_error(file, line, option, ks->name, value, why, err);
+}
+
+/* Parse `value` into key k's field, checked once for files, options and defaults alike. */
 /* Index of `word` among the key's choices, or -1 with the list in `why`. */
 static int choice_index(const struct key_spec *ks, const char *word, char *why, size_t len)
 {
@@ -329,17 +542,10 @@ static int choice_index(const struct key_spec *ks, const char *word, char *why, 
     return -1;
 }
 
-enum sim_status scn_set(struct scenario *scn, const char *key, const char *value, const char *file,
-                        int line, struct sim_error *err)
+static enum sim_status parse_value(struct scenario *scn, int k, const char *value, const char *file,
+                                   int line, const char *option, struct sim_error *err)
 {
-    int k = scn_key_find(key);
-    if (k < 0) {
-        char list[512];
-        known_key_list(list, sizeof list);
-        if (file)
-            return err_set(err, SIM_EINPUT, file, line, "unknown key '%s'", key);
-        return err_set(err, SIM_EINPUT, NULL, 0, "--set: unknown key '%s' (known: %s)", key, list);
-    }
+    const char *key = keys[k].name;
     const struct key_spec *ks = &keys[k];
     char *field = (char *)scn + ks->offset;
     char why[256];
@@ -354,15 +560,27 @@ enum sim_status scn_set(struct scenario *scn, const char *key, const char *value
         size_t n = strlen(resolved);
         if (value[0] == '\0' || n >= ks->cap) {
             snprintf(why, sizeof why, "a file path of 1 to %zu characters is needed", ks->cap - 1);
-            return value_error(file, line, key, value, why, err);
+            return value_error(file, line, option, key, value, why, err);
+        }
+        /* A bare name that is no file here is looked up among the shipped files (library.h):
+         * one the library does not hold either is an error naming what it holds. */
+        struct stat sb;
+        if (ks->library && library_is_name(value) && stat(resolved, &sb) != 0) {
+            if (library_find(ks->library, value, resolved, sizeof resolved) != 0)
+                return not_in_library(ks, value, file, line, option, err);
+            n = strlen(resolved);
+            if (n >= ks->cap) {
+                snprintf(why, sizeof why, "the shipped file's path is longer than %zu characters",
+                         ks->cap - 1);
+                return value_error(file, line, option, key, value, why, err);
+            }
         }
         /* A file may name only regular files: a FIFO or a device (a ref to /dev/stdin, a tty,
          * a pipe nobody writes to) would block or read what the user never passed.  A path
          * that does not exist yet is left to the loader's "cannot open". */
-        struct stat sb;
         if (file && stat(resolved, &sb) == 0 && !S_ISREG(sb.st_mode)) {
             snprintf(why, sizeof why, "'%.64s' is not a regular file", value);
-            return value_error(file, line, key, value, why, err);
+            return value_error(file, line, option, key, value, why, err);
         }
         memcpy(field, resolved, n + 1);
         break;
@@ -370,39 +588,65 @@ enum sim_status scn_set(struct scenario *scn, const char *key, const char *value
     case VT_CHOICE: {
         int found = choice_index(ks, value, why, sizeof why);
         if (found < 0)
-            return value_error(file, line, key, value, why, err);
+            return value_error(file, line, option, key, value, why, err);
         *(int *)(void *)field = found;
         break;
     }
+    case VT_FLAGS: {
+        int bits = 0;
+        char list[256], *save = NULL;
+        snprintf(list, sizeof list, "%s", value);
+        for (char *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+            int found = choice_index(ks, w, why, sizeof why);
+            if (found < 0)
+                return value_error(file, line, option, key, value, why, err);
+            bits |= 1 << found;
+        }
+        if (bits == 0 || strlen(value) >= sizeof list) {
+            snprintf(why, sizeof why, "a comma-separated list of names is needed");
+            return value_error(file, line, option, key, value, why, err);
+        }
+        *(int *)(void *)field = bits;
+        break;
+    }
+    case VT_FACTOR:
+        if (units_parse(value, UNIT_FRACTION, &dv, why, sizeof why) != 0)
+            return value_error(file, line, option, key, value, why, err);
+        if (dv < 1.0 || dv > 16.0) {
+            snprintf(why, sizeof why, "'%s' is out of range [1, 16]", value);
+            return value_error(file, line, option, key, value, why, err);
+        }
+        *(double *)(void *)field = dv;
+        break;
     case VT_NAME: {
         size_t cap = ks->cap;
         size_t n = strlen(value);
         if (n == 0 || n >= cap) {
             snprintf(why, sizeof why, "'%.40s%s' must be 1 to %zu characters", value,
                      n > 40 ? "..." : "", cap - 1);
-            return value_error(file, line, key, value, why, err);
+            return value_error(file, line, option, key, value, why, err);
         }
         for (size_t i = 0; i < n; i++) {
             if (iscntrl((unsigned char)value[i])) {
                 snprintf(why, sizeof why, "contains a control character at offset %zu", i);
-                return value_error(file, line, key, value, why, err);
+                return value_error(file, line, option, key, value, why, err);
             }
         }
         if (k == SCN_SCHEDULE && !sched_find(value)) {
             snprintf(why, sizeof why, "unknown schedule '%s' (known: %s)", value, sched_names());
-            return value_error(file, line, key, value, why, err);
+            return value_error(file, line, option, key, value, why, err);
         }
         memcpy(field, value, n + 1);
         break;
     }
     case VT_INT:
         if (units_parse_int(value, ks->min, ks->max, &iv, why, sizeof why) != 0)
-            return value_error(file, line, key, value, why, err);
+            return value_error(file, line, option, key, value, why, err);
         *(int *)(void *)field = (int)iv;
         break;
     case VT_SEED:
         if (units_parse_int(value, 0, 2147483647L, &iv, why, sizeof why) != 0)
-            return value_error(file, line, key, value, why, err);
+            return value_error(file, line, option, key, value, why, err);
         *(unsigned long *)(void *)field = (unsigned long)iv;
         break;
     case VT_TIME:
@@ -412,65 +656,85 @@ enum sim_status scn_set(struct scenario *scn, const char *key, const char *value
                             : ks->type == VT_BYTES ? UNIT_BYTES
                                                    : UNIT_BANDWIDTH;
         if (units_parse(value, uk, &dv, why, sizeof why) != 0)
-            return value_error(file, line, key, value, why, err);
+            return value_error(file, line, option, key, value, why, err);
         if (uk == UNIT_BANDWIDTH && dv <= 0.0) {
             snprintf(why, sizeof why, "'%s' must be positive (omit <link> for free links)", value);
-            return value_error(file, line, key, value, why, err);
+            return value_error(file, line, option, key, value, why, err);
         }
         if (uk == UNIT_TIME && dv > SCN_MAX_TIME_S) {
             snprintf(why, sizeof why, "'%s' is out of range (above 10^6 s)", value);
-            return value_error(file, line, key, value, why, err);
+            return value_error(file, line, option, key, value, why, err);
         }
         *(double *)(void *)field = dv;
         break;
     }
     case VT_FRACTION:
         if (units_parse(value, UNIT_FRACTION, &dv, why, sizeof why) != 0)
-            return value_error(file, line, key, value, why, err);
+            return value_error(file, line, option, key, value, why, err);
         if (dv > 1.0) { /* a CV above 100% makes no physical sense for kernel times */
             snprintf(why, sizeof why, "'%s' is out of range [0, 1]", value);
-            return value_error(file, line, key, value, why, err);
-        }
-        *(double *)(void *)field = dv;
-        break;
-    case VT_FLAGS: {
-        int bits = 0;
-        char list[256], *save = NULL;
-        snprintf(list, sizeof list, "%s", value);
-        for (char *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
-            int found = choice_index(ks, w, why, sizeof why);
-            if (found < 0)
-                return value_error(file, line, key, value, why, err);
-            bits |= 1 << found;
-        }
-        if (bits == 0 || strlen(value) >= sizeof list) {
-            snprintf(why, sizeof why, "a comma-separated list of module names is needed");
-            return value_error(file, line, key, value, why, err);
-        }
-        *(int *)(void *)field = bits;
-        break;
-    }
-    case VT_FACTOR:
-        if (units_parse(value, UNIT_FRACTION, &dv, why, sizeof why) != 0)
-            return value_error(file, line, key, value, why, err);
-        if (dv < 1.0 || dv > 16.0) {
-            snprintf(why, sizeof why, "'%s' is out of range [1, 16]", value);
-            return value_error(file, line, key, value, why, err);
+            return value_error(file, line, option, key, value, why, err);
         }
         *(double *)(void *)field = dv;
         break;
     case VT_BOOL:
         if (units_parse_bool(value, &bv, why, sizeof why) != 0)
-            return value_error(file, line, key, value, why, err);
+            return value_error(file, line, option, key, value, why, err);
         *(int *)(void *)field = bv;
         break;
     }
+    return SIM_OK;
+}
+
+static enum sim_status unknown_key(const char *key, const char *file, int line, const char *option,
+                                   struct sim_error *err)
+{
+    const char *near = scn_key_suggest(key);
+    char list[1024];
+    known_key_list(list, sizeof list);
+    if (file && near)
+        return err_set(err, SIM_EINPUT, file, line, "unknown key '%s' (did you mean '%s'?)", key,
+                       near);
+    if (file)
+        return err_set(err, SIM_EINPUT, file, line, "unknown key '%s'", key);
+    if (near)
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "%s: unknown key '%s' (did you mean '%s'?  'stepsim keys' lists them all)",
+                       option, key, near);
+    return err_set(err, SIM_EINPUT, NULL, 0, "%s: unknown key '%s' (known: %s)", option, key, list);
+}
+
+/* Set key `key` and record where it came from: file:line, or the command-line option. */
+static enum sim_status set_from(struct scenario *scn, const char *key, const char *value,
+                                const char *file, int line, const char *option,
+                                struct sim_error *err)
+{
+    int k = scn_key_find(key);
+    if (k < 0)
+        return unknown_key(key, file, line, option, err);
+    enum sim_status st = parse_value(scn, k, value, file, line, option, err);
+    if (st != SIM_OK)
+        return st;
     if (k == SCN_LINK_LATENCY || k == SCN_LINK_BANDWIDTH)
         scn->link_given = 1;
-    snprintf(scn->origin[k].file, sizeof scn->origin[k].file, "%s", file ? file : "--set");
-    scn->origin[k].line = file ? line : 0;
-    scn->origin[k].order = file ? scn->files_applied + 1 : SCN_ORDER_SET;
+    struct scn_origin *o = &scn->origin[k];
+    memset(o, 0, sizeof *o);
+    snprintf(o->file, sizeof o->file, "%s", file ? file : option);
+    o->line = file ? line : 0;
+    o->order = file ? scn->files_applied + 1 : SCN_ORDER_SET;
     return SIM_OK;
+}
+
+enum sim_status scn_set(struct scenario *scn, const char *key, const char *value, const char *file,
+                        int line, struct sim_error *err)
+{
+    return set_from(scn, key, value, file, line, "--set", err);
+}
+
+enum sim_status scn_set_option(struct scenario *scn, const char *option, const char *key,
+                               const char *value, struct sim_error *err)
+{
+    return set_from(scn, key, value, NULL, 0, option, err);
 }
 
 enum sim_status scn_set_arg(struct scenario *scn, const char *arg, struct sim_error *err)
@@ -568,8 +832,30 @@ static enum sim_status check_size(const struct scenario *scn, struct sim_error *
                           compute_s, per_layer, scn->layers, scn->microbatches);
 }
 
+/* A given key that means nothing for this kind of scenario is an error, not silence. */
+enum sim_status scn_check_applies(const struct scenario *scn, struct sim_error *err)
+{
+    for (int k = 0; k < SCN_KEY_COUNT; k++) {
+        if (!scn_given(scn, (enum scn_key)k) || scn_key_applies(scn, (enum scn_key)k))
+            continue;
+        if (keys[k].scope == KS_MODEL)
+            return scn_rule_error(scn, (enum scn_key)k, err,
+                                  "%s applies only to the cost model: give model= and hardware=, "
+                                  "or drop %s (this scenario has explicit costs)",
+                                  keys[k].name, keys[k].name);
+        return scn_rule_error(scn, (enum scn_key)k, err,
+                              "%s is an explicit cost; with model= the cost model derives it "
+                              "(remove one of the two)",
+                              keys[k].name);
+    }
+    return SIM_OK;
+}
+
 enum sim_status scn_check(const struct scenario *scn, struct sim_error *err)
 {
+    enum sim_status st = scn_check_applies(scn, err);
+    if (st != SIM_OK)
+        return st;
     const struct sched_type *type = sched_find(scn->schedule);
     if (!type) /* scn_set rejects unknown names; defaults are known */
         return scn_rule_error(scn, SCN_SCHEDULE, err, "unknown schedule '%s' (known: %s)",
@@ -615,10 +901,11 @@ enum sim_status scn_check(const struct scenario *scn, struct sim_error *err)
                                   "first/last-stage-layers need at least 2 pipeline stages");
         if (rest < middle || (middle == 0 && rest != 0) || (middle > 0 && rest % middle != 0))
             return scn_rule_error(
-                scn, key, err,
+                scn, scn_culprit(scn, key, scn_culprit(scn, SCN_PP, SCN_VP)), err,
                 "layers=%d minus first-stage-layers=%d and last-stage-layers=%d leaves %ld "
-                "layers for %ld middle stages: they must split evenly, at least one each",
-                scn->layers, first, last, rest, middle);
+                "layers for %ld middle stages of %s=%ld (pp=%d, vp=%d): they must split evenly, "
+                "at least one each",
+                scn->layers, first, last, rest, middle, parts_of, stages, scn->pp, scn->vp);
     } else if (scn->layers % stages != 0) {
         return scn_rule_error(scn, scn_culprit(scn, SCN_LAYERS, SCN_PP), err,
                               "layers=%d is not divisible by %s=%ld (pp=%d, vp=%d)%s: chunks "

@@ -123,11 +123,13 @@ enum scn_fsdp { FSDP_NONE, FSDP_FULL_SHARD, FSDP_SHARD_GRAD_OP, FSDP_HYBRID_SHAR
 enum scn_optimizer_state { OPTSTATE_FP32, OPTSTATE_BF16_MOMENTS, OPTSTATE_BF16 };
 
 struct scn_origin {
-    char file[256]; /* file that set the value, or "--set" */
-    int line;       /* its line; 0 for defaults and --set */
+    char file[256]; /* file that set the value, or the option: "--set", "--vary" */
+    int line;       /* its line; 0 for defaults and options */
     int order;      /* which input set it last: 0 none (a default), 1.. the files in the order
                        they were applied (a base before the file naming it), SCN_ORDER_SET for
-                       --set; a rule broken by two values blames the later one */
+                       the command line (--set, --vary); a rule broken by two values blames the
+                       later one */
+    int derived;    /* not given: computed from the values that were (derive.h); file empty */
 };
 #define SCN_ORDER_SET 1000000
 
@@ -188,7 +190,7 @@ struct scenario {
     int recompute_modules;    /* enum scn_recompute_module bits (selective recompute) */
     int recompute_method;     /* enum scn_recompute_method (full recompute) */
     int recompute_num_layers; /* layers per group (uniform) or per chunk (block) */
-    int mtp_layers;           /* multi-token-prediction modules trained; -1 = the model's */
+    int mtp_layers;           /* multi-token-prediction modules trained, when given */
     int cp_comm_type;         /* enum scn_cp_comm */
     int hierarchical_cp;      /* a2a+p2p: ranks of each all-to-all group (divides cp) */
     struct scn_origin origin[SCN_KEY_COUNT];
@@ -203,12 +205,34 @@ const char *scn_key_name(enum scn_key key);
 /* Set one value from text; errors cite file:line (or "--set KEY=VALUE" when file is NULL). */
 enum sim_status scn_set(struct scenario *scn, const char *key, const char *value, const char *file,
                         int line, struct sim_error *err);
-/* Parse "KEY=VALUE" from the command line. */
+/* Set one value given on the command line by `option` ("--set", "--vary"): its origin is the
+ * option, at the command line's order (above every file); errors read "OPTION KEY=VALUE: ...". */
+enum sim_status scn_set_option(struct scenario *scn, const char *option, const char *key,
+                               const char *value, struct sim_error *err);
+/* Parse "KEY=VALUE" from the command line (--set). */
 enum sim_status scn_set_arg(struct scenario *scn, const char *arg, struct sim_error *err);
-/* Cross-field rules: pp <= layers, pp*vp <= layers and divides it, the schedule's chunk rules
- * (Megatron's interleaved group rules included), and size limits (compute ops, simulated step
- * length) that keep the engine's memory and picosecond clock in range.  An error cites the
- * file:line of the value at fault -- a --set override when one made the conflict. */
+/* The known key nearest to an unknown `name` (a typo: a few edits away), or NULL. */
+const char *scn_key_suggest(const char *name);
+/* What `stepsim keys` and --help print about a key, all from the key table. */
+struct scn_key_doc {
+    const char *name;
+    const char *doc;      /* meaning, one sentence */
+    char value[160];      /* what a value looks like: "integer in [1, 65536]", "time (1.5ms)" */
+    char def[64];         /* the default, as a value or in words */
+    const char *applies;  /* "" (every scenario), "cost model" or "explicit costs" */
+};
+void scn_key_describe(enum scn_key key, struct scn_key_doc *out);
+/* Does `key` mean anything for this scenario?  Cost-model keys (tp, gpus, dtype, ...) do not
+ * without model=, explicit costs (forward, link-bandwidth, ...) do not with it. */
+int scn_key_applies(const struct scenario *scn, enum scn_key key);
+/* The first given key that does not apply (scn_key_applies) as an SIM_EINPUT error citing where
+ * it was given; scn_check() starts with this. */
+enum sim_status scn_check_applies(const struct scenario *scn, struct sim_error *err);
+/* Cross-field rules: every given key applies (scn_check_applies), pp <= layers, pp*vp <= layers
+ * and divides it, the schedule's chunk rules (Megatron's interleaved group rules included), and
+ * size limits (compute ops, simulated step length) that keep the engine's memory and
+ * picosecond clock in range.  An error cites the file:line of the value at fault -- a --set
+ * override when one made the conflict. */
 enum sim_status scn_check(const struct scenario *scn, struct sim_error *err);
 /* A rule broken by `key`'s value: an SIM_EINPUT error citing where that value came from (the
  * file:line that set it, or the --set option). */
@@ -231,8 +255,10 @@ int scn_model_part(const struct scenario *scn, int stage);
  * --decoder-first/last-pipeline-num-layers), the others split the rest evenly.  Valid after
  * scn_check(). */
 void scn_stage_layers(const struct scenario *scn, int stage, int *first_layer, int *count);
-/* Was `key` given (by the file or --set), as opposed to left at its default? */
+/* Was `key` given (by the file or --set), as opposed to left at its default or derived? */
 int scn_given(const struct scenario *scn, enum scn_key key);
+/* Record that `key`'s value was computed from others (it is then not given). */
+void scn_mark_derived(struct scenario *scn, enum scn_key key);
 /* The virtual stage of `chunk` on `rank` under the scenario's schedule's placement (see
  * schedule.h).  Valid after scn_check(). */
 int scn_stage_of(const struct scenario *scn, int rank, int chunk);

@@ -102,4 +102,5 @@ const struct sched_type sched_interleaved = {
     .check = interleaved_check,
     .build = interleaved_build,
     .steady_pairs = 1,
+    .vp_any = 1,
 };

@@ -23,6 +23,16 @@ const char *sched_names(void)
     return "gpipe, 1f1b, interleaved, zb-h1, zb-v, dualpipe, dualpipe-v";
 }
 
+int sched_vp_of(const struct sched_type *type)
+{
+    return type->placement == SCHED_LOOP ? 1 : 2;
+}
+
+int sched_vp_fits(const struct sched_type *type, int vp)
+{
+    return type->vp_any ? vp >= 2 : vp == sched_vp_of(type);
+}
+
 int sched_stage_of(const struct sched_type *type, int pp, int rank, int chunk)
 {
     if (type->placement != SCHED_LOOP)

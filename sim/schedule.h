@@ -86,6 +86,7 @@ struct sched_type {
     int placement; /* enum sched_placement; SCHED_LOOP unless said */
     int pairs;     /* emits overlapped F&B pairs (enum sched_overlap) */
     int steady_pairs; /* honours sched_params.pair_steady */
+    int vp_any;    /* takes any vp >= 2 (interleaved); the others hold sched_vp_of() chunks */
 };
 
 extern const struct sched_type sched_gpipe;
@@ -120,6 +121,11 @@ int sched_model_parts(const struct sched_type *type, int pp, int vp);
 
 /* 1F1B's warm-up on `rank`: min(pp - rank - 1, microbatches) forwards (ZB-H1 shares it). */
 int sched_1f1b_warmup(const struct sched_params *sp, int rank);
+
+/* Model chunks per rank a schedule without vp_any holds: 2 for the V placements, else 1. */
+int sched_vp_of(const struct sched_type *type);
+/* Does the schedule take `vp` chunks per rank? */
+int sched_vp_fits(const struct sched_type *type, int vp);
 
 /* Lookup by name; NULL when unknown. */
 const struct sched_type *sched_find(const char *name);

@@ -5,6 +5,7 @@
 
 #include "alloc.h"
 #include "costs.h"
+#include "derive.h"
 
 /* Makespan of the same step with every P2P link free (zero latency, unlimited bandwidth). */
 static enum sim_status free_links_makespan(const struct pipe_setup *setup, double *out,
@@ -37,7 +38,9 @@ static enum sim_status run(struct scenario *scn, const struct model *model,
     } else if (out->modelled) {
         st = cm_build(&out->cm, scn, &out->setup, err);
     } else {
-        st = scn_check(scn, err);
+        st = derive_apply(scn, 0, err);
+        if (st == SIM_OK)
+            st = scn_check(scn, err);
         if (st == SIM_OK)
             st = costs_build_setup(scn, &out->setup, err);
     }

@@ -33,6 +33,7 @@
 
 #include "alloc.h"
 #include "cliutil.h"
+#include "derive.h"
 #include "config.h"
 #include "embedded.h"
 #include "hardware.h"
@@ -54,10 +55,13 @@ static const char sweep_help[] =
     "Runs the scenario once per combination of the --vary values and writes one CSV row per\n"
     "config (to --out, or stdout).\n"
     "\n"
-    "  --vary KEY=LIST  KEY is any scenario key; LIST is values separated by commas\n"
-    "                   (1,2,4,8 or 1f1b,gpipe), a geometric range 8:128:x2 (8,16,...,128)\n"
-    "                   or an arithmetic range 1:16:+1; ranges are integers, ascending, and\n"
-    "                   stop at the last value <= the end\n"
+    "  --vary KEY=LIST  KEY is any scenario key ('stepsim keys'); LIST is values separated by\n"
+    "                   commas (1,2,4,8 or 1f1b,gpipe), a geometric range 8:128:x2\n"
+    "                   (8,16,...,128) or an arithmetic range 1:16:+1; ranges are integers,\n"
+    "                   ascending, and stop at the last value <= the end\n"
+    "  --vary K1,K2=TUPLES  a linked axis: keys varied together, tuples separated by commas,\n"
+    "                   one field per key separated by ':', e.g.\n"
+    "                   --vary schedule,vp=1f1b:1,interleaved:4,zb-v:2 (no ranges)\n"
     "  --set KEY=VALUE  override a scenario value for every config\n"
     "  -j N             threads (default: the number of CPUs); the output does not depend on N\n"
     "  --out FILE.csv   write the CSV there (atomically) instead of stdout\n"
@@ -65,12 +69,20 @@ static const char sweep_help[] =
     "                   varied key, one line per value of the others; modelled scenarios also\n"
     "                   get FILE-breakdown.png|svg, the step-time breakdown per config\n"
     "\n"
+    "What is varied wins over what the file only implied (--vary and --set rank alike, above\n"
+    "the file): varying microbatches moves the global batch (microbatches x micro-batch x dp)\n"
+    "unless global-batch is on the command line too (then they must agree); varying pp, tp,\n"
+    "cp, gpus or micro-batch keeps the file's global batch and microbatches follows; vp follows\n"
+    "a varied schedule unless given with it (1; 2 for zb-v, dualpipe, dualpipe-v; interleaved:\n"
+    "the least vp >= 2 that splits the layers).  The derived column names what followed.\n"
+    "\n"
     "Rows come in row-major order: the first --vary varies slowest.  Columns: the varied keys,\n"
     "status (ok or error), step_time_s, makespan_s, bubble_ratio, tokens_per_s (empty when seq\n"
     "is unknown), samples_per_s; for modelled scenarios tokens_per_s_per_gpu,\n"
     "model_tflops_per_gpu, mfu, hfu, the breakdown in seconds (compute_s, recompute_s, tp_s,\n"
     "cp_s, ep_s, pp_s, bubble_s, dp_s, optimizer_s), peak_memory_gib (largest over pipeline\n"
-    "ranks) and fits (yes/no against HBM); last, error (why a config failed).\n"
+    "ranks) and fits (yes/no against HBM); then derived (keys not given but computed, separated\n"
+    "by spaces); last, error (why a config failed).\n"
     "\n"
     "exit status: 0 the sweep ran (even if some configs failed), 1 output failure, 2 bad input\n";
 
@@ -81,6 +93,7 @@ void sweep_axis_release(struct sweep_axis *ax)
     if (!ax)
         return;
     mem_free(ax->values);
+    mem_free(ax->fields);
     mem_free(ax->buf);
     memset(ax, 0, sizeof *ax);
 }
@@ -100,13 +113,14 @@ static int parse_ll(const char *s, const char *end, long long *out)
     return 0;
 }
 
-/* Room for n values of up to 20 characters each. */
+/* Room for n values of ax->nkeys fields and `bytes` of text. */
 static enum sim_status axis_alloc(struct sweep_axis *ax, size_t n, size_t bytes,
                                   struct sim_error *err)
 {
     ax->values = mem_calloc(n, sizeof *ax->values);
+    ax->fields = mem_calloc(n * (size_t)ax->nkeys, sizeof *ax->fields);
     ax->buf = mem_calloc(bytes, 1);
-    if (!ax->values || !ax->buf) {
+    if (!ax->values || !ax->fields || !ax->buf) {
         sweep_axis_release(ax);
         return err_set(err, SIM_EFAIL, NULL, 0, "out of memory");
     }
@@ -153,7 +167,7 @@ static enum sim_status parse_range(struct sweep_axis *ax, const char *arg, const
     char *at = ax->buf;
     long long v = a;
     for (size_t i = 0; i < n; i++, v = geometric ? v * k : v + k) {
-        ax->values[i] = at;
+        ax->values[i] = ax->fields[i] = at;
         at += snprintf(at, 21, "%lld", v) + 1;
     }
     ax->nvalues = (int)n;
@@ -161,7 +175,26 @@ static enum sim_status parse_range(struct sweep_axis *ax, const char *arg, const
     return SIM_OK;
 }
 
-/* "v1,v2,...": texts, none empty. */
+/* Split `text` in place at each `sep` into at most `max` pieces; the count, or -1 when there
+ * are more pieces than `max` or one is empty. */
+static int split(char *text, char sep, char **pieces, size_t max)
+{
+    size_t n = 0;
+    for (char *start = text;;) {
+        char *end = strchr(start, sep);
+        if (end)
+            *end = '\0';
+        if (!*start || n == max)
+            return -1;
+        pieces[n++] = start;
+        if (!end)
+            return (int)n;
+        start = end + 1;
+    }
+}
+
+/* "v1,v2,..." (one key) or "a1:b1,a2:b2,..." (a linked axis of nkeys keys): texts, none
+ * empty.  A linked axis keeps the text twice: whole tuples (labels) and their fields. */
 static enum sim_status parse_list(struct sweep_axis *ax, const char *arg, const char *list,
                                   struct sim_error *err)
 {
@@ -171,23 +204,71 @@ static enum sim_status parse_list(struct sweep_axis *ax, const char *arg, const 
     if (n > SWEEP_MAX_CONFIGS)
         return err_set(err, SIM_EINPUT, NULL, 0, "--vary %s: more than %d values", arg,
                        SWEEP_MAX_CONFIGS);
-    enum sim_status st = axis_alloc(ax, n, len + 1, err);
+    enum sim_status st = axis_alloc(ax, n, 2 * (len + 1), err);
     if (st != SIM_OK)
         return st;
-    memcpy(ax->buf, list, len + 1);
-    char *start = ax->buf;
-    for (size_t i = 0; i < n; i++) {
-        char *comma = strchr(start, ',');
-        if (comma)
-            *comma = '\0';
-        if (!*start) {
-            sweep_axis_release(ax);
-            return err_set(err, SIM_EINPUT, NULL, 0, "--vary %s: empty value in the list", arg);
-        }
-        ax->values[i] = start;
-        start = comma ? comma + 1 : start + strlen(start);
+    char *whole = ax->buf, *parts = ax->buf + len + 1;
+    memcpy(whole, list, len + 1);
+    memcpy(parts, list, len + 1);
+    if (split(whole, ',', ax->values, n) != (int)n) {
+        sweep_axis_release(ax);
+        return err_set(err, SIM_EINPUT, NULL, 0, "--vary %s: empty value in the list", arg);
+    }
+    if (ax->nkeys == 1) {
+        memcpy(ax->fields, ax->values, n * sizeof *ax->values);
+        ax->nvalues = (int)n;
+        return SIM_OK;
+    }
+    char **tuples = mem_calloc(n, sizeof *tuples);
+    if (!tuples) {
+        sweep_axis_release(ax);
+        return err_set(err, SIM_EFAIL, NULL, 0, "out of memory");
+    }
+    split(parts, ',', tuples, n);
+    size_t nk = (size_t)ax->nkeys;
+    for (size_t i = 0; i < n && st == SIM_OK; i++)
+        if (split(tuples[i], ':', ax->fields + i * nk, nk) != ax->nkeys)
+            st = err_set(err, SIM_EINPUT, NULL, 0,
+                         "--vary %s: '%s' is not %d values separated by ':' (one per key of %s)",
+                         arg, ax->values[i], ax->nkeys, ax->name);
+    mem_free(tuples);
+    if (st != SIM_OK) {
+        sweep_axis_release(ax);
+        return st;
     }
     ax->nvalues = (int)n;
+    return SIM_OK;
+}
+
+/* "KEY" or "KEY1,KEY2,...": known keys, none twice. */
+static enum sim_status parse_keys(struct sweep_axis *ax, const char *arg, size_t klen,
+                                  struct sim_error *err)
+{
+    if (klen >= sizeof ax->name)
+        return err_set(err, SIM_EINPUT, NULL, 0, "--vary: key '%.20s...' too long", arg);
+    memcpy(ax->name, arg, klen);
+    ax->name[klen] = '\0';
+    char names[sizeof ax->name], *key[SWEEP_MAX_LINKED];
+    memcpy(names, ax->name, klen + 1);
+    int n = split(names, ',', key, SWEEP_MAX_LINKED);
+    if (n < 0)
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "--vary %s: expected KEY=LIST or up to %d keys KEY1,KEY2=TUPLES", arg,
+                       SWEEP_MAX_LINKED);
+    for (int j = 0; j < n; j++) {
+        int k = scn_key_find(key[j]);
+        if (k < 0) {
+            const char *near = scn_key_suggest(key[j]);
+            return err_set(err, SIM_EINPUT, NULL, 0, "--vary: unknown key '%s'%s%s%s", key[j],
+                           near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+        }
+        for (int i = 0; i < j; i++)
+            if (ax->keys[i] == k)
+                return err_set(err, SIM_EINPUT, NULL, 0, "--vary %s: key %s given twice", arg,
+                               key[j]);
+        ax->keys[j] = k;
+    }
+    ax->nkeys = n;
     return SIM_OK;
 }
 
@@ -197,22 +278,23 @@ enum sim_status sweep_axis_parse(struct sweep_axis *ax, const char *arg, struct 
     const char *eq = strchr(arg, '=');
     if (!eq || eq == arg)
         return err_set(err, SIM_EINPUT, NULL, 0, "--vary '%s': expected KEY=LIST", arg);
-    char key[64];
-    size_t klen = (size_t)(eq - arg);
-    if (klen >= sizeof key)
-        return err_set(err, SIM_EINPUT, NULL, 0, "--vary: key '%.20s...' too long", arg);
-    memcpy(key, arg, klen);
-    key[klen] = '\0';
-    int k = scn_key_find(key);
-    if (k < 0)
-        return err_set(err, SIM_EINPUT, NULL, 0, "--vary: unknown key '%s'", key);
+    enum sim_status st = parse_keys(ax, arg, (size_t)(eq - arg), err);
+    if (st != SIM_OK) {
+        memset(ax, 0, sizeof *ax);
+        return st;
+    }
     const char *list = eq + 1;
-    if (!*list)
+    if (!*list) {
+        memset(ax, 0, sizeof *ax);
         return err_set(err, SIM_EINPUT, NULL, 0, "--vary %s: empty list", arg);
-    enum sim_status st =
-        strchr(list, ':') ? parse_range(ax, arg, list, err) : parse_list(ax, arg, list, err);
-    if (st == SIM_OK)
-        ax->key = k;
+    }
+    /* Colons: a range for one key, the fields of tuples for a linked axis. */
+    if (ax->nkeys == 1 && strchr(list, ':'))
+        st = parse_range(ax, arg, list, err);
+    else
+        st = parse_list(ax, arg, list, err);
+    if (st != SIM_OK)
+        memset(ax, 0, sizeof *ax);
     return st;
 }
 
@@ -252,6 +334,7 @@ struct sweep_row {
     double tokens_per_s_per_gpu, model_tflops_per_gpu, mfu, hfu;
     struct report_breakdown brk;
     double peak_mem_B, hbm_B;
+    char derived[160]; /* keys the config did not give, computed from those it did */
 };
 
 struct sweep {
@@ -311,8 +394,9 @@ static void sweep_job(size_t i, void *user)
     enum sim_status st = SIM_OK;
     for (int a = 0; a < sw->naxes && st == SIM_OK; a++) {
         const struct sweep_axis *ax = &sw->axes[a];
-        st = scn_set(&scn, scn_key_name((enum scn_key)ax->key), ax->values[idx[a]], "--vary", 0,
-                     &err);
+        for (int j = 0; j < ax->nkeys && st == SIM_OK; j++)
+            st = scn_set_option(&scn, "--vary", scn_key_name((enum scn_key)ax->keys[j]),
+                                ax->fields[idx[a] * ax->nkeys + j], &err);
     }
     struct step_output so;
     if (st == SIM_OK)
@@ -323,6 +407,7 @@ static void sweep_job(size_t i, void *user)
         return;
     }
     fill_row(row, &so);
+    derive_list(&scn, " ", row->derived, sizeof row->derived);
     step_release(&so);
 }
 
@@ -381,25 +466,29 @@ static const char *const modelled_columns =
 static int write_csv(FILE *out, const struct sweep *sw)
 {
     for (int a = 0; a < sw->naxes; a++)
-        fprintf(out, "%s%s", a ? "," : "", scn_key_name((enum scn_key)sw->axes[a].key));
+        for (int j = 0; j < sw->axes[a].nkeys; j++)
+            fprintf(out, "%s%s", a + j ? "," : "", scn_key_name((enum scn_key)sw->axes[a].keys[j]));
     fputs(",status,step_time_s,makespan_s,bubble_ratio,tokens_per_s,samples_per_s", out);
     if (sw->modelled)
         fputs(modelled_columns, out);
-    fputs(",error\n", out);
+    fputs(",derived,error\n", out);
     int idx[SWEEP_MAX_AXES];
     for (size_t i = 0; i < sw->n; i++) {
         const struct sweep_row *row = &sw->rows[i];
         sweep_config_index(sw->axes, sw->naxes, i, idx);
         for (int a = 0; a < sw->naxes; a++) {
-            if (a)
-                fputc(',', out);
-            csv_text(out, sw->axes[a].values[idx[a]], 0);
+            const struct sweep_axis *ax = &sw->axes[a];
+            for (int j = 0; j < ax->nkeys; j++) {
+                if (a + j)
+                    fputc(',', out);
+                csv_text(out, ax->fields[idx[a] * ax->nkeys + j], 0);
+            }
         }
         if (!row->ok) {
             fputs(",error,,,,,", out);
             if (sw->modelled) /* the 15 cost-model columns, empty */
                 fputs(",,,,,,,,,,,,,,,", out);
-            fputc(',', out);
+            fputs(",,", out); /* derived: none known */
             csv_text(out, row->error ? row->error : "out of memory", 1);
             fputc('\n', out);
             continue;
@@ -433,6 +522,8 @@ static int write_csv(FILE *out, const struct sweep *sw)
                 csv_num(out, v[k]);
             fputs(row->peak_mem_B <= row->hbm_B ? ",yes" : ",no", out);
         }
+        fputc(',', out);
+        csv_text(out, row->derived, 0);
         fputs(",\n", out);
     }
     return ferror(out) ? -1 : 0;
@@ -491,10 +582,13 @@ static void config_label(char *buf, size_t len, const struct sweep *sw, size_t i
     sweep_config_index(sw->axes, sw->naxes, i, idx);
     size_t n = 0;
     buf[0] = '\0';
-    for (int a = from; a < to && n < len; a++)
-        n += (size_t)snprintf(buf + n, len - n, "%s%s=%s", a > from ? sep : "",
-                              scn_key_name((enum scn_key)sw->axes[a].key),
-                              sw->axes[a].values[idx[a]]);
+    for (int a = from; a < to && n < len; a++) {
+        const struct sweep_axis *ax = &sw->axes[a];
+        for (int j = 0; j < ax->nkeys && n < len; j++)
+            n += (size_t)snprintf(buf + n, len - n, "%s%s=%s", a > from || j ? sep : "",
+                                  scn_key_name((enum scn_key)ax->keys[j]),
+                                  ax->fields[idx[a] * ax->nkeys + j]);
+    }
     char clean[256];
     plot_sanitize(clean, sizeof clean, buf);
     snprintf(buf, len, "%s", clean);
@@ -705,10 +799,10 @@ static enum sim_status sweep_plot(const struct sweep *sw, const char *path, cons
 
     char name[96], xlabel[96], keytitle[256] = "";
     plot_sanitize(name, sizeof name, scn_name);
-    plot_sanitize(xlabel, sizeof xlabel, scn_key_name((enum scn_key)xa->key));
+    plot_sanitize(xlabel, sizeof xlabel, xa->name);
     for (int a = 0, used = 0; a + 1 < sw->naxes && used >= 0 && (size_t)used < sizeof keytitle; a++)
         used += snprintf(keytitle + used, sizeof keytitle - (size_t)used, "%s%s", a ? ", " : "",
-                         scn_key_name((enum scn_key)sw->axes[a].key));
+                         sw->axes[a].name);
     char vars[16384];
     int n = snprintf(vars, sizeof vars,
                      "datafile='%s'; outfile='%s'; format='%s'; nseries=%d; xcat=%d; xlog=%d; "
@@ -861,12 +955,35 @@ static int parse_sweep(int argc, char **argv, struct sweep_opts *o, FILE *errout
     return 0;
 }
 
+/* Does one of the first n axes vary `key`? */
+static int axes_vary(const struct sweep_axis *axes, int n, int key)
+{
+    for (int a = 0; a < n; a++)
+        for (int j = 0; j < axes[a].nkeys; j++)
+            if (axes[a].keys[j] == key)
+                return 1;
+    return 0;
+}
+
 static int varies_key(const struct sweep *sw, enum scn_key key)
 {
+    return axes_vary(sw->axes, sw->naxes, (int)key);
+}
+
+/* A key that means nothing for the scenario (tp without model=, forward with it) fails the
+ * whole sweep up front, as it fails `run`: every row would say the same.  Unless the model is
+ * varied -- then a config may change kinds. */
+static enum sim_status check_keys_apply(const struct sweep *sw, struct sim_error *err)
+{
+    if (varies_key(sw, SCN_MODEL))
+        return SIM_OK;
+    struct scenario trial = sw->base;
+    struct sim_error ignored; /* a bad value is its config's error row, not this check's */
     for (int a = 0; a < sw->naxes; a++)
-        if (sw->axes[a].key == (int)key)
-            return 1;
-    return 0;
+        for (int j = 0; j < sw->axes[a].nkeys; j++)
+            (void)scn_set_option(&trial, "--vary", scn_key_name((enum scn_key)sw->axes[a].keys[j]),
+                                 sw->axes[a].fields[j], &ignored);
+    return scn_check_applies(&trial, err);
 }
 
 static enum sim_status write_output(const struct sweep *sw, const char *path, FILE *out,
@@ -914,10 +1031,10 @@ int sweep_main(int argc, char **argv, FILE *out, FILE *errout)
         st = sweep_axis_parse(&sw->axes[a], o.varies[a], &err);
         if (st == SIM_OK) {
             sw->naxes = a + 1;
-            for (int b = 0; b < a && st == SIM_OK; b++)
-                if (sw->axes[b].key == sw->axes[a].key)
+            for (int j = 0; j < sw->axes[a].nkeys && st == SIM_OK; j++)
+                if (axes_vary(sw->axes, a, sw->axes[a].keys[j]))
                     st = err_set(&err, SIM_EINPUT, NULL, 0, "--vary %s: key varied twice",
-                                 scn_key_name((enum scn_key)sw->axes[a].key));
+                                 scn_key_name((enum scn_key)sw->axes[a].keys[j]));
         }
     }
     if (st == SIM_OK)
@@ -928,6 +1045,8 @@ int sweep_main(int argc, char **argv, FILE *out, FILE *errout)
     }
     for (int i = 0; i < o.nsets && st == SIM_OK; i++)
         st = scn_set_arg(&sw->base, o.sets[i], &err);
+    if (st == SIM_OK)
+        st = check_keys_apply(sw, &err);
     if (st == SIM_OK) {
         sw->modelled = scn_is_modelled(&sw->base) || varies_key(sw, SCN_MODEL);
         /* One model and hardware for every config, unless a config may name others. */

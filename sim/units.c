@@ -13,8 +13,11 @@ struct unit_suffix {
     double scale; /* to the SI base unit */
 };
 
+/* Microseconds as people type them: "us", or with the micro sign U+00B5 or the Greek mu U+03BC
+ * (UTF-8). */
 static const struct unit_suffix time_units[] = {
-    {"s", 1.0}, {"ms", 1e-3}, {"us", 1e-6}, {"ns", 1e-9}, {"ps", 1e-12}, {NULL, 0},
+    {"s", 1.0},          {"ms", 1e-3}, {"us", 1e-6},  {"\xc2\xb5s", 1e-6},
+    {"\xce\xbcs", 1e-6}, {"ns", 1e-9}, {"ps", 1e-12}, {NULL, 0},
 };
 
 static const struct unit_suffix byte_units[] = {
@@ -24,12 +27,42 @@ static const struct unit_suffix byte_units[] = {
     {NULL, 0},
 };
 
+/* Bytes/s as "GBps" or "GB/s", bits/s as "Gbps", "Gb/s" or "Gbit/s". */
 static const struct unit_suffix bandwidth_units[] = {
-    {"Bps", 1.0},         {"KBps", 1e3},           {"MBps", 1e6},
-    {"GBps", 1e9},        {"TBps", 1e12},          {"KiBps", 1024.0},
-    {"MiBps", 1048576.0}, {"GiBps", 1073741824.0}, {"TiBps", 1099511627776.0},
-    {"bps", 1.0 / 8},     {"Kbps", 1e3 / 8},       {"Mbps", 1e6 / 8},
-    {"Gbps", 1e9 / 8},    {"Tbps", 1e12 / 8},      {NULL, 0},
+    {"Bps", 1.0},
+    {"KBps", 1e3},
+    {"MBps", 1e6},
+    {"GBps", 1e9},
+    {"TBps", 1e12},
+    {"KiBps", 1024.0},
+    {"MiBps", 1048576.0},
+    {"GiBps", 1073741824.0},
+    {"TiBps", 1099511627776.0},
+    {"B/s", 1.0},
+    {"KB/s", 1e3},
+    {"MB/s", 1e6},
+    {"GB/s", 1e9},
+    {"TB/s", 1e12},
+    {"KiB/s", 1024.0},
+    {"MiB/s", 1048576.0},
+    {"GiB/s", 1073741824.0},
+    {"TiB/s", 1099511627776.0},
+    {"bps", 1.0 / 8},
+    {"Kbps", 1e3 / 8},
+    {"Mbps", 1e6 / 8},
+    {"Gbps", 1e9 / 8},
+    {"Tbps", 1e12 / 8},
+    {"b/s", 1.0 / 8},
+    {"Kb/s", 1e3 / 8},
+    {"Mb/s", 1e6 / 8},
+    {"Gb/s", 1e9 / 8},
+    {"Tb/s", 1e12 / 8},
+    {"bit/s", 1.0 / 8},
+    {"Kbit/s", 1e3 / 8},
+    {"Mbit/s", 1e6 / 8},
+    {"Gbit/s", 1e9 / 8},
+    {"Tbit/s", 1e12 / 8},
+    {NULL, 0},
 };
 
 static const struct unit_suffix fraction_units[] = {
@@ -85,9 +118,9 @@ static const char *kind_base(enum unit_kind kind)
 static const char *kind_example(enum unit_kind kind)
 {
     switch (kind) {
-    case UNIT_TIME: return "a time such as 1.5ms (s, ms, us, ns, ps)";
+    case UNIT_TIME: return "a time such as 1.5ms or 3 us (s, ms, us or \xc2\xb5s, ns, ps)";
     case UNIT_BYTES: return "a size such as 64MiB (B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)";
-    case UNIT_BANDWIDTH: return "a bandwidth such as 450GBps or 400Gbps";
+    case UNIT_BANDWIDTH: return "a bandwidth such as 450GB/s, 450GBps or 400Gb/s";
     case UNIT_FRACTION: return "a plain number such as 0.05, or a percentage such as 5%";
     case UNIT_FLOP_RATE: return "a FLOP rate such as 989TFLOPS (FLOPS, GFLOPS, TFLOPS, PFLOPS)";
     case UNIT_FLOP: return "a FLOP count such as 4GFLOP or 1e12 (FLOP, GFLOP, TFLOP, PFLOP)";
@@ -170,6 +203,8 @@ int units_parse(const char *text, enum unit_kind kind, double *out, char *why, s
         snprintf(why, whylen, "'%s' is out of range (too large or too small for a number)", text);
         return -1;
     }
+    while (isspace((unsigned char)*end)) /* "1.5 ms": a space before the unit */
+        end++;
     size_t ulen = strlen(end);
     while (ulen > 0 && isspace((unsigned char)end[ulen - 1]))
         ulen--;

@@ -23,6 +23,32 @@ enum sim_status fixture_run(struct sim_fixture *f, const char *const *sets)
     return st;
 }
 
+int run_command(command_fn fn, const char *command, const char *const *args, char **out,
+                char **errtext)
+{
+    char *argv[64] = {"stepsim", (char *)command};
+    int argc = 2;
+    for (; *args && argc < 62; args++)
+        argv[argc++] = (char *)*args;
+    argv[argc] = NULL;
+    FILE *o = tmpfile(), *e = tmpfile();
+    cr_assert(o && e);
+    int rc = fn(argc, argv, o, e);
+    FILE *fps[2] = {o, e};
+    char **dst[2] = {out, errtext};
+    for (int k = 0; k < 2; k++) {
+        long len = ftell(fps[k]);
+        cr_assert(len >= 0);
+        rewind(fps[k]);
+        char *buf = calloc((size_t)len + 1, 1);
+        cr_assert(buf);
+        cr_assert_eq(fread(buf, 1, (size_t)len, fps[k]), (size_t)len);
+        fclose(fps[k]);
+        *dst[k] = buf;
+    }
+    return rc;
+}
+
 void fixture_release(struct sim_fixture *f)
 {
     pipe_result_release(&f->res);

@@ -2,6 +2,8 @@
 #ifndef STEPSIM_TEST_HELPERS_H
 #define STEPSIM_TEST_HELPERS_H
 
+#include <stdio.h>
+
 #include "costs.h"
 #include "pipeline.h"
 #include "scenario.h"
@@ -36,6 +38,13 @@ const char *toy_hardware(char *path, size_t len, int node_gpus);
  * then the whole step into *out; fails the test if any of it fails. */
 void toy_step(const char *model, int node_gpus, const char *const *sets, struct scenario *scn,
               struct step_output *out);
+/* A command's entry point (sweep_main, import_main, ...): argv[0] "stepsim", argv[1] the
+ * command's name. */
+typedef int (*command_fn)(int argc, char **argv, FILE *out, FILE *errout);
+/* Run `stepsim COMMAND ARGS...` (args NULL-terminated, at most 60) through `fn`; its stdout and
+ * stderr as heap strings the caller frees.  Returns the exit status. */
+int run_command(command_fn fn, const char *command, const char *const *args, char **out,
+                char **errtext);
 
 /* Seconds -> picoseconds for expected values in tests. */
 #define MS(x) ((simtime_t)((x) * 1000000000LL))

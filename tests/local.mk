@@ -12,7 +12,8 @@ AM_TESTS_FD_REDIRECT = 9>&2
 criterion_tests = tests/test_units tests/test_eventq tests/test_engine tests/test_schedule \
 	tests/test_pipeline tests/test_scenario tests/test_report tests/test_outputs \
 	tests/test_model tests/test_flops tests/test_hardware tests/test_costmodel \
-	tests/test_collective tests/test_sweep tests/test_plan tests/test_cm_work tests/test_cm_comm
+	tests/test_collective tests/test_sweep tests/test_plan tests/test_cm_work tests/test_cm_comm \
+	tests/test_derive tests/test_library tests/test_import
 if HAVE_CRITERION
 check_PROGRAMS = $(criterion_tests)
 endif
@@ -29,3 +30,5 @@ tests_test_report_SOURCES = tests/test_report.c tests/helpers.h tests/helpers.c
 tests_test_outputs_SOURCES = tests/test_outputs.c tests/helpers.h tests/helpers.c
 tests_test_cm_work_SOURCES = tests/test_cm_work.c tests/helpers.h tests/helpers.c
 tests_test_cm_comm_SOURCES = tests/test_cm_comm.c tests/helpers.h tests/helpers.c
+tests_test_sweep_SOURCES = tests/test_sweep.c tests/helpers.h tests/helpers.c
+tests_test_import_SOURCES = tests/test_import.c tests/helpers.h tests/helpers.c

@@ -305,8 +305,16 @@ expect_error "--set breaking a rule names the override" 2 "stepsim: pp=8 exceeds
 run run "$U" --set layers=6
 expect_error "--set layers not divisible" 2 "stepsim: layers=6 is not divisible by pp*vp=4" "(layers given by --set)"
 run run "$U" --set schedule=interleaved
-expect_error "--set schedule=interleaved against vp=1 from the file blames the override" 2 \
-    "stepsim: schedule=interleaved needs vp >= 2" "(schedule given by --set)"
+if [ "$rc" -eq 0 ] && grep -q "^schedule *interleaved  pp=4 vp=2 " "$tmp/out" &&
+    grep -q "^derived *vp " "$tmp/out"; then
+    pass "--set schedule=interleaved over vp=1 from the file: vp follows the schedule (2, derived)"
+else
+    fail "--set schedule=interleaved over vp=1 from the file: vp follows the schedule (2, derived)" \
+        "exit status $rc"
+fi
+run run "$U" --set schedule=interleaved --set vp=1
+expect_error "--set schedule=interleaved with --set vp=1: both given, the rule names vp" 2 \
+    "stepsim: schedule=interleaved needs vp >= 2" "(vp given by --set)"
 run run "$U" --set vp=2 --set layers=16
 expect_error "vp=2 against schedule=1f1b from the file" 2 \
     "stepsim: schedule=1f1b holds one model chunk per rank but vp=2" "(vp given by --set)"
@@ -330,6 +338,89 @@ expect_error "--timeline without a file" 2 "stepsim: " "--timeline needs a file 
 # ---- good runs ---------------------------------------------------------------------------------
 run --help
 expect_ok "--help"
+# Every command has --help (stdout, exit 0); the key lists come from the parser's key table,
+# so every key the parser knows is in them.
+for c in run sweep plan validate keys import; do
+    run "$c" --help
+    if [ "$rc" -eq 0 ] && [ ! -s "$tmp/err" ] && grep -q "^usage: stepsim $c" "$tmp/out"; then
+        pass "stepsim $c --help: its usage on stdout, exit 0"
+    else
+        fail "stepsim $c --help: its usage on stdout, exit 0" "exit status $rc"
+    fi
+done
+run keys
+nkeys=$(grep -c '^[a-z]' "$tmp/out")
+missing=""
+for k in $(grep '^[a-z]' "$tmp/out" | cut -d' ' -f1); do
+    "$S" run "$U" --set "$k=" 2>&1 | grep -q "unknown key" && missing="$missing $k"
+done
+if [ "$rc" -eq 0 ] && [ "$nkeys" -ge 42 ] && [ -z "$missing" ] &&
+    grep -q '^tp .*; default 1; cost model only$' "$tmp/out" &&
+    grep -q '^link-bandwidth .*; default unlimited; explicit costs only$' "$tmp/out"; then
+    pass "stepsim keys: all $nkeys keys the parser knows, with value, default and scope"
+else
+    fail "stepsim keys: every key with value, default and scope" "$nkeys keys;$missing unknown"
+fi
+run --help
+listed=$(sed -n '/^scenario keys/,/^$/{/^scenario keys/d;p;}' "$tmp/out" | tr -s ', ' '\n\n' | grep -c .)
+if [ "$listed" -eq "$nkeys" ]; then
+    pass "--help lists every key of the table"
+else
+    fail "--help lists every key of the table" "$listed listed, $nkeys keys"
+fi
+run keys micro-batch
+if [ "$rc" -eq 0 ] && [ "$(grep -c '^[a-z]' "$tmp/out")" -eq 1 ] && grep -q '^micro-batch ' "$tmp/out"; then
+    pass "stepsim keys KEY: that key alone"
+else
+    fail "stepsim keys KEY: that key alone" "exit status $rc"
+fi
+run keys micro_batch
+expect_error "stepsim keys with a typo: did you mean" 2 "stepsim: keys: unknown key 'micro_batch'" \
+    "(did you mean 'micro-batch'?)"
+run run "$U" --set microbatchs=4
+expect_error "--set with a mistyped key: did you mean" 2 "stepsim: --set: unknown key 'microbatchs'" \
+    "(did you mean 'microbatches'?"
+run run "$U" --set tp=8
+expect_error "--set tp=8 on an explicit-cost scenario: an error, not silence" 2 \
+    "stepsim: tp applies only to the cost model" "(tp given by --set)"
+run run "$U" --set "forward=1.5 ms" --set link-latency=5µs --set link-bandwidth=50GB/s
+expect_ok "units as people write them: 1.5 ms, 5µs, 50GB/s"
+run run "$SCN/llama3.1-70b-h100.xml" --set model=llama2-70b --set hardware=dgx-h200
+if [ "$rc" -eq 0 ] && grep -q '^step time' "$tmp/out"; then
+    pass "--set model=NAME --set hardware=NAME: shipped files found by name"
+else
+    fail "--set model=NAME --set hardware=NAME: shipped files found by name" "exit status $rc"
+fi
+# import megatron: the launch line of the shipped Llama-3.1-70B layout gives a scenario that
+# validates and simulates to the same step; the flags stepsim does not model are named.
+run import megatron --hardware dgx-h100 --out "$tmp/imported.xml" \
+    'torchrun --nnodes 64 --nproc-per-node 8 pretrain_gpt.py --tensor-model-parallel-size 8
+     --sequence-parallel --pipeline-model-parallel-size 4 --num-layers-per-virtual-pipeline-stage 4
+     --micro-batch-size 1 --global-batch-size 512 --seq-length 8192 --bf16
+     --use-distributed-optimizer --overlap-grad-reduce --overlap-param-gather --tp-comm-overlap
+     --overlap-p2p-communication --use-flash-attn --attention-dropout 0.0 --hidden-dropout 0.0
+     --num-layers 80 --hidden-size 8192 --ffn-hidden-size 28672 --num-attention-heads 64
+     --group-query-attention --num-query-groups 8 --swiglu --lr 1.5e-4 --train-iters 1000'
+if [ "$rc" -eq 0 ] && [ "$(cat "$tmp/err")" = \
+    "stepsim: import: 3 flags of the launch line are not modelled (ignored): --swiglu, --lr, --train-iters" ]; then
+    pass "import megatron: a Llama-3.1-70B launch line, ignored flags named on stderr"
+else
+    fail "import megatron: a Llama-3.1-70B launch line, ignored flags named on stderr" "exit status $rc"
+fi
+want=$("$S" run "$SCN/llama3.1-70b-h100.xml" | grep '^step time')
+got=$("$S" run "$tmp/imported.xml" 2>&1 | grep '^step time')
+if "$S" validate "$tmp/imported.xml" >/dev/null 2>&1 && [ -n "$want" ] && [ "$got" = "$want" ]; then
+    pass "import megatron: the imported scenario validates and simulates like the shipped one"
+else
+    fail "import megatron: the imported scenario validates and simulates like the shipped one" \
+        "got '$got', want '$want'"
+fi
+run import megatron --tensor-model-parallel-size 8
+expect_error "import without --hardware: exit 2" 2 "stepsim: import needs --hardware" "stepsim import --help"
+run run "$SCN/llama3.1-70b-h100.xml" --set model=llama3.1-7b
+expect_error "--set model= with a name nothing ships: the nearest" 2 \
+    "stepsim: --set model=llama3.1-7b: 'llama3.1-7b' is neither a file nor a shipped model" \
+    "did you mean"
 run --version
 expect_ok "--version"
 for s in unit default two_stage_link; do
@@ -521,6 +612,78 @@ run sweep "$U" --vary nosuchkey=1,2
 expect_error "sweep unknown --vary key: exit 2" 2 "stepsim: " "unknown key 'nosuchkey'"
 run sweep "$U"
 expect_error "sweep without --vary: exit 2" 2 "stepsim: " "needs at least one --vary"
+
+# The sweep users run most, pipeline depth x micro-batch count, on every shipped modelled
+# scenario: each config runs (the global batch follows the varied microbatches) or breaks a
+# rule no real run could meet (layers that do not split over pp*vp, DualPipe's micro-batch
+# rule, a world size pp does not divide); never a contradiction between values the command
+# line gave and values the file only implied.
+real_rules='must split evenly|is not divisible by pp\*vp|exceed layers|needs an even number of micro-batches|is not a multiple of pp\*max'
+modelled=0
+for f in "$SCN"/*.xml; do
+    name=${f##*/}
+    run sweep "$f" --vary pp=2,4,8 --vary microbatches=8,16,32 -j 2
+    head -n 1 "$tmp/out" | grep -q ',tokens_per_s_per_gpu,' || continue # explicit costs
+    modelled=$((modelled + 1))
+    rows=$(($(wc -l <"$tmp/out") - 1))
+    ok=$(awk -F, 'NR > 1 && $3 == "ok"' "$tmp/out" | wc -l)
+    other=$(awk -F, 'NR > 1 && $3 != "ok"' "$tmp/out" | grep -Ev "$real_rules")
+    if [ "$rc" -ne 0 ] || [ "$rows" -ne 9 ] || [ "$ok" -lt 1 ] || [ -n "$other" ]; then
+        fail "sweep pp x microbatches on $name: every config runs or breaks a real rule" \
+            "exit $rc, $rows rows, $ok ok" "$(printf '%s' "$other" | head -n 2)"
+    elif awk -F, 'NR > 1 && $3 == "ok"' "$tmp/out" | grep -qv ',global-batch,$'; then
+        fail "sweep pp x microbatches on $name: the derived column names global-batch"
+    else
+        pass "sweep pp x microbatches on $name: $ok of 9 run, the rest break real rules"
+    fi
+done
+if [ "$modelled" -ge 5 ]; then
+    pass "sweep pp x microbatches covered $modelled shipped modelled scenarios"
+else
+    fail "sweep pp x microbatches covered $modelled shipped modelled scenarios, expected >= 5"
+fi
+run sweep "$SCN/llama3.1-70b-h100.xml" --vary pp=2,4,8 --vary microbatches=8,16,32
+if [ "$(grep -c ',ok,' "$tmp/out")" -eq 9 ]; then
+    pass "sweep pp x microbatches on the issue's Llama-3.1-70B: all 9 configs run"
+else
+    fail "sweep pp x microbatches on the issue's Llama-3.1-70B: all 9 configs run" \
+        "$(grep -v ',ok,' "$tmp/out" | sed -n 2p)"
+fi
+run sweep "$SCN/llama3.1-70b-h100.xml" --set global-batch=512 --vary microbatches=16,32
+if [ "$rc" -eq 0 ] && grep -q '^16,error,.*--vary microbatches=16 contradicts --set global-batch=512' "$tmp/out" &&
+    grep -q '^32,ok,' "$tmp/out"; then
+    pass "sweep: --set global-batch with a disagreeing --vary microbatches names both options"
+else
+    fail "sweep: --set global-batch with a disagreeing --vary microbatches names both options" \
+        "exit status $rc"
+fi
+run run "$SCN/llama3.1-70b-h100.xml" --format json
+if [ "$rc" -eq 0 ] && grep -q '^  "derived": \["microbatches"\],$' "$tmp/out"; then
+    pass "run --format json: the file's global batch given, microbatches derived"
+else
+    fail "run --format json: the file's global batch given, microbatches derived" "exit status $rc"
+fi
+run run "$SCN/llama3.1-70b-h100.xml" --set microbatches=16 --format json
+if [ "$rc" -eq 0 ] && grep -q '^  "derived": \["global-batch"\],$' "$tmp/out" &&
+    grep -q '"global_batch": 256,' "$tmp/out"; then
+    pass "run --set microbatches=16: the global batch follows (16 x 1 x dp 16 = 256), derived"
+else
+    fail "run --set microbatches=16: the global batch follows (16 x 1 x dp 16 = 256), derived" \
+        "exit status $rc"
+fi
+run run "$SCN/llama3.1-70b-h100.xml" --set global-batch=512 --set microbatches=16
+expect_error "run: --set global-batch and --set microbatches that disagree: exit 2" 2 \
+    "stepsim: --set microbatches=16 contradicts --set global-batch=512: " "give one of the two"
+run sweep "$U" --vary schedule,vp=1f1b:1,interleaved:2,zb-v:2
+if [ "$rc" -eq 0 ] && [ "$(head -n 1 "$tmp/out" | cut -d, -f1-3)" = "schedule,vp,status" ] &&
+    [ "$(grep -c ',ok,' "$tmp/out")" -eq 3 ]; then
+    pass "sweep: a linked axis schedule,vp runs each tuple, one column per key"
+else
+    fail "sweep: a linked axis schedule,vp runs each tuple, one column per key" "exit status $rc"
+fi
+run sweep "$U" --vary schedule,vp=1f1b:1,interleaved
+expect_error "sweep: a linked tuple short of a field: exit 2" 2 "stepsim: " \
+    "'interleaved' is not 2 values separated by ':'"
 
 # plan: the 405B acceptance case (top config sensible and in HBM, well under 10 s), --out
 # CSV with every valid config, the same top for -j 1 and -j 2; no model: exit 2, one line.

@@ -65,7 +65,7 @@ Test(rules, global_batch_divisible_by_micro_batch_times_dp)
     step_release(&out);
     fires(LLAMA70, H100,
           L("seq=4096", "tp=8", "pp=4", "gpus=128", "global-batch=32", "microbatches=3"),
-          "contradicts global-batch");
+          "--set microbatches=3 contradicts --set global-batch=32");
 }
 
 Test(rules, layers_split_over_pp_times_vp)

@@ -69,6 +69,110 @@ Test(scenario, defaults_are_a_valid_scenario)
     assert_valid(NULL);
 }
 
+/* The table's defaults are what the engine and the cost model assumed before they moved into
+ * the table; every key has a doc, a value description and a default to print. */
+Test(scenario, defaults_come_from_the_key_table)
+{
+    struct scenario scn;
+    scn_defaults(&scn);
+    cr_assert_str_eq(scn.name, "unnamed");
+    cr_assert_eq(scn.micro_batch, 1);
+    cr_assert_eq(scn.seed, 1ul);
+    cr_assert_eq(scn.tp, 1);
+    cr_assert_eq(scn.cp, 1);
+    cr_assert_eq(scn.ep, 1);
+    cr_assert_eq(scn.etp, 1);
+    cr_assert_eq(scn.max_ops, 20000000);
+    cr_assert_eq(scn.dtype, 2, "bf16");
+    cr_assert_eq(scn.recompute, RECOMPUTE_NONE);
+    cr_assert_eq(scn.attention, ATTENTION_FLASH);
+    cr_assert_eq(scn.gpus, 0, "0: tp*cp*pp");
+    cr_assert_eq(scn.global_batch, 0);
+    cr_assert_eq(scn.seq, 0);
+    cr_assert_float_eq(scn.link_bw_Bps, 0.0, 0.0);
+    for (int k = 0; k < SCN_KEY_COUNT; k++) {
+        cr_assert_eq(scn.origin[k].file[0], '\0', "%s: a default is not given",
+                     scn_key_name((enum scn_key)k));
+        struct scn_key_doc d;
+        scn_key_describe((enum scn_key)k, &d);
+        cr_assert_str_eq(d.name, scn_key_name((enum scn_key)k));
+        cr_assert(strcmp(d.doc, "(not documented)") != 0, "%s has no doc", d.name);
+        cr_assert(d.value[0] && d.def[0], "%s: value or default empty", d.name);
+    }
+    struct scn_key_doc d;
+    scn_key_describe(SCN_DTYPE, &d);
+    cr_assert_str_eq(d.value, "one of fp32, tf32, bf16, fp16, fp8");
+    cr_assert_str_eq(d.def, "bf16");
+    cr_assert_str_eq(d.applies, "cost model");
+    scn_key_describe(SCN_GPUS, &d);
+    cr_assert_str_eq(d.def, "tp*cp*pp");
+    scn_key_describe(SCN_FORWARD, &d);
+    cr_assert_str_eq(d.applies, "explicit costs");
+    cr_assert(strstr(d.value, "time") == d.value, "%s", d.value);
+}
+
+Test(scenario, unknown_keys_get_the_nearest_known_one)
+{
+    cr_assert_str_eq(scn_key_suggest("micobatches"), "microbatches");
+    cr_assert_str_eq(scn_key_suggest("global_batch"), "global-batch");
+    cr_assert_str_eq(scn_key_suggest("globalbatch"), "global-batch");
+    cr_assert_str_eq(scn_key_suggest("scheudle"), "schedule"); /* two letters swapped */
+    cr_assert_str_eq(scn_key_suggest("distributed_optimiser"), "distributed-optimizer");
+    cr_assert_null(scn_key_suggest("tensor-parallel"));
+    cr_assert_null(scn_key_suggest("xy"), "two letters are not a typo of tp");
+    cr_assert_null(scn_key_suggest(""));
+    struct scenario scn;
+    struct sim_error err;
+    scn_defaults(&scn);
+    err_clear(&err);
+    cr_assert_eq(scn_set_arg(&scn, "micobatches=4", &err), SIM_EINPUT);
+    cr_assert(strstr(err.msg, "unknown key 'micobatches' (did you mean 'microbatches'?") != NULL,
+              "%s", err.msg);
+    cr_assert_eq(scn_set(&scn, "scheudle", "1f1b", "f.xml", 3, &err), SIM_EINPUT);
+    cr_assert_str_eq(err.msg, "unknown key 'scheudle' (did you mean 'schedule'?)");
+    cr_assert_eq(scn_set_option(&scn, "--vary", "ppp", "2", &err), SIM_EINPUT);
+    cr_assert(strstr(err.msg, "--vary: unknown key 'ppp' (did you mean 'pp'?") == err.msg, "%s",
+              err.msg);
+}
+
+Test(scenario, options_record_their_name_at_the_command_line_order)
+{
+    struct scenario scn;
+    struct sim_error err;
+    scn_defaults(&scn);
+    err_clear(&err);
+    cr_assert_eq(scn_set(&scn, "pp", "2", "f.xml", 3, &err), SIM_OK);
+    cr_assert_eq(scn_set_option(&scn, "--vary", "microbatches", "8", &err), SIM_OK);
+    cr_assert_str_eq(scn.origin[SCN_MICROBATCHES].file, "--vary");
+    cr_assert_eq(scn.origin[SCN_MICROBATCHES].line, 0);
+    cr_assert_eq(scn.origin[SCN_MICROBATCHES].order, SCN_ORDER_SET);
+    cr_assert_eq(scn_culprit(&scn, SCN_PP, SCN_MICROBATCHES), SCN_MICROBATCHES);
+    cr_assert_eq(scn_set_option(&scn, "--vary", "pp", "0", &err), SIM_EINPUT);
+    cr_assert_str_eq(err.msg, "--vary pp=0: '0' is out of range [1, 65536]");
+    scn_mark_derived(&scn, SCN_MICROBATCHES);
+    cr_assert(!scn_given(&scn, SCN_MICROBATCHES));
+    cr_assert(scn.origin[SCN_MICROBATCHES].derived);
+}
+
+/* A cost-model key on an explicit-cost scenario is an error, not silence. */
+Test(scenario, keys_that_do_not_apply_are_errors)
+{
+    assert_rule((const char *const[]){"tp=8", NULL},
+                "tp applies only to the cost model: give model= and hardware=");
+    assert_rule((const char *const[]){"global-batch=64", NULL}, "(global-batch given by --set)");
+    assert_rule((const char *const[]){"hardware=" SRC("hardware/dgx-h100.xml"), NULL},
+                "hardware applies only");
+    assert_valid((const char *const[]){"seq=4096", "jitter=1%", "forward=1ms", NULL});
+    struct scenario scn;
+    scn_defaults(&scn);
+    cr_assert(!scn_key_applies(&scn, SCN_DTYPE));
+    cr_assert(scn_key_applies(&scn, SCN_LINK_BANDWIDTH));
+    cr_assert(scn_key_applies(&scn, SCN_PP));
+    snprintf(scn.model_path, sizeof scn.model_path, "m.xml");
+    cr_assert(scn_key_applies(&scn, SCN_DTYPE));
+    cr_assert(!scn_key_applies(&scn, SCN_LINK_BANDWIDTH));
+}
+
 Test(scenario, key_table_round_trips)
 {
     for (int k = 0; k < SCN_KEY_COUNT; k++)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "helpers.h"
 #include "scenario.h"
 #include "sweep.h"
 
@@ -50,7 +51,9 @@ Test(sweep_axis, comma_list_keeps_texts, .init = setup)
 {
     struct sweep_axis ax;
     parse_ok(&ax, "schedule=1f1b,gpipe,interleaved");
-    cr_assert_eq(ax.key, SCN_SCHEDULE);
+    cr_assert_eq(ax.nkeys, 1);
+    cr_assert_eq(ax.keys[0], SCN_SCHEDULE);
+    cr_assert_str_eq(ax.name, "schedule");
     expect_values(&ax, (const char *const[]){"1f1b", "gpipe", "interleaved"}, 3);
     cr_assert_eq(ax.geometric, 0);
     sweep_axis_release(&ax);
@@ -103,6 +106,46 @@ Test(sweep_axis, bad_syntax_and_empty_ranges_rejected, .init = setup)
     parse_bad("pp=1:1000000000:+1", "more than");
 }
 
+/* "KEY1,KEY2=A1:B1,A2:B2": keys varied together; the comma before '=' is what links them, so
+ * colons are fields there and ranges elsewhere. */
+Test(sweep_axis, linked_keys_take_tuples, .init = setup)
+{
+    struct sweep_axis ax;
+    parse_ok(&ax, "schedule,vp=1f1b:1,interleaved:4,zb-v:2");
+    cr_assert_eq(ax.nkeys, 2);
+    cr_assert_eq(ax.keys[0], SCN_SCHEDULE);
+    cr_assert_eq(ax.keys[1], SCN_VP);
+    cr_assert_str_eq(ax.name, "schedule,vp");
+    expect_values(&ax, (const char *const[]){"1f1b:1", "interleaved:4", "zb-v:2"}, 3);
+    static const char *const fields[] = {"1f1b", "1", "interleaved", "4", "zb-v", "2"};
+    for (int i = 0; i < 6; i++)
+        cr_assert_str_eq(ax.fields[i], fields[i], "field %d", i);
+    cr_assert_eq(ax.geometric, 0);
+    sweep_axis_release(&ax);
+    parse_ok(&ax, "pp,microbatches,micro-batch=2:8:1"); /* three keys, one tuple */
+    cr_assert_eq(ax.nkeys, 3);
+    cr_assert_eq(ax.nvalues, 1);
+    cr_assert_str_eq(ax.fields[2], "1");
+    sweep_axis_release(&ax);
+    parse_ok(&ax, "pp=2:8:x2"); /* one key: still a range */
+    expect_values(&ax, (const char *const[]){"2", "4", "8"}, 3);
+    cr_assert_str_eq(ax.fields[2], "8");
+    sweep_axis_release(&ax);
+}
+
+Test(sweep_axis, linked_keys_bad_tuples_rejected, .init = setup)
+{
+    parse_bad("schedule,vp=1f1b:1,interleaved", "'interleaved' is not 2 values separated by ':'");
+    parse_bad("schedule,vp=1f1b:1:2", "'1f1b:1:2' is not 2 values");
+    parse_bad("schedule,vp=1f1b:", "'1f1b:' is not 2 values");
+    parse_bad("schedule,vp=1f1b:1,,zb-v:2", "empty value");
+    parse_bad("schedule,vp=", "empty list");
+    parse_bad("schedule,schedule=a:b", "key schedule given twice");
+    parse_bad("schedule,vpx=1f1b:1", "unknown key 'vpx' (did you mean 'vp'?)");
+    parse_bad("schedule,=1f1b:1", "expected KEY=LIST or up to 8 keys");
+    parse_bad("a,b,c,d,e,f,g,h,i=1:2:3:4:5:6:7:8:9", "up to 8 keys");
+}
+
 Test(sweep_axis, product_order_is_row_major, .init = setup)
 {
     struct sweep_axis axes[3];
@@ -142,30 +185,15 @@ Test(sweep_axis, oversized_product_rejected, .init = setup)
 /* Run `stepsim sweep ARGS...` (NULL-terminated); stdout and stderr as heap strings. */
 static int run_sweep(char **out, char **errtext, const char *first, ...)
 {
-    char *argv[64] = {"stepsim", "sweep"};
-    int argc = 2;
+    const char *args[61];
+    int n = 0;
     va_list ap;
     va_start(ap, first);
-    for (const char *a = first; a && argc < 63; a = va_arg(ap, const char *))
-        argv[argc++] = (char *)a;
+    for (const char *a = first; a && n < 60; a = va_arg(ap, const char *))
+        args[n++] = a;
     va_end(ap);
-    argv[argc] = NULL;
-    FILE *o = tmpfile(), *e = tmpfile();
-    cr_assert(o && e);
-    int rc = sweep_main(argc, argv, o, e);
-    FILE *fps[2] = {o, e};
-    char **dst[2] = {out, errtext};
-    for (int k = 0; k < 2; k++) {
-        long len = ftell(fps[k]);
-        cr_assert(len >= 0);
-        rewind(fps[k]);
-        char *buf = calloc((size_t)len + 1, 1);
-        cr_assert(buf);
-        cr_assert_eq(fread(buf, 1, (size_t)len, fps[k]), (size_t)len);
-        fclose(fps[k]);
-        *dst[k] = buf;
-    }
-    return rc;
+    args[n] = NULL;
+    return run_command(sweep_main, "sweep", args, out, errtext);
 }
 
 static int count_lines(const char *s)
@@ -208,13 +236,13 @@ Test(sweep_cmd, output_is_the_same_whatever_the_thread_count, .init = setup)
     char line[512];
     cr_assert_str_eq(line_of(o1, 0, line, sizeof line),
                      "pp,microbatches,status,step_time_s,makespan_s,bubble_ratio,tokens_per_s,"
-                     "samples_per_s,error");
+                     "samples_per_s,derived,error");
     /* Row-major: pp=1 with microbatches 1..8 first; then pp=2 from microbatches=1. */
     cr_assert(strncmp(line_of(o1, 1, line, sizeof line), "1,1,ok,", 7) == 0, "%s", line);
     cr_assert(strncmp(line_of(o1, 9, line, sizeof line), "2,1,ok,", 7) == 0, "%s", line);
     /* pp=4, m=8 on unit.xml (2 layers of 1 ms + 2 ms per stage): 1F1B closed forms. */
     cr_assert_str_eq(line_of(o1, 24, line, sizeof line), "4,8,ok,0.066,0.066,0.272727273,,"
-                                                         "121.212121,");
+                                                         "121.212121,,");
     free(o1);
     free(e1);
     free(o2);
@@ -231,7 +259,7 @@ Test(sweep_cmd, an_invalid_config_is_a_row_not_a_failure, .init = setup)
     char line[1024];
     cr_assert(strncmp(line_of(o, 1, line, sizeof line), "1,ok,", 5) == 0, "%s", line);
     line_of(o, 2, line, sizeof line);
-    cr_assert(strncmp(line, "3,error,,,,,,\"", 14) == 0, "%s", line);
+    cr_assert(strncmp(line, "3,error,,,,,,,\"", 15) == 0, "%s", line);
     cr_assert(strstr(line, "pp=3") && strstr(line, "--vary"), "%s", line);
     cr_assert(strncmp(line_of(o, 3, line, sizeof line), "2,ok,", 5) == 0, "%s", line);
     free(o);
@@ -267,6 +295,61 @@ Test(sweep_cmd, bad_values_of_one_config_and_bad_arguments, .init = setup)
     }
 }
 
+Test(sweep_cmd, a_linked_axis_sets_its_keys_together_one_column_each, .init = setup)
+{
+    char *o, *e;
+    int rc = run_sweep(&o, &e, UNIT, "--vary", "schedule,vp=1f1b:1,interleaved:2,zb-v:2", "--vary",
+                       "microbatches=8,16", NULL);
+    cr_assert_eq(rc, 0, "%s", e);
+    cr_assert_eq(count_lines(o), 7, "%s", o);
+    char line[1024];
+    cr_assert_str_eq(line_of(o, 0, line, sizeof line),
+                     "schedule,vp,microbatches,status,step_time_s,makespan_s,bubble_ratio,"
+                     "tokens_per_s,samples_per_s,derived,error");
+    /* unit.xml: pp=4, 8 layers of 1 + 2 ms; interleaved m=8: m(f+b) + (p-1)(f+b)/v = 57 ms. */
+    cr_assert_str_eq(line_of(o, 1, line, sizeof line), "1f1b,1,8,ok,0.066,0.066,0.272727273,,"
+                                                       "121.212121,,");
+    cr_assert(strncmp(line_of(o, 3, line, sizeof line), "interleaved,2,8,ok,0.057,", 25) == 0,
+              "%s", line);
+    cr_assert(strncmp(line_of(o, 5, line, sizeof line), "zb-v,2,8,ok,", 12) == 0, "%s", line);
+    free(o);
+    free(e);
+}
+
+/* Without a vp per schedule, vp follows each schedule (derived). */
+Test(sweep_cmd, schedules_without_vp_take_their_default_vp, .init = setup)
+{
+    char *o, *e;
+    int rc = run_sweep(&o, &e, UNIT, "--vary", "schedule=1f1b,interleaved,zb-v,dualpipe-v", NULL);
+    cr_assert_eq(rc, 0, "%s", e);
+    char line[1024];
+    cr_assert(strstr(line_of(o, 1, line, sizeof line), ",121.212121,,"), "1f1b: %s", line);
+    cr_assert(strncmp(line_of(o, 2, line, sizeof line), "interleaved,ok,0.057,", 21) == 0, "%s",
+              line);
+    cr_assert(strstr(line, ",vp,"), "interleaved: vp derived: %s", line);
+    for (int r = 3; r <= 4; r++)
+        cr_assert(strstr(line_of(o, r, line, sizeof line), ",ok,") && strstr(line, ",vp,"), "%s",
+                  line);
+    free(o);
+    free(e);
+}
+
+/* A cost-model key varied on an explicit-cost scenario fails up front, not row by row. */
+Test(sweep_cmd, keys_that_do_not_apply_fail_the_sweep, .init = setup)
+{
+    char *o, *e;
+    cr_assert_eq(run_sweep(&o, &e, UNIT, "--vary", "tp=1,2", NULL), 2);
+    cr_assert_str_empty(o);
+    cr_assert(strstr(e, "tp applies only to the cost model") && strstr(e, "(tp given by --vary)"),
+              "%s", e);
+    free(o);
+    free(e);
+    cr_assert_eq(run_sweep(&o, &e, LLAMA, "--vary", "pp=2,4", "--set", "forward=1ms", NULL), 2);
+    cr_assert(strstr(e, "forward is an explicit cost"), "%s", e);
+    free(o);
+    free(e);
+}
+
 /* Field `col` (0-based) of a CSV line without quoted fields. */
 static double field(const char *line, int col)
 {
@@ -288,7 +371,7 @@ Test(sweep_cmd, modelled_sweep_gives_plausible_rows, .init = setup)
     line_of(o, 0, line, sizeof line);
     cr_assert(strstr(line, ",tokens_per_s_per_gpu,model_tflops_per_gpu,mfu,hfu,compute_s,"), "%s",
               line);
-    cr_assert(strstr(line, ",peak_memory_gib,fits,error"), "%s", line);
+    cr_assert(strstr(line, ",peak_memory_gib,fits,derived,error"), "%s", line);
     for (int r = 1; r <= 4; r++) {
         line_of(o, r, line, sizeof line);
         cr_assert(strstr(line, ",ok,"), "%s", line);
@@ -311,6 +394,49 @@ Test(sweep_cmd, modelled_sweep_gives_plausible_rows, .init = setup)
     double b_pp2 = field(line_of(o, 1, line, sizeof line), 5);
     double b_pp4 = field(line_of(o, 3, line, sizeof line), 5);
     cr_assert(b_pp4 > b_pp2, "bubble pp=4 %g <= pp=2 %g", b_pp4, b_pp2);
+    free(o);
+    free(e);
+}
+
+/* The issue's sweep: every config runs; the global batch follows the varied microbatches
+ * (microbatches x 1 x dp, dp = 512 / (8 x pp)), and the derived column says so.  Varying pp
+ * alone keeps the file's 512 and microbatches follows instead. */
+Test(sweep_cmd, varied_microbatches_move_the_global_batch, .init = setup)
+{
+    char *o, *e;
+    int rc = run_sweep(&o, &e, LLAMA, "--vary", "pp=2,4,8", "--vary", "microbatches=8,16,32",
+                       NULL);
+    cr_assert_eq(rc, 0, "%s", e);
+    cr_assert_eq(count_lines(o), 10, "%s", o);
+    char line[2048];
+    static const int pps[] = {2, 4, 8}, mbs[] = {8, 16, 32};
+    for (int r = 1; r <= 9; r++) {
+        line_of(o, r, line, sizeof line);
+        cr_assert(strstr(line, ",ok,") && strstr(line, ",global-batch,"), "%s", line);
+        int pp = pps[(r - 1) / 3], m = mbs[(r - 1) % 3], dp = 512 / (8 * pp);
+        double step = field(line, 3), tps = field(line, 6);
+        cr_assert_float_eq(tps, (double)m * dp * 8192 / step, 1e-6 * tps, "%s", line);
+    }
+    free(o);
+    free(e);
+    rc = run_sweep(&o, &e, LLAMA, "--vary", "pp=2,8", NULL);
+    cr_assert_eq(rc, 0, "%s", e);
+    for (int r = 1; r <= 2; r++) {
+        line_of(o, r, line, sizeof line);
+        cr_assert(strstr(line, ",microbatches,"), "%s", line);
+        double tps = field(line, 5);
+        cr_assert_float_eq(tps, 512.0 * 8192 / field(line, 2), 1e-6 * tps, "%s", line);
+    }
+    free(o);
+    free(e);
+    /* The global batch on the command line too: configs that disagree name both options. */
+    rc = run_sweep(&o, &e, LLAMA, "--set", "global-batch=512", "--vary", "microbatches=16,32",
+                   NULL);
+    cr_assert_eq(rc, 0, "%s", e);
+    cr_assert(strstr(line_of(o, 1, line, sizeof line),
+                     "\"--vary microbatches=16 contradicts --set global-batch=512: "),
+              "%s", line);
+    cr_assert(strstr(line_of(o, 2, line, sizeof line), "32,ok,"), "%s", line);
     free(o);
     free(e);
 }

@@ -41,6 +41,30 @@ Test(units, time_suffixes)
     assert_parses(" 5ms ", UNIT_TIME, 5e-3);
 }
 
+/* As people write them: a space before the unit, the micro sign, bytes or bits per second
+ * with a slash. */
+Test(units, spellings_people_use)
+{
+    assert_parses("1.5 ms", UNIT_TIME, 1.5e-3);
+    assert_parses("3\tus", UNIT_TIME, 3e-6);
+    assert_parses("2\xc2\xb5s", UNIT_TIME, 2e-6);   /* U+00B5 MICRO SIGN */
+    assert_parses("2 \xce\xbcs", UNIT_TIME, 2e-6);  /* U+03BC GREEK SMALL LETTER MU */
+    assert_parses("80 GiB", UNIT_BYTES, 80.0 * 1073741824.0);
+    assert_parses("450GB/s", UNIT_BANDWIDTH, 450e9);
+    assert_parses("450 GB/s", UNIT_BANDWIDTH, 450e9);
+    assert_parses("64GiB/s", UNIT_BANDWIDTH, 64.0 * 1073741824.0);
+    assert_parses("400Gb/s", UNIT_BANDWIDTH, 50e9);
+    assert_parses("400 Gbit/s", UNIT_BANDWIDTH, 50e9);
+    assert_parses("100Mb/s", UNIT_BANDWIDTH, 12.5e6);
+    assert_parses("989 TFLOPS", UNIT_FLOP_RATE, 989e12);
+    assert_refused("1 ", UNIT_TIME, "has no unit");
+    assert_refused("1 m s", UNIT_TIME, "unknown unit 'm s'");
+    assert_refused("1\xc2s", UNIT_TIME, "unknown unit"); /* a broken UTF-8 sequence */
+    assert_refused("1gb/s", UNIT_BANDWIDTH, "unknown unit 'gb/s'");
+    assert_refused("1GB/", UNIT_BANDWIDTH, "unknown unit 'GB/'");
+    assert_refused("1 GB/s", UNIT_BYTES, "unknown unit 'GB/s'");
+}
+
 Test(units, byte_suffixes_decimal_and_binary)
 {
     assert_parses("1B", UNIT_BYTES, 1.0);
@@ -99,7 +123,7 @@ Test(units, refuses_empty_sign_and_junk)
     assert_refused("1.5", UNIT_BYTES, "has no unit");
     assert_refused("1e5", UNIT_BANDWIDTH, "has no unit");
     assert_refused("1msx", UNIT_TIME, "unknown unit 'msx'");
-    assert_refused("1 ms", UNIT_TIME, "unknown unit ' ms'");
+    assert_refused("1 msx", UNIT_TIME, "unknown unit 'msx'");
     assert_refused("1ms5", UNIT_TIME, "unknown unit 'ms5'");
     assert_refused("1.2.3ms", UNIT_TIME, "unknown unit '.3ms'");
     assert_refused("1e", UNIT_TIME, "unknown unit 'e'");

@@ -1,0 +1,167 @@
+/* derive: values that follow the given ones (see derive.h for the precedence). */
+#include "derive.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "schedule.h"
+
+#define MAX_GLOBAL_BATCH (1 << 26) /* the global-batch key's upper bound */
+
+static int order_of(const struct scenario *scn, enum scn_key key)
+{
+    return scn->origin[key].order;
+}
+
+/* The latest of `keys` to be given (the first of those given last): the one a rule they break
+ * together blames. */
+static enum scn_key latest(const struct scenario *scn, const enum scn_key *keys, size_t n)
+{
+    enum scn_key k = keys[0];
+    for (size_t i = 1; i < n; i++)
+        k = scn_culprit(scn, k, keys[i]);
+    return k;
+}
+
+/* What sets the samples one micro-batch round takes over the whole cluster (micro-batch x dp). */
+static const enum scn_key per_step_keys[] = {SCN_MICRO_BATCH, SCN_PP, SCN_TP, SCN_CP, SCN_GPUS};
+#define N_PER_STEP (sizeof per_step_keys / sizeof per_step_keys[0])
+
+static enum sim_status global_follows(struct scenario *scn, int dp, struct sim_error *err)
+{
+    long long global = (long long)scn->microbatches * scn->micro_batch * dp;
+    if (global > MAX_GLOBAL_BATCH)
+        return scn_rule_error(
+            scn, scn_culprit(scn, SCN_MICROBATCHES, latest(scn, per_step_keys, N_PER_STEP)), err,
+            "microbatches=%d x micro-batch=%d x dp=%d = %lld samples per "
+            "step, above the limit of %d",
+            scn->microbatches, scn->micro_batch, dp, global, MAX_GLOBAL_BATCH);
+    scn->global_batch = (int)global;
+    scn_mark_derived(scn, SCN_GLOBAL_BATCH);
+    return SIM_OK;
+}
+
+static enum sim_status microbatches_follow(struct scenario *scn, int dp, struct sim_error *err)
+{
+    long per_step = (long)scn->micro_batch * dp;
+    if (scn->global_batch % per_step != 0) {
+        /* Blame the value given last; on a tie the global batch (it is what must divide). */
+        enum scn_key keys[N_PER_STEP + 1] = {SCN_GLOBAL_BATCH};
+        memcpy(keys + 1, per_step_keys, sizeof per_step_keys);
+        return scn_rule_error(scn, latest(scn, keys, N_PER_STEP + 1), err,
+                              "global-batch=%d is not divisible by micro-batch*dp = %d*%d = %ld",
+                              scn->global_batch, scn->micro_batch, dp, per_step);
+    }
+    scn->microbatches = (int)(scn->global_batch / per_step);
+    scn_mark_derived(scn, SCN_MICROBATCHES);
+    return SIM_OK;
+}
+
+/* Both given at one level and disagreeing, with nothing later to say which should move. */
+static enum sim_status contradiction(const struct scenario *scn, int dp, struct sim_error *err)
+{
+    long per_step = (long)scn->micro_batch * dp;
+    const struct scn_origin *om = &scn->origin[SCN_MICROBATCHES];
+    const struct scn_origin *og = &scn->origin[SCN_GLOBAL_BATCH];
+    char mbs[64];
+    if (scn->global_batch % per_step == 0)
+        snprintf(mbs, sizeof mbs, "%ld", scn->global_batch / per_step);
+    else
+        snprintf(mbs, sizeof mbs, "%.4g", (double)scn->global_batch / per_step);
+    if (om->line == 0 && og->line == 0) /* both from the command line: name both options */
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "%s microbatches=%d contradicts %s global-batch=%d: global-batch / "
+                       "(micro-batch=%d * dp=%d) = %s micro-batches; give one of the two and "
+                       "the other follows",
+                       om->file, scn->microbatches, og->file, scn->global_batch, scn->micro_batch,
+                       dp, mbs);
+    return scn_rule_error(scn, SCN_MICROBATCHES, err,
+                          "microbatches=%d contradicts global-batch=%d / (micro-batch=%d * "
+                          "dp=%d) = %s",
+                          scn->microbatches, scn->global_batch, scn->micro_batch, dp, mbs);
+}
+
+static enum sim_status derive_batch(struct scenario *scn, int dp, struct sim_error *err)
+{
+    int g_given = scn_given(scn, SCN_GLOBAL_BATCH), m_given = scn_given(scn, SCN_MICROBATCHES);
+    if (!g_given)
+        return global_follows(scn, dp, err);
+    if (!m_given)
+        return microbatches_follow(scn, dp, err);
+    int og = order_of(scn, SCN_GLOBAL_BATCH), om = order_of(scn, SCN_MICROBATCHES);
+    if (om > og)
+        return global_follows(scn, dp, err);
+    if (og > om)
+        return microbatches_follow(scn, dp, err);
+    if ((long long)scn->microbatches * scn->micro_batch * dp == scn->global_batch)
+        return SIM_OK;
+    if (order_of(scn, latest(scn, per_step_keys, N_PER_STEP)) > og)
+        return microbatches_follow(scn, dp, err);
+    return contradiction(scn, dp, err);
+}
+
+/* Was `a` given before `b` (or not at all while b was)?  Then a follows b. */
+static int earlier(const struct scenario *scn, enum scn_key a, enum scn_key b)
+{
+    return order_of(scn, a) < order_of(scn, b);
+}
+
+/* Interleaved: the least vp >= 2 that passes every rule, else 2 (the rules then say why).  At
+ * most 63 trial checks of a scenario copy. */
+static int interleaved_vp(const struct scenario *scn)
+{
+    int limit = scn->pp > 0 ? scn->layers / scn->pp : 0;
+    if (limit > 64)
+        limit = 64;
+    for (int v = 2; v <= limit; v++) {
+        struct scenario trial = *scn;
+        trial.vp = v;
+        if (scn_check(&trial, NULL) == SIM_OK)
+            return v;
+    }
+    return 2;
+}
+
+static void derive_schedule_keys(struct scenario *scn)
+{
+    const struct sched_type *type = sched_find(scn->schedule);
+    if (!type)
+        return; /* scn_check names the unknown schedule */
+    if (!sched_vp_fits(type, scn->vp) && earlier(scn, SCN_VP, SCN_SCHEDULE)) {
+        scn->vp = type->vp_any ? interleaved_vp(scn) : sched_vp_of(type);
+        scn_mark_derived(scn, SCN_VP);
+    }
+    if (type->builds_w && !scn->split_backward && scn_given(scn, SCN_SPLIT_BACKWARD) &&
+        earlier(scn, SCN_SPLIT_BACKWARD, SCN_SCHEDULE)) {
+        scn->split_backward = 1;
+        scn_mark_derived(scn, SCN_SPLIT_BACKWARD);
+    }
+}
+
+enum sim_status derive_apply(struct scenario *scn, int dp, struct sim_error *err)
+{
+    if (dp > 0) {
+        enum sim_status st = derive_batch(scn, dp, err);
+        if (st != SIM_OK)
+            return st;
+    }
+    derive_schedule_keys(scn); /* after the batch: interleaved's rules read microbatches */
+    return SIM_OK;
+}
+
+int derive_list(const struct scenario *scn, const char *sep, char *buf, size_t len)
+{
+    int n = 0;
+    size_t used = 0;
+    if (len)
+        buf[0] = '\0';
+    for (int k = 0; k < SCN_KEY_COUNT; k++) {
+        if (!scn->origin[k].derived)
+            continue;
+        if (used < len)
+            used += (size_t)snprintf(buf + used, len - used, "%s%s", n ? sep : "",
+                                     scn_key_name((enum scn_key)k));
+        n++;
+    }
+    return n;
+}

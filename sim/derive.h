@@ -1,0 +1,43 @@
+/* derive: the values a scenario only implies, computed from the ones it gives.
+ *
+ * Precedence, one rule for every derived value: a value given later wins over one given
+ * earlier -- the command line (--set and --vary alike) over the scenario file, a file over its
+ * base, any of them over a default -- and a value that is only implied (not given, or given
+ * earlier than the values it must agree with) follows those.  Two values given at the same
+ * level that contradict each other are an input error naming both.  What follows:
+ *
+ *  - the batch (modelled scenarios): global-batch = microbatches x micro-batch x dp, with
+ *    dp = gpus / (tp x cp x pp).
+ *      neither given                 global-batch follows (microbatches at its default 1)
+ *      one given                     the other follows
+ *      both, one later               the later one wins, the other follows
+ *      both at one level, agreeing   nothing to do
+ *      both at one level, not        if micro-batch, pp, tp, cp or gpus was given later than
+ *                                    both, global-batch stays and microbatches follows (the
+ *                                    file's pair was made for the file's layout); else an error
+ *    So `--vary microbatches=...` moves the global batch a file gives, `--vary pp=...` keeps
+ *    it (microbatches follows), and `--set global-batch=G --vary microbatches=...` is an error
+ *    for every config where they disagree.
+ *  - vp follows the schedule when the schedule was given later and vp does not fit it: 1 for
+ *    one-chunk schedules, 2 for the V schedules (zb-v, dualpipe, dualpipe-v), and for
+ *    interleaved the least vp >= 2 that passes every rule (splits the layers), else 2.
+ *  - split-backward follows the schedule likewise (the zero-bubble family always splits).
+ *
+ * A derived value is marked in its origin (scn_mark_derived): it is then not "given", and
+ * deriving again gives the same result.  Reports list the derived keys (derive_list). */
+#ifndef STEPSIM_DERIVE_H
+#define STEPSIM_DERIVE_H
+
+#include <stddef.h>
+
+#include "error.h"
+#include "scenario.h"
+
+/* Complete `scn` in place.  `dp` is the data-parallel size of a modelled scenario (the batch is
+ * then derived), 0 for explicit costs (no batch relation).  Errors: SIM_EINPUT, citing the
+ * value at fault (or both command-line options of a contradiction). */
+enum sim_status derive_apply(struct scenario *scn, int dp, struct sim_error *err);
+/* The derived keys, in key order, joined by `sep` ("" when none); returns how many. */
+int derive_list(const struct scenario *scn, const char *sep, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,652 @@
+/* import: Megatron-LM launch lines as scenarios (see import.h).
+ *
+ * The flag table below is the whole mapping; a flag not in it is listed as ignored.  Values
+ * are checked by the scenario's own parser (scn_set_option), so an imported file holds only
+ * values `stepsim run` accepts. */
+#include "import.h"
+
+#include <ctype.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "cliutil.h"
+#include "library.h"
+#include "model.h"
+#include "outfile.h"
+#include "scenario.h"
+#include "units.h"
+
+enum flag_kind {
+    FK_INT,     /* --flag N: scenario key `key` = N */
+    FK_WORD,    /* --flag WORD: key = WORD (the scenario's parser checks it) */
+    FK_SWITCH,  /* --flag: key = `value` */
+    FK_ARCH,    /* --flag N: the model's shape (picks the shipped model) */
+    FK_SPECIAL, /* read by name in apply_special() */
+};
+
+struct flag {
+    const char *name; /* without the leading "--", words joined by '-' */
+    enum flag_kind kind;
+    const char *key;   /* FK_INT, FK_WORD, FK_SWITCH: the scenario key */
+    const char *value; /* FK_SWITCH: the value it sets */
+    size_t arch;       /* FK_ARCH: offset of the field in struct import_result */
+};
+
+#define ARCH(f) offsetof(struct import_result, f)
+
+/* Megatron-LM's flag names (megatron/training/arguments.py) and torchrun's world size. */
+static const struct flag flags[] = {
+    {"tensor-model-parallel-size", FK_INT, "tp", NULL, 0},
+    {"pipeline-model-parallel-size", FK_INT, "pp", NULL, 0},
+    {"virtual-pipeline-model-parallel-size", FK_INT, "vp", NULL, 0},
+    {"num-virtual-stages-per-pipeline-rank", FK_INT, "vp", NULL, 0},
+    {"num-layers-per-virtual-pipeline-stage", FK_SPECIAL, NULL, NULL, 0},
+    {"microbatch-group-size-per-virtual-pipeline-stage", FK_INT, "vp-group", NULL, 0},
+    {"context-parallel-size", FK_INT, "cp", NULL, 0},
+    {"expert-model-parallel-size", FK_INT, "ep", NULL, 0},
+    {"expert-tensor-parallel-size", FK_INT, "etp", NULL, 0},
+    {"micro-batch-size", FK_INT, "micro-batch", NULL, 0},
+    {"global-batch-size", FK_INT, "global-batch", NULL, 0},
+    {"seq-length", FK_INT, "seq", NULL, 0},
+    {"decoder-first-pipeline-num-layers", FK_INT, "first-stage-layers", NULL, 0},
+    {"decoder-last-pipeline-num-layers", FK_INT, "last-stage-layers", NULL, 0},
+    {"recompute-granularity", FK_WORD, "recompute", NULL, 0},
+    {"recompute-activations", FK_SWITCH, "recompute", "selective", 0},
+    {"sequence-parallel", FK_SWITCH, "sp", "true", 0},
+    {"use-distributed-optimizer", FK_SWITCH, "distributed-optimizer", "true", 0},
+    {"overlap-grad-reduce", FK_SWITCH, "overlap-grad-reduce", "true", 0},
+    {"overlap-param-gather", FK_SWITCH, "overlap-param-gather", "true", 0},
+    {"tp-comm-overlap", FK_SWITCH, "overlap-tp-comm", "true", 0},
+    {"overlap-p2p-communication", FK_SWITCH, "overlap-p2p", "true", 0},
+    {"no-overlap-p2p-communication", FK_SWITCH, "overlap-p2p", "false", 0},
+    {"accumulate-allreduce-grads-in-fp32", FK_SWITCH, "grad-reduce-fp32", "true", 0},
+    {"use-flash-attn", FK_SWITCH, "attention", "flash", 0},
+    {"bf16", FK_SWITCH, "dtype", "bf16", 0},
+    {"fp16", FK_SWITCH, "dtype", "fp16", 0},
+    {"fp8-format", FK_SPECIAL, NULL, NULL, 0},
+    {"attention-backend", FK_SPECIAL, NULL, NULL, 0},
+    {"attention-dropout", FK_SPECIAL, NULL, NULL, 0},
+    {"hidden-dropout", FK_SPECIAL, NULL, NULL, 0},
+    {"group-query-attention", FK_SPECIAL, NULL, NULL, 0},
+    {"num-layers", FK_ARCH, NULL, NULL, ARCH(layers)},
+    {"hidden-size", FK_ARCH, NULL, NULL, ARCH(hidden)},
+    {"ffn-hidden-size", FK_ARCH, NULL, NULL, ARCH(ffn)},
+    {"num-attention-heads", FK_ARCH, NULL, NULL, ARCH(heads)},
+    {"num-query-groups", FK_SPECIAL, NULL, NULL, 0},
+    {"num-experts", FK_ARCH, NULL, NULL, ARCH(experts)},
+    {"nnodes", FK_SPECIAL, NULL, NULL, 0},
+    {"nproc-per-node", FK_SPECIAL, NULL, NULL, 0},
+};
+#define NFLAGS (sizeof flags / sizeof flags[0])
+
+/* Where each key the table can produce goes in the scenario file (the schema's elements). */
+static const struct {
+    const char *element;
+    const char *keys[12];
+} layout[] = {
+    {"parallel", {"gpus", "tp", "cp", "ep", "etp", "sp"}},
+    {"pipeline", {"schedule", "pp", "vp", "vp-group"}},
+    {"batch", {"micro-batch", "global-batch", "seq"}},
+    {"training",
+     {"dtype", "recompute", "distributed-optimizer", "overlap-grad-reduce", "overlap-param-gather",
+      "overlap-tp-comm", "overlap-p2p", "attention", "grad-reduce-fp32", "dropout"}},
+};
+
+/* ---- words ---------------------------------------------------------------------------- */
+
+struct words {
+    int n;
+    char w[IMPORT_MAX_WORDS][256];
+};
+
+/* Split `text` at blanks outside quotes, dropping the quotes and the backslashes of line
+ * continuations. */
+static enum sim_status split_words(const char *text, struct words *out, struct sim_error *err)
+{
+    const char *p = text;
+    for (;;) {
+        while (isspace((unsigned char)*p))
+            p++;
+        if (!*p)
+            return SIM_OK;
+        char word[256];
+        size_t len = 0;
+        char quote = 0;
+        for (; *p && (quote || !isspace((unsigned char)*p)); p++) {
+            if (!quote && (*p == '\'' || *p == '"')) {
+                quote = *p;
+                continue;
+            }
+            if (quote && *p == quote) {
+                quote = 0;
+                continue;
+            }
+            if (!quote && *p == '\\' && (p[1] == '\0' || isspace((unsigned char)p[1])))
+                continue; /* "\" ending a line */
+            if (len + 1 >= sizeof word)
+                return err_set(err, SIM_EINPUT, NULL, 0,
+                               "import: a word of the launch line is longer than %zu bytes",
+                               sizeof word - 1);
+            word[len++] = *p;
+        }
+        if (len == 0)
+            continue;
+        if (out->n == IMPORT_MAX_WORDS)
+            return err_set(err, SIM_EINPUT, NULL, 0,
+                           "import: the launch line has more than %d words", IMPORT_MAX_WORDS);
+        memcpy(out->w[out->n], word, len);
+        out->w[out->n][len] = '\0';
+        out->n++;
+    }
+}
+
+/* ---- flags ----------------------------------------------------------------------------- */
+
+static const struct flag *find_flag(const char *name)
+{
+    for (size_t i = 0; i < NFLAGS; i++)
+        if (strcmp(flags[i].name, name) == 0)
+            return &flags[i];
+    return NULL;
+}
+
+static enum sim_status put_key(struct import_result *res, const char *key, const char *value,
+                               const char *flag, struct sim_error *err)
+{
+    for (int i = 0; i < res->nkeys; i++) {
+        if (strcmp(res->keys[i].key, key) == 0) { /* a later flag wins, as in argparse */
+            snprintf(res->keys[i].value, sizeof res->keys[i].value, "%.63s", value);
+            snprintf(res->keys[i].flag, sizeof res->keys[i].flag, "%.63s", flag);
+            return SIM_OK;
+        }
+    }
+    if (res->nkeys == IMPORT_MAX_KEYS)
+        return err_set(err, SIM_EFAIL, NULL, 0, "import: more than %d keys", IMPORT_MAX_KEYS);
+    snprintf(res->keys[res->nkeys].key, sizeof res->keys[0].key, "%s", key);
+    snprintf(res->keys[res->nkeys].value, sizeof res->keys[0].value, "%.63s", value);
+    snprintf(res->keys[res->nkeys].flag, sizeof res->keys[0].flag, "%.63s", flag);
+    res->nkeys++;
+    return SIM_OK;
+}
+
+const char *import_value(const struct import_result *res, const char *key)
+{
+    for (int i = 0; i < res->nkeys; i++)
+        if (strcmp(res->keys[i].key, key) == 0)
+            return res->keys[i].value;
+    return NULL;
+}
+
+static enum sim_status whole_number(const char *flag, const char *value, long *out,
+                                    struct sim_error *err)
+{
+    char why[256];
+    if (!value)
+        return err_set(err, SIM_EINPUT, NULL, 0, "import: --%s needs a value", flag);
+    if (units_parse_int(value, 0, 1L << 30, out, why, sizeof why) != 0)
+        return err_set(err, SIM_EINPUT, NULL, 0, "import: --%s %s: %s", flag, value, why);
+    return SIM_OK;
+}
+
+/* What the special flags leave for finish(). */
+struct pending {
+    long layers_per_vstage; /* --num-layers-per-virtual-pipeline-stage; 0 = not given */
+    double attn_dropout, hidden_dropout;
+    int gqa;
+    int fp8; /* --fp8-format: fp8 matmuls whatever --bf16 / --fp16 say (they name the rest) */
+    long query_groups;
+    long nnodes, nproc;
+};
+
+static enum sim_status apply_special(struct import_result *res, struct pending *pd,
+                                     const char *name, const char *value, struct sim_error *err)
+{
+    long n;
+    char why[256];
+    if (strcmp(name, "group-query-attention") == 0) {
+        pd->gqa = 1;
+        return SIM_OK;
+    }
+    if (!value)
+        return err_set(err, SIM_EINPUT, NULL, 0, "import: --%s needs a value", name);
+    if (strcmp(name, "fp8-format") == 0) {
+        pd->fp8 = 1;
+        return SIM_OK;
+    }
+    if (strcmp(name, "attention-backend") == 0) {
+        int unfused = strcmp(value, "unfused") == 0 || strcmp(value, "local") == 0;
+        return put_key(res, "attention", unfused ? "unfused" : "flash", name, err);
+    }
+    if (strcmp(name, "attention-dropout") == 0 || strcmp(name, "hidden-dropout") == 0) {
+        double p;
+        if (units_parse(value, UNIT_NUMBER, &p, why, sizeof why) != 0)
+            return err_set(err, SIM_EINPUT, NULL, 0, "import: --%s %s: %s", name, value, why);
+        *(name[0] == 'a' ? &pd->attn_dropout : &pd->hidden_dropout) = p;
+        return SIM_OK;
+    }
+    enum sim_status st = whole_number(name, value, &n, err);
+    if (st != SIM_OK)
+        return st;
+    if (strcmp(name, "num-layers-per-virtual-pipeline-stage") == 0)
+        pd->layers_per_vstage = n;
+    else if (strcmp(name, "num-query-groups") == 0)
+        pd->query_groups = n;
+    else if (strcmp(name, "nnodes") == 0)
+        pd->nnodes = n;
+    else if (strcmp(name, "nproc-per-node") == 0)
+        pd->nproc = n;
+    return SIM_OK;
+}
+
+/* One recognised flag with its value (NULL for a bare switch). */
+static enum sim_status apply(struct import_result *res, struct pending *pd, const struct flag *f,
+                             const char *value, struct sim_error *err)
+{
+    char num[32];
+    long n;
+    enum sim_status st;
+    switch (f->kind) {
+    case FK_INT:
+        if ((st = whole_number(f->name, value, &n, err)) != SIM_OK)
+            return st;
+        snprintf(num, sizeof num, "%ld", n);
+        return put_key(res, f->key, num, f->name, err);
+    case FK_WORD:
+        if (!value)
+            return err_set(err, SIM_EINPUT, NULL, 0, "import: --%s needs a value", f->name);
+        return put_key(res, f->key, value, f->name, err);
+    case FK_SWITCH: {
+        int on = 1; /* a Hydra-style override may say switch=false */
+        char why[256], lower[16];
+        size_t i = 0;
+        for (; value && value[i] && i + 1 < sizeof lower; i++)
+            lower[i] = (char)tolower((unsigned char)value[i]);
+        lower[i] = '\0';
+        if (value && units_parse_bool(lower, &on, why, sizeof why) != 0)
+            return err_set(err, SIM_EINPUT, NULL, 0, "import: --%s=%s: %s", f->name, value, why);
+        if (on)
+            return put_key(res, f->key, f->value, f->name, err);
+        return SIM_OK;
+    }
+    case FK_ARCH:
+        if ((st = whole_number(f->name, value, &n, err)) != SIM_OK)
+            return st;
+        *(int *)(void *)((char *)res + f->arch) = (int)n;
+        return SIM_OK;
+    case FK_SPECIAL: return apply_special(res, pd, f->name, value, err);
+    }
+    return SIM_OK;
+}
+
+static void add_ignored(struct import_result *res, const char *word)
+{
+    if (res->nignored < IMPORT_MAX_IGNORED)
+        snprintf(res->ignored[res->nignored++], sizeof res->ignored[0], "%.63s", word);
+}
+
+/* Megatron's defaults where stepsim's differ, and the values that follow from several flags. */
+static enum sim_status finish(struct import_result *res, const struct pending *pd,
+                              struct sim_error *err)
+{
+    enum sim_status st = SIM_OK;
+    if (pd->fp8)
+        st = put_key(res, "dtype", "fp8", "fp8-format", err);
+    else if (!import_value(res, "dtype")) /* no --bf16, --fp16 or --fp8-format: fp32 */
+        st = put_key(res, "dtype", "fp32", "no --bf16 / --fp16", err);
+    if (st == SIM_OK) /* Megatron's dropouts default to 0.1 */
+        st = put_key(res, "dropout",
+                     pd->attn_dropout > 0 || pd->hidden_dropout > 0 ? "true" : "false",
+                     "attention-dropout / hidden-dropout", err);
+    res->kv_heads = pd->gqa ? (int)(pd->query_groups ? pd->query_groups : 1) : res->heads;
+    const char *pp_text = import_value(res, "pp");
+    long pp = pp_text ? strtol(pp_text, NULL, 10) : 1;
+    if (st == SIM_OK && pd->layers_per_vstage > 0) {
+        long per = pp * pd->layers_per_vstage;
+        if (res->layers <= 0 || per <= 0 || res->layers % per != 0)
+            return err_set(err, SIM_EINPUT, NULL, 0,
+                           "import: --num-layers-per-virtual-pipeline-stage %ld: --num-layers %d "
+                           "is not a multiple of it x --pipeline-model-parallel-size %ld",
+                           pd->layers_per_vstage, res->layers, pp);
+        char num[32];
+        snprintf(num, sizeof num, "%ld", res->layers / per);
+        st = put_key(res, "vp", num, "num-layers-per-virtual-pipeline-stage", err);
+    }
+    const char *vp = import_value(res, "vp");
+    if (st == SIM_OK) /* Megatron runs interleaved 1F1B with virtual stages, else 1F1B */
+        st = put_key(res, "schedule", vp && strcmp(vp, "1") != 0 ? "interleaved" : "1f1b",
+                     "pipeline-model-parallel-size", err);
+    if (st == SIM_OK && pd->nproc > 0) {
+        char num[32];
+        snprintf(num, sizeof num, "%ld", pd->nproc * (pd->nnodes > 0 ? pd->nnodes : 1));
+        st = put_key(res, "gpus", num, "nnodes x nproc-per-node", err);
+    }
+    return st;
+}
+
+enum sim_status import_megatron(const char *const *words, int nwords, struct import_result *out,
+                                struct sim_error *err)
+{
+    memset(out, 0, sizeof *out);
+    struct words *w = mem_calloc(1, sizeof *w); /* 256 KiB: off the stack */
+    if (!w)
+        return err_set(err, SIM_EFAIL, NULL, 0, "out of memory");
+    enum sim_status st = SIM_OK;
+    for (int i = 0; i < nwords && st == SIM_OK; i++)
+        st = split_words(words[i], w, err);
+    struct pending pd = {.attn_dropout = 0.1, .hidden_dropout = 0.1}; /* Megatron's defaults */
+    for (int i = 0; i < w->n && st == SIM_OK; i++) {
+        const char *word = w->w[i];
+        /* "--flag", "--flag=value", "-flag", or a Hydra-style "section.flag=value" */
+        int dashed = word[0] == '-';
+        const char *eq = strchr(word, '=');
+        if (!dashed && !eq)
+            continue; /* torchrun, python, pretrain_gpt.py, a value of an ignored flag */
+        const char *start = word + strspn(word, "-");
+        if (!dashed) {
+            const char *dot = memchr(word, '.', (size_t)(eq - word));
+            for (const char *d = dot; d && d < eq; d = memchr(d + 1, '.', (size_t)(eq - d - 1)))
+                start = d + 1;
+        }
+        char name[64];
+        size_t len = eq ? (size_t)(eq - start) : strlen(start);
+        if (len >= sizeof name)
+            len = sizeof name - 1;
+        for (size_t k = 0; k < len; k++)
+            name[k] = start[k] == '_' ? '-' : start[k];
+        name[len] = '\0';
+        const struct flag *f = find_flag(name);
+        const char *value = eq ? eq + 1 : NULL;
+        int takes_value = f && f->kind != FK_SWITCH && strcmp(name, "group-query-attention") != 0;
+        if (!value && takes_value && i + 1 < w->n && w->w[i + 1][0] != '-')
+            value = w->w[++i];
+        if (!f) {
+            add_ignored(out, dashed ? word : name);
+            if (eq && strchr(out->ignored[out->nignored - 1], '='))
+                *strchr(out->ignored[out->nignored - 1], '=') = '\0';
+            continue;
+        }
+        st = apply(out, &pd, f, value, err);
+    }
+    mem_free(w);
+    if (st == SIM_OK)
+        st = finish(out, &pd, err);
+    return st;
+}
+
+/* ---- the command ------------------------------------------------------------------------ */
+
+static const char import_help[] =
+    "usage: stepsim import megatron --hardware NAME|FILE [--model NAME|FILE] [--gpus N]\n"
+    "                               [--name TEXT] [--out FILE.xml] [--] LAUNCH-LINE...\n"
+    "\n"
+    "Turns a Megatron-LM launch line (its flags: --tensor-model-parallel-size,\n"
+    "--pipeline-model-parallel-size, --num-layers-per-virtual-pipeline-stage,\n"
+    "--context-parallel-size, --expert-model-parallel-size, --sequence-parallel,\n"
+    "--micro-batch-size, --global-batch-size, --seq-length, --recompute-granularity,\n"
+    "--bf16 / --fp16 / --fp8-format, --use-distributed-optimizer, --overlap-grad-reduce, ...;\n"
+    "torchrun's --nnodes and --nproc-per-node give the world size) into a scenario file, on\n"
+    "stdout or --out.  Megatron-Bridge's overrides (model.tensor_model_parallel_size=8) read\n"
+    "the same.  The line may be one quoted string or many words.  The model is the shipped one\n"
+    "whose shape matches --num-layers, --hidden-size, --num-attention-heads, --num-query-groups\n"
+    "and --ffn-hidden-size (or --model); flags stepsim does not model are named on stderr.\n"
+    "Megatron's defaults hold where stepsim's differ: fp32 without --bf16 / --fp16, dropout\n"
+    "0.1 unless --attention-dropout and --hidden-dropout are 0.  Check the result with\n"
+    "'stepsim validate'.\n"
+    "\n"
+    "exit status: 0 written, 1 output failure, 2 bad input\n";
+
+struct import_opts {
+    const char *model, *hardware, *gpus, *name, *out;
+    const char *words[IMPORT_MAX_WORDS];
+    int nwords;
+    int help;
+};
+
+static int parse_import(int argc, char **argv, struct import_opts *o, FILE *errout)
+{
+    memset(o, 0, sizeof *o);
+    const char *hint = "stepsim import --help";
+    int i = 2;
+    if (i < argc && (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)) {
+        o->help = 1;
+        return 0;
+    }
+    if (i >= argc)
+        return cli_bad_usage(errout, hint, "import needs a format: megatron");
+    if (strcmp(argv[i], "megatron") != 0)
+        return cli_bad_usage(errout, hint, "import: unknown format '%s' (known: megatron)",
+                             argv[i]);
+    int rest = 0; /* after "--": all launch line */
+    for (i = 3; i < argc; i++) {
+        const char *a = argv[i], *v;
+        const char **slot = NULL;
+        if (!rest && strcmp(a, "--") == 0) {
+            rest = 1;
+            continue;
+        }
+        if (!rest && (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)) {
+            o->help = 1;
+            return 0;
+        }
+        static const char *const opts[] = {"--model", "--hardware", "--gpus", "--name", "--out"};
+        for (size_t k = 0; !rest && !slot && k < sizeof opts / sizeof opts[0]; k++) {
+            if ((v = cli_opt_value(argc, argv, &i, opts[k]))) {
+                if (!*v)
+                    return cli_bad_usage(errout, hint, "%s needs a value", opts[k]);
+                const char **slots[] = {&o->model, &o->hardware, &o->gpus, &o->name, &o->out};
+                slot = slots[k];
+                *slot = v;
+            }
+        }
+        if (slot)
+            continue;
+        if (o->nwords == IMPORT_MAX_WORDS)
+            return cli_bad_usage(errout, hint, "import: more than %d words", IMPORT_MAX_WORDS);
+        o->words[o->nwords++] = a;
+    }
+    if (!o->hardware)
+        return cli_bad_usage(errout, hint,
+                             "import needs --hardware NAME|FILE (the launch line does not say "
+                             "which GPUs; 'stepsim keys hardware')");
+    if (o->nwords == 0)
+        return cli_bad_usage(errout, hint, "import needs the launch line");
+    return 0;
+}
+
+/* The shipped model whose shape the launch line gives; among equals, one whose context length
+ * covers the sequence.  `name` gets the library name. */
+static enum sim_status find_model(const struct import_result *res, char *name, size_t len,
+                                  struct sim_error *err)
+{
+    if (res->layers <= 0 || res->hidden <= 0 || res->heads <= 0)
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "import: give --model NAME|FILE (the launch line lacks --num-layers, "
+                       "--hidden-size or --num-attention-heads to find a shipped model)");
+    struct library_names *all = mem_calloc(1, sizeof *all);
+    if (!all)
+        return err_set(err, SIM_EFAIL, NULL, 0, "out of memory");
+    library_list("models", all);
+    const char *seq_text = import_value(res, "seq");
+    long seq = seq_text ? strtol(seq_text, NULL, 10) : 0;
+    int found = 0, covering = 0;
+    char matches[256] = "";
+    for (int i = 0; i < all->n; i++) {
+        char path[1024];
+        struct model m;
+        struct sim_error ignored;
+        if (library_find("models", all->name[i], path, sizeof path) != 0 ||
+            model_load(&m, path, &ignored) != SIM_OK)
+            continue;
+        if (m.layers != res->layers || m.hidden != res->hidden || m.heads != res->heads ||
+            m.kv_heads != res->kv_heads || (res->ffn && m.ffn != res->ffn) ||
+            m.experts != res->experts)
+            continue;
+        int covers = m.max_seq <= 0 || seq <= m.max_seq;
+        size_t used = strlen(matches);
+        snprintf(matches + used, sizeof matches - used, "%s%s", found ? ", " : "", all->name[i]);
+        if (!found || (covers && !covering))
+            snprintf(name, len, "%s", all->name[i]);
+        found++;
+        covering += covers;
+    }
+    mem_free(all);
+    if (!found)
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "import: no shipped model has num-layers=%d hidden-size=%d "
+                       "num-attention-heads=%d query groups=%d%s; give --model NAME|FILE",
+                       res->layers, res->hidden, res->heads, res->kv_heads,
+                       res->experts ? " with experts" : "");
+    if (found > 1 && covering != 1)
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "import: the launch line's shape fits %s; give --model NAME", matches);
+    return SIM_OK;
+}
+
+/* An attribute value with XML's five special characters escaped. */
+static void put_attr(FILE *out, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '&': fputs("&amp;", out); break;
+        case '<': fputs("&lt;", out); break;
+        case '>': fputs("&gt;", out); break;
+        case '"': fputs("&quot;", out); break;
+        case '\'': fputs("&apos;", out); break;
+        default: fputc(iscntrl((unsigned char)*s) ? ' ' : *s, out);
+        }
+    }
+}
+
+/* A comment's text: no "--" inside (XML forbids it) and no '-' at its end. */
+static void put_comment_word(FILE *out, const char *s)
+{
+    for (s += strspn(s, "-"); *s; s++)
+        if (!(*s == '-' && (s[1] == '-' || s[1] == '\0')))
+            fputc(iscntrl((unsigned char)*s) ? ' ' : *s, out);
+}
+
+static int write_scenario(FILE *out, const struct import_result *res, const char *name,
+                          const char *model, const char *hardware)
+{
+    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+          "<!-- Imported from a Megatron-LM launch line by stepsim import megatron.",
+          out);
+    if (res->nignored) {
+        fputs("  Flags it does not model (ignored):", out);
+        for (int i = 0; i < res->nignored; i++) {
+            fputs(i ? ", " : " ", out);
+            put_comment_word(out, res->ignored[i]);
+        }
+        fputc('.', out);
+    }
+    fputs(" -->\n<scenario name=\"", out);
+    put_attr(out, name);
+    fputs("\">\n  <model ref=\"", out);
+    put_attr(out, model);
+    fputc('"', out);
+    static const char *const model_keys[] = {"layers", "first-stage-layers", "last-stage-layers"};
+    for (size_t k = 0; k < sizeof model_keys / sizeof model_keys[0]; k++) {
+        const char *v = import_value(res, model_keys[k]);
+        if (v) {
+            fprintf(out, " %s=\"", model_keys[k]);
+            put_attr(out, v);
+            fputc('"', out);
+        }
+    }
+    fputs("/>\n  <hardware ref=\"", out);
+    put_attr(out, hardware);
+    fputs("\"/>\n", out);
+    for (size_t e = 0; e < sizeof layout / sizeof layout[0]; e++) {
+        int any = 0;
+        for (size_t k = 0; k < 12 && layout[e].keys[k]; k++) {
+            const char *v = import_value(res, layout[e].keys[k]);
+            if (!v)
+                continue;
+            if (!any)
+                fprintf(out, "  <%s", layout[e].element);
+            fprintf(out, " %s=\"", layout[e].keys[k]);
+            put_attr(out, v);
+            fputc('"', out);
+            any = 1;
+        }
+        if (any)
+            fputs("/>\n", out);
+    }
+    fputs("</scenario>\n", out);
+    return ferror(out) ? -1 : 0;
+}
+
+int import_main(int argc, char **argv, FILE *out, FILE *errout)
+{
+    struct import_opts *o = mem_calloc(1, sizeof *o);
+    struct import_result *res = mem_calloc(1, sizeof *res);
+    if (!o || !res) {
+        mem_free(o);
+        mem_free(res);
+        cli_error_line(errout, "out of memory");
+        return 1;
+    }
+    int rc = parse_import(argc, argv, o, errout);
+    if (rc != 0 || o->help) {
+        if (o->help)
+            fputs(import_help, out);
+        mem_free(o);
+        mem_free(res);
+        return rc;
+    }
+    struct sim_error err;
+    err_clear(&err);
+    enum sim_status st = import_megatron(o->words, o->nwords, res, &err);
+    char model[256];
+    snprintf(model, sizeof model, "%s", o->model ? o->model : "");
+    if (st == SIM_OK && o->model && res->layers > 0) { /* the rules compare it with the model's */
+        char num[32];
+        snprintf(num, sizeof num, "%d", res->layers);
+        st = put_key(res, "layers", num, "num-layers", &err);
+    }
+    if (st == SIM_OK && o->gpus)
+        st = put_key(res, "gpus", o->gpus, "gpus", &err);
+    if (st == SIM_OK && !o->model)
+        st = find_model(res, model, sizeof model, &err);
+    /* Every value through the scenario's parser: the file holds only what run accepts. */
+    struct scenario scn;
+    scn_defaults(&scn);
+    for (int i = 0; i < res->nkeys && st == SIM_OK; i++) {
+        char option[80];
+        snprintf(option, sizeof option, "--%s", res->keys[i].flag);
+        st = scn_set_option(&scn, option, res->keys[i].key, res->keys[i].value, &err);
+    }
+    if (st == SIM_OK) {
+        const char *name = o->name ? o->name : "imported from Megatron-LM";
+        if (o->out) {
+            struct outfile of;
+            st = outfile_open(&of, o->out, &err);
+            if (st == SIM_OK && write_scenario(of.fp, res, name, model, o->hardware) != 0) {
+                outfile_abort(&of);
+                st = err_set(&err, SIM_EFAIL, o->out, 0, "write error");
+            } else if (st == SIM_OK) {
+                st = outfile_commit(&of, &err);
+            }
+        } else if (write_scenario(out, res, name, model, o->hardware) != 0 || fflush(out) != 0) {
+            st = err_set(&err, SIM_EFAIL, NULL, 0, "cannot write the scenario to stdout");
+        }
+    }
+    if (st == SIM_OK && res->nignored > 0) {
+        char line[1024];
+        size_t used = (size_t)snprintf(line, sizeof line,
+                                       "import: %d flag%s of the launch line %s not modelled "
+                                       "(ignored):",
+                                       res->nignored, res->nignored == 1 ? "" : "s",
+                                       res->nignored == 1 ? "is" : "are");
+        for (int i = 0; i < res->nignored && used < sizeof line; i++)
+            used += (size_t)snprintf(line + used, sizeof line - used, "%s%s", i ? ", " : " ",
+                                     res->ignored[i]);
+        cli_error_line(errout, line);
+    }
+    rc = st == SIM_OK ? 0 : cli_fail(errout, &err);
+    mem_free(o);
+    mem_free(res);
+    return rc;
+}

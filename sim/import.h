@@ -1,0 +1,50 @@
+/* import: a Megatron-LM / Megatron-Bridge launch line as a stepsim scenario
+ * (`stepsim import megatron`).
+ *
+ * The launch line's words are read as Megatron-LM's argument parser reads them (--flag VALUE,
+ * --flag=VALUE, switches; '_' and '-' alike) plus torchrun's --nnodes and --nproc-per-node (the
+ * world size).  Each flag stepsim models becomes a scenario key (--tensor-model-parallel-size
+ * -> tp, --num-layers-per-virtual-pipeline-stage -> vp = num-layers / (pp x that), ...); the
+ * architecture flags (--num-layers, --hidden-size, --num-attention-heads, --num-query-groups,
+ * --ffn-hidden-size, --num-experts) pick the shipped model with that shape; every other flag is
+ * listed as ignored.  Megatron's defaults are kept where they differ from stepsim's: fp32
+ * without --bf16 / --fp16 / --fp8-format, dropout 0.1 unless both dropouts are set to 0.
+ *
+ * Limits: IMPORT_MAX_WORDS words of at most 255 bytes; at most IMPORT_MAX_KEYS keys. */
+#ifndef STEPSIM_IMPORT_H
+#define STEPSIM_IMPORT_H
+
+#include <stdio.h>
+
+#include "error.h"
+
+#define IMPORT_MAX_WORDS 1024
+#define IMPORT_MAX_KEYS 48
+#define IMPORT_MAX_IGNORED 256
+
+/* What the launch line says: scenario keys and their values, and the shape of the model. */
+struct import_result {
+    int nkeys;
+    struct {
+        char key[32];
+        char value[64];
+        char flag[64]; /* the Megatron flag it came from, for messages */
+    } keys[IMPORT_MAX_KEYS];
+    /* Architecture (0 = not given). */
+    int layers, hidden, ffn, heads, kv_heads, experts;
+    int nignored;
+    char ignored[IMPORT_MAX_IGNORED][64]; /* flags stepsim does not model, as given */
+};
+
+/* Read the launch line: `words` are its arguments, each split further at blanks (so one quoted
+ * string works), with quotes and line continuations removed.  SIM_EINPUT on a flag stepsim
+ * models whose value is missing or not a number. */
+enum sim_status import_megatron(const char *const *words, int nwords, struct import_result *out,
+                                struct sim_error *err);
+/* The value the launch line gave `key`, or NULL. */
+const char *import_value(const struct import_result *res, const char *key);
+
+/* The command: argv[0] "stepsim", argv[1] "import".  Returns the exit status. */
+int import_main(int argc, char **argv, FILE *out, FILE *errout);
+
+#endif
