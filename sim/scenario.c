@@ -176,7 +176,7 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
     [SCN_RECOMPUTE] =
         {"recompute", VT_CHOICE, FIELD(recompute), 0, 0, recompute_choices, 0, .scope = KS_MODEL,
          .def = "none",
-         .doc = "activation recompute: selective is the attention core, full the whole layer"},
+         .doc = "activation recompute: selective runs recompute-modules again, full whole layers"},
     [SCN_DIST_OPT] = {"distributed-optimizer", VT_BOOL, FIELD(dist_opt), 0, 0, .scope = KS_MODEL,
                       .def = "false",
                       .doc =
