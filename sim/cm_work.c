@@ -432,7 +432,15 @@ static void add_head(const struct cm_ctx *c, int shard_weights, struct cm_stage 
     double f = gemm + cm_memory_s(c, 10.0 * logits + 4.0 * ACT_BYTES * Ts * h);
     st->fwd.compute += f;
     st->bwd.compute += gemm + cm_memory_s(c, 10.0 * logits);
-    st->wgt.compute += gemm;
+    /* Megatron-Core's defer_embedding_wgrad_compute: the head's weight-gradient GEMMs of up to
+     * wgrad_deferral_limit micro-batches (0: all) wait for the pipeline flush, when the last
+     * stage idles while the others finish.  Every micro-batch here costs the same, so the
+     * deferred share is spread over them: a mean over the step. */
+    double mbs = c->cfg->microbatches, limit = c->scn->wgrad_deferral_limit;
+    double deferred =
+        !c->scn->defer_head_wgrad ? 0.0 : limit > 0 && limit < mbs ? limit / mbs : 1.0;
+    st->deferred_wgt += deferred * gemm;
+    st->wgt.compute += (1.0 - deferred) * gemm;
     st->act_bytes_mb += 4.0 * logits; /* fp32 logits / softmax kept for the backward */
     if (shard_weights)
         add_shard_traffic(c, (model_params_head(m) + model_params_final_norm(m)) / t, 0.0, 0, f,
@@ -479,6 +487,7 @@ void cm_stage_cost(const struct cm_ctx *c, int stage, struct cm_stage *st)
     memset(&st->bwd, 0, sizeof st->bwd);
     memset(&st->wgt, 0, sizeof st->wgt);
     st->act_bytes_mb = 0;
+    st->deferred_wgt = 0;
     for (int l = st->first_layer; l < st->first_layer + st->layers; l++)
         add_layer(c, l, l - st->first_layer, l == st->first_layer && !st->has_embedding, st);
     double t = cfg->tp, T = (double)cfg->micro_batch * cfg->seq / cfg->cp;

@@ -375,7 +375,8 @@ static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct 
     cm->stages = mem_calloc((size_t)stages, sizeof *cm->stages);
     cm->rank_opt_s = mem_calloc((size_t)scn->pp, sizeof(double));
     cm->rank_param_ag_s = mem_calloc((size_t)scn->pp, sizeof(double));
-    if (!cm->stages || !cm->rank_opt_s || !cm->rank_param_ag_s) {
+    cm->rank_deferred_s = mem_calloc((size_t)scn->pp, sizeof(double));
+    if (!cm->stages || !cm->rank_opt_s || !cm->rank_param_ag_s || !cm->rank_deferred_s) {
         st = err_set(err, SIM_EFAIL, NULL, 0, "out of memory for %d stages", stages);
         goto fail;
     }
@@ -392,7 +393,11 @@ static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct 
             dense += cm->stages[scn_stage_of(scn, r, ch)].dense_params;
             expert += cm->stages[scn_stage_of(scn, r, ch)].expert_params;
         }
-        cm->rank_opt_s[r] =
+        /* Deferred weight gradients run in the flush, before the rank's optimizer step. */
+        double chunk_mbs = sched_chunk_mbs(setup->schedule, &setup->sp);
+        for (int ch = 0; ch < scn->vp; ch++)
+            cm->rank_deferred_s[r] += chunk_mbs * cm->stages[scn_stage_of(scn, r, ch)].deferred_wgt;
+        cm->rank_opt_s[r] = cm->rank_deferred_s[r] +
             cm_memory_s(&c, optimizer_traffic_bytes(scn) * optimizer_shard(cm, scn, dense, expert));
         struct coll_group dense_g = cm_replica_group(&c, cm->cfg.replicas, cm->cfg.tp);
         struct coll_group expert_g = cm_replica_group(&c, cm->cfg.edp, cm->cfg.etp * cm->cfg.ep);
@@ -470,12 +475,13 @@ void cm_release(struct costmodel *cm)
     mem_free(cm->stages);
     mem_free(cm->rank_opt_s);
     mem_free(cm->rank_param_ag_s);
+    mem_free(cm->rank_deferred_s);
     if (cm->owns_hw)
         hw_release(&cm->hw_owned);
     cm->hw = NULL;
     cm->owns_hw = 0;
     cm->stages = NULL;
-    cm->rank_opt_s = cm->rank_param_ag_s = NULL;
+    cm->rank_opt_s = cm->rank_param_ag_s = cm->rank_deferred_s = NULL;
 }
 
 void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,

@@ -39,6 +39,8 @@ struct cm_stage {
     double dense_params;  /* of which replicated over DP */
     double expert_params; /* of which replicated over expert-DP */
     double dp_sync_s;     /* gradient reduction of this chunk over DP (and expert-DP) */
+    double deferred_wgt;  /* weight-gradient work per micro-batch moved to the pipeline flush
+                             (the LM head's, with defer-head-wgrad) */
     double act_bytes_mb;  /* activation memory one in-flight micro-batch holds on this chunk */
     double layer_params;  /* of which in transformer layers (not the embedding or head) */
     double max_unit_params; /* largest layer (or embedding / head) of the chunk, per GPU: what
@@ -77,6 +79,7 @@ struct costmodel {
     double p2p_bytes;        /* per activation / gradient transfer */
     double *rank_opt_s;      /* [pp] optimizer step */
     double *rank_param_ag_s; /* [pp] exposed parameter all-gather (distributed optimizer) */
+    double *rank_deferred_s; /* [pp] of rank_opt_s, the deferred weight gradients run first */
     int pp_link_intra[2];    /* for the report: do neighbour / wrap links stay in a node? */
     double model_flops_step; /* MFU numerator: 3 x forward, no recompute, full attention */
     double hw_flops_step;    /* HFU numerator: adds recompute */

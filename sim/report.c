@@ -161,7 +161,8 @@ enum sim_status report_add_costmodel(struct report *rep, const struct scenario *
         double compute_end = simtime_to_s(res->compute_end_rank[r]) - first;
         double tail = opt_start - compute_end; /* gradient reduction after the last op */
         b.dp += tail; /* on top of the sharded traffic inside the ops */
-        b.optimizer = rep->ranks[r].opt_end_s - opt_start;
+        b.optimizer = rep->ranks[r].opt_end_s - opt_start - cm->rank_deferred_s[r];
+        b.compute += cm->rank_deferred_s[r]; /* deferred weight gradients: compute, run last */
         double idle = rep->step_s - busy - tail - b.optimizer;
         b.pp = pp_exposed < idle ? pp_exposed : idle;
         b.bubble = idle - b.pp;

@@ -253,6 +253,14 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
     [SCN_CP_COMM_TYPE] = {"cp-comm-type", VT_CHOICE, FIELD(cp_comm_type), 0, 0, cp_comm_choices,
                           0, .scope = KS_MODEL, .def = "p2p",
                           .doc = "how context-parallel ranks share K and V"},
+    [SCN_DEFER_HEAD_WGRAD] = {"defer-head-wgrad", VT_BOOL, FIELD(defer_head_wgrad), 0, 0,
+                              .scope = KS_MODEL, .def = "false",
+                              .doc = "the LM head's weight gradients run in the pipeline flush "
+                                     "(Megatron's defer_embedding_wgrad_compute)"},
+    [SCN_WGRAD_DEFERRAL_LIMIT] = {"wgrad-deferral-limit", VT_INT, FIELD(wgrad_deferral_limit), 0,
+                                  1 << 24, .scope = KS_MODEL, .def = "0",
+                                  .doc = "with defer-head-wgrad, the most micro-batches deferred "
+                                         "(0: all)"},
     [SCN_HIERARCHICAL_CP] = {"hierarchical-cp", VT_INT, FIELD(hierarchical_cp), 1, 1 << 10,
                              .scope = KS_MODEL, .zero = "none",
                              .doc = "a2a+p2p: ranks of each all-to-all group (divides cp)"},

@@ -74,6 +74,8 @@ enum scn_key {
     SCN_MTP_LAYERS,
     SCN_CP_COMM_TYPE,
     SCN_HIERARCHICAL_CP,
+    SCN_DEFER_HEAD_WGRAD,
+    SCN_WGRAD_DEFERRAL_LIMIT,
     SCN_KEY_COUNT,
 };
 
@@ -193,6 +195,8 @@ struct scenario {
     int mtp_layers;           /* multi-token-prediction modules trained, when given */
     int cp_comm_type;         /* enum scn_cp_comm */
     int hierarchical_cp;      /* a2a+p2p: ranks of each all-to-all group (divides cp) */
+    int defer_head_wgrad;     /* the LM head's weight gradients wait for the pipeline flush */
+    int wgrad_deferral_limit; /* micro-batches deferred at most; 0 = all (Megatron's meaning) */
     struct scn_origin origin[SCN_KEY_COUNT];
     int files_applied; /* scenario files loaded so far (bases count): gives origin.order */
 };

@@ -147,3 +147,20 @@ Test(cp, allgather_and_all_to_all_block_what_the_ring_would_hide)
               out.cm.stages[0].fwd.cp, 32 * a2a);
     step_release(&out);
 }
+
+Test(defer, head_weight_gradients_move_to_the_flush)
+{
+    double head = head_flops(S) / (1000e12 * 0.5);
+    run_ok(MODEL("llama3.1-8b"), 8, L("seq=4096", "microbatches=4"));
+    double wgt = out.cm.stages[0].wgt.compute;
+    cr_assert_eq(out.cm.rank_deferred_s[0], 0.0);
+    step_release(&out);
+    /* One of four micro-batches deferred: a quarter of the head's W leaves every W op, and the
+     * flush runs one whole head W before the optimizer. */
+    run_ok(MODEL("llama3.1-8b"), 8,
+           L("seq=4096", "microbatches=4", "defer-head-wgrad=true", "wgrad-deferral-limit=1"));
+    cr_assert(near(wgt - out.cm.stages[0].wgt.compute, head / 4));
+    cr_assert(near(out.cm.rank_deferred_s[0], head), "deferred %.9g vs %.9g",
+              out.cm.rank_deferred_s[0], head);
+    step_release(&out);
+}
