@@ -1,0 +1,75 @@
+#!/bin/sh
+# readme_figures.sh -- keep the README's accuracy figures the ones the make targets print.
+#
+# The README quotes two blocks verbatim, each between marker lines:
+#   <!-- begin: make validate --> ... <!-- end: make validate -->
+#       every "source ..." line and the closing summary lines of `make validate`;
+#   <!-- begin: make calibrate --> ... <!-- end: make calibrate -->
+#       the output of `make calibrate` (the fit and the leave-one-source-out pass).
+# Usage:
+#   readme_figures.sh check             the validate block equals what validate prints now
+#                                       (make check runs this: a stale figure fails the suite)
+#   readme_figures.sh update [calibrate] rewrite the validate block (and the calibrate block,
+#                                       which takes minutes) in place
+set -u
+top_srcdir=${top_srcdir:-.}
+stepsim=${STEPSIM:-./stepsim}
+readme="$top_srcdir/README.md"
+mode=${1:-check}
+
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+
+# The validate block: the per-source lines (with their set headers) and the summary lines.
+top_srcdir="$top_srcdir" STEPSIM="$stepsim" sh "$top_srcdir/tests/validate.sh" \
+    >"$tmp/validate.out" 2>&1 || { cat "$tmp/validate.out" >&2; exit 1; }
+awk '/^== / { sub(/ \(.*/, ""); print; next }
+     /^  source / || /^  OOM predicted/ { print; next }
+     /^(dev|wave2|zb24) / { print }' "$tmp/validate.out" >"$tmp/validate.block"
+
+# The lines between a block's markers, as they stand in the README.
+block_of() {
+    awk -v name="$1" '$0 == "<!-- end: " name " -->" { inside = 0 }
+                      inside && !/^```/ { print }
+                      $0 == "<!-- begin: " name " -->" { inside = 1 }' "$readme"
+}
+
+# Replace a block's body in the README by the lines of file $2 (fenced as text).
+replace_block() {
+    awk -v name="$1" -v body="$2" '
+        $0 == "<!-- begin: " name " -->" {
+            print; print "```text"
+            while ((getline line < body) > 0) print line
+            print "```"; skip = 1; next }
+        $0 == "<!-- end: " name " -->" { skip = 0 }
+        !skip { print }' "$readme" >"$tmp/readme.new" && cat "$tmp/readme.new" >"$readme"
+}
+
+case "$mode" in
+check)
+    block_of "make validate" >"$tmp/readme.block"
+    if [ ! -s "$tmp/readme.block" ]; then
+        echo "README.md has no 'make validate' block" >&2
+        exit 1
+    fi
+    if ! diff -u "$tmp/readme.block" "$tmp/validate.block" >"$tmp/diff"; then
+        echo "README.md's accuracy figures differ from what make validate prints now" \
+             "(run tests/readme_figures.sh update):" >&2
+        cat "$tmp/diff" >&2
+        exit 1
+    fi
+    echo "README validate figures: current"
+    ;;
+update)
+    replace_block "make validate" "$tmp/validate.block"
+    if [ "${2:-}" = calibrate ]; then
+        "$stepsim" calibrate --root "$top_srcdir" "$top_srcdir/scenarios/validation/dev.tsv" \
+            "$top_srcdir/scenarios/validation/wave2.tsv" --loso >"$tmp/calibrate.block" || exit 1
+        replace_block "make calibrate" "$tmp/calibrate.block"
+    fi
+    ;;
+*)
+    echo "usage: readme_figures.sh check | update [calibrate]" >&2
+    exit 2
+    ;;
+esac
