@@ -457,6 +457,15 @@ static int parse_import(int argc, char **argv, struct import_opts *o, FILE *erro
 
 /* The shipped model whose shape the launch line gives; among equals, one whose context length
  * covers the sequence.  `name` gets the library name. */
+/* Do two models describe the same network (everything but the name)? */
+static int same_network(const struct model *a, const struct model *b)
+{
+    struct model x = *a, y = *b;
+    memset(x.name, 0, sizeof x.name);
+    memset(y.name, 0, sizeof y.name);
+    return memcmp(&x, &y, sizeof x) == 0;
+}
+
 static enum sim_status find_model(const struct import_result *res, char *name, size_t len,
                                   struct sim_error *err)
 {
@@ -470,7 +479,8 @@ static enum sim_status find_model(const struct import_result *res, char *name, s
     library_list("models", all);
     const char *seq_text = import_value(res, "seq");
     long seq = seq_text ? strtol(seq_text, NULL, 10) : 0;
-    int found = 0, covering = 0;
+    int found = 0, covering = 0, distinct = 0; /* distinct: covering networks unlike the first */
+    struct model first;
     char matches[256] = "";
     for (int i = 0; i < all->n; i++) {
         char path[1024];
@@ -488,6 +498,10 @@ static enum sim_status find_model(const struct import_result *res, char *name, s
         snprintf(matches + used, sizeof matches - used, "%s%s", found ? ", " : "", all->name[i]);
         if (!found || (covers && !covering))
             snprintf(name, len, "%s", all->name[i]);
+        if (covers && covering == 0)
+            first = m;
+        else if (covers && !same_network(&first, &m))
+            distinct++;
         found++;
         covering += covers;
     }
@@ -498,7 +512,9 @@ static enum sim_status find_model(const struct import_result *res, char *name, s
                        "num-attention-heads=%d query groups=%d%s; give --model NAME|FILE",
                        res->layers, res->hidden, res->heads, res->kv_heads,
                        res->experts ? " with experts" : "");
-    if (found > 1 && covering != 1)
+    /* Releases of one network (Llama 3.1 and 3.3 70B) are the same model to the simulator:
+     * the first name stands for them. */
+    if (found > 1 && (covering == 0 || distinct > 0))
         return err_set(err, SIM_EINPUT, NULL, 0,
                        "import: the launch line's shape fits %s; give --model NAME", matches);
     return SIM_OK;

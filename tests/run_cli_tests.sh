@@ -18,41 +18,8 @@ SCN="$top_srcdir/scenarios"
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export ASAN_OPTIONS
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/stepsim-cli.XXXXXX") || {
-    echo "Bail out! cannot create a temporary directory"
-    exit 1
-}
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 1' INT TERM HUP
-
-n=0
-failed=0
-skipped=0
-
-pass() {
-    n=$((n + 1))
-    echo "ok $n - $1"
-}
-
-# fail DESC [DIAGNOSTIC...]
-fail() {
-    n=$((n + 1))
-    failed=$((failed + 1))
-    echo "not ok $n - $1"
-    shift
-    for d in "$@"; do
-        echo "# $d"
-    done
-    if [ -s "$tmp/err" ]; then
-        sed -n '1,5s/^/#   stderr: /p' "$tmp/err"
-    fi
-}
-
-skip() {
-    n=$((n + 1))
-    skipped=$((skipped + 1))
-    echo "ok $n - $1 # SKIP $2"
-}
+NAME=cli
+. "$top_srcdir/tests/tap.sh"
 
 # run ARGS...: run stepsim, stdout to $tmp/out, stderr to $tmp/err, status in $rc.
 run() {

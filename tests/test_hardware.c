@@ -38,7 +38,8 @@ static void load_shipped(const char *name, struct hardware *hw)
 
 static const char *const shipped[] = {
     "dgx-a100-40gb.xml", "dgx-a100-80gb.xml", "dgx-h100.xml",    "dgx-h200.xml",
-    "dgx-b200.xml",      "gb200-nvl72.xml",   "h100-400gbe.xml",
+    "dgx-b200.xml",      "gb200-nvl72.xml",   "h100-400gbe.xml", "hgx-h200-4gpu.xml",
+    "deepseek-h800.xml", "gb300-nvl72.xml",   "h100-nvl.xml",
 };
 
 /* The invariant hardware.h promises after a successful load. */
@@ -153,6 +154,83 @@ Test(hardware, other_key_numbers, .init = setup)
     assert_close(hw.net.nic_bw_Bps, 50e9, "400GbE");
     cr_assert(hw.net.eff < 0.9 && hw.net.lat_s > 14e-6, "Ethernet worse than IB");
     hw_release(&hw);
+}
+
+/* The hardware library (issue 11): the datasheet numbers each new file cites, per GPU and per
+ * direction, dense. */
+Test(hardware, library_key_numbers, .init = setup)
+{
+    struct hardware hw;
+    load_shipped("hgx-h200-4gpu.xml", &hw);
+    cr_assert_eq(hw.node.gpus, 4);
+    assert_close(hw.node.nvlink_bw_Bps, 450e9, "HGX 4-GPU: 900 GB/s bidirectional");
+    assert_close(hw.gpu.hbm_bytes, 141.0 * 1073741824.0, "H200 141GB");
+    hw_release(&hw);
+
+    load_shipped("deepseek-h800.xml", &hw);
+    cr_assert_eq(hw.node.gpus, 8);
+    assert_close(hw.gpu.peak_flops[DT_BF16], 989e12, "H800 bf16 = H100 SXM");
+    assert_close(hw.node.nvlink_bw_Bps, 200e9, "H800 NVLink 400 GB/s bidirectional");
+    /* DeepSeek-V3 report sec. 3.2.2: about 160 GB/s achievable */
+    assert_close(hw.node.nvlink_bw_Bps * hw.node.nvlink_eff, 160e9, "H800 NVLink achieved");
+    assert_close(hw.net.nic_bw_Bps, 50e9, "IB 50 GB/s");
+    hw_release(&hw);
+
+    load_shipped("gb300-nvl72.xml", &hw);
+    cr_assert_eq(hw.node.gpus, 72);
+    assert_close(hw.gpu.peak_flops[DT_BF16], 2.5e15, "GB300 bf16 dense");
+    assert_close(hw.gpu.peak_flops[DT_FP8], 5e15, "GB300 fp8 dense");
+    assert_close(hw.gpu.hbm_bytes, 279.0 * 1073741824.0, "GB300 279GB exposed");
+    assert_close(hw.node.nvlink_bw_Bps, 900e9, "NVLink5 per direction");
+    assert_close(hw.net.nic_bw_Bps, 100e9, "ConnectX-8 800 Gb/s");
+    hw_release(&hw);
+
+    load_shipped("h100-nvl.xml", &hw);
+    cr_assert_eq(hw.node.gpus, 2, "the NVLink-bridged pair");
+    assert_close(hw.gpu.peak_flops[DT_BF16], 835.5e12, "H100 NVL bf16 dense");
+    assert_close(hw.gpu.peak_flops[DT_FP8], 1670.5e12, "H100 NVL fp8 dense");
+    assert_close(hw.gpu.hbm_bytes, 94.0 * 1073741824.0, "H100 NVL 94GB");
+    assert_close(hw.gpu.hbm_bw_Bps, 3.9e12, "H100 NVL 3.9 TB/s");
+    assert_close(hw.node.nvlink_bw_Bps, 300e9, "NVLink bridge 600 GB/s bidirectional");
+    assert_close(hw.net.nic_bw_Bps, 25e9, "2-8-5 design: 200 Gb/s per GPU");
+    hw_release(&hw);
+}
+
+static void assert_same_curve(const struct hw_curve *a, const struct hw_curve *b, const char *what)
+{
+    cr_assert_eq(a->n, b->n, "%s: points", what);
+    for (int i = 0; i < a->n; i++) {
+        cr_assert_eq(a->x[i], b->x[i], "%s: x[%d]", what, i);
+        cr_assert_eq(a->y[i], b->y[i], "%s: y[%d]", what, i);
+    }
+}
+
+/* A library file whose GPU is silicon already shipped carries that file's curves unchanged
+ * (each file says so and why), and every file keeps the calibrated constants shared by all
+ * GPUs; a change to the source's curves must be carried over, or this fails. */
+Test(hardware, library_curves_carried_from_their_silicon, .init = setup)
+{
+    static const char *const pairs[][2] = {
+        {"hgx-h200-4gpu.xml", "dgx-h200.xml"},
+        {"deepseek-h800.xml", "dgx-h100.xml"},
+        {"h100-nvl.xml", "dgx-h100.xml"},
+        {"gb300-nvl72.xml", "gb200-nvl72.xml"},
+    };
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+        struct hardware a, b;
+        load_shipped(pairs[i][0], &a);
+        load_shipped(pairs[i][1], &b);
+        assert_same_curve(&a.gpu.matmul_eff, &b.gpu.matmul_eff, pairs[i][0]);
+        assert_same_curve(&a.gpu.matmul_eff_fp8, &b.gpu.matmul_eff_fp8, pairs[i][0]);
+        assert_same_curve(&a.gpu.attn_eff, &b.gpu.attn_eff, pairs[i][0]);
+        cr_assert_eq(a.gpu.mem_eff, b.gpu.mem_eff, "%s", pairs[i][0]);
+        cr_assert_eq(a.gpu.training_eff, b.gpu.training_eff, "%s", pairs[i][0]);
+        cr_assert_eq(a.gpu.kernel_overhead_s, b.gpu.kernel_overhead_s, "%s", pairs[i][0]);
+        cr_assert_eq(a.gpu.overlap_interference, b.gpu.overlap_interference, "%s", pairs[i][0]);
+        cr_assert_eq(a.gpu.hbm_reserve_bytes, b.gpu.hbm_reserve_bytes, "%s", pairs[i][0]);
+        hw_release(&a);
+        hw_release(&b);
+    }
 }
 
 /* Large GEMMs run closer to peak than small ones on every shipped GPU. */

@@ -45,7 +45,7 @@ Test(library, names_are_listed_sorted_with_the_nearest_to_a_typo)
     int n = library_names("hardware", "dgx-h10", near, sizeof near, list, sizeof list);
     cr_assert_geq(n, 7);
     cr_assert_str_eq(near, "dgx-h100");
-    cr_assert(strncmp(list, "dgx-a100-40gb, dgx-a100-80gb, dgx-b200, dgx-h100,", 48) == 0, "%s",
+    cr_assert(strstr(list, "dgx-a100-40gb, dgx-a100-80gb, dgx-b200, dgx-h100,") != NULL, "%s",
               list);
     cr_assert(strstr(list, "hardware") == NULL, "the schema is not a name: %s", list);
     n = library_names("models", "zzz", near, sizeof near, list, 20);
@@ -98,8 +98,9 @@ Test(library, scenario_values_name_shipped_files)
                               "shipped model: did you mean 'llama3.1-70b'?");
     cr_assert_eq(scn_set(&scn, "hardware", "tpu", "/tmp/s.xml", 4, &err), SIM_EINPUT);
     cr_assert_eq(err.line, 4);
-    cr_assert(strstr(err.msg, "hardware: 'tpu' is neither a file nor a shipped hardware (shipped: "
-                              "dgx-a100-40gb, ") == err.msg,
+    cr_assert(strstr(err.msg, "hardware: 'tpu' is neither a file nor a shipped hardware (shipped: ") ==
+                      err.msg &&
+                  strstr(err.msg, "dgx-a100-40gb, dgx-a100-80gb, "),
               "%s", err.msg);
     /* A path stays a path: the loader reports it. */
     cr_assert_eq(scn_set_arg(&scn, "model=./nowhere.xml", &err), SIM_OK, "%s", err.msg);
