@@ -366,6 +366,22 @@ static void add_shard_traffic(const struct cm_ctx *c, double dense, double exper
     st->bwd.dp += cm_exposed(c, (c->cfg->reshard ? gather : 0.0) + reduce, bwd_work, 1);
 }
 
+/* Activation offload of one layer (Megatron-Core's activation offloading): the offloaded
+ * share of the `kept` bytes goes to host memory during the layer's forward and comes back
+ * during the backward, each transfer on its own stream behind that pass's work; host memory
+ * holds them meanwhile, so the GPU keeps only the rest. */
+static void add_offload(const struct cm_ctx *c, double kept, double fwd_work, double bwd_work,
+                        struct cm_stage *st)
+{
+    double f = c->scn->offload_activations;
+    if (f <= 0 || kept <= 0)
+        return;
+    double move = f * kept / c->hw->node.host_bw_Bps;
+    st->fwd.host += cm_exposed(c, move, fwd_work, 1);
+    st->bwd.host += cm_exposed(c, move, bwd_work, 1);
+    st->act_bytes_mb -= f * kept;
+}
+
 /* Add transformer layer `layer` -- the i-th of its chunk -- to the chunk's ops: F = forward;
  * B = input gradient (+ recompute, communication); W = weight gradient. */
 static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit,
@@ -392,6 +408,7 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit,
     st->bwd.tp += cm_exposed(c, lc.tp_bwd, 2.0 * lc.gemm_fwd, scn->overlap_tp_comm);
     st->bwd.cp += cm_exposed(c, lc.cp.ring_bwd, lc.core_bwd, 1) + lc.cp.block_bwd;
     st->bwd.ep += lc.ep_bwd;
+    double kept_before = st->act_bytes_mb;
     int n = scn->recompute_num_layers;
     int full = scn->recompute == RECOMPUTE_FULL &&
                (scn->recompute_method == RECOMPUTE_UNIFORM || i < n);
@@ -415,6 +432,7 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit,
     cm_layer_params(c, layer, &dense, &expert);
     double bwd_work = 2.0 * lc.gemm_fwd + lc.core_bwd + (full ? f_compute : 0.0);
     add_shard_traffic(c, dense, expert, first_unit, f_compute, bwd_work, st);
+    add_offload(c, st->act_bytes_mb - kept_before, f_compute, bwd_work, st);
 }
 
 /* Add the LM head to the chunk: final norm, vocab-parallel logits GEMM, fused cross-entropy

@@ -86,6 +86,22 @@ static double optimizer_traffic_bytes(const struct scenario *scn)
     return cm_grad_bytes(scn) + 2.0 * optimizer_state_bytes(scn) + PARAM_BYTES;
 }
 
+/* One optimizer step over `params` parameters.  On the GPU it streams its traffic through HBM;
+ * with offload-optimizer the host updates that share (Megatron's HybridDeviceOptimizer): the
+ * gradients go down and the new 16-bit weights come back over the host link, and the CPU's
+ * update streams through host memory, while the GPU updates the rest. */
+static double optimizer_s(const struct cm_ctx *c, double params)
+{
+    double g = c->scn->offload_optimizer, traffic = optimizer_traffic_bytes(c->scn);
+    double gpu = cm_memory_s(c, traffic * (1.0 - g) * params);
+    if (g <= 0)
+        return gpu;
+    const struct hw_node *n = &c->hw->node;
+    double host = g * params * (cm_grad_bytes(c->scn) + PARAM_BYTES) / n->host_bw_Bps +
+                  g * params * traffic / n->host_mem_bw_Bps;
+    return gpu > host ? gpu : host;
+}
+
 /* Parameters whose optimizer state one GPU holds: all of its own, or from ZeRO-1 on its shard
  * of them (so DualPipe's second copy costs no optimizer memory there: two parts over twice the
  * ranks). */
@@ -124,6 +140,15 @@ static enum sim_status check_rules(struct scenario *scn, const struct model *m,
                               scn->layers, m->layers);
     if (scn->seq <= 0)
         return scn_rule_error(scn, SCN_SEQ, err, "the cost model needs seq (tokens per sample)");
+    if ((scn->offload_activations > 0 && !(hw->node.host_bw_Bps > 0)) ||
+        (scn->offload_optimizer > 0 && !(hw->node.host_bw_Bps > 0 && hw->node.host_mem_bw_Bps > 0)))
+        return scn_rule_error(scn,
+                              scn->offload_optimizer > 0 ? SCN_OFFLOAD_OPTIMIZER
+                                                         : SCN_OFFLOAD_ACTIVATIONS,
+                              err,
+                              "offload needs the hardware file's host-bandwidth%s (%s gives none)",
+                              scn->offload_optimizer > 0 ? " and host-memory-bandwidth" : "",
+                              hw->name);
     if (scn_given(scn, SCN_RECOMPUTE_MODULES) && scn->recompute != RECOMPUTE_SELECTIVE)
         return scn_rule_error(scn, scn_culprit(scn, SCN_RECOMPUTE_MODULES, SCN_RECOMPUTE), err,
                               "recompute-modules applies to recompute=selective (Megatron's "
@@ -244,7 +269,7 @@ static enum sim_status to_time(double s, simtime_t *out, struct sim_error *err)
 
 static double parts_total(const struct cm_parts *p)
 {
-    return p->compute + p->recompute + p->tp + p->cp + p->ep + p->dp;
+    return p->compute + p->recompute + p->tp + p->cp + p->ep + p->dp + p->host;
 }
 
 /* Refuse, as bad input, a step longer than the clock can sum (SCN_MAX_STEP_S), before any
@@ -398,7 +423,7 @@ static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct 
         for (int ch = 0; ch < scn->vp; ch++)
             cm->rank_deferred_s[r] += chunk_mbs * cm->stages[scn_stage_of(scn, r, ch)].deferred_wgt;
         cm->rank_opt_s[r] = cm->rank_deferred_s[r] +
-            cm_memory_s(&c, optimizer_traffic_bytes(scn) * optimizer_shard(cm, scn, dense, expert));
+                            optimizer_s(&c, optimizer_shard(cm, scn, dense, expert));
         struct coll_group dense_g = cm_replica_group(&c, cm->cfg.replicas, cm->cfg.tp);
         struct coll_group expert_g = cm_replica_group(&c, cm->cfg.edp, cm->cfg.etp * cm->cfg.ep);
         int gathers = cm->cfg.zero == 1 || cm->cfg.zero == 2; /* ZeRO-3 gathers per layer */
@@ -421,9 +446,9 @@ static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct 
         if ((st = to_time(tail, &setup->stage_dp_tail[s], err)) != SIM_OK ||
             (st = to_time(parts_total(&cs->fwd), &setup->stage_fwd[s], err)) != SIM_OK ||
             (st = to_time(parts_total(&cs->bwd), &setup->stage_bwd[s], err)) != SIM_OK ||
-            (st = to_time(cs->fwd.tp + cs->fwd.cp + cs->fwd.ep + cs->fwd.dp, &setup->stage_fwd_comm[s], err)) !=
+            (st = to_time(cs->fwd.tp + cs->fwd.cp + cs->fwd.ep + cs->fwd.dp + cs->fwd.host, &setup->stage_fwd_comm[s], err)) !=
                 SIM_OK ||
-            (st = to_time(cs->bwd.tp + cs->bwd.cp + cs->bwd.ep + cs->bwd.dp, &setup->stage_bwd_comm[s], err)) !=
+            (st = to_time(cs->bwd.tp + cs->bwd.cp + cs->bwd.ep + cs->bwd.dp + cs->bwd.host, &setup->stage_bwd_comm[s], err)) !=
                 SIM_OK ||
             (st = to_time(parts_total(&cs->wgt), &setup->stage_wgt[s], err)) != SIM_OK ||
             (st = to_time(cs->dp_sync_s, &setup->stage_dp[s], err)) != SIM_OK)
@@ -507,7 +532,7 @@ void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
                                * layer parameter, kept across a step's micro-batches */
         out->weights += FP8_WEIGHT_CACHE_BYTES * (cm->cfg.zero >= 3 ? 2.0 * largest : layer);
     out->grads = cm_grad_bytes(scn) * (cm->cfg.zero >= 2 ? shard + largest : own);
-    out->optimizer = optimizer_state_bytes(scn) * shard;
+    out->optimizer = optimizer_state_bytes(scn) * shard * (1.0 - scn->offload_optimizer);
     out->act_per_mb = act / scn->vp;
     out->activations = out->act_per_mb * res->peak_inflight[rank];
     out->total = out->weights + out->grads + out->optimizer + out->activations;

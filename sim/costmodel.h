@@ -29,6 +29,7 @@ struct cm_parts {
     double tp, cp, ep; /* exposed tensor / context / expert-parallel communication */
     double dp;         /* exposed sharded data-parallel traffic inside the op (ZeRO-2/3:
                           per-layer parameter gathers and gradient reduce-scatters) */
+    double host;       /* exposed activation offload traffic over the host link */
 };
 
 struct cm_stage {

@@ -431,6 +431,12 @@ static enum sim_status load_node(struct loader *ld, const xmlNode *el, struct hw
         st = get_latency(ld, el, "nvlink-latency", &node->nvlink_lat_s);
     if (st == SIM_OK)
         st = get_efficiency(ld, el, "nvlink-efficiency", &node->nvlink_eff);
+    if (st == SIM_OK) /* optional: 0 = not given */
+        st = get_quantity(ld, el, "host-bandwidth", UNIT_BANDWIDTH, 0, &node->host_bw_Bps, NULL,
+                          0);
+    if (st == SIM_OK)
+        st = get_quantity(ld, el, "host-memory-bandwidth", UNIT_BANDWIDTH, 0,
+                          &node->host_mem_bw_Bps, NULL, 0);
     return st;
 }
 

@@ -69,6 +69,11 @@ struct hw_node {
     double nvlink_bw_Bps; /* per GPU, per direction */
     double nvlink_lat_s;
     double nvlink_eff; /* achieved fraction of nvlink_bw_Bps by large collectives */
+    /* The host: what one GPU reaches of host memory over its link (PCIe, NVLink-C2C), per
+     * direction, and its share of the CPUs' memory bandwidth (a CPU optimizer's rate); 0 when
+     * the file does not say (offload is then refused). */
+    double host_bw_Bps;
+    double host_mem_bw_Bps;
 };
 
 enum net_topology { NET_FAT_TREE, NET_RAIL_OPTIMIZED };

@@ -51,13 +51,14 @@ static struct cm_parts record_parts(const struct scenario *scn, const struct cos
         p.cp += cs->wgt.cp;
         p.ep += cs->wgt.ep;
         p.dp += cs->wgt.dp;
+        p.host += cs->wgt.host;
     }
     return p;
 }
 
 static double comm_of(const struct cm_parts *p)
 {
-    return p->tp + p->cp + p->ep + p->dp;
+    return p->tp + p->cp + p->ep + p->dp + p->host;
 }
 
 /* Add `d` seconds of an op to b: its work first, the rest as exposed communication shared
@@ -78,6 +79,7 @@ static void attribute(struct report_breakdown *b, double d, const struct cm_part
     b->cp += rest * comm->cp / c;
     b->ep += rest * comm->ep / c;
     b->dp += rest * comm->dp / c;
+    b->host += rest * comm->host / c;
 }
 
 /* Where each rank's busy time went, op by op as simulated: an op alone is its work plus its
@@ -174,13 +176,15 @@ enum sim_status report_add_costmodel(struct report *rep, const struct scenario *
         sum.pp += b.pp;
         sum.bubble += b.bubble;
         sum.dp += b.dp;
+        sum.host += b.host;
         sum.optimizer += b.optimizer;
         cm_rank_memory(cm, scn, res, r, &rep->mem[r]);
     }
     mem_free(per_rank);
     rep->brk = (struct report_breakdown){sum.compute / pp, sum.recompute / pp, sum.tp / pp,
                                          sum.cp / pp,      sum.ep / pp,        sum.pp / pp,
-                                         sum.bubble / pp,  sum.dp / pp,        sum.optimizer / pp};
+                                         sum.bubble / pp,  sum.dp / pp,        sum.optimizer / pp,
+                                         sum.host / pp};
     return SIM_OK;
 }
 
@@ -243,6 +247,8 @@ static void write_costmodel_text(FILE *out, const struct scenario *scn, const st
     breakdown_line(out, "pipeline bubble", rep->brk.bubble, rep->step_s);
     breakdown_line(out, "DP communication (exposed)", rep->brk.dp, rep->step_s);
     breakdown_line(out, "optimizer", rep->brk.optimizer, rep->step_s);
+    if (rep->brk.host > 0) /* only where something is offloaded */
+        breakdown_line(out, "host offload (exposed)", rep->brk.host, rep->step_s);
     if (rep->train_tokens > 0) {
         fprintf(out, "\ntraining %.4g tokens: %.2f days, %.4g GPU-hours", rep->train_tokens,
                 rep->train_s / 86400.0, rep->train_gpu_hours);
@@ -353,9 +359,9 @@ int report_write_json(FILE *out, const struct scenario *scn, const struct report
         fprintf(out,
                 "  \"breakdown_s\": {\"compute\": %.9g, \"recompute\": %.9g, \"tp\": %.9g, "
                 "\"cp\": %.9g, \"ep\": %.9g, \"pp\": %.9g, \"bubble\": %.9g, \"dp\": %.9g, "
-                "\"optimizer\": %.9g},\n",
+                "\"optimizer\": %.9g, \"host\": %.9g},\n",
                 b->compute, b->recompute, b->tp, b->cp, b->ep, b->pp, b->bubble, b->dp,
-                b->optimizer);
+                b->optimizer, b->host);
         if (rep->train_tokens > 0) {
             fprintf(out,
                     "  \"training\": {\"tokens\": %.9g, \"seconds\": %.9g, \"gpu_hours\": %.9g, "

@@ -33,6 +33,7 @@ struct report_breakdown {
     double bubble;    /* the rest of the idle time inside the pipeline */
     double dp;        /* exposed data-parallel gradient reduction (before the optimizer) */
     double optimizer; /* optimizer step and exposed parameter all-gather */
+    double host;      /* exposed activation offload over the host link */
 };
 
 struct report {

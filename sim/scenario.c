@@ -261,6 +261,14 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
                                   1 << 24, .scope = KS_MODEL, .def = "0",
                                   .doc = "with defer-head-wgrad, the most micro-batches deferred "
                                          "(0: all)"},
+    [SCN_OFFLOAD_ACTIVATIONS] = {"offload-activations", VT_FRACTION, FIELD(offload_activations), 0,
+                                 0, .scope = KS_MODEL, .def = "0",
+                                 .doc = "share of the activations saved for the backward that "
+                                        "wait in host memory"},
+    [SCN_OFFLOAD_OPTIMIZER] = {"offload-optimizer", VT_FRACTION, FIELD(offload_optimizer), 0, 0,
+                               .scope = KS_MODEL, .def = "0",
+                               .doc = "share of the optimizer state kept and updated on the host "
+                                      "(Megatron's --optimizer-offload-fraction)"},
     [SCN_HIERARCHICAL_CP] = {"hierarchical-cp", VT_INT, FIELD(hierarchical_cp), 1, 1 << 10,
                              .scope = KS_MODEL, .zero = "none",
                              .doc = "a2a+p2p: ranks of each all-to-all group (divides cp)"},

@@ -76,6 +76,8 @@ enum scn_key {
     SCN_HIERARCHICAL_CP,
     SCN_DEFER_HEAD_WGRAD,
     SCN_WGRAD_DEFERRAL_LIMIT,
+    SCN_OFFLOAD_ACTIVATIONS,
+    SCN_OFFLOAD_OPTIMIZER,
     SCN_KEY_COUNT,
 };
 
@@ -197,6 +199,8 @@ struct scenario {
     int hierarchical_cp;      /* a2a+p2p: ranks of each all-to-all group (divides cp) */
     int defer_head_wgrad;     /* the LM head's weight gradients wait for the pipeline flush */
     int wgrad_deferral_limit; /* micro-batches deferred at most; 0 = all (Megatron's meaning) */
+    double offload_activations; /* share of saved activations kept in host memory */
+    double offload_optimizer;   /* share of the optimizer state kept and updated on the host */
     struct scn_origin origin[SCN_KEY_COUNT];
     int files_applied; /* scenario files loaded so far (bases count): gives origin.order */
 };

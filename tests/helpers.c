@@ -180,7 +180,8 @@ const char *toy_hardware(char *path, size_t len, int node_gpus)
             "</attention-efficiency>\n"
             "  </gpu>\n"
             "  <node gpus=\"%d\" nvlink-bandwidth=\"100GBps\" nvlink-latency=\"0us\"\n"
-            "        nvlink-efficiency=\"1\"/>\n"
+            "        nvlink-efficiency=\"1\" host-bandwidth=\"10GBps\"\n"
+            "        host-memory-bandwidth=\"20GBps\"/>\n"
             "  <network nic-bandwidth=\"400Gbps\" latency=\"0us\" efficiency=\"1\"\n"
             "           topology=\"fat-tree\"/>\n"
             "</hardware>\n",

@@ -32,7 +32,8 @@ void assert_sane_step(const struct pipe_setup *setup, const struct pipe_result *
  * temp file whose name lands in `path`: bf16 peak 1000 TFLOPS at a flat 50% GEMM and 25%
  * attention efficiency, fp8 2000 TFLOPS at a flat 40%, HBM so fast that element-wise work
  * costs ~nothing, no kernel overhead, training efficiency 1, no overlap interference;
- * `node_gpus` GPUs per node on 100 GB/s NVLink and a 50 GB/s network, both without latency. */
+ * `node_gpus` GPUs per node on 100 GB/s NVLink and a 50 GB/s network, both without latency;
+ * 10 GB/s to host memory per GPU and 20 GB/s of the CPUs' memory bandwidth. */
 const char *toy_hardware(char *path, size_t len, int node_gpus);
 /* Defaults + `model` + a toy_hardware of `node_gpus` + the NULL-terminated "KEY=VALUE" list,
  * then the whole step into *out; fails the test if any of it fails. */

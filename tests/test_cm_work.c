@@ -164,3 +164,34 @@ Test(defer, head_weight_gradients_move_to_the_flush)
               out.cm.rank_deferred_s[0], head);
     step_release(&out);
 }
+
+Test(offload, activations_travel_to_the_host_behind_each_pass)
+{
+    /* Llama-3.1-8B at seq 512 keeps per layer: norm inputs 2 x 2 x 512 x 4096, QKV and MLP
+     * inputs 2 x 2 x 512 x 4096, Q K V 2 x 512 x 6144, attention output 2 x 512 x 4096 and the
+     * SwiGLU hidden (2 x 2 + 2) x 512 x 14336 bytes: 71,303,168 bytes, moved at 10 GB/s. */
+    double kept = 71303168.0, move = kept / 10e9;
+    double layer_f = 2.0 * 512 * (2 * H * H + 2 * H * KV + 3 * H * FFN) / (1000e12 * 0.5) +
+                     causal_core_flops(512) / (1000e12 * 0.25);
+    run_ok(MODEL("llama3.1-8b"), 8, L("seq=512", "microbatches=1"));
+    double act = out.cm.stages[0].act_bytes_mb;
+    step_release(&out);
+    run_ok(MODEL("llama3.1-8b"), 8, L("seq=512", "microbatches=1", "offload-activations=1"));
+    cr_assert(near(out.cm.stages[0].fwd.host, 32 * (move - layer_f)), "%.9g vs %.9g",
+              out.cm.stages[0].fwd.host, 32 * (move - layer_f));
+    cr_assert(near(act - out.cm.stages[0].act_bytes_mb, 32 * kept));
+    cr_assert_gt(out.rep.brk.host, 0.0, "reported as host offload");
+    step_release(&out);
+}
+
+Test(offload, the_host_updates_its_share_of_the_optimizer)
+{
+    /* All of it on the host: gradients down (2 bytes) and weights back (2) at 10 GB/s, and the
+     * update's 28 bytes (gradient 2, state read and written 2 x 12, weight 2) at 20 GB/s. */
+    run_ok(MODEL("llama3.1-8b"), 8, L("seq=512", "microbatches=1", "offload-optimizer=1"));
+    double p = out.cm.stages[0].params;
+    double want = p * 4.0 / 10e9 + p * 28.0 / 20e9;
+    cr_assert(near(out.cm.rank_opt_s[0], want), "%.9g vs %.9g", out.cm.rank_opt_s[0], want);
+    cr_assert_eq(out.rep.mem[0].optimizer, 0.0, "the state lives on the host");
+    step_release(&out);
+}
