@@ -120,6 +120,39 @@ static const enum scn_key explicit_keys[] = {
     SCN_FORWARD,   SCN_BACKWARD_INPUT, SCN_BACKWARD_WEIGHT, SCN_ACTIVATION,
     SCN_OPTIMIZER, SCN_LINK_LATENCY,   SCN_LINK_BANDWIDTH};
 
+/* Keys that only mean something for some models or alongside another key: given where they
+ * cannot apply, they are refused (a silent no-op would hide a mistaken scenario). */
+static enum sim_status check_feature_keys(const struct scenario *scn, const struct model *m,
+                                          struct sim_error *err)
+{
+    static const enum scn_key moe_keys[] = {SCN_MOE_DISPATCHER, SCN_OVERLAP_EP_COMM,
+                                            SCN_MOE_IMBALANCE};
+    for (size_t i = 0; m->experts == 0 && i < sizeof moe_keys / sizeof moe_keys[0]; i++)
+        if (scn_given(scn, moe_keys[i]))
+            return scn_rule_error(scn, moe_keys[i], err, "%s applies to MoE models; %s has no experts",
+                                  scn_key_name(moe_keys[i]), m->name);
+    if (scn_given(scn, SCN_FP8_RECIPE) && scn->dtype != DT_FP8)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_FP8_RECIPE, SCN_DTYPE), err,
+                              "fp8-recipe applies to dtype=fp8");
+    if (scn_given(scn, SCN_WGRAD_DEFERRAL_LIMIT) && !scn->defer_head_wgrad)
+        return scn_rule_error(scn, SCN_WGRAD_DEFERRAL_LIMIT, err,
+                              "wgrad-deferral-limit applies with defer-head-wgrad=true");
+    /* Recompute modules the model has no instance of. */
+    int rc = scn_given(scn, SCN_RECOMPUTE_MODULES) ? scn->recompute_modules : 0;
+    int dense_layers = m->experts == 0 || m->dense_layers > 0 || m->moe_every > 1;
+    const char *lacks = (rc & RC_MLA_UP_PROJ) && m->kv_lora_rank == 0       ? "mla_up_proj (no MLA)"
+                        : (rc & (RC_MOE | RC_MOE_ACT)) && m->experts == 0 ? "moe / moe_act (no experts)"
+                        : (rc & RC_SHARED_EXPERTS) && m->shared_experts == 0
+                            ? "shared_experts (no shared experts)"
+                        : (rc & RC_MLP) && !dense_layers ? "mlp (every layer is MoE)"
+                                                         : NULL;
+    if (lacks)
+        return scn_rule_error(scn, SCN_RECOMPUTE_MODULES, err,
+                              "recompute-modules names %s, which %s does not have", lacks,
+                              m->name);
+    return SIM_OK;
+}
+
 static enum sim_status check_rules(struct scenario *scn, const struct model *m,
                                    const struct hardware *hw, struct cm_config *cfg,
                                    struct sim_error *err)
@@ -153,6 +186,8 @@ static enum sim_status check_rules(struct scenario *scn, const struct model *m,
         return scn_rule_error(scn, scn_culprit(scn, SCN_RECOMPUTE_MODULES, SCN_RECOMPUTE), err,
                               "recompute-modules applies to recompute=selective (Megatron's "
                               "--recompute-granularity selective)");
+    if (check_feature_keys(scn, m, err) != SIM_OK)
+        return err->status;
     for (enum scn_key k = SCN_RECOMPUTE_METHOD; k <= SCN_RECOMPUTE_NUM_LAYERS; k++)
         if (scn_given(scn, k) && scn->recompute != RECOMPUTE_FULL)
             return scn_rule_error(scn, scn_culprit(scn, k, SCN_RECOMPUTE), err,
@@ -225,6 +260,13 @@ static enum sim_status check_rules(struct scenario *scn, const struct model *m,
     if (st != SIM_OK)
         return st;
     int replicas = dp * cp, shard = replicas, eshard = edp;
+    if (sh.stage >= 2 && replicas == 1 && (m->experts == 0 || edp == 1))
+        return scn_rule_error(scn, scn_culprit(scn, scn_given(scn, SCN_FSDP) ? SCN_FSDP : SCN_ZERO,
+                                               SCN_GPUS),
+                              err,
+                              "ZeRO stage %d shards over data parallelism, but dp*cp = 1%s: "
+                              "nothing to shard over",
+                              sh.stage, m->experts ? " and expert-dp = 1" : "");
     if (sh.hybrid && scn->fsdp_group) {
         if (replicas % scn->fsdp_group != 0)
             return scn_rule_error(scn, SCN_FSDP_GROUP, err,

@@ -369,8 +369,7 @@ enum sim_status scn_resolve_sharding(const struct scenario *scn, struct scn_shar
         if (scn_given(scn, SCN_ZERO) && scn->zero != fsdp_stage[scn->fsdp])
             return scn_rule_error(scn, scn_culprit(scn, SCN_ZERO, SCN_FSDP), err,
                                   "zero=%d contradicts fsdp=%s (ZeRO stage %d)", scn->zero,
-                                  scn->fsdp == FSDP_NO_SHARD ? "no-shard" : "sharding",
-                                  fsdp_stage[scn->fsdp]);
+                                  fsdp_choices[scn->fsdp], fsdp_stage[scn->fsdp]);
         stage = fsdp_stage[scn->fsdp];
     }
     if (scn->dist_opt && stage == 0 && (scn_given(scn, SCN_ZERO) || scn->fsdp != FSDP_NONE))

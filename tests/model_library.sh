@@ -39,14 +39,15 @@ scenario() {
     last=$1 mb=$2 gbs=$3 rec=$4 disp=$5
     sp=false
     [ "$tp" -gt 1 ] && sp=true
-    stages=
+    stages= dispatch=
     [ "$first" -gt 0 ] && stages=" first-stage-layers=\"$first\" last-stage-layers=\"$last\""
+    [ "$disp" != - ] && dispatch=" moe-dispatcher=\"$disp\"" # MoE models only
     cat <<EOF
 <?xml version="1.0" encoding="UTF-8"?>
 <scenario name="$m on $g GPUs of $hw">
   <model ref="$src/models/$m.xml"$stages/>
   <hardware ref="$src/hardware/$hw.xml"/>
-  <parallel gpus="$g" tp="$tp" cp="$cp" ep="$ep" etp="$etp" sp="$sp" moe-dispatcher="$disp"/>
+  <parallel gpus="$g" tp="$tp" cp="$cp" ep="$ep" etp="$etp" sp="$sp"$dispatch/>
   <pipeline schedule="1f1b" pp="$pp"/>
   <batch micro-batch="$mb" global-batch="$gbs" seq="4096"/>
   <training dtype="bf16" recompute="$rec" attention="flash" distributed-optimizer="true"
@@ -56,7 +57,7 @@ scenario() {
 EOF
 }
 
-# model hardware gpus tp pp cp ep etp first last mb gbs recompute dispatcher
+# model hardware gpus tp pp cp ep etp first last mb gbs recompute dispatcher (- for dense)
 # (recipe function, or why the row deviates)
 while read -r m hw g tp pp cp ep etp first last mb gbs rec disp; do
     case $m in '#'* | '') continue ;; esac
@@ -113,7 +114,7 @@ deepseek-v2 deepseek-h800 128 1 4 1 32 1 0 0 1 512 full deepep
 mixtral-8x22b hgx-h200-4gpu 64 2 8 1 8 1 0 0 1 256 selective alltoall
 gpt-oss-20b h100-nvl 16 2 4 1 4 1 0 0 1 512 none alltoall
 llama4-maverick-17b-128e gb300-nvl72 256 4 4 1 64 1 0 0 1 1024 selective alltoall
-llama3.3-70b hgx-h200-4gpu 64 4 4 1 1 1 0 0 1 256 selective alltoall
+llama3.3-70b hgx-h200-4gpu 64 4 4 1 1 1 0 0 1 256 selective -
 EOF
 
 echo "# $((n - failed)) passed, $failed failed"
