@@ -468,9 +468,13 @@ static int cmd_keys(int argc, char **argv, FILE *out, FILE *errout)
                                  near ? "'?)" : "");
         }
     }
-    if (argc == 2)
+    if (argc == 2) {
         for (int k = 0; k < SCN_KEY_COUNT; k++)
             write_key_doc(out, (enum scn_key)k);
+        fprintf(out, "%-22s the hardware file's value of NAME, for this run only; cost model only\n"
+                     "%-22s NAME one of %s\n",
+                "hw.NAME", "", hw_knob_names());
+    }
     for (int i = 2; i < argc; i++)
         write_key_doc(out, (enum scn_key)scn_key_find(argv[i]));
     if (fflush(out) != 0 || ferror(out)) {

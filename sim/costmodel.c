@@ -408,10 +408,38 @@ enum sim_status cm_build_preloaded(struct costmodel *cm, struct scenario *scn,
     return build(cm, scn, setup, err);
 }
 
+/* The scenario's hw.* knobs over the loaded hardware: in place on a copy of our own, else on a
+ * shallow copy of the shared one (only scalars change; the curves stay borrowed). */
+static enum sim_status apply_hw_knobs(struct costmodel *cm, const struct scenario *scn,
+                                      struct sim_error *err)
+{
+    if (scn->n_hw_knobs == 0)
+        return SIM_OK;
+    struct hardware *hw = &cm->hw_owned;
+    if (!cm->owns_hw) {
+        cm->hw_view = *cm->hw;
+        hw = &cm->hw_view;
+    }
+    for (int i = 0; i < scn->n_hw_knobs; i++) {
+        const struct scn_hw_knob *k = &scn->hw_knobs[i];
+        char why[256];
+        if (hw_knob_set(hw, k->name, k->value, why, sizeof why) != 0)
+            return k->origin.line > 0
+                       ? err_set(err, SIM_EINPUT, k->origin.file, k->origin.line, "hw.%s: %s",
+                                 k->name, why)
+                       : err_set(err, SIM_EINPUT, NULL, 0, "%s hw.%s=%s: %s", k->origin.file,
+                                 k->name, k->value, why);
+    }
+    cm->hw = hw;
+    return SIM_OK;
+}
+
 static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct pipe_setup *setup,
                              struct sim_error *err)
 {
     enum sim_status st;
+    if ((st = apply_hw_knobs(cm, scn, err)) != SIM_OK)
+        goto fail;
     if (scn_given(scn, SCN_MTP_LAYERS)) /* the recipe trains more or fewer MTP modules */
         cm->model.mtp_layers = scn->mtp_layers;
     if ((st = check_rules(scn, &cm->model, cm->hw, &cm->cfg, err)) != SIM_OK ||

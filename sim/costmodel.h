@@ -75,6 +75,8 @@ struct costmodel {
     const struct hardware *hw; /* &hw_owned, or a caller's preloaded hardware */
     struct hardware hw_owned;
     int owns_hw;
+    struct hardware hw_view; /* a shared hardware with the scenario's hw.* knobs applied: a
+                                shallow copy whose curves stay the original's (never released) */
     struct cm_config cfg;
     struct cm_stage *stages; /* [pp*vp], owned */
     double p2p_bytes;        /* per activation / gradient transfer */

@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -518,4 +519,88 @@ void hw_release(struct hardware *hw)
     hw_curve_release(&hw->gpu.attn_eff);
     hw_curve_release(&hw->gpu.matmul_eff_fp8);
     memset(hw, 0, sizeof *hw);
+}
+
+/* ---- knobs -------------------------------------------------------------------------------- */
+
+/* The scalar attributes a scenario may override; each is parsed with its unit kind and must
+ * satisfy the range the loader enforces (positive, or a fraction in (0, 1], or >= 1). */
+enum knob_range { KR_POSITIVE, KR_NONNEG, KR_FRACTION, KR_ATLEAST1 };
+
+struct hw_knob {
+    const char *name;
+    enum unit_kind unit;
+    enum knob_range range;
+    size_t offset; /* of the double in struct hardware */
+};
+
+#define HWF(f) offsetof(struct hardware, f)
+static const struct hw_knob knobs[] = {
+    {"hbm", UNIT_BYTES, KR_POSITIVE, HWF(gpu.hbm_bytes)},
+    {"hbm-bandwidth", UNIT_BANDWIDTH, KR_POSITIVE, HWF(gpu.hbm_bw_Bps)},
+    {"memory-efficiency", UNIT_FRACTION, KR_FRACTION, HWF(gpu.mem_eff)},
+    {"training-efficiency", UNIT_FRACTION, KR_FRACTION, HWF(gpu.training_eff)},
+    {"kernel-overhead", UNIT_TIME, KR_NONNEG, HWF(gpu.kernel_overhead_s)},
+    {"overlap-interference", UNIT_FRACTION, KR_NONNEG, HWF(gpu.overlap_interference)},
+    {"hbm-reserve", UNIT_BYTES, KR_NONNEG, HWF(gpu.hbm_reserve_bytes)},
+    {"nvlink-bandwidth", UNIT_BANDWIDTH, KR_POSITIVE, HWF(node.nvlink_bw_Bps)},
+    {"nvlink-latency", UNIT_TIME, KR_NONNEG, HWF(node.nvlink_lat_s)},
+    {"nvlink-efficiency", UNIT_FRACTION, KR_FRACTION, HWF(node.nvlink_eff)},
+    {"host-bandwidth", UNIT_BANDWIDTH, KR_POSITIVE, HWF(node.host_bw_Bps)},
+    {"host-memory-bandwidth", UNIT_BANDWIDTH, KR_POSITIVE, HWF(node.host_mem_bw_Bps)},
+    {"nic-bandwidth", UNIT_BANDWIDTH, KR_POSITIVE, HWF(net.nic_bw_Bps)},
+    {"latency", UNIT_TIME, KR_NONNEG, HWF(net.lat_s)},
+    {"efficiency", UNIT_FRACTION, KR_FRACTION, HWF(net.eff)},
+    {"oversubscription", UNIT_NUMBER, KR_ATLEAST1, HWF(net.oversubscription)},
+};
+#undef HWF
+#define NKNOBS (sizeof knobs / sizeof knobs[0])
+
+static const struct hw_knob *knob_find(const char *name)
+{
+    for (size_t i = 0; i < NKNOBS; i++)
+        if (strcmp(knobs[i].name, name) == 0)
+            return &knobs[i];
+    return NULL;
+}
+
+int hw_knob_known(const char *name)
+{
+    return knob_find(name) != NULL;
+}
+
+const char *hw_knob_names(void)
+{
+    static const char list[] =
+        "hbm, hbm-bandwidth, memory-efficiency, training-efficiency, kernel-overhead, "
+        "overlap-interference, hbm-reserve, nvlink-bandwidth, nvlink-latency, nvlink-efficiency, "
+        "host-bandwidth, host-memory-bandwidth, nic-bandwidth, latency, efficiency, "
+        "oversubscription";
+    return list;
+}
+
+int hw_knob_set(struct hardware *hw, const char *name, const char *value, char *why, size_t len)
+{
+    const struct hw_knob *k = knob_find(name);
+    double v;
+    if (!k) {
+        snprintf(why, len, "unknown hardware knob '%.40s' (known: %s)", name, hw_knob_names());
+        return -1;
+    }
+    if (units_parse(value, k->unit, &v, why, len) != 0)
+        return -1;
+    int ok = k->range == KR_POSITIVE   ? v > 0
+             : k->range == KR_NONNEG   ? v >= 0
+             : k->range == KR_FRACTION ? v > 0 && v <= 1
+                                       : v >= 1 && v <= HW_MAX_OVERSUBSCRIPTION;
+    if (!ok || !isfinite(v)) {
+        snprintf(why, len, "'%.40s' is out of range for %s", value, name);
+        return -1;
+    }
+    if (k->offset == offsetof(struct hardware, gpu.hbm_reserve_bytes) && !(v < hw->gpu.hbm_bytes)) {
+        snprintf(why, len, "'%.40s' is not below the HBM capacity", value);
+        return -1;
+    }
+    *(double *)(void *)((char *)hw + k->offset) = v;
+    return 0;
 }

@@ -115,6 +115,15 @@ void hw_curve_release(struct hw_curve *c);
  * evaluates correctly, allocating a temporary interpolator per call. */
 double hw_curve_eval(const struct hw_curve *c, double x);
 
+/* The scalar knobs a scenario may override without editing the file (`--set hw.NAME=VALUE`):
+ * the attribute names of the hardware file's <gpu>, <node> and <network> elements. */
+int hw_knob_known(const char *name);
+/* Comma-separated list of the knob names, for messages. */
+const char *hw_knob_names(void);
+/* Set knob `name` from text, parsed and range-checked as the file's attribute would be; on
+ * failure `why` says what is wrong with the value.  Returns 0 on success. */
+int hw_knob_set(struct hardware *hw, const char *name, const char *value, char *why, size_t len);
+
 /* HBM left for tensors: capacity minus the reserve. */
 double hw_usable_hbm(const struct hw_gpu *gpu);
 

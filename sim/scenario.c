@@ -18,6 +18,7 @@
 #include "schedule.h"
 #include "units.h"
 #include "embedded.h"
+#include "hardware.h"
 #include "xmlload.h"
 
 enum value_type {
@@ -720,10 +721,44 @@ static enum sim_status unknown_key(const char *key, const char *file, int line, 
 }
 
 /* Set key `key` and record where it came from: file:line, or the command-line option. */
+/* `hw.NAME=VALUE`: remembered (the last value per name wins) and applied to the hardware once
+ * the cost model has loaded it; the name is checked now, the value there. */
+static enum sim_status set_hw_knob(struct scenario *scn, const char *name, const char *value,
+                                   const char *file, int line, const char *option,
+                                   struct sim_error *err)
+{
+    if (!hw_knob_known(name)) {
+        char why[512];
+        snprintf(why, sizeof why, "unknown hardware knob 'hw.%.40s' (known: hw. + %s)", name,
+                 hw_knob_names());
+        return file ? err_set(err, SIM_EINPUT, file, line, "%s", why)
+                    : err_set(err, SIM_EINPUT, NULL, 0, "%s: %s", option, why);
+    }
+    int i = 0;
+    while (i < scn->n_hw_knobs && strcmp(scn->hw_knobs[i].name, name) != 0)
+        i++;
+    if (i == SCN_MAX_HW_KNOBS)
+        return err_set(err, SIM_EINPUT, file, line, "%s: more than %d hardware knobs", option,
+                       SCN_MAX_HW_KNOBS);
+    if (strlen(value) >= sizeof scn->hw_knobs[i].value)
+        return err_set(err, SIM_EINPUT, file, line, "%s hw.%s: value too long", option, name);
+    struct scn_hw_knob *k = &scn->hw_knobs[i];
+    snprintf(k->name, sizeof k->name, "%s", name);
+    snprintf(k->value, sizeof k->value, "%s", value);
+    snprintf(k->origin.file, sizeof k->origin.file, "%s", file ? file : option);
+    k->origin.line = file ? line : 0;
+    k->origin.order = file ? scn->files_applied + 1 : SCN_ORDER_SET;
+    if (i == scn->n_hw_knobs)
+        scn->n_hw_knobs++;
+    return SIM_OK;
+}
+
 static enum sim_status set_from(struct scenario *scn, const char *key, const char *value,
                                 const char *file, int line, const char *option,
                                 struct sim_error *err)
 {
+    if (strncmp(key, "hw.", 3) == 0)
+        return set_hw_knob(scn, key + 3, value, file, line, option, err);
     int k = scn_key_find(key);
     if (k < 0)
         return unknown_key(key, file, line, option, err);

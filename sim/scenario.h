@@ -137,6 +137,14 @@ struct scn_origin {
 };
 #define SCN_ORDER_SET 1000000
 
+/* `--set hw.NAME=VALUE`: a hardware knob overridden for this scenario (hardware.h). */
+#define SCN_MAX_HW_KNOBS 16
+struct scn_hw_knob {
+    char name[40];
+    char value[64];
+    struct scn_origin origin;
+};
+
 struct scenario {
     char name[64];
     char schedule[32];
@@ -203,6 +211,8 @@ struct scenario {
     double offload_optimizer;   /* share of the optimizer state kept and updated on the host */
     struct scn_origin origin[SCN_KEY_COUNT];
     int files_applied; /* scenario files loaded so far (bases count): gives origin.order */
+    struct scn_hw_knob hw_knobs[SCN_MAX_HW_KNOBS]; /* applied to the hardware once loaded */
+    int n_hw_knobs;
 };
 
 /* Defaults: schedule 1f1b, pp=vp=1, microbatches=1, micro-batch=1, free links, zero costs. */

@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "helpers.h"
@@ -202,4 +203,21 @@ Test(zero, stages_zero_and_two_by_hand)
     cr_assert_gt(out.cm.stages[0].bwd.dp, 0.0, "reduce-scatters inside the backward");
     cr_assert_eq(out.cm.stages[0].dp_sync_s, 0.0);
     step_release(&out);
+}
+
+Test(knobs, set_hw_overrides_a_hardware_value_for_one_scenario)
+{
+    /* The same two-node all-to-all with the NIC halved by --set hw.nic-bandwidth. */
+    run_ok(MODEL("mixtral-8x7b"), 4, MIXTRAL_EP8("hw.nic-bandwidth=200Gbps"));
+    double inter = COPIES * 4.0 / 8 * TOKEN_B / 25e9;
+    cr_assert(near(out.cm.stages[0].fwd.ep, 32 * 2 * inter), "%.9g vs %.9g",
+              out.cm.stages[0].fwd.ep, 32 * 2 * inter);
+    cr_assert_eq(out.cm.hw->net.nic_bw_Bps, 25e9);
+    step_release(&out);
+    struct scenario s;
+    struct sim_error e;
+    scn_defaults(&s);
+    err_clear(&e);
+    cr_assert_eq(scn_set_arg(&s, "hw.nic-bandwith=1Gbps", &e), SIM_EINPUT);
+    cr_assert(strstr(e.msg, "unknown hardware knob 'hw.nic-bandwith'"), "%s", e.msg);
 }
