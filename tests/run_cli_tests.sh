@@ -316,9 +316,10 @@ for c in run sweep plan validate keys import; do
     fi
 done
 run keys
-nkeys=$(grep -c '^[a-z]' "$tmp/out")
+nkeys=$(grep -c '^[a-z][a-z0-9-]* ' "$tmp/out") # the table's keys; hw.NAME apart
 missing=""
-for k in $(grep '^[a-z]' "$tmp/out" | cut -d' ' -f1); do
+grep -q '^hw\.NAME ' "$tmp/out" || missing=" hw.NAME"
+for k in $(grep '^[a-z][a-z0-9-]* ' "$tmp/out" | cut -d' ' -f1); do
     "$S" run "$U" --set "$k=" 2>&1 | grep -q "unknown key" && missing="$missing $k"
 done
 if [ "$rc" -eq 0 ] && [ "$nkeys" -ge 42 ] && [ -z "$missing" ] &&
