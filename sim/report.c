@@ -120,6 +120,10 @@ enum sim_status report_add_costmodel(struct report *rep, const struct scenario *
     rep->modelled = 1;
     rep->gpus = cfg->gpus;
     rep->dp = cfg->dp;
+    rep->edp = cm->model.experts > 0 ? cfg->edp : cfg->dp; /* expert-DP means nothing without experts */
+    rep->zero = cfg->zero;
+    snprintf(rep->model, sizeof rep->model, "%s", cm->model.name);
+    snprintf(rep->hardware, sizeof rep->hardware, "%s", cm->hw->name);
     rep->hbm_bytes = cm->hw->gpu.hbm_bytes;
     rep->hbm_usable_bytes = hw_usable_hbm(&cm->hw->gpu);
     rep->tp_spans_nodes = cm->tp_spans_nodes;
@@ -179,6 +183,10 @@ enum sim_status report_add_costmodel(struct report *rep, const struct scenario *
         sum.host += b.host;
         sum.optimizer += b.optimizer;
         cm_rank_memory(cm, scn, res, r, &rep->mem[r]);
+        if (rep->mem[r].oom && !rep->oom) {
+            rep->oom = 1;
+            rep->oom_rank = r;
+        }
     }
     mem_free(per_rank);
     rep->brk = (struct report_breakdown){sum.compute / pp, sum.recompute / pp, sum.tp / pp,
@@ -272,10 +280,39 @@ static void write_costmodel_text(FILE *out, const struct scenario *scn, const st
     }
 }
 
+/* The whole resolved layout on one line, for the text report and plot titles: what ran, on
+ * what, how it was cut and in which precision. */
+void report_layout_line(const struct scenario *scn, const struct report *rep, char *buf,
+                        size_t len)
+{
+    static const char *const recompute_names[] = {"none", "selective", "full"};
+    static const char *const dtype_names[] = {"fp32", "tf32", "bf16", "fp16", "fp8"};
+    size_t used = (size_t)snprintf(
+        buf, len, "%s on %s: %d GPUs = tp %d x cp %d x pp %d (vp %d) x dp %d", rep->model,
+        rep->hardware, rep->gpus, scn->tp, scn->cp, scn->pp, scn->vp, rep->dp);
+    if (scn->ep > 1 && used < len)
+        used += (size_t)snprintf(buf + used, len - used, ", ep %d etp %d edp %d", scn->ep,
+                                 scn->etp, rep->edp);
+    if (used < len)
+        snprintf(buf + used, len - used,
+                 "; %s %s, recompute %s, zero %d; %d x %d samples x %d tokens per replica",
+                 scn->schedule, dtype_names[scn->dtype], recompute_names[scn->recompute],
+                 rep->zero, scn->microbatches, scn->micro_batch, scn->seq);
+}
+
 int report_write_text(FILE *out, const struct scenario *scn, const struct report *rep)
 {
     char g[32];
     fprintf(out, "scenario      %s\n", scn->name);
+    if (rep->modelled) {
+        char layout[512];
+        report_layout_line(scn, rep, layout, sizeof layout);
+        fprintf(out, "layout        %s\n", layout);
+        if (rep->oom)
+            fprintf(out, "OUT OF MEMORY rank %d needs %.1f GiB of %.1f usable\n", rep->oom_rank,
+                    rep->mem[rep->oom_rank].total / 1073741824.0,
+                    rep->hbm_usable_bytes / 1073741824.0);
+    }
     fprintf(out, "schedule      %s  pp=%d vp=%d", scn->schedule, scn->pp, scn->vp);
     if (scn->vp > 1 && strcmp(scn->schedule, "interleaved") == 0) /* the only one with groups */
         fprintf(out, " vp-group=%s", group_label(scn, g, sizeof g));
@@ -326,6 +363,23 @@ int report_write_json(FILE *out, const struct scenario *scn, const struct report
     char derived[512]; /* key names: plain ASCII words, nothing to escape */
     int nderived = derive_list(scn, "\", \"", derived, sizeof derived);
     fprintf(out, "  \"derived\": [%s%s%s],\n", nderived ? "\"" : "", derived, nderived ? "\"" : "");
+    if (rep->modelled) {
+        static const char *const rc[] = {"none", "selective", "full"};
+        static const char *const dt[] = {"fp32", "tf32", "bf16", "fp16", "fp8"};
+        fprintf(out, "  \"layout\": {\"model\": ");
+        json_put_string(out, rep->model);
+        fprintf(out, ", \"hardware\": ");
+        json_put_string(out, rep->hardware);
+        fprintf(out,
+                ", \"gpus\": %d, \"tp\": %d, \"cp\": %d, \"pp\": %d, \"vp\": %d, \"dp\": %d, "
+                "\"ep\": %d, \"etp\": %d, \"edp\": %d, \"dtype\": \"%s\", \"recompute\": \"%s\", "
+                "\"zero\": %d, \"schedule\": \"%s\", \"micro_batch\": %d, \"microbatches\": %d, "
+                "\"global_batch\": %ld, \"seq\": %d},\n",
+                rep->gpus, scn->tp, scn->cp, scn->pp, scn->vp, rep->dp, scn->ep, scn->etp,
+                rep->edp, dt[scn->dtype], rc[scn->recompute], rep->zero, scn->schedule,
+                scn->micro_batch, scn->microbatches, rep->samples, scn->seq);
+        fprintf(out, "  \"oom\": %s,\n", rep->oom ? "true" : "false");
+    }
     fprintf(out, "  \"step_time_s\": %.9g,\n", rep->step_s);
     fprintf(out, "  \"makespan_s\": %.9g,\n", rep->makespan_s);
     fprintf(out, "  \"bubble_ratio\": %.9g,\n", rep->bubble_ratio);

@@ -47,7 +47,11 @@ struct report {
     unsigned long long events;
     /* Cost-model runs only (modelled != 0). */
     int modelled;
-    int gpus, dp;
+    int gpus, dp, edp;
+    char model[64], hardware[64]; /* the model's and the hardware's names */
+    int zero;                     /* ZeRO stage of the data parallelism */
+    int oom;                      /* some rank's memory exceeds the usable HBM */
+    int oom_rank;                 /* the first such rank */
     double tokens_per_s_per_gpu;
     double model_tflops_per_gpu; /* model FLOPs / step time / gpus, in TFLOP/s */
     double mfu, hfu;             /* model / hardware FLOPs utilisation against dense peak */
@@ -80,5 +84,10 @@ void report_release(struct report *rep);
 /* Write the report; return 0, or -1 on an I/O error. */
 int report_write_text(FILE *out, const struct scenario *scn, const struct report *rep);
 int report_write_json(FILE *out, const struct scenario *scn, const struct report *rep);
+
+/* The resolved layout in one line (model, hardware, parallel sizes, schedule, dtype,
+ * recompute, ZeRO stage, batch), for reports and plot titles; modelled reports only. */
+void report_layout_line(const struct scenario *scn, const struct report *rep, char *buf,
+                        size_t len);
 
 #endif
