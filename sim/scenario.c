@@ -18,6 +18,7 @@
 #include "schedule.h"
 #include "units.h"
 #include "embedded.h"
+#include "framework.h"
 #include "hardware.h"
 #include "xmlload.h"
 
@@ -49,6 +50,9 @@ static const char *const recompute_module_choices[] = {
     "core_attn", "mlp", "moe", "moe_act", "layernorm", "mla_up_proj", "shared_experts", NULL};
 static const char *const recompute_method_choices[] = {"uniform", "block", NULL};
 static const char *const cp_comm_choices[] = {"p2p", "allgather", "a2a", "a2a+p2p", NULL};
+/* In enum fw_id order (framework.h). */
+static const char *const framework_choices[] = {"auto",       "any",      "megatron-core",
+                                                "torchtitan", "deepseek", NULL};
 
 /* Where a key means something (scn_key_applies): every scenario, or one kind only. */
 enum key_scope {
@@ -270,6 +274,13 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
                                .scope = KS_MODEL, .def = "0",
                                .doc = "share of the optimizer state kept and updated on the host "
                                       "(Megatron's --optimizer-offload-fraction)"},
+    [SCN_FRAMEWORK] = {"framework", VT_CHOICE, FIELD(framework), 0, 0, framework_choices, 0,
+                       .scope = KS_ANY, .def = "auto",
+                       .doc = "training framework the scenario keeps to: its schedules, "
+                              "sharding, recompute and offload, the others refused; any: no "
+                              "limit; auto: none named, nothing refused, and plan explores what "
+                              "the first of megatron-core, torchtitan, deepseek offering all the "
+                              "scenario uses offers"},
     [SCN_HIERARCHICAL_CP] = {"hierarchical-cp", VT_INT, FIELD(hierarchical_cp), 1, 1 << 10,
                              .scope = KS_MODEL, .zero = "none",
                              .doc = "a2a+p2p: ranks of each all-to-all group (divides cp)"},
@@ -492,6 +503,25 @@ void scn_key_describe(enum scn_key key, struct scn_key_doc *out)
     out->applies = ks->scope == KS_MODEL      ? "cost model"
                    : ks->scope == KS_EXPLICIT ? "explicit costs"
                                               : "";
+}
+
+const char *scn_choice_name(enum scn_key key, int index)
+{
+    const char *const *c = keys[key].choices;
+    for (int i = 0; c && c[i]; i++)
+        if (i == index)
+            return c[i];
+    return "?";
+}
+
+void scn_flag_names(enum scn_key key, int bits, char *buf, size_t len)
+{
+    const char *const *c = keys[key].choices;
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; c && c[i] && used < len; i++)
+        if (bits & (1 << i))
+            used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? "," : "", c[i]);
 }
 
 static int known_key_list(char *buf, size_t len)
@@ -925,6 +955,8 @@ enum sim_status scn_check(const struct scenario *scn, struct sim_error *err)
                               "overlap-ep-comm=true needs schedule 1f1b or interleaved (whose "
                               "steady-state F and B then run as overlapped pairs), not %s",
                               scn->schedule);
+    if ((st = fw_check(fw_get((enum fw_id)scn->framework), scn, err)) != SIM_OK)
+        return st;
     struct sched_params sp = scn_sched_params(scn);
     enum sched_param blame = SP_SCHEDULE;
     struct sim_error serr;

@@ -78,6 +78,8 @@ enum scn_key {
     SCN_WGRAD_DEFERRAL_LIMIT,
     SCN_OFFLOAD_ACTIVATIONS,
     SCN_OFFLOAD_OPTIMIZER,
+    /* The training framework whose schedules and features the scenario must use. */
+    SCN_FRAMEWORK,
     SCN_KEY_COUNT,
 };
 
@@ -209,6 +211,7 @@ struct scenario {
     int wgrad_deferral_limit; /* micro-batches deferred at most; 0 = all (Megatron's meaning) */
     double offload_activations; /* share of saved activations kept in host memory */
     double offload_optimizer;   /* share of the optimizer state kept and updated on the host */
+    int framework;              /* enum fw_id (framework.h); FW_AUTO = none named */
     struct scn_origin origin[SCN_KEY_COUNT];
     int files_applied; /* scenario files loaded so far (bases count): gives origin.order */
     struct scn_hw_knob hw_knobs[SCN_MAX_HW_KNOBS]; /* applied to the hardware once loaded */
@@ -240,6 +243,10 @@ struct scn_key_doc {
     const char *applies;  /* "" (every scenario), "cost model" or "explicit costs" */
 };
 void scn_key_describe(enum scn_key key, struct scn_key_doc *out);
+/* The word of choice `index` of a one-of key (fsdp=1: "full-shard"); "?" out of range. */
+const char *scn_choice_name(enum scn_key key, int index);
+/* "core_attn,mlp": the words of the bits of a comma-separated-flags key. */
+void scn_flag_names(enum scn_key key, int bits, char *buf, size_t len);
 /* Does `key` mean anything for this scenario?  Cost-model keys (tp, gpus, dtype, ...) do not
  * without model=, explicit costs (forward, link-bandwidth, ...) do not with it. */
 int scn_key_applies(const struct scenario *scn, enum scn_key key);

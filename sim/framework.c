@@ -1,0 +1,228 @@
+/* framework: the frameworks' offers as const tables, each list read from the framework's own
+ * source (see framework.h).  Invariant: `any` offers everything stepsim models, so fw_resolve
+ * always finds a framework that accepts the scenario. */
+#include "framework.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define RC_ALL                                                                                     \
+    (RC_CORE_ATTN | RC_MLP | RC_MOE | RC_MOE_ACT | RC_LAYERNORM | RC_MLA_UP_PROJ |                 \
+     RC_SHARED_EXPERTS)
+
+static const struct fw_type frameworks[FW_COUNT] = {
+    [FW_AUTO] = {FW_AUTO, "auto", {NULL}, 0, 0, FW_FSDP_NONE, 0, 0, 0, 0},
+    [FW_ANY] = {FW_ANY,
+                "any",
+                {&sched_gpipe, &sched_1f1b, &sched_interleaved, &sched_zbh1, &sched_zbv,
+                 &sched_dualpipe, &sched_dualpipev, NULL},
+                0xf,
+                1,
+                FW_FSDP_ANY,
+                1,
+                RC_ALL,
+                1,
+                1},
+    /* Megatron-Core (NVIDIA/Megatron-LM, read at d98e8a6):
+     * - schedules: megatron/core/pipeline_parallel/schedules.py, get_forward_backward_func --
+     *   forward_backward_no_pipelining (pp = 1: stepsim's 1f1b on one rank),
+     *   forward_backward_pipelining_without_interleaving (1f1b) and
+     *   forward_backward_pipelining_with_interleaving (interleaved); no zero-bubble, GPipe or
+     *   DualPipe schedule is dispatched there;
+     * - sharding: megatron/training/arguments.py -- --use-distributed-optimizer (ZeRO-1) and
+     *   Megatron-FSDP (--use-megatron-fsdp with --data-parallel-sharding-strategy no_shard,
+     *   optim, optim_grads, optim_grads_params: ZeRO 0-3), which has no option to keep
+     *   parameters gathered between forward and backward; PyTorch FSDP2 (--use-torch-fsdp2)
+     *   is asserted "not supported with pipeline parallelism" and "... with expert
+     *   parallelism";
+     * - recompute: megatron/core/transformer/transformer_config.py -- recompute_granularity
+     *   selective or full; recompute_modules core_attn, moe_act, layernorm, mla_up_proj, mlp,
+     *   moe, shared_experts;
+     * - offload: fine_grained_activation_offloading / offload_modules (transformer_config.py)
+     *   and --optimizer-cpu-offload with --optimizer-offload-fraction (arguments.py). */
+    [FW_MEGATRON_CORE] = {FW_MEGATRON_CORE,
+                          "megatron-core",
+                          {&sched_1f1b, &sched_interleaved, NULL},
+                          0xf,
+                          0,
+                          FW_FSDP_FLAT,
+                          1,
+                          RC_ALL,
+                          1,
+                          1},
+    /* torchtitan (pytorch/torchtitan, read at b5bcd76):
+     * - schedules: torchtitan/config/configs.py, parallelism.pipeline_parallel_schedule -- a
+     *   torch.distributed.pipelining schedule class: GPipe, 1F1B, Interleaved1F1B,
+     *   ZBVZeroBubble and DualPipeV (torchtitan/distributed/pipeline_parallel.py imports
+     *   ScheduleZBVZeroBubble and ScheduleDualPipeV and places their stages in a V);
+     *   InterleavedZeroBubble and LoopedBFS have no stepsim counterpart, and there is no
+     *   ZB-H1 or bidirectional DualPipe;
+     * - sharding: FSDP2's fully_shard (data_parallel_shard_degree; HSDP with
+     *   data_parallel_replicate_degree; fsdp_reshard_after_forward default / always /
+     *   never) or plain replication -- no optimizer-only or gradient sharding (ZeRO-1/2);
+     * - recompute: torchtitan/distributed/activation_checkpoint.py -- full, or per-op
+     *   selective checkpointing, which saves matmul and attention outputs and recomputes the
+     *   element-wise ops (stepsim's layernorm and moe_act; with flash attention core_attn
+     *   recomputes nothing);
+     * - offload: training.enable_cpu_offload (configs.py), FSDP2's CPU offload of parameters,
+     *   gradients and optimizer state: the optimizer runs on the host; no activation
+     *   offload. */
+    [FW_TORCHTITAN] = {FW_TORCHTITAN,
+                       "torchtitan",
+                       {&sched_gpipe, &sched_1f1b, &sched_interleaved, &sched_zbv, &sched_dualpipev,
+                        NULL},
+                       (1u << 0) | (1u << 3),
+                       1,
+                       FW_FSDP_ANY,
+                       1,
+                       RC_CORE_ATTN | RC_LAYERNORM | RC_MOE_ACT,
+                       0,
+                       1},
+    /* DeepSeek (deepseek-ai/DualPipe; DeepSeek-V3 Technical Report, arXiv:2412.19437):
+     * - schedules: dualpipe/dualpipe.py (DualPipe) and dualpipe/dualpipev.py (DualPipeV);
+     * - sharding: ZeRO-1 data parallelism (report sec. 3.2);
+     * - recompute: RMSNorm and the MLA up-projections only (report sec. 3.2.3, "Recomputation
+     *   of RMSNorm and MLA Up-Projection"): recompute-modules layernorm, mla_up_proj;
+     * - offload: none of the step's state (only the parameters' EMA lives in CPU memory,
+     *   sec. 3.2.3), which stepsim does not model. */
+    [FW_DEEPSEEK] = {FW_DEEPSEEK,
+                     "deepseek",
+                     {&sched_dualpipe, &sched_dualpipev, NULL},
+                     (1u << 0) | (1u << 1),
+                     0,
+                     FW_FSDP_NONE,
+                     0,
+                     RC_LAYERNORM | RC_MLA_UP_PROJ,
+                     0,
+                     0},
+};
+
+const struct fw_type *fw_get(enum fw_id id)
+{
+    return id > FW_AUTO && id < FW_COUNT ? &frameworks[id] : NULL;
+}
+
+int fw_offers_schedule(const struct fw_type *fw, const struct sched_type *type)
+{
+    for (int i = 0; fw->schedules[i]; i++)
+        if (fw->schedules[i] == type)
+            return 1;
+    return 0;
+}
+
+void fw_schedule_names(const struct fw_type *fw, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; fw->schedules[i] && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
+                                 fw->schedules[i]->name);
+}
+
+/* "0, 3": the ZeRO stages of a bit set. */
+static void stage_names(unsigned stages, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int z = 0; z < 4 && used < len; z++)
+        if (stages & (1u << z))
+            used += (size_t)snprintf(buf + used, len - used, "%s%d", used ? ", " : "", z);
+}
+
+/* A feature `fw` does not offer, blamed on the feature or the framework, whichever was set
+ * later. */
+static enum sim_status refuse(const struct fw_type *fw, const struct scenario *scn,
+                              enum scn_key feature, struct sim_error *err, const char *what,
+                              const char *offers)
+{
+    return scn_rule_error(scn, scn_culprit(scn, feature, SCN_FRAMEWORK), err,
+                          "%s is not offered by framework=%s (%s; framework=any lifts the limit)",
+                          what, fw->name, offers);
+}
+
+static enum sim_status check_sharding(const struct fw_type *fw, const struct scenario *scn,
+                                      struct sim_error *err)
+{
+    struct scn_sharding sh;
+    if (scn_resolve_sharding(scn, &sh, NULL) != SIM_OK)
+        return SIM_OK; /* contradicting keys: the cost model's rules say so */
+    enum scn_key key = scn->fsdp != FSDP_NONE     ? SCN_FSDP
+                       : scn_given(scn, SCN_ZERO) ? SCN_ZERO
+                                                  : SCN_DIST_OPT;
+    char what[64], offers[64];
+    if (scn->fsdp != FSDP_NONE && fw->fsdp == FW_FSDP_NONE) {
+        snprintf(what, sizeof what, "fsdp=%s (PyTorch FSDP)", scn_choice_name(SCN_FSDP, scn->fsdp));
+        return refuse(fw, scn, SCN_FSDP, err, what, "its own sharding only: zero");
+    }
+    if (scn->fsdp != FSDP_NONE && fw->fsdp == FW_FSDP_FLAT && (scn->pp > 1 || scn->ep > 1))
+        return scn_rule_error(scn, scn_culprit(scn, SCN_FSDP, SCN_FRAMEWORK), err,
+                              "framework=%s runs fsdp=%s (PyTorch FSDP2) only without pipeline "
+                              "and expert parallelism, not with pp=%d ep=%d; its zero stages "
+                              "shard with any layout",
+                              fw->name, scn_choice_name(SCN_FSDP, scn->fsdp), scn->pp, scn->ep);
+    if (!(fw->zero_stages & (1u << sh.stage))) {
+        snprintf(what, sizeof what, "ZeRO stage %d", sh.stage);
+        char stages[32];
+        stage_names(fw->zero_stages, stages, sizeof stages);
+        snprintf(offers, sizeof offers, "it offers stages %s", stages);
+        return refuse(fw, scn, key, err, what, offers);
+    }
+    if (sh.stage == 3 && !sh.reshard_after_forward && !fw->keep_gathered)
+        return refuse(fw, scn,
+                      scn->fsdp == FSDP_SHARD_GRAD_OP ? SCN_FSDP : SCN_RESHARD_AFTER_FORWARD, err,
+                      "keeping ZeRO-3 parameters gathered from forward to backward",
+                      "it reshards after the forward");
+    return SIM_OK;
+}
+
+enum sim_status fw_check(const struct fw_type *fw, const struct scenario *scn,
+                         struct sim_error *err)
+{
+    if (!fw || fw->id == FW_ANY)
+        return SIM_OK;
+    char what[200], offers[240];
+    const struct sched_type *type = sched_find(scn->schedule);
+    if (type && !fw_offers_schedule(fw, type)) {
+        char names[128];
+        fw_schedule_names(fw, names, sizeof names);
+        snprintf(what, sizeof what, "schedule=%s", scn->schedule);
+        snprintf(offers, sizeof offers, "its schedules: %s", names);
+        return refuse(fw, scn, SCN_SCHEDULE, err, what, offers);
+    }
+    enum sim_status st = check_sharding(fw, scn, err);
+    if (st != SIM_OK)
+        return st;
+    if (scn->recompute == RECOMPUTE_FULL && !fw->full_recompute)
+        return refuse(fw, scn, SCN_RECOMPUTE, err, "recompute=full", "selective recompute only");
+    if (scn->recompute == RECOMPUTE_SELECTIVE && (scn->recompute_modules & ~fw->recompute_modules)) {
+        char names[100], offered[100];
+        scn_flag_names(SCN_RECOMPUTE_MODULES, scn->recompute_modules & ~fw->recompute_modules,
+                       names, sizeof names);
+        scn_flag_names(SCN_RECOMPUTE_MODULES, fw->recompute_modules, offered, sizeof offered);
+        snprintf(what, sizeof what, "recomputing %s%s", names,
+                 scn_given(scn, SCN_RECOMPUTE_MODULES) ? "" : " (recompute-modules' default)");
+        snprintf(offers, sizeof offers, "its selective recompute: %s", offered);
+        return refuse(fw, scn,
+                      scn_given(scn, SCN_RECOMPUTE_MODULES) ? SCN_RECOMPUTE_MODULES
+                                                            : SCN_RECOMPUTE,
+                      err, what, offers);
+    }
+    if (scn->offload_activations > 0 && !fw->offload_activations)
+        return refuse(fw, scn, SCN_OFFLOAD_ACTIVATIONS, err, "offload-activations",
+                      "no activation offload");
+    if (scn->offload_optimizer > 0 && !fw->offload_optimizer)
+        return refuse(fw, scn, SCN_OFFLOAD_OPTIMIZER, err, "offload-optimizer",
+                      "no optimizer offload");
+    return SIM_OK;
+}
+
+const struct fw_type *fw_resolve(const struct scenario *scn)
+{
+    if (scn->framework != FW_AUTO)
+        return fw_get((enum fw_id)scn->framework);
+    static const enum fw_id order[] = {FW_MEGATRON_CORE, FW_TORCHTITAN, FW_DEEPSEEK};
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+        if (fw_check(fw_get(order[i]), scn, NULL) == SIM_OK)
+            return fw_get(order[i]);
+    return fw_get(FW_ANY);
+}

@@ -1,0 +1,61 @@
+/* framework: what each training framework really offers -- its pipeline schedules, sharded
+ * data parallelism, activation recompute and host offload -- so a scenario can be held to one
+ * (`framework=megatron-core`: a DualPipe schedule is then refused, with file:line) and the
+ * planner explores only what the framework can run.
+ *
+ * Each framework is a const table read from the framework's own source (framework.c cites the
+ * file for every list).  `any` offers everything stepsim models; `auto` (the key's default)
+ * names no framework: it is resolved to the first of megatron-core, torchtitan and deepseek
+ * that offers everything the scenario uses, else any (fw_resolve), so a scenario that gives
+ * no framework is never refused. */
+#ifndef STEPSIM_FRAMEWORK_H
+#define STEPSIM_FRAMEWORK_H
+
+#include "error.h"
+#include "scenario.h"
+#include "schedule.h"
+
+/* Values of the `framework` key, in its choice order (scenario.c). */
+enum fw_id { FW_AUTO, FW_ANY, FW_MEGATRON_CORE, FW_TORCHTITAN, FW_DEEPSEEK, FW_COUNT };
+
+/* How a framework runs PyTorch FSDP's strategies (the `fsdp` key). */
+enum fw_fsdp {
+    FW_FSDP_NONE, /* not at all: its own sharding only (zero) */
+    FW_FSDP_FLAT, /* only without pipeline and expert parallelism */
+    FW_FSDP_ANY,  /* with any layout */
+};
+
+#define FW_MAX_SCHEDULES 8
+
+struct fw_type {
+    enum fw_id id;
+    const char *name;
+    const struct sched_type *schedules[FW_MAX_SCHEDULES]; /* offered, NULL-terminated */
+    unsigned zero_stages;     /* bit z: ZeRO stage z offered (0 = plain data parallelism) */
+    int keep_gathered;        /* ZeRO-3 may keep parameters gathered from forward to backward
+                                 (reshard-after-forward=false) */
+    enum fw_fsdp fsdp;        /* PyTorch FSDP strategies */
+    int full_recompute;       /* recompute=full */
+    int recompute_modules;    /* enum scn_recompute_module bits selective recompute may name
+                                 (0: no selective recompute) */
+    int offload_activations;  /* saved activations in host memory */
+    int offload_optimizer;    /* optimizer state kept and updated on the host */
+};
+
+/* The framework of `id`; FW_AUTO has none (NULL). */
+const struct fw_type *fw_get(enum fw_id id);
+/* Does `fw` offer schedule `type`? */
+int fw_offers_schedule(const struct fw_type *fw, const struct sched_type *type);
+/* "1f1b, interleaved": the schedules `fw` offers, for messages. */
+void fw_schedule_names(const struct fw_type *fw, char *buf, size_t len);
+
+/* Does `fw` offer everything `scn` uses (schedule, sharding, recompute, offload)?  SIM_OK, or
+ * an SIM_EINPUT error (err may be NULL) naming what it does not offer and blaming whichever of
+ * the two values was set later (the framework, or the feature). */
+enum sim_status fw_check(const struct fw_type *fw, const struct scenario *scn,
+                         struct sim_error *err);
+/* The scenario's framework: the one it names, or for `auto` the first of megatron-core,
+ * torchtitan and deepseek that offers everything it uses, else any. */
+const struct fw_type *fw_resolve(const struct scenario *scn);
+
+#endif
