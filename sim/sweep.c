@@ -33,6 +33,7 @@
 
 #include "alloc.h"
 #include "cliutil.h"
+#include "columns.h"
 #include "derive.h"
 #include "config.h"
 #include "embedded.h"
@@ -48,7 +49,8 @@
 
 static const char sweep_usage[] =
     "usage: stepsim sweep SCENARIO.xml --vary KEY=LIST [--vary KEY=LIST]...\n"
-    "                    [--set KEY=VALUE]... [-j N] [--out FILE.csv] [--plot FILE.png|svg]\n";
+    "                    [--set KEY=VALUE]... [-j N] [--out FILE.csv] [--plot FILE.png|svg]\n"
+    "                    [--fail-on-oom]\n";
 
 static const char sweep_help[] =
     "\n"
@@ -68,6 +70,8 @@ static const char sweep_help[] =
     "  --plot FILE      gnuplot chart (.png or .svg): throughput and bubble ratio vs the last\n"
     "                   varied key, one line per value of the others; modelled scenarios also\n"
     "                   get FILE-breakdown.png|svg, the step-time breakdown per config\n"
+    "  --fail-on-oom    exit 2 (after writing the CSV) when a config needs more than the\n"
+    "                   usable HBM (status oom)\n"
     "\n"
     "What is varied wins over what the file only implied (--vary and --set rank alike, above\n"
     "the file): varying microbatches moves the global batch (microbatches x micro-batch x dp)\n"
@@ -77,14 +81,15 @@ static const char sweep_help[] =
     "the least vp >= 2 that splits the layers).  The derived column names what followed.\n"
     "\n"
     "Rows come in row-major order: the first --vary varies slowest.  Columns: the varied keys,\n"
-    "status (ok or error), step_time_s, makespan_s, bubble_ratio, tokens_per_s (empty when seq\n"
-    "is unknown), samples_per_s; for modelled scenarios tokens_per_s_per_gpu,\n"
-    "model_tflops_per_gpu, mfu, hfu, the breakdown in seconds (compute_s, recompute_s, tp_s,\n"
-    "cp_s, ep_s, pp_s, bubble_s, dp_s, optimizer_s), peak_memory_gib (largest over pipeline\n"
-    "ranks) and fits (yes/no against HBM); then derived (keys not given but computed, separated\n"
-    "by spaces); last, error (why a config failed).\n"
+    "then (the same names as plan's CSV; from tokens_per_s_per_gpu on, modelled scenarios\n"
+    "only):\n";
+
+static const char sweep_help_tail[] =
+    "  derived               keys not given but computed, separated by spaces\n"
+    "  error                 why a config failed\n"
     "\n"
-    "exit status: 0 the sweep ran (even if some configs failed), 1 output failure, 2 bad input\n";
+    "exit status: 0 the sweep ran (even if some configs failed), 1 output failure, 2 bad input\n"
+    "(and with --fail-on-oom, a config out of memory)\n";
 
 /* ---- axes: parsing KEY=LIST and numbering the product ---- */
 
@@ -327,13 +332,8 @@ void sweep_config_index(const struct sweep_axis *axes, int naxes, size_t config,
  * `error`. */
 struct sweep_row {
     int ok, modelled;
-    char *error; /* owned; the one-line reason when !ok */
-    double step_s, makespan_s, bubble_ratio;
-    double tokens_per_s; /* < 0 when seq is unknown */
-    double samples_per_s;
-    double tokens_per_s_per_gpu, model_tflops_per_gpu, mfu, hfu;
-    struct report_breakdown brk;
-    double peak_mem_B, hbm_B;
+    char *error;       /* owned; the one-line reason when !ok */
+    struct col_row c;  /* the figures (columns.h) */
     char derived[160]; /* keys the config did not give, computed from those it did */
 };
 
@@ -350,25 +350,9 @@ struct sweep {
 
 static void fill_row(struct sweep_row *row, const struct step_output *so)
 {
-    const struct report *rep = &so->rep;
     row->ok = 1;
     row->modelled = so->modelled;
-    row->step_s = rep->step_s;
-    row->makespan_s = rep->makespan_s;
-    row->bubble_ratio = rep->bubble_ratio;
-    row->tokens_per_s = rep->tokens_per_s;
-    row->samples_per_s = rep->samples_per_s;
-    if (!so->modelled)
-        return;
-    row->tokens_per_s_per_gpu = rep->tokens_per_s_per_gpu;
-    row->model_tflops_per_gpu = rep->model_tflops_per_gpu;
-    row->mfu = rep->mfu;
-    row->hfu = rep->hfu;
-    row->brk = rep->brk;
-    row->hbm_B = rep->hbm_bytes;
-    for (int r = 0; r < rep->pp; r++)
-        if (rep->mem[r].total > row->peak_mem_B)
-            row->peak_mem_B = rep->mem[r].total;
+    col_row_fill(&row->c, &so->rep);
 }
 
 static void set_row_error(struct sweep_row *row, const struct sim_error *err)
@@ -377,6 +361,7 @@ static void set_row_error(struct sweep_row *row, const struct sim_error *err)
     err_format(err, buf, sizeof buf);
     size_t n = strlen(buf);
     row->ok = 0;
+    col_row_init(&row->c, COL_ERROR);
     row->error = mem_calloc(n + 1, 1);
     if (row->error)
         memcpy(row->error, buf, n + 1);
@@ -454,23 +439,12 @@ static void csv_text(FILE *out, const char *s, int quote)
     fputc('"', out);
 }
 
-static void csv_num(FILE *out, double v)
-{
-    fprintf(out, ",%.9g", v);
-}
-
-static const char *const modelled_columns =
-    ",tokens_per_s_per_gpu,model_tflops_per_gpu,mfu,hfu,compute_s,recompute_s,tp_s,cp_s,ep_s,"
-    "pp_s,bubble_s,dp_s,optimizer_s,peak_memory_gib,fits";
-
 static int write_csv(FILE *out, const struct sweep *sw)
 {
     for (int a = 0; a < sw->naxes; a++)
         for (int j = 0; j < sw->axes[a].nkeys; j++)
             fprintf(out, "%s%s", a + j ? "," : "", scn_key_name((enum scn_key)sw->axes[a].keys[j]));
-    fputs(",status,step_time_s,makespan_s,bubble_ratio,tokens_per_s,samples_per_s", out);
-    if (sw->modelled)
-        fputs(modelled_columns, out);
+    col_write_header(out, sw->modelled);
     fputs(",derived,error\n", out);
     int idx[SWEEP_MAX_AXES];
     for (size_t i = 0; i < sw->n; i++) {
@@ -484,47 +458,13 @@ static int write_csv(FILE *out, const struct sweep *sw)
                 csv_text(out, ax->fields[idx[a] * ax->nkeys + j], 0);
             }
         }
-        if (!row->ok) {
-            fputs(",error,,,,,", out);
-            if (sw->modelled) /* the 15 cost-model columns, empty */
-                fputs(",,,,,,,,,,,,,,,", out);
-            fputs(",,", out); /* derived: none known */
-            csv_text(out, row->error ? row->error : "out of memory", 1);
-            fputc('\n', out);
-            continue;
-        }
-        fputs(",ok", out);
-        csv_num(out, row->step_s);
-        csv_num(out, row->makespan_s);
-        csv_num(out, row->bubble_ratio);
-        if (row->tokens_per_s >= 0)
-            csv_num(out, row->tokens_per_s);
-        else
-            fputc(',', out);
-        csv_num(out, row->samples_per_s);
-        if (sw->modelled) {
-            const struct report_breakdown *b = &row->brk;
-            const double v[] = {row->tokens_per_s_per_gpu,
-                                row->model_tflops_per_gpu,
-                                row->mfu,
-                                row->hfu,
-                                b->compute,
-                                b->recompute,
-                                b->tp,
-                                b->cp,
-                                b->ep,
-                                b->pp,
-                                b->bubble,
-                                b->dp,
-                                b->optimizer,
-                                row->peak_mem_B / 1073741824.0};
-            for (size_t k = 0; k < sizeof v / sizeof v[0]; k++)
-                csv_num(out, v[k]);
-            fputs(row->peak_mem_B <= row->hbm_B ? ",yes" : ",no", out);
-        }
+        col_write_row(out, &row->c, sw->modelled);
         fputc(',', out);
-        csv_text(out, row->derived, 0);
-        fputs(",\n", out);
+        csv_text(out, row->derived, 0); /* empty for a failed config: none known */
+        fputc(',', out);
+        if (!row->ok)
+            csv_text(out, row->error ? row->error : "out of memory", 1);
+        fputc('\n', out);
     }
     return ferror(out) ? -1 : 0;
 }
@@ -567,11 +507,11 @@ enum sweep_metric { METRIC_TOKENS_PER_GPU, METRIC_TOKENS, METRIC_SAMPLES };
 static double metric_value(const struct sweep_row *row, enum sweep_metric m)
 {
     switch (m) {
-    case METRIC_TOKENS_PER_GPU: return row->tokens_per_s_per_gpu;
-    case METRIC_TOKENS: return row->tokens_per_s;
+    case METRIC_TOKENS_PER_GPU: return row->c.tokens_per_s_per_gpu;
+    case METRIC_TOKENS: return row->c.tokens_per_s;
     case METRIC_SAMPLES: break;
     }
-    return row->samples_per_s;
+    return row->c.samples_per_s;
 }
 
 /* "pp=2 micro-batch=4" for config i, with the keys of axes [from, to). */
@@ -625,7 +565,7 @@ static int write_lines_tsv(FILE *out, const struct sweep *sw, enum sweep_metric 
             char label[128];
             plot_sanitize(label, sizeof label, xa->values[j]);
             fprintf(out, "%.9g\t%s\t%.9g\t%.9g\n", x, label, metric_value(row, m),
-                    100.0 * row->bubble_ratio);
+                    100.0 * row->c.bubble_ratio);
         }
         blocks++;
     }
@@ -644,9 +584,9 @@ static int write_breakdown_tsv(FILE *out, const struct sweep *sw)
             continue;
         char label[256];
         config_label(label, sizeof label, sw, i, 0, sw->naxes, " ");
-        const struct report_breakdown *b = &row->brk;
+        const struct report_breakdown *b = &row->c.brk;
         fprintf(out, "%s%s\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\n", label,
-                row->peak_mem_B <= row->hbm_B ? "" : " (OOM)", b->compute, b->recompute, b->tp,
+                row->c.status == COL_OOM ? " (OOM)" : "", b->compute, b->recompute, b->tp,
                 b->cp, b->ep, b->pp, b->bubble, b->dp, b->optimizer);
         bars++;
     }
@@ -722,7 +662,7 @@ static enum sim_status sweep_plot(const struct sweep *sw, const char *path, cons
     for (size_t i = 0; i < sw->n; i++)
         if (sw->rows[i].ok) {
             ok++;
-            all_tokens &= sw->rows[i].tokens_per_s >= 0;
+            all_tokens &= !isnan(sw->rows[i].c.tokens_per_s);
         }
     if (ok == 0)
         return err_set(err, SIM_EFAIL, NULL, 0, "--plot %s: nothing to draw: every config failed",
@@ -878,6 +818,7 @@ struct sweep_opts {
     int jobs; /* 0 = the number of CPUs */
     const char *out, *plot;
     int help;
+    int fail_on_oom; /* a config over the usable HBM fails the sweep (exit 2) */
 };
 
 static int parse_jobs(const char *v, int *jobs)
@@ -938,6 +879,8 @@ static int parse_sweep(int argc, char **argv, struct sweep_opts *o, FILE *errout
                                      "in the path",
                                      v);
             o->plot = v;
+        } else if (strcmp(a, "--fail-on-oom") == 0) {
+            o->fail_on_oom = 1;
         } else if (a[0] == '-' && a[1] != '\0') {
             return cli_bad_usage(errout, "stepsim sweep --help", "unknown option '%s'", a);
         } else if (!o->scenario) {
@@ -986,6 +929,26 @@ static enum sim_status check_keys_apply(const struct sweep *sw, struct sim_error
     return scn_check_applies(&trial, err);
 }
 
+/* --fail-on-oom: configs over the usable HBM fail the sweep as bad input (exit 2). */
+static enum sim_status check_oom(const struct sweep *sw, struct sim_error *err)
+{
+    size_t oom = 0, first = 0;
+    for (size_t i = sw->n; i-- > 0;)
+        if (sw->rows[i].c.status == COL_OOM) {
+            oom++;
+            first = i;
+        }
+    if (oom == 0)
+        return SIM_OK;
+    char label[256];
+    config_label(label, sizeof label, sw, first, 0, sw->naxes, " ");
+    return err_set(err, SIM_EINPUT, NULL, 0,
+                   "%zu of %zu configs need more than the usable HBM, the first %s (%.1f GiB of "
+                   "%.1f GiB usable) (--fail-on-oom)",
+                   oom, sw->n, label, sw->rows[first].c.memory_B / 1073741824.0,
+                   sw->rows[first].c.hbm_usable_B / 1073741824.0);
+}
+
 static enum sim_status write_output(const struct sweep *sw, const char *path, FILE *out,
                                     struct sim_error *err)
 {
@@ -1014,6 +977,8 @@ int sweep_main(int argc, char **argv, FILE *out, FILE *errout)
     if (o.help) {
         fputs(sweep_usage, out);
         fputs(sweep_help, out);
+        col_write_doc(out, 2, 1);
+        fputs(sweep_help_tail, out);
         return 0;
     }
     struct sweep *sw = mem_calloc(1, sizeof *sw);
@@ -1075,6 +1040,8 @@ int sweep_main(int argc, char **argv, FILE *out, FILE *errout)
     }
     if (st == SIM_OK && o.plot)
         st = sweep_plot(sw, o.plot, sw->base.name, &err);
+    if (st == SIM_OK && o.fail_on_oom)
+        st = check_oom(sw, &err);
     rc = st == SIM_OK ? 0 : cli_fail(errout, &err);
     if (sw->rows)
         for (size_t i = 0; i < sw->n; i++)

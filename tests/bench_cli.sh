@@ -20,7 +20,7 @@ for run in 1 2 3 4 5; do
     times="$times $(sub "$t0" "$t1")"
 done
 n=$(($(wc -l </tmp/stepsim-bench-sweep.csv) - 1))
-ok=$(grep -c ',ok,' /tmp/stepsim-bench-sweep.csv)
+ok=$(grep -c -e ',ok,' -e ',oom,' /tmp/stepsim-bench-sweep.csv)
 t=$(printf '%s\n' $times | median)
 printf 'sweep               %d configs (%d simulated, Llama-3.1-70B, 512 H100): %.3f s, %.0f configs/s (median of 5)\n' \
     "$n" "$ok" "$t" "$(awk -v n="$n" -v t="$t" 'BEGIN { print n / t }')"

@@ -371,12 +371,17 @@ Test(sweep_cmd, modelled_sweep_gives_plausible_rows, .init = setup)
     line_of(o, 0, line, sizeof line);
     cr_assert(strstr(line, ",tokens_per_s_per_gpu,model_tflops_per_gpu,mfu,hfu,compute_s,"), "%s",
               line);
-    cr_assert(strstr(line, ",peak_memory_gib,fits,derived,error"), "%s", line);
+    cr_assert(strstr(line, ",host_s,memory_gib,hbm_usable_gib,hbm_reserve_gib,fits,derived,error"),
+              "%s", line);
     for (int r = 1; r <= 4; r++) {
         line_of(o, r, line, sizeof line);
-        cr_assert(strstr(line, ",ok,"), "%s", line);
         double step = field(line, 3), bubble = field(line, 5), tps = field(line, 6);
-        double per_gpu = field(line, 8), mfu = field(line, 10), peak = field(line, 21);
+        double per_gpu = field(line, 8), mfu = field(line, 10), peak = field(line, 22);
+        /* DGX H100: 80 GiB less a 3 GiB reserve; status and fits agree with the memory */
+        cr_assert_float_eq(field(line, 23), 77.0, 1e-9, "%s", line);
+        cr_assert_float_eq(field(line, 24), 3.0, 1e-9, "%s", line);
+        cr_assert(strstr(line, peak <= 77 ? ",ok," : ",oom,"), "%s", line);
+        cr_assert(strstr(line, peak <= 77 ? ",yes," : ",no,"), "%s", line);
         cr_assert(step > 1 && step < 60, "step %g s: %s", step, line);
         cr_assert(bubble > 0 && bubble < 0.5, "bubble %g", bubble);
         /* 512 GPUs, global batch 512 x 8192 tokens. */
@@ -386,7 +391,7 @@ Test(sweep_cmd, modelled_sweep_gives_plausible_rows, .init = setup)
         cr_assert(peak > 10 && peak < 200, "peak memory %g GiB", peak);
         /* The breakdown sums to the step time. */
         double sum = 0;
-        for (int c = 12; c <= 20; c++)
+        for (int c = 12; c <= 21; c++)
             sum += field(line, c);
         cr_assert_float_eq(sum, step, 1e-3 * step, "breakdown %g vs step %g", sum, step);
     }
@@ -473,6 +478,35 @@ Test(sweep_cmd, out_file_and_plot, .init = setup)
     }
     remove(csv);
     remove(dir);
+    free(o);
+    free(e);
+}
+
+/* --fail-on-oom: a config over the usable HBM (status oom, still with its figures) makes the
+ * sweep exit 2 after the CSV is written; without it the sweep exits 0. */
+Test(sweep_cmd, fail_on_oom, .init = setup)
+{
+    char *o, *e;
+    int rc = run_sweep(&o, &e, LLAMA, "--vary", "micro-batch=1,4", "--set", "pp=2", NULL);
+    cr_assert_eq(rc, 0, "%s", e);
+    char line[2048];
+    cr_assert(strncmp(line_of(o, 1, line, sizeof line), "1,ok,", 5) == 0, "%s", line);
+    cr_assert(strncmp(line_of(o, 2, line, sizeof line), "4,oom,", 6) == 0, "%s", line);
+    cr_assert(field(line, 2) > 1, "an oom row keeps its step time: %s", line);
+    free(o);
+    free(e);
+    rc = run_sweep(&o, &e, LLAMA, "--vary", "micro-batch=1,4", "--set", "pp=2", "--fail-on-oom",
+                   NULL);
+    cr_expect_eq(rc, 2);
+    cr_expect_eq(count_lines(o), 3, "the CSV is written first: %s", o);
+    cr_expect(strstr(e, "1 of 2 configs need more than the usable HBM, the first "
+                        "micro-batch=4"),
+              "%s", e);
+    free(o);
+    free(e);
+    rc = run_sweep(&o, &e, LLAMA, "--vary", "micro-batch=1,2", "--set", "pp=2", "--fail-on-oom",
+                   NULL);
+    cr_expect_eq(rc, 0, "%s", e);
     free(o);
     free(e);
 }
