@@ -34,10 +34,11 @@
 static const char usage_text[] =
     "usage: stepsim run SCENARIO.xml [--set KEY=VALUE]... [--format text|json]\n"
     "                  [--timeline FILE.csv] [--trace FILE.json] [--plot FILE.png|FILE.svg]\n"
-    "                  [--seed N] [--tokens N] [--memory-timeline FILE.csv]\n"
+    "                  [--seed N] [--tokens N] [--memory-timeline FILE.csv] [--fail-on-oom]\n"
     "       stepsim sweep SCENARIO.xml --vary KEY=LIST [--vary ...] [-j N] [--out FILE.csv]\n"
-    "                    [--plot FILE.png|svg]\n"
+    "                    [--plot FILE.png|svg] [--fail-on-oom]\n"
     "       stepsim plan SCENARIO.xml --gpus N [--top K] [--out FILE.csv] [-j N]\n"
+    "                    [--schedules LIST] [--hbm-reserve SIZE] [--fail-on-oom]\n"
     "       stepsim validate FILE.xml...\n"
     "       stepsim keys [KEY...]\n"
     "       stepsim import megatron --hardware NAME [--out FILE.xml] LAUNCH-LINE...\n"
@@ -46,7 +47,7 @@ static const char usage_text[] =
 static const char run_usage[] =
     "usage: stepsim run SCENARIO.xml [--set KEY=VALUE]... [--format text|json]\n"
     "                  [--timeline FILE.csv] [--trace FILE.json] [--plot FILE.png|FILE.svg]\n"
-    "                  [--seed N] [--tokens N] [--memory-timeline FILE.csv]\n";
+    "                  [--seed N] [--tokens N] [--memory-timeline FILE.csv] [--fail-on-oom]\n";
 
 static const char overview_text[] =
     "\n"
@@ -74,6 +75,8 @@ static const char run_help[] =
     "                    rank,time_s,activation_bytes,total_bytes\n"
     "  --tokens N        also report the time, GPU-hours and cost (when the hardware\n"
     "                    file has a price) to train N tokens, e.g. --tokens 15e12\n"
+    "  --fail-on-oom     exit 2 when a rank needs more than the usable HBM (HBM less the\n"
+    "                    hardware's hbm-reserve); the report and files are written first\n"
     "\n"
     "schedules: gpipe, 1f1b, interleaved (Megatron-LM orders; interleaved needs vp >= 2 and\n"
     "  pp <= vp-group <= microbatches with microbatches % vp-group = 0 or >= pp), zb-h1\n"
@@ -110,7 +113,8 @@ static const char keys_help[] =
     "scenario file (those of <link> with a link- prefix) and the names for --set and --vary.\n"
     "Cost-model keys apply only with model= (and hardware=), explicit costs only without.\n";
 
-static const char exit_text[] = "\nexit status: 0 ok, 1 simulation or I/O failure, 2 bad input\n";
+static const char exit_text[] = "\nexit status: 0 ok, 1 simulation or I/O failure, 2 bad input "
+                                "(with --fail-on-oom also: out of memory)\n";
 
 /* The key names from the key table, wrapped after `width` columns under `indent` spaces. */
 static void write_key_names(FILE *out, int indent, int width)
@@ -147,6 +151,7 @@ struct run_opts {
     int json;
     const char *timeline, *trace, *plot, *memory_timeline;
     int help;
+    int fail_on_oom; /* out of memory is a failure (exit 2), after the outputs */
 };
 
 /* A command-line mistake: one line naming it, and where to look; exit status 2. */
@@ -201,6 +206,8 @@ static int parse_run(int argc, char **argv, struct run_opts *o, FILE *errout)
             if (!*v)
                 return cli_bad_usage(errout, "stepsim --help", "%s needs a number", "--seed");
             o->seed = v;
+        } else if (strcmp(a, "--fail-on-oom") == 0) {
+            o->fail_on_oom = 1;
         } else if (a[0] == '-' && a[1] != '\0') {
             return cli_bad_usage(errout, "stepsim --help", "unknown option '%s'", a);
         } else if (!o->scenario) {
@@ -342,6 +349,11 @@ static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
         if (w != 0 || fflush(out) != 0)
             st = err_set(&err, SIM_EFAIL, NULL, 0, "cannot write the report to stdout");
     }
+    if (st == SIM_OK && o.fail_on_oom && so.modelled && so.rep.oom)
+        st = err_set(&err, SIM_EINPUT, o.scenario, 0,
+                     "out of memory: rank %d needs %.1f GiB of %.1f GiB usable (--fail-on-oom)",
+                     so.rep.oom_rank, so.rep.mem[so.rep.oom_rank].total / 1073741824.0,
+                     so.rep.hbm_usable_bytes / 1073741824.0);
     if (ran)
         step_release(&so);
     return st == SIM_OK ? 0 : cli_fail(errout, &err);

@@ -519,6 +519,22 @@ if [ "$rc" -eq 0 ] && grep -q '^training 1e+12 tokens: ' "$tmp/out" &&
 else
     fail "--tokens and --memory-timeline" "exit status $rc"
 fi
+# --fail-on-oom: out of memory exits 2 (DESIGN's bad input: this layout cannot run), after the
+# report and the files are written; a layout that fits still exits 0.
+run run "$SCN/llama3.1-70b-h100.xml" --set micro-batch=4 --memory-timeline "$tmp/o/oom.csv" \
+    --fail-on-oom
+expect_error "run --fail-on-oom: out of memory exits 2" 2 \
+    "stepsim: $SCN/llama3.1-70b-h100.xml: out of memory: rank 0 needs " "GiB of 77.0 GiB usable"
+if grep -q '^OUT OF MEMORY rank 0' "$tmp/out" && [ -s "$tmp/o/oom.csv" ]; then
+    pass "run --fail-on-oom: the report and --memory-timeline are written first"
+else
+    fail "run --fail-on-oom: the report and --memory-timeline are written first"
+fi
+run run "$SCN/llama3.1-70b-h100.xml" --set micro-batch=4
+[ "$rc" -eq 0 ] && pass "run out of memory without --fail-on-oom: exit 0" ||
+    fail "run out of memory without --fail-on-oom: exit 0" "exit status $rc"
+run run "$SCN/llama3.1-70b-h100.xml" --fail-on-oom
+expect_ok "run --fail-on-oom on a layout that fits: exit 0"
 run run "$U" --memory-timeline "$tmp/o/m2.csv"
 expect_error "--memory-timeline on explicit costs: exit 2" 2 "stepsim: " "needs a modelled scenario"
 run run "$U" --tokens lots
