@@ -32,6 +32,17 @@ void *mem_realloc(void *p, size_t n, size_t size)
     return realloc(p, bytes ? bytes : 1);
 }
 
+void *mem_grow(void *p, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap)
+        return p;
+    size_t want = *cap ? 2 * *cap : 64;
+    void *q = mem_realloc(p, want, size);
+    if (q)
+        *cap = want;
+    return q;
+}
+
 void mem_free(void *p)
 {
     free(p);

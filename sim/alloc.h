@@ -11,6 +11,10 @@
 void *mem_calloc(size_t n, size_t size);
 /* Resize `p` to n elements; NULL on overflow or exhaustion (p is then untouched). */
 void *mem_realloc(void *p, size_t n, size_t size);
+/* Room for element `n` of an array of *cap (doubling, from 64): `p` itself while n < *cap,
+ * else the grown array with *cap updated; NULL on overflow or exhaustion (p is then
+ * untouched). */
+void *mem_grow(void *p, size_t n, size_t *cap, size_t size);
 void mem_free(void *p);
 
 /* Testing: fail the allocation `countdown` calls from now (0 disables). Not thread-safe; tests

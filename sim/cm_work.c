@@ -195,7 +195,7 @@ static double acts_total(const struct layer_acts *a)
 
 /* Matmul times of one layer's forward on this GPU, into lc: the attention projections (MLA's
  * up-projections apart), the dense MLP or shared experts, the router and the routed experts. */
-static void layer_gemms(const struct cm_ctx *c, int layer, const struct layer_flops *lf,
+static void layer_gemms(const struct cm_ctx *c, int moe, const struct layer_flops *lf,
                         double share, struct layer_cost *lc)
 {
     const struct model *m = c->m;
@@ -205,7 +205,7 @@ static void layer_gemms(const struct cm_ctx *c, int layer, const struct layer_fl
     lc->mlp_gemm = mlp_s(c, lf->mlp * share, 1);
     lc->gemm_fwd = matmul_s(c, lf->qkv * share) + matmul_s(c, lf->attn_out * share) +
                    lc->mlp_gemm + gemm_s(c, &c->wide, lf->router * share);
-    if (model_layer_is_moe(m, layer) && lf->experts > 0) {
+    if (moe && lf->experts > 0) {
         /* Each GPU computes its share of the experts' work -- the busiest GPU, which the
          * others wait for, moe-imbalance times the mean; its local experts run as one grouped
          * GEMM per matrix, each expert's part sized by the tokens it receives. */
@@ -245,7 +245,38 @@ static void layer_elementwise(const struct cm_ctx *c, int moe, double T, double 
         fp8_quantize_s(c, m, T, dense_inner + routed_inner, &lc->quant_fwd, &lc->quant_bwd);
 }
 
-static void layer_cost(const struct cm_ctx *c, int layer, struct layer_cost *lc)
+/* A layer's cost and parameters depend on the layer only through its kind (model.h):
+ * consecutive layers of one kind -- all of them in most models -- share one computation.  A
+ * memo lives for one stage. */
+struct layer_memo {
+    int valid, kind;
+    struct layer_cost lc;
+    double dense, expert; /* cm_layer_params */
+};
+
+static void layer_cost_of(const struct cm_ctx *c, int moe, const struct layer_flops *lfp,
+                          struct layer_cost *lc);
+
+static const struct layer_cost *layer_cost(const struct cm_ctx *c, int layer,
+                                           struct layer_memo *memo, double *dense,
+                                           double *expert)
+{
+    int kind = model_layer_kind(c->m, layer, c->cfg->seq);
+    if (!memo->valid || memo->kind != kind) {
+        struct layer_flops lf;
+        flops_layer_fwd(c->m, layer, c->cfg->seq, c->flash, &lf);
+        memo->valid = 1;
+        memo->kind = kind;
+        layer_cost_of(c, model_layer_is_moe(c->m, layer), &lf, &memo->lc);
+        cm_layer_params(c, layer, &memo->dense, &memo->expert);
+    }
+    *dense = memo->dense;
+    *expert = memo->expert;
+    return &memo->lc;
+}
+
+static void layer_cost_of(const struct cm_ctx *c, int moe, const struct layer_flops *lfp,
+                          struct layer_cost *lc)
 {
     const struct model *m = c->m;
     const struct cm_config *cfg = c->cfg;
@@ -254,12 +285,10 @@ static void layer_cost(const struct cm_ctx *c, int layer, struct layer_cost *lc)
     double T = b * cfg->seq / cp;
     double Ts = scn->sp ? T / t : T;
     double share = b / (t * cp); /* of one sequence's layer FLOPs on this GPU */
-    int moe = model_layer_is_moe(m, layer);
-    struct layer_flops lf;
-    flops_layer_fwd(m, layer, cfg->seq, c->flash, &lf);
+    struct layer_flops lf = *lfp;
     memset(lc, 0, sizeof *lc);
 
-    layer_gemms(c, layer, &lf, share, lc);
+    layer_gemms(c, moe, &lf, share, lc);
     if (moe) /* router: softmax / sigmoid and top-k over T x experts fp32 scores (read and
               * write, three passes) */
         lc->router_fwd = cm_memory_s(c, 3.0 * 2.0 * 4.0 * Ts * m->experts);
@@ -385,52 +414,50 @@ static void add_offload(const struct cm_ctx *c, double kept, double fwd_work, do
 /* Add transformer layer `layer` -- the i-th of its chunk -- to the chunk's ops: F = forward;
  * B = input gradient (+ recompute, communication); W = weight gradient. */
 static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit,
-                      struct cm_stage *st)
+                      struct layer_memo *memo, struct cm_stage *st)
 {
     const struct scenario *scn = c->scn;
-    struct layer_cost lc;
-    layer_cost(c, layer, &lc);
+    double dense, expert;
+    const struct layer_cost *lc = layer_cost(c, layer, memo, &dense, &expert);
     int tp = c->cfg->tp > 1;
     double k_fwd = KERNELS_FWD + (tp ? KERNELS_TP : 0) + (c->flash ? 0 : KERNELS_UNFUSED_ATTN);
     double k_bwd = KERNELS_BWD + (tp ? KERNELS_TP : 0) + (c->flash ? 0 : 2 * KERNELS_UNFUSED_ATTN);
     double launch = c->hw->gpu.kernel_overhead_s;
     double f_compute =
-        lc.gemm_fwd + lc.core_fwd + lc.elem_fwd + lc.quant_fwd + lc.router_fwd + k_fwd * launch;
+        lc->gemm_fwd + lc->core_fwd + lc->elem_fwd + lc->quant_fwd + lc->router_fwd + k_fwd * launch;
     st->fwd.compute += f_compute;
-    st->fwd.tp += cm_exposed(c, lc.tp_fwd, lc.gemm_fwd, scn->overlap_tp_comm);
-    st->fwd.cp += cm_exposed(c, lc.cp.ring_fwd, lc.core_fwd, 1) + lc.cp.block_fwd;
-    st->fwd.ep += lc.ep_fwd;
+    st->fwd.tp += cm_exposed(c, lc->tp_fwd, lc->gemm_fwd, scn->overlap_tp_comm);
+    st->fwd.cp += cm_exposed(c, lc->cp.ring_fwd, lc->core_fwd, 1) + lc->cp.block_fwd;
+    st->fwd.ep += lc->ep_fwd;
     /* Backward input gradient: matmuls 1x forward, attention core backward, element-wise 2x;
      * weight gradient: matmuls 1x forward. */
-    st->bwd.compute += lc.gemm_fwd + lc.core_bwd + ELEMWISE_BWD_FACTOR * lc.elem_fwd +
-                       lc.quant_bwd + lc.router_fwd + k_bwd * launch;
-    st->wgt.compute += lc.gemm_fwd + KERNELS_WGT * launch;
-    st->bwd.tp += cm_exposed(c, lc.tp_bwd, 2.0 * lc.gemm_fwd, scn->overlap_tp_comm);
-    st->bwd.cp += cm_exposed(c, lc.cp.ring_bwd, lc.core_bwd, 1) + lc.cp.block_bwd;
-    st->bwd.ep += lc.ep_bwd;
+    st->bwd.compute += lc->gemm_fwd + lc->core_bwd + ELEMWISE_BWD_FACTOR * lc->elem_fwd +
+                       lc->quant_bwd + lc->router_fwd + k_bwd * launch;
+    st->wgt.compute += lc->gemm_fwd + KERNELS_WGT * launch;
+    st->bwd.tp += cm_exposed(c, lc->tp_bwd, 2.0 * lc->gemm_fwd, scn->overlap_tp_comm);
+    st->bwd.cp += cm_exposed(c, lc->cp.ring_bwd, lc->core_bwd, 1) + lc->cp.block_bwd;
+    st->bwd.ep += lc->ep_bwd;
     double kept_before = st->act_bytes_mb;
     int n = scn->recompute_num_layers;
     int full = scn->recompute == RECOMPUTE_FULL &&
                (scn->recompute_method == RECOMPUTE_UNIFORM || i < n);
     if (full) { /* the whole forward again, communication included */
         st->bwd.recompute += f_compute;
-        st->bwd.tp += cm_exposed(c, lc.tp_fwd, lc.gemm_fwd, scn->overlap_tp_comm);
-        st->bwd.ep += lc.ep_fwd;
+        st->bwd.tp += cm_exposed(c, lc->tp_fwd, lc->gemm_fwd, scn->overlap_tp_comm);
+        st->bwd.ep += lc->ep_fwd;
         /* uniform: each group of n layers keeps its input; block: each layer its own */
         if (scn->recompute_method == RECOMPUTE_BLOCK || i % n == 0)
-            st->act_bytes_mb += lc.input_bytes;
+            st->act_bytes_mb += lc->input_bytes;
     } else if (scn->recompute == RECOMPUTE_SELECTIVE) {
         double work, comm, kept;
-        selective_recompute(c, model_layer_is_moe(c->m, layer), &lc, &work, &comm, &kept);
+        selective_recompute(c, model_layer_is_moe(c->m, layer), lc, &work, &comm, &kept);
         st->bwd.recompute += work;
         st->bwd.ep += comm;
         st->act_bytes_mb += kept;
     } else {
-        st->act_bytes_mb += acts_total(&lc.acts);
+        st->act_bytes_mb += acts_total(&lc->acts);
     }
-    double dense, expert;
-    cm_layer_params(c, layer, &dense, &expert);
-    double bwd_work = 2.0 * lc.gemm_fwd + lc.core_bwd + (full ? f_compute : 0.0);
+    double bwd_work = 2.0 * lc->gemm_fwd + lc->core_bwd + (full ? f_compute : 0.0);
     add_shard_traffic(c, dense, expert, first_unit, f_compute, bwd_work, st);
     add_offload(c, st->act_bytes_mb - kept_before, f_compute, bwd_work, st);
 }
@@ -473,7 +500,7 @@ static void add_head(const struct cm_ctx *c, int shard_weights, struct cm_stage 
  * them on the last pipeline stage): each normalises the hidden state and the next token's
  * embedding, projects the concatenation 2h -> h, runs one transformer layer like the model's
  * last and computes logits and a loss through the shared head. */
-static void add_mtp(const struct cm_ctx *c, struct cm_stage *st)
+static void add_mtp(const struct cm_ctx *c, struct layer_memo *memo, struct cm_stage *st)
 {
     const struct cm_config *cfg = c->cfg;
     const struct model *m = c->m;
@@ -487,7 +514,7 @@ static void add_mtp(const struct cm_ctx *c, struct cm_stage *st)
         st->wgt.compute += proj;
         st->act_bytes_mb += ACT_BYTES * 3.0 * Ts * h; /* the two normed inputs, the projection */
         add_shard_traffic(c, 2.0 * h * h / t, 0.0, 0, proj, 2.0 * proj, st);
-        add_layer(c, m->layers - 1, st->layers + k, 0, st);
+        add_layer(c, m->layers - 1, st->layers + k, 0, memo, st);
         add_head(c, 0, st);
     }
 }
@@ -506,8 +533,10 @@ void cm_stage_cost(const struct cm_ctx *c, int stage, struct cm_stage *st)
     memset(&st->wgt, 0, sizeof st->wgt);
     st->act_bytes_mb = 0;
     st->deferred_wgt = 0;
+    struct layer_memo memo = {0};
     for (int l = st->first_layer; l < st->first_layer + st->layers; l++)
-        add_layer(c, l, l - st->first_layer, l == st->first_layer && !st->has_embedding, st);
+        add_layer(c, l, l - st->first_layer, l == st->first_layer && !st->has_embedding, &memo,
+                  st);
     double t = cfg->tp, T = (double)cfg->micro_batch * cfg->seq / cfg->cp;
     double Ts = scn->sp ? T / t : T;
     if (st->has_embedding) { /* token + position lookup: write (and later read) Ts x h */
@@ -516,6 +545,6 @@ void cm_stage_cost(const struct cm_ctx *c, int stage, struct cm_stage *st)
     }
     if (st->has_head) {
         add_head(c, 1, st);
-        add_mtp(c, st);
+        add_mtp(c, &memo, st);
     }
 }

@@ -1,8 +1,10 @@
 /* columns: the shared result columns of sweep and plan CSVs (see columns.h). */
 #include "columns.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stddef.h>
+#include <string.h>
 
 #define GIB 1073741824.0
 
@@ -144,4 +146,20 @@ void col_write_doc(FILE *out, int indent, int modelled)
     for (size_t i = 0; i < NCOLUMNS; i++)
         if (modelled || !columns[i].modelled)
             fprintf(out, "%*s%-21s %s\n", indent, "", columns[i].name, columns[i].doc);
+}
+
+void col_write_text(FILE *out, const char *s, int quote)
+{
+    quote |= strpbrk(s, ",\"\n\r") != NULL;
+    if (!quote) {
+        fputs(s, out);
+        return;
+    }
+    fputc('"', out);
+    for (const char *c = s; *c; c++) {
+        if (*c == '"')
+            fputc('"', out);
+        fputc(iscntrl((unsigned char)*c) ? ' ' : *c, out);
+    }
+    fputc('"', out);
 }

@@ -35,10 +35,12 @@ void cm_layer_params(const struct cm_ctx *c, int layer, double *dense, double *e
 static void stage_params(const struct cm_ctx *c, struct cm_stage *st)
 {
     const struct model *m = c->m;
-    double dense = 0, expert = 0, largest = 0;
-    for (int l = st->first_layer; l < st->first_layer + st->layers; l++) {
-        double d, e;
-        cm_layer_params(c, l, &d, &e);
+    double dense = 0, expert = 0, largest = 0, d = 0, e = 0;
+    for (int l = st->first_layer, kind = -1; l < st->first_layer + st->layers; l++) {
+        int k = model_layer_kind(m, l, c->cfg->seq); /* one kind, one count (model.h) */
+        if (k != kind)
+            cm_layer_params(c, l, &d, &e);
+        kind = k;
         dense += d;
         expert += e;
         largest = d + e > largest ? d + e : largest;
@@ -48,7 +50,7 @@ static void stage_params(const struct cm_ctx *c, struct cm_stage *st)
     double head =
         st->has_head ? (model_params_head(m) + model_params_final_norm(m)) / c->cfg->tp : 0.0;
     if (st->has_head && m->mtp_layers > 0) { /* MTP modules: on the last stage */
-        double d, e, h = m->hidden;
+        double h = m->hidden;
         cm_layer_params(c, m->layers - 1, &d, &e);
         dense += m->mtp_layers * (d + 2.0 * h * h / c->cfg->tp);
         expert += m->mtp_layers * e;
@@ -120,6 +122,14 @@ static const enum scn_key explicit_keys[] = {
     SCN_FORWARD,   SCN_BACKWARD_INPUT, SCN_BACKWARD_WEIGHT, SCN_ACTIVATION,
     SCN_OPTIMIZER, SCN_LINK_LATENCY,   SCN_LINK_BANDWIDTH};
 
+int cm_model_recompute_modules(const struct model *m)
+{
+    int dense_layers = m->experts == 0 || m->dense_layers > 0 || m->moe_every > 1;
+    return RC_CORE_ATTN | RC_LAYERNORM | (dense_layers ? RC_MLP : 0) |
+           (m->experts ? RC_MOE | RC_MOE_ACT : 0) | (m->kv_lora_rank ? RC_MLA_UP_PROJ : 0) |
+           (m->shared_experts ? RC_SHARED_EXPERTS : 0);
+}
+
 /* Keys that only mean something for some models or alongside another key: given where they
  * cannot apply, they are refused (a silent no-op would hide a mistaken scenario). */
 static enum sim_status check_feature_keys(const struct scenario *scn, const struct model *m,
@@ -139,13 +149,12 @@ static enum sim_status check_feature_keys(const struct scenario *scn, const stru
                               "wgrad-deferral-limit applies with defer-head-wgrad=true");
     /* Recompute modules the model has no instance of. */
     int rc = scn_given(scn, SCN_RECOMPUTE_MODULES) ? scn->recompute_modules : 0;
-    int dense_layers = m->experts == 0 || m->dense_layers > 0 || m->moe_every > 1;
-    const char *lacks = (rc & RC_MLA_UP_PROJ) && m->kv_lora_rank == 0       ? "mla_up_proj (no MLA)"
-                        : (rc & (RC_MOE | RC_MOE_ACT)) && m->experts == 0 ? "moe / moe_act (no experts)"
-                        : (rc & RC_SHARED_EXPERTS) && m->shared_experts == 0
-                            ? "shared_experts (no shared experts)"
-                        : (rc & RC_MLP) && !dense_layers ? "mlp (every layer is MoE)"
-                                                         : NULL;
+    int lack = rc & ~cm_model_recompute_modules(m);
+    const char *lacks = (lack & RC_MLA_UP_PROJ)           ? "mla_up_proj (no MLA)"
+                        : (lack & (RC_MOE | RC_MOE_ACT))  ? "moe / moe_act (no experts)"
+                        : (lack & RC_SHARED_EXPERTS)      ? "shared_experts (no shared experts)"
+                        : (lack & RC_MLP)                 ? "mlp (every layer is MoE)"
+                                                          : NULL;
     if (lacks)
         return scn_rule_error(scn, SCN_RECOMPUTE_MODULES, err,
                               "recompute-modules names %s, which %s does not have", lacks,
@@ -464,7 +473,7 @@ static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct 
     cm->tp_spans_nodes = cm->cfg.tp > cm->cfg.gpus_per_node;
 
     struct sched_params sp = scn_sched_params(scn);
-    if ((st = pipe_setup_init(setup, sched_find(scn->schedule), &sp, err)) != SIM_OK)
+    if ((st = pipe_setup_init(setup, scn_schedule(scn), &sp, err)) != SIM_OK)
         goto fail;
     int stages = scn->pp * scn->vp;
     cm->stages = mem_calloc((size_t)stages, sizeof *cm->stages);

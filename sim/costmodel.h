@@ -101,6 +101,10 @@ enum sim_status cm_build_preloaded(struct costmodel *cm, struct scenario *scn,
                                    struct pipe_setup *setup, struct sim_error *err);
 void cm_release(struct costmodel *cm);
 
+/* The selective-recompute modules (enum scn_recompute_module bits) model `m` has an instance
+ * of: recompute-modules may name only these. */
+int cm_model_recompute_modules(const struct model *m);
+
 /* Memory per pipeline rank once the step has run (peak in-flight comes from the result). */
 void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
                     const struct pipe_result *res, int rank, struct cm_rank_memory *out);

@@ -15,7 +15,7 @@ enum sim_status costs_build_setup(const struct scenario *scn, struct pipe_setup 
                                   struct sim_error *err)
 {
     struct sched_params sp = scn_sched_params(scn);
-    enum sim_status st = pipe_setup_init(setup, sched_find(scn->schedule), &sp, err);
+    enum sim_status st = pipe_setup_init(setup, scn_schedule(scn), &sp, err);
     if (st != SIM_OK)
         return st;
     int stages = scn->pp * scn->vp;

@@ -124,7 +124,7 @@ static int interleaved_vp(const struct scenario *scn)
 
 static void derive_schedule_keys(struct scenario *scn)
 {
-    const struct sched_type *type = sched_find(scn->schedule);
+    const struct sched_type *type = scn_schedule(scn);
     if (!type)
         return; /* scn_check names the unknown schedule */
     if (!sched_vp_fits(type, scn->vp) && earlier(scn, SCN_VP, SCN_SCHEDULE)) {

@@ -52,8 +52,11 @@ double flops_model_fwd(const struct model *m, int seq, int causal)
 {
     double sum = flops_head_fwd(m, seq);
     struct layer_flops lf;
-    for (int l = 0; l < m->layers; l++) {
-        flops_layer_fwd(m, l, seq, causal, &lf);
+    for (int l = 0, kind = -1; l < m->layers; l++) {
+        int k = model_layer_kind(m, l, seq); /* one kind, one count (model.h) */
+        if (k != kind)
+            flops_layer_fwd(m, l, seq, causal, &lf);
+        kind = k;
         sum += lf.total;
     }
     return sum;

@@ -181,7 +181,7 @@ enum sim_status fw_check(const struct fw_type *fw, const struct scenario *scn,
     if (!fw || fw->id == FW_ANY)
         return SIM_OK;
     char what[200], offers[240];
-    const struct sched_type *type = sched_find(scn->schedule);
+    const struct sched_type *type = scn_schedule(scn);
     if (type && !fw_offers_schedule(fw, type)) {
         char names[128];
         fw_schedule_names(fw, names, sizeof names);

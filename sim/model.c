@@ -329,11 +329,22 @@ double model_weights_qkv(const struct model *m)
     return q + kv_a + kv_b;
 }
 
+/* Does layer `layer` attend over a local window of sequences of `seq` tokens? */
+static int layer_is_local(const struct model *m, int layer, int seq)
+{
+    return m->window > 0 && m->window < seq &&
+           !(m->global_every > 0 && (layer + 1) % m->global_every == 0);
+}
+
+int model_layer_kind(const struct model *m, int layer, int seq)
+{
+    return model_layer_is_moe(m, layer) | layer_is_local(m, layer, seq) << 1;
+}
+
 double model_attention_pairs(const struct model *m, int layer, int seq, int causal)
 {
     double s = seq, w = m->window;
-    int local = m->window > 0 && m->window < seq &&
-                !(m->global_every > 0 && (layer + 1) % m->global_every == 0);
+    int local = layer_is_local(m, layer, seq);
     if (!local)
         return causal ? 0.5 * s * s : s * s;
     if (m->window_chunked) /* whole chunks of w tokens (the last one partial is rare) */

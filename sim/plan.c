@@ -1,30 +1,51 @@
-/* plan: the planner -- enumerate layouts, bound them, simulate the promising ones.
+/* plan: the planner -- enumerate configs, bound them, simulate the promising ones.
  *
- * Phases (each phase's jobs run on par_run and write only their own entry, so the result is
- * the same for any thread count):
- *  1. enumerate: tp (divisors of heads and kv heads within a node), cp (1, 2, 4, 8 as seq
- *     allows), pp (with, when layers do not split evenly over pp*vp, one uneven split whose
- *     first and last stages hold fewer layers), 1F1B or ZB-H1 (vp 1; ZB-H1 only for pp > 1,
- *     where it differs), interleaved (vp 2..16) or ZB-V (vp 2), ep and
- *     etp (1 or tp) for MoE models, micro-batch 1, 2, 4, ..., recompute none / selective /
- *     full (selective only with unfused attention: the cost model's selective recompute is the
- *     attention core, which flash attention already recomputes, so it would duplicate none),
- *     distributed optimizer on / off.  GPipe is left out: 1F1B has the same bubble with
- *     less memory.  Sequence parallelism follows tp (on when tp > 1, unless the scenario sets
- *     sp=false).  The gpus / global-batch divisibility rules are checked by arithmetic first
- *     (cm_build would reject those configs just the same).
- *  2. check and bound: cm_build_preloaded applies every rule and gives the op durations; the
- *     memory and a lower bound on the step time follow without simulating (see
- *     bound_and_memory).  Configs over HBM are dropped.
- *  3. branch and bound: configs in order of (bound, enumeration index) are simulated in batches
- *     of PLAN_BATCH; between batches, when the K-th best simulated step is shorter than the
- *     next bound, every remaining config is pruned: none of them can enter the top K.
- * Invariant: the top K equal those of simulating every config that fits (same order, ties
- * broken by enumeration order), because pruning only drops configs whose bound -- and so
- * whose step -- is strictly longer than K simulated ones. */
+ * Configs come in layouts: a layout fixes tp (divisors of heads and kv heads within a node),
+ * cp (1, 2, 4, 8 as seq allows), pp (with, when layers do not split evenly over the schedule's
+ * model parts, one uneven split whose first and last stages hold fewer layers), vp, ep and
+ * etp (1 or tp) for MoE models, micro-batch 1, 2, 4, ... and the schedule; its configs differ
+ * only in the memory knobs the framework offers (framework.h): recompute (none, a light and a
+ * heavy selective set -- see recompute_sets -- and full), sharding (ZeRO 0-3, and ZeRO-3
+ * keeping parameters gathered where offered) and offload (optimizer, activations, both; where
+ * the hardware has a host link).  Sequence parallelism follows tp (on when tp > 1, unless the
+ * scenario sets sp=false).  The schedules are the framework's (GPipe left out: 1F1B has its
+ * bubble with less memory) or --schedules'.  The gpus / global-batch divisibility rules are
+ * checked by arithmetic first (cm_build would reject those configs just the same).
+ *
+ * The bounds.  Every knob only adds to the op durations the step bound sums (recompute adds
+ * work, offload host traffic, ZeRO-2/3 gathers and reduce-scatters inside the ops; ZeRO-0's
+ * ops are ZeRO-1's); only the optimizer step and the parameter all-gather after it can shrink
+ * (offloading the optimizer; ZeRO-0 and ZeRO-3 have no all-gather there).  So one build of a
+ * config bounds all configs that differ from it only in knobs set to their fastest there,
+ * counted without what those knobs could shrink (measure: bound_offload, bound_sharding).
+ * Memory: offload only removes optimizer state and saved activations, so a config's weights
+ * and gradients (plus what no offload option of its layout removes) bound from below every
+ * config differing only in offload (mem_floor).
+ *
+ * Phases (each phase's jobs run on par_run and write only their own entries or requests, and
+ * batches are of fixed sizes, so the result is the same for any thread count):
+ *  1. enumerate layouts and their configs;
+ *  2. build each layout's fastest config -- recompute none, ZeRO-1, no offload: the rules,
+ *     checked once for the layout, the schedule's in-flight activations and the layout's bound;
+ *  3. best-first search over items, in order of their bounds: a layout; its configs of one
+ *     recompute option; of one recompute and one sharding option; one config.  Expanding an
+ *     item builds its children's representatives (the child's knobs fixed, the rest at their
+ *     fastest), whose bounds key the children; a sharding option whose memory floor is above
+ *     the usable HBM is dropped whole, a config over it alone; fitting configs are simulated
+ *     in batches of PLAN_BATCH.  The search stops when every remaining bound is above the
+ *     threshold, (1%)^3 over the K-th best layout's simulated step (make_list says why), and
+ *     the configs under the remaining items are pruned unbuilt.
+ * Invariant: the list equals the one simulating every config that fits gives (same order,
+ * ties broken by enumeration order), because pruning only drops configs whose bound -- and so
+ * whose step -- is above the threshold.
+ *
+ * The list ("simpler first"): each layout is represented by its simplest config within 1% of
+ * its fastest; then, repeatedly, among the representatives within 1% of the fastest one not
+ * yet listed (noise, for a model of this accuracy), the simplest (plan_simpler) is listed. */
 #include "plan.h"
 
-#include <ctype.h>
+#include <assert.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -37,82 +58,185 @@
 #include "outfile.h"
 #include "parallel.h"
 #include "pipeline.h"
-#include "schedule.h"
 #include "step.h"
 #include "units.h"
 
 #define PLAN_BATCH 8 /* simulations between pruning decisions (independent of -j) */
-#define PLAN_MAX_CANDIDATES (1 << 22) /* cap on the enumeration (about 400 MB of entries) */
+#define PLAN_MAX_CANDIDATES (1 << 22) /* cap on the enumeration (about 600 MB of entries) */
 #define PLAN_MAX_VP 16
 #define PLAN_MAX_SETS 256
+#define PLAN_MAX_VARIANTS 80 /* memory-knob configs of one layout: 4 recompute x 5 sharding x 4
+                                offload options at most (layout_variants) */
+#define PLAN_NOISE 0.01      /* steps within 1% are a tie, broken by simplicity */
+#define MAX_CHILDREN 8       /* of one search item: recompute, sharding or offload options */
 
 static const char plan_usage[] =
     "usage: stepsim plan SCENARIO.xml --gpus N [--top K] [--out FILE.csv] [-j N]\n"
-    "                    [--set KEY=VALUE]... [--exhaustive]\n";
+    "                    [--set KEY=VALUE]... [--schedules LIST] [--hbm-reserve SIZE]\n"
+    "                    [--exhaustive] [--fail-on-oom]\n";
 
 /* ---- scenarios of configs ---------------------------------------------------------------- */
 
-static enum sim_status set_int(struct scenario *scn, const char *key, int v, struct sim_error *err)
+static enum sim_status set_int(struct scenario *scn, enum scn_key key, int v,
+                               struct sim_error *err)
 {
     char buf[32];
     snprintf(buf, sizeof buf, "%d", v);
-    return scn_set(scn, key, buf, NULL, 0, err);
+    return scn_set_key(scn, key, buf, err);
 }
 
-static const char *schedule_of(const struct plan_config *c)
+static enum sim_status apply_knobs(struct scenario *out, const struct plan_config *c,
+                                   struct sim_error *err)
 {
-    if (c->family == PLAN_DUALPIPE)
-        return "dualpipe";
-    if (c->family == PLAN_DUALPIPE_V)
-        return "dualpipe-v";
-    if (c->vp > 1)
-        return c->family == PLAN_ZERO_BUBBLE ? "zb-v" : "interleaved";
-    return c->family == PLAN_ZERO_BUBBLE ? "zb-h1" : "1f1b";
-}
-
-/* A derived or default value: clear it and forget where it came from. */
-static void unset(struct scenario *scn, enum scn_key key, int *field)
-{
-    *field = 0;
-    memset(&scn->origin[key], 0, sizeof scn->origin[key]);
+    static const char *const recompute_names[] = {"none", "selective", "full"};
+    enum sim_status st;
+    if ((st = set_int(out, SCN_ZERO, c->zero, err)) != SIM_OK ||
+        (st = scn_set_key(out, SCN_DIST_OPT, c->zero >= 1 ? "true" : "false", err)) != SIM_OK ||
+        (st = scn_set_key(out, SCN_RECOMPUTE, recompute_names[c->recompute], err)) != SIM_OK)
+        return st;
+    scn_unset(out, SCN_FSDP);
+    scn_unset(out, SCN_FSDP_GROUP);
+    if (c->zero == 3 && c->keep_gathered)
+        st = scn_set_key(out, SCN_RESHARD_AFTER_FORWARD, "false", err);
+    else
+        scn_unset(out, SCN_RESHARD_AFTER_FORWARD);
+    if (st == SIM_OK && c->recompute == RECOMPUTE_SELECTIVE) {
+        char names[160];
+        scn_flag_names(SCN_RECOMPUTE_MODULES, c->recompute_modules, names, sizeof names);
+        st = scn_set_key(out, SCN_RECOMPUTE_MODULES, names, err);
+    } else {
+        scn_unset(out, SCN_RECOMPUTE_MODULES);
+    }
+    if (c->recompute != RECOMPUTE_FULL) {
+        scn_unset(out, SCN_RECOMPUTE_METHOD);
+        scn_unset(out, SCN_RECOMPUTE_NUM_LAYERS);
+    }
+    if (st == SIM_OK)
+        st = scn_set_key(out, SCN_OFFLOAD_OPTIMIZER,
+                         c->offload & PLAN_OFFLOAD_OPTIMIZER ? "1" : "0", err);
+    if (st == SIM_OK)
+        st = scn_set_key(out, SCN_OFFLOAD_ACTIVATIONS,
+                         c->offload & PLAN_OFFLOAD_ACTIVATIONS ? "1" : "0", err);
+    return st;
 }
 
 enum sim_status plan_config_apply(const struct scenario *base, int gpus,
                                   const struct plan_config *c, struct scenario *out,
                                   struct sim_error *err)
 {
-    static const char *const recompute_names[] = {"none", "selective", "full"};
     *out = *base;
     int sp = c->tp > 1 && !(scn_given(base, SCN_SP) && !base->sp);
     enum sim_status st;
-    if ((st = set_int(out, "gpus", gpus, err)) != SIM_OK ||
-        (st = set_int(out, "tp", c->tp, err)) != SIM_OK ||
-        (st = set_int(out, "pp", c->pp, err)) != SIM_OK ||
-        (st = set_int(out, "vp", c->vp, err)) != SIM_OK ||
-        (st = set_int(out, "cp", c->cp, err)) != SIM_OK ||
-        (st = set_int(out, "ep", c->ep, err)) != SIM_OK ||
-        (st = set_int(out, "etp", c->etp, err)) != SIM_OK ||
-        (st = set_int(out, "micro-batch", c->micro_batch, err)) != SIM_OK ||
-        (st = scn_set(out, "schedule", schedule_of(c), NULL, 0, err)) != SIM_OK ||
-        (st = scn_set(out, "recompute", recompute_names[c->recompute], NULL, 0, err)) != SIM_OK ||
-        (st = scn_set(out, "distributed-optimizer", c->dist_opt ? "true" : "false", NULL, 0,
-                      err)) != SIM_OK ||
-        (st = scn_set(out, "sp", sp ? "true" : "false", NULL, 0, err)) != SIM_OK)
+    if ((st = set_int(out, SCN_GPUS, gpus, err)) != SIM_OK ||
+        (st = set_int(out, SCN_TP, c->tp, err)) != SIM_OK ||
+        (st = set_int(out, SCN_PP, c->pp, err)) != SIM_OK ||
+        (st = set_int(out, SCN_VP, c->vp, err)) != SIM_OK ||
+        (st = set_int(out, SCN_CP, c->cp, err)) != SIM_OK ||
+        (st = set_int(out, SCN_EP, c->ep, err)) != SIM_OK ||
+        (st = set_int(out, SCN_ETP, c->etp, err)) != SIM_OK ||
+        (st = set_int(out, SCN_MICRO_BATCH, c->micro_batch, err)) != SIM_OK ||
+        (st = scn_set_key(out, SCN_SCHEDULE, c->schedule->name, err)) != SIM_OK ||
+        (st = scn_set_key(out, SCN_SP, sp ? "true" : "false", err)) != SIM_OK ||
+        (st = apply_knobs(out, c, err)) != SIM_OK)
         return st;
     if (c->edge_layers > 0) {
-        if ((st = set_int(out, "first-stage-layers", c->edge_layers, err)) != SIM_OK ||
-            (st = set_int(out, "last-stage-layers", c->edge_layers, err)) != SIM_OK)
+        if ((st = set_int(out, SCN_FIRST_STAGE_LAYERS, c->edge_layers, err)) != SIM_OK ||
+            (st = set_int(out, SCN_LAST_STAGE_LAYERS, c->edge_layers, err)) != SIM_OK)
             return st;
     } else {
-        unset(out, SCN_FIRST_STAGE_LAYERS, &out->first_stage_layers);
-        unset(out, SCN_LAST_STAGE_LAYERS, &out->last_stage_layers);
+        scn_unset(out, SCN_FIRST_STAGE_LAYERS);
+        scn_unset(out, SCN_LAST_STAGE_LAYERS);
     }
-    unset(out, SCN_VP_GROUP, &out->vp_group); /* Megatron's default group: pp */
+    scn_unset(out, SCN_VP_GROUP); /* Megatron's default group: pp */
     /* The zero-bubble family and DualPipe split the backward whatever the base says. */
-    if (c->family != PLAN_MEGATRON)
+    if (c->schedule->builds_w)
         memset(&out->origin[SCN_SPLIT_BACKWARD], 0, sizeof out->origin[SCN_SPLIT_BACKWARD]);
     memset(&out->origin[SCN_MICROBATCHES], 0, sizeof out->origin[SCN_MICROBATCHES]);
     return SIM_OK;
+}
+
+/* ---- simpler ----------------------------------------------------------------------------- */
+
+/* How unusual a schedule is to run: the Megatron orders first (1f1b, and interleaved, whose
+ * extra chunks vp already counts), then GPipe, the zero-bubble ones, the DualPipe ones. */
+static int schedule_rank(const struct sched_type *t)
+{
+    static const struct sched_type *const order[] = {&sched_1f1b,     &sched_interleaved,
+                                                     &sched_gpipe,    &sched_zbh1,
+                                                     &sched_zbv,      &sched_dualpipev,
+                                                     &sched_dualpipe};
+    for (int i = 0; i < (int)(sizeof order / sizeof order[0]); i++)
+        if (order[i] == t)
+            return i < 2 ? 0 : i - 1;
+    return 99;
+}
+
+/* "Simpler" (README, "The planner"): compared in this order, the first difference decides --
+ *  1. fewer parallel dimensions in use (tp, cp, pp and ep above 1 count one each, vp above 1
+ *     another): each is a communication pattern and a code path to get right;
+ *  2. a smaller tp, then a smaller vp;
+ *  3. less recompute: none, then selective (fewer modules first), then full;
+ *  4. less offload: none, optimizer, activations, both;
+ *  5. less sharding: ZeRO 0 or 1 (plain or Megatron's distributed optimizer: no traffic inside
+ *     the step), then 2, then 3, then 3 keeping parameters gathered;
+ *  6. a standard schedule: 1f1b / interleaved, then gpipe, zb-h1, zb-v, dualpipe-v, dualpipe;
+ *  7. an even split of the layers. */
+static void simplicity(const struct plan_config *c, int key[9])
+{
+    int rc_modules = 0;
+    for (int b = c->recompute_modules; b; b &= b - 1)
+        rc_modules++;
+    key[0] = (c->tp > 1) + (c->cp > 1) + (c->pp > 1) + (c->ep > 1) + (c->vp > 1);
+    key[1] = c->tp;
+    key[2] = c->vp;
+    key[3] = c->recompute == RECOMPUTE_NONE ? 0 : c->recompute == RECOMPUTE_SELECTIVE ? 1 : 100;
+    key[4] = c->recompute == RECOMPUTE_SELECTIVE ? rc_modules : 0;
+    key[5] = c->offload == 0 ? 0 : c->offload == PLAN_OFFLOAD_OPTIMIZER ? 1
+                               : c->offload == PLAN_OFFLOAD_ACTIVATIONS ? 2 : 3;
+    key[6] = (c->zero <= 1 ? 0 : c->zero - 1) + c->keep_gathered;
+    key[7] = schedule_rank(c->schedule);
+    key[8] = c->edge_layers > 0;
+}
+
+int plan_simpler(const struct plan_config *a, const struct plan_config *b)
+{
+    int ka[9], kb[9];
+    simplicity(a, ka);
+    simplicity(b, kb);
+    for (int i = 0; i < 9; i++)
+        if (ka[i] != kb[i])
+            return ka[i] < kb[i] ? -1 : 1;
+    return 0;
+}
+
+size_t plan_rank(const struct plan_entry *e, const size_t *cand, size_t n, size_t k, size_t *out)
+{
+    char *taken = mem_calloc(n ? n : 1, 1);
+    if (!taken)
+        return 0;
+    size_t m = 0;
+    for (; m < k && m < n; m++) {
+        size_t fastest = n;
+        for (size_t i = 0; i < n; i++)
+            if (!taken[i] && (fastest == n || e[cand[i]].step < e[cand[fastest]].step ||
+                              (e[cand[i]].step == e[cand[fastest]].step && cand[i] < cand[fastest])))
+                fastest = i;
+        double window = (double)e[cand[fastest]].step * (1.0 + PLAN_NOISE);
+        size_t pick = fastest;
+        for (size_t i = 0; i < n; i++) {
+            if (taken[i] || (double)e[cand[i]].step > window || i == pick)
+                continue;
+            int s = plan_simpler(&e[cand[i]].cfg, &e[cand[pick]].cfg);
+            if (s < 0 || (s == 0 && (e[cand[i]].step < e[cand[pick]].step ||
+                                     (e[cand[i]].step == e[cand[pick]].step &&
+                                      cand[i] < cand[pick]))))
+                pick = i;
+        }
+        taken[pick] = 1;
+        out[m] = cand[pick];
+    }
+    mem_free(taken);
+    return m;
 }
 
 /* ---- enumeration ------------------------------------------------------------------------- */
@@ -120,26 +244,39 @@ enum sim_status plan_config_apply(const struct scenario *base, int gpus,
 struct cand_list {
     struct plan_entry *v;
     size_t n, cap;
+    struct plan_layout *lay;
+    size_t nlay, laycap;
 };
 
 static int cand_push(struct cand_list *l, const struct plan_config *c)
 {
-    if (l->n == l->cap) {
-        if (l->cap >= PLAN_MAX_CANDIDATES)
-            return -1;
-        size_t cap = l->cap ? 2 * l->cap : 256;
-        struct plan_entry *v = mem_realloc(l->v, cap, sizeof *v);
-        if (!v)
-            return -1;
-        l->v = v;
-        l->cap = cap;
-    }
-    memset(&l->v[l->n], 0, sizeof l->v[l->n]);
-    l->v[l->n++].cfg = *c;
+    if (l->n >= PLAN_MAX_CANDIDATES)
+        return -1;
+    struct plan_entry *v = mem_grow(l->v, l->n, &l->cap, sizeof *v);
+    if (!v)
+        return -1;
+    l->v = v;
+    struct plan_entry *e = &l->v[l->n++];
+    memset(e, 0, sizeof *e);
+    e->cfg = *c;
+    e->layout = (int)l->nlay;
+    e->row = -1;
+    e->mem_bytes = NAN;
+    e->state = PLAN_PRUNED;
     return 0;
 }
 
-/* First/last-stage layers for `stages` virtual stages: 0 for an even split; else the most
+static int layout_push(struct cand_list *l, const struct plan_layout *lay)
+{
+    struct plan_layout *v = mem_grow(l->lay, l->nlay, &l->laycap, sizeof *v);
+    if (!v)
+        return -1;
+    l->lay = v;
+    l->lay[l->nlay++] = *lay;
+    return 0;
+}
+
+/* First/last-stage layers for `stages` model parts: 0 for an even split; else the most
  * balanced split with lighter ends (f <= the middle stages' L, f = (layers - L(S-2)) / 2);
  * -1 when none exists. */
 static int edge_layers(int layers, int stages)
@@ -158,23 +295,123 @@ static int edge_layers(int layers, int stages)
 
 struct plan_space {
     const struct model *m;
+    const struct fw_type *fw;
+    const struct sched_type *const *schedules; /* considered, NULL-terminated */
     int gpus, gpus_per_node, global_batch, seq;
-    int flash; /* flash attention: selective recompute is recompute none (see below) */
+    int rc_light, rc_heavy;   /* selective recompute module sets; 0 = none */
+    int offload_opt, offload_act; /* offered by the framework and possible on the hardware */
     size_t enumerated;
 };
 
-/* Does schedule family `fam` apply to pp ranks with vp chunks each?  1F1B and ZB-H1 differ
- * only for pp > 1; interleaving takes any vp > 1; ZB-V, DualPipeV and (for an even pp)
- * DualPipe take vp = 2. */
-static int family_runs(int fam, int pp, int vp)
+/* The selective recompute sets the planner tries, each cut to what the framework offers and
+ * the model has: light -- the element-wise work Megatron's recipes recompute first (the norms,
+ * the experts' activation; the attention core when it is unfused, where it holds the s x s
+ * scores), cheap to run again; heavy -- light plus the matmul modules (dense MLPs, shared
+ * experts, MLA's up-projections). */
+static void recompute_sets(struct plan_space *sp, int flash)
 {
-    switch ((enum plan_family)fam) {
-    case PLAN_MEGATRON: return 1;
-    case PLAN_ZERO_BUBBLE: return (vp == 1 && pp > 1) || vp == 2;
-    case PLAN_DUALPIPE: return vp == 2 && pp % 2 == 0;
-    case PLAN_DUALPIPE_V: return vp == 2;
+    int can = sp->fw->recompute_modules & cm_model_recompute_modules(sp->m);
+    int light = (flash ? 0 : RC_CORE_ATTN) | RC_LAYERNORM | RC_MOE_ACT;
+    int heavy = light | RC_MLP | RC_SHARED_EXPERTS | RC_MLA_UP_PROJ;
+    sp->rc_light = light & can;
+    sp->rc_heavy = heavy & can;
+    if (sp->rc_light == 0) {
+        sp->rc_light = sp->rc_heavy;
+        sp->rc_heavy = 0;
     }
-    return 0;
+    if (sp->rc_heavy == sp->rc_light)
+        sp->rc_heavy = 0;
+}
+
+/* Does the schedule run pp ranks with vp chunks each, as a distinct config?  1F1B, GPipe and
+ * ZB-H1 hold one chunk (ZB-H1 differs from 1F1B only for pp > 1); interleaving takes any vp
+ * above 1; ZB-V, DualPipeV and (for an even pp) DualPipe two.  Every chunked schedule needs
+ * more than one rank. */
+static int schedule_runs(const struct sched_type *t, int pp, int vp)
+{
+    if (!sched_vp_fits(t, vp) || (vp > 1 && pp == 1))
+        return 0;
+    if (t == &sched_zbh1)
+        return pp > 1;
+    if (t == &sched_dualpipe)
+        return pp % 2 == 0;
+    return 1;
+}
+
+/* The memory-knob configs of layout `L` (its knob fields are overwritten) into `out`,
+ * recompute-major (struct plan_layout): recompute none, the light and heavy selective sets,
+ * full; then sharding, ZeRO 0 to 3; then offload none, optimizer, activations, both -- each
+ * from the least to the most saving.  The option counts go to `lay`. */
+static size_t layout_variants(const struct plan_space *sp, const struct plan_config *L, long dp,
+                              long edp, struct plan_config *out, struct plan_layout *lay)
+{
+    int shards[5][2], ns = 0;
+    int shardable = dp * L->cp > 1 || (sp->m->experts && edp > 1);
+    lay->zero1 = -1;
+    for (int z = 0; z < 4; z++) {
+        if (!(sp->fw->zero_stages & (1u << z)) || (z > 0 && !shardable))
+            continue;
+        if (z == 1)
+            lay->zero1 = ns;
+        shards[ns][0] = z;
+        shards[ns++][1] = 0;
+        if (z == 3 && sp->fw->keep_gathered) {
+            shards[ns][0] = 3;
+            shards[ns++][1] = 1;
+        }
+    }
+    int rcs[4][2] = {{RECOMPUTE_NONE, 0}}, nr = 1;
+    if (sp->rc_light)
+        rcs[nr][0] = RECOMPUTE_SELECTIVE, rcs[nr++][1] = sp->rc_light;
+    if (sp->rc_heavy)
+        rcs[nr][0] = RECOMPUTE_SELECTIVE, rcs[nr++][1] = sp->rc_heavy;
+    if (sp->fw->full_recompute)
+        rcs[nr][0] = RECOMPUTE_FULL, rcs[nr++][1] = 0;
+    int offs[4], no = 0;
+    for (int o = 0; o < 4; o++)
+        if (!((o & PLAN_OFFLOAD_OPTIMIZER) && !sp->offload_opt) &&
+            !((o & PLAN_OFFLOAD_ACTIVATIONS) && !sp->offload_act))
+            offs[no++] = o;
+    size_t n = 0;
+    assert((size_t)nr * ns * no <= PLAN_MAX_VARIANTS && nr <= MAX_CHILDREN && ns <= MAX_CHILDREN);
+    for (int r = 0; r < nr; r++)
+        for (int s = 0; s < ns; s++)
+            for (int o = 0; o < no; o++) {
+                struct plan_config c = *L;
+                c.recompute = rcs[r][0];
+                c.recompute_modules = rcs[r][1];
+                c.zero = shards[s][0];
+                c.keep_gathered = shards[s][1];
+                c.offload = offs[o];
+                out[n++] = c;
+            }
+    lay->nrecompute = nr;
+    lay->nshard = ns;
+    lay->noffload = no;
+    lay->offload_opt = sp->offload_opt;
+    lay->offload_act = sp->offload_act;
+    return n;
+}
+
+/* One layout (tp, cp, pp, vp, ep, etp, micro-batch, schedule) and its configs, when the
+ * arithmetic rules allow it. */
+static int push_layout(struct plan_space *sp, struct cand_list *out, const struct plan_config *L)
+{
+    struct plan_config v[PLAN_MAX_VARIANTS];
+    struct plan_layout lay;
+    memset(&lay, 0, sizeof lay);
+    long dense = (long)L->tp * L->cp * L->pp, expert = (long)L->ep * L->etp * L->pp;
+    long dp = sp->gpus / dense, edp = sp->gpus / expert;
+    size_t n = layout_variants(sp, L, dp, edp, v, &lay);
+    sp->enumerated += n;
+    if (sp->gpus % dense || sp->gpus % expert || sp->global_batch % (L->micro_batch * dp))
+        return 0;
+    lay.first = out->n;
+    lay.n = n;
+    for (size_t i = 0; i < n; i++)
+        if (cand_push(out, &v[i]) != 0)
+            return -1;
+    return layout_push(out, &lay);
 }
 
 static int enumerate(struct plan_space *sp, struct cand_list *out)
@@ -188,50 +425,28 @@ static int enumerate(struct plan_space *sp, struct cand_list *out)
             int cp = cps[ci];
             if (cp > 1 && sp->seq % (2 * cp) != 0)
                 continue;
-            for (int pp = 1; pp <= m->layers; pp++) {
-                for (int vp = 1; vp <= PLAN_MAX_VP && (long)pp * vp <= m->layers; vp++) {
-                    if (vp > 1 && pp == 1)
-                        break;
-                    int edge = edge_layers(m->layers, pp * vp);
-                    /* DualPipe cuts the model into pp parts (two copies), not pp * vp */
-                    int dual = vp == 2 && pp % 2 == 0;
-                    int edge_dual = dual ? edge_layers(m->layers, pp) : -1;
-                    if (edge < 0 && edge_dual < 0)
-                        continue;
+            for (int pp = 1; pp <= m->layers; pp++)
+                for (int vp = 1; vp <= PLAN_MAX_VP && (long)pp * vp <= m->layers; vp++)
                     for (int ep = 1; ep <= (m->experts ? m->experts : 1); ep++) {
                         if (m->experts ? m->experts % ep != 0 : ep != 1)
                             continue;
-                        for (int ei = 0; ei < (m->experts && tp > 1 ? 2 : 1); ei++) {
-                            int etp = ei ? tp : 1;
-                            long dense = (long)tp * cp * pp, expert = (long)ep * etp * pp;
-                            int schedules = 0;
-                            for (int fam = 0; fam < PLAN_FAMILIES; fam++)
-                                schedules += family_runs(fam, pp, vp);
-                            for (int mb = 1; mb <= sp->global_batch; mb *= 2) {
-                                /* recompute x distributed optimizer x schedule */
-                                sp->enumerated += 6 * (size_t)schedules;
-                                if (sp->gpus % dense || sp->gpus % expert)
-                                    continue;
-                                long dp = sp->gpus / dense;
-                                if (sp->global_batch % (mb * dp))
-                                    continue;
-                                for (int rc = 0; rc < 3; rc++)
-                                    for (int d = 0; d < 2; d++)
-                                        for (int fam = 0; fam < PLAN_FAMILIES; fam++) {
-                                            int e = fam == PLAN_DUALPIPE ? edge_dual : edge;
-                                            if ((rc == RECOMPUTE_SELECTIVE && sp->flash) || e < 0 ||
-                                                !family_runs(fam, pp, vp))
-                                                continue;
-                                            struct plan_config c = {tp, pp, vp, cp, ep, etp,
-                                                                    mb, e,  rc, d,  fam};
-                                            if (cand_push(out, &c) != 0)
-                                                return -1;
-                                        }
-                            }
-                        }
+                        for (int ei = 0; ei < (m->experts && tp > 1 ? 2 : 1); ei++)
+                            for (int mb = 1; mb <= sp->global_batch; mb *= 2)
+                                for (int s = 0; sp->schedules[s]; s++) {
+                                    const struct sched_type *t = sp->schedules[s];
+                                    if (!schedule_runs(t, pp, vp))
+                                        continue;
+                                    int e = edge_layers(m->layers, sched_model_parts(t, pp, vp));
+                                    if (e < 0)
+                                        continue;
+                                    struct plan_config c = {.tp = tp, .pp = pp, .vp = vp,
+                                                            .cp = cp, .ep = ep,
+                                                            .etp = ei ? tp : 1, .micro_batch = mb,
+                                                            .edge_layers = e, .schedule = t};
+                                    if (push_layout(sp, out, &c) != 0)
+                                        return -1;
+                                }
                     }
-                }
-            }
         }
     }
     return 0;
@@ -336,70 +551,177 @@ static simtime_t step_bound(const struct pipe_setup *s)
     return best;
 }
 
-/* ---- jobs -------------------------------------------------------------------------------- */
+/* ---- building configs -------------------------------------------------------------------- */
 
 struct plan_ctx {
     const struct scenario *base;
     const struct model *model;
     const struct hardware *hw;
     int gpus;
-    struct plan_entry *e;    /* phase 1: candidates; phase 2: valid entries */
-    char *valid;             /* phase 1: [n] rule-valid */
-    const size_t *batch;     /* phase 2: entry indices of this batch */
+    struct plan_entry *e;
+    struct plan_layout *lay;
+    struct col_row *rows;
+    const size_t *batch;     /* entry indices of this batch (simulations) */
+    struct build_req *reqs;  /* this batch's builds */
     enum sim_status *status; /* per job: SIM_EFAIL stops the plan */
     struct sim_error *errs;  /* per job */
 };
 
-/* Phase 1: rules, memory and bound of candidate i. */
-static void check_job(size_t i, void *user)
+/* One config to build: an entry, or a config that is none (ZeRO-1 where the framework has no
+ * ZeRO-1: the least sharding for the ops, used only for bounds). */
+struct build_req {
+    size_t entry;             /* or NO_ENTRY: `scratch` */
+    struct plan_entry scratch;
+};
+#define NO_ENTRY ((size_t)-1)
+
+static struct plan_entry *req_entry(struct plan_ctx *c, struct build_req *r)
+{
+    return r->entry == NO_ENTRY ? &r->scratch : &c->e[r->entry];
+}
+
+/* Build config `cfg`: its rules, costs and setup.  A rule it breaks is SIM_EINPUT. */
+static enum sim_status build(const struct plan_ctx *c, const struct plan_config *cfg, int any_fw,
+                             struct scenario *scn, struct costmodel *cm, struct pipe_setup *setup,
+                             struct sim_error *err)
+{
+    enum sim_status st = plan_config_apply(c->base, c->gpus, cfg, scn, err);
+    if (st == SIM_OK && any_fw) /* a config used for bounds only, perhaps not the framework's */
+        st = scn_set_key(scn, SCN_FRAMEWORK, "any", err);
+    if (st == SIM_OK)
+        st = cm_build_preloaded(cm, scn, c->model, c->hw, setup, err);
+    return st;
+}
+
+/* Memory and bounds of a built config of layout `L` (the setup's optimizer and all-gather
+ * times are changed). */
+static void measure(struct plan_entry *e, const struct plan_layout *L, const struct costmodel *cm,
+                    const struct scenario *scn, struct pipe_setup *setup)
+{
+    struct pipe_result res; /* cm_rank_memory reads only the peak in-flight count from it */
+    memset(&res, 0, sizeof res);
+    res.peak_inflight = L->peak;
+    e->mem_bytes = e->mem_floor = 0;
+    for (int r = 0; r < scn->pp; r++) {
+        struct cm_rank_memory mem;
+        cm_rank_memory(cm, scn, &res, r, &mem);
+        double floor = mem.weights + mem.grads + (L->offload_opt ? 0 : mem.optimizer) +
+                       (L->offload_act ? 0 : mem.activations);
+        e->mem_bytes = mem.total > e->mem_bytes ? mem.total : e->mem_bytes;
+        e->mem_floor = floor > e->mem_floor ? floor : e->mem_floor;
+    }
+    e->hbm_bytes = hw_usable_hbm(&cm->hw->gpu);
+    e->dp = cm->cfg.dp;
+    e->microbatches = cm->cfg.microbatches;
+    e->built = 1;
+    e->state = e->mem_bytes > e->hbm_bytes ? PLAN_OOM : PLAN_PRUNED;
+    e->bound = step_bound(setup);
+    /* What configs differing in offload can shorten: the optimizer step, to the deferred
+     * weight gradients that run first; in sharding too: the parameter all-gather after it
+     * (ZeRO-3 gathers inside the ops; ZeRO-0 has none). */
+    for (int r = 0; r < scn->pp && L->offload_opt; r++)
+        setup->rank_opt[r] = simtime_from_s(cm->rank_deferred_s[r]);
+    e->bound_offload = step_bound(setup);
+    for (int r = 0; r < scn->pp; r++)
+        setup->rank_param_ag[r] = 0;
+    e->bound_sharding = step_bound(setup);
+}
+
+/* A job's failure that is not a rule (out of memory): it stops the plan. */
+static void job_failed(struct plan_ctx *c, size_t j, enum sim_status st,
+                       const struct sim_error *err)
+{
+    c->status[j] = st;
+    c->errs[j] = *err;
+}
+
+/* The fastest config of a layout: recompute none, ZeRO-1 (ZeRO-0's ops, a smaller optimizer
+ * step), no offload -- every other config's ops take at least as long. */
+static struct plan_config fastest(const struct plan_config *any)
+{
+    struct plan_config f = *any;
+    f.recompute = RECOMPUTE_NONE;
+    f.recompute_modules = 0;
+    f.zero = 1;
+    f.keep_gathered = 0;
+    f.offload = 0;
+    return f;
+}
+
+/* The entry of layout `L`'s config (r, s, o). */
+static size_t entry_of(const struct plan_layout *L, int r, int s, int o)
+{
+    return L->first + ((size_t)r * L->nshard + s) * L->noffload + o;
+}
+
+/* Phase 2: layout i's rules, in-flight activations and bound, from its fastest config (which
+ * is its config (0, zero1, 0) when the framework has ZeRO-1). */
+static void layout_job(size_t i, void *user)
 {
     struct plan_ctx *c = user;
-    struct plan_entry *e = &c->e[i];
+    struct plan_layout *L = &c->lay[i];
+    struct build_req req;
+    memset(&req, 0, sizeof req);
+    req.entry = L->zero1 >= 0 ? entry_of(L, 0, L->zero1, 0) : NO_ENTRY;
+    req.scratch.layout = (int)i;
+    req.scratch.cfg = fastest(&c->e[L->first].cfg);
+    struct plan_entry *e = req_entry(c, &req);
     struct scenario scn;
     struct costmodel cm;
     struct pipe_setup setup;
     struct sim_error err;
     err_clear(&err);
-    c->valid[i] = 0;
     c->status[i] = SIM_OK;
-    enum sim_status st = plan_config_apply(c->base, c->gpus, &e->cfg, &scn, &err);
-    if (st == SIM_OK)
-        st = cm_build_preloaded(&cm, &scn, c->model, c->hw, &setup, &err);
+    L->valid = 0;
+    enum sim_status st = build(c, &e->cfg, req.entry == NO_ENTRY, &scn, &cm, &setup, &err);
     if (st != SIM_OK) {
-        if (st == SIM_EFAIL) { /* out of memory, not a rule */
-            c->status[i] = st;
-            c->errs[i] = err;
-        }
+        if (st == SIM_EFAIL) /* out of memory, not a rule */
+            job_failed(c, i, st, &err);
         return;
     }
-    int *peak = mem_calloc((size_t)scn.pp, sizeof *peak);
-    if (!peak || peak_inflight(&setup, peak) != 0) {
+    L->peak = mem_calloc((size_t)scn.pp, sizeof *L->peak);
+    if (!L->peak || peak_inflight(&setup, L->peak) != 0) {
         c->status[i] = err_set(&c->errs[i], SIM_EFAIL, NULL, 0, "out of memory");
     } else {
-        /* cm_rank_memory reads only the peak in-flight count from the result. */
-        struct pipe_result res;
-        memset(&res, 0, sizeof res);
-        res.peak_inflight = peak;
-        e->mem_bytes = 0;
-        for (int r = 0; r < scn.pp; r++) {
-            struct cm_rank_memory mem;
-            cm_rank_memory(&cm, &scn, &res, r, &mem);
-            if (mem.total > e->mem_bytes)
-                e->mem_bytes = mem.total;
+        measure(e, L, &cm, &scn, &setup);
+        for (size_t k = 0; k < L->n; k++) {
+            c->e[L->first + k].dp = e->dp;
+            c->e[L->first + k].microbatches = e->microbatches;
         }
-        e->hbm_bytes = hw_usable_hbm(&c->hw->gpu);
-        e->bound = step_bound(&setup);
-        e->dp = cm.cfg.dp;
-        e->microbatches = cm.cfg.microbatches;
-        e->state = e->mem_bytes > e->hbm_bytes ? PLAN_OOM : PLAN_PRUNED;
-        c->valid[i] = 1;
+        L->bound = e->bound_sharding;
+        L->valid = 1;
     }
-    mem_free(peak);
     pipe_setup_release(&setup);
     cm_release(&cm);
 }
 
-/* Phase 2: simulate the batch's j-th entry. */
+/* Phase 3: the batch's j-th build. */
+static void build_job(size_t j, void *user)
+{
+    struct plan_ctx *c = user;
+    struct build_req *r = &c->reqs[j];
+    struct plan_entry *e = req_entry(c, r);
+    struct scenario scn;
+    struct costmodel cm;
+    struct pipe_setup setup;
+    struct sim_error err;
+    err_clear(&err);
+    c->status[j] = SIM_OK;
+    enum sim_status st = build(c, &e->cfg, r->entry == NO_ENTRY, &scn, &cm, &setup, &err);
+    if (st == SIM_EINPUT) { /* a knob this layout cannot take */
+        e->built = -1;
+        return;
+    }
+    if (st != SIM_OK) {
+        job_failed(c, j, st, &err);
+        return;
+    }
+    measure(e, &c->lay[e->layout], &cm, &scn, &setup);
+    pipe_setup_release(&setup);
+    cm_release(&cm);
+}
+
+/* Phase 3: simulate the batch's j-th entry. */
 static void sim_job(size_t j, void *user)
 {
     struct plan_ctx *c = user;
@@ -413,66 +735,105 @@ static void sim_job(size_t j, void *user)
     if (st == SIM_OK)
         st = step_run_preloaded(&scn, c->model, c->hw, &so, &err);
     if (st != SIM_OK) {
-        c->status[j] = st;
-        c->errs[j] = err;
+        job_failed(c, j, st, &err);
         return;
     }
-    const struct report *rep = &so.rep;
-    const struct report_breakdown *b = &rep->brk;
     e->state = PLAN_SIMULATED;
     e->step = so.res.step_end - so.res.first_start;
-    e->step_s = rep->step_s;
-    e->tokens_per_s = rep->tokens_per_s;
-    e->tokens_per_s_per_gpu = rep->tokens_per_s_per_gpu;
-    e->mfu = rep->mfu;
-    double step = rep->step_s > 0 ? rep->step_s : 1;
-    e->bubble = b->bubble / step;
-    e->comm = (b->tp + b->cp + b->ep + b->pp + b->dp) / step;
-    e->recompute_share = b->recompute / step;
-    double mem = 0;
-    for (int r = 0; r < rep->pp; r++)
-        if (rep->mem[r].total > mem)
-            mem = rep->mem[r].total;
-    e->mem_bytes = mem;
+    col_row_fill(&c->rows[e->row], &so.rep);
+    e->mem_bytes = c->rows[e->row].memory_B;
     step_release(&so);
 }
 
 /* ---- branch and bound -------------------------------------------------------------------- */
 
-struct bound_key {
-    simtime_t bound;
-    size_t index;
+/* What the search holds: a set of configs sharing a layout and the knobs fixed so far, with a
+ * lower bound on all their steps.  Level 0: a layout (nothing fixed); 1: its recompute fixed;
+ * 2: its sharding too; 3: one config, built and fitting, to simulate. */
+struct item {
+    simtime_t key;
+    int level, layout, r, s, o;
 };
 
-/* Ordering by (bound, index): deterministic. */
-static int by_bound(const void *a, const void *b)
+/* (key, level, layout, r, s, o) order: deterministic. */
+static int item_less(const struct item *a, const struct item *b)
 {
-    const struct bound_key *x = a, *y = b;
-    if (x->bound != y->bound)
-        return x->bound < y->bound ? -1 : 1;
-    return x->index < y->index ? -1 : x->index > y->index;
+    if (a->key != b->key)
+        return a->key < b->key;
+    const int x[] = {a->level, a->layout, a->r, a->s, a->o};
+    const int y[] = {b->level, b->layout, b->r, b->s, b->o};
+    for (int i = 0; i < 5; i++)
+        if (x[i] != y[i])
+            return x[i] < y[i];
+    return 0;
 }
 
-/* Better = shorter step (the same global batch, so more tokens/s), then enumeration order. */
-static int better(const struct plan_entry *e, size_t i, size_t j)
+/* A binary heap of items. */
+struct heap {
+    struct item *v;
+    size_t n, cap;
+};
+
+static int heap_push(struct heap *h, struct item it)
 {
-    if (e[i].step != e[j].step)
-        return e[i].step < e[j].step;
-    return i < j;
+    struct item *v = mem_grow(h->v, h->n, &h->cap, sizeof *v);
+    if (!v)
+        return -1;
+    h->v = v;
+    size_t k = h->n++;
+    while (k > 0 && item_less(&it, &h->v[(k - 1) / 2])) {
+        h->v[k] = h->v[(k - 1) / 2];
+        k = (k - 1) / 2;
+    }
+    h->v[k] = it;
+    return 0;
 }
 
-static void top_insert(const struct plan_entry *e, size_t *top, size_t *ntop, size_t k, size_t i)
+static struct item heap_pop(struct heap *h)
 {
-    size_t pos = *ntop;
-    while (pos > 0 && better(e, i, top[pos - 1]))
+    struct item top = h->v[0], last = h->v[--h->n];
+    size_t k = 0;
+    for (;;) {
+        size_t c = 2 * k + 1;
+        if (c >= h->n)
+            break;
+        if (c + 1 < h->n && item_less(&h->v[c + 1], &h->v[c]))
+            c++;
+        if (!item_less(&h->v[c], &last))
+            break;
+        h->v[k] = h->v[c];
+        k = c;
+    }
+    if (h->n)
+        h->v[k] = last;
+    return top;
+}
+
+/* A simulated config of layout l: the layout's best step, and the K layouts with the best
+ * steps (then the lower index), best first, kept up to date. */
+static void fast_update(simtime_t *best, size_t *fast, size_t *nfast, size_t k, int l,
+                        simtime_t step)
+{
+    if (step >= best[l])
+        return;
+    best[l] = step;
+    for (size_t i = 0; i < *nfast; i++)
+        if (fast[i] == (size_t)l) {
+            memmove(&fast[i], &fast[i + 1], (*nfast - i - 1) * sizeof *fast);
+            (*nfast)--;
+            break;
+        }
+    size_t pos = *nfast;
+    while (pos > 0 && (step < best[fast[pos - 1]] ||
+                       (step == best[fast[pos - 1]] && (size_t)l < fast[pos - 1])))
         pos--;
     if (pos >= k)
         return;
-    size_t last = *ntop < k ? *ntop : k - 1;
-    memmove(&top[pos + 1], &top[pos], (last - pos) * sizeof *top);
-    top[pos] = i;
-    if (*ntop < k)
-        (*ntop)++;
+    size_t last = *nfast < k ? *nfast : k - 1;
+    memmove(&fast[pos + 1], &fast[pos], (last - pos) * sizeof *fast);
+    fast[pos] = (size_t)l;
+    if (*nfast < k)
+        (*nfast)++;
 }
 
 static double wall_now(void)
@@ -493,6 +854,385 @@ static enum sim_status first_failure(const enum sim_status *st, const struct sim
         }
     return SIM_OK;
 }
+
+/* Jobs' status and error records, for batches of up to `n`. */
+static enum sim_status ctx_jobs(struct plan_ctx *c, size_t n, struct sim_error *err)
+{
+    mem_free(c->status);
+    mem_free(c->errs);
+    c->status = mem_calloc(n ? n : 1, sizeof *c->status);
+    c->errs = mem_calloc(n ? n : 1, sizeof *c->errs);
+    if (!c->status || !c->errs)
+        return err_set(err, SIM_EFAIL, NULL, 0, "out of memory for %zu jobs", n);
+    return SIM_OK;
+}
+
+#define EXPAND_BATCH 4 /* items expanded between pruning decisions (independent of -j) */
+
+/* A sharding option of a layout's recompute option whose configs cannot fit even with all
+ * offload (its memory floor is above the usable HBM). */
+struct floored {
+    double floor;
+    int layout, r, s;
+};
+
+/* The search's state between batches. */
+struct search {
+    struct plan_ctx *c;
+    const struct plan_opts *o;
+    struct plan_result *res;
+    simtime_t *best;     /* [layouts] the best simulated step of each; SIMTIME_MAX: none */
+    size_t *fast, nfast; /* the K layouts with the best steps, best first */
+    struct heap items;
+    size_t batch[PLAN_BATCH];
+    struct build_req reqs[EXPAND_BATCH * MAX_CHILDREN];
+    struct item kids[EXPAND_BATCH * MAX_CHILDREN]; /* the children of the items expanded */
+    int kid_req[EXPAND_BATCH * MAX_CHILDREN];      /* the build giving each child's bound */
+    struct floored *floored; /* [nfloored], for the nearest configs when nothing fits */
+    size_t nfloored, capfloored;
+};
+
+/* Steps above this cannot change the list: (1%)^3 over the K-th best layout's step (nothing
+ * before K layouts are simulated) -- see make_list. */
+static double threshold(const struct search *s)
+{
+    if (s->o->exhaustive || s->nfast < (size_t)s->o->top)
+        return INFINITY;
+    return (double)s->best[s->fast[s->nfast - 1]] * pow(1.0 + PLAN_NOISE, 3);
+}
+
+/* Mark the configs (r or all, s or all, o or all) of layout `l`: unbuilt ones broke a rule
+ * (`invalid`) or cannot fit (memory floor above the usable HBM). */
+static void mark(struct search *s, int l, int r, int sh, int o, int invalid)
+{
+    const struct plan_layout *L = &s->c->lay[l];
+    for (int i = 0; i < L->nrecompute; i++)
+        for (int j = 0; j < L->nshard; j++)
+            for (int k = 0; k < L->noffload; k++) {
+                struct plan_entry *e = &s->c->e[entry_of(L, i, j, k)];
+                if ((r >= 0 && i != r) || (sh >= 0 && j != sh) || (o >= 0 && k != o) || e->built)
+                    continue;
+                if (invalid)
+                    e->built = -1;
+                else
+                    e->state = PLAN_OOM;
+            }
+}
+
+/* A child's build, requested once per batch (an entry already built needs none). */
+static int request(struct search *s, size_t *nreq, size_t entry, const struct plan_config *cfg,
+                   int layout)
+{
+    if (entry != NO_ENTRY && s->c->e[entry].built)
+        return -1;
+    for (size_t q = 0; q < *nreq; q++)
+        if (entry != NO_ENTRY && s->reqs[q].entry == entry)
+            return (int)q;
+    struct build_req *r = &s->reqs[(*nreq)++];
+    memset(r, 0, sizeof *r);
+    r->entry = entry;
+    if (entry == NO_ENTRY) {
+        r->scratch.cfg = *cfg;
+        r->scratch.layout = layout;
+    }
+    return (int)(*nreq - 1);
+}
+
+/* The children of item `it` (pushed into s->kids, their builds requested). */
+static void children(struct search *s, const struct item *it, size_t *nkids, size_t *nreq)
+{
+    const struct plan_layout *L = &s->c->lay[it->layout];
+    int n = it->level == 0 ? L->nrecompute : it->level == 1 ? L->nshard : L->noffload;
+    for (int v = 0; v < n; v++) {
+        struct item k = *it;
+        k.level = it->level + 1;
+        if (it->level == 0)
+            k.r = v;
+        else if (it->level == 1)
+            k.s = v;
+        else
+            k.o = v;
+        /* The child's representative: its knobs fixed, the others at their fastest. */
+        size_t entry;
+        struct plan_config cfg;
+        if (k.level == 1 && L->zero1 < 0) {
+            entry = NO_ENTRY;
+            cfg = fastest(&s->c->e[entry_of(L, k.r, 0, 0)].cfg);
+            cfg.recompute = s->c->e[entry_of(L, k.r, 0, 0)].cfg.recompute;
+            cfg.recompute_modules = s->c->e[entry_of(L, k.r, 0, 0)].cfg.recompute_modules;
+        } else {
+            entry = entry_of(L, k.r, k.level == 1 ? L->zero1 : k.s, k.level == 3 ? k.o : 0);
+            cfg = s->c->e[entry].cfg;
+        }
+        s->kid_req[*nkids] = request(s, nreq, entry, &cfg, it->layout);
+        if (s->kid_req[*nkids] < 0) /* built already: its entry */
+            s->kid_req[*nkids] = -2 - (int)(entry - L->first);
+        s->kids[(*nkids)++] = k;
+    }
+}
+
+/* A child's representative, built. */
+static const struct plan_entry *kid_rep(struct search *s, size_t k)
+{
+    int q = s->kid_req[k];
+    if (q >= 0)
+        return req_entry(s->c, &s->reqs[q]);
+    return &s->c->e[s->c->lay[s->kids[k].layout].first + (size_t)(-2 - q)];
+}
+
+/* Expand up to EXPAND_BATCH items (the heap's smallest, none above `limit`): build their
+ * children's representatives, then queue the children worth keeping. */
+static enum sim_status expand(struct search *s, double limit, struct sim_error *err)
+{
+    size_t nitems = 0, nkids = 0, nreq = 0;
+    while (nitems < EXPAND_BATCH && s->items.n && s->items.v[0].level < 3 &&
+           (nitems == 0 || (double)s->items.v[0].key <= limit)) {
+        struct item it = heap_pop(&s->items);
+        children(s, &it, &nkids, &nreq);
+        nitems++;
+    }
+    s->c->reqs = s->reqs;
+    par_run(nreq, s->o->jobs, build_job, s->c, NULL, NULL);
+    enum sim_status st = first_failure(s->c->status, s->c->errs, nreq, err);
+    if (st != SIM_OK)
+        return st;
+    s->res->built += nreq;
+    for (size_t k = 0; k < nkids; k++) {
+        struct item it = s->kids[k];
+        const struct plan_entry *rep = kid_rep(s, k);
+        if (rep->built < 0) { /* the representative broke a rule: so do its configs */
+            mark(s, it.layout, it.r, it.level >= 2 ? it.s : -1, it.level == 3 ? it.o : -1, 1);
+            continue;
+        }
+        if (it.level == 2 && rep->mem_floor > rep->hbm_bytes) {
+            mark(s, it.layout, it.r, it.s, -1, 0); /* no offload makes these fit */
+            struct floored *v = mem_grow(s->floored, s->nfloored, &s->capfloored, sizeof *v);
+            if (!v)
+                return err_set(err, SIM_EFAIL, NULL, 0, "out of memory");
+            s->floored = v;
+            s->floored[s->nfloored++] = (struct floored){rep->mem_floor, it.layout, it.r, it.s};
+            continue;
+        }
+        if (it.level == 3 && rep->state == PLAN_OOM)
+            continue;
+        it.key = it.level == 1 ? rep->bound_sharding : it.level == 2 ? rep->bound_offload
+                                                                     : rep->bound;
+        if (heap_push(&s->items, it) != 0)
+            return err_set(err, SIM_EFAIL, NULL, 0, "out of memory");
+    }
+    return SIM_OK;
+}
+
+/* Simulate the waiting configs with the smallest bounds, up to PLAN_BATCH of them and none
+ * above `limit`. */
+static enum sim_status simulate(struct search *s, double limit, struct sim_error *err)
+{
+    struct plan_result *res = s->res;
+    size_t nb = 0;
+    while (nb < PLAN_BATCH && s->items.n && s->items.v[0].level == 3 &&
+           (nb == 0 || (double)s->items.v[0].key <= limit)) {
+        struct item it = heap_pop(&s->items);
+        s->batch[nb++] = entry_of(&s->c->lay[it.layout], it.r, it.s, it.o);
+    }
+    struct col_row *rows = mem_realloc(res->rows, res->nrows + nb, sizeof *rows);
+    if (!rows)
+        return err_set(err, SIM_EFAIL, NULL, 0, "out of memory");
+    res->rows = s->c->rows = rows;
+    for (size_t j = 0; j < nb; j++)
+        s->c->e[s->batch[j]].row = (int)(res->nrows + j);
+    res->nrows += nb;
+    s->c->batch = s->batch;
+    par_run(nb, s->o->jobs, sim_job, s->c, NULL, NULL);
+    enum sim_status st = first_failure(s->c->status, s->c->errs, nb, err);
+    if (st != SIM_OK)
+        return st;
+    for (size_t j = 0; j < nb; j++) {
+        const struct plan_entry *e = &s->c->e[s->batch[j]];
+        res->simulated++;
+        fast_update(s->best, s->fast, &s->nfast, (size_t)s->o->top, e->layout, e->step);
+    }
+    return SIM_OK;
+}
+
+/* The configs of an item never expanded keep its bound (those not built). */
+static void settle(struct search *s, const struct item *it)
+{
+    const struct plan_layout *L = &s->c->lay[it->layout];
+    for (int i = 0; i < L->nrecompute; i++)
+        for (int j = 0; j < L->nshard; j++)
+            for (int k = 0; k < L->noffload; k++) {
+                struct plan_entry *e = &s->c->e[entry_of(L, i, j, k)];
+                if ((it->level >= 1 && i != it->r) || (it->level >= 2 && j != it->s) ||
+                    (it->level >= 3 && k != it->o) || e->built)
+                    continue;
+                e->bound = it->key;
+            }
+}
+
+static int by_floor(const void *a, const void *b)
+{
+    const struct floored *x = a, *y = b;
+    if (x->floor != y->floor)
+        return x->floor < y->floor ? -1 : 1;
+    return x->layout != y->layout ? (x->layout < y->layout ? -1 : 1)
+           : x->r != y->r         ? (x->r < y->r ? -1 : 1)
+                                  : (x->s > y->s) - (x->s < y->s);
+}
+
+/* Needs less memory: then simpler, then earlier. */
+static int less_memory(const struct plan_entry *e, size_t a, size_t b)
+{
+    if (e[a].mem_bytes != e[b].mem_bytes)
+        return e[a].mem_bytes < e[b].mem_bytes;
+    int d = plan_simpler(&e[a].cfg, &e[b].cfg);
+    return d != 0 ? d < 0 : a < b;
+}
+
+/* Into res->nearest: the built configs needing least memory, one per layout, K of them (cand:
+ * room for res->n). */
+static void smallest_memory(struct search *s, size_t *cand)
+{
+    const struct plan_entry *e = s->c->e;
+    struct plan_result *res = s->res;
+    size_t nc = 0, k = (size_t)s->o->top;
+    for (size_t i = 0; i < res->n; i++)
+        if (e[i].built == 1)
+            cand[nc++] = i;
+    res->nnearest = 0;
+    for (size_t t = 0; t < nc && res->nnearest < k; t++) {
+        size_t best = t;
+        for (size_t i = t + 1; i < nc; i++)
+            if (less_memory(e, cand[i], cand[best]))
+                best = i;
+        size_t x = cand[best];
+        cand[best] = cand[t];
+        cand[t] = x;
+        int dup = 0;
+        for (size_t j = 0; j < res->nnearest; j++)
+            dup |= e[res->nearest[j]].layout == e[x].layout;
+        if (!dup)
+            res->nearest[res->nnearest++] = x;
+    }
+}
+
+/* Nothing fits: the K configs needing least memory.  Every built config's memory is known;
+ * of a sharding option cut off by its memory floor, the config offloading all it can needs
+ * the least, and at least the floor -- so those are built in order of their floors until the
+ * K-th smallest memory is below the next floor. */
+static enum sim_status nearest(struct search *s, size_t *cand, struct sim_error *err)
+{
+    struct plan_result *res = s->res;
+    size_t k = (size_t)s->o->top;
+    qsort(s->floored, s->nfloored, sizeof *s->floored, by_floor);
+    size_t next = 0;
+    smallest_memory(s, cand);
+    while (next < s->nfloored) {
+        if (res->nnearest == k &&
+            s->c->e[res->nearest[k - 1]].mem_bytes <= s->floored[next].floor)
+            break;
+        size_t nreq = 0;
+        for (; next < s->nfloored && nreq < EXPAND_BATCH * MAX_CHILDREN; next++) {
+            const struct floored *f = &s->floored[next];
+            const struct plan_layout *L = &s->c->lay[f->layout];
+            size_t entry = entry_of(L, f->r, f->s, L->noffload - 1);
+            if (request(s, &nreq, entry, NULL, f->layout) < 0)
+                continue;
+        }
+        s->c->reqs = s->reqs;
+        par_run(nreq, s->o->jobs, build_job, s->c, NULL, NULL);
+        enum sim_status st = first_failure(s->c->status, s->c->errs, nreq, err);
+        if (st != SIM_OK)
+            return st;
+        res->built += nreq;
+        smallest_memory(s, cand);
+    }
+    return SIM_OK;
+}
+
+/* The list.  Each layout is represented by its simplest config among those within 1% of its
+ * fastest (a knob that buys no more than noise is not worth running), and the
+ * representatives are ranked by plan_rank.  The search simulated enough for this to equal the
+ * exhaustive list: with s the K-th best layout step, every pick's step is within 1% of a
+ * representative at most 1% over s, and its layout's representative is chosen among configs at
+ * most 1% over that -- all under (1%)^3 over s, the threshold.  When nothing fits: the configs
+ * needing least memory (every layout was expanded: nothing bounded the search). */
+static enum sim_status make_list(struct search *s, struct sim_error *err)
+{
+    struct plan_result *res = s->res;
+    const struct plan_entry *e = s->c->e;
+    size_t k = (size_t)s->o->top, nc = 0;
+    size_t *cand = mem_calloc(res->n ? res->n : 1, sizeof *cand);
+    res->top = mem_calloc(k, sizeof *res->top);
+    res->nearest = mem_calloc(k, sizeof *res->nearest);
+    if (!cand || !res->top || !res->nearest) {
+        mem_free(cand);
+        return err_set(err, SIM_EFAIL, NULL, 0, "out of memory for %zu configs", res->n);
+    }
+    for (size_t l = 0; l < res->nlayouts; l++) {
+        if (s->best[l] == SIMTIME_MAX)
+            continue;
+        const struct plan_layout *L = &res->layouts[l];
+        double window = (double)s->best[l] * (1.0 + PLAN_NOISE);
+        size_t pick = NO_ENTRY;
+        for (size_t i = L->first; i < L->first + L->n; i++) {
+            if (e[i].state != PLAN_SIMULATED || (double)e[i].step > window)
+                continue;
+            int d = pick == NO_ENTRY ? -1 : plan_simpler(&e[i].cfg, &e[pick].cfg);
+            if (d < 0 || (d == 0 && e[i].step < e[pick].step))
+                pick = i;
+        }
+        cand[nc++] = pick;
+    }
+    res->ntop = plan_rank(e, cand, nc, k, res->top);
+    enum sim_status st = res->ntop == 0 ? nearest(s, cand, err) : SIM_OK;
+    mem_free(cand);
+    return st;
+}
+
+static enum sim_status search(struct plan_ctx *c, const struct plan_opts *o,
+                              struct plan_result *res, struct sim_error *err)
+{
+    struct search *s = mem_calloc(1, sizeof *s);
+    size_t *fast = mem_calloc((size_t)o->top, sizeof *fast);
+    simtime_t *best = mem_calloc(res->nlayouts ? res->nlayouts : 1, sizeof *best);
+    enum sim_status st = SIM_OK;
+    if (!s || !fast || !best || ctx_jobs(c, EXPAND_BATCH * MAX_CHILDREN, err) != SIM_OK) {
+        st = err_set(err, SIM_EFAIL, NULL, 0, "out of memory for %zu configs", res->n);
+        goto done;
+    }
+    for (size_t l = 0; l < res->nlayouts; l++)
+        best[l] = SIMTIME_MAX;
+    s->c = c;
+    s->o = o;
+    s->res = res;
+    s->fast = fast;
+    s->best = best;
+    for (size_t l = 0; l < res->nlayouts && st == SIM_OK; l++)
+        if (heap_push(&s->items, (struct item){res->layouts[l].bound, 0, (int)l, 0, 0, 0}) != 0)
+            st = err_set(err, SIM_EFAIL, NULL, 0, "out of memory");
+    while (st == SIM_OK && s->items.n) {
+        double thr = threshold(s);
+        const struct item *min = &s->items.v[0];
+        if ((double)min->key > thr)
+            break;
+        st = min->level < 3 ? expand(s, thr, err) : simulate(s, thr, err);
+    }
+    for (size_t i = 0; st == SIM_OK && i < s->items.n; i++)
+        settle(s, &s->items.v[i]);
+    if (st == SIM_OK)
+        st = make_list(s, err);
+done:
+    if (s) {
+        mem_free(s->items.v);
+        mem_free(s->floored);
+    }
+    mem_free(s);
+    mem_free(fast);
+    mem_free(best);
+    return st;
+}
+
+/* ---- the plan ---------------------------------------------------------------------------- */
 
 static enum sim_status check_base(const struct scenario *base, const struct plan_opts *o,
                                   struct sim_error *err)
@@ -515,59 +1255,51 @@ static enum sim_status check_base(const struct scenario *base, const struct plan
     return SIM_OK;
 }
 
-static enum sim_status search(struct plan_ctx *c, const struct plan_opts *o,
-                              struct plan_result *res, struct sim_error *err)
+/* The schedules to consider: --schedules' (each offered by a framework the scenario names),
+ * else the framework's without GPipe. */
+static enum sim_status choose_schedules(const struct scenario *base, const struct plan_opts *o,
+                                        struct plan_result *res, struct sim_error *err)
 {
-    size_t n = res->n, nfit = 0;
-    size_t *order = mem_calloc(n ? n : 1, sizeof *order);
-    size_t k = (size_t)o->top;
-    res->top = mem_calloc(k, sizeof *res->top);
-    enum sim_status *status = mem_calloc(PLAN_BATCH, sizeof *status);
-    struct sim_error *errs = mem_calloc(PLAN_BATCH, sizeof *errs);
-    enum sim_status st = SIM_OK;
-    if (!order || !res->top || !status || !errs) {
-        st = err_set(err, SIM_EFAIL, NULL, 0, "out of memory for %zu configs", n);
-        goto done;
-    }
-    struct bound_key *keys = mem_calloc(n ? n : 1, sizeof *keys);
-    if (!keys) {
-        st = err_set(err, SIM_EFAIL, NULL, 0, "out of memory for %zu configs", n);
-        goto done;
-    }
-    for (size_t i = 0; i < n; i++)
-        if (res->entries[i].state != PLAN_OOM)
-            keys[nfit++] = (struct bound_key){res->entries[i].bound, i};
-    qsort(keys, nfit, sizeof *keys, by_bound);
-    for (size_t i = 0; i < nfit; i++)
-        order[i] = keys[i].index;
-    mem_free(keys);
-    c->e = res->entries;
-    c->status = status;
-    c->errs = errs;
-    size_t next = 0;
-    while (next < nfit) {
-        /* Prune: sorted by bound, so once the next bound exceeds the K-th best step, so do
-         * all later ones, and their steps are at least their bounds. */
-        if (!o->exhaustive && res->ntop == k &&
-            res->entries[order[next]].bound > res->entries[res->top[k - 1]].step)
-            break;
-        size_t nb = nfit - next < PLAN_BATCH ? nfit - next : PLAN_BATCH;
-        c->batch = &order[next];
-        par_run(nb, o->jobs, sim_job, c, NULL, NULL);
-        if ((st = first_failure(status, errs, nb, err)) != SIM_OK)
-            goto done;
-        for (size_t j = 0; j < nb; j++) {
-            res->simulated++;
-            top_insert(res->entries, res->top, &res->ntop, k, order[next + j]);
+    const struct fw_type *fw = res->framework;
+    int n = 0;
+    if (o->schedules[0]) {
+        for (int i = 0; i < FW_MAX_SCHEDULES && o->schedules[i]; i++) {
+            if (!res->framework_inferred && !fw_offers_schedule(fw, o->schedules[i])) {
+                char names[128];
+                fw_schedule_names(fw, names, sizeof names);
+                return scn_rule_error(base, SCN_FRAMEWORK, err,
+                                      "--schedules: %s is not offered by framework=%s (its "
+                                      "schedules: %s; framework=any lifts the limit)",
+                                      o->schedules[i]->name, fw->name, names);
+            }
+            res->schedules[n++] = o->schedules[i];
         }
-        next += nb;
+    } else {
+        for (int i = 0; fw->schedules[i]; i++)
+            if (fw->schedules[i] != &sched_gpipe)
+                res->schedules[n++] = fw->schedules[i];
     }
-    res->pruned = nfit - next;
-done:
-    mem_free(order);
-    mem_free(status);
-    mem_free(errs);
-    return st;
+    res->schedules[n] = NULL;
+    if (n == 0)
+        return err_set(err, SIM_EINPUT, NULL, 0, "plan: no schedule to consider");
+    return SIM_OK;
+}
+
+/* The base's hw.* knobs on the loaded hardware (so a bad value is one error here, not one per
+ * config), checked as the cost model applies them. */
+static enum sim_status apply_hw_knobs(const struct scenario *base, struct hardware *hw,
+                                      struct sim_error *err)
+{
+    for (int i = 0; i < base->n_hw_knobs; i++) {
+        const struct scn_hw_knob *k = &base->hw_knobs[i];
+        char why[256];
+        if (hw_knob_set(hw, k->name, k->value, why, sizeof why) != 0)
+            return k->origin.line > 0 ? err_set(err, SIM_EINPUT, k->origin.file, k->origin.line,
+                                                "hw.%s: %s", k->name, why)
+                                      : err_set(err, SIM_EINPUT, NULL, 0, "%s hw.%s=%s: %s",
+                                                k->origin.file, k->name, k->value, why);
+    }
+    return SIM_OK;
 }
 
 enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
@@ -578,6 +1310,10 @@ enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
     enum sim_status st = check_base(base, o, err);
     if (st != SIM_OK)
         return st;
+    res->framework = fw_resolve(base);
+    res->framework_inferred = base->framework == FW_AUTO;
+    if ((st = choose_schedules(base, o, res, err)) != SIM_OK)
+        return st;
     struct model model;
     struct hardware hw;
     memset(&hw, 0, sizeof hw);
@@ -585,45 +1321,58 @@ enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
         return st;
     if ((st = hw_load(&hw, base->hardware_path, err)) != SIM_OK)
         return st;
-
     struct cand_list cands = {0};
-    char *valid = NULL;
-    enum sim_status *status = NULL;
-    struct sim_error *errs = NULL;
-    struct plan_space space = {&model,
-                               o->gpus,
-                               hw.node.gpus,
-                               base->global_batch,
-                               base->seq,
-                               base->attention == ATTENTION_FLASH,
-                               0};
+    struct plan_ctx c = {base, &model, &hw, o->gpus, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    if ((st = apply_hw_knobs(base, &hw, err)) != SIM_OK)
+        goto done;
+    res->hbm_bytes = hw.gpu.hbm_bytes;
+    res->hbm_usable_bytes = hw_usable_hbm(&hw.gpu);
+    struct plan_space space = {.m = &model,
+                               .fw = res->framework,
+                               .schedules = res->schedules,
+                               .gpus = o->gpus,
+                               .gpus_per_node = hw.node.gpus,
+                               .global_batch = base->global_batch,
+                               .seq = base->seq};
+    space.offload_opt = res->framework->offload_optimizer && hw.node.host_bw_Bps > 0 &&
+                        hw.node.host_mem_bw_Bps > 0;
+    space.offload_act = res->framework->offload_activations && hw.node.host_bw_Bps > 0;
+    recompute_sets(&space, base->attention == ATTENTION_FLASH);
     if (enumerate(&space, &cands) != 0) {
         st = err_set(err, SIM_EFAIL, NULL, 0, "out of memory enumerating configs (cap %d)",
                      PLAN_MAX_CANDIDATES);
         goto done;
     }
     res->enumerated = space.enumerated;
-    size_t nc = cands.n ? cands.n : 1;
-    valid = mem_calloc(nc, 1);
-    status = mem_calloc(nc, sizeof *status);
-    errs = mem_calloc(nc, sizeof *errs);
-    if (!valid || !status || !errs) {
-        st = err_set(err, SIM_EFAIL, NULL, 0, "out of memory for %zu configs", cands.n);
-        goto done;
-    }
-    struct plan_ctx c = {base, &model, &hw, o->gpus, cands.v, valid, NULL, status, errs};
-    par_run(cands.n, o->jobs, check_job, &c, NULL, NULL);
-    if ((st = first_failure(status, errs, cands.n, err)) != SIM_OK)
-        goto done;
-    /* Compact the rule-valid configs in enumeration order; the list keeps ownership. */
-    for (size_t i = 0; i < cands.n; i++)
-        if (valid[i]) {
-            cands.v[res->n++] = cands.v[i];
-            res->oom += cands.v[i].state == PLAN_OOM;
-        }
     res->entries = cands.v;
+    res->n = cands.n;
+    res->layouts = cands.lay;
+    res->nlayouts = cands.nlay;
     cands.v = NULL;
-    res->valid = res->n;
+    cands.lay = NULL;
+    c.e = res->entries;
+    c.lay = res->layouts;
+    if ((st = ctx_jobs(&c, res->nlayouts, err)) != SIM_OK)
+        goto done;
+    par_run(res->nlayouts, o->jobs, layout_job, &c, NULL, NULL);
+    if ((st = first_failure(c.status, c.errs, res->nlayouts, err)) != SIM_OK)
+        goto done;
+    /* Keep the configs of rule-valid layouts, in enumeration order. */
+    size_t n = 0, nl = 0;
+    for (size_t l = 0; l < res->nlayouts; l++) {
+        struct plan_layout L = res->layouts[l];
+        if (!L.valid)
+            continue;
+        for (size_t k = 0; k < L.n; k++) {
+            res->entries[n + k] = res->entries[L.first + k];
+            res->entries[n + k].layout = (int)nl;
+        }
+        L.first = n;
+        n += L.n;
+        res->layouts[nl++] = L;
+    }
+    res->n = res->valid = n;
+    res->nlayouts = nl;
     if (res->valid == 0) {
         st = err_set(err, SIM_EINPUT, NULL, 0,
                      "no valid layout of %s on gpus=%d with global-batch=%d: every config "
@@ -632,18 +1381,21 @@ enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
                      model.name, o->gpus, base->global_batch);
         goto done;
     }
-    if (res->oom == res->valid) {
-        st = err_set(err, SIM_EINPUT, NULL, 0,
-                     "no layout of %s on gpus=%d fits in %.1f GiB of HBM (%zu valid configs)",
-                     model.name, o->gpus, hw_usable_hbm(&hw.gpu) / 1073741824.0, res->valid);
+    if ((st = search(&c, o, res, err)) != SIM_OK)
         goto done;
+    for (size_t i = 0; i < res->n; i++) {
+        const struct plan_entry *e = &res->entries[i];
+        res->valid -= e->built < 0;
+        res->oom += e->built >= 0 && e->state == PLAN_OOM;
+        res->pruned += e->built >= 0 && e->state == PLAN_PRUNED;
     }
-    st = search(&c, o, res, err);
 done:
     mem_free(cands.v);
-    mem_free(valid);
-    mem_free(status);
-    mem_free(errs);
+    for (size_t l = 0; cands.lay && l < cands.nlay; l++)
+        mem_free(cands.lay[l].peak);
+    mem_free(cands.lay);
+    mem_free(c.status);
+    mem_free(c.errs);
     hw_release(&hw);
     if (st != SIM_OK)
         plan_result_release(res);
@@ -655,75 +1407,162 @@ void plan_result_release(struct plan_result *res)
 {
     if (!res)
         return;
+    for (size_t l = 0; res->layouts && l < res->nlayouts; l++)
+        mem_free(res->layouts[l].peak);
     mem_free(res->entries);
+    mem_free(res->layouts);
+    mem_free(res->rows);
     mem_free(res->top);
+    mem_free(res->nearest);
     res->entries = NULL;
-    res->top = NULL;
-    res->n = res->ntop = 0;
+    res->layouts = NULL;
+    res->rows = NULL;
+    res->top = res->nearest = NULL;
+    res->n = res->nlayouts = res->nrows = res->ntop = res->nnearest = 0;
 }
 
 /* ---- output ------------------------------------------------------------------------------ */
 
-static const char *const recompute_short[] = {"none", "sel", "full"};
-static const char *const state_names[] = {"simulated", "oom", "pruned"};
+#define GIB 1073741824.0
+
+/* Short names of the recompute modules, for the table. */
+static void modules_short(int bits, char *buf, size_t len)
+{
+    static const char *const names[] = {"attn", "mlp", "moe", "act", "ln", "mla", "shexp"};
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < 7 && used < len; i++)
+        if (bits & (1 << i))
+            used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? "," : "", names[i]);
+}
 
 static void layout_text(const struct plan_entry *e, char *buf, size_t len)
 {
     const struct plan_config *c = &e->cfg;
-    char edge[32] = "";
+    char edge[32] = "", rc[64] = "", off[32] = "", zero[16];
     if (c->edge_layers)
         snprintf(edge, sizeof edge, " ends=%d", c->edge_layers);
-    snprintf(buf, len, "tp%d pp%d vp%d cp%d ep%d/%d dp%d mbs%d %s %s%s%s", c->tp, c->pp, c->vp,
-             c->cp, c->ep, c->etp, e->dp, c->micro_batch, schedule_of(c),
-             recompute_short[c->recompute], c->dist_opt ? " distopt" : "", edge);
+    if (c->recompute == RECOMPUTE_FULL)
+        snprintf(rc, sizeof rc, " rc:full");
+    else if (c->recompute == RECOMPUTE_SELECTIVE) {
+        char m[48];
+        modules_short(c->recompute_modules, m, sizeof m);
+        snprintf(rc, sizeof rc, " rc:%s", m);
+    }
+    if (c->offload)
+        snprintf(off, sizeof off, " off:%s%s%s", c->offload & PLAN_OFFLOAD_OPTIMIZER ? "opt" : "",
+                 c->offload == (PLAN_OFFLOAD_OPTIMIZER | PLAN_OFFLOAD_ACTIVATIONS) ? "+" : "",
+                 c->offload & PLAN_OFFLOAD_ACTIVATIONS ? "act" : "");
+    snprintf(zero, sizeof zero, "zero%d%s", c->zero, c->keep_gathered ? "k" : "");
+    snprintf(buf, len, "tp%d pp%d vp%d cp%d ep%d/%d dp%d mbs%d %s %s%s%s%s", c->tp, c->pp, c->vp,
+             c->cp, c->ep, c->etp, e->dp, c->micro_batch, c->schedule->name, zero, rc, off, edge);
+}
+
+static void write_entry_line(FILE *out, size_t rank, const struct plan_entry *e,
+                             const struct col_row *r)
+{
+    char lay[200];
+    layout_text(e, lay, sizeof lay);
+    if (r)
+        fprintf(out, "%-4zu %-70s %9.4f %11.0f %8.1f %6.2f%% %8.2f %6.1f%% %5.1f%% %6.1f%%\n",
+                rank, lay, r->step_time_s, r->tokens_per_s, r->tokens_per_s_per_gpu,
+                100 * r->mfu, r->memory_B / GIB, 100 * r->brk.bubble / r->step_time_s,
+                100 * (r->brk.tp + r->brk.cp + r->brk.ep + r->brk.pp + r->brk.dp + r->brk.host) /
+                    r->step_time_s,
+                100 * r->brk.recompute / r->step_time_s);
+    else
+        fprintf(out, "%-4zu %-70s %9s %11s %8s %7s %8.2f\n", rank, lay, "-", "-", "-", "-",
+                e->mem_bytes / GIB);
 }
 
 static int write_table(FILE *out, const struct scenario *base, const struct plan_opts *o,
                        const struct plan_result *res)
 {
-    fprintf(out, "plan for %s: %d GPUs, global batch %d x seq %d, top %d by tokens/s\n\n",
+    char names[160];
+    size_t used = 0;
+    names[0] = '\0';
+    for (int i = 0; res->schedules[i] && used < sizeof names; i++)
+        used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "",
+                                 res->schedules[i]->name);
+    fprintf(out, "plan for %s: %d GPUs, global batch %d x seq %d, top %d by tokens/s\n",
             base->name, o->gpus, base->global_batch, base->seq, o->top);
-    fprintf(out, "%-4s %-66s %9s %11s %8s %7s %8s %7s %6s %7s\n", "#", "layout", "step_s",
+    fprintf(out, "framework %s%s; schedules %s\n", res->framework->name,
+            res->framework_inferred ? " (inferred from the scenario; --set framework=any "
+                                      "widens it)"
+                                    : "",
+            names);
+    fprintf(out,
+            "HBM %.1f GiB per GPU less a %.1f GiB reserve (CUDA context, NCCL buffers, "
+            "fragmentation; --hbm-reserve SIZE): %.1f GiB usable\n\n",
+            res->hbm_bytes / GIB, (res->hbm_bytes - res->hbm_usable_bytes) / GIB,
+            res->hbm_usable_bytes / GIB);
+    fprintf(out, "%-4s %-70s %9s %11s %8s %7s %8s %7s %6s %7s\n", "#", "layout", "step_s",
             "tokens/s", "tok/s/GPU", "MFU", "mem_GiB", "bubble", "comm", "recomp");
     for (size_t t = 0; t < res->ntop; t++) {
         const struct plan_entry *e = &res->entries[res->top[t]];
-        char lay[160];
-        layout_text(e, lay, sizeof lay);
-        fprintf(out, "%-4zu %-66s %9.4f %11.0f %8.1f %6.2f%% %8.2f %6.1f%% %5.1f%% %6.1f%%\n",
-                t + 1, lay, e->step_s, e->tokens_per_s, e->tokens_per_s_per_gpu, 100 * e->mfu,
-                e->mem_bytes / 1073741824.0, 100 * e->bubble, 100 * e->comm,
-                100 * e->recompute_share);
+        write_entry_line(out, t + 1, e, &res->rows[e->row]);
     }
+    if (res->ntop == 0) {
+        fprintf(out, "no layout fits in %.1f GiB of usable HBM; the %zu needing least memory:\n",
+                res->hbm_usable_bytes / GIB, res->nnearest);
+        for (size_t t = 0; t < res->nnearest; t++)
+            write_entry_line(out, t + 1, &res->entries[res->nearest[t]], NULL);
+    }
+    fputs("\nbubble, comm (exposed TP+CP+EP+PP+DP and host offload) and recomp are shares of "
+          "the step time; mem is the peak over pipeline ranks; zeroN is the ZeRO stage (k: "
+          "parameters kept gathered), rc: recompute (selective modules: attn ln act mlp moe "
+          "mla shexp), off: offload (opt: optimizer, act: activations); within 1% of each "
+          "other the simpler layout comes first\n",
+          out);
     fprintf(out,
-            "\nbubble, comm (exposed TP+CP+EP+PP+DP) and recomp are shares of the step time;"
-            " mem is the peak over pipeline ranks (HBM %.1f GiB)\n",
-            res->n ? res->entries[0].hbm_bytes / 1073741824.0 : 0.0);
-    fprintf(out,
-            "configs: %zu enumerated, %zu rule-valid, %zu over HBM, %zu simulated, %zu pruned "
-            "by the step-time bound; %.2f s wall\n",
-            res->enumerated, res->valid, res->oom, res->simulated, res->pruned, res->wall_s);
+            "configs: %zu enumerated, %zu rule-valid in %zu layouts, %zu built, %zu over HBM, "
+            "%zu simulated, %zu pruned by the step-time bound; %.2f s wall\n",
+            res->enumerated, res->valid, res->nlayouts, res->built + res->nlayouts, res->oom,
+            res->simulated, res->pruned, res->wall_s);
     return ferror(out) ? -1 : 0;
 }
 
 static int write_csv(FILE *out, const struct plan_result *res)
 {
-    fputs("tp,pp,vp,cp,ep,etp,dp,micro_batch,microbatches,first_stage_layers,last_stage_layers,"
-          "schedule,recompute,distributed_optimizer,status,bound_s,memory_GiB,step_s,"
-          "tokens_per_s,tokens_per_s_per_gpu,mfu,bubble_share,comm_share,recompute_share\n",
-          out);
+    static const enum scn_key layout_keys[] = {
+        SCN_TP,          SCN_PP,       SCN_VP,
+        SCN_CP,          SCN_EP,       SCN_ETP,
+        SCN_MICRO_BATCH, SCN_MICROBATCHES, SCN_FIRST_STAGE_LAYERS,
+        SCN_LAST_STAGE_LAYERS, SCN_SCHEDULE, SCN_ZERO,
+        SCN_RESHARD_AFTER_FORWARD, SCN_RECOMPUTE, SCN_RECOMPUTE_MODULES,
+        SCN_OFFLOAD_OPTIMIZER, SCN_OFFLOAD_ACTIVATIONS};
+    fputs("dp", out);
+    for (size_t k = 0; k < sizeof layout_keys / sizeof layout_keys[0]; k++)
+        fprintf(out, ",%s", scn_key_name(layout_keys[k]));
+    col_write_header(out, 1);
+    fputs(",bound_s\n", out);
     static const char *const rc[] = {"none", "selective", "full"};
     for (size_t i = 0; i < res->n; i++) {
         const struct plan_entry *e = &res->entries[i];
         const struct plan_config *c = &e->cfg;
-        fprintf(out, "%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%s,%s,%s,%s,%.9g,%.4f", c->tp, c->pp, c->vp,
-                c->cp, c->ep, c->etp, e->dp, c->micro_batch, e->microbatches, c->edge_layers,
-                c->edge_layers, schedule_of(c), rc[c->recompute], c->dist_opt ? "true" : "false",
-                state_names[e->state], simtime_to_s(e->bound), e->mem_bytes / 1073741824.0);
-        if (e->state == PLAN_SIMULATED)
-            fprintf(out, ",%.9g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n", e->step_s, e->tokens_per_s,
-                    e->tokens_per_s_per_gpu, e->mfu, e->bubble, e->comm, e->recompute_share);
-        else
-            fputs(",,,,,,,\n", out);
+        if (e->built < 0)
+            continue; /* broke a rule */
+        char modules[160] = "";
+        if (c->recompute == RECOMPUTE_SELECTIVE)
+            scn_flag_names(SCN_RECOMPUTE_MODULES, c->recompute_modules, modules, sizeof modules);
+        fprintf(out, "%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%s,%d,%s,%s,", e->dp, c->tp, c->pp,
+                c->vp, c->cp, c->ep, c->etp, c->micro_batch, e->microbatches, c->edge_layers,
+                c->edge_layers, c->schedule->name, c->zero,
+                c->zero == 3 && c->keep_gathered ? "false" : "true", rc[c->recompute]);
+        col_write_text(out, modules, 0);
+        fprintf(out, ",%d,%d", (c->offload & PLAN_OFFLOAD_OPTIMIZER) != 0,
+                (c->offload & PLAN_OFFLOAD_ACTIVATIONS) != 0);
+        struct col_row row;
+        if (e->state == PLAN_SIMULATED) {
+            row = res->rows[e->row];
+        } else {
+            col_row_init(&row, e->state == PLAN_OOM ? COL_OOM : COL_PRUNED);
+            row.memory_B = e->mem_bytes;
+            row.hbm_B = res->hbm_bytes;
+            row.hbm_usable_B = res->hbm_usable_bytes;
+        }
+        col_write_row(out, &row, 1);
+        fprintf(out, ",%.9g\n", simtime_to_s(e->bound));
     }
     return ferror(out) ? -1 : 0;
 }
@@ -746,92 +1585,194 @@ static int parse_int_opt(const char *v, long min, long max, int *out)
     return 0;
 }
 
-int plan_main(int argc, char **argv, FILE *out, FILE *errout)
+/* --schedules a,b,c: names of the schedule registry, each once. */
+static int parse_schedules(const char *v, const struct sched_type **out, FILE *errout)
 {
-    const char *path = NULL, *csv = NULL;
+    char list[256], *save = NULL;
+    int n = 0;
+    if (strlen(v) >= sizeof list)
+        return usage_error(errout, "--schedules: list too long", NULL);
+    snprintf(list, sizeof list, "%s", v);
+    for (char *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+        const struct sched_type *t = sched_find(w);
+        if (!t)
+            return cli_bad_usage(errout, "stepsim plan --help",
+                                 "plan: --schedules: unknown schedule '%s' (known: %s)", w,
+                                 sched_names());
+        for (int i = 0; i < n; i++)
+            if (out[i] == t)
+                return usage_error(errout, "--schedules: schedule named twice:", w);
+        if (n == FW_MAX_SCHEDULES - 1)
+            return usage_error(errout, "--schedules: too many schedules", NULL);
+        out[n++] = t;
+    }
+    if (n == 0)
+        return usage_error(errout, "--schedules needs a list of schedules", NULL);
+    out[n] = NULL;
+    return 0;
+}
+
+static void write_help(FILE *out)
+{
+    fputs(plan_usage, out);
+    fputs("\nEnumerates tp, pp (uneven end stages when layers need them), vp, cp, ep/etp,\n"
+          "micro-batch and schedule for N GPUs and the scenario's global batch, and for each\n"
+          "layout the memory knobs its framework offers: ZeRO stage / FSDP, selective or full\n"
+          "recompute, optimizer and activation offload (with a host link); drops configs that\n"
+          "break a rule or do not fit in the usable HBM; simulates the rest in order of a lower\n"
+          "bound on the step time and stops once the K-th best beats the next bound.  Within\n"
+          "1% of each other the simpler config is listed first: fewer parallel dimensions,\n"
+          "smaller tp, smaller vp, less recompute, less offload, less sharding, a standard\n"
+          "schedule, even stages (in that order).\n"
+          "\n"
+          "  --gpus N           the GPU budget (world size)\n"
+          "  --top K            configs to list (default 5)\n"
+          "  --schedules LIST   schedules to consider, comma-separated (default: the\n"
+          "                     framework's, GPipe left out); with a framework the scenario\n"
+          "                     names, each must be one it offers\n"
+          "  --hbm-reserve SIZE HBM per GPU the step cannot use (CUDA context, NCCL buffers,\n"
+          "                     fragmentation; the hardware file's hbm-reserve, 3 GiB for the\n"
+          "                     shipped ones): the same as --set hw.hbm-reserve=SIZE\n"
+          "  --set KEY=VALUE    a scenario value, e.g. framework=torchtitan (the framework's\n"
+          "                     offers are explored; auto, the default, infers it: the first\n"
+          "                     of megatron-core, torchtitan, deepseek offering all the\n"
+          "                     scenario uses)\n"
+          "  --out FILE.csv     every valid config: the layout and knobs (dp, then scenario\n"
+          "                     key names), the result columns below, bound_s\n"
+          "  -j N               threads (the result does not depend on N)\n"
+          "  --exhaustive       simulate every config that fits (checks the pruning)\n"
+          "  --fail-on-oom      exit 2 when no layout fits (after printing the nearest)\n"
+          "\n"
+          "CSV result columns (the same names as sweep's):\n",
+          out);
+    col_write_doc(out, 2, 1);
+    fputs("  bound_s               the step-time lower bound the search ordered by\n"
+          "\nexit status: 0 ok (also when nothing fits), 1 simulation or I/O failure, 2 bad\n"
+          "input (with --fail-on-oom also: no layout fits)\n",
+          out);
+}
+
+struct plan_cli {
+    const char *path, *csv, *reserve;
     const char *sets[PLAN_MAX_SETS];
-    int nsets = 0;
-    struct plan_opts o = {0, 5, 0, 0};
+    int nsets, fail_on_oom, help;
+    struct plan_opts o;
+};
+
+static int parse_plan(int argc, char **argv, struct plan_cli *p, FILE *errout)
+{
+    memset(p, 0, sizeof *p);
+    p->o.top = 5;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            fputs(plan_usage, out);
-            fputs("\nEnumerates tp, pp (uneven end stages when layers need them), vp, cp, ep/etp,\n"
-                  "micro-batch, schedule, recompute and distributed optimizer for N GPUs and the\n"
-                  "scenario's global batch; drops layouts that break a rule or do not fit in HBM;\n"
-                  "simulates the rest in order of a lower bound on the step time and stops once\n"
-                  "the K-th best beats the next bound.  --out writes every valid config (status\n"
-                  "simulated, oom or pruned); --exhaustive simulates every config that fits.\n",
-                  out);
+            p->help = 1;
             return 0;
         } else if ((v = cli_opt_value(argc, argv, &i, "--gpus"))) {
-            if (parse_int_opt(v, 1, 1L << 24, &o.gpus) != 0)
+            if (parse_int_opt(v, 1, 1L << 24, &p->o.gpus) != 0)
                 return usage_error(errout, "--gpus: expected a GPU count, got", v);
         } else if ((v = cli_opt_value(argc, argv, &i, "--top"))) {
-            if (parse_int_opt(v, 1, 10000, &o.top) != 0)
+            if (parse_int_opt(v, 1, 10000, &p->o.top) != 0)
                 return usage_error(errout, "--top: expected a count from 1 to 10000, got", v);
         } else if ((v = cli_opt_value(argc, argv, &i, "--out"))) {
             if (!*v)
                 return usage_error(errout, "--out needs a file name", NULL);
-            csv = v;
+            p->csv = v;
         } else if ((v = cli_opt_value(argc, argv, &i, "-j"))) {
-            if (parse_int_opt(v, 0, 1024, &o.jobs) != 0)
+            if (parse_int_opt(v, 0, 1024, &p->o.jobs) != 0)
                 return usage_error(errout, "-j: expected a thread count from 0 to 1024, got", v);
         } else if ((v = cli_opt_value(argc, argv, &i, "--set"))) {
             if (!*v)
                 return usage_error(errout, "--set needs KEY=VALUE", NULL);
-            if (nsets == PLAN_MAX_SETS)
+            if (p->nsets == PLAN_MAX_SETS)
                 return usage_error(errout, "too many --set options", NULL);
-            sets[nsets++] = v;
+            p->sets[p->nsets++] = v;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--schedules"))) {
+            int rc = parse_schedules(v, p->o.schedules, errout);
+            if (rc != 0)
+                return rc;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--hbm-reserve"))) {
+            if (!*v)
+                return usage_error(errout, "--hbm-reserve needs a size, e.g. 3GiB", NULL);
+            p->reserve = v;
         } else if (strcmp(a, "--exhaustive") == 0) {
-            o.exhaustive = 1;
+            p->o.exhaustive = 1;
+        } else if (strcmp(a, "--fail-on-oom") == 0) {
+            p->fail_on_oom = 1;
         } else if (a[0] == '-' && a[1] != '\0') {
             return usage_error(errout, "unknown option", a);
-        } else if (!path) {
-            path = a;
+        } else if (!p->path) {
+            p->path = a;
         } else {
             return usage_error(errout, "unexpected argument (one scenario per plan)", a);
         }
     }
-    if (!path)
+    if (p->help)
+        return 0;
+    if (!p->path)
         return usage_error(errout, "needs a scenario file", NULL);
-    if (o.gpus == 0)
+    if (p->o.gpus == 0)
         return usage_error(errout, "needs --gpus N (the GPU budget)", NULL);
+    return 0;
+}
 
+static enum sim_status write_outputs(const struct plan_cli *p, const struct scenario *scn,
+                                     const struct plan_result *res, FILE *out,
+                                     struct sim_error *err)
+{
+    enum sim_status st = SIM_OK;
+    if (p->csv) {
+        struct outfile of;
+        st = outfile_open(&of, p->csv, err);
+        if (st == SIM_OK && write_csv(of.fp, res) != 0) {
+            outfile_abort(&of);
+            st = err_set(err, SIM_EFAIL, p->csv, 0, "write error");
+        } else if (st == SIM_OK) {
+            st = outfile_commit(&of, err);
+        }
+    }
+    if (st == SIM_OK && (write_table(out, scn, &p->o, res) != 0 || fflush(out) != 0))
+        st = err_set(err, SIM_EFAIL, NULL, 0, "cannot write the plan to stdout");
+    return st;
+}
+
+int plan_main(int argc, char **argv, FILE *out, FILE *errout)
+{
+    struct plan_cli p;
+    int rc = parse_plan(argc, argv, &p, errout);
+    if (rc != 0)
+        return rc;
+    if (p.help) {
+        write_help(out);
+        return 0;
+    }
     struct scenario scn;
     struct sim_error err;
     struct plan_result res;
     err_clear(&err);
     scn_defaults(&scn);
-    enum sim_status st = scn_load(&scn, path, &err);
-    for (int i = 0; i < nsets && st == SIM_OK; i++)
-        st = scn_set_arg(&scn, sets[i], &err);
+    enum sim_status st = scn_load(&scn, p.path, &err);
+    for (int i = 0; i < p.nsets && st == SIM_OK; i++)
+        st = scn_set_arg(&scn, p.sets[i], &err);
+    /* --hbm-reserve is --set hw.hbm-reserve: one mechanism, the later one wins */
+    if (st == SIM_OK && p.reserve)
+        st = scn_set_option(&scn, "--hbm-reserve", "hw.hbm-reserve", p.reserve, &err);
     if (st == SIM_OK && !scn_is_modelled(&scn))
-        st = err_set(&err, SIM_EINPUT, path, 0,
+        st = err_set(&err, SIM_EINPUT, p.path, 0,
                      "plan needs a modelled scenario (model= and hardware=); this one gives "
                      "explicit costs");
     if (st == SIM_OK)
-        st = plan_run(&scn, &o, &res, &err);
-    if (st != SIM_OK) {
-        cli_fail(errout, &err);
-        return (int)err.status ? (int)err.status : 1;
+        st = plan_run(&scn, &p.o, &res, &err);
+    if (st != SIM_OK)
+        return cli_fail(errout, &err);
+    st = write_outputs(&p, &scn, &res, out, &err);
+    if (st == SIM_OK && p.fail_on_oom && res.ntop == 0) {
+        double least = res.nnearest ? res.entries[res.nearest[0]].mem_bytes : NAN;
+        st = err_set(&err, SIM_EINPUT, p.path, 0,
+                     "no layout of the model on gpus=%d fits in %.1f GiB of usable HBM (the "
+                     "nearest needs %.1f GiB) (--fail-on-oom)",
+                     p.o.gpus, res.hbm_usable_bytes / GIB, least / GIB);
     }
-    if (csv) {
-        struct outfile of;
-        st = outfile_open(&of, csv, &err);
-        if (st == SIM_OK && write_csv(of.fp, &res) != 0) {
-            outfile_abort(&of);
-            st = err_set(&err, SIM_EFAIL, csv, 0, "write error");
-        } else if (st == SIM_OK) {
-            st = outfile_commit(&of, &err);
-        }
-    }
-    if (st == SIM_OK && (write_table(out, &scn, &o, &res) != 0 || fflush(out) != 0))
-        st = err_set(&err, SIM_EFAIL, NULL, 0, "cannot write the plan to stdout");
     plan_result_release(&res);
-    if (st != SIM_OK) {
-        cli_fail(errout, &err);
-        return (int)err.status ? (int)err.status : 1;
-    }
-    return 0;
+    return st == SIM_OK ? 0 : cli_fail(errout, &err);
 }

@@ -1,53 +1,83 @@
 /* plan: `stepsim plan` -- the best valid configurations of a model on a GPU budget.
  *
  * Enumerates parallel layouts (tp, pp with even or uneven end stages, vp, cp, ep/etp,
- * micro-batch, schedule, recompute, distributed optimizer) for a fixed GPU count and global
- * batch, keeps the ones the cost model's rules accept and whose memory fits, and simulates
- * them in order of a sound lower bound on the step time, stopping once the K-th best
- * simulated step beats the next bound (branch and bound).  Results never depend on -j. */
+ * micro-batch, schedule) and, for each, the memory-saving knobs its framework offers (ZeRO
+ * stage / FSDP, selective or full recompute, optimizer and activation offload) for a fixed GPU
+ * count and global batch; keeps the configs the cost model's rules accept and whose memory
+ * fits in the usable HBM (HBM less the reserve), and simulates them in order of a sound lower
+ * bound on the step time, stopping once the K-th best simulated step beats the next bound
+ * (branch and bound).  Among configs within 1% of each other the simpler is listed first
+ * (plan_simpler).  Results never depend on -j. */
 #ifndef STEPSIM_PLAN_H
 #define STEPSIM_PLAN_H
 
 #include <stddef.h>
 #include <stdio.h>
 
+#include "columns.h"
 #include "error.h"
+#include "framework.h"
 #include "scenario.h"
+#include "schedule.h"
 #include "simtime.h"
 
-/* One candidate layout.  dp and the micro-batch count follow from gpus and global-batch. */
+/* Offload of a config: the whole share of each (bits). */
+enum plan_offload { PLAN_OFFLOAD_OPTIMIZER = 1, PLAN_OFFLOAD_ACTIVATIONS = 2 };
+
+/* One candidate config.  dp and the micro-batch count follow from gpus and global-batch. */
 struct plan_config {
+    /* the layout */
     int tp, pp, vp, cp, ep, etp;
     int micro_batch;
     int edge_layers; /* first- and last-stage layers; 0 = an even split */
-    int recompute;   /* enum scn_recompute */
-    int dist_opt;
-    int family;      /* enum plan_family */
+    const struct sched_type *schedule;
+    /* the memory knobs */
+    int zero;              /* ZeRO stage 0-3 (1 = Megatron's distributed optimizer) */
+    int keep_gathered;     /* ZeRO-3 keeps parameters gathered from forward to backward
+                              (reshard-after-forward=false; FSDP's shard-grad-op) */
+    int recompute;         /* enum scn_recompute */
+    int recompute_modules; /* enum scn_recompute_module bits, with selective recompute */
+    int offload;           /* enum plan_offload bits */
 };
 
-/* Which schedule a layout runs: Megatron's (1F1B for one chunk per rank, interleaved for more),
- * its zero-bubble counterpart (ZB-H1, or ZB-V for two chunks), DualPipe (two chunks, even pp)
- * or DualPipeV (two chunks). */
-enum plan_family { PLAN_MEGATRON, PLAN_ZERO_BUBBLE, PLAN_DUALPIPE, PLAN_DUALPIPE_V };
-#define PLAN_FAMILIES 4
-
 enum plan_state {
-    PLAN_SIMULATED, /* simulated; figures below are the report's */
-    PLAN_OOM,       /* memory (exact, from the schedule's order) exceeds HBM: not simulated */
+    PLAN_SIMULATED, /* simulated; its figures are in plan_result.rows */
+    PLAN_OOM,       /* memory (exact, from the schedule's order) exceeds the usable HBM */
     PLAN_PRUNED,    /* its step-time lower bound exceeds the K-th best simulated step */
 };
 
 struct plan_entry {
     struct plan_config cfg;
+    int layout;  /* index of its layout in plan_result.layouts */
+    int built;   /* 1: its costs were derived (exact memory and bound); 0: not (the bound is
+                    the search's bound on it, the memory unknown); -1: it broke a rule */
     int dp, microbatches;
     enum plan_state state;
     simtime_t bound;  /* lower bound on the step time */
-    double mem_bytes; /* peak memory per GPU over pipeline ranks (predicted before simulating) */
-    double hbm_bytes;
-    /* PLAN_SIMULATED only: */
-    simtime_t step;
-    double step_s, tokens_per_s, tokens_per_s_per_gpu, mfu;
-    double bubble, comm, recompute_share; /* shares of the step time */
+    /* When built: the bound with what configs differing only in offload could shrink taken
+     * away (the optimizer step, when the optimizer may be offloaded), and with what configs
+     * differing in sharding could shrink taken away too (the parameter all-gather). */
+    simtime_t bound_offload, bound_sharding;
+    double mem_bytes; /* peak memory per GPU over pipeline ranks (predicted before simulating);
+                         NaN when not built */
+    double mem_floor; /* when built: the least any config differing only in offload can need */
+    double hbm_bytes; /* usable HBM per GPU */
+    int row;          /* PLAN_SIMULATED: its index in plan_result.rows; else -1 */
+    simtime_t step;   /* PLAN_SIMULATED: the simulated step */
+};
+
+/* The configs that share a layout and differ only in their memory knobs, enumerated
+ * recompute-major: config (r, s, o) -- recompute option r, sharding option s, offload option
+ * o -- is entry first + (r * nshard + s) * noffload + o. */
+struct plan_layout {
+    size_t first, n;  /* entries [first, first + n) */
+    int nrecompute, nshard, noffload;
+    int zero1;        /* the sharding option that is ZeRO-1, or -1 (the framework has none) */
+    int offload_opt, offload_act; /* some offload option moves the optimizer / activations */
+    int valid;        /* the layout passes the rules (checked once, on its fastest config) */
+    simtime_t bound;  /* lower bound on the step of every config of the layout */
+    int *peak;        /* [pp] in-flight activations per rank (the schedule's, so every
+                         config's); owned */
 };
 
 struct plan_opts {
@@ -55,27 +85,48 @@ struct plan_opts {
     int top;        /* K best to keep */
     int jobs;       /* threads; <= 0: online CPUs */
     int exhaustive; /* simulate every config that fits (no bound pruning) */
+    /* Schedules to consider: NULL-terminated, or all NULL for the framework's set. */
+    const struct sched_type *schedules[FW_MAX_SCHEDULES];
 };
 
 struct plan_result {
     struct plan_entry *entries; /* [n] rule-valid configs in enumeration order; owned */
     size_t n;
-    size_t *top; /* [ntop] indices into entries, best first (throughput, then order) */
+    struct plan_layout *layouts; /* [nlayouts]; owned */
+    size_t nlayouts;
+    struct col_row *rows; /* [nrows] figures of the simulated entries; owned */
+    size_t nrows;
+    size_t *top; /* [ntop] indices into entries, best first (within 1%, simpler first) */
     size_t ntop;
-    size_t enumerated, valid, oom, simulated, pruned;
+    size_t *nearest; /* [nnearest] when nothing fits: the configs needing least memory */
+    size_t nnearest;
+    const struct fw_type *framework; /* whose offers were explored */
+    int framework_inferred;          /* `auto`: resolved from the scenario */
+    const struct sched_type *schedules[FW_MAX_SCHEDULES]; /* considered, NULL-terminated */
+    double hbm_bytes, hbm_usable_bytes; /* per GPU, the scenario's hw.* knobs applied */
+    size_t enumerated, valid, oom, simulated, pruned, built;
     double wall_s;
 };
 
-/* Plan for `base` (a modelled scenario with global-batch and seq).  Errors: SIM_EINPUT for a
- * scenario that cannot be planned or a budget no configuration fits; SIM_EFAIL otherwise. */
+/* Plan for `base` (a modelled scenario with global-batch and seq).  No layout fitting is a
+ * result (ntop = 0, `nearest` set), not an error.  Errors: SIM_EINPUT for a scenario that
+ * cannot be planned (or a schedule its framework does not offer); SIM_EFAIL otherwise. */
 enum sim_status plan_run(const struct scenario *base, const struct plan_opts *opts,
                          struct plan_result *res, struct sim_error *err);
 void plan_result_release(struct plan_result *res);
 
-/* The scenario of one config: `base` with the layout's keys set (as --set values). */
+/* The scenario of one config: `base` with the config's keys set (as --set values). */
 enum sim_status plan_config_apply(const struct scenario *base, int gpus,
                                   const struct plan_config *cfg, struct scenario *out,
                                   struct sim_error *err);
+
+/* Is `a` simpler than `b`?  <0 simpler, >0 less simple, 0 as simple (see plan.c). */
+int plan_simpler(const struct plan_config *a, const struct plan_config *b);
+/* The order plan lists `n` entries in (indices into e, `n` of them, all simulated): the fastest
+ * remaining one's window -- configs within 1% of its step -- gives its simplest, then the
+ * next; writes at most k indices to `out` and returns how many. */
+size_t plan_rank(const struct plan_entry *e, const size_t *cand, size_t n, size_t k,
+                 size_t *out);
 
 /* The plan command: argv[0] is "stepsim", argv[1] "plan".  Returns the exit status. */
 int plan_main(int argc, char **argv, FILE *out, FILE *errout);

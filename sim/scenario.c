@@ -303,6 +303,25 @@ void scn_defaults(struct scenario *scn)
     }
 }
 
+void scn_unset(struct scenario *scn, enum scn_key key)
+{
+    const struct key_spec *ks = &keys[key];
+    if (ks->def) {
+        enum sim_status st = parse_value(scn, key, ks->def, NULL, 0, "default", NULL);
+        assert(st == SIM_OK);
+        (void)st;
+    } else {
+        size_t size = ks->type == VT_NAME || ks->type == VT_PATH ? ks->cap
+                      : ks->type == VT_SEED                       ? sizeof(unsigned long)
+                      : ks->type == VT_INT || ks->type == VT_BOOL || ks->type == VT_CHOICE ||
+                              ks->type == VT_FLAGS
+                          ? sizeof(int)
+                          : sizeof(double);
+        memset((char *)scn + ks->offset, 0, size);
+    }
+    memset(&scn->origin[key], 0, sizeof scn->origin[key]);
+}
+
 /* The first / last stage is set apart when its layer count was given -- 0 included: a stage
  * holding only the embedding, or only the LM head and loss (Megatron-Core's
  * account-for-embedding/loss-in-pipeline-split). */
@@ -318,13 +337,13 @@ static int last_apart(const struct scenario *scn)
 
 int scn_model_parts(const struct scenario *scn)
 {
-    const struct sched_type *type = sched_find(scn->schedule);
+    const struct sched_type *type = scn_schedule(scn);
     return type ? sched_model_parts(type, scn->pp, scn->vp) : scn->pp * scn->vp;
 }
 
 int scn_model_part(const struct scenario *scn, int stage)
 {
-    const struct sched_type *type = sched_find(scn->schedule);
+    const struct sched_type *type = scn_schedule(scn);
     return type ? sched_model_part(type, scn->pp, stage) : stage;
 }
 
@@ -360,13 +379,18 @@ int scn_given(const struct scenario *scn, enum scn_key key)
 
 int scn_stage_of(const struct scenario *scn, int rank, int chunk)
 {
-    const struct sched_type *type = sched_find(scn->schedule);
+    const struct sched_type *type = scn_schedule(scn);
     return type ? sched_stage_of(type, scn->pp, rank, chunk) : chunk * scn->pp + rank;
+}
+
+const struct sched_type *scn_schedule(const struct scenario *scn)
+{
+    return scn->sched ? scn->sched : sched_find(scn->schedule);
 }
 
 int scn_split_backward(const struct scenario *scn)
 {
-    const struct sched_type *type = sched_find(scn->schedule);
+    const struct sched_type *type = scn_schedule(scn);
     return scn->split_backward || (type && type->builds_w);
 }
 
@@ -683,6 +707,8 @@ static enum sim_status parse_value(struct scenario *scn, int k, const char *valu
             return value_error(file, line, option, key, value, why, err);
         }
         memcpy(field, value, n + 1);
+        if (k == SCN_SCHEDULE)
+            scn->sched = sched_find(value);
         break;
     }
     case VT_INT:
@@ -783,6 +809,10 @@ static enum sim_status set_hw_knob(struct scenario *scn, const char *name, const
     return SIM_OK;
 }
 
+static enum sim_status set_key_from(struct scenario *scn, int k, const char *value,
+                                    const char *file, int line, const char *option,
+                                    struct sim_error *err);
+
 static enum sim_status set_from(struct scenario *scn, const char *key, const char *value,
                                 const char *file, int line, const char *option,
                                 struct sim_error *err)
@@ -792,6 +822,13 @@ static enum sim_status set_from(struct scenario *scn, const char *key, const cha
     int k = scn_key_find(key);
     if (k < 0)
         return unknown_key(key, file, line, option, err);
+    return set_key_from(scn, k, value, file, line, option, err);
+}
+
+static enum sim_status set_key_from(struct scenario *scn, int k, const char *value,
+                                    const char *file, int line, const char *option,
+                                    struct sim_error *err)
+{
     enum sim_status st = parse_value(scn, k, value, file, line, option, err);
     if (st != SIM_OK)
         return st;
@@ -809,6 +846,12 @@ enum sim_status scn_set(struct scenario *scn, const char *key, const char *value
                         int line, struct sim_error *err)
 {
     return set_from(scn, key, value, file, line, "--set", err);
+}
+
+enum sim_status scn_set_key(struct scenario *scn, enum scn_key key, const char *value,
+                            struct sim_error *err)
+{
+    return set_key_from(scn, (int)key, value, NULL, 0, "--set", err);
 }
 
 enum sim_status scn_set_option(struct scenario *scn, const char *option, const char *key,
@@ -936,7 +979,7 @@ enum sim_status scn_check(const struct scenario *scn, struct sim_error *err)
     enum sim_status st = scn_check_applies(scn, err);
     if (st != SIM_OK)
         return st;
-    const struct sched_type *type = sched_find(scn->schedule);
+    const struct sched_type *type = scn_schedule(scn);
     if (!type) /* scn_set rejects unknown names; defaults are known */
         return scn_rule_error(scn, SCN_SCHEDULE, err, "unknown schedule '%s' (known: %s)",
                               scn->schedule, sched_names());

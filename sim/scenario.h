@@ -150,6 +150,7 @@ struct scn_hw_knob {
 struct scenario {
     char name[64];
     char schedule[32];
+    const struct sched_type *sched; /* `schedule` resolved (set with it; never NULL) */
     int pp;              /* pipeline ranks */
     int vp;              /* model chunks per rank */
     int vp_group;        /* micro-batches per chunk group (interleaved); 0 = pp */
@@ -220,12 +221,17 @@ struct scenario {
 
 /* Defaults: schedule 1f1b, pp=vp=1, microbatches=1, micro-batch=1, free links, zero costs. */
 void scn_defaults(struct scenario *scn);
+/* One key back at its default, given by nothing (no origin). */
+void scn_unset(struct scenario *scn, enum scn_key key);
 /* Key name -> key; -1 when unknown. */
 int scn_key_find(const char *name);
 const char *scn_key_name(enum scn_key key);
 /* Set one value from text; errors cite file:line (or "--set KEY=VALUE" when file is NULL). */
 enum sim_status scn_set(struct scenario *scn, const char *key, const char *value, const char *file,
                         int line, struct sim_error *err);
+/* scn_set(scn, scn_key_name(key), value, NULL, 0, err) without looking the name up. */
+enum sim_status scn_set_key(struct scenario *scn, enum scn_key key, const char *value,
+                            struct sim_error *err);
 /* Set one value given on the command line by `option` ("--set", "--vary"): its origin is the
  * option, at the command line's order (above every file); errors read "OPTION KEY=VALUE: ...". */
 enum sim_status scn_set_option(struct scenario *scn, const char *option, const char *key,
@@ -287,6 +293,8 @@ void scn_mark_derived(struct scenario *scn, enum scn_key key);
 /* The virtual stage of `chunk` on `rank` under the scenario's schedule's placement (see
  * schedule.h).  Valid after scn_check(). */
 int scn_stage_of(const struct scenario *scn, int rank, int chunk);
+/* The schedule's type, resolved when `schedule` was set (DESIGN: resolve a type once). */
+const struct sched_type *scn_schedule(const struct scenario *scn);
 /* Does the backward run as separate B and W ops?  Asked for with split-backward, or implied by
  * a schedule that places the W ops itself (the zero-bubble family). */
 int scn_split_backward(const struct scenario *scn);

@@ -422,23 +422,6 @@ static void show_progress(size_t done, size_t total, void *user)
 
 /* ---- the CSV ---- */
 
-/* A text field, quoted (with doubled quotes) when asked or when it needs it. */
-static void csv_text(FILE *out, const char *s, int quote)
-{
-    quote |= strpbrk(s, ",\"\n\r") != NULL;
-    if (!quote) {
-        fputs(s, out);
-        return;
-    }
-    fputc('"', out);
-    for (const char *c = s; *c; c++) {
-        if (*c == '"')
-            fputc('"', out);
-        fputc(iscntrl((unsigned char)*c) ? ' ' : *c, out);
-    }
-    fputc('"', out);
-}
-
 static int write_csv(FILE *out, const struct sweep *sw)
 {
     for (int a = 0; a < sw->naxes; a++)
@@ -455,15 +438,15 @@ static int write_csv(FILE *out, const struct sweep *sw)
             for (int j = 0; j < ax->nkeys; j++) {
                 if (a + j)
                     fputc(',', out);
-                csv_text(out, ax->fields[idx[a] * ax->nkeys + j], 0);
+                col_write_text(out, ax->fields[idx[a] * ax->nkeys + j], 0);
             }
         }
         col_write_row(out, &row->c, sw->modelled);
         fputc(',', out);
-        csv_text(out, row->derived, 0); /* empty for a failed config: none known */
+        col_write_text(out, row->derived, 0); /* empty for a failed config: none known */
         fputc(',', out);
         if (!row->ok)
-            csv_text(out, row->error ? row->error : "out of memory", 1);
+            col_write_text(out, row->error ? row->error : "out of memory", 1);
         fputc('\n', out);
     }
     return ferror(out) ? -1 : 0;

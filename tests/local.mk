@@ -32,4 +32,5 @@ tests_test_outputs_SOURCES = tests/test_outputs.c tests/helpers.h tests/helpers.
 tests_test_cm_work_SOURCES = tests/test_cm_work.c tests/helpers.h tests/helpers.c
 tests_test_cm_comm_SOURCES = tests/test_cm_comm.c tests/helpers.h tests/helpers.c
 tests_test_sweep_SOURCES = tests/test_sweep.c tests/helpers.h tests/helpers.c
+tests_test_plan_SOURCES = tests/test_plan.c tests/helpers.h tests/helpers.c
 tests_test_import_SOURCES = tests/test_import.c tests/helpers.h tests/helpers.c

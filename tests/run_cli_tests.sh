@@ -684,12 +684,12 @@ case $top in
     fi ;;
 *) fail "plan 405B on 16384 GPUs: tp8 interleaved first" "top line: $top" ;;
 esac
-if [ "$(head -n 1 "$tmp/o/plan.csv" | cut -d, -f1-3)" = "tp,pp,vp" ] &&
-    grep -q ',simulated,' "$tmp/o/plan.csv" && grep -q ',pruned,' "$tmp/o/plan.csv" &&
+if [ "$(head -n 1 "$tmp/o/plan.csv" | cut -d, -f1-4)" = "dp,tp,pp,vp" ] &&
+    grep -q ',ok,' "$tmp/o/plan.csv" && grep -q ',pruned,' "$tmp/o/plan.csv" &&
     grep -q ',oom,' "$tmp/o/plan.csv"; then
-    pass "plan --out CSV lists simulated, pruned and oom configs"
+    pass "plan --out CSV lists simulated (ok), pruned and oom configs"
 else
-    fail "plan --out CSV lists simulated, pruned and oom configs"
+    fail "plan --out CSV lists simulated (ok), pruned and oom configs"
 fi
 grep '^[1-5] ' "$tmp/out" >"$tmp/plan-j2.top"
 run plan "$SCN/llama3.1-405b-16k-h100.xml" --gpus 16384 -j 1
