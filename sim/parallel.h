@@ -21,4 +21,13 @@ int par_run(size_t n, int jobs, par_job_fn fn, void *user, par_progress_fn progr
 /* Online CPUs (at least 1). */
 int par_cpu_count(void);
 
+/* A pool of threads kept across many small batches (the planner runs thousands), so starting
+ * threads costs once: jobs - 1 workers, the caller being the last (jobs <= 0: the CPUs).
+ * NULL when out of memory; a pool whose threads could not start runs batches on the caller. */
+struct par_pool;
+struct par_pool *par_pool_create(int jobs);
+/* Run jobs 0..n-1 of fn on the pool and the calling thread; returns when all are done. */
+void par_pool_run(struct par_pool *pool, size_t n, par_job_fn fn, void *user);
+void par_pool_destroy(struct par_pool *pool);
+
 #endif

@@ -22,7 +22,7 @@
  * and gradients (plus what no offload option of its layout removes) bound from below every
  * config differing only in offload (mem_floor).
  *
- * Phases (each phase's jobs run on par_run and write only their own entries or requests, and
+ * Phases (each phase's jobs run on a thread pool and write only their own entries or requests, and
  * batches are of fixed sizes, so the result is the same for any thread count):
  *  1. enumerate layouts and their configs;
  *  2. build each layout's fastest config -- recompute none, ZeRO-1, no offload: the rules,
@@ -563,6 +563,7 @@ struct plan_ctx {
     struct col_row *rows;
     const size_t *batch;     /* entry indices of this batch (simulations) */
     struct build_req *reqs;  /* this batch's builds */
+    struct par_pool *pool;   /* the plan's threads */
     enum sim_status *status; /* per job: SIM_EFAIL stops the plan */
     struct sim_error *errs;  /* per job */
 };
@@ -992,7 +993,7 @@ static enum sim_status expand(struct search *s, double limit, struct sim_error *
         nitems++;
     }
     s->c->reqs = s->reqs;
-    par_run(nreq, s->o->jobs, build_job, s->c, NULL, NULL);
+    par_pool_run(s->c->pool, nreq, build_job, s->c);
     enum sim_status st = first_failure(s->c->status, s->c->errs, nreq, err);
     if (st != SIM_OK)
         return st;
@@ -1042,7 +1043,7 @@ static enum sim_status simulate(struct search *s, double limit, struct sim_error
         s->c->e[s->batch[j]].row = (int)(res->nrows + j);
     res->nrows += nb;
     s->c->batch = s->batch;
-    par_run(nb, s->o->jobs, sim_job, s->c, NULL, NULL);
+    par_pool_run(s->c->pool, nb, sim_job, s->c);
     enum sim_status st = first_failure(s->c->status, s->c->errs, nb, err);
     if (st != SIM_OK)
         return st;
@@ -1139,7 +1140,7 @@ static enum sim_status nearest(struct search *s, size_t *cand, struct sim_error 
                 continue;
         }
         s->c->reqs = s->reqs;
-        par_run(nreq, s->o->jobs, build_job, s->c, NULL, NULL);
+        par_pool_run(s->c->pool, nreq, build_job, s->c);
         enum sim_status st = first_failure(s->c->status, s->c->errs, nreq, err);
         if (st != SIM_OK)
             return st;
@@ -1322,7 +1323,7 @@ enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
     if ((st = hw_load(&hw, base->hardware_path, err)) != SIM_OK)
         return st;
     struct cand_list cands = {0};
-    struct plan_ctx c = {base, &model, &hw, o->gpus, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    struct plan_ctx c = {base, &model, &hw, o->gpus, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     if ((st = apply_hw_knobs(base, &hw, err)) != SIM_OK)
         goto done;
     res->hbm_bytes = hw.gpu.hbm_bytes;
@@ -1352,9 +1353,14 @@ enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
     cands.lay = NULL;
     c.e = res->entries;
     c.lay = res->layouts;
+    c.pool = par_pool_create(o->jobs);
+    if (!c.pool) {
+        st = err_set(err, SIM_EFAIL, NULL, 0, "out of memory for the threads");
+        goto done;
+    }
     if ((st = ctx_jobs(&c, res->nlayouts, err)) != SIM_OK)
         goto done;
-    par_run(res->nlayouts, o->jobs, layout_job, &c, NULL, NULL);
+    par_pool_run(c.pool, res->nlayouts, layout_job, &c);
     if ((st = first_failure(c.status, c.errs, res->nlayouts, err)) != SIM_OK)
         goto done;
     /* Keep the configs of rule-valid layouts, in enumeration order. */
@@ -1396,6 +1402,7 @@ done:
     mem_free(cands.lay);
     mem_free(c.status);
     mem_free(c.errs);
+    par_pool_destroy(c.pool);
     hw_release(&hw);
     if (st != SIM_OK)
         plan_result_release(res);
@@ -1620,10 +1627,12 @@ static void write_help(FILE *out)
           "layout the memory knobs its framework offers: ZeRO stage / FSDP, selective or full\n"
           "recompute, optimizer and activation offload (with a host link); drops configs that\n"
           "break a rule or do not fit in the usable HBM; simulates the rest in order of a lower\n"
-          "bound on the step time and stops once the K-th best beats the next bound.  Within\n"
-          "1% of each other the simpler config is listed first: fewer parallel dimensions,\n"
+          "bound on the step time and stops once the K-th best beats the next bound.\n"
+          "Each layout is listed by its simplest config within 1% of its fastest, and layouts\n"
+          "within 1% of each other simpler first -- simpler: fewer parallel dimensions,\n"
           "smaller tp, smaller vp, less recompute, less offload, less sharding, a standard\n"
-          "schedule, even stages (in that order).\n"
+          "schedule, even stages (compared in that order).  ZeRO-3 is FSDP's full-shard,\n"
+          "ZeRO-3 keeping parameters gathered (zero3k) its shard-grad-op.\n"
           "\n"
           "  --gpus N           the GPU budget (world size)\n"
           "  --top K            configs to list (default 5)\n"

@@ -1,6 +1,8 @@
 #!/bin/sh
 # bench_cli.sh -- the command-level figures of `make bench`: configs per second for a sweep and
-# the wall time of `plan` for Llama-3.1-405B on 16,384 H100 (median of 5 runs each).
+# the wall time of `plan` for Llama-3.1-70B on 256 H100 (the planner's target: under 1 s) and
+# Llama-3.1-405B on 16,384 H100 (median of 5 runs each), with the 70B plan's instruction count
+# under callgrind when valgrind is installed (a figure machine load does not move).
 set -u
 top_srcdir=${top_srcdir:-.}
 S=${STEPSIM:-./stepsim}
@@ -26,12 +28,26 @@ printf 'sweep               %d configs (%d simulated, Llama-3.1-70B, 512 H100): 
     "$n" "$ok" "$t" "$(awk -v n="$n" -v t="$t" 'BEGIN { print n / t }')"
 rm -f /tmp/stepsim-bench-sweep.csv
 
-times=""
-for run in 1 2 3 4 5; do
-    t0=$(now)
-    "$S" plan "$top_srcdir/scenarios/llama3.1-405b-16k-h100.xml" --gpus 16384 >/dev/null 2>&1
-    t1=$(now)
-    times="$times $(sub "$t0" "$t1")"
-done
+# plan_wall SCENARIO GPUS: the median wall time of 5 plans.
+plan_wall() {
+    times=""
+    for run in 1 2 3 4 5; do
+        t0=$(now)
+        "$S" plan "$top_srcdir/scenarios/$1" --gpus "$2" >/dev/null 2>&1
+        t1=$(now)
+        times="$times $(sub "$t0" "$t1")"
+    done
+    printf '%s\n' $times | median
+}
+printf 'plan                Llama-3.1-70B on 256 H100, 4M-token batch: %.3f s wall (median of 5)\n' \
+    "$(plan_wall llama3.1-70b-h100.xml 256)"
 printf 'plan                Llama-3.1-405B on 16,384 H100, 16M-token batch: %.3f s wall (median of 5)\n' \
-    "$(printf '%s\n' $times | median)"
+    "$(plan_wall llama3.1-405b-16k-h100.xml 16384)"
+if command -v valgrind >/dev/null 2>&1; then
+    out=/tmp/stepsim-bench-callgrind.$$
+    valgrind --tool=callgrind --callgrind-out-file="$out" "$S" plan \
+        "$top_srcdir/scenarios/llama3.1-70b-h100.xml" --gpus 256 -j 1 >/dev/null 2>"$out.err"
+    printf 'plan                Llama-3.1-70B on 256 H100: %s instructions (callgrind, -j 1)\n' \
+        "$(sed -n 's/.*refs: *//p' "$out.err")"
+    rm -f "$out" "$out.err"
+fi

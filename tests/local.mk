@@ -13,7 +13,8 @@ criterion_tests = tests/test_units tests/test_eventq tests/test_engine tests/tes
 	tests/test_pipeline tests/test_scenario tests/test_report tests/test_outputs \
 	tests/test_model tests/test_flops tests/test_hardware tests/test_costmodel \
 	tests/test_collective tests/test_sweep tests/test_plan tests/test_cm_work tests/test_cm_comm \
-	tests/test_derive tests/test_library tests/test_import tests/test_framework
+	tests/test_derive tests/test_library tests/test_import tests/test_framework \
+	tests/test_parallel
 if HAVE_CRITERION
 check_PROGRAMS = $(criterion_tests)
 endif
