@@ -42,8 +42,9 @@ struct plan_config {
 
 enum plan_state {
     PLAN_SIMULATED, /* simulated; its figures are in plan_result.rows */
-    PLAN_OOM,       /* memory (exact, from the schedule's order) exceeds the usable HBM */
-    PLAN_PRUNED,    /* its step-time lower bound exceeds the K-th best simulated step */
+    PLAN_OOM,       /* memory (exact, from the schedule's order; or, not built, its memory
+                       floor) exceeds the usable HBM */
+    PLAN_PRUNED,    /* its step-time lower bound is above the search's threshold (plan.c) */
 };
 
 struct plan_entry {
@@ -90,21 +91,25 @@ struct plan_opts {
 };
 
 struct plan_result {
-    struct plan_entry *entries; /* [n] rule-valid configs in enumeration order; owned */
+    struct plan_entry *entries; /* [n] the configs of rule-valid layouts in enumeration order
+                                   (built = -1: the config itself broke a rule); owned */
     size_t n;
     struct plan_layout *layouts; /* [nlayouts]; owned */
     size_t nlayouts;
     struct col_row *rows; /* [nrows] figures of the simulated entries; owned */
     size_t nrows;
-    size_t *top; /* [ntop] indices into entries, best first (within 1%, simpler first) */
+    size_t *top; /* [ntop] indices into entries, best first: one config per layout, within
+                    1% simpler first (plan.c, "The list") */
     size_t ntop;
-    size_t *nearest; /* [nnearest] when nothing fits: the configs needing least memory */
+    size_t *nearest; /* [nnearest] when nothing fits: the configs needing least memory, one
+                        per layout */
     size_t nnearest;
     const struct fw_type *framework; /* whose offers were explored */
     int framework_inferred;          /* `auto`: resolved from the scenario */
     const struct sched_type *schedules[FW_MAX_SCHEDULES]; /* considered, NULL-terminated */
     double hbm_bytes, hbm_usable_bytes; /* per GPU, the scenario's hw.* knobs applied */
-    size_t enumerated, valid, oom, simulated, pruned, built;
+    size_t enumerated, valid, oom, simulated, pruned;
+    size_t built; /* cost-model builds in the search (phase 3; one more per layout before) */
     double wall_s;
 };
 
