@@ -868,7 +868,9 @@ static enum sim_status ctx_jobs(struct plan_ctx *c, size_t n, struct sim_error *
     return SIM_OK;
 }
 
-#define EXPAND_BATCH 4 /* items expanded between pruning decisions (independent of -j) */
+#define EXPAND_BATCH 32 /* items expanded between pruning decisions (independent of -j);
+                          * the threshold moves only with simulations, which a batch stops
+                          * at, so its size changes how often threads meet, not the work */
 
 /* A sharding option of a layout's recompute option whose configs cannot fit even with all
  * offload (its memory floor is above the usable HBM). */
