@@ -1496,9 +1496,11 @@ static int write_table(FILE *out, const struct scenario *base, const struct plan
     fprintf(out, "plan for %s: %d GPUs, global batch %d x seq %d, top %d by tokens/s\n",
             base->name, o->gpus, base->global_batch, base->seq, o->top);
     fprintf(out, "framework %s%s; schedules %s\n", res->framework->name,
-            res->framework_inferred ? " (inferred from the scenario; --set framework=any "
-                                      "widens it)"
-                                    : "",
+            !res->framework_inferred          ? ""
+            : res->framework->id == FW_ANY ? " (inferred: no one framework offers all the "
+                                              "scenario uses)"
+                                            : " (inferred from the scenario; --set "
+                                              "framework=any widens it)",
             names);
     fprintf(out,
             "HBM %.1f GiB per GPU less a %.1f GiB reserve (CUDA context, NCCL buffers, "
