@@ -223,9 +223,26 @@ static const char *group_label(const struct scenario *scn, char *buf, size_t len
     return buf;
 }
 
-static void breakdown_line(FILE *out, const char *what, double s, double step)
+/* Names of the scenario's enum values as reports print them. */
+static const char *const recompute_names[] = {"none", "selective", "full"};
+static const char *const dtype_names[] = {"fp32", "tf32", "bf16", "fp16", "fp8"};
+
+void report_breakdown_parts(const struct report_breakdown *b,
+                            struct report_part parts[REPORT_BREAKDOWN_PARTS])
 {
-    fprintf(out, "  %-28s %12.6f s  %6.2f%%\n", what, s, step > 0 ? 100.0 * s / step : 0.0);
+    const struct report_part all[REPORT_BREAKDOWN_PARTS] = {
+        {"compute", "compute", b->compute, 0},
+        {"recompute", "recompute", b->recompute, 0},
+        {"tp", "TP communication (exposed)", b->tp, 0},
+        {"cp", "CP communication (exposed)", b->cp, 0},
+        {"ep", "EP communication (exposed)", b->ep, 0},
+        {"pp", "PP communication (exposed)", b->pp, 0},
+        {"bubble", "pipeline bubble", b->bubble, 0},
+        {"dp", "DP communication (exposed)", b->dp, 0},
+        {"optimizer", "optimizer", b->optimizer, 0},
+        {"host", "host offload (exposed)", b->host, 1}, /* only where something is offloaded */
+    };
+    memcpy(parts, all, sizeof all);
 }
 
 static void write_costmodel_text(FILE *out, const struct scenario *scn, const struct report *rep)
@@ -246,17 +263,12 @@ static void write_costmodel_text(FILE *out, const struct scenario *scn, const st
         fprintf(out, "warning            tp=%d spans nodes: TP traffic crosses the network\n",
                 scn->tp);
     fprintf(out, "\ntime breakdown (mean over pipeline ranks)\n");
-    breakdown_line(out, "compute", rep->brk.compute, rep->step_s);
-    breakdown_line(out, "recompute", rep->brk.recompute, rep->step_s);
-    breakdown_line(out, "TP communication (exposed)", rep->brk.tp, rep->step_s);
-    breakdown_line(out, "CP communication (exposed)", rep->brk.cp, rep->step_s);
-    breakdown_line(out, "EP communication (exposed)", rep->brk.ep, rep->step_s);
-    breakdown_line(out, "PP communication (exposed)", rep->brk.pp, rep->step_s);
-    breakdown_line(out, "pipeline bubble", rep->brk.bubble, rep->step_s);
-    breakdown_line(out, "DP communication (exposed)", rep->brk.dp, rep->step_s);
-    breakdown_line(out, "optimizer", rep->brk.optimizer, rep->step_s);
-    if (rep->brk.host > 0) /* only where something is offloaded */
-        breakdown_line(out, "host offload (exposed)", rep->brk.host, rep->step_s);
+    struct report_part parts[REPORT_BREAKDOWN_PARTS];
+    report_breakdown_parts(&rep->brk, parts);
+    for (int i = 0; i < REPORT_BREAKDOWN_PARTS; i++)
+        if (!parts[i].optional || parts[i].s > 0)
+            fprintf(out, "  %-28s %12.6f s  %6.2f%%\n", parts[i].label, parts[i].s,
+                    rep->step_s > 0 ? 100.0 * parts[i].s / rep->step_s : 0.0);
     if (rep->train_tokens > 0) {
         fprintf(out, "\ntraining %.4g tokens: %.2f days, %.4g GPU-hours", rep->train_tokens,
                 rep->train_s / 86400.0, rep->train_gpu_hours);
@@ -285,8 +297,6 @@ static void write_costmodel_text(FILE *out, const struct scenario *scn, const st
 void report_layout_line(const struct scenario *scn, const struct report *rep, char *buf,
                         size_t len)
 {
-    static const char *const recompute_names[] = {"none", "selective", "full"};
-    static const char *const dtype_names[] = {"fp32", "tf32", "bf16", "fp16", "fp8"};
     size_t used = (size_t)snprintf(
         buf, len, "%s on %s: %d GPUs = tp %d x cp %d x pp %d (vp %d) x dp %d", rep->model,
         rep->hardware, rep->gpus, scn->tp, scn->cp, scn->pp, scn->vp, rep->dp);
@@ -298,6 +308,44 @@ void report_layout_line(const struct scenario *scn, const struct report *rep, ch
                  "; %s %s, recompute %s, zero %d; %d x %d samples x %d tokens per replica",
                  scn->schedule, dtype_names[scn->dtype], recompute_names[scn->recompute],
                  rep->zero, scn->microbatches, scn->micro_batch, scn->seq);
+}
+
+void report_layout_fields(const struct scenario *scn, const struct report *rep,
+                          struct report_field f[REPORT_LAYOUT_FIELDS])
+{
+    const struct {
+        const char *key;
+        const char *text; /* NULL: a number */
+        long num;
+    } v[REPORT_LAYOUT_FIELDS] = {
+        {"model", rep->model, 0},
+        {"hardware", rep->hardware, 0},
+        {"gpus", NULL, rep->gpus},
+        {"tp", NULL, scn->tp},
+        {"cp", NULL, scn->cp},
+        {"pp", NULL, scn->pp},
+        {"vp", NULL, scn->vp},
+        {"dp", NULL, rep->dp},
+        {"ep", NULL, scn->ep},
+        {"etp", NULL, scn->etp},
+        {"edp", NULL, rep->edp},
+        {"dtype", dtype_names[scn->dtype], 0},
+        {"recompute", recompute_names[scn->recompute], 0},
+        {"zero", NULL, rep->zero},
+        {"schedule", scn->schedule, 0},
+        {"micro_batch", NULL, scn->micro_batch},
+        {"microbatches", NULL, scn->microbatches},
+        {"global_batch", NULL, rep->samples},
+        {"seq", NULL, scn->seq},
+    };
+    for (int i = 0; i < REPORT_LAYOUT_FIELDS; i++) {
+        f[i].key = v[i].key;
+        f[i].numeric = v[i].text == NULL;
+        if (v[i].text)
+            snprintf(f[i].value, sizeof f[i].value, "%s", v[i].text);
+        else
+            snprintf(f[i].value, sizeof f[i].value, "%ld", v[i].num);
+    }
 }
 
 int report_write_text(FILE *out, const struct scenario *scn, const struct report *rep)
@@ -364,20 +412,17 @@ int report_write_json(FILE *out, const struct scenario *scn, const struct report
     int nderived = derive_list(scn, "\", \"", derived, sizeof derived);
     fprintf(out, "  \"derived\": [%s%s%s],\n", nderived ? "\"" : "", derived, nderived ? "\"" : "");
     if (rep->modelled) {
-        static const char *const rc[] = {"none", "selective", "full"};
-        static const char *const dt[] = {"fp32", "tf32", "bf16", "fp16", "fp8"};
-        fprintf(out, "  \"layout\": {\"model\": ");
-        json_put_string(out, rep->model);
-        fprintf(out, ", \"hardware\": ");
-        json_put_string(out, rep->hardware);
-        fprintf(out,
-                ", \"gpus\": %d, \"tp\": %d, \"cp\": %d, \"pp\": %d, \"vp\": %d, \"dp\": %d, "
-                "\"ep\": %d, \"etp\": %d, \"edp\": %d, \"dtype\": \"%s\", \"recompute\": \"%s\", "
-                "\"zero\": %d, \"schedule\": \"%s\", \"micro_batch\": %d, \"microbatches\": %d, "
-                "\"global_batch\": %ld, \"seq\": %d},\n",
-                rep->gpus, scn->tp, scn->cp, scn->pp, scn->vp, rep->dp, scn->ep, scn->etp,
-                rep->edp, dt[scn->dtype], rc[scn->recompute], rep->zero, scn->schedule,
-                scn->micro_batch, scn->microbatches, rep->samples, scn->seq);
+        struct report_field f[REPORT_LAYOUT_FIELDS];
+        report_layout_fields(scn, rep, f);
+        fprintf(out, "  \"layout\": {");
+        for (int i = 0; i < REPORT_LAYOUT_FIELDS; i++) {
+            fprintf(out, "%s\"%s\": ", i ? ", " : "", f[i].key);
+            if (f[i].numeric)
+                fputs(f[i].value, out);
+            else
+                json_put_string(out, f[i].value);
+        }
+        fprintf(out, "},\n");
         fprintf(out, "  \"oom\": %s,\n", rep->oom ? "true" : "false");
     }
     fprintf(out, "  \"step_time_s\": %.9g,\n", rep->step_s);
@@ -402,7 +447,6 @@ int report_write_json(FILE *out, const struct scenario *scn, const struct report
     }
     fprintf(out, "  ]%s\n", rep->modelled ? "," : "");
     if (rep->modelled) {
-        const struct report_breakdown *b = &rep->brk;
         fprintf(out, "  \"gpus\": %d,\n  \"dp\": %d,\n  \"global_batch\": %ld,\n", rep->gpus,
                 rep->dp, rep->samples);
         fprintf(out, "  \"tokens_per_s_per_gpu\": %.9g,\n", rep->tokens_per_s_per_gpu);
@@ -410,12 +454,12 @@ int report_write_json(FILE *out, const struct scenario *scn, const struct report
         fprintf(out, "  \"mfu\": %.9g,\n  \"hfu\": %.9g,\n", rep->mfu, rep->hfu);
         fprintf(out, "  \"model_flops_per_step\": %.9g,\n", rep->model_flops);
         fprintf(out, "  \"hw_flops_per_step\": %.9g,\n", rep->hw_flops);
-        fprintf(out,
-                "  \"breakdown_s\": {\"compute\": %.9g, \"recompute\": %.9g, \"tp\": %.9g, "
-                "\"cp\": %.9g, \"ep\": %.9g, \"pp\": %.9g, \"bubble\": %.9g, \"dp\": %.9g, "
-                "\"optimizer\": %.9g, \"host\": %.9g},\n",
-                b->compute, b->recompute, b->tp, b->cp, b->ep, b->pp, b->bubble, b->dp,
-                b->optimizer, b->host);
+        struct report_part parts[REPORT_BREAKDOWN_PARTS];
+        report_breakdown_parts(&rep->brk, parts);
+        fprintf(out, "  \"breakdown_s\": {");
+        for (int i = 0; i < REPORT_BREAKDOWN_PARTS; i++)
+            fprintf(out, "%s\"%s\": %.9g", i ? ", " : "", parts[i].key, parts[i].s);
+        fprintf(out, "},\n");
         if (rep->train_tokens > 0) {
             fprintf(out,
                     "  \"training\": {\"tokens\": %.9g, \"seconds\": %.9g, \"gpu_hours\": %.9g, "

@@ -90,4 +90,30 @@ int report_write_json(FILE *out, const struct scenario *scn, const struct report
 void report_layout_line(const struct scenario *scn, const struct report *rep, char *buf,
                         size_t len);
 
+/* The same layout as named fields, in the order of the JSON report's "layout" object (which
+ * is written from them): model, hardware, gpus, tp, cp, pp, vp, dp, ep, etp, edp, dtype,
+ * recompute, zero, schedule, micro_batch, microbatches, global_batch, seq.  Modelled reports
+ * only. */
+#define REPORT_LAYOUT_FIELDS 19
+struct report_field {
+    const char *key; /* JSON key, snake_case */
+    char value[64];  /* as text; model and hardware names as their files give them */
+    int numeric;     /* value is a number (JSON writes it bare) */
+};
+void report_layout_fields(const struct scenario *scn, const struct report *rep,
+                          struct report_field fields[REPORT_LAYOUT_FIELDS]);
+
+/* The time breakdown as named parts, in the order of the text report and the JSON report's
+ * "breakdown_s" object; `optional` parts (host offload) are left out of the text report when
+ * zero. */
+#define REPORT_BREAKDOWN_PARTS 10
+struct report_part {
+    const char *key;   /* JSON key: compute, recompute, tp, cp, ep, pp, bubble, dp, ... */
+    const char *label; /* as the text report prints it */
+    double s;          /* seconds, mean over pipeline ranks */
+    int optional;
+};
+void report_breakdown_parts(const struct report_breakdown *b,
+                            struct report_part parts[REPORT_BREAKDOWN_PARTS]);
+
 #endif
