@@ -310,14 +310,29 @@ void report_layout_line(const struct scenario *scn, const struct report *rep, ch
                  rep->zero, scn->microbatches, scn->micro_batch, scn->seq);
 }
 
+/* One field of a table of them: text, or a number (bare in JSON). */
+struct field_src {
+    const char *key;
+    const char *text; /* NULL: `num` */
+    long num;
+};
+
+static void fill_fields(const struct field_src *v, int n, struct report_field *f)
+{
+    for (int i = 0; i < n; i++) {
+        f[i].key = v[i].key;
+        f[i].bare = v[i].text == NULL;
+        if (v[i].text)
+            snprintf(f[i].value, sizeof f[i].value, "%s", v[i].text);
+        else
+            snprintf(f[i].value, sizeof f[i].value, "%ld", v[i].num);
+    }
+}
+
 void report_layout_fields(const struct scenario *scn, const struct report *rep,
                           struct report_field f[REPORT_LAYOUT_FIELDS])
 {
-    const struct {
-        const char *key;
-        const char *text; /* NULL: a number */
-        long num;
-    } v[REPORT_LAYOUT_FIELDS] = {
+    const struct field_src v[REPORT_LAYOUT_FIELDS] = {
         {"model", rep->model, 0},
         {"hardware", rep->hardware, 0},
         {"gpus", NULL, rep->gpus},
@@ -338,14 +353,38 @@ void report_layout_fields(const struct scenario *scn, const struct report *rep,
         {"global_batch", NULL, rep->samples},
         {"seq", NULL, scn->seq},
     };
-    for (int i = 0; i < REPORT_LAYOUT_FIELDS; i++) {
-        f[i].key = v[i].key;
-        f[i].numeric = v[i].text == NULL;
-        if (v[i].text)
-            snprintf(f[i].value, sizeof f[i].value, "%s", v[i].text);
+    fill_fields(v, REPORT_LAYOUT_FIELDS, f);
+}
+
+void report_config_fields(const struct scenario *scn, struct report_field f[REPORT_CONFIG_FIELDS])
+{
+    const struct field_src v[REPORT_CONFIG_FIELDS] = {
+        {"schedule", scn->schedule, 0},
+        {"pp", NULL, scn->pp},
+        {"vp", NULL, scn->vp},
+        {"vp_group", NULL, scn->vp_group > 0 ? scn->vp_group : scn->pp},
+        {"microbatches", NULL, scn->microbatches},
+        {"micro_batch", NULL, scn->micro_batch},
+        {"layers", NULL, scn->layers},
+        {"seq", NULL, scn->seq},
+        {"split_backward", NULL, 0},
+    };
+    fill_fields(v, REPORT_CONFIG_FIELDS, f);
+    snprintf(f[8].value, sizeof f[8].value, "%s", scn_split_backward(scn) ? "true" : "false");
+}
+
+/* Fields as the members of a JSON object, on one line. */
+static void json_put_fields(FILE *out, const struct report_field *f, int n)
+{
+    fputc('{', out);
+    for (int i = 0; i < n; i++) {
+        fprintf(out, "%s\"%s\": ", i ? ", " : "", f[i].key);
+        if (f[i].bare)
+            fputs(f[i].value, out);
         else
-            snprintf(f[i].value, sizeof f[i].value, "%ld", v[i].num);
+            json_put_string(out, f[i].value);
     }
+    fputc('}', out);
 }
 
 int report_write_text(FILE *out, const struct scenario *scn, const struct report *rep)
@@ -401,28 +440,20 @@ int report_write_json(FILE *out, const struct scenario *scn, const struct report
     fprintf(out, "  \"scenario\": ");
     json_put_string(out, scn->name);
     fprintf(out, ",\n");
-    fprintf(out,
-            "  \"config\": {\"schedule\": \"%s\", \"pp\": %d, \"vp\": %d, \"vp_group\": %d, "
-            "\"microbatches\": %d, \"micro_batch\": %d, \"layers\": %d, \"seq\": %d, "
-            "\"split_backward\": %s},\n",
-            scn->schedule, scn->pp, scn->vp, scn->vp_group > 0 ? scn->vp_group : scn->pp,
-            scn->microbatches, scn->micro_batch, scn->layers, scn->seq,
-            scn_split_backward(scn) ? "true" : "false");
+    struct report_field cfg[REPORT_CONFIG_FIELDS];
+    report_config_fields(scn, cfg);
+    fprintf(out, "  \"config\": ");
+    json_put_fields(out, cfg, REPORT_CONFIG_FIELDS);
+    fprintf(out, ",\n");
     char derived[512]; /* key names: plain ASCII words, nothing to escape */
     int nderived = derive_list(scn, "\", \"", derived, sizeof derived);
     fprintf(out, "  \"derived\": [%s%s%s],\n", nderived ? "\"" : "", derived, nderived ? "\"" : "");
     if (rep->modelled) {
         struct report_field f[REPORT_LAYOUT_FIELDS];
         report_layout_fields(scn, rep, f);
-        fprintf(out, "  \"layout\": {");
-        for (int i = 0; i < REPORT_LAYOUT_FIELDS; i++) {
-            fprintf(out, "%s\"%s\": ", i ? ", " : "", f[i].key);
-            if (f[i].numeric)
-                fputs(f[i].value, out);
-            else
-                json_put_string(out, f[i].value);
-        }
-        fprintf(out, "},\n");
+        fprintf(out, "  \"layout\": ");
+        json_put_fields(out, f, REPORT_LAYOUT_FIELDS);
+        fprintf(out, ",\n");
         fprintf(out, "  \"oom\": %s,\n", rep->oom ? "true" : "false");
     }
     fprintf(out, "  \"step_time_s\": %.9g,\n", rep->step_s);

@@ -98,10 +98,16 @@ void report_layout_line(const struct scenario *scn, const struct report *rep, ch
 struct report_field {
     const char *key; /* JSON key, snake_case */
     char value[64];  /* as text; model and hardware names as their files give them */
-    int numeric;     /* value is a number (JSON writes it bare) */
+    int bare;        /* a number or true/false: JSON writes it without quotes */
 };
 void report_layout_fields(const struct scenario *scn, const struct report *rep,
                           struct report_field fields[REPORT_LAYOUT_FIELDS]);
+/* The pipeline configuration every report states (the JSON report's "config" object, written
+ * from them): schedule, pp, vp, vp_group, microbatches, micro_batch, layers, seq,
+ * split_backward. */
+#define REPORT_CONFIG_FIELDS 9
+void report_config_fields(const struct scenario *scn,
+                          struct report_field fields[REPORT_CONFIG_FIELDS]);
 
 /* The time breakdown as named parts, in the order of the text report and the JSON report's
  * "breakdown_s" object; `optional` parts (host offload) are left out of the text report when
