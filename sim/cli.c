@@ -19,10 +19,10 @@
 #include "plan.h"
 #include "step.h"
 #include "sweep.h"
-#include "outfile.h"
 #include "pipeline.h"
 #include "plot.h"
 #include "report.h"
+#include "report_html.h"
 #include "scenario.h"
 #include "timeline.h"
 #include "trace.h"
@@ -34,10 +34,11 @@
 static const char usage_text[] =
     "usage: stepsim run SCENARIO.xml [--set KEY=VALUE]... [--format text|json]\n"
     "                  [--timeline FILE.csv] [--trace FILE.json] [--plot FILE.png|FILE.svg]\n"
-    "                  [--seed N] [--tokens N] [--memory-timeline FILE.csv]\n"
+    "                  [--seed N] [--tokens N] [--memory-timeline FILE.csv] [--report FILE.html]\n"
     "       stepsim sweep SCENARIO.xml --vary KEY=LIST [--vary ...] [-j N] [--out FILE.csv]\n"
-    "                    [--plot FILE.png|svg]\n"
+    "                    [--plot FILE.png|svg] [--report FILE.html]\n"
     "       stepsim plan SCENARIO.xml --gpus N [--top K] [--out FILE.csv] [-j N]\n"
+    "                   [--report FILE.html]\n"
     "       stepsim validate FILE.xml...\n"
     "       stepsim keys [KEY...]\n"
     "       stepsim import megatron --hardware NAME [--out FILE.xml] LAUNCH-LINE...\n"
@@ -46,7 +47,7 @@ static const char usage_text[] =
 static const char run_usage[] =
     "usage: stepsim run SCENARIO.xml [--set KEY=VALUE]... [--format text|json]\n"
     "                  [--timeline FILE.csv] [--trace FILE.json] [--plot FILE.png|FILE.svg]\n"
-    "                  [--seed N] [--tokens N] [--memory-timeline FILE.csv]\n";
+    "                  [--seed N] [--tokens N] [--memory-timeline FILE.csv] [--report FILE.html]\n";
 
 static const char overview_text[] =
     "\n"
@@ -69,6 +70,9 @@ static const char run_help[] =
     "                    rank,op,microbatch,chunk,stage,start_s,end_s,peer,bytes\n"
     "  --trace F.json    Chrome trace-event file (open in Perfetto / chrome://tracing)\n"
     "  --plot F.png|svg  Gantt chart drawn with gnuplot\n"
+    "  --report F.html   one self-contained HTML page (no gnuplot, loads nothing): the\n"
+    "                    layout, the summary, where the time goes, a zoomable Gantt chart\n"
+    "                    and busy time and memory per pipeline rank\n"
     "  --seed N          RNG seed (same as --set seed=N)\n"
     "  --memory-timeline F.csv  memory per GPU over the step (modelled scenarios):\n"
     "                    rank,time_s,activation_bytes,total_bytes\n"
@@ -145,7 +149,7 @@ struct run_opts {
     const char *seed;
     double tokens; /* --tokens N: also report the time and cost to train N tokens */
     int json;
-    const char *timeline, *trace, *plot, *memory_timeline;
+    const char *timeline, *trace, *plot, *memory_timeline, *report;
     int help;
 };
 
@@ -192,6 +196,11 @@ static int parse_run(int argc, char **argv, struct run_opts *o, FILE *errout)
             if (!*v)
                 return cli_bad_usage(errout, "stepsim --help", "%s needs a file name", "--plot");
             o->plot = v;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--report"))) {
+            if (!*v)
+                return cli_bad_usage(errout, "stepsim --help", "%s needs a file name",
+                                     "--report");
+            o->report = v;
         } else if ((v = cli_opt_value(argc, argv, &i, "--tokens"))) {
             char why[256];
             if (units_parse(v, UNIT_NUMBER, &o->tokens, why, sizeof why) != 0 || !(o->tokens > 0))
@@ -215,40 +224,34 @@ static int parse_run(int argc, char **argv, struct run_opts *o, FILE *errout)
     return 0;
 }
 
-typedef int (*writer_fn)(FILE *out, const struct scenario *scn, const struct pipe_result *res);
+/* What the writers of one run's outputs read (for cli_write_file). */
+struct step_args {
+    const struct scenario *scn;
+    const struct step_output *so;
+};
 
-static int write_timeline(FILE *out, const struct scenario *scn, const struct pipe_result *res)
+static int write_timeline(FILE *out, const void *user)
 {
-    (void)scn;
-    return timeline_write_csv(out, res);
+    const struct step_args *a = user;
+    return timeline_write_csv(out, &a->so->res);
 }
 
-static enum sim_status write_output(const char *path, writer_fn fn, const struct scenario *scn,
-                                    const struct pipe_result *res, struct sim_error *err)
+static int write_trace(FILE *out, const void *user)
 {
-    struct outfile of;
-    enum sim_status st = outfile_open(&of, path, err);
-    if (st != SIM_OK)
-        return st;
-    if (fn(of.fp, scn, res) != 0) {
-        outfile_abort(&of);
-        return err_set(err, SIM_EFAIL, path, 0, "write error");
-    }
-    return outfile_commit(&of, err);
+    const struct step_args *a = user;
+    return trace_write_json(out, a->scn, &a->so->res);
 }
 
-static enum sim_status write_memory_timeline(const char *path, const struct scenario *scn,
-                                             const struct step_output *so, struct sim_error *err)
+static int write_memory_timeline(FILE *out, const void *user)
 {
-    struct outfile of;
-    enum sim_status st = outfile_open(&of, path, err);
-    if (st != SIM_OK)
-        return st;
-    if (memtl_write_csv(of.fp, scn, &so->res, &so->cm) != 0) {
-        outfile_abort(&of);
-        return err_set(err, SIM_EFAIL, path, 0, "write error");
-    }
-    return outfile_commit(&of, err);
+    const struct step_args *a = user;
+    return memtl_write_csv(out, a->scn, &a->so->res, &a->so->cm);
+}
+
+static int write_step_page(FILE *out, const void *user)
+{
+    const struct step_args *a = user;
+    return report_html_step(out, a->scn, &a->so->res, &a->so->rep);
 }
 
 /* The Gantt chart; for modelled scenarios each rank's peak memory is on its label. */
@@ -283,6 +286,20 @@ static enum sim_status plot_with_memory(const char *path, const struct scenario 
     return st;
 }
 
+/* --report must not replace the scenario, its model or hardware, or another output. */
+static enum sim_status check_report_path(const struct run_opts *o, const struct scenario *scn,
+                                         struct sim_error *err)
+{
+    const struct cli_file files[] = {
+        {"the scenario", o->scenario},         {"the model", scn->model_path},
+        {"the hardware", scn->hardware_path},  {"--timeline", o->timeline},
+        {"--trace", o->trace},                 {"--plot", o->plot},
+        {"--memory-timeline", o->memory_timeline},
+    };
+    return cli_check_output("--report", o->report, files, (int)(sizeof files / sizeof files[0]),
+                            err);
+}
+
 static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
 {
     struct run_opts o;
@@ -307,6 +324,8 @@ static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
         st = scn_set_arg(&scn, o.sets[i], &err);
     if (st == SIM_OK && o.seed)
         st = scn_set(&scn, "seed", o.seed, NULL, 0, &err);
+    if (st == SIM_OK && o.report)
+        st = check_report_path(&o, &scn, &err);
     if (st == SIM_OK) {
         st = step_run(&scn, &so, &err);
         ran = st == SIM_OK;
@@ -323,19 +342,22 @@ static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
                 "stepsim: warning: tp=%d spans nodes of %d GPUs: tensor-parallel "
                 "traffic crosses the network\n",
                 scn.tp, so.cm.cfg.gpus_per_node);
+    struct step_args args = {&scn, &so};
     if (st == SIM_OK && o.timeline)
-        st = write_output(o.timeline, write_timeline, &scn, &so.res, &err);
+        st = cli_write_file(o.timeline, write_timeline, &args, &err);
     if (st == SIM_OK && o.memory_timeline) {
         if (!so.modelled)
             st = err_set(&err, SIM_EINPUT, NULL, 0,
                          "--memory-timeline needs a modelled scenario (model= and hardware=)");
         else
-            st = write_memory_timeline(o.memory_timeline, &scn, &so, &err);
+            st = cli_write_file(o.memory_timeline, write_memory_timeline, &args, &err);
     }
     if (st == SIM_OK && o.trace)
-        st = write_output(o.trace, trace_write_json, &scn, &so.res, &err);
+        st = cli_write_file(o.trace, write_trace, &args, &err);
     if (st == SIM_OK && o.plot)
         st = plot_with_memory(o.plot, &scn, &so, &err);
+    if (st == SIM_OK && o.report)
+        st = cli_write_file(o.report, write_step_page, &args, &err);
     if (st == SIM_OK) {
         int w =
             o.json ? report_write_json(out, &scn, &so.rep) : report_write_text(out, &scn, &so.rep);
