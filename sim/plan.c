@@ -37,6 +37,7 @@
 #include "outfile.h"
 #include "parallel.h"
 #include "pipeline.h"
+#include "report_html.h"
 #include "schedule.h"
 #include "step.h"
 #include "units.h"
@@ -48,7 +49,7 @@
 
 static const char plan_usage[] =
     "usage: stepsim plan SCENARIO.xml --gpus N [--top K] [--out FILE.csv] [-j N]\n"
-    "                    [--set KEY=VALUE]... [--exhaustive]\n";
+    "                    [--set KEY=VALUE]... [--exhaustive] [--report FILE.html]\n";
 
 /* ---- scenarios of configs ---------------------------------------------------------------- */
 
@@ -705,27 +706,80 @@ static int write_table(FILE *out, const struct scenario *base, const struct plan
     return ferror(out) ? -1 : 0;
 }
 
+static void write_csv_row(FILE *out, const struct plan_entry *e)
+{
+    static const char *const rc[] = {"none", "selective", "full"};
+    const struct plan_config *c = &e->cfg;
+    fprintf(out, "%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%s,%s,%s,%s,%.9g,%.4f", c->tp, c->pp, c->vp,
+            c->cp, c->ep, c->etp, e->dp, c->micro_batch, e->microbatches, c->edge_layers,
+            c->edge_layers, schedule_of(c), rc[c->recompute], c->dist_opt ? "true" : "false",
+            state_names[e->state], simtime_to_s(e->bound), e->mem_bytes / 1073741824.0);
+    if (e->state == PLAN_SIMULATED)
+        fprintf(out, ",%.9g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n", e->step_s, e->tokens_per_s,
+                e->tokens_per_s_per_gpu, e->mfu, e->bubble, e->comm, e->recompute_share);
+    else
+        fputs(",,,,,,,\n", out);
+}
+
+static const char csv_header[] =
+    "tp,pp,vp,cp,ep,etp,dp,micro_batch,microbatches,first_stage_layers,last_stage_layers,"
+    "schedule,recompute,distributed_optimizer,status,bound_s,memory_GiB,step_s,"
+    "tokens_per_s,tokens_per_s_per_gpu,mfu,bubble_share,comm_share,recompute_share\n";
+
+/* --out: every rule-valid config in enumeration order. */
 static int write_csv(FILE *out, const struct plan_result *res)
 {
-    fputs("tp,pp,vp,cp,ep,etp,dp,micro_batch,microbatches,first_stage_layers,last_stage_layers,"
-          "schedule,recompute,distributed_optimizer,status,bound_s,memory_GiB,step_s,"
-          "tokens_per_s,tokens_per_s_per_gpu,mfu,bubble_share,comm_share,recompute_share\n",
-          out);
-    static const char *const rc[] = {"none", "selective", "full"};
-    for (size_t i = 0; i < res->n; i++) {
-        const struct plan_entry *e = &res->entries[i];
-        const struct plan_config *c = &e->cfg;
-        fprintf(out, "%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%s,%s,%s,%s,%.9g,%.4f", c->tp, c->pp, c->vp,
-                c->cp, c->ep, c->etp, e->dp, c->micro_batch, e->microbatches, c->edge_layers,
-                c->edge_layers, schedule_of(c), rc[c->recompute], c->dist_opt ? "true" : "false",
-                state_names[e->state], simtime_to_s(e->bound), e->mem_bytes / 1073741824.0);
-        if (e->state == PLAN_SIMULATED)
-            fprintf(out, ",%.9g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n", e->step_s, e->tokens_per_s,
-                    e->tokens_per_s_per_gpu, e->mfu, e->bubble, e->comm, e->recompute_share);
-        else
-            fputs(",,,,,,,\n", out);
-    }
+    fputs(csv_header, out);
+    for (size_t i = 0; i < res->n; i++)
+        write_csv_row(out, &res->entries[i]);
     return ferror(out) ? -1 : 0;
+}
+
+/* The same rows for --report's page, which shows only its first REPORT_HTML_MAX_ROWS: the
+ * top K (best first), the other simulated configs, the pruned ones, those over HBM. */
+static int write_csv_ranked(FILE *out, const void *user)
+{
+    const struct plan_result *res = user;
+    unsigned char *in_top = mem_calloc(res->n ? res->n : 1, 1);
+    if (!in_top)
+        return -1;
+    fputs(csv_header, out);
+    for (size_t t = 0; t < res->ntop; t++) {
+        write_csv_row(out, &res->entries[res->top[t]]);
+        in_top[res->top[t]] = 1;
+    }
+    /* then the other simulated ones, the pruned ones, the ones over HBM */
+    static const enum plan_state order[] = {PLAN_SIMULATED, PLAN_PRUNED, PLAN_OOM};
+    for (size_t k = 0; k < sizeof order / sizeof order[0]; k++)
+        for (size_t i = 0; i < res->n; i++)
+            if (!in_top[i] && res->entries[i].state == order[k])
+                write_csv_row(out, &res->entries[i]);
+    mem_free(in_top);
+    return ferror(out) ? -1 : 0;
+}
+
+/* --report FILE.html: every rule-valid config as a table, best tokens/s first. */
+static enum sim_status plan_report(const char *path, const char *scenario_file,
+                                   const struct scenario *base, const struct plan_opts *o,
+                                   const struct plan_result *res, struct sim_error *err)
+{
+    char budget[128], counts[256];
+    snprintf(budget, sizeof budget, "%d GPUs, global batch %d x seq %d, top %d by tokens/s",
+             o->gpus, base->global_batch, base->seq, o->top);
+    snprintf(counts, sizeof counts,
+             "%zu enumerated, %zu rule-valid, %zu over HBM, %zu simulated, %zu pruned by the "
+             "step-time bound; %.2f s wall",
+             res->enumerated, res->valid, res->oom, res->simulated, res->pruned, res->wall_s);
+    const struct html_fact facts[] = {
+        {"scenario file", scenario_file}, {"budget", budget}, {"configs", counts}};
+    struct report_html_table page = {
+        "plan", base->name, facts, 3, write_csv_ranked, res, "tokens_per_s", 1,
+        "One row per rule-valid config: <em>simulated</em> ones with their step time and "
+        "throughput, <em>oom</em> ones over HBM (not simulated), <em>pruned</em> ones whose "
+        "lower bound on the step time (bound_s) was above the K-th best simulated step.  The "
+        "columns are those of <code>--out</code>, defined in the README's planner section; "
+        "bubble, comm and recompute shares are of the step time."};
+    return cli_write_file(path, report_html_table_fn, &page, err);
 }
 
 /* ---- command line ------------------------------------------------------------------------ */
@@ -748,7 +802,7 @@ static int parse_int_opt(const char *v, long min, long max, int *out)
 
 int plan_main(int argc, char **argv, FILE *out, FILE *errout)
 {
-    const char *path = NULL, *csv = NULL;
+    const char *path = NULL, *csv = NULL, *report = NULL;
     const char *sets[PLAN_MAX_SETS];
     int nsets = 0;
     struct plan_opts o = {0, 5, 0, 0};
@@ -761,7 +815,9 @@ int plan_main(int argc, char **argv, FILE *out, FILE *errout)
                   "scenario's global batch; drops layouts that break a rule or do not fit in HBM;\n"
                   "simulates the rest in order of a lower bound on the step time and stops once\n"
                   "the K-th best beats the next bound.  --out writes every valid config (status\n"
-                  "simulated, oom or pruned); --exhaustive simulates every config that fits.\n",
+                  "simulated, oom or pruned); --exhaustive simulates every config that fits;\n"
+                  "--report writes the same rows as one self-contained HTML page, a table\n"
+                  "sorted by tokens/s that a click on a column header sorts again.\n",
                   out);
             return 0;
         } else if ((v = cli_opt_value(argc, argv, &i, "--gpus"))) {
@@ -783,6 +839,10 @@ int plan_main(int argc, char **argv, FILE *out, FILE *errout)
             if (nsets == PLAN_MAX_SETS)
                 return usage_error(errout, "too many --set options", NULL);
             sets[nsets++] = v;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--report"))) {
+            if (!*v)
+                return usage_error(errout, "--report needs a file name", NULL);
+            report = v;
         } else if (strcmp(a, "--exhaustive") == 0) {
             o.exhaustive = 1;
         } else if (a[0] == '-' && a[1] != '\0') {
@@ -810,6 +870,13 @@ int plan_main(int argc, char **argv, FILE *out, FILE *errout)
         st = err_set(&err, SIM_EINPUT, path, 0,
                      "plan needs a modelled scenario (model= and hardware=); this one gives "
                      "explicit costs");
+    if (st == SIM_OK && report) {
+        const struct cli_file files[] = {{"the scenario", path},
+                                         {"the model", scn.model_path},
+                                         {"the hardware", scn.hardware_path},
+                                         {"--out", csv}};
+        st = cli_check_output("--report", report, files, 4, &err);
+    }
     if (st == SIM_OK)
         st = plan_run(&scn, &o, &res, &err);
     if (st != SIM_OK) {
@@ -826,6 +893,8 @@ int plan_main(int argc, char **argv, FILE *out, FILE *errout)
             st = outfile_commit(&of, &err);
         }
     }
+    if (st == SIM_OK && report)
+        st = plan_report(report, path, &scn, &o, &res, &err);
     if (st == SIM_OK && (write_table(out, &scn, &o, &res) != 0 || fflush(out) != 0))
         st = err_set(&err, SIM_EFAIL, NULL, 0, "cannot write the plan to stdout");
     plan_result_release(&res);

@@ -40,6 +40,7 @@
 #include "model.h"
 #include "outfile.h"
 #include "parallel.h"
+#include "report_html.h"
 #include "scenario.h"
 #include "step.h"
 
@@ -48,7 +49,8 @@
 
 static const char sweep_usage[] =
     "usage: stepsim sweep SCENARIO.xml --vary KEY=LIST [--vary KEY=LIST]...\n"
-    "                    [--set KEY=VALUE]... [-j N] [--out FILE.csv] [--plot FILE.png|svg]\n";
+    "                    [--set KEY=VALUE]... [-j N] [--out FILE.csv] [--plot FILE.png|svg]\n"
+    "                    [--report FILE.html]\n";
 
 static const char sweep_help[] =
     "\n"
@@ -68,6 +70,8 @@ static const char sweep_help[] =
     "  --plot FILE      gnuplot chart (.png or .svg): throughput and bubble ratio vs the last\n"
     "                   varied key, one line per value of the others; modelled scenarios also\n"
     "                   get FILE-breakdown.png|svg, the step-time breakdown per config\n"
+    "  --report FILE.html  the CSV as one self-contained HTML page: a table sorted by a\n"
+    "                   click on a column header (no gnuplot, loads nothing)\n"
     "\n"
     "What is varied wins over what the file only implied (--vary and --set rank alike, above\n"
     "the file): varying microbatches moves the global batch (microbatches x micro-batch x dp)\n"
@@ -876,7 +880,7 @@ struct sweep_opts {
     const char *varies[SWEEP_MAX_AXES];
     int nvaries;
     int jobs; /* 0 = the number of CPUs */
-    const char *out, *plot;
+    const char *out, *plot, *report;
     int help;
 };
 
@@ -938,6 +942,11 @@ static int parse_sweep(int argc, char **argv, struct sweep_opts *o, FILE *errout
                                      "in the path",
                                      v);
             o->plot = v;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--report"))) {
+            if (!*v)
+                return cli_bad_usage(errout, "stepsim sweep --help", "%s needs a file name",
+                                     "--report");
+            o->report = v;
         } else if (a[0] == '-' && a[1] != '\0') {
             return cli_bad_usage(errout, "stepsim sweep --help", "unknown option '%s'", a);
         } else if (!o->scenario) {
@@ -986,6 +995,11 @@ static enum sim_status check_keys_apply(const struct sweep *sw, struct sim_error
     return scn_check_applies(&trial, err);
 }
 
+static int csv_writer(FILE *out, const void *sw)
+{
+    return write_csv(out, sw);
+}
+
 static enum sim_status write_output(const struct sweep *sw, const char *path, FILE *out,
                                     struct sim_error *err)
 {
@@ -994,15 +1008,30 @@ static enum sim_status write_output(const struct sweep *sw, const char *path, FI
             return err_set(err, SIM_EFAIL, NULL, 0, "cannot write the sweep to stdout");
         return SIM_OK;
     }
-    struct outfile of;
-    enum sim_status st = outfile_open(&of, path, err);
-    if (st != SIM_OK)
-        return st;
-    if (write_csv(of.fp, sw) != 0) {
-        outfile_abort(&of);
-        return err_set(err, SIM_EFAIL, path, 0, "write error");
-    }
-    return outfile_commit(&of, err);
+    return cli_write_file(path, csv_writer, sw, err);
+}
+
+/* --report FILE.html: the CSV as a sortable table, under what was varied. */
+static enum sim_status sweep_report(const struct sweep *sw, const struct sweep_opts *o,
+                                    struct sim_error *err)
+{
+    size_t ok = 0;
+    for (size_t i = 0; i < sw->n; i++)
+        ok += sw->rows[i].ok != 0;
+    char configs[96];
+    snprintf(configs, sizeof configs, "%zu: %zu ran, %zu failed", sw->n, ok, sw->n - ok);
+    struct html_fact facts[2 + SWEEP_MAX_AXES];
+    int n = 0;
+    facts[n++] = (struct html_fact){"scenario file", o->scenario};
+    for (int a = 0; a < o->nvaries; a++)
+        facts[n++] = (struct html_fact){"--vary", o->varies[a]};
+    facts[n++] = (struct html_fact){"configs", configs};
+    struct report_html_table page = {
+        "sweep", sw->base.name, facts, n, csv_writer, sw, NULL, 0,
+        "One row per config, in the order the configs were run (the first --vary varies "
+        "slowest); the columns are the CSV's, defined in <code>stepsim sweep --help</code> and "
+        "the README's Sweeps section."};
+    return cli_write_file(o->report, report_html_table_fn, &page, err);
 }
 
 int sweep_main(int argc, char **argv, FILE *out, FILE *errout)
@@ -1047,6 +1076,12 @@ int sweep_main(int argc, char **argv, FILE *out, FILE *errout)
         st = scn_set_arg(&sw->base, o.sets[i], &err);
     if (st == SIM_OK)
         st = check_keys_apply(sw, &err);
+    if (st == SIM_OK && o.report) {
+        const struct cli_file files[] = {
+            {"the scenario", o.scenario},         {"the model", sw->base.model_path},
+            {"the hardware", sw->base.hardware_path}, {"--out", o.out}, {"--plot", o.plot}};
+        st = cli_check_output("--report", o.report, files, 5, &err);
+    }
     if (st == SIM_OK) {
         sw->modelled = scn_is_modelled(&sw->base) || varies_key(sw, SCN_MODEL);
         /* One model and hardware for every config, unless a config may name others. */
@@ -1075,6 +1110,8 @@ int sweep_main(int argc, char **argv, FILE *out, FILE *errout)
     }
     if (st == SIM_OK && o.plot)
         st = sweep_plot(sw, o.plot, sw->base.name, &err);
+    if (st == SIM_OK && o.report)
+        st = sweep_report(sw, &o, &err);
     rc = st == SIM_OK ? 0 : cli_fail(errout, &err);
     if (sw->rows)
         for (size_t i = 0; i < sw->n; i++)
