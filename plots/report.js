@@ -8,8 +8,9 @@
  * A page's URL may say how to open: page.html#zoom=0.2,0.3 (the Gantt chart on that share of
  * the step), page.html#sort=step_time_s or #sort=-mfu (a table by that column, - descending).
  * Sortable tables (html_csv_table): a click on a header sorts the rows by that column.
- * When everything is set up, <html data-report="ready"> tells tests the page ran clean.
- * This file sits in a CDATA section inside a <script> element: keep the CDATA end marker
+ * When everything is set up, data-report="ready" on the html element tells tests the page
+ * ran clean.
+ * This file sits in a CDATA section inside the page's script element: keep the CDATA end marker
  * (two closing brackets and a greater-than sign) and closing tags out of it. */
 (function () {
     'use strict';

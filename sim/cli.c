@@ -198,8 +198,7 @@ static int parse_run(int argc, char **argv, struct run_opts *o, FILE *errout)
             o->plot = v;
         } else if ((v = cli_opt_value(argc, argv, &i, "--report"))) {
             if (!*v)
-                return cli_bad_usage(errout, "stepsim --help", "%s needs a file name",
-                                     "--report");
+                return cli_bad_usage(errout, "stepsim --help", "%s needs a file name", "--report");
             o->report = v;
         } else if ((v = cli_opt_value(argc, argv, &i, "--tokens"))) {
             char why[256];
@@ -291,9 +290,12 @@ static enum sim_status check_report_path(const struct run_opts *o, const struct 
                                          struct sim_error *err)
 {
     const struct cli_file files[] = {
-        {"the scenario", o->scenario},         {"the model", scn->model_path},
-        {"the hardware", scn->hardware_path},  {"--timeline", o->timeline},
-        {"--trace", o->trace},                 {"--plot", o->plot},
+        {"the scenario", o->scenario},
+        {"the model", scn->model_path},
+        {"the hardware", scn->hardware_path},
+        {"--timeline", o->timeline},
+        {"--trace", o->trace},
+        {"--plot", o->plot},
         {"--memory-timeline", o->memory_timeline},
     };
     return cli_check_output("--report", o->report, files, (int)(sizeof files / sizeof files[0]),

@@ -66,8 +66,7 @@ static int same_file(const char *a, const char *b)
     struct stat sa, sb;
     int ea = stat(a, &sa) == 0, eb = stat(b, &sb) == 0;
     if (ea || eb)
-        return ea && eb && !S_ISCHR(sa.st_mode) && sa.st_dev == sb.st_dev &&
-               sa.st_ino == sb.st_ino;
+        return ea && eb && !S_ISCHR(sa.st_mode) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
     const char *na = strrchr(a, '/'), *nb = strrchr(b, '/');
     if (strcmp(na ? na + 1 : a, nb ? nb + 1 : b) != 0)
         return 0;
@@ -79,8 +78,8 @@ static int same_file(const char *a, const char *b)
     return strcmp(da, db) == 0;
 }
 
-enum sim_status cli_check_output(const char *option, const char *path,
-                                 const struct cli_file *files, int n, struct sim_error *err)
+enum sim_status cli_check_output(const char *option, const char *path, const struct cli_file *files,
+                                 int n, struct sim_error *err)
 {
     for (int i = 0; i < n; i++)
         if (files[i].path && files[i].path[0] && same_file(path, files[i].path))

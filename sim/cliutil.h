@@ -28,8 +28,8 @@ struct cli_file {
  * `option`, is the same file as one of the n `files` -- by device and inode when both exist,
  * by folder and name when neither does yet.  Character devices (/dev/null) never clash:
  * writing one twice destroys nothing.  Call it before anything runs. */
-enum sim_status cli_check_output(const char *option, const char *path,
-                                 const struct cli_file *files, int n, struct sim_error *err);
+enum sim_status cli_check_output(const char *option, const char *path, const struct cli_file *files,
+                                 int n, struct sim_error *err);
 /* Write the output `path` whole with fn (0, or nonzero on a write error), atomically
  * (outfile.h): a failure leaves no partial file. */
 enum sim_status cli_write_file(const char *path, int (*fn)(FILE *out, const void *user),

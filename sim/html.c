@@ -153,7 +153,8 @@ void html_bars(FILE *out, const struct html_bars *b)
                 "<text class=\"tick\" x=\"%.2f\" y=\"%d\">%g</text>\n",
                 x, top - 2, x, axis_y, x, axis_y + 14, k * step);
     }
-    fprintf(out, "<text class=\"unit\" x=\"%d\" y=\"%d\">", BARS_LABEL_W + plot_w + 24, axis_y + 14);
+    fprintf(out, "<text class=\"unit\" x=\"%d\" y=\"%d\">", BARS_LABEL_W + plot_w + 24,
+            axis_y + 14);
     html_put_text(out, b->unit);
     fputs("</text>\n", out);
     for (int i = 0; i < b->nbars; i++) {
@@ -260,7 +261,7 @@ static int is_number(const char *s, double *v)
 }
 
 /* A number as a reader takes it in: integers as written, others to 6 significant digits
- * without an exponent between 1e-4 and 1e15 (the CSV keeps 9). */
+ * without trailing zeros, and without an exponent between 1e-4 and 1e15 (the CSV keeps 9). */
 static void put_number(FILE *out, const char *text, double v)
 {
     double a = fabs(v);
@@ -270,9 +271,17 @@ static void put_number(FILE *out, const char *text, double v)
         fputc('0', out);
     else if (a < 1e-4 || a >= 1e15)
         fprintf(out, "%.6g", v);
-    else {
+    else { /* without the trailing zeros of the fixed notation */
+        char buf[64];
         int decimals = 5 - (int)floor(log10(a));
-        fprintf(out, "%.*f", decimals > 0 ? decimals : 0, v);
+        int n = snprintf(buf, sizeof buf, "%.*f", decimals > 0 ? decimals : 0, v);
+        if (decimals > 0 && n > 0 && (size_t)n < sizeof buf) {
+            while (buf[n - 1] == '0')
+                buf[--n] = '\0';
+            if (buf[n - 1] == '.')
+                buf[n - 1] = '\0';
+        }
+        fputs(buf, out);
     }
 }
 

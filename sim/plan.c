@@ -773,7 +773,14 @@ static enum sim_status plan_report(const char *path, const char *scenario_file,
     const struct html_fact facts[] = {
         {"scenario file", scenario_file}, {"budget", budget}, {"configs", counts}};
     struct report_html_table page = {
-        "plan", base->name, facts, 3, write_csv_ranked, res, "tokens_per_s", 1,
+        "plan",
+        base->name,
+        facts,
+        3,
+        write_csv_ranked,
+        res,
+        "tokens_per_s",
+        1,
         "One row per rule-valid config: <em>simulated</em> ones with their step time and "
         "throughput, <em>oom</em> ones over HBM (not simulated), <em>pruned</em> ones whose "
         "lower bound on the step time (bound_s) was above the K-th best simulated step.  The "

@@ -120,7 +120,8 @@ enum sim_status report_add_costmodel(struct report *rep, const struct scenario *
     rep->modelled = 1;
     rep->gpus = cfg->gpus;
     rep->dp = cfg->dp;
-    rep->edp = cm->model.experts > 0 ? cfg->edp : cfg->dp; /* expert-DP means nothing without experts */
+    rep->edp =
+        cm->model.experts > 0 ? cfg->edp : cfg->dp; /* expert-DP means nothing without experts */
     rep->zero = cfg->zero;
     snprintf(rep->model, sizeof rep->model, "%s", cm->model.name);
     snprintf(rep->hardware, sizeof rep->hardware, "%s", cm->hw->name);

@@ -69,8 +69,8 @@ static void put_summary(FILE *out, const struct scenario *scn, const struct repo
         fact(&fs, "peak memory per GPU", "%.2f GiB on rank %d, of %.1f GiB usable (HBM %.1f GiB)",
              peak / GIB, rank, rep->hbm_usable_bytes / GIB, rep->hbm_bytes / GIB);
         if (rep->oom)
-            fact(&fs, "fits in memory", "NO: rank %d needs %.1f GiB of %.1f usable",
-                 rep->oom_rank, rep->mem[rep->oom_rank].total / GIB, rep->hbm_usable_bytes / GIB);
+            fact(&fs, "fits in memory", "NO: rank %d needs %.1f GiB of %.1f usable", rep->oom_rank,
+                 rep->mem[rep->oom_rank].total / GIB, rep->hbm_usable_bytes / GIB);
         else
             fact(&fs, "fits in memory", "yes");
         if (rep->train_tokens > 0)
@@ -139,7 +139,7 @@ static void put_breakdown(FILE *out, const struct report *rep)
     }
     fputs("</tbody></table>\n", out);
     const char *label[1] = {"step"};
-    struct html_bars bars = {1, REPORT_BREAKDOWN_PARTS, ms, label, names, part_colours, "ms", 0,
+    struct html_bars bars = {1,   REPORT_BREAKDOWN_PARTS, ms, label, names, part_colours, "ms", 0,
                              NULL};
     html_bars(out, &bars);
     fputs("</section>\n", out);
@@ -220,8 +220,9 @@ static void put_ranks(FILE *out, const struct report *rep, double *mem_gib, cons
         char hbm[64];
         snprintf(hbm, sizeof hbm, "usable HBM %.1f GiB", rep->hbm_usable_bytes / GIB);
         fputs("<h3>Memory per GPU</h3>\n", out);
-        struct html_bars bars = {rep->pp, 4,         mem_gib, labels, mem_names, mem_colours,
-                                 "GiB",   rep->hbm_usable_bytes / GIB, hbm};
+        struct html_bars bars = {rep->pp,   4,           mem_gib, labels,
+                                 mem_names, mem_colours, "GiB",   rep->hbm_usable_bytes / GIB,
+                                 hbm};
         html_bars(out, &bars);
     }
     fputs("</section>\n", out);
@@ -235,7 +236,8 @@ static const char definitions[] =
     "<dt>bubble ratio</dt><dd>1 \xe2\x88\x92 (sum over pipeline ranks of busy time) / (pp "
     "\xc3\x97 makespan)</dd>\n"
     "<dt>bubble overhead</dt><dd>(pp \xc3\x97 makespan \xe2\x88\x92 sum of busy) / sum of busy: "
-    "Megatron's (p\xe2\x88\x92" "1)/m figure</dd>\n"
+    "Megatron's (p\xe2\x88\x92"
+    "1)/m figure</dd>\n"
     "<dt>samples/s, tokens/s</dt><dd>global batch / step time; \xc3\x97 seq</dd>\n"
     "<dt>MFU, HFU</dt><dd>model FLOPs (no recompute) and hardware FLOPs (with recompute) per "
     "second per GPU, against the hardware's dense peak for the dtype</dd>\n"
@@ -309,8 +311,9 @@ int report_html_table(FILE *out, const struct report_html_table *page)
         html_put_text(out, page->scenario);
         fputs("</h1></header>\n<main>\n<section id=\"about\">\n", out);
         html_facts(out, "facts", page->facts, page->nfacts);
-        fprintf(out, "<p>%s  Click a column header to sort by it; click again to reverse.</p>\n"
-                     "</section>\n<section id=\"table\">\n",
+        fprintf(out,
+                "<p>%s  Click a column header to sort by it; click again to reverse.</p>\n"
+                "</section>\n<section id=\"table\">\n",
                 page->about);
         long total = 0, rows = html_csv_table(out, csv, page->sort_key, page->sort_desc,
                                               REPORT_HTML_MAX_ROWS, &total);

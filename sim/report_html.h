@@ -22,8 +22,8 @@ int report_html_step(FILE *out, const struct scenario *scn, const struct pipe_re
 
 /* The page of a command that writes a CSV (sweep, plan). */
 struct report_html_table {
-    const char *command;  /* "sweep" or "plan" */
-    const char *scenario; /* the scenario's name */
+    const char *command;           /* "sweep" or "plan" */
+    const char *scenario;          /* the scenario's name */
     const struct html_fact *facts; /* what was asked: axes, budget, counts */
     int nfacts;
     int (*write_csv)(FILE *out, const void *user); /* the command's own CSV writer */

@@ -37,7 +37,8 @@ static unsigned long colour_of(int kind, int chunk, int vp)
     double t = (double)chunk / (vp - 1);
     unsigned long c = 0;
     for (int shift = 16; shift >= 0; shift -= 8) {
-        double a = (double)((dark[kind] >> shift) & 0xff), b = (double)((light[kind] >> shift) & 0xff);
+        double a = (double)((dark[kind] >> shift) & 0xff),
+               b = (double)((light[kind] >> shift) & 0xff);
         c |= (unsigned long)(a + (b - a) * t + 0.5) << shift;
     }
     return c;
@@ -59,17 +60,18 @@ struct run {
     int mixed;           /* holds more than one (kind, chunk) */
     size_t count[K_COUNT];
     double rgb[3]; /* duration-weighted sum of the ops' colours */
+    double busy;   /* the sum of their durations (the run may hold gaps) */
 };
 
 struct chart {
     FILE *out; /* NULL: count the boxes only */
     const struct pipe_result *res;
     int vp;
-    simtime_t t0;   /* the step's first op */
+    simtime_t t0; /* the step's first op */
     double px_per_ps;
-    simtime_t thr;  /* ops narrower than this merge (a pixel at the default zoom / detail) */
-    int *lane_y;    /* [nlanes] top of each lane's boxes */
-    int *lane_h;    /* [nlanes] their height */
+    simtime_t thr;    /* ops narrower than this merge (a pixel at the default zoom / detail) */
+    int *lane_y;      /* [nlanes] top of each lane's boxes */
+    int *lane_h;      /* [nlanes] their height */
     struct run *runs; /* [nlanes] */
     struct svg_gantt_stats st;
 };
@@ -99,9 +101,10 @@ static void flush(struct chart *c, int lane)
         if (!r->mixed) {
             fprintf(c->out, " class=\"k%dc%d run\"", r->kind, r->chunk);
         } else {
-            double w = (double)(r->t1 - r->t0); /* > 0: every op in a run takes time */
-            fprintf(c->out, " class=\"run\" fill=\"#%02x%02x%02x\"", (unsigned)(r->rgb[0] / w + 0.5),
-                    (unsigned)(r->rgb[1] / w + 0.5), (unsigned)(r->rgb[2] / w + 0.5));
+            double w = r->busy; /* > 0: every op in a run takes time */
+            fprintf(c->out, " class=\"run\" fill=\"#%02x%02x%02x\"",
+                    (unsigned)(r->rgb[0] / w + 0.5), (unsigned)(r->rgb[1] / w + 0.5),
+                    (unsigned)(r->rgb[2] / w + 0.5));
         }
         fputs(" data-run=\"", c->out);
         const char *sep = "";
@@ -140,6 +143,7 @@ static void add_op(struct chart *c, int lane, int kind, int chunk, int mb, simti
     unsigned long col = colour_of(kind, chunk, c->vp);
     for (int i = 0; i < 3; i++)
         r->rgb[i] += (double)(col >> (16 - 8 * i) & 0xff) * (double)(t1 - t0);
+    r->busy += (double)(t1 - t0);
     if (!narrow)
         flush(c, lane);
 }
@@ -219,10 +223,9 @@ static void put_legend(FILE *out, const struct scan *s, int vp, const char *cons
                 snprintf(extra, sizeof extra, ", %s", chunk_names[ch]);
             else if (vp > 1)
                 snprintf(extra, sizeof extra, ", chunk %d", ch);
-            put_legend_entry(out, colour_of(k, ch, vp),
-                             k == K_B && s->present[K_W] ? "B backward (input gradient)"
-                                                         : kind_names[k],
-                             extra);
+            put_legend_entry(
+                out, colour_of(k, ch, vp),
+                k == K_B && s->present[K_W] ? "B backward (input gradient)" : kind_names[k], extra);
         }
     }
     if (s->present[K_OPT])
@@ -281,8 +284,8 @@ static void put_lane_labels(FILE *out, const struct chart *c, int links,
         fprintf(out, "<text class=\"rl\" x=\"%d\" y=\"%d\">rank %d</text>", LEFT - 8,
                 rank_mem_bytes ? mid - 1 : mid + 4, r);
         if (rank_mem_bytes)
-            fprintf(out, "<text class=\"rm\" x=\"%d\" y=\"%d\">%.1f GiB</text>", LEFT - 8,
-                    mid + 10, rank_mem_bytes[r] / 1073741824.0);
+            fprintf(out, "<text class=\"rm\" x=\"%d\" y=\"%d\">%.1f GiB</text>", LEFT - 8, mid + 10,
+                    rank_mem_bytes[r] / 1073741824.0);
         if (links && c->lane_h[pp + 2 * r] > 0)
             fprintf(out, "<text class=\"ll\" x=\"%d\" y=\"%d\">%d\xe2\x87\x84%d</text>", LEFT - 8,
                     c->lane_y[pp + 2 * r] + HALF_H + 3, r, (r + 1) % pp);

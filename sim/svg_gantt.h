@@ -27,8 +27,8 @@
 
 #include "pipeline.h"
 
-#define SVG_GANTT_WIDTH 1200 /* the whole SVG, pixels */
-#define SVG_GANTT_PLOT_W 1080 /* the time axis at the default zoom, pixels */
+#define SVG_GANTT_WIDTH 1200      /* the whole SVG, pixels */
+#define SVG_GANTT_PLOT_W 1080     /* the time axis at the default zoom, pixels */
 #define SVG_GANTT_MAX_BOXES 30000 /* finer merging is chosen only below this (about 2.5 MB) */
 
 struct svg_gantt_opts {

@@ -1027,7 +1027,14 @@ static enum sim_status sweep_report(const struct sweep *sw, const struct sweep_o
         facts[n++] = (struct html_fact){"--vary", o->varies[a]};
     facts[n++] = (struct html_fact){"configs", configs};
     struct report_html_table page = {
-        "sweep", sw->base.name, facts, n, csv_writer, sw, NULL, 0,
+        "sweep",
+        sw->base.name,
+        facts,
+        n,
+        csv_writer,
+        sw,
+        NULL,
+        0,
         "One row per config, in the order the configs were run (the first --vary varies "
         "slowest); the columns are the CSV's, defined in <code>stepsim sweep --help</code> and "
         "the README's Sweeps section."};
@@ -1077,9 +1084,11 @@ int sweep_main(int argc, char **argv, FILE *out, FILE *errout)
     if (st == SIM_OK)
         st = check_keys_apply(sw, &err);
     if (st == SIM_OK && o.report) {
-        const struct cli_file files[] = {
-            {"the scenario", o.scenario},         {"the model", sw->base.model_path},
-            {"the hardware", sw->base.hardware_path}, {"--out", o.out}, {"--plot", o.plot}};
+        const struct cli_file files[] = {{"the scenario", o.scenario},
+                                         {"the model", sw->base.model_path},
+                                         {"the hardware", sw->base.hardware_path},
+                                         {"--out", o.out},
+                                         {"--plot", o.plot}};
         st = cli_check_output("--report", o.report, files, 5, &err);
     }
     if (st == SIM_OK) {
