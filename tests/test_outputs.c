@@ -26,29 +26,6 @@ static void run_tiny(struct sim_fixture *f)
     cr_assert_eq(fixture_run(f, tiny), SIM_OK, "%s", f->err.msg);
 }
 
-/* Everything `write` puts in a tmpfile(), as a NUL-terminated heap string. */
-static char *capture(FILE *fp)
-{
-    cr_assert_eq(fflush(fp), 0);
-    long len = ftell(fp);
-    cr_assert_geq(len, 0);
-    rewind(fp);
-    char *buf = malloc((size_t)len + 1);
-    cr_assert_not_null(buf);
-    cr_assert_eq(fread(buf, 1, (size_t)len, fp), (size_t)len);
-    buf[len] = '\0';
-    fclose(fp);
-    return buf;
-}
-
-static size_t count(const char *hay, const char *needle)
-{
-    size_t n = 0;
-    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
-        n++;
-    return n;
-}
-
 /* Brackets balance outside string literals and never go negative; strings are closed. */
 static void assert_balanced_json(const char *s)
 {
@@ -211,17 +188,17 @@ Test(outputs, trace_is_balanced_json_with_rank_and_link_tracks)
     const char *tracks[] = {"\"pipeline ranks\"", "\"p2p links\"",   "\"rank 0\"",
                             "\"rank 1\"",         "\"link 0 -> 1\"", "\"link 1 -> 0\""};
     for (size_t i = 0; i < sizeof tracks / sizeof *tracks; i++)
-        cr_assert_eq(count(js, tracks[i]), 1, "track %s", tracks[i]);
-    cr_assert_eq(count(js, "\"thread_sort_index\""), 6,
+        cr_assert_eq(count_of(js, tracks[i]), 1, "track %s", tracks[i]);
+    cr_assert_eq(count_of(js, "\"thread_sort_index\""), 6,
                  "2 ranks, their 2 gradient-sync streams, 2 link directions");
-    cr_assert_eq(count(js, "\"rank 1 grad sync\""), 1);
+    cr_assert_eq(count_of(js, "\"rank 1 grad sync\""), 1);
     /* One complete event per record, named by kind. */
-    cr_assert_eq(count(js, "\"ph\":\"X\""), f.res.nrecs);
-    cr_assert_eq(count(js, "\"name\":\"F\""), 2);
-    cr_assert_eq(count(js, "\"name\":\"B\""), 2);
-    cr_assert_eq(count(js, "\"name\":\"OPT\""), 2);
-    cr_assert_eq(count(js, "\"name\":\"SEND_F\""), 1);
-    cr_assert_eq(count(js, "\"name\":\"SEND_B\""), 1);
+    cr_assert_eq(count_of(js, "\"ph\":\"X\""), f.res.nrecs);
+    cr_assert_eq(count_of(js, "\"name\":\"F\""), 2);
+    cr_assert_eq(count_of(js, "\"name\":\"B\""), 2);
+    cr_assert_eq(count_of(js, "\"name\":\"OPT\""), 2);
+    cr_assert_eq(count_of(js, "\"name\":\"SEND_F\""), 1);
+    cr_assert_eq(count_of(js, "\"name\":\"SEND_B\""), 1);
     /* Microseconds: rank 0's B starts at 6 ms and lasts 2 ms. */
     cr_assert_not_null(strstr(js, "\"name\":\"B\",\"cat\":\"compute\",\"pid\":1,\"tid\":0,"
                                   "\"ts\":6000.000000,\"dur\":2000.000000,"
