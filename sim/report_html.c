@@ -244,8 +244,8 @@ static const char definitions[] =
     "<dt>memory</dt><dd>per GPU of each pipeline rank: weights, gradients, optimizer state and "
     "the peak of in-flight activations in the simulated schedule; out of memory when over the "
     "HBM less the hardware file's reserve</dd>\n"
-    "</dl><p>The README's <em>Report definitions</em> section gives the formulas and the FLOPs "
-    "count.</p></section>\n";
+    "</dl><p>The README's section <em>Report: how each number is defined</em> gives the formulas "
+    "and the FLOPs count.</p></section>\n";
 
 int report_html_step(FILE *out, const struct scenario *scn, const struct pipe_result *res,
                      const struct report *rep)
