@@ -48,6 +48,7 @@ struct report {
     /* Cost-model runs only (modelled != 0). */
     int modelled;
     int gpus, dp;
+    int edp; /* MoE models: expert data-parallel size, gpus / (pp x ep x etp); dense: 0 */
     double tokens_per_s_per_gpu;
     double model_tflops_per_gpu; /* model FLOPs / step time / gpus, in TFLOP/s */
     double mfu, hfu;             /* model / hardware FLOPs utilisation against dense peak */
