@@ -120,7 +120,7 @@ enum sim_status report_add_costmodel(struct report *rep, const struct scenario *
     rep->modelled = 1;
     rep->gpus = cfg->gpus;
     rep->dp = cfg->dp;
-    rep->edp = cm->model.experts > 0 ? cfg->edp : cfg->dp; /* expert-DP means nothing without experts */
+    rep->edp = cm->model.experts > 0 ? cfg->edp : 0;
     rep->zero = cfg->zero;
     snprintf(rep->model, sizeof rep->model, "%s", cm->model.name);
     snprintf(rep->hardware, sizeof rep->hardware, "%s", cm->hw->name);
@@ -233,8 +233,8 @@ static void write_costmodel_text(FILE *out, const struct scenario *scn, const st
     const double gib = 1073741824.0;
     fprintf(out, "\ncluster            %d GPUs = tp %d x cp %d x pp %d x dp %d", rep->gpus, scn->tp,
             scn->cp, scn->pp, rep->dp);
-    if (scn->ep > 1)
-        fprintf(out, "  (ep %d, etp %d)", scn->ep, scn->etp);
+    if (rep->edp > 0)
+        fprintf(out, "  (ep %d, etp %d, edp %d)", scn->ep, scn->etp, rep->edp);
     fprintf(out, "\nglobal batch       %ld samples = %d micro-batches x %d x dp %d\n", rep->samples,
             scn->microbatches, scn->micro_batch, rep->dp);
     fprintf(out, "tokens/s per GPU   %.1f\n", rep->tokens_per_s_per_gpu);
@@ -370,14 +370,15 @@ int report_write_json(FILE *out, const struct scenario *scn, const struct report
         json_put_string(out, rep->model);
         fprintf(out, ", \"hardware\": ");
         json_put_string(out, rep->hardware);
+        fprintf(out, ", \"gpus\": %d, \"tp\": %d, \"cp\": %d, \"pp\": %d, \"vp\": %d, \"dp\": %d, ",
+                rep->gpus, scn->tp, scn->cp, scn->pp, scn->vp, rep->dp);
+        if (rep->edp > 0) /* MoE models only, as the top-level edp */
+            fprintf(out, "\"ep\": %d, \"etp\": %d, \"edp\": %d, ", scn->ep, scn->etp, rep->edp);
         fprintf(out,
-                ", \"gpus\": %d, \"tp\": %d, \"cp\": %d, \"pp\": %d, \"vp\": %d, \"dp\": %d, "
-                "\"ep\": %d, \"etp\": %d, \"edp\": %d, \"dtype\": \"%s\", \"recompute\": \"%s\", "
-                "\"zero\": %d, \"schedule\": \"%s\", \"micro_batch\": %d, \"microbatches\": %d, "
-                "\"global_batch\": %ld, \"seq\": %d},\n",
-                rep->gpus, scn->tp, scn->cp, scn->pp, scn->vp, rep->dp, scn->ep, scn->etp,
-                rep->edp, dt[scn->dtype], rc[scn->recompute], rep->zero, scn->schedule,
-                scn->micro_batch, scn->microbatches, rep->samples, scn->seq);
+                "\"dtype\": \"%s\", \"recompute\": \"%s\", \"zero\": %d, \"schedule\": \"%s\", "
+                "\"micro_batch\": %d, \"microbatches\": %d, \"global_batch\": %ld, \"seq\": %d},\n",
+                dt[scn->dtype], rc[scn->recompute], rep->zero, scn->schedule, scn->micro_batch,
+                scn->microbatches, rep->samples, scn->seq);
         fprintf(out, "  \"oom\": %s,\n", rep->oom ? "true" : "false");
     }
     fprintf(out, "  \"step_time_s\": %.9g,\n", rep->step_s);
@@ -403,8 +404,10 @@ int report_write_json(FILE *out, const struct scenario *scn, const struct report
     fprintf(out, "  ]%s\n", rep->modelled ? "," : "");
     if (rep->modelled) {
         const struct report_breakdown *b = &rep->brk;
-        fprintf(out, "  \"gpus\": %d,\n  \"dp\": %d,\n  \"global_batch\": %ld,\n", rep->gpus,
-                rep->dp, rep->samples);
+        fprintf(out, "  \"gpus\": %d,\n  \"dp\": %d,\n", rep->gpus, rep->dp);
+        if (rep->edp > 0) /* MoE models only */
+            fprintf(out, "  \"edp\": %d,\n", rep->edp);
+        fprintf(out, "  \"global_batch\": %ld,\n", rep->samples);
         fprintf(out, "  \"tokens_per_s_per_gpu\": %.9g,\n", rep->tokens_per_s_per_gpu);
         fprintf(out, "  \"model_tflops_per_gpu\": %.9g,\n", rep->model_tflops_per_gpu);
         fprintf(out, "  \"mfu\": %.9g,\n  \"hfu\": %.9g,\n", rep->mfu, rep->hfu);

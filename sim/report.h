@@ -47,7 +47,8 @@ struct report {
     unsigned long long events;
     /* Cost-model runs only (modelled != 0). */
     int modelled;
-    int gpus, dp, edp;
+    int gpus, dp;
+    int edp; /* MoE models: expert data-parallel size, gpus / (pp x ep x etp); dense: 0 */
     char model[64], hardware[64]; /* the model's and the hardware's names */
     int zero;                     /* ZeRO stage of the data parallelism */
     int oom;                      /* some rank's memory exceeds the usable HBM */

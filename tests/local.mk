@@ -18,7 +18,7 @@ if HAVE_CRITERION
 check_PROGRAMS = $(criterion_tests)
 endif
 TESTS = $(check_PROGRAMS) tests/run_cli_tests.sh tests/probe_io.sh tests/model_library.sh \
-	tests/readme_check.sh tests/readme_commands.sh
+	tests/moe_guide.sh tests/readme_check.sh tests/readme_commands.sh
 
 # Every test program links the library and Criterion and knows the source folder; a test
 # built from more than its own tests/test_X.c lists its sources below.

@@ -631,6 +631,11 @@ if [ "$rc" -eq 0 ] && grep -q '^  "derived": \["microbatches"\],$' "$tmp/out"; t
 else
     fail "run --format json: the file's global batch given, microbatches derived" "exit status $rc"
 fi
+if [ "$rc" -eq 0 ] && grep -q '^  "dp": 16,$' "$tmp/out" && ! grep -q '"edp"' "$tmp/out"; then
+    pass "run --format json: a dense model reports dp, no expert dp"
+else
+    fail "run --format json: a dense model reports dp, no expert dp" "exit status $rc"
+fi
 run run "$SCN/llama3.1-70b-h100.xml" --set microbatches=16 --format json
 if [ "$rc" -eq 0 ] && grep -q '^  "derived": \["global-batch"\],$' "$tmp/out" &&
     grep -q '"global_batch": 256,' "$tmp/out"; then
