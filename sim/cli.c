@@ -251,6 +251,20 @@ static enum sim_status write_memory_timeline(const char *path, const struct scen
     return outfile_commit(&of, err);
 }
 
+static enum sim_status write_trace(const char *path, const struct scenario *scn,
+                                   const struct step_output *so, struct sim_error *err)
+{
+    struct outfile of;
+    enum sim_status st = outfile_open(&of, path, err);
+    if (st != SIM_OK)
+        return st;
+    if (trace_write_json(of.fp, scn, &so->setup, &so->res, so->modelled ? &so->cm : NULL) != 0) {
+        outfile_abort(&of);
+        return err_set(err, SIM_EFAIL, path, 0, "write error");
+    }
+    return outfile_commit(&of, err);
+}
+
 /* The Gantt chart; for modelled scenarios each rank's peak memory is on its label. */
 /* The Gantt chart; for modelled scenarios each rank's peak memory is on its label and
  * FILE-memory.png|svg shows memory per stage as stacked bars. */
@@ -333,7 +347,7 @@ static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
             st = write_memory_timeline(o.memory_timeline, &scn, &so, &err);
     }
     if (st == SIM_OK && o.trace)
-        st = write_output(o.trace, trace_write_json, &scn, &so.res, &err);
+        st = write_trace(o.trace, &scn, &so, &err);
     if (st == SIM_OK && o.plot)
         st = plot_with_memory(o.plot, &scn, &so, &err);
     if (st == SIM_OK) {

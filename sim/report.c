@@ -82,10 +82,17 @@ static void attribute(struct report_breakdown *b, double d, const struct cm_part
     b->host += rest * comm->host / c;
 }
 
-/* Where each rank's busy time went, op by op as simulated: an op alone is its work plus its
- * own exposed communication (scaled by jitter); an op of an overlapped F&B pair is its work
- * plus what of its partner's communication its work did not cover.  pending[pp] holds each
- * rank's pair F until its B. */
+void report_attribute_op(struct report_breakdown *b, const struct scenario *scn,
+                         const struct costmodel *cm, const struct pipe_record *op,
+                         const struct pipe_record *partner)
+{
+    struct cm_parts own = record_parts(scn, cm, op);
+    struct cm_parts comm = partner ? record_parts(scn, cm, partner) : own;
+    attribute(b, simtime_to_s(op->end - op->start), &own, &comm);
+}
+
+/* Where each rank's busy time went, op by op as simulated (report_attribute_op).  pending[pp]
+ * holds each rank's pair F until its B. */
 static void attribute_ops(const struct scenario *scn, const struct pipe_result *res,
                           const struct costmodel *cm, struct report_breakdown *per_rank,
                           const struct pipe_record **pending)
@@ -95,18 +102,15 @@ static void attribute_ops(const struct scenario *scn, const struct pipe_result *
         if (r->peer >= 0 || (r->kind != REC_F && r->kind != REC_B && r->kind != REC_W))
             continue;
         struct report_breakdown *b = &per_rank[r->rank];
-        struct cm_parts own = record_parts(scn, cm, r);
-        double d = simtime_to_s(r->end - r->start);
         const struct pipe_record **f_of_pair = &pending[r->rank];
         if (r->overlap == SCHED_PAIR_F) {
             *f_of_pair = r; /* its B is the rank's next op */
         } else if (r->overlap == SCHED_PAIR_B && *f_of_pair) {
-            struct cm_parts f = record_parts(scn, cm, *f_of_pair);
-            attribute(b, simtime_to_s((*f_of_pair)->end - (*f_of_pair)->start), &f, &own);
-            attribute(b, d, &own, &f);
+            report_attribute_op(b, scn, cm, *f_of_pair, r);
+            report_attribute_op(b, scn, cm, r, *f_of_pair);
             *f_of_pair = NULL;
         } else {
-            attribute(b, d, &own, &own);
+            report_attribute_op(b, scn, cm, r, NULL);
         }
     }
 }

@@ -77,6 +77,14 @@ enum sim_status report_compute(const struct scenario *scn, const struct pipe_res
 enum sim_status report_add_costmodel(struct report *rep, const struct scenario *scn,
                                      const struct pipe_result *res, const struct costmodel *cm,
                                      double free_links_makespan_s, struct sim_error *err);
+/* Add to *b where one simulated F/B/W record's time went (seconds): its work (compute,
+ * recompute) first, scaled down when jitter made the op shorter than that; the rest as exposed
+ * communication shared out as the op's own parts have it, or, for an op of an overlapped F&B
+ * pair, as its `partner`'s (the pair's other op; NULL for an op alone), whose communication
+ * this op's work covers.  Sums to the op's duration. */
+void report_attribute_op(struct report_breakdown *b, const struct scenario *scn,
+                         const struct costmodel *cm, const struct pipe_record *op,
+                         const struct pipe_record *partner);
 /* Fill the --tokens figures: time = tokens / (tokens/s), GPU-hours = time x gpus, cost =
  * GPU-hours x price per GPU-hour (when the hardware file gives one). */
 void report_add_training(struct report *rep, const struct costmodel *cm, double tokens);
