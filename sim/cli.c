@@ -238,7 +238,8 @@ static int write_timeline(FILE *out, const void *user)
 static int write_trace(FILE *out, const void *user)
 {
     const struct step_args *a = user;
-    return trace_write_json(out, a->scn, &a->so->res);
+    return trace_write_json(out, a->scn, &a->so->setup, &a->so->res,
+                            a->so->modelled ? &a->so->cm : NULL);
 }
 
 static int write_memory_timeline(FILE *out, const void *user)
@@ -279,7 +280,7 @@ static enum sim_status plot_with_memory(const char *path, const struct scenario 
     size_t n = strlen(path);
     if (st == SIM_OK && n > 4 && n - 4 < sizeof mpath - 16) {
         snprintf(mpath, sizeof mpath, "%.*s-memory%s", (int)(n - 4), path, path + n - 4);
-        st = plot_memory(mpath, scn->name, parts, pp, so->rep.hbm_bytes, err);
+        st = plot_memory(mpath, scn->name, parts, pp, so->rep.hbm_usable_bytes, err);
     }
     mem_free(mem);
     return st;

@@ -82,10 +82,17 @@ static void attribute(struct report_breakdown *b, double d, const struct cm_part
     b->host += rest * comm->host / c;
 }
 
-/* Where each rank's busy time went, op by op as simulated: an op alone is its work plus its
- * own exposed communication (scaled by jitter); an op of an overlapped F&B pair is its work
- * plus what of its partner's communication its work did not cover.  pending[pp] holds each
- * rank's pair F until its B. */
+void report_attribute_op(struct report_breakdown *b, const struct scenario *scn,
+                         const struct costmodel *cm, const struct pipe_record *op,
+                         const struct pipe_record *partner)
+{
+    struct cm_parts own = record_parts(scn, cm, op);
+    struct cm_parts comm = partner ? record_parts(scn, cm, partner) : own;
+    attribute(b, simtime_to_s(op->end - op->start), &own, &comm);
+}
+
+/* Where each rank's busy time went, op by op as simulated (report_attribute_op).  pending[pp]
+ * holds each rank's pair F until its B. */
 static void attribute_ops(const struct scenario *scn, const struct pipe_result *res,
                           const struct costmodel *cm, struct report_breakdown *per_rank,
                           const struct pipe_record **pending)
@@ -95,18 +102,15 @@ static void attribute_ops(const struct scenario *scn, const struct pipe_result *
         if (r->peer >= 0 || (r->kind != REC_F && r->kind != REC_B && r->kind != REC_W))
             continue;
         struct report_breakdown *b = &per_rank[r->rank];
-        struct cm_parts own = record_parts(scn, cm, r);
-        double d = simtime_to_s(r->end - r->start);
         const struct pipe_record **f_of_pair = &pending[r->rank];
         if (r->overlap == SCHED_PAIR_F) {
             *f_of_pair = r; /* its B is the rank's next op */
         } else if (r->overlap == SCHED_PAIR_B && *f_of_pair) {
-            struct cm_parts f = record_parts(scn, cm, *f_of_pair);
-            attribute(b, simtime_to_s((*f_of_pair)->end - (*f_of_pair)->start), &f, &own);
-            attribute(b, d, &own, &f);
+            report_attribute_op(b, scn, cm, *f_of_pair, r);
+            report_attribute_op(b, scn, cm, r, *f_of_pair);
             *f_of_pair = NULL;
         } else {
-            attribute(b, d, &own, &own);
+            report_attribute_op(b, scn, cm, r, NULL);
         }
     }
 }
@@ -120,8 +124,7 @@ enum sim_status report_add_costmodel(struct report *rep, const struct scenario *
     rep->modelled = 1;
     rep->gpus = cfg->gpus;
     rep->dp = cfg->dp;
-    rep->edp =
-        cm->model.experts > 0 ? cfg->edp : cfg->dp; /* expert-DP means nothing without experts */
+    rep->edp = cm->model.experts > 0 ? cfg->edp : 0;
     rep->zero = cfg->zero;
     snprintf(rep->model, sizeof rep->model, "%s", cm->model.name);
     snprintf(rep->hardware, sizeof rep->hardware, "%s", cm->hw->name);
@@ -251,8 +254,8 @@ static void write_costmodel_text(FILE *out, const struct scenario *scn, const st
     const double gib = 1073741824.0;
     fprintf(out, "\ncluster            %d GPUs = tp %d x cp %d x pp %d x dp %d", rep->gpus, scn->tp,
             scn->cp, scn->pp, rep->dp);
-    if (scn->ep > 1)
-        fprintf(out, "  (ep %d, etp %d)", scn->ep, scn->etp);
+    if (rep->edp > 0)
+        fprintf(out, "  (ep %d, etp %d, edp %d)", scn->ep, scn->etp, rep->edp);
     fprintf(out, "\nglobal batch       %ld samples = %d micro-batches x %d x dp %d\n", rep->samples,
             scn->microbatches, scn->micro_batch, rep->dp);
     fprintf(out, "tokens/s per GPU   %.1f\n", rep->tokens_per_s_per_gpu);
@@ -330,8 +333,8 @@ static void fill_fields(const struct field_src *v, int n, struct report_field *f
     }
 }
 
-void report_layout_fields(const struct scenario *scn, const struct report *rep,
-                          struct report_field f[REPORT_LAYOUT_FIELDS])
+int report_layout_fields(const struct scenario *scn, const struct report *rep,
+                         struct report_field f[REPORT_LAYOUT_FIELDS])
 {
     const struct field_src v[REPORT_LAYOUT_FIELDS] = {
         {"model", rep->model, 0},
@@ -354,7 +357,13 @@ void report_layout_fields(const struct scenario *scn, const struct report *rep,
         {"global_batch", NULL, rep->samples},
         {"seq", NULL, scn->seq},
     };
-    fill_fields(v, REPORT_LAYOUT_FIELDS, f);
+    /* ep, etp and edp for MoE models only (edp 0 otherwise), as the top-level edp */
+    int n = 0;
+    for (int i = 0; i < REPORT_LAYOUT_FIELDS; i++)
+        if (rep->edp > 0 || (strcmp(v[i].key, "ep") && strcmp(v[i].key, "etp") &&
+                             strcmp(v[i].key, "edp")))
+            fill_fields(&v[i], 1, &f[n++]);
+    return n;
 }
 
 void report_config_fields(const struct scenario *scn, struct report_field f[REPORT_CONFIG_FIELDS])
@@ -451,9 +460,9 @@ int report_write_json(FILE *out, const struct scenario *scn, const struct report
     fprintf(out, "  \"derived\": [%s%s%s],\n", nderived ? "\"" : "", derived, nderived ? "\"" : "");
     if (rep->modelled) {
         struct report_field f[REPORT_LAYOUT_FIELDS];
-        report_layout_fields(scn, rep, f);
+        int n = report_layout_fields(scn, rep, f);
         fprintf(out, "  \"layout\": ");
-        json_put_fields(out, f, REPORT_LAYOUT_FIELDS);
+        json_put_fields(out, f, n);
         fprintf(out, ",\n");
         fprintf(out, "  \"oom\": %s,\n", rep->oom ? "true" : "false");
     }
@@ -479,8 +488,10 @@ int report_write_json(FILE *out, const struct scenario *scn, const struct report
     }
     fprintf(out, "  ]%s\n", rep->modelled ? "," : "");
     if (rep->modelled) {
-        fprintf(out, "  \"gpus\": %d,\n  \"dp\": %d,\n  \"global_batch\": %ld,\n", rep->gpus,
-                rep->dp, rep->samples);
+        fprintf(out, "  \"gpus\": %d,\n  \"dp\": %d,\n", rep->gpus, rep->dp);
+        if (rep->edp > 0) /* MoE models only */
+            fprintf(out, "  \"edp\": %d,\n", rep->edp);
+        fprintf(out, "  \"global_batch\": %ld,\n", rep->samples);
         fprintf(out, "  \"tokens_per_s_per_gpu\": %.9g,\n", rep->tokens_per_s_per_gpu);
         fprintf(out, "  \"model_tflops_per_gpu\": %.9g,\n", rep->model_tflops_per_gpu);
         fprintf(out, "  \"mfu\": %.9g,\n  \"hfu\": %.9g,\n", rep->mfu, rep->hfu);

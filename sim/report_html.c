@@ -91,10 +91,8 @@ static void put_configuration(FILE *out, const struct scenario *scn, const struc
     struct report_field f[REPORT_LAYOUT_FIELDS + REPORT_CONFIG_FIELDS];
     struct html_fact facts[REPORT_LAYOUT_FIELDS + REPORT_CONFIG_FIELDS];
     int n = 0;
-    if (rep->modelled) {
-        report_layout_fields(scn, rep, f);
-        n = REPORT_LAYOUT_FIELDS;
-    }
+    if (rep->modelled)
+        n = report_layout_fields(scn, rep, f);
     int nlayout = n;
     report_config_fields(scn, f + n);
     for (int i = 0; i < REPORT_CONFIG_FIELDS; i++) {

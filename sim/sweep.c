@@ -57,8 +57,9 @@ static const char sweep_help[] =
     "Runs the scenario once per combination of the --vary values and writes one CSV row per\n"
     "config (to --out, or stdout).\n"
     "\n"
-    "  --vary KEY=LIST  KEY is any scenario key ('stepsim keys'); LIST is values separated by\n"
-    "                   commas (1,2,4,8 or 1f1b,gpipe), a geometric range 8:128:x2\n"
+    "  --vary KEY=LIST  KEY is any scenario key or hardware knob hw.NAME ('stepsim keys');\n"
+    "                   LIST is values separated by commas (1,2,4,8 or 1f1b,gpipe or\n"
+    "                   25GB/s,50GB/s), a geometric range 8:128:x2\n"
     "                   (8,16,...,128) or an arithmetic range 1:16:+1; ranges are integers,\n"
     "                   ascending, and stop at the last value <= the end\n"
     "  --vary K1,K2=TUPLES  a linked axis: keys varied together, tuples separated by commas,\n"
@@ -244,6 +245,27 @@ static enum sim_status parse_list(struct sweep_axis *ax, const char *arg, const 
     return SIM_OK;
 }
 
+/* A --vary key: its scenario key, SWEEP_HW_KNOB for a known hw.NAME, or below that with
+ * `err` set. */
+static int axis_key_find(const char *key, struct sim_error *err)
+{
+    if (strncmp(key, "hw.", 3) == 0) {
+        if (hw_knob_known(key + 3))
+            return SWEEP_HW_KNOB;
+        err_set(err, SIM_EINPUT, NULL, 0, "--vary: unknown hardware knob '%s' (known: hw. + %s)",
+                key, hw_knob_names());
+        return SWEEP_HW_KNOB - 1;
+    }
+    int k = scn_key_find(key);
+    if (k < 0) {
+        const char *near = scn_key_suggest(key);
+        err_set(err, SIM_EINPUT, NULL, 0, "--vary: unknown key '%s'%s%s%s", key,
+                near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+        return SWEEP_HW_KNOB - 1;
+    }
+    return k;
+}
+
 /* "KEY" or "KEY1,KEY2,...": known keys, none twice. */
 static enum sim_status parse_keys(struct sweep_axis *ax, const char *arg, size_t klen,
                                   struct sim_error *err)
@@ -260,17 +282,15 @@ static enum sim_status parse_keys(struct sweep_axis *ax, const char *arg, size_t
                        "--vary %s: expected KEY=LIST or up to %d keys KEY1,KEY2=TUPLES", arg,
                        SWEEP_MAX_LINKED);
     for (int j = 0; j < n; j++) {
-        int k = scn_key_find(key[j]);
-        if (k < 0) {
-            const char *near = scn_key_suggest(key[j]);
-            return err_set(err, SIM_EINPUT, NULL, 0, "--vary: unknown key '%s'%s%s%s", key[j],
-                           near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
-        }
+        int k = axis_key_find(key[j], err);
+        if (k < SWEEP_HW_KNOB)
+            return SIM_EINPUT;
         for (int i = 0; i < j; i++)
-            if (ax->keys[i] == k)
+            if (strcmp(ax->key_names[i], key[j]) == 0)
                 return err_set(err, SIM_EINPUT, NULL, 0, "--vary %s: key %s given twice", arg,
                                key[j]);
         ax->keys[j] = k;
+        snprintf(ax->key_names[j], sizeof ax->key_names[j], "%s", key[j]);
     }
     ax->nkeys = n;
     return SIM_OK;
@@ -369,7 +389,7 @@ static void fill_row(struct sweep_row *row, const struct step_output *so)
     row->mfu = rep->mfu;
     row->hfu = rep->hfu;
     row->brk = rep->brk;
-    row->hbm_B = rep->hbm_bytes;
+    row->hbm_B = rep->hbm_usable_bytes; /* what the step may use: HBM less the reserve */
     for (int r = 0; r < rep->pp; r++)
         if (rep->mem[r].total > row->peak_mem_B)
             row->peak_mem_B = rep->mem[r].total;
@@ -399,7 +419,7 @@ static void sweep_job(size_t i, void *user)
     for (int a = 0; a < sw->naxes && st == SIM_OK; a++) {
         const struct sweep_axis *ax = &sw->axes[a];
         for (int j = 0; j < ax->nkeys && st == SIM_OK; j++)
-            st = scn_set_option(&scn, "--vary", scn_key_name((enum scn_key)ax->keys[j]),
+            st = scn_set_option(&scn, "--vary", ax->key_names[j],
                                 ax->fields[idx[a] * ax->nkeys + j], &err);
     }
     struct step_output so;
@@ -471,7 +491,7 @@ static int write_csv(FILE *out, const struct sweep *sw)
 {
     for (int a = 0; a < sw->naxes; a++)
         for (int j = 0; j < sw->axes[a].nkeys; j++)
-            fprintf(out, "%s%s", a + j ? "," : "", scn_key_name((enum scn_key)sw->axes[a].keys[j]));
+            fprintf(out, "%s%s", a + j ? "," : "", sw->axes[a].key_names[j]);
     fputs(",status,step_time_s,makespan_s,bubble_ratio,tokens_per_s,samples_per_s", out);
     if (sw->modelled)
         fputs(modelled_columns, out);
@@ -590,7 +610,7 @@ static void config_label(char *buf, size_t len, const struct sweep *sw, size_t i
         const struct sweep_axis *ax = &sw->axes[a];
         for (int j = 0; j < ax->nkeys && n < len; j++)
             n += (size_t)snprintf(buf + n, len - n, "%s%s=%s", a > from || j ? sep : "",
-                                  scn_key_name((enum scn_key)ax->keys[j]),
+                                  ax->key_names[j],
                                   ax->fields[idx[a] * ax->nkeys + j]);
     }
     char clean[256];
@@ -964,19 +984,19 @@ static int parse_sweep(int argc, char **argv, struct sweep_opts *o, FILE *errout
     return 0;
 }
 
-/* Does one of the first n axes vary `key`? */
-static int axes_vary(const struct sweep_axis *axes, int n, int key)
+/* Does one of the first n axes vary the key named `name`? */
+static int axes_vary(const struct sweep_axis *axes, int n, const char *name)
 {
     for (int a = 0; a < n; a++)
         for (int j = 0; j < axes[a].nkeys; j++)
-            if (axes[a].keys[j] == key)
+            if (strcmp(axes[a].key_names[j], name) == 0)
                 return 1;
     return 0;
 }
 
 static int varies_key(const struct sweep *sw, enum scn_key key)
 {
-    return axes_vary(sw->axes, sw->naxes, (int)key);
+    return axes_vary(sw->axes, sw->naxes, scn_key_name(key));
 }
 
 /* A key that means nothing for the scenario (tp without model=, forward with it) fails the
@@ -990,7 +1010,7 @@ static enum sim_status check_keys_apply(const struct sweep *sw, struct sim_error
     struct sim_error ignored; /* a bad value is its config's error row, not this check's */
     for (int a = 0; a < sw->naxes; a++)
         for (int j = 0; j < sw->axes[a].nkeys; j++)
-            (void)scn_set_option(&trial, "--vary", scn_key_name((enum scn_key)sw->axes[a].keys[j]),
+            (void)scn_set_option(&trial, "--vary", sw->axes[a].key_names[j],
                                  sw->axes[a].fields[j], &ignored);
     return scn_check_applies(&trial, err);
 }
@@ -1068,9 +1088,9 @@ int sweep_main(int argc, char **argv, FILE *out, FILE *errout)
         if (st == SIM_OK) {
             sw->naxes = a + 1;
             for (int j = 0; j < sw->axes[a].nkeys && st == SIM_OK; j++)
-                if (axes_vary(sw->axes, a, sw->axes[a].keys[j]))
+                if (axes_vary(sw->axes, a, sw->axes[a].key_names[j]))
                     st = err_set(&err, SIM_EINPUT, NULL, 0, "--vary %s: key varied twice",
-                                 scn_key_name((enum scn_key)sw->axes[a].keys[j]));
+                                 sw->axes[a].key_names[j]);
         }
     }
     if (st == SIM_OK)

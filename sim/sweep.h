@@ -21,9 +21,13 @@
 #define SWEEP_MAX_LINKED 8       /* keys on one linked axis */
 #define SWEEP_MAX_CONFIGS 100000 /* product cap: rows are held in memory until written */
 
+/* keys[] value of a hardware knob (hw.NAME): not in the scenario key table. */
+#define SWEEP_HW_KNOB (-1)
+
 struct sweep_axis {
     int nkeys;                  /* 1, or the keys of a linked axis */
-    int keys[SWEEP_MAX_LINKED]; /* enum scn_key, [nkeys] */
+    int keys[SWEEP_MAX_LINKED]; /* enum scn_key, or SWEEP_HW_KNOB for hw.NAME, [nkeys] */
+    char key_names[SWEEP_MAX_LINKED][48]; /* each key as --set spells it: "pp", "hw.hbm-reserve" */
     char name[256];             /* the keys as given: "pp", "schedule,vp" */
     int nvalues;                /* >= 1 after a successful parse */
     char **values;              /* [nvalues] texts as given ("8", "interleaved:4"), owned */

@@ -10,7 +10,6 @@ set -u
 
 top_srcdir=${top_srcdir:-.}
 top_builddir=${top_builddir:-.}
-S="$top_builddir/stepsim"
 SCN="$top_srcdir/scenarios"
 
 browser=${CHROMIUM:-}

@@ -8,7 +8,6 @@ set -u
 
 top_srcdir=${top_srcdir:-.}
 top_builddir=${top_builddir:-.}
-S="$top_builddir/stepsim"
 SCN="$top_srcdir/scenarios"
 NAME=html
 . "$top_srcdir/tests/tap.sh"
@@ -81,13 +80,17 @@ EOF
 else
     skip "the modelled page states every layout field" "python3 not found"
 fi
-for f in tp cp pp vp dp ep dtype recompute schedule micro_batch microbatches global_batch; do
+for f in tp cp pp vp dp dtype recompute schedule micro_batch microbatches global_batch; do
     grep -q "<th>$f</th><td>" "$tmp/llama.html" || missing="$missing $f"
 done
+for f in ep etp edp; do # MoE models only, as in the JSON report
+    grep -q "<th>$f</th><td>" "$tmp/dualpipe.html" || missing="$missing $f(MoE)"
+    grep -q "<th>$f</th><td>" "$tmp/llama.html" && missing="$missing $f(dense)"
+done
 if [ -z "${missing:-}" ]; then
-    pass "layout fields tp cp pp vp dp ep dtype recompute schedule batch on the page"
+    pass "layout fields tp cp pp vp dp dtype recompute schedule batch; ep etp edp for MoE"
 else
-    fail "layout fields on the page" "missing:$missing"
+    fail "layout fields on the page" "missing or extra:$missing"
 fi
 
 # A hostile name: markup, quotes, an ampersand and a byte that is not UTF-8.

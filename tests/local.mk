@@ -13,13 +13,17 @@ criterion_tests = tests/test_units tests/test_eventq tests/test_engine tests/tes
 	tests/test_pipeline tests/test_scenario tests/test_report tests/test_outputs \
 	tests/test_model tests/test_flops tests/test_hardware tests/test_costmodel \
 	tests/test_collective tests/test_sweep tests/test_plan tests/test_cm_work tests/test_cm_comm \
-	tests/test_derive tests/test_library tests/test_import tests/test_html tests/test_svg_gantt \
-	tests/test_report_html
+	tests/test_derive tests/test_library tests/test_import tests/test_trace tests/test_html \
+	tests/test_svg_gantt tests/test_report_html
 if HAVE_CRITERION
-check_PROGRAMS = $(criterion_tests)
+criterion_checks = $(criterion_tests)
 endif
-TESTS = $(check_PROGRAMS) tests/run_cli_tests.sh tests/probe_io.sh tests/model_library.sh \
-	tests/readme_check.sh tests/readme_commands.sh tests/html_report.sh tests/html_chromium.sh
+# tests/trace_check FILE.json...: the strict trace-event checker (tests/trace_check.h) as a
+# command, for the CLI tests and for checking any trace by hand; it needs no Criterion.
+check_PROGRAMS = $(criterion_checks) tests/trace_check
+TESTS = $(criterion_checks) tests/run_cli_tests.sh tests/probe_io.sh tests/model_library.sh \
+	tests/moe_guide.sh tests/readme_check.sh tests/readme_commands.sh tests/html_report.sh \
+	tests/html_chromium.sh
 
 # Every test program links the library and Criterion and knows the source folder; a test
 # built from more than its own tests/test_X.c lists its sources below.
@@ -34,6 +38,10 @@ tests_test_cm_work_SOURCES = tests/test_cm_work.c tests/helpers.h tests/helpers.
 tests_test_cm_comm_SOURCES = tests/test_cm_comm.c tests/helpers.h tests/helpers.c
 tests_test_sweep_SOURCES = tests/test_sweep.c tests/helpers.h tests/helpers.c
 tests_test_import_SOURCES = tests/test_import.c tests/helpers.h tests/helpers.c
+tests_test_trace_SOURCES = tests/test_trace.c tests/trace_check.h tests/trace_check.c \
+	tests/helpers.h tests/helpers.c
+tests_trace_check_SOURCES = tests/trace_check_main.c tests/trace_check.h tests/trace_check.c
+tests_trace_check_LDADD = -lm
 tests_test_html_SOURCES = tests/test_html.c tests/helpers.h tests/helpers.c
 tests_test_svg_gantt_SOURCES = tests/test_svg_gantt.c tests/helpers.h tests/helpers.c
 tests_test_report_html_SOURCES = tests/test_report_html.c tests/helpers.h tests/helpers.c

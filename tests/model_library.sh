@@ -18,14 +18,6 @@ set -u
 
 top_srcdir=${top_srcdir:-.}
 top_builddir=${top_builddir:-.}
-S="$top_builddir/stepsim"
-ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
-export ASAN_OPTIONS
-
-if [ ! -x "$S" ]; then
-    echo "Bail out! $S not built"
-    exit 1
-fi
 src=$(cd "$top_srcdir" && pwd)
 
 NAME=library

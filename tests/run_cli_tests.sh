@@ -507,6 +507,39 @@ if [ "$rc" -eq 0 ] && [ "$pairs" -eq 216 ]; then
 else
     fail "DualPipe trace marks the ops of its overlapped pairs" "exit $rc, $pairs marked"
 fi
+# The trace through the command line passes the strict checker (tests/trace_check.c), with
+# invalid UTF-8 in the scenario name from argv, on an explicit-cost and a modelled scenario;
+# the checker itself fails a trace with a partly overlapping slice.
+TC="$top_builddir/tests/trace_check"
+if [ -x "$TC" ]; then
+    run run "$U" --set "name=$(printf 'bad\377name')" --trace "$tmp/o/u.json"
+    if [ "$rc" -eq 0 ] && "$TC" "$tmp/o/u.json" >"$tmp/tc" 2>&1 &&
+        grep -q "\"scenario\":\"bad$(printf '\357\277\275')name\"" "$tmp/o/u.json"; then
+        pass "--trace with invalid UTF-8 in the name passes trace_check"
+    else
+        fail "--trace with invalid UTF-8 in the name passes trace_check" "exit $rc; $(head -n 3 "$tmp/tc")"
+    fi
+    run run "$SCN/mixtral-8x7b-h100-dualpipe.xml" --set jitter=0.1 --trace "$tmp/o/dpj.json"
+    if [ "$rc" -eq 0 ] && "$TC" "$tmp/o/dpj.json" >"$tmp/tc" 2>&1; then
+        pass "modelled DualPipe trace with jitter passes trace_check"
+    else
+        fail "modelled DualPipe trace with jitter passes trace_check" "exit $rc; $(head -n 3 "$tmp/tc")"
+    fi
+    printf '%s\n' '{"traceEvents":[' \
+        '{"ph":"M","pid":1,"tid":1,"name":"process_name","args":{"name":"p"}},' \
+        '{"ph":"M","pid":1,"tid":1,"name":"thread_name","args":{"name":"t"}},' \
+        '{"ph":"X","ts":0,"dur":10,"pid":1,"tid":1,"name":"a"},' \
+        '{"ph":"X","ts":5,"dur":10,"pid":1,"tid":1,"name":"b"}]}' >"$tmp/o/bad.json"
+    "$TC" "$tmp/o/bad.json" >"$tmp/tc" 2>&1
+    tcrc=$?
+    if [ "$tcrc" -eq 1 ] && grep -q 'overlap: "b"' "$tmp/tc"; then
+        pass "trace_check fails a partly overlapping slice (exit 1)"
+    else
+        fail "trace_check fails a partly overlapping slice" "exit $tcrc"
+    fi
+else
+    skip "--trace passes trace_check" "$TC not built"
+fi
 run run "$SCN/mixtral-8x7b-h100.xml" --tokens 1e12 --memory-timeline "$tmp/o/mem.csv"
 if [ "$rc" -eq 0 ] && grep -q '^training 1e+12 tokens: ' "$tmp/out" &&
     [ "$(head -n 1 "$tmp/o/mem.csv")" = "rank,time_s,activation_bytes,total_bytes" ]; then
@@ -630,6 +663,11 @@ if [ "$rc" -eq 0 ] && grep -q '^  "derived": \["microbatches"\],$' "$tmp/out"; t
     pass "run --format json: the file's global batch given, microbatches derived"
 else
     fail "run --format json: the file's global batch given, microbatches derived" "exit status $rc"
+fi
+if [ "$rc" -eq 0 ] && grep -q '^  "dp": 16,$' "$tmp/out" && ! grep -q '"edp"' "$tmp/out"; then
+    pass "run --format json: a dense model reports dp, no expert dp"
+else
+    fail "run --format json: a dense model reports dp, no expert dp" "exit status $rc"
 fi
 run run "$SCN/llama3.1-70b-h100.xml" --set microbatches=16 --format json
 if [ "$rc" -eq 0 ] && grep -q '^  "derived": \["global-batch"\],$' "$tmp/out" &&

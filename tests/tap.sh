@@ -1,8 +1,17 @@
-# tap.sh: TAP output for the shell tests, sourced with NAME set: makes the scratch directory
-# $tmp (removed on exit; its err file, when not empty, holds the stderr of the last command
-# run, which fail shows), then
+# tap.sh: TAP output for the shell tests, sourced with NAME and top_builddir set: bails out
+# unless $S, the stepsim binary of top_builddir, is built (ASAN_OPTIONS defaults to leak
+# checks), makes the scratch directory $tmp (removed on exit; its err file, when not empty,
+# holds the stderr of the last command run, which fail shows), then
 #   pass DESC; fail DESC [DIAGNOSTIC...]; skip DESC WHY
 # Counters: n (tests so far), failed, skipped.
+
+S="$top_builddir/stepsim"
+ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+export ASAN_OPTIONS
+if [ ! -x "$S" ]; then
+    echo "Bail out! $S not built"
+    exit 1
+fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/stepsim-$NAME.XXXXXX") || {
     echo "Bail out! cannot create a temporary directory"

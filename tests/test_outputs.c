@@ -1,5 +1,5 @@
-/* test_outputs: the picture and trace writers -- the Gantt TSV (plot), the Chrome trace JSON
- * (trace) and plot_gantt's input checks.  The step is tiny and exact: pp=2, one micro-batch,
+/* test_outputs: the picture writer -- the Gantt TSV (plot) and plot_gantt's input checks (the
+ * Chrome trace has tests/test_trace.c).  The step is tiny and exact: pp=2, one micro-batch,
  * F = 1 ms, B = 2 ms, links with 1 ms latency, a free optimizer. */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -10,7 +10,6 @@
 #include "config.h"
 #include "helpers.h"
 #include "plot.h"
-#include "trace.h"
 
 static const char *const tiny[] = {"pp=2",
                                    "layers=2",
@@ -24,32 +23,6 @@ static const char *const tiny[] = {"pp=2",
 static void run_tiny(struct sim_fixture *f)
 {
     cr_assert_eq(fixture_run(f, tiny), SIM_OK, "%s", f->err.msg);
-}
-
-/* Brackets balance outside string literals and never go negative; strings are closed. */
-static void assert_balanced_json(const char *s)
-{
-    int depth = 0, in_str = 0;
-    for (const char *p = s; *p; p++) {
-        if (in_str) {
-            if (*p == '\\' && p[1])
-                p++;
-            else if (*p == '"')
-                in_str = 0;
-            continue;
-        }
-        if (*p == '"')
-            in_str = 1;
-        else if (*p == '{' || *p == '[')
-            depth++;
-        else if (*p == '}' || *p == ']') {
-            depth--;
-            cr_assert_geq(depth, 0, "closing bracket without an opener at offset %ld",
-                          (long)(p - s));
-        }
-    }
-    cr_assert_eq(in_str, 0, "unterminated string");
-    cr_assert_eq(depth, 0, "unbalanced brackets");
 }
 
 Test(outputs, gantt_tsv_has_one_row_per_timed_op_and_transfer)
@@ -169,41 +142,6 @@ Test(outputs, gantt_tsv_numbers_microbatches_and_chunks)
                 for (int k = 0; k < 2; k++)
                     cr_assert_eq(seen[r][c][m][k], 1, "rank %d chunk %d mb %d kind %d", r, c, m, k);
     free(tsv);
-    fixture_release(&f);
-}
-
-Test(outputs, trace_is_balanced_json_with_rank_and_link_tracks)
-{
-    struct sim_fixture f;
-    run_tiny(&f);
-    snprintf(f.scn.name, sizeof f.scn.name, "tiny \"quoted\"");
-    FILE *fp = tmpfile();
-    cr_assert_not_null(fp);
-    cr_assert_eq(trace_write_json(fp, &f.scn, &f.res), 0);
-    char *js = capture(fp);
-    assert_balanced_json(js);
-    cr_assert_eq(js[0], '{');
-    cr_assert_not_null(strstr(js, "\"traceEvents\":["));
-    cr_assert_not_null(strstr(js, "\"scenario\":\"tiny \\\"quoted\\\"\""));
-    const char *tracks[] = {"\"pipeline ranks\"", "\"p2p links\"",   "\"rank 0\"",
-                            "\"rank 1\"",         "\"link 0 -> 1\"", "\"link 1 -> 0\""};
-    for (size_t i = 0; i < sizeof tracks / sizeof *tracks; i++)
-        cr_assert_eq(count_of(js, tracks[i]), 1, "track %s", tracks[i]);
-    cr_assert_eq(count_of(js, "\"thread_sort_index\""), 6,
-                 "2 ranks, their 2 gradient-sync streams, 2 link directions");
-    cr_assert_eq(count_of(js, "\"rank 1 grad sync\""), 1);
-    /* One complete event per record, named by kind. */
-    cr_assert_eq(count_of(js, "\"ph\":\"X\""), f.res.nrecs);
-    cr_assert_eq(count_of(js, "\"name\":\"F\""), 2);
-    cr_assert_eq(count_of(js, "\"name\":\"B\""), 2);
-    cr_assert_eq(count_of(js, "\"name\":\"OPT\""), 2);
-    cr_assert_eq(count_of(js, "\"name\":\"SEND_F\""), 1);
-    cr_assert_eq(count_of(js, "\"name\":\"SEND_B\""), 1);
-    /* Microseconds: rank 0's B starts at 6 ms and lasts 2 ms. */
-    cr_assert_not_null(strstr(js, "\"name\":\"B\",\"cat\":\"compute\",\"pid\":1,\"tid\":0,"
-                                  "\"ts\":6000.000000,\"dur\":2000.000000,"
-                                  "\"args\":{\"microbatch\":0,\"chunk\":0,\"stage\":0}"));
-    free(js);
     fixture_release(&f);
 }
 

@@ -476,3 +476,38 @@ Test(sweep_cmd, out_file_and_plot, .init = setup)
     free(o);
     free(e);
 }
+
+/* Hardware knobs vary like keys: hw.NAME names its column, a slower network slows the step,
+ * more reserve leaves the memory the same but can tip a config out of memory. */
+Test(sweep_axis, hardware_knobs_are_axes, .init = setup)
+{
+    struct sweep_axis ax;
+    parse_ok(&ax, "hw.nic-bandwidth=12.5GB/s,50GB/s");
+    cr_assert_eq(ax.keys[0], SWEEP_HW_KNOB);
+    cr_assert_str_eq(ax.key_names[0], "hw.nic-bandwidth");
+    sweep_axis_release(&ax);
+    parse_ok(&ax, "pp,hw.hbm-reserve=2:1GiB,4:3GiB");
+    cr_assert_eq(ax.keys[0], SCN_PP);
+    cr_assert_str_eq(ax.key_names[1], "hw.hbm-reserve");
+    sweep_axis_release(&ax);
+    parse_bad("hw.nosuch=1,2", "unknown hardware knob 'hw.nosuch'");
+    parse_bad("hw.hbm,hw.hbm=1:2", "given twice");
+}
+
+Test(sweep_cmd, varied_hardware_knob_moves_the_step, .init = setup)
+{
+    char *o, *e;
+    int rc = run_sweep(&o, &e, LLAMA, "--vary", "hw.nic-bandwidth=5GB/s,50GB/s", "--vary",
+                       "hw.hbm-reserve=3GiB,70GiB", NULL);
+    cr_assert_eq(rc, 0, "%s", e);
+    char line[2048];
+    cr_assert(strstr(line_of(o, 0, line, sizeof line), "hw.nic-bandwidth,hw.hbm-reserve,status,"),
+              "%s", line);
+    double slow = field(line_of(o, 1, line, sizeof line), 3);
+    cr_assert(strstr(line, ",yes,"), "fits with a 3 GiB reserve: %s", line);
+    cr_assert(strstr(line_of(o, 2, line, sizeof line), ",no,"), "70 GiB reserve: %s", line);
+    double fast = field(line_of(o, 3, line, sizeof line), 3);
+    cr_assert(slow > fast, "5 GB/s NIC %g s <= 50 GB/s NIC %g s", slow, fast);
+    free(o);
+    free(e);
+}
