@@ -153,50 +153,71 @@ static int parse_run(int argc, char **argv, struct run_opts *o, FILE *errout)
     return 0;
 }
 
-typedef int (*writer_fn)(FILE *out, const struct scenario *scn, const struct pipe_result *res);
+/* Every output of one run, named before anything runs (outfile.h): NULL where not asked for.
+ * A modelled scenario's --plot FILE.png also draws FILE-memory.png. */
+struct run_outputs {
+    struct outset *set;
+    struct outfile *timeline, *trace, *memory, *plot, *plot_memory;
+};
 
-static int write_timeline(FILE *out, const struct scenario *scn, const struct pipe_result *res)
+/* Check every output option against the loaded scenario, before anything is simulated or
+ * written. */
+static enum sim_status plan_outputs(const struct run_opts *o, const struct scenario *scn,
+                                    struct run_outputs *ro, struct sim_error *err)
 {
-    (void)scn;
-    return timeline_write_csv(out, res);
+    int modelled = scn_is_modelled(scn);
+    if (o->memory_timeline && !modelled)
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "--memory-timeline needs a modelled scenario (model= and hardware=)");
+    if (o->tokens > 0 && !modelled)
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "--tokens needs a modelled scenario (model= and hardware=)");
+    ro->set = outset_create();
+    if (!ro->set)
+        return err_set(err, SIM_EFAIL, NULL, 0, "out of memory");
+    enum sim_status st = cli_add_inputs(ro->set, scn, err);
+    if (st == SIM_OK && o->timeline)
+        st = outset_add(ro->set, "--timeline", o->timeline, &ro->timeline, err);
+    if (st == SIM_OK && o->memory_timeline)
+        st = outset_add(ro->set, "--memory-timeline", o->memory_timeline, &ro->memory, err);
+    if (st == SIM_OK && o->trace)
+        st = outset_add(ro->set, "--trace", o->trace, &ro->trace, err);
+    if (st == SIM_OK && o->plot)
+        st = plot_add_output(ro->set, "--plot", o->plot, &ro->plot, err);
+    if (st == SIM_OK && o->plot && modelled)
+        st = plot_add_companion(ro->set, o->plot, "memory", &ro->plot_memory, err);
+    return st;
 }
 
-static enum sim_status write_output(const char *path, writer_fn fn, const struct scenario *scn,
-                                    const struct pipe_result *res, struct sim_error *err)
+static int write_timeline(FILE *out, const void *so)
 {
-    struct outfile of;
-    enum sim_status st = outfile_open(&of, path, err);
-    if (st != SIM_OK)
-        return st;
-    if (fn(of.fp, scn, res) != 0) {
-        outfile_abort(&of);
-        return err_set(err, SIM_EFAIL, path, 0, "write error");
-    }
-    return outfile_commit(&of, err);
+    return timeline_write_csv(out, &((const struct step_output *)so)->res);
 }
 
-static enum sim_status write_memory_timeline(const char *path, const struct scenario *scn,
-                                             const struct step_output *so, struct sim_error *err)
+struct trace_args {
+    const struct scenario *scn;
+    const struct step_output *so;
+};
+
+static int write_trace(FILE *out, const void *user)
 {
-    struct outfile of;
-    enum sim_status st = outfile_open(&of, path, err);
-    if (st != SIM_OK)
-        return st;
-    if (memtl_write_csv(of.fp, scn, &so->res, &so->cm) != 0) {
-        outfile_abort(&of);
-        return err_set(err, SIM_EFAIL, path, 0, "write error");
-    }
-    return outfile_commit(&of, err);
+    const struct trace_args *t = user;
+    return trace_write_json(out, t->scn, &t->so->res);
 }
 
-/* The Gantt chart; for modelled scenarios each rank's peak memory is on its label. */
+static int write_memory_timeline(FILE *out, const void *user)
+{
+    const struct trace_args *t = user;
+    return memtl_write_csv(out, t->scn, &t->so->res, &t->so->cm);
+}
+
 /* The Gantt chart; for modelled scenarios each rank's peak memory is on its label and
  * FILE-memory.png|svg shows memory per stage as stacked bars. */
-static enum sim_status plot_with_memory(const char *path, const struct scenario *scn,
+static enum sim_status plot_with_memory(const struct run_outputs *ro, const struct scenario *scn,
                                         const struct step_output *so, struct sim_error *err)
 {
     if (!so->modelled)
-        return plot_gantt(path, scn, &so->res, err);
+        return plot_gantt(ro->plot, scn, &so->res, err);
     int pp = so->res.pp;
     double *mem = mem_calloc((size_t)pp * 5, sizeof *mem);
     if (!mem)
@@ -210,15 +231,28 @@ static enum sim_status plot_with_memory(const char *path, const struct scenario 
         parts[4 * r + 2] = m->optimizer;
         parts[4 * r + 3] = m->activations;
     }
-    enum sim_status st = plot_gantt_memory(path, scn, &so->res, mem, err);
-    char mpath[4200];
-    size_t n = strlen(path);
-    if (st == SIM_OK && n > 4 && n - 4 < sizeof mpath - 16) {
-        snprintf(mpath, sizeof mpath, "%.*s-memory%s", (int)(n - 4), path, path + n - 4);
-        st = plot_memory(mpath, scn->name, parts, pp, so->rep.hbm_bytes, err);
-    }
+    enum sim_status st = plot_gantt_memory(ro->plot, scn, &so->res, mem, err);
+    if (st == SIM_OK)
+        st = plot_memory(ro->plot_memory, scn->name, parts, pp, so->rep.hbm_bytes, err);
     mem_free(mem);
     return st;
+}
+
+/* Each asked-for output to its temp file, then all of them into place together. */
+static enum sim_status write_outputs(const struct run_outputs *ro, const struct scenario *scn,
+                                     const struct step_output *so, struct sim_error *err)
+{
+    struct trace_args args = {scn, so};
+    enum sim_status st = SIM_OK;
+    if (ro->timeline)
+        st = outfile_write(ro->timeline, write_timeline, so, err);
+    if (st == SIM_OK && ro->memory)
+        st = outfile_write(ro->memory, write_memory_timeline, &args, err);
+    if (st == SIM_OK && ro->trace)
+        st = outfile_write(ro->trace, write_trace, &args, err);
+    if (st == SIM_OK && ro->plot)
+        st = plot_with_memory(ro, scn, so, err);
+    return st == SIM_OK ? outset_commit(ro->set, err) : st;
 }
 
 static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
@@ -230,6 +264,7 @@ static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
     struct scenario scn;
     struct sim_error err;
     struct step_output so;
+    struct run_outputs ro = {0};
     int ran = 0;
     err_clear(&err);
     scn_defaults(&scn);
@@ -238,41 +273,28 @@ static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
         st = scn_set_arg(&scn, o.sets[i], &err);
     if (st == SIM_OK && o.seed)
         st = scn_set(&scn, "seed", o.seed, NULL, 0, &err);
+    if (st == SIM_OK)
+        st = plan_outputs(&o, &scn, &ro, &err);
     if (st == SIM_OK) {
         st = step_run(&scn, &so, &err);
         ran = st == SIM_OK;
     }
-    if (ran && o.tokens > 0) {
-        if (so.modelled)
-            report_add_training(&so.rep, &so.cm, o.tokens);
-        else
-            st = err_set(&err, SIM_EINPUT, NULL, 0,
-                         "--tokens needs a modelled scenario (model= and hardware=)");
-    }
+    if (ran && o.tokens > 0)
+        report_add_training(&so.rep, &so.cm, o.tokens);
     if (ran && so.rep.tp_spans_nodes)
         fprintf(errout,
                 "stepsim: warning: tp=%d spans nodes of %d GPUs: tensor-parallel "
                 "traffic crosses the network\n",
                 scn.tp, so.cm.cfg.gpus_per_node);
-    if (st == SIM_OK && o.timeline)
-        st = write_output(o.timeline, write_timeline, &scn, &so.res, &err);
-    if (st == SIM_OK && o.memory_timeline) {
-        if (!so.modelled)
-            st = err_set(&err, SIM_EINPUT, NULL, 0,
-                         "--memory-timeline needs a modelled scenario (model= and hardware=)");
-        else
-            st = write_memory_timeline(o.memory_timeline, &scn, &so, &err);
-    }
-    if (st == SIM_OK && o.trace)
-        st = write_output(o.trace, trace_write_json, &scn, &so.res, &err);
-    if (st == SIM_OK && o.plot)
-        st = plot_with_memory(o.plot, &scn, &so, &err);
+    if (st == SIM_OK)
+        st = write_outputs(&ro, &scn, &so, &err);
     if (st == SIM_OK) {
         int w =
             o.json ? report_write_json(out, &scn, &so.rep) : report_write_text(out, &scn, &so.rep);
         if (w != 0 || fflush(out) != 0)
             st = err_set(&err, SIM_EFAIL, NULL, 0, "cannot write the report to stdout");
     }
+    outset_destroy(ro.set);
     if (ran)
         step_release(&so);
     return st == SIM_OK ? 0 : cli_fail(errout, &err);

@@ -728,6 +728,11 @@ static int write_csv(FILE *out, const struct plan_result *res)
     return ferror(out) ? -1 : 0;
 }
 
+static int csv_writer(FILE *out, const void *res)
+{
+    return write_csv(out, res);
+}
+
 /* ---- command line ------------------------------------------------------------------------ */
 
 static int usage_error(FILE *errout, const char *what, const char *value)
@@ -801,6 +806,8 @@ int plan_main(int argc, char **argv, FILE *out, FILE *errout)
     struct scenario scn;
     struct sim_error err;
     struct plan_result res;
+    struct outfile *csv_out = NULL;
+    struct outset *outs = NULL;
     err_clear(&err);
     scn_defaults(&scn);
     enum sim_status st = scn_load(&scn, path, &err);
@@ -810,28 +817,24 @@ int plan_main(int argc, char **argv, FILE *out, FILE *errout)
         st = err_set(&err, SIM_EINPUT, path, 0,
                      "plan needs a modelled scenario (model= and hardware=); this one gives "
                      "explicit costs");
+    /* --out is checked (outfile.h) before the search runs, and replaced only at the end. */
+    if (st == SIM_OK && !(outs = outset_create()))
+        st = err_set(&err, SIM_EFAIL, NULL, 0, "out of memory");
     if (st == SIM_OK)
-        st = plan_run(&scn, &o, &res, &err);
-    if (st != SIM_OK) {
-        cli_fail(errout, &err);
-        return (int)err.status ? (int)err.status : 1;
-    }
-    if (csv) {
-        struct outfile of;
-        st = outfile_open(&of, csv, &err);
-        if (st == SIM_OK && write_csv(of.fp, &res) != 0) {
-            outfile_abort(&of);
-            st = err_set(&err, SIM_EFAIL, csv, 0, "write error");
-        } else if (st == SIM_OK) {
-            st = outfile_commit(&of, &err);
-        }
-    }
+        st = cli_add_inputs(outs, &scn, &err);
+    if (st == SIM_OK && csv)
+        st = outset_add(outs, "--out", csv, &csv_out, &err);
+    int planned = 0;
+    if (st == SIM_OK)
+        planned = (st = plan_run(&scn, &o, &res, &err)) == SIM_OK;
+    if (st == SIM_OK && csv_out)
+        st = outfile_write(csv_out, csv_writer, &res, &err);
+    if (st == SIM_OK)
+        st = outset_commit(outs, &err);
     if (st == SIM_OK && (write_table(out, &scn, &o, &res) != 0 || fflush(out) != 0))
         st = err_set(&err, SIM_EFAIL, NULL, 0, "cannot write the plan to stdout");
-    plan_result_release(&res);
-    if (st != SIM_OK) {
-        cli_fail(errout, &err);
-        return (int)err.status ? (int)err.status : 1;
-    }
-    return 0;
+    if (planned)
+        plan_result_release(&res);
+    outset_destroy(outs);
+    return st == SIM_OK ? 0 : cli_fail(errout, &err);
 }

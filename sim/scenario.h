@@ -8,6 +8,8 @@
 #ifndef STEPSIM_SCENARIO_H
 #define STEPSIM_SCENARIO_H
 
+#include <sys/types.h>
+
 #include "error.h"
 
 enum scn_key {
@@ -70,6 +72,15 @@ struct scn_origin {
                        --set; a rule broken by two values blames the later one */
 };
 #define SCN_ORDER_SET 1000000
+/* Most scenario files in one chain of <scenario base="..."> references, the first included. */
+#define SCN_MAX_BASE_FILES 8
+
+/* A scenario file that was loaded: its identity, so that no output overwrites it. */
+struct scn_file {
+    dev_t dev;
+    ino_t ino;
+    char path[256]; /* for messages; cut to fit */
+};
 
 struct scenario {
     char name[64];
@@ -114,6 +125,8 @@ struct scenario {
     int dropout;              /* hidden and attention dropout (masks kept for the backward) */
     struct scn_origin origin[SCN_KEY_COUNT];
     int files_applied; /* scenario files loaded so far (bases count): gives origin.order */
+    struct scn_file loaded[SCN_MAX_BASE_FILES]; /* the files loaded: this one, then its bases */
+    int nloaded;
 };
 
 /* Defaults: schedule 1f1b, pp=vp=1, microbatches=1, micro-batch=1, free links, zero costs. */
@@ -162,8 +175,6 @@ int scn_stage_of(const struct scenario *scn, int rank, int chunk);
 int scn_split_backward(const struct scenario *scn);
 /* Does the scenario use the model + hardware cost model (rather than explicit costs)? */
 int scn_is_modelled(const struct scenario *scn);
-/* Most scenario files in one chain of <scenario base="..."> references, the first included. */
-#define SCN_MAX_BASE_FILES 8
 /* Load a scenario file (XML, validated against the shipped schema) on top of what `scn` holds
  * (defaults, usually): its base first, if it names one, then its own values over the base's. */
 enum sim_status scn_load(struct scenario *scn, const char *path, struct sim_error *err);

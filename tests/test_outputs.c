@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "helpers.h"
+#include "outfile.h"
 #include "plot.h"
 #include "trace.h"
 
@@ -239,7 +240,10 @@ Test(outputs, plot_rejects_other_extensions_and_unsafe_paths)
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         struct sim_error err;
         err_clear(&err);
-        cr_assert_eq(plot_gantt(bad[i], &f.scn, &f.res, &err), SIM_EINPUT, "%s", bad[i]);
+        struct outset *os = outset_create();
+        struct outfile *img = NULL;
+        cr_assert_eq(plot_add_output(os, "--plot", bad[i], &img, &err), SIM_EINPUT, "%s", bad[i]);
+        outset_destroy(os);
         cr_assert_neq(err.msg[0], '\0');
         cr_assert_not_null(strstr(err.msg, bad[i]), "the message names the path: %s", err.msg);
         cr_assert_neq(access(bad[i], F_OK), 0, "nothing is written for %s", bad[i]);
@@ -259,7 +263,12 @@ Test(outputs, plot_renders_a_png_when_gnuplot_is_there)
     snprintf(path, sizeof path, "%s/g.png", dir);
     struct sim_error err;
     err_clear(&err);
-    cr_assert_eq(plot_gantt(path, &f.scn, &f.res, &err), SIM_OK, "%s", err.msg);
+    struct outset *os = outset_create();
+    struct outfile *img = NULL;
+    cr_assert_eq(plot_add_output(os, "--plot", path, &img, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(plot_gantt(img, &f.scn, &f.res, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(outset_commit(os, &err), SIM_OK, "%s", err.msg);
+    outset_destroy(os);
     FILE *fp = fopen(path, "rb");
     cr_assert_not_null(fp);
     unsigned char magic[8] = {0};
