@@ -310,6 +310,16 @@ expect_error "--set schedule=interleaved against vp=1 from the file blames the o
 run run "$U" --set vp=2 --set layers=16
 expect_error "vp=2 against schedule=1f1b from the file" 2 \
     "stepsim: schedule=1f1b holds one model chunk per rank but vp=2" "(vp given by --set)"
+# The gpus rule ties gpus to pp, tp, cp, ep and etp: the value set last is blamed, not the
+# scenario's gpus= line.
+L70="$SCN/llama3.1-70b-h100.xml"
+run run "$L70" --set pp=3
+expect_error "--set pp=3 against the file's gpus=512 blames the --set" 2 \
+    "stepsim: gpus=512 is not a multiple of pp*max(tp*cp, ep*etp) = 3*max(8*1, 1*1)" "(pp given by --set)"
+run run "$L70" --set gpus=100
+expect_error "--set gpus=100 against the file's pp blames gpus" 2 "stepsim: gpus=100 " "(gpus given by --set)"
+run run "$SCN/mixtral-8x7b-h100.xml" --set ep=3
+expect_error "--set ep=3 on Mixtral: the experts rule or the gpus rule, blamed on ep" 2 "stepsim: " "(ep given by --set)"
 run run "$U" --seed x
 expect_error "--seed bad value" 2 "stepsim: " "'x' is not a whole number"
 run run "$U" --bogus
