@@ -128,6 +128,11 @@ static enum sim_status parse_range(struct sweep_axis *ax, const char *arg, const
                        "whole numbers)",
                        arg);
     int geometric = c2[1] == 'x';
+    /* No scenario value is above INT_MAX (the seed's range ends there too); with every number
+     * at most that, no value or step below can overflow a long long. */
+    if (a > INT_MAX || b > INT_MAX || k > INT_MAX)
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "--vary %s: numbers above %d are not scenario values", arg, INT_MAX);
     if (geometric && k < 2)
         return err_set(err, SIM_EINPUT, NULL, 0, "--vary %s: the factor must be at least 2", arg);
     if (geometric && a < 1)
@@ -352,21 +357,28 @@ static void show_progress(size_t done, size_t total, void *user)
 
 /* ---- the CSV ---- */
 
-/* A text field, quoted (with doubled quotes) when asked or when it needs it. */
+/* A text field, quoted (with doubled quotes) when asked or when it needs it; control
+ * characters become blanks and invalid UTF-8 U+FFFD (a value from the command line can hold
+ * any byte). */
 static void csv_text(FILE *out, const char *s, int quote)
 {
     quote |= strpbrk(s, ",\"\n\r") != NULL;
-    if (!quote) {
-        fputs(s, out);
-        return;
+    if (quote)
+        fputc('"', out);
+    while (*s) {
+        size_t n = utf8_char_len(s);
+        if (n == 0)
+            fputs(UTF8_REPLACEMENT, out);
+        else if (*s == '"')
+            fputs("\"\"", out);
+        else if (n == 1 && iscntrl((unsigned char)*s))
+            fputc(' ', out);
+        else
+            fwrite(s, 1, n, out);
+        s += n ? n : 1;
     }
-    fputc('"', out);
-    for (const char *c = s; *c; c++) {
-        if (*c == '"')
-            fputc('"', out);
-        fputc(iscntrl((unsigned char)*c) ? ' ' : *c, out);
-    }
-    fputc('"', out);
+    if (quote)
+        fputc('"', out);
 }
 
 static void csv_num(FILE *out, double v)
