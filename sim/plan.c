@@ -805,8 +805,10 @@ static void layout_text(const struct plan_entry *e, char *buf, size_t len)
 static int write_table(FILE *out, const struct scenario *base, const struct plan_opts *o,
                        const struct plan_result *res)
 {
-    fprintf(out, "plan for %s: %d GPUs, global batch %d x seq %d, top %d by tokens/s\n\n",
-            base->name, o->gpus, base->global_batch, base->seq, o->top);
+    char name[3 * sizeof base->name]; /* each invalid byte may become 3 */
+    utf8_clean(name, sizeof name, base->name);
+    fprintf(out, "plan for %s: %d GPUs, global batch %d x seq %d, top %d by tokens/s\n\n", name,
+            o->gpus, base->global_batch, base->seq, o->top);
     fprintf(out, "%-4s %-66s %9s %11s %8s %7s %8s %7s %6s %7s\n", "#", "layout", "step_s",
             "tokens/s", "tok/s/GPU", "MFU", "mem_GiB", "bubble", "comm", "recomp");
     for (size_t t = 0; t < res->ntop; t++) {

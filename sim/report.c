@@ -258,8 +258,9 @@ static void write_costmodel_text(FILE *out, const struct scenario *scn, const st
 
 int report_write_text(FILE *out, const struct scenario *scn, const struct report *rep)
 {
-    char g[32];
-    fprintf(out, "scenario      %s\n", scn->name);
+    char g[32], name[3 * sizeof scn->name]; /* each invalid byte may become 3 */
+    utf8_clean(name, sizeof name, scn->name);
+    fprintf(out, "scenario      %s\n", name);
     fprintf(out, "schedule      %s  pp=%d vp=%d", scn->schedule, scn->pp, scn->vp);
     if (scn->vp > 1 && strcmp(scn->schedule, "interleaved") == 0) /* the only one with groups */
         fprintf(out, " vp-group=%s", group_label(scn, g, sizeof g));
