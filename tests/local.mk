@@ -16,7 +16,8 @@ criterion_tests = tests/test_units tests/test_eventq tests/test_engine tests/tes
 if HAVE_CRITERION
 check_PROGRAMS = $(criterion_tests)
 endif
-TESTS = $(check_PROGRAMS) tests/run_cli_tests.sh tests/probe_io.sh
+TESTS = $(check_PROGRAMS) tests/run_cli_tests.sh tests/probe_io.sh tests/hostile_outputs.sh \
+	tests/interrupt.sh
 
 # Every test program links the library and Criterion and knows the source folder; a test
 # built from more than its own tests/test_X.c lists its sources below.

@@ -279,3 +279,28 @@ Test(outputs, plot_renders_a_png_when_gnuplot_is_there)
     cr_assert_eq(rmdir(dir), 0, "no temp files left beside the image");
     fixture_release(&f);
 }
+
+/* One test of UTF-8 for every writer: valid characters pass whole, every byte that does not
+ * begin one becomes U+FFFD, and a cut never splits a character. */
+Test(outputs, utf8_invalid_bytes_become_replacement_characters)
+{
+    cr_assert_eq(utf8_char_len("a"), 1u);
+    cr_assert_eq(utf8_char_len("\xc3\xa9"), 2u);         /* é */
+    cr_assert_eq(utf8_char_len("\xe2\x82\xac"), 3u);     /* € */
+    cr_assert_eq(utf8_char_len("\xf0\x9f\x98\x80"), 4u); /* U+1F600 */
+    const char *bad[] = {"\x80", "\xff", "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80",
+                         "\xf4\x90\x80\x80", "\xe2\x82", "\xc3"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        cr_assert_eq(utf8_char_len(bad[i]), 0u, "case %zu", i);
+    char buf[64];
+    utf8_clean(buf, sizeof buf, "a\xff" "b\xe2\x82");
+    cr_assert_str_eq(buf, "a" UTF8_REPLACEMENT "b" UTF8_REPLACEMENT UTF8_REPLACEMENT);
+    utf8_clean(buf, 4, "a\xe2\x82\xac"); /* room for "a" and 2 bytes: the euro does not fit */
+    cr_assert_str_eq(buf, "a");
+    FILE *fp = tmpfile();
+    cr_assert_not_null(fp);
+    json_put_string(fp, "q\"\\\n\xc3\xa9\xfe");
+    char *js = capture(fp);
+    cr_assert_str_eq(js, "\"q\\\"\\\\\\u000a\xc3\xa9" UTF8_REPLACEMENT "\"");
+    free(js);
+}
