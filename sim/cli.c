@@ -78,7 +78,12 @@ static const char help_text[] =
     "  samples/s        microbatches * micro-batch / step time; tokens/s = samples/s * seq\n"
     "  peak_mb          most (micro-batch, chunk) activations a rank held at once\n"
     "\n"
-    "exit status: 0 ok, 1 simulation or I/O failure, 2 bad input\n";
+    "outputs: checked before anything runs and put in place together at the end; an output\n"
+    "  naming an input or another output, a directory or a block device is refused; devices\n"
+    "  and FIFOs are written in place; symlinks are written through\n"
+    "\n"
+    "exit status: 0 ok, 1 simulation or I/O failure, 2 bad input; 129, 130, 143 interrupted\n"
+    "  by SIGHUP, SIGINT, SIGTERM (temp files removed, gnuplot ended)\n";
 
 struct run_opts {
     const char *scenario;
