@@ -411,14 +411,13 @@ static void keep_attributes(int fd, const struct stat *st)
  * ours) and mode 0666 less the umask, as any new output. */
 static int create_beside(struct outfile *of)
 {
-    static unsigned long counter;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     unsigned long salt = (unsigned long)getpid() * 2654435761u ^ (unsigned long)ts.tv_nsec ^
                          (unsigned long)(uintptr_t)of;
     int fd = -1;
     for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
-        temp_name(of->tmp, sizeof of->tmp, of->target, salt + (counter++) * 7919u);
+        temp_name(of->tmp, sizeof of->tmp, of->target, salt + (unsigned long)attempt * 7919u);
         sigset_t old;
         cleanup_hold(&old);
         fd = open(of->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0666);
