@@ -161,14 +161,15 @@ for kind in ${FUZZ_KINDS:-scenario model hardware cli}; do
     # FUZZ_JOBS libFuzzer runs that many jobs, logging to fuzz-N.log in its folder.
     jobs=""
     [ -n "${FUZZ_JOBS-}" ] && jobs="-jobs=$FUZZ_JOBS -workers=$FUZZ_JOBS"
-    rm -f "$out/$kind"/fuzz-*.log
+    rm -f "$out/$kind"/fuzz-*.log "$work"/fuzz-*.log
     # shellcheck disable=SC2086
     (cd "$out/$kind" && FUZZ_TOP=$top_abs FUZZ_WORK=$work nice -n 10 "$bin" $jobs \
         -max_total_time="$seconds" -max_len=65536 -timeout="${FUZZ_TIMEOUT:-25}" \
         -rss_limit_mb=2048 -dict="$kdict" -artifact_prefix="$out/$kind/findings/" \
         -print_final_stats=1 "$corpus" </dev/null >"$out/$kind/log.txt" 2>&1)
     rc=$?
-    cat "$out/$kind"/fuzz-*.log >>"$out/$kind/log.txt" 2>/dev/null
+    # the jobs' logs: in the fuzzer's folder, or in the harness's when it changes folder (cli)
+    cat "$out/$kind"/fuzz-*.log "$work"/fuzz-*.log >>"$out/$kind/log.txt" 2>/dev/null
     rm -rf "$work"
     grep -E '^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' "$out/$kind/log.txt"
     grep -E '^#[0-9]+ *DONE' "$out/$kind/log.txt" | tail -1

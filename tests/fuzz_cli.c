@@ -256,8 +256,8 @@ static void check_and_clean(void)
             int input = 0;
             for (size_t i = 0; i < NINPUTS; i++)
                 input |= strcmp(name, inputs[i]) == 0;
-            if (input)
-                continue;
+            if (input || (strncmp(name, "fuzz-", 5) == 0 && strstr(name, ".log")))
+                continue; /* libFuzzer's -jobs logs: its parent runs here too */
             if (d == 1 || !was_asked(name)) {
                 fprintf(stderr, "fuzz_cli: left behind: %s/%s\n", dirs[d], name);
                 abort();
