@@ -114,7 +114,13 @@ static const char keys_help[] =
     "scenario file (those of <link> with a link- prefix) and the names for --set and --vary.\n"
     "Cost-model keys apply only with model= (and hardware=), explicit costs only without.\n";
 
-static const char exit_text[] = "\nexit status: 0 ok, 1 simulation or I/O failure, 2 bad input\n";
+static const char exit_text[] =
+    "\noutputs: checked before anything runs and put in place together at the end; an output\n"
+    "  naming an input or another output, a directory or a block device is refused; devices\n"
+    "  and FIFOs are written in place; symlinks are written through\n"
+    "\n"
+    "exit status: 0 ok, 1 simulation or I/O failure, 2 bad input; 129, 130, 143 interrupted\n"
+    "  by SIGHUP, SIGINT, SIGTERM (temp files removed, gnuplot ended)\n";
 
 /* The key names from the key table, wrapped after `width` columns under `indent` spaces. */
 static void write_key_names(FILE *out, int indent, int width)
@@ -223,45 +229,80 @@ static int parse_run(int argc, char **argv, struct run_opts *o, FILE *errout)
     return 0;
 }
 
-/* What the writers of one run's outputs read (for cli_write_file). */
-struct step_args {
+/* Every output of one run, named before anything runs (outfile.h): NULL where not asked for.
+ * A modelled scenario's --plot FILE.png also draws FILE-memory.png. */
+struct run_outputs {
+    struct outset *set;
+    struct outfile *timeline, *trace, *memory, *plot, *plot_memory, *report;
+};
+
+/* Check every output option against the loaded scenario, before anything is simulated or
+ * written. */
+static enum sim_status plan_outputs(const struct run_opts *o, const struct scenario *scn,
+                                    struct run_outputs *ro, struct sim_error *err)
+{
+    int modelled = scn_is_modelled(scn);
+    if (o->memory_timeline && !modelled)
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "--memory-timeline needs a modelled scenario (model= and hardware=)");
+    if (o->tokens > 0 && !modelled)
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "--tokens needs a modelled scenario (model= and hardware=)");
+    ro->set = outset_create();
+    if (!ro->set)
+        return err_set(err, SIM_EFAIL, NULL, 0, "out of memory");
+    enum sim_status st = cli_add_inputs(ro->set, scn, err);
+    if (st == SIM_OK && o->timeline)
+        st = outset_add(ro->set, "--timeline", o->timeline, &ro->timeline, err);
+    if (st == SIM_OK && o->memory_timeline)
+        st = outset_add(ro->set, "--memory-timeline", o->memory_timeline, &ro->memory, err);
+    if (st == SIM_OK && o->trace)
+        st = outset_add(ro->set, "--trace", o->trace, &ro->trace, err);
+    if (st == SIM_OK && o->plot)
+        st = plot_add_output(ro->set, "--plot", o->plot, &ro->plot, err);
+    if (st == SIM_OK && o->plot && modelled)
+        st = plot_add_companion(ro->set, o->plot, "memory", &ro->plot_memory, err);
+    if (st == SIM_OK && o->report)
+        st = outset_add(ro->set, "--report", o->report, &ro->report, err);
+    return st;
+}
+
+static int write_timeline(FILE *out, const void *so)
+{
+    return timeline_write_csv(out, &((const struct step_output *)so)->res);
+}
+
+struct trace_args {
     const struct scenario *scn;
     const struct step_output *so;
 };
 
-static int write_timeline(FILE *out, const void *user)
-{
-    const struct step_args *a = user;
-    return timeline_write_csv(out, &a->so->res);
-}
-
 static int write_trace(FILE *out, const void *user)
 {
-    const struct step_args *a = user;
-    return trace_write_json(out, a->scn, &a->so->setup, &a->so->res,
-                            a->so->modelled ? &a->so->cm : NULL);
+    const struct trace_args *t = user;
+    return trace_write_json(out, t->scn, &t->so->setup, &t->so->res,
+                            t->so->modelled ? &t->so->cm : NULL);
 }
 
 static int write_memory_timeline(FILE *out, const void *user)
 {
-    const struct step_args *a = user;
-    return memtl_write_csv(out, a->scn, &a->so->res, &a->so->cm);
+    const struct trace_args *t = user;
+    return memtl_write_csv(out, t->scn, &t->so->res, &t->so->cm);
 }
 
 static int write_step_page(FILE *out, const void *user)
 {
-    const struct step_args *a = user;
-    return report_html_step(out, a->scn, &a->so->res, &a->so->rep);
+    const struct trace_args *t = user;
+    return report_html_step(out, t->scn, &t->so->res, &t->so->rep);
 }
 
-/* The Gantt chart; for modelled scenarios each rank's peak memory is on its label. */
 /* The Gantt chart; for modelled scenarios each rank's peak memory is on its label and
  * FILE-memory.png|svg shows memory per stage as stacked bars. */
-static enum sim_status plot_with_memory(const char *path, const struct scenario *scn,
+static enum sim_status plot_with_memory(const struct run_outputs *ro, const struct scenario *scn,
                                         const struct step_output *so, struct sim_error *err)
 {
     if (!so->modelled)
-        return plot_gantt(path, scn, &so->res, err);
+        return plot_gantt(ro->plot, scn, &so->res, err);
     int pp = so->res.pp;
     double *mem = mem_calloc((size_t)pp * 5, sizeof *mem);
     if (!mem)
@@ -275,32 +316,30 @@ static enum sim_status plot_with_memory(const char *path, const struct scenario 
         parts[4 * r + 2] = m->optimizer;
         parts[4 * r + 3] = m->activations;
     }
-    enum sim_status st = plot_gantt_memory(path, scn, &so->res, mem, err);
-    char mpath[4200];
-    size_t n = strlen(path);
-    if (st == SIM_OK && n > 4 && n - 4 < sizeof mpath - 16) {
-        snprintf(mpath, sizeof mpath, "%.*s-memory%s", (int)(n - 4), path, path + n - 4);
-        st = plot_memory(mpath, scn->name, parts, pp, so->rep.hbm_usable_bytes, err);
-    }
+    enum sim_status st = plot_gantt_memory(ro->plot, scn, &so->res, mem, err);
+    if (st == SIM_OK)
+        st = plot_memory(ro->plot_memory, scn->name, parts, pp, so->rep.hbm_usable_bytes, err);
     mem_free(mem);
     return st;
 }
 
-/* --report must not replace the scenario, its model or hardware, or another output. */
-static enum sim_status check_report_path(const struct run_opts *o, const struct scenario *scn,
-                                         struct sim_error *err)
+/* Each asked-for output to its temp file, then all of them into place together. */
+static enum sim_status write_outputs(const struct run_outputs *ro, const struct scenario *scn,
+                                     const struct step_output *so, struct sim_error *err)
 {
-    const struct cli_file files[] = {
-        {"the scenario", o->scenario},
-        {"the model", scn->model_path},
-        {"the hardware", scn->hardware_path},
-        {"--timeline", o->timeline},
-        {"--trace", o->trace},
-        {"--plot", o->plot},
-        {"--memory-timeline", o->memory_timeline},
-    };
-    return cli_check_output("--report", o->report, files, (int)(sizeof files / sizeof files[0]),
-                            err);
+    struct trace_args args = {scn, so};
+    enum sim_status st = SIM_OK;
+    if (ro->timeline)
+        st = outfile_write(ro->timeline, write_timeline, so, err);
+    if (st == SIM_OK && ro->memory)
+        st = outfile_write(ro->memory, write_memory_timeline, &args, err);
+    if (st == SIM_OK && ro->trace)
+        st = outfile_write(ro->trace, write_trace, &args, err);
+    if (st == SIM_OK && ro->plot)
+        st = plot_with_memory(ro, scn, so, err);
+    if (st == SIM_OK && ro->report)
+        st = outfile_write(ro->report, write_step_page, &args, err);
+    return st == SIM_OK ? outset_commit(ro->set, err) : st;
 }
 
 static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
@@ -319,6 +358,7 @@ static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
     struct scenario scn;
     struct sim_error err;
     struct step_output so;
+    struct run_outputs ro = {0};
     int ran = 0;
     err_clear(&err);
     scn_defaults(&scn);
@@ -327,46 +367,28 @@ static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
         st = scn_set_arg(&scn, o.sets[i], &err);
     if (st == SIM_OK && o.seed)
         st = scn_set(&scn, "seed", o.seed, NULL, 0, &err);
-    if (st == SIM_OK && o.report)
-        st = check_report_path(&o, &scn, &err);
+    if (st == SIM_OK)
+        st = plan_outputs(&o, &scn, &ro, &err);
     if (st == SIM_OK) {
         st = step_run(&scn, &so, &err);
         ran = st == SIM_OK;
     }
-    if (ran && o.tokens > 0) {
-        if (so.modelled)
-            report_add_training(&so.rep, &so.cm, o.tokens);
-        else
-            st = err_set(&err, SIM_EINPUT, NULL, 0,
-                         "--tokens needs a modelled scenario (model= and hardware=)");
-    }
+    if (ran && o.tokens > 0)
+        report_add_training(&so.rep, &so.cm, o.tokens);
     if (ran && so.rep.tp_spans_nodes)
         fprintf(errout,
                 "stepsim: warning: tp=%d spans nodes of %d GPUs: tensor-parallel "
                 "traffic crosses the network\n",
                 scn.tp, so.cm.cfg.gpus_per_node);
-    struct step_args args = {&scn, &so};
-    if (st == SIM_OK && o.timeline)
-        st = cli_write_file(o.timeline, write_timeline, &args, &err);
-    if (st == SIM_OK && o.memory_timeline) {
-        if (!so.modelled)
-            st = err_set(&err, SIM_EINPUT, NULL, 0,
-                         "--memory-timeline needs a modelled scenario (model= and hardware=)");
-        else
-            st = cli_write_file(o.memory_timeline, write_memory_timeline, &args, &err);
-    }
-    if (st == SIM_OK && o.trace)
-        st = cli_write_file(o.trace, write_trace, &args, &err);
-    if (st == SIM_OK && o.plot)
-        st = plot_with_memory(o.plot, &scn, &so, &err);
-    if (st == SIM_OK && o.report)
-        st = cli_write_file(o.report, write_step_page, &args, &err);
+    if (st == SIM_OK)
+        st = write_outputs(&ro, &scn, &so, &err);
     if (st == SIM_OK) {
         int w =
             o.json ? report_write_json(out, &scn, &so.rep) : report_write_text(out, &scn, &so.rep);
         if (w != 0 || fflush(out) != 0)
             st = err_set(&err, SIM_EFAIL, NULL, 0, "cannot write the report to stdout");
     }
+    outset_destroy(ro.set);
     if (ran)
         step_release(&so);
     return st == SIM_OK ? 0 : cli_fail(errout, &err);

@@ -51,56 +51,15 @@ const char *cli_opt_value(int argc, char **argv, int *i, const char *name)
     return argv[++*i];
 }
 
-/* The folder part of path ("." when none, "/" for the root) into buf. */
-static void folder_of(const char *path, char *buf, size_t len)
+enum sim_status cli_add_inputs(struct outset *os, const struct scenario *scn, struct sim_error *err)
 {
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        snprintf(buf, len, ".");
-    else
-        snprintf(buf, len, "%.*s", slash == path ? 1 : (int)(slash - path), path);
-}
-
-static int same_file(const char *a, const char *b)
-{
-    struct stat sa, sb;
-    int ea = stat(a, &sa) == 0, eb = stat(b, &sb) == 0;
-    if (ea || eb)
-        return ea && eb && !S_ISCHR(sa.st_mode) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-    const char *na = strrchr(a, '/'), *nb = strrchr(b, '/');
-    if (strcmp(na ? na + 1 : a, nb ? nb + 1 : b) != 0)
-        return 0;
-    char da[4096], db[4096];
-    folder_of(a, da, sizeof da);
-    folder_of(b, db, sizeof db);
-    if (stat(da, &sa) == 0 && stat(db, &sb) == 0)
-        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-    return strcmp(da, db) == 0;
-}
-
-enum sim_status cli_check_output(const char *option, const char *path, const struct cli_file *files,
-                                 int n, struct sim_error *err)
-{
-    for (int i = 0; i < n; i++)
-        if (files[i].path && files[i].path[0] && same_file(path, files[i].path))
-            return err_set(err, SIM_EINPUT, NULL, 0,
-                           "%s %s is also %s%s: an output never replaces an input or another "
-                           "output",
-                           option, path, files[i].what[0] == '-' ? "the output of " : "",
-                           files[i].what);
-    return SIM_OK;
-}
-
-enum sim_status cli_write_file(const char *path, int (*fn)(FILE *out, const void *user),
-                               const void *user, struct sim_error *err)
-{
-    struct outfile of;
-    enum sim_status st = outfile_open(&of, path, err);
-    if (st != SIM_OK)
-        return st;
-    if (fn(of.fp, user) != 0) {
-        outfile_abort(&of);
-        return err_set(err, SIM_EFAIL, path, 0, "write error");
-    }
-    return outfile_commit(&of, err);
+    enum sim_status st = SIM_OK;
+    for (int i = 0; i < scn->nloaded && st == SIM_OK; i++)
+        st = outset_add_input_id(os, i == 0 ? "scenario" : "base scenario", scn->loaded[i].dev,
+                                 scn->loaded[i].ino, scn->loaded[i].path, err);
+    if (st == SIM_OK)
+        st = outset_add_input(os, "model", scn->model_path, err);
+    if (st == SIM_OK)
+        st = outset_add_input(os, "hardware", scn->hardware_path, err);
+    return st;
 }

@@ -63,6 +63,7 @@ struct plan_result {
     size_t *top; /* [ntop] indices into entries, best first (throughput, then order) */
     size_t ntop;
     size_t enumerated, valid, oom, simulated, pruned;
+    size_t orders; /* schedule orders built to find the rule-valid configs' peak memory */
     double wall_s;
 };
 

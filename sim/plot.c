@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "cleanup.h"
 #include "config.h"
 #include "embedded.h"
 #include "outfile.h"
@@ -64,30 +65,14 @@ int plot_gnuplot_safe(const char *s)
     return strpbrk(s, "'\\\n\r") == NULL;
 }
 
-/* Copy `s` into buf (truncating) with anything that could end a gnuplot string blanked. */
+/* Copy `s` into buf (truncating) with anything that could end a gnuplot string blanked; the
+ * text is valid UTF-8 (an SVG with a stray byte in its title is not valid XML). */
 void plot_sanitize(char *buf, size_t len, const char *s)
 {
-    snprintf(buf, len, "%s", s);
+    utf8_clean(buf, len, s);
     for (char *p = buf; *p; p++)
         if (*p == '\'' || *p == '\\' || *p == '"' || (unsigned char)*p < 0x20)
             *p = ' ';
-}
-
-/* Create "TMPDIR/stepsim-TAG-XXXXXX", name in buf; NULL (errno set) on failure. */
-FILE *plot_open_temp(char *buf, size_t len, const char *tmpdir, const char *tag)
-{
-    snprintf(buf, len, "%s/stepsim-%s-XXXXXX", tmpdir, tag);
-    int fd = mkstemp(buf);
-    if (fd < 0)
-        return NULL;
-    FILE *fp = fdopen(fd, "w");
-    if (!fp) {
-        int e = errno;
-        close(fd);
-        unlink(buf);
-        errno = e;
-    }
-    return fp;
 }
 
 /* Run `gnuplot -e VARS SCRIPT` with stdin from /dev/null; returns its exit status (128 + the
@@ -96,10 +81,12 @@ FILE *plot_open_temp(char *buf, size_t len, const char *tmpdir, const char *tag)
  * rejects multi-line { } blocks. */
 int plot_run_gnuplot(const char *vars, const char *script)
 {
+    /* Signals wait until the child is registered, and the child never runs our handler. */
+    sigset_t old;
+    cleanup_hold(&old);
     pid_t pid = fork();
-    if (pid < 0)
-        return -1;
     if (pid == 0) {
+        cleanup_child_reset(&old);
         int fd = open("/dev/null", O_RDONLY);
         if (fd >= 0) {
             dup2(fd, STDIN_FILENO);
@@ -109,10 +96,19 @@ int plot_run_gnuplot(const char *vars, const char *script)
         execlp("gnuplot", "gnuplot", "-e", vars, script, (char *)NULL);
         _exit(127);
     }
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return -1;
+    int slot = pid > 0 ? cleanup_add_child(pid) : -1;
+    int e = errno;
+    cleanup_release(&old);
+    if (pid < 0) {
+        errno = e;
+        return -1;
+    }
+    int status = 0, rc;
+    while ((rc = (int)waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+        ;
+    cleanup_remove_child(slot);
+    if (rc < 0)
+        return -1;
     if (WIFSIGNALED(status))
         return 128 + WTERMSIG(status);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -156,13 +152,46 @@ static void make_title(char *buf, size_t len, const struct scenario *scn,
         snprintf(buf + n, len - n, " · bubble %.1f%%", 100.0 * (1.0 - busy / span));
 }
 
-enum sim_status plot_gantt(const char *path, const struct scenario *scn,
+enum sim_status plot_gantt(struct outfile *img, const struct scenario *scn,
                            const struct pipe_result *res, struct sim_error *err)
 {
-    return plot_gantt_memory(path, scn, res, NULL, err);
+    return plot_gantt_memory(img, scn, res, NULL, err);
 }
 
-enum sim_status plot_gnuplot_error(const char *path, int rc, int saved_errno, struct sim_error *err)
+enum sim_status plot_add_output(struct outset *os, const char *option, const char *path,
+                                struct outfile **img, struct sim_error *err)
+{
+    if (!plot_ends_with(path, ".png") && !plot_ends_with(path, ".svg"))
+        return err_set(err, SIM_EINPUT, NULL, 0, "%s %s: the file must end in .png or .svg", option,
+                       path);
+    if (!plot_gnuplot_safe(path))
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "%s %s: quotes, backslashes and newlines are not allowed in the path",
+                       option, path);
+    enum sim_status st = outset_add(os, option, path, img, err);
+    if (st == SIM_OK && !plot_gnuplot_safe((*img)->target))
+        st = err_set(err, SIM_EINPUT, NULL, 0,
+                     "%s %s: the file it links to has quotes, backslashes or newlines in its "
+                     "path",
+                     option, path);
+    return st;
+}
+
+enum sim_status plot_add_companion(struct outset *os, const char *path, const char *suffix,
+                                   struct outfile **img, struct sim_error *err)
+{
+    char buf[OUT_PATH_MAX];
+    size_t n = strlen(path);
+    int w = n < 4
+                ? -1
+                : snprintf(buf, sizeof buf, "%.*s-%s%s", (int)(n - 4), path, suffix, path + n - 4);
+    if (w < 0 || (size_t)w >= sizeof buf)
+        return err_set(err, SIM_EINPUT, NULL, 0, "--plot %s: path too long", path);
+    return plot_add_output(os, "--plot", buf, img, err);
+}
+
+static enum sim_status plot_gnuplot_error(const char *path, int rc, int saved_errno,
+                                          struct sim_error *err)
 {
     if (rc == 127)
         return err_set(err, SIM_EFAIL, NULL, 0,
@@ -176,87 +205,79 @@ enum sim_status plot_gnuplot_error(const char *path, int rc, int saved_errno, st
                    "--plot %s: gnuplot failed (exit status %d; its messages are above)", path, rc);
 }
 
-enum sim_status plot_render(const char *path, const char *script_text, const char *tag,
+enum sim_status plot_temp_write(struct plot_temps *t, const char *tag, plot_data_fn fn,
+                                const void *user, int *rows, const char **name,
+                                struct sim_error *err)
+{
+    if (t->n == PLOT_MAX_TEMPS)
+        return err_set(err, SIM_EFAIL, NULL, 0, "internal error: more than %d plot temp files",
+                       PLOT_MAX_TEMPS);
+    char *path = t->path[t->n];
+    FILE *fp = out_temp_open(path, sizeof t->path[0], tag, &t->slot[t->n]);
+    if (!fp)
+        return err_set(err, SIM_EFAIL, NULL, 0, "--plot: cannot create a temp file in %s: %s",
+                       out_temp_dir(), strerror(errno));
+    t->n++;
+    int count = fn(fp, user);
+    int bad = count < 0;
+    bad |= fclose(fp) != 0;
+    if (bad)
+        return err_set(err, SIM_EFAIL, NULL, 0, "--plot: cannot write the temp file %s", path);
+    if (rows)
+        *rows = count;
+    *name = path;
+    return SIM_OK;
+}
+
+void plot_temps_remove(struct plot_temps *t)
+{
+    for (int i = 0; i < t->n; i++)
+        out_temp_remove(t->path[i], &t->slot[i]);
+    t->n = 0;
+}
+
+enum sim_status plot_gnuplot(const char *path, const char *vars, const char *script,
+                             struct sim_error *err)
+{
+    int rc = plot_run_gnuplot(vars, script);
+    return rc == 0 ? SIM_OK : plot_gnuplot_error(path, rc, errno, err);
+}
+
+int plot_put_text(FILE *out, const void *text)
+{
+    return fputs(text, out) == EOF ? -1 : 1;
+}
+
+enum sim_status plot_render(struct outfile *img, const char *script_text, const char *tag,
                             plot_data_fn write_data, const void *data_user, const char *extra_vars,
                             struct sim_error *err)
 {
-    if (!plot_ends_with(path, ".png") && !plot_ends_with(path, ".svg"))
-        return err_set(err, SIM_EINPUT, NULL, 0, "--plot %s: the file must end in .png or .svg",
-                       path);
-    if (!plot_gnuplot_safe(path))
-        return err_set(err, SIM_EINPUT, NULL, 0,
-                       "--plot %s: quotes, backslashes and newlines are not allowed in the path",
-                       path);
-    /* Data and script go to temp files; the image to a temp file beside the target. */
-    const char *tmpdir = getenv("TMPDIR");
-    if (!tmpdir || !*tmpdir || !plot_gnuplot_safe(tmpdir) || strlen(tmpdir) > 1024)
-        tmpdir = "/tmp";
-    char data_path[1100], script_path[1100], script_tag[64];
-    FILE *data = plot_open_temp(data_path, sizeof data_path, tmpdir, tag);
-    if (!data)
-        return err_set(err, SIM_EFAIL, NULL, 0, "--plot: cannot create a temp file in %s: %s",
-                       tmpdir, strerror(errno));
-    int rows = write_data(data, data_user);
-    int bad = rows < 0;
-    bad |= fclose(data) != 0;
-    if (bad || rows == 0) {
-        unlink(data_path);
-        if (!bad)
-            return err_set(err, SIM_EINPUT, NULL, 0,
-                           "--plot %s: nothing to draw: every op of the step takes zero time",
-                           path);
-        return err_set(err, SIM_EFAIL, NULL, 0, "--plot: cannot write the plot data to %s",
-                       data_path);
-    }
+    struct plot_temps t = {0};
+    const char *data, *script;
+    char script_tag[64];
     snprintf(script_tag, sizeof script_tag, "%s-gp", tag);
-    FILE *script = plot_open_temp(script_path, sizeof script_path, tmpdir, script_tag);
-    if (!script) {
-        int e = errno;
-        unlink(data_path);
-        return err_set(err, SIM_EFAIL, NULL, 0, "--plot: cannot create a temp file in %s: %s",
-                       tmpdir, strerror(e));
-    }
-    bad = fputs(script_text, script) == EOF;
-    bad |= fclose(script) != 0;
-    if (bad) {
-        unlink(data_path);
-        unlink(script_path);
-        return err_set(err, SIM_EFAIL, NULL, 0, "--plot: cannot write the gnuplot script to %s",
-                       script_path);
-    }
-
-    struct outfile img;
-    enum sim_status st = outfile_open(&img, path, err);
-    if (st != SIM_OK) {
-        unlink(data_path);
-        unlink(script_path);
-        return st;
-    }
-    fclose(img.fp); /* gnuplot writes the temp path itself */
-    img.fp = NULL;
-
+    int rows = 0;
+    enum sim_status st = plot_temp_write(&t, tag, write_data, data_user, &rows, &data, err);
+    if (st == SIM_OK && rows == 0)
+        st = err_set(err, SIM_EINPUT, NULL, 0,
+                     "--plot %s: nothing to draw: every op of the step takes zero time", img->path);
+    if (st == SIM_OK)
+        st = plot_temp_write(&t, script_tag, plot_put_text, script_text, NULL, &script, err);
+    if (st == SIM_OK)
+        st = outfile_begin_named(img, err); /* gnuplot writes the temp path itself */
     /* Output type follows the final name, not the temp file's. */
     char vars[16384];
-    int n = snprintf(vars, sizeof vars, "datafile='%s'; outfile='%s'; format='%s'%s%s", data_path,
-                     img.tmp, plot_ends_with(path, ".svg") ? "svg" : "png",
-                     extra_vars && *extra_vars ? "; " : "", extra_vars ? extra_vars : "");
-    int rc = (n < 0 || (size_t)n >= sizeof vars) ? -2 : plot_run_gnuplot(vars, script_path);
-    unlink(data_path);
-    unlink(script_path);
-    if (rc != 0) {
-        int e = errno;
-        outfile_abort(&img);
-        if (rc == -2)
-            return err_set(err, SIM_EINPUT, NULL, 0, "--plot %s: path too long", path);
-        return plot_gnuplot_error(path, rc, e, err);
-    }
-    if (rename(img.tmp, path) != 0) {
-        int e = errno;
-        outfile_abort(&img);
-        return err_set(err, SIM_EFAIL, NULL, 0, "--plot %s: cannot rename into place: %s", path,
-                       strerror(e));
-    }
-    return SIM_OK;
+    int n = st == SIM_OK
+                ? snprintf(vars, sizeof vars, "datafile='%s'; outfile='%s'; format='%s'%s%s", data,
+                           img->tmp, plot_ends_with(img->path, ".svg") ? "svg" : "png",
+                           extra_vars && *extra_vars ? "; " : "", extra_vars ? extra_vars : "")
+                : 0;
+    if (st == SIM_OK && (n < 0 || (size_t)n >= sizeof vars))
+        st = err_set(err, SIM_EINPUT, NULL, 0, "--plot %s: path too long", img->path);
+    if (st == SIM_OK)
+        st = plot_gnuplot(img->path, vars, script, err);
+    plot_temps_remove(&t);
+    return st;
 }
 
 static int gantt_data(FILE *out, const void *user)
@@ -264,7 +285,7 @@ static int gantt_data(FILE *out, const void *user)
     return plot_write_gantt_tsv(out, user);
 }
 
-enum sim_status plot_gantt_memory(const char *path, const struct scenario *scn,
+enum sim_status plot_gantt_memory(struct outfile *img, const struct scenario *scn,
                                   const struct pipe_result *res, const double *rank_mem_bytes,
                                   struct sim_error *err)
 {
@@ -286,8 +307,8 @@ enum sim_status plot_gantt_memory(const char *path, const struct scenario *scn,
             n += snprintf(vars + n, sizeof vars - (size_t)n, "'");
     }
     if (n < 0 || (size_t)n >= sizeof vars)
-        return err_set(err, SIM_EINPUT, NULL, 0, "--plot %s: too many ranks to label", path);
-    return plot_render(path, gantt_gp, "gantt", gantt_data, res, vars, err);
+        return err_set(err, SIM_EINPUT, NULL, 0, "--plot %s: too many ranks to label", img->path);
+    return plot_render(img, gantt_gp, "gantt", gantt_data, res, vars, err);
 }
 
 struct memory_data {
@@ -306,7 +327,7 @@ static int memory_data(FILE *out, const void *user)
     return ferror(out) ? -1 : md->pp;
 }
 
-enum sim_status plot_memory(const char *path, const char *title, const double *parts, int pp,
+enum sim_status plot_memory(struct outfile *img, const char *title, const double *parts, int pp,
                             double hbm_bytes, struct sim_error *err)
 {
     char clean[256], vars[1024];
@@ -314,5 +335,5 @@ enum sim_status plot_memory(const char *path, const char *title, const double *p
     snprintf(vars, sizeof vars, "plottitle='%s: memory per GPU by pipeline stage'; hbm=%.6f", clean,
              hbm_bytes / 1073741824.0);
     struct memory_data md = {parts, pp};
-    return plot_render(path, memory_gp, "memory", memory_data, &md, vars, err);
+    return plot_render(img, memory_gp, "memory", memory_data, &md, vars, err);
 }

@@ -399,8 +399,9 @@ static void json_put_fields(FILE *out, const struct report_field *f, int n)
 
 int report_write_text(FILE *out, const struct scenario *scn, const struct report *rep)
 {
-    char g[32];
-    fprintf(out, "scenario      %s\n", scn->name);
+    char g[32], name[3 * sizeof scn->name]; /* each invalid byte may become 3 */
+    utf8_clean(name, sizeof name, scn->name);
+    fprintf(out, "scenario      %s\n", name);
     if (rep->modelled) {
         char layout[512];
         report_layout_line(scn, rep, layout, sizeof layout);

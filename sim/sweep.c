@@ -147,6 +147,11 @@ static enum sim_status parse_range(struct sweep_axis *ax, const char *arg, const
                        "whole numbers)",
                        arg);
     int geometric = c2[1] == 'x';
+    /* No scenario value is above INT_MAX (the seed's range ends there too); with every number
+     * at most that, no value or step below can overflow a long long. */
+    if (a > INT_MAX || b > INT_MAX || k > INT_MAX)
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "--vary %s: numbers above %d are not scenario values", arg, INT_MAX);
     if (geometric && k < 2)
         return err_set(err, SIM_EINPUT, NULL, 0, "--vary %s: the factor must be at least 2", arg);
     if (geometric && a < 1)
@@ -461,21 +466,28 @@ static void show_progress(size_t done, size_t total, void *user)
 
 /* ---- the CSV ---- */
 
-/* A text field, quoted (with doubled quotes) when asked or when it needs it. */
+/* A text field, quoted (with doubled quotes) when asked or when it needs it; control
+ * characters become blanks and invalid UTF-8 U+FFFD (a value from the command line can hold
+ * any byte). */
 static void csv_text(FILE *out, const char *s, int quote)
 {
     quote |= strpbrk(s, ",\"\n\r") != NULL;
-    if (!quote) {
-        fputs(s, out);
-        return;
+    if (quote)
+        fputc('"', out);
+    while (*s) {
+        size_t n = utf8_char_len(s);
+        if (n == 0)
+            fputs(UTF8_REPLACEMENT, out);
+        else if (*s == '"')
+            fputs("\"\"", out);
+        else if (n == 1 && iscntrl((unsigned char)*s))
+            fputc(' ', out);
+        else
+            fwrite(s, 1, n, out);
+        s += n ? n : 1;
     }
-    fputc('"', out);
-    for (const char *c = s; *c; c++) {
-        if (*c == '"')
-            fputc('"', out);
-        fputc(iscntrl((unsigned char)*c) ? ' ' : *c, out);
-    }
-    fputc('"', out);
+    if (quote)
+        fputc('"', out);
 }
 
 static void csv_num(FILE *out, double v)
@@ -677,70 +689,32 @@ static int write_breakdown_tsv(FILE *out, const struct sweep *sw)
     return ferror(out) ? -1 : bars;
 }
 
-/* FILE.png -> FILE-breakdown.png */
-static int breakdown_path(char *buf, size_t len, const char *path)
-{
-    size_t n = strlen(path) - 4;
-    int w = snprintf(buf, len, "%.*s-breakdown%s", (int)n, path, path + n);
-    return w < 0 || (size_t)w >= len ? -1 : 0;
-}
-
-/* Write `fill`'s data to a new temp file; its name in buf. */
-static enum sim_status temp_data(char *buf, size_t len, const char *tmpdir, const char *tag,
-                                 int (*fill)(FILE *, const struct sweep *, enum sweep_metric, int),
-                                 const struct sweep *sw, enum sweep_metric m, int xcat, int *count,
-                                 struct sim_error *err)
-{
-    FILE *fp = plot_open_temp(buf, len, tmpdir, tag);
-    if (!fp)
-        return err_set(err, SIM_EFAIL, NULL, 0, "--plot: cannot create a temp file in %s: %s",
-                       tmpdir, strerror(errno));
-    *count = fill(fp, sw, m, xcat);
-    int bad = *count < 0;
-    bad |= fclose(fp) != 0;
-    if (bad) {
-        unlink(buf);
-        return err_set(err, SIM_EFAIL, NULL, 0, "--plot: cannot write the plot data to %s", buf);
-    }
-    return SIM_OK;
-}
-
-static int fill_lines(FILE *fp, const struct sweep *sw, enum sweep_metric m, int xcat)
-{
-    return write_lines_tsv(fp, sw, m, xcat);
-}
-
-static int fill_breakdown(FILE *fp, const struct sweep *sw, enum sweep_metric m, int xcat)
-{
-    (void)m;
-    (void)xcat;
-    return write_breakdown_tsv(fp, sw);
-}
-
-/* Temp files and images to clean up. */
-struct plot_files {
-    char data[1100], brk[1100], script[1100];
-    struct outfile img, brkimg;
-    int has_img, has_brkimg;
+/* What the plot's data writers read. */
+struct plot_args {
+    const struct sweep *sw;
+    enum sweep_metric m;
+    int xcat;
 };
 
-static void plot_files_cleanup(struct plot_files *pf)
+static int fill_lines(FILE *fp, const void *user)
 {
-    if (pf->data[0])
-        unlink(pf->data);
-    if (pf->brk[0])
-        unlink(pf->brk);
-    if (pf->script[0])
-        unlink(pf->script);
-    if (pf->has_img)
-        outfile_abort(&pf->img);
-    if (pf->has_brkimg)
-        outfile_abort(&pf->brkimg);
+    const struct plot_args *a = user;
+    return write_lines_tsv(fp, a->sw, a->m, a->xcat);
 }
 
-static enum sim_status sweep_plot(const struct sweep *sw, const char *path, const char *scn_name,
+static int fill_breakdown(FILE *fp, const void *user)
+{
+    const struct plot_args *a = user;
+    return write_breakdown_tsv(fp, a->sw);
+}
+
+/* The images: `img` (throughput and bubble) and, for modelled sweeps, `brkimg` (the
+ * breakdown); both were named up front and are put in place by the caller's commit. */
+static enum sim_status sweep_plot(const struct sweep *sw, struct outfile *img,
+                                  struct outfile *brkimg, const char *scn_name,
                                   struct sim_error *err)
 {
+    const char *path = img->path;
     size_t ok = 0;
     int all_tokens = 1;
     for (size_t i = 0; i < sw->n; i++)
@@ -768,57 +742,27 @@ static enum sim_status sweep_plot(const struct sweep *sw, const char *path, cons
         xmax = j == 0 || v > xmax ? v : xmax;
     }
 
-    const char *tmpdir = getenv("TMPDIR");
-    if (!tmpdir || !*tmpdir || !plot_gnuplot_safe(tmpdir) || strlen(tmpdir) > 1024)
-        tmpdir = "/tmp";
-    struct plot_files pf;
-    memset(&pf, 0, sizeof pf);
+    struct plot_temps t = {0};
+    struct plot_args args = {sw, m, xcat};
+    const char *data = NULL, *brk = NULL, *script = NULL;
     int nseries = 0, nbars = 0;
-    enum sim_status st =
-        temp_data(pf.data, sizeof pf.data, tmpdir, "sweep", fill_lines, sw, m, xcat, &nseries, err);
-    if (st == SIM_OK && sw->modelled)
-        st = temp_data(pf.brk, sizeof pf.brk, tmpdir, "sweep-brk", fill_breakdown, sw, m, xcat,
-                       &nbars, err);
+    enum sim_status st = plot_temp_write(&t, "sweep", fill_lines, &args, &nseries, &data, err);
+    if (st == SIM_OK && brkimg)
+        st = plot_temp_write(&t, "sweep-brk", fill_breakdown, &args, &nbars, &brk, err);
+    if (st == SIM_OK && brkimg && nbars == 0) { /* no modelled row ran: no breakdown to draw */
+        outfile_skip(brkimg);
+        brkimg = NULL;
+    }
+    if (st == SIM_OK)
+        st = plot_temp_write(&t, "sweep-gp", plot_put_text, sweep_gp, NULL, &script, err);
+    /* gnuplot writes the images' temp files itself */
+    if (st == SIM_OK)
+        st = outfile_begin_named(img, err);
+    if (st == SIM_OK && brkimg)
+        st = outfile_begin_named(brkimg, err);
     if (st != SIM_OK) {
-        plot_files_cleanup(&pf);
+        plot_temps_remove(&t);
         return st;
-    }
-    FILE *script = plot_open_temp(pf.script, sizeof pf.script, tmpdir, "sweep-gp");
-    if (!script) {
-        st = err_set(err, SIM_EFAIL, NULL, 0, "--plot: cannot create a temp file in %s: %s", tmpdir,
-                     strerror(errno));
-        plot_files_cleanup(&pf);
-        return st;
-    }
-    int bad = fputs(sweep_gp, script) == EOF;
-    bad |= fclose(script) != 0;
-    if (bad) {
-        st = err_set(err, SIM_EFAIL, NULL, 0, "--plot: cannot write the gnuplot script to %s",
-                     pf.script);
-        plot_files_cleanup(&pf);
-        return st;
-    }
-
-    char brkpath[4200];
-    if (nbars > 0 && breakdown_path(brkpath, sizeof brkpath, path) != 0) {
-        plot_files_cleanup(&pf);
-        return err_set(err, SIM_EINPUT, NULL, 0, "--plot %s: path too long", path);
-    }
-    if ((st = outfile_open(&pf.img, path, err)) != SIM_OK) {
-        plot_files_cleanup(&pf);
-        return st;
-    }
-    pf.has_img = 1;
-    fclose(pf.img.fp); /* gnuplot writes the temp path itself */
-    pf.img.fp = NULL;
-    if (nbars > 0) {
-        if ((st = outfile_open(&pf.brkimg, brkpath, err)) != SIM_OK) {
-            plot_files_cleanup(&pf);
-            return st;
-        }
-        pf.has_brkimg = 1;
-        fclose(pf.brkimg.fp);
-        pf.brkimg.fp = NULL;
     }
 
     char name[96], xlabel[96], keytitle[256] = "";
@@ -833,13 +777,13 @@ static enum sim_status sweep_plot(const struct sweep *sw, const char *path, cons
                      "xmin=%.9g; xmax=%.9g; "
                      "xlabel='%s'; ylabel='%s'; keytitle='%s'; plottitle='%s: throughput and "
                      "bubble ratio vs %s'",
-                     pf.data, pf.img.tmp, plot_ends_with(path, ".svg") ? "svg" : "png", nseries,
-                     xcat, xlog, xmin, xmax, xlabel, ylabels[m], keytitle, name, xlabel);
-    if (nbars > 0 && n > 0 && (size_t)n < sizeof vars)
+                     data, img->tmp, plot_ends_with(path, ".svg") ? "svg" : "png", nseries, xcat,
+                     xlog, xmin, xmax, xlabel, ylabels[m], keytitle, name, xlabel);
+    if (brkimg && n > 0 && (size_t)n < sizeof vars)
         n += snprintf(vars + n, sizeof vars - (size_t)n,
                       "; brkfile='%s'; brkout='%s'; nbars=%d; brktitle='%s: where the step "
                       "time goes, per config'",
-                      pf.brk, pf.brkimg.tmp, nbars, name);
+                      brk, brkimg->tmp, nbars, name);
     /* Category names, as words of one string (blanks inside a name become '_'). */
     if (xcat && n > 0 && (size_t)n < sizeof vars)
         n += snprintf(vars + n, sizeof vars - (size_t)n, "; xcats='");
@@ -853,42 +797,15 @@ static enum sim_status sweep_plot(const struct sweep *sw, const char *path, cons
     }
     if (xcat && n > 0 && (size_t)n < sizeof vars)
         n += snprintf(vars + n, sizeof vars - (size_t)n, "'");
-    int rc = (n < 0 || (size_t)n >= sizeof vars) ? -2 : plot_run_gnuplot(vars, pf.script);
-    if (rc != 0) {
-        int e = errno;
-        plot_files_cleanup(&pf);
-        if (rc == -2)
-            return err_set(err, SIM_EINPUT, NULL, 0,
-                           "--plot %s: the gnuplot command line is too long (paths or the "
-                           "swept values' names)",
-                           path);
-        return plot_gnuplot_error(path, rc, e, err);
-    }
-    unlink(pf.data);
-    pf.data[0] = '\0';
-    if (pf.brk[0])
-        unlink(pf.brk);
-    pf.brk[0] = '\0';
-    unlink(pf.script);
-    pf.script[0] = '\0';
-    const char *failed = NULL;
-    if (rename(pf.img.tmp, path) != 0)
-        failed = path;
+    if (n < 0 || (size_t)n >= sizeof vars)
+        st = err_set(err, SIM_EINPUT, NULL, 0,
+                     "--plot %s: the gnuplot command line is too long (paths or the swept "
+                     "values' names)",
+                     path);
     else
-        pf.has_img = 0;
-    if (!failed && pf.has_brkimg) {
-        if (rename(pf.brkimg.tmp, brkpath) != 0)
-            failed = brkpath;
-        else
-            pf.has_brkimg = 0;
-    }
-    if (failed) {
-        int e = errno;
-        plot_files_cleanup(&pf);
-        return err_set(err, SIM_EFAIL, NULL, 0, "--plot %s: cannot rename into place: %s", failed,
-                       strerror(e));
-    }
-    return SIM_OK;
+        st = plot_gnuplot(path, vars, script, err);
+    plot_temps_remove(&t);
+    return st;
 }
 
 /* ---- the command ---- */
@@ -953,15 +870,7 @@ static int parse_sweep(int argc, char **argv, struct sweep_opts *o, FILE *errout
             if (!*v)
                 return cli_bad_usage(errout, "stepsim sweep --help", "%s needs a file name",
                                      "--plot");
-            if (!plot_ends_with(v, ".png") && !plot_ends_with(v, ".svg"))
-                return cli_bad_usage(errout, "stepsim sweep --help",
-                                     "--plot %s: the file must end in .png or .svg", v);
-            if (!plot_gnuplot_safe(v))
-                return cli_bad_usage(errout, "stepsim sweep --help",
-                                     "--plot %s: quotes, backslashes and newlines are not allowed "
-                                     "in the path",
-                                     v);
-            o->plot = v;
+            o->plot = v; /* checked with the other outputs (plan_outputs) */
         } else if ((v = cli_opt_value(argc, argv, &i, "--report"))) {
             if (!*v)
                 return cli_bad_usage(errout, "stepsim sweep --help", "%s needs a file name",
@@ -1020,20 +929,40 @@ static int csv_writer(FILE *out, const void *sw)
     return write_csv(out, sw);
 }
 
-static enum sim_status write_output(const struct sweep *sw, const char *path, FILE *out,
-                                    struct sim_error *err)
+/* Every output of the sweep, named before anything runs (outfile.h): NULL where not asked
+ * for.  A modelled sweep's --plot FILE.png also draws FILE-breakdown.png. */
+struct sweep_outputs {
+    struct outset *set;
+    struct outfile *csv, *img, *brkimg, *report;
+};
+
+static enum sim_status plan_outputs(const struct sweep_opts *o, const struct sweep *sw,
+                                    struct sweep_outputs *so, struct sim_error *err)
 {
-    if (!path) {
-        if (write_csv(out, sw) != 0 || fflush(out) != 0)
-            return err_set(err, SIM_EFAIL, NULL, 0, "cannot write the sweep to stdout");
-        return SIM_OK;
-    }
-    return cli_write_file(path, csv_writer, sw, err);
+    so->set = outset_create();
+    if (!so->set)
+        return err_set(err, SIM_EFAIL, NULL, 0, "out of memory");
+    enum sim_status st = cli_add_inputs(so->set, &sw->base, err);
+    for (int a = 0; a < sw->naxes; a++) /* varied model and hardware files are inputs too */
+        for (int k = 0; k < sw->axes[a].nkeys; k++)
+            if (sw->axes[a].keys[k] == SCN_MODEL || sw->axes[a].keys[k] == SCN_HARDWARE)
+                for (int j = 0; j < sw->axes[a].nvalues && st == SIM_OK; j++)
+                    st = outset_add_input(so->set, sw->axes[a].key_names[k],
+                                          sw->axes[a].fields[j * sw->axes[a].nkeys + k], err);
+    if (st == SIM_OK && o->out)
+        st = outset_add(so->set, "--out", o->out, &so->csv, err);
+    if (st == SIM_OK && o->plot)
+        st = plot_add_output(so->set, "--plot", o->plot, &so->img, err);
+    if (st == SIM_OK && o->plot && sw->modelled)
+        st = plot_add_companion(so->set, o->plot, "breakdown", &so->brkimg, err);
+    if (st == SIM_OK && o->report)
+        st = outset_add(so->set, "--report", o->report, &so->report, err);
+    return st;
 }
 
 /* --report FILE.html: the CSV as a sortable table, under what was varied. */
 static enum sim_status sweep_report(const struct sweep *sw, const struct sweep_opts *o,
-                                    struct sim_error *err)
+                                    struct outfile *of, struct sim_error *err)
 {
     size_t ok = 0;
     for (size_t i = 0; i < sw->n; i++)
@@ -1058,7 +987,27 @@ static enum sim_status sweep_report(const struct sweep *sw, const struct sweep_o
         "One row per config, in the order the configs were run (the first --vary varies "
         "slowest); the columns are the CSV's, defined in <code>stepsim sweep --help</code> and "
         "the README's Sweeps section."};
-    return cli_write_file(o->report, report_html_table_fn, &page, err);
+    return outfile_write(of, report_html_table_fn, &page, err);
+}
+
+/* The CSV and the plots to their temp files, all into place together, then the CSV to stdout
+ * when no --out was given. */
+static enum sim_status write_outputs(const struct sweep *sw, const struct sweep_opts *o,
+                                     const struct sweep_outputs *so, FILE *out,
+                                     struct sim_error *err)
+{
+    enum sim_status st = SIM_OK;
+    if (so->csv)
+        st = outfile_write(so->csv, csv_writer, sw, err);
+    if (st == SIM_OK && so->img)
+        st = sweep_plot(sw, so->img, so->brkimg, sw->base.name, err);
+    if (st == SIM_OK && so->report)
+        st = sweep_report(sw, o, so->report, err);
+    if (st == SIM_OK)
+        st = outset_commit(so->set, err);
+    if (st == SIM_OK && !so->csv && (write_csv(out, sw) != 0 || fflush(out) != 0))
+        st = err_set(err, SIM_EFAIL, NULL, 0, "cannot write the sweep to stdout");
+    return st;
 }
 
 int sweep_main(int argc, char **argv, FILE *out, FILE *errout)
@@ -1103,14 +1052,6 @@ int sweep_main(int argc, char **argv, FILE *out, FILE *errout)
         st = scn_set_arg(&sw->base, o.sets[i], &err);
     if (st == SIM_OK)
         st = check_keys_apply(sw, &err);
-    if (st == SIM_OK && o.report) {
-        const struct cli_file files[] = {{"the scenario", o.scenario},
-                                         {"the model", sw->base.model_path},
-                                         {"the hardware", sw->base.hardware_path},
-                                         {"--out", o.out},
-                                         {"--plot", o.plot}};
-        st = cli_check_output("--report", o.report, files, 5, &err);
-    }
     if (st == SIM_OK) {
         sw->modelled = scn_is_modelled(&sw->base) || varies_key(sw, SCN_MODEL);
         /* One model and hardware for every config, unless a config may name others. */
@@ -1126,6 +1067,9 @@ int sweep_main(int argc, char **argv, FILE *out, FILE *errout)
             }
         }
     }
+    struct sweep_outputs outs = {0};
+    if (st == SIM_OK)
+        st = plan_outputs(&o, sw, &outs, &err);
     if (st == SIM_OK) {
         sw->rows = mem_calloc(sw->n, sizeof *sw->rows);
         if (!sw->rows)
@@ -1135,13 +1079,10 @@ int sweep_main(int argc, char **argv, FILE *out, FILE *errout)
         struct sweep_progress prog = {errout, 0};
         int tty = isatty(fileno(errout));
         par_run(sw->n, o.jobs, sweep_job, sw, tty ? show_progress : NULL, &prog);
-        st = write_output(sw, o.out, out, &err);
+        st = write_outputs(sw, &o, &outs, out, &err);
     }
-    if (st == SIM_OK && o.plot)
-        st = sweep_plot(sw, o.plot, sw->base.name, &err);
-    if (st == SIM_OK && o.report)
-        st = sweep_report(sw, &o, &err);
     rc = st == SIM_OK ? 0 : cli_fail(errout, &err);
+    outset_destroy(outs.set);
     if (sw->rows)
         for (size_t i = 0; i < sw->n; i++)
             mem_free(sw->rows[i].error);

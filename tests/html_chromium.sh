@@ -22,7 +22,8 @@ if [ -z "$browser" ]; then
     exit 0
 fi
 NAME=chromium
-. "$top_srcdir/tests/tap.sh"
+. "$top_srcdir/tests/tap_lib.sh"
+tap_begin "$NAME"
 python=$(command -v python3 || true)
 
 # browse PAGE.html[#FRAGMENT] OUT [SCREENSHOT.png]: the DOM after the scripts ran to OUT.dom,

@@ -10,7 +10,8 @@ top_srcdir=${top_srcdir:-.}
 top_builddir=${top_builddir:-.}
 SCN="$top_srcdir/scenarios"
 NAME=html
-. "$top_srcdir/tests/tap.sh"
+. "$top_srcdir/tests/tap_lib.sh"
+tap_begin "$NAME"
 
 run() {
     "$S" "$@" >"$tmp/out" 2>"$tmp/err"
@@ -166,17 +167,17 @@ refused() {
         pass "$desc: exit 2, nothing written"
     fi
 }
-refused "run --report onto the scenario" "--report $tmp/in.xml is also the scenario" \
+refused "run --report onto the scenario" "--report would overwrite the scenario" \
     run "$tmp/in.xml" --report "$tmp/in.xml"
-refused "run --report onto a symlink to the scenario" "is also the scenario" \
+refused "run --report onto a symlink to the scenario" "would overwrite the scenario" \
     run "$tmp/in.xml" --report "$tmp/link.html"
-refused "run --report onto --timeline" "is also the output of --timeline" \
+refused "run --report onto --timeline" "would write the same file as --timeline" \
     run "$tmp/in.xml" --timeline "$tmp/new.html" --report "$tmp/new.html"
-refused "run --report onto --timeline (./ spelling)" "is also the output of --timeline" \
+refused "run --report onto --timeline (./ spelling)" "would write the same file as --timeline" \
     run "$tmp/in.xml" --timeline "$tmp/new.html" --report "$tmp/./new.html"
-refused "sweep --report onto --out" "is also the output of --out" \
+refused "sweep --report onto --out" "would write the same file as --out" \
     sweep "$tmp/in.xml" --vary pp=2,4 --out "$tmp/new.csv" --report "$tmp/new.csv"
-refused "plan --report onto the scenario" "is also the scenario" \
+refused "plan --report onto the scenario" "would overwrite the scenario" \
     plan "$SCN/llama3.1-70b-h100.xml" --gpus 64 --report "$SCN/llama3.1-70b-h100.xml"
 run run "$tmp/in.xml" --report "$tmp/missing/r.html"
 if [ "$rc" -eq 1 ] && [ ! -e "$tmp/missing" ]; then

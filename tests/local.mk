@@ -21,7 +21,7 @@ endif
 # tests/trace_check FILE.json...: the strict trace-event checker (tests/trace_check.h) as a
 # command, for the CLI tests and for checking any trace by hand; it needs no Criterion.
 check_PROGRAMS = $(criterion_checks) tests/trace_check
-TESTS = $(criterion_checks) tests/run_cli_tests.sh tests/probe_io.sh tests/model_library.sh \
+TESTS = $(criterion_checks) tests/run_cli_tests.sh tests/probe_io.sh tests/hostile_outputs.sh tests/interrupt.sh tests/model_library.sh \
 	tests/moe_guide.sh tests/readme_check.sh tests/readme_commands.sh tests/html_report.sh \
 	tests/html_chromium.sh
 

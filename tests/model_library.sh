@@ -21,7 +21,8 @@ top_builddir=${top_builddir:-.}
 src=$(cd "$top_srcdir" && pwd)
 
 NAME=library
-. "$top_srcdir/tests/tap.sh"
+. "$top_srcdir/tests/tap_lib.sh"
+tap_begin "$NAME"
 
 # scenario MODEL HW GPUS TP PP CP EP ETP FIRST LAST MB GBS RECOMPUTE DISPATCHER > FILE
 # FIRST/LAST = 0: layers split evenly over the pipeline stages.

@@ -17,7 +17,8 @@ top_builddir=${top_builddir:-.}
 dir="$top_srcdir/scenarios/moe-guide"
 
 NAME=moe-guide
-. "$top_srcdir/tests/tap.sh"
+. "$top_srcdir/tests/tap_lib.sh"
+tap_begin "$NAME"
 
 # json_int KEY: the integer of a top-level "KEY": N line of the JSON report in $tmp/out.
 json_int() {

@@ -11,63 +11,10 @@ set -u
 
 top_srcdir=${top_srcdir:-.}
 top_builddir=${top_builddir:-.}
-S="$top_builddir/stepsim"
 BAD="$top_srcdir/tests/bad"
 SCN="$top_srcdir/scenarios"
-# Leak reports would add lines to stderr; the one-line checks then catch them.
-ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
-export ASAN_OPTIONS
-
-NAME=cli
-. "$top_srcdir/tests/tap.sh"
-
-# run ARGS...: run stepsim, stdout to $tmp/out, stderr to $tmp/err, status in $rc.
-run() {
-    "$S" "$@" >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-}
-
-# Lines on stderr, counting an unterminated last line.
-err_lines() {
-    sed -n '$=' "$tmp/err"
-}
-
-# expect_error DESC WANT_RC PREFIX FRAGMENT: the last run exited WANT_RC with exactly one
-# stderr line that starts with PREFIX and contains FRAGMENT (both taken literally).
-expect_error() {
-    desc=$1 want=$2 prefix=$3 frag=$4
-    lines=$(err_lines)
-    first=$(sed -n 1p "$tmp/err")
-    if [ "$rc" -ne "$want" ]; then
-        fail "$desc" "exit status $rc, expected $want"
-    elif [ "${lines:-0}" -ne 1 ] || [ "$(wc -l <"$tmp/err")" -ne 1 ]; then
-        fail "$desc" "stderr has ${lines:-0} lines, expected exactly one"
-    else
-        case $first in
-        "$prefix"*"$frag"*) pass "$desc" ;;
-        "$prefix"*) fail "$desc" "message lacks '$frag'" ;;
-        *) fail "$desc" "message does not start with '$prefix'" ;;
-        esac
-    fi
-}
-
-# expect_ok DESC: the last run exited 0 with an empty stderr and some stdout.
-expect_ok() {
-    if [ "$rc" -ne 0 ]; then
-        fail "$1" "exit status $rc, expected 0"
-    elif [ -s "$tmp/err" ]; then
-        fail "$1" "unexpected stderr"
-    elif [ ! -s "$tmp/out" ]; then
-        fail "$1" "no output"
-    else
-        pass "$1"
-    fi
-}
-
-if [ ! -x "$S" ]; then
-    echo "Bail out! $S not built"
-    exit 1
-fi
+. "$top_srcdir/tests/tap_lib.sh"
+tap_begin cli
 
 # ---- the bad-input corpus: every file, both commands -------------------------------------
 nbad=0
@@ -285,6 +232,16 @@ expect_error "--set schedule=interleaved with --set vp=1: both given, the rule n
 run run "$U" --set vp=2 --set layers=16
 expect_error "vp=2 against schedule=1f1b from the file" 2 \
     "stepsim: schedule=1f1b holds one model chunk per rank but vp=2" "(vp given by --set)"
+# The gpus rule ties gpus to pp, tp, cp, ep and etp: the value set last is blamed, not the
+# scenario's gpus= line.
+L70="$SCN/llama3.1-70b-h100.xml"
+run run "$L70" --set pp=3
+expect_error "--set pp=3 against the file's gpus=512 blames the --set" 2 \
+    "stepsim: gpus=512 is not a multiple of pp*max(tp*cp, ep*etp) = 3*max(8*1, 1*1)" "(pp given by --set)"
+run run "$L70" --set gpus=100
+expect_error "--set gpus=100 against the file's pp blames gpus" 2 "stepsim: gpus=100 " "(gpus given by --set)"
+run run "$SCN/mixtral-8x7b-h100.xml" --set ep=3
+expect_error "--set ep=3 on Mixtral: the experts rule or the gpus rule, blamed on ep" 2 "stepsim: " "(ep given by --set)"
 run run "$U" --seed x
 expect_error "--seed bad value" 2 "stepsim: " "'x' is not a whole number"
 run run "$U" --bogus

@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "helpers.h"
+#include "outfile.h"
 #include "plot.h"
 
 static const char *const tiny[] = {"pp=2",
@@ -154,7 +155,10 @@ Test(outputs, plot_rejects_other_extensions_and_unsafe_paths)
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         struct sim_error err;
         err_clear(&err);
-        cr_assert_eq(plot_gantt(bad[i], &f.scn, &f.res, &err), SIM_EINPUT, "%s", bad[i]);
+        struct outset *os = outset_create();
+        struct outfile *img = NULL;
+        cr_assert_eq(plot_add_output(os, "--plot", bad[i], &img, &err), SIM_EINPUT, "%s", bad[i]);
+        outset_destroy(os);
         cr_assert_neq(err.msg[0], '\0');
         cr_assert_not_null(strstr(err.msg, bad[i]), "the message names the path: %s", err.msg);
         cr_assert_neq(access(bad[i], F_OK), 0, "nothing is written for %s", bad[i]);
@@ -174,7 +178,12 @@ Test(outputs, plot_renders_a_png_when_gnuplot_is_there)
     snprintf(path, sizeof path, "%s/g.png", dir);
     struct sim_error err;
     err_clear(&err);
-    cr_assert_eq(plot_gantt(path, &f.scn, &f.res, &err), SIM_OK, "%s", err.msg);
+    struct outset *os = outset_create();
+    struct outfile *img = NULL;
+    cr_assert_eq(plot_add_output(os, "--plot", path, &img, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(plot_gantt(img, &f.scn, &f.res, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(outset_commit(os, &err), SIM_OK, "%s", err.msg);
+    outset_destroy(os);
     FILE *fp = fopen(path, "rb");
     cr_assert_not_null(fp);
     unsigned char magic[8] = {0};
@@ -184,4 +193,29 @@ Test(outputs, plot_renders_a_png_when_gnuplot_is_there)
     cr_assert_eq(unlink(path), 0);
     cr_assert_eq(rmdir(dir), 0, "no temp files left beside the image");
     fixture_release(&f);
+}
+
+/* One test of UTF-8 for every writer: valid characters pass whole, every byte that does not
+ * begin one becomes U+FFFD, and a cut never splits a character. */
+Test(outputs, utf8_invalid_bytes_become_replacement_characters)
+{
+    cr_assert_eq(utf8_char_len("a"), 1u);
+    cr_assert_eq(utf8_char_len("\xc3\xa9"), 2u);         /* é */
+    cr_assert_eq(utf8_char_len("\xe2\x82\xac"), 3u);     /* € */
+    cr_assert_eq(utf8_char_len("\xf0\x9f\x98\x80"), 4u); /* U+1F600 */
+    const char *bad[] = {"\x80", "\xff", "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80",
+                         "\xf4\x90\x80\x80", "\xe2\x82", "\xc3"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        cr_assert_eq(utf8_char_len(bad[i]), 0u, "case %zu", i);
+    char buf[64];
+    utf8_clean(buf, sizeof buf, "a\xff" "b\xe2\x82");
+    cr_assert_str_eq(buf, "a" UTF8_REPLACEMENT "b" UTF8_REPLACEMENT UTF8_REPLACEMENT);
+    utf8_clean(buf, 4, "a\xe2\x82\xac"); /* room for "a" and 2 bytes: the euro does not fit */
+    cr_assert_str_eq(buf, "a");
+    FILE *fp = tmpfile();
+    cr_assert_not_null(fp);
+    json_put_string(fp, "q\"\\\n\xc3\xa9\xfe");
+    char *js = capture(fp);
+    cr_assert_str_eq(js, "\"q\\\"\\\\\\u000a\xc3\xa9" UTF8_REPLACEMENT "\"");
+    free(js);
 }

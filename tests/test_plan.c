@@ -86,6 +86,21 @@ Test(plan, pruned_top_equals_exhaustive)
     plan_result_release(&ex);
 }
 
+/* The peak memory needs each config's whole schedule order built; configs that run the same
+ * order (tp, cp, recompute and optimizer variants of one pipeline) share one build -- what
+ * keeps a huge global batch (millions of ops per order) from taking minutes. */
+Test(plan, each_schedule_order_is_built_once)
+{
+    struct scenario base;
+    small_base(&base);
+    struct plan_result res;
+    plan_ok(&base, 32, 5, 2, 0, &res);
+    cr_expect_gt(res.orders, 0);
+    cr_expect_lt(res.orders * 4, res.valid, "%zu orders built for %zu rule-valid configs",
+                 res.orders, res.valid);
+    plan_result_release(&res);
+}
+
 /* The planner tries ZB-H1 beside 1F1B (one chunk per rank, pp > 1) and ZB-V beside interleaved
  * (two chunks): each zero-bubble entry follows its twin (same layout); ZB-H1 needs at least
  * 1F1B's memory (every rank holds p activations until their W's); simulated, a zero-bubble

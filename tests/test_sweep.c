@@ -104,6 +104,10 @@ Test(sweep_axis, bad_syntax_and_empty_ranges_rejected, .init = setup)
     parse_bad("pp=8:1:x2", "empty range");
     parse_bad("pp=16:1:+1", "empty range");
     parse_bad("pp=1:1000000000:+1", "more than");
+    /* Numbers no key takes; their product once overflowed a long long (UBSan). */
+    parse_bad("seed=1:999999999999999999:x999999999999999999", "above 2147483647");
+    parse_bad("seed=2147483647:2147483648:+1", "above 2147483647");
+    parse_bad("pp=1:8:+99999999999", "above 2147483647");
 }
 
 /* "KEY1,KEY2=A1:B1,A2:B2": keys varied together; the comma before '=' is what links them, so
