@@ -34,6 +34,7 @@
 static const char usage_text[] =
     "usage: stepsim run SCENARIO.xml [--set KEY=VALUE]... [--format text|json]\n"
     "                  [--timeline FILE.csv] [--trace FILE.json] [--plot FILE.png|FILE.svg]\n"
+    "                  [--plot-window T0:T1] [--plot-size WxH]\n"
     "                  [--seed N] [--tokens N] [--memory-timeline FILE.csv]\n"
     "       stepsim sweep SCENARIO.xml --vary KEY=LIST [--vary ...] [-j N] [--out FILE.csv]\n"
     "                    [--plot FILE.png|svg]\n"
@@ -46,6 +47,7 @@ static const char usage_text[] =
 static const char run_usage[] =
     "usage: stepsim run SCENARIO.xml [--set KEY=VALUE]... [--format text|json]\n"
     "                  [--timeline FILE.csv] [--trace FILE.json] [--plot FILE.png|FILE.svg]\n"
+    "                  [--plot-window T0:T1] [--plot-size WxH]\n"
     "                  [--seed N] [--tokens N] [--memory-timeline FILE.csv]\n";
 
 static const char overview_text[] =
@@ -68,7 +70,13 @@ static const char run_help[] =
     "  --timeline F.csv  one row per op and transfer:\n"
     "                    rank,op,microbatch,chunk,stage,start_s,end_s,peer,bytes\n"
     "  --trace F.json    Chrome trace-event file (open in Perfetto / chrome://tracing)\n"
-    "  --plot F.png|svg  Gantt chart drawn with gnuplot\n"
+    "  --plot F.png|svg  Gantt chart drawn with gnuplot: a box per op while ops are wide\n"
+    "                    enough to see, else runs of ops, else each rank's busy fraction\n"
+    "                    (the title says which)\n"
+    "  --plot-window T0:T1  draw only that part of the step, times since the first op\n"
+    "                    (12ms:40ms, 1.5:2 in seconds; an end may be left out: 2s:)\n"
+    "  --plot-size WxH   image size in pixels (default 1600 wide, height from the ranks);\n"
+    "                    width 640 to 16384, height 360 to 16384\n"
     "  --seed N          RNG seed (same as --set seed=N)\n"
     "  --memory-timeline F.csv  memory per GPU over the step (modelled scenarios):\n"
     "                    rank,time_s,activation_bytes,total_bytes\n"
@@ -146,6 +154,8 @@ struct run_opts {
     double tokens; /* --tokens N: also report the time and cost to train N tokens */
     int json;
     const char *timeline, *trace, *plot, *memory_timeline;
+    const char *plot_window, *plot_size; /* as given, for the "needs --plot" error */
+    struct gantt_view view;
     int help;
 };
 
@@ -192,6 +202,16 @@ static int parse_run(int argc, char **argv, struct run_opts *o, FILE *errout)
             if (!*v)
                 return cli_bad_usage(errout, "stepsim --help", "%s needs a file name", "--plot");
             o->plot = v;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--plot-window"))) {
+            struct sim_error e;
+            if (gantt_parse_window(v, &o->view, &e) != SIM_OK)
+                return cli_bad_usage(errout, "stepsim run --help", "%s", e.msg);
+            o->plot_window = v;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--plot-size"))) {
+            struct sim_error e;
+            if (gantt_parse_size(v, &o->view, &e) != SIM_OK)
+                return cli_bad_usage(errout, "stepsim run --help", "%s", e.msg);
+            o->plot_size = v;
         } else if ((v = cli_opt_value(argc, argv, &i, "--tokens"))) {
             char why[256];
             if (units_parse(v, UNIT_NUMBER, &o->tokens, why, sizeof why) != 0 || !(o->tokens > 0))
@@ -212,6 +232,10 @@ static int parse_run(int argc, char **argv, struct run_opts *o, FILE *errout)
     }
     if (!o->scenario)
         return cli_bad_usage(errout, "stepsim --help", "%s needs a scenario file", "run");
+    if (!o->plot && (o->plot_window || o->plot_size))
+        return cli_bad_usage(errout, "stepsim run --help", "%s %s: needs --plot FILE.png|svg",
+                             o->plot_window ? "--plot-window" : "--plot-size",
+                             o->plot_window ? o->plot_window : o->plot_size);
     return 0;
 }
 
@@ -254,11 +278,12 @@ static enum sim_status write_memory_timeline(const char *path, const struct scen
 /* The Gantt chart; for modelled scenarios each rank's peak memory is on its label. */
 /* The Gantt chart; for modelled scenarios each rank's peak memory is on its label and
  * FILE-memory.png|svg shows memory per stage as stacked bars. */
-static enum sim_status plot_with_memory(const char *path, const struct scenario *scn,
-                                        const struct step_output *so, struct sim_error *err)
+static enum sim_status plot_with_memory(const char *path, const struct gantt_view *view,
+                                        const struct scenario *scn, const struct step_output *so,
+                                        struct sim_error *err)
 {
     if (!so->modelled)
-        return plot_gantt(path, scn, &so->res, err);
+        return plot_gantt(path, scn, &so->res, NULL, view, err);
     int pp = so->res.pp;
     double *mem = mem_calloc((size_t)pp * 5, sizeof *mem);
     if (!mem)
@@ -272,7 +297,7 @@ static enum sim_status plot_with_memory(const char *path, const struct scenario 
         parts[4 * r + 2] = m->optimizer;
         parts[4 * r + 3] = m->activations;
     }
-    enum sim_status st = plot_gantt_memory(path, scn, &so->res, mem, err);
+    enum sim_status st = plot_gantt(path, scn, &so->res, mem, view, err);
     char mpath[4200];
     size_t n = strlen(path);
     if (st == SIM_OK && n > 4 && n - 4 < sizeof mpath - 16) {
@@ -335,7 +360,7 @@ static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
     if (st == SIM_OK && o.trace)
         st = write_output(o.trace, trace_write_json, &scn, &so.res, &err);
     if (st == SIM_OK && o.plot)
-        st = plot_with_memory(o.plot, &scn, &so, &err);
+        st = plot_with_memory(o.plot, &o.view, &scn, &so, &err);
     if (st == SIM_OK) {
         int w =
             o.json ? report_write_json(out, &scn, &so.rep) : report_write_text(out, &scn, &so.rep);

@@ -1,31 +1,27 @@
 /* plot: --plot FILE.png|FILE.svg -- a Gantt chart of the step, drawn by gnuplot.
  *
- * C writes the data (a TSV of ops and transfers, to a temp file); gnuplot draws it with the
- * script plots/gantt.gp, which is compiled into the binary and written to a temp file for
- * gnuplot to run.  gnuplot writes the image to a temp file that is renamed over FILE only on
- * success, so a failed plot never leaves a partial image behind. */
+ * C writes the data (the boxes gantt.c chose for the image's size: ops, runs of ops or busy
+ * strips, to a temp file); gnuplot draws it with the script plots/gantt.gp, which is compiled into
+ * the binary and written to a temp file for gnuplot to run.  gnuplot writes the image to a temp
+ * file that is renamed over FILE only on success, so a failed plot never leaves a partial image
+ * behind. */
 #ifndef STEPSIM_PLOT_H
 #define STEPSIM_PLOT_H
 
 #include <stdio.h>
 
 #include "error.h"
+#include "gantt.h"
 #include "pipeline.h"
 #include "scenario.h"
 
-/* The TSV plots/gantt.gp reads: a '#' header line, then one row per op and per transfer that
- * takes time (zero-length ones have nothing to draw): rank, start_s, end_s (seconds from the
- * first op), kind (enum rec_kind: 0 F, 1 B, 2 W, 3 OPT, 4 activation send, 5 gradient send;
- * PLOT_PAIR: the outline of an overlapped F&B pair, from its F's start to its B's end, written
- * after the B's row), microbatch, chunk (0 for OPT), peer (a transfer's receiver, -1 for
- * compute).  Returns the number of rows written, or -1 on a write error or out of memory. */
-#define PLOT_PAIR 6
-int plot_write_gantt_tsv(FILE *out, const struct pipe_result *res);
-
-/* Render `res` to `path` (.png or .svg).  SIM_EINPUT for a bad path or extension, SIM_EFAIL
- * when gnuplot is missing or fails. */
+/* Render `res` to `path` (.png or .svg) as a Gantt chart of what `view` asks for (NULL: the
+ * whole step at the default size), with each rank's peak memory (bytes; NULL for none) on its
+ * row label.  The boxes come from gantt_build (see gantt.h).  SIM_EINPUT for a bad path,
+ * extension or view, SIM_EFAIL when gnuplot is missing or fails. */
 enum sim_status plot_gantt(const char *path, const struct scenario *scn,
-                           const struct pipe_result *res, struct sim_error *err);
+                           const struct pipe_result *res, const double *rank_mem_bytes,
+                           const struct gantt_view *view, struct sim_error *err);
 
 /* Helpers shared by the plotting commands (Gantt, sweeps). */
 int plot_ends_with(const char *s, const char *suffix);
@@ -48,17 +44,12 @@ typedef int (*plot_data_fn)(FILE *out, const void *user);
  * temp files, gnuplot runs with "datafile=...; outfile=...; format=...; EXTRA_VARS" and writes a
  * temp image renamed over `path` only on success. */
 enum sim_status plot_render(const char *path, const char *script_text, const char *tag,
-                            plot_data_fn write_data, const void *data_user,
-                            const char *extra_vars, struct sim_error *err);
+                            plot_data_fn write_data, const void *data_user, const char *extra_vars,
+                            struct sim_error *err);
 /* Memory per GPU of each pipeline rank as stacked bars (plots/memory.gp); `parts` holds, per
  * rank, weights, gradients, optimizer state and peak activations in bytes; a dashed line marks
  * the HBM capacity. */
 enum sim_status plot_memory(const char *path, const char *title, const double *parts, int pp,
                             double hbm_bytes, struct sim_error *err);
-
-/* Like plot_gantt, with each rank's peak memory (bytes; NULL for none) on its row label. */
-enum sim_status plot_gantt_memory(const char *path, const struct scenario *scn,
-                                  const struct pipe_result *res, const double *rank_mem_bytes,
-                                  struct sim_error *err);
 
 #endif
