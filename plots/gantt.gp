@@ -143,8 +143,8 @@ mix(a, b, t) = (int(R(a) + (R(b) - R(a)) * t) << 16) | (int(G(a) + (G(b) - G(a))
 shade(k, c) = (vp > 1 && k < 3) ? mix(dark(k), light(k), int(c) / (vp - 1.0)) : dark(k)
 send_act = 0x3182ce
 send_grad = 0xdd6b20
-# A transfer's colour at strength s (a link's busy share in strips): faint but never invisible.
-colour(k, c, s) = k == 4 ? mix(linkbg, send_act, 0.2 + 0.8 * s) : k == 5 ? mix(linkbg, send_grad, 0.2 + 0.8 * s) : shade(k, c)
+# A transfer's colour at strength s (a link's busy share in strips and runs).
+colour(k, c, s) = k == 4 ? mix(linkbg, send_act, s) : k == 5 ? mix(linkbg, send_grad, s) : shade(k, c)
 # Label ink: black on light fills, white on dark ones (ITU-R BT.601 luma).
 luma(c) = 0.299 * R(c) + 0.587 * G(c) + 0.114 * B(c)
 ink(c) = luma(c) > 150 ? 0x1a202c : 0xffffff

@@ -328,13 +328,12 @@ fail:
     return SIM_EFAIL;
 }
 
-/* A run being merged: ops of one kind and chunk back to back on a rank (or transfers back to
- * back on one half of a link row). */
+/* A run being merged: ops of one kind and chunk back to back on a rank. */
 struct run {
-    int open, kind, chunk, rank, peer;
+    int open, kind, chunk, rank;
     int mb_first, mb_last, contiguous;
     double s, e;
-    double busy; /* time its ops take (transfers: may overlap while they wait out latency) */
+    double busy; /* time its ops take */
 };
 
 static enum sim_status close_run(struct gantt *g, struct run *run)
@@ -342,16 +341,11 @@ static enum sim_status close_run(struct gantt *g, struct run *run)
     if (!run->open)
         return SIM_OK;
     run->open = 0;
-    struct gantt_box *b = put_box(g, run->s, run->e, run->rank, run->peer, run->kind, run->chunk);
+    struct gantt_box *b = put_box(g, run->s, run->e, run->rank, -1, run->kind, run->chunk);
     if (!b)
         return SIM_EFAIL;
-    /* The gaps merged in are not busy: a compute run fills its lane to its busy fraction, a
-     * link's run is coloured at that strength. */
-    double share = fmin(1.0, run->busy / (b->end_s - b->start_s));
-    if (is_transfer(run->kind))
-        b->shade = share;
-    else
-        b->hi = share;
+    /* The gaps merged in are not busy: a run fills its lane to its busy fraction. */
+    b->hi = fmin(1.0, run->busy / (b->end_s - b->start_s));
     set_label(b, run->kind, run->mb_first, run->mb_last, run->contiguous);
     return SIM_OK;
 }
@@ -361,13 +355,12 @@ static int link_key(int nranks, const struct pipe_record *r, int kind)
     return 2 * link_row(nranks, r->rank, r->peer) + (kind == REC_SEND_GRAD);
 }
 
-/* Runs: per rank, consecutive ops of one kind and chunk with less than a pixel between them;
- * per half link row, transfers likewise. */
+/* Runs: per rank, consecutive ops of one kind and chunk with less than a pixel between them.
+ * (Transfers are drawn as strips: build_strips.) */
 static enum sim_status build_runs(struct gantt *g, const struct pipe_result *res)
 {
-    int pp = res->pp;
     double px = px_s(g);
-    struct run *runs = mem_calloc((size_t)pp * 3, sizeof *runs); /* [pp] ranks, [2pp] links */
+    struct run *runs = mem_calloc((size_t)res->pp, sizeof *runs);
     if (!runs)
         return SIM_EFAIL;
     enum sim_status st = SIM_OK;
@@ -375,9 +368,9 @@ static enum sim_status build_runs(struct gantt *g, const struct pipe_result *res
         const struct pipe_record *r = &res->recs[i];
         int k = draw_kind(r);
         double s, e;
-        if (k < 0 || !clip(g, res, r, &s, &e))
+        if (k < 0 || is_transfer(k) || !clip(g, res, r, &s, &e))
             continue;
-        struct run *run = is_transfer(k) ? &runs[pp + link_key(pp, r, k)] : &runs[r->rank];
+        struct run *run = &runs[r->rank];
         int chunk = r->chunk < 0 ? 0 : r->chunk;
         if (run->open && run->kind == k && run->chunk == chunk && s - run->e < px) {
             run->e = fmax(run->e, e);
@@ -387,9 +380,9 @@ static enum sim_status build_runs(struct gantt *g, const struct pipe_result *res
             continue;
         }
         st = close_run(g, run);
-        *run = (struct run){1, k, chunk, r->rank, r->peer, r->mb, r->mb, 1, s, e, e - s};
+        *run = (struct run){1, k, chunk, r->rank, r->mb, r->mb, 1, s, e, e - s};
     }
-    for (int j = 0; j < 3 * pp && st == SIM_OK; j++)
+    for (int j = 0; j < res->pp && st == SIM_OK; j++)
         st = close_run(g, &runs[j]);
     mem_free(runs);
     return st;
@@ -563,8 +556,11 @@ static int record_key(const struct pipe_result *res, size_t i, int pp)
     return is_transfer(k) ? pp + link_key(pp, r, k) : r->rank;
 }
 
+/* Strips of columns col_px pixels wide for the rows of keys key_from.. (record_key: ranks, then
+ * half link rows). */
 static enum sim_status build_strips(struct gantt *g, const struct pipe_result *res,
-                                    const size_t *order, const size_t *first, int col_px)
+                                    const size_t *order, const size_t *first, int col_px,
+                                    int key_from)
 {
     int pp = res->pp;
     int ncols = (int)(g->lay.plot_w_px / col_px);
@@ -577,7 +573,7 @@ static enum sim_status build_strips(struct gantt *g, const struct pipe_result *r
     if (!row.cum)
         return SIM_EFAIL;
     enum sim_status st = SIM_OK;
-    for (int key = 0; key < 3 * pp && st == SIM_OK; key++) {
+    for (int key = key_from; key < 3 * pp && st == SIM_OK; key++) {
         int link = key >= pp;
         row.nslot = link ? 2 : STRIP_SLOTS;
         row.tight_from = link ? 0 : REC_OPT;
@@ -665,20 +661,25 @@ static enum sim_status build_boxes(struct gantt *g, const struct pipe_result *re
         g->mode = GANTT_OPS;
         return build_ops(g, res);
     }
-    g->mode = GANTT_RUNS;
-    enum sim_status st = build_runs(g, res);
-    if (st != SIM_OK || !too_fine(g))
-        return st;
-    g->mode = GANTT_STRIPS;
-    g->has_pairs = 0;
-    g->chunks = 1;
     size_t *order = NULL, *first = NULL;
-    st = group_records(res, 3 * res->pp, record_key, &order, &first);
-    for (int col_px = 1; st == SIM_OK; col_px *= 2) {
-        g->nboxes = 0;
-        st = build_strips(g, res, order, first, col_px);
-        if (g->nboxes <= GANTT_MAX_BOXES || col_px >= g->lay.plot_w_px)
-            break;
+    enum sim_status st = group_records(res, 3 * res->pp, record_key, &order, &first);
+    /* Runs of ops; the links, whose transfers rarely run back to back, as strips.  Pairs are
+     * outlined only op by op. */
+    g->mode = GANTT_RUNS;
+    g->has_pairs = 0;
+    if (st == SIM_OK)
+        st = build_runs(g, res);
+    if (st == SIM_OK)
+        st = build_strips(g, res, order, first, 1, res->pp);
+    if (st == SIM_OK && too_fine(g)) {
+        g->mode = GANTT_STRIPS;
+        g->chunks = 1;
+        for (int col_px = 1; st == SIM_OK; col_px *= 2) {
+            g->nboxes = 0;
+            st = build_strips(g, res, order, first, col_px, 0);
+            if (g->nboxes <= GANTT_MAX_BOXES || col_px >= g->lay.plot_w_px)
+                break;
+        }
     }
     mem_free(order);
     mem_free(first);

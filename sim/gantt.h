@@ -7,8 +7,7 @@
  *                 ops are narrower than GANTT_NARROW_PX (those are widened to one pixel);
  *   GANTT_RUNS    consecutive ops of one kind and chunk on a rank, less than a pixel apart,
  *                 merged into one box filled to its busy fraction (the gaps merged in are
- *                 idle), and back-to-back transfers on a half link row likewise (coloured at
- *                 the link's busy share); used while the runs are wide enough;
+ *                 idle), used while the runs are wide enough; links as in STRIPS;
  *   GANTT_STRIPS  each rank's lane filled to its busy fraction, stacked by kind (F, B, W, OPT),
  *                 per span of columns (`col_s`, at least a pixel) over which the work is even;
  *                 a half link row coloured at its busy share.
