@@ -218,10 +218,7 @@ static int gantt_data(FILE *out, const void *user)
     return gantt_write_tsv(out, user);
 }
 
-/* Append printf-style text to vars at *n; -1 once it no longer fits. */
-static int put_var(char *vars, size_t len, int *n, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int put_var(char *vars, size_t len, int *n, const char *fmt, ...)
+int plot_vars_add(char *vars, size_t len, int *n, const char *fmt, ...)
 {
     if (*n < 0 || (size_t)*n >= len)
         return -1;
@@ -244,29 +241,29 @@ static int gantt_vars(char *vars, size_t len, const struct scenario *scn,
     make_title(title, sizeof title, scn, res, l);
     gantt_describe(g, note, sizeof note);
     int n = 0;
-    put_var(vars, len, &n,
-            "plottitle='%s'; drawnote='%s'; nranks=%d; vp=%d; tmin=%.12g; tmax=%.12g; "
-            "width=%d; height=%d; lmpx=%d; rmpx=%d; tmpx=%d; bmpx=%d; rank_half=%.3f; "
-            "haslinks=%d; haswrap=%d; hasW=%d; hasOPT=%d; haspairs=%d; mode=%d; labelpt=%d",
-            title, note, res->pp, g->chunks, l->t0_s, l->t1_s, l->width_px, l->height_px,
-            l->left_px, l->right_px, l->top_px, l->bottom_px, l->rank_half, l->has_links,
-            l->has_wrap, g->has_w, g->has_opt, g->has_pairs, (int)g->mode, g->label_pt);
+    plot_vars_add(vars, len, &n,
+                  "plottitle='%s'; drawnote='%s'; nranks=%d; vp=%d; tmin=%.12g; tmax=%.12g; "
+                  "width=%d; height=%d; lmpx=%d; rmpx=%d; tmpx=%d; bmpx=%d; rank_half=%.3f; "
+                  "haslinks=%d; haswrap=%d; hasW=%d; hasOPT=%d; haspairs=%d; mode=%d; labelpt=%d",
+                  title, note, res->pp, g->chunks, l->t0_s, l->t1_s, l->width_px, l->height_px,
+                  l->left_px, l->right_px, l->top_px, l->bottom_px, l->rank_half, l->has_links,
+                  l->has_wrap, g->has_w, g->has_opt, g->has_pairs, (int)g->mode, g->label_pt);
     /* DualPipe's chunks are its two directions: name them so in the legend. */
     const struct sched_type *type = sched_find(scn->schedule);
     if (type && type->placement == SCHED_DUAL)
-        put_var(vars, len, &n, "; chunknames='down up'");
+        plot_vars_add(vars, len, &n, "; chunknames='down up'");
     /* Busy share of each rank's pipeline time in the window, and peak memory (GiB), as words
      * of one gnuplot string each: "94 93 ...", "51.1 48.9 ...". */
-    put_var(vars, len, &n, "; busylabels='");
+    plot_vars_add(vars, len, &n, "; busylabels='");
     for (int r = 0; r < res->pp; r++)
-        put_var(vars, len, &n, "%s%.0f", r ? " " : "",
-                g->span_s[r] > 0 ? 100.0 * g->busy_s[r] / g->span_s[r] : 0.0);
-    put_var(vars, len, &n, "'");
+        plot_vars_add(vars, len, &n, "%s%.0f", r ? " " : "",
+                      g->span_s[r] > 0 ? 100.0 * g->busy_s[r] / g->span_s[r] : 0.0);
+    plot_vars_add(vars, len, &n, "'");
     if (rank_mem_bytes) {
-        put_var(vars, len, &n, "; memlabels='");
+        plot_vars_add(vars, len, &n, "; memlabels='");
         for (int r = 0; r < res->pp; r++)
-            put_var(vars, len, &n, "%s%.1f", r ? " " : "", rank_mem_bytes[r] / 1073741824.0);
-        put_var(vars, len, &n, "'");
+            plot_vars_add(vars, len, &n, "%s%.1f", r ? " " : "", rank_mem_bytes[r] / 1073741824.0);
+        plot_vars_add(vars, len, &n, "'");
     }
     return n < 0 || (size_t)n >= len ? -1 : 0;
 }

@@ -35,6 +35,10 @@ FILE *plot_open_temp(char *buf, size_t len, const char *tmpdir, const char *tag)
  * cannot be started, -1 on a local error. */
 int plot_run_gnuplot(const char *vars, const char *script);
 
+/* Append printf-style text (gnuplot variables) to vars at *n: 0, or -1 (and *n < 0 or >= len)
+ * once it no longer fits; later calls then do nothing. */
+int plot_vars_add(char *vars, size_t len, int *n, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* The error for plot_run_gnuplot's non-zero status rc (errno saved right after the call). */
 enum sim_status plot_gnuplot_error(const char *path, int rc, int saved_errno,
                                    struct sim_error *err);

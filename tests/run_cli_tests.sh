@@ -628,6 +628,28 @@ if [ "$rc" -eq 0 ] && grep -q '^3,error,.*pp=3' "$tmp/out" && [ "$(grep -c ',ok,
 else
     fail "sweep: an invalid config is an error row, the others run" "exit status $rc"
 fi
+# A sweep chart marks what did not run or fit: configs out of memory (hollow markers), failed
+# ones (crosses), a line where every config failed (named in the legend); the breakdown is in
+# shares of each config's step time, which is written above its bar.
+if command -v gnuplot >/dev/null 2>&1; then
+    run sweep "$SCN/llama3.1-70b-h100.xml" --vary pp=1,3,4 --vary micro-batch=1,8 \
+        --plot "$tmp/o/sw.svg" --out "$tmp/o/sw.csv"
+    if [ "$rc" -eq 0 ] &&
+        [ "$(cat "$tmp/err")" = "stepsim: sweep: 4 of 6 configs failed (2 rule errors, 2 out of memory)" ] &&
+        grep -q '>out of memory (hollow)<' "$tmp/o/sw.svg" &&
+        grep -q '>failed (see the CSV)<' "$tmp/o/sw.svg" &&
+        grep -q '>pp=3: all failed<' "$tmp/o/sw.svg" &&
+        grep -q 'pp=3 micro-batch=8 (failed)' "$tmp/o/sw-breakdown.svg" &&
+        grep -q 'pp=4 micro-batch=8 (OOM)' "$tmp/o/sw-breakdown.svg" &&
+        grep -q 'its step time on top' "$tmp/o/sw-breakdown.svg"; then
+        pass "sweep --plot marks out-of-memory and failed configs and lines where nothing ran"
+    else
+        fail "sweep --plot marks out-of-memory and failed configs and lines where nothing ran" \
+            "exit $rc"
+    fi
+else
+    skip "sweep --plot marks out-of-memory and failed configs" "no gnuplot"
+fi
 run sweep "$U" --vary pp=8:1:x2
 expect_error "sweep bad --vary range: exit 2" 2 "stepsim: " "empty range"
 run sweep "$U" --vary nosuchkey=1,2
