@@ -652,10 +652,12 @@ static enum sim_status build_boxes(struct gantt *g, const struct pipe_result *re
 {
     size_t ops;
     size_t narrow = count_narrow(g, res, &ops);
-    size_t boxes = 0;
+    size_t boxes = 0; /* ops, transfers and pair outlines */
     for (size_t i = 0; i < res->nrecs; i++) {
+        const struct pipe_record *r = &res->recs[i];
         double s, e;
-        boxes += draw_kind(&res->recs[i]) >= 0 && clip(g, res, &res->recs[i], &s, &e);
+        if (draw_kind(r) >= 0 && clip(g, res, r, &s, &e))
+            boxes += 1 + (r->peer < 0 && r->overlap == SCHED_PAIR_B);
     }
     if ((double)narrow <= GANTT_NARROW_SHARE * (double)ops && boxes <= GANTT_MAX_BOXES) {
         g->mode = GANTT_OPS;
@@ -708,6 +710,17 @@ enum sim_status gantt_build(struct gantt *g, const struct pipe_result *res,
     g->span_s = mem_calloc((size_t)res->pp, sizeof *g->span_s);
     if (!g->busy_s || !g->span_s || build_boxes(g, res) != SIM_OK) {
         st = err_set(err, SIM_EFAIL, NULL, 0, "--plot: out of memory");
+        goto fail;
+    }
+    /* A window where nothing runs (nothing at all: plot_render's "zero time" case). */
+    double step_s = rel_s(res, res->step_end);
+    if (g->nboxes == 0 && (g->lay.t0_s > 0 || g->lay.t1_s < step_s) && step_s > 0) {
+        char t0[32], t1[32];
+        gantt_format_time(t0, sizeof t0, g->lay.t0_s);
+        gantt_format_time(t1, sizeof t1, g->lay.t1_s);
+        st = err_set(err, SIM_EINPUT, NULL, 0,
+                     "--plot-window: nothing runs from %s to %s; pick another part of the step", t0,
+                     t1);
         goto fail;
     }
     fit_labels(g);

@@ -37,7 +37,7 @@
 #define GANTT_NARROW_PX 1.5
 /* Share of the ops (or runs) that may be narrow for a level of detail to be used. */
 #define GANTT_NARROW_SHARE 0.02
-#define GANTT_MAX_BOXES 8000
+#define GANTT_MAX_BOXES 6000
 /* Strips: a span of columns is drawn at its mean busy fraction when every column's fraction is
  * within GANTT_STRIP_SHARE of it and the busy time never strays from an even spread by more
  * than GANTT_STRIP_DRIFT columns. */

@@ -479,3 +479,35 @@ Test(gantt, view_outside_the_step_or_too_short_for_the_ranks_is_refused)
     cr_assert_float_eq(g.lay.t1_s, simtime_to_s(f.res.step_end - f.res.first_start), 1e-12);
     release_both(&f, &g);
 }
+
+/* A window where nothing runs is refused, naming it (a hand-made step: one rank, F ops at 0-1
+ * and 3-4 ms). */
+Test(gantt, window_where_nothing_runs_is_refused)
+{
+    struct pipe_record recs[2] = {
+        {.start = MS(0), .end = MS(1), .rank = 0, .peer = -1, .mb = 0, .kind = REC_F},
+        {.start = MS(3), .end = MS(4), .rank = 0, .peer = -1, .mb = 1, .kind = REC_F}};
+    simtime_t busy = MS(2);
+    struct pipe_result res = {.pp = 1,
+                              .vp = 1,
+                              .microbatches = 2,
+                              .recs = recs,
+                              .nrecs = 2,
+                              .busy = &busy,
+                              .first_start = 0,
+                              .compute_end = MS(4),
+                              .step_end = MS(4)};
+    struct gantt g;
+    struct sim_error err;
+    struct gantt_view gap = {1.5e-3, 2.5e-3, 0, 0};
+    err_clear(&err);
+    cr_assert_eq(gantt_build(&g, &res, &gap, &err), SIM_EINPUT);
+    cr_assert_str_eq(err.msg, "--plot-window: nothing runs from 1.5 ms to 2.5 ms; pick another "
+                              "part of the step");
+    struct gantt_view both = {0.5e-3, 3.5e-3, 0, 0};
+    cr_assert_eq(gantt_build(&g, &res, &both, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(g.nboxes, 2);
+    cr_assert_float_eq(g.busy_s[0], 1e-3, 1e-12, "half of each op is in the window");
+    cr_assert_float_eq(g.span_s[0], 3e-3, 1e-12);
+    gantt_release(&g);
+}
