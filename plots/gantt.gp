@@ -69,7 +69,7 @@ ybot = ymax + (haswrap ? 0.25 : 0.45)
 nkey = (hasW ? 3 : 2) * (vp > 1 ? vp : 1) + hasOPT + 2 * haslinks + haspairs + 1
 if (!exists("height")) {
     height = 150 + int((haslinks ? 72 : 56) * (ybot + 0.45))
-    if (height < 200 + 27 * (nkey + 2)) height = 200 + 27 * (nkey + 2)
+    if (height < 200 + 27 * (nkey + 2)) { height = 200 + 27 * (nkey + 2) }
 }
 if (!exists("lmpx")) lmpx = 130
 if (!exists("rmpx")) rmpx = 310
