@@ -88,10 +88,15 @@ set lmargin at screen lmpx / (width * 1.0)
 set rmargin at screen 1 - rmpx / (width * 1.0)
 set tmargin at screen 1 - tmpx / (height * 1.0)
 set bmargin at screen bmpx / (height * 1.0)
-set title plottitle font ',14' offset 0, (drawnote eq '' ? -0.6 : 0.4)
+# Title and note in at most 14 and 11 points, smaller when the image is narrow (a character
+# takes about 0.7 of the font size, in pixels).
+fontfit(text, pt) = (t = int(0.95 * width / (0.7 * (strlen(text) + 1))), t < pt ? (t < 7 ? 7 : t) : pt)
+# Both centred on the image (a title is centred on the plot area, which the legend pushes left).
+set label 98 plottitle at screen 0.5, screen 1 - (drawnote eq '' ? 40 : 28) / (height * 1.0) \
+    center font sprintf(',%d', fontfit(plottitle, 14))
 if (drawnote ne '') {
-    set label 99 drawnote at screen 0.5, screen 1 - (tmpx - 22) / (height * 1.0) center \
-        font ',11' tc rgb '#4a5568'
+    set label 99 drawnote at screen 0.5, screen 1 - 52 / (height * 1.0) center \
+        font sprintf(',%d', fontfit(drawnote, 11)) tc rgb '#4a5568'
 }
 set xlabel sprintf('time since the first op (%s)', unit) offset 0, 0.4
 set xrange [tmin * scale : tmax * scale]
@@ -176,7 +181,7 @@ nk = hasW ? 2 : 1
 vc = vp > 1 ? vp - 1 : 0
 # The legend shrinks its spacing when the image is too short for it.
 keyspacing = 1.25
-if (height < 200 + 27 * (nkey + 2)) { keyspacing = 1.25 * (height - 200.0) / (27 * (nkey + 2)); if (keyspacing < 0.8) keyspacing = 0.8 }
+if (height < 200 + 27 * (nkey + 2)) { keyspacing = 1.25 * (height - 200.0) / (27 * (nkey + 2)); keyspacing = keyspacing < 0.8 ? 0.8 : keyspacing }
 keytitle = mode == 2 ? "lane height = busy share\nrank %: busy share shown" : "box label = micro-batch\nrank %: busy share shown"
 # The legend's top left corner just right of the plot area (placed, not "outside": with the
 # margins fixed, gnuplot may otherwise put it over the plot).

@@ -76,7 +76,7 @@ static const char run_help[] =
     "  --plot-window T0:T1  draw only that part of the step, times since the first op\n"
     "                    (12ms:40ms, 1.5:2 in seconds; an end may be left out: 2s:)\n"
     "  --plot-size WxH   image size in pixels (default 1600 wide, height from the ranks);\n"
-    "                    width 640 to 16384, height 360 to 16384\n"
+    "                    width 800 to 16384, height 360 to 16384\n"
     "  --seed N          RNG seed (same as --set seed=N)\n"
     "  --memory-timeline F.csv  memory per GPU over the step (modelled scenarios):\n"
     "                    rank,time_s,activation_bytes,total_bytes\n"

@@ -768,8 +768,8 @@ void gantt_describe(const struct gantt *g, char *buf, size_t len)
     case GANTT_STRIPS:
         gantt_format_time(col, sizeof col, g->col_s);
         snprintf(buf, len,
-                 "ops too narrow to draw one by one: each lane filled to its busy fraction per "
-                 "%s (even stretches merged), stacked by kind",
+                 "ops too narrow to draw one by one: lanes filled to the busy fraction per %s, "
+                 "stacked by kind",
                  col);
         return;
     }

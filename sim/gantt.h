@@ -30,7 +30,7 @@
 #define GANTT_PAIR 6
 
 #define GANTT_DEFAULT_WIDTH 1600
-#define GANTT_MIN_WIDTH 640
+#define GANTT_MIN_WIDTH 800 /* the legend takes 310 of them */
 #define GANTT_MIN_HEIGHT 360
 #define GANTT_MAX_SIDE 16384
 /* Boxes narrower than this many pixels cannot show their colour beside their neighbours'. */

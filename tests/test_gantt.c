@@ -141,25 +141,25 @@ Test(gantt, overlapped_pairs_are_outlined)
 }
 
 /* Labels are all or nothing across boxes of one width: judged at the longest label, never
- * "0" to "9" and then blank.  pp=2, 12 micro-batches of 1 ms ops: 26 ms over the plot width. */
+ * "0" to "9" and then blank.  pp=2, 14 micro-batches of 1 ms ops: 30 ms over the plot width. */
 Test(gantt, labels_are_judged_at_the_longest_micro_batch_number)
 {
-    const char *const sets[] = {"pp=2",        "layers=2",           "microbatches=12",
+    const char *const sets[] = {"pp=2",        "layers=2",           "microbatches=14",
                                 "forward=1ms", "backward-input=1ms", NULL};
     struct sim_fixture f;
     cr_assert_eq(fixture_run(&f, sets), SIM_OK, "%s", f.err.msg);
-    /* 17 px an op: "11" fits only at 8 pt (15.2 px), so every op is labelled at 8 pt. */
-    struct gantt_view v = {0, 0, 442 + 440, 0}; /* plus 440 px of margins */
+    /* 17 px an op: "13" fits only at 8 pt (15.2 px), so every op is labelled at 8 pt. */
+    struct gantt_view v = {0, 0, 510 + 440, 0}; /* plus 440 px of margins */
     struct gantt g;
     build(&g, &f, &v);
-    cr_assert_float_eq(g.lay.plot_w_px, 442, 1e-9);
+    cr_assert_float_eq(g.lay.plot_w_px, 510, 1e-9);
     cr_assert_eq(g.label_pt, 8);
-    cr_assert_eq(g.nboxes, 48);
+    cr_assert_eq(g.nboxes, 56);
     for (size_t i = 0; i < g.nboxes; i++)
         cr_assert_neq(g.boxes[i].label[0], '\0', "box %zu", i);
     gantt_release(&g);
-    /* 12 px an op: "7" would fit, "11" would not -- so none is labelled. */
-    v.width_px = 312 + 440;
+    /* 12 px an op: "7" would fit, "13" would not -- so none is labelled. */
+    v.width_px = 360 + 440;
     build(&g, &f, &v);
     for (size_t i = 0; i < g.nboxes; i++)
         cr_assert_str_empty(g.boxes[i].label, "box %zu", i);
@@ -406,12 +406,13 @@ Test(gantt, window_shows_single_ops_with_long_labels)
     release_both(&f, &g);
 }
 
-/* The same window squeezed into a small image: 4 and 8 px boxes, too narrow for any label. */
+/* The same window squeezed into the narrowest image: 7 and 14 px boxes, too narrow for any
+ * label. */
 Test(gantt, labels_only_where_they_fit)
 {
     struct sim_fixture f;
     struct gantt g;
-    struct gantt_view v = {1.0, 1.06, 640, 2000};
+    struct gantt_view v = {1.0, 1.06, GANTT_MIN_WIDTH, 2000};
     large_chart(&f, &g, "pp=16", "layers=32", "schedule=interleaved", "vp=2", &v, GANTT_OPS);
     cr_assert_eq(assert_labels_fit(&g, 0), (int)g.nboxes, "no labels at all");
     release_both(&f, &g);
