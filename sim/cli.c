@@ -34,6 +34,7 @@
 static const char usage_text[] =
     "usage: stepsim run SCENARIO.xml [--set KEY=VALUE]... [--format text|json]\n"
     "                  [--timeline FILE.csv] [--trace FILE.json] [--plot FILE.png|FILE.svg]\n"
+    "                  [--plot-window T0:T1] [--plot-size WxH]\n"
     "                  [--seed N] [--tokens N] [--memory-timeline FILE.csv] [--report FILE.html]\n"
     "       stepsim sweep SCENARIO.xml --vary KEY=LIST [--vary ...] [-j N] [--out FILE.csv]\n"
     "                    [--plot FILE.png|svg] [--report FILE.html]\n"
@@ -47,6 +48,7 @@ static const char usage_text[] =
 static const char run_usage[] =
     "usage: stepsim run SCENARIO.xml [--set KEY=VALUE]... [--format text|json]\n"
     "                  [--timeline FILE.csv] [--trace FILE.json] [--plot FILE.png|FILE.svg]\n"
+    "                  [--plot-window T0:T1] [--plot-size WxH]\n"
     "                  [--seed N] [--tokens N] [--memory-timeline FILE.csv] [--report FILE.html]\n";
 
 static const char overview_text[] =
@@ -69,7 +71,13 @@ static const char run_help[] =
     "  --timeline F.csv  one row per op and transfer:\n"
     "                    rank,op,microbatch,chunk,stage,start_s,end_s,peer,bytes\n"
     "  --trace F.json    Chrome trace-event file (open in Perfetto / chrome://tracing)\n"
-    "  --plot F.png|svg  Gantt chart drawn with gnuplot\n"
+    "  --plot F.png|svg  Gantt chart drawn with gnuplot: a box per op while ops are wide\n"
+    "                    enough to see, else runs of ops, else each rank's busy fraction\n"
+    "                    (the title says which)\n"
+    "  --plot-window T0:T1  draw only that part of the step, times since the first op\n"
+    "                    (12ms:40ms, 1.5:2 in seconds; an end may be left out: 2s:)\n"
+    "  --plot-size WxH   image size in pixels (default 1600 wide, height from the ranks);\n"
+    "                    width 800 to 16384, height 360 to 16384\n"
     "  --report F.html   one self-contained HTML page (no gnuplot, loads nothing): the\n"
     "                    layout, the summary, where the time goes, a zoomable Gantt chart\n"
     "                    and busy time and memory per pipeline rank\n"
@@ -156,6 +164,8 @@ struct run_opts {
     double tokens; /* --tokens N: also report the time and cost to train N tokens */
     int json;
     const char *timeline, *trace, *plot, *memory_timeline, *report;
+    const char *plot_window, *plot_size; /* as given, for the "needs --plot" error */
+    struct gantt_view view;
     int help;
 };
 
@@ -206,6 +216,16 @@ static int parse_run(int argc, char **argv, struct run_opts *o, FILE *errout)
             if (!*v)
                 return cli_bad_usage(errout, "stepsim --help", "%s needs a file name", "--report");
             o->report = v;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--plot-window"))) {
+            struct sim_error e;
+            if (gantt_parse_window(v, &o->view, &e) != SIM_OK)
+                return cli_bad_usage(errout, "stepsim run --help", "%s", e.msg);
+            o->plot_window = v;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--plot-size"))) {
+            struct sim_error e;
+            if (gantt_parse_size(v, &o->view, &e) != SIM_OK)
+                return cli_bad_usage(errout, "stepsim run --help", "%s", e.msg);
+            o->plot_size = v;
         } else if ((v = cli_opt_value(argc, argv, &i, "--tokens"))) {
             char why[256];
             if (units_parse(v, UNIT_NUMBER, &o->tokens, why, sizeof why) != 0 || !(o->tokens > 0))
@@ -226,6 +246,10 @@ static int parse_run(int argc, char **argv, struct run_opts *o, FILE *errout)
     }
     if (!o->scenario)
         return cli_bad_usage(errout, "stepsim --help", "%s needs a scenario file", "run");
+    if (!o->plot && (o->plot_window || o->plot_size))
+        return cli_bad_usage(errout, "stepsim run --help", "%s %s: needs --plot FILE.png|svg",
+                             o->plot_window ? "--plot-window" : "--plot-size",
+                             o->plot_window ? o->plot_window : o->plot_size);
     return 0;
 }
 
@@ -298,11 +322,12 @@ static int write_step_page(FILE *out, const void *user)
 
 /* The Gantt chart; for modelled scenarios each rank's peak memory is on its label and
  * FILE-memory.png|svg shows memory per stage as stacked bars. */
-static enum sim_status plot_with_memory(const struct run_outputs *ro, const struct scenario *scn,
-                                        const struct step_output *so, struct sim_error *err)
+static enum sim_status plot_with_memory(const struct run_outputs *ro, const struct gantt_view *view,
+                                        const struct scenario *scn, const struct step_output *so,
+                                        struct sim_error *err)
 {
     if (!so->modelled)
-        return plot_gantt(ro->plot, scn, &so->res, err);
+        return plot_gantt(ro->plot, scn, &so->res, NULL, view, err);
     int pp = so->res.pp;
     double *mem = mem_calloc((size_t)pp * 5, sizeof *mem);
     if (!mem)
@@ -316,7 +341,7 @@ static enum sim_status plot_with_memory(const struct run_outputs *ro, const stru
         parts[4 * r + 2] = m->optimizer;
         parts[4 * r + 3] = m->activations;
     }
-    enum sim_status st = plot_gantt_memory(ro->plot, scn, &so->res, mem, err);
+    enum sim_status st = plot_gantt(ro->plot, scn, &so->res, mem, view, err);
     if (st == SIM_OK)
         st = plot_memory(ro->plot_memory, scn->name, parts, pp, so->rep.hbm_usable_bytes, err);
     mem_free(mem);
@@ -324,8 +349,9 @@ static enum sim_status plot_with_memory(const struct run_outputs *ro, const stru
 }
 
 /* Each asked-for output to its temp file, then all of them into place together. */
-static enum sim_status write_outputs(const struct run_outputs *ro, const struct scenario *scn,
-                                     const struct step_output *so, struct sim_error *err)
+static enum sim_status write_outputs(const struct run_outputs *ro, const struct gantt_view *view,
+                                     const struct scenario *scn, const struct step_output *so,
+                                     struct sim_error *err)
 {
     struct trace_args args = {scn, so};
     enum sim_status st = SIM_OK;
@@ -336,7 +362,7 @@ static enum sim_status write_outputs(const struct run_outputs *ro, const struct 
     if (st == SIM_OK && ro->trace)
         st = outfile_write(ro->trace, write_trace, &args, err);
     if (st == SIM_OK && ro->plot)
-        st = plot_with_memory(ro, scn, so, err);
+        st = plot_with_memory(ro, view, scn, so, err);
     if (st == SIM_OK && ro->report)
         st = outfile_write(ro->report, write_step_page, &args, err);
     return st == SIM_OK ? outset_commit(ro->set, err) : st;
@@ -381,7 +407,7 @@ static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
                 "traffic crosses the network\n",
                 scn.tp, so.cm.cfg.gpus_per_node);
     if (st == SIM_OK)
-        st = write_outputs(&ro, &scn, &so, &err);
+        st = write_outputs(&ro, &o.view, &scn, &so, &err);
     if (st == SIM_OK) {
         int w =
             o.json ? report_write_json(out, &scn, &so.rep) : report_write_text(out, &scn, &so.rep);

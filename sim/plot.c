@@ -2,6 +2,7 @@
 #include "plot.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,46 +13,9 @@
 #include "cleanup.h"
 #include "config.h"
 #include "embedded.h"
+#include "gantt.h"
 #include "outfile.h"
 #include "schedule.h"
-#include "timeline.h"
-
-int plot_write_gantt_tsv(FILE *out, const struct pipe_result *res)
-{
-    int rows = 0;
-    simtime_t *pair_start = mem_calloc((size_t)res->pp, sizeof *pair_start); /* per rank */
-    if (!pair_start)
-        return -1;
-    fprintf(out, "# rank\tstart_s\tend_s\tkind\tmicrobatch\tchunk\tpeer\n");
-    for (size_t i = 0; i < res->nrecs; i++) {
-        const struct pipe_record *r = &res->recs[i];
-        /* What took no time has nothing to draw (free links, a zero-cost optimizer); gradient
-         * reductions run beside compute on a comm stream and are in the trace instead. */
-        if (r->end <= r->start || r->kind == REC_DP_SYNC)
-            continue;
-        fprintf(out, "%d\t", r->rank);
-        timeline_put_seconds(out, r->start - res->first_start);
-        fputc('\t', out);
-        timeline_put_seconds(out, r->end - res->first_start);
-        /* The parameter all-gather finishes the optimizer step: drawn as part of it. */
-        int kind = r->kind == REC_PARAM_AG ? REC_OPT : r->kind;
-        fprintf(out, "\t%d\t%d\t%d\t%d\n", kind, r->mb, r->chunk < 0 ? 0 : r->chunk, r->peer);
-        rows++;
-        /* An overlapped pair's F and B are the rank's next two ops: outline them as one. */
-        if (r->peer < 0 && r->overlap == SCHED_PAIR_F)
-            pair_start[r->rank] = r->start;
-        if (r->peer < 0 && r->overlap == SCHED_PAIR_B) {
-            fprintf(out, "%d\t", r->rank);
-            timeline_put_seconds(out, pair_start[r->rank] - res->first_start);
-            fputc('\t', out);
-            timeline_put_seconds(out, r->end - res->first_start);
-            fprintf(out, "\t%d\t%d\t%d\t-1\n", PLOT_PAIR, r->mb, r->chunk);
-            rows++;
-        }
-    }
-    mem_free(pair_start);
-    return ferror(out) ? -1 : rows;
-}
 
 int plot_ends_with(const char *s, const char *suffix)
 {
@@ -114,25 +78,14 @@ int plot_run_gnuplot(const char *vars, const char *script)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-/* A duration with a unit a reader takes in at once: "66.0 ms", "1.24 s", "850 us". */
-static void put_duration(char *buf, size_t len, double s)
-{
-    if (s >= 1)
-        snprintf(buf, len, "%.3g s", s);
-    else if (s >= 1e-3)
-        snprintf(buf, len, "%.3g ms", s * 1e3);
-    else
-        snprintf(buf, len, "%.3g µs", s * 1e6);
-}
-
 /* The chart's title: what was run and the two numbers a reviewer looks for. */
 static void make_title(char *buf, size_t len, const struct scenario *scn,
-                       const struct pipe_result *res)
+                       const struct pipe_result *res, const struct gantt_layout *lay)
 {
-    char name[64], sched[32], step[32];
+    char name[64], sched[32], step[32], from[32], to[32];
     plot_sanitize(name, sizeof name, scn->name);
     plot_sanitize(sched, sizeof sched, scn->schedule);
-    put_duration(step, sizeof step, simtime_to_s(res->step_end - res->first_start));
+    gantt_format_time(step, sizeof step, simtime_to_s(res->step_end - res->first_start));
     double busy = 0;
     for (int r = 0; r < res->pp; r++)
         busy += simtime_to_s(res->busy[r]);
@@ -149,13 +102,14 @@ static void make_title(char *buf, size_t len, const struct scenario *scn,
             (size_t)snprintf(buf + n, len - n, " · %d micro-batches%s · step %s", scn->microbatches,
                              scn_split_backward(scn) ? " · split backward (B/W)" : "", step);
     if (n < len && span > 0)
-        snprintf(buf + n, len - n, " · bubble %.1f%%", 100.0 * (1.0 - busy / span));
-}
-
-enum sim_status plot_gantt(struct outfile *img, const struct scenario *scn,
-                           const struct pipe_result *res, struct sim_error *err)
-{
-    return plot_gantt_memory(img, scn, res, NULL, err);
+        n += (size_t)snprintf(buf + n, len - n, " · bubble %.1f%%", 100.0 * (1.0 - busy / span));
+    /* A window: say which part of the step is shown. */
+    double step_s = simtime_to_s(res->step_end - res->first_start);
+    if (n < len && (lay->t0_s > 0 || lay->t1_s < step_s)) {
+        gantt_format_time(from, sizeof from, lay->t0_s);
+        gantt_format_time(to, sizeof to, lay->t1_s);
+        snprintf(buf + n, len - n, " · showing %s to %s", from, to);
+    }
 }
 
 enum sim_status plot_add_output(struct outset *os, const char *option, const char *path,
@@ -282,33 +236,75 @@ enum sim_status plot_render(struct outfile *img, const char *script_text, const 
 
 static int gantt_data(FILE *out, const void *user)
 {
-    return plot_write_gantt_tsv(out, user);
+    return gantt_write_tsv(out, user);
 }
 
-enum sim_status plot_gantt_memory(struct outfile *img, const struct scenario *scn,
-                                  const struct pipe_result *res, const double *rank_mem_bytes,
-                                  struct sim_error *err)
+int plot_vars_add(char *vars, size_t len, int *n, const char *fmt, ...)
 {
-    char title[384], vars[8192];
-    make_title(title, sizeof title, scn, res);
-    int n =
-        snprintf(vars, sizeof vars, "plottitle='%s'; nranks=%d; vp=%d", title, res->pp, res->vp);
+    if (*n < 0 || (size_t)*n >= len)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(vars + *n, len - (size_t)*n, fmt, ap);
+    va_end(ap);
+    *n = w < 0 ? -1 : *n + w;
+    return *n < 0 || (size_t)*n >= len ? -1 : 0;
+}
+
+/* The variables plots/gantt.gp reads: the geometry gantt_build laid out, what the data holds,
+ * and the labels of the rows. */
+static int gantt_vars(char *vars, size_t len, const struct scenario *scn,
+                      const struct pipe_result *res, const struct gantt *g,
+                      const double *rank_mem_bytes)
+{
+    const struct gantt_layout *l = &g->lay;
+    char title[384], note[256];
+    make_title(title, sizeof title, scn, res, l);
+    gantt_describe(g, note, sizeof note);
+    int n = 0;
+    plot_vars_add(vars, len, &n,
+                  "plottitle='%s'; drawnote='%s'; nranks=%d; vp=%d; tmin=%.12g; tmax=%.12g; "
+                  "width=%d; height=%d; lmpx=%d; rmpx=%d; tmpx=%d; bmpx=%d; rank_half=%.3f; "
+                  "haslinks=%d; haswrap=%d; hasW=%d; hasOPT=%d; haspairs=%d; mode=%d; labelpt=%d",
+                  title, note, res->pp, g->chunks, l->t0_s, l->t1_s, l->width_px, l->height_px,
+                  l->left_px, l->right_px, l->top_px, l->bottom_px, l->rank_half, l->has_links,
+                  l->has_wrap, g->has_w, g->has_opt, g->has_pairs, (int)g->mode, g->label_pt);
     /* DualPipe's chunks are its two directions: name them so in the legend. */
     const struct sched_type *type = sched_find(scn->schedule);
-    if (type && type->placement == SCHED_DUAL && n > 0 && (size_t)n < sizeof vars)
-        n += snprintf(vars + n, sizeof vars - (size_t)n, "; chunknames='down up'");
-    /* Peak memory per rank, as words of one gnuplot string: "51.1 48.9 ...". */
-    if (rank_mem_bytes && n > 0 && (size_t)n < sizeof vars) {
-        n += snprintf(vars + n, sizeof vars - (size_t)n, "; memlabels='");
-        for (int r = 0; r < res->pp && n > 0 && (size_t)n < sizeof vars; r++)
-            n += snprintf(vars + n, sizeof vars - (size_t)n, "%s%.1f", r ? " " : "",
-                          rank_mem_bytes[r] / 1073741824.0);
-        if (n > 0 && (size_t)n < sizeof vars)
-            n += snprintf(vars + n, sizeof vars - (size_t)n, "'");
+    if (type && type->placement == SCHED_DUAL)
+        plot_vars_add(vars, len, &n, "; chunknames='down up'");
+    /* Busy share of each rank's pipeline time in the window, and peak memory (GiB), as words
+     * of one gnuplot string each: "94 93 ...", "51.1 48.9 ...". */
+    plot_vars_add(vars, len, &n, "; busylabels='");
+    for (int r = 0; r < res->pp; r++)
+        plot_vars_add(vars, len, &n, "%s%.0f", r ? " " : "",
+                      g->span_s[r] > 0 ? 100.0 * g->busy_s[r] / g->span_s[r] : 0.0);
+    plot_vars_add(vars, len, &n, "'");
+    if (rank_mem_bytes) {
+        plot_vars_add(vars, len, &n, "; memlabels='");
+        for (int r = 0; r < res->pp; r++)
+            plot_vars_add(vars, len, &n, "%s%.1f", r ? " " : "", rank_mem_bytes[r] / 1073741824.0);
+        plot_vars_add(vars, len, &n, "'");
     }
-    if (n < 0 || (size_t)n >= sizeof vars)
-        return err_set(err, SIM_EINPUT, NULL, 0, "--plot %s: too many ranks to label", img->path);
-    return plot_render(img, gantt_gp, "gantt", gantt_data, res, vars, err);
+    return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+enum sim_status plot_gantt(struct outfile *img, const struct scenario *scn,
+                           const struct pipe_result *res, const double *rank_mem_bytes,
+                           const struct gantt_view *view, struct sim_error *err)
+{
+    static const struct gantt_view whole = {0, 0, 0, 0};
+    struct gantt g;
+    enum sim_status st = gantt_build(&g, res, view ? view : &whole, err);
+    if (st != SIM_OK)
+        return st;
+    char vars[16384];
+    if (gantt_vars(vars, sizeof vars, scn, res, &g, rank_mem_bytes) != 0)
+        st = err_set(err, SIM_EINPUT, NULL, 0, "--plot %s: too many ranks to label", img->path);
+    else
+        st = plot_render(img, gantt_gp, "gantt", gantt_data, &g, vars, err);
+    gantt_release(&g);
+    return st;
 }
 
 struct memory_data {

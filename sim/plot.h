@@ -1,27 +1,19 @@
 /* plot: --plot FILE.png|FILE.svg -- a Gantt chart of the step, drawn by gnuplot.
  *
- * C writes the data (a TSV of ops and transfers, to a temp file); gnuplot draws it with the
- * script plots/gantt.gp, which is compiled into the binary and written to a temp file for
- * gnuplot to run.  gnuplot writes the image into the output's temp file (outfile.h), which the
- * command's commit puts in place only when everything succeeded, so a failed plot never leaves
- * a partial image behind. */
+ * C writes the data (the boxes gantt.c chose for the image's size: ops, runs of ops or busy
+ * strips, to a temp file); gnuplot draws it with the script plots/gantt.gp, which is compiled into
+ * the binary and written to a temp file for gnuplot to run.  gnuplot writes the image into the
+ * output's temp file (outfile.h), which the command's commit puts in place only when everything
+ * succeeded, so a failed plot never leaves a partial image behind. */
 #ifndef STEPSIM_PLOT_H
 #define STEPSIM_PLOT_H
 
 #include <stdio.h>
 
 #include "error.h"
+#include "gantt.h"
 #include "pipeline.h"
 #include "scenario.h"
-
-/* The TSV plots/gantt.gp reads: a '#' header line, then one row per op and per transfer that
- * takes time (zero-length ones have nothing to draw): rank, start_s, end_s (seconds from the
- * first op), kind (enum rec_kind: 0 F, 1 B, 2 W, 3 OPT, 4 activation send, 5 gradient send;
- * PLOT_PAIR: the outline of an overlapped F&B pair, from its F's start to its B's end, written
- * after the B's row), microbatch, chunk (0 for OPT), peer (a transfer's receiver, -1 for
- * compute).  Returns the number of rows written, or -1 on a write error or out of memory. */
-#define PLOT_PAIR 6
-int plot_write_gantt_tsv(FILE *out, const struct pipe_result *res);
 
 struct outfile;
 struct outset;
@@ -36,9 +28,13 @@ enum sim_status plot_add_output(struct outset *os, const char *option, const cha
 enum sim_status plot_add_companion(struct outset *os, const char *path, const char *suffix,
                                    struct outfile **img, struct sim_error *err);
 
-/* Draw the Gantt chart of `res` into img.  SIM_EFAIL when gnuplot is missing or fails. */
+/* Draw into img the Gantt chart of what `view` asks for (NULL: the whole step at the default
+ * size), with each rank's peak memory (bytes; NULL for none) on its row label.  The boxes come
+ * from gantt_build (see gantt.h).  SIM_EINPUT for a bad view, SIM_EFAIL when gnuplot is missing
+ * or fails. */
 enum sim_status plot_gantt(struct outfile *img, const struct scenario *scn,
-                           const struct pipe_result *res, struct sim_error *err);
+                           const struct pipe_result *res, const double *rank_mem_bytes,
+                           const struct gantt_view *view, struct sim_error *err);
 
 /* Helpers shared by the plotting commands (Gantt, sweeps). */
 int plot_ends_with(const char *s, const char *suffix);
@@ -52,6 +48,10 @@ void plot_sanitize(char *buf, size_t len, const char *s);
  * a local error. */
 int plot_run_gnuplot(const char *vars, const char *script);
 
+/* Append printf-style text (gnuplot variables) to vars at *n: 0, or -1 (and *n < 0 or >= len)
+ * once it no longer fits; later calls then do nothing. */
+int plot_vars_add(char *vars, size_t len, int *n, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* Writes a plot's data file; returns the number of rows (0: nothing to draw), -1 on error. */
 typedef int (*plot_data_fn)(FILE *out, const void *user);
 /* The temp files of one gnuplot run (data files, the script) in TMPDIR, registered with
@@ -84,10 +84,5 @@ enum sim_status plot_render(struct outfile *img, const char *script_text, const 
  * the HBM capacity. */
 enum sim_status plot_memory(struct outfile *img, const char *title, const double *parts, int pp,
                             double hbm_bytes, struct sim_error *err);
-
-/* Like plot_gantt, with each rank's peak memory (bytes; NULL for none) on its row label. */
-enum sim_status plot_gantt_memory(struct outfile *img, const struct scenario *scn,
-                                  const struct pipe_result *res, const double *rank_mem_bytes,
-                                  struct sim_error *err);
 
 #endif

@@ -13,9 +13,9 @@
  *
  * --plot FILE.png|svg runs gnuplot on the embedded plots/sweep.gp: throughput (tokens/s per GPU
  * for modelled scenarios, else tokens/s, else samples/s) and bubble ratio against the LAST
- * varied key, one line per combination of the other keys; for modelled scenarios also a
- * stacked-bar step-time breakdown per config in FILE-breakdown.png|svg.  Error rows are left
- * out of both. */
+ * varied key, one line per combination of the other keys, configs out of memory and failed
+ * ones marked; for modelled scenarios also a stacked-bar step-time breakdown per config (in %
+ * of its step time) in FILE-breakdown.png|svg. */
 #include "sweep.h"
 
 #include "plot.h"
@@ -69,8 +69,9 @@ static const char sweep_help[] =
     "  -j N             threads (default: the number of CPUs); the output does not depend on N\n"
     "  --out FILE.csv   write the CSV there (atomically) instead of stdout\n"
     "  --plot FILE      gnuplot chart (.png or .svg): throughput and bubble ratio vs the last\n"
-    "                   varied key, one line per value of the others; modelled scenarios also\n"
-    "                   get FILE-breakdown.png|svg, the step-time breakdown per config\n"
+    "                   varied key, one line per value of the others (hollow markers: out of\n"
+    "                   memory; crosses: failed); modelled scenarios also get\n"
+    "                   FILE-breakdown.png|svg, each config's step time by part, in %\n"
     "  --report FILE.html  the CSV as one self-contained HTML page: a table sorted by a\n"
     "                   click on a column header (no gnuplot, loads nothing)\n"
     "\n"
@@ -88,6 +89,8 @@ static const char sweep_help[] =
     "cp_s, ep_s, pp_s, bubble_s, dp_s, optimizer_s), peak_memory_gib (largest over pipeline\n"
     "ranks) and fits (yes/no against HBM); then derived (keys not given but computed, separated\n"
     "by spaces); last, error (why a config failed).\n"
+    "\n"
+    "When configs fail (or do not fit in memory), one line on stderr counts them.\n"
     "\n"
     "exit status: 0 the sweep ran (even if some configs failed), 1 output failure, 2 bad input\n";
 
@@ -356,7 +359,8 @@ void sweep_config_index(const struct sweep_axis *axes, int naxes, size_t config,
  * `error`. */
 struct sweep_row {
     int ok, modelled;
-    char *error; /* owned; the one-line reason when !ok */
+    enum sim_status status; /* why it failed when !ok: SIM_EINPUT a rule or value, else SIM_EFAIL */
+    char *error;            /* owned; the one-line reason when !ok */
     double step_s, makespan_s, bubble_ratio;
     double tokens_per_s; /* < 0 when seq is unknown */
     double samples_per_s;
@@ -406,6 +410,7 @@ static void set_row_error(struct sweep_row *row, const struct sim_error *err)
     err_format(err, buf, sizeof buf);
     size_t n = strlen(buf);
     row->ok = 0;
+    row->status = err->status;
     row->error = mem_calloc(n + 1, 1);
     if (row->error)
         memcpy(row->error, buf, n + 1);
@@ -630,82 +635,210 @@ static void config_label(char *buf, size_t len, const struct sweep *sw, size_t i
     snprintf(buf, len, "%s", clean);
 }
 
-/* The main panels' data: one block per line of the chart (index i in gnuplot), headed by its
- * title; rows "x  xlabel  throughput  bubble%".  Returns the number of blocks, -1 on a write
- * error. */
-static int write_lines_tsv(FILE *out, const struct sweep *sw, enum sweep_metric m, int xcat)
+/* Ran, but needs more memory than the GPU has. */
+static int row_oom(const struct sweep_row *row)
+{
+    return row->ok && row->modelled && row->peak_mem_B > row->hbm_B;
+}
+
+/* The title of series s (the configs s * nx .. s * nx + nx - 1): the values of every axis but
+ * the last. */
+static void series_title(char *buf, size_t len, const struct sweep *sw, size_t s)
+{
+    size_t nx = (size_t)sw->axes[sw->naxes - 1].nvalues;
+    if (sw->naxes > 1)
+        config_label(buf, len, sw, s * nx, 0, sw->naxes - 1, ", ");
+    else
+        snprintf(buf, len, "throughput");
+}
+
+/* Does series s have a config that ran? */
+static int series_ran(const struct sweep *sw, size_t s)
+{
+    size_t nx = (size_t)sw->axes[sw->naxes - 1].nvalues;
+    for (size_t j = 0; j < nx; j++)
+        if (sw->rows[s * nx + j].ok)
+            return 1;
+    return 0;
+}
+
+/* Where config j of the last axis sits on the x axis. */
+static double x_of(const struct sweep_axis *xa, int j, int xcat)
+{
+    double x;
+    if (xcat || !is_number(xa->values[j], &x))
+        x = (double)j;
+    return x;
+}
+
+/* What the main panels show, found while writing their data. */
+struct sweep_lines {
+    int nseries;                 /* blocks of configs that ran */
+    size_t nfailed;              /* configs that failed: the block after the series */
+    size_t noom;                 /* configs that ran but do not fit in memory */
+    double tput_lo, tput_hi;     /* throughput of the configs that ran */
+    double bubble_lo, bubble_hi; /* their bubble ratio, % */
+};
+
+/* The main panels' data: one block per line of the chart (index i in gnuplot) that has a config
+ * that ran, headed by its title; rows "x  xlabel  throughput  bubble%  oom" (oom 1: ran but
+ * does not fit in memory), a blank line for a config that failed.  Then, when configs failed,
+ * one block "x  line" of them (line: the block of their series, -1 for none).  Returns the
+ * number of line blocks, -1 on a write error. */
+static int write_lines_tsv(FILE *out, const struct sweep *sw, enum sweep_metric m, int xcat,
+                           struct sweep_lines *lines)
 {
     const struct sweep_axis *xa = &sw->axes[sw->naxes - 1];
     size_t nx = (size_t)xa->nvalues, nseries = sw->n / nx;
-    int blocks = 0;
+    memset(lines, 0, sizeof *lines);
+    lines->tput_lo = lines->bubble_lo = INFINITY;
+    lines->tput_hi = lines->bubble_hi = -INFINITY;
     for (size_t s = 0; s < nseries; s++) {
-        size_t first = s * nx;
-        int any = 0;
-        for (size_t j = 0; j < nx; j++)
-            any |= sw->rows[first + j].ok;
-        if (!any)
+        if (!series_ran(sw, s))
             continue;
         char title[256];
-        if (sw->naxes > 1)
-            config_label(title, sizeof title, sw, first, 0, sw->naxes - 1, ", ");
-        else
-            snprintf(title, sizeof title, "throughput");
-        fprintf(out, "%sx\tvalue\t%s\tbubble\n", blocks ? "\n\n" : "", title);
+        series_title(title, sizeof title, sw, s);
+        fprintf(out, "%sx\tvalue\t%s\tbubble\toom\n", lines->nseries ? "\n\n" : "", title);
         for (size_t j = 0; j < nx; j++) {
-            const struct sweep_row *row = &sw->rows[first + j];
-            if (!row->ok)
+            const struct sweep_row *row = &sw->rows[s * nx + j];
+            if (!row->ok) { /* a blank line: the line breaks where a config failed */
+                fputc('\n', out);
                 continue;
-            double x;
-            if (xcat || !is_number(xa->values[j], &x))
-                x = (double)j;
+            }
             char label[128];
             plot_sanitize(label, sizeof label, xa->values[j]);
-            fprintf(out, "%.9g\t%s\t%.9g\t%.9g\n", x, label, metric_value(row, m),
-                    100.0 * row->bubble_ratio);
+            double v = metric_value(row, m), b = 100.0 * row->bubble_ratio;
+            fprintf(out, "%.9g\t%s\t%.9g\t%.9g\t%d\n", x_of(xa, (int)j, xcat), label, v, b,
+                    row_oom(row));
+            lines->noom += (size_t)row_oom(row);
+            lines->tput_lo = fmin(lines->tput_lo, v);
+            lines->tput_hi = fmax(lines->tput_hi, v);
+            lines->bubble_lo = fmin(lines->bubble_lo, b);
+            lines->bubble_hi = fmax(lines->bubble_hi, b);
         }
-        blocks++;
+        lines->nseries++;
     }
-    return ferror(out) ? -1 : blocks;
+    /* The failed configs, each with its line's block (its colour), -1 when its series has
+     * none. */
+    for (size_t s = 0, block = 0; s < nseries; s++) {
+        int ran = series_ran(sw, s);
+        for (size_t j = 0; j < nx; j++) {
+            if (sw->rows[s * nx + j].ok)
+                continue;
+            if (lines->nfailed++ == 0)
+                fputs("\n\nx\tline\n", out);
+            fprintf(out, "%.9g\t%d\n", x_of(xa, (int)j, xcat), ran ? (int)block : -1);
+        }
+        block += (size_t)ran;
+    }
+    return ferror(out) ? -1 : lines->nseries;
 }
 
-/* The breakdown bars' data: "label  compute ... optimizer" (seconds) per successful config;
- * configs that do not fit in HBM are marked in their label.  Returns the number of bars. */
-static int write_breakdown_tsv(FILE *out, const struct sweep *sw)
+void sweep_panel_range(double lo, double hi, double *from, double *to)
+{
+    if (hi > 0 && lo >= 0.5 * hi) {
+        double pad = hi > lo ? 0.15 * (hi - lo) : 0.05 * hi;
+        *from = lo - pad;
+        *to = hi + pad;
+        return;
+    }
+    *from = lo < 0 ? lo * 1.08 : 0;
+    *to = hi > 0 ? hi * 1.08 : 1;
+}
+
+/* The breakdown bars' data, one row per config: "label  compute ... host  step_s  state" with
+ * the parts in % of the config's own step time (configs of different batches compare), the
+ * step time in seconds, state 0 ran, 1 ran but out of memory (label ends "(OOM)"), 2 failed
+ * (no parts; label ends "(failed)").  Returns the number of bars; *longest gets the longest
+ * label's length. */
+static int write_breakdown_tsv(FILE *out, const struct sweep *sw, size_t *longest)
 {
     int bars = 0;
-    fputs("# config\tcompute\trecompute\ttp\tcp\tep\tpp\tbubble\tdp\toptimizer\n", out);
+    *longest = 0;
+    fputs("# config\tcompute\trecompute\ttp\tcp\tep\tpp\tbubble\tdp\toptimizer\thost (% of the "
+          "step)\tstep_s\tstate\n",
+          out);
     for (size_t i = 0; i < sw->n; i++) {
         const struct sweep_row *row = &sw->rows[i];
-        if (!row->ok || !row->modelled)
+        if (row->ok && !row->modelled)
             continue;
         char label[256];
         config_label(label, sizeof label, sw, i, 0, sw->naxes, " ");
+        int state = !row->ok ? 2 : row_oom(row);
+        static const char *const suffix[] = {"", " (OOM)", " (failed)"};
+        fprintf(out, "%s%s", label, suffix[state]);
+        *longest = strlen(label) + strlen(suffix[state]) > *longest
+                       ? strlen(label) + strlen(suffix[state])
+                       : *longest;
         const struct report_breakdown *b = &row->brk;
-        fprintf(out, "%s%s\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\n", label,
-                row->peak_mem_B <= row->hbm_B ? "" : " (OOM)", b->compute, b->recompute, b->tp,
-                b->cp, b->ep, b->pp, b->bubble, b->dp, b->optimizer);
+        const double part[] = {b->compute, b->recompute, b->tp, b->cp,        b->ep,
+                               b->pp,      b->bubble,    b->dp, b->optimizer, b->host};
+        for (size_t k = 0; k < sizeof part / sizeof part[0]; k++)
+            fprintf(out, "\t%.6g", row->ok && row->step_s > 0 ? 100.0 * part[k] / row->step_s : 0);
+        fprintf(out, "\t%.6g\t%d\n", row->ok ? row->step_s : 0, state);
         bars++;
     }
     return ferror(out) ? -1 : bars;
 }
 
-/* What the plot's data writers read. */
-struct plot_args {
+/* What a chart's data writer needs and finds. */
+struct sweep_chart_data {
     const struct sweep *sw;
-    enum sweep_metric m;
+    enum sweep_metric metric;
     int xcat;
+    struct sweep_lines lines; /* found by fill_lines */
+    size_t longest_label;     /* found by fill_breakdown */
+};
+
+/* Most series named in the legend as having no result. */
+#define SWEEP_MAX_EMPTY_NAMED 12
+
+/* The charts' variables beyond the files and titles: the panels' y ranges, how many configs
+ * failed, the series where nothing ran (empty1, empty2, ...; the last may say how many more),
+ * the breakdown's longest label. */
+static void chart_vars(char *vars, size_t len, int *n, const struct sweep_chart_data *cd)
+{
+    const struct sweep_lines *l = &cd->lines;
+    double ylo, yhi, blo, bhi;
+    sweep_panel_range(l->tput_lo, l->tput_hi, &ylo, &yhi);
+    sweep_panel_range(l->bubble_lo, l->bubble_hi, &blo, &bhi);
+    plot_vars_add(vars, len, n,
+                  "; ylo=%.9g; yhi=%.9g; blo=%.9g; bhi=%.9g; nfailed=%zu; noom=%zu; maxlabel=%zu",
+                  ylo, yhi, blo, bhi, l->nfailed, l->noom, cd->longest_label);
+    const struct sweep *sw = cd->sw;
+    size_t nseries = sw->n / (size_t)sw->axes[sw->naxes - 1].nvalues;
+    int nempty = 0, more = 0;
+    for (size_t s = 0; s < nseries; s++) {
+        if (series_ran(sw, s))
+            continue;
+        if (nempty == SWEEP_MAX_EMPTY_NAMED) {
+            more++;
+            continue;
+        }
+        char title[256];
+        series_title(title, sizeof title, sw, s);
+        plot_vars_add(vars, len, n, "; empty%d='%s'", ++nempty, title);
+    }
+    if (more)
+        plot_vars_add(vars, len, n, "; empty%d='%d more series'", ++nempty, more);
+    plot_vars_add(vars, len, n, "; nempty=%d", nempty);
+}
+
+/* What the plot's data writers get: the chart data they fill in. */
+struct plot_args {
+    struct sweep_chart_data *cd;
 };
 
 static int fill_lines(FILE *fp, const void *user)
 {
-    const struct plot_args *a = user;
-    return write_lines_tsv(fp, a->sw, a->m, a->xcat);
+    struct sweep_chart_data *cd = ((const struct plot_args *)user)->cd;
+    return write_lines_tsv(fp, cd->sw, cd->metric, cd->xcat, &cd->lines);
 }
 
 static int fill_breakdown(FILE *fp, const void *user)
 {
-    const struct plot_args *a = user;
-    return write_breakdown_tsv(fp, a->sw);
+    struct sweep_chart_data *cd = ((const struct plot_args *)user)->cd;
+    return write_breakdown_tsv(fp, cd->sw, &cd->longest_label);
 }
 
 /* The images: `img` (throughput and bubble) and, for modelled sweeps, `brkimg` (the
@@ -743,7 +876,8 @@ static enum sim_status sweep_plot(const struct sweep *sw, struct outfile *img,
     }
 
     struct plot_temps t = {0};
-    struct plot_args args = {sw, m, xcat};
+    struct sweep_chart_data cd = {sw, m, xcat, {0}, 0};
+    struct plot_args args = {&cd};
     const char *data = NULL, *brk = NULL, *script = NULL;
     int nseries = 0, nbars = 0;
     enum sim_status st = plot_temp_write(&t, "sweep", fill_lines, &args, &nseries, &data, err);
@@ -797,6 +931,7 @@ static enum sim_status sweep_plot(const struct sweep *sw, struct outfile *img,
     }
     if (xcat && n > 0 && (size_t)n < sizeof vars)
         n += snprintf(vars + n, sizeof vars - (size_t)n, "'");
+    chart_vars(vars, sizeof vars, &n, &cd);
     if (n < 0 || (size_t)n >= sizeof vars)
         st = err_set(err, SIM_EINPUT, NULL, 0,
                      "--plot %s: the gnuplot command line is too long (paths or the swept "
@@ -809,6 +944,38 @@ static enum sim_status sweep_plot(const struct sweep *sw, struct outfile *img,
 }
 
 /* ---- the command ---- */
+
+/* One line on stderr when configs failed: "stepsim: sweep: 3 of 9 configs failed (2 rule
+ * errors, 1 out of memory)" -- a config that ran but needs more memory than the GPU has counts
+ * as failed here (its CSV row says fits=no). */
+static void write_failure_summary(FILE *errout, const struct sweep *sw)
+{
+    size_t rule = 0, sim = 0, oom = 0;
+    for (size_t i = 0; i < sw->n; i++) {
+        const struct sweep_row *row = &sw->rows[i];
+        rule += !row->ok && row->status == SIM_EINPUT;
+        sim += !row->ok && row->status != SIM_EINPUT;
+        oom += row_oom(row);
+    }
+    if (rule + sim + oom == 0)
+        return;
+    char buf[256];
+    int n =
+        snprintf(buf, sizeof buf, "sweep: %zu of %zu configs failed (", rule + sim + oom, sw->n);
+    const size_t count[] = {rule, sim, oom};
+    static const char *const what[] = {"rule error", "simulation error", "out of memory"};
+    const char *sep = "";
+    for (int k = 0; k < 3 && n > 0 && (size_t)n < sizeof buf; k++) {
+        if (!count[k])
+            continue;
+        n += snprintf(buf + n, sizeof buf - (size_t)n, "%s%zu %s%s", sep, count[k], what[k],
+                      count[k] > 1 && k < 2 ? "s" : "");
+        sep = ", ";
+    }
+    if (n > 0 && (size_t)n < sizeof buf)
+        snprintf(buf + n, sizeof buf - (size_t)n, ")");
+    cli_error_line(errout, buf);
+}
 
 struct sweep_opts {
     const char *scenario;
@@ -1080,6 +1247,7 @@ int sweep_main(int argc, char **argv, FILE *out, FILE *errout)
         int tty = isatty(fileno(errout));
         par_run(sw->n, o.jobs, sweep_job, sw, tty ? show_progress : NULL, &prog);
         st = write_outputs(sw, &o, &outs, out, &err);
+        write_failure_summary(errout, sw);
     }
     rc = st == SIM_OK ? 0 : cli_fail(errout, &err);
     outset_destroy(outs.set);

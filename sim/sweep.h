@@ -48,6 +48,12 @@ enum sim_status sweep_count(const struct sweep_axis *axes, int naxes, size_t *co
 /* Value index on each axis of config number `config` (row-major, first axis slowest). */
 void sweep_config_index(const struct sweep_axis *axes, int naxes, size_t config, int *idx);
 
+/* The y range of a --plot panel showing values from lo to hi: from 0 (or a little below a
+ * negative lo), unless that squeezes the data into the top half of the panel, which would draw
+ * differences of a few % as flat lines; then 15% of the data's spread beyond each end (5% of
+ * hi when all values are equal). */
+void sweep_panel_range(double lo, double hi, double *from, double *to);
+
 /* The sweep command: argv[0] is "stepsim", argv[1] "sweep".  Returns the exit status. */
 int sweep_main(int argc, char **argv, FILE *out, FILE *errout);
 

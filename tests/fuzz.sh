@@ -91,8 +91,8 @@ coverage() {
         files=""
         for f in $srcs; do
             case $f in
-            */cli.c | */cliutil.c | */sweep.c | */plan.c | */plot.c | */trace.c | */timeline.c | \
-                */memtimeline.c | */outfile.c | */embedded.c | */parallel.c) ;;
+            */cli.c | */cliutil.c | */sweep.c | */plan.c | */plot.c | */gantt.c | */trace.c | \
+                */timeline.c | */memtimeline.c | */outfile.c | */embedded.c | */parallel.c) ;;
             */sim/*) files="$files $f" ;;
             esac
         done ;;

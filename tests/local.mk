@@ -14,7 +14,7 @@ criterion_tests = tests/test_units tests/test_eventq tests/test_engine tests/tes
 	tests/test_model tests/test_flops tests/test_hardware tests/test_costmodel \
 	tests/test_collective tests/test_sweep tests/test_plan tests/test_cm_work tests/test_cm_comm \
 	tests/test_derive tests/test_library tests/test_import tests/test_trace tests/test_html \
-	tests/test_svg_gantt tests/test_report_html
+	tests/test_svg_gantt tests/test_report_html tests/test_gantt
 if HAVE_CRITERION
 criterion_checks = $(criterion_tests)
 endif
@@ -34,6 +34,7 @@ tests_test_pipeline_SOURCES = tests/test_pipeline.c tests/helpers.h tests/helper
 tests_test_scenario_SOURCES = tests/test_scenario.c tests/helpers.h tests/helpers.c
 tests_test_report_SOURCES = tests/test_report.c tests/helpers.h tests/helpers.c
 tests_test_outputs_SOURCES = tests/test_outputs.c tests/helpers.h tests/helpers.c
+tests_test_gantt_SOURCES = tests/test_gantt.c tests/helpers.h tests/helpers.c
 tests_test_cm_work_SOURCES = tests/test_cm_work.c tests/helpers.h tests/helpers.c
 tests_test_cm_comm_SOURCES = tests/test_cm_comm.c tests/helpers.h tests/helpers.c
 tests_test_sweep_SOURCES = tests/test_sweep.c tests/helpers.h tests/helpers.c

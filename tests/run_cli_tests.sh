@@ -534,6 +534,60 @@ else
     skip "--plot on a modelled scenario writes the Gantt and FILE-memory.png" "no gnuplot"
 fi
 
+# --plot-window and --plot-size: checked before anything runs (exit 2, one line naming the
+# option), the window against the step once it has run.
+run run "$U" --plot-window 12ms:40ms
+expect_error "--plot-window without --plot: exit 2" 2 "stepsim: --plot-window 12ms:40ms: " \
+    "needs --plot FILE.png|svg"
+run run "$U" --plot "$tmp/o/x.png" --plot-size 1600x900x2
+expect_error "--plot-size not WxH: exit 2" 2 "stepsim: --plot-size '1600x900x2': " \
+    "the height"
+run run "$U" --plot "$tmp/o/x.png" --plot-size 100x900
+expect_error "--plot-size too narrow: exit 2" 2 "stepsim: --plot-size '100x900': the width " \
+    "800"
+run run "$U" --plot "$tmp/o/x.png" --plot-window 40ms:12ms
+expect_error "--plot-window ending before it starts: exit 2" 2 \
+    "stepsim: --plot-window '40ms:12ms': " "the end must come after the start"
+run run "$U" --plot "$tmp/o/x.png" --plot-window 12:40ns:1
+expect_error "--plot-window with two colons: exit 2" 2 "stepsim: --plot-window '12:40ns:1': " \
+    "expected START:END"
+run run "$U" --plot "$tmp/o/x.png" --plot-window 12parsecs:40ms
+expect_error "--plot-window with a unit that is not one: exit 2" 2 \
+    "stepsim: --plot-window '12parsecs:40ms': " "unknown unit"
+run run "$U" --plot "$tmp/o/x.png" --plot-window 1s:2s
+expect_error "--plot-window after the step ends: exit 2, nothing written" 2 \
+    "stepsim: --plot-window: starts at 1 s, after the step ends" "(66 ms)"
+[ -e "$tmp/o/x.png" ] && fail "--plot-window after the step ends: no image" "x.png written"
+# The issue's steps: 16 and 64 ranks x 512 micro-batches as SVG, a few MB at most, busy
+# ranks drawn as busy strips (the title says so); a window of one shows single ops again.
+if command -v gnuplot >/dev/null 2>&1; then
+    for big in "16 32" "64 128"; do
+        set -- $big
+        run run "$SCN/default.xml" --set pp=$1 --set layers=$2 --set microbatches=512 \
+            --plot "$tmp/o/big$1.svg"
+        size=$(wc -c <"$tmp/o/big$1.svg" 2>/dev/null || echo 0)
+        if [ "$rc" -eq 0 ] && [ "$size" -gt 10000 ] && [ "$size" -lt 3000000 ] &&
+            grep -q 'lanes filled to the busy fraction per' "$tmp/o/big$1.svg"; then
+            pass "--plot of $1 ranks x 512 micro-batches: busy strips, SVG of $size bytes"
+        else
+            fail "--plot of $1 ranks x 512 micro-batches: busy strips, SVG under 3 MB" \
+                "exit $rc, $size bytes"
+        fi
+    done
+    run run "$SCN/default.xml" --set pp=16 --set microbatches=512 --plot "$tmp/o/win.svg" \
+        --plot-window 1s:1060ms --plot-size 1200x900
+    if [ "$rc" -eq 0 ] && grep -q 'width="1200" height="900"' "$tmp/o/win.svg" &&
+        grep -q 'showing 1 s to 1.06 s' "$tmp/o/win.svg" && grep -q '>127<' "$tmp/o/win.svg" &&
+        ! grep -q 'busy fraction per' "$tmp/o/win.svg"; then
+        pass "--plot-window 1s:1060ms --plot-size 1200x900: single ops, three-digit labels"
+    else
+        fail "--plot-window 1s:1060ms --plot-size 1200x900: single ops, three-digit labels" \
+            "exit $rc"
+    fi
+else
+    skip "--plot of 16 and 64 ranks x 512 micro-batches" "no gnuplot"
+fi
+
 if [ -w /dev/full ]; then
     "$S" run "$U" >/dev/full 2>"$tmp/err"
     rc=$?
@@ -563,6 +617,28 @@ if [ "$rc" -eq 0 ] && grep -q '^3,error,.*pp=3' "$tmp/out" && [ "$(grep -c ',ok,
     pass "sweep: an invalid config is an error row, the others run"
 else
     fail "sweep: an invalid config is an error row, the others run" "exit status $rc"
+fi
+# A sweep chart marks what did not run or fit: configs out of memory (hollow markers), failed
+# ones (crosses), a line where every config failed (named in the legend); the breakdown is in
+# shares of each config's step time, which is written above its bar.
+if command -v gnuplot >/dev/null 2>&1; then
+    run sweep "$SCN/llama3.1-70b-h100.xml" --vary pp=1,3,4 --vary micro-batch=1,8 \
+        --plot "$tmp/o/sw.svg" --out "$tmp/o/sw.csv"
+    if [ "$rc" -eq 0 ] &&
+        [ "$(cat "$tmp/err")" = "stepsim: sweep: 4 of 6 configs failed (2 rule errors, 2 out of memory)" ] &&
+        grep -q '>out of memory (hollow)<' "$tmp/o/sw.svg" &&
+        grep -q '>failed (see the CSV)<' "$tmp/o/sw.svg" &&
+        grep -q '>pp=3: all failed<' "$tmp/o/sw.svg" &&
+        grep -q 'pp=3 micro-batch=8 (failed)' "$tmp/o/sw-breakdown.svg" &&
+        grep -q 'pp=4 micro-batch=8 (OOM)' "$tmp/o/sw-breakdown.svg" &&
+        grep -q 'its step time on top' "$tmp/o/sw-breakdown.svg"; then
+        pass "sweep --plot marks out-of-memory and failed configs and lines where nothing ran"
+    else
+        fail "sweep --plot marks out-of-memory and failed configs and lines where nothing ran" \
+            "exit $rc"
+    fi
+else
+    skip "sweep --plot marks out-of-memory and failed configs" "no gnuplot"
 fi
 run sweep "$U" --vary pp=8:1:x2
 expect_error "sweep bad --vary range: exit 2" 2 "stepsim: " "empty range"

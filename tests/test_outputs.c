@@ -1,6 +1,6 @@
-/* test_outputs: the picture writer -- the Gantt TSV (plot) and plot_gantt's input checks (the
- * Chrome trace has tests/test_trace.c).  The step is tiny and exact: pp=2, one micro-batch,
- * F = 1 ms, B = 2 ms, links with 1 ms latency, a free optimizer. */
+/* test_outputs: plot_gantt's input checks and its PNG (what the Gantt chart draws:
+ * test_gantt.c; the Chrome trace: test_trace.c).  The step is tiny and exact: pp=2, one
+ * micro-batch, F = 1 ms, B = 2 ms, links with 1 ms latency, a free optimizer. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,125 +26,6 @@ static void run_tiny(struct sim_fixture *f)
     cr_assert_eq(fixture_run(f, tiny), SIM_OK, "%s", f->err.msg);
 }
 
-Test(outputs, gantt_tsv_has_one_row_per_timed_op_and_transfer)
-{
-    struct sim_fixture f;
-    run_tiny(&f);
-    FILE *fp = tmpfile();
-    cr_assert_not_null(fp);
-    int rows = plot_write_gantt_tsv(fp, &f.res);
-    char *tsv = capture(fp);
-    /* In start order; the zero-length optimizer ops are left out (nothing to draw). */
-    const char *want = "# rank\tstart_s\tend_s\tkind\tmicrobatch\tchunk\tpeer\n"
-                       "0\t0.000000000000\t0.001000000000\t0\t0\t0\t-1\n"
-                       "0\t0.001000000000\t0.002000000000\t4\t0\t0\t1\n"
-                       "1\t0.002000000000\t0.003000000000\t0\t0\t0\t-1\n"
-                       "1\t0.003000000000\t0.005000000000\t1\t0\t0\t-1\n"
-                       "1\t0.005000000000\t0.006000000000\t5\t0\t0\t0\n"
-                       "0\t0.006000000000\t0.008000000000\t1\t0\t0\t-1\n";
-    cr_assert_str_eq(tsv, want);
-    cr_assert_eq(rows, 6);
-    free(tsv);
-    fixture_release(&f);
-}
-
-/* One data row of the Gantt TSV; advances *line past it. */
-struct gantt_row {
-    int rank, kind, mb, chunk, peer;
-    double s, e;
-};
-
-static struct gantt_row next_row(const char **line, int i)
-{
-    struct gantt_row r;
-    cr_assert_eq(sscanf(*line, "%d\t%lf\t%lf\t%d\t%d\t%d\t%d", &r.rank, &r.s, &r.e, &r.kind, &r.mb,
-                        &r.chunk, &r.peer),
-                 7, "row %d: %.40s", i, *line);
-    *line = strchr(*line, '\n') + 1;
-    return r;
-}
-
-/* Run `sets` and write its Gantt TSV; *rows gets the row count.  The caller frees the text and
- * releases f. */
-static char *gantt_tsv_of(const char *const *sets, struct sim_fixture *f, int *rows)
-{
-    cr_assert_eq(fixture_run(f, sets), SIM_OK, "%s", f->err.msg);
-    FILE *fp = tmpfile();
-    cr_assert_not_null(fp);
-    *rows = plot_write_gantt_tsv(fp, &f->res);
-    return capture(fp);
-}
-
-/* DualPipe's overlapped pairs get an outline row (kind 6) right after the pair's B, from the
- * F's start to the B's end on the same rank; p = 2, m = 4 has one pair per rank. */
-Test(outputs, gantt_tsv_outlines_overlapped_pairs)
-{
-    const char *const sets[] = {"schedule=dualpipe",
-                                "pp=2",
-                                "vp=2",
-                                "layers=2",
-                                "microbatches=4",
-                                "forward=1ms",
-                                "backward-input=1ms",
-                                "backward-weight=1ms",
-                                NULL};
-    struct sim_fixture f;
-    int rows;
-    char *tsv = gantt_tsv_of(sets, &f, &rows);
-    cr_assert_eq(rows, 2 * 12 + 2, "12 ops per rank and one pair outline each");
-    int pairs = 0;
-    double prev_start[2] = {-1, -1}, prev_end[2] = {-1, -1}, before[2] = {-1, -1};
-    const char *line = strchr(tsv, '\n') + 1;
-    for (int i = 0; i < rows; i++) {
-        struct gantt_row g = next_row(&line, i);
-        int rank = g.rank;
-        double s = g.s, e = g.e;
-        if (g.kind == PLOT_PAIR) {
-            pairs++;
-            cr_assert_float_eq(s, before[rank], 1e-12, "outline starts at the pair's F");
-            cr_assert_float_eq(e, prev_end[rank], 1e-12, "and ends with its B");
-            cr_assert_float_eq(e - s, 2e-3, 1e-12);
-        } else {
-            before[rank] = prev_start[rank];
-            prev_start[rank] = s;
-            prev_end[rank] = e;
-        }
-    }
-    cr_assert_eq(pairs, 2);
-    free(tsv);
-    fixture_release(&f);
-}
-
-Test(outputs, gantt_tsv_numbers_microbatches_and_chunks)
-{
-    const char *const sets[] = {
-        "schedule=interleaved", "pp=2", "vp=2", "layers=4", "microbatches=4", "forward=1ms",
-        "backward-input=1ms",   NULL};
-    struct sim_fixture f;
-    int rows;
-    char *tsv = gantt_tsv_of(sets, &f, &rows);
-    /* Free links and a free optimizer: only F and B, one per (chunk, micro-batch) per rank. */
-    cr_assert_eq(rows, 2 * 2 * 2 * 4);
-    int seen[2][2][4][2] = {{{{0}}}}; /* [rank][chunk][mb][F/B] */
-    const char *line = strchr(tsv, '\n') + 1;
-    for (int i = 0; i < rows; i++) {
-        struct gantt_row g = next_row(&line, i);
-        cr_assert(g.rank >= 0 && g.rank < 2 && g.chunk >= 0 && g.chunk < 2 && g.mb >= 0 &&
-                  g.mb < 4);
-        cr_assert(g.kind == 0 || g.kind == 1);
-        cr_assert_eq(g.peer, -1);
-        cr_assert_lt(g.s, g.e);
-        seen[g.rank][g.chunk][g.mb][g.kind]++;
-    }
-    cr_assert_eq(*line, '\0');
-    for (int r = 0; r < 2; r++)
-        for (int c = 0; c < 2; c++)
-            for (int m = 0; m < 4; m++)
-                for (int k = 0; k < 2; k++)
-                    cr_assert_eq(seen[r][c][m][k], 1, "rank %d chunk %d mb %d kind %d", r, c, m, k);
-    free(tsv);
-    fixture_release(&f);
-}
 
 Test(outputs, plot_rejects_other_extensions_and_unsafe_paths)
 {
@@ -181,7 +62,7 @@ Test(outputs, plot_renders_a_png_when_gnuplot_is_there)
     struct outset *os = outset_create();
     struct outfile *img = NULL;
     cr_assert_eq(plot_add_output(os, "--plot", path, &img, &err), SIM_OK, "%s", err.msg);
-    cr_assert_eq(plot_gantt(img, &f.scn, &f.res, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(plot_gantt(img, &f.scn, &f.res, NULL, NULL, &err), SIM_OK, "%s", err.msg);
     cr_assert_eq(outset_commit(os, &err), SIM_OK, "%s", err.msg);
     outset_destroy(os);
     FILE *fp = fopen(path, "rb");

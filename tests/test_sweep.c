@@ -515,3 +515,42 @@ Test(sweep_cmd, varied_hardware_knob_moves_the_step, .init = setup)
     free(o);
     free(e);
 }
+
+/* The panels' y axis starts at 0 unless that flattens the lines. */
+Test(sweep, panel_range_leaves_out_zero_only_when_it_flattens_the_data)
+{
+    double from, to;
+    sweep_panel_range(900, 1200, &from, &to);
+    cr_assert_float_eq(from, 855, 1e-9, "throughput 900..1200 tokens/s: not from 0");
+    cr_assert_float_eq(to, 1245, 1e-9);
+    sweep_panel_range(2.5, 23, &from, &to);
+    cr_assert_float_eq(from, 0, 1e-12, "bubble 2.5..23%%: from 0");
+    cr_assert_float_eq(to, 23 * 1.08, 1e-9);
+    sweep_panel_range(0, 0, &from, &to);
+    cr_assert(from == 0 && to == 1, "all zero: 0..1");
+    sweep_panel_range(5, 5, &from, &to);
+    cr_assert(from < 5 && to > 5, "one value: around it, %g..%g", from, to);
+}
+
+/* Failed configs are counted on stderr in one line: rule errors, simulation errors, and those
+ * that ran but do not fit in memory; nothing when all ran. */
+Test(sweep_cmd, one_stderr_line_counts_the_failures, .init = setup)
+{
+    char *o, *e;
+    cr_assert_eq(
+        run_sweep(&o, &e, UNIT, "--vary", "pp=1,3,2", "--vary", "schedule=1f1b,nonesuch", NULL), 0);
+    cr_assert_str_eq(e, "stepsim: sweep: 4 of 6 configs failed (4 rule errors)\n");
+    free(o);
+    free(e);
+    /* micro-batch 8 needs more than the H100's 80 GB at the file's layout. */
+    cr_assert_eq(run_sweep(&o, &e, LLAMA, "--vary", "micro-batch=1,8", NULL), 0);
+    cr_assert_str_eq(e, "stepsim: sweep: 1 of 2 configs failed (1 out of memory)\n");
+    char line[2048];
+    cr_assert(strstr(line_of(o, 2, line, sizeof line), ",ok,") && strstr(line, ",no,"), "%s", line);
+    free(o);
+    free(e);
+    cr_assert_eq(run_sweep(&o, &e, UNIT, "--vary", "pp=1,2", NULL), 0);
+    cr_assert_str_empty(e);
+    free(o);
+    free(e);
+}
