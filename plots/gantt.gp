@@ -16,8 +16,9 @@
 # compute rows.  stepsim decides the detail (one box per op, runs of ops, or busy-fraction
 # strips) for the image's size, so that no box is drawn narrower than what it stands for.
 # Optional variables (stepsim passes them all; stats of the data stand in otherwise):
-# outfile, format ('png' or 'svg'; default from outfile's name), plottitle, drawnote (a second
-# title line: how the boxes were aggregated), mode (0 ops, 1 runs, 2 strips), labelpt (the
+# outfile, format ('png' or 'svg'; default from outfile's name), plottitle, layoutline (the
+# resolved layout of a modelled step: a second title line), drawnote (how the boxes were
+# aggregated: the second title line, or with a layout line the x axis label's end), mode (0 ops, 1 runs, 2 strips), labelpt (the
 # labels' font size), nranks, vp
 # (chunks per rank), tmin and tmax (the window, seconds), width and height (pixels), lmpx,
 # rmpx, tmpx, bmpx (margins around the plot area, pixels), rank_half (half a lane, in rows),
@@ -36,6 +37,7 @@ if (!exists("datafile")) datafile = 'timeline.tsv'
 if (!exists("outfile")) outfile = 'timeline.png'
 if (!exists("plottitle")) plottitle = 'stepsim pipeline timeline'
 if (!exists("drawnote")) drawnote = ''
+if (!exists("layoutline")) layoutline = ''
 if (!exists("mode")) mode = 0
 if (!exists("labelpt")) labelpt = 10
 if (!exists("width")) width = 1600
@@ -92,13 +94,16 @@ set bmargin at screen bmpx / (height * 1.0)
 # takes about 0.7 of the font size, in pixels).
 fontfit(text, pt) = (t = int(0.95 * width / (0.7 * (strlen(text) + 1))), t < pt ? (t < 7 ? 7 : t) : pt)
 # Both centred on the image (a title is centred on the plot area, which the legend pushes left).
-set label 98 plottitle at screen 0.5, screen 1 - (drawnote eq '' ? 40 : 28) / (height * 1.0) \
+# With a layout line, it is the second line and the note goes under the time axis.
+subtitle = layoutline ne '' ? layoutline : drawnote
+set label 98 plottitle at screen 0.5, screen 1 - (subtitle eq '' ? 40 : 28) / (height * 1.0) \
     center font sprintf(',%d', fontfit(plottitle, 14))
-if (drawnote ne '') {
-    set label 99 drawnote at screen 0.5, screen 1 - 52 / (height * 1.0) center \
-        font sprintf(',%d', fontfit(drawnote, 11)) tc rgb '#4a5568'
+if (subtitle ne '') {
+    set label 99 subtitle at screen 0.5, screen 1 - 52 / (height * 1.0) center \
+        font sprintf(',%d', fontfit(subtitle, 11)) tc rgb '#4a5568'
 }
-set xlabel sprintf('time since the first op (%s)', unit) offset 0, 0.4
+xnote = (layoutline ne '' && drawnote ne '') ? ' · '.drawnote : ''
+set xlabel sprintf('time since the first op (%s)%s', unit, xnote) offset 0, 0.4
 set xrange [tmin * scale : tmax * scale]
 set yrange [ybot : -0.45]
 set xtics nomirror out

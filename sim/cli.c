@@ -341,7 +341,10 @@ static enum sim_status plot_with_memory(const struct run_outputs *ro, const stru
         parts[4 * r + 2] = m->optimizer;
         parts[4 * r + 3] = m->activations;
     }
-    enum sim_status st = plot_gantt(ro->plot, scn, &so->res, mem, view, err);
+    char layout[512];
+    report_layout_line(scn, &so->rep, layout, sizeof layout);
+    const struct plot_labels labels = {mem, layout};
+    enum sim_status st = plot_gantt(ro->plot, scn, &so->res, &labels, view, err);
     if (st == SIM_OK)
         st = plot_memory(ro->plot_memory, scn->name, parts, pp, so->rep.hbm_usable_bytes, err);
     mem_free(mem);

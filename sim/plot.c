@@ -80,7 +80,8 @@ int plot_run_gnuplot(const char *vars, const char *script)
 
 /* The chart's title: what was run and the two numbers a reviewer looks for. */
 static void make_title(char *buf, size_t len, const struct scenario *scn,
-                       const struct pipe_result *res, const struct gantt_layout *lay)
+                       const struct pipe_result *res, const struct gantt_layout *lay,
+                       int has_layout)
 {
     char name[64], sched[32], step[32], from[32], to[32];
     plot_sanitize(name, sizeof name, scn->name);
@@ -91,16 +92,20 @@ static void make_title(char *buf, size_t len, const struct scenario *scn,
         busy += simtime_to_s(res->busy[r]);
     double span = simtime_to_s(res->compute_end - res->first_start) * res->pp;
     size_t n = 0;
-    n += (size_t)snprintf(buf + n, len - n, "%s · %s · pp=%d", name, sched, scn->pp);
-    if (n < len && scn->vp > 1 && strcmp(scn->schedule, "interleaved") == 0)
-        n += (size_t)snprintf(buf + n, len - n, " vp=%d vp-group=%d", scn->vp,
-                              scn->vp_group > 0 ? scn->vp_group : scn->pp);
-    else if (n < len && scn->vp > 1)
-        n += (size_t)snprintf(buf + n, len - n, " vp=%d", scn->vp);
-    if (n < len)
-        n +=
-            (size_t)snprintf(buf + n, len - n, " · %d micro-batches%s · step %s", scn->microbatches,
-                             scn_split_backward(scn) ? " · split backward (B/W)" : "", step);
+    if (has_layout) { /* modelled: the layout has its own line (layoutline) */
+        n += (size_t)snprintf(buf + n, len - n, "%s · step %s", name, step);
+    } else {
+        n += (size_t)snprintf(buf + n, len - n, "%s · %s · pp=%d", name, sched, scn->pp);
+        if (n < len && scn->vp > 1 && strcmp(scn->schedule, "interleaved") == 0)
+            n += (size_t)snprintf(buf + n, len - n, " vp=%d vp-group=%d", scn->vp,
+                                  scn->vp_group > 0 ? scn->vp_group : scn->pp);
+        else if (n < len && scn->vp > 1)
+            n += (size_t)snprintf(buf + n, len - n, " vp=%d", scn->vp);
+        if (n < len)
+            n += (size_t)snprintf(buf + n, len - n, " · %d micro-batches%s · step %s",
+                                  scn->microbatches,
+                                  scn_split_backward(scn) ? " · split backward (B/W)" : "", step);
+    }
     if (n < len && span > 0)
         n += (size_t)snprintf(buf + n, len - n, " · bubble %.1f%%", 100.0 * (1.0 - busy / span));
     /* A window: say which part of the step is shown. */
@@ -255,11 +260,17 @@ int plot_vars_add(char *vars, size_t len, int *n, const char *fmt, ...)
  * and the labels of the rows. */
 static int gantt_vars(char *vars, size_t len, const struct scenario *scn,
                       const struct pipe_result *res, const struct gantt *g,
-                      const double *rank_mem_bytes)
+                      const struct plot_labels *labels)
 {
+    static const struct plot_labels none = {NULL, NULL};
+    if (!labels)
+        labels = &none;
+    const double *rank_mem_bytes = labels->rank_mem_bytes;
     const struct gantt_layout *l = &g->lay;
-    char title[384], note[256];
-    make_title(title, sizeof title, scn, res, l);
+    char title[384], note[256], layout[512] = "";
+    if (labels->layout)
+        plot_sanitize(layout, sizeof layout, labels->layout);
+    make_title(title, sizeof title, scn, res, l, layout[0] != '\0');
     gantt_describe(g, note, sizeof note);
     int n = 0;
     plot_vars_add(vars, len, &n,
@@ -269,6 +280,8 @@ static int gantt_vars(char *vars, size_t len, const struct scenario *scn,
                   title, note, res->pp, g->chunks, l->t0_s, l->t1_s, l->width_px, l->height_px,
                   l->left_px, l->right_px, l->top_px, l->bottom_px, l->rank_half, l->has_links,
                   l->has_wrap, g->has_w, g->has_opt, g->has_pairs, (int)g->mode, g->label_pt);
+    if (layout[0])
+        plot_vars_add(vars, len, &n, "; layoutline='%s'", layout);
     /* DualPipe's chunks are its two directions: name them so in the legend. */
     const struct sched_type *type = sched_find(scn->schedule);
     if (type && type->placement == SCHED_DUAL)
@@ -290,7 +303,7 @@ static int gantt_vars(char *vars, size_t len, const struct scenario *scn,
 }
 
 enum sim_status plot_gantt(struct outfile *img, const struct scenario *scn,
-                           const struct pipe_result *res, const double *rank_mem_bytes,
+                           const struct pipe_result *res, const struct plot_labels *labels,
                            const struct gantt_view *view, struct sim_error *err)
 {
     static const struct gantt_view whole = {0, 0, 0, 0};
@@ -299,7 +312,7 @@ enum sim_status plot_gantt(struct outfile *img, const struct scenario *scn,
     if (st != SIM_OK)
         return st;
     char vars[16384];
-    if (gantt_vars(vars, sizeof vars, scn, res, &g, rank_mem_bytes) != 0)
+    if (gantt_vars(vars, sizeof vars, scn, res, &g, labels) != 0)
         st = err_set(err, SIM_EINPUT, NULL, 0, "--plot %s: too many ranks to label", img->path);
     else
         st = plot_render(img, gantt_gp, "gantt", gantt_data, &g, vars, err);

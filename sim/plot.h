@@ -28,12 +28,18 @@ enum sim_status plot_add_output(struct outset *os, const char *option, const cha
 enum sim_status plot_add_companion(struct outset *os, const char *path, const char *suffix,
                                    struct outfile **img, struct sim_error *err);
 
+/* What a Gantt chart says beside the boxes, for modelled scenarios (NULL fields: nothing). */
+struct plot_labels {
+    const double *rank_mem_bytes; /* each rank's peak memory (bytes), on its row label */
+    const char *layout;           /* the report's layout line (report_layout_line), the title */
+};
+
 /* Draw into img the Gantt chart of what `view` asks for (NULL: the whole step at the default
- * size), with each rank's peak memory (bytes; NULL for none) on its row label.  The boxes come
- * from gantt_build (see gantt.h).  SIM_EINPUT for a bad view, SIM_EFAIL when gnuplot is missing
- * or fails. */
+ * size), labelled with `labels` (NULL: the scenario's name and schedule only).  The boxes
+ * come from gantt_build (see gantt.h).  SIM_EINPUT for a bad view, SIM_EFAIL when gnuplot is
+ * missing or fails. */
 enum sim_status plot_gantt(struct outfile *img, const struct scenario *scn,
-                           const struct pipe_result *res, const double *rank_mem_bytes,
+                           const struct pipe_result *res, const struct plot_labels *labels,
                            const struct gantt_view *view, struct sim_error *err);
 
 /* Helpers shared by the plotting commands (Gantt, sweeps). */
