@@ -10,38 +10,8 @@
 #include "alloc.h"
 #include "config.h"
 #include "embedded.h"
+#include "outfile.h"
 
-#define REPLACEMENT "\xEF\xBF\xBD" /* U+FFFD */
-
-/* The code point of the valid UTF-8 sequence at p and its length (1 to 4); 0 when the bytes
- * there do not begin one (a stray continuation byte, an overlong form, a surrogate, past
- * U+10FFFF, cut short by the string's end). */
-static size_t utf8_decode(const unsigned char *p, unsigned long *cp)
-{
-    size_t n;
-    unsigned long v, min;
-    if (p[0] < 0x80) {
-        *cp = p[0];
-        return 1;
-    } else if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-        n = 2, v = p[0] & 0x1fu, min = 0x80;
-    } else if ((p[0] & 0xf0) == 0xe0) {
-        n = 3, v = p[0] & 0x0fu, min = 0x800;
-    } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-        n = 4, v = p[0] & 0x07u, min = 0x10000;
-    } else {
-        return 0;
-    }
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80) /* the terminating NUL stops here too */
-            return 0;
-        v = v << 6 | (p[i] & 0x3fu);
-    }
-    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-        return 0;
-    *cp = v;
-    return n;
-}
 
 /* May the character appear in the page as it is? */
 static int char_allowed(unsigned long cp)
@@ -58,9 +28,9 @@ void html_put_text(FILE *out, const char *s)
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
         unsigned long cp;
-        size_t n = utf8_decode(p, &cp);
+        size_t n = utf8_decode((const char *)p, &cp);
         if (n == 0 || !char_allowed(cp)) {
-            fputs(REPLACEMENT, out);
+            fputs(UTF8_REPLACEMENT, out);
             p += n ? n : 1;
             continue;
         }

@@ -626,30 +626,39 @@ enum sim_status outset_commit(struct outset *os, struct sim_error *err)
 
 /* ---- text ---- */
 
-size_t utf8_char_len(const char *s)
+size_t utf8_decode(const char *s, unsigned long *cp)
 {
     const unsigned char *p = (const unsigned char *)s;
-    if (p[0] < 0x80)
+    if (p[0] < 0x80) {
+        *cp = p[0];
         return 1;
+    }
     size_t n;
-    unsigned min, cp;
+    unsigned long min, v;
     if ((p[0] & 0xe0) == 0xc0) {
-        n = 2, min = 0x80, cp = p[0] & 0x1f;
+        n = 2, min = 0x80, v = p[0] & 0x1f;
     } else if ((p[0] & 0xf0) == 0xe0) {
-        n = 3, min = 0x800, cp = p[0] & 0x0f;
+        n = 3, min = 0x800, v = p[0] & 0x0f;
     } else if ((p[0] & 0xf8) == 0xf0) {
-        n = 4, min = 0x10000, cp = p[0] & 0x07;
+        n = 4, min = 0x10000, v = p[0] & 0x07;
     } else {
         return 0; /* a continuation byte, or 0xf8..0xff */
     }
     for (size_t i = 1; i < n; i++) {
         if ((p[i] & 0xc0) != 0x80) /* the NUL that ends s stops here too */
             return 0;
-        cp = cp << 6 | (p[i] & 0x3f);
+        v = v << 6 | (p[i] & 0x3f);
     }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
         return 0;
+    *cp = v;
     return n;
+}
+
+size_t utf8_char_len(const char *s)
+{
+    unsigned long cp;
+    return utf8_decode(s, &cp);
 }
 
 void utf8_clean(char *buf, size_t len, const char *s)

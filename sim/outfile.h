@@ -113,6 +113,8 @@ const char *out_temp_dir(void);
  * U+10FFFF, a truncated sequence.  The one test of UTF-8 every writer uses: whatever reaches
  * a JSON, CSV or plot output is valid UTF-8, invalid bytes becoming UTF8_REPLACEMENT. */
 size_t utf8_char_len(const char *s);
+/* The same, with the sequence's code point in *cp. */
+size_t utf8_decode(const char *s, unsigned long *cp);
 #define UTF8_REPLACEMENT "\xEF\xBF\xBD" /* U+FFFD */
 /* Copy s into buf (len >= 4), cut at a character boundary, invalid bytes replaced. */
 void utf8_clean(char *buf, size_t len, const char *s);

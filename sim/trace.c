@@ -20,6 +20,7 @@
 
 #include "alloc.h"
 #include "memtimeline.h"
+#include "outfile.h"
 #include "report.h"
 
 enum { PID_RANKS = 1, PID_LINKS, PID_COMM, PID_MEMORY };
@@ -85,62 +86,13 @@ static void put_us(FILE *out, uint64_t ns)
     fprintf(out, "%" PRIu64 ".%03" PRIu64, ns / 1000u, ns % 1000u);
 }
 
-/* Length of the valid UTF-8 sequence at p (1 to 4), or 0 where the bytes are not one: a stray
- * continuation byte, an overlong form, a surrogate, a code point beyond U+10FFFF, or a
- * sequence cut short (by the terminating NUL, which is never a continuation byte). */
-static int utf8_len(const unsigned char *p)
-{
-    if (p[0] < 0x80)
-        return 1;
-    int n;
-    uint32_t cp, min;
-    if (p[0] >= 0xc2 && p[0] <= 0xdf)
-        n = 2, cp = p[0] & 0x1fu, min = 0x80;
-    else if ((p[0] & 0xf0) == 0xe0)
-        n = 3, cp = p[0] & 0x0fu, min = 0x800;
-    else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-        n = 4, cp = p[0] & 0x07u, min = 0x10000;
-    else
-        return 0;
-    for (int i = 1; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (p[i] & 0x3fu);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
-}
-
-/* s as a JSON string of valid UTF-8: quotes, backslashes and control characters escaped,
- * each byte that does not start a valid sequence replaced by U+FFFD. */
-static void put_string(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        int n = utf8_len(p);
-        if (n == 0) {
-            fputs("\xef\xbf\xbd", out);
-            p++;
-        } else if (*p == '"' || *p == '\\') {
-            fprintf(out, "\\%c", *p++);
-        } else if (*p < 0x20) {
-            fprintf(out, "\\u%04x", *p++);
-        } else {
-            fwrite(p, 1, (size_t)n, out);
-            p += n;
-        }
-    }
-    fputc('"', out);
-}
-
 static void put_name_meta(struct trace_ctx *c, int pid, int64_t tid, const char *what,
                           const char *name)
 {
     fprintf(c->out,
             ",\n{\"ph\":\"M\",\"pid\":%d,\"tid\":%" PRId64 ",\"name\":\"%s\",\"args\":{\"name\":",
             pid, tid, what);
-    put_string(c->out, name);
+    json_put_string(c->out, name);
     fprintf(c->out, "}}");
 }
 
@@ -421,14 +373,14 @@ static void put_header(struct trace_ctx *c)
     const struct scenario *scn = c->scn;
     FILE *out = c->out;
     fprintf(out, "{\"displayTimeUnit\":\"ms\",\"otherData\":{\"scenario\":");
-    put_string(out, scn->name);
+    json_put_string(out, scn->name);
     fprintf(out, ",\"schedule\":");
-    put_string(out, scn->schedule);
+    json_put_string(out, scn->schedule);
     if (c->cm) {
         fprintf(out, ",\"model\":");
-        put_string(out, c->cm->model.name);
+        json_put_string(out, c->cm->model.name);
         fprintf(out, ",\"hardware\":");
-        put_string(out, c->cm->hw->name);
+        json_put_string(out, c->cm->hw->name);
     }
     fprintf(out, ",\"pp\":%d,\"vp\":%d,\"vp_group\":%d,\"microbatches\":%d,\"step_us\":", scn->pp,
             scn->vp, scn->vp_group > 0 ? scn->vp_group : scn->pp, scn->microbatches);
