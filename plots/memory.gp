@@ -4,8 +4,8 @@
 #
 # stepsim run --plot FILE.png writes FILE-memory.png with this script for modelled scenarios.
 # Input: tab-separated rows "rank  weights  grads  optimizer  activations" in GiB (a '#' header
-# line first).  Optional variables: outfile, format ('png' or 'svg'), plottitle, hbm (GiB: drawn
-# as a dashed capacity line).
+# line first).  Optional variables: outfile, format ('png' or 'svg'), plottitle, hbm (GiB a step
+# may use, HBM less the reserve: drawn as a dashed capacity line).
 
 if (!exists("datafile")) datafile = 'memory.tsv'
 if (!exists("outfile")) outfile = 'memory.png'
@@ -40,7 +40,7 @@ set border 3
 set tics out nomirror
 if (exists("hbm")) {
     set arrow 1 from graph 0, first hbm to graph 1, first hbm nohead lc rgb '#c53030' lw 2 dt 2 front
-    set label 1 sprintf('HBM %.0f GiB', hbm) at graph 1, first hbm offset -1, 0.7 right tc rgb '#c53030' front
+    set label 1 sprintf('usable HBM %.1f GiB', hbm) at graph 1, first hbm offset -1, 0.7 right tc rgb '#c53030' front
 }
 plot datafile using 2:xtic(1) title 'weights' lc rgb '#2b6cb0', \
      '' using 3 title 'gradients' lc rgb '#dd6b20', \

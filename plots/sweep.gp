@@ -6,17 +6,27 @@
 # stepsim sweep --plot writes the data and runs this same script (compiled into the binary).
 # Input (tab-separated): datafile holds one block per line of the chart, blocks separated by
 # two blank lines; each block's first row is a header whose third field is the line's title:
-#   x  value  title  bubble          (header)
-#   x  xlabel  throughput  bubble%   (one row per config that ran)
-# x is the swept value (or its position when the values are not numbers: xcat=1), xlabel its
-# text, throughput in the unit named by ylabel, bubble% = 100 x bubble ratio.
+#   x  value  title  bubble  oom     (header)
+#   x  xlabel  throughput  bubble%  oom   (one row per config that ran; oom 1: it does not fit
+#                                          in the GPU's memory, drawn as a hollow marker)
+# (a blank line where a config failed: the line breaks there), then, with nfailed > 0, one more
+# block "x  line" (header first) of the configs that failed, drawn as crosses on the x axis in
+# the colour of their line (grey for a line where nothing ran).  x is the swept value (or its position when the values
+# are not numbers: xcat=1), xlabel its text, throughput in the unit named by ylabel, bubble% =
+# 100 x bubble ratio.
 # Optional variables: outfile, format ('png' or 'svg'), plottitle, xlabel, ylabel, keytitle
-# (the legend's heading), nseries (blocks; default 1), xcat, xlog (log2 x axis), xmin and xmax
-# (the swept values' range, or the categories' first and last position), xcats (with xcat:
-# the categories' names as words, in position order), width (pixels; default 1400).
-# With brkfile (and brkout, nbars, brktitle) it also draws a second image: one stacked bar per
-# config, rows "label  compute recompute tp cp ep pp bubble dp optimizer" in seconds ('#'
-# lines are comments); parts that are zero for every config stay out of the legend.
+# (the legend's heading), nseries (line blocks; default 1), nfailed, noom (configs out of
+# memory), xcat, xlog (log2 x axis),
+# xmin and xmax (the swept values' range, or the categories' first and last position), xcats
+# (with xcat: the categories' names as words, in position order), ylo, yhi and blo, bhi (the
+# panels' y ranges; default from 0), nempty and empty1, empty2, ... (series where nothing ran,
+# listed in the legend), width (pixels; default 1400).
+# With brkfile (and brkout, nbars, brktitle, maxlabel) it also draws a second image: one
+# stacked bar per config, rows "label  compute recompute tp cp ep pp bubble dp optimizer host
+# step_s state" with the parts in % of that config's step time, its step time in seconds
+# (written above the bar), and state 0 ran, 1 out of memory, 2 failed (an empty bar marked
+# "failed"); '#' lines are comments; parts that are zero for every config stay out of the
+# legend; maxlabel (the longest label, characters) sizes the margins so no label is cut.
 #
 # Layout: two panels sharing the x axis -- throughput on top, bubble ratio (%) below -- with
 # the same colour per line in both, and the legend once, to the right of the top panel.
@@ -27,6 +37,9 @@ if (!exists("plottitle")) plottitle = 'stepsim sweep'
 if (!exists("xlabel")) xlabel = 'swept value'
 if (!exists("ylabel")) ylabel = 'throughput'
 if (!exists("nseries")) nseries = 1
+if (!exists("nfailed")) nfailed = 0
+if (!exists("noom")) noom = 0
+if (!exists("nempty")) nempty = 0
 if (!exists("keytitle")) keytitle = ''
 if (!exists("xcat")) xcat = 0
 if (!exists("xlog")) xlog = 0
@@ -36,11 +49,16 @@ set encoding utf8
 set datafile separator tab
 set datafile commentschars '#'
 
-# A palette that stays distinguishable for a dozen lines; point types vary too.
-array colours[10] = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', \
-                     '#8c564b', '#e377c2', '#17becf', '#7f7f7f', '#bcbd22']
-colour(i) = colours[(i % 10) + 1]
-ptype(i) = word('7 5 9 11 13 15 4 6 8 10', (i % 10) + 1) + 0
+# A palette that stays distinguishable for a dozen lines; point types vary too: filled ones,
+# whose hollow twin (one less) marks a config that does not fit in memory.
+array colours[10] = [0x1f77b4, 0xd62728, 0x2ca02c, 0xff7f0e, 0x9467bd, \
+                     0x8c564b, 0xe377c2, 0x17becf, 0x7f7f7f, 0xbcbd22]
+rgbof(i) = i < 0 ? 0xa0aec0 : colours[(int(i) % 10) + 1]
+colour(i) = sprintf('#%06x', rgbof(i))
+ptype(i) = word('7 5 9 11 13 15', (i % 6) + 1) + 0
+hollow(i) = ptype(i) - 1
+fits(v, oom) = oom > 0 ? NaN : v
+oomv(v, oom) = oom > 0 ? v : NaN
 
 height = 900
 if (format eq 'svg') {
@@ -51,7 +69,8 @@ if (format eq 'svg') {
 set output outfile
 
 lm = 0.09
-rm = (nseries > 1 ? 0.78 : 0.95)
+haskey = nseries > 1 || nfailed > 0 || nempty > 0 || noom > 0
+rm = (haskey ? 0.76 : 0.95)
 set multiplot title plottitle font ',15'
 set lmargin at screen lm
 set rmargin at screen rm
@@ -71,27 +90,41 @@ if (exists("xmin") && exists("xmax")) {
     }
 }
 
-# Top: throughput.
+# Top: throughput.  The y axis starts at 0 unless that would flatten the lines (stepsim then
+# passes a range around the data).
 set tmargin at screen 0.90
 set bmargin at screen 0.53
 set ylabel ylabel
-set yrange [0:*]
+if (exists("ylo") && exists("yhi")) { set yrange [ylo:yhi] } else { set yrange [0:*] }
+yfail = exists("ylo") ? ylo + 0.03 * (yhi - ylo) : 0
 set format x ''
 unset xlabel
 if (xcat) { set xtics 1 }
-if (nseries > 1) {
-    set key outside right top vertical Left reverse samplen 2 spacing 1.2 title keytitle
-} else {
-    unset key
+# The legend, right of the top panel: the lines, then hollow markers, failed configs and the
+# series where nothing ran.
+set key at screen rm + 0.02, screen 0.90 left top vertical Left reverse samplen 2 spacing 1.2 \
+    title keytitle left
+if (!haskey) { unset key }
+# The clauses for what there is (a loop over nothing would still open the data file's
+# missing block): the lines of column `col`, hollow markers, failed configs at y = `failed_y`.
+lines(col) = sprintf("for [i=0:nseries-1] datafile index i using 1:%d with lines lw 2 lc rgb colour(i) notitle", col)
+marks(col, t) = sprintf("for [i=0:nseries-1] datafile index i using 1:(fits($%d, $5)) with %s lw 2 pt ptype(i) ps 1.3 lc rgb colour(i) %s", col, t eq '' ? 'points' : 'linespoints', t eq '' ? 'notitle' : 'title '.t)
+oommarks(col) = sprintf("for [i=0:nseries-1] datafile index i using 1:(oomv($%d, $5)) with points pt hollow(i) ps 1.6 lw 2 lc rgb colour(i) notitle", col)
+failmarks(failed_y) = nfailed > 0 ? sprintf(", datafile index nseries using 1:(%.9g):(rgbof($2)) with points pt 2 ps 1.8 lw 2.5 lc rgb variable notitle", failed_y) : ''
+cmd = 'plot ' . lines(3) . ', ' . marks(3, "(nseries > 1 ? columnhead(3) : ylabel)") . ', ' . oommarks(3) . failmarks(yfail)
+if (noom > 0) { cmd = cmd . ", keyentry with points pt 6 ps 1.6 lw 2 lc rgb '#4a5568' title 'out of memory (hollow)'" }
+if (nfailed > 0) { cmd = cmd . ", keyentry with points pt 2 ps 1.8 lw 2.5 lc rgb '#4a5568' title 'failed (see the CSV)'" }
+do for [j=1:nempty] {
+    cmd = cmd . sprintf(", keyentry with points pt 2 ps 1.6 lw 2 lc rgb '#a0aec0' title '%s: all failed'", value(sprintf('empty%d', j)))
 }
-plot for [i=0:nseries-1] datafile index i using 1:3 with linespoints \
-    lw 2 pt ptype(i) ps 1.3 lc rgb colour(i) title columnhead(3)
+eval cmd
 
 # Bottom: bubble ratio.
 set tmargin at screen 0.45
 set bmargin at screen (xcat ? 0.14 : 0.09)
 set ylabel 'bubble ratio (% of pipeline time idle)'
-set yrange [0:*]
+if (exists("blo") && exists("bhi")) { set yrange [blo:bhi] } else { set yrange [0:*] }
+bfail = exists("blo") ? blo + 0.03 * (bhi - blo) : 0
 set format x '% g'
 set xlabel xlabel
 unset key
@@ -100,53 +133,67 @@ if (xcat && exists("xcats")) {
     set xtics () rotate by -30
     do for [j=1:words(xcats)] { set xtics add (word(xcats, j) j - 1) }
 }
-plot for [i=0:nseries-1] datafile index i using 1:4 with linespoints \
-    lw 2 pt ptype(i) ps 1.3 lc rgb colour(i) notitle
+eval 'plot ' . lines(4) . ', ' . marks(4, '') . ', ' . oommarks(4) . failmarks(bfail)
 unset multiplot
 
-# The step-time breakdown: one stacked bar per config.
+# The step-time breakdown: one stacked bar per config, in % of its own step time (configs of
+# different batches take different times; their shares compare), the step time written above.
 if (exists("brkfile") && exists("brkout")) {
-    if (!exists("nbars")) { stats brkfile using 2 nooutput; nbars = STATS_records }
-    if (!exists("brktitle")) { brktitle = 'where the step time goes, per config' }
-    names = 'compute recompute tensor-parallel context-parallel expert-parallel pipeline-P2P bubble data-parallel optimizer'
-    array partcolours[9] = ['#4e79a7', '#a0cbe8', '#f28e2b', '#ffbe7d', '#b07aa1', \
-                            '#59a14f', '#d3d3d3', '#e15759', '#76b7b2']
-    # Which parts show up anywhere, and the longest step (for the time unit).
-    shown = ''
-    do for [c=2:10] {
-        stats brkfile using c nooutput
-        shown = shown . (STATS_max > 0 ? '1' : '0')
-    }
-    stats brkfile using ($2+$3+$4+$5+$6+$7+$8+$9+$10) nooutput
-    tmax = STATS_max
-    if (tmax < 2) { scale = 1e3; unit = 'ms' } else { scale = 1; unit = 's' }
-    bw = 30 * nbars + 420
-    bw = (bw < 1000 ? 1000 : (bw > 8000 ? 8000 : bw))
-    if (format eq 'svg') {
-        set terminal svg size bw, 800 font 'Sans,13' background rgb 'white'
-    } else {
-        set terminal pngcairo size bw, 800 font 'Sans,13' background rgb 'white'
-    }
-    set output brkout
+    # First forget the panels' ranges: stats leaves out values outside a fixed range.
     reset
     set datafile separator tab
     set datafile commentschars '#'
+    if (!exists("nbars")) { stats brkfile using 2 nooutput; nbars = STATS_records }
+    if (!exists("brktitle")) { brktitle = 'where the step time goes, per config' }
+    if (!exists("maxlabel")) { maxlabel = 30 }
+    names = 'compute recompute tensor-parallel context-parallel expert-parallel pipeline-P2P bubble data-parallel optimizer host-offload'
+    array partcolours[10] = ['#4e79a7', '#a0cbe8', '#f28e2b', '#ffbe7d', '#b07aa1', \
+                             '#59a14f', '#d3d3d3', '#e15759', '#76b7b2', '#9c755f']
+    # Which parts show up anywhere, and the longest step (for the time unit).
+    shown = ''
+    do for [c=2:11] {
+        stats brkfile using c nooutput
+        shown = shown . (STATS_max > 0 ? '1' : '0')
+    }
+    stats brkfile using 12 nooutput
+    tmax = STATS_max
+    if (tmax < 2) { scale = 1e3; unit = 'ms' } else { scale = 1; unit = 's' }
+    # Room for the labels, slanted at 40 degrees: about 0.6 of a character height a character
+    # wide, so down 0.39 and left 0.77 character widths per character.
+    bm = int(0.39 * maxlabel) + 3
+    lm = int(0.77 * maxlabel) + 2
+    if (lm < 12) { lm = 12 }
+    bw = 30 * nbars + 420 + 8 * lm
+    bw = (bw < 1000 ? 1000 : (bw > 8000 ? 8000 : bw))
+    bh = 560 + 18 * bm
+    if (format eq 'svg') {
+        set terminal svg size bw, bh font 'Sans,13' background rgb 'white'
+    } else {
+        set terminal pngcairo size bw, bh font 'Sans,13' background rgb 'white'
+    }
+    set output brkout
     set title brktitle font ',15'
     set style data histograms
     set style histogram rowstacked
     set style fill solid 0.9 border rgb '#555555'
     set boxwidth 0.75
-    set ylabel sprintf('step time (%s)', unit)
-    set yrange [0:*]
+    set ylabel "% of the config's step time (its step time on top)"
+    set yrange [0:125]
+    set ytics 0, 20, 100
     set grid ytics lc rgb '#dddddd'
     set border 3
     set tics nomirror
     set xtics rotate by 40 right scale 0
+    # Above each bar its step time; out-of-memory and failed configs say so in red.
+    steptext(t, st) = st == 2 ? 'failed' : sprintf('%.3g %s%s', t * scale, unit, st == 1 ? ' OOM' : '')
+    stepink(st) = st == 0 ? 0x4a5568 : 0xc53030
     # Keep the labels legible when there are many bars: label every k-th.
     k = int(nbars / 60) + 1
     set key outside right top vertical Left reverse samplen 2 title 'part of the step'
-    set lmargin 12
-    set bmargin 12
-    plot for [c=2:10] brkfile using (column(c) * scale):xtic(int($0) % k == 0 ? strcol(1) : '') \
-        lc rgb partcolours[c-1] title (shown[c-1:c-1] eq '1' ? word(names, c-1) : '')
+    set lmargin lm
+    set bmargin bm
+    plot for [c=2:11] brkfile using (column(c)):xtic(int($0) % k == 0 ? strcol(1) : '') \
+        lc rgb partcolours[c-1] title (shown[c-1:c-1] eq '1' ? word(names, c-1) : ''), \
+        brkfile using 0:(102):(int($0) % k == 0 ? steptext($12, $13) : ''):(stepink($13)) \
+        with labels rotate by 90 left tc rgb variable font ',10' notitle
 }

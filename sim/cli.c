@@ -19,10 +19,10 @@
 #include "plan.h"
 #include "step.h"
 #include "sweep.h"
-#include "outfile.h"
 #include "pipeline.h"
 #include "plot.h"
 #include "report.h"
+#include "report_html.h"
 #include "scenario.h"
 #include "timeline.h"
 #include "trace.h"
@@ -34,11 +34,14 @@
 static const char usage_text[] =
     "usage: stepsim run SCENARIO.xml [--set KEY=VALUE]... [--format text|json]\n"
     "                  [--timeline FILE.csv] [--trace FILE.json] [--plot FILE.png|FILE.svg]\n"
-    "                  [--seed N] [--tokens N] [--memory-timeline FILE.csv] [--fail-on-oom]\n"
+    "                  [--plot-window T0:T1] [--plot-size WxH]\n"
+    "                  [--seed N] [--tokens N] [--memory-timeline FILE.csv] [--report FILE.html]\n"
+    "                  [--fail-on-oom]\n"
     "       stepsim sweep SCENARIO.xml --vary KEY=LIST [--vary ...] [-j N] [--out FILE.csv]\n"
-    "                    [--plot FILE.png|svg] [--fail-on-oom]\n"
+    "                    [--plot FILE.png|svg] [--report FILE.html] [--fail-on-oom]\n"
     "       stepsim plan SCENARIO.xml --gpus N [--top K] [--out FILE.csv] [-j N]\n"
-    "                    [--schedules LIST] [--hbm-reserve SIZE] [--fail-on-oom]\n"
+    "                    [--schedules LIST] [--hbm-reserve SIZE] [--report FILE.html]\n"
+    "                    [--fail-on-oom]\n"
     "       stepsim validate FILE.xml...\n"
     "       stepsim keys [KEY...]\n"
     "       stepsim import megatron --hardware NAME [--out FILE.xml] LAUNCH-LINE...\n"
@@ -47,7 +50,9 @@ static const char usage_text[] =
 static const char run_usage[] =
     "usage: stepsim run SCENARIO.xml [--set KEY=VALUE]... [--format text|json]\n"
     "                  [--timeline FILE.csv] [--trace FILE.json] [--plot FILE.png|FILE.svg]\n"
-    "                  [--seed N] [--tokens N] [--memory-timeline FILE.csv] [--fail-on-oom]\n";
+    "                  [--plot-window T0:T1] [--plot-size WxH]\n"
+    "                  [--seed N] [--tokens N] [--memory-timeline FILE.csv] [--report FILE.html]\n"
+    "                  [--fail-on-oom]\n";
 
 static const char overview_text[] =
     "\n"
@@ -69,7 +74,16 @@ static const char run_help[] =
     "  --timeline F.csv  one row per op and transfer:\n"
     "                    rank,op,microbatch,chunk,stage,start_s,end_s,peer,bytes\n"
     "  --trace F.json    Chrome trace-event file (open in Perfetto / chrome://tracing)\n"
-    "  --plot F.png|svg  Gantt chart drawn with gnuplot\n"
+    "  --plot F.png|svg  Gantt chart drawn with gnuplot: a box per op while ops are wide\n"
+    "                    enough to see, else runs of ops, else each rank's busy fraction\n"
+    "                    (the title says which)\n"
+    "  --plot-window T0:T1  draw only that part of the step, times since the first op\n"
+    "                    (12ms:40ms, 1.5:2 in seconds; an end may be left out: 2s:)\n"
+    "  --plot-size WxH   image size in pixels (default 1600 wide, height from the ranks);\n"
+    "                    width 800 to 16384, height 360 to 16384\n"
+    "  --report F.html   one self-contained HTML page (no gnuplot, loads nothing): the\n"
+    "                    layout, the summary, where the time goes, a zoomable Gantt chart\n"
+    "                    and busy time and memory per pipeline rank\n"
     "  --seed N          RNG seed (same as --set seed=N)\n"
     "  --memory-timeline F.csv  memory per GPU over the step (modelled scenarios):\n"
     "                    rank,time_s,activation_bytes,total_bytes\n"
@@ -113,8 +127,14 @@ static const char keys_help[] =
     "scenario file (those of <link> with a link- prefix) and the names for --set and --vary.\n"
     "Cost-model keys apply only with model= (and hardware=), explicit costs only without.\n";
 
-static const char exit_text[] = "\nexit status: 0 ok, 1 simulation or I/O failure, 2 bad input "
-                                "(with --fail-on-oom also: out of memory)\n";
+static const char exit_text[] =
+    "\noutputs: checked before anything runs and put in place together at the end; an output\n"
+    "  naming an input or another output, a directory or a block device is refused; devices\n"
+    "  and FIFOs are written in place; symlinks are written through\n"
+    "\n"
+    "exit status: 0 ok, 1 simulation or I/O failure, 2 bad input (with --fail-on-oom also: out\n"
+    "  of memory); 129, 130, 143 interrupted by SIGHUP, SIGINT, SIGTERM (temp files removed,\n"
+    "  gnuplot ended)\n";
 
 /* The key names from the key table, wrapped after `width` columns under `indent` spaces. */
 static void write_key_names(FILE *out, int indent, int width)
@@ -149,7 +169,9 @@ struct run_opts {
     const char *seed;
     double tokens; /* --tokens N: also report the time and cost to train N tokens */
     int json;
-    const char *timeline, *trace, *plot, *memory_timeline;
+    const char *timeline, *trace, *plot, *memory_timeline, *report;
+    const char *plot_window, *plot_size; /* as given, for the "needs --plot" error */
+    struct gantt_view view;
     int help;
     int fail_on_oom; /* out of memory is a failure (exit 2), after the outputs */
 };
@@ -197,6 +219,20 @@ static int parse_run(int argc, char **argv, struct run_opts *o, FILE *errout)
             if (!*v)
                 return cli_bad_usage(errout, "stepsim --help", "%s needs a file name", "--plot");
             o->plot = v;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--report"))) {
+            if (!*v)
+                return cli_bad_usage(errout, "stepsim --help", "%s needs a file name", "--report");
+            o->report = v;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--plot-window"))) {
+            struct sim_error e;
+            if (gantt_parse_window(v, &o->view, &e) != SIM_OK)
+                return cli_bad_usage(errout, "stepsim run --help", "%s", e.msg);
+            o->plot_window = v;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--plot-size"))) {
+            struct sim_error e;
+            if (gantt_parse_size(v, &o->view, &e) != SIM_OK)
+                return cli_bad_usage(errout, "stepsim run --help", "%s", e.msg);
+            o->plot_size = v;
         } else if ((v = cli_opt_value(argc, argv, &i, "--tokens"))) {
             char why[256];
             if (units_parse(v, UNIT_NUMBER, &o->tokens, why, sizeof why) != 0 || !(o->tokens > 0))
@@ -219,53 +255,88 @@ static int parse_run(int argc, char **argv, struct run_opts *o, FILE *errout)
     }
     if (!o->scenario)
         return cli_bad_usage(errout, "stepsim --help", "%s needs a scenario file", "run");
+    if (!o->plot && (o->plot_window || o->plot_size))
+        return cli_bad_usage(errout, "stepsim run --help", "%s %s: needs --plot FILE.png|svg",
+                             o->plot_window ? "--plot-window" : "--plot-size",
+                             o->plot_window ? o->plot_window : o->plot_size);
     return 0;
 }
 
-typedef int (*writer_fn)(FILE *out, const struct scenario *scn, const struct pipe_result *res);
+/* Every output of one run, named before anything runs (outfile.h): NULL where not asked for.
+ * A modelled scenario's --plot FILE.png also draws FILE-memory.png. */
+struct run_outputs {
+    struct outset *set;
+    struct outfile *timeline, *trace, *memory, *plot, *plot_memory, *report;
+};
 
-static int write_timeline(FILE *out, const struct scenario *scn, const struct pipe_result *res)
+/* Check every output option against the loaded scenario, before anything is simulated or
+ * written. */
+static enum sim_status plan_outputs(const struct run_opts *o, const struct scenario *scn,
+                                    struct run_outputs *ro, struct sim_error *err)
 {
-    (void)scn;
-    return timeline_write_csv(out, res);
+    int modelled = scn_is_modelled(scn);
+    if (o->memory_timeline && !modelled)
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "--memory-timeline needs a modelled scenario (model= and hardware=)");
+    if (o->tokens > 0 && !modelled)
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "--tokens needs a modelled scenario (model= and hardware=)");
+    ro->set = outset_create();
+    if (!ro->set)
+        return err_set(err, SIM_EFAIL, NULL, 0, "out of memory");
+    enum sim_status st = cli_add_inputs(ro->set, scn, err);
+    if (st == SIM_OK && o->timeline)
+        st = outset_add(ro->set, "--timeline", o->timeline, &ro->timeline, err);
+    if (st == SIM_OK && o->memory_timeline)
+        st = outset_add(ro->set, "--memory-timeline", o->memory_timeline, &ro->memory, err);
+    if (st == SIM_OK && o->trace)
+        st = outset_add(ro->set, "--trace", o->trace, &ro->trace, err);
+    if (st == SIM_OK && o->plot)
+        st = plot_add_output(ro->set, "--plot", o->plot, &ro->plot, err);
+    if (st == SIM_OK && o->plot && modelled)
+        st = plot_add_companion(ro->set, o->plot, "memory", &ro->plot_memory, err);
+    if (st == SIM_OK && o->report)
+        st = outset_add(ro->set, "--report", o->report, &ro->report, err);
+    return st;
 }
 
-static enum sim_status write_output(const char *path, writer_fn fn, const struct scenario *scn,
-                                    const struct pipe_result *res, struct sim_error *err)
+static int write_timeline(FILE *out, const void *so)
 {
-    struct outfile of;
-    enum sim_status st = outfile_open(&of, path, err);
-    if (st != SIM_OK)
-        return st;
-    if (fn(of.fp, scn, res) != 0) {
-        outfile_abort(&of);
-        return err_set(err, SIM_EFAIL, path, 0, "write error");
-    }
-    return outfile_commit(&of, err);
+    return timeline_write_csv(out, &((const struct step_output *)so)->res);
 }
 
-static enum sim_status write_memory_timeline(const char *path, const struct scenario *scn,
-                                             const struct step_output *so, struct sim_error *err)
+struct trace_args {
+    const struct scenario *scn;
+    const struct step_output *so;
+};
+
+static int write_trace(FILE *out, const void *user)
 {
-    struct outfile of;
-    enum sim_status st = outfile_open(&of, path, err);
-    if (st != SIM_OK)
-        return st;
-    if (memtl_write_csv(of.fp, scn, &so->res, &so->cm) != 0) {
-        outfile_abort(&of);
-        return err_set(err, SIM_EFAIL, path, 0, "write error");
-    }
-    return outfile_commit(&of, err);
+    const struct trace_args *t = user;
+    return trace_write_json(out, t->scn, &t->so->setup, &t->so->res,
+                            t->so->modelled ? &t->so->cm : NULL);
 }
 
-/* The Gantt chart; for modelled scenarios each rank's peak memory is on its label. */
+static int write_memory_timeline(FILE *out, const void *user)
+{
+    const struct trace_args *t = user;
+    return memtl_write_csv(out, t->scn, &t->so->res, &t->so->cm);
+}
+
+static int write_step_page(FILE *out, const void *user)
+{
+    const struct trace_args *t = user;
+    return report_html_step(out, t->scn, &t->so->res, &t->so->rep);
+}
+
 /* The Gantt chart; for modelled scenarios each rank's peak memory is on its label and
  * FILE-memory.png|svg shows memory per stage as stacked bars. */
-static enum sim_status plot_with_memory(const char *path, const struct scenario *scn,
-                                        const struct step_output *so, struct sim_error *err)
+static enum sim_status plot_with_memory(const struct run_outputs *ro, const struct gantt_view *view,
+                                        const struct scenario *scn, const struct step_output *so,
+                                        struct sim_error *err)
 {
     if (!so->modelled)
-        return plot_gantt(path, scn, &so->res, err);
+        return plot_gantt(ro->plot, scn, &so->res, NULL, view, err);
     int pp = so->res.pp;
     double *mem = mem_calloc((size_t)pp * 5, sizeof *mem);
     if (!mem)
@@ -279,15 +350,34 @@ static enum sim_status plot_with_memory(const char *path, const struct scenario 
         parts[4 * r + 2] = m->optimizer;
         parts[4 * r + 3] = m->activations;
     }
-    enum sim_status st = plot_gantt_memory(path, scn, &so->res, mem, err);
-    char mpath[4200];
-    size_t n = strlen(path);
-    if (st == SIM_OK && n > 4 && n - 4 < sizeof mpath - 16) {
-        snprintf(mpath, sizeof mpath, "%.*s-memory%s", (int)(n - 4), path, path + n - 4);
-        st = plot_memory(mpath, scn->name, parts, pp, so->rep.hbm_bytes, err);
-    }
+    char layout[512];
+    report_layout_line(scn, &so->rep, layout, sizeof layout);
+    const struct plot_labels labels = {mem, layout};
+    enum sim_status st = plot_gantt(ro->plot, scn, &so->res, &labels, view, err);
+    if (st == SIM_OK)
+        st = plot_memory(ro->plot_memory, scn->name, parts, pp, so->rep.hbm_usable_bytes, err);
     mem_free(mem);
     return st;
+}
+
+/* Each asked-for output to its temp file, then all of them into place together. */
+static enum sim_status write_outputs(const struct run_outputs *ro, const struct gantt_view *view,
+                                     const struct scenario *scn, const struct step_output *so,
+                                     struct sim_error *err)
+{
+    struct trace_args args = {scn, so};
+    enum sim_status st = SIM_OK;
+    if (ro->timeline)
+        st = outfile_write(ro->timeline, write_timeline, so, err);
+    if (st == SIM_OK && ro->memory)
+        st = outfile_write(ro->memory, write_memory_timeline, &args, err);
+    if (st == SIM_OK && ro->trace)
+        st = outfile_write(ro->trace, write_trace, &args, err);
+    if (st == SIM_OK && ro->plot)
+        st = plot_with_memory(ro, view, scn, so, err);
+    if (st == SIM_OK && ro->report)
+        st = outfile_write(ro->report, write_step_page, &args, err);
+    return st == SIM_OK ? outset_commit(ro->set, err) : st;
 }
 
 static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
@@ -306,6 +396,7 @@ static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
     struct scenario scn;
     struct sim_error err;
     struct step_output so;
+    struct run_outputs ro = {0};
     int ran = 0;
     err_clear(&err);
     scn_defaults(&scn);
@@ -314,35 +405,21 @@ static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
         st = scn_set_arg(&scn, o.sets[i], &err);
     if (st == SIM_OK && o.seed)
         st = scn_set(&scn, "seed", o.seed, NULL, 0, &err);
+    if (st == SIM_OK)
+        st = plan_outputs(&o, &scn, &ro, &err);
     if (st == SIM_OK) {
         st = step_run(&scn, &so, &err);
         ran = st == SIM_OK;
     }
-    if (ran && o.tokens > 0) {
-        if (so.modelled)
-            report_add_training(&so.rep, &so.cm, o.tokens);
-        else
-            st = err_set(&err, SIM_EINPUT, NULL, 0,
-                         "--tokens needs a modelled scenario (model= and hardware=)");
-    }
+    if (ran && o.tokens > 0)
+        report_add_training(&so.rep, &so.cm, o.tokens);
     if (ran && so.rep.tp_spans_nodes)
         fprintf(errout,
                 "stepsim: warning: tp=%d spans nodes of %d GPUs: tensor-parallel "
                 "traffic crosses the network\n",
                 scn.tp, so.cm.cfg.gpus_per_node);
-    if (st == SIM_OK && o.timeline)
-        st = write_output(o.timeline, write_timeline, &scn, &so.res, &err);
-    if (st == SIM_OK && o.memory_timeline) {
-        if (!so.modelled)
-            st = err_set(&err, SIM_EINPUT, NULL, 0,
-                         "--memory-timeline needs a modelled scenario (model= and hardware=)");
-        else
-            st = write_memory_timeline(o.memory_timeline, &scn, &so, &err);
-    }
-    if (st == SIM_OK && o.trace)
-        st = write_output(o.trace, trace_write_json, &scn, &so.res, &err);
-    if (st == SIM_OK && o.plot)
-        st = plot_with_memory(o.plot, &scn, &so, &err);
+    if (st == SIM_OK)
+        st = write_outputs(&ro, &o.view, &scn, &so, &err);
     if (st == SIM_OK) {
         int w =
             o.json ? report_write_json(out, &scn, &so.rep) : report_write_text(out, &scn, &so.rep);
@@ -354,6 +431,7 @@ static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
                      "out of memory: rank %d needs %.1f GiB of %.1f GiB usable (--fail-on-oom)",
                      so.rep.oom_rank, so.rep.mem[so.rep.oom_rank].total / 1073741824.0,
                      so.rep.hbm_usable_bytes / 1073741824.0);
+    outset_destroy(ro.set);
     if (ran)
         step_release(&so);
     return st == SIM_OK ? 0 : cli_fail(errout, &err);

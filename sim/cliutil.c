@@ -4,6 +4,9 @@
 #include <ctype.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include "outfile.h"
 
 void cli_error_line(FILE *errout, const char *text)
 {
@@ -46,4 +49,17 @@ const char *cli_opt_value(int argc, char **argv, int *i, const char *name)
     if (*i + 1 >= argc)
         return "";
     return argv[++*i];
+}
+
+enum sim_status cli_add_inputs(struct outset *os, const struct scenario *scn, struct sim_error *err)
+{
+    enum sim_status st = SIM_OK;
+    for (int i = 0; i < scn->nloaded && st == SIM_OK; i++)
+        st = outset_add_input_id(os, i == 0 ? "scenario" : "base scenario", scn->loaded[i].dev,
+                                 scn->loaded[i].ino, scn->loaded[i].path, err);
+    if (st == SIM_OK)
+        st = outset_add_input(os, "model", scn->model_path, err);
+    if (st == SIM_OK)
+        st = outset_add_input(os, "hardware", scn->hardware_path, err);
+    return st;
 }

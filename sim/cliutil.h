@@ -5,6 +5,8 @@
 #include <stdio.h>
 
 #include "error.h"
+#include "outfile.h"
+#include "scenario.h"
 
 /* "stepsim: TEXT" on one line; control characters echoed from the input become '?', so every
  * problem is exactly one line on stderr. */
@@ -18,5 +20,10 @@ int cli_bad_usage(FILE *errout, const char *hint, const char *fmt, ...)
 /* "--opt VALUE" or "--opt=VALUE" at argv[*i]: the value (advancing *i past a separate value),
  * "" when the value is missing, NULL when argv[*i] is not this option. */
 const char *cli_opt_value(int argc, char **argv, int *i, const char *name);
+
+/* The files a loaded scenario came from (its bases too) and the model and hardware files it
+ * names, as inputs of `os`: no output of the command may overwrite one. */
+enum sim_status cli_add_inputs(struct outset *os, const struct scenario *scn,
+                               struct sim_error *err);
 
 #endif

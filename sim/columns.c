@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "outfile.h"
+
 #define GIB 1073741824.0
 
 enum col_kind {
@@ -151,15 +153,20 @@ void col_write_doc(FILE *out, int indent, int modelled)
 void col_write_text(FILE *out, const char *s, int quote)
 {
     quote |= strpbrk(s, ",\"\n\r") != NULL;
-    if (!quote) {
-        fputs(s, out);
-        return;
+    if (quote)
+        fputc('"', out);
+    while (*s) {
+        size_t n = utf8_char_len(s);
+        if (n == 0)
+            fputs(UTF8_REPLACEMENT, out);
+        else if (*s == '"')
+            fputs("\"\"", out);
+        else if (n == 1 && iscntrl((unsigned char)*s))
+            fputc(' ', out);
+        else
+            fwrite(s, 1, n, out);
+        s += n ? n : 1;
     }
-    fputc('"', out);
-    for (const char *c = s; *c; c++) {
-        if (*c == '"')
-            fputc('"', out);
-        fputc(iscntrl((unsigned char)*c) ? ' ' : *c, out);
-    }
-    fputc('"', out);
+    if (quote)
+        fputc('"', out);
 }

@@ -44,8 +44,9 @@ const char *col_status_name(enum col_status status);
  * GPU, MFU, the breakdown, memory against HBM). */
 void col_write_header(FILE *out, int modelled);
 void col_write_row(FILE *out, const struct col_row *row, int modelled);
-/* A text field, quoted (doubled quotes inside, control characters as spaces) when asked or
- * when it holds a comma, quote or line break. */
+/* A text field, quoted (doubled quotes inside) when asked or when it holds a comma, quote or
+ * line break; control characters become spaces and invalid UTF-8 U+FFFD (a value from the
+ * command line can hold any byte). */
 void col_write_text(FILE *out, const char *s, int quote);
 /* The columns and their meanings, one per line under `indent` spaces, for --help. */
 void col_write_doc(FILE *out, int indent, int modelled);

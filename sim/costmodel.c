@@ -213,9 +213,15 @@ static enum sim_status check_rules(struct scenario *scn, const struct model *m,
                               least, 1L << 24);
     int gpus = scn->gpus ? scn->gpus : (int)least;
     long unit = pp * (long)(tp * cp > ep * etp ? tp * cp : ep * etp);
+    /* The rule ties gpus to every parallel size: blame the value set last (--set pp=3 on a
+     * scenario that gives gpus=), gpus itself when they all come from one file. */
+    static const enum scn_key layout_keys[] = {SCN_GPUS, SCN_PP, SCN_TP, SCN_CP, SCN_EP, SCN_ETP};
+    enum scn_key culprit = SCN_GPUS;
+    for (size_t i = 1; i < sizeof layout_keys / sizeof layout_keys[0]; i++)
+        culprit = scn_culprit(scn, culprit, layout_keys[i]);
     if (gpus % unit != 0 || gpus % dense_ranks != 0 || gpus % expert_ranks != 0)
         return scn_rule_error(
-            scn, SCN_GPUS, err,
+            scn, culprit, err,
             "gpus=%d is not a multiple of pp*max(tp*cp, ep*etp) = %d*max(%d*%d, %d*%d) "
             "= %ld with integral dp = gpus/(tp*cp*pp) and expert-dp = gpus/(pp*ep*etp)",
             gpus, pp, tp, cp, ep, etp, unit);
@@ -323,13 +329,10 @@ static double parts_total(const struct cm_parts *p)
     return p->compute + p->recompute + p->tp + p->cp + p->ep + p->dp + p->host;
 }
 
-/* Refuse, as bad input, a step longer than the clock can sum (SCN_MAX_STEP_S), before any
- * duration is put on it: bounded by every op, reduction and optimizer step run one after
- * another, which no schedule exceeds (the P2P transfers, far shorter in any real layout, are
- * left to the simulation's own overflow check).  A huge seq or batch makes it; blame whichever
- * of them was set last. */
-static enum sim_status check_step_size(const struct costmodel *cm, const struct scenario *scn,
-                                       const struct pipe_setup *setup, struct sim_error *err)
+/* Every op, reduction and optimizer step of the step run one after another, in seconds: no
+ * schedule takes longer (P2P transfers aside). */
+static double serial_s(const struct costmodel *cm, const struct scenario *scn,
+                       const struct pipe_setup *setup)
 {
     int stages = scn->pp * scn->vp;
     double m = sched_chunk_mbs(setup->schedule, &setup->sp), serial = 0;
@@ -340,6 +343,17 @@ static enum sim_status check_step_size(const struct costmodel *cm, const struct 
     }
     for (int r = 0; r < scn->pp; r++)
         serial += cm->rank_opt_s[r] + cm->rank_param_ag_s[r];
+    return serial;
+}
+
+/* Refuse, as bad input, a step longer than the clock can sum (SCN_MAX_STEP_S), before any
+ * duration is put on it: bounded by serial_s (the P2P transfers are checked once the links
+ * are known, check_p2p_size).  A huge seq or batch makes it; blame whichever of them was set
+ * last. */
+static enum sim_status check_step_size(const struct costmodel *cm, const struct scenario *scn,
+                                       const struct pipe_setup *setup, struct sim_error *err)
+{
+    double serial = serial_s(cm, scn, setup);
     if (serial <= SCN_MAX_STEP_S)
         return SIM_OK;
     enum scn_key key =
@@ -348,6 +362,34 @@ static enum sim_status check_step_size(const struct costmodel *cm, const struct 
                           "one step could take %.3g s of simulated time (seq=%d, micro-batch=%d, "
                           "global-batch=%d), above the limit of 10^6 s",
                           serial, scn->seq, scn->micro_batch, cm->cfg.global_batch);
+}
+
+/* The same limit with the pipeline's P2P transfers counted, each over the slowest link (a
+ * hardware file with a network of a few bits per second makes them the whole step): 2 sends
+ * per stage and micro-batch, as the explicit-cost check in scenario.c counts them.  The link
+ * speed comes from the hardware file, the message size from seq and micro-batch: blame the
+ * one set last (the hardware= line when they share a file). */
+static enum sim_status check_p2p_size(const struct costmodel *cm, const struct scenario *scn,
+                                      const struct pipe_setup *setup, struct sim_error *err)
+{
+    double slowest = 0, bw = 0;
+    for (int l = 0; l < 2 * scn->pp; l++) {
+        const struct pipe_link *k = &setup->links[l];
+        double t = simtime_to_s(k->lat) + (k->bw_Bps > 0 ? setup->act_bytes / k->bw_Bps : 0);
+        if (t > slowest) {
+            slowest = t;
+            bw = k->bw_Bps;
+        }
+    }
+    double transfers = 2.0 * scn->pp * scn->vp * scn->microbatches;
+    double total = serial_s(cm, scn, setup) + transfers * slowest;
+    if (scn->pp < 2 || total <= SCN_MAX_STEP_S)
+        return SIM_OK;
+    enum scn_key key = scn_culprit(scn, SCN_HARDWARE, scn_culprit(scn, SCN_SEQ, SCN_MICRO_BATCH));
+    return scn_rule_error(scn, key, err,
+                          "%.0f P2P transfers of %.3g bytes over links of %.3g bytes/s (%s) "
+                          "could take %.3g s of simulated time, above the limit of 10^6 s",
+                          transfers, setup->act_bytes, bw, cm->hw->name, transfers * slowest);
 }
 
 /* Links between neighbouring pipeline ranks: rank r and r+1 are tp*cp*dp apart in Megatron's
@@ -548,6 +590,8 @@ static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct 
     cm->p2p_bytes = ACT_BYTES * T * cm->model.hidden / (sliced ? cm->cfg.tp : 1);
     setup->act_bytes = cm->p2p_bytes;
     fill_links(&c, cm, setup);
+    if ((st = check_p2p_size(cm, scn, setup, err)) != SIM_OK)
+        goto fail;
     setup->jitter_cv = scn->jitter;
     setup->seed = scn->seed;
 

@@ -594,6 +594,35 @@ static int write_scenario(FILE *out, const struct import_result *res, const char
     return ferror(out) ? -1 : 0;
 }
 
+/* What write_scenario needs, as one output writer's argument. */
+struct scenario_text {
+    const struct import_result *res;
+    const char *name, *model, *hardware;
+};
+
+static int scenario_writer(FILE *out, const void *user)
+{
+    const struct scenario_text *t = user;
+    return write_scenario(out, t->res, t->name, t->model, t->hardware);
+}
+
+/* --out FILE.xml by the output rules (outfile.h): checked, written whole, then put in place. */
+static enum sim_status write_out_file(const char *path, const struct scenario_text *text,
+                                      struct sim_error *err)
+{
+    struct outset *os = outset_create();
+    if (!os)
+        return err_set(err, SIM_EFAIL, NULL, 0, "out of memory");
+    struct outfile *of = NULL;
+    enum sim_status st = outset_add(os, "--out", path, &of, err);
+    if (st == SIM_OK)
+        st = outfile_write(of, scenario_writer, text, err);
+    if (st == SIM_OK)
+        st = outset_commit(os, err);
+    outset_destroy(os);
+    return st;
+}
+
 int import_main(int argc, char **argv, FILE *out, FILE *errout)
 {
     struct import_opts *o = mem_calloc(1, sizeof *o);
@@ -637,14 +666,8 @@ int import_main(int argc, char **argv, FILE *out, FILE *errout)
     if (st == SIM_OK) {
         const char *name = o->name ? o->name : "imported from Megatron-LM";
         if (o->out) {
-            struct outfile of;
-            st = outfile_open(&of, o->out, &err);
-            if (st == SIM_OK && write_scenario(of.fp, res, name, model, o->hardware) != 0) {
-                outfile_abort(&of);
-                st = err_set(&err, SIM_EFAIL, o->out, 0, "write error");
-            } else if (st == SIM_OK) {
-                st = outfile_commit(&of, &err);
-            }
+            struct scenario_text text = {res, name, model, o->hardware};
+            st = write_out_file(o->out, &text, &err);
         } else if (write_scenario(out, res, name, model, o->hardware) != 0 || fflush(out) != 0) {
             st = err_set(&err, SIM_EFAIL, NULL, 0, "cannot write the scenario to stdout");
         }

@@ -5,18 +5,18 @@
 
 #include "timeline.h"
 
-int memtl_write_csv(FILE *out, const struct scenario *scn, const struct pipe_result *res,
-                    const struct costmodel *cm)
+int memtl_walk(const struct scenario *scn, const struct pipe_result *res,
+               const struct costmodel *cm, memtl_visit_fn visit, void *user)
 {
-    fprintf(out, "rank,time_s,activation_bytes,total_bytes\n");
     enum rec_kind frees = scn_split_backward(scn) ? REC_W : REC_B;
     for (int r = 0; r < res->pp; r++) {
         struct cm_rank_memory mem;
         cm_rank_memory(cm, scn, res, r, &mem);
         double fixed = mem.weights + mem.grads + mem.optimizer, act = 0;
-        fprintf(out, "%d,", r);
-        timeline_put_seconds(out, 0);
-        fprintf(out, ",0,%.0f\n", fixed);
+        struct memtl_point p = {r, 0, 0, fixed};
+        int rc = visit(&p, user);
+        if (rc != 0)
+            return rc;
         /* Records are in start order; a free happens at an op's end, so collect both kinds of
          * change and emit them merged by time (frees of one time before takes). */
         size_t n = res->nrecs;
@@ -38,15 +38,33 @@ int memtl_write_csv(FILE *out, const struct scenario *scn, const struct pipe_res
             act += do_free ? -bytes : bytes;
             if (act < 0.5 && act > -0.5)
                 act = 0;
-            simtime_t t = (do_free ? rec->end : rec->start) - res->first_start;
-            fprintf(out, "%d,", r);
-            timeline_put_seconds(out, t);
-            fprintf(out, ",%.0f,%.0f\n", act, fixed + act);
+            p.t = (do_free ? rec->end : rec->start) - res->first_start;
+            p.activation_bytes = act;
+            p.total_bytes = fixed + act;
+            if ((rc = visit(&p, user)) != 0)
+                return rc;
             if (do_free)
                 give++;
             else
                 take++;
         }
     }
+    return 0;
+}
+
+static int put_csv_row(const struct memtl_point *p, void *user)
+{
+    FILE *out = user;
+    fprintf(out, "%d,", p->rank);
+    timeline_put_seconds(out, p->t);
+    fprintf(out, ",%.0f,%.0f\n", p->activation_bytes, p->total_bytes);
+    return 0;
+}
+
+int memtl_write_csv(FILE *out, const struct scenario *scn, const struct pipe_result *res,
+                    const struct costmodel *cm)
+{
+    fprintf(out, "rank,time_s,activation_bytes,total_bytes\n");
+    memtl_walk(scn, res, cm, put_csv_row, out);
     return ferror(out) ? -1 : 0;
 }

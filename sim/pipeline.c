@@ -619,7 +619,9 @@ static enum sim_status ctx_init(struct step_ctx *c, const struct pipe_setup *set
         c->rng = gsl_rng_alloc(gsl_rng_mt19937);
         if (!c->rng)
             goto fail;
-        gsl_rng_set(c->rng, setup->seed);
+        /* GSL's mt19937 takes seed 0 as its default seed 4357: user seed s seeds s + 1
+         * (1 .. 2^31, never 0), so every seed a scenario can give is its own stream. */
+        gsl_rng_set(c->rng, setup->seed + 1);
         /* mean of lognormal = exp(mu + sigma^2/2) = 1; cv^2 = exp(sigma^2) - 1 */
         c->jitter_sigma = sqrt(log1p(setup->jitter_cv * setup->jitter_cv));
         c->jitter_mu = -0.5 * c->jitter_sigma * c->jitter_sigma;

@@ -26,7 +26,10 @@
  * batches are of fixed sizes, so the result is the same for any thread count):
  *  1. enumerate layouts and their configs;
  *  2. build each layout's fastest config -- recompute none, ZeRO-1, no offload: the rules,
- *     checked once for the layout, the schedule's in-flight activations and the layout's bound;
+ *     checked once for the layout, the schedule's in-flight activations and the layout's bound.
+ *     The in-flight activations take building the schedule's whole order -- millions of ops
+ *     for a huge global batch; layouts are checked in groups that run the same order
+ *     (group_orders), so each order is built once, not once per tp/cp/ep/micro-batch variant;
  *  3. best-first search over items, in order of their bounds: a layout; its configs of one
  *     recompute option; of one recompute and one sharding option; one config.  Expanding an
  *     item builds its children's representatives (the child's knobs fixed, the rest at their
@@ -58,6 +61,7 @@
 #include "outfile.h"
 #include "parallel.h"
 #include "pipeline.h"
+#include "report_html.h"
 #include "step.h"
 #include "units.h"
 
@@ -73,7 +77,7 @@
 static const char plan_usage[] =
     "usage: stepsim plan SCENARIO.xml --gpus N [--top K] [--out FILE.csv] [-j N]\n"
     "                    [--set KEY=VALUE]... [--schedules LIST] [--hbm-reserve SIZE]\n"
-    "                    [--exhaustive] [--fail-on-oom]\n";
+    "                    [--exhaustive] [--fail-on-oom] [--report FILE.html]\n";
 
 /* ---- scenarios of configs ---------------------------------------------------------------- */
 
@@ -566,6 +570,9 @@ struct plan_ctx {
     struct par_pool *pool;   /* the plan's threads */
     enum sim_status *status; /* per job: SIM_EFAIL stops the plan */
     struct sim_error *errs;  /* per job */
+    const size_t *grouped;     /* phase 2: layout indices, those of one order together */
+    const size_t *group_start; /* phase 2: [ngroups + 1] offsets into grouped */
+    size_t *built;             /* phase 2: [ngroups] orders group g built */
 };
 
 /* One config to build: an entry, or a config that is none (ZeRO-1 where the framework has no
@@ -655,11 +662,111 @@ static size_t entry_of(const struct plan_layout *L, int r, int s, int o)
     return L->first + ((size_t)r * L->nshard + s) * L->noffload + o;
 }
 
+/* The schedule order a layout runs, for grouping: schedule, pp, vp and micro-batches
+ * (global-batch / (micro-batch x dp)).  Layouts differing only in tp, cp, ep or the
+ * micro-batch size with the same micro-batch count run the same order. */
+struct order_key {
+    int sched, pp, vp, microbatches;
+    size_t index;
+};
+
+static int cmp_long(long a, long b)
+{
+    return (a > b) - (a < b);
+}
+
+/* The orders of two keys, their indices aside. */
+static int order_cmp(const struct order_key *x, const struct order_key *y)
+{
+    int d = cmp_long(x->sched, y->sched);
+    d = d ? d : cmp_long(x->pp, y->pp);
+    d = d ? d : cmp_long(x->vp, y->vp);
+    return d ? d : cmp_long(x->microbatches, y->microbatches);
+}
+
+static int by_order(const void *a, const void *b)
+{
+    const struct order_key *x = a, *y = b;
+    int d = order_cmp(x, y);
+    return d ? d : cmp_long((long)x->index, (long)y->index);
+}
+
+/* Layouts grouped by the order they run: grouped[] lists layout indices, group g being
+ * grouped[starts[g] .. starts[g + 1]).  Only a grouping: each layout's job still checks that
+ * its setup's order is the one cached (same_order).  Returns -1 when out of memory. */
+static int group_orders(const struct plan_result *res, const struct plan_space *sp,
+                        size_t **grouped, size_t **starts, size_t *ngroups)
+{
+    size_t n = res->nlayouts;
+    struct order_key *keys = mem_calloc(n ? n : 1, sizeof *keys);
+    *grouped = mem_calloc(n ? n : 1, sizeof **grouped);
+    *starts = mem_calloc(n + 1, sizeof **starts);
+    if (!keys || !*grouped || !*starts) {
+        mem_free(keys);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct plan_config *c = &res->entries[res->layouts[i].first].cfg;
+        long dp = sp->gpus / ((long)c->tp * c->cp * c->pp); /* push_layout checked both */
+        int sched = 0;
+        while (sp->schedules[sched] && sp->schedules[sched] != c->schedule)
+            sched++;
+        keys[i] = (struct order_key){sched, c->pp, c->vp,
+                                     (int)(sp->global_batch / (c->micro_batch * dp)), i};
+    }
+    qsort(keys, n, sizeof *keys, by_order);
+    size_t g = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i == 0 || order_cmp(&keys[i], &keys[i - 1]) != 0)
+            (*starts)[g++] = i;
+        (*grouped)[i] = keys[i].index;
+    }
+    (*starts)[g] = n;
+    *ngroups = g;
+    mem_free(keys);
+    return 0;
+}
+
+/* Peak in-flight activations per rank of one schedule order, kept for the layouts after it:
+ * they depend only on the schedule and its parameters, which layouts differing in tp, cp, ep
+ * or micro-batch size (with the same micro-batch count) share -- building the order is the
+ * cost (millions of ops for a huge global batch). */
+struct peak_cache {
+    const struct sched_type *type;
+    struct sched_params sp;
+    int *peak; /* [sp.pp]; owned; NULL when none yet */
+};
+
+static int same_order(const struct peak_cache *pc, const struct pipe_setup *s)
+{
+    const struct sched_params *a = &pc->sp, *b = &s->sp;
+    return pc->peak && pc->type == s->schedule && a->pp == b->pp && a->vp == b->vp &&
+           a->microbatches == b->microbatches && a->vp_group == b->vp_group &&
+           a->split_backward == b->split_backward && a->pair_steady == b->pair_steady;
+}
+
+/* The peaks of `setup`'s order, built only when the cache holds another order's; NULL when
+ * out of memory. */
+static const int *cached_peaks(struct peak_cache *pc, const struct pipe_setup *setup, size_t *built)
+{
+    if (same_order(pc, setup))
+        return pc->peak;
+    ++*built;
+    mem_free(pc->peak);
+    pc->peak = mem_calloc((size_t)setup->sp.pp, sizeof *pc->peak);
+    if (pc->peak && peak_inflight(setup, pc->peak) != 0) {
+        mem_free(pc->peak);
+        pc->peak = NULL;
+    }
+    pc->type = setup->schedule;
+    pc->sp = setup->sp;
+    return pc->peak;
+}
+
 /* Phase 2: layout i's rules, in-flight activations and bound, from its fastest config (which
  * is its config (0, zero1, 0) when the framework has ZeRO-1). */
-static void layout_job(size_t i, void *user)
+static void check_layout(struct plan_ctx *c, size_t i, struct peak_cache *pc, size_t *built)
 {
-    struct plan_ctx *c = user;
     struct plan_layout *L = &c->lay[i];
     struct build_req req;
     memset(&req, 0, sizeof req);
@@ -680,10 +787,12 @@ static void layout_job(size_t i, void *user)
             job_failed(c, i, st, &err);
         return;
     }
+    const int *peak = cached_peaks(pc, &setup, built);
     L->peak = mem_calloc((size_t)scn.pp, sizeof *L->peak);
-    if (!L->peak || peak_inflight(&setup, L->peak) != 0) {
+    if (!peak || !L->peak) {
         c->status[i] = err_set(&c->errs[i], SIM_EFAIL, NULL, 0, "out of memory");
     } else {
+        memcpy(L->peak, peak, (size_t)scn.pp * sizeof *L->peak);
         measure(e, L, &cm, &scn, &setup);
         for (size_t k = 0; k < L->n; k++) {
             c->e[L->first + k].dp = e->dp;
@@ -694,6 +803,17 @@ static void layout_job(size_t i, void *user)
     }
     pipe_setup_release(&setup);
     cm_release(&cm);
+}
+
+/* Phase 2 job g: the layouts of group g (those of one schedule order, see group_orders), so
+ * that the order's peaks are built once. */
+static void check_group(size_t g, void *user)
+{
+    struct plan_ctx *c = user;
+    struct peak_cache pc = {0};
+    for (size_t k = c->group_start[g]; k < c->group_start[g + 1]; k++)
+        check_layout(c, c->grouped[k], &pc, &c->built[g]);
+    mem_free(pc.peak);
 }
 
 /* Phase 3: the batch's j-th build. */
@@ -1325,7 +1445,8 @@ enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
     if ((st = hw_load(&hw, base->hardware_path, err)) != SIM_OK)
         return st;
     struct cand_list cands = {0};
-    struct plan_ctx c = {base, &model, &hw, o->gpus, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    struct plan_ctx c = {.base = base, .model = &model, .hw = &hw, .gpus = o->gpus};
+    size_t *grouped = NULL, *group_start = NULL, *built = NULL, ngroups = 0;
     if ((st = apply_hw_knobs(base, &hw, err)) != SIM_OK)
         goto done;
     res->hbm_bytes = hw.gpu.hbm_bytes;
@@ -1362,7 +1483,17 @@ enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
     }
     if ((st = ctx_jobs(&c, res->nlayouts, err)) != SIM_OK)
         goto done;
-    par_pool_run(c.pool, res->nlayouts, layout_job, &c);
+    if (group_orders(res, &space, &grouped, &group_start, &ngroups) != 0 ||
+        !(built = mem_calloc(ngroups ? ngroups : 1, sizeof *built))) {
+        st = err_set(err, SIM_EFAIL, NULL, 0, "out of memory for %zu layouts", res->nlayouts);
+        goto done;
+    }
+    c.grouped = grouped;
+    c.group_start = group_start;
+    c.built = built;
+    par_pool_run(c.pool, ngroups, check_group, &c);
+    for (size_t g = 0; g < ngroups; g++)
+        res->orders += built[g];
     if ((st = first_failure(c.status, c.errs, res->nlayouts, err)) != SIM_OK)
         goto done;
     /* Keep the configs of rule-valid layouts, in enumeration order. */
@@ -1404,6 +1535,9 @@ done:
     mem_free(cands.lay);
     mem_free(c.status);
     mem_free(c.errs);
+    mem_free(grouped);
+    mem_free(group_start);
+    mem_free(built);
     par_pool_destroy(c.pool);
     hw_release(&hw);
     if (st != SIM_OK)
@@ -1433,6 +1567,14 @@ void plan_result_release(struct plan_result *res)
 /* ---- output ------------------------------------------------------------------------------ */
 
 #define GIB 1073741824.0
+
+/* --out's layout columns after dp: the scenario keys a config sets, by their names. */
+static const enum scn_key csv_layout_keys[] = {
+    SCN_TP, SCN_PP, SCN_VP, SCN_CP, SCN_EP, SCN_ETP, SCN_MICRO_BATCH, SCN_MICROBATCHES,
+    SCN_FIRST_STAGE_LAYERS, SCN_LAST_STAGE_LAYERS, SCN_SCHEDULE, SCN_ZERO,
+    SCN_RESHARD_AFTER_FORWARD, SCN_RECOMPUTE, SCN_RECOMPUTE_MODULES, SCN_OFFLOAD_OPTIMIZER,
+    SCN_OFFLOAD_ACTIVATIONS,
+};
 
 /* Short names of the recompute modules, for the table. */
 static void modules_short(int bits, char *buf, size_t len)
@@ -1484,6 +1626,16 @@ static void write_entry_line(FILE *out, size_t rank, const struct plan_entry *e,
                 e->mem_bytes / GIB);
 }
 
+/* "N enumerated, ... ; T s wall": what the search did, for the table and the page. */
+static void config_counts(const struct plan_result *res, char *buf, size_t len)
+{
+    snprintf(buf, len,
+             "%zu enumerated, %zu rule-valid in %zu layouts, %zu built (%zu schedule orders), "
+             "%zu over HBM, %zu simulated, %zu pruned by the step-time bound; %.2f s wall",
+             res->enumerated, res->valid, res->nlayouts, res->built + res->nlayouts, res->orders,
+             res->oom, res->simulated, res->pruned, res->wall_s);
+}
+
 static int write_table(FILE *out, const struct scenario *base, const struct plan_opts *o,
                        const struct plan_result *res)
 {
@@ -1493,8 +1645,10 @@ static int write_table(FILE *out, const struct scenario *base, const struct plan
     for (int i = 0; res->schedules[i] && used < sizeof names; i++)
         used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "",
                                  res->schedules[i]->name);
-    fprintf(out, "plan for %s: %d GPUs, global batch %d x seq %d, top %d by tokens/s\n",
-            base->name, o->gpus, base->global_batch, base->seq, o->top);
+    char name[3 * sizeof base->name]; /* each invalid byte may become 3 */
+    utf8_clean(name, sizeof name, base->name);
+    fprintf(out, "plan for %s: %d GPUs, global batch %d x seq %d, top %d by tokens/s\n", name,
+            o->gpus, base->global_batch, base->seq, o->top);
     fprintf(out, "framework %s%s; schedules %s\n", res->framework->name,
             !res->framework_inferred          ? ""
             : res->framework->id == FW_ANY ? " (inferred: no one framework offers all the "
@@ -1525,57 +1679,119 @@ static int write_table(FILE *out, const struct scenario *base, const struct plan
           "mla shexp), off: offload (opt: optimizer, act: activations); within 1% of each "
           "other the simpler layout comes first\n",
           out);
-    fprintf(out,
-            "configs: %zu enumerated, %zu rule-valid in %zu layouts, %zu built, %zu over HBM, "
-            "%zu simulated, %zu pruned by the step-time bound; %.2f s wall\n",
-            res->enumerated, res->valid, res->nlayouts, res->built + res->nlayouts, res->oom,
-            res->simulated, res->pruned, res->wall_s);
+    char counts[320];
+    config_counts(res, counts, sizeof counts);
+    fprintf(out, "configs: %s\n", counts);
     return ferror(out) ? -1 : 0;
 }
 
-static int write_csv(FILE *out, const struct plan_result *res)
+static void write_csv_header(FILE *out)
 {
-    static const enum scn_key layout_keys[] = {
-        SCN_TP,          SCN_PP,       SCN_VP,
-        SCN_CP,          SCN_EP,       SCN_ETP,
-        SCN_MICRO_BATCH, SCN_MICROBATCHES, SCN_FIRST_STAGE_LAYERS,
-        SCN_LAST_STAGE_LAYERS, SCN_SCHEDULE, SCN_ZERO,
-        SCN_RESHARD_AFTER_FORWARD, SCN_RECOMPUTE, SCN_RECOMPUTE_MODULES,
-        SCN_OFFLOAD_OPTIMIZER, SCN_OFFLOAD_ACTIVATIONS};
     fputs("dp", out);
-    for (size_t k = 0; k < sizeof layout_keys / sizeof layout_keys[0]; k++)
-        fprintf(out, ",%s", scn_key_name(layout_keys[k]));
+    for (size_t k = 0; k < sizeof csv_layout_keys / sizeof csv_layout_keys[0]; k++)
+        fprintf(out, ",%s", scn_key_name(csv_layout_keys[k]));
     col_write_header(out, 1);
     fputs(",bound_s\n", out);
+}
+
+/* One config's row: its layout and knobs, the result columns, its bound. */
+static void write_csv_row(FILE *out, const struct plan_result *res, const struct plan_entry *e)
+{
     static const char *const rc[] = {"none", "selective", "full"};
-    for (size_t i = 0; i < res->n; i++) {
-        const struct plan_entry *e = &res->entries[i];
-        const struct plan_config *c = &e->cfg;
-        if (e->built < 0)
-            continue; /* broke a rule */
-        char modules[160] = "";
-        if (c->recompute == RECOMPUTE_SELECTIVE)
-            scn_flag_names(SCN_RECOMPUTE_MODULES, c->recompute_modules, modules, sizeof modules);
-        fprintf(out, "%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%s,%d,%s,%s,", e->dp, c->tp, c->pp,
-                c->vp, c->cp, c->ep, c->etp, c->micro_batch, e->microbatches, c->edge_layers,
-                c->edge_layers, c->schedule->name, c->zero,
-                c->zero == 3 && c->keep_gathered ? "false" : "true", rc[c->recompute]);
-        col_write_text(out, modules, 0);
-        fprintf(out, ",%d,%d", (c->offload & PLAN_OFFLOAD_OPTIMIZER) != 0,
-                (c->offload & PLAN_OFFLOAD_ACTIVATIONS) != 0);
-        struct col_row row;
-        if (e->state == PLAN_SIMULATED) {
-            row = res->rows[e->row];
-        } else {
-            col_row_init(&row, e->state == PLAN_OOM ? COL_OOM : COL_PRUNED);
-            row.memory_B = e->mem_bytes;
-            row.hbm_B = res->hbm_bytes;
-            row.hbm_usable_B = res->hbm_usable_bytes;
-        }
-        col_write_row(out, &row, 1);
-        fprintf(out, ",%.9g\n", simtime_to_s(e->bound));
+    const struct plan_config *c = &e->cfg;
+    char modules[160] = "";
+    if (c->recompute == RECOMPUTE_SELECTIVE)
+        scn_flag_names(SCN_RECOMPUTE_MODULES, c->recompute_modules, modules, sizeof modules);
+    fprintf(out, "%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%s,%d,%s,%s,", e->dp, c->tp, c->pp, c->vp,
+            c->cp, c->ep, c->etp, c->micro_batch, e->microbatches, c->edge_layers,
+            c->edge_layers, c->schedule->name, c->zero,
+            c->zero == 3 && c->keep_gathered ? "false" : "true", rc[c->recompute]);
+    col_write_text(out, modules, 0);
+    fprintf(out, ",%d,%d", (c->offload & PLAN_OFFLOAD_OPTIMIZER) != 0,
+            (c->offload & PLAN_OFFLOAD_ACTIVATIONS) != 0);
+    struct col_row row;
+    if (e->state == PLAN_SIMULATED) {
+        row = res->rows[e->row];
+    } else {
+        col_row_init(&row, e->state == PLAN_OOM ? COL_OOM : COL_PRUNED);
+        row.memory_B = e->mem_bytes;
+        row.hbm_B = res->hbm_bytes;
+        row.hbm_usable_B = res->hbm_usable_bytes;
     }
+    col_write_row(out, &row, 1);
+    fprintf(out, ",%.9g\n", simtime_to_s(e->bound));
+}
+
+/* --out: every valid config (those that broke a rule left out) in enumeration order. */
+static int write_csv(FILE *out, const void *user)
+{
+    const struct plan_result *res = user;
+    write_csv_header(out);
+    for (size_t i = 0; i < res->n; i++)
+        if (res->entries[i].built >= 0)
+            write_csv_row(out, res, &res->entries[i]);
     return ferror(out) ? -1 : 0;
+}
+
+/* The same rows for --report's page, which shows only its first REPORT_HTML_MAX_ROWS: the
+ * listed configs in their order (the top K; when nothing fits, the nearest), then the other
+ * simulated configs, the pruned ones, those over HBM -- each group in enumeration order. */
+static int write_csv_ranked(FILE *out, const void *user)
+{
+    const struct plan_result *res = user;
+    unsigned char *listed = mem_calloc(res->n ? res->n : 1, 1);
+    if (!listed)
+        return -1;
+    write_csv_header(out);
+    const size_t *first = res->ntop ? res->top : res->nearest;
+    size_t nfirst = res->ntop ? res->ntop : res->nnearest;
+    for (size_t t = 0; t < nfirst; t++) {
+        write_csv_row(out, res, &res->entries[first[t]]);
+        listed[first[t]] = 1;
+    }
+    static const enum plan_state order[] = {PLAN_SIMULATED, PLAN_PRUNED, PLAN_OOM};
+    for (size_t k = 0; k < sizeof order / sizeof order[0]; k++)
+        for (size_t i = 0; i < res->n; i++)
+            if (!listed[i] && res->entries[i].built >= 0 && res->entries[i].state == order[k])
+                write_csv_row(out, res, &res->entries[i]);
+    mem_free(listed);
+    return ferror(out) ? -1 : 0;
+}
+
+/* --report FILE.html: every valid config as a table, the listed ones first. */
+static enum sim_status plan_report(struct outfile *of, const char *scenario_file,
+                                   const struct scenario *base, const struct plan_opts *o,
+                                   const struct plan_result *res, struct sim_error *err)
+{
+    char budget[160], counts[320], hbm[160];
+    snprintf(budget, sizeof budget, "%d GPUs, global batch %d x seq %d, top %d by tokens/s",
+             o->gpus, base->global_batch, base->seq, o->top);
+    snprintf(hbm, sizeof hbm, "%.1f GiB per GPU less a %.1f GiB reserve: %.1f GiB usable",
+             res->hbm_bytes / GIB, (res->hbm_bytes - res->hbm_usable_bytes) / GIB,
+             res->hbm_usable_bytes / GIB);
+    config_counts(res, counts, sizeof counts);
+    const struct html_fact facts[] = {{"scenario file", scenario_file},
+                                      {"budget", budget},
+                                      {"framework", res->framework->name},
+                                      {"HBM", hbm},
+                                      {"configs", counts}};
+    struct report_html_table page = {
+        "plan",
+        base->name,
+        facts,
+        sizeof facts / sizeof facts[0],
+        write_csv_ranked,
+        res,
+        NULL,
+        0,
+        "One row per valid config: first the listed ones in the plan's order (the top K, each "
+        "layout by its simplest config within 1% of its fastest, simpler first within 1%; when "
+        "nothing fits, the configs needing least memory), then the other <em>ok</em> "
+        "(simulated) ones, the <em>pruned</em> ones (not simulated: their lower bound on the "
+        "step time, bound_s, was too long to enter the list) and the <em>oom</em> ones (over "
+        "the usable HBM, not simulated).  The columns are those of <code>--out</code>, "
+        "defined in <code>stepsim plan --help</code> and the README's result columns."};
+    return outfile_write(of, report_html_table_fn, &page, err);
 }
 
 /* ---- command line ------------------------------------------------------------------------ */
@@ -1652,9 +1868,17 @@ static void write_help(FILE *out)
           "                     scenario uses)\n"
           "  --out FILE.csv     every valid config: the layout and knobs (dp, then scenario\n"
           "                     key names), the result columns below, bound_s\n"
+          "  --report FILE.html the same rows as one self-contained HTML page (loads\n"
+          "                     nothing): the listed configs first, then the other\n"
+          "                     simulated, the pruned and the out-of-memory ones; a click on\n"
+          "                     a column header sorts by it\n"
           "  -j N               threads (the result does not depend on N)\n"
           "  --exhaustive       simulate every config that fits (checks the pruning)\n"
           "  --fail-on-oom      exit 2 when no layout fits (after printing the nearest)\n"
+          "\n"
+          "The work grows with the micro-batches per step (each schedule order is built once\n"
+          "for every layout running it): --set max-ops=N bounds the ops (and the memory) of\n"
+          "each config checked or simulated.\n"
           "\n"
           "CSV result columns (the same names as sweep's):\n",
           out);
@@ -1666,7 +1890,7 @@ static void write_help(FILE *out)
 }
 
 struct plan_cli {
-    const char *path, *csv, *reserve;
+    const char *path, *csv, *reserve, *report;
     const char *sets[PLAN_MAX_SETS];
     int nsets, fail_on_oom, help;
     struct plan_opts o;
@@ -1708,6 +1932,10 @@ static int parse_plan(int argc, char **argv, struct plan_cli *p, FILE *errout)
             if (!*v)
                 return usage_error(errout, "--hbm-reserve needs a size, e.g. 3GiB", NULL);
             p->reserve = v;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--report"))) {
+            if (!*v)
+                return usage_error(errout, "--report needs a file name", NULL);
+            p->report = v;
         } else if (strcmp(a, "--exhaustive") == 0) {
             p->o.exhaustive = 1;
         } else if (strcmp(a, "--fail-on-oom") == 0) {
@@ -1729,21 +1957,39 @@ static int parse_plan(int argc, char **argv, struct plan_cli *p, FILE *errout)
     return 0;
 }
 
-static enum sim_status write_outputs(const struct plan_cli *p, const struct scenario *scn,
-                                     const struct plan_result *res, FILE *out,
-                                     struct sim_error *err)
+/* Every output of the plan, named before the search runs (outfile.h): NULL where not asked
+ * for. */
+struct plan_outputs {
+    struct outset *set;
+    struct outfile *csv, *report;
+};
+
+static enum sim_status plan_outputs(const struct plan_cli *p, const struct scenario *scn,
+                                    struct plan_outputs *po, struct sim_error *err)
+{
+    po->set = outset_create();
+    if (!po->set)
+        return err_set(err, SIM_EFAIL, NULL, 0, "out of memory");
+    enum sim_status st = cli_add_inputs(po->set, scn, err);
+    if (st == SIM_OK && p->csv)
+        st = outset_add(po->set, "--out", p->csv, &po->csv, err);
+    if (st == SIM_OK && p->report)
+        st = outset_add(po->set, "--report", p->report, &po->report, err);
+    return st;
+}
+
+/* The files to their temp files, all into place together, then the table to stdout. */
+static enum sim_status write_outputs(const struct plan_cli *p, const struct plan_outputs *po,
+                                     const struct scenario *scn, const struct plan_result *res,
+                                     FILE *out, struct sim_error *err)
 {
     enum sim_status st = SIM_OK;
-    if (p->csv) {
-        struct outfile of;
-        st = outfile_open(&of, p->csv, err);
-        if (st == SIM_OK && write_csv(of.fp, res) != 0) {
-            outfile_abort(&of);
-            st = err_set(err, SIM_EFAIL, p->csv, 0, "write error");
-        } else if (st == SIM_OK) {
-            st = outfile_commit(&of, err);
-        }
-    }
+    if (po->csv)
+        st = outfile_write(po->csv, write_csv, res, err);
+    if (st == SIM_OK && po->report)
+        st = plan_report(po->report, p->path, scn, &p->o, res, err);
+    if (st == SIM_OK)
+        st = outset_commit(po->set, err);
     if (st == SIM_OK && (write_table(out, scn, &p->o, res) != 0 || fflush(out) != 0))
         st = err_set(err, SIM_EFAIL, NULL, 0, "cannot write the plan to stdout");
     return st;
@@ -1762,6 +2008,8 @@ int plan_main(int argc, char **argv, FILE *out, FILE *errout)
     struct scenario scn;
     struct sim_error err;
     struct plan_result res;
+    struct plan_outputs po = {0};
+    int planned = 0;
     err_clear(&err);
     scn_defaults(&scn);
     enum sim_status st = scn_load(&scn, p.path, &err);
@@ -1774,11 +2022,13 @@ int plan_main(int argc, char **argv, FILE *out, FILE *errout)
         st = err_set(&err, SIM_EINPUT, p.path, 0,
                      "plan needs a modelled scenario (model= and hardware=); this one gives "
                      "explicit costs");
+    /* --out and --report are checked (outfile.h) before the search runs, replaced at the end */
     if (st == SIM_OK)
-        st = plan_run(&scn, &p.o, &res, &err);
-    if (st != SIM_OK)
-        return cli_fail(errout, &err);
-    st = write_outputs(&p, &scn, &res, out, &err);
+        st = plan_outputs(&p, &scn, &po, &err);
+    if (st == SIM_OK)
+        planned = (st = plan_run(&scn, &p.o, &res, &err)) == SIM_OK;
+    if (st == SIM_OK)
+        st = write_outputs(&p, &po, &scn, &res, out, &err);
     if (st == SIM_OK && p.fail_on_oom && res.ntop == 0) {
         double least = res.nnearest ? res.entries[res.nearest[0]].mem_bytes : NAN;
         st = err_set(&err, SIM_EINPUT, p.path, 0,
@@ -1786,6 +2036,8 @@ int plan_main(int argc, char **argv, FILE *out, FILE *errout)
                      "nearest needs %.1f GiB) (--fail-on-oom)",
                      p.o.gpus, res.hbm_usable_bytes / GIB, least / GIB);
     }
-    plan_result_release(&res);
+    if (planned)
+        plan_result_release(&res);
+    outset_destroy(po.set);
     return st == SIM_OK ? 0 : cli_fail(errout, &err);
 }

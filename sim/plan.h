@@ -110,6 +110,8 @@ struct plan_result {
     double hbm_bytes, hbm_usable_bytes; /* per GPU, the scenario's hw.* knobs applied */
     size_t enumerated, valid, oom, simulated, pruned;
     size_t built; /* cost-model builds in the search (phase 3; one more per layout before) */
+    size_t orders; /* schedule orders built to find the layouts' peak in-flight activations
+                      (one per group of layouts running the same order) */
     double wall_s;
 };
 

@@ -2,6 +2,7 @@
 #include "plot.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,48 +10,12 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "cleanup.h"
 #include "config.h"
 #include "embedded.h"
+#include "gantt.h"
 #include "outfile.h"
 #include "schedule.h"
-#include "timeline.h"
-
-int plot_write_gantt_tsv(FILE *out, const struct pipe_result *res)
-{
-    int rows = 0;
-    simtime_t *pair_start = mem_calloc((size_t)res->pp, sizeof *pair_start); /* per rank */
-    if (!pair_start)
-        return -1;
-    fprintf(out, "# rank\tstart_s\tend_s\tkind\tmicrobatch\tchunk\tpeer\n");
-    for (size_t i = 0; i < res->nrecs; i++) {
-        const struct pipe_record *r = &res->recs[i];
-        /* What took no time has nothing to draw (free links, a zero-cost optimizer); gradient
-         * reductions run beside compute on a comm stream and are in the trace instead. */
-        if (r->end <= r->start || r->kind == REC_DP_SYNC)
-            continue;
-        fprintf(out, "%d\t", r->rank);
-        timeline_put_seconds(out, r->start - res->first_start);
-        fputc('\t', out);
-        timeline_put_seconds(out, r->end - res->first_start);
-        /* The parameter all-gather finishes the optimizer step: drawn as part of it. */
-        int kind = r->kind == REC_PARAM_AG ? REC_OPT : r->kind;
-        fprintf(out, "\t%d\t%d\t%d\t%d\n", kind, r->mb, r->chunk < 0 ? 0 : r->chunk, r->peer);
-        rows++;
-        /* An overlapped pair's F and B are the rank's next two ops: outline them as one. */
-        if (r->peer < 0 && r->overlap == SCHED_PAIR_F)
-            pair_start[r->rank] = r->start;
-        if (r->peer < 0 && r->overlap == SCHED_PAIR_B) {
-            fprintf(out, "%d\t", r->rank);
-            timeline_put_seconds(out, pair_start[r->rank] - res->first_start);
-            fputc('\t', out);
-            timeline_put_seconds(out, r->end - res->first_start);
-            fprintf(out, "\t%d\t%d\t%d\t-1\n", PLOT_PAIR, r->mb, r->chunk);
-            rows++;
-        }
-    }
-    mem_free(pair_start);
-    return ferror(out) ? -1 : rows;
-}
 
 int plot_ends_with(const char *s, const char *suffix)
 {
@@ -64,30 +29,14 @@ int plot_gnuplot_safe(const char *s)
     return strpbrk(s, "'\\\n\r") == NULL;
 }
 
-/* Copy `s` into buf (truncating) with anything that could end a gnuplot string blanked. */
+/* Copy `s` into buf (truncating) with anything that could end a gnuplot string blanked; the
+ * text is valid UTF-8 (an SVG with a stray byte in its title is not valid XML). */
 void plot_sanitize(char *buf, size_t len, const char *s)
 {
-    snprintf(buf, len, "%s", s);
+    utf8_clean(buf, len, s);
     for (char *p = buf; *p; p++)
         if (*p == '\'' || *p == '\\' || *p == '"' || (unsigned char)*p < 0x20)
             *p = ' ';
-}
-
-/* Create "TMPDIR/stepsim-TAG-XXXXXX", name in buf; NULL (errno set) on failure. */
-FILE *plot_open_temp(char *buf, size_t len, const char *tmpdir, const char *tag)
-{
-    snprintf(buf, len, "%s/stepsim-%s-XXXXXX", tmpdir, tag);
-    int fd = mkstemp(buf);
-    if (fd < 0)
-        return NULL;
-    FILE *fp = fdopen(fd, "w");
-    if (!fp) {
-        int e = errno;
-        close(fd);
-        unlink(buf);
-        errno = e;
-    }
-    return fp;
 }
 
 /* Run `gnuplot -e VARS SCRIPT` with stdin from /dev/null; returns its exit status (128 + the
@@ -96,10 +45,12 @@ FILE *plot_open_temp(char *buf, size_t len, const char *tmpdir, const char *tag)
  * rejects multi-line { } blocks. */
 int plot_run_gnuplot(const char *vars, const char *script)
 {
+    /* Signals wait until the child is registered, and the child never runs our handler. */
+    sigset_t old;
+    cleanup_hold(&old);
     pid_t pid = fork();
-    if (pid < 0)
-        return -1;
     if (pid == 0) {
+        cleanup_child_reset(&old);
         int fd = open("/dev/null", O_RDONLY);
         if (fd >= 0) {
             dup2(fd, STDIN_FILENO);
@@ -109,60 +60,97 @@ int plot_run_gnuplot(const char *vars, const char *script)
         execlp("gnuplot", "gnuplot", "-e", vars, script, (char *)NULL);
         _exit(127);
     }
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return -1;
+    int slot = pid > 0 ? cleanup_add_child(pid) : -1;
+    int e = errno;
+    cleanup_release(&old);
+    if (pid < 0) {
+        errno = e;
+        return -1;
+    }
+    int status = 0, rc;
+    while ((rc = (int)waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+        ;
+    cleanup_remove_child(slot);
+    if (rc < 0)
+        return -1;
     if (WIFSIGNALED(status))
         return 128 + WTERMSIG(status);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-/* A duration with a unit a reader takes in at once: "66.0 ms", "1.24 s", "850 us". */
-static void put_duration(char *buf, size_t len, double s)
-{
-    if (s >= 1)
-        snprintf(buf, len, "%.3g s", s);
-    else if (s >= 1e-3)
-        snprintf(buf, len, "%.3g ms", s * 1e3);
-    else
-        snprintf(buf, len, "%.3g µs", s * 1e6);
-}
-
 /* The chart's title: what was run and the two numbers a reviewer looks for. */
 static void make_title(char *buf, size_t len, const struct scenario *scn,
-                       const struct pipe_result *res)
+                       const struct pipe_result *res, const struct gantt_layout *lay,
+                       int has_layout)
 {
-    char name[64], sched[32], step[32];
+    char name[64], sched[32], step[32], from[32], to[32];
     plot_sanitize(name, sizeof name, scn->name);
     plot_sanitize(sched, sizeof sched, scn->schedule);
-    put_duration(step, sizeof step, simtime_to_s(res->step_end - res->first_start));
+    gantt_format_time(step, sizeof step, simtime_to_s(res->step_end - res->first_start));
     double busy = 0;
     for (int r = 0; r < res->pp; r++)
         busy += simtime_to_s(res->busy[r]);
     double span = simtime_to_s(res->compute_end - res->first_start) * res->pp;
     size_t n = 0;
-    n += (size_t)snprintf(buf + n, len - n, "%s · %s · pp=%d", name, sched, scn->pp);
-    if (n < len && scn->vp > 1 && strcmp(scn->schedule, "interleaved") == 0)
-        n += (size_t)snprintf(buf + n, len - n, " vp=%d vp-group=%d", scn->vp,
-                              scn->vp_group > 0 ? scn->vp_group : scn->pp);
-    else if (n < len && scn->vp > 1)
-        n += (size_t)snprintf(buf + n, len - n, " vp=%d", scn->vp);
-    if (n < len)
-        n +=
-            (size_t)snprintf(buf + n, len - n, " · %d micro-batches%s · step %s", scn->microbatches,
-                             scn_split_backward(scn) ? " · split backward (B/W)" : "", step);
+    if (has_layout) { /* modelled: the layout has its own line (layoutline) */
+        n += (size_t)snprintf(buf + n, len - n, "%s · step %s", name, step);
+    } else {
+        n += (size_t)snprintf(buf + n, len - n, "%s · %s · pp=%d", name, sched, scn->pp);
+        if (n < len && scn->vp > 1 && strcmp(scn->schedule, "interleaved") == 0)
+            n += (size_t)snprintf(buf + n, len - n, " vp=%d vp-group=%d", scn->vp,
+                                  scn->vp_group > 0 ? scn->vp_group : scn->pp);
+        else if (n < len && scn->vp > 1)
+            n += (size_t)snprintf(buf + n, len - n, " vp=%d", scn->vp);
+        if (n < len)
+            n += (size_t)snprintf(buf + n, len - n, " · %d micro-batches%s · step %s",
+                                  scn->microbatches,
+                                  scn_split_backward(scn) ? " · split backward (B/W)" : "", step);
+    }
     if (n < len && span > 0)
-        snprintf(buf + n, len - n, " · bubble %.1f%%", 100.0 * (1.0 - busy / span));
+        n += (size_t)snprintf(buf + n, len - n, " · bubble %.1f%%", 100.0 * (1.0 - busy / span));
+    /* A window: say which part of the step is shown. */
+    double step_s = simtime_to_s(res->step_end - res->first_start);
+    if (n < len && (lay->t0_s > 0 || lay->t1_s < step_s)) {
+        gantt_format_time(from, sizeof from, lay->t0_s);
+        gantt_format_time(to, sizeof to, lay->t1_s);
+        snprintf(buf + n, len - n, " · showing %s to %s", from, to);
+    }
 }
 
-enum sim_status plot_gantt(const char *path, const struct scenario *scn,
-                           const struct pipe_result *res, struct sim_error *err)
+enum sim_status plot_add_output(struct outset *os, const char *option, const char *path,
+                                struct outfile **img, struct sim_error *err)
 {
-    return plot_gantt_memory(path, scn, res, NULL, err);
+    if (!plot_ends_with(path, ".png") && !plot_ends_with(path, ".svg"))
+        return err_set(err, SIM_EINPUT, NULL, 0, "%s %s: the file must end in .png or .svg", option,
+                       path);
+    if (!plot_gnuplot_safe(path))
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "%s %s: quotes, backslashes and newlines are not allowed in the path",
+                       option, path);
+    enum sim_status st = outset_add(os, option, path, img, err);
+    if (st == SIM_OK && !plot_gnuplot_safe((*img)->target))
+        st = err_set(err, SIM_EINPUT, NULL, 0,
+                     "%s %s: the file it links to has quotes, backslashes or newlines in its "
+                     "path",
+                     option, path);
+    return st;
 }
 
-enum sim_status plot_gnuplot_error(const char *path, int rc, int saved_errno, struct sim_error *err)
+enum sim_status plot_add_companion(struct outset *os, const char *path, const char *suffix,
+                                   struct outfile **img, struct sim_error *err)
+{
+    char buf[OUT_PATH_MAX];
+    size_t n = strlen(path);
+    int w = n < 4
+                ? -1
+                : snprintf(buf, sizeof buf, "%.*s-%s%s", (int)(n - 4), path, suffix, path + n - 4);
+    if (w < 0 || (size_t)w >= sizeof buf)
+        return err_set(err, SIM_EINPUT, NULL, 0, "--plot %s: path too long", path);
+    return plot_add_output(os, "--plot", buf, img, err);
+}
+
+static enum sim_status plot_gnuplot_error(const char *path, int rc, int saved_errno,
+                                          struct sim_error *err)
 {
     if (rc == 127)
         return err_set(err, SIM_EFAIL, NULL, 0,
@@ -176,118 +164,160 @@ enum sim_status plot_gnuplot_error(const char *path, int rc, int saved_errno, st
                    "--plot %s: gnuplot failed (exit status %d; its messages are above)", path, rc);
 }
 
-enum sim_status plot_render(const char *path, const char *script_text, const char *tag,
+enum sim_status plot_temp_write(struct plot_temps *t, const char *tag, plot_data_fn fn,
+                                const void *user, int *rows, const char **name,
+                                struct sim_error *err)
+{
+    if (t->n == PLOT_MAX_TEMPS)
+        return err_set(err, SIM_EFAIL, NULL, 0, "internal error: more than %d plot temp files",
+                       PLOT_MAX_TEMPS);
+    char *path = t->path[t->n];
+    FILE *fp = out_temp_open(path, sizeof t->path[0], tag, &t->slot[t->n]);
+    if (!fp)
+        return err_set(err, SIM_EFAIL, NULL, 0, "--plot: cannot create a temp file in %s: %s",
+                       out_temp_dir(), strerror(errno));
+    t->n++;
+    int count = fn(fp, user);
+    int bad = count < 0;
+    bad |= fclose(fp) != 0;
+    if (bad)
+        return err_set(err, SIM_EFAIL, NULL, 0, "--plot: cannot write the temp file %s", path);
+    if (rows)
+        *rows = count;
+    *name = path;
+    return SIM_OK;
+}
+
+void plot_temps_remove(struct plot_temps *t)
+{
+    for (int i = 0; i < t->n; i++)
+        out_temp_remove(t->path[i], &t->slot[i]);
+    t->n = 0;
+}
+
+enum sim_status plot_gnuplot(const char *path, const char *vars, const char *script,
+                             struct sim_error *err)
+{
+    int rc = plot_run_gnuplot(vars, script);
+    return rc == 0 ? SIM_OK : plot_gnuplot_error(path, rc, errno, err);
+}
+
+int plot_put_text(FILE *out, const void *text)
+{
+    return fputs(text, out) == EOF ? -1 : 1;
+}
+
+enum sim_status plot_render(struct outfile *img, const char *script_text, const char *tag,
                             plot_data_fn write_data, const void *data_user, const char *extra_vars,
                             struct sim_error *err)
 {
-    if (!plot_ends_with(path, ".png") && !plot_ends_with(path, ".svg"))
-        return err_set(err, SIM_EINPUT, NULL, 0, "--plot %s: the file must end in .png or .svg",
-                       path);
-    if (!plot_gnuplot_safe(path))
-        return err_set(err, SIM_EINPUT, NULL, 0,
-                       "--plot %s: quotes, backslashes and newlines are not allowed in the path",
-                       path);
-    /* Data and script go to temp files; the image to a temp file beside the target. */
-    const char *tmpdir = getenv("TMPDIR");
-    if (!tmpdir || !*tmpdir || !plot_gnuplot_safe(tmpdir) || strlen(tmpdir) > 1024)
-        tmpdir = "/tmp";
-    char data_path[1100], script_path[1100], script_tag[64];
-    FILE *data = plot_open_temp(data_path, sizeof data_path, tmpdir, tag);
-    if (!data)
-        return err_set(err, SIM_EFAIL, NULL, 0, "--plot: cannot create a temp file in %s: %s",
-                       tmpdir, strerror(errno));
-    int rows = write_data(data, data_user);
-    int bad = rows < 0;
-    bad |= fclose(data) != 0;
-    if (bad || rows == 0) {
-        unlink(data_path);
-        if (!bad)
-            return err_set(err, SIM_EINPUT, NULL, 0,
-                           "--plot %s: nothing to draw: every op of the step takes zero time",
-                           path);
-        return err_set(err, SIM_EFAIL, NULL, 0, "--plot: cannot write the plot data to %s",
-                       data_path);
-    }
+    struct plot_temps t = {0};
+    const char *data, *script;
+    char script_tag[64];
     snprintf(script_tag, sizeof script_tag, "%s-gp", tag);
-    FILE *script = plot_open_temp(script_path, sizeof script_path, tmpdir, script_tag);
-    if (!script) {
-        int e = errno;
-        unlink(data_path);
-        return err_set(err, SIM_EFAIL, NULL, 0, "--plot: cannot create a temp file in %s: %s",
-                       tmpdir, strerror(e));
-    }
-    bad = fputs(script_text, script) == EOF;
-    bad |= fclose(script) != 0;
-    if (bad) {
-        unlink(data_path);
-        unlink(script_path);
-        return err_set(err, SIM_EFAIL, NULL, 0, "--plot: cannot write the gnuplot script to %s",
-                       script_path);
-    }
-
-    struct outfile img;
-    enum sim_status st = outfile_open(&img, path, err);
-    if (st != SIM_OK) {
-        unlink(data_path);
-        unlink(script_path);
-        return st;
-    }
-    fclose(img.fp); /* gnuplot writes the temp path itself */
-    img.fp = NULL;
-
+    int rows = 0;
+    enum sim_status st = plot_temp_write(&t, tag, write_data, data_user, &rows, &data, err);
+    if (st == SIM_OK && rows == 0)
+        st = err_set(err, SIM_EINPUT, NULL, 0,
+                     "--plot %s: nothing to draw: every op of the step takes zero time", img->path);
+    if (st == SIM_OK)
+        st = plot_temp_write(&t, script_tag, plot_put_text, script_text, NULL, &script, err);
+    if (st == SIM_OK)
+        st = outfile_begin_named(img, err); /* gnuplot writes the temp path itself */
     /* Output type follows the final name, not the temp file's. */
     char vars[16384];
-    int n = snprintf(vars, sizeof vars, "datafile='%s'; outfile='%s'; format='%s'%s%s", data_path,
-                     img.tmp, plot_ends_with(path, ".svg") ? "svg" : "png",
-                     extra_vars && *extra_vars ? "; " : "", extra_vars ? extra_vars : "");
-    int rc = (n < 0 || (size_t)n >= sizeof vars) ? -2 : plot_run_gnuplot(vars, script_path);
-    unlink(data_path);
-    unlink(script_path);
-    if (rc != 0) {
-        int e = errno;
-        outfile_abort(&img);
-        if (rc == -2)
-            return err_set(err, SIM_EINPUT, NULL, 0, "--plot %s: path too long", path);
-        return plot_gnuplot_error(path, rc, e, err);
-    }
-    if (rename(img.tmp, path) != 0) {
-        int e = errno;
-        outfile_abort(&img);
-        return err_set(err, SIM_EFAIL, NULL, 0, "--plot %s: cannot rename into place: %s", path,
-                       strerror(e));
-    }
-    return SIM_OK;
+    int n = st == SIM_OK
+                ? snprintf(vars, sizeof vars, "datafile='%s'; outfile='%s'; format='%s'%s%s", data,
+                           img->tmp, plot_ends_with(img->path, ".svg") ? "svg" : "png",
+                           extra_vars && *extra_vars ? "; " : "", extra_vars ? extra_vars : "")
+                : 0;
+    if (st == SIM_OK && (n < 0 || (size_t)n >= sizeof vars))
+        st = err_set(err, SIM_EINPUT, NULL, 0, "--plot %s: path too long", img->path);
+    if (st == SIM_OK)
+        st = plot_gnuplot(img->path, vars, script, err);
+    plot_temps_remove(&t);
+    return st;
 }
 
 static int gantt_data(FILE *out, const void *user)
 {
-    return plot_write_gantt_tsv(out, user);
+    return gantt_write_tsv(out, user);
 }
 
-enum sim_status plot_gantt_memory(const char *path, const struct scenario *scn,
-                                  const struct pipe_result *res, const double *rank_mem_bytes,
-                                  struct sim_error *err)
+int plot_vars_add(char *vars, size_t len, int *n, const char *fmt, ...)
 {
-    char title[384], vars[8192];
-    make_title(title, sizeof title, scn, res);
-    int n =
-        snprintf(vars, sizeof vars, "plottitle='%s'; nranks=%d; vp=%d", title, res->pp, res->vp);
+    if (*n < 0 || (size_t)*n >= len)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(vars + *n, len - (size_t)*n, fmt, ap);
+    va_end(ap);
+    *n = w < 0 ? -1 : *n + w;
+    return *n < 0 || (size_t)*n >= len ? -1 : 0;
+}
+
+/* The variables plots/gantt.gp reads: the geometry gantt_build laid out, what the data holds,
+ * and the labels of the rows. */
+static int gantt_vars(char *vars, size_t len, const struct scenario *scn,
+                      const struct pipe_result *res, const struct gantt *g,
+                      const struct plot_labels *labels)
+{
+    static const struct plot_labels none = {NULL, NULL};
+    if (!labels)
+        labels = &none;
+    const double *rank_mem_bytes = labels->rank_mem_bytes;
+    const struct gantt_layout *l = &g->lay;
+    char title[384], note[256], layout[512] = "";
+    if (labels->layout)
+        plot_sanitize(layout, sizeof layout, labels->layout);
+    make_title(title, sizeof title, scn, res, l, layout[0] != '\0');
+    gantt_describe(g, note, sizeof note);
+    int n = 0;
+    plot_vars_add(vars, len, &n,
+                  "plottitle='%s'; drawnote='%s'; nranks=%d; vp=%d; tmin=%.12g; tmax=%.12g; "
+                  "width=%d; height=%d; lmpx=%d; rmpx=%d; tmpx=%d; bmpx=%d; rank_half=%.3f; "
+                  "haslinks=%d; haswrap=%d; hasW=%d; hasOPT=%d; haspairs=%d; mode=%d; labelpt=%d",
+                  title, note, res->pp, g->chunks, l->t0_s, l->t1_s, l->width_px, l->height_px,
+                  l->left_px, l->right_px, l->top_px, l->bottom_px, l->rank_half, l->has_links,
+                  l->has_wrap, g->has_w, g->has_opt, g->has_pairs, (int)g->mode, g->label_pt);
+    if (layout[0])
+        plot_vars_add(vars, len, &n, "; layoutline='%s'", layout);
     /* DualPipe's chunks are its two directions: name them so in the legend. */
     const struct sched_type *type = sched_find(scn->schedule);
-    if (type && type->placement == SCHED_DUAL && n > 0 && (size_t)n < sizeof vars)
-        n += snprintf(vars + n, sizeof vars - (size_t)n, "; chunknames='down up'");
-    /* Peak memory per rank, as words of one gnuplot string: "51.1 48.9 ...". */
-    if (rank_mem_bytes && n > 0 && (size_t)n < sizeof vars) {
-        n += snprintf(vars + n, sizeof vars - (size_t)n, "; memlabels='");
-        for (int r = 0; r < res->pp && n > 0 && (size_t)n < sizeof vars; r++)
-            n += snprintf(vars + n, sizeof vars - (size_t)n, "%s%.1f", r ? " " : "",
-                          rank_mem_bytes[r] / 1073741824.0);
-        if (n > 0 && (size_t)n < sizeof vars)
-            n += snprintf(vars + n, sizeof vars - (size_t)n, "'");
+    if (type && type->placement == SCHED_DUAL)
+        plot_vars_add(vars, len, &n, "; chunknames='down up'");
+    /* Busy share of each rank's pipeline time in the window, and peak memory (GiB), as words
+     * of one gnuplot string each: "94 93 ...", "51.1 48.9 ...". */
+    plot_vars_add(vars, len, &n, "; busylabels='");
+    for (int r = 0; r < res->pp; r++)
+        plot_vars_add(vars, len, &n, "%s%.0f", r ? " " : "",
+                      g->span_s[r] > 0 ? 100.0 * g->busy_s[r] / g->span_s[r] : 0.0);
+    plot_vars_add(vars, len, &n, "'");
+    if (rank_mem_bytes) {
+        plot_vars_add(vars, len, &n, "; memlabels='");
+        for (int r = 0; r < res->pp; r++)
+            plot_vars_add(vars, len, &n, "%s%.1f", r ? " " : "", rank_mem_bytes[r] / 1073741824.0);
+        plot_vars_add(vars, len, &n, "'");
     }
-    if (n < 0 || (size_t)n >= sizeof vars)
-        return err_set(err, SIM_EINPUT, NULL, 0, "--plot %s: too many ranks to label", path);
-    return plot_render(path, gantt_gp, "gantt", gantt_data, res, vars, err);
+    return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+enum sim_status plot_gantt(struct outfile *img, const struct scenario *scn,
+                           const struct pipe_result *res, const struct plot_labels *labels,
+                           const struct gantt_view *view, struct sim_error *err)
+{
+    static const struct gantt_view whole = {0, 0, 0, 0};
+    struct gantt g;
+    enum sim_status st = gantt_build(&g, res, view ? view : &whole, err);
+    if (st != SIM_OK)
+        return st;
+    char vars[16384];
+    if (gantt_vars(vars, sizeof vars, scn, res, &g, labels) != 0)
+        st = err_set(err, SIM_EINPUT, NULL, 0, "--plot %s: too many ranks to label", img->path);
+    else
+        st = plot_render(img, gantt_gp, "gantt", gantt_data, &g, vars, err);
+    gantt_release(&g);
+    return st;
 }
 
 struct memory_data {
@@ -306,7 +336,7 @@ static int memory_data(FILE *out, const void *user)
     return ferror(out) ? -1 : md->pp;
 }
 
-enum sim_status plot_memory(const char *path, const char *title, const double *parts, int pp,
+enum sim_status plot_memory(struct outfile *img, const char *title, const double *parts, int pp,
                             double hbm_bytes, struct sim_error *err)
 {
     char clean[256], vars[1024];
@@ -314,5 +344,5 @@ enum sim_status plot_memory(const char *path, const char *title, const double *p
     snprintf(vars, sizeof vars, "plottitle='%s: memory per GPU by pipeline stage'; hbm=%.6f", clean,
              hbm_bytes / 1073741824.0);
     struct memory_data md = {parts, pp};
-    return plot_render(path, memory_gp, "memory", memory_data, &md, vars, err);
+    return plot_render(img, memory_gp, "memory", memory_data, &md, vars, err);
 }

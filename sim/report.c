@@ -82,10 +82,17 @@ static void attribute(struct report_breakdown *b, double d, const struct cm_part
     b->host += rest * comm->host / c;
 }
 
-/* Where each rank's busy time went, op by op as simulated: an op alone is its work plus its
- * own exposed communication (scaled by jitter); an op of an overlapped F&B pair is its work
- * plus what of its partner's communication its work did not cover.  pending[pp] holds each
- * rank's pair F until its B. */
+void report_attribute_op(struct report_breakdown *b, const struct scenario *scn,
+                         const struct costmodel *cm, const struct pipe_record *op,
+                         const struct pipe_record *partner)
+{
+    struct cm_parts own = record_parts(scn, cm, op);
+    struct cm_parts comm = partner ? record_parts(scn, cm, partner) : own;
+    attribute(b, simtime_to_s(op->end - op->start), &own, &comm);
+}
+
+/* Where each rank's busy time went, op by op as simulated (report_attribute_op).  pending[pp]
+ * holds each rank's pair F until its B. */
 static void attribute_ops(const struct scenario *scn, const struct pipe_result *res,
                           const struct costmodel *cm, struct report_breakdown *per_rank,
                           const struct pipe_record **pending)
@@ -95,18 +102,15 @@ static void attribute_ops(const struct scenario *scn, const struct pipe_result *
         if (r->peer >= 0 || (r->kind != REC_F && r->kind != REC_B && r->kind != REC_W))
             continue;
         struct report_breakdown *b = &per_rank[r->rank];
-        struct cm_parts own = record_parts(scn, cm, r);
-        double d = simtime_to_s(r->end - r->start);
         const struct pipe_record **f_of_pair = &pending[r->rank];
         if (r->overlap == SCHED_PAIR_F) {
             *f_of_pair = r; /* its B is the rank's next op */
         } else if (r->overlap == SCHED_PAIR_B && *f_of_pair) {
-            struct cm_parts f = record_parts(scn, cm, *f_of_pair);
-            attribute(b, simtime_to_s((*f_of_pair)->end - (*f_of_pair)->start), &f, &own);
-            attribute(b, d, &own, &f);
+            report_attribute_op(b, scn, cm, *f_of_pair, r);
+            report_attribute_op(b, scn, cm, r, *f_of_pair);
             *f_of_pair = NULL;
         } else {
-            attribute(b, d, &own, &own);
+            report_attribute_op(b, scn, cm, r, NULL);
         }
     }
 }
@@ -120,7 +124,7 @@ enum sim_status report_add_costmodel(struct report *rep, const struct scenario *
     rep->modelled = 1;
     rep->gpus = cfg->gpus;
     rep->dp = cfg->dp;
-    rep->edp = cm->model.experts > 0 ? cfg->edp : cfg->dp; /* expert-DP means nothing without experts */
+    rep->edp = cm->model.experts > 0 ? cfg->edp : 0;
     rep->zero = cfg->zero;
     snprintf(rep->model, sizeof rep->model, "%s", cm->model.name);
     snprintf(rep->hardware, sizeof rep->hardware, "%s", cm->hw->name);
@@ -223,9 +227,26 @@ static const char *group_label(const struct scenario *scn, char *buf, size_t len
     return buf;
 }
 
-static void breakdown_line(FILE *out, const char *what, double s, double step)
+/* Names of the scenario's enum values as reports print them. */
+static const char *const recompute_names[] = {"none", "selective", "full"};
+static const char *const dtype_names[] = {"fp32", "tf32", "bf16", "fp16", "fp8"};
+
+void report_breakdown_parts(const struct report_breakdown *b,
+                            struct report_part parts[REPORT_BREAKDOWN_PARTS])
 {
-    fprintf(out, "  %-28s %12.6f s  %6.2f%%\n", what, s, step > 0 ? 100.0 * s / step : 0.0);
+    const struct report_part all[REPORT_BREAKDOWN_PARTS] = {
+        {"compute", "compute", b->compute, 0},
+        {"recompute", "recompute", b->recompute, 0},
+        {"tp", "TP communication (exposed)", b->tp, 0},
+        {"cp", "CP communication (exposed)", b->cp, 0},
+        {"ep", "EP communication (exposed)", b->ep, 0},
+        {"pp", "PP communication (exposed)", b->pp, 0},
+        {"bubble", "pipeline bubble", b->bubble, 0},
+        {"dp", "DP communication (exposed)", b->dp, 0},
+        {"optimizer", "optimizer", b->optimizer, 0},
+        {"host", "host offload (exposed)", b->host, 1}, /* only where something is offloaded */
+    };
+    memcpy(parts, all, sizeof all);
 }
 
 static void write_costmodel_text(FILE *out, const struct scenario *scn, const struct report *rep)
@@ -233,8 +254,8 @@ static void write_costmodel_text(FILE *out, const struct scenario *scn, const st
     const double gib = 1073741824.0;
     fprintf(out, "\ncluster            %d GPUs = tp %d x cp %d x pp %d x dp %d", rep->gpus, scn->tp,
             scn->cp, scn->pp, rep->dp);
-    if (scn->ep > 1)
-        fprintf(out, "  (ep %d, etp %d)", scn->ep, scn->etp);
+    if (rep->edp > 0)
+        fprintf(out, "  (ep %d, etp %d, edp %d)", scn->ep, scn->etp, rep->edp);
     fprintf(out, "\nglobal batch       %ld samples = %d micro-batches x %d x dp %d\n", rep->samples,
             scn->microbatches, scn->micro_batch, rep->dp);
     fprintf(out, "tokens/s per GPU   %.1f\n", rep->tokens_per_s_per_gpu);
@@ -246,17 +267,12 @@ static void write_costmodel_text(FILE *out, const struct scenario *scn, const st
         fprintf(out, "warning            tp=%d spans nodes: TP traffic crosses the network\n",
                 scn->tp);
     fprintf(out, "\ntime breakdown (mean over pipeline ranks)\n");
-    breakdown_line(out, "compute", rep->brk.compute, rep->step_s);
-    breakdown_line(out, "recompute", rep->brk.recompute, rep->step_s);
-    breakdown_line(out, "TP communication (exposed)", rep->brk.tp, rep->step_s);
-    breakdown_line(out, "CP communication (exposed)", rep->brk.cp, rep->step_s);
-    breakdown_line(out, "EP communication (exposed)", rep->brk.ep, rep->step_s);
-    breakdown_line(out, "PP communication (exposed)", rep->brk.pp, rep->step_s);
-    breakdown_line(out, "pipeline bubble", rep->brk.bubble, rep->step_s);
-    breakdown_line(out, "DP communication (exposed)", rep->brk.dp, rep->step_s);
-    breakdown_line(out, "optimizer", rep->brk.optimizer, rep->step_s);
-    if (rep->brk.host > 0) /* only where something is offloaded */
-        breakdown_line(out, "host offload (exposed)", rep->brk.host, rep->step_s);
+    struct report_part parts[REPORT_BREAKDOWN_PARTS];
+    report_breakdown_parts(&rep->brk, parts);
+    for (int i = 0; i < REPORT_BREAKDOWN_PARTS; i++)
+        if (!parts[i].optional || parts[i].s > 0)
+            fprintf(out, "  %-28s %12.6f s  %6.2f%%\n", parts[i].label, parts[i].s,
+                    rep->step_s > 0 ? 100.0 * parts[i].s / rep->step_s : 0.0);
     if (rep->train_tokens > 0) {
         fprintf(out, "\ntraining %.4g tokens: %.2f days, %.4g GPU-hours", rep->train_tokens,
                 rep->train_s / 86400.0, rep->train_gpu_hours);
@@ -285,8 +301,6 @@ static void write_costmodel_text(FILE *out, const struct scenario *scn, const st
 void report_layout_line(const struct scenario *scn, const struct report *rep, char *buf,
                         size_t len)
 {
-    static const char *const recompute_names[] = {"none", "selective", "full"};
-    static const char *const dtype_names[] = {"fp32", "tf32", "bf16", "fp16", "fp8"};
     size_t used = (size_t)snprintf(
         buf, len, "%s on %s: %d GPUs = tp %d x cp %d x pp %d (vp %d) x dp %d", rep->model,
         rep->hardware, rep->gpus, scn->tp, scn->cp, scn->pp, scn->vp, rep->dp);
@@ -300,10 +314,94 @@ void report_layout_line(const struct scenario *scn, const struct report *rep, ch
                  rep->zero, scn->microbatches, scn->micro_batch, scn->seq);
 }
 
+/* One field of a table of them: text, or a number (bare in JSON). */
+struct field_src {
+    const char *key;
+    const char *text; /* NULL: `num` */
+    long num;
+};
+
+static void fill_fields(const struct field_src *v, int n, struct report_field *f)
+{
+    for (int i = 0; i < n; i++) {
+        f[i].key = v[i].key;
+        f[i].bare = v[i].text == NULL;
+        if (v[i].text)
+            snprintf(f[i].value, sizeof f[i].value, "%s", v[i].text);
+        else
+            snprintf(f[i].value, sizeof f[i].value, "%ld", v[i].num);
+    }
+}
+
+int report_layout_fields(const struct scenario *scn, const struct report *rep,
+                         struct report_field f[REPORT_LAYOUT_FIELDS])
+{
+    const struct field_src v[REPORT_LAYOUT_FIELDS] = {
+        {"model", rep->model, 0},
+        {"hardware", rep->hardware, 0},
+        {"gpus", NULL, rep->gpus},
+        {"tp", NULL, scn->tp},
+        {"cp", NULL, scn->cp},
+        {"pp", NULL, scn->pp},
+        {"vp", NULL, scn->vp},
+        {"dp", NULL, rep->dp},
+        {"ep", NULL, scn->ep},
+        {"etp", NULL, scn->etp},
+        {"edp", NULL, rep->edp},
+        {"dtype", dtype_names[scn->dtype], 0},
+        {"recompute", recompute_names[scn->recompute], 0},
+        {"zero", NULL, rep->zero},
+        {"schedule", scn->schedule, 0},
+        {"micro_batch", NULL, scn->micro_batch},
+        {"microbatches", NULL, scn->microbatches},
+        {"global_batch", NULL, rep->samples},
+        {"seq", NULL, scn->seq},
+    };
+    /* ep, etp and edp for MoE models only (edp 0 otherwise), as the top-level edp */
+    int n = 0;
+    for (int i = 0; i < REPORT_LAYOUT_FIELDS; i++)
+        if (rep->edp > 0 || (strcmp(v[i].key, "ep") && strcmp(v[i].key, "etp") &&
+                             strcmp(v[i].key, "edp")))
+            fill_fields(&v[i], 1, &f[n++]);
+    return n;
+}
+
+void report_config_fields(const struct scenario *scn, struct report_field f[REPORT_CONFIG_FIELDS])
+{
+    const struct field_src v[REPORT_CONFIG_FIELDS] = {
+        {"schedule", scn->schedule, 0},
+        {"pp", NULL, scn->pp},
+        {"vp", NULL, scn->vp},
+        {"vp_group", NULL, scn->vp_group > 0 ? scn->vp_group : scn->pp},
+        {"microbatches", NULL, scn->microbatches},
+        {"micro_batch", NULL, scn->micro_batch},
+        {"layers", NULL, scn->layers},
+        {"seq", NULL, scn->seq},
+        {"split_backward", NULL, 0},
+    };
+    fill_fields(v, REPORT_CONFIG_FIELDS, f);
+    snprintf(f[8].value, sizeof f[8].value, "%s", scn_split_backward(scn) ? "true" : "false");
+}
+
+/* Fields as the members of a JSON object, on one line. */
+static void json_put_fields(FILE *out, const struct report_field *f, int n)
+{
+    fputc('{', out);
+    for (int i = 0; i < n; i++) {
+        fprintf(out, "%s\"%s\": ", i ? ", " : "", f[i].key);
+        if (f[i].bare)
+            fputs(f[i].value, out);
+        else
+            json_put_string(out, f[i].value);
+    }
+    fputc('}', out);
+}
+
 int report_write_text(FILE *out, const struct scenario *scn, const struct report *rep)
 {
-    char g[32];
-    fprintf(out, "scenario      %s\n", scn->name);
+    char g[32], name[3 * sizeof scn->name]; /* each invalid byte may become 3 */
+    utf8_clean(name, sizeof name, scn->name);
+    fprintf(out, "scenario      %s\n", name);
     if (rep->modelled) {
         char layout[512];
         report_layout_line(scn, rep, layout, sizeof layout);
@@ -353,31 +451,20 @@ int report_write_json(FILE *out, const struct scenario *scn, const struct report
     fprintf(out, "  \"scenario\": ");
     json_put_string(out, scn->name);
     fprintf(out, ",\n");
-    fprintf(out,
-            "  \"config\": {\"schedule\": \"%s\", \"pp\": %d, \"vp\": %d, \"vp_group\": %d, "
-            "\"microbatches\": %d, \"micro_batch\": %d, \"layers\": %d, \"seq\": %d, "
-            "\"split_backward\": %s},\n",
-            scn->schedule, scn->pp, scn->vp, scn->vp_group > 0 ? scn->vp_group : scn->pp,
-            scn->microbatches, scn->micro_batch, scn->layers, scn->seq,
-            scn_split_backward(scn) ? "true" : "false");
+    struct report_field cfg[REPORT_CONFIG_FIELDS];
+    report_config_fields(scn, cfg);
+    fprintf(out, "  \"config\": ");
+    json_put_fields(out, cfg, REPORT_CONFIG_FIELDS);
+    fprintf(out, ",\n");
     char derived[512]; /* key names: plain ASCII words, nothing to escape */
     int nderived = derive_list(scn, "\", \"", derived, sizeof derived);
     fprintf(out, "  \"derived\": [%s%s%s],\n", nderived ? "\"" : "", derived, nderived ? "\"" : "");
     if (rep->modelled) {
-        static const char *const rc[] = {"none", "selective", "full"};
-        static const char *const dt[] = {"fp32", "tf32", "bf16", "fp16", "fp8"};
-        fprintf(out, "  \"layout\": {\"model\": ");
-        json_put_string(out, rep->model);
-        fprintf(out, ", \"hardware\": ");
-        json_put_string(out, rep->hardware);
-        fprintf(out,
-                ", \"gpus\": %d, \"tp\": %d, \"cp\": %d, \"pp\": %d, \"vp\": %d, \"dp\": %d, "
-                "\"ep\": %d, \"etp\": %d, \"edp\": %d, \"dtype\": \"%s\", \"recompute\": \"%s\", "
-                "\"zero\": %d, \"schedule\": \"%s\", \"micro_batch\": %d, \"microbatches\": %d, "
-                "\"global_batch\": %ld, \"seq\": %d},\n",
-                rep->gpus, scn->tp, scn->cp, scn->pp, scn->vp, rep->dp, scn->ep, scn->etp,
-                rep->edp, dt[scn->dtype], rc[scn->recompute], rep->zero, scn->schedule,
-                scn->micro_batch, scn->microbatches, rep->samples, scn->seq);
+        struct report_field f[REPORT_LAYOUT_FIELDS];
+        int n = report_layout_fields(scn, rep, f);
+        fprintf(out, "  \"layout\": ");
+        json_put_fields(out, f, n);
+        fprintf(out, ",\n");
         fprintf(out, "  \"oom\": %s,\n", rep->oom ? "true" : "false");
     }
     fprintf(out, "  \"step_time_s\": %.9g,\n", rep->step_s);
@@ -402,20 +489,21 @@ int report_write_json(FILE *out, const struct scenario *scn, const struct report
     }
     fprintf(out, "  ]%s\n", rep->modelled ? "," : "");
     if (rep->modelled) {
-        const struct report_breakdown *b = &rep->brk;
-        fprintf(out, "  \"gpus\": %d,\n  \"dp\": %d,\n  \"global_batch\": %ld,\n", rep->gpus,
-                rep->dp, rep->samples);
+        fprintf(out, "  \"gpus\": %d,\n  \"dp\": %d,\n", rep->gpus, rep->dp);
+        if (rep->edp > 0) /* MoE models only */
+            fprintf(out, "  \"edp\": %d,\n", rep->edp);
+        fprintf(out, "  \"global_batch\": %ld,\n", rep->samples);
         fprintf(out, "  \"tokens_per_s_per_gpu\": %.9g,\n", rep->tokens_per_s_per_gpu);
         fprintf(out, "  \"model_tflops_per_gpu\": %.9g,\n", rep->model_tflops_per_gpu);
         fprintf(out, "  \"mfu\": %.9g,\n  \"hfu\": %.9g,\n", rep->mfu, rep->hfu);
         fprintf(out, "  \"model_flops_per_step\": %.9g,\n", rep->model_flops);
         fprintf(out, "  \"hw_flops_per_step\": %.9g,\n", rep->hw_flops);
-        fprintf(out,
-                "  \"breakdown_s\": {\"compute\": %.9g, \"recompute\": %.9g, \"tp\": %.9g, "
-                "\"cp\": %.9g, \"ep\": %.9g, \"pp\": %.9g, \"bubble\": %.9g, \"dp\": %.9g, "
-                "\"optimizer\": %.9g, \"host\": %.9g},\n",
-                b->compute, b->recompute, b->tp, b->cp, b->ep, b->pp, b->bubble, b->dp,
-                b->optimizer, b->host);
+        struct report_part parts[REPORT_BREAKDOWN_PARTS];
+        report_breakdown_parts(&rep->brk, parts);
+        fprintf(out, "  \"breakdown_s\": {");
+        for (int i = 0; i < REPORT_BREAKDOWN_PARTS; i++)
+            fprintf(out, "%s\"%s\": %.9g", i ? ", " : "", parts[i].key, parts[i].s);
+        fprintf(out, "},\n");
         if (rep->train_tokens > 0) {
             fprintf(out,
                     "  \"training\": {\"tokens\": %.9g, \"seconds\": %.9g, \"gpu_hours\": %.9g, "

@@ -47,7 +47,8 @@ struct report {
     unsigned long long events;
     /* Cost-model runs only (modelled != 0). */
     int modelled;
-    int gpus, dp, edp;
+    int gpus, dp;
+    int edp; /* MoE models: expert data-parallel size, gpus / (pp x ep x etp); dense: 0 */
     char model[64], hardware[64]; /* the model's and the hardware's names */
     int zero;                     /* ZeRO stage of the data parallelism */
     int oom;                      /* some rank's memory exceeds the usable HBM */
@@ -76,6 +77,14 @@ enum sim_status report_compute(const struct scenario *scn, const struct pipe_res
 enum sim_status report_add_costmodel(struct report *rep, const struct scenario *scn,
                                      const struct pipe_result *res, const struct costmodel *cm,
                                      double free_links_makespan_s, struct sim_error *err);
+/* Add to *b where one simulated F/B/W record's time went (seconds): its work (compute,
+ * recompute) first, scaled down when jitter made the op shorter than that; the rest as exposed
+ * communication shared out as the op's own parts have it, or, for an op of an overlapped F&B
+ * pair, as its `partner`'s (the pair's other op; NULL for an op alone), whose communication
+ * this op's work covers.  Sums to the op's duration. */
+void report_attribute_op(struct report_breakdown *b, const struct scenario *scn,
+                         const struct costmodel *cm, const struct pipe_record *op,
+                         const struct pipe_record *partner);
 /* Fill the --tokens figures: time = tokens / (tokens/s), GPU-hours = time x gpus, cost =
  * GPU-hours x price per GPU-hour (when the hardware file gives one). */
 void report_add_training(struct report *rep, const struct costmodel *cm, double tokens);
@@ -89,5 +98,37 @@ int report_write_json(FILE *out, const struct scenario *scn, const struct report
  * recompute, ZeRO stage, batch), for reports and plot titles; modelled reports only. */
 void report_layout_line(const struct scenario *scn, const struct report *rep, char *buf,
                         size_t len);
+
+/* The same layout as named fields, in the order of the JSON report's "layout" object (which
+ * is written from them): model, hardware, gpus, tp, cp, pp, vp, dp, ep, etp, edp (these three
+ * for MoE models only), dtype, recompute, zero, schedule, micro_batch, microbatches,
+ * global_batch, seq.  Returns how many.  Modelled reports only. */
+#define REPORT_LAYOUT_FIELDS 19
+struct report_field {
+    const char *key; /* JSON key, snake_case */
+    char value[64];  /* as text; model and hardware names as their files give them */
+    int bare;        /* a number or true/false: JSON writes it without quotes */
+};
+int report_layout_fields(const struct scenario *scn, const struct report *rep,
+                         struct report_field fields[REPORT_LAYOUT_FIELDS]);
+/* The pipeline configuration every report states (the JSON report's "config" object, written
+ * from them): schedule, pp, vp, vp_group, microbatches, micro_batch, layers, seq,
+ * split_backward. */
+#define REPORT_CONFIG_FIELDS 9
+void report_config_fields(const struct scenario *scn,
+                          struct report_field fields[REPORT_CONFIG_FIELDS]);
+
+/* The time breakdown as named parts, in the order of the text report and the JSON report's
+ * "breakdown_s" object; `optional` parts (host offload) are left out of the text report when
+ * zero. */
+#define REPORT_BREAKDOWN_PARTS 10
+struct report_part {
+    const char *key;   /* JSON key: compute, recompute, tp, cp, ep, pp, bubble, dp, ... */
+    const char *label; /* as the text report prints it */
+    double s;          /* seconds, mean over pipeline ranks */
+    int optional;
+};
+void report_breakdown_parts(const struct report_breakdown *b,
+                            struct report_part parts[REPORT_BREAKDOWN_PARTS]);
 
 #endif

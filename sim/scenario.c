@@ -1142,6 +1142,19 @@ static enum sim_status load_base(struct scenario *scn, const char *file, int lin
     return st;
 }
 
+/* Remember a loaded file (outputs must never overwrite it); a chain holds at most
+ * SCN_MAX_BASE_FILES, so the table is never full for one scn_load. */
+static void note_loaded(struct scenario *scn, const char *path)
+{
+    struct stat sb;
+    if (scn->nloaded == SCN_MAX_BASE_FILES || stat(path, &sb) != 0)
+        return;
+    struct scn_file *f = &scn->loaded[scn->nloaded++];
+    f->dev = sb.st_dev;
+    f->ino = sb.st_ino;
+    snprintf(f->path, sizeof f->path, "%s", path);
+}
+
 static enum sim_status load_chain(struct scenario *scn, const char *path, struct base_chain *chain,
                                   struct sim_error *err)
 {
@@ -1149,6 +1162,7 @@ static enum sim_status load_chain(struct scenario *scn, const char *path, struct
     enum sim_status st = xml_load(path, "scenario", scenario_xsd, &doc, err);
     if (st != SIM_OK)
         return st;
+    note_loaded(scn, path);
     xmlNodePtr root = xmlDocGetRootElement(doc);
     xmlChar *base = xmlGetNoNsProp(root, (const xmlChar *)"base");
     if (base)

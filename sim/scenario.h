@@ -8,6 +8,8 @@
 #ifndef STEPSIM_SCENARIO_H
 #define STEPSIM_SCENARIO_H
 
+#include <sys/types.h>
+
 #include "error.h"
 #include "schedule.h"
 
@@ -138,6 +140,15 @@ struct scn_origin {
     int derived;    /* not given: computed from the values that were (derive.h); file empty */
 };
 #define SCN_ORDER_SET 1000000
+/* Most scenario files in one chain of <scenario base="..."> references, the first included. */
+#define SCN_MAX_BASE_FILES 8
+
+/* A scenario file that was loaded: its identity, so that no output overwrites it. */
+struct scn_file {
+    dev_t dev;
+    ino_t ino;
+    char path[256]; /* for messages; cut to fit */
+};
 
 /* `--set hw.NAME=VALUE`: a hardware knob overridden for this scenario (hardware.h). */
 #define SCN_MAX_HW_KNOBS 16
@@ -217,6 +228,8 @@ struct scenario {
     int files_applied; /* scenario files loaded so far (bases count): gives origin.order */
     struct scn_hw_knob hw_knobs[SCN_MAX_HW_KNOBS]; /* applied to the hardware once loaded */
     int n_hw_knobs;
+    struct scn_file loaded[SCN_MAX_BASE_FILES]; /* the files loaded: this one, then its bases */
+    int nloaded;
 };
 
 /* Defaults: schedule 1f1b, pp=vp=1, microbatches=1, micro-batch=1, free links, zero costs. */
@@ -315,8 +328,6 @@ enum sim_status scn_resolve_sharding(const struct scenario *scn, struct scn_shar
 struct sched_params scn_sched_params(const struct scenario *scn);
 /* Does the scenario use the model + hardware cost model (rather than explicit costs)? */
 int scn_is_modelled(const struct scenario *scn);
-/* Most scenario files in one chain of <scenario base="..."> references, the first included. */
-#define SCN_MAX_BASE_FILES 8
 /* Load a scenario file (XML, validated against the shipped schema) on top of what `scn` holds
  * (defaults, usually): its base first, if it names one, then its own values over the base's. */
 enum sim_status scn_load(struct scenario *scn, const char *path, struct sim_error *err);

@@ -7,15 +7,17 @@
  *
  * Invariants: job i writes only rows[i] and owns its scenario copy and step_output; rows are
  * written in config order with fixed number formats, so the CSV is byte-identical whatever -j
- * is.  A config that is invalid or fails is a row with status `error` and its one-line reason;
- * it never stops the sweep (exit 0).  Bad options or a bad base scenario: exit 2; output
- * failures: exit 1.
+ * is.  The result columns are plan's too (columns.h).  A config that is invalid or fails is a
+ * row with status `error` and its one-line reason, one that runs but needs more than the usable
+ * HBM a row with status `oom` and its figures; neither stops the sweep (exit 0, or 2 for `oom`
+ * with --fail-on-oom, after the outputs are written).  Bad options or a bad base scenario:
+ * exit 2; output failures: exit 1.
  *
  * --plot FILE.png|svg runs gnuplot on the embedded plots/sweep.gp: throughput (tokens/s per GPU
  * for modelled scenarios, else tokens/s, else samples/s) and bubble ratio against the LAST
- * varied key, one line per combination of the other keys; for modelled scenarios also a
- * stacked-bar step-time breakdown per config in FILE-breakdown.png|svg.  Error rows are left
- * out of both. */
+ * varied key, one line per combination of the other keys, configs out of memory and failed
+ * ones marked; for modelled scenarios also a stacked-bar step-time breakdown per config (in %
+ * of its step time) in FILE-breakdown.png|svg. */
 #include "sweep.h"
 
 #include "plot.h"
@@ -41,6 +43,7 @@
 #include "model.h"
 #include "outfile.h"
 #include "parallel.h"
+#include "report_html.h"
 #include "scenario.h"
 #include "step.h"
 
@@ -50,15 +53,16 @@
 static const char sweep_usage[] =
     "usage: stepsim sweep SCENARIO.xml --vary KEY=LIST [--vary KEY=LIST]...\n"
     "                    [--set KEY=VALUE]... [-j N] [--out FILE.csv] [--plot FILE.png|svg]\n"
-    "                    [--fail-on-oom]\n";
+    "                    [--report FILE.html] [--fail-on-oom]\n";
 
 static const char sweep_help[] =
     "\n"
     "Runs the scenario once per combination of the --vary values and writes one CSV row per\n"
     "config (to --out, or stdout).\n"
     "\n"
-    "  --vary KEY=LIST  KEY is any scenario key ('stepsim keys'); LIST is values separated by\n"
-    "                   commas (1,2,4,8 or 1f1b,gpipe), a geometric range 8:128:x2\n"
+    "  --vary KEY=LIST  KEY is any scenario key or hardware knob hw.NAME ('stepsim keys');\n"
+    "                   LIST is values separated by commas (1,2,4,8 or 1f1b,gpipe or\n"
+    "                   25GB/s,50GB/s), a geometric range 8:128:x2\n"
     "                   (8,16,...,128) or an arithmetic range 1:16:+1; ranges are integers,\n"
     "                   ascending, and stop at the last value <= the end\n"
     "  --vary K1,K2=TUPLES  a linked axis: keys varied together, tuples separated by commas,\n"
@@ -68,9 +72,12 @@ static const char sweep_help[] =
     "  -j N             threads (default: the number of CPUs); the output does not depend on N\n"
     "  --out FILE.csv   write the CSV there (atomically) instead of stdout\n"
     "  --plot FILE      gnuplot chart (.png or .svg): throughput and bubble ratio vs the last\n"
-    "                   varied key, one line per value of the others; modelled scenarios also\n"
-    "                   get FILE-breakdown.png|svg, the step-time breakdown per config\n"
-    "  --fail-on-oom    exit 2 (after writing the CSV) when a config needs more than the\n"
+    "                   varied key, one line per value of the others (hollow markers: out of\n"
+    "                   memory; crosses: failed); modelled scenarios also get\n"
+    "                   FILE-breakdown.png|svg, each config's step time by part, in %\n"
+    "  --report FILE.html  the CSV as one self-contained HTML page: a table sorted by a\n"
+    "                   click on a column header (no gnuplot, loads nothing)\n"
+    "  --fail-on-oom    exit 2 (after writing the outputs) when a config needs more than the\n"
     "                   usable HBM (status oom)\n"
     "\n"
     "What is varied wins over what the file only implied (--vary and --set rank alike, above\n"
@@ -87,6 +94,8 @@ static const char sweep_help[] =
 static const char sweep_help_tail[] =
     "  derived               keys not given but computed, separated by spaces\n"
     "  error                 why a config failed\n"
+    "\n"
+    "When configs fail (or do not fit in memory), one line on stderr counts them.\n"
     "\n"
     "exit status: 0 the sweep ran (even if some configs failed), 1 output failure, 2 bad input\n"
     "(and with --fail-on-oom, a config out of memory)\n";
@@ -147,6 +156,11 @@ static enum sim_status parse_range(struct sweep_axis *ax, const char *arg, const
                        "whole numbers)",
                        arg);
     int geometric = c2[1] == 'x';
+    /* No scenario value is above INT_MAX (the seed's range ends there too); with every number
+     * at most that, no value or step below can overflow a long long. */
+    if (a > INT_MAX || b > INT_MAX || k > INT_MAX)
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "--vary %s: numbers above %d are not scenario values", arg, INT_MAX);
     if (geometric && k < 2)
         return err_set(err, SIM_EINPUT, NULL, 0, "--vary %s: the factor must be at least 2", arg);
     if (geometric && a < 1)
@@ -245,6 +259,27 @@ static enum sim_status parse_list(struct sweep_axis *ax, const char *arg, const 
     return SIM_OK;
 }
 
+/* A --vary key: its scenario key, SWEEP_HW_KNOB for a known hw.NAME, or below that with
+ * `err` set. */
+static int axis_key_find(const char *key, struct sim_error *err)
+{
+    if (strncmp(key, "hw.", 3) == 0) {
+        if (hw_knob_known(key + 3))
+            return SWEEP_HW_KNOB;
+        err_set(err, SIM_EINPUT, NULL, 0, "--vary: unknown hardware knob '%s' (known: hw. + %s)",
+                key, hw_knob_names());
+        return SWEEP_HW_KNOB - 1;
+    }
+    int k = scn_key_find(key);
+    if (k < 0) {
+        const char *near = scn_key_suggest(key);
+        err_set(err, SIM_EINPUT, NULL, 0, "--vary: unknown key '%s'%s%s%s", key,
+                near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+        return SWEEP_HW_KNOB - 1;
+    }
+    return k;
+}
+
 /* "KEY" or "KEY1,KEY2,...": known keys, none twice. */
 static enum sim_status parse_keys(struct sweep_axis *ax, const char *arg, size_t klen,
                                   struct sim_error *err)
@@ -261,17 +296,15 @@ static enum sim_status parse_keys(struct sweep_axis *ax, const char *arg, size_t
                        "--vary %s: expected KEY=LIST or up to %d keys KEY1,KEY2=TUPLES", arg,
                        SWEEP_MAX_LINKED);
     for (int j = 0; j < n; j++) {
-        int k = scn_key_find(key[j]);
-        if (k < 0) {
-            const char *near = scn_key_suggest(key[j]);
-            return err_set(err, SIM_EINPUT, NULL, 0, "--vary: unknown key '%s'%s%s%s", key[j],
-                           near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
-        }
+        int k = axis_key_find(key[j], err);
+        if (k < SWEEP_HW_KNOB)
+            return SIM_EINPUT;
         for (int i = 0; i < j; i++)
-            if (ax->keys[i] == k)
+            if (strcmp(ax->key_names[i], key[j]) == 0)
                 return err_set(err, SIM_EINPUT, NULL, 0, "--vary %s: key %s given twice", arg,
                                key[j]);
         ax->keys[j] = k;
+        snprintf(ax->key_names[j], sizeof ax->key_names[j], "%s", key[j]);
     }
     ax->nkeys = n;
     return SIM_OK;
@@ -332,9 +365,10 @@ void sweep_config_index(const struct sweep_axis *axes, int naxes, size_t config,
  * `error`. */
 struct sweep_row {
     int ok, modelled;
-    char *error;       /* owned; the one-line reason when !ok */
-    struct col_row c;  /* the figures (columns.h) */
-    char derived[160]; /* keys the config did not give, computed from those it did */
+    enum sim_status status; /* why it failed when !ok: SIM_EINPUT a rule or value, else SIM_EFAIL */
+    char *error;            /* owned; the one-line reason when !ok */
+    struct col_row c;       /* the figures and the status column (columns.h) */
+    char derived[160];      /* keys the config did not give, computed from those it did */
 };
 
 struct sweep {
@@ -361,6 +395,7 @@ static void set_row_error(struct sweep_row *row, const struct sim_error *err)
     err_format(err, buf, sizeof buf);
     size_t n = strlen(buf);
     row->ok = 0;
+    row->status = err->status;
     col_row_init(&row->c, COL_ERROR);
     row->error = mem_calloc(n + 1, 1);
     if (row->error)
@@ -380,7 +415,7 @@ static void sweep_job(size_t i, void *user)
     for (int a = 0; a < sw->naxes && st == SIM_OK; a++) {
         const struct sweep_axis *ax = &sw->axes[a];
         for (int j = 0; j < ax->nkeys && st == SIM_OK; j++)
-            st = scn_set_option(&scn, "--vary", scn_key_name((enum scn_key)ax->keys[j]),
+            st = scn_set_option(&scn, "--vary", ax->key_names[j],
                                 ax->fields[idx[a] * ax->nkeys + j], &err);
     }
     struct step_output so;
@@ -426,7 +461,7 @@ static int write_csv(FILE *out, const struct sweep *sw)
 {
     for (int a = 0; a < sw->naxes; a++)
         for (int j = 0; j < sw->axes[a].nkeys; j++)
-            fprintf(out, "%s%s", a + j ? "," : "", scn_key_name((enum scn_key)sw->axes[a].keys[j]));
+            fprintf(out, "%s%s", a + j ? "," : "", sw->axes[a].key_names[j]);
     col_write_header(out, sw->modelled);
     fputs(",derived,error\n", out);
     int idx[SWEEP_MAX_AXES];
@@ -509,7 +544,7 @@ static void config_label(char *buf, size_t len, const struct sweep *sw, size_t i
         const struct sweep_axis *ax = &sw->axes[a];
         for (int j = 0; j < ax->nkeys && n < len; j++)
             n += (size_t)snprintf(buf + n, len - n, "%s%s=%s", a > from || j ? sep : "",
-                                  scn_key_name((enum scn_key)ax->keys[j]),
+                                  ax->key_names[j],
                                   ax->fields[idx[a] * ax->nkeys + j]);
     }
     char clean[256];
@@ -517,129 +552,220 @@ static void config_label(char *buf, size_t len, const struct sweep *sw, size_t i
     snprintf(buf, len, "%s", clean);
 }
 
-/* The main panels' data: one block per line of the chart (index i in gnuplot), headed by its
- * title; rows "x  xlabel  throughput  bubble%".  Returns the number of blocks, -1 on a write
- * error. */
-static int write_lines_tsv(FILE *out, const struct sweep *sw, enum sweep_metric m, int xcat)
+/* Ran, but needs more memory than the GPU may use (status oom). */
+static int row_oom(const struct sweep_row *row)
+{
+    return row->ok && row->c.status == COL_OOM;
+}
+
+/* The title of series s (the configs s * nx .. s * nx + nx - 1): the values of every axis but
+ * the last. */
+static void series_title(char *buf, size_t len, const struct sweep *sw, size_t s)
+{
+    size_t nx = (size_t)sw->axes[sw->naxes - 1].nvalues;
+    if (sw->naxes > 1)
+        config_label(buf, len, sw, s * nx, 0, sw->naxes - 1, ", ");
+    else
+        snprintf(buf, len, "throughput");
+}
+
+/* Does series s have a config that ran? */
+static int series_ran(const struct sweep *sw, size_t s)
+{
+    size_t nx = (size_t)sw->axes[sw->naxes - 1].nvalues;
+    for (size_t j = 0; j < nx; j++)
+        if (sw->rows[s * nx + j].ok)
+            return 1;
+    return 0;
+}
+
+/* Where config j of the last axis sits on the x axis. */
+static double x_of(const struct sweep_axis *xa, int j, int xcat)
+{
+    double x;
+    if (xcat || !is_number(xa->values[j], &x))
+        x = (double)j;
+    return x;
+}
+
+/* What the main panels show, found while writing their data. */
+struct sweep_lines {
+    int nseries;                 /* blocks of configs that ran */
+    size_t nfailed;              /* configs that failed: the block after the series */
+    size_t noom;                 /* configs that ran but do not fit in memory */
+    double tput_lo, tput_hi;     /* throughput of the configs that ran */
+    double bubble_lo, bubble_hi; /* their bubble ratio, % */
+};
+
+/* The main panels' data: one block per line of the chart (index i in gnuplot) that has a config
+ * that ran, headed by its title; rows "x  xlabel  throughput  bubble%  oom" (oom 1: ran but
+ * does not fit in memory), a blank line for a config that failed.  Then, when configs failed,
+ * one block "x  line" of them (line: the block of their series, -1 for none).  Returns the
+ * number of line blocks, -1 on a write error. */
+static int write_lines_tsv(FILE *out, const struct sweep *sw, enum sweep_metric m, int xcat,
+                           struct sweep_lines *lines)
 {
     const struct sweep_axis *xa = &sw->axes[sw->naxes - 1];
     size_t nx = (size_t)xa->nvalues, nseries = sw->n / nx;
-    int blocks = 0;
+    memset(lines, 0, sizeof *lines);
+    lines->tput_lo = lines->bubble_lo = INFINITY;
+    lines->tput_hi = lines->bubble_hi = -INFINITY;
     for (size_t s = 0; s < nseries; s++) {
-        size_t first = s * nx;
-        int any = 0;
-        for (size_t j = 0; j < nx; j++)
-            any |= sw->rows[first + j].ok;
-        if (!any)
+        if (!series_ran(sw, s))
             continue;
         char title[256];
-        if (sw->naxes > 1)
-            config_label(title, sizeof title, sw, first, 0, sw->naxes - 1, ", ");
-        else
-            snprintf(title, sizeof title, "throughput");
-        fprintf(out, "%sx\tvalue\t%s\tbubble\n", blocks ? "\n\n" : "", title);
+        series_title(title, sizeof title, sw, s);
+        fprintf(out, "%sx\tvalue\t%s\tbubble\toom\n", lines->nseries ? "\n\n" : "", title);
         for (size_t j = 0; j < nx; j++) {
-            const struct sweep_row *row = &sw->rows[first + j];
-            if (!row->ok)
+            const struct sweep_row *row = &sw->rows[s * nx + j];
+            if (!row->ok) { /* a blank line: the line breaks where a config failed */
+                fputc('\n', out);
                 continue;
-            double x;
-            if (xcat || !is_number(xa->values[j], &x))
-                x = (double)j;
+            }
             char label[128];
             plot_sanitize(label, sizeof label, xa->values[j]);
-            fprintf(out, "%.9g\t%s\t%.9g\t%.9g\n", x, label, metric_value(row, m),
-                    100.0 * row->c.bubble_ratio);
+            double v = metric_value(row, m), b = 100.0 * row->c.bubble_ratio;
+            fprintf(out, "%.9g\t%s\t%.9g\t%.9g\t%d\n", x_of(xa, (int)j, xcat), label, v, b,
+                    row_oom(row));
+            lines->noom += (size_t)row_oom(row);
+            lines->tput_lo = fmin(lines->tput_lo, v);
+            lines->tput_hi = fmax(lines->tput_hi, v);
+            lines->bubble_lo = fmin(lines->bubble_lo, b);
+            lines->bubble_hi = fmax(lines->bubble_hi, b);
         }
-        blocks++;
+        lines->nseries++;
     }
-    return ferror(out) ? -1 : blocks;
+    /* The failed configs, each with its line's block (its colour), -1 when its series has
+     * none. */
+    for (size_t s = 0, block = 0; s < nseries; s++) {
+        int ran = series_ran(sw, s);
+        for (size_t j = 0; j < nx; j++) {
+            if (sw->rows[s * nx + j].ok)
+                continue;
+            if (lines->nfailed++ == 0)
+                fputs("\n\nx\tline\n", out);
+            fprintf(out, "%.9g\t%d\n", x_of(xa, (int)j, xcat), ran ? (int)block : -1);
+        }
+        block += (size_t)ran;
+    }
+    return ferror(out) ? -1 : lines->nseries;
 }
 
-/* The breakdown bars' data: "label  compute ... optimizer" (seconds) per successful config;
- * configs that do not fit in HBM are marked in their label.  Returns the number of bars. */
-static int write_breakdown_tsv(FILE *out, const struct sweep *sw)
+void sweep_panel_range(double lo, double hi, double *from, double *to)
+{
+    if (hi > 0 && lo >= 0.5 * hi) {
+        double pad = hi > lo ? 0.15 * (hi - lo) : 0.05 * hi;
+        *from = lo - pad;
+        *to = hi + pad;
+        return;
+    }
+    *from = lo < 0 ? lo * 1.08 : 0;
+    *to = hi > 0 ? hi * 1.08 : 1;
+}
+
+/* The breakdown bars' data, one row per config: "label  compute ... host  step_s  state" with
+ * the parts in % of the config's own step time (configs of different batches compare), the
+ * step time in seconds, state 0 ran, 1 ran but out of memory (label ends "(OOM)"), 2 failed
+ * (no parts; label ends "(failed)").  Returns the number of bars; *longest gets the longest
+ * label's length. */
+static int write_breakdown_tsv(FILE *out, const struct sweep *sw, size_t *longest)
 {
     int bars = 0;
-    fputs("# config\tcompute\trecompute\ttp\tcp\tep\tpp\tbubble\tdp\toptimizer\n", out);
+    *longest = 0;
+    fputs("# config\tcompute\trecompute\ttp\tcp\tep\tpp\tbubble\tdp\toptimizer\thost (% of the "
+          "step)\tstep_s\tstate\n",
+          out);
     for (size_t i = 0; i < sw->n; i++) {
         const struct sweep_row *row = &sw->rows[i];
-        if (!row->ok || !row->modelled)
+        if (row->ok && !row->modelled)
             continue;
         char label[256];
         config_label(label, sizeof label, sw, i, 0, sw->naxes, " ");
+        int state = !row->ok ? 2 : row_oom(row);
+        static const char *const suffix[] = {"", " (OOM)", " (failed)"};
+        fprintf(out, "%s%s", label, suffix[state]);
+        *longest = strlen(label) + strlen(suffix[state]) > *longest
+                       ? strlen(label) + strlen(suffix[state])
+                       : *longest;
         const struct report_breakdown *b = &row->c.brk;
-        fprintf(out, "%s%s\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\n", label,
-                row->c.status == COL_OOM ? " (OOM)" : "", b->compute, b->recompute, b->tp,
-                b->cp, b->ep, b->pp, b->bubble, b->dp, b->optimizer);
+        const double part[] = {b->compute, b->recompute, b->tp, b->cp,        b->ep,
+                               b->pp,      b->bubble,    b->dp, b->optimizer, b->host};
+        for (size_t k = 0; k < sizeof part / sizeof part[0]; k++)
+            fprintf(out, "\t%.6g",
+                    row->ok && row->c.step_time_s > 0 ? 100.0 * part[k] / row->c.step_time_s : 0);
+        fprintf(out, "\t%.6g\t%d\n", row->ok ? row->c.step_time_s : 0, state);
         bars++;
     }
     return ferror(out) ? -1 : bars;
 }
 
-/* FILE.png -> FILE-breakdown.png */
-static int breakdown_path(char *buf, size_t len, const char *path)
-{
-    size_t n = strlen(path) - 4;
-    int w = snprintf(buf, len, "%.*s-breakdown%s", (int)n, path, path + n);
-    return w < 0 || (size_t)w >= len ? -1 : 0;
-}
-
-/* Write `fill`'s data to a new temp file; its name in buf. */
-static enum sim_status temp_data(char *buf, size_t len, const char *tmpdir, const char *tag,
-                                 int (*fill)(FILE *, const struct sweep *, enum sweep_metric, int),
-                                 const struct sweep *sw, enum sweep_metric m, int xcat, int *count,
-                                 struct sim_error *err)
-{
-    FILE *fp = plot_open_temp(buf, len, tmpdir, tag);
-    if (!fp)
-        return err_set(err, SIM_EFAIL, NULL, 0, "--plot: cannot create a temp file in %s: %s",
-                       tmpdir, strerror(errno));
-    *count = fill(fp, sw, m, xcat);
-    int bad = *count < 0;
-    bad |= fclose(fp) != 0;
-    if (bad) {
-        unlink(buf);
-        return err_set(err, SIM_EFAIL, NULL, 0, "--plot: cannot write the plot data to %s", buf);
-    }
-    return SIM_OK;
-}
-
-static int fill_lines(FILE *fp, const struct sweep *sw, enum sweep_metric m, int xcat)
-{
-    return write_lines_tsv(fp, sw, m, xcat);
-}
-
-static int fill_breakdown(FILE *fp, const struct sweep *sw, enum sweep_metric m, int xcat)
-{
-    (void)m;
-    (void)xcat;
-    return write_breakdown_tsv(fp, sw);
-}
-
-/* Temp files and images to clean up. */
-struct plot_files {
-    char data[1100], brk[1100], script[1100];
-    struct outfile img, brkimg;
-    int has_img, has_brkimg;
+/* What a chart's data writer needs and finds. */
+struct sweep_chart_data {
+    const struct sweep *sw;
+    enum sweep_metric metric;
+    int xcat;
+    struct sweep_lines lines; /* found by fill_lines */
+    size_t longest_label;     /* found by fill_breakdown */
 };
 
-static void plot_files_cleanup(struct plot_files *pf)
+/* Most series named in the legend as having no result. */
+#define SWEEP_MAX_EMPTY_NAMED 12
+
+/* The charts' variables beyond the files and titles: the panels' y ranges, how many configs
+ * failed, the series where nothing ran (empty1, empty2, ...; the last may say how many more),
+ * the breakdown's longest label. */
+static void chart_vars(char *vars, size_t len, int *n, const struct sweep_chart_data *cd)
 {
-    if (pf->data[0])
-        unlink(pf->data);
-    if (pf->brk[0])
-        unlink(pf->brk);
-    if (pf->script[0])
-        unlink(pf->script);
-    if (pf->has_img)
-        outfile_abort(&pf->img);
-    if (pf->has_brkimg)
-        outfile_abort(&pf->brkimg);
+    const struct sweep_lines *l = &cd->lines;
+    double ylo, yhi, blo, bhi;
+    sweep_panel_range(l->tput_lo, l->tput_hi, &ylo, &yhi);
+    sweep_panel_range(l->bubble_lo, l->bubble_hi, &blo, &bhi);
+    plot_vars_add(vars, len, n,
+                  "; ylo=%.9g; yhi=%.9g; blo=%.9g; bhi=%.9g; nfailed=%zu; noom=%zu; maxlabel=%zu",
+                  ylo, yhi, blo, bhi, l->nfailed, l->noom, cd->longest_label);
+    const struct sweep *sw = cd->sw;
+    size_t nseries = sw->n / (size_t)sw->axes[sw->naxes - 1].nvalues;
+    int nempty = 0, more = 0;
+    for (size_t s = 0; s < nseries; s++) {
+        if (series_ran(sw, s))
+            continue;
+        if (nempty == SWEEP_MAX_EMPTY_NAMED) {
+            more++;
+            continue;
+        }
+        char title[256];
+        series_title(title, sizeof title, sw, s);
+        plot_vars_add(vars, len, n, "; empty%d='%s'", ++nempty, title);
+    }
+    if (more)
+        plot_vars_add(vars, len, n, "; empty%d='%d more series'", ++nempty, more);
+    plot_vars_add(vars, len, n, "; nempty=%d", nempty);
 }
 
-static enum sim_status sweep_plot(const struct sweep *sw, const char *path, const char *scn_name,
+/* What the plot's data writers get: the chart data they fill in. */
+struct plot_args {
+    struct sweep_chart_data *cd;
+};
+
+static int fill_lines(FILE *fp, const void *user)
+{
+    struct sweep_chart_data *cd = ((const struct plot_args *)user)->cd;
+    return write_lines_tsv(fp, cd->sw, cd->metric, cd->xcat, &cd->lines);
+}
+
+static int fill_breakdown(FILE *fp, const void *user)
+{
+    struct sweep_chart_data *cd = ((const struct plot_args *)user)->cd;
+    return write_breakdown_tsv(fp, cd->sw, &cd->longest_label);
+}
+
+/* The images: `img` (throughput and bubble) and, for modelled sweeps, `brkimg` (the
+ * breakdown); both were named up front and are put in place by the caller's commit. */
+static enum sim_status sweep_plot(const struct sweep *sw, struct outfile *img,
+                                  struct outfile *brkimg, const char *scn_name,
                                   struct sim_error *err)
 {
+    const char *path = img->path;
     size_t ok = 0;
     int all_tokens = 1;
     for (size_t i = 0; i < sw->n; i++)
@@ -667,57 +793,28 @@ static enum sim_status sweep_plot(const struct sweep *sw, const char *path, cons
         xmax = j == 0 || v > xmax ? v : xmax;
     }
 
-    const char *tmpdir = getenv("TMPDIR");
-    if (!tmpdir || !*tmpdir || !plot_gnuplot_safe(tmpdir) || strlen(tmpdir) > 1024)
-        tmpdir = "/tmp";
-    struct plot_files pf;
-    memset(&pf, 0, sizeof pf);
+    struct plot_temps t = {0};
+    struct sweep_chart_data cd = {sw, m, xcat, {0}, 0};
+    struct plot_args args = {&cd};
+    const char *data = NULL, *brk = NULL, *script = NULL;
     int nseries = 0, nbars = 0;
-    enum sim_status st =
-        temp_data(pf.data, sizeof pf.data, tmpdir, "sweep", fill_lines, sw, m, xcat, &nseries, err);
-    if (st == SIM_OK && sw->modelled)
-        st = temp_data(pf.brk, sizeof pf.brk, tmpdir, "sweep-brk", fill_breakdown, sw, m, xcat,
-                       &nbars, err);
+    enum sim_status st = plot_temp_write(&t, "sweep", fill_lines, &args, &nseries, &data, err);
+    if (st == SIM_OK && brkimg)
+        st = plot_temp_write(&t, "sweep-brk", fill_breakdown, &args, &nbars, &brk, err);
+    if (st == SIM_OK && brkimg && nbars == 0) { /* no modelled row ran: no breakdown to draw */
+        outfile_skip(brkimg);
+        brkimg = NULL;
+    }
+    if (st == SIM_OK)
+        st = plot_temp_write(&t, "sweep-gp", plot_put_text, sweep_gp, NULL, &script, err);
+    /* gnuplot writes the images' temp files itself */
+    if (st == SIM_OK)
+        st = outfile_begin_named(img, err);
+    if (st == SIM_OK && brkimg)
+        st = outfile_begin_named(brkimg, err);
     if (st != SIM_OK) {
-        plot_files_cleanup(&pf);
+        plot_temps_remove(&t);
         return st;
-    }
-    FILE *script = plot_open_temp(pf.script, sizeof pf.script, tmpdir, "sweep-gp");
-    if (!script) {
-        st = err_set(err, SIM_EFAIL, NULL, 0, "--plot: cannot create a temp file in %s: %s", tmpdir,
-                     strerror(errno));
-        plot_files_cleanup(&pf);
-        return st;
-    }
-    int bad = fputs(sweep_gp, script) == EOF;
-    bad |= fclose(script) != 0;
-    if (bad) {
-        st = err_set(err, SIM_EFAIL, NULL, 0, "--plot: cannot write the gnuplot script to %s",
-                     pf.script);
-        plot_files_cleanup(&pf);
-        return st;
-    }
-
-    char brkpath[4200];
-    if (nbars > 0 && breakdown_path(brkpath, sizeof brkpath, path) != 0) {
-        plot_files_cleanup(&pf);
-        return err_set(err, SIM_EINPUT, NULL, 0, "--plot %s: path too long", path);
-    }
-    if ((st = outfile_open(&pf.img, path, err)) != SIM_OK) {
-        plot_files_cleanup(&pf);
-        return st;
-    }
-    pf.has_img = 1;
-    fclose(pf.img.fp); /* gnuplot writes the temp path itself */
-    pf.img.fp = NULL;
-    if (nbars > 0) {
-        if ((st = outfile_open(&pf.brkimg, brkpath, err)) != SIM_OK) {
-            plot_files_cleanup(&pf);
-            return st;
-        }
-        pf.has_brkimg = 1;
-        fclose(pf.brkimg.fp);
-        pf.brkimg.fp = NULL;
     }
 
     char name[96], xlabel[96], keytitle[256] = "";
@@ -732,13 +829,13 @@ static enum sim_status sweep_plot(const struct sweep *sw, const char *path, cons
                      "xmin=%.9g; xmax=%.9g; "
                      "xlabel='%s'; ylabel='%s'; keytitle='%s'; plottitle='%s: throughput and "
                      "bubble ratio vs %s'",
-                     pf.data, pf.img.tmp, plot_ends_with(path, ".svg") ? "svg" : "png", nseries,
-                     xcat, xlog, xmin, xmax, xlabel, ylabels[m], keytitle, name, xlabel);
-    if (nbars > 0 && n > 0 && (size_t)n < sizeof vars)
+                     data, img->tmp, plot_ends_with(path, ".svg") ? "svg" : "png", nseries, xcat,
+                     xlog, xmin, xmax, xlabel, ylabels[m], keytitle, name, xlabel);
+    if (brkimg && n > 0 && (size_t)n < sizeof vars)
         n += snprintf(vars + n, sizeof vars - (size_t)n,
                       "; brkfile='%s'; brkout='%s'; nbars=%d; brktitle='%s: where the step "
                       "time goes, per config'",
-                      pf.brk, pf.brkimg.tmp, nbars, name);
+                      brk, brkimg->tmp, nbars, name);
     /* Category names, as words of one string (blanks inside a name become '_'). */
     if (xcat && n > 0 && (size_t)n < sizeof vars)
         n += snprintf(vars + n, sizeof vars - (size_t)n, "; xcats='");
@@ -752,45 +849,51 @@ static enum sim_status sweep_plot(const struct sweep *sw, const char *path, cons
     }
     if (xcat && n > 0 && (size_t)n < sizeof vars)
         n += snprintf(vars + n, sizeof vars - (size_t)n, "'");
-    int rc = (n < 0 || (size_t)n >= sizeof vars) ? -2 : plot_run_gnuplot(vars, pf.script);
-    if (rc != 0) {
-        int e = errno;
-        plot_files_cleanup(&pf);
-        if (rc == -2)
-            return err_set(err, SIM_EINPUT, NULL, 0,
-                           "--plot %s: the gnuplot command line is too long (paths or the "
-                           "swept values' names)",
-                           path);
-        return plot_gnuplot_error(path, rc, e, err);
-    }
-    unlink(pf.data);
-    pf.data[0] = '\0';
-    if (pf.brk[0])
-        unlink(pf.brk);
-    pf.brk[0] = '\0';
-    unlink(pf.script);
-    pf.script[0] = '\0';
-    const char *failed = NULL;
-    if (rename(pf.img.tmp, path) != 0)
-        failed = path;
+    chart_vars(vars, sizeof vars, &n, &cd);
+    if (n < 0 || (size_t)n >= sizeof vars)
+        st = err_set(err, SIM_EINPUT, NULL, 0,
+                     "--plot %s: the gnuplot command line is too long (paths or the swept "
+                     "values' names)",
+                     path);
     else
-        pf.has_img = 0;
-    if (!failed && pf.has_brkimg) {
-        if (rename(pf.brkimg.tmp, brkpath) != 0)
-            failed = brkpath;
-        else
-            pf.has_brkimg = 0;
-    }
-    if (failed) {
-        int e = errno;
-        plot_files_cleanup(&pf);
-        return err_set(err, SIM_EFAIL, NULL, 0, "--plot %s: cannot rename into place: %s", failed,
-                       strerror(e));
-    }
-    return SIM_OK;
+        st = plot_gnuplot(path, vars, script, err);
+    plot_temps_remove(&t);
+    return st;
 }
 
 /* ---- the command ---- */
+
+/* One line on stderr when configs failed: "stepsim: sweep: 3 of 9 configs failed (2 rule
+ * errors, 1 out of memory)" -- a config that ran but needs more memory than the GPU may use
+ * counts as failed here (its CSV row has status oom). */
+static void write_failure_summary(FILE *errout, const struct sweep *sw)
+{
+    size_t rule = 0, sim = 0, oom = 0;
+    for (size_t i = 0; i < sw->n; i++) {
+        const struct sweep_row *row = &sw->rows[i];
+        rule += !row->ok && row->status == SIM_EINPUT;
+        sim += !row->ok && row->status != SIM_EINPUT;
+        oom += row_oom(row);
+    }
+    if (rule + sim + oom == 0)
+        return;
+    char buf[256];
+    int n =
+        snprintf(buf, sizeof buf, "sweep: %zu of %zu configs failed (", rule + sim + oom, sw->n);
+    const size_t count[] = {rule, sim, oom};
+    static const char *const what[] = {"rule error", "simulation error", "out of memory"};
+    const char *sep = "";
+    for (int k = 0; k < 3 && n > 0 && (size_t)n < sizeof buf; k++) {
+        if (!count[k])
+            continue;
+        n += snprintf(buf + n, sizeof buf - (size_t)n, "%s%zu %s%s", sep, count[k], what[k],
+                      count[k] > 1 && k < 2 ? "s" : "");
+        sep = ", ";
+    }
+    if (n > 0 && (size_t)n < sizeof buf)
+        snprintf(buf + n, sizeof buf - (size_t)n, ")");
+    cli_error_line(errout, buf);
+}
 
 struct sweep_opts {
     const char *scenario;
@@ -799,7 +902,7 @@ struct sweep_opts {
     const char *varies[SWEEP_MAX_AXES];
     int nvaries;
     int jobs; /* 0 = the number of CPUs */
-    const char *out, *plot;
+    const char *out, *plot, *report;
     int help;
     int fail_on_oom; /* a config over the usable HBM fails the sweep (exit 2) */
 };
@@ -853,15 +956,12 @@ static int parse_sweep(int argc, char **argv, struct sweep_opts *o, FILE *errout
             if (!*v)
                 return cli_bad_usage(errout, "stepsim sweep --help", "%s needs a file name",
                                      "--plot");
-            if (!plot_ends_with(v, ".png") && !plot_ends_with(v, ".svg"))
-                return cli_bad_usage(errout, "stepsim sweep --help",
-                                     "--plot %s: the file must end in .png or .svg", v);
-            if (!plot_gnuplot_safe(v))
-                return cli_bad_usage(errout, "stepsim sweep --help",
-                                     "--plot %s: quotes, backslashes and newlines are not allowed "
-                                     "in the path",
-                                     v);
-            o->plot = v;
+            o->plot = v; /* checked with the other outputs (plan_outputs) */
+        } else if ((v = cli_opt_value(argc, argv, &i, "--report"))) {
+            if (!*v)
+                return cli_bad_usage(errout, "stepsim sweep --help", "%s needs a file name",
+                                     "--report");
+            o->report = v;
         } else if (strcmp(a, "--fail-on-oom") == 0) {
             o->fail_on_oom = 1;
         } else if (a[0] == '-' && a[1] != '\0') {
@@ -881,19 +981,19 @@ static int parse_sweep(int argc, char **argv, struct sweep_opts *o, FILE *errout
     return 0;
 }
 
-/* Does one of the first n axes vary `key`? */
-static int axes_vary(const struct sweep_axis *axes, int n, int key)
+/* Does one of the first n axes vary the key named `name`? */
+static int axes_vary(const struct sweep_axis *axes, int n, const char *name)
 {
     for (int a = 0; a < n; a++)
         for (int j = 0; j < axes[a].nkeys; j++)
-            if (axes[a].keys[j] == key)
+            if (strcmp(axes[a].key_names[j], name) == 0)
                 return 1;
     return 0;
 }
 
 static int varies_key(const struct sweep *sw, enum scn_key key)
 {
-    return axes_vary(sw->axes, sw->naxes, (int)key);
+    return axes_vary(sw->axes, sw->naxes, scn_key_name(key));
 }
 
 /* A key that means nothing for the scenario (tp without model=, forward with it) fails the
@@ -907,9 +1007,79 @@ static enum sim_status check_keys_apply(const struct sweep *sw, struct sim_error
     struct sim_error ignored; /* a bad value is its config's error row, not this check's */
     for (int a = 0; a < sw->naxes; a++)
         for (int j = 0; j < sw->axes[a].nkeys; j++)
-            (void)scn_set_option(&trial, "--vary", scn_key_name((enum scn_key)sw->axes[a].keys[j]),
+            (void)scn_set_option(&trial, "--vary", sw->axes[a].key_names[j],
                                  sw->axes[a].fields[j], &ignored);
     return scn_check_applies(&trial, err);
+}
+
+static int csv_writer(FILE *out, const void *sw)
+{
+    return write_csv(out, sw);
+}
+
+/* Every output of the sweep, named before anything runs (outfile.h): NULL where not asked
+ * for.  A modelled sweep's --plot FILE.png also draws FILE-breakdown.png. */
+struct sweep_outputs {
+    struct outset *set;
+    struct outfile *csv, *img, *brkimg, *report;
+};
+
+static enum sim_status plan_outputs(const struct sweep_opts *o, const struct sweep *sw,
+                                    struct sweep_outputs *so, struct sim_error *err)
+{
+    so->set = outset_create();
+    if (!so->set)
+        return err_set(err, SIM_EFAIL, NULL, 0, "out of memory");
+    enum sim_status st = cli_add_inputs(so->set, &sw->base, err);
+    for (int a = 0; a < sw->naxes; a++) /* varied model and hardware files are inputs too */
+        for (int k = 0; k < sw->axes[a].nkeys; k++)
+            if (sw->axes[a].keys[k] == SCN_MODEL || sw->axes[a].keys[k] == SCN_HARDWARE)
+                for (int j = 0; j < sw->axes[a].nvalues && st == SIM_OK; j++)
+                    st = outset_add_input(so->set, sw->axes[a].key_names[k],
+                                          sw->axes[a].fields[j * sw->axes[a].nkeys + k], err);
+    if (st == SIM_OK && o->out)
+        st = outset_add(so->set, "--out", o->out, &so->csv, err);
+    if (st == SIM_OK && o->plot)
+        st = plot_add_output(so->set, "--plot", o->plot, &so->img, err);
+    if (st == SIM_OK && o->plot && sw->modelled)
+        st = plot_add_companion(so->set, o->plot, "breakdown", &so->brkimg, err);
+    if (st == SIM_OK && o->report)
+        st = outset_add(so->set, "--report", o->report, &so->report, err);
+    return st;
+}
+
+/* --report FILE.html: the CSV as a sortable table, under what was varied. */
+static enum sim_status sweep_report(const struct sweep *sw, const struct sweep_opts *o,
+                                    struct outfile *of, struct sim_error *err)
+{
+    size_t ok = 0, oom = 0;
+    for (size_t i = 0; i < sw->n; i++) {
+        ok += sw->rows[i].ok != 0;
+        oom += (size_t)row_oom(&sw->rows[i]);
+    }
+    char configs[128];
+    snprintf(configs, sizeof configs, "%zu: %zu ok, %zu out of memory (ran), %zu failed", sw->n,
+             ok - oom, oom, sw->n - ok);
+    struct html_fact facts[2 + SWEEP_MAX_AXES];
+    int n = 0;
+    facts[n++] = (struct html_fact){"scenario file", o->scenario};
+    for (int a = 0; a < o->nvaries; a++)
+        facts[n++] = (struct html_fact){"--vary", o->varies[a]};
+    facts[n++] = (struct html_fact){"configs", configs};
+    struct report_html_table page = {
+        "sweep",
+        sw->base.name,
+        facts,
+        n,
+        csv_writer,
+        sw,
+        NULL,
+        0,
+        "One row per config, in the order the configs were run (the first --vary varies "
+        "slowest); status <em>ok</em>, <em>oom</em> (ran, but needs more than the usable HBM) "
+        "or <em>error</em> (the reason in the last column).  The columns are the CSV's, "
+        "defined in <code>stepsim sweep --help</code> and the README's result columns."};
+    return outfile_write(of, report_html_table_fn, &page, err);
 }
 
 /* --fail-on-oom: configs over the usable HBM fail the sweep as bad input (exit 2). */
@@ -917,7 +1087,7 @@ static enum sim_status check_oom(const struct sweep *sw, struct sim_error *err)
 {
     size_t oom = 0, first = 0;
     for (size_t i = sw->n; i-- > 0;)
-        if (sw->rows[i].c.status == COL_OOM) {
+        if (row_oom(&sw->rows[i])) {
             oom++;
             first = i;
         }
@@ -932,23 +1102,24 @@ static enum sim_status check_oom(const struct sweep *sw, struct sim_error *err)
                    sw->rows[first].c.hbm_usable_B / 1073741824.0);
 }
 
-static enum sim_status write_output(const struct sweep *sw, const char *path, FILE *out,
-                                    struct sim_error *err)
+/* The CSV and the plots to their temp files, all into place together, then the CSV to stdout
+ * when no --out was given. */
+static enum sim_status write_outputs(const struct sweep *sw, const struct sweep_opts *o,
+                                     const struct sweep_outputs *so, FILE *out,
+                                     struct sim_error *err)
 {
-    if (!path) {
-        if (write_csv(out, sw) != 0 || fflush(out) != 0)
-            return err_set(err, SIM_EFAIL, NULL, 0, "cannot write the sweep to stdout");
-        return SIM_OK;
-    }
-    struct outfile of;
-    enum sim_status st = outfile_open(&of, path, err);
-    if (st != SIM_OK)
-        return st;
-    if (write_csv(of.fp, sw) != 0) {
-        outfile_abort(&of);
-        return err_set(err, SIM_EFAIL, path, 0, "write error");
-    }
-    return outfile_commit(&of, err);
+    enum sim_status st = SIM_OK;
+    if (so->csv)
+        st = outfile_write(so->csv, csv_writer, sw, err);
+    if (st == SIM_OK && so->img)
+        st = sweep_plot(sw, so->img, so->brkimg, sw->base.name, err);
+    if (st == SIM_OK && so->report)
+        st = sweep_report(sw, o, so->report, err);
+    if (st == SIM_OK)
+        st = outset_commit(so->set, err);
+    if (st == SIM_OK && !so->csv && (write_csv(out, sw) != 0 || fflush(out) != 0))
+        st = err_set(err, SIM_EFAIL, NULL, 0, "cannot write the sweep to stdout");
+    return st;
 }
 
 int sweep_main(int argc, char **argv, FILE *out, FILE *errout)
@@ -980,9 +1151,9 @@ int sweep_main(int argc, char **argv, FILE *out, FILE *errout)
         if (st == SIM_OK) {
             sw->naxes = a + 1;
             for (int j = 0; j < sw->axes[a].nkeys && st == SIM_OK; j++)
-                if (axes_vary(sw->axes, a, sw->axes[a].keys[j]))
+                if (axes_vary(sw->axes, a, sw->axes[a].key_names[j]))
                     st = err_set(&err, SIM_EINPUT, NULL, 0, "--vary %s: key varied twice",
-                                 scn_key_name((enum scn_key)sw->axes[a].keys[j]));
+                                 sw->axes[a].key_names[j]);
         }
     }
     if (st == SIM_OK)
@@ -1010,6 +1181,9 @@ int sweep_main(int argc, char **argv, FILE *out, FILE *errout)
             }
         }
     }
+    struct sweep_outputs outs = {0};
+    if (st == SIM_OK)
+        st = plan_outputs(&o, sw, &outs, &err);
     if (st == SIM_OK) {
         sw->rows = mem_calloc(sw->n, sizeof *sw->rows);
         if (!sw->rows)
@@ -1019,13 +1193,13 @@ int sweep_main(int argc, char **argv, FILE *out, FILE *errout)
         struct sweep_progress prog = {errout, 0};
         int tty = isatty(fileno(errout));
         par_run(sw->n, o.jobs, sweep_job, sw, tty ? show_progress : NULL, &prog);
-        st = write_output(sw, o.out, out, &err);
+        st = write_outputs(sw, &o, &outs, out, &err);
+        write_failure_summary(errout, sw);
+        if (st == SIM_OK && o.fail_on_oom)
+            st = check_oom(sw, &err);
     }
-    if (st == SIM_OK && o.plot)
-        st = sweep_plot(sw, o.plot, sw->base.name, &err);
-    if (st == SIM_OK && o.fail_on_oom)
-        st = check_oom(sw, &err);
     rc = st == SIM_OK ? 0 : cli_fail(errout, &err);
+    outset_destroy(outs.set);
     if (sw->rows)
         for (size_t i = 0; i < sw->n; i++)
             mem_free(sw->rows[i].error);

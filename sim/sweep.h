@@ -21,9 +21,13 @@
 #define SWEEP_MAX_LINKED 8       /* keys on one linked axis */
 #define SWEEP_MAX_CONFIGS 100000 /* product cap: rows are held in memory until written */
 
+/* keys[] value of a hardware knob (hw.NAME): not in the scenario key table. */
+#define SWEEP_HW_KNOB (-1)
+
 struct sweep_axis {
     int nkeys;                  /* 1, or the keys of a linked axis */
-    int keys[SWEEP_MAX_LINKED]; /* enum scn_key, [nkeys] */
+    int keys[SWEEP_MAX_LINKED]; /* enum scn_key, or SWEEP_HW_KNOB for hw.NAME, [nkeys] */
+    char key_names[SWEEP_MAX_LINKED][48]; /* each key as --set spells it: "pp", "hw.hbm-reserve" */
     char name[256];             /* the keys as given: "pp", "schedule,vp" */
     int nvalues;                /* >= 1 after a successful parse */
     char **values;              /* [nvalues] texts as given ("8", "interleaved:4"), owned */
@@ -43,6 +47,12 @@ enum sim_status sweep_count(const struct sweep_axis *axes, int naxes, size_t *co
                             struct sim_error *err);
 /* Value index on each axis of config number `config` (row-major, first axis slowest). */
 void sweep_config_index(const struct sweep_axis *axes, int naxes, size_t config, int *idx);
+
+/* The y range of a --plot panel showing values from lo to hi: from 0 (or a little below a
+ * negative lo), unless that squeezes the data into the top half of the panel, which would draw
+ * differences of a few % as flat lines; then 15% of the data's spread beyond each end (5% of
+ * hi when all values are equal). */
+void sweep_panel_range(double lo, double hi, double *from, double *to);
 
 /* The sweep command: argv[0] is "stepsim", argv[1] "sweep".  Returns the exit status. */
 int sweep_main(int argc, char **argv, FILE *out, FILE *errout);

@@ -3,12 +3,15 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdarg.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <libxml/SAX2.h>
 #include <libxml/parser.h>
@@ -138,11 +141,49 @@ static int line_of(const char *buf, const char *at)
     return line;
 }
 
+/* Open an input for reading without ever blocking on it: a FIFO opens at once (reading it
+ * then gives what its writer sends, or end of file when it has none), and a device, socket or
+ * other special file is refused before it is read -- a tty or /dev/zero would wait or stream
+ * forever.  Regular files and pipes (a shell's `<` or process substitution) are read. */
+static enum sim_status open_input(const char *path, FILE **out, int *fifo, struct sim_error *err)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
+        return err_set(err, SIM_EINPUT, path, 0, "cannot open: %s", strerror(errno));
+    struct stat sb;
+    const char *kind = NULL;
+    if (fstat(fd, &sb) != 0)
+        kind = "a file that cannot be examined";
+    else if (S_ISCHR(sb.st_mode))
+        kind = "a character device";
+    else if (S_ISBLK(sb.st_mode))
+        kind = "a block device";
+    else if (S_ISSOCK(sb.st_mode))
+        kind = "a socket";
+    /* Reads block again (a pipe's writer may be slow); directories fail at the first read. */
+    int flags = kind ? -1 : fcntl(fd, F_GETFL);
+    if (kind || flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+        close(fd);
+        return err_set(err, SIM_EINPUT, path, 0, "cannot read: %s, not a regular file",
+                       kind ? kind : "a file whose flags cannot be set");
+    }
+    *fifo = S_ISFIFO(sb.st_mode);
+    *out = fdopen(fd, "rb");
+    if (!*out) {
+        int e = errno;
+        close(fd);
+        return err_set(err, SIM_EFAIL, path, 0, "cannot open: %s", strerror(e));
+    }
+    return SIM_OK;
+}
+
 static enum sim_status read_capped(const char *path, char **out, size_t *len, struct sim_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return err_set(err, SIM_EINPUT, path, 0, "cannot open: %s", strerror(errno));
+    int fifo = 0;
+    FILE *f = NULL;
+    enum sim_status st = open_input(path, &f, &fifo, err);
+    if (st != SIM_OK)
+        return st;
     /* Grow the buffer as the file is read (most inputs are a few KiB), never past the cap:
      * pipes and files that grow while read are bounded too. */
     size_t cap = 16384, n = 0;
@@ -182,7 +223,9 @@ static enum sim_status read_capped(const char *path, char **out, size_t *len, st
     }
     if (n == 0) {
         mem_free(buf);
-        return err_set(err, SIM_EINPUT, path, 0, "file is empty");
+        return err_set(err, SIM_EINPUT, path, 0, "%s",
+                       fifo ? "file is empty (a FIFO or pipe nothing was written to)"
+                            : "file is empty");
     }
     if (memchr(buf, '\0', n)) {
         mem_free(buf);

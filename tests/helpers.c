@@ -206,3 +206,25 @@ void toy_step(const char *model, int node_gpus, const char *const *sets, struct 
     unlink(hw);
     cr_assert_eq(st, SIM_OK, "%s", err.msg);
 }
+
+char *capture(FILE *fp)
+{
+    cr_assert_eq(fflush(fp), 0);
+    long len = ftell(fp);
+    cr_assert_geq(len, 0);
+    rewind(fp);
+    char *buf = malloc((size_t)len + 1);
+    cr_assert_not_null(buf);
+    cr_assert_eq(fread(buf, 1, (size_t)len, fp), (size_t)len);
+    buf[len] = '\0';
+    fclose(fp);
+    return buf;
+}
+
+size_t count_of(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}

@@ -47,6 +47,12 @@ typedef int (*command_fn)(int argc, char **argv, FILE *out, FILE *errout);
 int run_command(command_fn fn, const char *command, const char *const *args, char **out,
                 char **errtext);
 
+/* Everything written to `fp` (a tmpfile()), as a NUL-terminated heap string the caller frees;
+ * fp is closed. */
+char *capture(FILE *fp);
+/* How many times `needle` occurs in `hay` (overlapping occurrences counted). */
+size_t count_of(const char *hay, const char *needle);
+
 /* Seconds -> picoseconds for expected values in tests. */
 #define MS(x) ((simtime_t)((x) * 1000000000LL))
 

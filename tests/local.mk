@@ -14,12 +14,17 @@ criterion_tests = tests/test_units tests/test_eventq tests/test_engine tests/tes
 	tests/test_model tests/test_flops tests/test_hardware tests/test_costmodel \
 	tests/test_collective tests/test_sweep tests/test_plan tests/test_cm_work tests/test_cm_comm \
 	tests/test_derive tests/test_library tests/test_import tests/test_framework \
-	tests/test_parallel
+	tests/test_parallel tests/test_trace tests/test_html tests/test_svg_gantt \
+	tests/test_report_html tests/test_gantt
 if HAVE_CRITERION
-check_PROGRAMS = $(criterion_tests)
+criterion_checks = $(criterion_tests)
 endif
-TESTS = $(check_PROGRAMS) tests/run_cli_tests.sh tests/probe_io.sh tests/model_library.sh \
-	tests/readme_check.sh tests/readme_commands.sh
+# tests/trace_check FILE.json...: the strict trace-event checker (tests/trace_check.h) as a
+# command, for the CLI tests and for checking any trace by hand; it needs no Criterion.
+check_PROGRAMS = $(criterion_checks) tests/trace_check
+TESTS = $(criterion_checks) tests/run_cli_tests.sh tests/probe_io.sh tests/hostile_outputs.sh tests/interrupt.sh tests/model_library.sh \
+	tests/moe_guide.sh tests/readme_check.sh tests/readme_commands.sh tests/html_report.sh \
+	tests/html_chromium.sh
 
 # Every test program links the library and Criterion and knows the source folder; a test
 # built from more than its own tests/test_X.c lists its sources below.
@@ -30,8 +35,16 @@ tests_test_pipeline_SOURCES = tests/test_pipeline.c tests/helpers.h tests/helper
 tests_test_scenario_SOURCES = tests/test_scenario.c tests/helpers.h tests/helpers.c
 tests_test_report_SOURCES = tests/test_report.c tests/helpers.h tests/helpers.c
 tests_test_outputs_SOURCES = tests/test_outputs.c tests/helpers.h tests/helpers.c
+tests_test_gantt_SOURCES = tests/test_gantt.c tests/helpers.h tests/helpers.c
 tests_test_cm_work_SOURCES = tests/test_cm_work.c tests/helpers.h tests/helpers.c
 tests_test_cm_comm_SOURCES = tests/test_cm_comm.c tests/helpers.h tests/helpers.c
 tests_test_sweep_SOURCES = tests/test_sweep.c tests/helpers.h tests/helpers.c
 tests_test_plan_SOURCES = tests/test_plan.c tests/helpers.h tests/helpers.c
 tests_test_import_SOURCES = tests/test_import.c tests/helpers.h tests/helpers.c
+tests_test_trace_SOURCES = tests/test_trace.c tests/trace_check.h tests/trace_check.c \
+	tests/helpers.h tests/helpers.c
+tests_trace_check_SOURCES = tests/trace_check_main.c tests/trace_check.h tests/trace_check.c
+tests_trace_check_LDADD = -lm
+tests_test_html_SOURCES = tests/test_html.c tests/helpers.h tests/helpers.c
+tests_test_svg_gantt_SOURCES = tests/test_svg_gantt.c tests/helpers.h tests/helpers.c
+tests_test_report_html_SOURCES = tests/test_report_html.c tests/helpers.h tests/helpers.c

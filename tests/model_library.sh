@@ -18,18 +18,11 @@ set -u
 
 top_srcdir=${top_srcdir:-.}
 top_builddir=${top_builddir:-.}
-S="$top_builddir/stepsim"
-ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
-export ASAN_OPTIONS
-
-if [ ! -x "$S" ]; then
-    echo "Bail out! $S not built"
-    exit 1
-fi
 src=$(cd "$top_srcdir" && pwd)
 
 NAME=library
-. "$top_srcdir/tests/tap.sh"
+. "$top_srcdir/tests/tap_lib.sh"
+tap_begin "$NAME"
 
 # scenario MODEL HW GPUS TP PP CP EP ETP FIRST LAST MB GBS RECOMPUTE DISPATCHER > FILE
 # FIRST/LAST = 0: layers split evenly over the pipeline stages.

@@ -11,63 +11,10 @@ set -u
 
 top_srcdir=${top_srcdir:-.}
 top_builddir=${top_builddir:-.}
-S="$top_builddir/stepsim"
 BAD="$top_srcdir/tests/bad"
 SCN="$top_srcdir/scenarios"
-# Leak reports would add lines to stderr; the one-line checks then catch them.
-ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
-export ASAN_OPTIONS
-
-NAME=cli
-. "$top_srcdir/tests/tap.sh"
-
-# run ARGS...: run stepsim, stdout to $tmp/out, stderr to $tmp/err, status in $rc.
-run() {
-    "$S" "$@" >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-}
-
-# Lines on stderr, counting an unterminated last line.
-err_lines() {
-    sed -n '$=' "$tmp/err"
-}
-
-# expect_error DESC WANT_RC PREFIX FRAGMENT: the last run exited WANT_RC with exactly one
-# stderr line that starts with PREFIX and contains FRAGMENT (both taken literally).
-expect_error() {
-    desc=$1 want=$2 prefix=$3 frag=$4
-    lines=$(err_lines)
-    first=$(sed -n 1p "$tmp/err")
-    if [ "$rc" -ne "$want" ]; then
-        fail "$desc" "exit status $rc, expected $want"
-    elif [ "${lines:-0}" -ne 1 ] || [ "$(wc -l <"$tmp/err")" -ne 1 ]; then
-        fail "$desc" "stderr has ${lines:-0} lines, expected exactly one"
-    else
-        case $first in
-        "$prefix"*"$frag"*) pass "$desc" ;;
-        "$prefix"*) fail "$desc" "message lacks '$frag'" ;;
-        *) fail "$desc" "message does not start with '$prefix'" ;;
-        esac
-    fi
-}
-
-# expect_ok DESC: the last run exited 0 with an empty stderr and some stdout.
-expect_ok() {
-    if [ "$rc" -ne 0 ]; then
-        fail "$1" "exit status $rc, expected 0"
-    elif [ -s "$tmp/err" ]; then
-        fail "$1" "unexpected stderr"
-    elif [ ! -s "$tmp/out" ]; then
-        fail "$1" "no output"
-    else
-        pass "$1"
-    fi
-}
-
-if [ ! -x "$S" ]; then
-    echo "Bail out! $S not built"
-    exit 1
-fi
+. "$top_srcdir/tests/tap_lib.sh"
+tap_begin cli
 
 # ---- the bad-input corpus: every file, both commands -------------------------------------
 nbad=0
@@ -285,6 +232,16 @@ expect_error "--set schedule=interleaved with --set vp=1: both given, the rule n
 run run "$U" --set vp=2 --set layers=16
 expect_error "vp=2 against schedule=1f1b from the file" 2 \
     "stepsim: schedule=1f1b holds one model chunk per rank but vp=2" "(vp given by --set)"
+# The gpus rule ties gpus to pp, tp, cp, ep and etp: the value set last is blamed, not the
+# scenario's gpus= line.
+L70="$SCN/llama3.1-70b-h100.xml"
+run run "$L70" --set pp=3
+expect_error "--set pp=3 against the file's gpus=512 blames the --set" 2 \
+    "stepsim: gpus=512 is not a multiple of pp*max(tp*cp, ep*etp) = 3*max(8*1, 1*1)" "(pp given by --set)"
+run run "$L70" --set gpus=100
+expect_error "--set gpus=100 against the file's pp blames gpus" 2 "stepsim: gpus=100 " "(gpus given by --set)"
+run run "$SCN/mixtral-8x7b-h100.xml" --set ep=3
+expect_error "--set ep=3 on Mixtral: the experts rule or the gpus rule, blamed on ep" 2 "stepsim: " "(ep given by --set)"
 run run "$U" --seed x
 expect_error "--seed bad value" 2 "stepsim: " "'x' is not a whole number"
 run run "$U" --bogus
@@ -507,6 +464,39 @@ if [ "$rc" -eq 0 ] && [ "$pairs" -eq 216 ]; then
 else
     fail "DualPipe trace marks the ops of its overlapped pairs" "exit $rc, $pairs marked"
 fi
+# The trace through the command line passes the strict checker (tests/trace_check.c), with
+# invalid UTF-8 in the scenario name from argv, on an explicit-cost and a modelled scenario;
+# the checker itself fails a trace with a partly overlapping slice.
+TC="$top_builddir/tests/trace_check"
+if [ -x "$TC" ]; then
+    run run "$U" --set "name=$(printf 'bad\377name')" --trace "$tmp/o/u.json"
+    if [ "$rc" -eq 0 ] && "$TC" "$tmp/o/u.json" >"$tmp/tc" 2>&1 &&
+        grep -q "\"scenario\":\"bad$(printf '\357\277\275')name\"" "$tmp/o/u.json"; then
+        pass "--trace with invalid UTF-8 in the name passes trace_check"
+    else
+        fail "--trace with invalid UTF-8 in the name passes trace_check" "exit $rc; $(head -n 3 "$tmp/tc")"
+    fi
+    run run "$SCN/mixtral-8x7b-h100-dualpipe.xml" --set jitter=0.1 --trace "$tmp/o/dpj.json"
+    if [ "$rc" -eq 0 ] && "$TC" "$tmp/o/dpj.json" >"$tmp/tc" 2>&1; then
+        pass "modelled DualPipe trace with jitter passes trace_check"
+    else
+        fail "modelled DualPipe trace with jitter passes trace_check" "exit $rc; $(head -n 3 "$tmp/tc")"
+    fi
+    printf '%s\n' '{"traceEvents":[' \
+        '{"ph":"M","pid":1,"tid":1,"name":"process_name","args":{"name":"p"}},' \
+        '{"ph":"M","pid":1,"tid":1,"name":"thread_name","args":{"name":"t"}},' \
+        '{"ph":"X","ts":0,"dur":10,"pid":1,"tid":1,"name":"a"},' \
+        '{"ph":"X","ts":5,"dur":10,"pid":1,"tid":1,"name":"b"}]}' >"$tmp/o/bad.json"
+    "$TC" "$tmp/o/bad.json" >"$tmp/tc" 2>&1
+    tcrc=$?
+    if [ "$tcrc" -eq 1 ] && grep -q 'overlap: "b"' "$tmp/tc"; then
+        pass "trace_check fails a partly overlapping slice (exit 1)"
+    else
+        fail "trace_check fails a partly overlapping slice" "exit $tcrc"
+    fi
+else
+    skip "--trace passes trace_check" "$TC not built"
+fi
 run run "$SCN/mixtral-8x7b-h100.xml" --tokens 1e12 --memory-timeline "$tmp/o/mem.csv"
 if [ "$rc" -eq 0 ] && grep -q '^training 1e+12 tokens: ' "$tmp/out" &&
     [ "$(head -n 1 "$tmp/o/mem.csv")" = "rank,time_s,activation_bytes,total_bytes" ]; then
@@ -560,6 +550,60 @@ else
     skip "--plot on a modelled scenario writes the Gantt and FILE-memory.png" "no gnuplot"
 fi
 
+# --plot-window and --plot-size: checked before anything runs (exit 2, one line naming the
+# option), the window against the step once it has run.
+run run "$U" --plot-window 12ms:40ms
+expect_error "--plot-window without --plot: exit 2" 2 "stepsim: --plot-window 12ms:40ms: " \
+    "needs --plot FILE.png|svg"
+run run "$U" --plot "$tmp/o/x.png" --plot-size 1600x900x2
+expect_error "--plot-size not WxH: exit 2" 2 "stepsim: --plot-size '1600x900x2': " \
+    "the height"
+run run "$U" --plot "$tmp/o/x.png" --plot-size 100x900
+expect_error "--plot-size too narrow: exit 2" 2 "stepsim: --plot-size '100x900': the width " \
+    "800"
+run run "$U" --plot "$tmp/o/x.png" --plot-window 40ms:12ms
+expect_error "--plot-window ending before it starts: exit 2" 2 \
+    "stepsim: --plot-window '40ms:12ms': " "the end must come after the start"
+run run "$U" --plot "$tmp/o/x.png" --plot-window 12:40ns:1
+expect_error "--plot-window with two colons: exit 2" 2 "stepsim: --plot-window '12:40ns:1': " \
+    "expected START:END"
+run run "$U" --plot "$tmp/o/x.png" --plot-window 12parsecs:40ms
+expect_error "--plot-window with a unit that is not one: exit 2" 2 \
+    "stepsim: --plot-window '12parsecs:40ms': " "unknown unit"
+run run "$U" --plot "$tmp/o/x.png" --plot-window 1s:2s
+expect_error "--plot-window after the step ends: exit 2, nothing written" 2 \
+    "stepsim: --plot-window: starts at 1 s, after the step ends" "(66 ms)"
+[ -e "$tmp/o/x.png" ] && fail "--plot-window after the step ends: no image" "x.png written"
+# The issue's steps: 16 and 64 ranks x 512 micro-batches as SVG, a few MB at most, busy
+# ranks drawn as busy strips (the title says so); a window of one shows single ops again.
+if command -v gnuplot >/dev/null 2>&1; then
+    for big in "16 32" "64 128"; do
+        set -- $big
+        run run "$SCN/default.xml" --set pp=$1 --set layers=$2 --set microbatches=512 \
+            --plot "$tmp/o/big$1.svg"
+        size=$(wc -c <"$tmp/o/big$1.svg" 2>/dev/null || echo 0)
+        if [ "$rc" -eq 0 ] && [ "$size" -gt 10000 ] && [ "$size" -lt 3000000 ] &&
+            grep -q 'lanes filled to the busy fraction per' "$tmp/o/big$1.svg"; then
+            pass "--plot of $1 ranks x 512 micro-batches: busy strips, SVG of $size bytes"
+        else
+            fail "--plot of $1 ranks x 512 micro-batches: busy strips, SVG under 3 MB" \
+                "exit $rc, $size bytes"
+        fi
+    done
+    run run "$SCN/default.xml" --set pp=16 --set microbatches=512 --plot "$tmp/o/win.svg" \
+        --plot-window 1s:1060ms --plot-size 1200x900
+    if [ "$rc" -eq 0 ] && grep -q 'width="1200" height="900"' "$tmp/o/win.svg" &&
+        grep -q 'showing 1 s to 1.06 s' "$tmp/o/win.svg" && grep -q '>127<' "$tmp/o/win.svg" &&
+        ! grep -q 'busy fraction per' "$tmp/o/win.svg"; then
+        pass "--plot-window 1s:1060ms --plot-size 1200x900: single ops, three-digit labels"
+    else
+        fail "--plot-window 1s:1060ms --plot-size 1200x900: single ops, three-digit labels" \
+            "exit $rc"
+    fi
+else
+    skip "--plot of 16 and 64 ranks x 512 micro-batches" "no gnuplot"
+fi
+
 if [ -w /dev/full ]; then
     "$S" run "$U" >/dev/full 2>"$tmp/err"
     rc=$?
@@ -589,6 +633,28 @@ if [ "$rc" -eq 0 ] && grep -q '^3,error,.*pp=3' "$tmp/out" && [ "$(grep -c ',ok,
     pass "sweep: an invalid config is an error row, the others run"
 else
     fail "sweep: an invalid config is an error row, the others run" "exit status $rc"
+fi
+# A sweep chart marks what did not run or fit: configs out of memory (hollow markers), failed
+# ones (crosses), a line where every config failed (named in the legend); the breakdown is in
+# shares of each config's step time, which is written above its bar.
+if command -v gnuplot >/dev/null 2>&1; then
+    run sweep "$SCN/llama3.1-70b-h100.xml" --vary pp=1,3,4 --vary micro-batch=1,8 \
+        --plot "$tmp/o/sw.svg" --out "$tmp/o/sw.csv"
+    if [ "$rc" -eq 0 ] &&
+        [ "$(cat "$tmp/err")" = "stepsim: sweep: 4 of 6 configs failed (2 rule errors, 2 out of memory)" ] &&
+        grep -q '>out of memory (hollow)<' "$tmp/o/sw.svg" &&
+        grep -q '>failed (see the CSV)<' "$tmp/o/sw.svg" &&
+        grep -q '>pp=3: all failed<' "$tmp/o/sw.svg" &&
+        grep -q 'pp=3 micro-batch=8 (failed)' "$tmp/o/sw-breakdown.svg" &&
+        grep -q 'pp=4 micro-batch=8 (OOM)' "$tmp/o/sw-breakdown.svg" &&
+        grep -q 'its step time on top' "$tmp/o/sw-breakdown.svg"; then
+        pass "sweep --plot marks out-of-memory and failed configs and lines where nothing ran"
+    else
+        fail "sweep --plot marks out-of-memory and failed configs and lines where nothing ran" \
+            "exit $rc"
+    fi
+else
+    skip "sweep --plot marks out-of-memory and failed configs" "no gnuplot"
 fi
 run sweep "$U" --vary pp=8:1:x2
 expect_error "sweep bad --vary range: exit 2" 2 "stepsim: " "empty range"
@@ -647,6 +713,11 @@ if [ "$rc" -eq 0 ] && grep -q '^  "derived": \["microbatches"\],$' "$tmp/out"; t
     pass "run --format json: the file's global batch given, microbatches derived"
 else
     fail "run --format json: the file's global batch given, microbatches derived" "exit status $rc"
+fi
+if [ "$rc" -eq 0 ] && grep -q '^  "dp": 16,$' "$tmp/out" && ! grep -q '"edp"' "$tmp/out"; then
+    pass "run --format json: a dense model reports dp, no expert dp"
+else
+    fail "run --format json: a dense model reports dp, no expert dp" "exit status $rc"
 fi
 run run "$SCN/llama3.1-70b-h100.xml" --set microbatches=16 --format json
 if [ "$rc" -eq 0 ] && grep -q '^  "derived": \["global-batch"\],$' "$tmp/out" &&

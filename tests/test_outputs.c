@@ -1,6 +1,6 @@
-/* test_outputs: the picture and trace writers -- the Gantt TSV (plot), the Chrome trace JSON
- * (trace) and plot_gantt's input checks.  The step is tiny and exact: pp=2, one micro-batch,
- * F = 1 ms, B = 2 ms, links with 1 ms latency, a free optimizer. */
+/* test_outputs: plot_gantt's input checks and its PNG (what the Gantt chart draws:
+ * test_gantt.c; the Chrome trace: test_trace.c).  The step is tiny and exact: pp=2, one
+ * micro-batch, F = 1 ms, B = 2 ms, links with 1 ms latency, a free optimizer. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,8 +9,8 @@
 
 #include "config.h"
 #include "helpers.h"
+#include "outfile.h"
 #include "plot.h"
-#include "trace.h"
 
 static const char *const tiny[] = {"pp=2",
                                    "layers=2",
@@ -26,209 +26,6 @@ static void run_tiny(struct sim_fixture *f)
     cr_assert_eq(fixture_run(f, tiny), SIM_OK, "%s", f->err.msg);
 }
 
-/* Everything `write` puts in a tmpfile(), as a NUL-terminated heap string. */
-static char *capture(FILE *fp)
-{
-    cr_assert_eq(fflush(fp), 0);
-    long len = ftell(fp);
-    cr_assert_geq(len, 0);
-    rewind(fp);
-    char *buf = malloc((size_t)len + 1);
-    cr_assert_not_null(buf);
-    cr_assert_eq(fread(buf, 1, (size_t)len, fp), (size_t)len);
-    buf[len] = '\0';
-    fclose(fp);
-    return buf;
-}
-
-static size_t count(const char *hay, const char *needle)
-{
-    size_t n = 0;
-    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
-        n++;
-    return n;
-}
-
-/* Brackets balance outside string literals and never go negative; strings are closed. */
-static void assert_balanced_json(const char *s)
-{
-    int depth = 0, in_str = 0;
-    for (const char *p = s; *p; p++) {
-        if (in_str) {
-            if (*p == '\\' && p[1])
-                p++;
-            else if (*p == '"')
-                in_str = 0;
-            continue;
-        }
-        if (*p == '"')
-            in_str = 1;
-        else if (*p == '{' || *p == '[')
-            depth++;
-        else if (*p == '}' || *p == ']') {
-            depth--;
-            cr_assert_geq(depth, 0, "closing bracket without an opener at offset %ld",
-                          (long)(p - s));
-        }
-    }
-    cr_assert_eq(in_str, 0, "unterminated string");
-    cr_assert_eq(depth, 0, "unbalanced brackets");
-}
-
-Test(outputs, gantt_tsv_has_one_row_per_timed_op_and_transfer)
-{
-    struct sim_fixture f;
-    run_tiny(&f);
-    FILE *fp = tmpfile();
-    cr_assert_not_null(fp);
-    int rows = plot_write_gantt_tsv(fp, &f.res);
-    char *tsv = capture(fp);
-    /* In start order; the zero-length optimizer ops are left out (nothing to draw). */
-    const char *want = "# rank\tstart_s\tend_s\tkind\tmicrobatch\tchunk\tpeer\n"
-                       "0\t0.000000000000\t0.001000000000\t0\t0\t0\t-1\n"
-                       "0\t0.001000000000\t0.002000000000\t4\t0\t0\t1\n"
-                       "1\t0.002000000000\t0.003000000000\t0\t0\t0\t-1\n"
-                       "1\t0.003000000000\t0.005000000000\t1\t0\t0\t-1\n"
-                       "1\t0.005000000000\t0.006000000000\t5\t0\t0\t0\n"
-                       "0\t0.006000000000\t0.008000000000\t1\t0\t0\t-1\n";
-    cr_assert_str_eq(tsv, want);
-    cr_assert_eq(rows, 6);
-    free(tsv);
-    fixture_release(&f);
-}
-
-/* One data row of the Gantt TSV; advances *line past it. */
-struct gantt_row {
-    int rank, kind, mb, chunk, peer;
-    double s, e;
-};
-
-static struct gantt_row next_row(const char **line, int i)
-{
-    struct gantt_row r;
-    cr_assert_eq(sscanf(*line, "%d\t%lf\t%lf\t%d\t%d\t%d\t%d", &r.rank, &r.s, &r.e, &r.kind, &r.mb,
-                        &r.chunk, &r.peer),
-                 7, "row %d: %.40s", i, *line);
-    *line = strchr(*line, '\n') + 1;
-    return r;
-}
-
-/* Run `sets` and write its Gantt TSV; *rows gets the row count.  The caller frees the text and
- * releases f. */
-static char *gantt_tsv_of(const char *const *sets, struct sim_fixture *f, int *rows)
-{
-    cr_assert_eq(fixture_run(f, sets), SIM_OK, "%s", f->err.msg);
-    FILE *fp = tmpfile();
-    cr_assert_not_null(fp);
-    *rows = plot_write_gantt_tsv(fp, &f->res);
-    return capture(fp);
-}
-
-/* DualPipe's overlapped pairs get an outline row (kind 6) right after the pair's B, from the
- * F's start to the B's end on the same rank; p = 2, m = 4 has one pair per rank. */
-Test(outputs, gantt_tsv_outlines_overlapped_pairs)
-{
-    const char *const sets[] = {"schedule=dualpipe",
-                                "pp=2",
-                                "vp=2",
-                                "layers=2",
-                                "microbatches=4",
-                                "forward=1ms",
-                                "backward-input=1ms",
-                                "backward-weight=1ms",
-                                NULL};
-    struct sim_fixture f;
-    int rows;
-    char *tsv = gantt_tsv_of(sets, &f, &rows);
-    cr_assert_eq(rows, 2 * 12 + 2, "12 ops per rank and one pair outline each");
-    int pairs = 0;
-    double prev_start[2] = {-1, -1}, prev_end[2] = {-1, -1}, before[2] = {-1, -1};
-    const char *line = strchr(tsv, '\n') + 1;
-    for (int i = 0; i < rows; i++) {
-        struct gantt_row g = next_row(&line, i);
-        int rank = g.rank;
-        double s = g.s, e = g.e;
-        if (g.kind == PLOT_PAIR) {
-            pairs++;
-            cr_assert_float_eq(s, before[rank], 1e-12, "outline starts at the pair's F");
-            cr_assert_float_eq(e, prev_end[rank], 1e-12, "and ends with its B");
-            cr_assert_float_eq(e - s, 2e-3, 1e-12);
-        } else {
-            before[rank] = prev_start[rank];
-            prev_start[rank] = s;
-            prev_end[rank] = e;
-        }
-    }
-    cr_assert_eq(pairs, 2);
-    free(tsv);
-    fixture_release(&f);
-}
-
-Test(outputs, gantt_tsv_numbers_microbatches_and_chunks)
-{
-    const char *const sets[] = {
-        "schedule=interleaved", "pp=2", "vp=2", "layers=4", "microbatches=4", "forward=1ms",
-        "backward-input=1ms",   NULL};
-    struct sim_fixture f;
-    int rows;
-    char *tsv = gantt_tsv_of(sets, &f, &rows);
-    /* Free links and a free optimizer: only F and B, one per (chunk, micro-batch) per rank. */
-    cr_assert_eq(rows, 2 * 2 * 2 * 4);
-    int seen[2][2][4][2] = {{{{0}}}}; /* [rank][chunk][mb][F/B] */
-    const char *line = strchr(tsv, '\n') + 1;
-    for (int i = 0; i < rows; i++) {
-        struct gantt_row g = next_row(&line, i);
-        cr_assert(g.rank >= 0 && g.rank < 2 && g.chunk >= 0 && g.chunk < 2 && g.mb >= 0 &&
-                  g.mb < 4);
-        cr_assert(g.kind == 0 || g.kind == 1);
-        cr_assert_eq(g.peer, -1);
-        cr_assert_lt(g.s, g.e);
-        seen[g.rank][g.chunk][g.mb][g.kind]++;
-    }
-    cr_assert_eq(*line, '\0');
-    for (int r = 0; r < 2; r++)
-        for (int c = 0; c < 2; c++)
-            for (int m = 0; m < 4; m++)
-                for (int k = 0; k < 2; k++)
-                    cr_assert_eq(seen[r][c][m][k], 1, "rank %d chunk %d mb %d kind %d", r, c, m, k);
-    free(tsv);
-    fixture_release(&f);
-}
-
-Test(outputs, trace_is_balanced_json_with_rank_and_link_tracks)
-{
-    struct sim_fixture f;
-    run_tiny(&f);
-    snprintf(f.scn.name, sizeof f.scn.name, "tiny \"quoted\"");
-    FILE *fp = tmpfile();
-    cr_assert_not_null(fp);
-    cr_assert_eq(trace_write_json(fp, &f.scn, &f.res), 0);
-    char *js = capture(fp);
-    assert_balanced_json(js);
-    cr_assert_eq(js[0], '{');
-    cr_assert_not_null(strstr(js, "\"traceEvents\":["));
-    cr_assert_not_null(strstr(js, "\"scenario\":\"tiny \\\"quoted\\\"\""));
-    const char *tracks[] = {"\"pipeline ranks\"", "\"p2p links\"",   "\"rank 0\"",
-                            "\"rank 1\"",         "\"link 0 -> 1\"", "\"link 1 -> 0\""};
-    for (size_t i = 0; i < sizeof tracks / sizeof *tracks; i++)
-        cr_assert_eq(count(js, tracks[i]), 1, "track %s", tracks[i]);
-    cr_assert_eq(count(js, "\"thread_sort_index\""), 6,
-                 "2 ranks, their 2 gradient-sync streams, 2 link directions");
-    cr_assert_eq(count(js, "\"rank 1 grad sync\""), 1);
-    /* One complete event per record, named by kind. */
-    cr_assert_eq(count(js, "\"ph\":\"X\""), f.res.nrecs);
-    cr_assert_eq(count(js, "\"name\":\"F\""), 2);
-    cr_assert_eq(count(js, "\"name\":\"B\""), 2);
-    cr_assert_eq(count(js, "\"name\":\"OPT\""), 2);
-    cr_assert_eq(count(js, "\"name\":\"SEND_F\""), 1);
-    cr_assert_eq(count(js, "\"name\":\"SEND_B\""), 1);
-    /* Microseconds: rank 0's B starts at 6 ms and lasts 2 ms. */
-    cr_assert_not_null(strstr(js, "\"name\":\"B\",\"cat\":\"compute\",\"pid\":1,\"tid\":0,"
-                                  "\"ts\":6000.000000,\"dur\":2000.000000,"
-                                  "\"args\":{\"microbatch\":0,\"chunk\":0,\"stage\":0}"));
-    free(js);
-    fixture_release(&f);
-}
 
 Test(outputs, plot_rejects_other_extensions_and_unsafe_paths)
 {
@@ -239,7 +36,10 @@ Test(outputs, plot_rejects_other_extensions_and_unsafe_paths)
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         struct sim_error err;
         err_clear(&err);
-        cr_assert_eq(plot_gantt(bad[i], &f.scn, &f.res, &err), SIM_EINPUT, "%s", bad[i]);
+        struct outset *os = outset_create();
+        struct outfile *img = NULL;
+        cr_assert_eq(plot_add_output(os, "--plot", bad[i], &img, &err), SIM_EINPUT, "%s", bad[i]);
+        outset_destroy(os);
         cr_assert_neq(err.msg[0], '\0');
         cr_assert_not_null(strstr(err.msg, bad[i]), "the message names the path: %s", err.msg);
         cr_assert_neq(access(bad[i], F_OK), 0, "nothing is written for %s", bad[i]);
@@ -259,7 +59,12 @@ Test(outputs, plot_renders_a_png_when_gnuplot_is_there)
     snprintf(path, sizeof path, "%s/g.png", dir);
     struct sim_error err;
     err_clear(&err);
-    cr_assert_eq(plot_gantt(path, &f.scn, &f.res, &err), SIM_OK, "%s", err.msg);
+    struct outset *os = outset_create();
+    struct outfile *img = NULL;
+    cr_assert_eq(plot_add_output(os, "--plot", path, &img, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(plot_gantt(img, &f.scn, &f.res, NULL, NULL, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(outset_commit(os, &err), SIM_OK, "%s", err.msg);
+    outset_destroy(os);
     FILE *fp = fopen(path, "rb");
     cr_assert_not_null(fp);
     unsigned char magic[8] = {0};
@@ -269,4 +74,29 @@ Test(outputs, plot_renders_a_png_when_gnuplot_is_there)
     cr_assert_eq(unlink(path), 0);
     cr_assert_eq(rmdir(dir), 0, "no temp files left beside the image");
     fixture_release(&f);
+}
+
+/* One test of UTF-8 for every writer: valid characters pass whole, every byte that does not
+ * begin one becomes U+FFFD, and a cut never splits a character. */
+Test(outputs, utf8_invalid_bytes_become_replacement_characters)
+{
+    cr_assert_eq(utf8_char_len("a"), 1u);
+    cr_assert_eq(utf8_char_len("\xc3\xa9"), 2u);         /* é */
+    cr_assert_eq(utf8_char_len("\xe2\x82\xac"), 3u);     /* € */
+    cr_assert_eq(utf8_char_len("\xf0\x9f\x98\x80"), 4u); /* U+1F600 */
+    const char *bad[] = {"\x80", "\xff", "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80",
+                         "\xf4\x90\x80\x80", "\xe2\x82", "\xc3"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        cr_assert_eq(utf8_char_len(bad[i]), 0u, "case %zu", i);
+    char buf[64];
+    utf8_clean(buf, sizeof buf, "a\xff" "b\xe2\x82");
+    cr_assert_str_eq(buf, "a" UTF8_REPLACEMENT "b" UTF8_REPLACEMENT UTF8_REPLACEMENT);
+    utf8_clean(buf, 4, "a\xe2\x82\xac"); /* room for "a" and 2 bytes: the euro does not fit */
+    cr_assert_str_eq(buf, "a");
+    FILE *fp = tmpfile();
+    cr_assert_not_null(fp);
+    json_put_string(fp, "q\"\\\n\xc3\xa9\xfe");
+    char *js = capture(fp);
+    cr_assert_str_eq(js, "\"q\\\"\\\\\\u000a\xc3\xa9" UTF8_REPLACEMENT "\"");
+    free(js);
 }

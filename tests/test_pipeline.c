@@ -715,6 +715,30 @@ Test(jitter, same_seed_same_step_other_seed_other_step_mean_preserved)
     fixture_release(&exact);
 }
 
+/* Every seed its own stream: GSL's mt19937 maps seed 0 to its default 4357, so stepsim shifts
+ * seeds by one -- 0 must differ from 4357 and from 1, and the largest seed must run. */
+static simtime_t jittered_end(const char *seed)
+{
+    const char *sets[] = {"schedule=1f1b",      "pp=4",       "microbatches=16", "layers=4",
+                          "forward=1ms",        "jitter=0.1", seed,              NULL};
+    struct sim_fixture f;
+    cr_assert_eq(fixture_run(&f, sets), SIM_OK, "%s: %s", seed, f.err.msg);
+    simtime_t end = f.res.compute_end;
+    fixture_release(&f);
+    return end;
+}
+
+Test(jitter, every_seed_is_its_own_stream)
+{
+    simtime_t s0 = jittered_end("seed=0"), s1 = jittered_end("seed=1");
+    simtime_t s4356 = jittered_end("seed=4356"), s4357 = jittered_end("seed=4357");
+    simtime_t top = jittered_end("seed=2147483647");
+    cr_expect_neq(s0, s4357, "seed 0 runs GSL's default seed 4357");
+    cr_expect_neq(s0, s1);
+    cr_expect_neq(s4356, s4357);
+    cr_expect_neq(top, s0);
+}
+
 /* Data-parallel gradient reduction on each rank's comm stream.  Interleaved p=2 v=2 m=2 with
  * 1 ms F / 2 ms B per chunk: each chunk's reduction takes 3 ms, its last bucket 1 ms.  Without
  * overlap both run after the rank's last backward (6 ms on the critical path); with overlap

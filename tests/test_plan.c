@@ -146,6 +146,22 @@ Test(plan, pruned_top_equals_exhaustive)
     plan_result_release(&ex);
 }
 
+/* The peak memory needs each layout's whole schedule order built; layouts that run the same
+ * order (schedule, pp, vp and micro-batch count: tp, cp, ep and micro-batch size variants)
+ * share one build -- what keeps a huge global batch (millions of ops per order) from taking
+ * minutes.  (The memory-knob configs of a layout share its build whatever the grouping.) */
+Test(plan, each_schedule_order_is_built_once)
+{
+    struct scenario base;
+    small_base(&base);
+    struct plan_result res;
+    plan_ok(&base, 32, 5, 2, 0, &res);
+    cr_expect_gt(res.orders, 0);
+    cr_expect_lt(res.orders * 2, res.nlayouts, "%zu orders built for %zu rule-valid layouts",
+                 res.orders, res.nlayouts);
+    plan_result_release(&res);
+}
+
 /* The config of `i` with another schedule, in the same plan (the same knobs), or NULL. */
 static const struct plan_entry *twin(const struct plan_result *r, size_t i,
                                      const struct sched_type *t)

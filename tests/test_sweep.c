@@ -104,6 +104,10 @@ Test(sweep_axis, bad_syntax_and_empty_ranges_rejected, .init = setup)
     parse_bad("pp=8:1:x2", "empty range");
     parse_bad("pp=16:1:+1", "empty range");
     parse_bad("pp=1:1000000000:+1", "more than");
+    /* Numbers no key takes; their product once overflowed a long long (UBSan). */
+    parse_bad("seed=1:999999999999999999:x999999999999999999", "above 2147483647");
+    parse_bad("seed=2147483647:2147483648:+1", "above 2147483647");
+    parse_bad("pp=1:8:+99999999999", "above 2147483647");
 }
 
 /* "KEY1,KEY2=A1:B1,A2:B2": keys varied together; the comma before '=' is what links them, so
@@ -507,6 +511,82 @@ Test(sweep_cmd, fail_on_oom, .init = setup)
     rc = run_sweep(&o, &e, LLAMA, "--vary", "micro-batch=1,2", "--set", "pp=2", "--fail-on-oom",
                    NULL);
     cr_expect_eq(rc, 0, "%s", e);
+    free(o);
+    free(e);
+}
+
+/* Hardware knobs vary like keys: hw.NAME names its column, a slower network slows the step,
+ * more reserve leaves the memory the same but can tip a config out of memory. */
+Test(sweep_axis, hardware_knobs_are_axes, .init = setup)
+{
+    struct sweep_axis ax;
+    parse_ok(&ax, "hw.nic-bandwidth=12.5GB/s,50GB/s");
+    cr_assert_eq(ax.keys[0], SWEEP_HW_KNOB);
+    cr_assert_str_eq(ax.key_names[0], "hw.nic-bandwidth");
+    sweep_axis_release(&ax);
+    parse_ok(&ax, "pp,hw.hbm-reserve=2:1GiB,4:3GiB");
+    cr_assert_eq(ax.keys[0], SCN_PP);
+    cr_assert_str_eq(ax.key_names[1], "hw.hbm-reserve");
+    sweep_axis_release(&ax);
+    parse_bad("hw.nosuch=1,2", "unknown hardware knob 'hw.nosuch'");
+    parse_bad("hw.hbm,hw.hbm=1:2", "given twice");
+}
+
+Test(sweep_cmd, varied_hardware_knob_moves_the_step, .init = setup)
+{
+    char *o, *e;
+    int rc = run_sweep(&o, &e, LLAMA, "--vary", "hw.nic-bandwidth=5GB/s,50GB/s", "--vary",
+                       "hw.hbm-reserve=3GiB,70GiB", NULL);
+    cr_assert_eq(rc, 0, "%s", e);
+    char line[2048];
+    cr_assert(strstr(line_of(o, 0, line, sizeof line), "hw.nic-bandwidth,hw.hbm-reserve,status,"),
+              "%s", line);
+    double slow = field(line_of(o, 1, line, sizeof line), 3);
+    cr_assert(strstr(line, ",yes,"), "fits with a 3 GiB reserve: %s", line);
+    cr_assert(strstr(line_of(o, 2, line, sizeof line), ",oom,") && strstr(line, ",no,"),
+              "70 GiB reserve: status oom, fits no: %s", line);
+    double fast = field(line_of(o, 3, line, sizeof line), 3);
+    cr_assert(slow > fast, "5 GB/s NIC %g s <= 50 GB/s NIC %g s", slow, fast);
+    free(o);
+    free(e);
+}
+
+/* The panels' y axis starts at 0 unless that flattens the lines. */
+Test(sweep, panel_range_leaves_out_zero_only_when_it_flattens_the_data)
+{
+    double from, to;
+    sweep_panel_range(900, 1200, &from, &to);
+    cr_assert_float_eq(from, 855, 1e-9, "throughput 900..1200 tokens/s: not from 0");
+    cr_assert_float_eq(to, 1245, 1e-9);
+    sweep_panel_range(2.5, 23, &from, &to);
+    cr_assert_float_eq(from, 0, 1e-12, "bubble 2.5..23%%: from 0");
+    cr_assert_float_eq(to, 23 * 1.08, 1e-9);
+    sweep_panel_range(0, 0, &from, &to);
+    cr_assert(from == 0 && to == 1, "all zero: 0..1");
+    sweep_panel_range(5, 5, &from, &to);
+    cr_assert(from < 5 && to > 5, "one value: around it, %g..%g", from, to);
+}
+
+/* Failed configs are counted on stderr in one line: rule errors, simulation errors, and those
+ * that ran but do not fit in memory; nothing when all ran. */
+Test(sweep_cmd, one_stderr_line_counts_the_failures, .init = setup)
+{
+    char *o, *e;
+    cr_assert_eq(
+        run_sweep(&o, &e, UNIT, "--vary", "pp=1,3,2", "--vary", "schedule=1f1b,nonesuch", NULL), 0);
+    cr_assert_str_eq(e, "stepsim: sweep: 4 of 6 configs failed (4 rule errors)\n");
+    free(o);
+    free(e);
+    /* micro-batch 8 needs more than the H100's 80 GB at the file's layout. */
+    cr_assert_eq(run_sweep(&o, &e, LLAMA, "--vary", "micro-batch=1,8", NULL), 0);
+    cr_assert_str_eq(e, "stepsim: sweep: 1 of 2 configs failed (1 out of memory)\n");
+    char line[2048];
+    cr_assert(strstr(line_of(o, 2, line, sizeof line), ",oom,") && strstr(line, ",no,"), "%s",
+              line);
+    free(o);
+    free(e);
+    cr_assert_eq(run_sweep(&o, &e, UNIT, "--vary", "pp=1,2", NULL), 0);
+    cr_assert_str_empty(e);
     free(o);
     free(e);
 }

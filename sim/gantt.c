@@ -1,0 +1,776 @@
+/* gantt: the boxes of the Gantt chart at a detail the image can show (see gantt.h).
+ *
+ * Costs: OPS and RUNS are one pass over the records; STRIPS is one pass plus, per rank and
+ * link row, O(columns log columns) to cut the row into spans, and is redone with columns twice
+ * as wide while the boxes exceed GANTT_MAX_BOXES (a few rounds at most). */
+#include "gantt.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "units.h"
+
+/* Margins around the plot area (pixels): rank names and busy shares on the left, the legend on
+ * the right, a two-line title above, the time axis below. */
+enum { LEFT_PX = 130, RIGHT_PX = 310, TOP_PX = 84, BOTTOM_PX = 64 };
+/* Default heights: pixels per row unit with and without link rows; the cap past which rows
+ * shrink instead of the image growing. */
+enum { ROW_PX_LINKS = 72, ROW_PX_PLAIN = 56, AUTO_HEIGHT_CAP = 1800 };
+/* A rank lane thinner than this cannot show a busy fraction. */
+#define MIN_LANE_PX 3.0
+/* Label fonts, tried largest first: points, pixels a character (digits, about), room beside
+ * the text, and the lane height the text needs. */
+static const struct label_font {
+    int pt;
+    double char_px, pad_px, lane_px;
+} label_fonts[] = {{10, 7.0, 6.0, 14.0}, {8, 5.6, 4.0, 11.0}};
+/* A box this wide keeps a white edge between it and its neighbour. */
+#define BORDER_MIN_PX 6.0
+
+/* ---- parsing the options ---- */
+
+/* One end of a window: a time with a unit, or a bare number of seconds. */
+static int parse_time(const char *text, double *s, char *why, size_t whylen)
+{
+    if (units_parse(text, UNIT_TIME, s, why, whylen) == 0)
+        return 0;
+    char ignored[128];
+    return units_parse(text, UNIT_NUMBER, s, ignored, sizeof ignored);
+}
+
+enum sim_status gantt_parse_window(const char *text, struct gantt_view *view, struct sim_error *err)
+{
+    const char *colon = strchr(text, ':');
+    if (!colon || strchr(colon + 1, ':') || (colon == text && !colon[1]))
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "--plot-window '%s': expected START:END in seconds or with units, e.g. "
+                       "12ms:40ms (either end may be left out)",
+                       text);
+    char part[2][128], why[256];
+    size_t n0 = (size_t)(colon - text);
+    if (n0 >= sizeof part[0] || strlen(colon + 1) >= sizeof part[1])
+        return err_set(err, SIM_EINPUT, NULL, 0, "--plot-window '%.40s...': too long", text);
+    memcpy(part[0], text, n0);
+    part[0][n0] = '\0';
+    snprintf(part[1], sizeof part[1], "%s", colon + 1);
+    double t[2] = {0, 0};
+    for (int k = 0; k < 2; k++) {
+        if (!part[k][0])
+            continue;
+        if (parse_time(part[k], &t[k], why, sizeof why) != 0)
+            return err_set(err, SIM_EINPUT, NULL, 0, "--plot-window '%s': %s", text, why);
+    }
+    if (part[1][0] && !(t[1] > t[0]))
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "--plot-window '%s': the end must come after the start", text);
+    view->t0_s = t[0];
+    view->t1_s = part[1][0] ? t[1] : INFINITY;
+    return SIM_OK;
+}
+
+enum sim_status gantt_parse_size(const char *text, struct gantt_view *view, struct sim_error *err)
+{
+    const char *x = strpbrk(text, "xX");
+    char num[2][16], why[128];
+    long v[2];
+    size_t n0 = x ? (size_t)(x - text) : 0;
+    if (!x || n0 == 0 || n0 >= sizeof num[0] || !x[1] || strlen(x + 1) >= sizeof num[1])
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "--plot-size '%s': expected WIDTHxHEIGHT in pixels, e.g. 1600x900", text);
+    memcpy(num[0], text, n0);
+    num[0][n0] = '\0';
+    snprintf(num[1], sizeof num[1], "%s", x + 1);
+    static const char *const side[] = {"width", "height"};
+    const long min[] = {GANTT_MIN_WIDTH, GANTT_MIN_HEIGHT};
+    for (int k = 0; k < 2; k++)
+        if (units_parse_int(num[k], min[k], GANTT_MAX_SIDE, &v[k], why, sizeof why) != 0)
+            return err_set(err, SIM_EINPUT, NULL, 0, "--plot-size '%s': the %s %s", text, side[k],
+                           why);
+    view->width_px = (int)v[0];
+    view->height_px = (int)v[1];
+    return SIM_OK;
+}
+
+/* ---- layout ---- */
+
+static double rel_s(const struct pipe_result *res, simtime_t t)
+{
+    return simtime_to_s(t - res->first_start);
+}
+
+/* What a record is drawn as: its kind, or -1 for what the chart leaves out (gradient
+ * reductions run beside compute on a comm stream: they are in the trace instead). */
+static int draw_kind(const struct pipe_record *r)
+{
+    if (r->kind == REC_DP_SYNC)
+        return -1;
+    return r->kind == REC_PARAM_AG ? REC_OPT : r->kind;
+}
+
+static int is_transfer(int kind)
+{
+    return kind == REC_SEND_ACT || kind == REC_SEND_GRAD;
+}
+
+/* The link row a transfer is drawn on: row k joins ranks k and k+1; the interleaved wrap from
+ * the last rank to rank 0 has row nranks - 1, below the last rank (as plots/gantt.gp). */
+static int link_row(int nranks, int src, int dst)
+{
+    if (src + 1 == dst)
+        return src;
+    if (dst + 1 == src)
+        return dst;
+    return nranks - 1;
+}
+
+static enum sim_status layout(struct gantt *g, const struct pipe_result *res,
+                              const struct gantt_view *view, struct sim_error *err)
+{
+    struct gantt_layout *l = &g->lay;
+    l->nranks = res->pp;
+    for (size_t i = 0; i < res->nrecs; i++) {
+        const struct pipe_record *r = &res->recs[i];
+        int k = draw_kind(r);
+        if (k < 0 || r->end <= r->start)
+            continue;
+        if (is_transfer(k)) {
+            l->has_links = 1;
+            l->has_wrap |= abs(r->rank - r->peer) > 1 && res->pp > 2;
+        }
+        g->has_w |= k == REC_W;
+        g->has_opt |= k == REC_OPT;
+        g->has_pairs |= r->overlap == SCHED_PAIR_F;
+    }
+    double step_s = rel_s(res, res->step_end);
+    double t1 = view->t1_s > view->t0_s ? fmin(view->t1_s, step_s) : step_s;
+    if (view->t1_s > view->t0_s && view->t0_s >= step_s) {
+        char t0[32], end[32];
+        gantt_format_time(t0, sizeof t0, view->t0_s);
+        gantt_format_time(end, sizeof end, step_s);
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "--plot-window: starts at %s, after the step ends (%s)", t0, end);
+    }
+    l->t0_s = view->t1_s > view->t0_s ? view->t0_s : 0;
+    l->t1_s = t1 > l->t0_s ? t1 : l->t0_s + 1e-12;
+
+    int vp = res->vp > 1 ? res->vp : 1;
+    l->nkey = (g->has_w ? 3 : 2) * vp + g->has_opt + 2 * l->has_links + g->has_pairs + 1;
+    double ymax = l->nranks - 1 + (l->has_wrap ? 0.5 : 0);
+    double yspan = ymax + (l->has_wrap ? 0.25 : 0.45) + 0.45;
+    l->rank_half = l->has_links ? 0.30 : 0.38;
+    l->left_px = LEFT_PX;
+    l->right_px = RIGHT_PX;
+    l->top_px = TOP_PX;
+    l->bottom_px = BOTTOM_PX;
+    l->width_px = view->width_px > 0 ? view->width_px : GANTT_DEFAULT_WIDTH;
+    int key_px = 200 + 27 * (l->nkey + 2); /* a two-line key title, then the entries */
+    if (view->height_px > 0) {
+        l->height_px = view->height_px;
+    } else {
+        double h = TOP_PX + BOTTOM_PX + (l->has_links ? ROW_PX_LINKS : ROW_PX_PLAIN) * yspan;
+        if (h > AUTO_HEIGHT_CAP)
+            h = AUTO_HEIGHT_CAP;
+        l->height_px = h > key_px ? (int)ceil(h) : key_px;
+    }
+    l->plot_w_px = l->width_px - LEFT_PX - RIGHT_PX;
+    l->plot_h_px = l->height_px - TOP_PX - BOTTOM_PX;
+    l->row_px = l->plot_h_px / yspan;
+    l->lane_px = 2 * l->rank_half * l->row_px;
+    if (l->lane_px < MIN_LANE_PX) {
+        int need = TOP_PX + BOTTOM_PX + (int)ceil(MIN_LANE_PX / (2 * l->rank_half) * yspan);
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "--plot-size %dx%d: %d ranks need a height of at least %d pixels",
+                       l->width_px, l->height_px, l->nranks, need);
+    }
+    return SIM_OK;
+}
+
+/* ---- boxes ---- */
+
+static struct gantt_box *add_box(struct gantt *g)
+{
+    if (g->nboxes == g->cap) {
+        size_t cap = g->cap ? 2 * g->cap : 256;
+        struct gantt_box *b = mem_realloc(g->boxes, cap, sizeof *b);
+        if (!b)
+            return NULL;
+        g->boxes = b;
+        g->cap = cap;
+    }
+    struct gantt_box *b = &g->boxes[g->nboxes++];
+    memset(b, 0, sizeof *b);
+    b->hi = 1;
+    b->shade = 1;
+    return b;
+}
+
+static double px_s(const struct gantt *g)
+{
+    return (g->lay.t1_s - g->lay.t0_s) / g->lay.plot_w_px;
+}
+
+/* A record's part inside the window; 0 when nothing of it is there or it takes no time. */
+static int clip(const struct gantt *g, const struct pipe_result *res, const struct pipe_record *r,
+                double *s, double *e)
+{
+    if (r->end <= r->start)
+        return 0;
+    *s = fmax(rel_s(res, r->start), g->lay.t0_s);
+    *e = fmin(rel_s(res, r->end), g->lay.t1_s);
+    return *e > *s;
+}
+
+/* The text a box holding mb_first..mb_last (contiguous or not) would carry; whether it does
+ * is settled by fit_labels once all boxes are known. */
+static void set_label(struct gantt_box *b, int kind, int mb_first, int mb_last, int contiguous)
+{
+    if (kind == REC_OPT)
+        snprintf(b->label, sizeof b->label, "opt");
+    else if (kind > REC_OPT || (mb_first != mb_last && !contiguous))
+        b->label[0] = '\0';
+    else if (mb_first == mb_last)
+        snprintf(b->label, sizeof b->label, "%d", mb_first);
+    else
+        snprintf(b->label, sizeof b->label, "%d-%d", mb_first, mb_last);
+}
+
+/* Does a label of `chars` characters fit box b in `font`? */
+static int label_fits(const struct gantt *g, const struct gantt_box *b, size_t chars,
+                      const struct label_font *font)
+{
+    double width_px = (b->end_s - b->start_s) / px_s(g);
+    return g->lay.lane_px >= font->lane_px &&
+           width_px >= font->char_px * (double)chars + font->pad_px;
+}
+
+/* Keep the labels that fit.  Every micro-batch label is judged at the length of the longest
+ * one, so that boxes of one width are all labelled or none is (not 0 to 9 and then nothing);
+ * the smaller font is taken when it labels clearly more boxes. */
+static void fit_labels(struct gantt *g)
+{
+    size_t longest = 0;
+    for (size_t i = 0; i < g->nboxes; i++)
+        if (g->boxes[i].kind != REC_OPT && strlen(g->boxes[i].label) > longest)
+            longest = strlen(g->boxes[i].label);
+    size_t fit[2] = {0, 0};
+    for (int f = 0; f < 2; f++)
+        for (size_t i = 0; i < g->nboxes; i++)
+            fit[f] += g->boxes[i].label[0] && label_fits(g, &g->boxes[i], longest, &label_fonts[f]);
+    const struct label_font *font = &label_fonts[4 * fit[1] > 5 * fit[0]];
+    g->label_pt = font->pt;
+    for (size_t i = 0; i < g->nboxes; i++) {
+        struct gantt_box *b = &g->boxes[i];
+        size_t chars = b->kind == REC_OPT ? strlen(b->label) : longest;
+        if (b->label[0] && !label_fits(g, b, chars, font))
+            b->label[0] = '\0';
+    }
+}
+
+/* A box for [s, e) on `rank` (peer for transfers), widened to one pixel when narrower (kept in
+ * the window); its label and border follow its drawn width. */
+static struct gantt_box *put_box(struct gantt *g, double s, double e, int rank, int peer, int kind,
+                                 int chunk)
+{
+    struct gantt_box *b = add_box(g);
+    if (!b)
+        return NULL;
+    double px = px_s(g);
+    if (e - s < px) {
+        double c = (s + e) / 2;
+        s = fmax(g->lay.t0_s, c - px / 2);
+        e = s + px;
+        if (e > g->lay.t1_s) {
+            e = g->lay.t1_s;
+            s = e - px;
+        }
+    }
+    b->start_s = s;
+    b->end_s = e;
+    b->rank = rank;
+    b->peer = peer;
+    b->kind = kind;
+    b->chunk = chunk < 0 ? 0 : chunk;
+    b->border = (e - s) / px >= BORDER_MIN_PX;
+    return b;
+}
+
+/* Every op and transfer its own box; an overlapped pair's outline after its B. */
+static enum sim_status build_ops(struct gantt *g, const struct pipe_result *res)
+{
+    double *pair_start = mem_calloc((size_t)res->pp, sizeof *pair_start);
+    if (!pair_start)
+        return SIM_EFAIL;
+    for (size_t i = 0; i < res->nrecs; i++) {
+        const struct pipe_record *r = &res->recs[i];
+        int k = draw_kind(r);
+        double s, e;
+        if (r->peer < 0 && r->overlap == SCHED_PAIR_F)
+            pair_start[r->rank] = rel_s(res, r->start);
+        if (k < 0 || !clip(g, res, r, &s, &e))
+            continue;
+        struct gantt_box *b = put_box(g, s, e, r->rank, r->peer, k, r->chunk);
+        if (!b)
+            goto fail;
+        set_label(b, k, r->mb, r->mb, 1);
+        if (r->peer < 0 && r->overlap == SCHED_PAIR_B) {
+            s = fmax(pair_start[r->rank], g->lay.t0_s);
+            if (!(b = put_box(g, s, e, r->rank, -1, GANTT_PAIR, r->chunk)))
+                goto fail;
+            b->border = 0;
+        }
+    }
+    mem_free(pair_start);
+    return SIM_OK;
+fail:
+    mem_free(pair_start);
+    return SIM_EFAIL;
+}
+
+/* A run being merged: ops of one kind and chunk back to back on a rank. */
+struct run {
+    int open, kind, chunk, rank;
+    int mb_first, mb_last, contiguous;
+    double s, e;
+    double busy; /* time its ops take */
+};
+
+static enum sim_status close_run(struct gantt *g, struct run *run)
+{
+    if (!run->open)
+        return SIM_OK;
+    run->open = 0;
+    struct gantt_box *b = put_box(g, run->s, run->e, run->rank, -1, run->kind, run->chunk);
+    if (!b)
+        return SIM_EFAIL;
+    /* The gaps merged in are not busy: a run fills its lane to its busy fraction. */
+    b->hi = fmin(1.0, run->busy / (b->end_s - b->start_s));
+    set_label(b, run->kind, run->mb_first, run->mb_last, run->contiguous);
+    return SIM_OK;
+}
+
+static int link_key(int nranks, const struct pipe_record *r, int kind)
+{
+    return 2 * link_row(nranks, r->rank, r->peer) + (kind == REC_SEND_GRAD);
+}
+
+/* Runs: per rank, consecutive ops of one kind and chunk with less than a pixel between them.
+ * (Transfers are drawn as strips: build_strips.) */
+static enum sim_status build_runs(struct gantt *g, const struct pipe_result *res)
+{
+    double px = px_s(g);
+    struct run *runs = mem_calloc((size_t)res->pp, sizeof *runs);
+    if (!runs)
+        return SIM_EFAIL;
+    enum sim_status st = SIM_OK;
+    for (size_t i = 0; i < res->nrecs && st == SIM_OK; i++) {
+        const struct pipe_record *r = &res->recs[i];
+        int k = draw_kind(r);
+        double s, e;
+        if (k < 0 || is_transfer(k) || !clip(g, res, r, &s, &e))
+            continue;
+        struct run *run = &runs[r->rank];
+        int chunk = r->chunk < 0 ? 0 : r->chunk;
+        if (run->open && run->kind == k && run->chunk == chunk && s - run->e < px) {
+            run->e = fmax(run->e, e);
+            run->busy += e - s;
+            run->contiguous &= r->mb == run->mb_last + 1;
+            run->mb_last = r->mb;
+            continue;
+        }
+        st = close_run(g, run);
+        *run = (struct run){1, k, chunk, r->rank, r->mb, r->mb, 1, s, e, e - s};
+    }
+    for (int j = 0; j < res->pp && st == SIM_OK; j++)
+        st = close_run(g, &runs[j]);
+    mem_free(runs);
+    return st;
+}
+
+/* ---- strips ---- */
+
+/* One row's busy time per column and slot, as running sums: cum[c * nslot + j] is slot j's busy
+ * time in columns [0, c), c = 0..ncols.  A rank's slots are F, B, W and OPT (chunks are not told
+ * apart: at this scale their shades would only make noise), then the F/B/W total; a link
+ * row's are its transfers and their total (the same, capped). */
+enum { STRIP_SLOTS = REC_OPT + 2 };
+struct strip_row {
+    double *cum;
+    int ncols, nslot;
+    int tight_from; /* slots from here on are held to GANTT_STRIP_TOL */
+    double col_s, t0_s;
+};
+
+static void strip_add(struct strip_row *row, int slot, int in_total, double s, double e)
+{
+    int c0 = (int)floor((s - row->t0_s) / row->col_s);
+    int last = row->ncols - 1;
+    c0 = c0 < 0 ? 0 : c0 > last ? last : c0;
+    for (int c = c0; c <= last; c++) {
+        double cs = row->t0_s + c * row->col_s, ce = cs + row->col_s;
+        if (cs >= e)
+            break;
+        double part = fmin(e, ce) - fmax(s, cs);
+        if (part > 0) { /* per-column amounts now; running sums after */
+            row->cum[(c + 1) * row->nslot + slot] += part;
+            if (in_total)
+                row->cum[(c + 1) * row->nslot + row->nslot - 1] += part;
+        }
+    }
+}
+
+/* Columns' amounts -> running sums; each slot of a column is capped at its width (a link's
+ * transfers may overlap while they wait out the latency; a rank's ops never do). */
+static void strip_accumulate(struct strip_row *row)
+{
+    int ns = row->nslot;
+    for (int c = 1; c <= row->ncols; c++) {
+        double *cur = &row->cum[c * ns], *prev = &row->cum[(c - 1) * ns];
+        for (int j = 0; j < ns; j++)
+            cur[j] = fmin(cur[j], row->col_s);
+        for (int j = 0; j < ns; j++)
+            cur[j] += prev[j];
+    }
+}
+
+/* Can columns [a, b) be one span drawn at its mean: for the F/B/W total, OPT and a link's
+ * total, is every column within GANTT_STRIP_SHARE of the mean and does the running sum stray
+ * from an even spread by at most GANTT_STRIP_DRIFT columns (so a ramp stays a ramp)?  How the
+ * total splits into kinds and chunks may stray by one column. */
+static int strip_even(const struct strip_row *row, int a, int b)
+{
+    int ns = row->nslot;
+    const double *ca = &row->cum[a * ns], *cb = &row->cum[b * ns];
+    double col = row->col_s;
+    for (int j = 0; j < ns; j++) {
+        int tight = j >= row->tight_from;
+        double mean = (cb[j] - ca[j]) / (b - a), drift = (tight ? GANTT_STRIP_DRIFT : 1.0) * col;
+        for (int c = a; c < b; c++) {
+            const double *cc = &row->cum[c * ns];
+            if (tight && fabs(cc[ns + j] - cc[j] - mean) > GANTT_STRIP_SHARE * col)
+                return 0;
+            if (c > a && fabs(cc[j] - ca[j] - (c - a) * mean) > drift)
+                return 0;
+        }
+    }
+    return 1;
+}
+
+/* The longest span from column a (at least one column): grow by doubling, then bisect. */
+static int strip_span_end(const struct strip_row *row, int a)
+{
+    int good = a + 1, bad = -1;
+    for (int len = 2; a + len <= row->ncols; len *= 2) {
+        if (!strip_even(row, a, a + len)) {
+            bad = a + len;
+            break;
+        }
+        good = a + len;
+    }
+    if (bad < 0 && good < row->ncols)
+        bad = strip_even(row, a, row->ncols) ? -1 : row->ncols;
+    if (bad < 0)
+        return row->ncols;
+    while (bad - good > 1) {
+        int mid = good + (bad - good) / 2;
+        if (strip_even(row, a, mid))
+            good = mid;
+        else
+            bad = mid;
+    }
+    return good;
+}
+
+/* Cut a row into spans and draw each: a rank's slots (F, B, W, OPT) stacked from the lane's
+ * bottom, each to its busy fraction; a half link row (src -> dst, transfers of `kind`) as one
+ * box coloured at the link's busy share. */
+static enum sim_status strip_emit(struct gantt *g, const struct strip_row *row, int src, int dst,
+                                  int kind)
+{
+    int ns = row->nslot, link = dst >= 0;
+    for (int a = 0; a < row->ncols;) {
+        int b = strip_span_end(row, a);
+        double s = row->t0_s + a * row->col_s, e = row->t0_s + b * row->col_s, lo = 0;
+        for (int j = link ? ns - 1 : 0; j < ns - (link ? 0 : 1); j++) {
+            double busy = row->cum[b * ns + j] - row->cum[a * ns + j];
+            if (busy <= 0)
+                continue;
+            struct gantt_box *box = add_box(g);
+            if (!box)
+                return SIM_EFAIL;
+            box->start_s = s;
+            box->end_s = e;
+            box->rank = src;
+            box->peer = dst;
+            box->kind = link ? kind : j; /* a rank's slots are F, B, W, OPT */
+            if (link) {
+                box->shade = fmin(1.0, busy / (e - s));
+                continue;
+            }
+            box->lo = lo;
+            lo = fmin(1.0, lo + busy / (e - s));
+            box->hi = lo;
+        }
+        a = b;
+    }
+    return SIM_OK;
+}
+
+/* Record indices grouped by key (stable: start order within a group); first[k]..first[k+1]. */
+static enum sim_status group_records(const struct pipe_result *res, int nkeys,
+                                     int (*key)(const struct pipe_result *, size_t, int),
+                                     size_t **order, size_t **first)
+{
+    *order = mem_calloc(res->nrecs ? res->nrecs : 1, sizeof **order);
+    *first = mem_calloc((size_t)nkeys + 1, sizeof **first);
+    if (!*order || !*first)
+        return SIM_EFAIL;
+    for (size_t i = 0; i < res->nrecs; i++) {
+        int k = key(res, i, res->pp);
+        if (k >= 0)
+            (*first)[k + 1]++;
+    }
+    for (int k = 0; k < nkeys; k++)
+        (*first)[k + 1] += (*first)[k];
+    size_t *next = mem_calloc((size_t)nkeys, sizeof *next);
+    if (!next)
+        return SIM_EFAIL;
+    memcpy(next, *first, (size_t)nkeys * sizeof *next);
+    for (size_t i = 0; i < res->nrecs; i++) {
+        int k = key(res, i, res->pp);
+        if (k >= 0)
+            (*order)[next[k]++] = i;
+    }
+    mem_free(next);
+    return SIM_OK;
+}
+
+/* Compute records by rank, transfers by half link row (after the pp rank keys). */
+static int record_key(const struct pipe_result *res, size_t i, int pp)
+{
+    const struct pipe_record *r = &res->recs[i];
+    int k = draw_kind(r);
+    if (k < 0 || r->end <= r->start)
+        return -1;
+    return is_transfer(k) ? pp + link_key(pp, r, k) : r->rank;
+}
+
+/* Strips of columns col_px pixels wide for the rows of keys key_from.. (record_key: ranks, then
+ * half link rows). */
+static enum sim_status build_strips(struct gantt *g, const struct pipe_result *res,
+                                    const size_t *order, const size_t *first, int col_px,
+                                    int key_from)
+{
+    int pp = res->pp;
+    int ncols = (int)(g->lay.plot_w_px / col_px);
+    if (ncols < 1)
+        ncols = 1;
+    struct strip_row row = {NULL,       ncols, STRIP_SLOTS, 0, (g->lay.t1_s - g->lay.t0_s) / ncols,
+                            g->lay.t0_s};
+    g->col_s = row.col_s;
+    row.cum = mem_calloc((size_t)(ncols + 1) * (size_t)row.nslot, sizeof *row.cum);
+    if (!row.cum)
+        return SIM_EFAIL;
+    enum sim_status st = SIM_OK;
+    for (int key = key_from; key < 3 * pp && st == SIM_OK; key++) {
+        int link = key >= pp;
+        row.nslot = link ? 2 : STRIP_SLOTS;
+        row.tight_from = link ? 0 : REC_OPT;
+        memset(row.cum, 0, (size_t)(ncols + 1) * (size_t)row.nslot * sizeof *row.cum);
+        const struct pipe_record *rep = NULL;
+        for (size_t j = first[key]; j < first[key + 1]; j++) {
+            const struct pipe_record *r = &res->recs[order[j]];
+            double s, e;
+            if (!clip(g, res, r, &s, &e))
+                continue;
+            int k = draw_kind(r);
+            strip_add(&row, link ? 0 : k, link || k <= REC_W, s, e);
+            rep = rep ? rep : r;
+        }
+        if (!rep)
+            continue;
+        strip_accumulate(&row);
+        st = link ? strip_emit(g, &row, rep->rank, rep->peer, draw_kind(rep))
+                  : strip_emit(g, &row, key, -1, 0);
+    }
+    mem_free(row.cum);
+    return st;
+}
+
+/* ---- choosing the detail ---- */
+
+/* Too many boxes, or too many of the op boxes narrow (those put_box widened to a pixel
+ * included): the runs cannot be drawn as boxes either. */
+static int too_fine(const struct gantt *g)
+{
+    size_t ops = 0, narrow = 0;
+    double px = px_s(g);
+    for (size_t i = 0; i < g->nboxes; i++) {
+        const struct gantt_box *b = &g->boxes[i];
+        if (b->kind > REC_OPT)
+            continue;
+        ops++;
+        narrow += (b->end_s - b->start_s) < GANTT_NARROW_PX * px;
+    }
+    return g->nboxes > GANTT_MAX_BOXES || (double)narrow > GANTT_NARROW_SHARE * (double)ops;
+}
+
+/* Narrow ops before widening: put_box widens them to one pixel, so count on the records. */
+static size_t count_narrow(const struct gantt *g, const struct pipe_result *res, size_t *ops)
+{
+    double px = px_s(g);
+    size_t narrow = 0;
+    *ops = 0;
+    for (size_t i = 0; i < res->nrecs; i++) {
+        const struct pipe_record *r = &res->recs[i];
+        int k = draw_kind(r);
+        double s, e;
+        if (k < 0 || is_transfer(k) || !clip(g, res, r, &s, &e))
+            continue;
+        (*ops)++;
+        narrow += (e - s) < GANTT_NARROW_PX * px;
+    }
+    return narrow;
+}
+
+/* Busy F/B/W time per rank in the window, and the window's share of the pipeline time. */
+static void measure_busy(struct gantt *g, const struct pipe_result *res)
+{
+    double end = fmin(g->lay.t1_s, rel_s(res, res->compute_end));
+    for (int r = 0; r < res->pp; r++)
+        g->span_s[r] = fmax(0.0, end - g->lay.t0_s);
+    for (size_t i = 0; i < res->nrecs; i++) {
+        const struct pipe_record *r = &res->recs[i];
+        double s, e;
+        if (r->kind <= REC_W && clip(g, res, r, &s, &e))
+            g->busy_s[r->rank] += e - s;
+    }
+}
+
+static enum sim_status build_boxes(struct gantt *g, const struct pipe_result *res)
+{
+    size_t ops;
+    size_t narrow = count_narrow(g, res, &ops);
+    size_t boxes = 0; /* ops, transfers and pair outlines */
+    for (size_t i = 0; i < res->nrecs; i++) {
+        const struct pipe_record *r = &res->recs[i];
+        double s, e;
+        if (draw_kind(r) >= 0 && clip(g, res, r, &s, &e))
+            boxes += 1 + (r->peer < 0 && r->overlap == SCHED_PAIR_B);
+    }
+    if ((double)narrow <= GANTT_NARROW_SHARE * (double)ops && boxes <= GANTT_MAX_BOXES) {
+        g->mode = GANTT_OPS;
+        return build_ops(g, res);
+    }
+    size_t *order = NULL, *first = NULL;
+    enum sim_status st = group_records(res, 3 * res->pp, record_key, &order, &first);
+    /* Runs of ops; the links, whose transfers rarely run back to back, as strips.  Pairs are
+     * outlined only op by op. */
+    g->mode = GANTT_RUNS;
+    g->has_pairs = 0;
+    if (st == SIM_OK)
+        st = build_runs(g, res);
+    if (st == SIM_OK)
+        st = build_strips(g, res, order, first, 1, res->pp);
+    if (st == SIM_OK && too_fine(g)) {
+        g->mode = GANTT_STRIPS;
+        g->chunks = 1;
+        for (int col_px = 1; st == SIM_OK; col_px *= 2) {
+            g->nboxes = 0;
+            st = build_strips(g, res, order, first, col_px, 0);
+            if (g->nboxes <= GANTT_MAX_BOXES || col_px >= g->lay.plot_w_px)
+                break;
+        }
+    }
+    mem_free(order);
+    mem_free(first);
+    return st;
+}
+
+void gantt_release(struct gantt *g)
+{
+    if (!g)
+        return;
+    mem_free(g->boxes);
+    mem_free(g->busy_s);
+    mem_free(g->span_s);
+    memset(g, 0, sizeof *g);
+}
+
+enum sim_status gantt_build(struct gantt *g, const struct pipe_result *res,
+                            const struct gantt_view *view, struct sim_error *err)
+{
+    memset(g, 0, sizeof *g);
+    g->chunks = res->vp > 1 ? res->vp : 1;
+    enum sim_status st = layout(g, res, view, err);
+    if (st != SIM_OK)
+        goto fail;
+    g->busy_s = mem_calloc((size_t)res->pp, sizeof *g->busy_s);
+    g->span_s = mem_calloc((size_t)res->pp, sizeof *g->span_s);
+    if (!g->busy_s || !g->span_s || build_boxes(g, res) != SIM_OK) {
+        st = err_set(err, SIM_EFAIL, NULL, 0, "--plot: out of memory");
+        goto fail;
+    }
+    /* A window where nothing runs (nothing at all: plot_render's "zero time" case). */
+    double step_s = rel_s(res, res->step_end);
+    if (g->nboxes == 0 && (g->lay.t0_s > 0 || g->lay.t1_s < step_s) && step_s > 0) {
+        char t0[32], t1[32];
+        gantt_format_time(t0, sizeof t0, g->lay.t0_s);
+        gantt_format_time(t1, sizeof t1, g->lay.t1_s);
+        st = err_set(err, SIM_EINPUT, NULL, 0,
+                     "--plot-window: nothing runs from %s to %s; pick another part of the step", t0,
+                     t1);
+        goto fail;
+    }
+    fit_labels(g);
+    measure_busy(g, res);
+    return SIM_OK;
+fail:
+    gantt_release(g);
+    return st;
+}
+
+/* ---- output ---- */
+
+int gantt_write_tsv(FILE *out, const struct gantt *g)
+{
+    fprintf(out, "# rank\tstart_s\tend_s\tkind\tchunk\tpeer\tlo\thi\tshade\tborder\tlabel\n");
+    for (size_t i = 0; i < g->nboxes; i++) {
+        const struct gantt_box *b = &g->boxes[i];
+        fprintf(out, "%d\t%.12f\t%.12f\t%d\t%d\t%d\t%.4f\t%.4f\t%.3f\t%d\t%s\n", b->rank,
+                b->start_s, b->end_s, b->kind, b->chunk, b->peer, b->lo, b->hi, b->shade, b->border,
+                b->label[0] ? b->label : "-");
+    }
+    return ferror(out) ? -1 : (int)g->nboxes;
+}
+
+void gantt_format_time(char *buf, size_t len, double s)
+{
+    if (s >= 1)
+        snprintf(buf, len, "%.3g s", s);
+    else if (s >= 1e-3)
+        snprintf(buf, len, "%.3g ms", s * 1e3);
+    else
+        snprintf(buf, len, "%.3g µs", s * 1e6);
+}
+
+void gantt_describe(const struct gantt *g, char *buf, size_t len)
+{
+    char col[32];
+    switch (g->mode) {
+    case GANTT_OPS: snprintf(buf, len, "%s", ""); return;
+    case GANTT_RUNS:
+        snprintf(buf, len,
+                 "ops too narrow to draw one by one: consecutive ops of a kind merged "
+                 "into runs");
+        return;
+    case GANTT_STRIPS:
+        gantt_format_time(col, sizeof col, g->col_s);
+        snprintf(buf, len,
+                 "ops too narrow to draw one by one: lanes filled to the busy fraction per %s, "
+                 "stacked by kind",
+                 col);
+        return;
+    }
+}

@@ -1,0 +1,318 @@
+/* html: escaping, the page frame, fact tables, bar charts and CSV tables (see html.h). */
+#include "html.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "config.h"
+#include "embedded.h"
+#include "outfile.h"
+
+
+/* May the character appear in the page as it is? */
+static int char_allowed(unsigned long cp)
+{
+    if (cp < 0x20)
+        return cp == '\t' || cp == '\n';
+    if (cp >= 0x7f && cp <= 0x9f)
+        return 0;
+    return !((cp & 0xfffe) == 0xfffe || (cp >= 0xfdd0 && cp <= 0xfdef)); /* noncharacters */
+}
+
+void html_put_text(FILE *out, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        unsigned long cp;
+        size_t n = utf8_decode((const char *)p, &cp);
+        if (n == 0 || !char_allowed(cp)) {
+            fputs(UTF8_REPLACEMENT, out);
+            p += n ? n : 1;
+            continue;
+        }
+        switch (cp) {
+        case '&': fputs("&amp;", out); break;
+        case '<': fputs("&lt;", out); break;
+        case '>': fputs("&gt;", out); break;
+        case '"': fputs("&quot;", out); break;
+        case '\'': fputs("&#39;", out); break;
+        default: fwrite(p, 1, n, out);
+        }
+        p += n;
+    }
+}
+
+void html_page_begin(FILE *out, const char *title)
+{
+    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
+          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n"
+          "<meta name=\"generator\" content=\"" PACKAGE_STRING "\"/>\n<title>",
+          out);
+    html_put_text(out, title);
+    /* CDATA inside a CSS comment: raw text to an HTML parser, character data to XML. */
+    fprintf(out, "</title>\n<style>/*<![CDATA[*/\n%s/*]]>*/</style>\n</head>\n<body>\n",
+            report_css);
+}
+
+int html_page_end(FILE *out)
+{
+    fprintf(out, "<script>//<![CDATA[\n%s//]]>\n</script>\n</body>\n</html>\n", report_js);
+    return ferror(out) ? -1 : 0;
+}
+
+void html_facts(FILE *out, const char *cls, const struct html_fact *facts, int n)
+{
+    fprintf(out, "<table class=\"%s\"><tbody>\n", cls);
+    for (int i = 0; i < n; i++) {
+        fputs("<tr><th>", out);
+        html_put_text(out, facts[i].key);
+        fputs("</th><td>", out);
+        html_put_text(out, facts[i].value);
+        fputs("</td></tr>\n", out);
+    }
+    fputs("</tbody></table>\n", out);
+}
+
+double html_nice_step(double span, int ticks)
+{
+    double raw = span / (ticks > 0 ? ticks : 1);
+    double p = pow(10.0, floor(log10(raw)));
+    double m = raw / p;
+    return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
+}
+
+/* ---- bar charts ---- */
+
+enum { BARS_W = 860, BARS_LABEL_W = 96, BARS_RIGHT = 110, BARS_BAR = 18, BARS_GAP = 7 };
+
+void html_bars(FILE *out, const struct html_bars *b)
+{
+    double xmax = b->limit > 0 ? b->limit : 0;
+    fputs("<div class=\"bars\"><div class=\"legend\">", out);
+    for (int p = 0; p < b->nparts; p++) {
+        int shown = 0;
+        for (int i = 0; i < b->nbars && !shown; i++)
+            shown = b->values[i * b->nparts + p] > 0;
+        if (shown)
+            fprintf(out, "<span><i class=\"sw\" style=\"background:%s\"></i>%s</span>",
+                    b->part_colours[p], b->part_names[p]);
+    }
+    fputs("</div>\n", out);
+    for (int i = 0; i < b->nbars; i++) {
+        double total = 0;
+        for (int p = 0; p < b->nparts; p++)
+            total += b->values[i * b->nparts + p] > 0 ? b->values[i * b->nparts + p] : 0;
+        if (total > xmax)
+            xmax = total;
+    }
+    xmax = xmax > 0 ? xmax * 1.04 : 1;
+    const int plot_w = BARS_W - BARS_LABEL_W - BARS_RIGHT;
+    const int top = 6, axis_y = top + b->nbars * (BARS_BAR + BARS_GAP);
+    const int height = axis_y + 30;
+    fprintf(out, "<svg class=\"bars-svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">\n",
+            BARS_W, height, BARS_W, height);
+    double step = html_nice_step(xmax, 6);
+    for (int k = 0; k * step <= xmax; k++) {
+        double x = BARS_LABEL_W + k * step / xmax * plot_w;
+        fprintf(out,
+                "<line class=\"grid\" x1=\"%.2f\" y1=\"%d\" x2=\"%.2f\" y2=\"%d\"/>"
+                "<text class=\"tick\" x=\"%.2f\" y=\"%d\">%g</text>\n",
+                x, top - 2, x, axis_y, x, axis_y + 14, k * step);
+    }
+    fprintf(out, "<text class=\"unit\" x=\"%d\" y=\"%d\">", BARS_LABEL_W + plot_w + 24,
+            axis_y + 14);
+    html_put_text(out, b->unit);
+    fputs("</text>\n", out);
+    for (int i = 0; i < b->nbars; i++) {
+        int y = top + i * (BARS_BAR + BARS_GAP);
+        fprintf(out, "<text class=\"bl\" x=\"%d\" y=\"%d\">", BARS_LABEL_W - 8,
+                y + BARS_BAR / 2 + 4);
+        html_put_text(out, b->bar_labels[i]);
+        fputs("</text>", out);
+        double x = 0;
+        for (int p = 0; p < b->nparts; p++) {
+            double v = b->values[i * b->nparts + p];
+            if (!(v > 0))
+                continue;
+            fprintf(out,
+                    "<rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" height=\"%d\" fill=\"%s\">"
+                    "<title>%s: %.4g ",
+                    BARS_LABEL_W + x / xmax * plot_w, y, v / xmax * plot_w, BARS_BAR,
+                    b->part_colours[p], b->part_names[p], v);
+            html_put_text(out, b->unit);
+            fputs("</title></rect>", out);
+            x += v;
+        }
+        fputc('\n', out);
+    }
+    if (b->limit > 0) {
+        double x = BARS_LABEL_W + b->limit / xmax * plot_w;
+        fprintf(out,
+                "<line class=\"limit\" x1=\"%.2f\" y1=\"%d\" x2=\"%.2f\" y2=\"%d\"/>"
+                "<text class=\"limit\" x=\"%.2f\" y=\"%d\">",
+                x, top - 4, x, axis_y, x + 5, top + 10);
+        html_put_text(out, b->limit_label ? b->limit_label : "");
+        fputs("</text>\n", out);
+    }
+    fputs("</svg></div>\n", out);
+}
+
+/* ---- CSV tables ---- */
+
+enum { CSV_MAX_COLS = 256, CSV_FIELD_MAX = 4096 };
+
+/* Read one field into buf (cut at CSV_FIELD_MAX - 1 bytes); *eor tells whether it ended its
+ * record.  EOF when the input has no more fields. */
+static int csv_field(FILE *in, char *buf, int *eor)
+{
+    size_t n = 0;
+    int quoted = 0, c = getc(in);
+    if (c == EOF)
+        return EOF;
+    if (c == '"') {
+        quoted = 1;
+        c = getc(in);
+    }
+    for (;; c = getc(in)) {
+        if (c == EOF) {
+            *eor = 1;
+            break;
+        }
+        if (quoted && c == '"') {
+            c = getc(in);
+            if (c != '"')
+                quoted = 0; /* that was the closing quote; c follows it */
+            else {
+                if (n + 1 < CSV_FIELD_MAX)
+                    buf[n++] = '"';
+                continue;
+            }
+        }
+        if (!quoted && (c == ',' || c == '\n' || c == EOF)) {
+            *eor = c != ',';
+            break;
+        }
+        if (!quoted && c == '\r')
+            continue;
+        if (n + 1 < CSV_FIELD_MAX)
+            buf[n++] = (char)c;
+    }
+    buf[n] = '\0';
+    return 0;
+}
+
+/* Read one record: its fields into cells, CSV_FIELD_MAX bytes each, of which there are
+ * CSV_MAX_COLS + 1: fields past CSV_MAX_COLS are read into the last and dropped.  Returns the
+ * number kept, 0 at the end of the input. */
+static int csv_record(FILE *in, char *cells)
+{
+    int n = 0, eor = 0;
+    while (!eor) {
+        char *dst = cells + (size_t)(n < CSV_MAX_COLS ? n : CSV_MAX_COLS) * CSV_FIELD_MAX;
+        if (csv_field(in, dst, &eor) == EOF)
+            break;
+        n += n < CSV_MAX_COLS;
+    }
+    return n;
+}
+
+static int is_number(const char *s, double *v)
+{
+    if (!*s || isspace((unsigned char)*s))
+        return 0;
+    char *end;
+    errno = 0;
+    *v = strtod(s, &end);
+    return *end == '\0' && isfinite(*v);
+}
+
+/* A number as a reader takes it in: integers as written, others to 6 significant digits
+ * without trailing zeros, and without an exponent between 1e-4 and 1e15 (the CSV keeps 9). */
+static void put_number(FILE *out, const char *text, double v)
+{
+    double a = fabs(v);
+    if (strspn(text, "-0123456789") == strlen(text))
+        fputs(text, out);
+    else if (a == 0)
+        fputc('0', out);
+    else if (a < 1e-4 || a >= 1e15)
+        fprintf(out, "%.6g", v);
+    else { /* without the trailing zeros of the fixed notation */
+        char buf[64];
+        int decimals = 5 - (int)floor(log10(a));
+        int n = snprintf(buf, sizeof buf, "%.*f", decimals > 0 ? decimals : 0, v);
+        if (decimals > 0 && n > 0 && (size_t)n < sizeof buf) {
+            while (buf[n - 1] == '0')
+                buf[--n] = '\0';
+            if (buf[n - 1] == '.')
+                buf[n - 1] = '\0';
+        }
+        fputs(buf, out);
+    }
+}
+
+long html_csv_table(FILE *out, FILE *csv, const char *sort_key, int sort_desc, long max_rows,
+                    long *total)
+{
+    char *cells = mem_calloc(CSV_MAX_COLS + 1, CSV_FIELD_MAX);
+    if (!cells)
+        return -1;
+    int ncols = csv_record(csv, cells), status_col = -1;
+    fputs("<div class=\"table-wrap\"><table class=\"sortable\"", out);
+    if (sort_key) {
+        fputs(" data-sort=\"", out);
+        html_put_text(out, sort_key);
+        fprintf(out, "\" data-desc=\"%d\"", sort_desc != 0);
+    }
+    fputs(">\n<thead><tr>", out);
+    for (int c = 0; c < ncols; c++) {
+        const char *name = cells + (size_t)c * CSV_FIELD_MAX;
+        if (strcmp(name, "status") == 0)
+            status_col = c;
+        fputs("<th>", out);
+        html_put_text(out, name);
+        fputs("</th>", out);
+    }
+    fputs("</tr></thead>\n<tbody>\n", out);
+    long rows = 0, all = 0;
+    int n;
+    while ((n = csv_record(csv, cells)) > 0) {
+        if (n == 1 && !cells[0]) /* a blank line */
+            continue;
+        if (all++ >= max_rows && max_rows > 0)
+            continue;
+        fputs("<tr", out);
+        if (status_col >= 0 && status_col < n) {
+            fputs(" class=\"s-", out);
+            for (const char *s = cells + (size_t)status_col * CSV_FIELD_MAX; *s; s++)
+                if (isalnum((unsigned char)*s))
+                    fputc(tolower((unsigned char)*s), out);
+            fputc('"', out);
+        }
+        fputc('>', out);
+        for (int c = 0; c < ncols; c++) {
+            const char *text = c < n ? cells + (size_t)c * CSV_FIELD_MAX : "";
+            double v;
+            if (is_number(text, &v)) {
+                fputs("<td class=\"n\">", out);
+                put_number(out, text, v);
+            } else {
+                fputs("<td>", out);
+                html_put_text(out, text);
+            }
+            fputs("</td>", out);
+        }
+        fputs("</tr>\n", out);
+        rows++;
+    }
+    fputs("</tbody></table></div>\n", out);
+    if (total)
+        *total = all;
+    int bad = ferror(csv) || ferror(out);
+    mem_free(cells);
+    return bad ? -1 : rows;
+}

@@ -1,0 +1,336 @@
+/* report_html: the step page and the table pages (see report_html.h). */
+#include "report_html.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "derive.h"
+#include "schedule.h"
+#include "svg_gantt.h"
+
+#define GIB 1073741824.0
+
+/* Values of a fact table, formatted into one buffer each. */
+enum { MAX_FACTS = 24, FACT_LEN = 160 };
+struct facts {
+    struct html_fact f[MAX_FACTS];
+    char buf[MAX_FACTS][FACT_LEN];
+    int n;
+};
+
+static void fact(struct facts *fs, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void fact(struct facts *fs, const char *key, const char *fmt, ...)
+{
+    if (fs->n == MAX_FACTS)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(fs->buf[fs->n], FACT_LEN, fmt, ap);
+    va_end(ap);
+    fs->f[fs->n].key = key;
+    fs->f[fs->n].value = fs->buf[fs->n];
+    fs->n++;
+}
+
+static double peak_memory(const struct report *rep, int *rank)
+{
+    double peak = 0;
+    for (int r = 0; r < rep->pp; r++)
+        if (rep->mem[r].total > peak) {
+            peak = rep->mem[r].total;
+            *rank = r;
+        }
+    return peak;
+}
+
+/* The figures a reviewer looks for first, as the text report states them. */
+static void put_summary(FILE *out, const struct scenario *scn, const struct report *rep)
+{
+    struct facts fs = {.n = 0};
+    fact(&fs, "step time", "%.6f s", rep->step_s);
+    fact(&fs, "pipeline makespan", "%.6f s", rep->makespan_s);
+    fact(&fs, "bubble ratio", "%.4f (idle share of pp \xc3\x97 makespan)", rep->bubble_ratio);
+    fact(&fs, "bubble overhead", "%.4f (Megatron: idle / ideal time)", rep->bubble_overhead);
+    fact(&fs, "samples/s", "%.3f (%ld samples per step)", rep->samples_per_s, rep->samples);
+    if (rep->tokens_per_s >= 0)
+        fact(&fs, "tokens/s", "%.1f (%ld tokens per step)", rep->tokens_per_s, rep->tokens);
+    else
+        fact(&fs, "tokens/s", "n/a (set seq to get tokens)");
+    if (rep->modelled) {
+        int rank = 0;
+        double peak = peak_memory(rep, &rank);
+        fact(&fs, "tokens/s per GPU", "%.1f", rep->tokens_per_s_per_gpu);
+        fact(&fs, "model TFLOP/s per GPU", "%.1f", rep->model_tflops_per_gpu);
+        fact(&fs, "MFU", "%.2f%% (model FLOPs, no recompute, vs dense peak)", 100.0 * rep->mfu);
+        fact(&fs, "HFU", "%.2f%% (with recompute)", 100.0 * rep->hfu);
+        fact(&fs, "peak memory per GPU", "%.2f GiB on rank %d, of %.1f GiB usable (HBM %.1f GiB)",
+             peak / GIB, rank, rep->hbm_usable_bytes / GIB, rep->hbm_bytes / GIB);
+        if (rep->oom)
+            fact(&fs, "fits in memory", "NO: rank %d needs %.1f GiB of %.1f usable", rep->oom_rank,
+                 rep->mem[rep->oom_rank].total / GIB, rep->hbm_usable_bytes / GIB);
+        else
+            fact(&fs, "fits in memory", "yes");
+        if (rep->train_tokens > 0)
+            fact(&fs, "training", "%.4g tokens: %.2f days, %.4g GPU-hours", rep->train_tokens,
+                 rep->train_s / 86400.0, rep->train_gpu_hours);
+    }
+    char derived[512];
+    if (derive_list(scn, " ", derived, sizeof derived) > 0)
+        fact(&fs, "derived", "%s (not given: computed from the values given)", derived);
+    fputs("<section id=\"summary\"><h2>Summary</h2>\n", out);
+    html_facts(out, "facts", fs.f, fs.n);
+    fputs("</section>\n", out);
+}
+
+/* The layout fields (modelled scenarios), then the pipeline fields they do not repeat. */
+static void put_configuration(FILE *out, const struct scenario *scn, const struct report *rep)
+{
+    struct report_field f[REPORT_LAYOUT_FIELDS + REPORT_CONFIG_FIELDS];
+    struct html_fact facts[REPORT_LAYOUT_FIELDS + REPORT_CONFIG_FIELDS];
+    int n = 0;
+    if (rep->modelled)
+        n = report_layout_fields(scn, rep, f);
+    int nlayout = n;
+    report_config_fields(scn, f + n);
+    for (int i = 0; i < REPORT_CONFIG_FIELDS; i++) {
+        int repeated = 0;
+        for (int j = 0; j < nlayout && !repeated; j++)
+            repeated = strcmp(f[j].key, f[nlayout + i].key) == 0;
+        if (!repeated)
+            f[n++] = f[nlayout + i];
+    }
+    for (int i = 0; i < n; i++)
+        facts[i] = (struct html_fact){f[i].key, f[i].value};
+    fputs("<section id=\"configuration\"><h2>Configuration</h2>\n", out);
+    html_facts(out, "facts cols", facts, n);
+    fputs("</section>\n", out);
+}
+
+static const char *const part_colours[REPORT_BREAKDOWN_PARTS] = {
+    "#4e79a7", "#a0cbe8", "#f28e2b", "#ffbe7d", "#b07aa1",
+    "#59a14f", "#d3d3d3", "#e15759", "#76b7b2", "#9c755f"}; /* plots/sweep.gp's */
+
+static void put_breakdown(FILE *out, const struct report *rep)
+{
+    struct report_part parts[REPORT_BREAKDOWN_PARTS];
+    report_breakdown_parts(&rep->brk, parts);
+    const char *names[REPORT_BREAKDOWN_PARTS];
+    double ms[REPORT_BREAKDOWN_PARTS];
+    fputs("<section id=\"breakdown\"><h2>Where the time goes</h2>\n"
+          "<p>Mean over pipeline ranks; the parts add up to the step time.</p>\n"
+          "<table class=\"data\"><thead><tr><th>part</th><th>seconds</th><th>share</th>"
+          "</tr></thead><tbody>\n",
+          out);
+    for (int i = 0; i < REPORT_BREAKDOWN_PARTS; i++) {
+        names[i] = parts[i].label;
+        ms[i] = parts[i].s * 1e3;
+        if (parts[i].optional && !(parts[i].s > 0))
+            continue;
+        fprintf(out,
+                "<tr><td><i class=\"sw\" style=\"background:%s\"></i>%s</td>"
+                "<td class=\"n\">%.6f</td><td class=\"n\">%.2f%%</td></tr>\n",
+                part_colours[i], parts[i].label, parts[i].s,
+                rep->step_s > 0 ? 100.0 * parts[i].s / rep->step_s : 0.0);
+    }
+    fputs("</tbody></table>\n", out);
+    const char *label[1] = {"step"};
+    struct html_bars bars = {1,   REPORT_BREAKDOWN_PARTS, ms, label, names, part_colours, "ms", 0,
+                             NULL};
+    html_bars(out, &bars);
+    fputs("</section>\n", out);
+}
+
+static int put_gantt(FILE *out, const struct scenario *scn, const struct pipe_result *res,
+                     const struct report *rep)
+{
+    static const char *const directions[2] = {"down", "up"};
+    const struct sched_type *type = sched_find(scn->schedule);
+    double *mem = NULL;
+    if (rep->modelled) {
+        mem = mem_calloc((size_t)rep->pp, sizeof *mem);
+        if (!mem)
+            return -1;
+        for (int r = 0; r < rep->pp; r++)
+            mem[r] = rep->mem[r].total;
+    }
+    /* DualPipe's chunks are its two directions: the legend says so. */
+    struct svg_gantt_opts opts = {mem, type && type->placement == SCHED_DUAL ? directions : NULL};
+    struct svg_gantt_stats st;
+    fputs("<section id=\"timeline\"><h2>Timeline</h2>\n", out);
+    int rc = svg_gantt_write(out, res, &opts, &st);
+    mem_free(mem);
+    if (rc == 0)
+        fprintf(out,
+                "<p class=\"note\">%zu ops and transfers drawn as %zu boxes, of which %zu "
+                "hold runs of ops narrower than 1/%d pixel of the whole step (hover over a box "
+                "for what it holds).  Gradient reductions on the communication stream are in "
+                "the --trace file.</p>\n</section>\n",
+                st.ops, st.boxes, st.merged, st.detail);
+    return rc;
+}
+
+static const char *const mem_names[4] = {"weights", "gradients", "optimizer state",
+                                         "activations (peak)"};
+static const char *const mem_colours[4] = {"#2b6cb0", "#dd6b20", "#6b46c1", "#2f855a"};
+
+static void put_ranks(FILE *out, const struct report *rep, double *mem_gib, const char **labels,
+                      char (*label_buf)[16])
+{
+    fputs("<section id=\"ranks\"><h2>Per pipeline rank</h2>\n"
+          "<div class=\"table-wrap\"><table class=\"data\"><thead><tr><th>rank</th>"
+          "<th>busy s</th><th>idle s</th><th>busy</th><th>peak in-flight</th>",
+          out);
+    if (rep->modelled)
+        fputs("<th>weights GiB</th><th>gradients GiB</th><th>optimizer GiB</th>"
+              "<th>activations GiB</th><th>total GiB</th><th>fits</th>",
+              out);
+    fputs("</tr></thead><tbody>\n", out);
+    for (int r = 0; r < rep->pp; r++) {
+        const struct report_rank *rr = &rep->ranks[r];
+        fprintf(out,
+                "<tr><td class=\"n\">%d</td><td class=\"n\">%.6f</td><td class=\"n\">%.6f</td>"
+                "<td class=\"n\">%.2f%%</td><td class=\"n\">%d</td>",
+                r, rr->busy_s, rr->idle_s,
+                rep->makespan_s > 0 ? 100.0 * rr->busy_s / rep->makespan_s : 0.0,
+                rr->peak_inflight);
+        if (rep->modelled) {
+            const struct cm_rank_memory *m = &rep->mem[r];
+            const double v[5] = {m->weights, m->grads, m->optimizer, m->activations, m->total};
+            for (int i = 0; i < 5; i++)
+                fprintf(out, "<td class=\"n\">%.2f</td>", v[i] / GIB);
+            fprintf(out, "<td%s>%s</td>", m->oom ? " class=\"bad\"" : "",
+                    m->oom ? "OUT OF MEMORY" : "yes");
+            for (int i = 0; i < 4; i++)
+                mem_gib[4 * r + i] = v[i] / GIB;
+        }
+        fputs("</tr>\n", out);
+        snprintf(label_buf[r], sizeof label_buf[r], "rank %d", r);
+        labels[r] = label_buf[r];
+    }
+    fputs("</tbody></table></div>\n<p class=\"note\">busy: share of the pipeline makespan in "
+          "F, B and W ops; peak in-flight: most (micro-batch, chunk) activations held at "
+          "once.</p>\n",
+          out);
+    if (rep->modelled) {
+        char hbm[64];
+        snprintf(hbm, sizeof hbm, "usable HBM %.1f GiB", rep->hbm_usable_bytes / GIB);
+        fputs("<h3>Memory per GPU</h3>\n", out);
+        struct html_bars bars = {rep->pp,   4,           mem_gib, labels,
+                                 mem_names, mem_colours, "GiB",   rep->hbm_usable_bytes / GIB,
+                                 hbm};
+        html_bars(out, &bars);
+    }
+    fputs("</section>\n", out);
+}
+
+static const char definitions[] =
+    "<section id=\"definitions\"><h2>Definitions</h2><dl>\n"
+    "<dt>step time</dt><dd>first op start to the last optimizer end, exposed data-parallel "
+    "communication included</dd>\n"
+    "<dt>pipeline makespan</dt><dd>first op start to the last F/B/W end</dd>\n"
+    "<dt>bubble ratio</dt><dd>1 \xe2\x88\x92 (sum over pipeline ranks of busy time) / (pp "
+    "\xc3\x97 makespan)</dd>\n"
+    "<dt>bubble overhead</dt><dd>(pp \xc3\x97 makespan \xe2\x88\x92 sum of busy) / sum of busy: "
+    "Megatron's (p\xe2\x88\x92"
+    "1)/m figure</dd>\n"
+    "<dt>samples/s, tokens/s</dt><dd>global batch / step time; \xc3\x97 seq</dd>\n"
+    "<dt>MFU, HFU</dt><dd>model FLOPs (no recompute) and hardware FLOPs (with recompute) per "
+    "second per GPU, against the hardware's dense peak for the dtype</dd>\n"
+    "<dt>memory</dt><dd>per GPU of each pipeline rank: weights, gradients, optimizer state and "
+    "the peak of in-flight activations in the simulated schedule; out of memory when over the "
+    "HBM less the hardware file's reserve</dd>\n"
+    "</dl><p>The README's section <em>Report: how each number is defined</em> gives the formulas "
+    "and the FLOPs count.</p></section>\n";
+
+int report_html_step(FILE *out, const struct scenario *scn, const struct pipe_result *res,
+                     const struct report *rep)
+{
+    double *mem_gib = mem_calloc((size_t)rep->pp * 4, sizeof *mem_gib);
+    const char **labels = mem_calloc((size_t)rep->pp, sizeof *labels);
+    char(*label_buf)[16] = mem_calloc((size_t)rep->pp, sizeof *label_buf);
+    int rc = -1;
+    if (!mem_gib || !labels || !label_buf)
+        goto done;
+    char title[160];
+    snprintf(title, sizeof title, "stepsim: %s", scn->name);
+    html_page_begin(out, title);
+    fputs("<header><h1>", out);
+    html_put_text(out, scn->name);
+    fputs("</h1>\n<p class=\"layout\">", out);
+    if (rep->modelled) {
+        char layout[512];
+        report_layout_line(scn, rep, layout, sizeof layout);
+        html_put_text(out, layout);
+    } else {
+        fprintf(out, "explicit costs: %d pipeline ranks, ", scn->pp);
+        html_put_text(out, scn->schedule);
+        fprintf(out, ", vp %d, %d micro-batches of %d, %d layers", scn->vp, scn->microbatches,
+                scn->micro_batch, scn->layers);
+    }
+    fputs("</p>\n", out);
+    if (rep->modelled && rep->oom)
+        fprintf(out,
+                "<p class=\"oom\">OUT OF MEMORY: rank %d needs %.1f GiB of %.1f GiB usable</p>\n",
+                rep->oom_rank, rep->mem[rep->oom_rank].total / GIB, rep->hbm_usable_bytes / GIB);
+    fputs("</header>\n<main>\n", out);
+    put_summary(out, scn, rep);
+    put_configuration(out, scn, rep);
+    if (rep->modelled)
+        put_breakdown(out, rep);
+    if (put_gantt(out, scn, res, rep) != 0)
+        goto done;
+    put_ranks(out, rep, mem_gib, labels, label_buf);
+    fputs(definitions, out);
+    fputs("</main>\n", out);
+    rc = html_page_end(out);
+done:
+    mem_free(mem_gib);
+    mem_free(labels);
+    mem_free(label_buf);
+    return rc;
+}
+
+int report_html_table(FILE *out, const struct report_html_table *page)
+{
+    FILE *csv = tmpfile();
+    if (!csv)
+        return -1;
+    int rc = page->write_csv(csv, page->user);
+    if (rc == 0 && (fflush(csv) != 0 || fseek(csv, 0, SEEK_SET) != 0))
+        rc = -1;
+    if (rc == 0) {
+        char title[160];
+        snprintf(title, sizeof title, "stepsim %s: %s", page->command, page->scenario);
+        html_page_begin(out, title);
+        fprintf(out, "<header><h1>stepsim %s: ", page->command);
+        html_put_text(out, page->scenario);
+        fputs("</h1></header>\n<main>\n<section id=\"about\">\n", out);
+        html_facts(out, "facts", page->facts, page->nfacts);
+        fprintf(out,
+                "<p>%s  Click a column header to sort by it; click again to reverse.</p>\n"
+                "</section>\n<section id=\"table\">\n",
+                page->about);
+        long total = 0, rows = html_csv_table(out, csv, page->sort_key, page->sort_desc,
+                                              REPORT_HTML_MAX_ROWS, &total);
+        if (rows < 0)
+            rc = -1;
+        else if (rows < total)
+            fprintf(out,
+                    "<p class=\"note\">The first %ld of %ld rows; the command's --out CSV "
+                    "has them all.</p>\n",
+                    rows, total);
+        fputs("</section>\n</main>\n", out);
+        if (html_page_end(out) != 0)
+            rc = -1;
+    }
+    fclose(csv);
+    return rc;
+}
+
+int report_html_table_fn(FILE *out, const void *page)
+{
+    return report_html_table(out, page);
+}

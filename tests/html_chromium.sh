@@ -1,0 +1,161 @@
+#!/bin/sh
+# html_chromium.sh: the --report pages in a real browser (headless Chromium): each page's
+# script runs to the end without a console message or an uncaught error (the page then marks
+# <html data-report="ready">), the Gantt chart has its boxes and micro-batch labels and zooms
+# (page.html#zoom=A,B), a table sorts (page.html#sort=-COLUMN), and screenshots show a chart
+# rather than a blank page (tests/png_stats.py).  Skips, as one TAP plan "1..0 # SKIP", when
+# no Chromium is installed; CHROMIUM=/path/to/chromium picks one.  Runs as root in a
+# container too (--no-sandbox).  HTML_SHOTS=DIR keeps the screenshots.  Prints TAP.
+set -u
+
+top_srcdir=${top_srcdir:-.}
+top_builddir=${top_builddir:-.}
+SCN="$top_srcdir/scenarios"
+
+browser=${CHROMIUM:-}
+for b in chromium chromium-browser google-chrome; do
+    [ -n "$browser" ] && break
+    browser=$(command -v "$b" 2>/dev/null || true)
+done
+if [ -z "$browser" ]; then
+    echo "1..0 # SKIP chromium not installed"
+    exit 0
+fi
+NAME=chromium
+. "$top_srcdir/tests/tap_lib.sh"
+tap_begin "$NAME"
+python=$(command -v python3 || true)
+
+# browse PAGE.html[#FRAGMENT] OUT [SCREENSHOT.png]: the DOM after the scripts ran to OUT.dom,
+# the browser's log (console messages, uncaught errors) to OUT.log; a 1400 x 1400 screenshot.
+browse() {
+    url="file://$1" out=$2 shot=${3:-}
+    set -- --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --hide-scrollbars \
+        --no-first-run --user-data-dir="$tmp/profile" --enable-logging=stderr --v=0 \
+        --window-size=1400,1400
+    if [ -n "$shot" ]; then
+        timeout -k 10 120 "$browser" "$@" --screenshot="$shot" "$url" >/dev/null 2>"$out.log"
+    else
+        timeout -k 10 120 "$browser" "$@" --dump-dom "$url" >"$out.dom" 2>"$out.log"
+    fi
+}
+
+# The value of attribute NAME on the dumped <html> element.
+html_attr() {
+    sed -n "s/.*<html[^>]* $2=\"\([^\"]*\)\".*/\1/p" "$1.dom" | head -1
+}
+
+# ran_clean DESC OUT: the page's script finished and nothing was logged to its console.
+ran_clean() {
+    if [ "$(html_attr "$2" data-report)" != ready ]; then
+        fail "$1: the script ran to the end" "$(grep -E 'CONSOLE|Uncaught' "$2.log" | head -3)"
+    elif grep -E 'CONSOLE|Uncaught' "$2.log" >/dev/null; then
+        fail "$1: no console message" "$(grep -E 'CONSOLE|Uncaught' "$2.log" | head -3)"
+    else
+        pass "$1: the script ran clean"
+    fi
+}
+
+# shows DESC PNG X0 Y0 X1 Y1: the box of the screenshot is a picture, not one colour.
+shows() {
+    desc=$1 png=$2
+    shift 2
+    if [ -z "$python" ]; then
+        skip "$desc" "python3 not found"
+        return
+    fi
+    if [ ! -s "$png" ]; then
+        fail "$desc" "no screenshot"
+        return
+    fi
+    stats=$("$python" "$top_srcdir/tests/png_stats.py" "$png" "$@") || stats=""
+    set -- $stats
+    if [ $# -eq 5 ] && [ "$3" -ge 8 ] &&
+        awk -v d="$4" -v nw="$5" 'BEGIN { exit !(d < 0.9 && nw > 0.05) }'; then
+        pass "$desc ($3 colours, dominant $4, non-white $5)"
+    else
+        fail "$desc" "png_stats: ${stats:-failed}"
+    fi
+}
+
+"$S" run "$SCN/unit.xml" --report "$tmp/small.html" >/dev/null || fail "report: small step"
+"$S" run "$SCN/default.xml" --set pp=16 --set microbatches=128 \
+    --report "$tmp/medium.html" >/dev/null || fail "report: medium step"
+"$S" run "$SCN/default.xml" --set pp=16 --set microbatches=512 \
+    --report "$tmp/large.html" >/dev/null || fail "report: large step"
+"$S" run "$SCN/mixtral-8x7b-h100.xml" --report "$tmp/modelled.html" >/dev/null ||
+    fail "report: modelled step"
+"$S" sweep "$SCN/unit.xml" --vary pp=1,2,4 --vary microbatches=4,8 -j 2 \
+    --report "$tmp/sweep.html" >/dev/null || fail "report: sweep"
+
+# A small step (4 ranks x 8 micro-batches): every op a box, and labelled.
+browse "$tmp/small.html" "$tmp/small"
+ran_clean "small step" "$tmp/small"
+boxes=$(html_attr "$tmp/small" data-gantt-boxes)
+labels=$(html_attr "$tmp/small" data-gantt-labels)
+if [ "${boxes:-0}" -eq 64 ] && [ "${labels:-0}" -eq 64 ]; then
+    pass "small step: 64 ops as 64 boxes, each labelled with its micro-batch"
+else
+    fail "small step: 64 boxes, each labelled" "boxes ${boxes:-?}, labels ${labels:-?}"
+fi
+browse "$tmp/small.html" "$tmp/small" "$tmp/small.png"
+# the chart's rows sit below the summary and configuration: rows 500-900 of the screenshot
+shows "small step: the screenshot shows the Gantt chart" "$tmp/small.png" 0 500 1400 900
+
+# A medium step (16 ranks x 128): too narrow to label at full view, labelled when zoomed.
+browse "$tmp/medium.html" "$tmp/medium"
+ran_clean "medium step" "$tmp/medium"
+full=$(html_attr "$tmp/medium" data-gantt-labels)
+browse "$tmp/medium.html#zoom=0.5,0.52" "$tmp/medium-zoom"
+ran_clean "medium step zoomed (#zoom=0.5,0.52)" "$tmp/medium-zoom"
+zoomed=$(html_attr "$tmp/medium-zoom" data-gantt-labels)
+if [ "${zoomed:-0}" -gt $((${full:-0} + 100)) ]; then
+    pass "zooming in labels the ops ($full labels at full view, $zoomed zoomed)"
+else
+    fail "zooming in labels the ops" "${full:-?} at full view, ${zoomed:-?} zoomed"
+fi
+
+# A large step (16 ranks x 512): merged runs, still a picture.
+browse "$tmp/large.html" "$tmp/large"
+ran_clean "large step" "$tmp/large"
+browse "$tmp/large.html" "$tmp/large" "$tmp/large.png"
+shows "large step: the screenshot shows the Gantt chart" "$tmp/large.png" 100 450 1300 1100
+
+browse "$tmp/modelled.html" "$tmp/modelled"
+ran_clean "modelled step" "$tmp/modelled"
+
+# The sweep's table, sorted by the URL's #sort=-step_time_s: the longest step first.
+browse "$tmp/sweep.html#sort=-step_time_s" "$tmp/sweep"
+ran_clean "sweep" "$tmp/sweep"
+if [ -n "$python" ]; then
+    order=$("$python" - "$tmp/sweep.dom" <<'EOF'
+import re, sys
+dom = open(sys.argv[1], encoding="utf-8").read().split('class="sortable"')[1]
+head = re.findall(r"<th[^>]*>([^<]*)</th>", dom)
+col = head.index("step_time_s")
+rows = re.findall(r"<tr class=\"s-[a-z]+\">(.*?)</tr>", dom, re.S)
+vals = [re.findall(r"<td[^>]*>([^<]*)</td>", r)[col] for r in rows]
+nums = [float(v) for v in vals if v]
+print("sorted" if nums == sorted(nums, reverse=True) and len(nums) == len(vals) else vals)
+EOF
+)
+    if [ "$order" = sorted ] && grep -q 'aria-sort="descending">step_time_s<' "$tmp/sweep.dom"
+    then
+        pass "the sweep table sorts by a column, descending"
+    else
+        fail "the sweep table sorts by a column, descending" "$order"
+    fi
+else
+    skip "the sweep table sorts by a column, descending" "python3 not found"
+fi
+browse "$tmp/sweep.html" "$tmp/sweep" "$tmp/sweep.png"
+shows "sweep: the screenshot shows the table" "$tmp/sweep.png" 0 200 1400 420
+
+# HTML_SHOTS=DIR keeps the screenshots for a person to look at.
+if [ -n "${HTML_SHOTS:-}" ] && mkdir -p "$HTML_SHOTS"; then
+    cp "$tmp"/*.png "$HTML_SHOTS"/ 2>/dev/null
+fi
+
+echo "1..$n"
+echo "# $((n - failed - skipped)) passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]

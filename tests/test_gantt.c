@@ -1,0 +1,514 @@
+/* test_gantt: what the Gantt chart draws.  Small exact steps keep every op as its own labelled
+ * box; at 16 and 64 ranks x 512 micro-batches the boxes are aggregated, and the drawn busy time
+ * must match the simulated one per rank and per pixel column (a busy rank is never drawn
+ * empty), within a bounded number of boxes. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gantt.h"
+#include "helpers.h"
+
+static const struct gantt_view whole = {0, 0, 0, 0};
+
+static void build(struct gantt *g, const struct sim_fixture *f, const struct gantt_view *v)
+{
+    struct sim_error err;
+    err_clear(&err);
+    cr_assert_eq(gantt_build(g, &f->res, v, &err), SIM_OK, "%s", err.msg);
+}
+
+static char *tsv_of(const struct gantt *g)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    cr_assert_not_null(fp);
+    cr_assert_eq(gantt_write_tsv(fp, g), (int)g->nboxes);
+    cr_assert_eq(fclose(fp), 0);
+    return buf;
+}
+
+/* ---- small steps: every op a box, every box its label ---- */
+
+/* pp=2, one micro-batch, F = 1 ms, B = 3 ms, links with 0.5 ms latency, a free optimizer. */
+Test(gantt, tiny_step_draws_every_op_with_its_label)
+{
+    const char *const sets[] = {"pp=2",
+                                "layers=2",
+                                "microbatches=1",
+                                "forward=1ms",
+                                "backward-input=3ms",
+                                "optimizer=0s",
+                                "link-latency=0.5ms",
+                                NULL};
+    struct sim_fixture f;
+    cr_assert_eq(fixture_run(&f, sets), SIM_OK, "%s", f.err.msg);
+    struct gantt g;
+    build(&g, &f, &whole);
+    cr_assert_eq(g.mode, GANTT_OPS);
+    char *tsv = tsv_of(&g);
+    /* In start order; the zero-length optimizer ops are left out (nothing to draw). */
+    const char *want = "# rank\tstart_s\tend_s\tkind\tchunk\tpeer\tlo\thi\tshade\tborder\tlabel\n"
+                       "0\t0.000000000000\t0.001000000000\t0\t0\t-1\t0.0000\t1.0000\t1.000\t1\t0\n"
+                       "0\t0.001000000000\t0.001500000000\t4\t0\t1\t0.0000\t1.0000\t1.000\t1\t-\n"
+                       "1\t0.001500000000\t0.002500000000\t0\t0\t-1\t0.0000\t1.0000\t1.000\t1\t0\n"
+                       "1\t0.002500000000\t0.005500000000\t1\t0\t-1\t0.0000\t1.0000\t1.000\t1\t0\n"
+                       "1\t0.005500000000\t0.006000000000\t5\t0\t0\t0.0000\t1.0000\t1.000\t1\t-\n"
+                       "0\t0.006000000000\t0.009000000000\t1\t0\t-1\t0.0000\t1.0000\t1.000\t1\t0\n";
+    cr_assert_str_eq(tsv, want);
+    cr_assert_eq(g.lay.width_px, GANTT_DEFAULT_WIDTH);
+    cr_assert_float_eq(g.busy_s[0], 4e-3, 1e-12);
+    cr_assert_float_eq(g.span_s[0], 9e-3, 1e-12);
+    free(tsv);
+    gantt_release(&g);
+    fixture_release(&f);
+}
+
+/* The interleaved 4-rank, 8-micro-batch step of the README: 64 ops, each its own box, labelled
+ * with its micro-batch, one per (rank, chunk, micro-batch, kind). */
+Test(gantt, small_interleaved_step_labels_each_op_by_micro_batch)
+{
+    const char *const sets[] = {
+        "schedule=interleaved", "pp=4", "vp=2", "layers=8", "microbatches=8", "forward=1ms",
+        "backward-input=2ms",   NULL};
+    struct sim_fixture f;
+    cr_assert_eq(fixture_run(&f, sets), SIM_OK, "%s", f.err.msg);
+    struct gantt g;
+    build(&g, &f, &whole);
+    cr_assert_eq(g.mode, GANTT_OPS);
+    cr_assert_eq(g.nboxes, 4 * 2 * 8 * 2);
+    int seen[4][2][8][2] = {{{{0}}}};
+    for (size_t i = 0; i < g.nboxes; i++) {
+        const struct gantt_box *b = &g.boxes[i];
+        cr_assert(b->kind == 0 || b->kind == 1);
+        cr_assert(b->lo == 0 && b->hi == 1 && b->border);
+        int mb = atoi(b->label);
+        cr_assert(b->label[0] && mb >= 0 && mb < 8, "box %zu label '%s'", i, b->label);
+        seen[b->rank][b->chunk][mb][b->kind]++;
+    }
+    for (int r = 0; r < 4; r++)
+        for (int c = 0; c < 2; c++)
+            for (int m = 0; m < 8; m++)
+                for (int k = 0; k < 2; k++)
+                    cr_assert_eq(seen[r][c][m][k], 1, "rank %d chunk %d mb %d kind %d", r, c, m, k);
+    gantt_release(&g);
+    fixture_release(&f);
+}
+
+/* DualPipe's overlapped pairs get an outline box right after the pair's B, from the F's start
+ * to the B's end on the same rank; p = 2, m = 4 has one pair per rank. */
+Test(gantt, overlapped_pairs_are_outlined)
+{
+    const char *const sets[] = {"schedule=dualpipe",
+                                "pp=2",
+                                "vp=2",
+                                "layers=2",
+                                "microbatches=4",
+                                "forward=1ms",
+                                "backward-input=1ms",
+                                "backward-weight=1ms",
+                                NULL};
+    struct sim_fixture f;
+    cr_assert_eq(fixture_run(&f, sets), SIM_OK, "%s", f.err.msg);
+    struct gantt g;
+    build(&g, &f, &whole);
+    cr_assert_eq(g.nboxes, 2 * 12 + 2, "12 ops per rank and one pair outline each");
+    cr_assert(g.has_pairs);
+    int pairs = 0;
+    const struct gantt_box *last[2][2] = {{NULL, NULL}, {NULL, NULL}}; /* [rank]: before, last */
+    for (size_t i = 0; i < g.nboxes; i++) {
+        const struct gantt_box *b = &g.boxes[i];
+        if (b->kind > REC_OPT && b->kind != GANTT_PAIR)
+            continue;
+        if (b->kind != GANTT_PAIR) {
+            last[b->rank][0] = last[b->rank][1];
+            last[b->rank][1] = b;
+            continue;
+        }
+        pairs++;
+        const struct gantt_box *fw = last[b->rank][0], *bw = last[b->rank][1];
+        cr_assert(fw && bw && fw->kind == 0 && bw->kind == 1, "the pair's F and B come first");
+        cr_assert_float_eq(b->start_s, fw->start_s, 1e-12, "outline starts at the pair's F");
+        cr_assert_float_eq(b->end_s, bw->end_s, 1e-12, "and ends with its B");
+        cr_assert_float_eq(b->end_s - b->start_s, 2e-3, 1e-12);
+    }
+    cr_assert_eq(pairs, 2);
+    gantt_release(&g);
+    fixture_release(&f);
+}
+
+/* Labels are all or nothing across boxes of one width: judged at the longest label, never
+ * "0" to "9" and then blank.  pp=2, 14 micro-batches of 1 ms ops: 30 ms over the plot width. */
+Test(gantt, labels_are_judged_at_the_longest_micro_batch_number)
+{
+    const char *const sets[] = {"pp=2",        "layers=2",           "microbatches=14",
+                                "forward=1ms", "backward-input=1ms", NULL};
+    struct sim_fixture f;
+    cr_assert_eq(fixture_run(&f, sets), SIM_OK, "%s", f.err.msg);
+    /* 17 px an op: "13" fits only at 8 pt (15.2 px), so every op is labelled at 8 pt. */
+    struct gantt_view v = {0, 0, 510 + 440, 0}; /* plus 440 px of margins */
+    struct gantt g;
+    build(&g, &f, &v);
+    cr_assert_float_eq(g.lay.plot_w_px, 510, 1e-9);
+    cr_assert_eq(g.label_pt, 8);
+    cr_assert_eq(g.nboxes, 56);
+    for (size_t i = 0; i < g.nboxes; i++)
+        cr_assert_neq(g.boxes[i].label[0], '\0', "box %zu", i);
+    gantt_release(&g);
+    /* 12 px an op: "7" would fit, "13" would not -- so none is labelled. */
+    v.width_px = 360 + 440;
+    build(&g, &f, &v);
+    for (size_t i = 0; i < g.nboxes; i++)
+        cr_assert_str_empty(g.boxes[i].label, "box %zu", i);
+    gantt_release(&g);
+    fixture_release(&f);
+}
+
+/* ---- at scale: drawn busy time against simulated busy time ---- */
+
+#define MAXCOLS 20000
+
+/* Busy share of `rank` per column of width col_s from t0: simulated (from the records, F/B/W)
+ * and drawn (from the boxes, lane fraction x overlap). */
+static void column_shares(const struct sim_fixture *f, const struct gantt *g, int rank, double t0,
+                          double col_s, int ncols, double *sim, double *drawn)
+{
+    memset(sim, 0, (size_t)ncols * sizeof *sim);
+    memset(drawn, 0, (size_t)ncols * sizeof *drawn);
+    for (size_t i = 0; i < f->res.nrecs; i++) {
+        const struct pipe_record *r = &f->res.recs[i];
+        if (r->rank != rank || r->kind > REC_W)
+            continue;
+        double s = simtime_to_s(r->start - f->res.first_start);
+        double e = simtime_to_s(r->end - f->res.first_start);
+        for (int c = (int)fmax(0, floor((s - t0) / col_s)); c < ncols; c++) {
+            double cs = t0 + c * col_s, part = fmin(e, cs + col_s) - fmax(s, cs);
+            if (cs >= e)
+                break;
+            if (part > 0)
+                sim[c] += part / col_s;
+        }
+    }
+    for (size_t i = 0; i < g->nboxes; i++) {
+        const struct gantt_box *b = &g->boxes[i];
+        if (b->rank != rank || b->kind > REC_W)
+            continue;
+        for (int c = (int)fmax(0, floor((b->start_s - t0) / col_s)); c < ncols; c++) {
+            double cs = t0 + c * col_s, part = fmin(b->end_s, cs + col_s) - fmax(b->start_s, cs);
+            if (cs >= b->end_s)
+                break;
+            if (part > 0)
+                drawn[c] += part / col_s * (b->hi - b->lo);
+        }
+    }
+}
+
+/* The invariants of gantt.h on a step: boxes in the window and bounded in number; per rank the
+ * drawn F/B/W area is the simulated busy time (within `area_tol`, relative); no pixel column
+ * more than half busy is drawn below a fifth full (in OPS and RUNS, and in STRIPS when a column
+ * is one pixel); in STRIPS each column is drawn within GANTT_STRIP_SHARE of its simulated
+ * share.  Lane fractions stay inside the lane. */
+static void assert_drawn_matches(const struct sim_fixture *f, const struct gantt *g,
+                                 double area_tol)
+{
+    const struct gantt_layout *l = &g->lay;
+    cr_assert_leq(g->nboxes, GANTT_MAX_BOXES);
+    for (size_t i = 0; i < g->nboxes; i++) {
+        const struct gantt_box *b = &g->boxes[i];
+        cr_assert(b->start_s >= l->t0_s - 1e-12 && b->end_s <= l->t1_s + 1e-12 &&
+                      b->end_s > b->start_s,
+                  "box %zu [%g, %g] outside the window", i, b->start_s, b->end_s);
+        cr_assert(b->lo >= 0 && b->hi <= 1 + 1e-9 && b->hi > b->lo, "box %zu lane %g..%g", i, b->lo,
+                  b->hi);
+    }
+    int npx = (int)l->plot_w_px;
+    cr_assert_lt(npx, MAXCOLS);
+    double px = (l->t1_s - l->t0_s) / l->plot_w_px;
+    static double sim[MAXCOLS], drawn[MAXCOLS];
+    for (int r = 0; r < f->res.pp; r++) {
+        double area = 0;
+        for (size_t i = 0; i < g->nboxes; i++)
+            if (g->boxes[i].rank == r && g->boxes[i].kind <= REC_W)
+                area +=
+                    (g->boxes[i].end_s - g->boxes[i].start_s) * (g->boxes[i].hi - g->boxes[i].lo);
+        /* OPS widens sub-pixel ops to a pixel: at most a pixel more per such op. */
+        double widened = 0;
+        for (size_t i = 0; i < g->nboxes && g->mode == GANTT_OPS; i++)
+            if (g->boxes[i].rank == r && g->boxes[i].kind <= REC_W &&
+                g->boxes[i].end_s - g->boxes[i].start_s <= px * (1 + 1e-9))
+                widened += px;
+        cr_assert(area >= g->busy_s[r] * (1 - area_tol) - 1e-12 &&
+                      area <= g->busy_s[r] * (1 + area_tol) + widened + 1e-12,
+                  "rank %d: drawn busy %.6f s, simulated %.6f s", r, area, g->busy_s[r]);
+        column_shares(f, g, r, l->t0_s, px, npx, sim, drawn);
+        int pixel_strips = g->mode != GANTT_STRIPS || g->col_s <= px * (1 + 1e-9);
+        for (int c = 0; c < npx && pixel_strips; c++)
+            cr_assert(sim[c] <= 0.5 || drawn[c] >= 0.2,
+                      "rank %d, pixel column %d: %.0f%% busy but drawn %.0f%% full", r, c,
+                      100 * sim[c], 100 * drawn[c]);
+        if (g->mode != GANTT_STRIPS)
+            continue;
+        int ncols = (int)llround((l->t1_s - l->t0_s) / g->col_s);
+        cr_assert_lt(ncols, MAXCOLS);
+        column_shares(f, g, r, l->t0_s, g->col_s, ncols, sim, drawn);
+        for (int c = 0; c < ncols; c++)
+            cr_assert_leq(fabs(sim[c] - drawn[c]), GANTT_STRIP_SHARE + 1e-6,
+                          "rank %d, strip column %d: simulated %.3f, drawn %.3f", r, c, sim[c],
+                          drawn[c]);
+    }
+}
+
+/* scenarios/default.xml's costs (a 7B-class layer: F = B = W = 1.2 ms, 64 MiB activations over
+ * 50 GB/s links, a 15 ms optimizer) at pp ranks and 512 micro-batches. */
+static void run_large(struct sim_fixture *f, const char *pp, const char *layers,
+                      const char *schedule, const char *vp)
+{
+    const char *const sets[] = {schedule,
+                                pp,
+                                vp,
+                                layers,
+                                "microbatches=512",
+                                "forward=1.2ms",
+                                "backward-input=1.2ms",
+                                "backward-weight=1.2ms",
+                                "activation=64MiB",
+                                "optimizer=15ms",
+                                "link-latency=5us",
+                                "link-bandwidth=50GBps",
+                                NULL};
+    cr_assert_eq(fixture_run(f, sets), SIM_OK, "%s", f->err.msg);
+}
+
+/* run_large, then its chart for `view` at the level of detail `mode`, checked against the
+ * invariants. */
+static void large_chart(struct sim_fixture *f, struct gantt *g, const char *pp, const char *layers,
+                        const char *schedule, const char *vp, const struct gantt_view *view,
+                        enum gantt_mode mode)
+{
+    run_large(f, pp, layers, schedule, vp);
+    build(g, f, view);
+    cr_assert_eq(g->mode, mode, "level of detail %d, expected %d", g->mode, mode);
+    assert_drawn_matches(f, g, 1e-6);
+}
+
+static void release_both(struct sim_fixture *f, struct gantt *g)
+{
+    gantt_release(g);
+    fixture_release(f);
+}
+
+/* The chart: 2048 ops a rank in 1160 pixels, ranks over 80% busy. */
+Test(gantt, pp16_mb512_busy_ranks_are_drawn_busy)
+{
+    struct sim_fixture f;
+    struct gantt g;
+    large_chart(&f, &g, "pp=16", "layers=32", "schedule=interleaved", "vp=2", &whole, GANTT_STRIPS);
+    for (int r = 0; r < 16; r++) {
+        double busy = simtime_to_s(f.res.busy[r]);
+        cr_assert_gt(busy / g.span_s[r], 0.8, "rank %d", r);
+        cr_assert_float_eq(g.busy_s[r], busy, 1e-9);
+    }
+    char note[256];
+    gantt_describe(&g, note, sizeof note);
+    cr_assert(strstr(note, "busy fraction per "), "%s", note);
+    release_both(&f, &g);
+}
+
+Test(gantt, pp64_mb512_busy_ranks_are_drawn_busy)
+{
+    struct sim_fixture f;
+    struct gantt g;
+    large_chart(&f, &g, "pp=64", "layers=128", "schedule=interleaved", "vp=2", &whole,
+                GANTT_STRIPS);
+    cr_assert_eq(g.lay.height_px, 1800, "rows shrink past the default height cap");
+    release_both(&f, &g);
+}
+
+/* 1F1B's steady F,B,F,B stream on 16 ranks, each rank about 60% busy while it waits for
+ * transfers: a band filled to that share all along, not bursts separated by gaps. */
+Test(gantt, pp16_mb512_1f1b_steady_stream_is_a_steady_band)
+{
+    struct sim_fixture f;
+    struct gantt g;
+    large_chart(&f, &g, "pp=16", "layers=16", "schedule=1f1b", "vp=1", &whole, GANTT_STRIPS);
+    /* The middle of the step: no column of any rank drawn more than 0.15 below the rank's mean
+     * share there, which is more than half (a column may be drawn fuller: there are real
+     * bursts). */
+    int a = (int)ceil(0.2 * g.span_s[0] / g.col_s), b = (int)floor(0.8 * g.span_s[0] / g.col_s);
+    static double sim[MAXCOLS], drawn[MAXCOLS];
+    int ncols = (int)llround(g.lay.t1_s / g.col_s);
+    for (int r = 0; r < 16; r++) {
+        column_shares(&f, &g, r, 0, g.col_s, ncols, sim, drawn);
+        double mean = 0;
+        for (int c = a; c < b; c++)
+            mean += sim[c] / (b - a);
+        cr_assert_gt(mean, 0.5, "rank %d: %.2f busy in the middle of the step", r, mean);
+        for (int c = a; c < b; c++)
+            cr_assert_geq(drawn[c], mean - 0.15, "rank %d column %d: drawn %.2f, mean %.2f", r, c,
+                          drawn[c], mean);
+    }
+    release_both(&f, &g);
+}
+
+/* GPipe: all forwards, then all backwards -- two runs a rank, labelled with their range. */
+Test(gantt, pp16_mb512_gpipe_merges_ops_into_runs)
+{
+    struct sim_fixture f;
+    struct gantt g;
+    large_chart(&f, &g, "pp=16", "layers=16", "schedule=gpipe", "vp=1", &whole, GANTT_RUNS);
+    int labelled = 0;
+    for (size_t i = 0; i < g.nboxes; i++)
+        labelled += strcmp(g.boxes[i].label, "0-511") == 0;
+    cr_assert_eq(labelled, 2 * 16, "an F run and a B run on each rank");
+    char note[256];
+    gantt_describe(&g, note, sizeof note);
+    cr_assert(strstr(note, "merged into runs"), "%s", note);
+    release_both(&f, &g);
+}
+
+/* Every label fits its box (about 7 px a character and 6 px of room at 10 pt, 5.6 and 4 at
+ * 8 pt), judged at the longest micro-batch label's length, and only boxes of 6 px or more have
+ * a white edge; returns how many labels have `digits` characters. */
+static int assert_labels_fit(const struct gantt *g, size_t digits)
+{
+    int n = 0;
+    double px = (g->lay.t1_s - g->lay.t0_s) / g->lay.plot_w_px;
+    double char_px = g->label_pt == 10 ? 7.0 : 5.6, pad = g->label_pt == 10 ? 6 : 4;
+    size_t longest = 0;
+    for (size_t i = 0; i < g->nboxes; i++)
+        if (g->boxes[i].kind != REC_OPT && strlen(g->boxes[i].label) > longest)
+            longest = strlen(g->boxes[i].label);
+    for (size_t i = 0; i < g->nboxes; i++) {
+        const struct gantt_box *b = &g->boxes[i];
+        double w = (b->end_s - b->start_s) / px;
+        n += strlen(b->label) == digits;
+        cr_assert(!b->label[0] || w >= char_px * longest + pad, "label '%s' on %.1f px", b->label,
+                  w);
+        cr_assert_eq(b->border, w >= 6, "box %zu, %.1f px", i, w);
+    }
+    return n;
+}
+
+/* Zoomed in, the same 16-rank step shows single ops again, with three-digit labels where they
+ * fit (and only there). */
+Test(gantt, window_shows_single_ops_with_long_labels)
+{
+    struct sim_fixture f;
+    struct gantt g;
+    struct gantt_view v = {1.0, 1.06, 0, 0};
+    large_chart(&f, &g, "pp=16", "layers=32", "schedule=interleaved", "vp=2", &v, GANTT_OPS);
+    cr_assert_float_eq(g.lay.t0_s, 1.0, 1e-12);
+    cr_assert_float_eq(g.lay.t1_s, 1.06, 1e-12);
+    cr_assert_gt(assert_labels_fit(&g, 3), 100, "micro-batch numbers past 99 are labelled");
+    release_both(&f, &g);
+}
+
+/* The same window squeezed into the narrowest image: 7 and 14 px boxes, too narrow for any
+ * label. */
+Test(gantt, labels_only_where_they_fit)
+{
+    struct sim_fixture f;
+    struct gantt g;
+    struct gantt_view v = {1.0, 1.06, GANTT_MIN_WIDTH, 2000};
+    large_chart(&f, &g, "pp=16", "layers=32", "schedule=interleaved", "vp=2", &v, GANTT_OPS);
+    cr_assert_eq(assert_labels_fit(&g, 0), (int)g.nboxes, "no labels at all");
+    release_both(&f, &g);
+}
+
+/* ---- the options ---- */
+
+Test(gantt, window_and_size_parse_units_and_refuse_nonsense)
+{
+    struct gantt_view v = whole;
+    struct sim_error err;
+    cr_assert_eq(gantt_parse_window("12ms:40ms", &v, &err), SIM_OK);
+    cr_assert_float_eq(v.t0_s, 0.012, 1e-15);
+    cr_assert_float_eq(v.t1_s, 0.040, 1e-15);
+    cr_assert_eq(gantt_parse_window("1.5:2", &v, &err), SIM_OK, "bare numbers are seconds");
+    cr_assert_float_eq(v.t1_s, 2, 1e-15);
+    cr_assert_eq(gantt_parse_window("2s:", &v, &err), SIM_OK);
+    cr_assert(isinf(v.t1_s));
+    cr_assert_eq(gantt_parse_window(":300 us", &v, &err), SIM_OK);
+    cr_assert_float_eq(v.t0_s, 0, 1e-15);
+    cr_assert_float_eq(v.t1_s, 3e-4, 1e-15);
+    const char *bad[][2] = {{"40ms", "expected START:END"},
+                            {":", "expected START:END"},
+                            {"1:2:3", "expected START:END"},
+                            {"40ms:12ms", "the end must come after the start"},
+                            {"5ms:5ms", "the end must come after the start"},
+                            {"-1ms:2ms", "negative"},
+                            {"1mss:2ms", "unknown unit"},
+                            {"nan:1", "'--plot-window 'nan:1'"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err_clear(&err);
+        cr_assert_eq(gantt_parse_window(bad[i][0], &v, &err), SIM_EINPUT, "%s", bad[i][0]);
+        cr_assert(strstr(err.msg, "--plot-window '") && strstr(err.msg, bad[i][0]), "%s", err.msg);
+    }
+    cr_assert_eq(gantt_parse_size("1600x900", &v, &err), SIM_OK);
+    cr_assert_eq(v.width_px, 1600);
+    cr_assert_eq(v.height_px, 900);
+    const char *badsize[] = {"1600",      "x900",    "1600x",      "100x900",  "1600x100",
+                             "99999x900", "1.5x900", "1600x900px", "-1600x900"};
+    for (size_t i = 0; i < sizeof badsize / sizeof badsize[0]; i++) {
+        err_clear(&err);
+        cr_assert_eq(gantt_parse_size(badsize[i], &v, &err), SIM_EINPUT, "%s", badsize[i]);
+        cr_assert(strstr(err.msg, "--plot-size '"), "%s", err.msg);
+    }
+}
+
+Test(gantt, view_outside_the_step_or_too_short_for_the_ranks_is_refused)
+{
+    struct sim_fixture f;
+    run_large(&f, "pp=64", "layers=128", "schedule=interleaved", "vp=2");
+    struct gantt g;
+    struct sim_error err;
+    struct gantt_view late = {100, 200, 0, 0};
+    err_clear(&err);
+    cr_assert_eq(gantt_build(&g, &f.res, &late, &err), SIM_EINPUT);
+    cr_assert(strstr(err.msg, "after the step ends"), "%s", err.msg);
+    struct gantt_view flat = {0, 0, 1600, 360};
+    err_clear(&err);
+    cr_assert_eq(gantt_build(&g, &f.res, &flat, &err), SIM_EINPUT);
+    cr_assert(strstr(err.msg, "--plot-size 1600x360: 64 ranks need a height of at least"), "%s",
+              err.msg);
+    /* A window past the end is clipped to the step. */
+    struct gantt_view tail = {4.0, 100, 0, 0};
+    build(&g, &f, &tail);
+    cr_assert_float_eq(g.lay.t1_s, simtime_to_s(f.res.step_end - f.res.first_start), 1e-12);
+    release_both(&f, &g);
+}
+
+/* A window where nothing runs is refused, naming it (a hand-made step: one rank, F ops at 0-1
+ * and 3-4 ms). */
+Test(gantt, window_where_nothing_runs_is_refused)
+{
+    struct pipe_record recs[2] = {
+        {.start = MS(0), .end = MS(1), .rank = 0, .peer = -1, .mb = 0, .kind = REC_F},
+        {.start = MS(3), .end = MS(4), .rank = 0, .peer = -1, .mb = 1, .kind = REC_F}};
+    simtime_t busy = MS(2);
+    struct pipe_result res = {.pp = 1,
+                              .vp = 1,
+                              .microbatches = 2,
+                              .recs = recs,
+                              .nrecs = 2,
+                              .busy = &busy,
+                              .first_start = 0,
+                              .compute_end = MS(4),
+                              .step_end = MS(4)};
+    struct gantt g;
+    struct sim_error err;
+    struct gantt_view gap = {1.5e-3, 2.5e-3, 0, 0};
+    err_clear(&err);
+    cr_assert_eq(gantt_build(&g, &res, &gap, &err), SIM_EINPUT);
+    cr_assert_str_eq(err.msg, "--plot-window: nothing runs from 1.5 ms to 2.5 ms; pick another "
+                              "part of the step");
+    struct gantt_view both = {0.5e-3, 3.5e-3, 0, 0};
+    cr_assert_eq(gantt_build(&g, &res, &both, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(g.nboxes, 2);
+    cr_assert_float_eq(g.busy_s[0], 1e-3, 1e-12, "half of each op is in the window");
+    cr_assert_float_eq(g.span_s[0], 3e-3, 1e-12);
+    gantt_release(&g);
+}

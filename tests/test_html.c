@@ -1,0 +1,163 @@
+/* test_html: escaping and UTF-8 repair, the page frame, bar charts and CSV tables. */
+#include <criterion/criterion.h>
+#include <libxml/parser.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+#include "html.h"
+
+static char *escaped(const char *s)
+{
+    FILE *fp = tmpfile();
+    cr_assert_not_null(fp);
+    html_put_text(fp, s);
+    return capture(fp);
+}
+
+static void assert_escapes(const char *in, const char *want)
+{
+    char *got = escaped(in);
+    cr_assert_str_eq(got, want, "escaping \"%s\"", in);
+    free(got);
+}
+
+Test(html, markup_characters_are_escaped)
+{
+    assert_escapes("<script>alert('x')</script> & \"q\"",
+                   "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;");
+    assert_escapes("plain ascii 1-2_3", "plain ascii 1-2_3");
+    assert_escapes("", "");
+}
+
+Test(html, valid_utf8_passes_and_invalid_bytes_become_U_FFFD)
+{
+    assert_escapes("Llama \xc3\xa9 \xe2\x87\x84 \xf0\x9f\x9a\x80",
+                   "Llama \xc3\xa9 \xe2\x87\x84 \xf0\x9f\x9a\x80");
+    const char *fffd = "\xef\xbf\xbd";
+    char want[64];
+    /* a stray byte, an overlong '/', a surrogate, past U+10FFFF, a cut-short sequence */
+    const char *bad[] = {"a\xff"
+                         "b",
+                         "a\xc0\xaf"
+                         "b",
+                         "a\xed\xa0\x80"
+                         "b",
+                         "a\xf4\x90\x80\x80"
+                         "b",
+                         "a\xe2\x82"
+                         "b"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *got = escaped(bad[i]);
+        cr_assert(strncmp(got, "a", 1) == 0 && strstr(got, fffd) && got[strlen(got) - 1] == 'b',
+                  "case %zu: %s", i, got);
+        for (const unsigned char *p = (const unsigned char *)got; *p; p++)
+            cr_assert(*p < 0x80 || strstr(got, fffd), "raw byte left in case %zu", i);
+        free(got);
+    }
+    /* control characters (but tab and newline) and noncharacters: not allowed in XML */
+    snprintf(want, sizeof want, "a%sb\tc\n%s%s", fffd, fffd, fffd);
+    assert_escapes("a\x01"
+                   "b\tc\n\x7f\xef\xbf\xbe",
+                   want);
+}
+
+/* The page frame parses as XML (the polyglot promise) and loads nothing. */
+Test(html, empty_page_is_well_formed_and_self_contained)
+{
+    FILE *fp = tmpfile();
+    html_page_begin(fp, "t<i>tle & \xff");
+    html_facts(fp, "facts", (const struct html_fact[]){{"k<", "v&"}}, 1);
+    cr_assert_eq(html_page_end(fp), 0);
+    char *page = capture(fp);
+    xmlDocPtr doc = xmlReadMemory(page, (int)strlen(page), "page.html", "UTF-8", XML_PARSE_NONET);
+    cr_assert_not_null(doc, "the page is not well-formed XML");
+    xmlFreeDoc(doc);
+    cr_assert_null(strstr(page, "http://"));
+    cr_assert_null(strstr(page, "https://"));
+    cr_assert_null(strstr(page, "src="), "nothing to load");
+    cr_assert(strstr(page, "<title>t&lt;i&gt;tle &amp; \xef\xbf\xbd</title>"), "%s", page);
+    cr_assert(strstr(page, "<th>k&lt;</th><td>v&amp;</td>"));
+    cr_assert(strstr(page, "data-report"), "the script is inline");
+    free(page);
+}
+
+Test(html, nice_steps)
+{
+    cr_assert_float_eq(html_nice_step(66, 10), 10, 1e-12);
+    cr_assert_float_eq(html_nice_step(3.9, 10), 0.5, 1e-12);
+    cr_assert_float_eq(html_nice_step(7.7, 6), 2, 1e-12);
+    cr_assert_float_eq(html_nice_step(0.0003, 10), 5e-5, 1e-18);
+    cr_assert_float_eq(html_nice_step(100, 10), 10, 1e-12);
+}
+
+static char *table_of(const char *csv_text, const char *sort, long max_rows, long *rows,
+                      long *total)
+{
+    FILE *csv = tmpfile(), *out = tmpfile();
+    cr_assert(csv && out);
+    fputs(csv_text, csv);
+    rewind(csv);
+    *rows = html_csv_table(out, csv, sort, 1, max_rows, total);
+    fclose(csv);
+    return capture(out);
+}
+
+Test(html, csv_quoting_numbers_and_status)
+{
+    long rows, total;
+    char *t = table_of("pp,status,step_s,error\n"
+                       "2,ok,7.49851673,\n"
+                       "4,error,,\"bad \"\"pp\"\", at <x>\nsecond line\"\n"
+                       "8,ok,1072184.2,\n"
+                       "16,ok,0.0960000001,\n",
+                       "step_s", 0, &rows, &total);
+    cr_assert_eq(rows, 4);
+    cr_assert_eq(total, 4);
+    cr_assert(strstr(t, "data-sort=\"step_s\" data-desc=\"1\""), "%s", t);
+    cr_assert(strstr(t, "<th>pp</th><th>status</th><th>step_s</th><th>error</th>"), "%s", t);
+    cr_assert(strstr(t, "<tr class=\"s-ok\"><td class=\"n\">2</td><td>ok</td>"
+                        "<td class=\"n\">7.49852</td><td></td></tr>"),
+              "%s", t);
+    cr_assert(strstr(t, "<td>bad &quot;pp&quot;, at &lt;x&gt;\nsecond line</td>"), "%s", t);
+    cr_assert(strstr(t, "<tr class=\"s-error\">"), "%s", t);
+    cr_assert(strstr(t, "<td class=\"n\">1072184</td>"), "no exponent: %s", t);
+    cr_assert(strstr(t, "<td class=\"n\">0.096</td>"), "no trailing zeros: %s", t);
+    free(t);
+}
+
+Test(html, csv_rows_are_capped)
+{
+    char csv[4096] = "a,b\n";
+    for (int i = 0; i < 100; i++)
+        snprintf(csv + strlen(csv), sizeof csv - strlen(csv), "%d,x\n", i);
+    long rows, total;
+    char *t = table_of(csv, NULL, 10, &rows, &total);
+    cr_assert_eq(rows, 10);
+    cr_assert_eq(total, 100);
+    cr_assert(strstr(t, "<td class=\"n\">9</td>") && !strstr(t, "<td class=\"n\">10</td>"));
+    cr_assert_null(strstr(t, "data-sort"));
+    free(t);
+}
+
+Test(html, bars_scale_to_the_largest_and_mark_the_limit)
+{
+    const double v[] = {1, 2, 0, 4};
+    const char *labels[] = {"rank 0", "rank <1>"};
+    const char *names[] = {"weights", "activations"};
+    const char *colours[] = {"#111111", "#222222"};
+    struct html_bars b = {2, 2, v, labels, names, colours, "GiB", 5.0, "HBM 5"};
+    FILE *fp = tmpfile();
+    html_bars(fp, &b);
+    char *s = capture(fp);
+    cr_assert(strstr(s, "rank &lt;1&gt;"), "bar labels are escaped");
+    cr_assert_eq(strstr(s, "fill=\"#222222\"") != NULL, 1);
+    /* three non-zero parts, drawn; the zero one is not */
+    size_t n = 0;
+    for (const char *p = strstr(s, "<rect"); p; p = strstr(p + 1, "<rect"))
+        n++;
+    cr_assert_eq(n, 3);
+    cr_assert(strstr(s, "class=\"limit\""));
+    free(s);
+}

@@ -1,0 +1,176 @@
+/* test_report_html: the --report pages -- well-formed, self-contained, every outside string
+ * escaped, the layout and summary figures as the text report has them, the table pages. */
+#include <criterion/criterion.h>
+#include <libxml/parser.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "helpers.h"
+#include "report_html.h"
+
+#define MODEL(name) TOP_SRCDIR "/models/" name ".xml"
+
+/* Well-formed (HTML5 written as XML), loads nothing, ends as a page does. */
+static void assert_sane_page(const char *page)
+{
+    xmlDocPtr doc = xmlReadMemory(page, (int)strlen(page), "report.html", "UTF-8", XML_PARSE_NONET);
+    cr_assert_not_null(doc, "the page is not well-formed");
+    xmlFreeDoc(doc);
+    cr_assert(strncmp(page, "<!DOCTYPE html>\n", 16) == 0);
+    cr_assert_null(strstr(page, "http://"), "a page loads nothing");
+    cr_assert_null(strstr(page, "https://"), "a page loads nothing");
+    cr_assert_null(strstr(page, " src="), "a page loads nothing");
+    cr_assert_null(strstr(page, "@import"), "a page loads nothing");
+    size_t n = strlen(page);
+    cr_assert(n > 8 && strcmp(page + n - 8, "</html>\n") == 0);
+}
+
+static char *step_page(const struct scenario *scn, const struct step_output *so)
+{
+    FILE *fp = tmpfile();
+    cr_assert_not_null(fp);
+    cr_assert_eq(report_html_step(fp, scn, &so->res, &so->rep), 0);
+    return capture(fp);
+}
+
+Test(report_html, explicit_costs_page_escapes_a_hostile_name)
+{
+    const char *sets[] = {
+        "pp=4",        "layers=8",           "microbatches=8",
+        "forward=1ms", "backward-input=2ms", "name=<script>alert(1)</script>&\"\xff",
+        NULL};
+    struct scenario scn;
+    struct step_output so;
+    struct sim_error err;
+    scn_defaults(&scn);
+    err_clear(&err);
+    for (const char *const *s = sets; *s; s++)
+        cr_assert_eq(scn_set_arg(&scn, *s, &err), SIM_OK, "%s: %s", *s, err.msg);
+    cr_assert_eq(step_run(&scn, &so, &err), SIM_OK, "%s", err.msg);
+    char *page = step_page(&scn, &so);
+    assert_sane_page(page);
+    cr_assert_null(strstr(page, "<script>alert"), "the name went out unescaped");
+    cr_assert(strstr(page, "<h1>&lt;script&gt;alert(1)&lt;/script&gt;&amp;&quot;\xef\xbf\xbd</h1>"),
+              "%.300s", strstr(page, "<h1>"));
+    cr_assert(strstr(page, "<th>step time</th><td>0.066000 s</td>"), "(8+3) x (2 + 4) ms");
+    cr_assert(strstr(page, "<th>schedule</th><td>1f1b</td>"));
+    cr_assert(strstr(page, "<th>microbatches</th><td>8</td>"));
+    cr_assert_null(strstr(page, "id=\"breakdown\""), "no breakdown without the cost model");
+    cr_assert(strstr(page, "class=\"gantt-svg\""));
+    free(page);
+    step_release(&so);
+}
+
+Test(report_html, modelled_page_states_the_layout_summary_and_memory)
+{
+    const char *sets[] = {
+        "gpus=16",  "tp=2",       "pp=4", "schedule=interleaved", "vp=2", "global-batch=64",
+        "seq=1024", "dtype=bf16", NULL};
+    struct scenario scn;
+    struct step_output so;
+    toy_step(MODEL("llama2-7b"), 8, sets, &scn, &so);
+    char *page = step_page(&scn, &so);
+    assert_sane_page(page);
+    /* the layout fields, as the JSON report's layout object has them */
+    struct report_field f[REPORT_LAYOUT_FIELDS];
+    int n = report_layout_fields(&scn, &so.rep, f);
+    cr_assert_eq(n, REPORT_LAYOUT_FIELDS - 3, "a dense model: no ep, etp, edp");
+    for (int i = 0; i < n; i++) {
+        char want[160];
+        snprintf(want, sizeof want, "<th>%s</th><td>%s</td>", f[i].key, f[i].value);
+        cr_assert(strstr(page, want), "layout field missing: %s", want);
+    }
+    cr_assert(strstr(page, "<th>tp</th><td>2</td>") && strstr(page, "<th>dp</th><td>2</td>"));
+    char layout[512], want[700];
+    report_layout_line(&scn, &so.rep, layout, sizeof layout);
+    snprintf(want, sizeof want, "<p class=\"layout\">%s</p>", layout);
+    cr_assert(strstr(page, want), "the text report's layout line: %s", layout);
+    snprintf(want, sizeof want, "<th>MFU</th><td>%.2f%%", 100.0 * so.rep.mfu);
+    cr_assert(strstr(page, want), "%s", want);
+    cr_assert(strstr(page, "<th>fits in memory</th><td>yes</td>"));
+    cr_assert(strstr(page, "id=\"breakdown\"") && strstr(page, "pipeline bubble"));
+    cr_assert(strstr(page, "<h3>Memory per GPU</h3>"));
+    cr_assert(strstr(page, "F forward, chunk 1"), "the legend names both chunks");
+    free(page);
+    step_release(&so);
+}
+
+Test(report_html, out_of_memory_is_flagged)
+{
+    const char *sets[] = {"gpus=4",
+                          "tp=1",
+                          "pp=4",
+                          "global-batch=64",
+                          "seq=4096",
+                          "hw.hbm=4GiB",
+                          "hw.hbm-reserve=0GiB",
+                          NULL};
+    struct scenario scn;
+    struct step_output so;
+    toy_step(MODEL("llama2-7b"), 8, sets, &scn, &so);
+    cr_assert(so.rep.oom);
+    char *page = step_page(&scn, &so);
+    assert_sane_page(page);
+    cr_assert(strstr(page, "<p class=\"oom\">OUT OF MEMORY: rank "));
+    cr_assert(strstr(page, "<th>fits in memory</th><td>NO: rank "));
+    cr_assert(strstr(page, "<td class=\"bad\">OUT OF MEMORY</td>"));
+    free(page);
+    step_release(&so);
+}
+
+Test(report_html, allocation_failures_are_errors)
+{
+    const char *sets[] = {"pp=2", "layers=2", "microbatches=2", "forward=1ms", NULL};
+    struct sim_fixture f;
+    struct report rep;
+    cr_assert_eq(fixture_run(&f, sets), SIM_OK, "%s", f.err.msg);
+    cr_assert_eq(report_compute(&f.scn, &f.res, &rep, &f.err), SIM_OK);
+    int failed = 0;
+    for (long k = 1; k <= 8; k++) { /* the page's three, then the chart's four, then none */
+        FILE *fp = tmpfile();
+        mem_fail_after(k);
+        failed += report_html_step(fp, &f.scn, &f.res, &rep) != 0;
+        mem_fail_after(0);
+        fclose(fp);
+    }
+    cr_assert_eq(failed, 7);
+    report_release(&rep);
+    fixture_release(&f);
+}
+
+static int three_rows(FILE *out, const void *user)
+{
+    (void)user;
+    fputs("pp,status,step_time_s,error\n2,ok,1.5,\n4,ok,0.75,\n8,error,,\"pp=8 <bad>\"\n", out);
+    return 0;
+}
+
+static int failing_writer(FILE *out, const void *user)
+{
+    (void)out;
+    (void)user;
+    return -1;
+}
+
+Test(report_html, table_page)
+{
+    const struct html_fact facts[] = {{"--vary", "pp=2,4,8"}};
+    struct report_html_table page = {
+        "sweep", "sw<e>ep", facts, 1, three_rows, NULL, "step_time_s", 0, "One row per config."};
+    FILE *fp = tmpfile();
+    cr_assert_eq(report_html_table(fp, &page), 0);
+    char *s = capture(fp);
+    assert_sane_page(s);
+    cr_assert(strstr(s, "<h1>stepsim sweep: sw&lt;e&gt;ep</h1>"));
+    cr_assert(strstr(s, "<th>--vary</th><td>pp=2,4,8</td>"));
+    cr_assert(strstr(s, "data-sort=\"step_time_s\" data-desc=\"0\""));
+    cr_assert(strstr(s, "<tr class=\"s-error\"><td class=\"n\">8</td><td>error</td><td></td>"
+                        "<td>pp=8 &lt;bad&gt;</td></tr>"));
+    free(s);
+    page.write_csv = failing_writer;
+    fp = tmpfile();
+    cr_assert_eq(report_html_table(fp, &page), -1, "the CSV writer's failure is the page's");
+    fclose(fp);
+}

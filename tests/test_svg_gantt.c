@@ -1,0 +1,139 @@
+/* test_svg_gantt: the Gantt chart's boxes -- one per op when ops are wide, runs merged below
+ * a pixel so the output stays bounded, colours and lanes as documented in svg_gantt.h. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "helpers.h"
+#include "svg_gantt.h"
+
+/* Run the step `sets` describes into *f and draw it. */
+static char *chart(struct sim_fixture *f, const char *const *sets, struct svg_gantt_stats *st)
+{
+    cr_assert_eq(fixture_run(f, sets), SIM_OK, "%s", f->err.msg);
+    FILE *fp = tmpfile();
+    cr_assert_not_null(fp);
+    cr_assert_eq(svg_gantt_write(fp, &f->res, NULL, st), 0);
+    return capture(fp);
+}
+
+/* unit.xml's step: 4 ranks x 8 micro-batches of 1 ms layers, free links: every op is many
+ * pixels wide, so each is a box with its micro-batch. */
+Test(svg_gantt, small_step_draws_every_op)
+{
+    const char *sets[] = {"pp=4",        "layers=8",           "microbatches=8",
+                          "forward=1ms", "backward-input=1ms", "backward-weight=1ms",
+                          NULL};
+    struct sim_fixture f;
+    struct svg_gantt_stats st;
+    char *s = chart(&f, sets, &st);
+    cr_assert_eq(st.ops, 64); /* 4 ranks x 8 x (F, B); optimizer and links take no time */
+    cr_assert_eq(st.boxes, 64);
+    cr_assert_eq(st.merged, 0);
+    cr_assert_eq(st.detail, 8);
+    cr_assert_eq(count_of(s, "class=\"k0c0\" data-m="), 32);
+    cr_assert_eq(count_of(s, "class=\"k1c0\" data-m="), 32);
+    cr_assert_eq(count_of(s, "data-m=\"7\""), 8, "micro-batch 7: F and B on each rank");
+    cr_assert_eq(count_of(s, ">rank "), 4);
+    cr_assert_null(strstr(s, "band-link"), "no link lanes: links are free");
+    /* rank 0's first F spans 2 ms of the 66 ms step: 1080 * 2 / 66 pixels from x = 0 */
+    cr_assert(strstr(s, "<rect x=\"0\" y=\"11\" width=\"32.72727\" height=\"20\" class=\"k0c0\" "
+                        "data-m=\"0\"/>"),
+              "%.400s", strstr(s, "<rect x=\"0\""));
+    free(s);
+    fixture_release(&f);
+}
+
+/* A long step of short ops: the boxes stay bounded by the width, not the op count, and
+ * merged boxes say what they hold. */
+Test(svg_gantt, many_narrow_ops_merge_into_bounded_runs)
+{
+    const char *sets[] = {"pp=2",        "layers=2",           "microbatches=20000",
+                          "forward=1ms", "backward-input=2ms", "schedule=gpipe",
+                          NULL};
+    struct sim_fixture f;
+    struct svg_gantt_stats st;
+    char *s = chart(&f, sets, &st);
+    cr_assert_eq(st.ops, 80000);
+    cr_assert_leq(st.boxes, (size_t)SVG_GANTT_MAX_BOXES);
+    cr_assert_gt(st.merged, 0);
+    cr_assert_eq(count_of(s, "<rect x="), st.boxes, "lane bands and pair outlines apart");
+    cr_assert_eq(st.boxes, 4, "each rank: one run of 20000 F, one of 20000 B");
+    /* GPipe: all forwards, then all backwards: runs of one kind keep the kind's colour */
+    cr_assert(strstr(s, "class=\"k0c0 run\" data-run=\"F "), "same-kind runs keep their class");
+    cr_assert_null(strstr(s, "class=\"run\" fill="), "no mixed runs in GPipe's phases");
+    cr_assert_lt(strlen(s), (size_t)3 << 20);
+    free(s);
+    fixture_release(&f);
+}
+
+/* 1F1B's steady state alternates F and B below a pixel: they merge into mixed runs, coloured
+ * by the duration-weighted mix of F's and B's colours, at most a few per pixel. */
+Test(svg_gantt, alternating_narrow_ops_mix_their_colours)
+{
+    const char *sets[] = {"pp=4",        "layers=4",           "microbatches=40000",
+                          "forward=1ms", "backward-input=2ms", NULL};
+    struct sim_fixture f;
+    struct svg_gantt_stats st;
+    char *s = chart(&f, sets, &st);
+    cr_assert_lt(st.detail, 8, "320000 ops cannot all be drawn apart");
+    cr_assert_leq(st.boxes, (size_t)SVG_GANTT_MAX_BOXES);
+    /* each mixed box's colour lies between F's #2b6cb0 and B's #c05621, channel by channel */
+    const char *p = strstr(s, "class=\"run\" fill=\"#");
+    cr_assert_not_null(p, "mixed runs");
+    unsigned rgb = (unsigned)strtoul(p + strlen("class=\"run\" fill=\"#"), NULL, 16);
+    const unsigned fc = 0x2b6cb0, bc = 0xc05621;
+    for (int sh = 0; sh <= 16; sh += 8) {
+        unsigned c = rgb >> sh & 0xff, lo = fc >> sh & 0xff, hi = bc >> sh & 0xff;
+        cr_assert(c >= (lo < hi ? lo : hi) && c <= (lo < hi ? hi : lo), "#%06x", rgb);
+    }
+    free(s);
+    fixture_release(&f);
+}
+
+/* Transfers that take time get link lanes; the interleaved wrap its own below the last rank. */
+Test(svg_gantt, transfers_draw_on_link_lanes)
+{
+    const char *sets[] = {"pp=4",
+                          "vp=2",
+                          "schedule=interleaved",
+                          "layers=8",
+                          "microbatches=8",
+                          "forward=1ms",
+                          "backward-input=2ms",
+                          "activation=1MB",
+                          "link-bandwidth=1GBps",
+                          NULL};
+    struct sim_fixture f;
+    struct svg_gantt_stats st;
+    char *s = chart(&f, sets, &st);
+    cr_assert_eq(count_of(s, "class=\"band-link\""), 4, "links 0-1, 1-2, 2-3 and the wrap 3-0");
+    cr_assert(strstr(s, ">3\xe2\x87\x84"
+                        "0<"),
+              "the wrap lane is labelled");
+    cr_assert_gt(count_of(s, "class=\"k4c0\" data-m="), 0, "activation sends");
+    cr_assert_gt(count_of(s, "class=\"k5c0\" data-m="), 0, "gradient sends");
+    cr_assert(strstr(s, ".k0c1{fill:#90cdf4}"), "chunk 1 of 2 takes the light shade");
+    free(s);
+    fixture_release(&f);
+}
+
+/* Every allocation failing in turn: an error return, never a crash or a leak (ASan). */
+Test(svg_gantt, allocation_failures_are_errors)
+{
+    const char *sets[] = {"pp=2", "layers=2", "microbatches=2", "forward=1ms", NULL};
+    struct sim_fixture f;
+    cr_assert_eq(fixture_run(&f, sets), SIM_OK, "%s", f.err.msg);
+    int failed = 0;
+    for (long k = 1; k <= 4; k++) {
+        FILE *fp = tmpfile();
+        mem_fail_after(k);
+        failed += svg_gantt_write(fp, &f.res, NULL, NULL) != 0;
+        mem_fail_after(0);
+        fclose(fp);
+    }
+    cr_assert_eq(failed, 4);
+    fixture_release(&f);
+}
