@@ -14,7 +14,8 @@
 # the colour of their line (grey for a line where nothing ran).  x is the swept value (or its position when the values
 # are not numbers: xcat=1), xlabel its text, throughput in the unit named by ylabel, bubble% =
 # 100 x bubble ratio.
-# Optional variables: outfile, format ('png' or 'svg'), plottitle, xlabel, ylabel, keytitle
+# Optional variables: outfile, format ('png' or 'svg'), plottitle, subtitle (a second title
+# line on both images), xtics (numeric swept values as words: the x tics), xlabel, ylabel, keytitle
 # (the legend's heading), nseries (line blocks; default 1), nfailed, noom (configs out of
 # memory), xcat, xlog (log2 x axis),
 # xmin and xmax (the swept values' range, or the categories' first and last position), xcats
@@ -71,7 +72,9 @@ set output outfile
 lm = 0.09
 haskey = nseries > 1 || nfailed > 0 || nempty > 0 || noom > 0
 rm = (haskey ? 0.76 : 0.95)
-set multiplot title plottitle font ',15'
+# subtitle: what every config shares as it ran (model on hardware, GPUs), a second line.
+fulltitle = (exists("subtitle") && subtitle ne '') ? plottitle . "\n" . subtitle : plottitle
+set multiplot title fulltitle font ',15'
 set lmargin at screen lm
 set rmargin at screen rm
 set grid xtics ytics lc rgb '#dddddd'
@@ -86,8 +89,19 @@ if (exists("xmin") && exists("xmax")) {
     } else {
         if (xmin == xmax) {
             if (xlog) { set xrange [xmin / 2:xmax * 2] } else { set xrange [xmin - 1:xmax + 1] }
+        } else {
+            # fixed (offsets only pad autoscaled axes), so both panels share it
+            if (!xlog) { set xrange [xmin - 0.03 * (xmax - xmin):xmax + 0.03 * (xmax - xmin)] }
         }
     }
+}
+
+# A few numeric values (xtics: the swept values as words): a tic at each, none between, on
+# both panels.
+xvalues = (!xcat && exists("xtics")) ? xtics : ''
+if (xvalues ne '') {
+    set xtics ()
+    do for [j=1:words(xvalues)] { set xtics add ('' word(xvalues, j) + 0) }
 }
 
 # Top: throughput.  The y axis starts at 0 unless that would flatten the lines (stepsim then
@@ -133,6 +147,11 @@ if (xcat && exists("xcats")) {
     set xtics () rotate by -30
     do for [j=1:words(xcats)] { set xtics add (word(xcats, j) j - 1) }
 }
+if (xvalues ne '') {
+    set xtics ()
+    do for [j=1:words(xvalues)] { set xtics add (word(xvalues, j) word(xvalues, j) + 0) }
+}
+
 eval 'plot ' . lines(4) . ', ' . marks(4, '') . ', ' . oommarks(4) . failmarks(bfail)
 unset multiplot
 
@@ -172,7 +191,7 @@ if (exists("brkfile") && exists("brkout")) {
         set terminal pngcairo size bw, bh font 'Sans,13' background rgb 'white'
     }
     set output brkout
-    set title brktitle font ',15'
+    set title ((exists("subtitle") && subtitle ne '') ? brktitle . "\n" . subtitle : brktitle) font ',15'
     set style data histograms
     set style histogram rowstacked
     set style fill solid 0.9 border rgb '#555555'

@@ -654,9 +654,11 @@ static int write_lines_tsv(FILE *out, const struct sweep *sw, enum sweep_metric 
 void sweep_panel_range(double lo, double hi, double *from, double *to)
 {
     if (hi > 0 && lo >= 0.5 * hi) {
-        double pad = hi > lo ? 0.15 * (hi - lo) : 0.05 * hi;
-        *from = lo - pad;
-        *to = hi + pad;
+        /* Around the data, but never narrower than 10% of the top value: a 0.5% difference
+         * drawn across the whole panel would look like a large one. */
+        double mid = 0.5 * (lo + hi), half = fmax(0.5 * (hi - lo) * 1.3, 0.05 * hi);
+        *from = fmax(mid - half, 0.0);
+        *to = mid + half;
         return;
     }
     *from = lo < 0 ? lo * 1.08 : 0;
@@ -759,6 +761,43 @@ static int fill_breakdown(FILE *fp, const void *user)
     return write_breakdown_tsv(fp, cd->sw, &cd->longest_label);
 }
 
+static int varies_key(const struct sweep *sw, enum scn_key key);
+
+/* The charts' second title line: what every config shares as it ran -- model, hardware and
+ * GPUs after --set (the scenario's name, the first line, may say otherwise: --set
+ * hardware=gb200-nvl72 does not rename it) -- leaving out what an axis varies.  Empty when
+ * nothing is shared or the scenario gives explicit costs. */
+static void sweep_subtitle(const struct sweep *sw, char *buf, size_t len)
+{
+    char model[64] = "", hw[64] = "";
+    buf[0] = '\0';
+    if (!sw->model || !sw->hw)
+        return;
+    plot_sanitize(model, sizeof model, sw->model->name);
+    plot_sanitize(hw, sizeof hw, sw->hw->name);
+    int n = snprintf(buf, len, "as run: %s on %s", model, hw);
+    if (n > 0 && (size_t)n < len && sw->base.gpus > 0 && !varies_key(sw, SCN_GPUS))
+        snprintf(buf + n, len - (size_t)n, " · %d GPUs", sw->base.gpus);
+}
+
+/* The x axis' tics at the swept values themselves ("4 8 16") when they are a few plain
+ * numbers on a linear axis, so a discrete key (tp, pp) shows no 4.5 or 7.5; empty otherwise. */
+static void sweep_xtics(const struct sweep_axis *xa, int xcat, int xlog, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    if (xcat || xlog || xa->nvalues > 16)
+        return;
+    size_t used = 0;
+    for (int j = 0; j < xa->nvalues && used < len; j++) {
+        double v;
+        if (!is_number(xa->values[j], &v))
+            return (void)(buf[0] = '\0');
+        used += (size_t)snprintf(buf + used, len - used, "%s%.9g", j ? " " : "", v);
+    }
+    if (used >= len)
+        buf[0] = '\0';
+}
+
 /* The images: `img` (throughput and bubble) and, for modelled sweeps, `brkimg` (the
  * breakdown); both were named up front and are put in place by the caller's commit. */
 static enum sim_status sweep_plot(const struct sweep *sw, struct outfile *img,
@@ -823,14 +862,18 @@ static enum sim_status sweep_plot(const struct sweep *sw, struct outfile *img,
     for (int a = 0, used = 0; a + 1 < sw->naxes && used >= 0 && (size_t)used < sizeof keytitle; a++)
         used += snprintf(keytitle + used, sizeof keytitle - (size_t)used, "%s%s", a ? ", " : "",
                          sw->axes[a].name);
+    char subtitle[192], xtics[256];
+    sweep_subtitle(sw, subtitle, sizeof subtitle);
+    sweep_xtics(xa, xcat, xlog, xtics, sizeof xtics);
     char vars[16384];
     int n = snprintf(vars, sizeof vars,
                      "datafile='%s'; outfile='%s'; format='%s'; nseries=%d; xcat=%d; xlog=%d; "
-                     "xmin=%.9g; xmax=%.9g; "
+                     "xmin=%.9g; xmax=%.9g; xtics='%s'; subtitle='%s'; "
                      "xlabel='%s'; ylabel='%s'; keytitle='%s'; plottitle='%s: throughput and "
                      "bubble ratio vs %s'",
                      data, img->tmp, plot_ends_with(path, ".svg") ? "svg" : "png", nseries, xcat,
-                     xlog, xmin, xmax, xlabel, ylabels[m], keytitle, name, xlabel);
+                     xlog, xmin, xmax, xtics, subtitle, xlabel, ylabels[m], keytitle, name,
+                     xlabel);
     if (brkimg && n > 0 && (size_t)n < sizeof vars)
         n += snprintf(vars + n, sizeof vars - (size_t)n,
                       "; brkfile='%s'; brkout='%s'; nbars=%d; brktitle='%s: where the step "

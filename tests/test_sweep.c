@@ -565,6 +565,44 @@ Test(sweep, panel_range_leaves_out_zero_only_when_it_flattens_the_data)
     cr_assert(from == 0 && to == 1, "all zero: 0..1");
     sweep_panel_range(5, 5, &from, &to);
     cr_assert(from < 5 && to > 5, "one value: around it, %g..%g", from, to);
+    /* 320 vs 321.5 tokens/s (0.5%): never drawn across the whole panel */
+    sweep_panel_range(320, 321.5, &from, &to);
+    cr_assert(to - from >= 0.1 * 321.5 - 1e-9 && from < 320 && to > 321.5, "%g..%g", from, to);
+    cr_assert_float_eq(0.5 * (from + to), 320.75, 1e-9, "centred on the data");
+}
+
+/* The chart says what ran: with --set hardware=... the scenario's name (the first title line)
+ * no longer names the hardware, so a second line does; a discrete axis gets a tic at each
+ * value and none between (no "tp 4.5"). */
+Test(sweep_cmd, chart_title_names_the_hardware_as_run, .init = setup)
+{
+    char dir[] = "/tmp/stepsim-test-sweep-XXXXXX";
+    cr_assert(mkdtemp(dir));
+    char svg[128], brk[128];
+    snprintf(svg, sizeof svg, "%s/s.svg", dir);
+    snprintf(brk, sizeof brk, "%s/s-breakdown.svg", dir);
+    char *o, *e;
+    int rc = run_sweep(&o, &e, LLAMA, "--set", "hardware=dgx-b200", "--vary", "pp=2,4",
+                       "--vary", "tp=4,8", "--plot", svg, NULL);
+    if (rc == 1 && strstr(e, "cannot run gnuplot")) {
+        cr_log_warn("gnuplot not installed: plot not checked");
+    } else {
+        cr_assert_eq(rc, 0, "%s", e);
+        const char *imgs[] = {svg, brk};
+        for (int k = 0; k < 2; k++) {
+            FILE *fp = fopen(imgs[k], "r");
+            cr_assert(fp, "no %s", imgs[k]);
+            cr_assert_eq(fseek(fp, 0, SEEK_END), 0);
+            char *text = capture(fp); /* all of it, from the start; closes fp */
+            cr_assert(strstr(text, "as run: ") && strstr(text, " on dgx-b200"),
+                      "%s: no 'as run: ... on dgx-b200' line", imgs[k]);
+            free(text);
+            remove(imgs[k]);
+        }
+    }
+    remove(dir);
+    free(o);
+    free(e);
 }
 
 /* Failed configs are counted on stderr in one line: rule errors, simulation errors, and those
