@@ -2037,9 +2037,13 @@ static int write_csv(FILE *out, const void *user)
     return ferror(out) ? -1 : 0;
 }
 
-/* The same rows for --report's page, which shows only its first REPORT_HTML_MAX_ROWS: the
- * listed configs in their order (the top K; when nothing fits, the nearest), then the other
- * simulated configs, the pruned ones, those over HBM -- each group in enumeration order. */
+/* Rows of --report's table: the page stays small and quick to write, whatever the space (the
+ * listed configs and, unless --exhaustive, every simulated one fit in it; --out has all). */
+#define PLAN_REPORT_ROWS 2000
+
+/* The rows for --report's page, its first PLAN_REPORT_ROWS of: the listed configs in their
+ * order (the top K; when nothing fits, the nearest), then the other simulated configs, the
+ * pruned ones, those over HBM -- each group in enumeration order. */
 static int write_csv_ranked(FILE *out, const void *user)
 {
     const struct plan_result *res = user;
@@ -2048,21 +2052,24 @@ static int write_csv_ranked(FILE *out, const void *user)
         return -1;
     write_csv_header(out);
     const size_t *first = res->ntop ? res->top : res->nearest;
-    size_t nfirst = res->ntop ? res->ntop : res->nnearest;
-    for (size_t t = 0; t < nfirst; t++) {
+    size_t nfirst = res->ntop ? res->ntop : res->nnearest, rows = 0;
+    for (size_t t = 0; t < nfirst && rows < PLAN_REPORT_ROWS; t++, rows++) {
         write_csv_row(out, res, &res->entries[first[t]]);
         listed[first[t]] = 1;
     }
     static const enum plan_state order[] = {PLAN_SIMULATED, PLAN_PRUNED, PLAN_OOM};
     for (size_t k = 0; k < sizeof order / sizeof order[0]; k++)
-        for (size_t i = 0; i < res->n; i++)
-            if (!listed[i] && res->entries[i].built >= 0 && res->entries[i].state == order[k])
+        for (size_t i = 0; i < res->n && rows < PLAN_REPORT_ROWS; i++)
+            if (!listed[i] && res->entries[i].built >= 0 && res->entries[i].state == order[k]) {
                 write_csv_row(out, res, &res->entries[i]);
+                rows++;
+            }
     mem_free(listed);
     return ferror(out) ? -1 : 0;
 }
 
-/* --report FILE.html: every valid config as a table, the listed ones first. */
+/* --report FILE.html: the valid configs as a table, the listed ones first, the first
+ * PLAN_REPORT_ROWS of them. */
 static enum sim_status plan_report(struct outfile *of, const char *scenario_file,
                                    const struct scenario *base, const struct plan_opts *o,
                                    const struct plan_result *res, struct sim_error *err)
@@ -2074,6 +2081,9 @@ static enum sim_status plan_report(struct outfile *of, const char *scenario_file
              res->hbm_bytes / GIB, (res->hbm_bytes - res->hbm_usable_bytes) / GIB,
              res->hbm_usable_bytes / GIB);
     config_counts(res, counts, sizeof counts);
+    long valid = 0;
+    for (size_t i = 0; i < res->n; i++)
+        valid += res->entries[i].built >= 0;
     const struct html_fact facts[] = {{"scenario file", scenario_file},
                                       {"budget", budget},
                                       {"framework", res->framework->name},
@@ -2093,8 +2103,10 @@ static enum sim_status plan_report(struct outfile *of, const char *scenario_file
         "nothing fits, the configs needing least memory), then the other <em>ok</em> "
         "(simulated) ones, the <em>pruned</em> ones (not simulated: their lower bound on the "
         "step time, bound_s, showed they could not change the list) and the <em>oom</em> ones "
-        "(over the usable HBM, not simulated).  The columns are those of <code>--out</code>, "
-        "defined in <code>stepsim plan --help</code> and the README's result columns."};
+        "(over the usable HBM, not simulated) -- the first 2000 rows.  The columns are those "
+        "of <code>--out</code>, defined in <code>stepsim plan --help</code> and the README's "
+        "result columns.",
+        valid};
     return outfile_write(of, report_html_table_fn, &page, err);
 }
 

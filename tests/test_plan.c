@@ -738,3 +738,57 @@ Test(plan, csv_shares_sweep_columns)
     unlink(plan_csv);
     cr_expect(ok > 0 && pruned > 0 && oom > 0, "ok %d pruned %d oom %d", ok, pruned, oom);
 }
+
+/* A whole file as a heap string (freed by the caller). */
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    cr_assert(f, "%s", path);
+    cr_assert_eq(fseek(f, 0, SEEK_END), 0); /* capture reads up to the position */
+    return capture(f);
+}
+
+/* --report's table holds the first 2000 rows in plan order, whatever the space (writing and
+ * reading every row of a big one cost more than the plan), and says how many it left out;
+ * --out keeps them all. */
+Test(plan, report_page_caps_its_rows_and_says_how_many_are_left_out)
+{
+    char csv[] = "/tmp/stepsim-test-plan-csv-XXXXXX", page[] = "/tmp/stepsim-test-plan-html-XXXXXX";
+    int fd = mkstemp(csv), fd2 = mkstemp(page);
+    cr_assert(fd >= 0 && fd2 >= 0);
+    close(fd);
+    close(fd2);
+    char *out, *err;
+    const char *args[] = {LLAMA,
+                          "--gpus",
+                          "32",
+                          "--set",
+                          "model=" TOP_SRCDIR "/models/llama3.1-8b.xml",
+                          "--set",
+                          "global-batch=64",
+                          "--out",
+                          csv,
+                          "--report",
+                          page,
+                          "-j",
+                          "2",
+                          NULL};
+    cr_assert_eq(run_plan(args, &out, &err), 0, "stderr: %s", err);
+    char *rows = slurp(csv), *html = slurp(page);
+    unlink(csv);
+    unlink(page);
+    size_t all = count_of(rows, "\n") - 1; /* less the header */
+    cr_assert_gt(all, 10000, "a space of %zu configs is too small for the test", all);
+    char note[160];
+    snprintf(note, sizeof note,
+             "The first 2000 of %zu rows; %zu left out, which the command's "
+             "--out CSV has.",
+             all, all - 2000);
+    cr_expect(strstr(html, note), "no '%s' in the page", note);
+    cr_expect_eq(count_of(html, "<tr class=\"s-"), 2000);
+    cr_expect(strstr(html, "<tr class=\"s-ok\">"), "the listed configs come first");
+    free(rows);
+    free(html);
+    free(out);
+    free(err);
+}
