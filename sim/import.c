@@ -91,7 +91,8 @@ static const struct {
     {"batch", {"micro-batch", "global-batch", "seq"}},
     {"training",
      {"dtype", "recompute", "distributed-optimizer", "overlap-grad-reduce", "overlap-param-gather",
-      "overlap-tp-comm", "overlap-p2p", "attention", "grad-reduce-fp32", "dropout"}},
+      "overlap-tp-comm", "overlap-p2p", "attention", "grad-reduce-fp32", "dropout",
+      "framework"}},
 };
 
 /* ---- words ---------------------------------------------------------------------------- */
@@ -322,6 +323,10 @@ static enum sim_status finish(struct import_result *res, const struct pending *p
         snprintf(num, sizeof num, "%ld", pd->nproc * (pd->nnodes > 0 ? pd->nnodes : 1));
         st = put_key(res, "gpus", num, "nnodes x nproc-per-node", err);
     }
+    /* The line runs Megatron-Core: run refuses what it does not offer, plan explores only
+     * what it does. */
+    if (st == SIM_OK)
+        st = put_key(res, "framework", "megatron-core", "import megatron", err);
     return st;
 }
 
@@ -391,6 +396,8 @@ static const char import_help[] =
     "the same.  The line may be one quoted string or many words.  The model is the shipped one\n"
     "whose shape matches --num-layers, --hidden-size, --num-attention-heads, --num-query-groups\n"
     "and --ffn-hidden-size (or --model); flags stepsim does not model are named on stderr.\n"
+    "The scenario names framework=megatron-core, so run holds it to what Megatron-Core\n"
+    "offers and plan explores only that.\n"
     "Megatron's defaults hold where stepsim's differ: fp32 without --bf16 / --fp16, dropout\n"
     "0.1 unless --attention-dropout and --hidden-dropout are 0.  Check the result with\n"
     "'stepsim validate'.\n"

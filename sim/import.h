@@ -8,7 +8,8 @@
  * architecture flags (--num-layers, --hidden-size, --num-attention-heads, --num-query-groups,
  * --ffn-hidden-size, --num-experts) pick the shipped model with that shape; every other flag is
  * listed as ignored.  Megatron's defaults are kept where they differ from stepsim's: fp32
- * without --bf16 / --fp16 / --fp8-format, dropout 0.1 unless both dropouts are set to 0.
+ * without --bf16 / --fp16 / --fp8-format, dropout 0.1 unless both dropouts are set to 0.  The
+ * scenario names framework=megatron-core (framework.h): the line is Megatron-Core's.
  *
  * Limits: IMPORT_MAX_WORDS words of at most 255 bytes; at most IMPORT_MAX_KEYS keys. */
 #ifndef STEPSIM_IMPORT_H

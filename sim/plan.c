@@ -35,12 +35,17 @@
  *     item builds its children's representatives (the child's knobs fixed, the rest at their
  *     fastest), whose bounds key the children; a sharding option whose memory floor is above
  *     the usable HBM is dropped whole, a config over it alone; fitting configs are simulated
- *     in batches of PLAN_BATCH.  The search stops when every remaining bound is above the
- *     threshold, (1%)^3 over the K-th best layout's simulated step (make_list says why), and
- *     the configs under the remaining items are pruned unbuilt.
+ *     in batches of PLAN_BATCH.  An item is taken only while it can help decide its layout's
+ *     listed config (take, layout_verdict): a layout whose bound is over the candidates' cut
+ *     -- 1% over the K-th smallest known bound on a layout's listed step -- cannot be listed;
+ *     one whose listed config is decided (its simplest config surely within 1% of its
+ *     fastest, nothing as simple left that could beat it) needs no more; an item that cannot
+ *     decide its open layout now waits aside (parked) until the layout changes.  So a layout
+ *     typically costs one or two simulations, not one per knob variant within the noise.
+ *     The search stops when no item is needed and the rest are above the reach, 1% over the
+ *     cut; configs never simulated stay pruned, keyed by the last bound the search had.
  * Invariant: the list equals the one simulating every config that fits gives (same order,
- * ties broken by enumeration order), because pruning only drops configs whose bound -- and so
- * whose step -- is above the threshold.
+ * ties broken by enumeration order): make_list says why.
  *
  * The list ("simpler first"): each layout is represented by its simplest config within 1% of
  * its fastest; then, repeatedly, among the representatives within 1% of the fastest one not
@@ -837,7 +842,10 @@ static void build_job(size_t j, void *user)
         job_failed(c, j, st, &err);
         return;
     }
+    simtime_t held = e->bound; /* the search's bound on it so far: bounds only rise */
     measure(e, &c->lay[e->layout], &cm, &scn, &setup);
+    if (e->bound < held)
+        e->bound = held;
     pipe_setup_release(&setup);
     cm_release(&cm);
 }
@@ -930,14 +938,13 @@ static struct item heap_pop(struct heap *h)
     return top;
 }
 
-/* A simulated config of layout l: the layout's best step, and the K layouts with the best
- * steps (then the lower index), best first, kept up to date. */
-static void fast_update(simtime_t *best, size_t *fast, size_t *nfast, size_t k, int l,
-                        simtime_t step)
+/* Layout l's value fell to `v` (values only fall): the K layouts with the smallest values
+ * (then the lower index), smallest first, kept up to date. */
+static void smallest_update(double *value, size_t *fast, size_t *nfast, size_t k, int l, double v)
 {
-    if (step >= best[l])
+    if (v >= value[l])
         return;
-    best[l] = step;
+    value[l] = v;
     for (size_t i = 0; i < *nfast; i++)
         if (fast[i] == (size_t)l) {
             memmove(&fast[i], &fast[i + 1], (*nfast - i - 1) * sizeof *fast);
@@ -945,8 +952,8 @@ static void fast_update(simtime_t *best, size_t *fast, size_t *nfast, size_t k, 
             break;
         }
     size_t pos = *nfast;
-    while (pos > 0 && (step < best[fast[pos - 1]] ||
-                       (step == best[fast[pos - 1]] && (size_t)l < fast[pos - 1])))
+    while (pos > 0 &&
+           (v < value[fast[pos - 1]] || (v == value[fast[pos - 1]] && (size_t)l < fast[pos - 1])))
         pos--;
     if (pos >= k)
         return;
@@ -988,9 +995,9 @@ static enum sim_status ctx_jobs(struct plan_ctx *c, size_t n, struct sim_error *
     return SIM_OK;
 }
 
-#define EXPAND_BATCH 32 /* items expanded between pruning decisions (independent of -j);
-                          * the threshold moves only with simulations, which a batch stops
-                          * at, so its size changes how often threads meet, not the work */
+/* Items taken for expansion between pruning decisions (independent of -j, so the work and
+ * the result are too). */
+#define EXPAND_BATCH 32
 
 /* A sharding option of a layout's recompute option whose configs cannot fit even with all
  * offload (its memory floor is above the usable HBM). */
@@ -999,14 +1006,27 @@ struct floored {
     int layout, r, s;
 };
 
+/* An item put aside: not needed to decide its layout's listed config for now (take). */
+struct parked {
+    struct item it;
+    size_t next; /* the layout's next parked item, or NO_ENTRY */
+};
+
 /* The search's state between batches. */
 struct search {
     struct plan_ctx *c;
     const struct plan_opts *o;
     struct plan_result *res;
-    simtime_t *best;     /* [layouts] the best simulated step of each; SIMTIME_MAX: none */
-    size_t *fast, nfast; /* the K layouts with the best steps, best first */
+    simtime_t *fastest;  /* [layouts] the best simulated step of each; SIMTIME_MAX: none */
+    double *listed_max;  /* [layouts] an upper bound on the step of each one's listed config
+                            (INFINITY: none yet; see update_layout) */
+    size_t *fast, nfast; /* the K layouts with the smallest listed_max, smallest first */
     struct heap items;
+    struct parked *parked;                  /* the pool of parked items; owned */
+    size_t nparked, capparked, free_parked; /* free_parked: a free list through `next` */
+    size_t *park_head;                      /* [layouts] each one's parked items, or NO_ENTRY */
+    int touched[EXPAND_BATCH];              /* layouts whose configs the batch changed */
+    size_t ntouched;
     size_t batch[PLAN_BATCH];
     struct build_req reqs[EXPAND_BATCH * MAX_CHILDREN];
     struct item kids[EXPAND_BATCH * MAX_CHILDREN]; /* the children of the items expanded */
@@ -1015,31 +1035,287 @@ struct search {
     size_t nfloored, capfloored;
 };
 
-/* Steps above this cannot change the list: (1%)^3 over the K-th best layout's step (nothing
- * before K layouts are simulated) -- see make_list. */
-static double threshold(const struct search *s)
+/* Is x within the noise of `base` (1% over it at most)?  The one test of the list's windows. */
+static int within(simtime_t x, simtime_t base)
+{
+    return (double)x <= (double)base * (1.0 + PLAN_NOISE);
+}
+
+/* The candidates' cut: no layout whose listed config is slower than this can be listed
+ * (make_list says why); INFINITY before K layouts have a listed_max. */
+static double candidate_cut(const struct search *s)
 {
     if (s->o->exhaustive || s->nfast < (size_t)s->o->top)
         return INFINITY;
-    return (double)s->best[s->fast[s->nfast - 1]] * pow(1.0 + PLAN_NOISE, 3);
+    return s->listed_max[s->fast[s->nfast - 1]] * (1.0 + PLAN_NOISE);
 }
 
-/* Mark the configs (r or all, s or all, o or all) of layout `l`: unbuilt ones broke a rule
- * (`invalid`) or cannot fit (memory floor above the usable HBM). */
-static void mark(struct search *s, int l, int r, int sh, int o, int invalid)
+/* How far the search reaches: a config slower than this is within 1% of no candidate's
+ * fastest config, so it can change no listed config. */
+static double reach(const struct search *s)
+{
+    return candidate_cut(s) * (1.0 + PLAN_NOISE);
+}
+
+/* Does item `it` hold config `entry` (an entry of its layout)? */
+static int item_holds(const struct search *s, const struct item *it, size_t entry)
+{
+    const struct plan_layout *L = &s->c->lay[it->layout];
+    if (entry < L->first || entry >= L->first + L->n)
+        return 0;
+    size_t k = entry - L->first, no = (size_t)L->noffload, ns = (size_t)L->nshard;
+    return (it->level < 1 || (int)(k / no / ns) == it->r) &&
+           (it->level < 2 || (int)(k / no % ns) == it->s) &&
+           (it->level < 3 || (int)(k % no) == it->o);
+}
+
+/* Mark the configs of item `it`: unbuilt ones broke a rule (`invalid`) or cannot fit (memory
+ * floor above the usable HBM). */
+static void mark(struct search *s, const struct item *it, int invalid)
+{
+    const struct plan_layout *L = &s->c->lay[it->layout];
+    for (size_t i = L->first; i < L->first + L->n; i++) {
+        struct plan_entry *e = &s->c->e[i];
+        if (e->built || !item_holds(s, it, i))
+            continue;
+        if (invalid)
+            e->built = -1;
+        else
+            e->state = PLAN_OOM;
+    }
+}
+
+/* Neither simulated nor known to break a rule or not to fit: its bound is all that is known. */
+static int unresolved(const struct plan_entry *e)
+{
+    return e->built >= 0 && e->state == PLAN_PRUNED;
+}
+
+/* Item `it` is queued: its key bounds each of its configs from below.  A config keeps the
+ * largest bound it was given, so what the search knows of a layout (layout_verdict) only
+ * firms up. */
+static void raise_bounds(struct search *s, const struct item *it)
+{
+    const struct plan_layout *L = &s->c->lay[it->layout];
+    for (size_t i = L->first; i < L->first + L->n; i++)
+        if (unresolved(&s->c->e[i]) && s->c->e[i].bound < it->key && item_holds(s, it, i))
+            s->c->e[i].bound = it->key;
+}
+
+/* What the search knows of a layout's listed config (make_list: its simplest config within 1%
+ * of its fastest). */
+enum lay_state {
+    LAY_OUT,     /* it cannot be listed (nor change the list) */
+    LAY_SETTLED, /* `pick` is its listed config */
+    LAY_OPEN,    /* undecided: `need` must be resolved, or configs bounded below `doubt` */
+};
+
+struct verdict {
+    enum lay_state state;
+    size_t pick;     /* LAY_SETTLED */
+    size_t need;     /* LAY_OPEN: a config not simulated that may be listed, or NO_ENTRY */
+    simtime_t doubt; /* LAY_OPEN: the step of a simulated config that may be listed but may
+                        not be within 1% of the fastest (0: none) -- resolving the configs
+                        whose bound is more than 1% under it decides */
+};
+
+/* What layout_verdict sees in one group of equally simple configs.  "Under the cut": a step
+ * (or, not simulated, a bound) at most the candidates' cut -- only such a config can be the
+ * listed config of a layout that may be listed. */
+struct group_view {
+    int low;              /* some config under the cut may be within 1% of the fastest */
+    size_t pick;          /* the fastest config under the cut surely within 1%, or NO_ENTRY */
+    size_t need;          /* a config under the cut, not simulated, that may beat it */
+    simtime_t doubt;      /* the largest step under the cut that may be within 1% and beat it */
+    int high_in;          /* a config over the cut is surely within 1% */
+    size_t high_need;     /* a config over the cut, not simulated, that may be within 1% */
+    simtime_t high_doubt; /* the largest step over the cut that may be within 1% */
+};
+
+/* Layout l's group (r, sh, o), sh in [from, to), with `lb` a lower bound on every step of the
+ * layout.  A config is surely within 1% of the layout's fastest when its step is within 1% of
+ * lb, surely not when its step (or bound) is more than 1% over the fastest simulated step. */
+static struct group_view view_group(const struct search *s, int l, int r, int o, int from, int to,
+                                    simtime_t lb)
 {
     const struct plan_layout *L = &s->c->lay[l];
-    for (int i = 0; i < L->nrecompute; i++)
-        for (int j = 0; j < L->nshard; j++)
-            for (int k = 0; k < L->noffload; k++) {
-                struct plan_entry *e = &s->c->e[entry_of(L, i, j, k)];
-                if ((r >= 0 && i != r) || (sh >= 0 && j != sh) || (o >= 0 && k != o) || e->built)
-                    continue;
-                if (invalid)
-                    e->built = -1;
-                else
-                    e->state = PLAN_OOM;
+    const struct plan_entry *e = s->c->e;
+    simtime_t fastest = s->fastest[l];
+    double cut = candidate_cut(s), far = reach(s);
+    struct group_view g = {0, NO_ENTRY, NO_ENTRY, 0, 0, NO_ENTRY, 0};
+    for (int sh = from; sh < to; sh++) {
+        size_t i = entry_of(L, r, sh, o);
+        if (e[i].state == PLAN_SIMULATED && (double)e[i].step <= cut && within(e[i].step, lb) &&
+            (g.pick == NO_ENTRY || e[i].step < e[g.pick].step))
+            g.pick = i;
+    }
+    for (int sh = from; sh < to; sh++) {
+        size_t i = entry_of(L, r, sh, o);
+        int simulated = e[i].state == PLAN_SIMULATED;
+        simtime_t low = simulated ? e[i].step : e[i].bound;
+        if (e[i].built < 0 || e[i].state == PLAN_OOM ||
+            (fastest != SIMTIME_MAX && !within(low, fastest)) || (double)low > far)
+            continue; /* not to be listed, or surely not within 1% */
+        if ((double)low > cut) {
+            g.high_in |= simulated && within(low, lb);
+            if (!simulated && g.high_need == NO_ENTRY)
+                g.high_need = i;
+            if (simulated && !within(low, lb) && low > g.high_doubt)
+                g.high_doubt = low;
+            continue;
+        }
+        g.low = 1;
+        if (i == g.pick ||
+            (g.pick != NO_ENTRY && (low > e[g.pick].step || (low == e[g.pick].step && i > g.pick))))
+            continue; /* it, or it cannot beat it */
+        if (!simulated && g.need == NO_ENTRY)
+            g.need = i;
+        if (simulated && low > g.doubt)
+            g.doubt = low;
+    }
+    return g;
+}
+
+/* The verdict on layout `l`, from its simulated steps and the bounds of the rest.  Its configs
+ * are walked from the simplest (recompute, then offload, then sharding options, each from the
+ * simplest: the simplicity order, with equally simple ZeRO-0 and ZeRO-1 as one group); the
+ * first group with a config under the cut that may be within 1% of the fastest holds the
+ * listed config, if the layout can be listed at all.  A simpler group with only configs over
+ * the cut puts the layout out when one of them is surely within 1% (its listed config would
+ * be over the cut); while that is unknown, it must be decided once the rest is.  A verdict
+ * other than LAY_OPEN never changes back: bounds only rise, simulated steps only add, the cut
+ * only falls. */
+static struct verdict layout_verdict(const struct search *s, int l)
+{
+    const struct plan_layout *L = &s->c->lay[l];
+    const struct plan_entry *e = s->c->e;
+    struct verdict v = {LAY_OUT, NO_ENTRY, NO_ENTRY, 0};
+    simtime_t lb = s->fastest[l];
+    for (size_t i = L->first; i < L->first + L->n; i++)
+        if (unresolved(&e[i]) && e[i].bound < lb)
+            lb = e[i].bound;
+    if ((double)lb > candidate_cut(s)) /* every step of it is over the cut */
+        return v;
+    struct verdict later = {LAY_OPEN, NO_ENTRY, NO_ENTRY, 0}; /* the simpler groups over the cut */
+    for (int r = 0; r < L->nrecompute; r++)
+        for (int o = 0; o < L->noffload; o++)
+            for (int sh = 0, to; sh < L->nshard; sh = to) {
+                for (to = sh + 1;
+                     to < L->nshard && plan_simpler(&e[entry_of(L, r, sh, o)].cfg,
+                                                    &e[entry_of(L, r, to, o)].cfg) == 0;)
+                    to++;
+                struct group_view g = view_group(s, l, r, o, sh, to, lb);
+                if (g.low) {
+                    /* A simpler config over the cut whose bound is within 1% of lb will most
+                     * likely be within 1% of the fastest and put the layout out: it first. */
+                    if ((g.need != NO_ENTRY || g.doubt) && later.need != NO_ENTRY &&
+                        within(e[later.need].bound, lb))
+                        return later;
+                    if (g.need != NO_ENTRY || g.doubt)
+                        return (struct verdict){LAY_OPEN, NO_ENTRY, g.need, g.doubt};
+                    if (later.need != NO_ENTRY || later.doubt)
+                        return later;
+                    return (struct verdict){LAY_SETTLED, g.pick, NO_ENTRY, 0};
+                }
+                if (g.high_in)
+                    return v;
+                if (later.need == NO_ENTRY)
+                    later.need = g.high_need;
+                if (g.high_doubt > later.doubt)
+                    later.doubt = g.high_doubt;
             }
+    return v;
+}
+
+/* Would resolving item `it` help decide its open layout? */
+static int needed(const struct search *s, const struct verdict *v, const struct item *it)
+{
+    return v->state == LAY_OPEN && ((v->need != NO_ENTRY && item_holds(s, it, v->need)) ||
+                                    (double)it->key * (1.0 + PLAN_NOISE) < (double)v->doubt);
+}
+
+static int park(struct search *s, const struct item *it)
+{
+    size_t k = s->free_parked;
+    if (k != NO_ENTRY) {
+        s->free_parked = s->parked[k].next;
+    } else {
+        struct parked *v = mem_grow(s->parked, s->nparked, &s->capparked, sizeof *v);
+        if (!v)
+            return -1;
+        s->parked = v;
+        k = s->nparked++;
+    }
+    s->parked[k].it = *it;
+    s->parked[k].next = s->park_head[it->layout];
+    s->park_head[it->layout] = k;
+    return 0;
+}
+
+/* Item `it`, just popped: 1 to expand or simulate it now; 0 when its layout is decided (the
+ * item is dropped: its configs stay pruned, bounded by its key) or when it cannot help decide
+ * it now (it is parked until the layout changes); -1 when out of memory.  Exhaustive: 1. */
+static int take(struct search *s, const struct item *it)
+{
+    if (s->o->exhaustive)
+        return 1;
+    struct verdict v = layout_verdict(s, it->layout);
+    if (v.state != LAY_OPEN)
+        return 0;
+    if (needed(s, &v, it))
+        return 1;
+    return park(s, it) == 0 ? 0 : -1;
+}
+
+static void touch(struct search *s, int l)
+{
+    for (size_t i = 0; i < s->ntouched; i++)
+        if (s->touched[i] == l)
+            return;
+    assert(s->ntouched < sizeof s->touched / sizeof s->touched[0]);
+    s->touched[s->ntouched++] = l;
+}
+
+/* Layout `l` changed (configs built, simulated): its listed_max, and its parked items that are
+ * needed now back into the queue (counted in *pushed) -- all of them dropped once it is
+ * decided.  listed_max is the listed config's step once settled, else 1% over the fastest
+ * simulated step (the listed config is within 1% of the fastest); it only falls. */
+static int update_layout(struct search *s, int l, size_t *pushed)
+{
+    struct verdict v = layout_verdict(s, l);
+    double max = v.state == LAY_SETTLED         ? (double)s->c->e[v.pick].step
+                 : s->fastest[l] != SIMTIME_MAX ? (double)s->fastest[l] * (1.0 + PLAN_NOISE)
+                                                : INFINITY;
+    smallest_update(s->listed_max, s->fast, &s->nfast, (size_t)s->o->top, l, max);
+    size_t *link = &s->park_head[l];
+    while (*link != NO_ENTRY) {
+        size_t k = *link;
+        struct item it = s->parked[k].it;
+        if (v.state == LAY_OPEN && !needed(s, &v, &it)) {
+            link = &s->parked[k].next;
+            continue;
+        }
+        *link = s->parked[k].next;
+        s->parked[k].next = s->free_parked;
+        s->free_parked = k;
+        if (v.state == LAY_OPEN) {
+            if (heap_push(&s->items, it) != 0)
+                return -1;
+            ++*pushed;
+        }
+    }
+    return 0;
+}
+
+/* The layouts the batch changed, updated. */
+static enum sim_status update_touched(struct search *s, struct sim_error *err)
+{
+    size_t pushed = 0;
+    for (size_t i = 0; i < s->ntouched; i++)
+        if (update_layout(s, s->touched[i], &pushed) != 0)
+            return err_set(err, SIM_EFAIL, NULL, 0, "out of memory");
+    s->ntouched = 0;
+    return SIM_OK;
 }
 
 /* A child's build, requested once per batch (an entry already built needs none). */
@@ -1103,15 +1379,21 @@ static const struct plan_entry *kid_rep(struct search *s, size_t k)
     return &s->c->e[s->c->lay[s->kids[k].layout].first + (size_t)(-2 - q)];
 }
 
-/* Expand up to EXPAND_BATCH items (the heap's smallest, none above `limit`): build their
- * children's representatives, then queue the children worth keeping. */
+/* Expand up to EXPAND_BATCH items (the heap's smallest, none above `limit`, those take()
+ * accepts): build their children's representatives, then queue the children worth keeping. */
 static enum sim_status expand(struct search *s, double limit, struct sim_error *err)
 {
     size_t nitems = 0, nkids = 0, nreq = 0;
     while (nitems < EXPAND_BATCH && s->items.n && s->items.v[0].level < 3 &&
-           (nitems == 0 || (double)s->items.v[0].key <= limit)) {
+           (double)s->items.v[0].key <= limit) {
         struct item it = heap_pop(&s->items);
+        int t = take(s, &it);
+        if (t < 0)
+            return err_set(err, SIM_EFAIL, NULL, 0, "out of memory");
+        if (t == 0)
+            continue;
         children(s, &it, &nkids, &nreq);
+        touch(s, it.layout);
         nitems++;
     }
     s->c->reqs = s->reqs;
@@ -1124,11 +1406,11 @@ static enum sim_status expand(struct search *s, double limit, struct sim_error *
         struct item it = s->kids[k];
         const struct plan_entry *rep = kid_rep(s, k);
         if (rep->built < 0) { /* the representative broke a rule: so do its configs */
-            mark(s, it.layout, it.r, it.level >= 2 ? it.s : -1, it.level == 3 ? it.o : -1, 1);
+            mark(s, &it, 1);
             continue;
         }
         if (it.level == 2 && rep->mem_floor > rep->hbm_bytes) {
-            mark(s, it.layout, it.r, it.s, -1, 0); /* no offload makes these fit */
+            mark(s, &it, 0); /* no offload makes these fit */
             struct floored *v = mem_grow(s->floored, s->nfloored, &s->capfloored, sizeof *v);
             if (!v)
                 return err_set(err, SIM_EFAIL, NULL, 0, "out of memory");
@@ -1138,24 +1420,32 @@ static enum sim_status expand(struct search *s, double limit, struct sim_error *
         }
         if (it.level == 3 && rep->state == PLAN_OOM)
             continue;
-        it.key = it.level == 1 ? rep->bound_sharding : it.level == 2 ? rep->bound_offload
-                                                                     : rep->bound;
+        /* The child's bound, and no less than its parent's (kept in it.key). */
+        simtime_t key = it.level == 1   ? rep->bound_sharding
+                        : it.level == 2 ? rep->bound_offload
+                                        : rep->bound;
+        it.key = key > it.key ? key : it.key;
+        raise_bounds(s, &it);
         if (heap_push(&s->items, it) != 0)
             return err_set(err, SIM_EFAIL, NULL, 0, "out of memory");
     }
-    return SIM_OK;
+    return update_touched(s, err);
 }
 
-/* Simulate the waiting configs with the smallest bounds, up to PLAN_BATCH of them and none
- * above `limit`. */
+/* Simulate the waiting configs with the smallest bounds that take() accepts, up to PLAN_BATCH
+ * of them and none above `limit`. */
 static enum sim_status simulate(struct search *s, double limit, struct sim_error *err)
 {
     struct plan_result *res = s->res;
     size_t nb = 0;
     while (nb < PLAN_BATCH && s->items.n && s->items.v[0].level == 3 &&
-           (nb == 0 || (double)s->items.v[0].key <= limit)) {
+           (double)s->items.v[0].key <= limit) {
         struct item it = heap_pop(&s->items);
-        s->batch[nb++] = entry_of(&s->c->lay[it.layout], it.r, it.s, it.o);
+        int t = take(s, &it);
+        if (t < 0)
+            return err_set(err, SIM_EFAIL, NULL, 0, "out of memory");
+        if (t > 0)
+            s->batch[nb++] = entry_of(&s->c->lay[it.layout], it.r, it.s, it.o);
     }
     struct col_row *rows = mem_realloc(res->rows, res->nrows + nb, sizeof *rows);
     if (!rows)
@@ -1172,24 +1462,11 @@ static enum sim_status simulate(struct search *s, double limit, struct sim_error
     for (size_t j = 0; j < nb; j++) {
         const struct plan_entry *e = &s->c->e[s->batch[j]];
         res->simulated++;
-        fast_update(s->best, s->fast, &s->nfast, (size_t)s->o->top, e->layout, e->step);
+        if (e->step < s->fastest[e->layout])
+            s->fastest[e->layout] = e->step;
+        touch(s, e->layout);
     }
-    return SIM_OK;
-}
-
-/* The configs of an item never expanded keep its bound (those not built). */
-static void settle(struct search *s, const struct item *it)
-{
-    const struct plan_layout *L = &s->c->lay[it->layout];
-    for (int i = 0; i < L->nrecompute; i++)
-        for (int j = 0; j < L->nshard; j++)
-            for (int k = 0; k < L->noffload; k++) {
-                struct plan_entry *e = &s->c->e[entry_of(L, i, j, k)];
-                if ((it->level >= 1 && i != it->r) || (it->level >= 2 && j != it->s) ||
-                    (it->level >= 3 && k != it->o) || e->built)
-                    continue;
-                e->bound = it->key;
-            }
+    return update_touched(s, err);
 }
 
 static int by_floor(const void *a, const void *b)
@@ -1275,14 +1552,19 @@ static enum sim_status nearest(struct search *s, size_t *cand, struct sim_error 
 /* The list.  Each layout is represented by its simplest config among those within 1% of its
  * fastest (a knob that buys no more than noise is not worth running), and the
  * representatives are ranked by plan_rank.  The search simulated enough for this to equal the
- * exhaustive list: with s the K-th best layout step, every pick's step is within 1% of a
- * representative at most 1% over s, and its layout's representative is chosen among configs at
- * most 1% over that -- all under (1%)^3 over s, the threshold.  When nothing fits: the configs
- * needing least memory (every layout was expanded: nothing bounded the search). */
+ * exhaustive list.  With R the K-th smallest step of the representatives, plan_rank's first K
+ * picks are within 1% of a representative at most R, so a layout whose representative is
+ * more than 1% over R is never listed, and its representative need not be known: the cut,
+ * 1% over an upper bound on R (the K-th smallest listed_max), leaves out every layout whose
+ * bound is above it.  A layout under the cut needs its representative exactly, and only
+ * configs within 1% of its fastest -- under 1% over the cut, the reach -- can be it; of those,
+ * only the ones as simple as the simplest surely within 1% (layout_verdict).  A config above
+ * the reach that would be within 1% of its layout's fastest puts that layout over the cut, so
+ * no layout is listed wrongly for leaving it out.  When nothing fits: the configs needing
+ * least memory (every layout was expanded: nothing bounded the search). */
 static enum sim_status make_list(struct search *s, struct sim_error *err)
 {
     struct plan_result *res = s->res;
-    const struct plan_entry *e = s->c->e;
     size_t k = (size_t)s->o->top, nc = 0;
     size_t *cand = mem_calloc(res->n ? res->n : 1, sizeof *cand);
     res->top = mem_calloc(k, sizeof *res->top);
@@ -1292,23 +1574,38 @@ static enum sim_status make_list(struct search *s, struct sim_error *err)
         return err_set(err, SIM_EFAIL, NULL, 0, "out of memory for %zu configs", res->n);
     }
     for (size_t l = 0; l < res->nlayouts; l++) {
-        if (s->best[l] == SIMTIME_MAX)
-            continue;
-        const struct plan_layout *L = &res->layouts[l];
-        double window = (double)s->best[l] * (1.0 + PLAN_NOISE);
-        size_t pick = NO_ENTRY;
-        for (size_t i = L->first; i < L->first + L->n; i++) {
-            if (e[i].state != PLAN_SIMULATED || (double)e[i].step > window)
-                continue;
-            int d = pick == NO_ENTRY ? -1 : plan_simpler(&e[i].cfg, &e[pick].cfg);
-            if (d < 0 || (d == 0 && e[i].step < e[pick].step))
-                pick = i;
-        }
-        cand[nc++] = pick;
+        struct verdict v = layout_verdict(s, (int)l);
+        assert(v.state != LAY_OPEN); /* the search ends with every needed item resolved */
+        if (v.state == LAY_SETTLED)
+            cand[nc++] = v.pick;
     }
-    res->ntop = plan_rank(e, cand, nc, k, res->top);
+    res->ntop = plan_rank(s->c->e, cand, nc, k, res->top);
     enum sim_status st = res->ntop == 0 ? nearest(s, cand, err) : SIM_OK;
     mem_free(cand);
+    return st;
+}
+
+/* Best-first over the items in order of their keys, each taken only while it may decide a
+ * layout's listed config (take), until every item left is above the reach; then the parked
+ * items are looked at again (the cut may have moved what a layout needs) -- the search ends
+ * when none of them is needed and the cut stays where it is. */
+static enum sim_status run_items(struct search *s, struct sim_error *err)
+{
+    enum sim_status st = SIM_OK;
+    while (st == SIM_OK) {
+        double limit = reach(s);
+        if (s->items.n && (double)s->items.v[0].key <= limit) {
+            st = s->items.v[0].level < 3 ? expand(s, limit, err) : simulate(s, limit, err);
+            continue;
+        }
+        size_t pushed = 0;
+        double cut = candidate_cut(s);
+        for (size_t l = 0; l < s->res->nlayouts; l++)
+            if (s->park_head[l] != NO_ENTRY && update_layout(s, (int)l, &pushed) != 0)
+                return err_set(err, SIM_EFAIL, NULL, 0, "out of memory");
+        if (pushed == 0 && candidate_cut(s) == cut)
+            break;
+    }
     return st;
 }
 
@@ -1316,42 +1613,49 @@ static enum sim_status search(struct plan_ctx *c, const struct plan_opts *o,
                               struct plan_result *res, struct sim_error *err)
 {
     struct search *s = mem_calloc(1, sizeof *s);
+    size_t nl = res->nlayouts ? res->nlayouts : 1;
     size_t *fast = mem_calloc((size_t)o->top, sizeof *fast);
-    simtime_t *best = mem_calloc(res->nlayouts ? res->nlayouts : 1, sizeof *best);
+    simtime_t *fastest = mem_calloc(nl, sizeof *fastest);
+    double *listed_max = mem_calloc(nl, sizeof *listed_max);
+    size_t *park_head = mem_calloc(nl, sizeof *park_head);
     enum sim_status st = SIM_OK;
-    if (!s || !fast || !best || ctx_jobs(c, EXPAND_BATCH * MAX_CHILDREN, err) != SIM_OK) {
+    if (!s || !fast || !fastest || !listed_max || !park_head ||
+        ctx_jobs(c, EXPAND_BATCH * MAX_CHILDREN, err) != SIM_OK) {
         st = err_set(err, SIM_EFAIL, NULL, 0, "out of memory for %zu configs", res->n);
         goto done;
     }
-    for (size_t l = 0; l < res->nlayouts; l++)
-        best[l] = SIMTIME_MAX;
     s->c = c;
     s->o = o;
     s->res = res;
     s->fast = fast;
-    s->best = best;
-    for (size_t l = 0; l < res->nlayouts && st == SIM_OK; l++)
-        if (heap_push(&s->items, (struct item){res->layouts[l].bound, 0, (int)l, 0, 0, 0}) != 0)
+    s->fastest = fastest;
+    s->listed_max = listed_max;
+    s->park_head = park_head;
+    s->free_parked = NO_ENTRY;
+    for (size_t l = 0; l < res->nlayouts && st == SIM_OK; l++) {
+        fastest[l] = SIMTIME_MAX;
+        listed_max[l] = INFINITY;
+        park_head[l] = NO_ENTRY;
+        struct item it = {res->layouts[l].bound, 0, (int)l, 0, 0, 0};
+        raise_bounds(s, &it);
+        if (heap_push(&s->items, it) != 0)
             st = err_set(err, SIM_EFAIL, NULL, 0, "out of memory");
-    while (st == SIM_OK && s->items.n) {
-        double thr = threshold(s);
-        const struct item *min = &s->items.v[0];
-        if ((double)min->key > thr)
-            break;
-        st = min->level < 3 ? expand(s, thr, err) : simulate(s, thr, err);
     }
-    for (size_t i = 0; st == SIM_OK && i < s->items.n; i++)
-        settle(s, &s->items.v[i]);
+    if (st == SIM_OK)
+        st = run_items(s, err);
     if (st == SIM_OK)
         st = make_list(s, err);
 done:
     if (s) {
         mem_free(s->items.v);
         mem_free(s->floored);
+        mem_free(s->parked);
     }
     mem_free(s);
     mem_free(fast);
-    mem_free(best);
+    mem_free(fastest);
+    mem_free(listed_max);
+    mem_free(park_head);
     return st;
 }
 
@@ -1733,9 +2037,13 @@ static int write_csv(FILE *out, const void *user)
     return ferror(out) ? -1 : 0;
 }
 
-/* The same rows for --report's page, which shows only its first REPORT_HTML_MAX_ROWS: the
- * listed configs in their order (the top K; when nothing fits, the nearest), then the other
- * simulated configs, the pruned ones, those over HBM -- each group in enumeration order. */
+/* Rows of --report's table: the page stays small and quick to write, whatever the space (the
+ * listed configs and, unless --exhaustive, every simulated one fit in it; --out has all). */
+#define PLAN_REPORT_ROWS 2000
+
+/* The rows for --report's page, its first PLAN_REPORT_ROWS of: the listed configs in their
+ * order (the top K; when nothing fits, the nearest), then the other simulated configs, the
+ * pruned ones, those over HBM -- each group in enumeration order. */
 static int write_csv_ranked(FILE *out, const void *user)
 {
     const struct plan_result *res = user;
@@ -1744,21 +2052,24 @@ static int write_csv_ranked(FILE *out, const void *user)
         return -1;
     write_csv_header(out);
     const size_t *first = res->ntop ? res->top : res->nearest;
-    size_t nfirst = res->ntop ? res->ntop : res->nnearest;
-    for (size_t t = 0; t < nfirst; t++) {
+    size_t nfirst = res->ntop ? res->ntop : res->nnearest, rows = 0;
+    for (size_t t = 0; t < nfirst && rows < PLAN_REPORT_ROWS; t++, rows++) {
         write_csv_row(out, res, &res->entries[first[t]]);
         listed[first[t]] = 1;
     }
     static const enum plan_state order[] = {PLAN_SIMULATED, PLAN_PRUNED, PLAN_OOM};
     for (size_t k = 0; k < sizeof order / sizeof order[0]; k++)
-        for (size_t i = 0; i < res->n; i++)
-            if (!listed[i] && res->entries[i].built >= 0 && res->entries[i].state == order[k])
+        for (size_t i = 0; i < res->n && rows < PLAN_REPORT_ROWS; i++)
+            if (!listed[i] && res->entries[i].built >= 0 && res->entries[i].state == order[k]) {
                 write_csv_row(out, res, &res->entries[i]);
+                rows++;
+            }
     mem_free(listed);
     return ferror(out) ? -1 : 0;
 }
 
-/* --report FILE.html: every valid config as a table, the listed ones first. */
+/* --report FILE.html: the valid configs as a table, the listed ones first, the first
+ * PLAN_REPORT_ROWS of them. */
 static enum sim_status plan_report(struct outfile *of, const char *scenario_file,
                                    const struct scenario *base, const struct plan_opts *o,
                                    const struct plan_result *res, struct sim_error *err)
@@ -1770,6 +2081,9 @@ static enum sim_status plan_report(struct outfile *of, const char *scenario_file
              res->hbm_bytes / GIB, (res->hbm_bytes - res->hbm_usable_bytes) / GIB,
              res->hbm_usable_bytes / GIB);
     config_counts(res, counts, sizeof counts);
+    long valid = 0;
+    for (size_t i = 0; i < res->n; i++)
+        valid += res->entries[i].built >= 0;
     const struct html_fact facts[] = {{"scenario file", scenario_file},
                                       {"budget", budget},
                                       {"framework", res->framework->name},
@@ -1788,9 +2102,11 @@ static enum sim_status plan_report(struct outfile *of, const char *scenario_file
         "layout by its simplest config within 1% of its fastest, simpler first within 1%; when "
         "nothing fits, the configs needing least memory), then the other <em>ok</em> "
         "(simulated) ones, the <em>pruned</em> ones (not simulated: their lower bound on the "
-        "step time, bound_s, was too long to enter the list) and the <em>oom</em> ones (over "
-        "the usable HBM, not simulated).  The columns are those of <code>--out</code>, "
-        "defined in <code>stepsim plan --help</code> and the README's result columns."};
+        "step time, bound_s, showed they could not change the list) and the <em>oom</em> ones "
+        "(over the usable HBM, not simulated) -- the first 2000 rows.  The columns are those "
+        "of <code>--out</code>, defined in <code>stepsim plan --help</code> and the README's "
+        "result columns.",
+        valid};
     return outfile_write(of, report_html_table_fn, &page, err);
 }
 
@@ -1847,7 +2163,7 @@ static void write_help(FILE *out)
           "layout the memory knobs its framework offers: ZeRO stage / FSDP, selective or full\n"
           "recompute, optimizer and activation offload (with a host link); drops configs that\n"
           "break a rule or do not fit in the usable HBM; simulates the rest in order of a lower\n"
-          "bound on the step time and stops once the K-th best beats the next bound.\n"
+          "bound on the step time, only those that can still change the list.\n"
           "Each layout is listed by its simplest config within 1% of its fastest, and layouts\n"
           "within 1% of each other simpler first -- simpler: fewer parallel dimensions,\n"
           "smaller tp, smaller vp, less recompute, less offload, less sharding, a standard\n"

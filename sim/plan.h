@@ -5,9 +5,10 @@
  * stage / FSDP, selective or full recompute, optimizer and activation offload) for a fixed GPU
  * count and global batch; keeps the configs the cost model's rules accept and whose memory
  * fits in the usable HBM (HBM less the reserve), and simulates them in order of a sound lower
- * bound on the step time, stopping once the K-th best simulated step beats the next bound
- * (branch and bound).  Among configs within 1% of each other the simpler is listed first
- * (plan_simpler).  Results never depend on -j. */
+ * bound on the step time, only those that can still change the list (branch and bound: a
+ * layout slower by bound than the K-th best cannot be listed, and one whose simplest config
+ * within 1% of its fastest is known needs no other).  Among configs within 1% of each other
+ * the simpler is listed first (plan_simpler).  Results never depend on -j. */
 #ifndef STEPSIM_PLAN_H
 #define STEPSIM_PLAN_H
 
@@ -44,7 +45,8 @@ enum plan_state {
     PLAN_SIMULATED, /* simulated; its figures are in plan_result.rows */
     PLAN_OOM,       /* memory (exact, from the schedule's order; or, not built, its memory
                        floor) exceeds the usable HBM */
-    PLAN_PRUNED,    /* its step-time lower bound is above the search's threshold (plan.c) */
+    PLAN_PRUNED,    /* not simulated: its step-time lower bound (and its layout's other
+                       steps) showed it cannot change the list (plan.c) */
 };
 
 struct plan_entry {
@@ -54,7 +56,8 @@ struct plan_entry {
                     the search's bound on it, the memory unknown); -1: it broke a rule */
     int dp, microbatches;
     enum plan_state state;
-    simtime_t bound;  /* lower bound on the step time */
+    simtime_t bound;  /* lower bound on the step time: the largest the search had (its own
+                         when built, the key of the search item holding it) */
     /* When built: the bound with what configs differing only in offload could shrink taken
      * away (the optimizer step, when the optimizer may be offloaded), and with what configs
      * differing in sharding could shrink taken away too (the parameter all-gather). */

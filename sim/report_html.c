@@ -315,13 +315,15 @@ int report_html_table(FILE *out, const struct report_html_table *page)
                 page->about);
         long total = 0, rows = html_csv_table(out, csv, page->sort_key, page->sort_desc,
                                               REPORT_HTML_MAX_ROWS, &total);
+        if (page->rows_total > total)
+            total = page->rows_total;
         if (rows < 0)
             rc = -1;
         else if (rows < total)
             fprintf(out,
-                    "<p class=\"note\">The first %ld of %ld rows; the command's --out CSV "
-                    "has them all.</p>\n",
-                    rows, total);
+                    "<p class=\"note\">The first %ld of %ld rows; %ld left out, which the "
+                    "command's --out CSV has.</p>\n",
+                    rows, total, total - rows);
         fputs("</section>\n</main>\n", out);
         if (html_page_end(out) != 0)
             rc = -1;

@@ -32,10 +32,12 @@ struct report_html_table {
     int sort_desc;
     const char *about; /* HTML (a literal of the command's, not escaped): what a row is and
                           where the columns are defined */
+    long rows_total;   /* the command's rows when write_csv writes only its first ones (the page
+                          says how many were left out); 0: write_csv writes them all */
 };
 /* The CSV goes through an unnamed temp file (tmpfile) and comes out as the table, of at most
- * REPORT_HTML_MAX_ROWS rows (about 2 MB): the page says when there were more.  Returns 0, or
- * -1 on a write error or when no temp file can be made. */
+ * REPORT_HTML_MAX_ROWS rows (about 2 MB): the page says how many rows were left out.  Returns
+ * 0, or -1 on a write error or when no temp file can be made. */
 #define REPORT_HTML_MAX_ROWS 5000
 int report_html_table(FILE *out, const struct report_html_table *page);
 /* The same in the shape of an output writer (cli_write_file): `page` is the struct above. */

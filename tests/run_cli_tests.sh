@@ -317,7 +317,8 @@ else
     fail "--set model=NAME --set hardware=NAME: shipped files found by name" "exit status $rc"
 fi
 # import megatron: the launch line of the shipped Llama-3.1-70B layout gives a scenario that
-# validates and simulates to the same step; the flags stepsim does not model are named.
+# validates and simulates to the same step, naming its framework; the flags stepsim does not
+# model are named.
 run import megatron --hardware dgx-h100 --out "$tmp/imported.xml" \
     'torchrun --nnodes 64 --nproc-per-node 8 pretrain_gpt.py --tensor-model-parallel-size 8
      --sequence-parallel --pipeline-model-parallel-size 4 --num-layers-per-virtual-pipeline-stage 4
@@ -334,7 +335,8 @@ else
 fi
 want=$("$S" run "$SCN/llama3.1-70b-h100.xml" | grep '^step time')
 got=$("$S" run "$tmp/imported.xml" 2>&1 | grep '^step time')
-if "$S" validate "$tmp/imported.xml" >/dev/null 2>&1 && [ -n "$want" ] && [ "$got" = "$want" ]; then
+if "$S" validate "$tmp/imported.xml" >/dev/null 2>&1 && [ -n "$want" ] && [ "$got" = "$want" ] &&
+    grep -q '<training .*framework="megatron-core"' "$tmp/imported.xml"; then
     pass "import megatron: the imported scenario validates and simulates like the shipped one"
 else
     fail "import megatron: the imported scenario validates and simulates like the shipped one" \

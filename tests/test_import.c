@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "framework.h"
 #include "helpers.h"
 #include "import.h"
 #include "scenario.h"
@@ -81,6 +82,7 @@ Test(import, megatron_defaults_where_stepsim_differs, .init = setup)
     cr_assert_eq(parse("--pipeline-model-parallel-size 2"), SIM_OK, "%s", err.msg);
     has("dtype", "fp32");   /* no --bf16 / --fp16: fp32 */
     has("dropout", "true"); /* dropouts default to 0.1 */
+    has("framework", "megatron-core"); /* the line is Megatron-Core's */
     cr_assert_null(import_value(&res, "gpus"), "no world size given");
     cr_assert_eq(parse("--fp8-format hybrid --bf16 --attention-dropout 0 --hidden-dropout 0.0"),
                  SIM_OK, "%s", err.msg);
@@ -202,6 +204,8 @@ Test(import_cmd, the_file_loads_with_every_value, .init = setup)
     cr_assert_eq(scn.dropout, 1, "Megatron's dropouts are 0.1 unless set to 0");
     cr_assert_eq(scn.first_stage_layers, 4);
     cr_assert_eq(scn.last_stage_layers, 4);
+    cr_assert_eq(scn.framework, FW_MEGATRON_CORE, "the line is Megatron-Core's");
+    cr_assert(scn_given(&scn, SCN_FRAMEWORK), "named in the file, not the default");
     free(o);
     free(e);
 }

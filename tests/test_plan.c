@@ -98,15 +98,42 @@ static int same_config(const struct plan_config *a, const struct plan_config *b)
            a->offload == b->offload;
 }
 
-static void expect_same_top(const struct plan_result *bb, const struct plan_result *ex)
+/* bb's list is the first of ex's (the same configs, steps and order). */
+static void expect_top_prefix(const struct plan_result *bb, const struct plan_result *ex)
 {
-    cr_assert_eq(bb->ntop, ex->ntop);
+    cr_assert_leq(bb->ntop, ex->ntop);
     for (size_t t = 0; t < bb->ntop; t++) {
         const struct plan_entry *a = &bb->entries[bb->top[t]], *b = &ex->entries[ex->top[t]];
         cr_expect_eq(bb->top[t], ex->top[t], "rank %zu differs", t + 1);
         cr_expect(same_config(&a->cfg, &b->cfg), "rank %zu config", t + 1);
         cr_expect_eq(a->step, b->step, "rank %zu step", t + 1);
     }
+}
+
+static void expect_same_top(const struct plan_result *bb, const struct plan_result *ex)
+{
+    cr_assert_eq(bb->ntop, ex->ntop);
+    expect_top_prefix(bb, ex);
+}
+
+/* Layouts with a simulated config; with `tied`, only those with two or more simulated configs
+ * within 1% of the layout's fastest (knob variants the list calls a tie). */
+static size_t layouts_simulated(const struct plan_result *r, int tied)
+{
+    size_t n = 0;
+    for (size_t l = 0; l < r->nlayouts; l++) {
+        const struct plan_layout *L = &r->layouts[l];
+        simtime_t fastest = SIMTIME_MAX;
+        size_t near = 0;
+        for (size_t i = L->first; i < L->first + L->n; i++)
+            if (r->entries[i].state == PLAN_SIMULATED && r->entries[i].step < fastest)
+                fastest = r->entries[i].step;
+        for (size_t i = L->first; i < L->first + L->n; i++)
+            near += r->entries[i].state == PLAN_SIMULATED &&
+                    (double)r->entries[i].step <= 1.01 * (double)fastest;
+        n += tied ? near >= 2 : near >= 1;
+    }
+    return n;
 }
 
 Test(plan, pruned_top_equals_exhaustive)
@@ -121,6 +148,13 @@ Test(plan, pruned_top_equals_exhaustive)
     cr_expect_lt(bb.simulated, ex.simulated / 10, "%zu of %zu simulated", bb.simulated,
                  ex.simulated);
     cr_expect_lt(bb.built, ex.built / 4, "%zu of %zu built", bb.built, ex.built);
+    /* The knobs cost little here: most layouts have several configs within 1% of their
+     * fastest, which the list treats as a tie.  The search simulates one or two configs of a
+     * layout it opens, not each of them (it used to simulate every variant under its
+     * threshold: 9 per layout here, thousands of slow ones on a huge batch). */
+    size_t tied = layouts_simulated(&ex, 1), opened = layouts_simulated(&bb, 0);
+    cr_expect_gt(tied, ex.nlayouts / 2, "%zu of %zu layouts with ties", tied, ex.nlayouts);
+    cr_expect_leq(bb.simulated, 2 * opened, "%zu simulated in %zu layouts", bb.simulated, opened);
     expect_same_top(&bb, &ex);
     expect_sound(&ex);
     /* Every schedule family and memory knob was simulated, so their bounds are checked. */
@@ -144,6 +178,36 @@ Test(plan, pruned_top_equals_exhaustive)
     cr_expect_gt(selective, 100, "selective recompute configs simulated: %zu", selective);
     plan_result_release(&bb);
     plan_result_release(&ex);
+}
+
+/* The cut that leaves layouts out moves with K (1% over the K-th best listed step): for each K
+ * the list is the first K of the exhaustive one (plan_rank lists greedily, so a longer list
+ * only adds), in two spaces of ties -- every framework's knobs on 8 GPUs, torchtitan's on
+ * 16. */
+Test(plan, pruned_top_is_the_exhaustive_one_for_any_k)
+{
+    struct scenario tiny, titan;
+    tiny_base(&tiny);
+    const char *sets[] = {"model=" TOP_SRCDIR "/models/llama3.1-8b.xml", "global-batch=32",
+                          "framework=torchtitan", NULL};
+    base_with(&titan, LLAMA, sets);
+    const struct {
+        const struct scenario *base;
+        int gpus;
+    } spaces[] = {{&tiny, 8}, {&titan, 16}};
+    static const int ks[] = {1, 3, 12, 40};
+    for (size_t sp = 0; sp < sizeof spaces / sizeof spaces[0]; sp++) {
+        struct plan_result ex;
+        plan_ok(spaces[sp].base, spaces[sp].gpus, 40, 2, 1, &ex);
+        for (size_t k = 0; k < sizeof ks / sizeof ks[0]; k++) {
+            struct plan_result bb;
+            plan_ok(spaces[sp].base, spaces[sp].gpus, ks[k], 2, 0, &bb);
+            expect_top_prefix(&bb, &ex);
+            expect_sound(&bb);
+            plan_result_release(&bb);
+        }
+        plan_result_release(&ex);
+    }
 }
 
 /* The peak memory needs each layout's whole schedule order built; layouts that run the same
@@ -673,4 +737,58 @@ Test(plan, csv_shares_sweep_columns)
     fclose(f);
     unlink(plan_csv);
     cr_expect(ok > 0 && pruned > 0 && oom > 0, "ok %d pruned %d oom %d", ok, pruned, oom);
+}
+
+/* A whole file as a heap string (freed by the caller). */
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    cr_assert(f, "%s", path);
+    cr_assert_eq(fseek(f, 0, SEEK_END), 0); /* capture reads up to the position */
+    return capture(f);
+}
+
+/* --report's table holds the first 2000 rows in plan order, whatever the space (writing and
+ * reading every row of a big one cost more than the plan), and says how many it left out;
+ * --out keeps them all. */
+Test(plan, report_page_caps_its_rows_and_says_how_many_are_left_out)
+{
+    char csv[] = "/tmp/stepsim-test-plan-csv-XXXXXX", page[] = "/tmp/stepsim-test-plan-html-XXXXXX";
+    int fd = mkstemp(csv), fd2 = mkstemp(page);
+    cr_assert(fd >= 0 && fd2 >= 0);
+    close(fd);
+    close(fd2);
+    char *out, *err;
+    const char *args[] = {LLAMA,
+                          "--gpus",
+                          "32",
+                          "--set",
+                          "model=" TOP_SRCDIR "/models/llama3.1-8b.xml",
+                          "--set",
+                          "global-batch=64",
+                          "--out",
+                          csv,
+                          "--report",
+                          page,
+                          "-j",
+                          "2",
+                          NULL};
+    cr_assert_eq(run_plan(args, &out, &err), 0, "stderr: %s", err);
+    char *rows = slurp(csv), *html = slurp(page);
+    unlink(csv);
+    unlink(page);
+    size_t all = count_of(rows, "\n") - 1; /* less the header */
+    cr_assert_gt(all, 10000, "a space of %zu configs is too small for the test", all);
+    char note[160];
+    snprintf(note, sizeof note,
+             "The first 2000 of %zu rows; %zu left out, which the command's "
+             "--out CSV has.",
+             all, all - 2000);
+    cr_expect(strstr(html, note), "no '%s' in the page", note);
+    cr_expect_eq(count_of(html, "<tr class=\"s-"), 2000);
+    cr_expect(strstr(html, "<tr class=\"s-ok\">"), "the listed configs come first");
+    free(rows);
+    free(html);
+    free(out);
+    free(err);
 }

@@ -158,7 +158,7 @@ Test(report_html, table_page)
 {
     const struct html_fact facts[] = {{"--vary", "pp=2,4,8"}};
     struct report_html_table page = {
-        "sweep", "sw<e>ep", facts, 1, three_rows, NULL, "step_time_s", 0, "One row per config."};
+        "sweep", "sw<e>ep", facts, 1, three_rows, NULL, "step_time_s", 0, "One row per config.", 0};
     FILE *fp = tmpfile();
     cr_assert_eq(report_html_table(fp, &page), 0);
     char *s = capture(fp);
@@ -168,7 +168,18 @@ Test(report_html, table_page)
     cr_assert(strstr(s, "data-sort=\"step_time_s\" data-desc=\"0\""));
     cr_assert(strstr(s, "<tr class=\"s-error\"><td class=\"n\">8</td><td>error</td><td></td>"
                         "<td>pp=8 &lt;bad&gt;</td></tr>"));
+    cr_assert(!strstr(s, "left out"), "every row is in the table");
     free(s);
+    /* A command that writes only its first rows says how many it has: the page counts the
+     * rest as left out. */
+    page.rows_total = 10;
+    fp = tmpfile();
+    cr_assert_eq(report_html_table(fp, &page), 0);
+    s = capture(fp);
+    cr_assert(strstr(s, "The first 3 of 10 rows; 7 left out, which the command's --out CSV has."),
+              "%s", s);
+    free(s);
+    page.rows_total = 0;
     page.write_csv = failing_writer;
     fp = tmpfile();
     cr_assert_eq(report_html_table(fp, &page), -1, "the CSV writer's failure is the page's");
