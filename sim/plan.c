@@ -1755,6 +1755,8 @@ enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
         goto done;
     res->hbm_bytes = hw.gpu.hbm_bytes;
     res->hbm_usable_bytes = hw_usable_hbm(&hw.gpu);
+    snprintf(res->model, sizeof res->model, "%s", model.name);
+    snprintf(res->hardware, sizeof res->hardware, "%s", hw.name);
     struct plan_space space = {.m = &model,
                                .fw = res->framework,
                                .schedules = res->schedules,
@@ -1951,8 +1953,14 @@ static int write_table(FILE *out, const struct scenario *base, const struct plan
                                  res->schedules[i]->name);
     char name[3 * sizeof base->name]; /* each invalid byte may become 3 */
     utf8_clean(name, sizeof name, base->name);
-    fprintf(out, "plan for %s: %d GPUs, global batch %d x seq %d, top %d by tokens/s\n", name,
-            o->gpus, base->global_batch, base->seq, o->top);
+    /* The model and hardware as planned: the scenario's name need not say them, and --set
+     * hardware=... does not rename it. */
+    char model[3 * sizeof res->model], hw[3 * sizeof res->hardware];
+    utf8_clean(model, sizeof model, res->model);
+    utf8_clean(hw, sizeof hw, res->hardware);
+    fprintf(out,
+            "plan for %s (%s on %s): %d GPUs, global batch %d x seq %d, top %d by tokens/s\n",
+            name, model, hw, o->gpus, base->global_batch, base->seq, o->top);
     fprintf(out, "framework %s%s; schedules %s\n", res->framework->name,
             !res->framework_inferred          ? ""
             : res->framework->id == FW_ANY ? " (inferred: no one framework offers all the "

@@ -111,6 +111,7 @@ struct plan_result {
     int framework_inferred;          /* `auto`: resolved from the scenario */
     const struct sched_type *schedules[FW_MAX_SCHEDULES]; /* considered, NULL-terminated */
     double hbm_bytes, hbm_usable_bytes; /* per GPU, the scenario's hw.* knobs applied */
+    char model[64], hardware[64];       /* the names of the files planned for (after --set) */
     size_t enumerated, valid, oom, simulated, pruned;
     size_t built; /* cost-model builds in the search (phase 3; one more per layout before) */
     size_t orders; /* schedule orders built to find the layouts' peak in-flight activations

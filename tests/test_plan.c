@@ -609,6 +609,19 @@ Test(plan, bad_options_and_budgets)
     cr_expect(strstr(e.msg, "global-batch"), "message: %s", e.msg);
 }
 
+/* The header names the model and hardware planned for: --set hardware=... does not rename
+ * the scenario, whose name says H100. */
+Test(plan, header_names_the_hardware_planned_for)
+{
+    char *out, *err;
+    const char *args[] = {LLAMA, "--gpus", "64", "--top", "1", "--set", "hardware=dgx-b200",
+                          "-j", "2", NULL};
+    cr_expect_eq(run_plan(args, &out, &err), 0, "stderr: %s", err);
+    cr_expect(strstr(out, " (llama3.1-70b on dgx-b200): 64 GPUs, "), "%s", out);
+    free(out);
+    free(err);
+}
+
 /* Llama-3.1-405B on 8 GPUs: 101 GB of bf16 weights per GPU at best -- nothing fits.  That is
  * a result (exit 0, the layouts needing least memory listed) unless --fail-on-oom makes it
  * exit 2 (DESIGN: bad input). */
