@@ -2092,7 +2092,10 @@ static enum sim_status plan_report(struct outfile *of, const char *scenario_file
     long valid = 0;
     for (size_t i = 0; i < res->n; i++)
         valid += res->entries[i].built >= 0;
+    char as_run[160];
+    snprintf(as_run, sizeof as_run, "%s on %s", res->model, res->hardware);
     const struct html_fact facts[] = {{"scenario file", scenario_file},
+                                      {"as run", as_run},
                                       {"budget", budget},
                                       {"framework", res->framework->name},
                                       {"HBM", hbm},

@@ -1103,9 +1103,15 @@ static enum sim_status sweep_report(const struct sweep *sw, const struct sweep_o
     char configs[128];
     snprintf(configs, sizeof configs, "%zu: %zu ok, %zu out of memory (ran), %zu failed", sw->n,
              ok - oom, oom, sw->n - ok);
-    struct html_fact facts[2 + SWEEP_MAX_AXES];
+    char as_run[192];
+    sweep_subtitle(sw, as_run, sizeof as_run);
+    struct html_fact facts[3 + SWEEP_MAX_SETS + SWEEP_MAX_AXES];
     int n = 0;
     facts[n++] = (struct html_fact){"scenario file", o->scenario};
+    if (as_run[0]) /* "as run: MODEL on HARDWARE · N GPUs" */
+        facts[n++] = (struct html_fact){"as run", as_run + strlen("as run: ")};
+    for (int i = 0; i < o->nsets; i++)
+        facts[n++] = (struct html_fact){"--set", o->sets[i]};
     for (int a = 0; a < o->nvaries; a++)
         facts[n++] = (struct html_fact){"--vary", o->varies[a]};
     facts[n++] = (struct html_fact){"configs", configs};

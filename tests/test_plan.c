@@ -800,6 +800,9 @@ Test(plan, report_page_caps_its_rows_and_says_how_many_are_left_out)
     cr_expect(strstr(html, note), "no '%s' in the page", note);
     cr_expect_eq(count_of(html, "<tr class=\"s-"), 2000);
     cr_expect(strstr(html, "<tr class=\"s-ok\">"), "the listed configs come first");
+    cr_expect(strstr(html, "as run</th><td>llama3.1-8b on dgx-h100</td>"),
+              "the page names the model planned for (--set model=), not only the scenario's "
+              "name");
     free(rows);
     free(html);
     free(out);

@@ -600,6 +600,22 @@ Test(sweep_cmd, chart_title_names_the_hardware_as_run, .init = setup)
             remove(imgs[k]);
         }
     }
+    free(o);
+    free(e);
+    /* The --report page says the same, and lists the --set values. */
+    char page[128];
+    snprintf(page, sizeof page, "%s/s.html", dir);
+    rc = run_sweep(&o, &e, LLAMA, "--set", "hardware=dgx-b200", "--vary", "pp=2,4", "--report",
+                   page, NULL);
+    cr_assert_eq(rc, 0, "%s", e);
+    FILE *fp = fopen(page, "r");
+    cr_assert(fp, "no %s", page);
+    cr_assert_eq(fseek(fp, 0, SEEK_END), 0);
+    char *html = capture(fp);
+    cr_expect(strstr(html, "as run</th><td>llama3.1-70b on dgx-b200"), "no 'as run' fact");
+    cr_expect(strstr(html, "--set</th><td>hardware=dgx-b200</td>"), "no --set fact");
+    free(html);
+    remove(page);
     remove(dir);
     free(o);
     free(e);
