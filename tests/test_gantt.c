@@ -85,8 +85,10 @@ Test(gantt, small_interleaved_step_labels_each_op_by_micro_batch)
         const struct gantt_box *b = &g.boxes[i];
         cr_assert(b->kind == 0 || b->kind == 1);
         cr_assert(b->lo == 0 && b->hi == 1 && b->border);
-        int mb = atoi(b->label);
-        cr_assert(b->label[0] && mb >= 0 && mb < 8, "box %zu label '%s'", i, b->label);
+        char *end;
+        long mb = strtol(b->label, &end, 10);
+        cr_assert(b->label[0] && *end == '\0' && mb >= 0 && mb < 8, "box %zu label '%s'", i,
+                  b->label);
         seen[b->rank][b->chunk][mb][b->kind]++;
     }
     for (int r = 0; r < 4; r++)
