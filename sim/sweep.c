@@ -763,19 +763,16 @@ static int fill_breakdown(FILE *fp, const void *user)
 
 static int varies_key(const struct sweep *sw, enum scn_key key);
 
-/* The charts' second title line: what every config shares as it ran -- model, hardware and
- * GPUs after --set (the scenario's name, the first line, may say otherwise: --set
- * hardware=gb200-nvl72 does not rename it) -- leaving out what an axis varies.  Empty when
- * nothing is shared or the scenario gives explicit costs. */
-static void sweep_subtitle(const struct sweep *sw, char *buf, size_t len)
+/* What every config shares as it ran: "MODEL on HARDWARE · N GPUs" after --set (the
+ * scenario's name may say otherwise: --set hardware=gb200-nvl72 does not rename it), leaving
+ * out the GPUs when an axis varies them.  Empty when configs may name other files or the
+ * scenario gives explicit costs.  The charts' second title line and the report page's. */
+static void sweep_as_run(const struct sweep *sw, char *buf, size_t len)
 {
-    char model[64] = "", hw[64] = "";
     buf[0] = '\0';
     if (!sw->model || !sw->hw)
         return;
-    plot_sanitize(model, sizeof model, sw->model->name);
-    plot_sanitize(hw, sizeof hw, sw->hw->name);
-    int n = snprintf(buf, len, "as run: %s on %s", model, hw);
+    int n = snprintf(buf, len, "%s on %s", sw->model->name, sw->hw->name);
     if (n > 0 && (size_t)n < len && sw->base.gpus > 0 && !varies_key(sw, SCN_GPUS))
         snprintf(buf + n, len - (size_t)n, " · %d GPUs", sw->base.gpus);
 }
@@ -862,8 +859,13 @@ static enum sim_status sweep_plot(const struct sweep *sw, struct outfile *img,
     for (int a = 0, used = 0; a + 1 < sw->naxes && used >= 0 && (size_t)used < sizeof keytitle; a++)
         used += snprintf(keytitle + used, sizeof keytitle - (size_t)used, "%s%s", a ? ", " : "",
                          sw->axes[a].name);
-    char subtitle[192], xtics[256];
-    sweep_subtitle(sw, subtitle, sizeof subtitle);
+    char as_run[160], subtitle[192] = "", xtics[256];
+    sweep_as_run(sw, as_run, sizeof as_run);
+    if (as_run[0]) {
+        char line[sizeof subtitle];
+        snprintf(line, sizeof line, "as run: %s", as_run);
+        plot_sanitize(subtitle, sizeof subtitle, line);
+    }
     sweep_xtics(xa, xcat, xlog, xtics, sizeof xtics);
     char vars[16384];
     int n = snprintf(vars, sizeof vars,
@@ -1103,13 +1105,13 @@ static enum sim_status sweep_report(const struct sweep *sw, const struct sweep_o
     char configs[128];
     snprintf(configs, sizeof configs, "%zu: %zu ok, %zu out of memory (ran), %zu failed", sw->n,
              ok - oom, oom, sw->n - ok);
-    char as_run[192];
-    sweep_subtitle(sw, as_run, sizeof as_run);
+    char as_run[160];
+    sweep_as_run(sw, as_run, sizeof as_run);
     struct html_fact facts[3 + SWEEP_MAX_SETS + SWEEP_MAX_AXES];
     int n = 0;
     facts[n++] = (struct html_fact){"scenario file", o->scenario};
-    if (as_run[0]) /* "as run: MODEL on HARDWARE · N GPUs" */
-        facts[n++] = (struct html_fact){"as run", as_run + strlen("as run: ")};
+    if (as_run[0])
+        facts[n++] = (struct html_fact){"as run", as_run};
     for (int i = 0; i < o->nsets; i++)
         facts[n++] = (struct html_fact){"--set", o->sets[i]};
     for (int a = 0; a < o->nvaries; a++)
