@@ -160,13 +160,16 @@ struct coll_group cm_replica_group(const struct cm_ctx *c, int n, int stride)
 }
 
 /* The end-of-step reduction of `bytes` of gradients over n data-parallel GPUs: an all-reduce
- * (zero 0), or a reduce-scatter over the shard group (zero 1, the distributed optimizer) and,
- * with replicated shards, an all-reduce of the shard across replicas (Megatron's
+ * (zero 0, or a framework that all-reduces before its sharded optimizer takes its shard:
+ * DeepSpeed's pipeline engine reduces a BF16_Optimizer's fp32 gradients with
+ * buffered_allreduce_fallback, deepspeed/runtime/pipe/engine.py _bf16_reduce_grads), or a
+ * reduce-scatter over the shard group (zero 1, the distributed optimizer) and, with replicated
+ * shards, an all-reduce of the shard across replicas (Megatron's
  * --num-distributed-optimizer-instances).  DualPipe reduces over both copies of a part. */
-static double dp_reduce_s(const struct cm_ctx *c, int zero, double bytes, int n, int shard,
+static double dp_reduce_s(const struct cm_ctx *c, int allreduce, double bytes, int n, int shard,
                           int stride)
 {
-    if (zero == 0)
+    if (allreduce)
         return cm_coll_time(c, COLL_ALL_REDUCE, bytes, cm_replica_group(c, n, stride));
     struct coll_group g = cm_replica_group(c, shard, stride);
     double t = g.n > 1 ? cm_coll_time(c, COLL_REDUCE_SCATTER, bytes, g) : 0.0;
@@ -182,9 +185,10 @@ double cm_dp_sync_s(const struct cm_ctx *c, const struct cm_stage *st)
     if (cfg->zero >= 2) /* reduce-scattered per micro-batch, inside the backward ops */
         return 0.0;
     double gb = cm_grad_bytes(c->scn);
-    return dp_reduce_s(c, cfg->zero, gb * st->dense_params, cfg->replicas, cfg->shard, cfg->tp) +
-           (st->expert_params > 0 ? dp_reduce_s(c, cfg->zero, gb * st->expert_params, cfg->edp,
-                                                cfg->eshard, cfg->etp * cfg->ep)
+    return dp_reduce_s(c, cfg->grad_allreduce, gb * st->dense_params, cfg->replicas, cfg->shard,
+                       cfg->tp) +
+           (st->expert_params > 0 ? dp_reduce_s(c, cfg->grad_allreduce, gb * st->expert_params,
+                                                cfg->edp, cfg->eshard, cfg->etp * cfg->ep)
                                   : 0.0);
 }
 

@@ -282,6 +282,15 @@ static enum sim_status check_rules(struct scenario *scn, const struct model *m,
                               "ZeRO stage %d shards over data parallelism, but dp*cp = 1%s: "
                               "nothing to shard over",
                               sh.stage, m->experts ? " and expert-dp = 1" : "");
+    if (scn->grad_reduce_op == GRAD_REDUCE_ALL_REDUCE && sh.stage >= 2)
+        return scn_rule_error(scn, SCN_GRAD_REDUCE_OP, err,
+                              "grad-reduce-op=all-reduce with ZeRO stage %d: stages 2 and 3 "
+                              "reduce-scatter every micro-batch's gradients onto their shards",
+                              sh.stage);
+    if (scn->grad_reduce_op == GRAD_REDUCE_SCATTER && sh.stage == 0)
+        return scn_rule_error(scn, SCN_GRAD_REDUCE_OP, err,
+                              "grad-reduce-op=reduce-scatter needs a sharded optimizer "
+                              "(distributed-optimizer=true or zero >= 1) to scatter onto");
     if (sh.hybrid && scn->fsdp_group) {
         if (replicas % scn->fsdp_group != 0)
             return scn_rule_error(scn, SCN_FSDP_GROUP, err,
@@ -303,6 +312,8 @@ static enum sim_status check_rules(struct scenario *scn, const struct model *m,
                               .replicas = replicas,
                               .zero = sh.stage,
                               .reshard = sh.reshard_after_forward,
+                              .grad_allreduce =
+                                  sh.stage == 0 || scn->grad_reduce_op == GRAD_REDUCE_ALL_REDUCE,
                               .shard = shard,
                               .eshard = eshard,
                               .micro_batch = scn->micro_batch,

@@ -63,6 +63,9 @@ struct cm_config {
                          over its data-parallel-with-CP group), `tp` ranks apart */
     int zero;         /* ZeRO stage 0-3 (scn_resolve_sharding) */
     int reshard;      /* ZeRO-3 frees gathered parameters after the forward */
+    int grad_allreduce; /* the end-of-step gradient reduction is an all-reduce: ZeRO 0, or a
+                           sharded optimizer whose framework all-reduces before it takes its
+                           shard (grad-reduce-op=all-reduce) */
     int shard, eshard; /* GPUs the dense / expert parameters' state is sharded over (replicas /
                           edp,
                           or fsdp-group for hybrid shards; replicated across the rest) */

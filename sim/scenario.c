@@ -50,6 +50,8 @@ static const char *const recompute_module_choices[] = {
     "core_attn", "mlp", "moe", "moe_act", "layernorm", "mla_up_proj", "shared_experts", NULL};
 static const char *const recompute_method_choices[] = {"uniform", "block", NULL};
 static const char *const cp_comm_choices[] = {"p2p", "allgather", "a2a", "a2a+p2p", NULL};
+/* In enum scn_grad_reduce_op order. */
+static const char *const grad_reduce_op_choices[] = {"auto", "all-reduce", "reduce-scatter", NULL};
 /* In enum fw_id order (framework.h). */
 static const char *const framework_choices[] = {"auto",       "any",      "megatron-core",
                                                 "torchtitan", "deepseek", NULL};
@@ -281,6 +283,11 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
                               "limit; auto: none named, nothing refused, and plan explores what "
                               "the first of megatron-core, torchtitan, deepseek offering all the "
                               "scenario uses offers"},
+    [SCN_GRAD_REDUCE_OP] = {"grad-reduce-op", VT_CHOICE, FIELD(grad_reduce_op), 0, 0,
+                            grad_reduce_op_choices, 0, .scope = KS_MODEL, .def = "auto",
+                            .doc = "end-of-step gradient reduction: auto (reduce-scatter onto "
+                                   "optimizer shards, else all-reduce) or all-reduce even with "
+                                   "a sharded optimizer (DeepSpeed's BF16_Optimizer)"},
     [SCN_HIERARCHICAL_CP] = {"hierarchical-cp", VT_INT, FIELD(hierarchical_cp), 1, 1 << 10,
                              .scope = KS_MODEL, .zero = "none",
                              .doc = "a2a+p2p: ranks of each all-to-all group (divides cp)"},

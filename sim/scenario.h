@@ -78,6 +78,7 @@ enum scn_key {
     SCN_HIERARCHICAL_CP,
     SCN_DEFER_HEAD_WGRAD,
     SCN_WGRAD_DEFERRAL_LIMIT,
+    SCN_GRAD_REDUCE_OP,
     SCN_OFFLOAD_ACTIVATIONS,
     SCN_OFFLOAD_OPTIMIZER,
     /* The training framework whose schedules and features the scenario must use. */
@@ -107,6 +108,9 @@ enum scn_recompute_method { RECOMPUTE_UNIFORM, RECOMPUTE_BLOCK };
  * sequence for some heads (a2a, DeepSpeed-Ulysses), or a2a inside groups of hierarchical-cp
  * ranks and the ring across them (a2a+p2p). */
 enum scn_cp_comm { CP_P2P, CP_ALLGATHER, CP_A2A, CP_A2A_P2P };
+/* How the end-of-step gradient reduction runs: auto = a reduce-scatter onto the shards of a
+ * sharded optimizer, else an all-reduce. */
+enum scn_grad_reduce_op { GRAD_REDUCE_AUTO, GRAD_REDUCE_ALL_REDUCE, GRAD_REDUCE_SCATTER };
 /* Attention kernels: flash (fused, causal-aware, O(s) memory) or unfused (batched GEMMs over
  * the full s x s scores and a fused softmax, as Megatron ran before flash attention). */
 enum scn_attention { ATTENTION_FLASH, ATTENTION_UNFUSED };
@@ -221,6 +225,7 @@ struct scenario {
     int hierarchical_cp;      /* a2a+p2p: ranks of each all-to-all group (divides cp) */
     int defer_head_wgrad;     /* the LM head's weight gradients wait for the pipeline flush */
     int wgrad_deferral_limit; /* micro-batches deferred at most; 0 = all (Megatron's meaning) */
+    int grad_reduce_op;       /* enum scn_grad_reduce_op */
     double offload_activations; /* share of saved activations kept in host memory */
     double offload_optimizer;   /* share of the optimizer state kept and updated on the host */
     int framework;              /* enum fw_id (framework.h); FW_AUTO = none named */

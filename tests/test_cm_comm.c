@@ -205,6 +205,29 @@ Test(zero, stages_zero_and_two_by_hand)
     step_release(&out);
 }
 
+Test(zero, all_reduce_before_a_sharded_optimizer_moves_twice_the_bytes)
+{
+    /* ZeRO 1 reduce-scatters the step's fp32 gradients onto the 8 shards: 7/8 of the 4 p bytes
+     * cross each GPU's 100 GB/s NVLink.  DeepSpeed's BF16_Optimizer all-reduces them first
+     * (grad-reduce-op=all-reduce): a ring all-reduce moves twice that.  The optimizer state
+     * stays sharded either way. */
+    run_ok(MODEL("llama3.1-8b"), 8,
+           L("seq=512", "gpus=8", "microbatches=1", "zero=1", "grad-reduce-fp32=true"));
+    double p = out.cm.stages[0].params;
+    double rs = 7.0 / 8 * 4.0 * p / 100e9;
+    cr_assert(near(out.cm.stages[0].dp_sync_s, rs), "%.9g vs %.9g", out.cm.stages[0].dp_sync_s,
+              rs);
+    step_release(&out);
+    run_ok(MODEL("llama3.1-8b"), 8,
+           L("seq=512", "gpus=8", "microbatches=1", "zero=1", "grad-reduce-fp32=true",
+             "grad-reduce-op=all-reduce"));
+    cr_assert(near(out.cm.stages[0].dp_sync_s, 2.0 * rs), "%.9g vs %.9g",
+              out.cm.stages[0].dp_sync_s, 2.0 * rs);
+    cr_assert(near(out.rep.mem[0].optimizer, 12.0 * p / 8), "optimizer %g",
+              out.rep.mem[0].optimizer);
+    step_release(&out);
+}
+
 Test(knobs, set_hw_overrides_a_hardware_value_for_one_scenario)
 {
     /* The same two-node all-to-all with the NIC halved by --set hw.nic-bandwidth. */

@@ -93,6 +93,30 @@ Test(sched_1f1b, m_not_a_multiple_of_p)
     cr_assert_str_eq(ORDER("1f1b", 3, 1, 5, 0, 1), "F0 F1 B0 F2 B1 F3 B2 F4 B3 B4");
 }
 
+/* DeepSpeed's pipeline engine (GPT-NeoX, BLOOM, MT-NLG) runs the same order: its TrainSchedule,
+ * run as is and recorded in tests/golden/deepspeed_train_orders.txt, alternates forward and
+ * backward steps so that each stage runs p - r - 1 forwards ahead, like Megatron's 1F1B.  (Its
+ * sends go out one step later; that shifts transfers, not the order.) */
+Test(sched_1f1b, equals_deepspeeds_recorded_train_schedule)
+{
+    FILE *f = fopen(TOP_SRCDIR "/tests/golden/deepspeed_train_orders.txt", "r");
+    cr_assert_not_null(f);
+    char line[4096];
+    int rows = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (line[0] == '#')
+            continue;
+        int p, m, rank, used;
+        cr_assert_eq(sscanf(line, "%d %d %d %n", &p, &m, &rank, &used), 3, "bad row: %s", line);
+        line[strcspn(line, "\n")] = '\0';
+        cr_assert_str_eq(ORDER("1f1b", p, 1, m, 0, rank), line + used, "p=%d m=%d rank %d", p, m,
+                         rank);
+        rows++;
+    }
+    fclose(f);
+    cr_assert_eq(rows, 24, "every recorded stage was compared");
+}
+
 Test(sched_gpipe, all_forwards_then_all_backwards)
 {
     cr_assert_str_eq(ORDER("gpipe", 3, 1, 4, 0, 0), "F0 F1 F2 F3 B0 B1 B2 B3");
