@@ -11,18 +11,20 @@
      RC_SHARED_EXPERTS)
 
 static const struct fw_type frameworks[FW_COUNT] = {
-    [FW_AUTO] = {FW_AUTO, "auto", {NULL}, 0, 0, FW_FSDP_NONE, 0, 0, 0, 0},
-    [FW_ANY] = {FW_ANY,
-                "any",
-                {&sched_gpipe, &sched_1f1b, &sched_interleaved, &sched_zbh1, &sched_zbv,
-                 &sched_dualpipe, &sched_dualpipev, NULL},
-                0xf,
-                1,
-                FW_FSDP_ANY,
-                1,
-                RC_ALL,
-                1,
-                1},
+    [FW_AUTO] = {.id = FW_AUTO, .name = "auto", .schedules = {NULL}, .fsdp = FW_FSDP_NONE},
+    [FW_ANY] = {.id = FW_ANY,
+                .name = "any",
+                .schedules = {&sched_gpipe, &sched_1f1b, &sched_interleaved, &sched_zbh1,
+                              &sched_zbv, &sched_dualpipe, &sched_dualpipev, NULL},
+                .zero_stages = 0xf,
+                .zero_stages_pp = 0xf,
+                .keep_gathered = 1,
+                .fsdp = FW_FSDP_ANY,
+                .full_recompute = 1,
+                .recompute_modules = RC_ALL,
+                .offload_activations = 1,
+                .offload_optimizer = 1,
+                .allreduce_sharded = 1},
     /* Megatron-Core (NVIDIA/Megatron-LM, read at d98e8a6):
      * - schedules: megatron/core/pipeline_parallel/schedules.py, get_forward_backward_func --
      *   forward_backward_no_pipelining (pp = 1: stepsim's 1f1b on one rank),
@@ -40,16 +42,16 @@ static const struct fw_type frameworks[FW_COUNT] = {
      *   moe, shared_experts;
      * - offload: fine_grained_activation_offloading / offload_modules (transformer_config.py)
      *   and --optimizer-cpu-offload with --optimizer-offload-fraction (arguments.py). */
-    [FW_MEGATRON_CORE] = {FW_MEGATRON_CORE,
-                          "megatron-core",
-                          {&sched_1f1b, &sched_interleaved, NULL},
-                          0xf,
-                          0,
-                          FW_FSDP_FLAT,
-                          1,
-                          RC_ALL,
-                          1,
-                          1},
+    [FW_MEGATRON_CORE] = {.id = FW_MEGATRON_CORE,
+                          .name = "megatron-core",
+                          .schedules = {&sched_1f1b, &sched_interleaved, NULL},
+                          .zero_stages = 0xf,
+                          .zero_stages_pp = 0xf,
+                          .fsdp = FW_FSDP_FLAT,
+                          .full_recompute = 1,
+                          .recompute_modules = RC_ALL,
+                          .offload_activations = 1,
+                          .offload_optimizer = 1},
     /* torchtitan (pytorch/torchtitan, read at b5bcd76):
      * - schedules: torchtitan/config/configs.py, parallelism.pipeline_parallel_schedule -- a
      *   torch.distributed.pipelining schedule class: GPipe, 1F1B, Interleaved1F1B,
@@ -67,17 +69,17 @@ static const struct fw_type frameworks[FW_COUNT] = {
      * - offload: training.enable_cpu_offload (configs.py), FSDP2's CPU offload of parameters,
      *   gradients and optimizer state: the optimizer runs on the host; no activation
      *   offload. */
-    [FW_TORCHTITAN] = {FW_TORCHTITAN,
-                       "torchtitan",
-                       {&sched_gpipe, &sched_1f1b, &sched_interleaved, &sched_zbv, &sched_dualpipev,
-                        NULL},
-                       (1u << 0) | (1u << 3),
-                       1,
-                       FW_FSDP_ANY,
-                       1,
-                       RC_CORE_ATTN | RC_LAYERNORM | RC_MOE_ACT,
-                       0,
-                       1},
+    [FW_TORCHTITAN] = {.id = FW_TORCHTITAN,
+                       .name = "torchtitan",
+                       .schedules = {&sched_gpipe, &sched_1f1b, &sched_interleaved, &sched_zbv,
+                                     &sched_dualpipev, NULL},
+                       .zero_stages = (1u << 0) | (1u << 3),
+                       .zero_stages_pp = (1u << 0) | (1u << 3),
+                       .keep_gathered = 1,
+                       .fsdp = FW_FSDP_ANY,
+                       .full_recompute = 1,
+                       .recompute_modules = RC_CORE_ATTN | RC_LAYERNORM | RC_MOE_ACT,
+                       .offload_optimizer = 1},
     /* DeepSeek (deepseek-ai/DualPipe; DeepSeek-V3 Technical Report, arXiv:2412.19437):
      * - schedules: dualpipe/dualpipe.py (DualPipe) and dualpipe/dualpipev.py (DualPipeV);
      * - sharding: ZeRO-1 data parallelism (report sec. 3.2);
@@ -85,21 +87,49 @@ static const struct fw_type frameworks[FW_COUNT] = {
      *   of RMSNorm and MLA Up-Projection"): recompute-modules layernorm, mla_up_proj;
      * - offload: none of the step's state (only the parameters' EMA lives in CPU memory,
      *   sec. 3.2.3), which stepsim does not model. */
-    [FW_DEEPSEEK] = {FW_DEEPSEEK,
-                     "deepseek",
-                     {&sched_dualpipe, &sched_dualpipev, NULL},
-                     (1u << 0) | (1u << 1),
-                     0,
-                     FW_FSDP_NONE,
-                     0,
-                     RC_LAYERNORM | RC_MLA_UP_PROJ,
-                     0,
-                     0},
+    [FW_DEEPSEEK] = {.id = FW_DEEPSEEK,
+                     .name = "deepseek",
+                     .schedules = {&sched_dualpipe, &sched_dualpipev, NULL},
+                     .zero_stages = (1u << 0) | (1u << 1),
+                     .zero_stages_pp = (1u << 0) | (1u << 1),
+                     .fsdp = FW_FSDP_NONE,
+                     .recompute_modules = RC_LAYERNORM | RC_MLA_UP_PROJ},
+    /* DeepSpeed's engine as Megatron-DeepSpeed and GPT-NeoX drive it (microsoft/DeepSpeed read
+     * at 38327e0, microsoft/Megatron-DeepSpeed at f4157be):
+     * - schedules: deepspeed/runtime/pipe/schedule.py, TrainSchedule -- the only training
+     *   schedule of its PipelineEngine, whose per-stage order is 1F1B's
+     *   (tests/golden/deepspeed_train_orders.txt); without pipeline parallelism the plain
+     *   engine (stepsim's 1f1b on one rank);
+     * - sharding: ZeRO stages 0-3 (deepspeed/runtime/zero), but the PipelineEngine asserts
+     *   "ZeRO-2 and ZeRO-3 are incompatible with pipeline parallelism"
+     *   (deepspeed/runtime/pipe/engine.py); ZeRO-3 releases gathered parameters after use; no
+     *   PyTorch FSDP; the pipeline engine all-reduces a BF16_Optimizer's fp32 gradients before
+     *   the optimizer takes its shard (engine.py, _bf16_reduce_grads);
+     * - recompute: Megatron-DeepSpeed's --recompute-granularity full or selective (the
+     *   attention core; megatron/arguments.py), over deepspeed.checkpointing;
+     * - offload: --cpu-optimizer / ZeRO-Offload's offload_optimizer, and --checkpoint-in-cpu
+     *   (activation checkpoints kept in host memory; megatron/arguments.py). */
+    [FW_DEEPSPEED] = {.id = FW_DEEPSPEED,
+                      .name = "deepspeed",
+                      .schedules = {&sched_1f1b, NULL},
+                      .zero_stages = 0xf,
+                      .zero_stages_pp = (1u << 0) | (1u << 1),
+                      .fsdp = FW_FSDP_NONE,
+                      .full_recompute = 1,
+                      .recompute_modules = RC_CORE_ATTN,
+                      .offload_activations = 1,
+                      .offload_optimizer = 1,
+                      .allreduce_sharded = 1},
 };
 
 const struct fw_type *fw_get(enum fw_id id)
 {
     return id > FW_AUTO && id < FW_COUNT ? &frameworks[id] : NULL;
+}
+
+unsigned fw_zero_stages(const struct fw_type *fw, int pp)
+{
+    return pp > 1 ? fw->zero_stages_pp : fw->zero_stages;
 }
 
 int fw_offers_schedule(const struct fw_type *fw, const struct sched_type *type)
@@ -160,13 +190,20 @@ static enum sim_status check_sharding(const struct fw_type *fw, const struct sce
                               "and expert parallelism, not with pp=%d ep=%d; its zero stages "
                               "shard with any layout",
                               fw->name, scn_choice_name(SCN_FSDP, scn->fsdp), scn->pp, scn->ep);
-    if (!(fw->zero_stages & (1u << sh.stage))) {
-        snprintf(what, sizeof what, "ZeRO stage %d", sh.stage);
+    unsigned stages_offered = fw_zero_stages(fw, scn->pp);
+    if (!(stages_offered & (1u << sh.stage))) {
+        snprintf(what, sizeof what, "ZeRO stage %d%s", sh.stage,
+                 scn->pp > 1 ? " with pipeline parallelism" : "");
         char stages[32];
-        stage_names(fw->zero_stages, stages, sizeof stages);
-        snprintf(offers, sizeof offers, "it offers stages %s", stages);
+        stage_names(stages_offered, stages, sizeof stages);
+        snprintf(offers, sizeof offers, "it offers stages %s%s", stages,
+                 scn->pp > 1 ? " with pp > 1" : "");
         return refuse(fw, scn, key, err, what, offers);
     }
+    if (scn->grad_reduce_op == GRAD_REDUCE_ALL_REDUCE && sh.stage == 1 && !fw->allreduce_sharded)
+        return refuse(fw, scn, SCN_GRAD_REDUCE_OP, err,
+                      "grad-reduce-op=all-reduce with a sharded optimizer",
+                      "it reduce-scatters onto the shards");
     if (sh.stage == 3 && !sh.reshard_after_forward && !fw->keep_gathered)
         return refuse(fw, scn,
                       scn->fsdp == FSDP_SHARD_GRAD_OP ? SCN_FSDP : SCN_RESHARD_AFTER_FORWARD, err,
@@ -220,7 +257,7 @@ const struct fw_type *fw_resolve(const struct scenario *scn)
 {
     if (scn->framework != FW_AUTO)
         return fw_get((enum fw_id)scn->framework);
-    static const enum fw_id order[] = {FW_MEGATRON_CORE, FW_TORCHTITAN, FW_DEEPSEEK};
+    static const enum fw_id order[] = {FW_MEGATRON_CORE, FW_TORCHTITAN, FW_DEEPSEEK, FW_DEEPSPEED};
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
         if (fw_check(fw_get(order[i]), scn, NULL) == SIM_OK)
             return fw_get(order[i]);

@@ -5,9 +5,9 @@
  *
  * Each framework is a const table read from the framework's own source (framework.c cites the
  * file for every list).  `any` offers everything stepsim models; `auto` (the key's default)
- * names no framework: it is resolved to the first of megatron-core, torchtitan and deepseek
- * that offers everything the scenario uses, else any (fw_resolve), so a scenario that gives
- * no framework is never refused. */
+ * names no framework: it is resolved to the first of megatron-core, torchtitan, deepseek and
+ * deepspeed that offers everything the scenario uses, else any (fw_resolve), so a scenario
+ * that gives no framework is never refused. */
 #ifndef STEPSIM_FRAMEWORK_H
 #define STEPSIM_FRAMEWORK_H
 
@@ -16,7 +16,15 @@
 #include "schedule.h"
 
 /* Values of the `framework` key, in its choice order (scenario.c). */
-enum fw_id { FW_AUTO, FW_ANY, FW_MEGATRON_CORE, FW_TORCHTITAN, FW_DEEPSEEK, FW_COUNT };
+enum fw_id {
+    FW_AUTO,
+    FW_ANY,
+    FW_MEGATRON_CORE,
+    FW_TORCHTITAN,
+    FW_DEEPSEEK,
+    FW_DEEPSPEED,
+    FW_COUNT
+};
 
 /* How a framework runs PyTorch FSDP's strategies (the `fsdp` key). */
 enum fw_fsdp {
@@ -32,6 +40,7 @@ struct fw_type {
     const char *name;
     const struct sched_type *schedules[FW_MAX_SCHEDULES]; /* offered, NULL-terminated */
     unsigned zero_stages;     /* bit z: ZeRO stage z offered (0 = plain data parallelism) */
+    unsigned zero_stages_pp;  /* the same with pipeline parallelism (pp > 1) */
     int keep_gathered;        /* ZeRO-3 may keep parameters gathered from forward to backward
                                  (reshard-after-forward=false) */
     enum fw_fsdp fsdp;        /* PyTorch FSDP strategies */
@@ -40,10 +49,14 @@ struct fw_type {
                                  (0: no selective recompute) */
     int offload_activations;  /* saved activations in host memory */
     int offload_optimizer;    /* optimizer state kept and updated on the host */
+    int allreduce_sharded;    /* gradients all-reduced before a sharded optimizer takes its
+                                 shard (grad-reduce-op=all-reduce) */
 };
 
 /* The framework of `id`; FW_AUTO has none (NULL). */
 const struct fw_type *fw_get(enum fw_id id);
+/* The ZeRO stages `fw` offers (bit z: stage z) for a pipeline of pp ranks. */
+unsigned fw_zero_stages(const struct fw_type *fw, int pp);
 /* Does `fw` offer schedule `type`? */
 int fw_offers_schedule(const struct fw_type *fw, const struct sched_type *type);
 /* "1f1b, interleaved": the schedules `fw` offers, for messages. */
@@ -55,7 +68,7 @@ void fw_schedule_names(const struct fw_type *fw, char *buf, size_t len);
 enum sim_status fw_check(const struct fw_type *fw, const struct scenario *scn,
                          struct sim_error *err);
 /* The scenario's framework: the one it names, or for `auto` the first of megatron-core,
- * torchtitan and deepseek that offers everything it uses, else any. */
+ * torchtitan, deepseek and deepspeed that offers everything it uses, else any. */
 const struct fw_type *fw_resolve(const struct scenario *scn);
 
 #endif

@@ -105,6 +105,8 @@ static enum sim_status apply_knobs(struct scenario *out, const struct plan_confi
         return st;
     scn_unset(out, SCN_FSDP);
     scn_unset(out, SCN_FSDP_GROUP);
+    if (c->zero != 1) /* the scenario's all-reduce (or reduce-scatter) needs ZeRO 1 */
+        scn_unset(out, SCN_GRAD_REDUCE_OP);
     if (c->zero == 3 && c->keep_gathered)
         st = scn_set_key(out, SCN_RESHARD_AFTER_FORWARD, "false", err);
     else
@@ -358,7 +360,7 @@ static size_t layout_variants(const struct plan_space *sp, const struct plan_con
     int shardable = dp * L->cp > 1 || (sp->m->experts && edp > 1);
     lay->zero1 = -1;
     for (int z = 0; z < 4; z++) {
-        if (!(sp->fw->zero_stages & (1u << z)) || (z > 0 && !shardable))
+        if (!(fw_zero_stages(sp->fw, L->pp) & (1u << z)) || (z > 0 && !shardable))
             continue;
         if (z == 1)
             lay->zero1 = ns;
@@ -2191,8 +2193,8 @@ static void write_help(FILE *out)
           "                     shipped ones): the same as --set hw.hbm-reserve=SIZE\n"
           "  --set KEY=VALUE    a scenario value, e.g. framework=torchtitan (the framework's\n"
           "                     offers are explored; auto, the default, infers it: the first\n"
-          "                     of megatron-core, torchtitan, deepseek offering all the\n"
-          "                     scenario uses)\n"
+          "                     of megatron-core, torchtitan, deepseek, deepspeed\n"
+          "                     offering all the scenario uses)\n"
           "  --out FILE.csv     every valid config: the layout and knobs (dp, then scenario\n"
           "                     key names), the result columns below, bound_s\n"
           "  --report FILE.html the same rows as one self-contained HTML page (loads\n"

@@ -87,6 +87,19 @@ Test(framework, refuses_what_it_does_not_offer)
         {{"framework=deepseek", "schedule=1f1b", NULL}, "its schedules: dualpipe, dualpipe-v"},
         {{"framework=deepseek", "schedule=dualpipe", "offload-optimizer=0.5", NULL},
          "offload-optimizer"},
+        {{"framework=deepspeed", "pp=4", "zero=1", "grad-reduce-op=all-reduce", NULL}, NULL},
+        {{"framework=deepspeed", "pp=4", "zero=2", NULL},
+         "ZeRO stage 2 with pipeline parallelism is not offered by framework=deepspeed (it "
+         "offers stages 0, 1 with pp > 1"},
+        {{"framework=deepspeed", "zero=3", NULL}, NULL},
+        {{"framework=deepspeed", "schedule=interleaved", "pp=4", "vp=2", NULL},
+         "its schedules: 1f1b"},
+        {{"framework=deepspeed", "fsdp=full-shard", NULL}, "fsdp=full-shard"},
+        {{"framework=deepspeed", "recompute=selective", "recompute-modules=mlp", NULL},
+         "recomputing mlp"},
+        {{"framework=megatron-core", "zero=1", "grad-reduce-op=all-reduce", NULL},
+         "grad-reduce-op=all-reduce with a sharded optimizer is not offered by "
+         "framework=megatron-core"},
         {{"framework=any", "schedule=dualpipe", "fsdp=hybrid-shard", "recompute=full",
           "offload-activations=1", NULL},
          NULL},
@@ -146,7 +159,9 @@ Test(framework, auto_resolves_to_the_first_offering_everything)
     cr_expect_eq(resolved(SCN "mixtral-8x7b-h100-dualpipe.xml", no_recompute), FW_DEEPSEEK);
     const char *fsdp_v[] = {"fsdp=full-shard", "schedule=dualpipe-v", "pp=2", NULL};
     cr_expect_eq(resolved(NULL, fsdp_v), FW_TORCHTITAN);
-    const char *zbh1[] = {"schedule=zb-h1", "pp=2", NULL};
+    const char *ds[] = {"pp=4", "zero=1", "grad-reduce-op=all-reduce", NULL};
+    cr_expect_eq(resolved(NULL, ds), FW_DEEPSPEED, "only DeepSpeed all-reduces before its shards");
+        const char *zbh1[] = {"schedule=zb-h1", "pp=2", NULL};
     cr_expect_eq(resolved(NULL, zbh1), FW_ANY);
     const char *named[] = {"framework=torchtitan", NULL};
     cr_expect_eq(resolved(SCN "llama3.1-70b-h100.xml", named), FW_TORCHTITAN,
