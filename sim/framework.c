@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Every cp-comm-type (enum scn_cp_comm). */
+#define CP_ALL ((1u << CP_P2P) | (1u << CP_ALLGATHER) | (1u << CP_A2A) | (1u << CP_A2A_P2P))
+
 #define RC_ALL                                                                                     \
     (RC_CORE_ATTN | RC_MLP | RC_MOE | RC_MOE_ACT | RC_LAYERNORM | RC_MLA_UP_PROJ |                 \
      RC_SHARED_EXPERTS)
@@ -24,7 +27,8 @@ static const struct fw_type frameworks[FW_COUNT] = {
                 .recompute_modules = RC_ALL,
                 .offload_activations = 1,
                 .offload_optimizer = 1,
-                .allreduce_sharded = 1},
+                .allreduce_sharded = 1,
+                .cp_comm_types = CP_ALL},
     /* Megatron-Core (NVIDIA/Megatron-LM, read at d98e8a6):
      * - schedules: megatron/core/pipeline_parallel/schedules.py, get_forward_backward_func --
      *   forward_backward_no_pipelining (pp = 1: stepsim's 1f1b on one rank),
@@ -41,7 +45,9 @@ static const struct fw_type frameworks[FW_COUNT] = {
      *   selective or full; recompute_modules core_attn, moe_act, layernorm, mla_up_proj, mlp,
      *   moe, shared_experts;
      * - offload: fine_grained_activation_offloading / offload_modules (transformer_config.py)
-     *   and --optimizer-cpu-offload with --optimizer-offload-fraction (arguments.py). */
+     *   and --optimizer-cpu-offload with --optimizer-offload-fraction (arguments.py);
+     * - context parallelism: --cp-comm-type p2p, all_gather, a2a or a2a+p2p (arguments.py,
+     *   passed to Transformer Engine's attention). */
     [FW_MEGATRON_CORE] = {.id = FW_MEGATRON_CORE,
                           .name = "megatron-core",
                           .schedules = {&sched_1f1b, &sched_interleaved, NULL},
@@ -51,7 +57,8 @@ static const struct fw_type frameworks[FW_COUNT] = {
                           .full_recompute = 1,
                           .recompute_modules = RC_ALL,
                           .offload_activations = 1,
-                          .offload_optimizer = 1},
+                          .offload_optimizer = 1,
+                          .cp_comm_types = CP_ALL},
     /* torchtitan (pytorch/torchtitan, read at b5bcd76):
      * - schedules: torchtitan/config/configs.py, parallelism.pipeline_parallel_schedule -- a
      *   torch.distributed.pipelining schedule class: GPipe, 1F1B, Interleaved1F1B,
@@ -68,7 +75,11 @@ static const struct fw_type frameworks[FW_COUNT] = {
      *   recomputes nothing);
      * - offload: training.enable_cpu_offload (configs.py), FSDP2's CPU offload of parameters,
      *   gradients and optimizer state: the optimizer runs on the host; no activation
-     *   offload. */
+     *   offload;
+     * - context parallelism: context_parallel_degree (configs.py) through PyTorch's
+     *   experimental ring attention (torch.distributed.tensor.experimental._attention, imported
+     *   by torchtitan/distributed/context_parallel/api.py), whose K/V rotate by passing
+     *   shards around the ring or by all-gathering them: stepsim's p2p and allgather. */
     [FW_TORCHTITAN] = {.id = FW_TORCHTITAN,
                        .name = "torchtitan",
                        .schedules = {&sched_gpipe, &sched_1f1b, &sched_interleaved, &sched_zbv,
@@ -79,14 +90,17 @@ static const struct fw_type frameworks[FW_COUNT] = {
                        .fsdp = FW_FSDP_ANY,
                        .full_recompute = 1,
                        .recompute_modules = RC_CORE_ATTN | RC_LAYERNORM | RC_MOE_ACT,
-                       .offload_optimizer = 1},
+                       .offload_optimizer = 1,
+                       .cp_comm_types = (1u << CP_P2P) | (1u << CP_ALLGATHER)},
     /* DeepSeek (deepseek-ai/DualPipe; DeepSeek-V3 Technical Report, arXiv:2412.19437):
      * - schedules: dualpipe/dualpipe.py (DualPipe) and dualpipe/dualpipev.py (DualPipeV);
      * - sharding: ZeRO-1 data parallelism (report sec. 3.2);
      * - recompute: RMSNorm and the MLA up-projections only (report sec. 3.2.3, "Recomputation
      *   of RMSNorm and MLA Up-Projection"): recompute-modules layernorm, mla_up_proj;
      * - offload: none of the step's state (only the parameters' EMA lives in CPU memory,
-     *   sec. 3.2.3), which stepsim does not model. */
+     *   sec. 3.2.3), which stepsim does not model;
+     * - context parallelism: none (the report's parallelism is PP, EP and ZeRO-1 DP,
+     *   sec. 3.2). */
     [FW_DEEPSEEK] = {.id = FW_DEEPSEEK,
                      .name = "deepseek",
                      .schedules = {&sched_dualpipe, &sched_dualpipev, NULL},
@@ -108,7 +122,10 @@ static const struct fw_type frameworks[FW_COUNT] = {
      * - recompute: Megatron-DeepSpeed's --recompute-granularity full or selective (the
      *   attention core; megatron/arguments.py), over deepspeed.checkpointing;
      * - offload: --cpu-optimizer / ZeRO-Offload's offload_optimizer, and --checkpoint-in-cpu
-     *   (activation checkpoints kept in host memory; megatron/arguments.py). */
+     *   (activation checkpoints kept in host memory; megatron/arguments.py);
+     * - context parallelism: DeepSpeed-Ulysses only (--ds-sequence-parallel-size,
+     *   megatron/arguments.py; DistributedAttention in deepspeed/sequence/layer.py): heads
+     *   and sequence swapped by all-to-alls, stepsim's a2a. */
     [FW_DEEPSPEED] = {.id = FW_DEEPSPEED,
                       .name = "deepspeed",
                       .schedules = {&sched_1f1b, NULL},
@@ -119,12 +136,23 @@ static const struct fw_type frameworks[FW_COUNT] = {
                       .recompute_modules = RC_CORE_ATTN,
                       .offload_activations = 1,
                       .offload_optimizer = 1,
-                      .allreduce_sharded = 1},
+                      .allreduce_sharded = 1,
+                      .cp_comm_types = 1u << CP_A2A},
 };
 
 const struct fw_type *fw_get(enum fw_id id)
 {
     return id > FW_AUTO && id < FW_COUNT ? &frameworks[id] : NULL;
+}
+
+int fw_cp_comm(const struct fw_type *fw, int wanted)
+{
+    if (fw->cp_comm_types & (1u << wanted))
+        return wanted;
+    for (int t = 0; t < 32; t++)
+        if (fw->cp_comm_types & (1u << t))
+            return t;
+    return -1;
 }
 
 unsigned fw_zero_stages(const struct fw_type *fw, int pp)
@@ -191,13 +219,14 @@ static enum sim_status check_sharding(const struct fw_type *fw, const struct sce
                               "shard with any layout",
                               fw->name, scn_choice_name(SCN_FSDP, scn->fsdp), scn->pp, scn->ep);
     unsigned stages_offered = fw_zero_stages(fw, scn->pp);
+    int pp_limits = stages_offered != fw->zero_stages; /* pipeline parallelism narrows them */
     if (!(stages_offered & (1u << sh.stage))) {
         snprintf(what, sizeof what, "ZeRO stage %d%s", sh.stage,
-                 scn->pp > 1 ? " with pipeline parallelism" : "");
+                 pp_limits ? " with pipeline parallelism" : "");
         char stages[32];
         stage_names(stages_offered, stages, sizeof stages);
         snprintf(offers, sizeof offers, "it offers stages %s%s", stages,
-                 scn->pp > 1 ? " with pp > 1" : "");
+                 pp_limits ? " with pp > 1" : "");
         return refuse(fw, scn, key, err, what, offers);
     }
     if (scn->grad_reduce_op == GRAD_REDUCE_ALL_REDUCE && sh.stage == 1 && !fw->allreduce_sharded)
@@ -229,6 +258,21 @@ enum sim_status fw_check(const struct fw_type *fw, const struct scenario *scn,
     enum sim_status st = check_sharding(fw, scn, err);
     if (st != SIM_OK)
         return st;
+    if (scn->cp > 1 && !(fw->cp_comm_types & (1u << scn->cp_comm_type))) {
+        int given = scn_given(scn, SCN_CP_COMM_TYPE);
+        if (fw->cp_comm_types == 0)
+            return refuse(fw, scn, SCN_CP, err, "context parallelism (cp > 1)",
+                          "no context parallelism");
+        snprintf(what, sizeof what, "cp-comm-type=%s%s",
+                 scn_choice_name(SCN_CP_COMM_TYPE, scn->cp_comm_type),
+                 given ? "" : " (cp-comm-type's default)");
+        size_t used = (size_t)snprintf(offers, sizeof offers, "its context parallelism:");
+        for (int t = 0; t < 32 && used < sizeof offers; t++)
+            if (fw->cp_comm_types & (1u << t))
+                used += (size_t)snprintf(offers + used, sizeof offers - used, " cp-comm-type=%s",
+                                         scn_choice_name(SCN_CP_COMM_TYPE, t));
+        return refuse(fw, scn, given ? SCN_CP_COMM_TYPE : SCN_CP, err, what, offers);
+    }
     if (scn->recompute == RECOMPUTE_FULL && !fw->full_recompute)
         return refuse(fw, scn, SCN_RECOMPUTE, err, "recompute=full", "selective recompute only");
     if (scn->recompute == RECOMPUTE_SELECTIVE && (scn->recompute_modules & ~fw->recompute_modules)) {

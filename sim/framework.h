@@ -51,12 +51,17 @@ struct fw_type {
     int offload_optimizer;    /* optimizer state kept and updated on the host */
     int allreduce_sharded;    /* gradients all-reduced before a sharded optimizer takes its
                                  shard (grad-reduce-op=all-reduce) */
+    unsigned cp_comm_types;   /* bit t: context parallelism with cp-comm-type t (enum
+                                 scn_cp_comm) offered; 0: no context parallelism */
 };
 
 /* The framework of `id`; FW_AUTO has none (NULL). */
 const struct fw_type *fw_get(enum fw_id id);
 /* The ZeRO stages `fw` offers (bit z: stage z) for a pipeline of pp ranks. */
 unsigned fw_zero_stages(const struct fw_type *fw, int pp);
+/* The cp-comm-type `fw` runs context parallelism with: `wanted` when offered, else the first
+ * type it offers; -1 when it offers no context parallelism. */
+int fw_cp_comm(const struct fw_type *fw, int wanted);
 /* Does `fw` offer schedule `type`? */
 int fw_offers_schedule(const struct fw_type *fw, const struct sched_type *type);
 /* "1f1b, interleaved": the schedules `fw` offers, for messages. */

@@ -311,6 +311,7 @@ struct plan_space {
     int gpus, gpus_per_node, global_batch, seq;
     int rc_light, rc_heavy;   /* selective recompute module sets; 0 = none */
     int offload_opt, offload_act; /* offered by the framework and possible on the hardware */
+    int cp_offered;               /* the framework runs context parallelism */
     size_t enumerated;
 };
 
@@ -434,7 +435,7 @@ static int enumerate(struct plan_space *sp, struct cand_list *out)
             continue;
         for (size_t ci = 0; ci < sizeof cps / sizeof cps[0]; ci++) {
             int cp = cps[ci];
-            if (cp > 1 && sp->seq % (2 * cp) != 0)
+            if (cp > 1 && (!sp->cp_offered || sp->seq % (2 * cp) != 0))
                 continue;
             for (int pp = 1; pp <= m->layers; pp++)
                 for (int vp = 1; vp <= PLAN_MAX_VP && (long)pp * vp <= m->layers; vp++)
@@ -1743,6 +1744,17 @@ enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
     res->framework_inferred = base->framework == FW_AUTO;
     if ((st = choose_schedules(base, o, res, err)) != SIM_OK)
         return st;
+    /* Context parallelism the way the framework runs it: the scenario's cp-comm-type when
+     * offered, else the framework's first (DeepSpeed's is Ulysses' a2a). */
+    struct scenario planned = *base;
+    res->cp_comm = fw_cp_comm(res->framework, base->cp_comm_type);
+    if (res->cp_comm >= 0 && res->cp_comm != base->cp_comm_type) {
+        scn_unset(&planned, SCN_HIERARCHICAL_CP);
+        if ((st = scn_set_key(&planned, SCN_CP_COMM_TYPE,
+                              scn_choice_name(SCN_CP_COMM_TYPE, res->cp_comm), err)) != SIM_OK)
+            return st;
+    }
+    base = &planned;
     struct model model;
     struct hardware hw;
     memset(&hw, 0, sizeof hw);
@@ -1769,6 +1781,7 @@ enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
     space.offload_opt = res->framework->offload_optimizer && hw.node.host_bw_Bps > 0 &&
                         hw.node.host_mem_bw_Bps > 0;
     space.offload_act = res->framework->offload_activations && hw.node.host_bw_Bps > 0;
+    space.cp_offered = res->cp_comm >= 0;
     recompute_sets(&space, base->attention == ATTENTION_FLASH);
     if (enumerate(&space, &cands) != 0) {
         st = err_set(err, SIM_EFAIL, NULL, 0, "out of memory enumerating configs (cap %d)",
@@ -1963,13 +1976,14 @@ static int write_table(FILE *out, const struct scenario *base, const struct plan
     fprintf(out,
             "plan for %s (%s on %s): %d GPUs, global batch %d x seq %d, top %d by tokens/s\n",
             name, model, hw, o->gpus, base->global_batch, base->seq, o->top);
-    fprintf(out, "framework %s%s; schedules %s\n", res->framework->name,
+    fprintf(out, "framework %s%s; schedules %s; context parallelism %s\n", res->framework->name,
             !res->framework_inferred          ? ""
             : res->framework->id == FW_ANY ? " (inferred: no one framework offers all the "
                                               "scenario uses)"
                                             : " (inferred from the scenario; --set "
                                               "framework=any widens it)",
-            names);
+            names,
+            res->cp_comm < 0 ? "none" : scn_choice_name(SCN_CP_COMM_TYPE, res->cp_comm));
     fprintf(out,
             "HBM %.1f GiB per GPU less a %.1f GiB reserve (CUDA context, NCCL buffers, "
             "fragmentation; --hbm-reserve SIZE): %.1f GiB usable\n\n",

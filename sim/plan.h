@@ -109,6 +109,9 @@ struct plan_result {
     size_t nnearest;
     const struct fw_type *framework; /* whose offers were explored */
     int framework_inferred;          /* `auto`: resolved from the scenario */
+    int cp_comm;                     /* cp-comm-type of the configs with cp > 1 (the
+                                        scenario's, or the first the framework offers);
+                                        -1: the framework offers no context parallelism */
     const struct sched_type *schedules[FW_MAX_SCHEDULES]; /* considered, NULL-terminated */
     double hbm_bytes, hbm_usable_bytes; /* per GPU, the scenario's hw.* knobs applied */
     char model[64], hardware[64];       /* the names of the files planned for (after --set) */

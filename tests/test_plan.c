@@ -489,6 +489,46 @@ Test(plan, framework_and_schedules_decide_the_schedules)
               "%s", err.msg);
 }
 
+/* framework=deepspeed: its pipeline engine's 1F1B only, ZeRO 0-1 once pp > 1, context
+ * parallelism as Ulysses (a2a) -- and each config it lists passes that framework's check;
+ * framework=deepseek runs no context parallelism at all. */
+Test(plan, deepspeed_and_deepseek_keep_to_their_offers)
+{
+    struct scenario base;
+    small_base(&base);
+    scn_set_arg(&base, "framework=deepspeed", NULL);
+    struct plan_result r;
+    plan_ok(&base, 32, 3, 2, 0, &r);
+    cr_expect_eq(r.cp_comm, CP_A2A, "the scenario's p2p becomes DeepSpeed-Ulysses");
+    size_t cp = 0;
+    for (size_t i = 0; i < r.n; i++) {
+        const struct plan_config *c = &r.entries[i].cfg;
+        cr_expect(c->schedule == &sched_1f1b, "config %zu: %s", i, c->schedule->name);
+        cr_expect(c->pp == 1 || c->zero <= 1, "config %zu: zero %d with pp %d", i, c->zero, c->pp);
+        cp += c->cp > 1;
+    }
+    cr_expect_gt(cp, 0, "Ulysses layouts are explored");
+    for (size_t k = 0; k < r.ntop; k++) {
+        struct scenario s;
+        struct sim_error err;
+        err_clear(&err);
+        cr_assert_eq(plan_config_apply(&base, 32, &r.entries[r.top[k]].cfg, &s, &err), SIM_OK);
+        if (r.entries[r.top[k]].cfg.cp > 1)
+            cr_assert_eq(scn_set_key(&s, SCN_CP_COMM_TYPE, "a2a", &err), SIM_OK);
+        cr_expect_eq(fw_check(fw_get(FW_DEEPSPEED), &s, &err), SIM_OK, "top %zu: %s", k, err.msg);
+    }
+    plan_result_release(&r);
+
+    scn_set_arg(&base, "framework=deepseek", NULL);
+    scn_set_arg(&base, "recompute=none", NULL);
+    plan_ok(&base, 32, 3, 2, 0, &r);
+    cr_expect_eq(r.cp_comm, -1);
+    for (size_t i = 0; i < r.n; i++)
+        cr_expect_eq(r.entries[i].cfg.cp, 1, "config %zu: cp %d under deepseek", i,
+                     r.entries[i].cfg.cp);
+    plan_result_release(&r);
+}
+
 /* The planner counts the usable HBM: a config 1 GiB under the capacity fits with no reserve
  * and is out of memory behind a 3 GiB one (the shipped files' reserve), as on a GPU whose CUDA
  * context and NCCL buffers take their share ("79 of 80 GiB" is rejected). */
@@ -657,7 +697,7 @@ Test(plan, table_and_summary)
         "--set", "global-batch=64", "-j", "1", NULL};
     cr_assert_eq(run_plan(args, &out, &err), 0, "stderr: %s", err);
     cr_expect(strstr(out, "\nframework megatron-core (inferred from the scenario"), "%s", out);
-    cr_expect(strstr(out, "; schedules 1f1b, interleaved\n"), "%s", out);
+    cr_expect(strstr(out, "; schedules 1f1b, interleaved; context parallelism p2p\n"), "%s", out);
     cr_expect(strstr(out, "\nHBM 80.0 GiB per GPU less a 3.0 GiB reserve (CUDA context, NCCL "
                           "buffers, fragmentation; --hbm-reserve SIZE): 77.0 GiB usable\n"),
               "%s", out);
