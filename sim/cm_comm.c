@@ -18,13 +18,31 @@ struct coll_group cm_group_of(int n, int stride, int per_node_gpus)
     return g;
 }
 
+/* A switch (NVSwitch, NVL72) gives any group of GPUs in the node each GPU's full bandwidth.  A
+ * point-to-point mesh (AMD's xGMI: a link from each GPU to each other one) gives a GPU only
+ * the links to the group's other members: two GPUs share one link, eight reach all seven.
+ * RCCL's rings spread over the links it has (S. Bekman, ml-engineering, network/README.md:
+ * MI300X all-reduce bus bandwidth 47.7 GB/s on 2 GPUs, 312.9 GB/s on 8, of 64 and 448 GB/s per
+ * direction). */
+struct coll_level cm_intra_level(const struct cm_ctx *c, int members)
+{
+    const struct hw_node *node = &c->hw->node;
+    struct coll_level lv = c->nvlink;
+    if (node->peer_bw_Bps > 0 && members >= 2) {
+        double bw = (members - 1) * node->peer_bw_Bps;
+        lv.bw_Bps = (bw < node->nvlink_bw_Bps ? bw : node->nvlink_bw_Bps) * node->nvlink_eff;
+    }
+    return lv;
+}
+
 /* NCCL's choice between its ring and tree algorithms (the cheaper closed form).  The two-level
  * hierarchical algorithm of collective.c is not a candidate: NCCL has no hierarchical
  * reduce-scatter / all-gather, its rings cross node boundaries at the network's per-GPU rate. */
 double cm_coll_time(const struct cm_ctx *c, enum coll_op op, double bytes, struct coll_group g)
 {
-    double ring = coll_ring.time(op, bytes, &g, &c->nvlink, &c->net);
-    double tree = coll_tree.time(op, bytes, &g, &c->nvlink, &c->net);
+    struct coll_level intra = cm_intra_level(c, g.per_node);
+    double ring = coll_ring.time(op, bytes, &g, &intra, &c->net);
+    double tree = coll_tree.time(op, bytes, &g, &intra, &c->net);
     return ring < tree ? ring : tree;
 }
 
@@ -46,7 +64,8 @@ static double all_to_all_s(const struct cm_ctx *c, double bytes, struct coll_gro
 {
     double n = g.n, k = g.per_node;
     double intra = bytes * (k - 1.0) / n, inter = bytes * (n - k) / n;
-    double t_intra = intra > 0 ? c->nvlink.lat_s + imbalance * intra / c->nvlink.bw_Bps : 0.0;
+    struct coll_level lv = cm_intra_level(c, g.per_node);
+    double t_intra = intra > 0 ? lv.lat_s + imbalance * intra / lv.bw_Bps : 0.0;
     double t_inter = inter > 0 ? c->net.lat_s + imbalance * inter / c->net.bw_Bps : 0.0;
     return t_intra > t_inter ? t_intra : t_inter;
 }
@@ -94,7 +113,9 @@ void cm_cp_traffic(const struct cm_ctx *c, double tokens, struct cp_traffic *out
     int ring = cp / inner;
     if (ring > 1) {
         struct coll_group g = cm_group_of(ring, cfg->tp * inner, (int)gpn);
-        const struct coll_level *lv = g.per_node >= g.n ? &c->nvlink : &c->net;
+        /* each step passes K and V to one neighbour: one link of a mesh */
+        struct coll_level in_node = cm_intra_level(c, 2);
+        const struct coll_level *lv = g.per_node >= g.n ? &in_node : &c->net;
         out->ring_fwd = (ring - 1) * (lv->lat_s + kv / lv->bw_Bps);
         out->ring_bwd = 2.0 * out->ring_fwd;
     }
@@ -130,7 +151,8 @@ double cm_ep_dispatch_s(const struct cm_ctx *c, double tokens)
         visited = m->route_nodes;
     double inter = tokens * visited * (nodes - 1.0) / nodes * token_bytes;
     double intra = copies * (k - 1.0) / k * token_bytes;
-    double t_intra = c->nvlink.lat_s + imb * intra / c->nvlink.bw_Bps;
+    struct coll_level lv = cm_intra_level(c, g.per_node);
+    double t_intra = lv.lat_s + imb * intra / lv.bw_Bps;
     double t_inter = c->net.lat_s + imb * inter / c->net.bw_Bps;
     return t_intra > t_inter ? t_intra : t_inter;
 }

@@ -44,6 +44,9 @@ struct cm_ctx {
 /* A group of n GPUs whose consecutive members are `stride` ranks apart (Megatron's rank
  * order tp-cp-ep-dp-pp makes every group such a strided set). */
 struct coll_group cm_group_of(int n, int stride, int per_node_gpus);
+/* The in-node level a group with `members` GPUs of one node sees: the switched NVLink's whole
+ * bandwidth, or on a point-to-point mesh its (members - 1) links to the others (cm_comm.c). */
+struct coll_level cm_intra_level(const struct cm_ctx *c, int members);
 /* NCCL's choice of algorithm for one collective on group g (see cm_comm.c). */
 double cm_coll_time(const struct cm_ctx *c, enum coll_op op, double bytes, struct coll_group g);
 /* Exposed time of `comm` seconds of communication overlapping `hide` seconds of compute. */

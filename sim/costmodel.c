@@ -413,7 +413,8 @@ static void fill_links(const struct cm_ctx *c, struct costmodel *cm, struct pipe
         for (int dir = 0; dir < 2; dir++) {
             int peer = dir == 0 ? (r + 1) % cfg->pp : (r + cfg->pp - 1) % cfg->pp;
             int same = (r * stride) / cfg->gpus_per_node == (peer * stride) / cfg->gpus_per_node;
-            const struct coll_level *lv = same ? &c->nvlink : &c->net;
+            struct coll_level pair = cm_intra_level(c, 2); /* one link of a mesh */
+            const struct coll_level *lv = same ? &pair : &c->net;
             setup->links[pipe_link_id(cfg->pp, r, peer)] =
                 (struct pipe_link){simtime_from_s(lv->lat_s), lv->bw_Bps};
             if (r == 0 && dir == 0)

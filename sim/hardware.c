@@ -438,6 +438,13 @@ static enum sim_status load_node(struct loader *ld, const xmlNode *el, struct hw
     if (st == SIM_OK)
         st = get_quantity(ld, el, "host-memory-bandwidth", UNIT_BANDWIDTH, 0,
                           &node->host_mem_bw_Bps, NULL, 0);
+    if (st == SIM_OK)
+        st = get_quantity(ld, el, "peer-bandwidth", UNIT_BANDWIDTH, 0, &node->peer_bw_Bps, NULL,
+                          0);
+    if (st == SIM_OK && node->peer_bw_Bps > node->nvlink_bw_Bps)
+        st = bad(ld, el,
+                 "node peer-bandwidth (one link to one other GPU) exceeds nvlink-bandwidth "
+                 "(all of a GPU's links)");
     return st;
 }
 
@@ -548,6 +555,7 @@ static const struct hw_knob knobs[] = {
     {"nvlink-efficiency", UNIT_FRACTION, KR_FRACTION, HWF(node.nvlink_eff)},
     {"host-bandwidth", UNIT_BANDWIDTH, KR_POSITIVE, HWF(node.host_bw_Bps)},
     {"host-memory-bandwidth", UNIT_BANDWIDTH, KR_POSITIVE, HWF(node.host_mem_bw_Bps)},
+    {"peer-bandwidth", UNIT_BANDWIDTH, KR_NONNEG, HWF(node.peer_bw_Bps)},
     {"nic-bandwidth", UNIT_BANDWIDTH, KR_POSITIVE, HWF(net.nic_bw_Bps)},
     {"latency", UNIT_TIME, KR_NONNEG, HWF(net.lat_s)},
     {"efficiency", UNIT_FRACTION, KR_FRACTION, HWF(net.eff)},
@@ -574,8 +582,8 @@ const char *hw_knob_names(void)
     static const char list[] =
         "hbm, hbm-bandwidth, memory-efficiency, training-efficiency, kernel-overhead, "
         "overlap-interference, hbm-reserve, nvlink-bandwidth, nvlink-latency, nvlink-efficiency, "
-        "host-bandwidth, host-memory-bandwidth, nic-bandwidth, latency, efficiency, "
-        "oversubscription";
+        "host-bandwidth, host-memory-bandwidth, peer-bandwidth, nic-bandwidth, latency, "
+        "efficiency, oversubscription";
     return list;
 }
 

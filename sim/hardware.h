@@ -69,6 +69,9 @@ struct hw_node {
     double nvlink_bw_Bps; /* per GPU, per direction */
     double nvlink_lat_s;
     double nvlink_eff; /* achieved fraction of nvlink_bw_Bps by large collectives */
+    double peer_bw_Bps; /* point-to-point mesh (AMD xGMI): per-direction bandwidth of the link
+                           to each other GPU, so k GPUs of the node reach (k-1) x this, at most
+                           nvlink_bw_Bps; 0 = switched (NVSwitch): any group gets nvlink_bw */
     /* The host: what one GPU reaches of host memory over its link (PCIe, NVLink-C2C), per
      * direction, and its share of the CPUs' memory bandwidth (a CPU optimizer's rate); 0 when
      * the file does not say (offload is then refused). */

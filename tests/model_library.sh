@@ -108,6 +108,9 @@ mixtral-8x22b hgx-h200-4gpu 64 2 8 1 8 1 0 0 1 256 selective alltoall
 gpt-oss-20b h100-nvl 16 2 4 1 4 1 0 0 1 512 none alltoall
 llama4-maverick-17b-128e gb300-nvl72 256 4 4 1 64 1 0 0 1 1024 selective alltoall
 llama3.3-70b hgx-h200-4gpu 64 4 4 1 1 1 0 0 1 256 selective -
+llama3.1-70b amd-mi300x 64 8 1 1 1 1 0 0 1 128 selective -
+mixtral-8x7b amd-mi325x 16 2 1 1 8 1 0 0 1 256 selective alltoall
+llama3.1-405b amd-mi355x 256 8 8 1 1 1 15 15 1 256 selective -
 EOF
 
 echo "# $((n - failed)) passed, $failed failed"

@@ -54,6 +54,27 @@ Test(ep, all_to_all_across_two_nodes_is_paced_by_the_network)
     step_release(&out);
 }
 
+Test(ep, a_point_to_point_mesh_gives_a_group_only_its_links)
+{
+    /* The same node wired as AMD's xGMI mesh, 10 GB/s from each GPU to each other one (at most
+     * the node's 100 GB/s): eight GPUs reach 7 x 10 = 70 GB/s; two GPUs share one link. */
+    run_ok(MODEL("mixtral-8x7b"), 8, MIXTRAL_EP8("hw.peer-bandwidth=10GBps"));
+    double eight = COPIES * 7.0 / 8 * TOKEN_B / 70e9;
+    cr_assert(near(out.cm.stages[0].fwd.ep, 32 * 2 * eight), "%.9g vs %.9g",
+              out.cm.stages[0].fwd.ep, 32 * 2 * eight);
+    step_release(&out);
+    run_ok(MODEL("mixtral-8x7b"), 8,
+           L("seq=4096", "ep=2", "gpus=2", "microbatches=1", "hw.peer-bandwidth=10GBps"));
+    double two = COPIES * 1.0 / 2 * TOKEN_B / 10e9;
+    cr_assert(near(out.cm.stages[0].fwd.ep, 32 * 2 * two), "%.9g vs %.9g",
+              out.cm.stages[0].fwd.ep, 32 * 2 * two);
+    step_release(&out);
+    /* Switched (no peer-bandwidth), two GPUs get the node's whole 100 GB/s. */
+    run_ok(MODEL("mixtral-8x7b"), 8, L("seq=4096", "ep=2", "gpus=2", "microbatches=1"));
+    cr_assert(near(out.cm.stages[0].fwd.ep, 32 * 2 * COPIES / 2 * TOKEN_B / 100e9));
+    step_release(&out);
+}
+
 Test(ep, deepep_sends_a_token_once_per_remote_node)
 {
     /* Two nodes, top-2 of 8 experts picked uniformly: a token visits 2 (1 - (1/2)^2) = 1.5
