@@ -39,7 +39,8 @@ static void load_shipped(const char *name, struct hardware *hw)
 static const char *const shipped[] = {
     "dgx-a100-40gb.xml", "dgx-a100-80gb.xml", "dgx-h100.xml",    "dgx-h200.xml",
     "dgx-b200.xml",      "gb200-nvl72.xml",   "h100-400gbe.xml", "hgx-h200-4gpu.xml",
-    "deepseek-h800.xml", "gb300-nvl72.xml",   "h100-nvl.xml",
+    "deepseek-h800.xml", "gb300-nvl72.xml",   "h100-nvl.xml",    "amd-mi300x.xml",
+    "amd-mi325x.xml",    "amd-mi355x.xml",
 };
 
 /* The invariant hardware.h promises after a successful load. */
@@ -164,6 +165,7 @@ Test(hardware, library_key_numbers, .init = setup)
     load_shipped("hgx-h200-4gpu.xml", &hw);
     cr_assert_eq(hw.node.gpus, 4);
     assert_close(hw.node.nvlink_bw_Bps, 450e9, "HGX 4-GPU: 900 GB/s bidirectional");
+    assert_close(hw.node.peer_bw_Bps, 150e9, "HGX 4-GPU: 6 of 18 links to each of 3 peers");
     assert_close(hw.gpu.hbm_bytes, 141.0 * 1073741824.0, "H200 141GB");
     hw_release(&hw);
 
@@ -194,6 +196,35 @@ Test(hardware, library_key_numbers, .init = setup)
     assert_close(hw.node.nvlink_bw_Bps, 300e9, "NVLink bridge 600 GB/s bidirectional");
     assert_close(hw.net.nic_bw_Bps, 25e9, "2-8-5 design: 200 Gb/s per GPU");
     hw_release(&hw);
+
+    /* AMD: xGMI meshes of 8 (64 GB/s per link per direction on MI300X / MI325X, 76.5 on
+     * MI355X, 7 links), and the shared constants every GPU carries. */
+    struct hardware h100;
+    load_shipped("dgx-h100.xml", &h100);
+    const struct {
+        const char *file;
+        double bf16, fp8, hbm_gib, hbm_bw, peer;
+    } amd[] = {
+        {"amd-mi300x.xml", 1307.4e12, 2614.9e12, 192, 5.3e12, 64e9},
+        {"amd-mi325x.xml", 1307.4e12, 2614.9e12, 256, 6.0e12, 64e9},
+        {"amd-mi355x.xml", 2.5e15, 5e15, 288, 8e12, 76.5e9},
+    };
+    for (size_t i = 0; i < sizeof amd / sizeof amd[0]; i++) {
+        load_shipped(amd[i].file, &hw);
+        cr_assert_eq(hw.node.gpus, 8, "%s", amd[i].file);
+        assert_close(hw.gpu.peak_flops[DT_BF16], amd[i].bf16, amd[i].file);
+        assert_close(hw.gpu.peak_flops[DT_FP8], amd[i].fp8, amd[i].file);
+        assert_close(hw.gpu.hbm_bytes, amd[i].hbm_gib * 1073741824.0, amd[i].file);
+        assert_close(hw.gpu.hbm_bw_Bps, amd[i].hbm_bw, amd[i].file);
+        assert_close(hw.node.peer_bw_Bps, amd[i].peer, amd[i].file);
+        assert_close(hw.node.nvlink_bw_Bps, 7 * amd[i].peer, amd[i].file);
+        cr_assert_eq(hw.gpu.training_eff, h100.gpu.training_eff, "%s", amd[i].file);
+        cr_assert_eq(hw.gpu.kernel_overhead_s, h100.gpu.kernel_overhead_s, "%s", amd[i].file);
+        cr_assert_eq(hw.gpu.overlap_interference, h100.gpu.overlap_interference, "%s",
+                     amd[i].file);
+        hw_release(&hw);
+    }
+    hw_release(&h100);
 }
 
 static void assert_same_curve(const struct hw_curve *a, const struct hw_curve *b, const char *what)
