@@ -241,6 +241,28 @@ static enum sim_status check_sharding(const struct fw_type *fw, const struct sce
     return SIM_OK;
 }
 
+/* Context parallelism only as the framework runs it (its cp-comm-types). */
+static enum sim_status check_context_parallel(const struct fw_type *fw, const struct scenario *scn,
+                                              struct sim_error *err)
+{
+    if (scn->cp <= 1 || (fw->cp_comm_types & (1u << scn->cp_comm_type)))
+        return SIM_OK;
+    if (fw->cp_comm_types == 0)
+        return refuse(fw, scn, SCN_CP, err, "context parallelism (cp > 1)",
+                      "no context parallelism");
+    int given = scn_given(scn, SCN_CP_COMM_TYPE);
+    char what[80], offers[160];
+    snprintf(what, sizeof what, "cp-comm-type=%s%s",
+             scn_choice_name(SCN_CP_COMM_TYPE, scn->cp_comm_type),
+             given ? "" : " (cp-comm-type's default)");
+    size_t used = (size_t)snprintf(offers, sizeof offers, "its context parallelism:");
+    for (int t = 0; t < 32 && used < sizeof offers; t++)
+        if (fw->cp_comm_types & (1u << t))
+            used += (size_t)snprintf(offers + used, sizeof offers - used, " cp-comm-type=%s",
+                                     scn_choice_name(SCN_CP_COMM_TYPE, t));
+    return refuse(fw, scn, given ? SCN_CP_COMM_TYPE : SCN_CP, err, what, offers);
+}
+
 enum sim_status fw_check(const struct fw_type *fw, const struct scenario *scn,
                          struct sim_error *err)
 {
@@ -258,21 +280,8 @@ enum sim_status fw_check(const struct fw_type *fw, const struct scenario *scn,
     enum sim_status st = check_sharding(fw, scn, err);
     if (st != SIM_OK)
         return st;
-    if (scn->cp > 1 && !(fw->cp_comm_types & (1u << scn->cp_comm_type))) {
-        int given = scn_given(scn, SCN_CP_COMM_TYPE);
-        if (fw->cp_comm_types == 0)
-            return refuse(fw, scn, SCN_CP, err, "context parallelism (cp > 1)",
-                          "no context parallelism");
-        snprintf(what, sizeof what, "cp-comm-type=%s%s",
-                 scn_choice_name(SCN_CP_COMM_TYPE, scn->cp_comm_type),
-                 given ? "" : " (cp-comm-type's default)");
-        size_t used = (size_t)snprintf(offers, sizeof offers, "its context parallelism:");
-        for (int t = 0; t < 32 && used < sizeof offers; t++)
-            if (fw->cp_comm_types & (1u << t))
-                used += (size_t)snprintf(offers + used, sizeof offers - used, " cp-comm-type=%s",
-                                         scn_choice_name(SCN_CP_COMM_TYPE, t));
-        return refuse(fw, scn, given ? SCN_CP_COMM_TYPE : SCN_CP, err, what, offers);
-    }
+    if ((st = check_context_parallel(fw, scn, err)) != SIM_OK)
+        return st;
     if (scn->recompute == RECOMPUTE_FULL && !fw->full_recompute)
         return refuse(fw, scn, SCN_RECOMPUTE, err, "recompute=full", "selective recompute only");
     if (scn->recompute == RECOMPUTE_SELECTIVE && (scn->recompute_modules & ~fw->recompute_modules)) {
