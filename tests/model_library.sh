@@ -12,6 +12,8 @@
 # Mixtral 8x22B have no such recipe: their rows are a sensible layout, ETP 4 for Llama 4 as the
 # guide advises.  The last rows run library models on the library's new hardware.
 #
+# Last, every model and hardware file must be named in Makefile.am's install / dist lists.
+#
 # Run by automake from the build directory with top_srcdir and top_builddir set; by hand:
 # top_srcdir=/path/to/src top_builddir=/path/to/build sh THIS.
 set -u
@@ -112,6 +114,17 @@ llama3.1-70b amd-mi300x 64 8 1 1 1 1 0 0 1 128 selective -
 mixtral-8x7b amd-mi325x 16 2 1 1 8 1 0 0 1 256 selective alltoall
 llama3.1-405b amd-mi355x 256 8 8 1 1 1 15 15 1 256 selective -
 EOF
+
+# Every model and hardware file of the library is installed and distributed: named in
+# Makefile.am's data lists (a file missing there breaks `make distcheck` and `make install`).
+for f in "$src"/models/*.xml "$src"/hardware/*.xml; do
+    rel=${f#"$src"/}
+    if grep -q "$rel" "$src/Makefile.am"; then
+        pass "$rel is in Makefile.am's data lists"
+    else
+        fail "$rel is in Makefile.am's data lists" "add it to dist_model_DATA / dist_hardware_DATA"
+    fi
+done
 
 echo "# $((n - failed)) passed, $failed failed"
 echo "1..$n"
