@@ -2114,6 +2114,10 @@ static enum sim_status plan_report(struct outfile *of, const char *scenario_file
                                       {"as run", as_run},
                                       {"budget", budget},
                                       {"framework", res->framework->name},
+                                      {"context parallelism",
+                                       res->cp_comm < 0
+                                           ? "none"
+                                           : scn_choice_name(SCN_CP_COMM_TYPE, res->cp_comm)},
                                       {"HBM", hbm},
                                       {"configs", counts}};
     struct report_html_table page = {

@@ -843,6 +843,8 @@ Test(plan, report_page_caps_its_rows_and_says_how_many_are_left_out)
     cr_expect(strstr(html, "as run</th><td>llama3.1-8b on dgx-h100</td>"),
               "the page names the model planned for (--set model=), not only the scenario's "
               "name");
+    cr_expect(strstr(html, "context parallelism</th><td>p2p</td>"),
+              "the page names the context parallelism explored");
     free(rows);
     free(html);
     free(out);
