@@ -113,6 +113,7 @@ llama3.3-70b hgx-h200-4gpu 64 4 4 1 1 1 0 0 1 256 selective -
 llama3.1-70b amd-mi300x 64 8 1 1 1 1 0 0 1 128 selective -
 mixtral-8x7b amd-mi325x 16 2 1 1 8 1 0 0 1 256 selective alltoall
 llama3.1-405b amd-mi355x 256 8 8 1 1 1 15 15 1 256 selective -
+qwen3-235b-a22b dgx-b300 64 1 8 1 8 1 11 11 1 1024 full alltoall
 EOF
 
 # Every model and hardware file of the library is installed and distributed: named in

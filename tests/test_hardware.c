@@ -40,7 +40,7 @@ static const char *const shipped[] = {
     "dgx-a100-40gb.xml", "dgx-a100-80gb.xml", "dgx-h100.xml",    "dgx-h200.xml",
     "dgx-b200.xml",      "gb200-nvl72.xml",   "h100-400gbe.xml", "hgx-h200-4gpu.xml",
     "deepseek-h800.xml", "gb300-nvl72.xml",   "h100-nvl.xml",    "amd-mi300x.xml",
-    "amd-mi325x.xml",    "amd-mi355x.xml",
+    "amd-mi325x.xml",    "amd-mi355x.xml",    "dgx-b300.xml",
 };
 
 /* The invariant hardware.h promises after a successful load. */
@@ -197,6 +197,13 @@ Test(hardware, library_key_numbers, .init = setup)
     assert_close(hw.net.nic_bw_Bps, 25e9, "2-8-5 design: 200 Gb/s per GPU");
     hw_release(&hw);
 
+    load_shipped("dgx-b300.xml", &hw);
+    cr_assert_eq(hw.node.gpus, 8);
+    assert_close(hw.gpu.peak_flops[DT_BF16], 2.25e15, "B300 bf16 dense, as B200");
+    assert_close(hw.gpu.hbm_bytes, 288.0 * 1073741824.0, "B300 288GB");
+    assert_close(hw.net.nic_bw_Bps, 100e9, "ConnectX-8 800 Gb/s");
+    hw_release(&hw);
+
     /* AMD: xGMI meshes of 8 (64 GB/s per link per direction on MI300X / MI325X, 76.5 on
      * MI355X, 7 links), and the shared constants every GPU carries. */
     struct hardware h100;
@@ -246,6 +253,7 @@ Test(hardware, library_curves_carried_from_their_silicon, .init = setup)
         {"deepseek-h800.xml", "dgx-h100.xml"},
         {"h100-nvl.xml", "dgx-h100.xml"},
         {"gb300-nvl72.xml", "gb200-nvl72.xml"},
+        {"dgx-b300.xml", "dgx-b200.xml"},
     };
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
         struct hardware a, b;
