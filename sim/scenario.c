@@ -279,7 +279,8 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
     [SCN_FRAMEWORK] = {"framework", VT_CHOICE, FIELD(framework), 0, 0, framework_choices, 0,
                        .scope = KS_ANY, .def = "auto",
                        .doc = "training framework the scenario keeps to: its schedules, "
-                              "sharding, recompute and offload, the others refused; any: no "
+                              "sharding, recompute, offload and context parallelism, the others "
+                              "refused; any: no "
                               "limit; auto: none named, nothing refused, and plan explores what "
                               "the first of megatron-core, torchtitan, deepseek, deepspeed "
                               "offering all the scenario uses offers"},
