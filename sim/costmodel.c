@@ -409,11 +409,11 @@ static void fill_links(const struct cm_ctx *c, struct costmodel *cm, struct pipe
 {
     const struct cm_config *cfg = c->cfg;
     long stride = (long)cfg->tp * cfg->cp * cfg->dp;
+    struct coll_level pair = cm_intra_level(c, 2); /* two GPUs of a node: one link of a mesh */
     for (int r = 0; r < cfg->pp; r++) {
         for (int dir = 0; dir < 2; dir++) {
             int peer = dir == 0 ? (r + 1) % cfg->pp : (r + cfg->pp - 1) % cfg->pp;
             int same = (r * stride) / cfg->gpus_per_node == (peer * stride) / cfg->gpus_per_node;
-            struct coll_level pair = cm_intra_level(c, 2); /* one link of a mesh */
             const struct coll_level *lv = same ? &pair : &c->net;
             setup->links[pipe_link_id(cfg->pp, r, peer)] =
                 (struct pipe_link){simtime_from_s(lv->lat_s), lv->bw_Bps};

@@ -53,8 +53,9 @@ static const char *const cp_comm_choices[] = {"p2p", "allgather", "a2a", "a2a+p2
 /* In enum scn_grad_reduce_op order. */
 static const char *const grad_reduce_op_choices[] = {"auto", "all-reduce", "reduce-scatter", NULL};
 /* In enum fw_id order (framework.h). */
-static const char *const framework_choices[] = {"auto",     "any",       "megatron-core", "torchtitan",
-                                                "deepseek", "deepspeed", NULL};
+static const char *const framework_choices[] = {"auto",       "any",      "megatron-core",
+                                                "torchtitan", "deepseek", "deepspeed",
+                                                NULL};
 
 /* Where a key means something (scn_key_applies): every scenario, or one kind only. */
 enum key_scope {
@@ -280,8 +281,8 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
                        .scope = KS_ANY, .def = "auto",
                        .doc = "training framework the scenario keeps to: its schedules, "
                               "sharding, recompute, offload and context parallelism, the others "
-                              "refused; any: no "
-                              "limit; auto: none named, nothing refused, and plan explores what "
+                              "refused; any: no limit; auto: none named, nothing refused, and "
+                              "plan explores what "
                               "the first of megatron-core, torchtitan, deepseek, deepspeed "
                               "offering all the scenario uses offers"},
     [SCN_GRAD_REDUCE_OP] = {"grad-reduce-op", VT_CHOICE, FIELD(grad_reduce_op), 0, 0,

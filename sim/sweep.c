@@ -761,7 +761,21 @@ static int fill_breakdown(FILE *fp, const void *user)
     return write_breakdown_tsv(fp, cd->sw, &cd->longest_label);
 }
 
-static int varies_key(const struct sweep *sw, enum scn_key key);
+/* Does one of the first n axes vary the key named `name`? */
+static int axes_vary(const struct sweep_axis *axes, int n, const char *name)
+{
+    for (int a = 0; a < n; a++)
+        for (int j = 0; j < axes[a].nkeys; j++)
+            if (strcmp(axes[a].key_names[j], name) == 0)
+                return 1;
+    return 0;
+}
+
+/* Does an axis vary `key`? */
+static int varies_key(const struct sweep *sw, enum scn_key key)
+{
+    return axes_vary(sw->axes, sw->naxes, scn_key_name(key));
+}
 
 /* What every config shares as it ran: "MODEL on HARDWARE · N GPUs" after --set (the
  * scenario's name may say otherwise: --set hardware=gb200-nvl72 does not rename it), leaving
@@ -1024,21 +1038,6 @@ static int parse_sweep(int argc, char **argv, struct sweep_opts *o, FILE *errout
         return cli_bad_usage(errout, "stepsim sweep --help",
                              "sweep needs at least one --vary KEY=LIST");
     return 0;
-}
-
-/* Does one of the first n axes vary the key named `name`? */
-static int axes_vary(const struct sweep_axis *axes, int n, const char *name)
-{
-    for (int a = 0; a < n; a++)
-        for (int j = 0; j < axes[a].nkeys; j++)
-            if (strcmp(axes[a].key_names[j], name) == 0)
-                return 1;
-    return 0;
-}
-
-static int varies_key(const struct sweep *sw, enum scn_key key)
-{
-    return axes_vary(sw->axes, sw->naxes, scn_key_name(key));
 }
 
 /* A key that means nothing for the scenario (tp without model=, forward with it) fails the

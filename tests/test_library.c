@@ -45,8 +45,8 @@ Test(library, names_are_listed_sorted_with_the_nearest_to_a_typo)
     int n = library_names("hardware", "dgx-h10", near, sizeof near, list, sizeof list);
     cr_assert_geq(n, 7);
     cr_assert_str_eq(near, "dgx-h100");
-    cr_assert(strstr(list, "dgx-a100-40gb, dgx-a100-80gb, dgx-b200, dgx-b300, dgx-h100,") != NULL, "%s",
-              list);
+    cr_assert(strstr(list, "dgx-a100-40gb, dgx-a100-80gb, dgx-b200, dgx-b300, dgx-h100,") != NULL,
+              "%s", list);
     cr_assert(strstr(list, "hardware") == NULL, "the schema is not a name: %s", list);
     n = library_names("models", "zzz", near, sizeof near, list, 20);
     cr_assert_geq(n, 30);
