@@ -13,6 +13,12 @@
 
 #define ACT_BYTES 2.0   /* bytes per activation element */
 #define PARAM_BYTES 2.0 /* bf16/fp16 working weights */
+/* fp8 and nvfp4 training: Transformer Engine runs the linear layers' GEMMs in the narrow type
+ * and keeps everything else 16-bit (struct cm_ctx's linear vs wide rates). */
+static inline int cm_narrow_gemms(const struct scenario *scn)
+{
+    return scn->dtype == DT_FP8 || scn->dtype == DT_NVFP4;
+}
 /* Megatron's gradient buckets hold max(40M, 1M x dp) parameters
  * (megatron/core/distributed/distributed_data_parallel.py, bucket_size). */
 #define DP_BUCKET_PARAMS 40e6
@@ -28,10 +34,10 @@ struct cm_ctx {
     const struct model *m;
     const struct hardware *hw;
     const struct cm_config *cfg;
-    /* fp8 training runs only the transformer's linear layers (QKV, projection, MLP and expert
+    /* fp8 (and nvfp4) training runs only the transformer's linear layers (QKV, projection, MLP and expert
      * GEMMs: Transformer Engine's Linear / LayerNormLinear / LayerNormMLP / GroupedLinear) in
      * fp8; the LM head (Megatron-Core's output_layer is a plain ColumnParallelLinear), the
-     * router and the attention core stay 16-bit.  Without fp8 both are the dtype's. */
+     * router and the attention core stay 16-bit.  Otherwise both are the dtype's. */
     struct gemm_rate linear; /* the linear layers' GEMMs */
     struct gemm_rate wide;   /* GEMMs kept in 16 bit (LM head, router, unfused attention) */
     double attn_peak;        /* the attention core's peak: 16-bit even in fp8 training */

@@ -132,18 +132,33 @@ static double fp8_bytes_per_element(int recipe)
     return recipe == FP8_CURRENT ? 6.0 : 4.0;
 }
 
-/* fp8 quantization time of one layer's GEMM operands on this GPU, forward (the inputs of QKV,
+/* NVFP4 (TE's NVFP4BlockScaling recipe; Abecassis et al., "Pretraining Large Language Models
+ * with NVFP4", arXiv:2509.25149): a tensor's fp32 global scale comes from its own amax -- one
+ * read of the 2-byte input -- and one more pass writes both 4-bit copies, row-wise and
+ * column-wise (the column-wise one through a 16 x 16 random Hadamard transform, done on chip),
+ * each 0.5 byte per element plus one E4M3 scale per 16 elements: 2 + 2 + 2 x (0.5 + 1/16). */
+#define NVFP4_QUANT_BYTES (4.0 + 2.0 * (0.5 + 1.0 / 16.0))
+/* What the backward keeps of a quantized GEMM input: its column-wise copy for the weight
+ * gradient, 0.5 + 1/16 bytes per element (fp8: 1 byte). */
+#define NVFP4_SAVED_BYTES (0.5 + 1.0 / 16.0)
+
+static double quant_bytes_per_element(const struct scenario *scn)
+{
+    return scn->dtype == DT_NVFP4 ? NVFP4_QUANT_BYTES : fp8_bytes_per_element(scn->fp8_recipe);
+}
+
+/* fp8 / nvfp4 quantization time of one layer's GEMM operands on this GPU, forward (the inputs of QKV,
  * projection, FC1 and FC2) and backward (the gradients of their outputs).  Weights are cast
  * once per step and cached over the micro-batches (TE's is_first_microbatch), so they cost
  * nothing here.  `inner` is the MLP's inner width (MoE: top_k routed + shared experts). */
-static void fp8_quantize_s(const struct cm_ctx *c, const struct model *m, double T, double inner,
+static void narrow_quantize_s(const struct cm_ctx *c, const struct model *m, double T, double inner,
                            double *fwd, double *bwd)
 {
     double t = c->cfg->tp, h = m->hidden;
     double qkv_out = (double)m->heads * m->head_dim + 2.0 * m->kv_heads * m->head_dim;
     double attn_out = (double)m->heads * m->v_head_dim;
     double fc1_out = inner * (m->act == ACT_SWIGLU ? 2.0 : 1.0);
-    double per = fp8_bytes_per_element(c->scn->fp8_recipe);
+    double per = quant_bytes_per_element(c->scn);
     *fwd = cm_memory_s(c, per * T * (2.0 * h + (attn_out + inner) / t));
     *bwd = cm_memory_s(c, per * T * (2.0 * h + (qkv_out + fc1_out) / t));
 }
@@ -161,7 +176,9 @@ static void layer_acts(const struct cm_ctx *c, int moe, double T, double Ts, str
     const struct model *m = c->m;
     const struct scenario *scn = c->scn;
     double t = c->cfg->tp, h = m->hidden, per = T / t;
-    double lin = scn->dtype == DT_FP8 ? 1.0 : ACT_BYTES; /* a kept GEMM input */
+    double lin = scn->dtype == DT_FP8     ? 1.0 /* a kept GEMM input */
+                 : scn->dtype == DT_NVFP4 ? NVFP4_SAVED_BYTES
+                                          : ACT_BYTES;
     double gate = m->act == ACT_SWIGLU ? 2.0 : 1.0;      /* FC1 outputs per inner element */
     double hidden = ACT_BYTES * gate + lin;              /* FC1 output + activation output */
     memset(a, 0, sizeof *a);
@@ -241,8 +258,8 @@ static void layer_elementwise(const struct cm_ctx *c, int moe, double T, double 
                                  c->cfg->seq / c->cfg->cp);
     lc->elem_fwd =
         lc->norm_fwd + lc->act_dense + lc->act_moe + lc->permute_fwd + cm_memory_s(c, other);
-    if (scn->dtype == DT_FP8)
-        fp8_quantize_s(c, m, T, dense_inner + routed_inner, &lc->quant_fwd, &lc->quant_bwd);
+    if (cm_narrow_gemms(scn))
+        narrow_quantize_s(c, m, T, dense_inner + routed_inner, &lc->quant_fwd, &lc->quant_bwd);
 }
 
 /* A layer's cost and parameters depend on the layer only through its kind (model.h):

@@ -67,8 +67,15 @@ static void stage_params(const struct cm_ctx *c, struct cm_stage *st)
 
 /* Transformer Engine caches each fp8 GEMM weight as an fp8 copy and, on Hopper, its fp8
  * transpose between the micro-batches of a step (is_first_microbatch; TE docs on fp8 memory):
- * 2 bytes per layer parameter (Blackwell's MXFP8 row- and column-wise copies, about the same). */
-#define FP8_WEIGHT_CACHE_BYTES 2.0
+ * 2 bytes per layer parameter (Blackwell's MXFP8 row- and column-wise copies, about the same).
+ * NVFP4 caches the two 4-bit copies, each with one E4M3 scale per 16 x 16 block of weights (TE's
+ * NVFP4BlockScaling recipe: 2D block scaling for weights): 2 x (0.5 + 1/256) bytes. */
+static double narrow_weight_cache_bytes(const struct scenario *scn)
+{
+    if (scn->dtype == DT_NVFP4)
+        return 2.0 * (0.5 + 1.0 / 256.0);
+    return scn->dtype == DT_FP8 ? 2.0 : 0.0;
+}
 
 /* Bytes of optimizer state per parameter: an fp32 master copy unless the optimizer keeps none,
  * and its moments in fp32 or bf16.  Mixed-precision Adam: 4 + 2 x 4 = 12 (Rajbhandari et al.,
@@ -510,7 +517,7 @@ static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct 
         goto fail;
 
     const struct hw_gpu *gpu = &cm->hw->gpu;
-    enum dtype wide_dt = scn->dtype == DT_FP8 ? DT_BF16 : (enum dtype)scn->dtype;
+    enum dtype wide_dt = cm_narrow_gemms(scn) ? DT_BF16 : (enum dtype)scn->dtype;
     struct cm_ctx c = {
         scn,
         &cm->model,
@@ -663,9 +670,9 @@ void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
     double own = dense + expert, shard = optimizer_shard(cm, scn, dense, expert);
     double gathered = cm->cfg.reshard ? 2.0 * largest : own;
     out->weights = PARAM_BYTES * (cm->cfg.zero >= 3 ? shard + gathered : own);
-    if (scn->dtype == DT_FP8) /* TE's cached fp8 weights and their transposes, 1 + 1 bytes per
-                               * layer parameter, kept across a step's micro-batches */
-        out->weights += FP8_WEIGHT_CACHE_BYTES * (cm->cfg.zero >= 3 ? 2.0 * largest : layer);
+    /* TE's cached fp8 / nvfp4 weights and their transposes, kept across a step's micro-batches */
+    out->weights +=
+        narrow_weight_cache_bytes(scn) * (cm->cfg.zero >= 3 ? 2.0 * largest : layer);
     out->grads = cm_grad_bytes(scn) * (cm->cfg.zero >= 2 ? shard + largest : own);
     out->optimizer = optimizer_state_bytes(scn) * shard * (1.0 - scn->offload_optimizer);
     out->act_per_mb = act / scn->vp;

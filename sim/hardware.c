@@ -24,7 +24,7 @@
 /* Indexed by enum dtype. */
 static const char *const dtype_names[DT_COUNT] = {
     [DT_FP32] = "fp32", [DT_TF32] = "tf32", [DT_BF16] = "bf16",
-    [DT_FP16] = "fp16", [DT_FP8] = "fp8",
+    [DT_FP16] = "fp16", [DT_FP8] = "fp8",   [DT_NVFP4] = "nvfp4",
 };
 
 double hw_usable_hbm(const struct hw_gpu *gpu)
@@ -34,7 +34,11 @@ double hw_usable_hbm(const struct hw_gpu *gpu)
 
 const struct hw_curve *hw_matmul_curve(const struct hw_gpu *gpu, enum dtype dt)
 {
-    return dt == DT_FP8 && gpu->matmul_eff_fp8.n > 0 ? &gpu->matmul_eff_fp8 : &gpu->matmul_eff;
+    if (dt == DT_NVFP4 && gpu->matmul_eff_nvfp4.n > 0)
+        return &gpu->matmul_eff_nvfp4;
+    if ((dt == DT_FP8 || dt == DT_NVFP4) && gpu->matmul_eff_fp8.n > 0)
+        return &gpu->matmul_eff_fp8;
+    return &gpu->matmul_eff;
 }
 
 int hw_dtype_find(const char *name)
@@ -361,7 +365,8 @@ static enum sim_status load_peak(struct loader *ld, const xmlNode *el, struct hw
         return bad(ld, el, "<peak> lacks the dtype attribute");
     int d = hw_dtype_find(name);
     if (d < 0)
-        return bad(ld, el, "peak dtype: unknown dtype '%s' (known: fp32, tf32, bf16, fp16, fp8)",
+        return bad(ld, el,
+                   "peak dtype: unknown dtype '%s' (known: fp32, tf32, bf16, fp16, fp8, nvfp4)",
                    name);
     if (gpu->peak_flops[d] > 0.0)
         return bad(ld, el, "peak dtype: a second peak for %s", name);
@@ -407,6 +412,8 @@ static enum sim_status load_gpu(struct loader *ld, const xmlNode *el, struct hw_
             st = load_curve(ld, c, &gpu->matmul_eff);
         else if (is_element(c, "fp8-matmul-efficiency"))
             st = load_curve(ld, c, &gpu->matmul_eff_fp8);
+        else if (is_element(c, "nvfp4-matmul-efficiency"))
+            st = load_curve(ld, c, &gpu->matmul_eff_nvfp4);
         else if (is_element(c, "attention-efficiency"))
             st = load_curve(ld, c, &gpu->attn_eff);
     }
@@ -525,6 +532,7 @@ void hw_release(struct hardware *hw)
     hw_curve_release(&hw->gpu.matmul_eff);
     hw_curve_release(&hw->gpu.attn_eff);
     hw_curve_release(&hw->gpu.matmul_eff_fp8);
+    hw_curve_release(&hw->gpu.matmul_eff_nvfp4);
     memset(hw, 0, sizeof *hw);
 }
 

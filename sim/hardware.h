@@ -19,7 +19,9 @@
 
 #include "error.h"
 
-enum dtype { DT_FP32, DT_TF32, DT_BF16, DT_FP16, DT_FP8, DT_COUNT };
+/* Element types of GEMMs.  nvfp4 is NVIDIA's 4-bit E2M1 format with an E4M3 scale per block of 16
+ * values and an fp32 scale per tensor (Blackwell tensor cores). */
+enum dtype { DT_FP32, DT_TF32, DT_BF16, DT_FP16, DT_FP8, DT_NVFP4, DT_COUNT };
 
 /* A curve y(x) sampled at n points, interpolated in log10(x) with GSL and clamped at both ends:
  * Steffen's method for n >= 3 (monotone between knots, never overshoots its neighbours),
@@ -44,6 +46,9 @@ struct hw_gpu {
     /* The same for fp8 GEMMs as a fraction of the fp8 peak; n == 0 when the file gives none
      * (then matmul_eff serves fp8 too). */
     struct hw_curve matmul_eff_fp8;
+    /* The same for NVFP4 GEMMs as a fraction of the nvfp4 peak; n == 0 when the file gives
+     * none (then the fp8 curve, or matmul_eff, serves). */
+    struct hw_curve matmul_eff_nvfp4;
     /* Achieved fraction of the attention core's FLOPs (flash attention) vs. its FLOPs. */
     struct hw_curve attn_eff;
     double mem_eff; /* achieved fraction of hbm_bw_Bps for memory-bound kernels */
@@ -133,7 +138,7 @@ double hw_usable_hbm(const struct hw_gpu *gpu);
 /* The matmul efficiency curve for GEMMs in `dt` (fp8 has its own when the file gives one). */
 const struct hw_curve *hw_matmul_curve(const struct hw_gpu *gpu, enum dtype dt);
 
-/* Parse a dtype name: fp32 tf32 bf16 fp16 fp8; -1 when unknown. */
+/* Parse a dtype name: fp32 tf32 bf16 fp16 fp8 nvfp4; -1 when unknown. */
 int hw_dtype_find(const char *name);
 const char *hw_dtype_name(enum dtype dt);
 

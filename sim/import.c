@@ -66,6 +66,7 @@ static const struct flag flags[] = {
     {"bf16", FK_SWITCH, "dtype", "bf16", 0},
     {"fp16", FK_SWITCH, "dtype", "fp16", 0},
     {"fp8-format", FK_SPECIAL, NULL, NULL, 0},
+    {"fp4-format", FK_SPECIAL, NULL, NULL, 0},
     {"attention-backend", FK_SPECIAL, NULL, NULL, 0},
     {"attention-dropout", FK_SPECIAL, NULL, NULL, 0},
     {"hidden-dropout", FK_SPECIAL, NULL, NULL, 0},
@@ -197,6 +198,7 @@ struct pending {
     double attn_dropout, hidden_dropout;
     int gqa;
     int fp8; /* --fp8-format: fp8 matmuls whatever --bf16 / --fp16 say (they name the rest) */
+    int fp4; /* --fp4-format (e2m1, TE's NVFP4 recipe): likewise, 4-bit matmuls */
     long query_groups;
     long nnodes, nproc;
 };
@@ -212,8 +214,8 @@ static enum sim_status apply_special(struct import_result *res, struct pending *
     }
     if (!value)
         return err_set(err, SIM_EINPUT, NULL, 0, "import: --%s needs a value", name);
-    if (strcmp(name, "fp8-format") == 0) {
-        pd->fp8 = 1;
+    if (strcmp(name, "fp8-format") == 0 || strcmp(name, "fp4-format") == 0) {
+        *(name[2] == '8' ? &pd->fp8 : &pd->fp4) = 1;
         return SIM_OK;
     }
     if (strcmp(name, "attention-backend") == 0) {
@@ -292,8 +294,12 @@ static enum sim_status finish(struct import_result *res, const struct pending *p
                               struct sim_error *err)
 {
     enum sim_status st = SIM_OK;
-    if (pd->fp8)
-        st = put_key(res, "dtype", "fp8", "fp8-format", err);
+    if (pd->fp8 && pd->fp4) /* as Megatron's argument check refuses them */
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "import: --fp8-format and --fp4-format cannot be used together");
+    if (pd->fp8 || pd->fp4)
+        st = put_key(res, "dtype", pd->fp8 ? "fp8" : "nvfp4",
+                     pd->fp8 ? "fp8-format" : "fp4-format", err);
     else if (!import_value(res, "dtype")) /* no --bf16, --fp16 or --fp8-format: fp32 */
         st = put_key(res, "dtype", "fp32", "no --bf16 / --fp16", err);
     if (st == SIM_OK) /* Megatron's dropouts default to 0.1 */
@@ -390,7 +396,8 @@ static const char import_help[] =
     "--pipeline-model-parallel-size, --num-layers-per-virtual-pipeline-stage,\n"
     "--context-parallel-size, --expert-model-parallel-size, --sequence-parallel,\n"
     "--micro-batch-size, --global-batch-size, --seq-length, --recompute-granularity,\n"
-    "--bf16 / --fp16 / --fp8-format, --use-distributed-optimizer, --overlap-grad-reduce, ...;\n"
+    "--bf16 / --fp16 / --fp8-format / --fp4-format, --use-distributed-optimizer,\n"
+    "--overlap-grad-reduce, ...;\n"
     "torchrun's --nnodes and --nproc-per-node give the world size) into a scenario file, on\n"
     "stdout or --out.  Megatron-Bridge's overrides (model.tensor_model_parallel_size=8) read\n"
     "the same.  The line may be one quoted string or many words.  The model is the shipped one\n"

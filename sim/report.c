@@ -229,7 +229,6 @@ static const char *group_label(const struct scenario *scn, char *buf, size_t len
 
 /* Names of the scenario's enum values as reports print them. */
 static const char *const recompute_names[] = {"none", "selective", "full"};
-static const char *const dtype_names[] = {"fp32", "tf32", "bf16", "fp16", "fp8"};
 
 void report_breakdown_parts(const struct report_breakdown *b,
                             struct report_part parts[REPORT_BREAKDOWN_PARTS])
@@ -310,7 +309,7 @@ void report_layout_line(const struct scenario *scn, const struct report *rep, ch
     if (used < len)
         snprintf(buf + used, len - used,
                  "; %s %s, recompute %s, zero %d; %d x %d samples x %d tokens per replica",
-                 scn->schedule, dtype_names[scn->dtype], recompute_names[scn->recompute],
+                 scn->schedule, hw_dtype_name((enum dtype)scn->dtype), recompute_names[scn->recompute],
                  rep->zero, scn->microbatches, scn->micro_batch, scn->seq);
 }
 
@@ -348,7 +347,7 @@ int report_layout_fields(const struct scenario *scn, const struct report *rep,
         {"ep", NULL, scn->ep},
         {"etp", NULL, scn->etp},
         {"edp", NULL, rep->edp},
-        {"dtype", dtype_names[scn->dtype], 0},
+        {"dtype", hw_dtype_name((enum dtype)scn->dtype), 0},
         {"recompute", recompute_names[scn->recompute], 0},
         {"zero", NULL, rep->zero},
         {"schedule", scn->schedule, 0},

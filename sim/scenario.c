@@ -37,7 +37,8 @@ enum value_type {
     VT_FLAGS,  /* comma-separated words of `choices`, stored as bits (word i = 1 << i) */
 };
 
-static const char *const dtype_choices[] = {"fp32", "tf32", "bf16", "fp16", "fp8", NULL};
+/* In enum dtype order (hardware.h). */
+static const char *const dtype_choices[] = {"fp32", "tf32", "bf16", "fp16", "fp8", "nvfp4", NULL};
 static const char *const recompute_choices[] = {"none", "selective", "full", NULL};
 static const char *const attention_choices[] = {"flash", "unfused", NULL};
 static const char *const fp8_recipe_choices[] = {"delayed", "current", "blockwise", "mxfp8", NULL};
@@ -180,7 +181,9 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
          .zero = "microbatches*micro-batch*dp",
          .doc = "samples per step; microbatches = global-batch / (micro-batch x dp) unless given"},
     [SCN_DTYPE] = {"dtype", VT_CHOICE, FIELD(dtype), 0, 0, dtype_choices, 0, .scope = KS_MODEL,
-                   .def = "bf16", .doc = "compute precision of the matmuls"},
+                   .def = "bf16",
+                   .doc = "compute precision of the linear layers' matmuls (fp8, nvfp4: the "
+                          "attention core and the LM head stay bf16)"},
     [SCN_RECOMPUTE] =
         {"recompute", VT_CHOICE, FIELD(recompute), 0, 0, recompute_choices, 0, .scope = KS_MODEL,
          .def = "none",

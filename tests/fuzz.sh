@@ -38,7 +38,7 @@ dict="$out/xml.dict"
     done
     for w in s ms us ns ps B KB MB GB TB KiB MiB GiB TiB Bps KBps MBps GBps TBps GiBps bps Gbps \
         Tbps FLOPS TFLOPS PFLOPS FLOP/s TFLOP/s TFLOP PFLOP % e+ e- 1e308 -1 0 0x nan inf \
-        true false gpipe 1f1b interleaved zb-h1 zb-v fp32 tf32 bf16 fp16 fp8 none selective \
+        true false gpipe 1f1b interleaved zb-h1 zb-v fp32 tf32 bf16 fp16 fp8 nvfp4 none selective \
         full flash unfused ring tree fat-tree rail-optimized '<?xml' '?>' '/>' '</' '<!--' \
         '-->' '<![CDATA[' ']]>' '<!DOCTYPE' '<!ENTITY' '&amp;' '&#x' 'encoding="' \
         'xmlns:xi="http://www.w3.org/2001/XInclude"' '../' '../../' '/dev/' ; do

@@ -1,6 +1,7 @@
 /* test_cm_work: the time of a virtual stage's ops against hand-computed values on a toy GPU
- * (tests/helpers.c toy_hardware: bf16 1000 TFLOPS at a flat 50%, fp8 2000 TFLOPS at 40%,
- * attention at 25%, element-wise work free): which GEMMs run in fp8, selective recompute of
+ * (tests/helpers.c toy_hardware: bf16 1000 TFLOPS at a flat 50%, fp8 2000 TFLOPS at 40%, nvfp4
+ * 4000 TFLOPS at 30%, attention at 25%, element-wise work free unless a test sets the HBM
+ * bandwidth): which GEMMs run in fp8 or nvfp4, their quantization, selective recompute of
  * modules, multi-token prediction, context parallelism's ring overlapping attention. */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -38,19 +39,88 @@ static double head_flops(double s)
     return 2.0 * s * H * VOCAB;
 }
 
+/* Forward and weight-gradient compute of one micro-batch at dtype `dtype_set`, whose linear
+ * GEMMs run at `linear_rate`: attention and the LM head stay at the 16-bit rates. */
+static void check_linear_gemms_at(const char *dtype_set, double linear_rate)
+{
+    double bf16 = 1000e12 * 0.5, attn = 1000e12 * 0.25;
+    double layer_attn = causal_core_flops(S) / attn, head = head_flops(S) / bf16;
+    run_ok(MODEL("llama3.1-8b"), 8, L("seq=4096", "microbatches=1", dtype_set));
+    cr_assert(near(out.cm.stages[0].fwd.compute,
+                   32 * (linear_flops(S) / linear_rate + layer_attn) + head),
+              "%s forward %.9g", dtype_set, out.cm.stages[0].fwd.compute);
+    cr_assert(near(out.cm.stages[0].wgt.compute, 32 * linear_flops(S) / linear_rate + head),
+              "%s weight gradient %.9g", dtype_set, out.cm.stages[0].wgt.compute);
+    step_release(&out);
+}
+
 Test(fp8, only_the_linear_layers_run_in_fp8)
 {
-    double bf16 = 1000e12 * 0.5, fp8 = 2000e12 * 0.4, attn = 1000e12 * 0.25;
-    double layer_attn = causal_core_flops(S) / attn, head = head_flops(S) / bf16;
+    check_linear_gemms_at("dtype=bf16", 1000e12 * 0.5);
+    check_linear_gemms_at("dtype=fp8", 2000e12 * 0.4);
+}
+
+Test(nvfp4, only_the_linear_layers_run_in_nvfp4)
+{
+    check_linear_gemms_at("dtype=nvfp4", 4000e12 * 0.3);
+}
+
+/* Forward time one layer spends on element-wise work and quantization at 1 TB/s of HBM: the
+ * forward with that bandwidth minus the forward with the toy's free memory, per layer. */
+static double memory_bound_fwd_per_layer(const char *dtype, const char *recipe)
+{
+    const char *const fast[] = {"seq=4096", "microbatches=1", dtype, recipe, NULL};
+    const char *const slow[] = {"seq=4096", "microbatches=1", dtype, "hw.hbm-bandwidth=1TBps",
+                                recipe, NULL};
+    run_ok(MODEL("llama3.1-8b"), 8, fast);
+    double free_memory = out.cm.stages[0].fwd.compute;
+    step_release(&out);
+    run_ok(MODEL("llama3.1-8b"), 8, slow);
+    double slow_memory = out.cm.stages[0].fwd.compute;
+    step_release(&out);
+    return (slow_memory - free_memory) / 32.0; /* the head's memory work cancels below */
+}
+
+Test(quantization, each_recipe_moves_its_bytes_per_gemm_input)
+{
+    /* The forward quantizes the four GEMM inputs of a layer: QKV and FC1 inputs (h each),
+     * the projection input (32 heads x 128) and the FC2 input (ffn): 26,624 elements per
+     * token, 4096 tokens.  Per element: delayed scaling 2 read + 1 + 1 written = 4 bytes,
+     * current scaling one more 2-byte read for the amax = 6, NVFP4 an amax read and a read
+     * writing two 4-bit copies with an E4M3 scale per 16: 2 + 2 + 2 x (0.5 + 1/16) = 5.125. */
+    double elements = 4096.0 * (H + H + 32 * 128 + FFN), bw = 1e12;
+    double bf16 = memory_bound_fwd_per_layer("dtype=bf16", NULL);
+    double delayed = memory_bound_fwd_per_layer("dtype=fp8", "fp8-recipe=delayed");
+    double current = memory_bound_fwd_per_layer("dtype=fp8", "fp8-recipe=current");
+    double fp4 = memory_bound_fwd_per_layer("dtype=nvfp4", NULL);
+    cr_assert(bf16 > 0.0, "element-wise work costs time at 1 TB/s");
+    cr_assert(near(delayed - bf16, 4.0 * elements / bw), "delayed %.9g", delayed - bf16);
+    cr_assert(near(current - bf16, 6.0 * elements / bw), "current %.9g", current - bf16);
+    cr_assert(near(fp4 - bf16, 5.125 * elements / bw), "nvfp4 %.9g", fp4 - bf16);
+}
+
+Test(nvfp4, keeps_four_bit_inputs_and_caches_four_bit_weights)
+{
+    /* Activations: each kept GEMM input (QKV and FC1 inputs, projection input, FC2 input:
+     * 26,624 elements per token) is 1 byte in fp8 and 0.5 + 1/16 in nvfp4 (its column-wise
+     * copy and scales), for 4096 tokens and 32 layers. */
+    double elements = 4096.0 * (H + H + 32 * 128 + FFN);
     run_ok(MODEL("llama3.1-8b"), 8, L("seq=4096", "microbatches=1", "dtype=bf16"));
-    cr_assert(near(out.cm.stages[0].fwd.compute, 32 * (linear_flops(S) / bf16 + layer_attn) + head),
-              "bf16 forward %.9g", out.cm.stages[0].fwd.compute);
+    double bf16_weights = out.rep.mem[0].weights;
     step_release(&out);
     run_ok(MODEL("llama3.1-8b"), 8, L("seq=4096", "microbatches=1", "dtype=fp8"));
-    /* The linear GEMMs at the fp8 rate; attention and the LM head stay at the bf16 one. */
-    cr_assert(near(out.cm.stages[0].fwd.compute, 32 * (linear_flops(S) / fp8 + layer_attn) + head),
-              "fp8 forward %.9g", out.cm.stages[0].fwd.compute);
+    double fp8_acts = out.cm.stages[0].act_bytes_mb, fp8_weights = out.rep.mem[0].weights;
     step_release(&out);
+    run_ok(MODEL("llama3.1-8b"), 8, L("seq=4096", "microbatches=1", "dtype=nvfp4"));
+    double fp4_acts = out.cm.stages[0].act_bytes_mb, fp4_weights = out.rep.mem[0].weights;
+    step_release(&out);
+    cr_assert(near(fp8_acts - fp4_acts, 32 * (1.0 - 0.5625) * elements), "kept inputs %.9g",
+              fp8_acts - fp4_acts);
+    /* Weight caches: fp8 1 + 1 bytes per layer parameter, nvfp4 two 4-bit copies with an E4M3
+     * scale per 16 x 16 block, 2 x (0.5 + 1/256). */
+    cr_assert(near((fp8_weights - bf16_weights) / (fp4_weights - bf16_weights),
+                   2.0 / (2.0 * (0.5 + 1.0 / 256.0))),
+              "weight caches %.9g / %.9g", fp8_weights - bf16_weights, fp4_weights - bf16_weights);
 }
 
 Test(recompute, selective_mlp_runs_the_mlp_again_and_drops_its_activations)

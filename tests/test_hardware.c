@@ -391,9 +391,41 @@ Test(hardware, dtype_names_round_trip)
         cr_assert_eq(hw_dtype_find(hw_dtype_name((enum dtype)d)), d);
     cr_assert_eq(hw_dtype_find("bf16"), DT_BF16);
     cr_assert_eq(hw_dtype_find("fp8"), DT_FP8);
+    cr_assert_eq(hw_dtype_find("nvfp4"), DT_NVFP4);
     cr_assert_eq(hw_dtype_find("BF16"), -1);
     cr_assert_eq(hw_dtype_find("fp4"), -1);
     cr_assert_eq(hw_dtype_find(""), -1);
+}
+
+/* NVFP4: the dense 4-bit peaks each Blackwell file cites, and which curve an nvfp4 GEMM reads:
+ * its own where the file gives one, else the fp8 curve, else the 16-bit one. */
+Test(hardware, nvfp4_peaks_and_curves, .init = setup)
+{
+    static const struct {
+        const char *file;
+        double nvfp4;
+    } blackwell[] = {{"dgx-b200.xml", 10e15}, {"dgx-b300.xml", 15e15},
+                     {"gb200-nvl72.xml", 10e15}, {"gb300-nvl72.xml", 15e15}};
+    struct hardware hw;
+    for (size_t i = 0; i < sizeof blackwell / sizeof blackwell[0]; i++) {
+        load_shipped(blackwell[i].file, &hw);
+        assert_close(hw.gpu.peak_flops[DT_NVFP4], blackwell[i].nvfp4, blackwell[i].file);
+        const struct hw_curve *c = hw_matmul_curve(&hw.gpu, DT_NVFP4);
+        cr_assert_eq(c, &hw.gpu.matmul_eff_nvfp4, "%s: its own nvfp4 curve", blackwell[i].file);
+        /* Large GEMMs near the fp8 curve's fraction; small ones further below it. */
+        double big = hw_curve_eval(c, 1e13) / hw_curve_eval(&hw.gpu.matmul_eff_fp8, 1e13);
+        double small = hw_curve_eval(c, 1e9) / hw_curve_eval(&hw.gpu.matmul_eff_fp8, 1e9);
+        cr_assert(big > 0.98 && big <= 1.0 && small < 0.6, "%s: %g %g", blackwell[i].file, big,
+                  small);
+        hw_release(&hw);
+    }
+    load_shipped("dgx-h100.xml", &hw);
+    cr_assert_eq(hw.gpu.peak_flops[DT_NVFP4], 0.0, "Hopper has no 4-bit tensor cores");
+    cr_assert_eq(hw_matmul_curve(&hw.gpu, DT_NVFP4), &hw.gpu.matmul_eff_fp8, "fp8's curve");
+    hw_release(&hw);
+    load_shipped("dgx-a100-80gb.xml", &hw);
+    cr_assert_eq(hw_matmul_curve(&hw.gpu, DT_NVFP4), &hw.gpu.matmul_eff, "no fp8 curve either");
+    hw_release(&hw);
 }
 
 /* ---- bad files --------------------------------------------------------------------------- */

@@ -88,6 +88,10 @@ Test(import, megatron_defaults_where_stepsim_differs, .init = setup)
                  SIM_OK, "%s", err.msg);
     has("dtype", "fp8");
     has("dropout", "false");
+    cr_assert_eq(parse("--fp4-format e2m1 --bf16"), SIM_OK, "%s", err.msg);
+    has("dtype", "nvfp4"); /* Transformer Engine's NVFP4 recipe for the linear layers */
+    cr_assert_eq(parse("--fp4-format e2m1 --fp8-format hybrid"), SIM_EINPUT);
+    cr_assert(strstr(err.msg, "cannot be used together"), "%s", err.msg);
     cr_assert_eq(parse("--attention-dropout 0 --attention-backend unfused"), SIM_OK, "%s",
                  err.msg);
     has("dropout", "true"); /* hidden dropout still 0.1 */

@@ -101,7 +101,7 @@ Test(scenario, defaults_come_from_the_key_table)
     }
     struct scn_key_doc d;
     scn_key_describe(SCN_DTYPE, &d);
-    cr_assert_str_eq(d.value, "one of fp32, tf32, bf16, fp16, fp8");
+    cr_assert_str_eq(d.value, "one of fp32, tf32, bf16, fp16, fp8, nvfp4");
     cr_assert_str_eq(d.def, "bf16");
     cr_assert_str_eq(d.applies, "cost model");
     scn_key_describe(SCN_GPUS, &d);
