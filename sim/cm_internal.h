@@ -43,7 +43,16 @@ struct cm_ctx {
     double attn_peak;        /* the attention core's peak: 16-bit even in fp8 training */
     struct coll_level nvlink, net; /* achievable levels */
     int flash;                     /* flash attention (else unfused softmax attention) */
+    int narrow;                    /* the linear GEMMs run in fp8 / nvfp4 (cm_narrow_gemms) */
 };
+
+/* Whether transformer layer `layer` runs its linear GEMMs in the narrow type: all of them in fp8
+ * / nvfp4 training but the bf16 edge layers (bf16-first-layers, bf16-last-layers). */
+static inline int cm_layer_is_narrow(const struct cm_ctx *c, int layer)
+{
+    return c->narrow && layer >= c->scn->bf16_first_layers &&
+           layer < c->m->layers - c->scn->bf16_last_layers;
+}
 
 /* ---- cm_comm.c: placement and collectives ---- */
 

@@ -176,9 +176,9 @@ static void layer_acts(const struct cm_ctx *c, int moe, double T, double Ts, str
     const struct model *m = c->m;
     const struct scenario *scn = c->scn;
     double t = c->cfg->tp, h = m->hidden, per = T / t;
-    double lin = scn->dtype == DT_FP8     ? 1.0 /* a kept GEMM input */
+    double lin = !c->narrow               ? ACT_BYTES /* a kept GEMM input */
                  : scn->dtype == DT_NVFP4 ? NVFP4_SAVED_BYTES
-                                          : ACT_BYTES;
+                                          : 1.0;
     double gate = m->act == ACT_SWIGLU ? 2.0 : 1.0;      /* FC1 outputs per inner element */
     double hidden = ACT_BYTES * gate + lin;              /* FC1 output + activation output */
     memset(a, 0, sizeof *a);
@@ -258,7 +258,7 @@ static void layer_elementwise(const struct cm_ctx *c, int moe, double T, double 
                                  c->cfg->seq / c->cfg->cp);
     lc->elem_fwd =
         lc->norm_fwd + lc->act_dense + lc->act_moe + lc->permute_fwd + cm_memory_s(c, other);
-    if (cm_narrow_gemms(scn))
+    if (c->narrow)
         narrow_quantize_s(c, m, T, dense_inner + routed_inner, &lc->quant_fwd, &lc->quant_bwd);
 }
 
@@ -266,7 +266,7 @@ static void layer_elementwise(const struct cm_ctx *c, int moe, double T, double 
  * consecutive layers of one kind -- all of them in most models -- share one computation.  A
  * memo lives for one stage. */
 struct layer_memo {
-    int valid, kind;
+    int valid, kind, narrow;
     struct layer_cost lc;
     double dense, expert; /* cm_layer_params */
 };
@@ -278,13 +278,18 @@ static const struct layer_cost *layer_cost(const struct cm_ctx *c, int layer,
                                            struct layer_memo *memo, double *dense,
                                            double *expert)
 {
-    int kind = model_layer_kind(c->m, layer, c->cfg->seq);
-    if (!memo->valid || memo->kind != kind) {
+    int kind = model_layer_kind(c->m, layer, c->cfg->seq), narrow = cm_layer_is_narrow(c, layer);
+    if (!memo->valid || memo->kind != kind || memo->narrow != narrow) {
         struct layer_flops lf;
+        struct cm_ctx wide = *c; /* a bf16 edge layer: its linear GEMMs at the 16-bit rate */
+        wide.linear = c->wide;
+        wide.narrow = 0;
         flops_layer_fwd(c->m, layer, c->cfg->seq, c->flash, &lf);
         memo->valid = 1;
         memo->kind = kind;
-        layer_cost_of(c, model_layer_is_moe(c->m, layer), &lf, &memo->lc);
+        memo->narrow = narrow;
+        layer_cost_of(narrow || !c->narrow ? c : &wide, model_layer_is_moe(c->m, layer), &lf,
+                      &memo->lc);
         cm_layer_params(c, layer, &memo->dense, &memo->expert);
     }
     *dense = memo->dense;

@@ -36,6 +36,7 @@ static void stage_params(const struct cm_ctx *c, struct cm_stage *st)
 {
     const struct model *m = c->m;
     double dense = 0, expert = 0, largest = 0, d = 0, e = 0;
+    double narrow = 0;
     for (int l = st->first_layer, kind = -1; l < st->first_layer + st->layers; l++) {
         int k = model_layer_kind(m, l, c->cfg->seq); /* one kind, one count (model.h) */
         if (k != kind)
@@ -43,9 +44,11 @@ static void stage_params(const struct cm_ctx *c, struct cm_stage *st)
         kind = k;
         dense += d;
         expert += e;
+        narrow += cm_layer_is_narrow(c, l) ? d + e : 0.0;
         largest = d + e > largest ? d + e : largest;
     }
     st->layer_params = dense + expert;
+    st->narrow_layer_params = narrow;
     double embedding = st->has_embedding ? model_params_embedding(m) / c->cfg->tp : 0.0;
     double head =
         st->has_head ? (model_params_head(m) + model_params_final_norm(m)) / c->cfg->tp : 0.0;
@@ -137,6 +140,36 @@ int cm_model_recompute_modules(const struct model *m)
            (m->shared_experts ? RC_SHARED_EXPERTS : 0);
 }
 
+/* bf16 edge layers (Megatron-Core's first_last_layers_bf16; megatron/core/transformer/
+ * transformer_config.py checks them): only in fp8 / nvfp4 training, not with delayed scaling,
+ * and at most one pipeline stage's layers at each end. */
+static enum sim_status check_bf16_edge_layers(const struct scenario *scn, const struct model *m,
+                                              struct sim_error *err)
+{
+    static const enum scn_key keys[] = {SCN_BF16_FIRST_LAYERS, SCN_BF16_LAST_LAYERS};
+    for (int i = 0; i < 2; i++) {
+        int n = keys[i] == SCN_BF16_FIRST_LAYERS ? scn->bf16_first_layers : scn->bf16_last_layers;
+        int per_stage = m->layers / (scn->pp > 0 ? scn->pp : 1);
+        if (!scn_given(scn, keys[i]))
+            continue;
+        if (!cm_narrow_gemms(scn))
+            return scn_rule_error(scn, scn_culprit(scn, keys[i], SCN_DTYPE), err,
+                                  "%s applies to dtype=fp8 or nvfp4", scn_key_name(keys[i]));
+        if (n > 0 && scn->dtype == DT_FP8 && scn->fp8_recipe == FP8_DELAYED)
+            return scn_rule_error(scn, scn_culprit(scn, keys[i], SCN_FP8_RECIPE), err,
+                                  "%s=%d: delayed scaling keeps no layers in bf16 "
+                                  "(Megatron-Core refuses it; use fp8-recipe current, blockwise "
+                                  "or mxfp8)",
+                                  scn_key_name(keys[i]), n);
+        if (n > per_stage)
+            return scn_rule_error(scn, scn_culprit(scn, keys[i], SCN_PP), err,
+                                  "%s=%d exceeds the %d layers of one pipeline stage "
+                                  "(Megatron-Core's bound)",
+                                  scn_key_name(keys[i]), n, per_stage);
+    }
+    return SIM_OK;
+}
+
 /* Keys that only mean something for some models or alongside another key: given where they
  * cannot apply, they are refused (a silent no-op would hide a mistaken scenario). */
 static enum sim_status check_feature_keys(const struct scenario *scn, const struct model *m,
@@ -151,6 +184,9 @@ static enum sim_status check_feature_keys(const struct scenario *scn, const stru
     if (scn_given(scn, SCN_FP8_RECIPE) && scn->dtype != DT_FP8)
         return scn_rule_error(scn, scn_culprit(scn, SCN_FP8_RECIPE, SCN_DTYPE), err,
                               "fp8-recipe applies to dtype=fp8");
+    enum sim_status st = check_bf16_edge_layers(scn, m, err);
+    if (st != SIM_OK)
+        return st;
     if (scn_given(scn, SCN_WGRAD_DEFERRAL_LIMIT) && !scn->defer_head_wgrad)
         return scn_rule_error(scn, SCN_WGRAD_DEFERRAL_LIMIT, err,
                               "wgrad-deferral-limit applies with defer-head-wgrad=true");
@@ -529,7 +565,8 @@ static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct 
         {cm->hw->node.nvlink_bw_Bps * cm->hw->node.nvlink_eff, cm->hw->node.nvlink_lat_s},
         {cm->hw->net.nic_bw_Bps * cm->hw->net.eff / cm->hw->net.oversubscription,
          cm->hw->net.lat_s},
-        scn->attention != ATTENTION_UNFUSED};
+        scn->attention != ATTENTION_UNFUSED,
+        cm_narrow_gemms(scn)};
     cm->peak_flops = c.linear.peak;
     cm->tp_spans_nodes = cm->cfg.tp > cm->cfg.gpus_per_node;
 
@@ -654,10 +691,10 @@ void cm_release(struct costmodel *cm)
 void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
                     const struct pipe_result *res, int rank, struct cm_rank_memory *out)
 {
-    double dense = 0, expert = 0, act = 0, largest = 0, layer = 0;
+    double dense = 0, expert = 0, act = 0, largest = 0, narrow = 0;
     for (int ch = 0; ch < scn->vp; ch++) {
         const struct cm_stage *cs = &cm->stages[scn_stage_of(scn, rank, ch)];
-        layer += cs->layer_params;
+        narrow += cs->narrow_layer_params;
         dense += cs->dense_params;
         expert += cs->expert_params;
         act += cs->act_bytes_mb;
@@ -672,7 +709,7 @@ void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
     out->weights = PARAM_BYTES * (cm->cfg.zero >= 3 ? shard + gathered : own);
     /* TE's cached fp8 / nvfp4 weights and their transposes, kept across a step's micro-batches */
     out->weights +=
-        narrow_weight_cache_bytes(scn) * (cm->cfg.zero >= 3 ? 2.0 * largest : layer);
+        narrow_weight_cache_bytes(scn) * (cm->cfg.zero >= 3 ? 2.0 * largest : narrow);
     out->grads = cm_grad_bytes(scn) * (cm->cfg.zero >= 2 ? shard + largest : own);
     out->optimizer = optimizer_state_bytes(scn) * shard * (1.0 - scn->offload_optimizer);
     out->act_per_mb = act / scn->vp;

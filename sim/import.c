@@ -67,6 +67,9 @@ static const struct flag flags[] = {
     {"fp16", FK_SWITCH, "dtype", "fp16", 0},
     {"fp8-format", FK_SPECIAL, NULL, NULL, 0},
     {"fp4-format", FK_SPECIAL, NULL, NULL, 0},
+    {"first-last-layers-bf16", FK_SPECIAL, NULL, NULL, 0},
+    {"num-layers-at-start-in-bf16", FK_SPECIAL, NULL, NULL, 0},
+    {"num-layers-at-end-in-bf16", FK_SPECIAL, NULL, NULL, 0},
     {"attention-backend", FK_SPECIAL, NULL, NULL, 0},
     {"attention-dropout", FK_SPECIAL, NULL, NULL, 0},
     {"hidden-dropout", FK_SPECIAL, NULL, NULL, 0},
@@ -199,6 +202,8 @@ struct pending {
     int gqa;
     int fp8; /* --fp8-format: fp8 matmuls whatever --bf16 / --fp16 say (they name the rest) */
     int fp4; /* --fp4-format (e2m1, TE's NVFP4 recipe): likewise, 4-bit matmuls */
+    int bf16_edges;            /* --first-last-layers-bf16 */
+    long bf16_start, bf16_end; /* --num-layers-at-start/end-in-bf16, + 1 (0 = Megatron's 1) */
     long query_groups;
     long nnodes, nproc;
 };
@@ -210,6 +215,10 @@ static enum sim_status apply_special(struct import_result *res, struct pending *
     char why[256];
     if (strcmp(name, "group-query-attention") == 0) {
         pd->gqa = 1;
+        return SIM_OK;
+    }
+    if (strcmp(name, "first-last-layers-bf16") == 0) {
+        pd->bf16_edges = 1;
         return SIM_OK;
     }
     if (!value)
@@ -236,6 +245,10 @@ static enum sim_status apply_special(struct import_result *res, struct pending *
         pd->layers_per_vstage = n;
     else if (strcmp(name, "num-query-groups") == 0)
         pd->query_groups = n;
+    else if (strcmp(name, "num-layers-at-start-in-bf16") == 0)
+        pd->bf16_start = n + 1;
+    else if (strcmp(name, "num-layers-at-end-in-bf16") == 0)
+        pd->bf16_end = n + 1;
     else if (strcmp(name, "nnodes") == 0)
         pd->nnodes = n;
     else if (strcmp(name, "nproc-per-node") == 0)
@@ -302,6 +315,14 @@ static enum sim_status finish(struct import_result *res, const struct pending *p
                      pd->fp8 ? "fp8-format" : "fp4-format", err);
     else if (!import_value(res, "dtype")) /* no --bf16, --fp16 or --fp8-format: fp32 */
         st = put_key(res, "dtype", "fp32", "no --bf16 / --fp16", err);
+    if (st == SIM_OK && pd->bf16_edges) { /* Megatron keeps 1 layer at each end by default */
+        char num[32];
+        snprintf(num, sizeof num, "%ld", pd->bf16_start ? pd->bf16_start - 1 : 1);
+        st = put_key(res, "bf16-first-layers", num, "first-last-layers-bf16", err);
+        snprintf(num, sizeof num, "%ld", pd->bf16_end ? pd->bf16_end - 1 : 1);
+        if (st == SIM_OK)
+            st = put_key(res, "bf16-last-layers", num, "first-last-layers-bf16", err);
+    }
     if (st == SIM_OK) /* Megatron's dropouts default to 0.1 */
         st = put_key(res, "dropout",
                      pd->attn_dropout > 0 || pd->hidden_dropout > 0 ? "true" : "false",

@@ -221,6 +221,16 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
     [SCN_FP8_RECIPE] = {"fp8-recipe", VT_CHOICE, FIELD(fp8_recipe), 0, 0, fp8_recipe_choices, 0,
                         .scope = KS_MODEL, .def = "delayed",
                         .doc = "how fp8 GEMM inputs get their scales (Transformer Engine recipes)"},
+    [SCN_BF16_FIRST_LAYERS] =
+        {"bf16-first-layers", VT_INT, FIELD(bf16_first_layers), 0, 1 << 20, .scope = KS_MODEL,
+         .def = "0",
+         .doc = "with dtype fp8 / nvfp4: the first N transformer layers keep bf16 GEMMs "
+                "(Megatron-Core --first-last-layers-bf16, --num-layers-at-start-in-bf16)"},
+    [SCN_BF16_LAST_LAYERS] =
+        {"bf16-last-layers", VT_INT, FIELD(bf16_last_layers), 0, 1 << 20, .scope = KS_MODEL,
+         .def = "0",
+         .doc = "with dtype fp8 / nvfp4: the last N transformer layers keep bf16 GEMMs "
+                "(--num-layers-at-end-in-bf16)"},
     [SCN_MOE_DISPATCHER] = {"moe-dispatcher", VT_CHOICE, FIELD(moe_dispatcher), 0, 0,
                             dispatcher_choices, 0, .scope = KS_MODEL, .def = "alltoall",
                             .doc = "how MoE tokens reach their experts (deepep: once per node)"},

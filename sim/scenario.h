@@ -57,8 +57,11 @@ enum scn_key {
     SCN_FIRST_STAGE_LAYERS,
     SCN_LAST_STAGE_LAYERS,
     SCN_MAX_OPS_KEY,
-    /* fp8 scaling recipe, MoE token dispatch, expert-parallel overlap and routing imbalance. */
+    /* fp8 scaling recipe and bf16 edge layers, MoE token dispatch, expert-parallel overlap and
+     * routing imbalance. */
     SCN_FP8_RECIPE,
+    SCN_BF16_FIRST_LAYERS,
+    SCN_BF16_LAST_LAYERS,
     SCN_MOE_DISPATCHER,
     SCN_OVERLAP_EP_COMM,
     SCN_MOE_IMBALANCE,
@@ -205,6 +208,8 @@ struct scenario {
     int grad_reduce_fp32;     /* gradients kept and reduced in fp32 (else the 16-bit type) */
     int dropout;              /* hidden and attention dropout (masks kept for the backward) */
     int fp8_recipe;           /* enum scn_fp8_recipe (with dtype fp8) */
+    int bf16_first_layers;    /* fp8 / nvfp4: the first and last transformer layers that keep */
+    int bf16_last_layers;     /* their GEMMs in bf16 (Megatron-Core first_last_layers_bf16) */
     int moe_dispatcher;       /* enum scn_moe_dispatcher */
     int overlap_ep_comm;      /* hide one micro-batch's expert all-to-alls behind another's
                                  compute: 1F1B / interleaved steady-state F&B pairs

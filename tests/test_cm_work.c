@@ -99,21 +99,25 @@ Test(quantization, each_recipe_moves_its_bytes_per_gemm_input)
     cr_assert(near(fp4 - bf16, 5.125 * elements / bw), "nvfp4 %.9g", fp4 - bf16);
 }
 
+/* One micro-batch's kept activations on the first stage and rank 0's weight bytes. */
+static void kept_and_weights(const char *const *sets, double *acts, double *weights)
+{
+    run_ok(MODEL("llama3.1-8b"), 8, sets);
+    *acts = out.cm.stages[0].act_bytes_mb;
+    *weights = out.rep.mem[0].weights;
+    step_release(&out);
+}
+
 Test(nvfp4, keeps_four_bit_inputs_and_caches_four_bit_weights)
 {
     /* Activations: each kept GEMM input (QKV and FC1 inputs, projection input, FC2 input:
      * 26,624 elements per token) is 1 byte in fp8 and 0.5 + 1/16 in nvfp4 (its column-wise
      * copy and scales), for 4096 tokens and 32 layers. */
     double elements = 4096.0 * (H + H + 32 * 128 + FFN);
-    run_ok(MODEL("llama3.1-8b"), 8, L("seq=4096", "microbatches=1", "dtype=bf16"));
-    double bf16_weights = out.rep.mem[0].weights;
-    step_release(&out);
-    run_ok(MODEL("llama3.1-8b"), 8, L("seq=4096", "microbatches=1", "dtype=fp8"));
-    double fp8_acts = out.cm.stages[0].act_bytes_mb, fp8_weights = out.rep.mem[0].weights;
-    step_release(&out);
-    run_ok(MODEL("llama3.1-8b"), 8, L("seq=4096", "microbatches=1", "dtype=nvfp4"));
-    double fp4_acts = out.cm.stages[0].act_bytes_mb, fp4_weights = out.rep.mem[0].weights;
-    step_release(&out);
+    double bf16_acts, bf16_weights, fp8_acts, fp8_weights, fp4_acts, fp4_weights;
+    kept_and_weights(L("seq=4096", "microbatches=1", "dtype=bf16"), &bf16_acts, &bf16_weights);
+    kept_and_weights(L("seq=4096", "microbatches=1", "dtype=fp8"), &fp8_acts, &fp8_weights);
+    kept_and_weights(L("seq=4096", "microbatches=1", "dtype=nvfp4"), &fp4_acts, &fp4_weights);
     cr_assert(near(fp8_acts - fp4_acts, 32 * (1.0 - 0.5625) * elements), "kept inputs %.9g",
               fp8_acts - fp4_acts);
     /* Weight caches: fp8 1 + 1 bytes per layer parameter, nvfp4 two 4-bit copies with an E4M3
@@ -121,6 +125,33 @@ Test(nvfp4, keeps_four_bit_inputs_and_caches_four_bit_weights)
     cr_assert(near((fp8_weights - bf16_weights) / (fp4_weights - bf16_weights),
                    2.0 / (2.0 * (0.5 + 1.0 / 256.0))),
               "weight caches %.9g / %.9g", fp8_weights - bf16_weights, fp4_weights - bf16_weights);
+}
+
+Test(fp8, bf16_edge_layers_keep_16_bit_gemms_inputs_and_no_weight_cache)
+{
+    /* Llama-3.1-8B's 32 layers in fp8 (current scaling) with the first layer and the last two
+     * in bf16: 29 layers' linear GEMMs at the fp8 rate, 3 at the bf16 one. */
+    double bf16 = 1000e12 * 0.5, fp8 = 2000e12 * 0.4, attn = 1000e12 * 0.25;
+    double elements = 4096.0 * (H + H + 32 * 128 + FFN); /* kept GEMM inputs per layer */
+    double bf16_acts, bf16_weights, all_acts, all_weights;
+    kept_and_weights(L("seq=4096", "microbatches=1", "dtype=bf16"), &bf16_acts, &bf16_weights);
+    kept_and_weights(L("seq=4096", "microbatches=1", "dtype=fp8"), &all_acts, &all_weights);
+    run_ok(MODEL("llama3.1-8b"), 8,
+           L("seq=4096", "microbatches=1", "dtype=fp8", "fp8-recipe=current",
+             "bf16-first-layers=1", "bf16-last-layers=2"));
+    double want = 29 * linear_flops(S) / fp8 + 3 * linear_flops(S) / bf16 +
+                  32 * causal_core_flops(S) / attn + head_flops(S) / bf16;
+    cr_assert(near(out.cm.stages[0].fwd.compute, want), "forward %.9g, want %.9g",
+              out.cm.stages[0].fwd.compute, want);
+    /* The three bf16 layers keep 2-byte GEMM inputs (fp8 layers 1 byte) ... */
+    cr_assert(near(out.cm.stages[0].act_bytes_mb - all_acts, 3 * (2.0 - 1.0) * elements),
+              "kept inputs %.9g", out.cm.stages[0].act_bytes_mb - all_acts);
+    /* ... and cache no fp8 weights: 29 of the 32 layers' caches remain. */
+    cr_assert(near((out.rep.mem[0].weights - bf16_weights) / (all_weights - bf16_weights),
+                   29.0 / 32.0),
+              "weight caches %.9g of %.9g", out.rep.mem[0].weights - bf16_weights,
+              all_weights - bf16_weights);
+    step_release(&out);
 }
 
 Test(recompute, selective_mlp_runs_the_mlp_again_and_drops_its_activations)

@@ -90,6 +90,14 @@ Test(import, megatron_defaults_where_stepsim_differs, .init = setup)
     has("dropout", "false");
     cr_assert_eq(parse("--fp4-format e2m1 --bf16"), SIM_OK, "%s", err.msg);
     has("dtype", "nvfp4"); /* Transformer Engine's NVFP4 recipe for the linear layers */
+    cr_assert_eq(parse("--fp4-format e2m1 --first-last-layers-bf16 "
+                       "--num-layers-at-end-in-bf16 3"),
+                 SIM_OK, "%s", err.msg);
+    has("bf16-first-layers", "1"); /* Megatron's default */
+    has("bf16-last-layers", "3");
+    cr_assert_eq(parse("--fp8-format hybrid --num-layers-at-start-in-bf16 2"), SIM_OK, "%s",
+                 err.msg);
+    cr_assert_null(import_value(&res, "bf16-first-layers"), "counts mean nothing without the flag");
     cr_assert_eq(parse("--fp4-format e2m1 --fp8-format hybrid"), SIM_EINPUT);
     cr_assert(strstr(err.msg, "cannot be used together"), "%s", err.msg);
     cr_assert_eq(parse("--attention-dropout 0 --attention-backend unfused"), SIM_OK, "%s",
