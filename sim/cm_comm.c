@@ -231,8 +231,8 @@ static void shard_comm(const struct cm_ctx *c, double bytes, double grad, int n,
                                 cm_group_of(n / shard, stride * shard, gpn));
 }
 
-void cm_shard_comm(const struct cm_ctx *c, double dense, double expert, double *gather,
-                   double *reduce)
+void cm_shard_comm(const struct cm_ctx *c, double dense, double expert, double param_bytes,
+                   double *gather, double *reduce)
 {
     const struct cm_config *cfg = c->cfg;
     double gb = cm_grad_bytes(c->scn);
@@ -240,9 +240,9 @@ void cm_shard_comm(const struct cm_ctx *c, double dense, double expert, double *
     if (cfg->zero < 2)
         return;
     if (dense > 0 && cfg->replicas > 1)
-        shard_comm(c, PARAM_BYTES * dense, gb * dense, cfg->replicas, cfg->shard, cfg->tp, gather,
+        shard_comm(c, param_bytes * dense, gb * dense, cfg->replicas, cfg->shard, cfg->tp, gather,
                    reduce);
     if (expert > 0 && cfg->edp > 1)
-        shard_comm(c, PARAM_BYTES * expert, gb * expert, cfg->edp, cfg->eshard,
+        shard_comm(c, param_bytes * expert, gb * expert, cfg->edp, cfg->eshard,
                    cfg->etp * cfg->ep, gather, reduce);
 }

@@ -54,6 +54,20 @@ static inline int cm_layer_is_narrow(const struct cm_ctx *c, int layer)
            layer < c->m->layers - c->scn->bf16_last_layers;
 }
 
+/* Bytes per parameter the data-parallel all-gathers move for a layer: 16-bit weights, or with
+ * quantized-params the narrow layers' stored form (Megatron's param buffer,
+ * megatron/core/distributed/param_and_grad_buffer.py): fp8 1 byte, NVFP4 two values per byte;
+ * MXFP8 gathers the 16-bit master copy through the gradient buffer and quantizes after
+ * (reuse_grad_buf_for_mxfp8_param_ag), so 2. */
+static inline double cm_param_gather_bytes(const struct cm_ctx *c, int narrow_layer)
+{
+    if (!narrow_layer || !c->scn->quantized_params)
+        return PARAM_BYTES;
+    if (c->scn->dtype == DT_NVFP4)
+        return 0.5;
+    return c->scn->fp8_recipe == FP8_MXFP8 ? PARAM_BYTES : 1.0;
+}
+
 /* ---- cm_comm.c: placement and collectives ---- */
 
 /* A group of n GPUs whose consecutive members are `stride` ranks apart (Megatron's rank
@@ -88,8 +102,8 @@ double cm_dp_sync_s(const struct cm_ctx *c, const struct cm_stage *st);
 /* Per micro-batch traffic of ZeRO-2/3 for `dense` + `expert` parameters on this GPU (one
  * layer): the all-gather of their weights (ZeRO-3) and the reduce-scatter of their gradients,
  * plus the all-reduce across replicas of hybrid shards. */
-void cm_shard_comm(const struct cm_ctx *c, double dense, double expert, double *gather,
-                   double *reduce);
+void cm_shard_comm(const struct cm_ctx *c, double dense, double expert, double param_bytes,
+                   double *gather, double *reduce);
 
 /* ---- costmodel.c: parameters ---- */
 

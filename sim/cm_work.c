@@ -406,11 +406,12 @@ static void selective_recompute(const struct cm_ctx *c, int moe, const struct la
  * unit's forward, so it hides behind about one unit's work -- except the chunk's first unit,
  * which waits for it; the backward gathers again (when the forward resharded) and
  * reduce-scatters the unit's gradients behind its own backward work. */
-static void add_shard_traffic(const struct cm_ctx *c, double dense, double expert, int first_unit,
-                              double fwd_work, double bwd_work, struct cm_stage *st)
+static void add_shard_traffic(const struct cm_ctx *c, double dense, double expert,
+                              double param_bytes, int first_unit, double fwd_work, double bwd_work,
+                              struct cm_stage *st)
 {
     double gather, reduce;
-    cm_shard_comm(c, dense, expert, &gather, &reduce);
+    cm_shard_comm(c, dense, expert, param_bytes, &gather, &reduce);
     if (gather + reduce <= 0)
         return;
     st->fwd.dp += first_unit ? gather : cm_exposed(c, gather, fwd_work, 1);
@@ -480,7 +481,8 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit,
         st->act_bytes_mb += acts_total(&lc->acts);
     }
     double bwd_work = 2.0 * lc->gemm_fwd + lc->core_bwd + (full ? f_compute : 0.0);
-    add_shard_traffic(c, dense, expert, first_unit, f_compute, bwd_work, st);
+    add_shard_traffic(c, dense, expert, cm_param_gather_bytes(c, cm_layer_is_narrow(c, layer)),
+                      first_unit, f_compute, bwd_work, st);
     add_offload(c, st->act_bytes_mb - kept_before, f_compute, bwd_work, st);
 }
 
@@ -510,8 +512,8 @@ static void add_head(const struct cm_ctx *c, int shard_weights, struct cm_stage 
     st->wgt.compute += (1.0 - deferred) * gemm;
     st->act_bytes_mb += 4.0 * logits; /* fp32 logits / softmax kept for the backward */
     if (shard_weights)
-        add_shard_traffic(c, (model_params_head(m) + model_params_final_norm(m)) / t, 0.0, 0, f,
-                          2.0 * gemm, st);
+        add_shard_traffic(c, (model_params_head(m) + model_params_final_norm(m)) / t, 0.0,
+                          PARAM_BYTES, 0, f, 2.0 * gemm, st);
     if (cfg->tp > 1) { /* all-reduce of max, sum and target logit: 3 x T x 4 bytes */
         struct coll_group g = cm_group_of(cfg->tp, 1, cfg->gpus_per_node);
         st->fwd.tp += 3.0 * cm_coll_time(c, COLL_ALL_REDUCE, 4.0 * T, g);
@@ -535,7 +537,7 @@ static void add_mtp(const struct cm_ctx *c, struct layer_memo *memo, struct cm_s
         st->bwd.compute += proj + ELEMWISE_BWD_FACTOR * norms;
         st->wgt.compute += proj;
         st->act_bytes_mb += ACT_BYTES * 3.0 * Ts * h; /* the two normed inputs, the projection */
-        add_shard_traffic(c, 2.0 * h * h / t, 0.0, 0, proj, 2.0 * proj, st);
+        add_shard_traffic(c, 2.0 * h * h / t, 0.0, PARAM_BYTES, 0, proj, 2.0 * proj, st);
         add_layer(c, m->layers - 1, st->layers + k, 0, memo, st);
         add_head(c, 0, st);
     }
@@ -563,7 +565,7 @@ void cm_stage_cost(const struct cm_ctx *c, int stage, struct cm_stage *st)
     double Ts = scn->sp ? T / t : T;
     if (st->has_embedding) { /* token + position lookup: write (and later read) Ts x h */
         st->fwd.compute += cm_memory_s(c, 2.0 * ACT_BYTES * Ts * m->hidden);
-        add_shard_traffic(c, model_params_embedding(m) / t, 0.0, 1, 0.0, 0.0, st);
+        add_shard_traffic(c, model_params_embedding(m) / t, 0.0, PARAM_BYTES, 1, 0.0, 0.0, st);
     }
     if (st->has_head) {
         add_head(c, 1, st);

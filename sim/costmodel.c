@@ -36,7 +36,7 @@ static void stage_params(const struct cm_ctx *c, struct cm_stage *st)
 {
     const struct model *m = c->m;
     double dense = 0, expert = 0, largest = 0, d = 0, e = 0;
-    double narrow = 0;
+    st->narrow_dense_params = st->narrow_expert_params = 0.0;
     for (int l = st->first_layer, kind = -1; l < st->first_layer + st->layers; l++) {
         int k = model_layer_kind(m, l, c->cfg->seq); /* one kind, one count (model.h) */
         if (k != kind)
@@ -44,11 +44,13 @@ static void stage_params(const struct cm_ctx *c, struct cm_stage *st)
         kind = k;
         dense += d;
         expert += e;
-        narrow += cm_layer_is_narrow(c, l) ? d + e : 0.0;
+        if (cm_layer_is_narrow(c, l)) {
+            st->narrow_dense_params += d;
+            st->narrow_expert_params += e;
+        }
         largest = d + e > largest ? d + e : largest;
     }
     st->layer_params = dense + expert;
-    st->narrow_layer_params = narrow;
     double embedding = st->has_embedding ? model_params_embedding(m) / c->cfg->tp : 0.0;
     double head =
         st->has_head ? (model_params_head(m) + model_params_final_norm(m)) / c->cfg->tp : 0.0;
@@ -78,6 +80,15 @@ static double narrow_weight_cache_bytes(const struct scenario *scn)
     if (scn->dtype == DT_NVFP4)
         return 2.0 * (0.5 + 1.0 / 256.0);
     return scn->dtype == DT_FP8 ? 2.0 : 0.0;
+}
+
+/* A quantized parameter as a ZeRO-3 shard stores it: fp8 1 byte, NVFP4 half a byte (two values
+ * per byte, Megatron's param buffer), MXFP8 the 16-bit gather form (cm_param_gather_bytes). */
+static double quantized_param_bytes(const struct scenario *scn)
+{
+    if (scn->dtype == DT_NVFP4)
+        return 0.5;
+    return scn->dtype == DT_FP8 && scn->fp8_recipe != FP8_MXFP8 ? 1.0 : PARAM_BYTES;
 }
 
 /* Bytes of optimizer state per parameter: an fp32 master copy unless the optimizer keeps none,
@@ -334,6 +345,14 @@ static enum sim_status check_rules(struct scenario *scn, const struct model *m,
         return scn_rule_error(scn, SCN_GRAD_REDUCE_OP, err,
                               "grad-reduce-op=reduce-scatter needs a sharded optimizer "
                               "(distributed-optimizer=true or zero >= 1) to scatter onto");
+    if (scn->quantized_params && !cm_narrow_gemms(scn))
+        return scn_rule_error(scn, scn_culprit(scn, SCN_QUANTIZED_PARAMS, SCN_DTYPE), err,
+                              "quantized-params applies to dtype=fp8 or nvfp4");
+    if (scn->quantized_params && sh.stage == 0) /* megatron/training/arguments.py asserts it */
+        return scn_rule_error(scn, SCN_QUANTIZED_PARAMS, err,
+                              "quantized-params needs a sharded optimizer (distributed-optimizer="
+                              "true, zero >= 1 or fsdp): Megatron gathers the quantized weights "
+                              "from the optimizer's shards");
     if (sh.hybrid && scn->fsdp_group) {
         if (replicas % scn->fsdp_group != 0)
             return scn_rule_error(scn, SCN_FSDP_GROUP, err,
@@ -540,6 +559,13 @@ static enum sim_status apply_hw_knobs(struct costmodel *cm, const struct scenari
     return SIM_OK;
 }
 
+/* Bytes a data-parallel all-gather moves for `params` parameters of which `narrow` sit in
+ * layers with fp8 / nvfp4 GEMMs (quantized-params: gathered in their stored form). */
+static double gather_bytes(const struct cm_ctx *c, double params, double narrow)
+{
+    return PARAM_BYTES * (params - narrow) + cm_param_gather_bytes(c, 1) * narrow;
+}
+
 static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct pipe_setup *setup,
                              struct sim_error *err)
 {
@@ -590,10 +616,13 @@ static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct 
     }
     /* Optimizer and parameter gather per rank: over the rank's chunks. */
     for (int r = 0; r < scn->pp; r++) {
-        double dense = 0, expert = 0;
+        double dense = 0, expert = 0, narrow_dense = 0, narrow_expert = 0;
         for (int ch = 0; ch < scn->vp; ch++) {
-            dense += cm->stages[scn_stage_of(scn, r, ch)].dense_params;
-            expert += cm->stages[scn_stage_of(scn, r, ch)].expert_params;
+            const struct cm_stage *cs = &cm->stages[scn_stage_of(scn, r, ch)];
+            dense += cs->dense_params;
+            expert += cs->expert_params;
+            narrow_dense += cs->narrow_dense_params;
+            narrow_expert += cs->narrow_expert_params;
         }
         /* Deferred weight gradients run in the flush, before the rank's optimizer step. */
         double chunk_mbs = sched_chunk_mbs(setup->schedule, &setup->sp);
@@ -606,9 +635,10 @@ static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct 
         int gathers = cm->cfg.zero == 1 || cm->cfg.zero == 2; /* ZeRO-3 gathers per layer */
         if (gathers && !scn->overlap_param_gather && dense_g.n > 1)
             cm->rank_param_ag_s[r] =
-                cm_coll_time(&c, COLL_ALL_GATHER, PARAM_BYTES * dense, dense_g) +
+                cm_coll_time(&c, COLL_ALL_GATHER, gather_bytes(&c, dense, narrow_dense), dense_g) +
                 (expert_g.n > 1 && expert > 0
-                     ? cm_coll_time(&c, COLL_ALL_GATHER, PARAM_BYTES * expert, expert_g)
+                     ? cm_coll_time(&c, COLL_ALL_GATHER, gather_bytes(&c, expert, narrow_expert),
+                                    expert_g)
                      : 0.0);
     }
     if ((st = check_step_size(cm, scn, setup, err)) != SIM_OK)
@@ -694,7 +724,7 @@ void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
     double dense = 0, expert = 0, act = 0, largest = 0, narrow = 0;
     for (int ch = 0; ch < scn->vp; ch++) {
         const struct cm_stage *cs = &cm->stages[scn_stage_of(scn, rank, ch)];
-        narrow += cs->narrow_layer_params;
+        narrow += cs->narrow_dense_params + cs->narrow_expert_params;
         dense += cs->dense_params;
         expert += cs->expert_params;
         act += cs->act_bytes_mb;
@@ -706,7 +736,14 @@ void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
      * forward to backward), ZeRO-2/3 one layer's full gradients before their reduce-scatter. */
     double own = dense + expert, shard = optimizer_shard(cm, scn, dense, expert);
     double gathered = cm->cfg.reshard ? 2.0 * largest : own;
-    out->weights = PARAM_BYTES * (cm->cfg.zero >= 3 ? shard + gathered : own);
+    /* With quantized-params the narrow layers keep no 16-bit weights: their quantized copies
+     * below are the parameters (and a ZeRO-3 shard holds them in their gathered form). */
+    double narrow_share = scn->quantized_params && own > 0 ? narrow / own : 0.0;
+    double sharded_bytes = PARAM_BYTES * (1.0 - narrow_share) +
+                           quantized_param_bytes(scn) * narrow_share;
+    out->weights = cm->cfg.zero >= 3 ? sharded_bytes * shard +
+                                           PARAM_BYTES * (1.0 - narrow_share) * gathered
+                                     : PARAM_BYTES * (own - narrow_share * own);
     /* TE's cached fp8 / nvfp4 weights and their transposes, kept across a step's micro-batches */
     out->weights +=
         narrow_weight_cache_bytes(scn) * (cm->cfg.zero >= 3 ? 2.0 * largest : narrow);

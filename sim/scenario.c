@@ -231,6 +231,12 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
          .def = "0",
          .doc = "with dtype fp8 / nvfp4: the last N transformer layers keep bf16 GEMMs "
                 "(--num-layers-at-end-in-bf16)"},
+    [SCN_QUANTIZED_PARAMS] =
+        {"quantized-params", VT_BOOL, FIELD(quantized_params), 0, 0, .scope = KS_MODEL,
+         .def = "false",
+         .doc = "with dtype fp8 / nvfp4: the linear layers' weights are kept and all-gathered "
+                "quantized, with no 16-bit copy (Megatron --fp8-param-gather / "
+                "--fp4-param-gather)"},
     [SCN_MOE_DISPATCHER] = {"moe-dispatcher", VT_CHOICE, FIELD(moe_dispatcher), 0, 0,
                             dispatcher_choices, 0, .scope = KS_MODEL, .def = "alltoall",
                             .doc = "how MoE tokens reach their experts (deepep: once per node)"},

@@ -62,6 +62,7 @@ enum scn_key {
     SCN_FP8_RECIPE,
     SCN_BF16_FIRST_LAYERS,
     SCN_BF16_LAST_LAYERS,
+    SCN_QUANTIZED_PARAMS,
     SCN_MOE_DISPATCHER,
     SCN_OVERLAP_EP_COMM,
     SCN_MOE_IMBALANCE,
@@ -210,6 +211,8 @@ struct scenario {
     int fp8_recipe;           /* enum scn_fp8_recipe (with dtype fp8) */
     int bf16_first_layers;    /* fp8 / nvfp4: the first and last transformer layers that keep */
     int bf16_last_layers;     /* their GEMMs in bf16 (Megatron-Core first_last_layers_bf16) */
+    int quantized_params;     /* fp8 / nvfp4: the linear layers' weights live and are gathered
+                                 quantized, with no 16-bit copy (--fp8/--fp4-param-gather) */
     int moe_dispatcher;       /* enum scn_moe_dispatcher */
     int overlap_ep_comm;      /* hide one micro-batch's expert all-to-alls behind another's
                                  compute: 1F1B / interleaved steady-state F&B pairs

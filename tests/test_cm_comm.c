@@ -265,3 +265,44 @@ Test(knobs, set_hw_overrides_a_hardware_value_for_one_scenario)
     cr_assert_eq(scn_set_arg(&s, "hw.nic-bandwith=1Gbps", &e), SIM_EINPUT);
     cr_assert(strstr(e.msg, "unknown hardware knob 'hw.nic-bandwith'"), "%s", e.msg);
 }
+
+/* Rank 0's end-of-step parameter all-gather (ZeRO-1, not overlapped) and weight bytes, and the
+ * narrow (fp8 / nvfp4) share of its dense parameters, for Llama-3.1-8B on 8 GPUs of DP. */
+static void gather_and_weights(const char *dtype, const char *extra, const char *extra2,
+                               double *gather, double *weights, double *narrow_share)
+{
+    const char *const sets[] = {"seq=512", "gpus=8", "microbatches=1", "zero=1",
+                                "overlap-param-gather=false", dtype, extra, extra2, NULL};
+    run_ok(MODEL("llama3.1-8b"), 8, sets);
+    *gather = out.cm.rank_param_ag_s[0];
+    *weights = out.rep.mem[0].weights;
+    *narrow_share = out.cm.stages[0].narrow_dense_params / out.cm.stages[0].dense_params;
+    step_release(&out);
+}
+
+Test(quantized, params_gather_and_live_in_their_stored_form)
+{
+    /* Without quantized-params every parameter is gathered in 16 bits; with it the narrow
+     * layers' ones in their stored form: fp8 1 byte, nvfp4 half a byte, MXFP8 still 2 (the
+     * 16-bit master through the gradient buffer).  The embedding and head stay 16-bit. */
+    const char *q = "quantized-params=true";
+    double g16, w16, f, g, w, fp8w, fp4w;
+    gather_and_weights("dtype=bf16", NULL, NULL, &g16, &w16, &f);
+    cr_assert(near(f, 0.0), "bf16 has no narrow layers");
+    gather_and_weights("dtype=fp8", NULL, NULL, &g, &fp8w, &f);
+    cr_assert(near(g, g16), "fp8 without quantized-params gathers 16-bit weights");
+    cr_assert(f > 0.8 && f < 1.0, "the layers hold most parameters: %g", f);
+    /* fp8's cached copy and transpose: 2 bytes per narrow parameter = f x the 16-bit weights */
+    cr_assert(near(fp8w - w16, f * w16), "fp8 cache %.9g", fp8w - w16);
+    gather_and_weights("dtype=fp8", q, NULL, &g, &w, &f);
+    cr_assert(near(g / g16, (1.0 - f) + 0.5 * f), "fp8 gather %.9g", g / g16);
+    /* The fp8 parameter and its transpose replace the 16-bit weight: 2 bytes either way. */
+    cr_assert(near(w, w16), "fp8 quantized weights %.9g vs bf16 %.9g", w, w16);
+    gather_and_weights("dtype=nvfp4", q, NULL, &g, &w, &f);
+    cr_assert(near(g / g16, (1.0 - f) + 0.25 * f), "nvfp4 gather %.9g", g / g16);
+    gather_and_weights("dtype=nvfp4", NULL, NULL, &g, &fp4w, &f);
+    cr_assert(near((w - w16) / (fp4w - w16), (1.0078125 - 2.0) / 1.0078125), "nvfp4 weights");
+    gather_and_weights("dtype=fp8", "fp8-recipe=mxfp8", q, &g, &w, &f);
+    cr_assert(near(g, g16), "mxfp8 gathers 16-bit");
+    cr_assert(near(w, w16), "mxfp8's two quantized copies replace the 16-bit weight");
+}
