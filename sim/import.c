@@ -62,6 +62,8 @@ static const struct flag flags[] = {
     {"overlap-p2p-communication", FK_SWITCH, "overlap-p2p", "true", 0},
     {"no-overlap-p2p-communication", FK_SWITCH, "overlap-p2p", "false", 0},
     {"accumulate-allreduce-grads-in-fp32", FK_SWITCH, "grad-reduce-fp32", "true", 0},
+    {"fp8-param-gather", FK_SWITCH, "quantized-params", "true", 0},
+    {"fp4-param-gather", FK_SWITCH, "quantized-params", "true", 0},
     {"use-flash-attn", FK_SWITCH, "attention", "flash", 0},
     {"bf16", FK_SWITCH, "dtype", "bf16", 0},
     {"fp16", FK_SWITCH, "dtype", "fp16", 0},

@@ -95,6 +95,9 @@ Test(import, megatron_defaults_where_stepsim_differs, .init = setup)
                  SIM_OK, "%s", err.msg);
     has("bf16-first-layers", "1"); /* Megatron's default */
     has("bf16-last-layers", "3");
+    cr_assert_eq(parse("--fp8-format hybrid --fp8-param-gather --use-distributed-optimizer"),
+                 SIM_OK, "%s", err.msg);
+    has("quantized-params", "true");
     cr_assert_eq(parse("--fp8-format hybrid --num-layers-at-start-in-bf16 2"), SIM_OK, "%s",
                  err.msg);
     cr_assert_null(import_value(&res, "bf16-first-layers"), "counts mean nothing without the flag");
