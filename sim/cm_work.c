@@ -436,12 +436,38 @@ static void add_offload(const struct cm_ctx *c, double kept, double fwd_work, do
 
 /* Add transformer layer `layer` -- the i-th of its chunk -- to the chunk's ops: F = forward;
  * B = input gradient (+ recompute, communication); W = weight gradient. */
+/* The stage's first layer of each kind, as the report's per-layer table shows it. */
+static void keep_view(int layer, int moe, const struct layer_cost *lc, struct cm_stage *st)
+{
+    struct cm_layer_view *v = &st->view[moe];
+    if (v->layer >= 0)
+        return;
+    *v = (struct cm_layer_view){.layer = layer,
+                                .gemm_fwd = lc->gemm_fwd,
+                                .gemm_bwd = 2.0 * lc->gemm_fwd,
+                                .attn_fwd = lc->core_fwd,
+                                .attn_bwd = lc->core_bwd,
+                                .elem_fwd = lc->elem_fwd,
+                                .elem_bwd = ELEMWISE_BWD_FACTOR * lc->elem_fwd,
+                                .quant_fwd = lc->quant_fwd,
+                                .quant_bwd = lc->quant_bwd,
+                                .router_fwd = lc->router_fwd,
+                                .router_bwd = lc->router_fwd,
+                                .tp_fwd = lc->tp_fwd,
+                                .tp_bwd = lc->tp_bwd,
+                                .cp_fwd = lc->cp.ring_fwd + lc->cp.block_fwd,
+                                .cp_bwd = lc->cp.ring_bwd + lc->cp.block_bwd,
+                                .ep_fwd = lc->ep_fwd,
+                                .ep_bwd = lc->ep_bwd};
+}
+
 static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit,
                       struct layer_memo *memo, struct cm_stage *st)
 {
     const struct scenario *scn = c->scn;
     double dense, expert;
     const struct layer_cost *lc = layer_cost(c, layer, memo, &dense, &expert);
+    keep_view(layer, model_layer_is_moe(c->m, layer), lc, st);
     int tp = c->cfg->tp > 1;
     double k_fwd = KERNELS_FWD + (tp ? KERNELS_TP : 0) + (c->flash ? 0 : KERNELS_UNFUSED_ATTN);
     double k_bwd = KERNELS_BWD + (tp ? KERNELS_TP : 0) + (c->flash ? 0 : 2 * KERNELS_UNFUSED_ATTN);
@@ -557,6 +583,7 @@ void cm_stage_cost(const struct cm_ctx *c, int stage, struct cm_stage *st)
     memset(&st->wgt, 0, sizeof st->wgt);
     st->act_bytes_mb = 0;
     st->deferred_wgt = 0;
+    st->view[0].layer = st->view[1].layer = -1;
     struct layer_memo memo = {0};
     for (int l = st->first_layer; l < st->first_layer + st->layers; l++)
         add_layer(c, l, l - st->first_layer, l == st->first_layer && !st->has_embedding, &memo,

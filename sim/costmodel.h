@@ -32,6 +32,16 @@ struct cm_parts {
     double host;       /* exposed activation offload traffic over the host link */
 };
 
+/* One transformer layer's work for one micro-batch on one GPU, by component, in seconds: what
+ * the stage's F and B ops are made of (for the report's per-layer table).  Communication is
+ * before any overlap with compute; the backward's GEMMs are the input gradient's and the weight
+ * gradient's together. */
+struct cm_layer_view {
+    int layer; /* the layer described; -1 when the stage has none of this kind */
+    double gemm_fwd, gemm_bwd, attn_fwd, attn_bwd, elem_fwd, elem_bwd, quant_fwd, quant_bwd;
+    double router_fwd, router_bwd, tp_fwd, tp_bwd, cp_fwd, cp_bwd, ep_fwd, ep_bwd;
+};
+
 struct cm_stage {
     int first_layer, layers; /* transformer layers of this chunk */
     int has_embedding, has_head;
@@ -48,6 +58,7 @@ struct cm_stage {
     double narrow_expert_params; /* ... and routed experts (weight caches, quantized-params) */
     double max_unit_params; /* largest layer (or embedding / head) of the chunk, per GPU: what
                                ZeRO-3 holds gathered at once */
+    struct cm_layer_view view[2]; /* the chunk's first dense [0] and first MoE [1] layer */
 };
 
 struct cm_rank_memory {

@@ -144,6 +144,13 @@ enum sim_status report_add_costmodel(struct report *rep, const struct scenario *
     rep->model_flops = cm->model_flops_step;
     rep->hw_flops = cm->hw_flops_step;
 
+    for (int kind = 0; kind < 2; kind++) { /* the first stage holding a layer of the kind */
+        rep->layer_view[kind].layer = -1;
+        for (int st = 0; st < pp * scn->vp && rep->layer_view[kind].layer < 0; st++) {
+            rep->layer_view[kind] = cm->stages[st].view[kind];
+            rep->layer_view_stage[kind] = st;
+        }
+    }
     rep->mem = mem_calloc((size_t)pp, sizeof *rep->mem);
     if (!rep->mem)
         return err_set(err, SIM_EFAIL, NULL, 0, "out of memory for the report");
@@ -280,6 +287,7 @@ static void write_costmodel_text(FILE *out, const struct scenario *scn, const st
         else
             fprintf(out, " (no price in the hardware file)\n");
     }
+    report_write_layers_text(out, rep);
     fprintf(out, "\nmemory per GPU (GiB)  HBM %.1f", rep->hbm_bytes / gib);
     if (rep->hbm_usable_bytes < rep->hbm_bytes)
         fprintf(out, ", %.1f usable (reserve %.1f: CUDA context, NCCL, fragmentation)",
@@ -516,6 +524,7 @@ int report_write_json(FILE *out, const struct scenario *scn, const struct report
             }
             fprintf(out, "},\n");
         }
+        report_write_layers_json(out, rep);
         fprintf(out, "  \"hbm_bytes\": %.0f,\n  \"hbm_usable_bytes\": %.0f,\n  \"memory\": [\n",
             rep->hbm_bytes, rep->hbm_usable_bytes);
         for (int r = 0; r < rep->pp; r++) {

@@ -58,6 +58,10 @@ struct report {
     double mfu, hfu;             /* model / hardware FLOPs utilisation against dense peak */
     double model_flops, hw_flops; /* per step: 3 x forward (full attention); + recompute */
     struct report_breakdown brk;
+    /* One dense [0] and one MoE [1] layer as the first stage holding one costs it (layer -1:
+     * the model has no layer of that kind), and that stage. */
+    struct cm_layer_view layer_view[2];
+    int layer_view_stage[2];
     struct cm_rank_memory *mem; /* [pp], owned */
     double hbm_bytes;
     double hbm_usable_bytes; /* HBM minus the hardware file's reserve */
@@ -92,6 +96,20 @@ void report_release(struct report *rep);
 
 /* Write the report; return 0, or -1 on an I/O error. */
 int report_write_text(FILE *out, const struct scenario *scn, const struct report *rep);
+/* The per-layer table of a modelled report (report_layers.c): what one layer's F and B ops are
+ * made of, per micro-batch and GPU; text, or a JSON member ("layers": [...],\n). */
+/* One column of that table: its header, JSON key and a view's F and B seconds; a column is
+ * shown when some layer of the report has a cost in it. */
+struct report_layer_column {
+    const char *header, *key;
+    double fwd, bwd;
+};
+#define REPORT_LAYER_COLUMNS 8
+void report_layer_columns(const struct cm_layer_view *v,
+                          struct report_layer_column col[REPORT_LAYER_COLUMNS]);
+void report_layer_shown(const struct report *rep, int shown[REPORT_LAYER_COLUMNS]);
+void report_write_layers_text(FILE *out, const struct report *rep);
+void report_write_layers_json(FILE *out, const struct report *rep);
 int report_write_json(FILE *out, const struct scenario *scn, const struct report *rep);
 
 /* The resolved layout in one line (model, hardware, parallel sizes, schedule, dtype,

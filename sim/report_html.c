@@ -143,6 +143,41 @@ static void put_breakdown(FILE *out, const struct report *rep)
     fputs("</section>\n", out);
 }
 
+/* One layer's F and B ops by component (report_layers.c), as the text report's table. */
+static void put_layers(FILE *out, const struct report *rep)
+{
+    static const char *const kinds[2] = {"dense", "MoE"};
+    int shown[REPORT_LAYER_COLUMNS];
+    struct report_layer_column col[REPORT_LAYER_COLUMNS];
+    report_layer_shown(rep, shown);
+    report_layer_columns(&rep->layer_view[0], col);
+    fputs("<section id=\"layers\"><h2>One layer</h2>\n"
+          "<p>One micro-batch on one GPU, in milliseconds; communication before any overlap "
+          "with compute; the backward's GEMMs are the input and the weight gradients.</p>\n"
+          "<div class=\"table-wrap\"><table class=\"data\"><thead><tr><th>layer</th>"
+          "<th>pass</th>",
+          out);
+    for (int i = 0; i < REPORT_LAYER_COLUMNS; i++)
+        if (shown[i])
+            fprintf(out, "<th>%s</th>", col[i].header);
+    fputs("</tr></thead><tbody>\n", out);
+    for (int kind = 0; kind < 2; kind++) {
+        if (rep->layer_view[kind].layer < 0)
+            continue;
+        report_layer_columns(&rep->layer_view[kind], col);
+        for (int pass = 0; pass < 2; pass++) {
+            fprintf(out, "<tr><td>%s %d</td><td>%s</td>", kinds[kind],
+                    rep->layer_view[kind].layer, pass ? "backward" : "forward");
+            for (int i = 0; i < REPORT_LAYER_COLUMNS; i++)
+                if (shown[i])
+                    fprintf(out, "<td class=\"n\">%.3f</td>",
+                            1e3 * (pass ? col[i].bwd : col[i].fwd));
+            fputs("</tr>\n", out);
+        }
+    }
+    fputs("</tbody></table></div>\n</section>\n", out);
+}
+
 static int put_gantt(FILE *out, const struct scenario *scn, const struct pipe_result *res,
                      const struct report *rep)
 {
@@ -278,8 +313,10 @@ int report_html_step(FILE *out, const struct scenario *scn, const struct pipe_re
     fputs("</header>\n<main>\n", out);
     put_summary(out, scn, rep);
     put_configuration(out, scn, rep);
-    if (rep->modelled)
+    if (rep->modelled) {
         put_breakdown(out, rep);
+        put_layers(out, rep);
+    }
     if (put_gantt(out, scn, res, rep) != 0)
         goto done;
     put_ranks(out, rep, mem_gib, labels, label_buf);

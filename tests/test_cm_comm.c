@@ -39,6 +39,11 @@ Test(ep, all_to_all_inside_one_node_runs_on_nvlink)
     cr_assert(near(out.cm.stages[0].fwd.ep, 32 * 2 * one), "%.9g vs %.9g",
               out.cm.stages[0].fwd.ep, 32 * 2 * one);
     cr_assert(near(out.cm.stages[0].bwd.ep, 32 * 2 * one));
+    /* The report's layer table: every layer is MoE, its dispatch and combine each way. */
+    cr_assert_eq(out.rep.layer_view[0].layer, -1, "no dense layer");
+    cr_assert_eq(out.rep.layer_view[1].layer, 0);
+    cr_assert(near(out.rep.layer_view[1].ep_fwd, 2 * one), "%.9g", out.rep.layer_view[1].ep_fwd);
+    cr_assert(near(out.rep.layer_view[1].ep_bwd, 2 * one));
     step_release(&out);
 }
 

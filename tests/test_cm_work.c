@@ -6,6 +6,8 @@
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "helpers.h"
@@ -151,6 +153,39 @@ Test(fp8, bf16_edge_layers_keep_16_bit_gemms_inputs_and_no_weight_cache)
                    29.0 / 32.0),
               "weight caches %.9g of %.9g", out.rep.mem[0].weights - bf16_weights,
               all_weights - bf16_weights);
+    step_release(&out);
+}
+
+Test(report, the_layer_table_holds_one_layers_components)
+{
+    /* Llama-3.1-8B in fp8 on the toy GPU: one layer's forward GEMMs at the fp8 rate, its
+     * backward's twice that, the attention core at the attention rate (backward 2.5x), and no
+     * MoE layer to show. */
+    double fp8 = 2000e12 * 0.4, attn = 1000e12 * 0.25;
+    run_ok(MODEL("llama3.1-8b"), 8, L("seq=4096", "microbatches=1", "dtype=fp8"));
+    const struct cm_layer_view *v = &out.rep.layer_view[0];
+    cr_assert_eq(v->layer, 0);
+    cr_assert_eq(out.rep.layer_view[1].layer, -1, "a dense model has no MoE layer");
+    cr_assert(near(v->gemm_fwd, linear_flops(S) / fp8), "GEMMs %.9g", v->gemm_fwd);
+    cr_assert(near(v->gemm_bwd, 2.0 * linear_flops(S) / fp8));
+    cr_assert(near(v->attn_fwd, causal_core_flops(S) / attn), "attention %.9g", v->attn_fwd);
+    cr_assert(near(v->attn_bwd, 2.5 * v->attn_fwd));
+    cr_assert(near(v->quant_fwd, 0.0), "quantization is free on the toy's infinite HBM");
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    cr_assert_not_null(f);
+    report_write_text(f, &scn, &out.rep);
+    fclose(f);
+    const char *table = strstr(text, "one layer, one micro-batch, one GPU");
+    cr_assert_not_null(table, "%s", text);
+    const char *header = strchr(table, '\n') + 1, *end = strchr(header, '\n');
+    cr_assert(strstr(header, "GEMMs") && strstr(header, "attention") < end, "%s", header);
+    cr_assert(strstr(header, "EP comm") == NULL || strstr(header, "EP comm") > end,
+              "no column without a cost: %s", header);
+    cr_assert(strstr(table, "dense, layer 0"), "%s", table);
+    cr_assert_null(strstr(table, "MoE, layer"), "no MoE row");
+    free(text);
     step_release(&out);
 }
 

@@ -58,6 +58,7 @@ Test(report_html, explicit_costs_page_escapes_a_hostile_name)
     cr_assert(strstr(page, "<th>schedule</th><td>1f1b</td>"));
     cr_assert(strstr(page, "<th>microbatches</th><td>8</td>"));
     cr_assert_null(strstr(page, "id=\"breakdown\""), "no breakdown without the cost model");
+    cr_assert_null(strstr(page, "id=\"layers\""), "no layer table without the cost model");
     cr_assert(strstr(page, "class=\"gantt-svg\""));
     free(page);
     step_release(&so);
@@ -91,6 +92,10 @@ Test(report_html, modelled_page_states_the_layout_summary_and_memory)
     cr_assert(strstr(page, want), "%s", want);
     cr_assert(strstr(page, "<th>fits in memory</th><td>yes</td>"));
     cr_assert(strstr(page, "id=\"breakdown\"") && strstr(page, "pipeline bubble"));
+    char row[96]; /* the one-layer table: layer 0's forward GEMMs, in ms */
+    snprintf(row, sizeof row, "<td>dense 0</td><td>forward</td><td class=\"n\">%.3f</td>",
+             1e3 * so.rep.layer_view[0].gemm_fwd);
+    cr_assert(strstr(page, "id=\"layers\"") && strstr(page, row), "%s", row);
     cr_assert(strstr(page, "<h3>Memory per GPU</h3>"));
     cr_assert(strstr(page, "F forward, chunk 1"), "the legend names both chunks");
     free(page);
