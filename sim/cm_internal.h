@@ -44,6 +44,8 @@ struct cm_ctx {
     struct coll_level nvlink, net; /* achievable levels */
     int flash;                     /* flash attention (else unfused softmax attention) */
     int narrow;                    /* the linear GEMMs run in fp8 / nvfp4 (cm_narrow_gemms) */
+    struct cm_layer_view *layer_view; /* where the first layer of each kind is described for
+                                         the report (costmodel's layer_view), or NULL */
 };
 
 /* Whether transformer layer `layer` runs its linear GEMMs in the narrow type: all of them in fp8

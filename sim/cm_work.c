@@ -274,11 +274,11 @@ struct layer_memo {
 static void layer_cost_of(const struct cm_ctx *c, int moe, const struct layer_flops *lfp,
                           struct layer_cost *lc);
 
-static const struct layer_cost *layer_cost(const struct cm_ctx *c, int layer,
+static const struct layer_cost *layer_cost(const struct cm_ctx *c, int layer, int narrow,
                                            struct layer_memo *memo, double *dense,
                                            double *expert)
 {
-    int kind = model_layer_kind(c->m, layer, c->cfg->seq), narrow = cm_layer_is_narrow(c, layer);
+    int kind = model_layer_kind(c->m, layer, c->cfg->seq);
     if (!memo->valid || memo->kind != kind || memo->narrow != narrow) {
         struct layer_flops lf;
         struct cm_ctx wide = *c; /* a bf16 edge layer: its linear GEMMs at the 16-bit rate */
@@ -436,12 +436,10 @@ static void add_offload(const struct cm_ctx *c, double kept, double fwd_work, do
 
 /* Add transformer layer `layer` -- the i-th of its chunk -- to the chunk's ops: F = forward;
  * B = input gradient (+ recompute, communication); W = weight gradient. */
-/* The stage's first layer of each kind, as the report's per-layer table shows it. */
-static void keep_view(int layer, int moe, const struct layer_cost *lc, struct cm_stage *st)
+/* The model's first layer of each kind, as the report's per-layer table shows it (stages are
+ * costed in model order). */
+static void keep_view(int layer, const struct layer_cost *lc, struct cm_layer_view *v)
 {
-    struct cm_layer_view *v = &st->view[moe];
-    if (v->layer >= 0)
-        return;
     *v = (struct cm_layer_view){.layer = layer,
                                 .gemm_fwd = lc->gemm_fwd,
                                 .gemm_bwd = 2.0 * lc->gemm_fwd,
@@ -466,8 +464,11 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit,
 {
     const struct scenario *scn = c->scn;
     double dense, expert;
-    const struct layer_cost *lc = layer_cost(c, layer, memo, &dense, &expert);
-    keep_view(layer, model_layer_is_moe(c->m, layer), lc, st);
+    int narrow = cm_layer_is_narrow(c, layer);
+    const struct layer_cost *lc = layer_cost(c, layer, narrow, memo, &dense, &expert);
+    int moe = model_layer_is_moe(c->m, layer);
+    if (c->layer_view && c->layer_view[moe].layer < 0)
+        keep_view(layer, lc, &c->layer_view[moe]);
     int tp = c->cfg->tp > 1;
     double k_fwd = KERNELS_FWD + (tp ? KERNELS_TP : 0) + (c->flash ? 0 : KERNELS_UNFUSED_ATTN);
     double k_bwd = KERNELS_BWD + (tp ? KERNELS_TP : 0) + (c->flash ? 0 : 2 * KERNELS_UNFUSED_ATTN);
@@ -499,7 +500,7 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit,
             st->act_bytes_mb += lc->input_bytes;
     } else if (scn->recompute == RECOMPUTE_SELECTIVE) {
         double work, comm, kept;
-        selective_recompute(c, model_layer_is_moe(c->m, layer), lc, &work, &comm, &kept);
+        selective_recompute(c, moe, lc, &work, &comm, &kept);
         st->bwd.recompute += work;
         st->bwd.ep += comm;
         st->act_bytes_mb += kept;
@@ -507,8 +508,8 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit,
         st->act_bytes_mb += acts_total(&lc->acts);
     }
     double bwd_work = 2.0 * lc->gemm_fwd + lc->core_bwd + (full ? f_compute : 0.0);
-    add_shard_traffic(c, dense, expert, cm_param_gather_bytes(c, cm_layer_is_narrow(c, layer)),
-                      first_unit, f_compute, bwd_work, st);
+    add_shard_traffic(c, dense, expert, cm_param_gather_bytes(c, narrow), first_unit, f_compute,
+                      bwd_work, st);
     add_offload(c, st->act_bytes_mb - kept_before, f_compute, bwd_work, st);
 }
 
@@ -583,7 +584,6 @@ void cm_stage_cost(const struct cm_ctx *c, int stage, struct cm_stage *st)
     memset(&st->wgt, 0, sizeof st->wgt);
     st->act_bytes_mb = 0;
     st->deferred_wgt = 0;
-    st->view[0].layer = st->view[1].layer = -1;
     struct layer_memo memo = {0};
     for (int l = st->first_layer; l < st->first_layer + st->layers; l++)
         add_layer(c, l, l - st->first_layer, l == st->first_layer && !st->has_embedding, &memo,

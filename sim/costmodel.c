@@ -592,7 +592,9 @@ static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct 
         {cm->hw->net.nic_bw_Bps * cm->hw->net.eff / cm->hw->net.oversubscription,
          cm->hw->net.lat_s},
         scn->attention != ATTENTION_UNFUSED,
-        cm_narrow_gemms(scn)};
+        cm_narrow_gemms(scn),
+        cm->layer_view};
+    cm->layer_view[0].layer = cm->layer_view[1].layer = -1;
     cm->peak_flops = c.linear.peak;
     cm->tp_spans_nodes = cm->cfg.tp > cm->cfg.gpus_per_node;
 

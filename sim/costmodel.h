@@ -58,7 +58,6 @@ struct cm_stage {
     double narrow_expert_params; /* ... and routed experts (weight caches, quantized-params) */
     double max_unit_params; /* largest layer (or embedding / head) of the chunk, per GPU: what
                                ZeRO-3 holds gathered at once */
-    struct cm_layer_view view[2]; /* the chunk's first dense [0] and first MoE [1] layer */
 };
 
 struct cm_rank_memory {
@@ -104,6 +103,7 @@ struct costmodel {
     double hw_flops_step;    /* HFU numerator: adds recompute */
     double peak_flops;       /* per GPU, for the scenario's dtype */
     int tp_spans_nodes;      /* warning: TP group leaves the NVLink domain */
+    struct cm_layer_view layer_view[2]; /* the model's first dense [0] and MoE [1] layer */
 };
 
 /* Load the model and hardware, check the configuration rules (exit-2 errors naming the rule

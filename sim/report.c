@@ -144,12 +144,14 @@ enum sim_status report_add_costmodel(struct report *rep, const struct scenario *
     rep->model_flops = cm->model_flops_step;
     rep->hw_flops = cm->hw_flops_step;
 
-    for (int kind = 0; kind < 2; kind++) { /* the first stage holding a layer of the kind */
-        rep->layer_view[kind].layer = -1;
-        for (int st = 0; st < pp * scn->vp && rep->layer_view[kind].layer < 0; st++) {
-            rep->layer_view[kind] = cm->stages[st].view[kind];
-            rep->layer_view_stage[kind] = st;
-        }
+    for (int kind = 0; kind < 2; kind++) { /* and the stage holding it */
+        rep->layer_view[kind] = cm->layer_view[kind];
+        int layer = cm->layer_view[kind].layer, st = 0;
+        while (st + 1 < pp * scn->vp &&
+               !(cm->stages[st].first_layer <= layer &&
+                 layer < cm->stages[st].first_layer + cm->stages[st].layers))
+            st++;
+        rep->layer_view_stage[kind] = st;
     }
     rep->mem = mem_calloc((size_t)pp, sizeof *rep->mem);
     if (!rep->mem)

@@ -58,8 +58,8 @@ struct report {
     double mfu, hfu;             /* model / hardware FLOPs utilisation against dense peak */
     double model_flops, hw_flops; /* per step: 3 x forward (full attention); + recompute */
     struct report_breakdown brk;
-    /* One dense [0] and one MoE [1] layer as the first stage holding one costs it (layer -1:
-     * the model has no layer of that kind), and that stage. */
+    /* The model's first dense [0] and MoE [1] layer as its stage costs it (layer -1: the model
+     * has no layer of that kind), and that stage. */
     struct cm_layer_view layer_view[2];
     int layer_view_stage[2];
     struct cm_rank_memory *mem; /* [pp], owned */
