@@ -147,12 +147,12 @@ static double quant_bytes_per_element(const struct scenario *scn)
     return scn->dtype == DT_NVFP4 ? NVFP4_QUANT_BYTES : fp8_bytes_per_element(scn->fp8_recipe);
 }
 
-/* fp8 / nvfp4 quantization time of one layer's GEMM operands on this GPU, forward (the inputs of QKV,
- * projection, FC1 and FC2) and backward (the gradients of their outputs).  Weights are cast
+/* fp8 / nvfp4 quantization time of one layer's GEMM operands on this GPU, forward (the inputs
+ * of QKV, projection, FC1 and FC2) and backward (the gradients of their outputs).  Weights are cast
  * once per step and cached over the micro-batches (TE's is_first_microbatch), so they cost
  * nothing here.  `inner` is the MLP's inner width (MoE: top_k routed + shared experts). */
-static void narrow_quantize_s(const struct cm_ctx *c, const struct model *m, double T, double inner,
-                           double *fwd, double *bwd)
+static void narrow_quantize_s(const struct cm_ctx *c, const struct model *m, double T,
+                              double inner, double *fwd, double *bwd)
 {
     double t = c->cfg->tp, h = m->hidden;
     double qkv_out = (double)m->heads * m->head_dim + 2.0 * m->kv_heads * m->head_dim;
@@ -434,8 +434,6 @@ static void add_offload(const struct cm_ctx *c, double kept, double fwd_work, do
     st->act_bytes_mb -= f * kept;
 }
 
-/* Add transformer layer `layer` -- the i-th of its chunk -- to the chunk's ops: F = forward;
- * B = input gradient (+ recompute, communication); W = weight gradient. */
 /* The model's first layer of each kind, as the report's per-layer table shows it (stages are
  * costed in model order). */
 static void keep_view(int layer, const struct layer_cost *lc, struct cm_layer_view *v)
@@ -459,6 +457,8 @@ static void keep_view(int layer, const struct layer_cost *lc, struct cm_layer_vi
                                 .ep_bwd = lc->ep_bwd};
 }
 
+/* Add transformer layer `layer` -- the i-th of its chunk -- to the chunk's ops: F = forward;
+ * B = input gradient (+ recompute, communication); W = weight gradient. */
 static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit,
                       struct layer_memo *memo, struct cm_stage *st)
 {

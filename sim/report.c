@@ -319,8 +319,9 @@ void report_layout_line(const struct scenario *scn, const struct report *rep, ch
     if (used < len)
         snprintf(buf + used, len - used,
                  "; %s %s, recompute %s, zero %d; %d x %d samples x %d tokens per replica",
-                 scn->schedule, hw_dtype_name((enum dtype)scn->dtype), recompute_names[scn->recompute],
-                 rep->zero, scn->microbatches, scn->micro_batch, scn->seq);
+                 scn->schedule, hw_dtype_name((enum dtype)scn->dtype),
+                 recompute_names[scn->recompute], rep->zero, scn->microbatches, scn->micro_batch,
+                 scn->seq);
 }
 
 /* One field of a table of them: text, or a number (bare in JSON). */
