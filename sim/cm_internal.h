@@ -56,18 +56,23 @@ static inline int cm_layer_is_narrow(const struct cm_ctx *c, int layer)
            layer < c->m->layers - c->scn->bf16_last_layers;
 }
 
-/* Bytes per parameter the data-parallel all-gathers move for a layer: 16-bit weights, or with
- * quantized-params the narrow layers' stored form (Megatron's param buffer,
- * megatron/core/distributed/param_and_grad_buffer.py): fp8 1 byte, NVFP4 two values per byte;
- * MXFP8 gathers the 16-bit master copy through the gradient buffer and quantizes after
+/* A quantized parameter (quantized-params) as stored and gathered, in bytes (Megatron's param
+ * buffer, megatron/core/distributed/param_and_grad_buffer.py): fp8 1, NVFP4 two values per
+ * byte; MXFP8 gathers the 16-bit master copy through the gradient buffer and quantizes after
  * (reuse_grad_buf_for_mxfp8_param_ag), so 2. */
+static inline double cm_quantized_param_bytes(const struct scenario *scn)
+{
+    if (scn->dtype == DT_NVFP4)
+        return 0.5;
+    return scn->fp8_recipe == FP8_MXFP8 ? PARAM_BYTES : 1.0;
+}
+
+/* Bytes per parameter the data-parallel all-gathers move for a layer: 16-bit weights, or the
+ * quantized form for a narrow layer's with quantized-params. */
 static inline double cm_param_gather_bytes(const struct cm_ctx *c, int narrow_layer)
 {
-    if (!narrow_layer || !c->scn->quantized_params)
-        return PARAM_BYTES;
-    if (c->scn->dtype == DT_NVFP4)
-        return 0.5;
-    return c->scn->fp8_recipe == FP8_MXFP8 ? PARAM_BYTES : 1.0;
+    return narrow_layer && c->scn->quantized_params ? cm_quantized_param_bytes(c->scn)
+                                                    : PARAM_BYTES;
 }
 
 /* ---- cm_comm.c: placement and collectives ---- */

@@ -50,7 +50,6 @@ static void stage_params(const struct cm_ctx *c, struct cm_stage *st)
         }
         largest = d + e > largest ? d + e : largest;
     }
-    st->layer_params = dense + expert;
     double embedding = st->has_embedding ? model_params_embedding(m) / c->cfg->tp : 0.0;
     double head =
         st->has_head ? (model_params_head(m) + model_params_final_norm(m)) / c->cfg->tp : 0.0;
@@ -82,14 +81,6 @@ static double narrow_weight_cache_bytes(const struct scenario *scn)
     return scn->dtype == DT_FP8 ? 2.0 : 0.0;
 }
 
-/* A quantized parameter as a ZeRO-3 shard stores it: fp8 1 byte, NVFP4 half a byte (two values
- * per byte, Megatron's param buffer), MXFP8 the 16-bit gather form (cm_param_gather_bytes). */
-static double quantized_param_bytes(const struct scenario *scn)
-{
-    if (scn->dtype == DT_NVFP4)
-        return 0.5;
-    return scn->dtype == DT_FP8 && scn->fp8_recipe != FP8_MXFP8 ? 1.0 : PARAM_BYTES;
-}
 
 /* Bytes of optimizer state per parameter: an fp32 master copy unless the optimizer keeps none,
  * and its moments in fp32 or bf16.  Mixed-precision Adam: 4 + 2 x 4 = 12 (Rajbhandari et al.,
@@ -563,7 +554,7 @@ static enum sim_status apply_hw_knobs(struct costmodel *cm, const struct scenari
  * layers with fp8 / nvfp4 GEMMs (quantized-params: gathered in their stored form). */
 static double gather_bytes(const struct cm_ctx *c, double params, double narrow)
 {
-    return PARAM_BYTES * (params - narrow) + cm_param_gather_bytes(c, 1) * narrow;
+    return PARAM_BYTES * (params - narrow) + cm_param_gather_bytes(c, 1 /* narrow */) * narrow;
 }
 
 static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct pipe_setup *setup,
@@ -742,10 +733,10 @@ void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
      * below are the parameters (and a ZeRO-3 shard holds them in their gathered form). */
     double narrow_share = scn->quantized_params && own > 0 ? narrow / own : 0.0;
     double sharded_bytes = PARAM_BYTES * (1.0 - narrow_share) +
-                           quantized_param_bytes(scn) * narrow_share;
+                           cm_quantized_param_bytes(scn) * narrow_share;
     out->weights = cm->cfg.zero >= 3 ? sharded_bytes * shard +
                                            PARAM_BYTES * (1.0 - narrow_share) * gathered
-                                     : PARAM_BYTES * (own - narrow_share * own);
+                                     : PARAM_BYTES * own * (1.0 - narrow_share);
     /* TE's cached fp8 / nvfp4 weights and their transposes, kept across a step's micro-batches */
     out->weights +=
         narrow_weight_cache_bytes(scn) * (cm->cfg.zero >= 3 ? 2.0 * largest : narrow);

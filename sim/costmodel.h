@@ -53,7 +53,6 @@ struct cm_stage {
     double deferred_wgt;  /* weight-gradient work per micro-batch moved to the pipeline flush
                              (the LM head's, with defer-head-wgrad) */
     double act_bytes_mb;  /* activation memory one in-flight micro-batch holds on this chunk */
-    double layer_params;  /* of which in transformer layers (not the embedding or head) */
     double narrow_dense_params;  /* of which in layers with fp8 / nvfp4 GEMMs: dense ... */
     double narrow_expert_params; /* ... and routed experts (weight caches, quantized-params) */
     double max_unit_params; /* largest layer (or embedding / head) of the chunk, per GPU: what
