@@ -68,7 +68,7 @@ run_set() {
         dev) role="calibration set, the runs stepsim was tuned on" ;;
         wave2) role="second calibration set (not held out)" ;;
         zb24) role="held out so far: not used to calibrate" ;;
-        mb26) role="held out: added after the last model change, never fitted" ;;
+        mb26) role="held out: never fitted, nothing chosen from its errors" ;;
         *) role="" ;;
     esac
     echo "== $set_name (scenarios/validation/$set_name.tsv): $role"
