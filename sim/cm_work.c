@@ -120,31 +120,27 @@ struct layer_cost {
     double input_bytes;        /* the layer input (what full recompute keeps) */
 };
 
-/* Bytes of HBM traffic per element to quantize one bf16 GEMM operand for fp8 (Transformer
- * Engine): the GEMM wants the row-wise fp8 copy and the weight gradient the transposed one,
- * made together by one cast-transpose kernel (read 2 bytes, write 1 + 1).  Current scaling
- * first needs the tensor's own amax -- one more read; delayed scaling takes the scale from the
- * amax history and block scaling (DeepSeek-V3's 1x128 tiles, Blackwell's MXFP8 1x32) computes
- * each block's scale in the same pass.  (TE docs, "Using FP8 with Transformer Engine" and the
- * fp8 recipes: DelayedScaling, Float8CurrentScaling, Float8BlockScaling, MXFP8BlockScaling.) */
-static double fp8_bytes_per_element(int recipe)
-{
-    return recipe == FP8_CURRENT ? 6.0 : 4.0;
-}
-
 /* NVFP4 (TE's NVFP4BlockScaling recipe; Abecassis et al., "Pretraining Large Language Models
- * with NVFP4", arXiv:2509.25149): a tensor's fp32 global scale comes from its own amax -- one
- * read of the 2-byte input -- and one more pass writes both 4-bit copies, row-wise and
- * column-wise (the column-wise one through a 16 x 16 random Hadamard transform, done on chip),
- * each 0.5 byte per element plus one E4M3 scale per 16 elements: 2 + 2 + 2 x (0.5 + 1/16). */
-#define NVFP4_QUANT_BYTES (4.0 + 2.0 * (0.5 + 1.0 / 16.0))
-/* What the backward keeps of a quantized GEMM input: its column-wise copy for the weight
- * gradient, 0.5 + 1/16 bytes per element (fp8: 1 byte). */
+ * with NVFP4", arXiv:2509.25149) keeps, of a quantized GEMM input, the column-wise copy the
+ * weight gradient needs: 0.5 + 1/16 bytes per element (fp8: 1 byte). */
 #define NVFP4_SAVED_BYTES (0.5 + 1.0 / 16.0)
 
+/* Bytes of HBM traffic per element to quantize one bf16 GEMM operand (Transformer Engine).
+ * fp8: the GEMM wants the row-wise fp8 copy and the weight gradient the transposed one, made
+ * together by one cast-transpose kernel (read 2 bytes, write 1 + 1); current scaling first
+ * needs the tensor's own amax -- one more read; delayed scaling takes the scale from the amax
+ * history and block scaling (DeepSeek-V3's 1x128 tiles, Blackwell's MXFP8 1x32) computes each
+ * block's scale in the same pass (TE docs, "Using FP8 with Transformer Engine" and the fp8
+ * recipes: DelayedScaling, Float8CurrentScaling, Float8BlockScaling, MXFP8BlockScaling).
+ * NVFP4: the fp32 global scale comes from the tensor's own amax -- one read -- and one more
+ * pass writes both 4-bit copies, row-wise and column-wise (the column-wise one through a
+ * 16 x 16 random Hadamard transform, done on chip), each 0.5 byte per element plus one E4M3
+ * scale per 16 elements: 2 + 2 + 2 x (0.5 + 1/16). */
 static double quant_bytes_per_element(const struct scenario *scn)
 {
-    return scn->dtype == DT_NVFP4 ? NVFP4_QUANT_BYTES : fp8_bytes_per_element(scn->fp8_recipe);
+    if (scn->dtype == DT_NVFP4)
+        return 4.0 + 2.0 * (0.5 + 1.0 / 16.0);
+    return scn->fp8_recipe == FP8_CURRENT ? 6.0 : 4.0;
 }
 
 /* fp8 / nvfp4 quantization time of one layer's GEMM operands on this GPU, forward (the inputs
@@ -281,15 +277,19 @@ static const struct layer_cost *layer_cost(const struct cm_ctx *c, int layer, in
     int kind = model_layer_kind(c->m, layer, c->cfg->seq);
     if (!memo->valid || memo->kind != kind || memo->narrow != narrow) {
         struct layer_flops lf;
-        struct cm_ctx wide = *c; /* a bf16 edge layer: its linear GEMMs at the 16-bit rate */
-        wide.linear = c->wide;
-        wide.narrow = 0;
+        struct cm_ctx wide;
+        const struct cm_ctx *lc_ctx = c;
+        if (c->narrow && !narrow) { /* a bf16 edge layer: its linear GEMMs at the 16-bit rate */
+            wide = *c;
+            wide.linear = c->wide;
+            wide.narrow = 0;
+            lc_ctx = &wide;
+        }
         flops_layer_fwd(c->m, layer, c->cfg->seq, c->flash, &lf);
         memo->valid = 1;
         memo->kind = kind;
         memo->narrow = narrow;
-        layer_cost_of(narrow || !c->narrow ? c : &wide, model_layer_is_moe(c->m, layer), &lf,
-                      &memo->lc);
+        layer_cost_of(lc_ctx, model_layer_is_moe(c->m, layer), &lf, &memo->lc);
         cm_layer_params(c, layer, &memo->dense, &memo->expert);
     }
     *dense = memo->dense;
@@ -439,6 +439,7 @@ static void add_offload(const struct cm_ctx *c, double kept, double fwd_work, do
 static void keep_view(int layer, const struct layer_cost *lc, struct cm_layer_view *v)
 {
     *v = (struct cm_layer_view){.layer = layer,
+                                .stage = -1, /* cm_stage_cost names it */
                                 .gemm_fwd = lc->gemm_fwd,
                                 .gemm_bwd = 2.0 * lc->gemm_fwd,
                                 .attn_fwd = lc->core_fwd,
@@ -588,6 +589,9 @@ void cm_stage_cost(const struct cm_ctx *c, int stage, struct cm_stage *st)
     for (int l = st->first_layer; l < st->first_layer + st->layers; l++)
         add_layer(c, l, l - st->first_layer, l == st->first_layer && !st->has_embedding, &memo,
                   st);
+    for (int kind = 0; c->layer_view && kind < 2; kind++) /* views this stage just took */
+        if (c->layer_view[kind].layer >= st->first_layer && c->layer_view[kind].stage < 0)
+            c->layer_view[kind].stage = stage;
     double t = cfg->tp, T = (double)cfg->micro_batch * cfg->seq / cfg->cp;
     double Ts = scn->sp ? T / t : T;
     if (st->has_embedding) { /* token + position lookup: write (and later read) Ts x h */

@@ -81,7 +81,6 @@ static double narrow_weight_cache_bytes(const struct scenario *scn)
     return scn->dtype == DT_FP8 ? 2.0 : 0.0;
 }
 
-
 /* Bytes of optimizer state per parameter: an fp32 master copy unless the optimizer keeps none,
  * and its moments in fp32 or bf16.  Mixed-precision Adam: 4 + 2 x 4 = 12 (Rajbhandari et al.,
  * ZeRO, SC'20, sec. 3.1: with 2-byte weights and gradients, their 16 bytes/param); Megatron's
@@ -586,6 +585,7 @@ static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct 
         cm_narrow_gemms(scn),
         cm->layer_view};
     cm->layer_view[0].layer = cm->layer_view[1].layer = -1;
+    cm->layer_view[0].stage = cm->layer_view[1].stage = -1;
     cm->peak_flops = c.linear.peak;
     cm->tp_spans_nodes = cm->cfg.tp > cm->cfg.gpus_per_node;
 

@@ -37,7 +37,8 @@ struct cm_parts {
  * before any overlap with compute; the backward's GEMMs are the input gradient's and the weight
  * gradient's together. */
 struct cm_layer_view {
-    int layer; /* the layer described; -1 when the stage has none of this kind */
+    int layer; /* the layer described; -1 when the model has none of this kind */
+    int stage; /* the pipeline stage (model chunk) that holds it */
     double gemm_fwd, gemm_bwd, attn_fwd, attn_bwd, elem_fwd, elem_bwd, quant_fwd, quant_bwd;
     double router_fwd, router_bwd, tp_fwd, tp_bwd, cp_fwd, cp_bwd, ep_fwd, ep_bwd;
 };

@@ -144,15 +144,8 @@ enum sim_status report_add_costmodel(struct report *rep, const struct scenario *
     rep->model_flops = cm->model_flops_step;
     rep->hw_flops = cm->hw_flops_step;
 
-    for (int kind = 0; kind < 2; kind++) { /* and the stage holding it */
-        rep->layer_view[kind] = cm->layer_view[kind];
-        int layer = cm->layer_view[kind].layer, st = 0;
-        while (st + 1 < pp * scn->vp &&
-               !(cm->stages[st].first_layer <= layer &&
-                 layer < cm->stages[st].first_layer + cm->stages[st].layers))
-            st++;
-        rep->layer_view_stage[kind] = st;
-    }
+    rep->layer_view[0] = cm->layer_view[0];
+    rep->layer_view[1] = cm->layer_view[1];
     rep->mem = mem_calloc((size_t)pp, sizeof *rep->mem);
     if (!rep->mem)
         return err_set(err, SIM_EFAIL, NULL, 0, "out of memory for the report");

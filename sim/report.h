@@ -59,9 +59,8 @@ struct report {
     double model_flops, hw_flops; /* per step: 3 x forward (full attention); + recompute */
     struct report_breakdown brk;
     /* The model's first dense [0] and MoE [1] layer as its stage costs it (layer -1: the model
-     * has no layer of that kind), and that stage. */
+     * has no layer of that kind). */
     struct cm_layer_view layer_view[2];
-    int layer_view_stage[2];
     struct cm_rank_memory *mem; /* [pp], owned */
     double hbm_bytes;
     double hbm_usable_bytes; /* HBM minus the hardware file's reserve */

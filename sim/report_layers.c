@@ -87,7 +87,7 @@ void report_write_layers_json(FILE *out, const struct report *rep)
         if (!kind_columns(rep, kind, col))
             continue;
         fprintf(out, "%s\n    {\"kind\": \"%s\", \"layer\": %d, \"stage\": %d", first ? "" : ",",
-                kinds[kind], rep->layer_view[kind].layer, rep->layer_view_stage[kind]);
+                kinds[kind], rep->layer_view[kind].layer, rep->layer_view[kind].stage);
         for (int pass = 0; pass < 2; pass++) {
             fprintf(out, ", \"%s\": {", pass ? "backward" : "forward");
             for (int i = 0; i < REPORT_LAYER_COLUMNS; i++)

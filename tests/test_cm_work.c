@@ -165,6 +165,7 @@ Test(report, the_layer_table_holds_one_layers_components)
     run_ok(MODEL("llama3.1-8b"), 8, L("seq=4096", "microbatches=1", "dtype=fp8"));
     const struct cm_layer_view *v = &out.rep.layer_view[0];
     cr_assert_eq(v->layer, 0);
+    cr_assert_eq(v->stage, 0, "the first stage holds layer 0");
     cr_assert_eq(out.rep.layer_view[1].layer, -1, "a dense model has no MoE layer");
     cr_assert(near(v->gemm_fwd, linear_flops(S) / fp8), "GEMMs %.9g", v->gemm_fwd);
     cr_assert(near(v->gemm_bwd, 2.0 * linear_flops(S) / fp8));
