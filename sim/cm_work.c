@@ -125,38 +125,127 @@ struct layer_cost {
  * weight gradient needs: 0.5 + 1/16 bytes per element (fp8: 1 byte). */
 #define NVFP4_SAVED_BYTES (0.5 + 1.0 / 16.0)
 
-/* Bytes of HBM traffic per element to quantize one bf16 GEMM operand (Transformer Engine).
- * fp8: the GEMM wants the row-wise fp8 copy and the weight gradient the transposed one, made
- * together by one cast-transpose kernel (read 2 bytes, write 1 + 1); current scaling first
- * needs the tensor's own amax -- one more read; delayed scaling takes the scale from the amax
- * history and block scaling (DeepSeek-V3's 1x128 tiles, Blackwell's MXFP8 1x32) computes each
- * block's scale in the same pass (TE docs, "Using FP8 with Transformer Engine" and the fp8
- * recipes: DelayedScaling, Float8CurrentScaling, Float8BlockScaling, MXFP8BlockScaling).
- * NVFP4: the fp32 global scale comes from the tensor's own amax -- one read -- and one more
- * pass writes both 4-bit copies, row-wise and column-wise (the column-wise one through a
- * 16 x 16 random Hadamard transform, done on chip), each 0.5 byte per element plus one E4M3
- * scale per 16 elements: 2 + 2 + 2 x (0.5 + 1/16). */
-static double quant_bytes_per_element(const struct scenario *scn)
+/* ---- fp8 / nvfp4 quantization of GEMM operands ----
+ *
+ * What a narrow GEMM operand costs beyond the bf16 step depends on the recipe, on the kernel
+ * that wrote it and on whether tensor parallelism gathers it.  The rules are Transformer
+ * Engine's (read in TE 1.11 and 2.8): module/layernorm_linear.py, module/base.py
+ * (grad_output_preprocess), csrc/extensions/normalization.cpp and activation.cpp, and
+ * tensor/float8_tensor.py (supports_only_rowwise_all_gather). */
+
+/* Who writes a GEMM operand before it is quantized. */
+enum quant_producer {
+    QP_NONE,          /* a quantize kernel reads the bf16 tensor (its own amax read first
+                         where the recipe needs one) */
+    QP_GIVES_AMAX,    /* the norm writes bf16 and the amax; one quantize pass follows
+                         (TE's FUSED_NORM_AMAX_FP8, current scaling) */
+    QP_WRITES_NARROW, /* the norm writes the quantized row-wise copy itself, not bf16
+                         (TE's FULLY_FUSED norm, delayed scaling) */
+};
+
+/* One recipe's quantization, per element. */
+struct quant_recipe {
+    double q;         /* bytes of one quantized copy, scales included */
+    double amax_read; /* bytes a separate amax pass reads (current scaling, NVFP4) */
+    int per_tensor;   /* one scale per tensor: the column-wise copy the weight gradient
+                         needs is the row-wise one transposed (otherwise both are quantized
+                         from bf16, with scales along different axes) */
+    enum quant_producer norm; /* how a LayerNormLinear's norm output gets quantized */
+};
+
+/* delayed: the scale comes from the amax history, so the norm kernel writes fp8 directly;
+ * current: the tensor's own amax first (the norm computes it as it writes bf16); blockwise
+ * (DeepSeek-V3's 1x128 tiles, an fp32 scale each) and MXFP8 (an E8M0 scale per 32) compute
+ * their block scales in the quantize pass, after a bf16 norm; NVFP4: an E4M3 scale per 16
+ * values and a tensor amax taken after the random Hadamard transform, so nothing fuses into
+ * the norm (normalization.cpp: UNFUSED with post-RHT amax). */
+static struct quant_recipe quant_recipe_of(const struct scenario *scn)
 {
     if (scn->dtype == DT_NVFP4)
-        return 4.0 + 2.0 * (0.5 + 1.0 / 16.0);
-    return scn->fp8_recipe == FP8_CURRENT ? 6.0 : 4.0;
+        return (struct quant_recipe){0.5 + 1.0 / 16.0, 2.0, 0, QP_NONE};
+    switch (scn->fp8_recipe) {
+    case FP8_CURRENT:
+        return (struct quant_recipe){1.0, 2.0, 1, QP_GIVES_AMAX};
+    case FP8_BLOCKWISE:
+        return (struct quant_recipe){1.0 + 4.0 / 128.0, 0.0, 0, QP_NONE};
+    case FP8_MXFP8:
+        return (struct quant_recipe){1.0 + 1.0 / 32.0, 0.0, 0, QP_NONE};
+    case FP8_DELAYED:
+    default:
+        return (struct quant_recipe){1.0, 0.0, 1, QP_WRITES_NARROW};
+    }
 }
 
-/* fp8 / nvfp4 quantization time of one layer's GEMM operands on this GPU, forward (the inputs
- * of QKV, projection, FC1 and FC2) and backward (the gradients of their outputs).  Weights are cast
- * once per step and cached over the micro-batches (TE's is_first_microbatch), so they cost
- * nothing here.  `inner` is the MLP's inner width (MoE: top_k routed + shared experts). */
-static void narrow_quantize_s(const struct cm_ctx *c, const struct model *m, double T,
+/* Net HBM bytes to quantize one operand that is `local` elements on this GPU and, if tensor
+ * parallelism gathers it (sequence parallelism), `full` elements after the gather.
+ * Returned in *now (the pass that makes it) and *later (the backward's transpose).
+ *   - A quantize pass reads the bf16 tensor (2 bytes, plus the amax read) and writes its
+ *     copies; a norm that writes fp8 itself saves its 2-byte bf16 write instead.
+ *   - Per-tensor fp8 on a GPU whose fp8 GEMMs take only the TN layout (Hopper) needs a
+ *     transposed copy for the weight gradient.  One cast-transpose kernel writes both when
+ *     the operand is local and quantized by a kernel of its own; when the norm wrote it or
+ *     TP gathers it (TE gathers only the row-wise fp8 copy), the backward transposes the
+ *     full tensor: 1 byte read, 1 written.  Blackwell's fp8 GEMMs take any layout
+ *     (hardware fp8-gemm-layouts="any"; TE's is_non_tn_fp8_gemm_supported): one copy.
+ *   - Block-scaled recipes quantize both copies from bf16 before any gather, and gather
+ *     whichever copy the GEMM needs: no pass after the gather. */
+static void operand_quant_bytes(const struct quant_recipe *r, enum quant_producer producer,
+                                int gathered, int any_layout, double local, double full,
+                                double *now, double *later)
+{
+    int transposed_later =
+        r->per_tensor && !any_layout && (gathered || producer == QP_WRITES_NARROW);
+    int copies = r->per_tensor && (any_layout || transposed_later) ? 1 : 2;
+    double read = producer == QP_NONE         ? ACT_BYTES + r->amax_read
+                  : producer == QP_GIVES_AMAX ? ACT_BYTES
+                                              : 0.0;
+    double unwritten = producer == QP_WRITES_NARROW ? ACT_BYTES : 0.0;
+    *now += (read + copies * r->q - unwritten) * local;
+    if (transposed_later)
+        *later += 2.0 * r->q * (gathered ? full : local);
+}
+
+/* fp8 / nvfp4 quantization time of one layer's GEMM operands on this GPU (struct
+ * layer_cost's quant_fwd / quant_bwd; net of the bf16 writes a fused norm saves).  Forward:
+ * the inputs of QKV (the input norm's output), FC1 (the pre-MLP norm's; a MoE layer's shared
+ * experts and routed tokens come from the router's side, unfused), the projection (the
+ * attention output) and FC2 (Megatron-Core's own bias-activation kernel writes it in bf16).
+ * Backward: the gradients of the four outputs -- the projection's and FC2's gathered by
+ * sequence parallelism (row-parallel layers) -- and the transposes made after a gather.
+ * Weights are cast once per step and cached (TE's is_first_microbatch): nothing here.
+ * `inner` is the MLP's inner width (MoE: top_k routed + shared experts). */
+static void narrow_quantize_s(const struct cm_ctx *c, int moe, double T, double Ts,
                               double inner, double *fwd, double *bwd)
 {
+    const struct model *m = c->m;
+    const struct scenario *scn = c->scn;
+    struct quant_recipe r = quant_recipe_of(scn);
+    int any = c->hw->gpu.fp8_any_layout, gathered = scn->sp && c->cfg->tp > 1;
     double t = c->cfg->tp, h = m->hidden;
     double qkv_out = (double)m->heads * m->head_dim + 2.0 * m->kv_heads * m->head_dim;
-    double attn_out = (double)m->heads * m->v_head_dim;
     double fc1_out = inner * (m->act == ACT_SWIGLU ? 2.0 : 1.0);
-    double per = quant_bytes_per_element(c->scn);
-    *fwd = cm_memory_s(c, per * T * (2.0 * h + (attn_out + inner) / t));
-    *bwd = cm_memory_s(c, per * T * (2.0 * h + (qkv_out + fc1_out) / t));
+    double routed = moe ? Ts * m->top_k * h * scn->moe_imbalance : 0.0; /* tokens in */
+    double now_f = 0.0, now_b = 0.0, later = 0.0;
+    /* MLA's down-projections take a separate norm's output (TELinear, not LayerNormLinear) */
+    enum quant_producer qkv_in = m->kv_lora_rank > 0 ? QP_NONE : r.norm;
+
+    operand_quant_bytes(&r, qkv_in, gathered, any, Ts * h, T * h, &now_f, &later);
+    operand_quant_bytes(&r, QP_NONE, 0, any, T * m->heads * m->v_head_dim / t, 0.0, &now_f,
+                        &later);
+    operand_quant_bytes(&r, QP_NONE, 0, any, T * inner / t, 0.0, &now_f, &later);
+    operand_quant_bytes(&r, QP_NONE, 0, any, T * (qkv_out + fc1_out) / t, 0.0, &now_b, &later);
+    operand_quant_bytes(&r, QP_NONE, gathered, any, Ts * h, T * h, &now_b, &later);
+    if (!moe || m->shared_experts > 0) { /* the MLP input and FC2's output gradient */
+        operand_quant_bytes(&r, moe ? QP_NONE : r.norm, gathered, any, Ts * h, T * h, &now_f,
+                            &later);
+        operand_quant_bytes(&r, QP_NONE, gathered, any, Ts * h, T * h, &now_b, &later);
+    }
+    if (moe) { /* the routed tokens, and their gradients coming back from the combine */
+        operand_quant_bytes(&r, QP_NONE, 0, any, routed, 0.0, &now_f, &later);
+        operand_quant_bytes(&r, QP_NONE, 0, any, routed, 0.0, &now_b, &later);
+    }
+    *fwd = cm_memory_s(c, now_f);
+    *bwd = cm_memory_s(c, now_b + later);
 }
 
 /* Activation memory of one layer (struct layer_acts): replicated unless SP -- two norm
@@ -255,7 +344,8 @@ static void layer_elementwise(const struct cm_ctx *c, int moe, double T, double 
     lc->elem_fwd =
         lc->norm_fwd + lc->act_dense + lc->act_moe + lc->permute_fwd + cm_memory_s(c, other);
     if (c->narrow)
-        narrow_quantize_s(c, m, T, dense_inner + routed_inner, &lc->quant_fwd, &lc->quant_bwd);
+        narrow_quantize_s(c, moe, T, Ts, dense_inner + routed_inner, &lc->quant_fwd,
+                          &lc->quant_bwd);
 }
 
 /* A layer's cost and parameters depend on the layer only through its kind (model.h):
@@ -333,15 +423,21 @@ static void layer_cost_of(const struct cm_ctx *c, int moe, const struct layer_fl
     /* Tensor parallelism: per layer two all-reduces (forward and backward), or with sequence
      * parallelism two all-gathers + two reduce-scatters each way, of the full [T, h]
      * activation (Korthikanti et al. 2022, fig. 5); with SP the backward re-gathers the two
-     * inputs for the weight gradients. */
+     * inputs for the weight gradients.  Of a narrow layer, Transformer Engine quantizes a
+     * column-parallel GEMM's input before gathering it, and a row-parallel GEMM's output
+     * gradient before gathering that (layernorm_linear.py, base.py grad_output_preprocess):
+     * those all-gathers move the quantized copy; reduce-scatters stay 16-bit.  A MoE layer's
+     * routed tokens reach the experts through the dispatcher, so its MLP side gathers bf16. */
     if (cfg->tp > 1) {
         struct coll_group g = cm_group_of(cfg->tp, 1, cfg->gpus_per_node);
         double bytes = ACT_BYTES * T * h;
         if (scn->sp) {
-            double ag = cm_coll_time(c, COLL_ALL_GATHER, bytes, g);
+            double narrow = c->narrow ? quant_recipe_of(scn).q * T * h : bytes;
+            double ag_attn = cm_coll_time(c, COLL_ALL_GATHER, narrow, g);
+            double ag_mlp = moe ? cm_coll_time(c, COLL_ALL_GATHER, bytes, g) : ag_attn;
             double rs = cm_coll_time(c, COLL_REDUCE_SCATTER, bytes, g);
-            lc->tp_fwd = 2.0 * (ag + rs);
-            lc->tp_bwd = 2.0 * (ag + rs) + 2.0 * ag;
+            lc->tp_fwd = ag_attn + ag_mlp + 2.0 * rs;
+            lc->tp_bwd = 2.0 * (ag_attn + ag_mlp) + 2.0 * rs;
         } else {
             double ar = cm_coll_time(c, COLL_ALL_REDUCE, bytes, g);
             lc->tp_fwd = 2.0 * ar;

@@ -373,6 +373,20 @@ static enum sim_status load_peak(struct loader *ld, const xmlNode *el, struct hw
     return get_positive(ld, el, "flops", UNIT_FLOP_RATE, &gpu->peak_flops[d]);
 }
 
+/* fp8-gemm-layouts: "tn" (the default) or "any". */
+static enum sim_status get_fp8_layouts(struct loader *ld, const xmlNode *el, int *any)
+{
+    char buf[16];
+    *any = 0;
+    if (!get_attr(el, "fp8-gemm-layouts", buf, sizeof buf))
+        return SIM_OK;
+    if (strcmp(buf, "any") == 0)
+        *any = 1;
+    else if (strcmp(buf, "tn") != 0)
+        return bad(ld, el, "gpu fp8-gemm-layouts: unknown '%s' (known: tn, any)", buf);
+    return SIM_OK;
+}
+
 static enum sim_status load_gpu(struct loader *ld, const xmlNode *el, struct hw_gpu *gpu)
 {
     enum sim_status st = get_name(ld, el, gpu->name, sizeof gpu->name);
@@ -404,6 +418,8 @@ static enum sim_status load_gpu(struct loader *ld, const xmlNode *el, struct hw_
             st = bad(ld, el, "%s kernel-overhead: '%s' is out of range (above 1 ms)",
                      label(el, lb, sizeof lb), text);
     }
+    if (st == SIM_OK)
+        st = get_fp8_layouts(ld, el, &gpu->fp8_any_layout);
     for (xmlNodePtr c = xml_first_element((xmlNodePtr)el); c && st == SIM_OK;
          c = xml_next_element(c)) {
         if (is_element(c, "peak"))

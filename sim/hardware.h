@@ -67,6 +67,11 @@ struct hw_gpu {
     /* HBM the training process cannot fill with tensors: the CUDA context, NCCL's buffers and
      * the caching allocator's fragmentation (0 when not given). */
     double hbm_reserve_bytes;
+    /* 1: fp8 GEMMs take their operands in any layout (Blackwell), so a per-tensor-scaled fp8
+     * tensor serves the weight gradient without a transposed copy; 0 (the default): TN only
+     * (Hopper, Ada), and Transformer Engine keeps a transposed fp8 copy as well
+     * (hardware fp8-gemm-layouts="tn|any"). */
+    int fp8_any_layout;
 };
 
 struct hw_node {

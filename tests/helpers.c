@@ -161,6 +161,11 @@ void assert_sane_step(const struct pipe_setup *setup, const struct pipe_result *
 
 const char *toy_hardware(char *path, size_t len, int node_gpus)
 {
+    return toy_hardware_with(path, len, node_gpus, "");
+}
+
+const char *toy_hardware_with(char *path, size_t len, int node_gpus, const char *gpu_attrs)
+{
     static int serial;
     snprintf(path, len, "/tmp/stepsim-toy-hw-%ld-%d.xml", (long)getpid(), serial++);
     FILE *o = fopen(path, "w");
@@ -170,7 +175,7 @@ const char *toy_hardware(char *path, size_t len, int node_gpus)
             "<hardware name=\"toy\">\n"
             "  <gpu name=\"toy\" hbm=\"1000GiB\" hbm-bandwidth=\"1000000TBps\"\n"
             "       memory-efficiency=\"1\" training-efficiency=\"1\" kernel-overhead=\"0us\"\n"
-            "       overlap-interference=\"0\">\n"
+            "       overlap-interference=\"0\" %s>\n"
             "    <peak dtype=\"bf16\" flops=\"1000TFLOPS\"/>\n"
             "    <peak dtype=\"fp8\" flops=\"2000TFLOPS\"/>\n"
             "    <peak dtype=\"nvfp4\" flops=\"4000TFLOPS\"/>\n"
@@ -188,7 +193,7 @@ const char *toy_hardware(char *path, size_t len, int node_gpus)
             "  <network nic-bandwidth=\"400Gbps\" latency=\"0us\" efficiency=\"1\"\n"
             "           topology=\"fat-tree\"/>\n"
             "</hardware>\n",
-            node_gpus);
+            gpu_attrs, node_gpus);
     fclose(o);
     return path;
 }
@@ -196,11 +201,17 @@ const char *toy_hardware(char *path, size_t len, int node_gpus)
 void toy_step(const char *model, int node_gpus, const char *const *sets, struct scenario *scn,
               struct step_output *out)
 {
+    toy_step_on(model, node_gpus, "", sets, scn, out);
+}
+
+void toy_step_on(const char *model, int node_gpus, const char *gpu_attrs,
+                 const char *const *sets, struct scenario *scn, struct step_output *out)
+{
     char hw[256];
     struct sim_error err;
     scn_defaults(scn);
     err_clear(&err);
-    toy_hardware(hw, sizeof hw, node_gpus);
+    toy_hardware_with(hw, sizeof hw, node_gpus, gpu_attrs);
     cr_assert_eq(scn_set(scn, "model", model, NULL, 0, &err), SIM_OK, "%s", err.msg);
     cr_assert_eq(scn_set(scn, "hardware", hw, NULL, 0, &err), SIM_OK, "%s", err.msg);
     for (const char *const *s = sets; *s; s++)

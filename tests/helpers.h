@@ -35,10 +35,15 @@ void assert_sane_step(const struct pipe_setup *setup, const struct pipe_result *
  * `node_gpus` GPUs per node on 100 GB/s NVLink and a 50 GB/s network, both without latency;
  * 10 GB/s to host memory per GPU and 20 GB/s of the CPUs' memory bandwidth. */
 const char *toy_hardware(char *path, size_t len, int node_gpus);
+/* The same toy with extra attributes on its <gpu> element, e.g. fp8-gemm-layouts="any". */
+const char *toy_hardware_with(char *path, size_t len, int node_gpus, const char *gpu_attrs);
 /* Defaults + `model` + a toy_hardware of `node_gpus` + the NULL-terminated "KEY=VALUE" list,
  * then the whole step into *out; fails the test if any of it fails. */
 void toy_step(const char *model, int node_gpus, const char *const *sets, struct scenario *scn,
               struct step_output *out);
+/* toy_step on a toy whose <gpu> element carries `gpu_attrs` as well. */
+void toy_step_on(const char *model, int node_gpus, const char *gpu_attrs,
+                 const char *const *sets, struct scenario *scn, struct step_output *out);
 /* A command's entry point (sweep_main, import_main, ...): argv[0] "stepsim", argv[1] the
  * command's name. */
 typedef int (*command_fn)(int argc, char **argv, FILE *out, FILE *errout);

@@ -67,38 +67,113 @@ Test(nvfp4, only_the_linear_layers_run_in_nvfp4)
     check_linear_gemms_at("dtype=nvfp4", 4000e12 * 0.3);
 }
 
-/* Forward time one layer spends on element-wise work and quantization at 1 TB/s of HBM: the
- * forward with that bandwidth minus the forward with the toy's free memory, per layer. */
-static double memory_bound_fwd_per_layer(const char *dtype, const char *recipe)
+/* One layer's quantization time, forward and backward, on a toy GPU with 1 TB/s of HBM (so
+ * a byte costs 1e-12 s) whose <gpu> carries `gpu_attrs`: the report's layer view. */
+static void quant_per_layer(const char *gpu_attrs, const char *const *sets, double *fwd,
+                            double *bwd)
 {
-    const char *const fast[] = {"seq=4096", "microbatches=1", dtype, recipe, NULL};
-    const char *const slow[] = {"seq=4096", "microbatches=1", dtype, "hw.hbm-bandwidth=1TBps",
-                                recipe, NULL};
-    run_ok(MODEL("llama3.1-8b"), 8, fast);
-    double free_memory = out.cm.stages[0].fwd.compute;
+    toy_step_on(MODEL("llama3.1-8b"), 8, gpu_attrs, sets, &scn, &out);
+    *fwd = out.rep.layer_view[0].quant_fwd;
+    *bwd = out.rep.layer_view[0].quant_bwd;
     step_release(&out);
-    run_ok(MODEL("llama3.1-8b"), 8, slow);
-    double slow_memory = out.cm.stages[0].fwd.compute;
-    step_release(&out);
-    return (slow_memory - free_memory) / 32.0; /* the head's memory work cancels below */
 }
 
-Test(quantization, each_recipe_moves_its_bytes_per_gemm_input)
+#define QUANT(...)                                                                            \
+    L("seq=4096", "microbatches=1", "hw.hbm-bandwidth=1TBps", "hw.memory-efficiency=1",     \
+      __VA_ARGS__)
+
+/* Llama-3.1-8B's GEMM operands per token: the two norm outputs feeding QKV and FC1 (h each),
+ * the projection input (32 heads x 128) and FC2's (ffn); backward, the output gradients of
+ * QKV (h + 2 x 1024), FC1 (2 ffn, SwiGLU), the projection and FC2 (h each). */
+static const double NORM_FED = 2 * H, OTHER_IN = 32 * 128 + FFN,
+                    COL_GRADS = H + 2 * KV + 2 * FFN, ROW_GRADS = 2 * H;
+
+Test(quantization, each_recipe_moves_its_bytes_per_operand)
 {
-    /* The forward quantizes the four GEMM inputs of a layer: QKV and FC1 inputs (h each),
-     * the projection input (32 heads x 128) and the FC2 input (ffn): 26,624 elements per
-     * token, 4096 tokens.  Per element: delayed scaling 2 read + 1 + 1 written = 4 bytes,
-     * current scaling one more 2-byte read for the amax = 6, NVFP4 an amax read and a read
-     * writing two 4-bit copies with an E4M3 scale per 16: 2 + 2 + 2 x (0.5 + 1/16) = 5.125. */
-    double elements = 4096.0 * (H + H + 32 * 128 + FFN), bw = 1e12;
-    double bf16 = memory_bound_fwd_per_layer("dtype=bf16", NULL);
-    double delayed = memory_bound_fwd_per_layer("dtype=fp8", "fp8-recipe=delayed");
-    double current = memory_bound_fwd_per_layer("dtype=fp8", "fp8-recipe=current");
-    double fp4 = memory_bound_fwd_per_layer("dtype=nvfp4", NULL);
-    cr_assert(bf16 > 0.0, "element-wise work costs time at 1 TB/s");
-    cr_assert(near(delayed - bf16, 4.0 * elements / bw), "delayed %.9g", delayed - bf16);
-    cr_assert(near(current - bf16, 6.0 * elements / bw), "current %.9g", current - bf16);
-    cr_assert(near(fp4 - bf16, 5.125 * elements / bw), "nvfp4 %.9g", fp4 - bf16);
+    /* One GPU, Hopper-style TN-only fp8 GEMMs, 4096 tokens.  Per element:
+     * delayed: the norm writes fp8 itself (1 byte instead of 2: -1) and the backward
+     *   transposes it (1 read + 1 written); other operands one cast-transpose, 2 read + 1 + 1
+     *   written = 4;
+     * current: the norm hands over its amax, so one pass reads 2 and writes 1 + 1 = 4; other
+     *   operands read once more for the amax = 6;
+     * NVFP4: nothing fuses: an amax read 2, a read 2, two 4-bit copies with an E4M3 scale per
+     *   16 values 2 x (0.5 + 1/16): 5.125. */
+    const double n = 4096.0, B = 1e-12;
+    double f, b;
+    quant_per_layer("", QUANT("dtype=fp8", "fp8-recipe=delayed"), &f, &b);
+    cr_assert(near(f, n * (-1.0 * NORM_FED + 4.0 * OTHER_IN) * B), "delayed forward %.9g", f);
+    cr_assert(near(b, n * (2.0 * NORM_FED + 4.0 * (COL_GRADS + ROW_GRADS)) * B),
+              "delayed backward %.9g", b);
+    quant_per_layer("", QUANT("dtype=fp8", "fp8-recipe=current"), &f, &b);
+    cr_assert(near(f, n * (4.0 * NORM_FED + 6.0 * OTHER_IN) * B), "current forward %.9g", f);
+    cr_assert(near(b, n * 6.0 * (COL_GRADS + ROW_GRADS) * B), "current backward %.9g", b);
+    quant_per_layer("", QUANT("dtype=nvfp4"), &f, &b);
+    cr_assert(near(f, n * 5.125 * (NORM_FED + OTHER_IN) * B), "nvfp4 forward %.9g", f);
+    cr_assert(near(b, n * 5.125 * (COL_GRADS + ROW_GRADS) * B), "nvfp4 backward %.9g", b);
+}
+
+Test(quantization, any_layout_fp8_gemms_keep_one_copy)
+{
+    /* Blackwell (fp8-gemm-layouts="any"): no transposed copy.  delayed: the norm's -1 and
+     * nothing in the backward for it, 2 read + 1 written = 3 elsewhere; current: 2 + 1 = 3
+     * after the norm, 2 + 2 + 1 = 5 elsewhere; MXFP8's block scales run along the other axis
+     * for the weight gradient, so it makes both copies on any GPU: 2 + 2 x (1 + 1/32). */
+    const char *any = "fp8-gemm-layouts=\"any\"";
+    const double n = 4096.0, B = 1e-12, mx = 2.0 + 2.0 * (1.0 + 1.0 / 32.0);
+    double f, b, tn_f, tn_b;
+    quant_per_layer(any, QUANT("dtype=fp8", "fp8-recipe=delayed"), &f, &b);
+    cr_assert(near(f, n * (-1.0 * NORM_FED + 3.0 * OTHER_IN) * B), "delayed forward %.9g", f);
+    cr_assert(near(b, n * 3.0 * (COL_GRADS + ROW_GRADS) * B), "delayed backward %.9g", b);
+    quant_per_layer(any, QUANT("dtype=fp8", "fp8-recipe=current"), &f, &b);
+    cr_assert(near(f, n * (3.0 * NORM_FED + 5.0 * OTHER_IN) * B), "current forward %.9g", f);
+    cr_assert(near(b, n * 5.0 * (COL_GRADS + ROW_GRADS) * B), "current backward %.9g", b);
+    quant_per_layer(any, QUANT("dtype=fp8", "fp8-recipe=mxfp8"), &f, &b);
+    quant_per_layer("", QUANT("dtype=fp8", "fp8-recipe=mxfp8"), &tn_f, &tn_b);
+    cr_assert(near(f, n * mx * (NORM_FED + OTHER_IN) * B), "mxfp8 forward %.9g", f);
+    cr_assert(near(f, tn_f) && near(b, tn_b), "mxfp8 does not depend on the layouts");
+}
+
+Test(quantization, sequence_parallel_quantizes_before_the_gather)
+{
+    /* TP 2 with sequence parallelism, delayed scaling on TN-only GEMMs: the norm output is
+     * quantized on this GPU's 2048 tokens and gathered in fp8, and the output gradients of
+     * the projection and FC2 are cast there too (2 read + 1 written = 3); the backward
+     * transposes all four gathered tensors at full length, 4096 tokens x (1 + 1).  The
+     * column-parallel operands stay local at half width: 4 bytes. */
+    const double n = 4096.0, local = n / 2, B = 1e-12;
+    double f, b;
+    quant_per_layer("",
+                    QUANT("dtype=fp8", "fp8-recipe=delayed", "tp=2", "gpus=2", "sp=true"), &f,
+                    &b);
+    cr_assert(near(f, (-1.0 * local * NORM_FED + 4.0 * n * OTHER_IN / 2) * B), "forward %.9g",
+              f);
+    cr_assert(near(b, (3.0 * local * ROW_GRADS + 2.0 * n * (NORM_FED + ROW_GRADS) +
+                       4.0 * n * COL_GRADS / 2) *
+                          B),
+              "backward %.9g", b);
+}
+
+Test(quantization, narrow_layers_gather_their_quantized_inputs)
+{
+    /* TP 2 with sequence parallelism on one toy node (100 GB/s NVLink, no latency): an
+     * all-gather or reduce-scatter of B bytes in all moves B / 2 per GPU.  bf16: two of each
+     * forward of 4096 x 4096 x 2 bytes; fp8: the two gathers carry 1 byte per element. */
+    const double elems = 4096.0 * H, bw = 100e9;
+    run_ok(MODEL("llama3.1-8b"), 8, L("seq=4096", "microbatches=1", "tp=2", "gpus=2", "sp=true"));
+    double bf16_fwd = out.rep.layer_view[0].tp_fwd, bf16_bwd = out.rep.layer_view[0].tp_bwd;
+    step_release(&out);
+    run_ok(MODEL("llama3.1-8b"), 8,
+           L("seq=4096", "microbatches=1", "tp=2", "gpus=2", "sp=true", "dtype=fp8"));
+    double fp8_fwd = out.rep.layer_view[0].tp_fwd, fp8_bwd = out.rep.layer_view[0].tp_bwd;
+    step_release(&out);
+    cr_assert(near(bf16_fwd, 4.0 * (2.0 * elems / 2) / bw), "bf16 forward %.9g", bf16_fwd);
+    cr_assert(near(fp8_fwd, 2.0 * (1.0 * elems / 2) / bw + 2.0 * (2.0 * elems / 2) / bw),
+              "fp8 forward %.9g", fp8_fwd);
+    /* backward: four gathers (two re-gathered inputs, two output gradients) and two
+     * reduce-scatters */
+    cr_assert(near(bf16_bwd, 6.0 * (2.0 * elems / 2) / bw), "bf16 backward %.9g", bf16_bwd);
+    cr_assert(near(fp8_bwd, 4.0 * (1.0 * elems / 2) / bw + 2.0 * (2.0 * elems / 2) / bw),
+              "fp8 backward %.9g", fp8_bwd);
 }
 
 /* One micro-batch's kept activations on the first stage and rank 0's weight bytes. */
