@@ -176,9 +176,17 @@ static struct quant_recipe quant_recipe_of(const struct scenario *scn)
     }
 }
 
-/* Net HBM bytes to quantize one operand that is `local` elements on this GPU and, if tensor
- * parallelism gathers it (sequence parallelism), `full` elements after the gather.
- * Returned in *now (the pass that makes it) and *later (the backward's transpose).
+/* One GEMM operand to quantize: who wrote it, and its size on this GPU -- `local` elements,
+ * `full` after the sequence-parallel gather when TP gathers it (else `full` = `local`). */
+struct quant_operand {
+    enum quant_producer producer;
+    int gathered;
+    double local, full;
+    int backward; /* an output gradient, quantized in the backward */
+};
+
+/* Net HBM bytes to quantize one operand, into *now (the pass that makes it, in its own
+ * pass's direction) and *later (a transpose the backward makes).
  *   - A quantize pass reads the bf16 tensor (2 bytes, plus the amax read) and writes its
  *     copies; a norm that writes fp8 itself saves its 2-byte bf16 write instead.
  *   - Per-tensor fp8 on a GPU whose fp8 GEMMs take only the TN layout (Hopper) needs a
@@ -189,29 +197,23 @@ static struct quant_recipe quant_recipe_of(const struct scenario *scn)
  *     (hardware fp8-gemm-layouts="any"; TE's is_non_tn_fp8_gemm_supported): one copy.
  *   - Block-scaled recipes quantize both copies from bf16 before any gather, and gather
  *     whichever copy the GEMM needs: no pass after the gather. */
-static void operand_quant_bytes(const struct quant_recipe *r, enum quant_producer producer,
-                                int gathered, int any_layout, double local, double full,
-                                double *now, double *later)
+static void operand_quant_bytes(const struct quant_recipe *r, const struct quant_operand *o,
+                                int any_layout, double *now, double *later)
 {
     int transposed_later =
-        r->per_tensor && !any_layout && (gathered || producer == QP_WRITES_NARROW);
+        r->per_tensor && !any_layout && (o->gathered || o->producer == QP_WRITES_NARROW);
     int copies = r->per_tensor && (any_layout || transposed_later) ? 1 : 2;
-    double read = producer == QP_NONE         ? ACT_BYTES + r->amax_read
-                  : producer == QP_GIVES_AMAX ? ACT_BYTES
-                                              : 0.0;
-    double unwritten = producer == QP_WRITES_NARROW ? ACT_BYTES : 0.0;
-    *now += (read + copies * r->q - unwritten) * local;
+    double read = o->producer == QP_NONE         ? ACT_BYTES + r->amax_read
+                  : o->producer == QP_GIVES_AMAX ? ACT_BYTES
+                                                 : 0.0;
+    double unwritten = o->producer == QP_WRITES_NARROW ? ACT_BYTES : 0.0;
+    *now += (read + copies * r->q - unwritten) * o->local;
     if (transposed_later)
-        *later += 2.0 * r->q * (gathered ? full : local);
+        *later += 2.0 * r->q * o->full;
 }
 
 /* fp8 / nvfp4 quantization time of one layer's GEMM operands on this GPU (struct
- * layer_cost's quant_fwd / quant_bwd; net of the bf16 writes a fused norm saves).  Forward:
- * the inputs of QKV (the input norm's output), FC1 (the pre-MLP norm's; a MoE layer's shared
- * experts and routed tokens come from the router's side, unfused), the projection (the
- * attention output) and FC2 (Megatron-Core's own bias-activation kernel writes it in bf16).
- * Backward: the gradients of the four outputs -- the projection's and FC2's gathered by
- * sequence parallelism (row-parallel layers) -- and the transposes made after a gather.
+ * layer_cost's quant_fwd / quant_bwd; net of the bf16 writes a fused norm saves).
  * Weights are cast once per step and cached (TE's is_first_microbatch): nothing here.
  * `inner` is the MLP's inner width (MoE: top_k routed + shared experts). */
 static void narrow_quantize_s(const struct cm_ctx *c, int moe, double T, double Ts,
@@ -220,32 +222,38 @@ static void narrow_quantize_s(const struct cm_ctx *c, int moe, double T, double 
     const struct model *m = c->m;
     const struct scenario *scn = c->scn;
     struct quant_recipe r = quant_recipe_of(scn);
-    int any = c->hw->gpu.fp8_any_layout, gathered = scn->sp && c->cfg->tp > 1;
-    double t = c->cfg->tp, h = m->hidden;
+    int sp = scn->sp && c->cfg->tp > 1;
+    double t = c->cfg->tp, h = m->hidden, rows = sp ? Ts * h : T * h;
     double qkv_out = (double)m->heads * m->head_dim + 2.0 * m->kv_heads * m->head_dim;
     double fc1_out = inner * (m->act == ACT_SWIGLU ? 2.0 : 1.0);
-    double routed = moe ? Ts * m->top_k * h * scn->moe_imbalance : 0.0; /* tokens in */
-    double now_f = 0.0, now_b = 0.0, later = 0.0;
-    /* MLA's down-projections take a separate norm's output (TELinear, not LayerNormLinear) */
+    double routed = Ts * m->top_k * h * scn->moe_imbalance; /* tokens a GPU's experts get */
+    int dense_mlp = !moe || m->shared_experts > 0; /* an MLP fed by the pre-MLP norm */
+    /* MLA's down-projections take a separate norm's output (TELinear, not LayerNormLinear);
+     * a MoE layer's pre-MLP norm feeds the router too, so its shared experts' input is
+     * unfused; Megatron-Core's own bias-activation kernel writes FC2's input in bf16. */
     enum quant_producer qkv_in = m->kv_lora_rank > 0 ? QP_NONE : r.norm;
-
-    operand_quant_bytes(&r, qkv_in, gathered, any, Ts * h, T * h, &now_f, &later);
-    operand_quant_bytes(&r, QP_NONE, 0, any, T * m->heads * m->v_head_dim / t, 0.0, &now_f,
-                        &later);
-    operand_quant_bytes(&r, QP_NONE, 0, any, T * inner / t, 0.0, &now_f, &later);
-    operand_quant_bytes(&r, QP_NONE, 0, any, T * (qkv_out + fc1_out) / t, 0.0, &now_b, &later);
-    operand_quant_bytes(&r, QP_NONE, gathered, any, Ts * h, T * h, &now_b, &later);
-    if (!moe || m->shared_experts > 0) { /* the MLP input and FC2's output gradient */
-        operand_quant_bytes(&r, moe ? QP_NONE : r.norm, gathered, any, Ts * h, T * h, &now_f,
-                            &later);
-        operand_quant_bytes(&r, QP_NONE, gathered, any, Ts * h, T * h, &now_b, &later);
+    enum quant_producer mlp_in = moe ? QP_NONE : r.norm;
+    const struct quant_operand ops[] = {
+        {qkv_in, sp, rows, T * h, 0},                          /* QKV input */
+        {QP_NONE, 0, T * m->heads * m->v_head_dim / t, 0, 0}, /* projection input */
+        {mlp_in, sp, dense_mlp ? rows : 0, T * h, 0},         /* FC1 input */
+        {QP_NONE, 0, moe ? routed : 0, 0, 0},                 /* routed experts' FC1 input */
+        {QP_NONE, 0, T * inner / t, 0, 0},                    /* FC2 input */
+        {QP_NONE, 0, T * (qkv_out + fc1_out) / t, 0, 1},      /* QKV and FC1 out-gradients */
+        {QP_NONE, sp, rows, T * h, 1},                        /* projection out-gradient */
+        {QP_NONE, sp, dense_mlp ? rows : 0, T * h, 1},        /* FC2 out-gradient */
+        {QP_NONE, 0, moe ? routed : 0, 0, 1},                 /* ... of the routed experts */
+    };
+    double now[2] = {0.0, 0.0}, later = 0.0;
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+        struct quant_operand o = ops[i];
+        if (!o.gathered)
+            o.full = o.local;
+        if (o.local > 0.0)
+            operand_quant_bytes(&r, &o, c->hw->gpu.fp8_any_layout, &now[o.backward], &later);
     }
-    if (moe) { /* the routed tokens, and their gradients coming back from the combine */
-        operand_quant_bytes(&r, QP_NONE, 0, any, routed, 0.0, &now_f, &later);
-        operand_quant_bytes(&r, QP_NONE, 0, any, routed, 0.0, &now_b, &later);
-    }
-    *fwd = cm_memory_s(c, now_f);
-    *bwd = cm_memory_s(c, now_b + later);
+    *fwd = cm_memory_s(c, now[0]);
+    *bwd = cm_memory_s(c, now[1] + later);
 }
 
 /* Activation memory of one layer (struct layer_acts): replicated unless SP -- two norm
