@@ -326,6 +326,18 @@ static void layer_gemms(const struct cm_ctx *c, int moe, const struct layer_flop
     }
 }
 
+/* Passes over the routed token copies a MoE layer's forward makes to reorder them, each a
+ * read and a write: the dispatcher sorts the copies by expert before sending and restores
+ * the token order after the combine; Megatron-Core's alltoall dispatcher also sorts what it
+ * received by local expert when a GPU holds more than one, and unsorts it before the combine
+ * (token_dispatcher.py, MoEAlltoAllTokenDispatcher: "Permutation 2", sort_chunks_by_idxs).
+ * DeepEP's dispatch hands each GPU its tokens to permute once. */
+static double permute_passes(const struct cm_ctx *c)
+{
+    int sorted_again = c->scn->moe_dispatcher == DISPATCH_ALLTOALL && c->m->experts > c->cfg->ep;
+    return sorted_again ? 4.0 : 2.0;
+}
+
 /* Element-wise forward work on this GPU, into lc: norms and residuals on the
  * (sequence-parallel) shard -- two norms (read + write) 4 and two residual adds (2 reads + 1
  * write) 6 = 10 units of Ts h elements, bias-add and dropout fused into them as in Megatron --
@@ -341,7 +353,8 @@ static void layer_elementwise(const struct cm_ctx *c, int moe, double T, double 
     lc->norm_fwd = cm_memory_s(c, ACT_BYTES * 4.0 * Ts * h);
     lc->act_dense = cm_memory_s(c, ACT_BYTES * act_units * T * dense_inner / t);
     lc->act_moe = cm_memory_s(c, ACT_BYTES * act_units * T * routed_inner / t);
-    lc->permute_fwd = moe ? cm_memory_s(c, ACT_BYTES * 4.0 * Ts * m->top_k * h) : 0.0;
+    lc->permute_fwd =
+        moe ? cm_memory_s(c, ACT_BYTES * 2.0 * permute_passes(c) * Ts * m->top_k * h) : 0.0;
     double other = ACT_BYTES * (ELEMWISE_FWD_UNITS - 4.0) * Ts * h;
     if (scn->dropout) /* two hidden dropouts write a 1-byte mask and the output; unfused
                        * attention's dropout reads and writes the scores once more */
