@@ -163,8 +163,8 @@ static enum sim_status load_row(struct calib *c, char **f, const int *col, const
     char *end;
     r->measured_s = strtod(f[col[COL_MEASURED]], &end);
     if (end == f[col[COL_MEASURED]] || *end || !(r->measured_s > 0) || !isfinite(r->measured_s))
-        return err_set(err, SIM_EINPUT, path, lineno, "measured_step_s '%s' is not a positive number",
-                       f[col[COL_MEASURED]]);
+        return err_set(err, SIM_EINPUT, path, lineno,
+                       "measured_step_s '%s' is not a positive number", f[col[COL_MEASURED]]);
     char scn_path[2048];
     snprintf(scn_path, sizeof scn_path, "%s/%s", c->root, f[col[COL_SCENARIO]]);
     scn_defaults(&r->scn);
@@ -314,7 +314,8 @@ static enum sim_status fit(struct calib *c, const char *left_out, const double *
     struct objective o = {c, left_out};
     gsl_multimin_function fn = {objective_f, n, &o};
     gsl_vector *x = gsl_vector_alloc(n), *step = gsl_vector_alloc(n);
-    gsl_multimin_fminimizer *m = gsl_multimin_fminimizer_alloc(gsl_multimin_fminimizer_nmsimplex2, n);
+    gsl_multimin_fminimizer *m =
+        gsl_multimin_fminimizer_alloc(gsl_multimin_fminimizer_nmsimplex2, n);
     enum sim_status st = SIM_OK;
     if (!x || !step || !m) {
         st = err_set(err, SIM_EFAIL, NULL, 0, "out of memory for the fit");

@@ -36,8 +36,9 @@ struct cm_ctx {
     const struct cm_config *cfg;
     /* fp8 (and nvfp4) training runs only the transformer's linear layers (QKV, projection, MLP
      * and expert GEMMs: Transformer Engine's Linear / LayerNormLinear / LayerNormMLP /
-     * GroupedLinear) in fp8; the LM head (Megatron-Core's output_layer is a plain ColumnParallelLinear), the
-     * router and the attention core stay 16-bit.  Otherwise both are the dtype's. */
+     * GroupedLinear) in fp8; the LM head (Megatron-Core's output_layer is a plain
+     * ColumnParallelLinear), the router and the attention core stay 16-bit.  Otherwise both
+     * are the dtype's. */
     struct gemm_rate linear; /* the linear layers' GEMMs */
     struct gemm_rate wide;   /* GEMMs kept in 16 bit (LM head, router, unfused attention) */
     double attn_peak;        /* the attention core's peak: 16-bit even in fp8 training */

@@ -435,8 +435,8 @@ static void layer_cost_of(const struct cm_ctx *c, int moe, const struct layer_fl
          * core's FLOPs; one batched launch fills the GPU like a single GEMM of that size --
          * plus the fused scale-mask-softmax over every score. */
         double scores = b * (m->heads / t) * (double)cfg->seq * cfg->seq / cp;
-        lc->core_fwd =
-            2.0 * gemm_s(c, &c->wide, core_flops / 2.0) + cm_memory_s(c, SOFTMAX_FWD_BYTES * scores);
+        lc->core_fwd = 2.0 * gemm_s(c, &c->wide, core_flops / 2.0) +
+                       cm_memory_s(c, SOFTMAX_FWD_BYTES * scores);
         lc->core_bwd = 2.0 * lc->core_fwd;
     }
     layer_elementwise(c, moe, T, Ts, lc);
@@ -591,8 +591,8 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit,
     double k_fwd = KERNELS_FWD + (tp ? KERNELS_TP : 0) + (c->flash ? 0 : KERNELS_UNFUSED_ATTN);
     double k_bwd = KERNELS_BWD + (tp ? KERNELS_TP : 0) + (c->flash ? 0 : 2 * KERNELS_UNFUSED_ATTN);
     double launch = c->hw->gpu.kernel_overhead_s;
-    double f_compute =
-        lc->gemm_fwd + lc->core_fwd + lc->elem_fwd + lc->quant_fwd + lc->router_fwd + k_fwd * launch;
+    double f_compute = lc->gemm_fwd + lc->core_fwd + lc->elem_fwd + lc->quant_fwd + lc->router_fwd +
+                       k_fwd * launch;
     st->fwd.compute += f_compute;
     st->fwd.tp += cm_exposed(c, lc->tp_fwd, lc->gemm_fwd, scn->overlap_tp_comm);
     st->fwd.cp += cm_exposed(c, lc->cp.ring_fwd, lc->core_fwd, 1) + lc->cp.block_fwd;

@@ -180,7 +180,8 @@ static enum sim_status check_feature_keys(const struct scenario *scn, const stru
                                             SCN_MOE_IMBALANCE};
     for (size_t i = 0; m->experts == 0 && i < sizeof moe_keys / sizeof moe_keys[0]; i++)
         if (scn_given(scn, moe_keys[i]))
-            return scn_rule_error(scn, moe_keys[i], err, "%s applies to MoE models; %s has no experts",
+            return scn_rule_error(scn, moe_keys[i], err,
+                                  "%s applies to MoE models; %s has no experts",
                                   scn_key_name(moe_keys[i]), m->name);
     if (scn_given(scn, SCN_FP8_RECIPE) && scn->dtype != DT_FP8)
         return scn_rule_error(scn, scn_culprit(scn, SCN_FP8_RECIPE, SCN_DTYPE), err,
@@ -646,10 +647,10 @@ static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct 
         if ((st = to_time(tail, &setup->stage_dp_tail[s], err)) != SIM_OK ||
             (st = to_time(parts_total(&cs->fwd), &setup->stage_fwd[s], err)) != SIM_OK ||
             (st = to_time(parts_total(&cs->bwd), &setup->stage_bwd[s], err)) != SIM_OK ||
-            (st = to_time(cs->fwd.tp + cs->fwd.cp + cs->fwd.ep + cs->fwd.dp + cs->fwd.host, &setup->stage_fwd_comm[s], err)) !=
-                SIM_OK ||
-            (st = to_time(cs->bwd.tp + cs->bwd.cp + cs->bwd.ep + cs->bwd.dp + cs->bwd.host, &setup->stage_bwd_comm[s], err)) !=
-                SIM_OK ||
+            (st = to_time(cs->fwd.tp + cs->fwd.cp + cs->fwd.ep + cs->fwd.dp + cs->fwd.host,
+                          &setup->stage_fwd_comm[s], err)) != SIM_OK ||
+            (st = to_time(cs->bwd.tp + cs->bwd.cp + cs->bwd.ep + cs->bwd.dp + cs->bwd.host,
+                          &setup->stage_bwd_comm[s], err)) != SIM_OK ||
             (st = to_time(parts_total(&cs->wgt), &setup->stage_wgt[s], err)) != SIM_OK ||
             (st = to_time(cs->dp_sync_s, &setup->stage_dp[s], err)) != SIM_OK)
             goto fail;

@@ -284,7 +284,8 @@ enum sim_status fw_check(const struct fw_type *fw, const struct scenario *scn,
         return st;
     if (scn->recompute == RECOMPUTE_FULL && !fw->full_recompute)
         return refuse(fw, scn, SCN_RECOMPUTE, err, "recompute=full", "selective recompute only");
-    if (scn->recompute == RECOMPUTE_SELECTIVE && (scn->recompute_modules & ~fw->recompute_modules)) {
+    if (scn->recompute == RECOMPUTE_SELECTIVE &&
+        (scn->recompute_modules & ~fw->recompute_modules)) {
         char names[100], offered[100];
         scn_flag_names(SCN_RECOMPUTE_MODULES, scn->recompute_modules & ~fw->recompute_modules,
                        names, sizeof names);

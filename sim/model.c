@@ -238,8 +238,8 @@ static enum sim_status check_model(struct model *m, const struct seen *s, const 
         m->v_head_dim = m->head_dim;
     }
 
-    if (m->window == 0 &&
-        (was_given(s, "transformer", "global-every") || was_given(s, "transformer", "chunked-window")))
+    if (m->window == 0 && (was_given(s, "transformer", "global-every") ||
+                           was_given(s, "transformer", "chunked-window")))
         return err_set(err, SIM_EINPUT, path, tl,
                        "global-every / chunked-window describe local attention: give window too");
     if (s->has_moe) {

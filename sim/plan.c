@@ -229,8 +229,9 @@ size_t plan_rank(const struct plan_entry *e, const size_t *cand, size_t n, size_
     for (; m < k && m < n; m++) {
         size_t fastest = n;
         for (size_t i = 0; i < n; i++)
-            if (!taken[i] && (fastest == n || e[cand[i]].step < e[cand[fastest]].step ||
-                              (e[cand[i]].step == e[cand[fastest]].step && cand[i] < cand[fastest])))
+            if (!taken[i] &&
+                (fastest == n || e[cand[i]].step < e[cand[fastest]].step ||
+                 (e[cand[i]].step == e[cand[fastest]].step && cand[i] < cand[fastest])))
                 fastest = i;
         double window = (double)e[cand[fastest]].step * (1.0 + PLAN_NOISE);
         size_t pick = fastest;

@@ -2,9 +2,10 @@
  *
  * Values carry their unit as text ("450GBps", "3us", "80GiB", "1ms", "989TFLOPS"), with or
  * without a space before it ("1.5 ms").  Everything returned is in SI base units (s, bytes,
- * bytes/s, FLOP, FLOP/s).  The parser rejects what strtod would silently accept or mangle: NaN/inf, hex floats, empty text, trailing junk, unknown units,
- * negative values and magnitudes beyond 1e18 of the base unit (1e27 for FLOP counts, which a
- * whole training run exceeds: 6 * 1e12 params * 1e13 tokens = 6e25). */
+ * bytes/s, FLOP, FLOP/s).  The parser rejects what strtod would silently accept or mangle: NaN/inf,
+ * hex floats, empty text, trailing junk, unknown units, negative values and magnitudes beyond 1e18
+ * of the base unit (1e27 for FLOP counts, which a whole training run exceeds: 6 * 1e12 params *
+ * 1e13 tokens = 6e25). */
 #ifndef STEPSIM_UNITS_H
 #define STEPSIM_UNITS_H
 

@@ -2,8 +2,8 @@
  *
  * libxml2 is used defensively: the file is read with a size cap, documents with a DOCTYPE or
  * entity declarations or declaring an encoding other than UTF-8 are refused before parsing,
- * element count and nesting depth are capped while parsing, parsing never touches the network and never
- * substitutes entities, loads DTDs or processes XInclude, and every document is validated
+ * element count and nesting depth are capped while parsing, parsing never touches the network and
+ * never substitutes entities, loads DTDs or processes XInclude, and every document is validated
  * against a schema compiled into the binary.  Errors carry file:line. */
 #ifndef STEPSIM_XMLLOAD_H
 #define STEPSIM_XMLLOAD_H

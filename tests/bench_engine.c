@@ -102,7 +102,8 @@ static int bench_step(void)
         struct pipe_setup setup;
         struct pipe_result res;
         double t0 = now_s();
-        if (costs_build_setup(&scn, &setup, &err) != SIM_OK || pipe_run(&setup, &res, &err) != SIM_OK) {
+        if (costs_build_setup(&scn, &setup, &err) != SIM_OK ||
+            pipe_run(&setup, &res, &err) != SIM_OK) {
             fprintf(stderr, "bench: %s\n", err.msg);
             return -1;
         }

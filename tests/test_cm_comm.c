@@ -217,7 +217,8 @@ Test(zero, stages_zero_and_two_by_hand)
     run_ok(MODEL("llama3.1-8b"), 8, L("seq=512", "gpus=8", "microbatches=1", "zero=0"));
     double p = out.cm.stages[0].params;
     const struct cm_rank_memory *mm = &out.rep.mem[0];
-    cr_assert(near(mm->weights, 2.0 * p) && near(mm->grads, 2.0 * p) && near(mm->optimizer, 12.0 * p));
+    cr_assert(near(mm->weights, 2.0 * p) && near(mm->grads, 2.0 * p) &&
+              near(mm->optimizer, 12.0 * p));
     step_release(&out);
     run_ok(MODEL("llama3.1-8b"), 8, L("seq=512", "gpus=8", "microbatches=1", "zero=2"));
     mm = &out.rep.mem[0];
