@@ -120,8 +120,9 @@ enum scn_grad_reduce_op { GRAD_REDUCE_AUTO, GRAD_REDUCE_ALL_REDUCE, GRAD_REDUCE_
 enum scn_attention { ATTENTION_FLASH, ATTENTION_UNFUSED };
 /* How fp8 GEMM inputs get their scales (Transformer Engine recipes): delayed -- per tensor, from
  * the amax history of earlier steps; current -- per tensor, from this tensor's own amax (an
- * extra pass over it first); blockwise -- one scale per 1x128 / 128x128 block (DeepSeek-V3);
- * mxfp8 -- Blackwell's hardware 1x32 block scaling. */
+ * extra pass over it first, unless the norm that wrote it took the amax); blockwise -- one
+ * scale per 1x128 / 128x128 block (DeepSeek-V3); mxfp8 -- Blackwell's hardware 1x32 block
+ * scaling.  What each costs: cm_work.c, quant_recipe_of. */
 enum scn_fp8_recipe { FP8_DELAYED, FP8_CURRENT, FP8_BLOCKWISE, FP8_MXFP8 };
 /* How MoE tokens reach their experts (Megatron-Core's token dispatchers): an all-to-all of every
  * routed copy; an all-gather of all tokens over the expert group (and a reduce-scatter back);
