@@ -213,6 +213,55 @@ static enum sim_status plan_new(struct outfile *of, struct sim_error *err)
     return SIM_OK;
 }
 
+/* The kind of stepsim description ("scenario", "model", "hardware") the document `head`
+ * begins with, or NULL: the first element after the XML declaration, processing
+ * instructions, comments and white space (a UTF-8 byte-order mark allowed). */
+static const char *description_kind(const char *head)
+{
+    static const char *const roots[] = {"scenario", "model", "hardware"};
+    const char *p = head;
+    if (strncmp(p, "\xEF\xBB\xBF", 3) == 0)
+        p += 3;
+    for (;;) {
+        p += strspn(p, " \t\r\n");
+        if (strncmp(p, "<?", 2) == 0 || strncmp(p, "<!--", 4) == 0) {
+            const char *end = strstr(p, p[1] == '?' ? "?>" : "-->");
+            if (!end)
+                return NULL;
+            p = end + (p[1] == '?' ? 2 : 3);
+            continue;
+        }
+        if (*p != '<')
+            return NULL;
+        for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++) {
+            size_t n = strlen(roots[i]);
+            if (strncmp(p + 1, roots[i], n) == 0 && strchr(" \t\r\n/>", p[1 + n]) && p[1 + n])
+                return roots[i];
+        }
+        return NULL;
+    }
+}
+
+/* An output never replaces a scenario, model or hardware description, loaded by this command or
+ * not: a mistyped output name (--timeline run.xml for run.csv) would destroy what the user
+ * wrote, and a stepsim output never is such a file.  What cannot be read is not refused. */
+static enum sim_status refuse_description(const struct outfile *of, struct sim_error *err)
+{
+    char head[4097];
+    int fd = open(of->target, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
+        return SIM_OK;
+    ssize_t n = read(fd, head, sizeof head - 1);
+    close(fd);
+    head[n > 0 ? n : 0] = '\0';
+    const char *kind = description_kind(head);
+    if (kind)
+        return err_set(err, SIM_EINPUT, of->path, 0,
+                       "%s: is a stepsim %s description; refusing to replace it", of->option,
+                       kind);
+    return SIM_OK;
+}
+
 /* What already exists at the target decides how it is written, or whether it may be. */
 static enum sim_status plan_existing(struct outfile *of, struct sim_error *err)
 {
@@ -309,6 +358,8 @@ enum sim_status outset_add(struct outset *os, const char *option, const char *pa
     enum sim_status st = plan_target(of, err);
     if (st == SIM_OK)
         st = check_identity(os, of, err);
+    if (st == SIM_OK && of->exists && S_ISREG(of->st.st_mode))
+        st = refuse_description(of, err);
     if (st != SIM_OK)
         return st;
     os->n++;

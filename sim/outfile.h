@@ -18,6 +18,9 @@
  *    SIM_EINPUT, as is an output that is the same file (device and inode, or the same new name
  *    in the same folder) as a file the command loaded or as another of its outputs --
  *    character devices excepted: writing /dev/null twice destroys nothing;
+ *  - an existing regular file that is a scenario, model or hardware description (its first
+ *    element is <scenario>, <model> or <hardware>) is refused with SIM_EINPUT too, loaded or
+ *    not: no output of stepsim is one, so replacing it can only be a mistyped name;
  *  - a missing or unwritable folder, a file without write permission: SIM_EFAIL, still before
  *    anything is written.
  * Each output's data then goes to its temp file (outfile_write, or outfile_begin /

@@ -135,6 +135,25 @@ refuse "plan --out naming the hardware" 2 "--out would overwrite the hardware" \
 refuse "run --timeline /dev/stdin when stdin is the scenario" 2 "would overwrite the scenario" \
     run /dev/stdin --timeline /dev/stdin <"$w/in.xml"
 
+# ---- outputs that would overwrite a description this command did not load ----------------
+refuse "--timeline naming another scenario" 2 "--timeline: is a stepsim scenario description; refusing" \
+    run in.xml --timeline modelled.xml
+refuse "--trace naming a model the scenario does not use" 2 "is a stepsim model description" \
+    run in.xml --trace m/llama2-7b.xml
+refuse "sweep --out naming a hardware file" 2 "--out: is a stepsim hardware description" \
+    sweep in.xml --vary pp=1,2 --out m/dgx-h100.xml
+printf '\357\273\277<?xml version="1.0"?>\n<!-- a comment -->\n<?pi x?>\n<scenario name="x">\n' \
+    >"$w/bom.xml"
+refuse "--timeline naming a scenario behind a BOM, a comment and a PI" 2 "is a stepsim scenario description" \
+    run in.xml --timeline bom.xml
+printf '<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"/>\n' >"$w/old.svg"
+accept "--plot replacing an old SVG (XML, but no description)" "./old.svg" \
+    run in.xml --plot old.svg
+printf '<?xml version="1.0"?>\n<scenarios/>\n' >"$w/near.xml"
+accept "--timeline replacing an XML file whose root only starts like one" "./near.xml" \
+    run in.xml --timeline near.xml
+rm -f "$w/bom.xml" "$w/old.svg" "$w/near.xml"
+
 # ---- two outputs, one file --------------------------------------------------------------
 refuse "--timeline and --trace naming one old file" 2 "--trace would write the same file as --timeline old.csv" \
     run in.xml --timeline old.csv --trace old.csv
