@@ -207,9 +207,11 @@ static enum sim_status check_feature_keys(const struct scenario *scn, const stru
     return SIM_OK;
 }
 
-static enum sim_status check_rules(struct scenario *scn, const struct model *m,
-                                   const struct hardware *hw, struct cm_config *cfg,
-                                   struct sim_error *err)
+/* What the cost model needs from the scenario and refuses in it, before any layout: no
+ * explicit costs beside a model, a peak for the dtype, the model's layer count, a sequence
+ * length, a host link for offload, recompute keys that fit the recompute mode. */
+static enum sim_status check_cost_inputs(struct scenario *scn, const struct model *m,
+                                         const struct hardware *hw, struct sim_error *err)
 {
     for (size_t i = 0; i < sizeof explicit_keys / sizeof explicit_keys[0]; i++)
         if (scn_given(scn, explicit_keys[i]))
@@ -249,6 +251,14 @@ static enum sim_status check_rules(struct scenario *scn, const struct model *m,
                                   "--recompute-granularity full)",
                                   scn_key_name(k));
 
+    return SIM_OK;
+}
+
+/* The parallel layout: gpus a multiple of every parallel size, heads and experts divisible by
+ * their splits, sequence parallelism only with TP.  Sets *gpus (given, or one replica). */
+static enum sim_status check_layout(const struct scenario *scn, const struct model *m,
+                                    int *gpus_out, struct sim_error *err)
+{
     int tp = scn->tp, pp = scn->pp, cp = scn->cp, ep = scn->ep, etp = scn->etp;
     long dense_ranks = (long)tp * cp * pp, expert_ranks = (long)ep * etp * pp;
     long least = dense_ranks > expert_ranks ? dense_ranks : expert_ranks;
@@ -257,6 +267,7 @@ static enum sim_status check_rules(struct scenario *scn, const struct model *m,
                               "tp*cp*pp = %ld GPUs for one replica is above the limit of %ld",
                               least, 1L << 24);
     int gpus = scn->gpus ? scn->gpus : (int)least;
+    *gpus_out = gpus;
     long unit = pp * (long)(tp * cp > ep * etp ? tp * cp : ep * etp);
     /* The rule ties gpus to every parallel size: blame the value set last (--set pp=3 on a
      * scenario that gives gpus=), gpus itself when they all come from one file. */
@@ -287,6 +298,15 @@ static enum sim_status check_rules(struct scenario *scn, const struct model *m,
         return scn_rule_error(scn, SCN_SP, err,
                               "sp=true needs tp > 1 (sequence parallelism splits along "
                               "the tensor-parallel group)");
+    return SIM_OK;
+}
+
+/* Context parallelism: the all-to-all variants' group sizes, and sequences that split into
+ * 2*cp load-balanced chunks. */
+static enum sim_status check_cp(const struct scenario *scn, const struct model *m,
+                                struct sim_error *err)
+{
+    int tp = scn->tp, cp = scn->cp;
     int a2a_ranks = scn->cp_comm_type == CP_A2A       ? cp
                     : scn->cp_comm_type == CP_A2A_P2P ? scn->hierarchical_cp
                                                       : 1;
@@ -310,16 +330,20 @@ static enum sim_status check_rules(struct scenario *scn, const struct model *m,
                               "seq=%d is not divisible by 2*cp=%d (context parallelism splits each "
                               "sequence into 2*cp chunks for load balance)",
                               scn->seq, 2 * cp);
-    int dp = gpus / (int)dense_ranks, edp = gpus / (int)expert_ranks;
-    /* The batch follows the given values (derive.h); so may vp, after the schedule. */
-    enum sim_status st = derive_apply(scn, dp, err);
-    if (st != SIM_OK)
-        return st;
+    return SIM_OK;
+}
+
+/* Sharded data parallelism and what depends on it (grad-reduce-op, quantized-params,
+ * fsdp-group): *sh resolved, and the shard sizes of dense and expert parameters. */
+static enum sim_status check_sharding(const struct scenario *scn, const struct model *m,
+                                      int replicas, int edp, struct scn_sharding *sh_out,
+                                      int *shard_out, int *eshard_out, struct sim_error *err)
+{
+    int shard = replicas, eshard = edp;
     struct scn_sharding sh;
-    st = scn_resolve_sharding(scn, &sh, err);
+    enum sim_status st = scn_resolve_sharding(scn, &sh, err);
     if (st != SIM_OK)
         return st;
-    int replicas = dp * cp, shard = replicas, eshard = edp;
     if (sh.stage >= 2 && replicas == 1 && (m->experts == 0 || edp == 1))
         return scn_rule_error(scn, scn_culprit(scn, scn_given(scn, SCN_FSDP) ? SCN_FSDP : SCN_ZERO,
                                                SCN_GPUS),
@@ -353,6 +377,36 @@ static enum sim_status check_rules(struct scenario *scn, const struct model *m,
         shard = scn->fsdp_group;
         eshard = edp % shard == 0 ? shard : edp;
     }
+    *sh_out = sh;
+    *shard_out = shard;
+    *eshard_out = eshard;
+    return SIM_OK;
+}
+
+/* Every rule in turn, then the layout resolved once into *cfg (what the cost model reads). */
+static enum sim_status check_rules(struct scenario *scn, const struct model *m,
+                                   const struct hardware *hw, struct cm_config *cfg,
+                                   struct sim_error *err)
+{
+    int gpus = 0;
+    enum sim_status st = check_cost_inputs(scn, m, hw, err);
+    if (st == SIM_OK)
+        st = check_layout(scn, m, &gpus, err);
+    if (st == SIM_OK)
+        st = check_cp(scn, m, err);
+    if (st != SIM_OK)
+        return st;
+    int tp = scn->tp, pp = scn->pp, cp = scn->cp, ep = scn->ep, etp = scn->etp;
+    int dp = (int)(gpus / ((long)tp * cp * pp)), edp = (int)(gpus / ((long)ep * etp * pp));
+    /* The batch follows the given values (derive.h); so may vp, after the schedule. */
+    st = derive_apply(scn, dp, err);
+    if (st != SIM_OK)
+        return st;
+    struct scn_sharding sh = {0};
+    int replicas = dp * cp, shard = 0, eshard = 0;
+    st = check_sharding(scn, m, replicas, edp, &sh, &shard, &eshard, err);
+    if (st != SIM_OK)
+        return st;
     *cfg = (struct cm_config){.gpus = gpus,
                               .tp = tp,
                               .pp = pp,
