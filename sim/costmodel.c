@@ -611,18 +611,10 @@ static double gather_bytes(const struct cm_ctx *c, double params, double narrow)
     return PARAM_BYTES * (params - narrow) + cm_param_gather_bytes(c, 1 /* narrow */) * narrow;
 }
 
-static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct pipe_setup *setup,
-                             struct sim_error *err)
+/* The cost context every stage is costed with: the linear layers' rate and the 16-bit one,
+ * the achievable link levels, flash attention, narrow GEMMs. */
+static struct cm_ctx make_ctx(struct costmodel *cm, const struct scenario *scn)
 {
-    enum sim_status st;
-    if ((st = apply_hw_knobs(cm, scn, err)) != SIM_OK)
-        goto fail;
-    if (scn_given(scn, SCN_MTP_LAYERS)) /* the recipe trains more or fewer MTP modules */
-        cm->model.mtp_layers = scn->mtp_layers;
-    if ((st = check_rules(scn, &cm->model, cm->hw, &cm->cfg, err)) != SIM_OK ||
-        (st = scn_check(scn, err)) != SIM_OK)
-        goto fail;
-
     const struct hw_gpu *gpu = &cm->hw->gpu;
     enum dtype wide_dt = cm_narrow_gemms(scn) ? DT_BF16 : (enum dtype)scn->dtype;
     struct cm_ctx c = {
@@ -639,6 +631,101 @@ static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct 
         scn->attention != ATTENTION_UNFUSED,
         cm_narrow_gemms(scn),
         cm->layer_view};
+    return c;
+}
+
+/* Each pipeline rank's optimizer step (with the weight gradients deferred to the flush) and,
+ * without overlap, its parameter all-gather: over the rank's chunks. */
+static void cost_ranks(const struct cm_ctx *c, struct costmodel *cm, const struct scenario *scn,
+                       const struct pipe_setup *setup)
+{
+    double chunk_mbs = sched_chunk_mbs(setup->schedule, &setup->sp);
+    struct coll_group dense_g = cm_replica_group(c, cm->cfg.replicas, cm->cfg.tp);
+    struct coll_group expert_g = cm_replica_group(c, cm->cfg.edp, cm->cfg.etp * cm->cfg.ep);
+    int gathers = cm->cfg.zero == 1 || cm->cfg.zero == 2; /* ZeRO-3 gathers per layer */
+    for (int r = 0; r < scn->pp; r++) {
+        double dense = 0, expert = 0, narrow_dense = 0, narrow_expert = 0;
+        for (int ch = 0; ch < scn->vp; ch++) {
+            const struct cm_stage *cs = &cm->stages[scn_stage_of(scn, r, ch)];
+            dense += cs->dense_params;
+            expert += cs->expert_params;
+            narrow_dense += cs->narrow_dense_params;
+            narrow_expert += cs->narrow_expert_params;
+            cm->rank_deferred_s[r] += chunk_mbs * cs->deferred_wgt;
+        }
+        cm->rank_opt_s[r] =
+            cm->rank_deferred_s[r] + optimizer_s(c, optimizer_shard(cm, scn, dense, expert));
+        if (gathers && !scn->overlap_param_gather && dense_g.n > 1)
+            cm->rank_param_ag_s[r] =
+                cm_coll_time(c, COLL_ALL_GATHER, gather_bytes(c, dense, narrow_dense), dense_g) +
+                (expert_g.n > 1 && expert > 0
+                     ? cm_coll_time(c, COLL_ALL_GATHER, gather_bytes(c, expert, narrow_expert),
+                                    expert_g)
+                     : 0.0);
+    }
+}
+
+/* The engine's per-stage and per-rank times: F = forward; B = input gradient (+ recompute,
+ * communication); W = weight gradient.  Unsplit, the pipeline runs B + W as one backward op. */
+static enum sim_status fill_times(const struct costmodel *cm, const struct scenario *scn,
+                                  struct pipe_setup *setup, struct sim_error *err)
+{
+    enum sim_status st = SIM_OK;
+    for (int s = 0; s < scn->pp * scn->vp && st == SIM_OK; s++) {
+        const struct cm_stage *cs = &cm->stages[s];
+        /* The last gradient bucket's reduction cannot hide behind the chunk's backward. */
+        double bucket = DP_BUCKET_PARAMS > 1e6 * cm->cfg.dp ? DP_BUCKET_PARAMS : 1e6 * cm->cfg.dp;
+        double tail = cs->params > bucket ? cs->dp_sync_s * bucket / cs->params : cs->dp_sync_s;
+        double fwd_comm = cs->fwd.tp + cs->fwd.cp + cs->fwd.ep + cs->fwd.dp + cs->fwd.host;
+        double bwd_comm = cs->bwd.tp + cs->bwd.cp + cs->bwd.ep + cs->bwd.dp + cs->bwd.host;
+        if ((st = to_time(tail, &setup->stage_dp_tail[s], err)) != SIM_OK ||
+            (st = to_time(parts_total(&cs->fwd), &setup->stage_fwd[s], err)) != SIM_OK ||
+            (st = to_time(parts_total(&cs->bwd), &setup->stage_bwd[s], err)) != SIM_OK ||
+            (st = to_time(fwd_comm, &setup->stage_fwd_comm[s], err)) != SIM_OK ||
+            (st = to_time(bwd_comm, &setup->stage_bwd_comm[s], err)) != SIM_OK ||
+            (st = to_time(parts_total(&cs->wgt), &setup->stage_wgt[s], err)) != SIM_OK)
+            break;
+        st = to_time(cs->dp_sync_s, &setup->stage_dp[s], err);
+    }
+    for (int r = 0; r < scn->pp && st == SIM_OK; r++)
+        if ((st = to_time(cm->rank_opt_s[r], &setup->rank_opt[r], err)) == SIM_OK)
+            st = to_time(cm->rank_param_ag_s[r], &setup->rank_param_ag[r], err);
+    return st;
+}
+
+/* FLOPs for MFU (model FLOPs: 3 x forward, full attention, as Megatron and PaLM report) and
+ * HFU (adds what recompute executes again). */
+static void step_flops(struct costmodel *cm, const struct scenario *scn)
+{
+    double samples = cm->cfg.global_batch;
+    cm->model_flops_step = flops_model_step(&cm->model, cm->cfg.seq, (long)samples, 0);
+    double recompute = 0;
+    if (scn->recompute == RECOMPUTE_FULL)
+        recompute = samples * (flops_model_fwd(&cm->model, cm->cfg.seq, 0) -
+                               flops_head_fwd(&cm->model, cm->cfg.seq));
+    else if (scn->recompute == RECOMPUTE_SELECTIVE) {
+        struct layer_flops lf;
+        for (int l = 0; l < cm->model.layers; l++) {
+            flops_layer_fwd(&cm->model, l, cm->cfg.seq, 0, &lf);
+            recompute += samples * lf.attn_core;
+        }
+    }
+    cm->hw_flops_step = cm->model_flops_step + recompute;
+}
+
+static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct pipe_setup *setup,
+                             struct sim_error *err)
+{
+    enum sim_status st;
+    if ((st = apply_hw_knobs(cm, scn, err)) != SIM_OK)
+        goto fail;
+    if (scn_given(scn, SCN_MTP_LAYERS)) /* the recipe trains more or fewer MTP modules */
+        cm->model.mtp_layers = scn->mtp_layers;
+    if ((st = check_rules(scn, &cm->model, cm->hw, &cm->cfg, err)) != SIM_OK ||
+        (st = scn_check(scn, err)) != SIM_OK)
+        goto fail;
+
+    struct cm_ctx c = make_ctx(cm, scn);
     cm->layer_view[0].layer = cm->layer_view[1].layer = -1;
     cm->layer_view[0].stage = cm->layer_view[1].stage = -1;
     cm->peak_flops = c.linear.peak;
@@ -662,57 +749,10 @@ static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct 
         stage_params(&c, cs);
         cs->dp_sync_s = cm_dp_sync_s(&c, cs);
     }
-    /* Optimizer and parameter gather per rank: over the rank's chunks. */
-    for (int r = 0; r < scn->pp; r++) {
-        double dense = 0, expert = 0, narrow_dense = 0, narrow_expert = 0;
-        for (int ch = 0; ch < scn->vp; ch++) {
-            const struct cm_stage *cs = &cm->stages[scn_stage_of(scn, r, ch)];
-            dense += cs->dense_params;
-            expert += cs->expert_params;
-            narrow_dense += cs->narrow_dense_params;
-            narrow_expert += cs->narrow_expert_params;
-        }
-        /* Deferred weight gradients run in the flush, before the rank's optimizer step. */
-        double chunk_mbs = sched_chunk_mbs(setup->schedule, &setup->sp);
-        for (int ch = 0; ch < scn->vp; ch++)
-            cm->rank_deferred_s[r] += chunk_mbs * cm->stages[scn_stage_of(scn, r, ch)].deferred_wgt;
-        cm->rank_opt_s[r] = cm->rank_deferred_s[r] +
-                            optimizer_s(&c, optimizer_shard(cm, scn, dense, expert));
-        struct coll_group dense_g = cm_replica_group(&c, cm->cfg.replicas, cm->cfg.tp);
-        struct coll_group expert_g = cm_replica_group(&c, cm->cfg.edp, cm->cfg.etp * cm->cfg.ep);
-        int gathers = cm->cfg.zero == 1 || cm->cfg.zero == 2; /* ZeRO-3 gathers per layer */
-        if (gathers && !scn->overlap_param_gather && dense_g.n > 1)
-            cm->rank_param_ag_s[r] =
-                cm_coll_time(&c, COLL_ALL_GATHER, gather_bytes(&c, dense, narrow_dense), dense_g) +
-                (expert_g.n > 1 && expert > 0
-                     ? cm_coll_time(&c, COLL_ALL_GATHER, gather_bytes(&c, expert, narrow_expert),
-                                    expert_g)
-                     : 0.0);
-    }
-    if ((st = check_step_size(cm, scn, setup, err)) != SIM_OK)
+    cost_ranks(&c, cm, scn, setup);
+    if ((st = check_step_size(cm, scn, setup, err)) != SIM_OK ||
+        (st = fill_times(cm, scn, setup, err)) != SIM_OK)
         goto fail;
-    /* F = forward; B = input gradient (+ recompute, communication); W = weight gradient.
-     * Unsplit, the pipeline runs B + W as one backward op. */
-    for (int s = 0; s < stages; s++) {
-        const struct cm_stage *cs = &cm->stages[s];
-        /* The last gradient bucket's reduction cannot hide behind the chunk's backward. */
-        double bucket = DP_BUCKET_PARAMS > 1e6 * cm->cfg.dp ? DP_BUCKET_PARAMS : 1e6 * cm->cfg.dp;
-        double tail = cs->params > bucket ? cs->dp_sync_s * bucket / cs->params : cs->dp_sync_s;
-        if ((st = to_time(tail, &setup->stage_dp_tail[s], err)) != SIM_OK ||
-            (st = to_time(parts_total(&cs->fwd), &setup->stage_fwd[s], err)) != SIM_OK ||
-            (st = to_time(parts_total(&cs->bwd), &setup->stage_bwd[s], err)) != SIM_OK ||
-            (st = to_time(cs->fwd.tp + cs->fwd.cp + cs->fwd.ep + cs->fwd.dp + cs->fwd.host,
-                          &setup->stage_fwd_comm[s], err)) != SIM_OK ||
-            (st = to_time(cs->bwd.tp + cs->bwd.cp + cs->bwd.ep + cs->bwd.dp + cs->bwd.host,
-                          &setup->stage_bwd_comm[s], err)) != SIM_OK ||
-            (st = to_time(parts_total(&cs->wgt), &setup->stage_wgt[s], err)) != SIM_OK ||
-            (st = to_time(cs->dp_sync_s, &setup->stage_dp[s], err)) != SIM_OK)
-            goto fail;
-    }
-    for (int r = 0; r < scn->pp; r++)
-        if ((st = to_time(cm->rank_opt_s[r], &setup->rank_opt[r], err)) != SIM_OK ||
-            (st = to_time(cm->rank_param_ag_s[r], &setup->rank_param_ag[r], err)) != SIM_OK)
-            goto fail;
     setup->overlap_interference = c.hw->gpu.overlap_interference;
     setup->overlap_grad_reduce = scn->overlap_grad_reduce;
     setup->blocking_p2p = !scn->overlap_p2p;
@@ -728,23 +768,7 @@ static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct 
         goto fail;
     setup->jitter_cv = scn->jitter;
     setup->seed = scn->seed;
-
-    /* FLOPs for MFU (model FLOPs: 3 x forward, full attention, as Megatron and PaLM report)
-     * and HFU (adds what recompute executes again). */
-    double samples = cm->cfg.global_batch;
-    cm->model_flops_step = flops_model_step(&cm->model, cm->cfg.seq, (long)samples, 0);
-    double recompute = 0;
-    if (scn->recompute == RECOMPUTE_FULL)
-        recompute = samples * (flops_model_fwd(&cm->model, cm->cfg.seq, 0) -
-                               flops_head_fwd(&cm->model, cm->cfg.seq));
-    else if (scn->recompute == RECOMPUTE_SELECTIVE) {
-        struct layer_flops lf;
-        for (int l = 0; l < cm->model.layers; l++) {
-            flops_layer_fwd(&cm->model, l, cm->cfg.seq, 0, &lf);
-            recompute += samples * lf.attn_core;
-        }
-    }
-    cm->hw_flops_step = cm->model_flops_step + recompute;
+    step_flops(cm, scn);
     return SIM_OK;
 fail:
     pipe_setup_release(setup);
