@@ -1733,6 +1733,73 @@ static enum sim_status apply_hw_knobs(const struct scenario *base, struct hardwa
     return SIM_OK;
 }
 
+/* Context parallelism the way the framework runs it: the scenario's cp-comm-type when
+ * offered, else the framework's first (DeepSpeed's is Ulysses' a2a).  Sets res->cp_comm and
+ * rewrites *planned's cp-comm-type when it differs. */
+static enum sim_status plan_cp_comm(struct scenario *planned, struct plan_result *res,
+                                    struct sim_error *err)
+{
+    res->cp_comm = fw_cp_comm(res->framework, planned->cp_comm_type);
+    if (res->cp_comm < 0 || res->cp_comm == planned->cp_comm_type)
+        return SIM_OK;
+    scn_unset(planned, SCN_HIERARCHICAL_CP);
+    return scn_set_key(planned, SCN_CP_COMM_TYPE, scn_choice_name(SCN_CP_COMM_TYPE, res->cp_comm),
+                       err);
+}
+
+/* The space the planner enumerates: the model, the framework's schedules and offers, the GPU
+ * budget and node size, the batch, and the recompute settings worth trying. */
+static struct plan_space space_of(const struct scenario *base, const struct plan_opts *o,
+                                  const struct plan_result *res, const struct model *model,
+                                  const struct hardware *hw)
+{
+    struct plan_space space = {.m = model,
+                               .fw = res->framework,
+                               .schedules = res->schedules,
+                               .gpus = o->gpus,
+                               .gpus_per_node = hw->node.gpus,
+                               .global_batch = base->global_batch,
+                               .seq = base->seq};
+    space.offload_opt = res->framework->offload_optimizer && hw->node.host_bw_Bps > 0 &&
+                        hw->node.host_mem_bw_Bps > 0;
+    space.offload_act = res->framework->offload_activations && hw->node.host_bw_Bps > 0;
+    space.cp_offered = res->cp_comm >= 0;
+    recompute_sets(&space, base->attention == ATTENTION_FLASH);
+    return space;
+}
+
+/* Keep the configs of rule-valid layouts, in enumeration order; res->valid counts them. */
+static void keep_valid_layouts(struct plan_result *res)
+{
+    size_t n = 0, nl = 0;
+    for (size_t l = 0; l < res->nlayouts; l++) {
+        struct plan_layout L = res->layouts[l];
+        if (!L.valid)
+            continue;
+        for (size_t k = 0; k < L.n; k++) {
+            res->entries[n + k] = res->entries[L.first + k];
+            res->entries[n + k].layout = (int)nl;
+        }
+        L.first = n;
+        n += L.n;
+        res->layouts[nl++] = L;
+    }
+    res->n = res->valid = n;
+    res->nlayouts = nl;
+}
+
+/* After the search: configs that failed to build leave the valid count; out of memory and
+ * pruned ones are counted. */
+static void count_outcomes(struct plan_result *res)
+{
+    for (size_t i = 0; i < res->n; i++) {
+        const struct plan_entry *e = &res->entries[i];
+        res->valid -= e->built < 0;
+        res->oom += e->built >= 0 && e->state == PLAN_OOM;
+        res->pruned += e->built >= 0 && e->state == PLAN_PRUNED;
+    }
+}
+
 enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
                          struct plan_result *res, struct sim_error *err)
 {
@@ -1745,16 +1812,9 @@ enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
     res->framework_inferred = base->framework == FW_AUTO;
     if ((st = choose_schedules(base, o, res, err)) != SIM_OK)
         return st;
-    /* Context parallelism the way the framework runs it: the scenario's cp-comm-type when
-     * offered, else the framework's first (DeepSpeed's is Ulysses' a2a). */
     struct scenario planned = *base;
-    res->cp_comm = fw_cp_comm(res->framework, base->cp_comm_type);
-    if (res->cp_comm >= 0 && res->cp_comm != base->cp_comm_type) {
-        scn_unset(&planned, SCN_HIERARCHICAL_CP);
-        if ((st = scn_set_key(&planned, SCN_CP_COMM_TYPE,
-                              scn_choice_name(SCN_CP_COMM_TYPE, res->cp_comm), err)) != SIM_OK)
-            return st;
-    }
+    if ((st = plan_cp_comm(&planned, res, err)) != SIM_OK)
+        return st;
     base = &planned;
     struct model model;
     struct hardware hw;
@@ -1772,18 +1832,7 @@ enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
     res->hbm_usable_bytes = hw_usable_hbm(&hw.gpu);
     snprintf(res->model, sizeof res->model, "%s", model.name);
     snprintf(res->hardware, sizeof res->hardware, "%s", hw.name);
-    struct plan_space space = {.m = &model,
-                               .fw = res->framework,
-                               .schedules = res->schedules,
-                               .gpus = o->gpus,
-                               .gpus_per_node = hw.node.gpus,
-                               .global_batch = base->global_batch,
-                               .seq = base->seq};
-    space.offload_opt = res->framework->offload_optimizer && hw.node.host_bw_Bps > 0 &&
-                        hw.node.host_mem_bw_Bps > 0;
-    space.offload_act = res->framework->offload_activations && hw.node.host_bw_Bps > 0;
-    space.cp_offered = res->cp_comm >= 0;
-    recompute_sets(&space, base->attention == ATTENTION_FLASH);
+    struct plan_space space = space_of(base, o, res, &model, &hw);
     if (enumerate(&space, &cands) != 0) {
         st = err_set(err, SIM_EFAIL, NULL, 0, "out of memory enumerating configs (cap %d)",
                      PLAN_MAX_CANDIDATES);
@@ -1818,22 +1867,7 @@ enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
         res->orders += built[g];
     if ((st = first_failure(c.status, c.errs, res->nlayouts, err)) != SIM_OK)
         goto done;
-    /* Keep the configs of rule-valid layouts, in enumeration order. */
-    size_t n = 0, nl = 0;
-    for (size_t l = 0; l < res->nlayouts; l++) {
-        struct plan_layout L = res->layouts[l];
-        if (!L.valid)
-            continue;
-        for (size_t k = 0; k < L.n; k++) {
-            res->entries[n + k] = res->entries[L.first + k];
-            res->entries[n + k].layout = (int)nl;
-        }
-        L.first = n;
-        n += L.n;
-        res->layouts[nl++] = L;
-    }
-    res->n = res->valid = n;
-    res->nlayouts = nl;
+    keep_valid_layouts(res);
     if (res->valid == 0) {
         st = err_set(err, SIM_EINPUT, NULL, 0,
                      "no valid layout of %s on gpus=%d with global-batch=%d: every config "
@@ -1844,12 +1878,7 @@ enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
     }
     if ((st = search(&c, o, res, err)) != SIM_OK)
         goto done;
-    for (size_t i = 0; i < res->n; i++) {
-        const struct plan_entry *e = &res->entries[i];
-        res->valid -= e->built < 0;
-        res->oom += e->built >= 0 && e->state == PLAN_OOM;
-        res->pruned += e->built >= 0 && e->state == PLAN_PRUNED;
-    }
+    count_outcomes(res);
 done:
     mem_free(cands.v);
     for (size_t l = 0; cands.lay && l < cands.nlay; l++)
