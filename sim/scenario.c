@@ -640,150 +640,172 @@ static int choice_index(const struct key_spec *ks, const char *word, char *why, 
     return -1;
 }
 
+/* A file path, resolved against the referring file; a bare name that is no file here is looked
+ * up among the shipped files (library.h), and one the library does not hold either is an
+ * error naming what it holds.  A file may name only regular files: a FIFO or a device (a ref
+ * to /dev/stdin, a tty, a pipe nobody writes to) would block or read what the user never
+ * passed.  A path that does not exist yet is left to the loader's "cannot open". */
+static enum sim_status parse_path(const struct key_spec *ks, const char *value, const char *file,
+                                  int line, const char *option, char *field,
+                                  struct sim_error *err)
+{
+    char resolved[2048], why[256];
+    resolve_relative(file, value, resolved, sizeof resolved);
+    size_t n = strlen(resolved);
+    if (value[0] == '\0' || n >= ks->cap) {
+        snprintf(why, sizeof why, "a file path of 1 to %zu characters is needed", ks->cap - 1);
+        return value_error(file, line, option, ks->name, value, why, err);
+    }
+    struct stat sb;
+    if (ks->library && library_is_name(value) && stat(resolved, &sb) != 0) {
+        if (library_find(ks->library, value, resolved, sizeof resolved) != 0)
+            return not_in_library(ks, value, file, line, option, err);
+        n = strlen(resolved);
+        if (n >= ks->cap) {
+            snprintf(why, sizeof why, "the shipped file's path is longer than %zu characters",
+                     ks->cap - 1);
+            return value_error(file, line, option, ks->name, value, why, err);
+        }
+    }
+    if (file && stat(resolved, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+        snprintf(why, sizeof why, "'%.64s' is not a regular file", value);
+        return value_error(file, line, option, ks->name, value, why, err);
+    }
+    memcpy(field, resolved, n + 1);
+    return SIM_OK;
+}
+
+/* A comma-separated list of the key's choices, as bits; -1 with `why` when it is not one. */
+static int parse_flags(const struct key_spec *ks, const char *value, char *why, size_t len)
+{
+    int bits = 0;
+    char list[256], *save = NULL;
+    snprintf(list, sizeof list, "%s", value);
+    for (char *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+        int found = choice_index(ks, w, why, len);
+        if (found < 0)
+            return -1;
+        bits |= 1 << found;
+    }
+    if (bits == 0 || strlen(value) >= sizeof list) {
+        snprintf(why, len, "a comma-separated list of names is needed");
+        return -1;
+    }
+    return bits;
+}
+
+/* A name of 1 to cap-1 characters without control characters (a schedule's: a known one). */
+static int check_name(const struct key_spec *ks, int k, const char *value, char *why, size_t len)
+{
+    size_t n = strlen(value);
+    if (n == 0 || n >= ks->cap) {
+        snprintf(why, len, "'%.40s%s' must be 1 to %zu characters", value, n > 40 ? "..." : "",
+                 ks->cap - 1);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (iscntrl((unsigned char)value[i])) {
+            snprintf(why, len, "contains a control character at offset %zu", i);
+            return -1;
+        }
+    }
+    if (k == SCN_SCHEDULE && !sched_find(value)) {
+        snprintf(why, len, "unknown schedule '%s' (known: %s)", value, sched_names());
+        return -1;
+    }
+    return 0;
+}
+
+/* A time, size or bandwidth in SI base units, in range: bandwidths positive (a free link is an
+ * absent <link>), times at most 10^6 s. */
+static int parse_quantity(const struct key_spec *ks, const char *value, double *dv, char *why,
+                          size_t len)
+{
+    enum unit_kind uk = ks->type == VT_TIME    ? UNIT_TIME
+                        : ks->type == VT_BYTES ? UNIT_BYTES
+                                               : UNIT_BANDWIDTH;
+    if (units_parse(value, uk, dv, why, len) != 0)
+        return -1;
+    if (uk == UNIT_BANDWIDTH && *dv <= 0.0) {
+        snprintf(why, len, "'%s' must be positive (omit <link> for free links)", value);
+        return -1;
+    }
+    if (uk == UNIT_TIME && *dv > SCN_MAX_TIME_S) {
+        snprintf(why, len, "'%s' is out of range (above 10^6 s)", value);
+        return -1;
+    }
+    return 0;
+}
+
+/* A number in [lo, hi] (fractions and factors). */
+static int parse_ranged(const char *value, double lo, double hi, double *dv, char *why,
+                        size_t len)
+{
+    if (units_parse(value, UNIT_FRACTION, dv, why, len) != 0)
+        return -1;
+    if (*dv < lo || *dv > hi) {
+        snprintf(why, len, "'%s' is out of range [%g, %g]", value, lo, hi);
+        return -1;
+    }
+    return 0;
+}
+
 static enum sim_status parse_value(struct scenario *scn, int k, const char *value, const char *file,
                                    int line, const char *option, struct sim_error *err)
 {
-    const char *key = keys[k].name;
     const struct key_spec *ks = &keys[k];
     char *field = (char *)scn + ks->offset;
-    char why[256];
+    char why[256] = "";
     long iv;
     double dv;
-    int bv;
+    int bv, ok = 0;
 
     switch (ks->type) {
-    case VT_PATH: {
-        char resolved[2048];
-        resolve_relative(file, value, resolved, sizeof resolved);
-        size_t n = strlen(resolved);
-        if (value[0] == '\0' || n >= ks->cap) {
-            snprintf(why, sizeof why, "a file path of 1 to %zu characters is needed", ks->cap - 1);
-            return value_error(file, line, option, key, value, why, err);
-        }
-        /* A bare name that is no file here is looked up among the shipped files (library.h):
-         * one the library does not hold either is an error naming what it holds. */
-        struct stat sb;
-        if (ks->library && library_is_name(value) && stat(resolved, &sb) != 0) {
-            if (library_find(ks->library, value, resolved, sizeof resolved) != 0)
-                return not_in_library(ks, value, file, line, option, err);
-            n = strlen(resolved);
-            if (n >= ks->cap) {
-                snprintf(why, sizeof why, "the shipped file's path is longer than %zu characters",
-                         ks->cap - 1);
-                return value_error(file, line, option, key, value, why, err);
-            }
-        }
-        /* A file may name only regular files: a FIFO or a device (a ref to /dev/stdin, a tty,
-         * a pipe nobody writes to) would block or read what the user never passed.  A path
-         * that does not exist yet is left to the loader's "cannot open". */
-        if (file && stat(resolved, &sb) == 0 && !S_ISREG(sb.st_mode)) {
-            snprintf(why, sizeof why, "'%.64s' is not a regular file", value);
-            return value_error(file, line, option, key, value, why, err);
-        }
-        memcpy(field, resolved, n + 1);
+    case VT_PATH:
+        return parse_path(ks, value, file, line, option, field, err);
+    case VT_CHOICE:
+        if ((ok = (bv = choice_index(ks, value, why, sizeof why)) >= 0))
+            *(int *)(void *)field = bv;
         break;
-    }
-    case VT_CHOICE: {
-        int found = choice_index(ks, value, why, sizeof why);
-        if (found < 0)
-            return value_error(file, line, option, key, value, why, err);
-        *(int *)(void *)field = found;
+    case VT_FLAGS:
+        if ((ok = (bv = parse_flags(ks, value, why, sizeof why)) >= 0))
+            *(int *)(void *)field = bv;
         break;
-    }
-    case VT_FLAGS: {
-        int bits = 0;
-        char list[256], *save = NULL;
-        snprintf(list, sizeof list, "%s", value);
-        for (char *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
-            int found = choice_index(ks, w, why, sizeof why);
-            if (found < 0)
-                return value_error(file, line, option, key, value, why, err);
-            bits |= 1 << found;
-        }
-        if (bits == 0 || strlen(value) >= sizeof list) {
-            snprintf(why, sizeof why, "a comma-separated list of names is needed");
-            return value_error(file, line, option, key, value, why, err);
-        }
-        *(int *)(void *)field = bits;
-        break;
-    }
     case VT_FACTOR:
-        if (units_parse(value, UNIT_FRACTION, &dv, why, sizeof why) != 0)
-            return value_error(file, line, option, key, value, why, err);
-        if (dv < 1.0 || dv > 16.0) {
-            snprintf(why, sizeof why, "'%s' is out of range [1, 16]", value);
-            return value_error(file, line, option, key, value, why, err);
-        }
-        *(double *)(void *)field = dv;
+        if ((ok = parse_ranged(value, 1.0, 16.0, &dv, why, sizeof why) == 0))
+            *(double *)(void *)field = dv;
         break;
-    case VT_NAME: {
-        size_t cap = ks->cap;
-        size_t n = strlen(value);
-        if (n == 0 || n >= cap) {
-            snprintf(why, sizeof why, "'%.40s%s' must be 1 to %zu characters", value,
-                     n > 40 ? "..." : "", cap - 1);
-            return value_error(file, line, option, key, value, why, err);
+    case VT_NAME:
+        if ((ok = check_name(ks, k, value, why, sizeof why) == 0)) {
+            memcpy(field, value, strlen(value) + 1);
+            if (k == SCN_SCHEDULE)
+                scn->sched = sched_find(value);
         }
-        for (size_t i = 0; i < n; i++) {
-            if (iscntrl((unsigned char)value[i])) {
-                snprintf(why, sizeof why, "contains a control character at offset %zu", i);
-                return value_error(file, line, option, key, value, why, err);
-            }
-        }
-        if (k == SCN_SCHEDULE && !sched_find(value)) {
-            snprintf(why, sizeof why, "unknown schedule '%s' (known: %s)", value, sched_names());
-            return value_error(file, line, option, key, value, why, err);
-        }
-        memcpy(field, value, n + 1);
-        if (k == SCN_SCHEDULE)
-            scn->sched = sched_find(value);
         break;
-    }
     case VT_INT:
-        if (units_parse_int(value, ks->min, ks->max, &iv, why, sizeof why) != 0)
-            return value_error(file, line, option, key, value, why, err);
-        *(int *)(void *)field = (int)iv;
+        if ((ok = units_parse_int(value, ks->min, ks->max, &iv, why, sizeof why) == 0))
+            *(int *)(void *)field = (int)iv;
         break;
     case VT_SEED:
-        if (units_parse_int(value, 0, 2147483647L, &iv, why, sizeof why) != 0)
-            return value_error(file, line, option, key, value, why, err);
-        *(unsigned long *)(void *)field = (unsigned long)iv;
+        if ((ok = units_parse_int(value, 0, 2147483647L, &iv, why, sizeof why) == 0))
+            *(unsigned long *)(void *)field = (unsigned long)iv;
         break;
     case VT_TIME:
     case VT_BYTES:
-    case VT_BANDWIDTH: {
-        enum unit_kind uk = ks->type == VT_TIME    ? UNIT_TIME
-                            : ks->type == VT_BYTES ? UNIT_BYTES
-                                                   : UNIT_BANDWIDTH;
-        if (units_parse(value, uk, &dv, why, sizeof why) != 0)
-            return value_error(file, line, option, key, value, why, err);
-        if (uk == UNIT_BANDWIDTH && dv <= 0.0) {
-            snprintf(why, sizeof why, "'%s' must be positive (omit <link> for free links)", value);
-            return value_error(file, line, option, key, value, why, err);
-        }
-        if (uk == UNIT_TIME && dv > SCN_MAX_TIME_S) {
-            snprintf(why, sizeof why, "'%s' is out of range (above 10^6 s)", value);
-            return value_error(file, line, option, key, value, why, err);
-        }
-        *(double *)(void *)field = dv;
+    case VT_BANDWIDTH:
+        if ((ok = parse_quantity(ks, value, &dv, why, sizeof why) == 0))
+            *(double *)(void *)field = dv;
         break;
-    }
-    case VT_FRACTION:
-        if (units_parse(value, UNIT_FRACTION, &dv, why, sizeof why) != 0)
-            return value_error(file, line, option, key, value, why, err);
-        if (dv > 1.0) { /* a CV above 100% makes no physical sense for kernel times */
-            snprintf(why, sizeof why, "'%s' is out of range [0, 1]", value);
-            return value_error(file, line, option, key, value, why, err);
-        }
-        *(double *)(void *)field = dv;
+    case VT_FRACTION: /* a CV above 100% makes no physical sense for kernel times */
+        if ((ok = parse_ranged(value, 0.0, 1.0, &dv, why, sizeof why) == 0))
+            *(double *)(void *)field = dv;
         break;
     case VT_BOOL:
-        if (units_parse_bool(value, &bv, why, sizeof why) != 0)
-            return value_error(file, line, option, key, value, why, err);
-        *(int *)(void *)field = bv;
+        if ((ok = units_parse_bool(value, &bv, why, sizeof why) == 0))
+            *(int *)(void *)field = bv;
         break;
     }
-    return SIM_OK;
+    return ok ? SIM_OK : value_error(file, line, option, ks->name, value, why, err);
 }
 
 static enum sim_status unknown_key(const char *key, const char *file, int line, const char *option,
