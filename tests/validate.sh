@@ -7,7 +7,8 @@
 #   dev    SC21 + MC24: the runs stepsim was calibrated on (the CI gate);
 #   wave2  13 sources, 47 runs: a second calibration set (not held out);
 #   zb24   the zero-bubble paper's runs: held out so far;
-#   mb26   Megatron-Bridge's 26.04.01 performance summary (its Llama rows): held out.
+#   mb26   Megatron-Bridge's 26.04.01 performance summary (its Llama rows): held out;
+#   mb25   the same summary's 25.11 DGX-B200 Llama 3.1 405B rows: held out.
 # Columns: id, set, source, scenario (or -), comma-separated --set overrides (or -), measured
 # step time in s, measured peak memory per GPU in GB (or -), scored (yes/no), - or what stepsim
 # lacks to express the run, derivation.
@@ -22,14 +23,14 @@
 # summary line per set ("<set> MAE x% over N runs (worst y%)", wave2 adding "; K not
 # expressible", and "<set> memory MAE ..." where memory is published).
 #
-# Environment: VALIDATE_SETS (default "dev wave2 zb24 mb26") picks sets; VALIDATE_TSV=path also
+# Environment: VALIDATE_SETS (default "dev wave2 zb24 mb26 mb25") picks sets; VALIDATE_TSV=path also
 # writes every row machine-readably (id, set, source, scored, status, measured and predicted
 # step time, error, memory, OOM); STEPSIM_ARGS adds options to every run (e.g.
 # STEPSIM_ARGS="--set jitter=0.02" for a what-if).  Exit status 1 when a run fails.
 set -u
 top_srcdir=${top_srcdir:-.}
 stepsim=${STEPSIM:-./stepsim}
-sets=${VALIDATE_SETS:-dev wave2 zb24 mb26}
+sets=${VALIDATE_SETS:-dev wave2 zb24 mb26 mb25}
 [ -x "$stepsim" ] || { echo "validate: $stepsim not built" >&2; exit 1; }
 
 status=0
@@ -68,7 +69,7 @@ run_set() {
         dev) role="calibration set, the runs stepsim was tuned on" ;;
         wave2) role="second calibration set (not held out)" ;;
         zb24) role="held out so far: not used to calibrate" ;;
-        mb26) role="held out: never fitted, nothing chosen from its errors" ;;
+        mb26 | mb25) role="held out: never fitted, nothing chosen from its errors" ;;
         *) role="" ;;
     esac
     echo "== $set_name (scenarios/validation/$set_name.tsv): $role"
