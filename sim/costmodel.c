@@ -17,6 +17,7 @@
 #include "cm_internal.h"
 #include "derive.h"
 #include "flops.h"
+#include "pplayout.h"
 
 
 /* ---- parameters and data parallelism --------------------------------------------------- */
@@ -244,6 +245,12 @@ static enum sim_status check_cost_inputs(struct scenario *scn, const struct mode
                               "--recompute-granularity selective)");
     if (check_feature_keys(scn, m, err) != SIM_OK)
         return err->status;
+    int layout_mtp = pplayout_count(scn->pipeline_layout, -1, 'm');
+    if (scn->pipeline_layout[0] && layout_mtp != m->mtp_layers)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_PIPELINE_LAYOUT, SCN_MTP_LAYERS), err,
+                              "pipeline-layout places %d MTP modules, but %s trains %d "
+                              "(mtp-layers)",
+                              layout_mtp, m->name, m->mtp_layers);
     for (enum scn_key k = SCN_RECOMPUTE_METHOD; k <= SCN_RECOMPUTE_NUM_LAYERS; k++)
         if (scn_given(scn, k) && scn->recompute != RECOMPUTE_FULL)
             return scn_rule_error(scn, scn_culprit(scn, k, SCN_RECOMPUTE), err,

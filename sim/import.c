@@ -52,6 +52,7 @@ static const struct flag flags[] = {
     {"seq-length", FK_INT, "seq", NULL, 0},
     {"decoder-first-pipeline-num-layers", FK_INT, "first-stage-layers", NULL, 0},
     {"decoder-last-pipeline-num-layers", FK_INT, "last-stage-layers", NULL, 0},
+    {"pipeline-model-parallel-layout", FK_WORD, "pipeline-layout", NULL, 0},
     {"recompute-granularity", FK_WORD, "recompute", NULL, 0},
     {"recompute-activations", FK_SWITCH, "recompute", "selective", 0},
     {"sequence-parallel", FK_SWITCH, "sp", "true", 0},
@@ -93,7 +94,7 @@ static const struct {
     const char *keys[12];
 } layout[] = {
     {"parallel", {"gpus", "tp", "cp", "ep", "etp", "sp"}},
-    {"pipeline", {"schedule", "pp", "vp", "vp-group"}},
+    {"pipeline", {"schedule", "pp", "vp", "vp-group", "pipeline-layout"}},
     {"batch", {"micro-batch", "global-batch", "seq"}},
     {"training",
      {"dtype", "recompute", "distributed-optimizer", "overlap-grad-reduce", "overlap-param-gather",

@@ -158,6 +158,8 @@ enum sim_status plan_config_apply(const struct scenario *base, int gpus,
         scn_unset(out, SCN_FIRST_STAGE_LAYERS);
         scn_unset(out, SCN_LAST_STAGE_LAYERS);
     }
+    if (scn_given(out, SCN_PIPELINE_LAYOUT)) /* the planner lays the stages out itself */
+        scn_unset(out, SCN_PIPELINE_LAYOUT);
     scn_unset(out, SCN_VP_GROUP); /* Megatron's default group: pp */
     /* The zero-bubble family and DualPipe split the backward whatever the base says. */
     if (c->schedule->builds_w)

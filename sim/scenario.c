@@ -16,6 +16,7 @@
 #include "library.h"
 #include "nearest.h"
 #include "schedule.h"
+#include "pplayout.h"
 #include "units.h"
 #include "embedded.h"
 #include "framework.h"
@@ -35,6 +36,7 @@ enum value_type {
     VT_CHOICE, /* one word of `choices`, stored as its index */
     VT_FACTOR, /* a plain number in [1, 16] */
     VT_FLAGS,  /* comma-separated words of `choices`, stored as bits (word i = 1 << i) */
+    VT_LAYOUT, /* a Megatron-Core pipeline layout, stored unrolled (pplayout.h) */
 };
 
 /* In enum dtype order (hardware.h). */
@@ -129,6 +131,13 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
         {"last-stage-layers", VT_INT, FIELD(last_stage_layers), 0, 1 << 20, .scope = KS_ANY,
          .zero = "even split",
          .doc = "layers of the last virtual stage (0: the LM head and loss alone)"},
+    [SCN_PIPELINE_LAYOUT] =
+        {"pipeline-layout", VT_LAYOUT, FIELD(pipeline_layout), 0, 0, NULL,
+         sizeof((struct scenario *)0)->pipeline_layout, .scope = KS_ANY, .zero = "even split",
+         .doc = "every virtual stage's layers, as Megatron-Core's "
+                "--pipeline-model-parallel-layout writes them: stages split at '|', E the "
+                "embedding, t a layer, m an MTP module, L the loss, (..)*n and x*n repeat "
+                "(\"Et|(tt|)*30mL\")"},
     [SCN_FORWARD] = {"forward", VT_TIME, FIELD(forward_s), 0, 0, .scope = KS_EXPLICIT, .def = "0s",
                      .doc = "forward time per layer per micro-batch"},
     [SCN_BACKWARD_INPUT] = {"backward-input", VT_TIME, FIELD(bwd_input_s), 0, 0,
@@ -339,8 +348,9 @@ void scn_unset(struct scenario *scn, enum scn_key key)
         assert(st == SIM_OK);
         (void)st;
     } else {
-        size_t size = ks->type == VT_NAME || ks->type == VT_PATH ? ks->cap
-                      : ks->type == VT_SEED                       ? sizeof(unsigned long)
+        int text = ks->type == VT_NAME || ks->type == VT_PATH || ks->type == VT_LAYOUT;
+        size_t size = text                  ? ks->cap
+                      : ks->type == VT_SEED ? sizeof(unsigned long)
                       : ks->type == VT_INT || ks->type == VT_BOOL || ks->type == VT_CHOICE ||
                               ks->type == VT_FLAGS
                           ? sizeof(int)
@@ -379,6 +389,10 @@ void scn_stage_layers(const struct scenario *scn, int stage, int *first_layer, i
 {
     int stages = scn_model_parts(scn);
     stage = scn_model_part(scn, stage);
+    if (scn->pipeline_layout[0]) {
+        pplayout_stage_layers(scn->pipeline_layout, stage, first_layer, count);
+        return;
+    }
     int fa = first_apart(scn), la = last_apart(scn);
     int first = fa ? scn->first_stage_layers : 0, last = la ? scn->last_stage_layers : 0;
     int middle = stages - fa - la;
@@ -532,6 +546,9 @@ static void describe_value(const struct key_spec *ks, char *buf, size_t len)
     case VT_FRACTION: snprintf(buf, len, "fraction: 0.05 or 5%% (at most 1)"); return;
     case VT_PATH:
         snprintf(buf, len, "file (relative to the scenario file) or a shipped name");
+        return;
+    case VT_LAYOUT:
+        snprintf(buf, len, "layout of E t m L | stages, (..)*n and x*n repeats");
         return;
     case VT_CHOICE:
     case VT_FLAGS:
@@ -804,6 +821,9 @@ static enum sim_status parse_value(struct scenario *scn, int k, const char *valu
         if ((ok = units_parse_bool(value, &bv, why, sizeof why) == 0))
             *(int *)(void *)field = bv;
         break;
+    case VT_LAYOUT:
+        ok = pplayout_unroll(value, field, ks->cap, why, sizeof why) == 0;
+        break;
     }
     return ok ? SIM_OK : value_error(file, line, option, ks->name, value, why, err);
 }
@@ -1024,6 +1044,57 @@ enum sim_status scn_check_applies(const struct scenario *scn, struct sim_error *
     return SIM_OK;
 }
 
+/* A pipeline layout as Megatron-Core validates it (pipeline_parallel_layer_layout.py,
+ * validate_layer_layout): pp x vp stages, none empty; the embedding first and the loss last,
+ * once each; the model's layers, all before any MTP module; and what stepsim places: the
+ * interleaved or 1F1B order Megatron's stage numbering follows, MTP modules beside the loss,
+ * no first/last-stage-layers besides. */
+static enum sim_status check_pipeline_layout(const struct scenario *scn, struct sim_error *err)
+{
+    const char *lay = scn->pipeline_layout;
+    enum scn_key key = SCN_PIPELINE_LAYOUT;
+    int stages = pplayout_stages(lay), last = stages - 1;
+    size_t n = strlen(lay);
+    if (scn_given(scn, SCN_FIRST_STAGE_LAYERS) || scn_given(scn, SCN_LAST_STAGE_LAYERS))
+        return scn_rule_error(scn, key, err,
+                              "pipeline-layout sets every stage's layers: give it without "
+                              "first-stage-layers / last-stage-layers");
+    if (strcmp(scn->schedule, "1f1b") != 0 && strcmp(scn->schedule, "interleaved") != 0)
+        return scn_rule_error(scn, scn_culprit(scn, key, SCN_SCHEDULE), err,
+                              "pipeline-layout numbers stages as Megatron-Core's 1f1b and "
+                              "interleaved schedules do, not %s",
+                              scn->schedule);
+    if ((long)stages != (long)scn->pp * scn->vp)
+        return scn_rule_error(scn, scn_culprit(scn, key, scn_culprit(scn, SCN_PP, SCN_VP)), err,
+                              "pipeline-layout has %d stages, not pp*vp = %d*%d%s", stages,
+                              scn->pp, scn->vp,
+                              stages % scn->pp ? "" : " (give vp = stages / pp)");
+    if (lay[0] != 'E' || pplayout_count(lay, -1, 'E') != 1 || lay[n - 1] != 'L' ||
+        pplayout_count(lay, -1, 'L') != 1)
+        return scn_rule_error(scn, key, err,
+                              "pipeline-layout must begin with the embedding E and end with the "
+                              "loss L, each once");
+    if (pplayout_count(lay, -1, 't') != scn->layers)
+        return scn_rule_error(scn, scn_culprit(scn, key, SCN_LAYERS), err,
+                              "pipeline-layout places %d layers; the model has layers=%d",
+                              pplayout_count(lay, -1, 't'), scn->layers);
+    if (strstr(lay, "||")) /* the ends hold E and L */
+        return scn_rule_error(scn, key, err, "pipeline-layout has an empty stage");
+    if (pplayout_count(lay, -1, 'm') != pplayout_count(lay, last, 'm'))
+        return scn_rule_error(scn, key, err,
+                              "pipeline-layout places MTP modules before the last stage; stepsim "
+                              "costs them beside the loss");
+    const char *m = strchr(lay, 'm');
+    if (m && !scn_is_modelled(scn))
+        return scn_rule_error(scn, key, err,
+                              "pipeline-layout places MTP modules, which only a model file has");
+    if (m && strchr(m, 't'))
+        return scn_rule_error(scn, key, err,
+                              "pipeline-layout places a layer after an MTP module (Megatron-Core "
+                              "requires the layers first)");
+    return SIM_OK;
+}
+
 enum sim_status scn_check(const struct scenario *scn, struct sim_error *err)
 {
     enum sim_status st = scn_check_applies(scn, err);
@@ -1057,6 +1128,8 @@ enum sim_status scn_check(const struct scenario *scn, struct sim_error *err)
     if (type->check(&sp, &blame, &serr) != SIM_OK)
         return scn_rule_error(scn, scn_culprit(scn, sched_param_key(blame), SCN_SCHEDULE), err,
                               "%s", serr.msg);
+    if (scn->pipeline_layout[0])
+        return (st = check_pipeline_layout(scn, err)) != SIM_OK ? st : check_size(scn, err);
     int fa = first_apart(scn), la = last_apart(scn);
     /* DualPipe's chunks are two copies of pp parts: the parts are what the layers fill. */
     int copies = stages < (long)scn->pp * scn->vp;

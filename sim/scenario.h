@@ -56,6 +56,7 @@ enum scn_key {
     SCN_DROPOUT,
     SCN_FIRST_STAGE_LAYERS,
     SCN_LAST_STAGE_LAYERS,
+    SCN_PIPELINE_LAYOUT,
     SCN_MAX_OPS_KEY,
     /* fp8 scaling recipe and bf16 edge layers, MoE token dispatch, expert-parallel overlap and
      * routing imbalance. */
@@ -182,6 +183,10 @@ struct scenario {
                                not given: an even split */
     int last_stage_layers;  /* layers of the last virtual stage when given (0: the LM head and
                                loss alone); not given: an even split */
+    /* Megatron-Core's --pipeline-model-parallel-layout, unrolled ("Et|tt|...|mL": virtual
+     * stages in order, split at '|'; E the embedding, t a transformer layer, m an MTP module,
+     * L the loss); "" when not given.  Sets every virtual stage's layers. */
+    char pipeline_layout[2048];
     int max_ops;            /* resource cap: compute ops one step may have (--set max-ops=N) */
     double forward_s;    /* per layer per micro-batch */
     double bwd_input_s;  /* per layer per micro-batch: input gradient */

@@ -407,3 +407,28 @@ Test(offload, the_host_updates_its_share_of_the_optimizer)
     cr_assert_eq(out.rep.mem[0].optimizer, 0.0, "the state lives on the host");
     step_release(&out);
 }
+
+/* A pipeline layout and first/last-stage-layers describing the same split cost the same: the
+ * embedding alone, two stages of 15 layers, the loss with the last 2 (Llama-3.1-8B, 32 layers,
+ * pp 2 x vp 2). */
+Test(layout, a_layout_costs_what_the_same_split_costs)
+{
+    run_ok(MODEL("llama3.1-8b"), 8,
+           L("seq=4096", "gpus=2", "pp=2", "vp=2", "schedule=interleaved", "microbatches=4",
+             "first-stage-layers=0", "last-stage-layers=2"));
+    double split[4], split_step = out.rep.step_s;
+    for (int s = 0; s < 4; s++)
+        split[s] = out.cm.stages[s].fwd.compute + out.cm.stages[s].bwd.compute;
+    step_release(&out);
+    run_ok(MODEL("llama3.1-8b"), 8,
+           L("seq=4096", "gpus=2", "pp=2", "vp=2", "schedule=interleaved", "microbatches=4",
+             "pipeline-layout=E|t*15|t*15|ttL"));
+    for (int s = 0; s < 4; s++)
+        cr_assert(near(out.cm.stages[s].fwd.compute + out.cm.stages[s].bwd.compute, split[s]),
+                  "stage %d", s);
+    cr_assert(near(out.rep.step_s, split_step), "%.9g vs %.9g", out.rep.step_s,
+              split_step);
+    cr_assert_eq(out.cm.stages[1].layers, 15);
+    cr_assert_eq(out.cm.stages[3].layers, 2);
+    step_release(&out);
+}

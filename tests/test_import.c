@@ -107,6 +107,11 @@ Test(import, megatron_defaults_where_stepsim_differs, .init = setup)
                  err.msg);
     has("dropout", "true"); /* hidden dropout still 0.1 */
     has("attention", "unfused");
+    /* The layout string as the launch line quotes it; the scenario's parser unrolls it. */
+    cr_assert_eq(parse("--pipeline-model-parallel-size 4 "
+                       "--pipeline-model-parallel-layout 'Et|(tt|)*2,t|tL'"),
+                 SIM_OK, "%s", err.msg);
+    has("pipeline-layout", "Et|(tt|)*2,t|tL");
 }
 
 Test(import, virtual_stages_from_layers_per_stage, .init = setup)

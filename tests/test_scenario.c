@@ -457,6 +457,71 @@ Test(scenario, end_stages_may_hold_no_layer_when_given)
     cr_assert(first == 6 && count == 3);
 }
 
+/* Megatron-Core's layout strings: unrolled as its parse_str_to_list does them, then each stage's
+ * layers counted from the string. */
+Test(scenario, pipeline_layout_unrolls_like_megatron)
+{
+    struct scenario scn;
+    setup_scn(&scn, (const char *const[]){"pipeline-layout=Et|(tt|)*2,t*3|mL", NULL});
+    cr_assert_str_eq(scn.pipeline_layout, "Et|tt|tt|ttt|mL");
+    setup_scn(&scn, (const char *const[]){"pipeline-layout=E|(t|)*3,L", NULL});
+    cr_assert_str_eq(scn.pipeline_layout, "E|t|t|t|L");
+    struct sim_error err;
+    static const char *const bad[][2] = {
+        {"pipeline-layout=Et|(tt|*3L", "never closed"},
+        {"pipeline-layout=E(t(t|)*2)*2L", "nested in another group"},
+        {"pipeline-layout=E(tt|)L", "needs a count of 1 to 100000"},
+        {"pipeline-layout=Et|x|L", "'x' is no layout character"},
+        {"pipeline-layout=Et*0|L", "'t*' needs a count"},
+        {"pipeline-layout=E(t)*99999L", "longer than 2047 characters"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        scn_defaults(&scn);
+        err_clear(&err);
+        cr_assert_eq(scn_set_arg(&scn, bad[i][0], &err), SIM_EINPUT, "%s accepted", bad[i][0]);
+        cr_assert(strstr(err.msg, bad[i][1]), "%s: '%s' lacks '%s'", bad[i][0], err.msg,
+                  bad[i][1]);
+    }
+}
+
+Test(scenario, pipeline_layout_sets_every_stage)
+{
+    /* pp 2, vp 3: six stages; the embedding alone, then 2, 2, 3, 2 layers, the loss with 1. */
+    const char *const v[] = {"schedule=interleaved", "pp=2", "vp=3", "microbatches=4", "layers=10",
+                             "pipeline-layout=E|tt|tt|ttt|tt|tL", NULL};
+    assert_valid(v);
+    struct scenario scn;
+    setup_scn(&scn, v);
+    static const int want_first[] = {0, 0, 2, 4, 7, 9}, want_count[] = {0, 2, 2, 3, 2, 1};
+    for (int s = 0; s < 6; s++) {
+        int first, count;
+        scn_stage_layers(&scn, s, &first, &count);
+        cr_assert(first == want_first[s] && count == want_count[s], "stage %d: %d from %d", s,
+                  count, first);
+    }
+    static const struct {
+        const char *layout, *extra, *frag;
+    } rules[] = {
+        {"pipeline-layout=E|tt|tt|ttt|tt|t|L", NULL, "has 7 stages, not pp*vp = 2*3"},
+        {"pipeline-layout=tE|t|tt|ttt|tt|L", NULL, "must begin with the embedding E"},
+        {"pipeline-layout=E|tt|tt|ttt|tt|LL", NULL, "end with the loss L, each once"},
+        {"pipeline-layout=E|tt|tt|ttt|tt|L", NULL, "places 9 layers; the model has layers=10"},
+        {"pipeline-layout=E|tt|tt|ttt|ttt|mL", NULL, "only a model file has"},
+        {"pipeline-layout=E|tt|tt|ttt|tt|tL", "first-stage-layers=0", "without first-stage"},
+    };
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
+        const char *const sets[] = {"schedule=interleaved", "pp=2", "vp=3", "microbatches=4",
+                                    "layers=10", rules[i].layout, rules[i].extra, NULL};
+        assert_rule(sets, rules[i].frag);
+    }
+    assert_rule((const char *const[]){"schedule=interleaved", "pp=2", "vp=3", "microbatches=4",
+                                      "layers=8", "pipeline-layout=E|tt||ttt|tt|tL", NULL},
+                "an empty stage");
+    assert_rule((const char *const[]){"schedule=zb-h1", "pp=6", "microbatches=6", "layers=10",
+                                      "pipeline-layout=E|tt|tt|ttt|tt|tL", NULL},
+                "not zb-h1");
+}
+
 /* ---- errors from rules cite where the offending value came from --------------------------- */
 
 static const char rule_xml[] = "<?xml version=\"1.0\"?>\n"                  /* 1 */

@@ -1,0 +1,25 @@
+/* pplayout: Megatron-Core's pipeline layout strings (--pipeline-model-parallel-layout).
+ *
+ * A layout names what each virtual stage holds, the stages in order and split at '|': E the
+ * embedding, t one transformer layer, m one multi-token-prediction module, L the loss (with the
+ * LM head).  Commas are cosmetic; "(X)*n" repeats X (no nested parentheses) and then "c*n"
+ * repeats one character (megatron/core/transformer/pipeline_parallel_layer_layout.py,
+ * parse_str_to_list).  "Et|(tt|)*30mL" is the embedding and one layer, thirty stages of two
+ * layers, and the MTP module with the loss. */
+#ifndef STEPSIM_PPLAYOUT_H
+#define STEPSIM_PPLAYOUT_H
+
+#include <stddef.h>
+
+/* Unroll `in` into `out` (cap bytes): 0, or -1 with `why` set (a character outside E t m L | ,
+ * ( ) * and digits, a repeat without its count, a nested or unclosed parenthesis, a count of 0
+ * or above 100000, an unrolled layout longer than cap - 1). */
+int pplayout_unroll(const char *in, char *out, size_t cap, char *why, size_t len);
+/* Virtual stages of an unrolled layout. */
+int pplayout_stages(const char *layout);
+/* How many `c` the unrolled layout holds, in all (stage < 0) or in virtual stage `stage`. */
+int pplayout_count(const char *layout, int stage, char c);
+/* The transformer layers of virtual stage `stage`: the first one's index and their count. */
+void pplayout_stage_layers(const char *layout, int stage, int *first_layer, int *count);
+
+#endif
