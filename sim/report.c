@@ -400,6 +400,34 @@ static void json_put_fields(FILE *out, const struct report_field *f, int n)
     fputc('}', out);
 }
 
+/* An uneven split (first/last-stage-layers or pipeline-layout given): the layers of every
+ * virtual stage in order, runs of equal counts written "n x k" ("1, 30 x 2, 0").  Returns 0
+ * when the split is even (nothing to say), else the parts. */
+static int stage_split(const struct scenario *scn, const char *sep, char *buf, size_t len)
+{
+    int parts = scn_model_parts(scn);
+    if (!scn->pipeline_layout[0] && !scn_given(scn, SCN_FIRST_STAGE_LAYERS) &&
+        !scn_given(scn, SCN_LAST_STAGE_LAYERS))
+        return 0;
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int s = 0; s < parts && used < len;) {
+        int first, count, next_first, next, run = 1;
+        scn_stage_layers(scn, s, &first, &count);
+        while (s + run < parts) {
+            scn_stage_layers(scn, s + run, &next_first, &next);
+            if (next != count)
+                break;
+            run++;
+        }
+        int w = run > 1 ? snprintf(buf + used, len - used, "%s%d x %d", s ? sep : "", run, count)
+                        : snprintf(buf + used, len - used, "%s%d", s ? sep : "", count);
+        used += w > 0 ? (size_t)w : 0;
+        s += run;
+    }
+    return parts;
+}
+
 int report_write_text(FILE *out, const struct scenario *scn, const struct report *rep)
 {
     char g[32], name[3 * sizeof scn->name]; /* each invalid byte may become 3 */
@@ -419,6 +447,10 @@ int report_write_text(FILE *out, const struct scenario *scn, const struct report
         fprintf(out, " vp-group=%s", group_label(scn, g, sizeof g));
     fprintf(out, " microbatches=%d micro-batch=%d layers=%d%s\n", scn->microbatches,
             scn->micro_batch, scn->layers, scn_split_backward(scn) ? " split-backward" : "");
+    char split[1024];
+    if (stage_split(scn, ", ", split, sizeof split) > 0)
+        fprintf(out, "stages        layers per virtual stage: %s (%s)\n", split,
+                scn->pipeline_layout[0] ? "pipeline-layout" : "first/last-stage-layers");
     char derived[512];
     if (derive_list(scn, " ", derived, sizeof derived) > 0)
         fprintf(out, "derived       %s  (not given: computed from the values given)\n", derived);
@@ -462,6 +494,15 @@ int report_write_json(FILE *out, const struct scenario *scn, const struct report
     char derived[512]; /* key names: plain ASCII words, nothing to escape */
     int nderived = derive_list(scn, "\", \"", derived, sizeof derived);
     fprintf(out, "  \"derived\": [%s%s%s],\n", nderived ? "\"" : "", derived, nderived ? "\"" : "");
+    char split[1024];
+    if (stage_split(scn, ", ", split, sizeof split) > 0) { /* uneven: every stage's layers */
+        fprintf(out, "  \"stage_layers\": [");
+        for (int st = 0, first, count; st < scn_model_parts(scn); st++) {
+            scn_stage_layers(scn, st, &first, &count);
+            fprintf(out, "%s%d", st ? ", " : "", count);
+        }
+        fprintf(out, "],\n");
+    }
     if (rep->modelled) {
         struct report_field f[REPORT_LAYOUT_FIELDS];
         int n = report_layout_fields(scn, rep, f);

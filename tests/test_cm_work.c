@@ -430,5 +430,20 @@ Test(layout, a_layout_costs_what_the_same_split_costs)
               split_step);
     cr_assert_eq(out.cm.stages[1].layers, 15);
     cr_assert_eq(out.cm.stages[3].layers, 2);
+    /* The reports say how the layers were split. */
+    char *text = NULL, *json = NULL;
+    size_t len = 0, jlen = 0;
+    FILE *f = open_memstream(&text, &len), *j = open_memstream(&json, &jlen);
+    cr_assert(f && j);
+    report_write_text(f, &scn, &out.rep);
+    report_write_json(j, &scn, &out.rep);
+    fclose(f);
+    fclose(j);
+    cr_assert(strstr(text, "\nstages        layers per virtual stage: 0, 2 x 15, 2 "
+                           "(pipeline-layout)\n"),
+              "%s", text);
+    cr_assert(strstr(json, "\"stage_layers\": [0, 15, 15, 2],"), "%s", json);
+    free(text);
+    free(json);
     step_release(&out);
 }
