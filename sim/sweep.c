@@ -809,6 +809,43 @@ static void sweep_xtics(const struct sweep_axis *xa, int xcat, int xlog, char *b
         buf[0] = '\0';
 }
 
+/* The x axis: categories when a value is no number (placed at 0, 1, ...), else numbers on a
+ * log scale when they grow geometrically; xmin / xmax span the values (or the positions). */
+static void x_axis_of(const struct sweep_axis *xa, int *xcat, int *xlog, double *xmin,
+                      double *xmax)
+{
+    double v;
+    *xcat = 0;
+    for (int j = 0; j < xa->nvalues; j++)
+        *xcat |= !is_number(xa->values[j], &v);
+    *xlog = !*xcat && looks_geometric(xa);
+    *xmin = 0;
+    *xmax = xa->nvalues - 1; /* the categories' positions */
+    for (int j = 0; j < xa->nvalues && !*xcat; j++) {
+        is_number(xa->values[j], &v);
+        *xmin = j == 0 || v < *xmin ? v : *xmin;
+        *xmax = j == 0 || v > *xmax ? v : *xmax;
+    }
+}
+
+/* Append the category names to the gnuplot variables at vars + *n: "; xcats='a b c'", the
+ * names as words of one string (blanks inside a name become '_'). */
+static void category_vars(const struct sweep_axis *xa, char *vars, size_t size, int *n)
+{
+    if (*n > 0 && (size_t)*n < size)
+        *n += snprintf(vars + *n, size - (size_t)*n, "; xcats='");
+    for (int j = 0; j < xa->nvalues && *n > 0 && (size_t)*n < size; j++) {
+        char word[64];
+        plot_sanitize(word, sizeof word, xa->values[j]);
+        for (char *p = word; *p; p++)
+            if (*p == ' ')
+                *p = '_';
+        *n += snprintf(vars + *n, size - (size_t)*n, "%s%s", j ? " " : "", word);
+    }
+    if (*n > 0 && (size_t)*n < size)
+        *n += snprintf(vars + *n, size - (size_t)*n, "'");
+}
+
 /* The images: `img` (throughput and bubble) and, for modelled sweeps, `brkimg` (the
  * breakdown); both were named up front and are put in place by the caller's commit. */
 static enum sim_status sweep_plot(const struct sweep *sw, struct outfile *img,
@@ -831,17 +868,9 @@ static enum sim_status sweep_plot(const struct sweep *sw, struct outfile *img,
                                        : METRIC_SAMPLES;
     static const char *const ylabels[] = {"tokens/s per GPU", "tokens/s", "samples/s"};
     const struct sweep_axis *xa = &sw->axes[sw->naxes - 1];
-    int xcat = 0;
-    double v;
-    for (int j = 0; j < xa->nvalues; j++)
-        xcat |= !is_number(xa->values[j], &v);
-    int xlog = !xcat && looks_geometric(xa);
-    double xmin = 0, xmax = xa->nvalues - 1; /* the categories' positions */
-    for (int j = 0; j < xa->nvalues && !xcat; j++) {
-        is_number(xa->values[j], &v);
-        xmin = j == 0 || v < xmin ? v : xmin;
-        xmax = j == 0 || v > xmax ? v : xmax;
-    }
+    int xcat, xlog;
+    double xmin, xmax;
+    x_axis_of(xa, &xcat, &xlog, &xmin, &xmax);
 
     struct plot_temps t = {0};
     struct sweep_chart_data cd = {sw, m, xcat, {0}, 0};
@@ -895,19 +924,8 @@ static enum sim_status sweep_plot(const struct sweep *sw, struct outfile *img,
                       "; brkfile='%s'; brkout='%s'; nbars=%d; brktitle='%s: where the step "
                       "time goes, per config'",
                       brk, brkimg->tmp, nbars, name);
-    /* Category names, as words of one string (blanks inside a name become '_'). */
-    if (xcat && n > 0 && (size_t)n < sizeof vars)
-        n += snprintf(vars + n, sizeof vars - (size_t)n, "; xcats='");
-    for (int j = 0; xcat && j < xa->nvalues && n > 0 && (size_t)n < sizeof vars; j++) {
-        char word[64];
-        plot_sanitize(word, sizeof word, xa->values[j]);
-        for (char *p = word; *p; p++)
-            if (*p == ' ')
-                *p = '_';
-        n += snprintf(vars + n, sizeof vars - (size_t)n, "%s%s", j ? " " : "", word);
-    }
-    if (xcat && n > 0 && (size_t)n < sizeof vars)
-        n += snprintf(vars + n, sizeof vars - (size_t)n, "'");
+    if (xcat)
+        category_vars(xa, vars, sizeof vars, &n);
     chart_vars(vars, sizeof vars, &n, &cd);
     if (n < 0 || (size_t)n >= sizeof vars)
         st = err_set(err, SIM_EINPUT, NULL, 0,
