@@ -49,9 +49,11 @@ static int unroll_groups(const char *in, char *out, size_t cap, char *why, size_
         }
         const char *close = strpbrk(p + 1, "()");
         const char *end;
-        if (!close || *close == '(') {
+        if (!close || *close == '(' || close == p + 1) {
             snprintf(why, len, "a '(' at offset %zu is %s", (size_t)(p - in),
-                     close ? "nested in another group" : "never closed");
+                     !close          ? "never closed"
+                     : *close == '(' ? "nested in another group"
+                                     : "an empty group");
             return -1;
         }
         long n = repeat_count(close + 1, &end);

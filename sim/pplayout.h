@@ -12,7 +12,7 @@
 #include <stddef.h>
 
 /* Unroll `in` into `out` (cap bytes): 0, or -1 with `why` set (a character outside E t m L | ,
- * ( ) * and digits, a repeat without its count, a nested or unclosed parenthesis, a count of 0
+ * ( ) * and digits, a repeat without its count, a nested, empty or unclosed group, a count of 0
  * or above 100000, an unrolled layout longer than cap - 1). */
 int pplayout_unroll(const char *in, char *out, size_t cap, char *why, size_t len);
 /* Virtual stages of an unrolled layout. */

@@ -471,6 +471,7 @@ Test(scenario, pipeline_layout_unrolls_like_megatron)
         {"pipeline-layout=Et|(tt|*3L", "never closed"},
         {"pipeline-layout=E(t(t|)*2)*2L", "nested in another group"},
         {"pipeline-layout=E(tt|)L", "needs a count of 1 to 100000"},
+        {"pipeline-layout=E()*3t|L", "an empty group"},
         {"pipeline-layout=Et|x|L", "'x' is no layout character"},
         {"pipeline-layout=Et*0|L", "'t*' needs a count"},
         {"pipeline-layout=E(t)*99999L", "longer than 2047 characters"},
