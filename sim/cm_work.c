@@ -120,11 +120,6 @@ struct layer_cost {
     double input_bytes;        /* the layer input (what full recompute keeps) */
 };
 
-/* NVFP4 (TE's NVFP4BlockScaling recipe; Abecassis et al., "Pretraining Large Language Models
- * with NVFP4", arXiv:2509.25149) keeps, of a quantized GEMM input, the column-wise copy the
- * weight gradient needs: 0.5 + 1/16 bytes per element (fp8: 1 byte). */
-#define NVFP4_SAVED_BYTES (0.5 + 1.0 / 16.0)
-
 /* ---- fp8 / nvfp4 quantization of GEMM operands ----
  *
  * What a narrow GEMM operand costs beyond the bf16 step depends on the recipe, on the kernel
@@ -153,7 +148,10 @@ struct quant_recipe {
     enum quant_producer norm; /* how a LayerNormLinear's norm output gets quantized */
 };
 
-/* delayed: the scale comes from the amax history, so the norm kernel writes fp8 directly;
+/* One quantized copy: fp8 1 byte per element; blockwise and MXFP8 add a scale per 128 / 32;
+ * NVFP4 (TE's NVFP4BlockScaling recipe; Abecassis et al., "Pretraining Large Language Models
+ * with NVFP4", arXiv:2509.25149) half a byte plus an E4M3 scale per 16.
+ * delayed: the scale comes from the amax history, so the norm kernel writes fp8 directly;
  * current: the tensor's own amax first (the norm computes it as it writes bf16); blockwise
  * (DeepSeek-V3's 1x128 tiles, an fp32 scale each) and MXFP8 (an E8M0 scale per 32) compute
  * their block scales in the quantize pass, after a bf16 norm; NVFP4: an E4M3 scale per 16
@@ -269,9 +267,9 @@ static void layer_acts(const struct cm_ctx *c, int moe, double T, double Ts, str
     const struct model *m = c->m;
     const struct scenario *scn = c->scn;
     double t = c->cfg->tp, h = m->hidden, per = T / t;
-    double lin = !c->narrow               ? ACT_BYTES /* a kept GEMM input */
-                 : scn->dtype == DT_NVFP4 ? NVFP4_SAVED_BYTES
-                                          : 1.0;
+    /* a kept GEMM input: bf16, or the one quantized copy the backward needs (NVFP4: the
+     * column-wise one) */
+    double lin = c->narrow ? quant_recipe_of(scn).q : ACT_BYTES;
     double gate = m->act == ACT_SWIGLU ? 2.0 : 1.0;      /* FC1 outputs per inner element */
     double hidden = ACT_BYTES * gate + lin;              /* FC1 output + activation output */
     memset(a, 0, sizeof *a);
