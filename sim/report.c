@@ -400,32 +400,32 @@ static void json_put_fields(FILE *out, const struct report_field *f, int n)
     fputc('}', out);
 }
 
-/* An uneven split (first/last-stage-layers or pipeline-layout given): the layers of every
- * virtual stage in order, runs of equal counts written "n x k" ("1, 30 x 2, 0").  Returns 0
- * when the split is even (nothing to say), else the parts. */
-static int stage_split(const struct scenario *scn, const char *sep, char *buf, size_t len)
+/* Were the layers split unevenly (first/last-stage-layers or pipeline-layout given)? */
+static int uneven_split(const struct scenario *scn)
+{
+    return scn->pipeline_layout[0] || scn_given(scn, SCN_FIRST_STAGE_LAYERS) ||
+           scn_given(scn, SCN_LAST_STAGE_LAYERS);
+}
+
+/* The layers of every virtual stage in order, runs of equal counts written "n x k" ("1, 30 x 2,
+ * 0"). */
+static void stage_split(const struct scenario *scn, char *buf, size_t len)
 {
     int parts = scn_model_parts(scn);
-    if (!scn->pipeline_layout[0] && !scn_given(scn, SCN_FIRST_STAGE_LAYERS) &&
-        !scn_given(scn, SCN_LAST_STAGE_LAYERS))
-        return 0;
     size_t used = 0;
     buf[0] = '\0';
-    for (int s = 0; s < parts && used < len;) {
-        int first, count, next_first, next, run = 1;
+    for (int s = 0, run; s < parts && used < len; s += run) {
+        int first, count, next;
         scn_stage_layers(scn, s, &first, &count);
-        while (s + run < parts) {
-            scn_stage_layers(scn, s + run, &next_first, &next);
+        for (run = 1; s + run < parts; run++) {
+            scn_stage_layers(scn, s + run, &first, &next);
             if (next != count)
                 break;
-            run++;
         }
-        int w = run > 1 ? snprintf(buf + used, len - used, "%s%d x %d", s ? sep : "", run, count)
-                        : snprintf(buf + used, len - used, "%s%d", s ? sep : "", count);
+        int w = run > 1 ? snprintf(buf + used, len - used, "%s%d x %d", s ? ", " : "", run, count)
+                        : snprintf(buf + used, len - used, "%s%d", s ? ", " : "", count);
         used += w > 0 ? (size_t)w : 0;
-        s += run;
     }
-    return parts;
 }
 
 int report_write_text(FILE *out, const struct scenario *scn, const struct report *rep)
@@ -447,10 +447,12 @@ int report_write_text(FILE *out, const struct scenario *scn, const struct report
         fprintf(out, " vp-group=%s", group_label(scn, g, sizeof g));
     fprintf(out, " microbatches=%d micro-batch=%d layers=%d%s\n", scn->microbatches,
             scn->micro_batch, scn->layers, scn_split_backward(scn) ? " split-backward" : "");
-    char split[1024];
-    if (stage_split(scn, ", ", split, sizeof split) > 0)
+    if (uneven_split(scn)) {
+        char split[1024];
+        stage_split(scn, split, sizeof split);
         fprintf(out, "stages        layers per virtual stage: %s (%s)\n", split,
                 scn->pipeline_layout[0] ? "pipeline-layout" : "first/last-stage-layers");
+    }
     char derived[512];
     if (derive_list(scn, " ", derived, sizeof derived) > 0)
         fprintf(out, "derived       %s  (not given: computed from the values given)\n", derived);
@@ -494,8 +496,7 @@ int report_write_json(FILE *out, const struct scenario *scn, const struct report
     char derived[512]; /* key names: plain ASCII words, nothing to escape */
     int nderived = derive_list(scn, "\", \"", derived, sizeof derived);
     fprintf(out, "  \"derived\": [%s%s%s],\n", nderived ? "\"" : "", derived, nderived ? "\"" : "");
-    char split[1024];
-    if (stage_split(scn, ", ", split, sizeof split) > 0) { /* uneven: every stage's layers */
+    if (uneven_split(scn)) { /* every stage's layers */
         fprintf(out, "  \"stage_layers\": [");
         for (int st = 0, first, count; st < scn_model_parts(scn); st++) {
             scn_stage_layers(scn, st, &first, &count);
