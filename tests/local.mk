@@ -24,7 +24,7 @@ endif
 check_PROGRAMS = $(criterion_checks) tests/trace_check
 TESTS = $(criterion_checks) tests/run_cli_tests.sh tests/probe_io.sh tests/hostile_outputs.sh tests/interrupt.sh tests/model_library.sh \
 	tests/moe_guide.sh tests/readme_check.sh tests/readme_commands.sh tests/html_report.sh \
-	tests/html_chromium.sh
+	tests/html_chromium.sh tests/validate_table.sh
 
 # Every test program links the library and Criterion and knows the source folder; a test
 # built from more than its own tests/test_X.c lists its sources below.
