@@ -583,8 +583,9 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit,
     int narrow = cm_layer_is_narrow(c, layer);
     const struct layer_cost *lc = layer_cost(c, layer, narrow, memo, &dense, &expert);
     int moe = model_layer_is_moe(c->m, layer);
-    if (c->layer_view && c->layer_view[moe].layer < 0)
-        keep_view(layer, lc, &c->layer_view[moe]);
+    int kind = model_layer_kind(c->m, layer, c->cfg->seq);
+    if (c->layer_view && c->layer_view[kind].layer < 0)
+        keep_view(layer, lc, &c->layer_view[kind]);
     int tp = c->cfg->tp > 1;
     double k_fwd = KERNELS_FWD + (tp ? KERNELS_TP : 0) + (c->flash ? 0 : KERNELS_UNFUSED_ATTN);
     double k_bwd = KERNELS_BWD + (tp ? KERNELS_TP : 0) + (c->flash ? 0 : 2 * KERNELS_UNFUSED_ATTN);
@@ -704,7 +705,7 @@ void cm_stage_cost(const struct cm_ctx *c, int stage, struct cm_stage *st)
     for (int l = st->first_layer; l < st->first_layer + st->layers; l++)
         add_layer(c, l, l - st->first_layer, l == st->first_layer && !st->has_embedding, &memo,
                   st);
-    for (int kind = 0; c->layer_view && kind < 2; kind++) /* views this stage just took */
+    for (int kind = 0; c->layer_view && kind < CM_LAYER_VIEWS; kind++) /* views just taken */
         if (c->layer_view[kind].layer >= st->first_layer && c->layer_view[kind].stage < 0)
             c->layer_view[kind].stage = stage;
     double t = cfg->tp, T = (double)cfg->micro_batch * cfg->seq / cfg->cp;

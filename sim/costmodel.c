@@ -733,8 +733,8 @@ static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct 
         goto fail;
 
     struct cm_ctx c = make_ctx(cm, scn);
-    cm->layer_view[0].layer = cm->layer_view[1].layer = -1;
-    cm->layer_view[0].stage = cm->layer_view[1].stage = -1;
+    for (int kind = 0; kind < CM_LAYER_VIEWS; kind++)
+        cm->layer_view[kind].layer = cm->layer_view[kind].stage = -1;
     cm->peak_flops = c.linear.peak;
     cm->tp_spans_nodes = cm->cfg.tp > cm->cfg.gpus_per_node;
 

@@ -36,6 +36,10 @@ struct cm_parts {
  * the stage's F and B ops are made of (for the report's per-layer table).  Communication is
  * before any overlap with compute; the backward's GEMMs are the input gradient's and the weight
  * gradient's together. */
+/* The report's one-layer views: one per kind of layer, indexed by model_layer_kind (dense 0 /
+ * MoE 1, plus 2 when the layer attends over a local window). */
+#define CM_LAYER_VIEWS 4
+
 struct cm_layer_view {
     int layer; /* the layer described; -1 when the model has none of this kind */
     int stage; /* the pipeline stage (model chunk) that holds it */
@@ -103,7 +107,7 @@ struct costmodel {
     double hw_flops_step;    /* HFU numerator: adds recompute */
     double peak_flops;       /* per GPU, for the scenario's dtype */
     int tp_spans_nodes;      /* warning: TP group leaves the NVLink domain */
-    struct cm_layer_view layer_view[2]; /* the model's first dense [0] and MoE [1] layer */
+    struct cm_layer_view layer_view[CM_LAYER_VIEWS]; /* the model's first layer of each kind */
 };
 
 /* Load the model and hardware, check the configuration rules (exit-2 errors naming the rule

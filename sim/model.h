@@ -76,7 +76,8 @@ double model_attention_pairs(const struct model *m, int layer, int seq, int caus
 /* Is layer `layer` (0-based) a mixture-of-experts layer? */
 int model_layer_is_moe(const struct model *m, int layer);
 /* Layers of one kind -- MoE or dense, local or global attention over sequences of `seq`
- * tokens -- have the same shape, FLOPs and parameters: costs computed for one hold for all. */
+ * tokens -- have the same shape, FLOPs and parameters: costs computed for one hold for all.
+ * The kind is 0 (dense) or 1 (MoE), plus 2 when the layer attends over a local window. */
 int model_layer_kind(const struct model *m, int layer, int seq);
 
 /* Parameters (counts, not bytes): weights, biases and norm scales/shifts.

@@ -144,8 +144,8 @@ enum sim_status report_add_costmodel(struct report *rep, const struct scenario *
     rep->model_flops = cm->model_flops_step;
     rep->hw_flops = cm->hw_flops_step;
 
-    rep->layer_view[0] = cm->layer_view[0];
-    rep->layer_view[1] = cm->layer_view[1];
+    for (int kind = 0; kind < CM_LAYER_VIEWS; kind++)
+        rep->layer_view[kind] = cm->layer_view[kind];
     rep->mem = mem_calloc((size_t)pp, sizeof *rep->mem);
     if (!rep->mem)
         return err_set(err, SIM_EFAIL, NULL, 0, "out of memory for the report");

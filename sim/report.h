@@ -58,9 +58,9 @@ struct report {
     double mfu, hfu;             /* model / hardware FLOPs utilisation against dense peak */
     double model_flops, hw_flops; /* per step: 3 x forward (full attention); + recompute */
     struct report_breakdown brk;
-    /* The model's first dense [0] and MoE [1] layer as its stage costs it (layer -1: the model
-     * has no layer of that kind). */
-    struct cm_layer_view layer_view[2];
+    /* The model's first layer of each kind (model_layer_kind: dense 0, MoE 1, + 2 with local
+     * attention) as its stage costs it (layer -1: the model has no layer of that kind). */
+    struct cm_layer_view layer_view[CM_LAYER_VIEWS];
     struct cm_rank_memory *mem; /* [pp], owned */
     double hbm_bytes;
     double hbm_usable_bytes; /* HBM minus the hardware file's reserve */
@@ -107,6 +107,12 @@ struct report_layer_column {
 void report_layer_columns(const struct cm_layer_view *v,
                           struct report_layer_column col[REPORT_LAYER_COLUMNS]);
 void report_layer_shown(const struct report *rep, int shown[REPORT_LAYER_COLUMNS]);
+/* The row name of a layer of `kind` (model_layer_kind): "dense", "MoE", "dense local",
+ * "MoE local". */
+const char *report_layer_kind_name(int kind);
+/* The kinds the report has a layer of, into order[], in the order of those layers (a row per
+ * kind in the table); returns how many. */
+int report_layer_kinds(const struct report *rep, int order[CM_LAYER_VIEWS]);
 void report_write_layers_text(FILE *out, const struct report *rep);
 void report_write_layers_json(FILE *out, const struct report *rep);
 int report_write_json(FILE *out, const struct scenario *scn, const struct report *rep);

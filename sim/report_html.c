@@ -146,7 +146,6 @@ static void put_breakdown(FILE *out, const struct report *rep)
 /* One layer's F and B ops by component (report_layers.c), as the text report's table. */
 static void put_layers(FILE *out, const struct report *rep)
 {
-    static const char *const kinds[2] = {"dense", "MoE"};
     int shown[REPORT_LAYER_COLUMNS];
     struct report_layer_column col[REPORT_LAYER_COLUMNS];
     report_layer_shown(rep, shown);
@@ -161,12 +160,13 @@ static void put_layers(FILE *out, const struct report *rep)
         if (shown[i])
             fprintf(out, "<th>%s</th>", col[i].header);
     fputs("</tr></thead><tbody>\n", out);
-    for (int kind = 0; kind < 2; kind++) {
-        if (rep->layer_view[kind].layer < 0)
-            continue;
+    int order[CM_LAYER_VIEWS];
+    int n = report_layer_kinds(rep, order);
+    for (int r = 0; r < n; r++) {
+        int kind = order[r];
         report_layer_columns(&rep->layer_view[kind], col);
         for (int pass = 0; pass < 2; pass++) {
-            fprintf(out, "<tr><td>%s %d</td><td>%s</td>", kinds[kind],
+            fprintf(out, "<tr><td>%s %d</td><td>%s</td>", report_layer_kind_name(kind),
                     rep->layer_view[kind].layer, pass ? "backward" : "forward");
             for (int i = 0; i < REPORT_LAYER_COLUMNS; i++)
                 if (shown[i])

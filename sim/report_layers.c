@@ -1,5 +1,6 @@
-/* report_layers: the per-layer table of a modelled report.  One dense and one MoE layer, as
- * the first pipeline stage holding one costs it, split into the components the cost model adds
+/* report_layers: the per-layer table of a modelled report.  The first layer of each kind --
+ * dense or MoE, attending globally or over a local window -- as the pipeline stage holding it
+ * costs it, split into the components the cost model adds
  * up for its forward (F) and backward (B) ops, per micro-batch and GPU: GEMMs, the attention
  * core, element-wise work, fp8 / nvfp4 quantization, the MoE router, and the layer's TP, CP and
  * EP communication before any overlap.  It says what one layer's time is made of, so a profile
@@ -27,7 +28,7 @@ void report_layer_shown(const struct report *rep, int shown[REPORT_LAYER_COLUMNS
 {
     for (int i = 0; i < REPORT_LAYER_COLUMNS; i++)
         shown[i] = 0;
-    for (int kind = 0; kind < 2; kind++) {
+    for (int kind = 0; kind < CM_LAYER_VIEWS; kind++) {
         struct report_layer_column col[REPORT_LAYER_COLUMNS];
         if (rep->layer_view[kind].layer < 0)
             continue;
@@ -37,57 +38,79 @@ void report_layer_shown(const struct report *rep, int shown[REPORT_LAYER_COLUMNS
     }
 }
 
-/* The columns of the report's layer of `kind` (0 dense, 1 MoE); 0 when it has none. */
-static int kind_columns(const struct report *rep, int kind,
-                        struct report_layer_column col[REPORT_LAYER_COLUMNS])
+const char *report_layer_kind_name(int kind)
 {
-    if (rep->layer_view[kind].layer < 0)
-        return 0;
-    report_layer_columns(&rep->layer_view[kind], col);
-    return 1;
+    static const char *const names[CM_LAYER_VIEWS] = {"dense", "MoE", "dense local", "MoE local"};
+    return kind >= 0 && kind < CM_LAYER_VIEWS ? names[kind] : "?";
+}
+
+int report_layer_kinds(const struct report *rep, int order[CM_LAYER_VIEWS])
+{
+    int n = 0;
+    for (int kind = 0; kind < CM_LAYER_VIEWS; kind++) {
+        if (rep->layer_view[kind].layer < 0)
+            continue;
+        int i = n++;
+        for (; i > 0 && rep->layer_view[order[i - 1]].layer > rep->layer_view[kind].layer; i--)
+            order[i] = order[i - 1];
+        order[i] = kind;
+    }
+    return n;
 }
 
 void report_write_layers_text(FILE *out, const struct report *rep)
 {
-    static const char *const kinds[2] = {"dense", "MoE"};
-    int shown[REPORT_LAYER_COLUMNS];
+    int shown[REPORT_LAYER_COLUMNS], order[CM_LAYER_VIEWS];
     report_layer_shown(rep, shown);
+    int n = report_layer_kinds(rep, order), local = 0;
+    /* Row labels ("MoE local, layer 12"), and a label column wide enough for the longest. */
+    char labels[CM_LAYER_VIEWS][48];
+    int width = 20;
+    for (int r = 0; r < n; r++) {
+        int len = snprintf(labels[r], sizeof labels[r], "%s, layer %d",
+                           report_layer_kind_name(order[r]), rep->layer_view[order[r]].layer);
+        if (len + 1 > width)
+            width = len + 1;
+        local |= order[r] & 2;
+    }
     fprintf(out, "\none layer, one micro-batch, one GPU (ms; communication before overlap)\n");
-    fprintf(out, "%-21s", "");
+    fprintf(out, "%-*s", width + 1, "");
     struct report_layer_column head[REPORT_LAYER_COLUMNS];
     report_layer_columns(&rep->layer_view[0], head);
     for (int i = 0; i < REPORT_LAYER_COLUMNS; i++)
         if (shown[i])
             fprintf(out, " %12s", head[i].header);
     fputc('\n', out);
-    for (int kind = 0; kind < 2; kind++) {
+    for (int r = 0; r < n; r++) {
         struct report_layer_column col[REPORT_LAYER_COLUMNS];
-        if (!kind_columns(rep, kind, col))
-            continue;
-        char label[48];
-        snprintf(label, sizeof label, "%s, layer %d", kinds[kind], rep->layer_view[kind].layer);
+        report_layer_columns(&rep->layer_view[order[r]], col);
         for (int pass = 0; pass < 2; pass++) {
-            fprintf(out, "%-20s%s", pass ? "" : label, pass ? "B" : "F");
+            fprintf(out, "%-*s%s", width, pass ? "" : labels[r], pass ? "B" : "F");
             for (int i = 0; i < REPORT_LAYER_COLUMNS; i++)
                 if (shown[i])
                     fprintf(out, " %12.3f", 1e3 * (pass ? col[i].bwd : col[i].fwd));
             fputc('\n', out);
         }
     }
-    fprintf(out, "(layers counted from 0; B's GEMMs are the input and the weight gradients)\n");
+    fprintf(out, "(layers counted from 0; B's GEMMs are the input and the weight gradients%s)\n",
+            local ? "; local: the layer attends over a window" : "");
 }
 
 void report_write_layers_json(FILE *out, const struct report *rep)
 {
-    static const char *const kinds[2] = {"dense", "moe"};
+    int order[CM_LAYER_VIEWS];
+    int n = report_layer_kinds(rep, order);
     fprintf(out, "  \"layers\": [");
     int first = 1;
-    for (int kind = 0; kind < 2; kind++) {
+    for (int r = 0; r < n; r++) {
+        int kind = order[r];
         struct report_layer_column col[REPORT_LAYER_COLUMNS];
-        if (!kind_columns(rep, kind, col))
-            continue;
-        fprintf(out, "%s\n    {\"kind\": \"%s\", \"layer\": %d, \"stage\": %d", first ? "" : ",",
-                kinds[kind], rep->layer_view[kind].layer, rep->layer_view[kind].stage);
+        report_layer_columns(&rep->layer_view[kind], col);
+        fprintf(out,
+                "%s\n    {\"kind\": \"%s\", \"attention\": \"%s\", \"layer\": %d, "
+                "\"stage\": %d",
+                first ? "" : ",", kind & 1 ? "moe" : "dense", kind & 2 ? "local" : "global",
+                rep->layer_view[kind].layer, rep->layer_view[kind].stage);
         for (int pass = 0; pass < 2; pass++) {
             fprintf(out, ", \"%s\": {", pass ? "backward" : "forward");
             for (int i = 0; i < REPORT_LAYER_COLUMNS; i++)

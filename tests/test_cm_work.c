@@ -265,6 +265,40 @@ Test(report, the_layer_table_holds_one_layers_components)
     step_release(&out);
 }
 
+Test(report, the_layer_table_shows_a_local_and_a_global_layer_of_a_windowed_model)
+{
+    /* gpt-oss-20b at 4096 tokens: layers 0, 2, ... attend over a 128-token sliding window,
+     * layers 1, 3, ... to the whole sequence.  The table shows the first of each, in layer
+     * order: the same GEMMs, and attention in the ratio of the keys each query sees, causal
+     * (the toy's attention rate is flat): s w - w (w - 1) / 2 = 516160 against s^2 / 2. */
+    run_ok(MODEL("gpt-oss-20b"), 8, L("seq=4096", "microbatches=1"));
+    const struct cm_layer_view *local = &out.rep.layer_view[3], *global = &out.rep.layer_view[1];
+    cr_assert_eq(local->layer, 0, "the first local MoE layer");
+    cr_assert_eq(global->layer, 1, "the first global MoE layer");
+    cr_assert_eq(out.rep.layer_view[0].layer, -1, "no dense layer");
+    cr_assert_eq(out.rep.layer_view[2].layer, -1, "no dense local layer");
+    cr_assert(near(local->gemm_fwd, global->gemm_fwd), "same GEMMs");
+    cr_assert(near(local->attn_fwd / global->attn_fwd, 516160.0 / (0.5 * 4096.0 * 4096.0)),
+              "attention %.9g vs %.9g", local->attn_fwd, global->attn_fwd);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    cr_assert_not_null(f);
+    report_write_text(f, &scn, &out.rep);
+    report_write_json(f, &scn, &out.rep);
+    fclose(f);
+    const char *first = strstr(text, "MoE local, layer 0 ");
+    const char *second = strstr(text, "MoE, layer 1 ");
+    cr_assert(first && second && first < second, "rows in layer order:\n%s", text);
+    cr_assert_not_null(strstr(text, "local: the layer attends over a window"), "%s", text);
+    cr_assert_not_null(strstr(text, "{\"kind\": \"moe\", \"attention\": \"local\", \"layer\": 0,"),
+                       "%s", text);
+    cr_assert_not_null(strstr(text, "{\"kind\": \"moe\", \"attention\": \"global\", \"layer\": 1,"),
+                       "%s", text);
+    free(text);
+    step_release(&out);
+}
+
 Test(recompute, selective_mlp_runs_the_mlp_again_and_drops_its_activations)
 {
     double bf16 = 1000e12 * 0.5;
