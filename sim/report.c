@@ -482,9 +482,10 @@ int report_write_text(FILE *out, const struct scenario *scn, const struct report
 }
 
 /* Names in the JSON are the same words as the text report, snake_case. */
-int report_write_json(FILE *out, const struct scenario *scn, const struct report *rep)
+/* The JSON report's head: what was run -- scenario, config, derived keys, an uneven split's
+ * layers per stage and, modelled, the resolved layout and whether it fits. */
+static void json_head(FILE *out, const struct scenario *scn, const struct report *rep)
 {
-    fprintf(out, "{\n");
     fprintf(out, "  \"scenario\": ");
     json_put_string(out, scn->name);
     fprintf(out, ",\n");
@@ -512,6 +513,11 @@ int report_write_json(FILE *out, const struct scenario *scn, const struct report
         fprintf(out, ",\n");
         fprintf(out, "  \"oom\": %s,\n", rep->oom ? "true" : "false");
     }
+}
+
+/* The simulated step: its times, throughput and each pipeline rank's busy and idle time. */
+static void json_step(FILE *out, const struct report *rep)
+{
     fprintf(out, "  \"step_time_s\": %.9g,\n", rep->step_s);
     fprintf(out, "  \"makespan_s\": %.9g,\n", rep->makespan_s);
     fprintf(out, "  \"bubble_ratio\": %.9g,\n", rep->bubble_ratio);
@@ -533,48 +539,67 @@ int report_write_json(FILE *out, const struct scenario *scn, const struct report
                 r + 1 < rep->pp ? "," : "");
     }
     fprintf(out, "  ]%s\n", rep->modelled ? "," : "");
-    if (rep->modelled) {
-        fprintf(out, "  \"gpus\": %d,\n  \"dp\": %d,\n", rep->gpus, rep->dp);
-        if (rep->edp > 0) /* MoE models only */
-            fprintf(out, "  \"edp\": %d,\n", rep->edp);
-        fprintf(out, "  \"global_batch\": %ld,\n", rep->samples);
-        fprintf(out, "  \"tokens_per_s_per_gpu\": %.9g,\n", rep->tokens_per_s_per_gpu);
-        fprintf(out, "  \"model_tflops_per_gpu\": %.9g,\n", rep->model_tflops_per_gpu);
-        fprintf(out, "  \"mfu\": %.9g,\n  \"hfu\": %.9g,\n", rep->mfu, rep->hfu);
-        fprintf(out, "  \"model_flops_per_step\": %.9g,\n", rep->model_flops);
-        fprintf(out, "  \"hw_flops_per_step\": %.9g,\n", rep->hw_flops);
-        struct report_part parts[REPORT_BREAKDOWN_PARTS];
-        report_breakdown_parts(&rep->brk, parts);
-        fprintf(out, "  \"breakdown_s\": {");
-        for (int i = 0; i < REPORT_BREAKDOWN_PARTS; i++)
-            fprintf(out, "%s\"%s\": %.9g", i ? ", " : "", parts[i].key, parts[i].s);
-        fprintf(out, "},\n");
-        if (rep->train_tokens > 0) {
-            fprintf(out,
-                    "  \"training\": {\"tokens\": %.9g, \"seconds\": %.9g, \"gpu_hours\": %.9g, "
-                    "\"cost\": ",
-                    rep->train_tokens, rep->train_s, rep->train_gpu_hours);
-            if (rep->train_cost >= 0) {
-                fprintf(out, "%.9g, \"currency\": ", rep->train_cost);
-                json_put_string(out, rep->currency);
-            } else {
-                fprintf(out, "null");
-            }
-            fprintf(out, "},\n");
-        }
-        report_write_layers_json(out, rep);
-        fprintf(out, "  \"hbm_bytes\": %.0f,\n  \"hbm_usable_bytes\": %.0f,\n  \"memory\": [\n",
-            rep->hbm_bytes, rep->hbm_usable_bytes);
-        for (int r = 0; r < rep->pp; r++) {
-            const struct cm_rank_memory *mm = &rep->mem[r];
-            fprintf(out,
-                    "    {\"rank\": %d, \"weights\": %.0f, \"grads\": %.0f, \"optimizer\": %.0f, "
-                    "\"activations\": %.0f, \"total\": %.0f, \"oom\": %s}%s\n",
-                    r, mm->weights, mm->grads, mm->optimizer, mm->activations, mm->total,
-                    mm->oom ? "true" : "false", r + 1 < rep->pp ? "," : "");
-        }
-        fprintf(out, "  ]\n");
+}
+
+/* A --tokens training run's totals: tokens, seconds, GPU-hours and cost (null without a
+ * price). */
+static void json_training(FILE *out, const struct report *rep)
+{
+    fprintf(out,
+            "  \"training\": {\"tokens\": %.9g, \"seconds\": %.9g, \"gpu_hours\": %.9g, "
+            "\"cost\": ",
+            rep->train_tokens, rep->train_s, rep->train_gpu_hours);
+    if (rep->train_cost >= 0) {
+        fprintf(out, "%.9g, \"currency\": ", rep->train_cost);
+        json_put_string(out, rep->currency);
+    } else {
+        fprintf(out, "null");
     }
+    fprintf(out, "},\n");
+}
+
+/* What the cost model adds: the cluster, FLOPs figures, where the time goes, a training run's
+ * totals, the one-layer table and memory per pipeline rank. */
+static void json_costmodel(FILE *out, const struct report *rep)
+{
+    fprintf(out, "  \"gpus\": %d,\n  \"dp\": %d,\n", rep->gpus, rep->dp);
+    if (rep->edp > 0) /* MoE models only */
+        fprintf(out, "  \"edp\": %d,\n", rep->edp);
+    fprintf(out, "  \"global_batch\": %ld,\n", rep->samples);
+    fprintf(out, "  \"tokens_per_s_per_gpu\": %.9g,\n", rep->tokens_per_s_per_gpu);
+    fprintf(out, "  \"model_tflops_per_gpu\": %.9g,\n", rep->model_tflops_per_gpu);
+    fprintf(out, "  \"mfu\": %.9g,\n  \"hfu\": %.9g,\n", rep->mfu, rep->hfu);
+    fprintf(out, "  \"model_flops_per_step\": %.9g,\n", rep->model_flops);
+    fprintf(out, "  \"hw_flops_per_step\": %.9g,\n", rep->hw_flops);
+    struct report_part parts[REPORT_BREAKDOWN_PARTS];
+    report_breakdown_parts(&rep->brk, parts);
+    fprintf(out, "  \"breakdown_s\": {");
+    for (int i = 0; i < REPORT_BREAKDOWN_PARTS; i++)
+        fprintf(out, "%s\"%s\": %.9g", i ? ", " : "", parts[i].key, parts[i].s);
+    fprintf(out, "},\n");
+    if (rep->train_tokens > 0)
+        json_training(out, rep);
+    report_write_layers_json(out, rep);
+    fprintf(out, "  \"hbm_bytes\": %.0f,\n  \"hbm_usable_bytes\": %.0f,\n  \"memory\": [\n",
+            rep->hbm_bytes, rep->hbm_usable_bytes);
+    for (int r = 0; r < rep->pp; r++) {
+        const struct cm_rank_memory *mm = &rep->mem[r];
+        fprintf(out,
+                "    {\"rank\": %d, \"weights\": %.0f, \"grads\": %.0f, \"optimizer\": %.0f, "
+                "\"activations\": %.0f, \"total\": %.0f, \"oom\": %s}%s\n",
+                r, mm->weights, mm->grads, mm->optimizer, mm->activations, mm->total,
+                mm->oom ? "true" : "false", r + 1 < rep->pp ? "," : "");
+    }
+    fprintf(out, "  ]\n");
+}
+
+int report_write_json(FILE *out, const struct scenario *scn, const struct report *rep)
+{
+    fprintf(out, "{\n");
+    json_head(out, scn, rep);
+    json_step(out, rep);
+    if (rep->modelled)
+        json_costmodel(out, rep);
     fprintf(out, "}\n");
     return ferror(out) ? -1 : 0;
 }
