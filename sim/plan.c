@@ -1802,6 +1802,34 @@ static void count_outcomes(struct plan_result *res)
     }
 }
 
+/* Phase 2: check every layout's rules and build its pipeline order, the layouts of one order
+ * together (each order is built once, by the first of its group); res->orders counts the
+ * orders built.  Fails with the first job's failure. */
+static enum sim_status check_layouts(struct plan_ctx *c, struct plan_result *res,
+                                     const struct plan_space *space, struct sim_error *err)
+{
+    size_t *grouped = NULL, *group_start = NULL, *built = NULL, ngroups = 0;
+    enum sim_status st = SIM_OK;
+    if (group_orders(res, space, &grouped, &group_start, &ngroups) != 0 ||
+        !(built = mem_calloc(ngroups ? ngroups : 1, sizeof *built))) {
+        st = err_set(err, SIM_EFAIL, NULL, 0, "out of memory for %zu layouts", res->nlayouts);
+    } else {
+        c->grouped = grouped;
+        c->group_start = group_start;
+        c->built = built;
+        par_pool_run(c->pool, ngroups, check_group, c);
+        for (size_t g = 0; g < ngroups; g++)
+            res->orders += built[g];
+        st = first_failure(c->status, c->errs, res->nlayouts, err);
+    }
+    c->grouped = c->group_start = NULL;
+    c->built = NULL;
+    mem_free(grouped);
+    mem_free(group_start);
+    mem_free(built);
+    return st;
+}
+
 enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
                          struct plan_result *res, struct sim_error *err)
 {
@@ -1827,7 +1855,6 @@ enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
         return st;
     struct cand_list cands = {0};
     struct plan_ctx c = {.base = base, .model = &model, .hw = &hw, .gpus = o->gpus};
-    size_t *grouped = NULL, *group_start = NULL, *built = NULL, ngroups = 0;
     if ((st = apply_hw_knobs(base, &hw, err)) != SIM_OK)
         goto done;
     res->hbm_bytes = hw.gpu.hbm_bytes;
@@ -1854,20 +1881,8 @@ enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
         st = err_set(err, SIM_EFAIL, NULL, 0, "out of memory for the threads");
         goto done;
     }
-    if ((st = ctx_jobs(&c, res->nlayouts, err)) != SIM_OK)
-        goto done;
-    if (group_orders(res, &space, &grouped, &group_start, &ngroups) != 0 ||
-        !(built = mem_calloc(ngroups ? ngroups : 1, sizeof *built))) {
-        st = err_set(err, SIM_EFAIL, NULL, 0, "out of memory for %zu layouts", res->nlayouts);
-        goto done;
-    }
-    c.grouped = grouped;
-    c.group_start = group_start;
-    c.built = built;
-    par_pool_run(c.pool, ngroups, check_group, &c);
-    for (size_t g = 0; g < ngroups; g++)
-        res->orders += built[g];
-    if ((st = first_failure(c.status, c.errs, res->nlayouts, err)) != SIM_OK)
+    if ((st = ctx_jobs(&c, res->nlayouts, err)) != SIM_OK ||
+        (st = check_layouts(&c, res, &space, err)) != SIM_OK)
         goto done;
     keep_valid_layouts(res);
     if (res->valid == 0) {
@@ -1888,9 +1903,6 @@ done:
     mem_free(cands.lay);
     mem_free(c.status);
     mem_free(c.errs);
-    mem_free(grouped);
-    mem_free(group_start);
-    mem_free(built);
     par_pool_destroy(c.pool);
     hw_release(&hw);
     if (st != SIM_OK)
