@@ -613,7 +613,7 @@ static const struct sched_type bad_type = {
 
 Test(deadlock, an_unexecutable_order_is_reported_not_hung)
 {
-    struct sched_params sp = {2, 1, 1, 0, 0};
+    struct sched_params sp = {2, 1, 1, 0, 0, 0};
     struct pipe_setup setup;
     struct pipe_result res;
     struct sim_error err;
@@ -745,7 +745,7 @@ Test(jitter, every_seed_is_its_own_stream)
  * each runs during its chunk's last backward, so only part of it stays exposed. */
 static simtime_t dp_step(int overlap, simtime_t *compute_end)
 {
-    struct sched_params sp = {2, 2, 2, 0, 0};
+    struct sched_params sp = {2, 2, 2, 0, 0, 0};
     struct pipe_setup setup;
     struct pipe_result res;
     struct sim_error err;
@@ -810,7 +810,7 @@ Test(data_parallel, reductions_after_backwards_then_optimizer_then_gather)
  * of 0, 1, 2 ms. */
 Test(links, blocking_p2p_holds_the_sender)
 {
-    struct sched_params sp = {2, 1, 3, 0, 0};
+    struct sched_params sp = {2, 1, 3, 0, 0, 0};
     struct pipe_setup setup;
     struct pipe_result res;
     struct sim_error err;

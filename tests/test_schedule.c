@@ -14,7 +14,7 @@
 static void order_string(const char *sched, int p, int v, int m, int g, int split, int rank,
                          char *buf, size_t len)
 {
-    struct sched_params sp = {p, v, m, g, split};
+    struct sched_params sp = {p, v, m, g, split, 0};
     const struct sched_type *t = sched_find(sched);
     cr_assert_not_null(t);
     struct sim_error err;
@@ -178,7 +178,7 @@ Test(sched_interleaved, paper_figure_p4_v2_m8_rank0_prefix)
  * chunk take micro-batches in increasing order; backwards too; each B after its F. */
 static void check_properties(const char *name, int p, int v, int m, int g)
 {
-    struct sched_params sp = {p, v, m, g, 0};
+    struct sched_params sp = {p, v, m, g, 0, 0};
     const struct sched_type *t = sched_find(name);
     struct sim_error err;
     enum sched_param blame;
@@ -240,9 +240,9 @@ Test(sched_rules, interleaved_rejections_match_megatron)
 {
     struct sim_error err;
     enum sched_param blame;
-    struct sched_params g_lt_p = {4, 2, 8, 2, 0}, g_gt_m = {4, 2, 8, 9, 0},
-                        bad_rem = {4, 2, 10, 4, 0}, ok_rem = {4, 2, 12, 8, 0}, ok = {4, 2, 8, 0, 0},
-                        vp1 = {4, 1, 8, 0, 0};
+    struct sched_params g_lt_p = {4, 2, 8, 2, 0, 0}, g_gt_m = {4, 2, 8, 9, 0, 0},
+                        bad_rem = {4, 2, 10, 4, 0, 0}, ok_rem = {4, 2, 12, 8, 0, 0},
+                        ok = {4, 2, 8, 0, 0, 0}, vp1 = {4, 1, 8, 0, 0, 0};
     cr_assert_eq(sched_interleaved.check(&g_lt_p, &blame, &err), SIM_EINPUT);
     cr_assert(strstr(err.msg, "vp-group=2") && strstr(err.msg, "pp=4"), "%s", err.msg);
     cr_assert_eq(blame, SP_VP_GROUP);
@@ -251,24 +251,24 @@ Test(sched_rules, interleaved_rejections_match_megatron)
     cr_assert_eq(sched_interleaved.check(&bad_rem, &blame, &err), SIM_EINPUT, "10 %% 4 = 2 < 4");
     cr_assert(strstr(err.msg, "last group of 2"), "%s", err.msg);
     cr_assert_eq(blame, SP_MICROBATCHES);
-    struct sched_params few = {4, 2, 3, 0, 0};
+    struct sched_params few = {4, 2, 3, 0, 0, 0};
     cr_assert_eq(sched_interleaved.check(&few, &blame, &err), SIM_EINPUT);
     cr_assert(strstr(err.msg, "fewer than pp=4"), "%s", err.msg);
     cr_assert_eq(blame, SP_MICROBATCHES, "default vp-group: blame the micro-batch count");
     cr_assert_eq(sched_interleaved.check(&ok_rem, &blame, &err), SIM_OK, "12 %% 8 = 4 >= 4");
     cr_assert_eq(sched_interleaved.check(&ok, &blame, &err), SIM_OK);
     cr_assert_eq(sched_interleaved.check(&vp1, &blame, &err), SIM_EINPUT);
-    struct sched_params vp2 = {4, 2, 8, 0, 0};
+    struct sched_params vp2 = {4, 2, 8, 0, 0, 0};
     cr_assert_eq(sched_1f1b.check(&vp2, &blame, &err), SIM_EINPUT);
     cr_assert_eq(sched_gpipe.check(&vp2, &blame, &err), SIM_EINPUT);
-    struct sched_params any_m = {8, 1, 3, 0, 0};
+    struct sched_params any_m = {8, 1, 3, 0, 0, 0};
     cr_assert_eq(sched_1f1b.check(&any_m, &blame, &err), SIM_OK, "1f1b accepts any m >= 1");
     cr_assert_eq(sched_gpipe.check(&any_m, &blame, &err), SIM_OK);
 }
 
 Test(sched_split, w_follows_each_b_and_optimizer_is_last)
 {
-    struct sched_params sp = {2, 1, 2, 0, 1};
+    struct sched_params sp = {2, 1, 2, 0, 1, 0};
     struct sched_op ops[16];
     size_t n = sched_ops_per_rank(&sched_1f1b, &sp);
     cr_assert_eq(n, 7u);
@@ -333,7 +333,7 @@ Test(sched_zbh1, properties_over_many_shapes)
     struct sched_op zb[3 * 40 + 1], ref[2 * 40 + 1];
     for (int p = 1; p <= 8; p++)
         for (int m = 1; m <= 40; m++) {
-            struct sched_params split = {p, 1, m, 0, 1}, plain = {p, 1, m, 0, 0};
+            struct sched_params split = {p, 1, m, 0, 1, 0}, plain = {p, 1, m, 0, 0, 0};
             cr_assert_eq(sched_ops_per_rank(&sched_zbh1, &split), (size_t)(3 * m + 1));
             for (int r = 0; r < p; r++) {
                 sched_build(&sched_zbh1, &split, r, zb);
@@ -376,7 +376,7 @@ Test(sched_zbh1, one_chunk_per_rank)
 {
     struct sim_error err;
     enum sched_param blame;
-    struct sched_params vp2 = {4, 2, 8, 0, 1}, ok = {4, 1, 3, 0, 1};
+    struct sched_params vp2 = {4, 2, 8, 0, 1, 0}, ok = {4, 1, 3, 0, 1, 0};
     cr_assert_eq(sched_zbh1.check(&vp2, &blame, &err), SIM_EINPUT);
     cr_assert_eq(blame, SP_VP);
     cr_assert(strstr(err.msg, "vp=2"), "%s", err.msg);
@@ -452,7 +452,7 @@ Test(sched_zbv, properties_over_many_shapes)
     struct sched_op ops[6 * 40 + 1];
     for (int p = 1; p <= 8; p++)
         for (int m = 1; m <= 40; m++) {
-            struct sched_params sp = {p, 2, m, 0, 1};
+            struct sched_params sp = {p, 2, m, 0, 1, 0};
             cr_assert_eq(sched_ops_per_rank(&sched_zbv, &sp), (size_t)(6 * m + 1));
             for (int r = 0; r < p; r++) {
                 sched_build(&sched_zbv, &sp, r, ops);
@@ -469,7 +469,7 @@ Test(sched_zbv, two_chunks_per_rank)
 {
     struct sim_error err;
     enum sched_param blame;
-    struct sched_params vp1 = {4, 1, 8, 0, 1}, vp3 = {4, 3, 8, 0, 1}, ok = {4, 2, 1, 0, 1};
+    struct sched_params vp1 = {4, 1, 8, 0, 1, 0}, vp3 = {4, 3, 8, 0, 1, 0}, ok = {4, 2, 1, 0, 1, 0};
     cr_assert_eq(sched_zbv.check(&vp1, &blame, &err), SIM_EINPUT);
     cr_assert_eq(blame, SP_VP);
     cr_assert(strstr(err.msg, "exactly two model chunks per rank"), "%s", err.msg);
@@ -486,7 +486,7 @@ Test(sched_dualpipe, properties_over_many_shapes)
     static struct sched_op ops[3 * 120 + 1];
     for (int p = 2; p <= 24; p += 2)
         for (int m = 2 * p; m <= 5 * p && m <= 120; m += 2) {
-            struct sched_params sp = {p, 2, m, 0, 1};
+            struct sched_params sp = {p, 2, m, 0, 1, 0};
             struct sim_error err;
             enum sched_param blame;
             cr_assert_eq(sched_dualpipe.check(&sp, &blame, &err), SIM_OK, "%s", err.msg);
@@ -523,7 +523,7 @@ Test(sched_dualpipe, the_two_halves_mirror)
     static struct sched_op a[3 * 64 + 1], b[3 * 64 + 1];
     for (int p = 2; p <= 16; p += 2) {
         int m = 4 * p;
-        struct sched_params sp = {p, 2, m, 0, 1};
+        struct sched_params sp = {p, 2, m, 0, 1, 0};
         for (int r = 0; r < p / 2; r++) {
             sched_build(&sched_dualpipe, &sp, r, a);
             sched_build(&sched_dualpipe, &sp, p - 1 - r, b);
@@ -541,8 +541,9 @@ Test(sched_dualpipe, rejects_what_dualpipe_asserts)
 {
     struct sim_error err;
     enum sched_param blame;
-    struct sched_params vp1 = {4, 1, 8, 0, 1}, odd_p = {3, 2, 8, 0, 1}, odd_m = {4, 2, 9, 0, 1},
-                        few_m = {4, 2, 6, 0, 1}, ok = {4, 2, 8, 0, 1};
+    struct sched_params vp1 = {4, 1, 8, 0, 1, 0}, odd_p = {3, 2, 8, 0, 1, 0},
+                        odd_m = {4, 2, 9, 0, 1, 0}, few_m = {4, 2, 6, 0, 1, 0},
+                        ok = {4, 2, 8, 0, 1, 0};
     cr_assert_eq(sched_dualpipe.check(&vp1, &blame, &err), SIM_EINPUT);
     cr_assert_eq(blame, SP_VP);
     cr_assert_eq(sched_dualpipe.check(&odd_p, &blame, &err), SIM_EINPUT);
@@ -572,7 +573,7 @@ Test(sched_dualpipev, is_the_first_half_of_a_dualpipe_twice_as_deep)
     static struct sched_op v[3 * 2 * 60 + 1], d[3 * 2 * 120 + 1];
     for (int p = 1; p <= 12; p++)
         for (int m = 2 * p; m <= 5 * p; m++) {
-            struct sched_params vp = {p, 2, m, 0, 1}, dp = {2 * p, 2, 2 * m, 0, 1};
+            struct sched_params vp = {p, 2, m, 0, 1, 0}, dp = {2 * p, 2, 2 * m, 0, 1, 0};
             struct sim_error err;
             enum sched_param blame;
             cr_assert_eq(sched_dualpipev.check(&vp, &blame, &err), SIM_OK, "%s", err.msg);
@@ -597,7 +598,7 @@ Test(sched_dualpipev, properties_over_many_shapes)
     static struct sched_op ops[6 * 60 + 1];
     for (int p = 1; p <= 12; p++)
         for (int m = 2 * p; m <= 5 * p; m++) {
-            struct sched_params sp = {p, 2, m, 0, 1};
+            struct sched_params sp = {p, 2, m, 0, 1, 0};
             for (int r = 0; r < p; r++) {
                 sched_build(&sched_dualpipev, &sp, r, ops);
                 cr_assert_eq(ops[6 * m].kind, OP_OPT);
@@ -613,7 +614,8 @@ Test(sched_dualpipev, needs_a_v_and_a_micro_batch_per_stage)
 {
     struct sim_error err;
     enum sched_param blame;
-    struct sched_params vp1 = {4, 1, 8, 0, 1}, few = {4, 2, 7, 0, 1}, odd = {3, 2, 7, 0, 1};
+    struct sched_params vp1 = {4, 1, 8, 0, 1, 0}, few = {4, 2, 7, 0, 1, 0},
+                        odd = {3, 2, 7, 0, 1, 0};
     cr_assert_eq(sched_dualpipev.check(&vp1, &blame, &err), SIM_EINPUT);
     cr_assert_eq(blame, SP_VP);
     cr_assert_eq(sched_dualpipev.check(&few, &blame, &err), SIM_EINPUT);
