@@ -115,12 +115,11 @@ static void attribute_ops(const struct scenario *scn, const struct pipe_result *
     }
 }
 
-enum sim_status report_add_costmodel(struct report *rep, const struct scenario *scn,
-                                     const struct pipe_result *res, const struct costmodel *cm,
-                                     double free_links_makespan_s, struct sim_error *err)
+/* The cost model's figures of the step: cluster, throughput per GPU, FLOPs and utilisation,
+ * and the one-layer views. */
+static void add_figures(struct report *rep, const struct costmodel *cm)
 {
     const struct cm_config *cfg = &cm->cfg;
-    int pp = res->pp;
     rep->modelled = 1;
     rep->gpus = cfg->gpus;
     rep->dp = cfg->dp;
@@ -143,15 +142,56 @@ enum sim_status report_add_costmodel(struct report *rep, const struct scenario *
     rep->hfu = denom > 0 ? cm->hw_flops_step / denom / cm->peak_flops : 0;
     rep->model_flops = cm->model_flops_step;
     rep->hw_flops = cm->hw_flops_step;
-
     for (int kind = 0; kind < CM_LAYER_VIEWS; kind++)
         rep->layer_view[kind] = cm->layer_view[kind];
+}
+
+/* Rank r's breakdown, completed from what its ops did (b): the gradient reduction after its
+ * last op, its optimizer, and its idle time -- the makespan the links added (up to
+ * pp_exposed), the rest bubble. */
+static struct report_breakdown finish_rank(const struct report *rep, const struct pipe_result *res,
+                                           const struct costmodel *cm, int r,
+                                           struct report_breakdown b, double pp_exposed)
+{
+    double busy = rep->ranks[r].busy_s;
+    double first = simtime_to_s(res->first_start);
+    double opt_start = simtime_to_s(res->opt_start[r]) - first;
+    double compute_end = simtime_to_s(res->compute_end_rank[r]) - first;
+    double tail = opt_start - compute_end; /* gradient reduction after the last op */
+    b.dp += tail; /* on top of the sharded traffic inside the ops */
+    b.optimizer = rep->ranks[r].opt_end_s - opt_start - cm->rank_deferred_s[r];
+    b.compute += cm->rank_deferred_s[r]; /* deferred weight gradients: compute, run last */
+    double idle = rep->step_s - busy - tail - b.optimizer;
+    b.pp = pp_exposed < idle ? pp_exposed : idle;
+    b.bubble = idle - b.pp;
+    return b;
+}
+
+/* sum += b, part by part. */
+static void breakdown_add(struct report_breakdown *sum, const struct report_breakdown *b)
+{
+    sum->compute += b->compute;
+    sum->recompute += b->recompute;
+    sum->tp += b->tp;
+    sum->cp += b->cp;
+    sum->ep += b->ep;
+    sum->pp += b->pp;
+    sum->bubble += b->bubble;
+    sum->dp += b->dp;
+    sum->host += b->host;
+    sum->optimizer += b->optimizer;
+}
+
+enum sim_status report_add_costmodel(struct report *rep, const struct scenario *scn,
+                                     const struct pipe_result *res, const struct costmodel *cm,
+                                     double free_links_makespan_s, struct sim_error *err)
+{
+    int pp = res->pp;
+    add_figures(rep, cm);
     rep->mem = mem_calloc((size_t)pp, sizeof *rep->mem);
     if (!rep->mem)
         return err_set(err, SIM_EFAIL, NULL, 0, "out of memory for the report");
-    /* Breakdown per rank from its simulated ops (attribute_ops), then the mean over ranks.
-     * Idle = step - everything the rank did; its P2P share is the makespan added by the
-     * links, the rest is bubble. */
+    /* Breakdown per rank from its simulated ops (attribute_ops), then the mean over ranks. */
     struct report_breakdown sum = {0};
     struct report_breakdown *per_rank = mem_calloc((size_t)pp, sizeof *per_rank);
     const struct pipe_record **pending = mem_calloc((size_t)pp, sizeof *pending);
@@ -166,28 +206,8 @@ enum sim_status report_add_costmodel(struct report *rep, const struct scenario *
     if (pp_exposed < 0)
         pp_exposed = 0;
     for (int r = 0; r < pp; r++) {
-        struct report_breakdown b = per_rank[r];
-        double busy = rep->ranks[r].busy_s;
-        double first = simtime_to_s(res->first_start);
-        double opt_start = simtime_to_s(res->opt_start[r]) - first;
-        double compute_end = simtime_to_s(res->compute_end_rank[r]) - first;
-        double tail = opt_start - compute_end; /* gradient reduction after the last op */
-        b.dp += tail; /* on top of the sharded traffic inside the ops */
-        b.optimizer = rep->ranks[r].opt_end_s - opt_start - cm->rank_deferred_s[r];
-        b.compute += cm->rank_deferred_s[r]; /* deferred weight gradients: compute, run last */
-        double idle = rep->step_s - busy - tail - b.optimizer;
-        b.pp = pp_exposed < idle ? pp_exposed : idle;
-        b.bubble = idle - b.pp;
-        sum.compute += b.compute;
-        sum.recompute += b.recompute;
-        sum.tp += b.tp;
-        sum.cp += b.cp;
-        sum.ep += b.ep;
-        sum.pp += b.pp;
-        sum.bubble += b.bubble;
-        sum.dp += b.dp;
-        sum.host += b.host;
-        sum.optimizer += b.optimizer;
+        struct report_breakdown b = finish_rank(rep, res, cm, r, per_rank[r], pp_exposed);
+        breakdown_add(&sum, &b);
         cm_rank_memory(cm, scn, res, r, &rep->mem[r]);
         if (rep->mem[r].oom && !rep->oom) {
             rep->oom = 1;
