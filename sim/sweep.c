@@ -1191,6 +1191,46 @@ static enum sim_status write_outputs(const struct sweep *sw, const struct sweep_
     return st;
 }
 
+/* The --vary axes, each key varied once, and the number of configs they make. */
+static enum sim_status parse_axes(struct sweep *sw, const struct sweep_opts *o,
+                                  struct sim_error *err)
+{
+    enum sim_status st = SIM_OK;
+    for (int a = 0; a < o->nvaries && st == SIM_OK; a++) {
+        st = sweep_axis_parse(&sw->axes[a], o->varies[a], err);
+        if (st == SIM_OK) {
+            sw->naxes = a + 1;
+            for (int j = 0; j < sw->axes[a].nkeys && st == SIM_OK; j++)
+                if (axes_vary(sw->axes, a, sw->axes[a].key_names[j]))
+                    st = err_set(err, SIM_EINPUT, NULL, 0, "--vary %s: key varied twice",
+                                 sw->axes[a].key_names[j]);
+        }
+    }
+    return st == SIM_OK ? sweep_count(sw->axes, sw->naxes, &sw->n, err) : st;
+}
+
+/* The base scenario: the file, its --set values, and the axes' keys checked against it. */
+static enum sim_status load_base(struct sweep *sw, const struct sweep_opts *o,
+                                 struct sim_error *err)
+{
+    scn_defaults(&sw->base);
+    enum sim_status st = scn_load(&sw->base, o->scenario, err);
+    for (int i = 0; i < o->nsets && st == SIM_OK; i++)
+        st = scn_set_arg(&sw->base, o->sets[i], err);
+    if (st == SIM_OK)
+        st = check_keys_apply(sw, err);
+    if (st == SIM_OK)
+        sw->modelled = scn_is_modelled(&sw->base) || varies_key(sw, SCN_MODEL);
+    return st;
+}
+
+/* Do all configs run on the base's model and hardware (loaded once), or may one name others? */
+static int shares_model(const struct sweep *sw)
+{
+    return scn_is_modelled(&sw->base) && sw->base.hardware_path[0] &&
+           !varies_key(sw, SCN_MODEL) && !varies_key(sw, SCN_HARDWARE);
+}
+
 int sweep_main(int argc, char **argv, FILE *out, FILE *errout)
 {
     struct sweep_opts o;
@@ -1214,40 +1254,17 @@ int sweep_main(int argc, char **argv, FILE *out, FILE *errout)
     struct model model;
     struct hardware hw;
     int have_hw = 0;
-    enum sim_status st = SIM_OK;
-    for (int a = 0; a < o.nvaries && st == SIM_OK; a++) {
-        st = sweep_axis_parse(&sw->axes[a], o.varies[a], &err);
+    enum sim_status st = parse_axes(sw, &o, &err);
+    if (st == SIM_OK)
+        st = load_base(sw, &o, &err);
+    if (st == SIM_OK && shares_model(sw)) {
+        st = model_load(&model, sw->base.model_path, &err);
+        if (st == SIM_OK)
+            st = hw_load(&hw, sw->base.hardware_path, &err);
         if (st == SIM_OK) {
-            sw->naxes = a + 1;
-            for (int j = 0; j < sw->axes[a].nkeys && st == SIM_OK; j++)
-                if (axes_vary(sw->axes, a, sw->axes[a].key_names[j]))
-                    st = err_set(&err, SIM_EINPUT, NULL, 0, "--vary %s: key varied twice",
-                                 sw->axes[a].key_names[j]);
-        }
-    }
-    if (st == SIM_OK)
-        st = sweep_count(sw->axes, sw->naxes, &sw->n, &err);
-    if (st == SIM_OK) {
-        scn_defaults(&sw->base);
-        st = scn_load(&sw->base, o.scenario, &err);
-    }
-    for (int i = 0; i < o.nsets && st == SIM_OK; i++)
-        st = scn_set_arg(&sw->base, o.sets[i], &err);
-    if (st == SIM_OK)
-        st = check_keys_apply(sw, &err);
-    if (st == SIM_OK) {
-        sw->modelled = scn_is_modelled(&sw->base) || varies_key(sw, SCN_MODEL);
-        /* One model and hardware for every config, unless a config may name others. */
-        if (scn_is_modelled(&sw->base) && sw->base.hardware_path[0] && !varies_key(sw, SCN_MODEL) &&
-            !varies_key(sw, SCN_HARDWARE)) {
-            st = model_load(&model, sw->base.model_path, &err);
-            if (st == SIM_OK)
-                st = hw_load(&hw, sw->base.hardware_path, &err);
-            if (st == SIM_OK) {
-                have_hw = 1;
-                sw->model = &model;
-                sw->hw = &hw;
-            }
+            have_hw = 1;
+            sw->model = &model;
+            sw->hw = &hw;
         }
     }
     struct sweep_outputs outs = {0};
