@@ -178,11 +178,32 @@ struct run_opts {
 
 /* A command-line mistake: one line naming it, and where to look; exit status 2. */
 
+/* argv[*i] as an option naming one output file (--timeline FILE, --plot=FILE, ...): where its
+ * value goes in o, with the value and the option's name; NULL when it is none of them. */
+static const char **output_option(struct run_opts *o, int argc, char **argv, int *i,
+                                  const char **value, const char **name)
+{
+    const struct {
+        const char *name;
+        const char **slot;
+    } outputs[] = {{"--timeline", &o->timeline},
+                   {"--memory-timeline", &o->memory_timeline},
+                   {"--trace", &o->trace},
+                   {"--plot", &o->plot},
+                   {"--report", &o->report}};
+    for (size_t k = 0; k < sizeof outputs / sizeof *outputs; k++)
+        if ((*value = cli_opt_value(argc, argv, i, outputs[k].name))) {
+            *name = outputs[k].name;
+            return outputs[k].slot;
+        }
+    return NULL;
+}
+
 static int parse_run(int argc, char **argv, struct run_opts *o, FILE *errout)
 {
     memset(o, 0, sizeof *o);
     for (int i = 2; i < argc; i++) {
-        const char *a = argv[i], *v;
+        const char *a = argv[i], *v, *name, **slot;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             o->help = 1;
             return 0;
@@ -201,28 +222,10 @@ static int parse_run(int argc, char **argv, struct run_opts *o, FILE *errout)
             else
                 return cli_bad_usage(errout, "stepsim --help",
                                      "--format '%s': expected text or json", v);
-        } else if ((v = cli_opt_value(argc, argv, &i, "--timeline"))) {
+        } else if ((slot = output_option(o, argc, argv, &i, &v, &name))) {
             if (!*v)
-                return cli_bad_usage(errout, "stepsim --help", "%s needs a file name",
-                                     "--timeline");
-            o->timeline = v;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--memory-timeline"))) {
-            if (!*v)
-                return cli_bad_usage(errout, "stepsim --help", "%s needs a file name",
-                                     "--memory-timeline");
-            o->memory_timeline = v;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--trace"))) {
-            if (!*v)
-                return cli_bad_usage(errout, "stepsim --help", "%s needs a file name", "--trace");
-            o->trace = v;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--plot"))) {
-            if (!*v)
-                return cli_bad_usage(errout, "stepsim --help", "%s needs a file name", "--plot");
-            o->plot = v;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--report"))) {
-            if (!*v)
-                return cli_bad_usage(errout, "stepsim --help", "%s needs a file name", "--report");
-            o->report = v;
+                return cli_bad_usage(errout, "stepsim --help", "%s needs a file name", name);
+            *slot = v;
         } else if ((v = cli_opt_value(argc, argv, &i, "--plot-window"))) {
             struct sim_error e;
             if (gantt_parse_window(v, &o->view, &e) != SIM_OK)
