@@ -563,6 +563,73 @@ static void ctx_release(struct step_ctx *c)
     eng_release(&c->eng);
 }
 
+/* The step's arrays: ranks, links, transfers, (stage, micro-batch) flags, the stage each
+ * rank's chunk holds, and the result's records and per-rank figures.  -1 when out of memory
+ * (what was allocated is released with the context and the result). */
+static int alloc_step(struct step_ctx *c, struct pipe_result *res, size_t cells)
+{
+    c->ranks = mem_calloc((size_t)c->pp, sizeof *c->ranks);
+    c->links = mem_calloc(2 * (size_t)c->pp, sizeof *c->links);
+    c->xfers = mem_calloc(c->xfer_cap, sizeof *c->xfers);
+    c->flags = mem_calloc(cells, 1);
+    c->stage_at = mem_calloc((size_t)c->stages, sizeof *c->stage_at);
+    res->recs = mem_calloc(c->rec_cap, sizeof *res->recs);
+    res->busy = mem_calloc((size_t)c->pp, sizeof *res->busy);
+    res->opt_end = mem_calloc((size_t)c->pp, sizeof *res->opt_end);
+    res->peak_inflight = mem_calloc((size_t)c->pp, sizeof *res->peak_inflight);
+    res->opt_start = mem_calloc((size_t)c->pp, sizeof *res->opt_start);
+    res->compute_end_rank = mem_calloc((size_t)c->pp, sizeof *res->compute_end_rank);
+    return c->ranks && c->links && c->xfers && c->flags && c->stage_at && res->recs &&
+                   res->busy && res->opt_end && res->peak_inflight && res->opt_start &&
+                   res->compute_end_rank
+               ? 0
+               : -1;
+}
+
+/* Jitter's random stream and lognormal parameters, when the scenario asks for jitter; -1 when
+ * out of memory. */
+static int init_jitter(struct step_ctx *c, const struct pipe_setup *setup)
+{
+    if (setup->jitter_cv <= 0)
+        return 0;
+    c->rng = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!c->rng)
+        return -1;
+    /* GSL's mt19937 takes seed 0 as its default seed 4357: user seed s seeds s + 1
+     * (1 .. 2^31, never 0), so every seed a scenario can give is its own stream. */
+    gsl_rng_set(c->rng, setup->seed + 1);
+    /* mean of lognormal = exp(mu + sigma^2/2) = 1; cv^2 = exp(sigma^2) - 1 */
+    c->jitter_sigma = sqrt(log1p(setup->jitter_cv * setup->jitter_cv));
+    c->jitter_mu = -0.5 * c->jitter_sigma * c->jitter_sigma;
+    return 0;
+}
+
+/* Each rank's op order (the schedule's, per_rank ops) and its counters; -1 when out of
+ * memory. */
+static int init_ranks(struct step_ctx *c, size_t per_rank)
+{
+    const struct pipe_setup *setup = c->setup;
+    for (int r = 0; r < c->pp; r++) {
+        struct rank_state *rs = &c->ranks[r];
+        rs->ops = mem_calloc(per_rank, sizeof(struct sched_op));
+        if (!rs->ops)
+            return -1;
+        rs->nops = per_rank;
+        sched_build(setup->schedule, &setup->sp, r, rs->ops);
+        rs->bwd_done = mem_calloc((size_t)c->vp, sizeof(int));
+        rs->bwd_started = mem_calloc((size_t)c->vp, sizeof(int));
+        rs->dp_not_before = mem_calloc((size_t)c->vp, sizeof(simtime_t));
+        if (!rs->bwd_done || !rs->bwd_started || !rs->dp_not_before)
+            return -1;
+        rs->blocked_on = -1;
+        rs->pair_stage = -1;
+        rs->compute_left = (int)per_rank - 1;
+        for (int ch = 0; ch < c->vp; ch++)
+            rs->dp_left += setup->stage_dp[stage_of(c, r, ch)] > 0;
+    }
+    return 0;
+}
+
 static enum sim_status ctx_init(struct step_ctx *c, const struct pipe_setup *setup,
                                 struct pipe_result *res, struct sim_error *err)
 {
@@ -588,20 +655,7 @@ static enum sim_status ctx_init(struct step_ctx *c, const struct pipe_setup *set
     res->pp = c->pp;
     res->vp = c->vp;
     res->microbatches = c->m;
-    c->ranks = mem_calloc((size_t)c->pp, sizeof *c->ranks);
-    c->links = mem_calloc(2 * (size_t)c->pp, sizeof *c->links);
-    c->xfers = mem_calloc(c->xfer_cap, sizeof *c->xfers);
-    c->flags = mem_calloc(cells, 1);
-    c->stage_at = mem_calloc((size_t)c->stages, sizeof *c->stage_at);
-    res->recs = mem_calloc(c->rec_cap, sizeof *res->recs);
-    res->busy = mem_calloc((size_t)c->pp, sizeof *res->busy);
-    res->opt_end = mem_calloc((size_t)c->pp, sizeof *res->opt_end);
-    res->peak_inflight = mem_calloc((size_t)c->pp, sizeof *res->peak_inflight);
-    res->opt_start = mem_calloc((size_t)c->pp, sizeof *res->opt_start);
-    res->compute_end_rank = mem_calloc((size_t)c->pp, sizeof *res->compute_end_rank);
-    if (!c->ranks || !c->links || !c->xfers || !c->flags || !c->stage_at || !res->recs ||
-        !res->busy || !res->opt_end || !res->peak_inflight || !res->opt_start ||
-        !res->compute_end_rank)
+    if (alloc_step(c, res, cells) != 0)
         goto fail;
     for (int r = 0; r < c->pp; r++)
         for (int ch = 0; ch < c->vp; ch++)
@@ -615,34 +669,8 @@ static enum sim_status ctx_init(struct step_ctx *c, const struct pipe_setup *set
                                "vp=%d: data-parallel reduction is modelled for vp <= 64", c->vp);
             }
     }
-    if (setup->jitter_cv > 0) {
-        c->rng = gsl_rng_alloc(gsl_rng_mt19937);
-        if (!c->rng)
-            goto fail;
-        /* GSL's mt19937 takes seed 0 as its default seed 4357: user seed s seeds s + 1
-         * (1 .. 2^31, never 0), so every seed a scenario can give is its own stream. */
-        gsl_rng_set(c->rng, setup->seed + 1);
-        /* mean of lognormal = exp(mu + sigma^2/2) = 1; cv^2 = exp(sigma^2) - 1 */
-        c->jitter_sigma = sqrt(log1p(setup->jitter_cv * setup->jitter_cv));
-        c->jitter_mu = -0.5 * c->jitter_sigma * c->jitter_sigma;
-    }
-    for (int r = 0; r < c->pp; r++) {
-        c->ranks[r].ops = mem_calloc(per_rank, sizeof(struct sched_op));
-        if (!c->ranks[r].ops)
-            goto fail;
-        c->ranks[r].nops = per_rank;
-        sched_build(setup->schedule, sp, r, c->ranks[r].ops);
-        c->ranks[r].bwd_done = mem_calloc((size_t)c->vp, sizeof(int));
-        c->ranks[r].bwd_started = mem_calloc((size_t)c->vp, sizeof(int));
-        c->ranks[r].dp_not_before = mem_calloc((size_t)c->vp, sizeof(simtime_t));
-        if (!c->ranks[r].bwd_done || !c->ranks[r].bwd_started || !c->ranks[r].dp_not_before)
-            goto fail;
-        c->ranks[r].blocked_on = -1;
-        c->ranks[r].pair_stage = -1;
-        c->ranks[r].compute_left = (int)per_rank - 1;
-        for (int ch = 0; ch < c->vp; ch++)
-            c->ranks[r].dp_left += setup->stage_dp[stage_of(c, r, ch)] > 0;
-    }
+    if (init_jitter(c, setup) != 0 || init_ranks(c, per_rank) != 0)
+        goto fail;
     for (int l = 0; l < 2 * c->pp; l++)
         c->links[l].head = c->links[l].tail = -1;
     eng_register(&c->eng, EV_OP_DONE, "op-done", on_op_done, c);
