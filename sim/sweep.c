@@ -848,11 +848,10 @@ static void category_vars(const struct sweep_axis *xa, char *vars, size_t size, 
 
 /* The images: `img` (throughput and bubble) and, for modelled sweeps, `brkimg` (the
  * breakdown); both were named up front and are put in place by the caller's commit. */
-static enum sim_status sweep_plot(const struct sweep *sw, struct outfile *img,
-                                  struct outfile *brkimg, const char *scn_name,
-                                  struct sim_error *err)
+/* Rows that ran, and what the chart plots for them (into *m): tokens/s per GPU when modelled,
+ * else tokens/s when every row has them, else samples/s.  Returns the rows that ran. */
+static size_t plotted_metric(const struct sweep *sw, enum sweep_metric *m)
 {
-    const char *path = img->path;
     size_t ok = 0;
     int all_tokens = 1;
     for (size_t i = 0; i < sw->n; i++)
@@ -860,12 +859,44 @@ static enum sim_status sweep_plot(const struct sweep *sw, struct outfile *img,
             ok++;
             all_tokens &= !isnan(sw->rows[i].c.tokens_per_s);
         }
-    if (ok == 0)
+    *m = sw->modelled ? METRIC_TOKENS_PER_GPU : all_tokens ? METRIC_TOKENS : METRIC_SAMPLES;
+    return ok;
+}
+
+/* The chart's words, made safe for gnuplot: the scenario's name, the x axis's, the key's
+ * title (the other axes' names) and the subtitle (the values every config ran with). */
+struct sweep_titles {
+    char name[96], xlabel[96], keytitle[256], subtitle[192];
+};
+
+static void titles_of(const struct sweep *sw, const char *scn_name, const struct sweep_axis *xa,
+                      struct sweep_titles *tt)
+{
+    tt->keytitle[0] = tt->subtitle[0] = '\0';
+    plot_sanitize(tt->name, sizeof tt->name, scn_name);
+    plot_sanitize(tt->xlabel, sizeof tt->xlabel, xa->name);
+    for (int a = 0, used = 0;
+         a + 1 < sw->naxes && used >= 0 && (size_t)used < sizeof tt->keytitle; a++)
+        used += snprintf(tt->keytitle + used, sizeof tt->keytitle - (size_t)used, "%s%s",
+                         a ? ", " : "", sw->axes[a].name);
+    char as_run[160];
+    sweep_as_run(sw, as_run, sizeof as_run);
+    if (as_run[0]) {
+        char line[sizeof tt->subtitle];
+        snprintf(line, sizeof line, "as run: %s", as_run);
+        plot_sanitize(tt->subtitle, sizeof tt->subtitle, line);
+    }
+}
+
+static enum sim_status sweep_plot(const struct sweep *sw, struct outfile *img,
+                                  struct outfile *brkimg, const char *scn_name,
+                                  struct sim_error *err)
+{
+    const char *path = img->path;
+    enum sweep_metric m;
+    if (plotted_metric(sw, &m) == 0)
         return err_set(err, SIM_EFAIL, NULL, 0, "--plot %s: nothing to draw: every config failed",
                        path);
-    enum sweep_metric m = sw->modelled ? METRIC_TOKENS_PER_GPU
-                          : all_tokens ? METRIC_TOKENS
-                                       : METRIC_SAMPLES;
     static const char *const ylabels[] = {"tokens/s per GPU", "tokens/s", "samples/s"};
     const struct sweep_axis *xa = &sw->axes[sw->naxes - 1];
     int xcat, xlog;
@@ -896,19 +927,11 @@ static enum sim_status sweep_plot(const struct sweep *sw, struct outfile *img,
         return st;
     }
 
-    char name[96], xlabel[96], keytitle[256] = "";
-    plot_sanitize(name, sizeof name, scn_name);
-    plot_sanitize(xlabel, sizeof xlabel, xa->name);
-    for (int a = 0, used = 0; a + 1 < sw->naxes && used >= 0 && (size_t)used < sizeof keytitle; a++)
-        used += snprintf(keytitle + used, sizeof keytitle - (size_t)used, "%s%s", a ? ", " : "",
-                         sw->axes[a].name);
-    char as_run[160], subtitle[192] = "", xtics[256];
-    sweep_as_run(sw, as_run, sizeof as_run);
-    if (as_run[0]) {
-        char line[sizeof subtitle];
-        snprintf(line, sizeof line, "as run: %s", as_run);
-        plot_sanitize(subtitle, sizeof subtitle, line);
-    }
+    struct sweep_titles tt;
+    titles_of(sw, scn_name, xa, &tt);
+    const char *name = tt.name, *xlabel = tt.xlabel, *keytitle = tt.keytitle;
+    const char *subtitle = tt.subtitle;
+    char xtics[256];
     sweep_xtics(xa, xcat, xlog, xtics, sizeof xtics);
     char vars[16384];
     int n = snprintf(vars, sizeof vars,
