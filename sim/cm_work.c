@@ -583,9 +583,9 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit,
     int narrow = cm_layer_is_narrow(c, layer);
     const struct layer_cost *lc = layer_cost(c, layer, narrow, memo, &dense, &expert);
     int moe = model_layer_is_moe(c->m, layer);
-    int kind = model_layer_kind(c->m, layer, c->cfg->seq);
-    if (c->layer_view && c->layer_view[kind].layer < 0)
-        keep_view(layer, lc, &c->layer_view[kind]);
+    /* The report's first layer of each kind (layer_cost just looked the kind up). */
+    if (c->layer_view && c->layer_view[memo->kind].layer < 0)
+        keep_view(layer, lc, &c->layer_view[memo->kind]);
     int tp = c->cfg->tp > 1;
     double k_fwd = KERNELS_FWD + (tp ? KERNELS_TP : 0) + (c->flash ? 0 : KERNELS_UNFUSED_ATTN);
     double k_bwd = KERNELS_BWD + (tp ? KERNELS_TP : 0) + (c->flash ? 0 : 2 * KERNELS_UNFUSED_ATTN);
