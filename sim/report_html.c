@@ -210,12 +210,15 @@ static int put_gantt(FILE *out, const struct scenario *scn, const struct pipe_re
     return rc;
 }
 
+/* A memory chart row's label, "rank N": room for any int. */
+#define RANK_LABEL 24
+
 static const char *const mem_names[4] = {"weights", "gradients", "optimizer state",
                                          "activations (peak)"};
 static const char *const mem_colours[4] = {"#2b6cb0", "#dd6b20", "#6b46c1", "#2f855a"};
 
 static void put_ranks(FILE *out, const struct report *rep, double *mem_gib, const char **labels,
-                      char (*label_buf)[16])
+                      char (*label_buf)[RANK_LABEL])
 {
     fputs("<section id=\"ranks\"><h2>Per pipeline rank</h2>\n"
           "<div class=\"table-wrap\"><table class=\"data\"><thead><tr><th>rank</th>"
@@ -288,7 +291,7 @@ int report_html_step(FILE *out, const struct scenario *scn, const struct pipe_re
 {
     double *mem_gib = mem_calloc((size_t)rep->pp * 4, sizeof *mem_gib);
     const char **labels = mem_calloc((size_t)rep->pp, sizeof *labels);
-    char(*label_buf)[16] = mem_calloc((size_t)rep->pp, sizeof *label_buf);
+    char(*label_buf)[RANK_LABEL] = mem_calloc((size_t)rep->pp, sizeof *label_buf);
     int rc = -1;
     if (!mem_gib || !labels || !label_buf)
         goto done;
