@@ -425,22 +425,27 @@ Test(scenario, zero_bubble_schedules_split_the_backward)
 
 /* First/last-stage-layers given as 0: a stage with the embedding (or the LM head and loss)
  * alone, as ZB-V runs use with layers = 2pp - 2.  Not given, every chunk needs a layer. */
+/* The scenario of `sets` is valid and its stages hold the layers of want[]: {stage, first
+ * layer, layers} (first -1: any, the stage holding none). */
+static void assert_stage_layers(const char *const *sets, const int (*want)[3], size_t n)
+{
+    assert_valid(sets);
+    struct scenario scn;
+    setup_scn(&scn, sets);
+    for (size_t i = 0; i < n; i++) {
+        int first, count;
+        scn_stage_layers(&scn, want[i][0], &first, &count);
+        cr_assert(count == want[i][2] && (want[i][1] < 0 || first == want[i][1]),
+                  "stage %d: %d layers from %d", want[i][0], count, first);
+    }
+}
+
 Test(scenario, end_stages_may_hold_no_layer_when_given)
 {
-    const char *const v[] = {"schedule=zb-v", "pp=16", "vp=2", "layers=30", "first-stage-layers=0",
-                             "last-stage-layers=0", NULL};
-    assert_valid(v);
-    struct scenario scn;
-    setup_scn(&scn, v);
-    int first, count;
-    scn_stage_layers(&scn, 0, &first, &count);
-    cr_assert_eq(count, 0);
-    scn_stage_layers(&scn, 1, &first, &count);
-    cr_assert(first == 0 && count == 1);
-    scn_stage_layers(&scn, 30, &first, &count);
-    cr_assert(first == 29 && count == 1);
-    scn_stage_layers(&scn, 31, &first, &count);
-    cr_assert_eq(count, 0);
+    static const int ends[][3] = {{0, -1, 0}, {1, 0, 1}, {30, 29, 1}, {31, -1, 0}};
+    assert_stage_layers((const char *const[]){"schedule=zb-v", "pp=16", "vp=2", "layers=30",
+                                              "first-stage-layers=0", "last-stage-layers=0", NULL},
+                        ends, 4);
     assert_rule((const char *const[]){"schedule=zb-v", "pp=16", "vp=2", "layers=30", NULL},
                 "every chunk needs a layer");
     assert_rule((const char *const[]){"schedule=zb-v", "pp=16", "vp=2", "layers=29",
@@ -450,11 +455,9 @@ Test(scenario, end_stages_may_hold_no_layer_when_given)
                                       "first-stage-layers=0", "last-stage-layers=0", NULL},
                 "they must split evenly, at least one each");
     /* One end alone, the other split with the middle. */
-    const char *const one[] = {"pp=4", "layers=9", "first-stage-layers=0", NULL};
-    assert_valid(one);
-    setup_scn(&scn, one);
-    scn_stage_layers(&scn, 3, &first, &count);
-    cr_assert(first == 6 && count == 3);
+    static const int last[][3] = {{3, 6, 3}};
+    assert_stage_layers((const char *const[]){"pp=4", "layers=9", "first-stage-layers=0", NULL},
+                        last, 1);
 }
 
 /* Megatron-Core's layout strings: unrolled as its parse_str_to_list does them, then each stage's
@@ -490,16 +493,9 @@ Test(scenario, pipeline_layout_sets_every_stage)
     /* pp 2, vp 3: six stages; the embedding alone, then 2, 2, 3, 2 layers, the loss with 1. */
     const char *const v[] = {"schedule=interleaved", "pp=2", "vp=3", "microbatches=4", "layers=10",
                              "pipeline-layout=E|tt|tt|ttt|tt|tL", NULL};
-    assert_valid(v);
-    struct scenario scn;
-    setup_scn(&scn, v);
-    static const int want_first[] = {0, 0, 2, 4, 7, 9}, want_count[] = {0, 2, 2, 3, 2, 1};
-    for (int s = 0; s < 6; s++) {
-        int first, count;
-        scn_stage_layers(&scn, s, &first, &count);
-        cr_assert(first == want_first[s] && count == want_count[s], "stage %d: %d from %d", s,
-                  count, first);
-    }
+    static const int stages[][3] = {{0, 0, 0}, {1, 0, 2}, {2, 2, 2},
+                                    {3, 4, 3}, {4, 7, 2}, {5, 9, 1}};
+    assert_stage_layers(v, stages, 6);
     static const struct {
         const char *layout, *extra, *frag;
     } rules[] = {
