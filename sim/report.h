@@ -113,6 +113,8 @@ const char *report_layer_kind_name(int kind);
 /* The kinds the report has a layer of, into order[], in the order of those layers (a row per
  * kind in the table); returns how many. */
 int report_layer_kinds(const struct report *rep, int order[CM_LAYER_VIEWS]);
+/* Does the table show a layer that attends over a local window? */
+int report_has_local_layer(const struct report *rep);
 void report_write_layers_text(FILE *out, const struct report *rep);
 void report_write_layers_json(FILE *out, const struct report *rep);
 int report_write_json(FILE *out, const struct scenario *scn, const struct report *rep);

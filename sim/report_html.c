@@ -151,16 +151,14 @@ static void put_layers(FILE *out, const struct report *rep)
     report_layer_shown(rep, shown);
     report_layer_columns(&rep->layer_view[0], col);
     int order[CM_LAYER_VIEWS];
-    int n = report_layer_kinds(rep, order), local = 0;
-    for (int r = 0; r < n; r++)
-        local |= order[r] & 2;
+    int n = report_layer_kinds(rep, order);
     fprintf(out,
             "<section id=\"layers\"><h2>One layer</h2>\n"
             "<p>One micro-batch on one GPU, in milliseconds; communication before any overlap "
             "with compute; the backward's GEMMs are the input and the weight gradients%s.</p>\n"
             "<div class=\"table-wrap\"><table class=\"data\"><thead><tr><th>layer</th>"
             "<th>pass</th>",
-            local ? "; a local layer attends over a window" : "");
+            report_has_local_layer(rep) ? "; a local layer attends over a window" : "");
     for (int i = 0; i < REPORT_LAYER_COLUMNS; i++)
         if (shown[i])
             fprintf(out, "<th>%s</th>", col[i].header);

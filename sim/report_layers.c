@@ -44,6 +44,14 @@ const char *report_layer_kind_name(int kind)
     return kind >= 0 && kind < CM_LAYER_VIEWS ? names[kind] : "?";
 }
 
+int report_has_local_layer(const struct report *rep)
+{
+    for (int kind = 2; kind < CM_LAYER_VIEWS; kind++) /* kinds 2 and 3: local attention */
+        if (rep->layer_view[kind].layer >= 0)
+            return 1;
+    return 0;
+}
+
 int report_layer_kinds(const struct report *rep, int order[CM_LAYER_VIEWS])
 {
     int n = 0;
@@ -62,7 +70,7 @@ void report_write_layers_text(FILE *out, const struct report *rep)
 {
     int shown[REPORT_LAYER_COLUMNS], order[CM_LAYER_VIEWS];
     report_layer_shown(rep, shown);
-    int n = report_layer_kinds(rep, order), local = 0;
+    int n = report_layer_kinds(rep, order);
     /* Row labels ("MoE local, layer 12"), and a label column wide enough for the longest. */
     char labels[CM_LAYER_VIEWS][48];
     int width = 20;
@@ -71,7 +79,6 @@ void report_write_layers_text(FILE *out, const struct report *rep)
                            report_layer_kind_name(order[r]), rep->layer_view[order[r]].layer);
         if (len + 1 > width)
             width = len + 1;
-        local |= order[r] & 2;
     }
     fprintf(out, "\none layer, one micro-batch, one GPU (ms; communication before overlap)\n");
     fprintf(out, "%-*s", width + 1, "");
@@ -93,7 +100,7 @@ void report_write_layers_text(FILE *out, const struct report *rep)
         }
     }
     fprintf(out, "(layers counted from 0; B's GEMMs are the input and the weight gradients%s)\n",
-            local ? "; local: the layer attends over a window" : "");
+            report_has_local_layer(rep) ? "; local: the layer attends over a window" : "");
 }
 
 void report_write_layers_json(FILE *out, const struct report *rep)
