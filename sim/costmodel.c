@@ -601,11 +601,7 @@ static enum sim_status apply_hw_knobs(struct costmodel *cm, const struct scenari
         const struct scn_hw_knob *k = &scn->hw_knobs[i];
         char why[256];
         if (hw_knob_set(hw, k->name, k->value, why, sizeof why) != 0)
-            return k->origin.line > 0
-                       ? err_set(err, SIM_EINPUT, k->origin.file, k->origin.line, "hw.%s: %s",
-                                 k->name, why)
-                       : err_set(err, SIM_EINPUT, NULL, 0, "%s hw.%s=%s: %s", k->origin.file,
-                                 k->name, k->value, why);
+            return scn_hw_knob_error(scn, k, why, err);
     }
     cm->hw = hw;
     return SIM_OK;

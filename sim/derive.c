@@ -73,8 +73,8 @@ static enum sim_status contradiction(const struct scenario *scn, int dp, struct 
                        "%s microbatches=%d contradicts %s global-batch=%d: global-batch / "
                        "(micro-batch=%d * dp=%d) = %s micro-batches; give one of the two and "
                        "the other follows",
-                       om->file, scn->microbatches, og->file, scn->global_batch, scn->micro_batch,
-                       dp, mbs);
+                       scn_origin_text(scn, om), scn->microbatches, scn_origin_text(scn, og),
+                       scn->global_batch, scn->micro_batch, dp, mbs);
     return scn_rule_error(scn, SCN_MICROBATCHES, err,
                           "microbatches=%d contradicts global-batch=%d / (micro-batch=%d * "
                           "dp=%d) = %s",

@@ -416,7 +416,63 @@ void scn_stage_layers(const struct scenario *scn, int stage, int *first_layer, i
 
 int scn_given(const struct scenario *scn, enum scn_key key)
 {
-    return scn->origin[key].file[0] != '\0';
+    const struct scn_origin *o = &scn->origin[key];
+    return o->file > 0 || o->option[0] != '\0';
+}
+
+const char *scn_origin_text(const struct scenario *scn, const struct scn_origin *o)
+{
+    if (o->file > 0 && o->file <= scn->n_origin_files)
+        return scn->origin_files[o->file - 1];
+    return o->option;
+}
+
+enum sim_status scn_hw_knob_error(const struct scenario *scn, const struct scn_hw_knob *k,
+                                  const char *why, struct sim_error *err)
+{
+    const char *where = scn_origin_text(scn, &k->origin);
+    if (k->origin.line > 0)
+        return err_set(err, SIM_EINPUT, where, k->origin.line, "hw.%s: %s", k->name, why);
+    return err_set(err, SIM_EINPUT, NULL, 0, "%s hw.%s=%s: %s", where, k->name, k->value, why);
+}
+
+/* Origins name files by index into origin_files, each file once; one load chain names at
+ * most SCN_MAX_BASE_FILES of them.  The index `file` has or would get: -1 when the table is
+ * full without it. */
+static int origin_file_slot(const struct scenario *scn, const char *file)
+{
+    int i = 0;
+    while (i < scn->n_origin_files && strncmp(scn->origin_files[i], file, 255) != 0)
+        i++;
+    return i < SCN_MAX_BASE_FILES ? i : -1;
+}
+
+static enum sim_status origin_check(const struct scenario *scn, const char *file, int line,
+                                    struct sim_error *err)
+{
+    if (file && origin_file_slot(scn, file) < 0)
+        return err_set(err, SIM_EINPUT, file, line, "values from more than %d scenario files",
+                       SCN_MAX_BASE_FILES);
+    return SIM_OK;
+}
+
+/* Record that `file`:`line` (or, without a file, `option`) set a value; origin_check has
+ * said the file fits. */
+static void origin_record(struct scenario *scn, struct scn_origin *o, const char *file, int line,
+                          const char *option)
+{
+    memset(o, 0, sizeof *o);
+    o->order = file ? scn->files_applied + 1 : SCN_ORDER_SET;
+    if (!file) {
+        snprintf(o->option, sizeof o->option, "%s", option);
+        return;
+    }
+    int i = origin_file_slot(scn, file);
+    if (i == scn->n_origin_files)
+        snprintf(scn->origin_files[scn->n_origin_files++], sizeof scn->origin_files[0], "%s",
+                 file);
+    o->file = (signed char)(i + 1);
+    o->line = line;
 }
 
 int scn_stage_of(const struct scenario *scn, int rank, int chunk)
@@ -868,12 +924,13 @@ static enum sim_status set_hw_knob(struct scenario *scn, const char *name, const
                        SCN_MAX_HW_KNOBS);
     if (strlen(value) >= sizeof scn->hw_knobs[i].value)
         return err_set(err, SIM_EINPUT, file, line, "%s hw.%s: value too long", option, name);
+    enum sim_status st = origin_check(scn, file, line, err);
+    if (st != SIM_OK)
+        return st;
     struct scn_hw_knob *k = &scn->hw_knobs[i];
+    origin_record(scn, &k->origin, file, line, option);
     snprintf(k->name, sizeof k->name, "%s", name);
     snprintf(k->value, sizeof k->value, "%s", value);
-    snprintf(k->origin.file, sizeof k->origin.file, "%s", file ? file : option);
-    k->origin.line = file ? line : 0;
-    k->origin.order = file ? scn->files_applied + 1 : SCN_ORDER_SET;
     if (i == scn->n_hw_knobs)
         scn->n_hw_knobs++;
     return SIM_OK;
@@ -899,16 +956,14 @@ static enum sim_status set_key_from(struct scenario *scn, int k, const char *val
                                     const char *file, int line, const char *option,
                                     struct sim_error *err)
 {
-    enum sim_status st = parse_value(scn, k, value, file, line, option, err);
+    enum sim_status st = origin_check(scn, file, line, err);
+    if (st == SIM_OK)
+        st = parse_value(scn, k, value, file, line, option, err);
     if (st != SIM_OK)
         return st;
     if (k == SCN_LINK_LATENCY || k == SCN_LINK_BANDWIDTH)
         scn->link_given = 1;
-    struct scn_origin *o = &scn->origin[k];
-    memset(o, 0, sizeof *o);
-    snprintf(o->file, sizeof o->file, "%s", file ? file : option);
-    o->line = file ? line : 0;
-    o->order = file ? scn->files_applied + 1 : SCN_ORDER_SET;
+    origin_record(scn, &scn->origin[k], file, line, option);
     return SIM_OK;
 }
 
@@ -953,11 +1008,12 @@ enum sim_status scn_rule_error(const struct scenario *scn, enum scn_key key, str
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     const struct scn_origin *o = &scn->origin[key];
+    const char *where = scn_origin_text(scn, o);
     if (o->line > 0)
-        return err_set(err, SIM_EINPUT, o->file, o->line, "%s", msg);
-    if (o->file[0])
+        return err_set(err, SIM_EINPUT, where, o->line, "%s", msg);
+    if (where[0])
         return err_set(err, SIM_EINPUT, NULL, 0, "%s (%s given by %s)", msg, keys[key].name,
-                       o->file);
+                       where);
     return err_set(err, SIM_EINPUT, NULL, 0, "%s", msg);
 }
 

@@ -140,14 +140,19 @@ enum scn_fsdp { FSDP_NONE, FSDP_FULL_SHARD, FSDP_SHARD_GRAD_OP, FSDP_HYBRID_SHAR
  * moments and no master copy (pure-bf16 AdamW of some FSDP2 stacks). */
 enum scn_optimizer_state { OPTSTATE_FP32, OPTSTATE_BF16_MOMENTS, OPTSTATE_BF16 };
 
+/* Where a value came from.  Kept small -- the planner copies a whole scenario per config --
+ * so a file is an index into the scenario's origin_files, not its path. */
+#define SCN_OPTION_LEN 48
 struct scn_origin {
-    char file[256]; /* file that set the value, or the option: "--set", "--vary" */
-    int line;       /* its line; 0 for defaults and options */
-    int order;      /* which input set it last: 0 none (a default), 1.. the files in the order
-                       they were applied (a base before the file naming it), SCN_ORDER_SET for
-                       the command line (--set, --vary); a rule broken by two values blames the
-                       later one */
-    int derived;    /* not given: computed from the values that were (derive.h); file empty */
+    signed char file;            /* 1 + index into scenario.origin_files; 0: not from a file */
+    char option[SCN_OPTION_LEN]; /* else the option that set it ("--set", "--vary"), cut to
+                                    fit; "" for defaults and derived values */
+    int line;                    /* its line in the file; 0 for defaults and options */
+    int order;   /* which input set it last: 0 none (a default), 1.. the files in the order
+                    they were applied (a base before the file naming it), SCN_ORDER_SET for
+                    the command line (--set, --vary); a rule broken by two values blames the
+                    later one */
+    int derived; /* not given: computed from the values that were (derive.h) */
 };
 #define SCN_ORDER_SET 1000000
 /* Most scenario files in one chain of <scenario base="..."> references, the first included. */
@@ -244,6 +249,8 @@ struct scenario {
     double offload_optimizer;   /* share of the optimizer state kept and updated on the host */
     int framework;              /* enum fw_id (framework.h); FW_AUTO = none named */
     struct scn_origin origin[SCN_KEY_COUNT];
+    char origin_files[SCN_MAX_BASE_FILES][256]; /* the files origins name, cut to fit */
+    int n_origin_files;
     int files_applied; /* scenario files loaded so far (bases count): gives origin.order */
     struct scn_hw_knob hw_knobs[SCN_MAX_HW_KNOBS]; /* applied to the hardware once loaded */
     int n_hw_knobs;
@@ -253,6 +260,12 @@ struct scenario {
 
 /* Defaults: schedule 1f1b, pp=vp=1, microbatches=1, micro-batch=1, free links, zero costs. */
 void scn_defaults(struct scenario *scn);
+/* The file or option an origin names; "" for a default or derived value. */
+const char *scn_origin_text(const struct scenario *scn, const struct scn_origin *o);
+/* A hardware knob that the hardware refused for reason `why`: an SIM_EINPUT error citing the
+ * file:line or the option that gave it. */
+enum sim_status scn_hw_knob_error(const struct scenario *scn, const struct scn_hw_knob *k,
+                                  const char *why, struct sim_error *err);
 /* One key back at its default, given by nothing (no origin). */
 void scn_unset(struct scenario *scn, enum scn_key key);
 /* Key name -> key; -1 when unknown. */

@@ -91,7 +91,7 @@ Test(scenario, defaults_come_from_the_key_table)
     cr_assert_eq(scn.seq, 0);
     cr_assert_float_eq(scn.link_bw_Bps, 0.0, 0.0);
     for (int k = 0; k < SCN_KEY_COUNT; k++) {
-        cr_assert_eq(scn.origin[k].file[0], '\0', "%s: a default is not given",
+        cr_assert_not(scn_given(&scn, (enum scn_key)k), "%s: a default is not given",
                      scn_key_name((enum scn_key)k));
         struct scn_key_doc d;
         scn_key_describe((enum scn_key)k, &d);
@@ -143,7 +143,9 @@ Test(scenario, options_record_their_name_at_the_command_line_order)
     err_clear(&err);
     cr_assert_eq(scn_set(&scn, "pp", "2", "f.xml", 3, &err), SIM_OK);
     cr_assert_eq(scn_set_option(&scn, "--vary", "microbatches", "8", &err), SIM_OK);
-    cr_assert_str_eq(scn.origin[SCN_MICROBATCHES].file, "--vary");
+    cr_assert_str_eq(scn_origin_text(&scn, &scn.origin[SCN_MICROBATCHES]), "--vary");
+    cr_assert_str_eq(scn_origin_text(&scn, &scn.origin[SCN_PP]), "f.xml");
+    cr_assert_eq(scn.origin[SCN_PP].line, 3);
     cr_assert_eq(scn.origin[SCN_MICROBATCHES].line, 0);
     cr_assert_eq(scn.origin[SCN_MICROBATCHES].order, SCN_ORDER_SET);
     cr_assert_eq(scn_culprit(&scn, SCN_PP, SCN_MICROBATCHES), SCN_MICROBATCHES);
@@ -152,6 +154,32 @@ Test(scenario, options_record_their_name_at_the_command_line_order)
     scn_mark_derived(&scn, SCN_MICROBATCHES);
     cr_assert(!scn_given(&scn, SCN_MICROBATCHES));
     cr_assert(scn.origin[SCN_MICROBATCHES].derived);
+}
+
+/* Origins name a file by index into the scenario's own table (a copy of the scenario keeps its
+ * messages): each file is stored once, and values from more files than a base chain can hold
+ * are an error, never a wrong file name. */
+Test(scenario, origins_keep_each_file_once_and_refuse_a_ninth)
+{
+    struct scenario scn;
+    struct sim_error err;
+    scn_defaults(&scn);
+    err_clear(&err);
+    cr_assert_eq(scn_set(&scn, "pp", "2", "a.xml", 3, &err), SIM_OK);
+    cr_assert_eq(scn_set(&scn, "vp", "1", "a.xml", 4, &err), SIM_OK);
+    cr_assert_eq(scn.n_origin_files, 1);
+    char name[16];
+    for (int i = 1; i < SCN_MAX_BASE_FILES; i++) {
+        snprintf(name, sizeof name, "f%d.xml", i);
+        cr_assert_eq(scn_set(&scn, "seed", "1", name, i, &err), SIM_OK);
+    }
+    cr_assert_eq(scn.n_origin_files, SCN_MAX_BASE_FILES);
+    struct scenario copy = scn;
+    cr_assert_str_eq(scn_origin_text(&copy, &copy.origin[SCN_PP]), "a.xml");
+    cr_assert_str_eq(scn_origin_text(&copy, &copy.origin[SCN_SEED]), "f7.xml");
+    cr_assert_eq(scn_set(&scn, "seed", "2", "ninth.xml", 9, &err), SIM_EINPUT);
+    cr_assert_str_eq(err.file, "ninth.xml");
+    cr_assert_eq(scn.seed, 1ul, "a refused value changes nothing");
 }
 
 /* A cost-model key on an explicit-cost scenario is an error, not silence. */
@@ -211,10 +239,11 @@ Test(scenario, set_each_value_type)
     cr_assert_eq(scn_set(&scn, "seed", "12345", "f.xml", 8, &err), SIM_OK);
     cr_assert_eq(scn.seed, 12345ul);
     /* each value remembers where it was set */
-    cr_assert_str_eq(scn.origin[SCN_PP].file, "f.xml");
+    cr_assert_str_eq(scn_origin_text(&scn, &scn.origin[SCN_PP]), "f.xml");
     cr_assert_eq(scn.origin[SCN_PP].line, 3);
     cr_assert_eq(scn.origin[SCN_SEED].line, 8);
-    cr_assert_eq(scn.origin[SCN_LAYERS].file[0], '\0', "never set: no origin");
+    cr_assert_str_eq(scn_origin_text(&scn, &scn.origin[SCN_LAYERS]), "",
+                     "never set: no origin");
 }
 
 Test(scenario, set_errors_carry_file_line_key_and_value)
@@ -306,7 +335,7 @@ Test(scenario, set_arg_errors_name_the_option)
     /* value containing '=': only the first '=' splits */
     cr_assert_eq(scn_set_arg(&scn, "name=a=b", &err), SIM_OK);
     cr_assert_str_eq(scn.name, "a=b");
-    cr_assert_str_eq(scn.origin[SCN_NAME].file, "--set");
+    cr_assert_str_eq(scn_origin_text(&scn, &scn.origin[SCN_NAME]), "--set");
     cr_assert_eq(scn.origin[SCN_NAME].line, 0);
 }
 
@@ -610,7 +639,7 @@ Test(scenario, load_unit_xml)
     cr_assert_eq(scn.split_backward, 0);
     cr_assert_eq(scn.origin[SCN_PP].line, 6);
     cr_assert_eq(scn.origin[SCN_LAYERS].line, 8);
-    cr_assert(strstr(scn.origin[SCN_PP].file, "unit.xml") != NULL);
+    cr_assert(strstr(scn_origin_text(&scn, &scn.origin[SCN_PP]), "unit.xml") != NULL);
     cr_assert_eq(scn_check(&scn, &err), SIM_OK, "%s", err.msg);
 }
 
@@ -642,7 +671,7 @@ Test(scenario, set_override_wins_over_the_file)
     cr_assert_str_eq(scn.schedule, "interleaved");
     cr_assert_eq(scn.vp, 2);
     cr_assert_float_eq(scn.forward_s, 2e-3, 1e-15);
-    cr_assert_str_eq(scn.origin[SCN_VP].file, "--set");
+    cr_assert_str_eq(scn_origin_text(&scn, &scn.origin[SCN_VP]), "--set");
     cr_assert_eq(scn.origin[SCN_VP].line, 0);
     cr_assert_eq(scn_check(&scn, &err), SIM_OK, "%s", err.msg);
 }
@@ -774,9 +803,9 @@ Test(scenario, base_values_are_overlaid_by_the_naming_file)
     cr_assert_eq(scn.pp, 4);
     cr_assert_eq(scn.microbatches, 8);
     cr_assert_float_eq(scn.bwd_input_s, 1e-3, 1e-15);
-    cr_assert_str_eq(scn.origin[SCN_VP].file, path);
+    cr_assert_str_eq(scn_origin_text(&scn, &scn.origin[SCN_VP]), path);
     cr_assert_eq(scn.origin[SCN_VP].line, 3);
-    cr_assert_str_eq(scn.origin[SCN_PP].file, SRC("scenarios/unit.xml"));
+    cr_assert_str_eq(scn_origin_text(&scn, &scn.origin[SCN_PP]), SRC("scenarios/unit.xml"));
     cr_assert_eq(scn.origin[SCN_PP].line, 6);
     cr_assert_gt(scn.origin[SCN_VP].order, scn.origin[SCN_PP].order);
     cr_assert_eq(scn_check(&scn, &err), SIM_OK, "%s", err.msg);
