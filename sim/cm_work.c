@@ -37,6 +37,18 @@
 #define KERNELS_WGT 4.0
 #define KERNELS_TP 4.0
 #define KERNELS_UNFUSED_ATTN 3.0
+/* Of those, per block (pre-norm + mixer or MLP + residual): attention 6 forward / 11
+ * backward, an MLP 5 / 9; each block 2 weight-gradient GEMMs and 2 TP collectives.  A Mamba-2
+ * block: norm + in_proj, conv1d, the SSD scan's five kernels (chunk cumsum, chunk state, state
+ * passing, C B^T, chunk scan: mamba_ssm ssd_combined.py), gated norm, out_proj, residual = 10
+ * forward, about twice that backward. */
+#define KERNELS_ATTN_FWD 6.0
+#define KERNELS_ATTN_BWD 11.0
+#define KERNELS_MAMBA_FWD 10.0
+#define KERNELS_MAMBA_BWD 20.0
+/* The SSD scan's backward: each of its matmuls has two input gradients (C B^T: C and B;
+ * the masked product and the state terms: their two operands), 2x the forward. */
+#define MAMBA_SCAN_BWD_FACTOR 2.0
 
 /* ---- time of work --------------------------------------------------------------------- */
 
@@ -98,14 +110,29 @@ struct layer_acts {
     double moe_act_out;    /* of which their activation outputs (FC2 inputs) */
     double permuted;       /* tokens as dispatched to the experts */
     double scores;         /* unfused attention's scores and softmax output (+ dropout mask) */
+    double mamba;          /* a Mamba-2 mixer's: in_proj output, conv output, scan output and
+                              the gated norm's output (out_proj's input) */
 };
+
+/* What a layer holds (model.h): a token mixer, an MLP, and the blocks they sit in. */
+struct layer_parts {
+    enum layer_mixer mixer;
+    enum layer_mlp mlp;
+    int blocks; /* pre-norm + residual pairs: 2 in a transformer layer, 1 in a hybrid one */
+};
+
+static struct layer_parts layer_parts_of(const struct model *m, int layer)
+{
+    return (struct layer_parts){model_layer_mixer(m, layer), model_layer_mlp(m, layer),
+                                model_layer_blocks(m)};
+}
 
 struct layer_cost {
     double gemm_fwd;           /* forward matmul time (also the weight-gradient time) */
     double mla_up;             /* of which MLA's up-projections */
     double mlp_gemm;           /* of which the dense MLP (MoE layers: the shared experts) */
     double expert_gemm;        /* of which the routed experts */
-    double core_fwd, core_bwd; /* attention core */
+    double core_fwd, core_bwd; /* attention core, or a Mamba-2 mixer's SSD scan */
     double elem_fwd;           /* element-wise forward time */
     double norm_fwd;           /* of which the two norms */
     double act_dense, act_moe; /* of which the activation functions: dense MLP or shared
@@ -118,6 +145,7 @@ struct layer_cost {
     double router_fwd;         /* MoE router's softmax and top-k (backward: the same again) */
     struct layer_acts acts;    /* activation memory kept for the backward without recompute */
     double input_bytes;        /* the layer input (what full recompute keeps) */
+    double kernels_fwd, kernels_bwd, kernels_wgt; /* launches per pass */
 };
 
 /* ---- fp8 / nvfp4 quantization of GEMM operands ----
@@ -214,33 +242,40 @@ static void operand_quant_bytes(const struct quant_recipe *r, const struct quant
  * layer_cost's quant_fwd / quant_bwd; net of the bf16 writes a fused norm saves).
  * Weights are cast once per step and cached (TE's is_first_microbatch): nothing here.
  * `inner` is the MLP's inner width (MoE: top_k routed + shared experts). */
-static void narrow_quantize_s(const struct cm_ctx *c, int moe, double T, double Ts,
-                              double inner, double *fwd, double *bwd)
+static void narrow_quantize_s(const struct cm_ctx *c, const struct layer_parts *lp, double T,
+                              double Ts, double inner, double *fwd, double *bwd)
 {
     const struct model *m = c->m;
     const struct scenario *scn = c->scn;
     struct quant_recipe r = quant_recipe_of(scn);
-    int sp = scn->sp && c->cfg->tp > 1;
+    int sp = scn->sp && c->cfg->tp > 1, moe = lp->mlp == MLP_MOE;
+    int attn = lp->mixer == MIXER_ATTENTION, mamba = lp->mixer == MIXER_MAMBA;
     double t = c->cfg->tp, h = m->hidden, rows = sp ? Ts * h : T * h;
-    double qkv_out = (double)m->heads * m->head_dim + 2.0 * m->kv_heads * m->head_dim;
+    /* the mixer's input projection (QKV, or a Mamba-2 in_proj) and its output projection */
+    double qkv_out = attn    ? (double)m->heads * m->head_dim + 2.0 * m->kv_heads * m->head_dim
+                     : mamba ? model_weights_mamba_in(m) / h
+                             : 0.0;
+    double proj_in = attn ? (double)m->heads * m->v_head_dim : mamba ? model_mamba_inner(m) : 0.0;
+    double mixer_rows = lp->mixer != MIXER_NONE ? rows : 0.0;
     double fc1_out = inner * (m->act == ACT_SWIGLU ? 2.0 : 1.0);
     double routed = Ts * m->top_k * h * scn->moe_imbalance; /* tokens a GPU's experts get */
-    int dense_mlp = !moe || m->shared_experts > 0; /* an MLP fed by the pre-MLP norm */
+    /* an MLP fed by the pre-MLP norm */
+    int dense_mlp = lp->mlp == MLP_DENSE || (moe && m->shared_experts > 0);
     /* MLA's down-projections take a separate norm's output (TELinear, not LayerNormLinear);
      * a MoE layer's pre-MLP norm feeds the router too, so its shared experts' input is
      * unfused; Megatron-Core's own bias-activation kernel writes FC2's input in bf16. */
-    enum quant_producer qkv_in = m->kv_lora_rank > 0 ? QP_NONE : r.norm;
+    enum quant_producer qkv_in = m->kv_lora_rank > 0 && attn ? QP_NONE : r.norm;
     enum quant_producer mlp_in = moe ? QP_NONE : r.norm;
     const struct quant_operand ops[] = {
-        {qkv_in, sp, rows, T * h, 0},                          /* QKV input */
-        {QP_NONE, 0, T * m->heads * m->v_head_dim / t, 0, 0}, /* projection input */
-        {mlp_in, sp, dense_mlp ? rows : 0, T * h, 0},         /* FC1 input */
-        {QP_NONE, 0, moe ? routed : 0, 0, 0},                 /* routed experts' FC1 input */
-        {QP_NONE, 0, T * inner / t, 0, 0},                    /* FC2 input */
-        {QP_NONE, 0, T * (qkv_out + fc1_out) / t, 0, 1},      /* QKV and FC1 out-gradients */
-        {QP_NONE, sp, rows, T * h, 1},                        /* projection out-gradient */
-        {QP_NONE, sp, dense_mlp ? rows : 0, T * h, 1},        /* FC2 out-gradient */
-        {QP_NONE, 0, moe ? routed : 0, 0, 1},                 /* ... of the routed experts */
+        {qkv_in, sp, mixer_rows, T * h, 0},               /* QKV (in_proj) input */
+        {QP_NONE, 0, T * proj_in / t, 0, 0},              /* projection input */
+        {mlp_in, sp, dense_mlp ? rows : 0, T * h, 0},     /* FC1 input */
+        {QP_NONE, 0, moe ? routed : 0, 0, 0},             /* routed experts' FC1 input */
+        {QP_NONE, 0, T * inner / t, 0, 0},                /* FC2 input */
+        {QP_NONE, 0, T * (qkv_out + fc1_out) / t, 0, 1},  /* QKV and FC1 out-gradients */
+        {QP_NONE, sp, mixer_rows, T * h, 1},              /* projection out-gradient */
+        {QP_NONE, sp, dense_mlp ? rows : 0, T * h, 1},    /* FC2 out-gradient */
+        {QP_NONE, 0, moe ? routed : 0, 0, 1},             /* ... of the routed experts */
     };
     double now[2] = {0.0, 0.0}, later = 0.0;
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
@@ -262,7 +297,8 @@ static void narrow_quantize_s(const struct cm_ctx *c, int moe, double T, double 
  * s b h (10 + 24/t + 5 a s / (h t)).  fp8: Transformer Engine keeps the inputs of its fp8
  * GEMMs (QKV, FC1, projection, FC2) as the fp8 copies it made, 1 byte instead of 2 (TE docs on
  * fp8 memory: the saved input of a Linear is its fp8 cast). */
-static void layer_acts(const struct cm_ctx *c, int moe, double T, double Ts, struct layer_acts *a)
+static void layer_acts(const struct cm_ctx *c, const struct layer_parts *lp, double T, double Ts,
+                       struct layer_acts *a)
 {
     const struct model *m = c->m;
     const struct scenario *scn = c->scn;
@@ -273,24 +309,32 @@ static void layer_acts(const struct cm_ctx *c, int moe, double T, double Ts, str
     double gate = m->act == ACT_SWIGLU ? 2.0 : 1.0;      /* FC1 outputs per inner element */
     double hidden = ACT_BYTES * gate + lin;              /* FC1 output + activation output */
     memset(a, 0, sizeof *a);
-    a->norm_in = ACT_BYTES * 2.0 * Ts * h;
-    a->qkv_in = a->mlp_in = lin * Ts * h;
-    a->masks = scn->dropout ? 2.0 * Ts * h : 0.0;
-    a->qkv = ACT_BYTES * per * ((double)m->heads * m->head_dim + 2.0 * m->kv_heads * m->head_dim);
-    if (m->kv_lora_rank > 0)
-        a->latent =
-            ACT_BYTES * Ts * ((double)m->q_lora_rank + m->kv_lora_rank + m->qk_rope_dim);
-    a->attn_out = lin * per * m->heads * m->v_head_dim;
-    if (moe) {
+    a->norm_in = ACT_BYTES * lp->blocks * Ts * h;
+    a->qkv_in = lp->mixer != MIXER_NONE ? lin * Ts * h : 0.0;
+    a->mlp_in = lp->mlp != MLP_NONE ? lin * Ts * h : 0.0;
+    a->masks = scn->dropout ? lp->blocks * Ts * h : 0.0;
+    if (lp->mixer == MIXER_MAMBA) {
+        double inner = model_mamba_inner(m), in_out = model_weights_mamba_in(m) / h;
+        a->mamba = per * (ACT_BYTES * (in_out + model_mamba_conv_channels(m) + inner) + lin * inner);
+    }
+    if (lp->mixer == MIXER_ATTENTION) {
+        a->qkv =
+            ACT_BYTES * per * ((double)m->heads * m->head_dim + 2.0 * m->kv_heads * m->head_dim);
+        if (m->kv_lora_rank > 0)
+            a->latent =
+                ACT_BYTES * Ts * ((double)m->q_lora_rank + m->kv_lora_rank + m->qk_rope_dim);
+        a->attn_out = lin * per * m->heads * m->v_head_dim;
+    }
+    if (lp->mlp == MLP_MOE) {
         double routed = (double)m->top_k * m->expert_ffn;
         a->shared_hidden = hidden * per * m->shared_experts * m->shared_expert_ffn;
         a->moe_hidden = hidden * per * routed * scn->moe_imbalance;
         a->moe_act_out = lin * per * routed * scn->moe_imbalance;
         a->permuted = ACT_BYTES * Ts * m->top_k * h * scn->moe_imbalance;
-    } else {
+    } else if (lp->mlp == MLP_DENSE) {
         a->dense_hidden = hidden * per * m->ffn;
     }
-    if (!c->flash)
+    if (!c->flash && lp->mixer == MIXER_ATTENTION)
         a->scores = (scn->dropout ? 5.0 : 4.0) * c->cfg->micro_batch * (m->heads / t) *
                     (double)c->cfg->seq * c->cfg->seq / c->cfg->cp;
 }
@@ -298,22 +342,24 @@ static void layer_acts(const struct cm_ctx *c, int moe, double T, double Ts, str
 static double acts_total(const struct layer_acts *a)
 {
     return a->norm_in + a->qkv_in + a->mlp_in + a->masks + a->qkv + a->attn_out +
-           a->dense_hidden + a->shared_hidden + a->moe_hidden + a->permuted + a->scores;
+           a->dense_hidden + a->shared_hidden + a->moe_hidden + a->permuted + a->scores +
+           a->mamba;
 }
 
 /* Matmul times of one layer's forward on this GPU, into lc: the attention projections (MLA's
  * up-projections apart), the dense MLP or shared experts, the router and the routed experts. */
-static void layer_gemms(const struct cm_ctx *c, int moe, const struct layer_flops *lf,
-                        double share, struct layer_cost *lc)
+static void layer_gemms(const struct cm_ctx *c, const struct layer_parts *lp,
+                        const struct layer_flops *lf, double share, struct layer_cost *lc)
 {
     const struct model *m = c->m;
-    lc->mla_up = m->kv_lora_rank > 0
+    lc->mla_up = m->kv_lora_rank > 0 && lp->mixer == MIXER_ATTENTION
                      ? matmul_s(c, 2.0 * c->cfg->seq * model_weights_mla_up(m) * share)
                      : 0.0;
     lc->mlp_gemm = mlp_s(c, lf->mlp * share, 1);
     lc->gemm_fwd = matmul_s(c, lf->qkv * share) + matmul_s(c, lf->attn_out * share) +
+                   matmul_s(c, lf->mamba_in * share) + matmul_s(c, lf->mamba_out * share) +
                    lc->mlp_gemm + gemm_s(c, &c->wide, lf->router * share);
-    if (moe && lf->experts > 0) {
+    if (lp->mlp == MLP_MOE && lf->experts > 0) {
         /* Each GPU computes its share of the experts' work -- the busiest GPU, which the
          * others wait for, moe-imbalance times the mean; its local experts run as one grouped
          * GEMM per matrix, each expert's part sized by the tokens it receives. */
@@ -340,30 +386,39 @@ static double permute_passes(const struct cm_ctx *c)
  * (sequence-parallel) shard -- two norms (read + write) 4 and two residual adds (2 reads + 1
  * write) 6 = 10 units of Ts h elements, bias-add and dropout fused into them as in Megatron --
  * the activation functions on the TP shard of the MLPs, MoE's token permutation and dropout. */
-static void layer_elementwise(const struct cm_ctx *c, int moe, double T, double Ts,
-                              struct layer_cost *lc)
+static void layer_elementwise(const struct cm_ctx *c, const struct layer_parts *lp, double T,
+                              double Ts, struct layer_cost *lc)
 {
     const struct model *m = c->m;
     const struct scenario *scn = c->scn;
+    int moe = lp->mlp == MLP_MOE;
     double t = c->cfg->tp, h = m->hidden, act_units = m->act == ACT_SWIGLU ? 3.0 : 2.0;
-    double dense_inner = moe ? (double)m->shared_experts * m->shared_expert_ffn : m->ffn;
+    double dense_inner = moe                      ? (double)m->shared_experts * m->shared_expert_ffn
+                         : lp->mlp == MLP_DENSE ? m->ffn
+                                                  : 0.0;
     double routed_inner = moe ? (double)m->top_k * m->expert_ffn * scn->moe_imbalance : 0.0;
-    lc->norm_fwd = cm_memory_s(c, ACT_BYTES * 4.0 * Ts * h);
+    double per_block = lp->blocks / 2.0; /* the units below count a transformer layer's two */
+    lc->norm_fwd = cm_memory_s(c, ACT_BYTES * 4.0 * per_block * Ts * h);
     lc->act_dense = cm_memory_s(c, ACT_BYTES * act_units * T * dense_inner / t);
     lc->act_moe = cm_memory_s(c, ACT_BYTES * act_units * T * routed_inner / t);
     lc->permute_fwd =
         moe ? cm_memory_s(c, ACT_BYTES * 2.0 * permute_passes(c) * Ts * m->top_k * h) : 0.0;
-    double other = ACT_BYTES * (ELEMWISE_FWD_UNITS - 4.0) * Ts * h;
-    if (scn->dropout) /* two hidden dropouts write a 1-byte mask and the output; unfused
+    double other = ACT_BYTES * (ELEMWISE_FWD_UNITS - 4.0) * per_block * Ts * h;
+    if (scn->dropout) /* each hidden dropout writes a 1-byte mask and the output; unfused
                        * attention's dropout reads and writes the scores once more */
-        other += 2.0 * (1.0 + ACT_BYTES) * Ts * h +
-                 (c->flash ? 0.0
-                           : 5.0 * c->cfg->micro_batch * (m->heads / t) * (double)c->cfg->seq *
-                                 c->cfg->seq / c->cfg->cp);
+        other += 2.0 * per_block * (1.0 + ACT_BYTES) * Ts * h +
+                 (c->flash || lp->mixer != MIXER_ATTENTION
+                      ? 0.0
+                      : 5.0 * c->cfg->micro_batch * (m->heads / t) * (double)c->cfg->seq *
+                            c->cfg->seq / c->cfg->cp);
+    if (lp->mixer == MIXER_MAMBA) /* the conv1d reads and writes x, B, C (its SiLU fused);
+                                   * the gated RMSNorm reads y and z and writes its output */
+        other += ACT_BYTES * T / t *
+                 (2.0 * model_mamba_conv_channels(m) + 3.0 * model_mamba_inner(m));
     lc->elem_fwd =
         lc->norm_fwd + lc->act_dense + lc->act_moe + lc->permute_fwd + cm_memory_s(c, other);
     if (c->narrow)
-        narrow_quantize_s(c, moe, T, Ts, dense_inner + routed_inner, &lc->quant_fwd,
+        narrow_quantize_s(c, lp, T, Ts, dense_inner + routed_inner, &lc->quant_fwd,
                           &lc->quant_bwd);
 }
 
@@ -376,8 +431,8 @@ struct layer_memo {
     double dense, expert; /* cm_layer_params */
 };
 
-static void layer_cost_of(const struct cm_ctx *c, int moe, const struct layer_flops *lfp,
-                          struct layer_cost *lc);
+static void layer_cost_of(const struct cm_ctx *c, const struct layer_parts *lp,
+                          const struct layer_flops *lfp, struct layer_cost *lc);
 
 static const struct layer_cost *layer_cost(const struct cm_ctx *c, int layer, int narrow,
                                            struct layer_memo *memo, double *dense,
@@ -398,7 +453,8 @@ static const struct layer_cost *layer_cost(const struct cm_ctx *c, int layer, in
         memo->valid = 1;
         memo->kind = kind;
         memo->narrow = narrow;
-        layer_cost_of(lc_ctx, model_layer_is_moe(c->m, layer), &lf, &memo->lc);
+        struct layer_parts lp = layer_parts_of(c->m, layer);
+        layer_cost_of(lc_ctx, &lp, &lf, &memo->lc);
         cm_layer_params(c, layer, &memo->dense, &memo->expert);
     }
     *dense = memo->dense;
@@ -406,8 +462,46 @@ static const struct layer_cost *layer_cost(const struct cm_ctx *c, int layer, in
     return &memo->lc;
 }
 
-static void layer_cost_of(const struct cm_ctx *c, int moe, const struct layer_flops *lfp,
+/* A Mamba-2 mixer's SSD scan on this GPU, forward: its matmuls (flops.c) on tensor cores at
+ * the 16-bit rate (Triton kernels; fp8 recipes leave them in bf16), plus what its kernels move:
+ * x, B, C and dt read, y written, and the fp32 chunk states written, read and rewritten by
+ * state passing and read by the chunk scan (4 passes of heads x head_dim x state per chunk). */
+static double mamba_scan_s(const struct cm_ctx *c, double scan_flops, double T)
+{
+    const struct model *m = c->m;
+    double t = c->cfg->tp, chunk = c->cfg->seq < MAMBA_CHUNK ? c->cfg->seq : MAMBA_CHUNK;
+    double io = ACT_BYTES * (model_mamba_conv_channels(m) + m->mamba_heads + model_mamba_inner(m));
+    double states = 4.0 * 4.0 * model_mamba_inner(m) * m->mamba_state / chunk;
+    return gemm_s(c, &c->wide, scan_flops) + cm_memory_s(c, T / t * (io + states));
+}
+
+/* Kernel launches of one layer per pass (KERNELS_* above): a transformer layer's counts, or a
+ * hybrid layer's one block. */
+static void layer_kernels(const struct cm_ctx *c, const struct layer_parts *lp,
                           struct layer_cost *lc)
+{
+    int tp = c->cfg->tp > 1, attn = lp->mixer == MIXER_ATTENTION;
+    double unfused = c->flash || !attn ? 0.0 : KERNELS_UNFUSED_ATTN;
+    double fwd = 0.0, bwd = 0.0;
+    if (attn) {
+        fwd += KERNELS_ATTN_FWD;
+        bwd += KERNELS_ATTN_BWD;
+    } else if (lp->mixer == MIXER_MAMBA) {
+        fwd += KERNELS_MAMBA_FWD;
+        bwd += KERNELS_MAMBA_BWD;
+    }
+    if (lp->mlp != MLP_NONE) {
+        fwd += KERNELS_FWD - KERNELS_ATTN_FWD;
+        bwd += KERNELS_BWD - KERNELS_ATTN_BWD;
+    }
+    double per_block = lp->blocks / 2.0;
+    lc->kernels_fwd = fwd + (tp ? KERNELS_TP * per_block : 0) + unfused;
+    lc->kernels_bwd = bwd + (tp ? KERNELS_TP * per_block : 0) + 2.0 * unfused;
+    lc->kernels_wgt = KERNELS_WGT * per_block;
+}
+
+static void layer_cost_of(const struct cm_ctx *c, const struct layer_parts *lp,
+                          const struct layer_flops *lfp, struct layer_cost *lc)
 {
     const struct model *m = c->m;
     const struct cm_config *cfg = c->cfg;
@@ -417,15 +511,22 @@ static void layer_cost_of(const struct cm_ctx *c, int moe, const struct layer_fl
     double Ts = scn->sp ? T / t : T;
     double share = b / (t * cp); /* of one sequence's layer FLOPs on this GPU */
     struct layer_flops lf = *lfp;
+    int moe = lp->mlp == MLP_MOE;
     memset(lc, 0, sizeof *lc);
 
-    layer_gemms(c, moe, &lf, share, lc);
+    layer_gemms(c, lp, &lf, share, lc);
+    layer_kernels(c, lp, lc);
     if (moe) /* router: softmax / sigmoid and top-k over T x experts fp32 scores (read and
               * write, three passes) */
         lc->router_fwd = cm_memory_s(c, 3.0 * 2.0 * 4.0 * Ts * m->experts);
-    /* Attention core. */
+    /* Attention core, or the SSD scan. */
     double core_flops = lf.attn_core * share;
-    if (c->flash) {
+    if (lp->mixer == MIXER_MAMBA) {
+        lc->core_fwd = mamba_scan_s(c, lf.mamba_scan * share, T);
+        lc->core_bwd = MAMBA_SCAN_BWD_FACTOR * lc->core_fwd;
+    } else if (lp->mixer != MIXER_ATTENTION) {
+        lc->core_fwd = lc->core_bwd = 0.0;
+    } else if (c->flash) {
         lc->core_fwd = attention_s(c, core_flops);
         lc->core_bwd = FLASH_BWD_FACTOR * lc->core_fwd;
     } else {
@@ -437,7 +538,7 @@ static void layer_cost_of(const struct cm_ctx *c, int moe, const struct layer_fl
                        cm_memory_s(c, SOFTMAX_FWD_BYTES * scores);
         lc->core_bwd = 2.0 * lc->core_fwd;
     }
-    layer_elementwise(c, moe, T, Ts, lc);
+    layer_elementwise(c, lp, T, Ts, lc);
 
     /* Tensor parallelism: per layer two all-reduces (forward and backward), or with sequence
      * parallelism two all-gathers + two reduce-scatters each way, of the full [T, h]
@@ -447,30 +548,33 @@ static void layer_cost_of(const struct cm_ctx *c, int moe, const struct layer_fl
      * gradient before gathering that (layernorm_linear.py, base.py grad_output_preprocess):
      * those all-gathers move the quantized copy; reduce-scatters stay 16-bit.  A MoE layer's
      * routed tokens reach the experts through the dispatcher, so its MLP side gathers bf16. */
-    if (cfg->tp > 1) {
+    if (cfg->tp > 1) { /* one gather and one reduce per block (a Mamba block like attention) */
         struct coll_group g = cm_group_of(cfg->tp, 1, cfg->gpus_per_node);
         double bytes = ACT_BYTES * T * h;
         if (scn->sp) {
             double narrow = c->narrow ? quant_recipe_of(scn).q * T * h : bytes;
-            double ag_attn = cm_coll_time(c, COLL_ALL_GATHER, narrow, g);
-            double ag_mlp = moe ? cm_coll_time(c, COLL_ALL_GATHER, bytes, g) : ag_attn;
+            double ag_mix = cm_coll_time(c, COLL_ALL_GATHER, narrow, g);
+            double ag_mlp = moe ? cm_coll_time(c, COLL_ALL_GATHER, bytes, g) : ag_mix;
+            double ag = (lp->mixer != MIXER_NONE ? ag_mix : 0.0) +
+                        (lp->mlp != MLP_NONE ? ag_mlp : 0.0);
             double rs = cm_coll_time(c, COLL_REDUCE_SCATTER, bytes, g);
-            lc->tp_fwd = ag_attn + ag_mlp + 2.0 * rs;
-            lc->tp_bwd = 2.0 * (ag_attn + ag_mlp) + 2.0 * rs;
+            lc->tp_fwd = ag + lp->blocks * rs;
+            lc->tp_bwd = 2.0 * ag + lp->blocks * rs;
         } else {
             double ar = cm_coll_time(c, COLL_ALL_REDUCE, bytes, g);
-            lc->tp_fwd = 2.0 * ar;
-            lc->tp_bwd = 2.0 * ar;
+            lc->tp_fwd = lp->blocks * ar;
+            lc->tp_bwd = lp->blocks * ar;
         }
     }
-    cm_cp_traffic(c, T, &lc->cp); /* context parallelism's K/V exchange */
+    if (lp->mixer == MIXER_ATTENTION)
+        cm_cp_traffic(c, T, &lc->cp); /* context parallelism's K/V exchange */
     /* Expert parallelism: dispatch and combine of the routed tokens' hidden states, each way
      * (Megatron-Core MoE token dispatcher). */
     if (moe && cfg->ep > 1) {
         lc->ep_fwd = 2.0 * cm_ep_dispatch_s(c, Ts);
         lc->ep_bwd = lc->ep_fwd;
     }
-    layer_acts(c, moe, T, Ts, &lc->acts);
+    layer_acts(c, lp, T, Ts, &lc->acts);
     lc->input_bytes = ACT_BYTES * Ts * h;
 }
 
@@ -586,12 +690,9 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit,
     /* The report's first layer of each kind (layer_cost just looked the kind up). */
     if (c->layer_view && c->layer_view[memo->kind].layer < 0)
         keep_view(layer, lc, &c->layer_view[memo->kind]);
-    int tp = c->cfg->tp > 1;
-    double k_fwd = KERNELS_FWD + (tp ? KERNELS_TP : 0) + (c->flash ? 0 : KERNELS_UNFUSED_ATTN);
-    double k_bwd = KERNELS_BWD + (tp ? KERNELS_TP : 0) + (c->flash ? 0 : 2 * KERNELS_UNFUSED_ATTN);
     double launch = c->hw->gpu.kernel_overhead_s;
     double f_compute = lc->gemm_fwd + lc->core_fwd + lc->elem_fwd + lc->quant_fwd + lc->router_fwd +
-                       k_fwd * launch;
+                       lc->kernels_fwd * launch;
     st->fwd.compute += f_compute;
     st->fwd.tp += cm_exposed(c, lc->tp_fwd, lc->gemm_fwd, scn->overlap_tp_comm);
     st->fwd.cp += cm_exposed(c, lc->cp.ring_fwd, lc->core_fwd, 1) + lc->cp.block_fwd;
@@ -599,8 +700,8 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit,
     /* Backward input gradient: matmuls 1x forward, attention core backward, element-wise 2x;
      * weight gradient: matmuls 1x forward. */
     st->bwd.compute += lc->gemm_fwd + lc->core_bwd + ELEMWISE_BWD_FACTOR * lc->elem_fwd +
-                       lc->quant_bwd + lc->router_fwd + k_bwd * launch;
-    st->wgt.compute += lc->gemm_fwd + KERNELS_WGT * launch;
+                       lc->quant_bwd + lc->router_fwd + lc->kernels_bwd * launch;
+    st->wgt.compute += lc->gemm_fwd + lc->kernels_wgt * launch;
     st->bwd.tp += cm_exposed(c, lc->tp_bwd, 2.0 * lc->gemm_fwd, scn->overlap_tp_comm);
     st->bwd.cp += cm_exposed(c, lc->cp.ring_bwd, lc->core_bwd, 1) + lc->cp.block_bwd;
     st->bwd.ep += lc->ep_bwd;

@@ -294,6 +294,11 @@ static enum sim_status check_layout(const struct scenario *scn, const struct mod
     if (m->kv_heads % tp != 0)
         return scn_rule_error(scn, SCN_TP, err, "kv-heads=%d of %s are not divisible by tp=%d",
                               m->kv_heads, m->name, tp);
+    if (model_mamba_layers(m) > 0 && m->mamba_groups % tp != 0)
+        return scn_rule_error(scn, SCN_TP, err,
+                              "mamba-groups=%d of %s are not divisible by tp=%d (Megatron-Core "
+                              "splits a Mamba mixer's groups and heads over TP)",
+                              m->mamba_groups, m->name, tp);
     if (ep > 1 && m->experts == 0)
         return scn_rule_error(scn, SCN_EP, err,
                               "ep=%d but %s has no experts: expert parallelism needs MoE", ep,
@@ -332,6 +337,10 @@ static enum sim_status check_cp(const struct scenario *scn, const struct model *
                               "which must divide them",
                               scn->cp_comm_type == CP_A2A ? "a2a" : "a2a+p2p", m->heads / tp,
                               a2a_ranks);
+    if (cp > 1 && model_mamba_layers(m) > 0)
+        return scn_rule_error(scn, SCN_CP, err,
+                              "cp=%d: context parallelism of %s's Mamba layers is not modelled",
+                              cp, m->name);
     if (cp > 1 && scn->seq % (2 * cp) != 0)
         return scn_rule_error(scn, SCN_CP, err,
                               "seq=%d is not divisible by 2*cp=%d (context parallelism splits each "

@@ -37,8 +37,8 @@ struct cm_parts {
  * before any overlap with compute; the backward's GEMMs are the input gradient's and the weight
  * gradient's together. */
 /* The report's one-layer views: one per kind of layer, indexed by model_layer_kind (dense 0 /
- * MoE 1, plus 2 when the layer attends over a local window). */
-#define CM_LAYER_VIEWS 4
+ * MoE 1, plus 2 when the layer attends over a local window; a hybrid model's kinds above). */
+#define CM_LAYER_VIEWS MODEL_KINDS
 
 struct cm_layer_view {
     int layer; /* the layer described; -1 when the model has none of this kind */

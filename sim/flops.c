@@ -18,28 +18,54 @@
  *   matrices; MoE (Fedus et al. 2021; Jiang et al. 2024, Mixtral) computes a router and the
  *   top_k selected experts per token; MLA's projections follow DeepSeek-V2 (arXiv:2405.04434).
  * - Causal attention: flash-attention skips the masked upper triangle, so the attention core
- *   is halved when `causal` (Dao 2023); reported-FLOPs conventions above do not halve. */
+ *   is halved when `causal` (Dao 2023); reported-FLOPs conventions above do not halve.
+ * - Hybrid models: a Mamba-2 mixer's projections and SSD scan (flops_mamba_scan); a hybrid
+ *   layer holds one of a mixer or an MLP (model.h). */
 #include "flops.h"
+
+#include <string.h>
+
+/* Mamba-2's SSD algorithm (Dao & Gu, 2024, arXiv:2405.21060, sec. 6) over chunks of Q tokens,
+ * per token: inside a chunk C B^T (2QN per group) and its masked product with X (2QP per
+ * head); the chunk's state B^T X (2NP per head) and the output from the incoming state C h
+ * (2NP per head); passing states between chunks is O(NP) per chunk and left out.  P = head
+ * dim, N = state size.  Megatron's reported-FLOPs formula uses 7 d_inner N per token instead;
+ * this is what the kernels execute. */
+double flops_mamba_scan(const struct model *m, int seq)
+{
+    double q = seq < MAMBA_CHUNK ? seq : MAMBA_CHUNK;
+    double n = m->mamba_state, p = m->mamba_head_dim;
+    double per_token = m->mamba_groups * 2.0 * q * n + m->mamba_heads * (2.0 * q * p + 4.0 * n * p);
+    return (double)seq * per_token;
+}
 
 void flops_layer_fwd(const struct model *m, int layer, int seq, int causal, struct layer_flops *out)
 {
     double s = seq;
-    out->qkv = 2.0 * s * model_weights_qkv(m);
-    /* Q K^T: s x s scores per head over head_dim; scores x V: over v_head_dim.  Both 2 FLOPs
-     * per MAC; with head_dim == v_head_dim this is 4 * s^2 * heads * head_dim. */
-    out->attn_core = 2.0 * model_attention_pairs(m, layer, seq, causal) * m->heads *
-                     ((double)m->head_dim + m->v_head_dim);
-    out->attn_out = 2.0 * s * model_weights_attn_out(m);
-    out->router = 0.0;
-    out->experts = 0.0;
-    if (model_layer_is_moe(m, layer)) {
+    memset(out, 0, sizeof *out);
+    enum layer_mixer mixer = model_layer_mixer(m, layer);
+    if (mixer == MIXER_ATTENTION) {
+        out->qkv = 2.0 * s * model_weights_qkv(m);
+        /* Q K^T: s x s scores per head over head_dim; scores x V: over v_head_dim.  Both 2
+         * FLOPs per MAC; with head_dim == v_head_dim this is 4 * s^2 * heads * head_dim. */
+        out->attn_core = 2.0 * model_attention_pairs(m, layer, seq, causal) * m->heads *
+                         ((double)m->head_dim + m->v_head_dim);
+        out->attn_out = 2.0 * s * model_weights_attn_out(m);
+    } else if (mixer == MIXER_MAMBA) {
+        out->mamba_in = 2.0 * s * model_weights_mamba_in(m);
+        out->mamba_out = 2.0 * s * model_weights_mamba_out(m);
+        out->mamba_scan = flops_mamba_scan(m, seq);
+    }
+    enum layer_mlp mlp = model_layer_mlp(m, layer);
+    if (mlp == MLP_MOE) {
         out->mlp = 2.0 * s * m->shared_experts * model_weights_mlp(m, m->shared_expert_ffn);
         out->router = 2.0 * s * m->hidden * (double)m->experts;
         out->experts = 2.0 * s * m->top_k * model_weights_mlp(m, m->expert_ffn);
-    } else {
+    } else if (mlp == MLP_DENSE) {
         out->mlp = 2.0 * s * model_weights_mlp(m, m->ffn);
     }
-    out->total = out->qkv + out->attn_core + out->attn_out + out->mlp + out->router + out->experts;
+    out->total = out->qkv + out->attn_core + out->attn_out + out->mlp + out->router +
+                 out->experts + out->mamba_in + out->mamba_out + out->mamba_scan;
 }
 
 double flops_head_fwd(const struct model *m, int seq)

@@ -20,12 +20,21 @@ struct layer_flops {
     double mlp;       /* dense MLP / gated MLP, or the shared experts of an MoE layer */
     double router;    /* MoE gate: hidden x experts */
     double experts;   /* routed experts actually computed: top_k per token */
+    double mamba_in;   /* a Mamba-2 mixer's in_proj */
+    double mamba_out;  /* its out_proj */
+    double mamba_scan; /* its chunked SSD scan (flops_mamba_scan) */
     double total;     /* sum of the above */
 };
 
 /* Forward FLOPs of layer `layer` for one sequence. */
 void flops_layer_fwd(const struct model *m, int layer, int seq, int causal,
                      struct layer_flops *out);
+/* The SSD scan's chunk length: Megatron-Core's MambaMixer default (chunk_size=128,
+ * megatron/core/ssm/mamba_mixer.py). */
+#define MAMBA_CHUNK 128.0
+/* Forward FLOPs of a Mamba-2 mixer's SSD scan over one sequence of `seq` tokens, as its
+ * chunked algorithm runs them (flops.c). */
+double flops_mamba_scan(const struct model *m, int seq);
 /* Forward FLOPs of the LM head (logits) for one sequence: 2 * seq * hidden * vocab. */
 double flops_head_fwd(const struct model *m, int seq);
 /* Forward FLOPs of one whole model pass (all layers + head), one sequence. */

@@ -18,13 +18,13 @@
 #include "units.h"
 #include "xmlload.h"
 
-enum attr_kind { AK_INT, AK_BOOL, AK_ACT, AK_NORM, AK_POS };
+enum attr_kind { AK_INT, AK_BOOL, AK_ACT, AK_NORM, AK_POS, AK_PATTERN };
 
 struct attr_spec {
     const char *elem; /* element holding the attribute */
     const char *name; /* attribute name */
     enum attr_kind kind;
-    size_t offset; /* int or enum field in struct model */
+    size_t offset; /* int or enum field in struct model (AK_PATTERN: the pattern's chars) */
     long min, max; /* AK_INT range */
 };
 
@@ -64,6 +64,12 @@ static const struct attr_spec attrs[] = {
     {"mla", "qk-nope-dim", AK_INT, F(qk_nope_dim), 0, MAX_COUNT},
     {"mla", "qk-rope-dim", AK_INT, F(qk_rope_dim), 0, MAX_COUNT},
     {"mla", "v-head-dim", AK_INT, F(v_head_dim), 1, MAX_COUNT},
+    {"hybrid", "pattern", AK_PATTERN, F(pattern), 1, MODEL_MAX_PATTERN},
+    {"hybrid", "mamba-heads", AK_INT, F(mamba_heads), 1, MAX_COUNT},
+    {"hybrid", "mamba-head-dim", AK_INT, F(mamba_head_dim), 1, MAX_COUNT},
+    {"hybrid", "mamba-state", AK_INT, F(mamba_state), 1, MAX_COUNT},
+    {"hybrid", "mamba-groups", AK_INT, F(mamba_groups), 1, MAX_COUNT},
+    {"hybrid", "conv-width", AK_INT, F(mamba_conv), 1, 64},
 };
 #undef F
 #define N_ATTRS (sizeof attrs / sizeof attrs[0])
@@ -72,8 +78,8 @@ static const struct attr_spec attrs[] = {
 struct seen {
     int given[N_ATTRS];
     int line[N_ATTRS];
-    int has_transformer, has_moe, has_mla;
-    int line_transformer, line_moe, line_mla; /* element lines, for cross-field errors */
+    int has_transformer, has_moe, has_mla, has_hybrid;
+    int line_transformer, line_moe, line_mla, line_hybrid; /* element lines, for errors */
 };
 
 static int attr_find(const char *elem, const char *name)
@@ -138,6 +144,17 @@ static enum sim_status parse_attr(struct model *m, struct seen *s, size_t i, con
             return err_set(err, SIM_EINPUT, path, line, "%s: unknown value '%s'", a->name, value);
         *field_of(m, i) = v;
         break;
+    case AK_PATTERN: { /* the schema restricts these too; checked again, not trusted */
+        size_t n = strlen(value), bad = strspn(value, "M*-E");
+        if (n < (size_t)a->min || n > (size_t)a->max)
+            return err_set(err, SIM_EINPUT, path, line, "%s: %zu layers, expected %ld to %ld",
+                           a->name, n, a->min, a->max);
+        if (bad < n)
+            return err_set(err, SIM_EINPUT, path, line,
+                           "%s: '%c' at layer %zu is not M, *, - or E", a->name, value[bad], bad);
+        memcpy((char *)m + a->offset, value, n + 1);
+        break;
+    }
     }
     s->given[i] = 1;
     s->line[i] = line;
@@ -158,6 +175,9 @@ static enum sim_status load_element(struct model *m, struct seen *s, xmlNodePtr 
     } else if (strcmp(elem, "mla") == 0) {
         s->has_mla = 1;
         s->line_mla = line;
+    } else if (strcmp(elem, "hybrid") == 0) {
+        s->has_hybrid = 1;
+        s->line_hybrid = line;
     }
     for (xmlAttrPtr a = el->properties; a; a = a->next) {
         int i = attr_find(elem, (const char *)a->name);
@@ -193,6 +213,37 @@ static enum sim_status load_name(struct model *m, xmlNodePtr root, const char *p
         memcpy(m->name, text, n + 1);
     xmlFree(name);
     return st;
+}
+
+/* A hybrid model's rules: the pattern is the layer list, its 'E's are the MoE layers. */
+static enum sim_status check_hybrid(struct model *m, const struct seen *s, const char *path,
+                                    struct sim_error *err)
+{
+    int hl = s->line_hybrid, n = (int)strlen(m->pattern);
+    int has_moe_layer = strchr(m->pattern, 'E') != NULL;
+    if (n != m->layers)
+        return err_set(err, SIM_EINPUT, path, hl,
+                       "pattern has %d layers but <transformer> layers=%d", n, m->layers);
+    if (has_moe_layer && !s->has_moe)
+        return err_set(err, SIM_EINPUT, path, hl, "pattern has MoE layers (E) but no <moe>");
+    if (s->has_moe && !has_moe_layer)
+        return err_set(err, SIM_EINPUT, path, s->line_moe,
+                       "<moe> given but the hybrid pattern has no MoE layer (E)");
+    if (was_given(s, "moe", "dense-layers") || was_given(s, "moe", "every"))
+        return err_set(err, SIM_EINPUT, path, s->line_moe,
+                       "dense-layers / every: a hybrid model's pattern places its MoE layers");
+    if (m->mtp_layers > 0)
+        return err_set(err, SIM_EINPUT, path, s->line_transformer,
+                       "mtp-layers: multi-token prediction of hybrid models is not modelled");
+    if (!was_given(s, "hybrid", "mamba-groups"))
+        m->mamba_groups = 1;
+    if (!was_given(s, "hybrid", "conv-width"))
+        m->mamba_conv = 4;
+    if (m->mamba_heads % m->mamba_groups != 0)
+        return err_set(err, SIM_EINPUT, path, hl,
+                       "mamba-groups=%d does not divide mamba-heads=%d", m->mamba_groups,
+                       m->mamba_heads);
+    return SIM_OK;
 }
 
 /* Cross-field rules and defaults.  Each error cites the line of the element whose attribute
@@ -266,7 +317,7 @@ static enum sim_status check_model(struct model *m, const struct seen *s, const 
         if (!was_given(s, "moe", "shared-expert-ffn"))
             m->shared_expert_ffn = m->shared_experts ? m->expert_ffn : 0;
     }
-    return SIM_OK;
+    return s->has_hybrid ? check_hybrid(m, s, path, err) : SIM_OK;
 }
 
 enum sim_status model_load(struct model *m, const char *path, struct sim_error *err)
@@ -297,10 +348,42 @@ enum sim_status model_load(struct model *m, const char *path, struct sim_error *
 
 int model_layer_is_moe(const struct model *m, int layer)
 {
+    if (m->pattern[0])
+        return layer >= 0 && layer < m->layers && m->pattern[layer] == 'E';
     if (m->experts == 0 || layer < m->dense_layers || layer >= m->layers)
         return 0;
     /* Megatron's moe_layer_freq convention: the first layer after the dense ones is MoE. */
     return (layer - m->dense_layers) % m->moe_every == 0;
+}
+
+enum layer_mixer model_layer_mixer(const struct model *m, int layer)
+{
+    if (!m->pattern[0])
+        return MIXER_ATTENTION;
+    char c = layer >= 0 && layer < m->layers ? m->pattern[layer] : '-';
+    return c == 'M' ? MIXER_MAMBA : c == '*' ? MIXER_ATTENTION : MIXER_NONE;
+}
+
+enum layer_mlp model_layer_mlp(const struct model *m, int layer)
+{
+    if (model_layer_is_moe(m, layer))
+        return MLP_MOE;
+    if (!m->pattern[0])
+        return MLP_DENSE;
+    return layer >= 0 && layer < m->layers && m->pattern[layer] == '-' ? MLP_DENSE : MLP_NONE;
+}
+
+int model_layer_blocks(const struct model *m)
+{
+    return m->pattern[0] ? 1 : 2;
+}
+
+int model_mamba_layers(const struct model *m)
+{
+    int n = 0;
+    for (const char *p = m->pattern; *p; p++)
+        n += *p == 'M';
+    return n;
 }
 
 /* ---- shapes and parameter counts ----------------------------------------------------------
@@ -338,7 +421,18 @@ static int layer_is_local(const struct model *m, int layer, int seq)
 
 int model_layer_kind(const struct model *m, int layer, int seq)
 {
-    return model_layer_is_moe(m, layer) | layer_is_local(m, layer, seq) << 1;
+    if (!m->pattern[0])
+        return model_layer_is_moe(m, layer) | layer_is_local(m, layer, seq) << 1;
+    switch (m->pattern[layer]) {
+    case 'M':
+        return MODEL_KIND_MAMBA;
+    case '*':
+        return layer_is_local(m, layer, seq) ? MODEL_KIND_ATTENTION_LOCAL : MODEL_KIND_ATTENTION;
+    case 'E':
+        return MODEL_KIND_MOE;
+    default:
+        return MODEL_KIND_MLP;
+    }
 }
 
 double model_attention_pairs(const struct model *m, int layer, int seq, int causal)
@@ -370,6 +464,38 @@ double model_weights_attn_out(const struct model *m)
 double model_weights_mlp(const struct model *m, int ffn)
 {
     return mlp_matrices(m) * m->hidden * ffn;
+}
+
+double model_mamba_inner(const struct model *m)
+{
+    return (double)m->mamba_heads * m->mamba_head_dim;
+}
+
+double model_mamba_conv_channels(const struct model *m)
+{
+    return model_mamba_inner(m) + 2.0 * m->mamba_groups * m->mamba_state;
+}
+
+double model_weights_mamba_in(const struct model *m)
+{
+    return (double)m->hidden * (model_mamba_conv_channels(m) + model_mamba_inner(m) +
+                                m->mamba_heads); /* z, x, B, C, dt */
+}
+
+double model_weights_mamba_out(const struct model *m)
+{
+    return model_mamba_inner(m) * m->hidden;
+}
+
+/* A Mamba-2 mixer (Megatron-Core mamba_mixer.py): the projections (and their biases), the
+ * conv1d's weights and biases, per head dt_bias, A_log and D, and the gated RMSNorm's scale. */
+static double mamba_params(const struct model *m)
+{
+    double in = model_weights_mamba_in(m) / m->hidden, conv = model_mamba_conv_channels(m);
+    double p = model_weights_mamba_in(m) + model_weights_mamba_out(m);
+    if (m->bias)
+        p += in + m->hidden;
+    return p + conv * (m->mamba_conv + 1.0) + 3.0 * m->mamba_heads + model_mamba_inner(m);
 }
 
 /* Attention block: projections, their biases and MLA's latent norms. */
@@ -405,16 +531,33 @@ static double mlp_params(const struct model *m, int ffn)
 /* MLP part of layer `layer` with `routed` routed experts counted (all, or top_k). */
 static double ffn_part(const struct model *m, int layer, int routed)
 {
-    if (!model_layer_is_moe(m, layer))
+    enum layer_mlp mlp = model_layer_mlp(m, layer);
+    if (mlp == MLP_NONE)
+        return 0.0;
+    if (mlp == MLP_DENSE)
         return mlp_params(m, m->ffn);
     double router = (double)m->hidden * m->experts; /* gate logits, no bias */
     return router + (double)routed * mlp_params(m, m->expert_ffn) +
            (double)m->shared_experts * mlp_params(m, m->shared_expert_ffn);
 }
 
+/* Token-mixer part of layer `layer`. */
+static double mixer_part(const struct model *m, int layer)
+{
+    enum layer_mixer mixer = model_layer_mixer(m, layer);
+    return mixer == MIXER_ATTENTION ? attn_params(m) : mixer == MIXER_MAMBA ? mamba_params(m) : 0;
+}
+
+/* Layer `layer` with `routed` routed experts counted: its blocks' pre-norms, mixer and MLP. */
+static double layer_params(const struct model *m, int layer, int routed)
+{
+    return model_layer_blocks(m) * norm_params(m, m->hidden) + mixer_part(m, layer) +
+           ffn_part(m, layer, routed);
+}
+
 double model_params_layer(const struct model *m, int layer)
 {
-    return 2.0 * norm_params(m, m->hidden) + attn_params(m) + ffn_part(m, layer, m->experts);
+    return layer_params(m, layer, m->experts);
 }
 
 double model_params_embedding(const struct model *m)
@@ -438,9 +581,8 @@ double model_params_final_norm(const struct model *m)
 static double params_sum(const struct model *m, int active)
 {
     double p = model_params_embedding(m) + model_params_final_norm(m) + model_params_head(m);
-    double fixed = 2.0 * norm_params(m, m->hidden) + attn_params(m);
     for (int l = 0; l < m->layers; l++)
-        p += fixed + ffn_part(m, l, active ? m->top_k : m->experts);
+        p += layer_params(m, l, active ? m->top_k : m->experts);
     return p;
 }
 

@@ -18,6 +18,7 @@ enum model_act {
 };
 
 enum model_norm { NORM_LAYERNORM, NORM_RMSNORM };
+#define MODEL_MAX_PATTERN 1024 /* hybrid layers at most (model.xsd's pattern) */
 enum model_pos { POS_LEARNED, POS_ROPE };
 
 struct model {
@@ -64,6 +65,20 @@ struct model {
     int kv_lora_rank; /* compressed KV latent size */
     int qk_nope_dim;  /* per-head Q/K part without rotary embedding */
     int qk_rope_dim;  /* per-head Q/K rotary part (K's is shared by all heads) */
+    /* Hybrid models (pattern[0] == '\0': every layer is attention + an MLP).  Megatron-Core's
+     * hybrid layer pattern gives each layer one block behind its own pre-norm and residual:
+     * 'M' a Mamba-2 mixer, '*' attention, '-' a dense MLP, 'E' a MoE MLP (layers ==
+     * strlen(pattern); MoE layers are exactly the 'E's).  A Mamba-2 mixer (Dao & Gu, 2024,
+     * arXiv:2405.21060; Megatron-Core mamba_mixer.py): in_proj h -> [z, x, B, C, dt] of
+     * 2 d_inner + 2 groups state + heads, a causal depthwise conv1d of conv_width over
+     * [x, B, C], the chunked SSD scan, a gated RMSNorm of d_inner, out_proj d_inner -> h,
+     * with d_inner = mamba_heads * mamba_head_dim. */
+    char pattern[MODEL_MAX_PATTERN + 1];
+    int mamba_heads;
+    int mamba_head_dim;
+    int mamba_state;
+    int mamba_groups;
+    int mamba_conv;
 };
 
 /* Load and validate `path`; errors carry file:line. */
@@ -75,9 +90,27 @@ double model_attention_pairs(const struct model *m, int layer, int seq, int caus
 
 /* Is layer `layer` (0-based) a mixture-of-experts layer? */
 int model_layer_is_moe(const struct model *m, int layer);
+/* What one layer holds: a token mixer and an MLP, either of which a hybrid layer lacks. */
+enum layer_mixer { MIXER_NONE, MIXER_ATTENTION, MIXER_MAMBA };
+enum layer_mlp { MLP_NONE, MLP_DENSE, MLP_MOE };
+enum layer_mixer model_layer_mixer(const struct model *m, int layer);
+enum layer_mlp model_layer_mlp(const struct model *m, int layer);
+/* Blocks (pre-norm + residual) in a layer: 2 in a transformer layer, 1 in a hybrid one. */
+int model_layer_blocks(const struct model *m);
+/* Layers holding a Mamba-2 mixer. */
+int model_mamba_layers(const struct model *m);
 /* Layers of one kind -- MoE or dense, local or global attention over sequences of `seq`
  * tokens -- have the same shape, FLOPs and parameters: costs computed for one hold for all.
- * The kind is 0 (dense) or 1 (MoE), plus 2 when the layer attends over a local window. */
+ * A transformer layer's kind is 0 (dense) or 1 (MoE), plus 2 when it attends over a local
+ * window; a hybrid layer's is one of the MODEL_KIND_* below. */
+enum {
+    MODEL_KIND_MAMBA = 4,      /* hybrid 'M' */
+    MODEL_KIND_ATTENTION,      /* hybrid '*' */
+    MODEL_KIND_ATTENTION_LOCAL,/* hybrid '*' over a local window */
+    MODEL_KIND_MLP,            /* hybrid '-' */
+    MODEL_KIND_MOE,            /* hybrid 'E' */
+    MODEL_KINDS
+};
 int model_layer_kind(const struct model *m, int layer, int seq);
 
 /* Parameters (counts, not bytes): weights, biases and norm scales/shifts.
@@ -101,6 +134,12 @@ double model_weights_mlp(const struct model *m, int ffn);
 /* MLA's up-projections (Q from its latent when compressed, K_nope and V from the KV latent);
  * 0 without MLA. */
 double model_weights_mla_up(const struct model *m);
+/* A Mamba-2 mixer's projections: in_proj (h -> 2 d_inner + 2 groups state + heads) and
+ * out_proj (d_inner -> h); its inner width d_inner and the conv1d's channels (x, B, C). */
+double model_weights_mamba_in(const struct model *m);
+double model_weights_mamba_out(const struct model *m);
+double model_mamba_inner(const struct model *m);
+double model_mamba_conv_channels(const struct model *m);
 
 /* Parameters touched per token (MoE: router, top_k routed and the shared experts only);
  * includes the embedding and head, as the published "active" counts do. */

@@ -434,11 +434,12 @@ static int enumerate(struct plan_space *sp, struct cand_list *out)
     const struct model *m = sp->m;
     static const int cps[] = {1, 2, 4, 8};
     for (int tp = 1; tp <= sp->gpus_per_node && tp <= sp->gpus; tp++) {
-        if (m->heads % tp || m->kv_heads % tp)
+        int mamba = model_mamba_layers(m) > 0;
+        if (m->heads % tp || m->kv_heads % tp || (mamba && m->mamba_groups % tp))
             continue;
         for (size_t ci = 0; ci < sizeof cps / sizeof cps[0]; ci++) {
             int cp = cps[ci];
-            if (cp > 1 && (!sp->cp_offered || sp->seq % (2 * cp) != 0))
+            if (cp > 1 && (!sp->cp_offered || mamba || sp->seq % (2 * cp) != 0))
                 continue;
             for (int pp = 1; pp <= m->layers; pp++)
                 for (int vp = 1; vp <= PLAN_MAX_VP && (long)pp * vp <= m->layers; vp++)

@@ -7,6 +7,8 @@
  * of a real run can be held against it component by component. */
 #include "report.h"
 
+#include <string.h>
+
 void report_layer_columns(const struct cm_layer_view *v,
                           struct report_layer_column col[REPORT_LAYER_COLUMNS])
 {
@@ -38,16 +40,30 @@ void report_layer_shown(const struct report *rep, int shown[REPORT_LAYER_COLUMNS
     }
 }
 
+/* Each kind's row name, JSON kind and JSON attention (model_layer_kind's numbering). */
+static const struct {
+    const char *name, *json, *attention;
+} kinds[CM_LAYER_VIEWS] = {
+    {"dense", "dense", "global"},
+    {"MoE", "moe", "global"},
+    {"dense local", "dense", "local"},
+    {"MoE local", "moe", "local"},
+    [MODEL_KIND_MAMBA] = {"Mamba", "mamba", "none"},
+    [MODEL_KIND_ATTENTION] = {"attention", "attention", "global"},
+    [MODEL_KIND_ATTENTION_LOCAL] = {"attention local", "attention", "local"},
+    [MODEL_KIND_MLP] = {"MLP", "mlp", "none"},
+    [MODEL_KIND_MOE] = {"MoE", "moe", "none"},
+};
+
 const char *report_layer_kind_name(int kind)
 {
-    static const char *const names[CM_LAYER_VIEWS] = {"dense", "MoE", "dense local", "MoE local"};
-    return kind >= 0 && kind < CM_LAYER_VIEWS ? names[kind] : "?";
+    return kind >= 0 && kind < CM_LAYER_VIEWS ? kinds[kind].name : "?";
 }
 
 int report_has_local_layer(const struct report *rep)
 {
-    for (int kind = 2; kind < CM_LAYER_VIEWS; kind++) /* kinds 2 and 3: local attention */
-        if (rep->layer_view[kind].layer >= 0)
+    for (int kind = 0; kind < CM_LAYER_VIEWS; kind++)
+        if (strcmp(kinds[kind].attention, "local") == 0 && rep->layer_view[kind].layer >= 0)
             return 1;
     return 0;
 }
@@ -99,8 +115,11 @@ void report_write_layers_text(FILE *out, const struct report *rep)
             fputc('\n', out);
         }
     }
-    fprintf(out, "(layers counted from 0; B's GEMMs are the input and the weight gradients%s)\n",
-            report_has_local_layer(rep) ? "; local: the layer attends over a window" : "");
+    fprintf(out, "(layers counted from 0; B's GEMMs are the input and the weight gradients%s%s)\n",
+            report_has_local_layer(rep) ? "; local: the layer attends over a window" : "",
+            rep->layer_view[MODEL_KIND_MAMBA].layer >= 0
+                ? "; Mamba: its attention column is the SSD scan"
+                : "");
 }
 
 void report_write_layers_json(FILE *out, const struct report *rep)
@@ -116,7 +135,7 @@ void report_write_layers_json(FILE *out, const struct report *rep)
         fprintf(out,
                 "%s\n    {\"kind\": \"%s\", \"attention\": \"%s\", \"layer\": %d, "
                 "\"stage\": %d",
-                first ? "" : ",", kind & 1 ? "moe" : "dense", kind & 2 ? "local" : "global",
+                first ? "" : ",", kinds[kind].json, kinds[kind].attention,
                 rep->layer_view[kind].layer, rep->layer_view[kind].stage);
         for (int pass = 0; pass < 2; pass++) {
             fprintf(out, ", \"%s\": {", pass ? "backward" : "forward");

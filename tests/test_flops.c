@@ -164,7 +164,8 @@ Test(flops, per_token_flops_are_twice_active_weights)
         double weights = model_params_active(&m) - model_params_embedding(&m);
         if (m.tied_embeddings)
             weights += (double)m.vocab * m.hidden;
-        double fwd = flops_model_fwd(&m, 1, 0);
+        /* a Mamba-2 scan's state terms are work per token without weights */
+        double fwd = flops_model_fwd(&m, 1, 0) - model_mamba_layers(&m) * flops_mamba_scan(&m, 1);
         cr_assert(fabs(fwd - 2 * weights) <= 2e-3 * fwd, "%s: fwd %.6g vs 2 x weights %.6g", m.name,
                   fwd, 2 * weights);
     }
@@ -190,4 +191,34 @@ Test(flops, local_attention_pairs_by_hand)
     struct layer_flops lf;
     flops_layer_fwd(&m, 0, 4096, 1, &lf);
     assert_rel(lf.attn_core, 2.0 * 0.5 * 4096 * 128 * 32 * 256, "chunked core FLOPs");
+}
+
+/* Nemotron 3 Nano's Mamba-2 layer over 8192 tokens: in_proj 2 s 2688 x 10304, out_proj
+ * 2 s 4096 x 2688, and the SSD scan per token 8 groups x 2 x 128 x 128 (C B^T) + 64 heads x
+ * (2 x 128 x 64 (masked product) + 4 x 128 x 64 (chunk state and output from it)) =
+ * 262,144 + 3,145,728; no attention, no MLP.  Its attention layer has no MLP; its MoE layer
+ * no mixer. */
+Test(flops, hybrid_layers_by_hand)
+{
+    struct model m;
+    load(&m, "models/nemotron-3-nano-30b-a3b.xml");
+    struct layer_flops lf;
+    double s = 8192;
+    flops_layer_fwd(&m, 0, 8192, 1, &lf);
+    cr_assert_eq(lf.mamba_in, 2 * s * 2688 * 10304);
+    cr_assert_eq(lf.mamba_out, 2 * s * 4096 * 2688);
+    cr_assert_eq(lf.mamba_scan, s * (262144.0 + 3145728.0));
+    cr_assert_eq(lf.qkv + lf.attn_core + lf.attn_out + lf.mlp + lf.experts + lf.router, 0.0);
+    cr_assert_eq(lf.total, lf.mamba_in + lf.mamba_out + lf.mamba_scan);
+    flops_layer_fwd(&m, 5, 8192, 1, &lf);
+    cr_assert_eq(lf.qkv, 2 * s * 2688 * 4608);
+    cr_assert_eq(lf.attn_core, 2 * 0.5 * s * s * 32 * 256);
+    cr_assert_eq(lf.mlp + lf.experts + lf.router + lf.mamba_in + lf.mamba_scan, 0.0);
+    flops_layer_fwd(&m, 1, 8192, 1, &lf);
+    cr_assert_eq(lf.qkv + lf.attn_core + lf.attn_out + lf.mamba_in + lf.mamba_scan, 0.0);
+    cr_assert_eq(lf.experts, 2 * s * 6 * 2 * 2688 * 1856);
+    cr_assert_eq(lf.mlp, 2 * s * 2 * 2688 * 3712);
+    /* a sequence shorter than a chunk is one chunk of its own length */
+    cr_assert_eq(flops_mamba_scan(&m, 64),
+                 64.0 * (8 * 2.0 * 64 * 128 + 64 * (2.0 * 64 * 64 + 4.0 * 128 * 64)));
 }

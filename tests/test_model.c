@@ -123,6 +123,8 @@ static const struct library_model library[] = {
      * gives 1026.4B and 32.9B by the count that gives DeepSeek-V3's 671B, the total gap being
      * about one MoE layer (an MTP module?): 3%. */
     {{"models/kimi-k2.xml", 1043, 1, 32, 1}, 0.03, ACTIVE_ALL},
+    /* Nemotron 3 Nano: 31.6B in all, 3.6B active with the embeddings (model card). */
+    {{"models/nemotron-3-nano-30b-a3b.xml", 31.6, 0.1, 3.6, 0.1}, 0, ACTIVE_ALL},
 };
 #define N_LIBRARY (sizeof library / sizeof library[0])
 
@@ -231,6 +233,46 @@ Test(model, nemotron_embedding_split)
 }
 
 /* ---- formulas on hand-counted shapes ----------------------------------------------------- */
+
+/* Nemotron 3 Nano's hybrid layers counted by hand (h 2688): a Mamba-2 layer's in_proj
+ * 2688 x (2*4096 + 2*8*128 + 64) = 27,697,152, out_proj 4096 x 2688 = 11,010,048, conv1d
+ * (4096 + 2048) x (4 + 1) = 30,720, dt_bias / A_log / D 3 x 64, gated norm 4096, pre-norm
+ * 2688: 38,744,896; an attention layer 2688 x (4096 + 2*2*128) + 4096 x 2688 + 2688 =
+ * 23,399,040; a MoE layer router 2688 x 128, 128 experts of 2 x 2688 x 1856 (squared ReLU, no
+ * gate), one shared expert of 2 x 2688 x 3712, pre-norm: 1,297,468,032.  In all, with the
+ * untied embedding and head (2 x 131072 x 2688) and the final norm: 31,577,937,344. */
+Test(model, hybrid_layers_by_hand)
+{
+    struct model m;
+    load_shipped(&m, "models/nemotron-3-nano-30b-a3b.xml");
+    cr_assert_eq(m.layers, 52);
+    cr_assert_eq(model_mamba_layers(&m), 23);
+    cr_assert_eq(model_layer_blocks(&m), 1);
+    cr_assert_eq(model_layer_mixer(&m, 0), MIXER_MAMBA);
+    cr_assert_eq(model_layer_mlp(&m, 0), MLP_NONE);
+    cr_assert_eq(model_layer_mixer(&m, 1), MIXER_NONE);
+    cr_assert_eq(model_layer_mlp(&m, 1), MLP_MOE);
+    cr_assert(model_layer_is_moe(&m, 1) && !model_layer_is_moe(&m, 5));
+    cr_assert_eq(model_layer_mixer(&m, 5), MIXER_ATTENTION);
+    cr_assert_eq(model_layer_mlp(&m, 5), MLP_NONE);
+    cr_assert_eq(model_layer_kind(&m, 0, 8192), MODEL_KIND_MAMBA);
+    cr_assert_eq(model_layer_kind(&m, 1, 8192), MODEL_KIND_MOE);
+    cr_assert_eq(model_layer_kind(&m, 5, 8192), MODEL_KIND_ATTENTION);
+    cr_assert_eq(m.mamba_conv, 4, "Megatron-Core's d_conv default");
+    cr_assert_eq(model_params_layer(&m, 0), 38744896.0);
+    cr_assert_eq(model_params_layer(&m, 5), 23399040.0);
+    cr_assert_eq(model_params_layer(&m, 1), 1297468032.0);
+    cr_assert_eq(model_params_total(&m), 31577937344.0);
+    /* active: the MoE layers' router, 6 routed and the shared expert */
+    cr_assert_eq(model_params_active(&m), 31577937344.0 - 23.0 * 122 * 2 * 2688 * 1856);
+
+    /* A transformer layer is a hybrid layer's mixer and MLP together, with two pre-norms. */
+    load_shipped(&m, "models/llama3.1-8b.xml");
+    cr_assert_eq(model_layer_blocks(&m), 2);
+    cr_assert_eq(model_layer_mixer(&m, 3), MIXER_ATTENTION);
+    cr_assert_eq(model_layer_mlp(&m, 3), MLP_DENSE);
+    cr_assert_eq(model_mamba_layers(&m), 0);
+}
 
 /* GPT-3 175B layer: 12h^2 weights + 13h (biases 9h, two LayerNorms 4h): SC'21 eq. for P. */
 Test(model, gpt3_layer_by_hand)
@@ -475,6 +517,46 @@ Test(model, bad_cross_field_rules_report_their_line)
                "  <mla kv-lora-rank=\"32\" qk-nope-dim=\"0\" qk-rope-dim=\"0\" "
                "v-head-dim=\"8\"/>\n</model>\n",
                4, "at least 1");
+}
+
+#define HYBRID_HEAD                                                                                \
+    XML_HEAD "<model name=\"x\">\n"                                                               \
+             "  <transformer layers=\"4\" hidden=\"64\" ffn=\"256\" heads=\"8\" " DENSE_ATTRS   \
+             "/>\n"
+
+/* A hybrid model's pattern is its layer list: each rule cites the line that breaks it. */
+Test(model, bad_hybrid_models_report_their_line)
+{
+    assert_bad(HYBRID_HEAD "  <hybrid pattern=\"M*-\" mamba-heads=\"4\" mamba-head-dim=\"32\" "
+                           "mamba-state=\"16\"/>\n</model>\n",
+               4, "pattern has 3 layers but <transformer> layers=4");
+    assert_bad(HYBRID_HEAD "  <hybrid pattern=\"M*-E\" mamba-heads=\"4\" mamba-head-dim=\"32\" "
+                           "mamba-state=\"16\"/>\n</model>\n",
+               4, "MoE layers (E) but no <moe>");
+    assert_bad(HYBRID_HEAD "  <moe experts=\"8\" top-k=\"2\"/>\n"
+                           "  <hybrid pattern=\"M*-M\" mamba-heads=\"4\" mamba-head-dim=\"32\" "
+                           "mamba-state=\"16\"/>\n</model>\n",
+               4, "no MoE layer (E)");
+    assert_bad(HYBRID_HEAD "  <moe experts=\"8\" top-k=\"2\" every=\"2\"/>\n"
+                           "  <hybrid pattern=\"M*-E\" mamba-heads=\"4\" mamba-head-dim=\"32\" "
+                           "mamba-state=\"16\"/>\n</model>\n",
+               4, "pattern places its MoE layers");
+    assert_bad(HYBRID_HEAD "\n  <hybrid pattern=\"M*-M\" mamba-heads=\"6\" mamba-head-dim=\"32\" "
+                           "mamba-state=\"16\" mamba-groups=\"4\"/>\n</model>\n",
+               5, "mamba-groups=4 does not divide mamba-heads=6");
+    assert_bad(XML_HEAD "<model name=\"x\">\n"
+                        "  <transformer layers=\"4\" hidden=\"64\" ffn=\"256\" heads=\"8\" "
+                        "mtp-layers=\"1\" " DENSE_ATTRS "/>\n"
+                        "  <hybrid pattern=\"M*-M\" mamba-heads=\"4\" mamba-head-dim=\"32\" "
+                        "mamba-state=\"16\"/>\n</model>\n",
+               3, "multi-token prediction of hybrid models");
+    /* the schema's pattern type refuses other letters, with the line */
+    assert_bad(HYBRID_HEAD "  <hybrid pattern=\"M*-x\" mamba-heads=\"4\" mamba-head-dim=\"32\" "
+                           "mamba-state=\"16\"/>\n</model>\n",
+               4, "pattern");
+    assert_bad(HYBRID_HEAD "  <hybrid pattern=\"M*-M\" mamba-heads=\"4\" "
+                           "mamba-state=\"16\"/>\n</model>\n",
+               4, "mamba-head-dim");
 }
 
 /* Structure errors come from the schema, still with the line. */
