@@ -481,3 +481,89 @@ Test(layout, a_layout_costs_what_the_same_split_costs)
     free(json);
     step_release(&out);
 }
+
+/* ---- hybrid models ------------------------------------------------------------------------ */
+
+/* Nemotron 3 Nano at 8192 tokens on the toy GPU: a Mamba-2 layer's GEMMs are its in_proj
+ * (2 s 2688 x 10304) and out_proj (2 s 4096 x 2688) at the bf16 rate, its SSD scan's matmuls
+ * (s x 3,407,872, test_flops) at the bf16 rate too (HBM traffic free on the toy), backward 2x;
+ * an attention layer's GEMMs are only QKV and the projection; a MoE layer has no mixer. */
+Test(hybrid, each_layer_costs_only_the_block_it_holds)
+{
+    double s = 8192, bf16 = 1000e12 * 0.5, attn = 1000e12 * 0.25;
+    run_ok(MODEL("nemotron-3-nano-30b-a3b"), 8, L("seq=8192", "microbatches=1"));
+    const struct cm_layer_view *mamba = &out.rep.layer_view[MODEL_KIND_MAMBA];
+    const struct cm_layer_view *att = &out.rep.layer_view[MODEL_KIND_ATTENTION];
+    const struct cm_layer_view *moe = &out.rep.layer_view[MODEL_KIND_MOE];
+    cr_assert_eq(mamba->layer, 0);
+    cr_assert_eq(moe->layer, 1);
+    cr_assert_eq(att->layer, 5);
+    cr_assert_eq(out.rep.layer_view[0].layer, -1, "no transformer layer");
+    cr_assert(near(mamba->gemm_fwd, 2 * s * (2688.0 * 10304 + 4096.0 * 2688) / bf16), "%.9g",
+              mamba->gemm_fwd);
+    cr_assert(near(mamba->attn_fwd, s * 3407872.0 / bf16), "scan %.9g", mamba->attn_fwd);
+    cr_assert(near(mamba->attn_bwd, 2.0 * mamba->attn_fwd));
+    cr_assert(near(att->gemm_fwd, 2 * s * (2688.0 * 4608 + 4096.0 * 2688) / bf16));
+    cr_assert(near(att->attn_fwd, 2 * 0.5 * s * s * 32 * 256 / attn));
+    cr_assert(near(moe->attn_fwd, 0.0) && moe->ep_fwd == 0.0, "ep 1: no dispatch");
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    cr_assert_not_null(f);
+    report_write_text(f, &scn, &out.rep);
+    report_write_json(f, &scn, &out.rep);
+    fclose(f);
+    const char *m0 = strstr(text, "Mamba, layer 0 "), *e1 = strstr(text, "MoE, layer 1 ");
+    const char *a5 = strstr(text, "attention, layer 5 ");
+    cr_assert(m0 && e1 && a5 && m0 < e1 && e1 < a5, "rows in layer order:\n%s", text);
+    cr_assert_not_null(strstr(text, "Mamba: its attention column is the SSD scan"), "%s", text);
+    cr_assert_not_null(strstr(text, "{\"kind\": \"mamba\", \"attention\": \"none\", \"layer\": 0,"),
+                       "%s", text);
+    free(text);
+    step_release(&out);
+}
+
+/* With tp 2 and sequence parallelism each hybrid block gathers its input once and
+ * reduce-scatters its output once, as one block of a transformer layer does: the Mamba, the
+ * attention and the MoE layer (all 16-bit) move the same bytes. */
+Test(hybrid, a_block_has_one_gather_and_one_reduce_scatter)
+{
+    run_ok(MODEL("nemotron-3-nano-30b-a3b"), 8,
+           L("seq=8192", "microbatches=1", "tp=2", "sp=true"));
+    const struct cm_layer_view *v = out.rep.layer_view;
+    double mamba = v[MODEL_KIND_MAMBA].tp_fwd;
+    cr_assert_gt(mamba, 0.0);
+    cr_assert(near(v[MODEL_KIND_ATTENTION].tp_fwd, mamba));
+    cr_assert(near(v[MODEL_KIND_MOE].tp_fwd, mamba));
+    cr_assert_gt(v[MODEL_KIND_MAMBA].tp_bwd, mamba, "the backward gathers again");
+    cr_assert(near(v[MODEL_KIND_ATTENTION].tp_bwd, v[MODEL_KIND_MAMBA].tp_bwd));
+    step_release(&out);
+    /* A Llama layer (two blocks, h 4096) on the toy's latency-free links moves 2 x 4096 /
+     * 2688 times the bytes of one Nano block. */
+    run_ok(MODEL("llama3.1-8b"), 8, L("seq=8192", "microbatches=1", "tp=2", "sp=true"));
+    cr_assert(near(out.rep.layer_view[0].tp_fwd, mamba * 2.0 * 4096 / 2688), "%.9g vs %.9g",
+              out.rep.layer_view[0].tp_fwd, mamba);
+    step_release(&out);
+}
+
+static void hybrid_rule_error(const char *const *sets, const char *want)
+{
+    char hw[256];
+    struct sim_error err;
+    scn_defaults(&scn);
+    err_clear(&err);
+    toy_hardware(hw, sizeof hw, 8);
+    cr_assert_eq(scn_set(&scn, "model", MODEL("nemotron-3-nano-30b-a3b"), NULL, 0, &err), SIM_OK);
+    cr_assert_eq(scn_set(&scn, "hardware", hw, NULL, 0, &err), SIM_OK);
+    for (const char *const *s = sets; *s; s++)
+        cr_assert_eq(scn_set_arg(&scn, *s, &err), SIM_OK, "%s: %s", *s, err.msg);
+    cr_assert_eq(step_run(&scn, &out, &err), SIM_EINPUT);
+    unlink(hw);
+    cr_assert_not_null(strstr(err.msg, want), "%s", err.msg);
+}
+
+Test(hybrid, context_parallelism_of_mamba_layers_is_refused)
+{
+    hybrid_rule_error(L("seq=8192", "cp=2"),
+                      "context parallelism of nemotron-3-nano-30b-a3b's Mamba");
+}
