@@ -26,6 +26,19 @@ static void run_ok(const char *model, int node_gpus, const char *const *sets)
 #define L(...) ((const char *const[]){__VA_ARGS__, NULL})
 #define near(a, b) (fabs((a) - (b)) <= 1e-9 + 1e-6 * fabs(b))
 
+/* The last run's text report followed by its JSON (the caller frees it). */
+static char *report_text_and_json(void)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    cr_assert_not_null(f);
+    report_write_text(f, &scn, &out.rep);
+    report_write_json(f, &scn, &out.rep);
+    fclose(f);
+    return text;
+}
+
 /* Llama-3.1-8B, seq 4096, one GPU: FLOPs of one layer's forward for one sequence. */
 static const double S = 4096, H = 4096, FFN = 14336, KV = 1024, VOCAB = 128256;
 static double linear_flops(double s) /* QKV (GQA), projection, SwiGLU MLP */
@@ -247,12 +260,7 @@ Test(report, the_layer_table_holds_one_layers_components)
     cr_assert(near(v->attn_fwd, causal_core_flops(S) / attn), "attention %.9g", v->attn_fwd);
     cr_assert(near(v->attn_bwd, 2.5 * v->attn_fwd));
     cr_assert(near(v->quant_fwd, 0.0), "quantization is free on the toy's infinite HBM");
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    cr_assert_not_null(f);
-    report_write_text(f, &scn, &out.rep);
-    fclose(f);
+    char *text = report_text_and_json();
     const char *table = strstr(text, "one layer, one micro-batch, one GPU");
     cr_assert_not_null(table, "%s", text);
     const char *header = strchr(table, '\n') + 1, *end = strchr(header, '\n');
@@ -280,13 +288,7 @@ Test(report, the_layer_table_shows_a_local_and_a_global_layer_of_a_windowed_mode
     cr_assert(near(local->gemm_fwd, global->gemm_fwd), "same GEMMs");
     cr_assert(near(local->attn_fwd / global->attn_fwd, 516160.0 / (0.5 * 4096.0 * 4096.0)),
               "attention %.9g vs %.9g", local->attn_fwd, global->attn_fwd);
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    cr_assert_not_null(f);
-    report_write_text(f, &scn, &out.rep);
-    report_write_json(f, &scn, &out.rep);
-    fclose(f);
+    char *text = report_text_and_json();
     const char *first = strstr(text, "MoE local, layer 0 ");
     const char *second = strstr(text, "MoE, layer 1 ");
     cr_assert(first && second && first < second, "rows in layer order:\n%s", text);
@@ -506,13 +508,7 @@ Test(hybrid, each_layer_costs_only_the_block_it_holds)
     cr_assert(near(att->gemm_fwd, 2 * s * (2688.0 * 4608 + 4096.0 * 2688) / bf16));
     cr_assert(near(att->attn_fwd, 2 * 0.5 * s * s * 32 * 256 / attn));
     cr_assert(near(moe->attn_fwd, 0.0) && moe->ep_fwd == 0.0, "ep 1: no dispatch");
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    cr_assert_not_null(f);
-    report_write_text(f, &scn, &out.rep);
-    report_write_json(f, &scn, &out.rep);
-    fclose(f);
+    char *text = report_text_and_json();
     const char *m0 = strstr(text, "Mamba, layer 0 "), *e1 = strstr(text, "MoE, layer 1 ");
     const char *a5 = strstr(text, "attention, layer 5 ");
     cr_assert(m0 && e1 && a5 && m0 < e1 && e1 < a5, "rows in layer order:\n%s", text);
