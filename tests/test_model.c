@@ -125,6 +125,9 @@ static const struct library_model library[] = {
     {{"models/kimi-k2.xml", 1043, 1, 32, 1}, 0.03, ACTIVE_ALL},
     /* Nemotron 3 Nano: 31.6B in all, 3.6B active with the embeddings (model card). */
     {{"models/nemotron-3-nano-30b-a3b.xml", 31.6, 0.1, 3.6, 0.1}, 0, ACTIVE_ALL},
+    /* Nemotron-H: the report names them by size (computed 8.10B and 56.33B). */
+    {{"models/nemotron-h-8b.xml", 8, 1, 0, 0}, 0, ACTIVE_ALL},
+    {{"models/nemotron-h-56b.xml", 56, 1, 0, 0}, 0, ACTIVE_ALL},
 };
 #define N_LIBRARY (sizeof library / sizeof library[0])
 
