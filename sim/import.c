@@ -83,6 +83,12 @@ static const struct flag flags[] = {
     {"num-attention-heads", FK_ARCH, NULL, NULL, ARCH(heads)},
     {"num-query-groups", FK_SPECIAL, NULL, NULL, 0},
     {"num-experts", FK_ARCH, NULL, NULL, ARCH(experts)},
+    {"mamba-num-heads", FK_ARCH, NULL, NULL, ARCH(mamba_heads)},
+    {"mamba-head-dim", FK_ARCH, NULL, NULL, ARCH(mamba_head_dim)},
+    {"mamba-state-dim", FK_ARCH, NULL, NULL, ARCH(mamba_state)},
+    {"mamba-num-groups", FK_ARCH, NULL, NULL, ARCH(mamba_groups)},
+    {"hybrid-override-pattern", FK_SPECIAL, NULL, NULL, 0},
+    {"hybrid-layer-pattern", FK_SPECIAL, NULL, NULL, 0},
     {"nnodes", FK_SPECIAL, NULL, NULL, 0},
     {"nproc-per-node", FK_SPECIAL, NULL, NULL, 0},
 };
@@ -211,6 +217,28 @@ struct pending {
     long nnodes, nproc;
 };
 
+/* A hybrid model's layer pattern (Megatron-Core's M, *, -, E), its '|' pipeline-stage marks
+ * dropped: the shipped model must have the same one. */
+static enum sim_status hybrid_pattern(struct import_result *res, const char *name,
+                                      const char *value, struct sim_error *err)
+{
+    size_t n = 0;
+    for (const char *p = value; *p; p++) {
+        if (*p == '|')
+            continue;
+        if (!strchr("M*-E", *p))
+            return err_set(err, SIM_EINPUT, NULL, 0,
+                           "import: --%s: '%c' is not a layer stepsim models (M, *, -, E)", name,
+                           *p);
+        if (n == MODEL_MAX_PATTERN)
+            return err_set(err, SIM_EINPUT, NULL, 0, "import: --%s: more than %d layers", name,
+                           MODEL_MAX_PATTERN);
+        res->pattern[n++] = *p;
+    }
+    res->pattern[n] = '\0';
+    return SIM_OK;
+}
+
 static enum sim_status apply_special(struct import_result *res, struct pending *pd,
                                      const char *name, const char *value, struct sim_error *err)
 {
@@ -230,6 +258,8 @@ static enum sim_status apply_special(struct import_result *res, struct pending *
         *(name[2] == '8' ? &pd->fp8 : &pd->fp4) = 1;
         return SIM_OK;
     }
+    if (strcmp(name, "hybrid-override-pattern") == 0 || strcmp(name, "hybrid-layer-pattern") == 0)
+        return hybrid_pattern(res, name, value, err);
     if (strcmp(name, "attention-backend") == 0) {
         int unfused = strcmp(value, "unfused") == 0 || strcmp(value, "local") == 0;
         return put_key(res, "attention", unfused ? "unfused" : "flash", name, err);
@@ -425,8 +455,9 @@ static const char import_help[] =
     "torchrun's --nnodes and --nproc-per-node give the world size) into a scenario file, on\n"
     "stdout or --out.  Megatron-Bridge's overrides (model.tensor_model_parallel_size=8) read\n"
     "the same.  The line may be one quoted string or many words.  The model is the shipped one\n"
-    "whose shape matches --num-layers, --hidden-size, --num-attention-heads, --num-query-groups\n"
-    "and --ffn-hidden-size (or --model); flags stepsim does not model are named on stderr.\n"
+    "whose shape matches --num-layers, --hidden-size, --num-attention-heads, --num-query-groups,\n"
+    "--ffn-hidden-size, --num-experts and a hybrid model's --hybrid-override-pattern and\n"
+    "--mamba-* sizes (or --model); flags stepsim does not model are named on stderr.\n"
     "The scenario names framework=megatron-core, so run holds it to what Megatron-Core\n"
     "offers and plan explores only that.\n"
     "Megatron's defaults hold where stepsim's differ: fp32 without --bf16 / --fp16, dropout\n"
@@ -504,6 +535,17 @@ static int same_network(const struct model *a, const struct model *b)
     return memcmp(&x, &y, sizeof x) == 0;
 }
 
+/* The launch line's hybrid pattern and the Mamba sizes it gives (0: not given) are the
+ * model's. */
+static int same_hybrid(const struct model *m, const struct import_result *res)
+{
+    return strcmp(m->pattern, res->pattern) == 0 &&
+           (!res->mamba_heads || res->mamba_heads == m->mamba_heads) &&
+           (!res->mamba_head_dim || res->mamba_head_dim == m->mamba_head_dim) &&
+           (!res->mamba_state || res->mamba_state == m->mamba_state) &&
+           (!res->mamba_groups || res->mamba_groups == m->mamba_groups);
+}
+
 static enum sim_status find_model(const struct import_result *res, char *name, size_t len,
                                   struct sim_error *err)
 {
@@ -529,7 +571,7 @@ static enum sim_status find_model(const struct import_result *res, char *name, s
             continue;
         if (m.layers != res->layers || m.hidden != res->hidden || m.heads != res->heads ||
             m.kv_heads != res->kv_heads || (res->ffn && m.ffn != res->ffn) ||
-            m.experts != res->experts)
+            m.experts != res->experts || !same_hybrid(&m, res))
             continue;
         int covers = m.max_seq <= 0 || seq <= m.max_seq;
         size_t used = strlen(matches);
@@ -547,9 +589,10 @@ static enum sim_status find_model(const struct import_result *res, char *name, s
     if (!found)
         return err_set(err, SIM_EINPUT, NULL, 0,
                        "import: no shipped model has num-layers=%d hidden-size=%d "
-                       "num-attention-heads=%d query groups=%d%s; give --model NAME|FILE",
+                       "num-attention-heads=%d query groups=%d%s%s; give --model NAME|FILE",
                        res->layers, res->hidden, res->heads, res->kv_heads,
-                       res->experts ? " with experts" : "");
+                       res->experts ? " with experts" : "",
+                       res->pattern[0] ? " and this hybrid pattern and Mamba sizes" : "");
     /* Releases of one network (Llama 3.1 and 3.3 70B) are the same model to the simulator:
      * the first name stands for them. */
     if (found > 1 && (covering == 0 || distinct > 0))

@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #include "error.h"
+#include "model.h"
 
 #define IMPORT_MAX_WORDS 1024
 #define IMPORT_MAX_KEYS 48
@@ -33,6 +34,8 @@ struct import_result {
     } keys[IMPORT_MAX_KEYS];
     /* Architecture (0 = not given). */
     int layers, hidden, ffn, heads, kv_heads, experts;
+    int mamba_heads, mamba_head_dim, mamba_state, mamba_groups; /* --mamba-*; 0 = not given */
+    char pattern[MODEL_MAX_PATTERN + 1]; /* --hybrid-override-pattern, '|' dropped; "" = none */
     int nignored;
     char ignored[IMPORT_MAX_IGNORED][64]; /* flags stepsim does not model, as given */
 };

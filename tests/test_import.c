@@ -272,3 +272,33 @@ Test(import_cmd, the_model_comes_from_the_shape_or_must_be_named, .init = setup)
     free(o);
     free(e);
 }
+
+/* A hybrid launch line finds the shipped model with its pattern ('|' stage marks dropped) and
+ * Mamba sizes; a Mamba size that differs, or a layer letter stepsim does not model, does not. */
+Test(import_cmd, a_hybrid_model_is_found_by_its_pattern, .init = setup)
+{
+    char *o, *e;
+    const char *shape = "--num-layers 52 --hidden-size 2688 --num-attention-heads 32 "
+                        "--group-query-attention --num-query-groups 2 --ffn-hidden-size 1856 "
+                        "--num-experts 128 --mamba-num-heads 64 --mamba-head-dim 64 ";
+    char line[512];
+    snprintf(line, sizeof line, "%s--mamba-state-dim 128 --hybrid-override-pattern "
+             "MEMEM*EMEMEM*EMEMEM*EMEMEM*EMEMEM*|EMEMEMEM*EMEMEMEME --seq-length 8192", shape);
+    const char *nano[] = {"megatron", "--hardware", "dgx-b200", line, NULL};
+    cr_assert_eq(run_import(&o, &e, nano), 0, "%s", e);
+    cr_assert(strstr(o, "<model ref=\"nemotron-3-nano-30b-a3b\"/>"), "%s", o);
+    cr_assert_null(strstr(o, "mamba"), "the Mamba flags are the model's, not ignored: %s", o);
+    free(o);
+    free(e);
+    snprintf(line, sizeof line, "%s--mamba-state-dim 64 --hybrid-override-pattern "
+             "MEMEM*EMEMEM*EMEMEM*EMEMEM*EMEMEM*EMEMEMEM*EMEMEMEME", shape);
+    cr_assert_eq(run_import(&o, &e, nano), 2);
+    cr_assert(strstr(e, "with experts and this hybrid pattern and Mamba sizes"), "%s", e);
+    free(o);
+    free(e);
+    snprintf(line, sizeof line, "%s--hybrid-override-pattern MG*", shape);
+    cr_assert_eq(run_import(&o, &e, nano), 2);
+    cr_assert(strstr(e, "--hybrid-override-pattern: 'G' is not a layer stepsim models"), "%s", e);
+    free(o);
+    free(e);
+}
