@@ -108,13 +108,15 @@ void report_layer_columns(const struct cm_layer_view *v,
                           struct report_layer_column col[REPORT_LAYER_COLUMNS]);
 void report_layer_shown(const struct report *rep, int shown[REPORT_LAYER_COLUMNS]);
 /* The row name of a layer of `kind` (model_layer_kind): "dense", "MoE", "dense local",
- * "MoE local". */
+ * "MoE local"; a hybrid model's "Mamba", "attention", "attention local", "MLP", "MoE". */
 const char *report_layer_kind_name(int kind);
 /* The kinds the report has a layer of, into order[], in the order of those layers (a row per
  * kind in the table); returns how many. */
 int report_layer_kinds(const struct report *rep, int order[CM_LAYER_VIEWS]);
 /* Does the table show a layer that attends over a local window? */
 int report_has_local_layer(const struct report *rep);
+/* Does it show a Mamba-2 layer (whose attention column is its SSD scan)? */
+int report_has_mamba_layer(const struct report *rep);
 void report_write_layers_text(FILE *out, const struct report *rep);
 void report_write_layers_json(FILE *out, const struct report *rep);
 int report_write_json(FILE *out, const struct scenario *scn, const struct report *rep);

@@ -1,5 +1,6 @@
 /* report_layers: the per-layer table of a modelled report.  The first layer of each kind --
- * dense or MoE, attending globally or over a local window -- as the pipeline stage holding it
+ * dense or MoE, attending globally or over a local window; a hybrid model's Mamba-2, attention,
+ * MLP or MoE layer -- as the pipeline stage holding it
  * costs it, split into the components the cost model adds
  * up for its forward (F) and backward (B) ops, per micro-batch and GPU: GEMMs, the attention
  * core, element-wise work, fp8 / nvfp4 quantization, the MoE router, and the layer's TP, CP and
@@ -68,6 +69,11 @@ int report_has_local_layer(const struct report *rep)
     return 0;
 }
 
+int report_has_mamba_layer(const struct report *rep)
+{
+    return rep->layer_view[MODEL_KIND_MAMBA].layer >= 0;
+}
+
 int report_layer_kinds(const struct report *rep, int order[CM_LAYER_VIEWS])
 {
     int n = 0;
@@ -117,9 +123,7 @@ void report_write_layers_text(FILE *out, const struct report *rep)
     }
     fprintf(out, "(layers counted from 0; B's GEMMs are the input and the weight gradients%s%s)\n",
             report_has_local_layer(rep) ? "; local: the layer attends over a window" : "",
-            rep->layer_view[MODEL_KIND_MAMBA].layer >= 0
-                ? "; Mamba: its attention column is the SSD scan"
-                : "");
+            report_has_mamba_layer(rep) ? "; Mamba: its attention column is the SSD scan" : "");
 }
 
 void report_write_layers_json(FILE *out, const struct report *rep)

@@ -102,6 +102,25 @@ Test(report_html, modelled_page_states_the_layout_summary_and_memory)
     step_release(&so);
 }
 
+/* A hybrid model's layers are named by what they hold, in layer order, with the note on what
+ * a Mamba layer's attention column is. */
+Test(report_html, hybrid_layers_are_named_by_their_block)
+{
+    const char *sets[] = {"seq=4096", "microbatches=1", NULL};
+    struct scenario scn;
+    struct step_output so;
+    toy_step(MODEL("nemotron-h-8b"), 8, sets, &scn, &so);
+    char *page = step_page(&scn, &so);
+    assert_sane_page(page);
+    const char *mamba = strstr(page, "<td>Mamba 0</td><td>forward</td>");
+    const char *mlp = strstr(page, "<td>MLP 1</td><td>forward</td>");
+    const char *attn = strstr(page, "<td>attention 7</td><td>forward</td>");
+    cr_assert(mamba && mlp && attn && mamba < mlp && mlp < attn, "rows in layer order");
+    cr_assert(strstr(page, "a Mamba layer's attention column is its SSD scan"));
+    free(page);
+    step_release(&so);
+}
+
 Test(report_html, out_of_memory_is_flagged)
 {
     const char *sets[] = {"gpus=4",
