@@ -110,8 +110,10 @@ struct layer_acts {
     double moe_act_out;    /* of which their activation outputs (FC2 inputs) */
     double permuted;       /* tokens as dispatched to the experts */
     double scores;         /* unfused attention's scores and softmax output (+ dropout mask) */
-    double mamba;          /* a Mamba-2 mixer's: in_proj output, conv output, scan output and
-                              the gated norm's output (out_proj's input) */
+    double mamba;          /* a Mamba-2 mixer's (mamba_ssm's MambaSplitConv1dScanCombinedFn,
+                              Megatron-Core's training path): the in_proj output, the scan's
+                              output before the z gate, the norm's input and out_proj's input;
+                              the conv1d output is recomputed in the backward */
 };
 
 /* What a layer holds (model.h): a token mixer, an MLP, and the blocks they sit in. */
@@ -315,7 +317,7 @@ static void layer_acts(const struct cm_ctx *c, const struct layer_parts *lp, dou
     a->masks = scn->dropout ? lp->blocks * Ts * h : 0.0;
     if (lp->mixer == MIXER_MAMBA) {
         double inner = model_mamba_inner(m), in_out = model_weights_mamba_in(m) / h;
-        a->mamba = per * (ACT_BYTES * (in_out + model_mamba_conv_channels(m) + inner) + lin * inner);
+        a->mamba = per * (ACT_BYTES * (in_out + 2.0 * inner) + lin * inner);
     }
     if (lp->mixer == MIXER_ATTENTION) {
         a->qkv =
@@ -411,10 +413,10 @@ static void layer_elementwise(const struct cm_ctx *c, const struct layer_parts *
                       ? 0.0
                       : 5.0 * c->cfg->micro_batch * (m->heads / t) * (double)c->cfg->seq *
                             c->cfg->seq / c->cfg->cp);
-    if (lp->mixer == MIXER_MAMBA) /* the conv1d reads and writes x, B, C (its SiLU fused);
-                                   * the gated RMSNorm reads y and z and writes its output */
+    if (lp->mixer == MIXER_MAMBA) /* the conv1d reads and writes x, B, C (its SiLU fused); the
+                                   * scan applies the z gate; the RMSNorm reads and writes y */
         other += ACT_BYTES * T / t *
-                 (2.0 * model_mamba_conv_channels(m) + 3.0 * model_mamba_inner(m));
+                 (2.0 * model_mamba_conv_channels(m) + 2.0 * model_mamba_inner(m));
     lc->elem_fwd =
         lc->norm_fwd + lc->act_dense + lc->act_moe + lc->permute_fwd + cm_memory_s(c, other);
     if (c->narrow)
@@ -523,7 +525,9 @@ static void layer_cost_of(const struct cm_ctx *c, const struct layer_parts *lp,
     double core_flops = lf.attn_core * share;
     if (lp->mixer == MIXER_MAMBA) {
         lc->core_fwd = mamba_scan_s(c, lf.mamba_scan * share, T);
-        lc->core_bwd = MAMBA_SCAN_BWD_FACTOR * lc->core_fwd;
+        /* the backward runs the conv1d again first (its output was not kept) */
+        double conv = cm_memory_s(c, ACT_BYTES * T / t * 2.0 * model_mamba_conv_channels(m));
+        lc->core_bwd = MAMBA_SCAN_BWD_FACTOR * lc->core_fwd + conv;
     } else if (lp->mixer != MIXER_ATTENTION) {
         lc->core_fwd = lc->core_bwd = 0.0;
     } else if (c->flash) {
