@@ -125,5 +125,10 @@ void cm_layer_params(const struct cm_ctx *c, int layer, double *dense, double *e
 double cm_memory_s(const struct cm_ctx *c, double bytes);
 /* F, B and W parts of virtual stage `stage` (layers, embedding, head; communication inside). */
 void cm_stage_cost(const struct cm_ctx *c, int stage, struct cm_stage *st);
+/* Does virtual stage `stage` cost what `prev` (already costed) does?  Yes when both hold
+ * neither the embedding nor the head and the same number of layers, layer by layer of the
+ * same kind and precision: then every figure of the stage but its first layer is prev's.
+ * Saves the planner costing the identical middle stages of a deep pipeline again. */
+int cm_stage_repeats(const struct cm_ctx *c, const struct cm_stage *prev, int stage);
 
 #endif

@@ -792,6 +792,24 @@ static void add_mtp(const struct cm_ctx *c, struct layer_memo *memo, struct cm_s
     }
 }
 
+int cm_stage_repeats(const struct cm_ctx *c, const struct cm_stage *prev, int stage)
+{
+    const struct scenario *scn = c->scn;
+    int part = scn_model_part(scn, stage), first, layers;
+    if (prev->has_embedding || prev->has_head || part == 0 || part == scn_model_parts(scn) - 1)
+        return 0;
+    scn_stage_layers(scn, stage, &first, &layers);
+    if (layers != prev->layers)
+        return 0;
+    for (int k = 0; k < layers; k++) {
+        int a = prev->first_layer + k, b = first + k;
+        if (model_layer_kind(c->m, a, c->cfg->seq) != model_layer_kind(c->m, b, c->cfg->seq) ||
+            cm_layer_is_narrow(c, a) != cm_layer_is_narrow(c, b))
+            return 0;
+    }
+    return 1;
+}
+
 void cm_stage_cost(const struct cm_ctx *c, int stage, struct cm_stage *st)
 {
     const struct cm_config *cfg = c->cfg;

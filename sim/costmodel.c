@@ -757,6 +757,11 @@ static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct 
     }
     for (int s = 0; s < stages; s++) {
         struct cm_stage *cs = &cm->stages[s];
+        if (s > 0 && cm_stage_repeats(&c, cs - 1, s)) {
+            *cs = cs[-1];
+            scn_stage_layers(scn, s, &cs->first_layer, &cs->layers);
+            continue;
+        }
         cm_stage_cost(&c, s, cs);
         stage_params(&c, cs);
         cs->dp_sync_s = cm_dp_sync_s(&c, cs);

@@ -563,3 +563,28 @@ Test(hybrid, context_parallelism_of_mamba_layers_is_refused)
     hybrid_rule_error(L("seq=8192", "cp=2"),
                       "context parallelism of nemotron-3-nano-30b-a3b's Mamba");
 }
+
+/* ---- stages ------------------------------------------------------------------------------- */
+
+/* Llama-3.1-8B in fp8 with bf16 edge layers on six stages, the first holding only the
+ * embedding and the last only the head: stages 2 and 3 (layers 8-15, 16-23) cost the same,
+ * while stage 1 (layer 0 in bf16) and stage 4 (layer 31 in bf16) cost more -- a stage is
+ * only reused for the next when its layers are of the same kind and precision. */
+Test(stages, identical_middle_stages_cost_the_same_and_edge_layers_do_not)
+{
+    run_ok(MODEL("llama3.1-8b"), 8,
+           L("seq=4096", "microbatches=8", "pp=6", "first-stage-layers=0", "last-stage-layers=0",
+             "dtype=fp8", "fp8-recipe=current", "bf16-first-layers=1", "bf16-last-layers=1"));
+    const struct cm_stage *st = out.cm.stages;
+    cr_assert_eq(st[2].first_layer, 8);
+    cr_assert_eq(st[3].first_layer, 16);
+    cr_assert_eq(st[4].first_layer, 24);
+    cr_assert_eq(st[3].layers, 8);
+    cr_assert_eq(st[2].fwd.compute, st[3].fwd.compute);
+    cr_assert_eq(st[2].bwd.compute, st[3].bwd.compute);
+    cr_assert_eq(st[2].act_bytes_mb, st[3].act_bytes_mb);
+    cr_assert_gt(st[1].fwd.compute, st[2].fwd.compute, "layer 0's GEMMs in bf16");
+    cr_assert_gt(st[4].fwd.compute, st[3].fwd.compute, "layer 31's GEMMs in bf16");
+    cr_assert(near(st[1].fwd.compute, st[4].fwd.compute), "one bf16 layer each");
+    step_release(&out);
+}
