@@ -395,9 +395,11 @@ static void layer_elementwise(const struct cm_ctx *c, const struct layer_parts *
     const struct scenario *scn = c->scn;
     int moe = lp->mlp == MLP_MOE;
     double t = c->cfg->tp, h = m->hidden, act_units = m->act == ACT_SWIGLU ? 3.0 : 2.0;
-    double dense_inner = moe                      ? (double)m->shared_experts * m->shared_expert_ffn
-                         : lp->mlp == MLP_DENSE ? m->ffn
-                                                  : 0.0;
+    double dense_inner = 0.0; /* the dense MLP's, or the shared experts' */
+    if (moe)
+        dense_inner = (double)m->shared_experts * m->shared_expert_ffn;
+    else if (lp->mlp == MLP_DENSE)
+        dense_inner = m->ffn;
     double routed_inner = moe ? (double)m->top_k * m->expert_ffn * scn->moe_imbalance : 0.0;
     double per_block = lp->blocks / 2.0; /* the units below count a transformer layer's two */
     lc->norm_fwd = cm_memory_s(c, ACT_BYTES * 4.0 * per_block * Ts * h);
@@ -502,31 +504,20 @@ static void layer_kernels(const struct cm_ctx *c, const struct layer_parts *lp,
     lc->kernels_wgt = KERNELS_WGT * per_block;
 }
 
-static void layer_cost_of(const struct cm_ctx *c, const struct layer_parts *lp,
-                          const struct layer_flops *lfp, struct layer_cost *lc)
+/* The token mixer's core on this GPU, forward and backward, into lc: flash or unfused
+ * attention, or a Mamba-2 mixer's SSD scan; `share` of one sequence's FLOPs, T tokens. */
+static void layer_core(const struct cm_ctx *c, const struct layer_parts *lp,
+                       const struct layer_flops *lf, double share, double T,
+                       struct layer_cost *lc)
 {
     const struct model *m = c->m;
     const struct cm_config *cfg = c->cfg;
-    const struct scenario *scn = c->scn;
-    double b = cfg->micro_batch, t = cfg->tp, cp = cfg->cp, h = m->hidden;
-    double T = b * cfg->seq / cp;
-    double Ts = scn->sp ? T / t : T;
-    double share = b / (t * cp); /* of one sequence's layer FLOPs on this GPU */
-    struct layer_flops lf = *lfp;
-    int moe = lp->mlp == MLP_MOE;
-    memset(lc, 0, sizeof *lc);
-
-    layer_gemms(c, lp, &lf, share, lc);
-    layer_kernels(c, lp, lc);
-    if (moe) /* router: softmax / sigmoid and top-k over T x experts fp32 scores (read and
-              * write, three passes) */
-        lc->router_fwd = cm_memory_s(c, 3.0 * 2.0 * 4.0 * Ts * m->experts);
-    /* Attention core, or the SSD scan. */
-    double core_flops = lf.attn_core * share;
+    double core_flops = lf->attn_core * share;
     if (lp->mixer == MIXER_MAMBA) {
-        lc->core_fwd = mamba_scan_s(c, lf.mamba_scan * share, T);
+        lc->core_fwd = mamba_scan_s(c, lf->mamba_scan * share, T);
         /* the backward runs the conv1d again first (its output was not kept) */
-        double conv = cm_memory_s(c, ACT_BYTES * T / t * 2.0 * model_mamba_conv_channels(m));
+        double conv =
+            cm_memory_s(c, ACT_BYTES * T / cfg->tp * 2.0 * model_mamba_conv_channels(m));
         lc->core_bwd = MAMBA_SCAN_BWD_FACTOR * lc->core_fwd + conv;
     } else if (lp->mixer != MIXER_ATTENTION) {
         lc->core_fwd = lc->core_bwd = 0.0;
@@ -537,39 +528,69 @@ static void layer_cost_of(const struct cm_ctx *c, const struct layer_parts *lp,
         /* Two strided-batched GEMMs over (sample, head) -- Q K^T and scores x V, each half the
          * core's FLOPs; one batched launch fills the GPU like a single GEMM of that size --
          * plus the fused scale-mask-softmax over every score. */
-        double scores = b * (m->heads / t) * (double)cfg->seq * cfg->seq / cp;
+        double scores = (double)cfg->micro_batch * ((double)m->heads / cfg->tp) * (double)cfg->seq *
+                        cfg->seq / cfg->cp;
         lc->core_fwd = 2.0 * gemm_s(c, &c->wide, core_flops / 2.0) +
                        cm_memory_s(c, SOFTMAX_FWD_BYTES * scores);
         lc->core_bwd = 2.0 * lc->core_fwd;
     }
-    layer_elementwise(c, lp, T, Ts, lc);
+}
 
-    /* Tensor parallelism: per layer two all-reduces (forward and backward), or with sequence
-     * parallelism two all-gathers + two reduce-scatters each way, of the full [T, h]
-     * activation (Korthikanti et al. 2022, fig. 5); with SP the backward re-gathers the two
-     * inputs for the weight gradients.  Of a narrow layer, Transformer Engine quantizes a
-     * column-parallel GEMM's input before gathering it, and a row-parallel GEMM's output
-     * gradient before gathering that (layernorm_linear.py, base.py grad_output_preprocess):
-     * those all-gathers move the quantized copy; reduce-scatters stay 16-bit.  A MoE layer's
-     * routed tokens reach the experts through the dispatcher, so its MLP side gathers bf16. */
-    if (cfg->tp > 1) { /* one gather and one reduce per block (a Mamba block like attention) */
-        struct coll_group g = cm_group_of(cfg->tp, 1, cfg->gpus_per_node);
-        double bytes = ACT_BYTES * T * h;
-        if (scn->sp) {
-            double narrow = c->narrow ? quant_recipe_of(scn).q * T * h : bytes;
-            double ag_mix = cm_coll_time(c, COLL_ALL_GATHER, narrow, g);
-            double ag_mlp = moe ? cm_coll_time(c, COLL_ALL_GATHER, bytes, g) : ag_mix;
-            double ag = (lp->mixer != MIXER_NONE ? ag_mix : 0.0) +
-                        (lp->mlp != MLP_NONE ? ag_mlp : 0.0);
-            double rs = cm_coll_time(c, COLL_REDUCE_SCATTER, bytes, g);
-            lc->tp_fwd = ag + lp->blocks * rs;
-            lc->tp_bwd = 2.0 * ag + lp->blocks * rs;
-        } else {
-            double ar = cm_coll_time(c, COLL_ALL_REDUCE, bytes, g);
-            lc->tp_fwd = lp->blocks * ar;
-            lc->tp_bwd = lp->blocks * ar;
-        }
+/* Tensor parallelism: per layer two all-reduces (forward and backward), or with sequence
+ * parallelism two all-gathers + two reduce-scatters each way, of the full [T, h] activation
+ * (Korthikanti et al. 2022, fig. 5); with SP the backward re-gathers the two inputs for the
+ * weight gradients.  A hybrid layer's one block has one of each (a Mamba block like attention).
+ * Of a narrow layer, Transformer Engine quantizes a column-parallel GEMM's input before
+ * gathering it, and a row-parallel GEMM's output gradient before gathering that
+ * (layernorm_linear.py, base.py grad_output_preprocess): those all-gathers move the quantized
+ * copy; reduce-scatters stay 16-bit.  A MoE layer's routed tokens reach the experts through
+ * the dispatcher, so its MLP side gathers bf16. */
+static void layer_tp_comm(const struct cm_ctx *c, const struct layer_parts *lp, double T,
+                          struct layer_cost *lc)
+{
+    const struct cm_config *cfg = c->cfg;
+    const struct scenario *scn = c->scn;
+    if (cfg->tp <= 1)
+        return;
+    struct coll_group g = cm_group_of(cfg->tp, 1, cfg->gpus_per_node);
+    double bytes = ACT_BYTES * T * c->m->hidden;
+    if (scn->sp) {
+        double narrow = c->narrow ? quant_recipe_of(scn).q * T * c->m->hidden : bytes;
+        double ag_mix = cm_coll_time(c, COLL_ALL_GATHER, narrow, g);
+        double ag_mlp =
+            lp->mlp == MLP_MOE ? cm_coll_time(c, COLL_ALL_GATHER, bytes, g) : ag_mix;
+        double ag =
+            (lp->mixer != MIXER_NONE ? ag_mix : 0.0) + (lp->mlp != MLP_NONE ? ag_mlp : 0.0);
+        double rs = cm_coll_time(c, COLL_REDUCE_SCATTER, bytes, g);
+        lc->tp_fwd = ag + lp->blocks * rs;
+        lc->tp_bwd = 2.0 * ag + lp->blocks * rs;
+    } else {
+        double ar = cm_coll_time(c, COLL_ALL_REDUCE, bytes, g);
+        lc->tp_fwd = lp->blocks * ar;
+        lc->tp_bwd = lp->blocks * ar;
     }
+}
+
+static void layer_cost_of(const struct cm_ctx *c, const struct layer_parts *lp,
+                          const struct layer_flops *lfp, struct layer_cost *lc)
+{
+    const struct model *m = c->m;
+    const struct cm_config *cfg = c->cfg;
+    double b = cfg->micro_batch, t = cfg->tp, cp = cfg->cp;
+    double T = b * cfg->seq / cp;
+    double Ts = c->scn->sp ? T / t : T;
+    double share = b / (t * cp); /* of one sequence's layer FLOPs on this GPU */
+    int moe = lp->mlp == MLP_MOE;
+    memset(lc, 0, sizeof *lc);
+
+    layer_gemms(c, lp, lfp, share, lc);
+    layer_kernels(c, lp, lc);
+    if (moe) /* router: softmax / sigmoid and top-k over T x experts fp32 scores (read and
+              * write, three passes) */
+        lc->router_fwd = cm_memory_s(c, 3.0 * 2.0 * 4.0 * Ts * m->experts);
+    layer_core(c, lp, lfp, share, T, lc);
+    layer_elementwise(c, lp, T, Ts, lc);
+    layer_tp_comm(c, lp, T, lc);
     if (lp->mixer == MIXER_ATTENTION)
         cm_cp_traffic(c, T, &lc->cp); /* context parallelism's K/V exchange */
     /* Expert parallelism: dispatch and combine of the routed tokens' hidden states, each way
@@ -579,7 +600,7 @@ static void layer_cost_of(const struct cm_ctx *c, const struct layer_parts *lp,
         lc->ep_bwd = lc->ep_fwd;
     }
     layer_acts(c, lp, T, Ts, &lc->acts);
-    lc->input_bytes = ACT_BYTES * Ts * h;
+    lc->input_bytes = ACT_BYTES * Ts * m->hidden;
 }
 
 /* Selective recompute of the scenario's modules in one layer: the forward work run again in
