@@ -1,11 +1,13 @@
 /* model: a transformer's architecture, loaded from models/<name>.xml (schema models/model.xsd).
  *
- * Dense decoder-only transformers, mixture-of-experts variants and DeepSeek's multi-head latent
- * attention (MLA).  Everything here is shape, not cost: FLOPs, bytes and times are derived in
- * flops.c and the cost model.  Units: counts.
+ * Dense decoder-only transformers, mixture-of-experts variants, DeepSeek's multi-head latent
+ * attention (MLA) and hybrid models whose layers each hold one block (a Mamba-2 mixer,
+ * attention, a dense MLP or a MoE).  Everything here is shape, not cost: FLOPs, bytes and
+ * times are derived in flops.c and the cost model.  Units: counts.
  * Invariant after model_load(): every field is in range and consistent (heads divisible by
  * kv_heads, head_dim and v_head_dim set, MoE fields zero for dense models, MLA fields zero
- * without MLA, at least one MoE layer when experts > 0). */
+ * without MLA, at least one MoE layer when experts > 0; a hybrid pattern as long as layers,
+ * with an 'E' exactly when experts > 0, and mamba_groups dividing mamba_heads). */
 #ifndef STEPSIM_MODEL_H
 #define STEPSIM_MODEL_H
 
@@ -23,7 +25,7 @@ enum model_pos { POS_LEARNED, POS_ROPE };
 
 struct model {
     char name[64];
-    int layers;     /* transformer layers */
+    int layers;     /* transformer layers (hybrid: the pattern's layers) */
     int hidden;     /* h: model width */
     int ffn;        /* dense MLP inner size (also MoE models' dense layers; experts: expert_ffn) */
     int heads;      /* attention (query) heads */
