@@ -168,7 +168,7 @@ Test(scenario, origins_keep_each_file_once_and_refuse_a_ninth)
     cr_assert_eq(scn_set(&scn, "pp", "2", "a.xml", 3, &err), SIM_OK);
     cr_assert_eq(scn_set(&scn, "vp", "1", "a.xml", 4, &err), SIM_OK);
     cr_assert_eq(scn.n_origin_files, 1);
-    char name[16];
+    char name[24];
     for (int i = 1; i < SCN_MAX_BASE_FILES; i++) {
         snprintf(name, sizeof name, "f%d.xml", i);
         cr_assert_eq(scn_set(&scn, "seed", "1", name, i, &err), SIM_OK);
