@@ -25,7 +25,7 @@ top_srcdir="$top_srcdir" STEPSIM="$stepsim" sh "$top_srcdir/tests/validate.sh" \
     >"$tmp/validate.out" 2>&1 || { cat "$tmp/validate.out" >&2; exit 1; }
 awk '/^== / { sub(/ \(.*/, ""); print; next }
      /^  source / || /^  OOM predicted/ { print; next }
-     /^(dev|wave2|zb24|mb26|mb25|mb26moe) / { print }' "$tmp/validate.out" >"$tmp/validate.block"
+     /^(dev|wave2|zb24|mb26|mb25|mb26moe|tt24) / { print }' "$tmp/validate.out" >"$tmp/validate.block"
 
 # The lines between a block's markers, as they stand in the README.
 block_of() {
