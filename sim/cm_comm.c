@@ -204,7 +204,8 @@ static double dp_reduce_s(const struct cm_ctx *c, int allreduce, double bytes, i
 double cm_dp_sync_s(const struct cm_ctx *c, const struct cm_stage *st)
 {
     const struct cm_config *cfg = c->cfg;
-    if (cfg->zero >= 2) /* reduce-scattered per micro-batch, inside the backward ops */
+    if (cfg->zero >= 2 && !cfg->defer_grad_sync) /* reduce-scattered per micro-batch, inside
+                                                     the backward ops */
         return 0.0;
     double gb = cm_grad_bytes(c->scn);
     return dp_reduce_s(c, cfg->grad_allreduce, gb * st->dense_params, cfg->replicas, cfg->shard,

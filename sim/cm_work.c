@@ -649,13 +649,20 @@ static void selective_recompute(const struct cm_ctx *c, int moe, const struct la
  * and DeepSpeed run it: the gather of the unit's weights is prefetched during the previous
  * unit's forward, so it hides behind about one unit's work -- except the chunk's first unit,
  * which waits for it; the backward gathers again (when the forward resharded) and
- * reduce-scatters the unit's gradients behind its own backward work. */
+ * reduce-scatters the unit's gradients behind its own backward work.  Under pipeline
+ * parallelism (cfg->defer_grad_sync) the gather happens once a step and the reduction after
+ * the last backward. */
 static void add_shard_traffic(const struct cm_ctx *c, double dense, double expert,
                               double param_bytes, int first_unit, double fwd_work, double bwd_work,
                               struct cm_stage *st)
 {
     double gather, reduce;
     cm_shard_comm(c, dense, expert, param_bytes, &gather, &reduce);
+    if (c->cfg->defer_grad_sync) { /* one gather a step, kept to its end; the gradients are
+                                    * reduced once, after the last backward (cm_dp_sync_s) */
+        gather /= c->cfg->microbatches;
+        reduce = 0.0;
+    }
     if (gather + reduce <= 0)
         return;
     st->fwd.dp += first_unit ? gather : cm_exposed(c, gather, fwd_work, 1);

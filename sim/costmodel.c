@@ -434,7 +434,8 @@ static enum sim_status check_rules(struct scenario *scn, const struct model *m,
                               .edp = edp,
                               .replicas = replicas,
                               .zero = sh.stage,
-                              .reshard = sh.reshard_after_forward,
+                              .reshard = sh.reshard_after_forward && !(sh.stage >= 2 && pp > 1),
+                              .defer_grad_sync = sh.stage >= 2 && pp > 1,
                               .grad_allreduce =
                                   sh.stage == 0 || scn->grad_reduce_op == GRAD_REDUCE_ALL_REDUCE,
                               .shard = shard,
@@ -822,7 +823,8 @@ void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
     memset(out, 0, sizeof *out);
     /* Sharded stages hold their shard, plus what is gathered at once: ZeRO-3 the layer being
      * computed and the one prefetched (all of the rank's when parameters stay gathered from
-     * forward to backward), ZeRO-2/3 one layer's full gradients before their reduce-scatter. */
+     * forward to backward), ZeRO-2/3 one layer's full gradients before their reduce-scatter
+     * (all of the rank's under pipeline parallelism, accumulated until the last backward). */
     double own = dense + expert, shard = optimizer_shard(cm, scn, dense, expert);
     double gathered = cm->cfg.reshard ? 2.0 * largest : own;
     /* With quantized-params the narrow layers keep no 16-bit weights: their quantized copies
@@ -833,10 +835,12 @@ void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
     out->weights = cm->cfg.zero >= 3 ? sharded_bytes * shard +
                                            PARAM_BYTES * (1.0 - narrow_share) * gathered
                                      : PARAM_BYTES * own * (1.0 - narrow_share);
-    /* TE's cached fp8 / nvfp4 weights and their transposes, kept across a step's micro-batches */
-    out->weights +=
-        narrow_weight_cache_bytes(scn) * (cm->cfg.zero >= 3 ? 2.0 * largest : narrow);
-    out->grads = cm_grad_bytes(scn) * (cm->cfg.zero >= 2 ? shard + largest : own);
+    /* TE's cached fp8 / nvfp4 weights and their transposes, kept across a step's micro-batches;
+     * ZeRO-3 holds them for the layers gathered at once (all of the rank's when kept gathered) */
+    int resharded = cm->cfg.zero >= 3 && cm->cfg.reshard;
+    out->weights += narrow_weight_cache_bytes(scn) * (resharded ? 2.0 * largest : narrow);
+    int per_microbatch = cm->cfg.zero >= 2 && !cm->cfg.defer_grad_sync;
+    out->grads = cm_grad_bytes(scn) * (per_microbatch ? shard + largest : own);
     out->optimizer = optimizer_state_bytes(scn) * shard * (1.0 - scn->offload_optimizer);
     out->act_per_mb = act / scn->vp;
     out->activations = out->act_per_mb * res->peak_inflight[rank];

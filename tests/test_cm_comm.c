@@ -177,6 +177,29 @@ Test(fsdp, full_shard_gathers_each_layer_behind_the_previous_one)
     step_release(&out);
 }
 
+/* Under pipeline parallelism PyTorch's pipelining runs FSDP2 with every backward but the last
+ * unsynchronised (torch/distributed/pipelining/stage.py, backward_maybe_with_nosync): a stage's
+ * gradients accumulate unsharded over the step and are reduce-scattered once, after the last
+ * backward, and its parameters stay gathered.  Llama-3.1-8B, pp 2, 8 micro-batches, FSDP over
+ * 4 GPUs of a node (100 GB/s), bf16 gradients: the end-of-step reduce-scatter of a stage's
+ * gradients is (3/4) x 2 bytes x params / 100 GB/s; none inside the backward ops; memory holds
+ * the whole stage's gradients and weights besides the shard. */
+Test(fsdp, under_pipeline_parallelism_gradients_are_reduced_once_after_the_last_backward)
+{
+    run_ok(MODEL("llama3.1-8b"), 8,
+           L("seq=512", "gpus=8", "pp=2", "microbatches=8", "fsdp=full-shard",
+             "grad-reduce-fp32=false", "framework=torchtitan"));
+    const struct cm_stage *st = &out.cm.stages[0];
+    double rs = 0.75 * 2.0 * st->params / 100e9;
+    cr_assert(near(st->dp_sync_s, rs), "end-of-step reduce-scatter %.9g vs %.9g", st->dp_sync_s,
+              rs);
+    cr_assert_eq(st->bwd.dp, 0.0, "no reduce-scatter inside the backward");
+    cr_assert(near(out.rep.mem[0].grads, 2.0 * st->params), "grads %g", out.rep.mem[0].grads);
+    cr_assert(near(out.rep.mem[0].weights, 2.0 * (st->params / 4 + st->params)),
+              "the shard and the stage kept gathered: %g", out.rep.mem[0].weights);
+    step_release(&out);
+}
+
 Test(fsdp, hybrid_shard_and_the_optimizer_state_precision)
 {
     /* Shards of 4 GPUs replicated twice: optimizer state over 4, Megatron's bf16 moments. */
