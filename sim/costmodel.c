@@ -17,6 +17,7 @@
 #include "cm_internal.h"
 #include "derive.h"
 #include "flops.h"
+#include "framework.h"
 #include "pplayout.h"
 
 
@@ -349,6 +350,16 @@ static enum sim_status check_cp(const struct scenario *scn, const struct model *
     return SIM_OK;
 }
 
+/* FSDP under pipeline parallelism as torchtitan runs it: PyTorch's pipelining turns off
+ * FSDP2's gradient sync and resharding for every backward but the last
+ * (torch/distributed/pipelining/stage.py, backward_maybe_with_nosync).  Megatron-FSDP and
+ * DeepSpeed reduce-scatter every micro-batch's gradients whatever the pipeline
+ * (megatron_fsdp.py: "For grads shard mode there will actually always be gradient sync"). */
+static int pipelined_fsdp2(const struct scenario *scn, const struct scn_sharding *sh)
+{
+    return sh->stage >= 2 && scn->pp > 1 && scn->framework == FW_TORCHTITAN;
+}
+
 /* Sharded data parallelism and what depends on it (grad-reduce-op, quantized-params,
  * fsdp-group): *sh resolved, and the shard sizes of dense and expert parameters. */
 static enum sim_status check_sharding(const struct scenario *scn, const struct model *m,
@@ -434,8 +445,8 @@ static enum sim_status check_rules(struct scenario *scn, const struct model *m,
                               .edp = edp,
                               .replicas = replicas,
                               .zero = sh.stage,
-                              .reshard = sh.reshard_after_forward && !(sh.stage >= 2 && pp > 1),
-                              .defer_grad_sync = sh.stage >= 2 && pp > 1,
+                              .reshard = sh.reshard_after_forward && !pipelined_fsdp2(scn, &sh),
+                              .defer_grad_sync = pipelined_fsdp2(scn, &sh),
                               .grad_allreduce =
                                   sh.stage == 0 || scn->grad_reduce_op == GRAD_REDUCE_ALL_REDUCE,
                               .shard = shard,

@@ -79,8 +79,8 @@ struct cm_config {
                          over its data-parallel-with-CP group), `tp` ranks apart */
     int zero;         /* ZeRO stage 0-3 (scn_resolve_sharding) */
     int reshard;      /* ZeRO-3 frees gathered parameters after the forward */
-    int defer_grad_sync; /* ZeRO-2/3 under pipeline parallelism, as PyTorch's pipelining runs
-                            FSDP2 (torch/distributed/pipelining/stage.py,
+    int defer_grad_sync; /* torchtitan's FSDP2 under pipeline parallelism, as PyTorch's
+                            pipelining runs it (torch/distributed/pipelining/stage.py,
                             backward_maybe_with_nosync): every backward but the last keeps its
                             gradients unsharded, accumulated in the reduce type, and its
                             parameters gathered; the last reduce-scatters and reshards them */

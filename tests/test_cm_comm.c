@@ -177,10 +177,10 @@ Test(fsdp, full_shard_gathers_each_layer_behind_the_previous_one)
     step_release(&out);
 }
 
-/* Under pipeline parallelism PyTorch's pipelining runs FSDP2 with every backward but the last
- * unsynchronised (torch/distributed/pipelining/stage.py, backward_maybe_with_nosync): a stage's
- * gradients accumulate unsharded over the step and are reduce-scattered once, after the last
- * backward, and its parameters stay gathered.  Llama-3.1-8B, pp 2, 8 micro-batches, FSDP over
+/* Under pipeline parallelism torchtitan's FSDP2 runs, as PyTorch's pipelining drives it, every
+ * backward but the last unsynchronised (torch/distributed/pipelining/stage.py,
+ * backward_maybe_with_nosync): a stage's gradients accumulate unsharded over the step and are
+ * reduce-scattered once, after the last backward, and its parameters stay gathered.  Llama-3.1-8B, pp 2, 8 micro-batches, FSDP over
  * 4 GPUs of a node (100 GB/s), bf16 gradients: the end-of-step reduce-scatter of a stage's
  * gradients is (3/4) x 2 bytes x params / 100 GB/s; none inside the backward ops; memory holds
  * the whole stage's gradients and weights besides the shard. */
@@ -197,6 +197,13 @@ Test(fsdp, under_pipeline_parallelism_gradients_are_reduced_once_after_the_last_
     cr_assert(near(out.rep.mem[0].grads, 2.0 * st->params), "grads %g", out.rep.mem[0].grads);
     cr_assert(near(out.rep.mem[0].weights, 2.0 * (st->params / 4 + st->params)),
               "the shard and the stage kept gathered: %g", out.rep.mem[0].weights);
+    step_release(&out);
+    /* Megatron-FSDP (zero 3) reduce-scatters every micro-batch's gradients, pipeline or not. */
+    run_ok(MODEL("llama3.1-8b"), 8,
+           L("seq=512", "gpus=8", "pp=2", "microbatches=8", "zero=3", "grad-reduce-fp32=false",
+             "framework=megatron-core"));
+    cr_assert_eq(out.cm.stages[0].dp_sync_s, 0.0);
+    cr_assert_gt(out.cm.stages[0].bwd.dp, 0.0, "reduce-scatters inside the backward");
     step_release(&out);
 }
 
