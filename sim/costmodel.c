@@ -587,11 +587,15 @@ enum sim_status cm_build(struct costmodel *cm, struct scenario *scn, struct pipe
     if (!scn->hardware_path[0])
         return scn_rule_error(scn, SCN_MODEL, err,
                               "model= needs hardware= (a hardware file) as well");
-    st = hw_load(&cm->hw_owned, scn->hardware_path, err);
-    if (st != SIM_OK)
+    if (!(cm->hw_own = mem_calloc(1, sizeof *cm->hw_own)))
+        return err_set(err, SIM_EFAIL, NULL, 0, "out of memory for the hardware");
+    st = hw_load(cm->hw_own, scn->hardware_path, err);
+    if (st != SIM_OK) {
+        cm_release(cm);
         return blame_ref(scn, SCN_HARDWARE, err);
-    cm->hw = &cm->hw_owned;
-    cm->owns_hw = 1;
+    }
+    cm->hw = cm->hw_own;
+    cm->own_curves = 1;
     return build(cm, scn, setup, err);
 }
 
@@ -613,11 +617,12 @@ static enum sim_status apply_hw_knobs(struct costmodel *cm, const struct scenari
 {
     if (scn->n_hw_knobs == 0)
         return SIM_OK;
-    struct hardware *hw = &cm->hw_owned;
-    if (!cm->owns_hw) {
-        cm->hw_view = *cm->hw;
-        hw = &cm->hw_view;
+    if (!cm->hw_own) {
+        if (!(cm->hw_own = mem_calloc(1, sizeof *cm->hw_own)))
+            return err_set(err, SIM_EFAIL, NULL, 0, "out of memory for the hardware");
+        *cm->hw_own = *cm->hw; /* the curves stay borrowed (own_curves 0) */
     }
+    struct hardware *hw = cm->hw_own;
     for (int i = 0; i < scn->n_hw_knobs; i++) {
         const struct scn_hw_knob *k = &scn->hw_knobs[i];
         char why[256];
@@ -811,10 +816,12 @@ void cm_release(struct costmodel *cm)
     mem_free(cm->rank_opt_s);
     mem_free(cm->rank_param_ag_s);
     mem_free(cm->rank_deferred_s);
-    if (cm->owns_hw)
-        hw_release(&cm->hw_owned);
+    if (cm->hw_own && cm->own_curves)
+        hw_release(cm->hw_own);
+    mem_free(cm->hw_own);
     cm->hw = NULL;
-    cm->owns_hw = 0;
+    cm->hw_own = NULL;
+    cm->own_curves = 0;
     cm->stages = NULL;
     cm->rank_opt_s = cm->rank_param_ag_s = cm->rank_deferred_s = NULL;
 }

@@ -96,11 +96,12 @@ struct cm_config {
 
 struct costmodel {
     struct model model;
-    const struct hardware *hw; /* &hw_owned, or a caller's preloaded hardware */
-    struct hardware hw_owned;
-    int owns_hw;
-    struct hardware hw_view; /* a shared hardware with the scenario's hw.* knobs applied: a
-                                shallow copy whose curves stay the original's (never released) */
+    const struct hardware *hw; /* hw_own, or a caller's preloaded hardware */
+    /* On the heap, so that the planner's cost model per config stays small: the hardware
+     * cm_build loaded (own_curves), or a shallow copy of a shared one with the scenario's hw.*
+     * knobs applied, whose curves stay the original's; NULL when neither. */
+    struct hardware *hw_own;
+    int own_curves;
     struct cm_config cfg;
     struct cm_stage *stages; /* [pp*vp], owned */
     double p2p_bytes;        /* per activation / gradient transfer */
