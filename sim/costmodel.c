@@ -137,8 +137,12 @@ static const enum scn_key explicit_keys[] = {
 
 int cm_model_recompute_modules(const struct model *m)
 {
-    int dense_layers = m->experts == 0 || m->dense_layers > 0 || m->moe_every > 1;
-    return RC_CORE_ATTN | RC_LAYERNORM | (dense_layers ? RC_MLP : 0) |
+    /* a hybrid model has what its pattern names: attention '*', dense MLPs '-' */
+    int hybrid = m->pattern[0] != '\0';
+    int attention = !hybrid || strchr(m->pattern, '*') != NULL;
+    int dense_layers = hybrid ? strchr(m->pattern, '-') != NULL
+                              : m->experts == 0 || m->dense_layers > 0 || m->moe_every > 1;
+    return (attention ? RC_CORE_ATTN : 0) | RC_LAYERNORM | (dense_layers ? RC_MLP : 0) |
            (m->experts ? RC_MOE | RC_MOE_ACT : 0) | (m->kv_lora_rank ? RC_MLA_UP_PROJ : 0) |
            (m->shared_experts ? RC_SHARED_EXPERTS : 0);
 }
@@ -200,7 +204,8 @@ static enum sim_status check_feature_keys(const struct scenario *scn, const stru
     const char *lacks = (lack & RC_MLA_UP_PROJ)           ? "mla_up_proj (no MLA)"
                         : (lack & (RC_MOE | RC_MOE_ACT))  ? "moe / moe_act (no experts)"
                         : (lack & RC_SHARED_EXPERTS)      ? "shared_experts (no shared experts)"
-                        : (lack & RC_MLP)                 ? "mlp (every layer is MoE)"
+                        : (lack & RC_MLP)                 ? "mlp (no dense MLP layer)"
+                        : (lack & RC_CORE_ATTN)           ? "core_attn (no attention layer)"
                                                           : NULL;
     if (lacks)
         return scn_rule_error(scn, SCN_RECOMPUTE_MODULES, err,

@@ -588,3 +588,10 @@ Test(stages, identical_middle_stages_cost_the_same_and_edge_layers_do_not)
     cr_assert(near(st[1].fwd.compute, st[4].fwd.compute), "one bf16 layer each");
     step_release(&out);
 }
+
+/* Nemotron 3 Nano's pattern has attention and MoE layers but no dense MLP ('-'). */
+Test(hybrid, recompute_modules_must_name_a_block_the_pattern_has)
+{
+    hybrid_rule_error(L("seq=8192", "recompute=selective", "recompute-modules=mlp"),
+                      "recompute-modules names mlp (no dense MLP layer)");
+}
