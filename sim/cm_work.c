@@ -255,7 +255,7 @@ static void narrow_quantize_s(const struct cm_ctx *c, const struct layer_parts *
     double t = c->cfg->tp, h = m->hidden, rows = sp ? Ts * h : T * h;
     /* the mixer's input projection (QKV, or a Mamba-2 in_proj) and its output projection */
     double qkv_out = attn    ? (double)m->heads * m->head_dim + 2.0 * m->kv_heads * m->head_dim
-                     : mamba ? model_weights_mamba_in(m) / h
+                     : mamba ? model_mamba_in_width(m)
                              : 0.0;
     double proj_in = attn ? (double)m->heads * m->v_head_dim : mamba ? model_mamba_inner(m) : 0.0;
     double mixer_rows = lp->mixer != MIXER_NONE ? rows : 0.0;
@@ -316,8 +316,8 @@ static void layer_acts(const struct cm_ctx *c, const struct layer_parts *lp, dou
     a->mlp_in = lp->mlp != MLP_NONE ? lin * Ts * h : 0.0;
     a->masks = scn->dropout ? lp->blocks * Ts * h : 0.0;
     if (lp->mixer == MIXER_MAMBA) {
-        double inner = model_mamba_inner(m), in_out = model_weights_mamba_in(m) / h;
-        a->mamba = per * (ACT_BYTES * (in_out + 2.0 * inner) + lin * inner);
+        double inner = model_mamba_inner(m);
+        a->mamba = per * (ACT_BYTES * (model_mamba_in_width(m) + 2.0 * inner) + lin * inner);
     }
     if (lp->mixer == MIXER_ATTENTION) {
         a->qkv =
@@ -473,7 +473,7 @@ static const struct layer_cost *layer_cost(const struct cm_ctx *c, int layer, in
 static double mamba_scan_s(const struct cm_ctx *c, double scan_flops, double T)
 {
     const struct model *m = c->m;
-    double t = c->cfg->tp, chunk = c->cfg->seq < MAMBA_CHUNK ? c->cfg->seq : MAMBA_CHUNK;
+    double t = c->cfg->tp, chunk = flops_mamba_chunk(c->cfg->seq);
     double io = ACT_BYTES * (model_mamba_conv_channels(m) + m->mamba_heads + model_mamba_inner(m));
     double states = 4.0 * 4.0 * model_mamba_inner(m) * m->mamba_state / chunk;
     return gemm_s(c, &c->wide, scan_flops) + cm_memory_s(c, T / t * (io + states));

@@ -439,6 +439,7 @@ static enum sim_status check_rules(struct scenario *scn, const struct model *m,
     st = check_sharding(scn, m, replicas, edp, &sh, &shard, &eshard, err);
     if (st != SIM_OK)
         return st;
+    int deferred = pipelined_fsdp2(scn, &sh);
     *cfg = (struct cm_config){.gpus = gpus,
                               .tp = tp,
                               .pp = pp,
@@ -450,8 +451,8 @@ static enum sim_status check_rules(struct scenario *scn, const struct model *m,
                               .edp = edp,
                               .replicas = replicas,
                               .zero = sh.stage,
-                              .reshard = sh.reshard_after_forward && !pipelined_fsdp2(scn, &sh),
-                              .defer_grad_sync = pipelined_fsdp2(scn, &sh),
+                              .reshard = sh.reshard_after_forward && !deferred,
+                              .defer_grad_sync = deferred,
                               .grad_allreduce =
                                   sh.stage == 0 || scn->grad_reduce_op == GRAD_REDUCE_ALL_REDUCE,
                               .shard = shard,

@@ -25,6 +25,11 @@
 
 #include <string.h>
 
+double flops_mamba_chunk(int seq)
+{
+    return seq < MAMBA_CHUNK ? seq : MAMBA_CHUNK;
+}
+
 /* Mamba-2's SSD algorithm (Dao & Gu, 2024, arXiv:2405.21060, sec. 6) over chunks of Q tokens,
  * per token: inside a chunk C B^T (2QN per group) and its masked product with X (2QP per
  * head); the chunk's state B^T X (2NP per head) and the output from the incoming state C h
@@ -33,7 +38,7 @@
  * this is what the kernels execute. */
 double flops_mamba_scan(const struct model *m, int seq)
 {
-    double q = seq < MAMBA_CHUNK ? seq : MAMBA_CHUNK;
+    double q = flops_mamba_chunk(seq);
     double n = m->mamba_state, p = m->mamba_head_dim;
     double per_token = m->mamba_groups * 2.0 * q * n + m->mamba_heads * (2.0 * q * p + 4.0 * n * p);
     return (double)seq * per_token;

@@ -32,6 +32,8 @@ void flops_layer_fwd(const struct model *m, int layer, int seq, int causal,
 /* The SSD scan's chunk length: Megatron-Core's MambaMixer default (chunk_size=128,
  * megatron/core/ssm/mamba_mixer.py). */
 #define MAMBA_CHUNK 128.0
+/* The scan's chunk length for sequences of `seq` tokens: MAMBA_CHUNK, or one shorter chunk. */
+double flops_mamba_chunk(int seq);
 /* Forward FLOPs of a Mamba-2 mixer's SSD scan over one sequence of `seq` tokens, as its
  * chunked algorithm runs them (flops.c). */
 double flops_mamba_scan(const struct model *m, int seq);

@@ -226,7 +226,7 @@ static enum sim_status hybrid_pattern(struct import_result *res, const char *nam
     for (const char *p = value; *p; p++) {
         if (*p == '|')
             continue;
-        if (!strchr("M*-E", *p))
+        if (!strchr(MODEL_PATTERN_LETTERS, *p))
             return err_set(err, SIM_EINPUT, NULL, 0,
                            "import: --%s: '%c' is not a layer stepsim models (M, *, -, E)", name,
                            *p);

@@ -145,7 +145,7 @@ static enum sim_status parse_attr(struct model *m, struct seen *s, size_t i, con
         *field_of(m, i) = v;
         break;
     case AK_PATTERN: { /* the schema restricts these too; checked again, not trusted */
-        size_t n = strlen(value), bad = strspn(value, "M*-E");
+        size_t n = strlen(value), bad = strspn(value, MODEL_PATTERN_LETTERS);
         if (n < (size_t)a->min || n > (size_t)a->max)
             return err_set(err, SIM_EINPUT, path, line, "%s: %zu layers, expected %ld to %ld",
                            a->name, n, a->min, a->max);
@@ -476,10 +476,14 @@ double model_mamba_conv_channels(const struct model *m)
     return model_mamba_inner(m) + 2.0 * m->mamba_groups * m->mamba_state;
 }
 
+double model_mamba_in_width(const struct model *m)
+{
+    return model_mamba_conv_channels(m) + model_mamba_inner(m) + m->mamba_heads; /* zxBCdt */
+}
+
 double model_weights_mamba_in(const struct model *m)
 {
-    return (double)m->hidden * (model_mamba_conv_channels(m) + model_mamba_inner(m) +
-                                m->mamba_heads); /* z, x, B, C, dt */
+    return (double)m->hidden * model_mamba_in_width(m);
 }
 
 double model_weights_mamba_out(const struct model *m)
@@ -491,10 +495,10 @@ double model_weights_mamba_out(const struct model *m)
  * conv1d's weights and biases, per head dt_bias, A_log and D, and the gated RMSNorm's scale. */
 static double mamba_params(const struct model *m)
 {
-    double in = model_weights_mamba_in(m) / m->hidden, conv = model_mamba_conv_channels(m);
+    double conv = model_mamba_conv_channels(m);
     double p = model_weights_mamba_in(m) + model_weights_mamba_out(m);
     if (m->bias)
-        p += in + m->hidden;
+        p += model_mamba_in_width(m) + m->hidden;
     return p + conv * (m->mamba_conv + 1.0) + 3.0 * m->mamba_heads + model_mamba_inner(m);
 }
 

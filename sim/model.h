@@ -21,6 +21,7 @@ enum model_act {
 
 enum model_norm { NORM_LAYERNORM, NORM_RMSNORM };
 #define MODEL_MAX_PATTERN 1024 /* hybrid layers at most (model.xsd's pattern) */
+#define MODEL_PATTERN_LETTERS "M*-E" /* a hybrid pattern's layers (struct model's pattern) */
 enum model_pos { POS_LEARNED, POS_ROPE };
 
 struct model {
@@ -139,6 +140,7 @@ double model_weights_mla_up(const struct model *m);
 /* A Mamba-2 mixer's projections: in_proj (h -> 2 d_inner + 2 groups state + heads) and
  * out_proj (d_inner -> h); its inner width d_inner and the conv1d's channels (x, B, C). */
 double model_weights_mamba_in(const struct model *m);
+double model_mamba_in_width(const struct model *m); /* in_proj's outputs: z, x, B, C, dt */
 double model_weights_mamba_out(const struct model *m);
 double model_mamba_inner(const struct model *m);
 double model_mamba_conv_channels(const struct model *m);

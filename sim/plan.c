@@ -433,8 +433,8 @@ static int enumerate(struct plan_space *sp, struct cand_list *out)
 {
     const struct model *m = sp->m;
     static const int cps[] = {1, 2, 4, 8};
+    int mamba = model_mamba_layers(m) > 0; /* TP splits its groups; no CP */
     for (int tp = 1; tp <= sp->gpus_per_node && tp <= sp->gpus; tp++) {
-        int mamba = model_mamba_layers(m) > 0;
         if (m->heads % tp || m->kv_heads % tp || (mamba && m->mamba_groups % tp))
             continue;
         for (size_t ci = 0; ci < sizeof cps / sizeof cps[0]; ci++) {

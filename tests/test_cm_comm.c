@@ -180,10 +180,11 @@ Test(fsdp, full_shard_gathers_each_layer_behind_the_previous_one)
 /* Under pipeline parallelism torchtitan's FSDP2 runs, as PyTorch's pipelining drives it, every
  * backward but the last unsynchronised (torch/distributed/pipelining/stage.py,
  * backward_maybe_with_nosync): a stage's gradients accumulate unsharded over the step and are
- * reduce-scattered once, after the last backward, and its parameters stay gathered.  Llama-3.1-8B, pp 2, 8 micro-batches, FSDP over
- * 4 GPUs of a node (100 GB/s), bf16 gradients: the end-of-step reduce-scatter of a stage's
- * gradients is (3/4) x 2 bytes x params / 100 GB/s; none inside the backward ops; memory holds
- * the whole stage's gradients and weights besides the shard. */
+ * reduce-scattered once, after the last backward, and its parameters stay gathered.
+ * Llama-3.1-8B, pp 2, 8 micro-batches, FSDP over 4 GPUs of a node (100 GB/s), bf16 gradients:
+ * the end-of-step reduce-scatter of a stage's gradients is (3/4) x 2 bytes x params / 100 GB/s;
+ * none inside the backward ops; memory holds the whole stage's gradients and weights besides
+ * the shard. */
 Test(fsdp, under_pipeline_parallelism_gradients_are_reduced_once_after_the_last_backward)
 {
     run_ok(MODEL("llama3.1-8b"), 8,
