@@ -1,11 +1,11 @@
 /* report_layers: the per-layer table of a modelled report.  The first layer of each kind --
- * dense or MoE, attending globally or over a local window; a hybrid model's Mamba-2, attention,
- * MLP or MoE layer -- as the pipeline stage holding it
- * costs it, split into the components the cost model adds
- * up for its forward (F) and backward (B) ops, per micro-batch and GPU: GEMMs, the attention
- * core, element-wise work, fp8 / nvfp4 quantization, the MoE router, and the layer's TP, CP and
- * EP communication before any overlap.  It says what one layer's time is made of, so a profile
- * of a real run can be held against it component by component. */
+ * dense or MoE, attending globally or over a local window; a hybrid model's Mamba-2,
+ * attention, MLP or MoE layer -- as the pipeline stage holding it costs it, split into the
+ * components the cost model adds up for its forward (F) and backward (B) ops, per micro-batch
+ * and GPU: GEMMs, the attention core (a Mamba layer's SSD scan), element-wise work, fp8 / nvfp4
+ * quantization, the MoE router, and the layer's TP, CP and EP communication before any
+ * overlap.  It says what one layer's time is made of, so a profile of a real run can be held
+ * against it component by component. */
 #include "report.h"
 
 #include <string.h>
