@@ -46,6 +46,27 @@
 #define KERNELS_ATTN_BWD 11.0
 #define KERNELS_MAMBA_FWD 10.0
 #define KERNELS_MAMBA_BWD 20.0
+/* A MoE block launches far more than a dense MLP's five / nine, as read in Megatron-Core
+ * (megatron/core/transformer/moe/ router.py, token_dispatcher.py, moe_utils.py and experts.py,
+ * NVIDIA/Megatron-LM commit d98e8a64dd) with router and permute fusion on:
+ *   forward, about 23 beside the experts' GEMMs: the router's cast to fp32, gating GEMM, fused
+ *   top-k and the aux-loss score and loss kernels, the expert-bias token count (6); the
+ *   dispatcher's tokens-per-expert count, its gather over the EP group, the reshapes and sums
+ *   into split sizes and their copy to the host (6); the fused permute's row map and the
+ *   permutation of tokens and probabilities (3); two all-to-alls and two chunk sorts (4); the
+ *   combine's chunk sort, all-to-all and fused unpermute with the probabilities (4);
+ *   backward, about 14: each of those with a gradient, in reverse (the counts and copies have
+ *   none; the gating GEMM has two).
+ * The experts: Transformer Engine's GroupedLinear runs one cuBLAS GEMM per local expert
+ * (transformer_engine/common/gemm/cublaslt_gemm.cu, multi_stream_cublas_gemm, spread over its
+ * compute streams; a single grouped kernel only arrived with TE's graph-safe GroupedLinear of
+ * May 2026, after every run in scenarios/validation/): FC1 and FC2 each once per local
+ * expert in the forward, in the input gradient and in the weight gradient, where a dense MLP
+ * runs them once.  Shared experts are a dense MLP's FC1, activation and FC2 beside them. */
+#define KERNELS_MOE_ROUTE_FWD 23.0
+#define KERNELS_MOE_ROUTE_BWD 14.0
+#define KERNELS_SHARED_FWD 3.0
+#define KERNELS_SHARED_BWD 3.0
 /* The SSD scan's backward: each of its matmuls has two input gradients (C B^T: C and B;
  * the masked product and the state terms: their two operands), 2x the forward. */
 #define MAMBA_SCAN_BWD_FACTOR 2.0
@@ -499,9 +520,22 @@ static void layer_kernels(const struct cm_ctx *c, const struct layer_parts *lp,
         bwd += KERNELS_BWD - KERNELS_ATTN_BWD;
     }
     double per_block = lp->blocks / 2.0;
+    double wgt = KERNELS_WGT * per_block;
+    if (lp->mlp == MLP_MOE) {
+        /* FC1 and FC2 once per local expert instead of once */
+        double extra_gemms = 2.0 * ((double)c->m->experts / c->cfg->ep - 1.0);
+        fwd += KERNELS_MOE_ROUTE_FWD + extra_gemms;
+        bwd += KERNELS_MOE_ROUTE_BWD + extra_gemms;
+        wgt += extra_gemms;
+        if (c->m->shared_experts > 0) {
+            fwd += KERNELS_SHARED_FWD;
+            bwd += KERNELS_SHARED_BWD;
+            wgt += 2.0;
+        }
+    }
     lc->kernels_fwd = fwd + (tp ? KERNELS_TP * per_block : 0) + unfused;
     lc->kernels_bwd = bwd + (tp ? KERNELS_TP * per_block : 0) + 2.0 * unfused;
-    lc->kernels_wgt = KERNELS_WGT * per_block;
+    lc->kernels_wgt = wgt;
 }
 
 /* The token mixer's core on this GPU, forward and backward, into lc: flash or unfused

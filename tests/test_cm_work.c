@@ -595,3 +595,46 @@ Test(hybrid, recompute_modules_must_name_a_block_the_pattern_has)
     hybrid_rule_error(L("seq=8192", "recompute=selective", "recompute-modules=mlp"),
                       "recompute-modules names mlp (no dense MLP layer)");
 }
+
+/* Launch overhead of each stage pass when every kernel costs 1 us more, micro-batch 1 (the
+ * difference of two runs, so the work itself cancels). */
+static void launch_seconds(const char *model, const char *ep, double *fwd, double *bwd,
+                           double *wgt)
+{
+    const char *const base[] = {"seq=4096", "microbatches=1", ep, NULL};
+    const char *const slow[] = {"seq=4096", "microbatches=1", ep, "hw.kernel-overhead=1us", NULL};
+    run_ok(model, 8, base);
+    struct cm_parts f0 = out.cm.stages[0].fwd, b0 = out.cm.stages[0].bwd;
+    struct cm_parts w0 = out.cm.stages[0].wgt;
+    step_release(&out);
+    run_ok(model, 8, slow);
+    *fwd = out.cm.stages[0].fwd.compute - f0.compute;
+    *bwd = out.cm.stages[0].bwd.compute - b0.compute;
+    *wgt = out.cm.stages[0].wgt.compute - w0.compute;
+    step_release(&out);
+}
+
+/* A MoE layer launches its router and dispatch kernels (23 forward, 14 backward) and FC1 and
+ * FC2 once per local expert where a dense MLP launches them once: OLMoE's 16 layers of 64
+ * experts, attention 6 / 11, the MLP block's 5 / 9 / 2 weight-gradient GEMMs, the layer's
+ * attention weight-gradient GEMMs 2. */
+Test(launches, a_moe_layer_launches_its_routing_and_one_gemm_per_local_expert)
+{
+    double f, b, w;
+    for (int ep = 1; ep <= 8; ep *= 8) {
+        char set[16];
+        snprintf(set, sizeof set, "ep=%d", ep);
+        launch_seconds(MODEL("olmoe-1b-7b"), set, &f, &b, &w);
+        double extra = 2.0 * (64 / ep - 1);
+        cr_assert(near(f, 16 * (6 + 5 + 23 + extra) * 1e-6), "ep %d forward %.9g", ep, f);
+        cr_assert(near(b, 16 * (11 + 9 + 14 + extra) * 1e-6), "ep %d backward %.9g", ep, b);
+        cr_assert(near(w, 16 * (4 + extra) * 1e-6), "ep %d weight gradient %.9g", ep, w);
+    }
+    /* Moonlight: a dense first layer, then 26 MoE layers of 64 experts with shared experts
+     * (one more FC1, activation and FC2 each way, and their two weight gradients). */
+    launch_seconds(MODEL("moonlight-16b-a3b"), "ep=8", &f, &b, &w);
+    double extra = 2.0 * (64 / 8 - 1);
+    cr_assert(near(f, (11 + 26 * (11 + 23 + extra + 3)) * 1e-6), "forward %.9g", f);
+    cr_assert(near(b, (20 + 26 * (20 + 14 + extra + 3)) * 1e-6), "backward %.9g", b);
+    cr_assert(near(w, (4 + 26 * (4 + extra + 2)) * 1e-6), "weight gradient %.9g", w);
+}
