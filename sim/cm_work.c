@@ -155,6 +155,7 @@ struct layer_cost {
     double mla_up;             /* of which MLA's up-projections */
     double mlp_gemm;           /* of which the dense MLP (MoE layers: the shared experts) */
     double expert_gemm;        /* of which the routed experts */
+    double op_gemm;            /* of which the matmuls torchtitan's per-op policy runs again */
     double core_fwd, core_bwd; /* attention core, or a Mamba-2 mixer's SSD scan */
     double elem_fwd;           /* element-wise forward time */
     double norm_fwd;           /* of which the two norms */
@@ -162,6 +163,7 @@ struct layer_cost {
                                   experts, routed experts */
     double permute_fwd;        /* of which the token permutation of MoE layers */
     double tp_fwd, tp_bwd;     /* TP collective time per pass (before overlap) */
+    double tp_regather;        /* of tp_fwd, what recomputing the per-op policy's matmuls repeats */
     struct cp_traffic cp;      /* CP K/V exchange per pass: behind attention and blocking */
     double ep_fwd, ep_bwd;     /* EP dispatch + combine time per pass */
     double quant_fwd, quant_bwd; /* fp8 quantization of GEMM inputs / output gradients */
@@ -369,6 +371,25 @@ static double acts_total(const struct layer_acts *a)
            a->mamba;
 }
 
+/* torchtitan's per-op selective checkpointing (torchtitan/distributed/activation_checkpoint.py;
+ * the same policy in its 2024 parallelisms/parallelize_llama.py) keeps the output of every
+ * matmul but the second, fourth, ... of a layer, counted in the order the layer runs them: Q
+ * (kept), K (run again), V (kept), the projection (again), the gate (kept), the up-projection
+ * (again), the down-projection (kept).  Without a gate the sixth matmul is the last op and the
+ * recompute stops before it (torch.utils.checkpoint's early stop).  The time of those matmuls. */
+static double op_policy_gemms(const struct cm_ctx *c, const struct layer_parts *lp,
+                              const struct layer_flops *lf, double share)
+{
+    const struct model *m = c->m;
+    if (lp->mixer != MIXER_ATTENTION)
+        return 0.0;
+    double q = (double)m->heads * m->head_dim, kv = (double)m->kv_heads * m->head_dim;
+    double t = matmul_s(c, lf->qkv * share * kv / (q + 2.0 * kv)) + matmul_s(c, lf->attn_out * share);
+    if (lp->mlp == MLP_DENSE && m->act == ACT_SWIGLU)
+        t += matmul_s(c, lf->mlp * share / 3.0);
+    return t;
+}
+
 /* Matmul times of one layer's forward on this GPU, into lc: the attention projections (MLA's
  * up-projections apart), the dense MLP or shared experts, the router and the routed experts. */
 static void layer_gemms(const struct cm_ctx *c, const struct layer_parts *lp,
@@ -382,6 +403,7 @@ static void layer_gemms(const struct cm_ctx *c, const struct layer_parts *lp,
     lc->gemm_fwd = matmul_s(c, lf->qkv * share) + matmul_s(c, lf->attn_out * share) +
                    matmul_s(c, lf->mamba_in * share) + matmul_s(c, lf->mamba_out * share) +
                    lc->mlp_gemm + gemm_s(c, &c->wide, lf->router * share);
+    lc->op_gemm = op_policy_gemms(c, lp, lf, share);
     if (lp->mlp == MLP_MOE && lf->experts > 0) {
         /* Each GPU computes its share of the experts' work -- the busiest GPU, which the
          * others wait for, moe-imbalance times the mean; its local experts run as one grouped
@@ -598,10 +620,12 @@ static void layer_tp_comm(const struct cm_ctx *c, const struct layer_parts *lp, 
         double rs = cm_coll_time(c, COLL_REDUCE_SCATTER, bytes, g);
         lc->tp_fwd = ag + lp->blocks * rs;
         lc->tp_bwd = 2.0 * ag + lp->blocks * rs;
+        lc->tp_regather = ag; /* the re-run K and up-projection need their gathered inputs */
     } else {
         double ar = cm_coll_time(c, COLL_ALL_REDUCE, bytes, g);
         lc->tp_fwd = lp->blocks * ar;
         lc->tp_bwd = lp->blocks * ar;
+        lc->tp_regather = ar; /* the re-run projection's all-reduce */
     }
 }
 
@@ -637,44 +661,80 @@ static void layer_cost_of(const struct cm_ctx *c, const struct layer_parts *lp,
     lc->input_bytes = ACT_BYTES * Ts * m->hidden;
 }
 
-/* Selective recompute of the scenario's modules in one layer: the forward work run again in
- * the backward (*work), the communication that comes with it (*comm: a recomputed MoE layer
- * dispatches and combines again) and the activation bytes still kept (*kept). */
-static void selective_recompute(const struct cm_ctx *c, int moe, const struct layer_cost *lc,
-                                double *work, double *comm, double *kept)
+/* What selective recompute costs one layer in its backward. */
+struct recompute_cost {
+    double work; /* forward work run again */
+    double ep;   /* EP communication with it (a recomputed MoE layer dispatches again) */
+    double tp;   /* TP communication with it (before overlap) */
+    double kept; /* activation bytes still kept */
+};
+
+/* torchtitan's per-op policy (op_policy_gemms) on one dense attention layer: it runs again the
+ * K, projection and up-projection matmuls, the norms and the activation (every element-wise op
+ * is recomputed), the fp8 casts of those matmuls' inputs and, with TP, the collectives they
+ * need; it keeps the layer input, Q and V, the flash kernel's output (bf16), the gate's output,
+ * the down-projection's output (kept although no backward reads it) and, with sequence
+ * parallelism, the two reduce-scatters' outputs.  The 2024 policy also kept aten.abs outputs
+ * of fp8 scaling, dropped since (memory only: not modelled). */
+static struct recompute_cost op_policy_recompute(const struct cm_ctx *c, const struct layer_cost *lc)
+{
+    const struct model *m = c->m;
+    const struct cm_config *cfg = c->cfg;
+    double T = (double)cfg->micro_batch * cfg->seq / cfg->cp, per = T / cfg->tp;
+    double Ts = c->scn->sp ? per : T, h = m->hidden;
+    int gated = m->act == ACT_SWIGLU;
+    double q = (double)m->heads * m->head_dim, kv = (double)m->kv_heads * m->head_dim;
+    double linear = lc->gemm_fwd - lc->mla_up;
+    struct recompute_cost r = {
+        .work = lc->op_gemm + lc->norm_fwd + lc->act_dense +
+                (linear > 0 ? lc->quant_fwd * lc->op_gemm / linear : 0.0),
+        .tp = lc->tp_regather,
+    };
+    r.kept = ACT_BYTES * (Ts * h + per * (q + kv) + per * m->heads * m->v_head_dim + per * m->ffn +
+                          (gated ? T * h : 0.0) + (cfg->tp > 1 && c->scn->sp ? 2.0 * Ts * h : 0.0)) +
+             lc->acts.masks;
+    return r;
+}
+
+/* Selective recompute of the scenario's modules in one layer. */
+static struct recompute_cost selective_recompute(const struct cm_ctx *c, int moe,
+                                                 const struct layer_cost *lc)
 {
     int rc = c->scn->recompute_modules;
+    if (rc & RC_OP)
+        return op_policy_recompute(c, lc);
     struct layer_acts a = lc->acts;
-    *work = *comm = 0.0;
+    struct recompute_cost r = {0};
     if (rc & RC_CORE_ATTN) { /* flash attention keeps no scores and recomputes nothing more */
-        *work += c->flash ? 0.0 : lc->core_fwd;
+        r.work += c->flash ? 0.0 : lc->core_fwd;
         a.scores = 0.0;
     }
     if (rc & RC_LAYERNORM) {
-        *work += lc->norm_fwd;
+        r.work += lc->norm_fwd;
         a.qkv_in = a.mlp_in = 0.0;
     }
     if ((rc & RC_MLA_UP_PROJ) && a.latent > 0) {
-        *work += lc->mla_up;
+        r.work += lc->mla_up;
         a.qkv = a.latent;
     }
     if ((rc & RC_MLP) && !moe) {
-        *work += lc->mlp_gemm + lc->act_dense;
+        r.work += lc->mlp_gemm + lc->act_dense;
         a.dense_hidden = 0.0;
     }
     if ((rc & RC_SHARED_EXPERTS) && moe) {
-        *work += lc->mlp_gemm + lc->act_dense;
+        r.work += lc->mlp_gemm + lc->act_dense;
         a.shared_hidden = 0.0;
     }
     if ((rc & RC_MOE) && moe) {
-        *work += lc->expert_gemm + lc->act_moe + lc->permute_fwd + lc->router_fwd;
-        *comm += lc->ep_fwd;
+        r.work += lc->expert_gemm + lc->act_moe + lc->permute_fwd + lc->router_fwd;
+        r.ep += lc->ep_fwd;
         a.moe_hidden = a.permuted = 0.0;
     } else if ((rc & RC_MOE_ACT) && moe) {
-        *work += lc->act_moe;
+        r.work += lc->act_moe;
         a.moe_hidden -= a.moe_act_out;
     }
-    *kept = acts_total(&a);
+    r.kept = acts_total(&a);
+    return r;
 }
 
 /* ---- one virtual stage ------------------------------------------------------------------ */
@@ -783,11 +843,11 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit,
         if (scn->recompute_method == RECOMPUTE_BLOCK || i % n == 0)
             st->act_bytes_mb += lc->input_bytes;
     } else if (scn->recompute == RECOMPUTE_SELECTIVE) {
-        double work, comm, kept;
-        selective_recompute(c, moe, lc, &work, &comm, &kept);
-        st->bwd.recompute += work;
-        st->bwd.ep += comm;
-        st->act_bytes_mb += kept;
+        struct recompute_cost r = selective_recompute(c, moe, lc);
+        st->bwd.recompute += r.work;
+        st->bwd.ep += r.ep;
+        st->bwd.tp += cm_exposed(c, r.tp, r.work, scn->overlap_tp_comm);
+        st->act_bytes_mb += r.kept;
     } else {
         st->act_bytes_mb += acts_total(&lc->acts);
     }

@@ -142,9 +142,12 @@ int cm_model_recompute_modules(const struct model *m)
     int attention = !hybrid || strchr(m->pattern, '*') != NULL;
     int dense_layers = hybrid ? strchr(m->pattern, '-') != NULL
                               : m->experts == 0 || m->dense_layers > 0 || m->moe_every > 1;
+    /* torchtitan's per-op policy is modelled for the layer it counts matmuls in: Q, K, V, the
+     * projection and a dense MLP */
+    int op = !hybrid && m->experts == 0 && m->kv_lora_rank == 0;
     return (attention ? RC_CORE_ATTN : 0) | RC_LAYERNORM | (dense_layers ? RC_MLP : 0) |
            (m->experts ? RC_MOE | RC_MOE_ACT : 0) | (m->kv_lora_rank ? RC_MLA_UP_PROJ : 0) |
-           (m->shared_experts ? RC_SHARED_EXPERTS : 0);
+           (m->shared_experts ? RC_SHARED_EXPERTS : 0) | (op ? RC_OP : 0);
 }
 
 /* bf16 edge layers (Megatron-Core's first_last_layers_bf16; megatron/core/transformer/
@@ -206,11 +209,21 @@ static enum sim_status check_feature_keys(const struct scenario *scn, const stru
                         : (lack & RC_SHARED_EXPERTS)      ? "shared_experts (no shared experts)"
                         : (lack & RC_MLP)                 ? "mlp (no dense MLP layer)"
                         : (lack & RC_CORE_ATTN)           ? "core_attn (no attention layer)"
-                                                          : NULL;
+                        : (lack & RC_OP) ? "op (modelled for dense models without MLA or a "
+                                           "hybrid pattern)"
+                                         : NULL;
     if (lacks)
         return scn_rule_error(scn, SCN_RECOMPUTE_MODULES, err,
                               "recompute-modules names %s, which %s does not have", lacks,
                               m->name);
+    if ((rc & RC_OP) && rc != RC_OP)
+        return scn_rule_error(scn, SCN_RECOMPUTE_MODULES, err,
+                              "recompute-modules: op is a whole policy (torchtitan's "
+                              "selective_ac_option \"op\") and takes no other module");
+    if ((rc & RC_OP) && scn->attention != ATTENTION_FLASH)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_RECOMPUTE_MODULES, SCN_ATTENTION), err,
+                              "recompute-modules=op is modelled with attention=flash (the "
+                              "policy keeps the flash kernel's output)");
     return SIM_OK;
 }
 

@@ -9,9 +9,10 @@
 /* Every cp-comm-type (enum scn_cp_comm). */
 #define CP_ALL ((1u << CP_P2P) | (1u << CP_ALLGATHER) | (1u << CP_A2A) | (1u << CP_A2A_P2P))
 
-#define RC_ALL                                                                                     \
+#define RC_MEGATRON                                                                                \
     (RC_CORE_ATTN | RC_MLP | RC_MOE | RC_MOE_ACT | RC_LAYERNORM | RC_MLA_UP_PROJ |                 \
      RC_SHARED_EXPERTS)
+#define RC_ALL (RC_MEGATRON | RC_OP)
 
 static const struct fw_type frameworks[FW_COUNT] = {
     [FW_AUTO] = {.id = FW_AUTO, .name = "auto", .schedules = {NULL}, .fsdp = FW_FSDP_NONE},
@@ -55,7 +56,7 @@ static const struct fw_type frameworks[FW_COUNT] = {
                           .zero_stages_pp = 0xf,
                           .fsdp = FW_FSDP_FLAT,
                           .full_recompute = 1,
-                          .recompute_modules = RC_ALL,
+                          .recompute_modules = RC_MEGATRON,
                           .offload_activations = 1,
                           .offload_optimizer = 1,
                           .cp_comm_types = CP_ALL},
@@ -70,9 +71,10 @@ static const struct fw_type frameworks[FW_COUNT] = {
      *   data_parallel_replicate_degree; fsdp_reshard_after_forward default / always /
      *   never) or plain replication -- no optimizer-only or gradient sharding (ZeRO-1/2);
      * - recompute: torchtitan/distributed/activation_checkpoint.py -- full, or per-op
-     *   selective checkpointing, which saves matmul and attention outputs and recomputes the
-     *   element-wise ops (stepsim's layernorm and moe_act; with flash attention core_attn
-     *   recomputes nothing);
+     *   selective checkpointing, which saves matmul, attention and reduce-scatter outputs but
+     *   every second matmul's and recomputes the rest (stepsim's op, for dense attention
+     *   models; for others it is approximated by layernorm and moe_act -- with flash attention
+     *   core_attn recomputes nothing);
      * - offload: training.enable_cpu_offload (configs.py), FSDP2's CPU offload of parameters,
      *   gradients and optimizer state: the optimizer runs on the host; no activation
      *   offload;
@@ -89,7 +91,7 @@ static const struct fw_type frameworks[FW_COUNT] = {
                        .keep_gathered = 1,
                        .fsdp = FW_FSDP_ANY,
                        .full_recompute = 1,
-                       .recompute_modules = RC_CORE_ATTN | RC_LAYERNORM | RC_MOE_ACT,
+                       .recompute_modules = RC_CORE_ATTN | RC_LAYERNORM | RC_MOE_ACT | RC_OP,
                        .offload_optimizer = 1,
                        .cp_comm_types = (1u << CP_P2P) | (1u << CP_ALLGATHER)},
     /* DeepSeek (deepseek-ai/DualPipe; DeepSeek-V3 Technical Report, arXiv:2412.19437):

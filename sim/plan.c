@@ -322,10 +322,17 @@ struct plan_space {
  * the model has: light -- the element-wise work Megatron's recipes recompute first (the norms,
  * the experts' activation; the attention core when it is unfused, where it holds the s x s
  * scores), cheap to run again; heavy -- light plus the matmul modules (dense MLPs, shared
- * experts, MLA's up-projections). */
+ * experts, MLA's up-projections).  torchtitan's selective mode is its per-op policy (op), where
+ * stepsim models it (dense attention models with flash attention). */
 static void recompute_sets(struct plan_space *sp, int flash)
 {
     int can = sp->fw->recompute_modules & cm_model_recompute_modules(sp->m);
+    if (sp->fw->id == FW_TORCHTITAN && (can & RC_OP) && flash) {
+        sp->rc_light = RC_OP;
+        sp->rc_heavy = 0;
+        return;
+    }
+    can &= ~RC_OP;
     int light = (flash ? 0 : RC_CORE_ATTN) | RC_LAYERNORM | RC_MOE_ACT;
     int heavy = light | RC_MLP | RC_SHARED_EXPERTS | RC_MLA_UP_PROJ;
     sp->rc_light = light & can;

@@ -48,9 +48,11 @@ static const char *const dispatcher_choices[] = {"alltoall", "allgather", "deepe
 static const char *const fsdp_choices[] = {"none",         "full-shard", "shard-grad-op",
                                            "hybrid-shard", "no-shard",   NULL};
 static const char *const optimizer_state_choices[] = {"fp32", "bf16-moments", "bf16", NULL};
-/* Megatron-Core's --recompute-modules names, in enum scn_recompute_module bit order. */
+/* Megatron-Core's --recompute-modules names, and torchtitan's per-op policy ("op"), in enum
+ * scn_recompute_module bit order. */
 static const char *const recompute_module_choices[] = {
-    "core_attn", "mlp", "moe", "moe_act", "layernorm", "mla_up_proj", "shared_experts", NULL};
+    "core_attn", "mlp", "moe", "moe_act", "layernorm", "mla_up_proj", "shared_experts", "op",
+    NULL};
 static const char *const recompute_method_choices[] = {"uniform", "block", NULL};
 static const char *const cp_comm_choices[] = {"p2p", "allgather", "a2a", "a2a+p2p", NULL};
 /* In enum scn_grad_reduce_op order. */
@@ -275,7 +277,8 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
     [SCN_RECOMPUTE_MODULES] = {"recompute-modules", VT_FLAGS, FIELD(recompute_modules), 0, 0,
                                recompute_module_choices, 0, .scope = KS_MODEL,
                                .def = "core_attn",
-                               .doc = "modules selective recompute runs again (Megatron names)"},
+                               .doc = "modules selective recompute runs again (Megatron names; op: torchtitan's "
+                                      "per-op policy)"},
     [SCN_RECOMPUTE_METHOD] = {"recompute-method", VT_CHOICE, FIELD(recompute_method), 0, 0,
                               recompute_method_choices, 0, .scope = KS_MODEL, .def = "uniform",
                               .doc = "full recompute: groups of num-layers (uniform) or the "

@@ -102,6 +102,9 @@ enum scn_recompute_module {
     RC_LAYERNORM = 1 << 4,      /* the two input norms */
     RC_MLA_UP_PROJ = 1 << 5,    /* MLA's up-projections (keeps the compressed latents) */
     RC_SHARED_EXPERTS = 1 << 6, /* the shared experts */
+    RC_OP = 1 << 7,             /* torchtitan's per-op policy (selective_ac_option "op"): every
+                                   matmul, attention and reduce-scatter output kept but every
+                                   second matmul's; the rest of the layer run again */
 };
 /* Full recompute of groups of recompute-num-layers layers keeping each group's input
  * (uniform), or of the first recompute-num-layers layers of each chunk keeping the rest's

@@ -542,20 +542,28 @@ Test(hybrid, a_block_has_one_gather_and_one_reduce_scatter)
     step_release(&out);
 }
 
-static void hybrid_rule_error(const char *const *sets, const char *want)
+/* A rule refuses the scenario that `sets` make of `model` on the toy GPU, with a message holding
+ * `want`. */
+static void rule_error(const char *model, const char *const *sets, const char *want)
 {
     char hw[256];
     struct sim_error err;
     scn_defaults(&scn);
     err_clear(&err);
     toy_hardware(hw, sizeof hw, 8);
-    cr_assert_eq(scn_set(&scn, "model", MODEL("nemotron-3-nano-30b-a3b"), NULL, 0, &err), SIM_OK);
+    cr_assert_eq(scn_set(&scn, "model", model, NULL, 0, &err), SIM_OK);
     cr_assert_eq(scn_set(&scn, "hardware", hw, NULL, 0, &err), SIM_OK);
     for (const char *const *s = sets; *s; s++)
         cr_assert_eq(scn_set_arg(&scn, *s, &err), SIM_OK, "%s: %s", *s, err.msg);
     cr_assert_eq(step_run(&scn, &out, &err), SIM_EINPUT);
     unlink(hw);
     cr_assert_not_null(strstr(err.msg, want), "%s", err.msg);
+}
+
+/* A rule refusing a scenario on Nemotron 3 Nano. */
+static void hybrid_rule_error(const char *const *sets, const char *want)
+{
+    rule_error(MODEL("nemotron-3-nano-30b-a3b"), sets, want);
 }
 
 Test(hybrid, context_parallelism_of_mamba_layers_is_refused)
@@ -637,4 +645,63 @@ Test(launches, a_moe_layer_launches_its_routing_and_one_gemm_per_local_expert)
     cr_assert(near(f, (11 + 26 * (11 + 23 + extra + 3)) * 1e-6), "forward %.9g", f);
     cr_assert(near(b, (20 + 26 * (20 + 14 + extra + 3)) * 1e-6), "backward %.9g", b);
     cr_assert(near(w, (4 + 26 * (4 + extra + 2)) * 1e-6), "weight gradient %.9g", w);
+}
+
+/* torchtitan's per-op policy on Llama-3.1-8B (one GPU, bf16): the backward runs the K,
+ * projection and up-projection matmuls again (the norms and SwiGLU are free on the toy GPU);
+ * per token a layer keeps its input, Q and V (4096 + 1024), the attention output, the gate's
+ * output and the down-projection's output -- 2 x 31,744 bytes -- where it kept 139,264
+ * without recompute (two norm inputs and outputs, Q K V, attention output, gate, up and
+ * SwiGLU outputs). */
+Test(recompute, torchtitans_op_policy_runs_every_second_matmul_again)
+{
+    double bf16 = 1000e12 * 0.5;
+    run_ok(MODEL("llama3.1-8b"), 8, L("seq=4096", "microbatches=1"));
+    double keep = out.cm.stages[0].act_bytes_mb;
+    step_release(&out);
+    run_ok(MODEL("llama3.1-8b"), 8,
+           L("seq=4096", "microbatches=1", "framework=torchtitan", "recompute=selective",
+             "recompute-modules=op"));
+    double again = 2.0 * S * H * (KV + H + FFN) / bf16;
+    cr_assert(near(out.cm.stages[0].bwd.recompute, 32 * again), "recompute %.9g",
+              out.cm.stages[0].bwd.recompute);
+    cr_assert(near(keep - out.cm.stages[0].act_bytes_mb, 32 * S * (139264.0 - 63488.0)),
+              "dropped %.9g", keep - out.cm.stages[0].act_bytes_mb);
+    step_release(&out);
+}
+
+/* With TP 2 and sequence parallelism the re-run K and up-projection gather their inputs
+ * again: the backward's TP time grows by the forward's two all-gathers a layer (the layer
+ * table's backward minus forward TP time), with no overlap. */
+Test(recompute, the_op_policy_gathers_the_rerun_matmuls_inputs_again)
+{
+    const char *const base[] = {"seq=4096",  "microbatches=1",      "tp=2",
+                                "sp=true",   "framework=torchtitan", "recompute=selective",
+                                "overlap-tp-comm=false", NULL};
+    run_ok(MODEL("llama3.1-8b"), 8, base);
+    double tp = out.cm.stages[0].bwd.tp;
+    const struct cm_layer_view *v = &out.rep.layer_view[0];
+    double gathers = v->tp_bwd - v->tp_fwd;
+    cr_assert_gt(gathers, 0.0);
+    step_release(&out);
+    const char *const op[] = {"seq=4096",  "microbatches=1",      "tp=2",
+                              "sp=true",   "framework=torchtitan", "recompute=selective",
+                              "overlap-tp-comm=false", "recompute-modules=op", NULL};
+    run_ok(MODEL("llama3.1-8b"), 8, op);
+    cr_assert(near(out.cm.stages[0].bwd.tp - tp, 32 * gathers), "%.9g vs %.9g",
+              out.cm.stages[0].bwd.tp - tp, 32 * gathers);
+    step_release(&out);
+}
+
+Test(recompute, the_op_policy_is_refused_where_it_is_not_modelled)
+{
+    rule_error(MODEL("olmoe-1b-7b"), L("seq=4096", "recompute=selective", "recompute-modules=op"),
+               "recompute-modules names op (modelled for dense models without MLA or a hybrid "
+               "pattern), which olmoe-1b-7b does not have");
+    rule_error(MODEL("llama3.1-8b"),
+               L("seq=4096", "recompute=selective", "recompute-modules=op,layernorm"),
+               "op is a whole policy");
+    rule_error(MODEL("llama3.1-8b"),
+               L("seq=4096", "recompute=selective", "recompute-modules=op", "attention=unfused"),
+               "recompute-modules=op is modelled with attention=flash");
 }

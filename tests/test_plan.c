@@ -529,6 +529,32 @@ Test(plan, deepspeed_and_deepseek_keep_to_their_offers)
     plan_result_release(&r);
 }
 
+/* torchtitan's selective mode is its per-op policy: on a dense model every selective config
+ * the planner tries for torchtitan recomputes op, and none under Megatron-Core does. */
+Test(plan, torchtitan_recomputes_selectively_with_its_op_policy)
+{
+    static const char *const fws[] = {"framework=torchtitan", "framework=megatron-core"};
+    for (int f = 0; f < 2; f++) {
+        struct scenario base;
+        const char *sets[] = {"model=" TOP_SRCDIR "/models/llama3.1-8b.xml", "global-batch=32",
+                              fws[f], NULL};
+        base_with(&base, LLAMA, sets);
+        struct plan_result r;
+        plan_ok(&base, 16, 3, 2, 0, &r);
+        size_t selective = 0;
+        for (size_t i = 0; i < r.n; i++) {
+            const struct plan_config *c = &r.entries[i].cfg;
+            if (c->recompute != RECOMPUTE_SELECTIVE)
+                continue;
+            selective++;
+            cr_expect_eq(c->recompute_modules == RC_OP, f == 0, "%s config %zu: modules %#x",
+                         fws[f], i, (unsigned)c->recompute_modules);
+        }
+        cr_expect_gt(selective, 0, "%s: selective configs explored", fws[f]);
+        plan_result_release(&r);
+    }
+}
+
 /* The planner counts the usable HBM: a config 1 GiB under the capacity fits with no reserve
  * and is out of memory behind a 3 GiB one (the shipped files' reserve), as on a GPU whose CUDA
  * context and NCCL buffers take their share ("79 of 80 GiB" is rejected). */
