@@ -37,7 +37,8 @@ struct coll_level cm_intra_level(const struct cm_ctx *c, int members)
 
 /* NCCL's choice between its ring and tree algorithms (the cheaper closed form).  The two-level
  * hierarchical algorithm of collective.c is not a candidate: NCCL has no hierarchical
- * reduce-scatter / all-gather, its rings cross node boundaries at the network's per-GPU rate. */
+ * reduce-scatter / all-gather; its rings cross node boundaries once per channel, the
+ * channels spread over the node's NICs (collective.c, flat_level). */
 double cm_coll_time(const struct cm_ctx *c, enum coll_op op, double bytes, struct coll_group g)
 {
     struct coll_level intra = cm_intra_level(c, g.per_node);

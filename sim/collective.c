@@ -23,19 +23,33 @@ double coll_ring_flat(enum coll_op op, double bytes, int n, const struct coll_le
     return ring_steps(op, n) * lv->lat_s + ring_factor(op, n) * bytes / lv->bw_Bps;
 }
 
-/* The slowest level a flat algorithm crosses: the network as soon as the group leaves a
- * node. */
-static const struct coll_level *flat_level(const struct coll_group *g,
-                                           const struct coll_level *intra,
-                                           const struct coll_level *inter)
+/* The level a flat ring or tree sees: NVLink inside a node; across nodes, the network's
+ * latency and a bandwidth shared out over the node.  NCCL runs a collective on several
+ * channels, each a ring (or tree) that enters and leaves every node once, on a different
+ * NIC ("Ring Allreduce requires data to go through each GPU and enter/exit the node once",
+ * S. Jeaugey, NCCL, github.com/NVIDIA/nccl/issues/687): with k GPUs of the group in a node,
+ * each GPU sends 1/k of its ring traffic out through its own NIC and (k-1)/k of it over
+ * NVLink, both at once.  So the group runs at k times a GPU's network bandwidth while NVLink
+ * keeps up (its 8-NIC DGX A100 all-reduce: about 8 x 20 GB/s per NIC, capped by NVLink, same
+ * thread's issue #320 and issue #1168: bus bandwidth doubling from 4 to 8 GPUs per node). */
+static struct coll_level flat_level(const struct coll_group *g, const struct coll_level *intra,
+                                    const struct coll_level *inter)
 {
-    return g->per_node >= g->n ? intra : inter;
+    if (g->per_node >= g->n)
+        return *intra;
+    double k = g->per_node;
+    double per_byte_intra = (k - 1.0) / (k * intra->bw_Bps), per_byte_net = 1.0 / (k * inter->bw_Bps);
+    double slower = per_byte_intra > per_byte_net ? per_byte_intra : per_byte_net;
+    return (struct coll_level){.bw_Bps = 1.0 / slower, .lat_s = inter->lat_s};
 }
 
 static double ring_time(enum coll_op op, double bytes, const struct coll_group *g,
                         const struct coll_level *intra, const struct coll_level *inter)
 {
-    return coll_ring_flat(op, bytes, g->n, flat_level(g, intra, inter));
+    if (op == COLL_ALL_TO_ALL) /* no ring: each GPU's cross-node share leaves by its own NIC */
+        return coll_ring_flat(op, bytes, g->n, g->per_node >= g->n ? intra : inter);
+    struct coll_level lv = flat_level(g, intra, inter);
+    return coll_ring_flat(op, bytes, g->n, &lv);
 }
 
 /* Double binary tree (NCCL): all-reduce moves the buffer up and down the tree, pipelined in
@@ -48,8 +62,8 @@ static double tree_time(enum coll_op op, double bytes, const struct coll_group *
         return 0.0;
     if (op != COLL_ALL_REDUCE)
         return ring_time(op, bytes, g, intra, inter);
-    const struct coll_level *lv = flat_level(g, intra, inter);
-    return 2.0 * ceil(log2((double)g->n)) * lv->lat_s + 2.0 * bytes / lv->bw_Bps;
+    struct coll_level lv = flat_level(g, intra, inter);
+    return 2.0 * ceil(log2((double)g->n)) * lv.lat_s + 2.0 * bytes / lv.bw_Bps;
 }
 
 /* Two levels: inside each node over NVLink, across nodes over the network between the GPUs

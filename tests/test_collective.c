@@ -42,6 +42,16 @@ static double ring_rs(double bytes, int n, const struct coll_level *lv)
     return (n - 1) * lv->lat_s + (double)(n - 1) / n * bytes / lv->bw_Bps;
 }
 
+/* A ring or tree across nodes with k of its GPUs in each: every GPU sends (k-1)/k of its ring
+ * traffic over NVLink and 1/k through its own NIC, at once; the network's latency.  k = 8 on
+ * the levels above: 7/8 per 100 GB/s is slower than 1/8 per 25 GB/s, so 800/7 GB/s
+ * (114.2857 GB/s); k = 2: 1/2 per 25 GB/s is the slower, 50 GB/s. */
+static struct coll_level spanning(int k)
+{
+    double intra = (k - 1.0) / (k * NVL.bw_Bps), net = 1.0 / (k * NET.bw_Bps);
+    return (struct coll_level){1.0 / (intra > net ? intra : net), NET.lat_s};
+}
+
 Test(collective, ring_flat_closed_forms)
 {
     static const int ns[] = {2, 3, 7, 8, 64, 1000, 4096};
@@ -94,8 +104,10 @@ Test(collective, trivial_cases_are_free)
         }
 }
 
-/* A group inside one node runs on NVLink; one that leaves it (several nodes, or one GPU per
- * node) runs the flat algorithms on the network. */
+/* A group inside one node runs on NVLink; one GPU per node runs the flat algorithms on the
+ * network; k GPUs in each of several nodes share the ring out over their k NICs and NVLink
+ * (spanning above) -- but an all-to-all has no ring: each GPU's cross-node share leaves by
+ * its own NIC. */
 Test(collective, level_choice)
 {
     for (size_t o = 0; o < NOPS; o++) {
@@ -104,8 +116,10 @@ Test(collective, level_choice)
                    "8 of 8 in a node: intra");
         assert_rel(t_of(&coll_ring, op, 1e8, 4, 4), coll_ring_flat(op, 1e8, 4, &NVL),
                    "4 in a node: intra");
-        assert_rel(t_of(&coll_ring, op, 1e8, 16, 8), coll_ring_flat(op, 1e8, 16, &NET),
-                   "two nodes: inter");
+        struct coll_level two_nodes = spanning(8);
+        assert_rel(t_of(&coll_ring, op, 1e8, 16, 8),
+                   coll_ring_flat(op, 1e8, 16, op == COLL_ALL_TO_ALL ? &NET : &two_nodes),
+                   "two nodes");
         assert_rel(t_of(&coll_ring, op, 1e8, 8, 1), coll_ring_flat(op, 1e8, 8, &NET),
                    "one per node: inter");
     }
@@ -114,7 +128,9 @@ Test(collective, level_choice)
                  t_of(&coll_ring, COLL_ALL_REDUCE, 1e8, 8, 1));
     /* tree too */
     assert_rel(t_of(&coll_tree, COLL_ALL_REDUCE, 1e8, 8, 8), 6 * 1e-6 + 2e8 / 100e9, "tree intra");
-    assert_rel(t_of(&coll_tree, COLL_ALL_REDUCE, 1e8, 8, 2), 6 * 10e-6 + 2e8 / 25e9, "tree inter");
+    assert_rel(t_of(&coll_tree, COLL_ALL_REDUCE, 1e8, 8, 2), 6 * 10e-6 + 2e8 / 50e9, "tree inter");
+    assert_rel(spanning(8).bw_Bps, 800e9 / 7, "8 a node: NVLink-bound");
+    assert_rel(spanning(2).bw_Bps, 50e9, "2 a node: network-bound");
 }
 
 /* Tree all-reduce: 2 ceil(log2 n) steps, 2 x bytes on the wire whatever n. */
@@ -129,8 +145,8 @@ Test(collective, tree_all_reduce)
         double want = 2.0 * cases[i].depth * NET.lat_s + 2.0 * 3e7 / NET.bw_Bps;
         assert_rel(t_of(&coll_tree, COLL_ALL_REDUCE, 3e7, n, 1), want, "tree AR");
     }
-    /* n = 16 across nodes, 1 GB: 8 x 10us + 2e9 / 25e9 = 80e-6 + 0.08 */
-    assert_rel(t_of(&coll_tree, COLL_ALL_REDUCE, 1e9, 16, 8), 0.08008, "tree AR n=16");
+    /* n = 16 across nodes, 8 a node, 1 GB: 8 x 10us + 2e9 x 7 / 800e9 = 80e-6 + 0.0175 */
+    assert_rel(t_of(&coll_tree, COLL_ALL_REDUCE, 1e9, 16, 8), 0.01758, "tree AR n=16");
 }
 
 /* NCCL has no tree reduce-scatter, all-gather or all-to-all: the ring runs instead. */
@@ -167,8 +183,8 @@ Test(collective, hierarchical_worked_numbers)
     assert_rel(t_of(&coll_hierarchical, COLL_REDUCE_SCATTER, 1e9, 32, 8), 0.012537, "hier RS");
     assert_rel(t_of(&coll_hierarchical, COLL_ALL_GATHER, 1e9, 32, 8), 0.012537, "hier AG");
     assert_rel(t_of(&coll_hierarchical, COLL_ALL_TO_ALL, 1e9, 32, 8), 0.03003, "hier A2A");
-    /* the same group flat: ring AR = 62 x 10us + 62/32 x 1e9 / 25e9 = 0.07812 */
-    assert_rel(t_of(&coll_ring, COLL_ALL_REDUCE, 1e9, 32, 8), 0.07812, "ring AR n=32");
+    /* the same group flat: ring AR = 62 x 10us + 62/32 x 1e9 x 7 / 800e9 = 620e-6 + 0.016953125 */
+    assert_rel(t_of(&coll_ring, COLL_ALL_REDUCE, 1e9, 32, 8), 0.017573125, "ring AR n=32");
     /* 2 nodes x 4: RS(intra,4) = 3e-6 + 0.75 x 1e9/100e9 = 0.007503;
      * AR(inter, 2, 2.5e8) = 2 x 10e-6 + 2.5e8 / 25e9 = 0.01002; total 2 x 0.007503 + 0.01002 */
     assert_rel(t_of(&coll_hierarchical, COLL_ALL_REDUCE, 1e9, 8, 4), 0.025026, "hier AR 2x4");
@@ -214,7 +230,7 @@ Test(collective, best_is_the_minimum)
 
 /* Small messages at large n are latency-bound: the tree's 2 log2(n) steps beat the ring's
  * 2(n-1) and the hierarchical cross-node ring's 2(nodes-1).  1 KiB over 1024 GPUs (128 nodes):
- *   tree = 20 x 10us + 2048 / 25e9       ~ 2.0e-4 s
+ *   tree = 20 x 10us + 2048 x 7 / 800e9  ~ 2.0e-4 s
  *   hier ~ 2 x 7 x 1us + 254 x 10us      ~ 2.55e-3 s
  *   ring ~ 2046 x 10us                   ~ 2.05e-2 s */
 Test(collective, best_small_messages_tree)
@@ -223,26 +239,30 @@ Test(collective, best_small_messages_tree)
     struct coll_group g = {1024, 8};
     double t = coll_best(COLL_ALL_REDUCE, 1024.0, &g, &NVL, &NET, &name);
     cr_assert_str_eq(name, "tree");
-    assert_rel(t, 20 * 10e-6 + 2048.0 / 25e9, "tree AR 1 KiB n=1024");
+    assert_rel(t, 20 * 10e-6 + 2048.0 * 7 / 800e9, "tree AR 1 KiB n=1024");
 }
 
-/* Large messages are bandwidth-bound: across nodes the hierarchical algorithm keeps most bytes
- * on NVLink (0.025074 s vs ring 0.07812 s and tree 0.08008 s, see above); inside one node the
+/* Large messages are bandwidth-bound: across nodes NCCL's multi-NIC ring (0.017573 s) beats
+ * the two-level form (0.025074 s) and the tree (0.01758 s, see above); inside one node the
  * ring's 2(n-1)/n < 2 beats the tree (hierarchical there is the ring itself; a tie keeps the
- * first registered, the ring). */
+ * first registered, the ring).  The two-level form still wins latency-bound reduce-scatters. */
 Test(collective, best_large_messages_ring_or_hierarchical)
 {
     const char *name = NULL;
     struct coll_group span = {32, 8}, node = {8, 8}, rails = {32, 1};
-    assert_rel(coll_best(COLL_ALL_REDUCE, 1e9, &span, &NVL, &NET, &name), 0.025074, "best");
-    cr_assert_str_eq(name, "hierarchical");
+    assert_rel(coll_best(COLL_ALL_REDUCE, 1e9, &span, &NVL, &NET, &name), 0.017573125, "best");
+    cr_assert_str_eq(name, "ring");
     assert_rel(coll_best(COLL_ALL_REDUCE, 1e9, &node, &NVL, &NET, &name), 0.017514, "best");
     cr_assert_str_eq(name, "ring");
     coll_best(COLL_ALL_REDUCE, 1e9, &rails, &NVL, &NET, &name);
     cr_assert_str_eq(name, "ring");
-    /* reduce-scatter has no tree; across nodes the hierarchical form still wins */
-    coll_best(COLL_REDUCE_SCATTER, 1e9, &span, &NVL, &NET, &name);
+    /* reduce-scatter has no tree: 1 MB over 128 nodes of 8, latency-bound, the two-level form
+     * crosses the network in 127 steps where the ring takes 1023 */
+    struct coll_group big = {1024, 8};
+    coll_best(COLL_REDUCE_SCATTER, 1e6, &big, &NVL, &NET, &name);
     cr_assert_str_eq(name, "hierarchical");
+    coll_best(COLL_REDUCE_SCATTER, 1e9, &span, &NVL, &NET, &name);
+    cr_assert_str_eq(name, "ring");
 }
 
 /* Even when no algorithm gives a finite time (a zero-bandwidth level), the caller gets a name

@@ -204,6 +204,10 @@ static const char *hardware_with_node(const char *src, int gpus, char *path, siz
     return path;
 }
 
+/* TP 16 inside one 16-GPU NVLink domain, then over two 8-GPU nodes: NCCL's rings share the
+ * crossing out over the node's eight NICs, so the bandwidth stays near NVLink's, but every
+ * ring step pays the network's latency and each GPU's NIC share runs at the network's
+ * efficiency: TP's time grows by half at least, the step by a fifth. */
 Test(placement, tensor_parallelism_across_nodes_is_slower)
 {
     char wide[256];
@@ -218,7 +222,7 @@ Test(placement, tensor_parallelism_across_nodes_is_slower)
     cr_assert(out.rep.tp_spans_nodes, "tp=16 on 8-GPU nodes is flagged");
     cr_assert_gt(out.rep.step_s, 1.2 * inside, "TP over the network: %g s vs %g s", out.rep.step_s,
                  inside);
-    cr_assert_gt(out.rep.brk.tp, 3 * tp_inside);
+    cr_assert_gt(out.rep.brk.tp, 1.5 * tp_inside, "%g vs %g", out.rep.brk.tp, tp_inside);
     step_release(&out);
     unlink(wide);
 }
