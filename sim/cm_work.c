@@ -67,6 +67,7 @@
 #define KERNELS_MOE_ROUTE_BWD 14.0
 #define KERNELS_SHARED_FWD 3.0
 #define KERNELS_SHARED_BWD 3.0
+#define KERNELS_SHARED_WGT 2.0
 /* The SSD scan's backward: each of its matmuls has two input gradients (C B^T: C and B;
  * the masked product and the state terms: their two operands), 2x the forward. */
 #define MAMBA_SCAN_BWD_FACTOR 2.0
@@ -384,7 +385,8 @@ static double op_policy_gemms(const struct cm_ctx *c, const struct layer_parts *
     if (lp->mixer != MIXER_ATTENTION)
         return 0.0;
     double q = (double)m->heads * m->head_dim, kv = (double)m->kv_heads * m->head_dim;
-    double t = matmul_s(c, lf->qkv * share * kv / (q + 2.0 * kv)) + matmul_s(c, lf->attn_out * share);
+    double k_proj = lf->qkv * share * kv / (q + 2.0 * kv);
+    double t = matmul_s(c, k_proj) + matmul_s(c, lf->attn_out * share);
     if (lp->mlp == MLP_DENSE && m->act == ACT_SWIGLU)
         t += matmul_s(c, lf->mlp * share / 3.0);
     return t;
@@ -552,7 +554,7 @@ static void layer_kernels(const struct cm_ctx *c, const struct layer_parts *lp,
         if (c->m->shared_experts > 0) {
             fwd += KERNELS_SHARED_FWD;
             bwd += KERNELS_SHARED_BWD;
-            wgt += 2.0;
+            wgt += KERNELS_SHARED_WGT;
         }
     }
     lc->kernels_fwd = fwd + (tp ? KERNELS_TP * per_block : 0) + unfused;
@@ -676,7 +678,8 @@ struct recompute_cost {
  * the down-projection's output (kept although no backward reads it) and, with sequence
  * parallelism, the two reduce-scatters' outputs.  The 2024 policy also kept aten.abs outputs
  * of fp8 scaling, dropped since (memory only: not modelled). */
-static struct recompute_cost op_policy_recompute(const struct cm_ctx *c, const struct layer_cost *lc)
+static struct recompute_cost op_policy_recompute(const struct cm_ctx *c,
+                                                 const struct layer_cost *lc)
 {
     const struct model *m = c->m;
     const struct cm_config *cfg = c->cfg;
@@ -690,9 +693,10 @@ static struct recompute_cost op_policy_recompute(const struct cm_ctx *c, const s
                 (linear > 0 ? lc->quant_fwd * lc->op_gemm / linear : 0.0),
         .tp = lc->tp_regather,
     };
-    r.kept = ACT_BYTES * (Ts * h + per * (q + kv) + per * m->heads * m->v_head_dim + per * m->ffn +
-                          (gated ? T * h : 0.0) + (cfg->tp > 1 && c->scn->sp ? 2.0 * Ts * h : 0.0)) +
-             lc->acts.masks;
+    double input = Ts * h, q_and_v = per * (q + kv), attention = per * m->heads * m->v_head_dim;
+    double gate = per * m->ffn, down = gated ? T * h : 0.0;
+    double scattered = cfg->tp > 1 && c->scn->sp ? 2.0 * Ts * h : 0.0;
+    r.kept = ACT_BYTES * (input + q_and_v + attention + gate + down + scattered) + lc->acts.masks;
     return r;
 }
 

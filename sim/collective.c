@@ -38,7 +38,8 @@ static struct coll_level flat_level(const struct coll_group *g, const struct col
     if (g->per_node >= g->n)
         return *intra;
     double k = g->per_node;
-    double per_byte_intra = (k - 1.0) / (k * intra->bw_Bps), per_byte_net = 1.0 / (k * inter->bw_Bps);
+    double per_byte_intra = (k - 1.0) / (k * intra->bw_Bps);
+    double per_byte_net = 1.0 / (k * inter->bw_Bps);
     double slower = per_byte_intra > per_byte_net ? per_byte_intra : per_byte_net;
     return (struct coll_level){.bw_Bps = 1.0 / slower, .lat_s = inter->lat_s};
 }

@@ -277,8 +277,8 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
     [SCN_RECOMPUTE_MODULES] = {"recompute-modules", VT_FLAGS, FIELD(recompute_modules), 0, 0,
                                recompute_module_choices, 0, .scope = KS_MODEL,
                                .def = "core_attn",
-                               .doc = "modules selective recompute runs again (Megatron names; op: torchtitan's "
-                                      "per-op policy)"},
+                               .doc = "modules selective recompute runs again (Megatron "
+                                      "names; op: torchtitan's per-op policy)"},
     [SCN_RECOMPUTE_METHOD] = {"recompute-method", VT_CHOICE, FIELD(recompute_method), 0, 0,
                               recompute_method_choices, 0, .scope = KS_MODEL, .def = "uniform",
                               .doc = "full recompute: groups of num-layers (uniform) or the "
