@@ -68,6 +68,26 @@
 #define KERNELS_SHARED_FWD 3.0
 #define KERNELS_SHARED_BWD 3.0
 #define KERNELS_SHARED_WGT 2.0
+/* Eager PyTorch (elementwise=eager: torchtitan without torch.compile) runs each element-wise
+ * op of its model code as a kernel of its own (torchtitan/models/norms.py RMSNorm and
+ * models/llama/model.py at 9dec370, the code of its December 2024 benchmarks):
+ *   RMSNorm x.float(), pow(2), mean, rsqrt(+eps), x * rsqrt, type_as, * weight: bytes moved per
+ *   element 6 + 8 + 4 + 8 + 6 + 4 = 36 where a fused norm moves 4 (read and write bf16), 7 more
+ *   launches forward and about 11 more backward (autograd's kernel per op);
+ *   SwiGLU silu(a) * b: 2 + 2 and 4 + 2 = 10 bytes per inner element where fused moves 6, one
+ *   more launch forward, two backward;
+ *   RoPE on Q and K: .float(), the complex multiply and type_as, 6 + 8 + 6 = 20 bytes per
+ *   element (a fused rotary kernel's own 4 are not counted either way), five more launches
+ *   each way.  LayerNorm and GELU are single PyTorch kernels eager or not. */
+#define EAGER_RMSNORM_FACTOR 9.0 /* 36 / 4 bytes per element */
+#define EAGER_SWIGLU_UNITS 5.0   /* 2-byte units per inner element (fused: 3) */
+#define EAGER_ROPE_BYTES 20.0    /* per element of Q and K */
+#define KERNELS_EAGER_NORM_FWD 7.0
+#define KERNELS_EAGER_NORM_BWD 11.0
+#define KERNELS_EAGER_SWIGLU_FWD 1.0
+#define KERNELS_EAGER_SWIGLU_BWD 2.0
+#define KERNELS_EAGER_ROPE 5.0
+
 /* The SSD scan's backward: each of its matmuls has two input gradients (C B^T: C and B;
  * the masked product and the state terms: their two operands), 2x the forward. */
 #define MAMBA_SCAN_BWD_FACTOR 2.0
@@ -439,7 +459,10 @@ static void layer_elementwise(const struct cm_ctx *c, const struct layer_parts *
     const struct model *m = c->m;
     const struct scenario *scn = c->scn;
     int moe = lp->mlp == MLP_MOE;
-    double t = c->cfg->tp, h = m->hidden, act_units = m->act == ACT_SWIGLU ? 3.0 : 2.0;
+    int eager = scn->elementwise == ELEMENTWISE_EAGER, gated = m->act == ACT_SWIGLU;
+    double t = c->cfg->tp, h = m->hidden;
+    double act_units = gated ? (eager ? EAGER_SWIGLU_UNITS : 3.0) : 2.0;
+    double norm_factor = eager && m->norm == NORM_RMSNORM ? EAGER_RMSNORM_FACTOR : 1.0;
     double dense_inner = 0.0; /* the dense MLP's, or the shared experts' */
     if (moe)
         dense_inner = (double)m->shared_experts * m->shared_expert_ffn;
@@ -447,7 +470,7 @@ static void layer_elementwise(const struct cm_ctx *c, const struct layer_parts *
         dense_inner = m->ffn;
     double routed_inner = moe ? (double)m->top_k * m->expert_ffn * scn->moe_imbalance : 0.0;
     double per_block = lp->blocks / 2.0; /* the units below count a transformer layer's two */
-    lc->norm_fwd = cm_memory_s(c, ACT_BYTES * 4.0 * per_block * Ts * h);
+    lc->norm_fwd = cm_memory_s(c, norm_factor * ACT_BYTES * 4.0 * per_block * Ts * h);
     lc->act_dense = cm_memory_s(c, ACT_BYTES * act_units * T * dense_inner / t);
     lc->act_moe = cm_memory_s(c, ACT_BYTES * act_units * T * routed_inner / t);
     lc->permute_fwd =
@@ -460,6 +483,8 @@ static void layer_elementwise(const struct cm_ctx *c, const struct layer_parts *
                       ? 0.0
                       : 5.0 * c->cfg->micro_batch * (m->heads / t) * (double)c->cfg->seq *
                             c->cfg->seq / c->cfg->cp);
+    if (eager && lp->mixer == MIXER_ATTENTION && m->pos == POS_ROPE)
+        other += EAGER_ROPE_BYTES * T / t * ((double)m->heads + m->kv_heads) * m->head_dim;
     if (lp->mixer == MIXER_MAMBA) /* the conv1d reads and writes x, B, C (its SiLU fused); the
                                    * scan applies the z gate; the RMSNorm reads and writes y */
         other += ACT_BYTES * T / t *
@@ -556,6 +581,16 @@ static void layer_kernels(const struct cm_ctx *c, const struct layer_parts *lp,
             bwd += KERNELS_SHARED_BWD;
             wgt += KERNELS_SHARED_WGT;
         }
+    }
+    if (c->scn->elementwise == ELEMENTWISE_EAGER) {
+        const struct model *m = c->m;
+        int norms = m->norm == NORM_RMSNORM ? lp->blocks : 0;
+        int swiglu = lp->mlp != MLP_NONE && m->act == ACT_SWIGLU;
+        int rope = lp->mixer == MIXER_ATTENTION && m->pos == POS_ROPE;
+        fwd += norms * KERNELS_EAGER_NORM_FWD + swiglu * KERNELS_EAGER_SWIGLU_FWD +
+               rope * KERNELS_EAGER_ROPE;
+        bwd += norms * KERNELS_EAGER_NORM_BWD + swiglu * KERNELS_EAGER_SWIGLU_BWD +
+               rope * KERNELS_EAGER_ROPE;
     }
     lc->kernels_fwd = fwd + (tp ? KERNELS_TP * per_block : 0) + unfused;
     lc->kernels_bwd = bwd + (tp ? KERNELS_TP * per_block : 0) + 2.0 * unfused;

@@ -43,6 +43,7 @@ enum value_type {
 static const char *const dtype_choices[] = {"fp32", "tf32", "bf16", "fp16", "fp8", "nvfp4", NULL};
 static const char *const recompute_choices[] = {"none", "selective", "full", NULL};
 static const char *const attention_choices[] = {"flash", "unfused", NULL};
+static const char *const elementwise_choices[] = {"fused", "eager", NULL};
 static const char *const fp8_recipe_choices[] = {"delayed", "current", "blockwise", "mxfp8", NULL};
 static const char *const dispatcher_choices[] = {"alltoall", "allgather", "deepep", NULL};
 static const char *const fsdp_choices[] = {"none",         "full-shard", "shard-grad-op",
@@ -229,6 +230,10 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
         {"attention", VT_CHOICE, FIELD(attention), 0, 0, attention_choices, 0, .scope = KS_MODEL,
          .def = "flash",
          .doc = "attention kernels: flash (fused) or unfused (GEMMs and softmax over s x s)"},
+    [SCN_ELEMENTWISE] = {"elementwise", VT_CHOICE, FIELD(elementwise), 0, 0, elementwise_choices,
+                         0, .scope = KS_MODEL, .def = "fused",
+                         .doc = "element-wise ops: fused (Transformer Engine, torch.compile) or "
+                                "eager (PyTorch without compile: one kernel per op)"},
     [SCN_FP8_RECIPE] = {"fp8-recipe", VT_CHOICE, FIELD(fp8_recipe), 0, 0, fp8_recipe_choices, 0,
                         .scope = KS_MODEL, .def = "delayed",
                         .doc = "how fp8 GEMM inputs get their scales (Transformer Engine recipes)"},

@@ -86,6 +86,7 @@ enum scn_key {
     SCN_GRAD_REDUCE_OP,
     SCN_OFFLOAD_ACTIVATIONS,
     SCN_OFFLOAD_OPTIMIZER,
+    SCN_ELEMENTWISE,
     /* The training framework whose schedules and features the scenario must use. */
     SCN_FRAMEWORK,
     SCN_KEY_COUNT,
@@ -122,6 +123,9 @@ enum scn_grad_reduce_op { GRAD_REDUCE_AUTO, GRAD_REDUCE_ALL_REDUCE, GRAD_REDUCE_
 /* Attention kernels: flash (fused, causal-aware, O(s) memory) or unfused (batched GEMMs over
  * the full s x s scores and a fused softmax, as Megatron ran before flash attention). */
 enum scn_attention { ATTENTION_FLASH, ATTENTION_UNFUSED };
+/* Element-wise ops fused into few kernels (Transformer Engine, torch.compile) or run by eager
+ * PyTorch one kernel per op. */
+enum scn_elementwise { ELEMENTWISE_FUSED, ELEMENTWISE_EAGER };
 /* How fp8 GEMM inputs get their scales (Transformer Engine recipes): delayed -- per tensor, from
  * the amax history of earlier steps; current -- per tensor, from this tensor's own amax (an
  * extra pass over it first, unless the norm that wrote it took the amax); blockwise -- one
@@ -219,6 +223,7 @@ struct scenario {
     int dist_opt;             /* distributed optimizer: optimizer state sharded over DP */
     int overlap_grad_reduce, overlap_param_gather, overlap_tp_comm, overlap_p2p;
     int attention;            /* enum scn_attention */
+    int elementwise;          /* enum scn_elementwise */
     int p2p_scatter_gather;   /* P2P sends 1/tp slices (implied by sp) */
     int grad_reduce_fp32;     /* gradients kept and reduced in fp32 (else the 16-bit type) */
     int dropout;              /* hidden and attention dropout (masks kept for the backward) */
