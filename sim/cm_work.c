@@ -397,7 +397,9 @@ static double acts_total(const struct layer_acts *a)
  * matmul but the second, fourth, ... of a layer, counted in the order the layer runs them: Q
  * (kept), K (run again), V (kept), the projection (again), the gate (kept), the up-projection
  * (again), the down-projection (kept).  Without a gate the sixth matmul is the last op and the
- * recompute stops before it (torch.utils.checkpoint's early stop).  The time of those matmuls. */
+ * recompute stops before it (torch.utils.checkpoint's early stop).  torchao's Float8 linears
+ * count the same: the policy, a dispatch mode, sees their aten.mm before the Float8 tensor
+ * turns it into a scaled matmul.  The time of those matmuls. */
 static double op_policy_gemms(const struct cm_ctx *c, const struct layer_parts *lp,
                               const struct layer_flops *lf, double share)
 {
