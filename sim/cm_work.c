@@ -180,6 +180,7 @@ struct layer_cost {
     double core_fwd, core_bwd; /* attention core, or a Mamba-2 mixer's SSD scan */
     double elem_fwd;           /* element-wise forward time */
     double norm_fwd;           /* of which the two norms */
+    double rope_fwd;           /* of which eager PyTorch's rotary embedding of Q and K */
     double act_dense, act_moe; /* of which the activation functions: dense MLP or shared
                                   experts, routed experts */
     double permute_fwd;        /* of which the token permutation of MoE layers */
@@ -486,13 +487,14 @@ static void layer_elementwise(const struct cm_ctx *c, const struct layer_parts *
                       : 5.0 * c->cfg->micro_batch * (m->heads / t) * (double)c->cfg->seq *
                             c->cfg->seq / c->cfg->cp);
     if (eager && lp->mixer == MIXER_ATTENTION && m->pos == POS_ROPE)
-        other += EAGER_ROPE_BYTES * T / t * ((double)m->heads + m->kv_heads) * m->head_dim;
+        lc->rope_fwd = cm_memory_s(c, EAGER_ROPE_BYTES * T / t * ((double)m->heads + m->kv_heads) *
+                                          m->head_dim);
     if (lp->mixer == MIXER_MAMBA) /* the conv1d reads and writes x, B, C (its SiLU fused); the
                                    * scan applies the z gate; the RMSNorm reads and writes y */
         other += ACT_BYTES * T / t *
                  (2.0 * model_mamba_conv_channels(m) + 2.0 * model_mamba_inner(m));
-    lc->elem_fwd =
-        lc->norm_fwd + lc->act_dense + lc->act_moe + lc->permute_fwd + cm_memory_s(c, other);
+    lc->elem_fwd = lc->norm_fwd + lc->rope_fwd + lc->act_dense + lc->act_moe + lc->permute_fwd +
+                   cm_memory_s(c, other);
     if (c->narrow)
         narrow_quantize_s(c, lp, T, Ts, dense_inner + routed_inner, &lc->quant_fwd,
                           &lc->quant_bwd);
@@ -726,7 +728,7 @@ static struct recompute_cost op_policy_recompute(const struct cm_ctx *c,
     double q = (double)m->heads * m->head_dim, kv = (double)m->kv_heads * m->head_dim;
     double linear = lc->gemm_fwd - lc->mla_up;
     struct recompute_cost r = {
-        .work = lc->op_gemm + lc->norm_fwd + lc->act_dense +
+        .work = lc->op_gemm + lc->norm_fwd + lc->rope_fwd + lc->act_dense +
                 (linear > 0 ? lc->quant_fwd * lc->op_gemm / linear : 0.0),
         .tp = lc->tp_regather,
     };

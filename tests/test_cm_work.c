@@ -727,6 +727,21 @@ Test(elementwise, eager_pytorch_moves_more_bytes_in_more_kernels)
     cr_assert(near(out.cm.stages[0].bwd.compute - b, 32 * (2 * bytes / 1e12 + 29e-6)),
               "backward %.9g", out.cm.stages[0].bwd.compute - b);
     step_release(&out);
+    /* Under torchtitan's per-op policy the backward runs every element-wise op again: the
+     * recompute grows by the same bytes. */
+    const char *const fused_op[] = {"seq=4096", "microbatches=1", "hw.hbm-bandwidth=1TBps",
+                                    "framework=torchtitan", "recompute=selective",
+                                    "recompute-modules=op", NULL};
+    const char *const eager_op[] = {"seq=4096", "microbatches=1", "hw.hbm-bandwidth=1TBps",
+                                    "framework=torchtitan", "recompute=selective",
+                                    "recompute-modules=op", "elementwise=eager", NULL};
+    run_ok(MODEL("llama3.1-8b"), 8, fused_op);
+    double r = out.cm.stages[0].bwd.recompute;
+    step_release(&out);
+    run_ok(MODEL("llama3.1-8b"), 8, eager_op);
+    cr_assert(near(out.cm.stages[0].bwd.recompute - r, 32 * bytes / 1e12), "recompute %.9g",
+              out.cm.stages[0].bwd.recompute - r);
+    step_release(&out);
     /* GPT-3's LayerNorm and GELU are single PyTorch kernels, its positions learned: no change */
     run_ok(MODEL("gpt-sc21-1.7b"), 8, fused);
     f = out.cm.stages[0].fwd.compute;
