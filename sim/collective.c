@@ -47,7 +47,9 @@ static struct coll_level flat_level(const struct coll_group *g, const struct col
 static double ring_time(enum coll_op op, double bytes, const struct coll_group *g,
                         const struct coll_level *intra, const struct coll_level *inter)
 {
-    if (op == COLL_ALL_TO_ALL) /* no ring: each GPU's cross-node share leaves by its own NIC */
+    /* no ring: each GPU's cross-node share leaves by its own NIC ("Alltoall cannot aggregate
+     * the bandwidth of multiple NICs", S. Jeaugey, github.com/NVIDIA/nccl-tests/issues/267) */
+    if (op == COLL_ALL_TO_ALL)
         return coll_ring_flat(op, bytes, g->n, g->per_node >= g->n ? intra : inter);
     struct coll_level lv = flat_level(g, intra, inter);
     return coll_ring_flat(op, bytes, g->n, &lv);
