@@ -1949,10 +1949,11 @@ static const enum scn_key csv_layout_keys[] = {
 /* Short names of the recompute modules, for the table. */
 static void modules_short(int bits, char *buf, size_t len)
 {
-    static const char *const names[] = {"attn", "mlp", "moe", "act", "ln", "mla", "shexp"};
+    /* in enum scn_recompute_module bit order */
+    static const char *const names[] = {"attn", "mlp", "moe", "act", "ln", "mla", "shexp", "op"};
     size_t used = 0;
     buf[0] = '\0';
-    for (int i = 0; i < 7 && used < len; i++)
+    for (int i = 0; i < (int)(sizeof names / sizeof names[0]) && used < len; i++)
         if (bits & (1 << i))
             used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? "," : "", names[i]);
 }
@@ -2053,7 +2054,8 @@ static int write_table(FILE *out, const struct scenario *base, const struct plan
     fputs("\nbubble, comm (exposed TP+CP+EP+PP+DP and host offload) and recomp are shares of "
           "the step time; mem is the peak over pipeline ranks; zeroN is the ZeRO stage (k: "
           "parameters kept gathered), rc: recompute (selective modules: attn ln act mlp moe "
-          "mla shexp), off: offload (opt: optimizer, act: activations); within 1% of each "
+          "mla shexp; op: torchtitan's per-op policy), off: offload (opt: optimizer, act: "
+          "activations); within 1% of each "
           "other the simpler layout comes first\n",
           out);
     char counts[320];

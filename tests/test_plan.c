@@ -760,6 +760,31 @@ Test(plan, table_and_summary)
     free(err);
 }
 
+/* A selective config under torchtitan's per-op policy shows as rc:op, and the legend says so:
+ * Llama-3.1-70B on 32 GPUs, where FSDP alone does not fit at every width. */
+Test(plan, the_table_names_torchtitans_op_policy)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/tmp/stepsim-plan-tt70-%ld.xml", (long)getpid());
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<scenario name=\"tt70\">\n"
+               "  <model ref=\"%s/models/llama3.1-70b.xml\"/>\n"
+               "  <hardware ref=\"%s/hardware/dgx-h100.xml\"/>\n  <parallel gpus=\"32\"/>\n"
+               "  <batch micro-batch=\"1\" global-batch=\"64\" seq=\"8192\"/>\n"
+               "  <training framework=\"torchtitan\" dtype=\"bf16\"/>\n</scenario>\n",
+            TOP_SRCDIR, TOP_SRCDIR);
+    fclose(f);
+    char *out, *err;
+    const char *args[] = {path, "--gpus", "32", "--top", "40", "-j", "1", NULL};
+    cr_assert_eq(run_plan(args, &out, &err), 0, "stderr: %s", err);
+    unlink(path);
+    cr_expect(strstr(out, " rc:op "), "%s", out);
+    cr_expect(strstr(out, "op: torchtitan's per-op policy"), "%s", out);
+    free(out);
+    free(err);
+}
+
 /* The first line of a file. */
 static void first_line(const char *path, char *buf, size_t len)
 {
