@@ -726,10 +726,9 @@ static struct recompute_cost op_policy_recompute(const struct cm_ctx *c,
     double Ts = c->scn->sp ? per : T, h = m->hidden;
     int gated = m->act == ACT_SWIGLU;
     double q = (double)m->heads * m->head_dim, kv = (double)m->kv_heads * m->head_dim;
-    double linear = lc->gemm_fwd - lc->mla_up;
     struct recompute_cost r = {
         .work = lc->op_gemm + lc->norm_fwd + lc->rope_fwd + lc->act_dense +
-                (linear > 0 ? lc->quant_fwd * lc->op_gemm / linear : 0.0),
+                (lc->gemm_fwd > 0 ? lc->quant_fwd * lc->op_gemm / lc->gemm_fwd : 0.0),
         .tp = lc->tp_regather,
     };
     double input = Ts * h, q_and_v = per * (q + kv), attention = per * m->heads * m->v_head_dim;
