@@ -108,6 +108,11 @@ static double matmul_s(const struct cm_ctx *c, double flops)
     return gemm_s(c, &c->linear, flops);
 }
 
+double cm_gemm16_s(const struct cm_ctx *c, double flops)
+{
+    return gemm_s(c, &c->wide, flops);
+}
+
 static double attention_s(const struct cm_ctx *c, double flops)
 {
     if (flops <= 0)

@@ -15,6 +15,7 @@
 
 #include "alloc.h"
 #include "cm_internal.h"
+#include "cm_muon.h"
 #include "derive.h"
 #include "flops.h"
 #include "framework.h"
@@ -37,15 +38,22 @@ void cm_layer_params(const struct cm_ctx *c, int layer, double *dense, double *e
 static void stage_params(const struct cm_ctx *c, struct cm_stage *st)
 {
     const struct model *m = c->m;
-    double dense = 0, expert = 0, largest = 0, d = 0, e = 0;
+    double dense = 0, expert = 0, largest = 0, d = 0, e = 0, nd = 0, ne = 0;
+    int muon = c->scn->optimizer_algorithm == OPTALG_MUON;
     st->narrow_dense_params = st->narrow_expert_params = 0.0;
+    st->muon_dense_s = st->muon_expert_s = 0.0;
     for (int l = st->first_layer, kind = -1; l < st->first_layer + st->layers; l++) {
         int k = model_layer_kind(m, l, c->cfg->seq); /* one kind, one count (model.h) */
-        if (k != kind)
+        if (k != kind) {
             cm_layer_params(c, l, &d, &e);
+            if (muon)
+                cm_muon_layer_s(c, l, &nd, &ne);
+        }
         kind = k;
         dense += d;
         expert += e;
+        st->muon_dense_s += nd;
+        st->muon_expert_s += ne;
         if (cm_layer_is_narrow(c, l)) {
             st->narrow_dense_params += d;
             st->narrow_expert_params += e;
@@ -61,6 +69,11 @@ static void stage_params(const struct cm_ctx *c, struct cm_stage *st)
         dense += m->mtp_layers * (d + 2.0 * h * h / c->cfg->tp);
         expert += m->mtp_layers * e;
         largest = d + e > largest ? d + e : largest;
+        if (muon) { /* the module's layer; its 2h -> h projection is left out (small) */
+            cm_muon_layer_s(c, m->layers - 1, &nd, &ne);
+            st->muon_dense_s += m->mtp_layers * nd;
+            st->muon_expert_s += m->mtp_layers * ne;
+        }
     }
     dense += embedding + head;
     largest = embedding > largest ? embedding : largest;
@@ -68,6 +81,7 @@ static void stage_params(const struct cm_ctx *c, struct cm_stage *st)
     st->dense_params = dense;
     st->expert_params = expert;
     st->params = dense + expert;
+    st->edge_params = embedding + head;
     st->max_unit_params = largest;
 }
 
@@ -83,37 +97,55 @@ static double narrow_weight_cache_bytes(const struct scenario *scn)
     return scn->dtype == DT_FP8 ? 2.0 : 0.0;
 }
 
-/* Bytes of optimizer state per parameter: an fp32 master copy unless the optimizer keeps none,
- * and its moments in fp32 or bf16.  Mixed-precision Adam: 4 + 2 x 4 = 12 (Rajbhandari et al.,
- * ZeRO, SC'20, sec. 3.1: with 2-byte weights and gradients, their 16 bytes/param); Megatron's
- * precision-aware optimizer with bf16 moments: 4 + 2 x 2 = 8. */
-static double optimizer_state_bytes(const struct scenario *scn)
+/* Bytes of optimizer state per parameter keeping `moments` moments: an fp32 master copy
+ * unless the optimizer keeps none, and its moments in fp32 or bf16.  Mixed-precision Adam:
+ * 4 + 2 x 4 = 12 (Rajbhandari et al., ZeRO, SC'20, sec. 3.1: with 2-byte weights and
+ * gradients, their 16 bytes/param); Megatron's precision-aware optimizer with bf16 moments:
+ * 4 + 2 x 2 = 8; a Muon matrix's one momentum: 4 + 4 = 8. */
+static double state_bytes(const struct scenario *scn, int moments)
 {
     double master = scn->optimizer_state == OPTSTATE_BF16 ? 0.0 : 4.0;
     double moment = scn->optimizer_state == OPTSTATE_FP32 ? 4.0 : 2.0;
-    return master + scn->optimizer_moments * moment;
+    return master + moments * moment;
 }
 
-/* HBM traffic of one fused optimizer update per parameter: read the gradient, read and write
- * the state, write the 16-bit weight (fused multi-tensor Adam, fp32 state: 4 + 24 + 2 = 30). */
-static double optimizer_traffic_bytes(const struct scenario *scn)
+/* Moments the update of the weight matrices keeps: Muon's one momentum, else
+ * optimizer-moments (the embedding, the head, norms and biases always keep optimizer-moments). */
+static int matrix_moments(const struct scenario *scn)
 {
-    return cm_grad_bytes(scn) + 2.0 * optimizer_state_bytes(scn) + PARAM_BYTES;
+    return scn->optimizer_algorithm == OPTALG_MUON ? 1 : scn->optimizer_moments;
 }
 
-/* One optimizer step over `params` parameters.  On the GPU it streams its traffic through HBM;
- * with offload-optimizer the host updates that share (Megatron's HybridDeviceOptimizer): the
- * gradients go down and the new 16-bit weights come back over the host link, and the CPU's
- * update streams through host memory, while the GPU updates the rest. */
-static double optimizer_s(const struct cm_ctx *c, double params)
+/* Optimizer state of `params` parameters, `edge` of them the embedding / LM head. */
+static double optimizer_state_bytes(const struct scenario *scn, double params, double edge)
 {
-    double g = c->scn->offload_optimizer, traffic = optimizer_traffic_bytes(c->scn);
-    double gpu = cm_memory_s(c, traffic * (1.0 - g) * params);
+    return state_bytes(scn, scn->optimizer_moments) * edge +
+           state_bytes(scn, matrix_moments(scn)) * (params - edge);
+}
+
+/* HBM traffic of one fused optimizer update of `params` parameters (`edge` of them the
+ * embedding / head): read the gradient, read and write the state, write the 16-bit weight
+ * (fused multi-tensor Adam, fp32 state: 4 + 24 + 2 = 30 per parameter). */
+static double optimizer_traffic_bytes(const struct scenario *scn, double params, double edge)
+{
+    return (cm_grad_bytes(scn) + PARAM_BYTES) * params +
+           2.0 * optimizer_state_bytes(scn, params, edge);
+}
+
+/* One optimizer step over `params` parameters (`edge` of them the embedding / head).  On the
+ * GPU it streams its traffic through HBM; with offload-optimizer the host updates that share
+ * (Megatron's HybridDeviceOptimizer): the gradients go down and the new 16-bit weights come
+ * back over the host link, and the CPU's update streams through host memory, while the GPU
+ * updates the rest.  Muon's Newton-Schulz work is added by the caller. */
+static double optimizer_s(const struct cm_ctx *c, double params, double edge)
+{
+    double g = c->scn->offload_optimizer, traffic = optimizer_traffic_bytes(c->scn, params, edge);
+    double gpu = cm_memory_s(c, traffic * (1.0 - g));
     if (g <= 0)
         return gpu;
     const struct hw_node *n = &c->hw->node;
     double host = g * params * (cm_grad_bytes(c->scn) + PARAM_BYTES) / n->host_bw_Bps +
-                  g * params * traffic / n->host_mem_bw_Bps;
+                  g * traffic / n->host_mem_bw_Bps;
     return gpu > host ? gpu : host;
 }
 
@@ -692,17 +724,25 @@ static void cost_ranks(const struct cm_ctx *c, struct costmodel *cm, const struc
     struct coll_group expert_g = cm_replica_group(c, cm->cfg.edp, cm->cfg.etp * cm->cfg.ep);
     int gathers = cm->cfg.zero == 1 || cm->cfg.zero == 2; /* ZeRO-3 gathers per layer */
     for (int r = 0; r < scn->pp; r++) {
-        double dense = 0, expert = 0, narrow_dense = 0, narrow_expert = 0;
+        double dense = 0, expert = 0, narrow_dense = 0, narrow_expert = 0, edge = 0;
+        double ns_dense = 0, ns_expert = 0;
         for (int ch = 0; ch < scn->vp; ch++) {
             const struct cm_stage *cs = &cm->stages[scn_stage_of(scn, r, ch)];
             dense += cs->dense_params;
             expert += cs->expert_params;
+            edge += cs->edge_params;
             narrow_dense += cs->narrow_dense_params;
             narrow_expert += cs->narrow_expert_params;
+            ns_dense += cs->muon_dense_s;
+            ns_expert += cs->muon_expert_s;
             cm->rank_deferred_s[r] += chunk_mbs * cs->deferred_wgt;
         }
-        cm->rank_opt_s[r] =
-            cm->rank_deferred_s[r] + optimizer_s(c, optimizer_shard(cm, scn, dense, expert));
+        /* Muon's matrices are shared out whole over the ranks that shard the state
+         * (LayerWiseDistributedOptimizer, cm_muon.c): each does its share of the work. */
+        cm->rank_opt_s[r] = cm->rank_deferred_s[r] +
+                            optimizer_s(c, optimizer_shard(cm, scn, dense, expert),
+                                        optimizer_shard(cm, scn, edge, 0.0)) +
+                            optimizer_shard(cm, scn, ns_dense, ns_expert);
         if (gathers && !scn->overlap_param_gather && dense_g.n > 1)
             cm->rank_param_ag_s[r] =
                 cm_coll_time(c, COLL_ALL_GATHER, gather_bytes(c, dense, narrow_dense), dense_g) +
@@ -848,10 +888,11 @@ void cm_release(struct costmodel *cm)
 void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
                     const struct pipe_result *res, int rank, struct cm_rank_memory *out)
 {
-    double dense = 0, expert = 0, act = 0, largest = 0, narrow = 0;
+    double dense = 0, expert = 0, act = 0, largest = 0, narrow = 0, edge = 0;
     for (int ch = 0; ch < scn->vp; ch++) {
         const struct cm_stage *cs = &cm->stages[scn_stage_of(scn, rank, ch)];
         narrow += cs->narrow_dense_params + cs->narrow_expert_params;
+        edge += cs->edge_params;
         dense += cs->dense_params;
         expert += cs->expert_params;
         act += cs->act_bytes_mb;
@@ -863,6 +904,7 @@ void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
      * forward to backward), ZeRO-2/3 one layer's full gradients before their reduce-scatter
      * (all of the rank's under pipeline parallelism, accumulated until the last backward). */
     double own = dense + expert, shard = optimizer_shard(cm, scn, dense, expert);
+    double edge_shard = optimizer_shard(cm, scn, edge, 0.0);
     double gathered = cm->cfg.reshard ? 2.0 * largest : own;
     /* With quantized-params the narrow layers keep no 16-bit weights: their quantized copies
      * below are the parameters (and a ZeRO-3 shard holds them in their gathered form). */
@@ -878,7 +920,8 @@ void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
     out->weights += narrow_weight_cache_bytes(scn) * (resharded ? 2.0 * largest : narrow);
     int per_microbatch = cm->cfg.zero >= 2 && !cm->cfg.defer_grad_sync;
     out->grads = cm_grad_bytes(scn) * (per_microbatch ? shard + largest : own);
-    out->optimizer = optimizer_state_bytes(scn) * shard * (1.0 - scn->offload_optimizer);
+    out->optimizer =
+        optimizer_state_bytes(scn, shard, edge_shard) * (1.0 - scn->offload_optimizer);
     out->act_per_mb = act / scn->vp;
     out->activations = out->act_per_mb * res->peak_inflight[rank];
     out->total = out->weights + out->grads + out->optimizer + out->activations;

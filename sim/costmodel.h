@@ -62,6 +62,10 @@ struct cm_stage {
     double narrow_expert_params; /* ... and routed experts (weight caches, quantized-params) */
     double max_unit_params; /* largest layer (or embedding / head) of the chunk, per GPU: what
                                ZeRO-3 holds gathered at once */
+    double edge_params;     /* of params, the embedding, LM head and final norm: what Muon
+                               leaves to an element-wise update */
+    double muon_dense_s, muon_expert_s; /* Muon's Newton-Schulz work on the chunk's matrices,
+                                           before data parallelism shares it (cm_muon.c) */
 };
 
 struct cm_rank_memory {

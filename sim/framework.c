@@ -28,6 +28,7 @@ static const struct fw_type frameworks[FW_COUNT] = {
                 .recompute_modules = RC_ALL,
                 .offload_activations = 1,
                 .offload_optimizer = 1,
+                .muon = 1,
                 .allreduce_sharded = 1,
                 .cp_comm_types = CP_ALL},
     /* Megatron-Core (NVIDIA/Megatron-LM, read at d98e8a6):
@@ -47,6 +48,8 @@ static const struct fw_type frameworks[FW_COUNT] = {
      *   moe, shared_experts;
      * - offload: fine_grained_activation_offloading / offload_modules (transformer_config.py)
      *   and --optimizer-cpu-offload with --optimizer-offload-fraction (arguments.py);
+     * - optimizer: --optimizer muon (megatron/core/optimizer/emerging_optimizers.py,
+     *   TensorParallelMuon, sharded whole-matrix by LayerWiseDistributedOptimizer);
      * - context parallelism: --cp-comm-type p2p, all_gather, a2a or a2a+p2p (arguments.py,
      *   passed to Transformer Engine's attention). */
     [FW_MEGATRON_CORE] = {.id = FW_MEGATRON_CORE,
@@ -59,6 +62,7 @@ static const struct fw_type frameworks[FW_COUNT] = {
                           .recompute_modules = RC_MEGATRON,
                           .offload_activations = 1,
                           .offload_optimizer = 1,
+                          .muon = 1,
                           .cp_comm_types = CP_ALL},
     /* torchtitan (pytorch/torchtitan, read at b5bcd76):
      * - schedules: torchtitan/config/configs.py, parallelism.pipeline_parallel_schedule -- a
@@ -78,6 +82,7 @@ static const struct fw_type frameworks[FW_COUNT] = {
      * - offload: training.enable_cpu_offload (configs.py), FSDP2's CPU offload of parameters,
      *   gradients and optimizer state: the optimizer runs on the host; no activation
      *   offload;
+     * - optimizer: DistMuon besides AdamW (torchtitan/components/optimizer/optimizer.py);
      * - context parallelism: context_parallel_degree (configs.py) through PyTorch's
      *   experimental ring attention (torch.distributed.tensor.experimental._attention, imported
      *   by torchtitan/distributed/context_parallel/api.py), whose K/V rotate by passing
@@ -93,6 +98,7 @@ static const struct fw_type frameworks[FW_COUNT] = {
                        .full_recompute = 1,
                        .recompute_modules = RC_CORE_ATTN | RC_LAYERNORM | RC_MOE_ACT | RC_OP,
                        .offload_optimizer = 1,
+                       .muon = 1,
                        .cp_comm_types = (1u << CP_P2P) | (1u << CP_ALLGATHER)},
     /* DeepSeek (deepseek-ai/DualPipe; DeepSeek-V3 Technical Report, arXiv:2412.19437):
      * - schedules: dualpipe/dualpipe.py (DualPipe) and dualpipe/dualpipev.py (DualPipeV);
@@ -306,6 +312,9 @@ enum sim_status fw_check(const struct fw_type *fw, const struct scenario *scn,
     if (scn->offload_optimizer > 0 && !fw->offload_optimizer)
         return refuse(fw, scn, SCN_OFFLOAD_OPTIMIZER, err, "offload-optimizer",
                       "no optimizer offload");
+    if (scn->optimizer_algorithm == OPTALG_MUON && !fw->muon)
+        return refuse(fw, scn, SCN_OPTIMIZER_ALGORITHM, err, "the Muon optimizer",
+                      "no Muon (its optimizer is Adam's kind)");
     return SIM_OK;
 }
 

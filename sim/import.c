@@ -57,6 +57,8 @@ static const struct flag flags[] = {
     {"recompute-activations", FK_SWITCH, "recompute", "selective", 0},
     {"sequence-parallel", FK_SWITCH, "sp", "true", 0},
     {"use-distributed-optimizer", FK_SWITCH, "distributed-optimizer", "true", 0},
+    {"optimizer", FK_SPECIAL, NULL, NULL, 0},
+    {"muon-num-ns-steps", FK_INT, "muon-ns-steps", NULL, 0},
     {"overlap-grad-reduce", FK_SWITCH, "overlap-grad-reduce", "true", 0},
     {"overlap-param-gather", FK_SWITCH, "overlap-param-gather", "true", 0},
     {"tp-comm-overlap", FK_SWITCH, "overlap-tp-comm", "true", 0},
@@ -97,7 +99,7 @@ static const struct flag flags[] = {
 /* Where each key the table can produce goes in the scenario file (the schema's elements). */
 static const struct {
     const char *element;
-    const char *keys[12];
+    const char *keys[16];
 } layout[] = {
     {"parallel", {"gpus", "tp", "cp", "ep", "etp", "sp"}},
     {"pipeline", {"schedule", "pp", "vp", "vp-group", "pipeline-layout"}},
@@ -105,7 +107,7 @@ static const struct {
     {"training",
      {"dtype", "recompute", "distributed-optimizer", "overlap-grad-reduce", "overlap-param-gather",
       "overlap-tp-comm", "overlap-p2p", "attention", "grad-reduce-fp32", "dropout",
-      "framework"}},
+      "optimizer-algorithm", "muon-ns-steps", "optimizer-moments", "framework"}},
 };
 
 /* ---- words ---------------------------------------------------------------------------- */
@@ -239,6 +241,28 @@ static enum sim_status hybrid_pattern(struct import_result *res, const char *nam
     return SIM_OK;
 }
 
+/* --optimizer (megatron/training/arguments.py's choices): adam; sgd (with momentum) and lion
+ * keep one moment; muon, and dist_muon whose LayerWiseDistributedOptimizer shards the state
+ * over the data-parallel ranks (the distributed optimizer's memory).  soap and adaptive_muon
+ * are not modelled: refused rather than imported as something else. */
+static enum sim_status optimizer_choice(struct import_result *res, const char *value,
+                                        struct sim_error *err)
+{
+    if (strcmp(value, "adam") == 0)
+        return put_key(res, "optimizer-algorithm", "adam", "optimizer", err);
+    if (strcmp(value, "sgd") == 0 || strcmp(value, "lion") == 0)
+        return put_key(res, "optimizer-moments", "1", "optimizer", err);
+    int layer_wise = strcmp(value, "dist_muon") == 0;
+    if (strcmp(value, "muon") != 0 && !layer_wise)
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "import: --optimizer %s is not modelled (adam, sgd, lion, muon, dist_muon)",
+                       value);
+    enum sim_status st = put_key(res, "optimizer-algorithm", "muon", "optimizer", err);
+    if (st == SIM_OK && layer_wise)
+        st = put_key(res, "distributed-optimizer", "true", "optimizer", err);
+    return st;
+}
+
 static enum sim_status apply_special(struct import_result *res, struct pending *pd,
                                      const char *name, const char *value, struct sim_error *err)
 {
@@ -260,6 +284,8 @@ static enum sim_status apply_special(struct import_result *res, struct pending *
     }
     if (strcmp(name, "hybrid-override-pattern") == 0 || strcmp(name, "hybrid-layer-pattern") == 0)
         return hybrid_pattern(res, name, value, err);
+    if (strcmp(name, "optimizer") == 0)
+        return optimizer_choice(res, value, err);
     if (strcmp(name, "attention-backend") == 0) {
         int unfused = strcmp(value, "unfused") == 0 || strcmp(value, "local") == 0;
         return put_key(res, "attention", unfused ? "unfused" : "flash", name, err);
@@ -451,7 +477,7 @@ static const char import_help[] =
     "--context-parallel-size, --expert-model-parallel-size, --sequence-parallel,\n"
     "--micro-batch-size, --global-batch-size, --seq-length, --recompute-granularity,\n"
     "--bf16 / --fp16 / --fp8-format / --fp4-format, --use-distributed-optimizer,\n"
-    "--overlap-grad-reduce, ...;\n"
+    "--optimizer, --overlap-grad-reduce, ...;\n"
     "torchrun's --nnodes and --nproc-per-node give the world size) into a scenario file, on\n"
     "stdout or --out.  Megatron-Bridge's overrides (model.tensor_model_parallel_size=8) read\n"
     "the same.  The line may be one quoted string or many words.  The model is the shipped one\n"
@@ -657,7 +683,8 @@ static int write_scenario(FILE *out, const struct import_result *res, const char
     fputs("\"/>\n", out);
     for (size_t e = 0; e < sizeof layout / sizeof layout[0]; e++) {
         int any = 0;
-        for (size_t k = 0; k < 12 && layout[e].keys[k]; k++) {
+        size_t nkeys = sizeof layout[e].keys / sizeof layout[e].keys[0];
+        for (size_t k = 0; k < nkeys && layout[e].keys[k]; k++) {
             const char *v = import_value(res, layout[e].keys[k]);
             if (!v)
                 continue;

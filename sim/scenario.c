@@ -49,6 +49,7 @@ static const char *const dispatcher_choices[] = {"alltoall", "allgather", "deepe
 static const char *const fsdp_choices[] = {"none",         "full-shard", "shard-grad-op",
                                            "hybrid-shard", "no-shard",   NULL};
 static const char *const optimizer_state_choices[] = {"fp32", "bf16-moments", "bf16", NULL};
+static const char *const optimizer_algorithm_choices[] = {"adam", "muon", NULL};
 /* Megatron-Core's --recompute-modules names, and torchtitan's per-op policy ("op"), in enum
  * scn_recompute_module bit order. */
 static const char *const recompute_module_choices[] = {
@@ -279,6 +280,15 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
     [SCN_OPTIMIZER_MOMENTS] = {"optimizer-moments", VT_INT, FIELD(optimizer_moments), 0, 2,
                                .scope = KS_MODEL, .def = "2",
                                .doc = "moments per parameter: 2 Adam, 1 Lion or momentum SGD"},
+    [SCN_OPTIMIZER_ALGORITHM] = {"optimizer-algorithm", VT_CHOICE, FIELD(optimizer_algorithm), 0,
+                                 0, optimizer_algorithm_choices, 0, .scope = KS_MODEL,
+                                 .def = "adam",
+                                 .doc = "update rule: adam (element-wise, optimizer-moments "
+                                        "moments) or muon (weight matrices: one momentum, "
+                                        "Newton-Schulz orthogonalized update)"},
+    [SCN_MUON_NS_STEPS] = {"muon-ns-steps", VT_INT, FIELD(muon_ns_steps), 1, 100,
+                           .scope = KS_MODEL, .def = "5",
+                           .doc = "Newton-Schulz iterations per Muon update"},
     [SCN_RECOMPUTE_MODULES] = {"recompute-modules", VT_FLAGS, FIELD(recompute_modules), 0, 0,
                                recompute_module_choices, 0, .scope = KS_MODEL,
                                .def = "core_attn",

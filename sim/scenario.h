@@ -74,6 +74,8 @@ enum scn_key {
     SCN_RESHARD_AFTER_FORWARD,
     SCN_OPTIMIZER_STATE,
     SCN_OPTIMIZER_MOMENTS,
+    SCN_OPTIMIZER_ALGORITHM,
+    SCN_MUON_NS_STEPS,
     /* Activation recompute as Megatron-Core recipes write it. */
     SCN_RECOMPUTE_MODULES,
     SCN_RECOMPUTE_METHOD,
@@ -146,6 +148,11 @@ enum scn_fsdp { FSDP_NONE, FSDP_FULL_SHARD, FSDP_SHARD_GRAD_OP, FSDP_HYBRID_SHAR
  * Adam); fp32 master and bf16 moments (Megatron's --use-precision-aware-optimizer); bf16
  * moments and no master copy (pure-bf16 AdamW of some FSDP2 stacks). */
 enum scn_optimizer_state { OPTSTATE_FP32, OPTSTATE_BF16_MOMENTS, OPTSTATE_BF16 };
+/* The update rule: element-wise (Adam and kin, with optimizer-moments moments), or Muon
+ * (Jordan et al. 2024; Liu et al., "Muon is Scalable for LLM Training", arXiv:2502.16982): each
+ * hidden weight matrix keeps one momentum and its update is orthogonalized by Newton-Schulz
+ * iterations, while embeddings, the LM head, norms and biases stay element-wise. */
+enum scn_optimizer_algorithm { OPTALG_ADAM, OPTALG_MUON };
 
 /* Where a value came from.  Kept small -- the planner copies a whole scenario per config --
  * so a file is an index into the scenario's origin_files, not its path. */
@@ -244,6 +251,8 @@ struct scenario {
                                   gather them again for the backward) */
     int optimizer_state;      /* enum scn_optimizer_state */
     int optimizer_moments;    /* moments per parameter: 2 Adam, 1 Lion / momentum SGD, 0 SGD */
+    int optimizer_algorithm;  /* enum scn_optimizer_algorithm */
+    int muon_ns_steps;        /* Newton-Schulz iterations per Muon update */
     int recompute_modules;    /* enum scn_recompute_module bits (selective recompute) */
     int recompute_method;     /* enum scn_recompute_method (full recompute) */
     int recompute_num_layers; /* layers per group (uniform) or per chunk (block) */

@@ -750,3 +750,40 @@ Test(elementwise, eager_pytorch_moves_more_bytes_in_more_kernels)
     cr_assert_eq(out.cm.stages[0].fwd.compute, f);
     step_release(&out);
 }
+
+/* Muon's Newton-Schulz work (cm_muon.c) on the toy GPU's 16-bit GEMMs (500 TFLOP/s): five
+ * steps of X X^T, A^2 and B X on every weight matrix as one GPU holds it, m <= n its sides:
+ * 5 x (4 m^2 n + 2 m^3) FLOPs, shared out over the ranks the optimizer state is sharded on. */
+static double ns_flops(double rows, double cols)
+{
+    double m = fmin(rows, cols), n = fmax(rows, cols);
+    return 5.0 * (4.0 * m * m * n + 2.0 * m * m * m);
+}
+
+Test(muon, newton_schulz_work_per_matrix_shard_and_rank)
+{
+    /* Llama-3.1-8B, TP 2, DP 4: Q, K, V apart, the projection, SwiGLU's fused fc1 and fc2. */
+    run_ok(MODEL("llama3.1-8b"), 8,
+           L("seq=4096", "tp=2", "gpus=8", "global-batch=4", "distributed-optimizer=true",
+             "optimizer-algorithm=muon"));
+    double layer = ns_flops(2048, 4096) + 2 * ns_flops(512, 4096) + ns_flops(4096, 2048) +
+                   ns_flops(14336, 4096) + ns_flops(4096, 7168);
+    cr_assert(near(out.cm.rank_opt_s[0], 32 * layer / 4 / 5e14), "dense %.9g",
+              out.cm.rank_opt_s[0]);
+    /* One fp32 momentum per matrix parameter (8 bytes of state with the fp32 master), Adam's
+     * two for the embedding, the LM head and the final norm (12), over DP 4. */
+    double p = out.cm.stages[0].params, edge = (2.0 * 128256 * 4096 + 4096) / 2;
+    cr_assert(near(out.rep.mem[0].optimizer, (12 * edge + 8 * (p - edge)) / 4), "state %.9g",
+              out.rep.mem[0].optimizer);
+    step_release(&out);
+    /* OLMoE over EP 8 on 8 GPUs: attention and router matrices shared over DP 8, each GPU's 8
+     * experts (expert-DP 1) all its own; muon-ns-steps scales the work. */
+    run_ok(MODEL("olmoe-1b-7b"), 8,
+           L("seq=4096", "ep=8", "gpus=8", "global-batch=8", "distributed-optimizer=true",
+             "optimizer-algorithm=muon", "muon-ns-steps=10"));
+    double dense = 4 * ns_flops(2048, 2048) + ns_flops(64, 2048);
+    double experts = 8 * (ns_flops(2048, 2048) + ns_flops(2048, 1024));
+    cr_assert(near(out.cm.rank_opt_s[0], 2 * 16 * (dense / 8 + experts) / 5e14), "moe %.9g",
+              out.cm.rank_opt_s[0]);
+    step_release(&out);
+}

@@ -106,6 +106,12 @@ Test(framework, refuses_what_it_does_not_offer)
         {{"framework=any", "schedule=dualpipe", "fsdp=hybrid-shard", "recompute=full",
           "offload-activations=1", NULL},
          NULL},
+        {{"framework=megatron-core", "optimizer-algorithm=muon", "zero=1", NULL}, NULL},
+        {{"framework=torchtitan", "optimizer-algorithm=muon", NULL}, NULL},
+        {{"framework=deepspeed", "optimizer-algorithm=muon", NULL},
+         "the Muon optimizer is not offered by framework=deepspeed"},
+        {{"framework=deepseek", "schedule=dualpipe", "optimizer-algorithm=muon", NULL},
+         "the Muon optimizer is not offered by framework=deepseek"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *msg = check(cases[i].sets);

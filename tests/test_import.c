@@ -164,6 +164,24 @@ Test(import, bad_values_are_refused, .init = setup)
     cr_assert(strstr(err.msg, "--micro-batch-size needs a value"), "%s", err.msg);
     cr_assert_eq(parse("--hidden-dropout x"), SIM_EINPUT);
     cr_assert_eq(parse("--sequence-parallel=maybe"), SIM_EINPUT);
+    cr_assert_eq(parse("--optimizer soap"), SIM_EINPUT); /* not modelled: not imported as Adam */
+    cr_assert(strstr(err.msg, "--optimizer soap is not modelled"), "%s", err.msg);
+}
+
+/* Megatron's --optimizer: Muon, and dist_muon's layer-wise sharded state; SGD's momentum and
+ * Lion keep one moment. */
+Test(import, optimizers, .init = setup)
+{
+    cr_assert_eq(parse("--optimizer dist_muon --muon-num-ns-steps 6"), SIM_OK, "%s", err.msg);
+    has("optimizer-algorithm", "muon");
+    has("distributed-optimizer", "true");
+    has("muon-ns-steps", "6");
+    cr_assert_eq(parse("--optimizer muon"), SIM_OK, "%s", err.msg);
+    has("optimizer-algorithm", "muon");
+    cr_assert_null(import_value(&res, "distributed-optimizer"), "muon alone shards nothing");
+    cr_assert_eq(parse("--optimizer lion"), SIM_OK, "%s", err.msg);
+    has("optimizer-moments", "1");
+    cr_assert_null(import_value(&res, "optimizer-algorithm"));
 }
 
 static int run_import(char **out, char **errtext, const char *const *args)
