@@ -331,10 +331,11 @@ void report_layout_line(const struct scenario *scn, const struct report *rep, ch
                                  scn->etp, rep->edp);
     if (used < len)
         snprintf(buf + used, len - used,
-                 "; %s %s, recompute %s, zero %d; %d x %d samples x %d tokens per replica",
+                 "; %s %s, recompute %s, zero %d%s; %d x %d samples x %d tokens per replica",
                  scn->schedule, hw_dtype_name((enum dtype)scn->dtype),
-                 recompute_names[scn->recompute], rep->zero, scn->microbatches, scn->micro_batch,
-                 scn->seq);
+                 recompute_names[scn->recompute], rep->zero,
+                 scn->optimizer_algorithm == OPTALG_MUON ? ", muon" : "", scn->microbatches,
+                 scn->micro_batch, scn->seq);
 }
 
 /* One field of a table of them: text, or a number (bare in JSON). */

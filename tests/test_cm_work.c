@@ -775,6 +775,9 @@ Test(muon, newton_schulz_work_per_matrix_shard_and_rank)
     double p = out.cm.stages[0].params, edge = (2.0 * 128256 * 4096 + 4096) / 2;
     cr_assert(near(out.rep.mem[0].optimizer, (12 * edge + 8 * (p - edge)) / 4), "state %.9g",
               out.rep.mem[0].optimizer);
+    char *text = report_text_and_json();
+    cr_assert(strstr(text, "zero 1, muon;"), "the layout line names the optimizer");
+    free(text);
     step_release(&out);
     /* OLMoE over EP 8 on 8 GPUs: attention and router matrices shared over DP 8, each GPU's 8
      * experts (expert-DP 1) all its own; muon-ns-steps scales the work. */
