@@ -850,6 +850,21 @@ static void keep_view(int layer, const struct layer_cost *lc, struct cm_layer_vi
                                 .ep_bwd = lc->ep_bwd};
 }
 
+/* A MoE layer's dispatch and combine (`ep` seconds, half each) as moe-shared-expert-overlap
+ * runs them: Megatron-Core's SharedExpertMLP (megatron/core/transformer/moe/shared_experts.py,
+ * NVIDIA/Megatron-LM d98e8a6) computes the shared experts' FC1 and activation on a side stream
+ * while the dispatch moves the tokens and FC2 while the combine does; autograd runs their
+ * backward on the same stream, beside the exchanges' backward.  `shared` is the shared
+ * experts' matmul time of the pass; FC1 is 2/3 of a gated MLP's work, 1/2 of another's.
+ * What is left of each exchange after its half of the work is exposed. */
+static double ep_beside_shared(const struct cm_ctx *c, double ep, double shared)
+{
+    if (!c->scn->moe_shared_expert_overlap)
+        return ep;
+    double fc1 = shared * (c->m->act == ACT_SWIGLU ? 2.0 / 3.0 : 0.5);
+    return cm_exposed(c, ep / 2.0, fc1, 1) + cm_exposed(c, ep / 2.0, shared - fc1, 1);
+}
+
 /* Add transformer layer `layer` -- the i-th of its chunk -- to the chunk's ops: F = forward;
  * B = input gradient (+ recompute, communication); W = weight gradient. */
 static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit,
@@ -869,7 +884,8 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit,
     st->fwd.compute += f_compute;
     st->fwd.tp += cm_exposed(c, lc->tp_fwd, lc->gemm_fwd, scn->overlap_tp_comm);
     st->fwd.cp += cm_exposed(c, lc->cp.ring_fwd, lc->core_fwd, 1) + lc->cp.block_fwd;
-    st->fwd.ep += lc->ep_fwd;
+    double ep_fwd = moe ? ep_beside_shared(c, lc->ep_fwd, lc->mlp_gemm) : lc->ep_fwd;
+    st->fwd.ep += ep_fwd;
     /* Backward input gradient: matmuls 1x forward, attention core backward, element-wise 2x;
      * weight gradient: matmuls 1x forward. */
     st->bwd.compute += lc->gemm_fwd + lc->core_bwd + ELEMWISE_BWD_FACTOR * lc->elem_fwd +
@@ -877,7 +893,7 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit,
     st->wgt.compute += lc->gemm_fwd + lc->kernels_wgt * launch;
     st->bwd.tp += cm_exposed(c, lc->tp_bwd, 2.0 * lc->gemm_fwd, scn->overlap_tp_comm);
     st->bwd.cp += cm_exposed(c, lc->cp.ring_bwd, lc->core_bwd, 1) + lc->cp.block_bwd;
-    st->bwd.ep += lc->ep_bwd;
+    st->bwd.ep += moe ? ep_beside_shared(c, lc->ep_bwd, 2.0 * lc->mlp_gemm) : lc->ep_bwd;
     double kept_before = st->act_bytes_mb;
     int n = scn->recompute_num_layers;
     int full = scn->recompute == RECOMPUTE_FULL &&
@@ -885,7 +901,7 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit,
     if (full) { /* the whole forward again, communication included */
         st->bwd.recompute += f_compute;
         st->bwd.tp += cm_exposed(c, lc->tp_fwd, lc->gemm_fwd, scn->overlap_tp_comm);
-        st->bwd.ep += lc->ep_fwd;
+        st->bwd.ep += ep_fwd;
         /* uniform: each group of n layers keeps its input; block: each layer its own */
         if (scn->recompute_method == RECOMPUTE_BLOCK || i % n == 0)
             st->act_bytes_mb += lc->input_bytes;

@@ -218,12 +218,32 @@ static enum sim_status check_feature_keys(const struct scenario *scn, const stru
                                           struct sim_error *err)
 {
     static const enum scn_key moe_keys[] = {SCN_MOE_DISPATCHER, SCN_OVERLAP_EP_COMM,
-                                            SCN_MOE_IMBALANCE};
+                                            SCN_MOE_IMBALANCE, SCN_MOE_SHARED_EXPERT_OVERLAP};
     for (size_t i = 0; m->experts == 0 && i < sizeof moe_keys / sizeof moe_keys[0]; i++)
         if (scn_given(scn, moe_keys[i]))
             return scn_rule_error(scn, moe_keys[i], err,
                                   "%s applies to MoE models; %s has no experts",
                                   scn_key_name(moe_keys[i]), m->name);
+    /* Megatron-Core's rules (transformer_config.py, NVIDIA/Megatron-LM d98e8a6): the overlap
+     * needs the alltoall or flex dispatcher, and excludes the EP overlap of paired
+     * micro-batches. */
+    if (scn->moe_shared_expert_overlap) {
+        if (m->shared_experts == 0)
+            return scn_rule_error(scn, SCN_MOE_SHARED_EXPERT_OVERLAP, err,
+                                  "moe-shared-expert-overlap applies to models with shared "
+                                  "experts; %s has none",
+                                  m->name);
+        if (scn->moe_dispatcher == DISPATCH_ALLGATHER)
+            return scn_rule_error(
+                scn, scn_culprit(scn, SCN_MOE_SHARED_EXPERT_OVERLAP, SCN_MOE_DISPATCHER), err,
+                "moe-shared-expert-overlap needs moe-dispatcher=alltoall or deepep "
+                "(Megatron-Core)");
+        if (scn->overlap_ep_comm)
+            return scn_rule_error(
+                scn, scn_culprit(scn, SCN_MOE_SHARED_EXPERT_OVERLAP, SCN_OVERLAP_EP_COMM), err,
+                "moe-shared-expert-overlap and overlap-ep-comm exclude each other "
+                "(Megatron-Core)");
+    }
     if (scn_given(scn, SCN_FP8_RECIPE) && scn->dtype != DT_FP8)
         return scn_rule_error(scn, scn_culprit(scn, SCN_FP8_RECIPE, SCN_DTYPE), err,
                               "fp8-recipe applies to dtype=fp8");

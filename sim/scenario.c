@@ -261,6 +261,11 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
                              .scope = KS_MODEL, .def = "false",
                              .doc = "steady-state F and B run as pairs hiding each other's "
                                     "expert all-to-alls (1f1b, interleaved)"},
+    [SCN_MOE_SHARED_EXPERT_OVERLAP] = {"moe-shared-expert-overlap", VT_BOOL,
+                                       FIELD(moe_shared_expert_overlap), 0, 0,
+                                       .scope = KS_MODEL, .def = "false",
+                                       .doc = "shared experts run on a side stream beside the "
+                                              "dispatch (FC1) and the combine (FC2)"},
     [SCN_MOE_IMBALANCE] = {"moe-imbalance", VT_FACTOR, FIELD(moe_imbalance), 0, 0,
                            .scope = KS_MODEL, .def = "1",
                            .doc = "busiest expert rank's routed tokens over the mean"},

@@ -66,6 +66,7 @@ enum scn_key {
     SCN_QUANTIZED_PARAMS,
     SCN_MOE_DISPATCHER,
     SCN_OVERLAP_EP_COMM,
+    SCN_MOE_SHARED_EXPERT_OVERLAP,
     SCN_MOE_IMBALANCE,
     /* Sharded data parallelism and the optimizer's state. */
     SCN_ZERO,
@@ -240,6 +241,7 @@ struct scenario {
     int quantized_params;     /* fp8 / nvfp4: the linear layers' weights live and are gathered
                                  quantized, with no 16-bit copy (--fp8/--fp4-param-gather) */
     int moe_dispatcher;       /* enum scn_moe_dispatcher */
+    int moe_shared_expert_overlap; /* shared experts computed beside the dispatch and combine */
     int overlap_ep_comm;      /* hide one micro-batch's expert all-to-alls behind another's
                                  compute: 1F1B / interleaved steady-state F&B pairs
                                  (Megatron-Core --overlap-moe-expert-parallel-comm) */

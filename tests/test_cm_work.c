@@ -790,3 +790,40 @@ Test(muon, newton_schulz_work_per_matrix_shard_and_rank)
               out.cm.rank_opt_s[0]);
     step_release(&out);
 }
+
+/* moe-shared-expert-overlap on Moonlight (2 shared experts run as one MLP of 2 x 1408), EP 8
+ * in one toy node (NVLink 100 GB/s, no interference): each exchange moves 7/8 of 4096 x 6
+ * copies x 2048 x 2 bytes, 0.88 ms, longer than the shared experts' FC1 or FC2, so the
+ * forward's exposed exchanges shrink by all of their matmul time, 2 x 4096 x 3 x 2048 x 2816
+ * FLOPs at 500 TFLOP/s, and the backward's by twice that (input and weight gradients), in
+ * each of the 26 MoE layers. */
+Test(moe, shared_experts_beside_the_dispatch_and_combine)
+{
+    const char *const apart[] = {"seq=4096", "ep=8", "gpus=8", "microbatches=1", NULL};
+    const char *const beside[] = {"seq=4096", "ep=8", "gpus=8", "microbatches=1",
+                                  "moe-shared-expert-overlap=true", NULL};
+    run_ok(MODEL("moonlight-16b-a3b"), 8, apart);
+    double f = out.cm.stages[0].fwd.ep, b = out.cm.stages[0].bwd.ep;
+    step_release(&out);
+    run_ok(MODEL("moonlight-16b-a3b"), 8, beside);
+    double shared = 2.0 * 4096 * 3 * 2048 * 2816 / 5e14;
+    cr_assert(f > 26 * 2 * 0.88e-3, "the exchanges outlast the shared work (%.6g)", f);
+    cr_assert(near(f - out.cm.stages[0].fwd.ep, 26 * shared), "forward %.9g",
+              f - out.cm.stages[0].fwd.ep);
+    cr_assert(near(b - out.cm.stages[0].bwd.ep, 26 * 2 * shared), "backward %.9g",
+              b - out.cm.stages[0].bwd.ep);
+    step_release(&out);
+    rule_error(MODEL("olmoe-1b-7b"),
+               L("seq=4096", "ep=8", "gpus=8", "moe-shared-expert-overlap=true"),
+               "applies to models with shared experts; olmoe-1b-7b has none");
+    rule_error(MODEL("moonlight-16b-a3b"),
+               L("seq=4096", "ep=8", "gpus=8", "moe-shared-expert-overlap=true",
+                 "moe-dispatcher=allgather"),
+               "needs moe-dispatcher=alltoall or deepep");
+    rule_error(MODEL("moonlight-16b-a3b"),
+               L("seq=4096", "ep=8", "gpus=8", "pp=2", "moe-shared-expert-overlap=true",
+                 "overlap-ep-comm=true"),
+               "exclude each other");
+    rule_error(MODEL("llama3.1-8b"), L("seq=4096", "moe-shared-expert-overlap=true"),
+               "applies to MoE models");
+}
