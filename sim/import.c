@@ -60,6 +60,7 @@ static const struct flag flags[] = {
     {"optimizer", FK_SPECIAL, NULL, NULL, 0},
     {"muon-num-ns-steps", FK_INT, "muon-ns-steps", NULL, 0},
     {"overlap-grad-reduce", FK_SWITCH, "overlap-grad-reduce", "true", 0},
+    {"moe-shared-expert-overlap", FK_SWITCH, "moe-shared-expert-overlap", "true", 0},
     {"overlap-param-gather", FK_SWITCH, "overlap-param-gather", "true", 0},
     {"tp-comm-overlap", FK_SWITCH, "overlap-tp-comm", "true", 0},
     {"overlap-p2p-communication", FK_SWITCH, "overlap-p2p", "true", 0},
@@ -107,7 +108,8 @@ static const struct {
     {"training",
      {"dtype", "recompute", "distributed-optimizer", "overlap-grad-reduce", "overlap-param-gather",
       "overlap-tp-comm", "overlap-p2p", "attention", "grad-reduce-fp32", "dropout",
-      "optimizer-algorithm", "muon-ns-steps", "optimizer-moments", "framework"}},
+      "optimizer-algorithm", "muon-ns-steps", "optimizer-moments", "moe-shared-expert-overlap",
+      "framework"}},
 };
 
 /* ---- words ---------------------------------------------------------------------------- */

@@ -75,6 +75,8 @@ Test(import, flags_become_keys, .init = setup)
     cr_assert_eq(res.kv_heads, 32, "no --group-query-attention: MHA");
     cr_assert(ignored("--lr"));
     cr_assert_eq(res.nignored, 1, "torchrun and the script are not flags");
+    cr_assert_eq(parse("--moe-shared-expert-overlap"), SIM_OK, "%s", err.msg);
+    has("moe-shared-expert-overlap", "true");
 }
 
 Test(import, megatron_defaults_where_stepsim_differs, .init = setup)
