@@ -224,6 +224,12 @@ static enum sim_status check_feature_keys(const struct scenario *scn, const stru
             return scn_rule_error(scn, moe_keys[i], err,
                                   "%s applies to MoE models; %s has no experts",
                                   scn_key_name(moe_keys[i]), m->name);
+    /* Muon's update runs on the GPU: Megatron-Core's host-offloaded optimizer
+     * (HybridDeviceOptimizer, megatron/core/optimizer/__init__.py at d98e8a6) is Adam or SGD. */
+    if (scn->optimizer_algorithm == OPTALG_MUON && scn->offload_optimizer > 0)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_OFFLOAD_OPTIMIZER, SCN_OPTIMIZER_ALGORITHM),
+                              err, "offload-optimizer keeps an element-wise optimizer on the host; "
+                                   "optimizer-algorithm=muon is not offloaded");
     /* Megatron-Core's rules (transformer_config.py, NVIDIA/Megatron-LM d98e8a6): the overlap
      * needs the alltoall or flex dispatcher, and excludes the EP overlap of paired
      * micro-batches. */

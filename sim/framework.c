@@ -28,7 +28,7 @@ static const struct fw_type frameworks[FW_COUNT] = {
                 .recompute_modules = RC_ALL,
                 .offload_activations = 1,
                 .offload_optimizer = 1,
-                .muon = 1,
+                .muon_zero = 0xf,
                 .allreduce_sharded = 1,
                 .cp_comm_types = CP_ALL},
     /* Megatron-Core (NVIDIA/Megatron-LM, read at d98e8a6):
@@ -49,7 +49,8 @@ static const struct fw_type frameworks[FW_COUNT] = {
      * - offload: fine_grained_activation_offloading / offload_modules (transformer_config.py)
      *   and --optimizer-cpu-offload with --optimizer-offload-fraction (arguments.py);
      * - optimizer: --optimizer muon (megatron/core/optimizer/emerging_optimizers.py,
-     *   TensorParallelMuon, sharded whole-matrix by LayerWiseDistributedOptimizer);
+     *   TensorParallelMuon), its state replicated or sharded whole-matrix by the
+     *   LayerWiseDistributedOptimizer (ZeRO 0 or 1; not with Megatron-FSDP);
      * - context parallelism: --cp-comm-type p2p, all_gather, a2a or a2a+p2p (arguments.py,
      *   passed to Transformer Engine's attention). */
     [FW_MEGATRON_CORE] = {.id = FW_MEGATRON_CORE,
@@ -62,7 +63,7 @@ static const struct fw_type frameworks[FW_COUNT] = {
                           .recompute_modules = RC_MEGATRON,
                           .offload_activations = 1,
                           .offload_optimizer = 1,
-                          .muon = 1,
+                          .muon_zero = (1u << 0) | (1u << 1),
                           .cp_comm_types = CP_ALL},
     /* torchtitan (pytorch/torchtitan, read at b5bcd76):
      * - schedules: torchtitan/config/configs.py, parallelism.pipeline_parallel_schedule -- a
@@ -82,7 +83,8 @@ static const struct fw_type frameworks[FW_COUNT] = {
      * - offload: training.enable_cpu_offload (configs.py), FSDP2's CPU offload of parameters,
      *   gradients and optimizer state: the optimizer runs on the host; no activation
      *   offload;
-     * - optimizer: DistMuon besides AdamW (torchtitan/components/optimizer/optimizer.py);
+     * - optimizer: DistMuon besides AdamW (torchtitan/components/optimizer/optimizer.py), over
+     *   its FSDP2 shards or replicated;
      * - context parallelism: context_parallel_degree (configs.py) through PyTorch's
      *   experimental ring attention (torch.distributed.tensor.experimental._attention, imported
      *   by torchtitan/distributed/context_parallel/api.py), whose K/V rotate by passing
@@ -98,7 +100,7 @@ static const struct fw_type frameworks[FW_COUNT] = {
                        .full_recompute = 1,
                        .recompute_modules = RC_CORE_ATTN | RC_LAYERNORM | RC_MOE_ACT | RC_OP,
                        .offload_optimizer = 1,
-                       .muon = 1,
+                       .muon_zero = (1u << 0) | (1u << 3),
                        .cp_comm_types = (1u << CP_P2P) | (1u << CP_ALLGATHER)},
     /* DeepSeek (deepseek-ai/DualPipe; DeepSeek-V3 Technical Report, arXiv:2412.19437):
      * - schedules: dualpipe/dualpipe.py (DualPipe) and dualpipe/dualpipev.py (DualPipeV);
@@ -204,6 +206,23 @@ static enum sim_status refuse(const struct fw_type *fw, const struct scenario *s
     return scn_rule_error(scn, scn_culprit(scn, feature, SCN_FRAMEWORK), err,
                           "%s is not offered by framework=%s (%s; framework=any lifts the limit)",
                           what, fw->name, offers);
+}
+
+/* Muon where the framework offers it, with the ZeRO stages its optimizer shards over. */
+static enum sim_status check_muon(const struct fw_type *fw, const struct scenario *scn,
+                                  struct sim_error *err)
+{
+    if (!fw->muon_zero)
+        return refuse(fw, scn, SCN_OPTIMIZER_ALGORITHM, err, "the Muon optimizer",
+                      "no Muon (its optimizer is Adam's kind)");
+    struct scn_sharding sh;
+    if (scn_resolve_sharding(scn, &sh, NULL) != SIM_OK || (fw->muon_zero & (1u << sh.stage)))
+        return SIM_OK;
+    char what[64], offers[96], stages[32];
+    stage_names(fw->muon_zero, stages, sizeof stages);
+    snprintf(what, sizeof what, "the Muon optimizer with ZeRO stage %d", sh.stage);
+    snprintf(offers, sizeof offers, "it runs Muon with stages %s", stages);
+    return refuse(fw, scn, SCN_OPTIMIZER_ALGORITHM, err, what, offers);
 }
 
 static enum sim_status check_sharding(const struct fw_type *fw, const struct scenario *scn,
@@ -312,9 +331,8 @@ enum sim_status fw_check(const struct fw_type *fw, const struct scenario *scn,
     if (scn->offload_optimizer > 0 && !fw->offload_optimizer)
         return refuse(fw, scn, SCN_OFFLOAD_OPTIMIZER, err, "offload-optimizer",
                       "no optimizer offload");
-    if (scn->optimizer_algorithm == OPTALG_MUON && !fw->muon)
-        return refuse(fw, scn, SCN_OPTIMIZER_ALGORITHM, err, "the Muon optimizer",
-                      "no Muon (its optimizer is Adam's kind)");
+    if (scn->optimizer_algorithm == OPTALG_MUON)
+        return check_muon(fw, scn, err);
     return SIM_OK;
 }
 

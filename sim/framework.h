@@ -49,7 +49,7 @@ struct fw_type {
                                  (0: no selective recompute) */
     int offload_activations;  /* saved activations in host memory */
     int offload_optimizer;    /* optimizer state kept and updated on the host */
-    int muon;                 /* the Muon optimizer (optimizer-algorithm=muon) */
+    unsigned muon_zero;       /* bit z: the Muon optimizer with ZeRO stage z (0: no Muon) */
     int allreduce_sharded;    /* gradients all-reduced before a sharded optimizer takes its
                                  shard (grad-reduce-op=all-reduce) */
     unsigned cp_comm_types;   /* bit t: context parallelism with cp-comm-type t (enum

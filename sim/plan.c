@@ -314,6 +314,7 @@ struct plan_space {
     int gpus, gpus_per_node, global_batch, seq;
     int rc_light, rc_heavy;   /* selective recompute module sets; 0 = none */
     int offload_opt, offload_act; /* offered by the framework and possible on the hardware */
+    unsigned optimizer_zero;      /* ZeRO stages the scenario's optimizer shards over (bit z) */
     int cp_offered;               /* the framework runs context parallelism */
     size_t enumerated;
 };
@@ -371,7 +372,8 @@ static size_t layout_variants(const struct plan_space *sp, const struct plan_con
     int shardable = dp * L->cp > 1 || (sp->m->experts && edp > 1);
     lay->zero1 = -1;
     for (int z = 0; z < 4; z++) {
-        if (!(fw_zero_stages(sp->fw, L->pp) & (1u << z)) || (z > 0 && !shardable))
+        unsigned offered = fw_zero_stages(sp->fw, L->pp) & sp->optimizer_zero;
+        if (!(offered & (1u << z)) || (z > 0 && !shardable))
             continue;
         if (z == 1)
             lay->zero1 = ns;
@@ -1767,8 +1769,11 @@ static struct plan_space space_of(const struct scenario *base, const struct plan
                                .gpus_per_node = hw->node.gpus,
                                .global_batch = base->global_batch,
                                .seq = base->seq};
-    space.offload_opt = res->framework->offload_optimizer && hw->node.host_bw_Bps > 0 &&
-                        hw->node.host_mem_bw_Bps > 0;
+    /* Muon: the stages its framework shards it over, and never on the host (costmodel.c). */
+    int muon = base->optimizer_algorithm == OPTALG_MUON;
+    space.optimizer_zero = muon ? res->framework->muon_zero : 0xfu;
+    space.offload_opt = !muon && res->framework->offload_optimizer &&
+                        hw->node.host_bw_Bps > 0 && hw->node.host_mem_bw_Bps > 0;
     space.offload_act = res->framework->offload_activations && hw->node.host_bw_Bps > 0;
     space.cp_offered = res->cp_comm >= 0;
     recompute_sets(&space, base->attention == ATTENTION_FLASH);

@@ -789,6 +789,9 @@ Test(muon, newton_schulz_work_per_matrix_shard_and_rank)
     cr_assert(near(out.cm.rank_opt_s[0], 2 * 16 * (dense / 8 + experts) / 5e14), "moe %.9g",
               out.cm.rank_opt_s[0]);
     step_release(&out);
+    rule_error(MODEL("llama3.1-8b"),
+               L("seq=4096", "optimizer-algorithm=muon", "offload-optimizer=0.5"),
+               "optimizer-algorithm=muon is not offloaded");
 }
 
 /* moe-shared-expert-overlap on Moonlight (2 shared experts run as one MLP of 2 x 1408), EP 8

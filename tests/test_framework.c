@@ -107,7 +107,11 @@ Test(framework, refuses_what_it_does_not_offer)
           "offload-activations=1", NULL},
          NULL},
         {{"framework=megatron-core", "optimizer-algorithm=muon", "zero=1", NULL}, NULL},
+        {{"framework=megatron-core", "optimizer-algorithm=muon", "zero=2", NULL},
+         "the Muon optimizer with ZeRO stage 2 is not offered by framework=megatron-core (it "
+         "runs Muon with stages 0, 1"},
         {{"framework=torchtitan", "optimizer-algorithm=muon", NULL}, NULL},
+        {{"framework=torchtitan", "optimizer-algorithm=muon", "fsdp=full-shard", NULL}, NULL},
         {{"framework=deepspeed", "optimizer-algorithm=muon", NULL},
          "the Muon optimizer is not offered by framework=deepspeed"},
         {{"framework=deepseek", "schedule=dualpipe", "optimizer-algorithm=muon", NULL},

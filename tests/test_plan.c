@@ -555,6 +555,32 @@ Test(plan, torchtitan_recomputes_selectively_with_its_op_policy)
     }
 }
 
+/* Muon under Megatron-Core: the planner explores its state replicated or sharded layer-wise
+ * (ZeRO 0 or 1), never on the host; torchtitan's DistMuon over FSDP2 keeps ZeRO 3. */
+Test(plan, muon_keeps_to_the_stages_its_framework_shards_it_over)
+{
+    static const char *const fws[] = {"framework=megatron-core", "framework=torchtitan"};
+    static const unsigned stages[] = {(1u << 0) | (1u << 1), (1u << 0) | (1u << 3)};
+    for (int f = 0; f < 2; f++) {
+        struct scenario base;
+        const char *sets[] = {"model=" TOP_SRCDIR "/models/llama3.1-8b.xml", "global-batch=32",
+                              "optimizer-algorithm=muon", fws[f], NULL};
+        base_with(&base, LLAMA, sets);
+        struct plan_result r;
+        plan_ok(&base, 16, 3, 2, 0, &r);
+        unsigned seen = 0;
+        for (size_t i = 0; i < r.n; i++) {
+            const struct plan_config *c = &r.entries[i].cfg;
+            seen |= 1u << c->zero;
+            cr_expect_eq(c->offload & PLAN_OFFLOAD_OPTIMIZER, 0, "%s config %zu offloads",
+                         fws[f], i);
+        }
+        cr_expect_eq(seen & ~stages[f], 0, "%s: stages %#x explored", fws[f], seen);
+        cr_expect(seen & ~1u, "%s: a sharded stage explored (%#x)", fws[f], seen);
+        plan_result_release(&r);
+    }
+}
+
 /* The planner counts the usable HBM: a config 1 GiB under the capacity fits with no reserve
  * and is out of memory behind a 3 GiB one (the shipped files' reserve), as on a GPU whose CUDA
  * context and NCCL buffers take their share ("79 of 80 GiB" is rejected). */
