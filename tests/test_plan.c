@@ -529,18 +529,25 @@ Test(plan, deepspeed_and_deepseek_keep_to_their_offers)
     plan_result_release(&r);
 }
 
+/* Plan Llama-3.1-8B (global batch 32) on 16 GPUs under framework setting `fw`, with one more
+ * KEY=VALUE (or NULL). */
+static void plan_llama8b(const char *fw, const char *extra, struct plan_result *r)
+{
+    struct scenario base;
+    const char *sets[] = {"model=" TOP_SRCDIR "/models/llama3.1-8b.xml", "global-batch=32", fw,
+                          extra, NULL};
+    base_with(&base, LLAMA, sets);
+    plan_ok(&base, 16, 3, 2, 0, r);
+}
+
 /* torchtitan's selective mode is its per-op policy: on a dense model every selective config
  * the planner tries for torchtitan recomputes op, and none under Megatron-Core does. */
 Test(plan, torchtitan_recomputes_selectively_with_its_op_policy)
 {
     static const char *const fws[] = {"framework=torchtitan", "framework=megatron-core"};
     for (int f = 0; f < 2; f++) {
-        struct scenario base;
-        const char *sets[] = {"model=" TOP_SRCDIR "/models/llama3.1-8b.xml", "global-batch=32",
-                              fws[f], NULL};
-        base_with(&base, LLAMA, sets);
         struct plan_result r;
-        plan_ok(&base, 16, 3, 2, 0, &r);
+        plan_llama8b(fws[f], NULL, &r);
         size_t selective = 0;
         for (size_t i = 0; i < r.n; i++) {
             const struct plan_config *c = &r.entries[i].cfg;
@@ -562,12 +569,8 @@ Test(plan, muon_keeps_to_the_stages_its_framework_shards_it_over)
     static const char *const fws[] = {"framework=megatron-core", "framework=torchtitan"};
     static const unsigned stages[] = {(1u << 0) | (1u << 1), (1u << 0) | (1u << 3)};
     for (int f = 0; f < 2; f++) {
-        struct scenario base;
-        const char *sets[] = {"model=" TOP_SRCDIR "/models/llama3.1-8b.xml", "global-batch=32",
-                              "optimizer-algorithm=muon", fws[f], NULL};
-        base_with(&base, LLAMA, sets);
         struct plan_result r;
-        plan_ok(&base, 16, 3, 2, 0, &r);
+        plan_llama8b(fws[f], "optimizer-algorithm=muon", &r);
         unsigned seen = 0;
         for (size_t i = 0; i < r.n; i++) {
             const struct plan_config *c = &r.entries[i].cfg;
