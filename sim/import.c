@@ -23,6 +23,7 @@ enum flag_kind {
     FK_WORD,    /* --flag WORD: key = WORD (the scenario's parser checks it) */
     FK_SWITCH,  /* --flag: key = `value` */
     FK_ARCH,    /* --flag N: the model's shape (picks the shipped model) */
+    FK_LIST,    /* --flag W1 W2 ... (argparse nargs '*'), or =[W1,W2]: key = "W1,W2" */
     FK_SPECIAL, /* read by name in apply_special() */
 };
 
@@ -54,6 +55,14 @@ static const struct flag flags[] = {
     {"decoder-last-pipeline-num-layers", FK_INT, "last-stage-layers", NULL, 0},
     {"pipeline-model-parallel-layout", FK_WORD, "pipeline-layout", NULL, 0},
     {"recompute-granularity", FK_WORD, "recompute", NULL, 0},
+    {"recompute-method", FK_WORD, "recompute-method", NULL, 0},
+    {"recompute-num-layers", FK_INT, "recompute-num-layers", NULL, 0},
+    {"recompute-modules", FK_LIST, "recompute-modules", NULL, 0},
+    {"moe-token-dispatcher-type", FK_SPECIAL, NULL, NULL, 0},
+    {"moe-flex-dispatcher-backend", FK_SPECIAL, NULL, NULL, 0},
+    {"moe-enable-deepep", FK_SWITCH, "moe-dispatcher", "deepep", 0},
+    {"overlap-moe-expert-parallel-comm", FK_SWITCH, "overlap-ep-comm", "true", 0},
+    {"mtp-num-layers", FK_INT, "mtp-layers", NULL, 0},
     {"recompute-activations", FK_SWITCH, "recompute", "selective", 0},
     {"sequence-parallel", FK_SWITCH, "sp", "true", 0},
     {"use-distributed-optimizer", FK_SWITCH, "distributed-optimizer", "true", 0},
@@ -100,16 +109,17 @@ static const struct flag flags[] = {
 /* Where each key the table can produce goes in the scenario file (the schema's elements). */
 static const struct {
     const char *element;
-    const char *keys[16];
+    const char *keys[24];
 } layout[] = {
-    {"parallel", {"gpus", "tp", "cp", "ep", "etp", "sp"}},
+    {"parallel", {"gpus", "tp", "cp", "ep", "etp", "sp", "moe-dispatcher"}},
     {"pipeline", {"schedule", "pp", "vp", "vp-group", "pipeline-layout"}},
     {"batch", {"micro-batch", "global-batch", "seq"}},
     {"training",
-     {"dtype", "recompute", "distributed-optimizer", "overlap-grad-reduce", "overlap-param-gather",
-      "overlap-tp-comm", "overlap-p2p", "attention", "grad-reduce-fp32", "dropout",
-      "optimizer-algorithm", "muon-ns-steps", "optimizer-moments", "moe-shared-expert-overlap",
-      "framework"}},
+     {"dtype", "recompute", "recompute-modules", "recompute-method", "recompute-num-layers",
+      "distributed-optimizer", "overlap-grad-reduce", "overlap-param-gather", "overlap-tp-comm",
+      "overlap-p2p", "overlap-ep-comm", "moe-shared-expert-overlap", "attention",
+      "grad-reduce-fp32", "dropout", "mtp-layers", "optimizer-algorithm", "muon-ns-steps",
+      "optimizer-moments", "framework"}},
 };
 
 /* ---- words ---------------------------------------------------------------------------- */
@@ -288,6 +298,11 @@ static enum sim_status apply_special(struct import_result *res, struct pending *
         return hybrid_pattern(res, name, value, err);
     if (strcmp(name, "optimizer") == 0)
         return optimizer_choice(res, value, err);
+    if (strcmp(name, "moe-token-dispatcher-type") == 0) /* flex: DeepEP, Megatron's default */
+        return put_key(res, "moe-dispatcher", strcmp(value, "flex") == 0 ? "deepep" : value,
+                       name, err);
+    if (strcmp(name, "moe-flex-dispatcher-backend") == 0) /* HybridEP taken as DeepEP */
+        return put_key(res, "moe-dispatcher", "deepep", name, err);
     if (strcmp(name, "attention-backend") == 0) {
         int unfused = strcmp(value, "unfused") == 0 || strcmp(value, "local") == 0;
         return put_key(res, "attention", unfused ? "unfused" : "flash", name, err);
@@ -317,6 +332,42 @@ static enum sim_status apply_special(struct import_result *res, struct pending *
     return SIM_OK;
 }
 
+/* The words after a list flag at w[*i], up to the next flag, joined with commas (advancing
+ * *i past them); NULL when none follow. */
+static const char *list_words(const struct words *w, int *i, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    while (*i + 1 < w->n && w->w[*i + 1][0] != '-' && !strchr(w->w[*i + 1], '=')) {
+        const char *next = w->w[++*i];
+        int n = snprintf(buf + used, len - used, "%s%s", used ? "," : "", next);
+        if (n < 0 || (size_t)n >= len - used)
+            break;
+        used += (size_t)n;
+    }
+    return used ? buf : NULL;
+}
+
+/* A list value as Hydra or a shell may write it -- [a,b], ['a', 'b'], "a b" -- as "a,b". */
+static void list_value(const char *value, char *buf, size_t len)
+{
+    size_t n = 0;
+    int sep = 0;
+    for (const char *p = value; *p && n + 2 < len; p++) {
+        if (strchr("[]'\"", *p))
+            continue;
+        if (*p == ',' || *p == ' ') {
+            sep = n > 0;
+            continue;
+        }
+        if (sep)
+            buf[n++] = ',';
+        sep = 0;
+        buf[n++] = *p;
+    }
+    buf[n] = '\0';
+}
+
 /* One recognised flag with its value (NULL for a bare switch). */
 static enum sim_status apply(struct import_result *res, struct pending *pd, const struct flag *f,
                              const char *value, struct sim_error *err)
@@ -334,6 +385,13 @@ static enum sim_status apply(struct import_result *res, struct pending *pd, cons
         if (!value)
             return err_set(err, SIM_EINPUT, NULL, 0, "import: --%s needs a value", f->name);
         return put_key(res, f->key, value, f->name, err);
+    case FK_LIST: {
+        char list[256];
+        if (!value)
+            return err_set(err, SIM_EINPUT, NULL, 0, "import: --%s needs a value", f->name);
+        list_value(value, list, sizeof list);
+        return put_key(res, f->key, list, f->name, err);
+    }
     case FK_SWITCH: {
         int on = 1; /* a Hydra-style override may say switch=false */
         char why[256], lower[16];
@@ -452,6 +510,9 @@ enum sim_status import_megatron(const char *const *words, int nwords, struct imp
         const struct flag *f = find_flag(name);
         const char *value = eq ? eq + 1 : NULL;
         int takes_value = f && f->kind != FK_SWITCH && strcmp(name, "group-query-attention") != 0;
+        char list[256];
+        if (!value && f && f->kind == FK_LIST)
+            value = list_words(w, &i, list, sizeof list);
         if (!value && takes_value && i + 1 < w->n && w->w[i + 1][0] != '-')
             value = w->w[++i];
         if (!f) {

@@ -170,6 +170,36 @@ Test(import, bad_values_are_refused, .init = setup)
     cr_assert(strstr(err.msg, "--optimizer soap is not modelled"), "%s", err.msg);
 }
 
+/* Recompute and MoE flags: --recompute-modules takes a list (argparse nargs '*', or Hydra's
+ * [a,b]); the flex dispatcher (DeepEP or HybridEP) becomes deepep.  Each line, then the keys
+ * it must give (NULL-terminated key, value pairs). */
+Test(import, recompute_and_moe_flags, .init = setup)
+{
+    static const struct {
+        const char *line;
+        const char *keys[16];
+    } cases[] = {
+        {"--recompute-granularity selective --recompute-modules core_attn mlp "
+         "--recompute-method block --recompute-num-layers 2 --mtp-num-layers 1 "
+         "--moe-token-dispatcher-type alltoall --overlap-moe-expert-parallel-comm",
+         {"recompute-modules", "core_attn,mlp", "recompute-method", "block",
+          "recompute-num-layers", "2", "mtp-layers", "1", "moe-dispatcher", "alltoall",
+          "overlap-ep-comm", "true", NULL}},
+        {"\"model.recompute_modules=['moe_act', 'layernorm']\" --moe-token-dispatcher-type flex",
+         {"recompute-modules", "moe_act,layernorm", "moe-dispatcher", "deepep", NULL}},
+        {"--moe-token-dispatcher-type alltoall --moe-flex-dispatcher-backend hybridep",
+         {"moe-dispatcher", "deepep", NULL}},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        cr_assert_eq(parse(cases[c].line), SIM_OK, "case %zu: %s", c, err.msg);
+        for (const char *const *k = cases[c].keys; *k; k += 2)
+            has(k[0], k[1]);
+        cr_assert_eq(res.nignored, 0, "case %zu: a list's words are its value", c);
+    }
+    cr_assert_eq(parse("--recompute-modules"), SIM_EINPUT);
+    cr_assert(strstr(err.msg, "--recompute-modules needs a value"), "%s", err.msg);
+}
+
 /* Megatron's --optimizer: Muon, and dist_muon's layer-wise sharded state; SGD's momentum and
  * Lion keep one moment. */
 Test(import, optimizers, .init = setup)
