@@ -1,14 +1,15 @@
 #!/bin/sh
 # fuzz.sh -- `make fuzz`: build a libFuzzer target per XML loader (scenario, model, hardware)
-# and one for the command line (cli: run / sweep / plan argument vectors, tests/fuzz_cli.c)
+# and one for the command line (cli: run / sweep / plan argument vectors, tests/fuzz_cli.c),
+# one for `import megatron`'s launch-line parser (import, tests/fuzz_import.c),
 # with AddressSanitizer + UBSan and run each for FUZZ_SECONDS (default 60; FUZZ_KINDS picks a
 # subset, e.g. FUZZ_KINDS="model hardware"; FUZZ_JOBS=1 and nice 10 keep it to one core), seeded
 # from the shipped files and the bad-input corpus (cli: a few argument vectors), with a
 # dictionary of the schemas' element and attribute names, the unit suffixes and XML's markup
-# (cli: options, keys and values).  Findings land in fuzz-out/<kind>/findings (crash-*,
-# leak-*, timeout-*); every one becomes a regression test.  The corpus a run grows stays in
-# fuzz-out/<kind>/corpus and seeds the next run.  Needs clang with libFuzzer (Debian: clang,
-# libclang-rt-14-dev).
+# (cli: options, keys and values; import: Megatron's flags).  Findings land in
+# fuzz-out/<kind>/findings (crash-*, leak-*, timeout-*); every one becomes a regression test.
+# The corpus a run grows stays in fuzz-out/<kind>/corpus and seeds the next run.  Needs clang
+# with libFuzzer (Debian: clang, libclang-rt-14-dev).
 set -u
 top_srcdir=${top_srcdir:-.}
 top_builddir=${top_builddir:-.}
@@ -59,6 +60,16 @@ cdict="$out/cli.dict"
     sed -n 's/^ *\[SCN_[A-Z_]*\] = {"\([a-z-]*\)".*/\1/p' "$top_srcdir/sim/scenario.c" |
         while read -r k; do printf '"%s="\n' "$k"; done
 } >"$cdict"
+# The import target's dictionary: the flags of import.c's table, and the words around them.
+idict="$out/import.dict"
+{
+    sed -n 's/^ *{"\([a-z0-9-]*\)", FK_.*/\1/p' "$top_srcdir/sim/import.c" |
+        while read -r f; do printf '"--%s"\n' "$f"; done
+    for w in torchrun python '\\' = '"' "'" '[' ']' , . model. train. true false flex deepep \
+        hybridep alltoall muon dist_muon adam soap hybrid e2m1 selective full uniform block; do
+        printf '"%s"\n' "$w"
+    done
+} >"$idict"
 # The cli target's gnuplot is a stub that exits 0: --plot then runs the whole output path
 # without spending a process start and a render on every input.
 mkdir -p "$out/cfg"
@@ -111,14 +122,16 @@ coverage() {
 }
 
 status=0
-for kind in ${FUZZ_KINDS:-scenario model hardware cli}; do
+for kind in ${FUZZ_KINDS:-scenario model hardware cli import}; do
     target="$top_srcdir/tests/fuzz_loader.c" kflags="" kdict="$dict"
     case $kind in
     scenario) k=1 ;;
     model) k=2 ;;
     hardware) k=3 ;;
     cli) k=4 target="$top_srcdir/tests/fuzz_cli.c" kflags="-I$out/cfg" kdict="$cdict" ;;
-    *) echo "fuzz: unknown kind '$kind' in FUZZ_KINDS (scenario, model, hardware, cli)" >&2; exit 1 ;;
+    import) k=5 target="$top_srcdir/tests/fuzz_import.c" kdict="$idict" ;;
+    *) echo "fuzz: unknown kind '$kind' in FUZZ_KINDS (scenario, model, hardware, cli, import)" >&2
+       exit 1 ;;
     esac
     bin="$out/fuzz-$kind"
     # shellcheck disable=SC2086
@@ -140,6 +153,15 @@ for kind in ${FUZZ_KINDS:-scenario model hardware cli}; do
             '</scenario>' >"$corpus/seed-chain.xml" ;;
     model) cp "$top_srcdir"/models/*.xml "$top_srcdir"/tests/bad/models/*.xml "$corpus"/ 2>/dev/null ;;
     hardware) cp "$top_srcdir"/hardware/*.xml "$top_srcdir"/tests/bad/hardware/*.xml "$corpus"/ 2>/dev/null ;;
+    import) # launch lines as users paste them (fuzz_import.c)
+        printf '%s' "torchrun --nnodes 2 --nproc-per-node 8 pretrain_gpt.py \\
+  --tensor-model-parallel-size 2 --pipeline-model-parallel-size=4 --bf16 \\
+  --recompute-modules core_attn mlp --optimizer dist_muon --muon-num-ns-steps 5" \
+            >"$corpus/seed-torchrun"
+        printf '%s' "\"model.recompute_modules=['moe_act', 'layernorm']\" \
+model.tensor_model_parallel_size=8 --moe-token-dispatcher-type flex --fp8-format hybrid \
+--num-layers 32 --num-layers-per-virtual-pipeline-stage 2 --hybrid-override-pattern M*-E" \
+            >"$corpus/seed-hydra" ;;
     cli) # byte 1: run, sweep, plan; byte 2: the scenario (fuzz_cli.c); then arguments
         seed_cli() { printf "$2" >"$corpus/seed-$1"; }
         seed_cli run-outputs '\000\000--timeline\nt.csv\n--trace\nt.json\n--plot\ng.png\n--seed\n0'
