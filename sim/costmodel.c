@@ -212,10 +212,11 @@ static enum sim_status check_bf16_edge_layers(const struct scenario *scn, const 
     return SIM_OK;
 }
 
-/* Keys that only mean something for some models or alongside another key: given where they
- * cannot apply, they are refused (a silent no-op would hide a mistaken scenario). */
-static enum sim_status check_feature_keys(const struct scenario *scn, const struct model *m,
-                                          struct sim_error *err)
+/* The MoE keys: meaningless without experts; Megatron-Core's rules for the shared experts'
+ * overlap (transformer_config.py, NVIDIA/Megatron-LM d98e8a6): shared experts to overlap, the
+ * alltoall or flex dispatcher, and not with the EP overlap of paired micro-batches. */
+static enum sim_status check_moe_keys(const struct scenario *scn, const struct model *m,
+                                      struct sim_error *err)
 {
     static const enum scn_key moe_keys[] = {SCN_MOE_DISPATCHER, SCN_OVERLAP_EP_COMM,
                                             SCN_MOE_IMBALANCE, SCN_MOE_SHARED_EXPERT_OVERLAP};
@@ -224,42 +225,29 @@ static enum sim_status check_feature_keys(const struct scenario *scn, const stru
             return scn_rule_error(scn, moe_keys[i], err,
                                   "%s applies to MoE models; %s has no experts",
                                   scn_key_name(moe_keys[i]), m->name);
-    /* Muon's update runs on the GPU: Megatron-Core's host-offloaded optimizer
-     * (HybridDeviceOptimizer, megatron/core/optimizer/__init__.py at d98e8a6) is Adam or SGD. */
-    if (scn->optimizer_algorithm == OPTALG_MUON && scn->offload_optimizer > 0)
-        return scn_rule_error(scn, scn_culprit(scn, SCN_OFFLOAD_OPTIMIZER, SCN_OPTIMIZER_ALGORITHM),
-                              err, "offload-optimizer keeps an element-wise optimizer on the host; "
-                                   "optimizer-algorithm=muon is not offloaded");
-    /* Megatron-Core's rules (transformer_config.py, NVIDIA/Megatron-LM d98e8a6): the overlap
-     * needs the alltoall or flex dispatcher, and excludes the EP overlap of paired
-     * micro-batches. */
-    if (scn->moe_shared_expert_overlap) {
-        if (m->shared_experts == 0)
-            return scn_rule_error(scn, SCN_MOE_SHARED_EXPERT_OVERLAP, err,
-                                  "moe-shared-expert-overlap applies to models with shared "
-                                  "experts; %s has none",
-                                  m->name);
-        if (scn->moe_dispatcher == DISPATCH_ALLGATHER)
-            return scn_rule_error(
-                scn, scn_culprit(scn, SCN_MOE_SHARED_EXPERT_OVERLAP, SCN_MOE_DISPATCHER), err,
-                "moe-shared-expert-overlap needs moe-dispatcher=alltoall or deepep "
-                "(Megatron-Core)");
-        if (scn->overlap_ep_comm)
-            return scn_rule_error(
-                scn, scn_culprit(scn, SCN_MOE_SHARED_EXPERT_OVERLAP, SCN_OVERLAP_EP_COMM), err,
-                "moe-shared-expert-overlap and overlap-ep-comm exclude each other "
-                "(Megatron-Core)");
-    }
-    if (scn_given(scn, SCN_FP8_RECIPE) && scn->dtype != DT_FP8)
-        return scn_rule_error(scn, scn_culprit(scn, SCN_FP8_RECIPE, SCN_DTYPE), err,
-                              "fp8-recipe applies to dtype=fp8");
-    enum sim_status st = check_bf16_edge_layers(scn, m, err);
-    if (st != SIM_OK)
-        return st;
-    if (scn_given(scn, SCN_WGRAD_DEFERRAL_LIMIT) && !scn->defer_head_wgrad)
-        return scn_rule_error(scn, SCN_WGRAD_DEFERRAL_LIMIT, err,
-                              "wgrad-deferral-limit applies with defer-head-wgrad=true");
-    /* Recompute modules the model has no instance of. */
+    if (!scn->moe_shared_expert_overlap)
+        return SIM_OK;
+    if (m->shared_experts == 0)
+        return scn_rule_error(scn, SCN_MOE_SHARED_EXPERT_OVERLAP, err,
+                              "moe-shared-expert-overlap applies to models with shared "
+                              "experts; %s has none",
+                              m->name);
+    if (scn->moe_dispatcher == DISPATCH_ALLGATHER)
+        return scn_rule_error(
+            scn, scn_culprit(scn, SCN_MOE_SHARED_EXPERT_OVERLAP, SCN_MOE_DISPATCHER), err,
+            "moe-shared-expert-overlap needs moe-dispatcher=alltoall or deepep (Megatron-Core)");
+    if (scn->overlap_ep_comm)
+        return scn_rule_error(
+            scn, scn_culprit(scn, SCN_MOE_SHARED_EXPERT_OVERLAP, SCN_OVERLAP_EP_COMM), err,
+            "moe-shared-expert-overlap and overlap-ep-comm exclude each other (Megatron-Core)");
+    return SIM_OK;
+}
+
+/* Recompute modules the model has no instance of, and torchtitan's per-op policy alone and
+ * with flash attention. */
+static enum sim_status check_recompute_modules(const struct scenario *scn, const struct model *m,
+                                               struct sim_error *err)
+{
     int rc = scn_given(scn, SCN_RECOMPUTE_MODULES) ? scn->recompute_modules : 0;
     int lack = rc & ~cm_model_recompute_modules(m);
     const char *lacks = (lack & RC_MLA_UP_PROJ)           ? "mla_up_proj (no MLA)"
@@ -283,6 +271,32 @@ static enum sim_status check_feature_keys(const struct scenario *scn, const stru
                               "recompute-modules=op is modelled with attention=flash (the "
                               "policy keeps the flash kernel's output)");
     return SIM_OK;
+}
+
+/* Keys that only mean something for some models or alongside another key: given where they
+ * cannot apply, they are refused (a silent no-op would hide a mistaken scenario). */
+static enum sim_status check_feature_keys(const struct scenario *scn, const struct model *m,
+                                          struct sim_error *err)
+{
+    enum sim_status st = check_moe_keys(scn, m, err);
+    if (st != SIM_OK)
+        return st;
+    /* Muon's update runs on the GPU: Megatron-Core's host-offloaded optimizer
+     * (HybridDeviceOptimizer, megatron/core/optimizer/__init__.py at d98e8a6) is Adam or SGD. */
+    if (scn->optimizer_algorithm == OPTALG_MUON && scn->offload_optimizer > 0)
+        return scn_rule_error(
+            scn, scn_culprit(scn, SCN_OFFLOAD_OPTIMIZER, SCN_OPTIMIZER_ALGORITHM), err,
+            "offload-optimizer keeps an element-wise optimizer on the host; "
+            "optimizer-algorithm=muon is not offloaded");
+    if (scn_given(scn, SCN_FP8_RECIPE) && scn->dtype != DT_FP8)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_FP8_RECIPE, SCN_DTYPE), err,
+                              "fp8-recipe applies to dtype=fp8");
+    if ((st = check_bf16_edge_layers(scn, m, err)) != SIM_OK)
+        return st;
+    if (scn_given(scn, SCN_WGRAD_DEFERRAL_LIMIT) && !scn->defer_head_wgrad)
+        return scn_rule_error(scn, SCN_WGRAD_DEFERRAL_LIMIT, err,
+                              "wgrad-deferral-limit applies with defer-head-wgrad=true");
+    return check_recompute_modules(scn, m, err);
 }
 
 /* What the cost model needs from the scenario and refuses in it, before any layout: no
