@@ -363,7 +363,9 @@ static void layer_acts(const struct cm_ctx *c, const struct layer_parts *lp, dou
     memset(a, 0, sizeof *a);
     a->norm_in = ACT_BYTES * lp->blocks * Ts * h;
     a->qkv_in = lp->mixer != MIXER_NONE ? lin * Ts * h : 0.0;
-    a->mlp_in = lp->mlp != MLP_NONE ? lin * Ts * h : 0.0;
+    /* a shared-norm parallel block's QKV and FC1 read the same norm output, kept once */
+    int shared_in = m->parallel_block == PARALLEL_SHARED_NORM;
+    a->mlp_in = lp->mlp != MLP_NONE && !shared_in ? lin * Ts * h : 0.0;
     a->masks = scn->dropout ? lp->blocks * Ts * h : 0.0;
     if (lp->mixer == MIXER_MAMBA) {
         double inner = model_mamba_inner(m);
@@ -641,12 +643,21 @@ static void layer_core(const struct cm_ctx *c, const struct layer_parts *lp,
 /* Tensor parallelism: per layer two all-reduces (forward and backward), or with sequence
  * parallelism two all-gathers + two reduce-scatters each way, of the full [T, h] activation
  * (Korthikanti et al. 2022, fig. 5); with SP the backward re-gathers the two inputs for the
- * weight gradients.  A hybrid layer's one block has one of each (a Mamba block like attention).
+ * weight gradients.  A hybrid layer's one block has one of each (a Mamba block like attention);
+ * a parallel block reduces its summed outputs once, and on a shared norm gathers once and
+ * reduces its input gradient once too (model.h, parallel_block).
  * Of a narrow layer, Transformer Engine quantizes a column-parallel GEMM's input before
  * gathering it, and a row-parallel GEMM's output gradient before gathering that
  * (layernorm_linear.py, base.py grad_output_preprocess): those all-gathers move the quantized
  * copy; reduce-scatters stay 16-bit.  A MoE layer's routed tokens reach the experts through
  * the dispatcher, so its MLP side gathers bf16. */
+/* Output reductions of a layer's forward: one per block, but one for a parallel block of
+ * either kind, whose attention and MLP outputs are summed before it. */
+static double reductions_fwd(const struct cm_ctx *c, const struct layer_parts *lp)
+{
+    return c->m->parallel_block != PARALLEL_NONE ? 1.0 : lp->blocks;
+}
+
 static void layer_tp_comm(const struct cm_ctx *c, const struct layer_parts *lp, double T,
                           struct layer_cost *lc)
 {
@@ -663,13 +674,15 @@ static void layer_tp_comm(const struct cm_ctx *c, const struct layer_parts *lp, 
             lp->mlp == MLP_MOE ? cm_coll_time(c, COLL_ALL_GATHER, bytes, g) : ag_mix;
         double ag =
             (lp->mixer != MIXER_NONE ? ag_mix : 0.0) + (lp->mlp != MLP_NONE ? ag_mlp : 0.0);
+        if (c->m->parallel_block == PARALLEL_SHARED_NORM && lp->mlp == MLP_DENSE)
+            ag = ag_mix; /* one gathered norm output feeds both */
         double rs = cm_coll_time(c, COLL_REDUCE_SCATTER, bytes, g);
-        lc->tp_fwd = ag + lp->blocks * rs;
+        lc->tp_fwd = ag + reductions_fwd(c, lp) * rs;
         lc->tp_bwd = 2.0 * ag + lp->blocks * rs;
         lc->tp_regather = ag; /* the re-run K and up-projection need their gathered inputs */
     } else {
         double ar = cm_coll_time(c, COLL_ALL_REDUCE, bytes, g);
-        lc->tp_fwd = lp->blocks * ar;
+        lc->tp_fwd = reductions_fwd(c, lp) * ar;
         lc->tp_bwd = lp->blocks * ar;
         lc->tp_regather = ar; /* the re-run projection's all-reduce */
     }

@@ -18,7 +18,7 @@
 #include "units.h"
 #include "xmlload.h"
 
-enum attr_kind { AK_INT, AK_BOOL, AK_ACT, AK_NORM, AK_POS, AK_PATTERN };
+enum attr_kind { AK_INT, AK_BOOL, AK_ACT, AK_NORM, AK_POS, AK_PARALLEL, AK_PATTERN };
 
 struct attr_spec {
     const char *elem; /* element holding the attribute */
@@ -47,6 +47,7 @@ static const struct attr_spec attrs[] = {
     {"transformer", "position", AK_POS, F(pos), 0, 0},
     {"transformer", "tied-embeddings", AK_BOOL, F(tied_embeddings), 0, 0},
     {"transformer", "bias", AK_BOOL, F(bias), 0, 0},
+    {"transformer", "parallel-block", AK_PARALLEL, F(parallel_block), 0, 0},
     {"transformer", "mtp-layers", AK_INT, F(mtp_layers), 0, 16},
     {"transformer", "window", AK_INT, F(window), 1, 1L << 30},
     {"transformer", "global-every", AK_INT, F(global_every), 1, MAX_COUNT},
@@ -108,8 +109,12 @@ static int parse_enum(enum attr_kind kind, const char *text, int *out)
     static const char *const acts[] = {"gelu", "swiglu", "squared-relu"};
     static const char *const norms[] = {"layernorm", "rmsnorm"};
     static const char *const poss[] = {"learned", "rope"};
-    const char *const *names = kind == AK_ACT ? acts : kind == AK_NORM ? norms : poss;
-    int n = kind == AK_ACT ? 3 : 2;
+    static const char *const parallels[] = {"none", "shared-norm", "two-norms"};
+    const char *const *names = kind == AK_ACT        ? acts
+                               : kind == AK_NORM     ? norms
+                               : kind == AK_PARALLEL ? parallels
+                                                     : poss;
+    int n = kind == AK_ACT || kind == AK_PARALLEL ? 3 : 2;
     for (int i = 0; i < n; i++) {
         if (strcmp(text, names[i]) == 0) {
             *out = i;
@@ -140,6 +145,7 @@ static enum sim_status parse_attr(struct model *m, struct seen *s, size_t i, con
     case AK_ACT:
     case AK_NORM:
     case AK_POS:
+    case AK_PARALLEL:
         if (parse_enum(a->kind, value, &v) != 0)
             return err_set(err, SIM_EINPUT, path, line, "%s: unknown value '%s'", a->name, value);
         *field_of(m, i) = v;
@@ -235,6 +241,9 @@ static enum sim_status check_hybrid(struct model *m, const struct seen *s, const
     if (m->mtp_layers > 0)
         return err_set(err, SIM_EINPUT, path, s->line_transformer,
                        "mtp-layers: multi-token prediction of hybrid models is not modelled");
+    if (m->parallel_block)
+        return err_set(err, SIM_EINPUT, path, s->line_transformer,
+                       "parallel-block: a hybrid layer holds one block already");
     if (!was_given(s, "hybrid", "mamba-groups"))
         m->mamba_groups = 1;
     if (!was_given(s, "hybrid", "conv-width"))
@@ -375,7 +384,7 @@ enum layer_mlp model_layer_mlp(const struct model *m, int layer)
 
 int model_layer_blocks(const struct model *m)
 {
-    return m->pattern[0] ? 1 : 2;
+    return m->pattern[0] || m->parallel_block == PARALLEL_SHARED_NORM ? 1 : 2;
 }
 
 int model_mamba_layers(const struct model *m)

@@ -23,6 +23,13 @@ enum model_norm { NORM_LAYERNORM, NORM_RMSNORM };
 #define MODEL_MAX_PATTERN 1024 /* hybrid layers at most (model.xsd's pattern) */
 #define MODEL_PATTERN_LETTERS "M*-E" /* a hybrid pattern's layers (struct model's pattern) */
 enum model_pos { POS_LEARNED, POS_ROPE };
+/* Attention and MLP side by side, both reading the layer input, their outputs added to the
+ * residual together (GPT-J; Chowdhery et al., PaLM, 2022, sec. 2 "parallel layers"), so
+ * tensor parallelism reduces their outputs once: on one shared pre-norm (GPT-J, PaLM, Falcon:
+ * one norm, one gather of its output, one input-gradient reduction), or on two norms of the
+ * same input (GPT-NeoX's gpt_j_residual: the backward still reduces each GEMM input's
+ * gradient apart). */
+enum model_parallel_block { PARALLEL_NONE, PARALLEL_SHARED_NORM, PARALLEL_TWO_NORMS };
 
 struct model {
     char name[64];
@@ -39,6 +46,7 @@ struct model {
     enum model_norm norm;
     enum model_pos pos;
     int tied_embeddings; /* LM head shares the input embedding matrix */
+    int parallel_block;  /* enum model_parallel_block */
     int bias;            /* linear layers carry biases (GPT-2/3 style) */
     /* Local attention (0: every layer attends to the whole sequence): layers attend within a
      * window of `window` tokens -- sliding (each query to the `window` keys before it, GPT-OSS,
@@ -98,7 +106,8 @@ enum layer_mixer { MIXER_NONE, MIXER_ATTENTION, MIXER_MAMBA };
 enum layer_mlp { MLP_NONE, MLP_DENSE, MLP_MOE };
 enum layer_mixer model_layer_mixer(const struct model *m, int layer);
 enum layer_mlp model_layer_mlp(const struct model *m, int layer);
-/* Blocks (pre-norm + residual) in a layer: 2 in a transformer layer, 1 in a hybrid one. */
+/* Blocks (pre-norm + residual) in a layer: 2 in a transformer layer, 1 in a hybrid one or a
+ * parallel block. */
 int model_layer_blocks(const struct model *m);
 /* Layers holding a Mamba-2 mixer. */
 int model_mamba_layers(const struct model *m);

@@ -830,3 +830,52 @@ Test(moe, shared_experts_beside_the_dispatch_and_combine)
     rule_error(MODEL("llama3.1-8b"), L("seq=4096", "moe-shared-expert-overlap=true"),
                "applies to MoE models");
 }
+
+/* A small GELU model written with parallel-block `kind` (none, shared-norm, two-norms). */
+static const char *parallel_model(char *path, size_t len, const char *kind)
+{
+    snprintf(path, len, "/tmp/stepsim-test-parallel-%ld-%s.xml", (long)getpid(), kind);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fprintf(f,
+            "<?xml version=\"1.0\"?>\n<model name=\"par\">\n"
+            "  <transformer layers=\"2\" hidden=\"1024\" ffn=\"4096\" heads=\"8\" "
+            "vocab=\"1000\" max-seq=\"4096\" activation=\"gelu\" norm=\"layernorm\" "
+            "position=\"rope\" tied-embeddings=\"false\" bias=\"false\" "
+            "parallel-block=\"%s\"/>\n</model>\n",
+            kind);
+    fclose(f);
+    return path;
+}
+
+/* Parallel blocks under TP 2 without SP (2 layers of 1024 tokens x 1024): summing attention's
+ * and the MLP's outputs before one all-reduce halves the forward's; on a shared norm the
+ * backward's too, and the block keeps one norm input and one norm output (2 + 2 bytes a token
+ * and width) where a sequential layer keeps two of each; GPT-NeoX's two norms keep both and
+ * reduce their inputs' gradients apart. */
+Test(parallel_block, one_reduction_of_the_summed_outputs)
+{
+    static const char *const kinds[] = {"none", "shared-norm", "two-norms"};
+    double fwd[3], bwd[3], act[3], params[3];
+    for (int k = 0; k < 3; k++) {
+        char path[256];
+        run_ok(parallel_model(path, sizeof path, kinds[k]), 8,
+               L("seq=1024", "tp=2", "gpus=2", "microbatches=1", "sp=false"));
+        unlink(path);
+        fwd[k] = out.cm.stages[0].fwd.tp;
+        bwd[k] = out.cm.stages[0].bwd.tp;
+        act[k] = out.cm.stages[0].act_bytes_mb;
+        params[k] = out.cm.stages[0].params;
+        step_release(&out);
+    }
+    /* one all-reduce of 1024 x 1024 bf16 between 2 GPUs over the toy's 100 GB/s NVLink; the
+     * forward also holds the LM head's three small logit reductions, the same in all three */
+    double ar = 2.0 * 1024 * 1024 / 1e11;
+    cr_assert(near(bwd[0], 4 * ar) && near(bwd[1], 2 * ar) && near(bwd[2], 4 * ar),
+              "backward %g %g %g", bwd[0], bwd[1], bwd[2]);
+    cr_assert(near(fwd[0] - fwd[1], 2 * ar) && near(fwd[2], fwd[1]), "forward %g %g %g", fwd[0],
+              fwd[1], fwd[2]);
+    cr_assert(near(act[0] - act[1], 2 * 4.0 * 1024 * 1024), "kept %g", act[0] - act[1]);
+    cr_assert_eq(act[2], act[0]);
+    cr_assert(near(params[0] - params[1], 2 * 2.0 * 1024 / 2), "one layernorm fewer a layer");
+}

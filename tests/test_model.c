@@ -553,6 +553,17 @@ Test(model, bad_hybrid_models_report_their_line)
                         "  <hybrid pattern=\"M*-M\" mamba-heads=\"4\" mamba-head-dim=\"32\" "
                         "mamba-state=\"16\"/>\n</model>\n",
                3, "multi-token prediction of hybrid models");
+    assert_bad(XML_HEAD "<model name=\"x\">\n"
+                        "  <transformer layers=\"4\" hidden=\"64\" ffn=\"256\" heads=\"8\" "
+                        "parallel-block=\"shared-norm\" " DENSE_ATTRS "/>\n"
+                        "  <hybrid pattern=\"M*-M\" mamba-heads=\"4\" mamba-head-dim=\"32\" "
+                        "mamba-state=\"16\"/>\n</model>\n",
+               3, "parallel-block: a hybrid layer holds one block already");
+    /* the schema's enumerations refuse other values, with the line */
+    assert_bad(XML_HEAD "<model name=\"x\">\n"
+                        "  <transformer layers=\"4\" hidden=\"64\" ffn=\"256\" heads=\"8\" "
+                        "parallel-block=\"yes\" " DENSE_ATTRS "/>\n</model>\n",
+               3, "parallel-block");
     /* the schema's pattern type refuses other letters, with the line */
     assert_bad(HYBRID_HEAD "  <hybrid pattern=\"M*-x\" mamba-heads=\"4\" mamba-head-dim=\"32\" "
                            "mamba-state=\"16\"/>\n</model>\n",
