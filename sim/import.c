@@ -421,6 +421,20 @@ static void add_ignored(struct import_result *res, const char *word)
         snprintf(res->ignored[res->nignored++], sizeof res->ignored[0], "%.63s", word);
 }
 
+/* Remove `key` (a value that means nothing on this line) and list its flag as ignored. */
+static void drop_key(struct import_result *res, const char *key, const char *flag)
+{
+    for (int i = 0; i < res->nkeys; i++) {
+        if (strcmp(res->keys[i].key, key) != 0)
+            continue;
+        memmove(&res->keys[i], &res->keys[i + 1],
+                (size_t)(res->nkeys - i - 1) * sizeof res->keys[0]);
+        res->nkeys--;
+        add_ignored(res, flag);
+        return;
+    }
+}
+
 /* Megatron's defaults where stepsim's differ, and the values that follow from several flags. */
 static enum sim_status finish(struct import_result *res, const struct pending *pd,
                               struct sim_error *err)
@@ -469,6 +483,10 @@ static enum sim_status finish(struct import_result *res, const struct pending *p
         snprintf(num, sizeof num, "%ld", pd->nproc * (pd->nnodes > 0 ? pd->nnodes : 1));
         st = put_key(res, "gpus", num, "nnodes x nproc-per-node", err);
     }
+    /* Megatron reads --muon-num-ns-steps only for Muon; stepsim refuses it elsewhere. */
+    const char *alg = import_value(res, "optimizer-algorithm");
+    if (!alg || strcmp(alg, "muon") != 0)
+        drop_key(res, "muon-ns-steps", "--muon-num-ns-steps");
     /* The line runs Megatron-Core: run refuses what it does not offer, plan explores only
      * what it does. */
     if (st == SIM_OK)

@@ -792,6 +792,8 @@ Test(muon, newton_schulz_work_per_matrix_shard_and_rank)
     rule_error(MODEL("llama3.1-8b"),
                L("seq=4096", "optimizer-algorithm=muon", "offload-optimizer=0.5"),
                "optimizer-algorithm=muon is not offloaded");
+    rule_error(MODEL("llama3.1-8b"), L("seq=4096", "muon-ns-steps=6"),
+               "muon-ns-steps applies with optimizer-algorithm=muon");
 }
 
 /* moe-shared-expert-overlap on Moonlight (2 shared experts run as one MLP of 2 x 1408), EP 8

@@ -211,6 +211,9 @@ Test(import, optimizers, .init = setup)
     cr_assert_eq(parse("--optimizer muon"), SIM_OK, "%s", err.msg);
     has("optimizer-algorithm", "muon");
     cr_assert_null(import_value(&res, "distributed-optimizer"), "muon alone shards nothing");
+    cr_assert_eq(parse("--optimizer adam --muon-num-ns-steps 6"), SIM_OK, "%s", err.msg);
+    cr_assert_null(import_value(&res, "muon-ns-steps"), "read by Megatron for Muon only");
+    cr_assert(ignored("--muon-num-ns-steps"));
     cr_assert_eq(parse("--optimizer lion"), SIM_OK, "%s", err.msg);
     has("optimizer-moments", "1");
     cr_assert_null(import_value(&res, "optimizer-algorithm"));
