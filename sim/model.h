@@ -25,10 +25,10 @@ enum model_norm { NORM_LAYERNORM, NORM_RMSNORM };
 enum model_pos { POS_LEARNED, POS_ROPE };
 /* Attention and MLP side by side, both reading the layer input, their outputs added to the
  * residual together (GPT-J; Chowdhery et al., PaLM, 2022, sec. 2 "parallel layers"), so
- * tensor parallelism reduces their outputs once: on one shared pre-norm (GPT-J, PaLM, Falcon:
- * one norm, one gather of its output, one input-gradient reduction), or on two norms of the
- * same input (GPT-NeoX's gpt_j_residual: the backward still reduces each GEMM input's
- * gradient apart). */
+ * tensor parallelism reduces their outputs once: on one shared pre-norm (GPT-J, PaLM,
+ * Falcon-7B: one norm, one gather of its output, one input-gradient reduction), or on two norms
+ * of the same input (GPT-NeoX's gpt_j_residual, Falcon-40B's: the backward still reduces each
+ * GEMM input's gradient apart). */
 enum model_parallel_block { PARALLEL_NONE, PARALLEL_SHARED_NORM, PARALLEL_TWO_NORMS };
 
 struct model {
@@ -107,7 +107,7 @@ enum layer_mlp { MLP_NONE, MLP_DENSE, MLP_MOE };
 enum layer_mixer model_layer_mixer(const struct model *m, int layer);
 enum layer_mlp model_layer_mlp(const struct model *m, int layer);
 /* Blocks (pre-norm + residual) in a layer: 2 in a transformer layer, 1 in a hybrid one or a
- * parallel block. */
+ * shared-norm parallel block. */
 int model_layer_blocks(const struct model *m);
 /* Layers holding a Mamba-2 mixer. */
 int model_mamba_layers(const struct model *m);
