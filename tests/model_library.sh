@@ -114,6 +114,8 @@ llama3.1-70b amd-mi300x 64 8 1 1 1 1 0 0 1 128 selective -
 mixtral-8x7b amd-mi325x 16 2 1 1 8 1 0 0 1 256 selective alltoall
 llama3.1-405b amd-mi355x 256 8 8 1 1 1 15 15 1 256 selective -
 qwen3-235b-a22b dgx-b300 64 1 8 1 8 1 11 11 1 1024 full alltoall
+falcon-7b dgx-h100 8 1 1 1 1 1 0 0 1 64 none -
+falcon-40b dgx-h100 64 8 2 1 1 1 0 0 1 256 selective -
 EOF
 
 # Every model and hardware file of the library is installed and distributed: named in

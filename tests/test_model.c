@@ -128,6 +128,10 @@ static const struct library_model library[] = {
     /* Nemotron-H: the report names them by size (computed 8.10B and 56.33B). */
     {{"models/nemotron-h-8b.xml", 8, 1, 0, 0}, 0, ACTIVE_ALL},
     {{"models/nemotron-h-56b.xml", 56, 1, 0, 0}, 0, ACTIVE_ALL},
+    /* Falcon: the model cards name them by size; their configs give 6.92B and 41.30B (one
+     * norm a layer in the 7B's shared parallel block, two in the 40B's): 4% for the 40B. */
+    {{"models/falcon-7b.xml", 7, 1, 0, 0}, 0, ACTIVE_ALL},
+    {{"models/falcon-40b.xml", 40, 1, 0, 0}, 0.04, ACTIVE_ALL},
 };
 #define N_LIBRARY (sizeof library / sizeof library[0])
 
