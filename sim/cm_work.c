@@ -640,6 +640,13 @@ static void layer_core(const struct cm_ctx *c, const struct layer_parts *lp,
     }
 }
 
+/* Output reductions of a layer's forward: one per block, but one for a parallel block of
+ * either kind, whose attention and MLP outputs are summed before it. */
+static double reductions_fwd(const struct cm_ctx *c, const struct layer_parts *lp)
+{
+    return c->m->parallel_block != PARALLEL_NONE ? 1.0 : lp->blocks;
+}
+
 /* Tensor parallelism: per layer two all-reduces (forward and backward), or with sequence
  * parallelism two all-gathers + two reduce-scatters each way, of the full [T, h] activation
  * (Korthikanti et al. 2022, fig. 5); with SP the backward re-gathers the two inputs for the
@@ -651,13 +658,6 @@ static void layer_core(const struct cm_ctx *c, const struct layer_parts *lp,
  * (layernorm_linear.py, base.py grad_output_preprocess): those all-gathers move the quantized
  * copy; reduce-scatters stay 16-bit.  A MoE layer's routed tokens reach the experts through
  * the dispatcher, so its MLP side gathers bf16. */
-/* Output reductions of a layer's forward: one per block, but one for a parallel block of
- * either kind, whose attention and MLP outputs are summed before it. */
-static double reductions_fwd(const struct cm_ctx *c, const struct layer_parts *lp)
-{
-    return c->m->parallel_block != PARALLEL_NONE ? 1.0 : lp->blocks;
-}
-
 static void layer_tp_comm(const struct cm_ctx *c, const struct layer_parts *lp, double T,
                           struct layer_cost *lc)
 {
@@ -897,7 +897,7 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit,
     st->fwd.compute += f_compute;
     st->fwd.tp += cm_exposed(c, lc->tp_fwd, lc->gemm_fwd, scn->overlap_tp_comm);
     st->fwd.cp += cm_exposed(c, lc->cp.ring_fwd, lc->core_fwd, 1) + lc->cp.block_fwd;
-    double ep_fwd = moe ? ep_beside_shared(c, lc->ep_fwd, lc->mlp_gemm) : lc->ep_fwd;
+    double ep_fwd = ep_beside_shared(c, lc->ep_fwd, lc->mlp_gemm); /* 0 in dense layers */
     st->fwd.ep += ep_fwd;
     /* Backward input gradient: matmuls 1x forward, attention core backward, element-wise 2x;
      * weight gradient: matmuls 1x forward. */
@@ -906,7 +906,7 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit,
     st->wgt.compute += lc->gemm_fwd + lc->kernels_wgt * launch;
     st->bwd.tp += cm_exposed(c, lc->tp_bwd, 2.0 * lc->gemm_fwd, scn->overlap_tp_comm);
     st->bwd.cp += cm_exposed(c, lc->cp.ring_bwd, lc->core_bwd, 1) + lc->cp.block_bwd;
-    st->bwd.ep += moe ? ep_beside_shared(c, lc->ep_bwd, 2.0 * lc->mlp_gemm) : lc->ep_bwd;
+    st->bwd.ep += ep_beside_shared(c, lc->ep_bwd, 2.0 * lc->mlp_gemm);
     double kept_before = st->act_bytes_mb;
     int n = scn->recompute_num_layers;
     int full = scn->recompute == RECOMPUTE_FULL &&

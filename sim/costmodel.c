@@ -281,11 +281,11 @@ static enum sim_status check_feature_keys(const struct scenario *scn, const stru
     enum sim_status st = check_moe_keys(scn, m, err);
     if (st != SIM_OK)
         return st;
-    /* Muon's update runs on the GPU: Megatron-Core's host-offloaded optimizer
-     * (HybridDeviceOptimizer, megatron/core/optimizer/__init__.py at d98e8a6) is Adam or SGD. */
     if (scn_given(scn, SCN_MUON_NS_STEPS) && scn->optimizer_algorithm != OPTALG_MUON)
         return scn_rule_error(scn, scn_culprit(scn, SCN_MUON_NS_STEPS, SCN_OPTIMIZER_ALGORITHM),
                               err, "muon-ns-steps applies with optimizer-algorithm=muon");
+    /* Muon's update runs on the GPU: Megatron-Core's host-offloaded optimizer
+     * (HybridDeviceOptimizer, megatron/core/optimizer/__init__.py at d98e8a6) is Adam or SGD. */
     if (scn->optimizer_algorithm == OPTALG_MUON && scn->offload_optimizer > 0)
         return scn_rule_error(
             scn, scn_culprit(scn, SCN_OFFLOAD_OPTIMIZER, SCN_OPTIMIZER_ALGORITHM), err,
