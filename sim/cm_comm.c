@@ -141,7 +141,7 @@ double cm_ep_dispatch_s(const struct cm_ctx *c, double tokens)
     const struct cm_config *cfg = c->cfg;
     struct coll_group g = cm_group_of(cfg->ep, cfg->etp, cfg->gpus_per_node);
     double n = g.n, k = g.per_node, nodes = n / k;
-    double token_bytes = ACT_BYTES * m->hidden, copies = tokens * m->top_k;
+    double token_bytes = ACT_BYTES * model_moe_width(m), copies = tokens * m->top_k;
     double imb = c->scn->moe_imbalance;
     if (c->scn->moe_dispatcher == DISPATCH_ALLGATHER)
         return cm_coll_time(c, COLL_ALL_GATHER, n * tokens * token_bytes, g);

@@ -31,11 +31,12 @@ static double ns_matrix_s(const struct cm_ctx *c, double rows, double cols)
     return c->scn->muon_ns_steps * step;
 }
 
-/* An MLP of inner size `ffn` split `ways`: fc1 (gate and up fused in one matrix when gated, as
+/* An MLP of inner size `ffn` split `ways` on width h (the hidden size, or a LatentMoE's
+ * latent width for its routed experts): fc1 (gate and up fused in one matrix when gated, as
  * Megatron-Core's linear_fc1 holds them) and fc2. */
-static double ns_mlp_s(const struct cm_ctx *c, double ffn, double ways)
+static double ns_mlp_s(const struct cm_ctx *c, double ffn, double ways, double h)
 {
-    double gated = c->m->act == ACT_SWIGLU ? 2.0 : 1.0, h = c->m->hidden;
+    double gated = c->m->act == ACT_SWIGLU ? 2.0 : 1.0;
     return ns_matrix_s(c, gated * ffn / ways, h) + ns_matrix_s(c, h, ffn / ways);
 }
 
@@ -80,13 +81,17 @@ void cm_muon_layer_s(const struct cm_ctx *c, int layer, double *dense_s, double 
         dense += ns_mamba_s(c);
     switch (model_layer_mlp(m, layer)) {
     case MLP_DENSE:
-        dense += ns_mlp_s(c, m->ffn, c->cfg->tp);
+        dense += ns_mlp_s(c, m->ffn, c->cfg->tp, m->hidden);
         break;
     case MLP_MOE: /* router (replicated), shared experts as one MLP, local routed experts */
         dense += ns_matrix_s(c, m->experts, m->hidden);
         if (m->shared_experts > 0)
-            dense += ns_mlp_s(c, (double)m->shared_experts * m->shared_expert_ffn, c->cfg->tp);
-        expert += (double)m->experts / c->cfg->ep * ns_mlp_s(c, m->expert_ffn, c->cfg->etp);
+            dense += ns_mlp_s(c, (double)m->shared_experts * m->shared_expert_ffn, c->cfg->tp,
+                              m->hidden);
+        if (m->moe_latent > 0) /* the two latent projections, duplicated over TP */
+            dense += 2.0 * ns_matrix_s(c, m->moe_latent, m->hidden);
+        expert += (double)m->experts / c->cfg->ep *
+                  ns_mlp_s(c, m->expert_ffn, c->cfg->etp, model_moe_width(m));
         break;
     case MLP_NONE:
         break;

@@ -156,6 +156,7 @@ struct layer_acts {
     double moe_hidden;     /* the routed experts', likewise */
     double moe_act_out;    /* of which their activation outputs (FC2 inputs) */
     double permuted;       /* tokens as dispatched to the experts */
+    double latent_out;     /* LatentMoE: the combined latent output, fc2_latent_proj's input */
     double scores;         /* unfused attention's scores and softmax output (+ dropout mask) */
     double mamba;          /* a Mamba-2 mixer's (mamba_ssm's MambaSplitConv1dScanCombinedFn,
                               Megatron-Core's training path): the in_proj output, the scan's
@@ -310,7 +311,7 @@ static void narrow_quantize_s(const struct cm_ctx *c, const struct layer_parts *
     double proj_in = attn ? (double)m->heads * m->v_head_dim : mamba ? model_mamba_inner(m) : 0.0;
     double mixer_rows = lp->mixer != MIXER_NONE ? rows : 0.0;
     double fc1_out = inner * (m->act == ACT_SWIGLU ? 2.0 : 1.0);
-    double routed = Ts * m->top_k * h * scn->moe_imbalance; /* tokens a GPU's experts get */
+    double routed = Ts * m->top_k * model_moe_width(m) * scn->moe_imbalance; /* experts' input */
     /* an MLP fed by the pre-MLP norm */
     int dense_mlp = lp->mlp == MLP_DENSE || (moe && m->shared_experts > 0);
     /* MLA's down-projections take a separate norm's output (TELinear, not LayerNormLinear);
@@ -384,7 +385,8 @@ static void layer_acts(const struct cm_ctx *c, const struct layer_parts *lp, dou
         a->shared_hidden = hidden * per * m->shared_experts * m->shared_expert_ffn;
         a->moe_hidden = hidden * per * routed * scn->moe_imbalance;
         a->moe_act_out = lin * per * routed * scn->moe_imbalance;
-        a->permuted = ACT_BYTES * Ts * m->top_k * h * scn->moe_imbalance;
+        a->permuted = ACT_BYTES * Ts * m->top_k * model_moe_width(m) * scn->moe_imbalance;
+        a->latent_out = ACT_BYTES * Ts * m->moe_latent; /* fc2_latent_proj's input; 0 without */
     } else if (lp->mlp == MLP_DENSE) {
         a->dense_hidden = hidden * per * m->ffn;
     }
@@ -396,8 +398,8 @@ static void layer_acts(const struct cm_ctx *c, const struct layer_parts *lp, dou
 static double acts_total(const struct layer_acts *a)
 {
     return a->norm_in + a->qkv_in + a->mlp_in + a->masks + a->qkv + a->attn_out +
-           a->dense_hidden + a->shared_hidden + a->moe_hidden + a->permuted + a->scores +
-           a->mamba;
+           a->dense_hidden + a->shared_hidden + a->moe_hidden + a->permuted + a->latent_out +
+           a->scores + a->mamba;
 }
 
 /* torchtitan's per-op selective checkpointing (torchtitan/distributed/activation_checkpoint.py;
@@ -432,9 +434,12 @@ static void layer_gemms(const struct cm_ctx *c, const struct layer_parts *lp,
                      ? matmul_s(c, 2.0 * c->cfg->seq * model_weights_mla_up(m) * share)
                      : 0.0;
     lc->mlp_gemm = mlp_s(c, lf->mlp * share, 1);
+    /* LatentMoE's projections run on this GPU's (sequence-parallel) tokens, duplicated over
+     * TP like the router, one before the dispatch and one after the combine */
     lc->gemm_fwd = matmul_s(c, lf->qkv * share) + matmul_s(c, lf->attn_out * share) +
                    matmul_s(c, lf->mamba_in * share) + matmul_s(c, lf->mamba_out * share) +
-                   lc->mlp_gemm + gemm_s(c, &c->wide, lf->router * share);
+                   lc->mlp_gemm + gemm_s(c, &c->wide, lf->router * share) +
+                   matmul_s(c, lf->latent_proj / 2.0 * share) * 2.0;
     lc->op_gemm = op_policy_gemms(c, lp, lf, share);
     if (lp->mlp == MLP_MOE && lf->experts > 0) {
         /* Each GPU computes its share of the experts' work -- the busiest GPU, which the
@@ -484,7 +489,9 @@ static void layer_elementwise(const struct cm_ctx *c, const struct layer_parts *
     lc->act_dense = cm_memory_s(c, ACT_BYTES * act_units * T * dense_inner / t);
     lc->act_moe = cm_memory_s(c, ACT_BYTES * act_units * T * routed_inner / t);
     lc->permute_fwd =
-        moe ? cm_memory_s(c, ACT_BYTES * 2.0 * permute_passes(c) * Ts * m->top_k * h) : 0.0;
+        moe ? cm_memory_s(c, ACT_BYTES * 2.0 * permute_passes(c) * Ts * m->top_k *
+                                 model_moe_width(m))
+            : 0.0;
     double other = ACT_BYTES * (ELEMWISE_FWD_UNITS - 4.0) * per_block * Ts * h;
     if (scn->dropout) /* each hidden dropout writes a 1-byte mask and the output; unfused
                        * attention's dropout reads and writes the scores once more */
@@ -587,6 +594,11 @@ static void layer_kernels(const struct cm_ctx *c, const struct layer_parts *lp,
         fwd += KERNELS_MOE_ROUTE_FWD + extra_gemms;
         bwd += KERNELS_MOE_ROUTE_BWD + extra_gemms;
         wgt += extra_gemms;
+        if (c->m->moe_latent > 0) { /* the two latent projections' GEMMs each way */
+            fwd += 2.0;
+            bwd += 2.0;
+            wgt += 2.0;
+        }
         if (c->m->shared_experts > 0) {
             fwd += KERNELS_SHARED_FWD;
             bwd += KERNELS_SHARED_BWD;
@@ -970,7 +982,10 @@ static void add_head(const struct cm_ctx *c, int shard_weights, struct cm_stage 
 /* Add the multi-token-prediction modules (DeepSeek-V3 report sec. 2.2; Megatron-Core builds
  * them on the last pipeline stage): each normalises the hidden state and the next token's
  * embedding, projects the concatenation 2h -> h, runs one transformer layer like the model's
- * last and computes logits and a loss through the shared head. */
+ * last (a hybrid model: the layers of its mtp-pattern) and computes logits and a loss through
+ * the shared head.  With mtp-repeated-layer the modules are one module run mtp-layers times
+ * (Megatron-Core's mtp_use_repeated_layer): the same work, its weights counted once
+ * (costmodel.c). */
 static void add_mtp(const struct cm_ctx *c, struct layer_memo *memo, struct cm_stage *st)
 {
     const struct cm_config *cfg = c->cfg;
@@ -985,7 +1000,9 @@ static void add_mtp(const struct cm_ctx *c, struct layer_memo *memo, struct cm_s
         st->wgt.compute += proj;
         st->act_bytes_mb += ACT_BYTES * 3.0 * Ts * h; /* the two normed inputs, the projection */
         add_shard_traffic(c, 2.0 * h * h / t, 0.0, PARAM_BYTES, 0, proj, 2.0 * proj, st);
-        add_layer(c, m->layers - 1, st->layers + k, 0, memo, st);
+        int n = model_mtp_module_layers(m);
+        for (int j = 0; j < n; j++)
+            add_layer(c, model_mtp_layer(m, j), st->layers + k * n + j, 0, memo, st);
         add_head(c, 0, st);
     }
 }

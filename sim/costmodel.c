@@ -28,10 +28,11 @@ void cm_layer_params(const struct cm_ctx *c, int layer, double *dense, double *e
 {
     const struct model *m = c->m;
     double all = model_params_layer(m, layer);
-    double routed = model_layer_is_moe(m, layer)
-                        ? (double)m->experts * model_weights_mlp(m, m->expert_ffn)
-                        : 0.0;
-    *dense = (all - routed) / c->cfg->tp;
+    int moe = model_layer_is_moe(m, layer);
+    double routed = moe ? (double)m->experts * model_weights_expert(m) : 0.0;
+    /* LatentMoE's projections are duplicated on every TP rank (moe_layer.py) */
+    double latent = moe ? model_weights_latent_proj(m) : 0.0;
+    *dense = (all - routed - latent) / c->cfg->tp + latent;
     *expert = routed / ((double)c->cfg->ep * c->cfg->etp);
 }
 
@@ -65,14 +66,19 @@ static void stage_params(const struct cm_ctx *c, struct cm_stage *st)
         st->has_head ? (model_params_head(m) + model_params_final_norm(m)) / c->cfg->tp : 0.0;
     if (st->has_head && m->mtp_layers > 0) { /* MTP modules: on the last stage */
         double h = m->hidden;
-        cm_layer_params(c, m->layers - 1, &d, &e);
-        dense += m->mtp_layers * (d + 2.0 * h * h / c->cfg->tp);
-        expert += m->mtp_layers * e;
-        largest = d + e > largest ? d + e : largest;
-        if (muon) { /* the module's layer; its 2h -> h projection is left out (small) */
-            cm_muon_layer_s(c, m->layers - 1, &nd, &ne);
-            st->muon_dense_s += m->mtp_layers * nd;
-            st->muon_expert_s += m->mtp_layers * ne;
+        int copies = c->scn->mtp_repeated_layer ? 1 : m->mtp_layers; /* weights held */
+        dense += copies * 2.0 * h * h / c->cfg->tp;
+        for (int j = 0; j < model_mtp_module_layers(m); j++) {
+            int l = model_mtp_layer(m, j);
+            cm_layer_params(c, l, &d, &e);
+            dense += copies * d;
+            expert += copies * e;
+            largest = d + e > largest ? d + e : largest;
+            if (muon) { /* the module's layers; its 2h -> h projection is left out (small) */
+                cm_muon_layer_s(c, l, &nd, &ne);
+                st->muon_dense_s += copies * nd;
+                st->muon_expert_s += copies * ne;
+            }
         }
     }
     dense += embedding + head;
@@ -227,6 +233,11 @@ static enum sim_status check_moe_keys(const struct scenario *scn, const struct m
                                   scn_key_name(moe_keys[i]), m->name);
     if (!scn->moe_shared_expert_overlap)
         return SIM_OK;
+    if (m->moe_latent > 0) /* moe_layer.py raises it for training */
+        return scn_rule_error(scn, SCN_MOE_SHARED_EXPERT_OVERLAP, err,
+                              "moe-shared-expert-overlap: Megatron-Core does not overlap the "
+                              "shared experts of a LatentMoE model (%s) in training",
+                              m->name);
     if (m->shared_experts == 0)
         return scn_rule_error(scn, SCN_MOE_SHARED_EXPERT_OVERLAP, err,
                               "moe-shared-expert-overlap applies to models with shared "
@@ -339,6 +350,9 @@ static enum sim_status check_cost_inputs(struct scenario *scn, const struct mode
                               "--recompute-granularity selective)");
     if (check_feature_keys(scn, m, err) != SIM_OK)
         return err->status;
+    if (scn->mtp_repeated_layer && m->mtp_layers == 0)
+        return scn_rule_error(scn, SCN_MTP_REPEATED_LAYER, err,
+                              "mtp-repeated-layer: %s trains no MTP module (mtp-layers)", m->name);
     int layout_mtp = pplayout_count(scn->pipeline_layout, -1, 'm');
     if (scn->pipeline_layout[0] && layout_mtp != m->mtp_layers)
         return scn_rule_error(scn, scn_culprit(scn, SCN_PIPELINE_LAYOUT, SCN_MTP_LAYERS), err,

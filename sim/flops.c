@@ -65,12 +65,13 @@ void flops_layer_fwd(const struct model *m, int layer, int seq, int causal, stru
     if (mlp == MLP_MOE) {
         out->mlp = 2.0 * s * m->shared_experts * model_weights_mlp(m, m->shared_expert_ffn);
         out->router = 2.0 * s * m->hidden * (double)m->experts;
-        out->experts = 2.0 * s * m->top_k * model_weights_mlp(m, m->expert_ffn);
+        out->experts = 2.0 * s * m->top_k * model_weights_expert(m);
+        out->latent_proj = 2.0 * s * model_weights_latent_proj(m);
     } else if (mlp == MLP_DENSE) {
         out->mlp = 2.0 * s * model_weights_mlp(m, m->ffn);
     }
     out->total = out->qkv + out->attn_core + out->attn_out + out->mlp + out->router +
-                 out->experts + out->mamba_in + out->mamba_out + out->mamba_scan;
+                 out->experts + out->latent_proj + out->mamba_in + out->mamba_out + out->mamba_scan;
 }
 
 double flops_head_fwd(const struct model *m, int seq)

@@ -20,6 +20,7 @@ struct layer_flops {
     double mlp;       /* dense MLP / gated MLP, or the shared experts of an MoE layer */
     double router;    /* MoE gate: hidden x experts */
     double experts;   /* routed experts actually computed: top_k per token */
+    double latent_proj; /* LatentMoE's projections to and from the experts' width */
     double mamba_in;   /* a Mamba-2 mixer's in_proj */
     double mamba_out;  /* its out_proj */
     double mamba_scan; /* its chunked SSD scan (flops_mamba_scan) */

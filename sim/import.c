@@ -63,6 +63,7 @@ static const struct flag flags[] = {
     {"moe-enable-deepep", FK_SWITCH, "moe-dispatcher", "deepep", 0},
     {"overlap-moe-expert-parallel-comm", FK_SWITCH, "overlap-ep-comm", "true", 0},
     {"mtp-num-layers", FK_INT, "mtp-layers", NULL, 0},
+    {"mtp-use-repeated-layer", FK_SWITCH, "mtp-repeated-layer", "true", 0},
     {"recompute-activations", FK_SWITCH, "recompute", "selective", 0},
     {"sequence-parallel", FK_SWITCH, "sp", "true", 0},
     {"use-distributed-optimizer", FK_SWITCH, "distributed-optimizer", "true", 0},
@@ -118,7 +119,8 @@ static const struct {
      {"dtype", "recompute", "recompute-modules", "recompute-method", "recompute-num-layers",
       "distributed-optimizer", "overlap-grad-reduce", "overlap-param-gather", "overlap-tp-comm",
       "overlap-p2p", "overlap-ep-comm", "moe-shared-expert-overlap", "attention",
-      "grad-reduce-fp32", "dropout", "mtp-layers", "optimizer-algorithm", "muon-ns-steps",
+      "grad-reduce-fp32", "dropout", "mtp-layers", "mtp-repeated-layer", "optimizer-algorithm",
+      "muon-ns-steps",
       "optimizer-moments", "framework"}},
 };
 

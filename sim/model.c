@@ -60,6 +60,7 @@ static const struct attr_spec attrs[] = {
     {"moe", "dense-layers", AK_INT, F(dense_layers), 0, MAX_COUNT},
     {"moe", "every", AK_INT, F(moe_every), 1, MAX_COUNT},
     {"moe", "route-nodes", AK_INT, F(route_nodes), 1, MAX_COUNT},
+    {"moe", "latent-size", AK_INT, F(moe_latent), 1, MAX_WIDTH},
     {"mla", "q-lora-rank", AK_INT, F(q_lora_rank), 0, MAX_WIDTH},
     {"mla", "kv-lora-rank", AK_INT, F(kv_lora_rank), 1, MAX_WIDTH},
     {"mla", "qk-nope-dim", AK_INT, F(qk_nope_dim), 0, MAX_COUNT},
@@ -71,6 +72,7 @@ static const struct attr_spec attrs[] = {
     {"hybrid", "mamba-state", AK_INT, F(mamba_state), 1, MAX_COUNT},
     {"hybrid", "mamba-groups", AK_INT, F(mamba_groups), 1, MAX_COUNT},
     {"hybrid", "conv-width", AK_INT, F(mamba_conv), 1, 64},
+    {"hybrid", "mtp-pattern", AK_PATTERN, F(mtp_pattern), 1, MODEL_MAX_MTP_PATTERN},
 };
 #undef F
 #define N_ATTRS (sizeof attrs / sizeof attrs[0])
@@ -238,9 +240,17 @@ static enum sim_status check_hybrid(struct model *m, const struct seen *s, const
     if (was_given(s, "moe", "dense-layers") || was_given(s, "moe", "every"))
         return err_set(err, SIM_EINPUT, path, s->line_moe,
                        "dense-layers / every: a hybrid model's pattern places its MoE layers");
-    if (m->mtp_layers > 0)
+    if (m->mtp_layers > 0 && !m->mtp_pattern[0])
         return err_set(err, SIM_EINPUT, path, s->line_transformer,
-                       "mtp-layers: multi-token prediction of hybrid models is not modelled");
+                       "mtp-layers: a hybrid model's MTP module needs <hybrid mtp-pattern>");
+    if (m->mtp_pattern[0] && m->mtp_layers == 0)
+        return err_set(err, SIM_EINPUT, path, hl, "mtp-pattern given but mtp-layers is 0");
+    for (const char *p = m->mtp_pattern; *p; p++)
+        if (!strchr(m->pattern, *p))
+            return err_set(err, SIM_EINPUT, path, hl,
+                           "mtp-pattern: '%c' has no layer of its kind in the pattern to take "
+                           "its shape from",
+                           *p);
     if (m->parallel_block)
         return err_set(err, SIM_EINPUT, path, s->line_transformer,
                        "parallel-block: a hybrid layer holds one block already");
@@ -325,6 +335,10 @@ static enum sim_status check_model(struct model *m, const struct seen *s, const 
                            m->shared_expert_ffn);
         if (!was_given(s, "moe", "shared-expert-ffn"))
             m->shared_expert_ffn = m->shared_experts ? m->expert_ffn : 0;
+        if (m->moe_latent >= m->hidden)
+            return err_set(err, SIM_EINPUT, path, el,
+                           "latent-size=%d is not below hidden=%d: no latent projection",
+                           m->moe_latent, m->hidden);
     }
     return s->has_hybrid ? check_hybrid(m, s, path, err) : SIM_OK;
 }
@@ -475,6 +489,36 @@ double model_weights_mlp(const struct model *m, int ffn)
     return mlp_matrices(m) * m->hidden * ffn;
 }
 
+int model_moe_width(const struct model *m)
+{
+    return m->moe_latent > 0 ? m->moe_latent : m->hidden;
+}
+
+/* Megatron-Core experts.py: FC1 of moe_latent_size x ffn (x 2 gated), FC2 back. */
+double model_weights_expert(const struct model *m)
+{
+    return mlp_matrices(m) * model_moe_width(m) * m->expert_ffn;
+}
+
+/* Megatron-Core moe_layer.py: fc1_latent_proj h -> latent, fc2_latent_proj latent -> h. */
+double model_weights_latent_proj(const struct model *m)
+{
+    return m->moe_latent > 0 ? 2.0 * m->hidden * m->moe_latent : 0.0;
+}
+
+int model_mtp_module_layers(const struct model *m)
+{
+    return m->mtp_pattern[0] ? (int)strlen(m->mtp_pattern) : 1;
+}
+
+int model_mtp_layer(const struct model *m, int j)
+{
+    if (!m->mtp_pattern[0])
+        return m->layers - 1; /* DeepSeek-V3: a transformer layer like the last */
+    const char *at = strchr(m->pattern, m->mtp_pattern[j]); /* present: check_hybrid */
+    return at ? (int)(at - m->pattern) : m->layers - 1;
+}
+
 double model_mamba_inner(const struct model *m)
 {
     return (double)m->mamba_heads * m->mamba_head_dim;
@@ -550,7 +594,10 @@ static double ffn_part(const struct model *m, int layer, int routed)
     if (mlp == MLP_DENSE)
         return mlp_params(m, m->ffn);
     double router = (double)m->hidden * m->experts; /* gate logits, no bias */
-    return router + (double)routed * mlp_params(m, m->expert_ffn) +
+    double expert = model_weights_expert(m);
+    if (m->bias)
+        expert += (m->act == ACT_SWIGLU ? 2.0 : 1.0) * m->expert_ffn + model_moe_width(m);
+    return router + model_weights_latent_proj(m) + (double)routed * expert +
            (double)m->shared_experts * mlp_params(m, m->shared_expert_ffn);
 }
 
@@ -606,9 +653,10 @@ double model_params_total(const struct model *m)
 
 double model_params_mtp(const struct model *m)
 {
-    double h = m->hidden;
-    return m->mtp_layers *
-           (model_params_layer(m, m->layers - 1) + 2.0 * h * h + 3.0 * norm_params(m, h));
+    double h = m->hidden, module = 2.0 * h * h + 3.0 * norm_params(m, h);
+    for (int j = 0; j < model_mtp_module_layers(m); j++)
+        module += model_params_layer(m, model_mtp_layer(m, j));
+    return m->mtp_layers * module;
 }
 
 double model_params_active(const struct model *m)

@@ -22,6 +22,7 @@ enum model_act {
 enum model_norm { NORM_LAYERNORM, NORM_RMSNORM };
 #define MODEL_MAX_PATTERN 1024 /* hybrid layers at most (model.xsd's pattern) */
 #define MODEL_PATTERN_LETTERS "M*-E" /* a hybrid pattern's layers (struct model's pattern) */
+#define MODEL_MAX_MTP_PATTERN 16 /* layers of one hybrid MTP module at most (model.xsd) */
 enum model_pos { POS_LEARNED, POS_ROPE };
 /* Attention and MLP side by side, both reading the layer input, their outputs added to the
  * residual together (GPT-J; Chowdhery et al., PaLM, 2022, sec. 2 "parallel layers"), so
@@ -66,6 +67,11 @@ struct model {
     int shared_expert_ffn; /* inner size of one shared expert; expert_ffn if not given */
     int dense_layers;      /* leading layers that are dense, not MoE (DeepSeek: 3) */
     int moe_every;         /* after the leading dense layers, every k-th layer is MoE (1 = all) */
+    int moe_latent;        /* LatentMoE (Megatron-Core moe_latent_size; Nemotron 3 Super): the
+                              routed experts read and write this width instead of hidden --
+                              a duplicated (not TP-split) h -> latent projection before the
+                              dispatch and latent -> h after the combine, both on the latent
+                              width; router and shared experts stay on hidden.  0 = none */
     int route_nodes;       /* node-limited routing: a token's experts lie in at most this many
                               expert groups, which DeepEP places one per node (DeepSeek-V3:
                               topk_group 4 of n_group 8); 0 = not limited */
@@ -85,6 +91,10 @@ struct model {
      * [x, B, C], the chunked SSD scan, a gated RMSNorm of d_inner, out_proj d_inner -> h,
      * with d_inner = mamba_heads * mamba_head_dim. */
     char pattern[MODEL_MAX_PATTERN + 1];
+    /* A hybrid model's MTP module (Megatron-Core's mtp_hybrid_override_pattern, e.g. "*E":
+     * one attention and one MoE layer after the 2h -> h projection); each letter's layer is
+     * shaped like the pattern's layers of that letter.  Empty without MTP. */
+    char mtp_pattern[MODEL_MAX_MTP_PATTERN + 1];
     int mamba_heads;
     int mamba_head_dim;
     int mamba_state;
@@ -143,6 +153,16 @@ double model_params_mtp(const struct model *m);
 double model_weights_qkv(const struct model *m);
 double model_weights_attn_out(const struct model *m);
 double model_weights_mlp(const struct model *m, int ffn);
+/* One routed expert's weights (on the latent width with LatentMoE), the latent projections
+ * of one MoE layer (0 without LatentMoE), and the width the dispatch and combine move per
+ * routed token copy (moe_latent, else hidden). */
+double model_weights_expert(const struct model *m);
+double model_weights_latent_proj(const struct model *m);
+int model_moe_width(const struct model *m);
+/* Layers in one MTP module (a hybrid model's mtp_pattern, else the one transformer layer),
+ * and the model layer whose shape the j-th of them has. */
+int model_mtp_module_layers(const struct model *m);
+int model_mtp_layer(const struct model *m, int j);
 /* MLA's up-projections (Q from its latent when compressed, K_nope and V from the KV latent);
  * 0 without MLA. */
 double model_weights_mla_up(const struct model *m);

@@ -309,6 +309,10 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
     [SCN_MTP_LAYERS] = {"mtp-layers", VT_INT, FIELD(mtp_layers), 0, 16, .scope = KS_MODEL,
                         .zero = "the model file's",
                         .doc = "multi-token-prediction modules trained"},
+    [SCN_MTP_REPEATED_LAYER] = {"mtp-repeated-layer", VT_BOOL, FIELD(mtp_repeated_layer), 0, 0,
+                                .scope = KS_MODEL, .def = "false",
+                                .doc = "one MTP module's weights run mtp-layers times "
+                                       "(Megatron --mtp-use-repeated-layer)"},
     [SCN_CP_COMM_TYPE] = {"cp-comm-type", VT_CHOICE, FIELD(cp_comm_type), 0, 0, cp_comm_choices,
                           0, .scope = KS_MODEL, .def = "p2p",
                           .doc = "how context-parallel ranks share K and V"},

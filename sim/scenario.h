@@ -82,6 +82,7 @@ enum scn_key {
     SCN_RECOMPUTE_METHOD,
     SCN_RECOMPUTE_NUM_LAYERS,
     SCN_MTP_LAYERS,
+    SCN_MTP_REPEATED_LAYER,
     SCN_CP_COMM_TYPE,
     SCN_HIERARCHICAL_CP,
     SCN_DEFER_HEAD_WGRAD,
@@ -259,6 +260,7 @@ struct scenario {
     int recompute_method;     /* enum scn_recompute_method (full recompute) */
     int recompute_num_layers; /* layers per group (uniform) or per chunk (block) */
     int mtp_layers;           /* multi-token-prediction modules trained, when given */
+    int mtp_repeated_layer;   /* the MTP modules are one module run mtp-layers times */
     int cp_comm_type;         /* enum scn_cp_comm */
     int hierarchical_cp;      /* a2a+p2p: ranks of each all-to-all group (divides cp) */
     int defer_head_wgrad;     /* the LM head's weight gradients wait for the pipeline flush */

@@ -796,6 +796,56 @@ Test(muon, newton_schulz_work_per_matrix_shard_and_rank)
                "muon-ns-steps applies with optimizer-algorithm=muon");
 }
 
+/* Nemotron 3 Super's LatentMoE on 8 toy GPUs (ep 8, NVLink 100 GB/s): the dispatch and the
+ * combine each move 7/8 of 8192 tokens x 22 copies x the 1024-wide latent x 2 bytes, not the
+ * 4096-wide hidden state; the MoE layer's GEMMs are its router (4096 x 512), the two latent
+ * projections (4096 x 1024 each, on all 8192 tokens: duplicated, not expert-parallel), its
+ * shared expert (2 x 4096 x 5376) and 22 routed copies of an expert on the latent width (2 x
+ * 1024 x 2688), all at 500 TFLOP/s.  Its weights on each GPU: the latent projections whole,
+ * 64 of the 512 experts. */
+Test(hybrid, latent_moe_moves_and_computes_on_the_latent_width)
+{
+    double s = 8192, bf16 = 1000e12 * 0.5;
+    run_ok(MODEL("nemotron-3-super-120b-a12b"), 8,
+           L("seq=8192", "microbatches=1", "ep=8", "gpus=8", "mtp-layers=0"));
+    const struct cm_layer_view *moe = &out.rep.layer_view[MODEL_KIND_MOE];
+    double exchange = 7.0 / 8.0 * s * 22 * 1024 * 2 / 100e9;
+    cr_assert(near(moe->ep_fwd, 2.0 * exchange), "dispatch + combine %.9g vs %.9g", moe->ep_fwd,
+              2.0 * exchange);
+    double gemm = 2.0 * s * (4096.0 * 512 + 2.0 * 4096 * 1024 + 2.0 * 4096 * 5376 +
+                             22.0 * 2 * 1024 * 2688) / bf16;
+    cr_assert(near(moe->gemm_fwd, gemm), "GEMMs %.9g vs %.9g", moe->gemm_fwd, gemm);
+    step_release(&out);
+}
+
+/* Megatron-Core's mtp_use_repeated_layer: the MTP module (Super: an attention and a MoE layer
+ * after the 2h -> h projection) runs mtp-layers times, its weights held once. */
+Test(hybrid, a_repeated_mtp_module_runs_twice_and_is_held_once)
+{
+    const char *const one[] = {"seq=8192", "microbatches=1", "ep=8", "gpus=8", NULL};
+    const char *const twice[] = {"seq=8192", "microbatches=1", "ep=8", "gpus=8",
+                                 "mtp-layers=2", "mtp-repeated-layer=true", NULL};
+    const char *const none[] = {"seq=8192", "microbatches=1", "ep=8", "gpus=8", "mtp-layers=0",
+                                NULL};
+    run_ok(MODEL("nemotron-3-super-120b-a12b"), 8, none);
+    double f0 = out.cm.stages[0].fwd.compute, p0 = out.cm.stages[0].params;
+    step_release(&out);
+    run_ok(MODEL("nemotron-3-super-120b-a12b"), 8, one);
+    double f1 = out.cm.stages[0].fwd.compute, p1 = out.cm.stages[0].params;
+    step_release(&out);
+    run_ok(MODEL("nemotron-3-super-120b-a12b"), 8, twice);
+    cr_assert(near(out.cm.stages[0].fwd.compute - f0, 2.0 * (f1 - f0)), "twice the work");
+    cr_assert(near(out.cm.stages[0].params, p1), "held once: %.0f vs %.0f",
+              out.cm.stages[0].params, p1);
+    cr_assert_gt(p1, p0);
+    step_release(&out);
+    rule_error(MODEL("llama3.1-8b"), L("seq=4096", "mtp-repeated-layer=true"),
+               "mtp-repeated-layer: llama3.1-8b trains no MTP module");
+    rule_error(MODEL("nemotron-3-super-120b-a12b"),
+               L("seq=8192", "ep=8", "gpus=8", "moe-shared-expert-overlap=true"),
+               "does not overlap the shared experts of a LatentMoE model");
+}
+
 /* moe-shared-expert-overlap on Moonlight (2 shared experts run as one MLP of 2 x 1408), EP 8
  * in one toy node (NVLink 100 GB/s, no interference): each exchange moves 7/8 of 4096 x 6
  * copies x 2048 x 2 bytes, 0.88 ms, longer than the shared experts' FC1 or FC2, so the

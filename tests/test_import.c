@@ -189,6 +189,8 @@ Test(import, recompute_and_moe_flags, .init = setup)
          {"recompute-modules", "moe_act,layernorm", "moe-dispatcher", "deepep", NULL}},
         {"--moe-token-dispatcher-type alltoall --moe-flex-dispatcher-backend hybridep",
          {"moe-dispatcher", "deepep", NULL}},
+        {"--mtp-num-layers 2 --mtp-use-repeated-layer",
+         {"mtp-layers", "2", "mtp-repeated-layer", "true", NULL}},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         cr_assert_eq(parse(cases[c].line), SIM_OK, "case %zu: %s", c, err.msg);

@@ -241,6 +241,29 @@ Test(model, nemotron_embedding_split)
 
 /* ---- formulas on hand-counted shapes ----------------------------------------------------- */
 
+/* Nemotron 3 Super (LatentMoE, hybrid MTP) against the published tensor headers of its BF16
+ * checkpoint: 123,611,012,096 weights, 2,942,324,736 of them in the MTP module.  By hand (h
+ * 4096, latent 1024): a MoE layer = pre-norm 4096 + router 4096 x 512 + the two latent
+ * projections 2 x 4096 x 1024 + 512 experts of 2 x 1024 x 2688 (on the latent width) + one
+ * shared expert of 2 x 4096 x 5376 = 2,873,102,336; an attention layer 4096 x (4096 + 2 x 2
+ * x 128) + 4096 x 4096 + 4096 = 35,655,680; the MTP module = those two + its 2h -> h
+ * projection + 3 norms. */
+Test(model, latent_moe_and_hybrid_mtp_match_the_published_checkpoint)
+{
+    struct model m;
+    load_shipped(&m, "models/nemotron-3-super-120b-a12b.xml");
+    cr_assert_eq(model_moe_width(&m), 1024);
+    cr_assert_eq(model_weights_expert(&m), 2.0 * 1024 * 2688);
+    cr_assert_eq(model_weights_latent_proj(&m), 2.0 * 4096 * 1024);
+    cr_assert_eq(model_params_layer(&m, 1), 2873102336.0);
+    cr_assert_eq(model_params_layer(&m, 7), 35655680.0);
+    cr_assert_eq(model_mtp_module_layers(&m), 2);
+    cr_assert_eq(m.pattern[model_mtp_layer(&m, 0)], '*');
+    cr_assert_eq(m.pattern[model_mtp_layer(&m, 1)], 'E');
+    cr_assert_eq(model_params_mtp(&m), 2942324736.0);
+    cr_assert_eq(model_params_total(&m) + model_params_mtp(&m), 123611012096.0);
+}
+
 /* Nemotron 3 Nano's hybrid layers counted by hand (h 2688): a Mamba-2 layer's in_proj
  * 2688 x (2*4096 + 2*8*128 + 64) = 27,697,152, out_proj 4096 x 2688 = 11,010,048, conv1d
  * (4096 + 2048) x (4 + 1) = 30,720, dt_bias / A_log / D 3 x 64, gated norm 4096, pre-norm
@@ -556,7 +579,20 @@ Test(model, bad_hybrid_models_report_their_line)
                         "mtp-layers=\"1\" " DENSE_ATTRS "/>\n"
                         "  <hybrid pattern=\"M*-M\" mamba-heads=\"4\" mamba-head-dim=\"32\" "
                         "mamba-state=\"16\"/>\n</model>\n",
-               3, "multi-token prediction of hybrid models");
+               3, "a hybrid model's MTP module needs <hybrid mtp-pattern>");
+    assert_bad(HYBRID_HEAD "  <hybrid pattern=\"M*-M\" mamba-heads=\"4\" mamba-head-dim=\"32\" "
+                           "mamba-state=\"16\" mtp-pattern=\"*-\"/>\n</model>\n",
+               4, "mtp-pattern given but mtp-layers is 0");
+    assert_bad(XML_HEAD "<model name=\"x\">\n"
+                        "  <transformer layers=\"4\" hidden=\"64\" ffn=\"256\" heads=\"8\" "
+                        "mtp-layers=\"1\" " DENSE_ATTRS "/>\n"
+                        "  <hybrid pattern=\"M*-M\" mamba-heads=\"4\" mamba-head-dim=\"32\" "
+                        "mamba-state=\"16\" mtp-pattern=\"*E\"/>\n</model>\n",
+               4, "mtp-pattern: 'E' has no layer of its kind in the pattern");
+    assert_bad(HYBRID_HEAD "  <moe experts=\"8\" top-k=\"2\" latent-size=\"64\"/>\n"
+                           "  <hybrid pattern=\"M*-E\" mamba-heads=\"4\" mamba-head-dim=\"32\" "
+                           "mamba-state=\"16\"/>\n</model>\n",
+               4, "latent-size=64 is not below hidden=64");
     assert_bad(XML_HEAD "<model name=\"x\">\n"
                         "  <transformer layers=\"4\" hidden=\"64\" ffn=\"256\" heads=\"8\" "
                         "parallel-block=\"shared-norm\" " DENSE_ATTRS "/>\n"
