@@ -182,6 +182,8 @@ struct layer_cost {
     double mla_up;             /* of which MLA's up-projections */
     double mlp_gemm;           /* of which the dense MLP (MoE layers: the shared experts) */
     double expert_gemm;        /* of which the routed experts */
+    double latent_gemm;        /* of which LatentMoE's two projections */
+    double router_gemm;        /* of which the MoE router's gating GEMM */
     double op_gemm;            /* of which the matmuls torchtitan's per-op policy runs again */
     double core_fwd, core_bwd; /* attention core, or a Mamba-2 mixer's SSD scan */
     double elem_fwd;           /* element-wise forward time */
@@ -436,10 +438,11 @@ static void layer_gemms(const struct cm_ctx *c, const struct layer_parts *lp,
     lc->mlp_gemm = mlp_s(c, lf->mlp * share, 1);
     /* LatentMoE's projections run on this GPU's (sequence-parallel) tokens, duplicated over
      * TP like the router, one before the dispatch and one after the combine */
+    lc->latent_gemm = 2.0 * matmul_s(c, lf->latent_proj / 2.0 * share);
+    lc->router_gemm = gemm_s(c, &c->wide, lf->router * share);
     lc->gemm_fwd = matmul_s(c, lf->qkv * share) + matmul_s(c, lf->attn_out * share) +
                    matmul_s(c, lf->mamba_in * share) + matmul_s(c, lf->mamba_out * share) +
-                   lc->mlp_gemm + gemm_s(c, &c->wide, lf->router * share) +
-                   matmul_s(c, lf->latent_proj / 2.0 * share) * 2.0;
+                   lc->mlp_gemm + lc->router_gemm + lc->latent_gemm;
     lc->op_gemm = op_policy_gemms(c, lp, lf, share);
     if (lp->mlp == MLP_MOE && lf->experts > 0) {
         /* Each GPU computes its share of the experts' work -- the busiest GPU, which the
@@ -793,14 +796,17 @@ static struct recompute_cost selective_recompute(const struct cm_ctx *c, int moe
         r.work += lc->mlp_gemm + lc->act_dense;
         a.dense_hidden = 0.0;
     }
-    if ((rc & RC_SHARED_EXPERTS) && moe) {
+    if ((rc & RC_SHARED_EXPERTS) && moe && !(rc & RC_MOE)) {
         r.work += lc->mlp_gemm + lc->act_dense;
         a.shared_hidden = 0.0;
     }
-    if ((rc & RC_MOE) && moe) {
-        r.work += lc->expert_gemm + lc->act_moe + lc->permute_fwd + lc->router_fwd;
+    if ((rc & RC_MOE) && moe) { /* the whole MoE layer (moe_layer.py, custom_forward): shared
+                                  experts, router, latent projections, dispatch, experts and
+                                  combine */
+        r.work += lc->mlp_gemm + lc->act_dense + lc->router_gemm + lc->latent_gemm +
+                  lc->expert_gemm + lc->act_moe + lc->permute_fwd + lc->router_fwd;
         r.ep += lc->ep_fwd;
-        a.moe_hidden = a.permuted = 0.0;
+        a.shared_hidden = a.moe_hidden = a.permuted = a.latent_out = 0.0;
     } else if ((rc & RC_MOE_ACT) && moe) {
         r.work += lc->act_moe;
         a.moe_hidden -= a.moe_act_out;

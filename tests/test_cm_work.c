@@ -796,6 +796,34 @@ Test(muon, newton_schulz_work_per_matrix_shard_and_rank)
                "muon-ns-steps applies with optimizer-algorithm=muon");
 }
 
+/* Selective recompute of "moe" runs the whole MoE layer's forward again (Megatron-Core
+ * moe_layer.py: its checkpointed custom_forward computes the shared experts, routes, dispatches,
+ * runs the experts and combines), so Moonlight's 26 MoE layers at ep 8 recompute their shared
+ * experts (2 x 4096 x 3 x 2048 x 2816 FLOPs), routed experts (2 x 4096 x 6 x 3 x 2048 x 1408)
+ * and router (2 x 4096 x 2048 x 64) at 500 TFLOP/s (memory traffic free on the toy), once even
+ * when shared_experts is named too, and repeat their two exchanges. */
+Test(moe, recomputing_moe_recomputes_the_whole_layer)
+{
+    double shared = 2.0 * 4096 * 3 * 2048 * 2816, routed = 2.0 * 4096 * 6 * 3 * 2048 * 1408;
+    double router = 2.0 * 4096 * 2048 * 64, layer = (shared + routed + router) / 5e14;
+    run_ok(MODEL("moonlight-16b-a3b"), 8,
+           L("seq=4096", "ep=8", "gpus=8", "microbatches=1", "recompute=selective",
+             "recompute-modules=moe"));
+    double moe = out.cm.stages[0].bwd.recompute, ep = out.cm.stages[0].bwd.ep;
+    cr_assert(near(moe, 26 * layer), "recompute %.9g vs %.9g", moe, 26 * layer);
+    step_release(&out);
+    run_ok(MODEL("moonlight-16b-a3b"), 8,
+           L("seq=4096", "ep=8", "gpus=8", "microbatches=1", "recompute=selective",
+             "recompute-modules=moe,shared_experts"));
+    cr_assert(near(out.cm.stages[0].bwd.recompute, moe), "shared experts counted once");
+    step_release(&out);
+    run_ok(MODEL("moonlight-16b-a3b"), 8, L("seq=4096", "ep=8", "gpus=8", "microbatches=1"));
+    double exchange = 7.0 / 8 * 4096 * 6 * 2048 * 2 / 100e9; /* NVLink 100 GB/s */
+    cr_assert(near(ep - out.cm.stages[0].bwd.ep, 26 * 2 * exchange), "the exchanges again: %.9g",
+              ep - out.cm.stages[0].bwd.ep);
+    step_release(&out);
+}
+
 /* Nemotron 3 Super's LatentMoE on 8 toy GPUs (ep 8, NVLink 100 GB/s): the dispatch and the
  * combine each move 7/8 of 8192 tokens x 22 copies x the 1024-wide latent x 2 bytes, not the
  * 4096-wide hidden state; the MoE layer's GEMMs are its router (4096 x 512), the two latent
