@@ -3,7 +3,7 @@
 #
 # The README quotes two blocks verbatim, each between marker lines:
 #   <!-- begin: make validate --> ... <!-- end: make validate -->
-#       every "source ..." line and the closing summary lines of `make validate`;
+#       every "source ..." and "bias ..." line and the closing summary lines of `make validate`;
 #   <!-- begin: make calibrate --> ... <!-- end: make calibrate -->
 #       the output of `make calibrate` (the fit and the leave-one-source-out pass).
 # Usage:
@@ -24,7 +24,7 @@ trap 'rm -rf "$tmp"' EXIT
 top_srcdir="$top_srcdir" STEPSIM="$stepsim" sh "$top_srcdir/tests/validate.sh" \
     >"$tmp/validate.out" 2>&1 || { cat "$tmp/validate.out" >&2; exit 1; }
 awk '/^== / { sub(/ \(.*/, ""); print; next }
-     /^  source / || /^  OOM predicted/ { print; next }
+     /^  source / || /^  bias / || /^  OOM predicted/ { print; next }
      /^(dev|wave2|zb24|mb26|mb25|mb26moe|tt24) / { print }' "$tmp/validate.out" >"$tmp/validate.block"
 
 # The lines between a block's markers, as they stand in the README.

@@ -19,8 +19,10 @@
 # 100 (predicted - measured) / measured, and the memory error where the source publishes memory
 # (stepsim's figure: the largest rank's total in 1e9 bytes); a row predicted out of memory is
 # marked OOM; a row stepsim cannot express is printed as "not expressible: <what>" and a row
-# with scored=no as "not scored", neither counted.  Then the mean absolute error per source, the
-# number of measured runs predicted out of memory and the set's MAE; for zb24 also the
+# with scored=no as "not scored", neither counted.  Then the mean absolute error per source and
+# its bias (mean signed error: negative = predicted too fast), the set's bias and how many of
+# its runs are predicted too fast, the number of measured runs predicted out of memory and the
+# set's MAE; for zb24 also the
 # speed-up of each zero-bubble schedule over 1F1B on the same layout.  The output ends with one
 # summary line per set ("<set> MAE x% over N runs (worst y%)", wave2 adding "; K not
 # expressible", and "<set> memory MAE ..." where memory is published).
@@ -132,11 +134,16 @@ run_set() {
             e = $7 < 0 ? -$7 : $7
             if (!($3 in n)) order[++k] = $3
             n[$3]++; s[$3] += e; if (e > w[$3]) w[$3] = e
+            b[$3] += $7; bias += $7; runs++; if ($7 < 0) fast++
         }
         END {
             for (i = 1; i <= k; i++)
-                printf "  source %-6s MAE %5.1f%% over %2d runs (worst %.1f%%)\n", order[i],
-                       s[order[i]] / n[order[i]], n[order[i]], w[order[i]]
+                printf "  source %-6s MAE %5.1f%% over %2d runs (worst %.1f%%), bias %+.1f%%\n",
+                       order[i], s[order[i]] / n[order[i]], n[order[i]], w[order[i]],
+                       b[order[i]] / n[order[i]]
+            if (runs)
+                printf "  bias (mean signed error) %+.1f%%: %d of %d runs predicted too fast\n",
+                       bias / runs, fast, runs
             printf "  OOM predicted for measured runs: %d\n", oom
             if (ne) printf "  not expressible: %d rows\n", ne
         }' "$results"

@@ -54,6 +54,10 @@ check "the summary scores one run and counts the row it cannot express" \
     grep -qx 'tiny MAE 10.0% over 1 runs (worst 10.0%); 1 not expressible' "$tmp/out"
 check "the per-source line counts the scored run only" \
     grep -q '^  source TINY   MAE  10\.0% over  1 runs' "$tmp/out"
+check "the per-source line gives the signed bias: +10% is too slow" \
+    grep -q '^  source TINY   MAE  10\.0% over  1 runs (worst 10\.0%), bias +10\.0%$' "$tmp/out"
+check "the set's bias counts the runs predicted too fast" \
+    grep -qx '  bias (mean signed error) +10.0%: 0 of 1 runs predicted too fast' "$tmp/out"
 check "VALIDATE_TSV writes a header and one record per row" \
     sh -c "[ \$(wc -l <'$tmp/rows.tsv') -eq 4 ] &&
            grep -q '^U2${t}tiny${t}TINY${t}yes${t}ne${t}' '$tmp/rows.tsv'"
