@@ -30,9 +30,8 @@ void cm_layer_params(const struct cm_ctx *c, int layer, double *dense, double *e
     double all = model_params_layer(m, layer);
     int moe = model_layer_is_moe(m, layer);
     double routed = moe ? (double)m->experts * model_weights_expert(m) : 0.0;
-    /* LatentMoE's projections are duplicated on every TP rank (moe_layer.py) */
-    double latent = moe ? model_weights_latent_proj(m) : 0.0;
-    *dense = (all - routed - latent) / c->cfg->tp + latent;
+    double whole = model_params_tp_replicated(m, layer); /* norms, router, MLA down, ... */
+    *dense = (all - routed - whole) / c->cfg->tp + whole;
     *expert = routed / ((double)c->cfg->ep * c->cfg->etp);
 }
 

@@ -601,6 +601,35 @@ static double ffn_part(const struct model *m, int layer, int routed)
            (double)m->shared_experts * mlp_params(m, m->shared_expert_ffn);
 }
 
+/* Parameters of layer `layer` that every tensor-parallel rank holds whole, as Megatron-Core
+ * builds them: the norms (replicated; with sequence parallelism their gradients are summed
+ * over TP), the row-parallel output biases (RowParallelLinear keeps its bias whole), MLA's
+ * down-projections and latent norms (multi_latent_attention.py: TELinear with parallel_mode
+ * "duplicated"), the MoE router (router.py: a full hidden x experts weight on every rank) and
+ * LatentMoE's projections (moe_layer.py). */
+double model_params_tp_replicated(const struct model *m, int layer)
+{
+    double h = m->hidden;
+    double p = model_layer_blocks(m) * norm_params(m, h);
+    enum layer_mixer mixer = model_layer_mixer(m, layer);
+    if (mixer != MIXER_NONE && m->bias)
+        p += h; /* attention's output projection or Mamba's out_proj */
+    if (mixer == MIXER_ATTENTION && m->kv_lora_rank > 0) {
+        p += h * ((double)m->kv_lora_rank + m->qk_rope_dim) + norm_params(m, m->kv_lora_rank);
+        if (m->q_lora_rank)
+            p += h * m->q_lora_rank + norm_params(m, m->q_lora_rank);
+    }
+    enum layer_mlp mlp = model_layer_mlp(m, layer);
+    if (mlp == MLP_DENSE && m->bias)
+        p += h; /* FC2 */
+    if (mlp == MLP_MOE) {
+        p += h * m->experts + model_weights_latent_proj(m);
+        if (m->bias)
+            p += (double)m->shared_experts * h;
+    }
+    return p;
+}
+
 /* Token-mixer part of layer `layer`. */
 static double mixer_part(const struct model *m, int layer)
 {

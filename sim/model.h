@@ -143,6 +143,8 @@ double model_params_layer(const struct model *m, int layer); /* one transformer 
 double model_params_embedding(const struct model *m);        /* token (+ learned pos) embedding */
 double model_params_head(const struct model *m);             /* LM head; 0 when tied */
 double model_params_final_norm(const struct model *m);       /* norm before the LM head */
+/* Of one layer's parameters, those each tensor-parallel rank holds whole (not split over TP). */
+double model_params_tp_replicated(const struct model *m, int layer);
 double model_params_total(const struct model *m);
 /* Parameters of the MTP modules (not in the total, as published counts leave them out). */
 double model_params_mtp(const struct model *m);

@@ -366,6 +366,27 @@ Test(model, deepseek_mla_and_moe_by_hand)
     cr_assert_float_eq(model_params_layer(&m, 60), moe, 0.5);
 }
 
+/* What each TP rank holds whole (Megatron-Core: replicated norms, MLA's "duplicated"
+ * down-projections, the router): DeepSeek-V3's MoE layer has 2 pre-norms 2 x 7168, q_a 7168
+ * x 1536 and its norm 1536, kv_a 7168 x 576 and its norm 512, the router 7168 x 256:
+ * 16,990,208; a dense layer the same without the router: 15,155,200.  Llama 3.1 8B (no bias,
+ * no MLA, no MoE): only its 2 x 4096 norm scales.  GPT-2-style biases add the output
+ * projection's and FC2's (row-parallel) biases, h each. */
+Test(model, tp_replicated_parameters_by_hand)
+{
+    struct model m;
+    load_shipped(&m, "models/deepseek-v3.xml");
+    double h = 7168;
+    double mla_down = h * 1536 + 1536 + h * 576 + 512;
+    cr_assert_float_eq(model_params_tp_replicated(&m, 3), 2 * h + mla_down + h * 256, 0.5);
+    cr_assert_float_eq(model_params_tp_replicated(&m, 3), 16990208.0, 0.5);
+    cr_assert_float_eq(model_params_tp_replicated(&m, 0), 15155200.0, 0.5);
+    load_shipped(&m, "models/llama3.1-8b.xml");
+    cr_assert_float_eq(model_params_tp_replicated(&m, 0), 2.0 * 4096, 0.5);
+    m.bias = 1;
+    cr_assert_float_eq(model_params_tp_replicated(&m, 0), 4.0 * 4096, 0.5);
+}
+
 Test(model, moe_layer_placement)
 {
     struct model m;
