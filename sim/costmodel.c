@@ -90,6 +90,29 @@ static void stage_params(const struct cm_ctx *c, struct cm_stage *st)
     st->max_unit_params = largest;
 }
 
+/* The pass that adds one micro-batch's weight gradients into the step's sum, run after each
+ * backward over the chunk's parameters on this GPU (scenario.h, enum scn_grad_accumulation):
+ * - fp32-copy reads the 16-bit gradient and writes its fp32 cast (2 + 4 bytes), then reads the
+ *   cast and the fp32 sum and writes the sum (4 + 4 + 4): 18 bytes a parameter, every
+ *   micro-batch (DeepSpeed's deepspeed/runtime/bf16_optimizer.py, update_hp_grads:
+ *   hp_grad.add_(lp.grad.to(fp32)), which the pipeline engine calls after each backward pass;
+ *   read at commit 56c522386, "bf16+pipeline parallelism", April 2022, the code BLOOM trained
+ *   with, and unchanged at 38327e07f);
+ * - autograd's AccumulateGrad reads .grad and the new gradient and writes .grad, 3 x 2 bytes,
+ *   from the second micro-batch on (the first is assigned);
+ * - fused: Megatron's weight-gradient GEMM adds into its buffer as it writes (no pass).
+ * The pass's launches, one or two per parameter tensor, are not counted. */
+static double grad_accumulation_s(const struct cm_ctx *c, const struct cm_stage *cs)
+{
+    double m = c->cfg->microbatches > 0 ? c->cfg->microbatches : 1.0;
+    double bytes_per_param = 0.0;
+    if (c->scn->grad_accumulation == GRAD_ACCUM_FP32_COPY)
+        bytes_per_param = PARAM_BYTES + 4.0 + 3.0 * 4.0;
+    else if (c->scn->grad_accumulation == GRAD_ACCUM_AUTOGRAD)
+        bytes_per_param = 3.0 * PARAM_BYTES * (m - 1.0) / m;
+    return cm_memory_s(c, bytes_per_param * cs->params);
+}
+
 /* Transformer Engine caches each fp8 GEMM weight as an fp8 copy and, on Hopper, its fp8
  * transpose between the micro-batches of a step (is_first_microbatch; TE docs on fp8 memory):
  * 2 bytes per layer parameter (Blackwell's MXFP8 row- and column-wise copies, about the same).
@@ -493,6 +516,13 @@ static enum sim_status check_sharding(const struct scenario *scn, const struct m
         return scn_rule_error(scn, SCN_GRAD_REDUCE_OP, err,
                               "grad-reduce-op=reduce-scatter needs a sharded optimizer "
                               "(distributed-optimizer=true or zero >= 1) to scatter onto");
+    if (scn->grad_accumulation != GRAD_ACCUM_FUSED && sh.stage >= 2 && !pipelined_fsdp2(scn, &sh))
+        return scn_rule_error(scn, scn_culprit(scn, SCN_GRAD_ACCUMULATION, SCN_ZERO), err,
+                              "grad-accumulation=%s sums whole gradients, but ZeRO stage %d "
+                              "reduce-scatters every micro-batch's gradients onto their shards",
+                              scn->grad_accumulation == GRAD_ACCUM_AUTOGRAD ? "autograd"
+                                                                             : "fp32-copy",
+                              sh.stage);
     if (scn->quantized_params && !cm_narrow_gemms(scn))
         return scn_rule_error(scn, scn_culprit(scn, SCN_QUANTIZED_PARAMS, SCN_DTYPE), err,
                               "quantized-params applies to dtype=fp8 or nvfp4");
@@ -896,6 +926,7 @@ static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct 
         }
         cm_stage_cost(&c, s, cs);
         stage_params(&c, cs);
+        cs->wgt.compute += grad_accumulation_s(&c, cs);
         cs->dp_sync_s = cm_dp_sync_s(&c, cs);
     }
     cost_ranks(&c, cm, scn, setup);

@@ -91,6 +91,7 @@ enum scn_key {
     SCN_OFFLOAD_ACTIVATIONS,
     SCN_OFFLOAD_OPTIMIZER,
     SCN_ELEMENTWISE,
+    SCN_GRAD_ACCUMULATION,
     /* The training framework whose schedules and features the scenario must use. */
     SCN_FRAMEWORK,
     SCN_KEY_COUNT,
@@ -130,6 +131,13 @@ enum scn_attention { ATTENTION_FLASH, ATTENTION_UNFUSED };
 /* Element-wise ops fused into few kernels (Transformer Engine, torch.compile) or run by eager
  * PyTorch one kernel per op. */
 enum scn_elementwise { ELEMENTWISE_FUSED, ELEMENTWISE_EAGER };
+/* How a micro-batch's weight gradients join the step's sum: fused -- the weight-gradient GEMM
+ * adds into the gradient buffer itself (Megatron's gradient-accumulation fusion), no pass of
+ * its own; autograd -- PyTorch's AccumulateGrad adds each micro-batch's new gradient into
+ * .grad, one read-read-write pass in the parameters' 16-bit type after the first micro-batch
+ * (DeepSpeed's fp16 engines); fp32-copy -- after every micro-batch's backward the 16-bit
+ * gradients are cast to fp32 and added into an fp32 copy (DeepSpeed's BF16_Optimizer). */
+enum scn_grad_accumulation { GRAD_ACCUM_FUSED, GRAD_ACCUM_AUTOGRAD, GRAD_ACCUM_FP32_COPY };
 /* How fp8 GEMM inputs get their scales (Transformer Engine recipes): delayed -- per tensor, from
  * the amax history of earlier steps; current -- per tensor, from this tensor's own amax (an
  * extra pass over it first, unless the norm that wrote it took the amax); blockwise -- one
@@ -233,6 +241,7 @@ struct scenario {
     int overlap_grad_reduce, overlap_param_gather, overlap_tp_comm, overlap_p2p;
     int attention;            /* enum scn_attention */
     int elementwise;          /* enum scn_elementwise */
+    int grad_accumulation;    /* enum scn_grad_accumulation */
     int p2p_scatter_gather;   /* P2P sends 1/tp slices (implied by sp) */
     int grad_reduce_fp32;     /* gradients kept and reduced in fp32 (else the 16-bit type) */
     int dropout;              /* hidden and attention dropout (masks kept for the backward) */
