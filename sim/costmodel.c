@@ -106,9 +106,9 @@ static double grad_accumulation_s(const struct cm_ctx *c, const struct cm_stage 
 {
     double m = c->cfg->microbatches > 0 ? c->cfg->microbatches : 1.0;
     double bytes_per_param = 0.0;
-    if (c->scn->grad_accumulation == GRAD_ACCUM_FP32_COPY)
+    if (c->cfg->grad_accumulation == GRAD_ACCUM_FP32_COPY)
         bytes_per_param = PARAM_BYTES + 4.0 + 3.0 * 4.0;
-    else if (c->scn->grad_accumulation == GRAD_ACCUM_AUTOGRAD)
+    else if (c->cfg->grad_accumulation == GRAD_ACCUM_AUTOGRAD)
         bytes_per_param = 3.0 * PARAM_BYTES * (m - 1.0) / m;
     return cm_memory_s(c, bytes_per_param * cs->params);
 }
@@ -546,6 +546,19 @@ static enum sim_status check_sharding(const struct scenario *scn, const struct m
     return SIM_OK;
 }
 
+/* How micro-batch gradients are summed (enum scn_grad_accumulation): as given, else as the
+ * framework does it -- DeepSpeed's pipeline engine with bf16 runs its BF16_Optimizer (ZeRO 0-1
+ * only), which adds into an fp32 copy after every backward; with fp16 autograd adds into
+ * .grad; everything else Megatron's fused way. */
+static int resolve_grad_accumulation(const struct scenario *scn, int zero)
+{
+    if (scn_given(scn, SCN_GRAD_ACCUMULATION) || scn->framework != FW_DEEPSPEED || zero >= 2)
+        return scn->grad_accumulation;
+    if (scn->dtype == DT_BF16)
+        return GRAD_ACCUM_FP32_COPY;
+    return scn->dtype == DT_FP16 ? GRAD_ACCUM_AUTOGRAD : GRAD_ACCUM_FUSED;
+}
+
 /* Every rule in turn, then the layout resolved once into *cfg (what the cost model reads). */
 static enum sim_status check_rules(struct scenario *scn, const struct model *m,
                                    const struct hardware *hw, struct cm_config *cfg,
@@ -584,6 +597,7 @@ static enum sim_status check_rules(struct scenario *scn, const struct model *m,
                               .zero = sh.stage,
                               .reshard = sh.reshard_after_forward && !deferred,
                               .defer_grad_sync = deferred,
+                              .grad_accumulation = resolve_grad_accumulation(scn, sh.stage),
                               .grad_allreduce =
                                   sh.stage == 0 || scn->grad_reduce_op == GRAD_REDUCE_ALL_REDUCE,
                               .shard = shard,

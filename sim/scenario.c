@@ -241,7 +241,9 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
                                .doc = "how micro-batch gradients are summed: fused into the "
                                       "weight-gradient GEMM (Megatron), autograd (.grad += new "
                                       "in 16 bits), fp32-copy (cast and add into fp32 after "
-                                      "each backward: DeepSpeed's BF16_Optimizer)"},
+                                      "each backward: DeepSpeed's BF16_Optimizer); unset, "
+                                      "framework=deepspeed means fp32-copy with bf16, autograd "
+                                      "with fp16"},
     [SCN_FP8_RECIPE] = {"fp8-recipe", VT_CHOICE, FIELD(fp8_recipe), 0, 0, fp8_recipe_choices, 0,
                         .scope = KS_MODEL, .def = "delayed",
                         .doc = "how fp8 GEMM inputs get their scales (Transformer Engine recipes)"},

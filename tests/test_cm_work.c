@@ -998,3 +998,27 @@ Test(grad_accumulation, refused_where_gradients_are_sharded_every_micro_batch)
                L("seq=4096", "gpus=2", "zero=2", "grad-accumulation=fp32-copy"),
                "grad-accumulation=fp32-copy sums whole gradients, but ZeRO stage 2");
 }
+
+/* framework=deepspeed sums gradients as DeepSpeed's engines do when the scenario does not say:
+ * bf16 through its BF16_Optimizer's fp32 copy, fp16 through autograd; a given value wins. */
+Test(grad_accumulation, deepspeed_s_way_by_default)
+{
+    static const struct {
+        const char *dtype, *given;
+        int want;
+    } cases[] = {
+        {"dtype=bf16", NULL, GRAD_ACCUM_FP32_COPY},
+        {"dtype=fp16", NULL, GRAD_ACCUM_AUTOGRAD},
+        {"dtype=bf16", "grad-accumulation=fused", GRAD_ACCUM_FUSED},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *sets[] = {"seq=4096", "microbatches=4", "framework=deepspeed",
+                              "hardware=dgx-a100-80gb", cases[i].dtype, cases[i].given, NULL};
+        run_ok(MODEL("llama3.1-8b"), 8, sets);
+        cr_assert_eq(out.cm.cfg.grad_accumulation, cases[i].want, "case %zu", i);
+        step_release(&out);
+    }
+    run_ok(MODEL("llama3.1-8b"), 8, L("seq=4096", "microbatches=4", "dtype=bf16"));
+    cr_assert_eq(out.cm.cfg.grad_accumulation, GRAD_ACCUM_FUSED);
+    step_release(&out);
+}
