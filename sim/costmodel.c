@@ -100,6 +100,11 @@ static void stage_params(const struct cm_ctx *c, struct cm_stage *st)
  *   with, and unchanged at 38327e07f);
  * - autograd's AccumulateGrad reads .grad and the new gradient and writes .grad, 3 x 2 bytes,
  *   from the second micro-batch on (the first is assigned);
+ * - main-grad: Megatron without its fusion (--no-gradient-accumulation-fusion): the
+ *   distributed-data-parallel hook adds each micro-batch's 16-bit .grad into main_grad, in the
+ *   reduce type (megatron/core/distributed/distributed_data_parallel.py,
+ *   _make_backward_post_hook: param.main_grad.add_(param.grad.data)): 2 + 2 x (4 or 2) bytes,
+ *   every micro-batch;
  * - fused: Megatron's weight-gradient GEMM adds into its buffer as it writes (no pass).
  * The pass's launches, one or two per parameter tensor, are not counted. */
 static double grad_accumulation_s(const struct cm_ctx *c, const struct cm_stage *cs)
@@ -110,6 +115,8 @@ static double grad_accumulation_s(const struct cm_ctx *c, const struct cm_stage 
         bytes_per_param = PARAM_BYTES + 4.0 + 3.0 * 4.0;
     else if (c->cfg->grad_accumulation == GRAD_ACCUM_AUTOGRAD)
         bytes_per_param = 3.0 * PARAM_BYTES * (m - 1.0) / m;
+    else if (c->cfg->grad_accumulation == GRAD_ACCUM_MAIN_GRAD)
+        bytes_per_param = PARAM_BYTES + 2.0 * cm_grad_bytes(c->scn);
     return cm_memory_s(c, bytes_per_param * cs->params);
 }
 
@@ -520,8 +527,7 @@ static enum sim_status check_sharding(const struct scenario *scn, const struct m
         return scn_rule_error(scn, scn_culprit(scn, SCN_GRAD_ACCUMULATION, SCN_ZERO), err,
                               "grad-accumulation=%s sums whole gradients, but ZeRO stage %d "
                               "reduce-scatters every micro-batch's gradients onto their shards",
-                              scn->grad_accumulation == GRAD_ACCUM_AUTOGRAD ? "autograd"
-                                                                             : "fp32-copy",
+                              scn_choice_name(SCN_GRAD_ACCUMULATION, scn->grad_accumulation),
                               sh.stage);
     if (scn->quantized_params && !cm_narrow_gemms(scn))
         return scn_rule_error(scn, scn_culprit(scn, SCN_QUANTIZED_PARAMS, SCN_DTYPE), err,

@@ -44,7 +44,8 @@ static const char *const dtype_choices[] = {"fp32", "tf32", "bf16", "fp16", "fp8
 static const char *const recompute_choices[] = {"none", "selective", "full", NULL};
 static const char *const attention_choices[] = {"flash", "unfused", NULL};
 static const char *const elementwise_choices[] = {"fused", "eager", NULL};
-static const char *const grad_accumulation_choices[] = {"fused", "autograd", "fp32-copy", NULL};
+static const char *const grad_accumulation_choices[] = {"fused", "autograd", "fp32-copy",
+                                                         "main-grad", NULL};
 static const char *const fp8_recipe_choices[] = {"delayed", "current", "blockwise", "mxfp8", NULL};
 static const char *const dispatcher_choices[] = {"alltoall", "allgather", "deepep", NULL};
 static const char *const fsdp_choices[] = {"none",         "full-shard", "shard-grad-op",
@@ -241,7 +242,8 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
                                .doc = "how micro-batch gradients are summed: fused into the "
                                       "weight-gradient GEMM (Megatron), autograd (.grad += new "
                                       "in 16 bits), fp32-copy (cast and add into fp32 after "
-                                      "each backward: DeepSpeed's BF16_Optimizer); unset, "
+                                      "each backward: DeepSpeed's BF16_Optimizer), main-grad "
+                                      "(Megatron unfused: .grad added into main_grad); unset, "
                                       "framework=deepspeed means fp32-copy with bf16, autograd "
                                       "with fp16"},
     [SCN_FP8_RECIPE] = {"fp8-recipe", VT_CHOICE, FIELD(fp8_recipe), 0, 0, fp8_recipe_choices, 0,

@@ -136,8 +136,15 @@ enum scn_elementwise { ELEMENTWISE_FUSED, ELEMENTWISE_EAGER };
  * its own; autograd -- PyTorch's AccumulateGrad adds each micro-batch's new gradient into
  * .grad, one read-read-write pass in the parameters' 16-bit type after the first micro-batch
  * (DeepSpeed's fp16 engines); fp32-copy -- after every micro-batch's backward the 16-bit
- * gradients are cast to fp32 and added into an fp32 copy (DeepSpeed's BF16_Optimizer). */
-enum scn_grad_accumulation { GRAD_ACCUM_FUSED, GRAD_ACCUM_AUTOGRAD, GRAD_ACCUM_FP32_COPY };
+ * gradients are cast to fp32 and added into an fp32 copy (DeepSpeed's BF16_Optimizer);
+ * main-grad -- Megatron without its fusion (--no-gradient-accumulation-fusion): a hook adds
+ * each new 16-bit .grad into the main-grad buffer, in the reduce type. */
+enum scn_grad_accumulation {
+    GRAD_ACCUM_FUSED,
+    GRAD_ACCUM_AUTOGRAD,
+    GRAD_ACCUM_FP32_COPY,
+    GRAD_ACCUM_MAIN_GRAD
+};
 /* How fp8 GEMM inputs get their scales (Transformer Engine recipes): delayed -- per tensor, from
  * the amax history of earlier steps; current -- per tensor, from this tensor's own amax (an
  * extra pass over it first, unless the norm that wrote it took the amax); blockwise -- one

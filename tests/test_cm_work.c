@@ -965,15 +965,16 @@ Test(parallel_block, one_reduction_of_the_summed_outputs)
  * streamed whole: its 8,030,261,248 parameters (32 layers of 218,112,000, embedding and head
  * 2 x 128,256 x 4,096, final norm 4,096).  fp32-copy casts each bf16 gradient to fp32 and adds
  * it into the fp32 copy after every backward: 2 + 4 + 3 x 4 = 18 bytes a parameter; autograd
- * adds into the bf16 .grad (3 x 2 bytes) on 3 of 4 micro-batches: 4.5 bytes on average; the
- * weight-gradient op carries it, the other ops do not change. */
+ * adds into the bf16 .grad (3 x 2 bytes) on 3 of 4 micro-batches: 4.5 bytes on average;
+ * main-grad adds the bf16 .grad into a bf16 main_grad (16-bit reduction, the default): 2 + 2
+ * x 2 = 6 bytes; the weight-gradient op carries it, the other ops do not change. */
 Test(grad_accumulation, a_pass_over_the_gradients_per_micro_batch)
 {
-    static const char *const kinds[] = {"fused", "fp32-copy", "autograd"};
-    static const double bytes_per_param[] = {0.0, 18.0, 4.5};
+    static const char *const kinds[] = {"fused", "fp32-copy", "autograd", "main-grad"};
+    static const double bytes_per_param[] = {0.0, 18.0, 4.5, 6.0};
     const double params = 8030261248.0;
-    double wgt[3], fwd[3];
-    for (int k = 0; k < 3; k++) {
+    double wgt[4], fwd[4];
+    for (int k = 0; k < 4; k++) {
         char set[64];
         snprintf(set, sizeof set, "grad-accumulation=%s", kinds[k]);
         run_ok(MODEL("llama3.1-8b"), 8,
@@ -985,7 +986,7 @@ Test(grad_accumulation, a_pass_over_the_gradients_per_micro_batch)
         fwd[k] = out.cm.stages[0].fwd.compute;
         step_release(&out);
     }
-    for (int k = 1; k < 3; k++) {
+    for (int k = 1; k < 4; k++) {
         cr_assert(near(wgt[k] - wgt[0], bytes_per_param[k] * params / 1e12), "%s: %.9g s",
                   kinds[k], wgt[k] - wgt[0]);
         cr_assert_eq(fwd[k], fwd[0]);
