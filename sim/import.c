@@ -120,9 +120,8 @@ static const struct {
      {"dtype", "recompute", "recompute-modules", "recompute-method", "recompute-num-layers",
       "distributed-optimizer", "overlap-grad-reduce", "overlap-param-gather", "overlap-tp-comm",
       "overlap-p2p", "overlap-ep-comm", "moe-shared-expert-overlap", "attention",
-      "grad-reduce-fp32", "grad-accumulation", "dropout", "mtp-layers", "mtp-repeated-layer", "optimizer-algorithm",
-      "muon-ns-steps",
-      "optimizer-moments", "framework"}},
+      "grad-reduce-fp32", "grad-accumulation", "dropout", "mtp-layers", "mtp-repeated-layer",
+      "optimizer-algorithm", "muon-ns-steps", "optimizer-moments", "framework"}},
 };
 
 /* ---- words ---------------------------------------------------------------------------- */
