@@ -1026,7 +1026,11 @@ void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
     int resharded = cm->cfg.zero >= 3 && cm->cfg.reshard;
     out->weights += narrow_weight_cache_bytes(scn) * (resharded ? 2.0 * largest : narrow);
     int per_microbatch = cm->cfg.zero >= 2 && !cm->cfg.defer_grad_sync;
-    out->grads = cm_grad_bytes(scn) * (per_microbatch ? shard + largest : own);
+    /* DeepSpeed's BF16_Optimizer keeps an fp32 gradient for every parameter beside the bf16
+     * .grad each backward writes (freed only when the next backward starts) */
+    double grad_bytes = cm->cfg.grad_accumulation == GRAD_ACCUM_FP32_COPY ? 4.0 + PARAM_BYTES
+                                                                          : cm_grad_bytes(scn);
+    out->grads = grad_bytes * (per_microbatch ? shard + largest : own);
     out->optimizer =
         optimizer_state_bytes(scn, shard, edge_shard) * (1.0 - scn->offload_optimizer);
     out->act_per_mb = act / scn->vp;

@@ -991,6 +991,18 @@ Test(grad_accumulation, a_pass_over_the_gradients_per_micro_batch)
                   kinds[k], wgt[k] - wgt[0]);
         cr_assert_eq(fwd[k], fwd[0]);
     }
+    /* fp32-copy holds the fp32 gradients and the bf16 ones the last backward wrote: 6 bytes a
+     * parameter where the others hold 2 */
+    for (int k = 0; k < 4; k++) {
+        char set[64];
+        snprintf(set, sizeof set, "grad-accumulation=%s", kinds[k]);
+        run_ok(MODEL("llama3.1-8b"), 8, L("seq=4096", "microbatches=4", set));
+        struct cm_rank_memory mem;
+        cm_rank_memory(&out.cm, &scn, &out.res, 0, &mem);
+        cr_assert(near(mem.grads, (k == 1 ? 6.0 : 2.0) * params), "%s: %.12g B", kinds[k],
+                  mem.grads);
+        step_release(&out);
+    }
 }
 
 Test(grad_accumulation, refused_where_gradients_are_sharded_every_micro_batch)
