@@ -125,6 +125,7 @@ static void add_figures(struct report *rep, const struct costmodel *cm)
     rep->dp = cfg->dp;
     rep->edp = cm->model.experts > 0 ? cfg->edp : 0;
     rep->zero = cfg->zero;
+    rep->grad_accumulation = cfg->grad_accumulation;
     snprintf(rep->model, sizeof rep->model, "%s", cm->model.name);
     snprintf(rep->hardware, sizeof rep->hardware, "%s", cm->hw->name);
     rep->hbm_bytes = cm->hw->gpu.hbm_bytes;
@@ -330,12 +331,16 @@ void report_layout_line(const struct scenario *scn, const struct report *rep, ch
         used += (size_t)snprintf(buf + used, len - used, ", ep %d etp %d edp %d", scn->ep,
                                  scn->etp, rep->edp);
     if (used < len)
-        snprintf(buf + used, len - used,
-                 "; %s %s, recompute %s, zero %d%s; %d x %d samples x %d tokens per replica",
-                 scn->schedule, hw_dtype_name((enum dtype)scn->dtype),
-                 recompute_names[scn->recompute], rep->zero,
-                 scn->optimizer_algorithm == OPTALG_MUON ? ", muon" : "", scn->microbatches,
-                 scn->micro_batch, scn->seq);
+        used += (size_t)snprintf(buf + used, len - used, "; %s %s, recompute %s, zero %d%s",
+                                 scn->schedule, hw_dtype_name((enum dtype)scn->dtype),
+                                 recompute_names[scn->recompute], rep->zero,
+                                 scn->optimizer_algorithm == OPTALG_MUON ? ", muon" : "");
+    if (rep->grad_accumulation != GRAD_ACCUM_FUSED && used < len) /* a pass of its own */
+        used += (size_t)snprintf(buf + used, len - used, ", gradients summed %s",
+                                 scn_choice_name(SCN_GRAD_ACCUMULATION, rep->grad_accumulation));
+    if (used < len)
+        snprintf(buf + used, len - used, "; %d x %d samples x %d tokens per replica",
+                 scn->microbatches, scn->micro_batch, scn->seq);
 }
 
 /* One field of a table of them: text, or a number (bare in JSON). */
@@ -375,6 +380,7 @@ int report_layout_fields(const struct scenario *scn, const struct report *rep,
         {"dtype", hw_dtype_name((enum dtype)scn->dtype), 0},
         {"recompute", recompute_names[scn->recompute], 0},
         {"zero", NULL, rep->zero},
+        {"grad_accumulation", scn_choice_name(SCN_GRAD_ACCUMULATION, rep->grad_accumulation), 0},
         {"schedule", scn->schedule, 0},
         {"micro_batch", NULL, scn->micro_batch},
         {"microbatches", NULL, scn->microbatches},

@@ -51,6 +51,7 @@ struct report {
     int edp; /* MoE models: expert data-parallel size, gpus / (pp x ep x etp); dense: 0 */
     char model[64], hardware[64]; /* the model's and the hardware's names */
     int zero;                     /* ZeRO stage of the data parallelism */
+    int grad_accumulation;        /* enum scn_grad_accumulation, as resolved */
     int oom;                      /* some rank's memory exceeds the usable HBM */
     int oom_rank;                 /* the first such rank */
     double tokens_per_s_per_gpu;
@@ -130,7 +131,7 @@ void report_layout_line(const struct scenario *scn, const struct report *rep, ch
  * is written from them): model, hardware, gpus, tp, cp, pp, vp, dp, ep, etp, edp (these three
  * for MoE models only), dtype, recompute, zero, schedule, micro_batch, microbatches,
  * global_batch, seq.  Returns how many.  Modelled reports only. */
-#define REPORT_LAYOUT_FIELDS 19
+#define REPORT_LAYOUT_FIELDS 20
 struct report_field {
     const char *key; /* JSON key, snake_case */
     char value[64];  /* as text; model and hardware names as their files give them */

@@ -1029,6 +1029,18 @@ Test(grad_accumulation, deepspeed_s_way_by_default)
                               "hardware=dgx-a100-80gb", cases[i].dtype, cases[i].given, NULL};
         run_ok(MODEL("llama3.1-8b"), 8, sets);
         cr_assert_eq(out.cm.cfg.grad_accumulation, cases[i].want, "case %zu", i);
+        /* the report's layout line names a pass the fusion does not hide */
+        char *text = report_text_and_json();
+        char *named = strstr(text, "gradients summed ");
+        if (cases[i].want == GRAD_ACCUM_FUSED)
+            cr_assert_null(named, "case %zu", i);
+        else
+            cr_assert(named && strncmp(named + 17,
+                                       cases[i].want == GRAD_ACCUM_AUTOGRAD ? "autograd;"
+                                                                            : "fp32-copy;",
+                                       9) == 0,
+                      "case %zu: %s", i, text);
+        free(text);
         step_release(&out);
     }
     run_ok(MODEL("llama3.1-8b"), 8, L("seq=4096", "microbatches=4", "dtype=bf16"));
