@@ -96,14 +96,31 @@ fontfit(text, pt) = (t = int(0.95 * width / (0.7 * (strlen(text) + 1))), t < pt 
 # Both centred on the image (a title is centred on the plot area, which the legend pushes left).
 # With a layout line, it is the second line and the note goes under the time axis.
 subtitle = layoutline ne '' ? layoutline : drawnote
+# A line that would need less than 9 points to fit is split in two at its first '; ' (a
+# layout line: the cluster, then the schedule and batch), each half sized on its own.
+toolong(text) = 0.7 * 9 * (strlen(text) + 1) > 0.95 * width
+subfit = subtitle
+if (subtitle ne '' && toolong(subtitle) && strstrt(subtitle, '; ') > 0) {
+    cut = strstrt(subtitle, '; ')
+    head = subtitle[1:cut]
+    tail = subtitle[cut + 2:]
+    subtitle = head."\n".tail
+    subfit = strlen(head) > strlen(tail) ? head : tail
+}
 set label 98 plottitle at screen 0.5, screen 1 - (subtitle eq '' ? 40 : 28) / (height * 1.0) \
     center font sprintf(',%d', fontfit(plottitle, 14))
 if (subtitle ne '') {
     set label 99 subtitle at screen 0.5, screen 1 - 52 / (height * 1.0) center \
-        font sprintf(',%d', fontfit(subtitle, 11)) tc rgb '#4a5568'
+        font sprintf(',%d', fontfit(subfit, 11)) tc rgb '#4a5568'
 }
 xnote = (layoutline ne '' && drawnote ne '') ? ' · '.drawnote : ''
-set xlabel sprintf('time since the first op (%s)%s', unit, xnote) offset 0, 0.4
+xtext = sprintf('time since the first op (%s)%s', unit, xnote)
+# the axis label with the drawing note shrinks, as the title lines do, to fit the room its
+# centre under the plot area leaves it (the legend pushes that centre left of the image's)
+xroom = 2 * ((lmpx + width - rmpx) / 2.0 < width / 2.0 ? (lmpx + width - rmpx) / 2.0 : width / 2.0)
+xpt = int(0.95 * xroom / (0.7 * (strlen(xtext) + 1)))
+xpt = xpt > 12 ? 12 : (xpt < 7 ? 7 : xpt)
+set xlabel xtext offset 0, 0.4 font sprintf(',%d', xpt)
 set xrange [tmin * scale : tmax * scale]
 set yrange [ybot : -0.45]
 set xtics nomirror out
