@@ -569,6 +569,19 @@ static void series_title(char *buf, size_t len, const struct sweep *sw, size_t s
         snprintf(buf, len, "throughput");
 }
 
+/* Its line's legend entry: with one such axis of one key, which the legend's title names, the
+ * value alone (a long key repeated on every entry pushed the legend off the image). */
+static void series_legend(char *buf, size_t len, const struct sweep *sw, size_t s)
+{
+    if (sw->naxes != 2 || sw->axes[0].nkeys != 1) {
+        series_title(buf, len, sw, s);
+        return;
+    }
+    int idx[SWEEP_MAX_AXES];
+    sweep_config_index(sw->axes, sw->naxes, s * (size_t)sw->axes[1].nvalues, idx);
+    plot_sanitize(buf, len, sw->axes[0].fields[idx[0]]);
+}
+
 /* Does series s have a config that ran? */
 static int series_ran(const struct sweep *sw, size_t s)
 {
@@ -614,7 +627,7 @@ static int write_lines_tsv(FILE *out, const struct sweep *sw, enum sweep_metric 
         if (!series_ran(sw, s))
             continue;
         char title[256];
-        series_title(title, sizeof title, sw, s);
+        series_legend(title, sizeof title, sw, s);
         fprintf(out, "%sx\tvalue\t%s\tbubble\toom\n", lines->nseries ? "\n\n" : "", title);
         for (size_t j = 0; j < nx; j++) {
             const struct sweep_row *row = &sw->rows[s * nx + j];
