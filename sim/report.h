@@ -129,8 +129,8 @@ void report_layout_line(const struct scenario *scn, const struct report *rep, ch
 
 /* The same layout as named fields, in the order of the JSON report's "layout" object (which
  * is written from them): model, hardware, gpus, tp, cp, pp, vp, dp, ep, etp, edp (these three
- * for MoE models only), dtype, recompute, zero, schedule, micro_batch, microbatches,
- * global_batch, seq.  Returns how many.  Modelled reports only. */
+ * for MoE models only), dtype, recompute, zero, grad_accumulation, schedule, micro_batch,
+ * microbatches, global_batch, seq.  Returns how many.  Modelled reports only. */
 #define REPORT_LAYOUT_FIELDS 20
 struct report_field {
     const char *key; /* JSON key, snake_case */
