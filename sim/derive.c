@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "schedule.h"
+#include "stagesplit.h"
 
 #define MAX_GLOBAL_BATCH (1 << 26) /* the global-batch key's upper bound */
 
@@ -106,8 +107,54 @@ static int earlier(const struct scenario *scn, enum scn_key a, enum scn_key b)
     return order_of(scn, a) < order_of(scn, b);
 }
 
+/* What sets the stages the first / last-stage-layers were given for. */
+static const enum scn_key split_keys[] = {SCN_PP, SCN_VP, SCN_SCHEDULE, SCN_MODEL, SCN_LAYERS};
+#define N_SPLIT (sizeof split_keys / sizeof split_keys[0])
+
+/* Were the ends given (and no pipeline-layout), and the pipeline they split given later? */
+static int ends_follow(const struct scenario *scn)
+{
+    int fa = scn_given(scn, SCN_FIRST_STAGE_LAYERS), la = scn_given(scn, SCN_LAST_STAGE_LAYERS);
+    if ((!fa && !la) || scn->pipeline_layout[0])
+        return 0;
+    int ends = 0;
+    if (fa)
+        ends = order_of(scn, SCN_FIRST_STAGE_LAYERS);
+    if (la && order_of(scn, SCN_LAST_STAGE_LAYERS) > ends)
+        ends = order_of(scn, SCN_LAST_STAGE_LAYERS);
+    for (size_t i = 0; i < N_SPLIT; i++)
+        if (order_of(scn, split_keys[i]) > ends)
+            return 1;
+    return 0;
+}
+
+/* The ends follow the pipeline (stagesplit.h); on one stage they are no longer set apart.
+ * Where no split exists they stay as given, for the rules to say why. */
+static void derive_stage_ends(struct scenario *scn)
+{
+    if (!ends_follow(scn))
+        return;
+    int fa = scn_given(scn, SCN_FIRST_STAGE_LAYERS), la = scn_given(scn, SCN_LAST_STAGE_LAYERS);
+    int first, last, stages = scn_model_parts(scn);
+    if (stages < 2) {
+        scn_unset(scn, SCN_FIRST_STAGE_LAYERS);
+        scn_unset(scn, SCN_LAST_STAGE_LAYERS);
+        return;
+    }
+    if (stage_split_ends(scn->layers, stages, fa, la, &first, &last) != 0)
+        return;
+    if (fa) {
+        scn->first_stage_layers = first;
+        scn_mark_derived(scn, SCN_FIRST_STAGE_LAYERS);
+    }
+    if (la) {
+        scn->last_stage_layers = last;
+        scn_mark_derived(scn, SCN_LAST_STAGE_LAYERS);
+    }
+}
+
 /* Interleaved: the least vp >= 2 that passes every rule, else 2 (the rules then say why).  At
- * most 63 trial checks of a scenario copy. */
+ * most 63 trial checks of a scenario copy, its ends following each vp tried. */
 static int interleaved_vp(const struct scenario *scn)
 {
     int limit = scn->pp > 0 ? scn->layers / scn->pp : 0;
@@ -116,6 +163,7 @@ static int interleaved_vp(const struct scenario *scn)
     for (int v = 2; v <= limit; v++) {
         struct scenario trial = *scn;
         trial.vp = v;
+        derive_stage_ends(&trial);
         if (scn_check(&trial, NULL) == SIM_OK)
             return v;
     }
@@ -146,6 +194,7 @@ enum sim_status derive_apply(struct scenario *scn, int dp, struct sim_error *err
             return st;
     }
     derive_schedule_keys(scn); /* after the batch: interleaved's rules read microbatches */
+    derive_stage_ends(scn);    /* after vp, whose stages they split */
     return SIM_OK;
 }
 

@@ -430,8 +430,8 @@ static void json_put_fields(FILE *out, const struct report_field *f, int n)
 /* Were the layers split unevenly (first/last-stage-layers or pipeline-layout given)? */
 static int uneven_split(const struct scenario *scn)
 {
-    return scn->pipeline_layout[0] || scn_given(scn, SCN_FIRST_STAGE_LAYERS) ||
-           scn_given(scn, SCN_LAST_STAGE_LAYERS);
+    return scn->pipeline_layout[0] || scn_given_or_derived(scn, SCN_FIRST_STAGE_LAYERS) ||
+           scn_given_or_derived(scn, SCN_LAST_STAGE_LAYERS);
 }
 
 /* The layers of every virtual stage in order, runs of equal counts written "n x k" ("1, 30 x 2,

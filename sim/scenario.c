@@ -403,12 +403,12 @@ void scn_unset(struct scenario *scn, enum scn_key key)
  * account-for-embedding/loss-in-pipeline-split). */
 static int first_apart(const struct scenario *scn)
 {
-    return scn_given(scn, SCN_FIRST_STAGE_LAYERS);
+    return scn_given_or_derived(scn, SCN_FIRST_STAGE_LAYERS);
 }
 
 static int last_apart(const struct scenario *scn)
 {
-    return scn_given(scn, SCN_LAST_STAGE_LAYERS);
+    return scn_given_or_derived(scn, SCN_LAST_STAGE_LAYERS);
 }
 
 int scn_model_parts(const struct scenario *scn)
@@ -456,6 +456,11 @@ int scn_given(const struct scenario *scn, enum scn_key key)
 {
     const struct scn_origin *o = &scn->origin[key];
     return o->file > 0 || o->option[0] != '\0';
+}
+
+int scn_given_or_derived(const struct scenario *scn, enum scn_key key)
+{
+    return scn_given(scn, key) || scn->origin[key].derived;
 }
 
 const char *scn_origin_text(const struct scenario *scn, const struct scn_origin *o)

@@ -372,6 +372,8 @@ void scn_stage_layers(const struct scenario *scn, int stage, int *first_layer, i
 int scn_given(const struct scenario *scn, enum scn_key key);
 /* Record that `key`'s value was computed from others (it is then not given). */
 void scn_mark_derived(struct scenario *scn, enum scn_key key);
+/* Given, or derived from the values that were (derive.h): the value holds either way. */
+int scn_given_or_derived(const struct scenario *scn, enum scn_key key);
 /* The virtual stage of `chunk` on `rank` under the scenario's schedule's placement (see
  * schedule.h).  Valid after scn_check(). */
 int scn_stage_of(const struct scenario *scn, int rank, int chunk);

@@ -1,11 +1,13 @@
 /* test_derive: the precedence of given over implied values -- the batch triple global-batch =
  * microbatches x micro-batch x dp in each case of derive.h's table, vp and split-backward
- * following the schedule, the contradictions that stay errors, and the list of derived keys. */
+ * following the schedule, first / last-stage-layers following the pipeline (and the split rule
+ * of stagesplit.h by hand), the contradictions that stay errors, and the list of derived keys. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "derive.h"
+#include "stagesplit.h"
 
 /* A scenario: defaults, then "KEY=VALUE" items from the file f.xml (line = position), then
  * items from options; "--set" and "--vary" prefixes pick the option, e.g. "--vary:pp=2". */
@@ -221,4 +223,108 @@ Test(derived_list, keys_in_table_order_with_a_separator)
     cr_assert_str_eq(buf, "vp,microbatches");
     cr_assert_eq(derive_list(&scn, ",", buf, 5), 2, "counts past a short buffer");
     cr_assert_str_eq(buf, "vp,m");
+}
+
+/* ---- the ends' layers (stagesplit.h), by hand ---------------------------------------------- */
+
+static void ends_are(int layers, int stages, int fa, int la, int first, int last)
+{
+    int f = -7, l = -7;
+    cr_assert_eq(stage_split_ends(layers, stages, fa, la, &f, &l), 0, "%d on %d", layers, stages);
+    cr_assert_eq(f, first, "%d layers on %d stages: first %d, want %d", layers, stages, f, first);
+    cr_assert_eq(l, last, "%d layers on %d stages: last %d, want %d", layers, stages, l, last);
+}
+
+Test(stage_split, megatron_counts_each_end_set_apart_as_a_layer)
+{
+    ends_are(126, 32, 1, 1, 3, 3); /* 128 / 32 = 4: Llama 3.1 405B, pp 16 x vp 2 */
+    ends_are(126, 16, 1, 1, 7, 7); /* 128 / 16 = 8 */
+    ends_are(70, 12, 1, 1, 5, 5);  /* BLOOM: 72 / 12 = 6 */
+    ends_are(126, 2, 1, 1, 63, 63);
+    ends_are(127, 16, 0, 1, 0, 7); /* the loss alone: 128 / 16 = 8, the last 7 */
+}
+
+Test(stage_split, otherwise_ceil_on_the_middle_and_the_last_end_lighter)
+{
+    ends_are(61, 16, 1, 1, 3, 2); /* DeepSeek-V3: 14 x 4 = 56, 5 left: 3 and 2 */
+    ends_are(61, 32, 1, 1, 1, 0); /* 30 x 2 = 60, 1 left */
+    ends_are(61, 4, 1, 1, 15, 14); /* 2 x 16 = 32, 29 left */
+    ends_are(125, 16, 1, 0, 5, 0); /* 15 x 8 = 120, 5 on the first */
+    ends_are(10, 8, 1, 1, 2, 2);   /* ceil 2 x 6 = 12 > 10: 1 each, 4 left */
+    ends_are(61, 2, 1, 1, 31, 30); /* no middle stage */
+}
+
+Test(stage_split, no_split_without_two_stages_or_a_layer_per_middle_stage)
+{
+    int f, l;
+    cr_assert_eq(stage_split_ends(10, 1, 1, 1, &f, &l), -1);
+    cr_assert_eq(stage_split_ends(5, 8, 1, 1, &f, &l), -1, "6 middle stages, 5 layers");
+    cr_assert_eq(stage_split_ends(10, 4, 0, 0, &f, &l), -1, "no end set apart");
+}
+
+/* ---- the ends following the pipeline ------------------------------------------------------- */
+
+static void stage_ends_are(int first, int last, const char *derived)
+{
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(scn.first_stage_layers, first);
+    cr_assert_eq(scn.last_stage_layers, last);
+    derived_are(derived);
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "deriving again: %s", err.msg);
+    cr_assert_eq(scn.first_stage_layers, first);
+    cr_assert_eq(scn.last_stage_layers, last);
+    cr_assert_eq(scn_check(&scn, &err), SIM_OK, "%s", err.msg);
+}
+
+#define L405 "layers=126", "schedule=interleaved", "microbatches=64"
+
+/* The shipped 405B scenario's pp sweep: the file's 3 / 3 were made for pp 16 x vp 2. */
+Test(stage_ends, follow_a_pipeline_given_later)
+{
+    G(L405, "pp=16", "vp=2", "first-stage-layers=3", "last-stage-layers=3", "--vary:pp=8");
+    stage_ends_are(7, 7, "first-stage-layers last-stage-layers");
+    G(L405, "pp=16", "vp=2", "first-stage-layers=3", "last-stage-layers=3", "--vary:pp=16");
+    stage_ends_are(3, 3, "first-stage-layers last-stage-layers");
+    G(L405, "pp=16", "vp=2", "last-stage-layers=3", "--set:vp=4");
+    stage_ends_are(0, 0, "last-stage-layers"); /* 127 / 64 does not divide: 63 x 2, 0 left */
+    /* A file over its base: the later file's pp moves the base's ends. */
+    scn_defaults(&scn);
+    err_clear(&err);
+    cr_assert_eq(scn_set(&scn, "layers", "61", "base.xml", 2, &err), SIM_OK);
+    cr_assert_eq(scn_set(&scn, "first-stage-layers", "3", "base.xml", 3, &err), SIM_OK);
+    cr_assert_eq(scn_set(&scn, "last-stage-layers", "2", "base.xml", 4, &err), SIM_OK);
+    cr_assert_eq(scn_set(&scn, "pp", "16", "base.xml", 5, &err), SIM_OK);
+    scn.files_applied++;
+    cr_assert_eq(scn_set(&scn, "pp", "32", "f.xml", 2, &err), SIM_OK);
+    stage_ends_are(1, 0, "first-stage-layers last-stage-layers");
+}
+
+Test(stage_ends, stay_when_given_with_or_after_the_pipeline)
+{
+    G(L405, "pp=16", "vp=2", "first-stage-layers=3", "last-stage-layers=3", "--vary:microbatches=32");
+    stage_ends_are(3, 3, "");
+    /* Both from the command line: the rules judge the given ends (120 over 14 stages fails). */
+    G(L405, "vp=2", "--set:first-stage-layers=3", "--set:last-stage-layers=3", "--vary:pp=8");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(scn.first_stage_layers, 3);
+    cr_assert_eq(scn_check(&scn, &err), SIM_EINPUT);
+    cr_assert(strstr(err.msg, "must split evenly") != NULL, "%s", err.msg);
+}
+
+Test(stage_ends, are_no_longer_apart_on_one_stage)
+{
+    G("layers=126", "pp=16", "first-stage-layers=3", "last-stage-layers=3", "--vary:pp=1");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_not(scn_given_or_derived(&scn, SCN_FIRST_STAGE_LAYERS));
+    cr_assert_not(scn_given_or_derived(&scn, SCN_LAST_STAGE_LAYERS));
+    cr_assert_eq(scn_check(&scn, &err), SIM_OK, "%s", err.msg);
+}
+
+/* A schedule given later picks the least vp whose stages the following ends can split. */
+Test(stage_ends, follow_the_vp_an_interleaved_schedule_takes)
+{
+    G("layers=61", "pp=4", "microbatches=8", "first-stage-layers=16", "last-stage-layers=13",
+      "--set:schedule=interleaved");
+    stage_ends_are(7, 6, "vp first-stage-layers last-stage-layers"); /* 6 x 8 = 48, 13 left */
+    cr_assert_eq(scn.vp, 2);
 }
