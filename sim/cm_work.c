@@ -79,6 +79,29 @@
  *   RoPE on Q and K: .float(), the complex multiply and type_as, 6 + 8 + 6 = 20 bytes per
  *   element (a fused rotary kernel's own 4 are not counted either way), five more launches
  *   each way.  LayerNorm and GELU are single PyTorch kernels eager or not. */
+/* Megatron-Core's unfused RoPE (apply_rope_fusion off: rope_utils.py _apply_rotary_pos_emb_bshd
+ * at 23e6471569^, the code of NeMo's DeepSeek config of April 2025): t * cos, rotate_half's
+ * negation and cat, * sin, the sum and the final cat with the unrotated part, 6.5 reads and 5.5
+ * writes per rotated element, 24 bytes, of which a fused kernel's own 4 are not counted; MLA
+ * first de-interleaves the rotary part with one more cat (28 - 4 = 24).  Seven kernels each for
+ * Q and K, and six more each on the cos / sin tables. */
+#define UNFUSED_ROPE_BYTES 20.0
+#define UNFUSED_MLA_ROPE_BYTES 24.0
+#define KERNELS_UNFUSED_ROPE 26.0
+#define KERNELS_UNFUSED_ROPE_BWD 14.0
+/* MLA's Q, K and V for the attention kernel, per token and local head, in elements, with dn /
+ * dp / dv the no-rope, rope and value head sizes (multi_latent_attention.py,
+ * get_query_key_value_tensors):
+ *  - unfused (before Megatron-Core's MLA RoPE fusion of June 2025, 23e6471569, or without
+ *    apply_rope_fusion): Q = cat(q_nope, q_rope) reads dn + dp, writes dn + dp; K =
+ *    cat(k_nope, k_rope expanded to every head) reads dn, writes dn + dp; V.contiguous() reads
+ *    and writes dv: 4 dn + 3 dp + 2 dv.  The backward assembles the up-projection's gradients
+ *    the same way (Q's gradient through the split, K's and V's into one KV gradient, k_rope's
+ *    summed over the heads): 4 dn + 3 dp + 2 dv again;
+ *  - fused (fused_mla_yarn_rope_apply.py: Q's rope in place, one kernel writing K and V from
+ *    the up-projection's output): 2 dn + dp + 2 dv each way, the in-place rope not counted. */
+#define KERNELS_MLA_UNFUSED 3.0
+#define KERNELS_MLA_FUSED 1.0
 #define EAGER_RMSNORM_FACTOR 9.0 /* 36 / 4 bytes per element */
 #define EAGER_SWIGLU_UNITS 5.0   /* 2-byte units per inner element (fused: 3) */
 #define EAGER_ROPE_BYTES 20.0    /* per element of Q and K */
@@ -188,7 +211,8 @@ struct layer_cost {
     double core_fwd, core_bwd; /* attention core, or a Mamba-2 mixer's SSD scan */
     double elem_fwd;           /* element-wise forward time */
     double norm_fwd;           /* of which the two norms */
-    double rope_fwd;           /* of which eager PyTorch's rotary embedding of Q and K */
+    double rope_fwd;           /* of which unfused rotary embedding of Q and K */
+    double mla_qkv;            /* MLA's Q/K/V assembly, each way (not in elem_fwd) */
     double act_dense, act_moe; /* of which the activation functions: dense MLP or shared
                                   experts, routed experts */
     double permute_fwd;        /* of which the token permutation of MoE layers */
@@ -467,6 +491,41 @@ static double permute_passes(const struct cm_ctx *c)
     return sorted_again ? 4.0 : 2.0;
 }
 
+/* Rotary elements of one forward on this GPU: Q and K over the whole head, or MLA's rotary
+ * parts (Q's per head, K's one shared by the heads). */
+static double rope_elements(const struct model *m, double T, double t)
+{
+    if (m->kv_lora_rank > 0)
+        return T * m->qk_rope_dim * ((double)m->heads / t + 1.0);
+    return T / t * ((double)m->heads + m->kv_heads) * m->head_dim;
+}
+
+/* Unfused rotary embedding's forward time: eager PyTorch's (torchtitan) or Megatron-Core's
+ * without apply_rope_fusion; a fused kernel's is not counted. */
+static double rope_s(const struct cm_ctx *c, const struct layer_parts *lp, double T)
+{
+    const struct model *m = c->m;
+    if (lp->mixer != MIXER_ATTENTION || m->pos != POS_ROPE)
+        return 0.0;
+    double bytes = c->scn->elementwise == ELEMENTWISE_EAGER ? EAGER_ROPE_BYTES
+                   : c->scn->rope_fusion                     ? 0.0
+                   : m->kv_lora_rank > 0                     ? UNFUSED_MLA_ROPE_BYTES
+                                                             : UNFUSED_ROPE_BYTES;
+    return cm_memory_s(c, bytes * rope_elements(m, T, c->cfg->tp));
+}
+
+/* MLA's Q/K/V assembly, one way (the backward's equals it), for the T tokens' local heads. */
+static double mla_assembly_s(const struct cm_ctx *c, const struct layer_parts *lp, double T)
+{
+    const struct model *m = c->m;
+    if (m->kv_lora_rank <= 0 || lp->mixer != MIXER_ATTENTION)
+        return 0.0;
+    double dn = m->qk_nope_dim, dp = m->qk_rope_dim, dv = m->v_head_dim;
+    int fused = c->scn->rope_fusion && c->scn->elementwise != ELEMENTWISE_EAGER;
+    double per_head = fused ? 2.0 * dn + dp + 2.0 * dv : 4.0 * dn + 3.0 * dp + 2.0 * dv;
+    return cm_memory_s(c, ACT_BYTES * per_head * T * m->heads / c->cfg->tp);
+}
+
 /* Element-wise forward work on this GPU, into lc: norms and residuals on the
  * (sequence-parallel) shard -- two norms (read + write) 4 and two residual adds (2 reads + 1
  * write) 6 = 10 units of Ts h elements, bias-add and dropout fused into them as in Megatron --
@@ -503,9 +562,8 @@ static void layer_elementwise(const struct cm_ctx *c, const struct layer_parts *
                       ? 0.0
                       : 5.0 * c->cfg->micro_batch * (m->heads / t) * (double)c->cfg->seq *
                             c->cfg->seq / c->cfg->cp);
-    if (eager && lp->mixer == MIXER_ATTENTION && m->pos == POS_ROPE)
-        lc->rope_fwd = cm_memory_s(c, EAGER_ROPE_BYTES * T / t * ((double)m->heads + m->kv_heads) *
-                                          m->head_dim);
+    lc->rope_fwd = rope_s(c, lp, T);
+    lc->mla_qkv = mla_assembly_s(c, lp, T);
     if (lp->mixer == MIXER_MAMBA) /* the conv1d reads and writes x, B, C (its SiLU fused); the
                                    * scan applies the z gate; the RMSNorm reads and writes y */
         other += ACT_BYTES * T / t *
@@ -607,6 +665,16 @@ static void layer_kernels(const struct cm_ctx *c, const struct layer_parts *lp,
             bwd += KERNELS_SHARED_BWD;
             wgt += KERNELS_SHARED_WGT;
         }
+    }
+    if (attn && c->m->kv_lora_rank > 0) {
+        int fused = c->scn->rope_fusion && c->scn->elementwise != ELEMENTWISE_EAGER;
+        fwd += fused ? KERNELS_MLA_FUSED : KERNELS_MLA_UNFUSED;
+        bwd += fused ? KERNELS_MLA_FUSED : KERNELS_MLA_UNFUSED;
+    }
+    if (attn && c->m->pos == POS_ROPE && !c->scn->rope_fusion &&
+        c->scn->elementwise != ELEMENTWISE_EAGER) {
+        fwd += KERNELS_UNFUSED_ROPE;
+        bwd += KERNELS_UNFUSED_ROPE_BWD;
     }
     if (c->scn->elementwise == ELEMENTWISE_EAGER) {
         const struct model *m = c->m;
@@ -760,7 +828,7 @@ static struct recompute_cost op_policy_recompute(const struct cm_ctx *c,
     int gated = m->act == ACT_SWIGLU;
     double q = (double)m->heads * m->head_dim, kv = (double)m->kv_heads * m->head_dim;
     struct recompute_cost r = {
-        .work = lc->op_gemm + lc->norm_fwd + lc->rope_fwd + lc->act_dense +
+        .work = lc->op_gemm + lc->norm_fwd + lc->rope_fwd + lc->mla_qkv + lc->act_dense +
                 (lc->gemm_fwd > 0 ? lc->quant_fwd * lc->op_gemm / lc->gemm_fwd : 0.0),
         .tp = lc->tp_regather,
     };
@@ -788,8 +856,8 @@ static struct recompute_cost selective_recompute(const struct cm_ctx *c, int moe
         r.work += lc->norm_fwd;
         a.qkv_in = a.mlp_in = 0.0;
     }
-    if ((rc & RC_MLA_UP_PROJ) && a.latent > 0) {
-        r.work += lc->mla_up;
+    if ((rc & RC_MLA_UP_PROJ) && a.latent > 0) { /* the up-projections and Q/K/V's assembly */
+        r.work += lc->mla_up + lc->mla_qkv;
         a.qkv = a.latent;
     }
     if ((rc & RC_MLP) && !moe) {
@@ -867,8 +935,8 @@ static void keep_view(int layer, const struct layer_cost *lc, struct cm_layer_vi
                                 .gemm_bwd = 2.0 * lc->gemm_fwd,
                                 .attn_fwd = lc->core_fwd,
                                 .attn_bwd = lc->core_bwd,
-                                .elem_fwd = lc->elem_fwd,
-                                .elem_bwd = ELEMWISE_BWD_FACTOR * lc->elem_fwd,
+                                .elem_fwd = lc->elem_fwd + lc->mla_qkv,
+                                .elem_bwd = ELEMWISE_BWD_FACTOR * lc->elem_fwd + lc->mla_qkv,
                                 .quant_fwd = lc->quant_fwd,
                                 .quant_bwd = lc->quant_bwd,
                                 .router_fwd = lc->router_fwd,
@@ -910,8 +978,8 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit,
     if (c->layer_view && c->layer_view[memo->kind].layer < 0)
         keep_view(layer, lc, &c->layer_view[memo->kind]);
     double launch = c->hw->gpu.kernel_overhead_s;
-    double f_compute = lc->gemm_fwd + lc->core_fwd + lc->elem_fwd + lc->quant_fwd + lc->router_fwd +
-                       lc->kernels_fwd * launch;
+    double f_compute = lc->gemm_fwd + lc->core_fwd + lc->elem_fwd + lc->mla_qkv + lc->quant_fwd +
+                       lc->router_fwd + lc->kernels_fwd * launch;
     st->fwd.compute += f_compute;
     st->fwd.tp += cm_exposed(c, lc->tp_fwd, lc->gemm_fwd, scn->overlap_tp_comm);
     st->fwd.cp += cm_exposed(c, lc->cp.ring_fwd, lc->core_fwd, 1) + lc->cp.block_fwd;
@@ -920,7 +988,7 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit,
     /* Backward input gradient: matmuls 1x forward, attention core backward, element-wise 2x;
      * weight gradient: matmuls 1x forward. */
     st->bwd.compute += lc->gemm_fwd + lc->core_bwd + ELEMWISE_BWD_FACTOR * lc->elem_fwd +
-                       lc->quant_bwd + lc->router_fwd + lc->kernels_bwd * launch;
+                       lc->mla_qkv + lc->quant_bwd + lc->router_fwd + lc->kernels_bwd * launch;
     st->wgt.compute += lc->gemm_fwd + lc->kernels_wgt * launch;
     st->bwd.tp += cm_exposed(c, lc->tp_bwd, 2.0 * lc->gemm_fwd, scn->overlap_tp_comm);
     st->bwd.cp += cm_exposed(c, lc->cp.ring_bwd, lc->core_bwd, 1) + lc->cp.block_bwd;

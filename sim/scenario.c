@@ -237,6 +237,10 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
                          0, .scope = KS_MODEL, .def = "fused",
                          .doc = "element-wise ops: fused (Transformer Engine, torch.compile) or "
                                 "eager (PyTorch without compile: one kernel per op)"},
+    [SCN_ROPE_FUSION] = {"rope-fusion", VT_BOOL, FIELD(rope_fusion), 0, 0, .scope = KS_MODEL,
+                         .def = "true",
+                         .doc = "rotary embedding in fused kernels (Megatron's apply_rope_fusion); "
+                                "false: PyTorch ops, and MLA's Q/K/V assembled by copies"},
     [SCN_GRAD_ACCUMULATION] = {"grad-accumulation", VT_CHOICE, FIELD(grad_accumulation), 0, 0,
                                grad_accumulation_choices, 0, .scope = KS_MODEL, .def = "fused",
                                .doc = "how micro-batch gradients are summed: fused into the "

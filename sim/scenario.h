@@ -91,6 +91,7 @@ enum scn_key {
     SCN_OFFLOAD_ACTIVATIONS,
     SCN_OFFLOAD_OPTIMIZER,
     SCN_ELEMENTWISE,
+    SCN_ROPE_FUSION,
     SCN_GRAD_ACCUMULATION,
     /* The training framework whose schedules and features the scenario must use. */
     SCN_FRAMEWORK,
@@ -248,6 +249,7 @@ struct scenario {
     int overlap_grad_reduce, overlap_param_gather, overlap_tp_comm, overlap_p2p;
     int attention;            /* enum scn_attention */
     int elementwise;          /* enum scn_elementwise */
+    int rope_fusion;          /* RoPE (and MLA's Q/K/V assembly) in fused kernels */
     int grad_accumulation;    /* enum scn_grad_accumulation */
     int p2p_scatter_gather;   /* P2P sends 1/tp slices (implied by sp) */
     int grad_reduce_fp32;     /* gradients kept and reduced in fp32 (else the 16-bit type) */

@@ -639,11 +639,12 @@ Test(launches, a_moe_layer_launches_its_routing_and_one_gemm_per_local_expert)
         cr_assert(near(w, 16 * (4 + extra) * 1e-6), "ep %d weight gradient %.9g", ep, w);
     }
     /* Moonlight: a dense first layer, then 26 MoE layers of 64 experts with shared experts
-     * (one more FC1, activation and FC2 each way, and their two weight gradients). */
+     * (one more FC1, activation and FC2 each way, and their two weight gradients); every layer
+     * is MLA, whose fused Q/K/V assembly is one more kernel each way. */
     launch_seconds(MODEL("moonlight-16b-a3b"), "ep=8", &f, &b, &w);
     double extra = 2.0 * (64 / 8 - 1);
-    cr_assert(near(f, (11 + 26 * (11 + 23 + extra + 3)) * 1e-6), "forward %.9g", f);
-    cr_assert(near(b, (20 + 26 * (20 + 14 + extra + 3)) * 1e-6), "backward %.9g", b);
+    cr_assert(near(f, (12 + 26 * (12 + 23 + extra + 3)) * 1e-6), "forward %.9g", f);
+    cr_assert(near(b, (21 + 26 * (21 + 14 + extra + 3)) * 1e-6), "backward %.9g", b);
     cr_assert(near(w, (4 + 26 * (4 + extra + 2)) * 1e-6), "weight gradient %.9g", w);
 }
 
@@ -1045,5 +1046,61 @@ Test(grad_accumulation, deepspeed_s_way_by_default)
     }
     run_ok(MODEL("llama3.1-8b"), 8, L("seq=4096", "microbatches=4", "dtype=bf16"));
     cr_assert_eq(out.cm.cfg.grad_accumulation, GRAD_ACCUM_FUSED);
+    step_release(&out);
+}
+
+/* Forward and backward compute of one micro-batch (seq 4096, HBM 1 TB/s, 1 us per launch) with
+ * `extra` set, less the same without it. */
+static void delta_with(const char *model, const char *extra, double *fwd, double *bwd)
+{
+    const char *const base[] = {"seq=4096", "microbatches=1", "hw.hbm-bandwidth=1TBps",
+                                "hw.kernel-overhead=1us", NULL};
+    const char *const with[] = {base[0], base[1], base[2], base[3], extra, NULL};
+    run_ok(model, 8, base);
+    double f = out.cm.stages[0].fwd.compute, b = out.cm.stages[0].bwd.compute;
+    step_release(&out);
+    run_ok(model, 8, with);
+    *fwd = out.cm.stages[0].fwd.compute - f;
+    *bwd = out.cm.stages[0].bwd.compute - b;
+    step_release(&out);
+}
+
+/* Rotary embedding without Megatron's fusion (rope-fusion=false): 20 bytes per rotated element
+ * of Q and K beyond a fused kernel, 26 more kernels forward and 14 backward.  Llama 3.1 8B,
+ * seq 4096 on one GPU: Q and K rotate 4096 x (32 + 8) x 128 elements a layer. */
+Test(rope, unfused_rope_moves_its_bytes_in_its_kernels)
+{
+    double df, db, bytes = 20.0 * 4096 * 40 * 128; /* 419,430,400 */
+    delta_with(MODEL("llama3.1-8b"), "rope-fusion=false", &df, &db);
+    cr_assert(near(df, 32 * (bytes / 1e12 + 26e-6)), "forward %.9g", df);
+    cr_assert(near(db, 32 * (2 * bytes / 1e12 + 14e-6)), "backward %.9g", db);
+}
+
+/* MLA's Q/K/V assembly (Moonlight-16B-A3B: 27 MLA layers, 16 heads, no-rope 128, rope 64,
+ * value 128; seq 4096 on one GPU, 4096 x 16 = 65,536 token-heads), each way:
+ *   fused (Megatron-Core's MLA kernels): 2 x 128 + 64 + 2 x 128 = 576 elements a token-head,
+ *     75,497,472 bytes, one kernel; recomputing the up-projections runs it again;
+ *   unfused: 4 x 128 + 3 x 64 + 2 x 128 = 960 elements, 125,829,120 bytes, three kernels, and
+ *     the rotary parts (Q's 16 heads and K's shared one, 4096 x 64 x 17 elements) at 24 bytes:
+ *     106,954,752 bytes forward, twice that backward, with 26 and 14 kernels. */
+Test(rope, mla_assembles_q_k_and_v_by_copies_or_in_fused_kernels)
+{
+    double fused_asm = 2.0 * 576 * 65536, unfused_asm = 2.0 * 960 * 65536;
+    double rope = 24.0 * 4096 * 64 * 17, df, db;
+    delta_with(MODEL("moonlight-16b-a3b"), "rope-fusion=false", &df, &db);
+    cr_assert_eq(scn.layers, 27);
+    double want_f = 27 * ((unfused_asm - fused_asm + rope) / 1e12 + (3 + 26 - 1) * 1e-6);
+    double want_b = 27 * ((unfused_asm - fused_asm + 2 * rope) / 1e12 + (3 + 14 - 1) * 1e-6);
+    cr_assert(near(df, want_f), "forward %.9g vs %.9g", df, want_f);
+    cr_assert(near(db, want_b), "backward %.9g vs %.9g", db, want_b);
+    /* The recompute: the KV up-projection (512 x 16 x 256 weights, no Q LoRA) at the toy's
+     * 500 TFLOP/s, and the fused assembly. */
+    run_ok(MODEL("moonlight-16b-a3b"), 8,
+           L("seq=4096", "microbatches=1", "hw.hbm-bandwidth=1TBps", "recompute=selective",
+             "recompute-modules=mla_up_proj"));
+    double up = 2.0 * 4096 * (512.0 * 16 * 256) / 500e12;
+    double want_r = 27 * (up + fused_asm / 1e12);
+    cr_assert(near(out.cm.stages[0].bwd.recompute, want_r), "recompute %.9g vs %.9g",
+              out.cm.stages[0].bwd.recompute, want_r);
     step_release(&out);
 }
