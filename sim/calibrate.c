@@ -18,6 +18,7 @@
 #include "cliutil.h"
 #include "costmodel.h"
 #include "pipeline.h"
+#include "runtable.h"
 #include "scenario.h"
 
 /* ---- the constants a fit may move ---------------------------------------------------------- */
@@ -57,13 +58,13 @@ static const struct calib_knob *knob_find(const char *name)
 #define MAX_FILES 64
 
 struct row {
-    char id[32], set[32], source[64];
-    struct scenario scn; /* as loaded, overrides applied; copied for every evaluation */
-    int model, hw;       /* indexes into the loaded files */
-    double measured_s, predicted_s;
+    struct run_row run; /* scenario copied for every evaluation */
+    int model, hw;      /* indexes into the loaded files */
+    double predicted_s;
 };
 
 struct calib {
+    struct run_row *runs; /* as read; rows[i].run is runs[i] */
     struct row *rows;
     int nrows;
     struct model models[MAX_FILES];
@@ -109,121 +110,24 @@ static enum sim_status hw_index(struct calib *c, const char *path, int *out, str
     return SIM_OK;
 }
 
-/* Split `line` at tabs into at most `max` fields (in place); returns the count. */
-static int split_tabs(char *line, char **fields, int max)
+/* Load a row's model and hardware once (shared with the rows that use the same files). */
+static enum sim_status load_files(struct calib *c, struct row *r, struct sim_error *err)
 {
-    int n = 0;
-    char *p = line;
-    while (n < max) {
-        fields[n++] = p;
-        char *tab = strchr(p, '\t');
-        if (!tab)
-            break;
-        *tab = '\0';
-        p = tab + 1;
-    }
-    return n;
-}
-
-enum col { COL_ID, COL_SET, COL_SOURCE, COL_SCENARIO, COL_OVERRIDES, COL_MEASURED, COL_SCORED,
-           COL_COUNT };
-static const char *const col_names[COL_COUNT] = {"id",        "set",           "source",
-                                                 "scenario",  "set_overrides", "measured_step_s",
-                                                 "scored"};
-
-/* Map header names to columns; the optional ones (set, scored) may be missing (-1). */
-static enum sim_status read_header(char *line, const char *path, int lineno, int *col,
-                                   struct sim_error *err)
-{
-    char *f[64];
-    int n = split_tabs(line + (line[0] == '#' ? 1 + (line[1] == ' ') : 0), f, 64);
-    for (int k = 0; k < COL_COUNT; k++) {
-        col[k] = -1;
-        for (int i = 0; i < n; i++)
-            if (strcmp(f[i], col_names[k]) == 0)
-                col[k] = i;
-        if (col[k] < 0 && k != COL_SET && k != COL_SCORED)
-            return err_set(err, SIM_EINPUT, path, lineno, "the header has no '%s' column",
-                           col_names[k]);
-    }
-    return SIM_OK;
-}
-
-/* Load one row: its scenario with the overrides (comma-separated KEY=VALUE), model, hardware. */
-static enum sim_status load_row(struct calib *c, char **f, const int *col, const char *path,
-                                int lineno, struct sim_error *err)
-{
-    if (c->nrows == MAX_ROWS)
-        return err_set(err, SIM_EINPUT, path, lineno, "more than %d rows", MAX_ROWS);
-    struct row *r = &c->rows[c->nrows];
-    memset(r, 0, sizeof *r);
-    snprintf(r->id, sizeof r->id, "%s", f[col[COL_ID]]);
-    snprintf(r->set, sizeof r->set, "%s", col[COL_SET] >= 0 ? f[col[COL_SET]] : "-");
-    snprintf(r->source, sizeof r->source, "%s", f[col[COL_SOURCE]]);
-    char *end;
-    r->measured_s = strtod(f[col[COL_MEASURED]], &end);
-    if (end == f[col[COL_MEASURED]] || *end || !(r->measured_s > 0) || !isfinite(r->measured_s))
-        return err_set(err, SIM_EINPUT, path, lineno,
-                       "measured_step_s '%s' is not a positive number", f[col[COL_MEASURED]]);
-    char scn_path[2048];
-    snprintf(scn_path, sizeof scn_path, "%s/%s", c->root, f[col[COL_SCENARIO]]);
-    scn_defaults(&r->scn);
-    enum sim_status st = scn_load(&r->scn, scn_path, err);
-    char *over = f[col[COL_OVERRIDES]];
-    for (char *kv = strtok(over, ","); st == SIM_OK && kv; kv = strtok(NULL, ","))
-        if (strcmp(kv, "-") != 0)
-            st = scn_set_arg(&r->scn, kv, err);
-    if (st == SIM_OK && !scn_is_modelled(&r->scn))
-        st = err_set(err, SIM_EINPUT, scn_path, 0, "row %s: not a modelled scenario", r->id);
+    enum sim_status st = model_index(c, r->run.scn.model_path, &r->model, err);
     if (st == SIM_OK)
-        st = model_index(c, r->scn.model_path, &r->model, err);
-    if (st == SIM_OK)
-        st = hw_index(c, r->scn.hardware_path, &r->hw, err);
-    if (st == SIM_OK)
-        c->nrows++;
+        st = hw_index(c, r->run.scn.hardware_path, &r->hw, err);
     return st;
 }
 
-/* Read one table; rows with scenario "-" (not expressible) or scored "no" are left out. */
+/* Read one table (runtable.h) and load its rows' files. */
 static enum sim_status read_table(struct calib *c, const char *path, struct sim_error *err)
 {
-    FILE *fp = fopen(path, "r");
-    if (!fp)
-        return err_set(err, SIM_EINPUT, path, 0, "cannot open the table");
-    char line[8192];
-    int col[COL_COUNT], have_header = 0, lineno = 0;
-    enum sim_status st = SIM_OK;
-    while (st == SIM_OK && fgets(line, sizeof line, fp)) {
-        lineno++;
-        line[strcspn(line, "\r\n")] = '\0';
-        if (!have_header) {
-            if (strncmp(line, "id\t", 3) == 0 || strncmp(line, "# id\t", 5) == 0 ||
-                strncmp(line, "#id\t", 4) == 0) {
-                st = read_header(line, path, lineno, col, err);
-                have_header = 1;
-            }
-            continue;
-        }
-        if (line[0] == '#' || line[0] == '\0')
-            continue;
-        char *f[64];
-        int n = split_tabs(line, f, 64);
-        int need = 0;
-        for (int k = 0; k < COL_COUNT; k++)
-            if (col[k] + 1 > need)
-                need = col[k] + 1;
-        if (n < need) {
-            st = err_set(err, SIM_EINPUT, path, lineno, "%d columns, the header names %d", n, need);
-            break;
-        }
-        if (strcmp(f[col[COL_SCENARIO]], "-") == 0 ||
-            (col[COL_SCORED] >= 0 && strcmp(f[col[COL_SCORED]], "no") == 0))
-            continue;
-        st = load_row(c, f, col, path, lineno, err);
+    int first = c->nrows;
+    enum sim_status st = runtable_read(path, c->root, c->runs, MAX_ROWS, &c->nrows, err);
+    for (int i = first; st == SIM_OK && i < c->nrows; i++) {
+        c->rows[i].run = c->runs[i];
+        st = load_files(c, &c->rows[i], err);
     }
-    fclose(fp);
-    if (st == SIM_OK && !have_header)
-        st = err_set(err, SIM_EINPUT, path, 0, "no header line starting with 'id'");
     return st;
 }
 
@@ -231,7 +135,7 @@ static enum sim_status read_table(struct calib *c, const char *path, struct sim_
 
 static enum sim_status predict(struct calib *c, struct row *r, struct sim_error *err)
 {
-    struct scenario scn = r->scn;
+    struct scenario scn = r->run.scn;
     struct costmodel cm;
     struct pipe_setup setup;
     struct pipe_result res;
@@ -251,7 +155,7 @@ static enum sim_status predict(struct calib *c, struct row *r, struct sim_error 
 
 static double row_error(const struct row *r)
 {
-    return (r->predicted_s - r->measured_s) / r->measured_s;
+    return (r->predicted_s - r->run.measured_s) / r->run.measured_s;
 }
 
 /* Set knob k to v in every loaded hardware file. */
@@ -269,7 +173,7 @@ static double mae_except(struct calib *c, const char *left_out)
     int n = 0;
     for (int i = 0; i < c->nrows; i++) {
         struct row *r = &c->rows[i];
-        if (left_out && strcmp(r->source, left_out) == 0)
+        if (left_out && strcmp(r->run.source, left_out) == 0)
             continue;
         struct sim_error err;
         err_clear(&err);
@@ -366,9 +270,9 @@ static int sources(const struct calib *c, const char **out, int max)
     for (int i = 0; i < c->nrows; i++) {
         int seen = 0;
         for (int j = 0; j < n && !seen; j++)
-            seen = strcmp(out[j], c->rows[i].source) == 0;
+            seen = strcmp(out[j], c->rows[i].run.source) == 0;
         if (!seen && n < max)
-            out[n++] = c->rows[i].source;
+            out[n++] = c->rows[i].run.source;
     }
     return n;
 }
@@ -383,14 +287,14 @@ static void print_sources(FILE *out, const struct calib *c, const char **src, in
         int n = 0;
         const char *worst_id = "-";
         for (int i = 0; i < c->nrows; i++) {
-            if (strcmp(c->rows[i].source, src[s]) != 0)
+            if (strcmp(c->rows[i].run.source, src[s]) != 0)
                 continue;
             double e = fabs(err_of_row[i]);
             sum += e;
             n++;
             if (e >= worst) {
                 worst = e;
-                worst_id = c->rows[i].id;
+                worst_id = c->rows[i].run.id;
             }
         }
         fprintf(out, "%-10s %5d %7.1f%% %7.1f%%  %s\n", src[s], n, 100 * sum / n, 100 * worst,
@@ -408,7 +312,7 @@ static void summary_line(FILE *out, const char *label, const struct calib *c,
         sum += e;
         if (e >= worst) {
             worst = e;
-            worst_id = c->rows[i].id;
+            worst_id = c->rows[i].run.id;
         }
     }
     fprintf(out, "%s MAE %.1f%% over %d runs (worst %.1f%%, %s)\n", label,
@@ -481,7 +385,7 @@ static enum sim_status calibrate(struct calib *c, int loso, FILE *out, struct si
     for (int s = 0; loso && st == SIM_OK && s < nsrc; s++) {
         st = fit(c, src[s], best, loso_best, err);
         for (int i = 0; st == SIM_OK && i < c->nrows; i++)
-            if (strcmp(c->rows[i].source, src[s]) == 0) {
+            if (strcmp(c->rows[i].run.source, src[s]) == 0) {
                 struct sim_error e;
                 err_clear(&e);
                 err_loso[i] = predict(c, &c->rows[i], &e) == SIM_OK ? row_error(&c->rows[i]) : 1.0;
@@ -538,8 +442,9 @@ int calib_main(int argc, char **argv, FILE *out, FILE *errout)
     if (ntables == 0)
         return cli_bad_usage(errout, "stepsim calibrate --help", "calibrate needs a table");
     c.rows = mem_calloc(MAX_ROWS, sizeof *c.rows);
+    c.runs = mem_calloc(MAX_ROWS, sizeof *c.runs);
     c.hws = mem_calloc(MAX_FILES, sizeof *c.hws);
-    enum sim_status st = c.rows && c.hws ? SIM_OK
+    enum sim_status st = c.rows && c.runs && c.hws ? SIM_OK
                                          : err_set(&err, SIM_EFAIL, NULL, 0, "out of memory");
     if (st == SIM_OK)
         st = parse_fit(&c, fit_list, &err);
@@ -552,6 +457,7 @@ int calib_main(int argc, char **argv, FILE *out, FILE *errout)
     for (int i = 0; c.hws && i < c.nhws; i++)
         hw_release(&c.hws[i]);
     mem_free(c.rows);
+    mem_free(c.runs);
     mem_free(c.hws);
     return st == SIM_OK ? 0 : cli_fail(errout, &err);
 }

@@ -7,6 +7,7 @@
 
 #include "alloc.h"
 #include "calibrate.h"
+#include "published.h"
 #include "cliutil.h"
 #include "config.h"
 #include "costmodel.h"
@@ -45,6 +46,7 @@ static const char usage_text[] =
     "       stepsim validate FILE.xml...\n"
     "       stepsim keys [KEY...]\n"
     "       stepsim import megatron --hardware NAME [--out FILE.xml] LAUNCH-LINE...\n"
+    "       stepsim published SCENARIO.xml [--set KEY=VALUE]... [--tables DIR]\n"
     "       stepsim COMMAND --help | stepsim --help | --version\n";
 
 static const char run_usage[] =
@@ -59,8 +61,9 @@ static const char overview_text[] =
     "Simulates one training step of a pipeline-parallel transformer on a discrete-event\n"
     "engine and reports where the time goes.  Commands: run (one step), sweep (a grid of\n"
     "configs), plan (the best layouts for a GPU budget), validate (check files), keys (what\n"
-    "every scenario key means), import (a Megatron-LM launch line as a scenario); 'stepsim\n"
-    "COMMAND --help' says more.\n";
+    "every scenario key means), import (a Megatron-LM launch line as a scenario), published\n"
+    "(stepsim against the published runs of a scenario's model); 'stepsim COMMAND --help'\n"
+    "says more.\n";
 
 static const char run_help[] =
     "\n"
@@ -610,5 +613,7 @@ int cli_main(int argc, char **argv, FILE *out, FILE *errout)
         return cmd_keys(argc, argv, out, errout);
     if (strcmp(cmd, "import") == 0)
         return import_main(argc, argv, out, errout);
+    if (strcmp(cmd, "published") == 0)
+        return published_main(argc, argv, out, errout);
     return cli_bad_usage(errout, "stepsim --help", "unknown command '%s'", cmd);
 }

@@ -5,12 +5,15 @@
 #   <!-- begin: make validate --> ... <!-- end: make validate -->
 #       every "source ..." and "bias ..." line and the closing summary lines of `make validate`;
 #   <!-- begin: make calibrate --> ... <!-- end: make calibrate -->
-#       the output of `make calibrate` (the fit and the leave-one-source-out pass).
+#       the output of `make calibrate` (the fit and the leave-one-source-out pass);
+#   <!-- begin: stepsim published --> ... <!-- end: stepsim published -->
+#       the summary (last four lines) of `stepsim published` on the shipped 405B scenario.
 # Usage:
-#   readme_figures.sh check             the validate block equals what validate prints now
-#                                       (make check runs this: a stale figure fails the suite)
-#   readme_figures.sh update [calibrate] rewrite the validate block (and the calibrate block,
-#                                       which takes minutes) in place
+#   readme_figures.sh check             the validate and published blocks equal what the
+#                                       commands print now (make check runs this: a stale
+#                                       figure fails the suite)
+#   readme_figures.sh update [calibrate] rewrite the validate and published blocks (and the
+#                                       calibrate block, which takes minutes) in place
 set -u
 top_srcdir=${top_srcdir:-.}
 stepsim=${STEPSIM:-./stepsim}
@@ -26,6 +29,11 @@ top_srcdir="$top_srcdir" STEPSIM="$stepsim" sh "$top_srcdir/tests/validate.sh" \
 awk '/^== / { sub(/ \(.*/, ""); print; next }
      /^  source / || /^  bias / || /^  OOM predicted/ { print; next }
      /^(dev|wave2|zb24|mb26|mb25|mb26moe|tt24) / { print }' "$tmp/validate.out" >"$tmp/validate.block"
+
+# The published block: how the shipped 405B scenario's model has fared on its published runs.
+"$stepsim" published "$top_srcdir/scenarios/llama3.1-405b-16k-h100.xml" >"$tmp/published.out" \
+    2>&1 || { cat "$tmp/published.out" >&2; exit 1; }
+tail -n 4 "$tmp/published.out" >"$tmp/published.block"
 
 # The lines between a block's markers, as they stand in the README.
 block_of() {
@@ -47,21 +55,26 @@ replace_block() {
 
 case "$mode" in
 check)
-    block_of "make validate" >"$tmp/readme.block"
-    if [ ! -s "$tmp/readme.block" ]; then
-        echo "README.md has no 'make validate' block" >&2
-        exit 1
-    fi
-    if ! diff -u "$tmp/readme.block" "$tmp/validate.block" >"$tmp/diff"; then
-        echo "README.md's accuracy figures differ from what make validate prints now" \
-             "(run tests/readme_figures.sh update):" >&2
-        cat "$tmp/diff" >&2
-        exit 1
-    fi
-    echo "README validate figures: current"
+    for name in "make validate" "stepsim published"; do
+        block_of "$name" >"$tmp/readme.block"
+        want="$tmp/validate.block"
+        [ "$name" = "stepsim published" ] && want="$tmp/published.block"
+        if [ ! -s "$tmp/readme.block" ]; then
+            echo "README.md has no '$name' block" >&2
+            exit 1
+        fi
+        if ! diff -u "$tmp/readme.block" "$want" >"$tmp/diff"; then
+            echo "README.md's accuracy figures differ from what $name prints now" \
+                 "(run tests/readme_figures.sh update):" >&2
+            cat "$tmp/diff" >&2
+            exit 1
+        fi
+    done
+    echo "README validate and published figures: current"
     ;;
 update)
     replace_block "make validate" "$tmp/validate.block"
+    replace_block "stepsim published" "$tmp/published.block"
     if [ "${2:-}" = calibrate ]; then
         "$stepsim" calibrate --root "$top_srcdir" "$top_srcdir/scenarios/validation/dev.tsv" \
             "$top_srcdir/scenarios/validation/wave2.tsv" --loso >"$tmp/calibrate.block" || exit 1

@@ -814,5 +814,57 @@ else
     fail "sweep over a scenario with a base" "exit $rc"
 fi
 
+# stepsim published: the published runs of a scenario's model, each simulated as `make validate`
+# does.  The table's rows agree with `stepsim run` on the row's own scenario and with the
+# measured time in its table; the summary counts what the table shows.
+VAL=$SCN/validation
+run published "$SCN/llama3.1-405b-16k-h100.xml"
+rows=$(awk 'NR > 2 && $6 ~ /^[0-9]+$/ && $9 ~ /%$/' "$tmp/out")
+nrows=$(printf '%s\n' "$rows" | grep -c .)
+d6=$(printf '%s\n' "$rows" | awk '$1 == "D6"')
+held=$(printf '%s\n' "$rows" | awk '$3 == "held-out"' | grep -c .)
+first=$(sed -n 1p "$tmp/out")
+"$S" run "$VAL/d6.xml" >"$tmp/d6.txt" 2>&1
+d6_run=$(awk '/^step time/ { printf "%.3f", $3 }' "$tmp/d6.txt")
+d6_measured=$(awk -F'\t' '$1 == "D6" { printf "%.3f", $6 }' "$VAL/wave2.tsv")
+d6_error=$(awk -F'\t' -v p="$d6_run" '$1 == "D6" { printf "%+.1f%%", 100 * (p - $6) / $6 }' \
+    "$VAL/wave2.tsv")
+case $first in "published runs of llama3.1-405b (the scenario's model), from "*) ok=1 ;; *) ok=0 ;; esac
+if [ "$rc" -eq 0 ] && [ "$ok" -eq 1 ] && [ -n "$d6" ] &&
+    [ "$(printf '%s\n' "$d6" | awk '{ print $2, $3, $7, $8, $9 }')" = \
+        "wave2 calibration $d6_measured $d6_run $d6_error" ] &&
+    grep -q "^llama3.1-405b: $nrows runs, MAE" "$tmp/out" &&
+    grep -q "^  in held-out sets (never fitted): $held runs" "$tmp/out" &&
+    printf '%s\n' "$rows" | awk '$1 == "L1"' | grep -q ' OOM$'; then
+    pass "published: the model's runs as run and validate see them ($nrows rows, $held held out)"
+else
+    fail "published: the model's runs as run and validate see them" "exit $rc" \
+        "$(printf '%s | %s | want %s %s %s' "$first" "$d6" "$d6_measured" "$d6_run" "$d6_error")"
+fi
+# --set reaches the scenario: the 70B file with the 405B model gives the 405B runs.
+cp "$tmp/out" "$tmp/published-405b.txt"
+run published "$SCN/llama3.1-70b-h100.xml" --set model=llama3.1-405b
+if [ "$rc" -eq 0 ] && cmp -s "$tmp/out" "$tmp/published-405b.txt"; then
+    pass "published: --set model= picks that model's runs"
+else
+    fail "published: --set model= picks that model's runs" "exit $rc"
+fi
+# No published run of Nemotron-H: the runs of other models on its GPU, summed up.
+run published "$SCN/nemotron-h-56b-h100.xml"
+nrows=$(awk 'NR > 2 && $6 ~ /^[0-9]+$/ && $9 ~ /%$/' "$tmp/out" | grep -c .)
+if [ "$rc" -eq 0 ] && grep -q '^no published run of nemotron-h-56b in ' "$tmp/out" &&
+    [ "$nrows" -gt 10 ] && grep -q "^other models on H100 SXM5 80GB: $nrows runs" "$tmp/out"; then
+    pass "published: without runs of the model, the GPU's other runs ($nrows)"
+else
+    fail "published: without runs of the model, the GPU's other runs" "exit $rc, $nrows rows"
+fi
+run published "$SCN/unit.xml"
+expect_error "published: an explicit-cost scenario is refused (exit 2)" 2 "stepsim: " \
+    "published compares a modelled scenario"
+run published "$SCN/llama3.1-70b-h100.xml" --tables "$tmp/no-such-folder"
+expect_error "published: a folder without tables (exit 2)" 2 "stepsim: " "no tables of measured runs"
+run published
+expect_error "published: no scenario (exit 2)" 2 "stepsim: " "published needs a scenario"
+
 echo "# $((n - failed - skipped)) passed, $failed failed, $skipped skipped; bad corpus: $nbad files"
 echo "1..$n"

@@ -1,0 +1,341 @@
+/* published: a scenario's model against the published runs of it (see published.h).
+ *
+ * The tables are found where the library finds models (library.h: $STEPSIM_DATADIR, the source
+ * tree, the installed share/stepsim), as scenarios/validation/<set>.tsv; their scenario paths
+ * are relative to that folder's grandparent.  Every row of every table is loaded, the rows of
+ * the scenario's model file (the same file, by its real path) are simulated one by one. */
+#include "published.h"
+
+#include <dirent.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "cliutil.h"
+#include "hardware.h"
+#include "library.h"
+#include "runtable.h"
+#include "scenario.h"
+#include "step.h"
+
+#define MAX_ROWS 1024
+#define MAX_TABLES 32
+#define MAX_SETS 256
+
+static const char published_usage[] =
+    "usage: stepsim published SCENARIO.xml [--set KEY=VALUE]... [--tables DIR]\n";
+
+static const char published_help[] =
+    "\n"
+    "The published, measured runs of the scenario's model that stepsim is checked on (the\n"
+    "tables of scenarios/validation, `make validate`), each simulated: measured and predicted\n"
+    "step time and the error 100 (predicted - measured) / measured, the table's role\n"
+    "(calibration, or held out: never fitted) and a summary -- how far a prediction for this\n"
+    "model has been off on runs that really happened.  Rows on the scenario's GPU come first.\n"
+    "With no published run of the model, the runs on the scenario's GPU are summed up.\n"
+    "  --set KEY=VALUE  override a value of the scenario (its model and hardware count)\n"
+    "  --tables DIR     the folder of <set>.tsv tables (default: scenarios/validation where\n"
+    "                   the model library is: $STEPSIM_DATADIR, the source tree, share/stepsim)\n"
+    "Exit status: 0 ok (also when no run matches), 1 a simulation failed, 2 bad input.\n";
+
+/* One simulated row. */
+struct result {
+    const struct run_row *row;
+    double predicted_s;
+    int oom, same_gpu;
+    char hardware[64];
+};
+
+struct tally {
+    int n;
+    double abs_sum, sum;
+};
+
+static void tally_add(struct tally *t, double error)
+{
+    t->n++;
+    t->abs_sum += fabs(error);
+    t->sum += error;
+}
+
+static void tally_print(FILE *out, const char *what, const struct tally *t)
+{
+    if (t->n == 0)
+        return;
+    fprintf(out, "%s: %d run%s, MAE %.1f%%, bias %+.1f%%\n", what, t->n, t->n == 1 ? "" : "s",
+            100.0 * t->abs_sum / t->n, 100.0 * t->sum / t->n);
+}
+
+static double error_of(const struct result *r)
+{
+    return (r->predicted_s - r->row->measured_s) / r->row->measured_s;
+}
+
+/* The tables' folder: --tables, else scenarios/validation in the library. */
+static int tables_dir(const char *given, char *dir, size_t len)
+{
+    if (given) {
+        snprintf(dir, len, "%s", given);
+        return 0;
+    }
+    char path[PATH_MAX];
+    if (library_find("scenarios/validation", "dev.tsv", path, sizeof path) != 0)
+        return -1;
+    char *slash = strrchr(path, '/');
+    *slash = '\0';
+    snprintf(dir, len, "%s", path);
+    return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp((const char *)a, (const char *)b);
+}
+
+/* The *.tsv names in `dir`, sorted; returns how many (at most MAX_TABLES), -1 if unreadable. */
+static int list_tables(const char *dir, char names[MAX_TABLES][256])
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    int n = 0;
+    for (struct dirent *de; (de = readdir(d)) != NULL && n < MAX_TABLES;) {
+        size_t len = strlen(de->d_name);
+        if (len > 4 && len < 256 && strcmp(de->d_name + len - 4, ".tsv") == 0)
+            snprintf(names[n++], 256, "%s", de->d_name);
+    }
+    closedir(d);
+    qsort(names, (size_t)n, sizeof names[0], by_name);
+    return n;
+}
+
+/* Every row of every table in `dir` (scenario paths relative to its grandparent). */
+static enum sim_status read_tables(const char *dir, struct run_row *rows, int *n,
+                                   struct sim_error *err)
+{
+    char names[MAX_TABLES][256], root[PATH_MAX], path[PATH_MAX];
+    int ntables = list_tables(dir, names);
+    if (ntables <= 0)
+        return err_set(err, SIM_EINPUT, dir, 0, "no tables of measured runs (*.tsv) here");
+    int w = snprintf(root, sizeof root, "%s/../..", dir);
+    enum sim_status st = SIM_OK;
+    for (int t = 0; st == SIM_OK && t < ntables; t++) {
+        int v = snprintf(path, sizeof path, "%s/%s", dir, names[t]);
+        if (w < 0 || (size_t)w >= sizeof root || v < 0 || (size_t)v >= sizeof path)
+            return err_set(err, SIM_EINPUT, dir, 0, "the folder's path is too long");
+        st = runtable_read(path, root, rows, MAX_ROWS, n, err);
+    }
+    return st;
+}
+
+/* Simulate one row (a copy of its scenario) into r. */
+static enum sim_status simulate(const struct run_row *row, const char *gpu, struct result *r,
+                                struct sim_error *err)
+{
+    struct scenario scn = row->scn;
+    struct step_output so;
+    enum sim_status st = step_run(&scn, &so, err);
+    if (st != SIM_OK)
+        return st;
+    *r = (struct result){.row = row, .predicted_s = so.rep.step_s, .oom = so.rep.oom};
+    r->same_gpu = strcmp(so.cm.hw->gpu.name, gpu) == 0;
+    snprintf(r->hardware, sizeof r->hardware, "%s", so.rep.hardware);
+    step_release(&so);
+    return SIM_OK;
+}
+
+static void print_row(FILE *out, const struct result *r)
+{
+    const struct run_row *w = r->row;
+    fprintf(out, "%-6s %-8s %-12s %-6s %-20s %6d %11.3f %11.3f %+7.1f%%%s\n", w->id, w->set,
+            runtable_role_name(w->role), w->source, r->hardware, w->scn.gpus, w->measured_s,
+            r->predicted_s, 100.0 * error_of(r), r->oom ? "  OOM" : "");
+}
+
+/* The matching rows' table, the scenario's GPU first, and their summary (`of_model`: the rows
+ * are the model's, else other models' on the GPU). */
+static void report(FILE *out, const char *model, const char *gpu, int of_model,
+                   const struct result *res, int n)
+{
+    fprintf(out, "%-6s %-8s %-12s %-6s %-20s %6s %11s %11s %8s\n", "id", "set", "role", "source",
+            "hardware", "gpus", "measured_s", "predicted_s", "error");
+    struct tally all = {0}, on_gpu = {0}, held = {0};
+    for (int pass = 1; pass >= 0; pass--)
+        for (int i = 0; i < n; i++)
+            if (res[i].same_gpu == pass)
+                print_row(out, &res[i]);
+    for (int i = 0; i < n; i++) {
+        double e = error_of(&res[i]);
+        tally_add(&all, e);
+        if (res[i].same_gpu)
+            tally_add(&on_gpu, e);
+        if (res[i].row->role == ROLE_HELD_OUT)
+            tally_add(&held, e);
+    }
+    char what[256];
+    if (of_model) {
+        snprintf(what, sizeof what, "%s", model);
+        tally_print(out, what, &all);
+        snprintf(what, sizeof what, "  on %s (the scenario's GPU)", gpu);
+        tally_print(out, what, &on_gpu);
+    } else {
+        snprintf(what, sizeof what, "other models on %s", gpu);
+        tally_print(out, what, &all);
+    }
+    tally_print(out, "  in held-out sets (never fitted)", &held);
+    fprintf(out, "bias < 0: stepsim predicted the step too fast; the sets and their sources are "
+                 "described in scenarios/validation/README.md\n");
+}
+
+/* The whole of a (small) file, NUL-terminated, or NULL; the caller frees it. */
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return NULL;
+    char *buf = NULL;
+    size_t cap = 0, n = 0;
+    for (;;) {
+        if (n + 4096 + 1 > cap) {
+            size_t want = 2 * cap + 4096 + 1; /* model files are a few KB; 16 MB at most */
+            char *grown = want < (1u << 24) ? mem_realloc(buf, want, 1) : NULL;
+            cap = want;
+            if (!grown) {
+                mem_free(buf);
+                fclose(fp);
+                return NULL;
+            }
+            buf = grown;
+        }
+        size_t got = fread(buf + n, 1, 4096, fp);
+        n += got;
+        if (got < 4096)
+            break;
+    }
+    fclose(fp);
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+/* The scenario's model (its file's bytes and its name) and GPU. */
+struct identity {
+    char *model_bytes;
+    size_t model_len;
+    char model[64], gpu[64];
+};
+
+static enum sim_status scenario_identity(const struct scenario *scn, struct identity *id,
+                                         struct sim_error *err)
+{
+    id->model_bytes = read_file(scn->model_path, &id->model_len);
+    if (!id->model_bytes)
+        return err_set(err, SIM_EINPUT, scn->model_path, 0, "cannot read the model file");
+    const char *slash = strrchr(scn->model_path, '/');
+    const char *base = slash ? slash + 1 : scn->model_path;
+    size_t len = strlen(base);
+    if (len > 4 && strcmp(base + len - 4, ".xml") == 0)
+        len -= 4;
+    snprintf(id->model, sizeof id->model, "%.*s", (int)len, base);
+    struct hardware hw;
+    enum sim_status st = hw_load(&hw, scn->hardware_path, err);
+    if (st == SIM_OK) {
+        snprintf(id->gpu, sizeof id->gpu, "%s", hw.gpu.name);
+        hw_release(&hw);
+    }
+    return st;
+}
+
+/* Does the row simulate the same model -- a file of the same bytes (the installed copy of a
+ * shipped model matches its source)? */
+static int same_model(const struct run_row *row, const struct identity *id)
+{
+    size_t len;
+    char *bytes = read_file(row->scn.model_path, &len);
+    int same = bytes && len == id->model_len && memcmp(bytes, id->model_bytes, len) == 0;
+    mem_free(bytes);
+    return same;
+}
+
+static enum sim_status compare(const struct scenario *scn, const char *dir, FILE *out,
+                               struct sim_error *err)
+{
+    struct identity id = {0};
+    enum sim_status st = scenario_identity(scn, &id, err);
+    struct run_row *rows = st == SIM_OK ? mem_calloc(MAX_ROWS, sizeof *rows) : NULL;
+    struct result *res = rows ? mem_calloc(MAX_ROWS, sizeof *res) : NULL;
+    int *match = res ? mem_calloc(MAX_ROWS, sizeof *match) : NULL;
+    if (st == SIM_OK && !match)
+        st = err_set(err, SIM_EFAIL, NULL, 0, "out of memory");
+    int nrows = 0, n = 0, any = 0;
+    if (st == SIM_OK)
+        st = read_tables(dir, rows, &nrows, err);
+    for (int i = 0; st == SIM_OK && i < nrows; i++)
+        any |= match[i] = same_model(&rows[i], &id);
+    if (st == SIM_OK)
+        fprintf(out, any ? "published runs of %s (the scenario's model), from %s:\n"
+                         : "no published run of %s in %s; the runs on the scenario's GPU:\n",
+                id.model, dir);
+    for (int i = 0; st == SIM_OK && i < nrows; i++) {
+        if (any && !match[i])
+            continue;
+        st = simulate(&rows[i], id.gpu, &res[n], err);
+        if (st == SIM_OK && (any || res[n].same_gpu))
+            n++;
+    }
+    if (st == SIM_OK)
+        report(out, id.model, id.gpu, any, res, n);
+    mem_free(match);
+    mem_free(res);
+    mem_free(rows);
+    mem_free(id.model_bytes);
+    return st;
+}
+
+int published_main(int argc, char **argv, FILE *out, FILE *errout)
+{
+    const char *path = NULL, *tables = NULL, *sets[MAX_SETS];
+    int nsets = 0;
+    for (int i = 2; i < argc; i++) {
+        const char *v;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(published_usage, out);
+            fputs(published_help, out);
+            return 0;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--set"))) {
+            if (!*v || nsets == MAX_SETS)
+                return cli_bad_usage(errout, "stepsim published --help",
+                                     "--set needs KEY=VALUE (at most %d)", MAX_SETS);
+            sets[nsets++] = v;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--tables"))) {
+            if (!*v)
+                return cli_bad_usage(errout, "stepsim published --help", "--tables needs DIR");
+            tables = v;
+        } else if (argv[i][0] == '-' || path) {
+            return cli_bad_usage(errout, "stepsim published --help", "unexpected '%s'", argv[i]);
+        } else {
+            path = argv[i];
+        }
+    }
+    if (!path)
+        return cli_bad_usage(errout, "stepsim published --help", "published needs a scenario");
+    struct sim_error err;
+    err_clear(&err);
+    struct scenario scn;
+    scn_defaults(&scn);
+    enum sim_status st = scn_load(&scn, path, &err);
+    for (int i = 0; st == SIM_OK && i < nsets; i++)
+        st = scn_set_arg(&scn, sets[i], &err);
+    if (st == SIM_OK && !scn_is_modelled(&scn))
+        st = err_set(&err, SIM_EINPUT, path, 0,
+                     "published compares a modelled scenario (model= and hardware=)");
+    char dir[PATH_MAX];
+    if (st == SIM_OK && tables_dir(tables, dir, sizeof dir) != 0)
+        st = err_set(&err, SIM_EINPUT, NULL, 0,
+                     "no scenarios/validation folder where the library is (give --tables DIR)");
+    if (st == SIM_OK)
+        st = compare(&scn, dir, out, &err);
+    return st == SIM_OK ? 0 : cli_fail(errout, &err);
+}
