@@ -15,7 +15,7 @@ criterion_tests = tests/test_units tests/test_eventq tests/test_engine tests/tes
 	tests/test_collective tests/test_sweep tests/test_plan tests/test_cm_work tests/test_cm_comm \
 	tests/test_derive tests/test_library tests/test_import tests/test_framework \
 	tests/test_parallel tests/test_trace tests/test_html tests/test_svg_gantt \
-	tests/test_report_html tests/test_gantt
+	tests/test_report_html tests/test_gantt tests/test_runtable
 if HAVE_CRITERION
 criterion_checks = $(criterion_tests)
 endif
