@@ -66,8 +66,11 @@ static enum sim_status load_row(struct run_row *r, char **f, const int *col, con
     char *over = f[col[COL_OVERRIDES]], *save = NULL;
     for (char *kv = strtok_r(over, ",", &save); st == SIM_OK && kv;
          kv = strtok_r(NULL, ",", &save))
-        if (strcmp(kv, "-") != 0)
-            st = scn_set_arg(&r->scn, kv, err);
+        if (strcmp(kv, "-") != 0 && (st = scn_set_arg(&r->scn, kv, err)) != SIM_OK) {
+            char why[sizeof err->msg]; /* the override's own message, placed at the row */
+            snprintf(why, sizeof why, "%s", err->msg);
+            st = err_set(err, st, path, lineno, "row %s: %s", r->id, why);
+        }
     if (st == SIM_OK && !scn_is_modelled(&r->scn))
         st = err_set(err, SIM_EINPUT, scn_path, 0, "row %s: not a modelled scenario", r->id);
     return st;

@@ -103,7 +103,8 @@ Test(runtable, malformed_tables_are_refused_with_their_line)
     refused(HEADER "D1\tx\tS\n", MAX, "fewer columns than the header names", 2);
     refused(HEADER "D1\tx\tS\t" L70 "\t-\t1\tyes\nD2\tx\tS\t" L70 "\t-\t1\tyes\n", 1,
             "more than 1 rows", 3);
-    refused(HEADER "D1\tx\tS\t" L70 "\tnosuchkey=1\t1\tyes\n", MAX, "nosuchkey", 0);
+    refused(HEADER "D1\tx\tS\t" L70 "\tnosuchkey=1\t1\tyes\n", MAX, "row D1: ", 2);
+    cr_assert(strstr(err.msg, "nosuchkey"), "%s", err.msg);
 }
 
 /* A row must be a modelled scenario (model and hardware), and the table must exist. */
