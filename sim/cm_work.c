@@ -514,6 +514,12 @@ static double rope_s(const struct cm_ctx *c, const struct layer_parts *lp, doubl
     return cm_memory_s(c, bytes * rope_elements(m, T, c->cfg->tp));
 }
 
+/* Does MLA build Q, K and V in Megatron-Core's fused kernels (else by copies)? */
+static int mla_assembly_fused(const struct cm_ctx *c)
+{
+    return c->scn->rope_fusion && c->scn->elementwise != ELEMENTWISE_EAGER;
+}
+
 /* MLA's Q/K/V assembly, one way (the backward's equals it), for the T tokens' local heads. */
 static double mla_assembly_s(const struct cm_ctx *c, const struct layer_parts *lp, double T)
 {
@@ -521,8 +527,7 @@ static double mla_assembly_s(const struct cm_ctx *c, const struct layer_parts *l
     if (m->kv_lora_rank <= 0 || lp->mixer != MIXER_ATTENTION)
         return 0.0;
     double dn = m->qk_nope_dim, dp = m->qk_rope_dim, dv = m->v_head_dim;
-    int fused = c->scn->rope_fusion && c->scn->elementwise != ELEMENTWISE_EAGER;
-    double per_head = fused ? 2.0 * dn + dp + 2.0 * dv : 4.0 * dn + 3.0 * dp + 2.0 * dv;
+    double per_head = mla_assembly_fused(c) ? 2.0 * dn + dp + 2.0 * dv : 4.0 * dn + 3.0 * dp + 2.0 * dv;
     return cm_memory_s(c, ACT_BYTES * per_head * T * m->heads / c->cfg->tp);
 }
 
@@ -667,9 +672,9 @@ static void layer_kernels(const struct cm_ctx *c, const struct layer_parts *lp,
         }
     }
     if (attn && c->m->kv_lora_rank > 0) {
-        int fused = c->scn->rope_fusion && c->scn->elementwise != ELEMENTWISE_EAGER;
-        fwd += fused ? KERNELS_MLA_FUSED : KERNELS_MLA_UNFUSED;
-        bwd += fused ? KERNELS_MLA_FUSED : KERNELS_MLA_UNFUSED;
+        double assembly = mla_assembly_fused(c) ? KERNELS_MLA_FUSED : KERNELS_MLA_UNFUSED;
+        fwd += assembly;
+        bwd += assembly;
     }
     if (attn && c->m->pos == POS_ROPE && !c->scn->rope_fusion &&
         c->scn->elementwise != ELEMENTWISE_EAGER) {

@@ -19,6 +19,7 @@
 #include "runtable.h"
 #include "scenario.h"
 #include "step.h"
+#include "xmlload.h"
 
 #define MAX_ROWS 1024
 #define MAX_TABLES 32
@@ -189,37 +190,6 @@ static void report(FILE *out, const char *model, const char *gpu, int of_model,
                  "described in scenarios/validation/README.md\n");
 }
 
-/* The whole of a (small) file, NUL-terminated, or NULL; the caller frees it. */
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return NULL;
-    char *buf = NULL;
-    size_t cap = 0, n = 0;
-    for (;;) {
-        if (n + 4096 + 1 > cap) {
-            size_t want = 2 * cap + 4096 + 1; /* model files are a few KB; 16 MB at most */
-            char *grown = want < (1u << 24) ? mem_realloc(buf, want, 1) : NULL;
-            cap = want;
-            if (!grown) {
-                mem_free(buf);
-                fclose(fp);
-                return NULL;
-            }
-            buf = grown;
-        }
-        size_t got = fread(buf + n, 1, 4096, fp);
-        n += got;
-        if (got < 4096)
-            break;
-    }
-    fclose(fp);
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-}
-
 /* The scenario's model (its file's bytes and its name) and GPU. */
 struct identity {
     char *model_bytes;
@@ -230,9 +200,9 @@ struct identity {
 static enum sim_status scenario_identity(const struct scenario *scn, struct identity *id,
                                          struct sim_error *err)
 {
-    id->model_bytes = read_file(scn->model_path, &id->model_len);
-    if (!id->model_bytes)
-        return err_set(err, SIM_EINPUT, scn->model_path, 0, "cannot read the model file");
+    enum sim_status st = xml_read_file(scn->model_path, &id->model_bytes, &id->model_len, err);
+    if (st != SIM_OK)
+        return st;
     const char *slash = strrchr(scn->model_path, '/');
     const char *base = slash ? slash + 1 : scn->model_path;
     size_t len = strlen(base);
@@ -240,8 +210,7 @@ static enum sim_status scenario_identity(const struct scenario *scn, struct iden
         len -= 4;
     snprintf(id->model, sizeof id->model, "%.*s", (int)len, base);
     struct hardware hw;
-    enum sim_status st = hw_load(&hw, scn->hardware_path, err);
-    if (st == SIM_OK) {
+    if ((st = hw_load(&hw, scn->hardware_path, err)) == SIM_OK) {
         snprintf(id->gpu, sizeof id->gpu, "%s", hw.gpu.name);
         hw_release(&hw);
     }
@@ -252,9 +221,12 @@ static enum sim_status scenario_identity(const struct scenario *scn, struct iden
  * shipped model matches its source)? */
 static int same_model(const struct run_row *row, const struct identity *id)
 {
-    size_t len;
-    char *bytes = read_file(row->scn.model_path, &len);
-    int same = bytes && len == id->model_len && memcmp(bytes, id->model_bytes, len) == 0;
+    struct sim_error ignored;
+    char *bytes = NULL;
+    size_t len = 0;
+    err_clear(&ignored);
+    int same = xml_read_file(row->scn.model_path, &bytes, &len, &ignored) == SIM_OK &&
+               len == id->model_len && memcmp(bytes, id->model_bytes, len) == 0;
     mem_free(bytes);
     return same;
 }

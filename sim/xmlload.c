@@ -177,7 +177,7 @@ static enum sim_status open_input(const char *path, FILE **out, int *fifo, struc
     return SIM_OK;
 }
 
-static enum sim_status read_capped(const char *path, char **out, size_t *len, struct sim_error *err)
+enum sim_status xml_read_file(const char *path, char **out, size_t *len, struct sim_error *err)
 {
     int fifo = 0;
     FILE *f = NULL;
@@ -351,7 +351,7 @@ static enum sim_status parse_file(const char *path, xmlDocPtr *out, struct sim_e
     char *buf = NULL;
     size_t len = 0;
     xmlDocPtr doc = NULL;
-    enum sim_status st = read_capped(path, &buf, &len, err);
+    enum sim_status st = xml_read_file(path, &buf, &len, err);
     if (st != SIM_OK)
         return st;
     st = refuse_dtd(path, buf, err);

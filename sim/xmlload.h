@@ -29,6 +29,11 @@ enum sim_status xml_load(const char *path, const char *root_name, const char *xs
 enum sim_status xml_peek_root(const char *path, const char *const *roots, int nroots, int *which,
                               struct sim_error *err);
 
+/* The bytes of the XML text file `path`, NUL-terminated, as every loader reads them: regular
+ * files and FIFOs, at most XML_MAX_FILE_BYTES, not empty, no NUL byte.  *out is the caller's
+ * (mem_free).  Errors: SIM_EINPUT naming the file, SIM_EFAIL when memory runs out. */
+enum sim_status xml_read_file(const char *path, char **out, size_t *len, struct sim_error *err);
+
 /* 1-based source line of an element (or of an attribute's element), exact past 65535 lines,
  * which xmlGetLineNo() is not; 0 when unknown. */
 long xml_line(const xmlNode *node);
