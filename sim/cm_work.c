@@ -218,6 +218,7 @@ struct layer_cost {
     double permute_fwd;        /* of which the token permutation of MoE layers */
     double tp_fwd, tp_bwd;     /* TP collective time per pass (before overlap) */
     double tp_regather;        /* of tp_fwd, what recomputing the per-op policy's matmuls repeats */
+    double tp_bwd_hidden;      /* of tp_bwd, what column-parallel GEMMs hide of their own */
     struct cp_traffic cp;      /* CP K/V exchange per pass: behind attention and blocking */
     double ep_fwd, ep_bwd;     /* EP dispatch + combine time per pass */
     double quant_fwd, quant_bwd; /* fp8 quantization of GEMM inputs / output gradients */
@@ -735,6 +736,56 @@ static double reductions_fwd(const struct cm_ctx *c, const struct layer_parts *l
     return c->m->parallel_block != PARALLEL_NONE ? 1.0 : lp->blocks;
 }
 
+/* The forward time of the GEMMs a layer's column-parallel linears run on their gathered
+ * input: the mixer's (QKV, or Mamba's in_proj) and the dense MLP's first (SwiGLU's fused gate
+ * and up, else fc1).  In the backward each runs again as an input-gradient and as a
+ * weight-gradient GEMM. */
+struct column_gemms {
+    double mixer, mlp;
+};
+
+static struct column_gemms column_gemms_of(const struct cm_ctx *c, const struct layer_parts *lp,
+                                           const struct layer_flops *lf, double share)
+{
+    double first = c->m->act == ACT_SWIGLU ? 2.0 / 3.0 : 0.5;
+    return (struct column_gemms){
+        .mixer = matmul_s(c, (lf->qkv + lf->mamba_in) * share),
+        .mlp = lp->mlp == MLP_DENSE ? matmul_s(c, lf->mlp * share * first) : 0.0,
+    };
+}
+
+/* What of a collective of `comm` seconds a GEMM of `gemm` seconds beside it hides. */
+static double hidden_behind(const struct cm_ctx *c, double comm, double gemm)
+{
+    return comm - cm_exposed(c, comm, gemm, 1);
+}
+
+/* Of a layer's backward TP collectives, what its column-parallel linears hide behind their own
+ * GEMMs (overlap-tp-backward).  Megatron-Core (tensor_parallel/layers.py,
+ * LinearWithGradAccumulationAndAsyncCommunication.backward; Megatron-LM since September 2021
+ * without SP, March 2022 with it) and Transformer Engine (module/linear.py and
+ * layernorm_linear.py backward) launch the sequence-parallel re-gather of the linear's input
+ * before the input-gradient GEMM and wait for it after, and launch the input gradient's
+ * all-reduce (SP: reduce-scatter) before the weight-gradient GEMM.  So each block's first
+ * column-parallel GEMM hides one re-gather and one reduction, each at the forward GEMM's time;
+ * the output gradient gathered before a row-parallel GEMM waits in line, and a MoE layer's
+ * experts, reached through the dispatcher, hide nothing here.  A block sharing one norm (and so
+ * one gather and one reduction) hides them behind the mixer's GEMM. */
+static double tp_bwd_hidden(const struct cm_ctx *c, const struct layer_parts *lp,
+                            double gather_mix, double gather_mlp, double reduce,
+                            const struct column_gemms *col)
+{
+    double hidden = 0.0;
+    int reductions = lp->blocks;
+    if (lp->mixer != MIXER_NONE) {
+        hidden += hidden_behind(c, gather_mix, col->mixer) + hidden_behind(c, reduce, col->mixer);
+        reductions--;
+    }
+    if (lp->mlp == MLP_DENSE && reductions > 0)
+        hidden += hidden_behind(c, gather_mlp, col->mlp) + hidden_behind(c, reduce, col->mlp);
+    return hidden;
+}
+
 /* Tensor parallelism: per layer two all-reduces (forward and backward), or with sequence
  * parallelism two all-gathers + two reduce-scatters each way, of the full [T, h] activation
  * (Korthikanti et al. 2022, fig. 5); with SP the backward re-gathers the two inputs for the
@@ -747,7 +798,7 @@ static double reductions_fwd(const struct cm_ctx *c, const struct layer_parts *l
  * copy; reduce-scatters stay 16-bit.  A MoE layer's routed tokens reach the experts through
  * the dispatcher, so its MLP side gathers bf16. */
 static void layer_tp_comm(const struct cm_ctx *c, const struct layer_parts *lp, double T,
-                          struct layer_cost *lc)
+                          const struct column_gemms *col, struct layer_cost *lc)
 {
     const struct cm_config *cfg = c->cfg;
     const struct scenario *scn = c->scn;
@@ -768,11 +819,13 @@ static void layer_tp_comm(const struct cm_ctx *c, const struct layer_parts *lp, 
         lc->tp_fwd = ag + reductions_fwd(c, lp) * rs;
         lc->tp_bwd = 2.0 * ag + lp->blocks * rs;
         lc->tp_regather = ag; /* the re-run K and up-projection need their gathered inputs */
+        lc->tp_bwd_hidden = tp_bwd_hidden(c, lp, ag_mix, ag_mlp, rs, col);
     } else {
         double ar = cm_coll_time(c, COLL_ALL_REDUCE, bytes, g);
         lc->tp_fwd = reductions_fwd(c, lp) * ar;
         lc->tp_bwd = lp->blocks * ar;
         lc->tp_regather = ar; /* the re-run projection's all-reduce */
+        lc->tp_bwd_hidden = tp_bwd_hidden(c, lp, 0.0, 0.0, ar, col);
     }
 }
 
@@ -795,7 +848,8 @@ static void layer_cost_of(const struct cm_ctx *c, const struct layer_parts *lp,
         lc->router_fwd = cm_memory_s(c, 3.0 * 2.0 * 4.0 * Ts * m->experts);
     layer_core(c, lp, lfp, share, T, lc);
     layer_elementwise(c, lp, T, Ts, lc);
-    layer_tp_comm(c, lp, T, lc);
+    struct column_gemms col = column_gemms_of(c, lp, lfp, share);
+    layer_tp_comm(c, lp, T, &col, lc);
     if (lp->mixer == MIXER_ATTENTION)
         cm_cp_traffic(c, T, &lc->cp); /* context parallelism's K/V exchange */
     /* Expert parallelism: dispatch and combine of the routed tokens' hidden states, each way
@@ -995,7 +1049,10 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit,
     st->bwd.compute += lc->gemm_fwd + lc->core_bwd + ELEMWISE_BWD_FACTOR * lc->elem_fwd +
                        lc->mla_qkv + lc->quant_bwd + lc->router_fwd + lc->kernels_bwd * launch;
     st->wgt.compute += lc->gemm_fwd + lc->kernels_wgt * launch;
-    st->bwd.tp += cm_exposed(c, lc->tp_bwd, 2.0 * lc->gemm_fwd, scn->overlap_tp_comm);
+    if (scn->overlap_tp_comm)
+        st->bwd.tp += cm_exposed(c, lc->tp_bwd, 2.0 * lc->gemm_fwd, 1);
+    else
+        st->bwd.tp += lc->tp_bwd - (c->cfg->overlap_tp_backward ? lc->tp_bwd_hidden : 0.0);
     st->bwd.cp += cm_exposed(c, lc->cp.ring_bwd, lc->core_bwd, 1) + lc->cp.block_bwd;
     st->bwd.ep += ep_beside_shared(c, lc->ep_bwd, 2.0 * lc->mlp_gemm);
     double kept_before = st->act_bytes_mb;

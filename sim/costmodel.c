@@ -565,6 +565,19 @@ static int resolve_grad_accumulation(const struct scenario *scn, int zero)
     return scn->dtype == DT_FP16 ? GRAD_ACCUM_AUTOGRAD : GRAD_ACCUM_FUSED;
 }
 
+/* Whether a column-parallel layer's backward collectives run beside its own GEMMs
+ * (overlap-tp-backward): as given, else as the framework's tensor-parallel layers do it.
+ * Megatron-Core's (tensor_parallel/layers.py, LinearWithGradAccumulationAndAsyncCommunication)
+ * and Transformer Engine's (module/linear.py and layernorm_linear.py backward, "Overlap
+ * dgrad-RS/AR with wgrad") do; torchtitan's DTensor layers (ColwiseParallel) run the input
+ * gradient's collective in line, in autograd's order. */
+static int resolve_overlap_tp_backward(const struct scenario *scn)
+{
+    if (scn_given(scn, SCN_OVERLAP_TP_BACKWARD) || scn->framework != FW_TORCHTITAN)
+        return scn->overlap_tp_backward;
+    return 0;
+}
+
 /* Every rule in turn, then the layout resolved once into *cfg (what the cost model reads). */
 static enum sim_status check_rules(struct scenario *scn, const struct model *m,
                                    const struct hardware *hw, struct cm_config *cfg,
@@ -604,6 +617,7 @@ static enum sim_status check_rules(struct scenario *scn, const struct model *m,
                               .reshard = sh.reshard_after_forward && !deferred,
                               .defer_grad_sync = deferred,
                               .grad_accumulation = resolve_grad_accumulation(scn, sh.stage),
+                              .overlap_tp_backward = resolve_overlap_tp_backward(scn),
                               .grad_allreduce =
                                   sh.stage == 0 || scn->grad_reduce_op == GRAD_REDUCE_ALL_REDUCE,
                               .shard = shard,

@@ -241,6 +241,11 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
                          .def = "true",
                          .doc = "rotary embedding in fused kernels (Megatron's apply_rope_fusion); "
                                 "false: PyTorch ops, and MLA's Q/K/V assembled by copies"},
+    [SCN_OVERLAP_TP_BACKWARD] = {"overlap-tp-backward", VT_BOOL, FIELD(overlap_tp_backward), 0, 0,
+                                 .scope = KS_MODEL, .def = "true",
+                                 .doc = "a column-parallel layer's backward collectives run beside "
+                                        "its own GEMMs (Megatron-LM since 2021, Transformer "
+                                        "Engine); torchtitan: false unless given"},
     [SCN_GRAD_ACCUMULATION] = {"grad-accumulation", VT_CHOICE, FIELD(grad_accumulation), 0, 0,
                                grad_accumulation_choices, 0, .scope = KS_MODEL, .def = "fused",
                                .doc = "how micro-batch gradients are summed: fused into the "

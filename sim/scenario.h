@@ -92,6 +92,7 @@ enum scn_key {
     SCN_OFFLOAD_OPTIMIZER,
     SCN_ELEMENTWISE,
     SCN_ROPE_FUSION,
+    SCN_OVERLAP_TP_BACKWARD,
     SCN_GRAD_ACCUMULATION,
     /* The training framework whose schedules and features the scenario must use. */
     SCN_FRAMEWORK,
@@ -250,6 +251,7 @@ struct scenario {
     int attention;            /* enum scn_attention */
     int elementwise;          /* enum scn_elementwise */
     int rope_fusion;          /* RoPE (and MLA's Q/K/V assembly) in fused kernels */
+    int overlap_tp_backward;  /* column-parallel backward collectives beside their own GEMMs */
     int grad_accumulation;    /* enum scn_grad_accumulation */
     int p2p_scatter_gather;   /* P2P sends 1/tp slices (implied by sp) */
     int grad_reduce_fp32;     /* gradients kept and reduced in fp32 (else the 16-bit type) */
