@@ -167,14 +167,14 @@ static double optimizer_traffic_bytes(const struct scenario *scn, double params,
            2.0 * optimizer_state_bytes(scn, params, edge);
 }
 
-/* One optimizer step over `params` parameters (`edge` of them the embedding / head).  On the
- * GPU it streams its traffic through HBM; with offload-optimizer the host updates that share
- * (Megatron's HybridDeviceOptimizer): the gradients go down and the new 16-bit weights come
+/* One optimizer step over `params` parameters (`edge` of them the embedding / head), a share
+ * `g` of them updated on the host.  On the GPU it streams its traffic through HBM; the host
+ * updates its share (offload-optimizer, Megatron's HybridDeviceOptimizer): the gradients go down and the new 16-bit weights come
  * back over the host link, and the CPU's update streams through host memory, while the GPU
  * updates the rest.  Muon's Newton-Schulz work is added by the caller. */
-static double optimizer_s(const struct cm_ctx *c, double params, double edge)
+static double optimizer_at_s(const struct cm_ctx *c, double params, double edge, double g)
 {
-    double g = c->scn->offload_optimizer, traffic = optimizer_traffic_bytes(c->scn, params, edge);
+    double traffic = optimizer_traffic_bytes(c->scn, params, edge);
     double gpu = cm_memory_s(c, traffic * (1.0 - g));
     if (g <= 0)
         return gpu;
@@ -182,6 +182,12 @@ static double optimizer_s(const struct cm_ctx *c, double params, double edge)
     double host = g * params * (cm_grad_bytes(c->scn) + PARAM_BYTES) / n->host_bw_Bps +
                   g * traffic / n->host_mem_bw_Bps;
     return gpu > host ? gpu : host;
+}
+
+/* The same with the scenario's offload-optimizer share. */
+static double optimizer_s(const struct cm_ctx *c, double params, double edge)
+{
+    return optimizer_at_s(c, params, edge, c->scn->offload_optimizer);
 }
 
 /* Parameters whose optimizer state one GPU holds: all of its own, or from ZeRO-1 on its shard
@@ -859,10 +865,14 @@ static void cost_ranks(const struct cm_ctx *c, struct costmodel *cm, const struc
         }
         /* Muon's matrices are shared out whole over the ranks that shard the state
          * (LayerWiseDistributedOptimizer, cm_muon.c): each does its share of the work. */
-        cm->rank_opt_s[r] = cm->rank_deferred_s[r] +
-                            optimizer_s(c, optimizer_shard(cm, scn, dense, expert),
-                                        optimizer_shard(cm, scn, edge, 0.0)) +
-                            optimizer_shard(cm, scn, ns_dense, ns_expert);
+        double shard = optimizer_shard(cm, scn, dense, expert);
+        double edge_shard = optimizer_shard(cm, scn, edge, 0.0);
+        double ns = optimizer_shard(cm, scn, ns_dense, ns_expert);
+        cm->rank_opt_s[r] = cm->rank_deferred_s[r] + optimizer_s(c, shard, edge_shard) + ns;
+        int host_link = c->hw->node.host_bw_Bps > 0 && c->hw->node.host_mem_bw_Bps > 0;
+        cm->rank_opt_offloaded_s[r] =
+            host_link ? cm->rank_deferred_s[r] + optimizer_at_s(c, shard, edge_shard, 1.0) + ns
+                      : cm->rank_opt_s[r];
         if (gathers && !scn->overlap_param_gather && dense_g.n > 1)
             cm->rank_param_ag_s[r] =
                 cm_coll_time(c, COLL_ALL_GATHER, gather_bytes(c, dense, narrow_dense), dense_g) +
@@ -947,7 +957,9 @@ static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct 
     cm->rank_opt_s = mem_calloc((size_t)scn->pp, sizeof(double));
     cm->rank_param_ag_s = mem_calloc((size_t)scn->pp, sizeof(double));
     cm->rank_deferred_s = mem_calloc((size_t)scn->pp, sizeof(double));
-    if (!cm->stages || !cm->rank_opt_s || !cm->rank_param_ag_s || !cm->rank_deferred_s) {
+    cm->rank_opt_offloaded_s = mem_calloc((size_t)scn->pp, sizeof(double));
+    if (!cm->stages || !cm->rank_opt_s || !cm->rank_param_ag_s || !cm->rank_deferred_s ||
+        !cm->rank_opt_offloaded_s) {
         st = err_set(err, SIM_EFAIL, NULL, 0, "out of memory for %d stages", stages);
         goto fail;
     }
@@ -996,6 +1008,7 @@ void cm_release(struct costmodel *cm)
     mem_free(cm->rank_opt_s);
     mem_free(cm->rank_param_ag_s);
     mem_free(cm->rank_deferred_s);
+    mem_free(cm->rank_opt_offloaded_s);
     if (cm->hw_own && cm->own_curves)
         hw_release(cm->hw_own);
     mem_free(cm->hw_own);
@@ -1003,7 +1016,7 @@ void cm_release(struct costmodel *cm)
     cm->hw_own = NULL;
     cm->own_curves = 0;
     cm->stages = NULL;
-    cm->rank_opt_s = cm->rank_param_ag_s = cm->rank_deferred_s = NULL;
+    cm->rank_opt_s = cm->rank_param_ag_s = cm->rank_deferred_s = cm->rank_opt_offloaded_s = NULL;
 }
 
 void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,

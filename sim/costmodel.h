@@ -114,6 +114,8 @@ struct costmodel {
     double *rank_opt_s;      /* [pp] optimizer step */
     double *rank_param_ag_s; /* [pp] exposed parameter all-gather (distributed optimizer) */
     double *rank_deferred_s; /* [pp] of rank_opt_s, the deferred weight gradients run first */
+    double *rank_opt_offloaded_s; /* [pp] rank_opt_s with the whole optimizer offloaded
+                                     (offload-optimizer 1), what plan's bounds compare with */
     int pp_link_intra[2];    /* for the report: do neighbour / wrap links stay in a node? */
     double model_flops_step; /* MFU numerator: 3 x forward, no recompute, full attention */
     double hw_flops_step;    /* HFU numerator: adds recompute */

@@ -645,11 +645,15 @@ static void measure(struct plan_entry *e, const struct plan_layout *L, const str
     e->built = 1;
     e->state = e->mem_bytes > e->hbm_bytes ? PLAN_OOM : PLAN_PRUNED;
     e->bound = step_bound(setup);
-    /* What configs differing in offload can shorten: the optimizer step, to the deferred
-     * weight gradients that run first; in sharding too: the parameter all-gather after it
-     * (ZeRO-3 gathers inside the ops; ZeRO-0 has none). */
-    for (int r = 0; r < scn->pp && L->offload_opt; r++)
-        setup->rank_opt[r] = simtime_from_s(cm->rank_deferred_s[r]);
+    /* What configs differing in offload can shorten: the optimizer step, to what it takes
+     * with the whole optimizer on the host (the planner's one optimizer offload) when that is
+     * less; in sharding too: the parameter all-gather after it (ZeRO-3 gathers inside the
+     * ops; ZeRO-0 has none). */
+    for (int r = 0; r < scn->pp && L->offload_opt; r++) {
+        simtime_t offloaded = simtime_from_s(cm->rank_opt_offloaded_s[r]);
+        if (offloaded < setup->rank_opt[r])
+            setup->rank_opt[r] = offloaded;
+    }
     e->bound_offload = step_bound(setup);
     for (int r = 0; r < scn->pp; r++)
         setup->rank_param_ag[r] = 0;
