@@ -213,6 +213,7 @@ struct layer_cost {
     double norm_fwd;           /* of which the two norms */
     double rope_fwd;           /* of which unfused rotary embedding of Q and K */
     double mla_qkv;            /* MLA's Q/K/V assembly, each way (not in elem_fwd) */
+    double cp_fwd, cp_bwd;     /* the CP ring's own copies and corrections (not in elem_fwd) */
     double act_dense, act_moe; /* of which the activation functions: dense MLP or shared
                                   experts, routed experts */
     double permute_fwd;        /* of which the token permutation of MoE layers */
@@ -530,6 +531,43 @@ static double mla_assembly_s(const struct cm_ctx *c, const struct layer_parts *l
     double dn = m->qk_nope_dim, dp = m->qk_rope_dim, dv = m->v_head_dim;
     double per_head = mla_assembly_fused(c) ? 2.0 * dn + dp + 2.0 * dv : 4.0 * dn + 3.0 * dp + 2.0 * dv;
     return cm_memory_s(c, ACT_BYTES * per_head * T * m->heads / c->cfg->tp);
+}
+
+/* What Transformer Engine's ring attention (cp-comm-type p2p, and the ring of a2a+p2p) runs
+ * besides the attention kernels, read in transformer_engine/pytorch/attention.py at v1.12,
+ * AttnFuncWithCPAndKVP2P; all of it on the compute stream, where nothing hides it.  With U_o,
+ * U_q and U_kv this GPU's attention output, Q, and K with V (16-bit), and r ring steps:
+ *  - forward: K and V concatenated into the first send buffer (read and write U_kv), the output
+ *    zeroed (U_o), and after each step's kernel the output and its softmax LSE corrected by
+ *    that step's (read the step's output, read and write the sum: 3 U_o; at every step on the
+ *    last rank, whose query chunks see every key chunk): 2 U_kv + U_o + 3 r U_o;
+ *  - backward: K and V copied into the packed buffer the ring passes with their gradients (2
+ *    U_kv); at each step dQ accumulated (3 U_q, half of it where the step holds half the
+ *    queries), the kernel's interleaved dK and dV concatenated (2 U_kv) and added into the
+ *    passed dK/dV (3 U_kv; both halved where the step holds half the keys): the diagonal step
+ *    3 U_q + 5 U_kv, each other max(1.5 U_q + 5 U_kv, 3 U_q + 2.5 U_kv) on the slowest rank;
+ *  - launches: per step the attention kernel (one is counted already) and, forward, the two
+ *    corrections, backward, the three passes; the concatenations and the zeroing once.
+ * PyTorch's ring attention (torchtitan's p2p) merges each step's output too; it is charged the
+ * same, not read. */
+static void cp_ring_passes(const struct cm_ctx *c, const struct layer_parts *lp, double T,
+                           struct layer_cost *lc)
+{
+    const struct model *m = c->m;
+    const struct cm_config *cfg = c->cfg;
+    int inner = c->scn->cp_comm_type == CP_A2A_P2P ? c->scn->hierarchical_cp : 1;
+    int ring_type = c->scn->cp_comm_type == CP_P2P || c->scn->cp_comm_type == CP_A2A_P2P;
+    double r = (double)cfg->cp / inner;
+    if (lp->mixer != MIXER_ATTENTION || !c->flash || !ring_type || r <= 1.0)
+        return;
+    double per = ACT_BYTES * T / cfg->tp;
+    double uo = per * m->heads * m->v_head_dim, uq = per * m->heads * m->head_dim;
+    double ukv = per * m->kv_heads * ((double)m->head_dim + m->v_head_dim);
+    double other_step = fmax(1.5 * uq + 5.0 * ukv, 3.0 * uq + 2.5 * ukv);
+    lc->cp_fwd = cm_memory_s(c, 2.0 * ukv + uo + 3.0 * r * uo);
+    lc->cp_bwd = cm_memory_s(c, 2.0 * ukv + 3.0 * uq + 5.0 * ukv + (r - 1.0) * other_step);
+    lc->kernels_fwd += (r - 1.0) + 2.0 * r + 2.0;
+    lc->kernels_bwd += (r - 1.0) + 3.0 * r + 1.0;
 }
 
 /* Element-wise forward work on this GPU, into lc: norms and residuals on the
@@ -852,6 +890,7 @@ static void layer_cost_of(const struct cm_ctx *c, const struct layer_parts *lp,
     layer_tp_comm(c, lp, T, &col, lc);
     if (lp->mixer == MIXER_ATTENTION)
         cm_cp_traffic(c, T, &lc->cp); /* context parallelism's K/V exchange */
+    cp_ring_passes(c, lp, T, lc);
     /* Expert parallelism: dispatch and combine of the routed tokens' hidden states, each way
      * (Megatron-Core MoE token dispatcher). */
     if (moe && cfg->ep > 1) {
@@ -994,8 +1033,9 @@ static void keep_view(int layer, const struct layer_cost *lc, struct cm_layer_vi
                                 .gemm_bwd = 2.0 * lc->gemm_fwd,
                                 .attn_fwd = lc->core_fwd,
                                 .attn_bwd = lc->core_bwd,
-                                .elem_fwd = lc->elem_fwd + lc->mla_qkv,
-                                .elem_bwd = ELEMWISE_BWD_FACTOR * lc->elem_fwd + lc->mla_qkv,
+                                .elem_fwd = lc->elem_fwd + lc->mla_qkv + lc->cp_fwd,
+                                .elem_bwd =
+                                    ELEMWISE_BWD_FACTOR * lc->elem_fwd + lc->mla_qkv + lc->cp_bwd,
                                 .quant_fwd = lc->quant_fwd,
                                 .quant_bwd = lc->quant_bwd,
                                 .router_fwd = lc->router_fwd,
@@ -1037,8 +1077,8 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit,
     if (c->layer_view && c->layer_view[memo->kind].layer < 0)
         keep_view(layer, lc, &c->layer_view[memo->kind]);
     double launch = c->hw->gpu.kernel_overhead_s;
-    double f_compute = lc->gemm_fwd + lc->core_fwd + lc->elem_fwd + lc->mla_qkv + lc->quant_fwd +
-                       lc->router_fwd + lc->kernels_fwd * launch;
+    double f_compute = lc->gemm_fwd + lc->core_fwd + lc->elem_fwd + lc->mla_qkv + lc->cp_fwd +
+                       lc->quant_fwd + lc->router_fwd + lc->kernels_fwd * launch;
     st->fwd.compute += f_compute;
     st->fwd.tp += cm_exposed(c, lc->tp_fwd, lc->gemm_fwd, scn->overlap_tp_comm);
     st->fwd.cp += cm_exposed(c, lc->cp.ring_fwd, lc->core_fwd, 1) + lc->cp.block_fwd;
@@ -1047,7 +1087,8 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit,
     /* Backward input gradient: matmuls 1x forward, attention core backward, element-wise 2x;
      * weight gradient: matmuls 1x forward. */
     st->bwd.compute += lc->gemm_fwd + lc->core_bwd + ELEMWISE_BWD_FACTOR * lc->elem_fwd +
-                       lc->mla_qkv + lc->quant_bwd + lc->router_fwd + lc->kernels_bwd * launch;
+                       lc->mla_qkv + lc->cp_bwd + lc->quant_bwd + lc->router_fwd +
+                       lc->kernels_bwd * launch;
     st->wgt.compute += lc->gemm_fwd + lc->kernels_wgt * launch;
     if (scn->overlap_tp_comm)
         st->bwd.tp += cm_exposed(c, lc->tp_bwd, 2.0 * lc->gemm_fwd, 1);

@@ -1161,3 +1161,34 @@ Test(tp_backward, torchtitan_runs_them_in_line_unless_given)
     cr_assert_lt(out.cm.stages[0].bwd.tp, without);
     step_release(&out);
 }
+
+/* Compute of one micro-batch of Llama 3.1 8B at seq 8192 over cp 2 (4096 tokens a GPU) in a
+ * node, HBM at 1 TB/s, 1 us a launch, with the ring (p2p) or the all-gather. */
+static void cp_compute(const char *type, double *fwd, double *bwd)
+{
+    run_ok(MODEL("llama3.1-8b"), 8,
+           L("seq=8192", "cp=2", "gpus=2", "microbatches=1", "hw.hbm-bandwidth=1TBps",
+             "hw.kernel-overhead=1us", type));
+    *fwd = out.cm.stages[0].fwd.compute;
+    *bwd = out.cm.stages[0].bwd.compute;
+    step_release(&out);
+}
+
+/* Transformer Engine's ring runs copies and corrections the all-gather does not.  Per GPU:
+ * output and Q 4096 x 32 x 128 x 2 bytes = 33,554,432 (U), K with V 4096 x 8 x 256 x 2 =
+ * 16,777,216 (KV); 2 ring steps.
+ *  - forward: the send buffer 2 KV, the zeroed output U, two corrections 2 x 3 U:
+ *    268,435,456 bytes, and 1 + 2 x 2 + 2 = 7 launches;
+ *  - backward: the packed buffer 2 KV, the diagonal step 3 U + 5 KV, the other step
+ *    max(1.5 U + 5 KV, 3 U + 2.5 KV) = 3 U + 2.5 KV: 360,710,144 bytes, 1 + 2 x 3 + 1 = 8
+ *    launches. */
+Test(cp, the_ring_copies_and_corrects_beside_its_kernels)
+{
+    double ag_f, ag_b, ring_f, ring_b;
+    cp_compute("cp-comm-type=allgather", &ag_f, &ag_b);
+    cp_compute("cp-comm-type=p2p", &ring_f, &ring_b);
+    cr_assert(near(ring_f - ag_f, 32 * (268435456.0 / 1e12 + 7e-6)), "forward %.9g",
+              ring_f - ag_f);
+    cr_assert(near(ring_b - ag_b, 32 * (360710144.0 / 1e12 + 8e-6)), "backward %.9g",
+              ring_b - ag_b);
+}
