@@ -78,6 +78,9 @@ static const struct flag flags[] = {
     {"accumulate-allreduce-grads-in-fp32", FK_SWITCH, "grad-reduce-fp32", "true", 0},
     {"no-gradient-accumulation-fusion", FK_SWITCH, "grad-accumulation", "main-grad", 0},
     {"no-rope-fusion", FK_SWITCH, "rope-fusion", "false", 0},
+    /* Megatron-LM of 2021-24 (arguments.py): the column-parallel layers' input-gradient
+     * all-reduce in line with the weight-gradient GEMM */
+    {"no-async-tensor-model-parallel-allreduce", FK_SWITCH, "overlap-tp-backward", "false", 0},
     {"fp8-param-gather", FK_SWITCH, "quantized-params", "true", 0},
     {"fp4-param-gather", FK_SWITCH, "quantized-params", "true", 0},
     {"use-flash-attn", FK_SWITCH, "attention", "flash", 0},
@@ -121,8 +124,8 @@ static const struct {
      {"dtype", "recompute", "recompute-modules", "recompute-method", "recompute-num-layers",
       "distributed-optimizer", "overlap-grad-reduce", "overlap-param-gather", "overlap-tp-comm",
       "overlap-p2p", "overlap-ep-comm", "moe-shared-expert-overlap", "attention",
-      "grad-reduce-fp32", "grad-accumulation", "rope-fusion", "dropout", "mtp-layers",
-      "mtp-repeated-layer",
+      "grad-reduce-fp32", "grad-accumulation", "rope-fusion", "overlap-tp-backward", "dropout",
+      "mtp-layers", "mtp-repeated-layer",
       "optimizer-algorithm", "muon-ns-steps", "optimizer-moments", "framework"}},
 };
 

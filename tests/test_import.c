@@ -241,7 +241,7 @@ Test(import_cmd, the_file_loads_with_every_value, .init = setup)
         "--global-batch-size 256 --seq-length 4096 --bf16 --recompute-granularity full "
         "--use-distributed-optimizer --overlap-grad-reduce --overlap-param-gather "
         "--tp-comm-overlap --overlap-p2p-communication --accumulate-allreduce-grads-in-fp32 "
-        "--no-gradient-accumulation-fusion --no-rope-fusion "
+        "--no-gradient-accumulation-fusion --no-rope-fusion --no-async-tensor-model-parallel-allreduce "
         "--decoder-first-pipeline-num-layers 4 --decoder-last-pipeline-num-layers 4 "
         "--sequence-parallel --nproc-per-node 8 --nnodes 8 --num-layers 32 --hidden-size 4096 "
         "--num-attention-heads 32 --group-query-attention --num-query-groups 8 "
@@ -279,6 +279,7 @@ Test(import_cmd, the_file_loads_with_every_value, .init = setup)
               scn.overlap_tp_comm && scn.overlap_p2p && scn.grad_reduce_fp32);
     cr_assert_eq(scn.grad_accumulation, GRAD_ACCUM_MAIN_GRAD);
     cr_assert_eq(scn.rope_fusion, 0, "--no-rope-fusion");
+    cr_assert_eq(scn.overlap_tp_backward, 0, "--no-async-tensor-model-parallel-allreduce");
     cr_assert_eq(scn.dropout, 1, "Megatron's dropouts are 0.1 unless set to 0");
     cr_assert_eq(scn.first_stage_layers, 4);
     cr_assert_eq(scn.last_stage_layers, 4);
