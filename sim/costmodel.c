@@ -169,9 +169,10 @@ static double optimizer_traffic_bytes(const struct scenario *scn, double params,
 
 /* One optimizer step over `params` parameters (`edge` of them the embedding / head), a share
  * `g` of them updated on the host.  On the GPU it streams its traffic through HBM; the host
- * updates its share (offload-optimizer, Megatron's HybridDeviceOptimizer): the gradients go down and the new 16-bit weights come
- * back over the host link, and the CPU's update streams through host memory, while the GPU
- * updates the rest.  Muon's Newton-Schulz work is added by the caller. */
+ * updates its share (offload-optimizer, Megatron's HybridDeviceOptimizer): the gradients go
+ * down and the new 16-bit weights come back over the host link, and the CPU's update streams
+ * through host memory, while the GPU updates the rest.  Muon's Newton-Schulz work is added by
+ * the caller. */
 static double optimizer_at_s(const struct cm_ctx *c, double params, double edge, double g)
 {
     double traffic = optimizer_traffic_bytes(c->scn, params, edge);
