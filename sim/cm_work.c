@@ -529,7 +529,8 @@ static double mla_assembly_s(const struct cm_ctx *c, const struct layer_parts *l
     if (m->kv_lora_rank <= 0 || lp->mixer != MIXER_ATTENTION)
         return 0.0;
     double dn = m->qk_nope_dim, dp = m->qk_rope_dim, dv = m->v_head_dim;
-    double per_head = mla_assembly_fused(c) ? 2.0 * dn + dp + 2.0 * dv : 4.0 * dn + 3.0 * dp + 2.0 * dv;
+    double per_head =
+        mla_assembly_fused(c) ? 2.0 * dn + dp + 2.0 * dv : 4.0 * dn + 3.0 * dp + 2.0 * dv;
     return cm_memory_s(c, ACT_BYTES * per_head * T * m->heads / c->cfg->tp);
 }
 
