@@ -759,11 +759,17 @@ static void layer_core(const struct cm_ctx *c, const struct layer_parts *lp,
     } else {
         /* Two strided-batched GEMMs over (sample, head) -- Q K^T and scores x V, each half the
          * core's FLOPs; one batched launch fills the GPU like a single GEMM of that size --
-         * plus the fused scale-mask-softmax over every score. */
-        double scores = (double)cfg->micro_batch * ((double)m->heads / cfg->tp) * (double)cfg->seq *
-                        cfg->seq / cfg->cp;
-        lc->core_fwd = 2.0 * gemm_s(c, &c->wide, core_flops / 2.0) +
-                       cm_memory_s(c, SOFTMAX_FWD_BYTES * scores);
+         * plus the fused scale-mask-softmax over every score.  Q K^T writes every 16-bit score
+         * and scores x V reads it back: with a head dim of 96-160 that traffic, not the FLOPs,
+         * bounds them on A100 and H100 (the memory-bound standard attention FlashAttention
+         * removed: Dao et al. 2022, sec. 2.2 and fig. 2), so each takes the longer of its
+         * FLOPs and its HBM bytes (the scores and its two s x head_dim operands). */
+        double heads = (double)cfg->micro_batch * m->heads / cfg->tp, s = cfg->seq;
+        double scores = heads * s * s / cfg->cp;
+        double operands = ACT_BYTES * 2.0 * heads * s / cfg->cp * m->head_dim;
+        double gemm = gemm_s(c, &c->wide, core_flops / 2.0);
+        double traffic = cm_memory_s(c, ACT_BYTES * scores + operands);
+        lc->core_fwd = 2.0 * fmax(gemm, traffic) + cm_memory_s(c, SOFTMAX_FWD_BYTES * scores);
         lc->core_bwd = 2.0 * lc->core_fwd;
     }
 }

@@ -1192,3 +1192,23 @@ Test(cp, the_ring_copies_and_corrects_beside_its_kernels)
     cr_assert(near(ring_b - ag_b, 32 * (360710144.0 / 1e12 + 8e-6)), "backward %.9g",
               ring_b - ag_b);
 }
+
+/* Unfused attention (Llama 3.1 8B, seq 4096, one GPU, HBM at 1 TB/s): Q K^T writes the
+ * 32 x 4096 x 4096 = 536,870,912 16-bit scores and scores x V reads them back, each with two
+ * 4096 x 32 x 128 operands: 1,140,850,688 bytes, 1.141 ms at 1 TB/s against 0.275 ms of
+ * FLOPs (2 x 4096^2 x 32 x 128 at the toy's 500 TFLOP/s), so the traffic sets each; the
+ * softmax reads and writes every score (2.147 ms).  Flash attention: the causal core at
+ * 250 TFLOP/s. */
+Test(attention, unfused_attention_is_bound_by_its_score_traffic)
+{
+    run_ok(MODEL("llama3.1-8b"), 8,
+           L("seq=4096", "microbatches=1", "hw.hbm-bandwidth=1TBps", "attention=unfused"));
+    double unfused = out.cm.stages[0].fwd.compute;
+    step_release(&out);
+    run_ok(MODEL("llama3.1-8b"), 8, L("seq=4096", "microbatches=1", "hw.hbm-bandwidth=1TBps"));
+    double flash = out.cm.stages[0].fwd.compute;
+    step_release(&out);
+    double gemm = 1140850688.0 / 1e12, softmax = 4.0 * 536870912.0 / 1e12;
+    double want = 32 * (2 * gemm + softmax - causal_core_flops(4096) / 250e12);
+    cr_assert(near(unfused - flash, want), "%.9g vs %.9g", unfused - flash, want);
+}
