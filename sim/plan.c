@@ -517,23 +517,43 @@ static int peak_inflight(const struct pipe_setup *setup, int *peak)
  *    r-1..0 and then rank 0's optimizer runs.
  * For uniform stages without communication this is exactly the 1F1B / interleaved makespan
  * (m + (p-1)/v)(f+b), so the bound is tight where the pipeline is. */
+/* The least an op can take, alone (`total`, its communication exposed) or in an overlapped
+ * F&B pair (the longer of its work and its partner's communication, at least `partner_comm`:
+ * the pipeline's op_duration). */
+static simtime_t pair_op_least(simtime_t total, simtime_t comm, simtime_t partner_comm)
+{
+    simtime_t work = total - comm, paired = work > partner_comm ? work : partner_comm;
+    return paired < total ? paired : total;
+}
+
 /* The bound of the DualPipe family, whose overlapped pairs may take less than their ops'
- * durations -- never less than their work: rank r runs each micro-batch of each of its chunks
- * (m, or m/2 when they take half routes), each op at least its work (its duration less its
- * exposed communication), and no op of it can start before some micro-batch has run the
- * forwards in front of it -- down from rank 0 or, with half routes, up from rank p-1 -- at
- * least their work each; its optimizer (and parameter gather) follow. */
+ * durations -- never less than their work, nor than the communication of the partner they
+ * hide (a forward's partner is a backward of one of the rank's two chunks, and the other way
+ * round): rank r runs each micro-batch of each of its chunks (m, or m/2 when they take half
+ * routes), each op at least pair_op_least of the least communication a partner brings, and no
+ * op of it can start before some micro-batch has run the forwards in front of it -- down from
+ * rank 0 or, with half routes, up from rank p-1 -- at least their work each; its optimizer
+ * (and parameter gather) follow. */
 static simtime_t step_bound_pairs(const struct pipe_setup *s)
 {
     int p = s->sp.pp, mbs = sched_chunk_mbs(s->schedule, &s->sp);
-    int both_ends = s->schedule->placement == SCHED_DUAL;
+    int both_ends = s->schedule->placement == SCHED_DUAL, split = s->sp.split_backward;
     simtime_t best = 0;
     for (int r = 0; r < p; r++) {
         simtime_t work = 0, down = 0, up = 0;
+        int st0 = sched_stage_of(s->schedule, p, r, 0), st1 = sched_stage_of(s->schedule, p, r, 1);
+        simtime_t least_f = s->stage_fwd_comm[st0] < s->stage_fwd_comm[st1]
+                                ? s->stage_fwd_comm[st0]
+                                : s->stage_fwd_comm[st1];
+        simtime_t least_b = s->stage_bwd_comm[st0] < s->stage_bwd_comm[st1]
+                                ? s->stage_bwd_comm[st0]
+                                : s->stage_bwd_comm[st1];
         for (int c = 0; c < 2; c++) {
-            int st = sched_stage_of(s->schedule, p, r, c);
-            work += s->stage_fwd[st] - s->stage_fwd_comm[st] + s->stage_bwd[st] -
-                    s->stage_bwd_comm[st] + s->stage_wgt[st];
+            int st = c == 0 ? st0 : st1;
+            simtime_t b = s->stage_bwd[st] + (split ? 0 : s->stage_wgt[st]);
+            work += pair_op_least(s->stage_fwd[st], s->stage_fwd_comm[st], least_b) +
+                    pair_op_least(b, s->stage_bwd_comm[st], least_f) +
+                    (split ? s->stage_wgt[st] : 0);
         }
         for (int q = 0; q < r; q++) /* the first stages, on ranks q < r */
             down += s->stage_fwd[q] - s->stage_fwd_comm[q];
