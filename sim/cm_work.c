@@ -207,6 +207,11 @@ struct layer_cost {
     double expert_gemm;        /* of which the routed experts */
     double latent_gemm;        /* of which LatentMoE's two projections */
     double router_gemm;        /* of which the MoE router's gating GEMM */
+    double col_mixer, col_mlp; /* of which the GEMMs of the column-parallel linears, which run
+                                  on their gathered input: the mixer's (QKV, or Mamba's
+                                  in_proj) and a dense MLP's first (SwiGLU's fused gate and up,
+                                  else fc1); each runs again as an input- and a weight-gradient
+                                  GEMM in the backward */
     double op_gemm;            /* of which the matmuls torchtitan's per-op policy runs again */
     double core_fwd, core_bwd; /* attention core, or a Mamba-2 mixer's SSD scan */
     double elem_fwd;           /* element-wise forward time */
@@ -466,9 +471,13 @@ static void layer_gemms(const struct cm_ctx *c, const struct layer_parts *lp,
      * TP like the router, one before the dispatch and one after the combine */
     lc->latent_gemm = 2.0 * matmul_s(c, lf->latent_proj / 2.0 * share);
     lc->router_gemm = gemm_s(c, &c->wide, lf->router * share);
-    lc->gemm_fwd = matmul_s(c, lf->qkv * share) + matmul_s(c, lf->attn_out * share) +
-                   matmul_s(c, lf->mamba_in * share) + matmul_s(c, lf->mamba_out * share) +
-                   lc->mlp_gemm + lc->router_gemm + lc->latent_gemm;
+    lc->col_mixer = matmul_s(c, lf->qkv * share) + matmul_s(c, lf->mamba_in * share);
+    lc->col_mlp = lp->mlp == MLP_DENSE
+                      ? matmul_s(c, lf->mlp * share * (m->act == ACT_SWIGLU ? 2.0 / 3.0 : 0.5))
+                      : 0.0;
+    lc->gemm_fwd = lc->col_mixer + matmul_s(c, lf->attn_out * share) +
+                   matmul_s(c, lf->mamba_out * share) + lc->mlp_gemm + lc->router_gemm +
+                   lc->latent_gemm;
     lc->op_gemm = op_policy_gemms(c, lp, lf, share);
     if (lp->mlp == MLP_MOE && lf->experts > 0) {
         /* Each GPU computes its share of the experts' work -- the busiest GPU, which the
@@ -781,24 +790,6 @@ static double reductions_fwd(const struct cm_ctx *c, const struct layer_parts *l
     return c->m->parallel_block != PARALLEL_NONE ? 1.0 : lp->blocks;
 }
 
-/* The forward time of the GEMMs a layer's column-parallel linears run on their gathered
- * input: the mixer's (QKV, or Mamba's in_proj) and the dense MLP's first (SwiGLU's fused gate
- * and up, else fc1).  In the backward each runs again as an input-gradient and as a
- * weight-gradient GEMM. */
-struct column_gemms {
-    double mixer, mlp;
-};
-
-static struct column_gemms column_gemms_of(const struct cm_ctx *c, const struct layer_parts *lp,
-                                           const struct layer_flops *lf, double share)
-{
-    double first = c->m->act == ACT_SWIGLU ? 2.0 / 3.0 : 0.5;
-    return (struct column_gemms){
-        .mixer = matmul_s(c, (lf->qkv + lf->mamba_in) * share),
-        .mlp = lp->mlp == MLP_DENSE ? matmul_s(c, lf->mlp * share * first) : 0.0,
-    };
-}
-
 /* What of a collective of `comm` seconds a GEMM of `gemm` seconds beside it hides. */
 static double hidden_behind(const struct cm_ctx *c, double comm, double gemm)
 {
@@ -818,16 +809,17 @@ static double hidden_behind(const struct cm_ctx *c, double comm, double gemm)
  * one gather and one reduction) hides them behind the mixer's GEMM. */
 static double tp_bwd_hidden(const struct cm_ctx *c, const struct layer_parts *lp,
                             double gather_mix, double gather_mlp, double reduce,
-                            const struct column_gemms *col)
+                            const struct layer_cost *lc)
 {
     double hidden = 0.0;
     int reductions = lp->blocks;
     if (lp->mixer != MIXER_NONE) {
-        hidden += hidden_behind(c, gather_mix, col->mixer) + hidden_behind(c, reduce, col->mixer);
+        hidden +=
+            hidden_behind(c, gather_mix, lc->col_mixer) + hidden_behind(c, reduce, lc->col_mixer);
         reductions--;
     }
     if (lp->mlp == MLP_DENSE && reductions > 0)
-        hidden += hidden_behind(c, gather_mlp, col->mlp) + hidden_behind(c, reduce, col->mlp);
+        hidden += hidden_behind(c, gather_mlp, lc->col_mlp) + hidden_behind(c, reduce, lc->col_mlp);
     return hidden;
 }
 
@@ -843,7 +835,7 @@ static double tp_bwd_hidden(const struct cm_ctx *c, const struct layer_parts *lp
  * copy; reduce-scatters stay 16-bit.  A MoE layer's routed tokens reach the experts through
  * the dispatcher, so its MLP side gathers bf16. */
 static void layer_tp_comm(const struct cm_ctx *c, const struct layer_parts *lp, double T,
-                          const struct column_gemms *col, struct layer_cost *lc)
+                          struct layer_cost *lc)
 {
     const struct cm_config *cfg = c->cfg;
     const struct scenario *scn = c->scn;
@@ -864,13 +856,13 @@ static void layer_tp_comm(const struct cm_ctx *c, const struct layer_parts *lp, 
         lc->tp_fwd = ag + reductions_fwd(c, lp) * rs;
         lc->tp_bwd = 2.0 * ag + lp->blocks * rs;
         lc->tp_regather = ag; /* the re-run K and up-projection need their gathered inputs */
-        lc->tp_bwd_hidden = tp_bwd_hidden(c, lp, ag_mix, ag_mlp, rs, col);
+        lc->tp_bwd_hidden = tp_bwd_hidden(c, lp, ag_mix, ag_mlp, rs, lc);
     } else {
         double ar = cm_coll_time(c, COLL_ALL_REDUCE, bytes, g);
         lc->tp_fwd = reductions_fwd(c, lp) * ar;
         lc->tp_bwd = lp->blocks * ar;
         lc->tp_regather = ar; /* the re-run projection's all-reduce */
-        lc->tp_bwd_hidden = tp_bwd_hidden(c, lp, 0.0, 0.0, ar, col);
+        lc->tp_bwd_hidden = tp_bwd_hidden(c, lp, 0.0, 0.0, ar, lc);
     }
 }
 
@@ -893,8 +885,7 @@ static void layer_cost_of(const struct cm_ctx *c, const struct layer_parts *lp,
         lc->router_fwd = cm_memory_s(c, 3.0 * 2.0 * 4.0 * Ts * m->experts);
     layer_core(c, lp, lfp, share, T, lc);
     layer_elementwise(c, lp, T, Ts, lc);
-    struct column_gemms col = column_gemms_of(c, lp, lfp, share);
-    layer_tp_comm(c, lp, T, &col, lc);
+    layer_tp_comm(c, lp, T, lc);
     if (lp->mixer == MIXER_ATTENTION)
         cm_cp_traffic(c, T, &lc->cp); /* context parallelism's K/V exchange */
     cp_ring_passes(c, lp, T, lc);

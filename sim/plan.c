@@ -520,10 +520,15 @@ static int peak_inflight(const struct pipe_setup *setup, int *peak)
 /* The least an op can take, alone (`total`, its communication exposed) or in an overlapped
  * F&B pair (the longer of its work and its partner's communication, at least `partner_comm`:
  * the pipeline's op_duration). */
+static simtime_t time_min(simtime_t a, simtime_t b)
+{
+    return a < b ? a : b;
+}
+
 static simtime_t pair_op_least(simtime_t total, simtime_t comm, simtime_t partner_comm)
 {
     simtime_t work = total - comm, paired = work > partner_comm ? work : partner_comm;
-    return paired < total ? paired : total;
+    return time_min(paired, total);
 }
 
 /* The bound of the DualPipe family, whose overlapped pairs may take less than their ops'
@@ -542,12 +547,8 @@ static simtime_t step_bound_pairs(const struct pipe_setup *s)
     for (int r = 0; r < p; r++) {
         simtime_t work = 0, down = 0, up = 0;
         int st0 = sched_stage_of(s->schedule, p, r, 0), st1 = sched_stage_of(s->schedule, p, r, 1);
-        simtime_t least_f = s->stage_fwd_comm[st0] < s->stage_fwd_comm[st1]
-                                ? s->stage_fwd_comm[st0]
-                                : s->stage_fwd_comm[st1];
-        simtime_t least_b = s->stage_bwd_comm[st0] < s->stage_bwd_comm[st1]
-                                ? s->stage_bwd_comm[st0]
-                                : s->stage_bwd_comm[st1];
+        simtime_t least_f = time_min(s->stage_fwd_comm[st0], s->stage_fwd_comm[st1]);
+        simtime_t least_b = time_min(s->stage_bwd_comm[st0], s->stage_bwd_comm[st1]);
         for (int c = 0; c < 2; c++) {
             int st = c == 0 ? st0 : st1;
             simtime_t b = s->stage_bwd[st] + (split ? 0 : s->stage_wgt[st]);
