@@ -806,20 +806,24 @@ static double hidden_behind(const struct cm_ctx *c, double comm, double gemm)
  * column-parallel GEMM hides one re-gather and one reduction, each at the forward GEMM's time;
  * the output gradient gathered before a row-parallel GEMM waits in line, and a MoE layer's
  * experts, reached through the dispatcher, hide nothing here.  A block sharing one norm (and so
- * one gather and one reduction) hides them behind the mixer's GEMM. */
+ * one gather and one reduction) hides them behind the mixer's GEMM.  A schedule that runs the
+ * weight gradients later, as W ops (zero-bubble, DualPipe), leaves the reduction nothing to
+ * hide behind: Transformer Engine then queues the weight-gradient GEMM and waits for the
+ * reduction at once (module/linear.py, delay_wgrad_compute, v2.5). */
 static double tp_bwd_hidden(const struct cm_ctx *c, const struct layer_parts *lp,
                             double gather_mix, double gather_mlp, double reduce,
                             const struct layer_cost *lc)
 {
-    double hidden = 0.0;
+    double hidden = 0.0, beside_wgrad = c->cfg->split_backward ? 0.0 : reduce;
     int reductions = lp->blocks;
     if (lp->mixer != MIXER_NONE) {
-        hidden +=
-            hidden_behind(c, gather_mix, lc->col_mixer) + hidden_behind(c, reduce, lc->col_mixer);
+        hidden += hidden_behind(c, gather_mix, lc->col_mixer) +
+                  hidden_behind(c, beside_wgrad, lc->col_mixer);
         reductions--;
     }
     if (lp->mlp == MLP_DENSE && reductions > 0)
-        hidden += hidden_behind(c, gather_mlp, lc->col_mlp) + hidden_behind(c, reduce, lc->col_mlp);
+        hidden += hidden_behind(c, gather_mlp, lc->col_mlp) +
+                  hidden_behind(c, beside_wgrad, lc->col_mlp);
     return hidden;
 }
 

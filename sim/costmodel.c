@@ -625,6 +625,7 @@ static enum sim_status check_rules(struct scenario *scn, const struct model *m,
                               .defer_grad_sync = deferred,
                               .grad_accumulation = resolve_grad_accumulation(scn, sh.stage),
                               .overlap_tp_backward = resolve_overlap_tp_backward(scn),
+                              .split_backward = scn_split_backward(scn),
                               .grad_allreduce =
                                   sh.stage == 0 || scn->grad_reduce_op == GRAD_REDUCE_ALL_REDUCE,
                               .shard = shard,

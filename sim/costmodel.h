@@ -90,6 +90,7 @@ struct cm_config {
                             parameters gathered; the last reduce-scatters and reshards them */
     int grad_accumulation; /* enum scn_grad_accumulation: as given, else the framework's */
     int overlap_tp_backward; /* overlap-tp-backward: as given, else the framework's */
+    int split_backward; /* the schedule runs weight gradients as ops of their own (W) */
     int grad_allreduce; /* the end-of-step gradient reduction is an all-reduce: ZeRO 0, or a
                            sharded optimizer whose framework all-reduces before it takes its
                            shard (grad-reduce-op=all-reduce) */

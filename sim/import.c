@@ -79,7 +79,7 @@ static const struct flag flags[] = {
     {"no-gradient-accumulation-fusion", FK_SWITCH, "grad-accumulation", "main-grad", 0},
     {"no-rope-fusion", FK_SWITCH, "rope-fusion", "false", 0},
     /* Megatron-LM of 2021-24 (arguments.py): the column-parallel layers' input-gradient
-     * all-reduce in line with the weight-gradient GEMM */
+     * all-reduce in line with the weight-gradient GEMM (without SP only: finish()) */
     {"no-async-tensor-model-parallel-allreduce", FK_SWITCH, "overlap-tp-backward", "false", 0},
     {"fp8-param-gather", FK_SWITCH, "quantized-params", "true", 0},
     {"fp4-param-gather", FK_SWITCH, "quantized-params", "true", 0},
@@ -490,6 +490,14 @@ static enum sim_status finish(struct import_result *res, const struct pending *p
         snprintf(num, sizeof num, "%ld", pd->nproc * (pd->nnodes > 0 ? pd->nnodes : 1));
         st = put_key(res, "gpus", num, "nnodes x nproc-per-node", err);
     }
+    /* Megatron-LM turns --no-async-tensor-model-parallel-allreduce's setting off itself under
+     * sequence parallelism (arguments.py, 2022-24) and overlaps the re-gather and the
+     * reduce-scatter whatever it says (tensor_parallel/layers.py follows sequence_parallel);
+     * from 2024-04 (5fffdfc737) it ignores the flag altogether.  So it means in-line
+     * reductions only without SP. */
+    const char *sp = import_value(res, "sp");
+    if (sp && strcmp(sp, "true") == 0)
+        drop_key(res, "overlap-tp-backward", "--no-async-tensor-model-parallel-allreduce");
     /* Megatron reads --muon-num-ns-steps only for Muon; stepsim refuses it elsewhere. */
     const char *alg = import_value(res, "optimizer-algorithm");
     if (!alg || strcmp(alg, "muon") != 0)

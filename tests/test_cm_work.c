@@ -1149,6 +1149,21 @@ Test(tp_backward, column_parallel_gemms_hide_their_own_collectives)
     cr_assert(near(with, without));
 }
 
+/* Weight gradients run later as W ops (split-backward): the reduction launched beside them
+ * has nothing to hide behind any more (TE's delay_wgrad_compute waits for it at once); the
+ * sequence-parallel re-gathers still hide behind the input-gradient GEMMs.  Same toy as above:
+ * without SP nothing is hidden; with SP both re-gathers (2 x 167.772 us a layer, each under
+ * its GEMM) and no reduce-scatter. */
+Test(tp_backward, a_split_backward_leaves_the_reduction_exposed)
+{
+    double with, without, ag = 33554432.0 / 100e9 / 2;
+    tp_backward("sp=false", "split-backward=true", &with, &without);
+    cr_assert(near(with, without), "%.9g vs %.9g", with, without);
+    tp_backward("sp=true", "split-backward=true", &with, &without);
+    cr_assert(near(without - with, 32 * 2 * ag), "hidden %.9g vs %.9g", without - with,
+              32 * 2 * ag);
+}
+
 /* torchtitan's DTensor layers reduce the input gradient in line: its default is false. */
 Test(tp_backward, torchtitan_runs_them_in_line_unless_given)
 {

@@ -221,6 +221,20 @@ Test(import, optimizers, .init = setup)
     cr_assert_null(import_value(&res, "optimizer-algorithm"));
 }
 
+/* --no-async-tensor-model-parallel-allreduce: the input gradient's all-reduce in line, but
+ * only without SP (Megatron sets the flag's effect off itself under sequence parallelism). */
+Test(import, sync_tp_allreduce_only_without_sequence_parallelism, .init = setup)
+{
+    cr_assert_eq(parse("--tensor-model-parallel-size 2 --no-async-tensor-model-parallel-allreduce"),
+                 SIM_OK, "%s", err.msg);
+    has("overlap-tp-backward", "false");
+    cr_assert_eq(parse("--tensor-model-parallel-size 2 --sequence-parallel "
+                       "--no-async-tensor-model-parallel-allreduce"),
+                 SIM_OK, "%s", err.msg);
+    cr_assert_null(import_value(&res, "overlap-tp-backward"));
+    cr_assert(ignored("--no-async-tensor-model-parallel-allreduce"));
+}
+
 static int run_import(char **out, char **errtext, const char *const *args)
 {
     return run_command(import_main, "import", args, out, errtext);
@@ -250,8 +264,8 @@ Test(import_cmd, the_file_loads_with_every_value, .init = setup)
     int rc = run_import(&o, &e, args);
     cr_assert_eq(rc, 0, "%s", e);
     cr_assert_str_empty(o);
-    cr_assert_str_eq(e, "stepsim: import: 2 flags of the launch line are not modelled (ignored): "
-                        "--moe-router-topk, --lr\n");
+    cr_assert_str_eq(e, "stepsim: import: 3 flags of the launch line are not modelled (ignored): "
+                        "--moe-router-topk, --lr, --no-async-tensor-model-parallel-allreduce\n");
     struct scenario scn;
     scn_defaults(&scn);
     err_clear(&err);
@@ -279,7 +293,8 @@ Test(import_cmd, the_file_loads_with_every_value, .init = setup)
               scn.overlap_tp_comm && scn.overlap_p2p && scn.grad_reduce_fp32);
     cr_assert_eq(scn.grad_accumulation, GRAD_ACCUM_MAIN_GRAD);
     cr_assert_eq(scn.rope_fusion, 0, "--no-rope-fusion");
-    cr_assert_eq(scn.overlap_tp_backward, 0, "--no-async-tensor-model-parallel-allreduce");
+    cr_assert(!scn_given(&scn, SCN_OVERLAP_TP_BACKWARD),
+              "--no-async-tensor-model-parallel-allreduce means nothing under SP");
     cr_assert_eq(scn.dropout, 1, "Megatron's dropouts are 0.1 unless set to 0");
     cr_assert_eq(scn.first_stage_layers, 4);
     cr_assert_eq(scn.last_stage_layers, 4);
