@@ -260,6 +260,11 @@ struct quant_recipe {
                          needs is the row-wise one transposed (otherwise both are quantized
                          from bf16, with scales along different axes) */
     enum quant_producer norm; /* how a LayerNormLinear's norm output gets quantized */
+    int sp_row_cast_only;     /* TE 1.x (delayed scaling): a row-parallel Linear under
+                                 sequence parallelism casts its input row-wise only and
+                                 transposes it in the backward (linear.py at v1.11: forward
+                                 fp8_cast_transpose_fused only if not sequence_parallel, else
+                                 cast_to_fp8; backward fp8_transpose); TE 2.x casts both */
 };
 
 /* One quantized copy: fp8 1 byte per element; blockwise and MXFP8 add a scale per 128 / 32;
@@ -274,17 +279,17 @@ struct quant_recipe {
 static struct quant_recipe quant_recipe_of(const struct scenario *scn)
 {
     if (scn->dtype == DT_NVFP4)
-        return (struct quant_recipe){0.5 + 1.0 / 16.0, 2.0, 0, QP_NONE};
+        return (struct quant_recipe){0.5 + 1.0 / 16.0, 2.0, 0, QP_NONE, 0};
     switch (scn->fp8_recipe) {
     case FP8_CURRENT:
-        return (struct quant_recipe){1.0, 2.0, 1, QP_GIVES_AMAX};
+        return (struct quant_recipe){1.0, 2.0, 1, QP_GIVES_AMAX, 0};
     case FP8_BLOCKWISE:
-        return (struct quant_recipe){1.0 + 4.0 / 128.0, 0.0, 0, QP_NONE};
+        return (struct quant_recipe){1.0 + 4.0 / 128.0, 0.0, 0, QP_NONE, 0};
     case FP8_MXFP8:
-        return (struct quant_recipe){1.0 + 1.0 / 32.0, 0.0, 0, QP_NONE};
+        return (struct quant_recipe){1.0 + 1.0 / 32.0, 0.0, 0, QP_NONE, 0};
     case FP8_DELAYED:
     default:
-        return (struct quant_recipe){1.0, 0.0, 1, QP_WRITES_NARROW};
+        return (struct quant_recipe){1.0, 0.0, 1, QP_WRITES_NARROW, 1};
     }
 }
 
@@ -295,6 +300,7 @@ struct quant_operand {
     int gathered;
     double local, full;
     int backward; /* an output gradient, quantized in the backward */
+    int sp_row;   /* a row-parallel Linear's input under sequence parallelism */
 };
 
 /* Net HBM bytes to quantize one operand, into *now (the pass that makes it, in its own
@@ -307,13 +313,16 @@ struct quant_operand {
  *     TP gathers it (TE gathers only the row-wise fp8 copy), the backward transposes the
  *     full tensor: 1 byte read, 1 written.  Blackwell's fp8 GEMMs take any layout
  *     (hardware fp8-gemm-layouts="any"; TE's is_non_tn_fp8_gemm_supported): one copy.
+ *     TE 1.x's Linear under sequence parallelism (the row-parallel GEMMs' inputs) casts
+ *     row-wise only and transposes in the backward too (quant_recipe sp_row_cast_only).
  *   - Block-scaled recipes quantize both copies from bf16 before any gather, and gather
  *     whichever copy the GEMM needs: no pass after the gather. */
 static void operand_quant_bytes(const struct quant_recipe *r, const struct quant_operand *o,
                                 int any_layout, double *now, double *later)
 {
     int transposed_later =
-        r->per_tensor && !any_layout && (o->gathered || o->producer == QP_WRITES_NARROW);
+        r->per_tensor && !any_layout &&
+        (o->gathered || o->producer == QP_WRITES_NARROW || (o->sp_row && r->sp_row_cast_only));
     int copies = r->per_tensor && (any_layout || transposed_later) ? 1 : 2;
     double read = o->producer == QP_NONE         ? ACT_BYTES + r->amax_read
                   : o->producer == QP_GIVES_AMAX ? ACT_BYTES
@@ -353,15 +362,15 @@ static void narrow_quantize_s(const struct cm_ctx *c, const struct layer_parts *
     enum quant_producer qkv_in = m->kv_lora_rank > 0 && attn ? QP_NONE : r.norm;
     enum quant_producer mlp_in = moe ? QP_NONE : r.norm;
     const struct quant_operand ops[] = {
-        {qkv_in, sp, mixer_rows, T * h, 0},               /* QKV (in_proj) input */
-        {QP_NONE, 0, T * proj_in / t, 0, 0},              /* projection input */
-        {mlp_in, sp, dense_mlp ? rows : 0, T * h, 0},     /* FC1 input */
-        {QP_NONE, 0, moe ? routed : 0, 0, 0},             /* routed experts' FC1 input */
-        {QP_NONE, 0, T * inner / t, 0, 0},                /* FC2 input */
-        {QP_NONE, 0, T * (qkv_out + fc1_out) / t, 0, 1},  /* QKV and FC1 out-gradients */
-        {QP_NONE, sp, mixer_rows, T * h, 1},              /* projection out-gradient */
-        {QP_NONE, sp, dense_mlp ? rows : 0, T * h, 1},    /* FC2 out-gradient */
-        {QP_NONE, 0, moe ? routed : 0, 0, 1},             /* ... of the routed experts */
+        {qkv_in, sp, mixer_rows, T * h, 0, 0},              /* QKV (in_proj) input */
+        {QP_NONE, 0, T * proj_in / t, 0, 0, sp},            /* projection input */
+        {mlp_in, sp, dense_mlp ? rows : 0, T * h, 0, 0},    /* FC1 input */
+        {QP_NONE, 0, moe ? routed : 0, 0, 0, 0},            /* routed experts' FC1 input */
+        {QP_NONE, 0, T * inner / t, 0, 0, sp},              /* FC2 input */
+        {QP_NONE, 0, T * (qkv_out + fc1_out) / t, 0, 1, 0}, /* QKV and FC1 out-gradients */
+        {QP_NONE, sp, mixer_rows, T * h, 1, 0},             /* projection out-gradient */
+        {QP_NONE, sp, dense_mlp ? rows : 0, T * h, 1, 0},   /* FC2 out-gradient */
+        {QP_NONE, 0, moe ? routed : 0, 0, 1, 0},            /* ... of the routed experts */
     };
     double now[2] = {0.0, 0.0}, later = 0.0;
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {

@@ -152,18 +152,32 @@ Test(quantization, sequence_parallel_quantizes_before_the_gather)
      * quantized on this GPU's 2048 tokens and gathered in fp8, and the output gradients of
      * the projection and FC2 are cast there too (2 read + 1 written = 3); the backward
      * transposes all four gathered tensors at full length, 4096 tokens x (1 + 1).  The
-     * column-parallel operands stay local at half width: 4 bytes. */
+     * column-parallel output gradients stay local at half width: 4 bytes.  The row-parallel
+     * GEMMs' inputs (projection, FC2) are cast only, 3 bytes, and transposed in the backward,
+     * 2 bytes: TE 1.x's Linear under sequence parallelism (linear.py at v1.11). */
     const double n = 4096.0, local = n / 2, B = 1e-12;
     double f, b;
     quant_per_layer("",
                     QUANT("dtype=fp8", "fp8-recipe=delayed", "tp=2", "gpus=2", "sp=true"), &f,
                     &b);
-    cr_assert(near(f, (-1.0 * local * NORM_FED + 4.0 * n * OTHER_IN / 2) * B), "forward %.9g",
+    cr_assert(near(f, (-1.0 * local * NORM_FED + 3.0 * n * OTHER_IN / 2) * B), "forward %.9g",
               f);
     cr_assert(near(b, (3.0 * local * ROW_GRADS + 2.0 * n * (NORM_FED + ROW_GRADS) +
-                       4.0 * n * COL_GRADS / 2) *
+                       4.0 * n * COL_GRADS / 2 + 2.0 * n * OTHER_IN / 2) *
                           B),
               "backward %.9g", b);
+    /* Current scaling (TE 2.x) casts and transposes the row-parallel inputs at once: after
+     * the amax read, 2 + 2 + 1 + 1 = 6 bytes; the norm hands over its amax: 2 + 1 = 3 before
+     * the gather; gathered output gradients 2 + 2 + 1 = 5; local ones 6. */
+    quant_per_layer("",
+                    QUANT("dtype=fp8", "fp8-recipe=current", "tp=2", "gpus=2", "sp=true"), &f,
+                    &b);
+    cr_assert(near(f, (3.0 * local * NORM_FED + 6.0 * n * OTHER_IN / 2) * B),
+              "current forward %.9g", f);
+    cr_assert(near(b, (5.0 * local * ROW_GRADS + 2.0 * n * (NORM_FED + ROW_GRADS) +
+                       6.0 * n * COL_GRADS / 2) *
+                          B),
+              "current backward %.9g", b);
 }
 
 Test(quantization, narrow_layers_gather_their_quantized_inputs)
