@@ -994,6 +994,21 @@ static struct recompute_cost selective_recompute(const struct cm_ctx *c, int moe
 
 /* ---- one virtual stage ------------------------------------------------------------------ */
 
+/* PyTorch FSDP1's passes over one unit's whole gradient (`params` of them on this GPU) each
+ * micro-batch, read in torch/distributed/fsdp (_runtime_utils.py, _post_backward_hook and
+ * _reduce_grad; _flat_param.py): autograd concatenates the views' 16-bit gradients into the
+ * flat gradient, on the compute stream (read and write, 4 bytes); then, on FSDP's
+ * post-backward stream beside the next unit's backward, the copy to the reduce type when it is
+ * wider (2 read + 4 written) and the default hook's pre-divide in place (read and write in the
+ * reduce type).  The shard's post-divide and accumulation, 1/N of that, are left out. */
+static double flat_grad_passes_s(const struct cm_ctx *c, double params, double bwd_work)
+{
+    double gb = cm_grad_bytes(c->scn);
+    double cast = gb > PARAM_BYTES ? PARAM_BYTES + gb : 0.0;
+    double side = cm_memory_s(c, (cast + 2.0 * gb) * params);
+    return cm_memory_s(c, 2.0 * PARAM_BYTES * params) + cm_exposed(c, side, bwd_work, 1);
+}
+
 /* ZeRO-2/3 traffic of one unit (a layer, the embedding or the head) inside the ops, as FSDP
  * and DeepSpeed run it: the gather of the unit's weights is prefetched during the previous
  * unit's forward, so it hides behind about one unit's work -- except the chunk's first unit,
@@ -1016,6 +1031,8 @@ static void add_shard_traffic(const struct cm_ctx *c, double dense, double exper
         return;
     st->fwd.dp += first_unit ? gather : cm_exposed(c, gather, fwd_work, 1);
     st->bwd.dp += cm_exposed(c, (c->cfg->reshard ? gather : 0.0) + reduce, bwd_work, 1);
+    if (c->cfg->flat_param_grads)
+        st->bwd.compute += flat_grad_passes_s(c, dense + expert, bwd_work);
 }
 
 /* Activation offload of one layer (Megatron-Core's activation offloading): the offloaded

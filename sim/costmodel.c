@@ -503,6 +503,17 @@ static int pipelined_fsdp2(const struct scenario *scn, const struct scn_sharding
     return sh->stage >= 2 && scn->pp > 1 && scn->framework == FW_TORCHTITAN;
 }
 
+/* PyTorch FSDP (FSDP1: FlatParameter, as Composer and Accelerate wrap it) -- the fsdp key
+ * without a framework that shards its own way (torchtitan's FSDP2, Megatron-FSDP) -- reducing
+ * every micro-batch's gradients.  Its flat parameter's gradient is built from the views'
+ * gradients and handled whole before the reduce-scatter (cm_work.c, add_shard_traffic). */
+static int flat_param_grads(const struct scenario *scn, const struct scn_sharding *sh,
+                            int deferred)
+{
+    return scn->fsdp != FSDP_NONE && sh->stage >= 2 && !deferred &&
+           scn->framework != FW_TORCHTITAN && scn->framework != FW_MEGATRON_CORE;
+}
+
 /* Sharded data parallelism and what depends on it (grad-reduce-op, quantized-params,
  * fsdp-group): *sh resolved, and the shard sizes of dense and expert parameters. */
 static enum sim_status check_sharding(const struct scenario *scn, const struct model *m,
@@ -626,6 +637,7 @@ static enum sim_status check_rules(struct scenario *scn, const struct model *m,
                               .grad_accumulation = resolve_grad_accumulation(scn, sh.stage),
                               .overlap_tp_backward = resolve_overlap_tp_backward(scn),
                               .split_backward = scn_split_backward(scn),
+                              .flat_param_grads = flat_param_grads(scn, &sh, deferred),
                               .grad_allreduce =
                                   sh.stage == 0 || scn->grad_reduce_op == GRAD_REDUCE_ALL_REDUCE,
                               .shard = shard,

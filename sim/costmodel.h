@@ -91,6 +91,9 @@ struct cm_config {
     int grad_accumulation; /* enum scn_grad_accumulation: as given, else the framework's */
     int overlap_tp_backward; /* overlap-tp-backward: as given, else the framework's */
     int split_backward; /* the schedule runs weight gradients as ops of their own (W) */
+    int flat_param_grads; /* PyTorch FSDP1's flat parameters (fsdp key, no framework that
+                             shards its own way): each unit's gradients copied into one flat
+                             gradient, cast and pre-divided before the reduce-scatter */
     int grad_allreduce; /* the end-of-step gradient reduction is an all-reduce: ZeRO 0, or a
                            sharded optimizer whose framework all-reduces before it takes its
                            shard (grad-reduce-op=all-reduce) */

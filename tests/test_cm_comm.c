@@ -210,6 +210,31 @@ Test(fsdp, under_pipeline_parallelism_gradients_are_reduced_once_after_the_last_
     step_release(&out);
 }
 
+/* PyTorch FSDP1 (the fsdp key, no framework named) builds each unit's flat gradient from the
+ * views' gradients, 2 bytes read and 2 written per parameter in the backward, and casts and
+ * pre-divides it beside the next unit's backward (hidden on the toy GPU, no interference,
+ * except the embedding's, whose backward has no work to hide it: 2 + 4 bytes to fp32 and 4 + 4
+ * to pre-divide); zero=3 (Megatron-FSDP, DeepSpeed) reduces from its own buffers.
+ * Llama-3.1-8B over 8 GPUs, HBM at 1 TB/s: 32 layers of 218,112,000 parameters, the embedding
+ * and the head. */
+Test(fsdp, fsdp1_copies_each_units_gradients_into_its_flat_gradient)
+{
+    const char *const *base = L("seq=8192", "gpus=8", "microbatches=1", "hw.hbm-bandwidth=1TBps",
+                                "hw.memory-efficiency=1", "grad-reduce-fp32=true");
+    run_ok(MODEL("llama3.1-8b"), 8,
+           L(base[0], base[1], base[2], base[3], base[4], base[5], "zero=3"));
+    double zero3 = out.cm.stages[0].bwd.compute;
+    step_release(&out);
+    run_ok(MODEL("llama3.1-8b"), 8,
+           L(base[0], base[1], base[2], base[3], base[4], base[5], "fsdp=full-shard"));
+    double fsdp1 = out.cm.stages[0].bwd.compute;
+    step_release(&out);
+    double embedding = 128256.0 * 4096;
+    double params = 32 * 218112000.0 + embedding + (embedding + 4096);
+    double want = (4.0 * params + 14.0 * embedding) / 1e12;
+    cr_assert(near(fsdp1 - zero3, want), "%.9g vs %.9g", fsdp1 - zero3, want);
+}
+
 Test(fsdp, hybrid_shard_and_the_optimizer_state_precision)
 {
     /* Shards of 4 GPUs replicated twice: optimizer state over 4, Megatron's bf16 moments. */
