@@ -21,8 +21,12 @@
 /* Backward element-wise work reads activations and gradients: about twice the forward. */
 #define ELEMWISE_BWD_FACTOR 2.0
 /* Flash-attention backward runs 5 matmuls of the forward's size where the forward runs 2
- * (it recomputes the scores): 2.5x (Dao, FlashAttention-2, 2023, sec. 3.1). */
-#define FLASH_BWD_FACTOR 2.5
+ * (it recomputes the scores): 2.5x the FLOPs (Dao, FlashAttention-2, 2023, sec. 3.1) -- and
+ * at a lower rate: FlashAttention-2 reaches up to 73% of A100's peak forward and 63% backward
+ * (Dao 2023), FlashAttention-3 about 650 and 560 TFLOPS on H100 at head dim 128, cuDNN about
+ * 600 and 515 (Shah et al. 2024, figs. 5-6): 0.86 of the forward's rate each.  The hardware
+ * files' attention curves give the forward's rate. */
+#define FLASH_BWD_FACTOR (2.5 / 0.86)
 /* Fused scale-mask-softmax of unfused attention: read + write 2-byte scores = 4 bytes per
  * score forward, twice that backward (Megatron's fused_softmax kernels). */
 #define SOFTMAX_FWD_BYTES 4.0

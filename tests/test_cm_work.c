@@ -272,7 +272,8 @@ Test(report, the_layer_table_holds_one_layers_components)
     cr_assert(near(v->gemm_fwd, linear_flops(S) / fp8), "GEMMs %.9g", v->gemm_fwd);
     cr_assert(near(v->gemm_bwd, 2.0 * linear_flops(S) / fp8));
     cr_assert(near(v->attn_fwd, causal_core_flops(S) / attn), "attention %.9g", v->attn_fwd);
-    cr_assert(near(v->attn_bwd, 2.5 * v->attn_fwd));
+    /* 2.5x the FLOPs at 0.86 of the forward's rate (FlashAttention-2 / -3, cuDNN) */
+    cr_assert(near(v->attn_bwd, 2.5 / 0.86 * v->attn_fwd));
     cr_assert(near(v->quant_fwd, 0.0), "quantization is free on the toy's infinite HBM");
     char *text = report_text_and_json();
     const char *table = strstr(text, "one layer, one micro-batch, one GPU");
@@ -379,7 +380,7 @@ Test(cp, the_ring_hides_behind_attention_and_exposes_only_the_rest)
     cr_assert_gt(kv, core, "the test needs the ring slower than attention");
     cr_assert(near(out.cm.stages[0].fwd.cp, 32 * (kv - core)), "forward exposed %.9g vs %.9g",
               out.cm.stages[0].fwd.cp, 32 * (kv - core));
-    cr_assert(near(out.cm.stages[0].bwd.cp, 32 * (2 * kv - 2.5 * core)), "backward %.9g",
+    cr_assert(near(out.cm.stages[0].bwd.cp, 32 * (2 * kv - 2.5 / 0.86 * core)), "backward %.9g",
               out.cm.stages[0].bwd.cp);
     step_release(&out);
     /* Inside an 8-GPU node at 100 GB/s and with 4096 tokens the ring hides entirely. */
