@@ -908,8 +908,12 @@ static enum sim_status fill_times(const struct costmodel *cm, const struct scena
         /* The last gradient bucket's reduction cannot hide behind the chunk's backward. */
         double bucket = DP_BUCKET_PARAMS > 1e6 * cm->cfg.dp ? DP_BUCKET_PARAMS : 1e6 * cm->cfg.dp;
         double tail = cs->params > bucket ? cs->dp_sync_s * bucket / cs->params : cs->dp_sync_s;
-        double fwd_comm = cs->fwd.tp + cs->fwd.cp + cs->fwd.ep + cs->fwd.dp + cs->fwd.host;
-        double bwd_comm = cs->bwd.tp + cs->bwd.cp + cs->bwd.ep + cs->bwd.dp + cs->bwd.host;
+        /* What an overlapped F&B pair's partner can hide of an op: its expert-parallel
+         * exchanges, which run on their own stream (Megatron-Core's A2A overlap: dispatch and
+         * combine on comm_stream, model_chunk_schedule_plan.py; DualPipe likewise).  TP
+         * collectives block the compute stream both micro-batches share, and the rest is what
+         * the op's own work already left exposed: they stay in line. */
+        double fwd_comm = cs->fwd.ep, bwd_comm = cs->bwd.ep;
         if ((st = to_time(tail, &setup->stage_dp_tail[s], err)) != SIM_OK ||
             (st = to_time(parts_total(&cs->fwd), &setup->stage_fwd[s], err)) != SIM_OK ||
             (st = to_time(parts_total(&cs->bwd), &setup->stage_bwd[s], err)) != SIM_OK ||

@@ -113,6 +113,29 @@ Test(ep, imbalance_scales_the_busiest_gpus_traffic)
     step_release(&out);
 }
 
+/* What a pair's partner may hide of an op is its expert-parallel exchanges alone: with TP 2
+ * (sequence parallelism, no TP overlap) the TP collectives block the compute stream both
+ * micro-batches share (Megatron-Core's A2A overlap puts only dispatch and combine on its
+ * comm stream), so a paired op keeps them in line. */
+Test(ep, a_pair_hides_only_expert_parallel_exchanges)
+{
+    run_ok(MODEL("mixtral-8x7b"), 8,
+           L("seq=4096", "ep=4", "tp=2", "pp=2", "gpus=16", "microbatches=8",
+             "overlap-ep-comm=true"));
+    const struct pipe_setup *s = &out.setup;
+    for (int st = 0; st < 2; st++) {
+        const struct cm_stage *cs = &out.cm.stages[st];
+        cr_assert_gt(cs->fwd.tp, 0.0, "the test needs TP time");
+        cr_assert(fabs(simtime_to_s(s->stage_fwd_comm[st]) - cs->fwd.ep) < 1e-9,
+                  "forward: %g s hideable, EP %g s", simtime_to_s(s->stage_fwd_comm[st]),
+                  cs->fwd.ep);
+        cr_assert(fabs(simtime_to_s(s->stage_bwd_comm[st]) - cs->bwd.ep) < 1e-9,
+                  "backward: %g s hideable, EP %g s", simtime_to_s(s->stage_bwd_comm[st]),
+                  cs->bwd.ep);
+    }
+    step_release(&out);
+}
+
 /* An op of a steady-state pair takes the longer of its own compute and its partner's
  * exposed communication (no interference on the toy GPU): overlap hides at most the other
  * micro-batch's compute, never more. */
