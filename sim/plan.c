@@ -505,26 +505,14 @@ static int peak_inflight(const struct pipe_setup *setup, int *peak)
     return 0;
 }
 
-/* A lower bound on the step time (first compute start -> last optimizer end), from the op
- * durations the simulator will use.  Sound because every term is work that must run in
- * sequence, and P2P transfers, DP reductions and waiting only add time:
- *  - no op of rank r can start before micro-batch data has passed the chunk-0 stages of ranks
- *    0..r-1 (every op of rank r needs some F of a stage >= r): front_r = sum F(s), s < r;
- *  - rank r then runs all its ops one at a time: work_r = m x sum over its chunks of F+B+W;
- *    its optimizer (and parameter gather) follow its last compute op;
- *  - all of rank r's ops except split-off W ops precede the chunk-0 B of some micro-batch
- *    (its last one), after which the gradient still walks back through the B ops of stages
- *    r-1..0 and then rank 0's optimizer runs.
- * For uniform stages without communication this is exactly the 1F1B / interleaved makespan
- * (m + (p-1)/v)(f+b), so the bound is tight where the pipeline is. */
-/* The least an op can take, alone (`total`, its communication exposed) or in an overlapped
- * F&B pair (the longer of its work and its partner's communication, at least `partner_comm`:
- * the pipeline's op_duration). */
 static simtime_t time_min(simtime_t a, simtime_t b)
 {
     return a < b ? a : b;
 }
 
+/* The least an op can take, alone (`total`, its communication exposed) or in an overlapped
+ * F&B pair (the longer of its work and its partner's communication, at least `partner_comm`:
+ * the pipeline's op_duration). */
 static simtime_t pair_op_least(simtime_t total, simtime_t comm, simtime_t partner_comm)
 {
     simtime_t work = total - comm, paired = work > partner_comm ? work : partner_comm;
@@ -570,6 +558,18 @@ static simtime_t step_bound_pairs(const struct pipe_setup *s)
     return best;
 }
 
+/* A lower bound on the step time (first compute start -> last optimizer end), from the op
+ * durations the simulator will use.  Sound because every term is work that must run in
+ * sequence, and P2P transfers, DP reductions and waiting only add time:
+ *  - no op of rank r can start before micro-batch data has passed the chunk-0 stages of ranks
+ *    0..r-1 (every op of rank r needs some F of a stage >= r): front_r = sum F(s), s < r;
+ *  - rank r then runs all its ops one at a time: work_r = m x sum over its chunks of F+B+W;
+ *    its optimizer (and parameter gather) follow its last compute op;
+ *  - all of rank r's ops except split-off W ops precede the chunk-0 B of some micro-batch
+ *    (its last one), after which the gradient still walks back through the B ops of stages
+ *    r-1..0 and then rank 0's optimizer runs.
+ * For uniform stages without communication this is exactly the 1F1B / interleaved makespan
+ * (m + (p-1)/v)(f+b), so the bound is tight where the pipeline is. */
 static simtime_t step_bound(const struct pipe_setup *s)
 {
     if (s->schedule->pairs)
