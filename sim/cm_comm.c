@@ -51,10 +51,16 @@ double cm_coll_time(const struct cm_ctx *c, enum coll_op op, double bytes, struc
  * pair takes max + interference x min (hardware.h), of which `hide` is already counted. */
 double cm_exposed(const struct cm_ctx *c, double comm, double hide, int overlap)
 {
-    if (!overlap || comm <= 0)
+    return overlap ? cm_exposed_at(c->hw->gpu.overlap_interference, comm, hide) : comm;
+}
+
+/* cm_exposed of an overlapped communication whose interference is given. */
+double cm_exposed_at(double interference, double comm, double hide)
+{
+    if (comm <= 0)
         return comm;
     double hi = comm > hide ? comm : hide, lo = comm > hide ? hide : comm;
-    return hi + c->hw->gpu.overlap_interference * lo - hide;
+    return hi + interference * lo - hide;
 }
 
 /* An all-to-all of `bytes` per GPU over group g, each GPU keeping 1/n: (k-1)/n of it to the

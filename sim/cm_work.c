@@ -1092,7 +1092,8 @@ static double ep_beside_shared(const struct cm_ctx *c, double ep, double shared)
     if (!c->scn->moe_shared_expert_overlap)
         return ep;
     double fc1 = shared * (c->m->act == ACT_SWIGLU ? 2.0 / 3.0 : 0.5);
-    return cm_exposed(c, ep / 2.0, fc1, 1) + cm_exposed(c, ep / 2.0, shared - fc1, 1);
+    double i = c->cfg->ep_overlap_interference;
+    return cm_exposed_at(i, ep / 2.0, fc1) + cm_exposed_at(i, ep / 2.0, shared - fc1);
 }
 
 /* Add transformer layer `layer` -- the i-th of its chunk -- to the chunk's ops: F = forward;

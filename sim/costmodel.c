@@ -261,12 +261,16 @@ static enum sim_status check_moe_keys(const struct scenario *scn, const struct m
                                       struct sim_error *err)
 {
     static const enum scn_key moe_keys[] = {SCN_MOE_DISPATCHER, SCN_OVERLAP_EP_COMM,
-                                            SCN_MOE_IMBALANCE, SCN_MOE_SHARED_EXPERT_OVERLAP};
+                                            SCN_MOE_IMBALANCE, SCN_MOE_SHARED_EXPERT_OVERLAP,
+                                            SCN_DEEPEP_SMS};
     for (size_t i = 0; m->experts == 0 && i < sizeof moe_keys / sizeof moe_keys[0]; i++)
         if (scn_given(scn, moe_keys[i]))
             return scn_rule_error(scn, moe_keys[i], err,
                                   "%s applies to MoE models; %s has no experts",
                                   scn_key_name(moe_keys[i]), m->name);
+    if (scn_given(scn, SCN_DEEPEP_SMS) && scn->moe_dispatcher != DISPATCH_DEEPEP)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_DEEPEP_SMS, SCN_MOE_DISPATCHER), err,
+                              "deepep-sms applies to moe-dispatcher=deepep");
     if (!scn->moe_shared_expert_overlap)
         return SIM_OK;
     if (m->moe_latent > 0) /* moe_layer.py raises it for training */
@@ -371,6 +375,11 @@ static enum sim_status check_cost_inputs(struct scenario *scn, const struct mode
                               scn->layers, m->layers);
     if (scn->seq <= 0)
         return scn_rule_error(scn, SCN_SEQ, err, "the cost model needs seq (tokens per sample)");
+    if (scn->moe_dispatcher == DISPATCH_DEEPEP && hw->gpu.sms > 0 &&
+        scn->deepep_sms >= hw->gpu.sms)
+        return scn_rule_error(scn, SCN_DEEPEP_SMS, err,
+                              "deepep-sms=%d leaves no SMs for compute: %s has %d",
+                              scn->deepep_sms, hw->gpu.name, hw->gpu.sms);
     if ((scn->offload_activations > 0 && !(hw->node.host_bw_Bps > 0)) ||
         (scn->offload_optimizer > 0 && !(hw->node.host_bw_Bps > 0 && hw->node.host_mem_bw_Bps > 0)))
         return scn_rule_error(scn,
@@ -514,6 +523,21 @@ static int flat_param_grads(const struct scenario *scn, const struct scn_shardin
            scn->framework != FW_TORCHTITAN && scn->framework != FW_MEGATRON_CORE;
 }
 
+/* Overlapped with compute, DeepEP's dispatch and combine hold deepep-sms of the GPU's SMs
+ * for as long as they run (DeepEP's Buffer.set_num_sms; Megatron-Core sets 20 unless told,
+ * megatron/core/transformer/moe/token_dispatcher.py, NVIDIA/Megatron-LM d98e8a6; DeepSeek-V3
+ * gives its cross-node all-to-all 20 of H800's 132 SMs, DeepSeek-AI, arXiv:2412.19437, sec.
+ * 3.2.2), so the compute beside them runs on the rest: overlapping costs at least that share of
+ * the exchange.  NCCL's all-to-all takes SMs too, which the shared overlap-interference covers. */
+static double ep_overlap_interference(const struct scenario *scn, const struct hardware *hw)
+{
+    double shared = hw->gpu.overlap_interference;
+    if (scn->moe_dispatcher != DISPATCH_DEEPEP || hw->gpu.sms == 0)
+        return shared;
+    double held = (double)scn->deepep_sms / hw->gpu.sms;
+    return held > shared ? held : shared;
+}
+
 /* Sharded data parallelism and what depends on it (grad-reduce-op, quantized-params,
  * fsdp-group): *sh resolved, and the shard sizes of dense and expert parameters. */
 static enum sim_status check_sharding(const struct scenario *scn, const struct model *m,
@@ -638,6 +662,7 @@ static enum sim_status check_rules(struct scenario *scn, const struct model *m,
                               .overlap_tp_backward = resolve_overlap_tp_backward(scn),
                               .split_backward = scn_split_backward(scn),
                               .flat_param_grads = flat_param_grads(scn, &sh, deferred),
+                              .ep_overlap_interference = ep_overlap_interference(scn, hw),
                               .grad_allreduce =
                                   sh.stage == 0 || scn->grad_reduce_op == GRAD_REDUCE_ALL_REDUCE,
                               .shard = shard,
@@ -997,7 +1022,7 @@ static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct 
     if ((st = check_step_size(cm, scn, setup, err)) != SIM_OK ||
         (st = fill_times(cm, scn, setup, err)) != SIM_OK)
         goto fail;
-    setup->overlap_interference = c.hw->gpu.overlap_interference;
+    setup->overlap_interference = cm->cfg.ep_overlap_interference; /* pairs hide EP only */
     setup->overlap_grad_reduce = scn->overlap_grad_reduce;
     setup->blocking_p2p = !scn->overlap_p2p;
     /* P2P: the [s/cp, b, h] activation; each TP rank sends only its 1/tp slice with sequence

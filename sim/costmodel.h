@@ -94,6 +94,10 @@ struct cm_config {
     int flat_param_grads; /* PyTorch FSDP1's flat parameters (fsdp key, no framework that
                              shards its own way): each unit's gradients copied into one flat
                              gradient, cast and pre-divided before the reduce-scatter */
+    /* The share of the shorter that overlapping an expert-parallel exchange with compute still
+     * costs: the hardware's overlap-interference, or, with DeepEP on a GPU whose SM count is
+     * known, the share of the SMs its kernels hold if that is more (ep_overlap_interference). */
+    double ep_overlap_interference;
     int grad_allreduce; /* the end-of-step gradient reduction is an all-reduce: ZeRO 0, or a
                            sharded optimizer whose framework all-reduces before it takes its
                            shard (grad-reduce-op=all-reduce) */

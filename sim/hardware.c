@@ -387,6 +387,20 @@ static enum sim_status get_fp8_layouts(struct loader *ld, const xmlNode *el, int
     return SIM_OK;
 }
 
+/* gpu sms: optional; 0 when absent. */
+static enum sim_status get_sm_count(struct loader *ld, const xmlNode *el, int *sms)
+{
+    char buf[128], why[256];
+    long n;
+    *sms = 0;
+    if (!get_attr(el, "sms", buf, sizeof buf))
+        return SIM_OK;
+    if (units_parse_int(buf, 1, 1L << 16, &n, why, sizeof why) != 0)
+        return bad(ld, el, "gpu sms: %s", why);
+    *sms = (int)n;
+    return SIM_OK;
+}
+
 static enum sim_status load_gpu(struct loader *ld, const xmlNode *el, struct hw_gpu *gpu)
 {
     enum sim_status st = get_name(ld, el, gpu->name, sizeof gpu->name);
@@ -420,6 +434,8 @@ static enum sim_status load_gpu(struct loader *ld, const xmlNode *el, struct hw_
     }
     if (st == SIM_OK)
         st = get_fp8_layouts(ld, el, &gpu->fp8_any_layout);
+    if (st == SIM_OK)
+        st = get_sm_count(ld, el, &gpu->sms);
     for (xmlNodePtr c = xml_first_element((xmlNodePtr)el); c && st == SIM_OK;
          c = xml_next_element(c)) {
         if (is_element(c, "peak"))

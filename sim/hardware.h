@@ -72,6 +72,10 @@ struct hw_gpu {
      * (Hopper, Ada), and Transformer Engine keeps a transposed fp8 copy as well
      * (hardware fp8-gemm-layouts="tn|any"). */
     int fp8_any_layout;
+    /* Streaming multiprocessors (NVIDIA; 0 when the file does not say): a communication
+     * kernel that holds a fixed number of them (DeepEP) takes that share of the GPU from the
+     * compute it overlaps. */
+    int sms;
 };
 
 struct hw_node {

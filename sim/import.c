@@ -61,6 +61,8 @@ static const struct flag flags[] = {
     {"moe-token-dispatcher-type", FK_SPECIAL, NULL, NULL, 0},
     {"moe-flex-dispatcher-backend", FK_SPECIAL, NULL, NULL, 0},
     {"moe-enable-deepep", FK_SWITCH, "moe-dispatcher", "deepep", 0},
+    {"moe-deepep-num-sms", FK_INT, "deepep-sms", NULL, 0},
+    {"moe-flex-dispatcher-num-sms", FK_INT, "deepep-sms", NULL, 0},
     {"overlap-moe-expert-parallel-comm", FK_SWITCH, "overlap-ep-comm", "true", 0},
     {"mtp-num-layers", FK_INT, "mtp-layers", NULL, 0},
     {"mtp-use-repeated-layer", FK_SWITCH, "mtp-repeated-layer", "true", 0},
@@ -117,7 +119,7 @@ static const struct {
     const char *element;
     const char *keys[24];
 } layout[] = {
-    {"parallel", {"gpus", "tp", "cp", "ep", "etp", "sp", "moe-dispatcher"}},
+    {"parallel", {"gpus", "tp", "cp", "ep", "etp", "sp", "moe-dispatcher", "deepep-sms"}},
     {"pipeline", {"schedule", "pp", "vp", "vp-group", "pipeline-layout"}},
     {"batch", {"micro-batch", "global-batch", "seq"}},
     {"training",

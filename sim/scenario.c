@@ -289,6 +289,11 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
     [SCN_MOE_IMBALANCE] = {"moe-imbalance", VT_FACTOR, FIELD(moe_imbalance), 0, 0,
                            .scope = KS_MODEL, .def = "1",
                            .doc = "busiest expert rank's routed tokens over the mean"},
+    [SCN_DEEPEP_SMS] = {"deepep-sms", VT_INT, FIELD(deepep_sms), 1, 1 << 16, .scope = KS_MODEL,
+                        .def = "20",
+                        .doc = "with moe-dispatcher=deepep: the SMs its dispatch and combine "
+                               "kernels hold, taken from the compute they overlap "
+                               "(Megatron-Core --moe-deepep-num-sms)"},
     [SCN_ZERO] = {"zero", VT_INT, FIELD(zero), 0, 3, .scope = KS_MODEL, .def = "0",
                   .doc = "ZeRO stage: 1 shards optimizer state, 2 gradients too, 3 parameters"},
     [SCN_FSDP] = {"fsdp", VT_CHOICE, FIELD(fsdp), 0, 0, fsdp_choices, 0, .scope = KS_MODEL,

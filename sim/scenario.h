@@ -68,6 +68,7 @@ enum scn_key {
     SCN_OVERLAP_EP_COMM,
     SCN_MOE_SHARED_EXPERT_OVERLAP,
     SCN_MOE_IMBALANCE,
+    SCN_DEEPEP_SMS,
     /* Sharded data parallelism and the optimizer's state. */
     SCN_ZERO,
     SCN_FSDP,
@@ -267,6 +268,8 @@ struct scenario {
                                  compute: 1F1B / interleaved steady-state F&B pairs
                                  (Megatron-Core --overlap-moe-expert-parallel-comm) */
     double moe_imbalance;     /* busiest expert rank's routed tokens / the mean (>= 1) */
+    int deepep_sms;           /* SMs DeepEP's dispatch and combine kernels hold while they run
+                                 (Megatron-Core --moe-deepep-num-sms, default 20) */
     int zero;                 /* ZeRO stage 0-3 (1 = the distributed optimizer) */
     int fsdp;                 /* enum scn_fsdp: the PyTorch names, mapped onto a ZeRO stage */
     int fsdp_group;           /* GPUs one shard spans (hybrid-shard); 0 = the whole DP group */

@@ -113,6 +113,108 @@ Test(ep, imbalance_scales_the_busiest_gpus_traffic)
     step_release(&out);
 }
 
+/* If record i is the F of an overlapped pair, its partner: the rank's next compute record. */
+static const struct pipe_record *pair_partner(size_t i)
+{
+    const struct pipe_record *f = &out.res.recs[i];
+    if (f->peer >= 0 || f->kind != REC_F || f->overlap != SCHED_PAIR_F)
+        return NULL;
+    for (size_t j = i + 1; j < out.res.nrecs; j++)
+        if (out.res.recs[j].rank == f->rank && out.res.recs[j].peer < 0) {
+            cr_assert(out.res.recs[j].kind == REC_B && out.res.recs[j].overlap == SCHED_PAIR_B);
+            return &out.res.recs[j];
+        }
+    cr_assert_fail("a paired F without its B");
+    return NULL;
+}
+
+/* Record i, the F of a pair with partner b, takes the longer of its compute and b's hideable
+ * exchanges plus `interference` x the shorter.  Whether the exchanges are the longer. */
+static int assert_pair_cost(size_t i, const struct pipe_record *b, double interference)
+{
+    const struct pipe_setup *s = &out.setup;
+    const struct pipe_record *f = &out.res.recs[i];
+    double work = simtime_to_s(s->stage_fwd[f->stage] - s->stage_fwd_comm[f->stage]);
+    double comm = simtime_to_s(s->stage_bwd_comm[b->stage]);
+    double hi = work > comm ? work : comm, lo = work + comm - hi;
+    double want = hi + interference * lo;
+    cr_assert(fabs(simtime_to_s(f->end - f->start) - want) < 2e-9, "F %.9g s, want %.9g s",
+              simtime_to_s(f->end - f->start), want);
+    return comm > work;
+}
+
+/* The first pair's cost, which must hide some exchanges. */
+static void assert_first_pair_costs(double interference)
+{
+    for (size_t i = 0; i + 1 < out.res.nrecs; i++) {
+        const struct pipe_record *b = pair_partner(i);
+        if (!b)
+            continue;
+        cr_assert_gt(out.setup.stage_bwd_comm[b->stage], 0, "the test needs exchanges to hide");
+        assert_pair_cost(i, b, interference);
+        return;
+    }
+    cr_assert_fail("no overlapped pair");
+}
+
+/* DeepEP's kernels hold deepep-sms of the GPU's SMs while they run, so the compute a pair runs
+ * beside them gets the rest: on a 100-SM toy GPU (no shared interference) 25 SMs cost a
+ * quarter of the shorter of the two; without an SM count, or with NCCL's all-to-all, only the
+ * shared overlap-interference (0 here) is charged. */
+Test(ep, deepep_holds_its_sms_beside_the_compute_it_overlaps)
+{
+#define PAIRED(...)                                                                               \
+    L("seq=4096", "ep=8", "pp=2", "gpus=16", "microbatches=8", "overlap-ep-comm=true",         \
+      __VA_ARGS__)
+    toy_step_on(MODEL("mixtral-8x7b"), 4, "sms=\"100\"",
+                PAIRED("moe-dispatcher=deepep", "deepep-sms=25"), &scn, &out);
+    cr_assert(near(out.setup.overlap_interference, 0.25), "%g", out.setup.overlap_interference);
+    assert_first_pair_costs(0.25);
+    step_release(&out);
+    toy_step_on(MODEL("mixtral-8x7b"), 4, "sms=\"100\"", PAIRED("moe-dispatcher=deepep"), &scn,
+                &out);
+    cr_assert(near(out.setup.overlap_interference, 0.20), "default 20 SMs");
+    step_release(&out);
+    toy_step_on(MODEL("mixtral-8x7b"), 4, "", PAIRED("moe-dispatcher=deepep"), &scn, &out);
+    cr_assert_eq(out.setup.overlap_interference, 0.0, "no SM count: the shared value");
+    assert_first_pair_costs(0.0);
+    step_release(&out);
+    toy_step_on(MODEL("mixtral-8x7b"), 4, "sms=\"100\"", PAIRED("moe-dispatcher=alltoall"), &scn,
+                &out);
+    cr_assert_eq(out.setup.overlap_interference, 0.0, "NCCL: the shared value");
+    step_release(&out);
+#undef PAIRED
+}
+
+/* deepep-sms: only with DeepEP, and it must leave the GPU SMs to compute on. */
+Test(ep, deepep_sms_rules)
+{
+    static const struct {
+        const char *gpu_attrs, *sets[4], *want;
+    } bad[] = {
+        {"", {"deepep-sms=24", NULL}, "deepep-sms applies to moe-dispatcher=deepep"},
+        {"sms=\"100\"", {"moe-dispatcher=deepep", "deepep-sms=100", NULL},
+         "deepep-sms=100 leaves no SMs for compute: toy has 100"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char hw[256];
+        struct sim_error err;
+        scn_defaults(&scn);
+        err_clear(&err);
+        toy_hardware_with(hw, sizeof hw, 4, bad[i].gpu_attrs);
+        cr_assert_eq(scn_set(&scn, "model", MODEL("mixtral-8x7b"), NULL, 0, &err), SIM_OK);
+        cr_assert_eq(scn_set(&scn, "hardware", hw, NULL, 0, &err), SIM_OK);
+        const char *const base[] = {"seq=4096", "ep=8", "gpus=8", NULL};
+        for (const char *const *s = base; *s; s++)
+            cr_assert_eq(scn_set_arg(&scn, *s, &err), SIM_OK);
+        for (const char *const *s = bad[i].sets; *s; s++)
+            cr_assert_eq(scn_set_arg(&scn, *s, &err), SIM_OK, "%s: %s", *s, err.msg);
+        cr_assert_eq(step_run(&scn, &out, &err), SIM_EINPUT);
+        unlink(hw);
+        cr_assert_not_null(strstr(err.msg, bad[i].want), "%s", err.msg);
+    }
+}
+
 /* What a pair's partner may hide of an op is its expert-parallel exchanges alone: with TP 2
  * (sequence parallelism, no TP overlap) the TP collectives block the compute stream both
  * micro-batches share (Megatron-Core's A2A overlap puts only dispatch and combine on its
@@ -145,23 +247,12 @@ Test(ep, overlap_hides_at_most_the_other_micro_batchs_compute)
     run_ok(MODEL("mixtral-8x7b"), 1,
            L("seq=4096", "ep=8", "pp=2", "gpus=16", "microbatches=8", "overlap-ep-comm=true",
              "moe-dispatcher=allgather"));
-    const struct pipe_setup *s = &out.setup;
     size_t pairs = 0, comm_bound = 0;
     for (size_t i = 0; i + 1 < out.res.nrecs; i++) {
-        const struct pipe_record *f = &out.res.recs[i];
-        if (f->peer >= 0 || f->kind != REC_F || f->overlap != SCHED_PAIR_F)
+        const struct pipe_record *b = pair_partner(i);
+        if (!b)
             continue;
-        const struct pipe_record *b = NULL; /* the rank's next compute record: its B */
-        for (size_t j = i + 1; j < out.res.nrecs && !b; j++)
-            if (out.res.recs[j].rank == f->rank && out.res.recs[j].peer < 0)
-                b = &out.res.recs[j];
-        cr_assert(b && b->kind == REC_B && b->overlap == SCHED_PAIR_B);
-        double f_work = simtime_to_s(s->stage_fwd[f->stage] - s->stage_fwd_comm[f->stage]);
-        double b_comm = simtime_to_s(s->stage_bwd_comm[b->stage]);
-        double want = f_work > b_comm ? f_work : b_comm;
-        cr_assert(fabs(simtime_to_s(f->end - f->start) - want) < 1e-9, "F %g s, want %g s",
-                  simtime_to_s(f->end - f->start), want);
-        comm_bound += b_comm > f_work;
+        comm_bound += assert_pair_cost(i, b, 0.0);
         pairs++;
     }
     cr_assert_gt(pairs, 0);

@@ -109,6 +109,7 @@ Test(hardware, dgx_h100_numbers_in_si, .init = setup)
     cr_assert_eq(hw.net.topology, NET_RAIL_OPTIMIZED);
     assert_close(hw.net.oversubscription, 1.0, "oversubscription");
     cr_assert_eq(hw.price_gpu_hour, 0.0, "not priced");
+    cr_assert_eq(hw.gpu.sms, 132, "streaming multiprocessors");
     hw_release(&hw);
 }
 
@@ -582,4 +583,12 @@ Test(hardware_bad, schema_and_range_rules, .init = setup)
                "above 1 s");
     assert_bad(14, "  <price per-gpu-hour=\"2.50\" currency=\"usd\"/>", "");
     assert_bad(7, "      <pt flops=\"1e9\" efficiency=\"0.2\"/>", "");
+    assert_bad(3,
+               "  <gpu name=\"g\" hbm=\"80GiB\" hbm-bandwidth=\"3TBps\" memory-efficiency=\"0.8\" "
+               "sms=\"0\">",
+               "gpu sms:");
+    assert_bad(3,
+               "  <gpu name=\"g\" hbm=\"80GiB\" hbm-bandwidth=\"3TBps\" memory-efficiency=\"0.8\" "
+               "sms=\"132.5\">",
+               "gpu sms:");
 }

@@ -189,6 +189,10 @@ Test(import, recompute_and_moe_flags, .init = setup)
          {"recompute-modules", "moe_act,layernorm", "moe-dispatcher", "deepep", NULL}},
         {"--moe-token-dispatcher-type alltoall --moe-flex-dispatcher-backend hybridep",
          {"moe-dispatcher", "deepep", NULL}},
+        {"--moe-token-dispatcher-type flex --moe-deepep-num-sms 24",
+         {"moe-dispatcher", "deepep", "deepep-sms", "24", NULL}},
+        {"--moe-enable-deepep --moe-flex-dispatcher-num-sms 32",
+         {"moe-dispatcher", "deepep", "deepep-sms", "32", NULL}},
         {"--mtp-num-layers 2 --mtp-use-repeated-layer",
          {"mtp-layers", "2", "mtp-repeated-layer", "true", NULL}},
     };
