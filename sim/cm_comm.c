@@ -215,7 +215,14 @@ double cm_dp_sync_s(const struct cm_ctx *c, const struct cm_stage *st)
                                                      the backward ops */
         return 0.0;
     double gb = cm_grad_bytes(c->scn);
-    return dp_reduce_s(c, cfg->grad_allreduce, gb * st->dense_params, cfg->replicas, cfg->shard,
+    /* FSDP2 under pipelining: each unit's accumulated unsharded gradients copied (chunk_cat)
+     * into its reduce-scatter input, in line before the unit's reduce-scatter
+     * (FSDPParamGroup.post_backward, torch/distributed/fsdp/_fully_shard). */
+    double copy_in = cfg->defer_grad_sync && cfg->fsdp2
+                         ? cm_memory_s(c, 2.0 * gb * (st->dense_params + st->expert_params))
+                         : 0.0;
+    return copy_in +
+           dp_reduce_s(c, cfg->grad_allreduce, gb * st->dense_params, cfg->replicas, cfg->shard,
                        cfg->tp) +
            (st->expert_params > 0 ? dp_reduce_s(c, cfg->grad_allreduce, gb * st->expert_params,
                                                 cfg->edp, cfg->eshard, cfg->etp * cfg->ep)

@@ -1013,6 +1013,45 @@ static double flat_grad_passes_s(const struct cm_ctx *c, double params, double b
     return cm_memory_s(c, 2.0 * PARAM_BYTES * params) + cm_exposed(c, side, bwd_work, 1);
 }
 
+/* FSDP2's HBM passes around one unit's collectives, `params` of them on this GPU gathered at
+ * `pb` bytes each, `gathers` all-gathers in the forward and `regathers` in the backward
+ * (torch/distributed/fsdp/_fully_shard/_fsdp_collectives.py: foreach_all_gather,
+ * foreach_all_gather_copy_out, foreach_reduce; PyTorch 2.5-2.6, as torchtitan ran it):
+ *  - copy-in, on the all-gather copy-in stream beside the work: the fp32 shard cast to the
+ *    gathered type (4 read, pb written) and copied into the flat all-gather input (pb read,
+ *    pb written), 1/shard of the unit;
+ *  - copy-out, on the compute stream, which waits for it: split_with_sizes_copy of the whole
+ *    gathered unit into its unsharded parameters, pb read and pb written;
+ *  - the reduce-scatter's copy-in (chunk_cat) when each backward reduces: the 16-bit unsharded
+ *    gradients read and written in the reduce type, on the reduce-scatter stream beside the
+ *    next unit's backward.  With an fp32 reduce type NCCL's AVG divides: no divide pass. */
+static void fsdp2_copy_passes(const struct cm_ctx *c, double params, double pb, double gathers,
+                              double regathers, double fwd_work, double bwd_work,
+                              struct cm_stage *st)
+{
+    double copy_in = cm_memory_s(c, (4.0 + 3.0 * pb) * params / c->cfg->shard);
+    double copy_out = cm_memory_s(c, 2.0 * pb * params);
+    double rs_in = c->cfg->defer_grad_sync
+                       ? 0.0
+                       : cm_memory_s(c, (PARAM_BYTES + cm_grad_bytes(c->scn)) * params);
+    st->fwd.compute += gathers * copy_out + cm_exposed(c, gathers * copy_in, fwd_work, 1);
+    st->bwd.compute +=
+        regathers * copy_out + cm_exposed(c, regathers * copy_in + rs_in, bwd_work, 1);
+}
+
+/* FSDP2 under pipelining keeps each backward's gradients unsharded, in the reduce type
+ * (FSDPParam.to_accumulated_grad_if_needed, accumulate_unsharded_grad_if_needed): the first
+ * micro-batch's 16-bit gradients are cast to fp32 (2 read, 4 written), each later one added in
+ * (4 + 2 read, 4 written); with a 16-bit reduce type autograd adds into .grad from the second
+ * (3 x 2).  Per micro-batch on average, for `params` of them on this GPU. */
+static double unsharded_accumulation_s(const struct cm_ctx *c, double params)
+{
+    double m = c->cfg->microbatches, gb = cm_grad_bytes(c->scn);
+    double bytes = gb > PARAM_BYTES ? (PARAM_BYTES + gb + (m - 1.0) * (2.0 * gb + PARAM_BYTES)) / m
+                                    : 3.0 * PARAM_BYTES * (m - 1.0) / m;
+    return cm_memory_s(c, bytes * params);
+}
+
 /* ZeRO-2/3 traffic of one unit (a layer, the embedding or the head) inside the ops, as FSDP
  * and DeepSpeed run it: the gather of the unit's weights is prefetched during the previous
  * unit's forward, so it hides behind about one unit's work -- except the chunk's first unit,
@@ -1026,11 +1065,18 @@ static void add_shard_traffic(const struct cm_ctx *c, double dense, double exper
 {
     double gather, reduce;
     cm_shard_comm(c, dense, expert, param_bytes, &gather, &reduce);
+    double gathers = 1.0;
     if (c->cfg->defer_grad_sync) { /* one gather a step, kept to its end; the gradients are
                                     * reduced once, after the last backward (cm_dp_sync_s) */
         gather /= c->cfg->microbatches;
+        gathers /= c->cfg->microbatches;
         reduce = 0.0;
+        if (c->cfg->fsdp2)
+            st->wgt.compute += unsharded_accumulation_s(c, dense + expert);
     }
+    if (c->cfg->fsdp2)
+        fsdp2_copy_passes(c, dense + expert, param_bytes, gathers,
+                          c->cfg->reshard ? gathers : 0.0, fwd_work, bwd_work, st);
     if (gather + reduce <= 0)
         return;
     st->fwd.dp += first_unit ? gather : cm_exposed(c, gather, fwd_work, 1);

@@ -662,6 +662,7 @@ static enum sim_status check_rules(struct scenario *scn, const struct model *m,
                               .overlap_tp_backward = resolve_overlap_tp_backward(scn),
                               .split_backward = scn_split_backward(scn),
                               .flat_param_grads = flat_param_grads(scn, &sh, deferred),
+                              .fsdp2 = scn->framework == FW_TORCHTITAN && sh.stage >= 3,
                               .ep_overlap_interference = ep_overlap_interference(scn, hw),
                               .grad_allreduce =
                                   sh.stage == 0 || scn->grad_reduce_op == GRAD_REDUCE_ALL_REDUCE,
@@ -879,6 +880,17 @@ static struct cm_ctx make_ctx(struct costmodel *cm, const struct scenario *scn)
     return c;
 }
 
+/* torchtitan's passes over the gradient shards before the optimizer (train.py, 9dec370 and
+ * later): clip_grad_norm_ (max_norm 1.0) reads the fp32 gradient shards for the norm and
+ * multiplies them by the clipped coefficient, which PyTorch does unconditionally (read and
+ * write): 12 bytes a parameter; with fp8 all-gathers (quantized-params) the fp8 weights'
+ * amax over their fp32 shards, 4 bytes (float8 precompute_float8_dynamic_scale_for_fsdp, or
+ * the same at the gathers).  `shard`, `narrow` parameters of this GPU's shard. */
+static double fsdp2_step_passes_s(const struct cm_ctx *c, double shard, double narrow)
+{
+    return cm_memory_s(c, 12.0 * shard + (c->scn->quantized_params ? 4.0 * narrow : 0.0));
+}
+
 /* Each pipeline rank's optimizer step (with the weight gradients deferred to the flush) and,
  * without overlap, its parameter all-gather: over the rank's chunks. */
 static void cost_ranks(const struct cm_ctx *c, struct costmodel *cm, const struct scenario *scn,
@@ -908,6 +920,9 @@ static void cost_ranks(const struct cm_ctx *c, struct costmodel *cm, const struc
         double edge_shard = optimizer_shard(cm, scn, edge, 0.0);
         double ns = optimizer_shard(cm, scn, ns_dense, ns_expert);
         cm->rank_opt_s[r] = cm->rank_deferred_s[r] + optimizer_s(c, shard, edge_shard) + ns;
+        if (cm->cfg.fsdp2)
+            cm->rank_opt_s[r] += fsdp2_step_passes_s(c, shard, optimizer_shard(cm, scn, narrow_dense,
+                                                                              narrow_expert));
         int host_link = c->hw->node.host_bw_Bps > 0 && c->hw->node.host_mem_bw_Bps > 0;
         cm->rank_opt_offloaded_s[r] =
             host_link ? cm->rank_deferred_s[r] + optimizer_at_s(c, shard, edge_shard, 1.0) + ns
@@ -933,6 +948,11 @@ static enum sim_status fill_times(const struct costmodel *cm, const struct scena
         /* The last gradient bucket's reduction cannot hide behind the chunk's backward. */
         double bucket = DP_BUCKET_PARAMS > 1e6 * cm->cfg.dp ? DP_BUCKET_PARAMS : 1e6 * cm->cfg.dp;
         double tail = cs->params > bucket ? cs->dp_sync_s * bucket / cs->params : cs->dp_sync_s;
+        /* PyTorch's pipelining issues a stage's deferred reduce-scatters only after its last
+         * backward has returned (torch/distributed/pipelining/stage.py,
+         * backward_maybe_with_nosync then run_post_backward), so none hides behind it. */
+        if (cm->cfg.defer_grad_sync)
+            tail = cs->dp_sync_s;
         /* What an overlapped F&B pair's partner can hide of an op: its expert-parallel
          * exchanges, which run on their own stream (Megatron-Core's A2A overlap: dispatch and
          * combine on comm_stream, model_chunk_schedule_plan.py; DualPipe likewise).  TP

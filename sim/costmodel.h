@@ -91,6 +91,8 @@ struct cm_config {
     int grad_accumulation; /* enum scn_grad_accumulation: as given, else the framework's */
     int overlap_tp_backward; /* overlap-tp-backward: as given, else the framework's */
     int split_backward; /* the schedule runs weight gradients as ops of their own (W) */
+    int fsdp2; /* PyTorch FSDP2 (fully_shard, fully sharded) as torchtitan applies it: its copies
+                  around each unit's collectives and its clipping pass (cm_work.c) */
     int flat_param_grads; /* PyTorch FSDP1's flat parameters (fsdp key, no framework that
                              shards its own way): each unit's gradients copied into one flat
                              gradient, cast and pre-divided before the reduce-scatter */

@@ -349,6 +349,66 @@ Test(fsdp, fsdp1_copies_each_units_gradients_into_its_flat_gradient)
     cr_assert(near(fsdp1 - zero3, want), "%.9g vs %.9g", fsdp1 - zero3, want);
 }
 
+/* torchtitan's FSDP2 copies around each unit's collectives (_fsdp_collectives.py): the
+ * gathered unit copied out into its parameters on the compute stream (2 bytes read and 2
+ * written per parameter, each gather: forward and, resharded, backward again); the copy-in of
+ * the shard (cast fp32 -> bf16 and flat copy: 4 + 3 x 2 bytes over 8 GPUs) and the
+ * reduce-scatter's copy-in (2 read, 4 written) on side streams, hidden on the toy GPU but the
+ * embedding's, which has no work beside it; before the optimizer, clipping reads and scales the
+ * fp32 gradient shard (12 bytes).  Llama-3.1-8B over 8 GPUs, HBM at 1 TB/s, against
+ * Megatron-FSDP's full sharding, which copies none of it. */
+Test(fsdp, fsdp2_copies_around_each_units_collectives)
+{
+#define FSDP8(...)                                                                                \
+    L("seq=8192", "gpus=8", "microbatches=1", "hw.hbm-bandwidth=1TBps", "hw.memory-efficiency=1", \
+      "grad-reduce-fp32=true", "fsdp=full-shard", __VA_ARGS__)
+    run_ok(MODEL("llama3.1-8b"), 8, FSDP8("framework=megatron-core"));
+    struct cm_stage plain = out.cm.stages[0];
+    double plain_opt = out.cm.rank_opt_s[0];
+    step_release(&out);
+    run_ok(MODEL("llama3.1-8b"), 8, FSDP8("framework=torchtitan"));
+    const struct cm_stage *st = &out.cm.stages[0];
+    double embedding = 128256.0 * 4096;
+    double params = 32 * 218112000.0 + embedding + (embedding + 4096);
+    cr_assert(near(st->params, params), "%.0f parameters", st->params);
+    double fwd = (4.0 * params + 10.0 * embedding / 8) / 1e12;
+    double bwd = fwd + 6.0 * embedding / 1e12;
+    cr_assert(near(st->fwd.compute - plain.fwd.compute, fwd), "forward %.9g vs %.9g",
+              st->fwd.compute - plain.fwd.compute, fwd);
+    cr_assert(near(st->bwd.compute - plain.bwd.compute, bwd), "backward %.9g vs %.9g",
+              st->bwd.compute - plain.bwd.compute, bwd);
+    cr_assert(near(out.cm.rank_opt_s[0] - plain_opt, 12.0 * params / 8 / 1e12), "clipping");
+    step_release(&out);
+#undef FSDP8
+}
+
+/* Under pipeline parallelism FSDP2 accumulates each backward's gradients unsharded in fp32
+ * (the first cast, 2 + 4 bytes; each later one added in, 4 + 2 read and 4 written), copies
+ * them into the reduce-scatter input after the last backward (4 read, 4 written) and only then
+ * reduce-scatters, none of it beside a backward: with 8 micro-batches an average of 9.5 bytes
+ * a parameter per micro-batch, with 2 micro-batches 8. */
+Test(fsdp, fsdp2_under_pipelining_accumulates_unsharded_and_reduces_after_the_last_backward)
+{
+#define PIPED(mbs)                                                                                \
+    L("seq=512", "gpus=8", "pp=2", mbs, "fsdp=full-shard", "grad-reduce-fp32=true",              \
+      "framework=torchtitan", "hw.hbm-bandwidth=1TBps", "hw.memory-efficiency=1")
+    run_ok(MODEL("llama3.1-8b"), 8, PIPED("microbatches=2"));
+    double wgt2 = out.cm.stages[0].wgt.compute;
+    step_release(&out);
+    run_ok(MODEL("llama3.1-8b"), 8, PIPED("microbatches=8"));
+    const struct cm_stage *st = &out.cm.stages[0];
+    double p = st->params;
+    cr_assert(near(st->wgt.compute - wgt2, 1.5 * p / 1e12), "%.9g vs %.9g",
+              st->wgt.compute - wgt2, 1.5 * p / 1e12);
+    double rs = 0.75 * 4.0 * p / 100e9, copy_in = 8.0 * p / 1e12;
+    cr_assert(near(st->dp_sync_s, rs + copy_in), "%.9g vs %.9g", st->dp_sync_s, rs + copy_in);
+    for (int s = 0; s < 2; s++)
+        cr_assert_eq(out.setup.stage_dp_tail[s], out.setup.stage_dp[s],
+                     "stage %d: nothing hides behind its last backward", s);
+    step_release(&out);
+#undef PIPED
+}
+
 Test(fsdp, hybrid_shard_and_the_optimizer_state_precision)
 {
     /* Shards of 4 GPUs replicated twice: optimizer state over 4, Megatron's bf16 moments. */
