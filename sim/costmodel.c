@@ -959,6 +959,9 @@ static enum sim_status fill_times(const struct costmodel *cm, const struct scena
          * collectives block the compute stream both micro-batches share, and the rest is what
          * the op's own work already left exposed: they stay in line. */
         double fwd_comm = cs->fwd.ep, bwd_comm = cs->bwd.ep;
+        setup->stage_layers[s] =
+            cs->layers + (cs->has_head ? cm->model.mtp_layers * model_mtp_module_layers(&cm->model)
+                                       : 0);
         if ((st = to_time(tail, &setup->stage_dp_tail[s], err)) != SIM_OK ||
             (st = to_time(parts_total(&cs->fwd), &setup->stage_fwd[s], err)) != SIM_OK ||
             (st = to_time(parts_total(&cs->bwd), &setup->stage_bwd[s], err)) != SIM_OK ||

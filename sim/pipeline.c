@@ -153,8 +153,9 @@ static simtime_t plain_duration(const struct step_ctx *c, int rank, const struct
 
 /* An op of an overlapped F&B pair: its compute runs while its partner's communication does,
  * so it takes the longer of the two, plus the interference share of the shorter (the
- * communication kernels' SMs and memory traffic).  Both ops' own communication is gone from
- * their durations: the partner's compute covers it. */
+ * communication kernels' SMs and memory traffic).  The pair overlaps as many layers as the
+ * smaller chunk has: of each op's own communication, what its matched layers exchange is gone
+ * from its duration (the partner's compute covers it), the rest stays in line. */
 static simtime_t op_duration(const struct step_ctx *c, int rank, const struct rank_state *rs,
                              const struct sched_op *op)
 {
@@ -165,9 +166,14 @@ static simtime_t op_duration(const struct step_ctx *c, int rank, const struct ra
     assert(partner >= rs->ops && partner < rs->ops + rs->nops);
     simtime_t partner_comm;
     (void)plain_duration(c, rank, partner, &partner_comm);
-    double compute = (double)(total - comm), hidden = (double)partner_comm;
+    double own = c->setup->stage_layers[stage_of(c, rank, op->chunk)];
+    double other = c->setup->stage_layers[stage_of(c, rank, partner->chunk)];
+    double matched = own < other ? own : other;
+    double in_line = own > 0 ? (double)comm * (1.0 - matched / own) : (double)comm;
+    double hidden = other > 0 ? (double)partner_comm * matched / other : 0.0;
+    double compute = (double)(total - comm);
     double longer = compute > hidden ? compute : hidden, shorter = compute + hidden - longer;
-    return (simtime_t)llround(longer + c->setup->overlap_interference * shorter);
+    return (simtime_t)llround(longer + c->setup->overlap_interference * shorter + in_line);
 }
 
 /* Are the op's inputs in? */
@@ -509,7 +515,9 @@ enum sim_status pipe_setup_init(struct pipe_setup *setup, const struct sched_typ
     setup->stage_dp_tail = mem_calloc(stages, sizeof(simtime_t));
     setup->stage_fwd_comm = mem_calloc(stages, sizeof(simtime_t));
     setup->stage_bwd_comm = mem_calloc(stages, sizeof(simtime_t));
+    setup->stage_layers = mem_calloc(stages, sizeof(int32_t));
     if (!setup->stage_dp_tail || !setup->stage_fwd_comm || !setup->stage_bwd_comm ||
+        !setup->stage_layers ||
         !setup->stage_fwd || !setup->stage_bwd || !setup->stage_wgt || !setup->rank_opt ||
         !setup->links || !setup->stage_dp || !setup->rank_param_ag) {
         pipe_setup_release(setup);
@@ -530,6 +538,7 @@ void pipe_setup_release(struct pipe_setup *setup)
     mem_free(setup->stage_dp_tail);
     mem_free(setup->stage_fwd_comm);
     mem_free(setup->stage_bwd_comm);
+    mem_free(setup->stage_layers);
     memset(setup, 0, sizeof *setup);
 }
 

@@ -83,6 +83,11 @@ struct pipe_setup {
      * compute and hidden communication that overlapping still costs.  Zero: none. */
     simtime_t *stage_fwd_comm; /* [pp*vp] */
     simtime_t *stage_bwd_comm; /* [pp*vp] */
+    /* The layers (transformer and MTP) of each stage: a pair overlaps layer by layer, as many
+     * as the smaller of its two chunks has, and the rest of each op runs alone with its
+     * exchanges in line (Megatron-Core's model_chunk_schedule_plan.py).  Zeros where a stage
+     * has no layers, or the costs are explicit (then there is no communication to hide). */
+    int32_t *stage_layers; /* [pp*vp] */
     double overlap_interference;
 };
 

@@ -519,6 +519,22 @@ static simtime_t pair_op_least(simtime_t total, simtime_t comm, simtime_t partne
     return time_min(paired, total);
 }
 
+/* The least partner communication an op of stage `st` hides: over the rank's two chunks, the
+ * exchanges of as many of the partner's layers as the pair matches (the pipeline's
+ * op_duration), rounded down. */
+static simtime_t least_hidden(const simtime_t *comm, const int32_t *layers, int st, int st0,
+                              int st1)
+{
+    simtime_t least = 0;
+    for (int i = 0; i < 2; i++) {
+        int q = i == 0 ? st0 : st1;
+        int32_t matched = layers[st] < layers[q] ? layers[st] : layers[q];
+        simtime_t h = layers[q] > 0 ? (simtime_t)((double)comm[q] * matched / layers[q]) : 0;
+        least = i == 0 || h < least ? h : least;
+    }
+    return least;
+}
+
 /* The bound of the DualPipe family, whose overlapped pairs may take less than their ops'
  * durations -- never less than their work, nor than the communication of the partner they
  * hide (a forward's partner is a backward of one of the rank's two chunks, and the other way
@@ -535,11 +551,11 @@ static simtime_t step_bound_pairs(const struct pipe_setup *s)
     for (int r = 0; r < p; r++) {
         simtime_t work = 0, down = 0, up = 0;
         int st0 = sched_stage_of(s->schedule, p, r, 0), st1 = sched_stage_of(s->schedule, p, r, 1);
-        simtime_t least_f = time_min(s->stage_fwd_comm[st0], s->stage_fwd_comm[st1]);
-        simtime_t least_b = time_min(s->stage_bwd_comm[st0], s->stage_bwd_comm[st1]);
         for (int c = 0; c < 2; c++) {
             int st = c == 0 ? st0 : st1;
             simtime_t b = s->stage_bwd[st] + (split ? 0 : s->stage_wgt[st]);
+            simtime_t least_b = least_hidden(s->stage_bwd_comm, s->stage_layers, st, st0, st1);
+            simtime_t least_f = least_hidden(s->stage_fwd_comm, s->stage_layers, st, st0, st1);
             work += pair_op_least(s->stage_fwd[st], s->stage_fwd_comm[st], least_b) +
                     pair_op_least(b, s->stage_bwd_comm[st], least_f) +
                     (split ? s->stage_wgt[st] : 0);

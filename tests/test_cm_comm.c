@@ -128,16 +128,21 @@ static const struct pipe_record *pair_partner(size_t i)
     return NULL;
 }
 
-/* Record i, the F of a pair with partner b, takes the longer of its compute and b's hideable
- * exchanges plus `interference` x the shorter.  Whether the exchanges are the longer. */
+/* Record i, the F of a pair with partner b, takes the longer of its compute and the exchanges
+ * of b's layers it is matched with plus `interference` x the shorter, and its own unmatched
+ * layers' exchanges in line.  Whether the exchanges are the longer. */
 static int assert_pair_cost(size_t i, const struct pipe_record *b, double interference)
 {
     const struct pipe_setup *s = &out.setup;
     const struct pipe_record *f = &out.res.recs[i];
+    double own = s->stage_layers[f->stage], other = s->stage_layers[b->stage];
+    double matched = own < other ? own : other;
+    cr_assert_gt(matched, 0.0, "stages %d and %d have layers", f->stage, b->stage);
     double work = simtime_to_s(s->stage_fwd[f->stage] - s->stage_fwd_comm[f->stage]);
-    double comm = simtime_to_s(s->stage_bwd_comm[b->stage]);
+    double in_line = simtime_to_s(s->stage_fwd_comm[f->stage]) * (1.0 - matched / own);
+    double comm = simtime_to_s(s->stage_bwd_comm[b->stage]) * matched / other;
     double hi = work > comm ? work : comm, lo = work + comm - hi;
-    double want = hi + interference * lo;
+    double want = hi + interference * lo + in_line;
     cr_assert(fabs(simtime_to_s(f->end - f->start) - want) < 2e-9, "F %.9g s, want %.9g s",
               simtime_to_s(f->end - f->start), want);
     return comm > work;
@@ -155,6 +160,31 @@ static void assert_first_pair_costs(double interference)
         return;
     }
     cr_assert_fail("no overlapped pair");
+}
+
+/* A pair overlaps as many layers as the smaller of its chunks has (Megatron-Core's
+ * model_chunk_schedule_plan.py): with chunks of 6, 10, 10 and 6 layers the 6-layer forward hides
+ * 6 of its 10-layer partner's exchanges, and the 10-layer forward keeps 4 layers' in line. */
+Test(ep, a_pair_overlaps_only_as_many_layers_as_its_smaller_chunk)
+{
+    run_ok(MODEL("mixtral-8x7b"), 8,
+           L("seq=4096", "ep=8", "pp=2", "vp=2", "gpus=16", "microbatches=8",
+             "schedule=interleaved", "overlap-ep-comm=true",
+             "pipeline-layout=Etttttt|tttttttttt|tttttttttt|ttttttL"));
+    const struct pipe_setup *s = &out.setup;
+    static const int32_t layers[] = {6, 10, 10, 6};
+    for (int st = 0; st < 4; st++)
+        cr_assert_eq(s->stage_layers[st], layers[st], "stage %d", st);
+    size_t uneven = 0;
+    for (size_t i = 0; i + 1 < out.res.nrecs; i++) {
+        const struct pipe_record *b = pair_partner(i);
+        if (!b)
+            continue;
+        assert_pair_cost(i, b, 0.0);
+        uneven += s->stage_layers[out.res.recs[i].stage] != s->stage_layers[b->stage];
+    }
+    cr_assert_gt(uneven, 0, "pairs of chunks of different depth");
+    step_release(&out);
 }
 
 /* DeepEP's kernels hold deepep-sms of the GPU's SMs while they run, so the compute a pair runs

@@ -252,6 +252,7 @@ Test(overlap, dualpipe_pairs_hide_each_others_communication)
     for (int s = 0; s < 8; s++) {
         f.setup.stage_fwd_comm[s] = MS(1);
         f.setup.stage_bwd_comm[s] = MS(1);
+        f.setup.stage_layers[s] = 1; /* a layer each: pairs match them all */
     }
     f.setup.overlap_interference = 0.25;
     cr_assert_eq(pipe_run(&f.setup, &f.res, &f.err), SIM_OK, "%s", f.err.msg);
