@@ -1114,6 +1114,11 @@ void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
     out->weights = cm->cfg.zero >= 3 ? sharded_bytes * shard +
                                            PARAM_BYTES * (1.0 - narrow_share) * gathered
                                      : PARAM_BYTES * own * (1.0 - narrow_share);
+    if (cm->cfg.fsdp2) /* the shard is the fp32 master the optimizer state counts: the 16-bit
+                        * copies exist only gathered (_fsdp_param.py: the cast is the
+                        * all-gather's copy-in); the narrow layers' gathered fp8 weights are
+                        * the cache below */
+        out->weights = PARAM_BYTES * (1.0 - narrow_share) * gathered;
     /* TE's cached fp8 / nvfp4 weights and their transposes, kept across a step's micro-batches;
      * ZeRO-3 holds them for the layers gathered at once (all of the rank's when kept gathered) */
     int resharded = cm->cfg.zero >= 3 && cm->cfg.reshard;
@@ -1124,6 +1129,13 @@ void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
     double grad_bytes = cm->cfg.grad_accumulation == GRAD_ACCUM_FP32_COPY ? 4.0 + PARAM_BYTES
                                                                           : cm_grad_bytes(scn);
     out->grads = grad_bytes * (per_microbatch ? shard + largest : own);
+    if (cm->cfg.fsdp2) /* beside the activations' peak, at the first backward unit: its 16-bit
+                        * gradients and, each micro-batch reducing, their reduce-scatter input
+                        * in the reduce type (chunk_cat; FSDPParamGroup keeps a second one only
+                        * once the next unit's activations are freed); under pipelining the
+                        * stage's accumulated gradients and the unit's 16-bit ones */
+        out->grads = per_microbatch ? grad_bytes * shard + (PARAM_BYTES + grad_bytes) * largest
+                                    : grad_bytes * own + PARAM_BYTES * largest;
     out->optimizer =
         optimizer_state_bytes(scn, shard, edge_shard) * (1.0 - scn->offload_optimizer);
     out->act_per_mb = act / scn->vp;

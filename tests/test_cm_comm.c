@@ -329,8 +329,7 @@ Test(fsdp, full_shard_gathers_each_layer_behind_the_previous_one)
  * reduce-scattered once, after the last backward, and its parameters stay gathered.
  * Llama-3.1-8B, pp 2, 8 micro-batches, FSDP over 4 GPUs of a node (100 GB/s), bf16 gradients:
  * the end-of-step reduce-scatter of a stage's gradients is (3/4) x 2 bytes x params / 100 GB/s;
- * none inside the backward ops; memory holds the whole stage's gradients and weights besides
- * the shard. */
+ * none inside the backward ops; memory holds the whole stage's gradients and weights. */
 Test(fsdp, under_pipeline_parallelism_gradients_are_reduced_once_after_the_last_backward)
 {
     run_ok(MODEL("llama3.1-8b"), 8,
@@ -341,9 +340,12 @@ Test(fsdp, under_pipeline_parallelism_gradients_are_reduced_once_after_the_last_
     cr_assert(near(st->dp_sync_s, rs), "end-of-step reduce-scatter %.9g vs %.9g", st->dp_sync_s,
               rs);
     cr_assert_eq(st->bwd.dp, 0.0, "no reduce-scatter inside the backward");
-    cr_assert(near(out.rep.mem[0].grads, 2.0 * st->params), "grads %g", out.rep.mem[0].grads);
-    cr_assert(near(out.rep.mem[0].weights, 2.0 * (st->params / 4 + st->params)),
-              "the shard and the stage kept gathered: %g", out.rep.mem[0].weights);
+    double embedding = 128256.0 * 4096; /* the largest unit, its bf16 gradients in flight */
+    cr_assert(near(out.rep.mem[0].grads, 2.0 * (st->params + embedding)), "grads %g",
+              out.rep.mem[0].grads);
+    cr_assert(near(out.rep.mem[0].weights, 2.0 * st->params),
+              "the stage kept gathered (FSDP2's shard is the fp32 master): %g",
+              out.rep.mem[0].weights);
     step_release(&out);
     /* Megatron-FSDP (zero 3) reduce-scatters every micro-batch's gradients, pipeline or not. */
     run_ok(MODEL("llama3.1-8b"), 8,
@@ -408,6 +410,14 @@ Test(fsdp, fsdp2_copies_around_each_units_collectives)
     cr_assert(near(st->bwd.compute - plain.bwd.compute, bwd), "backward %.9g vs %.9g",
               st->bwd.compute - plain.bwd.compute, bwd);
     cr_assert(near(out.cm.rank_opt_s[0] - plain_opt, 12.0 * params / 8 / 1e12), "clipping");
+    /* Memory: no 16-bit shard (the fp32 master, in the optimizer state, is the shard), two
+     * gathered units (the largest: the head and its norm); the gradients' fp32 shard, and the
+     * largest unit's bf16 gradients with their fp32 reduce-scatter input. */
+    double largest = 128256.0 * 4096 + 4096;
+    const struct cm_rank_memory *mm = &out.rep.mem[0];
+    cr_assert(near(mm->weights, 2.0 * 2 * largest), "weights %g", mm->weights);
+    cr_assert(near(mm->grads, 4.0 * params / 8 + (2.0 + 4.0) * largest), "grads %g", mm->grads);
+    cr_assert(near(mm->optimizer, 12.0 * params / 8), "optimizer %g", mm->optimizer);
     step_release(&out);
 #undef FSDP8
 }
@@ -435,6 +445,12 @@ Test(fsdp, fsdp2_under_pipelining_accumulates_unsharded_and_reduces_after_the_la
     for (int s = 0; s < 2; s++)
         cr_assert_eq(out.setup.stage_dp_tail[s], out.setup.stage_dp[s],
                      "stage %d: nothing hides behind its last backward", s);
+    /* Memory: the stage kept gathered in bf16 and no 16-bit shard; its fp32 accumulated
+     * gradients and the largest unit's (the embedding's) bf16 ones. */
+    double embedding = 128256.0 * 4096;
+    cr_assert(near(out.rep.mem[0].weights, 2.0 * p), "weights %g", out.rep.mem[0].weights);
+    cr_assert(near(out.rep.mem[0].grads, 4.0 * p + 2.0 * embedding), "grads %g",
+              out.rep.mem[0].grads);
     step_release(&out);
 #undef PIPED
 }
