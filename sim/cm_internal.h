@@ -88,6 +88,7 @@ struct coll_level cm_intra_level(const struct cm_ctx *c, int members);
 double cm_coll_time(const struct cm_ctx *c, enum coll_op op, double bytes, struct coll_group g);
 /* Exposed time of `comm` seconds of communication overlapping `hide` seconds of compute. */
 double cm_exposed(const struct cm_ctx *c, double comm, double hide, int overlap);
+/* The same, overlapped, at a given interference (an EP exchange beside DeepEP's held SMs). */
 double cm_exposed_at(double interference, double comm, double hide);
 /* Context parallelism's K/V traffic per layer for `tokens` tokens per rank, under the
  * scenario's cp-comm-type: what overlaps attention (the ring) and what blocks (all-gathers,
