@@ -42,7 +42,10 @@ static const struct calib_knob knobs[] = {
      overlap_interference},
 };
 #define NKNOBS (sizeof knobs / sizeof knobs[0])
-#define DEFAULT_FIT "training-efficiency,kernel-overhead,overlap-interference"
+/* overlap-interference is left at the files' estimate unless asked for: the runs do not pin it
+ * (with one source left out the fit put it anywhere from 0.02 to 0.31) and fitting it made the
+ * leave-one-source-out error worse, 6.5% against 6.0% (README "Accuracy", 2026-12-03). */
+#define DEFAULT_FIT "training-efficiency,kernel-overhead"
 
 static const struct calib_knob *knob_find(const char *name)
 {
