@@ -1281,6 +1281,24 @@ int cm_stage_repeats(const struct cm_ctx *c, const struct cm_stage *prev, int st
     return 1;
 }
 
+/* P2P scatter-gather without sequence parallelism: an activation or gradient crosses the
+ * pipeline in 1/tp slices and the receiver all-gathers it over its TP group before using it,
+ * on the compute stream (Megatron-LM's p2p_communication.py, gather_split_1d_tensor, since
+ * 2021; DeepSpeed's pipeline engine, PartitionedTensor.full()).  Every stage but the model's
+ * first receives activations, every stage but its last gradients: T tokens of h each. */
+static void add_p2p_gather(const struct cm_ctx *c, double T, struct cm_stage *st)
+{
+    const struct cm_config *cfg = c->cfg;
+    if (!c->scn->p2p_scatter_gather || c->scn->sp || cfg->tp < 2 || cfg->pp < 2)
+        return;
+    struct coll_group g = cm_group_of(cfg->tp, 1, cfg->gpus_per_node);
+    double gather = cm_coll_time(c, COLL_ALL_GATHER, ACT_BYTES * T * c->m->hidden, g);
+    if (!st->has_embedding)
+        st->fwd.tp += gather;
+    if (!st->has_head)
+        st->bwd.tp += gather;
+}
+
 void cm_stage_cost(const struct cm_ctx *c, int stage, struct cm_stage *st)
 {
     const struct cm_config *cfg = c->cfg;
@@ -1312,4 +1330,5 @@ void cm_stage_cost(const struct cm_ctx *c, int stage, struct cm_stage *st)
         add_head(c, 1, st);
         add_mtp(c, &memo, st);
     }
+    add_p2p_gather(c, T, st);
 }

@@ -1050,7 +1050,7 @@ static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct 
     setup->blocking_p2p = !scn->overlap_p2p;
     /* P2P: the [s/cp, b, h] activation; each TP rank sends only its 1/tp slice with sequence
      * parallelism (Megatron-Core) or the scatter-gather optimisation (Narayanan et al. 2021,
-     * sec. 4.1; the receiver's NVLink all-gather is not modelled). */
+     * sec. 4.1; the receiver then all-gathers it over TP: cm_work.c, add_p2p_gather). */
     double T = (double)cm->cfg.micro_batch * cm->cfg.seq / cm->cfg.cp;
     int sliced = scn->sp || scn->p2p_scatter_gather;
     cm->p2p_bytes = ACT_BYTES * T * cm->model.hidden / (sliced ? cm->cfg.tp : 1);

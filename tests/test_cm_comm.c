@@ -455,6 +455,33 @@ Test(fsdp, fsdp2_under_pipelining_accumulates_unsharded_and_reduces_after_the_la
 #undef PIPED
 }
 
+/* P2P scatter-gather without sequence parallelism: the receiver all-gathers each activation
+ * (and gradient) over its TP group before use.  Llama-3.1-8B, tp 2, pp 2 in one toy node (100
+ * GB/s NVLink): 4096 tokens x 4096 x 2 bytes, half of it over the link, in stage 1's forward
+ * and stage 0's backward; with sequence parallelism nothing is gathered. */
+Test(pp, scatter_gather_receivers_all_gather_over_tp)
+{
+#define SG(...) L("seq=4096", "gpus=4", "tp=2", "pp=2", "microbatches=4", __VA_ARGS__)
+    run_ok(MODEL("llama3.1-8b"), 8, SG("sp=false", "p2p-scatter-gather=false"));
+    struct cm_stage whole[2] = {out.cm.stages[0], out.cm.stages[1]};
+    step_release(&out);
+    run_ok(MODEL("llama3.1-8b"), 8, SG("sp=false", "p2p-scatter-gather=true"));
+    double gather = 0.5 * 4096.0 * 4096 * 2 / 100e9;
+    cr_assert(near(out.cm.stages[1].fwd.tp - whole[1].fwd.tp, gather), "stage 1 forward %.9g",
+              out.cm.stages[1].fwd.tp - whole[1].fwd.tp);
+    cr_assert(near(out.cm.stages[0].bwd.tp - whole[0].bwd.tp, gather), "stage 0 backward");
+    cr_assert(near(out.cm.stages[0].fwd.tp, whole[0].fwd.tp), "the first stage receives nothing");
+    cr_assert(near(out.cm.stages[1].bwd.tp, whole[1].bwd.tp), "the last stage neither");
+    step_release(&out);
+    run_ok(MODEL("llama3.1-8b"), 8, SG("sp=true", "p2p-scatter-gather=true"));
+    struct cm_stage sp1 = out.cm.stages[1];
+    step_release(&out);
+    run_ok(MODEL("llama3.1-8b"), 8, SG("sp=true", "p2p-scatter-gather=false"));
+    cr_assert(near(sp1.fwd.tp, out.cm.stages[1].fwd.tp), "sequence parallel: no gather");
+    step_release(&out);
+#undef SG
+}
+
 Test(fsdp, hybrid_shard_and_the_optimizer_state_precision)
 {
     /* Shards of 4 GPUs replicated twice: optimizer state over 4, Megatron's bf16 moments. */
