@@ -375,6 +375,14 @@ static enum sim_status check_cost_inputs(struct scenario *scn, const struct mode
                               scn->layers, m->layers);
     if (scn->seq <= 0)
         return scn_rule_error(scn, SCN_SEQ, err, "the cost model needs seq (tokens per sample)");
+    if (scn_given(scn, SCN_ATTENTION_KERNEL) && scn->attention != ATTENTION_FLASH)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_ATTENTION_KERNEL, SCN_ATTENTION), err,
+                              "attention-kernel applies to attention=flash");
+    if (scn->attention_kernel == ATTN_KERNEL_FA2 && !(hw->gpu.fa2_attention_share > 0))
+        return scn_rule_error(scn, SCN_ATTENTION_KERNEL, err,
+                              "attention-kernel=fa2: %s gives no FlashAttention-2 rate "
+                              "(gpu fa2-attention-share)",
+                              hw->gpu.name);
     if (scn->moe_dispatcher == DISPATCH_DEEPEP && hw->gpu.sms > 0 &&
         scn->deepep_sms >= hw->gpu.sms)
         return scn_rule_error(scn, SCN_DEEPEP_SMS, err,
@@ -664,6 +672,9 @@ static enum sim_status check_rules(struct scenario *scn, const struct model *m,
                               .flat_param_grads = flat_param_grads(scn, &sh, deferred),
                               .fsdp2 = scn->framework == FW_TORCHTITAN && sh.stage >= 3,
                               .ep_overlap_interference = ep_overlap_interference(scn, hw),
+                              .attention_share = scn->attention_kernel == ATTN_KERNEL_FA2
+                                                     ? hw->gpu.fa2_attention_share
+                                                     : 1.0,
                               .grad_allreduce =
                                   sh.stage == 0 || scn->grad_reduce_op == GRAD_REDUCE_ALL_REDUCE,
                               .shard = shard,

@@ -100,6 +100,9 @@ struct cm_config {
      * costs: the hardware's overlap-interference, or, with DeepEP on a GPU whose SM count is
      * known, the share of the SMs its kernels hold if that is more (ep_overlap_interference). */
     double ep_overlap_interference;
+    /* The flash-attention kernel's rate as a share of the hardware's attention curve: 1, or
+     * with attention-kernel="fa2" the file's fa2-attention-share. */
+    double attention_share;
     int grad_allreduce; /* the end-of-step gradient reduction is an all-reduce: ZeRO 0, or a
                            sharded optimizer whose framework all-reduces before it takes its
                            shard (grad-reduce-op=all-reduce) */

@@ -76,6 +76,9 @@ struct hw_gpu {
      * kernel that holds a fixed number of them (DeepEP) takes that share of the GPU from the
      * compute it overlaps. */
     int sms;
+    /* FlashAttention-2's attention rate as a share of the attention curve's kernel (0 when the
+     * file does not say, and attention-kernel="fa2" is refused). */
+    double fa2_attention_share;
 };
 
 struct hw_node {

@@ -44,6 +44,7 @@ static const char *const dtype_choices[] = {"fp32", "tf32", "bf16", "fp16", "fp8
 static const char *const recompute_choices[] = {"none", "selective", "full", NULL};
 static const char *const attention_choices[] = {"flash", "unfused", NULL};
 static const char *const elementwise_choices[] = {"fused", "eager", NULL};
+static const char *const attention_kernel_choices[] = {"best", "fa2", NULL};
 static const char *const grad_accumulation_choices[] = {"fused", "autograd", "fp32-copy",
                                                          "main-grad", NULL};
 static const char *const fp8_recipe_choices[] = {"delayed", "current", "blockwise", "mxfp8", NULL};
@@ -233,6 +234,11 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
         {"attention", VT_CHOICE, FIELD(attention), 0, 0, attention_choices, 0, .scope = KS_MODEL,
          .def = "flash",
          .doc = "attention kernels: flash (fused) or unfused (GEMMs and softmax over s x s)"},
+    [SCN_ATTENTION_KERNEL] = {"attention-kernel", VT_CHOICE, FIELD(attention_kernel), 0, 0,
+                              attention_kernel_choices, 0, .scope = KS_MODEL, .def = "best",
+                              .doc = "with flash attention: best (the kernel the hardware file's "
+                                     "curve describes: cuDNN on Hopper and Blackwell) or fa2 "
+                                     "(FlashAttention-2, PyTorch SDPA's flash backend)"},
     [SCN_ELEMENTWISE] = {"elementwise", VT_CHOICE, FIELD(elementwise), 0, 0, elementwise_choices,
                          0, .scope = KS_MODEL, .def = "fused",
                          .doc = "element-wise ops: fused (Transformer Engine, torch.compile) or "

@@ -92,6 +92,7 @@ enum scn_key {
     SCN_OFFLOAD_ACTIVATIONS,
     SCN_OFFLOAD_OPTIMIZER,
     SCN_ELEMENTWISE,
+    SCN_ATTENTION_KERNEL,
     SCN_ROPE_FUSION,
     SCN_OVERLAP_TP_BACKWARD,
     SCN_GRAD_ACCUMULATION,
@@ -134,6 +135,7 @@ enum scn_attention { ATTENTION_FLASH, ATTENTION_UNFUSED };
 /* Element-wise ops fused into few kernels (Transformer Engine, torch.compile) or run by eager
  * PyTorch one kernel per op. */
 enum scn_elementwise { ELEMENTWISE_FUSED, ELEMENTWISE_EAGER };
+enum scn_attention_kernel { ATTN_KERNEL_BEST, ATTN_KERNEL_FA2 };
 /* How a micro-batch's weight gradients join the step's sum: fused -- the weight-gradient GEMM
  * adds into the gradient buffer itself (Megatron's gradient-accumulation fusion), no pass of
  * its own; autograd -- PyTorch's AccumulateGrad adds each micro-batch's new gradient into
@@ -251,6 +253,7 @@ struct scenario {
     int overlap_grad_reduce, overlap_param_gather, overlap_tp_comm, overlap_p2p;
     int attention;            /* enum scn_attention */
     int elementwise;          /* enum scn_elementwise */
+    int attention_kernel;     /* enum scn_attention_kernel: which flash-attention kernel runs */
     int rope_fusion;          /* RoPE (and MLA's Q/K/V assembly) in fused kernels */
     int overlap_tp_backward;  /* column-parallel backward collectives beside their own GEMMs */
     int grad_accumulation;    /* enum scn_grad_accumulation */

@@ -1223,6 +1223,29 @@ Test(cp, the_ring_copies_and_corrects_beside_its_kernels)
               ring_b - ag_b);
 }
 
+/* attention-kernel="fa2" runs the attention core at the hardware's fa2-attention-share of its
+ * curve (0.5 on this toy GPU: twice the time, forward and backward); nothing else changes.  A
+ * GPU that gives no FlashAttention-2 rate refuses it, and so does unfused attention. */
+Test(attention, fa2_runs_at_the_hardware_files_share_of_the_curve)
+{
+    const char *const *best = L("seq=4096", "microbatches=1");
+    const char *const *fa2 = L("seq=4096", "microbatches=1", "attention-kernel=fa2");
+    toy_step_on(MODEL("llama3.1-8b"), 8, "fa2-attention-share=\"0.5\"", best, &scn, &out);
+    struct cm_layer_view b = out.rep.layer_view[0];
+    step_release(&out);
+    toy_step_on(MODEL("llama3.1-8b"), 8, "fa2-attention-share=\"0.5\"", fa2, &scn, &out);
+    const struct cm_layer_view *f = &out.rep.layer_view[0];
+    cr_assert(near(f->attn_fwd, 2.0 * b.attn_fwd), "forward %.9g vs %.9g", f->attn_fwd,
+              b.attn_fwd);
+    cr_assert(near(f->attn_bwd, 2.0 * b.attn_bwd), "backward");
+    cr_assert(near(f->gemm_fwd, b.gemm_fwd), "GEMMs unchanged");
+    step_release(&out);
+    rule_error(MODEL("llama3.1-8b"), fa2, "gives no FlashAttention-2 rate");
+    rule_error(MODEL("llama3.1-8b"),
+               L("seq=4096", "microbatches=1", "attention=unfused", "attention-kernel=fa2"),
+               "attention-kernel applies to attention=flash");
+}
+
 /* Unfused attention (Llama 3.1 8B, seq 4096, one GPU, HBM at 1 TB/s): Q K^T writes the
  * 32 x 4096 x 4096 = 536,870,912 16-bit scores and scores x V reads them back, each with two
  * 4096 x 32 x 128 operands: 1,140,850,688 bytes, 1.141 ms at 1 TB/s against 0.275 ms of

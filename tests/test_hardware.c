@@ -110,6 +110,7 @@ Test(hardware, dgx_h100_numbers_in_si, .init = setup)
     assert_close(hw.net.oversubscription, 1.0, "oversubscription");
     cr_assert_eq(hw.price_gpu_hour, 0.0, "not priced");
     cr_assert_eq(hw.gpu.sms, 132, "streaming multiprocessors");
+    assert_close(hw.gpu.fa2_attention_share, 0.62, "FlashAttention-2 against cuDNN");
     hw_release(&hw);
 }
 
