@@ -511,8 +511,8 @@ static simtime_t time_min(simtime_t a, simtime_t b)
 }
 
 /* The least an op can take, alone (`total`, its communication exposed) or in an overlapped
- * F&B pair (the longer of its work and its partner's communication, at least `partner_comm`:
- * the pipeline's op_duration). */
+ * F&B pair (the longer of its work and the partner communication it hides, at least
+ * `partner_comm`: the pipeline's op_duration; own exchanges a pair leaves in line only add). */
 static simtime_t pair_op_least(simtime_t total, simtime_t comm, simtime_t partner_comm)
 {
     simtime_t work = total - comm, paired = work > partner_comm ? work : partner_comm;
