@@ -436,8 +436,15 @@ static enum sim_status load_gpu(struct loader *ld, const xmlNode *el, struct hw_
         st = get_fp8_layouts(ld, el, &gpu->fp8_any_layout);
     if (st == SIM_OK)
         st = get_sm_count(ld, el, &gpu->sms);
-    if (st == SIM_OK) /* optional; a share, above 0 */
-        st = get_optional_fraction(ld, el, "fa2-attention-share", &gpu->fa2_attention_share);
+    if (st == SIM_OK) { /* optional (absent: no FlashAttention-2 rate); when given, above 0 */
+        double share = -1.0;
+        st = get_optional_fraction(ld, el, "fa2-attention-share", &share);
+        if (st == SIM_OK && share == 0.0)
+            st = bad(ld, el, "gpu fa2-attention-share: must be above 0 (leave it out when the "
+                             "rate is unknown)");
+        else if (st == SIM_OK && share > 0.0)
+            gpu->fa2_attention_share = share;
+    }
     for (xmlNodePtr c = xml_first_element((xmlNodePtr)el); c && st == SIM_OK;
          c = xml_next_element(c)) {
         if (is_element(c, "peak"))
