@@ -69,6 +69,17 @@
  * runs them once.  Shared experts are a dense MLP's FC1, activation and FC2 beside them. */
 #define KERNELS_MOE_ROUTE_FWD 23.0
 #define KERNELS_MOE_ROUTE_BWD 14.0
+/* Without moe_router_fusion (Megatron-Core before 0.13) the router is PyTorch ops, read in
+ * megatron/core/transformer/moe/router.py and moe_utils.py at core_v0.12.0 for a sigmoid
+ * router with expert bias, group-limited top-k, capacity and the sequence aux loss:
+ * topk_softmax_with_capacity about 29 kernels (sigmoid, bias add, group_limited_topk's 10,
+ * gather, the normalisation's 3, scaling, the two scatters into [T, E] and their casts, the
+ * count, the capacity top-k and mask, the final product), the aux-loss scores and
+ * sequence_load_balancing_loss_func about 15 (with a gather over TP), the expert-bias count
+ * 2, the casts 2: about 49 where the fused router's 6 are counted above, +43; backward, about
+ * 28 autograd kernels where 6 are counted, +22. */
+#define KERNELS_UNFUSED_ROUTER_FWD 43.0
+#define KERNELS_UNFUSED_ROUTER_BWD 22.0
 #define KERNELS_SHARED_FWD 3.0
 #define KERNELS_SHARED_BWD 3.0
 #define KERNELS_SHARED_WGT 2.0
@@ -229,6 +240,7 @@ struct layer_cost {
     double tp_fwd, tp_bwd;     /* TP collective time per pass (before overlap) */
     double tp_regather;        /* of tp_fwd, what recomputing the per-op policy's matmuls repeats */
     double tp_bwd_hidden;      /* of tp_bwd, what column-parallel GEMMs hide of their own */
+    double mla_regather;       /* TP gathers recomputing MLA's up-projections repeats */
     struct cp_traffic cp;      /* CP K/V exchange per pass: behind attention and blocking */
     double ep_fwd, ep_bwd;     /* EP dispatch + combine time per pass */
     double quant_fwd, quant_bwd; /* fp8 quantization of GEMM inputs / output gradients */
@@ -484,6 +496,16 @@ static void layer_gemms(const struct cm_ctx *c, const struct layer_parts *lp,
      * TP like the router, one before the dispatch and one after the combine */
     lc->latent_gemm = 2.0 * matmul_s(c, lf->latent_proj / 2.0 * share);
     lc->router_gemm = gemm_s(c, &c->wide, lf->router * share);
+    if (lf->router > 0 && c->scn->moe_router_fp32) {
+        /* moe_router_dtype fp32: the gating GEMM on fp32 copies of its input and weight
+         * (router.py TopKRouter.gating, Megatron-Core core_v0.12.0: F.linear(input.to(fp32),
+         * weight.to(fp32))), at the TF32 rate -- NGC containers let cuBLAS use TF32 for fp32;
+         * without it, the fp32 (SIMT) peak would apply: not modelled */
+        enum dtype d32 = c->hw->gpu.peak_flops[DT_TF32] > 0 ? DT_TF32 : DT_FP32;
+        struct gemm_rate r32 = {c->hw->gpu.peak_flops[d32], hw_matmul_curve(&c->hw->gpu, d32)};
+        if (r32.peak > 0) /* a file with neither peak: the 16-bit rate */
+            lc->router_gemm = gemm_s(c, &r32, lf->router * share);
+    }
     lc->col_mixer = matmul_s(c, lf->qkv * share) + matmul_s(c, lf->mamba_in * share);
     lc->col_mlp = lp->mlp == MLP_DENSE
                       ? matmul_s(c, lf->mlp * share * (m->act == ACT_SWIGLU ? 2.0 / 3.0 : 0.5))
@@ -721,6 +743,10 @@ static void layer_kernels(const struct cm_ctx *c, const struct layer_parts *lp,
         double extra_gemms = 2.0 * ((double)c->m->experts / c->cfg->ep - 1.0);
         fwd += KERNELS_MOE_ROUTE_FWD + extra_gemms;
         bwd += KERNELS_MOE_ROUTE_BWD + extra_gemms;
+        if (!c->scn->moe_router_fusion) {
+            fwd += KERNELS_UNFUSED_ROUTER_FWD;
+            bwd += KERNELS_UNFUSED_ROUTER_BWD;
+        }
         wgt += extra_gemms;
         if (c->m->moe_latent > 0) { /* the two latent projections' GEMMs each way */
             fwd += 2.0;
@@ -851,6 +877,56 @@ static double tp_bwd_hidden(const struct cm_ctx *c, const struct layer_parts *lp
  * (layernorm_linear.py, base.py grad_output_preprocess): those all-gathers move the quantized
  * copy; reduce-scatters stay 16-bit.  A MoE layer's routed tokens reach the experts through
  * the dispatcher, so its MLP side gathers bf16. */
+/* MLA under TP with sequence parallelism, read in Megatron-Core's multi_latent_attention.py
+ * (MLASelfAttention.get_query_key_value_tensors) and gpt_layer_specs.py: the up-projections are
+ * column-parallel, so each gathers its input (T x q_lora, T x kv_lora; fp8: quantized first)
+ * and reduce-scatters its input gradient.  The down-projections are
+ *  - column-parallel up to 0.13 (TEColumnParallelLinear, core_v0.12.0/core_v0.13.0
+ *    gpt_layer_specs.py): each gathers the layer's [T, h] input (two gathers where the
+ *    standard block counts one), and their outputs are gathered over TP on the last dim
+ *    (gather_from_tensor_model_parallel_region: T x q_lora, T x (kv_lora + rope)) and split
+ *    back onto the sequence shard (scatter_to_sequence_parallel_region, whose backward
+ *    gathers T x q_lora and T x kv_lora);
+ *  - duplicated on the sequence shard from 0.14 (TELinear; 720c8b40d8, "MLA down proj switch
+ *    back to TELinear"): no [T, h] gather at all; only the shared rotary key part is gathered
+ *    (T x rope; its backward reduce-scatters).
+ * Applied as the difference to the standard block's one [T, h] gather forward and gather +
+ * reduce-scatter backward (layer_tp_comm); the recompute of the up-projections repeats their
+ * input gathers. */
+static void mla_tp_comm(const struct cm_ctx *c, const struct layer_parts *lp, double T,
+                        struct coll_group g, double ag_h, double rs_h, struct layer_cost *lc)
+{
+    const struct model *m = c->m;
+    if (m->kv_lora_rank <= 0 || lp->mixer != MIXER_ATTENTION)
+        return;
+    double ql = m->q_lora_rank, kl = m->kv_lora_rank, rp = m->qk_rope_dim;
+    double in_bytes = c->narrow ? quant_recipe_of(c->scn).q : ACT_BYTES;
+    double ag_ql = ql > 0 ? cm_coll_time(c, COLL_ALL_GATHER, in_bytes * T * ql, g) : 0.0;
+    double ag_kl = cm_coll_time(c, COLL_ALL_GATHER, in_bytes * T * kl, g);
+    double rs_ql = ql > 0 ? cm_coll_time(c, COLL_REDUCE_SCATTER, ACT_BYTES * T * ql, g) : 0.0;
+    double rs_kl = cm_coll_time(c, COLL_REDUCE_SCATTER, ACT_BYTES * T * kl, g);
+    double up_ag = ag_ql + ag_kl, up_rs = rs_ql + rs_kl;
+    lc->mla_regather = up_ag;
+    if (c->scn->mla_down_column) {
+        double ag16_ql = ql > 0 ? cm_coll_time(c, COLL_ALL_GATHER, ACT_BYTES * T * ql, g) : 0.0;
+        double ag16_kl = cm_coll_time(c, COLL_ALL_GATHER, ACT_BYTES * T * kl, g);
+        double ag16_kv = cm_coll_time(c, COLL_ALL_GATHER, ACT_BYTES * T * (kl + rp), g);
+        lc->tp_fwd += ag_h + ag16_ql + ag16_kv + up_ag;
+        lc->tp_bwd += ag_h + rs_h + ag16_ql + ag16_kl + up_ag + up_rs;
+        return;
+    }
+    double ag_rp = cm_coll_time(c, COLL_ALL_GATHER, ACT_BYTES * T * rp, g);
+    double rs_rp = cm_coll_time(c, COLL_REDUCE_SCATTER, ACT_BYTES * T * rp, g);
+    lc->tp_fwd += up_ag + ag_rp - ag_h;
+    lc->tp_bwd += up_ag + up_rs + rs_rp - ag_h - rs_h;
+    /* the up-projections hide their own gathers and reductions, not the [T, h] ones */
+    double wgrad_rs = c->cfg->split_backward ? 0.0 : 1.0;
+    lc->tp_bwd_hidden += hidden_behind(c, up_ag, lc->col_mixer) +
+                         hidden_behind(c, wgrad_rs * up_rs, lc->col_mixer) -
+                         hidden_behind(c, ag_h, lc->col_mixer) -
+                         hidden_behind(c, wgrad_rs * rs_h, lc->col_mixer);
+}
+
 static void layer_tp_comm(const struct cm_ctx *c, const struct layer_parts *lp, double T,
                           struct layer_cost *lc)
 {
@@ -874,6 +950,7 @@ static void layer_tp_comm(const struct cm_ctx *c, const struct layer_parts *lp, 
         lc->tp_bwd = 2.0 * ag + lp->blocks * rs;
         lc->tp_regather = ag; /* the re-run K and up-projection need their gathered inputs */
         lc->tp_bwd_hidden = tp_bwd_hidden(c, lp, ag_mix, ag_mlp, rs, lc);
+        mla_tp_comm(c, lp, T, g, ag_mix, rs, lc);
     } else {
         double ar = cm_coll_time(c, COLL_ALL_REDUCE, bytes, g);
         lc->tp_fwd = reductions_fwd(c, lp) * ar;
@@ -899,7 +976,10 @@ static void layer_cost_of(const struct cm_ctx *c, const struct layer_parts *lp,
     layer_kernels(c, lp, lc);
     if (moe) /* router: softmax / sigmoid and top-k over T x experts fp32 scores (read and
               * write, three passes) */
-        lc->router_fwd = cm_memory_s(c, 3.0 * 2.0 * 4.0 * Ts * m->experts);
+        lc->router_fwd = cm_memory_s(c, 3.0 * 2.0 * 4.0 * Ts * m->experts) +
+                         /* fp32 router: the input cast to fp32 (read 2, write 4 bytes), and
+                          * in the backward its fp32 gradient cast back (read 4, write 2) */
+                         (c->scn->moe_router_fp32 ? cm_memory_s(c, 6.0 * Ts * m->hidden) : 0.0);
     layer_core(c, lp, lfp, share, T, lc);
     layer_elementwise(c, lp, T, Ts, lc);
     layer_tp_comm(c, lp, T, lc);
@@ -970,7 +1050,17 @@ static struct recompute_cost selective_recompute(const struct cm_ctx *c, int moe
         a.qkv_in = a.mlp_in = 0.0;
     }
     if ((rc & RC_MLA_UP_PROJ) && a.latent > 0) { /* the up-projections and Q/K/V's assembly */
-        r.work += lc->mla_up + lc->mla_qkv;
+        /* CheckpointWithoutOutput re-runs qkv_up_proj_and_rope_apply whole
+         * (multi_latent_attention.py, MLASelfAttention.get_query_key_value_tensors, core_v0.12.0
+         * to core_v0.14.0): the two up-projections with their input gathers over TP, the
+         * rotary embedding of q_pos_emb and k_pos_emb, and Q/K/V's assembly -- each kernel
+         * launched again */
+        double launches = 2.0 + (mla_assembly_fused(c) ? KERNELS_MLA_FUSED : KERNELS_MLA_UNFUSED) +
+                          (c->scn->rope_fusion || c->scn->elementwise == ELEMENTWISE_EAGER
+                               ? 0.0
+                               : KERNELS_UNFUSED_ROPE);
+        r.work += lc->mla_up + lc->mla_qkv + lc->rope_fwd + launches * c->hw->gpu.kernel_overhead_s;
+        r.tp += lc->mla_regather; /* their inputs gathered over TP again */
         a.qkv = a.latent;
     }
     if ((rc & RC_MLP) && !moe) {
@@ -1101,6 +1191,16 @@ static void add_offload(const struct cm_ctx *c, double kept, double fwd_work, do
     st->act_bytes_mb -= f * kept;
 }
 
+/* Element-wise work of the backward: twice the forward's (each op reads its output's gradient
+ * and what it saved, and writes its input's gradient), but the token permutations: the
+ * backward of a permutation is the inverse permutation of the gradient, one read and one
+ * write like the forward's (moe_utils.py permute / unpermute and sort_chunks_by_idxs, whose
+ * backward calls the same gather or scatter, Megatron-Core core_v0.12.0 to core_v0.14.0). */
+static double elem_bwd_s(const struct layer_cost *lc)
+{
+    return ELEMWISE_BWD_FACTOR * (lc->elem_fwd - lc->permute_fwd) + lc->permute_fwd;
+}
+
 /* The model's first layer of each kind, as the report's per-layer table shows it (stages are
  * costed in model order). */
 static void keep_view(int layer, const struct layer_cost *lc, struct cm_layer_view *v)
@@ -1112,8 +1212,7 @@ static void keep_view(int layer, const struct layer_cost *lc, struct cm_layer_vi
                                 .attn_fwd = lc->core_fwd,
                                 .attn_bwd = lc->core_bwd,
                                 .elem_fwd = lc->elem_fwd + lc->mla_qkv + lc->cp_fwd,
-                                .elem_bwd =
-                                    ELEMWISE_BWD_FACTOR * lc->elem_fwd + lc->mla_qkv + lc->cp_bwd,
+                                .elem_bwd = elem_bwd_s(lc) + lc->mla_qkv + lc->cp_bwd,
                                 .quant_fwd = lc->quant_fwd,
                                 .quant_bwd = lc->quant_bwd,
                                 .router_fwd = lc->router_fwd,
@@ -1165,7 +1264,7 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit,
     st->fwd.ep += ep_fwd;
     /* Backward input gradient: matmuls 1x forward, attention core backward, element-wise 2x;
      * weight gradient: matmuls 1x forward. */
-    st->bwd.compute += lc->gemm_fwd + lc->core_bwd + ELEMWISE_BWD_FACTOR * lc->elem_fwd +
+    st->bwd.compute += lc->gemm_fwd + lc->core_bwd + elem_bwd_s(lc) +
                        lc->mla_qkv + lc->cp_bwd + lc->quant_bwd + lc->router_fwd +
                        lc->kernels_bwd * launch;
     st->wgt.compute += lc->gemm_fwd + lc->kernels_wgt * launch;

@@ -73,6 +73,8 @@ static const struct flag flags[] = {
     {"muon-num-ns-steps", FK_INT, "muon-ns-steps", NULL, 0},
     {"overlap-grad-reduce", FK_SWITCH, "overlap-grad-reduce", "true", 0},
     {"moe-shared-expert-overlap", FK_SWITCH, "moe-shared-expert-overlap", "true", 0},
+    {"moe-router-dtype", FK_WORD, "moe-router-dtype", NULL, 0},
+    {"moe-router-fusion", FK_SPECIAL, NULL, NULL, 0},
     {"overlap-param-gather", FK_SWITCH, "overlap-param-gather", "true", 0},
     {"tp-comm-overlap", FK_SWITCH, "overlap-tp-comm", "true", 0},
     {"overlap-p2p-communication", FK_SWITCH, "overlap-p2p", "true", 0},
@@ -117,7 +119,7 @@ static const struct flag flags[] = {
 /* Where each key the table can produce goes in the scenario file (the schema's elements). */
 static const struct {
     const char *element;
-    const char *keys[24];
+    const char *keys[28];
 } layout[] = {
     {"parallel", {"gpus", "tp", "cp", "ep", "etp", "sp", "moe-dispatcher", "deepep-sms"}},
     {"pipeline", {"schedule", "pp", "vp", "vp-group", "pipeline-layout"}},
@@ -125,7 +127,8 @@ static const struct {
     {"training",
      {"dtype", "recompute", "recompute-modules", "recompute-method", "recompute-num-layers",
       "distributed-optimizer", "overlap-grad-reduce", "overlap-param-gather", "overlap-tp-comm",
-      "overlap-p2p", "overlap-ep-comm", "moe-shared-expert-overlap", "attention",
+      "overlap-p2p", "overlap-ep-comm", "moe-shared-expert-overlap", "moe-router-dtype",
+      "moe-router-fusion", "attention",
       "grad-reduce-fp32", "grad-accumulation", "rope-fusion", "overlap-tp-backward", "dropout",
       "mtp-layers", "mtp-repeated-layer",
       "optimizer-algorithm", "muon-ns-steps", "optimizer-moments", "framework"}},
@@ -234,6 +237,7 @@ struct pending {
     int gqa;
     int fp8; /* --fp8-format: fp8 matmuls whatever --bf16 / --fp16 say (they name the rest) */
     int fp4; /* --fp4-format (e2m1, TE's NVFP4 recipe): likewise, 4-bit matmuls */
+    int router_fusion;         /* --moe-router-fusion (Megatron's default: off) */
     int bf16_edges;            /* --first-last-layers-bf16 */
     long bf16_start, bf16_end; /* --num-layers-at-start/end-in-bf16, + 1 (0 = Megatron's 1) */
     long query_groups;
@@ -295,6 +299,10 @@ static enum sim_status apply_special(struct import_result *res, struct pending *
     }
     if (strcmp(name, "first-last-layers-bf16") == 0) {
         pd->bf16_edges = 1;
+        return SIM_OK;
+    }
+    if (strcmp(name, "moe-router-fusion") == 0) {
+        pd->router_fusion = 1;
         return SIM_OK;
     }
     if (!value)
@@ -469,6 +477,10 @@ static enum sim_status finish(struct import_result *res, const struct pending *p
         st = put_key(res, "dropout",
                      pd->attn_dropout > 0 || pd->hidden_dropout > 0 ? "true" : "false",
                      "attention-dropout / hidden-dropout", err);
+    if (st == SIM_OK && res->experts > 0) /* a store_true flag: without it the router's
+                                           * top-k and aux loss run as PyTorch ops */
+        st = put_key(res, "moe-router-fusion", pd->router_fusion ? "true" : "false",
+                     "moe-router-fusion", err);
     res->kv_heads = pd->gqa ? (int)(pd->query_groups ? pd->query_groups : 1) : res->heads;
     const char *pp_text = import_value(res, "pp");
     long pp = pp_text ? strtol(pp_text, NULL, 10) : 1;

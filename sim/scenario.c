@@ -48,6 +48,8 @@ static const char *const attention_kernel_choices[] = {"best", "fa2", NULL};
 static const char *const grad_accumulation_choices[] = {"fused", "autograd", "fp32-copy",
                                                          "main-grad", NULL};
 static const char *const fp8_recipe_choices[] = {"delayed", "current", "blockwise", "mxfp8", NULL};
+static const char *const router_dtype_choices[] = {"bf16", "fp32", NULL};
+static const char *const mla_down_proj_choices[] = {"duplicated", "column", NULL};
 static const char *const dispatcher_choices[] = {"alltoall", "allgather", "deepep", NULL};
 static const char *const fsdp_choices[] = {"none",         "full-shard", "shard-grad-op",
                                            "hybrid-shard", "no-shard",   NULL};
@@ -363,6 +365,19 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
                                .scope = KS_MODEL, .def = "0",
                                .doc = "share of the optimizer state kept and updated on the host "
                                       "(Megatron's --optimizer-offload-fraction)"},
+    [SCN_MOE_ROUTER_DTYPE] = {"moe-router-dtype", VT_CHOICE, FIELD(moe_router_fp32), 0, 0,
+                              router_dtype_choices, 0, .scope = KS_MODEL, .def = "bf16",
+                              .doc = "the MoE router's gating GEMM and scores: bf16, or fp32 "
+                                     "(Megatron-Core moe_router_dtype; input cast to fp32)"},
+    [SCN_MOE_ROUTER_FUSION] = {"moe-router-fusion", VT_BOOL, FIELD(moe_router_fusion), 0, 0,
+                               .scope = KS_MODEL, .def = "true",
+                               .doc = "router top-k and aux-loss in fused kernels (Megatron-Core "
+                                      "moe_router_fusion, 0.13+); false: PyTorch ops"},
+    [SCN_MLA_DOWN_PROJ] = {"mla-down-proj", VT_CHOICE, FIELD(mla_down_column), 0, 0,
+                           mla_down_proj_choices, 0, .scope = KS_MODEL, .def = "duplicated",
+                           .doc = "MLA's down-projections: duplicated on the sequence shard "
+                                  "(Megatron-Core 0.14+) or column-parallel (<= 0.13: each "
+                                  "gathers its input and its output over TP)"},
     [SCN_FRAMEWORK] = {"framework", VT_CHOICE, FIELD(framework), 0, 0, framework_choices, 0,
                        .scope = KS_ANY, .def = "auto",
                        .doc = "training framework the scenario keeps to: its schedules, "

@@ -96,6 +96,9 @@ enum scn_key {
     SCN_ROPE_FUSION,
     SCN_OVERLAP_TP_BACKWARD,
     SCN_GRAD_ACCUMULATION,
+    SCN_MOE_ROUTER_DTYPE,
+    SCN_MOE_ROUTER_FUSION,
+    SCN_MLA_DOWN_PROJ,
     /* The training framework whose schedules and features the scenario must use. */
     SCN_FRAMEWORK,
     SCN_KEY_COUNT,
@@ -271,6 +274,10 @@ struct scenario {
                                  compute: 1F1B / interleaved steady-state F&B pairs
                                  (Megatron-Core --overlap-moe-expert-parallel-comm) */
     double moe_imbalance;     /* busiest expert rank's routed tokens / the mean (>= 1) */
+    int moe_router_fp32;      /* the router's gating GEMM in fp32 (moe_router_dtype fp32) */
+    int moe_router_fusion;    /* fused top-k / aux-loss router kernels (moe_router_fusion) */
+    int mla_down_column;      /* MLA's down-projections column-parallel (Megatron-Core <= 0.13)
+                                 rather than duplicated on the sequence shard */
     int deepep_sms;           /* SMs DeepEP's dispatch and combine kernels hold while they run
                                  (Megatron-Core --moe-deepep-num-sms, default 20) */
     int zero;                 /* ZeRO stage 0-3 (1 = the distributed optimizer) */

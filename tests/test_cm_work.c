@@ -1265,3 +1265,72 @@ Test(attention, unfused_attention_is_bound_by_its_score_traffic)
     double want = 32 * (2 * gemm + softmax - causal_core_flops(4096) / 250e12);
     cr_assert(near(unfused - flash, want), "%.9g vs %.9g", unfused - flash, want);
 }
+
+/* Without moe_router_fusion (Megatron-Core before 0.13, or a launch line without
+ * --moe-router-fusion) the router's top-k and aux loss run as PyTorch ops: 43 more launches a
+ * MoE layer forward and 22 backward.  OLMoE: 16 MoE layers. */
+Test(launches, an_unfused_router_launches_its_pytorch_ops)
+{
+    double f0, b0, w0, f, b, w;
+    launch_seconds(MODEL("olmoe-1b-7b"), "ep=8", &f0, &b0, &w0);
+    launch_seconds(MODEL("olmoe-1b-7b"), "moe-router-fusion=false", &f, &b, &w);
+    double extra = 2.0 * (64 - 1); /* ep 1 here: one FC1 and FC2 more per expert but one */
+    cr_assert(near(f, 16 * (6 + 5 + 23 + 43 + extra) * 1e-6), "forward %.9g", f);
+    cr_assert(near(b, 16 * (11 + 9 + 14 + 22 + extra) * 1e-6), "backward %.9g", b);
+    cr_assert(near(w, w0 + 16 * (64 / 1 - 64 / 8) * 2 * 1e-6), "weight gradient %.9g", w);
+}
+
+/* The backward of a token permutation is the inverse permutation of the gradient, one read
+ * and one write like the forward; the rest of the element-wise work runs twice the forward's.
+ * OLMoE at seq 4096 on one GPU, HBM 1 TB/s, the alltoall dispatcher with 64 experts on the
+ * GPU: four passes over 4096 x 8 routed copies of 2048 bf16 values, read and written:
+ * 2 x 2 x 4 x 4096 x 8 x 2048 = 1,073,741,824 bytes a layer. */
+Test(elementwise, a_permutation_backward_moves_what_its_forward_moved)
+{
+    run_ok(MODEL("olmoe-1b-7b"), 8, L("seq=4096", "microbatches=1", "hw.hbm-bandwidth=1TBps"));
+    const struct cm_layer_view *v = &out.rep.layer_view[1];
+    cr_assert_eq(v->layer, 0, "OLMoE's first layer is MoE");
+    double permute = 1073741824.0 / 1e12;
+    cr_assert(near(v->elem_bwd, 2.0 * v->elem_fwd - permute), "backward %.9g, forward %.9g",
+              v->elem_bwd, v->elem_fwd);
+    step_release(&out);
+}
+
+/* moe-router-dtype=fp32: the gating GEMM's input cast to fp32 and its gradient cast back (6
+ * bytes per element of the 4096 x 2048 input each way: 50,331,648 bytes at 1 TB/s); the toy
+ * GPU gives no TF32 or fp32 peak, so the GEMM keeps the 16-bit rate. */
+Test(router, an_fp32_router_casts_its_input)
+{
+    run_ok(MODEL("olmoe-1b-7b"), 8, L("seq=4096", "microbatches=1", "hw.hbm-bandwidth=1TBps"));
+    double r16 = out.rep.layer_view[1].router_fwd, g16 = out.rep.layer_view[1].gemm_fwd;
+    step_release(&out);
+    run_ok(MODEL("olmoe-1b-7b"), 8,
+           L("seq=4096", "microbatches=1", "hw.hbm-bandwidth=1TBps", "moe-router-dtype=fp32"));
+    cr_assert(near(out.rep.layer_view[1].router_fwd - r16, 6.0 * 4096 * 2048 / 1e12),
+              "router %.9g vs %.9g", out.rep.layer_view[1].router_fwd, r16);
+    cr_assert(near(out.rep.layer_view[1].gemm_fwd, g16));
+    step_release(&out);
+}
+
+/* MLA's down-projections under TP 2 with sequence parallelism (Moonlight: hidden 2048, KV
+ * LoRA 512, rotary 64, no Q LoRA; seq 4096; NVLink 100 GB/s, no latency: an all-gather of B
+ * bytes over 2 GPUs takes B / 2 / 100 GB/s).  Column-parallel (Megatron-Core <= 0.13) each
+ * gathers the layer's input where the standard block gathers it once, and the KV one's output
+ * (512 + 64 values a token) is gathered over TP; duplicated (0.14+) no input gather at all,
+ * only the shared rotary key part (64).  Forward difference:
+ * 2 x [4096 x 2048] + [4096 x 576] - [4096 x 64] bf16 values gathered. */
+Test(mla, column_parallel_down_projections_gather_the_layer_input)
+{
+    const char *const base[] = {"seq=4096", "microbatches=1", "tp=2", "sp=true",
+                                "overlap-tp-comm=false", NULL};
+    run_ok(MODEL("moonlight-16b-a3b"), 8, base);
+    double dup = out.rep.layer_view[0].tp_fwd;
+    step_release(&out);
+    run_ok(MODEL("moonlight-16b-a3b"), 8,
+           L(base[0], base[1], base[2], base[3], base[4], "mla-down-proj=column"));
+    double gather = 2.0 / 2.0 / 100e9; /* seconds per gathered value */
+    double want = gather * 4096 * (2.0 * 2048 + 576 - 64);
+    cr_assert(near(out.rep.layer_view[0].tp_fwd - dup, want), "column %.9g duplicated %.9g",
+              out.rep.layer_view[0].tp_fwd, dup);
+    step_release(&out);
+}
