@@ -195,6 +195,10 @@ Test(import, recompute_and_moe_flags, .init = setup)
          {"moe-dispatcher", "deepep", "deepep-sms", "32", NULL}},
         {"--mtp-num-layers 2 --mtp-use-repeated-layer",
          {"mtp-layers", "2", "mtp-repeated-layer", "true", NULL}},
+        /* a MoE line: the router's dtype as given; --moe-router-fusion a store-true flag */
+        {"--num-experts 8 --moe-router-dtype fp32 --moe-router-fusion",
+         {"moe-router-dtype", "fp32", "moe-router-fusion", "true", NULL}},
+        {"--num-experts 8", {"moe-router-fusion", "false", NULL}},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         cr_assert_eq(parse(cases[c].line), SIM_OK, "case %zu: %s", c, err.msg);
@@ -204,6 +208,8 @@ Test(import, recompute_and_moe_flags, .init = setup)
     }
     cr_assert_eq(parse("--recompute-modules"), SIM_EINPUT);
     cr_assert(strstr(err.msg, "--recompute-modules needs a value"), "%s", err.msg);
+    cr_assert_eq(parse("--tensor-model-parallel-size 2"), SIM_OK, "%s", err.msg);
+    cr_assert_null(import_value(&res, "moe-router-fusion"), "a dense line says nothing of it");
 }
 
 /* Megatron's --optimizer: Muon, and dist_muon's layer-wise sharded state; SGD's momentum and
