@@ -262,12 +262,16 @@ static enum sim_status check_moe_keys(const struct scenario *scn, const struct m
 {
     static const enum scn_key moe_keys[] = {SCN_MOE_DISPATCHER, SCN_OVERLAP_EP_COMM,
                                             SCN_MOE_IMBALANCE, SCN_MOE_SHARED_EXPERT_OVERLAP,
-                                            SCN_DEEPEP_SMS};
+                                            SCN_DEEPEP_SMS, SCN_MOE_ROUTER_DTYPE,
+                                            SCN_MOE_ROUTER_FUSION};
     for (size_t i = 0; m->experts == 0 && i < sizeof moe_keys / sizeof moe_keys[0]; i++)
         if (scn_given(scn, moe_keys[i]))
             return scn_rule_error(scn, moe_keys[i], err,
                                   "%s applies to MoE models; %s has no experts",
                                   scn_key_name(moe_keys[i]), m->name);
+    if (scn_given(scn, SCN_MLA_DOWN_PROJ) && m->kv_lora_rank <= 0)
+        return scn_rule_error(scn, SCN_MLA_DOWN_PROJ, err,
+                              "mla-down-proj applies to MLA models; %s has none", m->name);
     if (scn_given(scn, SCN_DEEPEP_SMS) && scn->moe_dispatcher != DISPATCH_DEEPEP)
         return scn_rule_error(scn, scn_culprit(scn, SCN_DEEPEP_SMS, SCN_MOE_DISPATCHER), err,
                               "deepep-sms applies to moe-dispatcher=deepep");

@@ -925,6 +925,10 @@ Test(moe, shared_experts_beside_the_dispatch_and_combine)
                "exclude each other");
     rule_error(MODEL("llama3.1-8b"), L("seq=4096", "moe-shared-expert-overlap=true"),
                "applies to MoE models");
+    rule_error(MODEL("llama3.1-8b"), L("seq=4096", "moe-router-fusion=false"),
+               "moe-router-fusion applies to MoE models");
+    rule_error(MODEL("olmoe-1b-7b"), L("seq=4096", "mla-down-proj=column"),
+               "mla-down-proj applies to MLA models; olmoe-1b-7b has none");
 }
 
 /* A small GELU model written with parallel-block `kind` (none, shared-norm, two-norms). */
