@@ -1384,7 +1384,12 @@ int cm_stage_repeats(const struct cm_ctx *c, const struct cm_stage *prev, int st
  * pipeline in 1/tp slices and the receiver all-gathers it over its TP group before using it,
  * on the compute stream (Megatron-LM's p2p_communication.py, gather_split_1d_tensor, since
  * 2021; DeepSpeed's pipeline engine, PartitionedTensor.full()).  Every stage but the model's
- * first receives activations, every stage but its last gradients: T tokens of h each. */
+ * first receives activations, every stage but its last gradients: T tokens of h each.
+ * DeepSpeed's engine also cuts a stage's own output to 1/tp after the forward, keeping only
+ * the graph, and all-gathers it back before the backward so that autograd sees the whole
+ * tensor (deepspeed/runtime/pipe/engine.py, _exec_forward_pass / _exec_backward_pass, with
+ * is_pipe_partitioned = is_grad_partitioned = is_model_parallel; read at v0.5.4, bc7778ea5,
+ * the release of MT-NLG's autumn-2021 runs): one more gather per backward on those stages. */
 static void add_p2p_gather(const struct cm_ctx *c, double T, struct cm_stage *st)
 {
     const struct cm_config *cfg = c->cfg;
@@ -1395,7 +1400,7 @@ static void add_p2p_gather(const struct cm_ctx *c, double T, struct cm_stage *st
     if (!st->has_embedding)
         st->fwd.tp += gather;
     if (!st->has_head)
-        st->bwd.tp += gather;
+        st->bwd.tp += cfg->regather_own_output ? 2.0 * gather : gather;
 }
 
 void cm_stage_cost(const struct cm_ctx *c, int stage, struct cm_stage *st)

@@ -91,6 +91,9 @@ struct cm_config {
     int grad_accumulation; /* enum scn_grad_accumulation: as given, else the framework's */
     int overlap_tp_backward; /* overlap-tp-backward: as given, else the framework's */
     int split_backward; /* the schedule runs weight gradients as ops of their own (W) */
+    int regather_own_output; /* DeepSpeed's pipeline engine: a stage keeps 1/tp of its own
+                                output after the forward and all-gathers it back before the
+                                backward (cm_work.c, add_p2p_gather) */
     int fsdp2; /* PyTorch FSDP2 (fully_shard, fully sharded) as torchtitan applies it: its copies
                   around each unit's collectives and its clipping pass (cm_work.c) */
     int flat_param_grads; /* PyTorch FSDP1's flat parameters (fsdp key, no framework that

@@ -479,6 +479,16 @@ Test(pp, scatter_gather_receivers_all_gather_over_tp)
     run_ok(MODEL("llama3.1-8b"), 8, SG("sp=true", "p2p-scatter-gather=false"));
     cr_assert(near(sp1.fwd.tp, out.cm.stages[1].fwd.tp), "sequence parallel: no gather");
     step_release(&out);
+    /* DeepSpeed's pipeline engine also gathers a stage's own output back before its backward:
+     * stage 0's backward gathers twice, the last stage's still not at all. */
+    run_ok(MODEL("llama3.1-8b"), 8,
+           SG("sp=false", "p2p-scatter-gather=true", "framework=deepspeed",
+              "distributed-optimizer=false", "overlap-grad-reduce=false",
+              "overlap-param-gather=false"));
+    cr_assert(near(out.cm.stages[0].bwd.tp - whole[0].bwd.tp, 2.0 * gather),
+              "DeepSpeed stage 0 backward %.9g", out.cm.stages[0].bwd.tp - whole[0].bwd.tp);
+    cr_assert(near(out.cm.stages[1].bwd.tp, whole[1].bwd.tp), "nor the last stage there");
+    step_release(&out);
 #undef SG
 }
 
