@@ -77,9 +77,15 @@
  * count, the capacity top-k and mask, the final product), the aux-loss scores and
  * sequence_load_balancing_loss_func about 15 (with a gather over TP), the expert-bias count
  * 2, the casts 2: about 49 where the fused router's 6 are counted above, +43; backward, about
- * 28 autograd kernels where 6 are counted, +22. */
+ * 28 autograd kernels where 6 are counted, +22.  A softmax router without groups (the same
+ * function's softmax branch: top-k, softmax, the two scatters and their casts, the count, 9;
+ * switch_load_balancing_loss_func's scores and sums with the loss tracker's copies, about 10)
+ * runs about 19, +13 forward, and about +8 backward.  Models with group-limited routing
+ * (route_nodes) take the first count. */
 #define KERNELS_UNFUSED_ROUTER_FWD 43.0
 #define KERNELS_UNFUSED_ROUTER_BWD 22.0
+#define KERNELS_UNFUSED_SOFTMAX_ROUTER_FWD 13.0
+#define KERNELS_UNFUSED_SOFTMAX_ROUTER_BWD 8.0
 #define KERNELS_SHARED_FWD 3.0
 #define KERNELS_SHARED_BWD 3.0
 #define KERNELS_SHARED_WGT 2.0
@@ -744,8 +750,9 @@ static void layer_kernels(const struct cm_ctx *c, const struct layer_parts *lp,
         fwd += KERNELS_MOE_ROUTE_FWD + extra_gemms;
         bwd += KERNELS_MOE_ROUTE_BWD + extra_gemms;
         if (!c->scn->moe_router_fusion) {
-            fwd += KERNELS_UNFUSED_ROUTER_FWD;
-            bwd += KERNELS_UNFUSED_ROUTER_BWD;
+            int grouped = c->m->route_nodes > 0;
+            fwd += grouped ? KERNELS_UNFUSED_ROUTER_FWD : KERNELS_UNFUSED_SOFTMAX_ROUTER_FWD;
+            bwd += grouped ? KERNELS_UNFUSED_ROUTER_BWD : KERNELS_UNFUSED_SOFTMAX_ROUTER_BWD;
         }
         wgt += extra_gemms;
         if (c->m->moe_latent > 0) { /* the two latent projections' GEMMs each way */

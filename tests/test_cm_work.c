@@ -1271,17 +1271,23 @@ Test(attention, unfused_attention_is_bound_by_its_score_traffic)
 }
 
 /* Without moe_router_fusion (Megatron-Core before 0.13, or a launch line without
- * --moe-router-fusion) the router's top-k and aux loss run as PyTorch ops: 43 more launches a
- * MoE layer forward and 22 backward.  OLMoE: 16 MoE layers. */
+ * --moe-router-fusion) the router's top-k and aux loss run as PyTorch ops: a softmax router
+ * 13 more launches a MoE layer forward and 8 backward (OLMoE: 16 MoE layers), a group-limited
+ * one 43 and 22 (DeepSeek-V3: 58 MoE layers after 3 dense ones, and its MTP module's). */
 Test(launches, an_unfused_router_launches_its_pytorch_ops)
 {
     double f0, b0, w0, f, b, w;
     launch_seconds(MODEL("olmoe-1b-7b"), "ep=8", &f0, &b0, &w0);
     launch_seconds(MODEL("olmoe-1b-7b"), "moe-router-fusion=false", &f, &b, &w);
     double extra = 2.0 * (64 - 1); /* ep 1 here: one FC1 and FC2 more per expert but one */
-    cr_assert(near(f, 16 * (6 + 5 + 23 + 43 + extra) * 1e-6), "forward %.9g", f);
-    cr_assert(near(b, 16 * (11 + 9 + 14 + 22 + extra) * 1e-6), "backward %.9g", b);
+    cr_assert(near(f, 16 * (6 + 5 + 23 + 13 + extra) * 1e-6), "forward %.9g", f);
+    cr_assert(near(b, 16 * (11 + 9 + 14 + 8 + extra) * 1e-6), "backward %.9g", b);
     cr_assert(near(w, w0 + 16 * (64 / 1 - 64 / 8) * 2 * 1e-6), "weight gradient %.9g", w);
+    launch_seconds(MODEL("deepseek-v3"), "ep=256", &f0, &b0, &w0);
+    launch_seconds(MODEL("deepseek-v3"), "moe-router-fusion=false", &f, &b, &w);
+    double ep1 = 59 * 2.0 * (256 - 1); /* ep 1 against 256: the experts' FC1 and FC2 */
+    cr_assert(near(f - f0, (59 * 43 + ep1) * 1e-6), "DeepSeek-V3 forward %.9g", f - f0);
+    cr_assert(near(b - b0, (59 * 22 + ep1) * 1e-6), "DeepSeek-V3 backward %.9g", b - b0);
 }
 
 /* The backward of a token permutation is the inverse permutation of the gradient, one read
