@@ -246,6 +246,8 @@ struct layer_cost {
     double tp_fwd, tp_bwd;     /* TP collective time per pass (before overlap) */
     double tp_regather;        /* of tp_fwd, what recomputing the per-op policy's matmuls repeats */
     double tp_bwd_hidden;      /* of tp_bwd, what column-parallel GEMMs hide of their own */
+    double tp_shared_fwd, tp_shared_bwd; /* of tp_fwd / tp_bwd, the shared experts' gather and
+                                            reduce-scatter (a MoE layer under SP) */
     double mla_regather;       /* TP gathers recomputing MLA's up-projections repeats */
     struct cp_traffic cp;      /* CP K/V exchange per pass: behind attention and blocking */
     double ep_fwd, ep_bwd;     /* EP dispatch + combine time per pass */
@@ -883,7 +885,12 @@ static double tp_bwd_hidden(const struct cm_ctx *c, const struct layer_parts *lp
  * gathering it, and a row-parallel GEMM's output gradient before gathering that
  * (layernorm_linear.py, base.py grad_output_preprocess): those all-gathers move the quantized
  * copy; reduce-scatters stay 16-bit.  A MoE layer's routed tokens reach the experts through
- * the dispatcher, so its MLP side gathers bf16. */
+ * the dispatcher from the GPU's own sequence shard and come back to it, so its MLP side has
+ * no TP collective of its own (Megatron-Core's MoELayer and MoEAlltoAllTokenDispatcher,
+ * core_v0.12.0 to core_v0.14.0: the dispatcher gathers over the expert-tensor-parallel group
+ * only, and with etp 1 not at all); its shared experts, a column- and a row-parallel linear
+ * on the whole sequence, gather their bf16 input and reduce-scatter their output like a dense
+ * MLP (shared_experts.py, pre_forward_comm / post_forward_comm). */
 /* MLA under TP with sequence parallelism, read in Megatron-Core's multi_latent_attention.py
  * (MLASelfAttention.get_query_key_value_tensors) and gpt_layer_specs.py: the up-projections are
  * column-parallel, so each gathers its input (T x q_lora, T x kv_lora; fp8: quantized first)
@@ -946,15 +953,21 @@ static void layer_tp_comm(const struct cm_ctx *c, const struct layer_parts *lp, 
     if (scn->sp) {
         double narrow = c->narrow ? quant_recipe_of(scn).q * T * c->m->hidden : bytes;
         double ag_mix = cm_coll_time(c, COLL_ALL_GATHER, narrow, g);
-        double ag_mlp =
-            lp->mlp == MLP_MOE ? cm_coll_time(c, COLL_ALL_GATHER, bytes, g) : ag_mix;
+        int moe = lp->mlp == MLP_MOE, shared = moe && c->m->shared_experts > 0;
+        double ag_mlp = moe ? cm_coll_time(c, COLL_ALL_GATHER, bytes, g) : ag_mix;
+        int mlp_comm = lp->mlp == MLP_DENSE || shared; /* routed experts: none */
         double ag =
-            (lp->mixer != MIXER_NONE ? ag_mix : 0.0) + (lp->mlp != MLP_NONE ? ag_mlp : 0.0);
+            (lp->mixer != MIXER_NONE ? ag_mix : 0.0) + (mlp_comm ? ag_mlp : 0.0);
         if (c->m->parallel_block == PARALLEL_SHARED_NORM && lp->mlp == MLP_DENSE)
             ag = ag_mix; /* one gathered norm output feeds both */
         double rs = cm_coll_time(c, COLL_REDUCE_SCATTER, bytes, g);
-        lc->tp_fwd = ag + reductions_fwd(c, lp) * rs;
-        lc->tp_bwd = 2.0 * ag + lp->blocks * rs;
+        double silent = moe && !shared ? 1.0 : 0.0; /* a block without a TP reduction */
+        lc->tp_fwd = ag + (reductions_fwd(c, lp) - silent) * rs;
+        lc->tp_bwd = 2.0 * ag + (lp->blocks - silent) * rs;
+        if (shared) {
+            lc->tp_shared_fwd = ag_mlp + rs;
+            lc->tp_shared_bwd = 2.0 * ag_mlp + rs;
+        }
         lc->tp_regather = ag; /* the re-run K and up-projection need their gathered inputs */
         lc->tp_bwd_hidden = tp_bwd_hidden(c, lp, ag_mix, ag_mlp, rs, lc);
         mla_tp_comm(c, lp, T, g, ag_mix, rs, lc);
@@ -1238,14 +1251,17 @@ static void keep_view(int layer, const struct layer_cost *lc, struct cm_layer_vi
  * while the dispatch moves the tokens and FC2 while the combine does; autograd runs their
  * backward on the same stream, beside the exchanges' backward.  `shared` is the shared
  * experts' matmul time of the pass; FC1 is 2/3 of a gated MLP's work, 1/2 of another's.
- * What is left of each exchange after its half of the work is exposed. */
-static double ep_beside_shared(const struct cm_ctx *c, double ep, double shared)
+ * Under sequence parallelism their TP gather and reduce-scatter (`tp`, charged as TP time)
+ * run on that stream too (pre_forward_comm / post_forward_comm), half beside each exchange.
+ * What is left of each exchange after its half of the side stream's work is exposed. */
+static double ep_beside_shared(const struct cm_ctx *c, double ep, double shared, double tp)
 {
     if (!c->scn->moe_shared_expert_overlap)
         return ep;
     double fc1 = shared * (c->m->act == ACT_SWIGLU ? 2.0 / 3.0 : 0.5);
     double i = c->cfg->ep_overlap_interference;
-    return cm_exposed_at(i, ep / 2.0, fc1) + cm_exposed_at(i, ep / 2.0, shared - fc1);
+    return cm_exposed_at(i, ep / 2.0, fc1 + tp / 2.0) +
+           cm_exposed_at(i, ep / 2.0, shared - fc1 + tp / 2.0);
 }
 
 /* Add transformer layer `layer` -- the i-th of its chunk -- to the chunk's ops: F = forward;
@@ -1267,7 +1283,7 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit,
     st->fwd.compute += f_compute;
     st->fwd.tp += cm_exposed(c, lc->tp_fwd, lc->gemm_fwd, scn->overlap_tp_comm);
     st->fwd.cp += cm_exposed(c, lc->cp.ring_fwd, lc->core_fwd, 1) + lc->cp.block_fwd;
-    double ep_fwd = ep_beside_shared(c, lc->ep_fwd, lc->mlp_gemm); /* 0 in dense layers */
+    double ep_fwd = ep_beside_shared(c, lc->ep_fwd, lc->mlp_gemm, lc->tp_shared_fwd);
     st->fwd.ep += ep_fwd;
     /* Backward input gradient: matmuls 1x forward, attention core backward, element-wise 2x;
      * weight gradient: matmuls 1x forward. */
@@ -1280,7 +1296,7 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit,
     else
         st->bwd.tp += lc->tp_bwd - (c->cfg->overlap_tp_backward ? lc->tp_bwd_hidden : 0.0);
     st->bwd.cp += cm_exposed(c, lc->cp.ring_bwd, lc->core_bwd, 1) + lc->cp.block_bwd;
-    st->bwd.ep += ep_beside_shared(c, lc->ep_bwd, 2.0 * lc->mlp_gemm);
+    st->bwd.ep += ep_beside_shared(c, lc->ep_bwd, 2.0 * lc->mlp_gemm, lc->tp_shared_bwd);
     double kept_before = st->act_bytes_mb;
     int n = scn->recompute_num_layers;
     int full = scn->recompute == RECOMPUTE_FULL &&

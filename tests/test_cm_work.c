@@ -912,6 +912,21 @@ Test(moe, shared_experts_beside_the_dispatch_and_combine)
     cr_assert(near(b - out.cm.stages[0].bwd.ep, 26 * 2 * shared), "backward %.9g",
               b - out.cm.stages[0].bwd.ep);
     step_release(&out);
+    /* Under TP 2 with sequence parallelism the side stream also gathers the shared experts'
+     * input and reduce-scatters their output (4096 x 2048 bf16 values, half over the link,
+     * each way): the forward's exposed exchanges shrink by those too, and by half the matmul
+     * time (each GPU computes half the shared experts). */
+    run_ok(MODEL("moonlight-16b-a3b"), 8, L("seq=4096", "ep=8", "gpus=8", "microbatches=1",
+                                            "tp=2", "sp=true", "overlap-tp-comm=false"));
+    f = out.cm.stages[0].fwd.ep;
+    step_release(&out);
+    run_ok(MODEL("moonlight-16b-a3b"), 8,
+           L("seq=4096", "ep=8", "gpus=8", "microbatches=1", "tp=2", "sp=true",
+             "overlap-tp-comm=false", "moe-shared-expert-overlap=true"));
+    double comm = 2.0 * 0.5 * 2.0 * 4096 * 2048 / 100e9;
+    cr_assert(near(f - out.cm.stages[0].fwd.ep, 26 * (shared / 2.0 + comm)),
+              "forward under TP %.9g", f - out.cm.stages[0].fwd.ep);
+    step_release(&out);
     rule_error(MODEL("olmoe-1b-7b"),
                L("seq=4096", "ep=8", "gpus=8", "moe-shared-expert-overlap=true"),
                "applies to models with shared experts; olmoe-1b-7b has none");
@@ -1342,5 +1357,22 @@ Test(mla, column_parallel_down_projections_gather_the_layer_input)
     double want = gather * 4096 * (2.0 * 2048 + 576 - 64);
     cr_assert(near(out.rep.layer_view[0].tp_fwd - dup, want), "column %.9g duplicated %.9g",
               out.rep.layer_view[0].tp_fwd, dup);
+    step_release(&out);
+}
+
+/* A MoE layer's routed experts are reached through the dispatcher from the GPU's own sequence
+ * shard: under TP 2 with sequence parallelism only its attention block gathers and
+ * reduce-scatters.  OLMoE (no shared experts) at seq 4096 on the toy node (100 GB/s, no
+ * latency): 4096 x 2048 bf16 values each way, half of them over the link. */
+Test(moe, routed_experts_add_no_tp_collective)
+{
+    run_ok(MODEL("olmoe-1b-7b"), 8,
+           L("seq=4096", "microbatches=1", "tp=2", "sp=true", "overlap-tp-comm=false"));
+    const struct cm_layer_view *v = &out.rep.layer_view[1];
+    double one = 0.5 * 2.0 * 4096 * 2048 / 100e9;
+    cr_assert(near(v->tp_fwd, 2.0 * one), "forward: one gather, one reduce-scatter %.9g",
+              v->tp_fwd);
+    cr_assert(near(v->tp_bwd, 3.0 * one), "backward: two gathers, one reduce-scatter %.9g",
+              v->tp_bwd);
     step_release(&out);
 }
