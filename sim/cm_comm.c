@@ -140,7 +140,21 @@ void cm_cp_traffic(const struct cm_ctx *c, double tokens, struct cp_traffic *out
  *    fans out over NVLink there (DeepEP; DeepSeek-V3 report sec. 3.2.2) -- with node-limited
  *    routing (the model's group-top-k) at most that many nodes, else the expected number of
  *    distinct nodes among top_k uniform picks.
- * The busiest GPU receives moe-imbalance times the mean. */
+ * The busiest GPU receives moe-imbalance times the mean.  With expert tensor parallelism
+ * (etp > 1) the dispatcher then gathers what the etp GPUs of an expert received, so that each
+ * computes its slice of every one of them, and the combine reduce-scatters the results back
+ * (Megatron-Core's MoEAlltoAllTokenDispatcher, gather_from_sequence_parallel_region over the
+ * expert-tensor-parallel group, core_v0.12.0 to core_v0.14.0): etp x the copies received. */
+static double etp_exchange_s(const struct cm_ctx *c, double copies, double token_bytes)
+{
+    const struct cm_config *cfg = c->cfg;
+    if (cfg->etp <= 1 || c->scn->moe_dispatcher == DISPATCH_ALLGATHER)
+        return 0.0;
+    struct coll_group g = cm_group_of(cfg->etp, 1, cfg->gpus_per_node);
+    double received = c->scn->moe_imbalance * copies * token_bytes;
+    return cm_coll_time(c, COLL_ALL_GATHER, cfg->etp * received, g);
+}
+
 double cm_ep_dispatch_s(const struct cm_ctx *c, double tokens)
 {
     const struct model *m = c->m;
@@ -151,8 +165,9 @@ double cm_ep_dispatch_s(const struct cm_ctx *c, double tokens)
     double imb = c->scn->moe_imbalance;
     if (c->scn->moe_dispatcher == DISPATCH_ALLGATHER)
         return cm_coll_time(c, COLL_ALL_GATHER, n * tokens * token_bytes, g);
+    double etp = etp_exchange_s(c, copies, token_bytes);
     if (c->scn->moe_dispatcher != DISPATCH_DEEPEP || nodes <= 1)
-        return all_to_all_s(c, copies * token_bytes, g, imb);
+        return all_to_all_s(c, copies * token_bytes, g, imb) + etp;
     double visited = nodes * (1.0 - pow(1.0 - 1.0 / nodes, m->top_k));
     if (m->route_nodes > 0 && m->route_nodes < visited)
         visited = m->route_nodes;
@@ -161,7 +176,7 @@ double cm_ep_dispatch_s(const struct cm_ctx *c, double tokens)
     struct coll_level lv = cm_intra_level(c, g.per_node);
     double t_intra = lv.lat_s + imb * intra / lv.bw_Bps;
     double t_inter = c->net.lat_s + imb * inter / c->net.bw_Bps;
-    return t_intra > t_inter ? t_intra : t_inter;
+    return (t_intra > t_inter ? t_intra : t_inter) + etp;
 }
 
 /* ---- data parallelism ---- */
