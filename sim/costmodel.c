@@ -1064,6 +1064,9 @@ static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct 
     setup->overlap_interference = cm->cfg.ep_overlap_interference; /* pairs hide EP only */
     setup->overlap_grad_reduce = scn->overlap_grad_reduce;
     setup->blocking_p2p = !scn->overlap_p2p;
+    /* DeepSpeed's pipeline engine sends and receives with blocking NCCL calls inside its
+     * TrainSchedule steps (deepspeed/runtime/pipe/engine.py, p2p.py; schedule.py, v0.5.4) */
+    setup->rendezvous_p2p = setup->blocking_p2p && scn->framework == FW_DEEPSPEED;
     /* P2P: the [s/cp, b, h] activation; each TP rank sends only its 1/tp slice with sequence
      * parallelism (Megatron-Core) or the scatter-gather optimisation (Narayanan et al. 2021,
      * sec. 4.1; the receiver then all-gathers it over TP: cm_work.c, add_p2p_gather). */

@@ -22,6 +22,8 @@ enum {
     FL_GRAD_IN = 2, /* gradient from stage s+1 has arrived */
     FL_F_DONE = 4,
     FL_B_DONE = 8,
+    FL_ACT_POSTED = 16,  /* rendezvous: the receive of the activation is posted */
+    FL_GRAD_POSTED = 32, /* rendezvous: the receive of the gradient is posted */
 };
 
 struct rank_state {
@@ -41,6 +43,8 @@ struct rank_state {
     int32_t blocked_on;          /* transfer this rank waits for (blocking P2P); -1 = none */
     int compute_left;            /* F/B/W ops not yet finished */
     int32_t pair_stage, pair_mb; /* an overlapped pair's F output, sent when the pair ends */
+    int32_t held_stage, held_mb; /* rendezvous: a B's gradient held until the next F's
+                                    activation has arrived; -1 = none */
 };
 
 struct transfer {
@@ -68,6 +72,9 @@ struct step_ctx {
     struct transfer *xfers;
     size_t nxfers, xfer_cap, rec_cap;
     uint8_t *flags;                 /* [stages * m] */
+    int32_t *unposted;              /* rendezvous: [stages * m * 2] the transfer (activation,
+                                       gradient) of a (stage, mb) waiting for its receive to be
+                                       posted; -1 = none; NULL without rendezvous */
     gsl_rng *rng;                   /* owned; NULL unless jitter_cv > 0 */
     double jitter_sigma, jitter_mu; /* log-normal parameters for a mean-1 factor */
 };
@@ -200,6 +207,53 @@ static int op_ready(struct step_ctx *c, int rank, const struct sched_op *op)
 }
 
 static enum sim_status dp_enqueue(struct step_ctx *c, int rank, int chunk, struct sim_error *err);
+static enum sim_status send(struct step_ctx *c, int from, int to, int mb, struct sim_error *err);
+static enum sim_status enqueue(struct step_ctx *c, int32_t xi, int id, struct sim_error *err);
+
+/* Rendezvous: the free rank posts the receive its next op waits for; a transfer already sent
+ * to it starts on its link. */
+static enum sim_status post_receive(struct step_ctx *c, int rank, const struct sched_op *op,
+                                    struct sim_error *err)
+{
+    if (op->kind != OP_F && op->kind != OP_B)
+        return SIM_OK;
+    int stage = stage_of(c, rank, op->chunk), grad = op->kind == OP_B;
+    uint8_t *f = flag(c, stage, op->mb);
+    uint8_t in = grad ? FL_GRAD_IN : FL_ACT_IN, posted = grad ? FL_GRAD_POSTED : FL_ACT_POSTED;
+    int fed = grad ? stage != route_last(c, op->mb) : stage != route_first(c, op->mb);
+    if (!fed || (*f & (in | posted)))
+        return SIM_OK;
+    *f |= posted;
+    int32_t *slot = &c->unposted[((size_t)stage * (size_t)c->m + (size_t)op->mb) * 2 +
+                                 (size_t)grad];
+    if (*slot < 0)
+        return SIM_OK; /* not sent yet: send() will find the receive posted */
+    int32_t xi = *slot;
+    *slot = -1;
+    return enqueue(c, xi, pipe_link_id(c->pp, c->xfers[xi].src, c->xfers[xi].dst), err);
+}
+
+/* Rendezvous: send the gradient held back after a B once the rank's next op, an F fed by
+ * another stage, has its activation (DeepSpeed's forward step receives, then sends). */
+static enum sim_status release_held(struct step_ctx *c, int rank, struct sim_error *err)
+{
+    struct rank_state *rs = &c->ranks[rank];
+    if (rs->held_stage < 0)
+        return SIM_OK;
+    if (rs->next < rs->nops) {
+        const struct sched_op *op = &rs->ops[rs->next];
+        int stage = stage_of(c, rank, op->chunk);
+        if (op->kind == OP_F && stage != route_first(c, op->mb) &&
+            !(*flag(c, stage, op->mb) & FL_ACT_IN))
+            return SIM_OK;
+    }
+    int from = rs->held_stage, mb = rs->held_mb;
+    rs->held_stage = -1;
+    enum sim_status st = send(c, from, from - 1, mb, err);
+    if (st == SIM_OK && rs->blocked_on >= 0)
+        rs->busy = 1; /* blocking P2P: the arrival frees it */
+    return st;
+}
 
 /* Start rank's next op if it can run now. */
 static enum sim_status try_start(struct step_ctx *c, int rank, struct sim_error *err)
@@ -208,6 +262,13 @@ static enum sim_status try_start(struct step_ctx *c, int rank, struct sim_error 
     if (rs->busy || rs->next == rs->nops)
         return SIM_OK;
     const struct sched_op *op = &rs->ops[rs->next];
+    if (c->unposted) {
+        enum sim_status st = post_receive(c, rank, op, err);
+        if (st == SIM_OK)
+            st = release_held(c, rank, err);
+        if (st != SIM_OK || rs->busy)
+            return st;
+    }
     if (!op_ready(c, rank, op))
         return SIM_OK;
     simtime_t now = eng_now(&c->eng);
@@ -291,6 +352,8 @@ static enum sim_status link_start(struct step_ctx *c, int id, struct sim_error *
     return st;
 }
 
+static enum sim_status enqueue(struct step_ctx *c, int32_t xi, int id, struct sim_error *err);
+
 /* Send stage `from`'s output for `mb` to stage `to` (adjacent). */
 static enum sim_status send(struct step_ctx *c, int from, int to, int mb, struct sim_error *err)
 {
@@ -308,6 +371,17 @@ static enum sim_status send(struct step_ctx *c, int from, int to, int mb, struct
         return eng_schedule(&c->eng, eng_now(&c->eng), EV_ARRIVE, dst, xi, err);
     if (c->setup->blocking_p2p)
         c->ranks[src].blocked_on = xi; /* on_op_done keeps the rank busy until arrival */
+    uint8_t posted = grad ? FL_GRAD_POSTED : FL_ACT_POSTED;
+    if (c->unposted && !(*flag(c, to, mb) & posted)) { /* waits for its receive */
+        c->unposted[((size_t)to * (size_t)c->m + (size_t)mb) * 2 + (size_t)grad] = xi;
+        return SIM_OK;
+    }
+    return enqueue(c, xi, id, err);
+}
+
+/* Queue transfer xi on link `id` and start the link if it is free. */
+static enum sim_status enqueue(struct step_ctx *c, int32_t xi, int id, struct sim_error *err)
+{
     struct link_state *ls = &c->links[id];
     if (ls->tail >= 0)
         c->xfers[ls->tail].next = xi;
@@ -443,8 +517,14 @@ static enum sim_status on_op_done(struct engine *eng, const struct evq_event *ev
                 st = send(c, rs->pair_stage, rs->pair_stage + 1, rs->pair_mb, err);
             rs->pair_stage = -1;
         }
-        if (stage > route_first(c, op->mb) && st == SIM_OK)
-            st = send(c, stage, stage - 1, op->mb, err);
+        if (stage > route_first(c, op->mb) && st == SIM_OK) {
+            if (c->unposted) { /* rendezvous: sent when try_start releases it */
+                rs->held_stage = stage;
+                rs->held_mb = op->mb;
+            } else {
+                st = send(c, stage, stage - 1, op->mb, err);
+            }
+        }
         break;
     case OP_W:
         rs->inflight--; /* W still reads the saved inputs: activations live until it ends */
@@ -566,6 +646,7 @@ static void ctx_release(struct step_ctx *c)
     mem_free(c->links);
     mem_free(c->xfers);
     mem_free(c->flags);
+    mem_free(c->unposted);
     mem_free(c->stage_at);
     if (c->rng)
         gsl_rng_free(c->rng);
@@ -581,6 +662,13 @@ static int alloc_step(struct step_ctx *c, struct pipe_result *res, size_t cells)
     c->links = mem_calloc(2 * (size_t)c->pp, sizeof *c->links);
     c->xfers = mem_calloc(c->xfer_cap, sizeof *c->xfers);
     c->flags = mem_calloc(cells, 1);
+    if (c->setup->rendezvous_p2p) {
+        c->unposted = mem_calloc(2 * cells, sizeof *c->unposted);
+        if (!c->unposted)
+            return -1;
+        for (size_t i = 0; i < 2 * cells; i++)
+            c->unposted[i] = -1;
+    }
     c->stage_at = mem_calloc((size_t)c->stages, sizeof *c->stage_at);
     res->recs = mem_calloc(c->rec_cap, sizeof *res->recs);
     res->busy = mem_calloc((size_t)c->pp, sizeof *res->busy);
@@ -632,6 +720,7 @@ static int init_ranks(struct step_ctx *c, size_t per_rank)
             return -1;
         rs->blocked_on = -1;
         rs->pair_stage = -1;
+        rs->held_stage = -1;
         rs->compute_left = (int)per_rank - 1;
         for (int ch = 0; ch < c->vp; ch++)
             rs->dp_left += setup->stage_dp[stage_of(c, r, ch)] > 0;

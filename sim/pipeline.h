@@ -22,6 +22,11 @@
  *    overlap it starts after the rank's last compute op.  The optimizer waits for all of its
  *    rank's reductions;
  *  - with blocking_p2p the sending rank stays blocked until its transfer has arrived;
+ *  - with rendezvous_p2p (DeepSpeed's TrainSchedule: each step receives and sends before it
+ *    computes, deepspeed/runtime/pipe/schedule.py) a transfer waits on its link until the
+ *    receiving rank is free and its next op is the one that needs it (it has posted the
+ *    receive); after a B whose next op is an F fed by another stage, the B's gradient is sent
+ *    only once that F's activation has arrived (a forward step receives, then sends);
  *  - each rank ends with its optimizer op, then the parameter all-gather (rank_param_ag > 0,
  *    the distributed optimizer without overlapped gathering);
  *  - with jitter_cv > 0 every F/B/W duration is multiplied by a log-normal factor of mean 1 and
@@ -74,6 +79,10 @@ struct pipe_setup {
                                  starts and ends no earlier than that backward's end + this */
     int blocking_p2p;         /* a rank waits until the activation / gradient it sent has
                                  arrived before its next op (Megatron without P2P overlap) */
+    int rendezvous_p2p;       /* DeepSpeed's pipeline engine (with blocking_p2p): a transfer
+                                 starts only once its receiver has posted the receive, and a
+                                 gradient is sent only after the activation the rank's next
+                                 forward needs has arrived */
     double act_bytes;     /* bytes per activation or gradient transfer */
     double jitter_cv;     /* coefficient of variation of F/B/W durations; 0 = exact */
     unsigned long seed;   /* seeds the step's GSL RNG (used only when jitter_cv > 0) */

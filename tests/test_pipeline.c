@@ -834,6 +834,78 @@ Test(links, blocking_p2p_holds_the_sender)
     pipe_setup_release(&setup);
 }
 
+/* Rendezvous P2P (DeepSpeed's pipeline engine): a transfer starts only when its receiver has
+ * posted the receive, and a B's gradient leaves only after the next F's activation is in.
+ * 1F1B on two ranks, two micro-batches, F = 1 ms, B = 2 ms, transfers 0.5 ms.  Blocking
+ * alone: rank 0 F0 0-1, act0 1-1.5, F1 1.5-2.5, act1 2.5-3; rank 1 F0 1.5-2.5, B0 2.5-4.5,
+ * grad0 4.5-5, F1 5-6, B1 6-8, grad1 8-8.5; rank 0 B0 5-7, B1 8.5-10.5.  With rendezvous
+ * act1 waits until rank 1 is free with F1 next (4.5): act1 4.5-5; rank 1 holds grad0 until
+ * act1 is in: grad0 5-5.5, F1 5.5-6.5, B1 6.5-8.5, grad1 8.5-9; rank 0 B0 5.5-7.5, B1 9-11. */
+Test(links, rendezvous_p2p_waits_for_the_receive)
+{
+    struct sched_params sp = {2, 1, 2, 0, 0, 0};
+    struct pipe_setup setup;
+    struct pipe_result res;
+    struct sim_error err;
+    cr_assert_eq(pipe_setup_init(&setup, &sched_1f1b, &sp, &err), SIM_OK);
+    setup.stage_fwd[0] = setup.stage_fwd[1] = MS(1);
+    setup.stage_bwd[0] = setup.stage_bwd[1] = MS(2);
+    setup.act_bytes = 5e5;
+    for (int l = 0; l < 4; l++)
+        setup.links[l] = (struct pipe_link){0, 1e9};
+    setup.blocking_p2p = 1;
+    for (int rv = 0; rv < 2; rv++) {
+        setup.rendezvous_p2p = rv;
+        cr_assert_eq(pipe_run(&setup, &res, &err), SIM_OK, "%s", err.msg);
+        simtime_t b0[2] = {0}, f1 = 0;
+        for (size_t i = 0; i < res.nrecs; i++) {
+            const struct pipe_record *r = &res.recs[i];
+            if (r->kind == REC_B && r->rank == 0)
+                b0[r->mb] = r->start;
+            if (r->kind == REC_F && r->rank == 1 && r->mb == 1)
+                f1 = r->start;
+        }
+        cr_assert_eq(f1, rv ? MS(5.5) : MS(5), "rank 1's F1 (rendezvous %d)", rv);
+        cr_assert_eq(b0[0], rv ? MS(5.5) : MS(5), "rank 0's B0 (rendezvous %d)", rv);
+        cr_assert_eq(b0[1], rv ? MS(9) : MS(8.5), "rank 0's B1 (rendezvous %d)", rv);
+        cr_assert_eq(makespan(&res), rv ? MS(11) : MS(10.5));
+        pipe_result_release(&res);
+    }
+    pipe_setup_release(&setup);
+}
+
+/* Rendezvous over many 1F1B layouts with real links and latency: every step runs to its end,
+ * passes the step rules and is never faster than with the transfers free to start. */
+Test(sanity, one_f_one_b_with_rendezvous_p2p)
+{
+    const char *lat[] = {"0s", "2us", "1ms"};
+    for (int p = 2; p <= 8; p += 3)
+        for (int m = p; m <= 3 * p + 1; m += p + 1)
+            for (int l = 0; l < 3; l++) {
+                char sp[32], sm[32], sl[32], slat[32];
+                snprintf(sp, sizeof sp, "pp=%d", p);
+                snprintf(sm, sizeof sm, "microbatches=%d", m);
+                snprintf(sl, sizeof sl, "layers=%d", 2 * p);
+                snprintf(slat, sizeof slat, "link-latency=%s", lat[l]);
+                const char *sets[] = {"schedule=1f1b", sp, sm, sl, "forward=0.3ms",
+                                      "backward-input=0.6ms", "activation=8MB",
+                                      "link-bandwidth=10GBps", slat, NULL};
+                struct sim_fixture f;
+                cr_assert_eq(fixture_run(&f, sets), SIM_OK, "%s", f.err.msg);
+                pipe_result_release(&f.res);
+                f.setup.blocking_p2p = 1;
+                cr_assert_eq(pipe_run(&f.setup, &f.res, &f.err), SIM_OK, "%s", f.err.msg);
+                simtime_t plain = makespan(&f.res);
+                pipe_result_release(&f.res);
+                f.setup.rendezvous_p2p = 1;
+                cr_assert_eq(pipe_run(&f.setup, &f.res, &f.err), SIM_OK, "%s", f.err.msg);
+                assert_sane_step(&f.setup, &f.res);
+                cr_assert_geq(makespan(&f.res), plain, "p %d m %d: rendezvous is never faster",
+                              p, m);
+                fixture_release(&f);
+            }
+}
+
 Test(uneven, first_and_last_stage_layers_with_explicit_costs)
 {
     /* 10 layers on 4 ranks: 1 + 3 + 3 + 3. */
