@@ -574,6 +574,23 @@ static int mla_assembly_fused(const struct cm_ctx *c)
     return c->scn->rope_fusion && c->scn->elementwise != ELEMENTWISE_EAGER;
 }
 
+/* Kernels of MLA's Q/K/V assembly, each way. */
+static double mla_assembly_kernels(const struct cm_ctx *c)
+{
+    return mla_assembly_fused(c) ? KERNELS_MLA_FUSED : KERNELS_MLA_UNFUSED;
+}
+
+/* Kernels of one forward's rotary embedding beyond a fused kernel: Megatron's unfused RoPE, or
+ * eager PyTorch's ops. */
+static double rope_kernels_fwd(const struct cm_ctx *c)
+{
+    if (c->m->pos != POS_ROPE)
+        return 0.0;
+    if (c->scn->elementwise == ELEMENTWISE_EAGER)
+        return KERNELS_EAGER_ROPE;
+    return c->scn->rope_fusion ? 0.0 : KERNELS_UNFUSED_ROPE;
+}
+
 /* MLA's Q/K/V assembly, one way (the backward's equals it), for the T tokens' local heads. */
 static double mla_assembly_s(const struct cm_ctx *c, const struct layer_parts *lp, double T)
 {
@@ -769,9 +786,8 @@ static void layer_kernels(const struct cm_ctx *c, const struct layer_parts *lp,
         }
     }
     if (attn && c->m->kv_lora_rank > 0) {
-        double assembly = mla_assembly_fused(c) ? KERNELS_MLA_FUSED : KERNELS_MLA_UNFUSED;
-        fwd += assembly;
-        bwd += assembly;
+        fwd += mla_assembly_kernels(c);
+        bwd += mla_assembly_kernels(c);
     }
     if (attn && c->m->pos == POS_ROPE && !c->scn->rope_fusion &&
         c->scn->elementwise != ELEMENTWISE_EAGER) {
@@ -1075,10 +1091,7 @@ static struct recompute_cost selective_recompute(const struct cm_ctx *c, int moe
          * to core_v0.14.0): the two up-projections with their input gathers over TP, the
          * rotary embedding of q_pos_emb and k_pos_emb, and Q/K/V's assembly -- each kernel
          * launched again */
-        double launches = 2.0 + (mla_assembly_fused(c) ? KERNELS_MLA_FUSED : KERNELS_MLA_UNFUSED) +
-                          (c->scn->rope_fusion || c->scn->elementwise == ELEMENTWISE_EAGER
-                               ? 0.0
-                               : KERNELS_UNFUSED_ROPE);
+        double launches = 2.0 + mla_assembly_kernels(c) + rope_kernels_fwd(c);
         r.work += lc->mla_up + lc->mla_qkv + lc->rope_fwd + launches * c->hw->gpu.kernel_overhead_s;
         r.tp += lc->mla_regather; /* their inputs gathered over TP again */
         a.qkv = a.latent;

@@ -210,6 +210,13 @@ static enum sim_status dp_enqueue(struct step_ctx *c, int rank, int chunk, struc
 static enum sim_status send(struct step_ctx *c, int from, int to, int mb, struct sim_error *err);
 static enum sim_status enqueue(struct step_ctx *c, int32_t xi, int id, struct sim_error *err);
 
+/* Rendezvous: where the transfer of (stage, mb)'s activation or gradient waits for its
+ * receive. */
+static inline int32_t *unposted_slot(struct step_ctx *c, int stage, int mb, int grad)
+{
+    return &c->unposted[((size_t)stage * (size_t)c->m + (size_t)mb) * 2 + (size_t)grad];
+}
+
 /* Rendezvous: the free rank posts the receive its next op waits for; a transfer already sent
  * to it starts on its link. */
 static enum sim_status post_receive(struct step_ctx *c, int rank, const struct sched_op *op,
@@ -224,8 +231,7 @@ static enum sim_status post_receive(struct step_ctx *c, int rank, const struct s
     if (!fed || (*f & (in | posted)))
         return SIM_OK;
     *f |= posted;
-    int32_t *slot = &c->unposted[((size_t)stage * (size_t)c->m + (size_t)op->mb) * 2 +
-                                 (size_t)grad];
+    int32_t *slot = unposted_slot(c, stage, op->mb, grad);
     if (*slot < 0)
         return SIM_OK; /* not sent yet: send() will find the receive posted */
     int32_t xi = *slot;
@@ -352,8 +358,6 @@ static enum sim_status link_start(struct step_ctx *c, int id, struct sim_error *
     return st;
 }
 
-static enum sim_status enqueue(struct step_ctx *c, int32_t xi, int id, struct sim_error *err);
-
 /* Send stage `from`'s output for `mb` to stage `to` (adjacent). */
 static enum sim_status send(struct step_ctx *c, int from, int to, int mb, struct sim_error *err)
 {
@@ -373,7 +377,7 @@ static enum sim_status send(struct step_ctx *c, int from, int to, int mb, struct
         c->ranks[src].blocked_on = xi; /* on_op_done keeps the rank busy until arrival */
     uint8_t posted = grad ? FL_GRAD_POSTED : FL_ACT_POSTED;
     if (c->unposted && !(*flag(c, to, mb) & posted)) { /* waits for its receive */
-        c->unposted[((size_t)to * (size_t)c->m + (size_t)mb) * 2 + (size_t)grad] = xi;
+        *unposted_slot(c, to, mb, grad) = xi;
         return SIM_OK;
     }
     return enqueue(c, xi, id, err);
@@ -664,9 +668,7 @@ static int alloc_step(struct step_ctx *c, struct pipe_result *res, size_t cells)
     c->flags = mem_calloc(cells, 1);
     if (c->setup->rendezvous_p2p) {
         c->unposted = mem_calloc(2 * cells, sizeof *c->unposted);
-        if (!c->unposted)
-            return -1;
-        for (size_t i = 0; i < 2 * cells; i++)
+        for (size_t i = 0; c->unposted && i < 2 * cells; i++)
             c->unposted[i] = -1;
     }
     c->stage_at = mem_calloc((size_t)c->stages, sizeof *c->stage_at);
@@ -677,6 +679,7 @@ static int alloc_step(struct step_ctx *c, struct pipe_result *res, size_t cells)
     res->opt_start = mem_calloc((size_t)c->pp, sizeof *res->opt_start);
     res->compute_end_rank = mem_calloc((size_t)c->pp, sizeof *res->compute_end_rank);
     return c->ranks && c->links && c->xfers && c->flags && c->stage_at && res->recs &&
+                   (c->unposted || !c->setup->rendezvous_p2p) &&
                    res->busy && res->opt_end && res->peak_inflight && res->opt_start &&
                    res->compute_end_rank
                ? 0

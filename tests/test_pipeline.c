@@ -806,22 +806,31 @@ Test(data_parallel, reductions_after_backwards_then_optimizer_then_gather)
                   "the last bucket's reduction cannot be hidden");
 }
 
+/* Two ranks with blocking P2P over 1 GB/s links without latency: F and B times per stage,
+ * `bytes` per transfer. */
+static void two_blocking_ranks(struct pipe_setup *setup, const struct sched_type *type,
+                               int microbatches, simtime_t f, simtime_t b, double bytes)
+{
+    struct sched_params sp = {2, 1, microbatches, 0, 0, 0};
+    struct sim_error err;
+    cr_assert_eq(pipe_setup_init(setup, type, &sp, &err), SIM_OK, "%s", err.msg);
+    setup->stage_fwd[0] = setup->stage_fwd[1] = f;
+    setup->stage_bwd[0] = setup->stage_bwd[1] = b;
+    setup->act_bytes = bytes;
+    for (int l = 0; l < 4; l++)
+        setup->links[l] = (struct pipe_link){0, 1e9};
+    setup->blocking_p2p = 1;
+}
+
 /* Blocking P2P (Megatron without P2P overlap): the sender waits for its transfer to land.
  * GPipe on two ranks, F = 1 ms, transfers 2 ms: rank 0's forwards start 0, 3, 6 ms instead
  * of 0, 1, 2 ms. */
 Test(links, blocking_p2p_holds_the_sender)
 {
-    struct sched_params sp = {2, 1, 3, 0, 0, 0};
     struct pipe_setup setup;
     struct pipe_result res;
     struct sim_error err;
-    cr_assert_eq(pipe_setup_init(&setup, &sched_gpipe, &sp, &err), SIM_OK);
-    setup.stage_fwd[0] = setup.stage_fwd[1] = MS(1);
-    setup.stage_bwd[0] = setup.stage_bwd[1] = MS(1);
-    setup.act_bytes = 2e6;
-    for (int l = 0; l < 4; l++)
-        setup.links[l] = (struct pipe_link){0, 1e9};
-    setup.blocking_p2p = 1;
+    two_blocking_ranks(&setup, &sched_gpipe, 3, MS(1), MS(1), 2e6);
     cr_assert_eq(pipe_run(&setup, &res, &err), SIM_OK, "%s", err.msg);
     simtime_t f0[3] = {0};
     for (size_t i = 0; i < res.nrecs; i++)
@@ -843,17 +852,10 @@ Test(links, blocking_p2p_holds_the_sender)
  * act1 is in: grad0 5-5.5, F1 5.5-6.5, B1 6.5-8.5, grad1 8.5-9; rank 0 B0 5.5-7.5, B1 9-11. */
 Test(links, rendezvous_p2p_waits_for_the_receive)
 {
-    struct sched_params sp = {2, 1, 2, 0, 0, 0};
     struct pipe_setup setup;
     struct pipe_result res;
     struct sim_error err;
-    cr_assert_eq(pipe_setup_init(&setup, &sched_1f1b, &sp, &err), SIM_OK);
-    setup.stage_fwd[0] = setup.stage_fwd[1] = MS(1);
-    setup.stage_bwd[0] = setup.stage_bwd[1] = MS(2);
-    setup.act_bytes = 5e5;
-    for (int l = 0; l < 4; l++)
-        setup.links[l] = (struct pipe_link){0, 1e9};
-    setup.blocking_p2p = 1;
+    two_blocking_ranks(&setup, &sched_1f1b, 2, MS(1), MS(2), 5e5);
     for (int rv = 0; rv < 2; rv++) {
         setup.rendezvous_p2p = rv;
         cr_assert_eq(pipe_run(&setup, &res, &err), SIM_OK, "%s", err.msg);
