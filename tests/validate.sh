@@ -23,7 +23,9 @@
 # its bias (mean signed error: negative = predicted too fast), the set's bias and how many of
 # its runs are predicted too fast, the number of measured runs predicted out of memory and the
 # set's MAE; for zb24 also the
-# speed-up of each zero-bubble schedule over 1F1B on the same layout.  The output ends with one
+# speed-up of each zero-bubble schedule over 1F1B on the same layout.  After the sets, the
+# scored runs by pattern (traits_awk), calibration sets apart from held-out ones.  The output
+# ends with one
 # summary line per set ("<set> MAE x% over N runs (worst y%)", wave2 adding "; K not
 # expressible", and "<set> memory MAE ..." where memory is published).
 #
@@ -39,11 +41,37 @@ sets=${VALIDATE_SETS:-dev wave2 zb24 mb26 mb25 mb26moe tt24}
 
 status=0
 tab=$(printf '\t')
+
+# The patterns a run belongs to, read from its JSON "layout" line: the GPU generation, fp8 or
+# fp4 GEMMs, expert parallelism (MoE), context parallelism, a deep pipeline (pp >= 32), a
+# production scale (4096 GPUs or more) and sharded data parallelism (ZeRO-2/3, FSDP) -- the
+# kinds of run the published errors were first grouped by.
+traits_awk='
+function layout_field(line, key,   v) {
+    if (!match(line, "\"" key "\": \"?[^,\"}]*")) return ""
+    v = substr(line, RSTART, RLENGTH); sub(/^[^:]*: "?/, "", v); return v
+}
+function traits_of(line,   hw, t) {
+    hw = layout_field(line, "hardware"); t = ""
+    if (hw ~ /a100/) t = t ",A100"
+    else if (hw ~ /h100|h200|h800/) t = t ",Hopper"
+    else if (hw ~ /b200|b300/) t = t ",Blackwell"
+    else if (hw ~ /mi3/) t = t ",AMD"
+    if (layout_field(line, "dtype") ~ /fp8|fp4/) t = t ",fp8/fp4"
+    if (layout_field(line, "ep") != "") t = t ",MoE"
+    if (layout_field(line, "cp") + 0 > 1) t = t ",CP"
+    if (layout_field(line, "pp") + 0 >= 32) t = t ",pp>=32"
+    if (layout_field(line, "gpus") + 0 >= 4096) t = t ",4096+GPUs"
+    if (layout_field(line, "zero") + 0 >= 2) t = t ",ZeRO-2/3"
+    return substr(t, 2)
+}'
+
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 
 # One result record per row (tab-separated): set id source run measured predicted error
-# mem_measured mem_predicted mem_error oom scored status note schedule; "-" where empty.
+# mem_measured mem_predicted mem_error oom scored status note schedule traits (comma-separated,
+# traits_awk); "-" where empty.
 # show_row prints the record as a table line.
 show_row() {
     awk -F'\t' '{
@@ -85,7 +113,7 @@ run_set() {
             run=$(printf '%s\n' "$nexpr" | sed -n 's/.* \[\(.*\)\]$/\1/p')
             [ -n "$run" ] || run=$source
             lacks=$(printf '%s\n' "$nexpr" | sed 's/ \[.*\]$//')
-            rec=$(printf '%s\t%s\t%s\t%s\t%s\t-\t-\t-\t-\t-\t0\t%s\tne\t%s\t-' "$set_name" "$id" \
+            rec=$(printf '%s\t%s\t%s\t%s\t%s\t-\t-\t-\t-\t-\t0\t%s\tne\t%s\t-\t-' "$set_name" "$id" \
                 "$source" "$run" "$measured" "$scored" "$lacks")
         else
             args=""
@@ -104,6 +132,7 @@ run_set() {
                     match($0, /"total": [0-9.eE+]+/) { t = substr($0, RSTART + 9, RLENGTH - 9) + 0
                                                        if (t > peak) peak = t }
                     /"oom": true/ { oom = 1 }
+                    /"layout":/ { traits = traits_of($0) }
                     END {
                         sub(/^[^ ]+ /, "", name)
                         err = 100 * (pred - meas) / meas
@@ -111,13 +140,14 @@ run_set() {
                             m = sprintf("%s\t%.3f\t%.3f", mem, peak / 1e9, 100 * (peak / 1e9 - mem) / mem)
                         else
                             m = "-\t-\t-"
-                        printf "%s\t%s\t%s\t%s\t%s\t%.6g\t%.4f\t%s\t%d\t%s\tok\t-\t%s\n", set, id, src, name,
-                               meas, pred, err, m, oom, scored, sched
-                    }')
+                        printf "%s\t%s\t%s\t%s\t%s\t%.6g\t%.4f\t%s\t%d\t%s\tok\t-\t%s\t%s\n", set, id, src,
+                               name, meas, pred, err, m, oom, scored, sched, traits == "" ? "-" : traits
+                    }
+                    '"$traits_awk")
             else
                 echo "$id: stepsim failed: $json" >&2
                 status=1
-                rec=$(printf '%s\t%s\t%s\t%s\t%s\t-\t-\t-\t-\t-\t0\t%s\tfail\t-\t-' "$set_name" "$id" \
+                rec=$(printf '%s\t%s\t%s\t%s\t%s\t-\t-\t-\t-\t-\t0\t%s\tfail\t-\t-\t-' "$set_name" "$id" \
                     "$source" "$source" "$measured" "$scored")
             fi
         fi
@@ -181,6 +211,38 @@ speedups() {
 for s in $sets; do
     run_set "$s"
 done
+
+# Each pattern's scored runs, the calibration sets (dev, wave2) apart from the held-out ones: a
+# run counts under every pattern it has.
+awk -F'\t' '
+    $13 != "ok" || $12 != "yes" || $16 == "-" { next }
+    {
+        side = ($1 == "dev" || $1 == "wave2") ? "c" : "h"
+        e = $7 < 0 ? -$7 : $7
+        k = split($16, t, ",")
+        for (i = 1; i <= k; i++) {
+            seen[t[i]] = 1; n[t[i], side]++; a[t[i], side] += e; b[t[i], side] += $7
+        }
+    }
+    function cell(p, side) {
+        if (!n[p, side]) return sprintf("%-30s", "-")
+        return sprintf("%3d runs MAE %5.1f%% bias %+5.1f%%", n[p, side], a[p, side] / n[p, side],
+                       b[p, side] / n[p, side])
+    }
+    END {
+        np = split("A100 Hopper Blackwell AMD fp8/fp4 MoE CP pp>=32 4096+GPUs ZeRO-2/3", order, " ")
+        for (i = 1; i <= np; i++)
+            if (order[i] in seen) {
+                if (!shown++) {
+                    print "== by pattern (scored runs; a run counts under each pattern it has)"
+                    printf "  %-18s %-30s   %s\n", "", "calibration (dev, wave2)", "held out"
+                }
+                line = sprintf("  pattern %-10s %s   %s", order[i], cell(order[i], "c"), cell(order[i], "h"))
+                sub(/ +$/, "", line)
+                print line
+            }
+        if (shown) print ""
+    }' "$results"
 
 # The summary lines (CI greps "^dev MAE").
 for s in $sets; do

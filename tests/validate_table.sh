@@ -62,6 +62,39 @@ check "VALIDATE_TSV writes a header and one record per row" \
     sh -c "[ \$(wc -l <'$tmp/rows.tsv') -eq 4 ] &&
            grep -q '^U2${t}tiny${t}TINY${t}yes${t}ne${t}' '$tmp/rows.tsv'"
 
+# The patterns: a Hopper context-parallel run (D1's scenario, its model and hardware beside it)
+# scored +10% in a calibration set and -20% in a held-out one, a run with no layout (the unit
+# scenario) in neither.
+mkdir -p "$tmp/tree/models" "$tmp/tree/hardware"
+cp "$src/scenarios/validation/d1.xml" "$tmp/tree/scenarios/validation/d1.xml"
+cp "$src/models/llama3.1-8b.xml" "$tmp/tree/models/"
+cp "$src/hardware/dgx-h100.xml" "$tmp/tree/hardware/"
+run run "$tmp/tree/scenarios/validation/d1.xml" --format json
+d1=$(sed -n 's/^ *"step_time_s": *\([0-9.eE+-]*\),*$/\1/p' "$tmp/out")
+{
+    row "# id" set source scenario set_overrides measured_step_s measured_mem_gb scored \
+        not_expressible derivation
+    row P1 dev TINY scenarios/validation/d1.xml - "$(awk -v p="$d1" 'BEGIN { printf "%.9f", p / 1.1 }')" \
+        - yes - "prediction / 1.1"
+} >"$tmp/tree/scenarios/validation/dev.tsv"
+{
+    row "# id" set source scenario set_overrides measured_step_s measured_mem_gb scored \
+        not_expressible derivation
+    row P2 held TINY scenarios/validation/d1.xml - "$(awk -v p="$d1" 'BEGIN { printf "%.9f", p / 0.8 }')" \
+        - yes - "prediction / 0.8"
+    row P3 held TINY scenarios/validation/u.xml - 1.0000 - yes - "no layout"
+} >"$tmp/tree/scenarios/validation/held.tsv"
+top_srcdir="$tmp/tree" STEPSIM="$S" VALIDATE_SETS="dev held" \
+    sh "$src/tests/validate.sh" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+expect_ok "validate runs a calibration and a held-out set"
+check "a Hopper run counts under Hopper, calibration apart from held out" \
+    grep -qx '  pattern Hopper       1 runs MAE  10.0% bias +10.0%     1 runs MAE  20.0% bias -20.0%' "$tmp/out"
+check "a context-parallel run counts under CP too" \
+    grep -q '^  pattern CP  .* +10\.0%  .* -20\.0%$' "$tmp/out"
+check "patterns a run does not have are not printed" \
+    sh -c "! grep -Eq '^  pattern (A100|Blackwell|MoE|fp8)' '$tmp/out'"
+
 echo "# $((n - failed - skipped)) passed, $failed failed, $skipped skipped"
 echo "1..$n"
 [ "$failed" -eq 0 ]
