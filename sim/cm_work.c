@@ -1336,9 +1336,34 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit,
     add_offload(c, st->act_bytes_mb - kept_before, f_compute, bwd_work, st);
 }
 
-/* Add the LM head to the chunk: final norm, vocab-parallel logits GEMM, fused cross-entropy
- * over fp32 logits (read bf16, write fp32, read back: ~10 bytes per logit each way).  An MTP
- * module computes logits and a loss of its own through the same head. */
+/* HBM bytes per logit of the loss (the `cross-entropy` key), counted pass by pass over the
+ * 16-bit logits the head's GEMM writes: forward, backward, and kept for the backward.
+ *  - unfused, Megatron's VocabParallelCrossEntropy in PyTorch ops (tensor_parallel/
+ *    cross_entropy.py, core_r0.8.0; Megatron-LM's mpu of 2021-22 runs the same passes): an
+ *    fp32 copy (read 2, write 4), the max (4), the max subtracted (8), exp (8) and its sum (4)
+ *    in place, the division (8): 38; backward the softmax times the loss gradient in place (8)
+ *    and the cast back to 16 bits (6): 14; the fp32 softmax kept (4);
+ *  - fused, cross_entropy_loss_fusion (fusions/fused_cross_entropy.py, core_v0.12.0): the same
+ *    steps in three jit-fused kernels, the copy (6), the exp and sum (8), the division (8): 22;
+ *    backward one kernel reading the softmax and writing the 16-bit gradient: 6;
+ *  - te, cross_entropy_fusion_impl te (Transformer Engine v2.4 triton/cross_entropy.py): an
+ *    online-softmax pass (read 2), then a pass writing the gradient into the logits (read 2,
+ *    write 2): 6; backward a scale in place: 4; the 16-bit logits kept (2);
+ *  - torch, F.cross_entropy on an fp32 copy (torchtitan): the copy (6) and log-softmax (8): 14;
+ *    backward the zeroed NLL gradient (4), log-softmax's backward (12) and the cast back (6):
+ *    22; the fp32 log-softmax kept (4). */
+static const struct {
+    double fwd, bwd, kept;
+} loss_bytes[] = {
+    [CE_FUSED] = {22.0, 6.0, 4.0},
+    [CE_UNFUSED] = {38.0, 14.0, 4.0},
+    [CE_TE] = {6.0, 4.0, 2.0},
+    [CE_TORCH] = {14.0, 22.0, 4.0},
+};
+
+/* Add the LM head to the chunk: final norm, vocab-parallel logits GEMM and the loss over the
+ * logits (loss_bytes).  An MTP module computes logits and a loss of its own through the same
+ * head. */
 static void add_head(const struct cm_ctx *c, int shard_weights, struct cm_stage *st)
 {
     const struct cm_config *cfg = c->cfg;
@@ -1348,9 +1373,10 @@ static void add_head(const struct cm_ctx *c, int shard_weights, struct cm_stage 
     double head = flops_head_fwd(m, cfg->seq) * b / (t * cfg->cp);
     double logits = T * (double)m->vocab / t;
     double gemm = gemm_s(c, &c->wide, head);
-    double f = gemm + cm_memory_s(c, 10.0 * logits + 4.0 * ACT_BYTES * Ts * h);
+    enum scn_cross_entropy ce = (enum scn_cross_entropy)c->scn->cross_entropy;
+    double f = gemm + cm_memory_s(c, loss_bytes[ce].fwd * logits + 4.0 * ACT_BYTES * Ts * h);
     st->fwd.compute += f;
-    st->bwd.compute += gemm + cm_memory_s(c, 10.0 * logits);
+    st->bwd.compute += gemm + cm_memory_s(c, loss_bytes[ce].bwd * logits);
     /* Megatron-Core's defer_embedding_wgrad_compute: the head's weight-gradient GEMMs of up to
      * wgrad_deferral_limit micro-batches (0: all) wait for the pipeline flush, when the last
      * stage idles while the others finish.  Every micro-batch here costs the same, so the
@@ -1360,7 +1386,7 @@ static void add_head(const struct cm_ctx *c, int shard_weights, struct cm_stage 
         !c->scn->defer_head_wgrad ? 0.0 : limit > 0 && limit < mbs ? limit / mbs : 1.0;
     st->deferred_wgt += deferred * gemm;
     st->wgt.compute += (1.0 - deferred) * gemm;
-    st->act_bytes_mb += 4.0 * logits; /* fp32 logits / softmax kept for the backward */
+    st->act_bytes_mb += loss_bytes[ce].kept * logits;
     if (shard_weights)
         add_shard_traffic(c, (model_params_head(m) + model_params_final_norm(m)) / t, 0.0,
                           PARAM_BYTES, 0, f, 2.0 * gemm, st);

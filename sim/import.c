@@ -75,6 +75,8 @@ static const struct flag flags[] = {
     {"moe-shared-expert-overlap", FK_SWITCH, "moe-shared-expert-overlap", "true", 0},
     {"moe-router-dtype", FK_WORD, "moe-router-dtype", NULL, 0},
     {"moe-router-fusion", FK_SPECIAL, NULL, NULL, 0},
+    {"cross-entropy-loss-fusion", FK_SPECIAL, NULL, NULL, 0},
+    {"cross-entropy-fusion-impl", FK_SPECIAL, NULL, NULL, 0},
     {"overlap-param-gather", FK_SWITCH, "overlap-param-gather", "true", 0},
     {"tp-comm-overlap", FK_SWITCH, "overlap-tp-comm", "true", 0},
     {"overlap-p2p-communication", FK_SWITCH, "overlap-p2p", "true", 0},
@@ -128,7 +130,7 @@ static const struct {
      {"dtype", "recompute", "recompute-modules", "recompute-method", "recompute-num-layers",
       "distributed-optimizer", "overlap-grad-reduce", "overlap-param-gather", "overlap-tp-comm",
       "overlap-p2p", "overlap-ep-comm", "moe-shared-expert-overlap", "moe-router-dtype",
-      "moe-router-fusion", "attention",
+      "moe-router-fusion", "cross-entropy", "attention",
       "grad-reduce-fp32", "grad-accumulation", "rope-fusion", "overlap-tp-backward", "dropout",
       "mtp-layers", "mtp-repeated-layer",
       "optimizer-algorithm", "muon-ns-steps", "optimizer-moments", "framework"}},
@@ -238,6 +240,8 @@ struct pending {
     int fp8; /* --fp8-format: fp8 matmuls whatever --bf16 / --fp16 say (they name the rest) */
     int fp4; /* --fp4-format (e2m1, TE's NVFP4 recipe): likewise, 4-bit matmuls */
     int router_fusion;         /* --moe-router-fusion (Megatron's default: off) */
+    int ce_fusion;             /* --cross-entropy-loss-fusion (Megatron's default: off) */
+    int ce_te;                 /* --cross-entropy-fusion-impl te (default native) */
     int bf16_edges;            /* --first-last-layers-bf16 */
     long bf16_start, bf16_end; /* --num-layers-at-start/end-in-bf16, + 1 (0 = Megatron's 1) */
     long query_groups;
@@ -288,23 +292,33 @@ static enum sim_status optimizer_choice(struct import_result *res, const char *v
     return st;
 }
 
+/* Is a store-true flag on?  A bare --flag is; a Hydra-style override may say flag=false. */
+static enum sim_status switch_on(const char *name, const char *value, int *on,
+                                 struct sim_error *err)
+{
+    char why[256], lower[16];
+    size_t i = 0;
+    *on = 1;
+    for (; value && value[i] && i + 1 < sizeof lower; i++)
+        lower[i] = (char)tolower((unsigned char)value[i]);
+    lower[i] = '\0';
+    if (value && units_parse_bool(lower, on, why, sizeof why) != 0)
+        return err_set(err, SIM_EINPUT, NULL, 0, "import: --%s=%s: %s", name, value, why);
+    return SIM_OK;
+}
+
 static enum sim_status apply_special(struct import_result *res, struct pending *pd,
                                      const char *name, const char *value, struct sim_error *err)
 {
     long n;
     char why[256];
-    if (strcmp(name, "group-query-attention") == 0) {
-        pd->gqa = 1;
-        return SIM_OK;
-    }
-    if (strcmp(name, "first-last-layers-bf16") == 0) {
-        pd->bf16_edges = 1;
-        return SIM_OK;
-    }
-    if (strcmp(name, "moe-router-fusion") == 0) {
-        pd->router_fusion = 1;
-        return SIM_OK;
-    }
+    int *store_true = strcmp(name, "group-query-attention") == 0       ? &pd->gqa
+                      : strcmp(name, "first-last-layers-bf16") == 0    ? &pd->bf16_edges
+                      : strcmp(name, "moe-router-fusion") == 0         ? &pd->router_fusion
+                      : strcmp(name, "cross-entropy-loss-fusion") == 0 ? &pd->ce_fusion
+                                                                       : NULL;
+    if (store_true)
+        return switch_on(name, value, store_true, err);
     if (!value)
         return err_set(err, SIM_EINPUT, NULL, 0, "import: --%s needs a value", name);
     if (strcmp(name, "fp8-format") == 0 || strcmp(name, "fp4-format") == 0) {
@@ -315,6 +329,13 @@ static enum sim_status apply_special(struct import_result *res, struct pending *
         return hybrid_pattern(res, name, value, err);
     if (strcmp(name, "optimizer") == 0)
         return optimizer_choice(res, value, err);
+    if (strcmp(name, "cross-entropy-fusion-impl") == 0) { /* arguments.py: native | te */
+        if (strcmp(value, "native") != 0 && strcmp(value, "te") != 0)
+            return err_set(err, SIM_EINPUT, NULL, 0,
+                           "import: --%s %s: Megatron knows native and te", name, value);
+        pd->ce_te = strcmp(value, "te") == 0;
+        return SIM_OK;
+    }
     if (strcmp(name, "moe-token-dispatcher-type") == 0) /* flex: DeepEP, Megatron's default */
         return put_key(res, "moe-dispatcher", strcmp(value, "flex") == 0 ? "deepep" : value,
                        name, err);
@@ -410,17 +431,10 @@ static enum sim_status apply(struct import_result *res, struct pending *pd, cons
         return put_key(res, f->key, list, f->name, err);
     }
     case FK_SWITCH: {
-        int on = 1; /* a Hydra-style override may say switch=false */
-        char why[256], lower[16];
-        size_t i = 0;
-        for (; value && value[i] && i + 1 < sizeof lower; i++)
-            lower[i] = (char)tolower((unsigned char)value[i]);
-        lower[i] = '\0';
-        if (value && units_parse_bool(lower, &on, why, sizeof why) != 0)
-            return err_set(err, SIM_EINPUT, NULL, 0, "import: --%s=%s: %s", f->name, value, why);
-        if (on)
-            return put_key(res, f->key, f->value, f->name, err);
-        return SIM_OK;
+        int on;
+        if ((st = switch_on(f->name, value, &on, err)) != SIM_OK)
+            return st;
+        return on ? put_key(res, f->key, f->value, f->name, err) : SIM_OK;
     }
     case FK_ARCH:
         if ((st = whole_number(f->name, value, &n, err)) != SIM_OK)
@@ -481,6 +495,11 @@ static enum sim_status finish(struct import_result *res, const struct pending *p
                                            * top-k and aux loss run as PyTorch ops */
         st = put_key(res, "moe-router-fusion", pd->router_fusion ? "true" : "false",
                      "moe-router-fusion", err);
+    if (st == SIM_OK) /* a store_true flag: without it Megatron's loss runs as PyTorch ops;
+                       * the implementation counts only with the fusion on */
+        st = put_key(res, "cross-entropy",
+                     !pd->ce_fusion ? "unfused" : pd->ce_te ? "te" : "fused",
+                     "cross-entropy-loss-fusion", err);
     res->kv_heads = pd->gqa ? (int)(pd->query_groups ? pd->query_groups : 1) : res->heads;
     const char *pp_text = import_value(res, "pp");
     long pp = pp_text ? strtol(pp_text, NULL, 10) : 1;

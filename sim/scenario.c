@@ -50,6 +50,8 @@ static const char *const grad_accumulation_choices[] = {"fused", "autograd", "fp
 static const char *const fp8_recipe_choices[] = {"delayed", "current", "blockwise", "mxfp8", NULL};
 static const char *const router_dtype_choices[] = {"bf16", "fp32", NULL};
 static const char *const mla_down_proj_choices[] = {"duplicated", "column", NULL};
+/* In enum scn_cross_entropy order (scenario.h). */
+static const char *const cross_entropy_choices[] = {"fused", "unfused", "te", "torch", NULL};
 static const char *const dispatcher_choices[] = {"alltoall", "allgather", "deepep", NULL};
 static const char *const fsdp_choices[] = {"none",         "full-shard", "shard-grad-op",
                                            "hybrid-shard", "no-shard",   NULL};
@@ -378,6 +380,12 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
                            .doc = "MLA's down-projections: duplicated on the sequence shard "
                                   "(Megatron-Core 0.14+) or column-parallel (<= 0.13: each "
                                   "gathers its input and its output over TP)"},
+    [SCN_CROSS_ENTROPY] = {"cross-entropy", VT_CHOICE, FIELD(cross_entropy), 0, 0,
+                           cross_entropy_choices, 0, .scope = KS_MODEL, .def = "fused",
+                           .doc = "the loss over the logits: fused (Megatron-Core "
+                                  "cross_entropy_loss_fusion; NeMo 2 and Megatron-Bridge), "
+                                  "unfused (Megatron's default, PyTorch ops), te (Transformer "
+                                  "Engine's kernels) or torch (F.cross_entropy, torchtitan)"},
     [SCN_FRAMEWORK] = {"framework", VT_CHOICE, FIELD(framework), 0, 0, framework_choices, 0,
                        .scope = KS_ANY, .def = "auto",
                        .doc = "training framework the scenario keeps to: its schedules, "

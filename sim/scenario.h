@@ -99,6 +99,7 @@ enum scn_key {
     SCN_MOE_ROUTER_DTYPE,
     SCN_MOE_ROUTER_FUSION,
     SCN_MLA_DOWN_PROJ,
+    SCN_CROSS_ENTROPY,
     /* The training framework whose schedules and features the scenario must use. */
     SCN_FRAMEWORK,
     SCN_KEY_COUNT,
@@ -212,6 +213,15 @@ struct scn_hw_knob {
     struct scn_origin origin;
 };
 
+/* How the loss is computed over the vocabulary-parallel logits (the `cross-entropy` key, in
+ * its choice order); cm_work.c charges each its bytes per logit. */
+enum scn_cross_entropy {
+    CE_FUSED,   /* Megatron-Core's cross_entropy_loss_fusion, native implementation */
+    CE_UNFUSED, /* Megatron's VocabParallelCrossEntropy in PyTorch ops (its default) */
+    CE_TE,      /* cross_entropy_fusion_impl te: Transformer Engine's Triton kernels */
+    CE_TORCH,   /* torch.nn.functional.cross_entropy on an fp32 copy (torchtitan) */
+};
+
 struct scenario {
     char name[64];
     char schedule[32];
@@ -278,6 +288,7 @@ struct scenario {
     int moe_router_fusion;    /* fused top-k / aux-loss router kernels (moe_router_fusion) */
     int mla_down_column;      /* MLA's down-projections column-parallel (Megatron-Core <= 0.13)
                                  rather than duplicated on the sequence shard */
+    int cross_entropy;        /* enum scn_cross_entropy: how the loss runs over the logits */
     int deepep_sms;           /* SMs DeepEP's dispatch and combine kernels hold while they run
                                  (Megatron-Core --moe-deepep-num-sms, default 20) */
     int zero;                 /* ZeRO stage 0-3 (1 = the distributed optimizer) */

@@ -325,6 +325,7 @@ run import megatron --hardware dgx-h100 --out "$tmp/imported.xml" \
      --micro-batch-size 1 --global-batch-size 512 --seq-length 8192 --bf16
      --use-distributed-optimizer --overlap-grad-reduce --overlap-param-gather --tp-comm-overlap
      --overlap-p2p-communication --use-flash-attn --attention-dropout 0.0 --hidden-dropout 0.0
+     --cross-entropy-loss-fusion
      --num-layers 80 --hidden-size 8192 --ffn-hidden-size 28672 --num-attention-heads 64
      --group-query-attention --num-query-groups 8 --swiglu --lr 1.5e-4 --train-iters 1000'
 if [ "$rc" -eq 0 ] && [ "$(cat "$tmp/err")" = \

@@ -199,6 +199,17 @@ Test(import, recompute_and_moe_flags, .init = setup)
         {"--num-experts 8 --moe-router-dtype fp32 --moe-router-fusion",
          {"moe-router-dtype", "fp32", "moe-router-fusion", "true", NULL}},
         {"--num-experts 8", {"moe-router-fusion", "false", NULL}},
+        /* the loss: Megatron's unfused default; --cross-entropy-loss-fusion a store-true
+         * flag, --cross-entropy-fusion-impl (native, te) counting only with it */
+        {"--tensor-model-parallel-size 2", {"cross-entropy", "unfused", NULL}},
+        {"--cross-entropy-loss-fusion", {"cross-entropy", "fused", NULL}},
+        {"--cross-entropy-loss-fusion --cross-entropy-fusion-impl te",
+         {"cross-entropy", "te", NULL}},
+        {"--cross-entropy-fusion-impl te", {"cross-entropy", "unfused", NULL}},
+        /* a Hydra-style override may turn a store-true flag off */
+        {"model.cross_entropy_loss_fusion=false", {"cross-entropy", "unfused", NULL}},
+        {"model.cross_entropy_loss_fusion=True", {"cross-entropy", "fused", NULL}},
+        {"--num-experts 8 model.moe_router_fusion=false", {"moe-router-fusion", "false", NULL}},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         cr_assert_eq(parse(cases[c].line), SIM_OK, "case %zu: %s", c, err.msg);
@@ -210,6 +221,8 @@ Test(import, recompute_and_moe_flags, .init = setup)
     cr_assert(strstr(err.msg, "--recompute-modules needs a value"), "%s", err.msg);
     cr_assert_eq(parse("--tensor-model-parallel-size 2"), SIM_OK, "%s", err.msg);
     cr_assert_null(import_value(&res, "moe-router-fusion"), "a dense line says nothing of it");
+    cr_assert_eq(parse("--cross-entropy-fusion-impl triton"), SIM_EINPUT);
+    cr_assert(strstr(err.msg, "native and te"), "%s", err.msg);
 }
 
 /* Megatron's --optimizer: Muon, and dist_muon's layer-wise sharded state; SGD's momentum and
