@@ -90,6 +90,26 @@ static void stage_params(const struct cm_ctx *c, struct cm_stage *st)
     st->max_unit_params = largest;
 }
 
+/* The word embedding's gradient, every micro-batch on the stage that holds the embedding: its
+ * lookup's backward (F.embedding, or indexing in deterministic mode: Megatron's
+ * VocabParallelEmbedding, tensor_parallel/layers.py) writes a dense gradient of the whole
+ * vocabulary shard, zeroed and then scattered into (2 bytes an element), and with Megatron's
+ * fused accumulation -- which only the linear layers' GEMMs do -- the data-parallel hook then
+ * adds it into main_grad (2 + 2 x (4 or 2) bytes; distributed_data_parallel.py,
+ * param.main_grad.add_(param.grad.data), core_r0.8.0).  The other accumulation modes' pass
+ * already covers every parameter, the embedding's too, and sharded data parallelism (ZeRO-2/3)
+ * hands each micro-batch's gradients to its own reduce-scatter passes. */
+static double embedding_grad_s(const struct cm_ctx *c, const struct cm_stage *cs)
+{
+    if (!cs->has_embedding)
+        return 0.0;
+    double elements = model_params_embedding(c->m) / c->cfg->tp;
+    double bytes = PARAM_BYTES;
+    if (c->cfg->grad_accumulation == GRAD_ACCUM_FUSED && c->cfg->zero < 2)
+        bytes += PARAM_BYTES + 2.0 * cm_grad_bytes(c->scn);
+    return cm_memory_s(c, bytes * elements);
+}
+
 /* The pass that adds one micro-batch's weight gradients into the step's sum, run after each
  * backward over the chunk's parameters on this GPU (scenario.h, enum scn_grad_accumulation):
  * - fp32-copy reads the 16-bit gradient and writes its fp32 cast (2 + 4 bytes), then reads the
@@ -117,7 +137,7 @@ static double grad_accumulation_s(const struct cm_ctx *c, const struct cm_stage 
         bytes_per_param = 3.0 * PARAM_BYTES * (m - 1.0) / m;
     else if (c->cfg->grad_accumulation == GRAD_ACCUM_MAIN_GRAD)
         bytes_per_param = PARAM_BYTES + 2.0 * cm_grad_bytes(c->scn);
-    return cm_memory_s(c, bytes_per_param * cs->params);
+    return cm_memory_s(c, bytes_per_param * cs->params) + embedding_grad_s(c, cs);
 }
 
 /* Transformer Engine caches each fp8 GEMM weight as an fp8 copy and, on Hopper, its fp8
