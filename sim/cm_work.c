@@ -1412,7 +1412,9 @@ static void add_mtp(const struct cm_ctx *c, struct layer_memo *memo, struct cm_s
     for (int k = 0; k < m->mtp_layers; k++) {
         double proj = matmul_s(c, 2.0 * T * 2.0 * h * h / t);
         double norms = cm_memory_s(c, 2.0 * ACT_BYTES * 2.0 * Ts * h);
-        st->fwd.compute += proj + norms;
+        /* the shifted tokens' lookup, as the first stage's (its gradient: costmodel.c) */
+        double lookup = cm_memory_s(c, 2.0 * ACT_BYTES * Ts * h);
+        st->fwd.compute += proj + norms + lookup;
         st->bwd.compute += proj + ELEMWISE_BWD_FACTOR * norms;
         st->wgt.compute += proj;
         st->act_bytes_mb += ACT_BYTES * 3.0 * Ts * h; /* the two normed inputs, the projection */

@@ -90,21 +90,25 @@ static void stage_params(const struct cm_ctx *c, struct cm_stage *st)
     st->max_unit_params = largest;
 }
 
-/* The word embedding's gradient, every micro-batch on the stage that holds the embedding: its
- * lookup's backward (F.embedding, or indexing in deterministic mode: Megatron's
- * VocabParallelEmbedding, tensor_parallel/layers.py) writes a dense gradient of the whole
- * vocabulary shard, zeroed and then scattered into (2 bytes an element), and with Megatron's
- * fused accumulation -- which only the linear layers' GEMMs do -- the data-parallel hook then
- * adds it into main_grad (2 + 2 x (4 or 2) bytes; distributed_data_parallel.py,
+/* The word embedding's gradient, every micro-batch on a stage that looks tokens up: the
+ * first, and the last when it holds multi-token-prediction modules (each embeds its shifted
+ * tokens with the model's embedding: multi_token_prediction.py, gpt_model.py builds the
+ * embedding where mtp_process, core_v0.14.0).  Each lookup's backward (F.embedding, or
+ * indexing in deterministic mode: Megatron's VocabParallelEmbedding, tensor_parallel/
+ * layers.py) writes a dense gradient of the whole vocabulary shard, zeroed and then scattered
+ * into (2 bytes an element), autograd sums a second lookup's into the first's (3 x 2), and with
+ * Megatron's fused accumulation -- which only the linear layers' GEMMs do -- the data-parallel
+ * hook then adds the sum into main_grad (2 + 2 x (4 or 2) bytes; distributed_data_parallel.py,
  * param.main_grad.add_(param.grad.data), core_r0.8.0).  The other accumulation modes' pass
  * already covers every parameter, the embedding's too, and sharded data parallelism (ZeRO-2/3)
  * hands each micro-batch's gradients to its own reduce-scatter passes. */
 static double embedding_grad_s(const struct cm_ctx *c, const struct cm_stage *cs)
 {
-    if (!cs->has_embedding)
+    double lookups = (cs->has_embedding ? 1.0 : 0.0) + (cs->has_head ? c->m->mtp_layers : 0.0);
+    if (lookups <= 0)
         return 0.0;
     double elements = model_params_embedding(c->m) / c->cfg->tp;
-    double bytes = PARAM_BYTES;
+    double bytes = PARAM_BYTES * lookups + 3.0 * PARAM_BYTES * (lookups - 1.0);
     if (c->cfg->grad_accumulation == GRAD_ACCUM_FUSED && c->cfg->zero < 2)
         bytes += PARAM_BYTES + 2.0 * cm_grad_bytes(c->scn);
     return cm_memory_s(c, bytes * elements);

@@ -819,6 +819,17 @@ Test(embedding, its_dense_gradient_is_written_and_added_every_micro_batch)
     cr_assert(near(out.cm.stages[0].wgt.compute - w_fused, 6 * (params - elements) / 1e12),
               "main-grad %.9g", out.cm.stages[0].wgt.compute - w_fused);
     step_release(&out);
+    /* An MTP module looks its shifted tokens up in the same embedding: a second dense gradient
+     * (2), autograd adding it into the first (6), one hook add (6): 16 bytes an element. */
+    run_ok(MODEL("llama3.1-8b"), 8,
+           L("seq=4096", "microbatches=1", "hw.hbm-bandwidth=2TBps", "mtp-layers=1"));
+    w_fast = out.cm.stages[0].wgt.compute;
+    step_release(&out);
+    run_ok(MODEL("llama3.1-8b"), 8,
+           L("seq=4096", "microbatches=1", "hw.hbm-bandwidth=1TBps", "mtp-layers=1"));
+    cr_assert(near(out.cm.stages[0].wgt.compute - w_fast, 16 * elements / 2e12), "mtp %.9g",
+              out.cm.stages[0].wgt.compute - w_fast);
+    step_release(&out);
 }
 
 /* Muon's Newton-Schulz work (cm_muon.c) on the toy GPU's 16-bit GEMMs (500 TFLOP/s): five
