@@ -1396,6 +1396,31 @@ static void add_head(const struct cm_ctx *c, int shard_weights, struct cm_stage 
     }
 }
 
+/* The TP collectives of one MTP module's projection, in line (multi_token_prediction.py,
+ * _concat_embeddings, core_v0.14.0): eh_proj is column-parallel without gathering its output,
+ * which gather_from_tensor_model_parallel_region then gathers over TP (its backward a split),
+ * and under sequence parallelism scatter_to_sequence_parallel_region splits again (its backward
+ * an all-gather); with sequence parallelism the projection's 2h-wide input is gathered first
+ * and, backward, gathered again for the weight gradient and its gradient reduce-scattered,
+ * without it the input gradient is all-reduced. */
+static void mtp_tp_comm(const struct cm_ctx *c, double T, double *fwd, double *bwd)
+{
+    *fwd = *bwd = 0.0;
+    if (c->cfg->tp <= 1)
+        return;
+    struct coll_group g = cm_group_of(c->cfg->tp, 1, c->cfg->gpus_per_node);
+    double out = ACT_BYTES * T * c->m->hidden, in = 2.0 * out;
+    double gather_out = cm_coll_time(c, COLL_ALL_GATHER, out, g);
+    if (c->scn->sp) {
+        double gather_in = cm_coll_time(c, COLL_ALL_GATHER, in, g);
+        *fwd = gather_in + gather_out;
+        *bwd = gather_in + cm_coll_time(c, COLL_REDUCE_SCATTER, in, g) + gather_out;
+    } else {
+        *fwd = gather_out;
+        *bwd = cm_coll_time(c, COLL_ALL_REDUCE, in, g);
+    }
+}
+
 /* Add the multi-token-prediction modules (DeepSeek-V3 report sec. 2.2; Megatron-Core builds
  * them on the last pipeline stage): each normalises the hidden state and the next token's
  * embedding, projects the concatenation 2h -> h, runs one transformer layer like the model's
@@ -1409,12 +1434,18 @@ static void add_mtp(const struct cm_ctx *c, struct layer_memo *memo, struct cm_s
     const struct model *m = c->m;
     double b = cfg->micro_batch, t = cfg->tp, h = m->hidden;
     double T = b * cfg->seq / cfg->cp, Ts = c->scn->sp ? T / t : T;
+    double tp_fwd, tp_bwd;
+    mtp_tp_comm(c, T, &tp_fwd, &tp_bwd);
     for (int k = 0; k < m->mtp_layers; k++) {
         double proj = matmul_s(c, 2.0 * T * 2.0 * h * h / t);
         double norms = cm_memory_s(c, 2.0 * ACT_BYTES * 2.0 * Ts * h);
-        /* the shifted tokens' lookup, as the first stage's (its gradient: costmodel.c) */
+        /* the shifted tokens' lookup, as the first stage's (its gradient: costmodel.c), and
+         * the concatenation of the two normed inputs (read and written, 2h wide) */
         double lookup = cm_memory_s(c, 2.0 * ACT_BYTES * Ts * h);
-        st->fwd.compute += proj + norms + lookup;
+        double concat = cm_memory_s(c, 2.0 * ACT_BYTES * 2.0 * Ts * h);
+        st->fwd.compute += proj + norms + lookup + concat;
+        st->fwd.tp += tp_fwd;
+        st->bwd.tp += tp_bwd;
         st->bwd.compute += proj + ELEMWISE_BWD_FACTOR * norms;
         st->wgt.compute += proj;
         st->act_bytes_mb += ACT_BYTES * 3.0 * Ts * h; /* the two normed inputs, the projection */

@@ -369,6 +369,34 @@ Test(mtp, one_module_adds_a_layer_a_projection_and_a_second_head)
     step_release(&out);
 }
 
+/* An MTP module's TP collectives on two GPUs with sequence parallelism (NVLink 100 GB/s, each
+ * gather or reduce-scatter of B bytes moving B / 2): its projection gathers its 2h-wide input
+ * and its output forward (4 + 2 bytes x T h), backward gathers the input again,
+ * reduce-scatters its gradient and gathers the output's (4 + 4 + 2); its transformer layer
+ * (2 x T h bytes a collective) gathers twice and reduce-scatters twice forward, gathers four
+ * times and reduce-scatters twice backward (layer_tp_comm), and its head
+ * all-reduces the loss's max, sum and target logit forward (3 x 4T bytes, an all-reduce of B
+ * moving B).  T = h = 4096, every collective in line. */
+Test(mtp, its_projection_gathers_and_scatters_over_tp)
+{
+    const double T = 4096, Hd = 4096, bw = 100e9;
+    run_ok(MODEL("llama3.1-8b"), 8,
+           L("seq=4096", "microbatches=1", "gpus=2", "tp=2", "sp=true", "overlap-tp-comm=false",
+             "overlap-tp-backward=false"));
+    double f0 = out.cm.stages[0].fwd.tp, b0 = out.cm.stages[0].bwd.tp;
+    step_release(&out);
+    run_ok(MODEL("llama3.1-8b"), 8,
+           L("seq=4096", "microbatches=1", "gpus=2", "tp=2", "sp=true", "overlap-tp-comm=false",
+             "overlap-tp-backward=false", "mtp-layers=1"));
+    double proj_f = 0.5 * (4 + 2) * T * Hd / bw, proj_b = 0.5 * (4 + 4 + 2) * T * Hd / bw;
+    double one = 0.5 * 2 * T * Hd / bw, head = 3 * 4 * T / bw;
+    cr_assert(near(out.cm.stages[0].fwd.tp - f0, proj_f + 4 * one + head), "forward %.9g",
+              out.cm.stages[0].fwd.tp - f0);
+    cr_assert(near(out.cm.stages[0].bwd.tp - b0, proj_b + 6 * one), "backward %.9g",
+              out.cm.stages[0].bwd.tp - b0);
+    step_release(&out);
+}
+
 Test(cp, the_ring_hides_behind_attention_and_exposes_only_the_rest)
 {
     /* seq 1024 over cp 2 on one-GPU nodes: each rank holds 512 tokens and passes its K and V
