@@ -1336,6 +1336,33 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit,
     add_offload(c, st->act_bytes_mb - kept_before, f_compute, bwd_work, st);
 }
 
+/* The output layer's own TP collectives: it is column-parallel over the vocabulary (Megatron's
+ * ColumnParallelLinear, LinearWithGradAccumulationAndAsyncCommunication): under sequence
+ * parallelism its input is gathered forward and, backward, gathered again for the weight
+ * gradient beside the input-gradient GEMM and that gradient reduce-scattered beside the
+ * weight-gradient GEMM; without it the input gradient is all-reduced beside the weight
+ * gradient.  Hidden as a layer's column-parallel collectives are: all of it under
+ * overlap-tp-comm, else with overlap-tp-backward each behind one of the head's GEMMs, the
+ * reduction not when the weight gradient runs later (split-backward; tp_bwd_hidden). */
+static void head_tp_comm(const struct cm_ctx *c, struct coll_group g, double T, double gemm,
+                         struct cm_stage *st)
+{
+    double bytes = ACT_BYTES * T * c->m->hidden;
+    int sp = c->scn->sp;
+    double gather = sp ? cm_coll_time(c, COLL_ALL_GATHER, bytes, g) : 0.0;
+    double reduce = cm_coll_time(c, sp ? COLL_REDUCE_SCATTER : COLL_ALL_REDUCE, bytes, g);
+    st->fwd.tp += cm_exposed(c, gather, gemm, c->scn->overlap_tp_comm);
+    if (c->scn->overlap_tp_comm) {
+        st->bwd.tp += cm_exposed(c, gather + reduce, 2.0 * gemm, 1);
+        return;
+    }
+    double hidden = !c->cfg->overlap_tp_backward
+                        ? 0.0
+                        : hidden_behind(c, gather, gemm) +
+                              hidden_behind(c, c->cfg->split_backward ? 0.0 : reduce, gemm);
+    st->bwd.tp += gather + reduce - hidden;
+}
+
 /* HBM bytes per logit of the loss (the `cross-entropy` key), counted pass by pass over the
  * 16-bit logits the head's GEMM writes: forward, backward, and kept for the backward.
  *  - unfused, Megatron's VocabParallelCrossEntropy in PyTorch ops (tensor_parallel/
@@ -1393,6 +1420,7 @@ static void add_head(const struct cm_ctx *c, int shard_weights, struct cm_stage 
     if (cfg->tp > 1) { /* all-reduce of max, sum and target logit: 3 x T x 4 bytes */
         struct coll_group g = cm_group_of(cfg->tp, 1, cfg->gpus_per_node);
         st->fwd.tp += 3.0 * cm_coll_time(c, COLL_ALL_REDUCE, 4.0 * T, g);
+        head_tp_comm(c, g, T, gemm, st);
     }
 }
 
