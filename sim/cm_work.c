@@ -1424,6 +1424,27 @@ static void add_head(const struct cm_ctx *c, int shard_weights, struct cm_stage 
     }
 }
 
+/* A token lookup's TP collective: each GPU looks up its shard of the vocabulary (zeros for the
+ * rest), and the partial embeddings are summed over TP -- reduce-scattered onto the sequence
+ * shard under sequence parallelism (its backward an all-gather), else all-reduced (its backward
+ * none): VocabParallelEmbedding.forward and LanguageModelEmbedding's reduce_scatter_embeddings
+ * (core_v0.14.0; learned positions take the all-reduce and a split).  In line. */
+static void lookup_tp_comm(const struct cm_ctx *c, double T, struct cm_stage *st)
+{
+    if (c->cfg->tp <= 1)
+        return;
+    struct coll_group g = cm_group_of(c->cfg->tp, 1, c->cfg->gpus_per_node);
+    double bytes = ACT_BYTES * T * c->m->hidden;
+    if (c->scn->sp && c->m->pos != POS_LEARNED) {
+        st->fwd.tp += cm_coll_time(c, COLL_REDUCE_SCATTER, bytes, g);
+        st->bwd.tp += cm_coll_time(c, COLL_ALL_GATHER, bytes, g);
+    } else {
+        st->fwd.tp += cm_coll_time(c, COLL_ALL_REDUCE, bytes, g);
+        if (c->scn->sp) /* the split onto the sequence shard, gathered back backward */
+            st->bwd.tp += cm_coll_time(c, COLL_ALL_GATHER, bytes, g);
+    }
+}
+
 /* The TP collectives of one MTP module's projection, in line (multi_token_prediction.py,
  * _concat_embeddings, core_v0.14.0): eh_proj is column-parallel without gathering its output,
  * which gather_from_tensor_model_parallel_region then gathers over TP (its backward a split),
@@ -1474,6 +1495,7 @@ static void add_mtp(const struct cm_ctx *c, struct layer_memo *memo, struct cm_s
         st->fwd.compute += proj + norms + lookup + concat;
         st->fwd.tp += tp_fwd;
         st->bwd.tp += tp_bwd;
+        lookup_tp_comm(c, T, st);
         st->bwd.compute += proj + ELEMWISE_BWD_FACTOR * norms;
         st->wgt.compute += proj;
         st->act_bytes_mb += ACT_BYTES * 3.0 * Ts * h; /* the two normed inputs, the projection */
@@ -1551,6 +1573,7 @@ void cm_stage_cost(const struct cm_ctx *c, int stage, struct cm_stage *st)
     double Ts = scn->sp ? T / t : T;
     if (st->has_embedding) { /* token + position lookup: write (and later read) Ts x h */
         st->fwd.compute += cm_memory_s(c, 2.0 * ACT_BYTES * Ts * m->hidden);
+        lookup_tp_comm(c, T, st);
         add_shard_traffic(c, model_params_embedding(m) / t, 0.0, PARAM_BYTES, 1, 0.0, 0.0, st);
     }
     if (st->has_head) {
