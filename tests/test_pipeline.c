@@ -482,17 +482,28 @@ Test(determinism, identical_inputs_give_identical_records)
     fixture_release(&b);
 }
 
+/* The layout values the link sanity sweeps vary, as --set strings. */
+struct sweep_sets {
+    char pp[32], mb[32], layers[32], latency[32];
+};
+
+static void sweep_sets_fill(struct sweep_sets *v, int p, int m, int layers, const char *latency)
+{
+    snprintf(v->pp, sizeof v->pp, "pp=%d", p);
+    snprintf(v->mb, sizeof v->mb, "microbatches=%d", m);
+    snprintf(v->layers, sizeof v->layers, "layers=%d", layers);
+    snprintf(v->latency, sizeof v->latency, "link-latency=%s", latency);
+}
+
 Test(sanity, many_configs_with_links_pass_the_rule_checks)
 {
     const char *lat[] = {"0s", "2us", "1ms"};
     for (int p = 1; p <= 6; p++)
         for (int m = 1; m <= 13; m += 3)
             for (int l = 0; l < 3; l++) {
-                char sp[32], sm[32], sl[32], slat[32];
-                snprintf(sp, sizeof sp, "pp=%d", p);
-                snprintf(sm, sizeof sm, "microbatches=%d", m);
-                snprintf(sl, sizeof sl, "layers=%d", 12 * p);
-                snprintf(slat, sizeof slat, "link-latency=%s", lat[l]);
+                struct sweep_sets v;
+                sweep_sets_fill(&v, p, m, 12 * p, lat[l]);
+                const char *sp = v.pp, *sm = v.mb, *sl = v.layers, *slat = v.latency;
                 const char *sets[] = {"schedule=1f1b",
                                       sp,
                                       sm,
@@ -884,11 +895,9 @@ Test(sanity, one_f_one_b_with_rendezvous_p2p)
     for (int p = 2; p <= 8; p += 3)
         for (int m = p; m <= 3 * p + 1; m += p + 1)
             for (int l = 0; l < 3; l++) {
-                char sp[32], sm[32], sl[32], slat[32];
-                snprintf(sp, sizeof sp, "pp=%d", p);
-                snprintf(sm, sizeof sm, "microbatches=%d", m);
-                snprintf(sl, sizeof sl, "layers=%d", 2 * p);
-                snprintf(slat, sizeof slat, "link-latency=%s", lat[l]);
+                struct sweep_sets v;
+                sweep_sets_fill(&v, p, m, 2 * p, lat[l]);
+                const char *sp = v.pp, *sm = v.mb, *sl = v.layers, *slat = v.latency;
                 const char *sets[] = {"schedule=1f1b", sp, sm, sl, "forward=0.3ms",
                                       "backward-input=0.6ms", "activation=8MB",
                                       "link-bandwidth=10GBps", slat, NULL};
