@@ -567,9 +567,12 @@ static int cmd_keys(int argc, char **argv, FILE *out, FILE *errout)
     if (argc == 2) {
         for (int k = 0; k < SCN_KEY_COUNT; k++)
             write_key_doc(out, (enum scn_key)k);
-        fprintf(out, "%-22s the hardware file's value of NAME, for this run only; cost model only\n"
-                     "%-22s NAME one of %s\n",
-                "hw.NAME", "", hw_knob_names());
+        fprintf(out,
+                "%-22s the hardware file's value of NAME, for this run only; cost model only\n"
+                "%-22s NAME one of %s\n"
+                "%-22s (a collective the file gives as measured inside the node, its\n"
+                "%-22s <collective>, keeps its measured time whatever nvlink-* say)\n",
+                "hw.NAME", "", hw_knob_names(), "", "");
     }
     for (int i = 2; i < argc; i++)
         write_key_doc(out, (enum scn_key)scn_key_find(argv[i]));

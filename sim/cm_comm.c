@@ -35,12 +35,38 @@ struct coll_level cm_intra_level(const struct cm_ctx *c, int members)
     return lv;
 }
 
-/* NCCL's choice between its ring and tree algorithms (the cheaper closed form).  The two-level
- * hierarchical algorithm of collective.c is not a candidate: NCCL has no hierarchical
- * reduce-scatter / all-gather; its rings cross node boundaries once per channel, the
- * channels spread over the node's NICs (collective.c, flat_level). */
+/* A collective whose group lies inside one node, as the hardware file's measurements have it
+ * (struct hw_coll_fit: overhead + bus bytes / bus bandwidth, the busiest GPU's bus bytes
+ * `imbalance` times the mean); < 0 when the node has no measurement for this op and group
+ * size. */
+static double measured_in_node(const struct cm_ctx *c, enum coll_op op, double bytes,
+                               struct coll_group g, double imbalance)
+{
+    static const enum hw_coll_op hw_op[] = {
+        [COLL_ALL_REDUCE] = HW_ALL_REDUCE,
+        [COLL_REDUCE_SCATTER] = HW_REDUCE_SCATTER,
+        [COLL_ALL_GATHER] = HW_ALL_GATHER,
+        [COLL_ALL_TO_ALL] = HW_ALL_TO_ALL,
+    };
+    if (g.n < 2 || g.per_node < g.n || !(bytes > 0))
+        return -1.0;
+    const struct hw_coll_fit *fit = hw_node_coll_fit(&c->hw->node, hw_op[op], g.n);
+    if (!fit)
+        return -1.0;
+    double share = (double)(g.n - 1) / g.n * (op == COLL_ALL_REDUCE ? 2.0 : 1.0);
+    return fit->overhead_s + imbalance * share * bytes / fit->bus_bw_Bps;
+}
+
+/* NCCL's choice between its ring and tree algorithms (the cheaper closed form), unless the node
+ * has the collective measured.  The two-level hierarchical algorithm of collective.c is not a
+ * candidate: NCCL has no hierarchical reduce-scatter / all-gather; its rings cross node
+ * boundaries once per channel, the channels spread over the node's NICs (collective.c,
+ * flat_level). */
 double cm_coll_time(const struct cm_ctx *c, enum coll_op op, double bytes, struct coll_group g)
 {
+    double measured = measured_in_node(c, op, bytes, g, 1.0);
+    if (measured >= 0.0)
+        return measured;
     struct coll_level intra = cm_intra_level(c, g.per_node);
     double ring = coll_ring.time(op, bytes, &g, &intra, &c->net);
     double tree = coll_tree.time(op, bytes, &g, &intra, &c->net);
@@ -65,10 +91,14 @@ double cm_exposed_at(double interference, double comm, double hide)
 
 /* An all-to-all of `bytes` per GPU over group g, each GPU keeping 1/n: (k-1)/n of it to the
  * other GPUs of its node over NVLink and (n-k)/n over the network, at once (NCCL all-to-all =
- * grouped send/recv); the busiest GPU carries `imbalance` times the mean. */
+ * grouped send/recv); the busiest GPU carries `imbalance` times the mean.  Inside one node,
+ * the node's measurement when it has one. */
 static double all_to_all_s(const struct cm_ctx *c, double bytes, struct coll_group g,
                            double imbalance)
 {
+    double measured = measured_in_node(c, COLL_ALL_TO_ALL, bytes, g, imbalance);
+    if (measured >= 0.0)
+        return measured;
     double n = g.n, k = g.per_node;
     double intra = bytes * (k - 1.0) / n, inter = bytes * (n - k) / n;
     struct coll_level lv = cm_intra_level(c, g.per_node);

@@ -465,6 +465,58 @@ static enum sim_status load_gpu(struct loader *ld, const xmlNode *el, struct hw_
     return st;
 }
 
+static const char *const coll_op_names[HW_COLL_OPS] = {
+    [HW_ALL_REDUCE] = "all-reduce",
+    [HW_REDUCE_SCATTER] = "reduce-scatter",
+    [HW_ALL_GATHER] = "all-gather",
+    [HW_ALL_TO_ALL] = "all-to-all",
+};
+
+/* <collective op gpus bus-bandwidth overhead/> inside <node>: one measured collective over
+ * 2..node gpus GPUs, each (op, gpus) once. */
+static enum sim_status load_collective(struct loader *ld, const xmlNode *el, struct hw_node *node)
+{
+    char buf[128], why[256];
+    struct hw_coll_fit f = {.op = HW_COLL_OPS};
+    if (!get_attr(el, "op", buf, sizeof buf))
+        return bad(ld, el, "<collective> lacks the op attribute");
+    for (int i = 0; i < HW_COLL_OPS; i++)
+        if (strcmp(buf, coll_op_names[i]) == 0)
+            f.op = (enum hw_coll_op)i;
+    if (f.op == HW_COLL_OPS)
+        return bad(ld, el,
+                   "collective op: '%s' is not all-reduce, reduce-scatter, all-gather or "
+                   "all-to-all",
+                   buf);
+    long gpus;
+    if (!get_attr(el, "gpus", buf, sizeof buf))
+        return bad(ld, el, "<collective> lacks the gpus attribute");
+    if (units_parse_int(buf, 2, node->gpus, &gpus, why, sizeof why) != 0)
+        return bad(ld, el, "collective gpus: %s (a group of 2 to the node's %d GPUs)", why,
+                   node->gpus);
+    f.gpus = (int)gpus;
+    if (hw_node_coll_fit(node, f.op, f.gpus))
+        return bad(ld, el, "collective %s over %d GPUs: given twice", coll_op_names[f.op],
+                   f.gpus);
+    if (node->n_coll_fits == HW_COLL_FITS_MAX)
+        return bad(ld, el, "node: more than %d <collective> elements", HW_COLL_FITS_MAX);
+    enum sim_status st = get_positive(ld, el, "bus-bandwidth", UNIT_BANDWIDTH, &f.bus_bw_Bps);
+    if (st == SIM_OK)
+        st = get_latency(ld, el, "overhead", &f.overhead_s);
+    if (st == SIM_OK)
+        node->coll_fits[node->n_coll_fits++] = f;
+    return st;
+}
+
+const struct hw_coll_fit *hw_node_coll_fit(const struct hw_node *node, enum hw_coll_op op,
+                                           int gpus)
+{
+    for (int i = 0; i < node->n_coll_fits; i++)
+        if (node->coll_fits[i].op == op && node->coll_fits[i].gpus == gpus)
+            return &node->coll_fits[i];
+    return NULL;
+}
+
 static enum sim_status load_node(struct loader *ld, const xmlNode *el, struct hw_node *node)
 {
     char buf[128], why[256];
@@ -493,6 +545,10 @@ static enum sim_status load_node(struct loader *ld, const xmlNode *el, struct hw
         st = bad(ld, el,
                  "node peer-bandwidth (one link to one other GPU) exceeds nvlink-bandwidth "
                  "(all of a GPU's links)");
+    for (xmlNodePtr c = xml_first_element((xmlNodePtr)el); c && st == SIM_OK;
+         c = xml_next_element(c))
+        if (is_element(c, "collective"))
+            st = load_collective(ld, c, node);
     return st;
 }
 

@@ -81,6 +81,22 @@ struct hw_gpu {
     double fa2_attention_share;
 };
 
+/* The collectives a node's measured figures may describe (struct hw_coll_fit). */
+enum hw_coll_op { HW_ALL_REDUCE, HW_REDUCE_SCATTER, HW_ALL_GATHER, HW_ALL_TO_ALL, HW_COLL_OPS };
+
+/* One collective over `gpus` GPUs of a node as measured (NCCL over the node's NVLink): it takes
+ * overhead + bus bytes / bus bandwidth, the bus bytes counted as nccl-tests counts them -- the
+ * buffer x 2(n-1)/n for an all-reduce, x (n-1)/n for the others, the buffer being an
+ * all-reduce's or an all-to-all's per-GPU buffer, an all-gather's gathered output, a
+ * reduce-scatter's input.  What a hardware file's <collective> says. */
+struct hw_coll_fit {
+    enum hw_coll_op op;
+    int gpus;
+    double bus_bw_Bps;
+    double overhead_s;
+};
+#define HW_COLL_FITS_MAX 64
+
 struct hw_node {
     int gpus;             /* GPUs per node (the NVLink domain; 72 for GB200 NVL72) */
     double nvlink_bw_Bps; /* per GPU, per direction */
@@ -94,6 +110,11 @@ struct hw_node {
      * the file does not say (offload is then refused). */
     double host_bw_Bps;
     double host_mem_bw_Bps;
+    /* Measured collectives inside the node, each (op, gpus) at most once; a collective they
+     * describe takes their time rather than the ring or tree over nvlink_bw_Bps x nvlink_eff
+     * (hw_node_coll_fit). */
+    int n_coll_fits;
+    struct hw_coll_fit coll_fits[HW_COLL_FITS_MAX];
 };
 
 enum net_topology { NET_FAT_TREE, NET_RAIL_OPTIMIZED };
@@ -134,6 +155,11 @@ void hw_curve_release(struct hw_curve *c);
  * calls on one curve are safe.  A curve filled by hand (interp == NULL, n >= 2) still
  * evaluates correctly, allocating a temporary interpolator per call. */
 double hw_curve_eval(const struct hw_curve *c, double x);
+
+/* The node's measured figures for `op` over exactly `gpus` of its GPUs, or NULL when it has
+ * none (then the ring and tree closed forms serve). */
+const struct hw_coll_fit *hw_node_coll_fit(const struct hw_node *node, enum hw_coll_op op,
+                                           int gpus);
 
 /* The scalar knobs a scenario may override without editing the file (`--set hw.NAME=VALUE`):
  * the attribute names of the hardware file's <gpu>, <node> and <network> elements. */

@@ -166,6 +166,12 @@ const char *toy_hardware(char *path, size_t len, int node_gpus)
 
 const char *toy_hardware_with(char *path, size_t len, int node_gpus, const char *gpu_attrs)
 {
+    return toy_hardware_xml(path, len, node_gpus, gpu_attrs, "");
+}
+
+const char *toy_hardware_xml(char *path, size_t len, int node_gpus, const char *gpu_attrs,
+                             const char *node_children)
+{
     static int serial;
     snprintf(path, len, "/tmp/stepsim-toy-hw-%ld-%d.xml", (long)getpid(), serial++);
     FILE *o = fopen(path, "w");
@@ -189,11 +195,11 @@ const char *toy_hardware_with(char *path, size_t len, int node_gpus, const char 
             "  </gpu>\n"
             "  <node gpus=\"%d\" nvlink-bandwidth=\"100GBps\" nvlink-latency=\"0us\"\n"
             "        nvlink-efficiency=\"1\" host-bandwidth=\"10GBps\"\n"
-            "        host-memory-bandwidth=\"20GBps\"/>\n"
+            "        host-memory-bandwidth=\"20GBps\">%s</node>\n"
             "  <network nic-bandwidth=\"400Gbps\" latency=\"0us\" efficiency=\"1\"\n"
             "           topology=\"fat-tree\"/>\n"
             "</hardware>\n",
-            gpu_attrs, node_gpus);
+            gpu_attrs, node_gpus, node_children);
     fclose(o);
     return path;
 }
@@ -207,11 +213,18 @@ void toy_step(const char *model, int node_gpus, const char *const *sets, struct 
 void toy_step_on(const char *model, int node_gpus, const char *gpu_attrs,
                  const char *const *sets, struct scenario *scn, struct step_output *out)
 {
+    toy_step_xml(model, node_gpus, gpu_attrs, "", sets, scn, out);
+}
+
+void toy_step_xml(const char *model, int node_gpus, const char *gpu_attrs,
+                  const char *node_children, const char *const *sets, struct scenario *scn,
+                  struct step_output *out)
+{
     char hw[256];
     struct sim_error err;
     scn_defaults(scn);
     err_clear(&err);
-    toy_hardware_with(hw, sizeof hw, node_gpus, gpu_attrs);
+    toy_hardware_xml(hw, sizeof hw, node_gpus, gpu_attrs, node_children);
     cr_assert_eq(scn_set(scn, "model", model, NULL, 0, &err), SIM_OK, "%s", err.msg);
     cr_assert_eq(scn_set(scn, "hardware", hw, NULL, 0, &err), SIM_OK, "%s", err.msg);
     for (const char *const *s = sets; *s; s++)

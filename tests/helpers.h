@@ -37,6 +37,9 @@ void assert_sane_step(const struct pipe_setup *setup, const struct pipe_result *
 const char *toy_hardware(char *path, size_t len, int node_gpus);
 /* The same toy with extra attributes on its <gpu> element, e.g. fp8-gemm-layouts="any". */
 const char *toy_hardware_with(char *path, size_t len, int node_gpus, const char *gpu_attrs);
+/* ... and whose <node> holds `node_children` (e.g. <collective/> elements). */
+const char *toy_hardware_xml(char *path, size_t len, int node_gpus, const char *gpu_attrs,
+                             const char *node_children);
 /* Defaults + `model` + a toy_hardware of `node_gpus` + the NULL-terminated "KEY=VALUE" list,
  * then the whole step into *out; fails the test if any of it fails. */
 void toy_step(const char *model, int node_gpus, const char *const *sets, struct scenario *scn,
@@ -44,6 +47,10 @@ void toy_step(const char *model, int node_gpus, const char *const *sets, struct 
 /* toy_step on a toy whose <gpu> element carries `gpu_attrs` as well. */
 void toy_step_on(const char *model, int node_gpus, const char *gpu_attrs,
                  const char *const *sets, struct scenario *scn, struct step_output *out);
+/* toy_step_on whose toy <node> holds `node_children` as well. */
+void toy_step_xml(const char *model, int node_gpus, const char *gpu_attrs,
+                  const char *node_children, const char *const *sets, struct scenario *scn,
+                  struct step_output *out);
 /* A command's entry point (sweep_main, import_main, ...): argv[0] "stepsim", argv[1] the
  * command's name. */
 typedef int (*command_fn)(int argc, char **argv, FILE *out, FILE *errout);

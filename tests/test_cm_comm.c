@@ -59,6 +59,56 @@ Test(ep, all_to_all_across_two_nodes_is_paced_by_the_network)
     step_release(&out);
 }
 
+/* A node whose collectives are measured (hardware <collective>): a group they describe takes
+ * overhead + bus bytes / bus bandwidth, bus bytes (n-1)/n of the buffer (twice that for an
+ * all-reduce), the busiest GPU's `moe-imbalance` times the mean. */
+#define COLLECTIVE(op, gpus, bw, overhead)                                                        \
+    "<collective op=\"" op "\" gpus=\"" gpus "\" bus-bandwidth=\"" bw "\" overhead=\"" overhead     \
+    "\"/>"
+
+Test(measured, an_all_to_all_inside_the_node_takes_the_nodes_measurement)
+{
+    toy_step_xml(MODEL("mixtral-8x7b"), 8, "", COLLECTIVE("all-to-all", "8", "50GBps", "10us"),
+                 MIXTRAL_EP8("moe-dispatcher=alltoall", "moe-imbalance=1.5"), &scn, &out);
+    double one = 10e-6 + 1.5 * COPIES * 7.0 / 8 * TOKEN_B / 50e9;
+    cr_assert(near(out.rep.layer_view[1].ep_fwd, 2 * one), "%.9g vs %.9g",
+              out.rep.layer_view[1].ep_fwd, 2 * one);
+    step_release(&out);
+}
+
+Test(measured, a_group_size_not_measured_keeps_the_ring)
+{
+    /* only a 4-GPU all-to-all measured: the 8-GPU one runs on the 100 GB/s NVLink as before */
+    toy_step_xml(MODEL("mixtral-8x7b"), 8, "", COLLECTIVE("all-to-all", "4", "50GBps", "10us"),
+                 MIXTRAL_EP8("moe-dispatcher=alltoall"), &scn, &out);
+    double one = COPIES * 7.0 / 8 * TOKEN_B / 100e9;
+    cr_assert(near(out.rep.layer_view[1].ep_fwd, 2 * one), "%.9g vs %.9g",
+              out.rep.layer_view[1].ep_fwd, 2 * one);
+    step_release(&out);
+}
+
+Test(measured, tensor_parallel_collectives_take_theirs)
+{
+    /* Llama-3.1-8B, TP 2: a layer's forward gathers twice and reduce-scatters twice under
+     * sequence parallelism, all-reduces twice without it; each moves the 4096 x 4096 bf16
+     * activation. */
+    const double bytes = 2.0 * 4096 * 4096;
+    toy_step_xml(MODEL("llama3.1-8b"), 8, "",
+                 COLLECTIVE("all-gather", "2", "40GBps", "20us")
+                     COLLECTIVE("reduce-scatter", "2", "25GBps", "30us"),
+                 L("seq=4096", "microbatches=1", "tp=2", "gpus=2", "sp=true"), &scn, &out);
+    double want = 2 * (20e-6 + bytes / 2 / 40e9) + 2 * (30e-6 + bytes / 2 / 25e9);
+    cr_assert(near(out.rep.layer_view[0].tp_fwd, want), "%.9g vs %.9g",
+              out.rep.layer_view[0].tp_fwd, want);
+    step_release(&out);
+    toy_step_xml(MODEL("llama3.1-8b"), 8, "", COLLECTIVE("all-reduce", "2", "40GBps", "20us"),
+                 L("seq=4096", "microbatches=1", "tp=2", "gpus=2", "sp=false"), &scn, &out);
+    want = 2 * (20e-6 + 2 * bytes / 2 / 40e9);
+    cr_assert(near(out.rep.layer_view[0].tp_fwd, want), "%.9g vs %.9g",
+              out.rep.layer_view[0].tp_fwd, want);
+    step_release(&out);
+}
+
 Test(ep, a_point_to_point_mesh_gives_a_group_only_its_links)
 {
     /* The same node wired as AMD's xGMI mesh, 10 GB/s from each GPU to each other one (at most

@@ -183,7 +183,8 @@ Test(memory, weights_grads_and_sharded_optimizer_per_gpu)
     step_release(&out);
 }
 
-/* A copy of a shipped hardware file with its NVLink domain resized. */
+/* A copy of a shipped hardware file with its NVLink domain resized (the measured collectives
+ * of groups larger than the new node dropped). */
 static const char *hardware_with_node(const char *src, int gpus, char *path, size_t len)
 {
     FILE *in = fopen(src, "r");
@@ -199,7 +200,17 @@ static const char *hardware_with_node(const char *src, int gpus, char *path, siz
     snprintf(path, len, "/tmp/stepsim-test-hw-%d-%ld.xml", gpus, (long)getpid());
     FILE *o = fopen(path, "w");
     cr_assert_not_null(o);
-    fprintf(o, "%.*s%d%s", (int)(at - buf), buf, gpus, end);
+    fprintf(o, "%.*s%d", (int)(at - buf), buf, gpus);
+    /* the rest, without the measured collectives of groups larger than the new node */
+    for (char *line = end; *line;) {
+        char *next = strchr(line, '\n');
+        next = next ? next + 1 : line + strlen(line);
+        const char *g = strstr(line, "<collective ");
+        g = g && g < next ? strstr(g, "gpus=\"") : NULL;
+        if (!(g && g < next && atoi(g + strlen("gpus=\"")) > gpus))
+            fprintf(o, "%.*s", (int)(next - line), line);
+        line = next;
+    }
     fclose(o);
     return path;
 }

@@ -111,6 +111,14 @@ Test(hardware, dgx_h100_numbers_in_si, .init = setup)
     cr_assert_eq(hw.price_gpu_hour, 0.0, "not priced");
     cr_assert_eq(hw.gpu.sms, 132, "streaming multiprocessors");
     assert_close(hw.gpu.fa2_attention_share, 0.62, "FlashAttention-2 against cuDNN");
+    /* the node's measured collectives: four operations over 2, 4 and 8 GPUs */
+    cr_assert_eq(hw.node.n_coll_fits, 12);
+    const struct hw_coll_fit *ar8 = hw_node_coll_fit(&hw.node, HW_ALL_REDUCE, 8);
+    cr_assert_not_null(ar8);
+    assert_close(ar8->bus_bw_Bps, 398e9, "all-reduce over 8: bus bandwidth");
+    assert_close(ar8->overhead_s, 75e-6, "all-reduce over 8: overhead");
+    cr_assert_not_null(hw_node_coll_fit(&hw.node, HW_ALL_TO_ALL, 2));
+    cr_assert_null(hw_node_coll_fit(&hw.node, HW_ALL_TO_ALL, 3), "no group of 3 measured");
     hw_release(&hw);
 }
 
@@ -561,6 +569,34 @@ Test(hardware_bad, wrong_units, .init = setup)
                "topology=\"rail-optimized\"/>",
                "has no unit");
     assert_bad(14, "  <price per-gpu-hour=\"2.50USD\" currency=\"USD\"/>", "unknown unit 'USD'");
+}
+
+/* The template's <node> with one <collective> inside. */
+#define NODE_WITH(collective)                                                                     \
+    "  <node gpus=\"8\" nvlink-bandwidth=\"450GBps\" nvlink-latency=\"3us\" "                    \
+    "nvlink-efficiency=\"0.8\">" collective "</node>"
+
+Test(hardware_bad, measured_collectives, .init = setup)
+{
+    assert_bad(12, NODE_WITH("<collective op=\"broadcast\" gpus=\"8\" bus-bandwidth=\"300GBps\" "
+                             "overhead=\"40us\"/>"),
+               "broadcast");
+    assert_bad(12, NODE_WITH("<collective op=\"all-reduce\" gpus=\"1\" bus-bandwidth=\"300GBps\" "
+                             "overhead=\"40us\"/>"),
+               "collective gpus:");
+    assert_bad(12, NODE_WITH("<collective op=\"all-reduce\" gpus=\"16\" bus-bandwidth=\"300GBps\" "
+                             "overhead=\"40us\"/>"),
+               "the node's 8 GPUs");
+    assert_bad(12, NODE_WITH("<collective op=\"all-gather\" gpus=\"8\" bus-bandwidth=\"0GBps\" "
+                             "overhead=\"40us\"/>"),
+               "must be positive");
+    assert_bad(12, NODE_WITH("<collective op=\"all-gather\" gpus=\"8\" bus-bandwidth=\"300GBps\" "
+                             "overhead=\"40\"/>"),
+               "has no unit");
+    assert_bad(12, NODE_WITH("<collective op=\"all-gather\" gpus=\"8\" bus-bandwidth=\"300GBps\" "
+                             "overhead=\"40us\"/><collective op=\"all-gather\" gpus=\"8\" "
+                             "bus-bandwidth=\"200GBps\" overhead=\"20us\"/>"),
+               ""); /* the same operation and size twice (the schema's unique rule) */
 }
 
 Test(hardware_bad, schema_and_range_rules, .init = setup)
