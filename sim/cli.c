@@ -571,8 +571,9 @@ static int cmd_keys(int argc, char **argv, FILE *out, FILE *errout)
                 "%-22s the hardware file's value of NAME, for this run only; cost model only\n"
                 "%-22s NAME one of %s\n"
                 "%-22s (a collective the file gives as measured inside the node, its\n"
-                "%-22s <collective>, keeps its measured time whatever nvlink-* say)\n",
-                "hw.NAME", "", hw_knob_names(), "", "");
+                "%-22s <collective>, scales its bus bandwidth with nvlink-bandwidth and\n"
+                "%-22s nvlink-efficiency; nvlink-latency leaves it alone)\n",
+                "hw.NAME", "", hw_knob_names(), "", "", "");
     }
     for (int i = 2; i < argc; i++)
         write_key_doc(out, (enum scn_key)scn_key_find(argv[i]));

@@ -714,6 +714,12 @@ int hw_knob_set(struct hardware *hw, const char *name, const char *value, char *
         snprintf(why, len, "'%.40s' is not below the HBM capacity", value);
         return -1;
     }
-    *(double *)(void *)((char *)hw + k->offset) = v;
+    double *field = (double *)(void *)((char *)hw + k->offset);
+    /* A collective the file gives as measured (hw_coll_fit) runs on the same links: a what-if
+     * NVLink bandwidth or efficiency scales its bus bandwidth alike (its overhead stays). */
+    if (field == &hw->node.nvlink_bw_Bps || field == &hw->node.nvlink_eff)
+        for (int i = 0; i < hw->node.n_coll_fits; i++)
+            hw->node.coll_fits[i].bus_bw_Bps *= v / *field;
+    *field = v;
     return 0;
 }

@@ -76,6 +76,19 @@ Test(measured, an_all_to_all_inside_the_node_takes_the_nodes_measurement)
     step_release(&out);
 }
 
+Test(measured, a_what_if_nvlink_bandwidth_scales_the_measurement)
+{
+    /* the toy's NVLink is 100 GB/s: twice that doubles the measured 50 GB/s bus bandwidth;
+     * the overhead stays */
+    toy_step_xml(MODEL("mixtral-8x7b"), 8, "", COLLECTIVE("all-to-all", "8", "50GBps", "10us"),
+                 MIXTRAL_EP8("moe-dispatcher=alltoall", "hw.nvlink-bandwidth=200GBps"), &scn,
+                 &out);
+    double one = 10e-6 + COPIES * 7.0 / 8 * TOKEN_B / 100e9;
+    cr_assert(near(out.rep.layer_view[1].ep_fwd, 2 * one), "%.9g vs %.9g",
+              out.rep.layer_view[1].ep_fwd, 2 * one);
+    step_release(&out);
+}
+
 Test(measured, a_group_size_not_measured_keeps_the_ring)
 {
     /* only a 4-GPU all-to-all measured: the 8-GPU one runs on the 100 GB/s NVLink as before */
