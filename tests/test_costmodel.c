@@ -183,6 +183,20 @@ Test(memory, weights_grads_and_sharded_optimizer_per_gpu)
     step_release(&out);
 }
 
+/* The group size of a <collective> element on the line [line, next), or 0 for any other
+ * line. */
+static long collective_gpus(const char *line, const char *next)
+{
+    const char *g = strstr(line, "<collective ");
+    g = g && g < next ? strstr(g, "gpus=\"") : NULL;
+    if (!g || g >= next)
+        return 0;
+    char *end;
+    long n = strtol(g + strlen("gpus=\""), &end, 10);
+    cr_assert(end != g + strlen("gpus=\"") && *end == '"', "unreadable gpus in %.60s", g);
+    return n;
+}
+
 /* A copy of a shipped hardware file with its NVLink domain resized (the measured collectives
  * of groups larger than the new node dropped). */
 static const char *hardware_with_node(const char *src, int gpus, char *path, size_t len)
@@ -205,9 +219,7 @@ static const char *hardware_with_node(const char *src, int gpus, char *path, siz
     for (char *line = end; *line;) {
         char *next = strchr(line, '\n');
         next = next ? next + 1 : line + strlen(line);
-        const char *g = strstr(line, "<collective ");
-        g = g && g < next ? strstr(g, "gpus=\"") : NULL;
-        if (!(g && g < next && atoi(g + strlen("gpus=\"")) > gpus))
+        if (collective_gpus(line, next) <= gpus)
             fprintf(o, "%.*s", (int)(next - line), line);
         line = next;
     }
