@@ -854,6 +854,12 @@ static double reductions_fwd(const struct cm_ctx *c, const struct layer_parts *l
     return c->m->parallel_block != PARALLEL_NONE ? 1.0 : lp->blocks;
 }
 
+/* The tensor-parallel group: tp consecutive ranks, as many of them in a node as fit. */
+static struct coll_group tp_group(const struct cm_ctx *c)
+{
+    return cm_group_of(c->cfg->tp, 1, c->cfg->gpus_per_node);
+}
+
 /* What of a collective of `comm` seconds a GEMM of `gemm` seconds beside it hides. */
 static double hidden_behind(const struct cm_ctx *c, double comm, double gemm)
 {
@@ -964,7 +970,7 @@ static void layer_tp_comm(const struct cm_ctx *c, const struct layer_parts *lp, 
     const struct scenario *scn = c->scn;
     if (cfg->tp <= 1)
         return;
-    struct coll_group g = cm_group_of(cfg->tp, 1, cfg->gpus_per_node);
+    struct coll_group g = tp_group(c);
     double bytes = ACT_BYTES * T * c->m->hidden;
     if (scn->sp) {
         double narrow = c->narrow ? quant_recipe_of(scn).q * T * c->m->hidden : bytes;
@@ -1418,7 +1424,7 @@ static void add_head(const struct cm_ctx *c, int shard_weights, struct cm_stage 
         add_shard_traffic(c, (model_params_head(m) + model_params_final_norm(m)) / t, 0.0,
                           PARAM_BYTES, 0, f, 2.0 * gemm, st);
     if (cfg->tp > 1) { /* all-reduce of max, sum and target logit: 3 x T x 4 bytes */
-        struct coll_group g = cm_group_of(cfg->tp, 1, cfg->gpus_per_node);
+        struct coll_group g = tp_group(c);
         st->fwd.tp += 3.0 * cm_coll_time(c, COLL_ALL_REDUCE, 4.0 * T, g);
         head_tp_comm(c, g, T, gemm, st);
     }
@@ -1433,7 +1439,7 @@ static void lookup_tp_comm(const struct cm_ctx *c, double T, struct cm_stage *st
 {
     if (c->cfg->tp <= 1)
         return;
-    struct coll_group g = cm_group_of(c->cfg->tp, 1, c->cfg->gpus_per_node);
+    struct coll_group g = tp_group(c);
     double bytes = ACT_BYTES * T * c->m->hidden;
     if (c->scn->sp && c->m->pos != POS_LEARNED) {
         st->fwd.tp += cm_coll_time(c, COLL_REDUCE_SCATTER, bytes, g);
@@ -1457,7 +1463,7 @@ static void mtp_tp_comm(const struct cm_ctx *c, double T, double *fwd, double *b
     *fwd = *bwd = 0.0;
     if (c->cfg->tp <= 1)
         return;
-    struct coll_group g = cm_group_of(c->cfg->tp, 1, c->cfg->gpus_per_node);
+    struct coll_group g = tp_group(c);
     double out = ACT_BYTES * T * c->m->hidden, in = 2.0 * out;
     double gather_out = cm_coll_time(c, COLL_ALL_GATHER, out, g);
     if (c->scn->sp) {
@@ -1540,7 +1546,7 @@ static void add_p2p_gather(const struct cm_ctx *c, double T, struct cm_stage *st
     const struct cm_config *cfg = c->cfg;
     if (!c->scn->p2p_scatter_gather || c->scn->sp || cfg->tp < 2 || cfg->pp < 2)
         return;
-    struct coll_group g = cm_group_of(cfg->tp, 1, cfg->gpus_per_node);
+    struct coll_group g = tp_group(c);
     double gather = cm_coll_time(c, COLL_ALL_GATHER, ACT_BYTES * T * c->m->hidden, g);
     if (!st->has_embedding)
         st->fwd.tp += gather;
