@@ -22,11 +22,10 @@
 #define ELEMWISE_BWD_FACTOR 2.0
 /* Flash-attention backward runs 5 matmuls of the forward's size where the forward runs 2
  * (it recomputes the scores): 2.5x the FLOPs (Dao, FlashAttention-2, 2023, sec. 3.1) -- and
- * at a lower rate: FlashAttention-2 reaches up to 73% of A100's peak forward and 63% backward
- * (Dao 2023), FlashAttention-3 about 650 and 560 TFLOPS on H100 at head dim 128, cuDNN about
- * 600 and 515 (Shah et al. 2024, figs. 5-6): 0.86 of the forward's rate each.  The hardware
- * files' attention curves give the forward's rate. */
-#define FLASH_BWD_FACTOR (2.5 / 0.86)
+ * at a lower rate, the hardware file's attention-backward-ratio of the forward's (0.86 on
+ * A100 and Hopper, HW_ATTN_BWD_RATIO; less on Blackwell).  The hardware files' attention
+ * curves give the forward's rate. */
+#define FLASH_BWD_FLOPS 2.5
 /* Fused scale-mask-softmax of unfused attention: read + write 2-byte scores = 4 bytes per
  * score forward, twice that backward (Megatron's fused_softmax kernels). */
 #define SOFTMAX_FWD_BYTES 4.0
@@ -828,7 +827,7 @@ static void layer_core(const struct cm_ctx *c, const struct layer_parts *lp,
         lc->core_fwd = lc->core_bwd = 0.0;
     } else if (c->flash) {
         lc->core_fwd = attention_s(c, core_flops);
-        lc->core_bwd = FLASH_BWD_FACTOR * lc->core_fwd;
+        lc->core_bwd = FLASH_BWD_FLOPS / c->hw->gpu.attn_bwd_ratio * lc->core_fwd;
     } else {
         /* Two strided-batched GEMMs over (sample, head) -- Q K^T and scores x V, each half the
          * core's FLOPs; one batched launch fills the GPU like a single GEMM of that size --

@@ -445,6 +445,11 @@ static enum sim_status load_gpu(struct loader *ld, const xmlNode *el, struct hw_
         else if (st == SIM_OK && share > 0.0)
             gpu->fa2_attention_share = share;
     }
+    gpu->attn_bwd_ratio = HW_ATTN_BWD_RATIO;
+    if (st == SIM_OK)
+        st = get_optional_fraction(ld, el, "attention-backward-ratio", &gpu->attn_bwd_ratio);
+    if (st == SIM_OK && !(gpu->attn_bwd_ratio > 0.0))
+        st = bad(ld, el, "gpu attention-backward-ratio: must be above 0");
     for (xmlNodePtr c = xml_first_element((xmlNodePtr)el); c && st == SIM_OK;
          c = xml_next_element(c)) {
         if (is_element(c, "peak"))

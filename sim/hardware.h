@@ -27,6 +27,11 @@ enum dtype { DT_FP32, DT_TF32, DT_BF16, DT_FP16, DT_FP8, DT_NVFP4, DT_COUNT };
  * Steffen's method for n >= 3 (monotone between knots, never overshoots its neighbours),
  * straight line in log10(x) for n == 2, the constant y[0] for n == 1. */
 #define HW_CURVE_MAX 32
+/* The flash-attention backward's rate against its forward's when a file does not say:
+ * FlashAttention-2 reaches up to 73% of A100's peak forward and 63% backward (Dao 2023),
+ * FlashAttention-3 about 650 and 560 TFLOPS on H100 at head dim 128, cuDNN about 600 and 515
+ * (Shah et al. 2024, figs. 5-6): 0.86 each. */
+#define HW_ATTN_BWD_RATIO 0.86
 struct hw_curve {
     int n;
     double x[HW_CURVE_MAX]; /* strictly increasing, > 0 */
@@ -79,6 +84,9 @@ struct hw_gpu {
     /* FlashAttention-2's attention rate as a share of the attention curve's kernel (0 when the
      * file does not say, and attention-kernel="fa2" is refused). */
     double fa2_attention_share;
+    /* The flash-attention backward's rate as a fraction of the forward's (the attention curve
+     * gives the forward's): 0.86 unless the file says (gpu attention-backward-ratio). */
+    double attn_bwd_ratio;
 };
 
 /* The collectives a node's measured figures may describe (struct hw_coll_fit). */

@@ -1397,6 +1397,24 @@ Test(attention, fa2_runs_at_the_hardware_files_share_of_the_curve)
                "attention-kernel applies to attention=flash");
 }
 
+/* The attention backward runs 2.5x the forward's FLOPs at the hardware file's
+ * attention-backward-ratio of its rate: 0.5 on this toy GPU, 5x the forward's time; 2.5 / 0.86
+ * when the file does not say.  The forward is the same either way. */
+Test(attention, backward_at_the_hardware_files_ratio_of_the_forward)
+{
+    const char *const *sets = L("seq=4096", "microbatches=1");
+    toy_step_on(MODEL("llama3.1-8b"), 8, "", sets, &scn, &out);
+    struct cm_layer_view plain = out.rep.layer_view[0];
+    step_release(&out);
+    toy_step_on(MODEL("llama3.1-8b"), 8, "attention-backward-ratio=\"0.5\"", sets, &scn, &out);
+    const struct cm_layer_view *half = &out.rep.layer_view[0];
+    cr_assert(near(plain.attn_bwd, 2.5 / 0.86 * plain.attn_fwd), "default %.9g", plain.attn_bwd);
+    cr_assert(near(half->attn_fwd, plain.attn_fwd), "forward unchanged");
+    cr_assert(near(half->attn_bwd, 5.0 * half->attn_fwd), "backward %.9g", half->attn_bwd);
+    cr_assert(near(half->gemm_bwd, plain.gemm_bwd), "GEMMs unchanged");
+    step_release(&out);
+}
+
 /* Unfused attention (Llama 3.1 8B, seq 4096, one GPU, HBM at 1 TB/s): Q K^T writes the
  * 32 x 4096 x 4096 = 536,870,912 16-bit scores and scores x V reads them back, each with two
  * 4096 x 32 x 128 operands: 1,140,850,688 bytes, 1.141 ms at 1 TB/s against 0.275 ms of

@@ -253,32 +253,70 @@ static void assert_same_curve(const struct hw_curve *a, const struct hw_curve *b
     }
 }
 
+/* An attention curve that is its source's with the measured points (from 2K tokens a call,
+ * 1.374e11 FLOPs) `gain` times higher and the launch-bound points below them unchanged. */
+static void assert_attention_gain(const struct hw_curve *a, const struct hw_curve *b, double gain,
+                                  const char *what)
+{
+    cr_assert_eq(a->n, b->n, "%s: points", what);
+    for (int i = 0; i < a->n; i++) {
+        cr_assert_eq(a->x[i], b->x[i], "%s: x[%d]", what, i);
+        double want = a->x[i] >= 1.374e11 ? gain * b->y[i] : b->y[i];
+        cr_assert(fabs(a->y[i] - want) <= 0.0012, "%s: y[%d] %g, want %g", what, i, a->y[i], want);
+    }
+}
+
 /* A library file whose GPU is silicon already shipped carries that file's curves unchanged
  * (each file says so and why), and every file keeps the calibrated constants shared by all
- * GPUs; a change to the source's curves must be carried over, or this fails. */
+ * GPUs; a change to the source's curves must be carried over, or this fails.  Blackwell Ultra
+ * (GB300, B300) is Blackwell's silicon with twice the exponential rate: its attention runs
+ * 1.20x Blackwell's, as NVIDIA's cuDNN benchmark measured GB300 against GB200 (the files
+ * say where), its GEMM curves the same. */
 Test(hardware, library_curves_carried_from_their_silicon, .init = setup)
 {
-    static const char *const pairs[][2] = {
-        {"hgx-h200-4gpu.xml", "dgx-h200.xml"},
-        {"deepseek-h800.xml", "dgx-h100.xml"},
-        {"h100-nvl.xml", "dgx-h100.xml"},
-        {"gb300-nvl72.xml", "gb200-nvl72.xml"},
-        {"dgx-b300.xml", "dgx-b200.xml"},
+    static const struct {
+        const char *file, *source;
+        double attention_gain;
+    } pairs[] = {
+        {"hgx-h200-4gpu.xml", "dgx-h200.xml", 1.0},  {"deepseek-h800.xml", "dgx-h100.xml", 1.0},
+        {"h100-nvl.xml", "dgx-h100.xml", 1.0},       {"gb300-nvl72.xml", "gb200-nvl72.xml", 1.2},
+        {"dgx-b300.xml", "dgx-b200.xml", 1.2},
     };
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
         struct hardware a, b;
-        load_shipped(pairs[i][0], &a);
-        load_shipped(pairs[i][1], &b);
-        assert_same_curve(&a.gpu.matmul_eff, &b.gpu.matmul_eff, pairs[i][0]);
-        assert_same_curve(&a.gpu.matmul_eff_fp8, &b.gpu.matmul_eff_fp8, pairs[i][0]);
-        assert_same_curve(&a.gpu.attn_eff, &b.gpu.attn_eff, pairs[i][0]);
-        cr_assert_eq(a.gpu.mem_eff, b.gpu.mem_eff, "%s", pairs[i][0]);
-        cr_assert_eq(a.gpu.training_eff, b.gpu.training_eff, "%s", pairs[i][0]);
-        cr_assert_eq(a.gpu.kernel_overhead_s, b.gpu.kernel_overhead_s, "%s", pairs[i][0]);
-        cr_assert_eq(a.gpu.overlap_interference, b.gpu.overlap_interference, "%s", pairs[i][0]);
-        cr_assert_eq(a.gpu.hbm_reserve_bytes, b.gpu.hbm_reserve_bytes, "%s", pairs[i][0]);
+        const char *what = pairs[i].file;
+        load_shipped(pairs[i].file, &a);
+        load_shipped(pairs[i].source, &b);
+        assert_same_curve(&a.gpu.matmul_eff, &b.gpu.matmul_eff, what);
+        assert_same_curve(&a.gpu.matmul_eff_fp8, &b.gpu.matmul_eff_fp8, what);
+        assert_attention_gain(&a.gpu.attn_eff, &b.gpu.attn_eff, pairs[i].attention_gain, what);
+        cr_assert_eq(a.gpu.mem_eff, b.gpu.mem_eff, "%s", what);
+        cr_assert_eq(a.gpu.training_eff, b.gpu.training_eff, "%s", what);
+        cr_assert_eq(a.gpu.kernel_overhead_s, b.gpu.kernel_overhead_s, "%s", what);
+        cr_assert_eq(a.gpu.overlap_interference, b.gpu.overlap_interference, "%s", what);
+        cr_assert_eq(a.gpu.hbm_reserve_bytes, b.gpu.hbm_reserve_bytes, "%s", what);
         hw_release(&a);
         hw_release(&b);
+    }
+}
+
+/* The flash-attention backward's rate against the forward's: 0.86 where a file does not say
+ * (A100 and Hopper: FlashAttention-2 / -3 and cuDNN's own ratios), as NVIDIA's cuDNN
+ * benchmark measured it on Blackwell (0.78) and Blackwell Ultra (0.74). */
+Test(hardware, attention_backward_ratios, .init = setup)
+{
+    static const struct {
+        const char *file;
+        double ratio;
+    } want[] = {
+        {"dgx-h100.xml", 0.86},    {"dgx-a100-80gb.xml", 0.86}, {"dgx-b200.xml", 0.78},
+        {"gb200-nvl72.xml", 0.78}, {"gb300-nvl72.xml", 0.74},   {"dgx-b300.xml", 0.74},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        struct hardware hw;
+        load_shipped(want[i].file, &hw);
+        assert_close(hw.gpu.attn_bwd_ratio, want[i].ratio, want[i].file);
+        hw_release(&hw);
     }
 }
 
@@ -628,4 +666,12 @@ Test(hardware_bad, schema_and_range_rules, .init = setup)
                "  <gpu name=\"g\" hbm=\"80GiB\" hbm-bandwidth=\"3TBps\" memory-efficiency=\"0.8\" "
                "sms=\"132.5\">",
                "gpu sms:");
+    assert_bad(3,
+               "  <gpu name=\"g\" hbm=\"80GiB\" hbm-bandwidth=\"3TBps\" memory-efficiency=\"0.8\" "
+               "attention-backward-ratio=\"0\">",
+               "gpu attention-backward-ratio: must be above 0");
+    assert_bad(3,
+               "  <gpu name=\"g\" hbm=\"80GiB\" hbm-bandwidth=\"3TBps\" memory-efficiency=\"0.8\" "
+               "attention-backward-ratio=\"1.2\">",
+               "attention-backward-ratio: '1.2' is out of range [0, 1]");
 }
