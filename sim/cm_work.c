@@ -826,8 +826,11 @@ static void layer_core(const struct cm_ctx *c, const struct layer_parts *lp,
     } else if (lp->mixer != MIXER_ATTENTION) {
         lc->core_fwd = lc->core_bwd = 0.0;
     } else if (c->flash) {
-        lc->core_fwd = attention_s(c, core_flops);
-        lc->core_bwd = FLASH_BWD_FLOPS / c->hw->gpu.attn_bwd_ratio * lc->core_fwd;
+        /* the curve's 16-bit rate, scaled by fp8 attention's measured gains when it runs */
+        double at_16bit = attention_s(c, core_flops);
+        lc->core_fwd = at_16bit / cfg->attention_fp8_fwd;
+        lc->core_bwd =
+            FLASH_BWD_FLOPS / c->hw->gpu.attn_bwd_ratio * at_16bit / cfg->attention_fp8_bwd;
     } else {
         /* Two strided-batched GEMMs over (sample, head) -- Q K^T and scores x V, each half the
          * core's FLOPs; one batched launch fills the GPU like a single GEMM of that size --

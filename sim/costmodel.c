@@ -278,6 +278,42 @@ static enum sim_status check_bf16_edge_layers(const struct scenario *scn, const 
     return SIM_OK;
 }
 
+/* fp8 attention's rates for the scenario: the hardware's MXFP8 pair under the mxfp8 recipe,
+ * else its per-tensor pair (delayed, current and blockwise scaling hand attention per-tensor
+ * scaled fp8); 1 and 1 without fp8-attention. */
+static struct hw_fp8_attention fp8_attention_rates(const struct scenario *scn,
+                                                   const struct hardware *hw)
+{
+    struct hw_fp8_attention off = {1.0, 1.0};
+    if (!scn->fp8_attention)
+        return off;
+    return scn->fp8_recipe == FP8_MXFP8 ? hw->gpu.mxfp8_attn : hw->gpu.fp8_attn;
+}
+
+/* fp8-attention: Transformer Engine runs fp8 dot-product attention inside fp8 training only,
+ * with its fused (flash) attention; the GPU's file must say how fast it runs. */
+static enum sim_status check_fp8_attention(const struct scenario *scn, const struct hardware *hw,
+                                           struct sim_error *err)
+{
+    if (scn->dtype != DT_FP8)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_FP8_ATTENTION, SCN_DTYPE), err,
+                              "fp8-attention applies to dtype=fp8");
+    if (scn->attention != ATTENTION_FLASH)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_FP8_ATTENTION, SCN_ATTENTION), err,
+                              "fp8-attention applies to attention=flash");
+    if (scn->attention_kernel != ATTN_KERNEL_BEST)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_FP8_ATTENTION, SCN_ATTENTION_KERNEL), err,
+                              "fp8-attention runs Transformer Engine's fused attention, not "
+                              "attention-kernel=fa2");
+    int mx = scn->fp8_recipe == FP8_MXFP8;
+    if (!(fp8_attention_rates(scn, hw).fwd > 0.0))
+        return scn_rule_error(scn, scn_culprit(scn, SCN_FP8_ATTENTION, SCN_FP8_RECIPE), err,
+                              "fp8-attention: %s gives no %s attention rate (gpu %s)",
+                              hw->gpu.name, mx ? "MXFP8" : "fp8",
+                              mx ? "mxfp8-attention-gain" : "fp8-attention-gain");
+    return SIM_OK;
+}
+
 /* The MoE keys: meaningless without experts; Megatron-Core's rules for the shared experts'
  * overlap (transformer_config.py, NVIDIA/Megatron-LM d98e8a6): shared experts to overlap, the
  * alltoall or flex dispatcher, and not with the EP overlap of paired micro-batches. */
@@ -411,6 +447,11 @@ static enum sim_status check_cost_inputs(struct scenario *scn, const struct mode
                               "attention-kernel=fa2: %s gives no FlashAttention-2 rate "
                               "(gpu fa2-attention-share)",
                               hw->gpu.name);
+    if (scn->fp8_attention) {
+        enum sim_status st = check_fp8_attention(scn, hw, err);
+        if (st != SIM_OK)
+            return st;
+    }
     if (scn->moe_dispatcher == DISPATCH_DEEPEP && hw->gpu.sms > 0 &&
         scn->deepep_sms >= hw->gpu.sms)
         return scn_rule_error(scn, SCN_DEEPEP_SMS, err,
@@ -704,6 +745,8 @@ static enum sim_status check_rules(struct scenario *scn, const struct model *m,
                               .attention_share = scn->attention_kernel == ATTN_KERNEL_FA2
                                                      ? hw->gpu.fa2_attention_share
                                                      : 1.0,
+                              .attention_fp8_fwd = fp8_attention_rates(scn, hw).fwd,
+                              .attention_fp8_bwd = fp8_attention_rates(scn, hw).bwd,
                               .grad_allreduce =
                                   sh.stage == 0 || scn->grad_reduce_op == GRAD_REDUCE_ALL_REDUCE,
                               .shard = shard,

@@ -106,6 +106,9 @@ struct cm_config {
     /* The flash-attention kernel's rate as a share of the hardware's attention curve: 1, or
      * with attention-kernel="fa2" the file's fa2-attention-share. */
     double attention_share;
+    /* The attention core's rate over the curve's 16-bit one, forward and backward: 1, or with
+     * fp8-attention the hardware file's measured fp8 gains for the scenario's recipe. */
+    double attention_fp8_fwd, attention_fp8_bwd;
     int grad_allreduce; /* the end-of-step gradient reduction is an all-reduce: ZeRO 0, or a
                            sharded optimizer whose framework all-reduces before it takes its
                            shard (grad-reduce-op=all-reduce) */

@@ -284,6 +284,36 @@ static enum sim_status get_optional_fraction(struct loader *ld, const xmlNode *e
 
 #define HW_MAX_LATENCY_S 1.0 /* a link slower to answer than 1 s is a typo, not a network */
 
+#define HW_MAX_FP8_ATTENTION_GAIN 4.0 /* fp8 attention 4x bf16's rate would be a typo */
+
+/* An optional rate ratio in (0, HW_MAX_FP8_ATTENTION_GAIN]; absent leaves *out alone (0). */
+static enum sim_status get_optional_gain(struct loader *ld, const xmlNode *el, const char *attr,
+                                         double *out)
+{
+    char text[128] = "", lb[96];
+    double v = -1.0;
+    enum sim_status st = get_quantity(ld, el, attr, UNIT_NUMBER, 0, &v, text, sizeof text);
+    if (st != SIM_OK || v < 0.0)
+        return st;
+    if (!(v > 0.0 && v <= HW_MAX_FP8_ATTENTION_GAIN))
+        return bad(ld, el, "%s %s: '%s' is out of range (0, %g]", label(el, lb, sizeof lb), attr,
+                   text, HW_MAX_FP8_ATTENTION_GAIN);
+    *out = v;
+    return SIM_OK;
+}
+
+/* One recipe's fp8 attention rates (struct hw_fp8_attention): given whole or not at all. */
+static enum sim_status get_fp8_attention(struct loader *ld, const xmlNode *el, const char *fwd_attr,
+                                         const char *bwd_attr, struct hw_fp8_attention *a)
+{
+    enum sim_status st = get_optional_gain(ld, el, fwd_attr, &a->fwd);
+    if (st == SIM_OK)
+        st = get_optional_gain(ld, el, bwd_attr, &a->bwd);
+    if (st == SIM_OK && (a->fwd > 0.0) != (a->bwd > 0.0))
+        st = bad(ld, el, "gpu %s and %s: give both or neither", fwd_attr, bwd_attr);
+    return st;
+}
+
 static enum sim_status get_latency(struct loader *ld, const xmlNode *el, const char *attr,
                                    double *out)
 {
@@ -450,6 +480,12 @@ static enum sim_status load_gpu(struct loader *ld, const xmlNode *el, struct hw_
         st = get_optional_fraction(ld, el, "attention-backward-ratio", &gpu->attn_bwd_ratio);
     if (st == SIM_OK && !(gpu->attn_bwd_ratio > 0.0))
         st = bad(ld, el, "gpu attention-backward-ratio: must be above 0");
+    if (st == SIM_OK)
+        st = get_fp8_attention(ld, el, "fp8-attention-gain", "fp8-attention-backward-gain",
+                               &gpu->fp8_attn);
+    if (st == SIM_OK)
+        st = get_fp8_attention(ld, el, "mxfp8-attention-gain", "mxfp8-attention-backward-gain",
+                               &gpu->mxfp8_attn);
     for (xmlNodePtr c = xml_first_element((xmlNodePtr)el); c && st == SIM_OK;
          c = xml_next_element(c)) {
         if (is_element(c, "peak"))

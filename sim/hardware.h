@@ -87,6 +87,12 @@ struct hw_gpu {
     /* The flash-attention backward's rate as a fraction of the forward's (the attention curve
      * gives the forward's): 0.86 unless the file says (gpu attention-backward-ratio). */
     double attn_bwd_ratio;
+    /* fp8 attention's rate over bf16's, forward and backward, for per-tensor scaled fp8
+     * (delayed / current / blockwise recipes) and for MXFP8; 0 when the file does not say
+     * (gpu fp8-attention-gain and friends). */
+    struct hw_fp8_attention {
+        double fwd, bwd;
+    } fp8_attn, mxfp8_attn;
 };
 
 /* The collectives a node's measured figures may describe (struct hw_coll_fit). */

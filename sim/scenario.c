@@ -251,6 +251,11 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
                          .def = "true",
                          .doc = "rotary embedding in fused kernels (Megatron's apply_rope_fusion); "
                                 "false: PyTorch ops, and MLA's Q/K/V assembled by copies"},
+    [SCN_FP8_ATTENTION] = {"fp8-attention", VT_BOOL, FIELD(fp8_attention), 0, 0,
+                           .scope = KS_MODEL, .def = "false",
+                           .doc = "with dtype=fp8 and flash attention: the attention core in fp8 "
+                                  "(Transformer Engine's fp8 dot-product attention, fp8_dpa), at "
+                                  "the hardware file's measured fp8 / bf16 rates"},
     [SCN_OVERLAP_TP_BACKWARD] = {"overlap-tp-backward", VT_BOOL, FIELD(overlap_tp_backward), 0, 0,
                                  .scope = KS_MODEL, .def = "true",
                                  .doc = "a column-parallel layer's backward collectives run beside "

@@ -1415,6 +1415,75 @@ Test(attention, backward_at_the_hardware_files_ratio_of_the_forward)
     step_release(&out);
 }
 
+/* rule_error on a toy GPU carrying `gpu_attrs`. */
+static void rule_error_on(const char *model, const char *gpu_attrs, const char *const *sets,
+                          const char *want)
+{
+    char hw[256];
+    struct sim_error err;
+    scn_defaults(&scn);
+    err_clear(&err);
+    toy_hardware_xml(hw, sizeof hw, 8, gpu_attrs, "");
+    cr_assert_eq(scn_set(&scn, "model", model, NULL, 0, &err), SIM_OK);
+    cr_assert_eq(scn_set(&scn, "hardware", hw, NULL, 0, &err), SIM_OK);
+    for (const char *const *s = sets; *s; s++)
+        cr_assert_eq(scn_set_arg(&scn, *s, &err), SIM_OK, "%s: %s", *s, err.msg);
+    cr_assert_eq(step_run(&scn, &out, &err), SIM_EINPUT);
+    unlink(hw);
+    cr_assert_not_null(strstr(err.msg, want), "%s", err.msg);
+}
+
+#define FP8_ATTN_GPU                                                                           \
+    "fp8-attention-gain=\"2\" fp8-attention-backward-gain=\"0.5\" "                           \
+    "mxfp8-attention-gain=\"4\" mxfp8-attention-backward-gain=\"1\""
+
+/* fp8-attention runs the attention core at the hardware file's fp8 gains over the 16-bit
+ * curve: on this toy GPU per-tensor fp8 twice as fast forward and half as fast backward, MXFP8
+ * four times as fast forward and as fast backward; the GEMMs do not move. */
+Test(attention, fp8_attention_at_the_hardware_files_gains)
+{
+    const char *const *base = L("seq=4096", "microbatches=1", "dtype=fp8");
+    const char *const *fp8 = L("seq=4096", "microbatches=1", "dtype=fp8", "fp8-attention=true");
+    const char *const *mx = L("seq=4096", "microbatches=1", "dtype=fp8", "fp8-recipe=mxfp8",
+                              "fp8-attention=true");
+    const char *const *mx_base = L("seq=4096", "microbatches=1", "dtype=fp8", "fp8-recipe=mxfp8");
+    struct cm_layer_view v[4];
+    const char *const *const runs[] = {base, fp8, mx_base, mx};
+    for (int i = 0; i < 4; i++) {
+        toy_step_on(MODEL("llama3.1-8b"), 8, FP8_ATTN_GPU, runs[i], &scn, &out);
+        v[i] = out.rep.layer_view[0];
+        step_release(&out);
+    }
+    cr_assert(near(v[1].attn_fwd, v[0].attn_fwd / 2.0), "fp8 forward %.9g", v[1].attn_fwd);
+    cr_assert(near(v[1].attn_bwd, v[0].attn_bwd / 0.5), "fp8 backward %.9g", v[1].attn_bwd);
+    cr_assert(near(v[1].gemm_fwd, v[0].gemm_fwd), "GEMMs unchanged");
+    cr_assert(near(v[3].attn_fwd, v[2].attn_fwd / 4.0), "MXFP8 forward %.9g", v[3].attn_fwd);
+    cr_assert(near(v[3].attn_bwd, v[2].attn_bwd), "MXFP8 backward %.9g", v[3].attn_bwd);
+}
+
+/* fp8-attention's rules: fp8 training, flash attention by Transformer Engine's kernel, and a
+ * GPU whose file gives the recipe's rates. */
+Test(attention, fp8_attention_rules)
+{
+    const char *m = MODEL("llama3.1-8b");
+    rule_error_on(m, FP8_ATTN_GPU, L("seq=4096", "microbatches=1", "fp8-attention=true"),
+                  "fp8-attention applies to dtype=fp8");
+    rule_error_on(m, FP8_ATTN_GPU,
+                  L("seq=4096", "microbatches=1", "dtype=fp8", "attention=unfused",
+                    "fp8-attention=true"),
+                  "fp8-attention applies to attention=flash");
+    rule_error_on(m, FP8_ATTN_GPU " fa2-attention-share=\"0.5\"",
+                  L("seq=4096", "microbatches=1", "dtype=fp8", "attention-kernel=fa2",
+                    "fp8-attention=true"),
+                  "not attention-kernel=fa2");
+    rule_error_on(m, "", L("seq=4096", "microbatches=1", "dtype=fp8", "fp8-attention=true"),
+                  "toy gives no fp8 attention rate (gpu fp8-attention-gain)");
+    rule_error_on(m, "fp8-attention-gain=\"2\" fp8-attention-backward-gain=\"0.5\"",
+                  L("seq=4096", "microbatches=1", "dtype=fp8", "fp8-recipe=mxfp8",
+                    "fp8-attention=true"),
+                  "toy gives no MXFP8 attention rate (gpu mxfp8-attention-gain)");
+}
+
 /* Unfused attention (Llama 3.1 8B, seq 4096, one GPU, HBM at 1 TB/s): Q K^T writes the
  * 32 x 4096 x 4096 = 536,870,912 16-bit scores and scores x V reads them back, each with two
  * 4096 x 32 x 128 operands: 1,140,850,688 bytes, 1.141 ms at 1 TB/s against 0.275 ms of

@@ -300,6 +300,30 @@ Test(hardware, library_curves_carried_from_their_silicon, .init = setup)
     }
 }
 
+/* fp8 attention's measured gains over bf16 (NVIDIA's cuDNN benchmarks, the files say where):
+ * Hopper per-tensor fp8 only, Blackwell and Blackwell Ultra MXFP8 too; none on A100. */
+Test(hardware, fp8_attention_gains, .init = setup)
+{
+    static const struct {
+        const char *file;
+        double fwd, bwd, mx_fwd, mx_bwd;
+    } want[] = {
+        {"dgx-h100.xml", 1.50, 0.79, 0, 0},        {"meta-h100-roce.xml", 1.50, 0.79, 0, 0},
+        {"dgx-b200.xml", 1.29, 1.09, 1.21, 0.97},  {"gb200-nvl72.xml", 1.29, 1.09, 1.21, 0.97},
+        {"gb300-nvl72.xml", 1.56, 1.24, 1.38, 0.98}, {"dgx-b300.xml", 1.56, 1.24, 1.38, 0.98},
+        {"dgx-a100-80gb.xml", 0, 0, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        struct hardware hw;
+        load_shipped(want[i].file, &hw);
+        cr_assert_eq(hw.gpu.fp8_attn.fwd, want[i].fwd, "%s", want[i].file);
+        cr_assert_eq(hw.gpu.fp8_attn.bwd, want[i].bwd, "%s", want[i].file);
+        cr_assert_eq(hw.gpu.mxfp8_attn.fwd, want[i].mx_fwd, "%s", want[i].file);
+        cr_assert_eq(hw.gpu.mxfp8_attn.bwd, want[i].mx_bwd, "%s", want[i].file);
+        hw_release(&hw);
+    }
+}
+
 /* The flash-attention backward's rate against the forward's: 0.86 where a file does not say
  * (A100 and Hopper: FlashAttention-2 / -3 and cuDNN's own ratios), as NVIDIA's cuDNN
  * benchmark measured it on Blackwell (0.80) and Blackwell Ultra (0.76). */
@@ -674,4 +698,16 @@ Test(hardware_bad, schema_and_range_rules, .init = setup)
                "  <gpu name=\"g\" hbm=\"80GiB\" hbm-bandwidth=\"3TBps\" memory-efficiency=\"0.8\" "
                "attention-backward-ratio=\"1.2\">",
                "attention-backward-ratio: '1.2' is out of range [0, 1]");
+    assert_bad(3,
+               "  <gpu name=\"g\" hbm=\"80GiB\" hbm-bandwidth=\"3TBps\" memory-efficiency=\"0.8\" "
+               "fp8-attention-gain=\"0\" fp8-attention-backward-gain=\"1\">",
+               "fp8-attention-gain: '0' is out of range (0, 4]");
+    assert_bad(3,
+               "  <gpu name=\"g\" hbm=\"80GiB\" hbm-bandwidth=\"3TBps\" memory-efficiency=\"0.8\" "
+               "mxfp8-attention-gain=\"1.2\" mxfp8-attention-backward-gain=\"5\">",
+               "mxfp8-attention-backward-gain: '5' is out of range (0, 4]");
+    assert_bad(3,
+               "  <gpu name=\"g\" hbm=\"80GiB\" hbm-bandwidth=\"3TBps\" memory-efficiency=\"0.8\" "
+               "fp8-attention-gain=\"1.5\">",
+               "gpu fp8-attention-gain and fp8-attention-backward-gain: give both or neither");
 }
