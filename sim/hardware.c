@@ -266,20 +266,29 @@ static enum sim_status get_efficiency(struct loader *ld, const xmlNode *el, cons
     return SIM_OK;
 }
 
+/* An optional number of `kind` in [lo, hi], or (lo, hi] when `open_lo`; absent leaves *out
+ * alone (callers set the default). */
+static enum sim_status get_optional_within(struct loader *ld, const xmlNode *el, const char *attr,
+                                           enum unit_kind kind, double lo, int open_lo,
+                                           double hi, double *out)
+{
+    char text[128] = "", lb[96];
+    double v = -1.0;
+    enum sim_status st = get_quantity(ld, el, attr, kind, 0, &v, text, sizeof text);
+    if (st != SIM_OK || v < 0.0)
+        return st;
+    if (v > hi || v < lo || (open_lo && v == lo))
+        return bad(ld, el, "%s %s: '%s' is out of range %c%g, %g]", label(el, lb, sizeof lb),
+                   attr, text, open_lo ? '(' : '[', lo, hi);
+    *out = v;
+    return SIM_OK;
+}
+
 /* An optional fraction in [0, 1]; absent leaves *out alone (callers zero it). */
 static enum sim_status get_optional_fraction(struct loader *ld, const xmlNode *el, const char *attr,
                                              double *out)
 {
-    char text[128] = "", lb[96];
-    double v = -1.0;
-    enum sim_status st = get_quantity(ld, el, attr, UNIT_FRACTION, 0, &v, text, sizeof text);
-    if (st != SIM_OK || v < 0.0)
-        return st;
-    if (v > 1.0)
-        return bad(ld, el, "%s %s: '%s' is out of range [0, 1]", label(el, lb, sizeof lb), attr,
-                   text);
-    *out = v;
-    return SIM_OK;
+    return get_optional_within(ld, el, attr, UNIT_FRACTION, 0.0, 0, 1.0, out);
 }
 
 #define HW_MAX_LATENCY_S 1.0 /* a link slower to answer than 1 s is a typo, not a network */
@@ -290,16 +299,7 @@ static enum sim_status get_optional_fraction(struct loader *ld, const xmlNode *e
 static enum sim_status get_optional_gain(struct loader *ld, const xmlNode *el, const char *attr,
                                          double *out)
 {
-    char text[128] = "", lb[96];
-    double v = -1.0;
-    enum sim_status st = get_quantity(ld, el, attr, UNIT_NUMBER, 0, &v, text, sizeof text);
-    if (st != SIM_OK || v < 0.0)
-        return st;
-    if (!(v > 0.0 && v <= HW_MAX_FP8_ATTENTION_GAIN))
-        return bad(ld, el, "%s %s: '%s' is out of range (0, %g]", label(el, lb, sizeof lb), attr,
-                   text, HW_MAX_FP8_ATTENTION_GAIN);
-    *out = v;
-    return SIM_OK;
+    return get_optional_within(ld, el, attr, UNIT_NUMBER, 0.0, 1, HW_MAX_FP8_ATTENTION_GAIN, out);
 }
 
 /* One recipe's fp8 attention rates (struct hw_fp8_attention): given whole or not at all. */

@@ -618,15 +618,16 @@ Test(hybrid, a_block_has_one_gather_and_one_reduce_scatter)
     step_release(&out);
 }
 
-/* A rule refuses the scenario that `sets` make of `model` on the toy GPU, with a message holding
- * `want`. */
-static void rule_error(const char *model, const char *const *sets, const char *want)
+/* A rule refuses the scenario that `sets` make of `model` on the toy GPU carrying `gpu_attrs`,
+ * with a message holding `want`. */
+static void rule_error_on(const char *model, const char *gpu_attrs, const char *const *sets,
+                          const char *want)
 {
     char hw[256];
     struct sim_error err;
     scn_defaults(&scn);
     err_clear(&err);
-    toy_hardware(hw, sizeof hw, 8);
+    toy_hardware_xml(hw, sizeof hw, 8, gpu_attrs, "");
     cr_assert_eq(scn_set(&scn, "model", model, NULL, 0, &err), SIM_OK);
     cr_assert_eq(scn_set(&scn, "hardware", hw, NULL, 0, &err), SIM_OK);
     for (const char *const *s = sets; *s; s++)
@@ -634,6 +635,12 @@ static void rule_error(const char *model, const char *const *sets, const char *w
     cr_assert_eq(step_run(&scn, &out, &err), SIM_EINPUT);
     unlink(hw);
     cr_assert_not_null(strstr(err.msg, want), "%s", err.msg);
+}
+
+/* The same on the plain toy GPU. */
+static void rule_error(const char *model, const char *const *sets, const char *want)
+{
+    rule_error_on(model, "", sets, want);
 }
 
 /* A rule refusing a scenario on Nemotron 3 Nano. */
@@ -1413,24 +1420,6 @@ Test(attention, backward_at_the_hardware_files_ratio_of_the_forward)
     cr_assert(near(half->attn_bwd, 5.0 * half->attn_fwd), "backward %.9g", half->attn_bwd);
     cr_assert(near(half->gemm_bwd, plain.gemm_bwd), "GEMMs unchanged");
     step_release(&out);
-}
-
-/* rule_error on a toy GPU carrying `gpu_attrs`. */
-static void rule_error_on(const char *model, const char *gpu_attrs, const char *const *sets,
-                          const char *want)
-{
-    char hw[256];
-    struct sim_error err;
-    scn_defaults(&scn);
-    err_clear(&err);
-    toy_hardware_xml(hw, sizeof hw, 8, gpu_attrs, "");
-    cr_assert_eq(scn_set(&scn, "model", model, NULL, 0, &err), SIM_OK);
-    cr_assert_eq(scn_set(&scn, "hardware", hw, NULL, 0, &err), SIM_OK);
-    for (const char *const *s = sets; *s; s++)
-        cr_assert_eq(scn_set_arg(&scn, *s, &err), SIM_OK, "%s: %s", *s, err.msg);
-    cr_assert_eq(step_run(&scn, &out, &err), SIM_EINPUT);
-    unlink(hw);
-    cr_assert_not_null(strstr(err.msg, want), "%s", err.msg);
 }
 
 #define FP8_ATTN_GPU                                                                           \
