@@ -403,6 +403,15 @@ static void narrow_quantize_s(const struct cm_ctx *c, const struct layer_parts *
         if (o.local > 0.0)
             operand_quant_bytes(&r, &o, c->hw->gpu.fp8_any_layout, &now[o.backward], &later);
     }
+    if (attn && scn->fp8_attention) {
+        /* fp8 attention (Transformer Engine's fp8 dot-product attention, its input and output
+         * projections left in 16 bits): Q, K and V cast to fp8 before the kernel and its
+         * output cast back (2 bytes read and 1 written, or 1 and 2, an element); the backward
+         * casts the output gradient in and Q's, K's and V's gradients out. */
+        double casts = 3.0 * T / t * (qkv_out + proj_in);
+        now[0] += casts;
+        now[1] += casts;
+    }
     *fwd = cm_memory_s(c, now[0]);
     *bwd = cm_memory_s(c, now[1] + later);
 }

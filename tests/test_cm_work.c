@@ -1450,6 +1450,25 @@ Test(attention, fp8_attention_at_the_hardware_files_gains)
     cr_assert(near(v[3].attn_bwd, v[2].attn_bwd), "MXFP8 backward %.9g", v[3].attn_bwd);
 }
 
+/* fp8 attention's casts (Llama 3.1 8B, seq 4096, one GPU, HBM at 1 TB/s): Q, K and V (32 + 2 x 8
+ * heads of 128) cast to fp8 and the output (32 x 128) cast back, 3 bytes an element, in each
+ * pass: 3 x 4096 x 10240 bytes = 0.12582912 ms forward and backward alike. */
+Test(attention, fp8_attention_casts)
+{
+    const char *const *base = L("seq=4096", "microbatches=1", "dtype=fp8", "hw.hbm-bandwidth=1TBps");
+    const char *const *fp8 = L("seq=4096", "microbatches=1", "dtype=fp8", "hw.hbm-bandwidth=1TBps",
+                               "fp8-attention=true");
+    toy_step_on(MODEL("llama3.1-8b"), 8, FP8_ATTN_GPU, base, &scn, &out);
+    struct cm_layer_view b = out.rep.layer_view[0];
+    step_release(&out);
+    toy_step_on(MODEL("llama3.1-8b"), 8, FP8_ATTN_GPU, fp8, &scn, &out);
+    const struct cm_layer_view *f = &out.rep.layer_view[0];
+    double casts = 3.0 * 4096 * 10240 / 1e12;
+    cr_assert(near(f->quant_fwd - b.quant_fwd, casts), "forward %.9g", f->quant_fwd - b.quant_fwd);
+    cr_assert(near(f->quant_bwd - b.quant_bwd, casts), "backward %.9g", f->quant_bwd - b.quant_bwd);
+    step_release(&out);
+}
+
 /* fp8-attention's rules: fp8 training, flash attention by Transformer Engine's kernel, and a
  * GPU whose file gives the recipe's rates. */
 Test(attention, fp8_attention_rules)
