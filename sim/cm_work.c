@@ -23,8 +23,9 @@
 /* Flash-attention backward runs 5 matmuls of the forward's size where the forward runs 2
  * (it recomputes the scores): 2.5x the FLOPs (Dao, FlashAttention-2, 2023, sec. 3.1) -- and
  * at a lower rate, the hardware file's attention-backward-ratio of the forward's (0.86 on
- * A100 and Hopper, HW_ATTN_BWD_RATIO; less on Blackwell).  The hardware files' attention
- * curves give the forward's rate. */
+ * A100 and Hopper, HW_ATTN_BWD_RATIO; less on Blackwell, and less again for latent attention's
+ * wider heads: cm_config's attention_bwd_ratio).  The hardware files' attention curves give
+ * the forward's rate. */
 #define FLASH_BWD_FLOPS 2.5
 /* Fused scale-mask-softmax of unfused attention: read + write 2-byte scores = 4 bytes per
  * score forward, twice that backward (Megatron's fused_softmax kernels). */
@@ -839,7 +840,7 @@ static void layer_core(const struct cm_ctx *c, const struct layer_parts *lp,
         double at_16bit = attention_s(c, core_flops);
         lc->core_fwd = at_16bit / cfg->attention_fp8_fwd;
         lc->core_bwd =
-            FLASH_BWD_FLOPS / c->hw->gpu.attn_bwd_ratio * at_16bit / cfg->attention_fp8_bwd;
+            FLASH_BWD_FLOPS / cfg->attention_bwd_ratio * at_16bit / cfg->attention_fp8_bwd;
     } else {
         /* Two strided-batched GEMMs over (sample, head) -- Q K^T and scores x V, each half the
          * core's FLOPs; one batched launch fills the GPU like a single GEMM of that size --

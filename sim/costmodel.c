@@ -745,6 +745,10 @@ static enum sim_status check_rules(struct scenario *scn, const struct model *m,
                               .attention_share = scn->attention_kernel == ATTN_KERNEL_FA2
                                                      ? hw->gpu.fa2_attention_share
                                                      : 1.0,
+                              .attention_bwd_ratio = m->kv_lora_rank > 0 &&
+                                                             hw->gpu.mla_attn_bwd_ratio > 0.0
+                                                         ? hw->gpu.mla_attn_bwd_ratio
+                                                         : hw->gpu.attn_bwd_ratio,
                               .attention_fp8_fwd = fp8_attention_rates(scn, hw).fwd,
                               .attention_fp8_bwd = fp8_attention_rates(scn, hw).bwd,
                               .grad_allreduce =

@@ -109,6 +109,10 @@ struct cm_config {
     /* The attention core's rate over the curve's 16-bit one, forward and backward: 1, or with
      * fp8-attention the hardware file's measured fp8 gains for the scenario's recipe. */
     double attention_fp8_fwd, attention_fp8_bwd;
+    /* The flash-attention backward's rate over its forward's for this model on this GPU: the
+     * hardware's MLA figure for a model with latent attention when the file gives one, else its
+     * attention-backward-ratio. */
+    double attention_bwd_ratio;
     int grad_allreduce; /* the end-of-step gradient reduction is an all-reduce: ZeRO 0, or a
                            sharded optimizer whose framework all-reduces before it takes its
                            shard (grad-reduce-op=all-reduce) */

@@ -480,6 +480,14 @@ static enum sim_status load_gpu(struct loader *ld, const xmlNode *el, struct hw_
         st = get_optional_fraction(ld, el, "attention-backward-ratio", &gpu->attn_bwd_ratio);
     if (st == SIM_OK && !(gpu->attn_bwd_ratio > 0.0))
         st = bad(ld, el, "gpu attention-backward-ratio: must be above 0");
+    if (st == SIM_OK) {
+        double mla = -1.0;
+        st = get_optional_fraction(ld, el, "mla-attention-backward-ratio", &mla);
+        if (st == SIM_OK && mla == 0.0)
+            st = bad(ld, el, "gpu mla-attention-backward-ratio: must be above 0");
+        else if (st == SIM_OK && mla > 0.0)
+            gpu->mla_attn_bwd_ratio = mla;
+    }
     if (st == SIM_OK)
         st = get_fp8_attention(ld, el, "fp8-attention-gain", "fp8-attention-backward-gain",
                                &gpu->fp8_attn);

@@ -87,6 +87,10 @@ struct hw_gpu {
     /* The flash-attention backward's rate as a fraction of the forward's (the attention curve
      * gives the forward's): 0.86 unless the file says (gpu attention-backward-ratio). */
     double attn_bwd_ratio;
+    /* The same for multi-head latent attention's shapes (query and key heads of 192, value
+     * heads of 128: DeepSeek-V3's), whose backward runs slower still; 0 when the file does not
+     * say (gpu mla-attention-backward-ratio), and MLA takes attn_bwd_ratio. */
+    double mla_attn_bwd_ratio;
     /* fp8 attention's rate over bf16's, forward and backward, for per-tensor scaled fp8
      * (delayed / current / blockwise recipes) and for MXFP8; 0 when the file does not say
      * (gpu fp8-attention-gain and friends). */

@@ -1404,6 +1404,24 @@ Test(attention, fa2_runs_at_the_hardware_files_share_of_the_curve)
                "attention-kernel applies to attention=flash");
 }
 
+/* A model with latent attention (Moonlight, DeepSeek-V3's MLA) takes the hardware file's
+ * mla-attention-backward-ratio where one is given: 0.25 on this toy GPU, 10x the forward's
+ * time, where Llama takes the attention-backward-ratio, 0.5: 5x. */
+Test(attention, latent_attention_backward_at_its_own_ratio)
+{
+    const char *gpu = "attention-backward-ratio=\"0.5\" mla-attention-backward-ratio=\"0.25\"";
+    const char *const *sets = L("seq=4096", "microbatches=1");
+    toy_step_on(MODEL("moonlight-16b-a3b"), 8, gpu, sets, &scn, &out);
+    const struct cm_layer_view *v = &out.rep.layer_view[0];
+    cr_assert(v->attn_fwd > 0.0);
+    cr_assert(near(v->attn_bwd, 10.0 * v->attn_fwd), "MLA backward %.9g", v->attn_bwd);
+    step_release(&out);
+    toy_step_on(MODEL("llama3.1-8b"), 8, gpu, sets, &scn, &out);
+    v = &out.rep.layer_view[0];
+    cr_assert(near(v->attn_bwd, 5.0 * v->attn_fwd), "GQA backward %.9g", v->attn_bwd);
+    step_release(&out);
+}
+
 /* The attention backward runs 2.5x the forward's FLOPs at the hardware file's
  * attention-backward-ratio of its rate: 0.5 on this toy GPU, 5x the forward's time; 2.5 / 0.86
  * when the file does not say.  The forward is the same either way. */
@@ -1455,7 +1473,8 @@ Test(attention, fp8_attention_at_the_hardware_files_gains)
  * pass: 3 x 4096 x 10240 bytes = 0.12582912 ms forward and backward alike. */
 Test(attention, fp8_attention_casts)
 {
-    const char *const *base = L("seq=4096", "microbatches=1", "dtype=fp8", "hw.hbm-bandwidth=1TBps");
+    const char *const *base =
+        L("seq=4096", "microbatches=1", "dtype=fp8", "hw.hbm-bandwidth=1TBps");
     const char *const *fp8 = L("seq=4096", "microbatches=1", "dtype=fp8", "hw.hbm-bandwidth=1TBps",
                                "fp8-attention=true");
     toy_step_on(MODEL("llama3.1-8b"), 8, FP8_ATTN_GPU, base, &scn, &out);

@@ -326,20 +326,23 @@ Test(hardware, fp8_attention_gains, .init = setup)
 
 /* The flash-attention backward's rate against the forward's: 0.86 where a file does not say
  * (A100 and Hopper: FlashAttention-2 / -3 and cuDNN's own ratios), as NVIDIA's cuDNN
- * benchmark measured it on Blackwell (0.80) and Blackwell Ultra (0.76). */
+ * benchmark measured it on Blackwell (0.80) and Blackwell Ultra (0.76); latent attention's
+ * (DeepSeek-V3's head shapes) lower still, given where measured. */
 Test(hardware, attention_backward_ratios, .init = setup)
 {
     static const struct {
         const char *file;
-        double ratio;
+        double ratio, mla;
     } want[] = {
-        {"dgx-h100.xml", 0.86},    {"dgx-a100-80gb.xml", 0.86}, {"dgx-b200.xml", 0.80},
-        {"gb200-nvl72.xml", 0.80}, {"gb300-nvl72.xml", 0.76},   {"dgx-b300.xml", 0.76},
+        {"dgx-h100.xml", 0.86, 0.68},    {"dgx-a100-80gb.xml", 0.86, 0},
+        {"dgx-b200.xml", 0.80, 0.75},    {"gb200-nvl72.xml", 0.80, 0.75},
+        {"gb300-nvl72.xml", 0.76, 0.71}, {"dgx-b300.xml", 0.76, 0.71},
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         struct hardware hw;
         load_shipped(want[i].file, &hw);
         assert_close(hw.gpu.attn_bwd_ratio, want[i].ratio, want[i].file);
+        cr_assert_eq(hw.gpu.mla_attn_bwd_ratio, want[i].mla, "%s: latent attention", want[i].file);
         hw_release(&hw);
     }
 }
@@ -698,6 +701,10 @@ Test(hardware_bad, schema_and_range_rules, .init = setup)
                "  <gpu name=\"g\" hbm=\"80GiB\" hbm-bandwidth=\"3TBps\" memory-efficiency=\"0.8\" "
                "attention-backward-ratio=\"1.2\">",
                "attention-backward-ratio: '1.2' is out of range [0, 1]");
+    assert_bad(3,
+               "  <gpu name=\"g\" hbm=\"80GiB\" hbm-bandwidth=\"3TBps\" memory-efficiency=\"0.8\" "
+               "mla-attention-backward-ratio=\"0\">",
+               "gpu mla-attention-backward-ratio: must be above 0");
     assert_bad(3,
                "  <gpu name=\"g\" hbm=\"80GiB\" hbm-bandwidth=\"3TBps\" memory-efficiency=\"0.8\" "
                "fp8-attention-gain=\"0\" fp8-attention-backward-gain=\"1\">",
