@@ -290,6 +290,15 @@ static struct hw_fp8_attention fp8_attention_rates(const struct scenario *scn,
     return scn->fp8_recipe == FP8_MXFP8 ? hw->gpu.mxfp8_attn : hw->gpu.fp8_attn;
 }
 
+/* The flash-attention backward's rate over its forward's for this model on this GPU: latent
+ * attention's own figure where the file gives one, else the GPU's. */
+static double attention_bwd_ratio(const struct model *m, const struct hardware *hw)
+{
+    if (m->kv_lora_rank > 0 && hw->gpu.mla_attn_bwd_ratio > 0.0)
+        return hw->gpu.mla_attn_bwd_ratio;
+    return hw->gpu.attn_bwd_ratio;
+}
+
 /* fp8-attention: Transformer Engine runs fp8 dot-product attention inside fp8 training only,
  * with its fused (flash) attention; the GPU's file must say how fast it runs. */
 static enum sim_status check_fp8_attention(const struct scenario *scn, const struct hardware *hw,
@@ -722,6 +731,7 @@ static enum sim_status check_rules(struct scenario *scn, const struct model *m,
     if (st != SIM_OK)
         return st;
     int deferred = pipelined_fsdp2(scn, &sh);
+    struct hw_fp8_attention fp8_attn = fp8_attention_rates(scn, hw);
     *cfg = (struct cm_config){.gpus = gpus,
                               .tp = tp,
                               .pp = pp,
@@ -745,12 +755,9 @@ static enum sim_status check_rules(struct scenario *scn, const struct model *m,
                               .attention_share = scn->attention_kernel == ATTN_KERNEL_FA2
                                                      ? hw->gpu.fa2_attention_share
                                                      : 1.0,
-                              .attention_bwd_ratio = m->kv_lora_rank > 0 &&
-                                                             hw->gpu.mla_attn_bwd_ratio > 0.0
-                                                         ? hw->gpu.mla_attn_bwd_ratio
-                                                         : hw->gpu.attn_bwd_ratio,
-                              .attention_fp8_fwd = fp8_attention_rates(scn, hw).fwd,
-                              .attention_fp8_bwd = fp8_attention_rates(scn, hw).bwd,
+                              .attention_bwd_ratio = attention_bwd_ratio(m, hw),
+                              .attention_fp8_fwd = fp8_attn.fwd,
+                              .attention_fp8_bwd = fp8_attn.bwd,
                               .grad_allreduce =
                                   sh.stage == 0 || scn->grad_reduce_op == GRAD_REDUCE_ALL_REDUCE,
                               .shard = shard,
