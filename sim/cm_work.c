@@ -60,15 +60,25 @@
  *   permutation of tokens and probabilities (3); two all-to-alls and two chunk sorts (4); the
  *   combine's chunk sort, all-to-all and fused unpermute with the probabilities (4);
  *   backward, about 14: each of those with a gradient, in reverse (the counts and copies have
- *   none; the gating GEMM has two).
+ *   none; the gating GEMM has two), of them about 5 the router's.
+ * Of those, CUDA graphs of Megatron-Core's scopes capture: moe_router the router's (6 / 5),
+ * moe_preprocess the dispatcher's counts and split sizes (6 / 0), moe all of them.
  * The experts: Transformer Engine's GroupedLinear runs one cuBLAS GEMM per local expert
  * (transformer_engine/common/gemm/cublaslt_gemm.cu, multi_stream_cublas_gemm, spread over its
- * compute streams; a single grouped kernel only arrived with TE's graph-safe GroupedLinear of
- * May 2026, after every run in scenarios/validation/): FC1 and FC2 each once per local
- * expert in the forward, in the input gradient and in the weight gradient, where a dense MLP
- * runs them once.  Shared experts are a dense MLP's FC1, activation and FC2 beside them. */
+ * compute streams): FC1 and FC2 each once per local expert in the forward, in the input
+ * gradient and in the weight gradient, where a dense MLP runs them once.  Its fused grouped
+ * MLP (moe-fused-grouped-mlp) runs each once for all the local experts, the activation in
+ * their epilogues.  Shared experts are a dense MLP's FC1, activation and FC2 beside them. */
 #define KERNELS_MOE_ROUTE_FWD 23.0
 #define KERNELS_MOE_ROUTE_BWD 14.0
+#define KERNELS_ROUTER_FWD 6.0
+#define KERNELS_ROUTER_BWD 5.0
+#define KERNELS_MOE_PREPROCESS_FWD 6.0
+/* A kernel launched from a CUDA graph costs the GPU's own gap between dependent kernels, not
+ * the host's launch: an upper bound, 0.9 us a kernel with the kernels' own work, from CUDA.jl's
+ * documentation ("Graphs": an RK4 step's 80 broadcast kernels take 70 us launched as one
+ * graph, 260 us launched one by one). */
+#define GRAPH_KERNEL_GAP_S 0.9e-6
 /* Without moe_router_fusion (Megatron-Core before 0.13) the router is PyTorch ops, read in
  * megatron/core/transformer/moe/router.py and moe_utils.py at core_v0.12.0 for a sigmoid
  * router with expert bias, group-limited top-k, capacity and the sequence aux loss:
@@ -221,6 +231,11 @@ static struct layer_parts layer_parts_of(const struct model *m, int layer)
                                 model_layer_blocks(m)};
 }
 
+/* Kernel launches of one layer, per pass. */
+struct kernel_counts {
+    double fwd, bwd, wgt;
+};
+
 struct layer_cost {
     double gemm_fwd;           /* forward matmul time (also the weight-gradient time) */
     double mla_up;             /* of which MLA's up-projections */
@@ -255,8 +270,25 @@ struct layer_cost {
     double router_fwd;         /* MoE router's softmax and top-k (backward: the same again) */
     struct layer_acts acts;    /* activation memory kept for the backward without recompute */
     double input_bytes;        /* the layer input (what full recompute keeps) */
-    double kernels_fwd, kernels_bwd, kernels_wgt; /* launches per pass */
+    struct kernel_counts eager, graphed; /* launches per pass, from Python / from a graph */
 };
+
+/* Count kernels of a module into the layer's launches: from a graph when the scenario's
+ * graphs capture any of `scope` (enum scn_graph_scope bits), else from Python. */
+static void count_kernels(const struct cm_ctx *c, int scope, double fwd, double bwd, double wgt,
+                          struct layer_cost *lc)
+{
+    struct kernel_counts *k = c->cfg->graph_scope & scope ? &lc->graphed : &lc->eager;
+    k->fwd += fwd;
+    k->bwd += bwd;
+    k->wgt += wgt;
+}
+
+/* The launch cost of one kernel of a module of `scope`. */
+static double launch_s(const struct cm_ctx *c, int scope)
+{
+    return c->cfg->graph_scope & scope ? GRAPH_KERNEL_GAP_S : c->hw->gpu.kernel_overhead_s;
+}
 
 /* ---- fp8 / nvfp4 quantization of GEMM operands ----
  *
@@ -533,11 +565,15 @@ static void layer_gemms(const struct cm_ctx *c, const struct layer_parts *lp,
     lc->op_gemm = op_policy_gemms(c, lp, lf, share);
     if (lp->mlp == MLP_MOE && lf->experts > 0) {
         /* Each GPU computes its share of the experts' work -- the busiest GPU, which the
-         * others wait for, moe-imbalance times the mean; its local experts run as one grouped
-         * GEMM per matrix, each expert's part sized by the tokens it receives. */
+         * others wait for, moe-imbalance times the mean; its local experts run one GEMM each
+         * per matrix, each sized by the tokens its expert receives -- or, fused, one
+         * persistent grouped GEMM per matrix whose tiles from every expert fill the GPU as one
+         * GEMM of their total would. */
         double local_experts = (double)m->experts / c->cfg->ep;
         double work = lf->experts * share * c->scn->moe_imbalance;
-        lc->expert_gemm = local_experts * mlp_s(c, work / local_experts, 1);
+        lc->expert_gemm = c->scn->moe_fused_grouped_mlp
+                              ? mlp_s(c, work, 1)
+                              : local_experts * mlp_s(c, work / local_experts, 1);
         lc->gemm_fwd += lc->expert_gemm;
     }
 }
@@ -645,8 +681,7 @@ static void cp_ring_passes(const struct cm_ctx *c, const struct layer_parts *lp,
     double other_step = fmax(1.5 * uq + 5.0 * ukv, 3.0 * uq + 2.5 * ukv);
     lc->cp_fwd = cm_memory_s(c, 2.0 * ukv + uo + 3.0 * r * uo);
     lc->cp_bwd = cm_memory_s(c, 2.0 * ukv + 3.0 * uq + 5.0 * ukv + (r - 1.0) * other_step);
-    lc->kernels_fwd += (r - 1.0) + 2.0 * r + 2.0;
-    lc->kernels_bwd += (r - 1.0) + 3.0 * r + 1.0;
+    count_kernels(c, GS_ATTN, (r - 1.0) + 2.0 * r + 2.0, (r - 1.0) + 3.0 * r + 1.0, 0.0, lc);
 }
 
 /* Element-wise forward work on this GPU, into lc: norms and residuals on the
@@ -669,10 +704,13 @@ static void layer_elementwise(const struct cm_ctx *c, const struct layer_parts *
     else if (lp->mlp == MLP_DENSE)
         dense_inner = m->ffn;
     double routed_inner = moe ? (double)m->top_k * m->expert_ffn * scn->moe_imbalance : 0.0;
+    /* the fused grouped MLP applies the routed experts' activation, and quantizes its output
+     * for FC2 (and FC1's output gradient in the backward), in its GEMMs' epilogues */
+    double unfused_routed = scn->moe_fused_grouped_mlp ? 0.0 : routed_inner;
     double per_block = lp->blocks / 2.0; /* the units below count a transformer layer's two */
     lc->norm_fwd = cm_memory_s(c, norm_factor * ACT_BYTES * 4.0 * per_block * Ts * h);
     lc->act_dense = cm_memory_s(c, ACT_BYTES * act_units * T * dense_inner / t);
-    lc->act_moe = cm_memory_s(c, ACT_BYTES * act_units * T * routed_inner / t);
+    lc->act_moe = cm_memory_s(c, ACT_BYTES * act_units * T * unfused_routed / t);
     lc->permute_fwd =
         moe ? cm_memory_s(c, ACT_BYTES * 2.0 * permute_passes(c) * Ts * m->top_k *
                                  model_moe_width(m))
@@ -694,7 +732,7 @@ static void layer_elementwise(const struct cm_ctx *c, const struct layer_parts *
     lc->elem_fwd = lc->norm_fwd + lc->rope_fwd + lc->act_dense + lc->act_moe + lc->permute_fwd +
                    cm_memory_s(c, other);
     if (c->narrow)
-        narrow_quantize_s(c, lp, T, Ts, dense_inner + routed_inner, &lc->quant_fwd,
+        narrow_quantize_s(c, lp, T, Ts, dense_inner + unfused_routed, &lc->quant_fwd,
                           &lc->quant_bwd);
 }
 
@@ -751,71 +789,98 @@ static double mamba_scan_s(const struct cm_ctx *c, double scan_flops, double T)
     return gemm_s(c, &c->wide, scan_flops) + cm_memory_s(c, T / t * (io + states));
 }
 
-/* Kernel launches of one layer per pass (KERNELS_* above): a transformer layer's counts, or a
- * hybrid layer's one block. */
-static void layer_kernels(const struct cm_ctx *c, const struct layer_parts *lp,
+/* Kernels of one block beside its module's own (each way): with TP its two collectives, with
+ * eager element-wise ops its norm's. */
+static double block_kernels(const struct cm_ctx *c, int backward)
+{
+    double n = c->cfg->tp > 1 ? KERNELS_TP / 2.0 : 0.0;
+    if (c->scn->elementwise == ELEMENTWISE_EAGER && c->m->norm == NORM_RMSNORM)
+        n += backward ? KERNELS_EAGER_NORM_BWD : KERNELS_EAGER_NORM_FWD;
+    return n;
+}
+
+/* The token mixer's block: attention with what runs beside its kernel, or a Mamba-2 mixer. */
+static void mixer_kernels(const struct cm_ctx *c, const struct layer_parts *lp,
                           struct layer_cost *lc)
 {
-    int tp = c->cfg->tp > 1, attn = lp->mixer == MIXER_ATTENTION;
-    double unfused = c->flash || !attn ? 0.0 : KERNELS_UNFUSED_ATTN;
-    double fwd = 0.0, bwd = 0.0;
-    if (attn) {
-        fwd += KERNELS_ATTN_FWD;
-        bwd += KERNELS_ATTN_BWD;
-    } else if (lp->mixer == MIXER_MAMBA) {
-        fwd += KERNELS_MAMBA_FWD;
-        bwd += KERNELS_MAMBA_BWD;
+    const struct model *m = c->m;
+    double fwd = block_kernels(c, 0), bwd = block_kernels(c, 1);
+    if (lp->mixer == MIXER_MAMBA) {
+        count_kernels(c, GS_MAMBA, fwd + KERNELS_MAMBA_FWD, bwd + KERNELS_MAMBA_BWD,
+                      KERNELS_WGT / 2.0, lc);
+        return;
     }
-    if (lp->mlp != MLP_NONE) {
-        fwd += KERNELS_FWD - KERNELS_ATTN_FWD;
-        bwd += KERNELS_BWD - KERNELS_ATTN_BWD;
-    }
-    double per_block = lp->blocks / 2.0;
-    double wgt = KERNELS_WGT * per_block;
-    if (lp->mlp == MLP_MOE) {
-        /* FC1 and FC2 once per local expert instead of once */
-        double extra_gemms = 2.0 * ((double)c->m->experts / c->cfg->ep - 1.0);
-        fwd += KERNELS_MOE_ROUTE_FWD + extra_gemms;
-        bwd += KERNELS_MOE_ROUTE_BWD + extra_gemms;
-        if (!c->scn->moe_router_fusion) {
-            int grouped = c->m->route_nodes > 0;
-            fwd += grouped ? KERNELS_UNFUSED_ROUTER_FWD : KERNELS_UNFUSED_SOFTMAX_ROUTER_FWD;
-            bwd += grouped ? KERNELS_UNFUSED_ROUTER_BWD : KERNELS_UNFUSED_SOFTMAX_ROUTER_BWD;
-        }
-        wgt += extra_gemms;
-        if (c->m->moe_latent > 0) { /* the two latent projections' GEMMs each way */
-            fwd += 2.0;
-            bwd += 2.0;
-            wgt += 2.0;
-        }
-        if (c->m->shared_experts > 0) {
-            fwd += KERNELS_SHARED_FWD;
-            bwd += KERNELS_SHARED_BWD;
-            wgt += KERNELS_SHARED_WGT;
-        }
-    }
-    if (attn && c->m->kv_lora_rank > 0) {
+    double unfused = c->flash ? 0.0 : KERNELS_UNFUSED_ATTN;
+    fwd += KERNELS_ATTN_FWD + unfused;
+    bwd += KERNELS_ATTN_BWD + 2.0 * unfused;
+    if (m->kv_lora_rank > 0) {
         fwd += mla_assembly_kernels(c);
         bwd += mla_assembly_kernels(c);
     }
-    if (attn && c->m->pos == POS_ROPE && !c->scn->rope_fusion &&
-        c->scn->elementwise != ELEMENTWISE_EAGER) {
+    if (m->pos == POS_ROPE && c->scn->elementwise == ELEMENTWISE_EAGER) {
+        fwd += KERNELS_EAGER_ROPE;
+        bwd += KERNELS_EAGER_ROPE;
+    } else if (m->pos == POS_ROPE && !c->scn->rope_fusion) {
         fwd += KERNELS_UNFUSED_ROPE;
         bwd += KERNELS_UNFUSED_ROPE_BWD;
     }
-    if (c->scn->elementwise == ELEMENTWISE_EAGER) {
-        const struct model *m = c->m;
-        int norms = m->norm == NORM_RMSNORM ? lp->blocks : 0;
-        int swiglu = lp->mlp != MLP_NONE && m->act == ACT_SWIGLU;
-        int rope = lp->mixer == MIXER_ATTENTION && m->pos == POS_ROPE;
-        fwd += norms * KERNELS_EAGER_NORM_FWD + swiglu * KERNELS_EAGER_SWIGLU_FWD +
-               rope * KERNELS_EAGER_ROPE;
-        bwd += norms * KERNELS_EAGER_NORM_BWD + swiglu * KERNELS_EAGER_SWIGLU_BWD +
-               rope * KERNELS_EAGER_ROPE;
+    count_kernels(c, GS_ATTN, fwd, bwd, KERNELS_WGT / 2.0, lc);
+}
+
+/* A MoE block's kernels beyond a dense MLP's, by the graph scope that captures them. */
+static void moe_kernels(const struct cm_ctx *c, struct layer_cost *lc)
+{
+    const struct model *m = c->m;
+    double router_fwd = KERNELS_ROUTER_FWD, router_bwd = KERNELS_ROUTER_BWD;
+    if (!c->scn->moe_router_fusion) {
+        int grouped = m->route_nodes > 0;
+        router_fwd += grouped ? KERNELS_UNFUSED_ROUTER_FWD : KERNELS_UNFUSED_SOFTMAX_ROUTER_FWD;
+        router_bwd += grouped ? KERNELS_UNFUSED_ROUTER_BWD : KERNELS_UNFUSED_SOFTMAX_ROUTER_BWD;
     }
-    lc->kernels_fwd = fwd + (tp ? KERNELS_TP * per_block : 0) + unfused;
-    lc->kernels_bwd = bwd + (tp ? KERNELS_TP * per_block : 0) + 2.0 * unfused;
-    lc->kernels_wgt = wgt;
+    count_kernels(c, GS_MOE | GS_MOE_ROUTER, router_fwd, router_bwd, 0.0, lc);
+    count_kernels(c, GS_MOE | GS_MOE_PREPROCESS, KERNELS_MOE_PREPROCESS_FWD, 0.0, 0.0, lc);
+    double fwd = KERNELS_MOE_ROUTE_FWD - KERNELS_ROUTER_FWD - KERNELS_MOE_PREPROCESS_FWD;
+    double bwd = KERNELS_MOE_ROUTE_BWD - KERNELS_ROUTER_BWD, wgt = 0.0;
+    if (c->scn->moe_fused_grouped_mlp) { /* the activation in the GEMMs' epilogues */
+        fwd -= 1.0;
+        bwd -= 1.0;
+    } else { /* FC1 and FC2 once per local expert instead of once */
+        double extra_gemms = 2.0 * ((double)m->experts / c->cfg->ep - 1.0);
+        fwd += extra_gemms;
+        bwd += extra_gemms;
+        wgt += extra_gemms;
+    }
+    if (m->moe_latent > 0) { /* the two latent projections' GEMMs each way */
+        fwd += 2.0;
+        bwd += 2.0;
+        wgt += 2.0;
+    }
+    if (m->shared_experts > 0) {
+        fwd += KERNELS_SHARED_FWD;
+        bwd += KERNELS_SHARED_BWD;
+        wgt += KERNELS_SHARED_WGT;
+    }
+    count_kernels(c, GS_MOE, fwd, bwd, wgt, lc);
+}
+
+/* Kernel launches of one layer per pass (KERNELS_* above), each block's counted eager or
+ * graphed by the graphs' scope: a transformer layer's two blocks, or a hybrid layer's one. */
+static void layer_kernels(const struct cm_ctx *c, const struct layer_parts *lp,
+                          struct layer_cost *lc)
+{
+    if (lp->mixer != MIXER_NONE)
+        mixer_kernels(c, lp, lc);
+    if (lp->mlp == MLP_NONE)
+        return;
+    int swiglu = c->scn->elementwise == ELEMENTWISE_EAGER && c->m->act == ACT_SWIGLU;
+    double fwd = block_kernels(c, 0) + KERNELS_FWD - KERNELS_ATTN_FWD +
+                 swiglu * KERNELS_EAGER_SWIGLU_FWD;
+    double bwd = block_kernels(c, 1) + KERNELS_BWD - KERNELS_ATTN_BWD +
+                 swiglu * KERNELS_EAGER_SWIGLU_BWD;
+    int moe = lp->mlp == MLP_MOE;
+    count_kernels(c, moe ? GS_MOE : GS_MLP, fwd, bwd, KERNELS_WGT / 2.0, lc);
+    if (moe)
+        moe_kernels(c, lc);
 }
 
 /* The token mixer's core on this GPU, forward and backward, into lc: flash or unfused
@@ -1110,7 +1175,7 @@ static struct recompute_cost selective_recompute(const struct cm_ctx *c, int moe
          * rotary embedding of q_pos_emb and k_pos_emb, and Q/K/V's assembly -- each kernel
          * launched again */
         double launches = 2.0 + mla_assembly_kernels(c) + rope_kernels_fwd(c);
-        r.work += lc->mla_up + lc->mla_qkv + lc->rope_fwd + launches * c->hw->gpu.kernel_overhead_s;
+        r.work += lc->mla_up + lc->mla_qkv + lc->rope_fwd + launches * launch_s(c, GS_ATTN);
         r.tp += lc->mla_regather; /* their inputs gathered over TP again */
         a.qkv = a.latent;
     }
@@ -1308,9 +1373,10 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit,
     /* The report's first layer of each kind (layer_cost just looked the kind up). */
     if (c->layer_view && c->layer_view[memo->kind].layer < 0)
         keep_view(layer, lc, &c->layer_view[memo->kind]);
-    double launch = c->hw->gpu.kernel_overhead_s;
+    double eager = c->hw->gpu.kernel_overhead_s, graphed = GRAPH_KERNEL_GAP_S;
     double f_compute = lc->gemm_fwd + lc->core_fwd + lc->elem_fwd + lc->mla_qkv + lc->cp_fwd +
-                       lc->quant_fwd + lc->router_fwd + lc->kernels_fwd * launch;
+                       lc->quant_fwd + lc->router_fwd + lc->eager.fwd * eager +
+                       lc->graphed.fwd * graphed;
     st->fwd.compute += f_compute;
     st->fwd.tp += cm_exposed(c, lc->tp_fwd, lc->gemm_fwd, scn->overlap_tp_comm);
     st->fwd.cp += cm_exposed(c, lc->cp.ring_fwd, lc->core_fwd, 1) + lc->cp.block_fwd;
@@ -1320,8 +1386,8 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit,
      * weight gradient: matmuls 1x forward. */
     st->bwd.compute += lc->gemm_fwd + lc->core_bwd + elem_bwd_s(lc) +
                        lc->mla_qkv + lc->cp_bwd + lc->quant_bwd + lc->router_fwd +
-                       lc->kernels_bwd * launch;
-    st->wgt.compute += lc->gemm_fwd + lc->kernels_wgt * launch;
+                       lc->eager.bwd * eager + lc->graphed.bwd * graphed;
+    st->wgt.compute += lc->gemm_fwd + lc->eager.wgt * eager + lc->graphed.wgt * graphed;
     if (scn->overlap_tp_comm)
         st->bwd.tp += cm_exposed(c, lc->tp_bwd, 2.0 * lc->gemm_fwd, 1);
     else

@@ -299,6 +299,79 @@ static double attention_bwd_ratio(const struct model *m, const struct hardware *
     return hw->gpu.attn_bwd_ratio;
 }
 
+/* The modules CUDA graphs capture (struct cm_config's graph_scope). */
+static int graph_scope(const struct scenario *scn)
+{
+    switch (scn->cuda_graphs) {
+    case CUDA_GRAPHS_FULL_ITERATION:
+        return GS_ATTN | GS_MLP | GS_MOE | GS_MOE_ROUTER | GS_MOE_PREPROCESS | GS_MAMBA;
+    case CUDA_GRAPHS_MODULES:
+        return scn->cuda_graph_scope;
+    default:
+        return 0;
+    }
+}
+
+/* CUDA graphs replay fixed shapes: a dropless MoE's experts get token counts only the GPU
+ * knows, so a graph holding them needs grouped GEMMs that read their sizes on the device
+ * (Megatron-Bridge's MoE guide: full graphs take drop-and-pad MoE or device-initiated grouped
+ * GEMMs); a scope names modules the model has. */
+static enum sim_status check_cuda_graphs(const struct scenario *scn, const struct model *m,
+                                         struct sim_error *err)
+{
+    int scope = graph_scope(scn);
+    if (scn_given(scn, SCN_CUDA_GRAPH_SCOPE) && scn->cuda_graphs != CUDA_GRAPHS_MODULES)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_CUDA_GRAPH_SCOPE, SCN_CUDA_GRAPHS), err,
+                              "cuda-graph-scope applies to cuda-graphs=modules");
+    if (scn->cuda_graphs == CUDA_GRAPHS_MODULES && m->experts == 0 &&
+        (scope & (GS_MOE | GS_MOE_ROUTER | GS_MOE_PREPROCESS)))
+        return scn_rule_error(scn, SCN_CUDA_GRAPH_SCOPE, err,
+                              "cuda-graph-scope names MoE modules; %s has no experts", m->name);
+    if (scn->cuda_graphs == CUDA_GRAPHS_MODULES && (scope & GS_MAMBA) &&
+        model_mamba_layers(m) == 0)
+        return scn_rule_error(scn, SCN_CUDA_GRAPH_SCOPE, err,
+                              "cuda-graph-scope names mamba; %s has no Mamba layers", m->name);
+    if (m->experts > 0 && (scope & GS_MOE) && !scn->moe_fused_grouped_mlp)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_CUDA_GRAPHS, SCN_MOE_FUSED_GROUPED_MLP),
+                              err,
+                              "a CUDA graph of %s's experts needs grouped GEMMs that read the "
+                              "token counts on the GPU (moe-fused-grouped-mlp=true)",
+                              m->name);
+    return SIM_OK;
+}
+
+/* moe-fused-grouped-mlp: Transformer Engine's fused grouped MLP runs cuDNN's sm100 grouped
+ * GEMM kernels with MXFP8 or NVFP4 quantization in their epilogues (transformer_engine/
+ * pytorch/ops/fused/grouped_mlp.py, grouped_gemm_glu_wrapper_sm100): block-scaled narrow
+ * training on a Blackwell GPU, which the hardware file marks by its fp8 GEMMs taking any
+ * layout.  Megatron-Core uses it for experts without tensor parallelism whose activation it
+ * fuses: SwiGLU or squared ReLU (moe/experts.py, _is_fused_impl_supported, at d98e8a6). */
+static enum sim_status check_fused_grouped_mlp(const struct scenario *scn, const struct model *m,
+                                               const struct hardware *hw, struct sim_error *err)
+{
+    if (scn->etp > 1)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_MOE_FUSED_GROUPED_MLP, SCN_ETP), err,
+                              "moe-fused-grouped-mlp: Megatron-Core fuses experts without "
+                              "tensor parallelism only (etp=%d)",
+                              scn->etp);
+    if (m->act == ACT_GELU)
+        return scn_rule_error(scn, SCN_MOE_FUSED_GROUPED_MLP, err,
+                              "moe-fused-grouped-mlp fuses SwiGLU or squared ReLU, not %s's GELU",
+                              m->name);
+    int block_scaled = scn->dtype == DT_NVFP4 ||
+                       (scn->dtype == DT_FP8 && scn->fp8_recipe == FP8_MXFP8);
+    if (!block_scaled)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_MOE_FUSED_GROUPED_MLP, SCN_DTYPE), err,
+                              "moe-fused-grouped-mlp quantizes in MXFP8 or NVFP4: it needs "
+                              "dtype=fp8 with fp8-recipe=mxfp8, or dtype=nvfp4");
+    if (!hw->gpu.fp8_any_layout)
+        return scn_rule_error(scn, SCN_MOE_FUSED_GROUPED_MLP, err,
+                              "moe-fused-grouped-mlp runs Blackwell's (sm100) kernels; %s is "
+                              "not one (its file gives no fp8-gemm-layouts=\"any\")",
+                              hw->gpu.name);
+    return SIM_OK;
+}
+
 /* fp8-attention: Transformer Engine runs fp8 dot-product attention inside fp8 training only,
  * with its fused (flash) attention; the GPU's file must say how fast it runs. */
 static enum sim_status check_fp8_attention(const struct scenario *scn, const struct hardware *hw,
@@ -332,7 +405,7 @@ static enum sim_status check_moe_keys(const struct scenario *scn, const struct m
     static const enum scn_key moe_keys[] = {SCN_MOE_DISPATCHER, SCN_OVERLAP_EP_COMM,
                                             SCN_MOE_IMBALANCE, SCN_MOE_SHARED_EXPERT_OVERLAP,
                                             SCN_DEEPEP_SMS, SCN_MOE_ROUTER_DTYPE,
-                                            SCN_MOE_ROUTER_FUSION};
+                                            SCN_MOE_ROUTER_FUSION, SCN_MOE_FUSED_GROUPED_MLP};
     for (size_t i = 0; m->experts == 0 && i < sizeof moe_keys / sizeof moe_keys[0]; i++)
         if (scn_given(scn, moe_keys[i]))
             return scn_rule_error(scn, moe_keys[i], err,
@@ -458,6 +531,16 @@ static enum sim_status check_cost_inputs(struct scenario *scn, const struct mode
                               hw->gpu.name);
     if (scn->fp8_attention) {
         enum sim_status st = check_fp8_attention(scn, hw, err);
+        if (st != SIM_OK)
+            return st;
+    }
+    if (scn->moe_fused_grouped_mlp && m->experts > 0) {
+        enum sim_status st = check_fused_grouped_mlp(scn, m, hw, err);
+        if (st != SIM_OK)
+            return st;
+    }
+    if (scn->cuda_graphs != CUDA_GRAPHS_NONE || scn_given(scn, SCN_CUDA_GRAPH_SCOPE)) {
+        enum sim_status st = check_cuda_graphs(scn, m, err);
         if (st != SIM_OK)
             return st;
     }
@@ -758,6 +841,7 @@ static enum sim_status check_rules(struct scenario *scn, const struct model *m,
                               .attention_bwd_ratio = attention_bwd_ratio(m, hw),
                               .attention_fp8_fwd = fp8_attn.fwd,
                               .attention_fp8_bwd = fp8_attn.bwd,
+                              .graph_scope = graph_scope(scn),
                               .grad_allreduce =
                                   sh.stage == 0 || scn->grad_reduce_op == GRAD_REDUCE_ALL_REDUCE,
                               .shard = shard,

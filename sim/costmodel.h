@@ -113,6 +113,9 @@ struct cm_config {
      * hardware's MLA figure for a model with latent attention when the file gives one, else its
      * attention-backward-ratio. */
     double attention_bwd_ratio;
+    /* The modules whose kernels CUDA graphs launch (enum scn_graph_scope bits): none, the
+     * scope given with cuda-graphs=modules, or every one with cuda-graphs=full-iteration. */
+    int graph_scope;
     int grad_allreduce; /* the end-of-step gradient reduction is an all-reduce: ZeRO 0, or a
                            sharded optimizer whose framework all-reduces before it takes its
                            shard (grad-reduce-op=all-reduce) */

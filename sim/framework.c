@@ -8,6 +8,8 @@
 
 /* Every cp-comm-type (enum scn_cp_comm). */
 #define CP_ALL ((1u << CP_P2P) | (1u << CP_ALLGATHER) | (1u << CP_A2A) | (1u << CP_A2A_P2P))
+/* Every cuda-graphs choice beyond none (enum scn_cuda_graphs). */
+#define GRAPHS_ALL ((1u << CUDA_GRAPHS_FULL_ITERATION) | (1u << CUDA_GRAPHS_MODULES))
 
 #define RC_MEGATRON                                                                                \
     (RC_CORE_ATTN | RC_MLP | RC_MOE | RC_MOE_ACT | RC_LAYERNORM | RC_MLA_UP_PROJ |                 \
@@ -30,7 +32,9 @@ static const struct fw_type frameworks[FW_COUNT] = {
                 .offload_optimizer = 1,
                 .muon_zero = 0xf,
                 .allreduce_sharded = 1,
-                .cp_comm_types = CP_ALL},
+                .cp_comm_types = CP_ALL,
+                .cuda_graphs = GRAPHS_ALL,
+                .fused_grouped_mlp = 1},
     /* Megatron-Core (NVIDIA/Megatron-LM, read at d98e8a6):
      * - schedules: megatron/core/pipeline_parallel/schedules.py, get_forward_backward_func --
      *   forward_backward_no_pipelining (pp = 1: stepsim's 1f1b on one rank),
@@ -52,7 +56,12 @@ static const struct fw_type frameworks[FW_COUNT] = {
      *   TensorParallelMuon), its state replicated or sharded whole-matrix by the
      *   LayerWiseDistributedOptimizer (ZeRO 0 or 1; not with Megatron-FSDP);
      * - context parallelism: --cp-comm-type p2p, all_gather, a2a or a2a+p2p (arguments.py,
-     *   passed to Transformer Engine's attention). */
+     *   passed to Transformer Engine's attention);
+     * - CUDA graphs: --cuda-graph-impl local with --cuda-graph-scope full_iteration
+     *   (FullCudaGraphWrapper) or transformer_engine (make_graphed_callables per layer, scopes
+     *   attn, mlp, moe, moe_router, moe_preprocess, mamba; transformer_config.py);
+     * - the experts' fused grouped MLP: Transformer Engine's op fuser
+     *   (use_transformer_engine_op_fuser, NVTE_CUTEDSL_FUSED_GROUPED_MLP). */
     [FW_MEGATRON_CORE] = {.id = FW_MEGATRON_CORE,
                           .name = "megatron-core",
                           .schedules = {&sched_1f1b, &sched_interleaved, NULL},
@@ -64,7 +73,9 @@ static const struct fw_type frameworks[FW_COUNT] = {
                           .offload_activations = 1,
                           .offload_optimizer = 1,
                           .muon_zero = (1u << 0) | (1u << 1),
-                          .cp_comm_types = CP_ALL},
+                          .cp_comm_types = CP_ALL,
+                          .cuda_graphs = GRAPHS_ALL,
+                          .fused_grouped_mlp = 1},
     /* torchtitan (pytorch/torchtitan, read at b5bcd76):
      * - schedules: torchtitan/config/configs.py, parallelism.pipeline_parallel_schedule -- a
      *   torch.distributed.pipelining schedule class: GPipe, 1F1B, Interleaved1F1B,
@@ -331,6 +342,14 @@ enum sim_status fw_check(const struct fw_type *fw, const struct scenario *scn,
     if (scn->offload_optimizer > 0 && !fw->offload_optimizer)
         return refuse(fw, scn, SCN_OFFLOAD_OPTIMIZER, err, "offload-optimizer",
                       "no optimizer offload");
+    if (scn->cuda_graphs != CUDA_GRAPHS_NONE && !(fw->cuda_graphs & (1u << scn->cuda_graphs))) {
+        snprintf(what, sizeof what, "cuda-graphs=%s",
+                 scn_choice_name(SCN_CUDA_GRAPHS, scn->cuda_graphs));
+        return refuse(fw, scn, SCN_CUDA_GRAPHS, err, what, "no CUDA graphs of training steps");
+    }
+    if (scn->moe_fused_grouped_mlp && !fw->fused_grouped_mlp)
+        return refuse(fw, scn, SCN_MOE_FUSED_GROUPED_MLP, err, "moe-fused-grouped-mlp",
+                      "no fused grouped MLP");
     if (scn->optimizer_algorithm == OPTALG_MUON)
         return check_muon(fw, scn, err);
     return SIM_OK;

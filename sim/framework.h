@@ -54,6 +54,9 @@ struct fw_type {
                                  shard (grad-reduce-op=all-reduce) */
     unsigned cp_comm_types;   /* bit t: context parallelism with cp-comm-type t (enum
                                  scn_cp_comm) offered; 0: no context parallelism */
+    unsigned cuda_graphs;     /* bit g: cuda-graphs g (enum scn_cuda_graphs) offered beyond
+                                 none */
+    int fused_grouped_mlp;    /* Transformer Engine's fused grouped MLP for the experts */
 };
 
 /* The framework of `id`; FW_AUTO has none (NULL). */

@@ -62,6 +62,11 @@ static const char *const optimizer_algorithm_choices[] = {"adam", "muon", NULL};
 static const char *const recompute_module_choices[] = {
     "core_attn", "mlp", "moe", "moe_act", "layernorm", "mla_up_proj", "shared_experts", "op",
     NULL};
+/* In enum scn_cuda_graphs order, and Megatron-Core's --cuda-graph-scope names in enum
+ * scn_graph_scope bit order (scenario.h). */
+static const char *const cuda_graphs_choices[] = {"none", "full-iteration", "modules", NULL};
+static const char *const graph_scope_choices[] = {"attn",           "mlp",   "moe", "moe_router",
+                                                  "moe_preprocess", "mamba", NULL};
 static const char *const recompute_method_choices[] = {"uniform", "block", NULL};
 static const char *const cp_comm_choices[] = {"p2p", "allgather", "a2a", "a2a+p2p", NULL};
 /* In enum scn_grad_reduce_op order. */
@@ -380,6 +385,21 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
                                .scope = KS_MODEL, .def = "true",
                                .doc = "router top-k and aux-loss in fused kernels (Megatron-Core "
                                       "moe_router_fusion, 0.13+); false: PyTorch ops"},
+    [SCN_MOE_FUSED_GROUPED_MLP] =
+        {"moe-fused-grouped-mlp", VT_BOOL, FIELD(moe_fused_grouped_mlp), 0, 0, .scope = KS_MODEL,
+         .def = "false",
+         .doc = "the routed experts' MLP as two device-driven grouped GEMMs with the activation "
+                "and its quantization fused in (Transformer Engine's cuteDSL fused grouped MLP, "
+                "NVTE_CUTEDSL_FUSED_GROUPED_MLP; MXFP8 or NVFP4 on Blackwell)"},
+    [SCN_CUDA_GRAPHS] = {"cuda-graphs", VT_CHOICE, FIELD(cuda_graphs), 0, 0, cuda_graphs_choices,
+                         0, .scope = KS_MODEL, .def = "none",
+                         .doc = "kernels launched from CUDA graphs: full-iteration "
+                                "(Megatron-Core's whole forward-backward) or the modules "
+                                "cuda-graph-scope names (Transformer Engine's per-layer graphs)"},
+    [SCN_CUDA_GRAPH_SCOPE] = {"cuda-graph-scope", VT_FLAGS, FIELD(cuda_graph_scope), 0, 0,
+                              graph_scope_choices, 0, .scope = KS_MODEL, .def = "attn",
+                              .doc = "with cuda-graphs=modules: the modules each layer's graphs "
+                                     "capture (Megatron-Core --cuda-graph-scope names)"},
     [SCN_MLA_DOWN_PROJ] = {"mla-down-proj", VT_CHOICE, FIELD(mla_down_column), 0, 0,
                            mla_down_proj_choices, 0, .scope = KS_MODEL, .def = "duplicated",
                            .doc = "MLA's down-projections: duplicated on the sequence shard "

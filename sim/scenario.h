@@ -99,6 +99,9 @@ enum scn_key {
     SCN_GRAD_ACCUMULATION,
     SCN_MOE_ROUTER_DTYPE,
     SCN_MOE_ROUTER_FUSION,
+    SCN_MOE_FUSED_GROUPED_MLP,
+    SCN_CUDA_GRAPHS,
+    SCN_CUDA_GRAPH_SCOPE,
     SCN_MLA_DOWN_PROJ,
     SCN_CROSS_ENTROPY,
     /* The training framework whose schedules and features the scenario must use. */
@@ -223,6 +226,22 @@ enum scn_cross_entropy {
     CE_TORCH,   /* torch.nn.functional.cross_entropy on an fp32 copy (torchtitan) */
 };
 
+/* What CUDA graphs capture (the `cuda-graphs` key, in its choice order): nothing, the whole
+ * forward-backward iteration (Megatron-Core's FullCudaGraphWrapper, cuda_graph_impl "local"
+ * with scope full_iteration), or the modules cuda-graph-scope names (Transformer Engine's
+ * make_graphed_callables per layer, cuda_graph_impl "transformer_engine"). */
+enum scn_cuda_graphs { CUDA_GRAPHS_NONE, CUDA_GRAPHS_FULL_ITERATION, CUDA_GRAPHS_MODULES };
+/* Modules a layer's Transformer Engine graphs capture (cuda-graph-scope, Megatron-Core's
+ * --cuda-graph-scope names), a bit each in choice order. */
+enum scn_graph_scope {
+    GS_ATTN = 1 << 0,           /* the attention block: norm, QKV, core, projection */
+    GS_MLP = 1 << 1,            /* a dense MLP block */
+    GS_MOE = 1 << 2,            /* a whole MoE block: router, dispatch, experts, combine */
+    GS_MOE_ROUTER = 1 << 3,     /* the router: gating GEMM, top-k, aux-loss kernels */
+    GS_MOE_PREPROCESS = 1 << 4, /* the dispatcher's token counts and split sizes */
+    GS_MAMBA = 1 << 5,          /* a Mamba-2 mixer block */
+};
+
 struct scenario {
     char name[64];
     char schedule[32];
@@ -288,6 +307,11 @@ struct scenario {
     double moe_imbalance;     /* busiest expert rank's routed tokens / the mean (>= 1) */
     int moe_router_fp32;      /* the router's gating GEMM in fp32 (moe_router_dtype fp32) */
     int moe_router_fusion;    /* fused top-k / aux-loss router kernels (moe_router_fusion) */
+    int moe_fused_grouped_mlp; /* the routed experts' FC1, activation and FC2 as device-driven
+                                  grouped GEMMs with the activation and its quantization in
+                                  their epilogues (TE's cuteDSL fused grouped MLP) */
+    int cuda_graphs;          /* enum scn_cuda_graphs */
+    int cuda_graph_scope;     /* enum scn_graph_scope bits, with cuda_graphs = modules */
     int mla_down_column;      /* MLA's down-projections column-parallel (Megatron-Core <= 0.13)
                                  rather than duplicated on the sequence shard */
     int cross_entropy;        /* enum scn_cross_entropy: how the loss runs over the logits */

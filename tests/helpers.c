@@ -234,6 +234,23 @@ void toy_step_xml(const char *model, int node_gpus, const char *gpu_attrs,
     cr_assert_eq(st, SIM_OK, "%s", err.msg);
 }
 
+void toy_rule_error(const char *model, const char *gpu_attrs, const char *const *sets,
+                    const char *want, struct scenario *scn, struct step_output *out)
+{
+    char hw[256];
+    struct sim_error err;
+    scn_defaults(scn);
+    err_clear(&err);
+    toy_hardware_xml(hw, sizeof hw, 8, gpu_attrs, "");
+    cr_assert_eq(scn_set(scn, "model", model, NULL, 0, &err), SIM_OK);
+    cr_assert_eq(scn_set(scn, "hardware", hw, NULL, 0, &err), SIM_OK);
+    for (const char *const *s = sets; *s; s++)
+        cr_assert_eq(scn_set_arg(scn, *s, &err), SIM_OK, "%s: %s", *s, err.msg);
+    cr_assert_eq(step_run(scn, out, &err), SIM_EINPUT);
+    unlink(hw);
+    cr_assert_not_null(strstr(err.msg, want), "%s", err.msg);
+}
+
 char *capture(FILE *fp)
 {
     cr_assert_eq(fflush(fp), 0);

@@ -51,6 +51,10 @@ void toy_step_on(const char *model, int node_gpus, const char *gpu_attrs,
 void toy_step_xml(const char *model, int node_gpus, const char *gpu_attrs,
                   const char *node_children, const char *const *sets, struct scenario *scn,
                   struct step_output *out);
+/* Defaults + `model` + a toy_hardware_with `gpu_attrs` + `sets`: a rule must refuse the step
+ * (SIM_EINPUT) with a message holding `want`; fails the test otherwise. */
+void toy_rule_error(const char *model, const char *gpu_attrs, const char *const *sets,
+                    const char *want, struct scenario *scn, struct step_output *out);
 /* A command's entry point (sweep_main, import_main, ...): argv[0] "stepsim", argv[1] the
  * command's name. */
 typedef int (*command_fn)(int argc, char **argv, FILE *out, FILE *errout);

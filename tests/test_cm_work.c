@@ -623,18 +623,7 @@ Test(hybrid, a_block_has_one_gather_and_one_reduce_scatter)
 static void rule_error_on(const char *model, const char *gpu_attrs, const char *const *sets,
                           const char *want)
 {
-    char hw[256];
-    struct sim_error err;
-    scn_defaults(&scn);
-    err_clear(&err);
-    toy_hardware_xml(hw, sizeof hw, 8, gpu_attrs, "");
-    cr_assert_eq(scn_set(&scn, "model", model, NULL, 0, &err), SIM_OK);
-    cr_assert_eq(scn_set(&scn, "hardware", hw, NULL, 0, &err), SIM_OK);
-    for (const char *const *s = sets; *s; s++)
-        cr_assert_eq(scn_set_arg(&scn, *s, &err), SIM_OK, "%s: %s", *s, err.msg);
-    cr_assert_eq(step_run(&scn, &out, &err), SIM_EINPUT);
-    unlink(hw);
-    cr_assert_not_null(strstr(err.msg, want), "%s", err.msg);
+    toy_rule_error(model, gpu_attrs, sets, want, &scn, &out);
 }
 
 /* The same on the plain toy GPU. */
