@@ -58,6 +58,10 @@ static const struct flag flags[] = {
     {"recompute-method", FK_WORD, "recompute-method", NULL, 0},
     {"recompute-num-layers", FK_INT, "recompute-num-layers", NULL, 0},
     {"recompute-modules", FK_LIST, "recompute-modules", NULL, 0},
+    {"cuda-graph-impl", FK_SPECIAL, NULL, NULL, 0},
+    {"cuda-graph-scope", FK_LIST, "cuda-graph-scope", NULL, 0},
+    {"cuda-graph-modules", FK_LIST, "cuda-graph-scope", NULL, 0},
+    {"enable-cuda-graph", FK_SPECIAL, NULL, NULL, 0},
     {"moe-token-dispatcher-type", FK_SPECIAL, NULL, NULL, 0},
     {"moe-flex-dispatcher-backend", FK_SPECIAL, NULL, NULL, 0},
     {"moe-enable-deepep", FK_SWITCH, "moe-dispatcher", "deepep", 0},
@@ -121,7 +125,7 @@ static const struct flag flags[] = {
 /* Where each key the table can produce goes in the scenario file (the schema's elements). */
 static const struct {
     const char *element;
-    const char *keys[28];
+    const char *keys[32];
 } layout[] = {
     {"parallel", {"gpus", "tp", "cp", "ep", "etp", "sp", "moe-dispatcher", "deepep-sms"}},
     {"pipeline", {"schedule", "pp", "vp", "vp-group", "pipeline-layout"}},
@@ -132,7 +136,7 @@ static const struct {
       "overlap-p2p", "overlap-ep-comm", "moe-shared-expert-overlap", "moe-router-dtype",
       "moe-router-fusion", "cross-entropy", "attention",
       "grad-reduce-fp32", "grad-accumulation", "rope-fusion", "overlap-tp-backward", "dropout",
-      "mtp-layers", "mtp-repeated-layer",
+      "mtp-layers", "mtp-repeated-layer", "cuda-graphs", "cuda-graph-scope",
       "optimizer-algorithm", "muon-ns-steps", "optimizer-moments", "framework"}},
 };
 
@@ -246,6 +250,8 @@ struct pending {
     long bf16_start, bf16_end; /* --num-layers-at-start/end-in-bf16, + 1 (0 = Megatron's 1) */
     long query_groups;
     long nnodes, nproc;
+    int graph_impl; /* --cuda-graph-impl: 0 none, 1 local, 2 transformer_engine;
+                       --enable-cuda-graph (Megatron-Core before cuda_graph_impl): 2 */
 };
 
 /* A hybrid model's layer pattern (Megatron-Core's M, *, -, E), its '|' pipeline-stage marks
@@ -312,6 +318,13 @@ static enum sim_status apply_special(struct import_result *res, struct pending *
 {
     long n;
     char why[256];
+    if (strcmp(name, "enable-cuda-graph") == 0) {
+        int on;
+        enum sim_status st = switch_on(name, value, &on, err);
+        if (st == SIM_OK && on)
+            pd->graph_impl = 2;
+        return st;
+    }
     int *store_true = strcmp(name, "group-query-attention") == 0       ? &pd->gqa
                       : strcmp(name, "first-last-layers-bf16") == 0    ? &pd->bf16_edges
                       : strcmp(name, "moe-router-fusion") == 0         ? &pd->router_fusion
@@ -339,6 +352,17 @@ static enum sim_status apply_special(struct import_result *res, struct pending *
     if (strcmp(name, "moe-token-dispatcher-type") == 0) /* flex: DeepEP, Megatron's default */
         return put_key(res, "moe-dispatcher", strcmp(value, "flex") == 0 ? "deepep" : value,
                        name, err);
+    if (strcmp(name, "cuda-graph-impl") == 0) { /* arguments.py's choices */
+        static const char *const impls[] = {"none", "local", "transformer_engine"};
+        for (int i = 0; i < 3; i++)
+            if (strcmp(value, impls[i]) == 0) {
+                pd->graph_impl = i;
+                return SIM_OK;
+            }
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "import: --%s %s: Megatron knows none, local and transformer_engine",
+                       name, value);
+    }
     if (strcmp(name, "moe-flex-dispatcher-backend") == 0) /* HybridEP taken as DeepEP */
         return put_key(res, "moe-dispatcher", "deepep", name, err);
     if (strcmp(name, "attention-backend") == 0) {
@@ -466,6 +490,49 @@ static void drop_key(struct import_result *res, const char *key, const char *fla
     }
 }
 
+/* The graph scope of a whole layer: a transformer layer's attention and its MLP or MoE, or
+ * the blocks a hybrid pattern holds (M mamba, * attn, - mlp, E moe). */
+static const char *whole_layer_scope(const struct import_result *res)
+{
+    static char scope[40];
+    if (!res->pattern[0])
+        return res->experts > 0 ? "attn,moe" : "attn,mlp";
+    static const char *const names[] = {"mamba", "attn", "mlp", "moe"};
+    size_t n = 0;
+    scope[0] = '\0';
+    for (int i = 0; i < 4; i++)
+        if (strchr(res->pattern, MODEL_PATTERN_LETTERS[i]))
+            n += (size_t)snprintf(scope + n, sizeof scope - n, "%s%s", n ? "," : "", names[i]);
+    return scope;
+}
+
+/* CUDA graphs from --cuda-graph-impl and --cuda-graph-scope (--cuda-graph-modules in later
+ * Megatron-Core): local with the scope full_iteration captures the whole forward-backward;
+ * otherwise each layer's graphs capture the scope's modules, or with no scope the whole layer
+ * (transformer_config.py: an empty scope is the layer): its mixer and its MLP or MoE.  Without
+ * an impl the scope means nothing. */
+static enum sim_status graph_keys(struct import_result *res, const struct pending *pd,
+                                  struct sim_error *err)
+{
+    const char *scope = import_value(res, "cuda-graph-scope");
+    if (pd->graph_impl == 0) {
+        drop_key(res, "cuda-graph-scope", "--cuda-graph-scope");
+        return SIM_OK;
+    }
+    if (pd->graph_impl == 1 && scope && strstr(scope, "full_iteration")) {
+        drop_key(res, "cuda-graph-scope", "--cuda-graph-scope");
+        return put_key(res, "cuda-graphs", "full-iteration", "cuda-graph-scope", err);
+    }
+    if (scope && strstr(scope, "full_iteration"))
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "import: --cuda-graph-scope full_iteration needs --cuda-graph-impl local");
+    enum sim_status st = put_key(res, "cuda-graphs", "modules", "cuda-graph-impl", err);
+    if (st != SIM_OK || (scope && *scope))
+        return st;
+    return put_key(res, "cuda-graph-scope", whole_layer_scope(res),
+                   "cuda-graph-impl (the whole layer)", err);
+}
+
 /* Megatron's defaults where stepsim's differ, and the values that follow from several flags. */
 static enum sim_status finish(struct import_result *res, const struct pending *pd,
                               struct sim_error *err)
@@ -535,6 +602,8 @@ static enum sim_status finish(struct import_result *res, const struct pending *p
     const char *alg = import_value(res, "optimizer-algorithm");
     if (!alg || strcmp(alg, "muon") != 0)
         drop_key(res, "muon-ns-steps", "--muon-num-ns-steps");
+    if (st == SIM_OK)
+        st = graph_keys(res, pd, err);
     /* The line runs Megatron-Core: run refuses what it does not offer, plan explores only
      * what it does. */
     if (st == SIM_OK)
@@ -606,7 +675,7 @@ static const char import_help[] =
     "--context-parallel-size, --expert-model-parallel-size, --sequence-parallel,\n"
     "--micro-batch-size, --global-batch-size, --seq-length, --recompute-granularity,\n"
     "--bf16 / --fp16 / --fp8-format / --fp4-format, --use-distributed-optimizer,\n"
-    "--optimizer, --overlap-grad-reduce, ...;\n"
+    "--optimizer, --overlap-grad-reduce, --cuda-graph-impl, ...;\n"
     "torchrun's --nnodes and --nproc-per-node give the world size) into a scenario file, on\n"
     "stdout or --out.  Megatron-Bridge's overrides (model.tensor_model_parallel_size=8) read\n"
     "the same.  The line may be one quoted string or many words.  The model is the shipped one\n"

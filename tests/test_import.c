@@ -258,6 +258,43 @@ Test(import, sync_tp_allreduce_only_without_sequence_parallelism, .init = setup)
     cr_assert(ignored("--no-async-tensor-model-parallel-allreduce"));
 }
 
+/* CUDA graphs: --cuda-graph-impl local with the scope full_iteration is the whole iteration;
+ * transformer_engine (or the older --enable-cuda-graph) each layer's modules, the scope's or
+ * with none the whole layer (a MoE layer's router, dispatch and experts as one); a scope
+ * without an impl means nothing. */
+Test(import, cuda_graphs, .init = setup)
+{
+    cr_assert_eq(parse("--cuda-graph-impl local --cuda-graph-scope full_iteration"), SIM_OK,
+                 "%s", err.msg);
+    has("cuda-graphs", "full-iteration");
+    cr_assert_null(import_value(&res, "cuda-graph-scope"));
+    cr_assert_eq(parse("--cuda-graph-impl transformer_engine --cuda-graph-scope attn "
+                       "moe_router moe_preprocess"),
+                 SIM_OK, "%s", err.msg);
+    has("cuda-graphs", "modules");
+    has("cuda-graph-scope", "attn,moe_router,moe_preprocess");
+    cr_assert_eq(parse("--cuda-graph-impl transformer_engine --cuda-graph-modules mamba"), SIM_OK,
+                 "%s", err.msg);
+    has("cuda-graph-scope", "mamba");
+    cr_assert_eq(parse("--enable-cuda-graph"), SIM_OK, "%s", err.msg);
+    has("cuda-graphs", "modules");
+    has("cuda-graph-scope", "attn,mlp");
+    cr_assert_eq(parse("--num-experts 8 --cuda-graph-impl transformer_engine"), SIM_OK, "%s",
+                 err.msg);
+    has("cuda-graph-scope", "attn,moe");
+    cr_assert_eq(parse("--cuda-graph-scope attn"), SIM_OK, "%s", err.msg);
+    cr_assert_null(import_value(&res, "cuda-graphs"));
+    cr_assert_null(import_value(&res, "cuda-graph-scope"));
+    cr_assert(ignored("--cuda-graph-scope"));
+    cr_assert_eq(parse("--cuda-graph-impl none --cuda-graph-scope full_iteration"), SIM_OK);
+    cr_assert_null(import_value(&res, "cuda-graphs"));
+    cr_assert_eq(parse("--cuda-graph-impl transformer_engine --cuda-graph-scope full_iteration"),
+                 SIM_EINPUT);
+    cr_assert(strstr(err.msg, "needs --cuda-graph-impl local"), "%s", err.msg);
+    cr_assert_eq(parse("--cuda-graph-impl cudnn"), SIM_EINPUT);
+    cr_assert(strstr(err.msg, "none, local and transformer_engine"), "%s", err.msg);
+}
+
 static int run_import(char **out, char **errtext, const char *const *args)
 {
     return run_command(import_main, "import", args, out, errtext);
