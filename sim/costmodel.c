@@ -1269,9 +1269,10 @@ void cm_release(struct costmodel *cm)
 void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
                     const struct pipe_result *res, int rank, struct cm_rank_memory *out)
 {
-    double dense = 0, expert = 0, act = 0, largest = 0, narrow = 0, edge = 0;
+    double dense = 0, expert = 0, act = 0, largest = 0, narrow = 0, edge = 0, layers = 0;
     for (int ch = 0; ch < scn->vp; ch++) {
         const struct cm_stage *cs = &cm->stages[scn_stage_of(scn, rank, ch)];
+        layers += cs->layers;
         narrow += cs->narrow_dense_params + cs->narrow_expert_params;
         edge += cs->edge_params;
         dense += cs->dense_params;
@@ -1321,6 +1322,10 @@ void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
         optimizer_state_bytes(scn, shard, edge_shard) * (1.0 - scn->offload_optimizer);
     out->act_per_mb = act / scn->vp;
     out->activations = out->act_per_mb * res->peak_inflight[rank];
+    /* an overlapped F&B pair at the peak holds one layer more at its crossing (pipeline.h) */
+    int pair = res->pair_peak ? res->pair_peak[rank] : 0;
+    if (pair > 0 && pair >= res->peak_inflight[rank] && layers > 0)
+        out->activations += act / layers;
     out->total = out->weights + out->grads + out->optimizer + out->activations;
     out->oom = out->total > hw_usable_hbm(&cm->hw->gpu);
 }

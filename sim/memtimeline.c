@@ -5,10 +5,21 @@
 
 #include "timeline.h"
 
+/* Is `rec` rank r's op of `kind` that takes or frees activations?  An F&B pair whose B frees
+ * its own hands the F's activations over as it frees (pipe_pair_defers): neither op moves the
+ * count (the crossing's one layer is not drawn). */
+static int is_op(const struct pipe_record *rec, int r, enum rec_kind kind, int split)
+{
+    if (rec->rank != r || rec->peer >= 0 || rec->kind != kind)
+        return 0;
+    return split || (rec->overlap != SCHED_PAIR_F && rec->overlap != SCHED_PAIR_B);
+}
+
 int memtl_walk(const struct scenario *scn, const struct pipe_result *res,
                const struct costmodel *cm, memtl_visit_fn visit, void *user)
 {
-    enum rec_kind frees = scn_split_backward(scn) ? REC_W : REC_B;
+    int split = scn_split_backward(scn);
+    enum rec_kind frees = split ? REC_W : REC_B;
     for (int r = 0; r < res->pp; r++) {
         struct cm_rank_memory mem;
         cm_rank_memory(cm, scn, res, r, &mem);
@@ -22,11 +33,9 @@ int memtl_walk(const struct scenario *scn, const struct pipe_result *res,
         size_t n = res->nrecs;
         size_t take = 0, give = 0;
         for (;;) {
-            while (take < n && !(res->recs[take].rank == r && res->recs[take].peer < 0 &&
-                                 res->recs[take].kind == REC_F))
+            while (take < n && !(is_op(&res->recs[take], r, REC_F, split)))
                 take++;
-            while (give < n && !(res->recs[give].rank == r && res->recs[give].peer < 0 &&
-                                 res->recs[give].kind == frees))
+            while (give < n && !(is_op(&res->recs[give], r, frees, split)))
                 give++;
             if (take == n && give == n)
                 break;

@@ -158,6 +158,14 @@ static simtime_t plain_duration(const struct step_ctx *c, int rank, const struct
     }
 }
 
+int pipe_pair_defers(const struct sched_op *op, int split_backward)
+{
+    /* Megatron-Core's merged F&B step runs the F's layers front to back beside the B's back to
+     * front (models/common/model_chunk_schedule_plan.py, TransformerModelChunkSchedulePlan.run:
+     * get_layer(i) with pop_layer()), and each layer's backward frees what it kept */
+    return op->kind == OP_F && op->overlap == SCHED_PAIR_F && !split_backward;
+}
+
 /* An op of an overlapped F&B pair: its compute runs while its partner's communication does,
  * so it takes the longer of the two, plus the interference share of the shorter (the
  * communication kernels' SMs and memory traffic).  The pair overlaps as many layers as the
@@ -314,8 +322,12 @@ static enum sim_status try_start(struct step_ctx *c, int rank, struct sim_error 
         if (st != SIM_OK)
             return st;
     }
-    if (op->kind == OP_F && ++rs->inflight > c->res->peak_inflight[rank])
+    if (op->kind == OP_F && pipe_pair_defers(op, c->setup->sp.split_backward)) {
+        if (rs->inflight > c->res->pair_peak[rank])
+            c->res->pair_peak[rank] = rs->inflight;
+    } else if (op->kind == OP_F && ++rs->inflight > c->res->peak_inflight[rank]) {
         c->res->peak_inflight[rank] = rs->inflight;
+    }
     return eng_schedule(&c->eng, end, EV_OP_DONE, rank, 0, err);
 }
 
@@ -513,7 +525,8 @@ static enum sim_status on_op_done(struct engine *eng, const struct evq_event *ev
     case OP_B:
         *f |= FL_B_DONE;
         if (!c->setup->sp.split_backward) {
-            rs->inflight--;
+            if (op->overlap != SCHED_PAIR_B) /* else the pair's F's take this one's place */
+                rs->inflight--;
             st = grads_progress(c, rank, op->chunk, err);
         }
         if (op->overlap == SCHED_PAIR_B && st == SIM_OK && rs->pair_stage >= 0) {
@@ -632,6 +645,7 @@ void pipe_result_release(struct pipe_result *res)
     mem_free(res->busy);
     mem_free(res->opt_end);
     mem_free(res->peak_inflight);
+    mem_free(res->pair_peak);
     mem_free(res->opt_start);
     mem_free(res->compute_end_rank);
     memset(res, 0, sizeof *res);
@@ -676,11 +690,13 @@ static int alloc_step(struct step_ctx *c, struct pipe_result *res, size_t cells)
     res->busy = mem_calloc((size_t)c->pp, sizeof *res->busy);
     res->opt_end = mem_calloc((size_t)c->pp, sizeof *res->opt_end);
     res->peak_inflight = mem_calloc((size_t)c->pp, sizeof *res->peak_inflight);
+    res->pair_peak = mem_calloc((size_t)c->pp, sizeof *res->pair_peak);
     res->opt_start = mem_calloc((size_t)c->pp, sizeof *res->opt_start);
     res->compute_end_rank = mem_calloc((size_t)c->pp, sizeof *res->compute_end_rank);
     return c->ranks && c->links && c->xfers && c->flags && c->stage_at && res->recs &&
                    (c->unposted || !c->setup->rendezvous_p2p) &&
-                   res->busy && res->opt_end && res->peak_inflight && res->opt_start &&
+                   res->busy && res->opt_end && res->peak_inflight && res->pair_peak &&
+                   res->opt_start &&
                    res->compute_end_rank
                ? 0
                : -1;

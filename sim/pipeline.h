@@ -121,6 +121,11 @@ struct pipe_result {
     simtime_t *opt_start; /* [pp] start of the rank's optimizer op */
     simtime_t *compute_end_rank; /* [pp] end of the rank's last F/B/W */
     int *peak_inflight; /* [pp] max (micro-batch, chunk) activations held at once */
+    /* [pp] the most activations held when an overlapped F&B pair whose B frees its own began,
+     * counting the B's micro-batch, not the F's: the pair runs layer by layer, the F's layers
+     * filling as the B's empty, so it holds one layer more than that at its crossing; 0
+     * without such pairs (pipe_pair_holds). */
+    int *pair_peak;
     simtime_t first_start;  /* earliest compute start */
     simtime_t compute_end;  /* latest F/B/W end: the pipeline makespan's end */
     simtime_t step_end;     /* latest optimizer end */
@@ -141,5 +146,9 @@ enum sim_status pipe_run(const struct pipe_setup *setup, struct pipe_result *res
 void pipe_result_release(struct pipe_result *res);
 
 const char *rec_kind_name(enum rec_kind kind);
+
+/* Does an F&B pair of `op`'s kind defer its F's activations to the end of its B (the B frees
+ * its own micro-batch's as the F fills its): a pair's F, and the backward is not split. */
+int pipe_pair_defers(const struct sched_op *op, int split_backward);
 
 #endif

@@ -480,26 +480,31 @@ static int enumerate(struct plan_space *sp, struct cand_list *out)
 /* ---- bounds ------------------------------------------------------------------------------ */
 
 /* Peak in-flight (micro-batch, chunk) activations of each rank, from the schedule's order
- * alone.  A rank runs its ops one at a time in this order and the simulator counts an
- * activation from its F's start to its B's end (W's, when split), so the count after each
- * op -- and its maximum -- does not depend on timing: this equals the simulated peak. */
+ * alone, into peak[0, pp), and the pipeline's pair peaks (pipe_result's pair_peak) into
+ * peak[pp, 2 pp).  A rank runs its ops one at a time in this order and the simulator counts an
+ * activation from its F's start to its B's end (W's, when split; a deferring pair's F from its
+ * B's end, pipe_pair_defers), so the count after each op -- and its maximum -- does not depend
+ * on timing: this equals the simulated peak. */
 static int peak_inflight(const struct pipe_setup *setup, int *peak)
 {
     size_t n = sched_ops_per_rank(setup->schedule, &setup->sp);
     struct sched_op *ops = mem_calloc(n, sizeof *ops);
     if (!ops)
         return -1;
-    int release = setup->sp.split_backward ? OP_W : OP_B;
-    for (int r = 0; r < setup->sp.pp; r++) {
+    int split = setup->sp.split_backward, release = split ? OP_W : OP_B, pp = setup->sp.pp;
+    for (int r = 0; r < pp; r++) {
         sched_build(setup->schedule, &setup->sp, r, ops);
-        int cur = 0, max = 0;
+        int cur = 0, max = 0, pair = 0;
         for (size_t i = 0; i < n; i++) {
-            if (ops[i].kind == OP_F && ++cur > max)
+            if (pipe_pair_defers(&ops[i], split))
+                pair = cur > pair ? cur : pair;
+            else if (ops[i].kind == OP_F && ++cur > max)
                 max = cur;
-            else if (ops[i].kind == release)
+            else if (ops[i].kind == release && !(ops[i].overlap == SCHED_PAIR_B && !split))
                 cur--;
         }
         peak[r] = max;
+        peak[pp + r] = pair;
     }
     mem_free(ops);
     return 0;
@@ -667,6 +672,7 @@ static void measure(struct plan_entry *e, const struct plan_layout *L, const str
     struct pipe_result res; /* cm_rank_memory reads only the peak in-flight count from it */
     memset(&res, 0, sizeof res);
     res.peak_inflight = L->peak;
+    res.pair_peak = L->peak + scn->pp;
     e->mem_bytes = e->mem_floor = 0;
     for (int r = 0; r < scn->pp; r++) {
         struct cm_rank_memory mem;
@@ -796,7 +802,7 @@ static int group_orders(const struct plan_result *res, const struct plan_space *
 struct peak_cache {
     const struct sched_type *type;
     struct sched_params sp;
-    int *peak; /* [sp.pp]; owned; NULL when none yet */
+    int *peak; /* [2 sp.pp] (peak_inflight's); owned; NULL when none yet */
 };
 
 static int same_order(const struct peak_cache *pc, const struct pipe_setup *s)
@@ -815,7 +821,7 @@ static const int *cached_peaks(struct peak_cache *pc, const struct pipe_setup *s
         return pc->peak;
     ++*built;
     mem_free(pc->peak);
-    pc->peak = mem_calloc((size_t)setup->sp.pp, sizeof *pc->peak);
+    pc->peak = mem_calloc(2 * (size_t)setup->sp.pp, sizeof *pc->peak);
     if (pc->peak && peak_inflight(setup, pc->peak) != 0) {
         mem_free(pc->peak);
         pc->peak = NULL;
@@ -850,11 +856,11 @@ static void check_layout(struct plan_ctx *c, size_t i, struct peak_cache *pc, si
         return;
     }
     const int *peak = cached_peaks(pc, &setup, built);
-    L->peak = mem_calloc((size_t)scn.pp, sizeof *L->peak);
+    L->peak = mem_calloc(2 * (size_t)scn.pp, sizeof *L->peak);
     if (!peak || !L->peak) {
         c->status[i] = err_set(&c->errs[i], SIM_EFAIL, NULL, 0, "out of memory");
     } else {
-        memcpy(L->peak, peak, (size_t)scn.pp * sizeof *L->peak);
+        memcpy(L->peak, peak, 2 * (size_t)scn.pp * sizeof *L->peak);
         measure(e, L, &cm, &scn, &setup);
         for (size_t k = 0; k < L->n; k++) {
             c->e[L->first + k].dp = e->dp;

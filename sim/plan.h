@@ -80,8 +80,8 @@ struct plan_layout {
     int offload_opt, offload_act; /* some offload option moves the optimizer / activations */
     int valid;        /* the layout passes the rules (checked once, on its fastest config) */
     simtime_t bound;  /* lower bound on the step of every config of the layout */
-    int *peak;        /* [pp] in-flight activations per rank (the schedule's, so every
-                         config's); owned */
+    int *peak;        /* [2 pp] in-flight activations per rank, then its pair peaks (the
+                         schedule's, so every config's; plan.c peak_inflight); owned */
 };
 
 struct plan_opts {

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "memtimeline.h"
 #include "step.h"
 
 #define MODEL(name) TOP_SRCDIR "/models/" name ".xml"
@@ -362,6 +363,51 @@ Test(dualpipe, two_parts_per_rank_and_hidden_all_to_all)
     double sum = b->compute + b->recompute + b->tp + b->cp + b->ep + b->pp + b->bubble + b->dp +
                  b->optimizer;
     cr_assert_float_eq(sum, r->step_s, 1e-9 * r->step_s, "the breakdown sums to the step");
+    step_release(&out);
+}
+
+/* The most activation bytes rank 0 holds in the memory timeline. */
+static int max_activation(const struct memtl_point *p, void *user)
+{
+    double *max = user;
+    if (p->rank == 0 && p->activation_bytes > *max)
+        *max = p->activation_bytes;
+    return 0;
+}
+
+/* Megatron-Core's expert-parallel overlap runs a steady-state F and B as one step, layer by
+ * layer: the F's layers fill as the B's (another micro-batch's) empty, so the pair holds its B's
+ * micro-batch and one layer more, not two micro-batches.  Mixtral on 4 ranks (8 layers a
+ * stage, 16 micro-batches): the pairs' warm-up is 2 (p - r - 1) + 1 forwards, which is the
+ * peak, plus one layer at each pair's crossing; on one rank, one micro-batch and one layer. */
+Test(memory, an_ep_overlapped_pair_holds_one_micro_batch_and_a_layer)
+{
+    cr_assert_eq(run(MODEL("mixtral-8x7b"), H100,
+                     L(MIXTRAL_EP8, "schedule=1f1b", "overlap-ep-comm=true")),
+                 SIM_OK, "%s", err.msg);
+    for (int r = 0; r < 4; r++) {
+        int warmup = 2 * (4 - r - 1) + 1;
+        const struct cm_rank_memory *m = &out.rep.mem[r];
+        cr_assert_eq(out.res.peak_inflight[r], warmup, "rank %d: %d", r,
+                     out.res.peak_inflight[r]);
+        cr_assert_eq(out.res.pair_peak[r], warmup);
+        if (r == 1 || r == 2) /* eight layers, no embedding or head */
+            cr_assert_float_eq(m->activations, m->act_per_mb * (warmup + 1.0 / 8),
+                               1e-6 * m->activations);
+    }
+    step_release(&out);
+    cr_assert_eq(run(MODEL("mixtral-8x7b"), H100,
+                     L("seq=4096", "tp=1", "ep=8", "pp=1", "gpus=8", "global-batch=64",
+                       "distributed-optimizer=true", "overlap-ep-comm=true")),
+                 SIM_OK, "%s", err.msg);
+    cr_assert_eq(out.res.peak_inflight[0], 1);
+    cr_assert_eq(out.res.pair_peak[0], 1);
+    const struct cm_rank_memory *m = &out.rep.mem[0];
+    cr_assert_float_eq(m->activations, m->act_per_mb * (1.0 + 1.0 / 32), 1e-6 * m->activations,
+                       "%g of %g", m->activations, m->act_per_mb);
+    double drawn = 0;
+    cr_assert_eq(memtl_walk(&scn, &out.res, &out.cm, max_activation, &drawn), 0);
+    cr_assert_float_eq(drawn, m->act_per_mb, 1e-6 * drawn, "the timeline: one micro-batch");
     step_release(&out);
 }
 
