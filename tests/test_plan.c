@@ -386,6 +386,36 @@ static void check_top(const struct scenario *base, int gpus, const struct plan_r
     }
 }
 
+/* Configs ruled out by memory before simulating (up to 8) really are out of memory, by the
+ * memory the planner predicted; how many were checked. */
+static int expect_oom_as_simulated(const struct scenario *base, int gpus,
+                                   const struct plan_result *res)
+{
+    int checked = 0;
+    for (size_t i = 0; i < res->n && checked < 8; i++) {
+        const struct plan_entry *e = &res->entries[i];
+        if (e->state != PLAN_OOM || e->built != 1)
+            continue;
+        struct scenario scn;
+        struct step_output so;
+        struct sim_error err;
+        err_clear(&err);
+        cr_assert_eq(plan_config_apply(base, gpus, &e->cfg, &scn, &err), SIM_OK, "%s", err.msg);
+        cr_assert_eq(step_run(&scn, &so, &err), SIM_OK, "%s", err.msg);
+        int oom = 0;
+        double peak = 0;
+        for (int r = 0; r < so.rep.pp; r++) {
+            oom |= so.rep.mem[r].oom;
+            peak = so.rep.mem[r].total > peak ? so.rep.mem[r].total : peak;
+        }
+        cr_expect(oom, "config %zu predicted over HBM but fits", i);
+        cr_expect_float_eq(peak, e->mem_bytes, 1e-9 * peak, "config %zu memory", i);
+        step_release(&so);
+        checked++;
+    }
+    return checked;
+}
+
 Test(plan, top_configs_pass_rules_and_fit)
 {
     struct scenario base;
@@ -393,31 +423,7 @@ Test(plan, top_configs_pass_rules_and_fit)
     struct plan_result res;
     plan_ok(&base, 32, 5, 0, 0, &res);
     check_top(&base, 32, &res);
-    /* Configs ruled out by memory before simulating really are out of memory. */
-    int checked = 0;
-    for (size_t i = 0; i < res.n && checked < 8; i++) {
-        const struct plan_entry *e = &res.entries[i];
-        if (e->state != PLAN_OOM || e->built != 1)
-            continue;
-        struct scenario scn;
-        struct step_output so;
-        struct sim_error err;
-        err_clear(&err);
-        cr_assert_eq(plan_config_apply(&base, 32, &e->cfg, &scn, &err), SIM_OK, "%s", err.msg);
-        cr_assert_eq(step_run(&scn, &so, &err), SIM_OK, "%s", err.msg);
-        int oom = 0;
-        double peak = 0;
-        for (int r = 0; r < so.rep.pp; r++) {
-            oom |= so.rep.mem[r].oom;
-            if (so.rep.mem[r].total > peak)
-                peak = so.rep.mem[r].total;
-        }
-        cr_expect(oom, "config %zu predicted over HBM but fits", i);
-        cr_expect_float_eq(peak, e->mem_bytes, 1e-9 * peak, "config %zu memory", i);
-        step_release(&so);
-        checked++;
-    }
-    cr_expect_gt(checked, 0);
+    cr_expect_gt(expect_oom_as_simulated(&base, 32, &res), 0);
     plan_result_release(&res);
 }
 
@@ -449,25 +455,7 @@ Test(plan, ep_overlap_memory_as_simulated)
     struct plan_result res;
     plan_ok(&base, 64, 3, 2, 0, &res);
     check_top(&base, 64, &res);
-    int checked = 0;
-    for (size_t i = 0; i < res.n && checked < 8; i++) {
-        const struct plan_entry *e = &res.entries[i];
-        if (e->state != PLAN_OOM || e->built != 1)
-            continue;
-        struct scenario scn;
-        struct step_output so;
-        struct sim_error err;
-        err_clear(&err);
-        cr_assert_eq(plan_config_apply(&base, 64, &e->cfg, &scn, &err), SIM_OK, "%s", err.msg);
-        cr_assert_eq(step_run(&scn, &so, &err), SIM_OK, "%s", err.msg);
-        double peak = 0;
-        for (int r = 0; r < so.rep.pp; r++)
-            peak = so.rep.mem[r].total > peak ? so.rep.mem[r].total : peak;
-        cr_expect_float_eq(peak, e->mem_bytes, 1e-9 * peak, "config %zu memory", i);
-        step_release(&so);
-        checked++;
-    }
-    cr_expect_gt(checked, 0);
+    cr_expect_gt(expect_oom_as_simulated(&base, 64, &res), 0);
     plan_result_release(&res);
 }
 
