@@ -11,6 +11,8 @@
 #   mb25   the same summary's 25.11 DGX-B200 Llama 3.1 405B rows: held out.
 #   mb26moe the 26.04.01 summary's mixture-of-experts rows: held out.
 #   tt24    the torchtitan team's December 2024 benchmarks (a new framework): held out.
+#   mb2608  Megatron-Bridge's 26.08 performance summary (CUDA graphs, fused grouped MLP, fp8
+#           attention): held out.
 # Columns: id, set, source, scenario (or -), comma-separated --set overrides (or -), measured
 # step time in s, measured peak memory per GPU in GB (or -), scored (yes/no), - or what stepsim
 # lacks to express the run (ending " [run]" when the run has no scenario to name it), derivation.
@@ -29,14 +31,15 @@
 # summary line per set ("<set> MAE x% over N runs (worst y%)", wave2 adding "; K not
 # expressible", and "<set> memory MAE ..." where memory is published).
 #
-# Environment: VALIDATE_SETS (default "dev wave2 zb24 mb26 mb25 mb26moe tt24") picks sets; VALIDATE_TSV=path also
+# Environment: VALIDATE_SETS (default "dev wave2 zb24 mb26 mb25 mb26moe tt24
+# mb2608") picks sets; VALIDATE_TSV=path also
 # writes every row machine-readably (id, set, source, scored, status, measured and predicted
 # step time, error, memory, OOM); STEPSIM_ARGS adds options to every run (e.g.
 # STEPSIM_ARGS="--set jitter=0.02" for a what-if).  Exit status 1 when a run fails.
 set -u
 top_srcdir=${top_srcdir:-.}
 stepsim=${STEPSIM:-./stepsim}
-sets=${VALIDATE_SETS:-dev wave2 zb24 mb26 mb25 mb26moe tt24}
+sets=${VALIDATE_SETS:-dev wave2 zb24 mb26 mb25 mb26moe tt24 mb2608}
 [ -x "$stepsim" ] || { echo "validate: $stepsim not built" >&2; exit 1; }
 
 status=0
@@ -101,7 +104,7 @@ run_set() {
         dev) role="calibration set, the runs stepsim was tuned on" ;;
         wave2) role="second calibration set (not held out)" ;;
         zb24) role="held out so far: not used to calibrate" ;;
-        mb26 | mb25 | mb26moe | tt24) role="held out: never fitted, nothing chosen from its errors" ;;
+        mb26 | mb25 | mb26moe | tt24 | mb2608) role="held out: never fitted, nothing chosen from its errors" ;;
         *) role="" ;;
     esac
     echo "== $set_name (scenarios/validation/$set_name.tsv): $role"
