@@ -338,6 +338,14 @@ void report_layout_line(const struct scenario *scn, const struct report *rep, ch
     if (rep->grad_accumulation != GRAD_ACCUM_FUSED && used < len) /* a pass of its own */
         used += (size_t)snprintf(buf + used, len - used, ", gradients summed %s",
                                  scn_choice_name(SCN_GRAD_ACCUMULATION, rep->grad_accumulation));
+    if (scn->moe_fused_grouped_mlp && used < len)
+        used += (size_t)snprintf(buf + used, len - used, ", fused grouped MLP");
+    if (scn->cuda_graphs != CUDA_GRAPHS_NONE && used < len) { /* what the graphs capture */
+        char scope[96] = "full-iteration";
+        if (scn->cuda_graphs == CUDA_GRAPHS_MODULES)
+            scn_flag_names(SCN_CUDA_GRAPH_SCOPE, scn->cuda_graph_scope, scope, sizeof scope);
+        used += (size_t)snprintf(buf + used, len - used, ", CUDA graphs %s", scope);
+    }
     if (used < len)
         snprintf(buf + used, len - used, "; %d x %d samples x %d tokens per replica",
                  scn->microbatches, scn->micro_batch, scn->seq);

@@ -4,8 +4,10 @@
  * rules that refuse them.  OLMoE's layers are all of the MoE kind: its report's layer_view[1]. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <string.h>
 
 #include "helpers.h"
+#include "report.h"
 #include "step.h"
 
 #define MODEL(name) TOP_SRCDIR "/models/" name ".xml"
@@ -89,6 +91,28 @@ Test(graphs, moe_router_and_preprocess_scopes)
     cr_assert(near(r.fwd - p.fwd, 16 * 6 * SAVED), "preprocess forward %.9g", r.fwd - p.fwd);
     cr_assert(near(r.bwd, p.bwd), "preprocessing has no backward");
     cr_assert(near(e.wgt, p.wgt), "no weight gradient there");
+}
+
+/* The layout line says what the graphs capture and whether the experts' MLP is fused. */
+Test(graphs, the_layout_line_names_them)
+{
+    char line[512];
+    toy_step_on(MODEL("olmoe-1b-7b"), 8, BLACKWELL,
+                L("seq=4096", "microbatches=1", "ep=8", "dtype=fp8", "fp8-recipe=mxfp8",
+                  "moe-fused-grouped-mlp=true", "cuda-graphs=full-iteration"),
+                &scn, &out);
+    report_layout_line(&scn, &out.rep, line, sizeof line);
+    cr_assert_not_null(strstr(line, ", fused grouped MLP, CUDA graphs full-iteration;"), "%s",
+                       line);
+    step_release(&out);
+    toy_step_on(MODEL("olmoe-1b-7b"), 8, BLACKWELL,
+                L("seq=4096", "microbatches=1", "ep=8", "cuda-graphs=modules",
+                  "cuda-graph-scope=moe_router,attn"),
+                &scn, &out);
+    report_layout_line(&scn, &out.rep, line, sizeof line);
+    cr_assert_not_null(strstr(line, ", CUDA graphs attn,moe_router;"), "%s", line);
+    cr_assert_null(strstr(line, "fused"), "%s", line);
+    step_release(&out);
 }
 
 /* The fused grouped MLP (OLMoE, 8 local experts a GPU, MXFP8, 1 us a launch): FC1 and FC2
