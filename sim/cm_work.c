@@ -116,6 +116,27 @@
  * writes per rotated element, 24 bytes, of which a fused kernel's own 4 are not counted; MLA
  * first de-interleaves the rotary part with one more cat (28 - 4 = 24).  Seven kernels each for
  * Q and K, and six more each on the cos / sin tables. */
+/* Experts with biases (GPT-OSS): Megatron-Core's TEGroupedMLP adds each local expert's FC2
+ * bias, scaled by the tokens' routing probabilities, in PyTorch ops after the grouped GEMM
+ * (moe/experts.py, _apply_bias, at 2edffadb5, the Megatron-Core of Megatron-Bridge v0.4.2 and
+ * the 26.04.01 container: t + b * p per expert slice, torch.cat, .to(the output's dtype)).  Per
+ * element of the experts' output, with probabilities of q bytes -- 4 under DeepEP / HybridEP
+ * or an fp32 router (token_dispatcher.py: "DeepEP only supports float32 probs"), else the
+ * router's bf16 (router.py: softmax(...).type_as(logits)) --: b * p written (q), t + that read
+ * 2 + q and written q, the cat read q and written q, and with fp32 a cast back read 4 and
+ * written 2: 2 + 5q (+ 6) bytes, 12 or 28; the backward forms the bias's and the
+ * probabilities' gradients as products reduced (3q each), and with fp32 casts the gradient in
+ * and t's copy out (6 + 6): 12 or 36.  Kernels: two per local expert and the cat and cast
+ * forward; about five per expert and one backward.  The fused grouped MLP applies the bias in
+ * its epilogue. */
+static double expert_bias_bytes(const struct cm_ctx *c, int backward)
+{
+    int fp32 = c->scn->moe_router_fp32 || c->scn->moe_dispatcher == DISPATCH_DEEPEP;
+    double q = fp32 ? 4.0 : 2.0;
+    if (backward)
+        return 6.0 * q + (fp32 ? 12.0 : 0.0);
+    return 2.0 + 5.0 * q + (fp32 ? 6.0 : 0.0);
+}
 #define UNFUSED_ROPE_BYTES 20.0
 #define UNFUSED_MLA_ROPE_BYTES 24.0
 #define KERNELS_UNFUSED_ROPE 26.0
@@ -258,6 +279,8 @@ struct layer_cost {
     double act_dense, act_moe; /* of which the activation functions: dense MLP or shared
                                   experts, routed experts */
     double permute_fwd;        /* of which the token permutation of MoE layers */
+    double expert_bias_fwd, expert_bias_bwd; /* of elem_fwd: the experts' FC2 bias added in
+                                                PyTorch ops, and its backward (not 2x) */
     double tp_fwd, tp_bwd;     /* TP collective time per pass (before overlap) */
     double tp_regather;        /* of tp_fwd, what recomputing the per-op policy's matmuls repeats */
     double tp_bwd_hidden;      /* of tp_bwd, what column-parallel GEMMs hide of their own */
@@ -684,6 +707,17 @@ static void cp_ring_passes(const struct cm_ctx *c, const struct layer_parts *lp,
     count_kernels(c, GS_ATTN, (r - 1.0) + 2.0 * r + 2.0, (r - 1.0) + 3.0 * r + 1.0, 0.0, lc);
 }
 
+/* Elements of the routed experts' output on this GPU that their FC2 bias is added to in
+ * PyTorch ops (expert_bias_bytes): a MoE layer of a model with biases, without the fused grouped
+ * MLP. */
+static double expert_bias_elements(const struct cm_ctx *c, const struct layer_parts *lp,
+                                   double Ts)
+{
+    if (lp->mlp != MLP_MOE || !c->m->bias || c->scn->moe_fused_grouped_mlp)
+        return 0.0;
+    return Ts * c->m->top_k * model_moe_width(c->m) * c->scn->moe_imbalance;
+}
+
 /* Element-wise forward work on this GPU, into lc: norms and residuals on the
  * (sequence-parallel) shard -- two norms (read + write) 4 and two residual adds (2 reads + 1
  * write) 6 = 10 units of Ts h elements, bias-add and dropout fused into them as in Megatron --
@@ -725,12 +759,15 @@ static void layer_elementwise(const struct cm_ctx *c, const struct layer_parts *
                             c->cfg->seq / c->cfg->cp);
     lc->rope_fwd = rope_s(c, lp, T);
     lc->mla_qkv = mla_assembly_s(c, lp, T);
+    double bias_elems = expert_bias_elements(c, lp, Ts);
+    lc->expert_bias_fwd = cm_memory_s(c, expert_bias_bytes(c, 0) * bias_elems);
+    lc->expert_bias_bwd = cm_memory_s(c, expert_bias_bytes(c, 1) * bias_elems);
     if (lp->mixer == MIXER_MAMBA) /* the conv1d reads and writes x, B, C (its SiLU fused); the
                                    * scan applies the z gate; the RMSNorm reads and writes y */
         other += ACT_BYTES * T / t *
                  (2.0 * model_mamba_conv_channels(m) + 2.0 * model_mamba_inner(m));
     lc->elem_fwd = lc->norm_fwd + lc->rope_fwd + lc->act_dense + lc->act_moe + lc->permute_fwd +
-                   cm_memory_s(c, other);
+                   lc->expert_bias_fwd + cm_memory_s(c, other);
     if (c->narrow)
         narrow_quantize_s(c, lp, T, Ts, dense_inner + unfused_routed, &lc->quant_fwd,
                           &lc->quant_bwd);
@@ -849,6 +886,11 @@ static void moe_kernels(const struct cm_ctx *c, struct layer_cost *lc)
         fwd += extra_gemms;
         bwd += extra_gemms;
         wgt += extra_gemms;
+    }
+    if (m->bias && !c->scn->moe_fused_grouped_mlp) { /* expert_bias_bytes */
+        double local_experts = (double)m->experts / c->cfg->ep;
+        fwd += 2.0 * local_experts + 2.0;
+        bwd += 5.0 * local_experts + 1.0;
     }
     if (m->moe_latent > 0) { /* the two latent projections' GEMMs each way */
         fwd += 2.0;
@@ -1191,7 +1233,8 @@ static struct recompute_cost selective_recompute(const struct cm_ctx *c, int moe
                                   experts, router, latent projections, dispatch, experts and
                                   combine */
         r.work += lc->mlp_gemm + lc->act_dense + lc->router_gemm + lc->latent_gemm +
-                  lc->expert_gemm + lc->act_moe + lc->permute_fwd + lc->router_fwd;
+                  lc->expert_gemm + lc->act_moe + lc->permute_fwd + lc->router_fwd +
+                  lc->expert_bias_fwd;
         r.ep += lc->ep_fwd;
         a.shared_hidden = a.moe_hidden = a.permuted = a.latent_out = 0.0;
     } else if ((rc & RC_MOE_ACT) && moe) {
@@ -1314,7 +1357,8 @@ static void add_offload(const struct cm_ctx *c, double kept, double fwd_work, do
  * backward calls the same gather or scatter, Megatron-Core core_v0.12.0 to core_v0.14.0). */
 static double elem_bwd_s(const struct layer_cost *lc)
 {
-    return ELEMWISE_BWD_FACTOR * (lc->elem_fwd - lc->permute_fwd) + lc->permute_fwd;
+    return ELEMWISE_BWD_FACTOR * (lc->elem_fwd - lc->permute_fwd - lc->expert_bias_fwd) +
+           lc->permute_fwd + lc->expert_bias_bwd;
 }
 
 /* The model's first layer of each kind, as the report's per-layer table shows it (stages are

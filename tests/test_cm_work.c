@@ -694,6 +694,61 @@ static void launch_seconds(const char *model, const char *ep, double *fwd, doubl
     step_release(&out);
 }
 
+/* OLMoE with biases on its linear layers, written next to the shipped model (the same shape). */
+static const char *olmoe_with_biases(char *path, size_t len)
+{
+    snprintf(path, len, "/tmp/stepsim-olmoe-bias-%ld.xml", (long)getpid());
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "<?xml version=\"1.0\"?>\n<model name=\"olmoe-bias\">\n"
+               "  <transformer layers=\"16\" hidden=\"2048\" ffn=\"1024\" heads=\"16\" "
+               "kv-heads=\"16\" vocab=\"50304\" max-seq=\"4096\" activation=\"swiglu\" "
+               "norm=\"rmsnorm\" position=\"rope\" tied-embeddings=\"false\" bias=\"true\"/>\n"
+               "  <moe experts=\"64\" top-k=\"8\" expert-ffn=\"1024\"/>\n</model>\n");
+    cr_assert_eq(fclose(f), 0);
+    return path;
+}
+
+/* Experts with biases (OLMoE's shape, 4096 tokens, top-8 of 64 experts, 2048 wide, HBM at
+ * 1 TB/s): Megatron-Core adds each local expert's FC2 bias times the routing probability in
+ * PyTorch ops over the 4096 x 8 x 2048 = 67,108,864 elements of the experts' output: with the
+ * router's bf16 probabilities 12 bytes an element each way (0.805306368 ms); under DeepEP,
+ * whose probabilities are fp32, 28 forward and 36 backward.  The fused grouped MLP adds it in
+ * its epilogue: nothing. */
+Test(moe, expert_biases_added_in_pytorch_ops)
+{
+    char path[128];
+    const char *biased = olmoe_with_biases(path, sizeof path);
+    static const struct {
+        const char *dispatcher;
+        double fwd, bwd;
+    } cases[] = {{"moe-dispatcher=alltoall", 12, 12}, {"moe-dispatcher=deepep", 28, 36}};
+    double elems = 4096.0 * 8 * 2048;
+    for (size_t i = 0; i < 2; i++) {
+        const char *const *sets = L("seq=4096", "microbatches=1", "ep=8", "gpus=8",
+                                    "hw.hbm-bandwidth=1TBps", cases[i].dispatcher);
+        run_ok(MODEL("olmoe-1b-7b"), 8, sets);
+        struct cm_layer_view plain = out.rep.layer_view[1];
+        step_release(&out);
+        run_ok(biased, 8, sets);
+        struct cm_layer_view b = out.rep.layer_view[1];
+        step_release(&out);
+        cr_assert(near(b.elem_fwd - plain.elem_fwd, cases[i].fwd * elems / 1e12), "%s %.9g",
+                  cases[i].dispatcher, b.elem_fwd - plain.elem_fwd);
+        cr_assert(near(b.elem_bwd - plain.elem_bwd, cases[i].bwd * elems / 1e12), "%s %.9g",
+                  cases[i].dispatcher, b.elem_bwd - plain.elem_bwd);
+    }
+    /* and launches, per layer: two per local expert (8) and two more forward, five per
+     * expert and one more backward */
+    double f0, b0, w0, f1, b1, w1;
+    launch_seconds(MODEL("olmoe-1b-7b"), "ep=8", &f0, &b0, &w0);
+    launch_seconds(biased, "ep=8", &f1, &b1, &w1);
+    cr_assert(near(f1 - f0, 16 * (2 * 8 + 2) * 1e-6), "forward %.9g", f1 - f0);
+    cr_assert(near(b1 - b0, 16 * (5 * 8 + 1) * 1e-6), "backward %.9g", b1 - b0);
+    cr_assert(near(w1, w0));
+    unlink(path);
+}
+
 /* A MoE layer launches its router and dispatch kernels (23 forward, 14 backward) and FC1 and
  * FC2 once per local expert where a dense MLP launches them once: OLMoE's 16 layers of 64
  * experts, attention 6 / 11, the MLP block's 5 / 9 / 2 weight-gradient GEMMs, the layer's
