@@ -864,6 +864,28 @@ static void mixer_kernels(const struct cm_ctx *c, const struct layer_parts *lp,
     count_kernels(c, GS_ATTN, fwd, bwd, KERNELS_WGT / 2.0, lc);
 }
 
+/* Quantize kernels of the routed experts' GEMM inputs, per operand (FC1's and FC2's inputs
+ * forward, their output gradients backward): Transformer Engine's GroupedLinear quantizes an
+ * operand split by split (tex.split_quantize; only delayed scaling has a fused multi-tensor
+ * cast-transpose, and NVFP4 a fused split kernel: transformer_engine/pytorch/csrc/extensions/
+ * cast.cpp, multi_tensor_quantize_impl, at v2.14), so each local expert's split runs its own
+ * quantizer: current scaling's amax, scale and cast (3 kernels), a block-scaled recipe's one
+ * cast (MXFP8, blockwise).  The fused grouped MLP quantizes FC2's input and FC1's output
+ * gradient in its epilogues and the other two in one grouped kernel each.  (The dense
+ * layers' few quantize launches a pass are not counted.) */
+static double expert_quantize_kernels(const struct cm_ctx *c)
+{
+    const struct scenario *scn = c->scn;
+    if (!c->narrow)
+        return 0.0;
+    if (scn->moe_fused_grouped_mlp)
+        return 1.0;
+    if (scn->dtype == DT_NVFP4 || scn->fp8_recipe == FP8_DELAYED)
+        return 2.0;
+    double local_experts = (double)c->m->experts / c->cfg->ep;
+    return 2.0 * local_experts * (scn->fp8_recipe == FP8_CURRENT ? 3.0 : 1.0);
+}
+
 /* A MoE block's kernels beyond a dense MLP's, by the graph scope that captures them. */
 static void moe_kernels(const struct cm_ctx *c, struct layer_cost *lc)
 {
@@ -878,6 +900,8 @@ static void moe_kernels(const struct cm_ctx *c, struct layer_cost *lc)
     count_kernels(c, GS_MOE | GS_MOE_PREPROCESS, KERNELS_MOE_PREPROCESS_FWD, 0.0, 0.0, lc);
     double fwd = KERNELS_MOE_ROUTE_FWD - KERNELS_ROUTER_FWD - KERNELS_MOE_PREPROCESS_FWD;
     double bwd = KERNELS_MOE_ROUTE_BWD - KERNELS_ROUTER_BWD, wgt = 0.0;
+    fwd += expert_quantize_kernels(c);
+    bwd += expert_quantize_kernels(c);
     if (c->scn->moe_fused_grouped_mlp) { /* the activation in the GEMMs' epilogues */
         fwd -= 1.0;
         bwd -= 1.0;

@@ -694,6 +694,37 @@ static void launch_seconds(const char *model, const char *ep, double *fwd, doubl
     step_release(&out);
 }
 
+/* Launch seconds of the first stage's forward when every kernel costs 1 us more, for OLMoE
+ * at EP 8 (8 local experts) in `dtype` and `recipe`. */
+static double olmoe_forward_launches(const char *dtype, const char *recipe)
+{
+    const char *const base[] = {"seq=4096", "microbatches=1", "ep=8", dtype, recipe, NULL};
+    const char *const slow[] = {"seq=4096",          "microbatches=1", "ep=8", dtype, recipe,
+                                "hw.kernel-overhead=1us", NULL};
+    run_ok(MODEL("olmoe-1b-7b"), 8, base);
+    double f0 = out.cm.stages[0].fwd.compute;
+    step_release(&out);
+    run_ok(MODEL("olmoe-1b-7b"), 8, slow);
+    double f1 = out.cm.stages[0].fwd.compute;
+    step_release(&out);
+    return f1 - f0;
+}
+
+/* Transformer Engine's GroupedLinear quantizes FC1's and FC2's inputs split by split: with
+ * current scaling 3 kernels (amax, scale, cast) per local expert and operand, 2 x 8 x 3 = 48
+ * more a layer than bf16; MXFP8 one per split, 16; delayed scaling's fused multi-tensor
+ * cast-transpose one per operand, 2; OLMoE's 16 layers. */
+Test(launches, experts_quantize_split_by_split)
+{
+    double bf16 = olmoe_forward_launches("dtype=bf16", "seq=4096"); /* no recipe: seq again */
+    double cs = olmoe_forward_launches("dtype=fp8", "fp8-recipe=current");
+    double mx = olmoe_forward_launches("dtype=fp8", "fp8-recipe=mxfp8");
+    double delayed = olmoe_forward_launches("dtype=fp8", "fp8-recipe=delayed");
+    cr_assert(near(cs - bf16, 16 * 48e-6), "current %.9g", cs - bf16);
+    cr_assert(near(mx - bf16, 16 * 16e-6), "mxfp8 %.9g", mx - bf16);
+    cr_assert(near(delayed - bf16, 16 * 2e-6), "delayed %.9g", delayed - bf16);
+}
+
 /* OLMoE with biases on its linear layers, written next to the shipped model (the same shape). */
 static const char *olmoe_with_biases(char *path, size_t len)
 {

@@ -116,8 +116,10 @@ Test(graphs, the_layout_line_names_them)
 }
 
 /* The fused grouped MLP (OLMoE, 8 local experts a GPU, MXFP8, 1 us a launch): FC1 and FC2
- * once for all experts instead of once each, and no activation kernel: 2 x 7 + 1 = 15 fewer
- * launches forward and backward, 14 fewer weight-gradient GEMMs, in each of 16 layers. */
+ * once for all experts instead of once each, no activation kernel, and one grouped quantize
+ * where GroupedLinear runs one per expert for each of two operands: 2 x 7 + 1 + (2 x 8 - 1) =
+ * 30 fewer launches forward and backward, 14 fewer weight-gradient GEMMs, in each of 16
+ * layers. */
 static struct pass_times launch_times(const char *fused)
 {
     const char *const *free_launch = L("seq=4096", "microbatches=1", "ep=8", "dtype=fp8",
@@ -133,8 +135,8 @@ Test(fused_grouped_mlp, launches_two_grouped_gemms_a_pass)
 {
     struct pass_times e = launch_times("moe-fused-grouped-mlp=false");
     struct pass_times f = launch_times("moe-fused-grouped-mlp=true");
-    cr_assert(near(e.fwd - f.fwd, 16 * 15e-6), "forward %.9g", e.fwd - f.fwd);
-    cr_assert(near(e.bwd - f.bwd, 16 * 15e-6), "backward %.9g", e.bwd - f.bwd);
+    cr_assert(near(e.fwd - f.fwd, 16 * 30e-6), "forward %.9g", e.fwd - f.fwd);
+    cr_assert(near(e.bwd - f.bwd, 16 * 30e-6), "backward %.9g", e.bwd - f.bwd);
     cr_assert(near(e.wgt - f.wgt, 16 * 14e-6), "wgrad %.9g", e.wgt - f.wgt);
 }
 
