@@ -158,14 +158,6 @@ static simtime_t plain_duration(const struct step_ctx *c, int rank, const struct
     }
 }
 
-int pipe_pair_defers(const struct sched_op *op, int split_backward)
-{
-    /* Megatron-Core's merged F&B step runs the F's layers front to back beside the B's back to
-     * front (models/common/model_chunk_schedule_plan.py, TransformerModelChunkSchedulePlan.run:
-     * get_layer(i) with pop_layer()), and each layer's backward frees what it kept */
-    return op->kind == OP_F && op->overlap == SCHED_PAIR_F && !split_backward;
-}
-
 /* An op of an overlapped F&B pair: its compute runs while its partner's communication does,
  * so it takes the longer of the two, plus the interference share of the shorter (the
  * communication kernels' SMs and memory traffic).  The pair overlaps as many layers as the
@@ -322,7 +314,7 @@ static enum sim_status try_start(struct step_ctx *c, int rank, struct sim_error 
         if (st != SIM_OK)
             return st;
     }
-    if (op->kind == OP_F && pipe_pair_defers(op, c->setup->sp.split_backward)) {
+    if (pipe_pair_defers(op, c->setup->sp.split_backward)) {
         if (rs->inflight > c->res->pair_peak[rank])
             c->res->pair_peak[rank] = rs->inflight;
     } else if (op->kind == OP_F && ++rs->inflight > c->res->peak_inflight[rank]) {

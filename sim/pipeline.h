@@ -147,8 +147,15 @@ void pipe_result_release(struct pipe_result *res);
 
 const char *rec_kind_name(enum rec_kind kind);
 
-/* Does an F&B pair of `op`'s kind defer its F's activations to the end of its B (the B frees
- * its own micro-batch's as the F fills its): a pair's F, and the backward is not split. */
-int pipe_pair_defers(const struct sched_op *op, int split_backward);
+/* Does `op` defer its activations to the end of its pair's B (the B frees its own micro-batch's
+ * as the F fills its): a pair's F, the backward not split.  Megatron-Core's merged F&B step runs
+ * the F's layers front to back beside the B's back to front (models/common/
+ * model_chunk_schedule_plan.py, TransformerModelChunkSchedulePlan.run: get_layer(i) with
+ * pop_layer()), and each layer's backward frees what it kept.  Inline: asked for every op of
+ * the simulation and of the planner's order-only peaks. */
+static inline int pipe_pair_defers(const struct sched_op *op, int split_backward)
+{
+    return op->kind == OP_F && op->overlap == SCHED_PAIR_F && !split_backward;
+}
 
 #endif

@@ -496,7 +496,7 @@ static int peak_inflight(const struct pipe_setup *setup, int *peak)
         sched_build(setup->schedule, &setup->sp, r, ops);
         int cur = 0, max = 0, pair = 0;
         for (size_t i = 0; i < n; i++) {
-            if (ops[i].overlap == SCHED_PAIR_F && pipe_pair_defers(&ops[i], split))
+            if (pipe_pair_defers(&ops[i], split))
                 pair = cur > pair ? cur : pair;
             else if (ops[i].kind == OP_F && ++cur > max)
                 max = cur;
