@@ -47,6 +47,7 @@ struct cm_ctx {
     int narrow;                    /* the linear GEMMs run in fp8 / nvfp4 (cm_narrow_gemms) */
     struct cm_layer_view *layer_view; /* where the first layer of each kind is described for
                                          the report (costmodel's layer_view), or NULL */
+    struct gemm_rate mxfp8; /* the fp8 rate: modules mxfp8-modules names in an NVFP4 run */
 };
 
 /* Whether transformer layer `layer` runs its linear GEMMs in the narrow type: all of them in fp8

@@ -203,14 +203,33 @@ double cm_memory_s(const struct cm_ctx *c, double bytes)
 
 /* Matmul time of one dense MLP of `flops` total: SwiGLU runs a fused gate+up GEMM (2/3 of the
  * work) and a down GEMM (1/3); GELU-style MLPs two equal GEMMs. */
-static double mlp_s(const struct cm_ctx *c, double flops, int n_gemms_split)
+/* The rate a linear module's GEMMs (enum scn_linear_module) run at: the run's narrow type,
+ * unless bf16-modules keeps the module 16-bit or mxfp8-modules runs it in MXFP8 (a bf16 edge
+ * layer's context runs every module wide already). */
+static const struct gemm_rate *module_rate(const struct cm_ctx *c, int module)
+{
+    if (!c->narrow)
+        return &c->linear;
+    if (c->scn->bf16_modules & module)
+        return &c->wide;
+    if (c->scn->mxfp8_modules & module)
+        return &c->mxfp8;
+    return &c->linear;
+}
+
+static double module_matmul_s(const struct cm_ctx *c, int module, double flops)
+{
+    return gemm_s(c, module_rate(c, module), flops);
+}
+
+static double mlp_s(const struct cm_ctx *c, int module, double flops, int n_gemms_split)
 {
     if (flops <= 0)
         return 0.0;
     if (c->m->act == ACT_SWIGLU)
-        return matmul_s(c, flops * 2.0 / 3.0 / n_gemms_split) * n_gemms_split +
-               matmul_s(c, flops / 3.0 / n_gemms_split) * n_gemms_split;
-    return 2.0 * n_gemms_split * matmul_s(c, flops / 2.0 / n_gemms_split);
+        return module_matmul_s(c, module, flops * 2.0 / 3.0 / n_gemms_split) * n_gemms_split +
+               module_matmul_s(c, module, flops / 3.0 / n_gemms_split) * n_gemms_split;
+    return 2.0 * n_gemms_split * module_matmul_s(c, module, flops / 2.0 / n_gemms_split);
 }
 
 /* ---- one transformer layer ------------------------------------------------------------- */
@@ -355,11 +374,11 @@ struct quant_recipe {
  * their block scales in the quantize pass, after a bf16 norm; NVFP4: an E4M3 scale per 16
  * values and a tensor amax taken after the random Hadamard transform, so nothing fuses into
  * the norm (normalization.cpp: UNFUSED with post-RHT amax). */
-static struct quant_recipe quant_recipe_of(const struct scenario *scn)
+static struct quant_recipe recipe_of(int dtype, int fp8_recipe)
 {
-    if (scn->dtype == DT_NVFP4)
+    if (dtype == DT_NVFP4)
         return (struct quant_recipe){0.5 + 1.0 / 16.0, 2.0, 0, QP_NONE, 0};
-    switch (scn->fp8_recipe) {
+    switch (fp8_recipe) {
     case FP8_CURRENT:
         return (struct quant_recipe){1.0, 2.0, 1, QP_GIVES_AMAX, 0};
     case FP8_BLOCKWISE:
@@ -372,14 +391,33 @@ static struct quant_recipe quant_recipe_of(const struct scenario *scn)
     }
 }
 
+static struct quant_recipe quant_recipe_of(const struct scenario *scn)
+{
+    return recipe_of(scn->dtype, scn->fp8_recipe);
+}
+
+/* The recipe linear module `module` quantizes its operands with (module_rate's choice), or
+ * NULL when bf16-modules keeps it 16-bit. */
+static const struct quant_recipe *module_recipe(const struct cm_ctx *c, int module,
+                                                struct quant_recipe *buf)
+{
+    if (c->scn->bf16_modules & module)
+        return NULL;
+    *buf = c->scn->mxfp8_modules & module ? recipe_of(DT_FP8, FP8_MXFP8)
+                                          : quant_recipe_of(c->scn);
+    return buf;
+}
+
 /* One GEMM operand to quantize: who wrote it, and its size on this GPU -- `local` elements,
  * `full` after the sequence-parallel gather when TP gathers it (else `full` = `local`). */
 struct quant_operand {
-    enum quant_producer producer;
+    int module;   /* the linear module whose GEMM reads it (enum scn_linear_module) */
+    int normed;   /* written by the norm of a LayerNormLinear (else by other kernels) */
     int gathered;
     double local, full;
     int backward; /* an output gradient, quantized in the backward */
     int sp_row;   /* a row-parallel Linear's input under sequence parallelism */
+    enum quant_producer producer; /* who writes it, under the module's recipe */
 };
 
 /* Net HBM bytes to quantize one operand, into *now (the pass that makes it, in its own
@@ -413,15 +451,17 @@ static void operand_quant_bytes(const struct quant_recipe *r, const struct quant
 }
 
 /* fp8 / nvfp4 quantization time of one layer's GEMM operands on this GPU (struct
- * layer_cost's quant_fwd / quant_bwd; net of the bf16 writes a fused norm saves).
+ * layer_cost's quant_fwd / quant_bwd; net of the bf16 writes a fused norm saves), each operand
+ * under its module's recipe (module_recipe; a bf16 module quantizes nothing).
  * Weights are cast once per step and cached (TE's is_first_microbatch): nothing here.
- * `inner` is the MLP's inner width (MoE: top_k routed + shared experts). */
+ * `dense_inner` is the dense MLP's or the shared experts' inner width, `routed_inner` the
+ * routed experts' (top_k of them) where their activation runs unfused. */
 static void narrow_quantize_s(const struct cm_ctx *c, const struct layer_parts *lp, double T,
-                              double Ts, double inner, double *fwd, double *bwd)
+                              double Ts, double dense_inner, double routed_inner, double *fwd,
+                              double *bwd)
 {
     const struct model *m = c->m;
     const struct scenario *scn = c->scn;
-    struct quant_recipe r = quant_recipe_of(scn);
     int sp = scn->sp && c->cfg->tp > 1, moe = lp->mlp == MLP_MOE;
     int attn = lp->mixer == MIXER_ATTENTION, mamba = lp->mixer == MIXER_MAMBA;
     double t = c->cfg->tp, h = m->hidden, rows = sp ? Ts * h : T * h;
@@ -431,33 +471,41 @@ static void narrow_quantize_s(const struct cm_ctx *c, const struct layer_parts *
                              : 0.0;
     double proj_in = attn ? (double)m->heads * m->v_head_dim : mamba ? model_mamba_inner(m) : 0.0;
     double mixer_rows = lp->mixer != MIXER_NONE ? rows : 0.0;
-    double fc1_out = inner * (m->act == ACT_SWIGLU ? 2.0 : 1.0);
+    double gate = m->act == ACT_SWIGLU ? 2.0 : 1.0; /* FC1 outputs per inner element */
     double routed = Ts * m->top_k * model_moe_width(m) * scn->moe_imbalance; /* experts' input */
     /* an MLP fed by the pre-MLP norm */
     int dense_mlp = lp->mlp == MLP_DENSE || (moe && m->shared_experts > 0);
+    int mix_in = attn ? LM_ATTN_QKV : LM_MAMBA_IN, mix_out = attn ? LM_ATTN_PROJ : LM_MAMBA_OUT;
+    int dense_mod = moe ? LM_SHARED_EXPERTS : LM_MLP;
     /* MLA's down-projections take a separate norm's output (TELinear, not LayerNormLinear);
      * a MoE layer's pre-MLP norm feeds the router too, so its shared experts' input is
      * unfused; Megatron-Core's own bias-activation kernel writes FC2's input in bf16. */
-    enum quant_producer qkv_in = m->kv_lora_rank > 0 && attn ? QP_NONE : r.norm;
-    enum quant_producer mlp_in = moe ? QP_NONE : r.norm;
+    int qkv_normed = !(m->kv_lora_rank > 0 && attn);
     const struct quant_operand ops[] = {
-        {qkv_in, sp, mixer_rows, T * h, 0, 0},              /* QKV (in_proj) input */
-        {QP_NONE, 0, T * proj_in / t, 0, 0, sp},            /* projection input */
-        {mlp_in, sp, dense_mlp ? rows : 0, T * h, 0, 0},    /* FC1 input */
-        {QP_NONE, 0, moe ? routed : 0, 0, 0, 0},            /* routed experts' FC1 input */
-        {QP_NONE, 0, T * inner / t, 0, 0, sp},              /* FC2 input */
-        {QP_NONE, 0, T * (qkv_out + fc1_out) / t, 0, 1, 0}, /* QKV and FC1 out-gradients */
-        {QP_NONE, sp, mixer_rows, T * h, 1, 0},             /* projection out-gradient */
-        {QP_NONE, sp, dense_mlp ? rows : 0, T * h, 1, 0},   /* FC2 out-gradient */
-        {QP_NONE, 0, moe ? routed : 0, 0, 1, 0},            /* ... of the routed experts */
+        {mix_in, qkv_normed, sp, mixer_rows, T * h, 0, 0, QP_NONE},   /* QKV (in_proj) input */
+        {mix_out, 0, 0, T * proj_in / t, 0, 0, sp, QP_NONE},         /* projection input */
+        {dense_mod, !moe, sp, dense_mlp ? rows : 0, T * h, 0, 0, QP_NONE}, /* FC1 input */
+        {LM_EXPERTS, 0, 0, moe ? routed : 0, 0, 0, 0, QP_NONE}, /* routed experts' FC1 input */
+        {dense_mod, 0, 0, T * dense_inner / t, 0, 0, sp, QP_NONE},   /* FC2 input */
+        {LM_EXPERTS, 0, 0, T * routed_inner / t, 0, 0, sp, QP_NONE}, /* ... of the routed */
+        {mix_in, 0, 0, T * qkv_out / t, 0, 1, 0, QP_NONE},           /* QKV out-gradient */
+        {dense_mod, 0, 0, T * dense_inner * gate / t, 0, 1, 0, QP_NONE}, /* FC1 out-gradient */
+        {LM_EXPERTS, 0, 0, T * routed_inner * gate / t, 0, 1, 0, QP_NONE}, /* ... routed */
+        {mix_out, 0, sp, mixer_rows, T * h, 1, 0, QP_NONE},          /* projection out-grad */
+        {dense_mod, 0, sp, dense_mlp ? rows : 0, T * h, 1, 0, QP_NONE}, /* FC2 out-gradient */
+        {LM_EXPERTS, 0, 0, moe ? routed : 0, 0, 1, 0, QP_NONE},      /* ... of the routed */
     };
     double now[2] = {0.0, 0.0}, later = 0.0;
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
         struct quant_operand o = ops[i];
+        struct quant_recipe buf;
+        const struct quant_recipe *r = module_recipe(c, o.module, &buf);
+        if (!r || !(o.local > 0.0))
+            continue;
         if (!o.gathered)
             o.full = o.local;
-        if (o.local > 0.0)
-            operand_quant_bytes(&r, &o, c->hw->gpu.fp8_any_layout, &now[o.backward], &later);
+        o.producer = o.normed ? r->norm : QP_NONE;
+        operand_quant_bytes(r, &o, c->hw->gpu.fp8_any_layout, &now[o.backward], &later);
     }
     if (attn && scn->fp8_attention) {
         /* fp8 attention (Transformer Engine's fp8 dot-product attention, its input and output
@@ -470,6 +518,15 @@ static void narrow_quantize_s(const struct cm_ctx *c, const struct layer_parts *
     }
     *fwd = cm_memory_s(c, now[0]);
     *bwd = cm_memory_s(c, now[1] + later);
+}
+
+/* Bytes an element of a kept input of module `module`'s GEMM takes: the one quantized copy
+ * its backward needs in a narrow run (module_recipe's recipe), else 16 bits. */
+static double kept_input_bytes(const struct cm_ctx *c, int module)
+{
+    struct quant_recipe buf;
+    const struct quant_recipe *r = c->narrow ? module_recipe(c, module, &buf) : NULL;
+    return r ? r->q : ACT_BYTES;
 }
 
 /* Activation memory of one layer (struct layer_acts): replicated unless SP -- two norm
@@ -487,20 +544,23 @@ static void layer_acts(const struct cm_ctx *c, const struct layer_parts *lp, dou
     const struct scenario *scn = c->scn;
     double t = c->cfg->tp, h = m->hidden, per = T / t;
     /* a kept GEMM input: bf16, or the one quantized copy the backward needs (NVFP4: the
-     * column-wise one) */
-    double lin = c->narrow ? quant_recipe_of(scn).q : ACT_BYTES;
-    double gate = m->act == ACT_SWIGLU ? 2.0 : 1.0;      /* FC1 outputs per inner element */
-    double hidden = ACT_BYTES * gate + lin;              /* FC1 output + activation output */
+     * column-wise one), by the module that reads it (kept_input_bytes) */
+    int attn = lp->mixer == MIXER_ATTENTION, moe = lp->mlp == MLP_MOE;
+    double mix_in = kept_input_bytes(c, attn ? LM_ATTN_QKV : LM_MAMBA_IN);
+    double dense_in = kept_input_bytes(c, moe ? LM_SHARED_EXPERTS : LM_MLP);
+    double routed_in = kept_input_bytes(c, LM_EXPERTS);
+    double gate = m->act == ACT_SWIGLU ? 2.0 : 1.0; /* FC1 outputs per inner element */
     memset(a, 0, sizeof *a);
     a->norm_in = ACT_BYTES * lp->blocks * Ts * h;
-    a->qkv_in = lp->mixer != MIXER_NONE ? lin * Ts * h : 0.0;
+    a->qkv_in = lp->mixer != MIXER_NONE ? mix_in * Ts * h : 0.0;
     /* a shared-norm parallel block's QKV and FC1 read the same norm output, kept once */
     int shared_in = m->parallel_block == PARALLEL_SHARED_NORM;
-    a->mlp_in = lp->mlp != MLP_NONE && !shared_in ? lin * Ts * h : 0.0;
+    a->mlp_in = lp->mlp != MLP_NONE && !shared_in ? dense_in * Ts * h : 0.0;
     a->masks = scn->dropout ? lp->blocks * Ts * h : 0.0;
     if (lp->mixer == MIXER_MAMBA) {
         double inner = model_mamba_inner(m);
-        a->mamba = per * (ACT_BYTES * (model_mamba_in_width(m) + 2.0 * inner) + lin * inner);
+        a->mamba = per * (ACT_BYTES * (model_mamba_in_width(m) + 2.0 * inner) +
+                          kept_input_bytes(c, LM_MAMBA_OUT) * inner);
     }
     if (lp->mixer == MIXER_ATTENTION) {
         a->qkv =
@@ -508,17 +568,19 @@ static void layer_acts(const struct cm_ctx *c, const struct layer_parts *lp, dou
         if (m->kv_lora_rank > 0)
             a->latent =
                 ACT_BYTES * Ts * ((double)m->q_lora_rank + m->kv_lora_rank + m->qk_rope_dim);
-        a->attn_out = lin * per * m->heads * m->v_head_dim;
+        a->attn_out = kept_input_bytes(c, LM_ATTN_PROJ) * per * m->heads * m->v_head_dim;
     }
+    /* FC1 output + activation output (FC2's input) */
+    double dense_hidden = ACT_BYTES * gate + dense_in, routed_hidden = ACT_BYTES * gate + routed_in;
     if (lp->mlp == MLP_MOE) {
         double routed = (double)m->top_k * m->expert_ffn;
-        a->shared_hidden = hidden * per * m->shared_experts * m->shared_expert_ffn;
-        a->moe_hidden = hidden * per * routed * scn->moe_imbalance;
-        a->moe_act_out = lin * per * routed * scn->moe_imbalance;
+        a->shared_hidden = dense_hidden * per * m->shared_experts * m->shared_expert_ffn;
+        a->moe_hidden = routed_hidden * per * routed * scn->moe_imbalance;
+        a->moe_act_out = routed_in * per * routed * scn->moe_imbalance;
         a->permuted = ACT_BYTES * Ts * m->top_k * model_moe_width(m) * scn->moe_imbalance;
         a->latent_out = ACT_BYTES * Ts * m->moe_latent; /* fc2_latent_proj's input; 0 without */
     } else if (lp->mlp == MLP_DENSE) {
-        a->dense_hidden = hidden * per * m->ffn;
+        a->dense_hidden = dense_hidden * per * m->ffn;
     }
     if (!c->flash && lp->mixer == MIXER_ATTENTION)
         a->scores = (scn->dropout ? 5.0 : 4.0) * c->cfg->micro_batch * (m->heads / t) *
@@ -548,9 +610,10 @@ static double op_policy_gemms(const struct cm_ctx *c, const struct layer_parts *
         return 0.0;
     double q = (double)m->heads * m->head_dim, kv = (double)m->kv_heads * m->head_dim;
     double k_proj = lf->qkv * share * kv / (q + 2.0 * kv);
-    double t = matmul_s(c, k_proj) + matmul_s(c, lf->attn_out * share);
+    double t = module_matmul_s(c, LM_ATTN_QKV, k_proj) +
+               module_matmul_s(c, LM_ATTN_PROJ, lf->attn_out * share);
     if (lp->mlp == MLP_DENSE && m->act == ACT_SWIGLU)
-        t += matmul_s(c, lf->mlp * share / 3.0);
+        t += module_matmul_s(c, LM_MLP, lf->mlp * share / 3.0);
     return t;
 }
 
@@ -563,10 +626,11 @@ static void layer_gemms(const struct cm_ctx *c, const struct layer_parts *lp,
     lc->mla_up = m->kv_lora_rank > 0 && lp->mixer == MIXER_ATTENTION
                      ? matmul_s(c, 2.0 * c->cfg->seq * model_weights_mla_up(m) * share)
                      : 0.0;
-    lc->mlp_gemm = mlp_s(c, lf->mlp * share, 1);
+    int mlp_module = lp->mlp == MLP_MOE ? LM_SHARED_EXPERTS : LM_MLP;
+    lc->mlp_gemm = mlp_s(c, mlp_module, lf->mlp * share, 1);
     /* LatentMoE's projections run on this GPU's (sequence-parallel) tokens, duplicated over
      * TP like the router, one before the dispatch and one after the combine */
-    lc->latent_gemm = 2.0 * matmul_s(c, lf->latent_proj / 2.0 * share);
+    lc->latent_gemm = 2.0 * module_matmul_s(c, LM_LATENT_PROJ, lf->latent_proj / 2.0 * share);
     lc->router_gemm = gemm_s(c, &c->wide, lf->router * share);
     if (lf->router > 0 && c->scn->moe_router_fp32) {
         /* moe_router_dtype fp32: the gating GEMM on fp32 copies of its input and weight
@@ -578,13 +642,16 @@ static void layer_gemms(const struct cm_ctx *c, const struct layer_parts *lp,
         if (r32.peak > 0) /* a file with neither peak: the 16-bit rate */
             lc->router_gemm = gemm_s(c, &r32, lf->router * share);
     }
-    lc->col_mixer = matmul_s(c, lf->qkv * share) + matmul_s(c, lf->mamba_in * share);
-    lc->col_mlp = lp->mlp == MLP_DENSE
-                      ? matmul_s(c, lf->mlp * share * (m->act == ACT_SWIGLU ? 2.0 / 3.0 : 0.5))
-                      : 0.0;
-    lc->gemm_fwd = lc->col_mixer + matmul_s(c, lf->attn_out * share) +
-                   matmul_s(c, lf->mamba_out * share) + lc->mlp_gemm + lc->router_gemm +
-                   lc->latent_gemm;
+    lc->col_mixer = module_matmul_s(c, LM_ATTN_QKV, lf->qkv * share) +
+                    module_matmul_s(c, LM_MAMBA_IN, lf->mamba_in * share);
+    lc->col_mlp =
+        lp->mlp == MLP_DENSE
+            ? module_matmul_s(c, LM_MLP,
+                              lf->mlp * share * (m->act == ACT_SWIGLU ? 2.0 / 3.0 : 0.5))
+            : 0.0;
+    lc->gemm_fwd = lc->col_mixer + module_matmul_s(c, LM_ATTN_PROJ, lf->attn_out * share) +
+                   module_matmul_s(c, LM_MAMBA_OUT, lf->mamba_out * share) + lc->mlp_gemm +
+                   lc->router_gemm + lc->latent_gemm;
     lc->op_gemm = op_policy_gemms(c, lp, lf, share);
     if (lp->mlp == MLP_MOE && lf->experts > 0) {
         /* Each GPU computes its share of the experts' work -- the busiest GPU, which the
@@ -595,8 +662,8 @@ static void layer_gemms(const struct cm_ctx *c, const struct layer_parts *lp,
         double local_experts = (double)m->experts / c->cfg->ep;
         double work = lf->experts * share * c->scn->moe_imbalance;
         lc->expert_gemm = c->scn->moe_fused_grouped_mlp
-                              ? mlp_s(c, work, 1)
-                              : local_experts * mlp_s(c, work / local_experts, 1);
+                              ? mlp_s(c, LM_EXPERTS, work, 1)
+                              : local_experts * mlp_s(c, LM_EXPERTS, work / local_experts, 1);
         lc->gemm_fwd += lc->expert_gemm;
     }
 }
@@ -769,7 +836,7 @@ static void layer_elementwise(const struct cm_ctx *c, const struct layer_parts *
     lc->elem_fwd = lc->norm_fwd + lc->rope_fwd + lc->act_dense + lc->act_moe + lc->permute_fwd +
                    lc->expert_bias_fwd + cm_memory_s(c, other);
     if (c->narrow)
-        narrow_quantize_s(c, lp, T, Ts, dense_inner + unfused_routed, &lc->quant_fwd,
+        narrow_quantize_s(c, lp, T, Ts, dense_inner, unfused_routed, &lc->quant_fwd,
                           &lc->quant_bwd);
 }
 
@@ -876,14 +943,15 @@ static void mixer_kernels(const struct cm_ctx *c, const struct layer_parts *lp,
 static double expert_quantize_kernels(const struct cm_ctx *c)
 {
     const struct scenario *scn = c->scn;
-    if (!c->narrow)
+    if (!c->narrow || (scn->bf16_modules & LM_EXPERTS))
         return 0.0;
     if (scn->moe_fused_grouped_mlp)
         return 1.0;
-    if (scn->dtype == DT_NVFP4 || scn->fp8_recipe == FP8_DELAYED)
+    int mx = scn->mxfp8_modules & LM_EXPERTS; /* MXFP8 inside an NVFP4 run */
+    if (!mx && (scn->dtype == DT_NVFP4 || scn->fp8_recipe == FP8_DELAYED))
         return 2.0;
     double local_experts = (double)c->m->experts / c->cfg->ep;
-    return 2.0 * local_experts * (scn->fp8_recipe == FP8_CURRENT ? 3.0 : 1.0);
+    return 2.0 * local_experts * (!mx && scn->fp8_recipe == FP8_CURRENT ? 3.0 : 1.0);
 }
 
 /* A MoE block's kernels beyond a dense MLP's, by the graph scope that captures them. */
@@ -1430,12 +1498,11 @@ static double ep_beside_shared(const struct cm_ctx *c, double ep, double shared,
 
 /* Add transformer layer `layer` -- the i-th of its chunk -- to the chunk's ops: F = forward;
  * B = input gradient (+ recompute, communication); W = weight gradient. */
-static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit,
+static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit, int narrow,
                       struct layer_memo *memo, struct cm_stage *st)
 {
     const struct scenario *scn = c->scn;
     double dense, expert;
-    int narrow = cm_layer_is_narrow(c, layer);
     const struct layer_cost *lc = layer_cost(c, layer, narrow, memo, &dense, &expert);
     int moe = model_layer_is_moe(c->m, layer);
     /* The report's first layer of each kind (layer_cost just looked the kind up). */
@@ -1638,7 +1705,7 @@ static void add_mtp(const struct cm_ctx *c, struct layer_memo *memo, struct cm_s
     double tp_fwd, tp_bwd;
     mtp_tp_comm(c, T, &tp_fwd, &tp_bwd);
     for (int k = 0; k < m->mtp_layers; k++) {
-        double proj = matmul_s(c, 2.0 * T * 2.0 * h * h / t);
+        double proj = module_matmul_s(c, LM_MTP, 2.0 * T * 2.0 * h * h / t);
         double norms = cm_memory_s(c, 2.0 * ACT_BYTES * 2.0 * Ts * h);
         /* the shifted tokens' lookup, as the first stage's (its gradient: costmodel.c), and
          * the concatenation of the two normed inputs (read and written, 2h wide) */
@@ -1653,8 +1720,11 @@ static void add_mtp(const struct cm_ctx *c, struct layer_memo *memo, struct cm_s
         st->act_bytes_mb += ACT_BYTES * 3.0 * Ts * h; /* the two normed inputs, the projection */
         add_shard_traffic(c, 2.0 * h * h / t, 0.0, PARAM_BYTES, 0, proj, 2.0 * proj, st);
         int n = model_mtp_module_layers(m);
-        for (int j = 0; j < n; j++)
-            add_layer(c, model_mtp_layer(m, j), st->layers + k * n + j, 0, memo, st);
+        for (int j = 0; j < n; j++) { /* its layer as the model's, or bf16 (bf16-modules) */
+            int l = model_mtp_layer(m, j);
+            int narrow = cm_layer_is_narrow(c, l) && !(c->scn->bf16_modules & LM_MTP);
+            add_layer(c, l, st->layers + k * n + j, 0, narrow, memo, st);
+        }
         add_head(c, 0, st);
     }
 }
@@ -1716,8 +1786,8 @@ void cm_stage_cost(const struct cm_ctx *c, int stage, struct cm_stage *st)
     st->deferred_wgt = 0;
     struct layer_memo memo = {0};
     for (int l = st->first_layer; l < st->first_layer + st->layers; l++)
-        add_layer(c, l, l - st->first_layer, l == st->first_layer && !st->has_embedding, &memo,
-                  st);
+        add_layer(c, l, l - st->first_layer, l == st->first_layer && !st->has_embedding,
+                  cm_layer_is_narrow(c, l), &memo, st);
     for (int kind = 0; c->layer_view && kind < CM_LAYER_VIEWS; kind++) /* views just taken */
         if (c->layer_view[kind].layer >= st->first_layer && c->layer_view[kind].stage < 0)
             c->layer_view[kind].stage = stage;

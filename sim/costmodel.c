@@ -35,17 +35,48 @@ void cm_layer_params(const struct cm_ctx *c, int layer, double *dense, double *e
     *expert = routed / ((double)c->cfg->ep * c->cfg->etp);
 }
 
+/* Weight matrices of layer `layer` on this GPU in the linear modules `mods` (enum
+ * scn_linear_module bits), split as cm_layer_params splits a layer: dense (TP-sharded; the
+ * LatentMoE projections whole on every rank) and routed experts. */
+static void module_params(const struct cm_ctx *c, int layer, int mods, double *dense,
+                          double *expert)
+{
+    const struct model *m = c->m;
+    double t = c->cfg->tp, d = 0.0;
+    enum layer_mixer mixer = model_layer_mixer(m, layer);
+    enum layer_mlp mlp = model_layer_mlp(m, layer);
+    if (mixer == MIXER_ATTENTION)
+        d += ((mods & LM_ATTN_QKV) ? model_weights_qkv(m) : 0.0) +
+             ((mods & LM_ATTN_PROJ) ? model_weights_attn_out(m) : 0.0);
+    if (mixer == MIXER_MAMBA)
+        d += ((mods & LM_MAMBA_IN) ? model_weights_mamba_in(m) : 0.0) +
+             ((mods & LM_MAMBA_OUT) ? model_weights_mamba_out(m) : 0.0);
+    if (mlp == MLP_DENSE && (mods & LM_MLP))
+        d += model_weights_mlp(m, m->ffn);
+    if (mlp == MLP_MOE && (mods & LM_SHARED_EXPERTS))
+        d += m->shared_experts * model_weights_mlp(m, m->shared_expert_ffn);
+    *dense = d / t + (mlp == MLP_MOE && (mods & LM_LATENT_PROJ) ? model_weights_latent_proj(m)
+                                                                 : 0.0);
+    double expert_gpus = (double)c->cfg->ep * c->cfg->etp;
+    *expert = mlp == MLP_MOE && (mods & LM_EXPERTS)
+                  ? (double)m->experts * model_weights_expert(m) / expert_gpus
+                  : 0.0;
+}
+
 static void stage_params(const struct cm_ctx *c, struct cm_stage *st)
 {
     const struct model *m = c->m;
     double dense = 0, expert = 0, largest = 0, d = 0, e = 0, nd = 0, ne = 0;
+    double bd = 0, be = 0, xd = 0, xe = 0; /* of d and e, in bf16 and in MXFP8 modules */
     int muon = c->scn->optimizer_algorithm == OPTALG_MUON;
-    st->narrow_dense_params = st->narrow_expert_params = 0.0;
+    st->narrow_dense_params = st->narrow_expert_params = st->mxfp8_params = 0.0;
     st->muon_dense_s = st->muon_expert_s = 0.0;
     for (int l = st->first_layer, kind = -1; l < st->first_layer + st->layers; l++) {
         int k = model_layer_kind(m, l, c->cfg->seq); /* one kind, one count (model.h) */
         if (k != kind) {
             cm_layer_params(c, l, &d, &e);
+            module_params(c, l, c->scn->bf16_modules, &bd, &be);
+            module_params(c, l, c->scn->mxfp8_modules, &xd, &xe);
             if (muon)
                 cm_muon_layer_s(c, l, &nd, &ne);
         }
@@ -55,8 +86,9 @@ static void stage_params(const struct cm_ctx *c, struct cm_stage *st)
         st->muon_dense_s += nd;
         st->muon_expert_s += ne;
         if (cm_layer_is_narrow(c, l)) {
-            st->narrow_dense_params += d;
-            st->narrow_expert_params += e;
+            st->narrow_dense_params += d - bd - xd;
+            st->narrow_expert_params += e - be - xe;
+            st->mxfp8_params += xd + xe;
         }
         largest = d + e > largest ? d + e : largest;
     }
@@ -149,6 +181,8 @@ static double grad_accumulation_s(const struct cm_ctx *c, const struct cm_stage 
  * 2 bytes per layer parameter (Blackwell's MXFP8 row- and column-wise copies, about the same).
  * NVFP4 caches the two 4-bit copies, each with one E4M3 scale per 16 x 16 block of weights (TE's
  * NVFP4BlockScaling recipe: 2D block scaling for weights): 2 x (0.5 + 1/256) bytes. */
+#define MXFP8_WEIGHT_CACHE_BYTES (2.0 * (1.0 + 1.0 / 32.0)) /* row- and column-wise, E8M0 / 32 */
+
 static double narrow_weight_cache_bytes(const struct scenario *scn)
 {
     if (scn->dtype == DT_NVFP4)
@@ -372,6 +406,80 @@ static enum sim_status check_fused_grouped_mlp(const struct scenario *scn, const
     return SIM_OK;
 }
 
+/* The linear modules `m` has (enum scn_linear_module bits), as Megatron-Core names them:
+ * linear_qkv only outside latent attention (MLA's projections are named otherwise). */
+static int model_linear_modules(const struct model *m)
+{
+    int mods = 0, dense = 0, attention = 0, mamba = 0;
+    for (int l = 0; l < m->layers; l++) {
+        enum layer_mixer mix = model_layer_mixer(m, l);
+        attention |= mix == MIXER_ATTENTION;
+        mamba |= mix == MIXER_MAMBA;
+        dense |= model_layer_mlp(m, l) == MLP_DENSE;
+    }
+    if (attention)
+        mods |= (m->kv_lora_rank > 0 ? 0 : LM_ATTN_QKV) | LM_ATTN_PROJ;
+    if (mamba)
+        mods |= LM_MAMBA_IN | LM_MAMBA_OUT;
+    if (dense)
+        mods |= LM_MLP;
+    if (m->experts > 0)
+        mods |= LM_EXPERTS | (m->shared_experts > 0 ? LM_SHARED_EXPERTS : 0) |
+                (m->moe_latent > 0 ? LM_LATENT_PROJ : 0);
+    if (m->mtp_layers > 0)
+        mods |= LM_MTP;
+    return mods;
+}
+
+/* bf16-modules / mxfp8-modules (Megatron-Core's per-module quant_recipe: a matched module runs
+ * under its own Transformer Engine recipe, or none, whatever the run's is --
+ * megatron/core/extensions/transformer_engine.py, _get_fp8_autocast_for_quant_recipe, at
+ * 2edffadb5): only in a narrow run, MXFP8 inside an NVFP4 one, on modules the model has, one
+ * precision a module. */
+static enum sim_status check_module_precision(const struct scenario *scn, const struct model *m,
+                                              const struct hardware *hw, struct sim_error *err)
+{
+    if (scn->bf16_modules && !cm_narrow_gemms(scn))
+        return scn_rule_error(scn, scn_culprit(scn, SCN_BF16_MODULES, SCN_DTYPE), err,
+                              "bf16-modules applies to dtype=fp8 or nvfp4");
+    if (scn->mxfp8_modules && scn->dtype != DT_NVFP4)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_MXFP8_MODULES, SCN_DTYPE), err,
+                              "mxfp8-modules applies to dtype=nvfp4 (an fp8 run names its "
+                              "recipe with fp8-recipe)");
+    if (scn->mxfp8_modules && !(hw->gpu.peak_flops[DT_FP8] > 0 && hw->gpu.fp8_any_layout))
+        return scn_rule_error(scn, SCN_MXFP8_MODULES, err,
+                              "mxfp8-modules: MXFP8 GEMMs run on Blackwell (sm100); %s is not "
+                              "one (its file gives no fp8-gemm-layouts=\"any\")",
+                              hw->gpu.name);
+    int both = scn->bf16_modules & scn->mxfp8_modules;
+    int absent = (scn->bf16_modules | scn->mxfp8_modules) & ~model_linear_modules(m);
+    char names[160];
+    if (both) {
+        scn_flag_names(SCN_BF16_MODULES, both, names, sizeof names);
+        return scn_rule_error(scn, SCN_MXFP8_MODULES, err,
+                              "%s named in both bf16-modules and mxfp8-modules", names);
+    }
+    if (absent) {
+        enum scn_key k = scn->bf16_modules & absent ? SCN_BF16_MODULES : SCN_MXFP8_MODULES;
+        scn_flag_names(k, absent, names, sizeof names);
+        return scn_rule_error(scn, k, err, "%s names %s, which %s has not%s", scn_key_name(k),
+                              names, m->name,
+                              (absent & LM_ATTN_QKV) && m->kv_lora_rank > 0
+                                  ? " (latent attention has no linear_qkv)"
+                                  : "");
+    }
+    if (scn->mxfp8_modules & LM_MTP)
+        return scn_rule_error(scn, SCN_MXFP8_MODULES, err,
+                              "mxfp8-modules=mtp: an MXFP8 MTP module inside an NVFP4 run is "
+                              "not modelled (bf16-modules=mtp is)");
+    if ((scn->bf16_modules & LM_EXPERTS) && scn->moe_fused_grouped_mlp)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_BF16_MODULES, SCN_MOE_FUSED_GROUPED_MLP),
+                              err,
+                              "bf16-modules=experts: the fused grouped MLP quantizes its "
+                              "experts (moe-fused-grouped-mlp=false to keep them bf16)");
+    return SIM_OK;
+}
+
 /* fp8-attention: Transformer Engine runs fp8 dot-product attention inside fp8 training only,
  * with its fused (flash) attention; the GPU's file must say how fast it runs. */
 static enum sim_status check_fp8_attention(const struct scenario *scn, const struct hardware *hw,
@@ -541,6 +649,11 @@ static enum sim_status check_cost_inputs(struct scenario *scn, const struct mode
     }
     if (scn->cuda_graphs != CUDA_GRAPHS_NONE || scn_given(scn, SCN_CUDA_GRAPH_SCOPE)) {
         enum sim_status st = check_cuda_graphs(scn, m, err);
+        if (st != SIM_OK)
+            return st;
+    }
+    if (scn->bf16_modules || scn->mxfp8_modules) {
+        enum sim_status st = check_module_precision(scn, m, hw, err);
         if (st != SIM_OK)
             return st;
     }
@@ -1054,7 +1167,8 @@ static struct cm_ctx make_ctx(struct costmodel *cm, const struct scenario *scn)
          cm->hw->net.lat_s},
         scn->attention != ATTENTION_UNFUSED,
         cm_narrow_gemms(scn),
-        cm->layer_view};
+        cm->layer_view,
+        {gpu->peak_flops[DT_FP8], hw_matmul_curve(gpu, DT_FP8)}};
     return c;
 }
 
@@ -1270,10 +1384,12 @@ void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
                     const struct pipe_result *res, int rank, struct cm_rank_memory *out)
 {
     double dense = 0, expert = 0, act = 0, largest = 0, narrow = 0, edge = 0, layers = 0;
+    double mxfp8 = 0;
     for (int ch = 0; ch < scn->vp; ch++) {
         const struct cm_stage *cs = &cm->stages[scn_stage_of(scn, rank, ch)];
         layers += cs->layers;
         narrow += cs->narrow_dense_params + cs->narrow_expert_params;
+        mxfp8 += cs->mxfp8_params;
         edge += cs->edge_params;
         dense += cs->dense_params;
         expert += cs->expert_params;
@@ -1304,7 +1420,8 @@ void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
     /* TE's cached fp8 / nvfp4 weights and their transposes, kept across a step's micro-batches;
      * ZeRO-3 holds them for the layers gathered at once (all of the rank's when kept gathered) */
     int resharded = cm->cfg.zero >= 3 && cm->cfg.reshard;
-    out->weights += narrow_weight_cache_bytes(scn) * (resharded ? 2.0 * largest : narrow);
+    out->weights += narrow_weight_cache_bytes(scn) * (resharded ? 2.0 * largest : narrow) +
+                    MXFP8_WEIGHT_CACHE_BYTES * mxfp8;
     int per_microbatch = cm->cfg.zero >= 2 && !cm->cfg.defer_grad_sync;
     /* DeepSpeed's BF16_Optimizer keeps an fp32 gradient for every parameter beside the bf16
      * .grad each backward writes (freed only when the next backward starts) */

@@ -59,7 +59,9 @@ struct cm_stage {
                              (the LM head's, with defer-head-wgrad) */
     double act_bytes_mb;  /* activation memory one in-flight micro-batch holds on this chunk */
     double narrow_dense_params;  /* of which in layers with fp8 / nvfp4 GEMMs: dense ... */
-    double narrow_expert_params; /* ... and routed experts (weight caches, quantized-params) */
+    double narrow_expert_params; /* ... and routed experts (weight caches, quantized-params);
+                                    not the modules bf16-modules or mxfp8-modules name */
+    double mxfp8_params;         /* of those layers' weights, in modules mxfp8-modules names */
     double max_unit_params; /* largest layer (or embedding / head) of the chunk, per GPU: what
                                ZeRO-3 holds gathered at once */
     double edge_params;     /* of params, the embedding, LM head and final norm: what Muon

@@ -34,7 +34,8 @@ static const struct fw_type frameworks[FW_COUNT] = {
                 .allreduce_sharded = 1,
                 .cp_comm_types = CP_ALL,
                 .cuda_graphs = GRAPHS_ALL,
-                .fused_grouped_mlp = 1},
+                .fused_grouped_mlp = 1,
+                .module_precision = 1},
     /* Megatron-Core (NVIDIA/Megatron-LM, read at d98e8a6):
      * - schedules: megatron/core/pipeline_parallel/schedules.py, get_forward_backward_func --
      *   forward_backward_no_pipelining (pp = 1: stepsim's 1f1b on one rank),
@@ -61,7 +62,10 @@ static const struct fw_type frameworks[FW_COUNT] = {
      *   (FullCudaGraphWrapper) or transformer_engine (make_graphed_callables per layer, scopes
      *   attn, mlp, moe, moe_router, moe_preprocess, mamba; transformer_config.py);
      * - the experts' fused grouped MLP: Transformer Engine's op fuser
-     *   (use_transformer_engine_op_fuser, NVTE_CUTEDSL_FUSED_GROUPED_MLP). */
+     *   (use_transformer_engine_op_fuser, NVTE_CUTEDSL_FUSED_GROUPED_MLP);
+     * - per-module quantization: TransformerConfig.quant_recipe, glob patterns over module
+     *   names mapped to a Transformer Engine recipe or to none (bf16)
+     *   (megatron/core/quantization/utils.py, load_quantization_recipe; read at 2edffadb5). */
     [FW_MEGATRON_CORE] = {.id = FW_MEGATRON_CORE,
                           .name = "megatron-core",
                           .schedules = {&sched_1f1b, &sched_interleaved, NULL},
@@ -75,7 +79,8 @@ static const struct fw_type frameworks[FW_COUNT] = {
                           .muon_zero = (1u << 0) | (1u << 1),
                           .cp_comm_types = CP_ALL,
                           .cuda_graphs = GRAPHS_ALL,
-                          .fused_grouped_mlp = 1},
+                          .fused_grouped_mlp = 1,
+                          .module_precision = 1},
     /* torchtitan (pytorch/torchtitan, read at b5bcd76):
      * - schedules: torchtitan/config/configs.py, parallelism.pipeline_parallel_schedule -- a
      *   torch.distributed.pipelining schedule class: GPipe, 1F1B, Interleaved1F1B,
@@ -350,6 +355,10 @@ enum sim_status fw_check(const struct fw_type *fw, const struct scenario *scn,
     if (scn->moe_fused_grouped_mlp && !fw->fused_grouped_mlp)
         return refuse(fw, scn, SCN_MOE_FUSED_GROUPED_MLP, err, "moe-fused-grouped-mlp",
                       "no fused grouped MLP");
+    if ((scn->bf16_modules || scn->mxfp8_modules) && !fw->module_precision)
+        return refuse(fw, scn, scn->bf16_modules ? SCN_BF16_MODULES : SCN_MXFP8_MODULES, err,
+                      scn->bf16_modules ? "bf16-modules" : "mxfp8-modules",
+                      "no per-module quantization recipe");
     if (scn->optimizer_algorithm == OPTALG_MUON)
         return check_muon(fw, scn, err);
     return SIM_OK;

@@ -57,6 +57,8 @@ struct fw_type {
     unsigned cuda_graphs;     /* bit g: cuda-graphs g (enum scn_cuda_graphs) offered beyond
                                  none */
     int fused_grouped_mlp;    /* Transformer Engine's fused grouped MLP for the experts */
+    int module_precision;     /* per-module quantization overrides (bf16-modules,
+                                 mxfp8-modules) */
 };
 
 /* The framework of `id`; FW_AUTO has none (NULL). */

@@ -340,6 +340,22 @@ void report_layout_line(const struct scenario *scn, const struct report *rep, ch
                                  scn_choice_name(SCN_GRAD_ACCUMULATION, rep->grad_accumulation));
     if (scn->moe_fused_grouped_mlp && used < len)
         used += (size_t)snprintf(buf + used, len - used, ", fused grouped MLP");
+    /* the modules whose GEMMs leave the narrow type, and the edge layers that do */
+    static const struct {
+        enum scn_key key;
+        const char *as;
+    } kept[] = {{SCN_BF16_MODULES, "bf16"}, {SCN_MXFP8_MODULES, "MXFP8"}};
+    for (size_t i = 0; i < sizeof kept / sizeof kept[0] && used < len; i++) {
+        int bits = kept[i].key == SCN_BF16_MODULES ? scn->bf16_modules : scn->mxfp8_modules;
+        char names[160];
+        if (!bits)
+            continue;
+        scn_flag_names(kept[i].key, bits, names, sizeof names);
+        used += (size_t)snprintf(buf + used, len - used, ", %s in %s", names, kept[i].as);
+    }
+    if ((scn->bf16_first_layers || scn->bf16_last_layers) && used < len)
+        used += (size_t)snprintf(buf + used, len - used, ", bf16 layers first %d last %d",
+                                 scn->bf16_first_layers, scn->bf16_last_layers);
     if (scn->cuda_graphs != CUDA_GRAPHS_NONE && used < len) { /* what the graphs capture */
         char scope[96] = "full-iteration";
         if (scn->cuda_graphs == CUDA_GRAPHS_MODULES)

@@ -67,6 +67,10 @@ static const char *const recompute_module_choices[] = {
 static const char *const cuda_graphs_choices[] = {"none", "full-iteration", "modules", NULL};
 static const char *const graph_scope_choices[] = {"attn",           "mlp",   "moe", "moe_router",
                                                   "moe_preprocess", "mamba", NULL};
+/* In enum scn_linear_module bit order (scenario.h). */
+static const char *const linear_module_choices[] = {
+    "attn_qkv", "attn_proj", "mamba_in", "mamba_out", "mlp", "shared_experts", "experts",
+    "latent_proj", "mtp", NULL};
 static const char *const recompute_method_choices[] = {"uniform", "block", NULL};
 static const char *const cp_comm_choices[] = {"p2p", "allgather", "a2a", "a2a+p2p", NULL};
 /* In enum scn_grad_reduce_op order. */
@@ -288,6 +292,16 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
          .def = "0",
          .doc = "with dtype fp8 / nvfp4: the last N transformer layers keep bf16 GEMMs "
                 "(--num-layers-at-end-in-bf16)"},
+    [SCN_BF16_MODULES] =
+        {"bf16-modules", VT_FLAGS, FIELD(bf16_modules), 0, 0, linear_module_choices, 0,
+         .scope = KS_MODEL, .zero = "none",
+         .doc = "with dtype fp8 / nvfp4: linear modules whose GEMMs stay bf16 in every layer "
+                "(Megatron-Core's quant_recipe with an empty training recipe for them)"},
+    [SCN_MXFP8_MODULES] =
+        {"mxfp8-modules", VT_FLAGS, FIELD(mxfp8_modules), 0, 0, linear_module_choices, 0,
+         .scope = KS_MODEL, .zero = "none",
+         .doc = "with dtype nvfp4: linear modules whose GEMMs run in MXFP8 instead "
+                "(Megatron-Core's quant_recipe with fp8_quantization_recipe mxfp8 for them)"},
     [SCN_QUANTIZED_PARAMS] =
         {"quantized-params", VT_BOOL, FIELD(quantized_params), 0, 0, .scope = KS_MODEL,
          .def = "false",

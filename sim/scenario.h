@@ -63,6 +63,8 @@ enum scn_key {
     SCN_FP8_RECIPE,
     SCN_BF16_FIRST_LAYERS,
     SCN_BF16_LAST_LAYERS,
+    SCN_BF16_MODULES,
+    SCN_MXFP8_MODULES,
     SCN_QUANTIZED_PARAMS,
     SCN_MOE_DISPATCHER,
     SCN_OVERLAP_EP_COMM,
@@ -242,6 +244,20 @@ enum scn_graph_scope {
     GS_MAMBA = 1 << 5,          /* a Mamba-2 mixer block */
 };
 
+/* Linear modules a quantization recipe can keep out of the run's narrow type (bf16-modules,
+ * mxfp8-modules: Megatron-Core's per-module quant_recipe), a bit each in choice order. */
+enum scn_linear_module {
+    LM_ATTN_QKV = 1 << 0,        /* attention's QKV projection (linear_qkv) */
+    LM_ATTN_PROJ = 1 << 1,       /* attention's output projection (linear_proj) */
+    LM_MAMBA_IN = 1 << 2,        /* a Mamba-2 mixer's in_proj */
+    LM_MAMBA_OUT = 1 << 3,       /* a Mamba-2 mixer's out_proj */
+    LM_MLP = 1 << 4,             /* a dense MLP's FC1 and FC2 */
+    LM_SHARED_EXPERTS = 1 << 5,  /* a MoE layer's shared experts */
+    LM_EXPERTS = 1 << 6,         /* the routed experts */
+    LM_LATENT_PROJ = 1 << 7,     /* LatentMoE's fc1_latent_proj and fc2_latent_proj */
+    LM_MTP = 1 << 8,             /* every linear of the multi-token-prediction modules */
+};
+
 struct scenario {
     char name[64];
     char schedule[32];
@@ -297,6 +313,8 @@ struct scenario {
     int fp8_recipe;           /* enum scn_fp8_recipe (with dtype fp8) */
     int bf16_first_layers;    /* fp8 / nvfp4: the first and last transformer layers that keep */
     int bf16_last_layers;     /* their GEMMs in bf16 (Megatron-Core first_last_layers_bf16) */
+    int bf16_modules;         /* enum scn_linear_module bits kept in bf16 in fp8 / nvfp4 runs */
+    int mxfp8_modules;        /* ... run in MXFP8 in nvfp4 runs (Megatron-Core quant_recipe) */
     int quantized_params;     /* fp8 / nvfp4: the linear layers' weights live and are gathered
                                  quantized, with no 16-bit copy (--fp8/--fp4-param-gather) */
     int moe_dispatcher;       /* enum scn_moe_dispatcher */
