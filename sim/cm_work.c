@@ -1618,11 +1618,21 @@ static void add_head(const struct cm_ctx *c, int shard_weights, struct cm_stage 
     double T = b * cfg->seq / cfg->cp, Ts = c->scn->sp ? T / t : T;
     double head = flops_head_fwd(m, cfg->seq) * b / (t * cfg->cp);
     double logits = T * (double)m->vocab / t;
-    double gemm = gemm_s(c, &c->wide, head);
+    int mx = c->scn->fp8_output_proj; /* MXFP8 output layer: the run's MXFP8 rate */
+    double gemm = gemm_s(c, mx ? &c->linear : &c->wide, head);
+    double quant_f = 0.0, quant_b = 0.0, later = 0.0;
+    if (mx) { /* its input (T x h, after the final norm) and the logits' gradient quantized */
+        struct quant_recipe r = quant_recipe_of(c->scn);
+        struct quant_operand in = {0, 0, 0, T * h, T * h, 0, 0, QP_NONE};
+        struct quant_operand grad = {0, 0, 0, logits, logits, 1, 0, QP_NONE};
+        operand_quant_bytes(&r, &in, c->hw->gpu.fp8_any_layout, &quant_f, &later);
+        operand_quant_bytes(&r, &grad, c->hw->gpu.fp8_any_layout, &quant_b, &later);
+    }
     enum scn_cross_entropy ce = (enum scn_cross_entropy)c->scn->cross_entropy;
-    double f = gemm + cm_memory_s(c, loss_bytes[ce].fwd * logits + 4.0 * ACT_BYTES * Ts * h);
+    double f = gemm + cm_memory_s(c, loss_bytes[ce].fwd * logits + 4.0 * ACT_BYTES * Ts * h +
+                                         quant_f);
     st->fwd.compute += f;
-    st->bwd.compute += gemm + cm_memory_s(c, loss_bytes[ce].bwd * logits);
+    st->bwd.compute += gemm + cm_memory_s(c, loss_bytes[ce].bwd * logits + quant_b + later);
     /* Megatron-Core's defer_embedding_wgrad_compute: the head's weight-gradient GEMMs of up to
      * wgrad_deferral_limit micro-batches (0: all) wait for the pipeline flush, when the last
      * stage idles while the others finish.  Every micro-batch here costs the same, so the

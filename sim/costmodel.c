@@ -112,6 +112,8 @@ static void stage_params(const struct cm_ctx *c, struct cm_stage *st)
             }
         }
     }
+    if (c->scn->fp8_output_proj && st->has_head) /* the MXFP8 output layer's weight copies */
+        st->mxfp8_params += model_params_head(m) / c->cfg->tp;
     dense += embedding + head;
     largest = embedding > largest ? embedding : largest;
     largest = head > largest ? head : largest;
@@ -657,6 +659,18 @@ static enum sim_status check_cost_inputs(struct scenario *scn, const struct mode
         if (st != SIM_OK)
             return st;
     }
+    /* Megatron-Core builds the MXFP8 output layer only in MXFP8 training
+     * (fp8_utils.py is_mxfp8_output_proj_active, d98e8a6) */
+    if (scn->fp8_output_proj && !(scn->dtype == DT_FP8 && scn->fp8_recipe == FP8_MXFP8))
+        return scn_rule_error(scn, scn_culprit(scn, SCN_FP8_OUTPUT_PROJ, SCN_DTYPE), err,
+                              "fp8-output-proj needs dtype=fp8 with fp8-recipe=mxfp8");
+    /* ... and not as the embedding's own weight (TELMHeadColumnParallelLinear refuses
+     * skip_weight_param_allocation: tied embeddings with the two on one stage) */
+    if (scn->fp8_output_proj && m->tied_embeddings && scn->pp * scn->vp == 1)
+        return scn_rule_error(scn, SCN_FP8_OUTPUT_PROJ, err,
+                              "fp8-output-proj: the MXFP8 output layer cannot use %s's tied "
+                              "embedding weight on the stage that holds the embedding",
+                              m->name);
     if (scn->moe_dispatcher == DISPATCH_DEEPEP && hw->gpu.sms > 0 &&
         scn->deepep_sms >= hw->gpu.sms)
         return scn_rule_error(scn, SCN_DEEPEP_SMS, err,

@@ -61,7 +61,8 @@ struct cm_stage {
     double narrow_dense_params;  /* of which in layers with fp8 / nvfp4 GEMMs: dense ... */
     double narrow_expert_params; /* ... and routed experts (weight caches, quantized-params);
                                     not the modules bf16-modules or mxfp8-modules name */
-    double mxfp8_params;         /* of those layers' weights, in modules mxfp8-modules names */
+    double mxfp8_params;         /* weights in MXFP8 inside a narrower run (mxfp8-modules) or a
+                                    wider layer (the LM head with fp8-output-proj) */
     double max_unit_params; /* largest layer (or embedding / head) of the chunk, per GPU: what
                                ZeRO-3 holds gathered at once */
     double edge_params;     /* of params, the embedding, LM head and final norm: what Muon

@@ -65,7 +65,8 @@ static const struct fw_type frameworks[FW_COUNT] = {
      *   (use_transformer_engine_op_fuser, NVTE_CUTEDSL_FUSED_GROUPED_MLP);
      * - per-module quantization: TransformerConfig.quant_recipe, glob patterns over module
      *   names mapped to a Transformer Engine recipe or to none (bf16)
-     *   (megatron/core/quantization/utils.py, load_quantization_recipe; read at 2edffadb5). */
+     *   (megatron/core/quantization/utils.py, load_quantization_recipe; read at 2edffadb5),
+     *   and the MXFP8 output layer (fp8_output_proj: TELMHeadColumnParallelLinear). */
     [FW_MEGATRON_CORE] = {.id = FW_MEGATRON_CORE,
                           .name = "megatron-core",
                           .schedules = {&sched_1f1b, &sched_interleaved, NULL},
@@ -355,6 +356,9 @@ enum sim_status fw_check(const struct fw_type *fw, const struct scenario *scn,
     if (scn->moe_fused_grouped_mlp && !fw->fused_grouped_mlp)
         return refuse(fw, scn, SCN_MOE_FUSED_GROUPED_MLP, err, "moe-fused-grouped-mlp",
                       "no fused grouped MLP");
+    if (scn->fp8_output_proj && !fw->module_precision)
+        return refuse(fw, scn, SCN_FP8_OUTPUT_PROJ, err, "fp8-output-proj",
+                      "no MXFP8 output layer");
     if ((scn->bf16_modules || scn->mxfp8_modules) && !fw->module_precision)
         return refuse(fw, scn, scn->bf16_modules ? SCN_BF16_MODULES : SCN_MXFP8_MODULES, err,
                       scn->bf16_modules ? "bf16-modules" : "mxfp8-modules",

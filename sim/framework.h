@@ -58,7 +58,7 @@ struct fw_type {
                                  none */
     int fused_grouped_mlp;    /* Transformer Engine's fused grouped MLP for the experts */
     int module_precision;     /* per-module quantization overrides (bf16-modules,
-                                 mxfp8-modules) */
+                                 mxfp8-modules) and the MXFP8 output layer */
 };
 
 /* The framework of `id`; FW_AUTO has none (NULL). */

@@ -265,6 +265,11 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
                            .doc = "with dtype=fp8 and flash attention: the attention core in fp8 "
                                   "(Transformer Engine's fp8 dot-product attention, fp8_dpa), at "
                                   "the hardware file's measured fp8 / bf16 rates"},
+    [SCN_FP8_OUTPUT_PROJ] = {"fp8-output-proj", VT_BOOL, FIELD(fp8_output_proj), 0, 0,
+                             .scope = KS_MODEL, .def = "false",
+                             .doc = "with dtype=fp8 and fp8-recipe=mxfp8: the LM head's GEMMs in "
+                                    "MXFP8 (Megatron-Core fp8_output_proj: Transformer Engine's "
+                                    "linear for the output layer)"},
     [SCN_OVERLAP_TP_BACKWARD] = {"overlap-tp-backward", VT_BOOL, FIELD(overlap_tp_backward), 0, 0,
                                  .scope = KS_MODEL, .def = "true",
                                  .doc = "a column-parallel layer's backward collectives run beside "

@@ -97,6 +97,7 @@ enum scn_key {
     SCN_ATTENTION_KERNEL,
     SCN_ROPE_FUSION,
     SCN_FP8_ATTENTION,
+    SCN_FP8_OUTPUT_PROJ,
     SCN_OVERLAP_TP_BACKWARD,
     SCN_GRAD_ACCUMULATION,
     SCN_MOE_ROUTER_DTYPE,
@@ -305,6 +306,7 @@ struct scenario {
     int attention_kernel;     /* enum scn_attention_kernel: which flash-attention kernel runs */
     int rope_fusion;          /* RoPE (and MLA's Q/K/V assembly) in fused kernels */
     int fp8_attention;        /* the flash-attention core in fp8 (TE's fp8 dot-product attention) */
+    int fp8_output_proj;      /* the LM head's GEMMs in MXFP8 (Megatron-Core fp8_output_proj) */
     int overlap_tp_backward;  /* column-parallel backward collectives beside their own GEMMs */
     int grad_accumulation;    /* enum scn_grad_accumulation */
     int p2p_scatter_gather;   /* P2P sends 1/tp slices (implied by sp) */

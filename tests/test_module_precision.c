@@ -140,6 +140,28 @@ Test(module_precision, weight_caches_follow_each_modules_precision)
               c.weights - b.weights);
 }
 
+/* fp8-output-proj: the LM head's GEMMs (2 T h V forward, Llama-3.1-8B's vocabulary of 128,256)
+ * at the MXFP8 rate instead of the 16-bit one, forward and backward, and its weight's two MXFP8
+ * copies cached (2 x (1 + 1/32) bytes a parameter). */
+Test(module_precision, an_fp8_output_projection_runs_the_lm_head_at_the_mxfp8_rate)
+{
+    const char *const *base = L("seq=4096", "microbatches=1", "dtype=fp8", "fp8-recipe=mxfp8");
+    const char *const *mx =
+        L("seq=4096", "microbatches=1", "dtype=fp8", "fp8-recipe=mxfp8", "fp8-output-proj=true");
+    toy_step_on(MODEL("llama3.1-8b"), 8, BLACKWELL, base, &scn, &out);
+    double a_fwd = out.cm.stages[0].fwd.compute, a_bwd = out.cm.stages[0].bwd.compute;
+    double a_mem = out.rep.mem[0].weights;
+    step_release(&out);
+    toy_step_on(MODEL("llama3.1-8b"), 8, BLACKWELL, mx, &scn, &out);
+    double b_fwd = out.cm.stages[0].fwd.compute, b_bwd = out.cm.stages[0].bwd.compute;
+    double b_mem = out.rep.mem[0].weights;
+    step_release(&out);
+    double vocab = 128256, head = 2 * T * H * vocab;
+    cr_assert(near(a_fwd - b_fwd, head * (BF16 - FP8)), "forward %.12g", a_fwd - b_fwd);
+    cr_assert(near(a_bwd - b_bwd, head * (BF16 - FP8)), "backward %.12g", a_bwd - b_bwd);
+    cr_assert(near(b_mem - a_mem, 2 * (1 + 1.0 / 32) * H * vocab), "cache %.9g", b_mem - a_mem);
+}
+
 static void refused(const char *model, const char *gpu_attrs, const char *const *sets,
                     const char *want)
 {
@@ -176,4 +198,10 @@ Test(module_precision, rules)
     refused(m8b, BLACKWELL,
                    L("seq=4096", "dtype=nvfp4", "framework=torchtitan", "bf16-modules=mlp"),
                    "no per-module quantization recipe");
+    refused(m8b, BLACKWELL,
+            L("seq=4096", "dtype=fp8", "fp8-recipe=current", "fp8-output-proj=true"),
+            "fp8-output-proj needs dtype=fp8 with fp8-recipe=mxfp8");
+    refused(MODEL("gpt-sc21-1.7b"), BLACKWELL,
+            L("seq=2048", "dtype=fp8", "fp8-recipe=mxfp8", "fp8-output-proj=true"),
+            "cannot use gpt-sc21-1.7b's tied embedding weight");
 }
