@@ -450,6 +450,37 @@ static void operand_quant_bytes(const struct quant_recipe *r, const struct quant
         *later += 2.0 * r->q * o->full;
 }
 
+/* Kernels that quantize one operand of a dense linear (Transformer Engine 2.x, csrc/
+ * extensions/cast.cpp and quantizer.cpp): delayed scaling casts (or cast-transposes) in one, none
+ * when the norm wrote the fp8 copy; current scaling takes the amax, computes the scale and casts
+ * (3), 2 when the norm gave the amax; block-scaled recipes (blockwise, MXFP8) cast with their
+ * block scales in one; NVFP4 takes the tensor amax (after the Hadamard transform) and casts (2).
+ * A transpose the backward makes is one kernel more. */
+static double quantize_kernels(const struct scenario *scn, const struct quant_recipe *r,
+                               enum quant_producer producer)
+{
+    if (r->norm == QP_WRITES_NARROW) /* delayed */
+        return producer == QP_WRITES_NARROW ? 0.0 : 1.0;
+    if (r->norm == QP_GIVES_AMAX) /* current */
+        return producer == QP_GIVES_AMAX ? 2.0 : 3.0;
+    return scn->dtype == DT_NVFP4 && r->q < 1.0 ? 2.0 : 1.0;
+}
+
+/* The graph scope a linear module's kernels belong to (cuda-graph-scope): its block's. */
+static int module_scope(const struct layer_parts *lp, int module)
+{
+    switch (module) {
+    case LM_ATTN_QKV:
+    case LM_ATTN_PROJ:
+        return GS_ATTN;
+    case LM_MAMBA_IN:
+    case LM_MAMBA_OUT:
+        return GS_MAMBA;
+    default: /* the dense MLP, or a MoE layer's shared experts and projections */
+        return lp->mlp == MLP_MOE ? GS_MOE : GS_MLP;
+    }
+}
+
 /* fp8 / nvfp4 quantization time of one layer's GEMM operands on this GPU (struct
  * layer_cost's quant_fwd / quant_bwd; net of the bf16 writes a fused norm saves), each operand
  * under its module's recipe (module_recipe; a bf16 module quantizes nothing).
@@ -457,8 +488,8 @@ static void operand_quant_bytes(const struct quant_recipe *r, const struct quant
  * `dense_inner` is the dense MLP's or the shared experts' inner width, `routed_inner` the
  * routed experts' (top_k of them) where their activation runs unfused. */
 static void narrow_quantize_s(const struct cm_ctx *c, const struct layer_parts *lp, double T,
-                              double Ts, double dense_inner, double routed_inner, double *fwd,
-                              double *bwd)
+                              double Ts, double dense_inner, double routed_inner,
+                              struct layer_cost *lc)
 {
     const struct model *m = c->m;
     const struct scenario *scn = c->scn;
@@ -505,7 +536,15 @@ static void narrow_quantize_s(const struct cm_ctx *c, const struct layer_parts *
         if (!o.gathered)
             o.full = o.local;
         o.producer = o.normed ? r->norm : QP_NONE;
+        double transposes = later;
         operand_quant_bytes(r, &o, c->hw->gpu.fp8_any_layout, &now[o.backward], &later);
+        if (o.module != LM_EXPERTS) { /* the experts' launches: expert_quantize_kernels */
+            double k = quantize_kernels(c->scn, r, o.producer);
+            double transpose = later > transposes ? 1.0 : 0.0;
+            int scope = module_scope(lp, o.module);
+            count_kernels(c, scope, o.backward ? 0.0 : k, (o.backward ? k : 0.0) + transpose, 0.0,
+                          lc);
+        }
     }
     if (attn && scn->fp8_attention) {
         /* fp8 attention (Transformer Engine's fp8 dot-product attention, its input and output
@@ -516,8 +555,8 @@ static void narrow_quantize_s(const struct cm_ctx *c, const struct layer_parts *
         now[0] += casts;
         now[1] += casts;
     }
-    *fwd = cm_memory_s(c, now[0]);
-    *bwd = cm_memory_s(c, now[1] + later);
+    lc->quant_fwd = cm_memory_s(c, now[0]);
+    lc->quant_bwd = cm_memory_s(c, now[1] + later);
 }
 
 /* Bytes an element of a kept input of module `module`'s GEMM takes: the one quantized copy
@@ -836,8 +875,7 @@ static void layer_elementwise(const struct cm_ctx *c, const struct layer_parts *
     lc->elem_fwd = lc->norm_fwd + lc->rope_fwd + lc->act_dense + lc->act_moe + lc->permute_fwd +
                    lc->expert_bias_fwd + cm_memory_s(c, other);
     if (c->narrow)
-        narrow_quantize_s(c, lp, T, Ts, dense_inner, unfused_routed, &lc->quant_fwd,
-                          &lc->quant_bwd);
+        narrow_quantize_s(c, lp, T, Ts, dense_inner, unfused_routed, lc);
 }
 
 /* A layer's cost and parameters depend on the layer only through its kind (model.h):
@@ -939,7 +977,7 @@ static void mixer_kernels(const struct cm_ctx *c, const struct layer_parts *lp,
  * quantizer: current scaling's amax, scale and cast (3 kernels), a block-scaled recipe's one
  * cast (MXFP8, blockwise).  The fused grouped MLP quantizes FC2's input and FC1's output
  * gradient in its epilogues and the other two in one grouped kernel each.  (The dense
- * layers' few quantize launches a pass are not counted.) */
+ * linears' quantize launches: quantize_kernels, counted per operand in narrow_quantize_s.) */
 static double expert_quantize_kernels(const struct cm_ctx *c)
 {
     const struct scenario *scn = c->scn;

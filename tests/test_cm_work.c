@@ -713,16 +713,19 @@ static double olmoe_forward_launches(const char *dtype, const char *recipe)
 /* Transformer Engine's GroupedLinear quantizes FC1's and FC2's inputs split by split: with
  * current scaling 3 kernels (amax, scale, cast) per local expert and operand, 2 x 8 x 3 = 48
  * more a layer than bf16; MXFP8 one per split, 16; delayed scaling's fused multi-tensor
- * cast-transpose one per operand, 2; OLMoE's 16 layers. */
+ * cast-transpose one per operand, 2.  The attention block's two inputs add theirs (the dense
+ * linears' quantizers): current scaling 2 for the QKV input, whose norm gives the amax, and 3
+ * for the projection's; MXFP8 1 each; delayed scaling none for the QKV input, which the norm
+ * writes in fp8, and 1 for the projection's.  OLMoE's 16 layers. */
 Test(launches, experts_quantize_split_by_split)
 {
     double bf16 = olmoe_forward_launches("dtype=bf16", "seq=4096"); /* no recipe: seq again */
     double cs = olmoe_forward_launches("dtype=fp8", "fp8-recipe=current");
     double mx = olmoe_forward_launches("dtype=fp8", "fp8-recipe=mxfp8");
     double delayed = olmoe_forward_launches("dtype=fp8", "fp8-recipe=delayed");
-    cr_assert(near(cs - bf16, 16 * 48e-6), "current %.9g", cs - bf16);
-    cr_assert(near(mx - bf16, 16 * 16e-6), "mxfp8 %.9g", mx - bf16);
-    cr_assert(near(delayed - bf16, 16 * 2e-6), "delayed %.9g", delayed - bf16);
+    cr_assert(near(cs - bf16, 16 * (48 + 2 + 3) * 1e-6), "current %.9g", cs - bf16);
+    cr_assert(near(mx - bf16, 16 * (16 + 1 + 1) * 1e-6), "mxfp8 %.9g", mx - bf16);
+    cr_assert(near(delayed - bf16, 16 * (2 + 0 + 1) * 1e-6), "delayed %.9g", delayed - bf16);
 }
 
 /* OLMoE with biases on its linear layers, written next to the shipped model (the same shape). */

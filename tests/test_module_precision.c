@@ -162,6 +162,35 @@ Test(module_precision, an_fp8_output_projection_runs_the_lm_head_at_the_mxfp8_ra
     cr_assert(near(b_mem - a_mem, 2 * (1 + 1.0 / 32) * H * vocab), "cache %.9g", b_mem - a_mem);
 }
 
+/* The dense linears' quantize launches (quantize_kernels), 10 us each here: under current
+ * scaling Llama-3.1-8B's layer adds, forward, 2 for the QKV input and 2 for FC1's (their norms
+ * give the amax) and 3 each for the projection's and FC2's inputs; backward 3 for each of the
+ * four output gradients (a Blackwell file: no transposes).  Kept in bf16, the QKV projection
+ * drops its 2 and 3. */
+Test(module_precision, dense_quantize_launches_by_recipe_and_module)
+{
+    const char *const *bf16 = L("seq=4096", "microbatches=1", "hw.kernel-overhead=10us");
+    const char *const *cs = L("seq=4096", "microbatches=1", "hw.kernel-overhead=10us",
+                              "dtype=fp8", "fp8-recipe=current");
+    const char *const *kept = L("seq=4096", "microbatches=1", "hw.kernel-overhead=10us",
+                                "dtype=fp8", "fp8-recipe=current", "bf16-modules=attn_qkv");
+    double f[3], b[3];
+    const char *const *runs[] = {bf16, cs, kept};
+    for (int i = 0; i < 3; i++) {
+        toy_step_on(MODEL("llama3.1-8b"), 8, BLACKWELL, runs[i], &scn, &out);
+        f[i] = out.cm.stages[0].fwd.compute - out.rep.layer_view[0].gemm_fwd * 32;
+        b[i] = out.cm.stages[0].bwd.compute - out.rep.layer_view[0].gemm_bwd / 2 * 32;
+        f[i] -= out.rep.layer_view[0].quant_fwd * 32;
+        b[i] -= out.rep.layer_view[0].quant_bwd * 32;
+        step_release(&out);
+    }
+    /* what the GEMMs and the quantization bytes leave: the launches (and the head, alike) */
+    cr_assert(near(f[1] - f[0], 32 * 10 * 10e-6), "forward %.9g", f[1] - f[0]);
+    cr_assert(near(b[1] - b[0], 32 * 12 * 10e-6), "backward %.9g", b[1] - b[0]);
+    cr_assert(near(f[1] - f[2], 32 * 2 * 10e-6), "kept forward %.9g", f[1] - f[2]);
+    cr_assert(near(b[1] - b[2], 32 * 3 * 10e-6), "kept backward %.9g", b[1] - b[2]);
+}
+
 static void refused(const char *model, const char *gpu_attrs, const char *const *sets,
                     const char *want)
 {
