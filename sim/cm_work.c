@@ -363,6 +363,12 @@ struct quant_recipe {
                                  transposes it in the backward (linear.py at v1.11: forward
                                  fp8_cast_transpose_fused only if not sequence_parallel, else
                                  cast_to_fp8; backward fp8_transpose); TE 2.x casts both */
+    double kernels;           /* kernels that quantize an operand a kernel of its own reads
+                                 (Transformer Engine 2.x, csrc/extensions/cast.cpp and
+                                 quantizer.cpp): delayed 1 (cast-transpose), current 3 (amax,
+                                 scale, cast), blockwise and MXFP8 1, NVFP4 2 (the tensor amax
+                                 after the Hadamard transform, the cast) */
+    double kernels_after_norm; /* ... the norm wrote it (`norm`): delayed none, current 2 */
 };
 
 /* One quantized copy: fp8 1 byte per element; blockwise and MXFP8 add a scale per 128 / 32;
@@ -377,17 +383,17 @@ struct quant_recipe {
 static struct quant_recipe recipe_of(int dtype, int fp8_recipe)
 {
     if (dtype == DT_NVFP4)
-        return (struct quant_recipe){0.5 + 1.0 / 16.0, 2.0, 0, QP_NONE, 0};
+        return (struct quant_recipe){0.5 + 1.0 / 16.0, 2.0, 0, QP_NONE, 0, 2.0, 2.0};
     switch (fp8_recipe) {
     case FP8_CURRENT:
-        return (struct quant_recipe){1.0, 2.0, 1, QP_GIVES_AMAX, 0};
+        return (struct quant_recipe){1.0, 2.0, 1, QP_GIVES_AMAX, 0, 3.0, 2.0};
     case FP8_BLOCKWISE:
-        return (struct quant_recipe){1.0 + 4.0 / 128.0, 0.0, 0, QP_NONE, 0};
+        return (struct quant_recipe){1.0 + 4.0 / 128.0, 0.0, 0, QP_NONE, 0, 1.0, 1.0};
     case FP8_MXFP8:
-        return (struct quant_recipe){1.0 + 1.0 / 32.0, 0.0, 0, QP_NONE, 0};
+        return (struct quant_recipe){1.0 + 1.0 / 32.0, 0.0, 0, QP_NONE, 0, 1.0, 1.0};
     case FP8_DELAYED:
     default:
-        return (struct quant_recipe){1.0, 0.0, 1, QP_WRITES_NARROW, 1};
+        return (struct quant_recipe){1.0, 0.0, 1, QP_WRITES_NARROW, 1, 1.0, 0.0};
     }
 }
 
@@ -434,8 +440,8 @@ struct quant_operand {
  *     row-wise only and transposes in the backward too (quant_recipe sp_row_cast_only).
  *   - Block-scaled recipes quantize both copies from bf16 before any gather, and gather
  *     whichever copy the GEMM needs: no pass after the gather. */
-static void operand_quant_bytes(const struct quant_recipe *r, const struct quant_operand *o,
-                                int any_layout, double *now, double *later)
+static int operand_quant_bytes(const struct quant_recipe *r, const struct quant_operand *o,
+                               int any_layout, double *now, double *later)
 {
     int transposed_later =
         r->per_tensor && !any_layout &&
@@ -448,22 +454,7 @@ static void operand_quant_bytes(const struct quant_recipe *r, const struct quant
     *now += (read + copies * r->q - unwritten) * o->local;
     if (transposed_later)
         *later += 2.0 * r->q * o->full;
-}
-
-/* Kernels that quantize one operand of a dense linear (Transformer Engine 2.x, csrc/
- * extensions/cast.cpp and quantizer.cpp): delayed scaling casts (or cast-transposes) in one, none
- * when the norm wrote the fp8 copy; current scaling takes the amax, computes the scale and casts
- * (3), 2 when the norm gave the amax; block-scaled recipes (blockwise, MXFP8) cast with their
- * block scales in one; NVFP4 takes the tensor amax (after the Hadamard transform) and casts (2).
- * A transpose the backward makes is one kernel more. */
-static double quantize_kernels(const struct scenario *scn, const struct quant_recipe *r,
-                               enum quant_producer producer)
-{
-    if (r->norm == QP_WRITES_NARROW) /* delayed */
-        return producer == QP_WRITES_NARROW ? 0.0 : 1.0;
-    if (r->norm == QP_GIVES_AMAX) /* current */
-        return producer == QP_GIVES_AMAX ? 2.0 : 3.0;
-    return scn->dtype == DT_NVFP4 && r->q < 1.0 ? 2.0 : 1.0;
+    return transposed_later;
 }
 
 /* The graph scope a linear module's kernels belong to (cuda-graph-scope): its block's. */
@@ -536,14 +527,12 @@ static void narrow_quantize_s(const struct cm_ctx *c, const struct layer_parts *
         if (!o.gathered)
             o.full = o.local;
         o.producer = o.normed ? r->norm : QP_NONE;
-        double transposes = later;
-        operand_quant_bytes(r, &o, c->hw->gpu.fp8_any_layout, &now[o.backward], &later);
+        double transpose =
+            operand_quant_bytes(r, &o, c->hw->gpu.fp8_any_layout, &now[o.backward], &later);
         if (o.module != LM_EXPERTS) { /* the experts' launches: expert_quantize_kernels */
-            double k = quantize_kernels(c->scn, r, o.producer);
-            double transpose = later > transposes ? 1.0 : 0.0;
-            int scope = module_scope(lp, o.module);
-            count_kernels(c, scope, o.backward ? 0.0 : k, (o.backward ? k : 0.0) + transpose, 0.0,
-                          lc);
+            double k = o.producer != QP_NONE ? r->kernels_after_norm : r->kernels;
+            count_kernels(c, module_scope(lp, o.module), o.backward ? 0.0 : k,
+                          (o.backward ? k : 0.0) + transpose, 0.0, lc);
         }
     }
     if (attn && scn->fp8_attention) {
