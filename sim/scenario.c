@@ -738,7 +738,8 @@ static void describe_value(const struct key_spec *ks, char *buf, size_t len)
         return;
     case VT_CHOICE:
     case VT_FLAGS:
-        used = (size_t)snprintf(buf, len, ks->type == VT_FLAGS ? "comma-separated, of" : "one of");
+        used = (size_t)snprintf(buf, len,
+                                ks->type == VT_FLAGS ? "names joined by , or +, of" : "one of");
         for (int i = 0; ks->choices[i] && used < len; i++)
             used += (size_t)snprintf(buf + used, len - used, "%s %s", i ? "," : "", ks->choices[i]);
         return;
@@ -879,19 +880,21 @@ static enum sim_status parse_path(const struct key_spec *ks, const char *value, 
 }
 
 /* A comma-separated list of the key's choices, as bits; -1 with `why` when it is not one. */
+/* Names of `choices` separated by commas, or by '+' where commas already separate values (a
+ * sweep's --vary list: recompute-modules=core_attn,core_attn+mlp). */
 static int parse_flags(const struct key_spec *ks, const char *value, char *why, size_t len)
 {
     int bits = 0;
     char list[256], *save = NULL;
     snprintf(list, sizeof list, "%s", value);
-    for (char *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+    for (char *w = strtok_r(list, ",+", &save); w; w = strtok_r(NULL, ",+", &save)) {
         int found = choice_index(ks, w, why, len);
         if (found < 0)
             return -1;
         bits |= 1 << found;
     }
     if (bits == 0 || strlen(value) >= sizeof list) {
-        snprintf(why, len, "a comma-separated list of names is needed");
+        snprintf(why, len, "a list of names separated by ',' or '+' is needed");
         return -1;
     }
     return bits;

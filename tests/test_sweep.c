@@ -253,6 +253,27 @@ Test(sweep_cmd, output_is_the_same_whatever_the_thread_count, .init = setup)
     free(e2);
 }
 
+/* A key of several names (recompute-modules, cuda-graph-scope, bf16-modules) joins them with
+ * '+' inside a --vary list, whose commas separate the configs: two configs here, the second
+ * recomputing both modules, and so slower. */
+Test(sweep_cmd, a_list_key_joins_its_names_with_plus, .init = setup)
+{
+    char *o, *e;
+    int rc = run_sweep(&o, &e, LLAMA, "--vary", "recompute=selective", "--vary",
+                       "recompute-modules=core_attn,core_attn+mlp", "-j", "2", NULL);
+    cr_assert_eq(rc, 0, "%s", e);
+    cr_assert_eq(count_lines(o), 1 + 2, "%s", o);
+    char first[512], second[512];
+    line_of(o, 1, first, sizeof first);
+    line_of(o, 2, second, sizeof second);
+    cr_assert(strncmp(first, "selective,core_attn,ok,", 23) == 0, "%s", first);
+    cr_assert(strncmp(second, "selective,core_attn+mlp,ok,", 27) == 0, "%s", second);
+    double t1 = strtod(first + 23, NULL), t2 = strtod(second + 27, NULL);
+    cr_assert(t2 > t1, "%g %g", t1, t2);
+    free(o);
+    free(e);
+}
+
 Test(sweep_cmd, an_invalid_config_is_a_row_not_a_failure, .init = setup)
 {
     char *o, *e;
