@@ -92,11 +92,15 @@ static const struct flag flags[] = {
      * all-reduce in line with the weight-gradient GEMM (without SP only: finish()) */
     {"no-async-tensor-model-parallel-allreduce", FK_SWITCH, "overlap-tp-backward", "false", 0},
     {"fp8-param-gather", FK_SWITCH, "quantized-params", "true", 0},
+    /* TransformerConfig.fp8_output_proj, an auto-generated flag (arguments.py's
+     * ArgumentGroupFactory over TransformerConfig, d98e8a6) */
+    {"fp8-output-proj", FK_SWITCH, "fp8-output-proj", "true", 0},
     {"fp4-param-gather", FK_SWITCH, "quantized-params", "true", 0},
     {"use-flash-attn", FK_SWITCH, "attention", "flash", 0},
     {"bf16", FK_SWITCH, "dtype", "bf16", 0},
     {"fp16", FK_SWITCH, "dtype", "fp16", 0},
     {"fp8-format", FK_SPECIAL, NULL, NULL, 0},
+    {"fp8-recipe", FK_SPECIAL, NULL, NULL, 0},
     {"fp4-format", FK_SPECIAL, NULL, NULL, 0},
     {"first-last-layers-bf16", FK_SPECIAL, NULL, NULL, 0},
     {"num-layers-at-start-in-bf16", FK_SPECIAL, NULL, NULL, 0},
@@ -125,13 +129,15 @@ static const struct flag flags[] = {
 /* Where each key the table can produce goes in the scenario file (the schema's elements). */
 static const struct {
     const char *element;
-    const char *keys[32];
+    const char *keys[40];
 } layout[] = {
     {"parallel", {"gpus", "tp", "cp", "ep", "etp", "sp", "moe-dispatcher", "deepep-sms"}},
     {"pipeline", {"schedule", "pp", "vp", "vp-group", "pipeline-layout"}},
     {"batch", {"micro-batch", "global-batch", "seq"}},
     {"training",
-     {"dtype", "recompute", "recompute-modules", "recompute-method", "recompute-num-layers",
+     {"dtype", "fp8-recipe", "bf16-first-layers", "bf16-last-layers", "quantized-params",
+      "fp8-output-proj", "recompute", "recompute-modules", "recompute-method",
+      "recompute-num-layers",
       "distributed-optimizer", "overlap-grad-reduce", "overlap-param-gather", "overlap-tp-comm",
       "overlap-p2p", "overlap-ep-comm", "moe-shared-expert-overlap", "moe-router-dtype",
       "moe-router-fusion", "cross-entropy", "attention",
@@ -348,6 +354,18 @@ static enum sim_status apply_special(struct import_result *res, struct pending *
                            "import: --%s %s: Megatron knows native and te", name, value);
         pd->ce_te = strcmp(value, "te") == 0;
         return SIM_OK;
+    }
+    if (strcmp(name, "fp8-recipe") == 0) { /* arguments.py's choices, tensorwise = current */
+        static const char *const recipes[][2] = {{"delayed", "delayed"},
+                                                 {"tensorwise", "current"},
+                                                 {"blockwise", "blockwise"},
+                                                 {"mxfp8", "mxfp8"}};
+        for (size_t i = 0; i < sizeof recipes / sizeof recipes[0]; i++)
+            if (strcmp(value, recipes[i][0]) == 0)
+                return put_key(res, "fp8-recipe", recipes[i][1], name, err);
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "import: --%s %s: stepsim models delayed, tensorwise, blockwise and mxfp8",
+                       name, value);
     }
     if (strcmp(name, "moe-token-dispatcher-type") == 0) /* flex: DeepEP, Megatron's default */
         return put_key(res, "moe-dispatcher", strcmp(value, "flex") == 0 ? "deepep" : value,

@@ -262,6 +262,14 @@ Test(import, sync_tp_allreduce_only_without_sequence_parallelism, .init = setup)
  * transformer_engine (or the older --enable-cuda-graph) each layer's modules, the scope's or
  * with none the whole layer (a MoE layer's router, dispatch and experts as one); a scope
  * without an impl means nothing. */
+Test(import, fp8_output_proj, .init = setup)
+{
+    cr_assert_eq(parse("--fp8-format hybrid --fp8-recipe mxfp8 --fp8-output-proj"), SIM_OK, "%s",
+                 err.msg);
+    has("fp8-output-proj", "true");
+    has("dtype", "fp8");
+}
+
 Test(import, cuda_graphs, .init = setup)
 {
     cr_assert_eq(parse("--cuda-graph-impl local --cuda-graph-scope full_iteration"), SIM_OK,
@@ -362,6 +370,42 @@ Test(import_cmd, the_file_loads_with_every_value, .init = setup)
     cr_assert(scn_given(&scn, SCN_FRAMEWORK), "named in the file, not the default");
     free(o);
     free(e);
+}
+
+/* The precision flags reach the file: every key the importer sets is written (they had been
+ * parsed and then left out of the scenario: --fp8-param-gather, --first-last-layers-bf16). */
+Test(import_cmd, the_precision_flags_reach_the_file, .init = setup)
+{
+    char path[] = "/tmp/stepsim-test-import-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    close(fd);
+    char *o, *e;
+    const char *args[] = {
+        "megatron", "--hardware", "gb200-nvl72", "--out", path, "--",
+        "--num-layers 32 --hidden-size 4096 --num-attention-heads 32 --group-query-attention "
+        "--num-query-groups 8 --ffn-hidden-size 14336 --seq-length 8192 --micro-batch-size 1 "
+        "--global-batch-size 128 --bf16 --fp8-format hybrid --fp8-recipe mxfp8 "
+        "--fp8-param-gather --use-distributed-optimizer --fp8-output-proj "
+        "--first-last-layers-bf16 --num-layers-at-end-in-bf16 2 --nproc-per-node 8",
+        NULL};
+    int rc = run_import(&o, &e, args);
+    cr_assert_eq(rc, 0, "%s", e);
+    struct scenario scn;
+    scn_defaults(&scn);
+    err_clear(&err);
+    enum sim_status st = scn_load(&scn, path, &err);
+    unlink(path);
+    cr_assert_eq(st, SIM_OK, "%s", err.msg);
+    cr_assert_eq(scn.fp8_recipe, FP8_MXFP8);
+    cr_assert_eq(scn.quantized_params, 1);
+    cr_assert_eq(scn.fp8_output_proj, 1);
+    cr_assert_eq(scn.bf16_last_layers, 2);
+    free(o);
+    free(e);
+    cr_assert_eq(parse("--fp8-format hybrid --fp8-recipe tensorwise"), SIM_OK, "%s", err.msg);
+    has("fp8-recipe", "current");
+    cr_assert_eq(parse("--fp8-format hybrid --fp8-recipe custom"), SIM_EINPUT);
 }
 
 Test(import_cmd, the_model_comes_from_the_shape_or_must_be_named, .init = setup)
