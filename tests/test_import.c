@@ -308,15 +308,44 @@ static int run_import(char **out, char **errtext, const char *const *args)
     return run_command(import_main, "import", args, out, errtext);
 }
 
-Test(import_cmd, the_file_loads_with_every_value, .init = setup)
+/* `stepsim import megatron --hardware HW [--name NAME] --out TMP -- LINE` must succeed; the file
+ * it wrote is loaded into scn; its stdout and stderr are left in *out and *errtext. */
+static void import_into(const char *hardware, const char *name, const char *line,
+                        struct scenario *scn, char **out, char **errtext)
 {
     char path[] = "/tmp/stepsim-test-import-XXXXXX";
     int fd = mkstemp(path);
     cr_assert(fd >= 0);
     close(fd);
+    const char *args[10];
+    int n = 0;
+    args[n++] = "megatron";
+    args[n++] = "--hardware";
+    args[n++] = hardware;
+    args[n++] = "--out";
+    args[n++] = path;
+    if (name) {
+        args[n++] = "--name";
+        args[n++] = name;
+    }
+    args[n++] = "--";
+    args[n++] = line;
+    args[n] = NULL;
+    int rc = run_import(out, errtext, args);
+    cr_assert_eq(rc, 0, "%s", *errtext);
+    scn_defaults(scn);
+    err_clear(&err);
+    enum sim_status st = scn_load(scn, path, &err);
+    unlink(path);
+    cr_assert_eq(st, SIM_OK, "%s", err.msg);
+}
+
+Test(import_cmd, the_file_loads_with_every_value, .init = setup)
+{
     char *o, *e;
-    const char *args[] = {
-        "megatron", "--hardware", "dgx-h100", "--out", path, "--name", "a <b> & \"c\"", "--",
+    struct scenario scn;
+    import_into(
+        "dgx-h100", "a <b> & \"c\"",
         "--tensor-model-parallel-size 2 --pipeline-model-parallel-size 4 "
         "--virtual-pipeline-model-parallel-size 2 --expert-model-parallel-size 8 "
         "--expert-tensor-parallel-size 1 --context-parallel-size 1 --micro-batch-size 1 "
@@ -328,18 +357,10 @@ Test(import_cmd, the_file_loads_with_every_value, .init = setup)
         "--sequence-parallel --nproc-per-node 8 --nnodes 8 --num-layers 32 --hidden-size 4096 "
         "--num-attention-heads 32 --group-query-attention --num-query-groups 8 "
         "--ffn-hidden-size 14336 --num-experts 8 --moe-router-topk 2 --lr 1e-4",
-        NULL};
-    int rc = run_import(&o, &e, args);
-    cr_assert_eq(rc, 0, "%s", e);
+        &scn, &o, &e);
     cr_assert_str_empty(o);
     cr_assert_str_eq(e, "stepsim: import: 3 flags of the launch line are not modelled (ignored): "
                         "--moe-router-topk, --lr, --no-async-tensor-model-parallel-allreduce\n");
-    struct scenario scn;
-    scn_defaults(&scn);
-    err_clear(&err);
-    enum sim_status st = scn_load(&scn, path, &err);
-    unlink(path);
-    cr_assert_eq(st, SIM_OK, "%s", err.msg);
     cr_assert_str_eq(scn.name, "a <b> & \"c\"");
     cr_assert(strstr(scn.model_path, "/models/mixtral-8x7b.xml"), "%s", scn.model_path);
     cr_assert(strstr(scn.hardware_path, "/hardware/dgx-h100.xml"), "%s", scn.hardware_path);
@@ -376,27 +397,16 @@ Test(import_cmd, the_file_loads_with_every_value, .init = setup)
  * parsed and then left out of the scenario: --fp8-param-gather, --first-last-layers-bf16). */
 Test(import_cmd, the_precision_flags_reach_the_file, .init = setup)
 {
-    char path[] = "/tmp/stepsim-test-import-XXXXXX";
-    int fd = mkstemp(path);
-    cr_assert(fd >= 0);
-    close(fd);
     char *o, *e;
-    const char *args[] = {
-        "megatron", "--hardware", "gb200-nvl72", "--out", path, "--",
-        "--num-layers 32 --hidden-size 4096 --num-attention-heads 32 --group-query-attention "
-        "--num-query-groups 8 --ffn-hidden-size 14336 --seq-length 8192 --micro-batch-size 1 "
-        "--global-batch-size 128 --bf16 --fp8-format hybrid --fp8-recipe mxfp8 "
-        "--fp8-param-gather --use-distributed-optimizer --fp8-output-proj "
-        "--first-last-layers-bf16 --num-layers-at-end-in-bf16 2 --nproc-per-node 8",
-        NULL};
-    int rc = run_import(&o, &e, args);
-    cr_assert_eq(rc, 0, "%s", e);
     struct scenario scn;
-    scn_defaults(&scn);
-    err_clear(&err);
-    enum sim_status st = scn_load(&scn, path, &err);
-    unlink(path);
-    cr_assert_eq(st, SIM_OK, "%s", err.msg);
+    import_into("gb200-nvl72", NULL,
+                "--num-layers 32 --hidden-size 4096 --num-attention-heads 32 "
+                "--group-query-attention --num-query-groups 8 --ffn-hidden-size 14336 "
+                "--seq-length 8192 --micro-batch-size 1 --global-batch-size 128 --bf16 "
+                "--fp8-format hybrid --fp8-recipe mxfp8 --fp8-param-gather "
+                "--use-distributed-optimizer --fp8-output-proj --first-last-layers-bf16 "
+                "--num-layers-at-end-in-bf16 2 --nproc-per-node 8",
+                &scn, &o, &e);
     cr_assert_eq(scn.fp8_recipe, FP8_MXFP8);
     cr_assert_eq(scn.quantized_params, 1);
     cr_assert_eq(scn.fp8_output_proj, 1);
