@@ -38,12 +38,16 @@ static struct cm_layer_view layer_of(const char *model, int kind, const char *co
     return v;
 }
 
-static struct cm_rank_memory memory_of(const char *model, const char *const *sets)
+/* Pipeline stage 0's forward and backward compute, and rank 0's weight memory. */
+static struct stage0 {
+    double fwd, bwd, weights;
+} stage0_of(const char *model, const char *const *sets)
 {
     toy_step_on(model, 8, BLACKWELL, sets, &scn, &out);
-    struct cm_rank_memory m = out.rep.mem[0];
+    struct stage0 s = {out.cm.stages[0].fwd.compute, out.cm.stages[0].bwd.compute,
+                       out.rep.mem[0].weights};
     step_release(&out);
-    return m;
+    return s;
 }
 
 /* Attention's QKV and output projections kept in bf16 inside an NVFP4 run take their FLOPs at
@@ -109,12 +113,8 @@ Test(module_precision, a_bf16_mtp_module_runs_its_layer_and_projection_in_bf16)
     const char *const *base = L("seq=4096", "microbatches=1", "dtype=nvfp4", "mtp-layers=1");
     const char *const *kept =
         L("seq=4096", "microbatches=1", "dtype=nvfp4", "mtp-layers=1", "bf16-modules=mtp");
-    toy_step_on(MODEL("llama3.1-8b"), 8, BLACKWELL, base, &scn, &out);
-    double a = out.cm.stages[0].fwd.compute;
-    step_release(&out);
-    toy_step_on(MODEL("llama3.1-8b"), 8, BLACKWELL, kept, &scn, &out);
-    double b = out.cm.stages[0].fwd.compute;
-    step_release(&out);
+    double a = stage0_of(MODEL("llama3.1-8b"), base).fwd;
+    double b = stage0_of(MODEL("llama3.1-8b"), kept).fwd;
     double layer = 2 * T * H * QKV_OUT + 2 * T * H * H + 3 * 2 * T * H * FFN;
     double eh_proj = 2 * T * 2 * H * H;
     cr_assert(near(b - a, (layer + eh_proj) * (BF16 - NVFP4)), "%.12g", b - a);
@@ -130,9 +130,9 @@ Test(module_precision, weight_caches_follow_each_modules_precision)
         L("seq=4096", "microbatches=1", "dtype=nvfp4", "bf16-modules=attn_qkv");
     const char *const *mx =
         L("seq=4096", "microbatches=1", "dtype=nvfp4", "mxfp8-modules=attn_qkv");
-    struct cm_rank_memory a = memory_of(MODEL("llama3.1-8b"), base);
-    struct cm_rank_memory b = memory_of(MODEL("llama3.1-8b"), kept);
-    struct cm_rank_memory c = memory_of(MODEL("llama3.1-8b"), mx);
+    struct stage0 a = stage0_of(MODEL("llama3.1-8b"), base);
+    struct stage0 b = stage0_of(MODEL("llama3.1-8b"), kept);
+    struct stage0 c = stage0_of(MODEL("llama3.1-8b"), mx);
     double qkv = 32 * H * QKV_OUT;
     cr_assert(near(a.weights - b.weights, 2 * (0.5 + 1.0 / 256) * qkv), "%.9g",
               a.weights - b.weights);
@@ -148,18 +148,13 @@ Test(module_precision, an_fp8_output_projection_runs_the_lm_head_at_the_mxfp8_ra
     const char *const *base = L("seq=4096", "microbatches=1", "dtype=fp8", "fp8-recipe=mxfp8");
     const char *const *mx =
         L("seq=4096", "microbatches=1", "dtype=fp8", "fp8-recipe=mxfp8", "fp8-output-proj=true");
-    toy_step_on(MODEL("llama3.1-8b"), 8, BLACKWELL, base, &scn, &out);
-    double a_fwd = out.cm.stages[0].fwd.compute, a_bwd = out.cm.stages[0].bwd.compute;
-    double a_mem = out.rep.mem[0].weights;
-    step_release(&out);
-    toy_step_on(MODEL("llama3.1-8b"), 8, BLACKWELL, mx, &scn, &out);
-    double b_fwd = out.cm.stages[0].fwd.compute, b_bwd = out.cm.stages[0].bwd.compute;
-    double b_mem = out.rep.mem[0].weights;
-    step_release(&out);
+    struct stage0 a = stage0_of(MODEL("llama3.1-8b"), base);
+    struct stage0 b = stage0_of(MODEL("llama3.1-8b"), mx);
     double vocab = 128256, head = 2 * T * H * vocab;
-    cr_assert(near(a_fwd - b_fwd, head * (BF16 - FP8)), "forward %.12g", a_fwd - b_fwd);
-    cr_assert(near(a_bwd - b_bwd, head * (BF16 - FP8)), "backward %.12g", a_bwd - b_bwd);
-    cr_assert(near(b_mem - a_mem, 2 * (1 + 1.0 / 32) * H * vocab), "cache %.9g", b_mem - a_mem);
+    cr_assert(near(a.fwd - b.fwd, head * (BF16 - FP8)), "forward %.12g", a.fwd - b.fwd);
+    cr_assert(near(a.bwd - b.bwd, head * (BF16 - FP8)), "backward %.12g", a.bwd - b.bwd);
+    cr_assert(near(b.weights - a.weights, 2 * (1 + 1.0 / 32) * H * vocab), "cache %.9g",
+              b.weights - a.weights);
 }
 
 /* The dense linears' quantize launches (quantize_kernels), 10 us each here: under current
