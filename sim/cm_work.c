@@ -1650,8 +1650,9 @@ static void add_head(const struct cm_ctx *c, int shard_weights, struct cm_stage 
     double quant_f = 0.0, quant_b = 0.0, later = 0.0;
     if (mx) { /* its input (T x h, after the final norm) and the logits' gradient quantized */
         struct quant_recipe r = quant_recipe_of(c->scn);
-        struct quant_operand in = {0, 0, 0, T * h, T * h, 0, 0, QP_NONE};
-        struct quant_operand grad = {0, 0, 0, logits, logits, 1, 0, QP_NONE};
+        struct quant_operand in = {.local = T * h, .full = T * h, .producer = QP_NONE};
+        struct quant_operand grad = {.local = logits, .full = logits, .backward = 1,
+                                     .producer = QP_NONE};
         operand_quant_bytes(&r, &in, c->hw->gpu.fp8_any_layout, &quant_f, &later);
         operand_quant_bytes(&r, &grad, c->hw->gpu.fp8_any_layout, &quant_b, &later);
     }

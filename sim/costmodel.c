@@ -178,13 +178,15 @@ static double grad_accumulation_s(const struct cm_ctx *c, const struct cm_stage 
     return cm_memory_s(c, bytes_per_param * cs->params) + embedding_grad_s(c, cs);
 }
 
+/* An MXFP8 weight's cached row- and column-wise copies, an E8M0 scale per 32 values each: the
+ * modules mxfp8-modules names in an NVFP4 run, and the LM head with fp8-output-proj. */
+#define MXFP8_WEIGHT_CACHE_BYTES (2.0 * (1.0 + 1.0 / 32.0))
+
 /* Transformer Engine caches each fp8 GEMM weight as an fp8 copy and, on Hopper, its fp8
  * transpose between the micro-batches of a step (is_first_microbatch; TE docs on fp8 memory):
  * 2 bytes per layer parameter (Blackwell's MXFP8 row- and column-wise copies, about the same).
  * NVFP4 caches the two 4-bit copies, each with one E4M3 scale per 16 x 16 block of weights (TE's
  * NVFP4BlockScaling recipe: 2D block scaling for weights): 2 x (0.5 + 1/256) bytes. */
-#define MXFP8_WEIGHT_CACHE_BYTES (2.0 * (1.0 + 1.0 / 32.0)) /* row- and column-wise, E8M0 / 32 */
-
 static double narrow_weight_cache_bytes(const struct scenario *scn)
 {
     if (scn->dtype == DT_NVFP4)
