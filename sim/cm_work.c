@@ -1044,6 +1044,22 @@ static void layer_kernels(const struct cm_ctx *c, const struct layer_parts *lp,
         moe_kernels(c, lc);
 }
 
+/* The FLOPs a flash backward runs for one sequence: the core's, except under fp8 attention
+ * with a sliding window, whose backward cuDNN computes as if the layer attended causally to
+ * the whole sequence.  NVIDIA's measurements at GPT-OSS's shape (128-token window, head dim
+ * 64, causal; github.com/NVIDIA/cudnn-frontend at 3929da2, benchmark/sdpa_benchmark_training/
+ * results/gpt_oss/gb200 and gb300, cuDNN 9.22, April 2026): from 2K to 32K tokens the bf16
+ * backward's time grows with the length (GB200 0.24 -> 3.69 ms) and so does every forward,
+ * while the fp8 and MXFP8 backward's grows with its square (GB200 per-tensor fp8 1.73 / 6.18 /
+ * 23.2 / 90.3 ms at 4K / 8K / 16K / 32K, MXFP8 2.08 / 7.43 / 27.9 / 108; GB300 alike), 4.5x
+ * the bf16 backward already at 4K.  Chunked windows (Llama 4) are not in that benchmark and
+ * keep their own count; on Hopper (H200, cuDNN 9.19) the fp8 runs at that shape failed. */
+static double flash_bwd_core_flops(const struct cm_ctx *c, const struct layer_flops *lf)
+{
+    int sliding = c->m->window > 0 && !c->m->window_chunked;
+    return c->scn->fp8_attention && sliding ? lf->attn_core_unwindowed : lf->attn_core;
+}
+
 /* The token mixer's core on this GPU, forward and backward, into lc: flash or unfused
  * attention, or a Mamba-2 mixer's SSD scan; `share` of one sequence's FLOPs, T tokens. */
 static void layer_core(const struct cm_ctx *c, const struct layer_parts *lp,
@@ -1064,9 +1080,10 @@ static void layer_core(const struct cm_ctx *c, const struct layer_parts *lp,
     } else if (c->flash) {
         /* the curve's 16-bit rate, scaled by fp8 attention's measured gains when it runs */
         double at_16bit = attention_s(c, core_flops);
+        double bwd_16bit = attention_s(c, flash_bwd_core_flops(c, lf) * share);
         lc->core_fwd = at_16bit / cfg->attention_fp8_fwd;
         lc->core_bwd =
-            FLASH_BWD_FLOPS / cfg->attention_bwd_ratio * at_16bit / cfg->attention_fp8_bwd;
+            FLASH_BWD_FLOPS / cfg->attention_bwd_ratio * bwd_16bit / cfg->attention_fp8_bwd;
     } else {
         /* Two strided-batched GEMMs over (sample, head) -- Q K^T and scores x V, each half the
          * core's FLOPs; one batched launch fills the GPU like a single GEMM of that size --

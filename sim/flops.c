@@ -53,8 +53,9 @@ void flops_layer_fwd(const struct model *m, int layer, int seq, int causal, stru
         out->qkv = 2.0 * s * model_weights_qkv(m);
         /* Q K^T: s x s scores per head over head_dim; scores x V: over v_head_dim.  Both 2
          * FLOPs per MAC; with head_dim == v_head_dim this is 4 * s^2 * heads * head_dim. */
-        out->attn_core = 2.0 * model_attention_pairs(m, layer, seq, causal) * m->heads *
-                         ((double)m->head_dim + m->v_head_dim);
+        double per_pair = 2.0 * m->heads * ((double)m->head_dim + m->v_head_dim);
+        out->attn_core = per_pair * model_attention_pairs(m, layer, seq, causal);
+        out->attn_core_unwindowed = per_pair * (causal ? 0.5 * s * s : s * s);
         out->attn_out = 2.0 * s * model_weights_attn_out(m);
     } else if (mixer == MIXER_MAMBA) {
         out->mamba_in = 2.0 * s * model_weights_mamba_in(m);

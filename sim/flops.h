@@ -16,6 +16,8 @@
 struct layer_flops {
     double qkv;       /* Q, K, V projections (GQA: K and V are kv_heads wide) */
     double attn_core; /* Q K^T and attention x V */
+    double attn_core_unwindowed; /* attn_core were the layer's window lifted (attn_core itself
+                                  * for a global layer); not part of total */
     double attn_out;  /* output projection */
     double mlp;       /* dense MLP / gated MLP, or the shared experts of an MoE layer */
     double router;    /* MoE gate: hidden x experts */

@@ -1566,6 +1566,38 @@ Test(attention, fp8_attention_casts)
     step_release(&out);
 }
 
+/* Under fp8 attention cuDNN's backward of a sliding-window layer runs the whole causal core
+ * (flash_bwd_core_flops): gpt-oss-20b at 4096 tokens on the toy GPU, whose attention rate is
+ * flat, so a local layer's backward takes a global layer's time exactly, while its forward
+ * keeps the window's share of the keys, (s w - w (w - 1) / 2) / (s^2 / 2) = 516160 / 8388608,
+ * as both passes do without fp8 attention.  A chunked window (Llama 4 Scout, 8192-token chunks
+ * at 16384 tokens: half the causal pairs) keeps its share in the backward too. */
+Test(attention, fp8_attention_backward_of_a_sliding_window_runs_the_whole_causal_core)
+{
+    const double window_share = 516160.0 / (0.5 * 4096.0 * 4096.0);
+    const char *const *sets[] = {L("seq=4096", "microbatches=1", "dtype=fp8"),
+                                 L("seq=4096", "microbatches=1", "dtype=fp8", "fp8-attention=true")};
+    for (int fp8 = 0; fp8 < 2; fp8++) {
+        toy_step_on(MODEL("gpt-oss-20b"), 8, FP8_ATTN_GPU, sets[fp8], &scn, &out);
+        const struct cm_layer_view *local = &out.rep.layer_view[3];
+        const struct cm_layer_view *global = &out.rep.layer_view[1];
+        cr_assert_eq(local->layer, 0, "the first local layer");
+        double bwd_share = fp8 ? 1.0 : window_share;
+        cr_assert(near(local->attn_fwd / global->attn_fwd, window_share), "forward, fp8 %d", fp8);
+        cr_assert(near(local->attn_bwd / global->attn_bwd, bwd_share), "backward %.9g, fp8 %d",
+                  local->attn_bwd / global->attn_bwd, fp8);
+        step_release(&out);
+    }
+    toy_step_on(MODEL("llama4-scout-17b-16e"), 8, FP8_ATTN_GPU,
+                L("seq=16384", "microbatches=1", "dtype=fp8", "fp8-attention=true"), &scn, &out);
+    const struct cm_layer_view *local = &out.rep.layer_view[3];
+    const struct cm_layer_view *global = &out.rep.layer_view[1];
+    cr_assert(local->layer >= 0 && global->layer >= 0, "a local and a global MoE layer");
+    cr_assert(near(local->attn_bwd / global->attn_bwd, 0.5), "chunked backward %.9g",
+              local->attn_bwd / global->attn_bwd);
+    step_release(&out);
+}
+
 /* fp8-attention's rules: fp8 training, flash attention by Transformer Engine's kernel, and a
  * GPU whose file gives the recipe's rates. */
 Test(attention, fp8_attention_rules)
