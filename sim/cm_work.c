@@ -303,6 +303,7 @@ struct layer_cost {
     double tp_fwd, tp_bwd;     /* TP collective time per pass (before overlap) */
     double tp_regather;        /* of tp_fwd, what recomputing the per-op policy's matmuls repeats */
     double tp_bwd_hidden;      /* of tp_bwd, what column-parallel GEMMs hide of their own */
+    double tp_bwd_inline;      /* of tp_bwd, what torch's async TP leaves in line */
     double tp_shared_fwd, tp_shared_bwd; /* of tp_fwd / tp_bwd, the shared experts' gather and
                                             reduce-scatter (a MoE layer under SP) */
     double mla_regather;       /* TP gathers recomputing MLA's up-projections repeats */
@@ -1152,6 +1153,22 @@ static double tp_bwd_hidden(const struct cm_ctx *c, const struct layer_parts *lp
     return hidden;
 }
 
+/* torch's async TP (torchtitan's enable_async_tensor_parallel: Inductor's micro-pipeline TP
+ * pass, torch/_inductor/fx_passes/micro_pipeline_tp.py) fuses each all-gather with the matmuls
+ * that read its result, and each reduce-scatter with the one matmul that produces its input;
+ * fuse_matmul_reduce_scatter gives up when that input is not a matmul's output.  In the
+ * backward of a block whose gathered input feeds several linears -- torchtitan's attention
+ * (wq, wk and wv apart) and gated MLP (w1 and w3) -- the input gradient is the sum of their
+ * matmuls', so that reduce-scatter runs in line.  How many of a layer's backward reductions. */
+static double async_tp_inline_reductions(const struct cm_ctx *c, const struct layer_parts *lp)
+{
+    if (!c->cfg->async_tp_torch)
+        return 0.0;
+    double attention = lp->mixer == MIXER_ATTENTION ? 1.0 : 0.0;
+    double gated_mlp = lp->mlp == MLP_DENSE && c->m->act == ACT_SWIGLU ? 1.0 : 0.0;
+    return attention + gated_mlp;
+}
+
 /* Tensor parallelism: per layer two all-reduces (forward and backward), or with sequence
  * parallelism two all-gathers + two reduce-scatters each way, of the full [T, h] activation
  * (Korthikanti et al. 2022, fig. 5); with SP the backward re-gathers the two inputs for the
@@ -1247,6 +1264,7 @@ static void layer_tp_comm(const struct cm_ctx *c, const struct layer_parts *lp, 
         }
         lc->tp_regather = ag; /* the re-run K and up-projection need their gathered inputs */
         lc->tp_bwd_hidden = tp_bwd_hidden(c, lp, ag_mix, ag_mlp, rs, lc);
+        lc->tp_bwd_inline = async_tp_inline_reductions(c, lp) * rs;
         mla_tp_comm(c, lp, T, g, ag_mix, rs, lc);
     } else {
         double ar = cm_coll_time(c, COLL_ALL_REDUCE, bytes, g);
@@ -1568,7 +1586,8 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit, 
                        lc->eager.bwd * eager + lc->graphed.bwd * graphed;
     st->wgt.compute += lc->gemm_fwd + lc->eager.wgt * eager + lc->graphed.wgt * graphed;
     if (scn->overlap_tp_comm)
-        st->bwd.tp += cm_exposed(c, lc->tp_bwd, 2.0 * lc->gemm_fwd, 1);
+        st->bwd.tp += cm_exposed(c, lc->tp_bwd - lc->tp_bwd_inline, 2.0 * lc->gemm_fwd, 1) +
+                      lc->tp_bwd_inline;
     else
         st->bwd.tp += lc->tp_bwd - (c->cfg->overlap_tp_backward ? lc->tp_bwd_hidden : 0.0);
     st->bwd.cp += cm_exposed(c, lc->cp.ring_bwd, lc->core_bwd, 1) + lc->cp.block_bwd;

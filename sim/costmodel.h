@@ -93,6 +93,9 @@ struct cm_config {
                             parameters gathered; the last reduce-scatters and reshards them */
     int grad_accumulation; /* enum scn_grad_accumulation: as given, else the framework's */
     int overlap_tp_backward; /* overlap-tp-backward: as given, else the framework's */
+    int async_tp_torch; /* overlapped TP is torch's async TP (torchtitan with overlap-tp-comm):
+                           it leaves in line the backward reductions whose input sums several
+                           matmuls' gradients (cm_work.c, async_tp_inline_reductions) */
     int split_backward; /* the schedule runs weight gradients as ops of their own (W) */
     int regather_own_output; /* DeepSpeed's pipeline engine: a stage keeps 1/tp of its own
                                 output after the forward and all-gathers it back before the
