@@ -579,12 +579,15 @@ static void layer_acts(const struct cm_ctx *c, const struct layer_parts *lp, dou
     double dense_in = kept_input_bytes(c, moe ? LM_SHARED_EXPERTS : LM_MLP);
     double routed_in = kept_input_bytes(c, LM_EXPERTS);
     double gate = m->act == ACT_SWIGLU ? 2.0 : 1.0; /* FC1 outputs per inner element */
+    /* the column-parallel linears' kept input: the sequence-parallel shard, or the gathered
+     * whole where autograd keeps what the forward gathered (tp_keeps_gathered_input) */
+    double gathered = c->cfg->tp_keeps_gathered_input ? T : Ts;
     memset(a, 0, sizeof *a);
     a->norm_in = ACT_BYTES * lp->blocks * Ts * h;
-    a->qkv_in = lp->mixer != MIXER_NONE ? mix_in * Ts * h : 0.0;
+    a->qkv_in = lp->mixer != MIXER_NONE ? mix_in * gathered * h : 0.0;
     /* a shared-norm parallel block's QKV and FC1 read the same norm output, kept once */
     int shared_in = m->parallel_block == PARALLEL_SHARED_NORM;
-    a->mlp_in = lp->mlp != MLP_NONE && !shared_in ? dense_in * Ts * h : 0.0;
+    a->mlp_in = lp->mlp != MLP_NONE && !shared_in ? dense_in * gathered * h : 0.0;
     a->masks = scn->dropout ? lp->blocks * Ts * h : 0.0;
     if (lp->mixer == MIXER_MAMBA) {
         double inner = model_mamba_inner(m);
@@ -1256,14 +1259,18 @@ static void layer_tp_comm(const struct cm_ctx *c, const struct layer_parts *lp, 
             ag = ag_mix; /* one gathered norm output feeds both */
         double rs = cm_coll_time(c, COLL_REDUCE_SCATTER, bytes, g);
         double silent = moe && !shared ? 1.0 : 0.0; /* a block without a TP reduction */
+        /* the backward gathers the output gradient, and the input again for the weight
+         * gradient unless autograd kept the gathered one (tp_keeps_gathered_input) */
+        double regather = cfg->tp_keeps_gathered_input ? 0.0 : 1.0;
         lc->tp_fwd = ag + (reductions_fwd(c, lp) - silent) * rs;
-        lc->tp_bwd = 2.0 * ag + (lp->blocks - silent) * rs;
+        lc->tp_bwd = (1.0 + regather) * ag + (lp->blocks - silent) * rs;
         if (shared) {
             lc->tp_shared_fwd = ag_mlp + rs;
-            lc->tp_shared_bwd = 2.0 * ag_mlp + rs;
+            lc->tp_shared_bwd = (1.0 + regather) * ag_mlp + rs;
         }
         lc->tp_regather = ag; /* the re-run K and up-projection need their gathered inputs */
-        lc->tp_bwd_hidden = tp_bwd_hidden(c, lp, ag_mix, ag_mlp, rs, lc);
+        lc->tp_bwd_hidden =
+            tp_bwd_hidden(c, lp, regather * ag_mix, regather * ag_mlp, rs, lc);
         lc->tp_bwd_inline = async_tp_inline_reductions(c, lp) * rs;
         mla_tp_comm(c, lp, T, g, ag_mix, rs, lc);
     } else {
@@ -1634,15 +1641,17 @@ static void head_tp_comm(const struct cm_ctx *c, struct coll_group g, double T, 
     double gather = sp ? cm_coll_time(c, COLL_ALL_GATHER, bytes, g) : 0.0;
     double reduce = cm_coll_time(c, sp ? COLL_REDUCE_SCATTER : COLL_ALL_REDUCE, bytes, g);
     st->fwd.tp += cm_exposed(c, gather, gemm, c->scn->overlap_tp_comm);
+    /* the backward's gather of the input again, unless autograd kept the gathered one */
+    double regather = c->cfg->tp_keeps_gathered_input ? 0.0 : gather;
     if (c->scn->overlap_tp_comm) {
-        st->bwd.tp += cm_exposed(c, gather + reduce, 2.0 * gemm, 1);
+        st->bwd.tp += cm_exposed(c, regather + reduce, 2.0 * gemm, 1);
         return;
     }
     double hidden = !c->cfg->overlap_tp_backward
                         ? 0.0
-                        : hidden_behind(c, gather, gemm) +
+                        : hidden_behind(c, regather, gemm) +
                               hidden_behind(c, c->cfg->split_backward ? 0.0 : reduce, gemm);
-    st->bwd.tp += gather + reduce - hidden;
+    st->bwd.tp += regather + reduce - hidden;
 }
 
 /* HBM bytes per logit of the loss (the `cross-entropy` key), counted pass by pass over the

@@ -959,6 +959,7 @@ static enum sim_status check_rules(struct scenario *scn, const struct model *m,
                               .defer_grad_sync = deferred,
                               .grad_accumulation = resolve_grad_accumulation(scn, sh.stage),
                               .overlap_tp_backward = resolve_overlap_tp_backward(scn),
+                              .tp_keeps_gathered_input = scn->framework == FW_TORCHTITAN,
                               .async_tp_torch =
                                   scn->framework == FW_TORCHTITAN && scn->overlap_tp_comm,
                               .split_backward = scn_split_backward(scn),

@@ -93,6 +93,9 @@ struct cm_config {
                             parameters gathered; the last reduce-scatters and reshards them */
     int grad_accumulation; /* enum scn_grad_accumulation: as given, else the framework's */
     int overlap_tp_backward; /* overlap-tp-backward: as given, else the framework's */
+    int tp_keeps_gathered_input; /* DTensor linears (torchtitan): autograd keeps the input the
+                                    forward all-gathered, where Megatron-Core's keep their shard
+                                    and gather it again for the weight gradient */
     int async_tp_torch; /* overlapped TP is torch's async TP (torchtitan with overlap-tp-comm):
                            it leaves in line the backward reductions whose input sums several
                            matmuls' gradients (cm_work.c, async_tp_inline_reductions) */
