@@ -1057,7 +1057,8 @@ static void layer_kernels(const struct cm_ctx *c, const struct layer_parts *lp,
  * while the fp8 and MXFP8 backward's grows with its square (GB200 per-tensor fp8 1.73 / 6.18 /
  * 23.2 / 90.3 ms at 4K / 8K / 16K / 32K, MXFP8 2.08 / 7.43 / 27.9 / 108; GB300 alike), 4.5x
  * the bf16 backward already at 4K.  Chunked windows (Llama 4) are not in that benchmark and
- * keep their own count; on Hopper (H200, cuDNN 9.19) the fp8 runs at that shape failed. */
+ * keep their own count.  Applied on every GPU: on Hopper (H200, cuDNN 9.19) the fp8 runs at
+ * that shape failed, so no other measurement exists. */
 static double flash_bwd_core_flops(const struct cm_ctx *c, const struct layer_flops *lf)
 {
     int sliding = c->m->window > 0 && !c->m->window_chunked;
@@ -1174,8 +1175,9 @@ static double async_tp_inline_reductions(const struct cm_ctx *c, const struct la
 
 /* Tensor parallelism: per layer two all-reduces (forward and backward), or with sequence
  * parallelism two all-gathers + two reduce-scatters each way, of the full [T, h] activation
- * (Korthikanti et al. 2022, fig. 5); with SP the backward re-gathers the two inputs for the
- * weight gradients.  A hybrid layer's one block has one of each (a Mamba block like attention);
+ * (Korthikanti et al. 2022, fig. 5); with SP Megatron-Core's backward re-gathers the two inputs
+ * for the weight gradients (DTensor's keeps the gathered ones: tp_keeps_gathered_input).  A
+ * hybrid layer's one block has one of each (a Mamba block like attention);
  * a parallel block reduces its summed outputs once, and on a shared norm gathers once and
  * reduces its input gradient once too (model.h, parallel_block).
  * Of a narrow layer, Transformer Engine quantizes a column-parallel GEMM's input before
