@@ -1085,7 +1085,8 @@ static void layer_core(const struct cm_ctx *c, const struct layer_parts *lp,
     } else if (c->flash) {
         /* the curve's 16-bit rate, scaled by fp8 attention's measured gains when it runs */
         double at_16bit = attention_s(c, core_flops);
-        double bwd_16bit = attention_s(c, flash_bwd_core_flops(c, lf) * share);
+        double bwd_flops = flash_bwd_core_flops(c, lf) * share;
+        double bwd_16bit = bwd_flops == core_flops ? at_16bit : attention_s(c, bwd_flops);
         lc->core_fwd = at_16bit / cfg->attention_fp8_fwd;
         lc->core_bwd =
             FLASH_BWD_FLOPS / cfg->attention_bwd_ratio * bwd_16bit / cfg->attention_fp8_bwd;

@@ -1613,8 +1613,9 @@ Test(attention, fp8_attention_casts)
 Test(attention, fp8_attention_backward_of_a_sliding_window_runs_the_whole_causal_core)
 {
     const double window_share = 516160.0 / (0.5 * 4096.0 * 4096.0);
-    const char *const *sets[] = {L("seq=4096", "microbatches=1", "dtype=fp8"),
-                                 L("seq=4096", "microbatches=1", "dtype=fp8", "fp8-attention=true")};
+    const char *const *sets[] = {
+        L("seq=4096", "microbatches=1", "dtype=fp8"),
+        L("seq=4096", "microbatches=1", "dtype=fp8", "fp8-attention=true")};
     for (int fp8 = 0; fp8 < 2; fp8++) {
         toy_step_on(MODEL("gpt-oss-20b"), 8, FP8_ATTN_GPU, sets[fp8], &scn, &out);
         const struct cm_layer_view *local = &out.rep.layer_view[3];
