@@ -222,12 +222,34 @@ static double module_matmul_s(const struct cm_ctx *c, int module, double flops)
     return gemm_s(c, module_rate(c, module), flops);
 }
 
+/* A group of `parts` linears that read one input, `flops` in all, the part-th taking `share`
+ * of them: one GEMM of the whole where the framework fuses them (Megatron-Core's linear_qkv and
+ * gated linear_fc1), else a GEMM each, smaller and slower (torchtitan's Llama, model.py at
+ * 9dec370 and 820504e: wq, wk, wv and w1, w3 are nn.Linear of their own). */
+static double fused_gemm_s(const struct cm_ctx *c, int module, double flops, int parts,
+                           const double *share)
+{
+    if (!c->cfg->separate_projections)
+        return module_matmul_s(c, module, flops);
+    double t = 0.0;
+    for (int i = 0; i < parts; i++)
+        t += module_matmul_s(c, module, flops * share[i]);
+    return t;
+}
+
+/* A gated MLP's gate and up-projection, `flops` for the two. */
+static double gate_up_s(const struct cm_ctx *c, int module, double flops)
+{
+    static const double halves[] = {0.5, 0.5};
+    return fused_gemm_s(c, module, flops, 2, halves);
+}
+
 static double mlp_s(const struct cm_ctx *c, int module, double flops, int n_gemms_split)
 {
     if (flops <= 0)
         return 0.0;
     if (c->m->act == ACT_SWIGLU)
-        return module_matmul_s(c, module, flops * 2.0 / 3.0 / n_gemms_split) * n_gemms_split +
+        return gate_up_s(c, module, flops * 2.0 / 3.0 / n_gemms_split) * n_gemms_split +
                module_matmul_s(c, module, flops / 3.0 / n_gemms_split) * n_gemms_split;
     return 2.0 * n_gemms_split * module_matmul_s(c, module, flops / 2.0 / n_gemms_split);
 }
@@ -300,6 +322,8 @@ struct layer_cost {
     double permute_fwd;        /* of which the token permutation of MoE layers */
     double expert_bias_fwd, expert_bias_bwd; /* of elem_fwd: the experts' FC2 bias added in
                                                 PyTorch ops, and its backward (not 2x) */
+    double grad_sum_bwd; /* the backward's sums of the input gradients of separate linears
+                            that read one input (separate_grad_sums_s) */
     double tp_fwd, tp_bwd;     /* TP collective time per pass (before overlap) */
     double tp_regather;        /* of tp_fwd, what recomputing the per-op policy's matmuls repeats */
     double tp_bwd_hidden;      /* of tp_bwd, what column-parallel GEMMs hide of their own */
@@ -649,6 +673,20 @@ static double op_policy_gemms(const struct cm_ctx *c, const struct layer_parts *
     return t;
 }
 
+/* The QKV projection, `flops` for Q, K and V: split by their widths where they are linears
+ * of their own (fused_gemm_s). */
+static double qkv_s(const struct cm_ctx *c, double flops)
+{
+    const struct model *m = c->m;
+    if (m->kv_lora_rank > 0) /* MLA's down-projections: one GEMM as stepsim counts them */
+        return module_matmul_s(c, LM_ATTN_QKV, flops);
+    double q = (double)m->heads * m->head_dim, kv = (double)m->kv_heads * m->head_dim;
+    double all = q + 2.0 * kv;
+    const double share[] = {all > 0 ? q / all : 1.0, all > 0 ? kv / all : 0.0,
+                            all > 0 ? kv / all : 0.0};
+    return fused_gemm_s(c, LM_ATTN_QKV, flops, 3, share);
+}
+
 /* Matmul times of one layer's forward on this GPU, into lc: the attention projections (MLA's
  * up-projections apart), the dense MLP or shared experts, the router and the routed experts. */
 static void layer_gemms(const struct cm_ctx *c, const struct layer_parts *lp,
@@ -674,13 +712,12 @@ static void layer_gemms(const struct cm_ctx *c, const struct layer_parts *lp,
         if (r32.peak > 0) /* a file with neither peak: the 16-bit rate */
             lc->router_gemm = gemm_s(c, &r32, lf->router * share);
     }
-    lc->col_mixer = module_matmul_s(c, LM_ATTN_QKV, lf->qkv * share) +
+    lc->col_mixer = qkv_s(c, lf->qkv * share) +
                     module_matmul_s(c, LM_MAMBA_IN, lf->mamba_in * share);
-    lc->col_mlp =
-        lp->mlp == MLP_DENSE
-            ? module_matmul_s(c, LM_MLP,
-                              lf->mlp * share * (m->act == ACT_SWIGLU ? 2.0 / 3.0 : 0.5))
-            : 0.0;
+    lc->col_mlp = lp->mlp != MLP_DENSE ? 0.0
+                  : m->act == ACT_SWIGLU
+                      ? gate_up_s(c, LM_MLP, lf->mlp * share * 2.0 / 3.0)
+                      : module_matmul_s(c, LM_MLP, lf->mlp * share * 0.5);
     lc->gemm_fwd = lc->col_mixer + module_matmul_s(c, LM_ATTN_PROJ, lf->attn_out * share) +
                    module_matmul_s(c, LM_MAMBA_OUT, lf->mamba_out * share) + lc->mlp_gemm +
                    lc->router_gemm + lc->latent_gemm;
@@ -817,6 +854,39 @@ static double expert_bias_elements(const struct cm_ctx *c, const struct layer_pa
     return Ts * c->m->top_k * model_moe_width(c->m) * c->scn->moe_imbalance;
 }
 
+/* Separate linears that read one input (separate_projections) each give it a gradient, which
+ * autograd sums: Q's, K's and V's in one fused pass under torch.compile (three 2-byte reads
+ * and a write per element of the gathered input, 8 bytes; eager, two adds, 12), the gate's
+ * and the up-projection's in one add (6).  Fused linears (Megatron-Core) write one input
+ * gradient and sum nothing.  `T` tokens on this GPU, after any sequence-parallel gather. */
+static double separate_grad_sums_s(const struct cm_ctx *c, const struct layer_parts *lp,
+                                   double T)
+{
+    const struct model *m = c->m;
+    if (!c->cfg->separate_projections)
+        return 0.0;
+    int eager = c->scn->elementwise == ELEMENTWISE_EAGER;
+    int gated_mlp = m->act == ACT_SWIGLU && (lp->mlp == MLP_DENSE ||
+                                             (lp->mlp == MLP_MOE && m->shared_experts > 0));
+    double qkv = lp->mixer == MIXER_ATTENTION && m->kv_lora_rank == 0 ? (eager ? 6.0 : 4.0)
+                                                                       : 0.0;
+    double gate_up = gated_mlp ? 3.0 : 0.0;
+    return cm_memory_s(c, ACT_BYTES * (qkv + gate_up) * T * m->hidden);
+}
+
+/* GEMM launches a pass adds where a fused group's linears run apart (separate_projections):
+ * K and V beside Q (`mixer`), or the up-projection beside the gate. */
+static double separate_launches(const struct cm_ctx *c, const struct layer_parts *lp, int mixer)
+{
+    const struct model *m = c->m;
+    if (!c->cfg->separate_projections)
+        return 0.0;
+    if (mixer)
+        return lp->mixer == MIXER_ATTENTION && m->kv_lora_rank == 0 ? 2.0 : 0.0;
+    int shared = lp->mlp == MLP_MOE && m->shared_experts > 0;
+    return m->act == ACT_SWIGLU && (lp->mlp == MLP_DENSE || shared) ? 1.0 : 0.0;
+}
+
 /* Element-wise forward work on this GPU, into lc: norms and residuals on the
  * (sequence-parallel) shard -- two norms (read + write) 4 and two residual adds (2 reads + 1
  * write) 6 = 10 units of Ts h elements, bias-add and dropout fused into them as in Megatron --
@@ -861,6 +931,7 @@ static void layer_elementwise(const struct cm_ctx *c, const struct layer_parts *
     double bias_elems = expert_bias_elements(c, lp, Ts);
     lc->expert_bias_fwd = cm_memory_s(c, expert_bias_bytes(c, 0) * bias_elems);
     lc->expert_bias_bwd = cm_memory_s(c, expert_bias_bytes(c, 1) * bias_elems);
+    lc->grad_sum_bwd = separate_grad_sums_s(c, lp, T);
     if (lp->mixer == MIXER_MAMBA) /* the conv1d reads and writes x, B, C (its SiLU fused); the
                                    * scan applies the z gate; the RMSNorm reads and writes y */
         other += ACT_BYTES * T / t *
@@ -959,7 +1030,9 @@ static void mixer_kernels(const struct cm_ctx *c, const struct layer_parts *lp,
         fwd += KERNELS_UNFUSED_ROPE;
         bwd += KERNELS_UNFUSED_ROPE_BWD;
     }
-    count_kernels(c, GS_ATTN, fwd, bwd, KERNELS_WGT / 2.0, lc);
+    double split = separate_launches(c, lp, 1); /* K's and V's GEMMs and their gradients' sum */
+    count_kernels(c, GS_ATTN, fwd + split, bwd + split + (split > 0), KERNELS_WGT / 2.0 + split,
+                  lc);
 }
 
 /* Quantize kernels of the routed experts' GEMM inputs, per operand (FC1's and FC2's inputs
@@ -1043,7 +1116,9 @@ static void layer_kernels(const struct cm_ctx *c, const struct layer_parts *lp,
     double bwd = block_kernels(c, 1) + KERNELS_BWD - KERNELS_ATTN_BWD +
                  swiglu * KERNELS_EAGER_SWIGLU_BWD;
     int moe = lp->mlp == MLP_MOE;
-    count_kernels(c, moe ? GS_MOE : GS_MLP, fwd, bwd, KERNELS_WGT / 2.0, lc);
+    double split = separate_launches(c, lp, 0); /* the up-projection's GEMMs and the sum */
+    count_kernels(c, moe ? GS_MOE : GS_MLP, fwd + split, bwd + split + (split > 0),
+                  KERNELS_WGT / 2.0 + split, lc);
     if (moe)
         moe_kernels(c, lc);
 }
@@ -1522,7 +1597,7 @@ static void add_offload(const struct cm_ctx *c, double kept, double fwd_work, do
 static double elem_bwd_s(const struct layer_cost *lc)
 {
     return ELEMWISE_BWD_FACTOR * (lc->elem_fwd - lc->permute_fwd - lc->expert_bias_fwd) +
-           lc->permute_fwd + lc->expert_bias_bwd;
+           lc->permute_fwd + lc->expert_bias_bwd + lc->grad_sum_bwd;
 }
 
 /* The model's first layer of each kind, as the report's per-layer table shows it (stages are

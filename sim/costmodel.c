@@ -962,6 +962,7 @@ static enum sim_status check_rules(struct scenario *scn, const struct model *m,
                               .tp_keeps_gathered_input = scn->framework == FW_TORCHTITAN,
                               .async_tp_torch =
                                   scn->framework == FW_TORCHTITAN && scn->overlap_tp_comm,
+                              .separate_projections = scn->framework == FW_TORCHTITAN,
                               .split_backward = scn_split_backward(scn),
                               .flat_param_grads = flat_param_grads(scn, &sh, deferred),
                               .fsdp2 = scn->framework == FW_TORCHTITAN && sh.stage >= 3,

@@ -99,6 +99,9 @@ struct cm_config {
     int async_tp_torch; /* overlapped TP is torch's async TP (torchtitan with overlap-tp-comm):
                            it leaves in line the backward reductions whose input sums several
                            matmuls' gradients (cm_work.c, async_tp_inline_reductions) */
+    int separate_projections; /* torchtitan's Llama: Q, K and V, and a gated MLP's gate and
+                                 up-projection, are linears of their own, where Megatron-Core
+                                 fuses each group into one GEMM (cm_work.c, fused_gemm_s) */
     int split_backward; /* the schedule runs weight gradients as ops of their own (W) */
     int regather_own_output; /* DeepSpeed's pipeline engine: a stage keeps 1/tp of its own
                                 output after the forward and all-gathers it back before the

@@ -1453,6 +1453,50 @@ Test(tp_backward, torch_async_tp_leaves_the_summed_input_gradients_reductions_in
     cr_assert(near(fwd[1], fwd[0]), "forward %.9g vs %.9g", fwd[1], fwd[0]);
 }
 
+/* torchtitan's Llama runs wq, wk, wv and w1, w3 as linears of their own: the backward sums
+ * their input gradients, one fused pass of 3 reads and a write (8 bytes) per element of the
+ * attention's input and one add (6 bytes) of the MLP's.  Llama 3.1 8B at seq 4096 on one GPU,
+ * HBM at 1 TB/s, the toy's flat GEMM curve (so the split GEMMs take the fused one's time):
+ * 32 x (8 + 6) x 4096 x 4096 / 1e12 s = 7.516 ms more backward, the forward no different. */
+Test(separate_projections, torchtitan_sums_the_input_gradients_of_its_separate_linears)
+{
+    double fwd[2], bwd[2];
+    const char *fw[] = {"framework=megatron-core", "framework=torchtitan"};
+    for (int i = 0; i < 2; i++) {
+        run_ok(MODEL("llama3.1-8b"), 8,
+               L("seq=4096", "microbatches=1", "gpus=1", "hw.hbm-bandwidth=1TBps", fw[i]));
+        fwd[i] = out.cm.stages[0].fwd.compute;
+        bwd[i] = out.cm.stages[0].bwd.compute;
+        step_release(&out);
+    }
+    double sums = 32.0 * (8.0 + 6.0) * 4096.0 * 4096.0 / 1e12;
+    cr_assert(near(bwd[1] - bwd[0], sums), "%.9g vs %.9g", bwd[1] - bwd[0], sums);
+    cr_assert(near(fwd[1], fwd[0]), "forward %.9g vs %.9g", fwd[1], fwd[0]);
+}
+
+/* On a GPU whose GEMMs slow down as they shrink (H100's measured curve), the separate
+ * linears' smaller GEMMs take longer than the fused ones. */
+Test(separate_projections, smaller_separate_gemms_run_slower_on_a_real_curve)
+{
+    double fwd[2];
+    const char *fw[] = {"framework=megatron-core", "framework=torchtitan"};
+    for (int i = 0; i < 2; i++) {
+        struct sim_error err;
+        scn_defaults(&scn);
+        err_clear(&err);
+        cr_assert_eq(scn_set(&scn, "model", MODEL("llama3.1-8b"), NULL, 0, &err), SIM_OK);
+        cr_assert_eq(scn_set(&scn, "hardware", TOP_SRCDIR "/hardware/dgx-h100.xml", NULL, 0,
+                             &err), SIM_OK, "%s", err.msg);
+        const char *const *sets = L("seq=4096", "microbatches=1", "gpus=1", fw[i]);
+        for (const char *const *a = sets; *a; a++)
+            cr_assert_eq(scn_set_arg(&scn, *a, &err), SIM_OK, "%s: %s", *a, err.msg);
+        cr_assert_eq(step_run(&scn, &out, &err), SIM_OK, "%s", err.msg);
+        fwd[i] = out.cm.stages[0].fwd.compute;
+        step_release(&out);
+    }
+    cr_assert_gt(fwd[1], fwd[0] * 1.001, "%.9g vs %.9g", fwd[1], fwd[0]);
+}
+
 /* torchtitan's DTensor layers reduce the input gradient in line: its default is false. */
 Test(tp_backward, torchtitan_runs_them_in_line_unless_given)
 {
