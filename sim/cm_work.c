@@ -394,7 +394,48 @@ struct quant_recipe {
                                  scale, cast), blockwise and MXFP8 1, NVFP4 2 (the tensor amax
                                  after the Hadamard transform, the cast) */
     double kernels_after_norm; /* ... the norm wrote it (`norm`): delayed none, current 2 */
+    double kept;              /* bytes an element of a GEMM input the backward keeps: its
+                                 quantized copy, or the 16-bit tensor where the backward
+                                 quantizes it again along the other axis (cols_in_backward) */
+    int gathers_narrow;       /* TP all-gathers the quantized copy (TE's, torchao's
+                                 tensor-wise Float8ColwiseParallel), else the 16-bit tensor */
+    int cols_in_backward;     /* torchao's row-wise Float8Linear: the copy scaled along the
+                                 other axis is quantized in the backward from the kept 16-bit
+                                 tensor, after any TP gather, by a pass for its column amax and
+                                 one for the cast (`amax_read` counts the first) */
+    double weight_casts[2];   /* bytes a weight element costs each micro-batch, forward and
+                                 backward, where the recipe keeps no quantized weight cache */
+    double rescaled;          /* bytes an output element of a backward GEMM costs to scale
+                                 after the GEMM (torchao's row-wise slow-accumulation path) */
 };
+
+/* torchao's row-wise Float8 (Float8LinearConfig.from_recipe_name("rowwise"), torchao at
+ * 624304080 of June 2025, the version of torchtitan's benchmarks then): inputs, weights and
+ * output gradients each get a scale per row for one GEMM and a scale per column for another,
+ * both from the 16-bit tensor, which the backward keeps (float8_linear.py saves the
+ * high-precision input).  Per element (torchao's own roofline, testing/float8/roofline_utils.py,
+ * counts the same 8 bytes): the row-wise cast reads 2 and writes 1, its row amax in the same
+ * pass; the column-wise copy needs the amax over a whole column first (a read of 2) and then
+ * the cast (2 + 1), three kernels in all.  TP and FSDP gather in 16 bits (torchtitan asserts
+ * float8 all-gather off with a recipe name).  Weights are cast each micro-batch, 3 bytes
+ * forward and 5 backward, with no cache.  The two backward GEMMs run with slow accumulation,
+ * for which torchao calls the tensor-wise cuBLAS kernel with unit scales and scales the
+ * output after ("the rowwise CUTLASS-based kernel is so slow without fast-accum",
+ * float8_ops.py addmm_float8_unwrapped): an in-place multiply, 2 + 2 bytes an output element,
+ * which Inductor fuses where a point-wise op reads the output but not before a kernel of its
+ * own (cm_work.c, rowwise_rescale_bytes).  The forward GEMM, CUTLASS's row-wise kernel with
+ * fast accumulation, is taken at the tensor-wise rate: "most shapes are within 90-100% of
+ * tensor-wise efficiency" (pytorch/pytorch issue 147971, February 2025). */
+static void rowwise_recipe(struct quant_recipe *r)
+{
+    r->amax_read = 2.0;
+    r->kernels = r->kernels_after_norm = 1.0;
+    r->gathers_narrow = 0;
+    r->cols_in_backward = 1;
+    r->weight_casts[0] = ACT_BYTES + r->q;
+    r->weight_casts[1] = ACT_BYTES + r->amax_read + r->q;
+    r->rescaled = 2.0 * ACT_BYTES;
+}
 
 /* One quantized copy: fp8 1 byte per element; blockwise and MXFP8 add a scale per 128 / 32;
  * NVFP4 (TE's NVFP4BlockScaling recipe; Abecassis et al., "Pretraining Large Language Models
@@ -407,19 +448,29 @@ struct quant_recipe {
  * the norm (normalization.cpp: UNFUSED with post-RHT amax). */
 static struct quant_recipe recipe_of(int dtype, int fp8_recipe)
 {
-    if (dtype == DT_NVFP4)
-        return (struct quant_recipe){0.5 + 1.0 / 16.0, 2.0, 0, QP_NONE, 0, 2.0, 2.0};
-    switch (fp8_recipe) {
-    case FP8_CURRENT:
-        return (struct quant_recipe){1.0, 2.0, 1, QP_GIVES_AMAX, 0, 3.0, 2.0};
-    case FP8_BLOCKWISE:
-        return (struct quant_recipe){1.0 + 4.0 / 128.0, 0.0, 0, QP_NONE, 0, 1.0, 1.0};
-    case FP8_MXFP8:
-        return (struct quant_recipe){1.0 + 1.0 / 32.0, 0.0, 0, QP_NONE, 0, 1.0, 1.0};
-    case FP8_DELAYED:
-    default:
-        return (struct quant_recipe){1.0, 0.0, 1, QP_WRITES_NARROW, 1, 1.0, 0.0};
+    struct quant_recipe r = {.q = 1.0, .norm = QP_NONE, .kernels = 1.0, .gathers_narrow = 1};
+    if (dtype == DT_NVFP4) {
+        r.q = 0.5 + 1.0 / 16.0;
+        r.amax_read = 2.0;
+        r.kernels = r.kernels_after_norm = 2.0;
+    } else if (fp8_recipe == FP8_CURRENT) {
+        r.amax_read = 2.0;
+        r.per_tensor = 1;
+        r.norm = QP_GIVES_AMAX;
+        r.kernels = 3.0;
+        r.kernels_after_norm = 2.0;
+    } else if (fp8_recipe == FP8_BLOCKWISE || fp8_recipe == FP8_MXFP8) {
+        r.q = fp8_recipe == FP8_MXFP8 ? 1.0 + 1.0 / 32.0 : 1.0 + 4.0 / 128.0;
+        r.kernels_after_norm = 1.0;
+    } else if (fp8_recipe == FP8_ROWWISE) {
+        rowwise_recipe(&r);
+    } else { /* delayed */
+        r.per_tensor = 1;
+        r.norm = QP_WRITES_NARROW;
+        r.sp_row_cast_only = 1;
     }
+    r.kept = r.cols_in_backward ? ACT_BYTES : r.q;
+    return r;
 }
 
 static struct quant_recipe quant_recipe_of(const struct scenario *scn)
@@ -468,6 +519,13 @@ struct quant_operand {
 static int operand_quant_bytes(const struct quant_recipe *r, const struct quant_operand *o,
                                int any_layout, double *now, double *later)
 {
+    if (r->cols_in_backward) { /* rowwise_recipe: after the gather, each copy from 16 bits */
+        double n = o->gathered ? o->full : o->local;
+        double rows = ACT_BYTES + r->q, cols = r->amax_read + ACT_BYTES + r->q;
+        *now += (o->backward ? rows + cols : rows) * n;
+        *later += o->backward ? 0.0 : cols * n;
+        return 2; /* the column amax and cast kernels, in the backward */
+    }
     int transposed_later =
         r->per_tensor && !any_layout &&
         (o->gathered || o->producer == QP_WRITES_NARROW || (o->sp_row && r->sp_row_cast_only));
@@ -495,6 +553,30 @@ static int module_scope(const struct layer_parts *lp, int module)
     default: /* the dense MLP, or a MoE layer's shared experts and projections */
         return lp->mlp == MLP_MOE ? GS_MOE : GS_MLP;
     }
+}
+
+/* What a recipe without a weight cache (rowwise_recipe) adds to one layer's quantization on
+ * this GPU, forward and backward (now[0], now[1]): each weight of a narrow module cast every
+ * micro-batch, and the backward GEMM outputs scaled after the GEMM -- every weight gradient
+ * (the graph's output: nothing fuses with it) and the attention projection's input gradient,
+ * which goes to the attention kernel's backward; the others go to point-wise ops (the
+ * activation's backward, the sums of separate linears, the norm's) that Inductor fuses the
+ * scaling into.  `qkv_out`, `proj_in`: the mixer's projection widths; `dense_inner`: the dense
+ * MLP's (or shared experts') inner width; T tokens on this GPU. */
+static void uncached_weight_bytes(const struct cm_ctx *c, const struct layer_parts *lp,
+                                  double qkv_out, double proj_in, double dense_inner, double T,
+                                  double now[2])
+{
+    struct quant_recipe rb;
+    const struct quant_recipe *r = module_recipe(c, LM_MLP, &rb);
+    if (!r || !(r->weight_casts[0] > 0 || r->rescaled > 0))
+        return;
+    const struct model *m = c->m;
+    double t = c->cfg->tp, h = m->hidden, gate = m->act == ACT_SWIGLU ? 2.0 : 1.0;
+    double w = (lp->mixer != MIXER_NONE ? h * (qkv_out + proj_in) / t : 0.0) +
+               h * dense_inner * (gate + 1.0) / t;
+    now[0] += r->weight_casts[0] * w;
+    now[1] += r->weight_casts[1] * w + r->rescaled * (w + T * proj_in / t);
 }
 
 /* fp8 / nvfp4 quantization time of one layer's GEMM operands on this GPU (struct
@@ -569,6 +651,7 @@ static void narrow_quantize_s(const struct cm_ctx *c, const struct layer_parts *
         now[0] += casts;
         now[1] += casts;
     }
+    uncached_weight_bytes(c, lp, qkv_out, proj_in, dense_inner, T, now);
     lc->quant_fwd = cm_memory_s(c, now[0]);
     lc->quant_bwd = cm_memory_s(c, now[1] + later);
 }
@@ -579,7 +662,7 @@ static double kept_input_bytes(const struct cm_ctx *c, int module)
 {
     struct quant_recipe buf;
     const struct quant_recipe *r = c->narrow ? module_recipe(c, module, &buf) : NULL;
-    return r ? r->q : ACT_BYTES;
+    return r ? r->kept : ACT_BYTES;
 }
 
 /* Activation memory of one layer (struct layer_acts): replicated unless SP -- two norm
@@ -1289,7 +1372,8 @@ static void mla_tp_comm(const struct cm_ctx *c, const struct layer_parts *lp, do
     if (m->kv_lora_rank <= 0 || lp->mixer != MIXER_ATTENTION)
         return;
     double ql = m->q_lora_rank, kl = m->kv_lora_rank, rp = m->qk_rope_dim;
-    double in_bytes = c->narrow ? quant_recipe_of(c->scn).q : ACT_BYTES;
+    struct quant_recipe r = quant_recipe_of(c->scn);
+    double in_bytes = c->narrow && r.gathers_narrow ? r.q : ACT_BYTES;
     double ag_ql = ql > 0 ? cm_coll_time(c, COLL_ALL_GATHER, in_bytes * T * ql, g) : 0.0;
     double ag_kl = cm_coll_time(c, COLL_ALL_GATHER, in_bytes * T * kl, g);
     double rs_ql = ql > 0 ? cm_coll_time(c, COLL_REDUCE_SCATTER, ACT_BYTES * T * ql, g) : 0.0;
@@ -1326,7 +1410,8 @@ static void layer_tp_comm(const struct cm_ctx *c, const struct layer_parts *lp, 
     struct coll_group g = tp_group(c);
     double bytes = ACT_BYTES * T * c->m->hidden;
     if (scn->sp) {
-        double narrow = c->narrow ? quant_recipe_of(scn).q * T * c->m->hidden : bytes;
+        struct quant_recipe r = quant_recipe_of(scn);
+        double narrow = c->narrow && r.gathers_narrow ? r.q * T * c->m->hidden : bytes;
         double ag_mix = cm_coll_time(c, COLL_ALL_GATHER, narrow, g);
         int moe = lp->mlp == MLP_MOE, shared = moe && c->m->shared_experts > 0;
         double ag_mlp = moe ? cm_coll_time(c, COLL_ALL_GATHER, bytes, g) : ag_mix;

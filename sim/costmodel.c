@@ -191,7 +191,8 @@ static double narrow_weight_cache_bytes(const struct scenario *scn)
 {
     if (scn->dtype == DT_NVFP4)
         return 2.0 * (0.5 + 1.0 / 256.0);
-    return scn->dtype == DT_FP8 ? 2.0 : 0.0;
+    /* torchao's row-wise Float8 casts the weights every micro-batch: no cache */
+    return scn->dtype == DT_FP8 && scn->fp8_recipe != FP8_ROWWISE ? 2.0 : 0.0;
 }
 
 /* Bytes of optimizer state per parameter keeping `moments` moments: an fp32 master copy
@@ -375,6 +376,27 @@ static enum sim_status check_cuda_graphs(const struct scenario *scn, const struc
                               "a CUDA graph of %s's experts needs grouped GEMMs that read the "
                               "token counts on the GPU (moe-fused-grouped-mlp=true)",
                               m->name);
+    return SIM_OK;
+}
+
+/* fp8-recipe=rowwise is torchao's Float8Linear with row-wise scales: its weights are gathered
+ * in 16 bits (torchtitan's float8 converter asserts enable_fsdp_float8_all_gather off with a
+ * recipe name, components/quantization/float8.py at 820504e), and it converts nn.Linear
+ * modules only, which routed experts are not (stepsim models no 16-bit experts in an fp8 run
+ * of that kind). */
+static enum sim_status check_rowwise(const struct scenario *scn, const struct model *m,
+                                     struct sim_error *err)
+{
+    if (scn->dtype != DT_FP8 || scn->fp8_recipe != FP8_ROWWISE)
+        return SIM_OK;
+    if (scn->quantized_params)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_QUANTIZED_PARAMS, SCN_FP8_RECIPE), err,
+                              "fp8-recipe=rowwise gathers weights in 16 bits (torchao's float8 "
+                              "all-gather is tensor-wise only): quantized-params must be false");
+    if (m->experts > 0)
+        return scn_rule_error(scn, SCN_FP8_RECIPE, err,
+                              "fp8-recipe=rowwise (torchao's Float8Linear) is not modelled for "
+                              "%s's routed experts", m->name);
     return SIM_OK;
 }
 
@@ -603,6 +625,8 @@ static enum sim_status check_feature_keys(const struct scenario *scn, const stru
     if (scn_given(scn, SCN_FP8_RECIPE) && scn->dtype != DT_FP8)
         return scn_rule_error(scn, scn_culprit(scn, SCN_FP8_RECIPE, SCN_DTYPE), err,
                               "fp8-recipe applies to dtype=fp8");
+    if ((st = check_rowwise(scn, m, err)) != SIM_OK)
+        return st;
     if ((st = check_bf16_edge_layers(scn, m, err)) != SIM_OK)
         return st;
     if (scn_given(scn, SCN_WGRAD_DEFERRAL_LIMIT) && !scn->defer_head_wgrad)

@@ -3,6 +3,8 @@
  * always finds a framework that accepts the scenario. */
 #include "framework.h"
 
+#include "hardware.h" /* enum dtype */
+
 #include <stdio.h>
 #include <string.h>
 
@@ -35,7 +37,8 @@ static const struct fw_type frameworks[FW_COUNT] = {
                 .cp_comm_types = CP_ALL,
                 .cuda_graphs = GRAPHS_ALL,
                 .fused_grouped_mlp = 1,
-                .module_precision = 1},
+                .module_precision = 1,
+                .rowwise_fp8 = 1},
     /* Megatron-Core (NVIDIA/Megatron-LM, read at d98e8a6):
      * - schedules: megatron/core/pipeline_parallel/schedules.py, get_forward_backward_func --
      *   forward_backward_no_pipelining (pp = 1: stepsim's 1f1b on one rank),
@@ -105,7 +108,9 @@ static const struct fw_type frameworks[FW_COUNT] = {
      * - context parallelism: context_parallel_degree (configs.py) through PyTorch's
      *   experimental ring attention (torch.distributed.tensor.experimental._attention, imported
      *   by torchtitan/distributed/context_parallel/api.py), whose K/V rotate by passing
-     *   shards around the ring or by all-gathering them: stepsim's p2p and allgather. */
+     *   shards around the ring or by all-gathering them: stepsim's p2p and allgather;
+     * - fp8: torchao's Float8 tensor-wise (current) or row-wise (rowwise) recipes
+     *   (torchtitan/components/quantization/float8.py, float8.recipe_name). */
     [FW_TORCHTITAN] = {.id = FW_TORCHTITAN,
                        .name = "torchtitan",
                        .schedules = {&sched_gpipe, &sched_1f1b, &sched_interleaved, &sched_zbv,
@@ -118,7 +123,8 @@ static const struct fw_type frameworks[FW_COUNT] = {
                        .recompute_modules = RC_CORE_ATTN | RC_LAYERNORM | RC_MOE_ACT | RC_OP,
                        .offload_optimizer = 1,
                        .muon_zero = (1u << 0) | (1u << 3),
-                       .cp_comm_types = (1u << CP_P2P) | (1u << CP_ALLGATHER)},
+                       .cp_comm_types = (1u << CP_P2P) | (1u << CP_ALLGATHER),
+                       .rowwise_fp8 = 1},
     /* DeepSeek (deepseek-ai/DualPipe; DeepSeek-V3 Technical Report, arXiv:2412.19437):
      * - schedules: dualpipe/dualpipe.py (DualPipe) and dualpipe/dualpipev.py (DualPipeV);
      * - sharding: ZeRO-1 data parallelism (report sec. 3.2);
@@ -359,6 +365,9 @@ enum sim_status fw_check(const struct fw_type *fw, const struct scenario *scn,
     if (scn->fp8_output_proj && !fw->module_precision)
         return refuse(fw, scn, SCN_FP8_OUTPUT_PROJ, err, "fp8-output-proj",
                       "no MXFP8 output layer");
+    if (scn->dtype == DT_FP8 && scn->fp8_recipe == FP8_ROWWISE && !fw->rowwise_fp8)
+        return refuse(fw, scn, SCN_FP8_RECIPE, err, "fp8-recipe=rowwise",
+                      "no row-wise Float8 (torchao's recipe)");
     if ((scn->bf16_modules || scn->mxfp8_modules) && !fw->module_precision)
         return refuse(fw, scn, scn->bf16_modules ? SCN_BF16_MODULES : SCN_MXFP8_MODULES, err,
                       scn->bf16_modules ? "bf16-modules" : "mxfp8-modules",

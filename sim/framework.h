@@ -59,6 +59,7 @@ struct fw_type {
     int fused_grouped_mlp;    /* Transformer Engine's fused grouped MLP for the experts */
     int module_precision;     /* per-module quantization overrides (bf16-modules,
                                  mxfp8-modules) and the MXFP8 output layer */
+    int rowwise_fp8;          /* torchao's row-wise Float8 (fp8-recipe=rowwise) */
 };
 
 /* The framework of `id`; FW_AUTO has none (NULL). */

@@ -47,7 +47,8 @@ static const char *const elementwise_choices[] = {"fused", "eager", NULL};
 static const char *const attention_kernel_choices[] = {"best", "fa2", NULL};
 static const char *const grad_accumulation_choices[] = {"fused", "autograd", "fp32-copy",
                                                          "main-grad", NULL};
-static const char *const fp8_recipe_choices[] = {"delayed", "current", "blockwise", "mxfp8", NULL};
+static const char *const fp8_recipe_choices[] = {"delayed", "current", "blockwise", "mxfp8",
+                                                  "rowwise", NULL};
 static const char *const router_dtype_choices[] = {"bf16", "fp32", NULL};
 static const char *const mla_down_proj_choices[] = {"duplicated", "column", NULL};
 /* In enum scn_cross_entropy order (scenario.h). */
@@ -286,7 +287,9 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
                                       "with fp16"},
     [SCN_FP8_RECIPE] = {"fp8-recipe", VT_CHOICE, FIELD(fp8_recipe), 0, 0, fp8_recipe_choices, 0,
                         .scope = KS_MODEL, .def = "delayed",
-                        .doc = "how fp8 GEMM inputs get their scales (Transformer Engine recipes)"},
+                        .doc = "how fp8 GEMM inputs get their scales: Transformer Engine's "
+                               "recipes, or rowwise (torchao's row-wise Float8, communicating in "
+                               "16 bits)"},
     [SCN_BF16_FIRST_LAYERS] =
         {"bf16-first-layers", VT_INT, FIELD(bf16_first_layers), 0, 1 << 20, .scope = KS_MODEL,
          .def = "0",

@@ -180,6 +180,76 @@ Test(quantization, sequence_parallel_quantizes_before_the_gather)
               "current backward %.9g", b);
 }
 
+/* torchao's row-wise Float8 (fp8-recipe=rowwise) quantizes every operand twice from 16 bits:
+ * forward the row-wise copy of each input (read 2, write 1: 3 bytes), backward the input's
+ * column-wise copy (a column amax read 2, the cast 2 + 1: 5) and both copies of each output
+ * gradient (8).  It keeps no weight cache: each weight is cast every micro-batch, 3 bytes
+ * forward and 5 backward; and the backward GEMMs run unit-scaled with the scaling after, 2 + 2
+ * bytes an output element of every weight gradient and of the projection's input gradient
+ * (the others fused into point-wise ops).  One GPU, 4096 tokens; the layer's weights
+ * W = h (h + 2 kv + 32 x 128) + 3 h ffn. */
+Test(quantization, rowwise_casts_each_copy_from_16_bits_and_keeps_no_weight_cache)
+{
+    const double n = 4096.0, B = 1e-12;
+    const double W = H * (H + 2 * KV + 32 * 128) + 3 * H * FFN;
+    double f, b;
+    quant_per_layer("", QUANT("dtype=fp8", "fp8-recipe=rowwise"), &f, &b);
+    double want_f = n * 3.0 * (NORM_FED + OTHER_IN) + 3.0 * W;
+    double want_b = n * (5.0 * (NORM_FED + OTHER_IN) + 8.0 * (COL_GRADS + ROW_GRADS)) + 5.0 * W +
+                    4.0 * (W + n * 32 * 128);
+    cr_assert(near(f, want_f * B), "rowwise forward %.9g vs %.9g", f, want_f * B);
+    cr_assert(near(b, want_b * B), "rowwise backward %.9g vs %.9g", b, want_b * B);
+}
+
+/* ... keeps the 16-bit inputs its backward quantizes again: one byte an element more
+ * than the tensor-wise recipe's fp8 copies of QKV's, FC1's, the projection's and FC2's inputs
+ * (32 layers of 4096 x (2 h + 32 x 128 + ffn)); under TP it gathers in 16 bits, as bf16 does. */
+Test(quantization, rowwise_keeps_and_gathers_16_bit_inputs)
+{
+    double act[2], weights[2], tp[3];
+    const char *recipe[] = {"fp8-recipe=current", "fp8-recipe=rowwise"};
+    for (int i = 0; i < 2; i++) {
+        run_ok(MODEL("llama3.1-8b"), 8, QUANT("dtype=fp8", recipe[i]));
+        act[i] = out.cm.stages[0].act_bytes_mb;
+        weights[i] = out.rep.mem[0].weights;
+        step_release(&out);
+    }
+    double more = 32 * 4096.0 * (2 * H + 32 * 128 + FFN);
+    cr_assert(near(act[1] - act[0], more), "%.9g vs %.9g", act[1] - act[0], more);
+    /* no fp8 weight cache: 2 bytes less for each of the 32 layers' 218,112,000 weights */
+    cr_assert(near(weights[0] - weights[1], 2.0 * 32 * 218112000.0), "cache %.9g",
+              weights[0] - weights[1]);
+    const char *const *sets[] = {L("seq=4096", "microbatches=1", "tp=2", "gpus=2", "sp=true",
+                                   "dtype=bf16"),
+                                 L("seq=4096", "microbatches=1", "tp=2", "gpus=2", "sp=true",
+                                   "dtype=fp8", "fp8-recipe=current"),
+                                 L("seq=4096", "microbatches=1", "tp=2", "gpus=2", "sp=true",
+                                   "dtype=fp8", "fp8-recipe=rowwise")};
+    for (int i = 0; i < 3; i++) {
+        run_ok(MODEL("llama3.1-8b"), 8, sets[i]);
+        tp[i] = out.rep.layer_view[0].tp_fwd;
+        step_release(&out);
+    }
+    cr_assert(near(tp[2], tp[0]), "rowwise %.9g vs bf16 %.9g", tp[2], tp[0]);
+    cr_assert_lt(tp[1], tp[0], "tensor-wise gathers fp8");
+}
+
+/* Row-wise Float8 is torchao's: no fp8 all-gather, no routed experts, not Megatron-Core's. */
+Test(quantization, rowwise_is_refused_where_torchao_does_not_run_it)
+{
+    toy_rule_error(MODEL("llama3.1-8b"), "",
+                   L("seq=4096", "microbatches=1", "dtype=fp8", "fp8-recipe=rowwise",
+                     "quantized-params=true", "distributed-optimizer=true", "gpus=2"),
+                   "gathers weights in 16 bits", &scn, &out);
+    toy_rule_error(MODEL("qwen3-30b-a3b"), "",
+                   L("seq=4096", "microbatches=1", "dtype=fp8", "fp8-recipe=rowwise"),
+                   "routed experts", &scn, &out);
+    toy_rule_error(MODEL("llama3.1-8b"), "",
+                   L("seq=4096", "microbatches=1", "dtype=fp8", "fp8-recipe=rowwise",
+                     "framework=megatron-core"),
+                   "no row-wise Float8", &scn, &out);
+}
+
 Test(quantization, narrow_layers_gather_their_quantized_inputs)
 {
     /* TP 2 with sequence parallelism on one toy node (100 GB/s NVLink, no latency): an
