@@ -222,18 +222,37 @@ static double module_matmul_s(const struct cm_ctx *c, int module, double flops)
     return gemm_s(c, module_rate(c, module), flops);
 }
 
-/* A group of `parts` linears that read one input, `flops` in all, the part-th taking `share`
- * of them: one GEMM of the whole where the framework fuses them (Megatron-Core's linear_qkv and
- * gated linear_fc1), else a GEMM each, smaller and slower (torchtitan's Llama, model.py at
- * 9dec370 and 820504e: wq, wk, wv and w1, w3 are nn.Linear of their own). */
+/* A GEMM of `flops` reading an [rows x width] input, no faster than HBM moves its operands
+ * and output: a skinny one (few output columns: a K or V projection under TP) reads its whole
+ * input for little work, and the FLOP-indexed curve alone would price it as compute-bound.
+ * Inputs and weight in the module's type (the quantized copy in a narrow run), output in 16
+ * bits (nvfp4 taken as fp8: an upper bound).  rows 0: the curve alone. */
+static double roofline_matmul_s(const struct cm_ctx *c, int module, double flops, double rows,
+                                double width)
+{
+    double t = module_matmul_s(c, module, flops);
+    if (!(rows > 0 && width > 0 && flops > 0))
+        return t;
+    int narrow = c->narrow && module_rate(c, module) != &c->wide; /* fp8 copies (scales aside) */
+    double in = narrow ? 1.0 : ACT_BYTES, cols = flops / (2.0 * rows * width);
+    double bytes = in * (rows * width + width * cols) + ACT_BYTES * rows * cols;
+    double floor = cm_memory_s(c, bytes);
+    return floor > t ? floor : t;
+}
+
+/* A group of `parts` linears that read one [rows x width] input, `flops` in all, the part-th
+ * taking `share` of them: one GEMM of the whole where the framework fuses them (Megatron-Core's
+ * linear_qkv and gated linear_fc1), else a GEMM each, smaller and slower (torchtitan's Llama,
+ * model.py at 9dec370 and 820504e: wq, wk, wv and w1, w3 are nn.Linear of their own); each at
+ * least its HBM time where the shape is known (rows > 0). */
 static double fused_gemm_s(const struct cm_ctx *c, int module, double flops, int parts,
-                           const double *share)
+                           const double *share, double rows, double width)
 {
     if (!c->cfg->separate_projections)
-        return module_matmul_s(c, module, flops);
+        return roofline_matmul_s(c, module, flops, rows, width);
     double t = 0.0;
     for (int i = 0; i < parts; i++)
-        t += module_matmul_s(c, module, flops * share[i]);
+        t += roofline_matmul_s(c, module, flops * share[i], rows, width);
     return t;
 }
 
@@ -241,7 +260,7 @@ static double fused_gemm_s(const struct cm_ctx *c, int module, double flops, int
 static double gate_up_s(const struct cm_ctx *c, int module, double flops)
 {
     static const double halves[] = {0.5, 0.5};
-    return fused_gemm_s(c, module, flops, 2, halves);
+    return fused_gemm_s(c, module, flops, 2, halves, 0.0, 0.0);
 }
 
 static double mlp_s(const struct cm_ctx *c, int module, double flops, int n_gemms_split)
@@ -756,9 +775,9 @@ static double op_policy_gemms(const struct cm_ctx *c, const struct layer_parts *
     return t;
 }
 
-/* The QKV projection, `flops` for Q, K and V: split by their widths where they are linears
- * of their own (fused_gemm_s). */
-static double qkv_s(const struct cm_ctx *c, double flops)
+/* The QKV projection, `flops` for Q, K and V on T tokens: split by their widths where they
+ * are linears of their own (fused_gemm_s). */
+static double qkv_s(const struct cm_ctx *c, double flops, double T)
 {
     const struct model *m = c->m;
     if (m->kv_lora_rank > 0) /* MLA's down-projections: one GEMM as stepsim counts them */
@@ -767,7 +786,7 @@ static double qkv_s(const struct cm_ctx *c, double flops)
     double all = q + 2.0 * kv;
     const double share[] = {all > 0 ? q / all : 1.0, all > 0 ? kv / all : 0.0,
                             all > 0 ? kv / all : 0.0};
-    return fused_gemm_s(c, LM_ATTN_QKV, flops, 3, share);
+    return fused_gemm_s(c, LM_ATTN_QKV, flops, 3, share, T, m->hidden);
 }
 
 /* Matmul times of one layer's forward on this GPU, into lc: the attention projections (MLA's
@@ -795,7 +814,7 @@ static void layer_gemms(const struct cm_ctx *c, const struct layer_parts *lp,
         if (r32.peak > 0) /* a file with neither peak: the 16-bit rate */
             lc->router_gemm = gemm_s(c, &r32, lf->router * share);
     }
-    lc->col_mixer = qkv_s(c, lf->qkv * share) +
+    lc->col_mixer = qkv_s(c, lf->qkv * share, c->cfg->micro_batch * c->cfg->seq / c->cfg->cp) +
                     module_matmul_s(c, LM_MAMBA_IN, lf->mamba_in * share);
     lc->col_mlp = lp->mlp != MLP_DENSE ? 0.0
                   : m->act == ACT_SWIGLU

@@ -1567,6 +1567,31 @@ Test(separate_projections, smaller_separate_gemms_run_slower_on_a_real_curve)
     cr_assert_gt(fwd[1], fwd[0] * 1.001, "%.9g vs %.9g", fwd[1], fwd[0]);
 }
 
+/* A skinny GEMM is no faster than HBM moves its operands: under TP 8, torchtitan's K and V
+ * projections of Llama 3.1 8B each read the whole gathered input [4096 x 4096] for 128 output
+ * columns.  Toy: 500 TFLOPS of bf16 GEMM at any size, HBM at 2 TB/s.  K (and V): 2 x 4096 x
+ * 4096 x 128 FLOPs = 8.59 us of compute, but 2 x (4096 x 4096 + 4096 x 128) + 2 x 4096 x 128
+ * bytes = 17.83 us of HBM; Q (512 columns): 34.36 us of compute against 20.97 us of HBM.
+ * Megatron-Core's fused QKV (768 columns): 51.54 us of compute, HBM 23.07 us. */
+Test(separate_projections, a_skinny_projection_takes_its_hbm_time)
+{
+    double gemm[2];
+    const char *fw[] = {"framework=megatron-core", "framework=torchtitan"};
+    for (int i = 0; i < 2; i++) {
+        run_ok(MODEL("llama3.1-8b"), 8,
+               L("seq=4096", "microbatches=1", "tp=8", "gpus=8", "sp=true",
+                 "hw.hbm-bandwidth=2TBps", fw[i]));
+        gemm[i] = out.rep.layer_view[0].gemm_fwd;
+        step_release(&out);
+    }
+    double M = 4096, K = 4096, rate = 500e12, bw = 2e12;
+    double k_proj = 2 * (M * K + K * 128) / bw + 2 * M * 128 / bw;
+    double q_proj = 2 * M * K * 512 / rate, fused = 2 * M * K * 768 / rate;
+    cr_assert(k_proj > 2 * M * K * 128 / rate, "the K projection is HBM-bound here");
+    cr_assert(near(gemm[1] - gemm[0], q_proj + 2 * k_proj - fused), "%.9g vs %.9g",
+              gemm[1] - gemm[0], q_proj + 2 * k_proj - fused);
+}
+
 /* torchtitan's DTensor layers reduce the input gradient in line: its default is false. */
 Test(tp_backward, torchtitan_runs_them_in_line_unless_given)
 {
