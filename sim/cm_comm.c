@@ -209,6 +209,44 @@ double cm_ep_dispatch_s(const struct cm_ctx *c, double tokens)
     return (t_intra > t_inter ? t_intra : t_inter) + etp;
 }
 
+/* Distinct GPUs of an n-GPU expert group a token's top_k experts (of `experts`, spread evenly)
+ * sit on, expected under uniform routing: n (1 - C(E - E/n, k) / C(E, k)). */
+static double ranks_visited(double experts, double n, int top_k)
+{
+    double none = 1.0, per = experts / n;
+    for (int i = 0; i < top_k; i++)
+        none *= experts - per - i > 0 ? (experts - per - i) / (experts - i) : 0.0;
+    return n * (1.0 - none);
+}
+
+/* DeepEP's dispatch and combine inside one NVLink domain, where the node has them measured
+ * (hardware <collective op="ep-dispatch"> and "ep-combine", their bandwidth counted as DeepEP's
+ * tests count it: bytes of the tokens a GPU receives, one copy per GPU holding any of a token's
+ * experts): each GPU receives tokens x (GPUs a token visits) token copies, the busiest
+ * moe-imbalance times the mean.  A group larger than any measured takes the largest measured
+ * group's figures.  < 0 where nothing applies. */
+static double ep_kernels_s(const struct cm_ctx *c, double tokens)
+{
+    const struct cm_config *cfg = c->cfg;
+    const struct model *m = c->m;
+    struct coll_group g = cm_group_of(cfg->ep, cfg->etp, cfg->gpus_per_node);
+    if (c->scn->moe_dispatcher != DISPATCH_DEEPEP || g.n < 2 || g.per_node < g.n || cfg->etp > 1)
+        return -1.0;
+    const struct hw_coll_fit *d = hw_node_coll_fit_upto(&c->hw->node, HW_EP_DISPATCH, g.n);
+    const struct hw_coll_fit *k = hw_node_coll_fit_upto(&c->hw->node, HW_EP_COMBINE, g.n);
+    if (!d || !k)
+        return -1.0;
+    double received = c->scn->moe_imbalance * tokens *
+                      ranks_visited(m->experts, g.n, m->top_k) * ACT_BYTES * model_moe_width(m);
+    return d->overhead_s + received / d->bus_bw_Bps + k->overhead_s + received / k->bus_bw_Bps;
+}
+
+double cm_ep_round_trip_s(const struct cm_ctx *c, double tokens)
+{
+    double measured = ep_kernels_s(c, tokens);
+    return measured >= 0.0 ? measured : 2.0 * cm_ep_dispatch_s(c, tokens);
+}
+
 /* ---- data parallelism ---- */
 
 double cm_grad_bytes(const struct scenario *scn)

@@ -101,6 +101,9 @@ struct cp_traffic {
 void cm_cp_traffic(const struct cm_ctx *c, double tokens, struct cp_traffic *out);
 /* One expert-parallel exchange (dispatch or combine) of `tokens` tokens held by this GPU. */
 double cm_ep_dispatch_s(const struct cm_ctx *c, double tokens);
+/* A dispatch and its combine for `tokens` on this GPU: DeepEP's measured kernels where the
+ * hardware file has them for a group inside its NVLink domain, else twice cm_ep_dispatch_s. */
+double cm_ep_round_trip_s(const struct cm_ctx *c, double tokens);
 /* Bytes per gradient element as kept and reduced. */
 double cm_grad_bytes(const struct scenario *scn);
 /* Copies of each model part in one pipeline: 1, or 2 under DualPipe. */

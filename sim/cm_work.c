@@ -1493,7 +1493,7 @@ static void layer_cost_of(const struct cm_ctx *c, const struct layer_parts *lp,
     /* Expert parallelism: dispatch and combine of the routed tokens' hidden states, each way
      * (Megatron-Core MoE token dispatcher). */
     if (moe && cfg->ep > 1) {
-        lc->ep_fwd = 2.0 * cm_ep_dispatch_s(c, Ts);
+        lc->ep_fwd = cm_ep_round_trip_s(c, Ts);
         lc->ep_bwd = lc->ep_fwd;
     }
     layer_acts(c, lp, T, Ts, &lc->acts);

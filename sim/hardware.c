@@ -519,6 +519,8 @@ static const char *const coll_op_names[HW_COLL_OPS] = {
     [HW_REDUCE_SCATTER] = "reduce-scatter",
     [HW_ALL_GATHER] = "all-gather",
     [HW_ALL_TO_ALL] = "all-to-all",
+    [HW_EP_DISPATCH] = "ep-dispatch",
+    [HW_EP_COMBINE] = "ep-combine",
 };
 
 /* <collective op gpus bus-bandwidth overhead/> inside <node>: one measured collective over
@@ -534,8 +536,8 @@ static enum sim_status load_collective(struct loader *ld, const xmlNode *el, str
             f.op = (enum hw_coll_op)i;
     if (f.op == HW_COLL_OPS)
         return bad(ld, el,
-                   "collective op: '%s' is not all-reduce, reduce-scatter, all-gather or "
-                   "all-to-all",
+                   "collective op: '%s' is not all-reduce, reduce-scatter, all-gather, "
+                   "all-to-all, ep-dispatch or ep-combine",
                    buf);
     long gpus;
     if (!get_attr(el, "gpus", buf, sizeof buf))
@@ -564,6 +566,18 @@ const struct hw_coll_fit *hw_node_coll_fit(const struct hw_node *node, enum hw_c
         if (node->coll_fits[i].op == op && node->coll_fits[i].gpus == gpus)
             return &node->coll_fits[i];
     return NULL;
+}
+
+const struct hw_coll_fit *hw_node_coll_fit_upto(const struct hw_node *node, enum hw_coll_op op,
+                                                int gpus)
+{
+    const struct hw_coll_fit *best = NULL;
+    for (int i = 0; i < node->n_coll_fits; i++) {
+        const struct hw_coll_fit *f = &node->coll_fits[i];
+        if (f->op == op && f->gpus <= gpus && (!best || f->gpus > best->gpus))
+            best = f;
+    }
+    return best;
 }
 
 static enum sim_status load_node(struct loader *ld, const xmlNode *el, struct hw_node *node)

@@ -100,13 +100,24 @@ struct hw_gpu {
 };
 
 /* The collectives a node's measured figures may describe (struct hw_coll_fit). */
-enum hw_coll_op { HW_ALL_REDUCE, HW_REDUCE_SCATTER, HW_ALL_GATHER, HW_ALL_TO_ALL, HW_COLL_OPS };
+enum hw_coll_op {
+    HW_ALL_REDUCE,
+    HW_REDUCE_SCATTER,
+    HW_ALL_GATHER,
+    HW_ALL_TO_ALL,
+    HW_EP_DISPATCH, /* DeepEP-family expert dispatch / combine kernels inside the node */
+    HW_EP_COMBINE,
+    HW_COLL_OPS
+};
 
 /* One collective over `gpus` GPUs of a node as measured (NCCL over the node's NVLink): it takes
  * overhead + bus bytes / bus bandwidth, the bus bytes counted as nccl-tests counts them -- the
  * buffer x 2(n-1)/n for an all-reduce, x (n-1)/n for the others, the buffer being an
  * all-reduce's or an all-to-all's per-GPU buffer, an all-gather's gathered output, a
- * reduce-scatter's input.  What a hardware file's <collective> says. */
+ * reduce-scatter's input.  ep-dispatch / ep-combine are DeepEP's (or its HybridEP's) kernels,
+ * their bandwidth as DeepEP's tests count it: the bytes of the tokens one GPU receives, one
+ * copy per GPU holding any of a token's experts (its own included), over the time.  What a
+ * hardware file's <collective> says. */
 struct hw_coll_fit {
     enum hw_coll_op op;
     int gpus;
@@ -176,6 +187,9 @@ double hw_curve_eval(const struct hw_curve *c, double x);
 
 /* The node's measured figures for `op` over exactly `gpus` of its GPUs, or NULL when it has
  * none (then the ring and tree closed forms serve). */
+/* The measurement of op over the most GPUs up to `gpus`, or NULL. */
+const struct hw_coll_fit *hw_node_coll_fit_upto(const struct hw_node *node, enum hw_coll_op op,
+                                                int gpus);
 const struct hw_coll_fit *hw_node_coll_fit(const struct hw_node *node, enum hw_coll_op op,
                                            int gpus);
 

@@ -156,6 +156,36 @@ Test(ep, deepep_sends_a_token_once_per_remote_node)
     step_release(&out);
 }
 
+/* Inside one NVLink domain whose hardware file measured DeepEP's kernels (<collective
+ * op="ep-dispatch"> / "ep-combine"), each GPU receives one copy of a token per GPU holding
+ * any of its experts, at the measured bandwidth: Mixtral's top-2 of 8 experts over ep 4 (two
+ * a GPU) visit 4 (1 - 6/8 x 5/7) = 13/7 GPUs, so a GPU receives 4096 x 13/7 tokens of 8192
+ * bytes; dispatch at 400 GB/s after 10 us, combine at 200 GB/s after 5 us.  Only 2-GPU
+ * groups were measured: the 4-GPU group takes their figures. */
+Test(ep, deepep_in_a_node_runs_at_its_measured_kernels_once_per_gpu)
+{
+    const char *fits = "<collective op=\"ep-dispatch\" gpus=\"2\" bus-bandwidth=\"400GBps\" "
+                       "overhead=\"10us\"/><collective op=\"ep-combine\" gpus=\"2\" "
+                       "bus-bandwidth=\"200GBps\" overhead=\"5us\"/>";
+    toy_step_xml(MODEL("mixtral-8x7b"), 8, "", fits,
+                 L("seq=4096", "ep=4", "gpus=4", "microbatches=1", "moe-dispatcher=deepep"), &scn,
+                 &out);
+    double received = 4096 * 13.0 / 7 * TOKEN_B;
+    double trip = 10e-6 + received / 400e9 + 5e-6 + received / 200e9;
+    cr_assert(near(out.rep.layer_view[1].ep_fwd, trip), "%.9g vs %.9g",
+              out.rep.layer_view[1].ep_fwd, trip);
+    cr_assert(near(out.rep.layer_view[1].ep_bwd, trip));
+    step_release(&out);
+    /* NCCL's all-to-all dispatcher sends every routed copy, measured kernels or not */
+    toy_step_xml(MODEL("mixtral-8x7b"), 8, "", fits,
+                 L("seq=4096", "ep=4", "gpus=4", "microbatches=1", "moe-dispatcher=alltoall"),
+                 &scn, &out);
+    double one = COPIES * 3.0 / 4 * TOKEN_B / 100e9;
+    cr_assert(near(out.rep.layer_view[1].ep_fwd, 2 * one), "%.9g vs %.9g",
+              out.rep.layer_view[1].ep_fwd, 2 * one);
+    step_release(&out);
+}
+
 Test(ep, allgather_dispatcher_gathers_every_token_of_the_group)
 {
     run_ok(MODEL("mixtral-8x7b"), 4, MIXTRAL_EP8("moe-dispatcher=allgather"));
