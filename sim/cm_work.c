@@ -442,7 +442,7 @@ struct quant_recipe {
  * output after ("the rowwise CUTLASS-based kernel is so slow without fast-accum",
  * float8_ops.py addmm_float8_unwrapped): an in-place multiply, 2 + 2 bytes an output element,
  * which Inductor fuses where a point-wise op reads the output but not before a kernel of its
- * own (cm_work.c, rowwise_rescale_bytes).  The forward GEMM, CUTLASS's row-wise kernel with
+ * own (uncached_weight_bytes).  The forward GEMM, CUTLASS's row-wise kernel with
  * fast accumulation, is taken at the tensor-wise rate: "most shapes are within 90-100% of
  * tensor-wise efficiency" (pytorch/pytorch issue 147971, February 2025). */
 static void rowwise_recipe(struct quant_recipe *r)
@@ -960,7 +960,9 @@ static double expert_bias_elements(const struct cm_ctx *c, const struct layer_pa
  * autograd sums: Q's, K's and V's in one fused pass under torch.compile (three 2-byte reads
  * and a write per element of the gathered input, 8 bytes; eager, two adds, 12), the gate's
  * and the up-projection's in one add (6).  Fused linears (Megatron-Core) write one input
- * gradient and sum nothing.  `T` tokens on this GPU, after any sequence-parallel gather. */
+ * gradient and sum nothing.  `T` tokens on this GPU, after any sequence-parallel gather.
+ * (Routed experts' gate and up-projection sums are not counted: no torchtitan MoE run is
+ * validated.) */
 static double separate_grad_sums_s(const struct cm_ctx *c, const struct layer_parts *lp,
                                    double T)
 {
