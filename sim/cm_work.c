@@ -343,9 +343,6 @@ struct layer_cost {
                                                 PyTorch ops, and its backward (not 2x) */
     double grad_sum_bwd; /* the backward's sums of the input gradients of separate linears
                             that read one input (separate_grad_sums_s) */
-    double async_split_fwd, async_split_bwd; /* what torch's async TP adds by running its
-                                                overlapped matmuls a shard at a time
-                                                (async_tp_splits) */
     double tp_fwd, tp_bwd;     /* TP collective time per pass (before overlap) */
     double tp_regather;        /* of tp_fwd, what recomputing the per-op policy's matmuls repeats */
     double tp_bwd_hidden;      /* of tp_bwd, what column-parallel GEMMs hide of their own */
@@ -792,40 +789,6 @@ static double qkv_s(const struct cm_ctx *c, double flops, double T)
     return fused_gemm_s(c, LM_ATTN_QKV, flops, 3, share, T, m->hidden);
 }
 
-/* torch's async TP (async_tp_torch) overlaps a collective with the matmuls beside it by running
- * them a shard at a time: fused_all_gather_matmul calls one mm per gathered shard and weight
- * (torch/distributed/_symmetric_memory/__init__.py, the shard consumer of
- * _pipelined_all_gather_and_consume), fused_matmul_reduce_scatter one per destination's chunk:
- * tp GEMMs of 1/tp the rows, each lower on the GEMM curve (and no faster than HBM).  Forward:
- * every linear of an attention block and of a dense MLP; backward: the row-parallel linears'
- * input gradients, whose output gradients' all-gather is fused with them -- the column-parallel
- * linears' summed input gradients stay in line (async_tp_inline_reductions) and the weight
- * gradients read the gathered tensors whole.  Into lc: what the splitting adds to the whole
- * GEMMs' time, each way. */
-static void async_tp_splits(const struct cm_ctx *c, const struct layer_parts *lp,
-                            const struct layer_flops *lf, double share, struct layer_cost *lc)
-{
-    const struct model *m = c->m;
-    double t = c->cfg->tp, T = c->cfg->micro_batch * c->cfg->seq / c->cfg->cp;
-    if (!c->cfg->async_tp_torch || !c->scn->sp || t <= 1)
-        return;
-    double fwd = 0.0, bwd = 0.0;
-    if (lp->mixer == MIXER_ATTENTION && m->kv_lora_rank == 0) {
-        double qkv = lf->qkv * share, proj = lf->attn_out * share;
-        double split_proj = t * module_matmul_s(c, LM_ATTN_PROJ, proj / t) -
-                            module_matmul_s(c, LM_ATTN_PROJ, proj);
-        fwd += t * qkv_s(c, qkv / t, T / t) - qkv_s(c, qkv, T) + split_proj;
-        bwd += split_proj;
-    }
-    if (lp->mlp == MLP_DENSE) {
-        double mlp = lf->mlp * share, down = mlp * (m->act == ACT_SWIGLU ? 1.0 / 3.0 : 0.5);
-        fwd += t * mlp_s(c, LM_MLP, mlp / t, 1) - mlp_s(c, LM_MLP, mlp, 1);
-        bwd += t * module_matmul_s(c, LM_MLP, down / t) - module_matmul_s(c, LM_MLP, down);
-    }
-    lc->async_split_fwd = fwd;
-    lc->async_split_bwd = bwd;
-}
-
 /* Matmul times of one layer's forward on this GPU, into lc: the attention projections (MLA's
  * up-projections apart), the dense MLP or shared experts, the router and the routed experts. */
 static void layer_gemms(const struct cm_ctx *c, const struct layer_parts *lp,
@@ -861,7 +824,6 @@ static void layer_gemms(const struct cm_ctx *c, const struct layer_parts *lp,
                    module_matmul_s(c, LM_MAMBA_OUT, lf->mamba_out * share) + lc->mlp_gemm +
                    lc->router_gemm + lc->latent_gemm;
     lc->op_gemm = op_policy_gemms(c, lp, lf, share);
-    async_tp_splits(c, lp, lf, share, lc);
     if (lp->mlp == MLP_MOE && lf->experts > 0) {
         /* Each GPU computes its share of the experts' work -- the busiest GPU, which the
          * others wait for, moe-imbalance times the mean; its local experts run one GEMM each
@@ -1800,9 +1762,9 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit, 
     if (c->layer_view && c->layer_view[memo->kind].layer < 0)
         keep_view(layer, lc, &c->layer_view[memo->kind]);
     double eager = c->hw->gpu.kernel_overhead_s, graphed = GRAPH_KERNEL_GAP_S;
-    double f_compute = lc->gemm_fwd + lc->async_split_fwd + lc->core_fwd + lc->elem_fwd +
-                       lc->mla_qkv + lc->cp_fwd + lc->quant_fwd + lc->router_fwd +
-                       lc->eager.fwd * eager + lc->graphed.fwd * graphed;
+    double f_compute = lc->gemm_fwd + lc->core_fwd + lc->elem_fwd + lc->mla_qkv + lc->cp_fwd +
+                       lc->quant_fwd + lc->router_fwd + lc->eager.fwd * eager +
+                       lc->graphed.fwd * graphed;
     st->fwd.compute += f_compute;
     st->fwd.tp += cm_exposed(c, lc->tp_fwd, lc->gemm_fwd, scn->overlap_tp_comm);
     st->fwd.cp += cm_exposed(c, lc->cp.ring_fwd, lc->core_fwd, 1) + lc->cp.block_fwd;
@@ -1810,7 +1772,7 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit, 
     st->fwd.ep += ep_fwd;
     /* Backward input gradient: matmuls 1x forward, attention core backward, element-wise 2x;
      * weight gradient: matmuls 1x forward. */
-    st->bwd.compute += lc->gemm_fwd + lc->async_split_bwd + lc->core_bwd + elem_bwd_s(lc) +
+    st->bwd.compute += lc->gemm_fwd + lc->core_bwd + elem_bwd_s(lc) +
                        lc->mla_qkv + lc->cp_bwd + lc->quant_bwd + lc->router_fwd +
                        lc->eager.bwd * eager + lc->graphed.bwd * graphed;
     st->wgt.compute += lc->gemm_fwd + lc->eager.wgt * eager + lc->graphed.wgt * graphed;

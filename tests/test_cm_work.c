@@ -1592,45 +1592,6 @@ Test(separate_projections, a_skinny_projection_takes_its_hbm_time)
               gemm[1] - gemm[0], q_proj + 2 * k_proj - fused);
 }
 
-/* Forward compute of one step of Llama 3.1 8B under TP 2 with SP, on `hw` (NULL: the toy). */
-static double tp2_forward(const char *hw, const char *framework, const char *overlap)
-{
-    struct sim_error err;
-    const char *const *sets = L("seq=4096", "microbatches=1", "tp=2", "gpus=2", "sp=true",
-                                framework, overlap);
-    if (!hw) {
-        run_ok(MODEL("llama3.1-8b"), 8, sets);
-    } else {
-        scn_defaults(&scn);
-        err_clear(&err);
-        cr_assert_eq(scn_set(&scn, "model", MODEL("llama3.1-8b"), NULL, 0, &err), SIM_OK);
-        cr_assert_eq(scn_set(&scn, "hardware", hw, NULL, 0, &err), SIM_OK, "%s", err.msg);
-        for (const char *const *a = sets; *a; a++)
-            cr_assert_eq(scn_set_arg(&scn, *a, &err), SIM_OK, "%s: %s", *a, err.msg);
-        cr_assert_eq(step_run(&scn, &out, &err), SIM_OK, "%s", err.msg);
-    }
-    double f = out.cm.stages[0].fwd.compute;
-    step_release(&out);
-    return f;
-}
-
-/* torch's async TP runs each overlapped matmul a shard at a time (async_tp_splits): on H100's
- * curve the half-size GEMMs cost more than the whole ones; on the toy's flat curve nothing;
- * Megatron-Core's overlap keeps its GEMMs whole. */
-Test(tp_backward, torch_async_tp_runs_its_matmuls_a_shard_at_a_time)
-{
-    const char *h100 = TOP_SRCDIR "/hardware/dgx-h100.xml";
-    double titan = tp2_forward(h100, "framework=torchtitan", "overlap-tp-comm=false");
-    double titan_async = tp2_forward(h100, "framework=torchtitan", "overlap-tp-comm=true");
-    cr_assert_gt(titan_async, titan * 1.001, "%.9g vs %.9g", titan_async, titan);
-    double mcore = tp2_forward(h100, "framework=megatron-core", "overlap-tp-comm=false");
-    double mcore_async = tp2_forward(h100, "framework=megatron-core", "overlap-tp-comm=true");
-    cr_assert(near(mcore_async, mcore), "%.9g vs %.9g", mcore_async, mcore);
-    double toy = tp2_forward(NULL, "framework=torchtitan", "overlap-tp-comm=false");
-    double toy_async = tp2_forward(NULL, "framework=torchtitan", "overlap-tp-comm=true");
-    cr_assert(near(toy_async, toy), "%.9g vs %.9g", toy_async, toy);
-}
-
 /* torchtitan's DTensor layers reduce the input gradient in line: its default is false. */
 Test(tp_backward, torchtitan_runs_them_in_line_unless_given)
 {
