@@ -346,6 +346,7 @@ struct layer_cost {
     double tp_fwd, tp_bwd;     /* TP collective time per pass (before overlap) */
     double tp_regather;        /* of tp_fwd, what recomputing the per-op policy's matmuls repeats */
     double tp_bwd_hidden;      /* of tp_bwd, what column-parallel GEMMs hide of their own */
+    double tp_fwd_inline;      /* of tp_fwd, what torch's async TP leaves in line */
     double tp_bwd_inline;      /* of tp_bwd, what torch's async TP leaves in line */
     double tp_shared_fwd, tp_shared_bwd; /* of tp_fwd / tp_bwd, the shared experts' gather and
                                             reduce-scatter (a MoE layer under SP) */
@@ -1456,6 +1457,14 @@ static void layer_tp_comm(const struct cm_ctx *c, const struct layer_parts *lp, 
         lc->tp_bwd_hidden =
             tp_bwd_hidden(c, lp, regather * ag_mix, regather * ag_mlp, rs, lc);
         lc->tp_bwd_inline = async_tp_inline_reductions(c, lp) * rs;
+        /* torch's async TP fuses an all-gather only with matmuls that read its output directly
+         * (micro_pipeline_tp.py, _find_consumer_matmuls: an mm, a _scaled_mm or a reshape into
+         * one); row-wise Float8 quantizes the gathered 16-bit tensor before its _scaled_mm, so
+         * its gathers -- the inputs' forward, the output gradients' backward -- run in line */
+        if (c->cfg->async_tp_torch && c->narrow && !r.gathers_narrow) {
+            lc->tp_fwd_inline = ag;
+            lc->tp_bwd_inline += (1.0 + regather) * ag;
+        }
         mla_tp_comm(c, lp, T, g, ag_mix, rs, lc);
     } else {
         double ar = cm_coll_time(c, COLL_ALL_REDUCE, bytes, g);
@@ -1695,6 +1704,14 @@ static void add_offload(const struct cm_ctx *c, double kept, double fwd_work, do
     st->act_bytes_mb -= f * kept;
 }
 
+/* A layer's forward TP time left exposed: overlapped with its GEMMs (overlap-tp-comm) but what
+ * the overlap leaves in line (tp_fwd_inline), else all of it. */
+static double tp_fwd_exposed(const struct cm_ctx *c, const struct layer_cost *lc)
+{
+    return cm_exposed(c, lc->tp_fwd - lc->tp_fwd_inline, lc->gemm_fwd, c->scn->overlap_tp_comm) +
+           lc->tp_fwd_inline;
+}
+
 /* Element-wise work of the backward: twice the forward's (each op reads its output's gradient
  * and what it saved, and writes its input's gradient), but the token permutations: the
  * backward of a permutation is the inverse permutation of the gradient, one read and one
@@ -1766,7 +1783,8 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit, 
                        lc->quant_fwd + lc->router_fwd + lc->eager.fwd * eager +
                        lc->graphed.fwd * graphed;
     st->fwd.compute += f_compute;
-    st->fwd.tp += cm_exposed(c, lc->tp_fwd, lc->gemm_fwd, scn->overlap_tp_comm);
+    double tp_fwd = tp_fwd_exposed(c, lc);
+    st->fwd.tp += tp_fwd;
     st->fwd.cp += cm_exposed(c, lc->cp.ring_fwd, lc->core_fwd, 1) + lc->cp.block_fwd;
     double ep_fwd = ep_beside_shared(c, lc->ep_fwd, lc->mlp_gemm, lc->tp_shared_fwd);
     st->fwd.ep += ep_fwd;
@@ -1789,7 +1807,7 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit, 
                (scn->recompute_method == RECOMPUTE_UNIFORM || i < n);
     if (full) { /* the whole forward again, communication included */
         st->bwd.recompute += f_compute;
-        st->bwd.tp += cm_exposed(c, lc->tp_fwd, lc->gemm_fwd, scn->overlap_tp_comm);
+        st->bwd.tp += tp_fwd;
         st->bwd.ep += ep_fwd;
         /* uniform: each group of n layers keeps its input; block: each layer its own */
         if (scn->recompute_method == RECOMPUTE_BLOCK || i % n == 0)

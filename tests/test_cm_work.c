@@ -1592,6 +1592,26 @@ Test(separate_projections, a_skinny_projection_takes_its_hbm_time)
               gemm[1] - gemm[0], q_proj + 2 * k_proj - fused);
 }
 
+/* torch's async TP fuses an all-gather only with matmuls reading its output directly; row-wise
+ * Float8 quantizes the gathered 16-bit input first, so each block's gather (two a layer, 16
+ * bits, 33,554,432 bytes gathered over TP 2) runs in line, where tensor-wise Float8's fp8
+ * gathers hide behind the toy's GEMMs: 32 x 2 gathers more in line. */
+Test(tp_backward, torch_async_tp_leaves_row_wise_float8_gathers_in_line)
+{
+    double ag = 33554432.0 / 100e9 / 2, fwd[2];
+    const char *recipe[] = {"fp8-recipe=current", "fp8-recipe=rowwise"};
+    for (int i = 0; i < 2; i++) {
+        run_ok(MODEL("llama3.1-8b"), 8,
+               L("seq=4096", "microbatches=1", "tp=2", "gpus=2", "sp=true", "dtype=fp8",
+                 recipe[i], "overlap-tp-comm=true", "framework=torchtitan"));
+        fwd[i] = out.cm.stages[0].fwd.tp;
+        step_release(&out);
+    }
+    /* (both leave the LM head's own 16-bit gather in line) */
+    cr_assert(near(fwd[1] - fwd[0], 32 * 2 * ag), "row-wise %.9g more, want %.9g",
+              fwd[1] - fwd[0], 32 * 2 * ag);
+}
+
 /* torchtitan's DTensor layers reduce the input gradient in line: its default is false. */
 Test(tp_backward, torchtitan_runs_them_in_line_unless_given)
 {
