@@ -30,7 +30,7 @@ top_srcdir="$top_srcdir" STEPSIM="$stepsim" sh "$top_srcdir/tests/validate.sh" \
 awk '/^== / { sub(/ \(.*/, ""); print; next }
      /^  source / || /^  bias / || /^  OOM predicted/ || /^  pattern / { print; next }
      /^  +calibration \(dev, wave2\)/ { print; next }
-     /^(dev|wave2|zb24|mb26|mb25|mb26moe|tt24|mb2608|tt25) / { print }' "$tmp/validate.out" >"$tmp/validate.block"
+     /^(dev|wave2|zb24|mb26|mb25|mb26moe|tt24|mb2608|tt25|ao25) / { print }' "$tmp/validate.out" >"$tmp/validate.block"
 
 # The published block: how the shipped 405B scenario's model has fared on its published runs.
 "$stepsim" published "$top_srcdir/scenarios/llama3.1-405b-16k-h100.xml" >"$tmp/published.out" \
