@@ -185,7 +185,7 @@ static double etp_exchange_s(const struct cm_ctx *c, double copies, double token
     return cm_coll_time(c, COLL_ALL_GATHER, cfg->etp * received, g);
 }
 
-double cm_ep_dispatch_s(const struct cm_ctx *c, double tokens)
+static double ep_exchange_s(const struct cm_ctx *c, double tokens)
 {
     const struct model *m = c->m;
     const struct cm_config *cfg = c->cfg;
@@ -244,7 +244,7 @@ static double ep_kernels_s(const struct cm_ctx *c, double tokens)
 double cm_ep_round_trip_s(const struct cm_ctx *c, double tokens)
 {
     double measured = ep_kernels_s(c, tokens);
-    return measured >= 0.0 ? measured : 2.0 * cm_ep_dispatch_s(c, tokens);
+    return measured >= 0.0 ? measured : 2.0 * ep_exchange_s(c, tokens);
 }
 
 /* ---- data parallelism ---- */

@@ -99,10 +99,9 @@ struct cp_traffic {
     double block_fwd, block_bwd; /* on the critical path */
 };
 void cm_cp_traffic(const struct cm_ctx *c, double tokens, struct cp_traffic *out);
-/* One expert-parallel exchange (dispatch or combine) of `tokens` tokens held by this GPU. */
-double cm_ep_dispatch_s(const struct cm_ctx *c, double tokens);
 /* A dispatch and its combine for `tokens` on this GPU: DeepEP's measured kernels where the
- * hardware file has them for a group inside its NVLink domain, else twice cm_ep_dispatch_s. */
+ * hardware file has them for a group inside its NVLink domain, else twice one exchange under
+ * the scenario's dispatcher (cm_comm.c, ep_exchange_s). */
 double cm_ep_round_trip_s(const struct cm_ctx *c, double tokens);
 /* Bytes per gradient element as kept and reduced. */
 double cm_grad_bytes(const struct scenario *scn);

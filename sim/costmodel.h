@@ -98,7 +98,8 @@ struct cm_config {
                                     and gather it again for the weight gradient */
     int async_tp_torch; /* overlapped TP is torch's async TP (torchtitan with overlap-tp-comm):
                            it leaves in line the backward reductions whose input sums several
-                           matmuls' gradients (cm_work.c, async_tp_inline_reductions) */
+                           matmuls' gradients (cm_work.c, async_tp_inline_reductions) and the
+                           gathers row-wise Float8 quantizes before its matmuls */
     int separate_projections; /* torchtitan's Llama: Q, K and V, and a gated MLP's gate and
                                  up-projection, are linears of their own, where Megatron-Core
                                  fuses each group into one GEMM (cm_work.c, fused_gemm_s) */
