@@ -300,6 +300,34 @@ Test(hardware, library_curves_carried_from_their_silicon, .init = setup)
     }
 }
 
+/* A GH100 held to 500 W (torchtitan's Grand Teton hosts): each tensor peak is the datasheet's
+ * two ratings of the same 132-SM die, H100 SXM at 700 W and H100 NVL at 400 W, interpolated
+ * linearly in board power, 1/3 of the way from NVL's to SXM's (886.8 TFLOPS dense bf16 where
+ * SXM has 989.4); the curves stay H100 SXM's, as fractions of the lower peak. */
+Test(hardware, power_capped_h100_peaks_between_its_two_ratings, .init = setup)
+{
+    struct hardware capped, sxm, nvl;
+    load_shipped("meta-h100-96gb-500w.xml", &capped);
+    load_shipped("dgx-h100.xml", &sxm);
+    load_shipped("h100-nvl.xml", &nvl);
+    const enum dtype dts[] = {DT_BF16, DT_FP16, DT_FP8};
+    for (size_t i = 0; i < sizeof dts / sizeof dts[0]; i++) {
+        double lo = nvl.gpu.peak_flops[dts[i]], hi = sxm.gpu.peak_flops[dts[i]];
+        double want = lo + (hi - lo) * (500.0 - 400.0) / (700.0 - 400.0);
+        double got = capped.gpu.peak_flops[dts[i]];
+        cr_assert(fabs(got - want) <= 1e-3 * want, "dtype %d: %.4g against %.4g", (int)dts[i],
+                  got, want);
+    }
+    cr_assert(fabs(capped.gpu.peak_flops[DT_BF16] / 989.4e12 - 0.896) < 0.001, "0.896 of SXM's");
+    assert_same_curve(&capped.gpu.matmul_eff, &sxm.gpu.matmul_eff, "500 W");
+    assert_same_curve(&capped.gpu.matmul_eff_fp8, &sxm.gpu.matmul_eff_fp8, "500 W");
+    assert_attention_gain(&capped.gpu.attn_eff, &sxm.gpu.attn_eff, 1.0, "500 W");
+    cr_assert_eq(capped.gpu.hbm_bw_Bps, 2.4e12, "HBM2e keeps its rate");
+    hw_release(&capped);
+    hw_release(&sxm);
+    hw_release(&nvl);
+}
+
 /* fp8 attention's measured gains over bf16 (NVIDIA's cuDNN benchmarks, the files say where):
  * Hopper per-tensor fp8 only, Blackwell and Blackwell Ultra MXFP8 too; none on A100. */
 Test(hardware, fp8_attention_gains, .init = setup)
