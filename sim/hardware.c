@@ -431,6 +431,69 @@ static enum sim_status get_sm_count(struct loader *ld, const xmlNode *el, int *s
     return SIM_OK;
 }
 
+double hw_power_rate(const struct hw_power *p, double watts)
+{
+    if (!(p->rated_w > 0.0))
+        return 1.0;
+    return 1.0 + (p->alt_ratio - 1.0) * (watts - p->rated_w) / (p->alt_w - p->rated_w);
+}
+
+int hw_power_in_range(const struct hw_power *p, double watts)
+{
+    double lo = p->rated_w < p->alt_w ? p->rated_w : p->alt_w;
+    double hi = p->rated_w < p->alt_w ? p->alt_w : p->rated_w;
+    return p->rated_w > 0.0 && watts >= lo && watts <= hi;
+}
+
+/* Hold the GPU to `watts`: every peak scaled from the rate at the present cap to the rate at
+ * the new one (the SMs' clock; HBM keeps its rate). */
+static void power_cap_set(struct hw_gpu *gpu, double watts)
+{
+    double scale = hw_power_rate(&gpu->power, watts) / hw_power_rate(&gpu->power, gpu->power.cap_w);
+    for (int d = 0; d < DT_COUNT; d++)
+        gpu->peak_flops[d] *= scale;
+    gpu->power.cap_w = watts;
+}
+
+/* The <gpu>'s power ratings and cap (struct hw_power): the three ratings together or none; a
+ * cap only inside the rated range, since the rate is interpolated between two datasheet
+ * ratings and never extrapolated.  Read after the peaks, which a cap scales. */
+#define HW_MAX_POWER_RATIO 4.0
+static enum sim_status load_power(struct loader *ld, const xmlNode *el, struct hw_gpu *gpu)
+{
+    struct hw_power *p = &gpu->power, given = {0};
+    char text[128] = "";
+    enum sim_status st = get_quantity(ld, el, "rated-power", UNIT_POWER, 0, &given.rated_w, NULL, 0);
+    if (st == SIM_OK)
+        st = get_quantity(ld, el, "alt-rated-power", UNIT_POWER, 0, &given.alt_w, NULL, 0);
+    if (st == SIM_OK)
+        st = get_quantity(ld, el, "alt-rated-ratio", UNIT_NUMBER, 0, &given.alt_ratio, NULL, 0);
+    if (st == SIM_OK)
+        st = get_quantity(ld, el, "power-cap", UNIT_POWER, 0, &given.cap_w, text, sizeof text);
+    if (st != SIM_OK)
+        return st;
+    int ratings = (given.rated_w > 0.0) + (given.alt_w > 0.0) + (given.alt_ratio > 0.0);
+    if (ratings == 0 && given.cap_w == 0.0)
+        return SIM_OK;
+    if (ratings != 3 || given.rated_w == given.alt_w)
+        return bad(ld, el, "gpu power: rated-power, alt-rated-power and alt-rated-ratio go "
+                           "together (two datasheet ratings of the die at two board powers)");
+    if (!(given.alt_ratio <= HW_MAX_POWER_RATIO))
+        return bad(ld, el, "gpu alt-rated-ratio: out of range (0, 4]");
+    *p = given;
+    p->cap_w = p->rated_w;
+    if (given.cap_w == 0.0)
+        return SIM_OK;
+    if (!hw_power_in_range(p, given.cap_w))
+        return bad(ld, el,
+                   "gpu power-cap: '%s' is outside the rated range (%g W to %g W): the rate is "
+                   "interpolated between the two ratings, not extrapolated",
+                   text, p->rated_w < p->alt_w ? p->rated_w : p->alt_w,
+                   p->rated_w < p->alt_w ? p->alt_w : p->rated_w);
+    power_cap_set(gpu, given.cap_w);
+    return SIM_OK;
+}
+
 static enum sim_status load_gpu(struct loader *ld, const xmlNode *el, struct hw_gpu *gpu)
 {
     enum sim_status st = get_name(ld, el, gpu->name, sizeof gpu->name);
@@ -511,6 +574,8 @@ static enum sim_status load_gpu(struct loader *ld, const xmlNode *el, struct hw_
         st = bad(ld, el,
                  "gpu '%s' has no bf16 peak: add <peak dtype=\"bf16\" flops=\"...\"/> (dense)",
                  gpu->name);
+    if (st == SIM_OK)
+        st = load_power(ld, el, gpu);
     return st;
 }
 
@@ -718,6 +783,7 @@ static const struct hw_knob knobs[] = {
     {"kernel-overhead", UNIT_TIME, KR_NONNEG, HWF(gpu.kernel_overhead_s)},
     {"overlap-interference", UNIT_FRACTION, KR_NONNEG, HWF(gpu.overlap_interference)},
     {"hbm-reserve", UNIT_BYTES, KR_NONNEG, HWF(gpu.hbm_reserve_bytes)},
+    {"power-cap", UNIT_POWER, KR_POSITIVE, HWF(gpu.power.cap_w)},
     {"nvlink-bandwidth", UNIT_BANDWIDTH, KR_POSITIVE, HWF(node.nvlink_bw_Bps)},
     {"nvlink-latency", UNIT_TIME, KR_NONNEG, HWF(node.nvlink_lat_s)},
     {"nvlink-efficiency", UNIT_FRACTION, KR_FRACTION, HWF(node.nvlink_eff)},
@@ -749,7 +815,7 @@ const char *hw_knob_names(void)
 {
     static const char list[] =
         "hbm, hbm-bandwidth, memory-efficiency, training-efficiency, kernel-overhead, "
-        "overlap-interference, hbm-reserve, nvlink-bandwidth, nvlink-latency, nvlink-efficiency, "
+        "overlap-interference, hbm-reserve, power-cap, nvlink-bandwidth, nvlink-latency, nvlink-efficiency, "
         "host-bandwidth, host-memory-bandwidth, peer-bandwidth, nic-bandwidth, latency, "
         "efficiency, oversubscription";
     return list;
@@ -776,6 +842,21 @@ int hw_knob_set(struct hardware *hw, const char *name, const char *value, char *
     if (k->offset == offsetof(struct hardware, gpu.hbm_reserve_bytes) && !(v < hw->gpu.hbm_bytes)) {
         snprintf(why, len, "'%.40s' is not below the HBM capacity", value);
         return -1;
+    }
+    if (k->offset == offsetof(struct hardware, gpu.power.cap_w)) {
+        if (!(hw->gpu.power.rated_w > 0.0)) {
+            snprintf(why, len, "the hardware file gives no power ratings (rated-power, "
+                               "alt-rated-power, alt-rated-ratio) to interpolate between");
+            return -1;
+        }
+        if (!hw_power_in_range(&hw->gpu.power, v)) {
+            snprintf(why, len, "'%.40s' is outside the rated range, %g W to %g W", value,
+                     fmin(hw->gpu.power.rated_w, hw->gpu.power.alt_w),
+                     fmax(hw->gpu.power.rated_w, hw->gpu.power.alt_w));
+            return -1;
+        }
+        power_cap_set(&hw->gpu, v);
+        return 0;
     }
     double *field = (double *)(void *)((char *)hw + k->offset);
     /* A collective the file gives as measured (hw_coll_fit) runs on the same links: a what-if

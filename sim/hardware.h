@@ -72,6 +72,13 @@ struct hw_gpu {
     /* HBM the training process cannot fill with tensors: the CUDA context, NCCL's buffers and
      * the caching allocator's fragmentation (0 when not given). */
     double hbm_reserve_bytes;
+    /* Board power (hw_power_rate): the limit the peaks above are rated at, a second datasheet
+     * rating of the same die (its limit and its tensor rate over the first's), and the limit
+     * the GPU is held to, to which peak_flops has been scaled; all 0 when the file gives no
+     * ratings. */
+    struct hw_power {
+        double rated_w, alt_w, alt_ratio, cap_w;
+    } power;
     /* 1: fp8 GEMMs take their operands in any layout (Blackwell), so a per-tensor-scaled fp8
      * tensor serves the weight gradient without a transposed copy; 0 (the default): TN only
      * (Hopper, Ada), and Transformer Engine keeps a transposed fp8 copy as well
@@ -201,6 +208,12 @@ const char *hw_knob_names(void);
 /* Set knob `name` from text, parsed and range-checked as the file's attribute would be; on
  * failure `why` says what is wrong with the value.  Returns 0 on success. */
 int hw_knob_set(struct hardware *hw, const char *name, const char *value, char *why, size_t len);
+
+/* The GPU's peak rate at a board-power limit of `watts`, relative to its rated peaks: linear
+ * in power between the file's two ratings of the die; 1 when the file gives none.  Only
+ * meaningful inside the rated range (hw_power_in_range). */
+double hw_power_rate(const struct hw_power *p, double watts);
+int hw_power_in_range(const struct hw_power *p, double watts);
 
 /* HBM left for tensors: capacity minus the reserve. */
 double hw_usable_hbm(const struct hw_gpu *gpu);

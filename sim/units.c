@@ -87,6 +87,12 @@ static const struct unit_suffix number_units[] = {
     {NULL, 0},
 };
 
+static const struct unit_suffix power_units[] = {
+    {"W", 1.0},
+    {"kW", 1e3},
+    {NULL, 0},
+};
+
 static const struct unit_suffix *units_for(enum unit_kind kind)
 {
     switch (kind) {
@@ -97,6 +103,7 @@ static const struct unit_suffix *units_for(enum unit_kind kind)
     case UNIT_FLOP_RATE: return flop_rate_units;
     case UNIT_FLOP: return flop_units;
     case UNIT_NUMBER: return number_units;
+    case UNIT_POWER: return power_units;
     }
     return NULL;
 }
@@ -111,6 +118,7 @@ static const char *kind_base(enum unit_kind kind)
     case UNIT_FLOP_RATE: return "FLOPS";
     case UNIT_FLOP: return "FLOP";
     case UNIT_NUMBER: return "";
+    case UNIT_POWER: return "W";
     }
     return "";
 }
@@ -125,6 +133,7 @@ static const char *kind_example(enum unit_kind kind)
     case UNIT_FLOP_RATE: return "a FLOP rate such as 989TFLOPS (FLOPS, GFLOPS, TFLOPS, PFLOPS)";
     case UNIT_FLOP: return "a FLOP count such as 4GFLOP or 1e12 (FLOP, GFLOP, TFLOP, PFLOP)";
     case UNIT_NUMBER: return "a plain number such as 2.50";
+    case UNIT_POWER: return "a power such as 500W or 1.2kW (W, kW)";
     }
     return "a number";
 }

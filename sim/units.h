@@ -23,6 +23,7 @@ enum unit_kind {
     /* a count of floating-point operations: FLOP, KFLOP .. EFLOP, or a plain number ("1e12") */
     UNIT_FLOP,
     UNIT_NUMBER, /* a plain number with no unit ("2.50"), e.g. a price in a named currency */
+    UNIT_POWER,  /* watts: W, kW */
 };
 
 /* Parse `text` as a non-negative quantity of `kind`; on failure return -1 and write a short

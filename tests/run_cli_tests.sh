@@ -240,6 +240,12 @@ expect_error "--set pp=3 against the file's gpus=512 blames the --set" 2 \
     "stepsim: gpus=512 is not a multiple of pp*max(tp*cp, ep*etp) = 3*max(8*1, 1*1)" "(pp given by --set)"
 run run "$L70" --set gpus=100
 expect_error "--set gpus=100 against the file's pp blames gpus" 2 "stepsim: gpus=100 " "(gpus given by --set)"
+run run "$L70" --set hw.power-cap=300W
+expect_error "--set hw.power-cap outside the file's two ratings" 2 \
+    "stepsim: --set hw.power-cap=300W: " "'300W' is outside the rated range, 400 W to 700 W"
+run run "$SCN/gpt3-175b-a100.xml" --set hw.power-cap=300W
+expect_error "--set hw.power-cap on a file without power ratings" 2 \
+    "stepsim: --set hw.power-cap=300W: " "the hardware file gives no power ratings"
 run run "$SCN/mixtral-8x7b-h100.xml" --set ep=3
 expect_error "--set ep=3 on Mixtral: the experts rule or the gpus rule, blamed on ep" 2 "stepsim: " "(ep given by --set)"
 run run "$U" --seed x

@@ -300,10 +300,11 @@ Test(hardware, library_curves_carried_from_their_silicon, .init = setup)
     }
 }
 
-/* A GH100 held to 500 W (torchtitan's Grand Teton hosts): each tensor peak is the datasheet's
- * two ratings of the same 132-SM die, H100 SXM at 700 W and H100 NVL at 400 W, interpolated
- * linearly in board power, 1/3 of the way from NVL's to SXM's (886.8 TFLOPS dense bf16 where
- * SXM has 989.4); the curves stay H100 SXM's, as fractions of the lower peak. */
+/* A GH100 held to 500 W (torchtitan's Grand Teton hosts, the file's power-cap): each tensor
+ * peak is the datasheet's two ratings of the same 132-SM die, H100 SXM at 700 W and H100 NVL at
+ * 400 W, interpolated linearly in board power, 1/3 of the way from NVL's to SXM's (886.4
+ * TFLOPS dense bf16 from the file's 989); the curves stay H100 SXM's, as fractions of the lower
+ * peak. */
 Test(hardware, power_capped_h100_peaks_between_its_two_ratings, .init = setup)
 {
     struct hardware capped, sxm, nvl;
@@ -326,6 +327,36 @@ Test(hardware, power_capped_h100_peaks_between_its_two_ratings, .init = setup)
     hw_release(&capped);
     hw_release(&sxm);
     hw_release(&nvl);
+}
+
+/* hw.power-cap: every peak moves linearly in board power between the file's two ratings of
+ * the die (H100 SXM at 700 W, H100 NVL at 400 W: 0.844 of it), HBM does not, and a cap outside
+ * the ratings, or on a file without them, is refused. */
+Test(hardware, power_cap_knob_interpolates_between_ratings, .init = setup)
+{
+    struct hardware hw;
+    char why[256];
+    load_shipped("dgx-h100.xml", &hw);
+    double bf16 = hw.gpu.peak_flops[DT_BF16], fp8 = hw.gpu.peak_flops[DT_FP8];
+    double hbm = hw.gpu.hbm_bw_Bps;
+    cr_assert_eq(hw_knob_set(&hw, "power-cap", "400W", why, sizeof why), 0, "%s", why);
+    assert_close(hw.gpu.peak_flops[DT_BF16], 0.844 * bf16, "at the NVL rating");
+    assert_close(hw.gpu.peak_flops[DT_FP8], 0.844 * fp8, "fp8 alike");
+    cr_assert_eq(hw.gpu.hbm_bw_Bps, hbm, "HBM keeps its rate");
+    /* from 400 W to 550 W: half way between the ratings, (1 + 0.844) / 2 of SXM's */
+    cr_assert_eq(hw_knob_set(&hw, "power-cap", "550W", why, sizeof why), 0, "%s", why);
+    assert_close(hw.gpu.peak_flops[DT_BF16], 0.922 * bf16, "half way");
+    cr_assert_eq(hw_knob_set(&hw, "power-cap", "0.7kW", why, sizeof why), 0, "%s", why);
+    assert_close(hw.gpu.peak_flops[DT_BF16], bf16, "back at the SXM rating");
+    cr_assert_neq(hw_knob_set(&hw, "power-cap", "300W", why, sizeof why), 0);
+    cr_assert(strstr(why, "outside the rated range, 400 W to 700 W") != NULL, "%s", why);
+    cr_assert_neq(hw_knob_set(&hw, "power-cap", "800W", why, sizeof why), 0);
+    assert_close(hw.gpu.peak_flops[DT_BF16], bf16, "a refused cap changes nothing");
+    hw_release(&hw);
+    load_shipped("dgx-a100-80gb.xml", &hw);
+    cr_assert_neq(hw_knob_set(&hw, "power-cap", "300W", why, sizeof why), 0);
+    cr_assert(strstr(why, "no power ratings") != NULL, "%s", why);
+    hw_release(&hw);
 }
 
 /* fp8 attention's measured gains over bf16 (NVIDIA's cuDNN benchmarks, the files say where):
@@ -745,4 +776,21 @@ Test(hardware_bad, schema_and_range_rules, .init = setup)
                "  <gpu name=\"g\" hbm=\"80GiB\" hbm-bandwidth=\"3TBps\" memory-efficiency=\"0.8\" "
                "fp8-attention-gain=\"1.5\">",
                "gpu fp8-attention-gain and fp8-attention-backward-gain: give both or neither");
+    assert_bad(3,
+               "  <gpu name=\"g\" hbm=\"80GiB\" hbm-bandwidth=\"3TBps\" memory-efficiency=\"0.8\" "
+               "power-cap=\"500W\">",
+               "rated-power, alt-rated-power and alt-rated-ratio go together");
+    assert_bad(3,
+               "  <gpu name=\"g\" hbm=\"80GiB\" hbm-bandwidth=\"3TBps\" memory-efficiency=\"0.8\" "
+               "rated-power=\"700W\" alt-rated-power=\"400W\">",
+               "go together");
+    assert_bad(3,
+               "  <gpu name=\"g\" hbm=\"80GiB\" hbm-bandwidth=\"3TBps\" memory-efficiency=\"0.8\" "
+               "rated-power=\"700W\" alt-rated-power=\"400W\" alt-rated-ratio=\"0.8\" "
+               "power-cap=\"350W\">",
+               "gpu power-cap: '350W' is outside the rated range (400 W to 700 W)");
+    assert_bad(3,
+               "  <gpu name=\"g\" hbm=\"80GiB\" hbm-bandwidth=\"3TBps\" memory-efficiency=\"0.8\" "
+               "rated-power=\"700\">",
+               "rated-power");
 }

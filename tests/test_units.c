@@ -276,3 +276,13 @@ Test(units, plain_numbers)
     assert_refused("-2", UNIT_NUMBER, "is negative");
     assert_refused("2e18", UNIT_NUMBER, "out of range (above 1e18)");
 }
+
+Test(units, power)
+{
+    assert_parses("500W", UNIT_POWER, 500.0);
+    assert_parses("1.2kW", UNIT_POWER, 1200.0);
+    assert_parses("700 W", UNIT_POWER, 700.0);
+    assert_refused("500", UNIT_POWER, "");
+    assert_refused("500w", UNIT_POWER, "unknown unit 'w'");
+    assert_refused("1MW", UNIT_POWER, "unknown unit 'MW'");
+}
