@@ -128,6 +128,8 @@ static void add_figures(struct report *rep, const struct costmodel *cm)
     rep->grad_accumulation = cfg->grad_accumulation;
     snprintf(rep->model, sizeof rep->model, "%s", cm->model.name);
     snprintf(rep->hardware, sizeof rep->hardware, "%s", cm->hw->name);
+    const struct hw_power *power = &cm->hw->gpu.power;
+    rep->power_cap_w = power->cap_w != power->rated_w ? power->cap_w : 0.0;
     rep->hbm_bytes = cm->hw->gpu.hbm_bytes;
     rep->hbm_usable_bytes = hw_usable_hbm(&cm->hw->gpu);
     rep->tp_spans_nodes = cm->tp_spans_nodes;
@@ -324,9 +326,12 @@ static void write_costmodel_text(FILE *out, const struct scenario *scn, const st
 void report_layout_line(const struct scenario *scn, const struct report *rep, char *buf,
                         size_t len)
 {
+    char cap[32] = ""; /* a GPU held below its rated board power says so */
+    if (rep->power_cap_w > 0)
+        snprintf(cap, sizeof cap, " at %.0f W", rep->power_cap_w);
     size_t used = (size_t)snprintf(
-        buf, len, "%s on %s: %d GPUs = tp %d x cp %d x pp %d (vp %d) x dp %d", rep->model,
-        rep->hardware, rep->gpus, scn->tp, scn->cp, scn->pp, scn->vp, rep->dp);
+        buf, len, "%s on %s%s: %d GPUs = tp %d x cp %d x pp %d (vp %d) x dp %d", rep->model,
+        rep->hardware, cap, rep->gpus, scn->tp, scn->cp, scn->pp, scn->vp, rep->dp);
     if (scn->ep > 1 && used < len)
         used += (size_t)snprintf(buf + used, len - used, ", ep %d etp %d edp %d", scn->ep,
                                  scn->etp, rep->edp);

@@ -243,6 +243,18 @@ expect_error "--set gpus=100 against the file's pp blames gpus" 2 "stepsim: gpus
 run run "$L70" --set hw.power-cap=300W
 expect_error "--set hw.power-cap outside the file's two ratings" 2 \
     "stepsim: --set hw.power-cap=300W: " "'300W' is outside the rated range, 400 W to 700 W"
+# Held to 550 W, half way between H100 SXM's 700 W rating and NVL's 400 W, every peak runs at
+# (1 + 0.844) / 2 of SXM's: the layout line names the cap, and the compute-bound step is slower.
+full=$("$S" run "$L70" | sed -n 's/^step time *\([0-9.]*\) s$/\1/p')
+"$S" run "$L70" --set hw.power-cap=550W >"$tmp/out" 2>&1
+capped=$(sed -n 's/^step time *\([0-9.]*\) s$/\1/p' "$tmp/out")
+if grep -q '^layout  *llama3.1-70b on dgx-h100 at 550 W: 512 GPUs' "$tmp/out" &&
+    awk -v a="$full" -v b="$capped" 'BEGIN { exit !(b > a * 1.03 && b < a / 0.922) }'; then
+    pass "--set hw.power-cap=550W: named in the layout line, the step slower but under 1/0.922x"
+else
+    fail "--set hw.power-cap=550W: named in the layout line, the step slower but under 1/0.922x" \
+        "step $full -> $capped"
+fi
 run run "$SCN/gpt3-175b-a100.xml" --set hw.power-cap=300W
 expect_error "--set hw.power-cap on a file without power ratings" 2 \
     "stepsim: --set hw.power-cap=300W: " "the hardware file gives no power ratings"
