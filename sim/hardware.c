@@ -438,10 +438,17 @@ double hw_power_rate(const struct hw_power *p, double watts)
     return 1.0 + (p->alt_ratio - 1.0) * (watts - p->rated_w) / (p->alt_w - p->rated_w);
 }
 
+/* The board powers between the two ratings, the lower first. */
+static void power_range(const struct hw_power *p, double *lo, double *hi)
+{
+    *lo = fmin(p->rated_w, p->alt_w);
+    *hi = fmax(p->rated_w, p->alt_w);
+}
+
 int hw_power_in_range(const struct hw_power *p, double watts)
 {
-    double lo = p->rated_w < p->alt_w ? p->rated_w : p->alt_w;
-    double hi = p->rated_w < p->alt_w ? p->alt_w : p->rated_w;
+    double lo, hi;
+    power_range(p, &lo, &hi);
     return p->rated_w > 0.0 && watts >= lo && watts <= hi;
 }
 
@@ -449,7 +456,8 @@ int hw_power_in_range(const struct hw_power *p, double watts)
  * the new one (the SMs' clock; HBM keeps its rate). */
 static void power_cap_set(struct hw_gpu *gpu, double watts)
 {
-    double scale = hw_power_rate(&gpu->power, watts) / hw_power_rate(&gpu->power, gpu->power.cap_w);
+    const struct hw_power *p = &gpu->power;
+    double scale = hw_power_rate(p, watts) / hw_power_rate(p, p->cap_w);
     for (int d = 0; d < DT_COUNT; d++)
         gpu->peak_flops[d] *= scale;
     gpu->power.cap_w = watts;
@@ -463,7 +471,8 @@ static enum sim_status load_power(struct loader *ld, const xmlNode *el, struct h
 {
     struct hw_power *p = &gpu->power, given = {0};
     char text[128] = "";
-    enum sim_status st = get_quantity(ld, el, "rated-power", UNIT_POWER, 0, &given.rated_w, NULL, 0);
+    enum sim_status st =
+        get_quantity(ld, el, "rated-power", UNIT_POWER, 0, &given.rated_w, NULL, 0);
     if (st == SIM_OK)
         st = get_quantity(ld, el, "alt-rated-power", UNIT_POWER, 0, &given.alt_w, NULL, 0);
     if (st == SIM_OK)
@@ -484,12 +493,13 @@ static enum sim_status load_power(struct loader *ld, const xmlNode *el, struct h
     p->cap_w = p->rated_w;
     if (given.cap_w == 0.0)
         return SIM_OK;
+    double lo, hi;
+    power_range(p, &lo, &hi);
     if (!hw_power_in_range(p, given.cap_w))
         return bad(ld, el,
                    "gpu power-cap: '%s' is outside the rated range (%g W to %g W): the rate is "
                    "interpolated between the two ratings, not extrapolated",
-                   text, p->rated_w < p->alt_w ? p->rated_w : p->alt_w,
-                   p->rated_w < p->alt_w ? p->alt_w : p->rated_w);
+                   text, lo, hi);
     power_cap_set(gpu, given.cap_w);
     return SIM_OK;
 }
@@ -815,9 +825,9 @@ const char *hw_knob_names(void)
 {
     static const char list[] =
         "hbm, hbm-bandwidth, memory-efficiency, training-efficiency, kernel-overhead, "
-        "overlap-interference, hbm-reserve, power-cap, nvlink-bandwidth, nvlink-latency, nvlink-efficiency, "
-        "host-bandwidth, host-memory-bandwidth, peer-bandwidth, nic-bandwidth, latency, "
-        "efficiency, oversubscription";
+        "overlap-interference, hbm-reserve, power-cap, nvlink-bandwidth, nvlink-latency, "
+        "nvlink-efficiency, host-bandwidth, host-memory-bandwidth, peer-bandwidth, nic-bandwidth, "
+        "latency, efficiency, oversubscription";
     return list;
 }
 
@@ -849,10 +859,10 @@ int hw_knob_set(struct hardware *hw, const char *name, const char *value, char *
                                "alt-rated-power, alt-rated-ratio) to interpolate between");
             return -1;
         }
+        double lo, hi;
+        power_range(&hw->gpu.power, &lo, &hi);
         if (!hw_power_in_range(&hw->gpu.power, v)) {
-            snprintf(why, len, "'%.40s' is outside the rated range, %g W to %g W", value,
-                     fmin(hw->gpu.power.rated_w, hw->gpu.power.alt_w),
-                     fmax(hw->gpu.power.rated_w, hw->gpu.power.alt_w));
+            snprintf(why, len, "'%.40s' is outside the rated range, %g W to %g W", value, lo, hi);
             return -1;
         }
         power_cap_set(&hw->gpu, v);

@@ -326,7 +326,7 @@ static void write_costmodel_text(FILE *out, const struct scenario *scn, const st
 void report_layout_line(const struct scenario *scn, const struct report *rep, char *buf,
                         size_t len)
 {
-    char cap[32] = ""; /* a GPU held below its rated board power says so */
+    char cap[32] = ""; /* a GPU held to a power other than its rating says so */
     if (rep->power_cap_w > 0)
         snprintf(cap, sizeof cap, " at %.0f W", rep->power_cap_w);
     size_t used = (size_t)snprintf(

@@ -50,7 +50,7 @@ struct report {
     int gpus, dp;
     int edp; /* MoE models: expert data-parallel size, gpus / (pp x ep x etp); dense: 0 */
     char model[64], hardware[64]; /* the model's and the hardware's names */
-    double power_cap_w;           /* the board power the GPU is held to below its rating; 0 */
+    double power_cap_w;           /* the board power it is held to, not its rating; or 0 */
     int zero;                     /* ZeRO stage of the data parallelism */
     int grad_accumulation;        /* enum scn_grad_accumulation, as resolved */
     int oom;                      /* some rank's memory exceeds the usable HBM */
