@@ -11,7 +11,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "cm_internal.h"
+#include "cm_layer.h"
+#include "cm_quant.h"
 #include "flops.h"
 
 /* Element-wise HBM traffic per layer forward, in units of Ts*h elements: two norms (read +
@@ -275,95 +276,9 @@ static double mlp_s(const struct cm_ctx *c, int module, double flops, int n_gemm
 
 /* ---- one transformer layer ------------------------------------------------------------- */
 
-/* Activation tensors one layer keeps for its backward: bytes per micro-batch on one GPU.
- * Korthikanti et al. 2022, sec. 4.1, generalised to GQA, MLA, gated MLPs and MoE; the parts
- * are apart so selective recompute can drop the ones it recomputes. */
-struct layer_acts {
-    double norm_in;        /* the two norms' inputs (residual stream; SP-sharded) */
-    double qkv_in, mlp_in; /* the norms' outputs: inputs of QKV and of FC1 / the router */
-    double masks;          /* hidden-dropout masks, 1 byte per element */
-    double qkv;            /* Q, K and V (MLA: after the up-projections) */
-    double latent;         /* MLA's compressed Q and KV latents (needed when the up-projections
-                              are recomputed; otherwise kept inside qkv's inputs) */
-    double attn_out;       /* the attention output: the projection's input */
-    double dense_hidden;   /* dense MLP: FC1 output and activation output */
-    double shared_hidden;  /* the shared experts', likewise */
-    double moe_hidden;     /* the routed experts', likewise */
-    double moe_act_out;    /* of which their activation outputs (FC2 inputs) */
-    double permuted;       /* tokens as dispatched to the experts */
-    double latent_out;     /* LatentMoE: the combined latent output, fc2_latent_proj's input */
-    double scores;         /* unfused attention's scores and softmax output (+ dropout mask) */
-    double mamba;          /* a Mamba-2 mixer's (mamba_ssm's MambaSplitConv1dScanCombinedFn,
-                              Megatron-Core's training path): the in_proj output, the scan's
-                              output before the z gate, the norm's input and out_proj's input;
-                              the conv1d output is recomputed in the backward */
-};
-
-/* What a layer holds (model.h): a token mixer, an MLP, and the blocks they sit in. */
-struct layer_parts {
-    enum layer_mixer mixer;
-    enum layer_mlp mlp;
-    int blocks; /* pre-norm + residual pairs: 2 in a transformer layer, 1 in a hybrid one */
-};
-
-static struct layer_parts layer_parts_of(const struct model *m, int layer)
-{
-    return (struct layer_parts){model_layer_mixer(m, layer), model_layer_mlp(m, layer),
-                                model_layer_blocks(m)};
-}
-
-/* Kernel launches of one layer, per pass. */
-struct kernel_counts {
-    double fwd, bwd, wgt;
-};
-
-struct layer_cost {
-    double gemm_fwd;           /* forward matmul time (also the weight-gradient time) */
-    double mla_up;             /* of which MLA's up-projections */
-    double mlp_gemm;           /* of which the dense MLP (MoE layers: the shared experts) */
-    double expert_gemm;        /* of which the routed experts */
-    double latent_gemm;        /* of which LatentMoE's two projections */
-    double router_gemm;        /* of which the MoE router's gating GEMM */
-    double col_mixer, col_mlp; /* of which the GEMMs of the column-parallel linears, which run
-                                  on their gathered input: the mixer's (QKV, or Mamba's
-                                  in_proj) and a dense MLP's first (SwiGLU's fused gate and up,
-                                  else fc1); each runs again as an input- and a weight-gradient
-                                  GEMM in the backward */
-    double op_gemm;            /* of which the matmuls torchtitan's per-op policy runs again */
-    double core_fwd, core_bwd; /* attention core, or a Mamba-2 mixer's SSD scan */
-    double elem_fwd;           /* element-wise forward time */
-    double norm_fwd;           /* of which the two norms */
-    double rope_fwd;           /* of which unfused rotary embedding of Q and K */
-    double mla_qkv;            /* MLA's Q/K/V assembly, each way (not in elem_fwd) */
-    double cp_fwd, cp_bwd;     /* the CP ring's own copies and corrections (not in elem_fwd) */
-    double act_dense, act_moe; /* of which the activation functions: dense MLP or shared
-                                  experts, routed experts */
-    double permute_fwd;        /* of which the token permutation of MoE layers */
-    double expert_bias_fwd, expert_bias_bwd; /* of elem_fwd: the experts' FC2 bias added in
-                                                PyTorch ops, and its backward (not 2x) */
-    double grad_sum_bwd; /* the backward's sums of the input gradients of separate linears
-                            that read one input (separate_grad_sums_s) */
-    double tp_fwd, tp_bwd;     /* TP collective time per pass (before overlap) */
-    double tp_regather;        /* of tp_fwd, what recomputing the per-op policy's matmuls repeats */
-    double tp_bwd_hidden;      /* of tp_bwd, what column-parallel GEMMs hide of their own */
-    double tp_fwd_inline;      /* of tp_fwd, what torch's async TP leaves in line */
-    double tp_bwd_inline;      /* of tp_bwd, what torch's async TP leaves in line */
-    double tp_shared_fwd, tp_shared_bwd; /* of tp_fwd / tp_bwd, the shared experts' gather and
-                                            reduce-scatter (a MoE layer under SP) */
-    double mla_regather;       /* TP gathers recomputing MLA's up-projections repeats */
-    struct cp_traffic cp;      /* CP K/V exchange per pass: behind attention and blocking */
-    double ep_fwd, ep_bwd;     /* EP dispatch + combine time per pass */
-    double quant_fwd, quant_bwd; /* fp8 quantization of GEMM inputs / output gradients */
-    double router_fwd;         /* MoE router's softmax and top-k (backward: the same again) */
-    struct layer_acts acts;    /* activation memory kept for the backward without recompute */
-    double input_bytes;        /* the layer input (what full recompute keeps) */
-    struct kernel_counts eager, graphed; /* launches per pass, from Python / from a graph */
-};
-
-/* Count kernels of a module into the layer's launches: from a graph when the scenario's
- * graphs capture any of `scope` (enum scn_graph_scope bits), else from Python. */
-static void count_kernels(const struct cm_ctx *c, int scope, double fwd, double bwd, double wgt,
-                          struct layer_cost *lc)
+/* Count a module's kernels into the layer's launches (cm_layer.h). */
+void cm_count_kernels(const struct cm_ctx *c, int scope, double fwd, double bwd, double wgt,
+                      struct layer_cost *lc)
 {
     struct kernel_counts *k = c->cfg->graph_scope & scope ? &lc->graphed : &lc->eager;
     k->fwd += fwd;
@@ -375,314 +290,6 @@ static void count_kernels(const struct cm_ctx *c, int scope, double fwd, double 
 static double launch_s(const struct cm_ctx *c, int scope)
 {
     return c->cfg->graph_scope & scope ? GRAPH_KERNEL_GAP_S : c->hw->gpu.kernel_overhead_s;
-}
-
-/* ---- fp8 / nvfp4 quantization of GEMM operands ----
- *
- * What a narrow GEMM operand costs beyond the bf16 step depends on the recipe, on the kernel
- * that wrote it and on whether tensor parallelism gathers it.  The rules are Transformer
- * Engine's (read in TE 1.11 and 2.8): module/layernorm_linear.py, module/base.py
- * (grad_output_preprocess), csrc/extensions/normalization.cpp and activation.cpp, and
- * tensor/float8_tensor.py (supports_only_rowwise_all_gather). */
-
-/* Who writes a GEMM operand before it is quantized. */
-enum quant_producer {
-    QP_NONE,          /* a quantize kernel reads the bf16 tensor (its own amax read first
-                         where the recipe needs one) */
-    QP_GIVES_AMAX,    /* the norm writes bf16 and the amax; one quantize pass follows
-                         (TE's FUSED_NORM_AMAX_FP8, current scaling) */
-    QP_WRITES_NARROW, /* the norm writes the quantized row-wise copy itself, not bf16
-                         (TE's FULLY_FUSED norm, delayed scaling) */
-};
-
-/* One recipe's quantization, per element. */
-struct quant_recipe {
-    double q;         /* bytes of one quantized copy, scales included */
-    double amax_read; /* bytes a separate amax pass reads (current scaling, NVFP4) */
-    int per_tensor;   /* one scale per tensor: the column-wise copy the weight gradient
-                         needs is the row-wise one transposed (otherwise both are quantized
-                         from bf16, with scales along different axes) */
-    enum quant_producer norm; /* how a LayerNormLinear's norm output gets quantized */
-    int sp_row_cast_only;     /* TE 1.x (delayed scaling): a row-parallel Linear under
-                                 sequence parallelism casts its input row-wise only and
-                                 transposes it in the backward (linear.py at v1.11: forward
-                                 fp8_cast_transpose_fused only if not sequence_parallel, else
-                                 cast_to_fp8; backward fp8_transpose); TE 2.x casts both */
-    double kernels;           /* kernels that quantize an operand a kernel of its own reads
-                                 (Transformer Engine 2.x, csrc/extensions/cast.cpp and
-                                 quantizer.cpp): delayed 1 (cast-transpose), current 3 (amax,
-                                 scale, cast), blockwise and MXFP8 1, NVFP4 2 (the tensor amax
-                                 after the Hadamard transform, the cast) */
-    double kernels_after_norm; /* ... the norm wrote it (`norm`): delayed none, current 2 */
-    double kept;              /* bytes an element of a GEMM input the backward keeps: its
-                                 quantized copy, or the 16-bit tensor where the backward
-                                 quantizes it again along the other axis (cols_in_backward) */
-    int gathers_narrow;       /* TP all-gathers the quantized copy (TE's, torchao's
-                                 tensor-wise Float8ColwiseParallel), else the 16-bit tensor */
-    int cols_in_backward;     /* torchao's row-wise Float8Linear: the copy scaled along the
-                                 other axis is quantized in the backward from the kept 16-bit
-                                 tensor, after any TP gather, by a pass for its column amax and
-                                 one for the cast (`amax_read` counts the first) */
-    double weight_casts[2];   /* bytes a weight element costs each micro-batch, forward and
-                                 backward, where the recipe keeps no quantized weight cache */
-    double rescaled;          /* bytes an output element of a backward GEMM costs to scale
-                                 after the GEMM (torchao's row-wise slow-accumulation path) */
-};
-
-/* torchao's row-wise Float8 (Float8LinearConfig.from_recipe_name("rowwise"), torchao at
- * 624304080 of June 2025, the version of torchtitan's benchmarks then): inputs, weights and
- * output gradients each get a scale per row for one GEMM and a scale per column for another,
- * both from the 16-bit tensor, which the backward keeps (float8_linear.py saves the
- * high-precision input).  Per element (torchao's own roofline, testing/float8/roofline_utils.py,
- * counts the same 8 bytes): the row-wise cast reads 2 and writes 1, its row amax in the same
- * pass; the column-wise copy needs the amax over a whole column first (a read of 2) and then
- * the cast (2 + 1), three kernels in all.  TP and FSDP gather in 16 bits (torchtitan asserts
- * float8 all-gather off with a recipe name).  Weights are cast each micro-batch, 3 bytes
- * forward and 5 backward, with no cache.  The two backward GEMMs run with slow accumulation,
- * for which torchao calls the tensor-wise cuBLAS kernel with unit scales and scales the
- * output after ("the rowwise CUTLASS-based kernel is so slow without fast-accum",
- * float8_ops.py addmm_float8_unwrapped): an in-place multiply, 2 + 2 bytes an output element,
- * which Inductor fuses where a point-wise op reads the output but not before a kernel of its
- * own (uncached_weight_bytes).  The forward GEMM, CUTLASS's row-wise kernel with
- * fast accumulation, is taken at the tensor-wise rate: "most shapes are within 90-100% of
- * tensor-wise efficiency" (pytorch/pytorch issue 147971, February 2025). */
-static void rowwise_recipe(struct quant_recipe *r)
-{
-    r->amax_read = 2.0;
-    r->kernels = r->kernels_after_norm = 1.0;
-    r->gathers_narrow = 0;
-    r->cols_in_backward = 1;
-    r->weight_casts[0] = ACT_BYTES + r->q;
-    r->weight_casts[1] = ACT_BYTES + r->amax_read + r->q;
-    r->rescaled = 2.0 * ACT_BYTES;
-}
-
-/* One quantized copy: fp8 1 byte per element; blockwise and MXFP8 add a scale per 128 / 32;
- * NVFP4 (TE's NVFP4BlockScaling recipe; Abecassis et al., "Pretraining Large Language Models
- * with NVFP4", arXiv:2509.25149) half a byte plus an E4M3 scale per 16.
- * delayed: the scale comes from the amax history, so the norm kernel writes fp8 directly;
- * current: the tensor's own amax first (the norm computes it as it writes bf16); blockwise
- * (DeepSeek-V3's 1x128 tiles, an fp32 scale each) and MXFP8 (an E8M0 scale per 32) compute
- * their block scales in the quantize pass, after a bf16 norm; NVFP4: an E4M3 scale per 16
- * values and a tensor amax taken after the random Hadamard transform, so nothing fuses into
- * the norm (normalization.cpp: UNFUSED with post-RHT amax). */
-static struct quant_recipe recipe_of(int dtype, int fp8_recipe)
-{
-    struct quant_recipe r = {.q = 1.0, .norm = QP_NONE, .kernels = 1.0, .gathers_narrow = 1};
-    if (dtype == DT_NVFP4) {
-        r.q = 0.5 + 1.0 / 16.0;
-        r.amax_read = 2.0;
-        r.kernels = r.kernels_after_norm = 2.0;
-    } else if (fp8_recipe == FP8_CURRENT) {
-        r.amax_read = 2.0;
-        r.per_tensor = 1;
-        r.norm = QP_GIVES_AMAX;
-        r.kernels = 3.0;
-        r.kernels_after_norm = 2.0;
-    } else if (fp8_recipe == FP8_BLOCKWISE || fp8_recipe == FP8_MXFP8) {
-        r.q = fp8_recipe == FP8_MXFP8 ? 1.0 + 1.0 / 32.0 : 1.0 + 4.0 / 128.0;
-        r.kernels_after_norm = 1.0;
-    } else if (fp8_recipe == FP8_ROWWISE) {
-        rowwise_recipe(&r);
-    } else { /* delayed */
-        r.per_tensor = 1;
-        r.norm = QP_WRITES_NARROW;
-        r.sp_row_cast_only = 1;
-    }
-    r.kept = r.cols_in_backward ? ACT_BYTES : r.q;
-    return r;
-}
-
-static struct quant_recipe quant_recipe_of(const struct scenario *scn)
-{
-    return recipe_of(scn->dtype, scn->fp8_recipe);
-}
-
-/* The recipe linear module `module` quantizes its operands with (module_rate's choice), or
- * NULL when bf16-modules keeps it 16-bit. */
-static const struct quant_recipe *module_recipe(const struct cm_ctx *c, int module,
-                                                struct quant_recipe *buf)
-{
-    if (c->scn->bf16_modules & module)
-        return NULL;
-    *buf = c->scn->mxfp8_modules & module ? recipe_of(DT_FP8, FP8_MXFP8)
-                                          : quant_recipe_of(c->scn);
-    return buf;
-}
-
-/* One GEMM operand to quantize: who wrote it, and its size on this GPU -- `local` elements,
- * `full` after the sequence-parallel gather when TP gathers it (else `full` = `local`). */
-struct quant_operand {
-    int module;   /* the linear module whose GEMM reads it (enum scn_linear_module) */
-    int normed;   /* written by the norm of a LayerNormLinear (else by other kernels) */
-    int gathered;
-    double local, full;
-    int backward; /* an output gradient, quantized in the backward */
-    int sp_row;   /* a row-parallel Linear's input under sequence parallelism */
-    enum quant_producer producer; /* who writes it, under the module's recipe */
-};
-
-/* Net HBM bytes to quantize one operand, into *now (the pass that makes it, in its own
- * pass's direction) and *later (a transpose the backward makes).
- *   - A quantize pass reads the bf16 tensor (2 bytes, plus the amax read) and writes its
- *     copies; a norm that writes fp8 itself saves its 2-byte bf16 write instead.
- *   - Per-tensor fp8 on a GPU whose fp8 GEMMs take only the TN layout (Hopper) needs a
- *     transposed copy for the weight gradient.  One cast-transpose kernel writes both when
- *     the operand is local and quantized by a kernel of its own; when the norm wrote it or
- *     TP gathers it (TE gathers only the row-wise fp8 copy), the backward transposes the
- *     full tensor: 1 byte read, 1 written.  Blackwell's fp8 GEMMs take any layout
- *     (hardware fp8-gemm-layouts="any"; TE's is_non_tn_fp8_gemm_supported): one copy.
- *     TE 1.x's Linear under sequence parallelism (the row-parallel GEMMs' inputs) casts
- *     row-wise only and transposes in the backward too (quant_recipe sp_row_cast_only).
- *   - Block-scaled recipes quantize both copies from bf16 before any gather, and gather
- *     whichever copy the GEMM needs: no pass after the gather. */
-static int operand_quant_bytes(const struct quant_recipe *r, const struct quant_operand *o,
-                               int any_layout, double *now, double *later)
-{
-    if (r->cols_in_backward) { /* rowwise_recipe: after the gather, each copy from 16 bits */
-        double n = o->gathered ? o->full : o->local;
-        double rows = ACT_BYTES + r->q, cols = r->amax_read + ACT_BYTES + r->q;
-        *now += (o->backward ? rows + cols : rows) * n;
-        *later += o->backward ? 0.0 : cols * n;
-        return 2; /* the column amax and cast kernels, in the backward */
-    }
-    int transposed_later =
-        r->per_tensor && !any_layout &&
-        (o->gathered || o->producer == QP_WRITES_NARROW || (o->sp_row && r->sp_row_cast_only));
-    int copies = r->per_tensor && (any_layout || transposed_later) ? 1 : 2;
-    double read = o->producer == QP_NONE         ? ACT_BYTES + r->amax_read
-                  : o->producer == QP_GIVES_AMAX ? ACT_BYTES
-                                                 : 0.0;
-    double unwritten = o->producer == QP_WRITES_NARROW ? ACT_BYTES : 0.0;
-    *now += (read + copies * r->q - unwritten) * o->local;
-    if (transposed_later)
-        *later += 2.0 * r->q * o->full;
-    return transposed_later;
-}
-
-/* The graph scope a linear module's kernels belong to (cuda-graph-scope): its block's. */
-static int module_scope(const struct layer_parts *lp, int module)
-{
-    switch (module) {
-    case LM_ATTN_QKV:
-    case LM_ATTN_PROJ:
-        return GS_ATTN;
-    case LM_MAMBA_IN:
-    case LM_MAMBA_OUT:
-        return GS_MAMBA;
-    default: /* the dense MLP, or a MoE layer's shared experts and projections */
-        return lp->mlp == MLP_MOE ? GS_MOE : GS_MLP;
-    }
-}
-
-/* What a recipe without a weight cache (rowwise_recipe) adds to one layer's quantization on
- * this GPU, forward and backward (now[0], now[1]): each weight of a narrow module cast every
- * micro-batch, and the backward GEMM outputs scaled after the GEMM -- every weight gradient
- * (the graph's output: nothing fuses with it) and the attention projection's input gradient,
- * which goes to the attention kernel's backward; the others go to point-wise ops (the
- * activation's backward, the sums of separate linears, the norm's) that Inductor fuses the
- * scaling into.  `qkv_out`, `proj_in`: the mixer's projection widths; `dense_inner`: the dense
- * MLP's (or shared experts') inner width; T tokens on this GPU. */
-static void uncached_weight_bytes(const struct cm_ctx *c, const struct layer_parts *lp,
-                                  double qkv_out, double proj_in, double dense_inner, double T,
-                                  double now[2])
-{
-    struct quant_recipe rb;
-    const struct quant_recipe *r = module_recipe(c, LM_MLP, &rb);
-    if (!r || !(r->weight_casts[0] > 0 || r->rescaled > 0))
-        return;
-    const struct model *m = c->m;
-    double t = c->cfg->tp, h = m->hidden, gate = m->act == ACT_SWIGLU ? 2.0 : 1.0;
-    double w = (lp->mixer != MIXER_NONE ? h * (qkv_out + proj_in) / t : 0.0) +
-               h * dense_inner * (gate + 1.0) / t;
-    now[0] += r->weight_casts[0] * w;
-    now[1] += r->weight_casts[1] * w + r->rescaled * (w + T * proj_in / t);
-}
-
-/* fp8 / nvfp4 quantization time of one layer's GEMM operands on this GPU (struct
- * layer_cost's quant_fwd / quant_bwd; net of the bf16 writes a fused norm saves), each operand
- * under its module's recipe (module_recipe; a bf16 module quantizes nothing).
- * Weights are cast once per step and cached (TE's is_first_microbatch): nothing here.
- * `dense_inner` is the dense MLP's or the shared experts' inner width, `routed_inner` the
- * routed experts' (top_k of them) where their activation runs unfused. */
-static void narrow_quantize_s(const struct cm_ctx *c, const struct layer_parts *lp, double T,
-                              double Ts, double dense_inner, double routed_inner,
-                              struct layer_cost *lc)
-{
-    const struct model *m = c->m;
-    const struct scenario *scn = c->scn;
-    int sp = scn->sp && c->cfg->tp > 1, moe = lp->mlp == MLP_MOE;
-    int attn = lp->mixer == MIXER_ATTENTION, mamba = lp->mixer == MIXER_MAMBA;
-    double t = c->cfg->tp, h = m->hidden, rows = sp ? Ts * h : T * h;
-    /* the mixer's input projection (QKV, or a Mamba-2 in_proj) and its output projection */
-    double qkv_out = attn    ? (double)m->heads * m->head_dim + 2.0 * m->kv_heads * m->head_dim
-                     : mamba ? model_mamba_in_width(m)
-                             : 0.0;
-    double proj_in = attn ? (double)m->heads * m->v_head_dim : mamba ? model_mamba_inner(m) : 0.0;
-    double mixer_rows = lp->mixer != MIXER_NONE ? rows : 0.0;
-    double gate = m->act == ACT_SWIGLU ? 2.0 : 1.0; /* FC1 outputs per inner element */
-    double routed = Ts * m->top_k * model_moe_width(m) * scn->moe_imbalance; /* experts' input */
-    /* an MLP fed by the pre-MLP norm */
-    int dense_mlp = lp->mlp == MLP_DENSE || (moe && m->shared_experts > 0);
-    int mix_in = attn ? LM_ATTN_QKV : LM_MAMBA_IN, mix_out = attn ? LM_ATTN_PROJ : LM_MAMBA_OUT;
-    int dense_mod = moe ? LM_SHARED_EXPERTS : LM_MLP;
-    /* MLA's down-projections take a separate norm's output (TELinear, not LayerNormLinear);
-     * a MoE layer's pre-MLP norm feeds the router too, so its shared experts' input is
-     * unfused; Megatron-Core's own bias-activation kernel writes FC2's input in bf16. */
-    int qkv_normed = !(m->kv_lora_rank > 0 && attn);
-    const struct quant_operand ops[] = {
-        {mix_in, qkv_normed, sp, mixer_rows, T * h, 0, 0, QP_NONE},   /* QKV (in_proj) input */
-        {mix_out, 0, 0, T * proj_in / t, 0, 0, sp, QP_NONE},         /* projection input */
-        {dense_mod, !moe, sp, dense_mlp ? rows : 0, T * h, 0, 0, QP_NONE}, /* FC1 input */
-        {LM_EXPERTS, 0, 0, moe ? routed : 0, 0, 0, 0, QP_NONE}, /* routed experts' FC1 input */
-        {dense_mod, 0, 0, T * dense_inner / t, 0, 0, sp, QP_NONE},   /* FC2 input */
-        {LM_EXPERTS, 0, 0, T * routed_inner / t, 0, 0, sp, QP_NONE}, /* ... of the routed */
-        {mix_in, 0, 0, T * qkv_out / t, 0, 1, 0, QP_NONE},           /* QKV out-gradient */
-        {dense_mod, 0, 0, T * dense_inner * gate / t, 0, 1, 0, QP_NONE}, /* FC1 out-gradient */
-        {LM_EXPERTS, 0, 0, T * routed_inner * gate / t, 0, 1, 0, QP_NONE}, /* ... routed */
-        {mix_out, 0, sp, mixer_rows, T * h, 1, 0, QP_NONE},          /* projection out-grad */
-        {dense_mod, 0, sp, dense_mlp ? rows : 0, T * h, 1, 0, QP_NONE}, /* FC2 out-gradient */
-        {LM_EXPERTS, 0, 0, moe ? routed : 0, 0, 1, 0, QP_NONE},      /* ... of the routed */
-    };
-    double now[2] = {0.0, 0.0}, later = 0.0;
-    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
-        struct quant_operand o = ops[i];
-        struct quant_recipe buf;
-        const struct quant_recipe *r = module_recipe(c, o.module, &buf);
-        if (!r || !(o.local > 0.0))
-            continue;
-        if (!o.gathered)
-            o.full = o.local;
-        o.producer = o.normed ? r->norm : QP_NONE;
-        double transpose =
-            operand_quant_bytes(r, &o, c->hw->gpu.fp8_any_layout, &now[o.backward], &later);
-        if (o.module != LM_EXPERTS) { /* the experts' launches: expert_quantize_kernels */
-            double k = o.producer != QP_NONE ? r->kernels_after_norm : r->kernels;
-            count_kernels(c, module_scope(lp, o.module), o.backward ? 0.0 : k,
-                          (o.backward ? k : 0.0) + transpose, 0.0, lc);
-        }
-    }
-    if (attn && scn->fp8_attention) {
-        /* fp8 attention (Transformer Engine's fp8 dot-product attention, its input and output
-         * projections left in 16 bits): Q, K and V cast to fp8 before the kernel and its
-         * output cast back (2 bytes read and 1 written, or 1 and 2, an element); the backward
-         * casts the output gradient in and Q's, K's and V's gradients out. */
-        double casts = 3.0 * T / t * (qkv_out + proj_in);
-        now[0] += casts;
-        now[1] += casts;
-    }
-    uncached_weight_bytes(c, lp, qkv_out, proj_in, dense_inner, T, now);
-    lc->quant_fwd = cm_memory_s(c, now[0]);
-    lc->quant_bwd = cm_memory_s(c, now[1] + later);
-}
-
-/* Bytes an element of a kept input of module `module`'s GEMM takes: the one quantized copy
- * its backward needs in a narrow run (module_recipe's recipe), else 16 bits. */
-static double kept_input_bytes(const struct cm_ctx *c, int module)
-{
-    struct quant_recipe buf;
-    const struct quant_recipe *r = c->narrow ? module_recipe(c, module, &buf) : NULL;
-    return r ? r->kept : ACT_BYTES;
 }
 
 /* Activation memory of one layer (struct layer_acts): replicated unless SP -- two norm
@@ -700,11 +307,11 @@ static void layer_acts(const struct cm_ctx *c, const struct layer_parts *lp, dou
     const struct scenario *scn = c->scn;
     double t = c->cfg->tp, h = m->hidden, per = T / t;
     /* a kept GEMM input: bf16, or the one quantized copy the backward needs (NVFP4: the
-     * column-wise one), by the module that reads it (kept_input_bytes) */
+     * column-wise one), by the module that reads it (cm_kept_input_bytes) */
     int attn = lp->mixer == MIXER_ATTENTION, moe = lp->mlp == MLP_MOE;
-    double mix_in = kept_input_bytes(c, attn ? LM_ATTN_QKV : LM_MAMBA_IN);
-    double dense_in = kept_input_bytes(c, moe ? LM_SHARED_EXPERTS : LM_MLP);
-    double routed_in = kept_input_bytes(c, LM_EXPERTS);
+    double mix_in = cm_kept_input_bytes(c, attn ? LM_ATTN_QKV : LM_MAMBA_IN);
+    double dense_in = cm_kept_input_bytes(c, moe ? LM_SHARED_EXPERTS : LM_MLP);
+    double routed_in = cm_kept_input_bytes(c, LM_EXPERTS);
     double gate = m->act == ACT_SWIGLU ? 2.0 : 1.0; /* FC1 outputs per inner element */
     /* the column-parallel linears' kept input: the sequence-parallel shard, or the gathered
      * whole where autograd keeps what the forward gathered (tp_keeps_gathered_input) */
@@ -719,7 +326,7 @@ static void layer_acts(const struct cm_ctx *c, const struct layer_parts *lp, dou
     if (lp->mixer == MIXER_MAMBA) {
         double inner = model_mamba_inner(m);
         a->mamba = per * (ACT_BYTES * (model_mamba_in_width(m) + 2.0 * inner) +
-                          kept_input_bytes(c, LM_MAMBA_OUT) * inner);
+                          cm_kept_input_bytes(c, LM_MAMBA_OUT) * inner);
     }
     if (lp->mixer == MIXER_ATTENTION) {
         a->qkv =
@@ -727,7 +334,7 @@ static void layer_acts(const struct cm_ctx *c, const struct layer_parts *lp, dou
         if (m->kv_lora_rank > 0)
             a->latent =
                 ACT_BYTES * Ts * ((double)m->q_lora_rank + m->kv_lora_rank + m->qk_rope_dim);
-        a->attn_out = kept_input_bytes(c, LM_ATTN_PROJ) * per * m->heads * m->v_head_dim;
+        a->attn_out = cm_kept_input_bytes(c, LM_ATTN_PROJ) * per * m->heads * m->v_head_dim;
     }
     /* FC1 output + activation output (FC2's input) */
     double dense_hidden = ACT_BYTES * gate + dense_in, routed_hidden = ACT_BYTES * gate + routed_in;
@@ -943,7 +550,7 @@ static void cp_ring_passes(const struct cm_ctx *c, const struct layer_parts *lp,
     double other_step = fmax(1.5 * uq + 5.0 * ukv, 3.0 * uq + 2.5 * ukv);
     lc->cp_fwd = cm_memory_s(c, 2.0 * ukv + uo + 3.0 * r * uo);
     lc->cp_bwd = cm_memory_s(c, 2.0 * ukv + 3.0 * uq + 5.0 * ukv + (r - 1.0) * other_step);
-    count_kernels(c, GS_ATTN, (r - 1.0) + 2.0 * r + 2.0, (r - 1.0) + 3.0 * r + 1.0, 0.0, lc);
+    cm_count_kernels(c, GS_ATTN, (r - 1.0) + 2.0 * r + 2.0, (r - 1.0) + 3.0 * r + 1.0, 0.0, lc);
 }
 
 /* Elements of the routed experts' output on this GPU that their FC2 bias is added to in
@@ -1044,7 +651,7 @@ static void layer_elementwise(const struct cm_ctx *c, const struct layer_parts *
     lc->elem_fwd = lc->norm_fwd + lc->rope_fwd + lc->act_dense + lc->act_moe + lc->permute_fwd +
                    lc->expert_bias_fwd + cm_memory_s(c, other);
     if (c->narrow)
-        narrow_quantize_s(c, lp, T, Ts, dense_inner, unfused_routed, lc);
+        cm_narrow_quantize_s(c, lp, T, Ts, dense_inner, unfused_routed, lc);
 }
 
 /* A layer's cost and parameters depend on the layer only through its kind (model.h):
@@ -1117,8 +724,8 @@ static void mixer_kernels(const struct cm_ctx *c, const struct layer_parts *lp,
     const struct model *m = c->m;
     double fwd = block_kernels(c, 0), bwd = block_kernels(c, 1);
     if (lp->mixer == MIXER_MAMBA) {
-        count_kernels(c, GS_MAMBA, fwd + KERNELS_MAMBA_FWD, bwd + KERNELS_MAMBA_BWD,
-                      KERNELS_WGT / 2.0, lc);
+        cm_count_kernels(c, GS_MAMBA, fwd + KERNELS_MAMBA_FWD, bwd + KERNELS_MAMBA_BWD,
+                         KERNELS_WGT / 2.0, lc);
         return;
     }
     double unfused = c->flash ? 0.0 : KERNELS_UNFUSED_ATTN;
@@ -1136,32 +743,10 @@ static void mixer_kernels(const struct cm_ctx *c, const struct layer_parts *lp,
         bwd += KERNELS_UNFUSED_ROPE_BWD;
     }
     double split = separate_launches(c, lp, 1); /* K's and V's GEMMs and their gradients' sum */
-    count_kernels(c, GS_ATTN, fwd + split, bwd + split + (split > 0), KERNELS_WGT / 2.0 + split,
-                  lc);
+    cm_count_kernels(c, GS_ATTN, fwd + split, bwd + split + (split > 0),
+                     KERNELS_WGT / 2.0 + split, lc);
 }
 
-/* Quantize kernels of the routed experts' GEMM inputs, per operand (FC1's and FC2's inputs
- * forward, their output gradients backward): Transformer Engine's GroupedLinear quantizes an
- * operand split by split (tex.split_quantize; only delayed scaling has a fused multi-tensor
- * cast-transpose, and NVFP4 a fused split kernel: transformer_engine/pytorch/csrc/extensions/
- * cast.cpp, multi_tensor_quantize_impl, at v2.14), so each local expert's split runs its own
- * quantizer: current scaling's amax, scale and cast (3 kernels), a block-scaled recipe's one
- * cast (MXFP8, blockwise).  The fused grouped MLP quantizes FC2's input and FC1's output
- * gradient in its epilogues and the other two in one grouped kernel each.  (The dense
- * linears' quantize launches: quantize_kernels, counted per operand in narrow_quantize_s.) */
-static double expert_quantize_kernels(const struct cm_ctx *c)
-{
-    const struct scenario *scn = c->scn;
-    if (!c->narrow || (scn->bf16_modules & LM_EXPERTS))
-        return 0.0;
-    if (scn->moe_fused_grouped_mlp)
-        return 1.0;
-    int mx = scn->mxfp8_modules & LM_EXPERTS; /* MXFP8 inside an NVFP4 run */
-    if (!mx && (scn->dtype == DT_NVFP4 || scn->fp8_recipe == FP8_DELAYED))
-        return 2.0;
-    double local_experts = (double)c->m->experts / c->cfg->ep;
-    return 2.0 * local_experts * (!mx && scn->fp8_recipe == FP8_CURRENT ? 3.0 : 1.0);
-}
 
 /* A MoE block's kernels beyond a dense MLP's, by the graph scope that captures them. */
 static void moe_kernels(const struct cm_ctx *c, struct layer_cost *lc)
@@ -1173,12 +758,12 @@ static void moe_kernels(const struct cm_ctx *c, struct layer_cost *lc)
         router_fwd += grouped ? KERNELS_UNFUSED_ROUTER_FWD : KERNELS_UNFUSED_SOFTMAX_ROUTER_FWD;
         router_bwd += grouped ? KERNELS_UNFUSED_ROUTER_BWD : KERNELS_UNFUSED_SOFTMAX_ROUTER_BWD;
     }
-    count_kernels(c, GS_MOE | GS_MOE_ROUTER, router_fwd, router_bwd, 0.0, lc);
-    count_kernels(c, GS_MOE | GS_MOE_PREPROCESS, KERNELS_MOE_PREPROCESS_FWD, 0.0, 0.0, lc);
+    cm_count_kernels(c, GS_MOE | GS_MOE_ROUTER, router_fwd, router_bwd, 0.0, lc);
+    cm_count_kernels(c, GS_MOE | GS_MOE_PREPROCESS, KERNELS_MOE_PREPROCESS_FWD, 0.0, 0.0, lc);
     double fwd = KERNELS_MOE_ROUTE_FWD - KERNELS_ROUTER_FWD - KERNELS_MOE_PREPROCESS_FWD;
     double bwd = KERNELS_MOE_ROUTE_BWD - KERNELS_ROUTER_BWD, wgt = 0.0;
-    fwd += expert_quantize_kernels(c);
-    bwd += expert_quantize_kernels(c);
+    fwd += cm_expert_quantize_kernels(c);
+    bwd += cm_expert_quantize_kernels(c);
     if (c->scn->moe_fused_grouped_mlp) { /* the activation in the GEMMs' epilogues */
         fwd -= 1.0;
         bwd -= 1.0;
@@ -1203,7 +788,7 @@ static void moe_kernels(const struct cm_ctx *c, struct layer_cost *lc)
         bwd += KERNELS_SHARED_BWD;
         wgt += KERNELS_SHARED_WGT;
     }
-    count_kernels(c, GS_MOE, fwd, bwd, wgt, lc);
+    cm_count_kernels(c, GS_MOE, fwd, bwd, wgt, lc);
 }
 
 /* Kernel launches of one layer per pass (KERNELS_* above), each block's counted eager or
@@ -1222,8 +807,8 @@ static void layer_kernels(const struct cm_ctx *c, const struct layer_parts *lp,
                  swiglu * KERNELS_EAGER_SWIGLU_BWD;
     int moe = lp->mlp == MLP_MOE;
     double split = separate_launches(c, lp, 0); /* the up-projection's GEMMs and the sum */
-    count_kernels(c, moe ? GS_MOE : GS_MLP, fwd + split, bwd + split + (split > 0),
-                  KERNELS_WGT / 2.0 + split, lc);
+    cm_count_kernels(c, moe ? GS_MOE : GS_MLP, fwd + split, bwd + split + (split > 0),
+                     KERNELS_WGT / 2.0 + split, lc);
     if (moe)
         moe_kernels(c, lc);
 }
@@ -1394,8 +979,7 @@ static void mla_tp_comm(const struct cm_ctx *c, const struct layer_parts *lp, do
     if (m->kv_lora_rank <= 0 || lp->mixer != MIXER_ATTENTION)
         return;
     double ql = m->q_lora_rank, kl = m->kv_lora_rank, rp = m->qk_rope_dim;
-    struct quant_recipe r = quant_recipe_of(c->scn);
-    double in_bytes = c->narrow && r.gathers_narrow ? r.q : ACT_BYTES;
+    double in_bytes = cm_tp_gather_bytes(c);
     double ag_ql = ql > 0 ? cm_coll_time(c, COLL_ALL_GATHER, in_bytes * T * ql, g) : 0.0;
     double ag_kl = cm_coll_time(c, COLL_ALL_GATHER, in_bytes * T * kl, g);
     double rs_ql = ql > 0 ? cm_coll_time(c, COLL_REDUCE_SCATTER, ACT_BYTES * T * ql, g) : 0.0;
@@ -1432,8 +1016,7 @@ static void layer_tp_comm(const struct cm_ctx *c, const struct layer_parts *lp, 
     struct coll_group g = tp_group(c);
     double bytes = ACT_BYTES * T * c->m->hidden;
     if (scn->sp) {
-        struct quant_recipe r = quant_recipe_of(scn);
-        double narrow = c->narrow && r.gathers_narrow ? r.q * T * c->m->hidden : bytes;
+        double narrow = cm_tp_gather_bytes(c) * T * c->m->hidden;
         double ag_mix = cm_coll_time(c, COLL_ALL_GATHER, narrow, g);
         int moe = lp->mlp == MLP_MOE, shared = moe && c->m->shared_experts > 0;
         double ag_mlp = moe ? cm_coll_time(c, COLL_ALL_GATHER, bytes, g) : ag_mix;
@@ -1461,7 +1044,7 @@ static void layer_tp_comm(const struct cm_ctx *c, const struct layer_parts *lp, 
          * (micro_pipeline_tp.py, _find_consumer_matmuls: an mm, a _scaled_mm or a reshape into
          * one); row-wise Float8 quantizes the gathered 16-bit tensor before its _scaled_mm, so
          * its gathers -- the inputs' forward, the output gradients' backward -- run in line */
-        if (c->cfg->async_tp_torch && c->narrow && !r.gathers_narrow) {
+        if (c->cfg->async_tp_torch && cm_gathers_wide(c)) {
             lc->tp_fwd_inline = ag;
             lc->tp_bwd_inline += (1.0 + regather) * ag;
         }
@@ -1894,20 +1477,14 @@ static void add_head(const struct cm_ctx *c, int shard_weights, struct cm_stage 
     double logits = T * (double)m->vocab / t;
     int mx = c->scn->fp8_output_proj; /* MXFP8 output layer: the run's MXFP8 rate */
     double gemm = gemm_s(c, mx ? &c->linear : &c->wide, head);
-    double quant_f = 0.0, quant_b = 0.0, later = 0.0;
-    if (mx) { /* its input (T x h, after the final norm) and the logits' gradient quantized */
-        struct quant_recipe r = quant_recipe_of(c->scn);
-        struct quant_operand in = {.local = T * h, .full = T * h, .producer = QP_NONE};
-        struct quant_operand grad = {.local = logits, .full = logits, .backward = 1,
-                                     .producer = QP_NONE};
-        operand_quant_bytes(&r, &in, c->hw->gpu.fp8_any_layout, &quant_f, &later);
-        operand_quant_bytes(&r, &grad, c->hw->gpu.fp8_any_layout, &quant_b, &later);
-    }
+    double quant_f = 0.0, quant_b = 0.0;
+    if (mx) /* its input (T x h, after the final norm) and the logits' gradient quantized */
+        cm_head_quant_bytes(c, T * h, logits, &quant_f, &quant_b);
     enum scn_cross_entropy ce = (enum scn_cross_entropy)c->scn->cross_entropy;
     double f = gemm + cm_memory_s(c, loss_bytes[ce].fwd * logits + 4.0 * ACT_BYTES * Ts * h +
                                          quant_f);
     st->fwd.compute += f;
-    st->bwd.compute += gemm + cm_memory_s(c, loss_bytes[ce].bwd * logits + quant_b + later);
+    st->bwd.compute += gemm + cm_memory_s(c, loss_bytes[ce].bwd * logits + quant_b);
     /* Megatron-Core's defer_embedding_wgrad_compute: the head's weight-gradient GEMMs of up to
      * wgrad_deferral_limit micro-batches (0: all) wait for the pipeline flush, when the last
      * stage idles while the others finish.  Every micro-batch here costs the same, so the

@@ -167,7 +167,7 @@ enum scn_grad_accumulation {
  * scale per 1x128 / 128x128 block (DeepSeek-V3); mxfp8 -- Blackwell's hardware 1x32 block
  * scaling; rowwise -- torchao's Float8 with a scale per row and per column, each quantized
  * from 16 bits, which communicate in 16 bits (torchtitan's float8 recipe_name "rowwise").
- * What each costs: cm_work.c, quant_recipe_of. */
+ * What each costs: cm_quant.c, quant_recipe_of. */
 enum scn_fp8_recipe { FP8_DELAYED, FP8_CURRENT, FP8_BLOCKWISE, FP8_MXFP8, FP8_ROWWISE };
 /* How MoE tokens reach their experts (Megatron-Core's token dispatchers): an all-to-all of every
  * routed copy; an all-gather of all tokens over the expert group (and a reduce-scatter back);

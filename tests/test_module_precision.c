@@ -157,7 +157,7 @@ Test(module_precision, an_fp8_output_projection_runs_the_lm_head_at_the_mxfp8_ra
               b.weights - a.weights);
 }
 
-/* The dense linears' quantize launches (quantize_kernels), 10 us each here: under current
+/* The dense linears' quantize launches (cm_narrow_quantize_s), 10 us each here: under current
  * scaling Llama-3.1-8B's layer adds, forward, 2 for the QKV input and 2 for FC1's (their norms
  * give the amax) and 3 each for the projection's and FC2's inputs; backward 3 for each of the
  * four output gradients (a Blackwell file: no transposes).  Kept in bf16, the QKV projection

@@ -1,0 +1,99 @@
+/* cm_layer: one transformer layer as the cost model's work modules see it (cm_work.c, which
+ * prices it, and cm_quant.c, which adds its fp8 / nvfp4 quantization): what the layer holds,
+ * what it keeps for its backward, and what it costs.  Internal to the cost model. */
+#ifndef STEPSIM_CM_LAYER_H
+#define STEPSIM_CM_LAYER_H
+
+#include "cm_internal.h"
+
+/* Activation tensors one layer keeps for its backward: bytes per micro-batch on one GPU.
+ * Korthikanti et al. 2022, sec. 4.1, generalised to GQA, MLA, gated MLPs and MoE; the parts
+ * are apart so selective recompute can drop the ones it recomputes. */
+struct layer_acts {
+    double norm_in;        /* the two norms' inputs (residual stream; SP-sharded) */
+    double qkv_in, mlp_in; /* the norms' outputs: inputs of QKV and of FC1 / the router */
+    double masks;          /* hidden-dropout masks, 1 byte per element */
+    double qkv;            /* Q, K and V (MLA: after the up-projections) */
+    double latent;         /* MLA's compressed Q and KV latents (needed when the up-projections
+                              are recomputed; otherwise kept inside qkv's inputs) */
+    double attn_out;       /* the attention output: the projection's input */
+    double dense_hidden;   /* dense MLP: FC1 output and activation output */
+    double shared_hidden;  /* the shared experts', likewise */
+    double moe_hidden;     /* the routed experts', likewise */
+    double moe_act_out;    /* of which their activation outputs (FC2 inputs) */
+    double permuted;       /* tokens as dispatched to the experts */
+    double latent_out;     /* LatentMoE: the combined latent output, fc2_latent_proj's input */
+    double scores;         /* unfused attention's scores and softmax output (+ dropout mask) */
+    double mamba;          /* a Mamba-2 mixer's (mamba_ssm's MambaSplitConv1dScanCombinedFn,
+                              Megatron-Core's training path): the in_proj output, the scan's
+                              output before the z gate, the norm's input and out_proj's input;
+                              the conv1d output is recomputed in the backward */
+};
+
+/* What a layer holds (model.h): a token mixer, an MLP, and the blocks they sit in. */
+struct layer_parts {
+    enum layer_mixer mixer;
+    enum layer_mlp mlp;
+    int blocks; /* pre-norm + residual pairs: 2 in a transformer layer, 1 in a hybrid one */
+};
+
+static inline struct layer_parts layer_parts_of(const struct model *m, int layer)
+{
+    return (struct layer_parts){model_layer_mixer(m, layer), model_layer_mlp(m, layer),
+                                model_layer_blocks(m)};
+}
+
+/* Kernel launches of one layer, per pass. */
+struct kernel_counts {
+    double fwd, bwd, wgt;
+};
+
+struct layer_cost {
+    double gemm_fwd;           /* forward matmul time (also the weight-gradient time) */
+    double mla_up;             /* of which MLA's up-projections */
+    double mlp_gemm;           /* of which the dense MLP (MoE layers: the shared experts) */
+    double expert_gemm;        /* of which the routed experts */
+    double latent_gemm;        /* of which LatentMoE's two projections */
+    double router_gemm;        /* of which the MoE router's gating GEMM */
+    double col_mixer, col_mlp; /* of which the GEMMs of the column-parallel linears, which run
+                                  on their gathered input: the mixer's (QKV, or Mamba's
+                                  in_proj) and a dense MLP's first (SwiGLU's fused gate and up,
+                                  else fc1); each runs again as an input- and a weight-gradient
+                                  GEMM in the backward */
+    double op_gemm;            /* of which the matmuls torchtitan's per-op policy runs again */
+    double core_fwd, core_bwd; /* attention core, or a Mamba-2 mixer's SSD scan */
+    double elem_fwd;           /* element-wise forward time */
+    double norm_fwd;           /* of which the two norms */
+    double rope_fwd;           /* of which unfused rotary embedding of Q and K */
+    double mla_qkv;            /* MLA's Q/K/V assembly, each way (not in elem_fwd) */
+    double cp_fwd, cp_bwd;     /* the CP ring's own copies and corrections (not in elem_fwd) */
+    double act_dense, act_moe; /* of which the activation functions: dense MLP or shared
+                                  experts, routed experts */
+    double permute_fwd;        /* of which the token permutation of MoE layers */
+    double expert_bias_fwd, expert_bias_bwd; /* of elem_fwd: the experts' FC2 bias added in
+                                                PyTorch ops, and its backward (not 2x) */
+    double grad_sum_bwd; /* the backward's sums of the input gradients of separate linears
+                            that read one input (separate_grad_sums_s) */
+    double tp_fwd, tp_bwd;     /* TP collective time per pass (before overlap) */
+    double tp_regather;        /* of tp_fwd, what recomputing the per-op policy's matmuls repeats */
+    double tp_bwd_hidden;      /* of tp_bwd, what column-parallel GEMMs hide of their own */
+    double tp_fwd_inline;      /* of tp_fwd, what torch's async TP leaves in line */
+    double tp_bwd_inline;      /* of tp_bwd, what torch's async TP leaves in line */
+    double tp_shared_fwd, tp_shared_bwd; /* of tp_fwd / tp_bwd, the shared experts' gather and
+                                            reduce-scatter (a MoE layer under SP) */
+    double mla_regather;       /* TP gathers recomputing MLA's up-projections repeats */
+    struct cp_traffic cp;      /* CP K/V exchange per pass: behind attention and blocking */
+    double ep_fwd, ep_bwd;     /* EP dispatch + combine time per pass */
+    double quant_fwd, quant_bwd; /* fp8 quantization of GEMM inputs / output gradients */
+    double router_fwd;         /* MoE router's softmax and top-k (backward: the same again) */
+    struct layer_acts acts;    /* activation memory kept for the backward without recompute */
+    double input_bytes;        /* the layer input (what full recompute keeps) */
+    struct kernel_counts eager, graphed; /* launches per pass, from Python / from a graph */
+};
+
+/* Count kernels of a module into the layer's launches: from a graph when the scenario's
+ * graphs capture any of `scope` (enum scn_graph_scope bits), else from Python. */
+void cm_count_kernels(const struct cm_ctx *c, int scope, double fwd, double bwd, double wgt,
+                      struct layer_cost *lc);
+
+#endif
