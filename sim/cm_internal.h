@@ -126,12 +126,15 @@ void cm_shard_comm(const struct cm_ctx *c, double dense, double expert, double p
  * (dense, TP-sharded) and routed experts (EP x ETP-sharded). */
 void cm_layer_params(const struct cm_ctx *c, int layer, double *dense, double *expert);
 
-/* ---- cm_work.c: the ops of one virtual stage ---- */
+/* ---- cm_work.c: the time of work (one layer's: cm_layer.h) ---- */
 
 /* HBM-bound time of moving `bytes`. */
 double cm_memory_s(const struct cm_ctx *c, double bytes);
 /* One 16-bit GEMM of `flops` (the rate of the GEMMs kept 16-bit in fp8 training too). */
 double cm_gemm16_s(const struct cm_ctx *c, double flops);
+
+/* ---- cm_stage.c: the ops of one virtual stage ---- */
+
 /* F, B and W parts of virtual stage `stage` (layers, embedding, head; communication inside). */
 void cm_stage_cost(const struct cm_ctx *c, int stage, struct cm_stage *st);
 /* Does virtual stage `stage` cost what `prev` (already costed) does?  Yes when both hold

@@ -1,6 +1,7 @@
 /* cm_layer: one transformer layer as the cost model's work modules see it (cm_work.c, which
- * prices it, and cm_quant.c, which adds its fp8 / nvfp4 quantization): what the layer holds,
- * what it keeps for its backward, and what it costs.  Internal to the cost model. */
+ * prices it, cm_quant.c and cm_tp.c, which add its quantization and its TP collectives, and
+ * cm_stage.c, which builds a stage's ops from it): what the layer holds, what it keeps for its
+ * backward, and what it costs.  Internal to the cost model. */
 #ifndef STEPSIM_CM_LAYER_H
 #define STEPSIM_CM_LAYER_H
 
@@ -95,5 +96,45 @@ struct layer_cost {
  * graphs capture any of `scope` (enum scn_graph_scope bits), else from Python. */
 void cm_count_kernels(const struct cm_ctx *c, int scope, double fwd, double bwd, double wgt,
                       struct layer_cost *lc);
+
+/* A kernel launched from a CUDA graph costs the GPU's own gap between dependent kernels, not
+ * the host's launch: an upper bound, 0.9 us a kernel with the kernels' own work, from CUDA.jl's
+ * documentation ("Graphs": an RK4 step's 80 broadcast kernels take 70 us launched as one
+ * graph, 260 us launched one by one). */
+#define GRAPH_KERNEL_GAP_S 0.9e-6
+
+/* A layer's cost and parameters depend on the layer only through its kind (model.h):
+ * consecutive layers of one kind -- all of them in most models -- share one computation.  A
+ * memo lives for one stage. */
+struct layer_memo {
+    int valid, kind, narrow;
+    struct layer_cost lc;
+    double dense, expert; /* cm_layer_params */
+};
+
+/* Layer `layer`'s cost on this GPU (its linear GEMMs narrow or not: cm_layer_is_narrow), and
+ * its dense and expert parameters, through `memo`. */
+const struct layer_cost *cm_layer_cost(const struct cm_ctx *c, int layer, int narrow,
+                                       struct layer_memo *memo, double *dense, double *expert);
+
+/* What selective recompute costs one layer in its backward. */
+struct recompute_cost {
+    double work; /* forward work run again */
+    double ep;   /* EP communication with it (a recomputed MoE layer dispatches again) */
+    double tp;   /* TP communication with it (before overlap) */
+    double kept; /* activation bytes still kept */
+};
+
+/* Selective recompute of the scenario's modules in one layer (`moe`: a MoE layer). */
+struct recompute_cost cm_selective_recompute(const struct cm_ctx *c, int moe,
+                                             const struct layer_cost *lc);
+
+/* The bytes of a layer's kept activations, all parts summed. */
+double cm_acts_total(const struct layer_acts *a);
+
+/* One GEMM of `flops` at rate r; a GEMM of linear module `module` (enum scn_linear_module bit)
+ * at its module's rate (bf16, MXFP8 or the run's narrow type). */
+double cm_gemm_s(const struct cm_ctx *c, const struct gemm_rate *r, double flops);
+double cm_module_matmul_s(const struct cm_ctx *c, int module, double flops);
 
 #endif

@@ -20,8 +20,6 @@
  * write) 4, two residual adds (2 reads + 1 write) 6 = 10 (Korthikanti et al. 2022 count the
  * same tensors for memory; bias-add and dropout are fused into them in Megatron). */
 #define ELEMWISE_FWD_UNITS 10.0
-/* Backward element-wise work reads activations and gradients: about twice the forward. */
-#define ELEMWISE_BWD_FACTOR 2.0
 /* Flash-attention backward runs 5 matmuls of the forward's size where the forward runs 2
  * (it recomputes the scores): 2.5x the FLOPs (Dao, FlashAttention-2, 2023, sec. 3.1) -- and
  * at a lower rate, the hardware file's attention-backward-ratio of the forward's (0.86 on
@@ -76,11 +74,6 @@
 #define KERNELS_ROUTER_FWD 6.0
 #define KERNELS_ROUTER_BWD 5.0
 #define KERNELS_MOE_PREPROCESS_FWD 6.0
-/* A kernel launched from a CUDA graph costs the GPU's own gap between dependent kernels, not
- * the host's launch: an upper bound, 0.9 us a kernel with the kernels' own work, from CUDA.jl's
- * documentation ("Graphs": an RK4 step's 80 broadcast kernels take 70 us launched as one
- * graph, 260 us launched one by one). */
-#define GRAPH_KERNEL_GAP_S 0.9e-6
 /* Without moe_router_fusion (Megatron-Core before 0.13) the router is PyTorch ops, read in
  * megatron/core/transformer/moe/router.py and moe_utils.py at core_v0.12.0 for a sigmoid
  * router with expert bias, group-limited top-k, capacity and the sequence aux loss:
@@ -171,8 +164,8 @@ static double expert_bias_bytes(const struct cm_ctx *c, int backward)
 
 /* ---- time of work --------------------------------------------------------------------- */
 
-/* One GEMM of `flops` at rate r. */
-static double gemm_s(const struct cm_ctx *c, const struct gemm_rate *r, double flops)
+/* One GEMM of `flops` at rate r (cm_layer.h). */
+double cm_gemm_s(const struct cm_ctx *c, const struct gemm_rate *r, double flops)
 {
     if (flops <= 0)
         return 0.0;
@@ -182,12 +175,12 @@ static double gemm_s(const struct cm_ctx *c, const struct gemm_rate *r, double f
 /* A GEMM of the transformer's linear layers (fp8 in fp8 training). */
 static double matmul_s(const struct cm_ctx *c, double flops)
 {
-    return gemm_s(c, &c->linear, flops);
+    return cm_gemm_s(c, &c->linear, flops);
 }
 
 double cm_gemm16_s(const struct cm_ctx *c, double flops)
 {
-    return gemm_s(c, &c->wide, flops);
+    return cm_gemm_s(c, &c->wide, flops);
 }
 
 static double attention_s(const struct cm_ctx *c, double flops)
@@ -219,9 +212,9 @@ static const struct gemm_rate *module_rate(const struct cm_ctx *c, int module)
     return &c->linear;
 }
 
-static double module_matmul_s(const struct cm_ctx *c, int module, double flops)
+double cm_module_matmul_s(const struct cm_ctx *c, int module, double flops)
 {
-    return gemm_s(c, module_rate(c, module), flops);
+    return cm_gemm_s(c, module_rate(c, module), flops);
 }
 
 /* A GEMM of `flops` reading an [rows x width] input, no faster than HBM moves its operands
@@ -232,7 +225,7 @@ static double module_matmul_s(const struct cm_ctx *c, int module, double flops)
 static double roofline_matmul_s(const struct cm_ctx *c, int module, double flops, double rows,
                                 double width)
 {
-    double t = module_matmul_s(c, module, flops);
+    double t = cm_module_matmul_s(c, module, flops);
     if (!(rows > 0 && width > 0 && flops > 0))
         return t;
     int narrow = c->narrow && module_rate(c, module) != &c->wide; /* fp8 copies (scales aside) */
@@ -271,8 +264,8 @@ static double mlp_s(const struct cm_ctx *c, int module, double flops, int n_gemm
         return 0.0;
     if (c->m->act == ACT_SWIGLU)
         return gate_up_s(c, module, flops * 2.0 / 3.0 / n_gemms_split) * n_gemms_split +
-               module_matmul_s(c, module, flops / 3.0 / n_gemms_split) * n_gemms_split;
-    return 2.0 * n_gemms_split * module_matmul_s(c, module, flops / 2.0 / n_gemms_split);
+               cm_module_matmul_s(c, module, flops / 3.0 / n_gemms_split) * n_gemms_split;
+    return 2.0 * n_gemms_split * cm_module_matmul_s(c, module, flops / 2.0 / n_gemms_split);
 }
 
 /* ---- one transformer layer ------------------------------------------------------------- */
@@ -354,7 +347,7 @@ static void layer_acts(const struct cm_ctx *c, const struct layer_parts *lp, dou
                     (double)c->cfg->seq * c->cfg->seq / c->cfg->cp;
 }
 
-static double acts_total(const struct layer_acts *a)
+double cm_acts_total(const struct layer_acts *a)
 {
     return a->norm_in + a->qkv_in + a->mlp_in + a->masks + a->qkv + a->attn_out +
            a->dense_hidden + a->shared_hidden + a->moe_hidden + a->permuted + a->latent_out +
@@ -377,10 +370,10 @@ static double op_policy_gemms(const struct cm_ctx *c, const struct layer_parts *
         return 0.0;
     double q = (double)m->heads * m->head_dim, kv = (double)m->kv_heads * m->head_dim;
     double k_proj = lf->qkv * share * kv / (q + 2.0 * kv);
-    double t = module_matmul_s(c, LM_ATTN_QKV, k_proj) +
-               module_matmul_s(c, LM_ATTN_PROJ, lf->attn_out * share);
+    double t = cm_module_matmul_s(c, LM_ATTN_QKV, k_proj) +
+               cm_module_matmul_s(c, LM_ATTN_PROJ, lf->attn_out * share);
     if (lp->mlp == MLP_DENSE && m->act == ACT_SWIGLU)
-        t += module_matmul_s(c, LM_MLP, lf->mlp * share / 3.0);
+        t += cm_module_matmul_s(c, LM_MLP, lf->mlp * share / 3.0);
     return t;
 }
 
@@ -390,7 +383,7 @@ static double qkv_s(const struct cm_ctx *c, double flops, double T)
 {
     const struct model *m = c->m;
     if (m->kv_lora_rank > 0) /* MLA's down-projections: one GEMM as stepsim counts them */
-        return module_matmul_s(c, LM_ATTN_QKV, flops);
+        return cm_module_matmul_s(c, LM_ATTN_QKV, flops);
     double q = (double)m->heads * m->head_dim, kv = (double)m->kv_heads * m->head_dim;
     double all = q + 2.0 * kv;
     const double share[] = {all > 0 ? q / all : 1.0, all > 0 ? kv / all : 0.0,
@@ -411,8 +404,8 @@ static void layer_gemms(const struct cm_ctx *c, const struct layer_parts *lp,
     lc->mlp_gemm = mlp_s(c, mlp_module, lf->mlp * share, 1);
     /* LatentMoE's projections run on this GPU's (sequence-parallel) tokens, duplicated over
      * TP like the router, one before the dispatch and one after the combine */
-    lc->latent_gemm = 2.0 * module_matmul_s(c, LM_LATENT_PROJ, lf->latent_proj / 2.0 * share);
-    lc->router_gemm = gemm_s(c, &c->wide, lf->router * share);
+    lc->latent_gemm = 2.0 * cm_module_matmul_s(c, LM_LATENT_PROJ, lf->latent_proj / 2.0 * share);
+    lc->router_gemm = cm_gemm_s(c, &c->wide, lf->router * share);
     if (lf->router > 0 && c->scn->moe_router_fp32) {
         /* moe_router_dtype fp32: the gating GEMM on fp32 copies of its input and weight
          * (router.py TopKRouter.gating, Megatron-Core core_v0.12.0: F.linear(input.to(fp32),
@@ -421,16 +414,16 @@ static void layer_gemms(const struct cm_ctx *c, const struct layer_parts *lp,
         enum dtype d32 = c->hw->gpu.peak_flops[DT_TF32] > 0 ? DT_TF32 : DT_FP32;
         struct gemm_rate r32 = {c->hw->gpu.peak_flops[d32], hw_matmul_curve(&c->hw->gpu, d32)};
         if (r32.peak > 0) /* a file with neither peak: the 16-bit rate */
-            lc->router_gemm = gemm_s(c, &r32, lf->router * share);
+            lc->router_gemm = cm_gemm_s(c, &r32, lf->router * share);
     }
     lc->col_mixer = qkv_s(c, lf->qkv * share, c->cfg->micro_batch * c->cfg->seq / c->cfg->cp) +
-                    module_matmul_s(c, LM_MAMBA_IN, lf->mamba_in * share);
+                    cm_module_matmul_s(c, LM_MAMBA_IN, lf->mamba_in * share);
     lc->col_mlp = lp->mlp != MLP_DENSE ? 0.0
                   : m->act == ACT_SWIGLU
                       ? gate_up_s(c, LM_MLP, lf->mlp * share * 2.0 / 3.0)
-                      : module_matmul_s(c, LM_MLP, lf->mlp * share * 0.5);
-    lc->gemm_fwd = lc->col_mixer + module_matmul_s(c, LM_ATTN_PROJ, lf->attn_out * share) +
-                   module_matmul_s(c, LM_MAMBA_OUT, lf->mamba_out * share) + lc->mlp_gemm +
+                      : cm_module_matmul_s(c, LM_MLP, lf->mlp * share * 0.5);
+    lc->gemm_fwd = lc->col_mixer + cm_module_matmul_s(c, LM_ATTN_PROJ, lf->attn_out * share) +
+                   cm_module_matmul_s(c, LM_MAMBA_OUT, lf->mamba_out * share) + lc->mlp_gemm +
                    lc->router_gemm + lc->latent_gemm;
     lc->op_gemm = op_policy_gemms(c, lp, lf, share);
     if (lp->mlp == MLP_MOE && lf->experts > 0) {
@@ -655,21 +648,11 @@ static void layer_elementwise(const struct cm_ctx *c, const struct layer_parts *
         cm_narrow_quantize_s(c, lp, T, Ts, dense_inner, unfused_routed, lc);
 }
 
-/* A layer's cost and parameters depend on the layer only through its kind (model.h):
- * consecutive layers of one kind -- all of them in most models -- share one computation.  A
- * memo lives for one stage. */
-struct layer_memo {
-    int valid, kind, narrow;
-    struct layer_cost lc;
-    double dense, expert; /* cm_layer_params */
-};
-
 static void layer_cost_of(const struct cm_ctx *c, const struct layer_parts *lp,
                           const struct layer_flops *lfp, struct layer_cost *lc);
 
-static const struct layer_cost *layer_cost(const struct cm_ctx *c, int layer, int narrow,
-                                           struct layer_memo *memo, double *dense,
-                                           double *expert)
+const struct layer_cost *cm_layer_cost(const struct cm_ctx *c, int layer, int narrow,
+                                       struct layer_memo *memo, double *dense, double *expert)
 {
     int kind = model_layer_kind(c->m, layer, c->cfg->seq);
     if (!memo->valid || memo->kind != kind || memo->narrow != narrow) {
@@ -705,7 +688,7 @@ static double mamba_scan_s(const struct cm_ctx *c, double scan_flops, double T)
     double t = c->cfg->tp, chunk = flops_mamba_chunk(c->cfg->seq);
     double io = ACT_BYTES * (model_mamba_conv_channels(m) + m->mamba_heads + model_mamba_inner(m));
     double states = 4.0 * 4.0 * model_mamba_inner(m) * m->mamba_state / chunk;
-    return gemm_s(c, &c->wide, scan_flops) + cm_memory_s(c, T / t * (io + states));
+    return cm_gemm_s(c, &c->wide, scan_flops) + cm_memory_s(c, T / t * (io + states));
 }
 
 /* Kernels of one block beside its module's own (each way): with TP its two collectives, with
@@ -867,7 +850,7 @@ static void layer_core(const struct cm_ctx *c, const struct layer_parts *lp,
         double heads = (double)cfg->micro_batch * m->heads / cfg->tp, s = cfg->seq;
         double scores = heads * s * s / cfg->cp;
         double operands = ACT_BYTES * 2.0 * heads * s / cfg->cp * m->head_dim;
-        double gemm = gemm_s(c, &c->wide, core_flops / 2.0);
+        double gemm = cm_gemm_s(c, &c->wide, core_flops / 2.0);
         double traffic = cm_memory_s(c, ACT_BYTES * scores + operands);
         lc->core_fwd = 2.0 * fmax(gemm, traffic) + cm_memory_s(c, SOFTMAX_FWD_BYTES * scores);
         lc->core_bwd = 2.0 * lc->core_fwd;
@@ -910,14 +893,6 @@ static void layer_cost_of(const struct cm_ctx *c, const struct layer_parts *lp,
     lc->input_bytes = ACT_BYTES * Ts * m->hidden;
 }
 
-/* What selective recompute costs one layer in its backward. */
-struct recompute_cost {
-    double work; /* forward work run again */
-    double ep;   /* EP communication with it (a recomputed MoE layer dispatches again) */
-    double tp;   /* TP communication with it (before overlap) */
-    double kept; /* activation bytes still kept */
-};
-
 /* torchtitan's per-op policy (op_policy_gemms) on one dense attention layer: it runs again the
  * K, projection and up-projection matmuls, the norms and the activation (every element-wise op
  * is recomputed), the fp8 casts of those matmuls' inputs and, with TP, the collectives they
@@ -947,8 +922,8 @@ static struct recompute_cost op_policy_recompute(const struct cm_ctx *c,
 }
 
 /* Selective recompute of the scenario's modules in one layer. */
-static struct recompute_cost selective_recompute(const struct cm_ctx *c, int moe,
-                                                 const struct layer_cost *lc)
+struct recompute_cost cm_selective_recompute(const struct cm_ctx *c, int moe,
+                                             const struct layer_cost *lc)
 {
     int rc = c->scn->recompute_modules;
     if (rc & RC_OP)
@@ -994,416 +969,6 @@ static struct recompute_cost selective_recompute(const struct cm_ctx *c, int moe
         r.work += lc->act_moe;
         a.moe_hidden -= a.moe_act_out;
     }
-    r.kept = acts_total(&a);
+    r.kept = cm_acts_total(&a);
     return r;
-}
-
-/* ---- one virtual stage ------------------------------------------------------------------ */
-
-/* PyTorch FSDP1's passes over one unit's whole gradient (`params` of them on this GPU) each
- * micro-batch, read in torch/distributed/fsdp (_runtime_utils.py, _post_backward_hook and
- * _reduce_grad; _flat_param.py): autograd concatenates the views' 16-bit gradients into the
- * flat gradient, on the compute stream (read and write, 4 bytes); then, on FSDP's
- * post-backward stream beside the next unit's backward, the copy to the reduce type when it is
- * wider (2 read + 4 written) and the default hook's pre-divide in place (read and write in the
- * reduce type).  The shard's post-divide and accumulation, 1/N of that, are left out. */
-static double flat_grad_passes_s(const struct cm_ctx *c, double params, double bwd_work)
-{
-    double gb = cm_grad_bytes(c->scn);
-    double cast = gb > PARAM_BYTES ? PARAM_BYTES + gb : 0.0;
-    double side = cm_memory_s(c, (cast + 2.0 * gb) * params);
-    return cm_memory_s(c, 2.0 * PARAM_BYTES * params) + cm_exposed(c, side, bwd_work, 1);
-}
-
-/* FSDP2's HBM passes around one unit's collectives, `params` of them on this GPU gathered at
- * `pb` bytes each, `gathers` all-gathers in the forward and `regathers` in the backward
- * (torch/distributed/fsdp/_fully_shard/_fsdp_collectives.py: foreach_all_gather,
- * foreach_all_gather_copy_out, foreach_reduce; PyTorch 2.5-2.6, as torchtitan ran it):
- *  - copy-in, on the all-gather copy-in stream beside the work: the fp32 shard cast to the
- *    gathered type (4 read, pb written) and copied into the flat all-gather input (pb read,
- *    pb written), 1/shard of the unit;
- *  - copy-out, on the compute stream, which waits for it: split_with_sizes_copy of the whole
- *    gathered unit into its unsharded parameters, pb read and pb written;
- *  - the reduce-scatter's copy-in (chunk_cat) when each backward reduces: the 16-bit unsharded
- *    gradients read and written in the reduce type, on the reduce-scatter stream beside the
- *    next unit's backward.  With an fp32 reduce type NCCL's AVG divides: no divide pass. */
-static void fsdp2_copy_passes(const struct cm_ctx *c, double params, double pb, double gathers,
-                              double regathers, double fwd_work, double bwd_work,
-                              struct cm_stage *st)
-{
-    double copy_in = cm_memory_s(c, (4.0 + 3.0 * pb) * params / c->cfg->shard);
-    double copy_out = cm_memory_s(c, 2.0 * pb * params);
-    double rs_in = c->cfg->defer_grad_sync
-                       ? 0.0
-                       : cm_memory_s(c, (PARAM_BYTES + cm_grad_bytes(c->scn)) * params);
-    st->fwd.compute += gathers * copy_out + cm_exposed(c, gathers * copy_in, fwd_work, 1);
-    st->bwd.compute +=
-        regathers * copy_out + cm_exposed(c, regathers * copy_in + rs_in, bwd_work, 1);
-}
-
-/* FSDP2 under pipelining keeps each backward's gradients unsharded, in the reduce type
- * (FSDPParam.to_accumulated_grad_if_needed, accumulate_unsharded_grad_if_needed): the first
- * micro-batch's 16-bit gradients are cast to fp32 (2 read, 4 written), each later one added in
- * (4 + 2 read, 4 written); with a 16-bit reduce type autograd adds into .grad from the second
- * (3 x 2).  Per micro-batch on average, for `params` of them on this GPU. */
-static double unsharded_accumulation_s(const struct cm_ctx *c, double params)
-{
-    double m = c->cfg->microbatches, gb = cm_grad_bytes(c->scn);
-    double bytes = gb > PARAM_BYTES ? (PARAM_BYTES + gb + (m - 1.0) * (2.0 * gb + PARAM_BYTES)) / m
-                                    : 3.0 * PARAM_BYTES * (m - 1.0) / m;
-    return cm_memory_s(c, bytes * params);
-}
-
-/* ZeRO-2/3 traffic of one unit (a layer, the embedding or the head) inside the ops, as FSDP
- * and DeepSpeed run it: the gather of the unit's weights is prefetched during the previous
- * unit's forward, so it hides behind about one unit's work -- except the chunk's first unit,
- * which waits for it; the backward gathers again (when the forward resharded) and
- * reduce-scatters the unit's gradients behind its own backward work.  Under pipeline
- * parallelism (cfg->defer_grad_sync) the gather happens once a step and the reduction after
- * the last backward. */
-static void add_shard_traffic(const struct cm_ctx *c, double dense, double expert,
-                              double param_bytes, int first_unit, double fwd_work, double bwd_work,
-                              struct cm_stage *st)
-{
-    double gather, reduce;
-    cm_shard_comm(c, dense, expert, param_bytes, &gather, &reduce);
-    double gathers = 1.0;
-    if (c->cfg->defer_grad_sync) { /* one gather a step, kept to its end; the gradients are
-                                    * reduced once, after the last backward (cm_dp_sync_s) */
-        gather /= c->cfg->microbatches;
-        gathers /= c->cfg->microbatches;
-        reduce = 0.0;
-        if (c->cfg->fsdp2)
-            st->wgt.compute += unsharded_accumulation_s(c, dense + expert);
-    }
-    if (c->cfg->fsdp2)
-        fsdp2_copy_passes(c, dense + expert, param_bytes, gathers,
-                          c->cfg->reshard ? gathers : 0.0, fwd_work, bwd_work, st);
-    if (gather + reduce <= 0)
-        return;
-    st->fwd.dp += first_unit ? gather : cm_exposed(c, gather, fwd_work, 1);
-    st->bwd.dp += cm_exposed(c, (c->cfg->reshard ? gather : 0.0) + reduce, bwd_work, 1);
-    if (c->cfg->flat_param_grads)
-        st->bwd.compute += flat_grad_passes_s(c, dense + expert, bwd_work);
-}
-
-/* Activation offload of one layer (Megatron-Core's activation offloading): the offloaded
- * share of the `kept` bytes goes to host memory during the layer's forward and comes back
- * during the backward, each transfer on its own stream behind that pass's work; host memory
- * holds them meanwhile, so the GPU keeps only the rest. */
-static void add_offload(const struct cm_ctx *c, double kept, double fwd_work, double bwd_work,
-                        struct cm_stage *st)
-{
-    double f = c->scn->offload_activations;
-    if (f <= 0 || kept <= 0)
-        return;
-    double move = f * kept / c->hw->node.host_bw_Bps;
-    st->fwd.host += cm_exposed(c, move, fwd_work, 1);
-    st->bwd.host += cm_exposed(c, move, bwd_work, 1);
-    st->act_bytes_mb -= f * kept;
-}
-
-/* A layer's forward TP time left exposed: overlapped with its GEMMs (overlap-tp-comm) but what
- * the overlap leaves in line (tp_fwd_inline), else all of it. */
-static double tp_fwd_exposed(const struct cm_ctx *c, const struct layer_cost *lc)
-{
-    return cm_exposed(c, lc->tp_fwd - lc->tp_fwd_inline, lc->gemm_fwd, c->scn->overlap_tp_comm) +
-           lc->tp_fwd_inline;
-}
-
-/* Element-wise work of the backward: twice the forward's (each op reads its output's gradient
- * and what it saved, and writes its input's gradient), but the token permutations: the
- * backward of a permutation is the inverse permutation of the gradient, one read and one
- * write like the forward's (moe_utils.py permute / unpermute and sort_chunks_by_idxs, whose
- * backward calls the same gather or scatter, Megatron-Core core_v0.12.0 to core_v0.14.0). */
-static double elem_bwd_s(const struct layer_cost *lc)
-{
-    return ELEMWISE_BWD_FACTOR * (lc->elem_fwd - lc->permute_fwd - lc->expert_bias_fwd) +
-           lc->permute_fwd + lc->expert_bias_bwd + lc->grad_sum_bwd;
-}
-
-/* The model's first layer of each kind, as the report's per-layer table shows it (stages are
- * costed in model order). */
-static void keep_view(int layer, const struct layer_cost *lc, struct cm_layer_view *v)
-{
-    *v = (struct cm_layer_view){.layer = layer,
-                                .stage = -1, /* cm_stage_cost names it */
-                                .gemm_fwd = lc->gemm_fwd,
-                                .gemm_bwd = 2.0 * lc->gemm_fwd,
-                                .attn_fwd = lc->core_fwd,
-                                .attn_bwd = lc->core_bwd,
-                                .elem_fwd = lc->elem_fwd + lc->mla_qkv + lc->cp_fwd,
-                                .elem_bwd = elem_bwd_s(lc) + lc->mla_qkv + lc->cp_bwd,
-                                .quant_fwd = lc->quant_fwd,
-                                .quant_bwd = lc->quant_bwd,
-                                .router_fwd = lc->router_fwd,
-                                .router_bwd = lc->router_fwd,
-                                .tp_fwd = lc->tp_fwd,
-                                .tp_bwd = lc->tp_bwd,
-                                .cp_fwd = lc->cp.ring_fwd + lc->cp.block_fwd,
-                                .cp_bwd = lc->cp.ring_bwd + lc->cp.block_bwd,
-                                .ep_fwd = lc->ep_fwd,
-                                .ep_bwd = lc->ep_bwd};
-}
-
-/* A MoE layer's dispatch and combine (`ep` seconds, half each) as moe-shared-expert-overlap
- * runs them: Megatron-Core's SharedExpertMLP (megatron/core/transformer/moe/shared_experts.py,
- * NVIDIA/Megatron-LM d98e8a6) computes the shared experts' FC1 and activation on a side stream
- * while the dispatch moves the tokens and FC2 while the combine does; autograd runs their
- * backward on the same stream, beside the exchanges' backward.  `shared` is the shared
- * experts' matmul time of the pass; FC1 is 2/3 of a gated MLP's work, 1/2 of another's.
- * Under sequence parallelism their TP gather and reduce-scatter (`tp`, charged as TP time)
- * run on that stream too (pre_forward_comm / post_forward_comm), half beside each exchange.
- * What is left of each exchange after its half of the side stream's work is exposed. */
-static double ep_beside_shared(const struct cm_ctx *c, double ep, double shared, double tp)
-{
-    if (!c->scn->moe_shared_expert_overlap)
-        return ep;
-    double fc1 = shared * (c->m->act == ACT_SWIGLU ? 2.0 / 3.0 : 0.5);
-    double i = c->cfg->ep_overlap_interference;
-    return cm_exposed_at(i, ep / 2.0, fc1 + tp / 2.0) +
-           cm_exposed_at(i, ep / 2.0, shared - fc1 + tp / 2.0);
-}
-
-/* Add transformer layer `layer` -- the i-th of its chunk -- to the chunk's ops: F = forward;
- * B = input gradient (+ recompute, communication); W = weight gradient. */
-static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit, int narrow,
-                      struct layer_memo *memo, struct cm_stage *st)
-{
-    const struct scenario *scn = c->scn;
-    double dense, expert;
-    const struct layer_cost *lc = layer_cost(c, layer, narrow, memo, &dense, &expert);
-    int moe = model_layer_is_moe(c->m, layer);
-    /* The report's first layer of each kind (layer_cost just looked the kind up). */
-    if (c->layer_view && c->layer_view[memo->kind].layer < 0)
-        keep_view(layer, lc, &c->layer_view[memo->kind]);
-    double eager = c->hw->gpu.kernel_overhead_s, graphed = GRAPH_KERNEL_GAP_S;
-    double f_compute = lc->gemm_fwd + lc->core_fwd + lc->elem_fwd + lc->mla_qkv + lc->cp_fwd +
-                       lc->quant_fwd + lc->router_fwd + lc->eager.fwd * eager +
-                       lc->graphed.fwd * graphed;
-    st->fwd.compute += f_compute;
-    double tp_fwd = tp_fwd_exposed(c, lc);
-    st->fwd.tp += tp_fwd;
-    st->fwd.cp += cm_exposed(c, lc->cp.ring_fwd, lc->core_fwd, 1) + lc->cp.block_fwd;
-    double ep_fwd = ep_beside_shared(c, lc->ep_fwd, lc->mlp_gemm, lc->tp_shared_fwd);
-    st->fwd.ep += ep_fwd;
-    /* Backward input gradient: matmuls 1x forward, attention core backward, element-wise 2x;
-     * weight gradient: matmuls 1x forward. */
-    st->bwd.compute += lc->gemm_fwd + lc->core_bwd + elem_bwd_s(lc) +
-                       lc->mla_qkv + lc->cp_bwd + lc->quant_bwd + lc->router_fwd +
-                       lc->eager.bwd * eager + lc->graphed.bwd * graphed;
-    st->wgt.compute += lc->gemm_fwd + lc->eager.wgt * eager + lc->graphed.wgt * graphed;
-    if (scn->overlap_tp_comm)
-        st->bwd.tp += cm_exposed(c, lc->tp_bwd - lc->tp_bwd_inline, 2.0 * lc->gemm_fwd, 1) +
-                      lc->tp_bwd_inline;
-    else
-        st->bwd.tp += lc->tp_bwd - (c->cfg->overlap_tp_backward ? lc->tp_bwd_hidden : 0.0);
-    st->bwd.cp += cm_exposed(c, lc->cp.ring_bwd, lc->core_bwd, 1) + lc->cp.block_bwd;
-    st->bwd.ep += ep_beside_shared(c, lc->ep_bwd, 2.0 * lc->mlp_gemm, lc->tp_shared_bwd);
-    double kept_before = st->act_bytes_mb;
-    int n = scn->recompute_num_layers;
-    int full = scn->recompute == RECOMPUTE_FULL &&
-               (scn->recompute_method == RECOMPUTE_UNIFORM || i < n);
-    if (full) { /* the whole forward again, communication included */
-        st->bwd.recompute += f_compute;
-        st->bwd.tp += tp_fwd;
-        st->bwd.ep += ep_fwd;
-        /* uniform: each group of n layers keeps its input; block: each layer its own */
-        if (scn->recompute_method == RECOMPUTE_BLOCK || i % n == 0)
-            st->act_bytes_mb += lc->input_bytes;
-    } else if (scn->recompute == RECOMPUTE_SELECTIVE) {
-        struct recompute_cost r = selective_recompute(c, moe, lc);
-        st->bwd.recompute += r.work;
-        st->bwd.ep += r.ep;
-        st->bwd.tp += cm_exposed(c, r.tp, r.work, scn->overlap_tp_comm);
-        st->act_bytes_mb += r.kept;
-    } else {
-        st->act_bytes_mb += acts_total(&lc->acts);
-    }
-    double bwd_work = 2.0 * lc->gemm_fwd + lc->core_bwd + (full ? f_compute : 0.0);
-    add_shard_traffic(c, dense, expert, cm_param_gather_bytes(c, narrow), first_unit, f_compute,
-                      bwd_work, st);
-    add_offload(c, st->act_bytes_mb - kept_before, f_compute, bwd_work, st);
-}
-
-/* HBM bytes per logit of the loss (the `cross-entropy` key), counted pass by pass over the
- * 16-bit logits the head's GEMM writes: forward, backward, and kept for the backward.
- *  - unfused, Megatron's VocabParallelCrossEntropy in PyTorch ops (tensor_parallel/
- *    cross_entropy.py, core_r0.8.0; Megatron-LM's mpu of 2021-22 runs the same passes): an
- *    fp32 copy (read 2, write 4), the max (4), the max subtracted (8), exp (8) and its sum (4)
- *    in place, the division (8): 38; backward the softmax times the loss gradient in place (8)
- *    and the cast back to 16 bits (6): 14; the fp32 softmax kept (4);
- *  - fused, cross_entropy_loss_fusion (fusions/fused_cross_entropy.py, core_v0.12.0): the same
- *    steps in three jit-fused kernels, the copy (6), the exp and sum (8), the division (8): 22;
- *    backward one kernel reading the softmax and writing the 16-bit gradient: 6;
- *  - te, cross_entropy_fusion_impl te (Transformer Engine v2.4 triton/cross_entropy.py): an
- *    online-softmax pass (read 2), then a pass writing the gradient into the logits (read 2,
- *    write 2): 6; backward a scale in place: 4; the 16-bit logits kept (2);
- *  - torch, F.cross_entropy on an fp32 copy (torchtitan): the copy (6) and log-softmax (8): 14;
- *    backward the zeroed NLL gradient (4), log-softmax's backward (12) and the cast back (6):
- *    22; the fp32 log-softmax kept (4). */
-static const struct {
-    double fwd, bwd, kept;
-} loss_bytes[] = {
-    [CE_FUSED] = {22.0, 6.0, 4.0},
-    [CE_UNFUSED] = {38.0, 14.0, 4.0},
-    [CE_TE] = {6.0, 4.0, 2.0},
-    [CE_TORCH] = {14.0, 22.0, 4.0},
-};
-
-/* Add the LM head to the chunk: final norm, vocab-parallel logits GEMM and the loss over the
- * logits (loss_bytes).  An MTP module computes logits and a loss of its own through the same
- * head. */
-static void add_head(const struct cm_ctx *c, int shard_weights, struct cm_stage *st)
-{
-    const struct cm_config *cfg = c->cfg;
-    const struct model *m = c->m;
-    double b = cfg->micro_batch, t = cfg->tp, h = m->hidden;
-    double T = b * cfg->seq / cfg->cp, Ts = c->scn->sp ? T / t : T;
-    double head = flops_head_fwd(m, cfg->seq) * b / (t * cfg->cp);
-    double logits = T * (double)m->vocab / t;
-    int mx = c->scn->fp8_output_proj; /* MXFP8 output layer: the run's MXFP8 rate */
-    double gemm = gemm_s(c, mx ? &c->linear : &c->wide, head);
-    double quant_f = 0.0, quant_b = 0.0;
-    if (mx) /* its input (T x h, after the final norm) and the logits' gradient quantized */
-        cm_head_quant_bytes(c, T * h, logits, &quant_f, &quant_b);
-    enum scn_cross_entropy ce = (enum scn_cross_entropy)c->scn->cross_entropy;
-    double f = gemm + cm_memory_s(c, loss_bytes[ce].fwd * logits + 4.0 * ACT_BYTES * Ts * h +
-                                         quant_f);
-    st->fwd.compute += f;
-    st->bwd.compute += gemm + cm_memory_s(c, loss_bytes[ce].bwd * logits + quant_b);
-    /* Megatron-Core's defer_embedding_wgrad_compute: the head's weight-gradient GEMMs of up to
-     * wgrad_deferral_limit micro-batches (0: all) wait for the pipeline flush, when the last
-     * stage idles while the others finish.  Every micro-batch here costs the same, so the
-     * deferred share is spread over them: a mean over the step. */
-    double mbs = c->cfg->microbatches, limit = c->scn->wgrad_deferral_limit;
-    double deferred =
-        !c->scn->defer_head_wgrad ? 0.0 : limit > 0 && limit < mbs ? limit / mbs : 1.0;
-    st->deferred_wgt += deferred * gemm;
-    st->wgt.compute += (1.0 - deferred) * gemm;
-    st->act_bytes_mb += loss_bytes[ce].kept * logits;
-    if (shard_weights)
-        add_shard_traffic(c, (model_params_head(m) + model_params_final_norm(m)) / t, 0.0,
-                          PARAM_BYTES, 0, f, 2.0 * gemm, st);
-    if (cfg->tp > 1) { /* all-reduce of max, sum and target logit: 3 x T x 4 bytes */
-        struct coll_group g = cm_tp_group(c);
-        st->fwd.tp += 3.0 * cm_coll_time(c, COLL_ALL_REDUCE, 4.0 * T, g);
-        cm_head_tp_comm(c, g, T, gemm, st);
-    }
-}
-
-/* Add the multi-token-prediction modules (DeepSeek-V3 report sec. 2.2; Megatron-Core builds
- * them on the last pipeline stage): each normalises the hidden state and the next token's
- * embedding, projects the concatenation 2h -> h, runs one transformer layer like the model's
- * last (a hybrid model: the layers of its mtp-pattern) and computes logits and a loss through
- * the shared head.  With mtp-repeated-layer the modules are one module run mtp-layers times
- * (Megatron-Core's mtp_use_repeated_layer): the same work, its weights counted once
- * (costmodel.c). */
-static void add_mtp(const struct cm_ctx *c, struct layer_memo *memo, struct cm_stage *st)
-{
-    const struct cm_config *cfg = c->cfg;
-    const struct model *m = c->m;
-    double b = cfg->micro_batch, t = cfg->tp, h = m->hidden;
-    double T = b * cfg->seq / cfg->cp, Ts = c->scn->sp ? T / t : T;
-    double tp_fwd, tp_bwd;
-    cm_mtp_tp_comm(c, T, &tp_fwd, &tp_bwd);
-    for (int k = 0; k < m->mtp_layers; k++) {
-        double proj = module_matmul_s(c, LM_MTP, 2.0 * T * 2.0 * h * h / t);
-        double norms = cm_memory_s(c, 2.0 * ACT_BYTES * 2.0 * Ts * h);
-        /* the shifted tokens' lookup, as the first stage's (its gradient: costmodel.c), and
-         * the concatenation of the two normed inputs (read and written, 2h wide) */
-        double lookup = cm_memory_s(c, 2.0 * ACT_BYTES * Ts * h);
-        double concat = cm_memory_s(c, 2.0 * ACT_BYTES * 2.0 * Ts * h);
-        st->fwd.compute += proj + norms + lookup + concat;
-        st->fwd.tp += tp_fwd;
-        st->bwd.tp += tp_bwd;
-        cm_lookup_tp_comm(c, T, st);
-        st->bwd.compute += proj + ELEMWISE_BWD_FACTOR * norms;
-        st->wgt.compute += proj;
-        st->act_bytes_mb += ACT_BYTES * 3.0 * Ts * h; /* the two normed inputs, the projection */
-        add_shard_traffic(c, 2.0 * h * h / t, 0.0, PARAM_BYTES, 0, proj, 2.0 * proj, st);
-        int n = model_mtp_module_layers(m);
-        for (int j = 0; j < n; j++) { /* its layer as the model's, or bf16 (bf16-modules) */
-            int l = model_mtp_layer(m, j);
-            int narrow = cm_layer_is_narrow(c, l) && !(c->scn->bf16_modules & LM_MTP);
-            add_layer(c, l, st->layers + k * n + j, 0, narrow, memo, st);
-        }
-        add_head(c, 0, st);
-    }
-}
-
-int cm_stage_repeats(const struct cm_ctx *c, const struct cm_stage *prev, int stage)
-{
-    const struct scenario *scn = c->scn;
-    int part = scn_model_part(scn, stage), first, layers;
-    if (prev->has_embedding || prev->has_head || part == 0 || part == scn_model_parts(scn) - 1)
-        return 0;
-    scn_stage_layers(scn, stage, &first, &layers);
-    if (layers != prev->layers)
-        return 0;
-    for (int k = 0; k < layers; k++) {
-        int a = prev->first_layer + k, b = first + k;
-        if (model_layer_kind(c->m, a, c->cfg->seq) != model_layer_kind(c->m, b, c->cfg->seq) ||
-            cm_layer_is_narrow(c, a) != cm_layer_is_narrow(c, b))
-            return 0;
-    }
-    return 1;
-}
-
-/* P2P scatter-gather without sequence parallelism: an activation or gradient crosses the
- * pipeline in 1/tp slices and the receiver all-gathers it over its TP group before using it,
- * on the compute stream (Megatron-LM's p2p_communication.py, gather_split_1d_tensor, since
- * 2021; DeepSpeed's pipeline engine, PartitionedTensor.full()).  Every stage but the model's
- * first receives activations, every stage but its last gradients: T tokens of h each.
- * DeepSpeed's engine also cuts a stage's own output to 1/tp after the forward, keeping only
- * the graph, and all-gathers it back before the backward so that autograd sees the whole
- * tensor (deepspeed/runtime/pipe/engine.py, _exec_forward_pass / _exec_backward_pass, with
- * is_pipe_partitioned = is_grad_partitioned = is_model_parallel; read at v0.5.4, bc7778ea5,
- * the release of MT-NLG's autumn-2021 runs): one more gather per backward on those stages. */
-static void add_p2p_gather(const struct cm_ctx *c, double T, struct cm_stage *st)
-{
-    const struct cm_config *cfg = c->cfg;
-    if (!c->scn->p2p_scatter_gather || c->scn->sp || cfg->tp < 2 || cfg->pp < 2)
-        return;
-    struct coll_group g = cm_tp_group(c);
-    double gather = cm_coll_time(c, COLL_ALL_GATHER, ACT_BYTES * T * c->m->hidden, g);
-    if (!st->has_embedding)
-        st->fwd.tp += gather;
-    if (!st->has_head)
-        st->bwd.tp += cfg->regather_own_output ? 2.0 * gather : gather;
-}
-
-void cm_stage_cost(const struct cm_ctx *c, int stage, struct cm_stage *st)
-{
-    const struct cm_config *cfg = c->cfg;
-    const struct scenario *scn = c->scn;
-    const struct model *m = c->m;
-    int part = scn_model_part(scn, stage); /* DualPipe: stages s and pp+s are one part */
-    scn_stage_layers(scn, stage, &st->first_layer, &st->layers);
-    st->has_embedding = part == 0;
-    st->has_head = part == scn_model_parts(scn) - 1;
-    memset(&st->fwd, 0, sizeof st->fwd);
-    memset(&st->bwd, 0, sizeof st->bwd);
-    memset(&st->wgt, 0, sizeof st->wgt);
-    st->act_bytes_mb = 0;
-    st->deferred_wgt = 0;
-    struct layer_memo memo = {0};
-    for (int l = st->first_layer; l < st->first_layer + st->layers; l++)
-        add_layer(c, l, l - st->first_layer, l == st->first_layer && !st->has_embedding,
-                  cm_layer_is_narrow(c, l), &memo, st);
-    for (int kind = 0; c->layer_view && kind < CM_LAYER_VIEWS; kind++) /* views just taken */
-        if (c->layer_view[kind].layer >= st->first_layer && c->layer_view[kind].stage < 0)
-            c->layer_view[kind].stage = stage;
-    double t = cfg->tp, T = (double)cfg->micro_batch * cfg->seq / cfg->cp;
-    double Ts = scn->sp ? T / t : T;
-    if (st->has_embedding) { /* token + position lookup: write (and later read) Ts x h */
-        st->fwd.compute += cm_memory_s(c, 2.0 * ACT_BYTES * Ts * m->hidden);
-        cm_lookup_tp_comm(c, T, st);
-        add_shard_traffic(c, model_params_embedding(m) / t, 0.0, PARAM_BYTES, 1, 0.0, 0.0, st);
-    }
-    if (st->has_head) {
-        add_head(c, 1, st);
-        add_mtp(c, &memo, st);
-    }
-    add_p2p_gather(c, T, st);
 }

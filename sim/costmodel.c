@@ -1,7 +1,8 @@
 /* costmodel: from model + hardware + parallel layout to op times, links and memory.
  *
  * The rules, each stage's parameters, the optimizer and memory, and the assembly of the
- * engine's setup live here; op times are cm_work.c's, collectives cm_comm.c's.
+ * engine's setup live here; op times are cm_stage.c's (from cm_work.c's layers), collectives
+ * cm_comm.c's.
  * Activations and P2P tensors are 2 bytes per element (bf16/fp16; fp8 training keeps bf16
  * activations), gradients are kept and reduced in the parameters' 16-bit type unless
  * grad-reduce-fp32 (Megatron-Core's default; --accumulate-allreduce-grads-in-fp32 makes them
@@ -837,7 +838,7 @@ static int pipelined_fsdp2(const struct scenario *scn, const struct scn_sharding
 /* PyTorch FSDP (FSDP1: FlatParameter, as Composer and Accelerate wrap it) -- the fsdp key
  * without a framework that shards its own way (torchtitan's FSDP2, Megatron-FSDP) -- reducing
  * every micro-batch's gradients.  Its flat parameter's gradient is built from the views'
- * gradients and handled whole before the reduce-scatter (cm_work.c, add_shard_traffic). */
+ * gradients and handled whole before the reduce-scatter (cm_stage.c, add_shard_traffic). */
 static int flat_param_grads(const struct scenario *scn, const struct scn_sharding *sh,
                             int deferred)
 {
@@ -1389,7 +1390,7 @@ static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct 
     setup->rendezvous_p2p = setup->blocking_p2p && scn->framework == FW_DEEPSPEED;
     /* P2P: the [s/cp, b, h] activation; each TP rank sends only its 1/tp slice with sequence
      * parallelism (Megatron-Core) or the scatter-gather optimisation (Narayanan et al. 2021,
-     * sec. 4.1; the receiver then all-gathers it over TP: cm_work.c, add_p2p_gather). */
+     * sec. 4.1; the receiver then all-gathers it over TP: cm_stage.c, add_p2p_gather). */
     double T = (double)cm->cfg.micro_batch * cm->cfg.seq / cm->cfg.cp;
     int sliced = scn->sp || scn->p2p_scatter_gather;
     cm->p2p_bytes = ACT_BYTES * T * cm->model.hidden / (sliced ? cm->cfg.tp : 1);

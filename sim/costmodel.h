@@ -98,7 +98,7 @@ struct cm_config {
                                     and gather it again for the weight gradient */
     int async_tp_torch; /* overlapped TP is torch's async TP (torchtitan with overlap-tp-comm):
                            it leaves in line the backward reductions whose input sums several
-                           matmuls' gradients (cm_work.c, async_tp_inline_reductions) and the
+                           matmuls' gradients (cm_tp.c, async_tp_inline_reductions) and the
                            gathers row-wise Float8 quantizes before its matmuls */
     int separate_projections; /* torchtitan's Llama: Q, K and V, and a gated MLP's gate and
                                  up-projection, are linears of their own, where Megatron-Core
@@ -106,9 +106,9 @@ struct cm_config {
     int split_backward; /* the schedule runs weight gradients as ops of their own (W) */
     int regather_own_output; /* DeepSpeed's pipeline engine: a stage keeps 1/tp of its own
                                 output after the forward and all-gathers it back before the
-                                backward (cm_work.c, add_p2p_gather) */
+                                backward (cm_stage.c, add_p2p_gather) */
     int fsdp2; /* PyTorch FSDP2 (fully_shard, fully sharded) as torchtitan applies it: its copies
-                  around each unit's collectives and its clipping pass (cm_work.c) */
+                  around each unit's collectives and its clipping pass (cm_stage.c) */
     int flat_param_grads; /* PyTorch FSDP1's flat parameters (fsdp key, no framework that
                              shards its own way): each unit's gradients copied into one flat
                              gradient, cast and pre-divided before the reduce-scatter */
