@@ -1,0 +1,526 @@
+/* plan_cli: `stepsim plan` -- its command line, the ranked table, the CSV and the HTML report
+ * of a plan (the planner itself: plan.c). */
+#include "plan.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "cliutil.h"
+#include "outfile.h"
+#include "report_html.h"
+#include "step.h"
+#include "units.h"
+
+#define PLAN_MAX_SETS 256 /* --set options of one plan */
+
+static const char plan_usage[] =
+    "usage: stepsim plan SCENARIO.xml --gpus N [--top K] [--out FILE.csv] [-j N]\n"
+    "                    [--set KEY=VALUE]... [--schedules LIST] [--hbm-reserve SIZE]\n"
+    "                    [--exhaustive] [--fail-on-oom] [--report FILE.html]\n";
+
+/* ---- output ------------------------------------------------------------------------------ */
+
+#define GIB 1073741824.0
+
+/* --out's layout columns after dp: the scenario keys a config sets, by their names. */
+static const enum scn_key csv_layout_keys[] = {
+    SCN_TP, SCN_PP, SCN_VP, SCN_CP, SCN_EP, SCN_ETP, SCN_MICRO_BATCH, SCN_MICROBATCHES,
+    SCN_FIRST_STAGE_LAYERS, SCN_LAST_STAGE_LAYERS, SCN_SCHEDULE, SCN_ZERO,
+    SCN_RESHARD_AFTER_FORWARD, SCN_RECOMPUTE, SCN_RECOMPUTE_MODULES, SCN_OFFLOAD_OPTIMIZER,
+    SCN_OFFLOAD_ACTIVATIONS,
+};
+
+/* Short names of the recompute modules, for the table. */
+static void modules_short(int bits, char *buf, size_t len)
+{
+    /* in enum scn_recompute_module bit order */
+    static const char *const names[] = {"attn", "mlp", "moe", "act", "ln", "mla", "shexp", "op"};
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < (int)(sizeof names / sizeof names[0]) && used < len; i++)
+        if (bits & (1 << i))
+            used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? "," : "", names[i]);
+}
+
+static void layout_text(const struct plan_entry *e, char *buf, size_t len)
+{
+    const struct plan_config *c = &e->cfg;
+    char edge[32] = "", rc[64] = "", off[32] = "", zero[16];
+    if (c->edge_layers)
+        snprintf(edge, sizeof edge, " ends=%d", c->edge_layers);
+    if (c->recompute == RECOMPUTE_FULL)
+        snprintf(rc, sizeof rc, " rc:full");
+    else if (c->recompute == RECOMPUTE_SELECTIVE) {
+        char m[48];
+        modules_short(c->recompute_modules, m, sizeof m);
+        snprintf(rc, sizeof rc, " rc:%s", m);
+    }
+    if (c->offload)
+        snprintf(off, sizeof off, " off:%s%s%s", c->offload & PLAN_OFFLOAD_OPTIMIZER ? "opt" : "",
+                 c->offload == (PLAN_OFFLOAD_OPTIMIZER | PLAN_OFFLOAD_ACTIVATIONS) ? "+" : "",
+                 c->offload & PLAN_OFFLOAD_ACTIVATIONS ? "act" : "");
+    snprintf(zero, sizeof zero, "zero%d%s", c->zero, c->keep_gathered ? "k" : "");
+    snprintf(buf, len, "tp%d pp%d vp%d cp%d ep%d/%d dp%d mbs%d %s %s%s%s%s", c->tp, c->pp, c->vp,
+             c->cp, c->ep, c->etp, e->dp, c->micro_batch, c->schedule->name, zero, rc, off, edge);
+}
+
+static void write_entry_line(FILE *out, size_t rank, const struct plan_entry *e,
+                             const struct col_row *r)
+{
+    char lay[200];
+    layout_text(e, lay, sizeof lay);
+    if (r)
+        fprintf(out, "%-4zu %-70s %9.4f %11.0f %8.1f %6.2f%% %8.2f %6.1f%% %5.1f%% %6.1f%%\n",
+                rank, lay, r->step_time_s, r->tokens_per_s, r->tokens_per_s_per_gpu,
+                100 * r->mfu, r->memory_B / GIB, 100 * r->brk.bubble / r->step_time_s,
+                100 * (r->brk.tp + r->brk.cp + r->brk.ep + r->brk.pp + r->brk.dp + r->brk.host) /
+                    r->step_time_s,
+                100 * r->brk.recompute / r->step_time_s);
+    else
+        fprintf(out, "%-4zu %-70s %9s %11s %8s %7s %8.2f\n", rank, lay, "-", "-", "-", "-",
+                e->mem_bytes / GIB);
+}
+
+/* "N enumerated, ... ; T s wall": what the search did, for the table and the page. */
+static void config_counts(const struct plan_result *res, char *buf, size_t len)
+{
+    snprintf(buf, len,
+             "%zu enumerated, %zu rule-valid in %zu layouts, %zu built (%zu schedule orders), "
+             "%zu over HBM, %zu simulated, %zu pruned by the step-time bound; %.2f s wall",
+             res->enumerated, res->valid, res->nlayouts, res->built + res->nlayouts, res->orders,
+             res->oom, res->simulated, res->pruned, res->wall_s);
+}
+
+static int write_table(FILE *out, const struct scenario *base, const struct plan_opts *o,
+                       const struct plan_result *res)
+{
+    char names[160];
+    size_t used = 0;
+    names[0] = '\0';
+    for (int i = 0; res->schedules[i] && used < sizeof names; i++)
+        used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "",
+                                 res->schedules[i]->name);
+    char name[3 * sizeof base->name]; /* each invalid byte may become 3 */
+    utf8_clean(name, sizeof name, base->name);
+    /* The model and hardware as planned: the scenario's name need not say them, and --set
+     * hardware=... does not rename it. */
+    char model[3 * sizeof res->model], hw[3 * sizeof res->hardware];
+    utf8_clean(model, sizeof model, res->model);
+    utf8_clean(hw, sizeof hw, res->hardware);
+    fprintf(out,
+            "plan for %s (%s on %s): %d GPUs, global batch %d x seq %d, top %d by tokens/s\n",
+            name, model, hw, o->gpus, base->global_batch, base->seq, o->top);
+    fprintf(out, "framework %s%s; schedules %s; context parallelism %s\n", res->framework->name,
+            !res->framework_inferred          ? ""
+            : res->framework->id == FW_ANY ? " (inferred: no one framework offers all the "
+                                              "scenario uses)"
+                                            : " (inferred from the scenario; --set "
+                                              "framework=any widens it)",
+            names,
+            res->cp_comm < 0 ? "none" : scn_choice_name(SCN_CP_COMM_TYPE, res->cp_comm));
+    fprintf(out,
+            "HBM %.1f GiB per GPU less a %.1f GiB reserve (CUDA context, NCCL buffers, "
+            "fragmentation; --hbm-reserve SIZE): %.1f GiB usable\n\n",
+            res->hbm_bytes / GIB, (res->hbm_bytes - res->hbm_usable_bytes) / GIB,
+            res->hbm_usable_bytes / GIB);
+    fprintf(out, "%-4s %-70s %9s %11s %8s %7s %8s %7s %6s %7s\n", "#", "layout", "step_s",
+            "tokens/s", "tok/s/GPU", "MFU", "mem_GiB", "bubble", "comm", "recomp");
+    for (size_t t = 0; t < res->ntop; t++) {
+        const struct plan_entry *e = &res->entries[res->top[t]];
+        write_entry_line(out, t + 1, e, &res->rows[e->row]);
+    }
+    if (res->ntop == 0) {
+        fprintf(out, "no layout fits in %.1f GiB of usable HBM; the %zu needing least memory:\n",
+                res->hbm_usable_bytes / GIB, res->nnearest);
+        for (size_t t = 0; t < res->nnearest; t++)
+            write_entry_line(out, t + 1, &res->entries[res->nearest[t]], NULL);
+    }
+    fputs("\nbubble, comm (exposed TP+CP+EP+PP+DP and host offload) and recomp are shares of "
+          "the step time; mem is the peak over pipeline ranks; zeroN is the ZeRO stage (k: "
+          "parameters kept gathered), rc: recompute (selective modules: attn ln act mlp moe "
+          "mla shexp; op: torchtitan's per-op policy), off: offload (opt: optimizer, act: "
+          "activations); within 1% of each other the simpler layout comes first\n",
+          out);
+    char counts[320];
+    config_counts(res, counts, sizeof counts);
+    fprintf(out, "configs: %s\n", counts);
+    return ferror(out) ? -1 : 0;
+}
+
+static void write_csv_header(FILE *out)
+{
+    fputs("dp", out);
+    for (size_t k = 0; k < sizeof csv_layout_keys / sizeof csv_layout_keys[0]; k++)
+        fprintf(out, ",%s", scn_key_name(csv_layout_keys[k]));
+    col_write_header(out, 1);
+    fputs(",bound_s\n", out);
+}
+
+/* One config's row: its layout and knobs, the result columns, its bound. */
+static void write_csv_row(FILE *out, const struct plan_result *res, const struct plan_entry *e)
+{
+    static const char *const rc[] = {"none", "selective", "full"};
+    const struct plan_config *c = &e->cfg;
+    char modules[160] = "";
+    if (c->recompute == RECOMPUTE_SELECTIVE)
+        scn_flag_names(SCN_RECOMPUTE_MODULES, c->recompute_modules, modules, sizeof modules);
+    fprintf(out, "%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%s,%d,%s,%s,", e->dp, c->tp, c->pp, c->vp,
+            c->cp, c->ep, c->etp, c->micro_batch, e->microbatches, c->edge_layers,
+            c->edge_layers, c->schedule->name, c->zero,
+            c->zero == 3 && c->keep_gathered ? "false" : "true", rc[c->recompute]);
+    col_write_text(out, modules, 0);
+    fprintf(out, ",%d,%d", (c->offload & PLAN_OFFLOAD_OPTIMIZER) != 0,
+            (c->offload & PLAN_OFFLOAD_ACTIVATIONS) != 0);
+    struct col_row row;
+    if (e->state == PLAN_SIMULATED) {
+        row = res->rows[e->row];
+    } else {
+        col_row_init(&row, e->state == PLAN_OOM ? COL_OOM : COL_PRUNED);
+        row.memory_B = e->mem_bytes;
+        row.hbm_B = res->hbm_bytes;
+        row.hbm_usable_B = res->hbm_usable_bytes;
+    }
+    col_write_row(out, &row, 1);
+    fprintf(out, ",%.9g\n", simtime_to_s(e->bound));
+}
+
+/* --out: every valid config (those that broke a rule left out) in enumeration order. */
+static int write_csv(FILE *out, const void *user)
+{
+    const struct plan_result *res = user;
+    write_csv_header(out);
+    for (size_t i = 0; i < res->n; i++)
+        if (res->entries[i].built >= 0)
+            write_csv_row(out, res, &res->entries[i]);
+    return ferror(out) ? -1 : 0;
+}
+
+/* Rows of --report's table: the page stays small and quick to write, whatever the space (the
+ * listed configs and, unless --exhaustive, every simulated one fit in it; --out has all). */
+#define PLAN_REPORT_ROWS 2000
+
+/* The rows for --report's page, its first PLAN_REPORT_ROWS of: the listed configs in their
+ * order (the top K; when nothing fits, the nearest), then the other simulated configs, the
+ * pruned ones, those over HBM -- each group in enumeration order. */
+static int write_csv_ranked(FILE *out, const void *user)
+{
+    const struct plan_result *res = user;
+    unsigned char *listed = mem_calloc(res->n ? res->n : 1, 1);
+    if (!listed)
+        return -1;
+    write_csv_header(out);
+    const size_t *first = res->ntop ? res->top : res->nearest;
+    size_t nfirst = res->ntop ? res->ntop : res->nnearest, rows = 0;
+    for (size_t t = 0; t < nfirst && rows < PLAN_REPORT_ROWS; t++, rows++) {
+        write_csv_row(out, res, &res->entries[first[t]]);
+        listed[first[t]] = 1;
+    }
+    static const enum plan_state order[] = {PLAN_SIMULATED, PLAN_PRUNED, PLAN_OOM};
+    for (size_t k = 0; k < sizeof order / sizeof order[0]; k++)
+        for (size_t i = 0; i < res->n && rows < PLAN_REPORT_ROWS; i++)
+            if (!listed[i] && res->entries[i].built >= 0 && res->entries[i].state == order[k]) {
+                write_csv_row(out, res, &res->entries[i]);
+                rows++;
+            }
+    mem_free(listed);
+    return ferror(out) ? -1 : 0;
+}
+
+/* --report FILE.html: the valid configs as a table, the listed ones first, the first
+ * PLAN_REPORT_ROWS of them. */
+static enum sim_status plan_report(struct outfile *of, const char *scenario_file,
+                                   const struct scenario *base, const struct plan_opts *o,
+                                   const struct plan_result *res, struct sim_error *err)
+{
+    char budget[160], counts[320], hbm[160];
+    snprintf(budget, sizeof budget, "%d GPUs, global batch %d x seq %d, top %d by tokens/s",
+             o->gpus, base->global_batch, base->seq, o->top);
+    snprintf(hbm, sizeof hbm, "%.1f GiB per GPU less a %.1f GiB reserve: %.1f GiB usable",
+             res->hbm_bytes / GIB, (res->hbm_bytes - res->hbm_usable_bytes) / GIB,
+             res->hbm_usable_bytes / GIB);
+    config_counts(res, counts, sizeof counts);
+    long valid = 0;
+    for (size_t i = 0; i < res->n; i++)
+        valid += res->entries[i].built >= 0;
+    char as_run[160];
+    snprintf(as_run, sizeof as_run, "%s on %s", res->model, res->hardware);
+    const struct html_fact facts[] = {{"scenario file", scenario_file},
+                                      {"as run", as_run},
+                                      {"budget", budget},
+                                      {"framework", res->framework->name},
+                                      {"context parallelism",
+                                       res->cp_comm < 0
+                                           ? "none"
+                                           : scn_choice_name(SCN_CP_COMM_TYPE, res->cp_comm)},
+                                      {"HBM", hbm},
+                                      {"configs", counts}};
+    struct report_html_table page = {
+        "plan",
+        base->name,
+        facts,
+        sizeof facts / sizeof facts[0],
+        write_csv_ranked,
+        res,
+        NULL,
+        0,
+        "One row per valid config: first the listed ones in the plan's order (the top K, each "
+        "layout by its simplest config within 1% of its fastest, simpler first within 1%; when "
+        "nothing fits, the configs needing least memory), then the other <em>ok</em> "
+        "(simulated) ones, the <em>pruned</em> ones (not simulated: their lower bound on the "
+        "step time, bound_s, showed they could not change the list) and the <em>oom</em> ones "
+        "(over the usable HBM, not simulated) -- the first 2000 rows.  The columns are those "
+        "of <code>--out</code>, defined in <code>stepsim plan --help</code> and the README's "
+        "result columns.",
+        valid};
+    return outfile_write(of, report_html_table_fn, &page, err);
+}
+
+/* ---- command line ------------------------------------------------------------------------ */
+
+static int usage_error(FILE *errout, const char *what, const char *value)
+{
+    return cli_bad_usage(errout, "stepsim plan --help", "plan: %s%s%s%s", what, value ? " '" : "",
+                         value ? value : "", value ? "'" : "");
+}
+
+static int parse_int_opt(const char *v, long min, long max, int *out)
+{
+    long x;
+    char why[128];
+    if (units_parse_int(v, min, max, &x, why, sizeof why) != 0)
+        return -1;
+    *out = (int)x;
+    return 0;
+}
+
+/* --schedules a,b,c: names of the schedule registry, each once. */
+static int parse_schedules(const char *v, const struct sched_type **out, FILE *errout)
+{
+    char list[256], *save = NULL;
+    int n = 0;
+    if (strlen(v) >= sizeof list)
+        return usage_error(errout, "--schedules: list too long", NULL);
+    snprintf(list, sizeof list, "%s", v);
+    for (char *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+        const struct sched_type *t = sched_find(w);
+        if (!t)
+            return cli_bad_usage(errout, "stepsim plan --help",
+                                 "plan: --schedules: unknown schedule '%s' (known: %s)", w,
+                                 sched_names());
+        for (int i = 0; i < n; i++)
+            if (out[i] == t)
+                return usage_error(errout, "--schedules: schedule named twice:", w);
+        if (n == FW_MAX_SCHEDULES - 1)
+            return usage_error(errout, "--schedules: too many schedules", NULL);
+        out[n++] = t;
+    }
+    if (n == 0)
+        return usage_error(errout, "--schedules needs a list of schedules", NULL);
+    out[n] = NULL;
+    return 0;
+}
+
+static void write_help(FILE *out)
+{
+    fputs(plan_usage, out);
+    fputs("\nEnumerates tp, pp (uneven end stages when layers need them), vp, cp, ep/etp,\n"
+          "micro-batch and schedule for N GPUs and the scenario's global batch, and for each\n"
+          "layout the memory knobs its framework offers: ZeRO stage / FSDP, selective or full\n"
+          "recompute, optimizer and activation offload (with a host link); drops configs that\n"
+          "break a rule or do not fit in the usable HBM; simulates the rest in order of a lower\n"
+          "bound on the step time, only those that can still change the list.\n"
+          "Each layout is listed by its simplest config within 1% of its fastest, and layouts\n"
+          "within 1% of each other simpler first -- simpler: fewer parallel dimensions,\n"
+          "smaller tp, smaller vp, less recompute, less offload, less sharding, a standard\n"
+          "schedule, even stages (compared in that order).  ZeRO-3 is FSDP's full-shard,\n"
+          "ZeRO-3 keeping parameters gathered (zero3k) its shard-grad-op.\n"
+          "\n"
+          "  --gpus N           the GPU budget (world size)\n"
+          "  --top K            configs to list (default 5)\n"
+          "  --schedules LIST   schedules to consider, comma-separated (default: the\n"
+          "                     framework's, GPipe left out); with a framework the scenario\n"
+          "                     names, each must be one it offers\n"
+          "  --hbm-reserve SIZE HBM per GPU the step cannot use (CUDA context, NCCL buffers,\n"
+          "                     fragmentation; the hardware file's hbm-reserve, 3 GiB for the\n"
+          "                     shipped ones): the same as --set hw.hbm-reserve=SIZE\n"
+          "  --set KEY=VALUE    a scenario value, e.g. framework=torchtitan (the framework's\n"
+          "                     offers are explored; auto, the default, infers it: the first\n"
+          "                     of megatron-core, torchtitan, deepseek, deepspeed\n"
+          "                     offering all the scenario uses)\n"
+          "  --out FILE.csv     every valid config: the layout and knobs (dp, then scenario\n"
+          "                     key names), the result columns below, bound_s\n"
+          "  --report FILE.html the same rows as one self-contained HTML page (loads\n"
+          "                     nothing): the listed configs first, then the other\n"
+          "                     simulated, the pruned and the out-of-memory ones; a click on\n"
+          "                     a column header sorts by it\n"
+          "  -j N               threads (the result does not depend on N)\n"
+          "  --exhaustive       simulate every config that fits (checks the pruning)\n"
+          "  --fail-on-oom      exit 2 when no layout fits (after printing the nearest)\n"
+          "\n"
+          "The work grows with the micro-batches per step (each schedule order is built once\n"
+          "for every layout running it): --set max-ops=N bounds the ops (and the memory) of\n"
+          "each config checked or simulated.\n"
+          "\n"
+          "CSV result columns (the same names as sweep's):\n",
+          out);
+    col_write_doc(out, 2, 1);
+    fputs("  bound_s               the step-time lower bound the search ordered by\n"
+          "\nexit status: 0 ok (also when nothing fits), 1 simulation or I/O failure, 2 bad\n"
+          "input (with --fail-on-oom also: no layout fits)\n",
+          out);
+}
+
+struct plan_cli {
+    const char *path, *csv, *reserve, *report;
+    const char *sets[PLAN_MAX_SETS];
+    int nsets, fail_on_oom, help;
+    struct plan_opts o;
+};
+
+static int parse_plan(int argc, char **argv, struct plan_cli *p, FILE *errout)
+{
+    memset(p, 0, sizeof *p);
+    p->o.top = 5;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i], *v;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            p->help = 1;
+            return 0;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--gpus"))) {
+            if (parse_int_opt(v, 1, 1L << 24, &p->o.gpus) != 0)
+                return usage_error(errout, "--gpus: expected a GPU count, got", v);
+        } else if ((v = cli_opt_value(argc, argv, &i, "--top"))) {
+            if (parse_int_opt(v, 1, 10000, &p->o.top) != 0)
+                return usage_error(errout, "--top: expected a count from 1 to 10000, got", v);
+        } else if ((v = cli_opt_value(argc, argv, &i, "--out"))) {
+            if (!*v)
+                return usage_error(errout, "--out needs a file name", NULL);
+            p->csv = v;
+        } else if ((v = cli_opt_value(argc, argv, &i, "-j"))) {
+            if (parse_int_opt(v, 0, 1024, &p->o.jobs) != 0)
+                return usage_error(errout, "-j: expected a thread count from 0 to 1024, got", v);
+        } else if ((v = cli_opt_value(argc, argv, &i, "--set"))) {
+            if (!*v)
+                return usage_error(errout, "--set needs KEY=VALUE", NULL);
+            if (p->nsets == PLAN_MAX_SETS)
+                return usage_error(errout, "too many --set options", NULL);
+            p->sets[p->nsets++] = v;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--schedules"))) {
+            int rc = parse_schedules(v, p->o.schedules, errout);
+            if (rc != 0)
+                return rc;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--hbm-reserve"))) {
+            if (!*v)
+                return usage_error(errout, "--hbm-reserve needs a size, e.g. 3GiB", NULL);
+            p->reserve = v;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--report"))) {
+            if (!*v)
+                return usage_error(errout, "--report needs a file name", NULL);
+            p->report = v;
+        } else if (strcmp(a, "--exhaustive") == 0) {
+            p->o.exhaustive = 1;
+        } else if (strcmp(a, "--fail-on-oom") == 0) {
+            p->fail_on_oom = 1;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            return usage_error(errout, "unknown option", a);
+        } else if (!p->path) {
+            p->path = a;
+        } else {
+            return usage_error(errout, "unexpected argument (one scenario per plan)", a);
+        }
+    }
+    if (p->help)
+        return 0;
+    if (!p->path)
+        return usage_error(errout, "needs a scenario file", NULL);
+    if (p->o.gpus == 0)
+        return usage_error(errout, "needs --gpus N (the GPU budget)", NULL);
+    return 0;
+}
+
+/* Every output of the plan, named before the search runs (outfile.h): NULL where not asked
+ * for. */
+struct plan_outputs {
+    struct outset *set;
+    struct outfile *csv, *report;
+};
+
+static enum sim_status plan_outputs(const struct plan_cli *p, const struct scenario *scn,
+                                    struct plan_outputs *po, struct sim_error *err)
+{
+    po->set = outset_create();
+    if (!po->set)
+        return err_set(err, SIM_EFAIL, NULL, 0, "out of memory");
+    enum sim_status st = cli_add_inputs(po->set, scn, err);
+    if (st == SIM_OK && p->csv)
+        st = outset_add(po->set, "--out", p->csv, &po->csv, err);
+    if (st == SIM_OK && p->report)
+        st = outset_add(po->set, "--report", p->report, &po->report, err);
+    return st;
+}
+
+/* The files to their temp files, all into place together, then the table to stdout. */
+static enum sim_status write_outputs(const struct plan_cli *p, const struct plan_outputs *po,
+                                     const struct scenario *scn, const struct plan_result *res,
+                                     FILE *out, struct sim_error *err)
+{
+    enum sim_status st = SIM_OK;
+    if (po->csv)
+        st = outfile_write(po->csv, write_csv, res, err);
+    if (st == SIM_OK && po->report)
+        st = plan_report(po->report, p->path, scn, &p->o, res, err);
+    if (st == SIM_OK)
+        st = outset_commit(po->set, err);
+    if (st == SIM_OK && (write_table(out, scn, &p->o, res) != 0 || fflush(out) != 0))
+        st = err_set(err, SIM_EFAIL, NULL, 0, "cannot write the plan to stdout");
+    return st;
+}
+
+int plan_main(int argc, char **argv, FILE *out, FILE *errout)
+{
+    struct plan_cli p;
+    int rc = parse_plan(argc, argv, &p, errout);
+    if (rc != 0)
+        return rc;
+    if (p.help) {
+        write_help(out);
+        return 0;
+    }
+    struct scenario scn;
+    struct sim_error err;
+    struct plan_result res;
+    struct plan_outputs po = {0};
+    int planned = 0;
+    err_clear(&err);
+    scn_defaults(&scn);
+    enum sim_status st = scn_load(&scn, p.path, &err);
+    for (int i = 0; i < p.nsets && st == SIM_OK; i++)
+        st = scn_set_arg(&scn, p.sets[i], &err);
+    /* --hbm-reserve is --set hw.hbm-reserve: one mechanism, the later one wins */
+    if (st == SIM_OK && p.reserve)
+        st = scn_set_option(&scn, "--hbm-reserve", "hw.hbm-reserve", p.reserve, &err);
+    if (st == SIM_OK && !scn_is_modelled(&scn))
+        st = err_set(&err, SIM_EINPUT, p.path, 0,
+                     "plan needs a modelled scenario (model= and hardware=); this one gives "
+                     "explicit costs");
+    /* --out and --report are checked (outfile.h) before the search runs, replaced at the end */
+    if (st == SIM_OK)
+        st = plan_outputs(&p, &scn, &po, &err);
+    if (st == SIM_OK)
+        planned = (st = plan_run(&scn, &p.o, &res, &err)) == SIM_OK;
+    if (st == SIM_OK)
+        st = write_outputs(&p, &po, &scn, &res, out, &err);
+    if (st == SIM_OK && p.fail_on_oom && res.ntop == 0) {
+        double least = res.nnearest ? res.entries[res.nearest[0]].mem_bytes : NAN;
+        st = err_set(&err, SIM_EINPUT, p.path, 0,
+                     "no layout of the model on gpus=%d fits in %.1f GiB of usable HBM (the "
+                     "nearest needs %.1f GiB) (--fail-on-oom)",
+                     p.o.gpus, res.hbm_usable_bytes / GIB, least / GIB);
+    }
+    if (planned)
+        plan_result_release(&res);
+    outset_destroy(po.set);
+    return st == SIM_OK ? 0 : cli_fail(errout, &err);
+}
