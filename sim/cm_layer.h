@@ -49,6 +49,8 @@ struct kernel_counts {
     double fwd, bwd, wgt;
 };
 
+/* One layer's cost on one GPU for one micro-batch: seconds of each part of its work, each
+ * pass's communication before any overlap, its kept activations and its kernel launches. */
 struct layer_cost {
     double gemm_fwd;           /* forward matmul time (also the weight-gradient time) */
     double mla_up;             /* of which MLA's up-projections */
