@@ -126,6 +126,14 @@ void cm_shard_comm(const struct cm_ctx *c, double dense, double expert, double p
  * (dense, TP-sharded) and routed experts (EP x ETP-sharded). */
 void cm_layer_params(const struct cm_ctx *c, int layer, double *dense, double *expert);
 
+/* ---- cm_rules.c: the configuration rules ---- */
+
+/* Check the scenario against the model, hardware and framework (file:line errors naming the
+ * keys), complete what follows from the rest, and resolve the settings into *cfg. */
+enum sim_status cm_check_rules(struct scenario *scn, const struct model *m,
+                               const struct hardware *hw, struct cm_config *cfg,
+                               struct sim_error *err);
+
 /* ---- cm_work.c: the time of work (one layer's: cm_layer.h) ---- */
 
 /* HBM-bound time of moving `bytes`. */

@@ -1,0 +1,754 @@
+/* cm_rules: the configuration rules a scenario must keep before it is costed -- what the
+ * model, the hardware, the framework and the layout allow together -- and the settings they
+ * resolve into struct cm_config (see cm_check_rules in cm_internal.h). */
+#include <string.h>
+
+#include "cm_internal.h"
+#include "derive.h"
+#include "framework.h"
+#include "pplayout.h"
+
+/* ---- configuration rules ---------------------------------------------------------------- */
+
+static const enum scn_key explicit_keys[] = {
+    SCN_FORWARD,   SCN_BACKWARD_INPUT, SCN_BACKWARD_WEIGHT, SCN_ACTIVATION,
+    SCN_OPTIMIZER, SCN_LINK_LATENCY,   SCN_LINK_BANDWIDTH};
+
+int cm_model_recompute_modules(const struct model *m)
+{
+    /* a hybrid model has what its pattern names: attention '*', dense MLPs '-' */
+    int hybrid = m->pattern[0] != '\0';
+    int attention = !hybrid || strchr(m->pattern, '*') != NULL;
+    int dense_layers = hybrid ? strchr(m->pattern, '-') != NULL
+                              : m->experts == 0 || m->dense_layers > 0 || m->moe_every > 1;
+    /* torchtitan's per-op policy is modelled for the layer it counts matmuls in: Q, K, V, the
+     * projection and a dense MLP */
+    int op = !hybrid && m->experts == 0 && m->kv_lora_rank == 0;
+    return (attention ? RC_CORE_ATTN : 0) | RC_LAYERNORM | (dense_layers ? RC_MLP : 0) |
+           (m->experts ? RC_MOE | RC_MOE_ACT : 0) | (m->kv_lora_rank ? RC_MLA_UP_PROJ : 0) |
+           (m->shared_experts ? RC_SHARED_EXPERTS : 0) | (op ? RC_OP : 0);
+}
+
+/* bf16 edge layers (Megatron-Core's first_last_layers_bf16; megatron/core/transformer/
+ * transformer_config.py checks them): only in fp8 / nvfp4 training, not with delayed scaling,
+ * and at most one pipeline stage's layers at each end. */
+static enum sim_status check_bf16_edge_layers(const struct scenario *scn, const struct model *m,
+                                              struct sim_error *err)
+{
+    static const enum scn_key keys[] = {SCN_BF16_FIRST_LAYERS, SCN_BF16_LAST_LAYERS};
+    for (int i = 0; i < 2; i++) {
+        int n = keys[i] == SCN_BF16_FIRST_LAYERS ? scn->bf16_first_layers : scn->bf16_last_layers;
+        int per_stage = m->layers / (scn->pp > 0 ? scn->pp : 1);
+        if (!scn_given(scn, keys[i]))
+            continue;
+        if (!cm_narrow_gemms(scn))
+            return scn_rule_error(scn, scn_culprit(scn, keys[i], SCN_DTYPE), err,
+                                  "%s applies to dtype=fp8 or nvfp4", scn_key_name(keys[i]));
+        if (n > 0 && scn->dtype == DT_FP8 && scn->fp8_recipe == FP8_DELAYED)
+            return scn_rule_error(scn, scn_culprit(scn, keys[i], SCN_FP8_RECIPE), err,
+                                  "%s=%d: delayed scaling keeps no layers in bf16 "
+                                  "(Megatron-Core refuses it; use fp8-recipe current, blockwise "
+                                  "or mxfp8)",
+                                  scn_key_name(keys[i]), n);
+        if (n > per_stage)
+            return scn_rule_error(scn, scn_culprit(scn, keys[i], SCN_PP), err,
+                                  "%s=%d exceeds the %d layers of one pipeline stage "
+                                  "(Megatron-Core's bound)",
+                                  scn_key_name(keys[i]), n, per_stage);
+    }
+    return SIM_OK;
+}
+
+/* fp8 attention's rates for the scenario: the hardware's MXFP8 pair under the mxfp8 recipe,
+ * else its per-tensor pair (delayed, current and blockwise scaling hand attention per-tensor
+ * scaled fp8); 1 and 1 without fp8-attention. */
+static struct hw_fp8_attention fp8_attention_rates(const struct scenario *scn,
+                                                   const struct hardware *hw)
+{
+    struct hw_fp8_attention off = {1.0, 1.0};
+    if (!scn->fp8_attention)
+        return off;
+    return scn->fp8_recipe == FP8_MXFP8 ? hw->gpu.mxfp8_attn : hw->gpu.fp8_attn;
+}
+
+/* The flash-attention backward's rate over its forward's for this model on this GPU: latent
+ * attention's own figure where the file gives one, else the GPU's. */
+static double attention_bwd_ratio(const struct model *m, const struct hardware *hw)
+{
+    if (m->kv_lora_rank > 0 && hw->gpu.mla_attn_bwd_ratio > 0.0)
+        return hw->gpu.mla_attn_bwd_ratio;
+    return hw->gpu.attn_bwd_ratio;
+}
+
+/* The modules CUDA graphs capture (struct cm_config's graph_scope). */
+static int graph_scope(const struct scenario *scn)
+{
+    switch (scn->cuda_graphs) {
+    case CUDA_GRAPHS_FULL_ITERATION:
+        return GS_ATTN | GS_MLP | GS_MOE | GS_MOE_ROUTER | GS_MOE_PREPROCESS | GS_MAMBA;
+    case CUDA_GRAPHS_MODULES:
+        return scn->cuda_graph_scope;
+    default:
+        return 0;
+    }
+}
+
+/* CUDA graphs replay fixed shapes: a dropless MoE's experts get token counts only the GPU
+ * knows, so a graph holding them needs grouped GEMMs that read their sizes on the device
+ * (Megatron-Bridge's MoE guide: full graphs take drop-and-pad MoE or device-initiated grouped
+ * GEMMs); a scope names modules the model has. */
+static enum sim_status check_cuda_graphs(const struct scenario *scn, const struct model *m,
+                                         struct sim_error *err)
+{
+    int scope = graph_scope(scn);
+    if (scn_given(scn, SCN_CUDA_GRAPH_SCOPE) && scn->cuda_graphs != CUDA_GRAPHS_MODULES)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_CUDA_GRAPH_SCOPE, SCN_CUDA_GRAPHS), err,
+                              "cuda-graph-scope applies to cuda-graphs=modules");
+    if (scn->cuda_graphs == CUDA_GRAPHS_MODULES && m->experts == 0 &&
+        (scope & (GS_MOE | GS_MOE_ROUTER | GS_MOE_PREPROCESS)))
+        return scn_rule_error(scn, SCN_CUDA_GRAPH_SCOPE, err,
+                              "cuda-graph-scope names MoE modules; %s has no experts", m->name);
+    if (scn->cuda_graphs == CUDA_GRAPHS_MODULES && (scope & GS_MAMBA) &&
+        model_mamba_layers(m) == 0)
+        return scn_rule_error(scn, SCN_CUDA_GRAPH_SCOPE, err,
+                              "cuda-graph-scope names mamba; %s has no Mamba layers", m->name);
+    if (m->experts > 0 && (scope & GS_MOE) && !scn->moe_fused_grouped_mlp)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_CUDA_GRAPHS, SCN_MOE_FUSED_GROUPED_MLP),
+                              err,
+                              "a CUDA graph of %s's experts needs grouped GEMMs that read the "
+                              "token counts on the GPU (moe-fused-grouped-mlp=true)",
+                              m->name);
+    return SIM_OK;
+}
+
+/* fp8-recipe=rowwise is torchao's Float8Linear with row-wise scales: its weights are gathered
+ * in 16 bits (torchtitan's float8 converter asserts enable_fsdp_float8_all_gather off with a
+ * recipe name, components/quantization/float8.py at 820504e), and it converts nn.Linear
+ * modules only, which routed experts are not (stepsim models no 16-bit experts in an fp8 run
+ * of that kind). */
+static enum sim_status check_rowwise(const struct scenario *scn, const struct model *m,
+                                     struct sim_error *err)
+{
+    if (scn->dtype != DT_FP8 || scn->fp8_recipe != FP8_ROWWISE)
+        return SIM_OK;
+    if (scn->quantized_params)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_QUANTIZED_PARAMS, SCN_FP8_RECIPE), err,
+                              "fp8-recipe=rowwise gathers weights in 16 bits (torchao's float8 "
+                              "all-gather is tensor-wise only): quantized-params must be false");
+    if (m->experts > 0)
+        return scn_rule_error(scn, SCN_FP8_RECIPE, err,
+                              "fp8-recipe=rowwise (torchao's Float8Linear) is not modelled for "
+                              "%s's routed experts", m->name);
+    return SIM_OK;
+}
+
+/* moe-fused-grouped-mlp: Transformer Engine's fused grouped MLP runs cuDNN's sm100 grouped
+ * GEMM kernels with MXFP8 or NVFP4 quantization in their epilogues (transformer_engine/
+ * pytorch/ops/fused/grouped_mlp.py, grouped_gemm_glu_wrapper_sm100): block-scaled narrow
+ * training on a Blackwell GPU, which the hardware file marks by its fp8 GEMMs taking any
+ * layout.  Megatron-Core uses it for experts without tensor parallelism whose activation it
+ * fuses: SwiGLU or squared ReLU (moe/experts.py, _is_fused_impl_supported, at d98e8a6). */
+static enum sim_status check_fused_grouped_mlp(const struct scenario *scn, const struct model *m,
+                                               const struct hardware *hw, struct sim_error *err)
+{
+    if (scn->etp > 1)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_MOE_FUSED_GROUPED_MLP, SCN_ETP), err,
+                              "moe-fused-grouped-mlp: Megatron-Core fuses experts without "
+                              "tensor parallelism only (etp=%d)",
+                              scn->etp);
+    if (m->act == ACT_GELU)
+        return scn_rule_error(scn, SCN_MOE_FUSED_GROUPED_MLP, err,
+                              "moe-fused-grouped-mlp fuses SwiGLU or squared ReLU, not %s's GELU",
+                              m->name);
+    int block_scaled = scn->dtype == DT_NVFP4 ||
+                       (scn->dtype == DT_FP8 && scn->fp8_recipe == FP8_MXFP8);
+    if (!block_scaled)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_MOE_FUSED_GROUPED_MLP, SCN_DTYPE), err,
+                              "moe-fused-grouped-mlp quantizes in MXFP8 or NVFP4: it needs "
+                              "dtype=fp8 with fp8-recipe=mxfp8, or dtype=nvfp4");
+    if (!hw->gpu.fp8_any_layout)
+        return scn_rule_error(scn, SCN_MOE_FUSED_GROUPED_MLP, err,
+                              "moe-fused-grouped-mlp runs Blackwell's (sm100) kernels; %s is "
+                              "not one (its file gives no fp8-gemm-layouts=\"any\")",
+                              hw->gpu.name);
+    return SIM_OK;
+}
+
+/* The linear modules `m` has (enum scn_linear_module bits), as Megatron-Core names them:
+ * linear_qkv only outside latent attention (MLA's projections are named otherwise). */
+static int model_linear_modules(const struct model *m)
+{
+    int mods = 0, dense = 0, attention = 0, mamba = 0;
+    for (int l = 0; l < m->layers; l++) {
+        enum layer_mixer mix = model_layer_mixer(m, l);
+        attention |= mix == MIXER_ATTENTION;
+        mamba |= mix == MIXER_MAMBA;
+        dense |= model_layer_mlp(m, l) == MLP_DENSE;
+    }
+    if (attention)
+        mods |= (m->kv_lora_rank > 0 ? 0 : LM_ATTN_QKV) | LM_ATTN_PROJ;
+    if (mamba)
+        mods |= LM_MAMBA_IN | LM_MAMBA_OUT;
+    if (dense)
+        mods |= LM_MLP;
+    if (m->experts > 0)
+        mods |= LM_EXPERTS | (m->shared_experts > 0 ? LM_SHARED_EXPERTS : 0) |
+                (m->moe_latent > 0 ? LM_LATENT_PROJ : 0);
+    if (m->mtp_layers > 0)
+        mods |= LM_MTP;
+    return mods;
+}
+
+/* bf16-modules / mxfp8-modules (Megatron-Core's per-module quant_recipe: a matched module runs
+ * under its own Transformer Engine recipe, or none, whatever the run's is --
+ * megatron/core/extensions/transformer_engine.py, _get_fp8_autocast_for_quant_recipe, at
+ * 2edffadb5): only in a narrow run, MXFP8 inside an NVFP4 one, on modules the model has, one
+ * precision a module. */
+static enum sim_status check_module_precision(const struct scenario *scn, const struct model *m,
+                                              const struct hardware *hw, struct sim_error *err)
+{
+    if (scn->bf16_modules && !cm_narrow_gemms(scn))
+        return scn_rule_error(scn, scn_culprit(scn, SCN_BF16_MODULES, SCN_DTYPE), err,
+                              "bf16-modules applies to dtype=fp8 or nvfp4");
+    if (scn->mxfp8_modules && scn->dtype != DT_NVFP4)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_MXFP8_MODULES, SCN_DTYPE), err,
+                              "mxfp8-modules applies to dtype=nvfp4 (an fp8 run names its "
+                              "recipe with fp8-recipe)");
+    if (scn->mxfp8_modules && !(hw->gpu.peak_flops[DT_FP8] > 0 && hw->gpu.fp8_any_layout))
+        return scn_rule_error(scn, SCN_MXFP8_MODULES, err,
+                              "mxfp8-modules: MXFP8 GEMMs run on Blackwell (sm100); %s is not "
+                              "one (its file gives no fp8-gemm-layouts=\"any\")",
+                              hw->gpu.name);
+    int both = scn->bf16_modules & scn->mxfp8_modules;
+    int absent = (scn->bf16_modules | scn->mxfp8_modules) & ~model_linear_modules(m);
+    char names[160];
+    if (both) {
+        scn_flag_names(SCN_BF16_MODULES, both, names, sizeof names);
+        return scn_rule_error(scn, SCN_MXFP8_MODULES, err,
+                              "%s named in both bf16-modules and mxfp8-modules", names);
+    }
+    if (absent) {
+        enum scn_key k = scn->bf16_modules & absent ? SCN_BF16_MODULES : SCN_MXFP8_MODULES;
+        scn_flag_names(k, absent, names, sizeof names);
+        return scn_rule_error(scn, k, err, "%s names %s, which %s has not%s", scn_key_name(k),
+                              names, m->name,
+                              (absent & LM_ATTN_QKV) && m->kv_lora_rank > 0
+                                  ? " (latent attention has no linear_qkv)"
+                                  : "");
+    }
+    if (scn->mxfp8_modules & LM_MTP)
+        return scn_rule_error(scn, SCN_MXFP8_MODULES, err,
+                              "mxfp8-modules=mtp: an MXFP8 MTP module inside an NVFP4 run is "
+                              "not modelled (bf16-modules=mtp is)");
+    if ((scn->bf16_modules & LM_EXPERTS) && scn->moe_fused_grouped_mlp)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_BF16_MODULES, SCN_MOE_FUSED_GROUPED_MLP),
+                              err,
+                              "bf16-modules=experts: the fused grouped MLP quantizes its "
+                              "experts (moe-fused-grouped-mlp=false to keep them bf16)");
+    return SIM_OK;
+}
+
+/* fp8-attention: Transformer Engine runs fp8 dot-product attention inside fp8 training only,
+ * with its fused (flash) attention; the GPU's file must say how fast it runs. */
+static enum sim_status check_fp8_attention(const struct scenario *scn, const struct hardware *hw,
+                                           struct sim_error *err)
+{
+    if (scn->dtype != DT_FP8)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_FP8_ATTENTION, SCN_DTYPE), err,
+                              "fp8-attention applies to dtype=fp8");
+    if (scn->attention != ATTENTION_FLASH)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_FP8_ATTENTION, SCN_ATTENTION), err,
+                              "fp8-attention applies to attention=flash");
+    if (scn->attention_kernel != ATTN_KERNEL_BEST)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_FP8_ATTENTION, SCN_ATTENTION_KERNEL), err,
+                              "fp8-attention runs Transformer Engine's fused attention, not "
+                              "attention-kernel=fa2");
+    int mx = scn->fp8_recipe == FP8_MXFP8;
+    if (!(fp8_attention_rates(scn, hw).fwd > 0.0))
+        return scn_rule_error(scn, scn_culprit(scn, SCN_FP8_ATTENTION, SCN_FP8_RECIPE), err,
+                              "fp8-attention: %s gives no %s attention rate (gpu %s)",
+                              hw->gpu.name, mx ? "MXFP8" : "fp8",
+                              mx ? "mxfp8-attention-gain" : "fp8-attention-gain");
+    return SIM_OK;
+}
+
+/* The MoE keys: meaningless without experts; Megatron-Core's rules for the shared experts'
+ * overlap (transformer_config.py, NVIDIA/Megatron-LM d98e8a6): shared experts to overlap, the
+ * alltoall or flex dispatcher, and not with the EP overlap of paired micro-batches. */
+static enum sim_status check_moe_keys(const struct scenario *scn, const struct model *m,
+                                      struct sim_error *err)
+{
+    static const enum scn_key moe_keys[] = {SCN_MOE_DISPATCHER, SCN_OVERLAP_EP_COMM,
+                                            SCN_MOE_IMBALANCE, SCN_MOE_SHARED_EXPERT_OVERLAP,
+                                            SCN_DEEPEP_SMS, SCN_MOE_ROUTER_DTYPE,
+                                            SCN_MOE_ROUTER_FUSION, SCN_MOE_FUSED_GROUPED_MLP};
+    for (size_t i = 0; m->experts == 0 && i < sizeof moe_keys / sizeof moe_keys[0]; i++)
+        if (scn_given(scn, moe_keys[i]))
+            return scn_rule_error(scn, moe_keys[i], err,
+                                  "%s applies to MoE models; %s has no experts",
+                                  scn_key_name(moe_keys[i]), m->name);
+    if (scn_given(scn, SCN_MLA_DOWN_PROJ) && m->kv_lora_rank <= 0)
+        return scn_rule_error(scn, SCN_MLA_DOWN_PROJ, err,
+                              "mla-down-proj applies to MLA models; %s has none", m->name);
+    if (scn_given(scn, SCN_DEEPEP_SMS) && scn->moe_dispatcher != DISPATCH_DEEPEP)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_DEEPEP_SMS, SCN_MOE_DISPATCHER), err,
+                              "deepep-sms applies to moe-dispatcher=deepep");
+    if (!scn->moe_shared_expert_overlap)
+        return SIM_OK;
+    if (m->moe_latent > 0) /* moe_layer.py raises it for training */
+        return scn_rule_error(scn, SCN_MOE_SHARED_EXPERT_OVERLAP, err,
+                              "moe-shared-expert-overlap: Megatron-Core does not overlap the "
+                              "shared experts of a LatentMoE model (%s) in training",
+                              m->name);
+    if (m->shared_experts == 0)
+        return scn_rule_error(scn, SCN_MOE_SHARED_EXPERT_OVERLAP, err,
+                              "moe-shared-expert-overlap applies to models with shared "
+                              "experts; %s has none",
+                              m->name);
+    if (scn->moe_dispatcher == DISPATCH_ALLGATHER)
+        return scn_rule_error(
+            scn, scn_culprit(scn, SCN_MOE_SHARED_EXPERT_OVERLAP, SCN_MOE_DISPATCHER), err,
+            "moe-shared-expert-overlap needs moe-dispatcher=alltoall or deepep (Megatron-Core)");
+    if (scn->overlap_ep_comm)
+        return scn_rule_error(
+            scn, scn_culprit(scn, SCN_MOE_SHARED_EXPERT_OVERLAP, SCN_OVERLAP_EP_COMM), err,
+            "moe-shared-expert-overlap and overlap-ep-comm exclude each other (Megatron-Core)");
+    return SIM_OK;
+}
+
+/* Recompute modules the model has no instance of, and torchtitan's per-op policy alone and
+ * with flash attention. */
+static enum sim_status check_recompute_modules(const struct scenario *scn, const struct model *m,
+                                               struct sim_error *err)
+{
+    int rc = scn_given(scn, SCN_RECOMPUTE_MODULES) ? scn->recompute_modules : 0;
+    int lack = rc & ~cm_model_recompute_modules(m);
+    const char *lacks = (lack & RC_MLA_UP_PROJ)           ? "mla_up_proj (no MLA)"
+                        : (lack & (RC_MOE | RC_MOE_ACT))  ? "moe / moe_act (no experts)"
+                        : (lack & RC_SHARED_EXPERTS)      ? "shared_experts (no shared experts)"
+                        : (lack & RC_MLP)                 ? "mlp (no dense MLP layer)"
+                        : (lack & RC_CORE_ATTN)           ? "core_attn (no attention layer)"
+                        : (lack & RC_OP) ? "op (modelled for dense models without MLA or a "
+                                           "hybrid pattern)"
+                                         : NULL;
+    if (lacks)
+        return scn_rule_error(scn, SCN_RECOMPUTE_MODULES, err,
+                              "recompute-modules names %s, which %s does not have", lacks,
+                              m->name);
+    if ((rc & RC_OP) && rc != RC_OP)
+        return scn_rule_error(scn, SCN_RECOMPUTE_MODULES, err,
+                              "recompute-modules: op is a whole policy (torchtitan's "
+                              "selective_ac_option \"op\") and takes no other module");
+    if ((rc & RC_OP) && scn->attention != ATTENTION_FLASH)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_RECOMPUTE_MODULES, SCN_ATTENTION), err,
+                              "recompute-modules=op is modelled with attention=flash (the "
+                              "policy keeps the flash kernel's output)");
+    return SIM_OK;
+}
+
+/* Keys that only mean something for some models or alongside another key: given where they
+ * cannot apply, they are refused (a silent no-op would hide a mistaken scenario). */
+static enum sim_status check_feature_keys(const struct scenario *scn, const struct model *m,
+                                          struct sim_error *err)
+{
+    enum sim_status st = check_moe_keys(scn, m, err);
+    if (st != SIM_OK)
+        return st;
+    if (scn_given(scn, SCN_MUON_NS_STEPS) && scn->optimizer_algorithm != OPTALG_MUON)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_MUON_NS_STEPS, SCN_OPTIMIZER_ALGORITHM),
+                              err, "muon-ns-steps applies with optimizer-algorithm=muon");
+    /* Muon's update runs on the GPU: Megatron-Core's host-offloaded optimizer
+     * (HybridDeviceOptimizer, megatron/core/optimizer/__init__.py at d98e8a6) is Adam or SGD. */
+    if (scn->optimizer_algorithm == OPTALG_MUON && scn->offload_optimizer > 0)
+        return scn_rule_error(
+            scn, scn_culprit(scn, SCN_OFFLOAD_OPTIMIZER, SCN_OPTIMIZER_ALGORITHM), err,
+            "offload-optimizer keeps an element-wise optimizer on the host; "
+            "optimizer-algorithm=muon is not offloaded");
+    if (scn_given(scn, SCN_FP8_RECIPE) && scn->dtype != DT_FP8)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_FP8_RECIPE, SCN_DTYPE), err,
+                              "fp8-recipe applies to dtype=fp8");
+    if ((st = check_rowwise(scn, m, err)) != SIM_OK)
+        return st;
+    if ((st = check_bf16_edge_layers(scn, m, err)) != SIM_OK)
+        return st;
+    if (scn_given(scn, SCN_WGRAD_DEFERRAL_LIMIT) && !scn->defer_head_wgrad)
+        return scn_rule_error(scn, SCN_WGRAD_DEFERRAL_LIMIT, err,
+                              "wgrad-deferral-limit applies with defer-head-wgrad=true");
+    return check_recompute_modules(scn, m, err);
+}
+
+/* What the cost model needs from the scenario and refuses in it, before any layout: no
+ * explicit costs beside a model, a peak for the dtype, the model's layer count, a sequence
+ * length, a host link for offload, recompute keys that fit the recompute mode. */
+static enum sim_status check_cost_inputs(struct scenario *scn, const struct model *m,
+                                         const struct hardware *hw, struct sim_error *err)
+{
+    for (size_t i = 0; i < sizeof explicit_keys / sizeof explicit_keys[0]; i++)
+        if (scn_given(scn, explicit_keys[i]))
+            return scn_rule_error(scn, explicit_keys[i], err,
+                                  "%s is an explicit cost; with model= the cost model derives it "
+                                  "(remove one of the two)",
+                                  scn_key_name(explicit_keys[i]));
+    if (hw->gpu.peak_flops[scn->dtype] <= 0)
+        return scn_rule_error(scn, SCN_DTYPE, err, "dtype=%s: %s has no %s peak",
+                              hw_dtype_name(scn->dtype), hw->gpu.name, hw_dtype_name(scn->dtype));
+    if (!scn_given(scn, SCN_LAYERS))
+        scn->layers = m->layers;
+    else if (scn->layers != m->layers)
+        return scn_rule_error(scn, SCN_LAYERS, err, "layers=%d differs from the model's %d layers",
+                              scn->layers, m->layers);
+    if (scn->seq <= 0)
+        return scn_rule_error(scn, SCN_SEQ, err, "the cost model needs seq (tokens per sample)");
+    if (scn_given(scn, SCN_ATTENTION_KERNEL) && scn->attention != ATTENTION_FLASH)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_ATTENTION_KERNEL, SCN_ATTENTION), err,
+                              "attention-kernel applies to attention=flash");
+    if (scn->attention_kernel == ATTN_KERNEL_FA2 && !(hw->gpu.fa2_attention_share > 0))
+        return scn_rule_error(scn, SCN_ATTENTION_KERNEL, err,
+                              "attention-kernel=fa2: %s gives no FlashAttention-2 rate "
+                              "(gpu fa2-attention-share)",
+                              hw->gpu.name);
+    if (scn->fp8_attention) {
+        enum sim_status st = check_fp8_attention(scn, hw, err);
+        if (st != SIM_OK)
+            return st;
+    }
+    if (scn->moe_fused_grouped_mlp && m->experts > 0) {
+        enum sim_status st = check_fused_grouped_mlp(scn, m, hw, err);
+        if (st != SIM_OK)
+            return st;
+    }
+    if (scn->cuda_graphs != CUDA_GRAPHS_NONE || scn_given(scn, SCN_CUDA_GRAPH_SCOPE)) {
+        enum sim_status st = check_cuda_graphs(scn, m, err);
+        if (st != SIM_OK)
+            return st;
+    }
+    if (scn->bf16_modules || scn->mxfp8_modules) {
+        enum sim_status st = check_module_precision(scn, m, hw, err);
+        if (st != SIM_OK)
+            return st;
+    }
+    /* Megatron-Core builds the MXFP8 output layer only in MXFP8 training
+     * (fp8_utils.py is_mxfp8_output_proj_active, d98e8a6) */
+    if (scn->fp8_output_proj && !(scn->dtype == DT_FP8 && scn->fp8_recipe == FP8_MXFP8))
+        return scn_rule_error(scn, scn_culprit(scn, SCN_FP8_OUTPUT_PROJ, SCN_DTYPE), err,
+                              "fp8-output-proj needs dtype=fp8 with fp8-recipe=mxfp8");
+    /* ... and not as the embedding's own weight (TELMHeadColumnParallelLinear refuses
+     * skip_weight_param_allocation: tied embeddings with the two on one stage) */
+    if (scn->fp8_output_proj && m->tied_embeddings && scn->pp * scn->vp == 1)
+        return scn_rule_error(scn, SCN_FP8_OUTPUT_PROJ, err,
+                              "fp8-output-proj: the MXFP8 output layer cannot use %s's tied "
+                              "embedding weight on the stage that holds the embedding",
+                              m->name);
+    if (scn->moe_dispatcher == DISPATCH_DEEPEP && hw->gpu.sms > 0 &&
+        scn->deepep_sms >= hw->gpu.sms)
+        return scn_rule_error(scn, SCN_DEEPEP_SMS, err,
+                              "deepep-sms=%d leaves no SMs for compute: %s has %d",
+                              scn->deepep_sms, hw->gpu.name, hw->gpu.sms);
+    if ((scn->offload_activations > 0 && !(hw->node.host_bw_Bps > 0)) ||
+        (scn->offload_optimizer > 0 && !(hw->node.host_bw_Bps > 0 && hw->node.host_mem_bw_Bps > 0)))
+        return scn_rule_error(scn,
+                              scn->offload_optimizer > 0 ? SCN_OFFLOAD_OPTIMIZER
+                                                         : SCN_OFFLOAD_ACTIVATIONS,
+                              err,
+                              "offload needs the hardware file's host-bandwidth%s (%s gives none)",
+                              scn->offload_optimizer > 0 ? " and host-memory-bandwidth" : "",
+                              hw->name);
+    if (scn_given(scn, SCN_RECOMPUTE_MODULES) && scn->recompute != RECOMPUTE_SELECTIVE)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_RECOMPUTE_MODULES, SCN_RECOMPUTE), err,
+                              "recompute-modules applies to recompute=selective (Megatron's "
+                              "--recompute-granularity selective)");
+    if (check_feature_keys(scn, m, err) != SIM_OK)
+        return err->status;
+    if (scn->mtp_repeated_layer && m->mtp_layers == 0)
+        return scn_rule_error(scn, SCN_MTP_REPEATED_LAYER, err,
+                              "mtp-repeated-layer: %s trains no MTP module (mtp-layers)", m->name);
+    int layout_mtp = pplayout_count(scn->pipeline_layout, -1, 'm');
+    if (scn->pipeline_layout[0] && layout_mtp != m->mtp_layers)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_PIPELINE_LAYOUT, SCN_MTP_LAYERS), err,
+                              "pipeline-layout places %d MTP modules, but %s trains %d "
+                              "(mtp-layers)",
+                              layout_mtp, m->name, m->mtp_layers);
+    for (enum scn_key k = SCN_RECOMPUTE_METHOD; k <= SCN_RECOMPUTE_NUM_LAYERS; k++)
+        if (scn_given(scn, k) && scn->recompute != RECOMPUTE_FULL)
+            return scn_rule_error(scn, scn_culprit(scn, k, SCN_RECOMPUTE), err,
+                                  "%s applies to recompute=full (Megatron's "
+                                  "--recompute-granularity full)",
+                                  scn_key_name(k));
+
+    return SIM_OK;
+}
+
+/* The parallel layout: gpus a multiple of every parallel size, heads and experts divisible by
+ * their splits, sequence parallelism only with TP.  Sets *gpus (given, or one replica). */
+static enum sim_status check_layout(const struct scenario *scn, const struct model *m,
+                                    int *gpus_out, struct sim_error *err)
+{
+    int tp = scn->tp, pp = scn->pp, cp = scn->cp, ep = scn->ep, etp = scn->etp;
+    long dense_ranks = (long)tp * cp * pp, expert_ranks = (long)ep * etp * pp;
+    long least = dense_ranks > expert_ranks ? dense_ranks : expert_ranks;
+    if (!scn->gpus && least > (1L << 24))
+        return scn_rule_error(scn, SCN_PP, err,
+                              "tp*cp*pp = %ld GPUs for one replica is above the limit of %ld",
+                              least, 1L << 24);
+    int gpus = scn->gpus ? scn->gpus : (int)least;
+    *gpus_out = gpus;
+    long unit = pp * (long)(tp * cp > ep * etp ? tp * cp : ep * etp);
+    /* The rule ties gpus to every parallel size: blame the value set last (--set pp=3 on a
+     * scenario that gives gpus=), gpus itself when they all come from one file. */
+    static const enum scn_key layout_keys[] = {SCN_GPUS, SCN_PP, SCN_TP, SCN_CP, SCN_EP, SCN_ETP};
+    enum scn_key culprit = SCN_GPUS;
+    for (size_t i = 1; i < sizeof layout_keys / sizeof layout_keys[0]; i++)
+        culprit = scn_culprit(scn, culprit, layout_keys[i]);
+    if (gpus % unit != 0 || gpus % dense_ranks != 0 || gpus % expert_ranks != 0)
+        return scn_rule_error(
+            scn, culprit, err,
+            "gpus=%d is not a multiple of pp*max(tp*cp, ep*etp) = %d*max(%d*%d, %d*%d) "
+            "= %ld with integral dp = gpus/(tp*cp*pp) and expert-dp = gpus/(pp*ep*etp)",
+            gpus, pp, tp, cp, ep, etp, unit);
+    if (m->heads % tp != 0)
+        return scn_rule_error(scn, SCN_TP, err, "heads=%d of %s are not divisible by tp=%d",
+                              m->heads, m->name, tp);
+    if (m->kv_heads % tp != 0)
+        return scn_rule_error(scn, SCN_TP, err, "kv-heads=%d of %s are not divisible by tp=%d",
+                              m->kv_heads, m->name, tp);
+    if (model_mamba_layers(m) > 0 && m->mamba_groups % tp != 0)
+        return scn_rule_error(scn, SCN_TP, err,
+                              "mamba-groups=%d of %s are not divisible by tp=%d (Megatron-Core "
+                              "splits a Mamba mixer's groups and heads over TP)",
+                              m->mamba_groups, m->name, tp);
+    if (ep > 1 && m->experts == 0)
+        return scn_rule_error(scn, SCN_EP, err,
+                              "ep=%d but %s has no experts: expert parallelism needs MoE", ep,
+                              m->name);
+    if (m->experts > 0 && m->experts % ep != 0)
+        return scn_rule_error(scn, SCN_EP, err, "experts=%d of %s are not divisible by ep=%d",
+                              m->experts, m->name, ep);
+    if (scn->sp && tp == 1)
+        return scn_rule_error(scn, SCN_SP, err,
+                              "sp=true needs tp > 1 (sequence parallelism splits along "
+                              "the tensor-parallel group)");
+    return SIM_OK;
+}
+
+/* Context parallelism: the all-to-all variants' group sizes, and sequences that split into
+ * 2*cp load-balanced chunks. */
+static enum sim_status check_cp(const struct scenario *scn, const struct model *m,
+                                struct sim_error *err)
+{
+    int tp = scn->tp, cp = scn->cp;
+    int a2a_ranks = scn->cp_comm_type == CP_A2A       ? cp
+                    : scn->cp_comm_type == CP_A2A_P2P ? scn->hierarchical_cp
+                                                      : 1;
+    if (scn_given(scn, SCN_HIERARCHICAL_CP) && scn->cp_comm_type != CP_A2A_P2P)
+        return scn_rule_error(scn, SCN_HIERARCHICAL_CP, err,
+                              "hierarchical-cp applies to cp-comm-type=a2a+p2p");
+    if (scn->cp_comm_type == CP_A2A_P2P &&
+        (!scn_given(scn, SCN_HIERARCHICAL_CP) || cp % scn->hierarchical_cp != 0))
+        return scn_rule_error(scn, scn_culprit(scn, SCN_HIERARCHICAL_CP, SCN_CP), err,
+                              "cp-comm-type=a2a+p2p needs hierarchical-cp, a divisor of cp=%d "
+                              "(the ranks of each all-to-all group)",
+                              cp);
+    if (a2a_ranks > 1 && (m->heads / tp) % a2a_ranks != 0)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_CP_COMM_TYPE, SCN_CP), err,
+                              "cp-comm-type=%s spreads the %d heads per TP rank over %d ranks, "
+                              "which must divide them",
+                              scn->cp_comm_type == CP_A2A ? "a2a" : "a2a+p2p", m->heads / tp,
+                              a2a_ranks);
+    if (cp > 1 && model_mamba_layers(m) > 0)
+        return scn_rule_error(scn, SCN_CP, err,
+                              "cp=%d: context parallelism of %s's Mamba layers is not modelled",
+                              cp, m->name);
+    if (cp > 1 && scn->seq % (2 * cp) != 0)
+        return scn_rule_error(scn, SCN_CP, err,
+                              "seq=%d is not divisible by 2*cp=%d (context parallelism splits each "
+                              "sequence into 2*cp chunks for load balance)",
+                              scn->seq, 2 * cp);
+    return SIM_OK;
+}
+
+/* FSDP under pipeline parallelism as torchtitan runs it: PyTorch's pipelining turns off
+ * FSDP2's gradient sync and resharding for every backward but the last
+ * (torch/distributed/pipelining/stage.py, backward_maybe_with_nosync).  Megatron-FSDP and
+ * DeepSpeed reduce-scatter every micro-batch's gradients whatever the pipeline
+ * (megatron_fsdp.py: "For grads shard mode there will actually always be gradient sync"). */
+static int pipelined_fsdp2(const struct scenario *scn, const struct scn_sharding *sh)
+{
+    return sh->stage >= 2 && scn->pp > 1 && scn->framework == FW_TORCHTITAN;
+}
+
+/* PyTorch FSDP (FSDP1: FlatParameter, as Composer and Accelerate wrap it) -- the fsdp key
+ * without a framework that shards its own way (torchtitan's FSDP2, Megatron-FSDP) -- reducing
+ * every micro-batch's gradients.  Its flat parameter's gradient is built from the views'
+ * gradients and handled whole before the reduce-scatter (cm_stage.c, add_shard_traffic). */
+static int flat_param_grads(const struct scenario *scn, const struct scn_sharding *sh,
+                            int deferred)
+{
+    return scn->fsdp != FSDP_NONE && sh->stage >= 2 && !deferred &&
+           scn->framework != FW_TORCHTITAN && scn->framework != FW_MEGATRON_CORE;
+}
+
+/* Overlapped with compute, DeepEP's dispatch and combine hold deepep-sms of the GPU's SMs
+ * for as long as they run (DeepEP's Buffer.set_num_sms; Megatron-Core sets 20 unless told,
+ * megatron/core/transformer/moe/token_dispatcher.py, NVIDIA/Megatron-LM d98e8a6; DeepSeek-V3
+ * gives its cross-node all-to-all 20 of H800's 132 SMs, DeepSeek-AI, arXiv:2412.19437, sec.
+ * 3.2.2), so the compute beside them runs on the rest: overlapping costs at least that share of
+ * the exchange.  NCCL's all-to-all takes SMs too, which the shared overlap-interference covers. */
+static double ep_overlap_interference(const struct scenario *scn, const struct hardware *hw)
+{
+    double shared = hw->gpu.overlap_interference;
+    if (scn->moe_dispatcher != DISPATCH_DEEPEP || hw->gpu.sms == 0)
+        return shared;
+    double held = (double)scn->deepep_sms / hw->gpu.sms;
+    return held > shared ? held : shared;
+}
+
+/* Sharded data parallelism and what depends on it (grad-reduce-op, quantized-params,
+ * fsdp-group): *sh resolved, and the shard sizes of dense and expert parameters. */
+static enum sim_status check_sharding(const struct scenario *scn, const struct model *m,
+                                      int replicas, int edp, struct scn_sharding *sh_out,
+                                      int *shard_out, int *eshard_out, struct sim_error *err)
+{
+    int shard = replicas, eshard = edp;
+    struct scn_sharding sh;
+    enum sim_status st = scn_resolve_sharding(scn, &sh, err);
+    if (st != SIM_OK)
+        return st;
+    if (sh.stage >= 2 && replicas == 1 && (m->experts == 0 || edp == 1))
+        return scn_rule_error(scn, scn_culprit(scn, scn_given(scn, SCN_FSDP) ? SCN_FSDP : SCN_ZERO,
+                                               SCN_GPUS),
+                              err,
+                              "ZeRO stage %d shards over data parallelism, but dp*cp = 1%s: "
+                              "nothing to shard over",
+                              sh.stage, m->experts ? " and expert-dp = 1" : "");
+    if (scn->grad_reduce_op == GRAD_REDUCE_ALL_REDUCE && sh.stage >= 2)
+        return scn_rule_error(scn, SCN_GRAD_REDUCE_OP, err,
+                              "grad-reduce-op=all-reduce with ZeRO stage %d: stages 2 and 3 "
+                              "reduce-scatter every micro-batch's gradients onto their shards",
+                              sh.stage);
+    if (scn->grad_reduce_op == GRAD_REDUCE_SCATTER && sh.stage == 0)
+        return scn_rule_error(scn, SCN_GRAD_REDUCE_OP, err,
+                              "grad-reduce-op=reduce-scatter needs a sharded optimizer "
+                              "(distributed-optimizer=true or zero >= 1) to scatter onto");
+    if (scn->grad_accumulation != GRAD_ACCUM_FUSED && sh.stage >= 2 && !pipelined_fsdp2(scn, &sh))
+        return scn_rule_error(scn, scn_culprit(scn, SCN_GRAD_ACCUMULATION, SCN_ZERO), err,
+                              "grad-accumulation=%s sums whole gradients, but ZeRO stage %d "
+                              "reduce-scatters every micro-batch's gradients onto their shards",
+                              scn_choice_name(SCN_GRAD_ACCUMULATION, scn->grad_accumulation),
+                              sh.stage);
+    if (scn->quantized_params && !cm_narrow_gemms(scn))
+        return scn_rule_error(scn, scn_culprit(scn, SCN_QUANTIZED_PARAMS, SCN_DTYPE), err,
+                              "quantized-params applies to dtype=fp8 or nvfp4");
+    if (scn->quantized_params && sh.stage == 0) /* megatron/training/arguments.py asserts it */
+        return scn_rule_error(scn, SCN_QUANTIZED_PARAMS, err,
+                              "quantized-params needs a sharded optimizer (distributed-optimizer="
+                              "true, zero >= 1 or fsdp): Megatron gathers the quantized weights "
+                              "from the optimizer's shards");
+    if (sh.hybrid && scn->fsdp_group) {
+        if (replicas % scn->fsdp_group != 0)
+            return scn_rule_error(scn, SCN_FSDP_GROUP, err,
+                                  "fsdp-group=%d does not divide dp*cp=%d (shards must tile the "
+                                  "data-parallel group)",
+                                  scn->fsdp_group, replicas);
+        shard = scn->fsdp_group;
+        eshard = edp % shard == 0 ? shard : edp;
+    }
+    *sh_out = sh;
+    *shard_out = shard;
+    *eshard_out = eshard;
+    return SIM_OK;
+}
+
+/* How micro-batch gradients are summed (enum scn_grad_accumulation): as given, else as the
+ * framework does it -- DeepSpeed's pipeline engine with bf16 runs its BF16_Optimizer (ZeRO 0-1
+ * only), which adds into an fp32 copy after every backward; with fp16 autograd adds into
+ * .grad; everything else Megatron's fused way. */
+static int resolve_grad_accumulation(const struct scenario *scn, int zero)
+{
+    if (scn_given(scn, SCN_GRAD_ACCUMULATION) || scn->framework != FW_DEEPSPEED || zero >= 2)
+        return scn->grad_accumulation;
+    if (scn->dtype == DT_BF16)
+        return GRAD_ACCUM_FP32_COPY;
+    return scn->dtype == DT_FP16 ? GRAD_ACCUM_AUTOGRAD : GRAD_ACCUM_FUSED;
+}
+
+/* Whether a column-parallel layer's backward collectives run beside its own GEMMs
+ * (overlap-tp-backward): as given, else as the framework's tensor-parallel layers do it.
+ * Megatron-Core's (tensor_parallel/layers.py, LinearWithGradAccumulationAndAsyncCommunication)
+ * and Transformer Engine's (module/linear.py and layernorm_linear.py backward, "Overlap
+ * dgrad-RS/AR with wgrad") do; torchtitan's DTensor layers (ColwiseParallel) run the input
+ * gradient's collective in line, in autograd's order. */
+static int resolve_overlap_tp_backward(const struct scenario *scn)
+{
+    if (scn_given(scn, SCN_OVERLAP_TP_BACKWARD) || scn->framework != FW_TORCHTITAN)
+        return scn->overlap_tp_backward;
+    return 0;
+}
+
+/* Every rule in turn, then the layout resolved once into *cfg (what the cost model reads). */
+enum sim_status cm_check_rules(struct scenario *scn, const struct model *m,
+                               const struct hardware *hw, struct cm_config *cfg,
+                               struct sim_error *err)
+{
+    int gpus = 0;
+    enum sim_status st = check_cost_inputs(scn, m, hw, err);
+    if (st == SIM_OK)
+        st = check_layout(scn, m, &gpus, err);
+    if (st == SIM_OK)
+        st = check_cp(scn, m, err);
+    if (st != SIM_OK)
+        return st;
+    int tp = scn->tp, pp = scn->pp, cp = scn->cp, ep = scn->ep, etp = scn->etp;
+    int dp = (int)(gpus / ((long)tp * cp * pp)), edp = (int)(gpus / ((long)ep * etp * pp));
+    /* The batch follows the given values (derive.h); so may vp, after the schedule. */
+    st = derive_apply(scn, dp, err);
+    if (st != SIM_OK)
+        return st;
+    struct scn_sharding sh = {0};
+    int replicas = dp * cp, shard = 0, eshard = 0;
+    st = check_sharding(scn, m, replicas, edp, &sh, &shard, &eshard, err);
+    if (st != SIM_OK)
+        return st;
+    int deferred = pipelined_fsdp2(scn, &sh);
+    struct hw_fp8_attention fp8_attn = fp8_attention_rates(scn, hw);
+    *cfg = (struct cm_config){.gpus = gpus,
+                              .tp = tp,
+                              .pp = pp,
+                              .vp = scn->vp,
+                              .cp = cp,
+                              .ep = ep,
+                              .etp = etp,
+                              .dp = dp,
+                              .edp = edp,
+                              .replicas = replicas,
+                              .zero = sh.stage,
+                              .reshard = sh.reshard_after_forward && !deferred,
+                              .defer_grad_sync = deferred,
+                              .grad_accumulation = resolve_grad_accumulation(scn, sh.stage),
+                              .overlap_tp_backward = resolve_overlap_tp_backward(scn),
+                              .tp_keeps_gathered_input = scn->framework == FW_TORCHTITAN,
+                              .async_tp_torch =
+                                  scn->framework == FW_TORCHTITAN && scn->overlap_tp_comm,
+                              .separate_projections = scn->framework == FW_TORCHTITAN,
+                              .split_backward = scn_split_backward(scn),
+                              .flat_param_grads = flat_param_grads(scn, &sh, deferred),
+                              .fsdp2 = scn->framework == FW_TORCHTITAN && sh.stage >= 3,
+                              .regather_own_output = scn->framework == FW_DEEPSPEED,
+                              .ep_overlap_interference = ep_overlap_interference(scn, hw),
+                              .attention_share = scn->attention_kernel == ATTN_KERNEL_FA2
+                                                     ? hw->gpu.fa2_attention_share
+                                                     : 1.0,
+                              .attention_bwd_ratio = attention_bwd_ratio(m, hw),
+                              .attention_fp8_fwd = fp8_attn.fwd,
+                              .attention_fp8_bwd = fp8_attn.bwd,
+                              .graph_scope = graph_scope(scn),
+                              .grad_allreduce =
+                                  sh.stage == 0 || scn->grad_reduce_op == GRAD_REDUCE_ALL_REDUCE,
+                              .shard = shard,
+                              .eshard = eshard,
+                              .micro_batch = scn->micro_batch,
+                              .global_batch = scn->global_batch,
+                              .microbatches = scn->microbatches,
+                              .seq = scn->seq,
+                              .gpus_per_node = hw->node.gpus};
+    return SIM_OK;
+}
