@@ -469,7 +469,7 @@ static void power_cap_set(struct hw_gpu *gpu, double watts)
 #define HW_MAX_POWER_RATIO 4.0
 static enum sim_status load_power(struct loader *ld, const xmlNode *el, struct hw_gpu *gpu)
 {
-    struct hw_power *p = &gpu->power, given = {0};
+    struct hw_power *p = &gpu->power, given = {.cap_w = -1.0}; /* -1: no power-cap given */
     char text[128] = "";
     enum sim_status st =
         get_quantity(ld, el, "rated-power", UNIT_POWER, 0, &given.rated_w, NULL, 0);
@@ -482,7 +482,7 @@ static enum sim_status load_power(struct loader *ld, const xmlNode *el, struct h
     if (st != SIM_OK)
         return st;
     int ratings = (given.rated_w > 0.0) + (given.alt_w > 0.0) + (given.alt_ratio > 0.0);
-    if (ratings == 0 && given.cap_w == 0.0)
+    if (ratings == 0 && given.cap_w < 0.0)
         return SIM_OK;
     if (ratings != 3 || given.rated_w == given.alt_w)
         return bad(ld, el, "gpu power: rated-power, alt-rated-power and alt-rated-ratio go "
@@ -491,7 +491,7 @@ static enum sim_status load_power(struct loader *ld, const xmlNode *el, struct h
         return bad(ld, el, "gpu alt-rated-ratio: out of range (0, 4]");
     *p = given;
     p->cap_w = p->rated_w;
-    if (given.cap_w == 0.0)
+    if (given.cap_w < 0.0)
         return SIM_OK;
     double lo, hi;
     power_range(p, &lo, &hi);

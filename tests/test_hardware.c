@@ -793,4 +793,13 @@ Test(hardware_bad, schema_and_range_rules, .init = setup)
                "  <gpu name=\"g\" hbm=\"80GiB\" hbm-bandwidth=\"3TBps\" memory-efficiency=\"0.8\" "
                "rated-power=\"700\">",
                "rated-power");
+    assert_bad(3,
+               "  <gpu name=\"g\" hbm=\"80GiB\" hbm-bandwidth=\"3TBps\" memory-efficiency=\"0.8\" "
+               "rated-power=\"700W\" alt-rated-power=\"400W\" alt-rated-ratio=\"0.8\" "
+               "power-cap=\"0W\">",
+               "gpu power-cap: '0W' is outside the rated range");
+    assert_bad(3,
+               "  <gpu name=\"g\" hbm=\"80GiB\" hbm-bandwidth=\"3TBps\" memory-efficiency=\"0.8\" "
+               "power-cap=\"0W\">",
+               "go together");
 }
