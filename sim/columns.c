@@ -54,7 +54,8 @@ static const struct column columns[] = {
     {"memory_gib", K_GIB, ROW(memory_B), 1, "peak memory per GPU, largest over pipeline ranks"},
     {"hbm_usable_gib", K_GIB, ROW(hbm_usable_B), 1, "HBM per GPU less the reserve"},
     {"hbm_reserve_gib", K_RESERVE, 0, 1,
-     "HBM the step cannot use: CUDA context, NCCL buffers, fragmentation (hw.hbm-reserve)"},
+     "HBM the step cannot use: CUDA context, fragmentation (hw.hbm-reserve), NCCL buffers "
+     "(hw.nccl-buffers per communicator)"},
     {"fits", K_FITS, 0, 1, "yes when memory_gib <= hbm_usable_gib"},
 };
 #undef ROW

@@ -676,6 +676,11 @@ void cm_release(struct costmodel *cm)
     cm->rank_opt_s = cm->rank_param_ag_s = cm->rank_deferred_s = cm->rank_opt_offloaded_s = NULL;
 }
 
+double cm_usable_hbm(const struct costmodel *cm)
+{
+    return hw_usable_hbm(&cm->hw->gpu) - cm->cfg.communicators * cm->hw->gpu.nccl_buffers_bytes;
+}
+
 void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
                     const struct pipe_result *res, int rank, struct cm_rank_memory *out)
 {
@@ -740,5 +745,5 @@ void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
     if (pair > 0 && pair >= res->peak_inflight[rank] && layers > 0)
         out->activations += act / layers;
     out->total = out->weights + out->grads + out->optimizer + out->activations;
-    out->oom = out->total > hw_usable_hbm(&cm->hw->gpu);
+    out->oom = out->total > cm_usable_hbm(cm);
 }

@@ -81,6 +81,7 @@ struct cm_rank_memory {
 
 struct cm_config {
     int gpus, tp, pp, vp, cp, ep, etp, dp, edp;
+    int communicators; /* NCCL communicators a rank uses (count_communicators in cm_rules.c) */
     int replicas;     /* GPUs holding the same dense weights: dp x cp (context-parallel ranks
                          split the sequence and sum their gradients too: Megatron-Core reduces
                          over its data-parallel-with-CP group), `tp` ranks apart */
@@ -177,6 +178,10 @@ void cm_release(struct costmodel *cm);
 /* The selective-recompute modules (enum scn_recompute_module bits) model `m` has an instance
  * of: recompute-modules may name only these. */
 int cm_model_recompute_modules(const struct model *m);
+
+/* HBM per GPU the layout's tensors may fill: the capacity less the hardware's fixed reserve
+ * and NCCL's buffers for each communicator a rank uses (cfg.communicators). */
+double cm_usable_hbm(const struct costmodel *cm);
 
 /* Memory per pipeline rank once the step has run (peak in-flight comes from the result). */
 void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,

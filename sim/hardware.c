@@ -528,6 +528,13 @@ static enum sim_status load_gpu(struct loader *ld, const xmlNode *el, struct hw_
             st = bad(ld, el, "gpu hbm-reserve: '%s' is not below the HBM capacity", text);
     }
     if (st == SIM_OK) {
+        char text[128] = "";
+        st = get_quantity(ld, el, "nccl-buffers", UNIT_BYTES, 0, &gpu->nccl_buffers_bytes, text,
+                          sizeof text);
+        if (st == SIM_OK && !(gpu->nccl_buffers_bytes < gpu->hbm_bytes))
+            st = bad(ld, el, "gpu nccl-buffers: '%s' is not below the HBM capacity", text);
+    }
+    if (st == SIM_OK) {
         char text[128] = "", lb[96];
         st = get_quantity(ld, el, "kernel-overhead", UNIT_TIME, 0, &gpu->kernel_overhead_s, text,
                           sizeof text);
@@ -793,6 +800,7 @@ static const struct hw_knob knobs[] = {
     {"kernel-overhead", UNIT_TIME, KR_NONNEG, HWF(gpu.kernel_overhead_s)},
     {"overlap-interference", UNIT_FRACTION, KR_NONNEG, HWF(gpu.overlap_interference)},
     {"hbm-reserve", UNIT_BYTES, KR_NONNEG, HWF(gpu.hbm_reserve_bytes)},
+    {"nccl-buffers", UNIT_BYTES, KR_NONNEG, HWF(gpu.nccl_buffers_bytes)},
     {"power-cap", UNIT_POWER, KR_POSITIVE, HWF(gpu.power.cap_w)},
     {"nvlink-bandwidth", UNIT_BANDWIDTH, KR_POSITIVE, HWF(node.nvlink_bw_Bps)},
     {"nvlink-latency", UNIT_TIME, KR_NONNEG, HWF(node.nvlink_lat_s)},
@@ -825,9 +833,9 @@ const char *hw_knob_names(void)
 {
     static const char list[] =
         "hbm, hbm-bandwidth, memory-efficiency, training-efficiency, kernel-overhead, "
-        "overlap-interference, hbm-reserve, power-cap, nvlink-bandwidth, nvlink-latency, "
-        "nvlink-efficiency, host-bandwidth, host-memory-bandwidth, peer-bandwidth, nic-bandwidth, "
-        "latency, efficiency, oversubscription";
+        "overlap-interference, hbm-reserve, nccl-buffers, power-cap, nvlink-bandwidth, "
+        "nvlink-latency, nvlink-efficiency, host-bandwidth, host-memory-bandwidth, peer-bandwidth, "
+        "nic-bandwidth, latency, efficiency, oversubscription";
     return list;
 }
 
@@ -849,7 +857,9 @@ int hw_knob_set(struct hardware *hw, const char *name, const char *value, char *
         snprintf(why, len, "'%.40s' is out of range for %s", value, name);
         return -1;
     }
-    if (k->offset == offsetof(struct hardware, gpu.hbm_reserve_bytes) && !(v < hw->gpu.hbm_bytes)) {
+    int reserved = k->offset == offsetof(struct hardware, gpu.hbm_reserve_bytes) ||
+                   k->offset == offsetof(struct hardware, gpu.nccl_buffers_bytes);
+    if (reserved && !(v < hw->gpu.hbm_bytes)) {
         snprintf(why, len, "'%.40s' is not below the HBM capacity", value);
         return -1;
     }

@@ -69,9 +69,13 @@ struct hw_gpu {
      * overlapping a and b seconds takes max(a, b) + overlap_interference x min(a, b).  0 =
      * perfect overlap (the default), 1 = none. */
     double overlap_interference;
-    /* HBM the training process cannot fill with tensors: the CUDA context, NCCL's buffers and
-     * the caching allocator's fragmentation (0 when not given). */
+    /* HBM the training process cannot fill with tensors: the CUDA context and the caching
+     * allocator's fragmentation, and NCCL's buffers unless nccl_buffers_bytes prices those
+     * per communicator (0 when not given). */
     double hbm_reserve_bytes;
+    /* HBM NCCL's buffers take per communicator a rank uses (0 when not given): the layout's
+     * count of them (cm_communicators) times this is reserved too. */
+    double nccl_buffers_bytes;
     /* Board power (hw_power_rate): the limit the peaks above are rated at, a second datasheet
      * rating of the same die (its limit and its tensor rate over the first's), and the limit
      * the GPU is held to, to which peak_flops has been scaled; all 0 when the file gives no

@@ -672,7 +672,7 @@ static void measure(struct plan_entry *e, const struct plan_layout *L, const str
         e->mem_bytes = mem.total > e->mem_bytes ? mem.total : e->mem_bytes;
         e->mem_floor = floor > e->mem_floor ? floor : e->mem_floor;
     }
-    e->hbm_bytes = hw_usable_hbm(&cm->hw->gpu);
+    e->hbm_bytes = cm_usable_hbm(cm);
     e->dp = cm->cfg.dp;
     e->microbatches = cm->cfg.microbatches;
     e->built = 1;
@@ -1906,6 +1906,7 @@ enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
         goto done;
     res->hbm_bytes = hw.gpu.hbm_bytes;
     res->hbm_usable_bytes = hw_usable_hbm(&hw.gpu);
+    res->nccl_buffers_bytes = hw.gpu.nccl_buffers_bytes;
     snprintf(res->model, sizeof res->model, "%s", model.name);
     snprintf(res->hardware, sizeof res->hardware, "%s", hw.name);
     struct plan_space space = space_of(base, o, res, &model, &hw);

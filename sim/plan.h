@@ -113,7 +113,10 @@ struct plan_result {
                                         scenario's, or the first the framework offers);
                                         -1: the framework offers no context parallelism */
     const struct sched_type *schedules[FW_MAX_SCHEDULES]; /* considered, NULL-terminated */
-    double hbm_bytes, hbm_usable_bytes; /* per GPU, the scenario's hw.* knobs applied */
+    double hbm_bytes, hbm_usable_bytes; /* per GPU, the scenario's hw.* knobs applied; usable:
+                                           less the fixed reserve, before NCCL's buffers */
+    double nccl_buffers_bytes; /* per communicator a layout's rank uses (its entries' usable
+                                  HBM, plan_entry.hbm_bytes, is less by them) */
     char model[64], hardware[64];       /* the names of the files planned for (after --set) */
     size_t enumerated, valid, oom, simulated, pruned;
     size_t built; /* cost-model builds in the search (phase 3; one more per layout before) */

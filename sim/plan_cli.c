@@ -83,6 +83,26 @@ static void write_entry_line(FILE *out, size_t rank, const struct plan_entry *e,
                 e->mem_bytes / GIB);
 }
 
+/* The HBM line of the plan's outputs: the capacity, the reserve and what is usable; where the
+ * hardware prices NCCL's buffers per communicator, usable depends on the layout (each row's
+ * hbm_usable_gib). */
+static const char *hbm_text(char *buf, size_t len, const struct plan_result *res)
+{
+    double reserve = res->hbm_bytes - res->hbm_usable_bytes;
+    if (res->nccl_buffers_bytes > 0.0)
+        snprintf(buf, len,
+                 "HBM %.1f GiB per GPU less a %.1f GiB reserve (CUDA context, fragmentation; "
+                 "--hbm-reserve SIZE) and %.1f GiB of NCCL buffers per parallel group of more "
+                 "than one GPU (hw.nccl-buffers)",
+                 res->hbm_bytes / GIB, reserve / GIB, res->nccl_buffers_bytes / GIB);
+    else
+        snprintf(buf, len,
+                 "HBM %.1f GiB per GPU less a %.1f GiB reserve (CUDA context, NCCL buffers, "
+                 "fragmentation; --hbm-reserve SIZE): %.1f GiB usable",
+                 res->hbm_bytes / GIB, reserve / GIB, res->hbm_usable_bytes / GIB);
+    return buf;
+}
+
 /* "N enumerated, ... ; T s wall": what the search did, for the table and the page. */
 static void config_counts(const struct plan_result *res, char *buf, size_t len)
 {
@@ -120,11 +140,8 @@ static int write_table(FILE *out, const struct scenario *base, const struct plan
                                               "framework=any widens it)",
             names,
             res->cp_comm < 0 ? "none" : scn_choice_name(SCN_CP_COMM_TYPE, res->cp_comm));
-    fprintf(out,
-            "HBM %.1f GiB per GPU less a %.1f GiB reserve (CUDA context, NCCL buffers, "
-            "fragmentation; --hbm-reserve SIZE): %.1f GiB usable\n\n",
-            res->hbm_bytes / GIB, (res->hbm_bytes - res->hbm_usable_bytes) / GIB,
-            res->hbm_usable_bytes / GIB);
+    char hbm[320];
+    fprintf(out, "%s\n\n", hbm_text(hbm, sizeof hbm, res));
     fprintf(out, "%-4s %-70s %9s %11s %8s %7s %8s %7s %6s %7s\n", "#", "layout", "step_s",
             "tokens/s", "tok/s/GPU", "MFU", "mem_GiB", "bubble", "comm", "recomp");
     for (size_t t = 0; t < res->ntop; t++) {
@@ -132,8 +149,8 @@ static int write_table(FILE *out, const struct scenario *base, const struct plan
         write_entry_line(out, t + 1, e, &res->rows[e->row]);
     }
     if (res->ntop == 0) {
-        fprintf(out, "no layout fits in %.1f GiB of usable HBM; the %zu needing least memory:\n",
-                res->hbm_usable_bytes / GIB, res->nnearest);
+        fprintf(out, "no layout fits in its usable HBM; the %zu needing least memory:\n",
+                res->nnearest);
         for (size_t t = 0; t < res->nnearest; t++)
             write_entry_line(out, t + 1, &res->entries[res->nearest[t]], NULL);
     }
@@ -180,7 +197,7 @@ static void write_csv_row(FILE *out, const struct plan_result *res, const struct
         col_row_init(&row, e->state == PLAN_OOM ? COL_OOM : COL_PRUNED);
         row.memory_B = e->mem_bytes;
         row.hbm_B = res->hbm_bytes;
-        row.hbm_usable_B = res->hbm_usable_bytes;
+        row.hbm_usable_B = e->built ? e->hbm_bytes : res->hbm_usable_bytes;
     }
     col_write_row(out, &row, 1);
     fprintf(out, ",%.9g\n", simtime_to_s(e->bound));
@@ -234,12 +251,10 @@ static enum sim_status plan_report(struct outfile *of, const char *scenario_file
                                    const struct scenario *base, const struct plan_opts *o,
                                    const struct plan_result *res, struct sim_error *err)
 {
-    char budget[160], counts[320], hbm[160];
+    char budget[160], counts[320], hbm[320];
     snprintf(budget, sizeof budget, "%d GPUs, global batch %d x seq %d, top %d by tokens/s",
              o->gpus, base->global_batch, base->seq, o->top);
-    snprintf(hbm, sizeof hbm, "%.1f GiB per GPU less a %.1f GiB reserve: %.1f GiB usable",
-             res->hbm_bytes / GIB, (res->hbm_bytes - res->hbm_usable_bytes) / GIB,
-             res->hbm_usable_bytes / GIB);
+    hbm_text(hbm, sizeof hbm, res);
     config_counts(res, counts, sizeof counts);
     long valid = 0;
     for (size_t i = 0; i < res->n; i++)
@@ -342,9 +357,11 @@ static void write_help(FILE *out)
           "  --schedules LIST   schedules to consider, comma-separated (default: the\n"
           "                     framework's, GPipe left out); with a framework the scenario\n"
           "                     names, each must be one it offers\n"
-          "  --hbm-reserve SIZE HBM per GPU the step cannot use (CUDA context, NCCL buffers,\n"
-          "                     fragmentation; the hardware file's hbm-reserve, 3 GiB for the\n"
-          "                     shipped ones): the same as --set hw.hbm-reserve=SIZE\n"
+          "  --hbm-reserve SIZE HBM per GPU the step cannot use (CUDA context, fragmentation;\n"
+          "                     the hardware file's hbm-reserve, 0.6 GiB for the shipped ones,\n"
+          "                     which add 0.6 GiB of NCCL buffers per parallel group of more\n"
+          "                     than one GPU, hw.nccl-buffers): the same as\n"
+          "                     --set hw.hbm-reserve=SIZE\n"
           "  --set KEY=VALUE    a scenario value, e.g. framework=torchtitan (the framework's\n"
           "                     offers are explored; auto, the default, infers it: the first\n"
           "                     of megatron-core, torchtitan, deepseek, deepspeed\n"
@@ -513,11 +530,11 @@ int plan_main(int argc, char **argv, FILE *out, FILE *errout)
     if (st == SIM_OK)
         st = write_outputs(&p, &po, &scn, &res, out, &err);
     if (st == SIM_OK && p.fail_on_oom && res.ntop == 0) {
-        double least = res.nnearest ? res.entries[res.nearest[0]].mem_bytes : NAN;
+        const struct plan_entry *e = res.nnearest ? &res.entries[res.nearest[0]] : NULL;
         st = err_set(&err, SIM_EINPUT, p.path, 0,
-                     "no layout of the model on gpus=%d fits in %.1f GiB of usable HBM (the "
-                     "nearest needs %.1f GiB) (--fail-on-oom)",
-                     p.o.gpus, res.hbm_usable_bytes / GIB, least / GIB);
+                     "no layout of the model on gpus=%d fits in its usable HBM (the nearest "
+                     "needs %.1f GiB of %.1f GiB usable) (--fail-on-oom)",
+                     p.o.gpus, e ? e->mem_bytes / GIB : NAN, e ? e->hbm_bytes / GIB : NAN);
     }
     if (planned)
         plan_result_release(&res);

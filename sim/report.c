@@ -131,7 +131,9 @@ static void add_figures(struct report *rep, const struct costmodel *cm)
     const struct hw_power *power = &cm->hw->gpu.power;
     rep->power_cap_w = power->cap_w != power->rated_w ? power->cap_w : 0.0;
     rep->hbm_bytes = cm->hw->gpu.hbm_bytes;
-    rep->hbm_usable_bytes = hw_usable_hbm(&cm->hw->gpu);
+    rep->hbm_usable_bytes = cm_usable_hbm(cm);
+    rep->nccl_buffers_bytes = cm->hw->gpu.nccl_buffers_bytes;
+    rep->communicators = cfg->communicators;
     rep->tp_spans_nodes = cm->tp_spans_nodes;
     /* Every data-parallel replica runs the same pipeline: the step covers the global batch. */
     rep->samples = cfg->global_batch;
@@ -252,6 +254,25 @@ static const char *group_label(const struct scenario *scn, char *buf, size_t len
     return buf;
 }
 
+/* The memory table's header after the capacity: what is usable and what is reserved, NCCL's
+ * share of the reserve apart where the hardware file prices it per communicator. */
+static void write_reserve_text(FILE *out, const struct report *rep)
+{
+    const double gib = 1073741824.0;
+    double reserve = rep->hbm_bytes - rep->hbm_usable_bytes;
+    if (!(reserve > 0.0))
+        return;
+    fprintf(out, ", %.1f usable (reserve %.1f: ", rep->hbm_usable_bytes / gib, reserve / gib);
+    if (rep->nccl_buffers_bytes > 0.0) {
+        double nccl = rep->communicators * rep->nccl_buffers_bytes;
+        fprintf(out, "CUDA context and fragmentation %.1f, NCCL %.1f x %d communicator%s)",
+                (reserve - nccl) / gib, rep->nccl_buffers_bytes / gib, rep->communicators,
+                rep->communicators == 1 ? "" : "s");
+    } else {
+        fputs("CUDA context, NCCL, fragmentation)", out);
+    }
+}
+
 /* Names of the scenario's enum values as reports print them. */
 static const char *const recompute_names[] = {"none", "selective", "full"};
 
@@ -307,9 +328,7 @@ static void write_costmodel_text(FILE *out, const struct scenario *scn, const st
     }
     report_write_layers_text(out, rep);
     fprintf(out, "\nmemory per GPU (GiB)  HBM %.1f", rep->hbm_bytes / gib);
-    if (rep->hbm_usable_bytes < rep->hbm_bytes)
-        fprintf(out, ", %.1f usable (reserve %.1f: CUDA context, NCCL, fragmentation)",
-                rep->hbm_usable_bytes / gib, (rep->hbm_bytes - rep->hbm_usable_bytes) / gib);
+    write_reserve_text(out, rep);
     fputc('\n', out);
     fprintf(out, "%4s  %9s  %9s  %9s  %11s  %9s\n", "rank", "weights", "grads", "optimizer",
             "activations", "total");
@@ -636,8 +655,10 @@ static void json_costmodel(FILE *out, const struct report *rep)
     if (rep->train_tokens > 0)
         json_training(out, rep);
     report_write_layers_json(out, rep);
-    fprintf(out, "  \"hbm_bytes\": %.0f,\n  \"hbm_usable_bytes\": %.0f,\n  \"memory\": [\n",
-            rep->hbm_bytes, rep->hbm_usable_bytes);
+    fprintf(out,
+            "  \"hbm_bytes\": %.0f,\n  \"hbm_usable_bytes\": %.0f,\n"
+            "  \"nccl_communicators\": %d,\n  \"memory\": [\n",
+            rep->hbm_bytes, rep->hbm_usable_bytes, rep->communicators);
     for (int r = 0; r < rep->pp; r++) {
         const struct cm_rank_memory *mm = &rep->mem[r];
         fprintf(out,

@@ -65,7 +65,9 @@ struct report {
     struct cm_layer_view layer_view[CM_LAYER_VIEWS];
     struct cm_rank_memory *mem; /* [pp], owned */
     double hbm_bytes;
-    double hbm_usable_bytes; /* HBM minus the hardware file's reserve */
+    double hbm_usable_bytes; /* HBM minus the reserve: fixed and NCCL's (cm_usable_hbm) */
+    double nccl_buffers_bytes; /* of the reserve, NCCL's buffers per communicator */
+    int communicators;         /* NCCL communicators a rank uses (cm_config.communicators) */
     int tp_spans_nodes;
     /* --tokens N: what training on N tokens takes at this step's throughput. */
     double train_tokens;   /* 0 = not asked */

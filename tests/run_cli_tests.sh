@@ -531,11 +531,12 @@ else
     fail "--tokens and --memory-timeline" "exit status $rc"
 fi
 # --fail-on-oom: out of memory exits 2 (DESIGN's bad input: this layout cannot run), after the
-# report and the files are written; a layout that fits still exits 0.
+# report and the files are written; a layout that fits still exits 0.  Usable: 80 GiB less
+# dgx-h100's 0.6 GiB reserve and 0.6 GiB of NCCL buffers for each of tp 8, pp 4 and dp 16.
 run run "$SCN/llama3.1-70b-h100.xml" --set micro-batch=4 --memory-timeline "$tmp/o/oom.csv" \
     --fail-on-oom
 expect_error "run --fail-on-oom: out of memory exits 2" 2 \
-    "stepsim: $SCN/llama3.1-70b-h100.xml: out of memory: rank 0 needs " "GiB of 77.0 GiB usable"
+    "stepsim: $SCN/llama3.1-70b-h100.xml: out of memory: rank 0 needs " "GiB of 77.6 GiB usable"
 if grep -q '^OUT OF MEMORY rank 0' "$tmp/out" && [ -s "$tmp/o/oom.csv" ]; then
     pass "run --fail-on-oom: the report and --memory-timeline are written first"
 else
@@ -854,7 +855,7 @@ if [ "$rc" -eq 0 ] && [ "$ok" -eq 1 ] && [ -n "$d6" ] &&
         "wave2 calibration $d6_measured $d6_run $d6_error" ] &&
     grep -q "^llama3.1-405b: $nrows runs, MAE" "$tmp/out" &&
     grep -q "^  in held-out sets (never fitted): $held runs" "$tmp/out" &&
-    printf '%s\n' "$rows" | awk '$1 == "L1"' | grep -q ' OOM$'; then
+    ! printf '%s\n' "$rows" | awk '$1 == "L1"' | grep -q ' OOM$'; then
     pass "published: the model's runs as run and validate see them ($nrows rows, $held held out)"
 else
     fail "published: the model's runs as run and validate see them" "exit $rc" \
@@ -867,6 +868,22 @@ if [ "$rc" -eq 0 ] && cmp -s "$tmp/out" "$tmp/published-405b.txt"; then
     pass "published: --set model= picks that model's runs"
 else
     fail "published: --set model= picks that model's runs" "exit $rc"
+fi
+# A run predicted over the usable HBM is marked OOM: a table of its own (its scenario paths from
+# the folder's grandparent) with L1 at micro-batch 2, twice the activations.
+mkdir -p "$tmp/pub/t/v"
+src_abs=$(cd "$top_srcdir" && pwd)
+for d in scenarios models hardware; do ln -sfn "$src_abs/$d" "$tmp/pub/$d"; done
+{
+    printf '# role: held out\n'
+    printf '# id\tset\tsource\tscenario\tset_overrides\tmeasured_step_s\tmeasured_mem_gb\n'
+    printf 'O1\toom\tL3\tscenarios/validation/l1.xml\tmicro-batch=2\t12.5\t-\tyes\t-\tmbs 2\n'
+} >"$tmp/pub/t/v/oom.tsv"
+run published "$SCN/llama3.1-405b-16k-h100.xml" --tables "$tmp/pub/t/v"
+if [ "$rc" -eq 0 ] && awk '$1 == "O1"' "$tmp/out" | grep -q ' OOM$'; then
+    pass "published: a run over the usable HBM is marked OOM"
+else
+    fail "published: a run over the usable HBM is marked OOM" "exit $rc"
 fi
 # No published run of Nemotron-H: the runs of other models on its GPU, summed up.
 run published "$SCN/nemotron-h-56b-h100.xml"

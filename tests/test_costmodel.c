@@ -130,6 +130,41 @@ Test(rules, data_and_expert_data_parallel_sizes_are_derived)
     step_release(&out);
 }
 
+/* The usable HBM is the capacity less the fixed reserve and NCCL's buffers for each parallel
+ * group of more than one GPU a rank communicates in (dgx-h100: 0.6 GiB and 0.6 GiB each).
+ * Hand counts: tp 8 x pp 4 x dp 8 -- tensor, pipeline, data: 3; tp 1 x cp 2 x dp 4 --
+ * context and data-with-context: 2; one GPU: none; Mixtral tp 2 x pp 2 x ep 8 x etp 2 on 64
+ * GPUs -- tensor, pipeline, data (16), expert (8), expert tensor (2), expert data
+ * (64 / (2 x 8 x 2) = 2): 6.  Without nccl-buffers the fixed reserve is all of it. */
+static void expect_usable(const char *model, const char *const *sets, int groups)
+{
+    const double gib = 1073741824.0;
+    cr_assert_eq(run(model, H100, sets), SIM_OK, "%s", err.msg);
+    cr_expect_eq(out.cm.cfg.communicators, groups, "%s", sets[0]);
+    cr_expect_float_eq(out.rep.hbm_usable_bytes, (80.0 - 0.6 - 0.6 * groups) * gib, 1e3,
+                       "%d groups: %.3f GiB usable", groups, out.rep.hbm_usable_bytes / gib);
+    step_release(&out);
+}
+
+Test(memory, nccl_buffers_are_reserved_per_communicator)
+{
+    expect_usable(LLAMA70, L("seq=4096", "tp=8", "pp=4", "gpus=256", "global-batch=64"), 3);
+    expect_usable(MODEL("llama3.1-8b"),
+                  L("seq=8192", "tp=1", "cp=2", "pp=1", "gpus=8", "global-batch=32"), 2);
+    expect_usable(MODEL("llama3.1-8b"),
+                  L("seq=2048", "tp=1", "pp=1", "gpus=1", "global-batch=8"), 0);
+    expect_usable(MODEL("mixtral-8x7b"),
+                  L("seq=4096", "tp=2", "pp=2", "ep=8", "etp=2", "gpus=64", "global-batch=64"),
+                  6);
+    /* a file without nccl-buffers keeps its reserve whole */
+    cr_assert_eq(run(LLAMA70, H100,
+                     L("seq=4096", "tp=8", "pp=4", "gpus=256", "global-batch=64",
+                       "hw.nccl-buffers=0B", "hw.hbm-reserve=3GiB")),
+                 SIM_OK, "%s", err.msg);
+    cr_expect_float_eq(out.rep.hbm_usable_bytes, 77.0 * 1073741824.0, 1e3);
+    step_release(&out);
+}
+
 /* Korthikanti et al. 2022, eq. (1)-(6): activation bytes per layer of GPT-3 175B (s=2048,
  * h=12288, a=96), micro-batch 1, t=8.  No recompute, no SP: sbh(10 + 24/t + 5as/(ht));
  * SP: sbh(34/t + 5as/(ht)); selective + SP: 34 sbh/t; full recompute: 2sbh (SP: 2sbh/t). */

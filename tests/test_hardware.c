@@ -295,6 +295,7 @@ Test(hardware, library_curves_carried_from_their_silicon, .init = setup)
         cr_assert_eq(a.gpu.kernel_overhead_s, b.gpu.kernel_overhead_s, "%s", what);
         cr_assert_eq(a.gpu.overlap_interference, b.gpu.overlap_interference, "%s", what);
         cr_assert_eq(a.gpu.hbm_reserve_bytes, b.gpu.hbm_reserve_bytes, "%s", what);
+        cr_assert_eq(a.gpu.nccl_buffers_bytes, b.gpu.nccl_buffers_bytes, "%s", what);
         hw_release(&a);
         hw_release(&b);
     }
@@ -327,6 +328,28 @@ Test(hardware, power_capped_h100_peaks_between_its_two_ratings, .init = setup)
     hw_release(&capped);
     hw_release(&sxm);
     hw_release(&nvl);
+}
+
+/* Every shipped file reserves what the single 3 GiB reserve did for a layout of four
+ * parallel groups: its fixed part (CUDA context, fragmentation) and NCCL's buffers for four
+ * communicators.  The knob refuses buffers as large as the HBM. */
+Test(hardware, shipped_reserves_are_three_gib_at_four_communicators, .init = setup)
+{
+    static const char *const files[] = {"dgx-h100.xml", "dgx-a100-40gb.xml", "gb200-nvl72.xml",
+                                        "meta-h100-roce.xml", "amd-mi300x.xml"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        struct hardware hw;
+        load_shipped(files[i], &hw);
+        cr_expect_float_eq(hw.gpu.hbm_reserve_bytes + 4 * hw.gpu.nccl_buffers_bytes,
+                           3.0 * 1073741824.0, 1e3, "%s", files[i]);
+        cr_expect_float_eq(hw.gpu.nccl_buffers_bytes, 0.6 * 1073741824.0, 1e3, "%s", files[i]);
+        char why[256];
+        cr_expect_eq(hw_knob_set(&hw, "nccl-buffers", "1GiB", why, sizeof why), 0, "%s", why);
+        cr_expect_float_eq(hw.gpu.nccl_buffers_bytes, 1073741824.0, 1.0);
+        cr_expect_neq(hw_knob_set(&hw, "nccl-buffers", "400GiB", why, sizeof why), 0);
+        cr_expect(strstr(why, "not below the HBM capacity"), "%s", why);
+        hw_release(&hw);
+    }
 }
 
 /* hw.power-cap: every peak moves linearly in board power between the file's two ratings of
@@ -802,4 +825,16 @@ Test(hardware_bad, schema_and_range_rules, .init = setup)
                "  <gpu name=\"g\" hbm=\"80GiB\" hbm-bandwidth=\"3TBps\" memory-efficiency=\"0.8\" "
                "power-cap=\"0W\">",
                "go together");
+    assert_bad(3,
+               "  <gpu name=\"g\" hbm=\"80GiB\" hbm-bandwidth=\"3TBps\" memory-efficiency=\"0.8\" "
+               "nccl-buffers=\"80GiB\">",
+               "gpu nccl-buffers: '80GiB' is not below the HBM capacity");
+    assert_bad(3,
+               "  <gpu name=\"g\" hbm=\"80GiB\" hbm-bandwidth=\"3TBps\" memory-efficiency=\"0.8\" "
+               "nccl-buffers=\"-1GiB\">",
+               "nccl-buffers");
+    assert_bad(3,
+               "  <gpu name=\"g\" hbm=\"80GiB\" hbm-bandwidth=\"3TBps\" memory-efficiency=\"0.8\" "
+               "nccl-buffers=\"600\">",
+               "nccl-buffers");
 }

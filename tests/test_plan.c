@@ -646,8 +646,10 @@ Test(plan, muon_keeps_to_the_stages_its_framework_shards_it_over)
 }
 
 /* The planner counts the usable HBM: a config 1 GiB under the capacity fits with no reserve
- * and is out of memory behind a 3 GiB one (the shipped files' reserve), as on a GPU whose CUDA
- * context and NCCL buffers take their share ("79 of 80 GiB" is rejected). */
+ * and is out of memory behind a 3 GiB one, as on a GPU whose CUDA context and NCCL buffers
+ * take their share ("79 of 80 GiB" is rejected); so it is behind 1.5 GiB of NCCL buffers per
+ * communicator (8 GPUs: at least one parallel group).  The shipped files reserve 0.6 GiB and
+ * 0.6 GiB per communicator. */
 Test(plan, reserve_reduces_what_fits)
 {
     struct scenario base;
@@ -656,12 +658,14 @@ Test(plan, reserve_reduces_what_fits)
     plan_ok(&base, 8, 1, 2, 0, &r);
     size_t i = r.top[0];
     double need = r.entries[i].mem_bytes;
-    cr_expect_float_eq(r.hbm_bytes - r.hbm_usable_bytes, 3.0 * 1073741824.0, 1.0);
+    cr_expect_float_eq(r.hbm_bytes - r.hbm_usable_bytes, 0.6 * 1073741824.0, 1.0);
+    cr_expect_float_eq(r.nccl_buffers_bytes, 0.6 * 1073741824.0, 1.0);
     plan_result_release(&r);
     char hbm[64];
     snprintf(hbm, sizeof hbm, "hw.hbm=%.0fB", need + 1073741824.0);
     scn_set_arg(&base, hbm, NULL);
     scn_set_arg(&base, "hw.hbm-reserve=0B", NULL);
+    scn_set_arg(&base, "hw.nccl-buffers=0B", NULL);
     plan_ok(&base, 8, 1, 2, 0, &r);
     cr_expect_neq(r.entries[i].state, PLAN_OOM, "no reserve: %.2f GiB fits in %.2f GiB",
                   need / 1073741824.0, r.hbm_usable_bytes / 1073741824.0);
@@ -673,6 +677,13 @@ Test(plan, reserve_reduces_what_fits)
     for (size_t k = 0; k < r.n; k++)
         if (r.entries[k].state == PLAN_SIMULATED)
             cr_expect_leq(r.entries[k].mem_bytes, r.hbm_usable_bytes, "config %zu", k);
+    plan_result_release(&r);
+    scn_set_arg(&base, "hw.hbm-reserve=0B", NULL);
+    scn_set_arg(&base, "hw.nccl-buffers=1.5GiB", NULL);
+    plan_ok(&base, 8, 1, 2, 0, &r);
+    cr_expect_eq(r.entries[i].state, PLAN_OOM, "1.5 GiB of NCCL buffers: %.2f GiB in %.2f GiB",
+                 need / 1073741824.0, r.entries[i].hbm_bytes / 1073741824.0);
+    cr_expect_leq(r.entries[i].hbm_bytes, r.hbm_usable_bytes - 1.5 * 1073741824.0);
     plan_result_release(&r);
 }
 
@@ -786,16 +797,18 @@ Test(plan, nothing_fits_and_fail_on_oom)
     char *out, *err;
     const char *args[] = {LLAMA405, "--gpus", "8", "--top", "2", "-j", "2", NULL};
     cr_expect_eq(run_plan(args, &out, &err), 0, "stderr: %s", err);
-    cr_expect(strstr(out, "no layout fits in 77.0 GiB of usable HBM; the 2 needing least memory:"),
-              "%s", out);
+    cr_expect(strstr(out, "no layout fits in its usable HBM; the 2 needing least memory:"), "%s",
+              out);
     cr_expect(strstr(out, "\n1    tp8 pp1 "), "%s", out);
     free(out);
     free(err);
     const char *fail[] = {LLAMA405, "--gpus", "8", "--top", "2", "--fail-on-oom", "-j", "2", NULL};
     cr_expect_eq(run_plan(fail, &out, &err), 2);
-    cr_expect(strstr(err, "no layout of the model on gpus=8 fits in 77.0 GiB of usable HBM (the "
-                          "nearest needs "),
+    /* tp 8 alone: 80 GiB less 0.6 and one communicator's 0.6 */
+    cr_expect(strstr(err, "no layout of the model on gpus=8 fits in its usable HBM (the nearest "
+                          "needs "),
               "stderr: %s", err);
+    cr_expect(strstr(err, " GiB of 78.8 GiB usable) (--fail-on-oom)"), "stderr: %s", err);
     cr_expect(strstr(out, "no layout fits"), "the plan is printed first: %s", out);
     free(out);
     free(err);
@@ -814,8 +827,9 @@ Test(plan, table_and_summary)
     cr_assert_eq(run_plan(args, &out, &err), 0, "stderr: %s", err);
     cr_expect(strstr(out, "\nframework megatron-core (inferred from the scenario"), "%s", out);
     cr_expect(strstr(out, "; schedules 1f1b, interleaved; context parallelism p2p\n"), "%s", out);
-    cr_expect(strstr(out, "\nHBM 80.0 GiB per GPU less a 3.0 GiB reserve (CUDA context, NCCL "
-                          "buffers, fragmentation; --hbm-reserve SIZE): 77.0 GiB usable\n"),
+    cr_expect(strstr(out, "\nHBM 80.0 GiB per GPU less a 0.6 GiB reserve (CUDA context, "
+                          "fragmentation; --hbm-reserve SIZE) and 0.6 GiB of NCCL buffers per "
+                          "parallel group of more than one GPU (hw.nccl-buffers)\n"),
               "%s", out);
     cr_expect(strstr(out, "\n1    tp"), "%s", out);
     cr_expect(strstr(out, "\n3    tp"), "%s", out);
@@ -829,7 +843,6 @@ Test(plan, table_and_summary)
                              "--set", "global-batch=64", "-j", "1", NULL};
     cr_assert_eq(run_plan(reserve, &out, &err), 0, "stderr: %s", err);
     cr_expect(strstr(out, "less a 10.0 GiB reserve"), "%s", out);
-    cr_expect(strstr(out, "70.0 GiB usable"), "%s", out);
     char *out2, *err2;
     const char *set[] = {LLAMA,   "--gpus",          "64", "--top", "1", "--set",
                          "hw.hbm-reserve=10GiB", "--set", "global-batch=64", "-j", "1", NULL};
