@@ -132,6 +132,7 @@ static void add_figures(struct report *rep, const struct costmodel *cm)
     rep->power_cap_w = power->cap_w != power->rated_w ? power->cap_w : 0.0;
     rep->hbm_bytes = cm->hw->gpu.hbm_bytes;
     rep->hbm_usable_bytes = cm_usable_hbm(cm);
+    rep->hbm_reserve_bytes = cm->hw->gpu.hbm_reserve_bytes;
     rep->nccl_buffers_bytes = cm->hw->gpu.nccl_buffers_bytes;
     rep->communicators = cfg->communicators;
     rep->tp_spans_nodes = cm->tp_spans_nodes;
@@ -259,14 +260,14 @@ static const char *group_label(const struct scenario *scn, char *buf, size_t len
 static void write_reserve_text(FILE *out, const struct report *rep)
 {
     const double gib = 1073741824.0;
-    double reserve = rep->hbm_bytes - rep->hbm_usable_bytes;
+    double nccl = rep->communicators * rep->nccl_buffers_bytes;
+    double reserve = rep->hbm_reserve_bytes + nccl;
     if (!(reserve > 0.0))
         return;
     fprintf(out, ", %.1f usable (reserve %.1f: ", rep->hbm_usable_bytes / gib, reserve / gib);
     if (rep->nccl_buffers_bytes > 0.0) {
-        double nccl = rep->communicators * rep->nccl_buffers_bytes;
         fprintf(out, "CUDA context and fragmentation %.1f, NCCL %.1f x %d communicator%s)",
-                (reserve - nccl) / gib, rep->nccl_buffers_bytes / gib, rep->communicators,
+                rep->hbm_reserve_bytes / gib, rep->nccl_buffers_bytes / gib, rep->communicators,
                 rep->communicators == 1 ? "" : "s");
     } else {
         fputs("CUDA context, NCCL, fragmentation)", out);

@@ -542,6 +542,12 @@ if grep -q '^OUT OF MEMORY rank 0' "$tmp/out" && [ -s "$tmp/o/oom.csv" ]; then
 else
     fail "run --fail-on-oom: the report and --memory-timeline are written first"
 fi
+want='memory per GPU (GiB)  HBM 80.0, 77.6 usable (reserve 2.4: CUDA context and fragmentation 0.6, NCCL 0.6 x 3 communicators)'
+if grep -qxF "$want" "$tmp/out"; then
+    pass "run: the memory header names the reserve's parts"
+else
+    fail "run: the memory header names the reserve's parts" "$(grep '^memory per GPU' "$tmp/out")"
+fi
 run run "$SCN/llama3.1-70b-h100.xml" --set micro-batch=4
 [ "$rc" -eq 0 ] && pass "run out of memory without --fail-on-oom: exit 0" ||
     fail "run out of memory without --fail-on-oom: exit 0" "exit status $rc"

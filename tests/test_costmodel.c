@@ -163,6 +163,14 @@ Test(memory, nccl_buffers_are_reserved_per_communicator)
                  SIM_OK, "%s", err.msg);
     cr_expect_float_eq(out.rep.hbm_usable_bytes, 77.0 * 1073741824.0, 1e3);
     step_release(&out);
+    /* buffers beyond the HBM leave nothing usable (not a negative amount): every rank is out */
+    cr_assert_eq(run(LLAMA70, H100,
+                     L("seq=4096", "tp=8", "pp=4", "gpus=256", "global-batch=64",
+                       "hw.nccl-buffers=30GiB")),
+                 SIM_OK, "%s", err.msg);
+    cr_expect_eq(out.rep.hbm_usable_bytes, 0.0);
+    cr_expect(out.rep.mem[0].oom);
+    step_release(&out);
 }
 
 /* Korthikanti et al. 2022, eq. (1)-(6): activation bytes per layer of GPT-3 175B (s=2048,
