@@ -72,15 +72,17 @@ static void write_entry_line(FILE *out, size_t rank, const struct plan_entry *e,
     char lay[200];
     layout_text(e, lay, sizeof lay);
     if (r)
-        fprintf(out, "%-4zu %-70s %9.4f %11.0f %8.1f %6.2f%% %8.2f %6.1f%% %5.1f%% %6.1f%%\n",
+        fprintf(out,
+                "%-4zu %-70s %9.4f %11.0f %8.1f %6.2f%% %8.2f %7.1f %6.1f%% %5.1f%% %6.1f%%\n",
                 rank, lay, r->step_time_s, r->tokens_per_s, r->tokens_per_s_per_gpu,
-                100 * r->mfu, r->memory_B / GIB, 100 * r->brk.bubble / r->step_time_s,
+                100 * r->mfu, r->memory_B / GIB, e->hbm_bytes / GIB,
+                100 * r->brk.bubble / r->step_time_s,
                 100 * (r->brk.tp + r->brk.cp + r->brk.ep + r->brk.pp + r->brk.dp + r->brk.host) /
                     r->step_time_s,
                 100 * r->brk.recompute / r->step_time_s);
     else
-        fprintf(out, "%-4zu %-70s %9s %11s %8s %7s %8.2f\n", rank, lay, "-", "-", "-", "-",
-                e->mem_bytes / GIB);
+        fprintf(out, "%-4zu %-70s %9s %11s %8s %7s %8.2f %7.1f\n", rank, lay, "-", "-", "-", "-",
+                e->mem_bytes / GIB, e->hbm_bytes / GIB);
 }
 
 /* The HBM line of the plan's outputs: the capacity, the reserve and what is usable; where the
@@ -142,8 +144,8 @@ static int write_table(FILE *out, const struct scenario *base, const struct plan
             res->cp_comm < 0 ? "none" : scn_choice_name(SCN_CP_COMM_TYPE, res->cp_comm));
     char hbm[320];
     fprintf(out, "%s\n\n", hbm_text(hbm, sizeof hbm, res));
-    fprintf(out, "%-4s %-70s %9s %11s %8s %7s %8s %7s %6s %7s\n", "#", "layout", "step_s",
-            "tokens/s", "tok/s/GPU", "MFU", "mem_GiB", "bubble", "comm", "recomp");
+    fprintf(out, "%-4s %-70s %9s %11s %8s %7s %8s %7s %7s %6s %7s\n", "#", "layout", "step_s",
+            "tokens/s", "tok/s/GPU", "MFU", "mem_GiB", "of_GiB", "bubble", "comm", "recomp");
     for (size_t t = 0; t < res->ntop; t++) {
         const struct plan_entry *e = &res->entries[res->top[t]];
         write_entry_line(out, t + 1, e, &res->rows[e->row]);
@@ -155,7 +157,8 @@ static int write_table(FILE *out, const struct scenario *base, const struct plan
             write_entry_line(out, t + 1, &res->entries[res->nearest[t]], NULL);
     }
     fputs("\nbubble, comm (exposed TP+CP+EP+PP+DP and host offload) and recomp are shares of "
-          "the step time; mem is the peak over pipeline ranks; zeroN is the ZeRO stage (k: "
+          "the step time; mem is the peak over pipeline ranks, of the HBM usable for the layout "
+          "(less NCCL's buffers for its parallel groups); zeroN is the ZeRO stage (k: "
           "parameters kept gathered), rc: recompute (selective modules: attn ln act mlp moe "
           "mla shexp; op: torchtitan's per-op policy), off: offload (opt: optimizer, act: "
           "activations); within 1% of each other the simpler layout comes first\n",

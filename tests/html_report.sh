@@ -151,7 +151,8 @@ if [ -n "$python" ]; then
     bad=$("$python" - "$tmp/out" "$tmp/plan.html" <<'EOF'
 import re, sys
 text = [l.split() for l in open(sys.argv[1]) if re.match(r"^[1-5] +tp", l)]
-steps = [float(f[-8]) for f in text]
+# step_s, then tokens/s, tok/s/GPU, MFU, mem_GiB, of_GiB, bubble, comm, recomp
+steps = [float(f[-9]) for f in text]
 page = open(sys.argv[2], encoding="utf-8").read()
 head = re.findall(r"<th>(.*?)</th>", page.split('class="sortable"')[1].split("</thead>")[0])
 col = head.index("step_time_s")

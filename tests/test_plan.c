@@ -800,6 +800,9 @@ Test(plan, nothing_fits_and_fail_on_oom)
     cr_expect(strstr(out, "no layout fits in its usable HBM; the 2 needing least memory:"), "%s",
               out);
     cr_expect(strstr(out, "\n1    tp8 pp1 "), "%s", out);
+    /* of_GiB: tp 8 alone is one communicator, 80 - 0.6 - 0.6 GiB usable */
+    const char *first = strstr(out, "\n1    tp8 pp1 ");
+    cr_expect(first && strstr(first + 1, " 78.8\n") == strchr(first + 1, '\n') - 5, "%s", out);
     free(out);
     free(err);
     const char *fail[] = {LLAMA405, "--gpus", "8", "--top", "2", "--fail-on-oom", "-j", "2", NULL};
