@@ -1,7 +1,7 @@
 /* cm_internal: what the cost model's modules share (not part of the public costmodel.h).
  *
  * costmodel.c builds a step: stages, parameters and memory, assembly for the engine, after
- * cm_rules.c's configuration rules; cm_stage.c derives how long one virtual stage's F, B and
+ * cm_rules.c's configuration rules (with cm_buffers.c's communication buffers); cm_stage.c derives how long one virtual stage's F, B and
  * W ops take from its layers, whose work (matmuls, attention, element-wise work) cm_work.c
  * prices one layer at a time (cm_layer.h), with cm_quant.c for the fp8 / nvfp4 quantization of
  * its GEMM operands and cm_tp.c for its tensor-parallel collectives; cm_comm.c places groups of

@@ -3,6 +3,7 @@
  * resolve into struct cm_config (see cm_check_rules in cm_internal.h). */
 #include <string.h>
 
+#include "cm_buffers.h"
 #include "cm_internal.h"
 #include "derive.h"
 #include "framework.h"
@@ -685,23 +686,6 @@ static int resolve_overlap_tp_backward(const struct scenario *scn)
 }
 
 
-/* The NCCL communicators a rank uses, whose buffers it cannot use for tensors: one per
- * parallel group of more than one GPU it communicates in.  Tensor, context and pipeline
- * parallel; the dense gradients' data-parallel group (dp x cp: Megatron-Core reduces them
- * over its data-parallel-with-CP group, a process group of its own beside the context-parallel
- * one); and in a MoE model the expert-parallel, expert tensor-parallel and expert
- * data-parallel groups (Megatron-Core's parallel_state.py, core_v0.14.0, builds each as a
- * process group of its own).  PyTorch gives each process group its own NCCL communicator,
- * and each communicator holds buffers of its own unless made by a split that shares them
- * (NVIDIA/nccl issues 864 and 986; in 964 a 2-GPU group took 544 MB and a larger one 688 MB
- * on A100). */
-static int count_communicators(const struct cm_config *cfg, const struct model *m)
-{
-    int n = (cfg->tp > 1) + (cfg->cp > 1) + (cfg->pp > 1) + (cfg->replicas > 1);
-    if (m->experts > 0)
-        n += (cfg->ep > 1) + (cfg->etp > 1) + (cfg->edp > 1);
-    return n;
-}
 /* Every rule in turn, then the layout resolved once into *cfg (what the cost model reads). */
 enum sim_status cm_check_rules(struct scenario *scn, const struct model *m,
                                const struct hardware *hw, struct cm_config *cfg,
@@ -768,6 +752,7 @@ enum sim_status cm_check_rules(struct scenario *scn, const struct model *m,
                               .microbatches = scn->microbatches,
                               .seq = scn->seq,
                               .gpus_per_node = hw->node.gpus};
-    cfg->communicators = count_communicators(cfg, m);
+    cfg->communicators = cm_communicators(cfg, m);
+    cfg->deepep_buffer_bytes = cm_deepep_buffer_bytes(scn, m, cfg);
     return SIM_OK;
 }

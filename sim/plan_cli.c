@@ -88,15 +88,18 @@ static void write_entry_line(FILE *out, size_t rank, const struct plan_entry *e,
 /* The HBM line of the plan's outputs: the capacity, the reserve and what is usable; where the
  * hardware prices NCCL's buffers per communicator, usable depends on the layout (each row's
  * hbm_usable_gib). */
-static const char *hbm_text(char *buf, size_t len, const struct plan_result *res)
+static const char *hbm_text(char *buf, size_t len, const struct plan_result *res,
+                            const char *usable_column)
 {
     double reserve = res->hbm_bytes - res->hbm_usable_bytes;
     if (res->nccl_buffers_bytes > 0.0)
         snprintf(buf, len,
                  "HBM %.1f GiB per GPU less a %.1f GiB reserve (CUDA context, fragmentation; "
-                 "--hbm-reserve SIZE) and %.1f GiB of NCCL buffers per parallel group of more "
-                 "than one GPU (hw.nccl-buffers)",
-                 res->hbm_bytes / GIB, reserve / GIB, res->nccl_buffers_bytes / GIB);
+                 "--hbm-reserve SIZE), %.1f GiB of NCCL buffers per parallel group of more "
+                 "than one GPU (hw.nccl-buffers) and DeepEP's buffer where it dispatches: "
+                 "what is left for each layout is %s",
+                 res->hbm_bytes / GIB, reserve / GIB, res->nccl_buffers_bytes / GIB,
+                 usable_column);
     else
         snprintf(buf, len,
                  "HBM %.1f GiB per GPU less a %.1f GiB reserve (CUDA context, NCCL buffers, "
@@ -142,8 +145,8 @@ static int write_table(FILE *out, const struct scenario *base, const struct plan
                                               "framework=any widens it)",
             names,
             res->cp_comm < 0 ? "none" : scn_choice_name(SCN_CP_COMM_TYPE, res->cp_comm));
-    char hbm[320];
-    fprintf(out, "%s\n\n", hbm_text(hbm, sizeof hbm, res));
+    char hbm[400];
+    fprintf(out, "%s\n\n", hbm_text(hbm, sizeof hbm, res, "of_GiB"));
     fprintf(out, "%-4s %-70s %9s %11s %8s %7s %8s %7s %7s %6s %7s\n", "#", "layout", "step_s",
             "tokens/s", "tok/s/GPU", "MFU", "mem_GiB", "of_GiB", "bubble", "comm", "recomp");
     for (size_t t = 0; t < res->ntop; t++) {
@@ -254,10 +257,10 @@ static enum sim_status plan_report(struct outfile *of, const char *scenario_file
                                    const struct scenario *base, const struct plan_opts *o,
                                    const struct plan_result *res, struct sim_error *err)
 {
-    char budget[160], counts[320], hbm[320];
+    char budget[160], counts[320], hbm[400];
     snprintf(budget, sizeof budget, "%d GPUs, global batch %d x seq %d, top %d by tokens/s",
              o->gpus, base->global_batch, base->seq, o->top);
-    hbm_text(hbm, sizeof hbm, res);
+    hbm_text(hbm, sizeof hbm, res, "hbm_usable_gib");
     config_counts(res, counts, sizeof counts);
     long valid = 0;
     for (size_t i = 0; i < res->n; i++)

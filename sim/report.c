@@ -135,6 +135,7 @@ static void add_figures(struct report *rep, const struct costmodel *cm)
     rep->hbm_reserve_bytes = cm->hw->gpu.hbm_reserve_bytes;
     rep->nccl_buffers_bytes = cm->hw->gpu.nccl_buffers_bytes;
     rep->communicators = cfg->communicators;
+    rep->deepep_buffer_bytes = cfg->deepep_buffer_bytes;
     rep->tp_spans_nodes = cm->tp_spans_nodes;
     /* Every data-parallel replica runs the same pipeline: the step covers the global batch. */
     rep->samples = cfg->global_batch;
@@ -261,17 +262,19 @@ static void write_reserve_text(FILE *out, const struct report *rep)
 {
     const double gib = 1073741824.0;
     double nccl = rep->communicators * rep->nccl_buffers_bytes;
-    double reserve = rep->hbm_reserve_bytes + nccl;
+    double reserve = rep->hbm_reserve_bytes + nccl + rep->deepep_buffer_bytes;
     if (!(reserve > 0.0))
         return;
     fprintf(out, ", %.1f usable (reserve %.1f: ", rep->hbm_usable_bytes / gib, reserve / gib);
-    if (rep->nccl_buffers_bytes > 0.0) {
-        fprintf(out, "CUDA context and fragmentation %.1f, NCCL %.1f x %d communicator%s)",
+    if (rep->nccl_buffers_bytes > 0.0)
+        fprintf(out, "CUDA context and fragmentation %.1f, NCCL %.1f x %d communicator%s",
                 rep->hbm_reserve_bytes / gib, rep->nccl_buffers_bytes / gib, rep->communicators,
                 rep->communicators == 1 ? "" : "s");
-    } else {
-        fputs("CUDA context, NCCL, fragmentation)", out);
-    }
+    else
+        fputs("CUDA context, NCCL, fragmentation", out);
+    if (rep->deepep_buffer_bytes > 0.0)
+        fprintf(out, ", DeepEP %.2f", rep->deepep_buffer_bytes / gib);
+    fputc(')', out);
 }
 
 /* Names of the scenario's enum values as reports print them. */
@@ -658,8 +661,9 @@ static void json_costmodel(FILE *out, const struct report *rep)
     report_write_layers_json(out, rep);
     fprintf(out,
             "  \"hbm_bytes\": %.0f,\n  \"hbm_usable_bytes\": %.0f,\n"
-            "  \"nccl_communicators\": %d,\n  \"memory\": [\n",
-            rep->hbm_bytes, rep->hbm_usable_bytes, rep->communicators);
+            "  \"nccl_communicators\": %d,\n  \"deepep_buffer_bytes\": %.0f,\n"
+            "  \"memory\": [\n",
+            rep->hbm_bytes, rep->hbm_usable_bytes, rep->communicators, rep->deepep_buffer_bytes);
     for (int r = 0; r < rep->pp; r++) {
         const struct cm_rank_memory *mm = &rep->mem[r];
         fprintf(out,

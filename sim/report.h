@@ -69,6 +69,7 @@ struct report {
     double hbm_reserve_bytes;  /* the hardware's fixed reserve (CUDA context, fragmentation) */
     double nccl_buffers_bytes; /* of the reserve, NCCL's buffers per communicator */
     int communicators;         /* NCCL communicators a rank uses (cm_config.communicators) */
+    double deepep_buffer_bytes; /* of the reserve, DeepEP's buffer (cm_config) */
     int tp_spans_nodes;
     /* --tokens N: what training on N tokens takes at this step's throughput. */
     double train_tokens;   /* 0 = not asked */

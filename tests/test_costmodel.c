@@ -173,6 +173,34 @@ Test(memory, nccl_buffers_are_reserved_per_communicator)
     step_release(&out);
 }
 
+/* DeepEP's buffer, as Megatron-Core sizes it (the larger of DeepEP's dispatch and combine size
+ * hints, csrc/config.hpp and deep_ep/buffer.py at v1.2.1), by hand for Qwen3-30B-A3B (hidden
+ * 2048: 4096 bytes a token, plus 2056 of source meta, top-k indices and weights and scales) on
+ * 20 SMs = 10 channels:
+ *   ep 8, one node: NVLink part only, 10 x 8 x (4 x 5 + 256 x 6152) = 125,994,560, rounded up
+ *     to 128 bytes 125,994,624;
+ *   ep 64, 8 nodes: NVLink 10 x 8 x (4 x 19 + 288 x 6152) = 141,748,160 -> 141,748,224, RDMA
+ *     10 x 8 x 2 x (4 x 18 + 140 x (6152 + 16)) = 138,174,720; 279,922,944 in all.
+ * The NCCL all-to-all has none, and the usable HBM is less by the buffer. */
+static double deepep_bytes(const char *ep, const char *gpus, const char *dispatcher)
+{
+    cr_assert_eq(run(MODEL("qwen3-30b-a3b"), H100,
+                     L("seq=4096", "tp=1", "pp=1", ep, gpus, "global-batch=64", dispatcher)),
+                 SIM_OK, "%s", err.msg);
+    double bytes = out.cm.cfg.deepep_buffer_bytes;
+    double expected = (80.0 - 0.6 - 0.6 * out.cm.cfg.communicators) * 1073741824.0 - bytes;
+    cr_expect_float_eq(out.rep.hbm_usable_bytes, expected, 1e3);
+    step_release(&out);
+    return bytes;
+}
+
+Test(memory, deepep_buffer_as_deepep_sizes_it)
+{
+    cr_expect_eq(deepep_bytes("ep=8", "gpus=8", "moe-dispatcher=deepep"), 125994624.0);
+    cr_expect_eq(deepep_bytes("ep=64", "gpus=64", "moe-dispatcher=deepep"), 279922944.0);
+    cr_expect_eq(deepep_bytes("ep=64", "gpus=64", "moe-dispatcher=alltoall"), 0.0);
+}
+
 /* Korthikanti et al. 2022, eq. (1)-(6): activation bytes per layer of GPT-3 175B (s=2048,
  * h=12288, a=96), micro-batch 1, t=8.  No recompute, no SP: sbh(10 + 24/t + 5as/(ht));
  * SP: sbh(34/t + 5as/(ht)); selective + SP: 34 sbh/t; full recompute: 2sbh (SP: 2sbh/t). */

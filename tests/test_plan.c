@@ -831,8 +831,10 @@ Test(plan, table_and_summary)
     cr_expect(strstr(out, "\nframework megatron-core (inferred from the scenario"), "%s", out);
     cr_expect(strstr(out, "; schedules 1f1b, interleaved; context parallelism p2p\n"), "%s", out);
     cr_expect(strstr(out, "\nHBM 80.0 GiB per GPU less a 0.6 GiB reserve (CUDA context, "
-                          "fragmentation; --hbm-reserve SIZE) and 0.6 GiB of NCCL buffers per "
-                          "parallel group of more than one GPU (hw.nccl-buffers)\n"),
+                          "fragmentation; --hbm-reserve SIZE), 0.6 GiB of NCCL buffers per "
+                          "parallel group of more than one GPU (hw.nccl-buffers) and DeepEP's "
+                          "buffer where it dispatches: what is left for each layout is "
+                          "of_GiB\n"),
               "%s", out);
     cr_expect(strstr(out, "\n1    tp"), "%s", out);
     cr_expect(strstr(out, "\n3    tp"), "%s", out);
