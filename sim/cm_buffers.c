@@ -1,5 +1,6 @@
 /* cm_buffers: communication buffers outside the step's tensors (see cm_buffers.h). */
 #include "cm_buffers.h"
+#include "framework.h"
 
 /* One per parallel group of more than one GPU a rank communicates in.  Tensor, context and
  * pipeline parallel; the dense gradients' data-parallel group (dp x cp: Megatron-Core reduces
@@ -74,4 +75,32 @@ double cm_deepep_buffer_bytes(const struct scenario *scn, const struct model *m,
                   ((DEEPEP_NVL_PEERS * 2.0 + 2.0) * 4.0 +
                    deepep_configs[i].rdma_recv_tokens * (per_token + 16.0 /* an int4 */));
     return align128(nvl) + align128(rdma);
+}
+
+/* Transformer Engine's userbuffers for overlapping TP communication with the GEMMs
+ * (transformer_engine/pytorch/module/base.py, initialize_ub, read at d0067d0da; v2.7 and
+ * later): one registered buffer per overlapped GEMM of a layer -- QKV, projection, FC1 and FC2
+ * forward; their input gradients; QKV's, FC1's, the projection's and FC2's weight gradients
+ * (the last two since v2.7, August 2025; ten before) -- each [seq x micro-batch / cp, hidden],
+ * the shape Megatron passes (megatron/training/initialize.py, _initialize_tp_communicators,
+ * NVIDIA/Megatron-LM 2edffadb5), whatever the model's layers.  In fp8 (and narrower) training
+ * the eight all-gather buffers hold one byte an element and the four reduce-scatter ones two;
+ * bf16 edge layers add a bf16 set.  torch's async TP (torchtitan) and frameworks without
+ * Transformer Engine's modules have none. */
+#define UB_GATHER_BUFFERS 8.0
+#define UB_SCATTER_BUFFERS 4.0
+
+double cm_userbuffer_bytes(const struct scenario *scn, const struct model *m,
+                           const struct cm_config *cfg)
+{
+    int te = scn->framework == FW_AUTO || scn->framework == FW_ANY ||
+             scn->framework == FW_MEGATRON_CORE;
+    if (!scn->overlap_tp_comm || cfg->tp <= 1 || cfg->async_tp_torch || !te)
+        return 0.0;
+    double elements = (double)cfg->seq * cfg->micro_batch / cfg->cp * m->hidden;
+    double wide = (UB_GATHER_BUFFERS + UB_SCATTER_BUFFERS) * 2.0 * elements;
+    if (scn->dtype != DT_FP8 && scn->dtype != DT_NVFP4)
+        return wide;
+    double narrow = (UB_GATHER_BUFFERS * 1.0 + UB_SCATTER_BUFFERS * 2.0) * elements;
+    return scn->bf16_first_layers > 0 || scn->bf16_last_layers > 0 ? narrow + wide : narrow;
 }

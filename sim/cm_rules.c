@@ -754,5 +754,6 @@ enum sim_status cm_check_rules(struct scenario *scn, const struct model *m,
                               .gpus_per_node = hw->node.gpus};
     cfg->communicators = cm_communicators(cfg, m);
     cfg->deepep_buffer_bytes = cm_deepep_buffer_bytes(scn, m, cfg);
+    cfg->userbuffer_bytes = cm_userbuffer_bytes(scn, m, cfg);
     return SIM_OK;
 }

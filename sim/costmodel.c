@@ -680,7 +680,7 @@ double cm_usable_hbm(const struct costmodel *cm)
 {
     double usable = hw_usable_hbm(&cm->hw->gpu) -
                     cm->cfg.communicators * cm->hw->gpu.nccl_buffers_bytes -
-                    cm->cfg.deepep_buffer_bytes;
+                    cm->cfg.deepep_buffer_bytes - cm->cfg.userbuffer_bytes;
     return usable > 0.0 ? usable : 0.0; /* buffers beyond the HBM: nothing fits, not less */
 }
 

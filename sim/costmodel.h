@@ -83,6 +83,7 @@ struct cm_config {
     int gpus, tp, pp, vp, cp, ep, etp, dp, edp;
     int communicators; /* NCCL communicators a rank uses (cm_buffers.h) */
     double deepep_buffer_bytes; /* DeepEP's dispatch / combine buffer per rank (cm_buffers.h) */
+    double userbuffer_bytes;    /* Transformer Engine's TP-overlap userbuffers (cm_buffers.h) */
     int replicas;     /* GPUs holding the same dense weights: dp x cp (context-parallel ranks
                          split the sequence and sum their gradients too: Megatron-Core reduces
                          over its data-parallel-with-CP group), `tp` ranks apart */
@@ -181,7 +182,8 @@ void cm_release(struct costmodel *cm);
 int cm_model_recompute_modules(const struct model *m);
 
 /* HBM per GPU the layout's tensors may fill: the capacity less the hardware's fixed reserve,
- * NCCL's buffers for each communicator a rank uses (cfg.communicators) and DeepEP's buffer. */
+ * NCCL's buffers for each communicator a rank uses (cfg.communicators), DeepEP's buffer and
+ * Transformer Engine's userbuffers. */
 double cm_usable_hbm(const struct costmodel *cm);
 
 /* Memory per pipeline rank once the step has run (peak in-flight comes from the result). */

@@ -96,8 +96,9 @@ static const char *hbm_text(char *buf, size_t len, const struct plan_result *res
         snprintf(buf, len,
                  "HBM %.1f GiB per GPU less a %.1f GiB reserve (CUDA context, fragmentation; "
                  "--hbm-reserve SIZE), %.1f GiB of NCCL buffers per parallel group of more "
-                 "than one GPU (hw.nccl-buffers) and DeepEP's buffer where it dispatches: "
-                 "what is left for each layout is %s",
+                 "than one GPU (hw.nccl-buffers), with DeepEP's buffer and Transformer "
+                 "Engine's TP-overlap userbuffers where they run: what is left for each layout "
+                 "is %s",
                  res->hbm_bytes / GIB, reserve / GIB, res->nccl_buffers_bytes / GIB,
                  usable_column);
     else

@@ -136,6 +136,7 @@ static void add_figures(struct report *rep, const struct costmodel *cm)
     rep->nccl_buffers_bytes = cm->hw->gpu.nccl_buffers_bytes;
     rep->communicators = cfg->communicators;
     rep->deepep_buffer_bytes = cfg->deepep_buffer_bytes;
+    rep->userbuffer_bytes = cfg->userbuffer_bytes;
     rep->tp_spans_nodes = cm->tp_spans_nodes;
     /* Every data-parallel replica runs the same pipeline: the step covers the global batch. */
     rep->samples = cfg->global_batch;
@@ -262,7 +263,8 @@ static void write_reserve_text(FILE *out, const struct report *rep)
 {
     const double gib = 1073741824.0;
     double nccl = rep->communicators * rep->nccl_buffers_bytes;
-    double reserve = rep->hbm_reserve_bytes + nccl + rep->deepep_buffer_bytes;
+    double reserve =
+        rep->hbm_reserve_bytes + nccl + rep->deepep_buffer_bytes + rep->userbuffer_bytes;
     if (!(reserve > 0.0))
         return;
     fprintf(out, ", %.1f usable (reserve %.1f: ", rep->hbm_usable_bytes / gib, reserve / gib);
@@ -274,6 +276,8 @@ static void write_reserve_text(FILE *out, const struct report *rep)
         fputs("CUDA context, NCCL, fragmentation", out);
     if (rep->deepep_buffer_bytes > 0.0)
         fprintf(out, ", DeepEP %.2f", rep->deepep_buffer_bytes / gib);
+    if (rep->userbuffer_bytes > 0.0)
+        fprintf(out, ", TP-overlap userbuffers %.2f", rep->userbuffer_bytes / gib);
     fputc(')', out);
 }
 
@@ -662,8 +666,9 @@ static void json_costmodel(FILE *out, const struct report *rep)
     fprintf(out,
             "  \"hbm_bytes\": %.0f,\n  \"hbm_usable_bytes\": %.0f,\n"
             "  \"nccl_communicators\": %d,\n  \"deepep_buffer_bytes\": %.0f,\n"
-            "  \"memory\": [\n",
-            rep->hbm_bytes, rep->hbm_usable_bytes, rep->communicators, rep->deepep_buffer_bytes);
+            "  \"userbuffer_bytes\": %.0f,\n  \"memory\": [\n",
+            rep->hbm_bytes, rep->hbm_usable_bytes, rep->communicators, rep->deepep_buffer_bytes,
+            rep->userbuffer_bytes);
     for (int r = 0; r < rep->pp; r++) {
         const struct cm_rank_memory *mm = &rep->mem[r];
         fprintf(out,

@@ -70,6 +70,7 @@ struct report {
     double nccl_buffers_bytes; /* of the reserve, NCCL's buffers per communicator */
     int communicators;         /* NCCL communicators a rank uses (cm_config.communicators) */
     double deepep_buffer_bytes; /* of the reserve, DeepEP's buffer (cm_config) */
+    double userbuffer_bytes;    /* of the reserve, Transformer Engine's userbuffers */
     int tp_spans_nodes;
     /* --tokens N: what training on N tokens takes at this step's throughput. */
     double train_tokens;   /* 0 = not asked */

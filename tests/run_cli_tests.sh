@@ -532,17 +532,18 @@ else
 fi
 # --fail-on-oom: out of memory exits 2 (DESIGN's bad input: this layout cannot run), after the
 # report and the files are written; a layout that fits still exits 0.  Usable: 80 GiB less
-# dgx-h100's 0.6 GiB reserve and 0.6 GiB of NCCL buffers for each of tp 8, pp 4 and dp 16.
+# dgx-h100's 0.6 GiB reserve, 0.6 GiB of NCCL buffers for each of tp 8, pp 4 and dp 16, and 6
+# GiB of TP-overlap userbuffers (12 of 8192 x 4 tokens x 8192 in bf16).
 run run "$SCN/llama3.1-70b-h100.xml" --set micro-batch=4 --memory-timeline "$tmp/o/oom.csv" \
     --fail-on-oom
 expect_error "run --fail-on-oom: out of memory exits 2" 2 \
-    "stepsim: $SCN/llama3.1-70b-h100.xml: out of memory: rank 0 needs " "GiB of 77.6 GiB usable"
+    "stepsim: $SCN/llama3.1-70b-h100.xml: out of memory: rank 0 needs " "GiB of 71.6 GiB usable"
 if grep -q '^OUT OF MEMORY rank 0' "$tmp/out" && [ -s "$tmp/o/oom.csv" ]; then
     pass "run --fail-on-oom: the report and --memory-timeline are written first"
 else
     fail "run --fail-on-oom: the report and --memory-timeline are written first"
 fi
-want='memory per GPU (GiB)  HBM 80.0, 77.6 usable (reserve 2.4: CUDA context and fragmentation 0.6, NCCL 0.6 x 3 communicators)'
+want='memory per GPU (GiB)  HBM 80.0, 71.6 usable (reserve 8.4: CUDA context and fragmentation 0.6, NCCL 0.6 x 3 communicators, TP-overlap userbuffers 6.00)'
 if grep -qxF "$want" "$tmp/out"; then
     pass "run: the memory header names the reserve's parts"
 else

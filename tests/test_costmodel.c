@@ -173,6 +173,21 @@ Test(memory, nccl_buffers_are_reserved_per_communicator)
     step_release(&out);
 }
 
+/* The step's resolved config, after checking that its usable HBM is dgx-h100's 80 GiB less the
+ * 0.6 GiB reserve, 0.6 GiB of NCCL buffers per communicator and the libraries' buffers. */
+static struct cm_config usable_config(const char *model, const char *const *sets)
+{
+    cr_assert_eq(run(model, H100, sets), SIM_OK, "%s", err.msg);
+    struct cm_config cfg = out.cm.cfg;
+    double expected = (80.0 - 0.6 - 0.6 * cfg.communicators) * 1073741824.0 -
+                      cfg.deepep_buffer_bytes - cfg.userbuffer_bytes;
+    cr_expect_float_eq(out.rep.hbm_usable_bytes, expected, 1e3);
+    step_release(&out);
+    return cfg;
+}
+
+#define QWEN3_MOE MODEL("qwen3-30b-a3b")
+
 /* DeepEP's buffer, as Megatron-Core sizes it (the larger of DeepEP's dispatch and combine size
  * hints, csrc/config.hpp and deep_ep/buffer.py at v1.2.1), by hand for Qwen3-30B-A3B (hidden
  * 2048: 4096 bytes a token, plus 2056 of source meta, top-k indices and weights and scales) on
@@ -182,23 +197,42 @@ Test(memory, nccl_buffers_are_reserved_per_communicator)
  *   ep 64, 8 nodes: NVLink 10 x 8 x (4 x 19 + 288 x 6152) = 141,748,160 -> 141,748,224, RDMA
  *     10 x 8 x 2 x (4 x 18 + 140 x (6152 + 16)) = 138,174,720; 279,922,944 in all.
  * The NCCL all-to-all has none, and the usable HBM is less by the buffer. */
-static double deepep_bytes(const char *ep, const char *gpus, const char *dispatcher)
-{
-    cr_assert_eq(run(MODEL("qwen3-30b-a3b"), H100,
-                     L("seq=4096", "tp=1", "pp=1", ep, gpus, "global-batch=64", dispatcher)),
-                 SIM_OK, "%s", err.msg);
-    double bytes = out.cm.cfg.deepep_buffer_bytes;
-    double expected = (80.0 - 0.6 - 0.6 * out.cm.cfg.communicators) * 1073741824.0 - bytes;
-    cr_expect_float_eq(out.rep.hbm_usable_bytes, expected, 1e3);
-    step_release(&out);
-    return bytes;
-}
-
 Test(memory, deepep_buffer_as_deepep_sizes_it)
 {
-    cr_expect_eq(deepep_bytes("ep=8", "gpus=8", "moe-dispatcher=deepep"), 125994624.0);
-    cr_expect_eq(deepep_bytes("ep=64", "gpus=64", "moe-dispatcher=deepep"), 279922944.0);
-    cr_expect_eq(deepep_bytes("ep=64", "gpus=64", "moe-dispatcher=alltoall"), 0.0);
+    struct cm_config one_node = usable_config(
+        QWEN3_MOE, L("seq=4096", "ep=8", "gpus=8", "global-batch=64", "moe-dispatcher=deepep"));
+    cr_expect_eq(one_node.deepep_buffer_bytes, 125994624.0);
+    struct cm_config eight_nodes = usable_config(
+        QWEN3_MOE, L("seq=4096", "ep=64", "gpus=64", "global-batch=64", "moe-dispatcher=deepep"));
+    cr_expect_eq(eight_nodes.deepep_buffer_bytes, 279922944.0);
+    struct cm_config nccl = usable_config(
+        QWEN3_MOE, L("seq=4096", "ep=64", "gpus=64", "global-batch=64", "moe-dispatcher=alltoall"));
+    cr_expect_eq(nccl.deepep_buffer_bytes, 0.0);
+}
+
+/* Transformer Engine's userbuffers, by hand for Llama 3.1 70B at seq 4096, micro-batch 1, tp 8:
+ * twelve buffers of 4096 x 8192 elements.  bf16: 12 x 2 bytes x 33,554,432 = 805,306,368;
+ * fp8: the 8 all-gather buffers in 1 byte and the 4 reduce-scatter ones in 2, 16 bytes an
+ * element, 536,870,912; fp8 with bf16 edge layers adds a bf16 set, 1,342,177,280.  None
+ * without overlap-tp-comm, and none for torchtitan (torch's own async TP). */
+static double userbuffer_bytes(const char *dtype, const char *overlap, const char *extra,
+                               const char *recipe)
+{
+    return usable_config(LLAMA70, L("seq=4096", "tp=8", "pp=4", "gpus=256", "global-batch=64",
+                                    dtype, overlap, extra, recipe))
+        .userbuffer_bytes;
+}
+
+Test(memory, tp_overlap_userbuffers_as_transformer_engine_allocates_them)
+{
+    const char *on = "overlap-tp-comm=true", *off = "overlap-tp-comm=false";
+    cr_expect_eq(userbuffer_bytes("dtype=bf16", on, "sp=true", "seed=1"), 805306368.0);
+    cr_expect_eq(userbuffer_bytes("dtype=fp8", on, "sp=true", "fp8-recipe=current"),
+                 536870912.0);
+    cr_expect_eq(userbuffer_bytes("dtype=fp8", on, "bf16-first-layers=1", "fp8-recipe=current"),
+                 1342177280.0);
+    cr_expect_eq(userbuffer_bytes("dtype=bf16", off, "sp=true", "seed=1"), 0.0);
+    cr_expect_eq(userbuffer_bytes("dtype=bf16", on, "framework=torchtitan", "seed=1"), 0.0);
 }
 
 /* Korthikanti et al. 2022, eq. (1)-(6): activation bytes per layer of GPT-3 175B (s=2048,

@@ -800,18 +800,19 @@ Test(plan, nothing_fits_and_fail_on_oom)
     cr_expect(strstr(out, "no layout fits in its usable HBM; the 2 needing least memory:"), "%s",
               out);
     cr_expect(strstr(out, "\n1    tp8 pp1 "), "%s", out);
-    /* of_GiB: tp 8 alone is one communicator, 80 - 0.6 - 0.6 GiB usable */
+    /* of_GiB: tp 8 alone is one communicator, 80 - 0.6 - 0.6 GiB less 3 GiB of TP-overlap
+     * userbuffers (12 of 8192 x 16384 in bf16): 75.8 usable */
     const char *first = strstr(out, "\n1    tp8 pp1 ");
-    cr_expect(first && strstr(first + 1, " 78.8\n") == strchr(first + 1, '\n') - 5, "%s", out);
+    cr_expect(first && strstr(first + 1, " 75.8\n") == strchr(first + 1, '\n') - 5, "%s", out);
     free(out);
     free(err);
     const char *fail[] = {LLAMA405, "--gpus", "8", "--top", "2", "--fail-on-oom", "-j", "2", NULL};
     cr_expect_eq(run_plan(fail, &out, &err), 2);
-    /* tp 8 alone: 80 GiB less 0.6 and one communicator's 0.6 */
+    /* tp 8 alone: 80 GiB less 0.6, one communicator's 0.6 and 3 GiB of userbuffers */
     cr_expect(strstr(err, "no layout of the model on gpus=8 fits in its usable HBM (the nearest "
                           "needs "),
               "stderr: %s", err);
-    cr_expect(strstr(err, " GiB of 78.8 GiB usable) (--fail-on-oom)"), "stderr: %s", err);
+    cr_expect(strstr(err, " GiB of 75.8 GiB usable) (--fail-on-oom)"), "stderr: %s", err);
     cr_expect(strstr(out, "no layout fits"), "the plan is printed first: %s", out);
     free(out);
     free(err);
@@ -832,9 +833,9 @@ Test(plan, table_and_summary)
     cr_expect(strstr(out, "; schedules 1f1b, interleaved; context parallelism p2p\n"), "%s", out);
     cr_expect(strstr(out, "\nHBM 80.0 GiB per GPU less a 0.6 GiB reserve (CUDA context, "
                           "fragmentation; --hbm-reserve SIZE), 0.6 GiB of NCCL buffers per "
-                          "parallel group of more than one GPU (hw.nccl-buffers) and DeepEP's "
-                          "buffer where it dispatches: what is left for each layout is "
-                          "of_GiB\n"),
+                          "parallel group of more than one GPU (hw.nccl-buffers), with "
+                          "DeepEP's buffer and Transformer Engine's TP-overlap userbuffers where "
+                          "they run: what is left for each layout is of_GiB\n"),
               "%s", out);
     cr_expect(strstr(out, "\n1    tp"), "%s", out);
     cr_expect(strstr(out, "\n3    tp"), "%s", out);
