@@ -1,12 +1,13 @@
 /* cm_internal: what the cost model's modules share (not part of the public costmodel.h).
  *
  * costmodel.c builds a step: stages, parameters and memory, assembly for the engine, after
- * cm_rules.c's configuration rules (with cm_buffers.c's communication buffers); cm_stage.c derives how long one virtual stage's F, B and
- * W ops take from its layers, whose work (matmuls, attention, element-wise work) cm_work.c
- * prices one layer at a time (cm_layer.h), with cm_quant.c for the fp8 / nvfp4 quantization of
- * its GEMM operands and cm_tp.c for its tensor-parallel collectives; cm_comm.c places groups of
- * GPUs and prices the other collectives (CP, EP dispatch, data parallelism and its sharded
- * forms).  All of them read one struct cm_ctx, built once per step. */
+ * cm_rules.c's configuration rules (with cm_buffers.c's communication buffers); cm_stage.c
+ * derives how long one virtual stage's F, B and W ops take from its layers, whose work
+ * (matmuls, attention, element-wise work) cm_work.c prices one layer at a time (cm_layer.h),
+ * with cm_quant.c for the fp8 / nvfp4 quantization of its GEMM operands and cm_tp.c for its
+ * tensor-parallel collectives; cm_comm.c places groups of GPUs and prices the other
+ * collectives (CP, EP dispatch, data parallelism and its sharded forms).  All of them read one
+ * struct cm_ctx, built once per step. */
 #ifndef STEPSIM_CM_INTERNAL_H
 #define STEPSIM_CM_INTERNAL_H
 

@@ -685,7 +685,6 @@ static int resolve_overlap_tp_backward(const struct scenario *scn)
     return 0;
 }
 
-
 /* Every rule in turn, then the layout resolved once into *cfg (what the cost model reads). */
 enum sim_status cm_check_rules(struct scenario *scn, const struct model *m,
                                const struct hardware *hw, struct cm_config *cfg,

@@ -55,7 +55,7 @@ static const struct column columns[] = {
     {"hbm_usable_gib", K_GIB, ROW(hbm_usable_B), 1, "HBM per GPU less the reserve"},
     {"hbm_reserve_gib", K_RESERVE, 0, 1,
      "HBM the step cannot use: CUDA context, fragmentation (hw.hbm-reserve), NCCL buffers "
-     "(hw.nccl-buffers per communicator)"},
+     "(hw.nccl-buffers per communicator), DeepEP's buffer, TP-overlap userbuffers"},
     {"fits", K_FITS, 0, 1, "yes when memory_gib <= hbm_usable_gib"},
 };
 #undef ROW

@@ -85,9 +85,9 @@ static void write_entry_line(FILE *out, size_t rank, const struct plan_entry *e,
                 e->mem_bytes / GIB, e->hbm_bytes / GIB);
 }
 
-/* The HBM line of the plan's outputs: the capacity, the reserve and what is usable; where the
- * hardware prices NCCL's buffers per communicator, usable depends on the layout (each row's
- * hbm_usable_gib). */
+/* The HBM line of the plan's outputs: the capacity and the reserve; where the hardware prices
+ * NCCL's buffers per communicator, what is usable depends on the layout, as it does with
+ * DeepEP's buffer and TP-overlap userbuffers (each row's `usable_column`). */
 static const char *hbm_text(char *buf, size_t len, const struct plan_result *res,
                             const char *usable_column)
 {

@@ -65,7 +65,8 @@ struct report {
     struct cm_layer_view layer_view[CM_LAYER_VIEWS];
     struct cm_rank_memory *mem; /* [pp], owned */
     double hbm_bytes;
-    double hbm_usable_bytes; /* HBM minus the reserve: fixed and NCCL's (cm_usable_hbm) */
+    double hbm_usable_bytes; /* HBM less the reserve and the layout's communication buffers
+                                (cm_usable_hbm) */
     double hbm_reserve_bytes;  /* the hardware's fixed reserve (CUDA context, fragmentation) */
     double nccl_buffers_bytes; /* of the reserve, NCCL's buffers per communicator */
     int communicators;         /* NCCL communicators a rank uses (cm_config.communicators) */
