@@ -2,20 +2,32 @@
 #include "cm_buffers.h"
 #include "framework.h"
 
+/* The data-parallel groups of `replicas` GPUs whose state is sharded over `shard` of them:
+ * one, or with hybrid sharding (shards narrower than the group) two -- the shard group its
+ * gathers and reduce-scatters run in and the replica group its all-reduce runs in, each a
+ * process group of its own (PyTorch's HSDP device mesh, FSDP1's HYBRID_SHARD) -- counting
+ * those of more than one GPU. */
+static int data_groups(int replicas, int shard)
+{
+    if (shard <= 0 || shard >= replicas)
+        return replicas > 1;
+    return (shard > 1) + (replicas / shard > 1);
+}
+
 /* One per parallel group of more than one GPU a rank communicates in.  Tensor, context and
  * pipeline parallel; the dense gradients' data-parallel group (dp x cp: Megatron-Core reduces
  * them over its data-parallel-with-CP group, a process group of its own beside the
- * context-parallel one); and in a MoE model the expert-parallel, expert tensor-parallel and
- * expert data-parallel groups (Megatron-Core's parallel_state.py, core_v0.14.0, builds each as
+ * context-parallel one), two with hybrid sharding (data_groups); and in a MoE model the
+ * expert-parallel, expert tensor-parallel and expert data-parallel groups (Megatron-Core's parallel_state.py, core_v0.14.0, builds each as
  * a process group of its own).  PyTorch gives each process group its own NCCL communicator,
  * and each communicator holds buffers of its own unless made by a split that shares them
  * (NVIDIA/nccl issues 864 and 986; in 964 a 2-GPU group took 544 MB and a larger one 688 MB on
  * A100). */
 int cm_communicators(const struct cm_config *cfg, const struct model *m)
 {
-    int n = (cfg->tp > 1) + (cfg->cp > 1) + (cfg->pp > 1) + (cfg->replicas > 1);
+    int n = (cfg->tp > 1) + (cfg->cp > 1) + (cfg->pp > 1) + data_groups(cfg->replicas, cfg->shard);
     if (m->experts > 0)
-        n += (cfg->ep > 1) + (cfg->etp > 1) + (cfg->edp > 1);
+        n += (cfg->ep > 1) + (cfg->etp > 1) + data_groups(cfg->edp, cfg->eshard);
     return n;
 }
 

@@ -135,7 +135,9 @@ Test(rules, data_and_expert_data_parallel_sizes_are_derived)
  * Hand counts: tp 8 x pp 4 x dp 8 -- tensor, pipeline, data: 3; tp 1 x cp 2 x dp 4 --
  * context and data-with-context: 2; one GPU: none; Mixtral tp 2 x pp 2 x ep 8 x etp 2 on 64
  * GPUs -- tensor, pipeline, data (16), expert (8), expert tensor (2), expert data
- * (64 / (2 x 8 x 2) = 2): 6.  Without nccl-buffers the fixed reserve is all of it. */
+ * (64 / (2 x 8 x 2) = 2): 6; hybrid sharding over 64 GPUs in shards of 8: the shard group and
+ * the replica group, 2 (shards of 64: the one group; of 1: the replica group alone).  Without
+ * nccl-buffers the fixed reserve is all of it. */
 static void expect_usable(const char *model, const char *const *sets, int groups)
 {
     const double gib = 1073741824.0;
@@ -156,6 +158,15 @@ Test(memory, nccl_buffers_are_reserved_per_communicator)
     expect_usable(MODEL("mixtral-8x7b"),
                   L("seq=4096", "tp=2", "pp=2", "ep=8", "etp=2", "gpus=64", "global-batch=64"),
                   6);
+    expect_usable(MODEL("llama3.1-8b"),
+                  L("seq=2048", "gpus=64", "global-batch=64", "fsdp=hybrid-shard", "fsdp-group=8"),
+                  2);
+    expect_usable(MODEL("llama3.1-8b"),
+                  L("seq=2048", "gpus=64", "global-batch=64", "fsdp=hybrid-shard", "fsdp-group=64"),
+                  1);
+    expect_usable(MODEL("llama3.1-8b"),
+                  L("seq=2048", "gpus=64", "global-batch=64", "fsdp=hybrid-shard", "fsdp-group=1"),
+                  1);
     /* a file without nccl-buffers keeps its reserve whole */
     cr_assert_eq(run(LLAMA70, H100,
                      L("seq=4096", "tp=8", "pp=4", "gpus=256", "global-batch=64",
