@@ -14,18 +14,32 @@ static int data_groups(int replicas, int shard)
     return (shard > 1) + (replicas / shard > 1);
 }
 
+/* Hierarchical context parallelism (cp-comm-type a2a+p2p) runs attention in two groups of its
+ * own in place of the flat context-parallel one: the all-to-all group of `inner` ranks and the
+ * ring between them (Megatron-Core's get_hierarchical_context_parallel_groups, passed to
+ * Transformer Engine as its cp_group, core 2edffadb5).  The flat group is counted once either
+ * way. */
+static int hierarchical_cp_groups(int cp, int inner)
+{
+    return (inner > 1) + (inner > 0 && cp / inner > 1);
+}
+
 /* One per parallel group of more than one GPU a rank communicates in.  Tensor, context and
  * pipeline parallel; the dense gradients' data-parallel group (dp x cp: Megatron-Core reduces
  * them over its data-parallel-with-CP group, a process group of its own beside the
- * context-parallel one), two with hybrid sharding (data_groups); and in a MoE model the
- * expert-parallel, expert tensor-parallel and expert data-parallel groups (Megatron-Core's parallel_state.py, core_v0.14.0, builds each as
+ * context-parallel one), two with hybrid sharding (data_groups); the hierarchical
+ * context-parallel groups; and in a MoE model the expert-parallel, expert tensor-parallel and
+ * expert data-parallel groups (Megatron-Core's parallel_state.py, core_v0.14.0, builds each as
  * a process group of its own).  PyTorch gives each process group its own NCCL communicator,
  * and each communicator holds buffers of its own unless made by a split that shares them
  * (NVIDIA/nccl issues 864 and 986; in 964 a 2-GPU group took 544 MB and a larger one 688 MB on
  * A100). */
-int cm_communicators(const struct cm_config *cfg, const struct model *m)
+int cm_communicators(const struct scenario *scn, const struct cm_config *cfg,
+                     const struct model *m)
 {
     int n = (cfg->tp > 1) + (cfg->cp > 1) + (cfg->pp > 1) + data_groups(cfg->replicas, cfg->shard);
+    if (cfg->cp > 1 && scn->cp_comm_type == CP_A2A_P2P)
+        n += hierarchical_cp_groups(cfg->cp, scn->hierarchical_cp) - 1;
     if (m->experts > 0)
         n += (cfg->ep > 1) + (cfg->etp > 1) + data_groups(cfg->edp, cfg->eshard);
     return n;

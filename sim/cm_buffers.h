@@ -9,7 +9,8 @@
 #include "scenario.h"
 
 /* The NCCL communicators a rank uses: one per parallel group of more than one GPU. */
-int cm_communicators(const struct cm_config *cfg, const struct model *m);
+int cm_communicators(const struct scenario *scn, const struct cm_config *cfg,
+                     const struct model *m);
 
 /* Bytes of DeepEP's buffer on each rank (0 without moe-dispatcher=deepep or with ep 1). */
 double cm_deepep_buffer_bytes(const struct scenario *scn, const struct model *m,

@@ -751,7 +751,7 @@ enum sim_status cm_check_rules(struct scenario *scn, const struct model *m,
                               .microbatches = scn->microbatches,
                               .seq = scn->seq,
                               .gpus_per_node = hw->node.gpus};
-    cfg->communicators = cm_communicators(cfg, m);
+    cfg->communicators = cm_communicators(scn, cfg, m);
     cfg->deepep_buffer_bytes = cm_deepep_buffer_bytes(scn, m, cfg);
     cfg->userbuffer_bytes = cm_userbuffer_bytes(scn, m, cfg);
     return SIM_OK;

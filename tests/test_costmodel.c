@@ -136,7 +136,9 @@ Test(rules, data_and_expert_data_parallel_sizes_are_derived)
  * context and data-with-context: 2; one GPU: none; Mixtral tp 2 x pp 2 x ep 8 x etp 2 on 64
  * GPUs -- tensor, pipeline, data (16), expert (8), expert tensor (2), expert data
  * (64 / (2 x 8 x 2) = 2): 6; hybrid sharding over 64 GPUs in shards of 8: the shard group and
- * the replica group, 2 (shards of 64: the one group; of 1: the replica group alone).  Without
+ * the replica group, 2 (shards of 64: the one group; of 1: the replica group alone); cp 8 x dp
+ * 8 with hierarchical CP in all-to-all groups of 2: those groups and the ring of 4 between
+ * them in place of the flat CP group, with dp x cp's, 3 (groups of 8: no ring, 2).  Without
  * nccl-buffers the fixed reserve is all of it. */
 static void expect_usable(const char *model, const char *const *sets, int groups)
 {
@@ -167,6 +169,14 @@ Test(memory, nccl_buffers_are_reserved_per_communicator)
     expect_usable(MODEL("llama3.1-8b"),
                   L("seq=2048", "gpus=64", "global-batch=64", "fsdp=hybrid-shard", "fsdp-group=1"),
                   1);
+    expect_usable(MODEL("llama3.1-8b"),
+                  L("seq=8192", "cp=8", "gpus=64", "global-batch=8", "cp-comm-type=a2a+p2p",
+                    "hierarchical-cp=2"),
+                  3);
+    expect_usable(MODEL("llama3.1-8b"),
+                  L("seq=8192", "cp=8", "gpus=64", "global-batch=8", "cp-comm-type=a2a+p2p",
+                    "hierarchical-cp=8"),
+                  2);
     /* a file without nccl-buffers keeps its reserve whole */
     cr_assert_eq(run(LLAMA70, H100,
                      L("seq=4096", "tp=8", "pp=4", "gpus=256", "global-batch=64",
