@@ -504,6 +504,18 @@ static enum sim_status load_power(struct loader *ld, const xmlNode *el, struct h
     return SIM_OK;
 }
 
+/* An optional amount of HBM set aside (hbm-reserve, nccl-buffers): 0 when absent, and below
+ * the capacity `hbm` when given. */
+static enum sim_status get_hbm_share(struct loader *ld, const xmlNode *el, const char *name,
+                                     double hbm, double *out)
+{
+    char text[128] = "";
+    enum sim_status st = get_quantity(ld, el, name, UNIT_BYTES, 0, out, text, sizeof text);
+    if (st == SIM_OK && !(*out < hbm))
+        st = bad(ld, el, "gpu %s: '%s' is not below the HBM capacity", name, text);
+    return st;
+}
+
 static enum sim_status load_gpu(struct loader *ld, const xmlNode *el, struct hw_gpu *gpu)
 {
     enum sim_status st = get_name(ld, el, gpu->name, sizeof gpu->name);
@@ -520,20 +532,10 @@ static enum sim_status load_gpu(struct loader *ld, const xmlNode *el, struct hw_
         st = get_optional_fraction(ld, el, "training-efficiency", &gpu->training_eff);
     if (st == SIM_OK && !(gpu->training_eff > 0.0))
         st = bad(ld, el, "gpu training-efficiency: must be above 0");
-    if (st == SIM_OK) {
-        char text[128] = "";
-        st = get_quantity(ld, el, "hbm-reserve", UNIT_BYTES, 0, &gpu->hbm_reserve_bytes, text,
-                          sizeof text);
-        if (st == SIM_OK && !(gpu->hbm_reserve_bytes < gpu->hbm_bytes))
-            st = bad(ld, el, "gpu hbm-reserve: '%s' is not below the HBM capacity", text);
-    }
-    if (st == SIM_OK) {
-        char text[128] = "";
-        st = get_quantity(ld, el, "nccl-buffers", UNIT_BYTES, 0, &gpu->nccl_buffers_bytes, text,
-                          sizeof text);
-        if (st == SIM_OK && !(gpu->nccl_buffers_bytes < gpu->hbm_bytes))
-            st = bad(ld, el, "gpu nccl-buffers: '%s' is not below the HBM capacity", text);
-    }
+    if (st == SIM_OK)
+        st = get_hbm_share(ld, el, "hbm-reserve", gpu->hbm_bytes, &gpu->hbm_reserve_bytes);
+    if (st == SIM_OK)
+        st = get_hbm_share(ld, el, "nccl-buffers", gpu->hbm_bytes, &gpu->nccl_buffers_bytes);
     if (st == SIM_OK) {
         char text[128] = "", lb[96];
         st = get_quantity(ld, el, "kernel-overhead", UNIT_TIME, 0, &gpu->kernel_overhead_s, text,
