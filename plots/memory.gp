@@ -5,7 +5,8 @@
 # stepsim run --plot FILE.png writes FILE-memory.png with this script for modelled scenarios.
 # Input: tab-separated rows "rank  weights  grads  optimizer  activations" in GiB (a '#' header
 # line first).  Optional variables: outfile, format ('png' or 'svg'), plottitle, hbm (GiB a step
-# may use, HBM less the reserve: drawn as a dashed capacity line).
+# may use, HBM less the reserve: drawn as a dashed capacity line), plotwidth and plotheight
+# (pixels: the run's --plot-size; without them the width follows the rank count, 520 high).
 
 if (!exists("datafile")) datafile = 'memory.tsv'
 if (!exists("outfile")) outfile = 'memory.png'
@@ -20,10 +21,12 @@ if (exists("hbm") && hbm > top) top = hbm
 width = 300 + 60 * nranks
 if (width < 960) width = 960
 if (width > 1800) width = 1800
+if (exists("plotwidth")) width = plotwidth
+height = exists("plotheight") ? plotheight : 520
 if (format eq 'svg') {
-    set terminal svg size width, 520 font 'Sans,12' background rgb 'white'
+    set terminal svg size width, height font 'Sans,12' background rgb 'white'
 } else {
-    set terminal pngcairo size width, 520 font 'Sans,12' background rgb 'white'
+    set terminal pngcairo size width, height font 'Sans,12' background rgb 'white'
 }
 set output outfile
 set title plottitle font ',13'
@@ -42,7 +45,11 @@ if (exists("hbm")) {
     set arrow 1 from graph 0, first hbm to graph 1, first hbm nohead lc rgb '#c53030' lw 2 dt 2 front
     set label 1 sprintf('usable HBM %.1f GiB', hbm) at graph 1, first hbm offset -1, 0.7 right tc rgb '#c53030' front
 }
-plot datafile using 2:xtic(1) title 'weights' lc rgb '#2b6cb0', \
+# Label every rank while the labels fit (about 24 pixels each beside the 320 the key and the
+# margins take), else every 2nd, 4th, 8th ... rank.
+tickstep = 1
+while (nranks * 24.0 / tickstep > width - 320 && tickstep < nranks) { tickstep = tickstep * 2 }
+plot datafile using 2:xtic(int($1) % tickstep == 0 ? stringcolumn(1) : '') title 'weights' lc rgb '#2b6cb0', \
      '' using 3 title 'gradients' lc rgb '#dd6b20', \
      '' using 4 title 'optimizer state' lc rgb '#6b46c1', \
      '' using 5 title 'activations (peak)' lc rgb '#2f855a'

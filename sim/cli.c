@@ -84,7 +84,8 @@ static const char run_help[] =
     "  --plot-window T0:T1  draw only that part of the step, times since the first op\n"
     "                    (12ms:40ms, 1.5:2 in seconds; an end may be left out: 2s:)\n"
     "  --plot-size WxH   image size in pixels (default 1600 wide, height from the ranks);\n"
-    "                    width 800 to 16384, height 360 to 16384\n"
+    "                    width 800 to 16384, height 360 to 16384; the memory companion\n"
+    "                    too\n"
     "  --report F.html   one self-contained HTML page (no gnuplot, loads nothing): the\n"
     "                    layout, the summary, where the time goes, a zoomable Gantt chart\n"
     "                    and busy time and memory per pipeline rank\n"
@@ -364,7 +365,8 @@ static enum sim_status plot_with_memory(const struct run_outputs *ro, const stru
     const struct plot_labels labels = {mem, layout};
     enum sim_status st = plot_gantt(ro->plot, scn, &so->res, &labels, view, err);
     if (st == SIM_OK)
-        st = plot_memory(ro->plot_memory, scn->name, parts, pp, so->rep.hbm_usable_bytes, err);
+        st = plot_memory(ro->plot_memory, scn->name, parts, pp, so->rep.hbm_usable_bytes, view,
+                         err);
     mem_free(mem);
     return st;
 }

@@ -337,12 +337,16 @@ static int memory_data(FILE *out, const void *user)
 }
 
 enum sim_status plot_memory(struct outfile *img, const char *title, const double *parts, int pp,
-                            double hbm_bytes, struct sim_error *err)
+                            double hbm_bytes, const struct gantt_view *size, struct sim_error *err)
 {
     char clean[256], vars[1024];
     plot_sanitize(clean, sizeof clean, title);
-    snprintf(vars, sizeof vars, "plottitle='%s: memory per GPU by pipeline stage'; hbm=%.6f", clean,
-             hbm_bytes / 1073741824.0);
+    int n = snprintf(vars, sizeof vars, "plottitle='%s: memory per GPU by pipeline stage'; hbm=%.6f",
+                     clean, hbm_bytes / 1073741824.0);
+    /* --plot-size sizes both images: a slide asks for one size, not one per picture. */
+    if (size && size->width_px > 0 && size->height_px > 0)
+        snprintf(vars + n, sizeof vars - (size_t)n, "; plotwidth=%d; plotheight=%d",
+                 size->width_px, size->height_px);
     struct memory_data md = {parts, pp};
     return plot_render(img, memory_gp, "memory", memory_data, &md, vars, err);
 }

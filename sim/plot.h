@@ -87,8 +87,9 @@ enum sim_status plot_render(struct outfile *img, const char *script_text, const 
                             struct sim_error *err);
 /* Memory per GPU of each pipeline rank as stacked bars (plots/memory.gp); `parts` holds, per
  * rank, weights, gradients, optimizer state and peak activations in bytes; a dashed line marks
- * the HBM capacity. */
+ * the HBM capacity.  `size` (may be NULL) is the run's --plot-size; its window is ignored. */
 enum sim_status plot_memory(struct outfile *img, const char *title, const double *parts, int pp,
-                            double hbm_bytes, struct sim_error *err);
+                            double hbm_bytes, const struct gantt_view *size,
+                            struct sim_error *err);
 
 #endif

@@ -568,6 +568,17 @@ if command -v gnuplot >/dev/null 2>&1; then
     else
         fail "--plot on a modelled scenario writes the Gantt and FILE-memory.png" "exit status $rc"
     fi
+    # A PNG's width and height are the big-endian words at bytes 16-23 (its IHDR chunk).
+    png_size() { od -An -tu1 -j16 -N8 "$1" |
+        awk '{ printf "%dx%d", (($1*256+$2)*256+$3)*256+$4, (($5*256+$6)*256+$7)*256+$8 }'; }
+    sizes="$(png_size "$tmp/o/mx-memory.png")"
+    [ "$sizes" = "960x520" ] && pass "--plot without --plot-size: the memory bars 960x520" ||
+        fail "--plot without --plot-size: the memory bars 960x520" "$sizes"
+    run run "$SCN/mixtral-8x7b-h100.xml" --plot "$tmp/o/mxs.png" --plot-size 800x360
+    sizes="$(png_size "$tmp/o/mxs.png") $(png_size "$tmp/o/mxs-memory.png")"
+    [ "$rc" -eq 0 ] && [ "$sizes" = "800x360 800x360" ] &&
+        pass "--plot-size sizes the Gantt and the memory bars alike" ||
+        fail "--plot-size sizes the Gantt and the memory bars alike" "exit $rc, $sizes"
     run run "$SCN/mixtral-8x7b-h100-dualpipe.xml" --plot "$tmp/o/dp.svg"
     if [ "$rc" -eq 0 ] && grep -q 'F&amp;B overlapped pair' "$tmp/o/dp.svg" &&
         grep -q '>F  down<' "$tmp/o/dp.svg"; then
@@ -577,6 +588,8 @@ if command -v gnuplot >/dev/null 2>&1; then
     fi
 else
     skip "--plot on a modelled scenario writes the Gantt and FILE-memory.png" "no gnuplot"
+    skip "--plot without --plot-size: the memory bars 960x520" "no gnuplot"
+    skip "--plot-size sizes the Gantt and the memory bars alike" "no gnuplot"
 fi
 
 # --plot-window and --plot-size: checked before anything runs (exit 2, one line naming the
