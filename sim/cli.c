@@ -410,10 +410,7 @@ static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
     struct run_outputs ro = {0};
     int ran = 0;
     err_clear(&err);
-    scn_defaults(&scn);
-    enum sim_status st = scn_load(&scn, o.scenario, &err);
-    for (int i = 0; i < o.nsets && st == SIM_OK; i++)
-        st = scn_set_arg(&scn, o.sets[i], &err);
+    enum sim_status st = scn_load_with_sets(&scn, o.scenario, o.sets, o.nsets, &err);
     if (st == SIM_OK && o.seed)
         st = scn_set(&scn, "seed", o.seed, NULL, 0, &err);
     if (st == SIM_OK)

@@ -518,10 +518,7 @@ int plan_main(int argc, char **argv, FILE *out, FILE *errout)
     struct plan_outputs po = {0};
     int planned = 0;
     err_clear(&err);
-    scn_defaults(&scn);
-    enum sim_status st = scn_load(&scn, p.path, &err);
-    for (int i = 0; i < p.nsets && st == SIM_OK; i++)
-        st = scn_set_arg(&scn, p.sets[i], &err);
+    enum sim_status st = scn_load_with_sets(&scn, p.path, p.sets, p.nsets, &err);
     /* --hbm-reserve is --set hw.hbm-reserve: one mechanism, the later one wins */
     if (st == SIM_OK && p.reserve)
         st = scn_set_option(&scn, "--hbm-reserve", "hw.hbm-reserve", p.reserve, &err);

@@ -296,10 +296,7 @@ int published_main(int argc, char **argv, FILE *out, FILE *errout)
     struct sim_error err;
     err_clear(&err);
     struct scenario scn;
-    scn_defaults(&scn);
-    enum sim_status st = scn_load(&scn, path, &err);
-    for (int i = 0; st == SIM_OK && i < nsets; i++)
-        st = scn_set_arg(&scn, sets[i], &err);
+    enum sim_status st = scn_load_with_sets(&scn, path, sets, nsets, &err);
     if (st == SIM_OK && !scn_is_modelled(&scn))
         st = err_set(&err, SIM_EINPUT, path, 0,
                      "published compares a modelled scenario (model= and hardware=)");

@@ -1121,6 +1121,16 @@ enum sim_status scn_set_option(struct scenario *scn, const char *option, const c
     return set_from(scn, key, value, NULL, 0, option, err);
 }
 
+enum sim_status scn_load_with_sets(struct scenario *scn, const char *path,
+                                   const char *const *sets, int nsets, struct sim_error *err)
+{
+    scn_defaults(scn);
+    enum sim_status st = scn_load(scn, path, err);
+    for (int i = 0; i < nsets && st == SIM_OK; i++)
+        st = scn_set_arg(scn, sets[i], err);
+    return st;
+}
+
 enum sim_status scn_set_arg(struct scenario *scn, const char *arg, struct sim_error *err)
 {
     const char *eq = strchr(arg, '=');

@@ -396,6 +396,10 @@ enum sim_status scn_set_option(struct scenario *scn, const char *option, const c
                                const char *value, struct sim_error *err);
 /* Parse "KEY=VALUE" from the command line (--set). */
 enum sim_status scn_set_arg(struct scenario *scn, const char *arg, struct sim_error *err);
+/* What every command does first: defaults, the file at `path`, then the command line's
+ * "KEY=VALUE" overrides in order (run, sweep, plan and published alike). */
+enum sim_status scn_load_with_sets(struct scenario *scn, const char *path,
+                                   const char *const *sets, int nsets, struct sim_error *err);
 /* The known key nearest to an unknown `name` (a typo: a few edits away), or NULL. */
 const char *scn_key_suggest(const char *name);
 /* What `stepsim keys` and --help print about a key, all from the key table. */

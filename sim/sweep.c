@@ -1249,10 +1249,7 @@ static enum sim_status parse_axes(struct sweep *sw, const struct sweep_opts *o,
 static enum sim_status load_base(struct sweep *sw, const struct sweep_opts *o,
                                  struct sim_error *err)
 {
-    scn_defaults(&sw->base);
-    enum sim_status st = scn_load(&sw->base, o->scenario, err);
-    for (int i = 0; i < o->nsets && st == SIM_OK; i++)
-        st = scn_set_arg(&sw->base, o->sets[i], err);
+    enum sim_status st = scn_load_with_sets(&sw->base, o->scenario, o->sets, o->nsets, err);
     if (st == SIM_OK)
         st = check_keys_apply(sw, err);
     if (st == SIM_OK)
