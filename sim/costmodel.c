@@ -676,11 +676,16 @@ void cm_release(struct costmodel *cm)
     cm->rank_opt_s = cm->rank_param_ag_s = cm->rank_deferred_s = cm->rank_opt_offloaded_s = NULL;
 }
 
+double cm_reserved_hbm(const struct costmodel *cm)
+{
+    const struct hw_gpu *gpu = &cm->hw->gpu;
+    return gpu->hbm_reserve_bytes + cm->cfg.communicators * gpu->nccl_buffers_bytes +
+           cm->cfg.deepep_buffer_bytes + cm->cfg.userbuffer_bytes;
+}
+
 double cm_usable_hbm(const struct costmodel *cm)
 {
-    double usable = hw_usable_hbm(&cm->hw->gpu) -
-                    cm->cfg.communicators * cm->hw->gpu.nccl_buffers_bytes -
-                    cm->cfg.deepep_buffer_bytes - cm->cfg.userbuffer_bytes;
+    double usable = cm->hw->gpu.hbm_bytes - cm_reserved_hbm(cm);
     return usable > 0.0 ? usable : 0.0; /* buffers beyond the HBM: nothing fits, not less */
 }
 

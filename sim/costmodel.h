@@ -181,9 +181,11 @@ void cm_release(struct costmodel *cm);
  * of: recompute-modules may name only these. */
 int cm_model_recompute_modules(const struct model *m);
 
-/* HBM per GPU the layout's tensors may fill: the capacity less the hardware's fixed reserve,
- * NCCL's buffers for each communicator a rank uses (cfg.communicators), DeepEP's buffer and
- * Transformer Engine's userbuffers. */
+/* HBM per GPU set aside for the layout: the hardware's fixed reserve, NCCL's buffers for each
+ * communicator a rank uses (cfg.communicators), DeepEP's buffer and Transformer Engine's
+ * userbuffers. */
+double cm_reserved_hbm(const struct costmodel *cm);
+/* HBM per GPU the layout's tensors may fill: the capacity less cm_reserved_hbm, at least 0. */
 double cm_usable_hbm(const struct costmodel *cm);
 
 /* Memory per pipeline rank once the step has run (peak in-flight comes from the result). */

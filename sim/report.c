@@ -132,6 +132,7 @@ static void add_figures(struct report *rep, const struct costmodel *cm)
     rep->power_cap_w = power->cap_w != power->rated_w ? power->cap_w : 0.0;
     rep->hbm_bytes = cm->hw->gpu.hbm_bytes;
     rep->hbm_usable_bytes = cm_usable_hbm(cm);
+    rep->hbm_reserved_bytes = cm_reserved_hbm(cm);
     rep->hbm_reserve_bytes = cm->hw->gpu.hbm_reserve_bytes;
     rep->nccl_buffers_bytes = cm->hw->gpu.nccl_buffers_bytes;
     rep->communicators = cfg->communicators;
@@ -262,9 +263,7 @@ static const char *group_label(const struct scenario *scn, char *buf, size_t len
 static void write_reserve_text(FILE *out, const struct report *rep)
 {
     const double gib = 1073741824.0;
-    double nccl = rep->communicators * rep->nccl_buffers_bytes;
-    double reserve =
-        rep->hbm_reserve_bytes + nccl + rep->deepep_buffer_bytes + rep->userbuffer_bytes;
+    double reserve = rep->hbm_reserved_bytes;
     if (!(reserve > 0.0))
         return;
     fprintf(out, ", %.1f usable (reserve %.1f: ", rep->hbm_usable_bytes / gib, reserve / gib);
