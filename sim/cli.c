@@ -62,8 +62,8 @@ static const char overview_text[] =
     "engine and reports where the time goes.  Commands: run (one step), sweep (a grid of\n"
     "configs), plan (the best layouts for a GPU budget), validate (check files), keys (what\n"
     "every scenario key means), import (a Megatron-LM launch line as a scenario), published\n"
-    "(stepsim against the published runs of a scenario's model); 'stepsim COMMAND --help'\n"
-    "says more.\n";
+    "(stepsim against the published runs of a scenario's model and of its kinds); 'stepsim\n"
+    "COMMAND --help' says more.\n";
 
 static const char run_help[] =
     "\n"

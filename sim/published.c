@@ -16,6 +16,7 @@
 #include "cliutil.h"
 #include "hardware.h"
 #include "library.h"
+#include "patterns.h"
 #include "runtable.h"
 #include "scenario.h"
 #include "step.h"
@@ -36,6 +37,10 @@ static const char published_help[] =
     "(calibration, or held out: never fitted) and a summary -- how far a prediction for this\n"
     "model has been off on runs that really happened.  Rows on the scenario's GPU come first.\n"
     "With no published run of the model, the runs on the scenario's GPU are summed up.\n"
+    "Then every scored run of every table that shares a kind with the scenario (its GPU\n"
+    "generation, fp8/fp4, MoE, CP, pp>=32, 4096+GPUs, ZeRO-2/3: the patterns `make\n"
+    "validate` groups by), kind by kind and with all of its kinds at once, calibration\n"
+    "apart from held out.\n"
     "  --set KEY=VALUE  override a value of the scenario (its model and hardware count)\n"
     "  --tables DIR     the folder of <set>.tsv tables (default: scenarios/validation where\n"
     "                   the model library is: $STEPSIM_DATADIR, the source tree, share/stepsim)\n"
@@ -46,6 +51,7 @@ struct result {
     const struct run_row *row;
     double predicted_s;
     int oom, same_gpu;
+    unsigned patterns; /* the kinds of run it is (patterns.h) */
     char hardware[64];
 };
 
@@ -140,7 +146,8 @@ static enum sim_status simulate(const struct run_row *row, const char *gpu, stru
     enum sim_status st = step_run(&scn, &so, err);
     if (st != SIM_OK)
         return st;
-    *r = (struct result){.row = row, .predicted_s = so.rep.step_s, .oom = so.rep.oom};
+    *r = (struct result){.row = row, .predicted_s = so.rep.step_s, .oom = so.rep.oom,
+                         .patterns = so.rep.patterns};
     r->same_gpu = strcmp(so.cm.hw->gpu.name, gpu) == 0;
     snprintf(r->hardware, sizeof r->hardware, "%s", so.rep.hardware);
     step_release(&so);
@@ -186,8 +193,51 @@ static void report(FILE *out, const char *model, const char *gpu, int of_model,
         tally_print(out, what, &all);
     }
     tally_print(out, "  in held-out sets (never fitted)", &held);
-    fprintf(out, "bias < 0: stepsim predicted the step too fast; the sets and their sources are "
-                 "described in scenarios/validation/README.md\n");
+}
+
+/* One kind's line: its calibration runs' and its held-out runs' errors, as `make validate`
+ * prints its patterns. */
+static void kind_line(FILE *out, const char *what, const struct result *res, int n,
+                      unsigned kinds)
+{
+    struct tally side[2] = {{0}, {0}}; /* calibration, held out */
+    for (int i = 0; i < n; i++)
+        if ((res[i].patterns & kinds) == kinds && res[i].row->role != ROLE_UNSTATED)
+            tally_add(&side[res[i].row->role == ROLE_HELD_OUT], error_of(&res[i]));
+    fprintf(out, "  %-14s", what);
+    for (int h = 0; h < 2; h++) {
+        const struct tally *t = &side[h];
+        if (t->n)
+            fprintf(out, " %3d runs MAE %5.1f%% bias %+5.1f%%%s", t->n, 100.0 * t->abs_sum / t->n,
+                    100.0 * t->sum / t->n, h ? "" : "  ");
+        else /* "-" under the count */
+            fprintf(out, " %3s%s", "-", h ? "" : "                              ");
+    }
+    fputc('\n', out);
+}
+
+/* How runs of the scenario's kinds fared, whatever their model: each kind, then all at once. */
+static void report_kinds(FILE *out, unsigned kinds, const struct result *res, int n)
+{
+    char names[160], what[32];
+    int count = 0;
+    for (int k = 0; k < PATTERN_COUNT; k++)
+        count += (kinds >> k) & 1u;
+    if (!count) {
+        fprintf(out, "the scenario is of none of the kinds the runs are grouped by\n");
+        return;
+    }
+    patterns_text(kinds, ", ", names, sizeof names);
+    fprintf(out, "runs of the scenario's kinds (%s), whatever their model:\n", names);
+    fprintf(out, "  %-14s %-33s %s\n", "kind", "calibration (fitted to them)",
+            "held out (never fitted)");
+    for (int k = 0; k < PATTERN_COUNT; k++)
+        if (kinds & (1u << k))
+            kind_line(out, pattern_name(k), res, n, 1u << k);
+    if (count > 1) {
+        snprintf(what, sizeof what, count == 2 ? "both at once" : "all %d at once", count);
+        kind_line(out, what, res, n, kinds);
+    }
 }
 
 /* The scenario's model (its file's bytes and its name) and GPU. */
@@ -231,35 +281,80 @@ static int same_model(const struct run_row *row, const struct identity *id)
     return same;
 }
 
+/* The scenario's own kinds: it is simulated once to resolve its layout.  A scenario that does
+ * not run (a --set model= whose layers its layout cannot split) still gets its model's runs:
+ * `why` then says what stopped it, and *kinds is 0. */
+static void scenario_kinds(const struct scenario *scn, unsigned *kinds, char *why, size_t len)
+{
+    struct scenario copy = *scn;
+    struct step_output so;
+    struct sim_error err;
+    err_clear(&err);
+    *kinds = 0;
+    why[0] = '\0';
+    if (step_run(&copy, &so, &err) != SIM_OK) {
+        err_format(&err, why, len);
+        return;
+    }
+    *kinds = so.rep.patterns;
+    step_release(&so);
+}
+
+/* Simulate every row of the tables (res[i] for rows[i]); match[i]: the row is the scenario's
+ * model.  Returns whether any is. */
+static enum sim_status simulate_all(const struct run_row *rows, int nrows,
+                                    const struct identity *id, struct result *res, int *match,
+                                    int *any, struct sim_error *err)
+{
+    *any = 0;
+    for (int i = 0; i < nrows; i++) {
+        enum sim_status st = simulate(&rows[i], id->gpu, &res[i], err);
+        if (st != SIM_OK)
+            return st;
+        *any |= match[i] = same_model(&rows[i], id);
+    }
+    return SIM_OK;
+}
+
 static enum sim_status compare(const struct scenario *scn, const char *dir, FILE *out,
                                struct sim_error *err)
 {
     struct identity id = {0};
+    unsigned kinds = 0;
+    char why[1024];
     enum sim_status st = scenario_identity(scn, &id, err);
+    if (st == SIM_OK)
+        scenario_kinds(scn, &kinds, why, sizeof why);
     struct run_row *rows = st == SIM_OK ? mem_calloc(MAX_ROWS, sizeof *rows) : NULL;
     struct result *res = rows ? mem_calloc(MAX_ROWS, sizeof *res) : NULL;
-    int *match = res ? mem_calloc(MAX_ROWS, sizeof *match) : NULL;
+    struct result *picked = res ? mem_calloc(MAX_ROWS, sizeof *picked) : NULL;
+    int *match = picked ? mem_calloc(MAX_ROWS, sizeof *match) : NULL;
     if (st == SIM_OK && !match)
         st = err_set(err, SIM_EFAIL, NULL, 0, "out of memory");
     int nrows = 0, n = 0, any = 0;
     if (st == SIM_OK)
         st = read_tables(dir, rows, &nrows, err);
-    for (int i = 0; st == SIM_OK && i < nrows; i++)
-        any |= match[i] = same_model(&rows[i], &id);
     if (st == SIM_OK)
+        st = simulate_all(rows, nrows, &id, res, match, &any, err);
+    if (st == SIM_OK) {
+        /* the model's runs, else the other models' on the scenario's GPU */
+        for (int i = 0; i < nrows; i++)
+            if (any ? match[i] : res[i].same_gpu)
+                picked[n++] = res[i];
         fprintf(out, any ? "published runs of %s (the scenario's model), from %s:\n"
                          : "no published run of %s in %s; the runs on the scenario's GPU:\n",
                 id.model, dir);
-    for (int i = 0; st == SIM_OK && i < nrows; i++) {
-        if (any && !match[i])
-            continue;
-        st = simulate(&rows[i], id.gpu, &res[n], err);
-        if (st == SIM_OK && (any || res[n].same_gpu))
-            n++;
+        report(out, id.model, id.gpu, any, picked, n);
+        if (why[0])
+            fprintf(out, "runs of the scenario's kinds: not known, the scenario does not run "
+                         "(%s)\n", why);
+        else
+            report_kinds(out, kinds, res, nrows);
+        fprintf(out, "bias < 0: stepsim predicted the step too fast; the sets and their sources "
+                     "are described in scenarios/validation/README.md\n");
     }
-    if (st == SIM_OK)
-        report(out, id.model, id.gpu, any, res, n);
     mem_free(match);
+    mem_free(picked);
     mem_free(res);
     mem_free(rows);
     mem_free(id.model_bytes);

@@ -6,6 +6,7 @@
 #include "alloc.h"
 #include "derive.h"
 #include "outfile.h"
+#include "patterns.h"
 
 enum sim_status report_compute(const struct scenario *scn, const struct pipe_result *res,
                                struct report *rep, struct sim_error *err)
@@ -115,6 +116,22 @@ static void attribute_ops(const struct scenario *scn, const struct pipe_result *
     }
 }
 
+/* The kinds of run the step is, as the validation sets group them. */
+static unsigned run_patterns(const struct scenario *scn, const struct costmodel *cm)
+{
+    const struct cm_config *cfg = &cm->cfg;
+    struct pattern_inputs in = {
+        .gpu_name = cm->hw->gpu.name,
+        .low_precision = scn->dtype == DT_FP8 || scn->dtype == DT_NVFP4,
+        .moe = cm->model.experts > 0,
+        .cp = cfg->cp,
+        .pp = cfg->pp,
+        .gpus = cfg->gpus,
+        .zero = cfg->zero,
+    };
+    return patterns_of(&in);
+}
+
 /* The cost model's figures of the step: cluster, throughput per GPU, FLOPs and utilisation,
  * and the one-layer views. */
 static void add_figures(struct report *rep, const struct costmodel *cm)
@@ -197,6 +214,7 @@ enum sim_status report_add_costmodel(struct report *rep, const struct scenario *
 {
     int pp = res->pp;
     add_figures(rep, cm);
+    rep->patterns = run_patterns(scn, cm);
     rep->mem = mem_calloc((size_t)pp, sizeof *rep->mem);
     if (!rep->mem)
         return err_set(err, SIM_EFAIL, NULL, 0, "out of memory for the report");
@@ -593,6 +611,9 @@ static void json_head(FILE *out, const struct scenario *scn, const struct report
         fprintf(out, "  \"layout\": ");
         json_put_fields(out, f, n);
         fprintf(out, ",\n");
+        char kinds[160];
+        patterns_text(rep->patterns, ",", kinds, sizeof kinds);
+        fprintf(out, "  \"patterns\": \"%s\",\n", kinds); /* plain ASCII names */
         fprintf(out, "  \"oom\": %s,\n", rep->oom ? "true" : "false");
     }
 }

@@ -52,6 +52,7 @@ struct report {
     char model[64], hardware[64]; /* the model's and the hardware's names */
     double power_cap_w;           /* the board power it is held to, not its rating; or 0 */
     int zero;                     /* ZeRO stage of the data parallelism */
+    unsigned patterns;            /* the kinds of run it is (patterns.h) */
     int grad_accumulation;        /* enum scn_grad_accumulation, as resolved */
     int oom;                      /* some rank's memory exceeds the usable HBM */
     int oom_rank;                 /* the first such rank */

@@ -16,7 +16,7 @@ criterion_tests = tests/test_units tests/test_eventq tests/test_engine tests/tes
 	tests/test_module_precision tests/test_cm_comm \
 	tests/test_derive tests/test_library tests/test_import tests/test_framework \
 	tests/test_parallel tests/test_trace tests/test_html tests/test_svg_gantt \
-	tests/test_report_html tests/test_gantt tests/test_runtable
+	tests/test_report_html tests/test_gantt tests/test_runtable tests/test_patterns
 if HAVE_CRITERION
 criterion_checks = $(criterion_tests)
 endif

@@ -8,7 +8,8 @@
 #   <!-- begin: make calibrate --> ... <!-- end: make calibrate -->
 #       the output of `make calibrate` (the fit and the leave-one-source-out pass);
 #   <!-- begin: stepsim published --> ... <!-- end: stepsim published -->
-#       the summary (last four lines) of `stepsim published` on the shipped 405B scenario.
+#       the summary of `stepsim published` on the shipped 405B scenario (from the model's line
+#       to the end: the model's runs, then the runs of the scenario's kinds).
 # Usage:
 #   readme_figures.sh check             the validate and published blocks equal what the
 #                                       commands print now (make check runs this: a stale
@@ -35,7 +36,7 @@ awk '/^== / { sub(/ \(.*/, ""); print; next }
 # The published block: how the shipped 405B scenario's model has fared on its published runs.
 "$stepsim" published "$top_srcdir/scenarios/llama3.1-405b-16k-h100.xml" >"$tmp/published.out" \
     2>&1 || { cat "$tmp/published.out" >&2; exit 1; }
-tail -n 4 "$tmp/published.out" >"$tmp/published.block"
+sed -n '/^llama3.1-405b: /,$p' "$tmp/published.out" >"$tmp/published.block"
 
 # The lines between a block's markers, as they stand in the README.
 block_of() {

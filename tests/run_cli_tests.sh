@@ -881,10 +881,14 @@ else
     fail "published: the model's runs as run and validate see them" "exit $rc" \
         "$(printf '%s | %s | want %s %s %s' "$first" "$d6" "$d6_measured" "$d6_run" "$d6_error")"
 fi
-# --set reaches the scenario: the 70B file with the 405B model gives the 405B runs.
-cp "$tmp/out" "$tmp/published-405b.txt"
+# --set reaches the scenario: the 70B file with the 405B model gives the 405B runs.  Its layout
+# cannot split 126 layers, so its own kinds are not known, and the reason is given.
+model_part() { sed '/^runs of the scenario.s kinds/,$d' "$1"; }
+model_part "$tmp/out" >"$tmp/published-405b.txt"
 run published "$SCN/llama3.1-70b-h100.xml" --set model=llama3.1-405b
-if [ "$rc" -eq 0 ] && cmp -s "$tmp/out" "$tmp/published-405b.txt"; then
+if [ "$rc" -eq 0 ] && model_part "$tmp/out" | cmp -s - "$tmp/published-405b.txt" &&
+    grep -q "^runs of the scenario's kinds: not known, the scenario does not run (.*layers=126" \
+        "$tmp/out"; then
     pass "published: --set model= picks that model's runs"
 else
     fail "published: --set model= picks that model's runs" "exit $rc"

@@ -28,15 +28,15 @@
 # its runs are predicted too fast, the number of measured runs predicted out of memory and the
 # set's MAE; for zb24 also the
 # speed-up of each zero-bubble schedule over 1F1B on the same layout.  After the sets, the
-# scored runs by pattern (traits_awk), calibration sets apart from held-out ones.  The output
-# ends with one
-# summary line per set ("<set> MAE x% over N runs (worst y%)", wave2 adding "; K not
-# expressible", and "<set> memory MAE ..." where memory is published).
+# scored runs by pattern (stepsim's, sim/patterns.h), calibration sets apart from held-out
+# ones.  The output ends with one summary line per set ("<set> MAE x% over N runs (worst
+# y%)", wave2 adding "; K not expressible", and "<set> memory MAE ..." where memory is
+# published).
 #
-# Environment: VALIDATE_SETS (default "dev wave2 zb24 mb26 mb25 mb26moe tt24
-# mb2608 tt25 ao25") picks sets; VALIDATE_TSV=path also
-# writes every row machine-readably (id, set, source, scored, status, measured and predicted
-# step time, error, memory, OOM); STEPSIM_ARGS adds options to every run (e.g.
+# Environment: VALIDATE_SETS (default "dev wave2 zb24 mb26 mb25 mb26moe tt24 mb2608 tt25
+# ao25") picks sets; VALIDATE_TSV=path also writes every row machine-readably (id, set,
+# source, scored, status, measured and predicted step time, error, memory, OOM, schedule, what
+# it lacks, its patterns); STEPSIM_ARGS adds options to every run (e.g.
 # STEPSIM_ARGS="--set jitter=0.02" for a what-if).  Exit status 1 when a run fails.
 set -u
 top_srcdir=${top_srcdir:-.}
@@ -47,36 +47,17 @@ sets=${VALIDATE_SETS:-dev wave2 zb24 mb26 mb25 mb26moe tt24 mb2608 tt25 ao25}
 status=0
 tab=$(printf '\t')
 
-# The patterns a run belongs to, read from its JSON "layout" line: the GPU generation, fp8 or
-# fp4 GEMMs, expert parallelism (MoE), context parallelism, a deep pipeline (pp >= 32), a
-# production scale (4096 GPUs or more) and sharded data parallelism (ZeRO-2/3, FSDP) -- the
-# kinds of run the published errors were first grouped by.
-traits_awk='
-function layout_field(line, key,   v) {
-    if (!match(line, "\"" key "\": \"?[^,\"}]*")) return ""
-    v = substr(line, RSTART, RLENGTH); sub(/^[^:]*: "?/, "", v); return v
-}
-function traits_of(line,   hw, t) {
-    hw = layout_field(line, "hardware"); t = ""
-    if (hw ~ /a100/) t = t ",A100"
-    else if (hw ~ /h100|h200|h800/) t = t ",Hopper"
-    else if (hw ~ /b200|b300/) t = t ",Blackwell"
-    else if (hw ~ /mi3/) t = t ",AMD"
-    if (layout_field(line, "dtype") ~ /fp8|fp4/) t = t ",fp8/fp4"
-    if (layout_field(line, "ep") != "") t = t ",MoE"
-    if (layout_field(line, "cp") + 0 > 1) t = t ",CP"
-    if (layout_field(line, "pp") + 0 >= 32) t = t ",pp>=32"
-    if (layout_field(line, "gpus") + 0 >= 4096) t = t ",4096+GPUs"
-    if (layout_field(line, "zero") + 0 >= 2) t = t ",ZeRO-2/3"
-    return substr(t, 2)
-}'
+# The patterns a run belongs to are stepsim's (its JSON "patterns", sim/patterns.h): the GPU
+# generation, fp8 or fp4 GEMMs, expert parallelism (MoE), context parallelism, a deep pipeline
+# (pp >= 32), a production scale (4096 GPUs or more) and sharded data parallelism (ZeRO-2/3,
+# FSDP) -- the kinds of run the published errors were first grouped by.
 
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 
 # One result record per row (tab-separated): set id source run measured predicted error
 # mem_measured mem_predicted mem_error oom scored status note schedule traits (comma-separated,
-# traits_awk); "-" where empty.
+# stepsim's patterns); "-" where empty.
 # show_row prints the record as a table line.
 show_row() {
     awk -F'\t' '{
@@ -137,7 +118,7 @@ run_set() {
                     match($0, /"total": [0-9.eE+]+/) { t = substr($0, RSTART + 9, RLENGTH - 9) + 0
                                                        if (t > peak) peak = t }
                     /"oom": true/ { oom = 1 }
-                    /"layout":/ { traits = traits_of($0) }
+                    /"patterns":/ { traits = $0; sub(/^[^:]*: *"/, "", traits); sub(/",?$/, "", traits) }
                     END {
                         sub(/^[^ ]+ /, "", name)
                         err = 100 * (pred - meas) / meas
@@ -147,8 +128,7 @@ run_set() {
                             m = "-\t-\t-"
                         printf "%s\t%s\t%s\t%s\t%s\t%.6g\t%.4f\t%s\t%d\t%s\tok\t-\t%s\t%s\n", set, id, src,
                                name, meas, pred, err, m, oom, scored, sched, traits == "" ? "-" : traits
-                    }
-                    '"$traits_awk")
+                    }')
             else
                 echo "$id: stepsim failed: $json" >&2
                 status=1
@@ -235,6 +215,7 @@ awk -F'\t' '
                        b[p, side] / n[p, side])
     }
     END {
+        # the patterns in the order of sim/patterns.c
         np = split("A100 Hopper Blackwell AMD fp8/fp4 MoE CP pp>=32 4096+GPUs ZeRO-2/3", order, " ")
         for (i = 1; i <= np; i++)
             if (order[i] in seen) {
@@ -268,8 +249,8 @@ done
 if [ -n "${VALIDATE_TSV-}" ]; then
     awk -F'\t' 'BEGIN { OFS = "\t"; print "id", "set", "source", "scored", "status", "measured_step_s",
                         "predicted_step_s", "error_pct", "measured_mem_gb", "predicted_mem_gb",
-                        "mem_error_pct", "oom", "schedule", "not_expressible" }
-                { print $2, $1, $3, $12, $13, $5, $6, $7, $8, $9, $10, $11, $15, $14 }' \
+                        "mem_error_pct", "oom", "schedule", "not_expressible", "patterns" }
+                { print $2, $1, $3, $12, $13, $5, $6, $7, $8, $9, $10, $11, $15, $14, $16 }' \
         "$results" > "$VALIDATE_TSV" || status=1
 fi
 exit $status

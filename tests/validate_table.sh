@@ -94,6 +94,28 @@ check "a context-parallel run counts under CP too" \
     grep -q '^  pattern CP  .* +10\.0%  .* -20\.0%$' "$tmp/out"
 check "patterns a run does not have are not printed" \
     sh -c "! grep -Eq '^  pattern (A100|Blackwell|MoE|fp8)' '$tmp/out'"
+grep '^  pattern ' "$tmp/out" | awk '{ $1 = ""; print }' >"$tmp/validate-kinds"
+
+# stepsim published groups the same runs the same way: its lines for the scenario's kinds carry
+# the pattern table's figures (a folder of its own: published reads every table in it, and the
+# roles from the tables' first lines).
+mkdir -p "$tmp/tree2/scenarios" "$tmp/tree2/models" "$tmp/tree2/hardware"
+cp -R "$tmp/tree/scenarios/validation" "$tmp/tree2/scenarios/"
+cp "$tmp/tree/models/"* "$tmp/tree2/models/"
+cp "$tmp/tree/hardware/"* "$tmp/tree2/hardware/"
+rm "$tmp/tree2/scenarios/validation/tiny.tsv"
+{ printf '# role: calibration\n'; cat "$tmp/tree/scenarios/validation/dev.tsv"; } \
+    >"$tmp/tree2/scenarios/validation/dev.tsv"
+{ printf '# role: held-out\n'; grep -v '^P3' "$tmp/tree/scenarios/validation/held.tsv"; } \
+    >"$tmp/tree2/scenarios/validation/held.tsv"
+run published "$tmp/tree2/scenarios/validation/d1.xml" --tables "$tmp/tree2/scenarios/validation"
+expect_ok "published reads a calibration and a held-out table"
+sed -n '/^  kind /,/^bias/p' "$tmp/out" | sed '1d;$d' >"$tmp/published-kinds"
+check "published's lines for Hopper and CP carry validate's pattern figures" \
+    sh -c "head -n 2 '$tmp/published-kinds' | diff -b - '$tmp/validate-kinds' >/dev/null"
+check "published's line for both at once counts the runs with both" \
+    grep -qx '  both at once     1 runs MAE  10.0% bias +10.0%     1 runs MAE  20.0% bias -20.0%' \
+    "$tmp/published-kinds"
 
 echo "# $((n - failed - skipped)) passed, $failed failed, $skipped skipped"
 echo "1..$n"

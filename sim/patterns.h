@@ -1,0 +1,33 @@
+/* patterns: the kinds of run the validation sets group their errors by.
+ *
+ * A modelled run has the patterns of its GPU generation (A100, Hopper, Blackwell or AMD, read
+ * in the GPU's name; a GPU of none of them has no generation pattern), of 8- or 4-bit GEMMs
+ * (fp8/fp4), of expert parallelism (MoE: the model has experts), context parallelism (CP > 1),
+ * a deep pipeline (pp >= 32), production scale (4096 GPUs or more) and sharded data
+ * parallelism (ZeRO-2/3, FSDP).  These are the kinds the first published errors were grouped
+ * by (README "Accuracy"); `make validate` prints each one's error and `stepsim published`
+ * those of the scenario's own. */
+#ifndef STEPSIM_PATTERNS_H
+#define STEPSIM_PATTERNS_H
+
+#include <stddef.h>
+
+#define PATTERN_COUNT 10
+
+/* What the patterns are read from. */
+struct pattern_inputs {
+    const char *gpu_name; /* the hardware file's <gpu name> */
+    int low_precision;    /* the GEMMs run in fp8 or a 4-bit type */
+    int moe;              /* the model has routed experts */
+    int cp, pp, gpus, zero;
+};
+
+/* The patterns of a run: bit i set for pattern i (pattern_name). */
+unsigned patterns_of(const struct pattern_inputs *in);
+/* Pattern i's name ("A100", "Hopper", ..., "ZeRO-2/3"); NULL outside 0..PATTERN_COUNT-1. */
+const char *pattern_name(int i);
+/* The names of the patterns in `mask`, in pattern order, joined by `sep` ("" when none); the
+ * names that fit in `len` bytes, whole. */
+void patterns_text(unsigned mask, const char *sep, char *buf, size_t len);
+
+#endif
