@@ -537,6 +537,12 @@ int report_write_text(FILE *out, const struct scenario *scn, const struct report
         char layout[512];
         report_layout_line(scn, rep, layout, sizeof layout);
         fprintf(out, "layout        %s\n", layout);
+        if (rep->patterns) {
+            char kinds[160];
+            patterns_text(rep->patterns, ", ", kinds, sizeof kinds);
+            fprintf(out, "kinds         %s  (how published runs of these kinds were predicted: "
+                         "stepsim published)\n", kinds);
+        }
         if (rep->oom)
             fprintf(out, "OUT OF MEMORY rank %d needs %.1f GiB of %.1f usable\n", rep->oom_rank,
                     rep->mem[rep->oom_rank].total / 1073741824.0,

@@ -918,6 +918,16 @@ if [ "$rc" -eq 0 ] && grep -q '^no published run of nemotron-h-56b in ' "$tmp/ou
 else
     fail "published: without runs of the model, the GPU's other runs" "exit $rc, $nrows rows"
 fi
+# The run report names its kinds, as published groups them; an explicit-cost run has none.
+run run "$VAL/g15.xml"
+kinds=$(sed -n 's/^kinds  *\(.*\)  (how published runs of these kinds were predicted: stepsim published)$/\1/p' \
+    "$tmp/out")
+run run "$SCN/unit.xml"
+if [ "$kinds" = "Blackwell, fp8/fp4, MoE" ] && ! grep -q '^kinds ' "$tmp/out"; then
+    pass "run: the report's kinds line (MoE fp8 on GB200), none without a model"
+else
+    fail "run: the report's kinds line" "got '$kinds'"
+fi
 run published "$SCN/unit.xml"
 expect_error "published: an explicit-cost scenario is refused (exit 2)" 2 "stepsim: " \
     "published compares a modelled scenario"
