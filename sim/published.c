@@ -210,8 +210,8 @@ static void kind_line(FILE *out, const char *what, const struct result *res, int
         if (t->n)
             fprintf(out, " %3d runs MAE %5.1f%% bias %+5.1f%%%s", t->n, 100.0 * t->abs_sum / t->n,
                     100.0 * t->sum / t->n, h ? "" : "  ");
-        else /* "-" under the count */
-            fprintf(out, " %3s%s", "-", h ? "" : "                              ");
+        else /* "-" under the count, padded to the calibration cell's width */
+            fprintf(out, " %3s%*s", "-", h ? 0 : 30, "");
     }
     fputc('\n', out);
 }
