@@ -7,6 +7,9 @@
 #       `make validate`;
 #   <!-- begin: make calibrate --> ... <!-- end: make calibrate -->
 #       the output of `make calibrate` (the fit and the leave-one-source-out pass);
+#   <!-- begin: make validate, largest errors --> ... <!-- end: make validate, largest errors -->
+#       the rows of the calibration sets (dev, wave2) that `make validate` scores 10% or more
+#       off, as it prints them, each after its set's name;
 #   <!-- begin: stepsim published --> ... <!-- end: stepsim published -->
 #       the summary of `stepsim published` on the shipped 405B scenario (from the model's line
 #       to the end: the model's runs, then the runs of the scenario's kinds).
@@ -33,6 +36,16 @@ awk '/^== / { sub(/ \(.*/, ""); print; next }
      /^  +calibration \(dev, wave2\)/ { print; next }
      /^(dev|wave2|zb24|mb26|mb25|mb26moe|tt24|mb2608|tt25|ao25) / { print }' "$tmp/validate.out" >"$tmp/validate.block"
 
+# The largest-errors block: every scored row of dev and wave2 off by 10% or more (its error is
+# the first signed percentage on the line; unscored and inexpressible rows are left out).
+awk '/^== / { set = $2; next }
+     set != "dev" && set != "wave2" { next }
+     /^ / || /^id / || /not scored|not expressible|FAILED/ { next }
+     match($0, / [+-][0-9]+\.[0-9]%/) {
+         e = substr($0, RSTART + 1, RLENGTH - 2) + 0
+         if (e >= 10 || e <= -10) printf "%-6s %s\n", set, $0 }' \
+    "$tmp/validate.out" >"$tmp/worst.block"
+
 # The published block: how the shipped 405B scenario's model has fared on its published runs.
 "$stepsim" published "$top_srcdir/scenarios/llama3.1-405b-16k-h100.xml" >"$tmp/published.out" \
     2>&1 || { cat "$tmp/published.out" >&2; exit 1; }
@@ -58,9 +71,10 @@ replace_block() {
 
 case "$mode" in
 check)
-    for name in "make validate" "stepsim published"; do
+    for name in "make validate" "make validate, largest errors" "stepsim published"; do
         block_of "$name" >"$tmp/readme.block"
         want="$tmp/validate.block"
+        [ "$name" = "make validate, largest errors" ] && want="$tmp/worst.block"
         [ "$name" = "stepsim published" ] && want="$tmp/published.block"
         if [ ! -s "$tmp/readme.block" ]; then
             echo "README.md has no '$name' block" >&2
@@ -77,6 +91,7 @@ check)
     ;;
 update)
     replace_block "make validate" "$tmp/validate.block"
+    replace_block "make validate, largest errors" "$tmp/worst.block"
     replace_block "stepsim published" "$tmp/published.block"
     if [ "${2:-}" = calibrate ]; then
         "$stepsim" calibrate --root "$top_srcdir" "$top_srcdir/scenarios/validation/dev.tsv" \
