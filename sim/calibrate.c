@@ -4,7 +4,10 @@
  * parsed once however many rows use it); an evaluation copies each row's scenario, builds the
  * costs against the shared, mutable hardware copies and runs the step.  O(rows x simulation)
  * per evaluation: about 0.2-1 s for the shipped tables, so a fit of three constants takes a
- * minute or two and a leave-one-source-out pass one fit per source. */
+ * minute or two and a leave-one-source-out pass one fit per source.  An evaluation's rows run
+ * on a thread pool (-j): the knobs are set before it starts and only read during it, each row
+ * writes its own result, and the errors are summed in row order, so the output does not
+ * depend on the number of threads. */
 #include "calibrate.h"
 
 #include <math.h>
@@ -17,6 +20,7 @@
 #include "alloc.h"
 #include "cliutil.h"
 #include "costmodel.h"
+#include "parallel.h"
 #include "pipeline.h"
 #include "runtable.h"
 #include "scenario.h"
@@ -79,6 +83,9 @@ struct calib {
     const struct calib_knob *fit[NKNOBS];
     int nfit;
     const char *root; /* scenario paths in tables are relative to it */
+    struct par_pool *pool;
+    double *abs_err;      /* [MAX_ROWS] the last evaluation's |error| per row, 1 if it failed */
+    const char *left_out; /* the source the running evaluation skips (NULL: none) */
 };
 
 /* Index of `path` among the loaded files, loading it when new. */
@@ -168,21 +175,37 @@ static void knob_set(struct calib *c, const struct calib_knob *k, double v)
         *k->field(&c->hws[i]) = v;
 }
 
-/* Mean absolute error of the rows whose source is not `left_out` (NULL: all rows), after
- * predicting them; a row that fails counts as 100%. */
-static double mae_except(struct calib *c, const char *left_out)
+static int left_out(const struct calib *c, const struct row *r)
 {
+    return c->left_out && strcmp(r->run.source, c->left_out) == 0;
+}
+
+/* One row of an evaluation, on the pool: predict it and keep its absolute error. */
+static void predict_job(size_t i, void *user)
+{
+    struct calib *c = user;
+    struct row *r = &c->rows[i];
+    if (left_out(c, r))
+        return;
+    struct sim_error err;
+    err_clear(&err);
+    c->abs_err[i] = predict(c, r, &err) == SIM_OK ? fabs(row_error(r)) : 1.0;
+}
+
+/* Mean absolute error of the rows whose source is not `skip` (NULL: all rows), after
+ * predicting them; a row that fails counts as 100%. */
+static double mae_except(struct calib *c, const char *skip)
+{
+    c->left_out = skip;
+    par_pool_run(c->pool, (size_t)c->nrows, predict_job, c);
     double sum = 0;
     int n = 0;
-    for (int i = 0; i < c->nrows; i++) {
-        struct row *r = &c->rows[i];
-        if (left_out && strcmp(r->run.source, left_out) == 0)
-            continue;
-        struct sim_error err;
-        err_clear(&err);
-        sum += predict(c, r, &err) == SIM_OK ? fabs(row_error(r)) : 1.0;
-        n++;
-    }
+    for (int i = 0; i < c->nrows; i++)
+        if (!left_out(c, &c->rows[i])) {
+            sum += c->abs_err[i];
+            n++;
+        }
+    c->left_out = NULL;
     return n ? sum / n : 0.0;
 }
 
@@ -326,7 +349,7 @@ static void summary_line(FILE *out, const char *label, const struct calib *c,
 /* ---- command -------------------------------------------------------------------------------- */
 
 static const char calib_usage[] =
-    "usage: stepsim calibrate TABLE.tsv... [--fit KNOB,...] [--loso] [--root DIR]\n";
+    "usage: stepsim calibrate TABLE.tsv... [--fit KNOB,...] [--loso] [--root DIR] [-j N]\n";
 
 static const char calib_help[] =
     "Fit shared cost-model constants to measured runs and report the error per source.\n"
@@ -335,6 +358,8 @@ static const char calib_help[] =
     "measured_step_s, and optionally set and scored (rows with 'no' are skipped).\n"
     "  --fit LIST   constants to fit (default " DEFAULT_FIT ")\n"
     "  --loso       also refit with each source left out and predict it\n"
+    "  -j N         threads for the runs of each evaluation (default: the CPUs; the output\n"
+    "               is the same whatever N)\n"
     "constants:\n";
 
 static void print_help(FILE *out)
@@ -419,7 +444,7 @@ int calib_main(int argc, char **argv, FILE *out, FILE *errout)
     memset(&c, 0, sizeof c);
     err_clear(&err);
     c.root = ".";
-    int loso = 0;
+    int loso = 0, jobs = 0;
     char fit_list[256];
     snprintf(fit_list, sizeof fit_list, "%s", DEFAULT_FIT);
     const char *tables[64];
@@ -430,6 +455,13 @@ int calib_main(int argc, char **argv, FILE *out, FILE *errout)
             return 0;
         } else if (strcmp(argv[i], "--loso") == 0) {
             loso = 1;
+        } else if (strcmp(argv[i], "-j") == 0 && i + 1 < argc) {
+            char *end;
+            long n = strtol(argv[++i], &end, 10);
+            if (!*argv[i] || *end || n < 0 || n > 1024)
+                return cli_bad_usage(errout, "stepsim calibrate --help",
+                                     "-j '%s': expected a thread count from 0 to 1024", argv[i]);
+            jobs = (int)n;
         } else if ((strcmp(argv[i], "--fit") == 0 || strcmp(argv[i], "--root") == 0) &&
                    i + 1 < argc) {
             if (strcmp(argv[i], "--fit") == 0)
@@ -448,8 +480,11 @@ int calib_main(int argc, char **argv, FILE *out, FILE *errout)
     c.rows = mem_calloc(MAX_ROWS, sizeof *c.rows);
     c.runs = mem_calloc(MAX_ROWS, sizeof *c.runs);
     c.hws = mem_calloc(MAX_FILES, sizeof *c.hws);
-    enum sim_status st = c.rows && c.runs && c.hws ? SIM_OK
-                                         : err_set(&err, SIM_EFAIL, NULL, 0, "out of memory");
+    c.abs_err = mem_calloc(MAX_ROWS, sizeof *c.abs_err);
+    c.pool = par_pool_create(jobs);
+    enum sim_status st = c.rows && c.runs && c.hws && c.abs_err && c.pool
+                             ? SIM_OK
+                             : err_set(&err, SIM_EFAIL, NULL, 0, "out of memory");
     if (st == SIM_OK)
         st = parse_fit(&c, fit_list, &err);
     for (int t = 0; st == SIM_OK && t < ntables; t++)
@@ -460,6 +495,9 @@ int calib_main(int argc, char **argv, FILE *out, FILE *errout)
         st = calibrate(&c, loso, out, &err);
     for (int i = 0; c.hws && i < c.nhws; i++)
         hw_release(&c.hws[i]);
+    if (c.pool)
+        par_pool_destroy(c.pool);
+    mem_free(c.abs_err);
     mem_free(c.rows);
     mem_free(c.runs);
     mem_free(c.hws);

@@ -47,6 +47,7 @@ static const char usage_text[] =
     "       stepsim keys [KEY...]\n"
     "       stepsim import megatron --hardware NAME [--out FILE.xml] LAUNCH-LINE...\n"
     "       stepsim published SCENARIO.xml [--set KEY=VALUE]... [--tables DIR]\n"
+    "       stepsim calibrate TABLE.tsv... [--fit KNOB,...] [--loso] [--root DIR] [-j N]\n"
     "       stepsim COMMAND --help | stepsim --help | --version\n";
 
 static const char run_usage[] =
@@ -62,8 +63,9 @@ static const char overview_text[] =
     "engine and reports where the time goes.  Commands: run (one step), sweep (a grid of\n"
     "configs), plan (the best layouts for a GPU budget), validate (check files), keys (what\n"
     "every scenario key means), import (a Megatron-LM launch line as a scenario), published\n"
-    "(stepsim against the published runs of a scenario's model and of its kinds); 'stepsim\n"
-    "COMMAND --help' says more.\n";
+    "(stepsim against the published runs of a scenario's model and of its kinds), calibrate\n"
+    "(fit the shared constants to tables of measured runs); 'stepsim COMMAND --help' says\n"
+    "more.\n";
 
 static const char run_help[] =
     "\n"

@@ -936,5 +936,29 @@ expect_error "published: a folder without tables (exit 2)" 2 "stepsim: " "no tab
 run published
 expect_error "published: no scenario (exit 2)" 2 "stepsim: " "published needs a scenario"
 
+# stepsim calibrate: the fit and its leave-one-source-out pass on four dev rows of two sources.
+# Each evaluation's runs go on a thread pool; the output is the same whatever the count.
+awk -F '\t' '/^#/ || $1 == "S1" || $1 == "S2" || $1 == "H1" || $1 == "H2"' \
+    "$VAL/dev.tsv" >"$tmp/cal.tsv"
+run calibrate --root "$top_srcdir" "$tmp/cal.tsv" --loso -j 1
+cp "$tmp/out" "$tmp/cal-j1.txt"
+rc1=$rc
+run calibrate --root "$top_srcdir" "$tmp/cal.tsv" --loso -j 2
+if [ "$rc1" -eq 0 ] && [ "$rc" -eq 0 ] && cmp -s "$tmp/out" "$tmp/cal-j1.txt" &&
+    sed -n 1p "$tmp/out" | grep -qx 'calibrate: 4 runs from 2 sources, 4 model and 2 hardware files' &&
+    grep -q '^fitted   training-efficiency=[0-9.]* kernel-overhead=[0-9.e-]*   MAE ' "$tmp/out" &&
+    grep -q '^w/o SC21 ' "$tmp/out" && grep -q '^w/o MC24 ' "$tmp/out" &&
+    grep -q '^loso MAE [0-9]*\.[0-9][0-9]% over 4 runs' "$tmp/out"; then
+    pass "calibrate: fit and leave-one-source-out, the same on 1 and 2 threads"
+else
+    fail "calibrate: fit and leave-one-source-out, the same on 1 and 2 threads" "exit $rc1 / $rc"
+fi
+run calibrate "$tmp/cal.tsv" -j x
+expect_error "calibrate: a bad -j (exit 2)" 2 "stepsim: -j 'x': " "expected a thread count"
+run calibrate --fit foo "$tmp/cal.tsv"
+expect_error "calibrate: an unknown constant (exit 2)" 2 "stepsim: --fit: " "unknown constant 'foo'"
+run calibrate
+expect_error "calibrate: no table (exit 2)" 2 "stepsim: " "calibrate needs a table"
+
 echo "# $((n - failed - skipped)) passed, $failed failed, $skipped skipped; bad corpus: $nbad files"
 echo "1..$n"
