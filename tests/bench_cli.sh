@@ -2,7 +2,9 @@
 # bench_cli.sh -- the command-level figures of `make bench`: configs per second for a sweep and
 # the wall time of `plan` for Llama-3.1-70B on 256 H100 (the planner's target: under 1 s) and
 # Llama-3.1-405B on 16,384 H100 (median of 5 runs each), with the 70B plan's instruction count
-# under callgrind when valgrind is installed (a figure machine load does not move).
+# under callgrind when valgrind is installed (a figure machine load does not move); and the
+# wall time of `calibrate` on the dev table on one thread and on two (median of 3 each), the
+# ratio being what its thread pool buys on this machine.
 set -u
 top_srcdir=${top_srcdir:-.}
 S=${STEPSIM:-./stepsim}
@@ -51,3 +53,20 @@ if command -v valgrind >/dev/null 2>&1; then
         "$(sed -n 's/.*refs: *//p' "$out.err")"
     rm -f "$out" "$out.err"
 fi
+
+# calib_wall JOBS: the median wall time of 3 fits to the dev table.
+calib_wall() {
+    times=""
+    for run in 1 2 3; do
+        t0=$(now)
+        "$S" calibrate -j "$1" --root "$top_srcdir" "$top_srcdir/scenarios/validation/dev.tsv" \
+            >/dev/null 2>&1
+        t1=$(now)
+        times="$times $(sub "$t0" "$t1")"
+    done
+    printf '%s\n' $times | median
+}
+c1=$(calib_wall 1)
+c2=$(calib_wall 2)
+printf 'calibrate           dev table, 19 runs: %.2f s on 1 thread, %.2f s on 2, %.2fx (median of 3)\n' \
+    "$c1" "$c2" "$(awk -v a="$c1" -v b="$c2" 'BEGIN { print a / b }')"
