@@ -175,7 +175,8 @@ static void knob_set(struct calib *c, const struct calib_knob *k, double v)
         *k->field(&c->hws[i]) = v;
 }
 
-static int left_out(const struct calib *c, const struct row *r)
+/* Whether the running evaluation skips row r (its source is the one left out). */
+static int skipped(const struct calib *c, const struct row *r)
 {
     return c->left_out && strcmp(r->run.source, c->left_out) == 0;
 }
@@ -185,7 +186,7 @@ static void predict_job(size_t i, void *user)
 {
     struct calib *c = user;
     struct row *r = &c->rows[i];
-    if (left_out(c, r))
+    if (skipped(c, r))
         return;
     struct sim_error err;
     err_clear(&err);
@@ -201,7 +202,7 @@ static double mae_except(struct calib *c, const char *skip)
     double sum = 0;
     int n = 0;
     for (int i = 0; i < c->nrows; i++)
-        if (!left_out(c, &c->rows[i])) {
+        if (!skipped(c, &c->rows[i])) {
             sum += c->abs_err[i];
             n++;
         }
