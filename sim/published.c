@@ -39,8 +39,8 @@ static const char published_help[] =
     "With no published run of the model, the runs on the scenario's GPU are summed up.\n"
     "Then every scored run of every table that shares a kind with the scenario (its GPU\n"
     "generation, fp8/fp4, MoE, CP, pp>=32, 4096+GPUs, ZeRO-2/3: the patterns `make\n"
-    "validate` groups by), kind by kind and with all of its kinds at once, calibration\n"
-    "apart from held out.\n"
+    "validate` groups by), kind by kind and with all of its kinds at once, then every run on\n"
+    "the scenario's very GPU whatever its model, calibration apart from held out.\n"
     "  --set KEY=VALUE  override a value of the scenario (its model and hardware count)\n"
     "  --tables DIR     the folder of <set>.tsv tables (default: scenarios/validation where\n"
     "                   the model library is: $STEPSIM_DATADIR, the source tree, share/stepsim)\n"
@@ -196,13 +196,14 @@ static void report(FILE *out, const char *model, const char *gpu, int of_model,
 }
 
 /* One kind's line: its calibration runs' and its held-out runs' errors, as `make validate`
- * prints its patterns. */
+ * prints its patterns; with `gpu_only` only the runs on the scenario's GPU. */
 static void kind_line(FILE *out, const char *what, const struct result *res, int n,
-                      unsigned kinds)
+                      unsigned kinds, int gpu_only)
 {
     struct tally side[2] = {{0}, {0}}; /* calibration, held out */
     for (int i = 0; i < n; i++)
-        if ((res[i].patterns & kinds) == kinds && res[i].row->role != ROLE_UNSTATED)
+        if ((res[i].patterns & kinds) == kinds && (!gpu_only || res[i].same_gpu) &&
+            res[i].row->role != ROLE_UNSTATED)
             tally_add(&side[res[i].row->role == ROLE_HELD_OUT], error_of(&res[i]));
     fprintf(out, "  %-14s", what);
     for (int h = 0; h < 2; h++) {
@@ -216,8 +217,11 @@ static void kind_line(FILE *out, const char *what, const struct result *res, int
     fputc('\n', out);
 }
 
-/* How runs of the scenario's kinds fared, whatever their model: each kind, then all at once. */
-static void report_kinds(FILE *out, unsigned kinds, const struct result *res, int n)
+/* How runs of the scenario's kinds fared, whatever their model: each kind, then all at once,
+ * then the runs on its very GPU (a generation's parts differ: GB300 runs are predicted too
+ * slow where GB200 ones are too fast). */
+static void report_kinds(FILE *out, unsigned kinds, const char *gpu, const struct result *res,
+                         int n)
 {
     char names[160], what[32];
     int count = 0;
@@ -228,16 +232,18 @@ static void report_kinds(FILE *out, unsigned kinds, const struct result *res, in
         return;
     }
     patterns_text(kinds, ", ", names, sizeof names);
-    fprintf(out, "runs of the scenario's kinds (%s), whatever their model:\n", names);
+    fprintf(out, "runs of the scenario's kinds (%s) and on its GPU (%s), whatever their model:\n",
+            names, gpu);
     fprintf(out, "  %-14s %-33s %s\n", "kind", "calibration (fitted to them)",
             "held out (never fitted)");
     for (int k = 0; k < PATTERN_COUNT; k++)
         if (kinds & (1u << k))
-            kind_line(out, pattern_name(k), res, n, 1u << k);
+            kind_line(out, pattern_name(k), res, n, 1u << k, 0);
     if (count > 1) {
         snprintf(what, sizeof what, count == 2 ? "both at once" : "all %d at once", count);
-        kind_line(out, what, res, n, kinds);
+        kind_line(out, what, res, n, kinds, 0);
     }
+    kind_line(out, "its GPU", res, n, 0, 1);
 }
 
 /* The scenario's model (its file's bytes and its name) and GPU. */
@@ -349,7 +355,7 @@ static enum sim_status compare(const struct scenario *scn, const char *dir, FILE
             fprintf(out, "runs of the scenario's kinds: not known, the scenario does not run "
                          "(%s)\n", why);
         else
-            report_kinds(out, kinds, res, nrows);
+            report_kinds(out, kinds, id.gpu, res, nrows);
         fprintf(out, "bias < 0: stepsim predicted the step too fast; the sets and their sources "
                      "are described in scenarios/validation/README.md\n");
     }

@@ -63,14 +63,16 @@ check "VALIDATE_TSV writes a header and one record per row" \
            grep -q '^U2${t}tiny${t}TINY${t}yes${t}ne${t}' '$tmp/rows.tsv'"
 
 # The patterns: a Hopper context-parallel run (D1's scenario, its model and hardware beside it)
-# scored +10% in a calibration set and -20% in a held-out one, a run with no layout (the unit
-# scenario) in neither.
+# scored +10% in a calibration set and -20% in a held-out one, the same run on an H200 (another
+# Hopper part) -20% in the held-out one, a run with no layout (the unit scenario) in neither.
 mkdir -p "$tmp/tree/models" "$tmp/tree/hardware"
 cp "$src/scenarios/validation/d1.xml" "$tmp/tree/scenarios/validation/d1.xml"
 cp "$src/models/llama3.1-8b.xml" "$tmp/tree/models/"
 cp "$src/hardware/dgx-h100.xml" "$tmp/tree/hardware/"
 run run "$tmp/tree/scenarios/validation/d1.xml" --format json
 d1=$(sed -n 's/^ *"step_time_s": *\([0-9.eE+-]*\),*$/\1/p' "$tmp/out")
+run run "$tmp/tree/scenarios/validation/d1.xml" --set hardware=dgx-h200 --format json
+h200=$(sed -n 's/^ *"step_time_s": *\([0-9.eE+-]*\),*$/\1/p' "$tmp/out")
 {
     row "# id" set source scenario set_overrides measured_step_s measured_mem_gb scored \
         not_expressible derivation
@@ -82,6 +84,8 @@ d1=$(sed -n 's/^ *"step_time_s": *\([0-9.eE+-]*\),*$/\1/p' "$tmp/out")
         not_expressible derivation
     row P2 held TINY scenarios/validation/d1.xml - "$(awk -v p="$d1" 'BEGIN { printf "%.9f", p / 0.8 }')" \
         - yes - "prediction / 0.8"
+    row P4 held TINY scenarios/validation/d1.xml hardware=dgx-h200 \
+        "$(awk -v p="$h200" 'BEGIN { printf "%.9f", p / 0.8 }')" - yes - "prediction / 0.8"
     row P3 held TINY scenarios/validation/u.xml - 1.0000 - yes - "no layout"
 } >"$tmp/tree/scenarios/validation/held.tsv"
 top_srcdir="$tmp/tree" STEPSIM="$S" VALIDATE_SETS="dev held" \
@@ -89,7 +93,7 @@ top_srcdir="$tmp/tree" STEPSIM="$S" VALIDATE_SETS="dev held" \
 rc=$?
 expect_ok "validate runs a calibration and a held-out set"
 check "a Hopper run counts under Hopper, calibration apart from held out" \
-    grep -qx '  pattern Hopper       1 runs MAE  10.0% bias +10.0%     1 runs MAE  20.0% bias -20.0%' "$tmp/out"
+    grep -qx '  pattern Hopper       1 runs MAE  10.0% bias +10.0%     2 runs MAE  20.0% bias -20.0%' "$tmp/out"
 check "a context-parallel run counts under CP too" \
     grep -q '^  pattern CP  .* +10\.0%  .* -20\.0%$' "$tmp/out"
 check "patterns a run does not have are not printed" \
@@ -114,8 +118,13 @@ sed -n '/^  kind /,/^bias/p' "$tmp/out" | sed '1d;$d' >"$tmp/published-kinds"
 check "published's lines for Hopper and CP carry validate's pattern figures" \
     sh -c "head -n 2 '$tmp/published-kinds' | diff -b - '$tmp/validate-kinds' >/dev/null"
 check "published's line for both at once counts the runs with both" \
-    grep -qx '  both at once     1 runs MAE  10.0% bias +10.0%     1 runs MAE  20.0% bias -20.0%' \
+    grep -qx '  both at once     1 runs MAE  10.0% bias +10.0%     2 runs MAE  20.0% bias -20.0%' \
     "$tmp/published-kinds"
+check "published's line for its GPU counts the runs on that GPU alone (not the H200's)" \
+    grep -qx '  its GPU          1 runs MAE  10.0% bias +10.0%     1 runs MAE  20.0% bias -20.0%' \
+    "$tmp/published-kinds"
+check "published's header names the scenario's GPU" \
+    grep -q "^runs of the scenario's kinds (Hopper, CP) and on its GPU (H100 SXM5 80GB), " "$tmp/out"
 
 echo "# $((n - failed - skipped)) passed, $failed failed, $skipped skipped"
 echo "1..$n"
