@@ -218,8 +218,8 @@ static void kind_line(FILE *out, const char *what, const struct result *res, int
 }
 
 /* How runs of the scenario's kinds fared, whatever their model: each kind, then all at once,
- * then the runs on its very GPU (a generation's parts differ: GB300 runs are predicted too
- * slow where GB200 ones are too fast). */
+ * then the runs on its very GPU (the parts of a generation are not predicted alike: GB200's
+ * and GB300's runs are off by different amounts, and not always the same way). */
 static void report_kinds(FILE *out, unsigned kinds, const char *gpu, const struct result *res,
                          int n)
 {
