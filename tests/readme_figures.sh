@@ -3,8 +3,8 @@
 #
 # The README quotes two blocks verbatim, each between marker lines:
 #   <!-- begin: make validate --> ... <!-- end: make validate -->
-#       every "source ..." and "bias ..." line, the pattern table and the closing summary lines of
-#       `make validate`;
+#       every "source ..." and "bias ..." line, the pattern and hardware tables and the closing
+#       summary lines of `make validate`;
 #   <!-- begin: make calibrate --> ... <!-- end: make calibrate -->
 #       the output of `make calibrate` (the fit and the leave-one-source-out pass);
 #   <!-- begin: make validate, largest errors --> ... <!-- end: make validate, largest errors -->
@@ -32,7 +32,7 @@ trap 'rm -rf "$tmp"' EXIT
 top_srcdir="$top_srcdir" STEPSIM="$stepsim" sh "$top_srcdir/tests/validate.sh" \
     >"$tmp/validate.out" 2>&1 || { cat "$tmp/validate.out" >&2; exit 1; }
 awk '/^== / { sub(/ \(.*/, ""); print; next }
-     /^  source / || /^  bias / || /^  OOM predicted/ || /^  pattern / { print; next }
+     /^  source / || /^  bias / || /^  OOM predicted/ || /^  pattern / || /^  hardware / { print; next }
      /^  +calibration \(dev, wave2\)/ { print; next }
      /^(dev|wave2|zb24|mb26|mb25|mb26moe|tt24|mb2608|tt25|ao25) / { print }' "$tmp/validate.out" >"$tmp/validate.block"
 

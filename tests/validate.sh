@@ -28,15 +28,15 @@
 # its runs are predicted too fast, the number of measured runs predicted out of memory and the
 # set's MAE; for zb24 also the
 # speed-up of each zero-bubble schedule over 1F1B on the same layout.  After the sets, the
-# scored runs by pattern (stepsim's, sim/patterns.h), calibration sets apart from held-out
-# ones.  The output ends with one summary line per set ("<set> MAE x% over N runs (worst
+# scored runs by pattern (stepsim's, sim/patterns.h) and by hardware file, calibration sets
+# apart from held-out ones.  The output ends with one summary line per set ("<set> MAE x% over N runs (worst
 # y%)", wave2 adding "; K not expressible", and "<set> memory MAE ..." where memory is
 # published).
 #
 # Environment: VALIDATE_SETS (default "dev wave2 zb24 mb26 mb25 mb26moe tt24 mb2608 tt25
 # ao25") picks sets; VALIDATE_TSV=path also writes every row machine-readably (id, set,
 # source, scored, status, measured and predicted step time, error, memory, OOM, schedule, what
-# it lacks, its patterns); STEPSIM_ARGS adds options to every run (e.g.
+# it lacks, its patterns, its hardware file); STEPSIM_ARGS adds options to every run (e.g.
 # STEPSIM_ARGS="--set jitter=0.02" for a what-if).  Exit status 1 when a run fails.
 set -u
 top_srcdir=${top_srcdir:-.}
@@ -57,7 +57,7 @@ trap 'rm -f "$results"' EXIT
 
 # One result record per row (tab-separated): set id source run measured predicted error
 # mem_measured mem_predicted mem_error oom scored status note schedule traits (comma-separated,
-# stepsim's patterns); "-" where empty.
+# stepsim's patterns) hardware (the scenario's hardware file); "-" where empty.
 # show_row prints the record as a table line.
 show_row() {
     awk -F'\t' '{
@@ -99,8 +99,8 @@ run_set() {
             run=$(printf '%s\n' "$nexpr" | sed -n 's/.* \[\(.*\)\]$/\1/p')
             [ -n "$run" ] || run=$source
             lacks=$(printf '%s\n' "$nexpr" | sed 's/ \[.*\]$//')
-            rec=$(printf '%s\t%s\t%s\t%s\t%s\t-\t-\t-\t-\t-\t0\t%s\tne\t%s\t-\t-' "$set_name" "$id" \
-                "$source" "$run" "$measured" "$scored" "$lacks")
+            rec=$(printf '%s\t%s\t%s\t%s\t%s\t-\t-\t-\t-\t-\t0\t%s\tne\t%s\t-\t-\t-' "$set_name" \
+                "$id" "$source" "$run" "$measured" "$scored" "$lacks")
         else
             args=""
             if [ "$overrides" != "-" ]; then
@@ -119,6 +119,7 @@ run_set() {
                                                        if (t > peak) peak = t }
                     /"oom": true/ { oom = 1 }
                     /"patterns":/ { traits = $0; sub(/^[^:]*: *"/, "", traits); sub(/",?$/, "", traits) }
+                    !hw && match($0, /"hardware": "[^"]*"/) { hw = substr($0, RSTART + 13, RLENGTH - 14) }
                     END {
                         sub(/^[^ ]+ /, "", name)
                         err = 100 * (pred - meas) / meas
@@ -126,14 +127,15 @@ run_set() {
                             m = sprintf("%s\t%.3f\t%.3f", mem, peak / 1e9, 100 * (peak / 1e9 - mem) / mem)
                         else
                             m = "-\t-\t-"
-                        printf "%s\t%s\t%s\t%s\t%s\t%.6g\t%.4f\t%s\t%d\t%s\tok\t-\t%s\t%s\n", set, id, src,
-                               name, meas, pred, err, m, oom, scored, sched, traits == "" ? "-" : traits
+                        printf "%s\t%s\t%s\t%s\t%s\t%.6g\t%.4f\t%s\t%d\t%s\tok\t-\t%s\t%s\t%s\n", set, id,
+                               src, name, meas, pred, err, m, oom, scored, sched,
+                               traits == "" ? "-" : traits, hw == "" ? "-" : hw
                     }')
             else
                 echo "$id: stepsim failed: $json" >&2
                 status=1
-                rec=$(printf '%s\t%s\t%s\t%s\t%s\t-\t-\t-\t-\t-\t0\t%s\tfail\t-\t-\t-' "$set_name" "$id" \
-                    "$source" "$source" "$measured" "$scored")
+                rec=$(printf '%s\t%s\t%s\t%s\t%s\t-\t-\t-\t-\t-\t0\t%s\tfail\t-\t-\t-\t-' "$set_name" \
+                    "$id" "$source" "$source" "$measured" "$scored")
             fi
         fi
         printf '%s\n' "$rec" >> "$results"
@@ -230,6 +232,39 @@ awk -F'\t' '
         if (shown) print ""
     }' "$results"
 
+# The same by hardware file: the runs of each system, whatever their model, calibration apart
+# from held out (one generation's parts are not predicted alike), files in name order.
+awk -F'\t' '
+    $13 != "ok" || $12 != "yes" || $17 == "-" { next }
+    {
+        side = ($1 == "dev" || $1 == "wave2") ? "c" : "h"
+        e = $7 < 0 ? -$7 : $7
+        seen[$17] = 1; n[$17, side]++; a[$17, side] += e; b[$17, side] += $7
+    }
+    function cell(h, side) {
+        if (!n[h, side]) return sprintf("%-30s", "-")
+        return sprintf("%3d runs MAE %5.1f%% bias %+5.1f%%", n[h, side], a[h, side] / n[h, side],
+                       b[h, side] / n[h, side])
+    }
+    END {
+        k = 0
+        for (h in seen) name[++k] = h
+        # insertion sort by name: the same order whatever the awk
+        for (i = 2; i <= k; i++)
+            for (j = i; j > 1 && name[j - 1] > name[j]; j--) {
+                t = name[j]; name[j] = name[j - 1]; name[j - 1] = t
+            }
+        if (!k) exit
+        print "== by hardware file (scored runs)"
+        printf "  %-28s %-30s   %s\n", "", "calibration (dev, wave2)", "held out"
+        for (i = 1; i <= k; i++) {
+            line = sprintf("  hardware %-19s %s   %s", name[i], cell(name[i], "c"), cell(name[i], "h"))
+            sub(/ +$/, "", line)
+            print line
+        }
+        print ""
+    }' "$results"
+
 # The summary lines (CI greps "^dev MAE").
 for s in $sets; do
     awk -F'\t' -v set="$s" '
@@ -249,8 +284,9 @@ done
 if [ -n "${VALIDATE_TSV-}" ]; then
     awk -F'\t' 'BEGIN { OFS = "\t"; print "id", "set", "source", "scored", "status", "measured_step_s",
                         "predicted_step_s", "error_pct", "measured_mem_gb", "predicted_mem_gb",
-                        "mem_error_pct", "oom", "schedule", "not_expressible", "patterns" }
-                { print $2, $1, $3, $12, $13, $5, $6, $7, $8, $9, $10, $11, $15, $14, $16 }' \
+                        "mem_error_pct", "oom", "schedule", "not_expressible", "patterns",
+                        "hardware" }
+                { print $2, $1, $3, $12, $13, $5, $6, $7, $8, $9, $10, $11, $15, $14, $16, $17 }' \
         "$results" > "$VALIDATE_TSV" || status=1
 fi
 exit $status

@@ -61,6 +61,8 @@ check "the set's bias counts the runs predicted too fast" \
 check "VALIDATE_TSV writes a header and one record per row" \
     sh -c "[ \$(wc -l <'$tmp/rows.tsv') -eq 4 ] &&
            grep -q '^U2${t}tiny${t}TINY${t}yes${t}ne${t}' '$tmp/rows.tsv'"
+check "VALIDATE_TSV ends with the patterns and hardware columns" \
+    sh -c "head -n 1 '$tmp/rows.tsv' | grep -q '${t}patterns${t}hardware\$'"
 
 # The patterns: a Hopper context-parallel run (D1's scenario, its model and hardware beside it)
 # scored +10% in a calibration set and -20% in a held-out one, the same run on an H200 (another
@@ -98,6 +100,11 @@ check "a context-parallel run counts under CP too" \
     grep -q '^  pattern CP  .* +10\.0%  .* -20\.0%$' "$tmp/out"
 check "patterns a run does not have are not printed" \
     sh -c "! grep -Eq '^  pattern (A100|Blackwell|MoE|fp8)' '$tmp/out'"
+h100_line='  hardware dgx-h100              1 runs MAE  10.0% bias +10.0%     1 runs MAE  20.0% bias -20.0%'
+h200_line='  hardware dgx-h200            -                                  1 runs MAE  20.0% bias -20.0%'
+check "the hardware table counts the H100 runs under their file, the H200 run under its own" \
+    sh -c "grep -qxF '$h100_line' '$tmp/out' && grep -qxF '$h200_line' '$tmp/out' &&
+           [ \$(grep -c '^  hardware ' '$tmp/out') -eq 2 ]"
 grep '^  pattern ' "$tmp/out" | awk '{ $1 = ""; print }' >"$tmp/validate-kinds"
 
 # stepsim published groups the same runs the same way: its lines for the scenario's kinds carry
