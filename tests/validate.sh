@@ -199,70 +199,56 @@ for s in $sets; do
     run_set "$s"
 done
 
-# Each pattern's scored runs, the calibration sets (dev, wave2) apart from the held-out ones: a
-# run counts under every pattern it has.
+# The scored runs grouped two ways, the calibration sets (dev, wave2) apart from the held-out
+# ones: by pattern (stepsim's, in the order of sim/patterns.c; a run counts under every pattern
+# it has), then by hardware file (each system's runs, whatever their model: one generation's
+# parts are not predicted alike), files in name order.
 awk -F'\t' '
-    $13 != "ok" || $12 != "yes" || $16 == "-" { next }
+    function add(table, key, side, e, signed) {
+        seen[table, key] = 1; n[table, key, side]++; a[table, key, side] += e
+        b[table, key, side] += signed
+    }
+    $13 != "ok" || $12 != "yes" { next }
     {
         side = ($1 == "dev" || $1 == "wave2") ? "c" : "h"
         e = $7 < 0 ? -$7 : $7
-        k = split($16, t, ",")
-        for (i = 1; i <= k; i++) {
-            seen[t[i]] = 1; n[t[i], side]++; a[t[i], side] += e; b[t[i], side] += $7
-        }
+        k = $16 == "-" ? 0 : split($16, t, ",")
+        for (i = 1; i <= k; i++) add("pattern", t[i], side, e, $7)
+        if ($17 != "-") { add("hardware", $17, side, e, $7); hw[$17] = 1 }
     }
-    function cell(p, side) {
-        if (!n[p, side]) return sprintf("%-30s", "-")
-        return sprintf("%3d runs MAE %5.1f%% bias %+5.1f%%", n[p, side], a[p, side] / n[p, side],
-                       b[p, side] / n[p, side])
+    function cell(table, key, side) {
+        if (!n[table, key, side]) return sprintf("%-30s", "-")
+        return sprintf("%3d runs MAE %5.1f%% bias %+5.1f%%", n[table, key, side],
+                       a[table, key, side] / n[table, key, side],
+                       b[table, key, side] / n[table, key, side])
     }
-    END {
-        # the patterns in the order of sim/patterns.c
-        np = split("A100 Hopper Blackwell AMD fp8/fp4 MoE CP pp>=32 4096+GPUs ZeRO-2/3", order, " ")
-        for (i = 1; i <= np; i++)
-            if (order[i] in seen) {
-                if (!shown++) {
-                    print "== by pattern (scored runs; a run counts under each pattern it has)"
-                    printf "  %-18s %-30s   %s\n", "", "calibration (dev, wave2)", "held out"
-                }
-                line = sprintf("  pattern %-10s %s   %s", order[i], cell(order[i], "c"), cell(order[i], "h"))
-                sub(/ +$/, "", line)
-                print line
+    # One table: its header, then a line per key in order[1..count] that has runs.
+    function table_out(table, title, width, count, order,    i, shown, line) {
+        for (i = 1; i <= count; i++) {
+            if (!((table, order[i]) in seen)) continue
+            if (!shown++) {
+                print title
+                printf "  %-" width "s %-30s   %s\n", "", "calibration (dev, wave2)", "held out"
             }
-        if (shown) print ""
-    }' "$results"
-
-# The same by hardware file: the runs of each system, whatever their model, calibration apart
-# from held out (one generation's parts are not predicted alike), files in name order.
-awk -F'\t' '
-    $13 != "ok" || $12 != "yes" || $17 == "-" { next }
-    {
-        side = ($1 == "dev" || $1 == "wave2") ? "c" : "h"
-        e = $7 < 0 ? -$7 : $7
-        seen[$17] = 1; n[$17, side]++; a[$17, side] += e; b[$17, side] += $7
-    }
-    function cell(h, side) {
-        if (!n[h, side]) return sprintf("%-30s", "-")
-        return sprintf("%3d runs MAE %5.1f%% bias %+5.1f%%", n[h, side], a[h, side] / n[h, side],
-                       b[h, side] / n[h, side])
-    }
-    END {
-        k = 0
-        for (h in seen) name[++k] = h
-        # insertion sort by name: the same order whatever the awk
-        for (i = 2; i <= k; i++)
-            for (j = i; j > 1 && name[j - 1] > name[j]; j--) {
-                t = name[j]; name[j] = name[j - 1]; name[j - 1] = t
-            }
-        if (!k) exit
-        print "== by hardware file (scored runs)"
-        printf "  %-28s %-30s   %s\n", "", "calibration (dev, wave2)", "held out"
-        for (i = 1; i <= k; i++) {
-            line = sprintf("  hardware %-19s %s   %s", name[i], cell(name[i], "c"), cell(name[i], "h"))
+            line = sprintf("  %s %-" (width - length(table) - 1) "s %s   %s", table, order[i],
+                           cell(table, order[i], "c"), cell(table, order[i], "h"))
             sub(/ +$/, "", line)
             print line
         }
-        print ""
+        if (shown) print ""
+    }
+    END {
+        np = split("A100 Hopper Blackwell AMD fp8/fp4 MoE CP pp>=32 4096+GPUs ZeRO-2/3", pat, " ")
+        table_out("pattern", "== by pattern (scored runs; a run counts under each pattern it has)",
+                  18, np, pat)
+        nh = 0
+        for (h in hw) name[++nh] = h
+        # insertion sort by name: the same order whatever the awk
+        for (i = 2; i <= nh; i++)
+            for (j = i; j > 1 && name[j - 1] > name[j]; j--) {
+                swap = name[j]; name[j] = name[j - 1]; name[j - 1] = swap
+            }
+        table_out("hardware", "== by hardware file (scored runs)", 28, nh, name)
     }' "$results"
 
 # The summary lines (CI greps "^dev MAE").
