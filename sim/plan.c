@@ -11,6 +11,8 @@
  * scenario sets sp=false).  The schedules are the framework's (GPipe left out: 1F1B has its
  * bubble with less memory) or --schedules'.  The gpus / global-batch divisibility rules are
  * checked by arithmetic first (cm_build would reject those configs just the same).
+ * plan_space.c enumerates them; plan_bound.c bounds a built config's step and counts its
+ * in-flight activations; this file builds, prunes and simulates.
  *
  * The bounds.  Every knob only adds to the op durations the step bound sums (recompute adds
  * work, offload host traffic, ZeRO-2/3 gathers and reduce-scatters inside the ops; ZeRO-0's
@@ -64,15 +66,14 @@
 #include "model.h"
 #include "parallel.h"
 #include "pipeline.h"
+#include "plan_bound.h"
+#include "plan_space.h"
 #include "step.h"
 
 #define PLAN_BATCH 8 /* simulations between pruning decisions (independent of -j) */
-#define PLAN_MAX_CANDIDATES (1 << 22) /* cap on the enumeration (about 600 MB of entries) */
-#define PLAN_MAX_VP 16
-#define PLAN_MAX_VARIANTS 80 /* memory-knob configs of one layout: 4 recompute x 5 sharding x 4
-                                offload options at most (layout_variants) */
 #define PLAN_NOISE 0.01      /* steps within 1% are a tie, broken by simplicity */
-#define MAX_CHILDREN 8       /* of one search item: recompute, sharding or offload options */
+#define MAX_CHILDREN PLAN_MAX_OPTIONS /* of one search item: recompute, sharding or offload
+                                        options */
 
 /* ---- scenarios of configs ---------------------------------------------------------------- */
 
@@ -243,371 +244,6 @@ size_t plan_rank(const struct plan_entry *e, const size_t *cand, size_t n, size_
     return m;
 }
 
-/* ---- enumeration ------------------------------------------------------------------------- */
-
-struct cand_list {
-    struct plan_entry *v;
-    size_t n, cap;
-    struct plan_layout *lay;
-    size_t nlay, laycap;
-};
-
-static int cand_push(struct cand_list *l, const struct plan_config *c)
-{
-    if (l->n >= PLAN_MAX_CANDIDATES)
-        return -1;
-    struct plan_entry *v = mem_grow(l->v, l->n, &l->cap, sizeof *v);
-    if (!v)
-        return -1;
-    l->v = v;
-    struct plan_entry *e = &l->v[l->n++];
-    memset(e, 0, sizeof *e);
-    e->cfg = *c;
-    e->layout = (int)l->nlay;
-    e->row = -1;
-    e->mem_bytes = NAN;
-    e->state = PLAN_PRUNED;
-    return 0;
-}
-
-static int layout_push(struct cand_list *l, const struct plan_layout *lay)
-{
-    struct plan_layout *v = mem_grow(l->lay, l->nlay, &l->laycap, sizeof *v);
-    if (!v)
-        return -1;
-    l->lay = v;
-    l->lay[l->nlay++] = *lay;
-    return 0;
-}
-
-/* First/last-stage layers for `stages` model parts: 0 for an even split; else the most
- * balanced split with lighter ends (f <= the middle stages' L, f = (layers - L(S-2)) / 2);
- * -1 when none exists. */
-static int edge_layers(int layers, int stages)
-{
-    if (layers % stages == 0)
-        return 0;
-    if (stages < 3)
-        return -1;
-    for (int L = (layers + stages - 1) / stages; (long)L * (stages - 2) <= layers - 2; L++) {
-        int rest = layers - L * (stages - 2);
-        if (rest % 2 == 0 && rest / 2 >= 1 && rest / 2 <= L)
-            return rest / 2;
-    }
-    return -1;
-}
-
-struct plan_space {
-    const struct model *m;
-    const struct fw_type *fw;
-    const struct sched_type *const *schedules; /* considered, NULL-terminated */
-    int gpus, gpus_per_node, global_batch, seq;
-    int rc_light, rc_heavy;   /* selective recompute module sets; 0 = none */
-    int offload_opt, offload_act; /* offered by the framework and possible on the hardware */
-    unsigned optimizer_zero;      /* ZeRO stages the scenario's optimizer shards over (bit z) */
-    int cp_offered;               /* the framework runs context parallelism */
-    size_t enumerated;
-};
-
-/* The selective recompute sets the planner tries, each cut to what the framework offers and
- * the model has: light -- the element-wise work Megatron's recipes recompute first (the norms,
- * the experts' activation; the attention core when it is unfused, where it holds the s x s
- * scores), cheap to run again; heavy -- light plus the matmul modules (dense MLPs, shared
- * experts, MLA's up-projections).  torchtitan's selective mode is its per-op policy (op), where
- * stepsim models it (dense attention models with flash attention). */
-static void recompute_sets(struct plan_space *sp, int flash)
-{
-    int can = sp->fw->recompute_modules & cm_model_recompute_modules(sp->m);
-    if (sp->fw->id == FW_TORCHTITAN && (can & RC_OP) && flash) {
-        sp->rc_light = RC_OP;
-        sp->rc_heavy = 0;
-        return;
-    }
-    can &= ~RC_OP;
-    int light = (flash ? 0 : RC_CORE_ATTN) | RC_LAYERNORM | RC_MOE_ACT;
-    int heavy = light | RC_MLP | RC_SHARED_EXPERTS | RC_MLA_UP_PROJ;
-    sp->rc_light = light & can;
-    sp->rc_heavy = heavy & can;
-    if (sp->rc_light == 0) {
-        sp->rc_light = sp->rc_heavy;
-        sp->rc_heavy = 0;
-    }
-    if (sp->rc_heavy == sp->rc_light)
-        sp->rc_heavy = 0;
-}
-
-/* Does the schedule run pp ranks with vp chunks each, as a distinct config?  1F1B, GPipe and
- * ZB-H1 hold one chunk (ZB-H1 differs from 1F1B only for pp > 1); interleaving takes any vp
- * above 1; ZB-V, DualPipeV and (for an even pp) DualPipe two.  Every chunked schedule needs
- * more than one rank. */
-static int schedule_runs(const struct sched_type *t, int pp, int vp)
-{
-    if (!sched_vp_fits(t, vp) || (vp > 1 && pp == 1))
-        return 0;
-    if (t == &sched_zbh1)
-        return pp > 1;
-    if (t == &sched_dualpipe)
-        return pp % 2 == 0;
-    return 1;
-}
-
-/* The memory-knob configs of layout `L` (its knob fields are overwritten) into `out`,
- * recompute-major (struct plan_layout): recompute none, the light and heavy selective sets,
- * full; then sharding, ZeRO 0 to 3; then offload none, optimizer, activations, both -- each
- * from the least to the most saving.  The option counts go to `lay`. */
-static size_t layout_variants(const struct plan_space *sp, const struct plan_config *L, long dp,
-                              long edp, struct plan_config *out, struct plan_layout *lay)
-{
-    int shards[5][2], ns = 0;
-    int shardable = dp * L->cp > 1 || (sp->m->experts && edp > 1);
-    lay->zero1 = -1;
-    for (int z = 0; z < 4; z++) {
-        unsigned offered = fw_zero_stages(sp->fw, L->pp) & sp->optimizer_zero;
-        if (!(offered & (1u << z)) || (z > 0 && !shardable))
-            continue;
-        if (z == 1)
-            lay->zero1 = ns;
-        shards[ns][0] = z;
-        shards[ns++][1] = 0;
-        if (z == 3 && sp->fw->keep_gathered) {
-            shards[ns][0] = 3;
-            shards[ns++][1] = 1;
-        }
-    }
-    int rcs[4][2] = {{RECOMPUTE_NONE, 0}}, nr = 1;
-    if (sp->rc_light)
-        rcs[nr][0] = RECOMPUTE_SELECTIVE, rcs[nr++][1] = sp->rc_light;
-    if (sp->rc_heavy)
-        rcs[nr][0] = RECOMPUTE_SELECTIVE, rcs[nr++][1] = sp->rc_heavy;
-    if (sp->fw->full_recompute)
-        rcs[nr][0] = RECOMPUTE_FULL, rcs[nr++][1] = 0;
-    int offs[4], no = 0;
-    for (int o = 0; o < 4; o++)
-        if (!((o & PLAN_OFFLOAD_OPTIMIZER) && !sp->offload_opt) &&
-            !((o & PLAN_OFFLOAD_ACTIVATIONS) && !sp->offload_act))
-            offs[no++] = o;
-    size_t n = 0;
-    assert((size_t)nr * ns * no <= PLAN_MAX_VARIANTS && nr <= MAX_CHILDREN && ns <= MAX_CHILDREN);
-    for (int r = 0; r < nr; r++)
-        for (int s = 0; s < ns; s++)
-            for (int o = 0; o < no; o++) {
-                struct plan_config c = *L;
-                c.recompute = rcs[r][0];
-                c.recompute_modules = rcs[r][1];
-                c.zero = shards[s][0];
-                c.keep_gathered = shards[s][1];
-                c.offload = offs[o];
-                out[n++] = c;
-            }
-    lay->nrecompute = nr;
-    lay->nshard = ns;
-    lay->noffload = no;
-    lay->offload_opt = sp->offload_opt;
-    lay->offload_act = sp->offload_act;
-    return n;
-}
-
-/* One layout (tp, cp, pp, vp, ep, etp, micro-batch, schedule) and its configs, when the
- * arithmetic rules allow it. */
-static int push_layout(struct plan_space *sp, struct cand_list *out, const struct plan_config *L)
-{
-    struct plan_config v[PLAN_MAX_VARIANTS];
-    struct plan_layout lay;
-    memset(&lay, 0, sizeof lay);
-    long dense = (long)L->tp * L->cp * L->pp, expert = (long)L->ep * L->etp * L->pp;
-    long dp = sp->gpus / dense, edp = sp->gpus / expert;
-    size_t n = layout_variants(sp, L, dp, edp, v, &lay);
-    sp->enumerated += n;
-    if (sp->gpus % dense || sp->gpus % expert || sp->global_batch % (L->micro_batch * dp))
-        return 0;
-    lay.first = out->n;
-    lay.n = n;
-    for (size_t i = 0; i < n; i++)
-        if (cand_push(out, &v[i]) != 0)
-            return -1;
-    return layout_push(out, &lay);
-}
-
-static int enumerate(struct plan_space *sp, struct cand_list *out)
-{
-    const struct model *m = sp->m;
-    static const int cps[] = {1, 2, 4, 8};
-    int mamba = model_mamba_layers(m) > 0; /* TP splits its groups; no CP */
-    for (int tp = 1; tp <= sp->gpus_per_node && tp <= sp->gpus; tp++) {
-        if (m->heads % tp || m->kv_heads % tp || (mamba && m->mamba_groups % tp))
-            continue;
-        for (size_t ci = 0; ci < sizeof cps / sizeof cps[0]; ci++) {
-            int cp = cps[ci];
-            if (cp > 1 && (!sp->cp_offered || mamba || sp->seq % (2 * cp) != 0))
-                continue;
-            for (int pp = 1; pp <= m->layers; pp++)
-                for (int vp = 1; vp <= PLAN_MAX_VP && (long)pp * vp <= m->layers; vp++)
-                    for (int ep = 1; ep <= (m->experts ? m->experts : 1); ep++) {
-                        if (m->experts ? m->experts % ep != 0 : ep != 1)
-                            continue;
-                        for (int ei = 0; ei < (m->experts && tp > 1 ? 2 : 1); ei++)
-                            for (int mb = 1; mb <= sp->global_batch; mb *= 2)
-                                for (int s = 0; sp->schedules[s]; s++) {
-                                    const struct sched_type *t = sp->schedules[s];
-                                    if (!schedule_runs(t, pp, vp))
-                                        continue;
-                                    int e = edge_layers(m->layers, sched_model_parts(t, pp, vp));
-                                    if (e < 0)
-                                        continue;
-                                    struct plan_config c = {.tp = tp, .pp = pp, .vp = vp,
-                                                            .cp = cp, .ep = ep,
-                                                            .etp = ei ? tp : 1, .micro_batch = mb,
-                                                            .edge_layers = e, .schedule = t};
-                                    if (push_layout(sp, out, &c) != 0)
-                                        return -1;
-                                }
-                    }
-        }
-    }
-    return 0;
-}
-
-/* ---- bounds ------------------------------------------------------------------------------ */
-
-/* Peak in-flight (micro-batch, chunk) activations of each rank, from the schedule's order
- * alone, into peak[0, pp), and the pipeline's pair peaks (pipe_result's pair_peak) into
- * peak[pp, 2 pp).  A rank runs its ops one at a time in this order and the simulator counts an
- * activation from its F's start to its B's end (W's, when split; a deferring pair's F from its
- * B's end, pipe_pair_defers), so the count after each op -- and its maximum -- does not depend
- * on timing: this equals the simulated peak. */
-static int peak_inflight(const struct pipe_setup *setup, int *peak)
-{
-    size_t n = sched_ops_per_rank(setup->schedule, &setup->sp);
-    struct sched_op *ops = mem_calloc(n, sizeof *ops);
-    if (!ops)
-        return -1;
-    int split = setup->sp.split_backward, release = split ? OP_W : OP_B, pp = setup->sp.pp;
-    for (int r = 0; r < pp; r++) {
-        sched_build(setup->schedule, &setup->sp, r, ops);
-        int cur = 0, max = 0, pair = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (pipe_pair_defers(&ops[i], split))
-                pair = cur > pair ? cur : pair;
-            else if (ops[i].kind == OP_F && ++cur > max)
-                max = cur;
-            else if (ops[i].kind == release && !(ops[i].overlap == SCHED_PAIR_B && !split))
-                cur--;
-        }
-        peak[r] = max;
-        peak[pp + r] = pair;
-    }
-    mem_free(ops);
-    return 0;
-}
-
-static simtime_t time_min(simtime_t a, simtime_t b)
-{
-    return a < b ? a : b;
-}
-
-/* The least an op can take, alone (`total`, its communication exposed) or in an overlapped
- * F&B pair (the longer of its work and the partner communication it hides, at least
- * `partner_comm`: the pipeline's op_duration; own exchanges a pair leaves in line only add). */
-static simtime_t pair_op_least(simtime_t total, simtime_t comm, simtime_t partner_comm)
-{
-    simtime_t work = total - comm, paired = work > partner_comm ? work : partner_comm;
-    return time_min(paired, total);
-}
-
-/* The least partner communication an op of stage `st` hides: over the rank's two chunks, the
- * exchanges of as many of the partner's layers as the pair matches (the pipeline's
- * op_duration), rounded down. */
-static simtime_t least_hidden(const simtime_t *comm, const int32_t *layers, int st, int st0,
-                              int st1)
-{
-    simtime_t least = 0;
-    for (int i = 0; i < 2; i++) {
-        int q = i == 0 ? st0 : st1;
-        int32_t matched = layers[st] < layers[q] ? layers[st] : layers[q];
-        simtime_t h = layers[q] > 0 ? (simtime_t)((double)comm[q] * matched / layers[q]) : 0;
-        least = i == 0 || h < least ? h : least;
-    }
-    return least;
-}
-
-/* The bound of the DualPipe family, whose overlapped pairs may take less than their ops'
- * durations -- never less than their work, nor than the communication of the partner they
- * hide (a forward's partner is a backward of one of the rank's two chunks, and the other way
- * round): rank r runs each micro-batch of each of its chunks (m, or m/2 when they take half
- * routes), each op at least pair_op_least of the least communication a partner brings, and no
- * op of it can start before some micro-batch has run the forwards in front of it -- down from
- * rank 0 or, with half routes, up from rank p-1 -- at least their work each; its optimizer
- * (and parameter gather) follow. */
-static simtime_t step_bound_pairs(const struct pipe_setup *s)
-{
-    int p = s->sp.pp, mbs = sched_chunk_mbs(s->schedule, &s->sp);
-    int both_ends = s->schedule->placement == SCHED_DUAL, split = s->sp.split_backward;
-    simtime_t best = 0;
-    for (int r = 0; r < p; r++) {
-        simtime_t work = 0, down = 0, up = 0;
-        int st0 = sched_stage_of(s->schedule, p, r, 0), st1 = sched_stage_of(s->schedule, p, r, 1);
-        for (int c = 0; c < 2; c++) {
-            int st = c == 0 ? st0 : st1;
-            simtime_t b = s->stage_bwd[st] + (split ? 0 : s->stage_wgt[st]);
-            simtime_t least_b = least_hidden(s->stage_bwd_comm, s->stage_layers, st, st0, st1);
-            simtime_t least_f = least_hidden(s->stage_fwd_comm, s->stage_layers, st, st0, st1);
-            work += pair_op_least(s->stage_fwd[st], s->stage_fwd_comm[st], least_b) +
-                    pair_op_least(b, s->stage_bwd_comm[st], least_f) +
-                    (split ? s->stage_wgt[st] : 0);
-        }
-        for (int q = 0; q < r; q++) /* the first stages, on ranks q < r */
-            down += s->stage_fwd[q] - s->stage_fwd_comm[q];
-        for (int q = p - 1; q > r && both_ends; q--) { /* the up-stages on ranks q > r */
-            int st = sched_stage_of(s->schedule, p, q, 1);
-            up += s->stage_fwd[st] - s->stage_fwd_comm[st];
-        }
-        simtime_t front = both_ends && up < down ? up : down;
-        simtime_t a = front + mbs * work + s->rank_opt[r] + s->rank_param_ag[r];
-        if (a > best)
-            best = a;
-    }
-    return best;
-}
-
-/* A lower bound on the step time (first compute start -> last optimizer end), from the op
- * durations the simulator will use.  Sound because every term is work that must run in
- * sequence, and P2P transfers, DP reductions and waiting only add time:
- *  - no op of rank r can start before micro-batch data has passed the chunk-0 stages of ranks
- *    0..r-1 (every op of rank r needs some F of a stage >= r): front_r = sum F(s), s < r;
- *  - rank r then runs all its ops one at a time: work_r = m x sum over its chunks of F+B+W;
- *    its optimizer (and parameter gather) follow its last compute op;
- *  - all of rank r's ops except split-off W ops precede the chunk-0 B of some micro-batch
- *    (its last one), after which the gradient still walks back through the B ops of stages
- *    r-1..0 and then rank 0's optimizer runs.
- * For uniform stages without communication this is exactly the 1F1B / interleaved makespan
- * (m + (p-1)/v)(f+b), so the bound is tight where the pipeline is. */
-static simtime_t step_bound(const struct pipe_setup *s)
-{
-    if (s->schedule->pairs)
-        return step_bound_pairs(s);
-    int p = s->sp.pp, v = s->sp.vp, m = s->sp.microbatches, split = s->sp.split_backward;
-    simtime_t best = 0, front = 0, tail = 0;
-    for (int r = 0; r < p; r++) {
-        simtime_t work = 0, wsplit = 0;
-        for (int c = 0; c < v; c++) {
-            int st = sched_stage_of(s->schedule, p, r, c);
-            work += s->stage_fwd[st] + s->stage_bwd[st] + s->stage_wgt[st];
-            wsplit += split ? s->stage_wgt[st] : 0;
-        }
-        work *= m;
-        wsplit *= m;
-        simtime_t a = front + work + s->rank_opt[r] + s->rank_param_ag[r];
-        simtime_t b = front + work - wsplit + tail + s->rank_opt[0] + s->rank_param_ag[0];
-        if (a > best)
-            best = a;
-        if (b > best)
-            best = b;
-        front += s->stage_fwd[r];
-        tail += s->stage_bwd[r] + (split ? 0 : s->stage_wgt[r]);
-    }
-    return best;
-}
-
 /* ---- building configs -------------------------------------------------------------------- */
 
 struct plan_ctx {
@@ -677,7 +313,7 @@ static void measure(struct plan_entry *e, const struct plan_layout *L, const str
     e->microbatches = cm->cfg.microbatches;
     e->built = 1;
     e->state = e->mem_bytes > e->hbm_bytes ? PLAN_OOM : PLAN_PRUNED;
-    e->bound = step_bound(setup);
+    e->bound = plan_bound_step(setup);
     /* What configs differing in offload can shorten: the optimizer step, to what it takes
      * with the whole optimizer on the host (the planner's one optimizer offload) when that is
      * less; in sharding too: the parameter all-gather after it (ZeRO-3 gathers inside the
@@ -687,10 +323,10 @@ static void measure(struct plan_entry *e, const struct plan_layout *L, const str
         if (offloaded < setup->rank_opt[r])
             setup->rank_opt[r] = offloaded;
     }
-    e->bound_offload = step_bound(setup);
+    e->bound_offload = plan_bound_step(setup);
     for (int r = 0; r < scn->pp; r++)
         setup->rank_param_ag[r] = 0;
-    e->bound_sharding = step_bound(setup);
+    e->bound_sharding = plan_bound_step(setup);
 }
 
 /* A job's failure that is not a rule (out of memory): it stops the plan. */
@@ -765,7 +401,8 @@ static int group_orders(const struct plan_result *res, const struct plan_space *
     }
     for (size_t i = 0; i < n; i++) {
         const struct plan_config *c = &res->entries[res->layouts[i].first].cfg;
-        long dp = sp->gpus / ((long)c->tp * c->cp * c->pp); /* push_layout checked both */
+        /* plan_space kept only the layouts whose parallel sizes divide the GPUs */
+        long dp = sp->gpus / ((long)c->tp * c->cp * c->pp);
         int sched = 0;
         while (sp->schedules[sched] && sp->schedules[sched] != c->schedule)
             sched++;
@@ -792,7 +429,7 @@ static int group_orders(const struct plan_result *res, const struct plan_space *
 struct peak_cache {
     const struct sched_type *type;
     struct sched_params sp;
-    int *peak; /* [2 sp.pp] (peak_inflight's); owned; NULL when none yet */
+    int *peak; /* [2 sp.pp] (plan_bound_peak_inflight's); owned; NULL when none yet */
 };
 
 static int same_order(const struct peak_cache *pc, const struct pipe_setup *s)
@@ -812,7 +449,7 @@ static const int *cached_peaks(struct peak_cache *pc, const struct pipe_setup *s
     ++*built;
     mem_free(pc->peak);
     pc->peak = mem_calloc(2 * (size_t)setup->sp.pp, sizeof *pc->peak);
-    if (pc->peak && peak_inflight(setup, pc->peak) != 0) {
+    if (pc->peak && plan_bound_peak_inflight(setup, pc->peak) != 0) {
         mem_free(pc->peak);
         pc->peak = NULL;
     }
@@ -1793,30 +1430,6 @@ static enum sim_status plan_cp_comm(struct scenario *planned, struct plan_result
                        err);
 }
 
-/* The space the planner enumerates: the model, the framework's schedules and offers, the GPU
- * budget and node size, the batch, and the recompute settings worth trying. */
-static struct plan_space space_of(const struct scenario *base, const struct plan_opts *o,
-                                  const struct plan_result *res, const struct model *model,
-                                  const struct hardware *hw)
-{
-    struct plan_space space = {.m = model,
-                               .fw = res->framework,
-                               .schedules = res->schedules,
-                               .gpus = o->gpus,
-                               .gpus_per_node = hw->node.gpus,
-                               .global_batch = base->global_batch,
-                               .seq = base->seq};
-    /* Muon: the stages its framework shards it over, and never on the host (costmodel.c). */
-    int muon = base->optimizer_algorithm == OPTALG_MUON;
-    space.optimizer_zero = muon ? res->framework->muon_zero : 0xfu;
-    space.offload_opt = !muon && res->framework->offload_optimizer &&
-                        hw->node.host_bw_Bps > 0 && hw->node.host_mem_bw_Bps > 0;
-    space.offload_act = res->framework->offload_activations && hw->node.host_bw_Bps > 0;
-    space.cp_offered = res->cp_comm >= 0;
-    recompute_sets(&space, base->attention == ATTENTION_FLASH);
-    return space;
-}
-
 /* Keep the configs of rule-valid layouts, in enumeration order; res->valid counts them. */
 static void keep_valid_layouts(struct plan_result *res)
 {
@@ -1900,7 +1513,7 @@ enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
         return st;
     if ((st = hw_load(&hw, base->hardware_path, err)) != SIM_OK)
         return st;
-    struct cand_list cands = {0};
+    struct plan_cands cands = {0};
     struct plan_ctx c = {.base = base, .model = &model, .hw = &hw, .gpus = o->gpus};
     if ((st = apply_hw_knobs(base, &hw, err)) != SIM_OK)
         goto done;
@@ -1909,8 +1522,8 @@ enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
     res->nccl_buffers_bytes = hw.gpu.nccl_buffers_bytes;
     snprintf(res->model, sizeof res->model, "%s", model.name);
     snprintf(res->hardware, sizeof res->hardware, "%s", hw.name);
-    struct plan_space space = space_of(base, o, res, &model, &hw);
-    if (enumerate(&space, &cands) != 0) {
+    struct plan_space space = plan_space_of(base, o, res, &model, &hw);
+    if (plan_space_enumerate(&space, &cands) != 0) {
         st = err_set(err, SIM_EFAIL, NULL, 0, "out of memory enumerating configs (cap %d)",
                      PLAN_MAX_CANDIDATES);
         goto done;
@@ -1945,10 +1558,7 @@ enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
         goto done;
     count_outcomes(res);
 done:
-    mem_free(cands.v);
-    for (size_t l = 0; cands.lay && l < cands.nlay; l++)
-        mem_free(cands.lay[l].peak);
-    mem_free(cands.lay);
+    plan_space_cands_release(&cands);
     mem_free(c.status);
     mem_free(c.errs);
     par_pool_destroy(c.pool);

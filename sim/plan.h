@@ -81,7 +81,7 @@ struct plan_layout {
     int valid;        /* the layout passes the rules (checked once, on its fastest config) */
     simtime_t bound;  /* lower bound on the step of every config of the layout */
     int *peak;        /* [2 pp] in-flight activations per rank, then its pair peaks (the
-                         schedule's, so every config's; plan.c peak_inflight); owned */
+                         schedule's, so every config's; plan_bound_peak_inflight); owned */
 };
 
 struct plan_opts {

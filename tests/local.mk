@@ -12,7 +12,7 @@ AM_TESTS_FD_REDIRECT = 9>&2
 criterion_tests = tests/test_units tests/test_eventq tests/test_engine tests/test_schedule \
 	tests/test_pipeline tests/test_scenario tests/test_report tests/test_outputs \
 	tests/test_model tests/test_flops tests/test_hardware tests/test_costmodel \
-	tests/test_collective tests/test_sweep tests/test_plan tests/test_cm_work tests/test_graphs \
+	tests/test_collective tests/test_sweep tests/test_plan tests/test_plan_bound tests/test_plan_space tests/test_cm_work tests/test_graphs \
 	tests/test_module_precision tests/test_cm_comm \
 	tests/test_derive tests/test_library tests/test_import tests/test_framework \
 	tests/test_parallel tests/test_trace tests/test_html tests/test_svg_gantt \
@@ -44,6 +44,8 @@ tests_test_module_precision_SOURCES = tests/test_module_precision.c tests/helper
 tests_test_cm_comm_SOURCES = tests/test_cm_comm.c tests/helpers.h tests/helpers.c
 tests_test_sweep_SOURCES = tests/test_sweep.c tests/helpers.h tests/helpers.c
 tests_test_plan_SOURCES = tests/test_plan.c tests/helpers.h tests/helpers.c
+tests_test_plan_bound_SOURCES = tests/test_plan_bound.c tests/helpers.h tests/helpers.c
+tests_test_plan_space_SOURCES = tests/test_plan_space.c tests/helpers.h tests/helpers.c
 tests_test_import_SOURCES = tests/test_import.c tests/helpers.h tests/helpers.c
 tests_test_trace_SOURCES = tests/test_trace.c tests/trace_check.h tests/trace_check.c \
 	tests/helpers.h tests/helpers.c

@@ -1,0 +1,145 @@
+/* plan_bound: a lower bound on a config's step and its peak in-flight activations, from the
+ * pipeline setup alone (plan_bound.h). */
+#include "plan_bound.h"
+
+#include "alloc.h"
+#include "schedule.h"
+
+/* Peak in-flight (micro-batch, chunk) activations of each rank, from the schedule's order
+ * alone, into peak[0, pp), and the pipeline's pair peaks (pipe_result's pair_peak) into
+ * peak[pp, 2 pp).  A rank runs its ops one at a time in this order and the simulator counts an
+ * activation from its F's start to its B's end (W's, when split; a deferring pair's F from its
+ * B's end, pipe_pair_defers), so the count after each op -- and its maximum -- does not depend
+ * on timing: this equals the simulated peak. */
+int plan_bound_peak_inflight(const struct pipe_setup *setup, int *peak)
+{
+    size_t n = sched_ops_per_rank(setup->schedule, &setup->sp);
+    struct sched_op *ops = mem_calloc(n, sizeof *ops);
+    if (!ops)
+        return -1;
+    int split = setup->sp.split_backward, release = split ? OP_W : OP_B, pp = setup->sp.pp;
+    for (int r = 0; r < pp; r++) {
+        sched_build(setup->schedule, &setup->sp, r, ops);
+        int cur = 0, max = 0, pair = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (pipe_pair_defers(&ops[i], split))
+                pair = cur > pair ? cur : pair;
+            else if (ops[i].kind == OP_F && ++cur > max)
+                max = cur;
+            else if (ops[i].kind == release && !(ops[i].overlap == SCHED_PAIR_B && !split))
+                cur--;
+        }
+        peak[r] = max;
+        peak[pp + r] = pair;
+    }
+    mem_free(ops);
+    return 0;
+}
+
+static simtime_t time_min(simtime_t a, simtime_t b)
+{
+    return a < b ? a : b;
+}
+
+/* The least an op can take, alone (`total`, its communication exposed) or in an overlapped
+ * F&B pair (the longer of its work and the partner communication it hides, at least
+ * `partner_comm`: the pipeline's op_duration; own exchanges a pair leaves in line only add). */
+static simtime_t pair_op_least(simtime_t total, simtime_t comm, simtime_t partner_comm)
+{
+    simtime_t work = total - comm, paired = work > partner_comm ? work : partner_comm;
+    return time_min(paired, total);
+}
+
+/* The least partner communication an op of stage `st` hides: over the rank's two chunks, the
+ * exchanges of as many of the partner's layers as the pair matches (the pipeline's
+ * op_duration), rounded down. */
+static simtime_t least_hidden(const simtime_t *comm, const int32_t *layers, int st, int st0,
+                              int st1)
+{
+    simtime_t least = 0;
+    for (int i = 0; i < 2; i++) {
+        int q = i == 0 ? st0 : st1;
+        int32_t matched = layers[st] < layers[q] ? layers[st] : layers[q];
+        simtime_t h = layers[q] > 0 ? (simtime_t)((double)comm[q] * matched / layers[q]) : 0;
+        least = i == 0 || h < least ? h : least;
+    }
+    return least;
+}
+
+/* The bound of the DualPipe family, whose overlapped pairs may take less than their ops'
+ * durations -- never less than their work, nor than the communication of the partner they
+ * hide (a forward's partner is a backward of one of the rank's two chunks, and the other way
+ * round): rank r runs each micro-batch of each of its chunks (m, or m/2 when they take half
+ * routes), each op at least pair_op_least of the least communication a partner brings, and no
+ * op of it can start before some micro-batch has run the forwards in front of it -- down from
+ * rank 0 or, with half routes, up from rank p-1 -- at least their work each; its optimizer
+ * (and parameter gather) follow. */
+static simtime_t step_bound_pairs(const struct pipe_setup *s)
+{
+    int p = s->sp.pp, mbs = sched_chunk_mbs(s->schedule, &s->sp);
+    int both_ends = s->schedule->placement == SCHED_DUAL, split = s->sp.split_backward;
+    simtime_t best = 0;
+    for (int r = 0; r < p; r++) {
+        simtime_t work = 0, down = 0, up = 0;
+        int st0 = sched_stage_of(s->schedule, p, r, 0), st1 = sched_stage_of(s->schedule, p, r, 1);
+        for (int c = 0; c < 2; c++) {
+            int st = c == 0 ? st0 : st1;
+            simtime_t b = s->stage_bwd[st] + (split ? 0 : s->stage_wgt[st]);
+            simtime_t least_b = least_hidden(s->stage_bwd_comm, s->stage_layers, st, st0, st1);
+            simtime_t least_f = least_hidden(s->stage_fwd_comm, s->stage_layers, st, st0, st1);
+            work += pair_op_least(s->stage_fwd[st], s->stage_fwd_comm[st], least_b) +
+                    pair_op_least(b, s->stage_bwd_comm[st], least_f) +
+                    (split ? s->stage_wgt[st] : 0);
+        }
+        for (int q = 0; q < r; q++) /* the first stages, on ranks q < r */
+            down += s->stage_fwd[q] - s->stage_fwd_comm[q];
+        for (int q = p - 1; q > r && both_ends; q--) { /* the up-stages on ranks q > r */
+            int st = sched_stage_of(s->schedule, p, q, 1);
+            up += s->stage_fwd[st] - s->stage_fwd_comm[st];
+        }
+        simtime_t front = both_ends && up < down ? up : down;
+        simtime_t a = front + mbs * work + s->rank_opt[r] + s->rank_param_ag[r];
+        if (a > best)
+            best = a;
+    }
+    return best;
+}
+
+/* A lower bound on the step time (first compute start -> last optimizer end), from the op
+ * durations the simulator will use.  Sound because every term is work that must run in
+ * sequence, and P2P transfers, DP reductions and waiting only add time:
+ *  - no op of rank r can start before micro-batch data has passed the chunk-0 stages of ranks
+ *    0..r-1 (every op of rank r needs some F of a stage >= r): front_r = sum F(s), s < r;
+ *  - rank r then runs all its ops one at a time: work_r = m x sum over its chunks of F+B+W;
+ *    its optimizer (and parameter gather) follow its last compute op;
+ *  - all of rank r's ops except split-off W ops precede the chunk-0 B of some micro-batch
+ *    (its last one), after which the gradient still walks back through the B ops of stages
+ *    r-1..0 and then rank 0's optimizer runs.
+ * For uniform stages without communication this is exactly the 1F1B / interleaved makespan
+ * (m + (p-1)/v)(f+b), so the bound is tight where the pipeline is. */
+simtime_t plan_bound_step(const struct pipe_setup *s)
+{
+    if (s->schedule->pairs)
+        return step_bound_pairs(s);
+    int p = s->sp.pp, v = s->sp.vp, m = s->sp.microbatches, split = s->sp.split_backward;
+    simtime_t best = 0, front = 0, tail = 0;
+    for (int r = 0; r < p; r++) {
+        simtime_t work = 0, wsplit = 0;
+        for (int c = 0; c < v; c++) {
+            int st = sched_stage_of(s->schedule, p, r, c);
+            work += s->stage_fwd[st] + s->stage_bwd[st] + s->stage_wgt[st];
+            wsplit += split ? s->stage_wgt[st] : 0;
+        }
+        work *= m;
+        wsplit *= m;
+        simtime_t a = front + work + s->rank_opt[r] + s->rank_param_ag[r];
+        simtime_t b = front + work - wsplit + tail + s->rank_opt[0] + s->rank_param_ag[0];
+        if (a > best)
+            best = a;
+        if (b > best)
+            best = b;
+        front += s->stage_fwd[r];
+        tail += s->stage_bwd[r] + (split ? 0 : s->stage_wgt[r]);
+    }
+    return best;
+}

@@ -1,0 +1,252 @@
+/* plan_space: the configs the planner considers (plan_space.h). */
+#include "plan_space.h"
+
+#include <assert.h>
+#include <math.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "costmodel.h"
+#include "hardware.h"
+#include "model.h"
+
+#define PLAN_MAX_VP 16
+#define PLAN_MAX_VARIANTS 80 /* memory-knob configs of one layout: 4 recompute x 5 sharding x 4
+                                offload options at most (layout_variants) */
+
+static int cand_push(struct plan_cands *l, const struct plan_config *c)
+{
+    if (l->n >= PLAN_MAX_CANDIDATES)
+        return -1;
+    struct plan_entry *v = mem_grow(l->v, l->n, &l->cap, sizeof *v);
+    if (!v)
+        return -1;
+    l->v = v;
+    struct plan_entry *e = &l->v[l->n++];
+    memset(e, 0, sizeof *e);
+    e->cfg = *c;
+    e->layout = (int)l->nlay;
+    e->row = -1;
+    e->mem_bytes = NAN;
+    e->state = PLAN_PRUNED;
+    return 0;
+}
+
+static int layout_push(struct plan_cands *l, const struct plan_layout *lay)
+{
+    struct plan_layout *v = mem_grow(l->lay, l->nlay, &l->laycap, sizeof *v);
+    if (!v)
+        return -1;
+    l->lay = v;
+    l->lay[l->nlay++] = *lay;
+    return 0;
+}
+
+/* First/last-stage layers for `stages` model parts: 0 for an even split; else the most
+ * balanced split with lighter ends (f <= the middle stages' L, f = (layers - L(S-2)) / 2);
+ * -1 when none exists. */
+static int edge_layers(int layers, int stages)
+{
+    if (layers % stages == 0)
+        return 0;
+    if (stages < 3)
+        return -1;
+    for (int L = (layers + stages - 1) / stages; (long)L * (stages - 2) <= layers - 2; L++) {
+        int rest = layers - L * (stages - 2);
+        if (rest % 2 == 0 && rest / 2 >= 1 && rest / 2 <= L)
+            return rest / 2;
+    }
+    return -1;
+}
+
+/* The selective recompute sets the planner tries, each cut to what the framework offers and
+ * the model has: light -- the element-wise work Megatron's recipes recompute first (the norms,
+ * the experts' activation; the attention core when it is unfused, where it holds the s x s
+ * scores), cheap to run again; heavy -- light plus the matmul modules (dense MLPs, shared
+ * experts, MLA's up-projections).  torchtitan's selective mode is its per-op policy (op), where
+ * stepsim models it (dense attention models with flash attention). */
+static void recompute_sets(struct plan_space *sp, int flash)
+{
+    int can = sp->fw->recompute_modules & cm_model_recompute_modules(sp->m);
+    if (sp->fw->id == FW_TORCHTITAN && (can & RC_OP) && flash) {
+        sp->rc_light = RC_OP;
+        sp->rc_heavy = 0;
+        return;
+    }
+    can &= ~RC_OP;
+    int light = (flash ? 0 : RC_CORE_ATTN) | RC_LAYERNORM | RC_MOE_ACT;
+    int heavy = light | RC_MLP | RC_SHARED_EXPERTS | RC_MLA_UP_PROJ;
+    sp->rc_light = light & can;
+    sp->rc_heavy = heavy & can;
+    if (sp->rc_light == 0) {
+        sp->rc_light = sp->rc_heavy;
+        sp->rc_heavy = 0;
+    }
+    if (sp->rc_heavy == sp->rc_light)
+        sp->rc_heavy = 0;
+}
+
+/* Does the schedule run pp ranks with vp chunks each, as a distinct config?  1F1B, GPipe and
+ * ZB-H1 hold one chunk (ZB-H1 differs from 1F1B only for pp > 1); interleaving takes any vp
+ * above 1; ZB-V, DualPipeV and (for an even pp) DualPipe two.  Every chunked schedule needs
+ * more than one rank. */
+static int schedule_runs(const struct sched_type *t, int pp, int vp)
+{
+    if (!sched_vp_fits(t, vp) || (vp > 1 && pp == 1))
+        return 0;
+    if (t == &sched_zbh1)
+        return pp > 1;
+    if (t == &sched_dualpipe)
+        return pp % 2 == 0;
+    return 1;
+}
+
+/* The memory-knob configs of layout `L` (its knob fields are overwritten) into `out`,
+ * recompute-major (struct plan_layout): recompute none, the light and heavy selective sets,
+ * full; then sharding, ZeRO 0 to 3; then offload none, optimizer, activations, both -- each
+ * from the least to the most saving.  The option counts go to `lay`. */
+static size_t layout_variants(const struct plan_space *sp, const struct plan_config *L, long dp,
+                              long edp, struct plan_config *out, struct plan_layout *lay)
+{
+    int shards[5][2], ns = 0;
+    int shardable = dp * L->cp > 1 || (sp->m->experts && edp > 1);
+    lay->zero1 = -1;
+    for (int z = 0; z < 4; z++) {
+        unsigned offered = fw_zero_stages(sp->fw, L->pp) & sp->optimizer_zero;
+        if (!(offered & (1u << z)) || (z > 0 && !shardable))
+            continue;
+        if (z == 1)
+            lay->zero1 = ns;
+        shards[ns][0] = z;
+        shards[ns++][1] = 0;
+        if (z == 3 && sp->fw->keep_gathered) {
+            shards[ns][0] = 3;
+            shards[ns++][1] = 1;
+        }
+    }
+    int rcs[4][2] = {{RECOMPUTE_NONE, 0}}, nr = 1;
+    if (sp->rc_light)
+        rcs[nr][0] = RECOMPUTE_SELECTIVE, rcs[nr++][1] = sp->rc_light;
+    if (sp->rc_heavy)
+        rcs[nr][0] = RECOMPUTE_SELECTIVE, rcs[nr++][1] = sp->rc_heavy;
+    if (sp->fw->full_recompute)
+        rcs[nr][0] = RECOMPUTE_FULL, rcs[nr++][1] = 0;
+    int offs[4], no = 0;
+    for (int o = 0; o < 4; o++)
+        if (!((o & PLAN_OFFLOAD_OPTIMIZER) && !sp->offload_opt) &&
+            !((o & PLAN_OFFLOAD_ACTIVATIONS) && !sp->offload_act))
+            offs[no++] = o;
+    size_t n = 0;
+    assert((size_t)nr * ns * no <= PLAN_MAX_VARIANTS && nr <= PLAN_MAX_OPTIONS &&
+           ns <= PLAN_MAX_OPTIONS);
+    for (int r = 0; r < nr; r++)
+        for (int s = 0; s < ns; s++)
+            for (int o = 0; o < no; o++) {
+                struct plan_config c = *L;
+                c.recompute = rcs[r][0];
+                c.recompute_modules = rcs[r][1];
+                c.zero = shards[s][0];
+                c.keep_gathered = shards[s][1];
+                c.offload = offs[o];
+                out[n++] = c;
+            }
+    lay->nrecompute = nr;
+    lay->nshard = ns;
+    lay->noffload = no;
+    lay->offload_opt = sp->offload_opt;
+    lay->offload_act = sp->offload_act;
+    return n;
+}
+
+/* One layout (tp, cp, pp, vp, ep, etp, micro-batch, schedule) and its configs, when the
+ * arithmetic rules allow it. */
+static int push_layout(struct plan_space *sp, struct plan_cands *out, const struct plan_config *L)
+{
+    struct plan_config v[PLAN_MAX_VARIANTS];
+    struct plan_layout lay;
+    memset(&lay, 0, sizeof lay);
+    long dense = (long)L->tp * L->cp * L->pp, expert = (long)L->ep * L->etp * L->pp;
+    long dp = sp->gpus / dense, edp = sp->gpus / expert;
+    size_t n = layout_variants(sp, L, dp, edp, v, &lay);
+    sp->enumerated += n;
+    if (sp->gpus % dense || sp->gpus % expert || sp->global_batch % (L->micro_batch * dp))
+        return 0;
+    lay.first = out->n;
+    lay.n = n;
+    for (size_t i = 0; i < n; i++)
+        if (cand_push(out, &v[i]) != 0)
+            return -1;
+    return layout_push(out, &lay);
+}
+
+int plan_space_enumerate(struct plan_space *sp, struct plan_cands *out)
+{
+    const struct model *m = sp->m;
+    static const int cps[] = {1, 2, 4, 8};
+    int mamba = model_mamba_layers(m) > 0; /* TP splits its groups; no CP */
+    for (int tp = 1; tp <= sp->gpus_per_node && tp <= sp->gpus; tp++) {
+        if (m->heads % tp || m->kv_heads % tp || (mamba && m->mamba_groups % tp))
+            continue;
+        for (size_t ci = 0; ci < sizeof cps / sizeof cps[0]; ci++) {
+            int cp = cps[ci];
+            if (cp > 1 && (!sp->cp_offered || mamba || sp->seq % (2 * cp) != 0))
+                continue;
+            for (int pp = 1; pp <= m->layers; pp++)
+                for (int vp = 1; vp <= PLAN_MAX_VP && (long)pp * vp <= m->layers; vp++)
+                    for (int ep = 1; ep <= (m->experts ? m->experts : 1); ep++) {
+                        if (m->experts ? m->experts % ep != 0 : ep != 1)
+                            continue;
+                        for (int ei = 0; ei < (m->experts && tp > 1 ? 2 : 1); ei++)
+                            for (int mb = 1; mb <= sp->global_batch; mb *= 2)
+                                for (int s = 0; sp->schedules[s]; s++) {
+                                    const struct sched_type *t = sp->schedules[s];
+                                    if (!schedule_runs(t, pp, vp))
+                                        continue;
+                                    int e = edge_layers(m->layers, sched_model_parts(t, pp, vp));
+                                    if (e < 0)
+                                        continue;
+                                    struct plan_config c = {.tp = tp, .pp = pp, .vp = vp,
+                                                            .cp = cp, .ep = ep,
+                                                            .etp = ei ? tp : 1, .micro_batch = mb,
+                                                            .edge_layers = e, .schedule = t};
+                                    if (push_layout(sp, out, &c) != 0)
+                                        return -1;
+                                }
+                    }
+        }
+    }
+    return 0;
+}
+
+/* The space the planner enumerates: the model, the framework's schedules and offers, the GPU
+ * budget and node size, the batch, and the recompute settings worth trying. */
+struct plan_space plan_space_of(const struct scenario *base, const struct plan_opts *o,
+                                const struct plan_result *res, const struct model *model,
+                                const struct hardware *hw)
+{
+    struct plan_space space = {.m = model,
+                               .fw = res->framework,
+                               .schedules = res->schedules,
+                               .gpus = o->gpus,
+                               .gpus_per_node = hw->node.gpus,
+                               .global_batch = base->global_batch,
+                               .seq = base->seq};
+    /* Muon: the stages its framework shards it over, and never on the host (costmodel.c). */
+    int muon = base->optimizer_algorithm == OPTALG_MUON;
+    space.optimizer_zero = muon ? res->framework->muon_zero : 0xfu;
+    space.offload_opt = !muon && res->framework->offload_optimizer &&
+                        hw->node.host_bw_Bps > 0 && hw->node.host_mem_bw_Bps > 0;
+    space.offload_act = res->framework->offload_activations && hw->node.host_bw_Bps > 0;
+    space.cp_offered = res->cp_comm >= 0;
+    recompute_sets(&space, base->attention == ATTENTION_FLASH);
+    return space;
+}
+
+void plan_space_cands_release(struct plan_cands *c)
+{
+    mem_free(c->v);
+    for (size_t l = 0; c->lay && l < c->nlay; l++)
+        mem_free(c->lay[l].peak);
+    mem_free(c->lay);
+    memset(c, 0, sizeof *c);
+}

@@ -1,0 +1,54 @@
+/* plan_space: the configs the planner considers -- the layouts of a model on a GPU budget
+ * (tp, cp, pp, vp, ep/etp, micro-batch, schedule, and an uneven end-stage split where the
+ * layers do not divide) and, for each, the memory-knob configs its framework offers
+ * (recompute, sharding, offload), in enumeration order (plan.c's phase 1).
+ *
+ * Invariant: a layout's configs are contiguous in `v`, recompute-major, each knob from the
+ * least to the most saving (struct plan_layout), and only layouts the gpus / global-batch
+ * divisibility rules allow are kept (their configs still count in `enumerated`). */
+#ifndef STEPSIM_PLAN_SPACE_H
+#define STEPSIM_PLAN_SPACE_H
+
+#include <stddef.h>
+
+#include "hardware.h"
+#include "model.h"
+#include "plan.h"
+
+#define PLAN_MAX_CANDIDATES (1 << 22) /* cap on the enumeration (about 600 MB of entries) */
+#define PLAN_MAX_OPTIONS 8 /* options of one knob at most: recompute, sharding or offload */
+
+/* What is enumerated: the model, the framework's schedules and offers, the GPU budget and
+ * node size, the batch, and the recompute settings worth trying. */
+struct plan_space {
+    const struct model *m;
+    const struct fw_type *fw;
+    const struct sched_type *const *schedules; /* considered, NULL-terminated */
+    int gpus, gpus_per_node, global_batch, seq;
+    int rc_light, rc_heavy;       /* selective recompute module sets; 0 = none */
+    int offload_opt, offload_act; /* offered by the framework and possible on the hardware */
+    unsigned optimizer_zero;      /* ZeRO stages the scenario's optimizer shards over (bit z) */
+    int cp_offered;               /* the framework runs context parallelism */
+    size_t enumerated;            /* configs enumerated, rule-valid or not */
+};
+
+/* The enumerated configs and their layouts; owned (plan_space_cands_release). */
+struct plan_cands {
+    struct plan_entry *v;
+    size_t n, cap;
+    struct plan_layout *lay;
+    size_t nlay, laycap;
+};
+
+/* The space of `base` on o->gpus GPUs, for the framework and schedules res names. */
+struct plan_space plan_space_of(const struct scenario *base, const struct plan_opts *o,
+                                const struct plan_result *res, const struct model *model,
+                                const struct hardware *hw);
+
+/* Append every config of the space to `out`.  -1: out of memory or over PLAN_MAX_CANDIDATES. */
+int plan_space_enumerate(struct plan_space *sp, struct plan_cands *out);
+
+/* Free the configs and layouts (and the layouts' peaks); accepts an emptied list. */
+void plan_space_cands_release(struct plan_cands *c);
+
+#endif

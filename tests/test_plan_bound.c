@@ -1,0 +1,128 @@
+/* plan_bound: the planner's step bound and in-flight peaks against the pipeline they bound. */
+#include <criterion/criterion.h>
+#include <gsl/gsl_rng.h>
+
+#include "helpers.h"
+#include "pipeline.h"
+#include "plan_bound.h"
+#include "schedule.h"
+
+/* A setup of `type` with every stage's F, B and W and every rank's optimizer as given. */
+static void uniform_setup(struct pipe_setup *setup, const struct sched_type *type, int pp, int vp,
+                          int m, int split, simtime_t f, simtime_t b, simtime_t w, simtime_t opt)
+{
+    struct sched_params sp = {pp, vp, m, 0, split, 0};
+    struct sim_error err;
+    cr_assert_eq(pipe_setup_init(setup, type, &sp, &err), SIM_OK, "%s", err.msg);
+    for (int s = 0; s < pp * vp; s++) {
+        setup->stage_fwd[s] = f;
+        setup->stage_bwd[s] = b;
+        setup->stage_wgt[s] = w;
+    }
+    for (int r = 0; r < pp; r++)
+        setup->rank_opt[r] = opt;
+}
+
+static simtime_t simulated_step(const struct pipe_setup *setup, struct pipe_result *res)
+{
+    struct sim_error err;
+    cr_assert_eq(pipe_run(setup, res, &err), SIM_OK, "%s", err.msg);
+    return res->step_end - res->first_start;
+}
+
+/* 1F1B over 4 ranks, 8 micro-batches, F 1 ms and B 2 ms a stage, optimizer 0.5 ms: without
+ * communication the step is exactly (m + p - 1)(f + b) + opt = 11 x 3 + 0.5 = 33.5 ms, and the
+ * bound is tight there. */
+Test(plan_bound, uniform_1f1b_is_exact)
+{
+    struct pipe_setup setup;
+    struct pipe_result res;
+    uniform_setup(&setup, &sched_1f1b, 4, 1, 8, 0, MS(1), MS(2), 0, MS(0.5));
+    cr_assert_eq(plan_bound_step(&setup), MS(33.5));
+    cr_assert_eq(simulated_step(&setup, &res), MS(33.5));
+    pipe_result_release(&res);
+    pipe_setup_release(&setup);
+}
+
+/* Interleaved over 2 ranks of 2 chunks, 4 micro-batches, F 1 ms and B 2 ms a chunk: each rank
+ * runs m v (f + b) = 24 ms and the first rank's last backward waits for the forward to cross
+ * the other rank's first chunk (1 ms) and the gradient to come back through its backward
+ * (2 ms): 27 ms, what the simulator gives. */
+Test(plan_bound, uniform_interleaved_is_exact)
+{
+    struct pipe_setup setup;
+    struct pipe_result res;
+    uniform_setup(&setup, &sched_interleaved, 2, 2, 4, 0, MS(1), MS(2), 0, 0);
+    cr_assert_eq(plan_bound_step(&setup), MS(27));
+    cr_assert_eq(simulated_step(&setup, &res), MS(27));
+    pipe_result_release(&res);
+    pipe_setup_release(&setup);
+}
+
+/* Soundness: with stage durations drawn at random (1-10 ms, a fixed seed), the bound never
+ * exceeds the simulated step, for every schedule family. */
+Test(plan_bound, never_above_the_simulated_step)
+{
+    static const struct {
+        const struct sched_type *type;
+        int pp, vp, m, split;
+    } cases[] = {
+        {&sched_gpipe, 4, 1, 8, 0},       {&sched_1f1b, 4, 1, 8, 0},
+        {&sched_1f1b, 3, 1, 5, 0},        {&sched_interleaved, 4, 2, 8, 0},
+        {&sched_interleaved, 2, 3, 6, 0}, {&sched_zbh1, 4, 1, 8, 1},
+        {&sched_zbv, 4, 2, 8, 1},         {&sched_dualpipe, 4, 2, 8, 1},
+        {&sched_dualpipev, 4, 2, 8, 1},
+    };
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, 20261205);
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
+        for (int trial = 0; trial < 5; trial++) {
+            struct pipe_setup setup;
+            struct pipe_result res;
+            uniform_setup(&setup, cases[k].type, cases[k].pp, cases[k].vp, cases[k].m,
+                          cases[k].split, 0, 0, 0, 0);
+            int stages = cases[k].pp * cases[k].vp;
+            for (int s = 0; s < stages; s++) {
+                setup.stage_fwd[s] = MS(1 + 9 * gsl_rng_uniform(rng));
+                setup.stage_bwd[s] = MS(1 + 9 * gsl_rng_uniform(rng));
+                setup.stage_wgt[s] = cases[k].split ? MS(1 + 4 * gsl_rng_uniform(rng)) : 0;
+            }
+            for (int r = 0; r < cases[k].pp; r++)
+                setup.rank_opt[r] = MS(gsl_rng_uniform(rng));
+            simtime_t bound = plan_bound_step(&setup), step = simulated_step(&setup, &res);
+            cr_assert_leq(bound, step, "%s pp=%d vp=%d trial %d: bound %lld > step %lld",
+                          cases[k].type->name, cases[k].pp, cases[k].vp, trial, (long long)bound,
+                          (long long)step);
+            cr_assert_gt(bound, 0);
+            pipe_result_release(&res);
+            pipe_setup_release(&setup);
+        }
+    gsl_rng_free(rng);
+}
+
+/* The in-flight peaks read from the order alone: 1F1B's rank r holds pp - r micro-batches
+ * (its warm-up forwards and one more), and the simulator counts the same. */
+Test(plan_bound, peak_inflight_matches_the_simulation)
+{
+    struct pipe_setup setup;
+    struct pipe_result res;
+    uniform_setup(&setup, &sched_1f1b, 4, 1, 8, 0, MS(1), MS(2), 0, 0);
+    int peak[8];
+    cr_assert_eq(plan_bound_peak_inflight(&setup, peak), 0);
+    simulated_step(&setup, &res);
+    for (int r = 0; r < 4; r++) {
+        cr_assert_eq(peak[r], 4 - r, "rank %d: %d", r, peak[r]);
+        cr_assert_eq(peak[r], res.peak_inflight[r]);
+        cr_assert_eq(peak[4 + r], 0, "1F1B has no overlapped pairs");
+    }
+    pipe_result_release(&res);
+    pipe_setup_release(&setup);
+
+    uniform_setup(&setup, &sched_interleaved, 2, 2, 4, 0, MS(1), MS(2), 0, 0);
+    cr_assert_eq(plan_bound_peak_inflight(&setup, peak), 0);
+    simulated_step(&setup, &res);
+    for (int r = 0; r < 2; r++)
+        cr_assert_eq(peak[r], res.peak_inflight[r], "interleaved rank %d", r);
+    pipe_result_release(&res);
+    pipe_setup_release(&setup);
+}

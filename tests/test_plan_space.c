@@ -1,0 +1,121 @@
+/* plan_space: the planner's enumeration -- which layouts are kept, how their configs are laid
+ * out, and the uneven end-stage split where the layers do not divide. */
+#include <criterion/criterion.h>
+#include <libxml/parser.h>
+
+#include "framework.h"
+#include "helpers.h"
+#include "model.h"
+#include "plan_space.h"
+#include "schedule.h"
+
+static const struct sched_type *const megatron_orders[] = {&sched_1f1b, &sched_interleaved, NULL};
+
+/* Llama-3.1-8B (32 layers, 32 heads, 8 KV heads, no experts) under Megatron-Core on `gpus`
+ * GPUs of 8 per node, 1F1B and interleaved, sequences of 8192, no recompute sets or offload
+ * (the knob variants are then the framework's sharding and full recompute). */
+static struct plan_space llama8b_space(struct model *m, int gpus, int global_batch)
+{
+    struct sim_error err;
+    xmlInitParser();
+    cr_assert_eq(model_load(m, TOP_SRCDIR "/models/llama3.1-8b.xml", &err), SIM_OK, "%s", err.msg);
+    return (struct plan_space){.m = m,
+                               .fw = fw_get(FW_MEGATRON_CORE),
+                               .schedules = megatron_orders,
+                               .gpus = gpus,
+                               .gpus_per_node = 8,
+                               .global_batch = global_batch,
+                               .seq = 8192,
+                               .optimizer_zero = 0xfu,
+                               .cp_offered = 1};
+}
+
+static int same_layout(const struct plan_config *a, const struct plan_config *b)
+{
+    return a->tp == b->tp && a->pp == b->pp && a->vp == b->vp && a->cp == b->cp && a->ep == b->ep &&
+           a->etp == b->etp && a->micro_batch == b->micro_batch &&
+           a->edge_layers == b->edge_layers && a->schedule == b->schedule;
+}
+
+/* Every kept layout obeys the divisibility rules, its configs are contiguous, share its
+ * layout, and number its recompute x sharding x offload options; no layout appears twice. */
+Test(plan_space, layouts_are_rule_valid_contiguous_and_unique)
+{
+    struct model m;
+    struct plan_space sp = llama8b_space(&m, 24, 48);
+    struct plan_cands c = {0};
+    cr_assert_eq(plan_space_enumerate(&sp, &c), 0);
+    cr_assert_gt(c.nlay, 0);
+    cr_assert_geq(sp.enumerated, c.n, "dropped layouts' configs count as enumerated");
+    size_t next = 0;
+    for (size_t l = 0; l < c.nlay; l++) {
+        const struct plan_layout *L = &c.lay[l];
+        const struct plan_config *first = &c.v[L->first].cfg;
+        cr_assert_eq(L->first, next, "layout %zu starts where the last ended", l);
+        cr_assert_eq(L->n, (size_t)L->nrecompute * L->nshard * L->noffload);
+        next = L->first + L->n;
+        long dense = (long)first->tp * first->cp * first->pp, dp = 24 / dense;
+        cr_assert_eq(24 % dense, 0);
+        cr_assert_eq(48 % (first->micro_batch * dp), 0);
+        cr_assert_eq(32 % first->tp, 0);
+        cr_assert_eq(8 % first->tp, 0);
+        cr_assert(first->schedule == &sched_interleaved ? first->vp > 1 && first->pp > 1
+                                                        : first->vp == 1);
+        for (size_t k = 0; k < L->n; k++) {
+            cr_assert_eq(c.v[L->first + k].layout, (int)l);
+            cr_assert(same_layout(&c.v[L->first + k].cfg, first));
+        }
+        for (size_t q = 0; q < l; q++)
+            cr_assert_not(same_layout(&c.v[c.lay[q].first].cfg, first), "layout %zu twice", l);
+    }
+    cr_assert_eq(next, c.n);
+    plan_space_cands_release(&c);
+    cr_assert_null(c.v);
+}
+
+/* 32 layers on 3 stages do not divide: the most balanced split with lighter ends is 10, 12, 10
+ * (11 in the middle would leave 21 for two equal ends); 4 stages split evenly. */
+Test(plan_space, uneven_end_stages_where_layers_do_not_divide)
+{
+    struct model m;
+    struct plan_space sp = llama8b_space(&m, 24, 48);
+    struct plan_cands c = {0};
+    cr_assert_eq(plan_space_enumerate(&sp, &c), 0);
+    int seen3 = 0, seen4 = 0;
+    for (size_t l = 0; l < c.nlay; l++) {
+        const struct plan_config *cfg = &c.v[c.lay[l].first].cfg;
+        if (cfg->schedule != &sched_1f1b)
+            continue;
+        if (cfg->pp == 3) {
+            cr_assert_eq(cfg->edge_layers, 10);
+            seen3 = 1;
+        }
+        if (cfg->pp == 4) {
+            cr_assert_eq(cfg->edge_layers, 0);
+            seen4 = 1;
+        }
+    }
+    cr_assert(seen3 && seen4);
+    plan_space_cands_release(&c);
+}
+
+/* Context parallelism only where the framework runs it and the sequence splits in 2 cp
+ * chunks; with it off every layout has cp 1 and the layouts are fewer. */
+Test(plan_space, context_parallel_only_where_offered)
+{
+    struct model m;
+    struct plan_space with = llama8b_space(&m, 16, 32), without = with;
+    without.cp_offered = 0;
+    struct plan_cands a = {0}, b = {0};
+    cr_assert_eq(plan_space_enumerate(&with, &a), 0);
+    cr_assert_eq(plan_space_enumerate(&without, &b), 0);
+    int cp_seen = 0;
+    for (size_t i = 0; i < a.n; i++)
+        cp_seen |= a.v[i].cfg.cp > 1;
+    for (size_t i = 0; i < b.n; i++)
+        cr_assert_eq(b.v[i].cfg.cp, 1);
+    cr_assert(cp_seen);
+    cr_assert_lt(b.nlay, a.nlay);
+    plan_space_cands_release(&a);
+    plan_space_cands_release(&b);
+}
