@@ -104,6 +104,8 @@ gpt-oss-120b dgx-h100 64 2 4 1 16 1 0 0 1 512 none alltoall
 gpt-oss-20b dgx-h100 16 2 4 1 4 1 0 0 1 512 none alltoall
 # no recipe: Mixtral 8x7B's shipped layout scaled up
 mixtral-8x22b dgx-h100 64 2 8 1 8 1 0 0 1 256 selective alltoall
+# DGX Cloud Benchmarking's GB200 layout (tag v25.05, grok1/launch.sh: TP 4, EP 8, ETP 8)
+grok-1-314b gb200-nvl72 128 4 1 1 8 8 0 0 1 256 none alltoall
 # the new hardware files
 deepseek-v2 deepseek-h800 128 1 4 1 32 1 0 0 1 512 full deepep
 mixtral-8x22b hgx-h200-4gpu 64 2 8 1 8 1 0 0 1 256 selective alltoall
