@@ -17,7 +17,8 @@
  * for modelled scenarios, else tokens/s, else samples/s) and bubble ratio against the LAST
  * varied key, one line per combination of the other keys, configs out of memory and failed
  * ones marked; for modelled scenarios also a stacked-bar step-time breakdown per config (in %
- * of its step time) in FILE-breakdown.png|svg. */
+ * of its step time) in FILE-breakdown.png|svg.  The charts are drawn in sweep_chart.c; this
+ * file parses the axes, runs the configs and writes the CSV, the report and the summary. */
 #include "sweep.h"
 
 #include "plot.h"
@@ -46,6 +47,7 @@
 #include "report_html.h"
 #include "scenario.h"
 #include "step.h"
+#include "sweep_internal.h"
 
 #define SWEEP_MAX_SETS 256
 #define SWEEP_MAX_JOBS 4096
@@ -361,27 +363,6 @@ void sweep_config_index(const struct sweep_axis *axes, int naxes, size_t config,
 
 /* ---- running the configs ---- */
 
-/* One config's outcome: what the CSV row and the plots need, nothing that must be freed but
- * `error`. */
-struct sweep_row {
-    int ok, modelled;
-    enum sim_status status; /* why it failed when !ok: SIM_EINPUT a rule or value, else SIM_EFAIL */
-    char *error;            /* owned; the one-line reason when !ok */
-    struct col_row c;       /* the figures and the status column (columns.h) */
-    char derived[160];      /* keys the config did not give, computed from those it did */
-};
-
-struct sweep {
-    struct sweep_axis axes[SWEEP_MAX_AXES];
-    int naxes;
-    size_t n;                  /* configs */
-    struct scenario base;      /* the file plus --set */
-    int modelled;              /* rows carry the cost model's columns */
-    const struct model *model; /* loaded once, read-only, when every config shares it */
-    const struct hardware *hw;
-    struct sweep_row *rows; /* [n]; job i writes rows[i] only */
-};
-
 static void fill_row(struct sweep_row *row, const struct step_output *so)
 {
     row->ok = 1;
@@ -487,54 +468,39 @@ static int write_csv(FILE *out, const struct sweep *sw)
     return ferror(out) ? -1 : 0;
 }
 
-/* A number as a whole string (finite); the x axis is numeric only when every value is. */
-static int is_number(const char *s, double *v)
+/* Does one of the first n axes vary the key named `name`? */
+int sweep_axes_vary(const struct sweep_axis *axes, int n, const char *name)
 {
-    char *end;
-    errno = 0;
-    *v = strtod(s, &end);
-    return end != s && *end == '\0' && errno == 0 && isfinite(*v);
+    for (int a = 0; a < n; a++)
+        for (int j = 0; j < axes[a].nkeys; j++)
+            if (strcmp(axes[a].key_names[j], name) == 0)
+                return 1;
+    return 0;
 }
 
-/* Numeric, positive, ascending by a constant factor of at least 1.5 over a span of 8x or more:
- * such values read best on a log axis. */
-static int looks_geometric(const struct sweep_axis *ax)
+/* Does an axis vary `key`? */
+int sweep_varies_key(const struct sweep *sw, enum scn_key key)
 {
-    if (ax->geometric)
-        return ax->nvalues >= 2;
-    double first, prev, v, ratio = 0;
-    if (ax->nvalues < 3 || !is_number(ax->values[0], &first) || first <= 0)
-        return 0;
-    prev = first;
-    for (int i = 1; i < ax->nvalues; i++) {
-        if (!is_number(ax->values[i], &v) || v <= prev)
-            return 0;
-        double r = v / prev;
-        if (i == 1)
-            ratio = r;
-        if (r < 1.5 || fabs(r - ratio) > 0.01 * ratio)
-            return 0;
-        prev = v;
-    }
-    return prev / first >= 8;
+    return sweep_axes_vary(sw->axes, sw->naxes, scn_key_name(key));
 }
 
-/* What the throughput panel shows. */
-enum sweep_metric { METRIC_TOKENS_PER_GPU, METRIC_TOKENS, METRIC_SAMPLES };
-
-static double metric_value(const struct sweep_row *row, enum sweep_metric m)
+/* What every config shares as it ran: "MODEL on HARDWARE · N GPUs" after --set (the
+ * scenario's name may say otherwise: --set hardware=gb200-nvl72 does not rename it), leaving
+ * out the GPUs when an axis varies them.  Empty when configs may name other files or the
+ * scenario gives explicit costs.  The charts' second title line and the report page's. */
+void sweep_as_run(const struct sweep *sw, char *buf, size_t len)
 {
-    switch (m) {
-    case METRIC_TOKENS_PER_GPU: return row->c.tokens_per_s_per_gpu;
-    case METRIC_TOKENS: return row->c.tokens_per_s;
-    case METRIC_SAMPLES: break;
-    }
-    return row->c.samples_per_s;
+    buf[0] = '\0';
+    if (!sw->model || !sw->hw)
+        return;
+    int n = snprintf(buf, len, "%s on %s", sw->model->name, sw->hw->name);
+    if (n > 0 && (size_t)n < len && sw->base.gpus > 0 && !sweep_varies_key(sw, SCN_GPUS))
+        snprintf(buf + n, len - (size_t)n, " · %d GPUs", sw->base.gpus);
 }
 
 /* "pp=2 micro-batch=4" for config i, with the keys of axes [from, to). */
-static void config_label(char *buf, size_t len, const struct sweep *sw, size_t i, int from, int to,
-                         const char *sep)
+void sweep_config_label(char *buf, size_t len, const struct sweep *sw, size_t i, int from,
+                        int to, const char *sep)
 {
     int idx[SWEEP_MAX_AXES];
     sweep_config_index(sw->axes, sw->naxes, i, idx);
@@ -552,428 +518,6 @@ static void config_label(char *buf, size_t len, const struct sweep *sw, size_t i
     snprintf(buf, len, "%s", clean);
 }
 
-/* Ran, but needs more memory than the GPU may use (status oom). */
-static int row_oom(const struct sweep_row *row)
-{
-    return row->ok && row->c.status == COL_OOM;
-}
-
-/* The title of series s (the configs s * nx .. s * nx + nx - 1): the values of every axis but
- * the last. */
-static void series_title(char *buf, size_t len, const struct sweep *sw, size_t s)
-{
-    size_t nx = (size_t)sw->axes[sw->naxes - 1].nvalues;
-    if (sw->naxes > 1)
-        config_label(buf, len, sw, s * nx, 0, sw->naxes - 1, ", ");
-    else
-        snprintf(buf, len, "throughput");
-}
-
-/* Its line's legend entry: with one such axis of one key, which the legend's title names, the
- * value alone (a long key repeated on every entry pushed the legend off the image). */
-static void series_legend(char *buf, size_t len, const struct sweep *sw, size_t s)
-{
-    if (sw->naxes != 2 || sw->axes[0].nkeys != 1) {
-        series_title(buf, len, sw, s);
-        return;
-    }
-    int idx[SWEEP_MAX_AXES];
-    sweep_config_index(sw->axes, sw->naxes, s * (size_t)sw->axes[1].nvalues, idx);
-    plot_sanitize(buf, len, sw->axes[0].fields[idx[0]]);
-}
-
-/* Does series s have a config that ran? */
-static int series_ran(const struct sweep *sw, size_t s)
-{
-    size_t nx = (size_t)sw->axes[sw->naxes - 1].nvalues;
-    for (size_t j = 0; j < nx; j++)
-        if (sw->rows[s * nx + j].ok)
-            return 1;
-    return 0;
-}
-
-/* Where config j of the last axis sits on the x axis. */
-static double x_of(const struct sweep_axis *xa, int j, int xcat)
-{
-    double x;
-    if (xcat || !is_number(xa->values[j], &x))
-        x = (double)j;
-    return x;
-}
-
-/* What the main panels show, found while writing their data. */
-struct sweep_lines {
-    int nseries;                 /* blocks of configs that ran */
-    size_t nfailed;              /* configs that failed: the block after the series */
-    size_t noom;                 /* configs that ran but do not fit in memory */
-    double tput_lo, tput_hi;     /* throughput of the configs that ran */
-    double bubble_lo, bubble_hi; /* their bubble ratio, % */
-};
-
-/* The main panels' data: one block per line of the chart (index i in gnuplot) that has a config
- * that ran, headed by its title; rows "x  xlabel  throughput  bubble%  oom" (oom 1: ran but
- * does not fit in memory), a blank line for a config that failed.  Then, when configs failed,
- * one block "x  line" of them (line: the block of their series, -1 for none).  Returns the
- * number of line blocks, -1 on a write error. */
-static int write_lines_tsv(FILE *out, const struct sweep *sw, enum sweep_metric m, int xcat,
-                           struct sweep_lines *lines)
-{
-    const struct sweep_axis *xa = &sw->axes[sw->naxes - 1];
-    size_t nx = (size_t)xa->nvalues, nseries = sw->n / nx;
-    memset(lines, 0, sizeof *lines);
-    lines->tput_lo = lines->bubble_lo = INFINITY;
-    lines->tput_hi = lines->bubble_hi = -INFINITY;
-    for (size_t s = 0; s < nseries; s++) {
-        if (!series_ran(sw, s))
-            continue;
-        char title[256];
-        series_legend(title, sizeof title, sw, s);
-        fprintf(out, "%sx\tvalue\t%s\tbubble\toom\n", lines->nseries ? "\n\n" : "", title);
-        for (size_t j = 0; j < nx; j++) {
-            const struct sweep_row *row = &sw->rows[s * nx + j];
-            if (!row->ok) { /* a blank line: the line breaks where a config failed */
-                fputc('\n', out);
-                continue;
-            }
-            char label[128];
-            plot_sanitize(label, sizeof label, xa->values[j]);
-            double v = metric_value(row, m), b = 100.0 * row->c.bubble_ratio;
-            fprintf(out, "%.9g\t%s\t%.9g\t%.9g\t%d\n", x_of(xa, (int)j, xcat), label, v, b,
-                    row_oom(row));
-            lines->noom += (size_t)row_oom(row);
-            lines->tput_lo = fmin(lines->tput_lo, v);
-            lines->tput_hi = fmax(lines->tput_hi, v);
-            lines->bubble_lo = fmin(lines->bubble_lo, b);
-            lines->bubble_hi = fmax(lines->bubble_hi, b);
-        }
-        lines->nseries++;
-    }
-    /* The failed configs, each with its line's block (its colour), -1 when its series has
-     * none. */
-    for (size_t s = 0, block = 0; s < nseries; s++) {
-        int ran = series_ran(sw, s);
-        for (size_t j = 0; j < nx; j++) {
-            if (sw->rows[s * nx + j].ok)
-                continue;
-            if (lines->nfailed++ == 0)
-                fputs("\n\nx\tline\n", out);
-            fprintf(out, "%.9g\t%d\n", x_of(xa, (int)j, xcat), ran ? (int)block : -1);
-        }
-        block += (size_t)ran;
-    }
-    return ferror(out) ? -1 : lines->nseries;
-}
-
-void sweep_panel_range(double lo, double hi, double *from, double *to)
-{
-    if (hi > 0 && lo >= 0.5 * hi) {
-        /* Around the data, but never narrower than 10% of the top value: a 0.5% difference
-         * drawn across the whole panel would look like a large one. */
-        double mid = 0.5 * (lo + hi), half = fmax(0.5 * (hi - lo) * 1.3, 0.05 * hi);
-        *from = fmax(mid - half, 0.0);
-        *to = mid + half;
-        return;
-    }
-    *from = lo < 0 ? lo * 1.08 : 0;
-    *to = hi > 0 ? hi * 1.08 : 1;
-}
-
-/* The breakdown bars' data, one row per config: "label  compute ... host  step_s  state" with
- * the parts in % of the config's own step time (configs of different batches compare), the
- * step time in seconds, state 0 ran, 1 ran but out of memory (label ends "(OOM)"), 2 failed
- * (no parts; label ends "(failed)").  Returns the number of bars; *longest gets the longest
- * label's length. */
-static int write_breakdown_tsv(FILE *out, const struct sweep *sw, size_t *longest)
-{
-    int bars = 0;
-    *longest = 0;
-    fputs("# config\tcompute\trecompute\ttp\tcp\tep\tpp\tbubble\tdp\toptimizer\thost (% of the "
-          "step)\tstep_s\tstate\n",
-          out);
-    for (size_t i = 0; i < sw->n; i++) {
-        const struct sweep_row *row = &sw->rows[i];
-        if (row->ok && !row->modelled)
-            continue;
-        char label[256];
-        config_label(label, sizeof label, sw, i, 0, sw->naxes, " ");
-        int state = !row->ok ? 2 : row_oom(row);
-        static const char *const suffix[] = {"", " (OOM)", " (failed)"};
-        fprintf(out, "%s%s", label, suffix[state]);
-        *longest = strlen(label) + strlen(suffix[state]) > *longest
-                       ? strlen(label) + strlen(suffix[state])
-                       : *longest;
-        const struct report_breakdown *b = &row->c.brk;
-        const double part[] = {b->compute, b->recompute, b->tp, b->cp,        b->ep,
-                               b->pp,      b->bubble,    b->dp, b->optimizer, b->host};
-        for (size_t k = 0; k < sizeof part / sizeof part[0]; k++)
-            fprintf(out, "\t%.6g",
-                    row->ok && row->c.step_time_s > 0 ? 100.0 * part[k] / row->c.step_time_s : 0);
-        fprintf(out, "\t%.6g\t%d\n", row->ok ? row->c.step_time_s : 0, state);
-        bars++;
-    }
-    return ferror(out) ? -1 : bars;
-}
-
-/* What a chart's data writer needs and finds. */
-struct sweep_chart_data {
-    const struct sweep *sw;
-    enum sweep_metric metric;
-    int xcat;
-    struct sweep_lines lines; /* found by fill_lines */
-    size_t longest_label;     /* found by fill_breakdown */
-};
-
-/* Most series named in the legend as having no result. */
-#define SWEEP_MAX_EMPTY_NAMED 12
-
-/* The charts' variables beyond the files and titles: the panels' y ranges, how many configs
- * failed, the series where nothing ran (empty1, empty2, ...; the last may say how many more),
- * the breakdown's longest label. */
-static void chart_vars(char *vars, size_t len, int *n, const struct sweep_chart_data *cd)
-{
-    const struct sweep_lines *l = &cd->lines;
-    double ylo, yhi, blo, bhi;
-    sweep_panel_range(l->tput_lo, l->tput_hi, &ylo, &yhi);
-    sweep_panel_range(l->bubble_lo, l->bubble_hi, &blo, &bhi);
-    plot_vars_add(vars, len, n,
-                  "; ylo=%.9g; yhi=%.9g; blo=%.9g; bhi=%.9g; nfailed=%zu; noom=%zu; maxlabel=%zu",
-                  ylo, yhi, blo, bhi, l->nfailed, l->noom, cd->longest_label);
-    const struct sweep *sw = cd->sw;
-    size_t nseries = sw->n / (size_t)sw->axes[sw->naxes - 1].nvalues;
-    int nempty = 0, more = 0;
-    for (size_t s = 0; s < nseries; s++) {
-        if (series_ran(sw, s))
-            continue;
-        if (nempty == SWEEP_MAX_EMPTY_NAMED) {
-            more++;
-            continue;
-        }
-        char title[256];
-        series_title(title, sizeof title, sw, s);
-        plot_vars_add(vars, len, n, "; empty%d='%s'", ++nempty, title);
-    }
-    if (more)
-        plot_vars_add(vars, len, n, "; empty%d='%d more series'", ++nempty, more);
-    plot_vars_add(vars, len, n, "; nempty=%d", nempty);
-}
-
-/* What the plot's data writers get: the chart data they fill in. */
-struct plot_args {
-    struct sweep_chart_data *cd;
-};
-
-static int fill_lines(FILE *fp, const void *user)
-{
-    struct sweep_chart_data *cd = ((const struct plot_args *)user)->cd;
-    return write_lines_tsv(fp, cd->sw, cd->metric, cd->xcat, &cd->lines);
-}
-
-static int fill_breakdown(FILE *fp, const void *user)
-{
-    struct sweep_chart_data *cd = ((const struct plot_args *)user)->cd;
-    return write_breakdown_tsv(fp, cd->sw, &cd->longest_label);
-}
-
-/* Does one of the first n axes vary the key named `name`? */
-static int axes_vary(const struct sweep_axis *axes, int n, const char *name)
-{
-    for (int a = 0; a < n; a++)
-        for (int j = 0; j < axes[a].nkeys; j++)
-            if (strcmp(axes[a].key_names[j], name) == 0)
-                return 1;
-    return 0;
-}
-
-/* Does an axis vary `key`? */
-static int varies_key(const struct sweep *sw, enum scn_key key)
-{
-    return axes_vary(sw->axes, sw->naxes, scn_key_name(key));
-}
-
-/* What every config shares as it ran: "MODEL on HARDWARE · N GPUs" after --set (the
- * scenario's name may say otherwise: --set hardware=gb200-nvl72 does not rename it), leaving
- * out the GPUs when an axis varies them.  Empty when configs may name other files or the
- * scenario gives explicit costs.  The charts' second title line and the report page's. */
-static void sweep_as_run(const struct sweep *sw, char *buf, size_t len)
-{
-    buf[0] = '\0';
-    if (!sw->model || !sw->hw)
-        return;
-    int n = snprintf(buf, len, "%s on %s", sw->model->name, sw->hw->name);
-    if (n > 0 && (size_t)n < len && sw->base.gpus > 0 && !varies_key(sw, SCN_GPUS))
-        snprintf(buf + n, len - (size_t)n, " · %d GPUs", sw->base.gpus);
-}
-
-/* The x axis' tics at the swept values themselves ("4 8 16") when they are a few plain
- * numbers on a linear axis, so a discrete key (tp, pp) shows no 4.5 or 7.5; empty otherwise. */
-static void sweep_xtics(const struct sweep_axis *xa, int xcat, int xlog, char *buf, size_t len)
-{
-    buf[0] = '\0';
-    if (xcat || xlog || xa->nvalues > 16)
-        return;
-    size_t used = 0;
-    for (int j = 0; j < xa->nvalues && used < len; j++) {
-        double v;
-        if (!is_number(xa->values[j], &v))
-            return (void)(buf[0] = '\0');
-        used += (size_t)snprintf(buf + used, len - used, "%s%.9g", j ? " " : "", v);
-    }
-    if (used >= len)
-        buf[0] = '\0';
-}
-
-/* The x axis: categories when a value is no number (placed at 0, 1, ...), else numbers on a
- * log scale when they grow geometrically; xmin / xmax span the values (or the positions). */
-static void x_axis_of(const struct sweep_axis *xa, int *xcat, int *xlog, double *xmin,
-                      double *xmax)
-{
-    double v;
-    *xcat = 0;
-    for (int j = 0; j < xa->nvalues; j++)
-        *xcat |= !is_number(xa->values[j], &v);
-    *xlog = !*xcat && looks_geometric(xa);
-    *xmin = 0;
-    *xmax = xa->nvalues - 1; /* the categories' positions */
-    for (int j = 0; j < xa->nvalues && !*xcat; j++) {
-        is_number(xa->values[j], &v);
-        *xmin = j == 0 || v < *xmin ? v : *xmin;
-        *xmax = j == 0 || v > *xmax ? v : *xmax;
-    }
-}
-
-/* Append the category names to the gnuplot variables at vars + *n: "; xcats='a b c'", the
- * names as words of one string (blanks inside a name become '_'). */
-static void category_vars(const struct sweep_axis *xa, char *vars, size_t size, int *n)
-{
-    if (*n > 0 && (size_t)*n < size)
-        *n += snprintf(vars + *n, size - (size_t)*n, "; xcats='");
-    for (int j = 0; j < xa->nvalues && *n > 0 && (size_t)*n < size; j++) {
-        char word[64];
-        plot_sanitize(word, sizeof word, xa->values[j]);
-        for (char *p = word; *p; p++)
-            if (*p == ' ')
-                *p = '_';
-        *n += snprintf(vars + *n, size - (size_t)*n, "%s%s", j ? " " : "", word);
-    }
-    if (*n > 0 && (size_t)*n < size)
-        *n += snprintf(vars + *n, size - (size_t)*n, "'");
-}
-
-/* The images: `img` (throughput and bubble) and, for modelled sweeps, `brkimg` (the
- * breakdown); both were named up front and are put in place by the caller's commit. */
-/* Rows that ran, and what the chart plots for them (into *m): tokens/s per GPU when modelled,
- * else tokens/s when every row has them, else samples/s.  Returns the rows that ran. */
-static size_t plotted_metric(const struct sweep *sw, enum sweep_metric *m)
-{
-    size_t ok = 0;
-    int all_tokens = 1;
-    for (size_t i = 0; i < sw->n; i++)
-        if (sw->rows[i].ok) {
-            ok++;
-            all_tokens &= !isnan(sw->rows[i].c.tokens_per_s);
-        }
-    *m = sw->modelled ? METRIC_TOKENS_PER_GPU : all_tokens ? METRIC_TOKENS : METRIC_SAMPLES;
-    return ok;
-}
-
-/* The chart's words, made safe for gnuplot: the scenario's name, the x axis's, the key's
- * title (the other axes' names) and the subtitle (the values every config ran with). */
-struct sweep_titles {
-    char name[96], xlabel[96], keytitle[256], subtitle[192];
-};
-
-static void titles_of(const struct sweep *sw, const char *scn_name, const struct sweep_axis *xa,
-                      struct sweep_titles *tt)
-{
-    tt->keytitle[0] = tt->subtitle[0] = '\0';
-    plot_sanitize(tt->name, sizeof tt->name, scn_name);
-    plot_sanitize(tt->xlabel, sizeof tt->xlabel, xa->name);
-    for (int a = 0, used = 0;
-         a + 1 < sw->naxes && used >= 0 && (size_t)used < sizeof tt->keytitle; a++)
-        used += snprintf(tt->keytitle + used, sizeof tt->keytitle - (size_t)used, "%s%s",
-                         a ? ", " : "", sw->axes[a].name);
-    char as_run[160];
-    sweep_as_run(sw, as_run, sizeof as_run);
-    if (as_run[0]) {
-        char line[sizeof tt->subtitle];
-        snprintf(line, sizeof line, "as run: %s", as_run);
-        plot_sanitize(tt->subtitle, sizeof tt->subtitle, line);
-    }
-}
-
-static enum sim_status sweep_plot(const struct sweep *sw, struct outfile *img,
-                                  struct outfile *brkimg, const char *scn_name,
-                                  struct sim_error *err)
-{
-    const char *path = img->path;
-    enum sweep_metric m;
-    if (plotted_metric(sw, &m) == 0)
-        return err_set(err, SIM_EFAIL, NULL, 0, "--plot %s: nothing to draw: every config failed",
-                       path);
-    static const char *const ylabels[] = {"tokens/s per GPU", "tokens/s", "samples/s"};
-    const struct sweep_axis *xa = &sw->axes[sw->naxes - 1];
-    int xcat, xlog;
-    double xmin, xmax;
-    x_axis_of(xa, &xcat, &xlog, &xmin, &xmax);
-
-    struct plot_temps t = {0};
-    struct sweep_chart_data cd = {sw, m, xcat, {0}, 0};
-    struct plot_args args = {&cd};
-    const char *data = NULL, *brk = NULL, *script = NULL;
-    int nseries = 0, nbars = 0;
-    enum sim_status st = plot_temp_write(&t, "sweep", fill_lines, &args, &nseries, &data, err);
-    if (st == SIM_OK && brkimg)
-        st = plot_temp_write(&t, "sweep-brk", fill_breakdown, &args, &nbars, &brk, err);
-    if (st == SIM_OK && brkimg && nbars == 0) { /* no modelled row ran: no breakdown to draw */
-        outfile_skip(brkimg);
-        brkimg = NULL;
-    }
-    if (st == SIM_OK)
-        st = plot_temp_write(&t, "sweep-gp", plot_put_text, sweep_gp, NULL, &script, err);
-    /* gnuplot writes the images' temp files itself */
-    if (st == SIM_OK)
-        st = outfile_begin_named(img, err);
-    if (st == SIM_OK && brkimg)
-        st = outfile_begin_named(brkimg, err);
-    if (st != SIM_OK) {
-        plot_temps_remove(&t);
-        return st;
-    }
-
-    struct sweep_titles tt;
-    titles_of(sw, scn_name, xa, &tt);
-    const char *name = tt.name, *xlabel = tt.xlabel, *keytitle = tt.keytitle;
-    const char *subtitle = tt.subtitle;
-    char xtics[256];
-    sweep_xtics(xa, xcat, xlog, xtics, sizeof xtics);
-    char vars[16384];
-    int n = snprintf(vars, sizeof vars,
-                     "datafile='%s'; outfile='%s'; format='%s'; nseries=%d; xcat=%d; xlog=%d; "
-                     "xmin=%.9g; xmax=%.9g; xtics='%s'; subtitle='%s'; "
-                     "xlabel='%s'; ylabel='%s'; keytitle='%s'; plottitle='%s: throughput and "
-                     "bubble ratio vs %s'",
-                     data, img->tmp, plot_ends_with(path, ".svg") ? "svg" : "png", nseries, xcat,
-                     xlog, xmin, xmax, xtics, subtitle, xlabel, ylabels[m], keytitle, name,
-                     xlabel);
-    if (brkimg && n > 0 && (size_t)n < sizeof vars)
-        n += snprintf(vars + n, sizeof vars - (size_t)n,
-                      "; brkfile='%s'; brkout='%s'; nbars=%d; brktitle='%s: where the step "
-                      "time goes, per config'",
-                      brk, brkimg->tmp, nbars, name);
-    if (xcat)
-        category_vars(xa, vars, sizeof vars, &n);
-    chart_vars(vars, sizeof vars, &n, &cd);
-    if (n < 0 || (size_t)n >= sizeof vars)
-        st = err_set(err, SIM_EINPUT, NULL, 0,
-                     "--plot %s: the gnuplot command line is too long (paths or the swept "
-                     "values' names)",
-                     path);
-    else
-        st = plot_gnuplot(path, vars, script, err);
-    plot_temps_remove(&t);
-    return st;
-}
-
 /* ---- the command ---- */
 
 /* One line on stderr when configs failed: "stepsim: sweep: 3 of 9 configs failed (2 rule
@@ -986,7 +530,7 @@ static void write_failure_summary(FILE *errout, const struct sweep *sw)
         const struct sweep_row *row = &sw->rows[i];
         rule += !row->ok && row->status == SIM_EINPUT;
         sim += !row->ok && row->status != SIM_EINPUT;
-        oom += row_oom(row);
+        oom += sweep_row_oom(row);
     }
     if (rule + sim + oom == 0)
         return;
@@ -1099,7 +643,7 @@ static int parse_sweep(int argc, char **argv, struct sweep_opts *o, FILE *errout
  * varied -- then a config may change kinds. */
 static enum sim_status check_keys_apply(const struct sweep *sw, struct sim_error *err)
 {
-    if (varies_key(sw, SCN_MODEL))
+    if (sweep_varies_key(sw, SCN_MODEL))
         return SIM_OK;
     struct scenario trial = sw->base;
     struct sim_error ignored; /* a bad value is its config's error row, not this check's */
@@ -1153,7 +697,7 @@ static enum sim_status sweep_report(const struct sweep *sw, const struct sweep_o
     size_t ok = 0, oom = 0;
     for (size_t i = 0; i < sw->n; i++) {
         ok += sw->rows[i].ok != 0;
-        oom += (size_t)row_oom(&sw->rows[i]);
+        oom += (size_t)sweep_row_oom(&sw->rows[i]);
     }
     char configs[128];
     snprintf(configs, sizeof configs, "%zu: %zu ok, %zu out of memory (ran), %zu failed", sw->n,
@@ -1192,14 +736,14 @@ static enum sim_status check_oom(const struct sweep *sw, struct sim_error *err)
 {
     size_t oom = 0, first = 0;
     for (size_t i = sw->n; i-- > 0;)
-        if (row_oom(&sw->rows[i])) {
+        if (sweep_row_oom(&sw->rows[i])) {
             oom++;
             first = i;
         }
     if (oom == 0)
         return SIM_OK;
     char label[256];
-    config_label(label, sizeof label, sw, first, 0, sw->naxes, " ");
+    sweep_config_label(label, sizeof label, sw, first, 0, sw->naxes, " ");
     return err_set(err, SIM_EINPUT, NULL, 0,
                    "%zu of %zu configs need more than the usable HBM, the first %s (%.1f GiB of "
                    "%.1f GiB usable) (--fail-on-oom)",
@@ -1217,7 +761,7 @@ static enum sim_status write_outputs(const struct sweep *sw, const struct sweep_
     if (so->csv)
         st = outfile_write(so->csv, csv_writer, sw, err);
     if (st == SIM_OK && so->img)
-        st = sweep_plot(sw, so->img, so->brkimg, sw->base.name, err);
+        st = sweep_chart_draw(sw, so->img, so->brkimg, sw->base.name, err);
     if (st == SIM_OK && so->report)
         st = sweep_report(sw, o, so->report, err);
     if (st == SIM_OK)
@@ -1237,7 +781,7 @@ static enum sim_status parse_axes(struct sweep *sw, const struct sweep_opts *o,
         if (st == SIM_OK) {
             sw->naxes = a + 1;
             for (int j = 0; j < sw->axes[a].nkeys && st == SIM_OK; j++)
-                if (axes_vary(sw->axes, a, sw->axes[a].key_names[j]))
+                if (sweep_axes_vary(sw->axes, a, sw->axes[a].key_names[j]))
                     st = err_set(err, SIM_EINPUT, NULL, 0, "--vary %s: key varied twice",
                                  sw->axes[a].key_names[j]);
         }
@@ -1253,7 +797,7 @@ static enum sim_status load_base(struct sweep *sw, const struct sweep_opts *o,
     if (st == SIM_OK)
         st = check_keys_apply(sw, err);
     if (st == SIM_OK)
-        sw->modelled = scn_is_modelled(&sw->base) || varies_key(sw, SCN_MODEL);
+        sw->modelled = scn_is_modelled(&sw->base) || sweep_varies_key(sw, SCN_MODEL);
     return st;
 }
 
@@ -1261,7 +805,7 @@ static enum sim_status load_base(struct sweep *sw, const struct sweep_opts *o,
 static int shares_model(const struct sweep *sw)
 {
     return scn_is_modelled(&sw->base) && sw->base.hardware_path[0] &&
-           !varies_key(sw, SCN_MODEL) && !varies_key(sw, SCN_HARDWARE);
+           !sweep_varies_key(sw, SCN_MODEL) && !sweep_varies_key(sw, SCN_HARDWARE);
 }
 
 int sweep_main(int argc, char **argv, FILE *out, FILE *errout)
