@@ -8,7 +8,8 @@
 #   wave2  13 sources, 47 runs: a second calibration set (not held out);
 #   zb24   the zero-bubble paper's runs: held out so far;
 #   mb26   Megatron-Bridge's 26.04.01 performance summary (its Llama rows): held out;
-#   mb25   the same summary's 25.11 DGX-B200 Llama 3.1 405B rows: held out.
+#   mb25   the same summary's 25.11 dense Llama rows on Blackwell (405B on B200, 8B on GB200
+#          and B200): held out.
 #   mb26moe the 26.04.01 summary's mixture-of-experts rows: held out.
 #   tt24    the torchtitan team's December 2024 benchmarks (a new framework): held out.
 #   mb2608  Megatron-Bridge's 26.08 performance summary (CUDA graphs, fused grouped MLP, fp8
