@@ -480,7 +480,11 @@ struct sched_params scn_sched_params(const struct scenario *scn);
 /* Does the scenario use the model + hardware cost model (rather than explicit costs)? */
 int scn_is_modelled(const struct scenario *scn);
 /* Load a scenario file (XML, validated against the shipped schema) on top of what `scn` holds
- * (defaults, usually): its base first, if it names one, then its own values over the base's. */
+ * (defaults, usually): its base first, if it names one, then its own values over the base's
+ * (scenario_load.c). */
 enum sim_status scn_load(struct scenario *scn, const char *path, struct sim_error *err);
+/* A path `value` read in `file` (NULL: from the command line), into `out`: relative to the
+ * file's folder, or as given when absolute or from the command line. */
+void scn_resolve_relative(const char *file, const char *value, char *out, size_t len);
 
 #endif
