@@ -181,7 +181,7 @@ static double etp_exchange_s(const struct cm_ctx *c, double copies, double token
     if (cfg->etp <= 1 || c->scn->moe_dispatcher == DISPATCH_ALLGATHER)
         return 0.0;
     struct coll_group g = cm_group_of(cfg->etp, 1, cfg->gpus_per_node);
-    double received = c->scn->moe_imbalance * copies * token_bytes;
+    double received = c->cfg->moe_load * copies * token_bytes;
     return cm_coll_time(c, COLL_ALL_GATHER, cfg->etp * received, g);
 }
 
@@ -192,7 +192,7 @@ static double ep_exchange_s(const struct cm_ctx *c, double tokens)
     struct coll_group g = cm_group_of(cfg->ep, cfg->etp, cfg->gpus_per_node);
     double n = g.n, k = g.per_node, nodes = n / k;
     double token_bytes = ACT_BYTES * model_moe_width(m), copies = tokens * m->top_k;
-    double imb = c->scn->moe_imbalance;
+    double imb = c->cfg->moe_load;
     if (c->scn->moe_dispatcher == DISPATCH_ALLGATHER)
         return cm_coll_time(c, COLL_ALL_GATHER, n * tokens * token_bytes, g);
     double etp = etp_exchange_s(c, copies, token_bytes);
@@ -236,7 +236,7 @@ static double ep_kernels_s(const struct cm_ctx *c, double tokens)
     const struct hw_coll_fit *k = hw_node_coll_fit_upto(&c->hw->node, HW_EP_COMBINE, g.n);
     if (!d || !k)
         return -1.0;
-    double received = c->scn->moe_imbalance * tokens *
+    double received = c->cfg->moe_load * tokens *
                       ranks_visited(m->experts, g.n, m->top_k) * ACT_BYTES * model_moe_width(m);
     return d->overhead_s + received / d->bus_bw_Bps + k->overhead_s + received / k->bus_bw_Bps;
 }

@@ -246,7 +246,7 @@ void cm_narrow_quantize_s(const struct cm_ctx *c, const struct layer_parts *lp, 
     double proj_in = attn ? (double)m->heads * m->v_head_dim : mamba ? model_mamba_inner(m) : 0.0;
     double mixer_rows = lp->mixer != MIXER_NONE ? rows : 0.0;
     double gate = m->act == ACT_SWIGLU ? 2.0 : 1.0; /* FC1 outputs per inner element */
-    double routed = Ts * m->top_k * model_moe_width(m) * scn->moe_imbalance; /* experts' input */
+    double routed = Ts * m->top_k * model_moe_width(m) * c->cfg->moe_load; /* experts' input */
     /* an MLP fed by the pre-MLP norm */
     int dense_mlp = lp->mlp == MLP_DENSE || (moe && m->shared_experts > 0);
     int mix_in = attn ? LM_ATTN_QKV : LM_MAMBA_IN, mix_out = attn ? LM_ATTN_PROJ : LM_MAMBA_OUT;

@@ -95,9 +95,9 @@ static int graph_scope(const struct scenario *scn)
 }
 
 /* CUDA graphs replay fixed shapes: a dropless MoE's experts get token counts only the GPU
- * knows, so a graph holding them needs grouped GEMMs that read their sizes on the device
- * (Megatron-Bridge's MoE guide: full graphs take drop-and-pad MoE or device-initiated grouped
- * GEMMs); a scope names modules the model has. */
+ * knows, so a graph holding them needs grouped GEMMs that read their sizes on the device, or
+ * inputs padded to a fixed capacity (Megatron-Bridge's MoE guide: full graphs take
+ * drop-and-pad MoE or device-initiated grouped GEMMs); a scope names modules the model has. */
 static enum sim_status check_cuda_graphs(const struct scenario *scn, const struct model *m,
                                          struct sim_error *err)
 {
@@ -113,11 +113,13 @@ static enum sim_status check_cuda_graphs(const struct scenario *scn, const struc
         model_mamba_layers(m) == 0)
         return scn_rule_error(scn, SCN_CUDA_GRAPH_SCOPE, err,
                               "cuda-graph-scope names mamba; %s has no Mamba layers", m->name);
-    if (m->experts > 0 && (scope & GS_MOE) && !scn->moe_fused_grouped_mlp)
+    if (m->experts > 0 && (scope & GS_MOE) && !scn->moe_fused_grouped_mlp &&
+        !(scn->moe_capacity_factor > 0.0))
         return scn_rule_error(scn, scn_culprit(scn, SCN_CUDA_GRAPHS, SCN_MOE_FUSED_GROUPED_MLP),
                               err,
                               "a CUDA graph of %s's experts needs grouped GEMMs that read the "
-                              "token counts on the GPU (moe-fused-grouped-mlp=true)",
+                              "token counts on the GPU (moe-fused-grouped-mlp=true) or inputs "
+                              "padded to a capacity (moe-capacity-factor)",
                               m->name);
     return SIM_OK;
 }
@@ -282,12 +284,19 @@ static enum sim_status check_moe_keys(const struct scenario *scn, const struct m
     static const enum scn_key moe_keys[] = {SCN_MOE_DISPATCHER, SCN_OVERLAP_EP_COMM,
                                             SCN_MOE_IMBALANCE, SCN_MOE_SHARED_EXPERT_OVERLAP,
                                             SCN_DEEPEP_SMS, SCN_MOE_ROUTER_DTYPE,
-                                            SCN_MOE_ROUTER_FUSION, SCN_MOE_FUSED_GROUPED_MLP};
+                                            SCN_MOE_ROUTER_FUSION, SCN_MOE_FUSED_GROUPED_MLP,
+                                            SCN_MOE_CAPACITY_FACTOR};
     for (size_t i = 0; m->experts == 0 && i < sizeof moe_keys / sizeof moe_keys[0]; i++)
         if (scn_given(scn, moe_keys[i]))
             return scn_rule_error(scn, moe_keys[i], err,
                                   "%s applies to MoE models; %s has no experts",
                                   scn_key_name(moe_keys[i]), m->name);
+    /* padded to a capacity, every expert computes the same count: no busiest rank */
+    if (scn->moe_capacity_factor > 0.0 && scn_given(scn, SCN_MOE_IMBALANCE))
+        return scn_rule_error(scn, scn_culprit(scn, SCN_MOE_IMBALANCE, SCN_MOE_CAPACITY_FACTOR),
+                              err,
+                              "moe-imbalance does not apply with moe-capacity-factor: every "
+                              "expert's input is padded to the capacity");
     if (scn_given(scn, SCN_MLA_DOWN_PROJ) && m->kv_lora_rank <= 0)
         return scn_rule_error(scn, SCN_MLA_DOWN_PROJ, err,
                               "mla-down-proj applies to MLA models; %s has none", m->name);
@@ -742,6 +751,9 @@ enum sim_status cm_check_rules(struct scenario *scn, const struct model *m,
                               .attention_fp8_fwd = fp8_attn.fwd,
                               .attention_fp8_bwd = fp8_attn.bwd,
                               .graph_scope = graph_scope(scn),
+                              .moe_load = scn->moe_capacity_factor > 0.0
+                                              ? scn->moe_capacity_factor
+                                              : scn->moe_imbalance,
                               .grad_allreduce =
                                   sh.stage == 0 || scn->grad_reduce_op == GRAD_REDUCE_ALL_REDUCE,
                               .shard = shard,

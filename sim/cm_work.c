@@ -335,9 +335,9 @@ static void layer_acts(const struct cm_ctx *c, const struct layer_parts *lp, dou
     if (lp->mlp == MLP_MOE) {
         double routed = (double)m->top_k * m->expert_ffn;
         a->shared_hidden = dense_hidden * per * m->shared_experts * m->shared_expert_ffn;
-        a->moe_hidden = routed_hidden * per * routed * scn->moe_imbalance;
-        a->moe_act_out = routed_in * per * routed * scn->moe_imbalance;
-        a->permuted = ACT_BYTES * Ts * m->top_k * model_moe_width(m) * scn->moe_imbalance;
+        a->moe_hidden = routed_hidden * per * routed * c->cfg->moe_load;
+        a->moe_act_out = routed_in * per * routed * c->cfg->moe_load;
+        a->permuted = ACT_BYTES * Ts * m->top_k * model_moe_width(m) * c->cfg->moe_load;
         a->latent_out = ACT_BYTES * Ts * m->moe_latent; /* fc2_latent_proj's input; 0 without */
     } else if (lp->mlp == MLP_DENSE) {
         a->dense_hidden = dense_hidden * per * m->ffn;
@@ -433,7 +433,7 @@ static void layer_gemms(const struct cm_ctx *c, const struct layer_parts *lp,
          * persistent grouped GEMM per matrix whose tiles from every expert fill the GPU as one
          * GEMM of their total would. */
         double local_experts = (double)m->experts / c->cfg->ep;
-        double work = lf->experts * share * c->scn->moe_imbalance;
+        double work = lf->experts * share * c->cfg->moe_load;
         lc->expert_gemm = c->scn->moe_fused_grouped_mlp
                               ? mlp_s(c, LM_EXPERTS, work, 1)
                               : local_experts * mlp_s(c, LM_EXPERTS, work / local_experts, 1);
@@ -555,7 +555,7 @@ static double expert_bias_elements(const struct cm_ctx *c, const struct layer_pa
 {
     if (lp->mlp != MLP_MOE || !c->m->bias || c->scn->moe_fused_grouped_mlp)
         return 0.0;
-    return Ts * c->m->top_k * model_moe_width(c->m) * c->scn->moe_imbalance;
+    return Ts * c->m->top_k * model_moe_width(c->m) * c->cfg->moe_load;
 }
 
 /* Separate linears that read one input (separate_projections) each give it a gradient, which
@@ -612,7 +612,7 @@ static void layer_elementwise(const struct cm_ctx *c, const struct layer_parts *
         dense_inner = (double)m->shared_experts * m->shared_expert_ffn;
     else if (lp->mlp == MLP_DENSE)
         dense_inner = m->ffn;
-    double routed_inner = moe ? (double)m->top_k * m->expert_ffn * scn->moe_imbalance : 0.0;
+    double routed_inner = moe ? (double)m->top_k * m->expert_ffn * c->cfg->moe_load : 0.0;
     /* the fused grouped MLP applies the routed experts' activation, and quantizes its output
      * for FC2 (and FC1's output gradient in the backward), in its GEMMs' epilogues */
     double unfused_routed = scn->moe_fused_grouped_mlp ? 0.0 : routed_inner;

@@ -132,6 +132,10 @@ struct cm_config {
     /* The modules whose kernels CUDA graphs launch (enum scn_graph_scope bits): none, the
      * scope given with cuda-graphs=modules, or every one with cuda-graphs=full-iteration. */
     int graph_scope;
+    /* The routed tokens each expert rank computes and exchanges, over the balanced mean: the
+     * padded capacity with moe-capacity-factor (every rank alike), else moe-imbalance (the
+     * busiest rank, which the others wait for). */
+    double moe_load;
     int grad_allreduce; /* the end-of-step gradient reduction is an all-reduce: ZeRO 0, or a
                            sharded optimizer whose framework all-reduces before it takes its
                            shard (grad-reduce-op=all-reduce) */

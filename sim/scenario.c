@@ -329,6 +329,14 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
     [SCN_MOE_IMBALANCE] = {"moe-imbalance", VT_FACTOR, FIELD(moe_imbalance), 0, 0,
                            .scope = KS_MODEL, .def = "1",
                            .doc = "busiest expert rank's routed tokens over the mean"},
+    [SCN_MOE_CAPACITY_FACTOR] = {"moe-capacity-factor", VT_FACTOR, FIELD(moe_capacity_factor), 0,
+                                 0, .scope = KS_MODEL, .zero = "dropless",
+                                 .doc = "every expert's input padded to this multiple of the "
+                                        "mean token count and the excess dropped "
+                                        "(Megatron-Core --moe-expert-capacity-factor with "
+                                        "--moe-pad-expert-input-to-capacity): each rank computes "
+                                        "and exchanges the padded count, and the shapes are "
+                                        "fixed, so a CUDA graph may hold the experts"},
     [SCN_DEEPEP_SMS] = {"deepep-sms", VT_INT, FIELD(deepep_sms), 1, 1 << 16, .scope = KS_MODEL,
                         .def = "20",
                         .doc = "with moe-dispatcher=deepep: the SMs its dispatch and combine "

@@ -70,6 +70,7 @@ enum scn_key {
     SCN_OVERLAP_EP_COMM,
     SCN_MOE_SHARED_EXPERT_OVERLAP,
     SCN_MOE_IMBALANCE,
+    SCN_MOE_CAPACITY_FACTOR,
     SCN_DEEPEP_SMS,
     /* Sharded data parallelism and the optimizer's state. */
     SCN_ZERO,
@@ -327,6 +328,8 @@ struct scenario {
                                  compute: 1F1B / interleaved steady-state F&B pairs
                                  (Megatron-Core --overlap-moe-expert-parallel-comm) */
     double moe_imbalance;     /* busiest expert rank's routed tokens / the mean (>= 1) */
+    double moe_capacity_factor; /* experts' inputs padded to this multiple of the mean token
+                                   count, the excess dropped; 0: dropless */
     int moe_router_fp32;      /* the router's gating GEMM in fp32 (moe_router_dtype fp32) */
     int moe_router_fusion;    /* fused top-k / aux-loss router kernels (moe_router_fusion) */
     int moe_fused_grouped_mlp; /* the routed experts' FC1, activation and FC2 as device-driven
