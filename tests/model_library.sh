@@ -118,6 +118,12 @@ llama3.1-405b amd-mi355x 256 8 8 1 1 1 15 15 1 256 selective -
 qwen3-235b-a22b dgx-b300 64 1 8 1 8 1 11 11 1 1024 full alltoall
 falcon-7b dgx-h100 8 1 1 1 1 1 0 0 1 64 none -
 falcon-40b dgx-h100 64 8 2 1 1 1 0 0 1 256 selective -
+# NeMo 24.07's performance table (the validation set n2407's layouts)
+gpt3-5b dgx-h100 64 1 1 1 1 1 0 0 4 2048 none -
+gpt3-20b dgx-h100 64 2 1 1 1 1 0 0 2 256 none -
+llama2-13b dgx-h100 16 1 4 1 1 1 0 0 1 128 none -
+nemotron3-8b dgx-h100 64 2 1 1 1 1 0 0 4 256 none -
+nemotron3-22b dgx-h100 64 2 4 1 1 1 0 0 2 256 none -
 EOF
 
 # Every model and hardware file of the library is installed and distributed: named in

@@ -50,6 +50,14 @@ static const struct published shipped[] = {
     {"models/gpt3-175b.xml", 174.6, 0.1, 0, 0},
     {"models/llama2-7b.xml", 6.74, 0.01, 0, 0},
     {"models/llama2-70b.xml", 68.98, 0.01, 0, 0},
+    {"models/llama2-13b.xml", 13.016, 0.001, 0, 0}, /* 13,015,864,320 in the checkpoint */
+    /* NeMo's GPT-3 5B and 20B and Nemotron-3 8B and 22B are named, not counted: a unit of the
+     * name's digit (2 for the Nemotrons, whose 256K vocabulary puts 2.1B / 3.1B in the
+     * embedding and head: 8.54B and 21.27B by count). */
+    {"models/gpt3-5b.xml", 5, 1, 0, 0},
+    {"models/gpt3-20b.xml", 20, 1, 0, 0},
+    {"models/nemotron3-8b.xml", 8, 2, 0, 0},
+    {"models/nemotron3-22b.xml", 22, 2, 0, 0},
     {"models/llama3.1-8b.xml", 8.03, 0.01, 0, 0},
     {"models/llama3.1-70b.xml", 70.6, 0.1, 0, 0},
     {"models/llama3.1-405b.xml", 405.9, 0.1, 0, 0},
