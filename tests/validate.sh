@@ -24,6 +24,7 @@
 #           independent.
 #   nemo24  the rest of NeMo 24.07's H100 pre-training table (wave2's M1's): held out, not
 #           independent.
+#   mb2509  Megatron-Bridge's 25.09 summary, its dense Llama rows (GB200, B200, H100): held out.
 # Columns: id, set, source, scenario (or -), comma-separated --set overrides (or -), measured
 # step time in s, measured peak memory per GPU in GB (or -), scored (yes/no), - or what stepsim
 # lacks to express the run (ending " [run]" when the run has no scenario to name it), derivation.
@@ -43,14 +44,14 @@
 # published).
 #
 # Environment: VALIDATE_SETS (default "dev wave2 zb24 mb26 mb25 mb26moe tt24 mb2608 tt25
-# ao25 dgxc25 tw25 lc25 lc24 nemo24") picks sets; VALIDATE_TSV=path also writes every row machine-readably (id, set,
+# ao25 dgxc25 tw25 lc25 lc24 nemo24 mb2509") picks sets; VALIDATE_TSV=path also writes every row machine-readably (id, set,
 # source, scored, status, measured and predicted step time, error, memory, OOM, schedule, what
 # it lacks, its patterns, its hardware file); STEPSIM_ARGS adds options to every run (e.g.
 # STEPSIM_ARGS="--set jitter=0.02" for a what-if).  Exit status 1 when a run fails.
 set -u
 top_srcdir=${top_srcdir:-.}
 stepsim=${STEPSIM:-./stepsim}
-sets=${VALIDATE_SETS:-dev wave2 zb24 mb26 mb25 mb26moe tt24 mb2608 tt25 ao25 dgxc25 tw25 lc25 lc24 nemo24}
+sets=${VALIDATE_SETS:-dev wave2 zb24 mb26 mb25 mb26moe tt24 mb2608 tt25 ao25 dgxc25 tw25 lc25 lc24 nemo24 mb2509}
 [ -x "$stepsim" ] || { echo "validate: $stepsim not built" >&2; exit 1; }
 
 status=0
@@ -96,7 +97,7 @@ run_set() {
         dev) role="calibration set, the runs stepsim was tuned on" ;;
         wave2) role="second calibration set (not held out)" ;;
         zb24) role="held out so far: not used to calibrate" ;;
-        mb26 | mb25 | mb26moe | tt24 | mb2608 | tt25 | ao25 | dgxc25 | tw25 | lc25 | lc24 | nemo24) role="held out: never fitted, nothing chosen from its errors" ;;
+        mb26 | mb25 | mb26moe | tt24 | mb2608 | tt25 | ao25 | dgxc25 | tw25 | lc25 | lc24 | nemo24 | mb2509) role="held out: never fitted, nothing chosen from its errors" ;;
         *) role="" ;;
     esac
     echo "== $set_name (scenarios/validation/$set_name.tsv): $role"
