@@ -751,6 +751,8 @@ enum sim_status cm_check_rules(struct scenario *scn, const struct model *m,
                               .attention_fp8_fwd = fp8_attn.fwd,
                               .attention_fp8_bwd = fp8_attn.bwd,
                               .graph_scope = graph_scope(scn),
+                              .eager_launch_s =
+                                  hw->gpu.kernel_overhead_s * hw->gpu.host_launch_ratio,
                               .moe_load = scn->moe_capacity_factor > 0.0
                                               ? scn->moe_capacity_factor
                                               : scn->moe_imbalance,

@@ -191,7 +191,7 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit, 
     /* The report's first layer of each kind (layer_cost just looked the kind up). */
     if (c->layer_view && c->layer_view[memo->kind].layer < 0)
         keep_view(layer, lc, &c->layer_view[memo->kind]);
-    double eager = c->hw->gpu.kernel_overhead_s, graphed = GRAPH_KERNEL_GAP_S;
+    double eager = c->cfg->eager_launch_s, graphed = GRAPH_KERNEL_GAP_S;
     double f_compute = lc->gemm_fwd + lc->core_fwd + lc->elem_fwd + lc->mla_qkv + lc->cp_fwd +
                        lc->quant_fwd + lc->router_fwd + lc->eager.fwd * eager +
                        lc->graphed.fwd * graphed;

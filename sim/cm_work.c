@@ -283,7 +283,7 @@ void cm_count_kernels(const struct cm_ctx *c, int scope, double fwd, double bwd,
 /* The launch cost of one kernel of a module of `scope`. */
 static double launch_s(const struct cm_ctx *c, int scope)
 {
-    return c->cfg->graph_scope & scope ? GRAPH_KERNEL_GAP_S : c->hw->gpu.kernel_overhead_s;
+    return c->cfg->graph_scope & scope ? GRAPH_KERNEL_GAP_S : c->cfg->eager_launch_s;
 }
 
 /* Activation memory of one layer (struct layer_acts): replicated unless SP -- two norm

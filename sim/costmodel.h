@@ -132,6 +132,9 @@ struct cm_config {
     /* The modules whose kernels CUDA graphs launch (enum scn_graph_scope bits): none, the
      * scope given with cuda-graphs=modules, or every one with cuda-graphs=full-iteration. */
     int graph_scope;
+    /* The gap an eagerly launched kernel leaves: the hardware's kernel-overhead times its
+     * host's host-launch-ratio (a graphed one leaves GRAPH_KERNEL_GAP_S, host or not). */
+    double eager_launch_s;
     /* The routed tokens each expert rank computes and exchanges, over the balanced mean: the
      * padded capacity with moe-capacity-factor (every rank alike), else moe-imbalance (the
      * busiest rank, which the others wait for). */

@@ -294,6 +294,7 @@ static enum sim_status get_optional_fraction(struct loader *ld, const xmlNode *e
 #define HW_MAX_LATENCY_S 1.0 /* a link slower to answer than 1 s is a typo, not a network */
 
 #define HW_MAX_FP8_ATTENTION_GAIN 4.0 /* fp8 attention 4x bf16's rate would be a typo */
+#define HW_MAX_HOST_LAUNCH_RATIO 10.0 /* a host 10x slower per launch would be a typo */
 
 /* An optional rate ratio in (0, HW_MAX_FP8_ATTENTION_GAIN]; absent leaves *out alone (0). */
 static enum sim_status get_optional_gain(struct loader *ld, const xmlNode *el, const char *attr,
@@ -544,6 +545,10 @@ static enum sim_status load_gpu(struct loader *ld, const xmlNode *el, struct hw_
             st = bad(ld, el, "%s kernel-overhead: '%s' is out of range (above 1 ms)",
                      label(el, lb, sizeof lb), text);
     }
+    gpu->host_launch_ratio = 1.0;
+    if (st == SIM_OK)
+        st = get_optional_within(ld, el, "host-launch-ratio", UNIT_NUMBER, 0.0, 1,
+                                 HW_MAX_HOST_LAUNCH_RATIO, &gpu->host_launch_ratio);
     if (st == SIM_OK)
         st = get_fp8_layouts(ld, el, &gpu->fp8_any_layout);
     if (st == SIM_OK)
@@ -800,6 +805,7 @@ static const struct hw_knob knobs[] = {
     {"memory-efficiency", UNIT_FRACTION, KR_FRACTION, HWF(gpu.mem_eff)},
     {"training-efficiency", UNIT_FRACTION, KR_FRACTION, HWF(gpu.training_eff)},
     {"kernel-overhead", UNIT_TIME, KR_NONNEG, HWF(gpu.kernel_overhead_s)},
+    {"host-launch-ratio", UNIT_NUMBER, KR_POSITIVE, HWF(gpu.host_launch_ratio)},
     {"overlap-interference", UNIT_FRACTION, KR_NONNEG, HWF(gpu.overlap_interference)},
     {"hbm-reserve", UNIT_BYTES, KR_NONNEG, HWF(gpu.hbm_reserve_bytes)},
     {"nccl-buffers", UNIT_BYTES, KR_NONNEG, HWF(gpu.nccl_buffers_bytes)},
@@ -835,9 +841,10 @@ const char *hw_knob_names(void)
 {
     static const char list[] =
         "hbm, hbm-bandwidth, memory-efficiency, training-efficiency, kernel-overhead, "
-        "overlap-interference, hbm-reserve, nccl-buffers, power-cap, nvlink-bandwidth, "
-        "nvlink-latency, nvlink-efficiency, host-bandwidth, host-memory-bandwidth, peer-bandwidth, "
-        "nic-bandwidth, latency, efficiency, oversubscription";
+        "host-launch-ratio, overlap-interference, hbm-reserve, nccl-buffers, power-cap, "
+        "nvlink-bandwidth, nvlink-latency, nvlink-efficiency, host-bandwidth, "
+        "host-memory-bandwidth, peer-bandwidth, nic-bandwidth, latency, efficiency, "
+        "oversubscription";
     return list;
 }
 

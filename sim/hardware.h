@@ -65,6 +65,9 @@ struct hw_gpu {
     /* Fixed cost of each kernel beyond its work: launch and the gap between dependent kernels
      * (0 when not given). */
     double kernel_overhead_s;
+    /* The host CPU's cost per eagerly launched kernel over that of the x86 hosts
+     * kernel_overhead_s describes (1 when not given): a slower host leaves longer gaps. */
+    double host_launch_ratio;
     /* When communication kernels run beside compute they share SMs and memory bandwidth:
      * overlapping a and b seconds takes max(a, b) + overlap_interference x min(a, b).  0 =
      * perfect overlap (the default), 1 = none. */

@@ -49,6 +49,30 @@ Test(graphs, a_full_iteration_graph_launches_every_layer_kernel_at_the_gpus_gap)
     cr_assert(near(eager.wgt - graph.wgt, 32 * 4 * SAVED), "wgrad %.9g", eager.wgt - graph.wgt);
 }
 
+/* A host that costs 2.5x the x86 one per launch (host-launch-ratio; Grace's is 2.75) lengthens
+ * each eagerly launched kernel's 10 us gap to 25 us: Llama-3.1-8B's 32 layers, 11 forward, 20
+ * backward and 4 weight-gradient kernels each, 15 us more apiece.  Graphed kernels keep the
+ * GPU's 0.9 us gap whatever the host, so a full-iteration graph takes the host out. */
+Test(graphs, a_slower_host_lengthens_eager_launches_not_graphed_ones)
+{
+#define SLOW_HOST "hw.host-launch-ratio=2.5"
+    const char *const *x86 = L("seq=4096", "microbatches=1", SLOW_LAUNCH);
+    const char *const *slow = L("seq=4096", "microbatches=1", SLOW_LAUNCH, SLOW_HOST);
+    struct pass_times e = stage_compute(MODEL("llama3.1-8b"), x86);
+    struct pass_times s = stage_compute(MODEL("llama3.1-8b"), slow);
+    cr_assert(near(s.fwd - e.fwd, 32 * 11 * 15e-6), "forward %.9g", s.fwd - e.fwd);
+    cr_assert(near(s.bwd - e.bwd, 32 * 20 * 15e-6), "backward %.9g", s.bwd - e.bwd);
+    cr_assert(near(s.wgt - e.wgt, 32 * 4 * 15e-6), "wgrad %.9g", s.wgt - e.wgt);
+    struct pass_times eg = stage_compute(
+        MODEL("llama3.1-8b"),
+        L("seq=4096", "microbatches=1", SLOW_LAUNCH, "cuda-graphs=full-iteration"));
+    struct pass_times sg = stage_compute(MODEL("llama3.1-8b"),
+                                         L("seq=4096", "microbatches=1", SLOW_LAUNCH, SLOW_HOST,
+                                           "cuda-graphs=full-iteration"));
+#undef SLOW_HOST
+    cr_assert(near(sg.fwd, eg.fwd) && near(sg.bwd, eg.bwd) && near(sg.wgt, eg.wgt));
+}
+
 /* Transformer Engine's per-layer graphs of the attention block (cuda-graph-scope attn, the
  * default) take its 6 forward, 11 backward and 2 weight-gradient kernels, and with TP 2 its
  * two collectives each way; the MLP block's stay launched from Python. */
