@@ -125,6 +125,7 @@ struct recompute_cost {
     double ep;   /* EP communication with it (a recomputed MoE layer dispatches again) */
     double tp;   /* TP communication with it (before overlap) */
     double kept; /* activation bytes still kept */
+    double launch; /* of work: the gaps its kernels' launches leave */
 };
 
 /* Selective recompute of the scenario's modules in one layer (`moe`: a MoE layer). */

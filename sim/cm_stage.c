@@ -192,10 +192,13 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit, 
     if (c->layer_view && c->layer_view[memo->kind].layer < 0)
         keep_view(layer, lc, &c->layer_view[memo->kind]);
     double eager = c->cfg->eager_launch_s, graphed = GRAPH_KERNEL_GAP_S;
+    double f_launch = lc->eager.fwd * eager + lc->graphed.fwd * graphed;
     double f_compute = lc->gemm_fwd + lc->core_fwd + lc->elem_fwd + lc->mla_qkv + lc->cp_fwd +
-                       lc->quant_fwd + lc->router_fwd + lc->eager.fwd * eager +
-                       lc->graphed.fwd * graphed;
+                       lc->quant_fwd + lc->router_fwd + f_launch;
     st->fwd.compute += f_compute;
+    st->fwd.launch += f_launch;
+    st->bwd.launch += lc->eager.bwd * eager + lc->graphed.bwd * graphed;
+    st->wgt.launch += lc->eager.wgt * eager + lc->graphed.wgt * graphed;
     double tp_fwd = tp_fwd_exposed(c, lc);
     st->fwd.tp += tp_fwd;
     st->fwd.cp += cm_exposed(c, lc->cp.ring_fwd, lc->core_fwd, 1) + lc->cp.block_fwd;
@@ -220,6 +223,7 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit, 
                (scn->recompute_method == RECOMPUTE_UNIFORM || i < n);
     if (full) { /* the whole forward again, communication included */
         st->bwd.recompute += f_compute;
+        st->bwd.launch += f_launch;
         st->bwd.tp += tp_fwd;
         st->bwd.ep += ep_fwd;
         /* uniform: each group of n layers keeps its input; block: each layer its own */
@@ -228,6 +232,7 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit, 
     } else if (scn->recompute == RECOMPUTE_SELECTIVE) {
         struct recompute_cost r = cm_selective_recompute(c, moe, lc);
         st->bwd.recompute += r.work;
+        st->bwd.launch += r.launch;
         st->bwd.ep += r.ep;
         st->bwd.tp += cm_exposed(c, r.tp, r.work, scn->overlap_tp_comm);
         st->act_bytes_mb += r.kept;

@@ -946,6 +946,7 @@ struct recompute_cost cm_selective_recompute(const struct cm_ctx *c, int moe,
          * launched again */
         double launches = 2.0 + mla_assembly_kernels(c) + rope_kernels_fwd(c);
         r.work += lc->mla_up + lc->mla_qkv + lc->rope_fwd + launches * launch_s(c, GS_ATTN);
+        r.launch += launches * launch_s(c, GS_ATTN);
         r.tp += lc->mla_regather; /* their inputs gathered over TP again */
         a.qkv = a.latent;
     }

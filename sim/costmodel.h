@@ -30,6 +30,8 @@ struct cm_parts {
     double dp;         /* exposed sharded data-parallel traffic inside the op (ZeRO-2/3:
                           per-layer parameter gathers and gradient reduce-scatters) */
     double host;       /* exposed activation offload traffic over the host link */
+    double launch;     /* of compute and recompute: the gaps its kernels' launches leave, from
+                          the host or a CUDA graph (already in them, not a part of its own) */
 };
 
 /* One transformer layer's work for one micro-batch on one GPU, by component, in seconds: what

@@ -53,6 +53,7 @@ static struct cm_parts record_parts(const struct scenario *scn, const struct cos
         p.ep += cs->wgt.ep;
         p.dp += cs->wgt.dp;
         p.host += cs->wgt.host;
+        p.launch += cs->wgt.launch;
     }
     return p;
 }
@@ -71,6 +72,7 @@ static void attribute(struct report_breakdown *b, double d, const struct cm_part
     double k = work > d && work > 0 ? d / work : 1.0; /* jitter made it shorter */
     b->compute += own->compute * k;
     b->recompute += own->recompute * k;
+    b->launch += own->launch * k;
     double rest = d - work * k, c = comm_of(comm);
     if (c <= 0) {
         b->compute += rest;
@@ -206,6 +208,7 @@ static void breakdown_add(struct report_breakdown *sum, const struct report_brea
     sum->dp += b->dp;
     sum->host += b->host;
     sum->optimizer += b->optimizer;
+    sum->launch += b->launch;
 }
 
 enum sim_status report_add_costmodel(struct report *rep, const struct scenario *scn,
@@ -245,7 +248,7 @@ enum sim_status report_add_costmodel(struct report *rep, const struct scenario *
     rep->brk = (struct report_breakdown){sum.compute / pp, sum.recompute / pp, sum.tp / pp,
                                          sum.cp / pp,      sum.ep / pp,        sum.pp / pp,
                                          sum.bubble / pp,  sum.dp / pp,        sum.optimizer / pp,
-                                         sum.host / pp};
+                                         sum.host / pp,    sum.launch / pp};
     return SIM_OK;
 }
 
@@ -343,6 +346,8 @@ static void write_costmodel_text(FILE *out, const struct scenario *scn, const st
         if (!parts[i].optional || parts[i].s > 0)
             fprintf(out, "  %-28s %12.6f s  %6.2f%%\n", parts[i].label, parts[i].s,
                     rep->step_s > 0 ? 100.0 * parts[i].s / rep->step_s : 0.0);
+    fprintf(out, "  (kernel launch gaps %.6f s, %.2f%% of the step, in compute and recompute)\n",
+            rep->brk.launch, rep->step_s > 0 ? 100.0 * rep->brk.launch / rep->step_s : 0.0);
     if (rep->train_tokens > 0) {
         fprintf(out, "\ntraining %.4g tokens: %.2f days, %.4g GPU-hours", rep->train_tokens,
                 rep->train_s / 86400.0, rep->train_gpu_hours);
@@ -685,7 +690,7 @@ static void json_costmodel(FILE *out, const struct report *rep)
     fprintf(out, "  \"breakdown_s\": {");
     for (int i = 0; i < REPORT_BREAKDOWN_PARTS; i++)
         fprintf(out, "%s\"%s\": %.9g", i ? ", " : "", parts[i].key, parts[i].s);
-    fprintf(out, "},\n");
+    fprintf(out, "},\n  \"launch_gaps_s\": %.9g,\n", rep->brk.launch);
     if (rep->train_tokens > 0)
         json_training(out, rep);
     report_write_layers_json(out, rep);

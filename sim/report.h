@@ -34,6 +34,8 @@ struct report_breakdown {
     double dp;        /* exposed data-parallel gradient reduction (before the optimizer) */
     double optimizer; /* optimizer step and exposed parameter all-gather */
     double host;      /* exposed activation offload over the host link */
+    double launch;    /* of compute and recompute: the gaps kernel launches leave (from the host
+                         or a CUDA graph); not a part of its own, the parts above hold it */
 };
 
 struct report {

@@ -73,6 +73,28 @@ Test(graphs, a_slower_host_lengthens_eager_launches_not_graphed_ones)
     cr_assert(near(sg.fwd, eg.fwd) && near(sg.bwd, eg.bwd) && near(sg.wgt, eg.wgt));
 }
 
+/* The report names the launch gaps inside compute: Llama-3.1-8B's 32 layers x 35 kernels of one
+ * micro-batch (11 forward, 20 backward, 4 weight-gradient) at 10 us from the host, or 0.9 us
+ * each from a full-iteration graph; with full recompute the forward's 11 again. */
+Test(graphs, the_report_gives_the_launch_gaps_inside_compute)
+{
+    const char *const *eager = L("seq=4096", "microbatches=1", SLOW_LAUNCH);
+    toy_step_on(MODEL("llama3.1-8b"), 8, BLACKWELL, eager, &scn, &out);
+    cr_assert(near(out.rep.brk.launch, 32 * 35 * 10e-6), "eager %.9g", out.rep.brk.launch);
+    cr_assert(out.rep.brk.launch < out.rep.brk.compute);
+    step_release(&out);
+    toy_step_on(MODEL("llama3.1-8b"), 8, BLACKWELL,
+                L("seq=4096", "microbatches=1", SLOW_LAUNCH, "cuda-graphs=full-iteration"), &scn,
+                &out);
+    cr_assert(near(out.rep.brk.launch, 32 * 35 * 0.9e-6), "graphed %.9g", out.rep.brk.launch);
+    step_release(&out);
+    toy_step_on(MODEL("llama3.1-8b"), 8, BLACKWELL,
+                L("seq=4096", "microbatches=1", SLOW_LAUNCH, "recompute=full"), &scn, &out);
+    cr_assert(near(out.rep.brk.launch, 32 * (35 + 11) * 10e-6), "recompute %.9g",
+              out.rep.brk.launch);
+    step_release(&out);
+}
+
 /* Transformer Engine's per-layer graphs of the attention block (cuda-graph-scope attn, the
  * default) take its 6 forward, 11 backward and 2 weight-gradient kernels, and with TP 2 its
  * two collectives each way; the MLP block's stay launched from Python. */
