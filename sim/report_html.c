@@ -136,6 +136,11 @@ static void put_breakdown(FILE *out, const struct report *rep)
                 rep->step_s > 0 ? 100.0 * parts[i].s / rep->step_s : 0.0);
     }
     fputs("</tbody></table>\n", out);
+    fprintf(out,
+            "<p>Of compute and recompute, %.6f s (%.2f%% of the step) are the gaps kernel "
+            "launches leave: from the host at its launch cost, from a CUDA graph at the GPU's "
+            "0.9 us.</p>\n",
+            rep->brk.launch, rep->step_s > 0 ? 100.0 * rep->brk.launch / rep->step_s : 0.0);
     const char *label[1] = {"step"};
     struct html_bars bars = {1,   REPORT_BREAKDOWN_PARTS, ms, label, names, part_colours, "ms", 0,
                              NULL};
