@@ -34,7 +34,7 @@ top_srcdir="$top_srcdir" STEPSIM="$stepsim" sh "$top_srcdir/tests/validate.sh" \
 awk '/^== / { sub(/ \(.*/, ""); print; next }
      /^  source / || /^  bias / || /^  OOM predicted/ || /^  pattern / || /^  hardware / { print; next }
      /^  +calibration \(dev, wave2\)/ { print; next }
-     /^(dev|wave2|zb24|mb26|mb25|mb26moe|tt24|mb2608|tt25|ao25|dgxc25|tw25|lc25|lc24|nemo24|mb2509) / { print }' "$tmp/validate.out" >"$tmp/validate.block"
+     /^[a-z0-9]+ (memory )?MAE / { print }' "$tmp/validate.out" >"$tmp/validate.block"
 
 # The largest-errors block: every scored row of dev and wave2 off by 10% or more (its error is
 # the first signed percentage on the line; unscored and inexpressible rows are left out).

@@ -43,8 +43,8 @@
 # y%)", wave2 adding "; K not expressible", and "<set> memory MAE ..." where memory is
 # published).
 #
-# Environment: VALIDATE_SETS (default "dev wave2 zb24 mb26 mb25 mb26moe tt24 mb2608 tt25
-# ao25 dgxc25 tw25 lc25 lc24 nemo24 mb2509") picks sets; VALIDATE_TSV=path also writes every row machine-readably (id, set,
+# Environment: VALIDATE_SETS (default: every set above, in the order of `sets` below) picks
+# sets; VALIDATE_TSV=path also writes every row machine-readably (id, set,
 # source, scored, status, measured and predicted step time, error, memory, OOM, schedule, what
 # it lacks, its patterns, its hardware file); STEPSIM_ARGS adds options to every run (e.g.
 # STEPSIM_ARGS="--set jitter=0.02" for a what-if).  Exit status 1 when a run fails.
@@ -93,12 +93,19 @@ run_set() {
     set_name=$1
     table="$top_srcdir/scenarios/validation/$set_name.tsv"
     [ -r "$table" ] || { echo "validate: no table $table" >&2; status=1; return; }
+    # The role is the table's own first line ("# role: calibration" / "# role: held-out");
+    # the first three sets say more about theirs.
     case "$set_name" in
         dev) role="calibration set, the runs stepsim was tuned on" ;;
         wave2) role="second calibration set (not held out)" ;;
         zb24) role="held out so far: not used to calibrate" ;;
-        mb26 | mb25 | mb26moe | tt24 | mb2608 | tt25 | ao25 | dgxc25 | tw25 | lc25 | lc24 | nemo24 | mb2509) role="held out: never fitted, nothing chosen from its errors" ;;
-        *) role="" ;;
+        *)
+            case $(sed -n '1s/^# role: *//p' "$table") in
+                held-out) role="held out: never fitted, nothing chosen from its errors" ;;
+                calibration) role="calibration set (not held out)" ;;
+                *) role="" ;;
+            esac
+            ;;
     esac
     echo "== $set_name (scenarios/validation/$set_name.tsv): $role"
     printf '%-11s %-34s %10s %11s %8s   %6s %6s %7s\n' id run measured_s predicted_s error mem_GB stepsim error
