@@ -944,9 +944,9 @@ struct recompute_cost cm_selective_recompute(const struct cm_ctx *c, int moe,
          * to core_v0.14.0): the two up-projections with their input gathers over TP, the
          * rotary embedding of q_pos_emb and k_pos_emb, and Q/K/V's assembly -- each kernel
          * launched again */
-        double launches = 2.0 + mla_assembly_kernels(c) + rope_kernels_fwd(c);
-        r.work += lc->mla_up + lc->mla_qkv + lc->rope_fwd + launches * launch_s(c, GS_ATTN);
-        r.launch += launches * launch_s(c, GS_ATTN);
+        double gaps = (2.0 + mla_assembly_kernels(c) + rope_kernels_fwd(c)) * launch_s(c, GS_ATTN);
+        r.work += lc->mla_up + lc->mla_qkv + lc->rope_fwd + gaps;
+        r.launch += gaps;
         r.tp += lc->mla_regather; /* their inputs gathered over TP again */
         a.qkv = a.latent;
     }
