@@ -384,9 +384,12 @@ void report_layout_line(const struct scenario *scn, const struct report *rep, ch
     if (scn->ep > 1 && used < len)
         used += (size_t)snprintf(buf + used, len - used, ", ep %d etp %d edp %d", scn->ep,
                                  scn->etp, rep->edp);
+    char recipe[32] = ""; /* fp8 GEMMs name their scaling recipe */
+    if (scn->dtype == DT_FP8)
+        snprintf(recipe, sizeof recipe, " (%s)", scn_choice_name(SCN_FP8_RECIPE, scn->fp8_recipe));
     if (used < len)
-        used += (size_t)snprintf(buf + used, len - used, "; %s %s, recompute %s, zero %d%s",
-                                 scn->schedule, hw_dtype_name((enum dtype)scn->dtype),
+        used += (size_t)snprintf(buf + used, len - used, "; %s %s%s, recompute %s, zero %d%s",
+                                 scn->schedule, hw_dtype_name((enum dtype)scn->dtype), recipe,
                                  recompute_names[scn->recompute], rep->zero,
                                  scn->optimizer_algorithm == OPTALG_MUON ? ", muon" : "");
     if (rep->grad_accumulation != GRAD_ACCUM_FUSED && used < len) /* a pass of its own */
@@ -456,6 +459,7 @@ int report_layout_fields(const struct scenario *scn, const struct report *rep,
         {"etp", NULL, scn->etp},
         {"edp", NULL, rep->edp},
         {"dtype", hw_dtype_name((enum dtype)scn->dtype), 0},
+        {"fp8_recipe", scn_choice_name(SCN_FP8_RECIPE, scn->fp8_recipe), 0},
         {"recompute", recompute_names[scn->recompute], 0},
         {"zero", NULL, rep->zero},
         {"grad_accumulation", scn_choice_name(SCN_GRAD_ACCUMULATION, rep->grad_accumulation), 0},
@@ -465,12 +469,18 @@ int report_layout_fields(const struct scenario *scn, const struct report *rep,
         {"global_batch", NULL, rep->samples},
         {"seq", NULL, scn->seq},
     };
-    /* ep, etp and edp for MoE models only (edp 0 otherwise), as the top-level edp */
+    /* ep, etp and edp for MoE models only (edp 0 otherwise), as the top-level edp; the fp8
+     * recipe with fp8 GEMMs only */
     int n = 0;
-    for (int i = 0; i < REPORT_LAYOUT_FIELDS; i++)
-        if (rep->edp > 0 || (strcmp(v[i].key, "ep") && strcmp(v[i].key, "etp") &&
-                             strcmp(v[i].key, "edp")))
-            fill_fields(&v[i], 1, &f[n++]);
+    for (int i = 0; i < REPORT_LAYOUT_FIELDS; i++) {
+        int moe_only = !strcmp(v[i].key, "ep") || !strcmp(v[i].key, "etp") ||
+                       !strcmp(v[i].key, "edp");
+        if (moe_only && rep->edp <= 0)
+            continue;
+        if (!strcmp(v[i].key, "fp8_recipe") && scn->dtype != DT_FP8)
+            continue;
+        fill_fields(&v[i], 1, &f[n++]);
+    }
     return n;
 }
 

@@ -140,9 +140,10 @@ void report_layout_line(const struct scenario *scn, const struct report *rep, ch
 
 /* The same layout as named fields, in the order of the JSON report's "layout" object (which
  * is written from them): model, hardware, gpus, tp, cp, pp, vp, dp, ep, etp, edp (these three
- * for MoE models only), dtype, recompute, zero, grad_accumulation, schedule, micro_batch,
- * microbatches, global_batch, seq.  Returns how many.  Modelled reports only. */
-#define REPORT_LAYOUT_FIELDS 20
+ * for MoE models only), dtype, fp8_recipe (with fp8 GEMMs only), recompute, zero,
+ * grad_accumulation, schedule, micro_batch, microbatches, global_batch, seq.  Returns how many.
+ * Modelled reports only. */
+#define REPORT_LAYOUT_FIELDS 21
 struct report_field {
     const char *key; /* JSON key, snake_case */
     char value[64];  /* as text; model and hardware names as their files give them */

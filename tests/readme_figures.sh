@@ -3,8 +3,9 @@
 #
 # The README quotes two blocks verbatim, each between marker lines:
 #   <!-- begin: make validate --> ... <!-- end: make validate -->
-#       every "source ..." and "bias ..." line, the pattern and hardware tables and the closing
-#       summary lines of `make validate`;
+#       every "source ..." and "bias ..." line, the pattern and hardware tables, the summary of
+#       the hardware-pair table (its "  hardware" lines) and the closing summary lines of
+#       `make validate`;
 #   <!-- begin: make calibrate --> ... <!-- end: make calibrate -->
 #       the output of `make calibrate` (the fit and the leave-one-source-out pass);
 #   <!-- begin: make validate, largest errors --> ... <!-- end: make validate, largest errors -->

@@ -77,7 +77,7 @@ Test(report_html, modelled_page_states_the_layout_summary_and_memory)
     /* the layout fields, as the JSON report's layout object has them */
     struct report_field f[REPORT_LAYOUT_FIELDS];
     int n = report_layout_fields(&scn, &so.rep, f);
-    cr_assert_eq(n, REPORT_LAYOUT_FIELDS - 3, "a dense model: no ep, etp, edp");
+    cr_assert_eq(n, REPORT_LAYOUT_FIELDS - 4, "a dense bf16 model: no ep, etp, edp, fp8_recipe");
     for (int i = 0; i < n; i++) {
         char want[160];
         snprintf(want, sizeof want, "<th>%s</th><td>%s</td>", f[i].key, f[i].value);
@@ -98,6 +98,33 @@ Test(report_html, modelled_page_states_the_layout_summary_and_memory)
     cr_assert(strstr(page, "id=\"layers\"") && strstr(page, row), "%s", row);
     cr_assert(strstr(page, "<h3>Memory per GPU</h3>"));
     cr_assert(strstr(page, "F forward, chunk 1"), "the legend names both chunks");
+    free(page);
+    step_release(&so);
+}
+
+/* With fp8 GEMMs the layout names the scaling recipe after the dtype (the JSON layout object's
+ * fp8_recipe): two fp8 runs of one layout with different recipes are different runs. */
+Test(report_html, fp8_layout_names_its_recipe)
+{
+    const char *sets[] = {"dtype=fp8", "fp8-recipe=mxfp8", "seq=2048", "microbatches=1", NULL};
+    struct scenario scn;
+    struct step_output so;
+    toy_step(MODEL("llama3.1-8b"), 8, sets, &scn, &so);
+    struct report_field f[REPORT_LAYOUT_FIELDS];
+    int n = report_layout_fields(&scn, &so.rep, f);
+    cr_assert_eq(n, REPORT_LAYOUT_FIELDS - 3, "a dense fp8 model: no ep, etp, edp");
+    int dtype = -1, recipe = -1;
+    for (int i = 0; i < n; i++) {
+        if (!strcmp(f[i].key, "dtype"))
+            dtype = i;
+        if (!strcmp(f[i].key, "fp8_recipe"))
+            recipe = i;
+    }
+    cr_assert(dtype >= 0 && recipe == dtype + 1, "fp8_recipe right after dtype");
+    cr_assert_str_eq(f[dtype].value, "fp8");
+    cr_assert_str_eq(f[recipe].value, "mxfp8");
+    char *page = step_page(&scn, &so);
+    cr_assert(strstr(page, "<th>fp8_recipe</th><td>mxfp8</td>"));
     free(page);
     step_release(&so);
 }

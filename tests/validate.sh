@@ -39,7 +39,8 @@
 # set's MAE; for zb24 also the
 # speed-up of each zero-bubble schedule over 1F1B on the same layout.  After the sets, the
 # scored runs by pattern (stepsim's, sim/patterns.h) and by hardware file, calibration sets
-# apart from held-out ones.  The output ends with one summary line per set ("<set> MAE x% over N runs (worst
+# apart from held-out ones, then the pairs of runs of one job on two hardware files (the
+# speed-up measured and predicted).  The output ends with one summary line per set ("<set> MAE x% over N runs (worst
 # y%)", wave2 adding "; K not expressible", and "<set> memory MAE ..." where memory is
 # published).
 #
@@ -67,7 +68,9 @@ trap 'rm -f "$results"' EXIT
 
 # One result record per row (tab-separated): set id source run measured predicted error
 # mem_measured mem_predicted mem_error oom scored status note schedule traits (comma-separated,
-# stepsim's patterns) hardware (the scenario's hardware file); "-" where empty.
+# stepsim's patterns) hardware (the scenario's hardware file) pair (model|dtype|fp8
+# recipe|GPUs|global batch|seq: what two runs on different hardware share to be compared);
+# "-" where empty.
 # show_row prints the record as a table line.
 show_row() {
     awk -F'\t' '{
@@ -116,7 +119,7 @@ run_set() {
             run=$(printf '%s\n' "$nexpr" | sed -n 's/.* \[\(.*\)\]$/\1/p')
             [ -n "$run" ] || run=$source
             lacks=$(printf '%s\n' "$nexpr" | sed 's/ \[.*\]$//')
-            rec=$(printf '%s\t%s\t%s\t%s\t%s\t-\t-\t-\t-\t-\t0\t%s\tne\t%s\t-\t-\t-' "$set_name" \
+            rec=$(printf '%s\t%s\t%s\t%s\t%s\t-\t-\t-\t-\t-\t0\t%s\tne\t%s\t-\t-\t-\t-' "$set_name" \
                 "$id" "$source" "$run" "$measured" "$scored" "$lacks")
         else
             args=""
@@ -137,6 +140,17 @@ run_set() {
                     /"oom": true/ { oom = 1 }
                     /"patterns":/ { traits = $0; sub(/^[^:]*: *"/, "", traits); sub(/",?$/, "", traits) }
                     !hw && match($0, /"hardware": "[^"]*"/) { hw = substr($0, RSTART + 13, RLENGTH - 14) }
+                    # what a run on other hardware must share to be its pair (the hardware
+                    # table below): model, precision and recipe, GPUs, batch and sequence
+                    function field(line, key) {
+                        if (!match(line, "\"" key "\": \"?[^,}\"]*")) return "-"
+                        line = substr(line, RSTART + length(key) + 4, RLENGTH - length(key) - 4)
+                        sub(/^"/, "", line)
+                        return line
+                    }
+                    /"layout":/ { pair = field($0, "model") "|" field($0, "dtype") "|" \
+                                         field($0, "fp8_recipe") "|" field($0, "gpus") "|" \
+                                         field($0, "global_batch") "|" field($0, "seq") }
                     END {
                         sub(/^[^ ]+ /, "", name)
                         err = 100 * (pred - meas) / meas
@@ -144,14 +158,15 @@ run_set() {
                             m = sprintf("%s\t%.3f\t%.3f", mem, peak / 1e9, 100 * (peak / 1e9 - mem) / mem)
                         else
                             m = "-\t-\t-"
-                        printf "%s\t%s\t%s\t%s\t%s\t%.6g\t%.4f\t%s\t%d\t%s\tok\t-\t%s\t%s\t%s\n", set, id,
-                               src, name, meas, pred, err, m, oom, scored, sched,
-                               traits == "" ? "-" : traits, hw == "" ? "-" : hw
+                        printf "%s\t%s\t%s\t%s\t%s\t%.6g\t%.4f\t%s\t%d\t%s\tok\t-\t%s\t%s\t%s\t%s\n", set,
+                               id, src, name, meas, pred, err, m, oom, scored, sched,
+                               traits == "" ? "-" : traits, hw == "" ? "-" : hw,
+                               pair == "" ? "-" : pair
                     }')
             else
                 echo "$id: stepsim failed: $json" >&2
                 status=1
-                rec=$(printf '%s\t%s\t%s\t%s\t%s\t-\t-\t-\t-\t-\t0\t%s\tfail\t-\t-\t-\t-' "$set_name" \
+                rec=$(printf '%s\t%s\t%s\t%s\t%s\t-\t-\t-\t-\t-\t0\t%s\tfail\t-\t-\t-\t-\t-' "$set_name" \
                     "$id" "$source" "$source" "$measured" "$scored")
             fi
         fi
@@ -266,6 +281,54 @@ awk -F'\t' '
                 swap = name[j]; name[j] = name[j - 1]; name[j - 1] = swap
             }
         table_out("hardware", "== by hardware file (scored runs)", 28, nh, name)
+    }' "$results"
+
+# Hardware against hardware: what stepsim says a change of system buys, against what it bought.
+# Two scored runs of one set are a pair when they share model, precision (and fp8 recipe), GPU
+# count, global batch and sequence length but not the hardware file -- the same job, each
+# system at the layout its publisher ran it with.  Each pair of hardware files is read one way
+# round, from the file whose runs measured slower (the geometric mean over its pairs) to the
+# faster; per pair the speed-up (step time on the first over step time on the second, measured
+# and predicted) and the predicted one's error, 100 (predicted / measured - 1): positive =
+# stepsim promises more than the second system delivered.  Then per pair of hardware files,
+# and over all pairs.
+awk -F'\t' '
+    $13 != "ok" || $12 != "yes" || $18 == "-" || $17 == "-" { next }
+    { n++; set[n] = $1; id[n] = $2; meas[n] = $5; pred[n] = $6; hw[n] = $17; key[n] = $1 "|" $18 }
+    function abs(x) { return x < 0 ? -x : x }
+    END {
+        # the pairs, each first in name order of its hardware files
+        for (i = 1; i <= n; i++)
+            for (j = i + 1; j <= n; j++) {
+                if (key[i] != key[j] || hw[i] == hw[j]) continue
+                a[++pairs] = hw[i] < hw[j] ? i : j; b[pairs] = a[pairs] == i ? j : i
+                kind = hw[a[pairs]] SUBSEP hw[b[pairs]]
+                logm[kind] += log(meas[a[pairs]] / meas[b[pairs]])
+            }
+        for (q = 1; q <= pairs; q++) {
+            x = a[q]; y = b[q]
+            if (logm[hw[x], hw[y]] < 0) { t = x; x = y; y = t } # from the slower file
+            m = meas[x] / meas[y]; p = pred[x] / pred[y]; e = 100 * (p / m - 1)
+            if (q == 1) {
+                print "== hardware against hardware (pairs of scored runs of one set: one model," \
+                      " precision, GPU count and tokens per step on two hardware files)"
+                printf "  %-8s %-14s %-44s %9s %10s %8s\n", "set", "runs", "from -> to",
+                       "measured", "predicted", "error"
+            }
+            printf "  %-8s %-14s %-44s %8.3fx %9.3fx %+7.1f%%\n", set[x], id[x] " -> " id[y],
+                   hw[x] " -> " hw[y], m, p, e
+            kind = hw[x] " -> " hw[y]
+            if (!(kind in cnt)) order[++kinds] = kind
+            cnt[kind]++; sum[kind] += abs(e); bias[kind] += e
+            total += abs(e); signed += e
+        }
+        for (k = 1; k <= kinds; k++)
+            printf "  hardware %-44s %2d pair%s speed-up error %4.1f%%, bias %+5.1f%%\n", order[k],
+                   cnt[order[k]], cnt[order[k]] == 1 ? ", " : "s,", sum[order[k]] / cnt[order[k]],
+                   bias[order[k]] / cnt[order[k]]
+        if (pairs)
+            printf "  hardware speed-up error over all %d pairs: mean %.1f%%, bias %+.1f%%\n\n",
+                   pairs, total / pairs, signed / pairs
     }' "$results"
 
 # The summary lines (CI greps "^dev MAE").
