@@ -47,7 +47,8 @@
 # Environment: VALIDATE_SETS (default: every set above, in the order of `sets` below) picks
 # sets; VALIDATE_TSV=path also writes every row machine-readably (id, set,
 # source, scored, status, measured and predicted step time, error, memory, OOM, schedule, what
-# it lacks, its patterns, its hardware file); STEPSIM_ARGS adds options to every run (e.g.
+# it lacks, its patterns, its hardware file, its job: model|dtype|fp8 recipe|GPUs|global
+# batch|seq, what the hardware pairs share); STEPSIM_ARGS adds options to every run (e.g.
 # STEPSIM_ARGS="--set jitter=0.02" for a what-if).  Exit status 1 when a run fails.
 set -u
 top_srcdir=${top_srcdir:-.}
@@ -351,8 +352,8 @@ if [ -n "${VALIDATE_TSV-}" ]; then
     awk -F'\t' 'BEGIN { OFS = "\t"; print "id", "set", "source", "scored", "status", "measured_step_s",
                         "predicted_step_s", "error_pct", "measured_mem_gb", "predicted_mem_gb",
                         "mem_error_pct", "oom", "schedule", "not_expressible", "patterns",
-                        "hardware" }
-                { print $2, $1, $3, $12, $13, $5, $6, $7, $8, $9, $10, $11, $15, $14, $16, $17 }' \
+                        "hardware", "job" }
+                { print $2, $1, $3, $12, $13, $5, $6, $7, $8, $9, $10, $11, $15, $14, $16, $17, $18 }' \
         "$results" > "$VALIDATE_TSV" || status=1
 fi
 exit $status
