@@ -61,8 +61,8 @@ check "the set's bias counts the runs predicted too fast" \
 check "VALIDATE_TSV writes a header and one record per row" \
     sh -c "[ \$(wc -l <'$tmp/rows.tsv') -eq 4 ] &&
            grep -q '^U2${t}tiny${t}TINY${t}yes${t}ne${t}' '$tmp/rows.tsv'"
-check "VALIDATE_TSV ends with the patterns and hardware columns" \
-    sh -c "head -n 1 '$tmp/rows.tsv' | grep -q '${t}patterns${t}hardware\$'"
+check "VALIDATE_TSV ends with the patterns, hardware and job columns" \
+    sh -c "head -n 1 '$tmp/rows.tsv' | grep -q '${t}patterns${t}hardware${t}job\$'"
 
 # The patterns: a Hopper context-parallel run (D1's scenario, its model and hardware beside it)
 # scored +10% in a calibration set and -20% in a held-out one, the same run on an H200 (another
@@ -104,7 +104,13 @@ h100_line='  hardware dgx-h100              1 runs MAE  10.0% bias +10.0%     1 
 h200_line='  hardware dgx-h200            -                                  1 runs MAE  20.0% bias -20.0%'
 check "the hardware table counts the H100 runs under their file, the H200 run under its own" \
     sh -c "grep -qxF '$h100_line' '$tmp/out' && grep -qxF '$h200_line' '$tmp/out' &&
-           [ \$(grep -c '^  hardware ' '$tmp/out') -eq 2 ]"
+           [ \$(grep '^  hardware ' '$tmp/out' | grep -cv -- '->\\|speed-up') -eq 2 ]"
+# The hardware pairs: P2 (H100) and P4 (H200) are one job of one set on two files, each measured
+# at its prediction / 0.8, so the measured and predicted speed-ups are equal (error 0.0%); P1,
+# the same job in the calibration set, pairs with neither.
+check "one job of one set on two hardware files is a pair, its speed-up error 0.0%" \
+    sh -c "grep -Eq '^  held +P[24] -> P[24] +dgx-h[12]00 -> dgx-h[12]00 .* \\+0\\.0%\$' '$tmp/out' &&
+           grep -qx '  hardware speed-up error over all 1 pairs: mean 0.0%, bias +0.0%' '$tmp/out'"
 grep '^  pattern ' "$tmp/out" | awk '{ $1 = ""; print }' >"$tmp/validate-kinds"
 
 # stepsim published groups the same runs the same way: its lines for the scenario's kinds carry
