@@ -49,7 +49,7 @@ Test(graphs, a_full_iteration_graph_launches_every_layer_kernel_at_the_gpus_gap)
     cr_assert(near(eager.wgt - graph.wgt, 32 * 4 * SAVED), "wgrad %.9g", eager.wgt - graph.wgt);
 }
 
-/* A host that costs 2.5x the x86 one per launch (host-launch-ratio; Grace's is 2.75) lengthens
+/* A host that costs 2.5x the x86 one per launch (host-launch-ratio; Grace's is 1.91) lengthens
  * each eagerly launched kernel's 10 us gap to 25 us: Llama-3.1-8B's 32 layers, 11 forward, 20
  * backward and 4 weight-gradient kernels each, 15 us more apiece.  Graphed kernels keep the
  * GPU's 0.9 us gap whatever the host, so a full-iteration graph takes the host out. */
