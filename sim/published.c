@@ -40,7 +40,10 @@ static const char published_help[] =
     "Then every scored run of every table that shares a kind with the scenario (its GPU\n"
     "generation, fp8/fp4, MoE, CP, pp>=32, 4096+GPUs, ZeRO-2/3: the patterns `make\n"
     "validate` groups by), kind by kind and with all of its kinds at once, then every run on\n"
-    "the scenario's very GPU whatever its model, calibration apart from held out.\n"
+    "the scenario's very GPU whatever its model, calibration apart from held out.  Last, how\n"
+    "well it compares the scenario's hardware with another: runs of one job (model, precision,\n"
+    "GPUs, global batch, sequence) in one set on the two hardware files, the predicted\n"
+    "speed-up's error per other file, as `make validate`'s hardware pairs.\n"
     "  --set KEY=VALUE  override a value of the scenario (its model and hardware count)\n"
     "  --tables DIR     the folder of <set>.tsv tables (default: scenarios/validation where\n"
     "                   the model library is: $STEPSIM_DATADIR, the source tree, share/stepsim)\n"
@@ -53,6 +56,9 @@ struct result {
     int oom, same_gpu;
     unsigned patterns; /* the kinds of run it is (patterns.h) */
     char hardware[64];
+    /* what a run on other hardware must share to be its pair (make validate's "job"): model,
+     * dtype, fp8 recipe, GPUs, global batch, sequence */
+    char job[192];
 };
 
 struct tally {
@@ -150,6 +156,10 @@ static enum sim_status simulate(const struct run_row *row, const char *gpu, stru
                          .patterns = so.rep.patterns};
     r->same_gpu = strcmp(so.cm.hw->gpu.name, gpu) == 0;
     snprintf(r->hardware, sizeof r->hardware, "%s", so.rep.hardware);
+    snprintf(r->job, sizeof r->job, "%s|%s|%s|%d|%ld|%d", so.rep.model,
+             hw_dtype_name((enum dtype)scn.dtype),
+             scn.dtype == DT_FP8 ? scn_choice_name(SCN_FP8_RECIPE, scn.fp8_recipe) : "-",
+             so.rep.gpus, so.rep.samples, scn.seq);
     step_release(&so);
     return SIM_OK;
 }
@@ -246,11 +256,63 @@ static void report_kinds(FILE *out, unsigned kinds, const char *gpu, const struc
     kind_line(out, "its GPU", res, n, 0, 1);
 }
 
-/* The scenario's model (its file's bytes and its name) and GPU. */
+/* The pairs of runs of one job in one set, one on the scenario's hardware file, one on another
+ * (make validate's hardware-pair table, tests/validate.sh): per other file, the predicted
+ * speed-up's error, 100 (predicted / measured - 1), each pair read from the file whose runs
+ * measured slower (the geometric mean over the pairs) to the faster, as validate reads it. */
+static void report_pairs(FILE *out, const char *hardware, const struct result *res, int n)
+{
+    char other[MAX_TABLES * 4][64];
+    int others = 0, shown = 0;
+    for (int i = 0; i < n; i++) { /* the other files, in order of first appearance */
+        int seen = strcmp(res[i].hardware, hardware) == 0;
+        for (int k = 0; k < others && !seen; k++)
+            seen = strcmp(other[k], res[i].hardware) == 0;
+        if (!seen && others < MAX_TABLES * 4)
+            snprintf(other[others++], sizeof other[0], "%s", res[i].hardware);
+    }
+    for (int k = 0; k < others; k++) {
+        double logm = 0.0, abs_sum = 0.0, sum = 0.0;
+        int pairs = 0;
+        for (int pass = 0; pass < 2; pass++) /* 0: which way round; 1: the errors */
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < n; j++) {
+                    const struct result *a = &res[i], *b = &res[j]; /* a on ours, b on other */
+                    if (strcmp(a->hardware, hardware) || strcmp(b->hardware, other[k]) ||
+                        strcmp(a->row->set, b->row->set) || strcmp(a->job, b->job))
+                        continue;
+                    double m = a->row->measured_s / b->row->measured_s;
+                    double p = a->predicted_s / b->predicted_s;
+                    if (pass == 0) {
+                        logm += log(m);
+                        continue;
+                    }
+                    double e = logm < 0 ? (m / p - 1.0) : (p / m - 1.0); /* from the slower */
+                    pairs++;
+                    abs_sum += fabs(e);
+                    sum += e;
+                }
+        if (!pairs)
+            continue;
+        if (!shown++)
+            fprintf(out, "its hardware against others (runs of one job, one set, on %s and another "
+                         "file; the speed-up from the slower to the faster):\n", hardware);
+        char way[160];
+        snprintf(way, sizeof way, "%.63s -> %.63s", logm < 0 ? other[k] : hardware,
+                 logm < 0 ? hardware : other[k]);
+        double bias = 100.0 * sum / pairs;
+        if (fabs(bias) < 0.05) /* printed as +0.0, not -0.0 */
+            bias = 0.0;
+        fprintf(out, "  %-44s %2d pair%s speed-up error %4.1f%%, bias %+5.1f%%\n", way, pairs,
+                pairs == 1 ? ", " : "s,", 100.0 * abs_sum / pairs, bias);
+    }
+}
+
+/* The scenario's model (its file's bytes and its name), GPU and hardware file's name. */
 struct identity {
     char *model_bytes;
     size_t model_len;
-    char model[64], gpu[64];
+    char model[64], gpu[64], hardware[64];
 };
 
 static enum sim_status scenario_identity(const struct scenario *scn, struct identity *id,
@@ -268,6 +330,7 @@ static enum sim_status scenario_identity(const struct scenario *scn, struct iden
     struct hardware hw;
     if ((st = hw_load(&hw, scn->hardware_path, err)) == SIM_OK) {
         snprintf(id->gpu, sizeof id->gpu, "%s", hw.gpu.name);
+        snprintf(id->hardware, sizeof id->hardware, "%s", hw.name);
         hw_release(&hw);
     }
     return st;
@@ -356,7 +419,9 @@ static enum sim_status compare(const struct scenario *scn, const char *dir, FILE
                          "(%s)\n", why);
         else
             report_kinds(out, kinds, id.gpu, res, nrows);
-        fprintf(out, "bias < 0: stepsim predicted the step too fast; the sets and their sources "
+        report_pairs(out, id.hardware, res, nrows);
+        fprintf(out, "bias < 0: stepsim predicted the step too fast (in the hardware lines, > 0: "
+                     "it promised more speed-up than was measured); the sets and their sources "
                      "are described in scenarios/validation/README.md\n");
     }
     mem_free(match);

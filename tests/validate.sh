@@ -323,10 +323,13 @@ awk -F'\t' '
             cnt[kind]++; sum[kind] += abs(e); bias[kind] += e
             total += abs(e); signed += e
         }
-        for (k = 1; k <= kinds; k++)
+        for (k = 1; k <= kinds; k++) {
+            mean = bias[order[k]] / cnt[order[k]]
+            if (abs(mean) < 0.05) mean = 0 # printed as +0.0, not -0.0
             printf "  hardware %-44s %2d pair%s speed-up error %4.1f%%, bias %+5.1f%%\n", order[k],
                    cnt[order[k]], cnt[order[k]] == 1 ? ", " : "s,", sum[order[k]] / cnt[order[k]],
-                   bias[order[k]] / cnt[order[k]]
+                   mean
+        }
         if (pairs)
             printf "  hardware speed-up error over all %d pairs: mean %.1f%%, bias %+.1f%%\n\n",
                    pairs, total / pairs, signed / pairs

@@ -112,6 +112,7 @@ check "one job of one set on two hardware files is a pair, its speed-up error 0.
     sh -c "grep -Eq '^  held +P[24] -> P[24] +dgx-h[12]00 -> dgx-h[12]00 .* \\+0\\.0%\$' '$tmp/out' &&
            grep -qx '  hardware speed-up error over all 1 pairs: mean 0.0%, bias +0.0%' '$tmp/out'"
 grep '^  pattern ' "$tmp/out" | awk '{ $1 = ""; print }' >"$tmp/validate-kinds"
+grep '^  hardware .* -> ' "$tmp/out" | sed 's/^  hardware /  /' >"$tmp/validate-pairs"
 
 # stepsim published groups the same runs the same way: its lines for the scenario's kinds carry
 # the pattern table's figures (a folder of its own: published reads every table in it, and the
@@ -136,6 +137,8 @@ check "published's line for both at once counts the runs with both" \
 check "published's line for its GPU counts the runs on that GPU alone (not the H200's)" \
     grep -qx '  its GPU          1 runs MAE  10.0% bias +10.0%     1 runs MAE  20.0% bias -20.0%' \
     "$tmp/published-kinds"
+check "published's hardware line carries validate's pair figures (H100 against H200)" \
+    sh -c "[ -s '$tmp/validate-pairs' ] && grep ' -> ' '$tmp/out' | diff - '$tmp/validate-pairs' >/dev/null"
 check "published's header names the scenario's GPU" \
     grep -q "^runs of the scenario's kinds (Hopper, CP) and on its GPU (H100 SXM5 80GB), " "$tmp/out"
 
