@@ -51,6 +51,8 @@ static const struct column columns[] = {
     {"optimizer_s", K_NUM, ROW(brk.optimizer), 1,
      "optimizer step and exposed parameter all-gather"},
     {"host_s", K_NUM, ROW(brk.host), 1, "exposed activation offload over the host link"},
+    {"launch_gaps_s", K_NUM, ROW(brk.launch), 1,
+     "the kernel launch gaps inside compute_s and recompute_s (part of them, not summed again)"},
     {"memory_gib", K_GIB, ROW(memory_B), 1, "peak memory per GPU, largest over pipeline ranks"},
     {"hbm_usable_gib", K_GIB, ROW(hbm_usable_B), 1, "HBM per GPU less the reserve"},
     {"hbm_reserve_gib", K_RESERVE, 0, 1,
@@ -76,7 +78,8 @@ void col_row_init(struct col_row *row, enum col_status status)
                    &row->brk.compute,  &row->brk.recompute, &row->brk.tp,
                    &row->brk.cp,       &row->brk.ep,        &row->brk.pp,
                    &row->brk.bubble,   &row->brk.dp,        &row->brk.optimizer,
-                   &row->brk.host,     &row->memory_B,      &row->hbm_B,
+                   &row->brk.host,     &row->brk.launch,    &row->memory_B,
+                   &row->hbm_B,
                    &row->hbm_usable_B};
     for (size_t i = 0; i < sizeof d / sizeof d[0]; i++)
         *d[i] = NAN;
