@@ -62,8 +62,8 @@ struct hw_gpu {
      * sustained power (lower clocks), beside communication kernels and with cold caches.
      * 1 when not given. */
     double training_eff;
-    /* Fixed cost of each kernel beyond its work: launch and the gap between dependent kernels
-     * (0 when not given). */
+    /* An x86 host's time to launch one kernel from Python, charged in full to each eagerly
+     * launched kernel beyond its work (0 when not given). */
     double kernel_overhead_s;
     /* The host CPU's cost per eagerly launched kernel over that of the x86 hosts
      * kernel_overhead_s describes (1 when not given): a slower host leaves longer gaps. */
