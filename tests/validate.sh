@@ -71,7 +71,7 @@ trap 'rm -f "$results"' EXIT
 
 # One result record per row (tab-separated): set id source run measured predicted error
 # mem_measured mem_predicted mem_error oom scored status note schedule traits (comma-separated,
-# stepsim's patterns) hardware (the scenario's hardware file) pair (model|dtype|fp8
+# stepsim's patterns) hardware (the scenario's hardware file) job (model|dtype|fp8
 # recipe|GPUs|global batch|seq: what two runs on different hardware share to be compared);
 # "-" where empty.
 # show_row prints the record as a table line.
@@ -151,7 +151,7 @@ run_set() {
                         sub(/^"/, "", line)
                         return line
                     }
-                    /"layout":/ { pair = field($0, "model") "|" field($0, "dtype") "|" \
+                    /"layout":/ { job = field($0, "model") "|" field($0, "dtype") "|" \
                                          field($0, "fp8_recipe") "|" field($0, "gpus") "|" \
                                          field($0, "global_batch") "|" field($0, "seq") }
                     END {
@@ -164,7 +164,7 @@ run_set() {
                         printf "%s\t%s\t%s\t%s\t%s\t%.6g\t%.4f\t%s\t%d\t%s\tok\t-\t%s\t%s\t%s\t%s\n", set,
                                id, src, name, meas, pred, err, m, oom, scored, sched,
                                traits == "" ? "-" : traits, hw == "" ? "-" : hw,
-                               pair == "" ? "-" : pair
+                               job == "" ? "-" : job
                     }')
             else
                 echo "$id: stepsim failed: $json" >&2
@@ -332,9 +332,12 @@ awk -F'\t' '
                    cnt[order[k]], cnt[order[k]] == 1 ? ", " : "s,", sum[order[k]] / cnt[order[k]],
                    mean
         }
-        if (pairs)
+        if (pairs) {
+            mean = signed / pairs
+            if (abs(mean) < 0.05) mean = 0
             printf "  hardware speed-up error over all %d pairs: mean %.1f%%, bias %+.1f%%\n\n",
-                   pairs, total / pairs, signed / pairs
+                   pairs, total / pairs, mean
+        }
     }' "$results"
 
 # The summary lines (CI greps "^dev MAE").
