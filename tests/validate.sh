@@ -27,6 +27,8 @@
 #   mb2509  Megatron-Bridge's 25.09 summary, its dense Llama rows (GB200, B200, H100): held out.
 #   mz26    the Megatron-MoE Model Zoo's forced-balance Qwen3-235B figures (H100, GB200,
 #           GB300): held out, a new source.
+#   mlperf  MLPerf Training's GPT-3 175B results (v3.1, v4.0; H100, 512-11,616 GPUs), timed
+#           from their logs: held out, a new source.
 # Columns: id, set, source, scenario (or -), comma-separated --set overrides (or -), measured
 # step time in s, measured peak memory per GPU in GB (or -), scored (yes/no), - or what stepsim
 # lacks to express the run (ending " [run]" when the run has no scenario to name it), derivation.
@@ -55,7 +57,7 @@
 set -u
 top_srcdir=${top_srcdir:-.}
 stepsim=${STEPSIM:-./stepsim}
-sets=${VALIDATE_SETS:-dev wave2 zb24 mb26 mb25 mb26moe tt24 mb2608 tt25 ao25 dgxc25 tw25 lc25 lc24 nemo24 mb2509 mz26}
+sets=${VALIDATE_SETS:-dev wave2 zb24 mb26 mb25 mb26moe tt24 mb2608 tt25 ao25 dgxc25 tw25 lc25 lc24 nemo24 mb2509 mz26 mlperf}
 [ -x "$stepsim" ] || { echo "validate: $stepsim not built" >&2; exit 1; }
 
 status=0
