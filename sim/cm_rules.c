@@ -60,16 +60,25 @@ static enum sim_status check_bf16_edge_layers(const struct scenario *scn, const 
     return SIM_OK;
 }
 
-/* fp8 attention's rates for the scenario: the hardware's MXFP8 pair under the mxfp8 recipe,
- * else its per-tensor pair (delayed, current and blockwise scaling hand attention per-tensor
- * scaled fp8); 1 and 1 without fp8-attention. */
+/* Does fp8 attention run MXFP8 (the mxfp8 recipe of fp8 training)?  Delayed, current and
+ * blockwise scaling hand attention per-tensor scaled fp8, and so does NVFP4 training, whose
+ * attention Transformer Engine runs with current scaling (NVTE_DPA_FP8_RECIPE
+ * Float8CurrentScaling beside the NVFP4BlockScaling recipe: MLPerf Training v5.1, NVIDIA's
+ * llama31_8b config_common_fp4.sh). */
+static int mxfp8_attention(const struct scenario *scn)
+{
+    return scn->dtype == DT_FP8 && scn->fp8_recipe == FP8_MXFP8;
+}
+
+/* fp8 attention's rates for the scenario: the hardware's MXFP8 pair or its per-tensor pair;
+ * 1 and 1 without fp8-attention. */
 static struct hw_fp8_attention fp8_attention_rates(const struct scenario *scn,
                                                    const struct hardware *hw)
 {
     struct hw_fp8_attention off = {1.0, 1.0};
     if (!scn->fp8_attention)
         return off;
-    return scn->fp8_recipe == FP8_MXFP8 ? hw->gpu.mxfp8_attn : hw->gpu.fp8_attn;
+    return mxfp8_attention(scn) ? hw->gpu.mxfp8_attn : hw->gpu.fp8_attn;
 }
 
 /* The flash-attention backward's rate over its forward's for this model on this GPU: latent
@@ -251,14 +260,14 @@ static enum sim_status check_module_precision(const struct scenario *scn, const 
     return SIM_OK;
 }
 
-/* fp8-attention: Transformer Engine runs fp8 dot-product attention inside fp8 training only,
- * with its fused (flash) attention; the GPU's file must say how fast it runs. */
+/* fp8-attention: Transformer Engine runs fp8 dot-product attention inside fp8 or NVFP4
+ * training only, with its fused (flash) attention; the GPU's file must say how fast it runs. */
 static enum sim_status check_fp8_attention(const struct scenario *scn, const struct hardware *hw,
                                            struct sim_error *err)
 {
-    if (scn->dtype != DT_FP8)
+    if (scn->dtype != DT_FP8 && scn->dtype != DT_NVFP4)
         return scn_rule_error(scn, scn_culprit(scn, SCN_FP8_ATTENTION, SCN_DTYPE), err,
-                              "fp8-attention applies to dtype=fp8");
+                              "fp8-attention applies to dtype=fp8 or nvfp4");
     if (scn->attention != ATTENTION_FLASH)
         return scn_rule_error(scn, scn_culprit(scn, SCN_FP8_ATTENTION, SCN_ATTENTION), err,
                               "fp8-attention applies to attention=flash");
@@ -266,7 +275,7 @@ static enum sim_status check_fp8_attention(const struct scenario *scn, const str
         return scn_rule_error(scn, scn_culprit(scn, SCN_FP8_ATTENTION, SCN_ATTENTION_KERNEL), err,
                               "fp8-attention runs Transformer Engine's fused attention, not "
                               "attention-kernel=fa2");
-    int mx = scn->fp8_recipe == FP8_MXFP8;
+    int mx = mxfp8_attention(scn);
     if (!(fp8_attention_rates(scn, hw).fwd > 0.0))
         return scn_rule_error(scn, scn_culprit(scn, SCN_FP8_ATTENTION, SCN_FP8_RECIPE), err,
                               "fp8-attention: %s gives no %s attention rate (gpu %s)",

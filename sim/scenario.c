@@ -261,9 +261,10 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
                                 "false: PyTorch ops, and MLA's Q/K/V assembled by copies"},
     [SCN_FP8_ATTENTION] = {"fp8-attention", VT_BOOL, FIELD(fp8_attention), 0, 0,
                            .scope = KS_MODEL, .def = "false",
-                           .doc = "with dtype=fp8 and flash attention: the attention core in fp8 "
-                                  "(Transformer Engine's fp8 dot-product attention, fp8_dpa), at "
-                                  "the hardware file's measured fp8 / bf16 rates"},
+                           .doc = "with dtype=fp8 or nvfp4 and flash attention: the attention "
+                                  "core in fp8 (Transformer Engine's fp8 dot-product attention, "
+                                  "fp8_dpa; per-tensor scaled under nvfp4), at the hardware "
+                                  "file's measured fp8 / bf16 rates"},
     [SCN_FP8_OUTPUT_PROJ] = {"fp8-output-proj", VT_BOOL, FIELD(fp8_output_proj), 0, 0,
                              .scope = KS_MODEL, .def = "false",
                              .doc = "with dtype=fp8 and fp8-recipe=mxfp8: the LM head's GEMMs in "

@@ -1743,6 +1743,25 @@ Test(attention, fp8_attention_at_the_hardware_files_gains)
     cr_assert(near(v[3].attn_bwd, v[2].attn_bwd), "MXFP8 backward %.9g", v[3].attn_bwd);
 }
 
+/* NVFP4 training runs fp8 attention per-tensor scaled (Transformer Engine's current scaling
+ * beside its NVFP4 recipe), at the per-tensor gains: twice as fast forward and half as fast
+ * backward on the toy GPU (not MXFP8's four and one); the GEMMs stay NVFP4. */
+Test(attention, fp8_attention_under_nvfp4_at_the_per_tensor_gains)
+{
+    const char *const *base = L("seq=4096", "microbatches=1", "dtype=nvfp4");
+    const char *const *fp8 = L("seq=4096", "microbatches=1", "dtype=nvfp4", "fp8-attention=true");
+    struct cm_layer_view v[2];
+    const char *const *const runs[] = {base, fp8};
+    for (int i = 0; i < 2; i++) {
+        toy_step_on(MODEL("llama3.1-8b"), 8, FP8_ATTN_GPU, runs[i], &scn, &out);
+        v[i] = out.rep.layer_view[0];
+        step_release(&out);
+    }
+    cr_assert(near(v[1].attn_fwd, v[0].attn_fwd / 2.0), "forward %.9g", v[1].attn_fwd);
+    cr_assert(near(v[1].attn_bwd, v[0].attn_bwd / 0.5), "backward %.9g", v[1].attn_bwd);
+    cr_assert(near(v[1].gemm_fwd, v[0].gemm_fwd), "GEMMs unchanged");
+}
+
 /* fp8 attention's casts (Llama 3.1 8B, seq 4096, one GPU, HBM at 1 TB/s): Q, K and V (32 + 2 x 8
  * heads of 128) cast to fp8 and the output (32 x 128) cast back, 3 bytes an element, in each
  * pass: 3 x 4096 x 10240 bytes = 0.12582912 ms forward and backward alike. */
@@ -1802,7 +1821,7 @@ Test(attention, fp8_attention_rules)
 {
     const char *m = MODEL("llama3.1-8b");
     rule_error_on(m, FP8_ATTN_GPU, L("seq=4096", "microbatches=1", "fp8-attention=true"),
-                  "fp8-attention applies to dtype=fp8");
+                  "fp8-attention applies to dtype=fp8 or nvfp4");
     rule_error_on(m, FP8_ATTN_GPU,
                   L("seq=4096", "microbatches=1", "dtype=fp8", "attention=unfused",
                     "fp8-attention=true"),
