@@ -264,9 +264,21 @@ int cm_part_copies(const struct scenario *scn)
  * data-parallel replicas, and under DualPipe the other copy of the same part too (on the
  * mirror pipeline rank, so across nodes whenever the pipeline is): twice the ranks, the same
  * ranks per node. */
-struct coll_group cm_replica_group(const struct cm_ctx *c, int n, int stride)
+struct coll_group cm_replica_group(const struct cm_ctx *c, int n, int stride, int block)
 {
-    struct coll_group g = cm_group_of(n, stride, c->cfg->gpus_per_node);
+    const struct cm_config *cfg = c->cfg;
+    struct coll_group g = cm_group_of(n, stride, cfg->gpus_per_node);
+    if (cfg->pp_dp_order && cfg->pp > 1) {
+        /* The pipeline inside each replica: of the n ranks, the first `block` (the context-
+         * parallel ranks of a dense group) stay neighbours, the data-parallel peers beyond them
+         * sit pp times further apart (Megatron-Core's RankGenerator, order tp-cp-ep-pp-dp; its
+         * expert ranks tp-ep-pp-dp). */
+        int inner = block > 1 && n % block == 0 ? block : 1;
+        struct coll_group in = cm_group_of(inner, stride, cfg->gpus_per_node);
+        struct coll_group out =
+            cm_group_of(n / inner, stride * inner * cfg->pp, cfg->gpus_per_node);
+        g.per_node = in.per_node == inner ? inner * out.per_node : in.per_node;
+    }
     g.n *= cm_part_copies(c->scn);
     return g;
 }
@@ -279,11 +291,11 @@ struct coll_group cm_replica_group(const struct cm_ctx *c, int n, int stride)
  * shards, an all-reduce of the shard across replicas (Megatron's
  * --num-distributed-optimizer-instances).  DualPipe reduces over both copies of a part. */
 static double dp_reduce_s(const struct cm_ctx *c, int allreduce, double bytes, int n, int shard,
-                          int stride)
+                          int stride, int block)
 {
     if (allreduce)
-        return cm_coll_time(c, COLL_ALL_REDUCE, bytes, cm_replica_group(c, n, stride));
-    struct coll_group g = cm_replica_group(c, shard, stride);
+        return cm_coll_time(c, COLL_ALL_REDUCE, bytes, cm_replica_group(c, n, stride, block));
+    struct coll_group g = cm_replica_group(c, shard, stride, block);
     double t = g.n > 1 ? cm_coll_time(c, COLL_REDUCE_SCATTER, bytes, g) : 0.0;
     if (n > shard)
         t += cm_coll_time(c, COLL_ALL_REDUCE, bytes / g.n,
@@ -306,9 +318,9 @@ double cm_dp_sync_s(const struct cm_ctx *c, const struct cm_stage *st)
                          : 0.0;
     return copy_in +
            dp_reduce_s(c, cfg->grad_allreduce, gb * st->dense_params, cfg->replicas, cfg->shard,
-                       cfg->tp) +
+                       cfg->tp, cfg->cp) +
            (st->expert_params > 0 ? dp_reduce_s(c, cfg->grad_allreduce, gb * st->expert_params,
-                                                cfg->edp, cfg->eshard, cfg->etp * cfg->ep)
+                                                cfg->edp, cfg->eshard, cfg->etp * cfg->ep, 1)
                                   : 0.0);
 }
 

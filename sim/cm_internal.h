@@ -110,8 +110,10 @@ double cm_ep_round_trip_s(const struct cm_ctx *c, double tokens);
 double cm_grad_bytes(const struct scenario *scn);
 /* Copies of each model part in one pipeline: 1, or 2 under DualPipe. */
 int cm_part_copies(const struct scenario *scn);
-/* The data-parallel group of n replicas `stride` ranks apart (doubled under DualPipe). */
-struct coll_group cm_replica_group(const struct cm_ctx *c, int n, int stride);
+/* The data-parallel group of n replicas `stride` ranks apart (doubled under DualPipe); under
+ * rank-order tp-cp-ep-pp-dp its first `block` ranks (the dense group's CP ranks; 1 for
+ * experts) are neighbours and the rest pp times further apart. */
+struct coll_group cm_replica_group(const struct cm_ctx *c, int n, int stride, int block);
 /* End-of-step gradient reduction of one chunk (zero <= 1; sharded stages reduce per
  * micro-batch inside the ops instead). */
 double cm_dp_sync_s(const struct cm_ctx *c, const struct cm_stage *st);

@@ -773,7 +773,8 @@ enum sim_status cm_check_rules(struct scenario *scn, const struct model *m,
                               .global_batch = scn->global_batch,
                               .microbatches = scn->microbatches,
                               .seq = scn->seq,
-                              .gpus_per_node = hw->node.gpus};
+                              .gpus_per_node = hw->node.gpus,
+                              .pp_dp_order = scn->rank_order == RANK_ORDER_PP_DP};
     cfg->communicators = cm_communicators(scn, cfg, m);
     cfg->deepep_buffer_bytes = cm_deepep_buffer_bytes(scn, m, cfg);
     cfg->userbuffer_bytes = cm_userbuffer_bytes(scn, m, cfg);

@@ -343,11 +343,12 @@ static enum sim_status check_p2p_size(const struct costmodel *cm, const struct s
 }
 
 /* Links between neighbouring pipeline ranks: rank r and r+1 are tp*cp*dp apart in Megatron's
- * order; they share a node when both fall in the same block of gpus_per_node ranks. */
+ * default order, tp*cp with the pipeline inside the replica (rank-order tp-cp-ep-pp-dp); they
+ * share a node when both fall in the same block of gpus_per_node ranks. */
 static void fill_links(const struct cm_ctx *c, struct costmodel *cm, struct pipe_setup *setup)
 {
     const struct cm_config *cfg = c->cfg;
-    long stride = (long)cfg->tp * cfg->cp * cfg->dp;
+    long stride = (long)cfg->tp * cfg->cp * (cfg->pp_dp_order ? 1 : cfg->dp);
     struct coll_level pair = cm_intra_level(c, 2); /* two GPUs of a node: one link of a mesh */
     for (int r = 0; r < cfg->pp; r++) {
         for (int dir = 0; dir < 2; dir++) {
@@ -485,8 +486,9 @@ static void cost_ranks(const struct cm_ctx *c, struct costmodel *cm, const struc
                        const struct pipe_setup *setup)
 {
     double chunk_mbs = sched_chunk_mbs(setup->schedule, &setup->sp);
-    struct coll_group dense_g = cm_replica_group(c, cm->cfg.replicas, cm->cfg.tp);
-    struct coll_group expert_g = cm_replica_group(c, cm->cfg.edp, cm->cfg.etp * cm->cfg.ep);
+    struct coll_group dense_g = cm_replica_group(c, cm->cfg.replicas, cm->cfg.tp, cm->cfg.cp);
+    struct coll_group expert_g =
+        cm_replica_group(c, cm->cfg.edp, cm->cfg.etp * cm->cfg.ep, 1);
     int gathers = cm->cfg.zero == 1 || cm->cfg.zero == 2; /* ZeRO-3 gathers per layer */
     for (int r = 0; r < scn->pp; r++) {
         double dense = 0, expert = 0, narrow_dense = 0, narrow_expert = 0, edge = 0;

@@ -149,6 +149,8 @@ struct cm_config {
                           or fsdp-group for hybrid shards; replicated across the rest) */
     int micro_batch, global_batch, microbatches, seq;
     int gpus_per_node;
+    int pp_dp_order; /* rank-order tp-cp-ep-pp-dp: a replica's pipeline stages are neighbours
+                        (tp*cp apart) and its data-parallel peers tp*cp*pp apart */
 };
 
 struct costmodel {

@@ -84,6 +84,8 @@ static const struct flag flags[] = {
     {"overlap-param-gather", FK_SWITCH, "overlap-param-gather", "true", 0},
     {"tp-comm-overlap", FK_SWITCH, "overlap-tp-comm", "true", 0},
     {"overlap-p2p-communication", FK_SWITCH, "overlap-p2p", "true", 0},
+    /* arguments.py: rank numbering tp-cp-ep-pp-dp instead of tp-cp-ep-dp-pp */
+    {"use-tp-pp-dp-mapping", FK_SWITCH, "rank-order", "tp-cp-ep-pp-dp", 0},
     {"no-overlap-p2p-communication", FK_SWITCH, "overlap-p2p", "false", 0},
     {"accumulate-allreduce-grads-in-fp32", FK_SWITCH, "grad-reduce-fp32", "true", 0},
     {"no-gradient-accumulation-fusion", FK_SWITCH, "grad-accumulation", "main-grad", 0},
@@ -131,7 +133,8 @@ static const struct {
     const char *element;
     const char *keys[40];
 } layout[] = {
-    {"parallel", {"gpus", "tp", "cp", "ep", "etp", "sp", "moe-dispatcher", "deepep-sms"}},
+    {"parallel",
+     {"gpus", "tp", "cp", "ep", "etp", "sp", "moe-dispatcher", "deepep-sms", "rank-order"}},
     {"pipeline", {"schedule", "pp", "vp", "vp-group", "pipeline-layout"}},
     {"batch", {"micro-batch", "global-batch", "seq"}},
     {"training",

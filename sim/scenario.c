@@ -72,6 +72,8 @@ static const char *const linear_module_choices[] = {
     "latent_proj", "mtp", NULL};
 static const char *const recompute_method_choices[] = {"uniform", "block", NULL};
 static const char *const cp_comm_choices[] = {"p2p", "allgather", "a2a", "a2a+p2p", NULL};
+/* In enum scn_rank_order order. */
+static const char *const rank_order_choices[] = {"tp-cp-ep-dp-pp", "tp-cp-ep-pp-dp", NULL};
 /* In enum scn_grad_reduce_op order. */
 static const char *const grad_reduce_op_choices[] = {"auto", "all-reduce", "reduce-scatter", NULL};
 /* In enum fw_id order (framework.h). */
@@ -390,6 +392,12 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
     [SCN_CP_COMM_TYPE] = {"cp-comm-type", VT_CHOICE, FIELD(cp_comm_type), 0, 0, cp_comm_choices,
                           0, .scope = KS_MODEL, .def = "p2p",
                           .doc = "how context-parallel ranks share K and V"},
+    [SCN_RANK_ORDER] = {"rank-order", VT_CHOICE, FIELD(rank_order), 0, 0, rank_order_choices, 0,
+                        .scope = KS_MODEL, .def = "tp-cp-ep-dp-pp",
+                        .doc = "how ranks are numbered, fastest dimension first: data-parallel "
+                               "peers inside a pipeline stage (Megatron-Core's default) or "
+                               "tp-cp-ep-pp-dp, a replica's pipeline stages on neighbouring GPUs "
+                               "(--use-tp-pp-dp-mapping): which groups share a node"},
     [SCN_DEFER_HEAD_WGRAD] = {"defer-head-wgrad", VT_BOOL, FIELD(defer_head_wgrad), 0, 0,
                               .scope = KS_MODEL, .def = "false",
                               .doc = "the LM head's weight gradients run in the pipeline flush "

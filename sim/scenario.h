@@ -108,6 +108,7 @@ enum scn_key {
     SCN_CUDA_GRAPH_SCOPE,
     SCN_MLA_DOWN_PROJ,
     SCN_CROSS_ENTROPY,
+    SCN_RANK_ORDER,
     /* The training framework whose schedules and features the scenario must use. */
     SCN_FRAMEWORK,
     SCN_KEY_COUNT,
@@ -138,6 +139,12 @@ enum scn_recompute_method { RECOMPUTE_UNIFORM, RECOMPUTE_BLOCK };
  * sequence for some heads (a2a, DeepSpeed-Ulysses), or a2a inside groups of hierarchical-cp
  * ranks and the ring across them (a2a+p2p). */
 enum scn_cp_comm { CP_P2P, CP_ALLGATHER, CP_A2A, CP_A2A_P2P };
+/* How ranks are numbered across the parallel dimensions, fastest first (Megatron-Core's
+ * RankGenerator order): data parallelism inside pipeline stages (tp-cp-ep-dp-pp, the default),
+ * or pipeline stages inside each data-parallel replica (tp-cp-ep-pp-dp,
+ * --use-tp-pp-dp-mapping), which keeps a replica's stages on neighbouring GPUs and spreads its
+ * data-parallel peers across nodes. */
+enum scn_rank_order { RANK_ORDER_DP_PP, RANK_ORDER_PP_DP };
 /* How the end-of-step gradient reduction runs: auto = a reduce-scatter onto the shards of a
  * sharded optimizer, else an all-reduce. */
 enum scn_grad_reduce_op { GRAD_REDUCE_AUTO, GRAD_REDUCE_ALL_REDUCE, GRAD_REDUCE_SCATTER };
@@ -358,6 +365,7 @@ struct scenario {
     int mtp_repeated_layer;   /* the MTP modules are one module run mtp-layers times */
     int cp_comm_type;         /* enum scn_cp_comm */
     int hierarchical_cp;      /* a2a+p2p: ranks of each all-to-all group (divides cp) */
+    int rank_order;           /* enum scn_rank_order */
     int defer_head_wgrad;     /* the LM head's weight gradients wait for the pipeline flush */
     int wgrad_deferral_limit; /* micro-batches deferred at most; 0 = all (Megatron's meaning) */
     int grad_reduce_op;       /* enum scn_grad_reduce_op */

@@ -397,6 +397,28 @@ Test(placement, pipeline_over_the_network_costs_more_than_inside_a_node)
     unlink(narrow);
 }
 
+/* rank-order: tp 2, pp 2, dp 4 on 8-GPU nodes.  Megatron's default numbering puts a stage's
+ * four data-parallel peers next to each other (stride 2: one node) and the second stage 8
+ * ranks on (the other node); tp-cp-ep-pp-dp puts each replica's two stages next to each other
+ * (stride 2: one node) and the data-parallel peers 4 apart (two per node).  So the pipeline
+ * link moves inside the node and the gradient reduction onto the network. */
+Test(placement, rank_order_decides_which_groups_share_a_node)
+{
+    const char *const dp_pp[] = {"seq=4096", "tp=2", "pp=2", "gpus=16", "microbatches=8",
+                                 "sp=true", NULL};
+    const char *const pp_dp[] = {"seq=4096", "tp=2",           "pp=2",    "gpus=16",
+                                 "microbatches=8", "sp=true", "rank-order=tp-cp-ep-pp-dp", NULL};
+    cr_assert_eq(run(MODEL("llama3.1-8b"), H100, dp_pp), SIM_OK, "%s", err.msg);
+    cr_assert(!out.cm.pp_link_intra[0], "default: stage 0 -> 1 across the network");
+    double reduce_inside = out.cm.stages[0].dp_sync_s;
+    step_release(&out);
+    cr_assert_eq(run(MODEL("llama3.1-8b"), H100, pp_dp), SIM_OK, "%s", err.msg);
+    cr_assert(out.cm.pp_link_intra[0], "tp-cp-ep-pp-dp: stage 0 -> 1 inside the node");
+    cr_assert_gt(out.cm.stages[0].dp_sync_s, 1.5 * reduce_inside, "%g vs %g",
+                 out.cm.stages[0].dp_sync_s, reduce_inside);
+    step_release(&out);
+}
+
 Test(throughput, mfu_hfu_and_breakdown_are_consistent)
 {
     cr_assert_eq(run(MODEL("gpt3-175b"), HW("dgx-a100-80gb"),

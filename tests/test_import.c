@@ -352,6 +352,7 @@ Test(import_cmd, the_file_loads_with_every_value, .init = setup)
         "--global-batch-size 256 --seq-length 4096 --bf16 --recompute-granularity full "
         "--use-distributed-optimizer --overlap-grad-reduce --overlap-param-gather "
         "--tp-comm-overlap --overlap-p2p-communication --accumulate-allreduce-grads-in-fp32 "
+        "--use-tp-pp-dp-mapping "
         "--no-gradient-accumulation-fusion --no-rope-fusion --no-async-tensor-model-parallel-allreduce "
         "--decoder-first-pipeline-num-layers 4 --decoder-last-pipeline-num-layers 4 "
         "--sequence-parallel --nproc-per-node 8 --nnodes 8 --num-layers 32 --hidden-size 4096 "
@@ -373,6 +374,7 @@ Test(import_cmd, the_file_loads_with_every_value, .init = setup)
     cr_assert_eq(scn.etp, 1);
     cr_assert_eq(scn.cp, 1);
     cr_assert_eq(scn.sp, 1);
+    cr_assert_eq(scn.rank_order, RANK_ORDER_PP_DP, "--use-tp-pp-dp-mapping");
     cr_assert_eq(scn.micro_batch, 1);
     cr_assert_eq(scn.global_batch, 256);
     cr_assert_eq(scn.seq, 4096);
