@@ -351,6 +351,11 @@ enum sim_status fw_check(const struct fw_type *fw, const struct scenario *scn,
     if (scn->offload_activations > 0 && !fw->offload_activations)
         return refuse(fw, scn, SCN_OFFLOAD_ACTIVATIONS, err, "offload-activations",
                       "no activation offload");
+    /* Pipeline stages inside the replica is Megatron-Core's RankGenerator option alone;
+     * torchtitan's device mesh and DeepSpeed's topology put the pipeline outermost. */
+    if (scn->rank_order == RANK_ORDER_PP_DP && fw->id != FW_MEGATRON_CORE)
+        return refuse(fw, scn, SCN_RANK_ORDER, err, "rank-order=tp-cp-ep-pp-dp",
+                      "the pipeline outermost in its rank numbering");
     if (scn->offload_optimizer > 0 && !fw->offload_optimizer)
         return refuse(fw, scn, SCN_OFFLOAD_OPTIMIZER, err, "offload-optimizer",
                       "no optimizer offload");
