@@ -14,14 +14,15 @@ enum {
     PAT_CP,
     PAT_DEEP_PIPELINE,
     PAT_SCALE,
-    PAT_SHARDED
+    PAT_SHARDED,
+    PAT_FEW_MICROBATCHES
 };
 
 static const char *const pattern_names[PATTERN_COUNT] = {
     [PAT_A100] = "A100",         [PAT_HOPPER] = "Hopper",         [PAT_BLACKWELL] = "Blackwell",
     [PAT_AMD] = "AMD",           [PAT_LOW_PRECISION] = "fp8/fp4", [PAT_MOE] = "MoE",
     [PAT_CP] = "CP",             [PAT_DEEP_PIPELINE] = "pp>=32",  [PAT_SCALE] = "4096+GPUs",
-    [PAT_SHARDED] = "ZeRO-2/3",
+    [PAT_SHARDED] = "ZeRO-2/3",  [PAT_FEW_MICROBATCHES] = "few-mb",
 };
 
 /* The generation a GPU's name says, by the chips each holds (H800 and H20 are Hopper
@@ -61,6 +62,8 @@ unsigned patterns_of(const struct pattern_inputs *in)
         mask |= 1u << PAT_SCALE;
     if (in->zero >= 2)
         mask |= 1u << PAT_SHARDED;
+    if (in->microbatches > 0 && in->microbatches <= 16 && in->gpus >= 64)
+        mask |= 1u << PAT_FEW_MICROBATCHES;
     return mask;
 }
 

@@ -3,16 +3,18 @@
  * A modelled run has the patterns of its GPU generation (A100, Hopper, Blackwell or AMD, read
  * in the GPU's name; a GPU of none of them has no generation pattern), of 8- or 4-bit GEMMs
  * (fp8/fp4), of expert parallelism (MoE: the model has experts), context parallelism (CP > 1),
- * a deep pipeline (pp >= 32), production scale (4096 GPUs or more) and sharded data
- * parallelism (ZeRO-2/3, FSDP).  These are the kinds the first published errors were grouped
- * by (README "Accuracy"); `make validate` prints each one's error and `stepsim published`
- * those of the scenario's own. */
+ * a deep pipeline (pp >= 32), production scale (4096 GPUs or more), sharded data
+ * parallelism (ZeRO-2/3, FSDP) and few micro-batches a replica on many GPUs (few-mb: at most 16
+ * on 64 GPUs or more, where MLPerf's logs show a fixed cost per step stepsim lacks).  The first
+ * seven are the kinds the first published errors were grouped by (README "Accuracy");
+ * `make validate` prints each one's error and `stepsim published` those of the scenario's
+ * own. */
 #ifndef STEPSIM_PATTERNS_H
 #define STEPSIM_PATTERNS_H
 
 #include <stddef.h>
 
-#define PATTERN_COUNT 10
+#define PATTERN_COUNT 11
 
 /* What the patterns are read from. */
 struct pattern_inputs {
@@ -20,6 +22,7 @@ struct pattern_inputs {
     int low_precision;    /* the GEMMs run in fp8 or a 4-bit type */
     int moe;              /* the model has routed experts */
     int cp, pp, gpus, zero;
+    int microbatches;     /* micro-batches a data-parallel replica runs per step */
 };
 
 /* The patterns of a run: bit i set for pattern i (pattern_name). */

@@ -130,6 +130,7 @@ static unsigned run_patterns(const struct scenario *scn, const struct costmodel 
         .pp = cfg->pp,
         .gpus = cfg->gpus,
         .zero = cfg->zero,
+        .microbatches = cfg->microbatches,
     };
     return patterns_of(&in);
 }

@@ -65,23 +65,32 @@ Test(patterns, thresholds)
     in = plain("H100 SXM5 80GB");
     in.zero = 2;
     cr_expect_str_eq(text_of(&in), "Hopper,ZeRO-2/3");
+    in = plain("H100 SXM5 80GB"); /* few micro-batches a replica: 16 at most, on 64+ GPUs */
+    in.microbatches = 16;
+    in.gpus = 63;
+    cr_expect_str_eq(text_of(&in), "Hopper");
+    in.gpus = 64;
+    cr_expect_str_eq(text_of(&in), "Hopper,few-mb");
+    in.microbatches = 17;
+    cr_expect_str_eq(text_of(&in), "Hopper");
 }
 
 /* All at once, in the one order make validate prints them. */
 Test(patterns, every_pattern_in_order)
 {
     struct pattern_inputs in = {.gpu_name = "GB200 Blackwell 186GB", .low_precision = 1,
-                                .moe = 1, .cp = 4, .pp = 64, .gpus = 8192, .zero = 3};
-    cr_expect_str_eq(text_of(&in), "Blackwell,fp8/fp4,MoE,CP,pp>=32,4096+GPUs,ZeRO-2/3");
+                                .moe = 1, .cp = 4, .pp = 64, .gpus = 8192, .zero = 3,
+                                .microbatches = 8};
+    cr_expect_str_eq(text_of(&in), "Blackwell,fp8/fp4,MoE,CP,pp>=32,4096+GPUs,ZeRO-2/3,few-mb");
     char sep[160];
     patterns_text(patterns_of(&in), ", ", sep, sizeof sep);
-    cr_expect_str_eq(sep, "Blackwell, fp8/fp4, MoE, CP, pp>=32, 4096+GPUs, ZeRO-2/3");
+    cr_expect_str_eq(sep, "Blackwell, fp8/fp4, MoE, CP, pp>=32, 4096+GPUs, ZeRO-2/3, few-mb");
 }
 
 Test(patterns, names_and_bounds)
 {
     cr_expect_str_eq(pattern_name(0), "A100");
-    cr_expect_str_eq(pattern_name(PATTERN_COUNT - 1), "ZeRO-2/3");
+    cr_expect_str_eq(pattern_name(PATTERN_COUNT - 1), "few-mb");
     cr_expect_null(pattern_name(-1));
     cr_expect_null(pattern_name(PATTERN_COUNT));
 }

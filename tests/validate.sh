@@ -66,7 +66,8 @@ tab=$(printf '\t')
 # The patterns a run belongs to are stepsim's (its JSON "patterns", sim/patterns.h): the GPU
 # generation, fp8 or fp4 GEMMs, expert parallelism (MoE), context parallelism, a deep pipeline
 # (pp >= 32), a production scale (4096 GPUs or more) and sharded data parallelism (ZeRO-2/3,
-# FSDP) -- the kinds of run the published errors were first grouped by.
+# FSDP) -- the kinds of run the published errors were first grouped by -- and few micro-batches
+# a replica on many GPUs (few-mb: at most 16 on 64 GPUs or more).
 
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
@@ -275,7 +276,7 @@ awk -F'\t' '
         if (shown) print ""
     }
     END {
-        np = split("A100 Hopper Blackwell AMD fp8/fp4 MoE CP pp>=32 4096+GPUs ZeRO-2/3", pat, " ")
+        np = split("A100 Hopper Blackwell AMD fp8/fp4 MoE CP pp>=32 4096+GPUs ZeRO-2/3 few-mb", pat, " ")
         table_out("pattern", "== by pattern (scored runs; a run counts under each pattern it has)",
                   18, np, pat)
         nh = 0
