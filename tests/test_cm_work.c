@@ -1719,6 +1719,16 @@ Test(attention, backward_at_the_hardware_files_ratio_of_the_forward)
     "fp8-attention-gain=\"2\" fp8-attention-backward-gain=\"0.5\" "                           \
     "mxfp8-attention-gain=\"4\" mxfp8-attention-backward-gain=\"1\""
 
+/* The first layer's view of Llama 3.1 8B on the fp8-attention toy GPU, one run per set list. */
+static void fp8_attn_views(const char *const *const *runs, int n, struct cm_layer_view *v)
+{
+    for (int i = 0; i < n; i++) {
+        toy_step_on(MODEL("llama3.1-8b"), 8, FP8_ATTN_GPU, runs[i], &scn, &out);
+        v[i] = out.rep.layer_view[0];
+        step_release(&out);
+    }
+}
+
 /* fp8-attention runs the attention core at the hardware file's fp8 gains over the 16-bit
  * curve: on this toy GPU per-tensor fp8 twice as fast forward and half as fast backward, MXFP8
  * four times as fast forward and as fast backward; the GEMMs do not move. */
@@ -1731,11 +1741,7 @@ Test(attention, fp8_attention_at_the_hardware_files_gains)
     const char *const *mx_base = L("seq=4096", "microbatches=1", "dtype=fp8", "fp8-recipe=mxfp8");
     struct cm_layer_view v[4];
     const char *const *const runs[] = {base, fp8, mx_base, mx};
-    for (int i = 0; i < 4; i++) {
-        toy_step_on(MODEL("llama3.1-8b"), 8, FP8_ATTN_GPU, runs[i], &scn, &out);
-        v[i] = out.rep.layer_view[0];
-        step_release(&out);
-    }
+    fp8_attn_views(runs, 4, v);
     cr_assert(near(v[1].attn_fwd, v[0].attn_fwd / 2.0), "fp8 forward %.9g", v[1].attn_fwd);
     cr_assert(near(v[1].attn_bwd, v[0].attn_bwd / 0.5), "fp8 backward %.9g", v[1].attn_bwd);
     cr_assert(near(v[1].gemm_fwd, v[0].gemm_fwd), "GEMMs unchanged");
@@ -1752,11 +1758,7 @@ Test(attention, fp8_attention_under_nvfp4_at_the_per_tensor_gains)
     const char *const *fp8 = L("seq=4096", "microbatches=1", "dtype=nvfp4", "fp8-attention=true");
     struct cm_layer_view v[2];
     const char *const *const runs[] = {base, fp8};
-    for (int i = 0; i < 2; i++) {
-        toy_step_on(MODEL("llama3.1-8b"), 8, FP8_ATTN_GPU, runs[i], &scn, &out);
-        v[i] = out.rep.layer_view[0];
-        step_release(&out);
-    }
+    fp8_attn_views(runs, 2, v);
     cr_assert(near(v[1].attn_fwd, v[0].attn_fwd / 2.0), "forward %.9g", v[1].attn_fwd);
     cr_assert(near(v[1].attn_bwd, v[0].attn_bwd / 0.5), "backward %.9g", v[1].attn_bwd);
     cr_assert(near(v[1].gemm_fwd, v[0].gemm_fwd), "GEMMs unchanged");
