@@ -11,6 +11,7 @@ enum {
     PAT_AMD,
     PAT_LOW_PRECISION,
     PAT_MOE,
+    PAT_TP,
     PAT_CP,
     PAT_DEEP_PIPELINE,
     PAT_SCALE,
@@ -21,8 +22,8 @@ enum {
 static const char *const pattern_names[PATTERN_COUNT] = {
     [PAT_A100] = "A100",         [PAT_HOPPER] = "Hopper",         [PAT_BLACKWELL] = "Blackwell",
     [PAT_AMD] = "AMD",           [PAT_LOW_PRECISION] = "fp8/fp4", [PAT_MOE] = "MoE",
-    [PAT_CP] = "CP",             [PAT_DEEP_PIPELINE] = "pp>=32",  [PAT_SCALE] = "4096+GPUs",
-    [PAT_SHARDED] = "ZeRO-2/3",  [PAT_FEW_MICROBATCHES] = "few-mb",
+    [PAT_TP] = "TP",             [PAT_CP] = "CP",                 [PAT_DEEP_PIPELINE] = "pp>=32",
+    [PAT_SCALE] = "4096+GPUs",   [PAT_SHARDED] = "ZeRO-2/3",      [PAT_FEW_MICROBATCHES] = "few-mb",
 };
 
 /* The generation a GPU's name says, by the chips each holds (H800 and H20 are Hopper
@@ -54,6 +55,8 @@ unsigned patterns_of(const struct pattern_inputs *in)
         mask |= 1u << PAT_LOW_PRECISION;
     if (in->moe)
         mask |= 1u << PAT_MOE;
+    if (in->tp > 1)
+        mask |= 1u << PAT_TP;
     if (in->cp > 1)
         mask |= 1u << PAT_CP;
     if (in->pp >= 32)

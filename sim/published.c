@@ -38,7 +38,7 @@ static const char published_help[] =
     "model has been off on runs that really happened.  Rows on the scenario's GPU come first.\n"
     "With no published run of the model, the runs on the scenario's GPU are summed up.\n"
     "Then every scored run of every table that shares a kind with the scenario (its GPU\n"
-    "generation, fp8/fp4, MoE, CP, pp>=32, 4096+GPUs, ZeRO-2/3, few-mb -- at most 16\n"
+    "generation, fp8/fp4, MoE, TP, CP, pp>=32, 4096+GPUs, ZeRO-2/3, few-mb -- at most 16\n"
     "micro-batches a replica on 64+ GPUs: the patterns `make validate` groups by), kind by\n"
     "kind and with all of its kinds at once, then every run on the scenario's very GPU\n"
     "whatever its model, calibration apart from held out.  Last, how well it compares the\n"

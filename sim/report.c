@@ -126,6 +126,7 @@ static unsigned run_patterns(const struct scenario *scn, const struct costmodel 
         .gpu_name = cm->hw->gpu.name,
         .low_precision = scn->dtype == DT_FP8 || scn->dtype == DT_NVFP4,
         .moe = cm->model.experts > 0,
+        .tp = cfg->tp,
         .cp = cfg->cp,
         .pp = cfg->pp,
         .gpus = cfg->gpus,

@@ -53,6 +53,11 @@ Test(patterns, thresholds)
     in.cp = 2;
     cr_expect_str_eq(text_of(&in), "Hopper,CP");
     in = plain("H100 SXM5 80GB");
+    in.tp = 1;
+    cr_expect_str_eq(text_of(&in), "Hopper");
+    in.tp = 2;
+    cr_expect_str_eq(text_of(&in), "Hopper,TP");
+    in = plain("H100 SXM5 80GB");
     in.pp = 31;
     cr_expect_str_eq(text_of(&in), "Hopper");
     in.pp = 32;
@@ -79,12 +84,14 @@ Test(patterns, thresholds)
 Test(patterns, every_pattern_in_order)
 {
     struct pattern_inputs in = {.gpu_name = "GB200 Blackwell 186GB", .low_precision = 1,
-                                .moe = 1, .cp = 4, .pp = 64, .gpus = 8192, .zero = 3,
+                                .moe = 1, .tp = 8, .cp = 4, .pp = 64, .gpus = 8192, .zero = 3,
                                 .microbatches = 8};
-    cr_expect_str_eq(text_of(&in), "Blackwell,fp8/fp4,MoE,CP,pp>=32,4096+GPUs,ZeRO-2/3,few-mb");
+    cr_expect_str_eq(text_of(&in),
+                     "Blackwell,fp8/fp4,MoE,TP,CP,pp>=32,4096+GPUs,ZeRO-2/3,few-mb");
     char sep[160];
     patterns_text(patterns_of(&in), ", ", sep, sizeof sep);
-    cr_expect_str_eq(sep, "Blackwell, fp8/fp4, MoE, CP, pp>=32, 4096+GPUs, ZeRO-2/3, few-mb");
+    cr_expect_str_eq(sep,
+                     "Blackwell, fp8/fp4, MoE, TP, CP, pp>=32, 4096+GPUs, ZeRO-2/3, few-mb");
 }
 
 Test(patterns, names_and_bounds)

@@ -66,8 +66,9 @@ tab=$(printf '\t')
 # The patterns a run belongs to are stepsim's (its JSON "patterns", sim/patterns.h): the GPU
 # generation, fp8 or fp4 GEMMs, expert parallelism (MoE), context parallelism, a deep pipeline
 # (pp >= 32), a production scale (4096 GPUs or more) and sharded data parallelism (ZeRO-2/3,
-# FSDP) -- the kinds of run the published errors were first grouped by -- and few micro-batches
-# a replica on many GPUs (few-mb: at most 16 on 64 GPUs or more).
+# FSDP) -- the kinds of run the published errors were first grouped by -- and tensor
+# parallelism (TP > 1) and few micro-batches a replica on many GPUs (few-mb: at most 16 on 64
+# GPUs or more).
 
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
@@ -237,10 +238,11 @@ for s in $sets; do
     run_set "$s"
 done
 
-# The scored runs grouped two ways, the calibration sets (dev, wave2) apart from the held-out
+# The scored runs grouped three ways, the calibration sets (dev, wave2) apart from the held-out
 # ones: by pattern (stepsim's, in the order of sim/patterns.c; a run counts under every pattern
-# it has), then by hardware file (each system's runs, whatever their model: one generation's
-# parts are not predicted alike), files in name order.
+# it has), by GPU generation split by tensor parallelism (where the TP pattern's error sits),
+# then by hardware file (each system's runs, whatever their model: one generation's parts are
+# not predicted alike), files in name order.
 awk -F'\t' '
     function add(table, key, side, e, signed) {
         seen[table, key] = 1; n[table, key, side]++; a[table, key, side] += e
@@ -251,7 +253,13 @@ awk -F'\t' '
         side = ($1 == "dev" || $1 == "wave2") ? "c" : "h"
         e = $7 < 0 ? -$7 : $7
         k = $16 == "-" ? 0 : split($16, t, ",")
-        for (i = 1; i <= k; i++) add("pattern", t[i], side, e, $7)
+        gen = ""; tp = "TP 1"
+        for (i = 1; i <= k; i++) {
+            add("pattern", t[i], side, e, $7)
+            if (t[i] ~ /^(A100|Hopper|Blackwell|AMD)$/) gen = t[i]
+            if (t[i] == "TP") tp = "TP>1"
+        }
+        if (gen != "") add("generation", gen ", " tp, side, e, $7)
         if ($17 != "-") { add("hardware", $17, side, e, $7); hw[$17] = 1 }
     }
     function cell(table, key, side) {
@@ -276,9 +284,17 @@ awk -F'\t' '
         if (shown) print ""
     }
     END {
-        np = split("A100 Hopper Blackwell AMD fp8/fp4 MoE CP pp>=32 4096+GPUs ZeRO-2/3 few-mb", pat, " ")
+        np = split("A100 Hopper Blackwell AMD fp8/fp4 MoE TP CP pp>=32 4096+GPUs ZeRO-2/3 few-mb",
+                   pat, " ")
         table_out("pattern", "== by pattern (scored runs; a run counts under each pattern it has)",
                   18, np, pat)
+        ng = 0
+        for (i = 1; i <= 4; i++)
+            for (j = 1; j <= 2; j++)
+                gens[++ng] = pat[i] ", " (j == 1 ? "TP 1" : "TP>1")
+        table_out("generation",
+                  "== by GPU generation, without and with tensor parallelism (scored runs)",
+                  27, ng, gens)
         nh = 0
         for (h in hw) name[++nh] = h
         # insertion sort by name: the same order whatever the awk
