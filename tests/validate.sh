@@ -39,8 +39,10 @@
 # marked OOM; a row stepsim cannot express is printed as "not expressible: <what>" and a row
 # with scored=no as "not scored", neither counted.  Then the mean absolute error per source and
 # its bias (mean signed error: negative = predicted too fast), the set's bias and how many of
-# its runs are predicted too fast, the number of measured runs predicted out of memory and the
-# set's MAE; for zb24 also the
+# its runs are predicted too fast, the number of measured runs predicted out of memory, for a
+# set holding one job measured more than once (rows of one scenario and the same overrides:
+# another release of the benchmark, another submitter) how far apart those measurements are,
+# and the set's MAE; for zb24 also the
 # speed-up of each zero-bubble schedule over 1F1B on the same layout.  After the sets, the
 # scored runs by pattern (stepsim's, sim/patterns.h) and by hardware file, calibration sets
 # apart from held-out ones, then the pairs of runs of one job on two hardware files (the
@@ -76,8 +78,9 @@ trap 'rm -f "$results"' EXIT
 # One result record per row (tab-separated): set id source run measured predicted error
 # mem_measured mem_predicted mem_error oom scored status note schedule traits (comma-separated,
 # stepsim's patterns) hardware (the scenario's hardware file) job (model|dtype|fp8
-# recipe|GPUs|global batch|seq: what two runs on different hardware share to be compared);
-# "-" where empty.
+# recipe|GPUs|global batch|seq: what two runs on different hardware share to be compared) and
+# the row's scenario with its overrides (rows sharing them are one job measured more than
+# once: another release of the benchmark, another submitter); "-" where empty.
 # show_row prints the record as a table line.
 show_row() {
     awk -F'\t' '{
@@ -126,8 +129,8 @@ run_set() {
             run=$(printf '%s\n' "$nexpr" | sed -n 's/.* \[\(.*\)\]$/\1/p')
             [ -n "$run" ] || run=$source
             lacks=$(printf '%s\n' "$nexpr" | sed 's/ \[.*\]$//')
-            rec=$(printf '%s\t%s\t%s\t%s\t%s\t-\t-\t-\t-\t-\t0\t%s\tne\t%s\t-\t-\t-\t-' "$set_name" \
-                "$id" "$source" "$run" "$measured" "$scored" "$lacks")
+            rec=$(printf '%s\t%s\t%s\t%s\t%s\t-\t-\t-\t-\t-\t0\t%s\tne\t%s\t-\t-\t-\t-\t-' \
+                "$set_name" "$id" "$source" "$run" "$measured" "$scored" "$lacks")
         else
             args=""
             if [ "$overrides" != "-" ]; then
@@ -138,7 +141,8 @@ run_set() {
             # shellcheck disable=SC2086 # args and STEPSIM_ARGS are lists of options, split on purpose
             if json=$("$stepsim" run "$top_srcdir/$scenario" --format json $args ${STEPSIM_ARGS-} 2>&1); then
                 rec=$(printf '%s\n' "$json" | awk -v set="$set_name" -v id="$id" -v src="$source" \
-                    -v meas="$measured" -v mem="$memory" -v scored="$scored" '
+                    -v meas="$measured" -v mem="$memory" -v scored="$scored" \
+                    -v key="$scenario|$overrides" '
                     /"scenario":/ { sub(/^[^:]*: *"/, ""); sub(/",?$/, ""); name = $0 }
                     !sched && match($0, /"schedule": "[^"]*"/) { sched = substr($0, RSTART + 13, RLENGTH - 14) }
                     /"step_time_s":/ { gsub(/[^0-9.eE+-]/, "", $2); pred = $2 + 0 }
@@ -165,16 +169,16 @@ run_set() {
                             m = sprintf("%s\t%.3f\t%.3f", mem, peak / 1e9, 100 * (peak / 1e9 - mem) / mem)
                         else
                             m = "-\t-\t-"
-                        printf "%s\t%s\t%s\t%s\t%s\t%.6g\t%.4f\t%s\t%d\t%s\tok\t-\t%s\t%s\t%s\t%s\n", set,
-                               id, src, name, meas, pred, err, m, oom, scored, sched,
+                        printf "%s\t%s\t%s\t%s\t%s\t%.6g\t%.4f\t%s\t%d\t%s\tok\t-\t%s\t%s\t%s\t%s\t%s\n",
+                               set, id, src, name, meas, pred, err, m, oom, scored, sched,
                                traits == "" ? "-" : traits, hw == "" ? "-" : hw,
-                               job == "" ? "-" : job
+                               job == "" ? "-" : job, key
                     }')
             else
                 echo "$id: stepsim failed: $json" >&2
                 status=1
-                rec=$(printf '%s\t%s\t%s\t%s\t%s\t-\t-\t-\t-\t-\t0\t%s\tfail\t-\t-\t-\t-\t-' "$set_name" \
-                    "$id" "$source" "$source" "$measured" "$scored")
+                rec=$(printf '%s\t%s\t%s\t%s\t%s\t-\t-\t-\t-\t-\t0\t%s\tfail\t-\t-\t-\t-\t-\t-' \
+                    "$set_name" "$id" "$source" "$source" "$measured" "$scored")
             fi
         fi
         printf '%s\n' "$rec" >> "$results"
@@ -185,6 +189,12 @@ run_set() {
         $1 != set { next }
         $13 == "ne" { ne++ }
         $13 == "ok" && $11 == 1 { oom++ }
+        $13 == "ok" && $19 != "-" { # one job measured more than once: the spread of its steps
+            if (!($19 in lo)) { jobs[++nj] = $19; lo[$19] = hi[$19] = $5 }
+            if ($5 < lo[$19]) lo[$19] = $5
+            if ($5 > hi[$19]) hi[$19] = $5
+            if (!times[$19]++) first[$19] = $2
+        }
         $13 != "ok" || $12 != "yes" { next }
         {
             e = $7 < 0 ? -$7 : $7
@@ -202,6 +212,25 @@ run_set() {
                        bias / runs, fast, runs
             printf "  OOM predicted for measured runs: %d\n", oom
             if (ne) printf "  not expressible: %d rows\n", ne
+            repeats()
+        }
+        # Jobs (one scenario, the same overrides) measured more than once -- the benchmark in
+        # another release, another submitter: how far apart the measurements of one job are,
+        # the floor under any prediction of them.  The median and the widest spread
+        # (longest / shortest measured step, less one) over those jobs.
+        function repeats(    i, j, n, s, w, wj, t) {
+            for (i = 1; i <= nj; i++) {
+                if (times[jobs[i]] < 2) continue
+                s[++n] = 100 * (hi[jobs[i]] / lo[jobs[i]] - 1)
+                if (s[n] > w) { w = s[n]; wj = jobs[i] }
+                rows += times[jobs[i]]
+            }
+            if (!n) return
+            for (i = 2; i <= n; i++) # insertion sort, for the median
+                for (j = i; j > 1 && s[j - 1] > s[j]; j--) { t = s[j]; s[j] = s[j - 1]; s[j - 1] = t }
+            printf "  measured more than once: %d jobs (%d rows), spread of the step within a job:" \
+                   " median %.1f%%, widest %.1f%% (%s, %d rows)\n", n, rows,
+                   n % 2 ? s[(n + 1) / 2] : (s[n / 2] + s[n / 2 + 1]) / 2, w, first[wj], times[wj]
         }' "$results"
     if [ "$set_name" = zb24 ]; then
         speedups
