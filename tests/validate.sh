@@ -27,8 +27,9 @@
 #   mb2509  Megatron-Bridge's 25.09 summary, its dense Llama rows (GB200, B200, H100): held out.
 #   mz26    the Megatron-MoE Model Zoo's forced-balance Qwen3-235B figures (H100, GB200,
 #           GB300): held out, a new source.
-#   mlperf  MLPerf Training's GPT-3 175B results (v3.1, v4.0; H100, 512-11,616 GPUs), timed
-#           from their logs: held out, a new source.
+#   mlperf  MLPerf Training's results (v3.1-v5.1: GPT-3 175B, Llama 3.1 8B and 405B on H100,
+#           H200, B200, B300, GB200, GB300 and AMD MI355X, 8-11,616 GPUs), timed from their
+#           logs: held out, a new source.
 # Columns: id, set, source, scenario (or -), comma-separated --set overrides (or -), measured
 # step time in s, measured peak memory per GPU in GB (or -), scored (yes/no), - or what stepsim
 # lacks to express the run (ending " [run]" when the run has no scenario to name it), derivation.
