@@ -126,11 +126,18 @@ struct recompute_cost {
     double tp;   /* TP communication with it (before overlap) */
     double kept; /* activation bytes still kept */
     double launch; /* of work: the gaps its kernels' launches leave */
+    struct layer_acts acts; /* what is kept, part by part (zero under the per-op policy, which
+                               keeps whole op outputs instead) */
 };
 
 /* Selective recompute of the scenario's modules in one layer (`moe`: a MoE layer). */
 struct recompute_cost cm_selective_recompute(const struct cm_ctx *c, int moe,
                                              const struct layer_cost *lc);
+
+/* Of a layer's kept activations `a`, the bytes fine-grained activation offloading moves to host
+ * memory: the saved inputs of the scenario's offload-modules. */
+double cm_offloaded_bytes(const struct cm_ctx *c, const struct layer_parts *lp,
+                          const struct layer_acts *a);
 
 /* The bytes of a layer's kept activations, all parts summed. */
 double cm_acts_total(const struct layer_acts *a);

@@ -365,6 +365,55 @@ static enum sim_status check_recompute_modules(const struct scenario *scn, const
     return SIM_OK;
 }
 
+/* Fine-grained activation offloading (offload-modules) as Megatron-Core checks it
+ * (megatron/core/transformer/transformer_config.py and the feature's guide,
+ * docs/user-guide/features/fine_grained_activation_offloading.md, at d98e8a6): attn_proj only
+ * with core_attn (the two hold one tensor), the norms not under CUDA graphs (they cross the
+ * graphs' boundaries); and what stepsim refuses rather than run as a silent no-op: modules the
+ * model lacks, inputs a recompute already drops, and the share-based offload beside it. */
+static enum sim_status check_offload_modules(const struct scenario *scn, const struct model *m,
+                                             struct sim_error *err)
+{
+    int om = scn->offload_modules;
+    if (!om)
+        return SIM_OK;
+    int attention = cm_model_recompute_modules(m) & RC_CORE_ATTN;
+    int attn_modules = OM_ATTN_NORM | OM_QKV_LINEAR | OM_CORE_ATTN | OM_ATTN_PROJ;
+    int moe_modules = OM_EXPERT_FC1 | OM_MOE_ACT;
+    if ((om & attn_modules) && !attention)
+        return scn_rule_error(scn, SCN_OFFLOAD_MODULES, err,
+                              "offload-modules names an attention module, which %s does not have",
+                              m->name);
+    if ((om & moe_modules) && m->experts == 0)
+        return scn_rule_error(scn, SCN_OFFLOAD_MODULES, err,
+                              "offload-modules names expert_fc1 / moe_act: %s has no experts",
+                              m->name);
+    if ((om & OM_ATTN_PROJ) && !(om & OM_CORE_ATTN))
+        return scn_rule_error(scn, SCN_OFFLOAD_MODULES, err,
+                              "offload-modules: attn_proj is offloaded together with core_attn "
+                              "(the core's output is the projection's input)");
+    if ((om & (OM_ATTN_NORM | OM_MLP_NORM)) && scn->cuda_graphs != CUDA_GRAPHS_NONE)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_OFFLOAD_MODULES, SCN_CUDA_GRAPHS), err,
+                              "offload-modules: attn_norm and mlp_norm are not offloaded with "
+                              "CUDA graphs (they cross the graphs' boundaries)");
+    if (scn->offload_activations > 0)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_OFFLOAD_MODULES, SCN_OFFLOAD_ACTIVATIONS),
+                              err,
+                              "offload-modules and offload-activations are two ways of "
+                              "offloading the same activations: give one");
+    int rc = scn->recompute == RECOMPUTE_SELECTIVE ? scn->recompute_modules : 0;
+    const char *dropped =
+        scn->recompute == RECOMPUTE_FULL && scn->recompute_method == RECOMPUTE_UNIFORM
+            ? "recompute=full keeps no module's input"
+        : (rc & RC_OP)                          ? "recompute-modules=op is torchtitan's policy"
+        : (rc & RC_MOE) && (om & moe_modules)   ? "recompute-modules=moe keeps no expert input"
+                                                : NULL;
+    if (dropped)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_OFFLOAD_MODULES, SCN_RECOMPUTE), err,
+                              "offload-modules: %s", dropped);
+    return SIM_OK;
+}
+
 /* Keys that only mean something for some models or alongside another key: given where they
  * cannot apply, they are refused (a silent no-op would hide a mistaken scenario). */
 static enum sim_status check_feature_keys(const struct scenario *scn, const struct model *m,
@@ -393,6 +442,8 @@ static enum sim_status check_feature_keys(const struct scenario *scn, const stru
     if (scn_given(scn, SCN_WGRAD_DEFERRAL_LIMIT) && !scn->defer_head_wgrad)
         return scn_rule_error(scn, SCN_WGRAD_DEFERRAL_LIMIT, err,
                               "wgrad-deferral-limit applies with defer-head-wgrad=true");
+    if ((st = check_offload_modules(scn, m, err)) != SIM_OK)
+        return st;
     return check_recompute_modules(scn, m, err);
 }
 
@@ -463,10 +514,12 @@ static enum sim_status check_cost_inputs(struct scenario *scn, const struct mode
         return scn_rule_error(scn, SCN_DEEPEP_SMS, err,
                               "deepep-sms=%d leaves no SMs for compute: %s has %d",
                               scn->deepep_sms, hw->gpu.name, hw->gpu.sms);
-    if ((scn->offload_activations > 0 && !(hw->node.host_bw_Bps > 0)) ||
+    int offload_acts = scn->offload_activations > 0 || scn->offload_modules;
+    if ((offload_acts && !(hw->node.host_bw_Bps > 0)) ||
         (scn->offload_optimizer > 0 && !(hw->node.host_bw_Bps > 0 && hw->node.host_mem_bw_Bps > 0)))
         return scn_rule_error(scn,
                               scn->offload_optimizer > 0 ? SCN_OFFLOAD_OPTIMIZER
+                              : scn->offload_modules     ? SCN_OFFLOAD_MODULES
                                                          : SCN_OFFLOAD_ACTIVATIONS,
                               err,
                               "offload needs the hardware file's host-bandwidth%s (%s gives none)",

@@ -101,20 +101,24 @@ static void add_shard_traffic(const struct cm_ctx *c, double dense, double exper
         st->bwd.compute += flat_grad_passes_s(c, dense + expert, bwd_work);
 }
 
-/* Activation offload of one layer (Megatron-Core's activation offloading): the offloaded
- * share of the `kept` bytes goes to host memory during the layer's forward and comes back
- * during the backward, each transfer on its own stream behind that pass's work; host memory
- * holds them meanwhile, so the GPU keeps only the rest. */
-static void add_offload(const struct cm_ctx *c, double kept, double fwd_work, double bwd_work,
+/* Activation offload of one layer: `bytes` of what it keeps go to host memory during the
+ * layer's forward and come back during the backward, each transfer on its own stream behind
+ * that pass's work; host memory holds them meanwhile.  Fine-grained offloading
+ * (offload-modules) keeps one layer's groups on the GPU -- the last of the first backward
+ * chunk, whose reload would stall it -- and reloads the next layer's while one's backward
+ * runs (post_warmup_callback and bulk_reload_group in Megatron-Core's
+ * fine_grained_activation_offload.py, d98e8a6): two layers' offloaded bytes are back at once. */
+static void add_offload(const struct cm_ctx *c, double bytes, double fwd_work, double bwd_work,
                         struct cm_stage *st)
 {
-    double f = c->scn->offload_activations;
-    if (f <= 0 || kept <= 0)
+    if (bytes <= 0)
         return;
-    double move = f * kept / c->hw->node.host_bw_Bps;
+    double move = bytes / c->hw->node.host_bw_Bps;
     st->fwd.host += cm_exposed(c, move, fwd_work, 1);
     st->bwd.host += cm_exposed(c, move, bwd_work, 1);
-    st->act_bytes_mb -= f * kept;
+    st->act_bytes_mb -= bytes;
+    if (c->scn->offload_modules)
+        st->reloaded_bytes = fmax(st->reloaded_bytes, 2.0 * bytes);
 }
 
 /* A layer's forward TP time left exposed: overlapped with its GEMMs (overlap-tp-comm) but what
@@ -218,6 +222,7 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit, 
     st->bwd.cp += cm_exposed(c, lc->cp.ring_bwd, lc->core_bwd, 1) + lc->cp.block_bwd;
     st->bwd.ep += ep_beside_shared(c, lc->ep_bwd, 2.0 * lc->mlp_gemm, lc->tp_shared_bwd);
     double kept_before = st->act_bytes_mb;
+    struct layer_acts kept_acts = lc->acts; /* part by part, for offload-modules */
     int n = scn->recompute_num_layers;
     int full = scn->recompute == RECOMPUTE_FULL &&
                (scn->recompute_method == RECOMPUTE_UNIFORM || i < n);
@@ -236,13 +241,19 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit, 
         st->bwd.ep += r.ep;
         st->bwd.tp += cm_exposed(c, r.tp, r.work, scn->overlap_tp_comm);
         st->act_bytes_mb += r.kept;
+        kept_acts = r.acts;
     } else {
         st->act_bytes_mb += cm_acts_total(&lc->acts);
     }
     double bwd_work = 2.0 * lc->gemm_fwd + lc->core_bwd + (full ? f_compute : 0.0);
     add_shard_traffic(c, dense, expert, cm_param_gather_bytes(c, narrow), first_unit, f_compute,
                       bwd_work, st);
-    add_offload(c, st->act_bytes_mb - kept_before, f_compute, bwd_work, st);
+    struct layer_parts lp = layer_parts_of(c->m, layer);
+    double offloaded = !c->scn->offload_modules ? c->scn->offload_activations *
+                                                      (st->act_bytes_mb - kept_before)
+                       : full                   ? 0.0 /* no module's input is kept */
+                                                : cm_offloaded_bytes(c, &lp, &kept_acts);
+    add_offload(c, offloaded, f_compute, bwd_work, st);
 }
 
 /* HBM bytes per logit of the loss (the `cross-entropy` key), counted pass by pass over the
@@ -405,6 +416,7 @@ void cm_stage_cost(const struct cm_ctx *c, int stage, struct cm_stage *st)
     memset(&st->bwd, 0, sizeof st->bwd);
     memset(&st->wgt, 0, sizeof st->wgt);
     st->act_bytes_mb = 0;
+    st->reloaded_bytes = 0;
     st->deferred_wgt = 0;
     struct layer_memo memo = {0};
     for (int l = st->first_layer; l < st->first_layer + st->layers; l++)

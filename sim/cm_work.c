@@ -30,6 +30,9 @@
 /* Fused scale-mask-softmax of unfused attention: read + write 2-byte scores = 4 bytes per
  * score forward, twice that backward (Megatron's fused_softmax kernels). */
 #define SOFTMAX_FWD_BYTES 4.0
+/* Fine-grained activation offloading leaves tensors under this many elements on the GPU
+ * (Megatron-Core's min_offloaded_tensor_size default; counted here per module's saved part). */
+#define MIN_OFFLOADED_ELEMENTS 1048576.0
 
 /* Kernels per transformer layer with Megatron-Core / Transformer Engine fusions: forward
  * norm, QKV, rotary or none, attention, projection, bias-dropout-add, norm, FC1, activation,
@@ -970,6 +973,40 @@ struct recompute_cost cm_selective_recompute(const struct cm_ctx *c, int moe,
         r.work += lc->act_moe;
         a.moe_hidden -= a.moe_act_out;
     }
+    if (rc & RC_MOE || rc & RC_MOE_ACT) /* moe_hidden holds FC1's output alone now */
+        a.moe_act_out = 0.0;
     r.kept = cm_acts_total(&a);
+    r.acts = a;
     return r;
+}
+
+/* Megatron-Core's fine-grained activation offloading (pipeline_parallel/
+ * fine_grained_activation_offload.py and the feature's guide, NVIDIA/Megatron-LM d98e8a6):
+ * each named module's tensors saved for the backward -- its input -- go to pinned host memory
+ * after its forward and come back before its backward; tensors under 1,048,576 elements
+ * (min_offloaded_tensor_size) stay.  The parts of `a` each module saves: the norms their
+ * block's residual input (a hybrid layer has one block, its norm the mixer's or the MLP's), the
+ * QKV projection the norm's output, the core Q, K and V (and unfused attention's scores), the
+ * projection the core's output, the routed experts' FC1 the dispatched tokens and their
+ * activation FC1's output.  The size limit is applied to each part, not to each tensor. */
+double cm_offloaded_bytes(const struct cm_ctx *c, const struct layer_parts *lp,
+                          const struct layer_acts *a)
+{
+    int om = c->scn->offload_modules;
+    int mixer = lp->mixer == MIXER_ATTENTION, mlp = lp->mlp != MLP_NONE;
+    double block_in = lp->blocks > 0 ? a->norm_in / lp->blocks : 0.0;
+    double part[] = {
+        (om & OM_ATTN_NORM) && mixer ? block_in : 0.0,
+        (om & OM_QKV_LINEAR) && mixer ? a->qkv_in : 0.0,
+        (om & OM_CORE_ATTN) ? a->qkv + a->scores : 0.0,
+        (om & OM_ATTN_PROJ) ? a->attn_out : 0.0,
+        (om & OM_MLP_NORM) && mlp ? block_in : 0.0,
+        (om & OM_EXPERT_FC1) ? a->permuted : 0.0,
+        (om & OM_MOE_ACT) ? a->moe_hidden - a->moe_act_out : 0.0,
+    };
+    double bytes = 0.0;
+    for (size_t i = 0; i < sizeof part / sizeof part[0]; i++)
+        if (part[i] >= MIN_OFFLOADED_ELEMENTS * ACT_BYTES)
+            bytes += part[i];
+    return bytes;
 }

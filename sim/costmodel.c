@@ -695,7 +695,7 @@ void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
                     const struct pipe_result *res, int rank, struct cm_rank_memory *out)
 {
     double dense = 0, expert = 0, act = 0, largest = 0, narrow = 0, edge = 0, layers = 0;
-    double mxfp8 = 0;
+    double mxfp8 = 0, reloaded = 0;
     for (int ch = 0; ch < scn->vp; ch++) {
         const struct cm_stage *cs = &cm->stages[scn_stage_of(scn, rank, ch)];
         layers += cs->layers;
@@ -705,6 +705,7 @@ void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
         dense += cs->dense_params;
         expert += cs->expert_params;
         act += cs->act_bytes_mb;
+        reloaded = cs->reloaded_bytes > reloaded ? cs->reloaded_bytes : reloaded;
         largest = cs->max_unit_params > largest ? cs->max_unit_params : largest;
     }
     memset(out, 0, sizeof *out);
@@ -754,6 +755,8 @@ void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
     int pair = res->pair_peak ? res->pair_peak[rank] : 0;
     if (pair > 0 && pair >= res->peak_inflight[rank] && layers > 0)
         out->activations += act / layers;
+    if (res->peak_inflight[rank] > 0) /* offloaded layers reloaded for the backward */
+        out->activations += reloaded;
     out->total = out->weights + out->grads + out->optimizer + out->activations;
     out->oom = out->total > cm_usable_hbm(cm);
 }

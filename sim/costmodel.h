@@ -60,6 +60,8 @@ struct cm_stage {
     double deferred_wgt;  /* weight-gradient work per micro-batch moved to the pipeline flush
                              (the LM head's, with defer-head-wgrad) */
     double act_bytes_mb;  /* activation memory one in-flight micro-batch holds on this chunk */
+    double reloaded_bytes; /* offloaded activations back on the GPU at once (offload-modules):
+                              the chunk's largest layer's, twice (cm_stage.c add_offload) */
     double narrow_dense_params;  /* of which in layers with fp8 / nvfp4 GEMMs: dense ... */
     double narrow_expert_params; /* ... and routed experts (weight caches, quantized-params);
                                     not the modules bf16-modules or mxfp8-modules name */

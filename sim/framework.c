@@ -31,6 +31,7 @@ static const struct fw_type frameworks[FW_COUNT] = {
                 .full_recompute = 1,
                 .recompute_modules = RC_ALL,
                 .offload_activations = 1,
+                .offload_modules = 1,
                 .offload_optimizer = 1,
                 .muon_zero = 0xf,
                 .allreduce_sharded = 1,
@@ -79,6 +80,7 @@ static const struct fw_type frameworks[FW_COUNT] = {
                           .full_recompute = 1,
                           .recompute_modules = RC_MEGATRON,
                           .offload_activations = 1,
+                          .offload_modules = 1,
                           .offload_optimizer = 1,
                           .muon_zero = (1u << 0) | (1u << 1),
                           .cp_comm_types = CP_ALL,
@@ -351,6 +353,10 @@ enum sim_status fw_check(const struct fw_type *fw, const struct scenario *scn,
     if (scn->offload_activations > 0 && !fw->offload_activations)
         return refuse(fw, scn, SCN_OFFLOAD_ACTIVATIONS, err, "offload-activations",
                       "no activation offload");
+    if (scn->offload_modules && !fw->offload_modules)
+        return refuse(fw, scn, SCN_OFFLOAD_MODULES, err, "offload-modules",
+                      fw->offload_activations ? "activation offload by share only"
+                                              : "no activation offload");
     /* Pipeline stages inside the replica is Megatron-Core's RankGenerator option alone;
      * torchtitan's device mesh and DeepSpeed's topology put the pipeline outermost. */
     if (scn->rank_order == RANK_ORDER_PP_DP && fw->id != FW_MEGATRON_CORE)

@@ -48,6 +48,7 @@ struct fw_type {
     int recompute_modules;    /* enum scn_recompute_module bits selective recompute may name
                                  (0: no selective recompute) */
     int offload_activations;  /* saved activations in host memory */
+    int offload_modules;      /* ... chosen by module (offload-modules) */
     int offload_optimizer;    /* optimizer state kept and updated on the host */
     unsigned muon_zero;       /* bit z: the Muon optimizer with ZeRO stage z (0: no Muon) */
     int allreduce_sharded;    /* gradients all-reduced before a sharded optimizer takes its

@@ -58,6 +58,8 @@ static const struct flag flags[] = {
     {"recompute-method", FK_WORD, "recompute-method", NULL, 0},
     {"recompute-num-layers", FK_INT, "recompute-num-layers", NULL, 0},
     {"recompute-modules", FK_LIST, "recompute-modules", NULL, 0},
+    {"fine-grained-activation-offloading", FK_SPECIAL, NULL, NULL, 0},
+    {"offload-modules", FK_LIST, "offload-modules", NULL, 0},
     {"cuda-graph-impl", FK_SPECIAL, NULL, NULL, 0},
     {"cuda-graph-scope", FK_LIST, "cuda-graph-scope", NULL, 0},
     {"cuda-graph-modules", FK_LIST, "cuda-graph-scope", NULL, 0},
@@ -145,7 +147,7 @@ static const struct {
       "overlap-p2p", "overlap-ep-comm", "moe-shared-expert-overlap", "moe-router-dtype",
       "moe-router-fusion", "cross-entropy", "attention",
       "grad-reduce-fp32", "grad-accumulation", "rope-fusion", "overlap-tp-backward", "dropout",
-      "mtp-layers", "mtp-repeated-layer", "cuda-graphs", "cuda-graph-scope",
+      "mtp-layers", "mtp-repeated-layer", "cuda-graphs", "cuda-graph-scope", "offload-modules",
       "optimizer-algorithm", "muon-ns-steps", "optimizer-moments", "framework"}},
 };
 
@@ -259,6 +261,8 @@ struct pending {
     long bf16_start, bf16_end; /* --num-layers-at-start/end-in-bf16, + 1 (0 = Megatron's 1) */
     long query_groups;
     long nnodes, nproc;
+    int fine_offload; /* --fine-grained-activation-offloading (without it --offload-modules
+                         means nothing) */
     int graph_impl; /* --cuda-graph-impl: 0 none, 1 local, 2 transformer_engine;
                        --enable-cuda-graph (Megatron-Core before cuda_graph_impl): 2 */
 };
@@ -338,7 +342,9 @@ static enum sim_status apply_special(struct import_result *res, struct pending *
                       : strcmp(name, "first-last-layers-bf16") == 0    ? &pd->bf16_edges
                       : strcmp(name, "moe-router-fusion") == 0         ? &pd->router_fusion
                       : strcmp(name, "cross-entropy-loss-fusion") == 0 ? &pd->ce_fusion
-                                                                       : NULL;
+                      : strcmp(name, "fine-grained-activation-offloading") == 0
+                          ? &pd->fine_offload
+                          : NULL;
     if (store_true)
         return switch_on(name, value, store_true, err);
     if (!value)
@@ -623,6 +629,8 @@ static enum sim_status finish(struct import_result *res, const struct pending *p
     const char *alg = import_value(res, "optimizer-algorithm");
     if (!alg || strcmp(alg, "muon") != 0)
         drop_key(res, "muon-ns-steps", "--muon-num-ns-steps");
+    if (!pd->fine_offload)
+        drop_key(res, "offload-modules", "--offload-modules");
     if (st == SIM_OK)
         st = graph_keys(res, pd, err);
     /* The line runs Megatron-Core: run refuses what it does not offer, plan explores only

@@ -61,6 +61,10 @@ static const char *const optimizer_algorithm_choices[] = {"adam", "muon", NULL};
 static const char *const recompute_module_choices[] = {
     "core_attn", "mlp", "moe", "moe_act", "layernorm", "mla_up_proj", "shared_experts", "op",
     NULL};
+/* Megatron-Core's --offload-modules names, in enum scn_offload_module bit order. */
+static const char *const offload_module_choices[] = {
+    "attn_norm", "qkv_linear", "core_attn", "attn_proj", "mlp_norm", "expert_fc1", "moe_act",
+    NULL};
 /* In enum scn_cuda_graphs order, and Megatron-Core's --cuda-graph-scope names in enum
  * scn_graph_scope bit order (scenario.h). */
 static const char *const cuda_graphs_choices[] = {"none", "full-iteration", "modules", NULL};
@@ -410,6 +414,10 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
                                  0, .scope = KS_MODEL, .def = "0",
                                  .doc = "share of the activations saved for the backward that "
                                         "wait in host memory"},
+    [SCN_OFFLOAD_MODULES] = {"offload-modules", VT_FLAGS, FIELD(offload_modules), 0, 0,
+                             offload_module_choices, 0, .scope = KS_MODEL, .zero = "none",
+                             .doc = "modules whose saved inputs wait in host memory (Megatron-"
+                                    "Core's fine-grained activation offloading, its names)"},
     [SCN_OFFLOAD_OPTIMIZER] = {"offload-optimizer", VT_FRACTION, FIELD(offload_optimizer), 0, 0,
                                .scope = KS_MODEL, .def = "0",
                                .doc = "share of the optimizer state kept and updated on the host "
@@ -902,6 +910,9 @@ static enum sim_status parse_path(const struct key_spec *ks, const char *value, 
  * sweep's --vary list: recompute-modules=core_attn,core_attn+mlp). */
 static int parse_flags(const struct key_spec *ks, const char *value, char *why, size_t len)
 {
+    if (ks->zero && strcmp(value, ks->zero) == 0) /* the key's word for no name at all, so a
+                                                     sweep can vary from it */
+        return 0;
     int bits = 0;
     char list[256], *save = NULL;
     snprintf(list, sizeof list, "%s", value);

@@ -93,6 +93,7 @@ enum scn_key {
     SCN_WGRAD_DEFERRAL_LIMIT,
     SCN_GRAD_REDUCE_OP,
     SCN_OFFLOAD_ACTIVATIONS,
+    SCN_OFFLOAD_MODULES,
     SCN_OFFLOAD_OPTIMIZER,
     SCN_ELEMENTWISE,
     SCN_ATTENTION_KERNEL,
@@ -255,6 +256,18 @@ enum scn_graph_scope {
     GS_MAMBA = 1 << 5,          /* a Mamba-2 mixer block */
 };
 
+/* Modules whose saved inputs fine-grained activation offloading moves to host memory
+ * (offload-modules: Megatron-Core's --offload-modules names), a bit each in choice order. */
+enum scn_offload_module {
+    OM_ATTN_NORM = 1 << 0,  /* the attention block's input norm: the residual stream */
+    OM_QKV_LINEAR = 1 << 1, /* the QKV projection: the norm's output */
+    OM_CORE_ATTN = 1 << 2,  /* the attention core: Q, K and V */
+    OM_ATTN_PROJ = 1 << 3,  /* the output projection: the core's output */
+    OM_MLP_NORM = 1 << 4,   /* the MLP block's input norm: the residual stream */
+    OM_EXPERT_FC1 = 1 << 5, /* the routed experts' FC1: the dispatched tokens */
+    OM_MOE_ACT = 1 << 6,    /* the routed experts' activation: FC1's output */
+};
+
 /* Linear modules a quantization recipe can keep out of the run's narrow type (bf16-modules,
  * mxfp8-modules: Megatron-Core's per-module quant_recipe), a bit each in choice order. */
 enum scn_linear_module {
@@ -370,6 +383,7 @@ struct scenario {
     int wgrad_deferral_limit; /* micro-batches deferred at most; 0 = all (Megatron's meaning) */
     int grad_reduce_op;       /* enum scn_grad_reduce_op */
     double offload_activations; /* share of saved activations kept in host memory */
+    int offload_modules;        /* enum scn_offload_module bits: inputs kept in host memory */
     double offload_optimizer;   /* share of the optimizer state kept and updated on the host */
     int framework;              /* enum fw_id (framework.h); FW_AUTO = none named */
     struct scn_origin origin[SCN_KEY_COUNT];

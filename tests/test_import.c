@@ -258,10 +258,6 @@ Test(import, sync_tp_allreduce_only_without_sequence_parallelism, .init = setup)
     cr_assert(ignored("--no-async-tensor-model-parallel-allreduce"));
 }
 
-/* CUDA graphs: --cuda-graph-impl local with the scope full_iteration is the whole iteration;
- * transformer_engine (or the older --enable-cuda-graph) each layer's modules, the scope's or
- * with none the whole layer (a MoE layer's router, dispatch and experts as one); a scope
- * without an impl means nothing. */
 Test(import, fp8_output_proj, .init = setup)
 {
     cr_assert_eq(parse("--fp8-format hybrid --fp8-recipe mxfp8 --fp8-output-proj"), SIM_OK, "%s",
@@ -270,6 +266,10 @@ Test(import, fp8_output_proj, .init = setup)
     has("dtype", "fp8");
 }
 
+/* CUDA graphs: --cuda-graph-impl local with the scope full_iteration is the whole iteration;
+ * transformer_engine (or the older --enable-cuda-graph) each layer's modules, the scope's or
+ * with none the whole layer (a MoE layer's router, dispatch and experts as one); a scope
+ * without an impl means nothing. */
 Test(import, cuda_graphs, .init = setup)
 {
     cr_assert_eq(parse("--cuda-graph-impl local --cuda-graph-scope full_iteration"), SIM_OK,
@@ -338,6 +338,19 @@ static void import_into(const char *hardware, const char *name, const char *line
     enum sim_status st = scn_load(scn, path, &err);
     unlink(path);
     cr_assert_eq(st, SIM_OK, "%s", err.msg);
+}
+
+/* Fine-grained activation offloading: --offload-modules names what
+ * --fine-grained-activation-offloading moves; without the switch the list means nothing. */
+Test(import, offload_modules, .init = setup)
+{
+    cr_assert_eq(parse("--fine-grained-activation-offloading --offload-modules expert_fc1 "
+                       "moe_act"),
+                 SIM_OK, "%s", err.msg);
+    has("offload-modules", "expert_fc1,moe_act");
+    cr_assert_eq(parse("--offload-modules core_attn"), SIM_OK, "%s", err.msg);
+    cr_assert_null(import_value(&res, "offload-modules"));
+    cr_assert(ignored("--offload-modules"));
 }
 
 Test(import_cmd, the_file_loads_with_every_value, .init = setup)

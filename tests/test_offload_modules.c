@@ -1,0 +1,157 @@
+/* test_offload_modules: fine-grained activation offloading (offload-modules, Megatron-Core's
+ * --offload-modules) against hand-computed bytes and seconds on the toy GPU (tests/helpers.c
+ * toy_hardware: bf16 1000 TFLOPS, GEMMs at 50%, attention at 25%, no launch cost, no
+ * overlap interference, a 10 GB/s host link), and the rules that refuse it. */
+#include <criterion/criterion.h>
+#include <math.h>
+
+#include "helpers.h"
+#include "report.h"
+#include "step.h"
+
+#define MODEL(name) TOP_SRCDIR "/models/" name ".xml"
+#define L(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define near(a, b) (fabs((a) - (b)) <= 1e-9 + 1e-6 * fabs(b))
+
+static struct scenario scn;
+static struct step_output out;
+
+/* Llama-3.1-8B: 32 layers, hidden 4096, Q 32 x 128, K and V 8 x 128 each, FFN 14336. */
+static const double H = 4096, KV = 1024, FFN = 14336, LAYERS = 32;
+
+/* One Llama-3.1-8B layer's forward on the toy GPU at `s` tokens: its GEMMs at 500 TFLOPS and
+ * the causal attention core (half of Q K^T and scores x V) at 250. */
+static double layer_forward_s(double s)
+{
+    double gemms = 2.0 * s * (2 * H * H + 2 * H * KV + 3 * H * FFN);
+    double core = 2.0 * s * s * 32 * (128 + 128) * 0.5;
+    return gemms / (1000e12 * 0.5) + core / (1000e12 * 0.25);
+}
+
+/* Stage 0's activation bytes per micro-batch and the rank's peak activations with `sets`. */
+static void kept(const char *model, const char *const *sets, double *per_mb, double *peak)
+{
+    toy_step(model, 8, sets, &scn, &out);
+    *per_mb = out.cm.stages[0].act_bytes_mb;
+    *peak = out.rep.mem[0].activations;
+    step_release(&out);
+}
+
+/* core_attn and attn_proj at 512 tokens: Q, K, V (2 bytes x 512 x 6144 = 6,291,456) and the
+ * core's output (2 x 512 x 4096 = 4,194,304) leave every layer; each goes down in 1.049 ms
+ * behind the layer's 0.455 ms forward.  Two layers' bytes are back at the backward. */
+Test(offload_modules, attention_inputs_leave_each_layer)
+{
+    double bytes = 6291456.0 + 4194304.0, move = bytes / 10e9;
+    double base_mb, base_peak, mb, peak;
+    kept(MODEL("llama3.1-8b"), L("seq=512", "microbatches=1"), &base_mb, &base_peak);
+    toy_step(MODEL("llama3.1-8b"), 8,
+             L("seq=512", "microbatches=1", "offload-modules=core_attn,attn_proj"), &scn, &out);
+    mb = out.cm.stages[0].act_bytes_mb;
+    peak = out.rep.mem[0].activations;
+    double exposed = LAYERS * (move - layer_forward_s(512));
+    cr_assert(near(out.cm.stages[0].fwd.host, exposed), "%.9g vs %.9g",
+              out.cm.stages[0].fwd.host, exposed);
+    cr_assert_gt(out.rep.brk.host, 0.0, "reported as host offload");
+    step_release(&out);
+    cr_assert(near(base_mb - mb, LAYERS * bytes), "%.9g vs %.9g", base_mb - mb, LAYERS * bytes);
+    cr_assert(near(base_peak - peak, (LAYERS - 2) * bytes), "%.9g vs %.9g", base_peak - peak,
+              (LAYERS - 2) * bytes);
+}
+
+/* What `offload` (an offload-modules value) takes off stage 0's bytes per micro-batch and off
+ * the rank's peak, for `model` at `seq` tokens (a "seq=N" setting), one micro-batch. */
+static void moved(const char *model, const char *seq, const char *offload, double *per_mb,
+                  double *peak)
+{
+    double base_mb, base_peak, mb, pk;
+    kept(model, L(seq, "microbatches=1"), &base_mb, &base_peak);
+    kept(model, L(seq, "microbatches=1", offload), &mb, &pk);
+    *per_mb = base_mb - mb;
+    *peak = base_peak - pk;
+}
+
+/* Megatron-Core leaves tensors under 1,048,576 elements on the GPU: the QKV projection's input
+ * (the norm's output, 2 bytes x s x 4096) stays at 128 tokens (524,288 elements) and goes
+ * from 256 (exactly 1,048,576). */
+Test(offload_modules, small_inputs_stay)
+{
+    double mb, peak;
+    moved(MODEL("llama3.1-8b"), "seq=128", "offload-modules=qkv_linear", &mb, &peak);
+    cr_assert_eq(mb, 0.0);
+    cr_assert_eq(peak, 0.0);
+    moved(MODEL("llama3.1-8b"), "seq=256", "offload-modules=qkv_linear", &mb, &peak);
+    cr_assert(near(mb, LAYERS * 2.0 * 256 * H));
+}
+
+/* "none", the key's default, can be given (a sweep varies from it) and moves nothing. */
+Test(offload_modules, none_is_the_default)
+{
+    double mb, peak;
+    moved(MODEL("llama3.1-8b"), "seq=512", "offload-modules=none", &mb, &peak);
+    cr_assert_eq(mb, 0.0);
+    cr_assert_eq(peak, 0.0);
+    cr_assert_eq(scn.offload_modules, 0);
+}
+
+/* OLMoE (16 MoE layers, hidden 2048, 8 of 64 experts of FFN 1024, SwiGLU) at 512 tokens:
+ * expert_fc1 moves the dispatched tokens (2 bytes x 512 x 8 x 2048), moe_act FC1's output (2 x
+ * 2 x 512 x 8 x 1024) -- 16,777,216 bytes a layer each, whether the activation is recomputed
+ * (its output dropped) or not. */
+Test(offload_modules, expert_inputs_leave_each_moe_layer)
+{
+    const char *olmoe = MODEL("olmoe-1b-7b");
+    double per_layer = 16777216.0, mb, peak;
+    moved(olmoe, "seq=512", "offload-modules=expert_fc1", &mb, &peak);
+    cr_assert(near(mb, 16 * per_layer), "%.9g vs %.9g", mb, 16 * per_layer);
+    moved(olmoe, "seq=512", "offload-modules=moe_act", &mb, &peak);
+    cr_assert(near(mb, 16 * per_layer), "%.9g vs %.9g", mb, 16 * per_layer);
+    double base_mb, base_peak, recomputed_mb;
+    kept(olmoe, L("seq=512", "microbatches=1", "recompute=selective", "recompute-modules=moe_act"),
+         &base_mb, &base_peak);
+    kept(olmoe,
+         L("seq=512", "microbatches=1", "recompute=selective", "recompute-modules=moe_act",
+           "offload-modules=moe_act"),
+         &recomputed_mb, &peak);
+    cr_assert(near(base_mb - recomputed_mb, 16 * per_layer), "%.9g vs %.9g",
+              base_mb - recomputed_mb, 16 * per_layer);
+}
+
+/* Full recompute of blocks of layers keeps the other layers' inputs, which offloading moves. */
+Test(offload_modules, only_layers_not_recomputed_offload)
+{
+    double base_mb, base_peak, mb, peak;
+    const char *const *block = L("seq=512", "microbatches=1", "recompute=full",
+                                 "recompute-method=block", "recompute-num-layers=30");
+    kept(MODEL("llama3.1-8b"), block, &base_mb, &base_peak);
+    kept(MODEL("llama3.1-8b"),
+         L("seq=512", "microbatches=1", "recompute=full", "recompute-method=block",
+           "recompute-num-layers=30", "offload-modules=core_attn"),
+         &mb, &peak);
+    cr_assert(near(base_mb - mb, 2 * 6291456.0), "%.9g vs %.9g", base_mb - mb, 2 * 6291456.0);
+}
+
+static void refused(const char *model, const char *const *sets, const char *want)
+{
+    toy_rule_error(model, "", sets, want, &scn, &out);
+}
+
+Test(offload_modules, rules)
+{
+    const char *llama = MODEL("llama3.1-8b"), *olmoe = MODEL("olmoe-1b-7b");
+    refused(llama, L("seq=512", "offload-modules=attn_proj"),
+            "attn_proj is offloaded together with core_attn");
+    refused(llama, L("seq=512", "offload-modules=moe_act"), "llama3.1-8b has no experts");
+    refused(llama, L("seq=512", "offload-modules=mlp_norm", "cuda-graphs=modules"),
+            "attn_norm and mlp_norm are not offloaded with CUDA graphs");
+    refused(llama, L("seq=512", "offload-modules=core_attn", "offload-activations=0.5"),
+            "two ways of offloading");
+    refused(llama, L("seq=512", "offload-modules=core_attn", "recompute=full"),
+            "recompute=full keeps no module's input");
+    refused(olmoe,
+            L("seq=512", "offload-modules=expert_fc1", "recompute=selective",
+              "recompute-modules=moe"),
+            "recompute-modules=moe keeps no expert input");
+    refused(llama, L("seq=512", "offload-modules=core_attn", "framework=torchtitan"),
+            "offload-modules is not offered by framework=torchtitan");
+}
