@@ -146,6 +146,12 @@ static int write_table(FILE *out, const struct scenario *base, const struct plan
                                               "framework=any widens it)",
             names,
             res->cp_comm < 0 ? "none" : scn_choice_name(SCN_CP_COMM_TYPE, res->cp_comm));
+    if (base->offload_modules) {
+        char mods[160];
+        scn_flag_names(SCN_OFFLOAD_MODULES, base->offload_modules, mods, sizeof mods);
+        fprintf(out, "activations offloaded by module in every layout: offload-modules=%s (the "
+                "scenario's)\n", mods);
+    }
     char hbm[400];
     fprintf(out, "%s\n\n", hbm_text(hbm, sizeof hbm, res, "of_GiB"));
     fprintf(out, "%-4s %-70s %9s %11s %8s %7s %8s %7s %7s %6s %7s\n", "#", "layout", "step_s",

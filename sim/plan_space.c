@@ -236,7 +236,10 @@ struct plan_space plan_space_of(const struct scenario *base, const struct plan_o
     space.optimizer_zero = muon ? res->framework->muon_zero : 0xfu;
     space.offload_opt = !muon && res->framework->offload_optimizer &&
                         hw->node.host_bw_Bps > 0 && hw->node.host_mem_bw_Bps > 0;
-    space.offload_act = res->framework->offload_activations && hw->node.host_bw_Bps > 0;
+    /* offloading by module (the scenario's offload-modules, kept in every config) and by share
+     * are two ways of moving the same activations: the rules take one */
+    space.offload_act = res->framework->offload_activations && hw->node.host_bw_Bps > 0 &&
+                        !base->offload_modules;
     space.cp_offered = res->cp_comm >= 0;
     recompute_sets(&space, base->attention == ATTENTION_FLASH);
     return space;

@@ -72,6 +72,14 @@ static void plan_ok(const struct scenario *base, int gpus, int top, int jobs, in
     cr_assert_eq(res->oom + res->simulated + res->pruned, res->valid);
 }
 
+/* `path` with `sets` planned for `gpus` GPUs, top 3 on 2 threads, pruned: *base and *res. */
+static void plan_base(const char *path, const char *const *sets, int gpus, struct scenario *base,
+                      struct plan_result *res)
+{
+    base_with(base, path, sets);
+    plan_ok(base, gpus, 3, 2, 0, res);
+}
+
 /* Every simulated config: the bound is a lower bound, the memory predicted before simulating
  * is the simulated report's, and it fits. */
 static void expect_sound(const struct plan_result *r)
@@ -450,10 +458,9 @@ Test(plan, moe_uses_expert_parallelism)
 Test(plan, ep_overlap_memory_as_simulated)
 {
     struct scenario base;
-    const char *sets[] = {"overlap-ep-comm=true", "global-batch=512", NULL};
-    base_with(&base, MIXTRAL, sets);
     struct plan_result res;
-    plan_ok(&base, 64, 3, 2, 0, &res);
+    const char *sets[] = {"overlap-ep-comm=true", "global-batch=512", NULL};
+    plan_base(MIXTRAL, sets, 64, &base, &res);
     check_top(&base, 64, &res);
     cr_expect_gt(expect_oom_as_simulated(&base, 64, &res), 0);
     plan_result_release(&res);
@@ -785,6 +792,26 @@ Test(plan, header_names_the_hardware_planned_for)
                           "-j", "2", NULL};
     cr_expect_eq(run_plan(args, &out, &err), 0, "stderr: %s", err);
     cr_expect(strstr(out, " (llama3.1-70b on dgx-b200): 64 GPUs, "), "%s", out);
+    free(out);
+    free(err);
+}
+
+/* The scenario's offload-modules holds in every layout (the header says so) and stands in for
+ * the planner's own activation-offload option: the two offload the same activations. */
+Test(plan, offload_by_module_replaces_the_share_option)
+{
+    struct scenario base;
+    struct plan_result res;
+    const char *sets[] = {"global-batch=16", "offload-modules=core_attn,attn_proj", NULL};
+    plan_base(LLAMA, sets, 8, &base, &res);
+    for (size_t i = 0; i < res.n; i++)
+        cr_expect(!(res.entries[i].cfg.offload & PLAN_OFFLOAD_ACTIVATIONS), "config %zu", i);
+    plan_result_release(&res);
+    char *out, *err;
+    const char *args[] = {LLAMA, "--gpus", "8", "--top", "1", "--set", "global-batch=16",
+                          "--set", "offload-modules=core_attn,attn_proj", "-j", "2", NULL};
+    cr_expect_eq(run_plan(args, &out, &err), 0, "stderr: %s", err);
+    cr_expect(strstr(out, "in every layout: offload-modules=core_attn,attn_proj"), "%s", out);
     free(out);
     free(err);
 }
