@@ -40,7 +40,7 @@ static const char *const shipped[] = {
     "dgx-a100-40gb.xml", "dgx-a100-80gb.xml", "dgx-h100.xml",    "dgx-h200.xml",
     "dgx-b200.xml",      "gb200-nvl72.xml",   "h100-400gbe.xml", "hgx-h200-4gpu.xml",
     "deepseek-h800.xml", "gb300-nvl72.xml",   "h100-nvl.xml",    "amd-mi300x.xml",
-    "amd-mi325x.xml",    "amd-mi355x.xml",    "dgx-b300.xml",
+    "amd-mi325x.xml",    "amd-mi355x.xml",    "dgx-b300.xml",    "amd-mi350x.xml",
 };
 
 /* The invariant hardware.h promises after a successful load. */
@@ -215,7 +215,8 @@ Test(hardware, library_key_numbers, .init = setup)
     hw_release(&hw);
 
     /* AMD: xGMI meshes of 8 (64 GB/s per link per direction on MI300X / MI325X, 76.5 on
-     * MI355X, 7 links), and the shared constants every GPU carries. */
+     * MI355X and MI350X, 7 links), and the shared constants every GPU carries.  The MI350X is
+     * the MI355X's die held to 1,000 W: its peaks at the clock ratio, 2200 / 2400 MHz. */
     struct hardware h100;
     load_shipped("dgx-h100.xml", &h100);
     const struct {
@@ -225,6 +226,7 @@ Test(hardware, library_key_numbers, .init = setup)
         {"amd-mi300x.xml", 1307.4e12, 2614.9e12, 192, 5.3e12, 64e9},
         {"amd-mi325x.xml", 1307.4e12, 2614.9e12, 256, 6.0e12, 64e9},
         {"amd-mi355x.xml", 2.5e15, 5e15, 288, 8e12, 76.5e9},
+        {"amd-mi350x.xml", 2.5e15 * 0.917, 5e15 * 0.917, 288, 8e12, 76.5e9},
     };
     for (size_t i = 0; i < sizeof amd / sizeof amd[0]; i++) {
         load_shipped(amd[i].file, &hw);
@@ -420,7 +422,7 @@ Test(hardware, attention_backward_ratios, .init = setup)
         {"dgx-b200.xml", 0.80, 0.75},    {"gb200-nvl72.xml", 0.80, 0.75},
         {"gb300-nvl72.xml", 0.76, 0.71}, {"dgx-b300.xml", 0.76, 0.71},
         {"amd-mi355x.xml", 0.83, 0},     {"amd-mi300x.xml", 0.89, 0},
-        {"amd-mi325x.xml", 0.89, 0},
+        {"amd-mi325x.xml", 0.89, 0},     {"amd-mi350x.xml", 0.83, 0},
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         struct hardware hw;
