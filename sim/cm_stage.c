@@ -222,7 +222,8 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit, 
     st->bwd.cp += cm_exposed(c, lc->cp.ring_bwd, lc->core_bwd, 1) + lc->cp.block_bwd;
     st->bwd.ep += ep_beside_shared(c, lc->ep_bwd, 2.0 * lc->mlp_gemm, lc->tp_shared_bwd);
     double kept_before = st->act_bytes_mb;
-    struct layer_acts kept_acts = lc->acts; /* part by part, for offload-modules */
+    const struct layer_acts *kept_acts = &lc->acts; /* part by part, for offload-modules */
+    struct recompute_cost r;
     int n = scn->recompute_num_layers;
     int full = scn->recompute == RECOMPUTE_FULL &&
                (scn->recompute_method == RECOMPUTE_UNIFORM || i < n);
@@ -235,24 +236,24 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit, 
         if (scn->recompute_method == RECOMPUTE_BLOCK || i % n == 0)
             st->act_bytes_mb += lc->input_bytes;
     } else if (scn->recompute == RECOMPUTE_SELECTIVE) {
-        struct recompute_cost r = cm_selective_recompute(c, moe, lc);
+        r = cm_selective_recompute(c, moe, lc);
         st->bwd.recompute += r.work;
         st->bwd.launch += r.launch;
         st->bwd.ep += r.ep;
         st->bwd.tp += cm_exposed(c, r.tp, r.work, scn->overlap_tp_comm);
         st->act_bytes_mb += r.kept;
-        kept_acts = r.acts;
+        kept_acts = &r.acts;
     } else {
         st->act_bytes_mb += cm_acts_total(&lc->acts);
     }
     double bwd_work = 2.0 * lc->gemm_fwd + lc->core_bwd + (full ? f_compute : 0.0);
     add_shard_traffic(c, dense, expert, cm_param_gather_bytes(c, narrow), first_unit, f_compute,
                       bwd_work, st);
-    struct layer_parts lp = layer_parts_of(c->m, layer);
-    double offloaded = !c->scn->offload_modules ? c->scn->offload_activations *
-                                                      (st->act_bytes_mb - kept_before)
-                       : full                   ? 0.0 /* no module's input is kept */
-                                                : cm_offloaded_bytes(c, &lp, &kept_acts);
+    double offloaded = c->scn->offload_activations * (st->act_bytes_mb - kept_before);
+    if (c->scn->offload_modules && !full) { /* a fully recomputed layer keeps no module input */
+        struct layer_parts lp = layer_parts_of(c->m, layer);
+        offloaded = cm_offloaded_bytes(c, &lp, kept_acts);
+    }
     add_offload(c, offloaded, f_compute, bwd_work, st);
 }
 
