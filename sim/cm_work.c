@@ -995,10 +995,14 @@ double cm_offloaded_bytes(const struct cm_ctx *c, const struct layer_parts *lp,
     int om = c->scn->offload_modules;
     int mixer = lp->mixer == MIXER_ATTENTION, mlp = lp->mlp != MLP_NONE;
     double block_in = lp->blocks > 0 ? a->norm_in / lp->blocks : 0.0;
+    /* with MLA's up-projections recomputed, `qkv` holds the latents their checkpoint keeps: the
+     * core's Q, K and V are dropped after its forward and made again, nothing to offload */
+    int qkv_recomputed = c->scn->recompute == RECOMPUTE_SELECTIVE &&
+                         (c->scn->recompute_modules & RC_MLA_UP_PROJ) && a->latent > 0;
     double part[] = {
         (om & OM_ATTN_NORM) && mixer ? block_in : 0.0,
         (om & OM_QKV_LINEAR) && mixer ? a->qkv_in : 0.0,
-        (om & OM_CORE_ATTN) ? a->qkv + a->scores : 0.0,
+        (om & OM_CORE_ATTN) && !qkv_recomputed ? a->qkv + a->scores : 0.0,
         (om & OM_ATTN_PROJ) ? a->attn_out : 0.0,
         (om & OM_MLP_NORM) && mlp ? block_in : 0.0,
         (om & OM_EXPERT_FC1) ? a->permuted : 0.0,

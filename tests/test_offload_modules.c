@@ -155,3 +155,24 @@ Test(offload_modules, rules)
     refused(llama, L("seq=512", "offload-modules=core_attn", "framework=torchtitan"),
             "offload-modules is not offered by framework=torchtitan");
 }
+
+/* MLA with its up-projections recomputed (Moonlight-16B-A3B at 4096 tokens, whose kept latents,
+ * 4096 x 576 elements, are over the size limit): the core's Q, K and V are dropped after its
+ * forward and made again for the backward, so core_attn has nothing to move; without that
+ * recompute it moves them. */
+Test(offload_modules, recomputed_mla_inputs_are_not_offloaded)
+{
+    const char *moonlight = MODEL("moonlight-16b-a3b");
+    double mb, peak;
+    moved(moonlight, "seq=4096", "offload-modules=core_attn", &mb, &peak);
+    cr_assert_gt(mb, 0.0);
+    double base_mb, base_peak, with_mb, with_peak;
+    const char *const *rc = L("seq=4096", "microbatches=1", "recompute=selective",
+                              "recompute-modules=mla_up_proj");
+    kept(moonlight, rc, &base_mb, &base_peak);
+    kept(moonlight,
+         L("seq=4096", "microbatches=1", "recompute=selective", "recompute-modules=mla_up_proj",
+           "offload-modules=core_attn"),
+         &with_mb, &with_peak);
+    cr_assert_eq(with_mb, base_mb);
+}
