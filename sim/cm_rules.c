@@ -365,52 +365,67 @@ static enum sim_status check_recompute_modules(const struct scenario *scn, const
     return SIM_OK;
 }
 
+int cm_offload_modules(const struct scenario *scn, const struct model *m)
+{
+    int om = scn->offload_modules;
+    if (!(om & OM_ALL))
+        return om;
+    int rc = scn->recompute == RECOMPUTE_SELECTIVE ? scn->recompute_modules : 0;
+    int attention = cm_model_recompute_modules(m) & RC_CORE_ATTN;
+    int norms = scn->cuda_graphs == CUDA_GRAPHS_NONE ? OM_ATTN_NORM | OM_MLP_NORM : 0;
+    return (attention ? OM_QKV_LINEAR | OM_CORE_ATTN | OM_ATTN_PROJ | (norms & OM_ATTN_NORM) : 0) |
+           (norms & OM_MLP_NORM) |
+           (m->experts > 0 && !(rc & RC_MOE) ? OM_EXPERT_FC1 | OM_MOE_ACT : 0);
+}
+
 /* Fine-grained activation offloading (offload-modules) as Megatron-Core checks it
  * (megatron/core/transformer/transformer_config.py and the feature's guide,
  * docs/user-guide/features/fine_grained_activation_offloading.md, at d98e8a6): attn_proj only
  * with core_attn (the two hold one tensor), the norms not under CUDA graphs (they cross the
  * graphs' boundaries); and what stepsim refuses rather than run as a silent no-op: modules the
- * model lacks, inputs a recompute already drops, and the share-based offload beside it. */
+ * model lacks, inputs a recompute already drops, and the share-based offload beside it.  With
+ * `all` the modules are those cm_offload_modules finds, which keep these rules. */
 static enum sim_status check_offload_modules(const struct scenario *scn, const struct model *m,
                                              struct sim_error *err)
 {
-    int om = scn->offload_modules;
-    if (!om)
+    int named = scn->offload_modules;
+    if (!named)
         return SIM_OK;
-    int attention = cm_model_recompute_modules(m) & RC_CORE_ATTN;
-    int attn_modules = OM_ATTN_NORM | OM_QKV_LINEAR | OM_CORE_ATTN | OM_ATTN_PROJ;
-    int moe_modules = OM_EXPERT_FC1 | OM_MOE_ACT;
-    if ((om & attn_modules) && !attention)
-        return scn_rule_error(scn, SCN_OFFLOAD_MODULES, err,
-                              "offload-modules names an attention module, which %s does not have",
-                              m->name);
-    if ((om & moe_modules) && m->experts == 0)
-        return scn_rule_error(scn, SCN_OFFLOAD_MODULES, err,
-                              "offload-modules names expert_fc1 / moe_act: %s has no experts",
-                              m->name);
-    if ((om & OM_ATTN_PROJ) && !(om & OM_CORE_ATTN))
-        return scn_rule_error(scn, SCN_OFFLOAD_MODULES, err,
-                              "offload-modules: attn_proj is offloaded together with core_attn "
-                              "(the core's output is the projection's input)");
-    if ((om & (OM_ATTN_NORM | OM_MLP_NORM)) && scn->cuda_graphs != CUDA_GRAPHS_NONE)
-        return scn_rule_error(scn, scn_culprit(scn, SCN_OFFLOAD_MODULES, SCN_CUDA_GRAPHS), err,
-                              "offload-modules: attn_norm and mlp_norm are not offloaded with "
-                              "CUDA graphs (they cross the graphs' boundaries)");
     if (scn->offload_activations > 0)
         return scn_rule_error(scn, scn_culprit(scn, SCN_OFFLOAD_MODULES, SCN_OFFLOAD_ACTIVATIONS),
                               err,
                               "offload-modules and offload-activations are two ways of "
                               "offloading the same activations: give one");
-    int rc = scn->recompute == RECOMPUTE_SELECTIVE ? scn->recompute_modules : 0;
-    const char *dropped =
-        scn->recompute == RECOMPUTE_FULL && scn->recompute_method == RECOMPUTE_UNIFORM
-            ? "recompute=full keeps no module's input"
-        : (rc & RC_OP)                          ? "recompute-modules=op is torchtitan's policy"
-        : (rc & RC_MOE) && (om & moe_modules)   ? "recompute-modules=moe keeps no expert input"
-                                                : NULL;
-    if (dropped)
+    if (scn->recompute == RECOMPUTE_FULL && scn->recompute_method == RECOMPUTE_UNIFORM)
         return scn_rule_error(scn, scn_culprit(scn, SCN_OFFLOAD_MODULES, SCN_RECOMPUTE), err,
-                              "offload-modules: %s", dropped);
+                              "offload-modules: recompute=full keeps no module's input");
+    int rc = scn->recompute == RECOMPUTE_SELECTIVE ? scn->recompute_modules : 0;
+    if (rc & RC_OP)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_OFFLOAD_MODULES, SCN_RECOMPUTE), err,
+                              "offload-modules: recompute-modules=op is torchtitan's policy");
+    if (named & OM_ALL)
+        return SIM_OK;
+    int attention = cm_model_recompute_modules(m) & RC_CORE_ATTN;
+    int moe_modules = OM_EXPERT_FC1 | OM_MOE_ACT;
+    if ((named & (OM_ATTN_NORM | OM_QKV_LINEAR | OM_CORE_ATTN | OM_ATTN_PROJ)) && !attention)
+        return scn_rule_error(scn, SCN_OFFLOAD_MODULES, err,
+                              "offload-modules names an attention module, which %s does not have",
+                              m->name);
+    if ((named & moe_modules) && m->experts == 0)
+        return scn_rule_error(scn, SCN_OFFLOAD_MODULES, err,
+                              "offload-modules names expert_fc1 / moe_act: %s has no experts",
+                              m->name);
+    if ((named & OM_ATTN_PROJ) && !(named & OM_CORE_ATTN))
+        return scn_rule_error(scn, SCN_OFFLOAD_MODULES, err,
+                              "offload-modules: attn_proj is offloaded together with core_attn "
+                              "(the core's output is the projection's input)");
+    if ((named & (OM_ATTN_NORM | OM_MLP_NORM)) && scn->cuda_graphs != CUDA_GRAPHS_NONE)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_OFFLOAD_MODULES, SCN_CUDA_GRAPHS), err,
+                              "offload-modules: attn_norm and mlp_norm are not offloaded with "
+                              "CUDA graphs (they cross the graphs' boundaries)");
+    if ((rc & RC_MOE) && (named & moe_modules))
+        return scn_rule_error(scn, scn_culprit(scn, SCN_OFFLOAD_MODULES, SCN_RECOMPUTE), err,
+                              "offload-modules: recompute-modules=moe keeps no expert input");
     return SIM_OK;
 }
 
@@ -827,6 +842,7 @@ enum sim_status cm_check_rules(struct scenario *scn, const struct model *m,
                               .microbatches = scn->microbatches,
                               .seq = scn->seq,
                               .gpus_per_node = hw->node.gpus,
+                              .offload_modules = cm_offload_modules(scn, m),
                               .pp_dp_order = scn->rank_order == RANK_ORDER_PP_DP};
     cfg->communicators = cm_communicators(scn, cfg, m);
     cfg->deepep_buffer_bytes = cm_deepep_buffer_bytes(scn, m, cfg);

@@ -117,7 +117,7 @@ static void add_offload(const struct cm_ctx *c, double bytes, double fwd_work, d
     st->fwd.host += cm_exposed(c, move, fwd_work, 1);
     st->bwd.host += cm_exposed(c, move, bwd_work, 1);
     st->act_bytes_mb -= bytes;
-    if (c->scn->offload_modules)
+    if (c->cfg->offload_modules)
         st->reloaded_bytes = fmax(st->reloaded_bytes, 2.0 * bytes);
 }
 
@@ -250,7 +250,7 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit, 
     add_shard_traffic(c, dense, expert, cm_param_gather_bytes(c, narrow), first_unit, f_compute,
                       bwd_work, st);
     double offloaded = c->scn->offload_activations * (st->act_bytes_mb - kept_before);
-    if (c->scn->offload_modules && !full) { /* a fully recomputed layer keeps no module input */
+    if (c->cfg->offload_modules && !full) { /* a fully recomputed layer keeps no module input */
         struct layer_parts lp = layer_parts_of(c->m, layer);
         offloaded = cm_offloaded_bytes(c, &lp, kept_acts);
     }

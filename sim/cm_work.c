@@ -992,7 +992,7 @@ struct recompute_cost cm_selective_recompute(const struct cm_ctx *c, int moe,
 double cm_offloaded_bytes(const struct cm_ctx *c, const struct layer_parts *lp,
                           const struct layer_acts *a)
 {
-    int om = c->scn->offload_modules;
+    int om = c->cfg->offload_modules;
     int mixer = lp->mixer == MIXER_ATTENTION, mlp = lp->mlp != MLP_NONE;
     double block_in = lp->blocks > 0 ? a->norm_in / lp->blocks : 0.0;
     /* with MLA's up-projections recomputed, `qkv` holds the latents their checkpoint keeps: the

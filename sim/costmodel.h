@@ -151,6 +151,8 @@ struct cm_config {
                           or fsdp-group for hybrid shards; replicated across the rest) */
     int micro_batch, global_batch, microbatches, seq;
     int gpus_per_node;
+    int offload_modules; /* enum scn_offload_module bits offloaded, `all` resolved
+                            (cm_offload_modules) */
     int pp_dp_order; /* rank-order tp-cp-ep-pp-dp: a replica's pipeline stages are neighbours
                         (tp*cp apart) and its data-parallel peers tp*cp*pp apart */
 };
@@ -193,6 +195,10 @@ void cm_release(struct costmodel *cm);
 /* The selective-recompute modules (enum scn_recompute_module bits) model `m` has an instance
  * of: recompute-modules may name only these. */
 int cm_model_recompute_modules(const struct model *m);
+/* The modules the scenario's offload-modules offloads on model `m`: its names, or with `all`
+ * every module the model has that the layout can offload (no norms under CUDA graphs, no
+ * expert input a recompute of whole MoE layers drops). */
+int cm_offload_modules(const struct scenario *scn, const struct model *m);
 
 /* HBM per GPU set aside for the layout: the hardware's fixed reserve, NCCL's buffers for each
  * communicator a rank uses (cfg.communicators), DeepEP's buffer and Transformer Engine's

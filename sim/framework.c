@@ -353,6 +353,18 @@ enum sim_status fw_check(const struct fw_type *fw, const struct scenario *scn,
     if (scn->offload_activations > 0 && !fw->offload_activations)
         return refuse(fw, scn, SCN_OFFLOAD_ACTIVATIONS, err, "offload-activations",
                       "no activation offload");
+    /* Megatron-Core's offload of a share of the activations is its layer-level cpu_offloading
+     * (cpu_offloading_num_layers, Transformer Engine's CPU offload context), which
+     * transformer_config.py (d98e8a6) refuses with pipeline parallelism, with recompute, and
+     * for every layer; its fine-grained offloading (offload-modules) runs with all three. */
+    if (fw->id == FW_MEGATRON_CORE && scn->offload_activations > 0 &&
+        (scn->pp > 1 || scn->recompute != RECOMPUTE_NONE || scn->offload_activations >= 1.0))
+        return refuse(fw, scn, SCN_OFFLOAD_ACTIVATIONS, err,
+                      scn->pp > 1                         ? "offload-activations with pp > 1"
+                      : scn->recompute != RECOMPUTE_NONE ? "offload-activations with recompute"
+                                                          : "offload-activations=1",
+                      "its layer-level cpu_offloading: pp 1, no recompute, fewer layers than the "
+                      "model's; offload-modules offloads by module");
     if (scn->offload_modules && !fw->offload_modules)
         return refuse(fw, scn, SCN_OFFLOAD_MODULES, err, "offload-modules",
                       fw->offload_activations ? "activation offload by share only"

@@ -58,6 +58,9 @@ static const struct flag flags[] = {
     {"recompute-method", FK_WORD, "recompute-method", NULL, 0},
     {"recompute-num-layers", FK_INT, "recompute-num-layers", NULL, 0},
     {"recompute-modules", FK_LIST, "recompute-modules", NULL, 0},
+    /* TransformerConfig.cpu_offloading_num_layers (arguments.py: > 0 turns cpu_offloading on):
+     * the layer-level offload, a share of the model's layers */
+    {"cpu-offloading-num-layers", FK_SPECIAL, NULL, NULL, 0},
     {"fine-grained-activation-offloading", FK_SPECIAL, NULL, NULL, 0},
     {"offload-modules", FK_LIST, "offload-modules", NULL, 0},
     {"cuda-graph-impl", FK_SPECIAL, NULL, NULL, 0},
@@ -148,6 +151,7 @@ static const struct {
       "moe-router-fusion", "cross-entropy", "attention",
       "grad-reduce-fp32", "grad-accumulation", "rope-fusion", "overlap-tp-backward", "dropout",
       "mtp-layers", "mtp-repeated-layer", "cuda-graphs", "cuda-graph-scope", "offload-modules",
+      "offload-activations",
       "optimizer-algorithm", "muon-ns-steps", "optimizer-moments", "framework"}},
 };
 
@@ -261,6 +265,7 @@ struct pending {
     long bf16_start, bf16_end; /* --num-layers-at-start/end-in-bf16, + 1 (0 = Megatron's 1) */
     long query_groups;
     long nnodes, nproc;
+    long cpu_offload_layers; /* --cpu-offloading-num-layers */
     int fine_offload; /* --fine-grained-activation-offloading (without it --offload-modules
                          means nothing) */
     int graph_impl; /* --cuda-graph-impl: 0 none, 1 local, 2 transformer_engine;
@@ -416,6 +421,8 @@ static enum sim_status apply_special(struct import_result *res, struct pending *
         pd->bf16_end = n + 1;
     else if (strcmp(name, "nnodes") == 0)
         pd->nnodes = n;
+    else if (strcmp(name, "cpu-offloading-num-layers") == 0)
+        pd->cpu_offload_layers = n;
     else if (strcmp(name, "nproc-per-node") == 0)
         pd->nproc = n;
     return SIM_OK;
@@ -631,6 +638,11 @@ static enum sim_status finish(struct import_result *res, const struct pending *p
         drop_key(res, "muon-ns-steps", "--muon-num-ns-steps");
     if (!pd->fine_offload)
         drop_key(res, "offload-modules", "--offload-modules");
+    if (st == SIM_OK && pd->cpu_offload_layers > 0 && res->layers > 0) {
+        char share[32]; /* the offloaded layers' share of the saved activations */
+        snprintf(share, sizeof share, "%.6g", (double)pd->cpu_offload_layers / res->layers);
+        st = put_key(res, "offload-activations", share, "cpu-offloading-num-layers", err);
+    }
     if (st == SIM_OK)
         st = graph_keys(res, pd, err);
     /* The line runs Megatron-Core: run refuses what it does not offer, plan explores only

@@ -85,8 +85,23 @@ static enum sim_status set_int(struct scenario *scn, enum scn_key key, int v,
     return scn_set_key(scn, key, buf, err);
 }
 
+/* The activation-offload option as the framework runs it: Megatron-Core's fine-grained
+ * offloading of every module the layout can offload (its layer-level cpu_offloading runs only
+ * without pipelining or recompute, and never for every layer: framework.c), else a share of
+ * all the saved activations, here all of them. */
+static enum sim_status apply_activation_offload(struct scenario *out, const struct scenario *base,
+                                                int offload, struct sim_error *err)
+{
+    int modules = offload && fw_resolve(base)->id == FW_MEGATRON_CORE;
+    enum sim_status st = scn_set_key(out, SCN_OFFLOAD_ACTIVATIONS,
+                                     offload && !modules ? "1" : "0", err);
+    if (st == SIM_OK && modules)
+        return scn_set_key(out, SCN_OFFLOAD_MODULES, "all", err);
+    return st;
+}
+
 static enum sim_status apply_knobs(struct scenario *out, const struct plan_config *c,
-                                   struct sim_error *err)
+                                   const struct scenario *base, struct sim_error *err)
 {
     static const char *const recompute_names[] = {"none", "selective", "full"};
     enum sim_status st;
@@ -117,8 +132,7 @@ static enum sim_status apply_knobs(struct scenario *out, const struct plan_confi
         st = scn_set_key(out, SCN_OFFLOAD_OPTIMIZER,
                          c->offload & PLAN_OFFLOAD_OPTIMIZER ? "1" : "0", err);
     if (st == SIM_OK)
-        st = scn_set_key(out, SCN_OFFLOAD_ACTIVATIONS,
-                         c->offload & PLAN_OFFLOAD_ACTIVATIONS ? "1" : "0", err);
+        st = apply_activation_offload(out, base, c->offload & PLAN_OFFLOAD_ACTIVATIONS, err);
     return st;
 }
 
@@ -139,7 +153,7 @@ enum sim_status plan_config_apply(const struct scenario *base, int gpus,
         (st = set_int(out, SCN_MICRO_BATCH, c->micro_batch, err)) != SIM_OK ||
         (st = scn_set_key(out, SCN_SCHEDULE, c->schedule->name, err)) != SIM_OK ||
         (st = scn_set_key(out, SCN_SP, sp ? "true" : "false", err)) != SIM_OK ||
-        (st = apply_knobs(out, c, err)) != SIM_OK)
+        (st = apply_knobs(out, c, base, err)) != SIM_OK)
         return st;
     if (c->edge_layers > 0) {
         if ((st = set_int(out, SCN_FIRST_STAGE_LAYERS, c->edge_layers, err)) != SIM_OK ||

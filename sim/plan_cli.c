@@ -171,7 +171,8 @@ static int write_table(FILE *out, const struct scenario *base, const struct plan
           "(less NCCL's buffers for its parallel groups); zeroN is the ZeRO stage (k: "
           "parameters kept gathered), rc: recompute (selective modules: attn ln act mlp moe "
           "mla shexp; op: torchtitan's per-op policy), off: offload (opt: optimizer, act: "
-          "activations); within 1% of each other the simpler layout comes first\n",
+          "activations, with megatron-core offload-modules=all); within 1% of each other the "
+          "simpler layout comes first\n",
           out);
     char counts[320];
     config_counts(res, counts, sizeof counts);

@@ -64,7 +64,7 @@ static const char *const recompute_module_choices[] = {
 /* Megatron-Core's --offload-modules names, in enum scn_offload_module bit order. */
 static const char *const offload_module_choices[] = {
     "attn_norm", "qkv_linear", "core_attn", "attn_proj", "mlp_norm", "expert_fc1", "moe_act",
-    NULL};
+    "all", NULL};
 /* In enum scn_cuda_graphs order, and Megatron-Core's --cuda-graph-scope names in enum
  * scn_graph_scope bit order (scenario.h). */
 static const char *const cuda_graphs_choices[] = {"none", "full-iteration", "modules", NULL};
@@ -417,7 +417,8 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
     [SCN_OFFLOAD_MODULES] = {"offload-modules", VT_FLAGS, FIELD(offload_modules), 0, 0,
                              offload_module_choices, 0, .scope = KS_MODEL, .zero = "none",
                              .doc = "modules whose saved inputs wait in host memory (Megatron-"
-                                    "Core's fine-grained activation offloading, its names)"},
+                                    "Core's fine-grained activation offloading, its names; all: "
+                                    "every one the layout can offload)"},
     [SCN_OFFLOAD_OPTIMIZER] = {"offload-optimizer", VT_FRACTION, FIELD(offload_optimizer), 0, 0,
                                .scope = KS_MODEL, .def = "0",
                                .doc = "share of the optimizer state kept and updated on the host "

@@ -266,6 +266,8 @@ enum scn_offload_module {
     OM_MLP_NORM = 1 << 4,   /* the MLP block's input norm: the residual stream */
     OM_EXPERT_FC1 = 1 << 5, /* the routed experts' FC1: the dispatched tokens */
     OM_MOE_ACT = 1 << 6,    /* the routed experts' activation: FC1's output */
+    OM_ALL = 1 << 7,        /* every one the layout can offload (stepsim's word, not Megatron's:
+                               cm_rules.c cm_offload_modules) */
 };
 
 /* Linear modules a quantization recipe can keep out of the run's narrow type (bf16-modules,

@@ -351,6 +351,11 @@ Test(import, offload_modules, .init = setup)
     cr_assert_eq(parse("--offload-modules core_attn"), SIM_OK, "%s", err.msg);
     cr_assert_null(import_value(&res, "offload-modules"));
     cr_assert(ignored("--offload-modules"));
+    /* the layer-level offload: 20 of 80 layers' activations */
+    cr_assert_eq(parse("--num-layers 80 --cpu-offloading-num-layers 20"), SIM_OK, "%s", err.msg);
+    has("offload-activations", "0.25");
+    cr_assert_eq(parse("--num-layers 80 --cpu-offloading-num-layers 0"), SIM_OK, "%s", err.msg);
+    cr_assert_null(import_value(&res, "offload-activations"));
 }
 
 Test(import_cmd, the_file_loads_with_every_value, .init = setup)

@@ -176,3 +176,22 @@ Test(offload_modules, recomputed_mla_inputs_are_not_offloaded)
          &with_mb, &with_peak);
     cr_assert_eq(with_mb, base_mb);
 }
+
+/* `all`: every module the layout can offload.  On Llama-3.1-8B at 512 tokens a layer's two norm
+ * inputs (2 x 2 bytes x 512 x 4096), the QKV input (2 x 512 x 4096), Q, K, V (2 x 512 x 6144)
+ * and the core's output (2 x 512 x 4096): 23,068,672 bytes; under CUDA graphs the norms stay
+ * (14,680,064).  The dense MLP's hidden activations are no module's input: they stay. */
+Test(offload_modules, all_is_every_module_the_layout_can_offload)
+{
+    double mb, peak;
+    moved(MODEL("llama3.1-8b"), "seq=512", "offload-modules=all", &mb, &peak);
+    cr_assert(near(mb, LAYERS * 23068672.0), "%.9g vs %.9g", mb, LAYERS * 23068672.0);
+    double base_mb, base_peak, graphed_mb;
+    kept(MODEL("llama3.1-8b"), L("seq=512", "microbatches=1", "cuda-graphs=modules"), &base_mb,
+         &base_peak);
+    kept(MODEL("llama3.1-8b"),
+         L("seq=512", "microbatches=1", "cuda-graphs=modules", "offload-modules=all"),
+         &graphed_mb, &peak);
+    cr_assert(near(base_mb - graphed_mb, LAYERS * 14680064.0), "%.9g vs %.9g",
+              base_mb - graphed_mb, LAYERS * 14680064.0);
+}

@@ -816,6 +816,43 @@ Test(plan, offload_by_module_replaces_the_share_option)
     free(err);
 }
 
+/* The activation-offload option as the framework runs it: Megatron-Core's (inferred for the
+ * Llama scenario) is offload-modules=all, which runs with pipelining and recompute; framework
+ * any's a share of every saved activation. */
+static void check_activation_offload(const char *framework, int want_modules)
+{
+    struct scenario base;
+    struct plan_result res;
+    const char *sets[] = {"global-batch=16", framework, NULL};
+    plan_base(LLAMA, sets, 8, &base, &res);
+    size_t checked = 0;
+    for (size_t i = 0; i < res.n && checked < 3; i++) {
+        const struct plan_entry *e = &res.entries[i];
+        if (!(e->cfg.offload & PLAN_OFFLOAD_ACTIVATIONS) || e->cfg.pp < 2 ||
+            e->cfg.recompute != RECOMPUTE_SELECTIVE)
+            continue;
+        struct scenario scn;
+        struct step_output so;
+        struct sim_error err;
+        err_clear(&err);
+        cr_assert_eq(plan_config_apply(&base, 8, &e->cfg, &scn, &err), SIM_OK, "%s", err.msg);
+        cr_expect_eq(scn.offload_modules, want_modules ? OM_ALL : 0, "config %zu", i);
+        cr_expect_eq(scn.offload_activations, want_modules ? 0.0 : 1.0, "config %zu", i);
+        cr_assert_eq(step_run(&scn, &so, &err), SIM_OK, "config %zu: %s", i, err.msg);
+        cr_expect_gt(so.cm.cfg.offload_modules, want_modules ? 0 : -1);
+        step_release(&so);
+        checked++;
+    }
+    cr_expect_eq(checked, 3, "configs with pp > 1, selective recompute and activation offload");
+    plan_result_release(&res);
+}
+
+Test(plan, activation_offload_as_the_framework_runs_it)
+{
+    check_activation_offload("framework=megatron-core", 1);
+    check_activation_offload("framework=any", 0);
+}
+
 /* Llama-3.1-405B on 8 GPUs: 101 GB of bf16 weights per GPU at best -- nothing fits.  That is
  * a result (exit 0, the layouts needing least memory listed) unless --fail-on-oom makes it
  * exit 2 (DESIGN: bad input). */
