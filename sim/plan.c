@@ -89,10 +89,10 @@ static enum sim_status set_int(struct scenario *scn, enum scn_key key, int v,
  * offloading of every module the layout can offload (its layer-level cpu_offloading runs only
  * without pipelining or recompute, and never for every layer: framework.c), else a share of
  * all the saved activations, here all of them. */
-static enum sim_status apply_activation_offload(struct scenario *out, const struct scenario *base,
+static enum sim_status apply_activation_offload(struct scenario *out, const struct fw_type *fw,
                                                 int offload, struct sim_error *err)
 {
-    int modules = offload && fw_resolve(base)->id == FW_MEGATRON_CORE;
+    int modules = offload && fw->id == FW_MEGATRON_CORE;
     enum sim_status st = scn_set_key(out, SCN_OFFLOAD_ACTIVATIONS,
                                      offload && !modules ? "1" : "0", err);
     if (st == SIM_OK && modules)
@@ -101,7 +101,7 @@ static enum sim_status apply_activation_offload(struct scenario *out, const stru
 }
 
 static enum sim_status apply_knobs(struct scenario *out, const struct plan_config *c,
-                                   const struct scenario *base, struct sim_error *err)
+                                   const struct fw_type *fw, struct sim_error *err)
 {
     static const char *const recompute_names[] = {"none", "selective", "full"};
     enum sim_status st;
@@ -132,11 +132,11 @@ static enum sim_status apply_knobs(struct scenario *out, const struct plan_confi
         st = scn_set_key(out, SCN_OFFLOAD_OPTIMIZER,
                          c->offload & PLAN_OFFLOAD_OPTIMIZER ? "1" : "0", err);
     if (st == SIM_OK)
-        st = apply_activation_offload(out, base, c->offload & PLAN_OFFLOAD_ACTIVATIONS, err);
+        st = apply_activation_offload(out, fw, c->offload & PLAN_OFFLOAD_ACTIVATIONS, err);
     return st;
 }
 
-enum sim_status plan_config_apply(const struct scenario *base, int gpus,
+enum sim_status plan_config_apply(const struct scenario *base, const struct fw_type *fw, int gpus,
                                   const struct plan_config *c, struct scenario *out,
                                   struct sim_error *err)
 {
@@ -153,7 +153,7 @@ enum sim_status plan_config_apply(const struct scenario *base, int gpus,
         (st = set_int(out, SCN_MICRO_BATCH, c->micro_batch, err)) != SIM_OK ||
         (st = scn_set_key(out, SCN_SCHEDULE, c->schedule->name, err)) != SIM_OK ||
         (st = scn_set_key(out, SCN_SP, sp ? "true" : "false", err)) != SIM_OK ||
-        (st = apply_knobs(out, c, base, err)) != SIM_OK)
+        (st = apply_knobs(out, c, fw, err)) != SIM_OK)
         return st;
     if (c->edge_layers > 0) {
         if ((st = set_int(out, SCN_FIRST_STAGE_LAYERS, c->edge_layers, err)) != SIM_OK ||
@@ -262,6 +262,7 @@ size_t plan_rank(const struct plan_entry *e, const size_t *cand, size_t n, size_
 
 struct plan_ctx {
     const struct scenario *base;
+    const struct fw_type *fw; /* the plan's framework (plan_result.framework) */
     const struct model *model;
     const struct hardware *hw;
     int gpus;
@@ -296,7 +297,7 @@ static enum sim_status build(const struct plan_ctx *c, const struct plan_config 
                              struct scenario *scn, struct costmodel *cm, struct pipe_setup *setup,
                              struct sim_error *err)
 {
-    enum sim_status st = plan_config_apply(c->base, c->gpus, cfg, scn, err);
+    enum sim_status st = plan_config_apply(c->base, c->fw, c->gpus, cfg, scn, err);
     if (st == SIM_OK && any_fw) /* a config used for bounds only, perhaps not the framework's */
         st = scn_set_key(scn, SCN_FRAMEWORK, "any", err);
     if (st == SIM_OK)
@@ -564,7 +565,7 @@ static void sim_job(size_t j, void *user)
     struct sim_error err;
     err_clear(&err);
     c->status[j] = SIM_OK;
-    enum sim_status st = plan_config_apply(c->base, c->gpus, &e->cfg, &scn, &err);
+    enum sim_status st = plan_config_apply(c->base, c->fw, c->gpus, &e->cfg, &scn, &err);
     if (st == SIM_OK)
         st = step_run_preloaded(&scn, c->model, c->hw, &so, &err);
     if (st != SIM_OK) {
@@ -1528,7 +1529,8 @@ enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
     if ((st = hw_load(&hw, base->hardware_path, err)) != SIM_OK)
         return st;
     struct plan_cands cands = {0};
-    struct plan_ctx c = {.base = base, .model = &model, .hw = &hw, .gpus = o->gpus};
+    struct plan_ctx c = {
+        .base = base, .fw = res->framework, .model = &model, .hw = &hw, .gpus = o->gpus};
     if ((st = apply_hw_knobs(base, &hw, err)) != SIM_OK)
         goto done;
     res->hbm_bytes = hw.gpu.hbm_bytes;

@@ -132,8 +132,9 @@ enum sim_status plan_run(const struct scenario *base, const struct plan_opts *op
                          struct plan_result *res, struct sim_error *err);
 void plan_result_release(struct plan_result *res);
 
-/* The scenario of one config: `base` with the config's keys set (as --set values). */
-enum sim_status plan_config_apply(const struct scenario *base, int gpus,
+/* The scenario of one config: `base` with the config's keys set (as --set values), its memory
+ * knobs as framework `fw` (the plan's, plan_result.framework) runs them. */
+enum sim_status plan_config_apply(const struct scenario *base, const struct fw_type *fw, int gpus,
                                   const struct plan_config *cfg, struct scenario *out,
                                   struct sim_error *err);
 

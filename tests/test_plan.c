@@ -382,7 +382,8 @@ static void check_top(const struct scenario *base, int gpus, const struct plan_r
         struct step_output so;
         struct sim_error err;
         err_clear(&err);
-        cr_assert_eq(plan_config_apply(base, gpus, &e->cfg, &scn, &err), SIM_OK, "%s", err.msg);
+        cr_assert_eq(plan_config_apply(base, res->framework, gpus, &e->cfg, &scn, &err), SIM_OK,
+                     "%s", err.msg);
         cr_assert_eq(step_run(&scn, &so, &err), SIM_OK, "top %zu: %s", t + 1, err.msg);
         cr_expect_eq(so.res.step_end - so.res.first_start, e->step, "top %zu step", t + 1);
         cr_expect_eq(so.cm.cfg.tp * so.cm.cfg.cp * so.cm.cfg.pp * so.cm.cfg.dp, gpus);
@@ -408,7 +409,8 @@ static int expect_oom_as_simulated(const struct scenario *base, int gpus,
         struct step_output so;
         struct sim_error err;
         err_clear(&err);
-        cr_assert_eq(plan_config_apply(base, gpus, &e->cfg, &scn, &err), SIM_OK, "%s", err.msg);
+        cr_assert_eq(plan_config_apply(base, res->framework, gpus, &e->cfg, &scn, &err), SIM_OK,
+                     "%s", err.msg);
         cr_assert_eq(step_run(&scn, &so, &err), SIM_OK, "%s", err.msg);
         int oom = 0;
         double peak = 0;
@@ -580,7 +582,8 @@ Test(plan, deepspeed_and_deepseek_keep_to_their_offers)
         struct scenario s;
         struct sim_error err;
         err_clear(&err);
-        cr_assert_eq(plan_config_apply(&base, 32, &r.entries[r.top[k]].cfg, &s, &err), SIM_OK);
+        cr_assert_eq(plan_config_apply(&base, r.framework, 32, &r.entries[r.top[k]].cfg, &s, &err),
+                     SIM_OK);
         if (r.entries[r.top[k]].cfg.cp > 1)
             cr_assert_eq(scn_set_key(&s, SCN_CP_COMM_TYPE, "a2a", &err), SIM_OK);
         cr_expect_eq(fw_check(fw_get(FW_DEEPSPEED), &s, &err), SIM_OK, "top %zu: %s", k, err.msg);
@@ -835,7 +838,8 @@ static void check_activation_offload(const char *framework, int want_modules)
         struct step_output so;
         struct sim_error err;
         err_clear(&err);
-        cr_assert_eq(plan_config_apply(&base, 8, &e->cfg, &scn, &err), SIM_OK, "%s", err.msg);
+        cr_assert_eq(plan_config_apply(&base, res.framework, 8, &e->cfg, &scn, &err), SIM_OK, "%s",
+                     err.msg);
         cr_expect_eq(scn.offload_modules, want_modules ? OM_ALL : 0, "config %zu", i);
         cr_expect_eq(scn.offload_activations, want_modules ? 0.0 : 1.0, "config %zu", i);
         cr_assert_eq(step_run(&scn, &so, &err), SIM_OK, "config %zu: %s", i, err.msg);
