@@ -373,9 +373,9 @@ int cm_offload_modules(const struct scenario *scn, const struct model *m)
     int rc = scn->recompute == RECOMPUTE_SELECTIVE ? scn->recompute_modules : 0;
     int attention = cm_model_recompute_modules(m) & RC_CORE_ATTN;
     int norms = scn->cuda_graphs == CUDA_GRAPHS_NONE ? OM_ATTN_NORM | OM_MLP_NORM : 0;
+    int experts = scn->moe_fused_grouped_mlp ? OM_FUSED_GROUP_MLP : OM_EXPERT_FC1 | OM_MOE_ACT;
     return (attention ? OM_QKV_LINEAR | OM_CORE_ATTN | OM_ATTN_PROJ | (norms & OM_ATTN_NORM) : 0) |
-           (norms & OM_MLP_NORM) |
-           (m->experts > 0 && !(rc & RC_MOE) ? OM_EXPERT_FC1 | OM_MOE_ACT : 0);
+           (norms & OM_MLP_NORM) | (m->experts > 0 && !(rc & RC_MOE) ? experts : 0);
 }
 
 /* Fine-grained activation offloading (offload-modules) as Megatron-Core checks it
@@ -406,15 +406,24 @@ static enum sim_status check_offload_modules(const struct scenario *scn, const s
     if (named & OM_ALL)
         return SIM_OK;
     int attention = cm_model_recompute_modules(m) & RC_CORE_ATTN;
-    int moe_modules = OM_EXPERT_FC1 | OM_MOE_ACT;
+    int moe_modules = OM_EXPERT_FC1 | OM_MOE_ACT | OM_FUSED_GROUP_MLP;
     if ((named & (OM_ATTN_NORM | OM_QKV_LINEAR | OM_CORE_ATTN | OM_ATTN_PROJ)) && !attention)
         return scn_rule_error(scn, SCN_OFFLOAD_MODULES, err,
                               "offload-modules names an attention module, which %s does not have",
                               m->name);
     if ((named & moe_modules) && m->experts == 0)
         return scn_rule_error(scn, SCN_OFFLOAD_MODULES, err,
-                              "offload-modules names expert_fc1 / moe_act: %s has no experts",
+                              "offload-modules names an expert module: %s has no experts",
                               m->name);
+    /* the fused op is one module of Transformer Engine's op fuser: its parts are not separate */
+    if ((named & OM_FUSED_GROUP_MLP) && !scn->moe_fused_grouped_mlp)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_OFFLOAD_MODULES, SCN_MOE_FUSED_GROUPED_MLP),
+                              err,
+                              "offload-modules: fused_group_mlp needs moe-fused-grouped-mlp=true");
+    if ((named & OM_FUSED_GROUP_MLP) && (named & (OM_EXPERT_FC1 | OM_MOE_ACT)))
+        return scn_rule_error(scn, SCN_OFFLOAD_MODULES, err,
+                              "offload-modules: fused_group_mlp offloads the whole grouped MLP; "
+                              "it is not combined with expert_fc1 or moe_act");
     if ((named & OM_ATTN_PROJ) && !(named & OM_CORE_ATTN))
         return scn_rule_error(scn, SCN_OFFLOAD_MODULES, err,
                               "offload-modules: attn_proj is offloaded together with core_attn "

@@ -988,7 +988,7 @@ struct recompute_cost cm_selective_recompute(const struct cm_ctx *c, int moe,
  * block's residual input (a hybrid layer has one block, its norm the mixer's or the MLP's), the
  * QKV projection the norm's output, the core Q, K and V (and unfused attention's scores), the
  * projection the core's output, the routed experts' FC1 the dispatched tokens and their
- * activation FC1's output.  The size limit is applied to each part, not to each tensor. */
+ * activation FC1's output, the fused grouped MLP all three of its parts.  The size limit is applied to each part, not to each tensor. */
 double cm_offloaded_bytes(const struct cm_ctx *c, const struct layer_parts *lp,
                           const struct layer_acts *a)
 {
@@ -1007,6 +1007,7 @@ double cm_offloaded_bytes(const struct cm_ctx *c, const struct layer_parts *lp,
         (om & OM_MLP_NORM) && mlp ? block_in : 0.0,
         (om & OM_EXPERT_FC1) ? a->permuted : 0.0,
         (om & OM_MOE_ACT) ? a->moe_hidden - a->moe_act_out : 0.0,
+        (om & OM_FUSED_GROUP_MLP) ? a->permuted + a->moe_hidden : 0.0,
     };
     double bytes = 0.0;
     for (size_t i = 0; i < sizeof part / sizeof part[0]; i++)

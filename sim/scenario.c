@@ -64,7 +64,7 @@ static const char *const recompute_module_choices[] = {
 /* Megatron-Core's --offload-modules names, in enum scn_offload_module bit order. */
 static const char *const offload_module_choices[] = {
     "attn_norm", "qkv_linear", "core_attn", "attn_proj", "mlp_norm", "expert_fc1", "moe_act",
-    "all", NULL};
+    "fused_group_mlp", "all", NULL};
 /* In enum scn_cuda_graphs order, and Megatron-Core's --cuda-graph-scope names in enum
  * scn_graph_scope bit order (scenario.h). */
 static const char *const cuda_graphs_choices[] = {"none", "full-iteration", "modules", NULL};

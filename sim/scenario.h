@@ -266,7 +266,9 @@ enum scn_offload_module {
     OM_MLP_NORM = 1 << 4,   /* the MLP block's input norm: the residual stream */
     OM_EXPERT_FC1 = 1 << 5, /* the routed experts' FC1: the dispatched tokens */
     OM_MOE_ACT = 1 << 6,    /* the routed experts' activation: FC1's output */
-    OM_ALL = 1 << 7,        /* every one the layout can offload (stepsim's word, not Megatron's:
+    OM_FUSED_GROUP_MLP = 1 << 7, /* the experts' fused grouped MLP (moe-fused-grouped-mlp): all
+                                    it saves, its input, FC1's output and the activation's */
+    OM_ALL = 1 << 8,        /* every one the layout can offload (stepsim's word, not Megatron's:
                                cm_rules.c cm_offload_modules) */
 };
 

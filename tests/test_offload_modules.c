@@ -29,12 +29,18 @@ static double layer_forward_s(double s)
 }
 
 /* Stage 0's activation bytes per micro-batch and the rank's peak activations with `sets`. */
-static void kept(const char *model, const char *const *sets, double *per_mb, double *peak)
+static void kept_on(const char *gpu_attrs, const char *model, const char *const *sets,
+                    double *per_mb, double *peak)
 {
-    toy_step(model, 8, sets, &scn, &out);
+    toy_step_on(model, 8, gpu_attrs, sets, &scn, &out);
     *per_mb = out.cm.stages[0].act_bytes_mb;
     *peak = out.rep.mem[0].activations;
     step_release(&out);
+}
+
+static void kept(const char *model, const char *const *sets, double *per_mb, double *peak)
+{
+    kept_on("", model, sets, per_mb, peak);
 }
 
 /* core_attn and attn_proj at 512 tokens: Q, K, V (2 bytes x 512 x 6144 = 6,291,456) and the
@@ -194,4 +200,37 @@ Test(offload_modules, all_is_every_module_the_layout_can_offload)
          &graphed_mb, &peak);
     cr_assert(near(base_mb - graphed_mb, LAYERS * 14680064.0), "%.9g vs %.9g",
               base_mb - graphed_mb, LAYERS * 14680064.0);
+}
+
+/* The fused grouped MLP (Blackwell's, MXFP8) is one module: fused_group_mlp moves all it
+ * keeps -- what expert_fc1 and moe_act move, and the activation's output besides, which is
+ * what recomputing moe_act drops (OLMoE, 16 MoE layers, 512 tokens); `all` takes it. */
+Test(offload_modules, the_fused_grouped_mlp_offloads_whole)
+{
+    const char *olmoe = MODEL("olmoe-1b-7b"), *blackwell = "fp8-gemm-layouts=\"any\"";
+#define FUSED "seq=512", "microbatches=1", "dtype=fp8", "fp8-recipe=mxfp8", \
+              "moe-fused-grouped-mlp=true"
+    double base, fc1, act, fused, recomputed, peak;
+    kept_on(blackwell, olmoe, L(FUSED), &base, &peak);
+    kept_on(blackwell, olmoe, L(FUSED, "offload-modules=expert_fc1"), &fc1, &peak);
+    kept_on(blackwell, olmoe, L(FUSED, "offload-modules=moe_act"), &act, &peak);
+    kept_on(blackwell, olmoe, L(FUSED, "offload-modules=fused_group_mlp"), &fused, &peak);
+    kept_on(blackwell, olmoe,
+            L(FUSED, "recompute=selective", "recompute-modules=moe_act"), &recomputed, &peak);
+    double want = (base - fc1) + (base - act) + (base - recomputed);
+    cr_assert(near(base - fused, want), "%.9g vs %.9g", base - fused, want);
+    cr_assert_gt(base - recomputed, 0.0);
+    /* `all` takes the fused module where the MLP is fused */
+    double all, listed;
+    kept_on(blackwell, olmoe, L(FUSED, "offload-modules=all"), &all, &peak);
+    kept_on(blackwell, olmoe,
+            L(FUSED, "offload-modules=attn_norm,qkv_linear,core_attn,attn_proj,mlp_norm,"
+                     "fused_group_mlp"),
+            &listed, &peak);
+    cr_assert_eq(all, listed);
+    toy_rule_error(olmoe, blackwell, L(FUSED, "offload-modules=fused_group_mlp,moe_act"),
+                   "not combined with expert_fc1 or moe_act", &scn, &out);
+    toy_rule_error(olmoe, "", L("seq=512", "offload-modules=fused_group_mlp"),
+                   "fused_group_mlp needs moe-fused-grouped-mlp=true", &scn, &out);
+#undef FUSED
 }
