@@ -378,13 +378,51 @@ int cm_offload_modules(const struct scenario *scn, const struct model *m)
            (norms & OM_MLP_NORM) | (m->experts > 0 && !(rc & RC_MOE) ? experts : 0);
 }
 
-/* Fine-grained activation offloading (offload-modules) as Megatron-Core checks it
+/* The modules offload-modules names one by one, as Megatron-Core checks them
  * (megatron/core/transformer/transformer_config.py and the feature's guide,
  * docs/user-guide/features/fine_grained_activation_offloading.md, at d98e8a6): attn_proj only
  * with core_attn (the two hold one tensor), the norms not under CUDA graphs (they cross the
- * graphs' boundaries); and what stepsim refuses rather than run as a silent no-op: modules the
- * model lacks, inputs a recompute already drops, and the share-based offload beside it.  With
- * `all` the modules are those cm_offload_modules finds, which keep these rules. */
+ * graphs' boundaries), the fused grouped MLP whole; and what stepsim refuses rather than run
+ * as a silent no-op: modules the model lacks, expert inputs a recompute of whole MoE layers
+ * drops.  (`all` keeps these rules by construction: cm_offload_modules.) */
+static enum sim_status check_named_offload_modules(const struct scenario *scn,
+                                                   const struct model *m, int named,
+                                                   struct sim_error *err)
+{
+    int attention = cm_model_recompute_modules(m) & RC_CORE_ATTN;
+    int moe_modules = OM_EXPERT_FC1 | OM_MOE_ACT | OM_FUSED_GROUP_MLP;
+    int rc = scn->recompute == RECOMPUTE_SELECTIVE ? scn->recompute_modules : 0;
+    const char *why =
+        (named & (OM_ATTN_NORM | OM_QKV_LINEAR | OM_CORE_ATTN | OM_ATTN_PROJ)) && !attention
+            ? "names an attention module, which the model does not have"
+        : (named & moe_modules) && m->experts == 0 ? "names an expert module: the model has none"
+        : (named & OM_FUSED_GROUP_MLP) && (named & (OM_EXPERT_FC1 | OM_MOE_ACT))
+            ? "fused_group_mlp offloads the whole grouped MLP; it is not combined with "
+              "expert_fc1 or moe_act"
+        : (named & OM_ATTN_PROJ) && !(named & OM_CORE_ATTN)
+            ? "attn_proj is offloaded together with core_attn (the core's output is the "
+              "projection's input)"
+            : NULL;
+    if (why)
+        return scn_rule_error(scn, SCN_OFFLOAD_MODULES, err, "offload-modules %s (%s)", why,
+                              m->name);
+    if ((named & OM_FUSED_GROUP_MLP) && !scn->moe_fused_grouped_mlp)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_OFFLOAD_MODULES, SCN_MOE_FUSED_GROUPED_MLP),
+                              err,
+                              "offload-modules: fused_group_mlp needs moe-fused-grouped-mlp=true");
+    if ((named & (OM_ATTN_NORM | OM_MLP_NORM)) && scn->cuda_graphs != CUDA_GRAPHS_NONE)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_OFFLOAD_MODULES, SCN_CUDA_GRAPHS), err,
+                              "offload-modules: attn_norm and mlp_norm are not offloaded with "
+                              "CUDA graphs (they cross the graphs' boundaries)");
+    if ((rc & RC_MOE) && (named & moe_modules))
+        return scn_rule_error(scn, scn_culprit(scn, SCN_OFFLOAD_MODULES, SCN_RECOMPUTE), err,
+                              "offload-modules: recompute-modules=moe keeps no expert input");
+    return SIM_OK;
+}
+
+/* Fine-grained activation offloading (offload-modules) beside the other keys: not with the
+ * share-based offload (two ways of moving the same activations), not where recompute keeps no
+ * module's input (full recompute of every layer) or follows torchtitan's per-op policy. */
 static enum sim_status check_offload_modules(const struct scenario *scn, const struct model *m,
                                              struct sim_error *err)
 {
@@ -399,43 +437,10 @@ static enum sim_status check_offload_modules(const struct scenario *scn, const s
     if (scn->recompute == RECOMPUTE_FULL && scn->recompute_method == RECOMPUTE_UNIFORM)
         return scn_rule_error(scn, scn_culprit(scn, SCN_OFFLOAD_MODULES, SCN_RECOMPUTE), err,
                               "offload-modules: recompute=full keeps no module's input");
-    int rc = scn->recompute == RECOMPUTE_SELECTIVE ? scn->recompute_modules : 0;
-    if (rc & RC_OP)
+    if (scn->recompute == RECOMPUTE_SELECTIVE && (scn->recompute_modules & RC_OP))
         return scn_rule_error(scn, scn_culprit(scn, SCN_OFFLOAD_MODULES, SCN_RECOMPUTE), err,
                               "offload-modules: recompute-modules=op is torchtitan's policy");
-    if (named & OM_ALL)
-        return SIM_OK;
-    int attention = cm_model_recompute_modules(m) & RC_CORE_ATTN;
-    int moe_modules = OM_EXPERT_FC1 | OM_MOE_ACT | OM_FUSED_GROUP_MLP;
-    if ((named & (OM_ATTN_NORM | OM_QKV_LINEAR | OM_CORE_ATTN | OM_ATTN_PROJ)) && !attention)
-        return scn_rule_error(scn, SCN_OFFLOAD_MODULES, err,
-                              "offload-modules names an attention module, which %s does not have",
-                              m->name);
-    if ((named & moe_modules) && m->experts == 0)
-        return scn_rule_error(scn, SCN_OFFLOAD_MODULES, err,
-                              "offload-modules names an expert module: %s has no experts",
-                              m->name);
-    /* the fused op is one module of Transformer Engine's op fuser: its parts are not separate */
-    if ((named & OM_FUSED_GROUP_MLP) && !scn->moe_fused_grouped_mlp)
-        return scn_rule_error(scn, scn_culprit(scn, SCN_OFFLOAD_MODULES, SCN_MOE_FUSED_GROUPED_MLP),
-                              err,
-                              "offload-modules: fused_group_mlp needs moe-fused-grouped-mlp=true");
-    if ((named & OM_FUSED_GROUP_MLP) && (named & (OM_EXPERT_FC1 | OM_MOE_ACT)))
-        return scn_rule_error(scn, SCN_OFFLOAD_MODULES, err,
-                              "offload-modules: fused_group_mlp offloads the whole grouped MLP; "
-                              "it is not combined with expert_fc1 or moe_act");
-    if ((named & OM_ATTN_PROJ) && !(named & OM_CORE_ATTN))
-        return scn_rule_error(scn, SCN_OFFLOAD_MODULES, err,
-                              "offload-modules: attn_proj is offloaded together with core_attn "
-                              "(the core's output is the projection's input)");
-    if ((named & (OM_ATTN_NORM | OM_MLP_NORM)) && scn->cuda_graphs != CUDA_GRAPHS_NONE)
-        return scn_rule_error(scn, scn_culprit(scn, SCN_OFFLOAD_MODULES, SCN_CUDA_GRAPHS), err,
-                              "offload-modules: attn_norm and mlp_norm are not offloaded with "
-                              "CUDA graphs (they cross the graphs' boundaries)");
-    if ((rc & RC_MOE) && (named & moe_modules))
-        return scn_rule_error(scn, scn_culprit(scn, SCN_OFFLOAD_MODULES, SCN_RECOMPUTE), err,
-                              "offload-modules: recompute-modules=moe keeps no expert input");
-    return SIM_OK;
+    return named & OM_ALL ? SIM_OK : check_named_offload_modules(scn, m, named, err);
 }
 
 /* Keys that only mean something for some models or alongside another key: given where they
