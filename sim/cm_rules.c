@@ -427,6 +427,10 @@ static enum sim_status check_offload_modules(const struct scenario *scn, const s
                                              struct sim_error *err)
 {
     int named = scn->offload_modules;
+    if (!named && scn_given(scn, SCN_OFFLOAD_MIN_ELEMENTS))
+        return scn_rule_error(scn, SCN_OFFLOAD_MIN_ELEMENTS, err,
+                              "offload-min-elements applies to offload-modules, which names no "
+                              "module here");
     if (!named)
         return SIM_OK;
     if (scn->offload_activations > 0)

@@ -30,10 +30,6 @@
 /* Fused scale-mask-softmax of unfused attention: read + write 2-byte scores = 4 bytes per
  * score forward, twice that backward (Megatron's fused_softmax kernels). */
 #define SOFTMAX_FWD_BYTES 4.0
-/* Fine-grained activation offloading leaves tensors under this many elements on the GPU
- * (Megatron-Core's min_offloaded_tensor_size default; counted here per module's saved part). */
-#define MIN_OFFLOADED_ELEMENTS 1048576.0
-
 /* Kernels per transformer layer with Megatron-Core / Transformer Engine fusions: forward
  * norm, QKV, rotary or none, attention, projection, bias-dropout-add, norm, FC1, activation,
  * FC2, bias-dropout-add, plus TP collectives (4 with TP); backward input gradient about twice
@@ -983,35 +979,53 @@ struct recompute_cost cm_selective_recompute(const struct cm_ctx *c, int moe,
 /* Megatron-Core's fine-grained activation offloading (pipeline_parallel/
  * fine_grained_activation_offload.py and the feature's guide, NVIDIA/Megatron-LM d98e8a6):
  * each named module's tensors saved for the backward -- its input -- go to pinned host memory
- * after its forward and come back before its backward; tensors under 1,048,576 elements
- * (min_offloaded_tensor_size) stay.  The parts of `a` each module saves: the norms their
- * block's residual input (a hybrid layer has one block, its norm the mixer's or the MLP's), the
- * QKV projection the norm's output, the core Q, K and V (and unfused attention's scores), the
- * projection the core's output, the routed experts' FC1 the dispatched tokens and their
- * activation FC1's output, the fused grouped MLP all three of its parts.  The size limit is applied to each part, not to each tensor. */
+ * after its forward and come back before its backward; a tensor under offload-min-elements
+ * elements (min_offloaded_tensor_size, 1,048,576 by default; tensor_need_offloading_checker
+ * compares numel(), the logical element count whatever the bytes per element) stays.  The
+ * tensors of `a` each module saves: the norms their block's residual input (a hybrid layer has
+ * one block, its norm the mixer's or the MLP's), the QKV projection the norm's output, the
+ * core Q, K and V (split in proportion to their heads: exact but for MLA, whose V is narrower)
+ * and unfused attention's scores, the projection the core's output, the routed experts' FC1
+ * the dispatched tokens, their activation FC1's output, and the fused grouped MLP all three of
+ * its tensors (the dispatched tokens, FC1's output, the activation's output). */
+struct saved_tensor {
+    int module;        /* enum scn_offload_module bit */
+    double bytes;      /* per micro-batch on this GPU */
+    double elem_bytes; /* bytes per element as kept */
+};
+
 double cm_offloaded_bytes(const struct cm_ctx *c, const struct layer_parts *lp,
                           const struct layer_acts *a)
 {
-    int om = c->cfg->offload_modules;
+    const struct model *m = c->m;
     int mixer = lp->mixer == MIXER_ATTENTION, mlp = lp->mlp != MLP_NONE;
     double block_in = lp->blocks > 0 ? a->norm_in / lp->blocks : 0.0;
     /* with MLA's up-projections recomputed, `qkv` holds the latents their checkpoint keeps: the
      * core's Q, K and V are dropped after its forward and made again, nothing to offload */
     int qkv_recomputed = c->scn->recompute == RECOMPUTE_SELECTIVE &&
                          (c->scn->recompute_modules & RC_MLA_UP_PROJ) && a->latent > 0;
-    double part[] = {
-        (om & OM_ATTN_NORM) && mixer ? block_in : 0.0,
-        (om & OM_QKV_LINEAR) && mixer ? a->qkv_in : 0.0,
-        (om & OM_CORE_ATTN) && !qkv_recomputed ? a->qkv + a->scores : 0.0,
-        (om & OM_ATTN_PROJ) ? a->attn_out : 0.0,
-        (om & OM_MLP_NORM) && mlp ? block_in : 0.0,
-        (om & OM_EXPERT_FC1) ? a->permuted : 0.0,
-        (om & OM_MOE_ACT) ? a->moe_hidden - a->moe_act_out : 0.0,
-        (om & OM_FUSED_GROUP_MLP) ? a->permuted + a->moe_hidden : 0.0,
+    double core = qkv_recomputed ? 0.0 : a->qkv;
+    double heads = m->heads + 2.0 * m->kv_heads, fc1_out = a->moe_hidden - a->moe_act_out;
+    double act_out_bytes = cm_kept_input_bytes(c, LM_EXPERTS);
+    const struct saved_tensor saved[] = {
+        {OM_ATTN_NORM, mixer ? block_in : 0.0, ACT_BYTES},
+        {OM_QKV_LINEAR, mixer ? a->qkv_in : 0.0, cm_kept_input_bytes(c, LM_ATTN_QKV)},
+        {OM_CORE_ATTN, core * m->heads / heads, ACT_BYTES},
+        {OM_CORE_ATTN, core * m->kv_heads / heads, ACT_BYTES},
+        {OM_CORE_ATTN, core * m->kv_heads / heads, ACT_BYTES},
+        {OM_CORE_ATTN, qkv_recomputed ? 0.0 : a->scores, ACT_BYTES},
+        {OM_ATTN_PROJ, a->attn_out, cm_kept_input_bytes(c, LM_ATTN_PROJ)},
+        {OM_MLP_NORM, mlp ? block_in : 0.0, ACT_BYTES},
+        {OM_EXPERT_FC1 | OM_FUSED_GROUP_MLP, a->permuted, ACT_BYTES},
+        {OM_MOE_ACT | OM_FUSED_GROUP_MLP, fc1_out, ACT_BYTES},
+        {OM_FUSED_GROUP_MLP, a->moe_act_out, act_out_bytes},
     };
     double bytes = 0.0;
-    for (size_t i = 0; i < sizeof part / sizeof part[0]; i++)
-        if (part[i] >= MIN_OFFLOADED_ELEMENTS * ACT_BYTES)
-            bytes += part[i];
+    for (size_t i = 0; i < sizeof saved / sizeof saved[0]; i++) {
+        const struct saved_tensor *t = &saved[i];
+        if ((c->cfg->offload_modules & t->module) && t->bytes > 0.0 &&
+            t->bytes / t->elem_bytes >= c->scn->offload_min_elements)
+            bytes += t->bytes;
+    }
     return bytes;
 }

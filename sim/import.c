@@ -63,6 +63,7 @@ static const struct flag flags[] = {
     {"cpu-offloading-num-layers", FK_SPECIAL, NULL, NULL, 0},
     {"fine-grained-activation-offloading", FK_SPECIAL, NULL, NULL, 0},
     {"offload-modules", FK_LIST, "offload-modules", NULL, 0},
+    {"min-offloaded-tensor-size", FK_INT, "offload-min-elements", NULL, 0},
     {"cuda-graph-impl", FK_SPECIAL, NULL, NULL, 0},
     {"cuda-graph-scope", FK_LIST, "cuda-graph-scope", NULL, 0},
     {"cuda-graph-modules", FK_LIST, "cuda-graph-scope", NULL, 0},
@@ -151,7 +152,7 @@ static const struct {
       "moe-router-fusion", "cross-entropy", "attention",
       "grad-reduce-fp32", "grad-accumulation", "rope-fusion", "overlap-tp-backward", "dropout",
       "mtp-layers", "mtp-repeated-layer", "cuda-graphs", "cuda-graph-scope", "offload-modules",
-      "offload-activations",
+      "offload-min-elements", "offload-activations",
       "optimizer-algorithm", "muon-ns-steps", "optimizer-moments", "framework"}},
 };
 
@@ -636,8 +637,10 @@ static enum sim_status finish(struct import_result *res, const struct pending *p
     const char *alg = import_value(res, "optimizer-algorithm");
     if (!alg || strcmp(alg, "muon") != 0)
         drop_key(res, "muon-ns-steps", "--muon-num-ns-steps");
-    if (!pd->fine_offload)
+    if (!pd->fine_offload) {
         drop_key(res, "offload-modules", "--offload-modules");
+        drop_key(res, "offload-min-elements", "--min-offloaded-tensor-size");
+    }
     if (st == SIM_OK && pd->cpu_offload_layers > 0 && res->layers > 0) {
         char share[32]; /* the offloaded layers' share of the saved activations */
         snprintf(share, sizeof share, "%.6g", (double)pd->cpu_offload_layers / res->layers);

@@ -419,6 +419,11 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
                              .doc = "modules whose saved inputs wait in host memory (Megatron-"
                                     "Core's fine-grained activation offloading, its names; all: "
                                     "every one the layout can offload)"},
+    [SCN_OFFLOAD_MIN_ELEMENTS] = {"offload-min-elements", VT_INT, FIELD(offload_min_elements), 0,
+                                  2000000000, .scope = KS_MODEL, .def = "1048576",
+                                  .doc = "offload-modules: saved tensors with fewer elements stay "
+                                         "on the GPU (Megatron-Core's "
+                                         "--min-offloaded-tensor-size)"},
     [SCN_OFFLOAD_OPTIMIZER] = {"offload-optimizer", VT_FRACTION, FIELD(offload_optimizer), 0, 0,
                                .scope = KS_MODEL, .def = "0",
                                .doc = "share of the optimizer state kept and updated on the host "

@@ -94,6 +94,7 @@ enum scn_key {
     SCN_GRAD_REDUCE_OP,
     SCN_OFFLOAD_ACTIVATIONS,
     SCN_OFFLOAD_MODULES,
+    SCN_OFFLOAD_MIN_ELEMENTS,
     SCN_OFFLOAD_OPTIMIZER,
     SCN_ELEMENTWISE,
     SCN_ATTENTION_KERNEL,
@@ -388,6 +389,7 @@ struct scenario {
     int grad_reduce_op;       /* enum scn_grad_reduce_op */
     double offload_activations; /* share of saved activations kept in host memory */
     int offload_modules;        /* enum scn_offload_module bits: inputs kept in host memory */
+    int offload_min_elements;   /* offload-modules: the smallest saved tensor that moves */
     double offload_optimizer;   /* share of the optimizer state kept and updated on the host */
     int framework;              /* enum fw_id (framework.h); FW_AUTO = none named */
     struct scn_origin origin[SCN_KEY_COUNT];

@@ -351,6 +351,14 @@ Test(import, offload_modules, .init = setup)
     cr_assert_eq(parse("--offload-modules core_attn"), SIM_OK, "%s", err.msg);
     cr_assert_null(import_value(&res, "offload-modules"));
     cr_assert(ignored("--offload-modules"));
+    /* the size limit, with the switch; alone it is named as ignored too */
+    cr_assert_eq(parse("--fine-grained-activation-offloading --offload-modules moe_act "
+                       "--min-offloaded-tensor-size 350000000"),
+                 SIM_OK, "%s", err.msg);
+    has("offload-min-elements", "350000000");
+    cr_assert_eq(parse("--min-offloaded-tensor-size 500000000"), SIM_OK, "%s", err.msg);
+    cr_assert_null(import_value(&res, "offload-min-elements"));
+    cr_assert(ignored("--min-offloaded-tensor-size"));
     /* the layer-level offload: 20 of 80 layers' activations */
     cr_assert_eq(parse("--num-layers 80 --cpu-offloading-num-layers 20"), SIM_OK, "%s", err.msg);
     has("offload-activations", "0.25");

@@ -276,6 +276,26 @@ Test(model, latent_moe_and_hybrid_mtp_match_the_published_checkpoint)
     cr_assert_eq(model_params_total(&m) + model_params_mtp(&m), 123611012096.0);
 }
 
+/* Nemotron 3 Ultra counted by hand (h 8192, latent 2048): a Mamba-2 layer's in_proj 8192 x
+ * (2*16384 + 2*8*128 + 256) = 287,309,824, out_proj 16384 x 8192 = 134,217,728, conv1d (16384 +
+ * 2048) x (4 + 1) = 92,160, dt_bias / A_log / D 3 x 256, gated norm 16384, pre-norm 8192:
+ * 421,645,056; an attention layer 8192 x (8192 + 2*2*128) + 8192 x 8192 + 8192 = 138,420,224;
+ * a MoE layer pre-norm 8192 + router 8192 x 512 + the latent projections 2 x 8192 x 2048 + 512
+ * experts of 2 x 2048 x 5120 + a shared expert of 2 x 8192 x 10240 = 10,942,947,328.  In all,
+ * 48 + 12 + 48 of them, the untied embedding and head (2 x 131072 x 8192) and the final norm:
+ * 549,308,968,960 -- the "550B" of its name; the MTP module (an attention and a MoE layer, the
+ * 2h -> h projection, 3 norms) 11,215,609,856. */
+Test(model, nemotron_3_ultra_counted_by_hand)
+{
+    struct model m;
+    load_shipped(&m, "models/nemotron-3-ultra-550b-a55b.xml");
+    cr_assert_eq(model_params_layer(&m, 0), 421645056.0);
+    cr_assert_eq(model_params_layer(&m, 7), 138420224.0);
+    cr_assert_eq(model_params_layer(&m, 1), 10942947328.0);
+    cr_assert_eq(model_params_total(&m), 549308968960.0, "%.0f", model_params_total(&m));
+    cr_assert_eq(model_params_mtp(&m), 11215609856.0, "%.0f", model_params_mtp(&m));
+}
+
 /* Nemotron 3 Nano's hybrid layers counted by hand (h 2688): a Mamba-2 layer's in_proj
  * 2688 x (2*4096 + 2*8*128 + 64) = 27,697,152, out_proj 4096 x 2688 = 11,010,048, conv1d
  * (4096 + 2048) x (4 + 1) = 30,720, dt_bias / A_log / D 3 x 64, gated norm 4096, pre-norm

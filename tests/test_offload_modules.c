@@ -43,12 +43,13 @@ static void kept(const char *model, const char *const *sets, double *per_mb, dou
     kept_on("", model, sets, per_mb, peak);
 }
 
-/* core_attn and attn_proj at 512 tokens: Q, K, V (2 bytes x 512 x 6144 = 6,291,456) and the
- * core's output (2 x 512 x 4096 = 4,194,304) leave every layer; each goes down in 1.049 ms
- * behind the layer's 0.455 ms forward.  Two layers' bytes are back at the backward. */
+/* core_attn and attn_proj at 512 tokens: Q (2 bytes x 512 x 4096 = 4,194,304) and the core's
+ * output (as much) leave every layer -- K and V, 512 x 1024 = 524,288 elements each, are under
+ * the 1,048,576-element limit and stay; each layer's bytes go down in 0.839 ms behind its
+ * 0.455 ms forward.  Two layers' bytes are back at the backward. */
 Test(offload_modules, attention_inputs_leave_each_layer)
 {
-    double bytes = 6291456.0 + 4194304.0, move = bytes / 10e9;
+    double bytes = 4194304.0 + 4194304.0, move = bytes / 10e9;
     double base_mb, base_peak, mb, peak;
     kept(MODEL("llama3.1-8b"), L("seq=512", "microbatches=1"), &base_mb, &base_peak);
     toy_step(MODEL("llama3.1-8b"), 8,
@@ -123,7 +124,8 @@ Test(offload_modules, expert_inputs_leave_each_moe_layer)
               base_mb - recomputed_mb, 16 * per_layer);
 }
 
-/* Full recompute of blocks of layers keeps the other layers' inputs, which offloading moves. */
+/* Full recompute of blocks of layers keeps the other layers' inputs, which offloading moves:
+ * the two layers not recomputed move their Q (K and V are under the size limit at 512 tokens). */
 Test(offload_modules, only_layers_not_recomputed_offload)
 {
     double base_mb, base_peak, mb, peak;
@@ -134,7 +136,7 @@ Test(offload_modules, only_layers_not_recomputed_offload)
          L("seq=512", "microbatches=1", "recompute=full", "recompute-method=block",
            "recompute-num-layers=30", "offload-modules=core_attn"),
          &mb, &peak);
-    cr_assert(near(base_mb - mb, 2 * 6291456.0), "%.9g vs %.9g", base_mb - mb, 2 * 6291456.0);
+    cr_assert(near(base_mb - mb, 2 * 4194304.0), "%.9g vs %.9g", base_mb - mb, 2 * 4194304.0);
 }
 
 static void refused(const char *model, const char *const *sets, const char *want)
@@ -185,22 +187,23 @@ Test(offload_modules, recomputed_mla_inputs_are_not_offloaded)
 }
 
 /* `all`: every module the layout can offload.  On Llama-3.1-8B at 512 tokens a layer's two norm
- * inputs (2 x 2 bytes x 512 x 4096), the QKV input (2 x 512 x 4096), Q, K, V (2 x 512 x 6144)
- * and the core's output (2 x 512 x 4096): 23,068,672 bytes; under CUDA graphs the norms stay
- * (14,680,064).  The dense MLP's hidden activations are no module's input: they stay. */
+ * inputs (2 x 2 bytes x 512 x 4096), the QKV input (2 x 512 x 4096), Q (2 x 512 x 4096) and
+ * the core's output (2 x 512 x 4096): 20,971,520 bytes (K and V are under the size limit);
+ * under CUDA graphs the norms stay (12,582,912).  The dense MLP's hidden activations are no
+ * module's input: they stay. */
 Test(offload_modules, all_is_every_module_the_layout_can_offload)
 {
     double mb, peak;
     moved(MODEL("llama3.1-8b"), "seq=512", "offload-modules=all", &mb, &peak);
-    cr_assert(near(mb, LAYERS * 23068672.0), "%.9g vs %.9g", mb, LAYERS * 23068672.0);
+    cr_assert(near(mb, LAYERS * 20971520.0), "%.9g vs %.9g", mb, LAYERS * 20971520.0);
     double base_mb, base_peak, graphed_mb;
     kept(MODEL("llama3.1-8b"), L("seq=512", "microbatches=1", "cuda-graphs=modules"), &base_mb,
          &base_peak);
     kept(MODEL("llama3.1-8b"),
          L("seq=512", "microbatches=1", "cuda-graphs=modules", "offload-modules=all"),
          &graphed_mb, &peak);
-    cr_assert(near(base_mb - graphed_mb, LAYERS * 14680064.0), "%.9g vs %.9g",
-              base_mb - graphed_mb, LAYERS * 14680064.0);
+    cr_assert(near(base_mb - graphed_mb, LAYERS * 12582912.0), "%.9g vs %.9g",
+              base_mb - graphed_mb, LAYERS * 12582912.0);
 }
 
 /* The fused grouped MLP (Blackwell's, MXFP8) is one module: fused_group_mlp moves all it
@@ -234,4 +237,34 @@ Test(offload_modules, the_fused_grouped_mlp_offloads_whole)
     toy_rule_error(olmoe, "", L("seq=512", "offload-modules=fused_group_mlp"),
                    "fused_group_mlp needs moe-fused-grouped-mlp=true", &scn, &out);
 #undef FUSED
+}
+
+/* offload-min-elements (Megatron-Core's --min-offloaded-tensor-size) is compared with each saved
+ * tensor's element count, whatever its bytes per element.  Qwen3-30B-A3B's fused grouped MLP
+ * (48 MoE layers of 8 of 128 experts, FFN 768, SwiGLU) at 512 tokens keeps the dispatched
+ * tokens (512 x 8 x 2048 = 8,388,608 elements, 16,777,216 bytes), FC1's output (512 x 8 x 1536
+ * = 6,291,456, 12,582,912 bytes) and the activation's output (3,145,728 elements, in MXFP8):
+ * above 5,000,000 elements the first two move, above 7,000,000 the first alone, above
+ * 8,388,608 none -- the way Megatron-Bridge's Nemotron 3 Ultra recipes pick FC1's output. */
+Test(offload_modules, the_size_limit_is_per_tensor_and_set_by_the_scenario)
+{
+    const char *qwen = MODEL("qwen3-30b-a3b"), *blackwell = "fp8-gemm-layouts=\"any\"";
+#define QWEN_FUSED "seq=512", "microbatches=1", "dtype=fp8", "fp8-recipe=mxfp8", \
+                   "moe-fused-grouped-mlp=true", "offload-modules=fused_group_mlp"
+    double base, two, one, none, peak;
+    kept_on(blackwell, qwen,
+            L("seq=512", "microbatches=1", "dtype=fp8", "fp8-recipe=mxfp8",
+              "moe-fused-grouped-mlp=true"),
+            &base, &peak);
+    kept_on(blackwell, qwen, L(QWEN_FUSED, "offload-min-elements=5000000"), &two, &peak);
+    kept_on(blackwell, qwen, L(QWEN_FUSED, "offload-min-elements=7000000"), &one, &peak);
+    kept_on(blackwell, qwen, L(QWEN_FUSED, "offload-min-elements=8388609"), &none, &peak);
+    cr_assert(near(base - two, 48 * (16777216.0 + 12582912.0)), "%.9g", base - two);
+    cr_assert(near(base - one, 48 * 16777216.0), "%.9g", base - one);
+    cr_assert_eq(none, base);
+    kept_on(blackwell, qwen, L(QWEN_FUSED, "offload-min-elements=8388608"), &one, &peak);
+    cr_assert(near(base - one, 48 * 16777216.0), "exactly the limit moves: %.9g", base - one);
+    toy_rule_error(qwen, "", L("seq=512", "offload-min-elements=5000000"),
+                   "offload-min-elements applies to offload-modules", &scn, &out);
+#undef QWEN_FUSED
 }
