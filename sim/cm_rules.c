@@ -755,7 +755,13 @@ static enum sim_status check_sharding(const struct scenario *scn, const struct m
                                   "data-parallel group)",
                                   scn->fsdp_group, replicas);
         shard = scn->fsdp_group;
-        eshard = edp % shard == 0 ? shard : edp;
+        /* Megatron orders ranks TP, then DP (EP, then expert-DP, on the expert side): a shard
+         * group of `shard` DP ranks spans shard x tp GPUs, holding that many over etp x ep
+         * expert-DP ranks -- one where the expert-parallel group fills the shard group. */
+        long group_gpus = (long)shard * scn->tp, expert_span = (long)scn->etp * scn->ep;
+        eshard = group_gpus % expert_span == 0 ? (int)(group_gpus / expert_span) : 1;
+        if (eshard < 1 || edp % eshard != 0)
+            eshard = 1;
     }
     *sh_out = sh;
     *shard_out = shard;
@@ -855,6 +861,7 @@ enum sim_status cm_check_rules(struct scenario *scn, const struct model *m,
                                   sh.stage == 0 || scn->grad_reduce_op == GRAD_REDUCE_ALL_REDUCE,
                               .shard = shard,
                               .eshard = eshard,
+                              .outer_optim = sh.outer_optim,
                               .micro_batch = scn->micro_batch,
                               .global_batch = scn->global_batch,
                               .microbatches = scn->microbatches,

@@ -251,16 +251,25 @@ static double optimizer_s(const struct cm_ctx *c, double params, double edge)
     return optimizer_at_s(c, params, edge, c->scn->offload_optimizer);
 }
 
-/* Parameters whose optimizer state one GPU holds: all of its own, or from ZeRO-1 on its shard
- * of them (so DualPipe's second copy costs no optimizer memory there: two parts over twice the
- * ranks). */
-static double optimizer_shard(const struct costmodel *cm, const struct scenario *scn, double dense,
-                              double expert)
+/* Parameters of its own whose sharded state one GPU holds: all of them, or from ZeRO-1 on its
+ * shard of them (so DualPipe's second copy costs no optimizer memory there: two parts over
+ * twice the ranks); `outer`: a hybrid shard's replicas split it again. */
+static double shard_of(const struct costmodel *cm, const struct scenario *scn, double dense,
+                       double expert, int outer)
 {
     if (cm->cfg.zero == 0)
         return dense + expert;
     int copies = cm_part_copies(scn);
-    return dense / (copies * cm->cfg.shard) + expert / (copies * cm->cfg.eshard);
+    int shard = outer ? cm->cfg.replicas : cm->cfg.shard;
+    int eshard = outer ? cm->cfg.edp : cm->cfg.eshard;
+    return dense / (copies * shard) + expert / (copies * eshard);
+}
+
+/* ... of its optimizer state: split over the replicas too with fsdp-outer-shard=optim. */
+static double optimizer_shard(const struct costmodel *cm, const struct scenario *scn, double dense,
+                              double expert)
+{
+    return shard_of(cm, scn, dense, expert, cm->cfg.outer_optim);
 }
 
 /* ---- assembly ---------------------------------------------------------------------------- */
@@ -713,7 +722,8 @@ void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
      * computed and the one prefetched (all of the rank's when parameters stay gathered from
      * forward to backward), ZeRO-2/3 one layer's full gradients before their reduce-scatter
      * (all of the rank's under pipeline parallelism, accumulated until the last backward). */
-    double own = dense + expert, shard = optimizer_shard(cm, scn, dense, expert);
+    double own = dense + expert, shard = shard_of(cm, scn, dense, expert, 0);
+    double opt_shard = optimizer_shard(cm, scn, dense, expert);
     double edge_shard = optimizer_shard(cm, scn, edge, 0.0);
     double gathered = cm->cfg.reshard ? 2.0 * largest : own;
     /* With quantized-params the narrow layers keep no 16-bit weights: their quantized copies
@@ -748,7 +758,7 @@ void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
         out->grads = per_microbatch ? grad_bytes * shard + (PARAM_BYTES + grad_bytes) * largest
                                     : grad_bytes * own + PARAM_BYTES * largest;
     out->optimizer =
-        optimizer_state_bytes(scn, shard, edge_shard) * (1.0 - scn->offload_optimizer);
+        optimizer_state_bytes(scn, opt_shard, edge_shard) * (1.0 - scn->offload_optimizer);
     out->act_per_mb = act / scn->vp;
     out->activations = out->act_per_mb * res->peak_inflight[rank];
     /* an overlapped F&B pair at the peak holds one layer more at its crossing (pipeline.h) */

@@ -147,8 +147,8 @@ struct cm_config {
                            sharded optimizer whose framework all-reduces before it takes its
                            shard (grad-reduce-op=all-reduce) */
     int shard, eshard; /* GPUs the dense / expert parameters' state is sharded over (replicas /
-                          edp,
-                          or fsdp-group for hybrid shards; replicated across the rest) */
+                          edp, or fsdp-group for hybrid shards; replicated across the rest) */
+    int outer_optim;   /* hybrid shards' replicas split the optimizer state (fsdp-outer-shard) */
     int micro_batch, global_batch, microbatches, seq;
     int gpus_per_node;
     int offload_modules; /* enum scn_offload_module bits offloaded, `all` resolved

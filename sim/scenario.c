@@ -54,6 +54,7 @@ static const char *const cross_entropy_choices[] = {"fused", "unfused", "te", "t
 static const char *const dispatcher_choices[] = {"alltoall", "allgather", "deepep", NULL};
 static const char *const fsdp_choices[] = {"none",         "full-shard", "shard-grad-op",
                                            "hybrid-shard", "no-shard",   NULL};
+static const char *const fsdp_outer_choices[] = {"none", "optim", NULL};
 static const char *const optimizer_state_choices[] = {"fp32", "bf16-moments", "bf16", NULL};
 static const char *const optimizer_algorithm_choices[] = {"adam", "muon", NULL};
 /* Megatron-Core's --recompute-modules names, and torchtitan's per-op policy ("op"), in enum
@@ -356,6 +357,11 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
     [SCN_FSDP_GROUP] = {"fsdp-group", VT_INT, FIELD(fsdp_group), 1, 1 << 24, .scope = KS_MODEL,
                         .zero = "dp*cp (one shard group)",
                         .doc = "GPUs one shard spans (hybrid-shard), replicated across the rest"},
+    [SCN_FSDP_OUTER_SHARD] = {"fsdp-outer-shard", VT_CHOICE, FIELD(fsdp_outer_shard), 0, 0,
+                              fsdp_outer_choices, 0, .scope = KS_MODEL, .def = "none",
+                              .doc = "hybrid sharding: optim splits each shard's optimizer state "
+                                     "over its replicas too (Megatron-FSDP's "
+                                     "outer_dp_sharding_strategy)"},
     [SCN_RESHARD_AFTER_FORWARD] = {"reshard-after-forward", VT_BOOL, FIELD(reshard_after_forward),
                                    0, 0, .scope = KS_MODEL, .def = "true",
                                    .doc = "ZeRO-3 frees gathered parameters after the forward"},
@@ -682,6 +688,11 @@ enum sim_status scn_resolve_sharding(const struct scenario *scn, struct scn_shar
         return scn_rule_error(scn, SCN_FSDP_GROUP, err,
                               "fsdp-group applies to fsdp=hybrid-shard or a sharded zero "
                               "stage without fsdp");
+    int grouped = hybrid || scn_given(scn, SCN_FSDP_GROUP);
+    if (scn->fsdp_outer_shard == FSDP_OUTER_OPTIM && !grouped)
+        return scn_rule_error(scn, SCN_FSDP_OUTER_SHARD, err,
+                              "fsdp-outer-shard=optim splits a shard over its replicas: it needs "
+                              "fsdp-group (hybrid sharding)");
     int reshard = scn->reshard_after_forward;
     if (scn->fsdp == FSDP_SHARD_GRAD_OP) {
         if (scn_given(scn, SCN_RESHARD_AFTER_FORWARD) && reshard)
@@ -690,7 +701,8 @@ enum sim_status scn_resolve_sharding(const struct scenario *scn, struct scn_shar
                                   "to backward; reshard-after-forward=true contradicts it");
         reshard = 0;
     }
-    *out = (struct scn_sharding){stage, reshard, hybrid || scn_given(scn, SCN_FSDP_GROUP)};
+    *out = (struct scn_sharding){stage, reshard, grouped,
+                                 grouped && scn->fsdp_outer_shard == FSDP_OUTER_OPTIM};
     return SIM_OK;
 }
 

@@ -76,6 +76,7 @@ enum scn_key {
     SCN_ZERO,
     SCN_FSDP,
     SCN_FSDP_GROUP,
+    SCN_FSDP_OUTER_SHARD,
     SCN_RESHARD_AFTER_FORWARD,
     SCN_OPTIMIZER_STATE,
     SCN_OPTIMIZER_MOMENTS,
@@ -189,6 +190,10 @@ enum scn_moe_dispatcher { DISPATCH_ALLTOALL, DISPATCH_ALLGATHER, DISPATCH_DEEPEP
  * hybrid-shard = full-shard inside groups of fsdp-group GPUs, replicated across them;
  * no-shard = plain data parallelism. */
 enum scn_fsdp { FSDP_NONE, FSDP_FULL_SHARD, FSDP_SHARD_GRAD_OP, FSDP_HYBRID_SHARD, FSDP_NO_SHARD };
+/* Hybrid sharding across the shard groups (Megatron-FSDP's outer_dp_sharding_strategy): none =
+ * each group holds whole shards; optim = the groups split the optimizer state and fp32 master
+ * of their shard again (gradients reduce-scattered and parameters all-gathered across them). */
+enum scn_fsdp_outer { FSDP_OUTER_NONE, FSDP_OUTER_OPTIM };
 /* Precision of the optimizer's state: fp32 master weights and fp32 moments (mixed-precision
  * Adam); fp32 master and bf16 moments (Megatron's --use-precision-aware-optimizer); bf16
  * moments and no master copy (pure-bf16 AdamW of some FSDP2 stacks). */
@@ -370,6 +375,7 @@ struct scenario {
     int zero;                 /* ZeRO stage 0-3 (1 = the distributed optimizer) */
     int fsdp;                 /* enum scn_fsdp: the PyTorch names, mapped onto a ZeRO stage */
     int fsdp_group;           /* GPUs one shard spans (hybrid-shard); 0 = the whole DP group */
+    int fsdp_outer_shard;     /* enum scn_fsdp_outer: what the replicas of a shard split */
     int reshard_after_forward; /* ZeRO-3: free gathered parameters after the forward (and
                                   gather them again for the backward) */
     int optimizer_state;      /* enum scn_optimizer_state */
@@ -502,6 +508,7 @@ struct scn_sharding {
     int stage;
     int reshard_after_forward;
     int hybrid; /* shards span fsdp-group GPUs, replicated across the rest of DP */
+    int outer_optim; /* ... and the replicas split the optimizer state (fsdp-outer-shard) */
 };
 enum sim_status scn_resolve_sharding(const struct scenario *scn, struct scn_sharding *out,
                                      struct sim_error *err);

@@ -607,6 +607,48 @@ Test(fsdp, hybrid_shard_and_the_optimizer_state_precision)
     step_release(&out);
 }
 
+/* Megatron-FSDP's outer_dp_sharding_strategy "optim" (fsdp-outer-shard=optim): shards of 4 GPUs
+ * replicated twice, the two replicas splitting each shard's optimizer state again -- fp32
+ * master and moments over all 8 -- while weights and gradients stay sharded over 4. */
+Test(fsdp, outer_optim_splits_the_optimizer_state_over_the_replicas)
+{
+    const char *llama = MODEL("llama3.1-8b");
+    run_ok(llama, 8, L("seq=512", "gpus=8", "microbatches=1", "fsdp=hybrid-shard", "fsdp-group=4"));
+    struct cm_rank_memory inner = out.rep.mem[0];
+    double params = out.cm.stages[0].params;
+    step_release(&out);
+    run_ok(llama, 8,
+           L("seq=512", "gpus=8", "microbatches=1", "fsdp=hybrid-shard", "fsdp-group=4",
+             "fsdp-outer-shard=optim"));
+    const struct cm_rank_memory *outer = &out.rep.mem[0];
+    cr_assert(near(inner.optimizer, 12.0 * params / 4), "%g", inner.optimizer);
+    cr_assert(near(outer->optimizer, 12.0 * params / 8), "%g", outer->optimizer);
+    cr_assert(near(outer->weights, inner.weights));
+    cr_assert(near(outer->grads, inner.grads));
+    step_release(&out);
+    toy_rule_error(llama, "", L("seq=512", "gpus=8", "zero=3", "fsdp-outer-shard=optim"),
+                   "fsdp-outer-shard=optim splits a shard over its replicas", &scn, &out);
+}
+
+/* Hybrid shards and expert parallelism: OLMoE on 16 GPUs, ep 8, so 2 expert-DP ranks.  A shard
+ * group of 8 GPUs is one expert-parallel group, holding one rank of each expert: the experts'
+ * parameters are not sharded inside it (eshard 1), only replicated across the two groups; a
+ * group of all 16 holds both expert-DP ranks and shards the experts over them. */
+Test(fsdp, hybrid_shards_hold_the_expert_dp_ranks_inside_them)
+{
+    const char *olmoe = MODEL("olmoe-1b-7b");
+    run_ok(olmoe, 8,
+           L("seq=512", "gpus=16", "ep=8", "microbatches=1", "fsdp=hybrid-shard", "fsdp-group=8"));
+    cr_assert_eq(out.cm.cfg.eshard, 1);
+    cr_assert_eq(out.cm.cfg.shard, 8);
+    step_release(&out);
+    run_ok(olmoe, 8,
+           L("seq=512", "gpus=16", "ep=8", "microbatches=1", "fsdp=hybrid-shard",
+             "fsdp-group=16"));
+    cr_assert_eq(out.cm.cfg.eshard, 2);
+    step_release(&out);
+}
+
 Test(fsdp, prefetch_hides_behind_long_layers)
 {
     /* At seq 8192 a layer's forward (about 7.3 ms on the toy GPU) outlasts its 3.8 ms gather,
