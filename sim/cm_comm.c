@@ -283,6 +283,14 @@ struct coll_group cm_replica_group(const struct cm_ctx *c, int n, int stride, in
     return g;
 }
 
+/* The all-reduce of a hybrid shard's `grad` bytes (of the whole group's n) across the n / shard
+ * replicas of each shard. */
+static double outer_reduce_s(const struct cm_ctx *c, double grad, int n, int shard, int stride)
+{
+    return cm_coll_time(c, COLL_ALL_REDUCE, grad / shard,
+                        cm_group_of(n / shard, stride * shard, c->cfg->gpus_per_node));
+}
+
 /* The end-of-step reduction of `bytes` of gradients over n data-parallel GPUs: an all-reduce
  * (zero 0, or a framework that all-reduces before its sharded optimizer takes its shard:
  * DeepSpeed's pipeline engine reduces a BF16_Optimizer's fp32 gradients with
@@ -306,10 +314,24 @@ static double dp_reduce_s(const struct cm_ctx *c, int allreduce, double bytes, i
 double cm_dp_sync_s(const struct cm_ctx *c, const struct cm_stage *st)
 {
     const struct cm_config *cfg = c->cfg;
-    if (cfg->zero >= 2 && !cfg->defer_grad_sync) /* reduce-scattered per micro-batch, inside
-                                                     the backward ops */
-        return 0.0;
     double gb = cm_grad_bytes(c->scn);
+    if (cfg->zero >= 2 && !cfg->defer_grad_sync) { /* reduce-scattered per micro-batch, inside
+                                                       the backward ops; Megatron-FSDP's hybrid
+                                                       shards reduce across their replicas once,
+                                                       at the step's last backward (megatron_fsdp
+                                                       .py at d98e8a6: outer_fsdp_group_grad_reduce
+                                                       only on is_last_microbatch) */
+        if (!cfg->outer_reduce_once)
+            return 0.0;
+        double t = cfg->replicas > cfg->shard
+                       ? outer_reduce_s(c, gb * st->dense_params, cfg->replicas, cfg->shard,
+                                        cfg->tp)
+                       : 0.0;
+        if (st->expert_params > 0 && cfg->edp > cfg->eshard)
+            t += outer_reduce_s(c, gb * st->expert_params, cfg->edp, cfg->eshard,
+                                cfg->etp * cfg->ep);
+        return t;
+    }
     /* FSDP2 under pipelining: each unit's accumulated unsharded gradients copied (chunk_cat)
      * into its reduce-scatter input, in line before the unit's reduce-scatter
      * (FSDPParamGroup.post_backward, torch/distributed/fsdp/_fully_shard). */
@@ -336,9 +358,10 @@ static void shard_comm(const struct cm_ctx *c, double bytes, double grad, int n,
     if (c->cfg->zero >= 3)
         *gather += cm_coll_time(c, COLL_ALL_GATHER, bytes, g);
     *reduce += cm_coll_time(c, COLL_REDUCE_SCATTER, grad, g);
-    if (n > shard) /* hybrid: the shard's gradients are all-reduced across the replicas */
-        *reduce += cm_coll_time(c, COLL_ALL_REDUCE, grad / shard,
-                                cm_group_of(n / shard, stride * shard, gpn));
+    if (n > shard && !c->cfg->outer_reduce_once) /* hybrid: the shard's gradients all-reduced
+                                                   * across the replicas (cm_dp_sync_s when
+                                                   * that waits for the step's end) */
+        *reduce += outer_reduce_s(c, grad, n, shard, stride);
 }
 
 void cm_shard_comm(const struct cm_ctx *c, double dense, double expert, double param_bytes,

@@ -149,6 +149,8 @@ struct cm_config {
     int shard, eshard; /* GPUs the dense / expert parameters' state is sharded over (replicas /
                           edp, or fsdp-group for hybrid shards; replicated across the rest) */
     int outer_optim;   /* hybrid shards' replicas split the optimizer state (fsdp-outer-shard) */
+    int outer_reduce_once; /* hybrid shards reduce across their replicas once a step (Megatron-
+                              FSDP, sharding named by `zero`), not every micro-batch (`fsdp`) */
     int micro_batch, global_batch, microbatches, seq;
     int gpus_per_node;
     int offload_modules; /* enum scn_offload_module bits offloaded, `all` resolved

@@ -649,6 +649,30 @@ Test(fsdp, hybrid_shards_hold_the_expert_dp_ranks_inside_them)
     step_release(&out);
 }
 
+/* Across hybrid shards' replicas the gradients are reduced every micro-batch under PyTorch
+ * FSDP's HYBRID_SHARD (fsdp=hybrid-shard), once a step under Megatron-FSDP (sharding named by
+ * zero: megatron_fsdp.py reduces on the outer group only at the last micro-batch): there it is
+ * the stage's end-of-step sync, the same for one micro-batch or four, and out of the backward's
+ * per-micro-batch traffic. */
+Test(fsdp, megatron_fsdp_reduces_across_replicas_once_a_step)
+{
+    const char *llama = MODEL("llama3.1-8b");
+    double sync[2], bwd_dp[2];
+    const char *mbs[] = {"microbatches=1", "microbatches=4"};
+    for (int i = 0; i < 2; i++) {
+        run_ok(llama, 8, L("seq=512", "gpus=8", mbs[i], "zero=3", "fsdp-group=4"));
+        sync[i] = out.cm.stages[0].dp_sync_s;
+        bwd_dp[i] = out.cm.stages[0].bwd.dp;
+        step_release(&out);
+    }
+    cr_assert_gt(sync[0], 0.0);
+    cr_assert(near(sync[0], sync[1]), "%.9g vs %.9g", sync[0], sync[1]);
+    run_ok(llama, 8, L("seq=512", "gpus=8", "microbatches=4", "fsdp=hybrid-shard", "fsdp-group=4"));
+    cr_assert_eq(out.cm.stages[0].dp_sync_s, 0.0, "PyTorch's: inside every backward");
+    cr_assert_gt(out.cm.stages[0].bwd.dp, bwd_dp[1]);
+    step_release(&out);
+}
+
 Test(fsdp, prefetch_hides_behind_long_layers)
 {
     /* At seq 8192 a layer's forward (about 7.3 ms on the toy GPU) outlasts its 3.8 ms gather,
