@@ -51,6 +51,20 @@ struct cm_ctx {
     struct cm_layer_view *layer_view; /* where the first layer of each kind is described for
                                          the report (costmodel's layer_view), or NULL */
     struct gemm_rate mxfp8; /* the fp8 rate: modules mxfp8-modules names in an NVFP4 run */
+    struct cm_offload_row *offload_rows; /* one per layer of a chunk while it is costed, or
+                                            NULL: nothing offloaded (cm_stage.c) */
+};
+
+/* Megatron-Core's offload groups of one layer: each offload module's saved inputs, in forward
+ * order (enum scn_offload_module bit order). */
+#define CM_OFFLOAD_GROUPS 8
+
+/* One layer's activation offload, kept until the chunk's groups are all known: the bytes of
+ * each offload group (CM_OFFLOAD_GROUPS, cm_layer.h; the share-based offload's in the first)
+ * and the forward's and backward's work its transfers hide behind. */
+struct cm_offload_row {
+    double group[CM_OFFLOAD_GROUPS];
+    double fwd_work, bwd_work;
 };
 
 /* Whether transformer layer `layer` runs its linear GEMMs in the narrow type: all of them in fp8
@@ -148,6 +162,8 @@ double cm_gemm16_s(const struct cm_ctx *c, double flops);
 
 /* F, B and W parts of virtual stage `stage` (layers, embedding, head; communication inside). */
 void cm_stage_cost(const struct cm_ctx *c, int stage, struct cm_stage *st);
+/* The MTP modules' transformer layers a chunk runs after its own (the head's chunk only). */
+int cm_stage_mtp_layers(const struct cm_ctx *c, const struct cm_stage *st);
 /* Does virtual stage `stage` cost what `prev` (already costed) does?  Yes when both hold
  * neither the embedding nor the head and the same number of layers, layer by layer of the
  * same kind and precision: then every figure of the stage but its first layer is prev's.

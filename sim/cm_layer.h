@@ -135,9 +135,10 @@ struct recompute_cost cm_selective_recompute(const struct cm_ctx *c, int moe,
                                              const struct layer_cost *lc);
 
 /* Of a layer's kept activations `a`, the bytes fine-grained activation offloading moves to host
- * memory: the saved inputs of the scenario's offload-modules. */
-double cm_offloaded_bytes(const struct cm_ctx *c, const struct layer_parts *lp,
-                          const struct layer_acts *a);
+ * memory, group by group: the saved inputs of the scenario's offload-modules (0 for a module not
+ * offloaded or holding nothing); returns their sum. */
+double cm_offload_groups(const struct cm_ctx *c, const struct layer_parts *lp,
+                         const struct layer_acts *a, double group_bytes[CM_OFFLOAD_GROUPS]);
 
 /* The bytes of a layer's kept activations, all parts summed. */
 double cm_acts_total(const struct layer_acts *a);

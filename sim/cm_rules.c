@@ -427,10 +427,13 @@ static enum sim_status check_offload_modules(const struct scenario *scn, const s
                                              struct sim_error *err)
 {
     int named = scn->offload_modules;
-    if (!named && scn_given(scn, SCN_OFFLOAD_MIN_ELEMENTS))
-        return scn_rule_error(scn, SCN_OFFLOAD_MIN_ELEMENTS, err,
-                              "offload-min-elements applies to offload-modules, which names no "
-                              "module here");
+    static const enum scn_key tuning[] = {SCN_OFFLOAD_MIN_ELEMENTS, SCN_OFFLOAD_FRACTION,
+                                          SCN_OFFLOAD_PP_DELTA};
+    for (size_t i = 0; !named && i < sizeof tuning / sizeof tuning[0]; i++)
+        if (scn_given(scn, tuning[i]))
+            return scn_rule_error(scn, tuning[i], err,
+                                  "%s applies to offload-modules, which names no module here",
+                                  scn_key_name(tuning[i]));
     if (!named)
         return SIM_OK;
     if (scn->offload_activations > 0)

@@ -249,12 +249,45 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit, 
     double bwd_work = 2.0 * lc->gemm_fwd + lc->core_bwd + (full ? f_compute : 0.0);
     add_shard_traffic(c, dense, expert, cm_param_gather_bytes(c, narrow), first_unit, f_compute,
                       bwd_work, st);
-    double offloaded = c->scn->offload_activations * (st->act_bytes_mb - kept_before);
-    if (c->cfg->offload_modules && !full) { /* a fully recomputed layer keeps no module input */
+    if (!c->offload_rows)
+        return;
+    struct cm_offload_row *row = &c->offload_rows[i];
+    memset(row, 0, sizeof *row);
+    row->fwd_work = f_compute;
+    row->bwd_work = bwd_work;
+    if (!c->cfg->offload_modules) {
+        row->group[0] = c->scn->offload_activations * (st->act_bytes_mb - kept_before);
+    } else if (!full) { /* a fully recomputed layer keeps no module input */
         struct layer_parts lp = layer_parts_of(c->m, layer);
-        offloaded = cm_offloaded_bytes(c, &lp, kept_acts);
+        cm_offload_groups(c, &lp, kept_acts, row->group);
     }
-    add_offload(c, offloaded, f_compute, bwd_work, st);
+}
+
+/* The chunk's offload once its layers are costed: offload-fraction leaves the chunk's last
+ * groups in forward order on the GPU -- int(groups x (1 - fraction)) of them, as Megatron-Core
+ * counts them (post_warmup_callback in fine_grained_activation_offload.py, d98e8a6) -- and each
+ * layer's remaining bytes move behind its work. */
+static void add_chunk_offload(const struct cm_ctx *c, int layers, struct cm_stage *st)
+{
+    struct cm_offload_row *rows = c->offload_rows;
+    int groups = 0;
+    for (int l = 0; l < layers; l++)
+        for (int g = 0; g < CM_OFFLOAD_GROUPS; g++)
+            groups += rows[l].group[g] > 0.0;
+    int kept = (int)(groups * (1.0 - c->scn->offload_fraction));
+    for (int l = layers - 1; l >= 0 && kept > 0; l--)
+        for (int g = CM_OFFLOAD_GROUPS - 1; g >= 0 && kept > 0; g--)
+            if (rows[l].group[g] > 0.0) {
+                rows[l].group[g] = 0.0;
+                kept--;
+            }
+    for (int l = 0; l < layers; l++) {
+        double bytes = 0.0;
+        for (int g = 0; g < CM_OFFLOAD_GROUPS; g++)
+            bytes += rows[l].group[g];
+        add_offload(c, bytes, rows[l].fwd_work, rows[l].bwd_work, st);
+        st->offloaded_bytes_mb += bytes;
+    }
 }
 
 /* HBM bytes per logit of the loss (the `cross-entropy` key), counted pass by pass over the
@@ -363,6 +396,11 @@ static void add_mtp(const struct cm_ctx *c, struct layer_memo *memo, struct cm_s
     }
 }
 
+int cm_stage_mtp_layers(const struct cm_ctx *c, const struct cm_stage *st)
+{
+    return st->has_head ? c->m->mtp_layers * model_mtp_module_layers(c->m) : 0;
+}
+
 int cm_stage_repeats(const struct cm_ctx *c, const struct cm_stage *prev, int stage)
 {
     const struct scenario *scn = c->scn;
@@ -418,6 +456,7 @@ void cm_stage_cost(const struct cm_ctx *c, int stage, struct cm_stage *st)
     memset(&st->wgt, 0, sizeof st->wgt);
     st->act_bytes_mb = 0;
     st->reloaded_bytes = 0;
+    st->offloaded_bytes_mb = 0;
     st->deferred_wgt = 0;
     struct layer_memo memo = {0};
     for (int l = st->first_layer; l < st->first_layer + st->layers; l++)
@@ -437,5 +476,7 @@ void cm_stage_cost(const struct cm_ctx *c, int stage, struct cm_stage *st)
         add_head(c, 1, st);
         add_mtp(c, &memo, st);
     }
+    if (c->offload_rows) /* the chunk's layers, then the MTP modules' (add_mtp's rows) */
+        add_chunk_offload(c, st->layers + cm_stage_mtp_layers(c, st), st);
     add_p2p_gather(c, T, st);
 }

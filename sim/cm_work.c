@@ -994,8 +994,8 @@ struct saved_tensor {
     double elem_bytes; /* bytes per element as kept */
 };
 
-double cm_offloaded_bytes(const struct cm_ctx *c, const struct layer_parts *lp,
-                          const struct layer_acts *a)
+double cm_offload_groups(const struct cm_ctx *c, const struct layer_parts *lp,
+                         const struct layer_acts *a, double group_bytes[CM_OFFLOAD_GROUPS])
 {
     const struct model *m = c->m;
     int mixer = lp->mixer == MIXER_ATTENTION, mlp = lp->mlp != MLP_NONE;
@@ -1021,11 +1021,17 @@ double cm_offloaded_bytes(const struct cm_ctx *c, const struct layer_parts *lp,
         {OM_FUSED_GROUP_MLP, a->moe_act_out, act_out_bytes},
     };
     double bytes = 0.0;
+    for (int g = 0; g < CM_OFFLOAD_GROUPS; g++)
+        group_bytes[g] = 0.0;
     for (size_t i = 0; i < sizeof saved / sizeof saved[0]; i++) {
         const struct saved_tensor *t = &saved[i];
-        if ((c->cfg->offload_modules & t->module) && t->bytes > 0.0 &&
-            t->bytes / t->elem_bytes >= c->scn->offload_min_elements)
-            bytes += t->bytes;
+        if (t->bytes <= 0.0 || t->bytes / t->elem_bytes < c->scn->offload_min_elements)
+            continue;
+        for (int g = 0; g < CM_OFFLOAD_GROUPS; g++) /* its module: one bit the scenario set */
+            if (t->module & c->cfg->offload_modules & (1 << g)) {
+                group_bytes[g] += t->bytes;
+                bytes += t->bytes;
+            }
     }
     return bytes;
 }

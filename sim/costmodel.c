@@ -9,6 +9,7 @@
  * fp32), the optimizer is mixed-precision Adam.  Every constant below says where it comes from. */
 #include "costmodel.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -474,7 +475,8 @@ static struct cm_ctx make_ctx(struct costmodel *cm, const struct scenario *scn)
         scn->attention != ATTENTION_UNFUSED,
         cm_narrow_gemms(scn),
         cm->layer_view,
-        {gpu->peak_flops[DT_FP8], hw_matmul_curve(gpu, DT_FP8)}};
+        {gpu->peak_flops[DT_FP8], hw_matmul_curve(gpu, DT_FP8)},
+        NULL};
     return c;
 }
 
@@ -628,6 +630,19 @@ static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct 
         st = err_set(err, SIM_EFAIL, NULL, 0, "out of memory for %d stages", stages);
         goto fail;
     }
+    /* a chunk's offload waits for all its layers (cm_stage.c add_chunk_offload) */
+    int most_layers = 0; /* a chunk's, and the MTP modules' after the head's */
+    for (int s = 0, first, count; s < stages; s++) {
+        scn_stage_layers(scn, s, &first, &count);
+        most_layers = count > most_layers ? count : most_layers;
+    }
+    most_layers += cm->model.mtp_layers * model_mtp_module_layers(&cm->model);
+    if ((cm->cfg.offload_modules || scn->offload_activations > 0) && most_layers > 0 &&
+        !(c.offload_rows = mem_calloc((size_t)most_layers, sizeof *c.offload_rows))) {
+        st = err_set(err, SIM_EFAIL, NULL, 0, "out of memory for %d layers' offload",
+                     most_layers);
+        goto fail;
+    }
     for (int s = 0; s < stages; s++) {
         struct cm_stage *cs = &cm->stages[s];
         if (s > 0 && cm_stage_repeats(&c, cs - 1, s)) {
@@ -640,6 +655,7 @@ static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct 
         cs->wgt.compute += grad_accumulation_s(&c, cs);
         cs->dp_sync_s = cm_dp_sync_s(&c, cs);
     }
+    mem_free(c.offload_rows);
     cost_ranks(&c, cm, scn, setup);
     if ((st = check_step_size(cm, scn, setup, err)) != SIM_OK ||
         (st = fill_times(cm, scn, setup, err)) != SIM_OK)
@@ -704,7 +720,7 @@ void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
                     const struct pipe_result *res, int rank, struct cm_rank_memory *out)
 {
     double dense = 0, expert = 0, act = 0, largest = 0, narrow = 0, edge = 0, layers = 0;
-    double mxfp8 = 0, reloaded = 0;
+    double mxfp8 = 0, reloaded = 0, offloaded = 0;
     for (int ch = 0; ch < scn->vp; ch++) {
         const struct cm_stage *cs = &cm->stages[scn_stage_of(scn, rank, ch)];
         layers += cs->layers;
@@ -715,6 +731,7 @@ void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
         expert += cs->expert_params;
         act += cs->act_bytes_mb;
         reloaded = cs->reloaded_bytes > reloaded ? cs->reloaded_bytes : reloaded;
+        offloaded += cs->offloaded_bytes_mb;
         largest = cs->max_unit_params > largest ? cs->max_unit_params : largest;
     }
     memset(out, 0, sizeof *out);
@@ -765,8 +782,15 @@ void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
     int pair = res->pair_peak ? res->pair_peak[rank] : 0;
     if (pair > 0 && pair >= res->peak_inflight[rank] && layers > 0)
         out->activations += act / layers;
-    if (res->peak_inflight[rank] > 0) /* offloaded layers reloaded for the backward */
+    if (res->peak_inflight[rank] > 0) { /* offloaded layers reloaded for the backward */
         out->activations += reloaded;
+        /* offload-pp-delta: pipeline rank r keeps r x that many bytes of its offload on the
+         * GPU, taken from the chunks whose backward comes first, all in flight at the peak
+         * (post_warmup_callback, fine_grained_activation_offload.py at d98e8a6) -- at most
+         * what it offloads there.  (The transfers it saves, once a step, are not counted.) */
+        double held = offloaded / scn->vp * res->peak_inflight[rank];
+        out->activations += fmin(rank * scn->offload_pp_delta_B, held);
+    }
     out->total = out->weights + out->grads + out->optimizer + out->activations;
     out->oom = out->total > cm_usable_hbm(cm);
 }

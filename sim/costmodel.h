@@ -62,6 +62,7 @@ struct cm_stage {
     double act_bytes_mb;  /* activation memory one in-flight micro-batch holds on this chunk */
     double reloaded_bytes; /* offloaded activations back on the GPU at once (offload-modules):
                               the chunk's largest layer's, twice (cm_stage.c add_offload) */
+    double offloaded_bytes_mb; /* of act_bytes_mb's, what waits in host memory instead */
     double narrow_dense_params;  /* of which in layers with fp8 / nvfp4 GEMMs: dense ... */
     double narrow_expert_params; /* ... and routed experts (weight caches, quantized-params);
                                     not the modules bf16-modules or mxfp8-modules name */

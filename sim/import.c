@@ -20,6 +20,7 @@
 
 enum flag_kind {
     FK_INT,     /* --flag N: scenario key `key` = N */
+    FK_BYTES,   /* --flag N: scenario key `key` = N bytes */
     FK_WORD,    /* --flag WORD: key = WORD (the scenario's parser checks it) */
     FK_SWITCH,  /* --flag: key = `value` */
     FK_ARCH,    /* --flag N: the model's shape (picks the shipped model) */
@@ -64,6 +65,8 @@ static const struct flag flags[] = {
     {"fine-grained-activation-offloading", FK_SPECIAL, NULL, NULL, 0},
     {"offload-modules", FK_LIST, "offload-modules", NULL, 0},
     {"min-offloaded-tensor-size", FK_INT, "offload-min-elements", NULL, 0},
+    {"activation-offload-fraction", FK_WORD, "offload-fraction", NULL, 0},
+    {"delta-offload-bytes-across-pp-ranks", FK_BYTES, "offload-pp-delta", NULL, 0},
     {"cuda-graph-impl", FK_SPECIAL, NULL, NULL, 0},
     {"cuda-graph-scope", FK_LIST, "cuda-graph-scope", NULL, 0},
     {"cuda-graph-modules", FK_LIST, "cuda-graph-scope", NULL, 0},
@@ -152,7 +155,7 @@ static const struct {
       "moe-router-fusion", "cross-entropy", "attention",
       "grad-reduce-fp32", "grad-accumulation", "rope-fusion", "overlap-tp-backward", "dropout",
       "mtp-layers", "mtp-repeated-layer", "cuda-graphs", "cuda-graph-scope", "offload-modules",
-      "offload-min-elements", "offload-activations",
+      "offload-min-elements", "offload-fraction", "offload-pp-delta", "offload-activations",
       "optimizer-algorithm", "muon-ns-steps", "optimizer-moments", "framework"}},
 };
 
@@ -478,6 +481,11 @@ static enum sim_status apply(struct import_result *res, struct pending *pd, cons
             return st;
         snprintf(num, sizeof num, "%ld", n);
         return put_key(res, f->key, num, f->name, err);
+    case FK_BYTES:
+        if ((st = whole_number(f->name, value, &n, err)) != SIM_OK)
+            return st;
+        snprintf(num, sizeof num, "%ldB", n);
+        return put_key(res, f->key, num, f->name, err);
     case FK_WORD:
         if (!value)
             return err_set(err, SIM_EINPUT, NULL, 0, "import: --%s needs a value", f->name);
@@ -640,6 +648,8 @@ static enum sim_status finish(struct import_result *res, const struct pending *p
     if (!pd->fine_offload) {
         drop_key(res, "offload-modules", "--offload-modules");
         drop_key(res, "offload-min-elements", "--min-offloaded-tensor-size");
+        drop_key(res, "offload-fraction", "--activation-offload-fraction");
+        drop_key(res, "offload-pp-delta", "--delta-offload-bytes-across-pp-ranks");
     }
     if (st == SIM_OK && pd->cpu_offload_layers > 0 && res->layers > 0) {
         char share[32]; /* the offloaded layers' share of the saved activations */

@@ -430,6 +430,17 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
                                   .doc = "offload-modules: saved tensors with fewer elements stay "
                                          "on the GPU (Megatron-Core's "
                                          "--min-offloaded-tensor-size)"},
+    [SCN_OFFLOAD_FRACTION] = {"offload-fraction", VT_FRACTION, FIELD(offload_fraction), 0, 0,
+                              .scope = KS_MODEL, .def = "1",
+                              .doc = "offload-modules: the share of each chunk's offload groups "
+                                     "(a module of a layer) offloaded, the first in forward order; "
+                                     "the later stay (Megatron-Core's "
+                                     "--activation-offload-fraction)"},
+    [SCN_OFFLOAD_PP_DELTA] = {"offload-pp-delta", VT_BYTES, FIELD(offload_pp_delta_B), 0, 0,
+                              .scope = KS_MODEL, .def = "0B",
+                              .doc = "offload-modules: pipeline rank r keeps r times this many "
+                                     "bytes of its offload on the GPU (Megatron-Core's "
+                                     "--delta-offload-bytes-across-pp-ranks)"},
     [SCN_OFFLOAD_OPTIMIZER] = {"offload-optimizer", VT_FRACTION, FIELD(offload_optimizer), 0, 0,
                                .scope = KS_MODEL, .def = "0",
                                .doc = "share of the optimizer state kept and updated on the host "

@@ -96,6 +96,8 @@ enum scn_key {
     SCN_OFFLOAD_ACTIVATIONS,
     SCN_OFFLOAD_MODULES,
     SCN_OFFLOAD_MIN_ELEMENTS,
+    SCN_OFFLOAD_FRACTION,
+    SCN_OFFLOAD_PP_DELTA,
     SCN_OFFLOAD_OPTIMIZER,
     SCN_ELEMENTWISE,
     SCN_ATTENTION_KERNEL,
@@ -396,6 +398,8 @@ struct scenario {
     double offload_activations; /* share of saved activations kept in host memory */
     int offload_modules;        /* enum scn_offload_module bits: inputs kept in host memory */
     int offload_min_elements;   /* offload-modules: the smallest saved tensor that moves */
+    double offload_fraction;    /* offload-modules: share of each chunk's groups offloaded */
+    double offload_pp_delta_B;  /* offload-modules: bytes pipeline rank r keeps, times r */
     double offload_optimizer;   /* share of the optimizer state kept and updated on the host */
     int framework;              /* enum fw_id (framework.h); FW_AUTO = none named */
     struct scn_origin origin[SCN_KEY_COUNT];

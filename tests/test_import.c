@@ -356,6 +356,12 @@ Test(import, offload_modules, .init = setup)
                        "--min-offloaded-tensor-size 350000000"),
                  SIM_OK, "%s", err.msg);
     has("offload-min-elements", "350000000");
+    cr_assert_eq(parse("--fine-grained-activation-offloading --offload-modules core_attn "
+                       "--activation-offload-fraction 0.8 "
+                       "--delta-offload-bytes-across-pp-ranks 1073741824"),
+                 SIM_OK, "%s", err.msg);
+    has("offload-fraction", "0.8");
+    has("offload-pp-delta", "1073741824B");
     cr_assert_eq(parse("--min-offloaded-tensor-size 500000000"), SIM_OK, "%s", err.msg);
     cr_assert_null(import_value(&res, "offload-min-elements"));
     cr_assert(ignored("--min-offloaded-tensor-size"));

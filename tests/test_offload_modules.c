@@ -268,3 +268,64 @@ Test(offload_modules, the_size_limit_is_per_tensor_and_set_by_the_scenario)
                    "offload-min-elements applies to offload-modules", &scn, &out);
 #undef QWEN_FUSED
 }
+
+/* offload-fraction (Megatron-Core's --activation-offload-fraction) offloads the first share of
+ * each chunk's groups -- a module of a layer -- in forward order, leaving int(groups x (1 -
+ * fraction)) on the GPU.  Llama-3.1-8B at 512 tokens with core_attn and attn_proj: 32 layers
+ * of two groups of 4,194,304 bytes (Q; the core's output), 64 groups: at 0.75 the last 16
+ * stay (the last 8 layers), at 0.6 the last int(25.6) = 25 (12 layers and layer 19's
+ * attn_proj): 48 and 39 groups move. */
+Test(offload_modules, a_fraction_of_the_groups_moves_the_first_in_forward_order)
+{
+    const double group = 4194304.0;
+    double mb, peak;
+    moved(MODEL("llama3.1-8b"), "seq=512", "offload-modules=core_attn,attn_proj", &mb, &peak);
+    cr_assert(near(mb, 64 * group), "%.9g", mb);
+    double base_mb, base_peak, frac_mb;
+    kept(MODEL("llama3.1-8b"), L("seq=512", "microbatches=1"), &base_mb, &base_peak);
+    kept(MODEL("llama3.1-8b"),
+         L("seq=512", "microbatches=1", "offload-modules=core_attn,attn_proj",
+           "offload-fraction=0.75"),
+         &frac_mb, &peak);
+    cr_assert(near(base_mb - frac_mb, 48 * group), "%.9g", base_mb - frac_mb);
+    kept(MODEL("llama3.1-8b"),
+         L("seq=512", "microbatches=1", "offload-modules=core_attn,attn_proj",
+           "offload-fraction=0.6"),
+         &frac_mb, &peak);
+    cr_assert(near(base_mb - frac_mb, 39 * group), "%.9g", base_mb - frac_mb);
+    kept(MODEL("llama3.1-8b"),
+         L("seq=512", "microbatches=1", "offload-modules=core_attn,attn_proj",
+           "offload-fraction=0"),
+         &frac_mb, &peak);
+    cr_assert_eq(frac_mb, base_mb);
+}
+
+/* offload-pp-delta (--delta-offload-bytes-across-pp-ranks): pipeline rank r keeps r x the
+ * delta of its offload on the GPU at its peak, at most what it offloads there.  Llama-3.1-8B
+ * over pp 2 at 512 tokens, core_attn: rank 0 is unchanged, rank 1 holds 10 MiB more; with a
+ * delta beyond its offload it holds all of it (16 layers' Q for each micro-batch in flight). */
+Test(offload_modules, later_pipeline_ranks_keep_the_delta)
+{
+    const char *llama = MODEL("llama3.1-8b");
+#define PP2 "seq=512", "pp=2", "microbatches=4", "offload-modules=core_attn"
+    double base[2], delta[2], all1;
+    toy_step(llama, 8, L(PP2), &scn, &out);
+    base[0] = out.rep.mem[0].activations;
+    base[1] = out.rep.mem[1].activations;
+    int inflight1 = out.res.peak_inflight[1];
+    step_release(&out);
+    toy_step(llama, 8, L(PP2, "offload-pp-delta=10MiB"), &scn, &out);
+    delta[0] = out.rep.mem[0].activations;
+    delta[1] = out.rep.mem[1].activations;
+    step_release(&out);
+    cr_assert_eq(delta[0], base[0]);
+    cr_assert(near(delta[1] - base[1], 10485760.0), "%.9g", delta[1] - base[1]);
+    toy_step(llama, 8, L(PP2, "offload-pp-delta=100GiB"), &scn, &out);
+    all1 = out.rep.mem[1].activations;
+    step_release(&out);
+    cr_assert(near(all1 - base[1], inflight1 * 16 * 4194304.0), "%.9g vs %d in flight",
+              all1 - base[1], inflight1);
+    toy_rule_error(llama, "", L("seq=512", "offload-fraction=0.5"),
+                   "offload-fraction applies to offload-modules", &scn, &out);
+#undef PP2
+}
