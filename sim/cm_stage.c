@@ -184,7 +184,8 @@ static double ep_beside_shared(const struct cm_ctx *c, double ep, double shared,
 }
 
 /* Add transformer layer `layer` -- the i-th of its chunk -- to the chunk's ops: F = forward;
- * B = input gradient (+ recompute, communication); W = weight gradient. */
+ * B = input gradient (+ recompute, communication); W = weight gradient.  What it would offload
+ * waits in c->offload_rows[i] for the chunk's other layers (add_chunk_offload). */
 static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit, int narrow,
                       struct layer_memo *memo, struct cm_stage *st)
 {
