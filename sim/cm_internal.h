@@ -142,6 +142,8 @@ void cm_shard_comm(const struct cm_ctx *c, double dense, double expert, double p
 /* Parameters of transformer layer `layer` on one GPU: replicated over data parallelism
  * (dense, TP-sharded) and routed experts (EP x ETP-sharded). */
 void cm_layer_params(const struct cm_ctx *c, int layer, double *dense, double *expert);
+/* peft=lora: the adapters' parameters of transformer layer `layer` on this GPU. */
+double cm_lora_layer_params(const struct cm_ctx *c, int layer);
 
 /* ---- cm_rules.c: the configuration rules ---- */
 

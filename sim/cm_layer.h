@@ -64,6 +64,10 @@ struct layer_cost {
                                   else fc1); each runs again as an input- and a weight-gradient
                                   GEMM in the backward */
     double op_gemm;            /* of which the matmuls torchtitan's per-op policy runs again */
+    double lora_fwd;           /* peft=lora: the adapters' forward (GEMMs, the sum into the base
+                                  output, launches), not in gemm_fwd */
+    double lora_gemm;          /* of which their GEMMs and launches: the backward runs them again
+                                  as input gradient and again as the weight gradient */
     double core_fwd, core_bwd; /* attention core, or a Mamba-2 mixer's SSD scan */
     double elem_fwd;           /* element-wise forward time */
     double norm_fwd;           /* of which the two norms */

@@ -420,6 +420,39 @@ static enum sim_status check_named_offload_modules(const struct scenario *scn,
     return SIM_OK;
 }
 
+/* LoRA (peft=lora) as modelled: adapters on a dense attention model's linears (no experts,
+ * Mamba mixers, latent attention or MTP modules), replicated or optimizer-sharded data
+ * parallelism (ZeRO-2/3 would shard frozen weights and gradients that do not exist: not
+ * modelled), Adam, Megatron-Bridge's framework. */
+static enum sim_status check_peft(const struct scenario *scn, const struct model *m,
+                                  struct sim_error *err)
+{
+    int lora = scn->peft == PEFT_LORA;
+    static const enum scn_key lora_keys[] = {SCN_LORA_RANK, SCN_LORA_MODULES};
+    for (size_t i = 0; !lora && i < sizeof lora_keys / sizeof lora_keys[0]; i++)
+        if (scn_given(scn, lora_keys[i]))
+            return scn_rule_error(scn, lora_keys[i], err, "%s applies to peft=lora",
+                                  scn_key_name(lora_keys[i]));
+    if (!lora)
+        return SIM_OK;
+    struct scn_sharding sh;
+    enum sim_status st = scn_resolve_sharding(scn, &sh, err);
+    if (st != SIM_OK)
+        return st;
+    const char *why = scn->lora_modules == 0 ? "lora-modules names no linear"
+                      : m->experts > 0 || model_mamba_layers(m) > 0 || m->kv_lora_rank > 0
+                          ? "LoRA is modelled on dense attention models"
+                      : m->mtp_layers > 0 ? "LoRA with multi-token prediction is not modelled"
+                      : sh.stage >= 2     ? "LoRA with ZeRO-2/3 (sharded gradients or weights) "
+                                            "is not modelled"
+                      : scn->optimizer_algorithm == OPTALG_MUON ? "LoRA with Muon is not modelled"
+                      : scn->framework != FW_AUTO && scn->framework != FW_ANY &&
+                              scn->framework != FW_MEGATRON_CORE
+                          ? "LoRA is modelled as Megatron-Bridge runs it (framework megatron-core)"
+                          : NULL;
+    return why ? scn_rule_error(scn, SCN_PEFT, err, "peft=lora: %s (%s)", why, m->name) : SIM_OK;
+}
+
 /* Fine-grained activation offloading (offload-modules) beside the other keys: not with the
  * share-based offload (two ways of moving the same activations), not where recompute keeps no
  * module's input (full recompute of every layer) or follows torchtitan's per-op policy. */
@@ -479,6 +512,8 @@ static enum sim_status check_feature_keys(const struct scenario *scn, const stru
         return scn_rule_error(scn, SCN_WGRAD_DEFERRAL_LIMIT, err,
                               "wgrad-deferral-limit applies with defer-head-wgrad=true");
     if ((st = check_offload_modules(scn, m, err)) != SIM_OK)
+        return st;
+    if ((st = check_peft(scn, m, err)) != SIM_OK)
         return st;
     return check_recompute_modules(scn, m, err);
 }

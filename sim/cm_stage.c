@@ -199,11 +199,16 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit, 
     double eager = c->cfg->eager_launch_s, graphed = GRAPH_KERNEL_GAP_S;
     double f_launch = lc->eager.fwd * eager + lc->graphed.fwd * graphed;
     double f_compute = lc->gemm_fwd + lc->core_fwd + lc->elem_fwd + lc->mla_qkv + lc->cp_fwd +
-                       lc->quant_fwd + lc->router_fwd + f_launch;
+                       lc->quant_fwd + lc->router_fwd + lc->lora_fwd + f_launch;
+    /* the weight gradient: every matmul's once more, or under LoRA the adapters' alone (the
+     * base is frozen: no weight-gradient GEMM, nothing to sum or reduce) */
+    int lora = scn->peft == PEFT_LORA;
+    double w_launch = lora ? 0.0 : lc->eager.wgt * eager + lc->graphed.wgt * graphed;
+    double wgrad = lora ? lc->lora_gemm : lc->gemm_fwd; /* its GEMMs, what TP and DP hide behind */
     st->fwd.compute += f_compute;
     st->fwd.launch += f_launch;
     st->bwd.launch += lc->eager.bwd * eager + lc->graphed.bwd * graphed;
-    st->wgt.launch += lc->eager.wgt * eager + lc->graphed.wgt * graphed;
+    st->wgt.launch += w_launch;
     double tp_fwd = tp_fwd_exposed(c, lc);
     st->fwd.tp += tp_fwd;
     st->fwd.cp += cm_exposed(c, lc->cp.ring_fwd, lc->core_fwd, 1) + lc->cp.block_fwd;
@@ -212,11 +217,11 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit, 
     /* Backward input gradient: matmuls 1x forward, attention core backward, element-wise 2x;
      * weight gradient: matmuls 1x forward. */
     st->bwd.compute += lc->gemm_fwd + lc->core_bwd + elem_bwd_s(lc) +
-                       lc->mla_qkv + lc->cp_bwd + lc->quant_bwd + lc->router_fwd +
+                       lc->mla_qkv + lc->cp_bwd + lc->quant_bwd + lc->router_fwd + lc->lora_gemm +
                        lc->eager.bwd * eager + lc->graphed.bwd * graphed;
-    st->wgt.compute += lc->gemm_fwd + lc->eager.wgt * eager + lc->graphed.wgt * graphed;
+    st->wgt.compute += wgrad + w_launch;
     if (scn->overlap_tp_comm)
-        st->bwd.tp += cm_exposed(c, lc->tp_bwd - lc->tp_bwd_inline, 2.0 * lc->gemm_fwd, 1) +
+        st->bwd.tp += cm_exposed(c, lc->tp_bwd - lc->tp_bwd_inline, lc->gemm_fwd + wgrad, 1) +
                       lc->tp_bwd_inline;
     else
         st->bwd.tp += lc->tp_bwd - (c->cfg->overlap_tp_backward ? lc->tp_bwd_hidden : 0.0);
@@ -247,7 +252,7 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit, 
     } else {
         st->act_bytes_mb += cm_acts_total(&lc->acts);
     }
-    double bwd_work = 2.0 * lc->gemm_fwd + lc->core_bwd + (full ? f_compute : 0.0);
+    double bwd_work = lc->gemm_fwd + wgrad + lc->core_bwd + (full ? f_compute : 0.0);
     add_shard_traffic(c, dense, expert, cm_param_gather_bytes(c, narrow), first_unit, f_compute,
                       bwd_work, st);
     if (!c->offload_rows)
@@ -344,8 +349,9 @@ static void add_head(const struct cm_ctx *c, int shard_weights, struct cm_stage 
     double mbs = c->cfg->microbatches, limit = c->scn->wgrad_deferral_limit;
     double deferred =
         !c->scn->defer_head_wgrad ? 0.0 : limit > 0 && limit < mbs ? limit / mbs : 1.0;
-    st->deferred_wgt += deferred * gemm;
-    st->wgt.compute += (1.0 - deferred) * gemm;
+    double head_wgrad = c->scn->peft == PEFT_LORA ? 0.0 : gemm; /* LoRA: the head is frozen */
+    st->deferred_wgt += deferred * head_wgrad;
+    st->wgt.compute += (1.0 - deferred) * head_wgrad;
     st->act_bytes_mb += loss_bytes[ce].kept * logits;
     if (shard_weights)
         add_shard_traffic(c, (model_params_head(m) + model_params_final_norm(m)) / t, 0.0,

@@ -40,7 +40,9 @@ static double tp_bwd_hidden(const struct cm_ctx *c, const struct layer_parts *lp
                             double gather_mix, double gather_mlp, double reduce,
                             const struct layer_cost *lc)
 {
-    double hidden = 0.0, beside_wgrad = c->cfg->split_backward ? 0.0 : reduce;
+    /* (LoRA's frozen linears run no weight-gradient GEMM to hide the reduction behind) */
+    int no_wgrad = c->cfg->split_backward || c->scn->peft == PEFT_LORA;
+    double hidden = 0.0, beside_wgrad = no_wgrad ? 0.0 : reduce;
     int reductions = lp->blocks;
     if (lp->mixer != MIXER_NONE) {
         hidden += hidden_behind(c, gather_mix, lc->col_mixer) +

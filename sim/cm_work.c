@@ -440,6 +440,49 @@ static void layer_gemms(const struct cm_ctx *c, const struct layer_parts *lp,
     }
 }
 
+/* LoRA's adapters (peft=lora): beside each adapted linear, x A (in -> rank) then (x A) B
+ * (rank -> out), the product added into the linear's output (Hu et al., LoRA,
+ * arXiv:2106.09685, sec. 4.1; Megatron-Bridge peft/lora.py, "performant" LoRA: one adapter
+ * for the fused QKV and one for the fused gate-and-up FC1).  The widths of module `bit` (enum
+ * scn_lora_module) of a transformer layer. */
+static void lora_widths(const struct model *m, int bit, double *in, double *out)
+{
+    double q = (double)m->heads * m->head_dim, kv = 2.0 * m->kv_heads * m->head_dim;
+    double fc1 = (m->act == ACT_SWIGLU ? 2.0 : 1.0) * m->ffn;
+    *in = bit == LORA_PROJ ? q : bit == LORA_FC2 ? m->ffn : m->hidden;
+    *out = bit == LORA_QKV ? q + kv : bit == LORA_FC1 ? fc1 : m->hidden;
+}
+
+double cm_lora_layer_params(const struct cm_ctx *c, int layer)
+{
+    (void)layer; /* LoRA is modelled on dense transformer layers, all of one shape */
+    double params = 0.0, in, out;
+    for (int bit = LORA_QKV; bit <= LORA_FC2; bit <<= 1)
+        if (c->scn->lora_modules & bit) {
+            lora_widths(c->m, bit, &in, &out);
+            params += c->scn->lora_rank * (in + out);
+        }
+    return params / c->cfg->tp; /* shared over TP like the linears they sit beside */
+}
+
+/* The adapters' forward on this GPU for T tokens into lc: two 16-bit GEMMs each (their work
+ * shared over TP like their linear's) with their launches, and the sum into the linear's
+ * output (read both, write one; its backward passes the gradient through). */
+static void lora_cost(const struct cm_ctx *c, double T, struct layer_cost *lc)
+{
+    double t = c->cfg->tp, r = c->scn->lora_rank, in, out, add = 0.0;
+    lc->lora_gemm = 0.0;
+    for (int bit = LORA_QKV; bit <= LORA_FC2; bit <<= 1)
+        if (c->scn->lora_modules & bit) {
+            lora_widths(c->m, bit, &in, &out);
+            lc->lora_gemm += cm_gemm_s(c, &c->wide, 2.0 * T * in * r / t) +
+                             cm_gemm_s(c, &c->wide, 2.0 * T * r * out / t) +
+                             2.0 * c->cfg->eager_launch_s;
+            add += cm_memory_s(c, 3.0 * ACT_BYTES * T * out / t) + c->cfg->eager_launch_s;
+        }
+    lc->lora_fwd = lc->lora_gemm + add;
+}
+
 /* Passes over the routed token copies a MoE layer's forward makes to reorder them, each a
  * read and a write: the dispatcher sorts the copies by expert before sending and restores
  * the token order after the combine; Megatron-Core's alltoall dispatcher also sorts what it
@@ -870,6 +913,8 @@ static void layer_cost_of(const struct cm_ctx *c, const struct layer_parts *lp,
 
     layer_gemms(c, lp, lfp, share, lc);
     layer_kernels(c, lp, lc);
+    if (c->scn->peft == PEFT_LORA && lp->mixer == MIXER_ATTENTION)
+        lora_cost(c, T, lc);
     if (moe) /* router: softmax / sigmoid and top-k over T x experts fp32 scores (read and
               * write, three passes) */
         lc->router_fwd = cm_memory_s(c, 3.0 * 2.0 * 4.0 * Ts * m->experts) +

@@ -115,6 +115,13 @@ static void stage_params(const struct cm_ctx *c, struct cm_stage *st)
     dense += embedding + head;
     largest = embedding > largest ? embedding : largest;
     largest = head > largest ? head : largest;
+    st->frozen_params = 0.0;
+    if (c->scn->peft == PEFT_LORA) { /* the base model frozen: the adapters train */
+        st->frozen_params = dense + expert;
+        dense = expert = embedding = head = 0.0;
+        for (int l = st->first_layer; l < st->first_layer + st->layers; l++)
+            dense += cm_lora_layer_params(c, l);
+    }
     st->dense_params = dense;
     st->expert_params = expert;
     st->params = dense + expert;
@@ -137,7 +144,7 @@ static void stage_params(const struct cm_ctx *c, struct cm_stage *st)
 static double embedding_grad_s(const struct cm_ctx *c, const struct cm_stage *cs)
 {
     double lookups = (cs->has_embedding ? 1.0 : 0.0) + (cs->has_head ? c->m->mtp_layers : 0.0);
-    if (lookups <= 0)
+    if (lookups <= 0 || c->scn->peft == PEFT_LORA) /* LoRA: the embedding is frozen */
         return 0.0;
     double elements = model_params_embedding(c->m) / c->cfg->tp;
     double bytes = PARAM_BYTES * lookups + 3.0 * PARAM_BYTES * (lookups - 1.0);
@@ -515,6 +522,9 @@ static void cost_ranks(const struct cm_ctx *c, struct costmodel *cm, const struc
             ns_expert += cs->muon_expert_s;
             cm->rank_deferred_s[r] += chunk_mbs * cs->deferred_wgt;
         }
+        if (scn->peft == PEFT_LORA) /* the quantized weights are the frozen base's: the
+                                     * adapters that train, and are gathered, are 16-bit */
+            narrow_dense = narrow_expert = 0.0;
         /* Muon's matrices are shared out whole over the ranks that shard the state
          * (LayerWiseDistributedOptimizer, cm_muon.c): each does its share of the work. */
         double shard = optimizer_shard(cm, scn, dense, expert);
@@ -584,6 +594,11 @@ static void step_flops(struct costmodel *cm, const struct scenario *scn)
 {
     double samples = cm->cfg.global_batch;
     cm->model_flops_step = flops_model_step(&cm->model, cm->cfg.seq, (long)samples, 0);
+    if (scn->peft == PEFT_LORA) /* the frozen base runs no weight-gradient matmul: its linears
+                                 * count twice their forward, as Megatron-Bridge's LoRA count has
+                                 * it (training/utils/flop_utils.py, v0.5.0: frozen x 2/3) */
+        cm->model_flops_step -= samples * (flops_model_fwd(&cm->model, cm->cfg.seq, 0) -
+                                           flops_model_attn_core(&cm->model, cm->cfg.seq, 0));
     double recompute = 0;
     if (scn->recompute == RECOMPUTE_FULL)
         recompute = samples * (flops_model_fwd(&cm->model, cm->cfg.seq, 0) -
@@ -720,10 +735,11 @@ void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
                     const struct pipe_result *res, int rank, struct cm_rank_memory *out)
 {
     double dense = 0, expert = 0, act = 0, largest = 0, narrow = 0, edge = 0, layers = 0;
-    double mxfp8 = 0, reloaded = 0, offloaded = 0;
+    double mxfp8 = 0, reloaded = 0, offloaded = 0, frozen = 0;
     for (int ch = 0; ch < scn->vp; ch++) {
         const struct cm_stage *cs = &cm->stages[scn_stage_of(scn, rank, ch)];
         layers += cs->layers;
+        frozen += cs->frozen_params;
         narrow += cs->narrow_dense_params + cs->narrow_expert_params;
         mxfp8 += cs->mxfp8_params;
         edge += cs->edge_params;
@@ -745,12 +761,13 @@ void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
     double gathered = cm->cfg.reshard ? 2.0 * largest : own;
     /* With quantized-params the narrow layers keep no 16-bit weights: their quantized copies
      * below are the parameters (and a ZeRO-3 shard holds them in their gathered form). */
-    double narrow_share = scn->quantized_params && own > 0 ? narrow / own : 0.0;
+    double held = own + frozen; /* LoRA's frozen base is held whole (ZeRO-3 is refused) */
+    double narrow_share = scn->quantized_params && held > 0 ? narrow / held : 0.0;
     double sharded_bytes = PARAM_BYTES * (1.0 - narrow_share) +
                            cm_quantized_param_bytes(scn) * narrow_share;
     out->weights = cm->cfg.zero >= 3 ? sharded_bytes * shard +
                                            PARAM_BYTES * (1.0 - narrow_share) * gathered
-                                     : PARAM_BYTES * own * (1.0 - narrow_share);
+                                     : PARAM_BYTES * held * (1.0 - narrow_share);
     if (cm->cfg.fsdp2) /* the shard is the fp32 master the optimizer state counts: the 16-bit
                         * copies exist only gathered (_fsdp_param.py: the cast is the
                         * all-gather's copy-in); the narrow layers' gathered fp8 weights are
@@ -788,8 +805,8 @@ void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
          * GPU, taken from the chunks whose backward comes first, all in flight at the peak
          * (post_warmup_callback, fine_grained_activation_offload.py at d98e8a6) -- at most
          * what it offloads there.  (The transfers it saves, once a step, are not counted.) */
-        double held = offloaded / scn->vp * res->peak_inflight[rank];
-        out->activations += fmin(rank * scn->offload_pp_delta_B, held);
+        double in_flight = offloaded / scn->vp * res->peak_inflight[rank];
+        out->activations += fmin(rank * scn->offload_pp_delta_B, in_flight);
     }
     out->total = out->weights + out->grads + out->optimizer + out->activations;
     out->oom = out->total > cm_usable_hbm(cm);

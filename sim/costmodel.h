@@ -53,9 +53,10 @@ struct cm_stage {
     int first_layer, layers; /* transformer layers of this chunk */
     int has_embedding, has_head;
     struct cm_parts fwd, bwd, wgt; /* F, B (input gradient), W (weight gradient) */
-    double params;        /* parameters held per GPU (after TP / EP sharding) */
+    double params;        /* parameters trained per GPU (after TP / EP sharding) */
     double dense_params;  /* of which replicated over DP */
     double expert_params; /* of which replicated over expert-DP */
+    double frozen_params; /* held per GPU but not trained: the base model under peft=lora */
     double dp_sync_s;     /* gradient reduction of this chunk over DP (and expert-DP) */
     double deferred_wgt;  /* weight-gradient work per micro-batch moved to the pipeline flush
                              (the LM head's, with defer-head-wgrad) */

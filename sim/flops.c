@@ -95,6 +95,20 @@ double flops_model_fwd(const struct model *m, int seq, int causal)
     return sum;
 }
 
+double flops_model_attn_core(const struct model *m, int seq, int causal)
+{
+    double sum = 0.0;
+    struct layer_flops lf;
+    for (int l = 0, kind = -1; l < m->layers; l++) {
+        int k = model_layer_kind(m, l, seq);
+        if (k != kind)
+            flops_layer_fwd(m, l, seq, causal, &lf);
+        kind = k;
+        sum += lf.attn_core;
+    }
+    return sum;
+}
+
 double flops_model_step(const struct model *m, int seq, long samples, int causal)
 {
     return 3.0 * (double)samples * flops_model_fwd(m, seq, causal);

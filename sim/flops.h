@@ -48,5 +48,7 @@ double flops_model_fwd(const struct model *m, int seq, int causal);
 /* "Model FLOPs" of one training step per the convention used for MFU: forward + backward
  * = 3 x forward, no recompute, for `samples` sequences.  `causal` as above. */
 double flops_model_step(const struct model *m, int seq, long samples, int causal);
+/* Of flops_model_fwd, the attention cores' (Q K^T and scores x V): matmuls without weights. */
+double flops_model_attn_core(const struct model *m, int seq, int causal);
 
 #endif

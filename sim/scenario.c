@@ -55,6 +55,9 @@ static const char *const dispatcher_choices[] = {"alltoall", "allgather", "deepe
 static const char *const fsdp_choices[] = {"none",         "full-shard", "shard-grad-op",
                                            "hybrid-shard", "no-shard",   NULL};
 static const char *const fsdp_outer_choices[] = {"none", "optim", NULL};
+static const char *const peft_choices[] = {"none", "lora", NULL};
+static const char *const lora_module_choices[] = {"linear_qkv", "linear_proj", "linear_fc1",
+                                                  "linear_fc2", NULL};
 static const char *const optimizer_state_choices[] = {"fp32", "bf16-moments", "bf16", NULL};
 static const char *const optimizer_algorithm_choices[] = {"adam", "muon", NULL};
 /* Megatron-Core's --recompute-modules names, and torchtitan's per-op policy ("op"), in enum
@@ -441,6 +444,17 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
                               .doc = "offload-modules: pipeline rank r keeps r times this many "
                                      "bytes of its offload on the GPU (Megatron-Core's "
                                      "--delta-offload-bytes-across-pp-ranks)"},
+    [SCN_PEFT] = {"peft", VT_CHOICE, FIELD(peft), 0, 0, peft_choices, 0, .scope = KS_MODEL,
+                  .def = "none",
+                  .doc = "lora: the base model frozen, low-rank adapters trained beside the "
+                         "lora-modules linears (Megatron-Bridge's LoRA)"},
+    [SCN_LORA_RANK] = {"lora-rank", VT_INT, FIELD(lora_rank), 1, 1 << 16, .scope = KS_MODEL,
+                       .def = "32", .doc = "peft=lora: the adapters' rank (Megatron-Bridge's dim)"},
+    [SCN_LORA_MODULES] = {"lora-modules", VT_FLAGS, FIELD(lora_modules), 0, 0,
+                          lora_module_choices, 0, .scope = KS_MODEL, .zero = "none",
+                          .def = "linear_qkv,linear_proj,linear_fc1,linear_fc2",
+                          .doc = "peft=lora: the linears adapted (Megatron-Bridge's "
+                                 "target_modules)"},
     [SCN_OFFLOAD_OPTIMIZER] = {"offload-optimizer", VT_FRACTION, FIELD(offload_optimizer), 0, 0,
                                .scope = KS_MODEL, .def = "0",
                                .doc = "share of the optimizer state kept and updated on the host "

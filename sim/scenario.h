@@ -98,6 +98,9 @@ enum scn_key {
     SCN_OFFLOAD_MIN_ELEMENTS,
     SCN_OFFLOAD_FRACTION,
     SCN_OFFLOAD_PP_DELTA,
+    SCN_PEFT,
+    SCN_LORA_RANK,
+    SCN_LORA_MODULES,
     SCN_OFFLOAD_OPTIMIZER,
     SCN_ELEMENTWISE,
     SCN_ATTENTION_KERNEL,
@@ -196,6 +199,17 @@ enum scn_fsdp { FSDP_NONE, FSDP_FULL_SHARD, FSDP_SHARD_GRAD_OP, FSDP_HYBRID_SHAR
  * each group holds whole shards; optim = the groups split the optimizer state and fp32 master
  * of their shard again (gradients reduce-scattered and parameters all-gathered across them). */
 enum scn_fsdp_outer { FSDP_OUTER_NONE, FSDP_OUTER_OPTIM };
+/* Parameter-efficient fine-tuning: none trains every weight; lora freezes the base model and
+ * trains low-rank adapters beside the lora-modules linears (Hu et al., LoRA, arXiv:2106.09685;
+ * Megatron-Bridge's peft/lora.py, "performant" LoRA: one adapter per fused linear). */
+enum scn_peft { PEFT_NONE, PEFT_LORA };
+/* The linears LoRA adapts, Megatron-Bridge's target_modules names, in choice order. */
+enum scn_lora_module {
+    LORA_QKV = 1 << 0,  /* linear_qkv */
+    LORA_PROJ = 1 << 1, /* linear_proj */
+    LORA_FC1 = 1 << 2,  /* linear_fc1 */
+    LORA_FC2 = 1 << 3,  /* linear_fc2 */
+};
 /* Precision of the optimizer's state: fp32 master weights and fp32 moments (mixed-precision
  * Adam); fp32 master and bf16 moments (Megatron's --use-precision-aware-optimizer); bf16
  * moments and no master copy (pure-bf16 AdamW of some FSDP2 stacks). */
@@ -400,6 +414,9 @@ struct scenario {
     int offload_min_elements;   /* offload-modules: the smallest saved tensor that moves */
     double offload_fraction;    /* offload-modules: share of each chunk's groups offloaded */
     double offload_pp_delta_B;  /* offload-modules: bytes pipeline rank r keeps, times r */
+    int peft;                   /* enum scn_peft: which weights train */
+    int lora_rank;              /* peft=lora: the adapters' rank */
+    int lora_modules;           /* peft=lora: enum scn_lora_module bits adapted */
     double offload_optimizer;   /* share of the optimizer state kept and updated on the host */
     int framework;              /* enum fw_id (framework.h); FW_AUTO = none named */
     struct scn_origin origin[SCN_KEY_COUNT];

@@ -1,0 +1,93 @@
+/* test_peft: LoRA (peft=lora) against hand-computed work and memory on the toy GPU
+ * (tests/helpers.c toy_hardware: bf16 1000 TFLOPS, GEMMs at 50%, memory and launches free),
+ * and the rules that refuse it. */
+#include <criterion/criterion.h>
+#include <math.h>
+
+#include "flops.h"
+#include "helpers.h"
+#include "report.h"
+#include "step.h"
+
+#define MODEL(name) TOP_SRCDIR "/models/" name ".xml"
+#define L(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define near(a, b) (fabs((a) - (b)) <= 1e-12 + 1e-9 * fabs(b))
+
+static struct scenario scn;
+static struct step_output out;
+
+/* Llama-3.1-8B (32 layers, hidden 4096, Q 4096, K + V 2048, SwiGLU FFN 14336) at 512 tokens,
+ * rank 16 on all four linears: each layer's adapters are 16 x (in + out) over QKV (4096 +
+ * 6144), the projection (4096 + 4096), FC1 (4096 + 28672) and FC2 (14336 + 4096): 16 x 69,632
+ * = 1,114,112 parameters; their forward 2 x 512 x 1,114,112 FLOPs = 1.1409 GFLOP, 2.2817 us at
+ * 500 TFLOPS.  The base is frozen: the weight gradient is the adapters' alone, the input
+ * gradient runs the adapters again, and the weights' gradients and optimizer state shrink to
+ * the adapters'. */
+static const double ADAPTER = 16.0 * 69632.0, LAYERS = 32.0;
+
+Test(peft, lora_trains_the_adapters_alone)
+{
+    const char *llama = MODEL("llama3.1-8b");
+    double lora_gemm = 2.0 * 512 * ADAPTER / 500e12;
+    /* the sum into each linear's output: read two, write one 16-bit [512, out] tensor, over
+     * outputs of 6144 + 4096 + 28672 + 4096, at the toy GPU's 1e18 bytes/s */
+    double lora_add = 3.0 * 2.0 * 512 * 43008.0 / 1e18;
+    toy_step(llama, 8, L("seq=512", "microbatches=1"), &scn, &out);
+    struct cm_stage full = out.cm.stages[0];
+    struct cm_rank_memory full_mem = out.rep.mem[0];
+    step_release(&out);
+    toy_step(llama, 8, L("seq=512", "microbatches=1", "peft=lora", "lora-rank=16"), &scn, &out);
+    const struct cm_stage *st = &out.cm.stages[0];
+    cr_assert(near(st->wgt.compute, LAYERS * lora_gemm), "%.12g vs %.12g", st->wgt.compute,
+              LAYERS * lora_gemm);
+    cr_assert(near(st->fwd.compute - full.fwd.compute, LAYERS * (lora_gemm + lora_add)));
+    cr_assert(near(st->bwd.compute - full.bwd.compute, LAYERS * lora_gemm));
+    cr_assert(near(st->params, LAYERS * ADAPTER), "%.12g", st->params);
+    cr_assert(near(st->frozen_params, full.params));
+    const struct cm_rank_memory *mem = &out.rep.mem[0];
+    cr_assert(near(mem->weights - full_mem.weights, 2.0 * LAYERS * ADAPTER));
+    cr_assert(near(mem->grads, full_mem.grads * LAYERS * ADAPTER / full.params));
+    cr_assert(near(mem->optimizer, full_mem.optimizer * LAYERS * ADAPTER / full.params));
+    step_release(&out);
+}
+
+/* lora-modules picks the linears: linear_qkv alone, 16 x (4096 + 6144) a layer. */
+Test(peft, lora_modules_pick_the_linears)
+{
+    toy_step(MODEL("llama3.1-8b"), 8,
+             L("seq=512", "microbatches=1", "peft=lora", "lora-rank=16", "lora-modules=linear_qkv"),
+             &scn, &out);
+    cr_assert(near(out.cm.stages[0].params, LAYERS * 16.0 * 10240.0), "%.12g",
+              out.cm.stages[0].params);
+    cr_assert(near(out.cm.stages[0].wgt.compute, LAYERS * 2.0 * 512 * 16.0 * 10240.0 / 500e12));
+    step_release(&out);
+}
+
+Test(peft, rules)
+{
+    const char *llama = MODEL("llama3.1-8b");
+    toy_rule_error(llama, "", L("seq=512", "lora-rank=8"), "lora-rank applies to peft=lora", &scn,
+                   &out);
+    toy_rule_error(MODEL("olmoe-1b-7b"), "", L("seq=512", "peft=lora"),
+                   "LoRA is modelled on dense attention models", &scn, &out);
+    toy_rule_error(llama, "", L("seq=512", "peft=lora", "zero=3"), "LoRA with ZeRO-2/3", &scn,
+                   &out);
+    toy_rule_error(llama, "", L("seq=512", "peft=lora", "lora-modules=none"),
+                   "lora-modules names no linear", &scn, &out);
+}
+
+/* The model FLOPs behind MFU under LoRA leave out the frozen linears' weight gradient: 3 x the
+ * forward less one forward of every matmul but the attention cores (which hold no weights). */
+Test(peft, lora_model_flops_leave_out_the_frozen_weight_gradient)
+{
+    toy_step(MODEL("llama3.1-8b"), 8, L("seq=512", "microbatches=1"), &scn, &out);
+    double full = out.cm.model_flops_step, samples = out.cm.cfg.global_batch;
+    double linears = flops_model_fwd(&out.cm.model, 512, 0) -
+                     flops_model_attn_core(&out.cm.model, 512, 0);
+    step_release(&out);
+    toy_step(MODEL("llama3.1-8b"), 8, L("seq=512", "microbatches=1", "peft=lora"), &scn, &out);
+    cr_assert(near(out.cm.model_flops_step, full - samples * linears), "%.12g vs %.12g",
+              out.cm.model_flops_step, full - samples * linears);
+    cr_assert_gt(linears, 0.9 * flops_model_fwd(&out.cm.model, 512, 0));
+    step_release(&out);
+}
