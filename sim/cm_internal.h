@@ -142,6 +142,15 @@ void cm_shard_comm(const struct cm_ctx *c, double dense, double expert, double p
 /* Parameters of transformer layer `layer` on one GPU: replicated over data parallelism
  * (dense, TP-sharded) and routed experts (EP x ETP-sharded). */
 void cm_layer_params(const struct cm_ctx *c, int layer, double *dense, double *expert);
+/* Of a sequence's causal attention, the share packed documents compute, each attending within
+ * itself: n documents of d tokens pair n d^2 / 2 = s d / 2 tokens of the s^2 / 2 (non-causal: s d
+ * of s^2), so d / s (packed-doc-tokens; 1 for one document a sequence). */
+static inline double cm_packed_attention_share(const struct scenario *scn, int seq)
+{
+    int d = scn->packed_doc_tokens;
+    return d > 0 && d < seq ? (double)d / seq : 1.0;
+}
+
 /* peft=lora: the adapters' parameters of transformer layer `layer` on this GPU. */
 double cm_lora_layer_params(const struct cm_ctx *c, int layer);
 

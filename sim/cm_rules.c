@@ -515,6 +515,15 @@ static enum sim_status check_feature_keys(const struct scenario *scn, const stru
         return st;
     if ((st = check_peft(scn, m, err)) != SIM_OK)
         return st;
+    if (scn->packed_doc_tokens > 0) { /* as modelled: one context-parallel rank, full attention */
+        const char *why = scn->packed_doc_tokens > scn->seq ? "is longer than the sequence"
+                          : scn->cp > 1 ? "with context parallelism is not modelled"
+                          : m->window > 0 ? "with local attention windows is not modelled"
+                                          : NULL;
+        if (why)
+            return scn_rule_error(scn, SCN_PACKED_DOC_TOKENS, err, "packed-doc-tokens=%d %s",
+                                  scn->packed_doc_tokens, why);
+    }
     return check_recompute_modules(scn, m, err);
 }
 

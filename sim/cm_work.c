@@ -708,6 +708,10 @@ const struct layer_cost *cm_layer_cost(const struct cm_ctx *c, int layer, int na
             lc_ctx = &wide;
         }
         flops_layer_fwd(c->m, layer, c->cfg->seq, c->flash, &lf);
+        double docs = cm_packed_attention_share(c->scn, c->cfg->seq);
+        lf.total -= (1.0 - docs) * lf.attn_core;
+        lf.attn_core *= docs;
+        lf.attn_core_unwindowed *= docs;
         memo->valid = 1;
         memo->kind = kind;
         memo->narrow = narrow;

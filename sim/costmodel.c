@@ -599,6 +599,9 @@ static void step_flops(struct costmodel *cm, const struct scenario *scn)
                                  * it (training/utils/flop_utils.py, v0.5.0: frozen x 2/3) */
         cm->model_flops_step -= samples * (flops_model_fwd(&cm->model, cm->cfg.seq, 0) -
                                            flops_model_attn_core(&cm->model, cm->cfg.seq, 0));
+    double docs = cm_packed_attention_share(scn, cm->cfg.seq); /* packed documents */
+    cm->model_flops_step -=
+        3.0 * samples * (1.0 - docs) * flops_model_attn_core(&cm->model, cm->cfg.seq, 0);
     double recompute = 0;
     if (scn->recompute == RECOMPUTE_FULL)
         recompute = samples * (flops_model_fwd(&cm->model, cm->cfg.seq, 0) -
@@ -607,7 +610,7 @@ static void step_flops(struct costmodel *cm, const struct scenario *scn)
         struct layer_flops lf;
         for (int l = 0; l < cm->model.layers; l++) {
             flops_layer_fwd(&cm->model, l, cm->cfg.seq, 0, &lf);
-            recompute += samples * lf.attn_core;
+            recompute += samples * docs * lf.attn_core;
         }
     }
     cm->hw_flops_step = cm->model_flops_step + recompute;

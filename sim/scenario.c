@@ -455,6 +455,11 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
                           .def = "linear_qkv,linear_proj,linear_fc1,linear_fc2",
                           .doc = "peft=lora: the linears adapted (Megatron-Bridge's "
                                  "target_modules)"},
+    [SCN_PACKED_DOC_TOKENS] = {"packed-doc-tokens", VT_INT, FIELD(packed_doc_tokens), 0,
+                               1 << 24, .scope = KS_MODEL, .def = "0",
+                               .doc = "packed sequences: the mean tokens of the documents packed "
+                                      "into each sequence, which attend within themselves "
+                                      "(0: one document a sequence)"},
     [SCN_OFFLOAD_OPTIMIZER] = {"offload-optimizer", VT_FRACTION, FIELD(offload_optimizer), 0, 0,
                                .scope = KS_MODEL, .def = "0",
                                .doc = "share of the optimizer state kept and updated on the host "

@@ -101,6 +101,7 @@ enum scn_key {
     SCN_PEFT,
     SCN_LORA_RANK,
     SCN_LORA_MODULES,
+    SCN_PACKED_DOC_TOKENS,
     SCN_OFFLOAD_OPTIMIZER,
     SCN_ELEMENTWISE,
     SCN_ATTENTION_KERNEL,
@@ -417,6 +418,7 @@ struct scenario {
     int peft;                   /* enum scn_peft: which weights train */
     int lora_rank;              /* peft=lora: the adapters' rank */
     int lora_modules;           /* peft=lora: enum scn_lora_module bits adapted */
+    int packed_doc_tokens;      /* mean document packed into a sequence; 0 = one per sequence */
     double offload_optimizer;   /* share of the optimizer state kept and updated on the host */
     int framework;              /* enum fw_id (framework.h); FW_AUTO = none named */
     struct scn_origin origin[SCN_KEY_COUNT];
