@@ -258,15 +258,16 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit, 
     if (!c->offload_rows)
         return;
     struct cm_offload_row *row = &c->offload_rows[i];
-    memset(row, 0, sizeof *row);
     row->fwd_work = f_compute;
     row->bwd_work = bwd_work;
-    if (!c->cfg->offload_modules) {
-        row->group[0] = c->scn->offload_activations * (st->act_bytes_mb - kept_before);
-    } else if (!full) { /* a fully recomputed layer keeps no module input */
+    if (c->cfg->offload_modules && !full) { /* a fully recomputed layer keeps no module input */
         struct layer_parts lp = layer_parts_of(c->m, layer);
         cm_offload_groups(c, &lp, kept_acts, row->group);
+        return;
     }
+    memset(row->group, 0, sizeof row->group);
+    if (!c->cfg->offload_modules)
+        row->group[0] = c->scn->offload_activations * (st->act_bytes_mb - kept_before);
 }
 
 /* The chunk's offload once its layers are costed: offload-fraction leaves the chunk's last
@@ -277,7 +278,7 @@ static void add_chunk_offload(const struct cm_ctx *c, int layers, struct cm_stag
 {
     struct cm_offload_row *rows = c->offload_rows;
     int groups = 0;
-    for (int l = 0; l < layers; l++)
+    for (int l = 0; c->scn->offload_fraction < 1.0 && l < layers; l++)
         for (int g = 0; g < CM_OFFLOAD_GROUPS; g++)
             groups += rows[l].group[g] > 0.0;
     int kept = (int)(groups * (1.0 - c->scn->offload_fraction));

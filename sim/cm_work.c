@@ -1037,50 +1037,67 @@ struct recompute_cost cm_selective_recompute(const struct cm_ctx *c, int moe,
  * and unfused attention's scores, the projection the core's output, the routed experts' FC1
  * the dispatched tokens, their activation FC1's output, and the fused grouped MLP all three of
  * its tensors (the dispatched tokens, FC1's output, the activation's output). */
-struct saved_tensor {
-    int module;        /* enum scn_offload_module bit */
-    double bytes;      /* per micro-batch on this GPU */
-    double elem_bytes; /* bytes per element as kept */
-};
+/* One saved tensor of `bytes` (elem_bytes an element) into group `g` (a module's bit index),
+ * when its module is offloaded and it is not under the size limit. */
+static void offload_tensor(const struct cm_ctx *c, int g, double bytes, double elem_bytes,
+                           double group_bytes[CM_OFFLOAD_GROUPS])
+{
+    if ((c->cfg->offload_modules & (1 << g)) && bytes > 0.0 &&
+        bytes / elem_bytes >= c->scn->offload_min_elements)
+        group_bytes[g] += bytes;
+}
+
+/* The bit index of an offload module's bit. */
+static int om_index(int bit)
+{
+    int g = 0;
+    while ((1 << g) != bit)
+        g++;
+    return g;
+}
 
 double cm_offload_groups(const struct cm_ctx *c, const struct layer_parts *lp,
                          const struct layer_acts *a, double group_bytes[CM_OFFLOAD_GROUPS])
 {
     const struct model *m = c->m;
-    int mixer = lp->mixer == MIXER_ATTENTION, mlp = lp->mlp != MLP_NONE;
+    int om = c->cfg->offload_modules;
+    for (int g = 0; g < CM_OFFLOAD_GROUPS; g++)
+        group_bytes[g] = 0.0;
     double block_in = lp->blocks > 0 ? a->norm_in / lp->blocks : 0.0;
+    if (lp->mixer == MIXER_ATTENTION) {
+        offload_tensor(c, om_index(OM_ATTN_NORM), block_in, ACT_BYTES, group_bytes);
+        if (om & OM_QKV_LINEAR)
+            offload_tensor(c, om_index(OM_QKV_LINEAR), a->qkv_in,
+                           cm_kept_input_bytes(c, LM_ATTN_QKV), group_bytes);
+    }
     /* with MLA's up-projections recomputed, `qkv` holds the latents their checkpoint keeps: the
      * core's Q, K and V are dropped after its forward and made again, nothing to offload */
     int qkv_recomputed = c->scn->recompute == RECOMPUTE_SELECTIVE &&
                          (c->scn->recompute_modules & RC_MLA_UP_PROJ) && a->latent > 0;
-    double core = qkv_recomputed ? 0.0 : a->qkv;
-    double heads = m->heads + 2.0 * m->kv_heads, fc1_out = a->moe_hidden - a->moe_act_out;
-    double act_out_bytes = cm_kept_input_bytes(c, LM_EXPERTS);
-    const struct saved_tensor saved[] = {
-        {OM_ATTN_NORM, mixer ? block_in : 0.0, ACT_BYTES},
-        {OM_QKV_LINEAR, mixer ? a->qkv_in : 0.0, cm_kept_input_bytes(c, LM_ATTN_QKV)},
-        {OM_CORE_ATTN, core * m->heads / heads, ACT_BYTES},
-        {OM_CORE_ATTN, core * m->kv_heads / heads, ACT_BYTES},
-        {OM_CORE_ATTN, core * m->kv_heads / heads, ACT_BYTES},
-        {OM_CORE_ATTN, qkv_recomputed ? 0.0 : a->scores, ACT_BYTES},
-        {OM_ATTN_PROJ, a->attn_out, cm_kept_input_bytes(c, LM_ATTN_PROJ)},
-        {OM_MLP_NORM, mlp ? block_in : 0.0, ACT_BYTES},
-        {OM_EXPERT_FC1 | OM_FUSED_GROUP_MLP, a->permuted, ACT_BYTES},
-        {OM_MOE_ACT | OM_FUSED_GROUP_MLP, fc1_out, ACT_BYTES},
-        {OM_FUSED_GROUP_MLP, a->moe_act_out, act_out_bytes},
-    };
+    if ((om & OM_CORE_ATTN) && !qkv_recomputed) {
+        int g = om_index(OM_CORE_ATTN);
+        double heads = m->heads + 2.0 * m->kv_heads;
+        offload_tensor(c, g, a->qkv * m->heads / heads, ACT_BYTES, group_bytes);
+        offload_tensor(c, g, a->qkv * m->kv_heads / heads, ACT_BYTES, group_bytes); /* K */
+        offload_tensor(c, g, a->qkv * m->kv_heads / heads, ACT_BYTES, group_bytes); /* V */
+        offload_tensor(c, g, a->scores, ACT_BYTES, group_bytes);
+    }
+    if (om & OM_ATTN_PROJ)
+        offload_tensor(c, om_index(OM_ATTN_PROJ), a->attn_out,
+                       cm_kept_input_bytes(c, LM_ATTN_PROJ), group_bytes);
+    if (lp->mlp != MLP_NONE)
+        offload_tensor(c, om_index(OM_MLP_NORM), block_in, ACT_BYTES, group_bytes);
+    int fused = om & OM_FUSED_GROUP_MLP;
+    double fc1_out = a->moe_hidden - a->moe_act_out;
+    offload_tensor(c, om_index(fused ? OM_FUSED_GROUP_MLP : OM_EXPERT_FC1), a->permuted,
+                   ACT_BYTES, group_bytes);
+    offload_tensor(c, om_index(fused ? OM_FUSED_GROUP_MLP : OM_MOE_ACT), fc1_out, ACT_BYTES,
+                   group_bytes);
+    if (fused)
+        offload_tensor(c, om_index(OM_FUSED_GROUP_MLP), a->moe_act_out,
+                       cm_kept_input_bytes(c, LM_EXPERTS), group_bytes);
     double bytes = 0.0;
     for (int g = 0; g < CM_OFFLOAD_GROUPS; g++)
-        group_bytes[g] = 0.0;
-    for (size_t i = 0; i < sizeof saved / sizeof saved[0]; i++) {
-        const struct saved_tensor *t = &saved[i];
-        if (t->bytes <= 0.0 || t->bytes / t->elem_bytes < c->scn->offload_min_elements)
-            continue;
-        for (int g = 0; g < CM_OFFLOAD_GROUPS; g++) /* its module: one bit the scenario set */
-            if (t->module & c->cfg->offload_modules & (1 << g)) {
-                group_bytes[g] += t->bytes;
-                bytes += t->bytes;
-            }
-    }
+        bytes += group_bytes[g];
     return bytes;
 }

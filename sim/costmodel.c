@@ -600,8 +600,9 @@ static void step_flops(struct costmodel *cm, const struct scenario *scn)
         cm->model_flops_step -= samples * (flops_model_fwd(&cm->model, cm->cfg.seq, 0) -
                                            flops_model_attn_core(&cm->model, cm->cfg.seq, 0));
     double docs = cm_packed_attention_share(scn, cm->cfg.seq); /* packed documents */
-    cm->model_flops_step -=
-        3.0 * samples * (1.0 - docs) * flops_model_attn_core(&cm->model, cm->cfg.seq, 0);
+    if (docs < 1.0)
+        cm->model_flops_step -=
+            3.0 * samples * (1.0 - docs) * flops_model_attn_core(&cm->model, cm->cfg.seq, 0);
     double recompute = 0;
     if (scn->recompute == RECOMPUTE_FULL)
         recompute = samples * (flops_model_fwd(&cm->model, cm->cfg.seq, 0) -
@@ -648,7 +649,8 @@ static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct 
         st = err_set(err, SIM_EFAIL, NULL, 0, "out of memory for %d stages", stages);
         goto fail;
     }
-    /* a chunk's offload waits for all its layers (cm_stage.c add_chunk_offload) */
+    /* a chunk's offload waits for all its layers (cm_stage.c add_chunk_offload; add_layer
+     * writes each row whole before it is read) */
     int most_layers = 0; /* a chunk's, and the MTP modules' after the head's */
     for (int s = 0, first, count; s < stages; s++) {
         scn_stage_layers(scn, s, &first, &count);
@@ -656,7 +658,7 @@ static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct 
     }
     most_layers += cm->model.mtp_layers * model_mtp_module_layers(&cm->model);
     if ((cm->cfg.offload_modules || scn->offload_activations > 0) && most_layers > 0 &&
-        !(c.offload_rows = mem_calloc((size_t)most_layers, sizeof *c.offload_rows))) {
+        !(c.offload_rows = mem_realloc(NULL, (size_t)most_layers, sizeof *c.offload_rows))) {
         st = err_set(err, SIM_EFAIL, NULL, 0, "out of memory for %d layers' offload",
                      most_layers);
         goto fail;
