@@ -126,6 +126,11 @@ static const struct flag flags[] = {
     {"num-attention-heads", FK_ARCH, NULL, NULL, ARCH(heads)},
     {"num-query-groups", FK_SPECIAL, NULL, NULL, 0},
     {"num-experts", FK_ARCH, NULL, NULL, ARCH(experts)},
+    {"kv-channels", FK_ARCH, NULL, NULL, ARCH(head_dim)},
+    {"moe-router-topk", FK_ARCH, NULL, NULL, ARCH(top_k)},
+    {"moe-ffn-hidden-size", FK_ARCH, NULL, NULL, ARCH(expert_ffn)},
+    {"moe-latent-size", FK_ARCH, NULL, NULL, ARCH(moe_latent)},
+    {"moe-shared-expert-intermediate-size", FK_ARCH, NULL, NULL, ARCH(shared_expert_ffn)},
     {"mamba-num-heads", FK_ARCH, NULL, NULL, ARCH(mamba_heads)},
     {"mamba-head-dim", FK_ARCH, NULL, NULL, ARCH(mamba_head_dim)},
     {"mamba-state-dim", FK_ARCH, NULL, NULL, ARCH(mamba_state)},
@@ -813,6 +818,19 @@ static int same_network(const struct model *a, const struct model *b)
     return memcmp(&x, &y, sizeof x) == 0;
 }
 
+/* The launch line's head width and expert sizes, where it gives them (0: not given), are the
+ * model's (a shared expert's size is the model's shared experts' total; latent attention's
+ * kv-channels is its V width, not compared). */
+static int same_widths(const struct model *m, const struct import_result *res)
+{
+    return (!res->head_dim || m->kv_lora_rank > 0 || res->head_dim == m->head_dim) &&
+           (!res->top_k || res->top_k == m->top_k) &&
+           (!res->expert_ffn || res->expert_ffn == m->expert_ffn) &&
+           (!res->moe_latent || res->moe_latent == m->moe_latent) &&
+           (!res->shared_expert_ffn ||
+            res->shared_expert_ffn == m->shared_experts * m->shared_expert_ffn);
+}
+
 /* The launch line's hybrid pattern and the Mamba sizes it gives (0: not given) are the
  * model's. */
 static int same_hybrid(const struct model *m, const struct import_result *res)
@@ -849,7 +867,7 @@ static enum sim_status find_model(const struct import_result *res, char *name, s
             continue;
         if (m.layers != res->layers || m.hidden != res->hidden || m.heads != res->heads ||
             m.kv_heads != res->kv_heads || (res->ffn && m.ffn != res->ffn) ||
-            m.experts != res->experts || !same_hybrid(&m, res))
+            m.experts != res->experts || !same_hybrid(&m, res) || !same_widths(&m, res))
             continue;
         int covers = m.max_seq <= 0 || seq <= m.max_seq;
         size_t used = strlen(matches);
@@ -867,9 +885,13 @@ static enum sim_status find_model(const struct import_result *res, char *name, s
     if (!found)
         return err_set(err, SIM_EINPUT, NULL, 0,
                        "import: no shipped model has num-layers=%d hidden-size=%d "
-                       "num-attention-heads=%d query groups=%d%s%s; give --model NAME|FILE",
+                       "num-attention-heads=%d query groups=%d%s%s%s; give --model NAME|FILE",
                        res->layers, res->hidden, res->heads, res->kv_heads,
                        res->experts ? " with experts" : "",
+                       res->head_dim || res->top_k || res->expert_ffn || res->moe_latent ||
+                               res->shared_expert_ffn
+                           ? " and these head and expert widths"
+                           : "",
                        res->pattern[0] ? " and this hybrid pattern and Mamba sizes" : "");
     /* Releases of one network (Llama 3.1 and 3.3 70B) are the same model to the simulator:
      * the first name stands for them. */

@@ -392,8 +392,8 @@ Test(import_cmd, the_file_loads_with_every_value, .init = setup)
         "--ffn-hidden-size 14336 --num-experts 8 --moe-router-topk 2 --lr 1e-4",
         &scn, &o, &e);
     cr_assert_str_empty(o);
-    cr_assert_str_eq(e, "stepsim: import: 3 flags of the launch line are not modelled (ignored): "
-                        "--moe-router-topk, --lr, --no-async-tensor-model-parallel-allreduce\n");
+    cr_assert_str_eq(e, "stepsim: import: 2 flags of the launch line are not modelled (ignored): "
+                        "--lr, --no-async-tensor-model-parallel-allreduce\n");
     cr_assert_str_eq(scn.name, "a <b> & \"c\"");
     cr_assert(strstr(scn.model_path, "/models/mixtral-8x7b.xml"), "%s", scn.model_path);
     cr_assert(strstr(scn.hardware_path, "/hardware/dgx-h100.xml"), "%s", scn.hardware_path);
@@ -521,6 +521,29 @@ Test(import_cmd, a_hybrid_model_is_found_by_its_pattern, .init = setup)
     snprintf(line, sizeof line, "%s--hybrid-override-pattern MG*", shape);
     cr_assert_eq(run_import(&o, &e, nano), 2);
     cr_assert(strstr(e, "--hybrid-override-pattern: 'G' is not a layer stepsim models"), "%s", e);
+    free(o);
+    free(e);
+}
+
+/* The head width and the experts' sizes pick the model too where the line gives them: Mixtral
+ * 8x7B's shape with top-2 routing finds it, with top-4 none. */
+Test(import_cmd, expert_widths_pick_the_model, .init = setup)
+{
+    char *o, *e;
+    char line[512];
+    const char *shape = "--num-layers 32 --hidden-size 4096 --num-attention-heads 32 "
+                        "--group-query-attention --num-query-groups 8 --ffn-hidden-size 14336 "
+                        "--num-experts 8 --kv-channels 128 --seq-length 4096 ";
+    const char *argv[] = {"megatron", "--hardware", "dgx-h100", line, NULL};
+    snprintf(line, sizeof line, "%s--moe-router-topk 2", shape);
+    cr_assert_eq(run_import(&o, &e, argv), 0, "%s", e);
+    cr_assert(strstr(o, "<model ref=\"mixtral-8x7b\"/>"), "%s", o);
+    cr_assert_null(strstr(e, "--moe-router-topk"), "a shape flag, not ignored: %s", e);
+    free(o);
+    free(e);
+    snprintf(line, sizeof line, "%s--moe-router-topk 4", shape);
+    cr_assert_eq(run_import(&o, &e, argv), 2);
+    cr_assert(strstr(e, "these head and expert widths"), "%s", e);
     free(o);
     free(e);
 }
