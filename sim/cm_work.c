@@ -341,6 +341,18 @@ static void layer_acts(const struct cm_ctx *c, const struct layer_parts *lp, dou
     } else if (lp->mlp == MLP_DENSE) {
         a->dense_hidden = dense_hidden * per * m->ffn;
     }
+    if (scn->peft == PEFT_LORA) { /* a frozen linear keeps no input for a weight gradient
+                                   * (Transformer Engine v2.10, module/linear.py
+                                   * backward_needs_input, layernorm_mlp.py); an adapter beside
+                                   * it keeps the same tensor for its own (the projection's input
+                                   * is the attention core's output, which the core keeps) */
+        if (!(scn->lora_modules & LORA_QKV))
+            a->qkv_in = 0.0;
+        if (!(scn->lora_modules & LORA_FC1))
+            a->mlp_in = 0.0;
+        if (!(scn->lora_modules & LORA_FC2) && lp->mlp == MLP_DENSE)
+            a->dense_hidden -= dense_in * per * m->ffn;
+    }
     if (!c->flash && lp->mixer == MIXER_ATTENTION)
         a->scores = (scn->dropout ? 5.0 : 4.0) * c->cfg->micro_batch * (m->heads / t) *
                     (double)c->cfg->seq * c->cfg->seq / c->cfg->cp;

@@ -115,3 +115,23 @@ Test(peft, packed_documents_attend_within_themselves)
     toy_rule_error(llama, "", L("seq=4096", "cp=2", "packed-doc-tokens=512"),
                    "with context parallelism", &scn, &out);
 }
+
+/* A frozen linear keeps no input for a weight gradient (Transformer Engine's
+ * backward_needs_input): with adapters on linear_qkv alone, Llama-3.1-8B at 512 tokens stops
+ * keeping FC1's input (2 x 512 x 4096 bytes) and FC2's (2 x 512 x 14336) in each of its 32
+ * layers; with adapters on all four linears every input is kept, for the adapters. */
+Test(peft, frozen_linears_keep_no_inputs)
+{
+    const char *llama = MODEL("llama3.1-8b");
+    toy_step(llama, 8, L("seq=512", "microbatches=1"), &scn, &out);
+    double full = out.cm.stages[0].act_bytes_mb;
+    step_release(&out);
+    toy_step(llama, 8, L("seq=512", "microbatches=1", "peft=lora", "lora-modules=linear_qkv"),
+             &scn, &out);
+    cr_assert(near(full - out.cm.stages[0].act_bytes_mb, LAYERS * 2.0 * 512 * (4096 + 14336)),
+              "%.12g", full - out.cm.stages[0].act_bytes_mb);
+    step_release(&out);
+    toy_step(llama, 8, L("seq=512", "microbatches=1", "peft=lora"), &scn, &out);
+    cr_assert(near(out.cm.stages[0].act_bytes_mb, full));
+    step_release(&out);
+}
