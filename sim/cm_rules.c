@@ -453,6 +453,22 @@ static enum sim_status check_peft(const struct scenario *scn, const struct model
     return why ? scn_rule_error(scn, SCN_PEFT, err, "peft=lora: %s (%s)", why, m->name) : SIM_OK;
 }
 
+/* Packed sequences (packed-doc-tokens) as modelled: documents no longer than the sequence, on
+ * one context-parallel rank, with full (not windowed) attention. */
+static enum sim_status check_packed_docs(const struct scenario *scn, const struct model *m,
+                                         struct sim_error *err)
+{
+    if (scn->packed_doc_tokens <= 0)
+        return SIM_OK;
+    const char *why = scn->packed_doc_tokens > scn->seq ? "is longer than the sequence"
+                      : scn->cp > 1 ? "with context parallelism is not modelled"
+                      : m->window > 0 ? "with local attention windows is not modelled"
+                                      : NULL;
+    return why ? scn_rule_error(scn, SCN_PACKED_DOC_TOKENS, err, "packed-doc-tokens=%d %s",
+                                scn->packed_doc_tokens, why)
+               : SIM_OK;
+}
+
 /* Fine-grained activation offloading (offload-modules) beside the other keys: not with the
  * share-based offload (two ways of moving the same activations), not where recompute keeps no
  * module's input (full recompute of every layer) or follows torchtitan's per-op policy. */
@@ -515,15 +531,8 @@ static enum sim_status check_feature_keys(const struct scenario *scn, const stru
         return st;
     if ((st = check_peft(scn, m, err)) != SIM_OK)
         return st;
-    if (scn->packed_doc_tokens > 0) { /* as modelled: one context-parallel rank, full attention */
-        const char *why = scn->packed_doc_tokens > scn->seq ? "is longer than the sequence"
-                          : scn->cp > 1 ? "with context parallelism is not modelled"
-                          : m->window > 0 ? "with local attention windows is not modelled"
-                                          : NULL;
-        if (why)
-            return scn_rule_error(scn, SCN_PACKED_DOC_TOKENS, err, "packed-doc-tokens=%d %s",
-                                  scn->packed_doc_tokens, why);
-    }
+    if ((st = check_packed_docs(scn, m, err)) != SIM_OK)
+        return st;
     return check_recompute_modules(scn, m, err);
 }
 
