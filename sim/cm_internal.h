@@ -151,8 +151,9 @@ static inline double cm_packed_attention_share(const struct scenario *scn, int s
     return d > 0 && d < seq ? (double)d / seq : 1.0;
 }
 
-/* peft=lora: the adapters' parameters of transformer layer `layer` on this GPU. */
-double cm_lora_layer_params(const struct cm_ctx *c, int layer);
+/* peft=lora: the adapters' parameters of one transformer layer on this GPU (LoRA is modelled
+ * on dense transformer layers, all of one shape). */
+double cm_lora_layer_params(const struct cm_ctx *c);
 
 /* ---- cm_rules.c: the configuration rules ---- */
 
@@ -174,7 +175,7 @@ double cm_gemm16_s(const struct cm_ctx *c, double flops);
 /* F, B and W parts of virtual stage `stage` (layers, embedding, head; communication inside). */
 void cm_stage_cost(const struct cm_ctx *c, int stage, struct cm_stage *st);
 /* The MTP modules' transformer layers a chunk runs after its own (the head's chunk only). */
-int cm_stage_mtp_layers(const struct cm_ctx *c, const struct cm_stage *st);
+int cm_stage_mtp_layers(const struct model *m, const struct cm_stage *st);
 /* Does virtual stage `stage` cost what `prev` (already costed) does?  Yes when both hold
  * neither the embedding nor the head and the same number of layers, layer by layer of the
  * same kind and precision: then every figure of the stage but its first layer is prev's.

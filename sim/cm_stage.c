@@ -277,11 +277,14 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit, 
 static void add_chunk_offload(const struct cm_ctx *c, int layers, struct cm_stage *st)
 {
     struct cm_offload_row *rows = c->offload_rows;
-    int groups = 0;
-    for (int l = 0; c->scn->offload_fraction < 1.0 && l < layers; l++)
-        for (int g = 0; g < CM_OFFLOAD_GROUPS; g++)
-            groups += rows[l].group[g] > 0.0;
-    int kept = (int)(groups * (1.0 - c->scn->offload_fraction));
+    int kept = 0;
+    if (c->scn->offload_fraction < 1.0) {
+        int groups = 0;
+        for (int l = 0; l < layers; l++)
+            for (int g = 0; g < CM_OFFLOAD_GROUPS; g++)
+                groups += rows[l].group[g] > 0.0;
+        kept = (int)(groups * (1.0 - c->scn->offload_fraction));
+    }
     for (int l = layers - 1; l >= 0 && kept > 0; l--)
         for (int g = CM_OFFLOAD_GROUPS - 1; g >= 0 && kept > 0; g--)
             if (rows[l].group[g] > 0.0) {
@@ -404,9 +407,9 @@ static void add_mtp(const struct cm_ctx *c, struct layer_memo *memo, struct cm_s
     }
 }
 
-int cm_stage_mtp_layers(const struct cm_ctx *c, const struct cm_stage *st)
+int cm_stage_mtp_layers(const struct model *m, const struct cm_stage *st)
 {
-    return st->has_head ? c->m->mtp_layers * model_mtp_module_layers(c->m) : 0;
+    return st->has_head ? m->mtp_layers * model_mtp_module_layers(m) : 0;
 }
 
 int cm_stage_repeats(const struct cm_ctx *c, const struct cm_stage *prev, int stage)
@@ -485,6 +488,6 @@ void cm_stage_cost(const struct cm_ctx *c, int stage, struct cm_stage *st)
         add_mtp(c, &memo, st);
     }
     if (c->offload_rows) /* the chunk's layers, then the MTP modules' (add_mtp's rows) */
-        add_chunk_offload(c, st->layers + cm_stage_mtp_layers(c, st), st);
+        add_chunk_offload(c, st->layers + cm_stage_mtp_layers(c->m, st), st);
     add_p2p_gather(c, T, st);
 }

@@ -465,9 +465,8 @@ static void lora_widths(const struct model *m, int bit, double *in, double *out)
     *out = bit == LORA_QKV ? q + kv : bit == LORA_FC1 ? fc1 : m->hidden;
 }
 
-double cm_lora_layer_params(const struct cm_ctx *c, int layer)
+double cm_lora_layer_params(const struct cm_ctx *c)
 {
-    (void)layer; /* LoRA is modelled on dense transformer layers, all of one shape */
     double params = 0.0, in, out;
     for (int bit = LORA_QKV; bit <= LORA_FC2; bit <<= 1)
         if (c->scn->lora_modules & bit) {
@@ -1037,18 +1036,6 @@ struct recompute_cost cm_selective_recompute(const struct cm_ctx *c, int moe,
     return r;
 }
 
-/* Megatron-Core's fine-grained activation offloading (pipeline_parallel/
- * fine_grained_activation_offload.py and the feature's guide, NVIDIA/Megatron-LM d98e8a6):
- * each named module's tensors saved for the backward -- its input -- go to pinned host memory
- * after its forward and come back before its backward; a tensor under offload-min-elements
- * elements (min_offloaded_tensor_size, 1,048,576 by default; tensor_need_offloading_checker
- * compares numel(), the logical element count whatever the bytes per element) stays.  The
- * tensors of `a` each module saves: the norms their block's residual input (a hybrid layer has
- * one block, its norm the mixer's or the MLP's), the QKV projection the norm's output, the
- * core Q, K and V (split in proportion to their heads: exact but for MLA, whose V is narrower)
- * and unfused attention's scores, the projection the core's output, the routed experts' FC1
- * the dispatched tokens, their activation FC1's output, and the fused grouped MLP all three of
- * its tensors (the dispatched tokens, FC1's output, the activation's output). */
 /* One saved tensor of `bytes` (elem_bytes an element) into group `g` (a module's bit index),
  * when its module is offloaded and it is not under the size limit. */
 static void offload_tensor(const struct cm_ctx *c, int g, double bytes, double elem_bytes,
@@ -1068,6 +1055,18 @@ static int om_index(int bit)
     return g;
 }
 
+/* Megatron-Core's fine-grained activation offloading (pipeline_parallel/
+ * fine_grained_activation_offload.py and the feature's guide, NVIDIA/Megatron-LM d98e8a6):
+ * each named module's tensors saved for the backward -- its input -- go to pinned host memory
+ * after its forward and come back before its backward; a tensor under offload-min-elements
+ * elements (min_offloaded_tensor_size, 1,048,576 by default; tensor_need_offloading_checker
+ * compares numel(), the logical element count whatever the bytes per element) stays.  The
+ * tensors of `a` each module saves: the norms their block's residual input (a hybrid layer has
+ * one block, its norm the mixer's or the MLP's), the QKV projection the norm's output, the
+ * core Q, K and V (split in proportion to their heads: exact but for MLA, whose V is narrower)
+ * and unfused attention's scores, the projection the core's output, the routed experts' FC1
+ * the dispatched tokens, their activation FC1's output, and the fused grouped MLP all three of
+ * its tensors (the dispatched tokens, FC1's output, the activation's output). */
 double cm_offload_groups(const struct cm_ctx *c, const struct layer_parts *lp,
                          const struct layer_acts *a, double group_bytes[CM_OFFLOAD_GROUPS])
 {

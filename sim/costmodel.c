@@ -118,9 +118,8 @@ static void stage_params(const struct cm_ctx *c, struct cm_stage *st)
     st->frozen_params = 0.0;
     if (c->scn->peft == PEFT_LORA) { /* the base model frozen: the adapters train */
         st->frozen_params = dense + expert;
-        dense = expert = embedding = head = 0.0;
-        for (int l = st->first_layer; l < st->first_layer + st->layers; l++)
-            dense += cm_lora_layer_params(c, l);
+        dense = st->layers * cm_lora_layer_params(c);
+        expert = embedding = head = 0.0;
     }
     st->dense_params = dense;
     st->expert_params = expert;
@@ -570,9 +569,7 @@ static enum sim_status fill_times(const struct costmodel *cm, const struct scena
          * collectives block the compute stream both micro-batches share, and the rest is what
          * the op's own work already left exposed: they stay in line. */
         double fwd_comm = cs->fwd.ep, bwd_comm = cs->bwd.ep;
-        setup->stage_layers[s] =
-            cs->layers + (cs->has_head ? cm->model.mtp_layers * model_mtp_module_layers(&cm->model)
-                                       : 0);
+        setup->stage_layers[s] = cs->layers + cm_stage_mtp_layers(&cm->model, cs);
         if ((st = to_time(tail, &setup->stage_dp_tail[s], err)) != SIM_OK ||
             (st = to_time(parts_total(&cs->fwd), &setup->stage_fwd[s], err)) != SIM_OK ||
             (st = to_time(parts_total(&cs->bwd), &setup->stage_bwd[s], err)) != SIM_OK ||
