@@ -44,7 +44,9 @@ static const char published_help[] =
     "whatever its model, calibration apart from held out.  Last, how well it compares the\n"
     "scenario's hardware with another: runs of one job (model, precision, GPUs, global batch,\n"
     "sequence) in one set on the two hardware files, the predicted speed-up's error per\n"
-    "other file, as `make validate`'s hardware pairs.\n"
+    "other file, as `make validate`'s hardware pairs; and what fp8 or fp4 buys over 16 bits\n"
+    "on the scenario's hardware: runs of one job in one set in both, per low precision, as\n"
+    "`make validate`'s precision pairs.\n"
     "  --set KEY=VALUE  override a value of the scenario (its model and hardware count)\n"
     "  --tables DIR     the folder of <set>.tsv tables (default: scenarios/validation where\n"
     "                   the model library is: $STEPSIM_DATADIR, the source tree, share/stepsim)\n"
@@ -60,6 +62,10 @@ struct result {
     /* what a run on other hardware must share to be its pair (make validate's "job"): model,
      * dtype, fp8 recipe, GPUs, global batch, sequence */
     char job[192];
+    /* the same job but for its precision (its precision pair, make validate's precision table):
+     * model, GPUs, global batch, sequence; and the precision, "bf16" or "fp8 delayed" */
+    char shape[160], precision[48];
+    int sixteen_bits; /* bf16 or fp16 */
 };
 
 struct tally {
@@ -80,6 +86,17 @@ static void tally_print(FILE *out, const char *what, const struct tally *t)
         return;
     fprintf(out, "%s: %d run%s, MAE %.1f%%, bias %+.1f%%\n", what, t->n, t->n == 1 ? "" : "s",
             100.0 * t->abs_sum / t->n, 100.0 * t->sum / t->n);
+}
+
+/* One line of pairs: what they compare, how many, the speed-up's mean absolute and signed
+ * error (make validate's pair summaries). */
+static void pair_line(FILE *out, const char *what, const struct tally *t)
+{
+    double bias = 100.0 * t->sum / t->n;
+    if (fabs(bias) < 0.05) /* printed as +0.0, not -0.0 */
+        bias = 0.0;
+    fprintf(out, "  %-44s %2d pair%s speed-up error %4.1f%%, bias %+5.1f%%\n", what, t->n,
+            t->n == 1 ? ", " : "s,", 100.0 * t->abs_sum / t->n, bias);
 }
 
 static double error_of(const struct result *r)
@@ -161,6 +178,12 @@ static enum sim_status simulate(const struct run_row *row, const char *gpu, stru
              hw_dtype_name((enum dtype)scn.dtype),
              scn.dtype == DT_FP8 ? scn_choice_name(SCN_FP8_RECIPE, scn.fp8_recipe) : "-",
              so.rep.gpus, so.rep.samples, scn.seq);
+    snprintf(r->shape, sizeof r->shape, "%s|%d|%ld|%d", so.rep.model, so.rep.gpus,
+             so.rep.samples, scn.seq);
+    snprintf(r->precision, sizeof r->precision, "%s%s%s", hw_dtype_name((enum dtype)scn.dtype),
+             scn.dtype == DT_FP8 ? " " : "",
+             scn.dtype == DT_FP8 ? scn_choice_name(SCN_FP8_RECIPE, scn.fp8_recipe) : "");
+    r->sixteen_bits = scn.dtype == DT_BF16 || scn.dtype == DT_FP16;
     step_release(&so);
     return SIM_OK;
 }
@@ -273,8 +296,8 @@ static void report_pairs(FILE *out, const char *hardware, const struct result *r
             snprintf(other[others++], sizeof other[0], "%s", res[i].hardware);
     }
     for (int k = 0; k < others; k++) {
-        double logm = 0.0, abs_sum = 0.0, sum = 0.0;
-        int pairs = 0;
+        double logm = 0.0;
+        struct tally pairs = {0};
         for (int pass = 0; pass < 2; pass++) /* 0: which way round; 1: the errors */
             for (int i = 0; i < n; i++)
                 for (int j = 0; j < n; j++) {
@@ -288,12 +311,9 @@ static void report_pairs(FILE *out, const char *hardware, const struct result *r
                         logm += log(m);
                         continue;
                     }
-                    double e = logm < 0 ? (m / p - 1.0) : (p / m - 1.0); /* from the slower */
-                    pairs++;
-                    abs_sum += fabs(e);
-                    sum += e;
+                    tally_add(&pairs, logm < 0 ? m / p - 1.0 : p / m - 1.0); /* from the slower */
                 }
-        if (!pairs)
+        if (!pairs.n)
             continue;
         if (!shown++)
             fprintf(out, "its hardware against others (runs of one job, one set, on %s and another "
@@ -301,11 +321,42 @@ static void report_pairs(FILE *out, const char *hardware, const struct result *r
         char way[160];
         snprintf(way, sizeof way, "%.63s -> %.63s", logm < 0 ? other[k] : hardware,
                  logm < 0 ? hardware : other[k]);
-        double bias = 100.0 * sum / pairs;
-        if (fabs(bias) < 0.05) /* printed as +0.0, not -0.0 */
-            bias = 0.0;
-        fprintf(out, "  %-44s %2d pair%s speed-up error %4.1f%%, bias %+5.1f%%\n", way, pairs,
-                pairs == 1 ? ", " : "s,", 100.0 * abs_sum / pairs, bias);
+        pair_line(out, way, &pairs);
+    }
+}
+
+/* The pairs of runs of one job in one set on the scenario's hardware file, one in 16 bits and
+ * one in fp8 or fp4 (make validate's precision table): per low precision, the error of the
+ * predicted speed-up (the 16-bit step over the low-precision one), 100 (predicted / measured
+ * - 1). */
+static void report_precision(FILE *out, const char *hardware, const struct result *res, int n)
+{
+    int shown = 0;
+    for (int k = 0; k < n; k++) { /* each low precision once, at its first pair */
+        const struct result *low = &res[k];
+        int first = !low->sixteen_bits && strcmp(low->hardware, hardware) == 0;
+        for (int e = 0; e < k && first; e++)
+            first = res[e].sixteen_bits || strcmp(res[e].hardware, hardware) ||
+                    strcmp(res[e].precision, low->precision);
+        if (!first)
+            continue;
+        struct tally pairs = {0};
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++) {
+                const struct result *a = &res[i], *b = &res[j]; /* a in 16 bits, b low */
+                if (!a->sixteen_bits || strcmp(a->hardware, hardware) ||
+                    strcmp(b->hardware, hardware) || strcmp(b->precision, low->precision) ||
+                    strcmp(a->row->set, b->row->set) || strcmp(a->shape, b->shape))
+                    continue;
+                double m = a->row->measured_s / b->row->measured_s;
+                tally_add(&pairs, (a->predicted_s / b->predicted_s) / m - 1.0);
+            }
+        if (!pairs.n)
+            continue;
+        if (!shown++)
+            fprintf(out, "its hardware in 16 bits against fp8 / fp4 (runs of one job, one set, on "
+                         "%s; the speed-up of the low precision):\n", hardware);
+        pair_line(out, low->precision, &pairs);
     }
 }
 
@@ -421,9 +472,10 @@ static enum sim_status compare(const struct scenario *scn, const char *dir, FILE
         else
             report_kinds(out, kinds, id.gpu, res, nrows);
         report_pairs(out, id.hardware, res, nrows);
-        fprintf(out, "bias < 0: stepsim predicted the step too fast (in the hardware lines, > 0: "
-                     "it promised more speed-up than was measured); the sets and their sources "
-                     "are described in scenarios/validation/README.md\n");
+        report_precision(out, id.hardware, res, nrows);
+        fprintf(out, "bias < 0: stepsim predicted the step too fast (in the hardware and "
+                     "precision lines, > 0: it promised more speed-up than was measured); the "
+                     "sets and their sources are described in scenarios/validation/README.md\n");
     }
     mem_free(match);
     mem_free(picked);

@@ -4,8 +4,9 @@
 # The README quotes two blocks verbatim, each between marker lines:
 #   <!-- begin: make validate --> ... <!-- end: make validate -->
 #       every "source ...", "bias ..." and "measured more than once ..." line, the pattern,
-#       generation and hardware tables, the summary of the hardware-pair table (its
-#       "  hardware" lines) and the closing summary lines of `make validate`;
+#       generation and hardware tables, the summaries of the hardware-pair and precision-pair
+#       tables (their "  hardware" and "  precision" lines) and the closing summary lines of
+#       `make validate`;
 #   <!-- begin: make calibrate --> ... <!-- end: make calibrate -->
 #       the output of `make calibrate` (the fit and the leave-one-source-out pass);
 #   <!-- begin: make validate, largest errors --> ... <!-- end: make validate, largest errors -->
@@ -34,7 +35,7 @@ top_srcdir="$top_srcdir" STEPSIM="$stepsim" sh "$top_srcdir/tests/validate.sh" \
     >"$tmp/validate.out" 2>&1 || { cat "$tmp/validate.out" >&2; exit 1; }
 awk '/^== / { sub(/ \(.*/, ""); print; next }
      /^  source / || /^  bias / || /^  OOM predicted/ || /^  pattern / || /^  hardware / ||
-         /^  generation / || /^  measured more than once/ { print; next }
+         /^  precision / || /^  generation / || /^  measured more than once/ { print; next }
      /^  +calibration \(dev, wave2\)/ { print; next }
      /^[a-z0-9]+ (memory )?MAE / { print }' "$tmp/validate.out" >"$tmp/validate.block"
 

@@ -337,6 +337,28 @@ awk -F'\t' '
         table_out("hardware", "== by hardware file (scored runs)", 28, nh, name)
     }' "$results"
 
+# What the two pair tables below share: each pair's error added under its kind (add_pair), then
+# per kind and over all pairs the mean absolute and mean signed error (print_pairs).
+pair_awk='
+    function abs(x) { return x < 0 ? -x : x }
+    function no_minus_zero(x) { return abs(x) < 0.05 ? 0 : x } # printed as +0.0, not -0.0
+    function add_pair(kind, e) {
+        if (!(kind in cnt)) order[++kinds] = kind
+        cnt[kind]++; sum[kind] += abs(e); bias[kind] += e
+        total += abs(e); signed += e; pairs_n++
+    }
+    function print_pairs(label, width,    k, c) {
+        for (k = 1; k <= kinds; k++) {
+            c = cnt[order[k]]
+            printf "  %s %-" width "s %2d pair%s speed-up error %4.1f%%, bias %+5.1f%%\n", label,
+                   order[k], c, c == 1 ? ", " : "s,", sum[order[k]] / c,
+                   no_minus_zero(bias[order[k]] / c)
+        }
+        if (pairs_n)
+            printf "  %s speed-up error over all %d pairs: mean %.1f%%, bias %+.1f%%\n\n", label,
+                   pairs_n, total / pairs_n, no_minus_zero(signed / pairs_n)
+    }'
+
 # Hardware against hardware: what stepsim says a change of system buys, against what it bought.
 # Two scored runs of one set are a pair when they share model, precision (and fp8 recipe), GPU
 # count, global batch and sequence length but not the hardware file -- the same job, each
@@ -346,10 +368,9 @@ awk -F'\t' '
 # and predicted) and the predicted one's error, 100 (predicted / measured - 1): positive =
 # stepsim promises more than the second system delivered.  Then per pair of hardware files,
 # and over all pairs.
-awk -F'\t' '
+awk -F'\t' "$pair_awk"'
     $13 != "ok" || $12 != "yes" || $18 == "-" || $17 == "-" { next }
     { n++; set[n] = $1; id[n] = $2; meas[n] = $5; pred[n] = $6; hw[n] = $17; key[n] = $1 "|" $18 }
-    function abs(x) { return x < 0 ? -x : x }
     END {
         # the pairs, each first in name order of its hardware files
         for (i = 1; i <= n; i++)
@@ -371,24 +392,44 @@ awk -F'\t' '
             }
             printf "  %-8s %-14s %-44s %8.3fx %9.3fx %+7.1f%%\n", set[x], id[x] " -> " id[y],
                    hw[x] " -> " hw[y], m, p, e
-            kind = hw[x] " -> " hw[y]
-            if (!(kind in cnt)) order[++kinds] = kind
-            cnt[kind]++; sum[kind] += abs(e); bias[kind] += e
-            total += abs(e); signed += e
+            add_pair(hw[x] " -> " hw[y], e)
         }
-        for (k = 1; k <= kinds; k++) {
-            mean = bias[order[k]] / cnt[order[k]]
-            if (abs(mean) < 0.05) mean = 0 # printed as +0.0, not -0.0
-            printf "  hardware %-44s %2d pair%s speed-up error %4.1f%%, bias %+5.1f%%\n", order[k],
-                   cnt[order[k]], cnt[order[k]] == 1 ? ", " : "s,", sum[order[k]] / cnt[order[k]],
-                   mean
-        }
-        if (pairs) {
-            mean = signed / pairs
-            if (abs(mean) < 0.05) mean = 0
-            printf "  hardware speed-up error over all %d pairs: mean %.1f%%, bias %+.1f%%\n\n",
-                   pairs, total / pairs, mean
-        }
+        print_pairs("hardware", 44)
+    }' "$results"
+
+# Precision against precision: what stepsim says fp8 / fp4 buys over 16 bits, against what it
+# bought.  Two scored runs of one set are a pair when they share model, hardware file, GPU
+# count, global batch and sequence length, one in 16 bits (bf16, fp16) and the other in fp8 or
+# fp4 -- the same job, each precision at the layout its publisher ran it with.  Per pair the
+# speed-up (the 16-bit step over the low-precision one, measured and predicted) and the
+# predicted one's error, 100 (predicted / measured - 1): positive = stepsim promises more than
+# the low precision delivered.  Then per hardware file and recipe, and over all pairs.
+awk -F'\t' "$pair_awk"'
+    $13 != "ok" || $12 != "yes" || $18 == "-" || $17 == "-" { next }
+    {
+        split($18, f, "|") # model | dtype | fp8 recipe | GPUs | global batch | sequence
+        n++; set[n] = $1; id[n] = $2; meas[n] = $5; pred[n] = $6; hw[n] = $17
+        dtype[n] = f[2]; recipe[n] = f[2] == "fp8" ? "fp8 " f[3] : f[2]
+        key[n] = $1 "|" $17 "|" f[1] "|" f[4] "|" f[5] "|" f[6]
+        wide[n] = f[2] == "bf16" || f[2] == "fp16"
+    }
+    END {
+        for (i = 1; i <= n; i++)
+            for (j = 1; j <= n; j++) {
+                if (!wide[i] || wide[j] || key[i] != key[j]) continue
+                m = meas[i] / meas[j]; p = pred[i] / pred[j]; e = 100 * (p / m - 1)
+                if (!pairs++) {
+                    print "== precision against precision (pairs of scored runs of one set: one" \
+                          " model, hardware file, GPU count and tokens per step in 16 bits and in" \
+                          " fp8 / fp4)"
+                    printf "  %-8s %-14s %-22s %-22s %9s %10s %8s\n", "set", "runs", "hardware",
+                           "16 bits -> low", "measured", "predicted", "error"
+                }
+                printf "  %-8s %-14s %-22s %-22s %8.3fx %9.3fx %+7.1f%%\n", set[i],
+                       id[i] " -> " id[j], hw[i], dtype[i] " -> " recipe[j], m, p, e
+                add_pair(hw[i] ", " recipe[j], e)
+            }
+        print_pairs("precision", 36)
     }' "$results"
 
 # The summary lines (CI greps "^dev MAE").

@@ -114,6 +114,32 @@ check "one job of one set on two hardware files is a pair, its speed-up error 0.
 grep '^  pattern ' "$tmp/out" | awk '{ $1 = ""; print }' >"$tmp/validate-kinds"
 grep '^  hardware .* -> ' "$tmp/out" | sed 's/^  hardware /  /' >"$tmp/validate-pairs"
 
+# The precision pairs, in a set of their own: Q1 is D1's job in bf16 measured at its prediction
+# / 0.8, Q2 the same job in fp8 measured at its prediction, so the measured speed-up is the
+# predicted one / 0.8 and its error 100 (0.8 - 1) = -20.0%; Q3, the job on an H200 in fp8,
+# pairs with no 16-bit run of its file.
+run run "$tmp/tree/scenarios/validation/d1.xml" --set dtype=fp8 --format json
+fp8=$(sed -n 's/^ *"step_time_s": *\([0-9.eE+-]*\),*$/\1/p' "$tmp/out")
+{
+    row "# id" set source scenario set_overrides measured_step_s measured_mem_gb scored \
+        not_expressible derivation
+    q1=$(awk -v p="$d1" 'BEGIN { printf "%.9f", p / 0.8 }')
+    row Q1 prec TINY scenarios/validation/d1.xml - "$q1" - yes - "prediction / 0.8"
+    row Q2 prec TINY scenarios/validation/d1.xml dtype=fp8 "$fp8" - yes - "prediction"
+    row Q3 prec TINY scenarios/validation/d1.xml dtype=fp8,hardware=dgx-h200 1.0 - yes - "any"
+} >"$tmp/tree/scenarios/validation/prec.tsv"
+top_srcdir="$tmp/tree" STEPSIM="$S" VALIDATE_SETS="prec" \
+    sh "$src/tests/validate.sh" >"$tmp/prec.out" 2>"$tmp/err"
+rc=$?
+expect_ok "validate runs a set with a 16-bit and an fp8 run of one job"
+check "a 16-bit and an fp8 run of one job on one file are a pair, its speed-up error -20.0%" \
+    grep -Eq '^  prec +Q1 -> Q2 +dgx-h100 +bf16 -> fp8 delayed +[0-9.]+x +[0-9.]+x +-20\.0%$' \
+    "$tmp/prec.out"
+check "the precision summary counts that pair alone, per file and recipe and over all" \
+    sh -c "grep -qx '  precision dgx-h100, fp8 delayed  *1 pair,  speed-up error 20.0%, bias -20.0%' \
+               '$tmp/prec.out' && grep -qx \
+               '  precision speed-up error over all 1 pairs: mean 20.0%, bias -20.0%' '$tmp/prec.out'"
+
 # stepsim published groups the same runs the same way: its lines for the scenario's kinds carry
 # the pattern table's figures (a folder of its own: published reads every table in it, and the
 # roles from the tables' first lines).
@@ -121,7 +147,7 @@ mkdir -p "$tmp/tree2/scenarios" "$tmp/tree2/models" "$tmp/tree2/hardware"
 cp -R "$tmp/tree/scenarios/validation" "$tmp/tree2/scenarios/"
 cp "$tmp/tree/models/"* "$tmp/tree2/models/"
 cp "$tmp/tree/hardware/"* "$tmp/tree2/hardware/"
-rm "$tmp/tree2/scenarios/validation/tiny.tsv"
+rm "$tmp/tree2/scenarios/validation/tiny.tsv" "$tmp/tree2/scenarios/validation/prec.tsv"
 { printf '# role: calibration\n'; cat "$tmp/tree/scenarios/validation/dev.tsv"; } \
     >"$tmp/tree2/scenarios/validation/dev.tsv"
 { printf '# role: held-out\n'; grep -v '^P3' "$tmp/tree/scenarios/validation/held.tsv"; } \
@@ -141,6 +167,17 @@ check "published's hardware line carries validate's pair figures (H100 against H
     sh -c "[ -s '$tmp/validate-pairs' ] && grep ' -> ' '$tmp/out' | diff - '$tmp/validate-pairs' >/dev/null"
 check "published's header names the scenario's GPU" \
     grep -q "^runs of the scenario's kinds (Hopper, CP) and on its GPU (H100 SXM5 80GB), " "$tmp/out"
+
+# published reads the precision pairs as validate does: the pair above alone in a folder.
+mkdir -p "$tmp/tree3/scenarios/validation"
+cp -R "$tmp/tree/models" "$tmp/tree/hardware" "$tmp/tree3/"
+cp "$tmp/tree/scenarios/validation/d1.xml" "$tmp/tree3/scenarios/validation/"
+{ printf '# role: held-out\n'; cat "$tmp/tree/scenarios/validation/prec.tsv"; } \
+    >"$tmp/tree3/scenarios/validation/prec.tsv"
+run published "$tmp/tree3/scenarios/validation/d1.xml" --tables "$tmp/tree3/scenarios/validation"
+expect_ok "published reads a table with a 16-bit and an fp8 run of one job"
+check "published's precision line carries validate's pair figures (bf16 against fp8 delayed)" \
+    grep -qx '  fp8 delayed  *1 pair,  speed-up error 20.0%, bias -20.0%' "$tmp/out"
 
 echo "# $((n - failed - skipped)) passed, $failed failed, $skipped skipped"
 echo "1..$n"
