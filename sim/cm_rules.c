@@ -536,11 +536,10 @@ static enum sim_status check_feature_keys(const struct scenario *scn, const stru
     return check_recompute_modules(scn, m, err);
 }
 
-/* What the cost model needs from the scenario and refuses in it, before any layout: no
- * explicit costs beside a model, a peak for the dtype, the model's layer count, a sequence
- * length, a host link for offload, recompute keys that fit the recompute mode. */
-static enum sim_status check_cost_inputs(struct scenario *scn, const struct model *m,
-                                         const struct hardware *hw, struct sim_error *err)
+/* The basics: no explicit costs beside a model, a peak for the dtype, the model's layer count
+ * (filled in when not given), a sequence length. */
+static enum sim_status check_basics(struct scenario *scn, const struct model *m,
+                                   const struct hardware *hw, struct sim_error *err)
 {
     for (size_t i = 0; i < sizeof explicit_keys / sizeof explicit_keys[0]; i++)
         if (scn_given(scn, explicit_keys[i]))
@@ -558,6 +557,15 @@ static enum sim_status check_cost_inputs(struct scenario *scn, const struct mode
                               scn->layers, m->layers);
     if (scn->seq <= 0)
         return scn_rule_error(scn, SCN_SEQ, err, "the cost model needs seq (tokens per sample)");
+    return SIM_OK;
+}
+
+/* The kernels and precisions asked for: an attention kernel the hardware rates, fp8
+ * attention, the fused grouped MLP, CUDA graphs, per-module precision, the MXFP8 output layer. */
+static enum sim_status check_kernels(const struct scenario *scn, const struct model *m,
+                                     const struct hardware *hw, struct sim_error *err)
+{
+    enum sim_status st = SIM_OK;
     if (scn_given(scn, SCN_ATTENTION_KERNEL) && scn->attention != ATTENTION_FLASH)
         return scn_rule_error(scn, scn_culprit(scn, SCN_ATTENTION_KERNEL, SCN_ATTENTION), err,
                               "attention-kernel applies to attention=flash");
@@ -566,26 +574,17 @@ static enum sim_status check_cost_inputs(struct scenario *scn, const struct mode
                               "attention-kernel=fa2: %s gives no FlashAttention-2 rate "
                               "(gpu fa2-attention-share)",
                               hw->gpu.name);
-    if (scn->fp8_attention) {
-        enum sim_status st = check_fp8_attention(scn, hw, err);
-        if (st != SIM_OK)
-            return st;
-    }
-    if (scn->moe_fused_grouped_mlp && m->experts > 0) {
-        enum sim_status st = check_fused_grouped_mlp(scn, m, hw, err);
-        if (st != SIM_OK)
-            return st;
-    }
-    if (scn->cuda_graphs != CUDA_GRAPHS_NONE || scn_given(scn, SCN_CUDA_GRAPH_SCOPE)) {
-        enum sim_status st = check_cuda_graphs(scn, m, err);
-        if (st != SIM_OK)
-            return st;
-    }
-    if (scn->bf16_modules || scn->mxfp8_modules) {
-        enum sim_status st = check_module_precision(scn, m, hw, err);
-        if (st != SIM_OK)
-            return st;
-    }
+    if (scn->fp8_attention && (st = check_fp8_attention(scn, hw, err)) != SIM_OK)
+        return st;
+    if (scn->moe_fused_grouped_mlp && m->experts > 0 &&
+        (st = check_fused_grouped_mlp(scn, m, hw, err)) != SIM_OK)
+        return st;
+    if ((scn->cuda_graphs != CUDA_GRAPHS_NONE || scn_given(scn, SCN_CUDA_GRAPH_SCOPE)) &&
+        (st = check_cuda_graphs(scn, m, err)) != SIM_OK)
+        return st;
+    if ((scn->bf16_modules || scn->mxfp8_modules) &&
+        (st = check_module_precision(scn, m, hw, err)) != SIM_OK)
+        return st;
     /* Megatron-Core builds the MXFP8 output layer only in MXFP8 training
      * (fp8_utils.py is_mxfp8_output_proj_active, d98e8a6) */
     if (scn->fp8_output_proj && !(scn->dtype == DT_FP8 && scn->fp8_recipe == FP8_MXFP8))
@@ -598,6 +597,14 @@ static enum sim_status check_cost_inputs(struct scenario *scn, const struct mode
                               "fp8-output-proj: the MXFP8 output layer cannot use %s's tied "
                               "embedding weight on the stage that holds the embedding",
                               m->name);
+    return SIM_OK;
+}
+
+/* What the hardware must have for what the scenario takes from it: SMs left beside DeepEP's,
+ * a host link (and host memory bandwidth for the optimizer) for offload. */
+static enum sim_status check_hardware_resources(const struct scenario *scn,
+                                                const struct hardware *hw, struct sim_error *err)
+{
     if (scn->moe_dispatcher == DISPATCH_DEEPEP && hw->gpu.sms > 0 &&
         scn->deepep_sms >= hw->gpu.sms)
         return scn_rule_error(scn, SCN_DEEPEP_SMS, err,
@@ -614,6 +621,13 @@ static enum sim_status check_cost_inputs(struct scenario *scn, const struct mode
                               "offload needs the hardware file's host-bandwidth%s (%s gives none)",
                               scn->offload_optimizer > 0 ? " and host-memory-bandwidth" : "",
                               hw->name);
+    return SIM_OK;
+}
+
+/* The keys that apply to one mode only: recompute's, and MTP's beside the model's module. */
+static enum sim_status check_mode_keys(const struct scenario *scn, const struct model *m,
+                                       struct sim_error *err)
+{
     if (scn_given(scn, SCN_RECOMPUTE_MODULES) && scn->recompute != RECOMPUTE_SELECTIVE)
         return scn_rule_error(scn, scn_culprit(scn, SCN_RECOMPUTE_MODULES, SCN_RECOMPUTE), err,
                               "recompute-modules applies to recompute=selective (Megatron's "
@@ -635,8 +649,22 @@ static enum sim_status check_cost_inputs(struct scenario *scn, const struct mode
                                   "%s applies to recompute=full (Megatron's "
                                   "--recompute-granularity full)",
                                   scn_key_name(k));
-
     return SIM_OK;
+}
+
+/* What the cost model needs from the scenario and refuses in it, before any layout, in the
+ * order the checks above are written. */
+static enum sim_status check_cost_inputs(struct scenario *scn, const struct model *m,
+                                         const struct hardware *hw, struct sim_error *err)
+{
+    enum sim_status st = check_basics(scn, m, hw, err);
+    if (st == SIM_OK)
+        st = check_kernels(scn, m, hw, err);
+    if (st == SIM_OK)
+        st = check_hardware_resources(scn, hw, err);
+    if (st == SIM_OK)
+        st = check_mode_keys(scn, m, err);
+    return st;
 }
 
 /* The parallel layout: gpus a multiple of every parallel size, heads and experts divisible by

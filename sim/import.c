@@ -340,29 +340,37 @@ static enum sim_status switch_on(const char *name, const char *value, int *on,
     return SIM_OK;
 }
 
-static enum sim_status apply_special(struct import_result *res, struct pending *pd,
-                                     const char *name, const char *value, struct sim_error *err)
+/* A flag with a whole number, kept for finish() to read beside the others. */
+static enum sim_status apply_count(struct pending *pd, const char *name, const char *value,
+                                   struct sim_error *err)
 {
     long n;
-    char why[256];
-    if (strcmp(name, "enable-cuda-graph") == 0) {
-        int on;
-        enum sim_status st = switch_on(name, value, &on, err);
-        if (st == SIM_OK && on)
-            pd->graph_impl = 2;
+    enum sim_status st = whole_number(name, value, &n, err);
+    if (st != SIM_OK)
         return st;
-    }
-    int *store_true = strcmp(name, "group-query-attention") == 0       ? &pd->gqa
-                      : strcmp(name, "first-last-layers-bf16") == 0    ? &pd->bf16_edges
-                      : strcmp(name, "moe-router-fusion") == 0         ? &pd->router_fusion
-                      : strcmp(name, "cross-entropy-loss-fusion") == 0 ? &pd->ce_fusion
-                      : strcmp(name, "fine-grained-activation-offloading") == 0
-                          ? &pd->fine_offload
-                          : NULL;
-    if (store_true)
-        return switch_on(name, value, store_true, err);
-    if (!value)
-        return err_set(err, SIM_EINPUT, NULL, 0, "import: --%s needs a value", name);
+    if (strcmp(name, "num-layers-per-virtual-pipeline-stage") == 0)
+        pd->layers_per_vstage = n;
+    else if (strcmp(name, "num-query-groups") == 0)
+        pd->query_groups = n;
+    else if (strcmp(name, "num-layers-at-start-in-bf16") == 0)
+        pd->bf16_start = n + 1;
+    else if (strcmp(name, "num-layers-at-end-in-bf16") == 0)
+        pd->bf16_end = n + 1;
+    else if (strcmp(name, "nnodes") == 0)
+        pd->nnodes = n;
+    else if (strcmp(name, "cpu-offloading-num-layers") == 0)
+        pd->cpu_offload_layers = n;
+    else if (strcmp(name, "nproc-per-node") == 0)
+        pd->nproc = n;
+    return SIM_OK;
+}
+
+/* A flag with a value: a precision format, a pattern, a choice among Megatron's words, a
+ * probability, else a count. */
+static enum sim_status apply_valued(struct import_result *res, struct pending *pd,
+                                    const char *name, const char *value, struct sim_error *err)
+{
+    char why[256];
     if (strcmp(name, "fp8-format") == 0 || strcmp(name, "fp4-format") == 0) {
         *(name[2] == '8' ? &pd->fp8 : &pd->fp4) = 1;
         return SIM_OK;
@@ -417,24 +425,33 @@ static enum sim_status apply_special(struct import_result *res, struct pending *
         *(name[0] == 'a' ? &pd->attn_dropout : &pd->hidden_dropout) = p;
         return SIM_OK;
     }
-    enum sim_status st = whole_number(name, value, &n, err);
-    if (st != SIM_OK)
+    return apply_count(pd, name, value, err);
+}
+
+/* The flags import reads itself rather than through the flag table: the switches it keeps for
+ * finish(), then every flag with a value (apply_valued). */
+static enum sim_status apply_special(struct import_result *res, struct pending *pd,
+                                     const char *name, const char *value, struct sim_error *err)
+{
+    if (strcmp(name, "enable-cuda-graph") == 0) {
+        int on;
+        enum sim_status st = switch_on(name, value, &on, err);
+        if (st == SIM_OK && on)
+            pd->graph_impl = 2;
         return st;
-    if (strcmp(name, "num-layers-per-virtual-pipeline-stage") == 0)
-        pd->layers_per_vstage = n;
-    else if (strcmp(name, "num-query-groups") == 0)
-        pd->query_groups = n;
-    else if (strcmp(name, "num-layers-at-start-in-bf16") == 0)
-        pd->bf16_start = n + 1;
-    else if (strcmp(name, "num-layers-at-end-in-bf16") == 0)
-        pd->bf16_end = n + 1;
-    else if (strcmp(name, "nnodes") == 0)
-        pd->nnodes = n;
-    else if (strcmp(name, "cpu-offloading-num-layers") == 0)
-        pd->cpu_offload_layers = n;
-    else if (strcmp(name, "nproc-per-node") == 0)
-        pd->nproc = n;
-    return SIM_OK;
+    }
+    int *store_true = strcmp(name, "group-query-attention") == 0       ? &pd->gqa
+                      : strcmp(name, "first-last-layers-bf16") == 0    ? &pd->bf16_edges
+                      : strcmp(name, "moe-router-fusion") == 0         ? &pd->router_fusion
+                      : strcmp(name, "cross-entropy-loss-fusion") == 0 ? &pd->ce_fusion
+                      : strcmp(name, "fine-grained-activation-offloading") == 0
+                          ? &pd->fine_offload
+                          : NULL;
+    if (store_true)
+        return switch_on(name, value, store_true, err);
+    if (!value)
+        return err_set(err, SIM_EINPUT, NULL, 0, "import: --%s needs a value", name);
+    return apply_valued(res, pd, name, value, err);
 }
 
 /* The words after a list flag at w[*i], up to the next flag, joined with commas (advancing
