@@ -614,6 +614,83 @@ static void step_flops(struct costmodel *cm, const struct scenario *scn)
     cm->hw_flops_step = cm->model_flops_step + recompute;
 }
 
+/* The per-stage and per-rank arrays the cost model fills. */
+static enum sim_status alloc_stages(struct costmodel *cm, const struct scenario *scn,
+                                    struct sim_error *err)
+{
+    int stages = scn->pp * scn->vp;
+    cm->stages = mem_calloc((size_t)stages, sizeof *cm->stages);
+    cm->rank_opt_s = mem_calloc((size_t)scn->pp, sizeof(double));
+    cm->rank_param_ag_s = mem_calloc((size_t)scn->pp, sizeof(double));
+    cm->rank_deferred_s = mem_calloc((size_t)scn->pp, sizeof(double));
+    cm->rank_opt_offloaded_s = mem_calloc((size_t)scn->pp, sizeof(double));
+    if (!cm->stages || !cm->rank_opt_s || !cm->rank_param_ag_s || !cm->rank_deferred_s ||
+        !cm->rank_opt_offloaded_s)
+        return err_set(err, SIM_EFAIL, NULL, 0, "out of memory for %d stages", stages);
+    return SIM_OK;
+}
+
+/* The rows of a chunk's offload bookkeeping, when anything is offloaded: a chunk's offload
+ * waits for all its layers (cm_stage.c add_chunk_offload; add_layer writes each row whole
+ * before it is read), the MTP modules' after the head's. */
+static enum sim_status alloc_offload_rows(struct cm_ctx *c, const struct costmodel *cm,
+                                          const struct scenario *scn, struct sim_error *err)
+{
+    if (!cm->cfg.offload_modules && !(scn->offload_activations > 0))
+        return SIM_OK;
+    int most_layers = 0;
+    for (int s = 0, first, count; s < scn->pp * scn->vp; s++) {
+        scn_stage_layers(scn, s, &first, &count);
+        most_layers = count > most_layers ? count : most_layers;
+    }
+    most_layers += cm->model.mtp_layers * model_mtp_module_layers(&cm->model);
+    if (most_layers > 0 &&
+        !(c->offload_rows = mem_realloc(NULL, (size_t)most_layers, sizeof *c->offload_rows)))
+        return err_set(err, SIM_EFAIL, NULL, 0, "out of memory for %d layers' offload",
+                       most_layers);
+    return SIM_OK;
+}
+
+/* Every stage's costs, a stage like the one before it copied rather than costed again. */
+static void cost_stages(struct cm_ctx *c, struct costmodel *cm, const struct scenario *scn)
+{
+    for (int s = 0; s < scn->pp * scn->vp; s++) {
+        struct cm_stage *cs = &cm->stages[s];
+        if (s > 0 && cm_stage_repeats(c, cs - 1, s)) {
+            *cs = cs[-1];
+            scn_stage_layers(scn, s, &cs->first_layer, &cs->layers);
+            continue;
+        }
+        cm_stage_cost(c, s, cs);
+        stage_params(c, cs);
+        cs->wgt.compute += grad_accumulation_s(c, cs);
+        cs->dp_sync_s = cm_dp_sync_s(c, cs);
+    }
+}
+
+/* What the engine reads beside the op times: overlap and blocking of its transfers, the
+ * point-to-point activation and its links, jitter. */
+static void fill_engine_setup(const struct cm_ctx *c, struct costmodel *cm,
+                              const struct scenario *scn, struct pipe_setup *setup)
+{
+    setup->overlap_interference = cm->cfg.ep_overlap_interference; /* pairs hide EP only */
+    setup->overlap_grad_reduce = scn->overlap_grad_reduce;
+    setup->blocking_p2p = !scn->overlap_p2p;
+    /* DeepSpeed's pipeline engine sends and receives with blocking NCCL calls inside its
+     * TrainSchedule steps (deepspeed/runtime/pipe/engine.py, p2p.py; schedule.py, v0.5.4) */
+    setup->rendezvous_p2p = setup->blocking_p2p && scn->framework == FW_DEEPSPEED;
+    /* P2P: the [s/cp, b, h] activation; each TP rank sends only its 1/tp slice with sequence
+     * parallelism (Megatron-Core) or the scatter-gather optimisation (Narayanan et al. 2021,
+     * sec. 4.1; the receiver then all-gathers it over TP: cm_stage.c, add_p2p_gather). */
+    double T = (double)cm->cfg.micro_batch * cm->cfg.seq / cm->cfg.cp;
+    int sliced = scn->sp || scn->p2p_scatter_gather;
+    cm->p2p_bytes = ACT_BYTES * T * cm->model.hidden / (sliced ? cm->cfg.tp : 1);
+    setup->act_bytes = cm->p2p_bytes;
+    fill_links(c, cm, setup);
+    setup->jitter_cv = scn->jitter;
+    setup->seed = scn->seed;
+}
+
 static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct pipe_setup *setup,
                              struct sim_error *err)
 {
@@ -633,68 +710,19 @@ static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct 
     cm->tp_spans_nodes = cm->cfg.tp > cm->cfg.gpus_per_node;
 
     struct sched_params sp = scn_sched_params(scn);
-    if ((st = pipe_setup_init(setup, scn_schedule(scn), &sp, err)) != SIM_OK)
+    if ((st = pipe_setup_init(setup, scn_schedule(scn), &sp, err)) != SIM_OK ||
+        (st = alloc_stages(cm, scn, err)) != SIM_OK ||
+        (st = alloc_offload_rows(&c, cm, scn, err)) != SIM_OK)
         goto fail;
-    int stages = scn->pp * scn->vp;
-    cm->stages = mem_calloc((size_t)stages, sizeof *cm->stages);
-    cm->rank_opt_s = mem_calloc((size_t)scn->pp, sizeof(double));
-    cm->rank_param_ag_s = mem_calloc((size_t)scn->pp, sizeof(double));
-    cm->rank_deferred_s = mem_calloc((size_t)scn->pp, sizeof(double));
-    cm->rank_opt_offloaded_s = mem_calloc((size_t)scn->pp, sizeof(double));
-    if (!cm->stages || !cm->rank_opt_s || !cm->rank_param_ag_s || !cm->rank_deferred_s ||
-        !cm->rank_opt_offloaded_s) {
-        st = err_set(err, SIM_EFAIL, NULL, 0, "out of memory for %d stages", stages);
-        goto fail;
-    }
-    /* a chunk's offload waits for all its layers (cm_stage.c add_chunk_offload; add_layer
-     * writes each row whole before it is read) */
-    int most_layers = 0; /* a chunk's, and the MTP modules' after the head's */
-    for (int s = 0, first, count; s < stages; s++) {
-        scn_stage_layers(scn, s, &first, &count);
-        most_layers = count > most_layers ? count : most_layers;
-    }
-    most_layers += cm->model.mtp_layers * model_mtp_module_layers(&cm->model);
-    if ((cm->cfg.offload_modules || scn->offload_activations > 0) && most_layers > 0 &&
-        !(c.offload_rows = mem_realloc(NULL, (size_t)most_layers, sizeof *c.offload_rows))) {
-        st = err_set(err, SIM_EFAIL, NULL, 0, "out of memory for %d layers' offload",
-                     most_layers);
-        goto fail;
-    }
-    for (int s = 0; s < stages; s++) {
-        struct cm_stage *cs = &cm->stages[s];
-        if (s > 0 && cm_stage_repeats(&c, cs - 1, s)) {
-            *cs = cs[-1];
-            scn_stage_layers(scn, s, &cs->first_layer, &cs->layers);
-            continue;
-        }
-        cm_stage_cost(&c, s, cs);
-        stage_params(&c, cs);
-        cs->wgt.compute += grad_accumulation_s(&c, cs);
-        cs->dp_sync_s = cm_dp_sync_s(&c, cs);
-    }
+    cost_stages(&c, cm, scn);
     mem_free(c.offload_rows);
     cost_ranks(&c, cm, scn, setup);
     if ((st = check_step_size(cm, scn, setup, err)) != SIM_OK ||
         (st = fill_times(cm, scn, setup, err)) != SIM_OK)
         goto fail;
-    setup->overlap_interference = cm->cfg.ep_overlap_interference; /* pairs hide EP only */
-    setup->overlap_grad_reduce = scn->overlap_grad_reduce;
-    setup->blocking_p2p = !scn->overlap_p2p;
-    /* DeepSpeed's pipeline engine sends and receives with blocking NCCL calls inside its
-     * TrainSchedule steps (deepspeed/runtime/pipe/engine.py, p2p.py; schedule.py, v0.5.4) */
-    setup->rendezvous_p2p = setup->blocking_p2p && scn->framework == FW_DEEPSPEED;
-    /* P2P: the [s/cp, b, h] activation; each TP rank sends only its 1/tp slice with sequence
-     * parallelism (Megatron-Core) or the scatter-gather optimisation (Narayanan et al. 2021,
-     * sec. 4.1; the receiver then all-gathers it over TP: cm_stage.c, add_p2p_gather). */
-    double T = (double)cm->cfg.micro_batch * cm->cfg.seq / cm->cfg.cp;
-    int sliced = scn->sp || scn->p2p_scatter_gather;
-    cm->p2p_bytes = ACT_BYTES * T * cm->model.hidden / (sliced ? cm->cfg.tp : 1);
-    setup->act_bytes = cm->p2p_bytes;
-    fill_links(&c, cm, setup);
+    fill_engine_setup(&c, cm, scn, setup);
     if ((st = check_p2p_size(cm, scn, setup, err)) != SIM_OK)
         goto fail;
-    setup->jitter_cv = scn->jitter;
-    setup->seed = scn->seed;
     step_flops(cm, scn);
     return SIM_OK;
 fail:
