@@ -599,8 +599,10 @@ static enum sim_status graph_keys(struct import_result *res, const struct pendin
 }
 
 /* Megatron's defaults where stepsim's differ, and the values that follow from several flags. */
-static enum sim_status finish(struct import_result *res, const struct pending *pd,
-                              struct sim_error *err)
+/* The precision: the dtype from the format flags (fp32 without any), and the layers at each
+ * end kept in bf16. */
+static enum sim_status finish_precision(struct import_result *res, const struct pending *pd,
+                                        struct sim_error *err)
 {
     enum sim_status st = SIM_OK;
     if (pd->fp8 && pd->fp4) /* as Megatron's argument check refuses them */
@@ -619,10 +621,17 @@ static enum sim_status finish(struct import_result *res, const struct pending *p
         if (st == SIM_OK)
             st = put_key(res, "bf16-last-layers", num, "first-last-layers-bf16", err);
     }
-    if (st == SIM_OK) /* Megatron's dropouts default to 0.1 */
-        st = put_key(res, "dropout",
-                     pd->attn_dropout > 0 || pd->hidden_dropout > 0 ? "true" : "false",
-                     "attention-dropout / hidden-dropout", err);
+    return st;
+}
+
+/* What Megatron does when a flag is absent: dropout on, the router and the loss unfused. */
+static enum sim_status finish_defaults(struct import_result *res, const struct pending *pd,
+                                       struct sim_error *err)
+{
+    /* Megatron's dropouts default to 0.1 */
+    enum sim_status st = put_key(res, "dropout",
+                                 pd->attn_dropout > 0 || pd->hidden_dropout > 0 ? "true" : "false",
+                                 "attention-dropout / hidden-dropout", err);
     if (st == SIM_OK && res->experts > 0) /* a store_true flag: without it the router's
                                            * top-k and aux loss run as PyTorch ops */
         st = put_key(res, "moe-router-fusion", pd->router_fusion ? "true" : "false",
@@ -632,10 +641,19 @@ static enum sim_status finish(struct import_result *res, const struct pending *p
         st = put_key(res, "cross-entropy",
                      !pd->ce_fusion ? "unfused" : pd->ce_te ? "te" : "fused",
                      "cross-entropy-loss-fusion", err);
+    return st;
+}
+
+/* The layout: the query groups, virtual stages from layers per virtual stage, the schedule
+ * they imply, the GPU count from the launcher's node and process counts. */
+static enum sim_status finish_layout(struct import_result *res, const struct pending *pd,
+                                     struct sim_error *err)
+{
+    enum sim_status st = SIM_OK;
     res->kv_heads = pd->gqa ? (int)(pd->query_groups ? pd->query_groups : 1) : res->heads;
     const char *pp_text = import_value(res, "pp");
     long pp = pp_text ? strtol(pp_text, NULL, 10) : 1;
-    if (st == SIM_OK && pd->layers_per_vstage > 0) {
+    if (pd->layers_per_vstage > 0) {
         long per = pp * pd->layers_per_vstage;
         if (res->layers <= 0 || per <= 0 || res->layers % per != 0)
             return err_set(err, SIM_EINPUT, NULL, 0,
@@ -655,6 +673,12 @@ static enum sim_status finish(struct import_result *res, const struct pending *p
         snprintf(num, sizeof num, "%ld", pd->nproc * (pd->nnodes > 0 ? pd->nnodes : 1));
         st = put_key(res, "gpus", num, "nnodes x nproc-per-node", err);
     }
+    return st;
+}
+
+/* The keys a flag set that Megatron does not read in this line's configuration. */
+static void drop_unread_keys(struct import_result *res, const struct pending *pd)
+{
     /* Megatron-LM turns --no-async-tensor-model-parallel-allreduce's setting off itself under
      * sequence parallelism (arguments.py, 2022-24) and overlaps the re-gather and the
      * reduce-scatter whatever it says (tensor_parallel/layers.py follows sequence_parallel);
@@ -673,6 +697,17 @@ static enum sim_status finish(struct import_result *res, const struct pending *p
         drop_key(res, "offload-fraction", "--activation-offload-fraction");
         drop_key(res, "offload-pp-delta", "--delta-offload-bytes-across-pp-ranks");
     }
+}
+
+static enum sim_status finish(struct import_result *res, const struct pending *pd,
+                              struct sim_error *err)
+{
+    enum sim_status st = finish_precision(res, pd, err);
+    if (st == SIM_OK)
+        st = finish_defaults(res, pd, err);
+    if (st == SIM_OK)
+        st = finish_layout(res, pd, err);
+    drop_unread_keys(res, pd);
     if (st == SIM_OK && pd->cpu_offload_layers > 0 && res->layers > 0) {
         char share[32]; /* the offloaded layers' share of the saved activations */
         snprintf(share, sizeof share, "%.6g", (double)pd->cpu_offload_layers / res->layers);
