@@ -124,6 +124,8 @@ gpt3-20b dgx-h100 64 2 1 1 1 1 0 0 2 256 none -
 llama2-13b dgx-h100 16 1 4 1 1 1 0 0 1 128 none -
 nemotron3-8b dgx-h100 64 2 1 1 1 1 0 0 4 256 none -
 nemotron3-22b dgx-h100 64 2 4 1 1 1 0 0 2 256 none -
+# nemotron_3_5_lightning_pretrain_8gpu_gb200_bf16_config (perf_recipes/nemotronh/gb200, v0.6.0)
+nemotron-3.5-lightning-30b-a3b gb200-nvl72 8 1 1 1 8 1 0 0 2 512 none deepep
 EOF
 
 # Every model and hardware file of the library is installed and distributed: named in

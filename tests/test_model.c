@@ -336,6 +336,18 @@ Test(model, hybrid_layers_by_hand)
     cr_assert_eq(model_mamba_layers(&m), 0);
 }
 
+/* Nemotron 3.5 Lightning is Nano's shape (its recipes build Nano's provider) with an MTP module
+ * of an attention and a MoE layer: 23,399,040 + 1,297,468,032, the 2h -> h projection
+ * 2 x 2688 x 2688 = 14,450,688 and 3 norms of 2688: 1,335,325,824. */
+Test(model, nemotron_3_5_lightning_counted_by_hand)
+{
+    struct model m;
+    load_shipped(&m, "models/nemotron-3.5-lightning-30b-a3b.xml");
+    cr_assert_eq(model_params_total(&m), 31577937344.0, "%.0f", model_params_total(&m));
+    cr_assert_eq(m.mtp_layers, 1);
+    cr_assert_eq(model_params_mtp(&m), 1335325824.0, "%.0f", model_params_mtp(&m));
+}
+
 /* GPT-3 175B layer: 12h^2 weights + 13h (biases 9h, two LayerNorms 4h): SC'21 eq. for P. */
 Test(model, gpt3_layer_by_hand)
 {
