@@ -158,6 +158,36 @@ void cm_cp_traffic(const struct cm_ctx *c, double tokens, struct cp_traffic *out
     }
 }
 
+/* Megatron-Core's context parallelism of a Mamba-2 mixer (ssm/mamba_context_parallel.py,
+ * MambaContextParallel, and ssm/mamba_mixer.py's training path, at d98e8a6): the conv1d and the
+ * scan need whole sequences, so around them the mixer trades its sequence shard for a head
+ * shard, Ulysses-style.  Before: five all-to-alls over the CP group, of in_proj's z and x
+ * (d_inner each), B and C (groups x state each, every group repeated cp / groups times when a
+ * TP rank holds fewer groups than cp) and dt (heads); after: one of the scan's output y
+ * (d_inner).  The backward runs the six again, transposed.  Around them each pass copies (reads
+ * and writes) the five pieces three times -- each all-to-all's split and concatenation, their
+ * concatenation again, the attention load balancing undone (2 x cp chunks put back in order)
+ * -- and y twice: the balancing redone, its all-to-all's concatenation. */
+double cm_mamba_cp_traffic(const struct cm_ctx *c, double tokens, struct cp_traffic *out)
+{
+    const struct model *m = c->m;
+    const struct cm_config *cfg = c->cfg;
+    int cp = cfg->cp, groups = m->mamba_groups / cfg->tp;
+    memset(out, 0, sizeof *out);
+    if (cp <= 1)
+        return 0.0;
+    double per = ACT_BYTES * tokens / cfg->tp, inner = model_mamba_inner(m);
+    double repeat = groups < cp ? (double)cp / groups : 1.0;
+    double z = per * inner, bc = per * m->mamba_groups * repeat * m->mamba_state,
+           dt = per * m->mamba_heads;
+    struct coll_group g = cm_group_of(cp, cfg->tp, cfg->gpus_per_node);
+    out->block_fwd = 2.0 * all_to_all_s(c, z, g, 1.0) + 2.0 * all_to_all_s(c, bc, g, 1.0) +
+                     all_to_all_s(c, dt, g, 1.0) + all_to_all_s(c, z, g, 1.0);
+    out->block_bwd = out->block_fwd;
+    double before = 2.0 * z + 2.0 * bc + dt;
+    return 2.0 * (3.0 * before + 2.0 * z);
+}
+
 /* One expert-parallel exchange (the dispatch, or the combine) of the routed tokens' hidden
  * states for the `tokens` this GPU holds, under the scenario's dispatcher.  The expert group
  * has n GPUs, k in each node (Megatron's rank order packs it into as few nodes as it can);

@@ -743,10 +743,17 @@ static enum sim_status check_cp(const struct scenario *scn, const struct model *
                               "which must divide them",
                               scn->cp_comm_type == CP_A2A ? "a2a" : "a2a+p2p", m->heads / tp,
                               a2a_ranks);
-    if (cp > 1 && model_mamba_layers(m) > 0)
+    /* Megatron-Core's Mamba context parallelism shards each TP rank's heads, and its groups or
+     * the ranks of each group, over the CP ranks (MambaContextParallel's checks) */
+    int mamba_heads = m->mamba_heads / tp, mamba_groups = m->mamba_groups / tp;
+    if (cp > 1 && model_mamba_layers(m) > 0 &&
+        (mamba_heads % cp != 0 ||
+         (mamba_groups < cp ? cp % mamba_groups : mamba_groups % cp) != 0))
         return scn_rule_error(scn, SCN_CP, err,
-                              "cp=%d: context parallelism of %s's Mamba layers is not modelled",
-                              cp, m->name);
+                              "cp=%d: %s's Mamba layers hold %d heads and %d groups per TP rank; "
+                              "context parallelism needs cp to divide the heads, and to divide "
+                              "the groups or be a multiple of them",
+                              cp, m->name, mamba_heads, mamba_groups);
     if (cp > 1 && scn->seq % (2 * cp) != 0)
         return scn_rule_error(scn, SCN_CP, err,
                               "seq=%d is not divisible by 2*cp=%d (context parallelism splits each "

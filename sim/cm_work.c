@@ -939,8 +939,14 @@ static void layer_cost_of(const struct cm_ctx *c, const struct layer_parts *lp,
     layer_core(c, lp, lfp, share, T, lc);
     layer_elementwise(c, lp, T, Ts, lc);
     cm_layer_tp_comm(c, lp, T, lc);
-    if (lp->mixer == MIXER_ATTENTION)
+    if (lp->mixer == MIXER_ATTENTION) {
         cm_cp_traffic(c, T, &lc->cp); /* context parallelism's K/V exchange */
+    } else if (lp->mixer == MIXER_MAMBA && cfg->cp > 1) { /* its sequence traded for heads */
+        lc->cp_fwd = lc->cp_bwd = cm_memory_s(c, cm_mamba_cp_traffic(c, T, &lc->cp));
+        /* six all-to-alls, each after a split-and-concatenate; the pieces' concatenation and
+         * the load balancing undone and redone: 15 launches each way */
+        cm_count_kernels(c, GS_MAMBA, 15.0, 15.0, 0.0, lc);
+    }
     cp_ring_passes(c, lp, T, lc);
     /* Expert parallelism: dispatch and combine of the routed tokens' hidden states, each way
      * (Megatron-Core MoE token dispatcher). */

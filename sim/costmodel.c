@@ -601,9 +601,10 @@ static void step_flops(struct costmodel *cm, const struct scenario *scn)
         cm->model_flops_step -=
             3.0 * samples * (1.0 - docs) * flops_model_attn_core(&cm->model, cm->cfg.seq, 0);
     double recompute = 0;
-    if (scn->recompute == RECOMPUTE_FULL)
+    if (scn->recompute == RECOMPUTE_FULL) /* the decoder's layers, not the head or MTP */
         recompute = samples * (flops_model_fwd(&cm->model, cm->cfg.seq, 0) -
-                               flops_head_fwd(&cm->model, cm->cfg.seq));
+                               flops_head_fwd(&cm->model, cm->cfg.seq) -
+                               flops_mtp_fwd(&cm->model, cm->cfg.seq, 0));
     else if (scn->recompute == RECOMPUTE_SELECTIVE) {
         struct layer_flops lf;
         for (int l = 0; l < cm->model.layers; l++) {

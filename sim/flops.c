@@ -80,10 +80,35 @@ double flops_head_fwd(const struct model *m, int seq)
     return 2.0 * seq * (double)m->hidden * m->vocab;
 }
 
+/* The MTP modules' forward: each depth runs its module's layers (shaped like the model layers
+ * of its pattern), the 2h -> h projection of the next token's embedding beside the hidden
+ * state, and its own output head -- Megatron-LM's model-FLOPs count has the same terms (MTP
+ * layers among the layers, the projection, logits x (1 + mtp_num_layers):
+ * num_floating_point_operations in megatron/training/training.py at d98e8a6).  `core_only`
+ * counts only the layers' attention cores. */
+static double mtp_fwd(const struct model *m, int seq, int causal, int core_only)
+{
+    if (m->mtp_layers <= 0)
+        return 0.0;
+    double h = m->hidden;
+    double module = core_only ? 0.0 : 2.0 * seq * 2.0 * h * h + flops_head_fwd(m, seq);
+    struct layer_flops lf;
+    for (int j = 0; j < model_mtp_module_layers(m); j++) {
+        flops_layer_fwd(m, model_mtp_layer(m, j), seq, causal, &lf);
+        module += core_only ? lf.attn_core : lf.total;
+    }
+    return m->mtp_layers * module;
+}
+
+double flops_mtp_fwd(const struct model *m, int seq, int causal)
+{
+    return mtp_fwd(m, seq, causal, 0);
+}
+
 /* O(layers): MoE and dense layers may interleave; fine for any real depth. */
 double flops_model_fwd(const struct model *m, int seq, int causal)
 {
-    double sum = flops_head_fwd(m, seq);
+    double sum = flops_head_fwd(m, seq) + flops_mtp_fwd(m, seq, causal);
     struct layer_flops lf;
     for (int l = 0, kind = -1; l < m->layers; l++) {
         int k = model_layer_kind(m, l, seq); /* one kind, one count (model.h) */
@@ -97,7 +122,7 @@ double flops_model_fwd(const struct model *m, int seq, int causal)
 
 double flops_model_attn_core(const struct model *m, int seq, int causal)
 {
-    double sum = 0.0;
+    double sum = mtp_fwd(m, seq, causal, 1);
     struct layer_flops lf;
     for (int l = 0, kind = -1; l < m->layers; l++) {
         int k = model_layer_kind(m, l, seq);

@@ -42,7 +42,9 @@ double flops_mamba_chunk(int seq);
 double flops_mamba_scan(const struct model *m, int seq);
 /* Forward FLOPs of the LM head (logits) for one sequence: 2 * seq * hidden * vocab. */
 double flops_head_fwd(const struct model *m, int seq);
-/* Forward FLOPs of one whole model pass (all layers + head), one sequence. */
+/* The MTP modules' forward (m->mtp_layers depths): their layers, projections and heads. */
+double flops_mtp_fwd(const struct model *m, int seq, int causal);
+/* Forward FLOPs of one whole model pass (all layers, head and MTP modules), one sequence. */
 double flops_model_fwd(const struct model *m, int seq, int causal);
 
 /* "Model FLOPs" of one training step per the convention used for MFU: forward + backward

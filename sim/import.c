@@ -859,8 +859,6 @@ static int parse_import(int argc, char **argv, struct import_opts *o, FILE *erro
     return 0;
 }
 
-/* The shipped model whose shape the launch line gives; among equals, one whose context length
- * covers the sequence.  `name` gets the library name. */
 /* Do two models describe the same network (everything but the name)? */
 static int same_network(const struct model *a, const struct model *b)
 {
@@ -894,6 +892,16 @@ static int same_hybrid(const struct model *m, const struct import_result *res)
            (!res->mamba_groups || res->mamba_groups == m->mamba_groups);
 }
 
+/* The launch line's layer count, widths, heads, experts and hybrid pattern are the model's. */
+static int same_shape(const struct model *m, const struct import_result *res)
+{
+    return m->layers == res->layers && m->hidden == res->hidden && m->heads == res->heads &&
+           m->kv_heads == res->kv_heads && (!res->ffn || m->ffn == res->ffn) &&
+           m->experts == res->experts && same_hybrid(m, res) && same_widths(m, res);
+}
+
+/* The shipped model whose shape the launch line gives; among equals, one whose context length
+ * covers the sequence.  `name` gets the library name. */
 static enum sim_status find_model(const struct import_result *res, char *name, size_t len,
                                   struct sim_error *err)
 {
@@ -907,32 +915,35 @@ static enum sim_status find_model(const struct import_result *res, char *name, s
     library_list("models", all);
     const char *seq_text = import_value(res, "seq");
     long seq = seq_text ? strtol(seq_text, NULL, 10) : 0;
+    const char *mtp_text = import_value(res, "mtp-layers");
+    int line_mtp = mtp_text && strtol(mtp_text, NULL, 10) > 0;
     int found = 0, covering = 0, distinct = 0; /* distinct: covering networks unlike the first */
     struct model first;
     char matches[256] = "";
-    for (int i = 0; i < all->n; i++) {
-        char path[1024];
-        struct model m;
-        struct sim_error ignored;
-        if (library_find("models", all->name[i], path, sizeof path) != 0 ||
-            model_load(&m, path, &ignored) != SIM_OK)
-            continue;
-        if (m.layers != res->layers || m.hidden != res->hidden || m.heads != res->heads ||
-            m.kv_heads != res->kv_heads || (res->ffn && m.ffn != res->ffn) ||
-            m.experts != res->experts || !same_hybrid(&m, res) || !same_widths(&m, res))
-            continue;
-        int covers = m.max_seq <= 0 || seq <= m.max_seq;
-        size_t used = strlen(matches);
-        snprintf(matches + used, sizeof matches - used, "%s%s", found ? ", " : "", all->name[i]);
-        if (!found || (covers && !covering))
-            snprintf(name, len, "%s", all->name[i]);
-        if (covers && covering == 0)
-            first = m;
-        else if (covers && !same_network(&first, &m))
-            distinct++;
-        found++;
-        covering += covers;
-    }
+    /* first the models that train an MTP module when the line does (and not when it does not:
+     * Nemotron 3.5 Lightning is Nemotron 3 Nano with one), then any of the shape */
+    for (int pass = 0; pass < 2 && !found; pass++)
+        for (int i = 0; i < all->n; i++) {
+            char path[1024];
+            struct model m;
+            struct sim_error ignored;
+            if (library_find("models", all->name[i], path, sizeof path) != 0 ||
+                model_load(&m, path, &ignored) != SIM_OK || !same_shape(&m, res) ||
+                (pass == 0 && (m.mtp_layers > 0) != line_mtp))
+                continue;
+            int covers = m.max_seq <= 0 || seq <= m.max_seq;
+            size_t used = strlen(matches);
+            snprintf(matches + used, sizeof matches - used, "%s%s", found ? ", " : "",
+                     all->name[i]);
+            if (!found || (covers && !covering))
+                snprintf(name, len, "%s", all->name[i]);
+            if (covers && covering == 0)
+                first = m;
+            else if (covers && !same_network(&first, &m))
+                distinct++;
+            found++;
+            covering += covers;
+        }
     mem_free(all);
     if (!found)
         return err_set(err, SIM_EINPUT, NULL, 0,

@@ -126,6 +126,9 @@ nemotron3-8b dgx-h100 64 2 1 1 1 1 0 0 4 256 none -
 nemotron3-22b dgx-h100 64 2 4 1 1 1 0 0 2 256 none -
 # nemotron_3_5_lightning_pretrain_8gpu_gb200_bf16_config (perf_recipes/nemotronh/gb200, v0.6.0)
 nemotron-3.5-lightning-30b-a3b gb200-nvl72 8 1 1 1 8 1 0 0 2 512 none deepep
+# nemotron_3_5_lightning_pretrain_config (recipes/nemotronh/h100/nemotron_3_nano.py): EP 8 and
+# CP 2 on 16 H100 (the Mamba layers' context parallelism), selective recompute
+nemotron-3.5-lightning-30b-a3b dgx-h100 16 1 1 2 8 1 0 0 1 512 selective alltoall
 EOF
 
 # Every model and hardware file of the library is installed and distributed: named in

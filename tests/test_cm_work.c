@@ -708,10 +708,40 @@ static void hybrid_rule_error(const char *const *sets, const char *want)
     rule_error(MODEL("nemotron-3-nano-30b-a3b"), sets, want);
 }
 
-Test(hybrid, context_parallelism_of_mamba_layers_is_refused)
+/* Megatron-Core shards a TP rank's Mamba heads over the CP ranks: Nano's 64 heads and 8 groups
+ * take cp 2, 4, 8, 16 (groups repeated), not 3. */
+Test(hybrid, mamba_context_parallelism_needs_cp_to_split_heads_and_groups)
 {
-    hybrid_rule_error(L("seq=8192", "cp=2"),
-                      "context parallelism of nemotron-3-nano-30b-a3b's Mamba");
+    hybrid_rule_error(L("seq=8192", "cp=3", "gpus=3"),
+                      "Mamba layers hold 64 heads and 8 groups per TP rank");
+}
+
+/* Nano at cp 2 inside the toy's 8-GPU node (100 GB/s), seq 8192: 4096 tokens a rank.  Each of
+ * its 23 Mamba layers trades them for half the heads and back, all-to-all: z and x (4096 wide
+ * each, 2 bytes), B and C (8 groups x state 128 each), dt (64 heads), then y (4096): 2 x 4096
+ * tokens x (3 x 4096 + 2 x 1024 + 64) = 117,964,800 bytes, half of them leaving the GPU, in
+ * line each way; the attention layers' small K/V ring hides behind their kernels. */
+Test(hybrid, mamba_context_parallelism_trades_the_sequence_for_heads)
+{
+    run_ok(MODEL("nemotron-3-nano-30b-a3b"), 8,
+           L("seq=8192", "cp=2", "gpus=2", "microbatches=1"));
+    double a2a = 0.5 * 2.0 * 4096 * (3.0 * 4096 + 2.0 * 1024 + 64) / 100e9;
+    cr_assert(near(out.cm.stages[0].fwd.cp, 23 * a2a), "forward %.9g vs %.9g",
+              out.cm.stages[0].fwd.cp, 23 * a2a);
+    cr_assert(near(out.cm.stages[0].bwd.cp, 23 * a2a), "backward %.9g vs %.9g",
+              out.cm.stages[0].bwd.cp, 23 * a2a);
+    /* Around them a pass copies the pieces three times and y twice, each read and written:
+     * 2 x 2 bytes x 4096 tokens x (3 x (2 x 4096 + 2 x 1024 + 64) + 2 x 4096), at the HBM rate,
+     * on top of what the same 4096 tokens cost a Mamba layer without context parallelism. */
+    double with_cp = out.cm.layer_view[MODEL_KIND_MAMBA].elem_fwd;
+    step_release(&out);
+    run_ok(MODEL("nemotron-3-nano-30b-a3b"), 8, L("seq=4096", "gpus=1", "microbatches=1"));
+    double copies = 2.0 * 2.0 * 4096 * (3.0 * (2 * 4096 + 2 * 1024 + 64) + 2.0 * 4096);
+    double hbm = out.cm.hw->gpu.hbm_bw_Bps * out.cm.hw->gpu.mem_eff;
+    cr_assert(near(with_cp - out.cm.layer_view[MODEL_KIND_MAMBA].elem_fwd, copies / hbm),
+              "copies %.9g vs %.9g", with_cp - out.cm.layer_view[MODEL_KIND_MAMBA].elem_fwd,
+              copies / hbm);
+    step_release(&out);
 }
 
 /* ---- stages ------------------------------------------------------------------------------- */

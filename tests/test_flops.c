@@ -164,12 +164,37 @@ Test(flops, per_token_flops_are_twice_active_weights)
         double weights = model_params_active(&m) - model_params_embedding(&m);
         if (m.tied_embeddings)
             weights += (double)m.vocab * m.hidden;
-        /* a Mamba-2 scan's state terms are work per token without weights */
-        double fwd = flops_model_fwd(&m, 1, 0) - model_mamba_layers(&m) * flops_mamba_scan(&m, 1);
+        /* a Mamba-2 scan's state terms are work per token without weights; the MTP modules'
+         * parameters are not in the published counts (mtp_module_by_hand has their FLOPs) */
+        double fwd = flops_model_fwd(&m, 1, 0) - model_mamba_layers(&m) * flops_mamba_scan(&m, 1) -
+                     flops_mtp_fwd(&m, 1, 0);
         cr_assert(fabs(fwd - 2 * weights) <= 2e-3 * fwd, "%s: fwd %.6g vs 2 x weights %.6g", m.name,
                   fwd, 2 * weights);
     }
     globfree(&g);
+}
+
+/* An MTP module's forward by hand, Nemotron 3.5 Lightning's (h 2688, vocabulary 131072, one
+ * attention + MoE module) per token at s = 8192: the 2h -> h projection 2 x 2h x h =
+ * 28,901,376, its head 2 x h x V = 704,643,072, the attention layer's QKV 2 x 2688 x 4608 =
+ * 24,772,608, output 2 x 4096 x 2688 = 22,020,096 and full core 2 x 32 x 256 x 8192 =
+ * 134,217,728, the MoE layer's router 2 x 2688 x 128 = 688,128, 6 routed experts 6 x 2 x 2 x
+ * 2688 x 1856 = 119,734,272 and the shared one 2 x 2 x 2688 x 3712 = 39,911,424: 1,074,888,704.
+ * It is part of the model's forward, and its attention core part of the cores'. */
+Test(flops, mtp_module_by_hand)
+{
+    struct model m;
+    load(&m, "models/nemotron-3.5-lightning-30b-a3b.xml");
+    assert_rel(flops_mtp_fwd(&m, 8192, 0), 8192.0 * 1074888704.0, "one MTP depth");
+    m.mtp_layers = 2; /* two depths (mtp-layers), repeated or not: the work twice */
+    assert_rel(flops_mtp_fwd(&m, 8192, 0), 2 * 8192.0 * 1074888704.0, "two depths");
+    struct model nano;
+    load(&nano, "models/nemotron-3-nano-30b-a3b.xml");
+    assert_rel(flops_model_fwd(&m, 8192, 0) - flops_model_fwd(&nano, 8192, 0),
+               flops_mtp_fwd(&m, 8192, 0), "the decoder is Nano's");
+    assert_rel(flops_model_attn_core(&m, 8192, 0) - flops_model_attn_core(&nano, 8192, 0),
+               2 * 8192.0 * 134217728.0, "the cores count the MTP layers'");
+    assert_rel(flops_mtp_fwd(&nano, 8192, 0), 0.0, "no MTP, no work");
 }
 
 /* Local attention: a sliding window of 128 keys, a chunked window of 128, and a global layer

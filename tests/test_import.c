@@ -512,6 +512,13 @@ Test(import_cmd, a_hybrid_model_is_found_by_its_pattern, .init = setup)
     cr_assert_null(strstr(o, "mamba"), "the Mamba flags are the model's, not ignored: %s", o);
     free(o);
     free(e);
+    /* the same shape training an MTP module is Nemotron 3.5 Lightning's */
+    snprintf(line, sizeof line, "%s--mamba-state-dim 128 --hybrid-override-pattern "
+             "MEMEM*EMEMEM*EMEMEM*EMEMEM*EMEMEM*EMEMEMEM*EMEMEMEME --mtp-num-layers 2", shape);
+    cr_assert_eq(run_import(&o, &e, nano), 0, "%s", e);
+    cr_assert(strstr(o, "<model ref=\"nemotron-3.5-lightning-30b-a3b\"/>"), "%s", o);
+    free(o);
+    free(e);
     snprintf(line, sizeof line, "%s--mamba-state-dim 64 --hybrid-override-pattern "
              "MEMEM*EMEMEM*EMEMEM*EMEMEM*EMEMEM*EMEMEMEM*EMEMEMEME", shape);
     cr_assert_eq(run_import(&o, &e, nano), 2);
