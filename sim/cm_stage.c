@@ -186,13 +186,68 @@ static double ep_beside_shared(const struct cm_ctx *c, double ep, double shared,
 /* Add transformer layer `layer` -- the i-th of its chunk -- to the chunk's ops: F = forward;
  * B = input gradient (+ recompute, communication); W = weight gradient.  What it would offload
  * waits in c->offload_rows[i] for the chunk's other layers (add_chunk_offload). */
+/* What a layer's recompute adds to the stage's backward, and what it keeps of the forward's
+ * activations (`kept_acts`: their parts, which offload-modules reads unless the layer is
+ * recomputed whole and keeps only its input).  Returns 1 when the layer is recomputed whole. */
+static int add_layer_recompute(const struct cm_ctx *c, int i, int moe, const struct layer_cost *lc,
+                               double f_compute, double f_launch, double tp_fwd, double ep_fwd,
+                               struct recompute_cost *r, const struct layer_acts **kept_acts,
+                               struct cm_stage *st)
+{
+    const struct scenario *scn = c->scn;
+    int n = scn->recompute_num_layers;
+    *kept_acts = &lc->acts;
+    if (scn->recompute == RECOMPUTE_FULL &&
+        (scn->recompute_method == RECOMPUTE_UNIFORM || i < n)) {
+        /* the whole forward again, communication included */
+        st->bwd.recompute += f_compute;
+        st->bwd.launch += f_launch;
+        st->bwd.tp += tp_fwd;
+        st->bwd.ep += ep_fwd;
+        /* uniform: each group of n layers keeps its input; block: each layer its own */
+        if (scn->recompute_method == RECOMPUTE_BLOCK || i % n == 0)
+            st->act_bytes_mb += lc->input_bytes;
+        return 1;
+    }
+    if (scn->recompute == RECOMPUTE_SELECTIVE) {
+        *r = cm_selective_recompute(c, moe, lc);
+        st->bwd.recompute += r->work;
+        st->bwd.launch += r->launch;
+        st->bwd.ep += r->ep;
+        st->bwd.tp += cm_exposed(c, r->tp, r->work, scn->overlap_tp_comm);
+        st->act_bytes_mb += r->kept;
+        *kept_acts = &r->acts;
+    } else {
+        st->act_bytes_mb += cm_acts_total(&lc->acts);
+    }
+    return 0;
+}
+
+/* The layer's row of the chunk's offload bookkeeping (add_chunk_offload): the work its
+ * transfers hide behind, and what each of its groups offloads. */
+static void add_offload_row(const struct cm_ctx *c, int layer, int i, int full,
+                            double fwd_work, double bwd_work, double kept_bytes,
+                            const struct layer_acts *kept_acts)
+{
+    struct cm_offload_row *row = &c->offload_rows[i];
+    row->fwd_work = fwd_work;
+    row->bwd_work = bwd_work;
+    if (c->cfg->offload_modules && !full) { /* a fully recomputed layer keeps no module input */
+        struct layer_parts lp = layer_parts_of(c->m, layer);
+        cm_offload_groups(c, &lp, kept_acts, row->group);
+        return;
+    }
+    memset(row->group, 0, sizeof row->group);
+    if (!c->cfg->offload_modules)
+        row->group[0] = c->scn->offload_activations * kept_bytes;
+}
+
 static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit, int narrow,
                       struct layer_memo *memo, struct cm_stage *st)
 {
     const struct scenario *scn = c->scn;
     double dense, expert;
     const struct layer_cost *lc = cm_layer_cost(c, layer, narrow, memo, &dense, &expert);
-    int moe = model_layer_is_moe(c->m, layer);
     /* The report's first layer of each kind (layer_cost just looked the kind up). */
     if (c->layer_view && c->layer_view[memo->kind].layer < 0)
         keep_view(layer, lc, &c->layer_view[memo->kind]);
@@ -228,46 +283,16 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit, 
     st->bwd.cp += cm_exposed(c, lc->cp.ring_bwd, lc->core_bwd, 1) + lc->cp.block_bwd;
     st->bwd.ep += ep_beside_shared(c, lc->ep_bwd, 2.0 * lc->mlp_gemm, lc->tp_shared_bwd);
     double kept_before = st->act_bytes_mb;
-    const struct layer_acts *kept_acts = &lc->acts; /* part by part, for offload-modules */
+    const struct layer_acts *kept_acts;
     struct recompute_cost r;
-    int n = scn->recompute_num_layers;
-    int full = scn->recompute == RECOMPUTE_FULL &&
-               (scn->recompute_method == RECOMPUTE_UNIFORM || i < n);
-    if (full) { /* the whole forward again, communication included */
-        st->bwd.recompute += f_compute;
-        st->bwd.launch += f_launch;
-        st->bwd.tp += tp_fwd;
-        st->bwd.ep += ep_fwd;
-        /* uniform: each group of n layers keeps its input; block: each layer its own */
-        if (scn->recompute_method == RECOMPUTE_BLOCK || i % n == 0)
-            st->act_bytes_mb += lc->input_bytes;
-    } else if (scn->recompute == RECOMPUTE_SELECTIVE) {
-        r = cm_selective_recompute(c, moe, lc);
-        st->bwd.recompute += r.work;
-        st->bwd.launch += r.launch;
-        st->bwd.ep += r.ep;
-        st->bwd.tp += cm_exposed(c, r.tp, r.work, scn->overlap_tp_comm);
-        st->act_bytes_mb += r.kept;
-        kept_acts = &r.acts;
-    } else {
-        st->act_bytes_mb += cm_acts_total(&lc->acts);
-    }
+    int full = add_layer_recompute(c, i, model_layer_is_moe(c->m, layer), lc, f_compute,
+                                   f_launch, tp_fwd, ep_fwd, &r, &kept_acts, st);
     double bwd_work = lc->gemm_fwd + wgrad + lc->core_bwd + (full ? f_compute : 0.0);
     add_shard_traffic(c, dense, expert, cm_param_gather_bytes(c, narrow), first_unit, f_compute,
                       bwd_work, st);
-    if (!c->offload_rows)
-        return;
-    struct cm_offload_row *row = &c->offload_rows[i];
-    row->fwd_work = f_compute;
-    row->bwd_work = bwd_work;
-    if (c->cfg->offload_modules && !full) { /* a fully recomputed layer keeps no module input */
-        struct layer_parts lp = layer_parts_of(c->m, layer);
-        cm_offload_groups(c, &lp, kept_acts, row->group);
-        return;
-    }
-    memset(row->group, 0, sizeof row->group);
-    if (!c->cfg->offload_modules)
-        row->group[0] = c->scn->offload_activations * (st->act_bytes_mb - kept_before);
+    if (c->offload_rows)
+        add_offload_row(c, layer, i, full, f_compute, bwd_work, st->act_bytes_mb - kept_before,
+                        kept_acts);
 }
 
 /* The chunk's offload once its layers are costed: offload-fraction leaves the chunk's last

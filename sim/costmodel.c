@@ -762,83 +762,124 @@ double cm_usable_hbm(const struct costmodel *cm)
     return usable > 0.0 ? usable : 0.0; /* buffers beyond the HBM: nothing fits, not less */
 }
 
-void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
-                    const struct pipe_result *res, int rank, struct cm_rank_memory *out)
+/* What a pipeline rank's chunks hold, summed over them (cm_rank_memory). */
+struct rank_holdings {
+    double dense, expert;  /* trained parameters, replicated over DP / expert-DP */
+    double frozen;         /* held but not trained (LoRA's base) */
+    double narrow, mxfp8;  /* run in fp8 / fp4, and kept as MXFP8 copies */
+    double edge;           /* the embedding and head's (their own optimizer) */
+    double largest;        /* the largest unit gathered at once under ZeRO-3 */
+    double layers, act;    /* layers, and activation bytes one micro-batch keeps */
+    double reloaded, offloaded; /* activation offload: reloaded at once, offloaded per mb */
+};
+
+static struct rank_holdings rank_holdings(const struct costmodel *cm, const struct scenario *scn,
+                                          int rank)
 {
-    double dense = 0, expert = 0, act = 0, largest = 0, narrow = 0, edge = 0, layers = 0;
-    double mxfp8 = 0, reloaded = 0, offloaded = 0, frozen = 0;
+    struct rank_holdings h = {0};
     for (int ch = 0; ch < scn->vp; ch++) {
         const struct cm_stage *cs = &cm->stages[scn_stage_of(scn, rank, ch)];
-        layers += cs->layers;
-        frozen += cs->frozen_params;
-        narrow += cs->narrow_dense_params + cs->narrow_expert_params;
-        mxfp8 += cs->mxfp8_params;
-        edge += cs->edge_params;
-        dense += cs->dense_params;
-        expert += cs->expert_params;
-        act += cs->act_bytes_mb;
-        reloaded = cs->reloaded_bytes > reloaded ? cs->reloaded_bytes : reloaded;
-        offloaded += cs->offloaded_bytes_mb;
-        largest = cs->max_unit_params > largest ? cs->max_unit_params : largest;
+        h.layers += cs->layers;
+        h.frozen += cs->frozen_params;
+        h.narrow += cs->narrow_dense_params + cs->narrow_expert_params;
+        h.mxfp8 += cs->mxfp8_params;
+        h.edge += cs->edge_params;
+        h.dense += cs->dense_params;
+        h.expert += cs->expert_params;
+        h.act += cs->act_bytes_mb;
+        h.reloaded = fmax(h.reloaded, cs->reloaded_bytes);
+        h.offloaded += cs->offloaded_bytes_mb;
+        h.largest = fmax(h.largest, cs->max_unit_params);
     }
-    memset(out, 0, sizeof *out);
-    /* Sharded stages hold their shard, plus what is gathered at once: ZeRO-3 the layer being
-     * computed and the one prefetched (all of the rank's when parameters stay gathered from
-     * forward to backward), ZeRO-2/3 one layer's full gradients before their reduce-scatter
-     * (all of the rank's under pipeline parallelism, accumulated until the last backward). */
-    double own = dense + expert, shard = shard_of(cm, scn, dense, expert, 0);
-    double opt_shard = optimizer_shard(cm, scn, dense, expert);
-    double edge_shard = optimizer_shard(cm, scn, edge, 0.0);
-    double gathered = cm->cfg.reshard ? 2.0 * largest : own;
+    return h;
+}
+
+/* The weights a rank holds.  Sharded stages hold their shard, plus what is gathered at once:
+ * ZeRO-3 the layer being computed and the one prefetched (all of the rank's when parameters
+ * stay gathered from forward to backward). */
+static double rank_weights(const struct costmodel *cm, const struct scenario *scn,
+                           const struct rank_holdings *h)
+{
+    double own = h->dense + h->expert, shard = shard_of(cm, scn, h->dense, h->expert, 0);
+    double gathered = cm->cfg.reshard ? 2.0 * h->largest : own;
     /* With quantized-params the narrow layers keep no 16-bit weights: their quantized copies
      * below are the parameters (and a ZeRO-3 shard holds them in their gathered form). */
-    double held = own + frozen; /* LoRA's frozen base is held whole (ZeRO-3 is refused) */
-    double narrow_share = scn->quantized_params && held > 0 ? narrow / held : 0.0;
+    double held = own + h->frozen; /* LoRA's frozen base is held whole (ZeRO-3 is refused) */
+    double narrow_share = scn->quantized_params && held > 0 ? h->narrow / held : 0.0;
     double sharded_bytes = PARAM_BYTES * (1.0 - narrow_share) +
                            cm_quantized_param_bytes(scn) * narrow_share;
-    out->weights = cm->cfg.zero >= 3 ? sharded_bytes * shard +
-                                           PARAM_BYTES * (1.0 - narrow_share) * gathered
-                                     : PARAM_BYTES * held * (1.0 - narrow_share);
+    double weights = cm->cfg.zero >= 3 ? sharded_bytes * shard +
+                                             PARAM_BYTES * (1.0 - narrow_share) * gathered
+                                       : PARAM_BYTES * held * (1.0 - narrow_share);
     if (cm->cfg.fsdp2) /* the shard is the fp32 master the optimizer state counts: the 16-bit
                         * copies exist only gathered (_fsdp_param.py: the cast is the
                         * all-gather's copy-in); the narrow layers' gathered fp8 weights are
                         * the cache below */
-        out->weights = PARAM_BYTES * (1.0 - narrow_share) * gathered;
+        weights = PARAM_BYTES * (1.0 - narrow_share) * gathered;
     /* TE's cached fp8 / nvfp4 weights and their transposes, kept across a step's micro-batches;
      * ZeRO-3 holds them for the layers gathered at once (all of the rank's when kept gathered) */
     int resharded = cm->cfg.zero >= 3 && cm->cfg.reshard;
-    out->weights += narrow_weight_cache_bytes(scn) * (resharded ? 2.0 * largest : narrow) +
-                    MXFP8_WEIGHT_CACHE_BYTES * mxfp8;
+    return weights + narrow_weight_cache_bytes(scn) * (resharded ? 2.0 * h->largest : h->narrow) +
+           MXFP8_WEIGHT_CACHE_BYTES * h->mxfp8;
+}
+
+/* The gradients a rank holds: ZeRO-2/3 its shard and one layer's full gradients before their
+ * reduce-scatter (all of the rank's under pipeline parallelism, accumulated until the last
+ * backward), else all of its own. */
+static double rank_grads(const struct costmodel *cm, const struct scenario *scn,
+                         const struct rank_holdings *h)
+{
+    double own = h->dense + h->expert, shard = shard_of(cm, scn, h->dense, h->expert, 0);
     int per_microbatch = cm->cfg.zero >= 2 && !cm->cfg.defer_grad_sync;
     /* DeepSpeed's BF16_Optimizer keeps an fp32 gradient for every parameter beside the bf16
      * .grad each backward writes (freed only when the next backward starts) */
     double grad_bytes = cm->cfg.grad_accumulation == GRAD_ACCUM_FP32_COPY ? 4.0 + PARAM_BYTES
                                                                           : cm_grad_bytes(scn);
-    out->grads = grad_bytes * (per_microbatch ? shard + largest : own);
     if (cm->cfg.fsdp2) /* beside the activations' peak, at the first backward unit: its 16-bit
                         * gradients and, each micro-batch reducing, their reduce-scatter input
                         * in the reduce type (chunk_cat; FSDPParamGroup keeps a second one only
                         * once the next unit's activations are freed); under pipelining the
                         * stage's accumulated gradients and the unit's 16-bit ones */
-        out->grads = per_microbatch ? grad_bytes * shard + (PARAM_BYTES + grad_bytes) * largest
-                                    : grad_bytes * own + PARAM_BYTES * largest;
-    out->optimizer =
-        optimizer_state_bytes(scn, opt_shard, edge_shard) * (1.0 - scn->offload_optimizer);
-    out->act_per_mb = act / scn->vp;
-    out->activations = out->act_per_mb * res->peak_inflight[rank];
+        return per_microbatch ? grad_bytes * shard + (PARAM_BYTES + grad_bytes) * h->largest
+                              : grad_bytes * own + PARAM_BYTES * h->largest;
+    return grad_bytes * (per_microbatch ? shard + h->largest : own);
+}
+
+/* The activations a rank holds at its peak: the micro-batches in flight, a layer more where an
+ * overlapped F&B pair crosses, what offload reloads and what offload-pp-delta keeps. */
+static double rank_activations(const struct scenario *scn, const struct pipe_result *res,
+                               int rank, const struct rank_holdings *h)
+{
+    double per_mb = h->act / scn->vp, acts = per_mb * res->peak_inflight[rank];
     /* an overlapped F&B pair at the peak holds one layer more at its crossing (pipeline.h) */
     int pair = res->pair_peak ? res->pair_peak[rank] : 0;
-    if (pair > 0 && pair >= res->peak_inflight[rank] && layers > 0)
-        out->activations += act / layers;
+    if (pair > 0 && pair >= res->peak_inflight[rank] && h->layers > 0)
+        acts += h->act / h->layers;
     if (res->peak_inflight[rank] > 0) { /* offloaded layers reloaded for the backward */
-        out->activations += reloaded;
+        acts += h->reloaded;
         /* offload-pp-delta: pipeline rank r keeps r x that many bytes of its offload on the
          * GPU, taken from the chunks whose backward comes first, all in flight at the peak
          * (post_warmup_callback, fine_grained_activation_offload.py at d98e8a6) -- at most
          * what it offloads there.  (The transfers it saves, once a step, are not counted.) */
-        double in_flight = offloaded / scn->vp * res->peak_inflight[rank];
-        out->activations += fmin(rank * scn->offload_pp_delta_B, in_flight);
+        double in_flight = h->offloaded / scn->vp * res->peak_inflight[rank];
+        acts += fmin(rank * scn->offload_pp_delta_B, in_flight);
     }
+    return acts;
+}
+
+void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
+                    const struct pipe_result *res, int rank, struct cm_rank_memory *out)
+{
+    struct rank_holdings h = rank_holdings(cm, scn, rank);
+    memset(out, 0, sizeof *out);
+    out->weights = rank_weights(cm, scn, &h);
+    out->grads = rank_grads(cm, scn, &h);
+    double opt_shard = optimizer_shard(cm, scn, h.dense, h.expert);
+    double edge_shard = optimizer_shard(cm, scn, h.edge, 0.0);
+    out->optimizer =
+        optimizer_state_bytes(scn, opt_shard, edge_shard) * (1.0 - scn->offload_optimizer);
+    out->act_per_mb = h.act / scn->vp;
+    out->activations = rank_activations(scn, res, rank, &h);
     out->total = out->weights + out->grads + out->optimizer + out->activations;
     out->oom = out->total > cm_usable_hbm(cm);
 }
