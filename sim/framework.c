@@ -315,41 +315,31 @@ static enum sim_status check_context_parallel(const struct fw_type *fw, const st
     return refuse(fw, scn, given ? SCN_CP_COMM_TYPE : SCN_CP, err, what, offers);
 }
 
-enum sim_status fw_check(const struct fw_type *fw, const struct scenario *scn,
-                         struct sim_error *err)
+/* Full and selective recompute, and the modules selective recompute may name. */
+static enum sim_status check_recompute(const struct fw_type *fw, const struct scenario *scn,
+                                       struct sim_error *err)
 {
-    if (!fw || fw->id == FW_ANY)
-        return SIM_OK;
-    char what[200], offers[240];
-    const struct sched_type *type = scn_schedule(scn);
-    if (type && !fw_offers_schedule(fw, type)) {
-        char names[128];
-        fw_schedule_names(fw, names, sizeof names);
-        snprintf(what, sizeof what, "schedule=%s", scn->schedule);
-        snprintf(offers, sizeof offers, "its schedules: %s", names);
-        return refuse(fw, scn, SCN_SCHEDULE, err, what, offers);
-    }
-    enum sim_status st = check_sharding(fw, scn, err);
-    if (st != SIM_OK)
-        return st;
-    if ((st = check_context_parallel(fw, scn, err)) != SIM_OK)
-        return st;
     if (scn->recompute == RECOMPUTE_FULL && !fw->full_recompute)
         return refuse(fw, scn, SCN_RECOMPUTE, err, "recompute=full", "selective recompute only");
-    if (scn->recompute == RECOMPUTE_SELECTIVE &&
-        (scn->recompute_modules & ~fw->recompute_modules)) {
-        char names[100], offered[100];
-        scn_flag_names(SCN_RECOMPUTE_MODULES, scn->recompute_modules & ~fw->recompute_modules,
-                       names, sizeof names);
-        scn_flag_names(SCN_RECOMPUTE_MODULES, fw->recompute_modules, offered, sizeof offered);
-        snprintf(what, sizeof what, "recomputing %s%s", names,
-                 scn_given(scn, SCN_RECOMPUTE_MODULES) ? "" : " (recompute-modules' default)");
-        snprintf(offers, sizeof offers, "its selective recompute: %s", offered);
-        return refuse(fw, scn,
-                      scn_given(scn, SCN_RECOMPUTE_MODULES) ? SCN_RECOMPUTE_MODULES
-                                                            : SCN_RECOMPUTE,
-                      err, what, offers);
-    }
+    if (scn->recompute != RECOMPUTE_SELECTIVE ||
+        !(scn->recompute_modules & ~fw->recompute_modules))
+        return SIM_OK;
+    char what[200], offers[240], names[100], offered[100];
+    scn_flag_names(SCN_RECOMPUTE_MODULES, scn->recompute_modules & ~fw->recompute_modules, names,
+                   sizeof names);
+    scn_flag_names(SCN_RECOMPUTE_MODULES, fw->recompute_modules, offered, sizeof offered);
+    snprintf(what, sizeof what, "recomputing %s%s", names,
+             scn_given(scn, SCN_RECOMPUTE_MODULES) ? "" : " (recompute-modules' default)");
+    snprintf(offers, sizeof offers, "its selective recompute: %s", offered);
+    return refuse(fw, scn,
+                  scn_given(scn, SCN_RECOMPUTE_MODULES) ? SCN_RECOMPUTE_MODULES : SCN_RECOMPUTE,
+                  err, what, offers);
+}
+
+/* Offloading activations (by share or by module) and the optimizer to the host. */
+static enum sim_status check_offload(const struct fw_type *fw, const struct scenario *scn,
+                                     struct sim_error *err)
+{
     if (scn->offload_activations > 0 && !fw->offload_activations)
         return refuse(fw, scn, SCN_OFFLOAD_ACTIVATIONS, err, "offload-activations",
                       "no activation offload");
@@ -369,15 +359,19 @@ enum sim_status fw_check(const struct fw_type *fw, const struct scenario *scn,
         return refuse(fw, scn, SCN_OFFLOAD_MODULES, err, "offload-modules",
                       fw->offload_activations ? "activation offload by share only"
                                               : "no activation offload");
-    /* Pipeline stages inside the replica is Megatron-Core's RankGenerator option alone;
-     * torchtitan's device mesh and DeepSpeed's topology put the pipeline outermost. */
-    if (scn->rank_order == RANK_ORDER_PP_DP && fw->id != FW_MEGATRON_CORE)
-        return refuse(fw, scn, SCN_RANK_ORDER, err, "rank-order=tp-cp-ep-pp-dp",
-                      "the pipeline outermost in its rank numbering");
     if (scn->offload_optimizer > 0 && !fw->offload_optimizer)
         return refuse(fw, scn, SCN_OFFLOAD_OPTIMIZER, err, "offload-optimizer",
                       "no optimizer offload");
+    return SIM_OK;
+}
+
+/* The kernels and precisions a framework may or may not run: CUDA graphs, the fused grouped
+ * MLP, the MXFP8 output layer, row-wise Float8, per-module precision. */
+static enum sim_status check_kernels(const struct fw_type *fw, const struct scenario *scn,
+                                     struct sim_error *err)
+{
     if (scn->cuda_graphs != CUDA_GRAPHS_NONE && !(fw->cuda_graphs & (1u << scn->cuda_graphs))) {
+        char what[200];
         snprintf(what, sizeof what, "cuda-graphs=%s",
                  scn_choice_name(SCN_CUDA_GRAPHS, scn->cuda_graphs));
         return refuse(fw, scn, SCN_CUDA_GRAPHS, err, what, "no CUDA graphs of training steps");
@@ -395,6 +389,35 @@ enum sim_status fw_check(const struct fw_type *fw, const struct scenario *scn,
         return refuse(fw, scn, scn->bf16_modules ? SCN_BF16_MODULES : SCN_MXFP8_MODULES, err,
                       scn->bf16_modules ? "bf16-modules" : "mxfp8-modules",
                       "no per-module quantization recipe");
+    return SIM_OK;
+}
+
+enum sim_status fw_check(const struct fw_type *fw, const struct scenario *scn,
+                         struct sim_error *err)
+{
+    if (!fw || fw->id == FW_ANY)
+        return SIM_OK;
+    const struct sched_type *type = scn_schedule(scn);
+    if (type && !fw_offers_schedule(fw, type)) {
+        char what[200], offers[240], names[128];
+        fw_schedule_names(fw, names, sizeof names);
+        snprintf(what, sizeof what, "schedule=%s", scn->schedule);
+        snprintf(offers, sizeof offers, "its schedules: %s", names);
+        return refuse(fw, scn, SCN_SCHEDULE, err, what, offers);
+    }
+    enum sim_status st;
+    if ((st = check_sharding(fw, scn, err)) != SIM_OK ||
+        (st = check_context_parallel(fw, scn, err)) != SIM_OK ||
+        (st = check_recompute(fw, scn, err)) != SIM_OK ||
+        (st = check_offload(fw, scn, err)) != SIM_OK)
+        return st;
+    /* Pipeline stages inside the replica is Megatron-Core's RankGenerator option alone;
+     * torchtitan's device mesh and DeepSpeed's topology put the pipeline outermost. */
+    if (scn->rank_order == RANK_ORDER_PP_DP && fw->id != FW_MEGATRON_CORE)
+        return refuse(fw, scn, SCN_RANK_ORDER, err, "rank-order=tp-cp-ep-pp-dp",
+                      "the pipeline outermost in its rank numbering");
+    if ((st = check_kernels(fw, scn, err)) != SIM_OK)
+        return st;
     if (scn->optimizer_algorithm == OPTALG_MUON)
         return check_muon(fw, scn, err);
     return SIM_OK;

@@ -517,70 +517,81 @@ static enum sim_status get_hbm_share(struct loader *ld, const xmlNode *el, const
     return st;
 }
 
-static enum sim_status load_gpu(struct loader *ld, const xmlNode *el, struct hw_gpu *gpu)
+/* The GPU's memory: its size and bandwidth, what streaming kernels reach of it, and what is
+ * reserved beside a layout's own bytes. */
+static enum sim_status load_gpu_memory(struct loader *ld, const xmlNode *el, struct hw_gpu *gpu)
 {
-    enum sim_status st = get_name(ld, el, gpu->name, sizeof gpu->name);
-    if (st == SIM_OK)
-        st = get_positive(ld, el, "hbm", UNIT_BYTES, &gpu->hbm_bytes);
+    enum sim_status st = get_positive(ld, el, "hbm", UNIT_BYTES, &gpu->hbm_bytes);
     if (st == SIM_OK)
         st = get_positive(ld, el, "hbm-bandwidth", UNIT_BANDWIDTH, &gpu->hbm_bw_Bps);
     if (st == SIM_OK)
         st = get_efficiency(ld, el, "memory-efficiency", &gpu->mem_eff);
     if (st == SIM_OK)
-        st = get_optional_fraction(ld, el, "overlap-interference", &gpu->overlap_interference);
-    gpu->training_eff = 1.0;
-    if (st == SIM_OK)
-        st = get_optional_fraction(ld, el, "training-efficiency", &gpu->training_eff);
-    if (st == SIM_OK && !(gpu->training_eff > 0.0))
-        st = bad(ld, el, "gpu training-efficiency: must be above 0");
-    if (st == SIM_OK)
         st = get_hbm_share(ld, el, "hbm-reserve", gpu->hbm_bytes, &gpu->hbm_reserve_bytes);
     if (st == SIM_OK)
         st = get_hbm_share(ld, el, "nccl-buffers", gpu->hbm_bytes, &gpu->nccl_buffers_bytes);
-    if (st == SIM_OK) {
-        char text[128] = "", lb[96];
-        st = get_quantity(ld, el, "kernel-overhead", UNIT_TIME, 0, &gpu->kernel_overhead_s, text,
-                          sizeof text);
-        if (st == SIM_OK && gpu->kernel_overhead_s > 1e-3)
-            st = bad(ld, el, "%s kernel-overhead: '%s' is out of range (above 1 ms)",
-                     label(el, lb, sizeof lb), text);
-    }
+    return st;
+}
+
+/* What a kernel launch costs: the GPU's gap between kernels, and the host's pace beside it. */
+static enum sim_status load_gpu_launch(struct loader *ld, const xmlNode *el, struct hw_gpu *gpu)
+{
+    char text[128] = "", lb[96];
+    enum sim_status st = get_quantity(ld, el, "kernel-overhead", UNIT_TIME, 0,
+                                      &gpu->kernel_overhead_s, text, sizeof text);
+    if (st == SIM_OK && gpu->kernel_overhead_s > 1e-3)
+        st = bad(ld, el, "%s kernel-overhead: '%s' is out of range (above 1 ms)",
+                 label(el, lb, sizeof lb), text);
     gpu->host_launch_ratio = 1.0;
     if (st == SIM_OK)
         st = get_optional_within(ld, el, "host-launch-ratio", UNIT_NUMBER, 0.0, 1,
                                  HW_MAX_HOST_LAUNCH_RATIO, &gpu->host_launch_ratio);
-    if (st == SIM_OK)
-        st = get_fp8_layouts(ld, el, &gpu->fp8_any_layout);
-    if (st == SIM_OK)
-        st = get_sm_count(ld, el, &gpu->sms);
-    if (st == SIM_OK) { /* optional (absent: no FlashAttention-2 rate); when given, above 0 */
-        double share = -1.0;
-        st = get_optional_fraction(ld, el, "fa2-attention-share", &share);
-        if (st == SIM_OK && share == 0.0)
-            st = bad(ld, el, "gpu fa2-attention-share: must be above 0 (leave it out when the "
-                             "rate is unknown)");
-        else if (st == SIM_OK && share > 0.0)
-            gpu->fa2_attention_share = share;
-    }
+    return st;
+}
+
+/* An optional ratio above 0 into *out (left as it is when absent). */
+static enum sim_status get_optional_positive_share(struct loader *ld, const xmlNode *el,
+                                                   const char *name, const char *why_absent,
+                                                   double *out)
+{
+    double v = -1.0;
+    enum sim_status st = get_optional_fraction(ld, el, name, &v);
+    if (st == SIM_OK && v == 0.0)
+        return bad(ld, el, "gpu %s: must be above 0%s", name, why_absent);
+    if (st == SIM_OK && v > 0.0)
+        *out = v;
+    return st;
+}
+
+/* The attention kernels' rates beside the curve: FlashAttention-2's share (absent: no such
+ * rate), the backward's ratio (and latent attention's), fp8 and MXFP8 attention's gains. */
+static enum sim_status load_gpu_attention(struct loader *ld, const xmlNode *el,
+                                          struct hw_gpu *gpu)
+{
+    enum sim_status st = get_optional_positive_share(
+        ld, el, "fa2-attention-share", " (leave it out when the rate is unknown)",
+        &gpu->fa2_attention_share);
     gpu->attn_bwd_ratio = HW_ATTN_BWD_RATIO;
     if (st == SIM_OK)
         st = get_optional_fraction(ld, el, "attention-backward-ratio", &gpu->attn_bwd_ratio);
     if (st == SIM_OK && !(gpu->attn_bwd_ratio > 0.0))
         st = bad(ld, el, "gpu attention-backward-ratio: must be above 0");
-    if (st == SIM_OK) {
-        double mla = -1.0;
-        st = get_optional_fraction(ld, el, "mla-attention-backward-ratio", &mla);
-        if (st == SIM_OK && mla == 0.0)
-            st = bad(ld, el, "gpu mla-attention-backward-ratio: must be above 0");
-        else if (st == SIM_OK && mla > 0.0)
-            gpu->mla_attn_bwd_ratio = mla;
-    }
+    if (st == SIM_OK)
+        st = get_optional_positive_share(ld, el, "mla-attention-backward-ratio", "",
+                                         &gpu->mla_attn_bwd_ratio);
     if (st == SIM_OK)
         st = get_fp8_attention(ld, el, "fp8-attention-gain", "fp8-attention-backward-gain",
                                &gpu->fp8_attn);
     if (st == SIM_OK)
         st = get_fp8_attention(ld, el, "mxfp8-attention-gain", "mxfp8-attention-backward-gain",
                                &gpu->mxfp8_attn);
+    return st;
+}
+
+/* The <gpu> element's children: peaks per dtype and the efficiency curves. */
+static enum sim_status load_gpu_rates(struct loader *ld, const xmlNode *el, struct hw_gpu *gpu)
+{
+    enum sim_status st = SIM_OK;
     for (xmlNodePtr c = xml_first_element((xmlNodePtr)el); c && st == SIM_OK;
          c = xml_next_element(c)) {
         if (is_element(c, "peak"))
@@ -598,6 +609,31 @@ static enum sim_status load_gpu(struct loader *ld, const xmlNode *el, struct hw_
         st = bad(ld, el,
                  "gpu '%s' has no bf16 peak: add <peak dtype=\"bf16\" flops=\"...\"/> (dense)",
                  gpu->name);
+    return st;
+}
+
+static enum sim_status load_gpu(struct loader *ld, const xmlNode *el, struct hw_gpu *gpu)
+{
+    enum sim_status st = get_name(ld, el, gpu->name, sizeof gpu->name);
+    if (st == SIM_OK)
+        st = load_gpu_memory(ld, el, gpu);
+    if (st == SIM_OK)
+        st = get_optional_fraction(ld, el, "overlap-interference", &gpu->overlap_interference);
+    gpu->training_eff = 1.0;
+    if (st == SIM_OK)
+        st = get_optional_fraction(ld, el, "training-efficiency", &gpu->training_eff);
+    if (st == SIM_OK && !(gpu->training_eff > 0.0))
+        st = bad(ld, el, "gpu training-efficiency: must be above 0");
+    if (st == SIM_OK)
+        st = load_gpu_launch(ld, el, gpu);
+    if (st == SIM_OK)
+        st = get_fp8_layouts(ld, el, &gpu->fp8_any_layout);
+    if (st == SIM_OK)
+        st = get_sm_count(ld, el, &gpu->sms);
+    if (st == SIM_OK)
+        st = load_gpu_attention(ld, el, gpu);
+    if (st == SIM_OK)
+        st = load_gpu_rates(ld, el, gpu);
     if (st == SIM_OK)
         st = load_power(ld, el, gpu);
     return st;
