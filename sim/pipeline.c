@@ -472,6 +472,56 @@ static enum sim_status on_ag_done(struct engine *eng, const struct evq_event *ev
     return SIM_OK;
 }
 
+/* The optimizer step has ended on `rank`: the parameters' all-gather follows where it does not
+ * hide behind the next step's forward. */
+static enum sim_status on_opt_done(struct step_ctx *c, int rank, const struct pipe_record *r,
+                                   struct sim_error *err)
+{
+    c->res->opt_end[rank] = r->end;
+    simtime_t ag = c->setup->rank_param_ag[rank];
+    if (ag <= 0)
+        return SIM_OK;
+    struct pipe_record *a = new_record(c);
+    *a = (struct pipe_record){.start = r->end,
+                              .end = r->end + ag,
+                              .rank = rank,
+                              .peer = -1,
+                              .mb = -1,
+                              .chunk = -1,
+                              .stage = -1,
+                              .kind = REC_PARAM_AG};
+    return eng_schedule(&c->eng, a->end, EV_AG_DONE, rank, 0, err);
+}
+
+/* A backward op has ended: its activations go (unless a W op still reads them), its gradients
+ * progress, and the input gradient travels to the previous stage -- an overlapped pair's F
+ * output with it. */
+static enum sim_status on_b_done(struct step_ctx *c, int rank, const struct sched_op *op,
+                                 int stage, struct sim_error *err)
+{
+    struct rank_state *rs = &c->ranks[rank];
+    enum sim_status st = SIM_OK;
+    if (!c->setup->sp.split_backward) {
+        if (op->overlap != SCHED_PAIR_B) /* else the pair's F's take this one's place */
+            rs->inflight--;
+        st = grads_progress(c, rank, op->chunk, err);
+    }
+    if (op->overlap == SCHED_PAIR_B && st == SIM_OK && rs->pair_stage >= 0) {
+        if (rs->pair_stage < route_last(c, rs->pair_mb))
+            st = send(c, rs->pair_stage, rs->pair_stage + 1, rs->pair_mb, err);
+        rs->pair_stage = -1;
+    }
+    if (stage > route_first(c, op->mb) && st == SIM_OK) {
+        if (c->unposted) { /* rendezvous: sent when try_start releases it */
+            rs->held_stage = stage;
+            rs->held_mb = op->mb;
+        } else {
+            st = send(c, stage, stage - 1, op->mb, err);
+        }
+    }
+    return st;
+}
+
 static enum sim_status on_op_done(struct engine *eng, const struct evq_event *ev, void *user,
                                   struct sim_error *err)
 {
@@ -483,23 +533,9 @@ static enum sim_status on_op_done(struct engine *eng, const struct evq_event *ev
     struct pipe_record *r = &c->res->recs[rs->cur_rec];
     rs->busy = 0;
     rs->next++;
+    if (op->kind == OP_OPT)
+        return on_opt_done(c, rank, r, err);
     enum sim_status st = SIM_OK;
-    if (op->kind == OP_OPT) {
-        c->res->opt_end[rank] = r->end;
-        simtime_t ag = c->setup->rank_param_ag[rank];
-        if (ag <= 0)
-            return SIM_OK;
-        struct pipe_record *a = new_record(c);
-        *a = (struct pipe_record){.start = r->end,
-                                  .end = r->end + ag,
-                                  .rank = rank,
-                                  .peer = -1,
-                                  .mb = -1,
-                                  .chunk = -1,
-                                  .stage = -1,
-                                  .kind = REC_PARAM_AG};
-        return eng_schedule(&c->eng, a->end, EV_AG_DONE, rank, 0, err);
-    }
     c->res->busy[rank] += r->end - r->start;
     c->res->compute_end_rank[rank] = r->end;
     int stage = stage_of(c, rank, op->chunk);
@@ -516,24 +552,7 @@ static enum sim_status on_op_done(struct engine *eng, const struct evq_event *ev
         break;
     case OP_B:
         *f |= FL_B_DONE;
-        if (!c->setup->sp.split_backward) {
-            if (op->overlap != SCHED_PAIR_B) /* else the pair's F's take this one's place */
-                rs->inflight--;
-            st = grads_progress(c, rank, op->chunk, err);
-        }
-        if (op->overlap == SCHED_PAIR_B && st == SIM_OK && rs->pair_stage >= 0) {
-            if (rs->pair_stage < route_last(c, rs->pair_mb))
-                st = send(c, rs->pair_stage, rs->pair_stage + 1, rs->pair_mb, err);
-            rs->pair_stage = -1;
-        }
-        if (stage > route_first(c, op->mb) && st == SIM_OK) {
-            if (c->unposted) { /* rendezvous: sent when try_start releases it */
-                rs->held_stage = stage;
-                rs->held_mb = op->mb;
-            } else {
-                st = send(c, stage, stage - 1, op->mb, err);
-            }
-        }
+        st = on_b_done(c, rank, op, stage, err);
         break;
     case OP_W:
         rs->inflight--; /* W still reads the saved inputs: activations live until it ends */
