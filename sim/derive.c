@@ -153,6 +153,34 @@ static void derive_stage_ends(struct scenario *scn)
     }
 }
 
+/* Ends not given, and a pipeline given later than the model that cannot split its layers
+ * evenly (`--vary pp=4` on a 118-layer model): both ends are set apart by the same rule, as a
+ * Megatron-Core user would set them (account-for-embedding / loss, or the first / last
+ * pipeline-stage layer counts).  A pipeline given with the model stays, for the rules to judge;
+ * so does every pipeline of explicit costs, whose layers are the scenario's own. */
+static void derive_uneven_ends(struct scenario *scn)
+{
+    if (scn_given_or_derived(scn, SCN_FIRST_STAGE_LAYERS) ||
+        scn_given_or_derived(scn, SCN_LAST_STAGE_LAYERS) || scn->pipeline_layout[0])
+        return;
+    int stages = scn_model_parts(scn), first, last;
+    if (stages < 2 || scn->layers <= 0 || scn->layers % stages == 0)
+        return;
+    static const enum scn_key pipeline[] = {SCN_PP, SCN_VP, SCN_SCHEDULE};
+    int pipe = 0, model = order_of(scn, SCN_MODEL);
+    for (size_t i = 0; i < sizeof pipeline / sizeof pipeline[0]; i++)
+        if (order_of(scn, pipeline[i]) > pipe)
+            pipe = order_of(scn, pipeline[i]);
+    if (order_of(scn, SCN_LAYERS) > model)
+        model = order_of(scn, SCN_LAYERS);
+    if (pipe <= model || stage_split_ends(scn->layers, stages, 1, 1, &first, &last) != 0)
+        return;
+    scn->first_stage_layers = first;
+    scn->last_stage_layers = last;
+    scn_mark_derived(scn, SCN_FIRST_STAGE_LAYERS);
+    scn_mark_derived(scn, SCN_LAST_STAGE_LAYERS);
+}
+
 /* Interleaved: the least vp >= 2 that passes every rule, else 2 (the rules then say why).  At
  * most 63 trial checks of a scenario copy, its ends following each vp tried. */
 static int interleaved_vp(const struct scenario *scn)
@@ -195,6 +223,8 @@ enum sim_status derive_apply(struct scenario *scn, int dp, struct sim_error *err
     }
     derive_schedule_keys(scn); /* after the batch: interleaved's rules read microbatches */
     derive_stage_ends(scn);    /* after vp, whose stages they split */
+    if (dp > 0)
+        derive_uneven_ends(scn);
     return SIM_OK;
 }
 

@@ -25,7 +25,9 @@
  *  - first-stage-layers / last-stage-layers, when given, follow pp, vp, the schedule, the
  *    model or layers given later than them: recomputed for the new pp x vp by stagesplit.h's
  *    rule for the ends that were set apart; on one stage they are set apart no more.  Ends
- *    given with or after those keys stay, for the rules to judge.
+ *    given with or after those keys stay, for the rules to judge.  In a modelled scenario,
+ *    ends not given follow a pipeline given later than the model when it cannot split the
+ *    layers evenly: both set apart by the same rule.
  *
  * A derived value is marked in its origin (scn_mark_derived): it is then not "given", and
  * deriving again gives the same result.  Reports list the derived keys (derive_list). */

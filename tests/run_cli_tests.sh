@@ -707,12 +707,12 @@ expect_error "sweep without --vary: exit 2" 2 "stepsim: " "needs at least one --
 
 # The sweep users run most, pipeline depth x micro-batch count, on every shipped modelled
 # scenario (the MoE guide's too): each config runs (the global batch follows the varied
-# microbatches, a file's first/last-stage-layers follow the varied pp) or breaks a rule no
-# real run could meet (layers that do not split over pp*vp with no end set apart, DualPipe's
-# micro-batch rule, a world size pp does not divide); never a contradiction between values the
-# command line gave and values the file only implied.  A config that runs but needs more than
-# the usable HBM (status oom) runs too.
-real_rules='is not divisible by pp\*vp|exceed layers|needs an even number of micro-batches|is not a multiple of pp\*max'
+# microbatches, a file's first/last-stage-layers follow the varied pp, and where the file sets
+# no end apart and the varied pp cannot split the layers evenly both ends follow it) or breaks
+# a rule no real run could meet (DualPipe's micro-batch rule, a world size pp does not divide);
+# never a contradiction between values the command line gave and values the file only implied.
+# A config that runs but needs more than the usable HBM (status oom) runs too.
+real_rules='exceed layers|needs an even number of micro-batches|is not a multiple of pp\*max'
 modelled=0
 for f in "$SCN"/*.xml "$SCN"/moe-guide/*.xml; do
     name=${f##*/}

@@ -264,16 +264,22 @@ Test(stage_split, no_split_without_two_stages_or_a_layer_per_middle_stage)
 
 /* ---- the ends following the pipeline ------------------------------------------------------- */
 
-static void stage_ends_are(int first, int last, const char *derived)
+/* The ends after deriving with dp replicas (0: explicit costs), twice, and the rules pass. */
+static void derived_ends_are(int dp, int first, int last, const char *derived)
 {
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(derive_apply(&scn, dp, &err), SIM_OK, "%s", err.msg);
     cr_assert_eq(scn.first_stage_layers, first);
     cr_assert_eq(scn.last_stage_layers, last);
     derived_are(derived);
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "deriving again: %s", err.msg);
+    cr_assert_eq(derive_apply(&scn, dp, &err), SIM_OK, "deriving again: %s", err.msg);
     cr_assert_eq(scn.first_stage_layers, first);
     cr_assert_eq(scn.last_stage_layers, last);
     cr_assert_eq(scn_check(&scn, &err), SIM_OK, "%s", err.msg);
+}
+
+static void stage_ends_are(int first, int last, const char *derived)
+{
+    derived_ends_are(0, first, last, derived);
 }
 
 #define L405 "layers=126", "schedule=interleaved", "microbatches=64"
@@ -327,4 +333,26 @@ Test(stage_ends, follow_the_vp_an_interleaved_schedule_takes)
       "--set:schedule=interleaved");
     stage_ends_are(7, 6, "vp first-stage-layers last-stage-layers"); /* 6 x 8 = 48, 13 left */
     cr_assert_eq(scn.vp, 2);
+}
+
+/* Ends not given in a modelled scenario (dp given): a pipeline given later that cannot split
+ * the layers evenly sets both apart (Nemotron-H 56B's 118 layers: 120 / 4 -> 29, 30 x 2, 29;
+ * 120 / 8 -> 14, 15 x 6, 14); one that can leaves them alone; one given with the layers, or
+ * with explicit costs (dp 0), stays for the rules to judge. */
+Test(stage_ends, uneven_pipeline_given_later_sets_both_ends_apart)
+{
+    G("layers=118", "pp=1", "microbatches=8", "--vary:pp=4");
+    derived_ends_are(1, 29, 29, "global-batch first-stage-layers last-stage-layers");
+    G("layers=118", "pp=1", "microbatches=8", "--vary:pp=8");
+    derived_ends_are(1, 14, 14, "global-batch first-stage-layers last-stage-layers");
+    G("layers=118", "pp=1", "microbatches=8", "--vary:pp=2");
+    derived_ends_are(1, 0, 0, "global-batch");
+    G("layers=118", "pp=4", "microbatches=8");
+    cr_assert_eq(derive_apply(&scn, 1, &err), SIM_OK, "%s", err.msg);
+    cr_assert_not(scn_given_or_derived(&scn, SCN_FIRST_STAGE_LAYERS));
+    cr_assert_eq(scn_check(&scn, &err), SIM_EINPUT);
+    cr_assert(strstr(err.msg, "not divisible by pp*vp=4") != NULL, "%s", err.msg);
+    G("layers=118", "pp=1", "microbatches=8", "--vary:pp=4");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_not(scn_given_or_derived(&scn, SCN_FIRST_STAGE_LAYERS), "explicit costs");
 }
