@@ -214,8 +214,21 @@ static void derive_schedule_keys(struct scenario *scn)
     }
 }
 
+/* Sequence parallelism follows a tp of 1 given later: Megatron-LM turns it off itself when
+ * tensor parallelism is (megatron/training/arguments.py at d98e8a6, "Disabling sequence
+ * parallelism because tensor model parallelism is disabled"), so `--vary tp=1,2,4` on a file
+ * with sp=true runs its tp 1. */
+static void derive_sp(struct scenario *scn)
+{
+    if (scn->sp && scn->tp == 1 && scn_given(scn, SCN_SP) && earlier(scn, SCN_SP, SCN_TP)) {
+        scn->sp = 0;
+        scn_mark_derived(scn, SCN_SP);
+    }
+}
+
 enum sim_status derive_apply(struct scenario *scn, int dp, struct sim_error *err)
 {
+    derive_sp(scn);
     if (dp > 0) {
         enum sim_status st = derive_batch(scn, dp, err);
         if (st != SIM_OK)

@@ -22,6 +22,7 @@
  *    one-chunk schedules, 2 for the V schedules (zb-v, dualpipe, dualpipe-v), and for
  *    interleaved the least vp >= 2 that passes every rule (splits the layers), else 2.
  *  - split-backward follows the schedule likewise (the zero-bubble family always splits).
+ *  - sp=true follows a tp of 1 given later (off: Megatron-LM turns it off itself).
  *  - first-stage-layers / last-stage-layers, when given, follow pp, vp, the schedule, the
  *    model or layers given later than them: recomputed for the new pp x vp by stagesplit.h's
  *    rule for the ends that were set apart; on one stage they are set apart no more.  Ends

@@ -356,3 +356,20 @@ Test(stage_ends, uneven_pipeline_given_later_sets_both_ends_apart)
     cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
     cr_assert_not(scn_given_or_derived(&scn, SCN_FIRST_STAGE_LAYERS), "explicit costs");
 }
+
+/* sp=true follows a tp of 1 given later (Megatron-LM turns sequence parallelism off with tensor
+ * parallelism off); given with it, or with a tp above 1, it stays. */
+Test(sp, follows_a_tp_of_one_given_later)
+{
+    G("tp=8", "sp=true", "--vary:tp=1");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(scn.sp, 0);
+    derived_are("sp");
+    G("tp=8", "sp=true", "--vary:tp=2");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(scn.sp, 1);
+    derived_are("");
+    G("tp=1", "sp=true");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(scn.sp, 1, "given together: the rules judge it");
+}
