@@ -712,6 +712,10 @@ static enum sim_status check_layout(const struct scenario *scn, const struct mod
     if (m->experts > 0 && m->experts % ep != 0)
         return scn_rule_error(scn, SCN_EP, err, "experts=%d of %s are not divisible by ep=%d",
                               m->experts, m->name, ep);
+    if (scn->sp && tp == 1)
+        return scn_rule_error(scn, SCN_SP, err,
+                              "sp=true needs tp > 1 (sequence parallelism splits along "
+                              "the tensor-parallel group)");
     return SIM_OK;
 }
 
@@ -888,6 +892,7 @@ enum sim_status cm_check_rules(struct scenario *scn, const struct model *m,
                                struct sim_error *err)
 {
     int gpus = 0;
+    derive_followers(scn); /* sp after tp, a low-precision run's keys after dtype */
     enum sim_status st = check_cost_inputs(scn, m, hw, err);
     if (st == SIM_OK)
         st = check_layout(scn, m, &gpus, err);
@@ -897,15 +902,10 @@ enum sim_status cm_check_rules(struct scenario *scn, const struct model *m,
         return st;
     int tp = scn->tp, pp = scn->pp, cp = scn->cp, ep = scn->ep, etp = scn->etp;
     int dp = (int)(gpus / ((long)tp * cp * pp)), edp = (int)(gpus / ((long)ep * etp * pp));
-    /* The batch follows the given values (derive.h); so may vp, after the schedule, and sp
-     * after tp. */
+    /* The batch follows the given values (derive.h); so may vp, after the schedule. */
     st = derive_apply(scn, dp, err);
     if (st != SIM_OK)
         return st;
-    if (scn->sp && tp == 1)
-        return scn_rule_error(scn, SCN_SP, err,
-                              "sp=true needs tp > 1 (sequence parallelism splits along "
-                              "the tensor-parallel group)");
     struct scn_sharding sh = {0};
     int replicas = dp * cp, shard = 0, eshard = 0;
     st = check_sharding(scn, m, replicas, edp, &sh, &shard, &eshard, err);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hardware.h"
 #include "schedule.h"
 #include "stagesplit.h"
 
@@ -214,6 +215,44 @@ static void derive_schedule_keys(struct scenario *scn)
     }
 }
 
+static int dtype_fp8(const struct scenario *scn)
+{
+    return scn->dtype == DT_FP8;
+}
+
+static int dtype_narrow(const struct scenario *scn)
+{
+    return scn->dtype == DT_FP8 || scn->dtype == DT_NVFP4;
+}
+
+static int dtype_nvfp4(const struct scenario *scn)
+{
+    return scn->dtype == DT_NVFP4;
+}
+
+/* A low-precision run's keys follow a dtype given later that they do not apply to: back to
+ * their defaults, listed as derived.  So `--vary dtype=bf16,fp8` on an fp8 file runs its bf16
+ * config without the fp8 recipe, quantized weights, bf16 edge layers and the like, as the same
+ * launch line without its fp8 flags would. */
+static void derive_precision_keys(struct scenario *scn)
+{
+    static const struct {
+        enum scn_key key;
+        int (*applies)(const struct scenario *);
+    } keys[] = {
+        {SCN_FP8_RECIPE, dtype_fp8},          {SCN_FP8_OUTPUT_PROJ, dtype_fp8},
+        {SCN_QUANTIZED_PARAMS, dtype_narrow}, {SCN_BF16_FIRST_LAYERS, dtype_narrow},
+        {SCN_BF16_LAST_LAYERS, dtype_narrow}, {SCN_FP8_ATTENTION, dtype_narrow},
+        {SCN_BF16_MODULES, dtype_narrow},     {SCN_MXFP8_MODULES, dtype_nvfp4},
+    };
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (scn_given(scn, keys[i].key) && !keys[i].applies(scn) &&
+            earlier(scn, keys[i].key, SCN_DTYPE)) {
+            scn_unset(scn, keys[i].key);
+            scn_mark_derived(scn, keys[i].key);
+        }
+}
+
 /* Sequence parallelism follows a tp of 1 given later: Megatron-LM turns it off itself when
  * tensor parallelism is (megatron/training/arguments.py at d98e8a6, "Disabling sequence
  * parallelism because tensor model parallelism is disabled"), so `--vary tp=1,2,4` on a file
@@ -226,9 +265,15 @@ static void derive_sp(struct scenario *scn)
     }
 }
 
-enum sim_status derive_apply(struct scenario *scn, int dp, struct sim_error *err)
+void derive_followers(struct scenario *scn)
 {
     derive_sp(scn);
+    derive_precision_keys(scn);
+}
+
+enum sim_status derive_apply(struct scenario *scn, int dp, struct sim_error *err)
+{
+    derive_followers(scn);
     if (dp > 0) {
         enum sim_status st = derive_batch(scn, dp, err);
         if (st != SIM_OK)

@@ -22,7 +22,10 @@
  *    one-chunk schedules, 2 for the V schedules (zb-v, dualpipe, dualpipe-v), and for
  *    interleaved the least vp >= 2 that passes every rule (splits the layers), else 2.
  *  - split-backward follows the schedule likewise (the zero-bubble family always splits).
- *  - sp=true follows a tp of 1 given later (off: Megatron-LM turns it off itself).
+ *  - sp=true follows a tp of 1 given later (off: Megatron-LM turns it off itself), and a
+ *    low-precision run's keys (fp8-recipe, quantized-params, bf16 edge layers, fp8 attention,
+ *    per-module precision, the MXFP8 output layer) a dtype given later that they do not apply
+ *    to (back to their defaults).
  *  - first-stage-layers / last-stage-layers, when given, follow pp, vp, the schedule, the
  *    model or layers given later than them: recomputed for the new pp x vp by stagesplit.h's
  *    rule for the ends that were set apart; on one stage they are set apart no more.  Ends
@@ -44,6 +47,9 @@
  * then derived), 0 for explicit costs (no batch relation).  Errors: SIM_EINPUT, citing the
  * value at fault (or both command-line options of a contradiction). */
 enum sim_status derive_apply(struct scenario *scn, int dp, struct sim_error *err);
+/* Of those, the keys that follow others without the layout (sp after tp, a low-precision run's
+ * keys after dtype): derive_apply runs it too; the cost model's rules run it first. */
+void derive_followers(struct scenario *scn);
 /* The derived keys, in key order, joined by `sep` ("" when none); returns how many. */
 int derive_list(const struct scenario *scn, const char *sep, char *buf, size_t len);
 

@@ -373,3 +373,24 @@ Test(sp, follows_a_tp_of_one_given_later)
     cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
     cr_assert_eq(scn.sp, 1, "given together: the rules judge it");
 }
+
+/* A low-precision run's keys follow a dtype given later that they do not apply to, back to
+ * their defaults and listed as derived; those that still apply, or were given with the dtype,
+ * stay. */
+Test(precision_keys, follow_a_dtype_given_later)
+{
+    G("dtype=fp8", "fp8-recipe=current", "quantized-params=true", "bf16-first-layers=1",
+      "--vary:dtype=bf16");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(scn.quantized_params, 0);
+    cr_assert_eq(scn.bf16_first_layers, 0);
+    derived_are("fp8-recipe bf16-first-layers quantized-params");
+    G("dtype=fp8", "fp8-recipe=current", "quantized-params=true", "--vary:dtype=nvfp4");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(scn.quantized_params, 1, "quantized weights apply to nvfp4 too");
+    derived_are("fp8-recipe");
+    G("dtype=bf16", "fp8-recipe=current");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derived_are("");
+    cr_assert(scn_given(&scn, SCN_FP8_RECIPE), "given with the dtype: the rules judge it");
+}
