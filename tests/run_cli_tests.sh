@@ -739,6 +739,24 @@ if [ "$modelled" -ge 5 ]; then
 else
     fail "sweep pp x microbatches covered $modelled shipped modelled scenarios, expected >= 5"
 fi
+# Precision and tensor parallelism, the next sweeps users run: on every shipped modelled
+# scenario, --vary dtype=bf16,fp8 runs both (a file's fp8 keys follow the varied dtype) unless
+# the GPU has no fp8 peak, and --vary tp=1,2 runs tp 1 beside a file's sp=true (it follows tp)
+# unless a real rule stops it.
+for f in "$SCN"/*.xml "$SCN"/moe-guide/*.xml; do
+    name=${f##*/}
+    run sweep "$f" --vary dtype=bf16,fp8 -j 2
+    head -n 1 "$tmp/out" | grep -q ',tokens_per_s_per_gpu,' || continue # explicit costs
+    other=$(awk -F, 'NR > 1 && $2 != "ok" && $2 != "oom"' "$tmp/out" | grep -v 'has no fp8 peak')
+    run sweep "$f" --vary tp=1 -j 2
+    sp=$(awk -F, 'NR > 1 && $2 != "ok" && $2 != "oom"' "$tmp/out" | grep 'sp=true needs tp')
+    if [ -z "$other" ] && [ -z "$sp" ]; then
+        pass "sweep dtype and tp on $name: fp8 keys follow dtype, sp follows tp"
+    else
+        fail "sweep dtype and tp on $name: fp8 keys follow dtype, sp follows tp" \
+            "$(printf '%s\n%s' "$other" "$sp" | head -n 2)"
+    fi
+done
 run sweep "$SCN/llama3.1-70b-h100.xml" --vary pp=2,4,8 --vary microbatches=8,16,32
 if [ "$(grep -c ',ok,' "$tmp/out")" -eq 9 ]; then
     pass "sweep pp x microbatches on the issue's Llama-3.1-70B: all 9 configs run"
