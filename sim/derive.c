@@ -183,8 +183,10 @@ static void derive_uneven_ends(struct scenario *scn)
 }
 
 /* Interleaved: the least vp >= 2 that passes every rule, else 2 (the rules then say why).  At
- * most 63 trial checks of a scenario copy, its ends following each vp tried. */
-static int interleaved_vp(const struct scenario *scn)
+ * most 63 trial checks of a scenario copy, its ends following each vp tried -- in a modelled
+ * scenario set apart where the layers do not split (derive_uneven_ends), so that 118 layers on
+ * pp 2 take vp 2 with ends of 29, not vp 59 of one layer a chunk. */
+static int interleaved_vp(const struct scenario *scn, int modelled)
 {
     int limit = scn->pp > 0 ? scn->layers / scn->pp : 0;
     if (limit > 64)
@@ -193,19 +195,21 @@ static int interleaved_vp(const struct scenario *scn)
         struct scenario trial = *scn;
         trial.vp = v;
         derive_stage_ends(&trial);
+        if (modelled)
+            derive_uneven_ends(&trial);
         if (scn_check(&trial, NULL) == SIM_OK)
             return v;
     }
     return 2;
 }
 
-static void derive_schedule_keys(struct scenario *scn)
+static void derive_schedule_keys(struct scenario *scn, int modelled)
 {
     const struct sched_type *type = scn_schedule(scn);
     if (!type)
         return; /* scn_check names the unknown schedule */
     if (!sched_vp_fits(type, scn->vp) && earlier(scn, SCN_VP, SCN_SCHEDULE)) {
-        scn->vp = type->vp_any ? interleaved_vp(scn) : sched_vp_of(type);
+        scn->vp = type->vp_any ? interleaved_vp(scn, modelled) : sched_vp_of(type);
         scn_mark_derived(scn, SCN_VP);
     }
     if (type->builds_w && !scn->split_backward && scn_given(scn, SCN_SPLIT_BACKWARD) &&
@@ -279,7 +283,7 @@ enum sim_status derive_apply(struct scenario *scn, int dp, struct sim_error *err
         if (st != SIM_OK)
             return st;
     }
-    derive_schedule_keys(scn); /* after the batch: interleaved's rules read microbatches */
+    derive_schedule_keys(scn, dp > 0); /* after the batch: interleaved's rules read it */
     derive_stage_ends(scn);    /* after vp, whose stages they split */
     if (dp > 0)
         derive_uneven_ends(scn);

@@ -20,7 +20,8 @@
  *    for every config where they disagree.
  *  - vp follows the schedule when the schedule was given later and vp does not fit it: 1 for
  *    one-chunk schedules, 2 for the V schedules (zb-v, dualpipe, dualpipe-v), and for
- *    interleaved the least vp >= 2 that passes every rule (splits the layers), else 2.
+ *    interleaved the least vp >= 2 that passes every rule (splits the layers; in a modelled
+ *    scenario with the ends set apart where they must be), else 2.
  *  - split-backward follows the schedule likewise (the zero-bubble family always splits).
  *  - sp=true follows a tp of 1 given later (off: Megatron-LM turns it off itself), and a
  *    low-precision run's keys (fp8-recipe, quantized-params, bf16 edge layers, fp8 attention,

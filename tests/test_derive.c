@@ -394,3 +394,16 @@ Test(precision_keys, follow_a_dtype_given_later)
     derived_are("");
     cr_assert(scn_given(&scn, SCN_FP8_RECIPE), "given with the dtype: the rules judge it");
 }
+
+/* In a modelled scenario an interleaved schedule given later takes the least vp whose stages
+ * split the layers with the ends set apart where needed: 118 layers on pp 2 take vp 2 (29, 30 x
+ * 2, 29), not vp 59; with explicit costs, the least vp that splits them evenly. */
+Test(schedule_keys, interleaved_vp_counts_the_ends_set_apart_in_a_modelled_scenario)
+{
+    G("layers=118", "pp=2", "microbatches=8", "--set:schedule=interleaved");
+    derived_ends_are(1, 29, 29, "vp global-batch first-stage-layers last-stage-layers");
+    cr_assert_eq(scn.vp, 2);
+    G("layers=118", "pp=2", "microbatches=8", "--set:schedule=interleaved");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(scn.vp, 59);
+}
