@@ -267,11 +267,12 @@ static enum sim_status check_hybrid(struct model *m, const struct seen *s, const
 
 /* Cross-field rules and defaults.  Each error cites the line of the element whose attribute
  * breaks the rule. */
-static enum sim_status check_model(struct model *m, const struct seen *s, const char *path,
+/* The attention heads: query groups that divide the heads, and the head width -- latent
+ * attention's Q / K width, or hidden / heads unless given. */
+static enum sim_status check_heads(struct model *m, const struct seen *s, const char *path,
                                    struct sim_error *err)
 {
-    int tl = s->line_transformer, el = s->line_moe, ml = s->line_mla;
-
+    int tl = s->line_transformer, ml = s->line_mla;
     if (!was_given(s, "transformer", "kv-heads"))
         m->kv_heads = m->heads;
     if (m->kv_heads > m->heads)
@@ -281,23 +282,7 @@ static enum sim_status check_model(struct model *m, const struct seen *s, const 
         return err_set(err, SIM_EINPUT, path, tl,
                        "kv-heads=%d does not divide heads=%d: query groups would be uneven",
                        m->kv_heads, m->heads);
-    if (s->has_mla) {
-        int qk = m->qk_nope_dim + m->qk_rope_dim;
-        if (qk < 1)
-            return err_set(err, SIM_EINPUT, path, ml,
-                           "qk-nope-dim=%d plus qk-rope-dim=%d must be at least 1", m->qk_nope_dim,
-                           m->qk_rope_dim);
-        if (m->kv_heads != m->heads)
-            return err_set(err, SIM_EINPUT, path, tl,
-                           "kv-heads=%d must equal heads=%d with <mla> (every head has its own "
-                           "decompressed K and V)",
-                           m->kv_heads, m->heads);
-        if (was_given(s, "transformer", "head-dim") && m->head_dim != qk)
-            return err_set(err, SIM_EINPUT, path, tl,
-                           "head-dim=%d disagrees with <mla> qk-nope-dim + qk-rope-dim = %d",
-                           m->head_dim, qk);
-        m->head_dim = qk;
-    } else {
+    if (!s->has_mla) {
         if (!was_given(s, "transformer", "head-dim")) {
             if (m->hidden % m->heads != 0)
                 return err_set(err, SIM_EINPUT, path, tl,
@@ -306,40 +291,73 @@ static enum sim_status check_model(struct model *m, const struct seen *s, const 
             m->head_dim = m->hidden / m->heads;
         }
         m->v_head_dim = m->head_dim;
+        return SIM_OK;
     }
+    int qk = m->qk_nope_dim + m->qk_rope_dim;
+    if (qk < 1)
+        return err_set(err, SIM_EINPUT, path, ml,
+                       "qk-nope-dim=%d plus qk-rope-dim=%d must be at least 1", m->qk_nope_dim,
+                       m->qk_rope_dim);
+    if (m->kv_heads != m->heads)
+        return err_set(err, SIM_EINPUT, path, tl,
+                       "kv-heads=%d must equal heads=%d with <mla> (every head has its own "
+                       "decompressed K and V)",
+                       m->kv_heads, m->heads);
+    if (was_given(s, "transformer", "head-dim") && m->head_dim != qk)
+        return err_set(err, SIM_EINPUT, path, tl,
+                       "head-dim=%d disagrees with <mla> qk-nope-dim + qk-rope-dim = %d",
+                       m->head_dim, qk);
+    m->head_dim = qk;
+    return SIM_OK;
+}
 
+/* The experts: top-k among them, a MoE layer left, node-limited routing within top-k, the
+ * expert and shared-expert widths (the dense ffn unless given), a latent below hidden. */
+static enum sim_status check_moe(struct model *m, const struct seen *s, const char *path,
+                                 struct sim_error *err)
+{
+    int el = s->line_moe;
+    if (m->top_k > m->experts)
+        return err_set(err, SIM_EINPUT, path, el, "top-k=%d exceeds experts=%d", m->top_k,
+                       m->experts);
+    if (m->dense_layers >= m->layers)
+        return err_set(err, SIM_EINPUT, path, el,
+                       "dense-layers=%d leaves no MoE layer among layers=%d", m->dense_layers,
+                       m->layers);
+    if (!was_given(s, "moe", "every"))
+        m->moe_every = 1;
+    if (m->route_nodes > m->top_k)
+        return err_set(err, SIM_EINPUT, path, el,
+                       "route-nodes=%d exceeds top-k=%d (a token's experts lie in at most "
+                       "top-k nodes anyway)",
+                       m->route_nodes, m->top_k);
+    if (!was_given(s, "moe", "expert-ffn"))
+        m->expert_ffn = m->ffn;
+    if (was_given(s, "moe", "shared-expert-ffn") && m->shared_experts == 0)
+        return err_set(err, SIM_EINPUT, path, el,
+                       "shared-expert-ffn=%d given but shared-experts is 0",
+                       m->shared_expert_ffn);
+    if (!was_given(s, "moe", "shared-expert-ffn"))
+        m->shared_expert_ffn = m->shared_experts ? m->expert_ffn : 0;
+    if (m->moe_latent >= m->hidden)
+        return err_set(err, SIM_EINPUT, path, el,
+                       "latent-size=%d is not below hidden=%d: no latent projection",
+                       m->moe_latent, m->hidden);
+    return SIM_OK;
+}
+
+static enum sim_status check_model(struct model *m, const struct seen *s, const char *path,
+                                   struct sim_error *err)
+{
+    enum sim_status st = check_heads(m, s, path, err);
+    if (st != SIM_OK)
+        return st;
     if (m->window == 0 && (was_given(s, "transformer", "global-every") ||
                            was_given(s, "transformer", "chunked-window")))
-        return err_set(err, SIM_EINPUT, path, tl,
+        return err_set(err, SIM_EINPUT, path, s->line_transformer,
                        "global-every / chunked-window describe local attention: give window too");
-    if (s->has_moe) {
-        if (m->top_k > m->experts)
-            return err_set(err, SIM_EINPUT, path, el, "top-k=%d exceeds experts=%d", m->top_k,
-                           m->experts);
-        if (m->dense_layers >= m->layers)
-            return err_set(err, SIM_EINPUT, path, el,
-                           "dense-layers=%d leaves no MoE layer among layers=%d", m->dense_layers,
-                           m->layers);
-        if (!was_given(s, "moe", "every"))
-            m->moe_every = 1;
-        if (m->route_nodes > m->top_k)
-            return err_set(err, SIM_EINPUT, path, el,
-                           "route-nodes=%d exceeds top-k=%d (a token's experts lie in at most "
-                           "top-k nodes anyway)",
-                           m->route_nodes, m->top_k);
-        if (!was_given(s, "moe", "expert-ffn"))
-            m->expert_ffn = m->ffn;
-        if (was_given(s, "moe", "shared-expert-ffn") && m->shared_experts == 0)
-            return err_set(err, SIM_EINPUT, path, el,
-                           "shared-expert-ffn=%d given but shared-experts is 0",
-                           m->shared_expert_ffn);
-        if (!was_given(s, "moe", "shared-expert-ffn"))
-            m->shared_expert_ffn = m->shared_experts ? m->expert_ffn : 0;
-        if (m->moe_latent >= m->hidden)
-            return err_set(err, SIM_EINPUT, path, el,
-                           "latent-size=%d is not below hidden=%d: no latent projection",
-                           m->moe_latent, m->hidden);
-    }
+    if (s->has_moe && (st = check_moe(m, s, path, err)) != SIM_OK)
+        return st;
     return s->has_hybrid ? check_hybrid(m, s, path, err) : SIM_OK;
 }
 
