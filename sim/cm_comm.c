@@ -176,7 +176,7 @@ double cm_mamba_cp_traffic(const struct cm_ctx *c, double tokens, struct cp_traf
     memset(out, 0, sizeof *out);
     if (cp <= 1)
         return 0.0;
-    double per = ACT_BYTES * tokens / cfg->tp, inner = model_mamba_inner(m);
+    double per = ACT_BYTES * tokens / cfg->tp, inner = model_ssm_inner(m);
     double repeat = groups < cp ? (double)cp / groups : 1.0;
     double z = per * inner, bc = per * m->mamba_groups * repeat * m->mamba_state,
            dt = per * m->mamba_heads;
@@ -186,6 +186,26 @@ double cm_mamba_cp_traffic(const struct cm_ctx *c, double tokens, struct cp_traf
     out->block_bwd = out->block_fwd;
     double before = 2.0 * z + 2.0 * bc + dt;
     return 2.0 * (3.0 * before + 2.0 * z);
+}
+
+/* Megatron-Core's context parallelism of a Gated DeltaNet (ssm/gated_delta_net/gdn.py and
+ * common.py at d98e8a6): as for Mamba-2, the conv1d and the rule need whole sequences, so the
+ * mixer trades its sequence shard for a head shard around them -- one all-to-all of in_proj's
+ * whole output (q, k, v, z, beta, alpha: a2a_cp_to_hp) before, one of the gated norm's output
+ * (v: a2a_hp_to_cp, in _gated_norm_and_a2a) after, the two again in the backward, transposed.
+ * Each pass copies the input three times and the output twice, as the Mamba-2 path does. */
+double cm_gdn_cp_traffic(const struct cm_ctx *c, double tokens, struct cp_traffic *out)
+{
+    const struct cm_config *cfg = c->cfg;
+    memset(out, 0, sizeof *out);
+    if (cfg->cp <= 1)
+        return 0.0;
+    double per = ACT_BYTES * tokens / cfg->tp;
+    double in = per * model_ssm_in_width(c->m), y = per * model_ssm_inner(c->m);
+    struct coll_group g = cm_group_of(cfg->cp, cfg->tp, cfg->gpus_per_node);
+    out->block_fwd = all_to_all_s(c, in, g, 1.0) + all_to_all_s(c, y, g, 1.0);
+    out->block_bwd = out->block_fwd;
+    return 2.0 * (3.0 * in + 2.0 * y);
 }
 
 /* One expert-parallel exchange (the dispatch, or the combine) of the routed tokens' hidden

@@ -119,6 +119,8 @@ void cm_cp_traffic(const struct cm_ctx *c, double tokens, struct cp_traffic *out
 /* A Mamba-2 mixer's context-parallel all-to-alls per layer for `tokens` tokens per rank (all
  * blocking); returns the bytes one pass copies around them (cm_comm.c). */
 double cm_mamba_cp_traffic(const struct cm_ctx *c, double tokens, struct cp_traffic *out);
+/* The same for a Gated DeltaNet (cm_comm.c). */
+double cm_gdn_cp_traffic(const struct cm_ctx *c, double tokens, struct cp_traffic *out);
 /* A dispatch and its combine for `tokens` on this GPU: DeepEP's measured kernels where the
  * hardware file has them for a group inside its NVLink domain, else twice one exchange under
  * the scenario's dispatcher (cm_comm.c, ep_exchange_s). */

@@ -57,17 +57,18 @@ static double ns_attention_s(const struct cm_ctx *c)
                ns_matrix_s(c, h, heads * m->v_head_dim / t);
     }
     double kv = (double)m->kv_heads * m->head_dim / t;
-    return ns_matrix_s(c, heads * m->head_dim / t, h) + 2.0 * ns_matrix_s(c, kv, h) +
+    return ns_matrix_s(c, model_q_width(m) / t, h) + 2.0 * ns_matrix_s(c, kv, h) +
            ns_matrix_s(c, h, heads * m->v_head_dim / t);
 }
 
-/* A Mamba-2 mixer's in_proj (z, x, B, C, dt) and out_proj, split over TP. */
-static double ns_mamba_s(const struct cm_ctx *c)
+/* A linear-time mixer's in_proj (Mamba-2: z, x, B, C, dt; Gated DeltaNet: q, k, v, z, beta,
+ * alpha) and out_proj, split over TP. */
+static double ns_ssm_s(const struct cm_ctx *c)
 {
     const struct model *m = c->m;
-    double t = c->cfg->tp, d_inner = (double)m->mamba_heads * m->mamba_head_dim;
-    double in = 2.0 * d_inner + 2.0 * m->mamba_groups * m->mamba_state + m->mamba_heads;
-    return ns_matrix_s(c, in / t, m->hidden) + ns_matrix_s(c, m->hidden, d_inner / t);
+    double t = c->cfg->tp;
+    return ns_matrix_s(c, model_ssm_in_width(m) / t, m->hidden) +
+           ns_matrix_s(c, m->hidden, model_ssm_inner(m) / t);
 }
 
 void cm_muon_layer_s(const struct cm_ctx *c, int layer, double *dense_s, double *expert_s)
@@ -77,8 +78,8 @@ void cm_muon_layer_s(const struct cm_ctx *c, int layer, double *dense_s, double 
     enum layer_mixer mixer = model_layer_mixer(m, layer);
     if (mixer == MIXER_ATTENTION)
         dense += ns_attention_s(c);
-    else if (mixer == MIXER_MAMBA)
-        dense += ns_mamba_s(c);
+    else if (model_mixer_is_ssm(mixer))
+        dense += ns_ssm_s(c);
     switch (model_layer_mlp(m, layer)) {
     case MLP_DENSE:
         dense += ns_mlp_s(c, m->ffn, c->cfg->tp, m->hidden);

@@ -237,13 +237,14 @@ void cm_narrow_quantize_s(const struct cm_ctx *c, const struct layer_parts *lp, 
     const struct model *m = c->m;
     const struct scenario *scn = c->scn;
     int sp = scn->sp && c->cfg->tp > 1, moe = lp->mlp == MLP_MOE;
-    int attn = lp->mixer == MIXER_ATTENTION, mamba = lp->mixer == MIXER_MAMBA;
+    int attn = lp->mixer == MIXER_ATTENTION, ssm = model_mixer_is_ssm(lp->mixer);
     double t = c->cfg->tp, h = m->hidden, rows = sp ? Ts * h : T * h;
-    /* the mixer's input projection (QKV, or a Mamba-2 in_proj) and its output projection */
-    double qkv_out = attn    ? (double)m->heads * m->head_dim + 2.0 * m->kv_heads * m->head_dim
-                     : mamba ? model_mamba_in_width(m)
-                             : 0.0;
-    double proj_in = attn ? (double)m->heads * m->v_head_dim : mamba ? model_mamba_inner(m) : 0.0;
+    /* the mixer's input projection (QKV, or a linear-time mixer's in_proj) and its output
+     * projection */
+    double qkv_out = attn  ? model_q_width(m) + 2.0 * m->kv_heads * m->head_dim
+                     : ssm ? model_ssm_in_width(m)
+                           : 0.0;
+    double proj_in = attn ? (double)m->heads * m->v_head_dim : ssm ? model_ssm_inner(m) : 0.0;
     double mixer_rows = lp->mixer != MIXER_NONE ? rows : 0.0;
     double gate = m->act == ACT_SWIGLU ? 2.0 : 1.0; /* FC1 outputs per inner element */
     double routed = Ts * m->top_k * model_moe_width(m) * c->cfg->moe_load; /* experts' input */

@@ -194,7 +194,7 @@ static int model_linear_modules(const struct model *m)
     for (int l = 0; l < m->layers; l++) {
         enum layer_mixer mix = model_layer_mixer(m, l);
         attention |= mix == MIXER_ATTENTION;
-        mamba |= mix == MIXER_MAMBA;
+        mamba |= model_mixer_is_ssm(mix);
         dense |= model_layer_mlp(m, l) == MLP_DENSE;
     }
     if (attention)
@@ -440,7 +440,8 @@ static enum sim_status check_peft(const struct scenario *scn, const struct model
     if (st != SIM_OK)
         return st;
     const char *why = scn->lora_modules == 0 ? "lora-modules names no linear"
-                      : m->experts > 0 || model_mamba_layers(m) > 0 || m->kv_lora_rank > 0
+                      : m->experts > 0 || model_mamba_layers(m) > 0 ||
+                              model_gdn_layers(m) > 0 || m->kv_lora_rank > 0
                           ? "LoRA is modelled on dense attention models"
                       : m->mtp_layers > 0 ? "LoRA with multi-token prediction is not modelled"
                       : sh.stage >= 2     ? "LoRA with ZeRO-2/3 (sharded gradients or weights) "
@@ -705,6 +706,11 @@ static enum sim_status check_layout(const struct scenario *scn, const struct mod
                               "mamba-groups=%d of %s are not divisible by tp=%d (Megatron-Core "
                               "splits a Mamba mixer's groups and heads over TP)",
                               m->mamba_groups, m->name, tp);
+    if (model_gdn_layers(m) > 0 && !model_ssm_shards(m, tp, 1))
+        return scn_rule_error(scn, SCN_TP, err,
+                              "gdn-key-heads=%d / gdn-value-heads=%d of %s are not both divisible "
+                              "by tp=%d (Megatron-Core splits a Gated DeltaNet's heads over TP)",
+                              m->gdn_key_heads, m->gdn_value_heads, m->name, tp);
     if (ep > 1 && m->experts == 0)
         return scn_rule_error(scn, SCN_EP, err,
                               "ep=%d but %s has no experts: expert parallelism needs MoE", ep,
@@ -754,6 +760,11 @@ static enum sim_status check_cp(const struct scenario *scn, const struct model *
                               "context parallelism needs cp to divide the heads, and to divide "
                               "the groups or be a multiple of them",
                               cp, m->name, mamba_heads, mamba_groups);
+    if (cp > 1 && model_gdn_layers(m) > 0 && !model_ssm_shards(m, tp, cp))
+        return scn_rule_error(scn, SCN_CP, err,
+                              "cp=%d: %s's Gated DeltaNet layers hold %d key heads and %d value "
+                              "heads per TP rank; context parallelism needs cp to divide both",
+                              cp, m->name, m->gdn_key_heads / tp, m->gdn_value_heads / tp);
     if (cp > 1 && scn->seq % (2 * cp) != 0)
         return scn_rule_error(scn, SCN_CP, err,
                               "seq=%d is not divisible by 2*cp=%d (context parallelism splits each "

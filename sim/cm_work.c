@@ -160,6 +160,17 @@ static double expert_bias_bytes(const struct cm_ctx *c, int backward)
 /* The SSD scan's backward: each of its matmuls has two input gradients (C B^T: C and B;
  * the masked product and the state terms: their two operands), 2x the forward. */
 #define MAMBA_SCAN_BWD_FACTOR 2.0
+/* The gated delta rule's backward: FLA's chunk_gated_delta_rule_bwd first recomputes what its
+ * forward did not keep -- W and U from the kept inverted triangles, the chunk states -- about
+ * half the forward's work, then two input gradients per matmul as above: 2.5x the forward. */
+#define GDN_SCAN_BWD_FACTOR 2.5
+/* A Gated DeltaNet block's kernels (Megatron-Core gdn.py and FLA's chunk_gated_delta_rule):
+ * forward the norm and in_proj, the conv1d, the input preparation (split, L2 norms, gates), the
+ * rule's six (the decay's chunk cumulative sum, beta K K^T, the triangular solve, W and U, the
+ * chunk states, the output), the gated norm, out_proj and the residual: 12; the backward about
+ * twice that. */
+#define KERNELS_GDN_FWD 12.0
+#define KERNELS_GDN_BWD 24.0
 
 /* ---- time of work --------------------------------------------------------------------- */
 
@@ -317,13 +328,21 @@ static void layer_acts(const struct cm_ctx *c, const struct layer_parts *lp, dou
     a->mlp_in = lp->mlp != MLP_NONE && !shared_in ? dense_in * gathered * h : 0.0;
     a->masks = scn->dropout ? lp->blocks * Ts * h : 0.0;
     if (lp->mixer == MIXER_MAMBA) {
-        double inner = model_mamba_inner(m);
-        a->mamba = per * (ACT_BYTES * (model_mamba_in_width(m) + 2.0 * inner) +
+        double inner = model_ssm_inner(m);
+        a->mamba = per * (ACT_BYTES * (model_ssm_in_width(m) + 2.0 * inner) +
                           cm_kept_input_bytes(c, LM_MAMBA_OUT) * inner);
+    } else if (lp->mixer == MIXER_GDN) {
+        /* in_proj's output (the conv1d's input, z, beta, alpha); the rule's inputs -- q and k
+         * L2-normed and repeated for each value head, v, the decay and beta in fp32 -- and its
+         * inverted triangles (C per token and head); its output (the gated norm's input) and
+         * out_proj's input */
+        double inner = model_ssm_inner(m), vh = m->gdn_value_heads;
+        a->mamba = per * (ACT_BYTES * (model_ssm_in_width(m) + 2.0 * vh * m->gdn_key_dim +
+                                       2.0 * inner + GDN_CHUNK * vh) +
+                          2.0 * 4.0 * vh + cm_kept_input_bytes(c, LM_MAMBA_OUT) * inner);
     }
     if (lp->mixer == MIXER_ATTENTION) {
-        a->qkv =
-            ACT_BYTES * per * ((double)m->heads * m->head_dim + 2.0 * m->kv_heads * m->head_dim);
+        a->qkv = ACT_BYTES * per * (model_q_width(m) + 2.0 * m->kv_heads * m->head_dim);
         if (m->kv_lora_rank > 0)
             a->latent =
                 ACT_BYTES * Ts * ((double)m->q_lora_rank + m->kv_lora_rank + m->qk_rope_dim);
@@ -379,7 +398,7 @@ static double op_policy_gemms(const struct cm_ctx *c, const struct layer_parts *
     const struct model *m = c->m;
     if (lp->mixer != MIXER_ATTENTION)
         return 0.0;
-    double q = (double)m->heads * m->head_dim, kv = (double)m->kv_heads * m->head_dim;
+    double q = model_q_width(m), kv = (double)m->kv_heads * m->head_dim;
     double k_proj = lf->qkv * share * kv / (q + 2.0 * kv);
     double t = cm_module_matmul_s(c, LM_ATTN_QKV, k_proj) +
                cm_module_matmul_s(c, LM_ATTN_PROJ, lf->attn_out * share);
@@ -395,7 +414,7 @@ static double qkv_s(const struct cm_ctx *c, double flops, double T)
     const struct model *m = c->m;
     if (m->kv_lora_rank > 0) /* MLA's down-projections: one GEMM as stepsim counts them */
         return cm_module_matmul_s(c, LM_ATTN_QKV, flops);
-    double q = (double)m->heads * m->head_dim, kv = (double)m->kv_heads * m->head_dim;
+    double q = model_q_width(m), kv = (double)m->kv_heads * m->head_dim;
     double all = q + 2.0 * kv;
     const double share[] = {all > 0 ? q / all : 1.0, all > 0 ? kv / all : 0.0,
                             all > 0 ? kv / all : 0.0};
@@ -428,13 +447,13 @@ static void layer_gemms(const struct cm_ctx *c, const struct layer_parts *lp,
             lc->router_gemm = cm_gemm_s(c, &r32, lf->router * share);
     }
     lc->col_mixer = qkv_s(c, lf->qkv * share, c->cfg->micro_batch * c->cfg->seq / c->cfg->cp) +
-                    cm_module_matmul_s(c, LM_MAMBA_IN, lf->mamba_in * share);
+                    cm_module_matmul_s(c, LM_MAMBA_IN, lf->ssm_in * share);
     lc->col_mlp = lp->mlp != MLP_DENSE ? 0.0
                   : m->act == ACT_SWIGLU
                       ? gate_up_s(c, LM_MLP, lf->mlp * share * 2.0 / 3.0)
                       : cm_module_matmul_s(c, LM_MLP, lf->mlp * share * 0.5);
     lc->gemm_fwd = lc->col_mixer + cm_module_matmul_s(c, LM_ATTN_PROJ, lf->attn_out * share) +
-                   cm_module_matmul_s(c, LM_MAMBA_OUT, lf->mamba_out * share) + lc->mlp_gemm +
+                   cm_module_matmul_s(c, LM_MAMBA_OUT, lf->ssm_out * share) + lc->mlp_gemm +
                    lc->router_gemm + lc->latent_gemm;
     lc->op_gemm = op_policy_gemms(c, lp, lf, share);
     if (lp->mlp == MLP_MOE && lf->experts > 0) {
@@ -694,7 +713,18 @@ static void layer_elementwise(const struct cm_ctx *c, const struct layer_parts *
     if (lp->mixer == MIXER_MAMBA) /* the conv1d reads and writes x, B, C (its SiLU fused); the
                                    * scan applies the z gate; the RMSNorm reads and writes y */
         other += ACT_BYTES * T / t *
-                 (2.0 * model_mamba_conv_channels(m) + 2.0 * model_mamba_inner(m));
+                 (2.0 * model_ssm_conv_channels(m) + 2.0 * model_ssm_inner(m));
+    if (lp->mixer == MIXER_GDN) /* the conv1d reads and writes q, k, v (its SiLU fused); the
+                                 * preparation reads them and writes q and k repeated per value
+                                 * head and v (gdn.py _prepare_input_for_gated_delta_rule); the
+                                 * gated norm reads the output and z and writes y */
+        other += ACT_BYTES * T / t *
+                 (3.0 * model_ssm_conv_channels(m) +
+                  2.0 * (double)m->gdn_value_heads * m->gdn_key_dim + 4.0 * model_ssm_inner(m));
+    if (lp->mixer == MIXER_ATTENTION && m->attention_gate) /* sigmoid(gate) x output: the gate
+                                                             * and the output read, the output
+                                                             * written */
+        other += ACT_BYTES * T / t * 3.0 * m->heads * m->v_head_dim;
     lc->elem_fwd = lc->norm_fwd + lc->rope_fwd + lc->act_dense + lc->act_moe + lc->permute_fwd +
                    lc->expert_bias_fwd + cm_memory_s(c, other);
     if (c->narrow)
@@ -743,9 +773,27 @@ static double mamba_scan_s(const struct cm_ctx *c, double scan_flops, double T)
 {
     const struct model *m = c->m;
     double t = c->cfg->tp, chunk = flops_mamba_chunk(c->cfg->seq);
-    double io = ACT_BYTES * (model_mamba_conv_channels(m) + m->mamba_heads + model_mamba_inner(m));
-    double states = 4.0 * 4.0 * model_mamba_inner(m) * m->mamba_state / chunk;
+    double io = ACT_BYTES * (model_ssm_conv_channels(m) + m->mamba_heads + model_ssm_inner(m));
+    double states = 4.0 * 4.0 * model_ssm_inner(m) * m->mamba_state / chunk;
     return cm_gemm_s(c, &c->wide, scan_flops) + cm_memory_s(c, T / t * (io + states));
+}
+
+/* A Gated DeltaNet's chunked delta rule on this GPU, forward: its matmuls (flops.c) at the
+ * 16-bit rate (FLA's Triton kernels; fp8 recipes leave them in bf16), plus what its kernels
+ * move per token and value head, in the order flops_gdn_scan gives them: beta K K^T reads k
+ * and writes its fp32 triangle (4C bytes); the solve reads it and writes the inverse (2C);
+ * W and U read k, v and the inverse and write W and U; the state pass reads k, W and U and
+ * writes U - W S and the chunk states (K V / C per token); the output reads q, k, U - W S and
+ * the states and writes o: 14 K + 12 V + 12 C bytes, 4 K V / C for the states, and the fp32
+ * decay and beta read five times (40). */
+static double gdn_scan_s(const struct cm_ctx *c, double scan_flops, double T)
+{
+    const struct model *m = c->m;
+    double k = m->gdn_key_dim, v = m->gdn_value_dim;
+    double chunk = c->cfg->seq < GDN_CHUNK ? c->cfg->seq : GDN_CHUNK;
+    double per_head = 14.0 * k + 12.0 * v + 12.0 * chunk + ACT_BYTES * 2.0 * k * v / chunk + 40.0;
+    return cm_gemm_s(c, &c->wide, scan_flops) +
+           cm_memory_s(c, T / c->cfg->tp * m->gdn_value_heads * per_head);
 }
 
 /* Kernels of one block beside its module's own (each way): with TP its two collectives, with
@@ -766,6 +814,11 @@ static void mixer_kernels(const struct cm_ctx *c, const struct layer_parts *lp,
     double fwd = block_kernels(c, 0), bwd = block_kernels(c, 1);
     if (lp->mixer == MIXER_MAMBA) {
         cm_count_kernels(c, GS_MAMBA, fwd + KERNELS_MAMBA_FWD, bwd + KERNELS_MAMBA_BWD,
+                         KERNELS_WGT / 2.0, lc);
+        return;
+    }
+    if (lp->mixer == MIXER_GDN) { /* Megatron-Core's self-attention module: the attn scope */
+        cm_count_kernels(c, GS_ATTN, fwd + KERNELS_GDN_FWD, bwd + KERNELS_GDN_BWD,
                          KERNELS_WGT / 2.0, lc);
         return;
     }
@@ -880,12 +933,14 @@ static void layer_core(const struct cm_ctx *c, const struct layer_parts *lp,
     const struct model *m = c->m;
     const struct cm_config *cfg = c->cfg;
     double core_flops = lf->attn_core * share;
-    if (lp->mixer == MIXER_MAMBA) {
-        lc->core_fwd = mamba_scan_s(c, lf->mamba_scan * share, T);
+    if (model_mixer_is_ssm(lp->mixer)) {
+        int gdn = lp->mixer == MIXER_GDN;
+        lc->core_fwd = gdn ? gdn_scan_s(c, lf->ssm_scan * share, T)
+                           : mamba_scan_s(c, lf->ssm_scan * share, T);
         /* the backward runs the conv1d again first (its output was not kept) */
         double conv =
-            cm_memory_s(c, ACT_BYTES * T / cfg->tp * 2.0 * model_mamba_conv_channels(m));
-        lc->core_bwd = MAMBA_SCAN_BWD_FACTOR * lc->core_fwd + conv;
+            cm_memory_s(c, ACT_BYTES * T / cfg->tp * 2.0 * model_ssm_conv_channels(m));
+        lc->core_bwd = (gdn ? GDN_SCAN_BWD_FACTOR : MAMBA_SCAN_BWD_FACTOR) * lc->core_fwd + conv;
     } else if (lp->mixer != MIXER_ATTENTION) {
         lc->core_fwd = lc->core_bwd = 0.0;
     } else if (c->flash) {
@@ -946,6 +1001,11 @@ static void layer_cost_of(const struct cm_ctx *c, const struct layer_parts *lp,
         /* six all-to-alls, each after a split-and-concatenate; the pieces' concatenation and
          * the load balancing undone and redone: 15 launches each way */
         cm_count_kernels(c, GS_MAMBA, 15.0, 15.0, 0.0, lc);
+    } else if (lp->mixer == MIXER_GDN && cfg->cp > 1) {
+        lc->cp_fwd = lc->cp_bwd = cm_memory_s(c, cm_gdn_cp_traffic(c, T, &lc->cp));
+        /* two all-to-alls, each after a split-and-concatenate, the load balancing undone and
+         * redone: 6 launches each way */
+        cm_count_kernels(c, GS_ATTN, 6.0, 6.0, 0.0, lc);
     }
     cp_ring_passes(c, lp, T, lc);
     /* Expert parallelism: dispatch and combine of the routed tokens' hidden states, each way

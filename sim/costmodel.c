@@ -46,9 +46,9 @@ static void module_params(const struct cm_ctx *c, int layer, int mods, double *d
     if (mixer == MIXER_ATTENTION)
         d += ((mods & LM_ATTN_QKV) ? model_weights_qkv(m) : 0.0) +
              ((mods & LM_ATTN_PROJ) ? model_weights_attn_out(m) : 0.0);
-    if (mixer == MIXER_MAMBA)
-        d += ((mods & LM_MAMBA_IN) ? model_weights_mamba_in(m) : 0.0) +
-             ((mods & LM_MAMBA_OUT) ? model_weights_mamba_out(m) : 0.0);
+    if (model_mixer_is_ssm(mixer))
+        d += ((mods & LM_MAMBA_IN) ? model_weights_ssm_in(m) : 0.0) +
+             ((mods & LM_MAMBA_OUT) ? model_weights_ssm_out(m) : 0.0);
     if (mlp == MLP_DENSE && (mods & LM_MLP))
         d += model_weights_mlp(m, m->ffn);
     if (mlp == MLP_MOE && (mods & LM_SHARED_EXPERTS))

@@ -19,8 +19,9 @@
  *   top_k selected experts per token; MLA's projections follow DeepSeek-V2 (arXiv:2405.04434).
  * - Causal attention: flash-attention skips the masked upper triangle, so the attention core
  *   is halved when `causal` (Dao 2023); reported-FLOPs conventions above do not halve.
- * - Hybrid models: a Mamba-2 mixer's projections and SSD scan (flops_mamba_scan); a hybrid
- *   layer holds one of a mixer or an MLP (model.h). */
+ * - Hybrid models: a Mamba-2 mixer's projections and SSD scan (flops_mamba_scan), a Gated
+ *   DeltaNet's projections and chunked delta rule (flops_gdn_scan); a hybrid layer holds one
+ *   of a mixer or an MLP (model.h). */
 #include "flops.h"
 
 #include <string.h>
@@ -44,6 +45,24 @@ double flops_mamba_scan(const struct model *m, int seq)
     return (double)seq * per_token;
 }
 
+/* The chunked gated delta rule (Yang, Wang, Zhang, Shen and Kim, "Parallelizing Linear
+ * Transformers with the Delta Rule over Sequence Length", NeurIPS 2024, sec. 3.2-3.3: the WY
+ * representation; Yang, Kautz and Hatamizadeh, "Gated Delta Networks", ICLR 2025, sec. 3.3:
+ * the same with the decay) over chunks of C tokens, per token and value head, K = key dim, V =
+ * value dim, in the order FLA's forward runs it: the chunk's beta K K^T (2CK) and the inverse of
+ * its unit lower-triangular I + A (a C x C solve, 2C^2/3), W and U from it (2C(K + V)); the
+ * state passing, U - W S and S += K^T (U - W S) (4KV); the output Q S and (Q K^T masked) times
+ * U - W S (2KV + 2CK + 2CV).  Megatron-LM's reported-FLOPs formula counts the recurrent form
+ * instead, 8 V^2 per token and value head (megatron/training/training.py, gdn_layer_flops, at
+ * d98e8a6): this is what the kernels execute. */
+double flops_gdn_scan(const struct model *m, int seq)
+{
+    double c = seq < GDN_CHUNK ? seq : GDN_CHUNK;
+    double k = m->gdn_key_dim, v = m->gdn_value_dim;
+    double per_head = 6.0 * c * k + 4.0 * c * v + 6.0 * k * v + 2.0 * c * c / 3.0;
+    return (double)seq * m->gdn_value_heads * per_head;
+}
+
 void flops_layer_fwd(const struct model *m, int layer, int seq, int causal, struct layer_flops *out)
 {
     double s = seq;
@@ -57,10 +76,10 @@ void flops_layer_fwd(const struct model *m, int layer, int seq, int causal, stru
         out->attn_core = per_pair * model_attention_pairs(m, layer, seq, causal);
         out->attn_core_unwindowed = per_pair * (causal ? 0.5 * s * s : s * s);
         out->attn_out = 2.0 * s * model_weights_attn_out(m);
-    } else if (mixer == MIXER_MAMBA) {
-        out->mamba_in = 2.0 * s * model_weights_mamba_in(m);
-        out->mamba_out = 2.0 * s * model_weights_mamba_out(m);
-        out->mamba_scan = flops_mamba_scan(m, seq);
+    } else if (model_mixer_is_ssm(mixer)) {
+        out->ssm_in = 2.0 * s * model_weights_ssm_in(m);
+        out->ssm_out = 2.0 * s * model_weights_ssm_out(m);
+        out->ssm_scan = mixer == MIXER_GDN ? flops_gdn_scan(m, seq) : flops_mamba_scan(m, seq);
     }
     enum layer_mlp mlp = model_layer_mlp(m, layer);
     if (mlp == MLP_MOE) {
@@ -72,7 +91,7 @@ void flops_layer_fwd(const struct model *m, int layer, int seq, int causal, stru
         out->mlp = 2.0 * s * model_weights_mlp(m, m->ffn);
     }
     out->total = out->qkv + out->attn_core + out->attn_out + out->mlp + out->router +
-                 out->experts + out->latent_proj + out->mamba_in + out->mamba_out + out->mamba_scan;
+                 out->experts + out->latent_proj + out->ssm_in + out->ssm_out + out->ssm_scan;
 }
 
 double flops_head_fwd(const struct model *m, int seq)

@@ -23,9 +23,9 @@ struct layer_flops {
     double router;    /* MoE gate: hidden x experts */
     double experts;   /* routed experts actually computed: top_k per token */
     double latent_proj; /* LatentMoE's projections to and from the experts' width */
-    double mamba_in;   /* a Mamba-2 mixer's in_proj */
-    double mamba_out;  /* its out_proj */
-    double mamba_scan; /* its chunked SSD scan (flops_mamba_scan) */
+    double ssm_in;    /* a linear-time mixer's in_proj (Mamba-2 or Gated DeltaNet) */
+    double ssm_out;   /* its out_proj */
+    double ssm_scan;  /* its chunked scan (flops_mamba_scan, flops_gdn_scan) */
     double total;     /* sum of the above */
 };
 
@@ -40,6 +40,12 @@ double flops_mamba_chunk(int seq);
 /* Forward FLOPs of a Mamba-2 mixer's SSD scan over one sequence of `seq` tokens, as its
  * chunked algorithm runs them (flops.c). */
 double flops_mamba_scan(const struct model *m, int seq);
+/* The gated delta rule's chunk length: FLA's chunk_gated_delta_rule, which Megatron-Core's
+ * GatedDeltaNet calls (ssm/gated_delta_net/gdn.py, chunk_size = 64). */
+#define GDN_CHUNK 64.0
+/* Forward FLOPs of a Gated DeltaNet's chunked gated delta rule over one sequence of `seq`
+ * tokens, as its chunked algorithm runs them (flops.c). */
+double flops_gdn_scan(const struct model *m, int seq);
 /* Forward FLOPs of the LM head (logits) for one sequence: 2 * seq * hidden * vocab. */
 double flops_head_fwd(const struct model *m, int seq);
 /* The MTP modules' forward (m->mtp_layers depths): their layers, projections and heads. */

@@ -281,7 +281,7 @@ struct pending {
                        --enable-cuda-graph (Megatron-Core before cuda_graph_impl): 2 */
 };
 
-/* A hybrid model's layer pattern (Megatron-Core's M, *, -, E), its '|' pipeline-stage marks
+/* A hybrid model's layer pattern (Megatron-Core's M, G, *, -, E), its '|' pipeline-stage marks
  * dropped: the shipped model must have the same one. */
 static enum sim_status hybrid_pattern(struct import_result *res, const char *name,
                                       const char *value, struct sim_error *err)
@@ -292,7 +292,7 @@ static enum sim_status hybrid_pattern(struct import_result *res, const char *nam
             continue;
         if (!strchr(MODEL_PATTERN_LETTERS, *p))
             return err_set(err, SIM_EINPUT, NULL, 0,
-                           "import: --%s: '%c' is not a layer stepsim models (M, *, -, E)", name,
+                           "import: --%s: '%c' is not a layer stepsim models (M, G, *, -, E)", name,
                            *p);
         if (n == MODEL_MAX_PATTERN)
             return err_set(err, SIM_EINPUT, NULL, 0, "import: --%s: more than %d layers", name,

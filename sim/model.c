@@ -47,6 +47,7 @@ static const struct attr_spec attrs[] = {
     {"transformer", "position", AK_POS, F(pos), 0, 0},
     {"transformer", "tied-embeddings", AK_BOOL, F(tied_embeddings), 0, 0},
     {"transformer", "bias", AK_BOOL, F(bias), 0, 0},
+    {"transformer", "attention-gate", AK_BOOL, F(attention_gate), 0, 0},
     {"transformer", "parallel-block", AK_PARALLEL, F(parallel_block), 0, 0},
     {"transformer", "mtp-layers", AK_INT, F(mtp_layers), 0, 16},
     {"transformer", "window", AK_INT, F(window), 1, 1L << 30},
@@ -72,6 +73,10 @@ static const struct attr_spec attrs[] = {
     {"hybrid", "mamba-state", AK_INT, F(mamba_state), 1, MAX_COUNT},
     {"hybrid", "mamba-groups", AK_INT, F(mamba_groups), 1, MAX_COUNT},
     {"hybrid", "conv-width", AK_INT, F(mamba_conv), 1, 64},
+    {"hybrid", "gdn-key-heads", AK_INT, F(gdn_key_heads), 1, MAX_COUNT},
+    {"hybrid", "gdn-value-heads", AK_INT, F(gdn_value_heads), 1, MAX_COUNT},
+    {"hybrid", "gdn-key-dim", AK_INT, F(gdn_key_dim), 1, MAX_COUNT},
+    {"hybrid", "gdn-value-dim", AK_INT, F(gdn_value_dim), 1, MAX_COUNT},
     {"hybrid", "mtp-pattern", AK_PATTERN, F(mtp_pattern), 1, MODEL_MAX_MTP_PATTERN},
 };
 #undef F
@@ -159,7 +164,8 @@ static enum sim_status parse_attr(struct model *m, struct seen *s, size_t i, con
                            a->name, n, a->min, a->max);
         if (bad < n)
             return err_set(err, SIM_EINPUT, path, line,
-                           "%s: '%c' at layer %zu is not M, *, - or E", a->name, value[bad], bad);
+                           "%s: '%c' at layer %zu is not M, G, *, - or E", a->name, value[bad],
+                           bad);
         memcpy((char *)m + a->offset, value, n + 1);
         break;
     }
@@ -223,6 +229,67 @@ static enum sim_status load_name(struct model *m, xmlNodePtr root, const char *p
     return st;
 }
 
+/* The shape attributes of one linear-time mixer (`letter` in the pattern): all of `required`
+ * given when the pattern holds it, none of `names` when it does not. */
+static enum sim_status check_mixer_attrs(const struct model *m, const struct seen *s,
+                                         const char *path, char letter, const char *kind,
+                                         const char *const *names, int required,
+                                         struct sim_error *err)
+{
+    int present = strchr(m->pattern, letter) != NULL;
+    for (int i = 0; names[i]; i++) {
+        if (present && i < required && !was_given(s, "hybrid", names[i]))
+            return err_set(err, SIM_EINPUT, path, s->line_hybrid,
+                           "the pattern has %s layers (%c): <hybrid> needs %s", kind, letter,
+                           names[i]);
+        if (!present && was_given(s, "hybrid", names[i]))
+            return err_set(err, SIM_EINPUT, path, s->line_hybrid,
+                           "%s given but the pattern has no %s layer (%c)", names[i], kind,
+                           letter);
+    }
+    return SIM_OK;
+}
+
+/* The linear-time mixers' shapes: each kind's attributes given exactly when the pattern holds
+ * it, one kind per model (Megatron-Core could mix them; no published model does, and the
+ * cost model's shared paths read one shape), defaults, and heads that share out evenly. */
+static enum sim_status check_ssm_shapes(struct model *m, const struct seen *s, const char *path,
+                                        struct sim_error *err)
+{
+    static const char *const mamba[] = {"mamba-heads", "mamba-head-dim", "mamba-state",
+                                        "mamba-groups", NULL};
+    static const char *const gdn[] = {"gdn-key-heads", "gdn-value-heads", "gdn-key-dim",
+                                      "gdn-value-dim", NULL};
+    int hl = s->line_hybrid;
+    enum sim_status st = check_mixer_attrs(m, s, path, 'M', "Mamba-2", mamba, 3, err);
+    if (st == SIM_OK)
+        st = check_mixer_attrs(m, s, path, 'G', "Gated DeltaNet", gdn, 4, err);
+    if (st != SIM_OK)
+        return st;
+    if (strchr(m->pattern, 'M') && strchr(m->pattern, 'G'))
+        return err_set(err, SIM_EINPUT, path, hl,
+                       "pattern: Mamba-2 (M) and Gated DeltaNet (G) layers in one model are not "
+                       "modelled");
+    int ssm = strchr(m->pattern, 'M') || strchr(m->pattern, 'G');
+    if (!ssm && was_given(s, "hybrid", "conv-width"))
+        return err_set(err, SIM_EINPUT, path, hl,
+                       "conv-width given but the pattern has no linear-time mixer (M or G)");
+    if (!was_given(s, "hybrid", "conv-width"))
+        m->mamba_conv = 4;
+    if (strchr(m->pattern, 'M') && !was_given(s, "hybrid", "mamba-groups"))
+        m->mamba_groups = 1;
+    if (m->mamba_groups > 0 && m->mamba_heads % m->mamba_groups != 0)
+        return err_set(err, SIM_EINPUT, path, hl,
+                       "mamba-groups=%d does not divide mamba-heads=%d", m->mamba_groups,
+                       m->mamba_heads);
+    if (m->gdn_key_heads > 0 && m->gdn_value_heads % m->gdn_key_heads != 0)
+        return err_set(err, SIM_EINPUT, path, hl,
+                       "gdn-key-heads=%d does not divide gdn-value-heads=%d (each key head "
+                       "serves as many value heads)",
+                       m->gdn_key_heads, m->gdn_value_heads);
+    return SIM_OK;
+}
+
 /* A hybrid model's rules: the pattern is the layer list, its 'E's are the MoE layers. */
 static enum sim_status check_hybrid(struct model *m, const struct seen *s, const char *path,
                                     struct sim_error *err)
@@ -254,15 +321,7 @@ static enum sim_status check_hybrid(struct model *m, const struct seen *s, const
     if (m->parallel_block)
         return err_set(err, SIM_EINPUT, path, s->line_transformer,
                        "parallel-block: a hybrid layer holds one block already");
-    if (!was_given(s, "hybrid", "mamba-groups"))
-        m->mamba_groups = 1;
-    if (!was_given(s, "hybrid", "conv-width"))
-        m->mamba_conv = 4;
-    if (m->mamba_heads % m->mamba_groups != 0)
-        return err_set(err, SIM_EINPUT, path, hl,
-                       "mamba-groups=%d does not divide mamba-heads=%d", m->mamba_groups,
-                       m->mamba_heads);
-    return SIM_OK;
+    return check_ssm_shapes(m, s, path, err);
 }
 
 /* Cross-field rules and defaults.  Each error cites the line of the element whose attribute
@@ -402,7 +461,12 @@ enum layer_mixer model_layer_mixer(const struct model *m, int layer)
     if (!m->pattern[0])
         return MIXER_ATTENTION;
     char c = layer >= 0 && layer < m->layers ? m->pattern[layer] : '-';
-    return c == 'M' ? MIXER_MAMBA : c == '*' ? MIXER_ATTENTION : MIXER_NONE;
+    return c == 'M' ? MIXER_MAMBA : c == 'G' ? MIXER_GDN : c == '*' ? MIXER_ATTENTION : MIXER_NONE;
+}
+
+int model_mixer_is_ssm(enum layer_mixer mixer)
+{
+    return mixer == MIXER_MAMBA || mixer == MIXER_GDN;
 }
 
 enum layer_mlp model_layer_mlp(const struct model *m, int layer)
@@ -419,12 +483,35 @@ int model_layer_blocks(const struct model *m)
     return m->pattern[0] || m->parallel_block == PARALLEL_SHARED_NORM ? 1 : 2;
 }
 
-int model_mamba_layers(const struct model *m)
+static int pattern_count(const struct model *m, char letter)
 {
     int n = 0;
     for (const char *p = m->pattern; *p; p++)
-        n += *p == 'M';
+        n += *p == letter;
     return n;
+}
+
+int model_ssm_shards(const struct model *m, int tp, int cp)
+{
+    if (model_gdn_layers(m) > 0)
+        return m->gdn_key_heads % tp == 0 && m->gdn_value_heads % tp == 0 &&
+               (m->gdn_key_heads / tp) % cp == 0 && (m->gdn_value_heads / tp) % cp == 0;
+    if (model_mamba_layers(m) == 0)
+        return 1;
+    if (m->mamba_groups % tp != 0)
+        return 0;
+    int heads = m->mamba_heads / tp, groups = m->mamba_groups / tp;
+    return heads % cp == 0 && (groups < cp ? cp % groups : groups % cp) == 0;
+}
+
+int model_mamba_layers(const struct model *m)
+{
+    return pattern_count(m, 'M');
+}
+
+int model_gdn_layers(const struct model *m)
+{
+    return pattern_count(m, 'G');
 }
 
 /* ---- shapes and parameter counts ----------------------------------------------------------
@@ -444,13 +531,18 @@ double model_weights_qkv(const struct model *m)
 {
     double h = m->hidden, heads = m->heads;
     if (m->kv_lora_rank == 0)
-        return h * heads * m->head_dim + 2.0 * h * m->kv_heads * m->head_dim;
+        return h * model_q_width(m) + 2.0 * h * m->kv_heads * m->head_dim;
     /* MLA, DeepSeek-V2 paper (arXiv:2405.04434) sec. 2.1.2-2.1.3. */
     double q = m->q_lora_rank ? h * m->q_lora_rank + (double)m->q_lora_rank * heads * m->head_dim
                               : h * heads * m->head_dim;
     double kv_a = h * ((double)m->kv_lora_rank + m->qk_rope_dim);
     double kv_b = (double)m->kv_lora_rank * heads * ((double)m->qk_nope_dim + m->v_head_dim);
     return q + kv_a + kv_b;
+}
+
+double model_q_width(const struct model *m)
+{
+    return (m->attention_gate ? 2.0 : 1.0) * m->heads * m->head_dim;
 }
 
 /* Does layer `layer` attend over a local window of sequences of `seq` tokens? */
@@ -467,6 +559,8 @@ int model_layer_kind(const struct model *m, int layer, int seq)
     switch (m->pattern[layer]) {
     case 'M':
         return MODEL_KIND_MAMBA;
+    case 'G':
+        return MODEL_KIND_GDN;
     case '*':
         return layer_is_local(m, layer, seq) ? MODEL_KIND_ATTENTION_LOCAL : MODEL_KIND_ATTENTION;
     case 'E':
@@ -537,40 +631,75 @@ int model_mtp_layer(const struct model *m, int j)
     return at ? (int)(at - m->pattern) : m->layers - 1;
 }
 
-double model_mamba_inner(const struct model *m)
+/* A Gated DeltaNet's query-and-key width (q and k each) and value width. */
+static double gdn_qk(const struct model *m)
 {
-    return (double)m->mamba_heads * m->mamba_head_dim;
+    return (double)m->gdn_key_heads * m->gdn_key_dim;
 }
 
-double model_mamba_conv_channels(const struct model *m)
+static double gdn_v(const struct model *m)
 {
-    return model_mamba_inner(m) + 2.0 * m->mamba_groups * m->mamba_state;
+    return (double)m->gdn_value_heads * m->gdn_value_dim;
 }
 
-double model_mamba_in_width(const struct model *m)
+/* check_hybrid leaves the Gated DeltaNet's shape zero unless the pattern holds 'G', and 'M'
+ * and 'G' never together: a set value head count names the model's kind. */
+double model_ssm_inner(const struct model *m)
 {
-    return model_mamba_conv_channels(m) + model_mamba_inner(m) + m->mamba_heads; /* zxBCdt */
+    return m->gdn_value_heads > 0 ? gdn_v(m) : (double)m->mamba_heads * m->mamba_head_dim;
 }
 
-double model_weights_mamba_in(const struct model *m)
+double model_ssm_conv_channels(const struct model *m)
 {
-    return (double)m->hidden * model_mamba_in_width(m);
+    if (m->gdn_value_heads > 0)
+        return 2.0 * gdn_qk(m) + gdn_v(m); /* q, k, v */
+    return model_ssm_inner(m) + 2.0 * m->mamba_groups * m->mamba_state;
 }
 
-double model_weights_mamba_out(const struct model *m)
+double model_ssm_heads(const struct model *m)
 {
-    return model_mamba_inner(m) * m->hidden;
+    return m->gdn_value_heads > 0 ? m->gdn_value_heads : m->mamba_heads;
+}
+
+double model_ssm_in_width(const struct model *m)
+{
+    /* Mamba-2: z, x, B, C, dt; Gated DeltaNet: q, k, v, z, beta, alpha */
+    return model_ssm_conv_channels(m) + model_ssm_inner(m) +
+           (m->gdn_value_heads > 0 ? 2.0 : 1.0) * model_ssm_heads(m);
+}
+
+double model_weights_ssm_in(const struct model *m)
+{
+    return (double)m->hidden * model_ssm_in_width(m);
+}
+
+double model_weights_ssm_out(const struct model *m)
+{
+    return model_ssm_inner(m) * m->hidden;
 }
 
 /* A Mamba-2 mixer (Megatron-Core mamba_mixer.py): the projections (and their biases), the
  * conv1d's weights and biases, per head dt_bias, A_log and D, and the gated RMSNorm's scale. */
 static double mamba_params(const struct model *m)
 {
-    double conv = model_mamba_conv_channels(m);
-    double p = model_weights_mamba_in(m) + model_weights_mamba_out(m);
+    double conv = model_ssm_conv_channels(m);
+    double p = model_weights_ssm_in(m) + model_weights_ssm_out(m);
     if (m->bias)
-        p += model_mamba_in_width(m) + m->hidden;
-    return p + conv * (m->mamba_conv + 1.0) + 3.0 * m->mamba_heads + model_mamba_inner(m);
+        p += model_ssm_in_width(m) + m->hidden;
+    return p + conv * (m->mamba_conv + 1.0) + 3.0 * m->mamba_heads + model_ssm_inner(m);
+}
+
+/* A Gated DeltaNet (Megatron-Core ssm/gated_delta_net/common.py, GatedDeltaNetBase at
+ * d98e8a6): the projections (and their biases), the depthwise conv1d's weights (no bias, the
+ * module's conv_bias default), per value head dt_bias and A_log, and the gated RMSNorm's
+ * scale over one value head's width, shared by the heads. */
+static double gdn_params(const struct model *m)
+{
+    double p = model_weights_ssm_in(m) + model_weights_ssm_out(m);
+    if (m->bias)
+        p += model_ssm_in_width(m) + m->hidden;
+    return p + model_ssm_conv_channels(m) * m->mamba_conv + 2.0 * m->gdn_value_heads +
+           norm_params(m, m->gdn_value_dim);
 }
 
 /* Attention block: projections, their biases and MLA's latent norms. */
@@ -580,7 +709,7 @@ static double attn_params(const struct model *m)
     double heads = m->heads, h = m->hidden;
     if (m->kv_lora_rank == 0) {
         if (m->bias)
-            p += heads * m->head_dim + 2.0 * m->kv_heads * m->head_dim + h;
+            p += model_q_width(m) + 2.0 * m->kv_heads * m->head_dim + h;
         return p;
     }
     if (m->q_lora_rank)
@@ -631,7 +760,9 @@ double model_params_tp_replicated(const struct model *m, int layer)
     double p = model_layer_blocks(m) * norm_params(m, h);
     enum layer_mixer mixer = model_layer_mixer(m, layer);
     if (mixer != MIXER_NONE && m->bias)
-        p += h; /* attention's output projection or Mamba's out_proj */
+        p += h; /* attention's output projection or the linear-time mixer's out_proj */
+    if (mixer == MIXER_GDN) /* its gated norm's scale spans one head: every rank holds it */
+        p += norm_params(m, m->gdn_value_dim);
     if (mixer == MIXER_ATTENTION && m->kv_lora_rank > 0) {
         p += h * ((double)m->kv_lora_rank + m->qk_rope_dim) + norm_params(m, m->kv_lora_rank);
         if (m->q_lora_rank)
@@ -652,7 +783,12 @@ double model_params_tp_replicated(const struct model *m, int layer)
 static double mixer_part(const struct model *m, int layer)
 {
     enum layer_mixer mixer = model_layer_mixer(m, layer);
-    return mixer == MIXER_ATTENTION ? attn_params(m) : mixer == MIXER_MAMBA ? mamba_params(m) : 0;
+    switch (mixer) {
+    case MIXER_ATTENTION: return attn_params(m);
+    case MIXER_MAMBA: return mamba_params(m);
+    case MIXER_GDN: return gdn_params(m);
+    default: return 0.0;
+    }
 }
 
 /* Layer `layer` with `routed` routed experts counted: its blocks' pre-norms, mixer and MLP. */

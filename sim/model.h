@@ -1,13 +1,14 @@
 /* model: a transformer's architecture, loaded from models/<name>.xml (schema models/model.xsd).
  *
  * Dense decoder-only transformers, mixture-of-experts variants, DeepSeek's multi-head latent
- * attention (MLA) and hybrid models whose layers each hold one block (a Mamba-2 mixer,
- * attention, a dense MLP or a MoE).  Everything here is shape, not cost: FLOPs, bytes and
+ * attention (MLA) and hybrid models whose layers each hold one block (a Mamba-2 mixer, a Gated
+ * DeltaNet, attention, a dense MLP or a MoE).  Everything here is shape, not cost: FLOPs, bytes and
  * times are derived in flops.c and the cost model.  Units: counts.
  * Invariant after model_load(): every field is in range and consistent (heads divisible by
  * kv_heads, head_dim and v_head_dim set, MoE fields zero for dense models, MLA fields zero
  * without MLA, at least one MoE layer when experts > 0; a hybrid pattern as long as layers,
- * with an 'E' exactly when experts > 0, and mamba_groups dividing mamba_heads). */
+ * with an 'E' exactly when experts > 0, mamba_groups dividing mamba_heads, the shape of each
+ * linear-time mixer the pattern holds given and of no other). */
 #ifndef STEPSIM_MODEL_H
 #define STEPSIM_MODEL_H
 
@@ -21,7 +22,7 @@ enum model_act {
 
 enum model_norm { NORM_LAYERNORM, NORM_RMSNORM };
 #define MODEL_MAX_PATTERN 1024 /* hybrid layers at most (model.xsd's pattern) */
-#define MODEL_PATTERN_LETTERS "M*-E" /* a hybrid pattern's layers (struct model's pattern) */
+#define MODEL_PATTERN_LETTERS "M*-EG" /* a hybrid pattern's layers (struct model's pattern) */
 #define MODEL_MAX_MTP_PATTERN 16 /* layers of one hybrid MTP module at most (model.xsd) */
 enum model_pos { POS_LEARNED, POS_ROPE };
 /* Attention and MLP side by side, both reading the layer input, their outputs added to the
@@ -49,6 +50,9 @@ struct model {
     int tied_embeddings; /* LM head shares the input embedding matrix */
     int parallel_block;  /* enum model_parallel_block */
     int bias;            /* linear layers carry biases (GPT-2/3 style) */
+    int attention_gate;  /* attention's output gated per element by sigmoid(x W_g), W_g produced
+                            by the QKV projection beside Q (Megatron-Core's
+                            attention_output_gate; Qwen3-Next): Q's width twice over */
     /* Local attention (0: every layer attends to the whole sequence): layers attend within a
      * window of `window` tokens -- sliding (each query to the `window` keys before it, GPT-OSS,
      * Mistral) or chunked (to the keys of its own chunk, Llama 4) -- except every
@@ -84,12 +88,18 @@ struct model {
     int qk_rope_dim;  /* per-head Q/K rotary part (K's is shared by all heads) */
     /* Hybrid models (pattern[0] == '\0': every layer is attention + an MLP).  Megatron-Core's
      * hybrid layer pattern gives each layer one block behind its own pre-norm and residual:
-     * 'M' a Mamba-2 mixer, '*' attention, '-' a dense MLP, 'E' a MoE MLP (layers ==
-     * strlen(pattern); MoE layers are exactly the 'E's).  A Mamba-2 mixer (Dao & Gu, 2024,
-     * arXiv:2405.21060; Megatron-Core mamba_mixer.py): in_proj h -> [z, x, B, C, dt] of
+     * 'M' a Mamba-2 mixer, 'G' a Gated DeltaNet, '*' attention, '-' a dense MLP, 'E' a MoE
+     * MLP (layers == strlen(pattern); MoE layers are exactly the 'E's).  A Mamba-2 mixer (Dao &
+     * Gu, 2024, arXiv:2405.21060; Megatron-Core mamba_mixer.py): in_proj h -> [z, x, B, C, dt] of
      * 2 d_inner + 2 groups state + heads, a causal depthwise conv1d of conv_width over
      * [x, B, C], the chunked SSD scan, a gated RMSNorm of d_inner, out_proj d_inner -> h,
-     * with d_inner = mamba_heads * mamba_head_dim. */
+     * with d_inner = mamba_heads * mamba_head_dim.  A Gated DeltaNet (Yang, Kautz and
+     * Hatamizadeh, "Gated Delta Networks", ICLR 2025, arXiv:2412.06464; Megatron-Core
+     * ssm/gated_delta_net, its Qwen3-Next layers): in_proj h -> [q, k, v, z, beta, alpha] of
+     * 2 key heads x key dim + 2 value heads x value dim + 2 value heads, a causal depthwise
+     * conv1d of conv_width over [q, k, v], the chunked gated delta rule (each key head's q
+     * and k serving value heads / key heads value heads), a gated RMSNorm of the value dim,
+     * out_proj value heads x value dim -> h.  A pattern holds one kind of linear-time mixer. */
     char pattern[MODEL_MAX_PATTERN + 1];
     /* A hybrid model's MTP module (Megatron-Core's mtp_hybrid_override_pattern, e.g. "*E":
      * one attention and one MoE layer after the 2h -> h projection); each letter's layer is
@@ -99,7 +109,11 @@ struct model {
     int mamba_head_dim;
     int mamba_state;
     int mamba_groups;
-    int mamba_conv;
+    int mamba_conv; /* the causal conv1d's width, Mamba-2's or the Gated DeltaNet's */
+    int gdn_key_heads;
+    int gdn_value_heads;
+    int gdn_key_dim;
+    int gdn_value_dim;
 };
 
 /* Load and validate `path`; errors carry file:line. */
@@ -112,15 +126,24 @@ double model_attention_pairs(const struct model *m, int layer, int seq, int caus
 /* Is layer `layer` (0-based) a mixture-of-experts layer? */
 int model_layer_is_moe(const struct model *m, int layer);
 /* What one layer holds: a token mixer and an MLP, either of which a hybrid layer lacks. */
-enum layer_mixer { MIXER_NONE, MIXER_ATTENTION, MIXER_MAMBA };
+enum layer_mixer { MIXER_NONE, MIXER_ATTENTION, MIXER_MAMBA, MIXER_GDN };
 enum layer_mlp { MLP_NONE, MLP_DENSE, MLP_MOE };
 enum layer_mixer model_layer_mixer(const struct model *m, int layer);
 enum layer_mlp model_layer_mlp(const struct model *m, int layer);
 /* Blocks (pre-norm + residual) in a layer: 2 in a transformer layer, 1 in a hybrid one or a
  * shared-norm parallel block. */
 int model_layer_blocks(const struct model *m);
-/* Layers holding a Mamba-2 mixer. */
+/* Layers holding a Mamba-2 mixer; a Gated DeltaNet. */
 int model_mamba_layers(const struct model *m);
+int model_gdn_layers(const struct model *m);
+/* A linear-time mixer (Mamba-2 or Gated DeltaNet): in_proj, a causal conv1d, a chunked scan,
+ * a gated norm and out_proj, in the code paths the two share. */
+int model_mixer_is_ssm(enum layer_mixer mixer);
+/* Do tp ranks, and cp ranks inside each, share out the linear-time mixer's heads as Megatron-
+ * Core shards them (Mamba-2: TP its groups and heads, CP each TP rank's heads and its groups
+ * or the ranks of each group; Gated DeltaNet: TP and then CP its key heads and value heads)?
+ * Always, for a model without one. */
+int model_ssm_shards(const struct model *m, int tp, int cp);
 /* Layers of one kind -- MoE or dense, local or global attention over sequences of `seq`
  * tokens -- have the same shape, FLOPs and parameters: costs computed for one hold for all.
  * A transformer layer's kind is 0 (dense) or 1 (MoE), plus 2 when it attends over a local
@@ -131,6 +154,7 @@ enum {
     MODEL_KIND_ATTENTION_LOCAL,/* hybrid '*' over a local window */
     MODEL_KIND_MLP,            /* hybrid '-' */
     MODEL_KIND_MOE,            /* hybrid 'E' */
+    MODEL_KIND_GDN,            /* hybrid 'G' */
     MODEL_KINDS
 };
 int model_layer_kind(const struct model *m, int layer, int seq);
@@ -153,6 +177,8 @@ double model_params_mtp(const struct model *m);
  * down- and up-projections of Q and of the KV latent); attn_out: output projection; mlp: one
  * (gated) MLP of inner size `ffn` with the model's activation. */
 double model_weights_qkv(const struct model *m);
+/* The QKV projection's query-side outputs: heads x head_dim, twice that with attention_gate. */
+double model_q_width(const struct model *m);
 double model_weights_attn_out(const struct model *m);
 double model_weights_mlp(const struct model *m, int ffn);
 /* One routed expert's weights (on the latent width with LatentMoE), the latent projections
@@ -168,13 +194,18 @@ int model_mtp_layer(const struct model *m, int j);
 /* MLA's up-projections (Q from its latent when compressed, K_nope and V from the KV latent);
  * 0 without MLA. */
 double model_weights_mla_up(const struct model *m);
-/* A Mamba-2 mixer's projections: in_proj (h -> 2 d_inner + 2 groups state + heads) and
- * out_proj (d_inner -> h); its inner width d_inner and the conv1d's channels (x, B, C). */
-double model_weights_mamba_in(const struct model *m);
-double model_mamba_in_width(const struct model *m); /* in_proj's outputs: z, x, B, C, dt */
-double model_weights_mamba_out(const struct model *m);
-double model_mamba_inner(const struct model *m);
-double model_mamba_conv_channels(const struct model *m);
+/* The model's linear-time mixer's projections: in_proj (h -> its in width) and out_proj
+ * (inner -> h); the inner width (out_proj's input, the gated norm's), the conv1d's channels
+ * and the heads with a decay of their own.  Mamba-2: in width 2 d_inner + 2 groups state +
+ * heads (z, x, B, C, dt), inner d_inner, conv x, B, C.  Gated DeltaNet: in width 2 qk + 2 v
+ * + 2 value heads (q, k, v, z, beta, alpha), inner v, conv q, k, v; qk = key heads x key
+ * dim, v = value heads x value dim.  A model holds one kind (check_hybrid). */
+double model_weights_ssm_in(const struct model *m);
+double model_ssm_in_width(const struct model *m);
+double model_weights_ssm_out(const struct model *m);
+double model_ssm_inner(const struct model *m);
+double model_ssm_conv_channels(const struct model *m);
+double model_ssm_heads(const struct model *m);
 
 /* Parameters touched per token (MoE: router, top_k routed and the shared experts only);
  * includes the embedding and head, as the published "active" counts do. */

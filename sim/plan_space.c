@@ -179,27 +179,16 @@ static int push_layout(struct plan_space *sp, struct plan_cands *out, const stru
     return layout_push(out, &lay);
 }
 
-/* Can cp ranks share a TP rank's Mamba heads (and its groups, or each group) as Megatron-Core
- * shards them (cm_rules.c)?  Always, for a model without Mamba layers. */
-static int mamba_takes_cp(const struct model *m, int tp, int cp)
-{
-    if (model_mamba_layers(m) == 0 || cp == 1)
-        return 1;
-    int heads = m->mamba_heads / tp, groups = m->mamba_groups / tp;
-    return heads % cp == 0 && (groups < cp ? cp % groups : groups % cp) == 0;
-}
-
 int plan_space_enumerate(struct plan_space *sp, struct plan_cands *out)
 {
     const struct model *m = sp->m;
     static const int cps[] = {1, 2, 4, 8};
-    int mamba = model_mamba_layers(m) > 0; /* TP splits its groups */
     for (int tp = 1; tp <= sp->gpus_per_node && tp <= sp->gpus; tp++) {
-        if (m->heads % tp || m->kv_heads % tp || (mamba && m->mamba_groups % tp))
+        if (m->heads % tp || m->kv_heads % tp || !model_ssm_shards(m, tp, 1))
             continue;
         for (size_t ci = 0; ci < sizeof cps / sizeof cps[0]; ci++) {
             int cp = cps[ci];
-            if (cp > 1 && (!sp->cp_offered || !mamba_takes_cp(m, tp, cp) ||
+            if (cp > 1 && (!sp->cp_offered || !model_ssm_shards(m, tp, cp) ||
                            sp->seq % (2 * cp) != 0))
                 continue;
             for (int pp = 1; pp <= m->layers; pp++)

@@ -129,6 +129,7 @@ int report_layer_kinds(const struct report *rep, int order[CM_LAYER_VIEWS]);
 int report_has_local_layer(const struct report *rep);
 /* Does it show a Mamba-2 layer (whose attention column is its SSD scan)? */
 int report_has_mamba_layer(const struct report *rep);
+int report_has_gdn_layer(const struct report *rep);
 void report_write_layers_text(FILE *out, const struct report *rep);
 void report_write_layers_json(FILE *out, const struct report *rep);
 int report_write_json(FILE *out, const struct scenario *scn, const struct report *rep);

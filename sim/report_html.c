@@ -160,12 +160,16 @@ static void put_layers(FILE *out, const struct report *rep)
     fprintf(out,
             "<section id=\"layers\"><h2>One layer</h2>\n"
             "<p>One micro-batch on one GPU, in milliseconds; communication before any overlap "
-            "with compute; the backward's GEMMs are the input and the weight gradients%s%s.</p>\n"
+            "with compute; the backward's GEMMs are the input and the weight gradients%s%s%s."
+            "</p>\n"
             "<div class=\"table-wrap\"><table class=\"data\"><thead><tr><th>layer</th>"
             "<th>pass</th>",
             report_has_local_layer(rep) ? "; a local layer attends over a window" : "",
             report_has_mamba_layer(rep) ? "; a Mamba layer's attention column is its SSD scan"
-                                        : "");
+                                        : "",
+            report_has_gdn_layer(rep) ? "; a GDN (Gated DeltaNet) layer's attention column is "
+                                        "its chunked delta rule"
+                                      : "");
     for (int i = 0; i < REPORT_LAYER_COLUMNS; i++)
         if (shown[i])
             fprintf(out, "<th>%s</th>", col[i].header);

@@ -54,6 +54,7 @@ static const struct {
     [MODEL_KIND_ATTENTION_LOCAL] = {"attention local", "attention", "local"},
     [MODEL_KIND_MLP] = {"MLP", "mlp", "none"},
     [MODEL_KIND_MOE] = {"MoE", "moe", "none"},
+    [MODEL_KIND_GDN] = {"GDN", "gdn", "none"},
 };
 
 const char *report_layer_kind_name(int kind)
@@ -72,6 +73,11 @@ int report_has_local_layer(const struct report *rep)
 int report_has_mamba_layer(const struct report *rep)
 {
     return rep->layer_view[MODEL_KIND_MAMBA].layer >= 0;
+}
+
+int report_has_gdn_layer(const struct report *rep)
+{
+    return rep->layer_view[MODEL_KIND_GDN].layer >= 0;
 }
 
 int report_layer_kinds(const struct report *rep, int order[CM_LAYER_VIEWS])
@@ -121,9 +127,13 @@ void report_write_layers_text(FILE *out, const struct report *rep)
             fputc('\n', out);
         }
     }
-    fprintf(out, "(layers counted from 0; B's GEMMs are the input and the weight gradients%s%s)\n",
+    fprintf(out,
+            "(layers counted from 0; B's GEMMs are the input and the weight gradients%s%s%s)\n",
             report_has_local_layer(rep) ? "; local: the layer attends over a window" : "",
-            report_has_mamba_layer(rep) ? "; Mamba: its attention column is the SSD scan" : "");
+            report_has_mamba_layer(rep) ? "; Mamba: its attention column is the SSD scan" : "",
+            report_has_gdn_layer(rep) ? "; GDN (Gated DeltaNet): its attention column is the "
+                                        "chunked delta rule"
+                                      : "");
 }
 
 void report_write_layers_json(FILE *out, const struct report *rep)

@@ -744,6 +744,86 @@ Test(hybrid, mamba_context_parallelism_trades_the_sequence_for_heads)
     step_release(&out);
 }
 
+/* Qwen3-Next at 4096 tokens on the toy GPU: a Gated DeltaNet layer's GEMMs are its in_proj
+ * (2 s 2048 x 12352) and out_proj (2 s 4096 x 2048) at the bf16 rate, its chunked delta rule's
+ * matmuls (s x 32 x 182,954.67, test_flops) at the bf16 rate too (HBM traffic free on the
+ * toy), the backward 2.5x; the gated attention layer's QKV carries the gate (2048 x 9216);
+ * the report names the row and what its attention column holds. */
+Test(hybrid, a_gated_deltanet_costs_its_projections_and_its_chunked_rule)
+{
+    double s = 4096, bf16 = 1000e12 * 0.5;
+    run_ok(MODEL("qwen3-next-80b-a3b"), 8, L("seq=4096", "microbatches=1"));
+    const struct cm_layer_view *gdn = &out.rep.layer_view[MODEL_KIND_GDN];
+    const struct cm_layer_view *att = &out.rep.layer_view[MODEL_KIND_ATTENTION];
+    cr_assert_eq(gdn->layer, 0);
+    cr_assert_eq(att->layer, 6);
+    cr_assert(near(gdn->gemm_fwd, 2 * s * (2048.0 * 12352 + 4096.0 * 2048) / bf16), "%.9g",
+              gdn->gemm_fwd);
+    double rule = s * 32 * (49152 + 32768 + 98304 + 2.0 * 4096 / 3);
+    cr_assert(near(gdn->attn_fwd, rule / bf16), "rule %.9g", gdn->attn_fwd);
+    cr_assert(near(gdn->attn_bwd, 2.5 * gdn->attn_fwd), "%.9g", gdn->attn_bwd);
+    cr_assert(near(att->gemm_fwd, 2 * s * (2048.0 * 9216 + 4096.0 * 2048) / bf16), "%.9g",
+              att->gemm_fwd);
+    char *text = report_text_and_json();
+    cr_assert_not_null(strstr(text, "GDN, layer 0 "), "%s", text);
+    cr_assert_not_null(strstr(text, "GDN (Gated DeltaNet): its attention column is the chunked "
+                                    "delta rule"),
+                       "%s", text);
+    cr_assert_not_null(strstr(text, "{\"kind\": \"gdn\", \"attention\": \"none\", \"layer\": 0,"),
+                       "%s", text);
+    free(text);
+    step_release(&out);
+    /* With 1 TB/s of HBM the rule's kernels move, per token and value head, 14 x 128 + 12 x
+     * 128 bytes of operands, 12 x 64 of the chunk's triangles, the chunk states' 2 x 128 x 128 x
+     * 2 / 64 and 40 of fp32 gates: 5,160 bytes. */
+    run_ok(MODEL("qwen3-next-80b-a3b"), 8,
+           L("seq=4096", "microbatches=1", "hw.hbm-bandwidth=1TBps", "hw.memory-efficiency=1"));
+    double moved = s * 32 * (14.0 * 128 + 12.0 * 128 + 12.0 * 64 + 4.0 * 128 * 128 / 64 + 40);
+    cr_assert_eq(moved, s * 32 * 5160.0);
+    gdn = &out.rep.layer_view[MODEL_KIND_GDN];
+    cr_assert(near(gdn->attn_fwd, rule / bf16 + moved / 1e12), "%.9g vs %.9g", gdn->attn_fwd,
+              rule / bf16 + moved / 1e12);
+    step_release(&out);
+}
+
+/* Megatron-Core shards each TP rank's key and value heads over the CP ranks: Qwen3-Next's 16
+ * and 32 take cp 2, not 3. */
+Test(hybrid, gated_deltanet_context_parallelism_needs_cp_to_split_its_heads)
+{
+    rule_error(MODEL("qwen3-next-80b-a3b"), L("seq=8196", "cp=3", "gpus=3"),
+               "Gated DeltaNet layers hold 16 key heads and 32 value heads per TP rank");
+}
+
+/* Qwen3-Next at cp 2 inside the toy's 8-GPU node (100 GB/s), seq 8192: 4096 tokens a rank.
+ * Each of its 36 Gated DeltaNet layers trades them for half the heads and back, all-to-all:
+ * in_proj's output (12352 wide, 2 bytes) before, the gated norm's (4096) after: 2 x 4096
+ * tokens x (12352 + 4096) bytes, half of them leaving the GPU, in line each way (the attention
+ * layers' K/V ring hides behind their kernels).  Around them a pass copies the input three
+ * times and the output twice, each read and written. */
+Test(hybrid, gated_deltanet_context_parallelism_trades_the_sequence_for_heads)
+{
+    run_ok(MODEL("qwen3-next-80b-a3b"), 8, L("seq=8192", "cp=2", "gpus=2", "microbatches=1"));
+    double a2a = 0.5 * 2.0 * 4096 * (12352.0 + 4096) / 100e9;
+    cr_assert(near(out.cm.stages[0].fwd.cp, 36 * a2a), "forward %.9g vs %.9g",
+              out.cm.stages[0].fwd.cp, 36 * a2a);
+    cr_assert(near(out.cm.stages[0].bwd.cp, 36 * a2a), "backward %.9g vs %.9g",
+              out.cm.stages[0].bwd.cp, 36 * a2a);
+    step_release(&out);
+    run_ok(MODEL("qwen3-next-80b-a3b"), 8,
+           L("seq=8192", "cp=2", "gpus=2", "microbatches=1", "hw.hbm-bandwidth=1TBps"));
+    double with_cp = out.cm.layer_view[MODEL_KIND_GDN].elem_fwd;
+    step_release(&out);
+    run_ok(MODEL("qwen3-next-80b-a3b"), 8,
+           L("seq=4096", "gpus=1", "microbatches=1", "hw.hbm-bandwidth=1TBps"));
+    double copies = 2.0 * 2.0 * 4096 * (3.0 * 12352 + 2.0 * 4096);
+    double hbm = out.cm.hw->gpu.hbm_bw_Bps * out.cm.hw->gpu.mem_eff;
+    cr_assert_eq(hbm, 1e12, "the copies cost what a toy with 1 TB/s of HBM moves");
+    cr_assert(near(with_cp - out.cm.layer_view[MODEL_KIND_GDN].elem_fwd, copies / hbm),
+              "copies %.9g vs %.9g", with_cp - out.cm.layer_view[MODEL_KIND_GDN].elem_fwd,
+              copies / hbm);
+    step_release(&out);
+}
+
 /* ---- stages ------------------------------------------------------------------------------- */
 
 /* Llama-3.1-8B in fp8 with bf16 edge layers on six stages, the first holding only the

@@ -164,10 +164,11 @@ Test(flops, per_token_flops_are_twice_active_weights)
         double weights = model_params_active(&m) - model_params_embedding(&m);
         if (m.tied_embeddings)
             weights += (double)m.vocab * m.hidden;
-        /* a Mamba-2 scan's state terms are work per token without weights; the MTP modules'
-         * parameters are not in the published counts (mtp_module_by_hand has their FLOPs) */
+        /* a Mamba-2 scan's or a gated delta rule's state terms are work per token without
+         * weights; the MTP modules' parameters are not in the published counts
+         * (mtp_module_by_hand has their FLOPs) */
         double fwd = flops_model_fwd(&m, 1, 0) - model_mamba_layers(&m) * flops_mamba_scan(&m, 1) -
-                     flops_mtp_fwd(&m, 1, 0);
+                     model_gdn_layers(&m) * flops_gdn_scan(&m, 1) - flops_mtp_fwd(&m, 1, 0);
         cr_assert(fabs(fwd - 2 * weights) <= 2e-3 * fwd, "%s: fwd %.6g vs 2 x weights %.6g", m.name,
                   fwd, 2 * weights);
     }
@@ -230,20 +231,46 @@ Test(flops, hybrid_layers_by_hand)
     struct layer_flops lf;
     double s = 8192;
     flops_layer_fwd(&m, 0, 8192, 1, &lf);
-    cr_assert_eq(lf.mamba_in, 2 * s * 2688 * 10304);
-    cr_assert_eq(lf.mamba_out, 2 * s * 4096 * 2688);
-    cr_assert_eq(lf.mamba_scan, s * (262144.0 + 3145728.0));
+    cr_assert_eq(lf.ssm_in, 2 * s * 2688 * 10304);
+    cr_assert_eq(lf.ssm_out, 2 * s * 4096 * 2688);
+    cr_assert_eq(lf.ssm_scan, s * (262144.0 + 3145728.0));
     cr_assert_eq(lf.qkv + lf.attn_core + lf.attn_out + lf.mlp + lf.experts + lf.router, 0.0);
-    cr_assert_eq(lf.total, lf.mamba_in + lf.mamba_out + lf.mamba_scan);
+    cr_assert_eq(lf.total, lf.ssm_in + lf.ssm_out + lf.ssm_scan);
     flops_layer_fwd(&m, 5, 8192, 1, &lf);
     cr_assert_eq(lf.qkv, 2 * s * 2688 * 4608);
     cr_assert_eq(lf.attn_core, 2 * 0.5 * s * s * 32 * 256);
-    cr_assert_eq(lf.mlp + lf.experts + lf.router + lf.mamba_in + lf.mamba_scan, 0.0);
+    cr_assert_eq(lf.mlp + lf.experts + lf.router + lf.ssm_in + lf.ssm_scan, 0.0);
     flops_layer_fwd(&m, 1, 8192, 1, &lf);
-    cr_assert_eq(lf.qkv + lf.attn_core + lf.attn_out + lf.mamba_in + lf.mamba_scan, 0.0);
+    cr_assert_eq(lf.qkv + lf.attn_core + lf.attn_out + lf.ssm_in + lf.ssm_scan, 0.0);
     cr_assert_eq(lf.experts, 2 * s * 6 * 2 * 2688 * 1856);
     cr_assert_eq(lf.mlp, 2 * s * 2 * 2688 * 3712);
     /* a sequence shorter than a chunk is one chunk of its own length */
     cr_assert_eq(flops_mamba_scan(&m, 64),
                  64.0 * (8 * 2.0 * 64 * 128 + 64 * (2.0 * 64 * 64 + 4.0 * 128 * 64)));
+}
+
+/* Qwen3-Next's Gated DeltaNet layer at s = 4096, by hand: in_proj 2 s 2048 x 12352, out_proj
+ * 2 s 4096 x 2048, and the chunked rule over chunks of 64 per token and value head (32 heads,
+ * key and value dims 128): 6 x 64 x 128 + 4 x 64 x 128 + 6 x 128 x 128 + 2 x 64^2 / 3 =
+ * 49,152 + 32,768 + 98,304 + 2,730.67 = 182,954.67.  Its attention layer's QKV carries the
+ * gate: 2 s 2048 x (2 x 4096 + 2 x 512); a 48-token sequence is one chunk of 48. */
+Test(flops, gated_deltanet_layer_by_hand)
+{
+    struct model m;
+    load(&m, "models/qwen3-next-80b-a3b.xml");
+    struct layer_flops lf;
+    double s = 4096;
+    flops_layer_fwd(&m, 0, 4096, 1, &lf);
+    cr_assert_eq(lf.ssm_in, 2 * s * 2048 * 12352);
+    cr_assert_eq(lf.ssm_out, 2 * s * 4096 * 2048);
+    cr_assert(fabs(lf.ssm_scan - s * 32 * (49152 + 32768 + 98304 + 2.0 * 4096 / 3)) < 1.0,
+              "%.3f", lf.ssm_scan);
+    cr_assert_eq(lf.total, lf.ssm_in + lf.ssm_out + lf.ssm_scan);
+    cr_assert_eq(lf.qkv + lf.attn_core + lf.mlp + lf.experts, 0.0);
+    flops_layer_fwd(&m, 6, 4096, 1, &lf);
+    cr_assert_eq(lf.qkv, 2 * s * 2048 * (2 * 4096 + 2 * 512));
+    cr_assert_eq(lf.ssm_in + lf.ssm_scan, 0.0);
+    cr_assert(fabs(flops_gdn_scan(&m, 48) -
+                   48.0 * 32 * (6 * 48 * 128 + 4 * 48 * 128 + 6 * 128 * 128 + 2.0 * 48 * 48 / 3)) <
+              1e-3);
 }

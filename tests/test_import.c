@@ -525,9 +525,9 @@ Test(import_cmd, a_hybrid_model_is_found_by_its_pattern, .init = setup)
     cr_assert(strstr(e, "with experts and this hybrid pattern and Mamba sizes"), "%s", e);
     free(o);
     free(e);
-    snprintf(line, sizeof line, "%s--hybrid-override-pattern MG*", shape);
+    snprintf(line, sizeof line, "%s--hybrid-override-pattern MD*", shape);
     cr_assert_eq(run_import(&o, &e, nano), 2);
-    cr_assert(strstr(e, "--hybrid-override-pattern: 'G' is not a layer stepsim models"), "%s", e);
+    cr_assert(strstr(e, "--hybrid-override-pattern: 'D' is not a layer stepsim models"), "%s", e);
     free(o);
     free(e);
 }

@@ -137,6 +137,9 @@ static const struct library_model library[] = {
     {{"models/kimi-k2.xml", 1043, 1, 32, 1}, 0.03, ACTIVE_ALL},
     /* Nemotron 3 Nano: 31.6B in all, 3.6B active with the embeddings (model card). */
     {{"models/nemotron-3-nano-30b-a3b.xml", 31.6, 0.1, 3.6, 0.1}, 0, ACTIVE_ALL},
+    /* Qwen3-Next-80B-A3B: "80B in total and 3B activated" (model card); computed 79.67B, and
+     * 3.25B active without the embedding and head (3.87B with them, which would round to 4). */
+    {{"models/qwen3-next-80b-a3b.xml", 80, 1, 3, 1}, 0, ACTIVE_NO_EMB_HEAD},
     /* Nemotron-H: the report names them by size (computed 8.10B and 56.33B). */
     {{"models/nemotron-h-8b.xml", 8, 1, 0, 0}, 0, ACTIVE_ALL},
     {{"models/nemotron-h-56b.xml", 56, 1, 0, 0}, 0, ACTIVE_ALL},
@@ -334,6 +337,47 @@ Test(model, hybrid_layers_by_hand)
     cr_assert_eq(model_layer_mixer(&m, 3), MIXER_ATTENTION);
     cr_assert_eq(model_layer_mlp(&m, 3), MLP_DENSE);
     cr_assert_eq(model_mamba_layers(&m), 0);
+}
+
+/* Qwen3-Next-80B-A3B by hand (h 2048).  A Gated DeltaNet layer: in_proj 2048 x (2 x 16 x 128
+ * + 2 x 32 x 128 + 2 x 32) = 25,296,896, out_proj 4096 x 2048 = 8,388,608, the depthwise conv1d
+ * (2 x 2048 + 4096) x 4 = 32,768 (no bias), dt_bias and A_log 2 x 32, the gated norm over one
+ * value head 128, pre-norm 2048: 33,720,512.  A gated attention layer: QKV 2048 x (2 x 16 x
+ * 256 + 2 x 2 x 256) = 18,874,368 (the gate as wide as Q), out 4096 x 2048 = 8,388,608,
+ * pre-norm: 27,265,024.  A MoE layer: router 2048 x 512, 512 experts and a shared one of 3 x
+ * 2048 x 512, pre-norm: 1,614,809,088.  36 + 12 + 48 of them, the untied embedding and head
+ * (2 x 151936 x 2048) and the final norm: 79,674,286,848; active, 10 of the 512 experts:
+ * 3,874,824,960.  The MTP module, an attention and a MoE layer, the 2h -> h projection and
+ * three norms: 1,650,468,864. */
+Test(model, qwen3_next_counted_by_hand)
+{
+    struct model m;
+    load_shipped(&m, "models/qwen3-next-80b-a3b.xml");
+    cr_assert_eq(m.layers, 96);
+    cr_assert_eq(model_gdn_layers(&m), 36);
+    cr_assert_eq(model_mamba_layers(&m), 0);
+    cr_assert_eq(model_layer_mixer(&m, 0), MIXER_GDN);
+    cr_assert_eq(model_layer_mixer(&m, 6), MIXER_ATTENTION);
+    cr_assert_eq(model_layer_kind(&m, 0, 4096), MODEL_KIND_GDN);
+    cr_assert(model_mixer_is_ssm(MIXER_GDN) && model_mixer_is_ssm(MIXER_MAMBA) &&
+              !model_mixer_is_ssm(MIXER_ATTENTION));
+    cr_assert_eq(model_ssm_in_width(&m), 12352.0);
+    cr_assert_eq(model_ssm_conv_channels(&m), 8192.0);
+    cr_assert_eq(model_ssm_inner(&m), 4096.0);
+    cr_assert_eq(model_q_width(&m), 8192.0, "the gate doubles Q's width");
+    cr_assert_eq(model_params_layer(&m, 0), 33720512.0, "%.0f", model_params_layer(&m, 0));
+    cr_assert_eq(model_params_layer(&m, 6), 27265024.0, "%.0f", model_params_layer(&m, 6));
+    cr_assert_eq(model_params_layer(&m, 1), 1614809088.0);
+    cr_assert_eq(model_params_total(&m), 79674286848.0, "%.0f", model_params_total(&m));
+    cr_assert_eq(model_params_active(&m), 3874824960.0, "%.0f", model_params_active(&m));
+    cr_assert_eq(model_params_mtp(&m), 1650468864.0, "%.0f", model_params_mtp(&m));
+    /* its gated norm spans one head, whole on every TP rank, beside the pre-norm */
+    cr_assert_eq(model_params_tp_replicated(&m, 0), 2048.0 + 128.0);
+    /* TP splits the key and value heads, CP each TP rank's: tp 2 and cp 8 do, cp 3 and tp 32
+     * do not */
+    cr_assert(model_ssm_shards(&m, 2, 8) && model_ssm_shards(&m, 16, 1));
+    cr_assert(!model_ssm_shards(&m, 1, 3) && !model_ssm_shards(&m, 32, 1) &&
+              !model_ssm_shards(&m, 2, 16));
 }
 
 /* Nemotron 3.5 Lightning is Nano's shape (its recipes build Nano's provider) with an MTP module
@@ -676,6 +720,26 @@ Test(model, bad_hybrid_models_report_their_line)
     assert_bad(HYBRID_HEAD "  <hybrid pattern=\"M*-M\" mamba-heads=\"4\" "
                            "mamba-state=\"16\"/>\n</model>\n",
                4, "mamba-head-dim");
+    /* a Gated DeltaNet's shape: given with its layers, only with them, one kind a model */
+    assert_bad(HYBRID_HEAD "  <hybrid pattern=\"G*-G\" gdn-key-heads=\"2\" gdn-value-heads=\"4\" "
+                           "gdn-key-dim=\"16\"/>\n</model>\n",
+               4, "Gated DeltaNet layers (G): <hybrid> needs gdn-value-dim");
+    assert_bad(HYBRID_HEAD "  <hybrid pattern=\"M*-M\" mamba-heads=\"4\" mamba-head-dim=\"32\" "
+                           "mamba-state=\"16\" gdn-key-heads=\"2\"/>\n</model>\n",
+               4, "gdn-key-heads given but the pattern has no Gated DeltaNet layer (G)");
+    assert_bad(HYBRID_HEAD "  <hybrid pattern=\"G*-G\" gdn-key-heads=\"2\" gdn-value-heads=\"4\" "
+                           "gdn-key-dim=\"16\" gdn-value-dim=\"16\" mamba-heads=\"4\"/>\n"
+                           "</model>\n",
+               4, "mamba-heads given but the pattern has no Mamba-2 layer (M)");
+    assert_bad(HYBRID_HEAD "  <hybrid pattern=\"G*-M\" gdn-key-heads=\"2\" gdn-value-heads=\"4\" "
+                           "gdn-key-dim=\"16\" gdn-value-dim=\"16\" mamba-heads=\"4\" "
+                           "mamba-head-dim=\"32\" mamba-state=\"16\"/>\n</model>\n",
+               4, "Mamba-2 (M) and Gated DeltaNet (G) layers in one model are not modelled");
+    assert_bad(HYBRID_HEAD "  <hybrid pattern=\"G*-G\" gdn-key-heads=\"3\" gdn-value-heads=\"4\" "
+                           "gdn-key-dim=\"16\" gdn-value-dim=\"16\"/>\n</model>\n",
+               4, "gdn-key-heads=3 does not divide gdn-value-heads=4");
+    assert_bad(HYBRID_HEAD "  <hybrid pattern=\"**--\" conv-width=\"4\"/>\n</model>\n", 4,
+               "conv-width given but the pattern has no linear-time mixer");
 }
 
 /* Structure errors come from the schema, still with the line. */
