@@ -135,6 +135,15 @@ static const struct flag flags[] = {
     {"mamba-head-dim", FK_ARCH, NULL, NULL, ARCH(mamba_head_dim)},
     {"mamba-state-dim", FK_ARCH, NULL, NULL, ARCH(mamba_state)},
     {"mamba-num-groups", FK_ARCH, NULL, NULL, ARCH(mamba_groups)},
+    {"linear-num-key-heads", FK_ARCH, NULL, NULL, ARCH(gdn_key_heads)},
+    {"linear-num-value-heads", FK_ARCH, NULL, NULL, ARCH(gdn_value_heads)},
+    {"linear-key-head-dim", FK_ARCH, NULL, NULL, ARCH(gdn_key_dim)},
+    {"linear-value-head-dim", FK_ARCH, NULL, NULL, ARCH(gdn_value_dim)},
+    {"linear-conv-kernel-dim", FK_ARCH, NULL, NULL, ARCH(gdn_conv)},
+    {"linear-attention-type", FK_SPECIAL, NULL, NULL, 0},
+    {"experimental-attention-variant", FK_SPECIAL, NULL, NULL, 0},
+    {"linear-attention-freq", FK_SPECIAL, NULL, NULL, 0},
+    {"attention-output-gate", FK_SPECIAL, NULL, NULL, 0},
     {"hybrid-override-pattern", FK_SPECIAL, NULL, NULL, 0},
     {"hybrid-layer-pattern", FK_SPECIAL, NULL, NULL, 0},
     {"nnodes", FK_SPECIAL, NULL, NULL, 0},
@@ -279,6 +288,9 @@ struct pending {
                          means nothing) */
     int graph_impl; /* --cuda-graph-impl: 0 none, 1 local, 2 transformer_engine;
                        --enable-cuda-graph (Megatron-Core before cuda_graph_impl): 2 */
+    int linear_gdn;   /* --linear-attention-type (or --experimental-attention-variant)
+                         gated_delta_net: a GPT model whose layers mix by Gated DeltaNets */
+    long linear_freq; /* --linear-attention-freq: every k-th layer attention (0: not given) */
 };
 
 /* A hybrid model's layer pattern (Megatron-Core's M, G, *, -, E), its '|' pipeline-stage marks
@@ -379,6 +391,27 @@ static enum sim_status apply_valued(struct import_result *res, struct pending *p
         return hybrid_pattern(res, name, value, err);
     if (strcmp(name, "optimizer") == 0)
         return optimizer_choice(res, value, err);
+    if (strcmp(name, "linear-attention-type") == 0 ||
+        strcmp(name, "experimental-attention-variant") == 0) {
+        if (strcmp(value, "gated_delta_net") != 0)
+            return err_set(err, SIM_EINPUT, NULL, 0,
+                           "import: --%s %s: of the linear attentions stepsim models "
+                           "gated_delta_net",
+                           name, value);
+        pd->linear_gdn = 1;
+        return SIM_OK;
+    }
+    if (strcmp(name, "linear-attention-freq") == 0) {
+        long n;
+        enum sim_status st = whole_number(name, value, &n, err);
+        if (st != SIM_OK)
+            return err_set(err, SIM_EINPUT, NULL, 0,
+                           "import: --%s %s: give it as a whole number k (every k-th layer "
+                           "attention); a list is not read",
+                           name, value);
+        pd->linear_freq = n;
+        return SIM_OK;
+    }
     if (strcmp(name, "cross-entropy-fusion-impl") == 0) { /* arguments.py: native | te */
         if (strcmp(value, "native") != 0 && strcmp(value, "te") != 0)
             return err_set(err, SIM_EINPUT, NULL, 0,
@@ -441,6 +474,7 @@ static enum sim_status apply_special(struct import_result *res, struct pending *
         return st;
     }
     int *store_true = strcmp(name, "group-query-attention") == 0       ? &pd->gqa
+                      : strcmp(name, "attention-output-gate") == 0     ? &res->attention_gate
                       : strcmp(name, "first-last-layers-bf16") == 0    ? &pd->bf16_edges
                       : strcmp(name, "moe-router-fusion") == 0         ? &pd->router_fusion
                       : strcmp(name, "cross-entropy-loss-fusion") == 0 ? &pd->ce_fusion
@@ -676,6 +710,36 @@ static enum sim_status finish_layout(struct import_result *res, const struct pen
     return st;
 }
 
+/* A GPT model with Gated DeltaNets (--linear-attention-type gated_delta_net) in the hybrid
+ * notation of its shipped file: each transformer layer is two, its mixer -- 'G', or '*' on
+ * every --linear-attention-freq-th layer (Megatron-LM's pattern, 1-based: layers k, 2k, ...
+ * attend; training.py, num_floating_point_operations) -- then its MLP, 'E' with experts (every
+ * layer: --moe-layer-freq is not read) or '-'. */
+static enum sim_status finish_linear_attention(struct import_result *res,
+                                               const struct pending *pd, struct sim_error *err)
+{
+    if (!pd->linear_gdn)
+        return pd->linear_freq ? err_set(err, SIM_EINPUT, NULL, 0,
+                                         "import: --linear-attention-freq without "
+                                         "--linear-attention-type")
+                               : SIM_OK;
+    if (res->pattern[0])
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "import: --linear-attention-type with a hybrid pattern: give one");
+    if (pd->linear_freq <= 0 || res->layers <= 0 || 2 * res->layers > MODEL_MAX_PATTERN)
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "import: --linear-attention-type needs --linear-attention-freq and "
+                       "--num-layers (at most %d)",
+                       MODEL_MAX_PATTERN / 2);
+    for (int i = 0; i < res->layers; i++) {
+        res->pattern[2 * i] = (i + 1) % pd->linear_freq == 0 ? '*' : 'G';
+        res->pattern[2 * i + 1] = res->experts > 0 ? 'E' : '-';
+    }
+    res->pattern[2 * res->layers] = '\0';
+    res->layers *= 2;
+    return SIM_OK;
+}
+
 /* The keys a flag set that Megatron does not read in this line's configuration. */
 static void drop_unread_keys(struct import_result *res, const struct pending *pd)
 {
@@ -707,6 +771,8 @@ static enum sim_status finish(struct import_result *res, const struct pending *p
         st = finish_defaults(res, pd, err);
     if (st == SIM_OK)
         st = finish_layout(res, pd, err);
+    if (st == SIM_OK) /* after the layout, which counts transformer layers */
+        st = finish_linear_attention(res, pd, err);
     drop_unread_keys(res, pd);
     if (st == SIM_OK && pd->cpu_offload_layers > 0 && res->layers > 0) {
         char share[32]; /* the offloaded layers' share of the saved activations */
@@ -755,7 +821,8 @@ enum sim_status import_megatron(const char *const *words, int nwords, struct imp
         name[len] = '\0';
         const struct flag *f = find_flag(name);
         const char *value = eq ? eq + 1 : NULL;
-        int takes_value = f && f->kind != FK_SWITCH && strcmp(name, "group-query-attention") != 0;
+        int takes_value = f && f->kind != FK_SWITCH && strcmp(name, "group-query-attention") != 0 &&
+                          strcmp(name, "attention-output-gate") != 0;
         char list[256];
         if (!value && f && f->kind == FK_LIST)
             value = list_words(w, &i, list, sizeof list);
@@ -792,7 +859,8 @@ static const char import_help[] =
     "the same.  The line may be one quoted string or many words.  The model is the shipped one\n"
     "whose shape matches --num-layers, --hidden-size, --num-attention-heads, --num-query-groups,\n"
     "--ffn-hidden-size, --num-experts and a hybrid model's --hybrid-override-pattern and\n"
-    "--mamba-* sizes (or --model); flags stepsim does not model are named on stderr.\n"
+    "--mamba-* / --linear-* sizes, or --linear-attention-type gated_delta_net with\n"
+    "--linear-attention-freq (or --model); flags stepsim does not model are named on stderr.\n"
     "The scenario names framework=megatron-core, so run holds it to what Megatron-Core\n"
     "offers and plan explores only that.\n"
     "Megatron's defaults hold where stepsim's differ: fp32 without --bf16 / --fp16, dropout\n"
@@ -881,11 +949,16 @@ static int same_widths(const struct model *m, const struct import_result *res)
             res->shared_expert_ffn == m->shared_experts * m->shared_expert_ffn);
 }
 
-/* The launch line's hybrid pattern and the Mamba sizes it gives (0: not given) are the
+/* The launch line's hybrid pattern and the mixer sizes it gives (0: not given) are the
  * model's. */
 static int same_hybrid(const struct model *m, const struct import_result *res)
 {
     return strcmp(m->pattern, res->pattern) == 0 &&
+           (!res->gdn_key_heads || res->gdn_key_heads == m->gdn_key_heads) &&
+           (!res->gdn_value_heads || res->gdn_value_heads == m->gdn_value_heads) &&
+           (!res->gdn_key_dim || res->gdn_key_dim == m->gdn_key_dim) &&
+           (!res->gdn_value_dim || res->gdn_value_dim == m->gdn_value_dim) &&
+           (!res->gdn_conv || res->gdn_conv == m->mamba_conv) &&
            (!res->mamba_heads || res->mamba_heads == m->mamba_heads) &&
            (!res->mamba_head_dim || res->mamba_head_dim == m->mamba_head_dim) &&
            (!res->mamba_state || res->mamba_state == m->mamba_state) &&
@@ -897,7 +970,8 @@ static int same_shape(const struct model *m, const struct import_result *res)
 {
     return m->layers == res->layers && m->hidden == res->hidden && m->heads == res->heads &&
            m->kv_heads == res->kv_heads && (!res->ffn || m->ffn == res->ffn) &&
-           m->experts == res->experts && same_hybrid(m, res) && same_widths(m, res);
+           m->experts == res->experts && m->attention_gate == res->attention_gate &&
+           same_hybrid(m, res) && same_widths(m, res);
 }
 
 /* The shipped model whose shape the launch line gives; among equals, one whose context length
@@ -955,7 +1029,7 @@ static enum sim_status find_model(const struct import_result *res, char *name, s
                                res->shared_expert_ffn
                            ? " and these head and expert widths"
                            : "",
-                       res->pattern[0] ? " and this hybrid pattern and Mamba sizes" : "");
+                       res->pattern[0] ? " and this hybrid pattern and mixer sizes" : "");
     /* Releases of one network (Llama 3.1 and 3.3 70B) are the same model to the simulator:
      * the first name stands for them. */
     if (found > 1 && (covering == 0 || distinct > 0))

@@ -35,6 +35,9 @@ struct import_result {
     /* Architecture (0 = not given). */
     int layers, hidden, ffn, heads, kv_heads, experts;
     int mamba_heads, mamba_head_dim, mamba_state, mamba_groups; /* --mamba-*; 0 = not given */
+    int gdn_key_heads, gdn_value_heads, gdn_key_dim, gdn_value_dim; /* --linear-*-heads/-dim */
+    int gdn_conv;       /* --linear-conv-kernel-dim */
+    int attention_gate; /* --attention-output-gate */
     int head_dim, top_k, expert_ffn, moe_latent, shared_expert_ffn; /* 0 = not given */
     char pattern[MODEL_MAX_PATTERN + 1]; /* --hybrid-override-pattern, '|' dropped; "" = none */
     int nignored;

@@ -522,12 +522,59 @@ Test(import_cmd, a_hybrid_model_is_found_by_its_pattern, .init = setup)
     snprintf(line, sizeof line, "%s--mamba-state-dim 64 --hybrid-override-pattern "
              "MEMEM*EMEMEM*EMEMEM*EMEMEM*EMEMEM*EMEMEMEM*EMEMEMEME", shape);
     cr_assert_eq(run_import(&o, &e, nano), 2);
-    cr_assert(strstr(e, "with experts and this hybrid pattern and Mamba sizes"), "%s", e);
+    cr_assert(strstr(e, "with experts and this hybrid pattern and mixer sizes"), "%s", e);
     free(o);
     free(e);
     snprintf(line, sizeof line, "%s--hybrid-override-pattern MD*", shape);
     cr_assert_eq(run_import(&o, &e, nano), 2);
     cr_assert(strstr(e, "--hybrid-override-pattern: 'D' is not a layer stepsim models"), "%s", e);
+    free(o);
+    free(e);
+}
+
+/* Qwen3-Next's own launch line (the Megatron-MoE Model Zoo's yaml: a GPT model with
+ * --linear-attention-type gated_delta_net) finds the shipped file: its 48 layers become the
+ * file's 96 hybrid ones, a Gated DeltaNet then a MoE on three layers of four and attention on
+ * every fourth (--linear-attention-freq 4), the gated attention and the GDN sizes matching; the
+ * virtual stages come from its 4 layers a stage.  A gate the file lacks, another linear
+ * attention, or the frequency without the type do not. */
+Test(import_cmd, a_gated_deltanet_line_is_found_by_its_layers, .init = setup)
+{
+    char *o, *e;
+    const char *shape =
+        "--num-layers 48 --hidden-size 2048 --ffn-hidden-size 5120 --num-attention-heads 16 "
+        "--group-query-attention --num-query-groups 2 --kv-channels 256 --num-experts 512 "
+        "--moe-ffn-hidden-size 512 --moe-shared-expert-intermediate-size 512 --moe-router-topk 10 "
+        "--mtp-num-layers 1 --pipeline-model-parallel-size 4 "
+        "--num-layers-per-virtual-pipeline-stage 4 --seq-length 4096 ";
+    const char *gdn = "--linear-attention-type gated_delta_net --linear-attention-freq 4 "
+                      "--linear-conv-kernel-dim 4 --linear-key-head-dim 128 "
+                      "--linear-value-head-dim 128 --linear-num-key-heads 16 "
+                      "--linear-num-value-heads 32";
+    char line[1024];
+    const char *args[] = {"megatron", "--hardware", "dgx-h100", line, NULL};
+    snprintf(line, sizeof line, "%s--attention-output-gate %s", shape, gdn);
+    cr_assert_eq(run_import(&o, &e, args), 0, "%s", e);
+    cr_assert(strstr(o, "<model ref=\"qwen3-next-80b-a3b\"/>"), "%s", o);
+    cr_assert(strstr(o, "schedule=\"interleaved\" pp=\"4\" vp=\"3\""), "%s", o);
+    cr_assert_null(strstr(o, "linear"), "the GDN flags are the model's, not ignored: %s", o);
+    free(o);
+    free(e);
+    snprintf(line, sizeof line, "%s%s", shape, gdn); /* no gate */
+    cr_assert_eq(run_import(&o, &e, args), 2);
+    cr_assert(strstr(e, "no shipped model has num-layers=96 "), "%s", e);
+    free(o);
+    free(e);
+    snprintf(line, sizeof line, "%s--attention-output-gate --linear-attention-type mamba", shape);
+    cr_assert_eq(run_import(&o, &e, args), 2);
+    cr_assert(strstr(e, "--linear-attention-type mamba: of the linear attentions stepsim models "
+                        "gated_delta_net"),
+              "%s", e);
+    free(o);
+    free(e);
+    snprintf(line, sizeof line, "%s--linear-attention-freq 4", shape);
+    cr_assert_eq(run_import(&o, &e, args), 2);
+    cr_assert(strstr(e, "--linear-attention-freq without --linear-attention-type"), "%s", e);
     free(o);
     free(e);
 }
