@@ -144,3 +144,29 @@ Test(plan_space, mamba_layers_take_only_the_cp_that_splits_their_heads)
     cr_assert(seen[2] && seen[4] && !seen[8]);
     plan_space_cands_release(&c);
 }
+
+/* A Gated DeltaNet's context parallelism shards each TP rank's key and value heads: with 12
+ * key and 24 value heads (a toy Qwen3-Next), cp 8 never appears at tp 1 (12 / 8) nor cp 4 at
+ * tp 2 (6 / 4), while cp 2 and cp 4 do at tp 1. */
+Test(plan_space, gated_deltanet_layers_take_only_the_cp_that_splits_their_heads)
+{
+    struct model m;
+    struct sim_error err;
+    struct plan_space sp = llama8b_space(&m, 64, 64);
+    cr_assert_eq(model_load(&m, TOP_SRCDIR "/models/qwen3-next-80b-a3b.xml", &err), SIM_OK, "%s",
+                 err.msg);
+    m.gdn_key_heads = 12;
+    m.gdn_value_heads = 24;
+    struct plan_cands c = {0};
+    cr_assert_eq(plan_space_enumerate(&sp, &c), 0);
+    int seen[3][9] = {{0}};
+    for (size_t i = 0; i < c.n; i++) {
+        const struct plan_config *p = &c.v[i].cfg;
+        cr_assert((12 / p->tp) % p->cp == 0, "tp %d cp %d", p->tp, p->cp);
+        if (p->tp <= 2)
+            seen[p->tp][p->cp] = 1;
+    }
+    cr_assert(seen[1][2] && seen[1][4] && !seen[1][8]);
+    cr_assert(seen[2][2] && !seen[2][4]);
+    plan_space_cands_release(&c);
+}
