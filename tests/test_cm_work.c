@@ -732,12 +732,19 @@ Test(hybrid, mamba_context_parallelism_trades_the_sequence_for_heads)
               out.cm.stages[0].bwd.cp, 23 * a2a);
     /* Around them a pass copies the pieces three times and y twice, each read and written:
      * 2 x 2 bytes x 4096 tokens x (3 x (2 x 4096 + 2 x 1024 + 64) + 2 x 4096), at the HBM rate,
-     * on top of what the same 4096 tokens cost a Mamba layer without context parallelism. */
+     * on top of what the same 4096 tokens cost a Mamba layer without context parallelism --
+     * on a toy with 1 TB/s of HBM, so that they cost microseconds, not the plain toy's
+     * picoseconds, which the comparison's 1 ns floor would pass whatever they were. */
+    step_release(&out);
+    run_ok(MODEL("nemotron-3-nano-30b-a3b"), 8,
+           L("seq=8192", "cp=2", "gpus=2", "microbatches=1", "hw.hbm-bandwidth=1TBps"));
     double with_cp = out.cm.layer_view[MODEL_KIND_MAMBA].elem_fwd;
     step_release(&out);
-    run_ok(MODEL("nemotron-3-nano-30b-a3b"), 8, L("seq=4096", "gpus=1", "microbatches=1"));
+    run_ok(MODEL("nemotron-3-nano-30b-a3b"), 8,
+           L("seq=4096", "gpus=1", "microbatches=1", "hw.hbm-bandwidth=1TBps"));
     double copies = 2.0 * 2.0 * 4096 * (3.0 * (2 * 4096 + 2 * 1024 + 64) + 2.0 * 4096);
     double hbm = out.cm.hw->gpu.hbm_bw_Bps * out.cm.hw->gpu.mem_eff;
+    cr_assert_eq(hbm, 1e12, "the copies cost what a toy with 1 TB/s of HBM moves");
     cr_assert(near(with_cp - out.cm.layer_view[MODEL_KIND_MAMBA].elem_fwd, copies / hbm),
               "copies %.9g vs %.9g", with_cp - out.cm.layer_view[MODEL_KIND_MAMBA].elem_fwd,
               copies / hbm);
