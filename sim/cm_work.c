@@ -160,10 +160,14 @@ static double expert_bias_bytes(const struct cm_ctx *c, int backward)
 /* The SSD scan's backward: each of its matmuls has two input gradients (C B^T: C and B;
  * the masked product and the state terms: their two operands), 2x the forward. */
 #define MAMBA_SCAN_BWD_FACTOR 2.0
-/* The gated delta rule's backward: FLA's chunk_gated_delta_rule_bwd first recomputes what its
- * forward did not keep -- W and U from the kept inverted triangles, the chunk states -- about
- * half the forward's work, then two input gradients per matmul as above: 2.5x the forward. */
-#define GDN_SCAN_BWD_FACTOR 2.5
+/* The gated delta rule's backward: FLA's chunk_gated_delta_rule_bwd recomputes what its
+ * forward did not keep (W and U from the kept inverted triangles, the chunk states), then takes
+ * two input gradients per matmul.  As measured for FLA's kernels of the ungated delta rule, the
+ * same chunked algorithm and recomputation (tile-ai/TileOPs pull request 633, March 2026: on an
+ * A100, batch 2 x 4 heads, backward against forward 1.70x at 8K tokens and 1.91x at 16K, the
+ * largest and least launch-bound size): 1.9x the forward.  No measurement of the gated kernels
+ * on a Hopper or Blackwell GPU was at hand. */
+#define GDN_SCAN_BWD_FACTOR 1.9
 /* A Gated DeltaNet block's kernels (Megatron-Core gdn.py and FLA's chunk_gated_delta_rule):
  * forward the norm and in_proj, the conv1d, the input preparation (split, L2 norms, gates), the
  * rule's six (the decay's chunk cumulative sum, beta K K^T, the triangular solve, W and U, the

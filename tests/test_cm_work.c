@@ -754,7 +754,7 @@ Test(hybrid, mamba_context_parallelism_trades_the_sequence_for_heads)
 /* Qwen3-Next at 4096 tokens on the toy GPU: a Gated DeltaNet layer's GEMMs are its in_proj
  * (2 s 2048 x 12352) and out_proj (2 s 4096 x 2048) at the bf16 rate, its chunked delta rule's
  * matmuls (s x 32 x 182,954.67, test_flops) at the bf16 rate too (HBM traffic free on the
- * toy), the backward 2.5x; the gated attention layer's QKV carries the gate (2048 x 9216);
+ * toy), the backward 1.9x; the gated attention layer's QKV carries the gate (2048 x 9216);
  * the report names the row and what its attention column holds. */
 Test(hybrid, a_gated_deltanet_costs_its_projections_and_its_chunked_rule)
 {
@@ -768,7 +768,7 @@ Test(hybrid, a_gated_deltanet_costs_its_projections_and_its_chunked_rule)
               gdn->gemm_fwd);
     double rule = s * 32 * (49152 + 32768 + 98304 + 2.0 * 4096 / 3);
     cr_assert(near(gdn->attn_fwd, rule / bf16), "rule %.9g", gdn->attn_fwd);
-    cr_assert(near(gdn->attn_bwd, 2.5 * gdn->attn_fwd), "%.9g", gdn->attn_bwd);
+    cr_assert(near(gdn->attn_bwd, 1.9 * gdn->attn_fwd), "%.9g", gdn->attn_bwd);
     cr_assert(near(att->gemm_fwd, 2 * s * (2048.0 * 9216 + 4096.0 * 2048) / bf16), "%.9g",
               att->gemm_fwd);
     char *text = report_text_and_json();
