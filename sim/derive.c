@@ -269,10 +269,34 @@ static void derive_sp(struct scenario *scn)
     }
 }
 
+/* Recompute's own keys follow a granularity given later that they do not apply to: a recipe's
+ * recompute-modules name what selective recompute runs again, its recompute-method and
+ * recompute-num-layers how full recompute does (Megatron-LM reads each only under its
+ * --recompute-granularity), so `--vary recompute=none,full,selective` on a file with
+ * recompute-modules runs none and full as the launch line without that flag would. */
+static void derive_recompute_keys(struct scenario *scn)
+{
+    static const struct {
+        enum scn_key key;
+        int granularity;
+    } keys[] = {
+        {SCN_RECOMPUTE_MODULES, RECOMPUTE_SELECTIVE},
+        {SCN_RECOMPUTE_METHOD, RECOMPUTE_FULL},
+        {SCN_RECOMPUTE_NUM_LAYERS, RECOMPUTE_FULL},
+    };
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (scn_given(scn, keys[i].key) && scn->recompute != keys[i].granularity &&
+            earlier(scn, keys[i].key, SCN_RECOMPUTE)) {
+            scn_unset(scn, keys[i].key);
+            scn_mark_derived(scn, keys[i].key);
+        }
+}
+
 void derive_followers(struct scenario *scn)
 {
     derive_sp(scn);
     derive_precision_keys(scn);
+    derive_recompute_keys(scn);
 }
 
 enum sim_status derive_apply(struct scenario *scn, int dp, struct sim_error *err)

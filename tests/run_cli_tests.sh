@@ -764,6 +764,20 @@ for f in "$SCN"/*.xml "$SCN"/moe-guide/*.xml; do
             "$(printf '%s\n%s' "$other" "$sp" | head -n 2)"
     fi
 done
+# Recompute, swept on recipes that name its modules (a Gated DeltaNet model's) or its method
+# (torchtitan-era full recompute by blocks): each granularity runs, the keys of another one
+# following it (derived), none refused by a rule meant for a file that gives them together.
+for f in "$top_srcdir/scenarios/validation/mz9.xml" "$top_srcdir/scenarios/validation/a1.xml"; do
+    name=${f##*/}
+    run sweep "$f" --vary recompute=none,full,selective -j 2
+    if [ "$rc" -eq 0 ] && [ "$(grep -c ',ok,\|,oom,' "$tmp/out")" -eq 3 ] &&
+        grep -q '^none,.*recompute-' "$tmp/out"; then
+        pass "sweep recompute on $name: every granularity runs, the others' keys follow"
+    else
+        fail "sweep recompute on $name: every granularity runs, the others' keys follow" \
+            "$(grep -v ',ok,' "$tmp/out" | sed -n 2p)"
+    fi
+done
 run sweep "$SCN/llama3.1-70b-h100.xml" --vary pp=2,4,8 --vary microbatches=8,16,32
 if [ "$(grep -c ',ok,' "$tmp/out")" -eq 9 ]; then
     pass "sweep pp x microbatches on the issue's Llama-3.1-70B: all 9 configs run"

@@ -395,6 +395,32 @@ Test(precision_keys, follow_a_dtype_given_later)
     cr_assert(scn_given(&scn, SCN_FP8_RECIPE), "given with the dtype: the rules judge it");
 }
 
+/* Recompute's own keys follow a granularity given later that they do not apply to, back to
+ * their defaults and listed as derived: recompute-modules (selective's) under none or full,
+ * recompute-method and recompute-num-layers (full's) under selective; those that still apply,
+ * or were given with the granularity, stay for the rules to judge. */
+Test(recompute_keys, follow_a_granularity_given_later)
+{
+    G("recompute=selective", "recompute-modules=moe_act,layernorm", "--vary:recompute=full");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_not(scn_given(&scn, SCN_RECOMPUTE_MODULES));
+    derived_are("recompute-modules");
+    G("recompute=full", "recompute-method=block", "recompute-num-layers=4",
+      "--vary:recompute=selective");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_not(scn_given(&scn, SCN_RECOMPUTE_METHOD));
+    cr_assert_not(scn_given(&scn, SCN_RECOMPUTE_NUM_LAYERS));
+    derived_are("recompute-method recompute-num-layers");
+    G("recompute=selective", "recompute-modules=moe_act", "--vary:recompute=selective");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derived_are("");
+    cr_assert(scn_given(&scn, SCN_RECOMPUTE_MODULES), "it still applies");
+    G("recompute=full", "recompute-modules=moe_act");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derived_are("");
+    cr_assert(scn_given(&scn, SCN_RECOMPUTE_MODULES), "given with it: the rules judge it");
+}
+
 /* In a modelled scenario an interleaved schedule given later takes the least vp whose stages
  * split the layers with the ends set apart where needed: 118 layers on pp 2 take vp 2 (29, 30 x
  * 2, 29), not vp 59; with explicit costs, the least vp that splits them evenly. */
