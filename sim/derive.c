@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "hardware.h"
+#include "pplayout.h"
 #include "schedule.h"
 #include "stagesplit.h"
 
@@ -292,11 +293,54 @@ static void derive_recompute_keys(struct scenario *scn)
         }
 }
 
+/* Keys that apply under one value of another follow that value given later: cuda-graph-scope
+ * names what cuda-graphs=modules captures (Megatron-LM reads --cuda-graph-scope only with
+ * per-module graphs), overlap-ep-comm pairs the F and B of a 1f1b or interleaved steady state
+ * (a DualPipe schedule overlaps its pairs by itself), so `--vary cuda-graphs=none,...` or
+ * `--vary schedule=...` on a recipe with them runs every value. */
+static void derive_mode_keys(struct scenario *scn)
+{
+    if (scn_given(scn, SCN_CUDA_GRAPH_SCOPE) && scn->cuda_graphs != CUDA_GRAPHS_MODULES &&
+        earlier(scn, SCN_CUDA_GRAPH_SCOPE, SCN_CUDA_GRAPHS)) {
+        scn_unset(scn, SCN_CUDA_GRAPH_SCOPE);
+        scn_mark_derived(scn, SCN_CUDA_GRAPH_SCOPE);
+    }
+    const struct sched_type *type = scn_schedule(scn);
+    if (scn->overlap_ep_comm && type && !type->steady_pairs && !type->pairs &&
+        scn_given(scn, SCN_OVERLAP_EP_COMM) && earlier(scn, SCN_OVERLAP_EP_COMM, SCN_SCHEDULE)) {
+        scn_unset(scn, SCN_OVERLAP_EP_COMM);
+        scn_mark_derived(scn, SCN_OVERLAP_EP_COMM);
+    }
+}
+
+/* A pipeline-layout follows a pipeline given later that it no longer describes: its stages
+ * were written for the file's model and pp x vp under a Megatron-Core schedule, so a model or
+ * layer count given later drops it, and so do pp, vp or a schedule given later that leave it
+ * with another stage count or a schedule numbering stages otherwise than 1f1b and interleaved;
+ * the split then falls to the ends' rule (derive_uneven_ends) -- `--vary pp=2,4,8` on a recipe
+ * with a layout runs every pp.  A layout that still fits stays. */
+static void derive_pipeline_layout(struct scenario *scn)
+{
+    const char *lay = scn->pipeline_layout;
+    if (!lay[0] || !scn_given(scn, SCN_PIPELINE_LAYOUT))
+        return;
+    enum scn_key k = SCN_PIPELINE_LAYOUT;
+    int model = earlier(scn, k, SCN_MODEL) || earlier(scn, k, SCN_LAYERS);
+    int pipe = earlier(scn, k, SCN_PP) || earlier(scn, k, SCN_VP) || earlier(scn, k, SCN_SCHEDULE);
+    int megatron = strcmp(scn->schedule, "1f1b") == 0 || strcmp(scn->schedule, "interleaved") == 0;
+    int fits = megatron && (long)pplayout_stages(lay) == (long)scn->pp * scn->vp;
+    if (!model && (!pipe || fits))
+        return;
+    scn_unset(scn, SCN_PIPELINE_LAYOUT);
+    scn_mark_derived(scn, SCN_PIPELINE_LAYOUT);
+}
+
 void derive_followers(struct scenario *scn)
 {
     derive_sp(scn);
     derive_precision_keys(scn);
     derive_recompute_keys(scn);
+    derive_mode_keys(scn);
 }
 
 enum sim_status derive_apply(struct scenario *scn, int dp, struct sim_error *err)
@@ -308,6 +352,7 @@ enum sim_status derive_apply(struct scenario *scn, int dp, struct sim_error *err
             return st;
     }
     derive_schedule_keys(scn, dp > 0); /* after the batch: interleaved's rules read it */
+    derive_pipeline_layout(scn); /* after vp, which the schedule may have set */
     derive_stage_ends(scn);    /* after vp, whose stages they split */
     if (dp > 0)
         derive_uneven_ends(scn);

@@ -778,6 +778,23 @@ for f in "$top_srcdir/scenarios/validation/mz9.xml" "$top_srcdir/scenarios/valid
             "$(grep -v ',ok,' "$tmp/out" | sed -n 2p)"
     fi
 done
+# The schedule, the pipeline and CUDA graphs, swept on recipes whose keys belong to one of their
+# values: DeepSeek-V3's pipeline-layout (8 x 2 stages) and EP overlap (1f1b / interleaved
+# pairs), Qwen3's cuda-graph-scope (per-module graphs).  Each value runs or meets a real rule;
+# none is refused for a key the file wrote for another value (each of those follows, derived).
+check_follow_sweep() { # FILE VARY WHAT
+    run sweep "$top_srcdir/scenarios/validation/$1" --vary "$2" -j 2
+    bad=$(awk -F, 'NR > 1 && $2 == "error"' "$tmp/out" |
+        grep -e 'pipeline-layout' -e 'overlap-ep-comm' -e 'cuda-graph-scope applies')
+    if [ "$rc" -eq 0 ] && [ -z "$bad" ] && grep -q "$3" "$tmp/out"; then
+        pass "sweep $2 on $1: the file's keys for other values follow"
+    else
+        fail "sweep $2 on $1: the file's keys for other values follow" "$(echo "$bad" | head -n 1)"
+    fi
+}
+check_follow_sweep e12.xml schedule=1f1b,interleaved,zb-v 'pipeline-layout overlap-ep-comm'
+check_follow_sweep e12.xml pp=2,4,8 'first-stage-layers last-stage-layers pipeline-layout'
+check_follow_sweep e1.xml cuda-graphs=none,modules 'microbatches cuda-graph-scope'
 run sweep "$SCN/llama3.1-70b-h100.xml" --vary pp=2,4,8 --vary microbatches=8,16,32
 if [ "$(grep -c ',ok,' "$tmp/out")" -eq 9 ]; then
     pass "sweep pp x microbatches on the issue's Llama-3.1-70B: all 9 configs run"

@@ -421,6 +421,51 @@ Test(recompute_keys, follow_a_granularity_given_later)
     cr_assert(scn_given(&scn, SCN_RECOMPUTE_MODULES), "given with it: the rules judge it");
 }
 
+/* Keys of one mode follow the mode given later: a cuda-graph-scope under cuda-graphs other than
+ * modules, overlap-ep-comm under a schedule without overlapped steady-state pairs; under their
+ * own mode, or given with it, they stay. */
+Test(mode_keys, follow_the_mode_given_later)
+{
+    G("cuda-graphs=modules", "cuda-graph-scope=attn,moe_router", "--vary:cuda-graphs=none");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_not(scn_given(&scn, SCN_CUDA_GRAPH_SCOPE));
+    derived_are("cuda-graph-scope");
+    G("cuda-graphs=modules", "cuda-graph-scope=attn", "--vary:cuda-graphs=modules");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derived_are("");
+    G("pp=4", "overlap-ep-comm=true", "--vary:schedule=zb-h1");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(scn.overlap_ep_comm, 0);
+    cr_assert(scn.origin[SCN_OVERLAP_EP_COMM].derived);
+    G("pp=4", "overlap-ep-comm=true", "--vary:schedule=interleaved");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(scn.overlap_ep_comm, 1, "interleaved pairs its steady state");
+    G("cuda-graphs=none", "cuda-graph-scope=attn");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derived_are("");
+    cr_assert(scn_given(&scn, SCN_CUDA_GRAPH_SCOPE), "given together: the rules judge it");
+}
+
+/* A pipeline-layout follows a pipeline given later that it no longer describes (another stage
+ * count, a schedule numbering stages otherwise) and stays where it still fits. */
+Test(pipeline_layout, follows_a_pipeline_it_no_longer_describes)
+{
+    G("layers=32", "pp=2", "pipeline-layout=Et*16|t*16L", "--vary:pp=4");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_str_eq(scn.pipeline_layout, "");
+    derived_are("pipeline-layout");
+    G("layers=32", "pp=2", "pipeline-layout=Et*16|t*16L", "--vary:pp=2");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_neq(scn.pipeline_layout[0], '\0', "it still fits");
+    derived_are("");
+    G("layers=32", "pp=2", "pipeline-layout=Et*16|t*16L", "--vary:schedule=gpipe");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_str_eq(scn.pipeline_layout, "");
+    G("layers=32", "pp=4", "pipeline-layout=Et*16|t*16L");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_neq(scn.pipeline_layout[0], '\0', "given together: the rules judge it");
+}
+
 /* In a modelled scenario an interleaved schedule given later takes the least vp whose stages
  * split the layers with the ends set apart where needed: 118 layers on pp 2 take vp 2 (29, 30 x
  * 2, 29), not vp 59; with explicit costs, the least vp that splits them evenly. */
