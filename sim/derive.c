@@ -235,10 +235,17 @@ static int dtype_nvfp4(const struct scenario *scn)
     return scn->dtype == DT_NVFP4;
 }
 
-/* A low-precision run's keys follow a dtype given later that they do not apply to: back to
- * their defaults, listed as derived.  So `--vary dtype=bf16,fp8` on an fp8 file runs its bf16
- * config without the fp8 recipe, quantized weights, bf16 edge layers and the like, as the same
- * launch line without its fp8 flags would. */
+/* Block-scaled 4- or 8-bit GEMMs: NVFP4, or fp8 under the MXFP8 recipe. */
+static int dtype_block_scaled(const struct scenario *scn)
+{
+    return scn->dtype == DT_NVFP4 || (scn->dtype == DT_FP8 && scn->fp8_recipe == FP8_MXFP8);
+}
+
+/* A low-precision run's keys follow a dtype (or fp8 recipe) given later that they do not apply
+ * to: back to their defaults, listed as derived.  So `--vary dtype=bf16,fp8` on an fp8 file runs
+ * its bf16 config without the fp8 recipe, quantized weights, bf16 edge layers and the like, as
+ * the same launch line without its fp8 flags would; the fused grouped MLP, which quantizes in
+ * MXFP8 or NVFP4, follows a recipe given later too. */
 static void derive_precision_keys(struct scenario *scn)
 {
     static const struct {
@@ -249,10 +256,11 @@ static void derive_precision_keys(struct scenario *scn)
         {SCN_QUANTIZED_PARAMS, dtype_narrow}, {SCN_BF16_FIRST_LAYERS, dtype_narrow},
         {SCN_BF16_LAST_LAYERS, dtype_narrow}, {SCN_FP8_ATTENTION, dtype_narrow},
         {SCN_BF16_MODULES, dtype_narrow},     {SCN_MXFP8_MODULES, dtype_nvfp4},
+        {SCN_MOE_FUSED_GROUPED_MLP, dtype_block_scaled},
     };
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         if (scn_given(scn, keys[i].key) && !keys[i].applies(scn) &&
-            earlier(scn, keys[i].key, SCN_DTYPE)) {
+            (earlier(scn, keys[i].key, SCN_DTYPE) || earlier(scn, keys[i].key, SCN_FP8_RECIPE))) {
             scn_unset(scn, keys[i].key);
             scn_mark_derived(scn, keys[i].key);
         }

@@ -395,6 +395,22 @@ Test(precision_keys, follow_a_dtype_given_later)
     cr_assert(scn_given(&scn, SCN_FP8_RECIPE), "given with the dtype: the rules judge it");
 }
 
+/* The fused grouped MLP quantizes in MXFP8 or NVFP4: it follows a dtype or an fp8 recipe given
+ * later that is neither, and stays under nvfp4 or the mxfp8 recipe. */
+Test(precision_keys, the_fused_grouped_mlp_follows_a_dtype_or_recipe_given_later)
+{
+    G("dtype=fp8", "fp8-recipe=mxfp8", "moe-fused-grouped-mlp=true", "--vary:dtype=bf16");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(scn.moe_fused_grouped_mlp, 0);
+    derived_are("fp8-recipe moe-fused-grouped-mlp");
+    G("dtype=fp8", "fp8-recipe=mxfp8", "moe-fused-grouped-mlp=true", "--vary:fp8-recipe=current");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derived_are("moe-fused-grouped-mlp");
+    G("dtype=fp8", "fp8-recipe=mxfp8", "moe-fused-grouped-mlp=true", "--vary:dtype=nvfp4");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(scn.moe_fused_grouped_mlp, 1, "NVFP4 is block-scaled too");
+}
+
 /* Recompute's own keys follow a granularity given later that they do not apply to, back to
  * their defaults and listed as derived: recompute-modules (selective's) under none or full,
  * recompute-method and recompute-num-layers (full's) under selective; those that still apply,
