@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "framework.h"
 #include "hardware.h"
 #include "pplayout.h"
 #include "schedule.h"
@@ -204,11 +205,35 @@ static int interleaved_vp(const struct scenario *scn, int modelled)
     return 2;
 }
 
+/* Between Megatron-Core's two schedules the schedule follows a vp given later: Megatron-LM runs
+ * the interleaved 1F1B exactly when virtual stages are given (--num-layers-per-virtual-
+ * pipeline-stage or --virtual-pipeline-model-parallel-size), else the plain one; so `--vary
+ * vp=1,2,4` on a 1f1b or interleaved file runs each vp where the framework offers both.  Other
+ * schedules stay, for the rules. */
+static const struct sched_type *schedule_follows_vp(struct scenario *scn,
+                                                    const struct sched_type *type)
+{
+    const struct sched_type *to = NULL;
+    if (!scn_given(scn, SCN_VP) || !earlier(scn, SCN_SCHEDULE, SCN_VP))
+        return type;
+    if (type == &sched_1f1b && scn->vp > 1)
+        to = &sched_interleaved;
+    else if (type == &sched_interleaved && scn->vp == 1)
+        to = &sched_1f1b;
+    if (!to || !fw_offers_schedule(fw_resolve(scn), to)) /* DeepSpeed: 1F1B only */
+        return type;
+    snprintf(scn->schedule, sizeof scn->schedule, "%s", to->name);
+    scn->sched = to;
+    scn_mark_derived(scn, SCN_SCHEDULE);
+    return to;
+}
+
 static void derive_schedule_keys(struct scenario *scn, int modelled)
 {
     const struct sched_type *type = scn_schedule(scn);
     if (!type)
         return; /* scn_check names the unknown schedule */
+    type = schedule_follows_vp(scn, type);
     if (!sched_vp_fits(type, scn->vp) && earlier(scn, SCN_VP, SCN_SCHEDULE)) {
         scn->vp = type->vp_any ? interleaved_vp(scn, modelled) : sched_vp_of(type);
         scn_mark_derived(scn, SCN_VP);

@@ -230,7 +230,15 @@ run run "$U" --set schedule=interleaved --set vp=1
 expect_error "--set schedule=interleaved with --set vp=1: both given, the rule names vp" 2 \
     "stepsim: schedule=interleaved needs vp >= 2" "(vp given by --set)"
 run run "$U" --set vp=2 --set layers=16
-expect_error "vp=2 against schedule=1f1b from the file" 2 \
+if [ "$rc" -eq 0 ] && grep -q "^schedule *interleaved  pp=4 vp=2 " "$tmp/out" &&
+    grep -q "^derived *schedule " "$tmp/out"; then
+    pass "--set vp=2 over schedule=1f1b from the file: the schedule follows (interleaved, derived)"
+else
+    fail "--set vp=2 over schedule=1f1b from the file: the schedule follows (interleaved, derived)" \
+        "exit status $rc"
+fi
+run run "$U" --set framework=deepspeed --set vp=2 --set layers=16
+expect_error "vp=2 under DeepSpeed (1F1B only): the schedule cannot follow, the rule names vp" 2 \
     "stepsim: schedule=1f1b holds one model chunk per rank but vp=2" "(vp given by --set)"
 # The gpus rule ties gpus to pp, tp, cp, ep and etp: the value set last is blamed, not the
 # scenario's gpus= line.
@@ -795,6 +803,13 @@ check_follow_sweep() { # FILE VARY WHAT
 check_follow_sweep e12.xml schedule=1f1b,interleaved,zb-v 'pipeline-layout overlap-ep-comm'
 check_follow_sweep e12.xml pp=2,4,8 'first-stage-layers last-stage-layers pipeline-layout'
 check_follow_sweep e1.xml cuda-graphs=none,modules 'microbatches cuda-graph-scope'
+run sweep "$SCN/llama3.1-70b-h100.xml" --vary vp=1,2,4 -j 2
+if [ "$(grep -c ',ok,' "$tmp/out")" -eq 3 ] && grep -q '^1,ok,.*schedule microbatches' "$tmp/out"; then
+    pass "sweep vp=1,2,4 on the interleaved Llama-3.1-70B: each runs, vp 1 as 1f1b (derived)"
+else
+    fail "sweep vp=1,2,4 on the interleaved Llama-3.1-70B: each runs, vp 1 as 1f1b (derived)" \
+        "$(grep -v ',ok,' "$tmp/out" | sed -n 2p)"
+fi
 run sweep "$SCN/llama3.1-70b-h100.xml" --vary pp=2,4,8 --vary microbatches=8,16,32
 if [ "$(grep -c ',ok,' "$tmp/out")" -eq 9 ]; then
     pass "sweep pp x microbatches on the issue's Llama-3.1-70B: all 9 configs run"

@@ -482,6 +482,29 @@ Test(pipeline_layout, follows_a_pipeline_it_no_longer_describes)
     cr_assert_neq(scn.pipeline_layout[0], '\0', "given together: the rules judge it");
 }
 
+/* Between Megatron-Core's schedules the schedule follows a vp given later -- 1f1b becomes
+ * interleaved with vp above 1, interleaved becomes 1f1b with vp 1 -- where the framework
+ * offers both; given together, or under DeepSpeed (1F1B only), it stays for the rules. */
+Test(schedule_keys, the_schedule_follows_a_vp_given_later)
+{
+    G("schedule=1f1b", "pp=4", "--vary:vp=2");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_str_eq(scn.schedule, "interleaved");
+    cr_assert_eq(scn_schedule(&scn), &sched_interleaved);
+    derived_are("schedule");
+    G("schedule=interleaved", "pp=4", "vp=2", "--vary:vp=1");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_str_eq(scn.schedule, "1f1b");
+    derived_are("schedule");
+    G("schedule=1f1b", "pp=4", "vp=2");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_str_eq(scn.schedule, "1f1b", "given together: the rules judge it");
+    G("framework=deepspeed", "schedule=1f1b", "pp=4", "--vary:vp=2");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_str_eq(scn.schedule, "1f1b", "DeepSpeed has no interleaved schedule");
+    derived_are("");
+}
+
 /* In a modelled scenario an interleaved schedule given later takes the least vp whose stages
  * split the layers with the ends set apart where needed: 118 layers on pp 2 take vp 2 (29, 30 x
  * 2, 29), not vp 59; with explicit costs, the least vp that splits them evenly. */
