@@ -25,10 +25,11 @@ struct layer_acts {
     double permuted;       /* tokens as dispatched to the experts */
     double latent_out;     /* LatentMoE: the combined latent output, fc2_latent_proj's input */
     double scores;         /* unfused attention's scores and softmax output (+ dropout mask) */
-    double mamba;          /* a Mamba-2 mixer's (mamba_ssm's MambaSplitConv1dScanCombinedFn,
-                              Megatron-Core's training path): the in_proj output, the scan's
-                              output before the z gate, the norm's input and out_proj's input;
-                              the conv1d output is recomputed in the backward */
+    double ssm;            /* a linear-time mixer's: a Mamba-2 mixer's (mamba_ssm's
+                              MambaSplitConv1dScanCombinedFn, Megatron-Core's training path) the
+                              in_proj output, the scan's output before the z gate, the norm's
+                              input and out_proj's input; a Gated DeltaNet's (cm_work.c,
+                              layer_acts); the conv1d output is recomputed in the backward */
 };
 
 /* What a layer holds (model.h): a token mixer, an MLP, and the blocks they sit in. */

@@ -333,7 +333,7 @@ static void layer_acts(const struct cm_ctx *c, const struct layer_parts *lp, dou
     a->masks = scn->dropout ? lp->blocks * Ts * h : 0.0;
     if (lp->mixer == MIXER_MAMBA) {
         double inner = model_ssm_inner(m);
-        a->mamba = per * (ACT_BYTES * (model_ssm_in_width(m) + 2.0 * inner) +
+        a->ssm = per * (ACT_BYTES * (model_ssm_in_width(m) + 2.0 * inner) +
                           cm_kept_input_bytes(c, LM_MAMBA_OUT) * inner);
     } else if (lp->mixer == MIXER_GDN) {
         /* in_proj's output (the conv1d's input, z, beta, alpha); the rule's inputs -- q and k
@@ -341,8 +341,8 @@ static void layer_acts(const struct cm_ctx *c, const struct layer_parts *lp, dou
          * inverted triangles (C per token and head); its output (the gated norm's input) and
          * out_proj's input */
         double inner = model_ssm_inner(m), vh = m->gdn_value_heads;
-        a->mamba = per * (ACT_BYTES * (model_ssm_in_width(m) + 2.0 * vh * m->gdn_key_dim +
-                                       2.0 * inner + GDN_CHUNK * vh) +
+        a->ssm = per * (ACT_BYTES * (model_ssm_in_width(m) + 2.0 * vh * m->gdn_key_dim +
+                                       2.0 * inner + flops_gdn_chunk(c->cfg->seq) * vh) +
                           2.0 * 4.0 * vh + cm_kept_input_bytes(c, LM_MAMBA_OUT) * inner);
     }
     if (lp->mixer == MIXER_ATTENTION) {
@@ -385,7 +385,7 @@ double cm_acts_total(const struct layer_acts *a)
 {
     return a->norm_in + a->qkv_in + a->mlp_in + a->masks + a->qkv + a->attn_out +
            a->dense_hidden + a->shared_hidden + a->moe_hidden + a->permuted + a->latent_out +
-           a->scores + a->mamba;
+           a->scores + a->ssm;
 }
 
 /* torchtitan's per-op selective checkpointing (torchtitan/distributed/activation_checkpoint.py;
@@ -794,7 +794,7 @@ static double gdn_scan_s(const struct cm_ctx *c, double scan_flops, double T)
 {
     const struct model *m = c->m;
     double k = m->gdn_key_dim, v = m->gdn_value_dim;
-    double chunk = c->cfg->seq < GDN_CHUNK ? c->cfg->seq : GDN_CHUNK;
+    double chunk = flops_gdn_chunk(c->cfg->seq);
     double per_head = 14.0 * k + 12.0 * v + 12.0 * chunk + ACT_BYTES * 2.0 * k * v / chunk + 40.0;
     return cm_gemm_s(c, &c->wide, scan_flops) +
            cm_memory_s(c, T / c->cfg->tp * m->gdn_value_heads * per_head);

@@ -55,9 +55,14 @@ double flops_mamba_scan(const struct model *m, int seq)
  * U - W S (2KV + 2CK + 2CV).  Megatron-LM's reported-FLOPs formula counts the recurrent form
  * instead, 8 V^2 per token and value head (megatron/training/training.py, gdn_layer_flops, at
  * d98e8a6): this is what the kernels execute. */
+double flops_gdn_chunk(int seq)
+{
+    return seq < GDN_CHUNK ? seq : GDN_CHUNK;
+}
+
 double flops_gdn_scan(const struct model *m, int seq)
 {
-    double c = seq < GDN_CHUNK ? seq : GDN_CHUNK;
+    double c = flops_gdn_chunk(seq);
     double k = m->gdn_key_dim, v = m->gdn_value_dim;
     double per_head = 6.0 * c * k + 4.0 * c * v + 6.0 * k * v + 2.0 * c * c / 3.0;
     return (double)seq * m->gdn_value_heads * per_head;

@@ -43,6 +43,8 @@ double flops_mamba_scan(const struct model *m, int seq);
 /* The gated delta rule's chunk length: FLA's chunk_gated_delta_rule, which Megatron-Core's
  * GatedDeltaNet calls (ssm/gated_delta_net/gdn.py, chunk_size = 64). */
 #define GDN_CHUNK 64.0
+/* The rule's chunk length for sequences of `seq` tokens: GDN_CHUNK, or one shorter chunk. */
+double flops_gdn_chunk(int seq);
 /* Forward FLOPs of a Gated DeltaNet's chunked gated delta rule over one sequence of `seq`
  * tokens, as its chunked algorithm runs them (flops.c). */
 double flops_gdn_scan(const struct model *m, int seq);
