@@ -334,7 +334,7 @@ static void layer_acts(const struct cm_ctx *c, const struct layer_parts *lp, dou
     if (lp->mixer == MIXER_MAMBA) {
         double inner = model_ssm_inner(m);
         a->ssm = per * (ACT_BYTES * (model_ssm_in_width(m) + 2.0 * inner) +
-                          cm_kept_input_bytes(c, LM_MAMBA_OUT) * inner);
+                        cm_kept_input_bytes(c, LM_MAMBA_OUT) * inner);
     } else if (lp->mixer == MIXER_GDN) {
         /* in_proj's output (the conv1d's input, z, beta, alpha); the rule's inputs -- q and k
          * L2-normed and repeated for each value head, v, the decay and beta in fp32 -- and its
@@ -342,8 +342,8 @@ static void layer_acts(const struct cm_ctx *c, const struct layer_parts *lp, dou
          * out_proj's input */
         double inner = model_ssm_inner(m), vh = m->gdn_value_heads;
         a->ssm = per * (ACT_BYTES * (model_ssm_in_width(m) + 2.0 * vh * m->gdn_key_dim +
-                                       2.0 * inner + flops_gdn_chunk(c->cfg->seq) * vh) +
-                          2.0 * 4.0 * vh + cm_kept_input_bytes(c, LM_MAMBA_OUT) * inner);
+                                     2.0 * inner + flops_gdn_chunk(c->cfg->seq) * vh) +
+                        2.0 * 4.0 * vh + cm_kept_input_bytes(c, LM_MAMBA_OUT) * inner);
     }
     if (lp->mixer == MIXER_ATTENTION) {
         a->qkv = ACT_BYTES * per * (model_q_width(m) + 2.0 * m->kv_heads * m->head_dim);
