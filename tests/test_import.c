@@ -560,6 +560,27 @@ Test(import_cmd, a_gated_deltanet_line_is_found_by_its_layers, .init = setup)
     cr_assert_null(strstr(o, "linear"), "the GDN flags are the model's, not ignored: %s", o);
     free(o);
     free(e);
+    /* Megatron-Core's hybrid notation says the same: --hybrid-override-pattern with G */
+    char hybrid[1024];
+    snprintf(hybrid, sizeof hybrid,
+             "--num-layers 96 --hidden-size 2048 --num-attention-heads 16 "
+             "--group-query-attention --num-query-groups 2 --num-experts 512 "
+             "--attention-output-gate --linear-num-key-heads 16 --linear-num-value-heads 32 "
+             "--mtp-num-layers 1 --hybrid-override-pattern %s",
+             "GEGEGE*EGEGEGE*EGEGEGE*EGEGEGE*EGEGEGE*EGEGEGE*EGEGEGE*EGEGEGE*EGEGEGE*EGEGEGE*"
+             "EGEGEGE*EGEGEGE*E");
+    const char *hargs[] = {"megatron", "--hardware", "dgx-h100", hybrid, NULL};
+    cr_assert_eq(run_import(&o, &e, hargs), 0, "%s", e);
+    cr_assert(strstr(o, "<model ref=\"qwen3-next-80b-a3b\"/>"), "%s", o);
+    free(o);
+    free(e);
+    char *vh = strstr(hybrid, "--linear-num-value-heads 32");
+    cr_assert_not_null(vh);
+    memcpy(vh + strlen("--linear-num-value-heads "), "16", 2); /* a size the file lacks */
+    cr_assert_eq(run_import(&o, &e, hargs), 2);
+    cr_assert(strstr(e, "and this hybrid pattern and mixer sizes"), "%s", e);
+    free(o);
+    free(e);
     snprintf(line, sizeof line, "%s%s", shape, gdn); /* no gate */
     cr_assert_eq(run_import(&o, &e, args), 2);
     cr_assert(strstr(e, "no shipped model has num-layers=96 "), "%s", e);
