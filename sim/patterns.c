@@ -16,7 +16,8 @@ enum {
     PAT_DEEP_PIPELINE,
     PAT_SCALE,
     PAT_SHARDED,
-    PAT_FEW_MICROBATCHES
+    PAT_FEW_MICROBATCHES,
+    PAT_HYBRID
 };
 
 static const char *const pattern_names[PATTERN_COUNT] = {
@@ -24,6 +25,7 @@ static const char *const pattern_names[PATTERN_COUNT] = {
     [PAT_AMD] = "AMD",           [PAT_LOW_PRECISION] = "fp8/fp4", [PAT_MOE] = "MoE",
     [PAT_TP] = "TP",             [PAT_CP] = "CP",                 [PAT_DEEP_PIPELINE] = "pp>=32",
     [PAT_SCALE] = "4096+GPUs",   [PAT_SHARDED] = "ZeRO-2/3",      [PAT_FEW_MICROBATCHES] = "few-mb",
+    [PAT_HYBRID] = "hybrid",
 };
 
 /* The generation a GPU's name says, by the chips each holds (H800 and H20 are Hopper
@@ -67,6 +69,8 @@ unsigned patterns_of(const struct pattern_inputs *in)
         mask |= 1u << PAT_SHARDED;
     if (in->microbatches > 0 && in->microbatches <= 16 && in->gpus >= 64)
         mask |= 1u << PAT_FEW_MICROBATCHES;
+    if (in->hybrid)
+        mask |= 1u << PAT_HYBRID;
     return mask;
 }
 

@@ -132,6 +132,7 @@ static unsigned run_patterns(const struct scenario *scn, const struct costmodel 
         .gpus = cfg->gpus,
         .zero = cfg->zero,
         .microbatches = cfg->microbatches,
+        .hybrid = model_mamba_layers(&cm->model) + model_gdn_layers(&cm->model) > 0,
     };
     return patterns_of(&in);
 }

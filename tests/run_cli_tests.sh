@@ -994,8 +994,8 @@ run run "$VAL/g15.xml"
 kinds=$(sed -n 's/^kinds  *\(.*\)  (how published runs of these kinds were predicted: stepsim published)$/\1/p' \
     "$tmp/out")
 run run "$SCN/unit.xml"
-if [ "$kinds" = "Blackwell, fp8/fp4, MoE, TP, few-mb" ] && ! grep -q '^kinds ' "$tmp/out"; then
-    pass "run: the report's kinds line (MoE fp8 on GB200, TP 2, 16 micro-batches), none without a model"
+if [ "$kinds" = "Blackwell, fp8/fp4, MoE, TP, few-mb, hybrid" ] && ! grep -q '^kinds ' "$tmp/out"; then
+    pass "run: the report's kinds line (Nemotron 3 Super, a hybrid, MoE fp8 on GB200, TP 2, 16 micro-batches), none without a model"
 else
     fail "run: the report's kinds line" "got '$kinds'"
 fi

@@ -78,6 +78,9 @@ Test(patterns, thresholds)
     cr_expect_str_eq(text_of(&in), "Hopper,few-mb");
     in.microbatches = 17;
     cr_expect_str_eq(text_of(&in), "Hopper");
+    in = plain("H100 SXM5 80GB");
+    in.hybrid = 1;
+    cr_expect_str_eq(text_of(&in), "Hopper,hybrid");
 }
 
 /* All at once, in the one order make validate prints them. */
@@ -85,19 +88,19 @@ Test(patterns, every_pattern_in_order)
 {
     struct pattern_inputs in = {.gpu_name = "GB200 Blackwell 186GB", .low_precision = 1,
                                 .moe = 1, .tp = 8, .cp = 4, .pp = 64, .gpus = 8192, .zero = 3,
-                                .microbatches = 8};
+                                .microbatches = 8, .hybrid = 1};
     cr_expect_str_eq(text_of(&in),
-                     "Blackwell,fp8/fp4,MoE,TP,CP,pp>=32,4096+GPUs,ZeRO-2/3,few-mb");
+                     "Blackwell,fp8/fp4,MoE,TP,CP,pp>=32,4096+GPUs,ZeRO-2/3,few-mb,hybrid");
     char sep[160];
     patterns_text(patterns_of(&in), ", ", sep, sizeof sep);
-    cr_expect_str_eq(sep,
-                     "Blackwell, fp8/fp4, MoE, TP, CP, pp>=32, 4096+GPUs, ZeRO-2/3, few-mb");
+    cr_expect_str_eq(sep, "Blackwell, fp8/fp4, MoE, TP, CP, pp>=32, 4096+GPUs, ZeRO-2/3, "
+                          "few-mb, hybrid");
 }
 
 Test(patterns, names_and_bounds)
 {
     cr_expect_str_eq(pattern_name(0), "A100");
-    cr_expect_str_eq(pattern_name(PATTERN_COUNT - 1), "few-mb");
+    cr_expect_str_eq(pattern_name(PATTERN_COUNT - 1), "hybrid");
     cr_expect_null(pattern_name(-1));
     cr_expect_null(pattern_name(PATTERN_COUNT));
 }

@@ -72,8 +72,8 @@ tab=$(printf '\t')
 # generation, fp8 or fp4 GEMMs, expert parallelism (MoE), context parallelism, a deep pipeline
 # (pp >= 32), a production scale (4096 GPUs or more) and sharded data parallelism (ZeRO-2/3,
 # FSDP) -- the kinds of run the published errors were first grouped by -- and tensor
-# parallelism (TP > 1) and few micro-batches a replica on many GPUs (few-mb: at most 16 on 64
-# GPUs or more).
+# parallelism (TP > 1), few micro-batches a replica on many GPUs (few-mb: at most 16 on 64
+# GPUs or more) and hybrid models (Mamba-2 or Gated DeltaNet layers).
 
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
@@ -316,8 +316,8 @@ awk -F'\t' '
         if (shown) print ""
     }
     END {
-        np = split("A100 Hopper Blackwell AMD fp8/fp4 MoE TP CP pp>=32 4096+GPUs ZeRO-2/3 few-mb",
-                   pat, " ")
+        np = split("A100 Hopper Blackwell AMD fp8/fp4 MoE TP CP pp>=32 4096+GPUs ZeRO-2/3 few-mb " \
+                   "hybrid", pat, " ")
         table_out("pattern", "== by pattern (scored runs; a run counts under each pattern it has)",
                   18, np, pat)
         ng = 0
