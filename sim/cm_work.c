@@ -157,9 +157,6 @@ static double expert_bias_bytes(const struct cm_ctx *c, int backward)
 #define KERNELS_EAGER_SWIGLU_BWD 2.0
 #define KERNELS_EAGER_ROPE 5.0
 
-/* The SSD scan's backward: each of its matmuls has two input gradients (C B^T: C and B;
- * the masked product and the state terms: their two operands), 2x the forward. */
-#define MAMBA_SCAN_BWD_FACTOR 2.0
 /* The gated delta rule's backward: FLA's chunk_gated_delta_rule_bwd recomputes what its
  * forward did not keep (W and U from the kept inverted triangles, the chunk states), then takes
  * two input gradients per matmul.  As measured for FLA's kernels of the ungated delta rule, the
@@ -928,6 +925,17 @@ static double flash_bwd_core_flops(const struct cm_ctx *c, const struct layer_fl
     return c->scn->fp8_attention && sliding ? lf->attn_core_unwindowed : lf->attn_core;
 }
 
+/* The scan's backward against its forward: the Gated DeltaNet's as FLA's kernels measure, the
+ * SSD scan's as mamba_ssm's kernels count it, recomputation included (flops_mamba_scan_bwd;
+ * until 2026-12-05, session 49, 2x: the input gradients alone). */
+static double mixer_scan_bwd_factor(const struct cm_ctx *c, enum layer_mixer mixer)
+{
+    if (mixer == MIXER_GDN)
+        return GDN_SCAN_BWD_FACTOR;
+    double fwd = flops_mamba_scan(c->m, c->cfg->seq);
+    return fwd > 0 ? flops_mamba_scan_bwd(c->m, c->cfg->seq) / fwd : 2.0;
+}
+
 /* The token mixer's core on this GPU, forward and backward, into lc: flash or unfused
  * attention, or a Mamba-2 mixer's SSD scan; `share` of one sequence's FLOPs, T tokens. */
 static void layer_core(const struct cm_ctx *c, const struct layer_parts *lp,
@@ -944,7 +952,7 @@ static void layer_core(const struct cm_ctx *c, const struct layer_parts *lp,
         /* the backward runs the conv1d again first (its output was not kept) */
         double conv =
             cm_memory_s(c, ACT_BYTES * T / cfg->tp * 2.0 * model_ssm_conv_channels(m));
-        lc->core_bwd = (gdn ? GDN_SCAN_BWD_FACTOR : MAMBA_SCAN_BWD_FACTOR) * lc->core_fwd + conv;
+        lc->core_bwd = mixer_scan_bwd_factor(c, lp->mixer) * lc->core_fwd + conv;
     } else if (lp->mixer != MIXER_ATTENTION) {
         lc->core_fwd = lc->core_bwd = 0.0;
     } else if (c->flash) {

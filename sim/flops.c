@@ -68,6 +68,22 @@ double flops_gdn_scan(const struct model *m, int seq)
     return (double)seq * m->gdn_value_heads * per_head;
 }
 
+/* The SSD scan's backward, as mamba_ssm runs it (github.com/state-spaces/mamba at e9594ce,
+ * mamba_ssm/ops/triton/ssd_combined.py, _mamba_chunk_scan_combined_bwd): it first recomputes
+ * C B^T and the chunk states, which the forward did not keep (2QN a group, 2NP a head, per
+ * token), then takes dstates (2NP), dx (2QP + 2NP), dB and dC from the states (2NP each), dCB
+ * (2QP), ddA (2QP) and dB, dC from dCB (2QN each per group): per token 6QN a group and
+ * 10NP + 6QP a head, against the forward's 2QN and 4NP + 2QP (2.6-2.7x for the shipped
+ * models' shapes). */
+double flops_mamba_scan_bwd(const struct model *m, int seq)
+{
+    double q = flops_mamba_chunk(seq);
+    double n = m->mamba_state, p = m->mamba_head_dim;
+    double per_token =
+        m->mamba_groups * 6.0 * q * n + m->mamba_heads * (10.0 * n * p + 6.0 * q * p);
+    return (double)seq * per_token;
+}
+
 void flops_layer_fwd(const struct model *m, int layer, int seq, int causal, struct layer_flops *out)
 {
     double s = seq;

@@ -40,6 +40,9 @@ double flops_mamba_chunk(int seq);
 /* Forward FLOPs of a Mamba-2 mixer's SSD scan over one sequence of `seq` tokens, as its
  * chunked algorithm runs them (flops.c). */
 double flops_mamba_scan(const struct model *m, int seq);
+/* Backward FLOPs of the same scan as mamba_ssm's kernels run them, recomputation included
+ * (flops.c). */
+double flops_mamba_scan_bwd(const struct model *m, int seq);
 /* The gated delta rule's chunk length: FLA's chunk_gated_delta_rule, which Megatron-Core's
  * GatedDeltaNet calls (ssm/gated_delta_net/gdn.py, chunk_size = 64). */
 #define GDN_CHUNK 64.0

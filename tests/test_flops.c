@@ -244,6 +244,10 @@ Test(flops, hybrid_layers_by_hand)
     cr_assert_eq(lf.qkv + lf.attn_core + lf.attn_out + lf.ssm_in + lf.ssm_scan, 0.0);
     cr_assert_eq(lf.experts, 2 * s * 6 * 2 * 2688 * 1856);
     cr_assert_eq(lf.mlp, 2 * s * 2 * 2688 * 3712);
+    /* the backward as mamba_ssm's kernels run it, the forward's C B^T and states recomputed:
+     * 8 groups x 6 x 128 x 128 + 64 heads x (10 x 128 x 64 + 6 x 128 x 64) = 9,175,040 a
+     * token, 2.69x the forward */
+    cr_assert_eq(flops_mamba_scan_bwd(&m, 8192), s * (786432.0 + 8388608.0));
     /* a sequence shorter than a chunk is one chunk of its own length */
     cr_assert_eq(flops_mamba_scan(&m, 64),
                  64.0 * (8 * 2.0 * 64 * 128 + 64 * (2.0 * 64 * 64 + 4.0 * 128 * 64)));
