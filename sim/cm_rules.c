@@ -551,6 +551,13 @@ static enum sim_status check_basics(struct scenario *scn, const struct model *m,
     if (hw->gpu.peak_flops[scn->dtype] <= 0)
         return scn_rule_error(scn, SCN_DTYPE, err, "dtype=%s: %s has no %s peak",
                               hw_dtype_name(scn->dtype), hw->gpu.name, hw_dtype_name(scn->dtype));
+    /* Transformer Engine runs MXFP8 on compute capability 10.0 (Blackwell) only
+     * (transformer_engine/pytorch/quantization.py at d0067d0, _compute_mxfp8_support) */
+    if (scn->dtype == DT_FP8 && scn->fp8_recipe == FP8_MXFP8 && !hw->gpu.fp8_any_layout)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_FP8_RECIPE, SCN_DTYPE), err,
+                              "fp8-recipe=mxfp8: MXFP8 GEMMs run on Blackwell (sm100); %s is "
+                              "not one (its file gives no fp8-gemm-layouts=\"any\")",
+                              hw->gpu.name);
     if (!scn_given(scn, SCN_LAYERS))
         scn->layers = m->layers;
     else if (scn->layers != m->layers)

@@ -260,6 +260,13 @@ static int dtype_nvfp4(const struct scenario *scn)
     return scn->dtype == DT_NVFP4;
 }
 
+/* Layers kept in bf16 at the ends: fp8 or nvfp4 training, except fp8 under delayed scaling
+ * (Megatron-Core refuses first_last_layers_bf16 with it: transformer_config.py at d98e8a6). */
+static int edge_layers_apply(const struct scenario *scn)
+{
+    return dtype_narrow(scn) && !(scn->dtype == DT_FP8 && scn->fp8_recipe == FP8_DELAYED);
+}
+
 /* Block-scaled 4- or 8-bit GEMMs: NVFP4, or fp8 under the MXFP8 recipe. */
 static int dtype_block_scaled(const struct scenario *scn)
 {
@@ -278,8 +285,8 @@ static void derive_precision_keys(struct scenario *scn)
         int (*applies)(const struct scenario *);
     } keys[] = {
         {SCN_FP8_RECIPE, dtype_fp8},          {SCN_FP8_OUTPUT_PROJ, dtype_fp8},
-        {SCN_QUANTIZED_PARAMS, dtype_narrow}, {SCN_BF16_FIRST_LAYERS, dtype_narrow},
-        {SCN_BF16_LAST_LAYERS, dtype_narrow}, {SCN_FP8_ATTENTION, dtype_narrow},
+        {SCN_QUANTIZED_PARAMS, dtype_narrow}, {SCN_BF16_FIRST_LAYERS, edge_layers_apply},
+        {SCN_BF16_LAST_LAYERS, edge_layers_apply}, {SCN_FP8_ATTENTION, dtype_narrow},
         {SCN_BF16_MODULES, dtype_narrow},     {SCN_MXFP8_MODULES, dtype_nvfp4},
         {SCN_MOE_FUSED_GROUPED_MLP, dtype_block_scaled},
     };
@@ -289,6 +296,70 @@ static void derive_precision_keys(struct scenario *scn)
             scn_unset(scn, keys[i].key);
             scn_mark_derived(scn, keys[i].key);
         }
+}
+
+/* The dtype follows an fp8 recipe given later: naming a recipe asks for fp8 GEMMs (as
+ * Transformer Engine's recipes are fp8 ones), so `--vary fp8-recipe=delayed,current` on a bf16
+ * file compares the recipes, where it had refused every config; the keys of another low
+ * precision (nvfp4's) then follow the recipe too (derive_precision_keys runs after this).  A
+ * 16-bit dtype given with the recipe, or later, stays for the rules to judge. */
+static void derive_dtype(struct scenario *scn)
+{
+    if (scn->dtype != DT_FP8 && scn_given(scn, SCN_FP8_RECIPE) &&
+        earlier(scn, SCN_DTYPE, SCN_FP8_RECIPE)) {
+        scn->dtype = DT_FP8;
+        scn_mark_derived(scn, SCN_DTYPE);
+    }
+}
+
+/* Is the optimizer state sharded over data parallelism: a ZeRO stage, the distributed
+ * optimizer or an FSDP strategy that shards (scn_resolve_sharding maps them onto a stage)? */
+static int optimizer_sharded(const struct scenario *scn)
+{
+    return scn->zero >= 1 || scn->dist_opt ||
+           (scn->fsdp != FSDP_NONE && scn->fsdp != FSDP_NO_SHARD);
+}
+
+/* distributed-optimizer and zero say one thing twice (Megatron's distributed optimizer is ZeRO
+ * stage 1): the one given later wins and the other follows, so `--vary zero=0,1,2,3` on a file
+ * with distributed-optimizer=true runs stage 0 unsharded, and `--vary distributed-optimizer=
+ * true,false` on a file with zero=1 runs its false config at stage 0 (it had run stage 1 twice).
+ * Then what needs a sharded optimizer follows a sharding given later that has none, back to
+ * its default: quantized-params (Megatron gathers quantized weights from the optimizer's
+ * shards), grad-reduce-op=reduce-scatter (nothing to scatter onto), and a hybrid shard's
+ * fsdp-group and fsdp-outer-shard (no shard to group). */
+static void derive_sharding_keys(struct scenario *scn)
+{
+    if (scn->dist_opt && scn->zero == 0 && scn_given(scn, SCN_ZERO) &&
+        earlier(scn, SCN_DIST_OPT, SCN_ZERO)) {
+        scn->dist_opt = 0;
+        scn_mark_derived(scn, SCN_DIST_OPT);
+    }
+    if (!scn->dist_opt && scn->zero >= 1 && scn_given(scn, SCN_DIST_OPT) &&
+        earlier(scn, SCN_ZERO, SCN_DIST_OPT)) {
+        scn->zero = 0;
+        scn_mark_derived(scn, SCN_ZERO);
+    }
+    if (optimizer_sharded(scn))
+        return;
+    const struct {
+        enum scn_key key;
+        int asks; /* the value given needs shards */
+    } needs_shards[] = {
+        {SCN_QUANTIZED_PARAMS, scn->quantized_params},
+        {SCN_GRAD_REDUCE_OP, scn->grad_reduce_op == GRAD_REDUCE_SCATTER},
+        {SCN_FSDP_GROUP, scn->fsdp_group > 0},
+        {SCN_FSDP_OUTER_SHARD, scn->fsdp_outer_shard == FSDP_OUTER_OPTIM},
+    };
+    for (size_t i = 0; i < sizeof needs_shards / sizeof needs_shards[0]; i++) {
+        enum scn_key k = needs_shards[i].key;
+        if (needs_shards[i].asks && scn_given(scn, k) &&
+            (earlier(scn, k, SCN_ZERO) || earlier(scn, k, SCN_DIST_OPT) ||
+             earlier(scn, k, SCN_FSDP))) {
+            scn_unset(scn, k);
+            scn_mark_derived(scn, k);
+        }
+    }
 }
 
 /* Sequence parallelism follows a tp of 1 given later: Megatron-LM turns it off itself when
@@ -371,7 +442,9 @@ static void derive_pipeline_layout(struct scenario *scn)
 void derive_followers(struct scenario *scn)
 {
     derive_sp(scn);
+    derive_dtype(scn); /* before the precision keys, which follow it */
     derive_precision_keys(scn);
+    derive_sharding_keys(scn);
     derive_recompute_keys(scn);
     derive_mode_keys(scn);
 }

@@ -25,8 +25,13 @@
  *  - split-backward follows the schedule likewise (the zero-bubble family always splits).
  *  - sp=true follows a tp of 1 given later (off: Megatron-LM turns it off itself), and a
  *    low-precision run's keys (fp8-recipe, quantized-params, bf16 edge layers, fp8 attention,
- *    per-module precision, the MXFP8 output layer) a dtype given later that they do not apply
- *    to (back to their defaults).
+ *    per-module precision, the MXFP8 output layer) a dtype or fp8 recipe given later that they
+ *    do not apply to (back to their defaults: bf16 edge layers under delayed scaling too).
+ *  - the dtype follows an fp8 recipe given later: fp8.
+ *  - distributed-optimizer and zero, which say one thing twice, follow each other (the later
+ *    wins: zero=0 turns the distributed optimizer off, distributed-optimizer=false sets zero
+ *    0), and what needs a sharded optimizer (quantized-params, grad-reduce-op=reduce-scatter,
+ *    fsdp-group, fsdp-outer-shard) follows a sharding given later that has none.
  *  - first-stage-layers / last-stage-layers, when given, follow pp, vp, the schedule, the
  *    model or layers given later than them: recomputed for the new pp x vp by stagesplit.h's
  *    rule for the ends that were set apart; on one stage they are set apart no more.  Ends

@@ -772,6 +772,21 @@ for f in "$SCN"/*.xml "$SCN"/moe-guide/*.xml; do
             "$(printf '%s\n%s' "$other" "$sp" | head -n 2)"
     fi
 done
+# The fp8 recipe and the ZeRO stage, swept on every shipped modelled scenario: a recipe given
+# later makes the run fp8 (the dtype follows), the bf16 edge layers follow delayed scaling, and
+# zero=0 turns a file's distributed optimizer off; only a GPU without fp8 stops a config.
+for f in "$SCN"/*.xml "$SCN"/moe-guide/*.xml; do
+    name=${f##*/}
+    run sweep "$f" --vary fp8-recipe=delayed,current --vary zero=0,1 -j 2
+    head -n 1 "$tmp/out" | grep -q ',tokens_per_s_per_gpu,' || continue # explicit costs
+    other=$(awk -F, 'NR > 1 && $3 != "ok" && $3 != "oom"' "$tmp/out" | grep -v 'has no fp8 peak')
+    if [ -z "$other" ] && grep -q '^delayed,0,' "$tmp/out"; then
+        pass "sweep fp8-recipe x zero on $name: dtype and the sharding keys follow"
+    else
+        fail "sweep fp8-recipe x zero on $name: dtype and the sharding keys follow" \
+            "$(printf '%s\n' "$other" | head -n 1)"
+    fi
+done
 # Recompute, swept on recipes that name its modules (a Gated DeltaNet model's) or its method
 # (torchtitan-era full recompute by blocks): each granularity runs, the keys of another one
 # following it (derived), none refused by a rule meant for a file that gives them together.

@@ -112,6 +112,11 @@ Test(rules, model_needs_hardware_seq_a_known_dtype_and_no_explicit_costs)
     fires(LLAMA70, HW("dgx-a100-80gb"), L("seq=4096", "tp=8", "gpus=8", "dtype=fp8"),
           "has no fp8 peak");
     passes(LLAMA70, H100, L("seq=4096", "tp=8", "gpus=8", "dtype=fp8"));
+    /* MXFP8 on Blackwell only, as Transformer Engine checks the compute capability */
+    fires(LLAMA70, H100, L("seq=4096", "tp=8", "gpus=8", "dtype=fp8", "fp8-recipe=mxfp8"),
+          "fp8-recipe=mxfp8: MXFP8 GEMMs run on Blackwell (sm100); H100 SXM5 80GB is not one");
+    passes(LLAMA70, HW("dgx-b200"), L("seq=4096", "tp=8", "gpus=8", "dtype=fp8",
+                                      "fp8-recipe=mxfp8"));
     scn_defaults(&scn);
     cr_assert_eq(scn_set(&scn, "model", LLAMA70, NULL, 0, &err), SIM_OK);
     scn_set_arg(&scn, "seq=4096", &err);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "derive.h"
+#include "hardware.h"
 #include "stagesplit.h"
 
 /* A scenario: defaults, then "KEY=VALUE" items from the file f.xml (line = position), then
@@ -307,7 +308,8 @@ Test(stage_ends, follow_a_pipeline_given_later)
 
 Test(stage_ends, stay_when_given_with_or_after_the_pipeline)
 {
-    G(L405, "pp=16", "vp=2", "first-stage-layers=3", "last-stage-layers=3", "--vary:microbatches=32");
+    G(L405, "pp=16", "vp=2", "first-stage-layers=3", "last-stage-layers=3",
+      "--vary:microbatches=32");
     stage_ends_are(3, 3, "");
     /* Both from the command line: the rules judge the given ends (120 over 14 stages fails). */
     G(L405, "vp=2", "--set:first-stage-layers=3", "--set:last-stage-layers=3", "--vary:pp=8");
@@ -393,6 +395,76 @@ Test(precision_keys, follow_a_dtype_given_later)
     cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
     derived_are("");
     cr_assert(scn_given(&scn, SCN_FP8_RECIPE), "given with the dtype: the rules judge it");
+    /* bf16 edge layers do not apply under delayed scaling (Megatron-Core refuses the pair) */
+    G("dtype=fp8", "fp8-recipe=current", "bf16-first-layers=1", "bf16-last-layers=1",
+      "--vary:fp8-recipe=delayed");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(scn.bf16_first_layers + scn.bf16_last_layers, 0);
+    derived_are("bf16-first-layers bf16-last-layers");
+    G("dtype=fp8", "fp8-recipe=delayed", "bf16-first-layers=1");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(scn.bf16_first_layers, 1, "given with the recipe: the rules judge it");
+}
+
+/* The dtype follows an fp8 recipe given later (or given while the dtype was not): fp8, listed
+ * as derived, and another low precision's keys follow it in turn; a 16-bit dtype given with
+ * the recipe stays for the rules to judge. */
+Test(precision_keys, the_dtype_follows_an_fp8_recipe_given_later)
+{
+    G("dtype=bf16", "--vary:fp8-recipe=current");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(scn.dtype, DT_FP8);
+    derived_are("dtype");
+    G("fp8-recipe=delayed");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(scn.dtype, DT_FP8, "a dtype not given follows the file's recipe");
+    derived_are("dtype");
+    G("dtype=nvfp4", "mxfp8-modules=mlp", "--vary:fp8-recipe=mxfp8");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(scn.dtype, DT_FP8);
+    cr_assert_eq(scn.mxfp8_modules, 0, "nvfp4's per-module MXFP8 follows the dtype");
+    derived_are("dtype mxfp8-modules");
+    G("dtype=bf16", "fp8-recipe=current");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(scn.dtype, DT_BF16, "given together: the rules judge it");
+    derived_are("");
+    G("fp8-recipe=current", "--vary:dtype=bf16");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(scn.dtype, DT_BF16, "a dtype given later wins");
+    derived_are("fp8-recipe");
+}
+
+/* distributed-optimizer and zero: the one given later wins and the other follows; then
+ * quantized-params, grad-reduce-op=reduce-scatter, fsdp-group and fsdp-outer-shard follow a
+ * sharding given later that shards nothing.  Given together, or agreeing, nothing follows. */
+Test(sharding_keys, follow_the_sharding_given_later)
+{
+    G("distributed-optimizer=true", "quantized-params=true", "grad-reduce-op=reduce-scatter",
+      "--vary:zero=0");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(scn.dist_opt, 0);
+    cr_assert_eq(scn.quantized_params, 0);
+    cr_assert_eq(scn.grad_reduce_op, GRAD_REDUCE_AUTO);
+    derived_are("distributed-optimizer quantized-params grad-reduce-op");
+    G("zero=3", "fsdp-group=8", "fsdp-outer-shard=optim", "--vary:distributed-optimizer=false");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(scn.zero, 0);
+    cr_assert_eq(scn.fsdp_group, 0);
+    cr_assert_eq(scn.fsdp_outer_shard, FSDP_OUTER_NONE);
+    derived_are("zero fsdp-group fsdp-outer-shard");
+    G("distributed-optimizer=true", "quantized-params=true", "--vary:zero=2");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(scn.quantized_params, 1, "still sharded");
+    derived_are("");
+    G("distributed-optimizer=true", "zero=0");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(scn.dist_opt, 1, "given together: the rules judge it");
+    derived_are("");
+    G("zero=1", "--vary:quantized-params=true", "--vary:distributed-optimizer=false");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(scn.zero, 0);
+    cr_assert_eq(scn.quantized_params, 1, "given with the sharding: the rules judge it");
+    derived_are("zero");
 }
 
 /* The fused grouped MLP quantizes in MXFP8 or NVFP4: it follows a dtype or an fp8 recipe given

@@ -323,9 +323,7 @@ Test(rules, fused_grouped_mlp)
             L("seq=4096", "microbatches=1", "dtype=fp8", "fp8-recipe=current",
               "moe-fused-grouped-mlp=true"),
             "quantizes in MXFP8 or NVFP4");
-    refused(olmoe, "",
-            L("seq=4096", "microbatches=1", "dtype=fp8", "fp8-recipe=mxfp8",
-              "moe-fused-grouped-mlp=true"),
+    refused(olmoe, "", L("seq=4096", "microbatches=1", "dtype=nvfp4", "moe-fused-grouped-mlp=true"),
             "runs Blackwell's (sm100) kernels; toy is not one");
     refused(olmoe, BLACKWELL,
             L("seq=4096", "microbatches=1", "gpus=16", "ep=8", "etp=2", "dtype=fp8",

@@ -106,7 +106,7 @@ Test(report_html, modelled_page_states_the_layout_summary_and_memory)
  * fp8_recipe): two fp8 runs of one layout with different recipes are different runs. */
 Test(report_html, fp8_layout_names_its_recipe)
 {
-    const char *sets[] = {"dtype=fp8", "fp8-recipe=mxfp8", "seq=2048", "microbatches=1", NULL};
+    const char *sets[] = {"dtype=fp8", "fp8-recipe=current", "seq=2048", "microbatches=1", NULL};
     struct scenario scn;
     struct step_output so;
     toy_step(MODEL("llama3.1-8b"), 8, sets, &scn, &so);
@@ -122,9 +122,9 @@ Test(report_html, fp8_layout_names_its_recipe)
     }
     cr_assert(dtype >= 0 && recipe == dtype + 1, "fp8_recipe right after dtype");
     cr_assert_str_eq(f[dtype].value, "fp8");
-    cr_assert_str_eq(f[recipe].value, "mxfp8");
+    cr_assert_str_eq(f[recipe].value, "current");
     char *page = step_page(&scn, &so);
-    cr_assert(strstr(page, "<th>fp8_recipe</th><td>mxfp8</td>"));
+    cr_assert(strstr(page, "<th>fp8_recipe</th><td>current</td>"));
     free(page);
     step_release(&so);
 }
