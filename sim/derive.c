@@ -298,6 +298,36 @@ static void derive_precision_keys(struct scenario *scn)
         }
 }
 
+/* What leans on the fused grouped MLP follows it when it followed a dtype or recipe given later
+ * (derive_precision_keys): a per-module CUDA graph scope holding whole MoE blocks keeps their
+ * router and preprocessing only, as the recipes without those grouped GEMMs name it (a dropless
+ * MoE's experts are graphed only through them: cm_rules.c, check_cuda_graphs), and
+ * offload-modules drops fused_group_mlp (and, naming nothing then, its tuning keys go too).  A
+ * whole-iteration graph stays for the rules, whose message names the ways out. */
+static void derive_fused_mlp_dependants(struct scenario *scn)
+{
+    if (!scn->origin[SCN_MOE_FUSED_GROUPED_MLP].derived || scn->moe_fused_grouped_mlp)
+        return;
+    if (scn_given(scn, SCN_CUDA_GRAPH_SCOPE) && (scn->cuda_graph_scope & GS_MOE) &&
+        !(scn->moe_capacity_factor > 0.0)) {
+        scn->cuda_graph_scope =
+            (scn->cuda_graph_scope & ~GS_MOE) | GS_MOE_ROUTER | GS_MOE_PREPROCESS;
+        scn_mark_derived(scn, SCN_CUDA_GRAPH_SCOPE);
+    }
+    if (scn_given(scn, SCN_OFFLOAD_MODULES) && (scn->offload_modules & OM_FUSED_GROUP_MLP)) {
+        scn->offload_modules &= ~OM_FUSED_GROUP_MLP;
+        scn_mark_derived(scn, SCN_OFFLOAD_MODULES);
+        /* with no module left to offload, its tuning keys follow it too */
+        static const enum scn_key tuning[] = {SCN_OFFLOAD_MIN_ELEMENTS, SCN_OFFLOAD_FRACTION,
+                                              SCN_OFFLOAD_PP_DELTA};
+        for (size_t i = 0; !scn->offload_modules && i < sizeof tuning / sizeof tuning[0]; i++)
+            if (scn_given(scn, tuning[i])) {
+                scn_unset(scn, tuning[i]);
+                scn_mark_derived(scn, tuning[i]);
+            }
+    }
+}
+
 /* The dtype follows an fp8 recipe given later: naming a recipe asks for fp8 GEMMs (as
  * Transformer Engine's recipes are fp8 ones), so `--vary fp8-recipe=delayed,current` on a bf16
  * file compares the recipes, where it had refused every config; the keys of another low
@@ -320,6 +350,24 @@ static int optimizer_sharded(const struct scenario *scn)
            (scn->fsdp != FSDP_NONE && scn->fsdp != FSDP_NO_SHARD);
 }
 
+/* zero and fsdp say one thing twice too (an FSDP strategy is a ZeRO stage): when they
+ * disagree, the one given later wins and the other goes back to its default, so `--vary
+ * zero=1,2,3` on a torchtitan file with fsdp=full-shard runs each stage (it had refused them
+ * all but 3). */
+static void derive_zero_or_fsdp(struct scenario *scn)
+{
+    if (scn->fsdp == FSDP_NONE || !scn_given(scn, SCN_ZERO) ||
+        scn->zero == scn_fsdp_stage(scn->fsdp))
+        return;
+    enum scn_key follows = earlier(scn, SCN_FSDP, SCN_ZERO)   ? SCN_FSDP
+                           : earlier(scn, SCN_ZERO, SCN_FSDP) ? SCN_ZERO
+                                                              : SCN_KEY_COUNT;
+    if (follows == SCN_KEY_COUNT) /* given together: the rules judge them */
+        return;
+    scn_unset(scn, follows);
+    scn_mark_derived(scn, follows);
+}
+
 /* distributed-optimizer and zero say one thing twice (Megatron's distributed optimizer is ZeRO
  * stage 1): the one given later wins and the other follows, so `--vary zero=0,1,2,3` on a file
  * with distributed-optimizer=true runs stage 0 unsharded, and `--vary distributed-optimizer=
@@ -330,6 +378,7 @@ static int optimizer_sharded(const struct scenario *scn)
  * fsdp-group and fsdp-outer-shard (no shard to group). */
 static void derive_sharding_keys(struct scenario *scn)
 {
+    derive_zero_or_fsdp(scn);
     if (scn->dist_opt && scn->zero == 0 && scn_given(scn, SCN_ZERO) &&
         earlier(scn, SCN_DIST_OPT, SCN_ZERO)) {
         scn->dist_opt = 0;
@@ -356,6 +405,33 @@ static void derive_sharding_keys(struct scenario *scn)
         if (needs_shards[i].asks && scn_given(scn, k) &&
             (earlier(scn, k, SCN_ZERO) || earlier(scn, k, SCN_DIST_OPT) ||
              earlier(scn, k, SCN_FSDP))) {
+            scn_unset(scn, k);
+            scn_mark_derived(scn, k);
+        }
+    }
+}
+
+/* What sums whole gradients follows a ZeRO stage 2 or 3 given later, which reduce-scatters each
+ * micro-batch's: grad-accumulation's autograd / fp32-copy / main-grad modes (but under
+ * torchtitan's pipelined FSDP2, which defers the reduction: cm_rules.c, pipelined_fsdp2) and
+ * grad-reduce-op=all-reduce, back to their defaults. */
+static void derive_gradient_keys(struct scenario *scn)
+{
+    int stage = scn->fsdp != FSDP_NONE ? scn_fsdp_stage(scn->fsdp) : scn->zero;
+    if (stage < 2)
+        return;
+    int deferred = scn->pp > 1 && scn->framework == FW_TORCHTITAN;
+    const struct {
+        enum scn_key key;
+        int sums_whole;
+    } keys[] = {
+        {SCN_GRAD_ACCUMULATION, scn->grad_accumulation != GRAD_ACCUM_FUSED && !deferred},
+        {SCN_GRAD_REDUCE_OP, scn->grad_reduce_op == GRAD_REDUCE_ALL_REDUCE},
+    };
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        enum scn_key k = keys[i].key;
+        if (keys[i].sums_whole && scn_given(scn, k) &&
+            (earlier(scn, k, SCN_ZERO) || earlier(scn, k, SCN_FSDP))) {
             scn_unset(scn, k);
             scn_mark_derived(scn, k);
         }
@@ -397,13 +473,21 @@ static void derive_recompute_keys(struct scenario *scn)
         }
 }
 
-/* Keys that apply under one value of another follow that value given later: cuda-graph-scope
- * names what cuda-graphs=modules captures (Megatron-LM reads --cuda-graph-scope only with
- * per-module graphs), overlap-ep-comm pairs the F and B of a 1f1b or interleaved steady state
- * (a DualPipe schedule overlaps its pairs by itself), so `--vary cuda-graphs=none,...` or
- * `--vary schedule=...` on a recipe with them runs every value. */
+/* Keys that apply under one value of another follow that value given later: attention-kernel
+ * and fp8-attention name flash attention's kernel and precision (`--vary attention=unfused`),
+ * cuda-graph-scope names what cuda-graphs=modules captures (Megatron-LM reads
+ * --cuda-graph-scope only with per-module graphs), overlap-ep-comm pairs the F and B of a 1f1b
+ * or interleaved steady state (a DualPipe schedule overlaps its pairs by itself), so `--vary
+ * cuda-graphs=none,...` or `--vary schedule=...` on a recipe with them runs every value. */
 static void derive_mode_keys(struct scenario *scn)
 {
+    static const enum scn_key flash_keys[] = {SCN_ATTENTION_KERNEL, SCN_FP8_ATTENTION};
+    for (size_t i = 0; i < sizeof flash_keys / sizeof flash_keys[0]; i++)
+        if (scn->attention != ATTENTION_FLASH && scn_given(scn, flash_keys[i]) &&
+            earlier(scn, flash_keys[i], SCN_ATTENTION)) {
+            scn_unset(scn, flash_keys[i]);
+            scn_mark_derived(scn, flash_keys[i]);
+        }
     if (scn_given(scn, SCN_CUDA_GRAPH_SCOPE) && scn->cuda_graphs != CUDA_GRAPHS_MODULES &&
         earlier(scn, SCN_CUDA_GRAPH_SCOPE, SCN_CUDA_GRAPHS)) {
         scn_unset(scn, SCN_CUDA_GRAPH_SCOPE);
@@ -444,7 +528,9 @@ void derive_followers(struct scenario *scn)
     derive_sp(scn);
     derive_dtype(scn); /* before the precision keys, which follow it */
     derive_precision_keys(scn);
+    derive_fused_mlp_dependants(scn);
     derive_sharding_keys(scn);
+    derive_gradient_keys(scn);
     derive_recompute_keys(scn);
     derive_mode_keys(scn);
 }

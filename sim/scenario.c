@@ -693,6 +693,11 @@ int scn_split_backward(const struct scenario *scn)
 /* The ZeRO stage each fsdp strategy means (enum scn_fsdp order); -1: fsdp not given. */
 static const int fsdp_stage[] = {-1, 3, 3, 3, 0};
 
+int scn_fsdp_stage(int fsdp)
+{
+    return fsdp_stage[fsdp];
+}
+
 enum sim_status scn_resolve_sharding(const struct scenario *scn, struct scn_sharding *out,
                                      struct sim_error *err)
 {

@@ -522,6 +522,9 @@ const struct sched_type *scn_schedule(const struct scenario *scn);
 /* Does the backward run as separate B and W ops?  Asked for with split-backward, or implied by
  * a schedule that places the W ops itself (the zero-bubble family). */
 int scn_split_backward(const struct scenario *scn);
+/* The ZeRO stage an fsdp strategy (enum scn_fsdp) means; -1 for none. */
+int scn_fsdp_stage(int fsdp);
+
 /* Sharded data parallelism as the scenario asks for it, resolved from zero, fsdp and
  * distributed-optimizer (which must agree): the ZeRO stage -- 0 replicated, 1 optimizer state
  * sharded (Megatron's distributed optimizer), 2 gradients too (reduce-scattered per

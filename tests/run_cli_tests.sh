@@ -787,6 +787,21 @@ for f in "$SCN"/*.xml "$SCN"/moe-guide/*.xml; do
             "$(printf '%s\n' "$other" | head -n 1)"
     fi
 done
+# The same followers on published recipes (scenarios/validation): the ZeRO stage on torchtitan's
+# FSDP (fsdp follows zero=0), the dtype on Nemotron 3 Ultra's MXFP8 recipe (its offload of the
+# fused grouped MLP, and that offload's tuning, follow the MLP out), unfused attention on a
+# recipe with fp8 attention: every config runs (or is out of memory), the follower named.
+for case in "a1.xml zero=0,3 fsdp" "g17.xml dtype=bf16,fp8 offload-modules" \
+    "g5.xml attention=flash,unfused fp8-attention"; do
+    set -- $case
+    run sweep "$top_srcdir/scenarios/validation/$1" --vary "$2" -j 2
+    bad=$(awk -F, 'NR > 1 && $2 != "ok" && $2 != "oom"' "$tmp/out")
+    if [ -z "$bad" ] && grep -q "$3" "$tmp/out"; then
+        pass "sweep $2 on $1: every config runs, $3 follows"
+    else
+        fail "sweep $2 on $1: every config runs, $3 follows" "$(printf '%s\n' "$bad" | head -n 1)"
+    fi
+done
 # Recompute, swept on recipes that name its modules (a Gated DeltaNet model's) or its method
 # (torchtitan-era full recompute by blocks): each granularity runs, the keys of another one
 # following it (derived), none refused by a rule meant for a file that gives them together.

@@ -467,6 +467,79 @@ Test(sharding_keys, follow_the_sharding_given_later)
     derived_are("zero");
 }
 
+/* zero and fsdp, when they disagree: the later wins and the other goes back to its default;
+ * given together they stay for the rules.  What sums whole gradients follows a stage 2 or 3
+ * given later (but under torchtitan's pipelined FSDP2). */
+Test(sharding_keys, zero_and_fsdp_follow_each_other_and_whole_gradients_follow_the_stage)
+{
+    G("fsdp=full-shard", "--vary:zero=1");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(scn.fsdp, FSDP_NONE);
+    cr_assert_eq(scn.zero, 1);
+    derived_are("fsdp");
+    G("zero=1", "--vary:fsdp=hybrid-shard");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(scn.zero, 0);
+    cr_assert_eq(scn.fsdp, FSDP_HYBRID_SHARD);
+    derived_are("zero");
+    G("fsdp=full-shard", "--vary:zero=3");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derived_are("");
+    G("fsdp=full-shard", "zero=1");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(scn.fsdp, FSDP_FULL_SHARD, "given together: the rules judge it");
+    derived_are("");
+    G("grad-accumulation=fp32-copy", "grad-reduce-op=all-reduce", "--vary:zero=2");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(scn.grad_accumulation, GRAD_ACCUM_FUSED);
+    cr_assert_eq(scn.grad_reduce_op, GRAD_REDUCE_AUTO);
+    derived_are("grad-reduce-op grad-accumulation");
+    G("framework=torchtitan", "pp=2", "grad-accumulation=main-grad", "--vary:fsdp=full-shard");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(scn.grad_accumulation, GRAD_ACCUM_MAIN_GRAD, "pipelined FSDP2 defers it");
+    derived_are("");
+}
+
+/* Flash attention's own keys follow an unfused attention given later. */
+Test(mode_keys, flash_attention_keys_follow_unfused_attention_given_later)
+{
+    G("dtype=fp8", "attention-kernel=fa2", "fp8-attention=true", "--vary:attention=unfused");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(scn.attention_kernel, ATTN_KERNEL_BEST);
+    cr_assert_eq(scn.fp8_attention, 0);
+    derived_are("attention-kernel fp8-attention");
+    G("attention=unfused", "attention-kernel=fa2");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derived_are("");
+}
+
+/* What leans on the fused grouped MLP follows it when it follows a dtype given later: a
+ * per-module graph scope's whole MoE blocks become their router and preprocessing, and
+ * offload-modules drops fused_group_mlp; with a capacity the experts stay graphed. */
+Test(precision_keys, the_fused_grouped_mlps_dependants_follow_it)
+{
+    G("dtype=fp8", "fp8-recipe=mxfp8", "moe-fused-grouped-mlp=true", "cuda-graphs=modules",
+      "cuda-graph-scope=attn,moe", "offload-modules=fused_group_mlp,moe_act", "--vary:dtype=bf16");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(scn.cuda_graph_scope, GS_ATTN | GS_MOE_ROUTER | GS_MOE_PREPROCESS);
+    cr_assert_eq(scn.offload_modules, OM_MOE_ACT);
+    derived_are("fp8-recipe offload-modules moe-fused-grouped-mlp cuda-graph-scope");
+    G("dtype=fp8", "fp8-recipe=mxfp8", "moe-fused-grouped-mlp=true", "moe-capacity-factor=1",
+      "cuda-graphs=modules", "cuda-graph-scope=attn,moe", "--vary:dtype=bf16");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(scn.cuda_graph_scope, GS_ATTN | GS_MOE, "padded experts stay graphed");
+    G("dtype=fp8", "fp8-recipe=mxfp8", "moe-fused-grouped-mlp=true", "cuda-graphs=modules",
+      "cuda-graph-scope=attn,moe", "--vary:dtype=nvfp4");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(scn.cuda_graph_scope, GS_ATTN | GS_MOE, "still fused under nvfp4");
+    derived_are("fp8-recipe");
+    G("dtype=fp8", "fp8-recipe=mxfp8", "moe-fused-grouped-mlp=true",
+      "offload-modules=fused_group_mlp", "offload-min-elements=1000", "--vary:dtype=bf16");
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(scn.offload_modules, 0);
+    derived_are("fp8-recipe offload-modules offload-min-elements moe-fused-grouped-mlp");
+}
+
 /* The fused grouped MLP quantizes in MXFP8 or NVFP4: it follows a dtype or an fp8 recipe given
  * later that is neither, and stays under nvfp4 or the mxfp8 recipe. */
 Test(precision_keys, the_fused_grouped_mlp_follows_a_dtype_or_recipe_given_later)
