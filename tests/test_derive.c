@@ -45,6 +45,12 @@ static void derived_are(const char *want)
     cr_assert_str_eq(buf, want);
 }
 
+/* Derive without a batch relation (dp 0), which must succeed. */
+static void derive_ok(void)
+{
+    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+}
+
 /* The batch with dp data-parallel replicas succeeds: microbatches and global-batch as given. */
 static void batch_is(int dp, int microbatches, int global, const char *derived)
 {
@@ -162,7 +168,7 @@ Test(batch, explicit_scenarios_have_no_batch_relation)
 
 static void vp_is(int vp, const char *derived)
 {
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_eq(scn.vp, vp);
     derived_are(derived);
 }
@@ -313,7 +319,7 @@ Test(stage_ends, stay_when_given_with_or_after_the_pipeline)
     stage_ends_are(3, 3, "");
     /* Both from the command line: the rules judge the given ends (120 over 14 stages fails). */
     G(L405, "vp=2", "--set:first-stage-layers=3", "--set:last-stage-layers=3", "--vary:pp=8");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_eq(scn.first_stage_layers, 3);
     cr_assert_eq(scn_check(&scn, &err), SIM_EINPUT);
     cr_assert(strstr(err.msg, "must split evenly") != NULL, "%s", err.msg);
@@ -322,7 +328,7 @@ Test(stage_ends, stay_when_given_with_or_after_the_pipeline)
 Test(stage_ends, are_no_longer_apart_on_one_stage)
 {
     G("layers=126", "pp=16", "first-stage-layers=3", "last-stage-layers=3", "--vary:pp=1");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_not(scn_given_or_derived(&scn, SCN_FIRST_STAGE_LAYERS));
     cr_assert_not(scn_given_or_derived(&scn, SCN_LAST_STAGE_LAYERS));
     cr_assert_eq(scn_check(&scn, &err), SIM_OK, "%s", err.msg);
@@ -355,7 +361,7 @@ Test(stage_ends, uneven_pipeline_given_later_sets_both_ends_apart)
     cr_assert_eq(scn_check(&scn, &err), SIM_EINPUT);
     cr_assert(strstr(err.msg, "not divisible by pp*vp=4") != NULL, "%s", err.msg);
     G("layers=118", "pp=1", "microbatches=8", "--vary:pp=4");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_not(scn_given_or_derived(&scn, SCN_FIRST_STAGE_LAYERS), "explicit costs");
 }
 
@@ -364,15 +370,15 @@ Test(stage_ends, uneven_pipeline_given_later_sets_both_ends_apart)
 Test(sp, follows_a_tp_of_one_given_later)
 {
     G("tp=8", "sp=true", "--vary:tp=1");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_eq(scn.sp, 0);
     derived_are("sp");
     G("tp=8", "sp=true", "--vary:tp=2");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_eq(scn.sp, 1);
     derived_are("");
     G("tp=1", "sp=true");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_eq(scn.sp, 1, "given together: the rules judge it");
 }
 
@@ -383,26 +389,26 @@ Test(precision_keys, follow_a_dtype_given_later)
 {
     G("dtype=fp8", "fp8-recipe=current", "quantized-params=true", "bf16-first-layers=1",
       "--vary:dtype=bf16");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_eq(scn.quantized_params, 0);
     cr_assert_eq(scn.bf16_first_layers, 0);
     derived_are("fp8-recipe bf16-first-layers quantized-params");
     G("dtype=fp8", "fp8-recipe=current", "quantized-params=true", "--vary:dtype=nvfp4");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_eq(scn.quantized_params, 1, "quantized weights apply to nvfp4 too");
     derived_are("fp8-recipe");
     G("dtype=bf16", "fp8-recipe=current");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     derived_are("");
     cr_assert(scn_given(&scn, SCN_FP8_RECIPE), "given with the dtype: the rules judge it");
     /* bf16 edge layers do not apply under delayed scaling (Megatron-Core refuses the pair) */
     G("dtype=fp8", "fp8-recipe=current", "bf16-first-layers=1", "bf16-last-layers=1",
       "--vary:fp8-recipe=delayed");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_eq(scn.bf16_first_layers + scn.bf16_last_layers, 0);
     derived_are("bf16-first-layers bf16-last-layers");
     G("dtype=fp8", "fp8-recipe=delayed", "bf16-first-layers=1");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_eq(scn.bf16_first_layers, 1, "given with the recipe: the rules judge it");
 }
 
@@ -412,24 +418,24 @@ Test(precision_keys, follow_a_dtype_given_later)
 Test(precision_keys, the_dtype_follows_an_fp8_recipe_given_later)
 {
     G("dtype=bf16", "--vary:fp8-recipe=current");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_eq(scn.dtype, DT_FP8);
     derived_are("dtype");
     G("fp8-recipe=delayed");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_eq(scn.dtype, DT_FP8, "a dtype not given follows the file's recipe");
     derived_are("dtype");
     G("dtype=nvfp4", "mxfp8-modules=mlp", "--vary:fp8-recipe=mxfp8");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_eq(scn.dtype, DT_FP8);
     cr_assert_eq(scn.mxfp8_modules, 0, "nvfp4's per-module MXFP8 follows the dtype");
     derived_are("dtype mxfp8-modules");
     G("dtype=bf16", "fp8-recipe=current");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_eq(scn.dtype, DT_BF16, "given together: the rules judge it");
     derived_are("");
     G("fp8-recipe=current", "--vary:dtype=bf16");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_eq(scn.dtype, DT_BF16, "a dtype given later wins");
     derived_are("fp8-recipe");
 }
@@ -441,27 +447,27 @@ Test(sharding_keys, follow_the_sharding_given_later)
 {
     G("distributed-optimizer=true", "quantized-params=true", "grad-reduce-op=reduce-scatter",
       "--vary:zero=0");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_eq(scn.dist_opt, 0);
     cr_assert_eq(scn.quantized_params, 0);
     cr_assert_eq(scn.grad_reduce_op, GRAD_REDUCE_AUTO);
     derived_are("distributed-optimizer quantized-params grad-reduce-op");
     G("zero=3", "fsdp-group=8", "fsdp-outer-shard=optim", "--vary:distributed-optimizer=false");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_eq(scn.zero, 0);
     cr_assert_eq(scn.fsdp_group, 0);
     cr_assert_eq(scn.fsdp_outer_shard, FSDP_OUTER_NONE);
     derived_are("zero fsdp-group fsdp-outer-shard");
     G("distributed-optimizer=true", "quantized-params=true", "--vary:zero=2");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_eq(scn.quantized_params, 1, "still sharded");
     derived_are("");
     G("distributed-optimizer=true", "zero=0");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_eq(scn.dist_opt, 1, "given together: the rules judge it");
     derived_are("");
     G("zero=1", "--vary:quantized-params=true", "--vary:distributed-optimizer=false");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_eq(scn.zero, 0);
     cr_assert_eq(scn.quantized_params, 1, "given with the sharding: the rules judge it");
     derived_are("zero");
@@ -473,29 +479,29 @@ Test(sharding_keys, follow_the_sharding_given_later)
 Test(sharding_keys, zero_and_fsdp_follow_each_other_and_whole_gradients_follow_the_stage)
 {
     G("fsdp=full-shard", "--vary:zero=1");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_eq(scn.fsdp, FSDP_NONE);
     cr_assert_eq(scn.zero, 1);
     derived_are("fsdp");
     G("zero=1", "--vary:fsdp=hybrid-shard");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_eq(scn.zero, 0);
     cr_assert_eq(scn.fsdp, FSDP_HYBRID_SHARD);
     derived_are("zero");
     G("fsdp=full-shard", "--vary:zero=3");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     derived_are("");
     G("fsdp=full-shard", "zero=1");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_eq(scn.fsdp, FSDP_FULL_SHARD, "given together: the rules judge it");
     derived_are("");
     G("grad-accumulation=fp32-copy", "grad-reduce-op=all-reduce", "--vary:zero=2");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_eq(scn.grad_accumulation, GRAD_ACCUM_FUSED);
     cr_assert_eq(scn.grad_reduce_op, GRAD_REDUCE_AUTO);
     derived_are("grad-reduce-op grad-accumulation");
     G("framework=torchtitan", "pp=2", "grad-accumulation=main-grad", "--vary:fsdp=full-shard");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_eq(scn.grad_accumulation, GRAD_ACCUM_MAIN_GRAD, "pipelined FSDP2 defers it");
     derived_are("");
 }
@@ -504,12 +510,12 @@ Test(sharding_keys, zero_and_fsdp_follow_each_other_and_whole_gradients_follow_t
 Test(mode_keys, flash_attention_keys_follow_unfused_attention_given_later)
 {
     G("dtype=fp8", "attention-kernel=fa2", "fp8-attention=true", "--vary:attention=unfused");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_eq(scn.attention_kernel, ATTN_KERNEL_BEST);
     cr_assert_eq(scn.fp8_attention, 0);
     derived_are("attention-kernel fp8-attention");
     G("attention=unfused", "attention-kernel=fa2");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     derived_are("");
 }
 
@@ -520,22 +526,22 @@ Test(precision_keys, the_fused_grouped_mlps_dependants_follow_it)
 {
     G("dtype=fp8", "fp8-recipe=mxfp8", "moe-fused-grouped-mlp=true", "cuda-graphs=modules",
       "cuda-graph-scope=attn,moe", "offload-modules=fused_group_mlp,moe_act", "--vary:dtype=bf16");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_eq(scn.cuda_graph_scope, GS_ATTN | GS_MOE_ROUTER | GS_MOE_PREPROCESS);
     cr_assert_eq(scn.offload_modules, OM_MOE_ACT);
     derived_are("fp8-recipe offload-modules moe-fused-grouped-mlp cuda-graph-scope");
     G("dtype=fp8", "fp8-recipe=mxfp8", "moe-fused-grouped-mlp=true", "moe-capacity-factor=1",
       "cuda-graphs=modules", "cuda-graph-scope=attn,moe", "--vary:dtype=bf16");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_eq(scn.cuda_graph_scope, GS_ATTN | GS_MOE, "padded experts stay graphed");
     G("dtype=fp8", "fp8-recipe=mxfp8", "moe-fused-grouped-mlp=true", "cuda-graphs=modules",
       "cuda-graph-scope=attn,moe", "--vary:dtype=nvfp4");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_eq(scn.cuda_graph_scope, GS_ATTN | GS_MOE, "still fused under nvfp4");
     derived_are("fp8-recipe");
     G("dtype=fp8", "fp8-recipe=mxfp8", "moe-fused-grouped-mlp=true",
       "offload-modules=fused_group_mlp", "offload-min-elements=1000", "--vary:dtype=bf16");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_eq(scn.offload_modules, 0);
     derived_are("fp8-recipe offload-modules offload-min-elements moe-fused-grouped-mlp");
 }
@@ -545,14 +551,14 @@ Test(precision_keys, the_fused_grouped_mlps_dependants_follow_it)
 Test(precision_keys, the_fused_grouped_mlp_follows_a_dtype_or_recipe_given_later)
 {
     G("dtype=fp8", "fp8-recipe=mxfp8", "moe-fused-grouped-mlp=true", "--vary:dtype=bf16");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_eq(scn.moe_fused_grouped_mlp, 0);
     derived_are("fp8-recipe moe-fused-grouped-mlp");
     G("dtype=fp8", "fp8-recipe=mxfp8", "moe-fused-grouped-mlp=true", "--vary:fp8-recipe=current");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     derived_are("moe-fused-grouped-mlp");
     G("dtype=fp8", "fp8-recipe=mxfp8", "moe-fused-grouped-mlp=true", "--vary:dtype=nvfp4");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_eq(scn.moe_fused_grouped_mlp, 1, "NVFP4 is block-scaled too");
 }
 
@@ -563,21 +569,21 @@ Test(precision_keys, the_fused_grouped_mlp_follows_a_dtype_or_recipe_given_later
 Test(recompute_keys, follow_a_granularity_given_later)
 {
     G("recompute=selective", "recompute-modules=moe_act,layernorm", "--vary:recompute=full");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_not(scn_given(&scn, SCN_RECOMPUTE_MODULES));
     derived_are("recompute-modules");
     G("recompute=full", "recompute-method=block", "recompute-num-layers=4",
       "--vary:recompute=selective");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_not(scn_given(&scn, SCN_RECOMPUTE_METHOD));
     cr_assert_not(scn_given(&scn, SCN_RECOMPUTE_NUM_LAYERS));
     derived_are("recompute-method recompute-num-layers");
     G("recompute=selective", "recompute-modules=moe_act", "--vary:recompute=selective");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     derived_are("");
     cr_assert(scn_given(&scn, SCN_RECOMPUTE_MODULES), "it still applies");
     G("recompute=full", "recompute-modules=moe_act");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     derived_are("");
     cr_assert(scn_given(&scn, SCN_RECOMPUTE_MODULES), "given with it: the rules judge it");
 }
@@ -588,21 +594,21 @@ Test(recompute_keys, follow_a_granularity_given_later)
 Test(mode_keys, follow_the_mode_given_later)
 {
     G("cuda-graphs=modules", "cuda-graph-scope=attn,moe_router", "--vary:cuda-graphs=none");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_not(scn_given(&scn, SCN_CUDA_GRAPH_SCOPE));
     derived_are("cuda-graph-scope");
     G("cuda-graphs=modules", "cuda-graph-scope=attn", "--vary:cuda-graphs=modules");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     derived_are("");
     G("pp=4", "overlap-ep-comm=true", "--vary:schedule=zb-h1");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_eq(scn.overlap_ep_comm, 0);
     cr_assert(scn.origin[SCN_OVERLAP_EP_COMM].derived);
     G("pp=4", "overlap-ep-comm=true", "--vary:schedule=interleaved");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_eq(scn.overlap_ep_comm, 1, "interleaved pairs its steady state");
     G("cuda-graphs=none", "cuda-graph-scope=attn");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     derived_are("");
     cr_assert(scn_given(&scn, SCN_CUDA_GRAPH_SCOPE), "given together: the rules judge it");
 }
@@ -612,18 +618,18 @@ Test(mode_keys, follow_the_mode_given_later)
 Test(pipeline_layout, follows_a_pipeline_it_no_longer_describes)
 {
     G("layers=32", "pp=2", "pipeline-layout=Et*16|t*16L", "--vary:pp=4");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_str_eq(scn.pipeline_layout, "");
     derived_are("pipeline-layout");
     G("layers=32", "pp=2", "pipeline-layout=Et*16|t*16L", "--vary:pp=2");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_neq(scn.pipeline_layout[0], '\0', "it still fits");
     derived_are("");
     G("layers=32", "pp=2", "pipeline-layout=Et*16|t*16L", "--vary:schedule=gpipe");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_str_eq(scn.pipeline_layout, "");
     G("layers=32", "pp=4", "pipeline-layout=Et*16|t*16L");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_neq(scn.pipeline_layout[0], '\0', "given together: the rules judge it");
 }
 
@@ -633,19 +639,19 @@ Test(pipeline_layout, follows_a_pipeline_it_no_longer_describes)
 Test(schedule_keys, the_schedule_follows_a_vp_given_later)
 {
     G("schedule=1f1b", "pp=4", "--vary:vp=2");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_str_eq(scn.schedule, "interleaved");
     cr_assert_eq(scn_schedule(&scn), &sched_interleaved);
     derived_are("schedule");
     G("schedule=interleaved", "pp=4", "vp=2", "--vary:vp=1");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_str_eq(scn.schedule, "1f1b");
     derived_are("schedule");
     G("schedule=1f1b", "pp=4", "vp=2");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_str_eq(scn.schedule, "1f1b", "given together: the rules judge it");
     G("framework=deepspeed", "schedule=1f1b", "pp=4", "--vary:vp=2");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_str_eq(scn.schedule, "1f1b", "DeepSpeed has no interleaved schedule");
     derived_are("");
 }
@@ -659,6 +665,6 @@ Test(schedule_keys, interleaved_vp_counts_the_ends_set_apart_in_a_modelled_scena
     derived_ends_are(1, 29, 29, "vp global-batch first-stage-layers last-stage-layers");
     cr_assert_eq(scn.vp, 2);
     G("layers=118", "pp=2", "microbatches=8", "--set:schedule=interleaved");
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    derive_ok();
     cr_assert_eq(scn.vp, 59);
 }
