@@ -298,33 +298,95 @@ static void derive_precision_keys(struct scenario *scn)
         }
 }
 
-/* What leans on the fused grouped MLP follows it when it followed a dtype or recipe given later
- * (derive_precision_keys): a per-module CUDA graph scope holding whole MoE blocks keeps their
- * router and preprocessing only, as the recipes without those grouped GEMMs name it (a dropless
- * MoE's experts are graphed only through them: cm_rules.c, check_cuda_graphs), and
- * offload-modules drops fused_group_mlp (and, naming nothing then, its tuning keys go too).  A
- * whole-iteration graph stays for the rules, whose message names the ways out. */
+/* Unset `key` and mark it derived: it followed a value given later. */
+static void follow(struct scenario *scn, enum scn_key key)
+{
+    scn_unset(scn, key);
+    scn_mark_derived(scn, key);
+}
+
+/* offload-modules' tuning keys follow it when it names no module any more. */
+static void derive_offload_tuning(struct scenario *scn)
+{
+    static const enum scn_key tuning[] = {SCN_OFFLOAD_MIN_ELEMENTS, SCN_OFFLOAD_FRACTION,
+                                          SCN_OFFLOAD_PP_DELTA};
+    for (size_t i = 0; !scn->offload_modules && i < sizeof tuning / sizeof tuning[0]; i++)
+        if (scn_given(scn, tuning[i]))
+            follow(scn, tuning[i]);
+}
+
+/* The fused grouped MLP follows an etp above 1 given later (Megatron-Core fuses experts without
+ * tensor parallelism only), and what leans on it follows it out -- when it followed a dtype,
+ * recipe or etp given later, or was turned off after them: a per-module CUDA graph scope holding
+ * whole MoE blocks keeps their router and preprocessing only, as the recipes without those
+ * grouped GEMMs name it (a dropless MoE's experts are graphed only through them: cm_rules.c,
+ * check_cuda_graphs), and offload-modules drops fused_group_mlp (and, naming nothing then, its
+ * tuning keys go too).  A whole-iteration graph stays for the rules, whose message names the
+ * ways out. */
 static void derive_fused_mlp_dependants(struct scenario *scn)
 {
-    if (!scn->origin[SCN_MOE_FUSED_GROUPED_MLP].derived || scn->moe_fused_grouped_mlp)
+    enum scn_key fused = SCN_MOE_FUSED_GROUPED_MLP;
+    if (scn->moe_fused_grouped_mlp && scn->etp > 1 && scn_given(scn, fused) &&
+        earlier(scn, fused, SCN_ETP))
+        follow(scn, fused);
+    if (scn->moe_fused_grouped_mlp)
         return;
+    int followed = scn->origin[fused].derived;
     if (scn_given(scn, SCN_CUDA_GRAPH_SCOPE) && (scn->cuda_graph_scope & GS_MOE) &&
-        !(scn->moe_capacity_factor > 0.0)) {
+        !(scn->moe_capacity_factor > 0.0) &&
+        (followed || earlier(scn, SCN_CUDA_GRAPH_SCOPE, fused))) {
         scn->cuda_graph_scope =
             (scn->cuda_graph_scope & ~GS_MOE) | GS_MOE_ROUTER | GS_MOE_PREPROCESS;
         scn_mark_derived(scn, SCN_CUDA_GRAPH_SCOPE);
     }
-    if (scn_given(scn, SCN_OFFLOAD_MODULES) && (scn->offload_modules & OM_FUSED_GROUP_MLP)) {
+    if (scn_given(scn, SCN_OFFLOAD_MODULES) && (scn->offload_modules & OM_FUSED_GROUP_MLP) &&
+        (followed || earlier(scn, SCN_OFFLOAD_MODULES, fused))) {
         scn->offload_modules &= ~OM_FUSED_GROUP_MLP;
         scn_mark_derived(scn, SCN_OFFLOAD_MODULES);
-        /* with no module left to offload, its tuning keys follow it too */
-        static const enum scn_key tuning[] = {SCN_OFFLOAD_MIN_ELEMENTS, SCN_OFFLOAD_FRACTION,
-                                              SCN_OFFLOAD_PP_DELTA};
-        for (size_t i = 0; !scn->offload_modules && i < sizeof tuning / sizeof tuning[0]; i++)
-            if (scn_given(scn, tuning[i])) {
-                scn_unset(scn, tuning[i]);
-                scn_mark_derived(scn, tuning[i]);
-            }
+        derive_offload_tuning(scn);
+    }
+}
+
+/* Keys that apply under other keys' values follow those given later (Megatron-Core reads or
+ * allows each only there): wgrad-deferral-limit with defer-head-wgrad, mtp-repeated-layer with
+ * MTP modules, deepep-sms with the DeepEP dispatcher, the shared experts' overlap with an
+ * all-to-all or DeepEP dispatcher and without overlap-ep-comm, muon-ns-steps with Muon;
+ * offload-modules and offload-activations, two ways of moving the same activations, follow each
+ * other, and offload-modules a full recompute of every layer (no module input kept). */
+static void derive_feature_keys(struct scenario *scn)
+{
+    int full_uniform =
+        scn->recompute == RECOMPUTE_FULL && scn->recompute_method == RECOMPUTE_UNIFORM;
+    const struct {
+        enum scn_key key, cause, cause2;
+        int applies;
+    } keys[] = {
+        {SCN_WGRAD_DEFERRAL_LIMIT, SCN_DEFER_HEAD_WGRAD, SCN_DEFER_HEAD_WGRAD,
+         scn->defer_head_wgrad},
+        {SCN_MTP_REPEATED_LAYER, SCN_MTP_LAYERS, SCN_MTP_LAYERS,
+         !scn_given(scn, SCN_MTP_LAYERS) || scn->mtp_layers > 0},
+        {SCN_DEEPEP_SMS, SCN_MOE_DISPATCHER, SCN_MOE_DISPATCHER,
+         scn->moe_dispatcher == DISPATCH_DEEPEP},
+        {SCN_MOE_SHARED_EXPERT_OVERLAP, SCN_MOE_DISPATCHER, SCN_MOE_DISPATCHER,
+         scn->moe_dispatcher != DISPATCH_ALLGATHER},
+        {SCN_MOE_SHARED_EXPERT_OVERLAP, SCN_OVERLAP_EP_COMM, SCN_OVERLAP_EP_COMM,
+         !scn->overlap_ep_comm},
+        {SCN_MUON_NS_STEPS, SCN_OPTIMIZER_ALGORITHM, SCN_OPTIMIZER_ALGORITHM,
+         scn->optimizer_algorithm == OPTALG_MUON},
+        {SCN_OFFLOAD_MODULES, SCN_OFFLOAD_ACTIVATIONS, SCN_OFFLOAD_ACTIVATIONS,
+         !(scn->offload_activations > 0)},
+        {SCN_OFFLOAD_MODULES, SCN_RECOMPUTE, SCN_RECOMPUTE_METHOD, !full_uniform},
+        {SCN_OFFLOAD_ACTIVATIONS, SCN_OFFLOAD_MODULES, SCN_OFFLOAD_MODULES,
+         !scn->offload_modules},
+    };
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        enum scn_key k = keys[i].key;
+        if (!keys[i].applies && scn_given(scn, k) &&
+            (earlier(scn, k, keys[i].cause) || earlier(scn, k, keys[i].cause2))) {
+            follow(scn, k);
+            if (k == SCN_OFFLOAD_MODULES)
+                derive_offload_tuning(scn);
+        }
     }
 }
 
@@ -531,6 +593,7 @@ void derive_followers(struct scenario *scn)
     derive_fused_mlp_dependants(scn);
     derive_sharding_keys(scn);
     derive_gradient_keys(scn);
+    derive_feature_keys(scn);
     derive_recompute_keys(scn);
     derive_mode_keys(scn);
 }

@@ -27,15 +27,19 @@
  *    low-precision run's keys (fp8-recipe, quantized-params, bf16 edge layers, fp8 attention,
  *    per-module precision, the MXFP8 output layer) a dtype or fp8 recipe given later that they
  *    do not apply to (back to their defaults: bf16 edge layers under delayed scaling too).
- *  - the dtype follows an fp8 recipe given later: fp8; what leans on the fused grouped MLP
- *    (a graph scope's whole MoE blocks, offload-modules' fused_group_mlp) follows it out.
+ *  - the dtype follows an fp8 recipe given later: fp8; the fused grouped MLP an etp above 1,
+ *    and what leans on it (a graph scope's whole MoE blocks, offload-modules' fused_group_mlp)
+ *    follows it out.
  *  - distributed-optimizer, zero and fsdp, which say one thing several ways, follow each other
  *    (the later wins: zero=0 turns the distributed optimizer off, distributed-optimizer=false
  *    sets zero 0, a zero that disagrees with fsdp drops it and the reverse); what needs a
  *    sharded optimizer (quantized-params, grad-reduce-op=reduce-scatter, fsdp-group,
  *    fsdp-outer-shard) follows a sharding given later that has none, and what sums whole
  *    gradients (grad-accumulation's other modes, grad-reduce-op=all-reduce) a stage 2 or 3.
- *  - attention-kernel and fp8-attention follow an unfused attention given later.
+ *  - attention-kernel and fp8-attention follow an unfused attention given later; keys read
+ *    only under another key's value follow it given later (wgrad-deferral-limit, the MTP
+ *    module's repetition, deepep-sms, the shared experts' overlap, muon-ns-steps), and
+ *    offload-modules and offload-activations follow each other.
  *  - first-stage-layers / last-stage-layers, when given, follow pp, vp, the schedule, the
  *    model or layers given later than them: recomputed for the new pp x vp by stagesplit.h's
  *    rule for the ends that were set apart; on one stage they are set apart no more.  Ends

@@ -539,11 +539,59 @@ Test(precision_keys, the_fused_grouped_mlps_dependants_follow_it)
     derive_ok();
     cr_assert_eq(scn.cuda_graph_scope, GS_ATTN | GS_MOE, "still fused under nvfp4");
     derived_are("fp8-recipe");
+    G("dtype=fp8", "fp8-recipe=mxfp8", "moe-fused-grouped-mlp=true", "cuda-graphs=modules",
+      "cuda-graph-scope=attn,moe", "--vary:etp=2");
+    derive_ok();
+    cr_assert_eq(scn.cuda_graph_scope, GS_ATTN | GS_MOE_ROUTER | GS_MOE_PREPROCESS);
+    derived_are("moe-fused-grouped-mlp cuda-graph-scope");
+    G("dtype=fp8", "fp8-recipe=mxfp8", "cuda-graphs=modules", "cuda-graph-scope=attn,moe",
+      "--vary:moe-fused-grouped-mlp=false");
+    derive_ok();
+    derived_are("cuda-graph-scope");
     G("dtype=fp8", "fp8-recipe=mxfp8", "moe-fused-grouped-mlp=true",
       "offload-modules=fused_group_mlp", "offload-min-elements=1000", "--vary:dtype=bf16");
     derive_ok();
     cr_assert_eq(scn.offload_modules, 0);
     derived_are("fp8-recipe offload-modules offload-min-elements moe-fused-grouped-mlp");
+}
+
+/* Keys read only under another key's value follow that key given later; given with it they
+ * stay for the rules.  offload-modules and offload-activations follow each other, and the
+ * modules' tuning follows them out. */
+Test(feature_keys, follow_the_keys_they_apply_under)
+{
+    G("defer-head-wgrad=true", "wgrad-deferral-limit=22", "--vary:defer-head-wgrad=false");
+    derive_ok();
+    derived_are("wgrad-deferral-limit");
+    G("mtp-repeated-layer=true", "--vary:mtp-layers=0");
+    derive_ok();
+    derived_are("mtp-repeated-layer");
+    G("moe-dispatcher=deepep", "deepep-sms=24", "moe-shared-expert-overlap=true",
+      "--vary:moe-dispatcher=allgather");
+    derive_ok();
+    cr_assert_eq(scn.moe_shared_expert_overlap, 0);
+    derived_are("moe-shared-expert-overlap deepep-sms");
+    G("moe-shared-expert-overlap=true", "--vary:overlap-ep-comm=true");
+    derive_ok();
+    derived_are("moe-shared-expert-overlap");
+    G("optimizer-algorithm=muon", "muon-ns-steps=6", "--vary:optimizer-algorithm=adam");
+    derive_ok();
+    derived_are("muon-ns-steps");
+    G("offload-modules=moe_act", "offload-min-elements=1000", "--vary:offload-activations=0.5");
+    derive_ok();
+    cr_assert_eq(scn.offload_modules, 0);
+    derived_are("offload-modules offload-min-elements");
+    G("offload-activations=0.5", "--vary:offload-modules=moe_act");
+    derive_ok();
+    cr_assert_eq(scn.offload_activations, 0.0);
+    derived_are("offload-activations");
+    G("offload-modules=moe_act", "--vary:recompute=full");
+    derive_ok();
+    derived_are("offload-modules");
+    G("defer-head-wgrad=false", "wgrad-deferral-limit=22", "moe-shared-expert-overlap=true",
+      "overlap-ep-comm=true", "--vary:moe-dispatcher=deepep");
+    derive_ok();
+    derived_are("");
 }
 
 /* The fused grouped MLP quantizes in MXFP8 or NVFP4: it follows a dtype or an fp8 recipe given
