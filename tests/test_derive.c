@@ -38,6 +38,12 @@ static void given(const char *const *items)
 
 #define G(...) given((const char *const[]){__VA_ARGS__, NULL})
 
+static void derive_ok(void);
+static void derived_are(const char *want);
+
+/* Given these items, deriving succeeds and `derived` (keys in table order) followed. */
+#define FOLLOWS(derived, ...) (G(__VA_ARGS__), derive_ok(), derived_are(derived))
+
 static void derived_are(const char *want)
 {
     char buf[256];
@@ -397,9 +403,7 @@ Test(precision_keys, follow_a_dtype_given_later)
     derive_ok();
     cr_assert_eq(scn.quantized_params, 1, "quantized weights apply to nvfp4 too");
     derived_are("fp8-recipe");
-    G("dtype=bf16", "fp8-recipe=current");
-    derive_ok();
-    derived_are("");
+    FOLLOWS("", "dtype=bf16", "fp8-recipe=current");
     cr_assert(scn_given(&scn, SCN_FP8_RECIPE), "given with the dtype: the rules judge it");
     /* bf16 edge layers do not apply under delayed scaling (Megatron-Core refuses the pair) */
     G("dtype=fp8", "fp8-recipe=current", "bf16-first-layers=1", "bf16-last-layers=1",
@@ -488,9 +492,7 @@ Test(sharding_keys, zero_and_fsdp_follow_each_other_and_whole_gradients_follow_t
     cr_assert_eq(scn.zero, 0);
     cr_assert_eq(scn.fsdp, FSDP_HYBRID_SHARD);
     derived_are("zero");
-    G("fsdp=full-shard", "--vary:zero=3");
-    derive_ok();
-    derived_are("");
+    FOLLOWS("", "fsdp=full-shard", "--vary:zero=3");
     G("fsdp=full-shard", "zero=1");
     derive_ok();
     cr_assert_eq(scn.fsdp, FSDP_FULL_SHARD, "given together: the rules judge it");
@@ -514,9 +516,7 @@ Test(mode_keys, flash_attention_keys_follow_unfused_attention_given_later)
     cr_assert_eq(scn.attention_kernel, ATTN_KERNEL_BEST);
     cr_assert_eq(scn.fp8_attention, 0);
     derived_are("attention-kernel fp8-attention");
-    G("attention=unfused", "attention-kernel=fa2");
-    derive_ok();
-    derived_are("");
+    FOLLOWS("", "attention=unfused", "attention-kernel=fa2");
 }
 
 /* What leans on the fused grouped MLP follows it when it follows a dtype given later: a
@@ -544,10 +544,8 @@ Test(precision_keys, the_fused_grouped_mlps_dependants_follow_it)
     derive_ok();
     cr_assert_eq(scn.cuda_graph_scope, GS_ATTN | GS_MOE_ROUTER | GS_MOE_PREPROCESS);
     derived_are("moe-fused-grouped-mlp cuda-graph-scope");
-    G("dtype=fp8", "fp8-recipe=mxfp8", "cuda-graphs=modules", "cuda-graph-scope=attn,moe",
-      "--vary:moe-fused-grouped-mlp=false");
-    derive_ok();
-    derived_are("cuda-graph-scope");
+    FOLLOWS("cuda-graph-scope", "dtype=fp8", "fp8-recipe=mxfp8", "cuda-graphs=modules",
+            "cuda-graph-scope=attn,moe", "--vary:moe-fused-grouped-mlp=false");
     G("dtype=fp8", "fp8-recipe=mxfp8", "moe-fused-grouped-mlp=true",
       "offload-modules=fused_group_mlp", "offload-min-elements=1000", "--vary:dtype=bf16");
     derive_ok();
@@ -560,23 +558,18 @@ Test(precision_keys, the_fused_grouped_mlps_dependants_follow_it)
  * modules' tuning follows them out. */
 Test(feature_keys, follow_the_keys_they_apply_under)
 {
-    G("defer-head-wgrad=true", "wgrad-deferral-limit=22", "--vary:defer-head-wgrad=false");
-    derive_ok();
-    derived_are("wgrad-deferral-limit");
-    G("mtp-repeated-layer=true", "--vary:mtp-layers=0");
-    derive_ok();
-    derived_are("mtp-repeated-layer");
+    FOLLOWS("wgrad-deferral-limit", "defer-head-wgrad=true", "wgrad-deferral-limit=22",
+            "--vary:defer-head-wgrad=false");
+    FOLLOWS("mtp-repeated-layer", "mtp-repeated-layer=true", "--vary:mtp-layers=0");
     G("moe-dispatcher=deepep", "deepep-sms=24", "moe-shared-expert-overlap=true",
       "--vary:moe-dispatcher=allgather");
     derive_ok();
     cr_assert_eq(scn.moe_shared_expert_overlap, 0);
     derived_are("moe-shared-expert-overlap deepep-sms");
-    G("moe-shared-expert-overlap=true", "--vary:overlap-ep-comm=true");
-    derive_ok();
-    derived_are("moe-shared-expert-overlap");
-    G("optimizer-algorithm=muon", "muon-ns-steps=6", "--vary:optimizer-algorithm=adam");
-    derive_ok();
-    derived_are("muon-ns-steps");
+    FOLLOWS("moe-shared-expert-overlap", "moe-shared-expert-overlap=true",
+            "--vary:overlap-ep-comm=true");
+    FOLLOWS("muon-ns-steps", "optimizer-algorithm=muon", "muon-ns-steps=6",
+            "--vary:optimizer-algorithm=adam");
     G("offload-modules=moe_act", "offload-min-elements=1000", "--vary:offload-activations=0.5");
     derive_ok();
     cr_assert_eq(scn.offload_modules, 0);
@@ -585,13 +578,10 @@ Test(feature_keys, follow_the_keys_they_apply_under)
     derive_ok();
     cr_assert_eq(scn.offload_activations, 0.0);
     derived_are("offload-activations");
-    G("offload-modules=moe_act", "--vary:recompute=full");
-    derive_ok();
-    derived_are("offload-modules");
-    G("defer-head-wgrad=false", "wgrad-deferral-limit=22", "moe-shared-expert-overlap=true",
-      "overlap-ep-comm=true", "--vary:moe-dispatcher=deepep");
-    derive_ok();
-    derived_are("");
+    FOLLOWS("offload-modules", "offload-modules=moe_act", "--vary:recompute=full");
+    FOLLOWS("", "defer-head-wgrad=false", "wgrad-deferral-limit=22",
+            "moe-shared-expert-overlap=true", "overlap-ep-comm=true",
+            "--vary:moe-dispatcher=deepep");
 }
 
 /* The fused grouped MLP quantizes in MXFP8 or NVFP4: it follows a dtype or an fp8 recipe given
@@ -602,9 +592,8 @@ Test(precision_keys, the_fused_grouped_mlp_follows_a_dtype_or_recipe_given_later
     derive_ok();
     cr_assert_eq(scn.moe_fused_grouped_mlp, 0);
     derived_are("fp8-recipe moe-fused-grouped-mlp");
-    G("dtype=fp8", "fp8-recipe=mxfp8", "moe-fused-grouped-mlp=true", "--vary:fp8-recipe=current");
-    derive_ok();
-    derived_are("moe-fused-grouped-mlp");
+    FOLLOWS("moe-fused-grouped-mlp", "dtype=fp8", "fp8-recipe=mxfp8", "moe-fused-grouped-mlp=true",
+            "--vary:fp8-recipe=current");
     G("dtype=fp8", "fp8-recipe=mxfp8", "moe-fused-grouped-mlp=true", "--vary:dtype=nvfp4");
     derive_ok();
     cr_assert_eq(scn.moe_fused_grouped_mlp, 1, "NVFP4 is block-scaled too");
@@ -626,13 +615,9 @@ Test(recompute_keys, follow_a_granularity_given_later)
     cr_assert_not(scn_given(&scn, SCN_RECOMPUTE_METHOD));
     cr_assert_not(scn_given(&scn, SCN_RECOMPUTE_NUM_LAYERS));
     derived_are("recompute-method recompute-num-layers");
-    G("recompute=selective", "recompute-modules=moe_act", "--vary:recompute=selective");
-    derive_ok();
-    derived_are("");
+    FOLLOWS("", "recompute=selective", "recompute-modules=moe_act", "--vary:recompute=selective");
     cr_assert(scn_given(&scn, SCN_RECOMPUTE_MODULES), "it still applies");
-    G("recompute=full", "recompute-modules=moe_act");
-    derive_ok();
-    derived_are("");
+    FOLLOWS("", "recompute=full", "recompute-modules=moe_act");
     cr_assert(scn_given(&scn, SCN_RECOMPUTE_MODULES), "given with it: the rules judge it");
 }
 
@@ -645,9 +630,7 @@ Test(mode_keys, follow_the_mode_given_later)
     derive_ok();
     cr_assert_not(scn_given(&scn, SCN_CUDA_GRAPH_SCOPE));
     derived_are("cuda-graph-scope");
-    G("cuda-graphs=modules", "cuda-graph-scope=attn", "--vary:cuda-graphs=modules");
-    derive_ok();
-    derived_are("");
+    FOLLOWS("", "cuda-graphs=modules", "cuda-graph-scope=attn", "--vary:cuda-graphs=modules");
     G("pp=4", "overlap-ep-comm=true", "--vary:schedule=zb-h1");
     derive_ok();
     cr_assert_eq(scn.overlap_ep_comm, 0);
@@ -655,9 +638,7 @@ Test(mode_keys, follow_the_mode_given_later)
     G("pp=4", "overlap-ep-comm=true", "--vary:schedule=interleaved");
     derive_ok();
     cr_assert_eq(scn.overlap_ep_comm, 1, "interleaved pairs its steady state");
-    G("cuda-graphs=none", "cuda-graph-scope=attn");
-    derive_ok();
-    derived_are("");
+    FOLLOWS("", "cuda-graphs=none", "cuda-graph-scope=attn");
     cr_assert(scn_given(&scn, SCN_CUDA_GRAPH_SCOPE), "given together: the rules judge it");
 }
 
