@@ -109,8 +109,9 @@ static enum sim_status apply_knobs(struct scenario *out, const struct plan_confi
         (st = scn_set_key(out, SCN_DIST_OPT, c->zero >= 1 ? "true" : "false", err)) != SIM_OK ||
         (st = scn_set_key(out, SCN_RECOMPUTE, recompute_names[c->recompute], err)) != SIM_OK)
         return st;
-    scn_unset(out, SCN_FSDP);
+    scn_unset(out, SCN_FSDP); /* the planner shards whole data-parallel groups: no hybrid */
     scn_unset(out, SCN_FSDP_GROUP);
+    scn_unset(out, SCN_FSDP_OUTER_SHARD);
     if (c->zero != 1) /* the scenario's all-reduce (or reduce-scatter) needs ZeRO 1 */
         scn_unset(out, SCN_GRAD_REDUCE_OP);
     if (c->zero == 3 && c->keep_gathered)

@@ -633,6 +633,22 @@ Test(plan, torchtitan_recomputes_selectively_with_its_op_policy)
     }
 }
 
+/* A Megatron-FSDP recipe with hybrid sharding (Nemotron 3 Ultra's: fsdp-group, the optimizer
+ * split again over the groups): the planner shards whole data-parallel groups, so it drops the
+ * recipe's grouping -- and the outer sharding that needs it, which had failed every config
+ * with a rule -- and still plans. */
+Test(plan, a_hybrid_sharded_recipe_plans_without_its_groups)
+{
+    struct scenario base;
+    struct plan_result r;
+    const char *sets[] = {"model=" TOP_SRCDIR "/models/llama3.1-8b.xml", "global-batch=32",
+                          "zero=3", "fsdp-group=8", "fsdp-outer-shard=optim", NULL};
+    base_with(&base, LLAMA, sets);
+    plan_ok(&base, 16, 3, 2, 0, &r);
+    cr_assert_gt(r.valid, 0);
+    plan_result_release(&r);
+}
+
 /* Muon under Megatron-Core: the planner explores its state replicated or sharded layer-wise
  * (ZeRO 0 or 1), never on the host; torchtitan's DistMuon over FSDP2 keeps ZeRO 3. */
 Test(plan, muon_keeps_to_the_stages_its_framework_shards_it_over)
