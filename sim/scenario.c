@@ -228,8 +228,8 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
          .doc = "activation recompute: selective runs recompute-modules again, full whole layers"},
     [SCN_DIST_OPT] = {"distributed-optimizer", VT_BOOL, FIELD(dist_opt), 0, 0, .scope = KS_MODEL,
                       .def = "false",
-                      .doc =
-                          "distributed optimizer: optimizer state sharded over data parallelism"},
+                      .doc = "distributed optimizer: optimizer state sharded over data "
+                             "parallelism (ZeRO stage 1; a zero given earlier follows it)"},
     [SCN_OVERLAP_GRAD_REDUCE] = {"overlap-grad-reduce", VT_BOOL, FIELD(overlap_grad_reduce), 0, 0,
                                  .scope = KS_MODEL, .def = "false",
                                  .doc = "overlap the gradient reduction with the backward"},
@@ -297,8 +297,9 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
     [SCN_FP8_RECIPE] = {"fp8-recipe", VT_CHOICE, FIELD(fp8_recipe), 0, 0, fp8_recipe_choices, 0,
                         .scope = KS_MODEL, .def = "delayed",
                         .doc = "how fp8 GEMM inputs get their scales: Transformer Engine's "
-                               "recipes, or rowwise (torchao's row-wise Float8, communicating in "
-                               "16 bits)"},
+                               "recipes (mxfp8 on Blackwell only), or rowwise (torchao's "
+                               "row-wise Float8, communicating in 16 bits); given later than "
+                               "the dtype, the dtype follows it (fp8)"},
     [SCN_BF16_FIRST_LAYERS] =
         {"bf16-first-layers", VT_INT, FIELD(bf16_first_layers), 0, 1 << 20, .scope = KS_MODEL,
          .def = "0",
@@ -354,9 +355,12 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
                                "kernels hold, taken from the compute they overlap "
                                "(Megatron-Core --moe-deepep-num-sms)"},
     [SCN_ZERO] = {"zero", VT_INT, FIELD(zero), 0, 3, .scope = KS_MODEL, .def = "0",
-                  .doc = "ZeRO stage: 1 shards optimizer state, 2 gradients too, 3 parameters"},
+                  .doc = "ZeRO stage: 1 shards optimizer state, 2 gradients too, 3 parameters; "
+                         "distributed-optimizer and fsdp given earlier follow it"},
     [SCN_FSDP] = {"fsdp", VT_CHOICE, FIELD(fsdp), 0, 0, fsdp_choices, 0, .scope = KS_MODEL,
-                  .def = "none", .doc = "PyTorch FSDP sharding strategy (a ZeRO stage)"},
+                  .def = "none",
+                  .doc = "PyTorch FSDP sharding strategy (a ZeRO stage; a zero given earlier "
+                         "that disagrees follows it)"},
     [SCN_FSDP_GROUP] = {"fsdp-group", VT_INT, FIELD(fsdp_group), 1, 1 << 24, .scope = KS_MODEL,
                         .zero = "dp*cp (one shard group)",
                         .doc = "GPUs one shard spans (hybrid-shard), replicated across the rest"},
