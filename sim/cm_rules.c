@@ -454,20 +454,34 @@ static enum sim_status check_peft(const struct scenario *scn, const struct model
     return why ? scn_rule_error(scn, SCN_PEFT, err, "peft=lora: %s (%s)", why, m->name) : SIM_OK;
 }
 
-/* Packed sequences (packed-doc-tokens) as modelled: documents no longer than the sequence, on
- * one context-parallel rank, with full (not windowed) attention. */
+/* Packed sequences (packed-doc-tokens) as modelled: documents no longer than the sequence, with
+ * full (not windowed) attention.  Packed, attention runs Transformer Engine's THD format
+ * (NVIDIA/TransformerEngine at d0067d0): its context parallelism, of every cp-comm-type, takes
+ * each document in 2 x cp load-balanced chunks (Megatron-Core's thd_get_partitioned_indices), and
+ * its fused attention refuses fp8 attention on THD with context parallelism and MXFP8 attention
+ * on THD at all (dot_product_attention/utils.py, get_attention_backend). */
 static enum sim_status check_packed_docs(const struct scenario *scn, const struct model *m,
                                          struct sim_error *err)
 {
-    if (scn->packed_doc_tokens <= 0)
+    int d = scn->packed_doc_tokens;
+    if (d <= 0)
         return SIM_OK;
-    const char *why = scn->packed_doc_tokens > scn->seq ? "is longer than the sequence"
-                      : scn->cp > 1 ? "with context parallelism is not modelled"
-                      : m->window > 0 ? "with local attention windows is not modelled"
-                                      : NULL;
-    return why ? scn_rule_error(scn, SCN_PACKED_DOC_TOKENS, err, "packed-doc-tokens=%d %s",
-                                scn->packed_doc_tokens, why)
-               : SIM_OK;
+    enum scn_key culprit = SCN_PACKED_DOC_TOKENS;
+    const char *why = NULL;
+    if (d > scn->seq)
+        why = "is longer than the sequence";
+    else if (m->window > 0)
+        why = "with local attention windows is not modelled";
+    else if (scn->cp > 1 && d < 2 * scn->cp) {
+        culprit = scn_culprit(scn, SCN_PACKED_DOC_TOKENS, SCN_CP);
+        why = "is shorter than the 2 x cp chunks context parallelism splits each document into";
+    } else if (scn->fp8_attention && (scn->cp > 1 || mxfp8_attention(scn))) {
+        culprit = scn_culprit(scn, SCN_PACKED_DOC_TOKENS, SCN_FP8_ATTENTION);
+        why = scn->cp > 1 ? "runs no fp8 attention with context parallelism (Transformer "
+                            "Engine's THD format)"
+                          : "runs no MXFP8 attention (Transformer Engine's THD format)";
+    }
+    return why ? scn_rule_error(scn, culprit, err, "packed-doc-tokens=%d %s", d, why) : SIM_OK;
 }
 
 /* Fine-grained activation offloading (offload-modules) beside the other keys: not with the

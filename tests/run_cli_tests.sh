@@ -802,6 +802,17 @@ for case in "a1.xml zero=0,3 fsdp" "g17.xml dtype=bf16,fp8 offload-modules" \
         fail "sweep $2 on $1: every config runs, $3 follows" "$(printf '%s\n' "$bad" | head -n 1)"
     fi
 done
+# Context parallelism on the shipped LoRA fine-tune, whose sequences pack documents: tp traded
+# for cp on its 8 GPUs, every cp-comm-type, each config runs (THD format under CP).
+run sweep "$SCN/llama3-70b-lora-h100.xml" --vary tp,cp=2:1,1:2 \
+    --vary cp-comm-type=p2p,allgather,a2a -j 2
+bad=$(awk -F, 'NR > 1 && $4 != "ok" && $4 != "oom"' "$tmp/out")
+if [ "$rc" -eq 0 ] && [ -z "$bad" ] && [ "$(grep -c '^1,2,' "$tmp/out")" -eq 3 ]; then
+    pass "sweep tp,cp on a packed LoRA fine-tune: packed documents run under context parallelism"
+else
+    fail "sweep tp,cp on a packed LoRA fine-tune: packed documents run under context parallelism" \
+        "$(printf '%s\n' "$bad" | head -n 1)"
+fi
 # Recompute, swept on recipes that name its modules (a Gated DeltaNet model's) or its method
 # (torchtitan-era full recompute by blocks): each granularity runs, the keys of another one
 # following it (derived), none refused by a rule meant for a file that gives them together.
