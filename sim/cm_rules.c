@@ -457,9 +457,9 @@ static enum sim_status check_peft(const struct scenario *scn, const struct model
 /* Packed sequences (packed-doc-tokens) as modelled: documents no longer than the sequence, with
  * full (not windowed) attention.  Packed, attention runs Transformer Engine's THD format
  * (NVIDIA/TransformerEngine at d0067d0): its context parallelism, of every cp-comm-type, takes
- * each document in 2 x cp load-balanced chunks (Megatron-Core's thd_get_partitioned_indices), and
- * its fused attention refuses fp8 attention on THD with context parallelism and MXFP8 attention
- * on THD at all (dot_product_attention/utils.py, get_attention_backend). */
+ * each document in 2 x cp load-balanced chunks (thd_get_partitioned_indices, the dual-chunk
+ * split), and its fused attention refuses fp8 attention on THD with context parallelism and
+ * MXFP8 attention on THD at all (dot_product_attention/utils.py, get_attention_backend). */
 static enum sim_status check_packed_docs(const struct scenario *scn, const struct model *m,
                                          struct sim_error *err)
 {
