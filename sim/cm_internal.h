@@ -156,9 +156,9 @@ static inline double cm_packed_attention_share(const struct scenario *scn, int s
     return d > 0 && d < seq ? (double)d / seq : 1.0;
 }
 
-/* peft=lora: the adapters' parameters of one transformer layer on this GPU (LoRA is modelled
- * on dense transformer layers, all of one shape). */
-double cm_lora_layer_params(const struct cm_ctx *c);
+/* peft=lora: the adapters' parameters of transformer layer `layer` on this GPU: beside the
+ * replicated linears (dense) and the routed experts' (expert, one adapter per EP rank). */
+void cm_lora_layer_params(const struct cm_ctx *c, int layer, double *dense, double *expert);
 
 /* ---- cm_rules.c: the configuration rules ---- */
 

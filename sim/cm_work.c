@@ -369,9 +369,14 @@ static void layer_acts(const struct cm_ctx *c, const struct layer_parts *lp, dou
         if (!(scn->lora_modules & LORA_QKV))
             a->qkv_in = 0.0;
         if (!(scn->lora_modules & LORA_FC1))
-            a->mlp_in = 0.0;
+            a->mlp_in = a->permuted = 0.0; /* the routed experts' FC1 reads the permuted copies */
         if (!(scn->lora_modules & LORA_FC2) && lp->mlp == MLP_DENSE)
             a->dense_hidden -= dense_in * per * m->ffn;
+        if (!(scn->lora_modules & LORA_FC2) && moe) {
+            a->shared_hidden -= dense_in * per * m->shared_experts * m->shared_expert_ffn;
+            a->moe_hidden -= a->moe_act_out;
+            a->moe_act_out = 0.0;
+        }
     }
     if (!c->flash && lp->mixer == MIXER_ATTENTION)
         a->scores = (scn->dropout ? 5.0 : 4.0) * c->cfg->micro_batch * (m->heads / t) *
@@ -475,42 +480,77 @@ static void layer_gemms(const struct cm_ctx *c, const struct layer_parts *lp,
 /* LoRA's adapters (peft=lora): beside each adapted linear, x A (in -> rank) then (x A) B
  * (rank -> out), the product added into the linear's output (Hu et al., LoRA,
  * arXiv:2106.09685, sec. 4.1; Megatron-Bridge peft/lora.py, "performant" LoRA: one adapter
- * for the fused QKV and one for the fused gate-and-up FC1).  The widths of module `bit` (enum
- * scn_lora_module) of a transformer layer. */
-static void lora_widths(const struct model *m, int bit, double *in, double *out)
+ * for the fused QKV and one for the fused gate-and-up FC1).  On a MoE layer linear_fc1 and
+ * linear_fc2 name the shared experts' linears (one adapter each) and the routed experts'
+ * grouped linears, which by default share one adapter per expert-parallel rank across its
+ * local experts (share_expert_adapters, at Megatron-Bridge 067f987): it runs on the routed
+ * token copies that rank computes and trains beside the experts, so it counts as an expert
+ * parameter.  One adapter: its widths, the tokens it runs on per token of the layer, and
+ * whether it is a routed experts'. */
+struct lora_adapter {
+    double in, out, copies;
+    int routed;
+};
+
+/* The adapters of layer `lp` (at most 6), into a; returns how many. */
+static int lora_adapters(const struct cm_ctx *c, const struct layer_parts *lp,
+                         struct lora_adapter *a)
 {
+    const struct model *m = c->m;
+    int mods = c->scn->lora_modules, n = 0;
     double q = (double)m->heads * m->head_dim, kv = 2.0 * m->kv_heads * m->head_dim;
-    double fc1 = (m->act == ACT_SWIGLU ? 2.0 : 1.0) * m->ffn;
-    *in = bit == LORA_PROJ ? q : bit == LORA_FC2 ? m->ffn : m->hidden;
-    *out = bit == LORA_QKV ? q + kv : bit == LORA_FC1 ? fc1 : m->hidden;
+    double gate = m->act == ACT_SWIGLU ? 2.0 : 1.0, h = m->hidden;
+    if (mods & LORA_QKV)
+        a[n++] = (struct lora_adapter){h, q + kv, 1.0, 0};
+    if (mods & LORA_PROJ)
+        a[n++] = (struct lora_adapter){q, h, 1.0, 0};
+    double dense_ffn = lp->mlp == MLP_DENSE ? m->ffn
+                       : lp->mlp == MLP_MOE ? (double)m->shared_experts * m->shared_expert_ffn
+                                            : 0.0;
+    double routed_copies = m->top_k * c->cfg->moe_load;
+    if (dense_ffn > 0 && (mods & LORA_FC1))
+        a[n++] = (struct lora_adapter){h, gate * dense_ffn, 1.0, 0};
+    if (dense_ffn > 0 && (mods & LORA_FC2))
+        a[n++] = (struct lora_adapter){dense_ffn, h, 1.0, 0};
+    if (lp->mlp == MLP_MOE && (mods & LORA_FC1))
+        a[n++] = (struct lora_adapter){h, gate * m->expert_ffn, routed_copies, 1};
+    if (lp->mlp == MLP_MOE && (mods & LORA_FC2))
+        a[n++] = (struct lora_adapter){m->expert_ffn, h, routed_copies, 1};
+    return n;
 }
 
-double cm_lora_layer_params(const struct cm_ctx *c)
+void cm_lora_layer_params(const struct cm_ctx *c, int layer, double *dense, double *expert)
 {
-    double params = 0.0, in, out;
-    for (int bit = LORA_QKV; bit <= LORA_FC2; bit <<= 1)
-        if (c->scn->lora_modules & bit) {
-            lora_widths(c->m, bit, &in, &out);
-            params += c->scn->lora_rank * (in + out);
-        }
-    return params / c->cfg->tp; /* shared over TP like the linears they sit beside */
+    struct lora_adapter a[6];
+    struct layer_parts lp = layer_parts_of(c->m, layer);
+    int n = lp.mixer == MIXER_ATTENTION ? lora_adapters(c, &lp, a) : 0;
+    *dense = *expert = 0.0;
+    for (int i = 0; i < n; i++) /* shared over TP (experts: expert TP) like their linears */
+        if (a[i].routed)
+            *expert += c->scn->lora_rank * (a[i].in + a[i].out) / c->cfg->etp;
+        else
+            *dense += c->scn->lora_rank * (a[i].in + a[i].out) / c->cfg->tp;
 }
 
 /* The adapters' forward on this GPU for T tokens into lc: two 16-bit GEMMs each (their work
- * shared over TP like their linear's) with their launches, and the sum into the linear's
- * output (read both, write one; its backward passes the gradient through). */
-static void lora_cost(const struct cm_ctx *c, double T, struct layer_cost *lc)
+ * shared over TP like their linear's; a routed experts' adapter on the layer's routed copies,
+ * T / tp x top-k on average, the busiest GPU's share as for the experts) with their launches,
+ * and the sum into the linear's output (read both, write one; its backward passes the
+ * gradient through). */
+static void lora_cost(const struct cm_ctx *c, const struct layer_parts *lp, double T,
+                      struct layer_cost *lc)
 {
-    double t = c->cfg->tp, r = c->scn->lora_rank, in, out, add = 0.0;
+    struct lora_adapter a[6];
+    int n = lora_adapters(c, lp, a);
+    double t = c->cfg->tp, r = c->scn->lora_rank, add = 0.0;
     lc->lora_gemm = 0.0;
-    for (int bit = LORA_QKV; bit <= LORA_FC2; bit <<= 1)
-        if (c->scn->lora_modules & bit) {
-            lora_widths(c->m, bit, &in, &out);
-            lc->lora_gemm += cm_gemm_s(c, &c->wide, 2.0 * T * in * r / t) +
-                             cm_gemm_s(c, &c->wide, 2.0 * T * r * out / t) +
-                             2.0 * c->cfg->eager_launch_s;
-            add += cm_memory_s(c, 3.0 * ACT_BYTES * T * out / t) + c->cfg->eager_launch_s;
-        }
+    for (int i = 0; i < n; i++) {
+        double tokens = T * a[i].copies / t;
+        lc->lora_gemm += cm_gemm_s(c, &c->wide, 2.0 * tokens * a[i].in * r) +
+                         cm_gemm_s(c, &c->wide, 2.0 * tokens * r * a[i].out) +
+                         2.0 * c->cfg->eager_launch_s;
+        add += cm_memory_s(c, 3.0 * ACT_BYTES * tokens * a[i].out) + c->cfg->eager_launch_s;
+    }
     lc->lora_fwd = lc->lora_gemm + add;
 }
 
@@ -996,7 +1036,7 @@ static void layer_cost_of(const struct cm_ctx *c, const struct layer_parts *lp,
     layer_gemms(c, lp, lfp, share, lc);
     layer_kernels(c, lp, lc);
     if (c->scn->peft == PEFT_LORA && lp->mixer == MIXER_ATTENTION)
-        lora_cost(c, T, lc);
+        lora_cost(c, lp, T, lc);
     if (moe) /* router: softmax / sigmoid and top-k over T x experts fp32 scores (read and
               * write, three passes) */
         lc->router_fwd = cm_memory_s(c, 3.0 * 2.0 * 4.0 * Ts * m->experts) +

@@ -66,6 +66,7 @@ static void stage_params(const struct cm_ctx *c, struct cm_stage *st)
     const struct model *m = c->m;
     double dense = 0, expert = 0, largest = 0, d = 0, e = 0, nd = 0, ne = 0;
     double bd = 0, be = 0, xd = 0, xe = 0; /* of d and e, in bf16 and in MXFP8 modules */
+    double ld = 0, le = 0, lora_dense = 0, lora_expert = 0; /* peft=lora: the adapters' */
     int muon = c->scn->optimizer_algorithm == OPTALG_MUON;
     st->narrow_dense_params = st->narrow_expert_params = st->mxfp8_params = 0.0;
     st->muon_dense_s = st->muon_expert_s = 0.0;
@@ -77,10 +78,14 @@ static void stage_params(const struct cm_ctx *c, struct cm_stage *st)
             module_params(c, l, c->scn->mxfp8_modules, &xd, &xe);
             if (muon)
                 cm_muon_layer_s(c, l, &nd, &ne);
+            if (c->scn->peft == PEFT_LORA)
+                cm_lora_layer_params(c, l, &ld, &le);
         }
         kind = k;
         dense += d;
         expert += e;
+        lora_dense += ld;
+        lora_expert += le;
         st->muon_dense_s += nd;
         st->muon_expert_s += ne;
         if (cm_layer_is_narrow(c, l)) {
@@ -118,8 +123,9 @@ static void stage_params(const struct cm_ctx *c, struct cm_stage *st)
     st->frozen_params = 0.0;
     if (c->scn->peft == PEFT_LORA) { /* the base model frozen: the adapters train */
         st->frozen_params = dense + expert;
-        dense = st->layers * cm_lora_layer_params(c);
-        expert = embedding = head = 0.0;
+        dense = lora_dense;
+        expert = lora_expert;
+        embedding = head = 0.0;
     }
     st->dense_params = dense;
     st->expert_params = expert;

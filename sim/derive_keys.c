@@ -113,7 +113,8 @@ static void derive_fused_mlp_dependants(struct scenario *scn)
 /* Keys that apply under other keys' values follow those given later (Megatron-Core reads or
  * allows each only there): wgrad-deferral-limit with defer-head-wgrad, mtp-repeated-layer with
  * MTP modules, deepep-sms with the DeepEP dispatcher, the shared experts' overlap with an
- * all-to-all or DeepEP dispatcher and without overlap-ep-comm, muon-ns-steps with Muon;
+ * all-to-all or DeepEP dispatcher and without overlap-ep-comm, muon-ns-steps with Muon,
+ * lora-rank and lora-modules with peft=lora (a fine-tune compared with no adapters at all);
  * offload-modules and offload-activations, two ways of moving the same activations, follow each
  * other, and offload-modules a full recompute of every layer (no module input kept). */
 static void derive_feature_keys(struct scenario *scn)
@@ -136,6 +137,8 @@ static void derive_feature_keys(struct scenario *scn)
          !scn->overlap_ep_comm},
         {SCN_MUON_NS_STEPS, SCN_OPTIMIZER_ALGORITHM, SCN_OPTIMIZER_ALGORITHM,
          scn->optimizer_algorithm == OPTALG_MUON},
+        {SCN_LORA_RANK, SCN_PEFT, SCN_PEFT, scn->peft == PEFT_LORA},
+        {SCN_LORA_MODULES, SCN_PEFT, SCN_PEFT, scn->peft == PEFT_LORA},
         {SCN_OFFLOAD_MODULES, SCN_OFFLOAD_ACTIVATIONS, SCN_OFFLOAD_ACTIVATIONS,
          !(scn->offload_activations > 0)},
         {SCN_OFFLOAD_MODULES, SCN_RECOMPUTE, SCN_RECOMPUTE_METHOD, !full_uniform},

@@ -813,6 +813,21 @@ else
     fail "sweep tp,cp on a packed LoRA fine-tune: packed documents run under context parallelism" \
         "$(printf '%s\n' "$bad" | head -n 1)"
 fi
+# LoRA against full fine-tuning: on a MoE recipe (Qwen3-30B-A3B, EP 8: adapters beside the
+# routed experts) both run; on the shipped LoRA fine-tune, without adapters its LoRA keys follow.
+run sweep "$top_srcdir/scenarios/validation/e13.xml" --vary peft=none,lora -j 2
+if [ "$rc" -eq 0 ] && [ "$(grep -c '^[a-z]*,ok,' "$tmp/out")" -eq 2 ]; then
+    pass "sweep peft on a MoE recipe: LoRA runs beside the experts"
+else
+    fail "sweep peft on a MoE recipe: LoRA runs beside the experts" "$(head -n 3 "$tmp/out")"
+fi
+run sweep "$SCN/llama3-70b-lora-h100.xml" --vary peft=lora,none -j 2
+if grep -q '^none,.*lora-rank lora-modules' "$tmp/out" && ! grep -q ',error,' "$tmp/out"; then
+    pass "sweep peft on a LoRA fine-tune: lora-rank and lora-modules follow peft=none"
+else
+    fail "sweep peft on a LoRA fine-tune: lora-rank and lora-modules follow peft=none" \
+        "$(head -n 3 "$tmp/out")"
+fi
 # Recompute, swept on recipes that name its modules (a Gated DeltaNet model's) or its method
 # (torchtitan-era full recompute by blocks): each granularity runs, the keys of another one
 # following it (derived), none refused by a rule meant for a file that gives them together.

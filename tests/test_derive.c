@@ -570,6 +570,9 @@ Test(feature_keys, follow_the_keys_they_apply_under)
             "--vary:overlap-ep-comm=true");
     FOLLOWS("muon-ns-steps", "optimizer-algorithm=muon", "muon-ns-steps=6",
             "--vary:optimizer-algorithm=adam");
+    FOLLOWS("lora-rank lora-modules", "peft=lora", "lora-rank=16", "lora-modules=linear_qkv",
+            "--vary:peft=none");
+    FOLLOWS("", "peft=none", "--vary:peft=lora", "--vary:lora-rank=8");
     G("offload-modules=moe_act", "offload-min-elements=1000", "--vary:offload-activations=0.5");
     derive_ok();
     cr_assert_eq(scn.offload_modules, 0);

@@ -68,12 +68,47 @@ Test(peft, rules)
     const char *llama = MODEL("llama3.1-8b");
     toy_rule_error(llama, "", L("seq=512", "lora-rank=8"), "lora-rank applies to peft=lora", &scn,
                    &out);
-    toy_rule_error(MODEL("olmoe-1b-7b"), "", L("seq=512", "peft=lora"),
-                   "LoRA is modelled on dense attention models", &scn, &out);
+    toy_rule_error(MODEL("nemotron-3-nano-30b-a3b"), "", L("seq=512", "peft=lora"),
+                   "LoRA is modelled on attention models without", &scn, &out);
     toy_rule_error(llama, "", L("seq=512", "peft=lora", "zero=3"), "LoRA with ZeRO-2/3", &scn,
                    &out);
     toy_rule_error(llama, "", L("seq=512", "peft=lora", "lora-modules=none"),
                    "lora-modules names no linear", &scn, &out);
+}
+
+/* LoRA on a MoE model (Megatron-Bridge's default share_expert_adapters: one adapter per
+ * expert-parallel rank beside the routed experts' grouped FC1 and FC2, run on the routed copies).
+ * Qwen3-30B-A3B (48 layers, hidden 2048, Q 4096, K + V 1024, 128 experts of 768, top 8, SwiGLU,
+ * no shared expert) at 512 tokens, rank 16: a layer's attention adapters 16 x ((2048 + 5120) +
+ * (4096 + 2048)) = 212,992 parameters, its experts' 16 x ((2048 + 1536) + (768 + 2048)) =
+ * 102,400 (on each of ep 2's ranks whole); the weight gradient runs their GEMMs alone, 2 x 512 x
+ * 16 x (13,312 + 8 x 6,400) FLOPs a layer (8 routed copies a token) at 500 TFLOPS; the frozen
+ * router and experts keep no input for a weight gradient when FC1 and FC2 are not adapted. */
+Test(peft, lora_on_experts_trains_one_adapter_per_expert_rank)
+{
+    const char *qwen = MODEL("qwen3-30b-a3b");
+    const double layers = 48.0, attention = 16.0 * 13312.0, experts = 16.0 * 6400.0;
+    toy_step(qwen, 8, L("seq=512", "microbatches=1", "ep=2", "peft=lora", "lora-rank=16"), &scn,
+             &out);
+    const struct cm_stage *st = &out.cm.stages[0];
+    cr_assert(near(st->dense_params, layers * attention), "%.12g", st->dense_params);
+    cr_assert(near(st->expert_params, layers * experts), "%.12g", st->expert_params);
+    double wgrad = layers * 2.0 * 512 * 16.0 * (13312.0 + 8.0 * 6400.0) / 500e12;
+    cr_assert(near(st->wgt.compute, wgrad), "%.12g vs %.12g", st->wgt.compute, wgrad);
+    double acts = st->act_bytes_mb;
+    step_release(&out);
+    toy_step(qwen, 8,
+             L("seq=512", "microbatches=1", "ep=2", "peft=lora", "lora-rank=16",
+               "lora-modules=linear_qkv,linear_proj"),
+             &scn, &out);
+    st = &out.cm.stages[0];
+    cr_assert(near(st->expert_params, 0.0));
+    /* each layer drops the MLP block's input (the frozen router's), the permuted copies (the
+     * experts' FC1 input) and the activation's output (their FC2's): 2 bytes x 512 x (2048 +
+     * 8 x (2048 + 768)) */
+    cr_assert(near(acts - st->act_bytes_mb, layers * 2.0 * 512 * (2048.0 + 8 * (2048.0 + 768.0))),
+              "%.12g", acts - st->act_bytes_mb);
+    step_release(&out);
 }
 
 /* The model FLOPs behind MFU under LoRA leave out the frozen linears' weight gradient: 3 x the
