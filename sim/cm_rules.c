@@ -420,9 +420,9 @@ static enum sim_status check_named_offload_modules(const struct scenario *scn,
     return SIM_OK;
 }
 
-/* LoRA (peft=lora) as modelled: adapters on an attention model's linears, a MoE layer's shared
- * and routed experts' among them (no Mamba or Gated DeltaNet mixers, latent attention, latent
- * experts or MTP modules), replicated or optimizer-sharded data
+/* LoRA (peft=lora) as modelled: adapters on a model's linears, a MoE layer's shared and routed
+ * experts' and a Mamba-2 or Gated DeltaNet mixer's projections among them (no latent
+ * attention, latent experts or MTP modules), replicated or optimizer-sharded data
  * parallelism (ZeRO-2/3 would shard frozen weights and gradients that do not exist: not
  * modelled), Adam, Megatron-Bridge's framework. */
 static enum sim_status check_peft(const struct scenario *scn, const struct model *m,
@@ -441,10 +441,13 @@ static enum sim_status check_peft(const struct scenario *scn, const struct model
     if (st != SIM_OK)
         return st;
     const char *why = scn->lora_modules == 0 ? "lora-modules names no linear"
-                      : model_mamba_layers(m) > 0 || model_gdn_layers(m) > 0 ||
-                              m->kv_lora_rank > 0 || m->moe_latent > 0
-                          ? "LoRA is modelled on attention models without latent attention or "
-                            "latent experts"
+                      : m->kv_lora_rank > 0 || m->moe_latent > 0
+                          ? "LoRA is modelled on models without latent attention or latent "
+                            "experts"
+                      : (scn->lora_modules & (LORA_IN_PROJ | LORA_OUT_PROJ)) &&
+                              model_mamba_layers(m) + model_gdn_layers(m) == 0
+                          ? "lora-modules in_proj and out_proj are a Mamba-2 or Gated DeltaNet "
+                            "mixer's, which the model has none of"
                       : m->mtp_layers > 0 ? "LoRA with multi-token prediction is not modelled"
                       : sh.stage >= 2     ? "LoRA with ZeRO-2/3 (sharded gradients or weights) "
                                             "is not modelled"

@@ -366,8 +366,13 @@ static void layer_acts(const struct cm_ctx *c, const struct layer_parts *lp, dou
                                    * backward_needs_input, layernorm_mlp.py); an adapter beside
                                    * it keeps the same tensor for its own (the projection's input
                                    * is the attention core's output, which the core keeps) */
-        if (!(scn->lora_modules & LORA_QKV))
+        int mixer_in = lp->mixer == MIXER_ATTENTION ? LORA_QKV : LORA_IN_PROJ;
+        if (!(scn->lora_modules & mixer_in))
             a->qkv_in = 0.0;
+        int ssm = lp->mixer == MIXER_MAMBA || lp->mixer == MIXER_GDN;
+        if (!(scn->lora_modules & LORA_OUT_PROJ) && ssm) /* out_proj's input (the gated norm's
+                                                          * output) is kept for its weight alone */
+            a->ssm -= per * cm_kept_input_bytes(c, LM_MAMBA_OUT) * model_ssm_inner(m);
         if (!(scn->lora_modules & LORA_FC1))
             a->mlp_in = a->permuted = 0.0; /* the routed experts' FC1 reads the permuted copies */
         if (!(scn->lora_modules & LORA_FC2) && lp->mlp == MLP_DENSE)
@@ -492,7 +497,9 @@ struct lora_adapter {
     int routed;
 };
 
-/* The adapters of layer `lp` (at most 6), into a; returns how many. */
+/* The adapters of layer `lp` (at most 6: two of its mixer's, four of its MLP's), into a;
+ * returns how many.  A Mamba-2 or Gated DeltaNet mixer's in_proj and out_proj take theirs when
+ * named (Megatron-Bridge's Nemotron-H recipes add them to the four). */
 static int lora_adapters(const struct cm_ctx *c, const struct layer_parts *lp,
                          struct lora_adapter *a)
 {
@@ -500,10 +507,16 @@ static int lora_adapters(const struct cm_ctx *c, const struct layer_parts *lp,
     int mods = c->scn->lora_modules, n = 0;
     double q = (double)m->heads * m->head_dim, kv = 2.0 * m->kv_heads * m->head_dim;
     double gate = m->act == ACT_SWIGLU ? 2.0 : 1.0, h = m->hidden;
-    if (mods & LORA_QKV)
+    int attention = lp->mixer == MIXER_ATTENTION;
+    int ssm = lp->mixer == MIXER_MAMBA || lp->mixer == MIXER_GDN;
+    if (attention && (mods & LORA_QKV))
         a[n++] = (struct lora_adapter){h, q + kv, 1.0, 0};
-    if (mods & LORA_PROJ)
+    if (attention && (mods & LORA_PROJ))
         a[n++] = (struct lora_adapter){q, h, 1.0, 0};
+    if (ssm && (mods & LORA_IN_PROJ))
+        a[n++] = (struct lora_adapter){h, model_ssm_in_width(m), 1.0, 0};
+    if (ssm && (mods & LORA_OUT_PROJ))
+        a[n++] = (struct lora_adapter){model_ssm_inner(m), h, 1.0, 0};
     double dense_ffn = lp->mlp == MLP_DENSE ? m->ffn
                        : lp->mlp == MLP_MOE ? (double)m->shared_experts * m->shared_expert_ffn
                                             : 0.0;
@@ -523,7 +536,7 @@ void cm_lora_layer_params(const struct cm_ctx *c, int layer, double *dense, doub
 {
     struct lora_adapter a[6];
     struct layer_parts lp = layer_parts_of(c->m, layer);
-    int n = lp.mixer == MIXER_ATTENTION ? lora_adapters(c, &lp, a) : 0;
+    int n = lora_adapters(c, &lp, a);
     *dense = *expert = 0.0;
     for (int i = 0; i < n; i++) /* shared over TP (experts: expert TP) like their linears */
         if (a[i].routed)
@@ -1035,7 +1048,7 @@ static void layer_cost_of(const struct cm_ctx *c, const struct layer_parts *lp,
 
     layer_gemms(c, lp, lfp, share, lc);
     layer_kernels(c, lp, lc);
-    if (c->scn->peft == PEFT_LORA && lp->mixer == MIXER_ATTENTION)
+    if (c->scn->peft == PEFT_LORA)
         lora_cost(c, lp, T, lc);
     if (moe) /* router: softmax / sigmoid and top-k over T x experts fp32 scores (read and
               * write, three passes) */

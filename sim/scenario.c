@@ -57,7 +57,8 @@ static const char *const fsdp_choices[] = {"none",         "full-shard", "shard-
 static const char *const fsdp_outer_choices[] = {"none", "optim", NULL};
 static const char *const peft_choices[] = {"none", "lora", NULL};
 static const char *const lora_module_choices[] = {"linear_qkv", "linear_proj", "linear_fc1",
-                                                  "linear_fc2", NULL};
+                                                  "linear_fc2", "in_proj",     "out_proj",
+                                                  NULL};
 static const char *const optimizer_state_choices[] = {"fp32", "bf16-moments", "bf16", NULL};
 static const char *const optimizer_algorithm_choices[] = {"adam", "muon", NULL};
 /* Megatron-Core's --recompute-modules names, and torchtitan's per-op policy ("op"), in enum

@@ -210,6 +210,8 @@ enum scn_lora_module {
     LORA_PROJ = 1 << 1, /* linear_proj */
     LORA_FC1 = 1 << 2,  /* linear_fc1 */
     LORA_FC2 = 1 << 3,  /* linear_fc2 */
+    LORA_IN_PROJ = 1 << 4,  /* in_proj: a Mamba-2 or Gated DeltaNet mixer's input projection */
+    LORA_OUT_PROJ = 1 << 5, /* out_proj: its output projection */
 };
 /* Precision of the optimizer's state: fp32 master weights and fp32 moments (mixed-precision
  * Adam); fp32 master and bf16 moments (Megatron's --use-precision-aware-optimizer); bf16

@@ -68,8 +68,8 @@ Test(peft, rules)
     const char *llama = MODEL("llama3.1-8b");
     toy_rule_error(llama, "", L("seq=512", "lora-rank=8"), "lora-rank applies to peft=lora", &scn,
                    &out);
-    toy_rule_error(MODEL("nemotron-3-nano-30b-a3b"), "", L("seq=512", "peft=lora"),
-                   "LoRA is modelled on attention models without", &scn, &out);
+    toy_rule_error(MODEL("deepseek-v2"), "", L("seq=512", "peft=lora"),
+                   "LoRA is modelled on models without latent attention", &scn, &out);
     toy_rule_error(llama, "", L("seq=512", "peft=lora", "zero=3"), "LoRA with ZeRO-2/3", &scn,
                    &out);
     toy_rule_error(llama, "", L("seq=512", "peft=lora", "lora-modules=none"),
@@ -109,6 +109,42 @@ Test(peft, lora_on_experts_trains_one_adapter_per_expert_rank)
     cr_assert(near(acts - st->act_bytes_mb, layers * 2.0 * 512 * (2048.0 + 8 * (2048.0 + 768.0))),
               "%.12g", acts - st->act_bytes_mb);
     step_release(&out);
+}
+
+/* LoRA on a hybrid (Megatron-Bridge's Nemotron-H recipes: the four linears and the mixers'
+ * in_proj and out_proj).  Nemotron 3 Nano (hidden 2688; 23 Mamba-2 layers, in_proj to 2 x 4096
+ * + 2 x 8 x 128 + 64 = 10,304, out_proj from 4096; 6 attention layers, Q 4096, K + V 512; 23
+ * MoE layers, one squared-ReLU shared expert of 3712, routed experts of 1856, top 6) at 512
+ * tokens, rank 16: adapters of 16 x (12,992 + 6,784) a Mamba layer, 16 x (7,296 + 6,784) an
+ * attention layer and 16 x (6,400 + 6,400) a MoE layer's shared expert, replicated; 16 x (4,544
+ * + 4,544) its routed experts', on each of ep 2's ranks; their weight gradient runs their GEMMs
+ * alone, the routed experts' on 6 copies a token. */
+Test(peft, lora_on_a_hybrid_adapts_the_mixers_projections)
+{
+    const double mamba = 16.0 * 19776, attention = 16.0 * 14080, shared = 16.0 * 12800,
+                 routed = 16.0 * 9088;
+    toy_step(MODEL("nemotron-3-nano-30b-a3b"), 8,
+             L("seq=512", "microbatches=1", "ep=2", "peft=lora", "lora-rank=16",
+               "lora-modules=linear_qkv,linear_proj,linear_fc1,linear_fc2,in_proj,out_proj"),
+             &scn, &out);
+    const struct cm_stage *st = &out.cm.stages[0];
+    cr_assert(near(st->dense_params, 23 * mamba + 6 * attention + 23 * shared), "%.12g",
+              st->dense_params);
+    cr_assert(near(st->expert_params, 23 * routed), "%.12g", st->expert_params);
+    double flops = 2.0 * 512 * (23 * mamba + 6 * attention + 23 * shared + 23 * 6 * routed);
+    cr_assert(near(st->wgt.compute, flops / 500e12), "%.12g vs %.12g", st->wgt.compute,
+              flops / 500e12);
+    double acts = st->act_bytes_mb;
+    step_release(&out);
+    /* without adapters on in_proj and out_proj a Mamba layer keeps neither's input: 2 bytes x
+     * 512 x (2688 + 4096) */
+    toy_step(MODEL("nemotron-3-nano-30b-a3b"), 8,
+             L("seq=512", "microbatches=1", "ep=2", "peft=lora", "lora-rank=16"), &scn, &out);
+    cr_assert(near(acts - out.cm.stages[0].act_bytes_mb, 23 * 2.0 * 512 * (2688 + 4096)),
+              "%.12g", acts - out.cm.stages[0].act_bytes_mb);
+    step_release(&out);
+    toy_rule_error(MODEL("llama3.1-8b"), "", L("seq=512", "peft=lora", "lora-modules=in_proj"),
+                   "in_proj and out_proj are a Mamba-2 or Gated DeltaNet mixer's", &scn, &out);
 }
 
 /* The model FLOPs behind MFU under LoRA leave out the frozen linears' weight gradient: 3 x the
