@@ -420,9 +420,25 @@ static enum sim_status check_named_offload_modules(const struct scenario *scn,
     return SIM_OK;
 }
 
+/* Does lora-modules name a linear of the model?  Megatron-Bridge adapts what the names match
+ * and skips the rest: latent attention (MLA) has no linear_qkv, only a Mamba-2 or Gated
+ * DeltaNet mixer has in_proj and out_proj. */
+static int lora_adapts_a_linear(const struct scenario *scn, const struct model *m)
+{
+    int has = 0;
+    for (int l = 0; l < m->layers; l++) {
+        enum layer_mixer mixer = model_layer_mixer(m, l);
+        has |= model_layer_mlp(m, l) != MLP_NONE ? LORA_FC1 | LORA_FC2 : 0;
+        has |= mixer == MIXER_MAMBA || mixer == MIXER_GDN ? LORA_IN_PROJ | LORA_OUT_PROJ : 0;
+        has |= mixer == MIXER_ATTENTION ? LORA_PROJ | (m->kv_lora_rank > 0 ? 0 : LORA_QKV) : 0;
+    }
+    return (scn->lora_modules & has) != 0;
+}
+
 /* LoRA (peft=lora) as modelled: adapters on a model's linears, a MoE layer's shared and routed
- * experts' and a Mamba-2 or Gated DeltaNet mixer's projections among them (no latent
- * attention, latent experts or MTP modules), replicated or optimizer-sharded data
+ * experts', a Mamba-2 or Gated DeltaNet mixer's projections and the MTP modules' layers among
+ * them (the embedding, the head and MTP's eh_proj frozen; no latent experts), replicated or
+ * optimizer-sharded data
  * parallelism (ZeRO-2/3 would shard frozen weights and gradients that do not exist: not
  * modelled), Adam, Megatron-Bridge's framework. */
 static enum sim_status check_peft(const struct scenario *scn, const struct model *m,
@@ -441,14 +457,11 @@ static enum sim_status check_peft(const struct scenario *scn, const struct model
     if (st != SIM_OK)
         return st;
     const char *why = scn->lora_modules == 0 ? "lora-modules names no linear"
-                      : m->kv_lora_rank > 0 || m->moe_latent > 0
-                          ? "LoRA is modelled on models without latent attention or latent "
-                            "experts"
-                      : (scn->lora_modules & (LORA_IN_PROJ | LORA_OUT_PROJ)) &&
-                              model_mamba_layers(m) + model_gdn_layers(m) == 0
-                          ? "lora-modules in_proj and out_proj are a Mamba-2 or Gated DeltaNet "
-                            "mixer's, which the model has none of"
-                      : m->mtp_layers > 0 ? "LoRA with multi-token prediction is not modelled"
+                      : !lora_adapts_a_linear(scn, m)
+                          ? "lora-modules names no linear the model has (latent attention has no "
+                            "linear_qkv; in_proj and out_proj are Mamba-2 and Gated DeltaNet "
+                            "mixers')"
+                      : m->moe_latent > 0 ? "LoRA with latent experts is not modelled"
                       : sh.stage >= 2     ? "LoRA with ZeRO-2/3 (sharded gradients or weights) "
                                             "is not modelled"
                       : scn->optimizer_algorithm == OPTALG_MUON ? "LoRA with Muon is not modelled"

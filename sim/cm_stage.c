@@ -419,8 +419,11 @@ static void add_mtp(const struct cm_ctx *c, struct layer_memo *memo, struct cm_s
         st->bwd.tp += tp_bwd;
         cm_lookup_tp_comm(c, T, st);
         st->bwd.compute += proj + ELEMWISE_BWD_FACTOR * norms;
-        st->wgt.compute += proj;
-        st->act_bytes_mb += ACT_BYTES * 3.0 * Ts * h; /* the two normed inputs, the projection */
+        /* the two normed inputs (kept for the projection's weight gradient: not under LoRA,
+         * whose adapters leave eh_proj frozen) and the projection */
+        int lora = c->scn->peft == PEFT_LORA;
+        st->wgt.compute += lora ? 0.0 : proj;
+        st->act_bytes_mb += ACT_BYTES * (lora ? 1.0 : 3.0) * Ts * h;
         add_shard_traffic(c, 2.0 * h * h / t, 0.0, PARAM_BYTES, 0, proj, 2.0 * proj, st);
         int n = model_mtp_module_layers(m);
         for (int j = 0; j < n; j++) { /* its layer as the model's, or bf16 (bf16-modules) */

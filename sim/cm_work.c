@@ -366,7 +366,9 @@ static void layer_acts(const struct cm_ctx *c, const struct layer_parts *lp, dou
                                    * backward_needs_input, layernorm_mlp.py); an adapter beside
                                    * it keeps the same tensor for its own (the projection's input
                                    * is the attention core's output, which the core keeps) */
-        int mixer_in = lp->mixer == MIXER_ATTENTION ? LORA_QKV : LORA_IN_PROJ;
+        int mixer_in = lp->mixer != MIXER_ATTENTION ? LORA_IN_PROJ
+                       : m->kv_lora_rank > 0        ? 0 /* MLA's down projections: frozen */
+                                                    : LORA_QKV;
         if (!(scn->lora_modules & mixer_in))
             a->qkv_in = 0.0;
         int ssm = lp->mixer == MIXER_MAMBA || lp->mixer == MIXER_GDN;
@@ -505,14 +507,14 @@ static int lora_adapters(const struct cm_ctx *c, const struct layer_parts *lp,
 {
     const struct model *m = c->m;
     int mods = c->scn->lora_modules, n = 0;
-    double q = (double)m->heads * m->head_dim, kv = 2.0 * m->kv_heads * m->head_dim;
+    double q = model_q_width(m), kv = 2.0 * m->kv_heads * m->head_dim; /* Q with any gate */
     double gate = m->act == ACT_SWIGLU ? 2.0 : 1.0, h = m->hidden;
-    int attention = lp->mixer == MIXER_ATTENTION;
+    int attention = lp->mixer == MIXER_ATTENTION, mla = m->kv_lora_rank > 0;
     int ssm = lp->mixer == MIXER_MAMBA || lp->mixer == MIXER_GDN;
-    if (attention && (mods & LORA_QKV))
-        a[n++] = (struct lora_adapter){h, q + kv, 1.0, 0};
+    if (attention && !mla && (mods & LORA_QKV)) /* MLA has no linear_qkv: its down and up */
+        a[n++] = (struct lora_adapter){h, q + kv, 1.0, 0}; /* projections stay frozen */
     if (attention && (mods & LORA_PROJ))
-        a[n++] = (struct lora_adapter){q, h, 1.0, 0};
+        a[n++] = (struct lora_adapter){(double)m->heads * m->v_head_dim, h, 1.0, 0};
     if (ssm && (mods & LORA_IN_PROJ))
         a[n++] = (struct lora_adapter){h, model_ssm_in_width(m), 1.0, 0};
     if (ssm && (mods & LORA_OUT_PROJ))

@@ -107,6 +107,11 @@ static void stage_params(const struct cm_ctx *c, struct cm_stage *st)
             cm_layer_params(c, l, &d, &e);
             dense += copies * d;
             expert += copies * e;
+            if (c->scn->peft == PEFT_LORA) { /* its layer's adapters; eh_proj stays frozen */
+                cm_lora_layer_params(c, l, &ld, &le);
+                lora_dense += copies * ld;
+                lora_expert += copies * le;
+            }
             largest = d + e > largest ? d + e : largest;
             if (muon) { /* the module's layers; its 2h -> h projection is left out (small) */
                 cm_muon_layer_s(c, l, &nd, &ne);

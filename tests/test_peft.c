@@ -68,8 +68,10 @@ Test(peft, rules)
     const char *llama = MODEL("llama3.1-8b");
     toy_rule_error(llama, "", L("seq=512", "lora-rank=8"), "lora-rank applies to peft=lora", &scn,
                    &out);
-    toy_rule_error(MODEL("deepseek-v2"), "", L("seq=512", "peft=lora"),
-                   "LoRA is modelled on models without latent attention", &scn, &out);
+    toy_rule_error(MODEL("nemotron-3-super-120b-a12b"), "", L("seq=512", "peft=lora"),
+                   "LoRA with latent experts", &scn, &out);
+    toy_rule_error(MODEL("deepseek-v2"), "", L("seq=512", "peft=lora", "lora-modules=linear_qkv"),
+                   "latent attention has no linear_qkv", &scn, &out);
     toy_rule_error(llama, "", L("seq=512", "peft=lora", "zero=3"), "LoRA with ZeRO-2/3", &scn,
                    &out);
     toy_rule_error(llama, "", L("seq=512", "peft=lora", "lora-modules=none"),
@@ -144,7 +146,33 @@ Test(peft, lora_on_a_hybrid_adapts_the_mixers_projections)
               "%.12g", acts - out.cm.stages[0].act_bytes_mb);
     step_release(&out);
     toy_rule_error(MODEL("llama3.1-8b"), "", L("seq=512", "peft=lora", "lora-modules=in_proj"),
-                   "in_proj and out_proj are a Mamba-2 or Gated DeltaNet mixer's", &scn, &out);
+                   "lora-modules names no linear the model has", &scn, &out);
+}
+
+/* Latent attention has no linear_qkv (Megatron-Bridge adapts what the names match): DeepSeek-V2
+ * (60 layers, 128 heads of value width 128, hidden 5120) adapts its attention's linear_proj
+ * alone, 16 x (16,384 + 5,120) a layer.  An MTP module's layer takes adapters as the model's
+ * do while its eh_proj stays frozen: GLM-4.5-Air (46 layers and one MTP layer, 96 heads of 128,
+ * hidden 4096) holds 47 x 16 x (12,288 + 4,096) on linear_proj, and its weight gradient runs
+ * those adapters alone, 2 x 512 x that many FLOPs at 500 TFLOPS. */
+Test(peft, lora_on_latent_attention_and_mtp_modules)
+{
+    toy_step(MODEL("deepseek-v2"), 8,
+             L("seq=512", "microbatches=1", "peft=lora", "lora-rank=16",
+               "lora-modules=linear_proj"),
+             &scn, &out);
+    cr_assert(near(out.cm.stages[0].params, 60 * 16.0 * (16384 + 5120)), "%.12g",
+              out.cm.stages[0].params);
+    step_release(&out);
+    toy_step(MODEL("glm-4.5-air"), 8,
+             L("seq=512", "microbatches=1", "peft=lora", "lora-rank=16",
+               "lora-modules=linear_proj"),
+             &scn, &out);
+    double adapters = 47 * 16.0 * (12288 + 4096);
+    cr_assert(near(out.cm.stages[0].params, adapters), "%.12g", out.cm.stages[0].params);
+    cr_assert(near(out.cm.stages[0].wgt.compute, 2.0 * 512 * adapters / 500e12), "%.12g",
+              out.cm.stages[0].wgt.compute);
+    step_release(&out);
 }
 
 /* The model FLOPs behind MFU under LoRA leave out the frozen linears' weight gradient: 3 x the
