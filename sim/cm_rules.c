@@ -437,8 +437,8 @@ static int lora_adapts_a_linear(const struct scenario *scn, const struct model *
 
 /* LoRA (peft=lora) as modelled: adapters on a model's linears, a MoE layer's shared and routed
  * experts', a Mamba-2 or Gated DeltaNet mixer's projections and the MTP modules' layers among
- * them (the embedding, the head and MTP's eh_proj frozen; no latent experts), replicated or
- * optimizer-sharded data
+ * them (the embedding, the head, MTP's eh_proj and LatentMoE's projections frozen), replicated
+ * or optimizer-sharded data
  * parallelism (ZeRO-2/3 would shard frozen weights and gradients that do not exist: not
  * modelled), Adam, Megatron-Bridge's framework. */
 static enum sim_status check_peft(const struct scenario *scn, const struct model *m,
@@ -461,7 +461,6 @@ static enum sim_status check_peft(const struct scenario *scn, const struct model
                           ? "lora-modules names no linear the model has (latent attention has no "
                             "linear_qkv; in_proj and out_proj are Mamba-2 and Gated DeltaNet "
                             "mixers')"
-                      : m->moe_latent > 0 ? "LoRA with latent experts is not modelled"
                       : sh.stage >= 2     ? "LoRA with ZeRO-2/3 (sharded gradients or weights) "
                                             "is not modelled"
                       : scn->optimizer_algorithm == OPTALG_MUON ? "LoRA with Muon is not modelled"

@@ -379,6 +379,7 @@ static void layer_acts(const struct cm_ctx *c, const struct layer_parts *lp, dou
             a->mlp_in = a->permuted = 0.0; /* the routed experts' FC1 reads the permuted copies */
         if (!(scn->lora_modules & LORA_FC2) && lp->mlp == MLP_DENSE)
             a->dense_hidden -= dense_in * per * m->ffn;
+        a->latent_out = 0.0; /* LatentMoE's projections take no adapter: frozen */
         if (!(scn->lora_modules & LORA_FC2) && moe) {
             a->shared_hidden -= dense_in * per * m->shared_experts * m->shared_expert_ffn;
             a->moe_hidden -= a->moe_act_out;
@@ -492,8 +493,9 @@ static void layer_gemms(const struct cm_ctx *c, const struct layer_parts *lp,
  * grouped linears, which by default share one adapter per expert-parallel rank across its
  * local experts (share_expert_adapters, at Megatron-Bridge 067f987): it runs on the routed
  * token copies that rank computes and trains beside the experts, so it counts as an expert
- * parameter.  One adapter: its widths, the tokens it runs on per token of the layer, and
- * whether it is a routed experts'. */
+ * parameter (LatentMoE's experts work in the latent width, their latent projections stay
+ * frozen).  One adapter: its widths, the tokens it runs on per token of the layer, and whether
+ * it is a routed experts'. */
 struct lora_adapter {
     double in, out, copies;
     int routed;
@@ -527,10 +529,11 @@ static int lora_adapters(const struct cm_ctx *c, const struct layer_parts *lp,
         a[n++] = (struct lora_adapter){h, gate * dense_ffn, 1.0, 0};
     if (dense_ffn > 0 && (mods & LORA_FC2))
         a[n++] = (struct lora_adapter){dense_ffn, h, 1.0, 0};
+    double width = model_moe_width(m); /* a routed copy's: LatentMoE's latent, else hidden */
     if (lp->mlp == MLP_MOE && (mods & LORA_FC1))
-        a[n++] = (struct lora_adapter){h, gate * m->expert_ffn, routed_copies, 1};
+        a[n++] = (struct lora_adapter){width, gate * m->expert_ffn, routed_copies, 1};
     if (lp->mlp == MLP_MOE && (mods & LORA_FC2))
-        a[n++] = (struct lora_adapter){m->expert_ffn, h, routed_copies, 1};
+        a[n++] = (struct lora_adapter){m->expert_ffn, width, routed_copies, 1};
     return n;
 }
 

@@ -68,8 +68,6 @@ Test(peft, rules)
     const char *llama = MODEL("llama3.1-8b");
     toy_rule_error(llama, "", L("seq=512", "lora-rank=8"), "lora-rank applies to peft=lora", &scn,
                    &out);
-    toy_rule_error(MODEL("nemotron-3-super-120b-a12b"), "", L("seq=512", "peft=lora"),
-                   "LoRA with latent experts", &scn, &out);
     toy_rule_error(MODEL("deepseek-v2"), "", L("seq=512", "peft=lora", "lora-modules=linear_qkv"),
                    "latent attention has no linear_qkv", &scn, &out);
     toy_rule_error(llama, "", L("seq=512", "peft=lora", "zero=3"), "LoRA with ZeRO-2/3", &scn,
@@ -154,8 +152,9 @@ Test(peft, lora_on_a_hybrid_adapts_the_mixers_projections)
  * alone, 16 x (16,384 + 5,120) a layer.  An MTP module's layer takes adapters as the model's
  * do while its eh_proj stays frozen: GLM-4.5-Air (46 layers and one MTP layer, 96 heads of 128,
  * hidden 4096) holds 47 x 16 x (12,288 + 4,096) on linear_proj, and its weight gradient runs
- * those adapters alone, 2 x 512 x that many FLOPs at 500 TFLOPS. */
-Test(peft, lora_on_latent_attention_and_mtp_modules)
+ * those adapters alone, 2 x 512 x that many FLOPs at 500 TFLOPS.  And LatentMoE's routed
+ * experts take adapters in the latent width. */
+Test(peft, lora_on_latent_attention_mtp_modules_and_latent_experts)
 {
     toy_step(MODEL("deepseek-v2"), 8,
              L("seq=512", "microbatches=1", "peft=lora", "lora-rank=16",
@@ -172,6 +171,16 @@ Test(peft, lora_on_latent_attention_and_mtp_modules)
     cr_assert(near(out.cm.stages[0].params, adapters), "%.12g", out.cm.stages[0].params);
     cr_assert(near(out.cm.stages[0].wgt.compute, 2.0 * 512 * adapters / 500e12), "%.12g",
               out.cm.stages[0].wgt.compute);
+    step_release(&out);
+    /* LatentMoE's experts work in the latent width: Nemotron 3 Super (40 MoE layers and its MTP
+     * module's one; latent 1024, routed experts of 2688, squared ReLU) holds 41 x 16 x ((1024 +
+     * 2688) + (2688 + 1024)) expert adapters, its latent projections frozen */
+    toy_step(MODEL("nemotron-3-super-120b-a12b"), 8,
+             L("seq=512", "microbatches=1", "ep=2", "peft=lora", "lora-rank=16",
+               "lora-modules=linear_fc1,linear_fc2"),
+             &scn, &out);
+    cr_assert(near(out.cm.stages[0].expert_params, 41 * 16.0 * 7424), "%.12g",
+              out.cm.stages[0].expert_params);
     step_release(&out);
 }
 
