@@ -127,6 +127,9 @@ nemotron3-22b dgx-h100 64 2 4 1 1 1 0 0 2 256 none -
 # qwen3_next_80b_a3b_pretrain_32gpu_h100_bf16_config (recipes/qwen/h100/qwen3_next.py): TP 1,
 # PP 4, EP 8, selective recompute (its layernorm, moe and moe_act: stepsim's ln, moe), DeepEP
 qwen3-next-80b-a3b dgx-h100 32 1 4 1 8 1 0 0 1 512 selective deepep
+# qwen35_vl_397b_a17b_pretrain_256gpu_h100_bf16_config (perf_recipes/qwen_vl/h100/qwen35_vl.py;
+# the language model alone): TP 2, PP 8, EP 32, the all-to-all dispatcher
+qwen3.5-397b-a17b dgx-h100 256 2 8 1 32 1 0 0 1 1024 selective alltoall
 # nemotron_3_5_lightning_pretrain_8gpu_gb200_bf16_config (perf_recipes/nemotronh/gb200, v0.6.0)
 nemotron-3.5-lightning-30b-a3b gb200-nvl72 8 1 1 1 8 1 0 0 2 512 none deepep
 # nemotron_3_5_lightning_pretrain_config (recipes/nemotronh/h100/nemotron_3_nano.py): EP 8 and

@@ -140,6 +140,9 @@ static const struct library_model library[] = {
     /* Qwen3-Next-80B-A3B: "80B in total and 3B activated" (model card); computed 79.67B, and
      * 3.25B active without the embedding and head (3.87B with them, which would round to 4). */
     {{"models/qwen3-next-80b-a3b.xml", 80, 1, 3, 1}, 0, ACTIVE_NO_EMB_HEAD},
+    /* Qwen3.5-397B-A17B: "397B in total, 17B activated" (model card); computed 396.35B (the
+     * published total takes in the vision encoder this text model leaves out) and 17.35B. */
+    {{"models/qwen3.5-397b-a17b.xml", 397, 1, 17, 1}, 0, ACTIVE_ALL},
     /* Nemotron-H: the report names them by size (computed 8.10B and 56.33B). */
     {{"models/nemotron-h-8b.xml", 8, 1, 0, 0}, 0, ACTIVE_ALL},
     {{"models/nemotron-h-56b.xml", 56, 1, 0, 0}, 0, ACTIVE_ALL},
