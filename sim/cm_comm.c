@@ -158,6 +158,26 @@ void cm_cp_traffic(const struct cm_ctx *c, double tokens, struct cp_traffic *out
     }
 }
 
+/* Context parallelism of DSA (Megatron-Core dsa.py, DSAttention: all-gather only): each rank
+ * keeps its queries and gathers every key the sparse attention may select -- absorbed MLA's
+ * one key head, the latent and rotary channels, the same on every TP rank -- and, on a layer
+ * computing the top-k, the indexer's keys; the backward reduce-scatters their gradients (the
+ * gathered keys stay from the forward).  `tokens` on this GPU. */
+void cm_dsa_cp_traffic(const struct cm_ctx *c, double tokens, int indexer,
+                       struct cp_traffic *out)
+{
+    const struct model *m = c->m;
+    const struct cm_config *cfg = c->cfg;
+    memset(out, 0, sizeof *out);
+    if (cfg->cp <= 1)
+        return;
+    double width = (double)m->kv_lora_rank + m->qk_rope_dim + (indexer ? m->dsa_index_dim : 0);
+    double bytes = ACT_BYTES * cfg->cp * tokens * width;
+    struct coll_group g = cm_group_of(cfg->cp, cfg->tp, cfg->gpus_per_node);
+    out->block_fwd = cm_coll_time(c, COLL_ALL_GATHER, bytes, g);
+    out->block_bwd = cm_coll_time(c, COLL_REDUCE_SCATTER, bytes, g);
+}
+
 /* Megatron-Core's context parallelism of a Mamba-2 mixer (ssm/mamba_context_parallel.py,
  * MambaContextParallel, and ssm/mamba_mixer.py's training path, at d98e8a6): the conv1d and the
  * scan need whole sequences, so around them the mixer trades its sequence shard for a head

@@ -116,6 +116,10 @@ struct cp_traffic {
     double block_fwd, block_bwd; /* on the critical path */
 };
 void cm_cp_traffic(const struct cm_ctx *c, double tokens, struct cp_traffic *out);
+/* DSA's context parallelism, an all-gather of the keys (cm_comm.c); `indexer`: the layer
+ * computes its top-k, and gathers the indexer's keys too. */
+void cm_dsa_cp_traffic(const struct cm_ctx *c, double tokens, int indexer,
+                       struct cp_traffic *out);
 /* A Mamba-2 mixer's context-parallel all-to-alls per layer for `tokens` tokens per rank (all
  * blocking); returns the bytes one pass copies around them (cm_comm.c). */
 double cm_mamba_cp_traffic(const struct cm_ctx *c, double tokens, struct cp_traffic *out);

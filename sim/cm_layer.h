@@ -25,6 +25,9 @@ struct layer_acts {
     double permuted;       /* tokens as dispatched to the experts */
     double latent_out;     /* LatentMoE: the combined latent output, fc2_latent_proj's input */
     double scores;         /* unfused attention's scores and softmax output (+ dropout mask) */
+    double dsa;            /* DSA: the keys its absorbed attention reads, gathered under CP;
+                              on a layer computing the top-k, the selected indices (int32) and
+                              the indexer's query, head weights and keys for its loss */
     double ssm;            /* a linear-time mixer's: a Mamba-2 mixer's (mamba_ssm's
                               MambaSplitConv1dScanCombinedFn, Megatron-Core's training path) the
                               in_proj output, the scan's output before the z gate, the norm's
@@ -37,12 +40,13 @@ struct layer_parts {
     enum layer_mixer mixer;
     enum layer_mlp mlp;
     int blocks; /* pre-norm + residual pairs: 2 in a transformer layer, 1 in a hybrid one */
+    int indexer; /* DSA: the layer computes its top-k (model_dsa_computes_topk) */
 };
 
 static inline struct layer_parts layer_parts_of(const struct model *m, int layer)
 {
     return (struct layer_parts){model_layer_mixer(m, layer), model_layer_mlp(m, layer),
-                                model_layer_blocks(m)};
+                                model_layer_blocks(m), model_dsa_computes_topk(m, layer)};
 }
 
 /* Kernel launches of one layer, per pass. */
@@ -70,6 +74,11 @@ struct layer_cost {
     double lora_gemm;          /* of which their GEMMs and launches: the backward runs them again
                                   as input gradient and again as the weight gradient */
     double core_fwd, core_bwd; /* attention core, or a Mamba-2 mixer's SSD scan */
+    double dsa_fwd;            /* DSA's indexer, forward: projections, scores and top-k, and the
+                                  loss's target (layer_dsa); not in core_fwd */
+    double dsa_bwd;            /* its scores' gradient, in the backward */
+    double dsa_wgrad;          /* its projections' weight gradient (no input gradient: their
+                                  inputs are detached) */
     double elem_fwd;           /* element-wise forward time */
     double norm_fwd;           /* of which the two norms */
     double rope_fwd;           /* of which unfused rotary embedding of Q and K */

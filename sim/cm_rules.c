@@ -936,6 +936,64 @@ static int resolve_overlap_tp_backward(const struct scenario *scn)
 }
 
 /* Every rule in turn, then the layout resolved once into *cfg (what the cost model reads). */
+/* DeepSeek Sparse Attention (model.h) as Megatron-Core runs it (experimental_attention_variant/
+ * dsa.py, DSAttention): context parallelism by an all-gather of the keys alone -- what a file
+ * leaves to the default becomes it, derived --, its own flash kernels (no unfused attention, no
+ * fp8 attention); modelled without packed documents and without LoRA. */
+static enum sim_status check_dsa_keys(struct scenario *scn, const struct model *m,
+                                      struct sim_error *err)
+{
+    if (m->dsa_topk <= 0)
+        return SIM_OK;
+    if (scn->cp > 1 && scn->cp_comm_type != CP_ALLGATHER) {
+        if (scn_given(scn, SCN_CP_COMM_TYPE))
+            return scn_rule_error(scn, scn_culprit(scn, SCN_CP_COMM_TYPE, SCN_CP), err,
+                                  "%s's sparse attention runs context parallelism by gathering "
+                                  "its keys: cp-comm-type=allgather",
+                                  m->name);
+        scn->cp_comm_type = CP_ALLGATHER;
+        scn_mark_derived(scn, SCN_CP_COMM_TYPE);
+    }
+    static const struct {
+        enum scn_key key;
+        const char *why;
+    } refused[] = {
+        {SCN_ATTENTION, "runs its own flash kernels (attention=flash)"},
+        {SCN_ATTENTION_KERNEL, "runs its own kernels (attention-kernel=best)"},
+        {SCN_FP8_ATTENTION, "with fp8 attention is not modelled"},
+        {SCN_PACKED_DOC_TOKENS, "over packed documents is not modelled"},
+        {SCN_PEFT, "with LoRA is not modelled"},
+    };
+    int off[] = {scn->attention != ATTENTION_FLASH, scn->attention_kernel != ATTN_KERNEL_BEST,
+                 scn->fp8_attention, scn->packed_doc_tokens > 0, scn->peft != PEFT_NONE};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+        if (off[i])
+            return scn_rule_error(scn, refused[i].key, err, "%s's sparse attention %s", m->name,
+                                  refused[i].why);
+    return SIM_OK;
+}
+
+/* With index sharing a layer reuses the top-k of a computing layer before it, which must run
+ * on the same pipeline chunk: every chunk starts on a computing layer (Megatron-Core
+ * experimental_attention_variant_module_specs.py, _validate_dsa_index_share_pipeline_split). */
+static enum sim_status check_dsa_stages(const struct scenario *scn, const struct model *m,
+                                        struct sim_error *err)
+{
+    if (m->dsa_topk <= 0 || m->dsa_topk_freq <= 1)
+        return SIM_OK;
+    for (int stage = 0; stage < scn->pp * scn->vp; stage++) {
+        int first, count;
+        scn_stage_layers(scn, stage, &first, &count);
+        if (count > 0 && !model_dsa_computes_topk(m, first))
+            return scn_rule_error(scn, SCN_PP, err,
+                                  "pipeline chunk %d starts on layer %d, which reuses an earlier "
+                                  "layer's DSA top-k (a layer in %d computes it): the chunks "
+                                  "must start on computing layers",
+                                  stage, first, m->dsa_topk_freq);
+    }
+    return SIM_OK;
+}
+
 enum sim_status cm_check_rules(struct scenario *scn, const struct model *m,
                                const struct hardware *hw, struct cm_config *cfg,
                                struct sim_error *err)
@@ -946,6 +1004,8 @@ enum sim_status cm_check_rules(struct scenario *scn, const struct model *m,
     if (st == SIM_OK)
         st = check_layout(scn, m, &gpus, err);
     if (st == SIM_OK)
+        st = check_dsa_keys(scn, m, err);
+    if (st == SIM_OK)
         st = check_cp(scn, m, err);
     if (st != SIM_OK)
         return st;
@@ -953,6 +1013,8 @@ enum sim_status cm_check_rules(struct scenario *scn, const struct model *m,
     int dp = (int)(gpus / ((long)tp * cp * pp)), edp = (int)(gpus / ((long)ep * etp * pp));
     /* The batch follows the given values (derive.h); so may vp, after the schedule. */
     st = derive_apply(scn, dp, err);
+    if (st == SIM_OK)
+        st = check_dsa_stages(scn, m, err);
     if (st != SIM_OK)
         return st;
     struct scn_sharding sh = {0};

@@ -148,8 +148,8 @@ static void keep_view(int layer, const struct layer_cost *lc, struct cm_layer_vi
                                 .stage = -1, /* cm_stage_cost names it */
                                 .gemm_fwd = lc->gemm_fwd,
                                 .gemm_bwd = 2.0 * lc->gemm_fwd,
-                                .attn_fwd = lc->core_fwd,
-                                .attn_bwd = lc->core_bwd,
+                                .attn_fwd = lc->core_fwd + lc->dsa_fwd, /* DSA's indexer */
+                                .attn_bwd = lc->core_bwd + lc->dsa_bwd + lc->dsa_wgrad,
                                 .elem_fwd = lc->elem_fwd + lc->mla_qkv + lc->cp_fwd,
                                 .elem_bwd = elem_bwd_s(lc) + lc->mla_qkv + lc->cp_bwd,
                                 .quant_fwd = lc->quant_fwd,
@@ -254,7 +254,7 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit, 
     double eager = c->cfg->eager_launch_s, graphed = GRAPH_KERNEL_GAP_S;
     double f_launch = lc->eager.fwd * eager + lc->graphed.fwd * graphed;
     double f_compute = lc->gemm_fwd + lc->core_fwd + lc->elem_fwd + lc->mla_qkv + lc->cp_fwd +
-                       lc->quant_fwd + lc->router_fwd + lc->lora_fwd + f_launch;
+                       lc->quant_fwd + lc->router_fwd + lc->lora_fwd + lc->dsa_fwd + f_launch;
     /* the weight gradient: every matmul's once more, or under LoRA the adapters' alone (the
      * base is frozen: no weight-gradient GEMM, nothing to sum or reduce) */
     int lora = scn->peft == PEFT_LORA;
@@ -273,8 +273,8 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit, 
      * weight gradient: matmuls 1x forward. */
     st->bwd.compute += lc->gemm_fwd + lc->core_bwd + elem_bwd_s(lc) +
                        lc->mla_qkv + lc->cp_bwd + lc->quant_bwd + lc->router_fwd + lc->lora_gemm +
-                       lc->eager.bwd * eager + lc->graphed.bwd * graphed;
-    st->wgt.compute += wgrad + w_launch;
+                       lc->dsa_bwd + lc->eager.bwd * eager + lc->graphed.bwd * graphed;
+    st->wgt.compute += wgrad + lc->dsa_wgrad + w_launch;
     if (scn->overlap_tp_comm)
         st->bwd.tp += cm_exposed(c, lc->tp_bwd - lc->tp_bwd_inline, lc->gemm_fwd + wgrad, 1) +
                       lc->tp_bwd_inline;

@@ -297,6 +297,25 @@ static double launch_s(const struct cm_ctx *c, int scope)
     return c->cfg->graph_scope & scope ? GRAPH_KERNEL_GAP_S : c->cfg->eager_launch_s;
 }
 
+/* What DSA's absorbed attention keeps (Megatron-Core absorbed_mla.py and dsa.py): per head the
+ * absorbed query (latent and rotary channels), the query's non-rotary part the absorption read
+ * and the core's latent output the value up-projection reads (`per` tokens: TP-sharded heads);
+ * the one key head, every key of the sequence when context parallelism gathered them; on a
+ * layer computing the top-k, its indices (4 bytes each) and what the indexer's loss reads
+ * back -- its query and keys (16-bit) and head weights (fp32). */
+static void dsa_acts(const struct cm_ctx *c, int computes, double T, double per,
+                     struct layer_acts *a)
+{
+    const struct model *m = c->m;
+    double latent = m->kv_lora_rank, rope = m->qk_rope_dim, keys = T * c->cfg->cp;
+    a->qkv = ACT_BYTES * per * m->heads * (2.0 * latent + rope + m->qk_nope_dim);
+    a->dsa = ACT_BYTES * keys * (latent + rope);
+    if (computes)
+        a->dsa += 4.0 * T * m->dsa_topk +
+                  T * m->dsa_index_heads * (ACT_BYTES * m->dsa_index_dim + 4.0) +
+                  ACT_BYTES * keys * m->dsa_index_dim;
+}
+
 /* Activation memory of one layer (struct layer_acts): replicated unless SP -- two norm
  * inputs, QKV input, MLP input (4 x Ts h x 2 bytes) and, with dropout, two 1-byte masks -- and
  * TP-sharded -- Q, K, V, attention output, MLP hidden and activation output.  Unfused attention
@@ -342,8 +361,12 @@ static void layer_acts(const struct cm_ctx *c, const struct layer_parts *lp, dou
                                      2.0 * inner + flops_gdn_chunk(c->cfg->seq) * vh) +
                         2.0 * 4.0 * vh + cm_kept_input_bytes(c, LM_MAMBA_OUT) * inner);
     }
-    if (lp->mixer == MIXER_ATTENTION) {
+    if (lp->mixer == MIXER_ATTENTION && m->dsa_topk > 0) {
+        dsa_acts(c, lp->indexer, T, per, a);
+    } else if (lp->mixer == MIXER_ATTENTION) {
         a->qkv = ACT_BYTES * per * (model_q_width(m) + 2.0 * m->kv_heads * m->head_dim);
+    }
+    if (lp->mixer == MIXER_ATTENTION) {
         if (m->kv_lora_rank > 0)
             a->latent =
                 ACT_BYTES * Ts * ((double)m->q_lora_rank + m->kv_lora_rank + m->qk_rope_dim);
@@ -395,7 +418,7 @@ double cm_acts_total(const struct layer_acts *a)
 {
     return a->norm_in + a->qkv_in + a->mlp_in + a->masks + a->qkv + a->attn_out +
            a->dense_hidden + a->shared_hidden + a->moe_hidden + a->permuted + a->latent_out +
-           a->scores + a->ssm;
+           a->scores + a->ssm + a->dsa;
 }
 
 /* torchtitan's per-op selective checkpointing (torchtitan/distributed/activation_checkpoint.py;
@@ -1039,6 +1062,23 @@ static void layer_core(const struct cm_ctx *c, const struct layer_parts *lp,
     }
 }
 
+/* DSA's indexer on a layer computing the top-k, into lc (Megatron-Core dsa.py, DSAIndexer and
+ * the fused DSA kernels): its projections, 16-bit GEMMs on the micro-batch's tokens, and its
+ * scoring and top-k over every causal pair, at the attention kernels' rate; both duplicated on
+ * every TP rank (sequence parallelism gathers the indexer's inputs first), so they take the
+ * context-parallel share `cp_share` alone.  The sparse KL loss that trains the indexer adds the
+ * target's Q K^T on the selected pairs (the layer's heads: `share`) and, backward, the scores'
+ * gradient there; the projections run their weight gradient and no input gradient. */
+static void layer_dsa(const struct cm_ctx *c, const struct layer_flops *lf, double share,
+                      double cp_share, struct layer_cost *lc)
+{
+    double proj = cm_gemm_s(c, &c->wide, lf->dsa_index_proj * cp_share);
+    lc->dsa_fwd = proj + attention_s(c, lf->dsa_index * cp_share) +
+                  attention_s(c, lf->dsa_teacher * share);
+    lc->dsa_bwd = attention_s(c, lf->dsa_index_bwd * cp_share);
+    lc->dsa_wgrad = proj;
+}
+
 static void layer_cost_of(const struct cm_ctx *c, const struct layer_parts *lp,
                           const struct layer_flops *lfp, struct layer_cost *lc)
 {
@@ -1062,9 +1102,13 @@ static void layer_cost_of(const struct cm_ctx *c, const struct layer_parts *lp,
                           * in the backward its fp32 gradient cast back (read 4, write 2) */
                          (c->scn->moe_router_fp32 ? cm_memory_s(c, 6.0 * Ts * m->hidden) : 0.0);
     layer_core(c, lp, lfp, share, T, lc);
+    if (lfp->dsa_index > 0)
+        layer_dsa(c, lfp, share, b / cp, lc);
     layer_elementwise(c, lp, T, Ts, lc);
     cm_layer_tp_comm(c, lp, T, lc);
-    if (lp->mixer == MIXER_ATTENTION) {
+    if (lp->mixer == MIXER_ATTENTION && m->dsa_topk > 0) { /* DSA gathers its keys */
+        cm_dsa_cp_traffic(c, T, lfp->dsa_index > 0, &lc->cp);
+    } else if (lp->mixer == MIXER_ATTENTION) {
         cm_cp_traffic(c, T, &lc->cp); /* context parallelism's K/V exchange */
     } else if (lp->mixer == MIXER_MAMBA && cfg->cp > 1) { /* its sequence traded for heads */
         lc->cp_fwd = lc->cp_bwd = cm_memory_s(c, cm_mamba_cp_traffic(c, T, &lc->cp));

@@ -84,6 +84,24 @@ double flops_mamba_scan_bwd(const struct model *m, int seq)
     return (double)seq * per_token;
 }
 
+/* DSA's attention on layer `layer` (model.h): the core on the selected pairs alone, in MLA's
+ * absorbed form -- Q K^T over the latent and rotary channels, scores x V over the latent --
+ * whether or not the count is causal (a top-k has no dense form); on a layer computing the
+ * top-k, its indexer's work (layer_flops). */
+static void dsa_layer_fwd(const struct model *m, int layer, int seq, struct layer_flops *out)
+{
+    double s = seq, heads = m->heads, latent = m->kv_lora_rank, rope = m->qk_rope_dim;
+    double pairs = model_dsa_pairs(m, seq);
+    out->attn_core = out->attn_core_unwindowed = 2.0 * heads * (2.0 * latent + rope) * pairs;
+    if (!model_dsa_computes_topk(m, layer))
+        return;
+    double score = m->dsa_index_heads * ((double)m->dsa_index_dim + 1.0);
+    out->dsa_index = 2.0 * score * 0.5 * s * s;
+    out->dsa_index_bwd = 4.0 * score * pairs;
+    out->dsa_teacher = 2.0 * heads * (latent + rope) * pairs;
+    out->dsa_index_proj = 2.0 * s * (model_weights_dsa_indexer(m) - 2.0 * m->dsa_index_dim);
+}
+
 void flops_layer_fwd(const struct model *m, int layer, int seq, int causal, struct layer_flops *out)
 {
     double s = seq;
@@ -97,6 +115,8 @@ void flops_layer_fwd(const struct model *m, int layer, int seq, int causal, stru
         out->attn_core = per_pair * model_attention_pairs(m, layer, seq, causal);
         out->attn_core_unwindowed = per_pair * (causal ? 0.5 * s * s : s * s);
         out->attn_out = 2.0 * s * model_weights_attn_out(m);
+        if (m->dsa_topk > 0)
+            dsa_layer_fwd(m, layer, seq, out);
     } else if (model_mixer_is_ssm(mixer)) {
         out->ssm_in = 2.0 * s * model_weights_ssm_in(m);
         out->ssm_out = 2.0 * s * model_weights_ssm_out(m);
@@ -174,7 +194,33 @@ double flops_model_attn_core(const struct model *m, int seq, int causal)
     return sum;
 }
 
+/* One DSA layer's indexer FLOPs beyond 3x its forward total. */
+static double dsa_extra(const struct layer_flops *lf)
+{
+    return lf->dsa_index + lf->dsa_index_bwd + lf->dsa_teacher + 2.0 * lf->dsa_index_proj;
+}
+
+double flops_dsa_step_extra(const struct model *m, int seq)
+{
+    if (m->dsa_topk <= 0)
+        return 0.0;
+    double sum = 0.0;
+    struct layer_flops lf;
+    for (int l = 0, kind = -1; l < m->layers; l++) {
+        int k = model_layer_kind(m, l, seq);
+        if (k != kind)
+            flops_layer_fwd(m, l, seq, 0, &lf);
+        kind = k;
+        sum += dsa_extra(&lf);
+    }
+    for (int j = 0; j < model_mtp_module_layers(m); j++) {
+        flops_layer_fwd(m, model_mtp_layer(m, j), seq, 0, &lf);
+        sum += m->mtp_layers * dsa_extra(&lf);
+    }
+    return sum;
+}
+
 double flops_model_step(const struct model *m, int seq, long samples, int causal)
 {
-    return 3.0 * (double)samples * flops_model_fwd(m, seq, causal);
+    return (double)samples * (3.0 * flops_model_fwd(m, seq, causal) + flops_dsa_step_extra(m, seq));
 }

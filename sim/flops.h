@@ -27,6 +27,14 @@ struct layer_flops {
     double ssm_out;   /* its out_proj */
     double ssm_scan;  /* its chunked scan (flops_mamba_scan, flops_gdn_scan) */
     double total;     /* sum of the above */
+    /* DSA's indexer on a layer computing the top-k (flops_dsa_*), not in total: its forward
+     * scores every causal pair, its projections run forward and weight gradient (their inputs
+     * are detached), and the sparse KL loss that trains it adds a forward QK of the selected
+     * pairs (the target) and the scores' gradient there */
+    double dsa_index;      /* the index scores, forward: 2 H_I (d_I + 1) per causal pair */
+    double dsa_index_bwd;  /* their gradient on the selected pairs: 4 H_I (d_I + 1) each */
+    double dsa_teacher;    /* the loss's target, QK of the selected pairs: 2 heads (c + r) */
+    double dsa_index_proj; /* the indexer's projections, forward */
 };
 
 /* Forward FLOPs of layer `layer` for one sequence. */
@@ -51,6 +59,10 @@ double flops_gdn_chunk(int seq);
 /* Forward FLOPs of a Gated DeltaNet's chunked gated delta rule over one sequence of `seq`
  * tokens, as its chunked algorithm runs them (flops.c). */
 double flops_gdn_scan(const struct model *m, int seq);
+/* FLOPs of one sequence's DSA indexers beyond 3x their layers' forward, over the model and
+ * its MTP modules: scores forward and their gradient, the loss's target, projections forward
+ * and weight gradient (MegatronBridge's training/utils/flop_utils.py counts the same terms). */
+double flops_dsa_step_extra(const struct model *m, int seq);
 /* Forward FLOPs of the LM head (logits) for one sequence: 2 * seq * hidden * vocab. */
 double flops_head_fwd(const struct model *m, int seq);
 /* The MTP modules' forward (m->mtp_layers depths): their layers, projections and heads. */

@@ -67,6 +67,11 @@ static const struct attr_spec attrs[] = {
     {"mla", "qk-nope-dim", AK_INT, F(qk_nope_dim), 0, MAX_COUNT},
     {"mla", "qk-rope-dim", AK_INT, F(qk_rope_dim), 0, MAX_COUNT},
     {"mla", "v-head-dim", AK_INT, F(v_head_dim), 1, MAX_COUNT},
+    {"dsa", "index-heads", AK_INT, F(dsa_index_heads), 1, MAX_COUNT},
+    {"dsa", "index-dim", AK_INT, F(dsa_index_dim), 1, MAX_COUNT},
+    {"dsa", "topk", AK_INT, F(dsa_topk), 1, 1L << 30},
+    {"dsa", "topk-freq", AK_INT, F(dsa_topk_freq), 1, MAX_COUNT},
+    {"dsa", "skip-offset", AK_INT, F(dsa_skip_offset), 0, MAX_COUNT},
     {"hybrid", "pattern", AK_PATTERN, F(pattern), 1, MODEL_MAX_PATTERN},
     {"hybrid", "mamba-heads", AK_INT, F(mamba_heads), 1, MAX_COUNT},
     {"hybrid", "mamba-head-dim", AK_INT, F(mamba_head_dim), 1, MAX_COUNT},
@@ -86,8 +91,8 @@ static const struct attr_spec attrs[] = {
 struct seen {
     int given[N_ATTRS];
     int line[N_ATTRS];
-    int has_transformer, has_moe, has_mla, has_hybrid;
-    int line_transformer, line_moe, line_mla, line_hybrid; /* element lines, for errors */
+    int has_transformer, has_moe, has_mla, has_hybrid, has_dsa;
+    int line_transformer, line_moe, line_mla, line_hybrid, line_dsa; /* element lines */
 };
 
 static int attr_find(const char *elem, const char *name)
@@ -192,6 +197,9 @@ static enum sim_status load_element(struct model *m, struct seen *s, xmlNodePtr 
     } else if (strcmp(elem, "hybrid") == 0) {
         s->has_hybrid = 1;
         s->line_hybrid = line;
+    } else if (strcmp(elem, "dsa") == 0) {
+        s->has_dsa = 1;
+        s->line_dsa = line;
     }
     for (xmlAttrPtr a = el->properties; a; a = a->next) {
         int i = attr_find(elem, (const char *)a->name);
@@ -405,6 +413,25 @@ static enum sim_status check_moe(struct model *m, const struct seen *s, const ch
     return SIM_OK;
 }
 
+/* DeepSeek Sparse Attention: on latent attention, global (no local window), in a transformer
+ * model (not a hybrid pattern); an indexer head at least as wide as its rotary part. */
+static enum sim_status check_dsa(struct model *m, const struct seen *s, const char *path,
+                                 struct sim_error *err)
+{
+    int dl = s->line_dsa;
+    const char *why = !s->has_mla       ? "needs <mla> (it runs latent attention absorbed)"
+                      : m->window > 0   ? "with a local attention window is not modelled"
+                      : s->has_hybrid   ? "in a hybrid model is not modelled"
+                      : m->dsa_index_dim < m->qk_rope_dim
+                          ? "index-dim is narrower than the rotary part it carries (qk-rope-dim)"
+                          : NULL;
+    if (why)
+        return err_set(err, SIM_EINPUT, path, dl, "<dsa>: sparse attention %s", why);
+    if (!was_given(s, "dsa", "topk-freq"))
+        m->dsa_topk_freq = 1;
+    return SIM_OK;
+}
+
 static enum sim_status check_model(struct model *m, const struct seen *s, const char *path,
                                    struct sim_error *err)
 {
@@ -416,6 +443,8 @@ static enum sim_status check_model(struct model *m, const struct seen *s, const 
         return err_set(err, SIM_EINPUT, path, s->line_transformer,
                        "global-every / chunked-window describe local attention: give window too");
     if (s->has_moe && (st = check_moe(m, s, path, err)) != SIM_OK)
+        return st;
+    if (s->has_dsa && (st = check_dsa(m, s, path, err)) != SIM_OK)
         return st;
     return s->has_hybrid ? check_hybrid(m, s, path, err) : SIM_OK;
 }
@@ -552,8 +581,34 @@ static int layer_is_local(const struct model *m, int layer, int seq)
            !(m->global_every > 0 && (layer + 1) % m->global_every == 0);
 }
 
+int model_dsa_computes_topk(const struct model *m, int layer)
+{
+    if (m->dsa_topk <= 0)
+        return 0;
+    int number = layer + 1, offset = m->dsa_skip_offset > 1 ? m->dsa_skip_offset : 1;
+    int past = number - offset > 0 ? number - offset : 0;
+    return past % m->dsa_topk_freq == 0;
+}
+
+double model_dsa_pairs(const struct model *m, int seq)
+{
+    double s = seq, k = m->dsa_topk;
+    return s <= k ? 0.5 * s * s : s * k - 0.5 * k * (k - 1.0);
+}
+
+double model_weights_dsa_indexer(const struct model *m)
+{
+    if (m->dsa_topk <= 0)
+        return 0.0;
+    double h = m->hidden, heads = m->dsa_index_heads, dim = m->dsa_index_dim;
+    double q_in = m->q_lora_rank > 0 ? m->q_lora_rank : h;
+    return q_in * heads * dim + h * dim + h * heads + 2.0 * dim; /* k_norm: LayerNorm */
+}
+
 int model_layer_kind(const struct model *m, int layer, int seq)
 {
+    if (m->dsa_topk > 0 && !model_dsa_computes_topk(m, layer))
+        return model_layer_is_moe(m, layer) ? MODEL_KIND_DSA_SHARED_MOE : MODEL_KIND_DSA_SHARED;
     if (!m->pattern[0])
         return model_layer_is_moe(m, layer) | layer_is_local(m, layer, seq) << 1;
     switch (m->pattern[layer]) {
@@ -625,6 +680,15 @@ int model_mtp_module_layers(const struct model *m)
 
 int model_mtp_layer(const struct model *m, int j)
 {
+    if (!m->mtp_pattern[0] && m->dsa_topk > 0) {
+        /* DSA: Megatron-Core numbers an MTP module's layers from 1, so its layer computes its
+         * top-k: a layer like the last that does (multi_token_prediction.py) */
+        int last = m->layers - 1, l = last;
+        while (l > 0 && !(model_dsa_computes_topk(m, l) &&
+                          model_layer_is_moe(m, l) == model_layer_is_moe(m, last)))
+            l--;
+        return l;
+    }
     if (!m->mtp_pattern[0])
         return m->layers - 1; /* DeepSeek-V3: a transformer layer like the last */
     const char *at = strchr(m->pattern, m->mtp_pattern[j]); /* present: check_hybrid */
@@ -763,6 +827,8 @@ double model_params_tp_replicated(const struct model *m, int layer)
         p += h; /* attention's output projection or the linear-time mixer's out_proj */
     if (mixer == MIXER_GDN) /* its gated norm's scale spans one head: every rank holds it */
         p += norm_params(m, m->gdn_value_dim);
+    if (mixer == MIXER_ATTENTION && model_dsa_computes_topk(m, layer))
+        p += model_weights_dsa_indexer(m); /* duplicated on every TP rank */
     if (mixer == MIXER_ATTENTION && m->kv_lora_rank > 0) {
         p += h * ((double)m->kv_lora_rank + m->qk_rope_dim) + norm_params(m, m->kv_lora_rank);
         if (m->q_lora_rank)
@@ -784,7 +850,9 @@ static double mixer_part(const struct model *m, int layer)
 {
     enum layer_mixer mixer = model_layer_mixer(m, layer);
     switch (mixer) {
-    case MIXER_ATTENTION: return attn_params(m);
+    case MIXER_ATTENTION:
+        return attn_params(m) +
+               (model_dsa_computes_topk(m, layer) ? model_weights_dsa_indexer(m) : 0.0);
     case MIXER_MAMBA: return mamba_params(m);
     case MIXER_GDN: return gdn_params(m);
     default: return 0.0;

@@ -86,6 +86,18 @@ struct model {
     int kv_lora_rank; /* compressed KV latent size */
     int qk_nope_dim;  /* per-head Q/K part without rotary embedding */
     int qk_rope_dim;  /* per-head Q/K rotary part (K's is shared by all heads) */
+    /* DeepSeek Sparse Attention on top of MLA (DeepSeek-V3.2, arXiv:2512.02556, eqs. 1-2;
+     * GLM-5; Megatron-Core experimental_attention_variant/dsa.py): a lightning indexer scores
+     * every causal key of each query -- sum over dsa_index_heads of w ReLU(q . k) over
+     * dsa_index_dim -- and the attention runs on the dsa_topk best keys, in MLA's absorbed
+     * form (QK over kv_lora_rank + rope channels, AV over kv_lora_rank, one key head).  With
+     * dsa_topk_freq > 1 only every dsa_topk_freq-th layer from dsa_skip_offset computes the
+     * top-k, the others reuse it (GLM-5.2's index sharing).  dsa_topk == 0: no DSA. */
+    int dsa_index_heads; /* the indexer's query heads (its key has one head) */
+    int dsa_index_dim;   /* their width */
+    int dsa_topk;        /* keys each query attends to */
+    int dsa_topk_freq;   /* a layer in this many computes the top-k (1: every layer) */
+    int dsa_skip_offset; /* the first computing layer's number, 1-based (0 means 1) */
     /* Hybrid models (pattern[0] == '\0': every layer is attention + an MLP).  Megatron-Core's
      * hybrid layer pattern gives each layer one block behind its own pre-norm and residual:
      * 'M' a Mamba-2 mixer, 'G' a Gated DeltaNet, '*' attention, '-' a dense MLP, 'E' a MoE
@@ -155,9 +167,23 @@ enum {
     MODEL_KIND_MLP,            /* hybrid '-' */
     MODEL_KIND_MOE,            /* hybrid 'E' */
     MODEL_KIND_GDN,            /* hybrid 'G' */
+    MODEL_KIND_DSA_SHARED,     /* DSA: a dense layer reusing another layer's top-k */
+    MODEL_KIND_DSA_SHARED_MOE, /* DSA: a MoE layer reusing another layer's top-k */
     MODEL_KINDS
 };
 int model_layer_kind(const struct model *m, int layer, int seq);
+/* Does layer `layer` compute its DSA top-k (and hold an indexer)?  Megatron-Core numbers the
+ * layers from 1 and computes where max(number - max(offset, 1), 0) % freq == 0
+ * (experimental_attention_variant/dsa.py, is_dsa_skip_topk_layer).  0 without DSA. */
+int model_dsa_computes_topk(const struct model *m, int layer);
+/* The (query, key) pairs of one sequence's sparse attention: each query's min(position + 1,
+ * dsa_topk) keys, s k - k (k - 1) / 2 past the first k (MegatronBridge's flop_utils.py counts
+ * the same, per token); s^2 / 2 when the sequence is no longer than k. */
+double model_dsa_pairs(const struct model *m, int seq);
+/* Weights of one layer's indexer: W_q from the query latent (q_lora_rank, or hidden without
+ * one) to dsa_index_heads x dsa_index_dim, W_k and the head weights from hidden, and its key's
+ * LayerNorm; every TP rank holds them whole ("duplicated"). */
+double model_weights_dsa_indexer(const struct model *m);
 
 /* Parameters (counts, not bytes): weights, biases and norm scales/shifts.
  * total = embedding + sum of layers + final norm + head.  Not counted: DeepSeek-V3's

@@ -55,6 +55,8 @@ static const struct {
     [MODEL_KIND_MLP] = {"MLP", "mlp", "none"},
     [MODEL_KIND_MOE] = {"MoE", "moe", "none"},
     [MODEL_KIND_GDN] = {"GDN", "gdn", "none"},
+    [MODEL_KIND_DSA_SHARED] = {"dense shared top-k", "dense", "global"},
+    [MODEL_KIND_DSA_SHARED_MOE] = {"MoE shared top-k", "moe", "global"},
 };
 
 const char *report_layer_kind_name(int kind)

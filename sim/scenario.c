@@ -1331,7 +1331,9 @@ enum sim_status scn_check_applies(const struct scenario *scn, struct sim_error *
 }
 
 /* A pipeline layout as Megatron-Core validates it (pipeline_parallel_layer_layout.py,
- * validate_layer_layout): pp x vp stages, none empty; the embedding first and the loss last,
+ * validate_layer_layout): pp x vp stages, empty ones among them (Megatron-Bridge's GLM-5.2
+ * recipe writes "Et|t||tttt|..."; an empty chunk passes its input on); the embedding first and
+ * the loss last,
  * once each; the model's layers, all before any MTP module; and what stepsim places: the
  * interleaved or 1F1B order Megatron's stage numbering follows, MTP modules beside the loss,
  * no first/last-stage-layers besides. */
@@ -1364,8 +1366,6 @@ static enum sim_status check_pipeline_layout(const struct scenario *scn, struct 
         return scn_rule_error(scn, scn_culprit(scn, key, SCN_LAYERS), err,
                               "pipeline-layout places %d layers; the model has layers=%d",
                               pplayout_count(lay, -1, 't'), scn->layers);
-    if (strstr(lay, "||")) /* the ends hold E and L */
-        return scn_rule_error(scn, key, err, "pipeline-layout has an empty stage");
     if (pplayout_count(lay, -1, 'm') != pplayout_count(lay, last, 'm'))
         return scn_rule_error(scn, key, err,
                               "pipeline-layout places MTP modules before the last stage; stepsim "

@@ -13,7 +13,8 @@ criterion_tests = tests/test_units tests/test_eventq tests/test_engine tests/tes
 	tests/test_pipeline tests/test_scenario tests/test_report tests/test_outputs \
 	tests/test_model tests/test_flops tests/test_hardware tests/test_costmodel \
 	tests/test_collective tests/test_sweep tests/test_plan tests/test_plan_bound tests/test_plan_space tests/test_cm_work tests/test_graphs \
-	tests/test_module_precision tests/test_offload_modules tests/test_peft tests/test_cm_comm \
+	tests/test_module_precision tests/test_offload_modules tests/test_peft tests/test_dsa \
+	tests/test_cm_comm \
 	tests/test_derive tests/test_library tests/test_import tests/test_framework \
 	tests/test_parallel tests/test_trace tests/test_html tests/test_svg_gantt \
 	tests/test_report_html tests/test_gantt tests/test_runtable tests/test_patterns
@@ -44,6 +45,7 @@ tests_test_module_precision_SOURCES = tests/test_module_precision.c tests/helper
 tests_test_offload_modules_SOURCES = tests/test_offload_modules.c tests/helpers.h \
 	tests/helpers.c
 tests_test_peft_SOURCES = tests/test_peft.c tests/helpers.h tests/helpers.c
+tests_test_dsa_SOURCES = tests/test_dsa.c tests/helpers.h tests/helpers.c
 tests_test_cm_comm_SOURCES = tests/test_cm_comm.c tests/helpers.h tests/helpers.c
 tests_test_sweep_SOURCES = tests/test_sweep.c tests/helpers.h tests/helpers.c
 tests_test_plan_SOURCES = tests/test_plan.c tests/helpers.h tests/helpers.c

@@ -94,6 +94,12 @@ glm-4.5 dgx-h100 256 2 8 1 16 1 10 10 1 2048 selective alltoall
 qwen3-30b-a3b dgx-h100 8 4 2 1 4 1 0 0 2 32 full alltoall
 # qwen3_235b_a22b_pretrain_256gpu_h100_bf16_config (embedding and loss counted in the split)
 qwen3-235b-a22b dgx-h100 256 4 16 2 8 1 5 5 1 32 none alltoall
+# glm52_pretrain_416gpu_h100_bf16_config (recipes/glm/h100/glm5.py: TP 1, PP 13, EP 32, full
+# recompute) for GLM-5, which computes its top-k in every layer (GLM-5.2's index sharing needs
+# the recipe's layout of empty chunks, which this harness does not write)
+glm-5-744b-a40b dgx-h100 416 1 13 1 32 1 0 0 1 1024 full deepep
+# DeepSeek-V3.2 (no recipe): TP 1, PP 16 with 4 layers first and 1 last, as Kimi K2's layout
+deepseek-v3.2 dgx-h100 1024 1 16 1 64 1 4 1 1 1024 full deepep
 # kimi_k2_pretrain_512gpu_h100_bf16_config (layout: embedding + 4 layers, ..., 1 layer + loss)
 kimi-k2 dgx-h100 512 2 16 1 32 1 4 1 1 4096 selective alltoall
 # no recipe: ETP 4 as the parallelism guide gives for Llama 4

@@ -164,6 +164,8 @@ Test(flops, per_token_flops_are_twice_active_weights)
         double weights = model_params_active(&m) - model_params_embedding(&m);
         if (m.tied_embeddings)
             weights += (double)m.vocab * m.hidden;
+        for (int l = 0; l < m.layers; l++) /* DSA's indexers: outside the forward total */
+            weights -= model_dsa_computes_topk(&m, l) * model_weights_dsa_indexer(&m);
         /* a Mamba-2 scan's or a gated delta rule's state terms are work per token without
          * weights; the MTP modules' parameters are not in the published counts
          * (mtp_module_by_hand has their FLOPs) */

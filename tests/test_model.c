@@ -143,6 +143,11 @@ static const struct library_model library[] = {
     /* Qwen3.5-397B-A17B: "397B in total, 17B activated" (model card); computed 396.35B (the
      * published total takes in the vision encoder this text model leaves out) and 17.35B. */
     {{"models/qwen3.5-397b-a17b.xml", 397, 1, 17, 1}, 0, ACTIVE_ALL},
+    /* GLM-5: "744B parameters, 40B active" (zai-org); computed 743.91B and 39.88B without the
+     * embedding and head (41.78B with them).  GLM-5.2 shares the indexers of 57 layers (a
+     * computed 743.38B and 39.35B, 0.54B fewer): 2% on its active count. */
+    {{"models/glm-5-744b-a40b.xml", 744, 1, 40, 1}, 0, ACTIVE_NO_EMB_HEAD},
+    {{"models/glm-5.2-744b-a40b.xml", 744, 1, 40, 1}, 0.02, ACTIVE_NO_EMB_HEAD},
     /* Nemotron-H: the report names them by size (computed 8.10B and 56.33B). */
     {{"models/nemotron-h-8b.xml", 8, 1, 0, 0}, 0, ACTIVE_ALL},
     {{"models/nemotron-h-56b.xml", 56, 1, 0, 0}, 0, ACTIVE_ALL},
