@@ -581,13 +581,16 @@ static int layer_is_local(const struct model *m, int layer, int seq)
            !(m->global_every > 0 && (layer + 1) % m->global_every == 0);
 }
 
+int model_dsa_rule_computes(int layer, int freq, int offset)
+{
+    int number = layer + 1, first = offset > 1 ? offset : 1;
+    int past = number - first > 0 ? number - first : 0;
+    return freq <= 1 || past % freq == 0;
+}
+
 int model_dsa_computes_topk(const struct model *m, int layer)
 {
-    if (m->dsa_topk <= 0)
-        return 0;
-    int number = layer + 1, offset = m->dsa_skip_offset > 1 ? m->dsa_skip_offset : 1;
-    int past = number - offset > 0 ? number - offset : 0;
-    return past % m->dsa_topk_freq == 0;
+    return m->dsa_topk > 0 && model_dsa_rule_computes(layer, m->dsa_topk_freq, m->dsa_skip_offset);
 }
 
 double model_dsa_pairs(const struct model *m, int seq)

@@ -176,6 +176,8 @@ int model_layer_kind(const struct model *m, int layer, int seq);
  * layers from 1 and computes where max(number - max(offset, 1), 0) % freq == 0
  * (experimental_attention_variant/dsa.py, is_dsa_skip_topk_layer).  0 without DSA. */
 int model_dsa_computes_topk(const struct model *m, int layer);
+/* The same rule for a top-k shared every `freq` layers from layer number `offset`. */
+int model_dsa_rule_computes(int layer, int freq, int offset);
 /* The (query, key) pairs of one sequence's sparse attention: each query's min(position + 1,
  * dsa_topk) keys, s k - k (k - 1) / 2 past the first k (MegatronBridge's flop_utils.py counts
  * the same, per token); s^2 / 2 when the sequence is no longer than k. */

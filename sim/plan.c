@@ -68,6 +68,7 @@
 #include "pipeline.h"
 #include "plan_bound.h"
 #include "plan_space.h"
+#include "pplayout.h"
 #include "step.h"
 
 #define PLAN_BATCH 8 /* simulations between pruning decisions (independent of -j) */
@@ -137,6 +138,39 @@ static enum sim_status apply_knobs(struct scenario *out, const struct plan_confi
     return st;
 }
 
+struct dsa_rule {
+    int freq, offset;
+};
+
+static int dsa_group_starts(int layer, const void *arg)
+{
+    const struct dsa_rule *r = arg;
+    return model_dsa_rule_computes(layer, r->freq, r->offset);
+}
+
+int plan_config_layout(const struct plan_config *c, char *out, size_t cap)
+{
+    struct dsa_rule rule = {c->dsa_freq, c->dsa_offset};
+    if (cap > 0)
+        out[0] = '\0';
+    if (c->dsa_freq <= 1)
+        return 0;
+    return pplayout_grouped(c->dsa_layers, c->pp * c->vp, c->dsa_mtp, dsa_group_starts, &rule, out,
+                            cap);
+}
+
+/* A model sharing its DSA top-k: the stages as a pipeline layout of whole groups. */
+static enum sim_status apply_dsa_groups(struct scenario *out, const struct plan_config *c,
+                                        struct sim_error *err)
+{
+    char layout[sizeof out->pipeline_layout];
+    if (plan_config_layout(c, layout, sizeof layout) != 0)
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "plan: %d layers over %d stages make a pipeline layout too long",
+                       c->dsa_layers, c->pp * c->vp);
+    return scn_set_key(out, SCN_PIPELINE_LAYOUT, layout, err);
+}
+
 enum sim_status plan_config_apply(const struct scenario *base, const struct fw_type *fw, int gpus,
                                   const struct plan_config *c, struct scenario *out,
                                   struct sim_error *err)
@@ -166,6 +200,8 @@ enum sim_status plan_config_apply(const struct scenario *base, const struct fw_t
     }
     if (scn_given(out, SCN_PIPELINE_LAYOUT)) /* the planner lays the stages out itself */
         scn_unset(out, SCN_PIPELINE_LAYOUT);
+    if (c->dsa_freq > 1 && (st = apply_dsa_groups(out, c, err)) != SIM_OK)
+        return st;
     scn_unset(out, SCN_VP_GROUP); /* Megatron's default group: pp */
     /* The zero-bubble family and DualPipe split the backward whatever the base says. */
     if (c->schedule->builds_w)
@@ -496,6 +532,8 @@ static void check_layout(struct plan_ctx *c, size_t i, struct peak_cache *pc, si
     if (st != SIM_OK) {
         if (st == SIM_EFAIL) /* out of memory, not a rule */
             job_failed(c, i, st, &err);
+        else /* the rule it broke, for a plan that finds no valid layout */
+            c->errs[i] = err;
         return;
     }
     const int *peak = cached_peaks(pc, &setup, built);
@@ -1506,6 +1544,24 @@ static enum sim_status check_layouts(struct plan_ctx *c, struct plan_result *res
     return st;
 }
 
+/* Does any layout pass the rules (check_layouts ran)? */
+static int has_valid_layout(const struct plan_result *res)
+{
+    for (size_t i = 0; i < res->nlayouts; i++)
+        if (res->layouts[i].valid)
+            return 1;
+    return 0;
+}
+
+/* The rule the last layout checked broke, for the message of a plan with none valid. */
+static const char *last_rule(const struct plan_ctx *c, const struct plan_result *res)
+{
+    for (size_t i = res->nlayouts; i-- > 0;)
+        if (c->errs[i].msg[0])
+            return c->errs[i].msg;
+    return "none recorded";
+}
+
 enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
                          struct plan_result *res, struct sim_error *err)
 {
@@ -1529,6 +1585,10 @@ enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
         return st;
     if ((st = hw_load(&hw, base->hardware_path, err)) != SIM_OK)
         return st;
+    /* DeepSeek Sparse Attention gathers its keys: each config's cp-comm-type, left to the
+     * default, becomes allgather (cm_rules.c) */
+    if (model.dsa_topk > 0 && res->cp_comm >= 0 && !scn_given(base, SCN_CP_COMM_TYPE))
+        res->cp_comm = CP_ALLGATHER;
     struct plan_cands cands = {0};
     struct plan_ctx c = {
         .base = base, .fw = res->framework, .model = &model, .hw = &hw, .gpus = o->gpus};
@@ -1562,6 +1622,14 @@ enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
     if ((st = ctx_jobs(&c, res->nlayouts, err)) != SIM_OK ||
         (st = check_layouts(&c, res, &space, err)) != SIM_OK)
         goto done;
+    if (res->nlayouts > 0 && !has_valid_layout(res)) {
+        st = err_set(err, SIM_EINPUT, NULL, 0,
+                     "no valid layout of %s on gpus=%d with global-batch=%d: every config "
+                     "breaks a rule (gpus must be a multiple of tp*cp*pp with global-batch "
+                     "divisible by micro-batch*dp; the last layout tried: %s)",
+                     model.name, o->gpus, base->global_batch, last_rule(&c, res));
+        goto done;
+    }
     keep_valid_layouts(res);
     if (res->valid == 0) {
         st = err_set(err, SIM_EINPUT, NULL, 0,

@@ -31,6 +31,10 @@ struct plan_config {
     int tp, pp, vp, cp, ep, etp;
     int micro_batch;
     int edge_layers; /* first- and last-stage layers; 0 = an even split */
+    /* a model of dsa_layers layers sharing its DSA top-k every dsa_freq layers from dsa_offset:
+     * the stages laid out in whole groups (pplayout_grouped), dsa_mtp MTP modules with the
+     * loss; 0 = not */
+    int dsa_freq, dsa_offset, dsa_mtp, dsa_layers;
     const struct sched_type *schedule;
     /* the memory knobs */
     int zero;              /* ZeRO stage 0-3 (1 = Megatron's distributed optimizer) */
@@ -134,6 +138,9 @@ void plan_result_release(struct plan_result *res);
 
 /* The scenario of one config: `base` with the config's keys set (as --set values), its memory
  * knobs as framework `fw` (the plan's, plan_result.framework) runs them. */
+/* A config's pipeline layout, into out: the grouped layout of a model sharing its DSA top-k
+ * (dsa_freq), else "".  0, or -1 when it does not fit in cap bytes. */
+int plan_config_layout(const struct plan_config *c, char *out, size_t cap);
 enum sim_status plan_config_apply(const struct scenario *base, const struct fw_type *fw, int gpus,
                                   const struct plan_config *cfg, struct scenario *out,
                                   struct sim_error *err);

@@ -27,7 +27,7 @@ static const char plan_usage[] =
 /* --out's layout columns after dp: the scenario keys a config sets, by their names. */
 static const enum scn_key csv_layout_keys[] = {
     SCN_TP, SCN_PP, SCN_VP, SCN_CP, SCN_EP, SCN_ETP, SCN_MICRO_BATCH, SCN_MICROBATCHES,
-    SCN_FIRST_STAGE_LAYERS, SCN_LAST_STAGE_LAYERS, SCN_SCHEDULE, SCN_ZERO,
+    SCN_FIRST_STAGE_LAYERS, SCN_LAST_STAGE_LAYERS, SCN_PIPELINE_LAYOUT, SCN_SCHEDULE, SCN_ZERO,
     SCN_RESHARD_AFTER_FORWARD, SCN_RECOMPUTE, SCN_RECOMPUTE_MODULES, SCN_OFFLOAD_OPTIMIZER,
     SCN_OFFLOAD_ACTIVATIONS,
 };
@@ -50,6 +50,8 @@ static void layout_text(const struct plan_entry *e, char *buf, size_t len)
     char edge[32] = "", rc[64] = "", off[32] = "", zero[16];
     if (c->edge_layers)
         snprintf(edge, sizeof edge, " ends=%d", c->edge_layers);
+    if (c->dsa_freq > 1) /* a pipeline layout of whole DSA top-k groups */
+        snprintf(edge, sizeof edge, " dsa-groups");
     if (c->recompute == RECOMPUTE_FULL)
         snprintf(rc, sizeof rc, " rc:full");
     else if (c->recompute == RECOMPUTE_SELECTIVE) {
@@ -171,8 +173,9 @@ static int write_table(FILE *out, const struct scenario *base, const struct plan
           "(less NCCL's buffers for its parallel groups); zeroN is the ZeRO stage (k: "
           "parameters kept gathered), rc: recompute (selective modules: attn ln act mlp moe "
           "mla shexp; op: torchtitan's per-op policy), off: offload (opt: optimizer, act: "
-          "activations, with megatron-core offload-modules=all); within 1% of each other the "
-          "simpler layout comes first\n",
+          "activations, with megatron-core offload-modules=all); ends=N: N layers on the first "
+          "and last stages; dsa-groups: a pipeline layout keeping each shared DSA top-k's "
+          "layers on one stage; within 1% of each other the simpler layout comes first\n",
           out);
     char counts[320];
     config_counts(res, counts, sizeof counts);
@@ -197,9 +200,13 @@ static void write_csv_row(FILE *out, const struct plan_result *res, const struct
     char modules[160] = "";
     if (c->recompute == RECOMPUTE_SELECTIVE)
         scn_flag_names(SCN_RECOMPUTE_MODULES, c->recompute_modules, modules, sizeof modules);
-    fprintf(out, "%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%s,%d,%s,%s,", e->dp, c->tp, c->pp, c->vp,
-            c->cp, c->ep, c->etp, c->micro_batch, e->microbatches, c->edge_layers,
-            c->edge_layers, c->schedule->name, c->zero,
+    char layout[2048];
+    if (plan_config_layout(c, layout, sizeof layout) != 0)
+        layout[0] = '\0';
+    fprintf(out, "%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,", e->dp, c->tp, c->pp, c->vp, c->cp, c->ep,
+            c->etp, c->micro_batch, e->microbatches, c->edge_layers, c->edge_layers);
+    col_write_text(out, layout, 0);
+    fprintf(out, ",%s,%d,%s,%s,", c->schedule->name, c->zero,
             c->zero == 3 && c->keep_gathered ? "false" : "true", rc[c->recompute]);
     col_write_text(out, modules, 0);
     fprintf(out, ",%d,%d", (c->offload & PLAN_OFFLOAD_OPTIMIZER) != 0,

@@ -59,6 +59,15 @@ static int edge_layers(int layers, int stages)
     return -1;
 }
 
+/* Does the planner lay `stages` virtual stages out in whole DSA top-k groups?  For a model
+ * sharing its top-k (every pipeline chunk must start on a layer computing one, cm_rules.c),
+ * under the schedules a pipeline layout describes (1F1B and the interleaved one). */
+static int dsa_grouped(const struct model *m, const struct sched_type *t, int stages)
+{
+    return m->dsa_topk > 0 && m->dsa_topk_freq > 1 && stages > 1 &&
+           (t == &sched_1f1b || t == &sched_interleaved);
+}
+
 /* The selective recompute sets the planner tries, each cut to what the framework offers and
  * the model has: light -- the element-wise work Megatron's recipes recompute first (the norms,
  * the experts' activation; the attention core when it is unfused, where it holds the s x s
@@ -202,13 +211,22 @@ int plan_space_enumerate(struct plan_space *sp, struct plan_cands *out)
                                     const struct sched_type *t = sp->schedules[s];
                                     if (!schedule_runs(t, pp, vp))
                                         continue;
-                                    int e = edge_layers(m->layers, sched_model_parts(t, pp, vp));
+                                    int grouped = dsa_grouped(m, t, pp * vp);
+                                    int e = grouped ? 0
+                                                    : edge_layers(m->layers,
+                                                                  sched_model_parts(t, pp, vp));
                                     if (e < 0)
                                         continue;
                                     struct plan_config c = {.tp = tp, .pp = pp, .vp = vp,
                                                             .cp = cp, .ep = ep,
                                                             .etp = ei ? tp : 1, .micro_batch = mb,
                                                             .edge_layers = e, .schedule = t};
+                                    if (grouped) {
+                                        c.dsa_freq = m->dsa_topk_freq;
+                                        c.dsa_offset = m->dsa_skip_offset;
+                                        c.dsa_mtp = m->mtp_layers;
+                                        c.dsa_layers = m->layers;
+                                    }
                                     if (push_layout(sp, out, &c) != 0)
                                         return -1;
                                 }

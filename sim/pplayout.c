@@ -2,6 +2,7 @@
 #include "pplayout.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,4 +144,41 @@ void pplayout_stage_layers(const char *layout, int stage, int *first_layer, int 
     }
     *first_layer = before;
     *count = in;
+}
+
+/* The group boundary (a layer where a group starts, or `layers`) nearest `target`, at or past
+ * `from`. */
+static int nearest_boundary(int layers, int from, double target,
+                            int (*starts)(int layer, const void *arg), const void *arg)
+{
+    int best = layers;
+    for (int l = from; l <= layers; l++) {
+        if (l < layers && l > 0 && !starts(l, arg))
+            continue;
+        if (fabs(l - target) < fabs(best - target))
+            best = l;
+        if (l > target)
+            break;
+    }
+    return best;
+}
+
+int pplayout_grouped(int layers, int stages, int mtp, int (*starts)(int layer, const void *arg),
+                     const void *arg, char *out, size_t cap)
+{
+    size_t used = 0;
+    if (put(out, cap, &used, "E", 1, 1) != 0)
+        return -1;
+    for (int s = 0, from = 0; s < stages; s++) {
+        int end = s == stages - 1 ? layers
+                                  : nearest_boundary(layers, from,
+                                                     (double)layers * (s + 1) / stages, starts,
+                                                     arg);
+        if ((s > 0 && put(out, cap, &used, "|", 1, 1) != 0) ||
+            put(out, cap, &used, "t", 1, end - from) != 0)
+            return -1;
+        from = end;
+    }
+    return put(out, cap, &used, "m", 1, mtp) != 0 || put(out, cap, &used, "L", 1, 1) != 0 ? -1
+                                                                                             : 0;
 }

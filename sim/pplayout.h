@@ -21,5 +21,12 @@ int pplayout_stages(const char *layout);
 int pplayout_count(const char *layout, int stage, char c);
 /* The transformer layers of virtual stage `stage`: the first one's index and their count. */
 void pplayout_stage_layers(const char *layout, int stage, int *first_layer, int *count);
+/* A layout of `layers` layers over `stages` virtual stages that never splits a group: groups
+ * start at the layers where `starts(layer, arg)` is true (layer 0 always), and each stage ends
+ * at the group boundary nearest its even share of the layers, empty when a group overshoots it
+ * (as Megatron-Bridge's GLM-5.2 recipes keep DSA's top-k groups whole, "Et|t||tttt|...");
+ * `mtp` MTP modules go with the loss.  0, or -1 when it does not fit in cap bytes. */
+int pplayout_grouped(int layers, int stages, int mtp, int (*starts)(int layer, const void *arg),
+                     const void *arg, char *out, size_t cap);
 
 #endif

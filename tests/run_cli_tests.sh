@@ -944,6 +944,18 @@ if [ "$rc" -eq 0 ] && [ -s "$tmp/plan-j1.top" ] && cmp -s "$tmp/plan-j1.top" "$t
 else
     fail "plan -j1 and -j2 give the same top 5" "exit status $rc"
 fi
+# A model sharing its DSA top-k (GLM-5.2) plans on layouts that keep each group on one stage
+# (every chunk must start on a layer computing its top-k): the rows say dsa-groups and the CSV
+# carries the pipeline layout to run them with.
+run plan "$SCN/llama3.1-70b-h100.xml" --set model=glm-5.2-744b-a40b --set global-batch=1024 \
+    --gpus 416 --top 3 --out "$tmp/o/plan-dsa.csv" -j 2
+if [ "$rc" -eq 0 ] && grep -q '^1 .* dsa-groups' "$tmp/out" &&
+    grep -q ',Et[t|]*mL,' "$tmp/o/plan-dsa.csv"; then
+    pass "plan GLM-5.2: layouts of whole DSA top-k groups"
+else
+    fail "plan GLM-5.2: layouts of whole DSA top-k groups" "exit status $rc" \
+        "$(head -n 6 "$tmp/out")"
+fi
 run plan "$U" --gpus 8
 expect_error "plan without a model: exit 2" 2 "stepsim: " "plan needs a modelled scenario"
 run plan "$SCN/llama3.1-70b-h100.xml"

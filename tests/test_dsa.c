@@ -10,6 +10,7 @@
 #include "flops.h"
 #include "helpers.h"
 #include "model.h"
+#include "pplayout.h"
 #include "step.h"
 
 #define MODEL(name) TOP_SRCDIR "/models/" name ".xml"
@@ -167,4 +168,32 @@ Test(dsa, rules)
     /* GLM-5.2's 78 layers over pp 2 split at layer 39 (numbered 40), which reuses a top-k */
     toy_rule_error(glm52, "", L("seq=4096", "gpus=2", "pp=2"), "must start on computing layers",
                    &scn, &out);
+}
+
+static int glm52_starts(int layer, const void *arg)
+{
+    (void)arg;
+    return model_dsa_rule_computes(layer, 4, 3);
+}
+
+/* The planner lays a shared top-k's groups out whole (pplayout_grouped): GLM-5.2's 78 layers --
+ * groups of one at layers 0 and 1, then of four from layer 2 -- over 13 stages, each ending at
+ * the group boundary nearest its share (6, 12, 18, ...), the MTP module with the loss; over 26
+ * (Megatron-Bridge's vp 2) many stages are left empty, as its recipe's layout has them. */
+Test(dsa, grouped_layouts_keep_each_top_k_group_on_one_stage)
+{
+    char out[512];
+    cr_assert_eq(pplayout_grouped(78, 13, 1, glm52_starts, NULL, out, sizeof out), 0);
+    cr_assert_str_eq(out, "Etttttt|tttt|tttttttt|tttt|tttttttt|tttt|tttttttt|tttt|tttttttt|tttt|"
+                          "tttttttt|tttt|ttttttttmL");
+    cr_assert_eq(pplayout_grouped(78, 26, 1, glm52_starts, NULL, out, sizeof out), 0);
+    cr_assert_eq(pplayout_stages(out), 26);
+    cr_assert_eq(pplayout_count(out, -1, 't'), 78);
+    for (int s = 0; s < 26; s++) {
+        int first, count;
+        pplayout_stage_layers(out, s, &first, &count);
+        cr_assert(count == 0 || glm52_starts(first, NULL), "stage %d starts at %d: %s", s, first,
+                  out);
+    }
+    cr_assert_eq(pplayout_grouped(78, 13, 1, glm52_starts, NULL, out, 40), -1);
 }
