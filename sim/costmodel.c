@@ -581,6 +581,7 @@ static enum sim_status fill_times(const struct costmodel *cm, const struct scena
          * the op's own work already left exposed: they stay in line. */
         double fwd_comm = cs->fwd.ep, bwd_comm = cs->bwd.ep;
         setup->stage_layers[s] = cs->layers + cm_stage_mtp_layers(&cm->model, cs);
+        setup->stage_act[s] = cs->act_bytes_mb;
         if ((st = to_time(tail, &setup->stage_dp_tail[s], err)) != SIM_OK ||
             (st = to_time(parts_total(&cs->fwd), &setup->stage_fwd[s], err)) != SIM_OK ||
             (st = to_time(parts_total(&cs->bwd), &setup->stage_bwd[s], err)) != SIM_OK ||
@@ -861,7 +862,10 @@ static double rank_grads(const struct costmodel *cm, const struct scenario *scn,
 static double rank_activations(const struct scenario *scn, const struct pipe_result *res,
                                int rank, const struct rank_holdings *h)
 {
-    double per_mb = h->act / scn->vp, acts = per_mb * res->peak_inflight[rank];
+    /* each in-flight (micro-batch, chunk) weighed by its chunk's bytes (the engine's byte
+     * peak); the chunks' mean when a result has only the count (the planner before sim) */
+    double per_mb = h->act / scn->vp;
+    double acts = res->peak_act ? res->peak_act[rank] : per_mb * res->peak_inflight[rank];
     /* an overlapped F&B pair at the peak holds one layer more at its crossing (pipeline.h) */
     int pair = res->pair_peak ? res->pair_peak[rank] : 0;
     if (pair > 0 && pair >= res->peak_inflight[rank] && h->layers > 0)

@@ -32,6 +32,7 @@ struct rank_state {
     int busy;
     size_t cur_rec; /* record of the running op */
     int inflight;   /* activations held: F started, backward not finished */
+    double held;    /* their bytes (pipe_setup.stage_act) */
     /* Data-parallel comm stream: chunks whose gradients wait for / are in reduction. */
     int dp_queue[64]; /* chunks waiting, FIFO (vp <= 64 when DP sync is used) */
     int dp_head, dp_len;
@@ -317,8 +318,12 @@ static enum sim_status try_start(struct step_ctx *c, int rank, struct sim_error 
     if (pipe_pair_defers(op, c->setup->sp.split_backward)) {
         if (rs->inflight > c->res->pair_peak[rank])
             c->res->pair_peak[rank] = rs->inflight;
-    } else if (op->kind == OP_F && ++rs->inflight > c->res->peak_inflight[rank]) {
-        c->res->peak_inflight[rank] = rs->inflight;
+    } else if (op->kind == OP_F) {
+        if (++rs->inflight > c->res->peak_inflight[rank])
+            c->res->peak_inflight[rank] = rs->inflight;
+        rs->held += c->setup->stage_act[stage_of(c, rank, op->chunk)];
+        if (rs->held > c->res->peak_act[rank])
+            c->res->peak_act[rank] = rs->held;
     }
     return eng_schedule(&c->eng, end, EV_OP_DONE, rank, 0, err);
 }
@@ -502,8 +507,10 @@ static enum sim_status on_b_done(struct step_ctx *c, int rank, const struct sche
     struct rank_state *rs = &c->ranks[rank];
     enum sim_status st = SIM_OK;
     if (!c->setup->sp.split_backward) {
-        if (op->overlap != SCHED_PAIR_B) /* else the pair's F's take this one's place */
+        if (op->overlap != SCHED_PAIR_B) { /* else the pair's F's take this one's place */
             rs->inflight--;
+            rs->held -= c->setup->stage_act[stage];
+        }
         st = grads_progress(c, rank, op->chunk, err);
     }
     if (op->overlap == SCHED_PAIR_B && st == SIM_OK && rs->pair_stage >= 0) {
@@ -556,6 +563,7 @@ static enum sim_status on_op_done(struct engine *eng, const struct evq_event *ev
         break;
     case OP_W:
         rs->inflight--; /* W still reads the saved inputs: activations live until it ends */
+        rs->held -= c->setup->stage_act[stage];
         st = grads_progress(c, rank, op->chunk, err);
         break;
     }
@@ -624,8 +632,9 @@ enum sim_status pipe_setup_init(struct pipe_setup *setup, const struct sched_typ
     setup->stage_fwd_comm = mem_calloc(stages, sizeof(simtime_t));
     setup->stage_bwd_comm = mem_calloc(stages, sizeof(simtime_t));
     setup->stage_layers = mem_calloc(stages, sizeof(int32_t));
+    setup->stage_act = mem_calloc(stages, sizeof(double));
     if (!setup->stage_dp_tail || !setup->stage_fwd_comm || !setup->stage_bwd_comm ||
-        !setup->stage_layers ||
+        !setup->stage_layers || !setup->stage_act ||
         !setup->stage_fwd || !setup->stage_bwd || !setup->stage_wgt || !setup->rank_opt ||
         !setup->links || !setup->stage_dp || !setup->rank_param_ag) {
         pipe_setup_release(setup);
@@ -647,6 +656,7 @@ void pipe_setup_release(struct pipe_setup *setup)
     mem_free(setup->stage_fwd_comm);
     mem_free(setup->stage_bwd_comm);
     mem_free(setup->stage_layers);
+    mem_free(setup->stage_act);
     memset(setup, 0, sizeof *setup);
 }
 
@@ -657,6 +667,7 @@ void pipe_result_release(struct pipe_result *res)
     mem_free(res->opt_end);
     mem_free(res->peak_inflight);
     mem_free(res->pair_peak);
+    mem_free(res->peak_act);
     mem_free(res->opt_start);
     mem_free(res->compute_end_rank);
     memset(res, 0, sizeof *res);
@@ -702,11 +713,13 @@ static int alloc_step(struct step_ctx *c, struct pipe_result *res, size_t cells)
     res->opt_end = mem_calloc((size_t)c->pp, sizeof *res->opt_end);
     res->peak_inflight = mem_calloc((size_t)c->pp, sizeof *res->peak_inflight);
     res->pair_peak = mem_calloc((size_t)c->pp, sizeof *res->pair_peak);
+    res->peak_act = mem_calloc((size_t)c->pp, sizeof *res->peak_act);
     res->opt_start = mem_calloc((size_t)c->pp, sizeof *res->opt_start);
     res->compute_end_rank = mem_calloc((size_t)c->pp, sizeof *res->compute_end_rank);
     return c->ranks && c->links && c->xfers && c->flags && c->stage_at && res->recs &&
                    (c->unposted || !c->setup->rendezvous_p2p) &&
                    res->busy && res->opt_end && res->peak_inflight && res->pair_peak &&
+                   res->peak_act &&
                    res->opt_start &&
                    res->compute_end_rank
                ? 0

@@ -97,6 +97,10 @@ struct pipe_setup {
      * exchanges in line (Megatron-Core's model_chunk_schedule_plan.py).  Zeros where a stage
      * has no layers, or the costs are explicit (then there is no communication to hide). */
     int32_t *stage_layers; /* [pp*vp] */
+    /* The activation bytes one micro-batch keeps in each stage, from its forward to the end
+     * of its backward (the weight gradient's, when split): the engine's byte-weighted peak
+     * (pipe_result.peak_act).  Zeros when the costs are explicit. */
+    double *stage_act; /* [pp*vp] */
     double overlap_interference;
 };
 
@@ -126,6 +130,10 @@ struct pipe_result {
      * filling as the B's empty, so it holds one layer more than that at its crossing; 0
      * without such pairs (pipe_pair_holds). */
     int *pair_peak;
+    /* [pp] the most activation bytes held at once: each (micro-batch, chunk) held weighed by
+     * its stage's stage_act, taken at its F and given back at its B (W when split); an
+     * overlapped pair's F and B hand over in place, as in peak_inflight */
+    double *peak_act;
     simtime_t first_start;  /* earliest compute start */
     simtime_t compute_end;  /* latest F/B/W end: the pipeline makespan's end */
     simtime_t step_end;     /* latest optimizer end */

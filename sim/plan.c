@@ -347,10 +347,14 @@ static enum sim_status build(const struct plan_ctx *c, const struct plan_config 
 static void measure(struct plan_entry *e, const struct plan_layout *L, const struct costmodel *cm,
                     const struct scenario *scn, struct pipe_setup *setup)
 {
-    struct pipe_result res; /* cm_rank_memory reads only the peak in-flight count from it */
+    /* cm_rank_memory reads only the peaks from it: the simulated ones, from the order */
+    struct pipe_result res;
     memset(&res, 0, sizeof res);
     res.peak_inflight = L->peak;
     res.pair_peak = L->peak + scn->pp;
+    res.peak_act = mem_calloc((size_t)scn->pp, sizeof *res.peak_act); /* NULL: the mean */
+    for (int r = 0; res.peak_act && r < scn->pp; r++)
+        res.peak_act[r] = plan_bound_peak_act(setup, L->front, r);
     e->mem_bytes = e->mem_floor = 0;
     for (int r = 0; r < scn->pp; r++) {
         struct cm_rank_memory mem;
@@ -360,6 +364,7 @@ static void measure(struct plan_entry *e, const struct plan_layout *L, const str
         e->mem_bytes = mem.total > e->mem_bytes ? mem.total : e->mem_bytes;
         e->mem_floor = floor > e->mem_floor ? floor : e->mem_floor;
     }
+    mem_free(res.peak_act);
     e->hbm_bytes = cm_usable_hbm(cm);
     e->dp = cm->cfg.dp;
     e->microbatches = cm->cfg.microbatches;
@@ -481,7 +486,9 @@ static int group_orders(const struct plan_result *res, const struct plan_space *
 struct peak_cache {
     const struct sched_type *type;
     struct sched_params sp;
-    int *peak; /* [2 sp.pp] (plan_bound_peak_inflight's); owned; NULL when none yet */
+    int *peak;        /* [2 sp.pp] (plan_bound_peak_inflight's); owned; NULL when none yet */
+    int *front;       /* plan_bound_frontier's, front_len ints; owned */
+    size_t front_len;
 };
 
 static int same_order(const struct peak_cache *pc, const struct pipe_setup *s)
@@ -500,8 +507,10 @@ static const int *cached_peaks(struct peak_cache *pc, const struct pipe_setup *s
         return pc->peak;
     ++*built;
     mem_free(pc->peak);
+    mem_free(pc->front);
     pc->peak = mem_calloc(2 * (size_t)setup->sp.pp, sizeof *pc->peak);
-    if (pc->peak && plan_bound_peak_inflight(setup, pc->peak) != 0) {
+    pc->front = plan_bound_frontier(setup, &pc->front_len);
+    if (pc->peak && (!pc->front || plan_bound_peak_inflight(setup, pc->peak) != 0)) {
         mem_free(pc->peak);
         pc->peak = NULL;
     }
@@ -538,10 +547,12 @@ static void check_layout(struct plan_ctx *c, size_t i, struct peak_cache *pc, si
     }
     const int *peak = cached_peaks(pc, &setup, built);
     L->peak = mem_calloc(2 * (size_t)scn.pp, sizeof *L->peak);
-    if (!peak || !L->peak) {
+    L->front = peak ? mem_calloc(pc->front_len, sizeof *L->front) : NULL;
+    if (!peak || !L->peak || !L->front) {
         c->status[i] = err_set(&c->errs[i], SIM_EFAIL, NULL, 0, "out of memory");
     } else {
         memcpy(L->peak, peak, 2 * (size_t)scn.pp * sizeof *L->peak);
+        memcpy(L->front, pc->front, pc->front_len * sizeof *L->front);
         measure(e, L, &cm, &scn, &setup);
         for (size_t k = 0; k < L->n; k++) {
             c->e[L->first + k].dp = e->dp;
@@ -563,6 +574,7 @@ static void check_group(size_t g, void *user)
     for (size_t k = c->group_start[g]; k < c->group_start[g + 1]; k++)
         check_layout(c, c->grouped[k], &pc, &c->built[g]);
     mem_free(pc.peak);
+    mem_free(pc.front);
 }
 
 /* Phase 3: the batch's j-th build. */
@@ -1658,8 +1670,10 @@ void plan_result_release(struct plan_result *res)
 {
     if (!res)
         return;
-    for (size_t l = 0; res->layouts && l < res->nlayouts; l++)
+    for (size_t l = 0; res->layouts && l < res->nlayouts; l++) {
         mem_free(res->layouts[l].peak);
+        mem_free(res->layouts[l].front);
+    }
     mem_free(res->entries);
     mem_free(res->layouts);
     mem_free(res->rows);

@@ -86,6 +86,8 @@ struct plan_layout {
     simtime_t bound;  /* lower bound on the step of every config of the layout */
     int *peak;        /* [2 pp] in-flight activations per rank, then its pair peaks (the
                          schedule's, so every config's; plan_bound_peak_inflight); owned */
+    int *front;       /* the in-flight count vectors the byte peak falls at
+                         (plan_bound_frontier); owned */
 };
 
 struct plan_opts {

@@ -2,6 +2,8 @@
  * pipeline setup alone (plan_bound.h). */
 #include "plan_bound.h"
 
+#include <string.h>
+
 #include "alloc.h"
 #include "schedule.h"
 
@@ -34,6 +36,106 @@ int plan_bound_peak_inflight(const struct pipe_setup *setup, int *peak)
     }
     mem_free(ops);
     return 0;
+}
+
+/* A growable list of count vectors (vp ints each). */
+struct vec_list {
+    int *v;
+    size_t n, cap, vp;
+};
+
+/* Does a dominate b (at least as large in every chunk)? */
+static int dominates(const int *a, const int *b, size_t vp)
+{
+    for (size_t k = 0; k < vp; k++)
+        if (a[k] < b[k])
+            return 0;
+    return 1;
+}
+
+/* Add `cur` to the frontier `f` unless a member dominates it; drop the members it dominates.
+ * -1: out of memory. */
+static int frontier_add(struct vec_list *f, const int *cur)
+{
+    for (size_t i = 0; i < f->n; i++)
+        if (dominates(f->v + i * f->vp, cur, f->vp))
+            return 0;
+    size_t kept = 0;
+    for (size_t i = 0; i < f->n; i++)
+        if (!dominates(cur, f->v + i * f->vp, f->vp))
+            memmove(f->v + kept++ * f->vp, f->v + i * f->vp, f->vp * sizeof *f->v);
+    f->n = kept;
+    while ((f->n + 1) * f->vp > f->cap) {
+        int *grown = mem_grow(f->v, f->cap, &f->cap, sizeof *f->v);
+        if (!grown)
+            return -1;
+        f->v = grown;
+    }
+    memcpy(f->v + f->n++ * f->vp, cur, f->vp * sizeof *cur);
+    return 0;
+}
+
+int *plan_bound_frontier(const struct pipe_setup *setup, size_t *len)
+{
+    int pp = setup->sp.pp, vp = setup->sp.vp, split = setup->sp.split_backward;
+    int release = split ? OP_W : OP_B;
+    size_t n = sched_ops_per_rank(setup->schedule, &setup->sp);
+    struct sched_op *ops = mem_calloc(n, sizeof *ops);
+    int *cur = mem_calloc((size_t)vp, sizeof *cur);
+    struct vec_list out = {.vp = 1}, f = {.vp = (size_t)vp};
+    int failed = !ops || !cur;
+    for (int r = 0; r < pp && !failed; r++) {
+        sched_build(setup->schedule, &setup->sp, r, ops);
+        memset(cur, 0, (size_t)vp * sizeof *cur);
+        f.n = 0;
+        for (size_t i = 0; i < n && !failed; i++) {
+            const struct sched_op *op = &ops[i];
+            if (pipe_pair_defers(op, split))
+                continue;
+            if (op->kind == OP_F) {
+                cur[op->chunk]++;
+                failed = frontier_add(&f, cur) != 0;
+            } else if (op->kind == release && !(op->overlap == SCHED_PAIR_B && !split)) {
+                cur[op->chunk]--;
+            }
+        }
+        /* the rank's block: its vector count, then the vectors */
+        for (size_t k = 0; !failed && k < 1 + f.n * f.vp; k++) {
+            int *grown = mem_grow(out.v, out.n, &out.cap, sizeof *out.v);
+            failed = !grown;
+            if (grown) {
+                out.v = grown;
+                out.v[out.n++] = k == 0 ? (int)f.n : f.v[k - 1];
+            }
+        }
+    }
+    mem_free(ops);
+    mem_free(cur);
+    mem_free(f.v);
+    if (failed) {
+        mem_free(out.v);
+        return NULL;
+    }
+    *len = out.n;
+    return out.v;
+}
+
+double plan_bound_peak_act(const struct pipe_setup *setup, const int *front, int rank)
+{
+    int vp = setup->sp.vp;
+    const int *block = front;
+    for (int r = 0; r < rank; r++)
+        block += 1 + (size_t)block[0] * (size_t)vp;
+    double peak = 0.0;
+    for (int i = 0; i < block[0]; i++) {
+        const int *v = block + 1 + (size_t)i * (size_t)vp;
+        double bytes = 0.0;
+        for (int ch = 0; ch < vp; ch++)
+            bytes += v[ch] * setup->stage_act[sched_stage_of(setup->schedule, setup->sp.pp,
+                                                              rank, ch)];
+        peak = bytes > peak ? bytes : peak;
+    }
+    return peak;
 }
 
 static simtime_t time_min(simtime_t a, simtime_t b)

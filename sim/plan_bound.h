@@ -15,6 +15,16 @@
  * overlapped pairs' peaks (pipe_result's pair_peak) into peak[pp, 2 pp).  -1: out of memory. */
 int plan_bound_peak_inflight(const struct pipe_setup *setup, int *peak);
 
+/* Each rank's in-flight count vectors -- one count per chunk, as the schedule's order holds
+ * them after each F (the simulator's rule: plan_bound_peak_inflight) -- that no other moment
+ * exceeds in every chunk: where the byte-weighted peak falls, whatever the chunks' sizes.
+ * Flat: per rank the vectors' number, then the vectors (vp ints each); its length in *len.
+ * NULL: out of memory. */
+int *plan_bound_frontier(const struct pipe_setup *setup, size_t *len);
+/* Rank `rank`'s peak activation bytes: the most, over its frontier vectors, of each chunk's
+ * count times its stage's stage_act -- the simulated pipe_result.peak_act. */
+double plan_bound_peak_act(const struct pipe_setup *setup, const int *front, int rank);
+
 /* A lower bound on the step time (first compute start -> last optimizer end). */
 simtime_t plan_bound_step(const struct pipe_setup *setup);
 
