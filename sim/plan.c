@@ -354,7 +354,7 @@ static void measure(struct plan_entry *e, const struct plan_layout *L, const str
     res.pair_peak = L->peak + scn->pp;
     res.peak_act = mem_calloc((size_t)scn->pp, sizeof *res.peak_act); /* NULL: the mean */
     for (int r = 0; res.peak_act && r < scn->pp; r++)
-        res.peak_act[r] = plan_bound_peak_act(setup, L->front, r);
+        res.peak_act[r] = plan_bound_peak_act(setup, L->front[r], r, L->peak[r]);
     e->mem_bytes = e->mem_floor = 0;
     for (int r = 0; r < scn->pp; r++) {
         struct cm_rank_memory mem;
@@ -487,9 +487,16 @@ struct peak_cache {
     const struct sched_type *type;
     struct sched_params sp;
     int *peak;        /* [2 sp.pp] (plan_bound_peak_inflight's); owned; NULL when none yet */
-    int *front;       /* plan_bound_frontier's, front_len ints; owned */
-    size_t front_len;
+    int **front;      /* [sp.pp] each rank's frontier (plan_bound_rank_frontier), built when a
+                         layout's chunks on that rank keep different bytes; owned */
 };
+
+static void free_fronts(int **front, int pp)
+{
+    for (int r = 0; front && r < pp; r++)
+        mem_free(front[r]);
+    mem_free(front);
+}
 
 static int same_order(const struct peak_cache *pc, const struct pipe_setup *s)
 {
@@ -507,9 +514,9 @@ static const int *cached_peaks(struct peak_cache *pc, const struct pipe_setup *s
         return pc->peak;
     ++*built;
     mem_free(pc->peak);
-    mem_free(pc->front);
+    free_fronts(pc->front, pc->sp.pp);
     pc->peak = mem_calloc(2 * (size_t)setup->sp.pp, sizeof *pc->peak);
-    pc->front = plan_bound_frontier(setup, &pc->front_len);
+    pc->front = mem_calloc((size_t)setup->sp.pp, sizeof *pc->front);
     if (pc->peak && (!pc->front || plan_bound_peak_inflight(setup, pc->peak) != 0)) {
         mem_free(pc->peak);
         pc->peak = NULL;
@@ -517,6 +524,24 @@ static const int *cached_peaks(struct peak_cache *pc, const struct pipe_setup *s
     pc->type = setup->schedule;
     pc->sp = setup->sp;
     return pc->peak;
+}
+
+/* The frontiers of layout `L`'s ranks whose chunks keep different bytes (its fastest
+ * config's), from the order's cache, built there on first use.  -1: out of memory. */
+static int layout_fronts(struct peak_cache *pc, const struct pipe_setup *setup,
+                         struct plan_layout *L)
+{
+    for (int r = 0; r < setup->sp.pp; r++) {
+        if (plan_bound_chunks_even(setup, r))
+            continue;
+        if (!pc->front[r] && !(pc->front[r] = plan_bound_rank_frontier(setup, r)))
+            return -1;
+        size_t n = 1 + (size_t)pc->front[r][0] * (size_t)setup->sp.vp;
+        if (!(L->front[r] = mem_calloc(n, sizeof *L->front[r])))
+            return -1;
+        memcpy(L->front[r], pc->front[r], n * sizeof *L->front[r]);
+    }
+    return 0;
 }
 
 /* Phase 2: layout i's rules, in-flight activations and bound, from its fastest config (which
@@ -547,12 +572,12 @@ static void check_layout(struct plan_ctx *c, size_t i, struct peak_cache *pc, si
     }
     const int *peak = cached_peaks(pc, &setup, built);
     L->peak = mem_calloc(2 * (size_t)scn.pp, sizeof *L->peak);
-    L->front = peak ? mem_calloc(pc->front_len, sizeof *L->front) : NULL;
-    if (!peak || !L->peak || !L->front) {
+    L->front = mem_calloc((size_t)scn.pp, sizeof *L->front);
+    L->pp = scn.pp;
+    if (!peak || !L->peak || !L->front || layout_fronts(pc, &setup, L) != 0) {
         c->status[i] = err_set(&c->errs[i], SIM_EFAIL, NULL, 0, "out of memory");
     } else {
         memcpy(L->peak, peak, 2 * (size_t)scn.pp * sizeof *L->peak);
-        memcpy(L->front, pc->front, pc->front_len * sizeof *L->front);
         measure(e, L, &cm, &scn, &setup);
         for (size_t k = 0; k < L->n; k++) {
             c->e[L->first + k].dp = e->dp;
@@ -574,7 +599,7 @@ static void check_group(size_t g, void *user)
     for (size_t k = c->group_start[g]; k < c->group_start[g + 1]; k++)
         check_layout(c, c->grouped[k], &pc, &c->built[g]);
     mem_free(pc.peak);
-    mem_free(pc.front);
+    free_fronts(pc.front, pc.sp.pp);
 }
 
 /* Phase 3: the batch's j-th build. */
@@ -1672,7 +1697,7 @@ void plan_result_release(struct plan_result *res)
         return;
     for (size_t l = 0; res->layouts && l < res->nlayouts; l++) {
         mem_free(res->layouts[l].peak);
-        mem_free(res->layouts[l].front);
+        free_fronts(res->layouts[l].front, res->layouts[l].pp);
     }
     mem_free(res->entries);
     mem_free(res->layouts);

@@ -86,8 +86,10 @@ struct plan_layout {
     simtime_t bound;  /* lower bound on the step of every config of the layout */
     int *peak;        /* [2 pp] in-flight activations per rank, then its pair peaks (the
                          schedule's, so every config's; plan_bound_peak_inflight); owned */
-    int *front;       /* the in-flight count vectors the byte peak falls at
-                         (plan_bound_frontier); owned */
+    int **front;      /* [pp] per rank, the in-flight count vectors its byte peak falls at
+                         (plan_bound_rank_frontier) where its chunks keep different bytes,
+                         else NULL; owned */
+    int pp;           /* ranks of `peak` and `front` */
 };
 
 struct plan_opts {

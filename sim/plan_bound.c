@@ -7,37 +7,6 @@
 #include "alloc.h"
 #include "schedule.h"
 
-/* Peak in-flight (micro-batch, chunk) activations of each rank, from the schedule's order
- * alone, into peak[0, pp), and the pipeline's pair peaks (pipe_result's pair_peak) into
- * peak[pp, 2 pp).  A rank runs its ops one at a time in this order and the simulator counts an
- * activation from its F's start to its B's end (W's, when split; a deferring pair's F from its
- * B's end, pipe_pair_defers), so the count after each op -- and its maximum -- does not depend
- * on timing: this equals the simulated peak. */
-int plan_bound_peak_inflight(const struct pipe_setup *setup, int *peak)
-{
-    size_t n = sched_ops_per_rank(setup->schedule, &setup->sp);
-    struct sched_op *ops = mem_calloc(n, sizeof *ops);
-    if (!ops)
-        return -1;
-    int split = setup->sp.split_backward, release = split ? OP_W : OP_B, pp = setup->sp.pp;
-    for (int r = 0; r < pp; r++) {
-        sched_build(setup->schedule, &setup->sp, r, ops);
-        int cur = 0, max = 0, pair = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (pipe_pair_defers(&ops[i], split))
-                pair = cur > pair ? cur : pair;
-            else if (ops[i].kind == OP_F && ++cur > max)
-                max = cur;
-            else if (ops[i].kind == release && !(ops[i].overlap == SCHED_PAIR_B && !split))
-                cur--;
-        }
-        peak[r] = max;
-        peak[pp + r] = pair;
-    }
-    mem_free(ops);
-    return 0;
-}
-
 /* A growable list of count vectors (vp ints each). */
 struct vec_list {
     int *v;
@@ -53,11 +22,11 @@ static int dominates(const int *a, const int *b, size_t vp)
     return 1;
 }
 
-/* Add `cur` to the frontier `f` unless a member dominates it; drop the members it dominates.
- * -1: out of memory. */
+/* Add `cur` to the frontier `f` unless a member dominates it (the last one added first: in the
+ * steady state the counts repeat); drop the members it dominates.  -1: out of memory. */
 static int frontier_add(struct vec_list *f, const int *cur)
 {
-    for (size_t i = 0; i < f->n; i++)
+    for (size_t i = f->n; i-- > 0;)
         if (dominates(f->v + i * f->vp, cur, f->vp))
             return 0;
     size_t kept = 0;
@@ -75,64 +44,100 @@ static int frontier_add(struct vec_list *f, const int *cur)
     return 0;
 }
 
-int *plan_bound_frontier(const struct pipe_setup *setup, size_t *len)
+/* One rank's walk of its order: the peak count, the pairs' peak and (when `f`) the frontier of
+ * count vectors.  A rank runs its ops one at a time in this order and the simulator counts an
+ * activation from its F's start to its B's end (W's, when split; a deferring pair's F from its
+ * B's end, pipe_pair_defers), so what it holds after each op does not depend on timing; the
+ * bytes held only grow along a run of forwards, so a run's end is the frontier's candidate. */
+static int walk_rank(const struct sched_op *ops, size_t n, int split, int *cur, size_t vp,
+                     int *max, int *pair, struct vec_list *f)
 {
-    int pp = setup->sp.pp, vp = setup->sp.vp, split = setup->sp.split_backward;
-    int release = split ? OP_W : OP_B;
-    size_t n = sched_ops_per_rank(setup->schedule, &setup->sp);
+    int release = split ? OP_W : OP_B, held = 0, rising = 0;
+    *max = *pair = 0;
+    memset(cur, 0, vp * sizeof *cur);
+    for (size_t i = 0; i < n; i++) {
+        const struct sched_op *op = &ops[i];
+        if (pipe_pair_defers(op, split)) {
+            *pair = held > *pair ? held : *pair;
+        } else if (op->kind == OP_F) {
+            *max = ++held > *max ? held : *max;
+            cur[op->chunk]++;
+            rising = 1;
+        } else if (op->kind == release && !(op->overlap == SCHED_PAIR_B && !split)) {
+            if (rising && f && frontier_add(f, cur) != 0)
+                return -1;
+            rising = 0;
+            held--;
+            cur[op->chunk]--;
+        }
+    }
+    return rising && f ? frontier_add(f, cur) : 0;
+}
+
+int plan_bound_peak_inflight(const struct pipe_setup *setup, int *peak)
+{
+    int pp = setup->sp.pp, split = setup->sp.split_backward;
+    size_t vp = (size_t)setup->sp.vp, n = sched_ops_per_rank(setup->schedule, &setup->sp);
     struct sched_op *ops = mem_calloc(n, sizeof *ops);
-    int *cur = mem_calloc((size_t)vp, sizeof *cur);
-    struct vec_list out = {.vp = 1}, f = {.vp = (size_t)vp};
+    int *cur = mem_calloc(vp, sizeof *cur);
     int failed = !ops || !cur;
     for (int r = 0; r < pp && !failed; r++) {
         sched_build(setup->schedule, &setup->sp, r, ops);
-        memset(cur, 0, (size_t)vp * sizeof *cur);
-        f.n = 0;
-        for (size_t i = 0; i < n && !failed; i++) {
-            const struct sched_op *op = &ops[i];
-            if (pipe_pair_defers(op, split))
-                continue;
-            if (op->kind == OP_F) {
-                cur[op->chunk]++;
-                failed = frontier_add(&f, cur) != 0;
-            } else if (op->kind == release && !(op->overlap == SCHED_PAIR_B && !split)) {
-                cur[op->chunk]--;
-            }
-        }
-        /* the rank's block: its vector count, then the vectors */
-        for (size_t k = 0; !failed && k < 1 + f.n * f.vp; k++) {
-            int *grown = mem_grow(out.v, out.n, &out.cap, sizeof *out.v);
-            failed = !grown;
-            if (grown) {
-                out.v = grown;
-                out.v[out.n++] = k == 0 ? (int)f.n : f.v[k - 1];
-            }
+        walk_rank(ops, n, split, cur, vp, &peak[r], &peak[pp + r], NULL);
+    }
+    mem_free(ops);
+    mem_free(cur);
+    return failed ? -1 : 0;
+}
+
+int *plan_bound_rank_frontier(const struct pipe_setup *setup, int rank)
+{
+    int split = setup->sp.split_backward, max, pair;
+    size_t vp = (size_t)setup->sp.vp, n = sched_ops_per_rank(setup->schedule, &setup->sp);
+    struct sched_op *ops = mem_calloc(n, sizeof *ops);
+    int *cur = mem_calloc(vp, sizeof *cur), *block = NULL;
+    struct vec_list f = {.vp = vp};
+    if (ops && cur) {
+        sched_build(setup->schedule, &setup->sp, rank, ops);
+        if (walk_rank(ops, n, split, cur, vp, &max, &pair, &f) == 0 &&
+            (block = mem_calloc(1 + f.n * vp, sizeof *block))) {
+            block[0] = (int)f.n;
+            if (f.n)
+                memcpy(block + 1, f.v, f.n * vp * sizeof *block);
         }
     }
     mem_free(ops);
     mem_free(cur);
     mem_free(f.v);
-    if (failed) {
-        mem_free(out.v);
-        return NULL;
-    }
-    *len = out.n;
-    return out.v;
+    return block;
 }
 
-double plan_bound_peak_act(const struct pipe_setup *setup, const int *front, int rank)
+int plan_bound_chunks_even(const struct pipe_setup *setup, int rank)
 {
-    int vp = setup->sp.vp;
-    const int *block = front;
-    for (int r = 0; r < rank; r++)
-        block += 1 + (size_t)block[0] * (size_t)vp;
+    int pp = setup->sp.pp;
+    double first = setup->stage_act[sched_stage_of(setup->schedule, pp, rank, 0)];
+    for (int ch = 1; ch < setup->sp.vp; ch++)
+        if (setup->stage_act[sched_stage_of(setup->schedule, pp, rank, ch)] != first)
+            return 0;
+    return 1;
+}
+
+double plan_bound_peak_act(const struct pipe_setup *setup, const int *block, int rank, int count)
+{
+    int vp = setup->sp.vp, pp = setup->sp.pp;
     double peak = 0.0;
+    if (!block) /* even chunks: the count times their bytes */
+        return count * setup->stage_act[sched_stage_of(setup->schedule, pp, rank, 0)];
+    double chunk[64]; /* the chunks' bytes, looked up once (vp beyond 64: each time) */
+    for (int ch = 0; ch < vp && ch < 64; ch++)
+        chunk[ch] = setup->stage_act[sched_stage_of(setup->schedule, pp, rank, ch)];
     for (int i = 0; i < block[0]; i++) {
         const int *v = block + 1 + (size_t)i * (size_t)vp;
         double bytes = 0.0;
         for (int ch = 0; ch < vp; ch++)
-            bytes += v[ch] * setup->stage_act[sched_stage_of(setup->schedule, setup->sp.pp,
-                                                              rank, ch)];
+            bytes += v[ch] * (ch < 64 ? chunk[ch]
+                                      : setup->stage_act[sched_stage_of(setup->schedule, pp,
+                                                                        rank, ch)]);
         peak = bytes > peak ? bytes : peak;
     }
     return peak;
