@@ -1581,15 +1581,6 @@ static enum sim_status check_layouts(struct plan_ctx *c, struct plan_result *res
     return st;
 }
 
-/* Does any layout pass the rules (check_layouts ran)? */
-static int has_valid_layout(const struct plan_result *res)
-{
-    for (size_t i = 0; i < res->nlayouts; i++)
-        if (res->layouts[i].valid)
-            return 1;
-    return 0;
-}
-
 /* The rule the last layout checked broke, for the message of a plan with none valid. */
 static const char *last_rule(const struct plan_ctx *c, const struct plan_result *res)
 {
@@ -1659,21 +1650,14 @@ enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
     if ((st = ctx_jobs(&c, res->nlayouts, err)) != SIM_OK ||
         (st = check_layouts(&c, res, &space, err)) != SIM_OK)
         goto done;
-    if (res->nlayouts > 0 && !has_valid_layout(res)) {
-        st = err_set(err, SIM_EINPUT, NULL, 0,
-                     "no valid layout of %s on gpus=%d with global-batch=%d: every config "
-                     "breaks a rule (gpus must be a multiple of tp*cp*pp with global-batch "
-                     "divisible by micro-batch*dp; the last layout tried: %s)",
-                     model.name, o->gpus, base->global_batch, last_rule(&c, res));
-        goto done;
-    }
+    const char *rule = last_rule(&c, res); /* before the invalid layouts are dropped */
     keep_valid_layouts(res);
     if (res->valid == 0) {
         st = err_set(err, SIM_EINPUT, NULL, 0,
                      "no valid layout of %s on gpus=%d with global-batch=%d: every config "
                      "breaks a rule (gpus must be a multiple of tp*cp*pp with global-batch "
-                     "divisible by micro-batch*dp)",
-                     model.name, o->gpus, base->global_batch);
+                     "divisible by micro-batch*dp; the last layout checked: %s)",
+                     model.name, o->gpus, base->global_batch, rule);
         goto done;
     }
     if ((st = search(&c, o, res, err)) != SIM_OK)
