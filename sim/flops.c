@@ -99,7 +99,7 @@ static void dsa_layer_fwd(const struct model *m, int layer, int seq, struct laye
     out->dsa_index = 2.0 * score * 0.5 * s * s;
     out->dsa_index_bwd = 4.0 * score * pairs;
     out->dsa_teacher = 2.0 * heads * (latent + rope) * pairs;
-    out->dsa_index_proj = 2.0 * s * (model_weights_dsa_indexer(m) - 2.0 * m->dsa_index_dim);
+    out->dsa_index_proj = 2.0 * s * (model_weights_dsa_indexer_proj(m));
 }
 
 void flops_layer_fwd(const struct model *m, int layer, int seq, int causal, struct layer_flops *out)

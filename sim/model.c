@@ -599,13 +599,20 @@ double model_dsa_pairs(const struct model *m, int seq)
     return s <= k ? 0.5 * s * s : s * k - 0.5 * k * (k - 1.0);
 }
 
-double model_weights_dsa_indexer(const struct model *m)
+double model_weights_dsa_indexer_proj(const struct model *m)
 {
     if (m->dsa_topk <= 0)
         return 0.0;
     double h = m->hidden, heads = m->dsa_index_heads, dim = m->dsa_index_dim;
     double q_in = m->q_lora_rank > 0 ? m->q_lora_rank : h;
-    return q_in * heads * dim + h * dim + h * heads + 2.0 * dim; /* k_norm: LayerNorm */
+    return q_in * heads * dim + h * dim + h * heads;
+}
+
+double model_weights_dsa_indexer(const struct model *m)
+{
+    if (m->dsa_topk <= 0)
+        return 0.0;
+    return model_weights_dsa_indexer_proj(m) + 2.0 * m->dsa_index_dim; /* k_norm: LayerNorm */
 }
 
 int model_layer_kind(const struct model *m, int layer, int seq)

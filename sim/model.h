@@ -186,6 +186,8 @@ double model_dsa_pairs(const struct model *m, int seq);
  * one) to dsa_index_heads x dsa_index_dim, W_k and the head weights from hidden, and its key's
  * LayerNorm; every TP rank holds them whole ("duplicated"). */
 double model_weights_dsa_indexer(const struct model *m);
+/* The same without the LayerNorm: the weights its tokens multiply (FLOPs). */
+double model_weights_dsa_indexer_proj(const struct model *m);
 
 /* Parameters (counts, not bytes): weights, biases and norm scales/shifts.
  * total = embedding + sum of layers + final norm + head.  Not counted: DeepSeek-V3's
