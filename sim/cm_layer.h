@@ -40,13 +40,14 @@ struct layer_parts {
     enum layer_mixer mixer;
     enum layer_mlp mlp;
     int blocks; /* pre-norm + residual pairs: 2 in a transformer layer, 1 in a hybrid one */
-    int indexer; /* DSA: the layer computes its top-k (model_dsa_computes_topk) */
+    int indexer; /* DSA: the layer's attention computes its top-k (model_dsa_computes_topk) */
 };
 
 static inline struct layer_parts layer_parts_of(const struct model *m, int layer)
 {
-    return (struct layer_parts){model_layer_mixer(m, layer), model_layer_mlp(m, layer),
-                                model_layer_blocks(m), model_dsa_computes_topk(m, layer)};
+    enum layer_mixer mixer = model_layer_mixer(m, layer);
+    return (struct layer_parts){mixer, model_layer_mlp(m, layer), model_layer_blocks(m),
+                                mixer == MIXER_ATTENTION && model_dsa_computes_topk(m, layer)};
 }
 
 /* Kernel launches of one layer, per pass. */

@@ -1102,12 +1102,12 @@ static void layer_cost_of(const struct cm_ctx *c, const struct layer_parts *lp,
                           * in the backward its fp32 gradient cast back (read 4, write 2) */
                          (c->scn->moe_router_fp32 ? cm_memory_s(c, 6.0 * Ts * m->hidden) : 0.0);
     layer_core(c, lp, lfp, share, T, lc);
-    if (lfp->dsa_index > 0)
+    if (lp->indexer)
         layer_dsa(c, lfp, share, b / cp, lc);
     layer_elementwise(c, lp, T, Ts, lc);
     cm_layer_tp_comm(c, lp, T, lc);
     if (lp->mixer == MIXER_ATTENTION && m->dsa_topk > 0) { /* DSA gathers its keys */
-        cm_dsa_cp_traffic(c, T, lfp->dsa_index > 0, &lc->cp);
+        cm_dsa_cp_traffic(c, T, lp->indexer, &lc->cp);
     } else if (lp->mixer == MIXER_ATTENTION) {
         cm_cp_traffic(c, T, &lc->cp); /* context parallelism's K/V exchange */
     } else if (lp->mixer == MIXER_MAMBA && cfg->cp > 1) { /* its sequence traded for heads */
