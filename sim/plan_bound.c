@@ -125,19 +125,14 @@ int plan_bound_chunks_even(const struct pipe_setup *setup, int rank)
 double plan_bound_peak_act(const struct pipe_setup *setup, const int *block, int rank, int count)
 {
     int vp = setup->sp.vp, pp = setup->sp.pp;
-    double peak = 0.0;
     if (!block) /* even chunks: the count times their bytes */
         return count * setup->stage_act[sched_stage_of(setup->schedule, pp, rank, 0)];
-    double chunk[64]; /* the chunks' bytes, looked up once (vp beyond 64: each time) */
-    for (int ch = 0; ch < vp && ch < 64; ch++)
-        chunk[ch] = setup->stage_act[sched_stage_of(setup->schedule, pp, rank, ch)];
+    double peak = 0.0;
     for (int i = 0; i < block[0]; i++) {
         const int *v = block + 1 + (size_t)i * (size_t)vp;
         double bytes = 0.0;
         for (int ch = 0; ch < vp; ch++)
-            bytes += v[ch] * (ch < 64 ? chunk[ch]
-                                      : setup->stage_act[sched_stage_of(setup->schedule, pp,
-                                                                        rank, ch)]);
+            bytes += v[ch] * setup->stage_act[sched_stage_of(setup->schedule, pp, rank, ch)];
         peak = bytes > peak ? bytes : peak;
     }
     return peak;
