@@ -863,7 +863,8 @@ static double rank_activations(const struct scenario *scn, const struct pipe_res
                                int rank, const struct rank_holdings *h)
 {
     /* each in-flight (micro-batch, chunk) weighed by its chunk's bytes (the engine's byte
-     * peak); the chunks' mean when a result has only the count (the planner before sim) */
+     * peak, or the planner's from its order's frontier); the chunks' mean when a result has
+     * only the count (the planner out of memory for its byte peaks) */
     double per_mb = h->act / scn->vp;
     double acts = res->peak_act ? res->peak_act[rank] : per_mb * res->peak_inflight[rank];
     /* an overlapped F&B pair at the peak holds one layer more at its crossing (pipeline.h) */
