@@ -159,6 +159,15 @@ void assert_sane_step(const struct pipe_setup *setup, const struct pipe_result *
     free(nw);
 }
 
+void load_shipped_model(struct model *m, const char *name)
+{
+    char path[1024];
+    struct sim_error err;
+    snprintf(path, sizeof path, "%s/models/%s.xml", TOP_SRCDIR, name);
+    err_clear(&err);
+    cr_assert_eq(model_load(m, path, &err), SIM_OK, "%s: %s", path, err.msg);
+}
+
 const char *toy_hardware(char *path, size_t len, int node_gpus)
 {
     return toy_hardware_with(path, len, node_gpus, "");

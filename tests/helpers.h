@@ -28,6 +28,9 @@ void fixture_release(struct sim_fixture *f);
  * backward is split.  Fails the current test if not. */
 void assert_sane_step(const struct pipe_setup *setup, const struct pipe_result *res);
 
+/* Load the shipped model models/NAME.xml into `m`, failing the test with the loader's message. */
+void load_shipped_model(struct model *m, const char *name);
+
 /* A hardware file with round numbers for hand-computed cost-model values, written to a
  * temp file whose name lands in `path`: bf16 peak 1000 TFLOPS at a flat 50% GEMM and 25%
  * attention efficiency, fp8 2000 TFLOPS at a flat 40%, HBM so fast that element-wise work

@@ -45,6 +45,7 @@ tests_test_module_precision_SOURCES = tests/test_module_precision.c tests/helper
 tests_test_offload_modules_SOURCES = tests/test_offload_modules.c tests/helpers.h \
 	tests/helpers.c
 tests_test_peft_SOURCES = tests/test_peft.c tests/helpers.h tests/helpers.c
+tests_test_flops_SOURCES = tests/test_flops.c tests/helpers.h tests/helpers.c
 tests_test_dsa_SOURCES = tests/test_dsa.c tests/helpers.h tests/helpers.c
 tests_test_cm_comm_SOURCES = tests/test_cm_comm.c tests/helpers.h tests/helpers.c
 tests_test_sweep_SOURCES = tests/test_sweep.c tests/helpers.h tests/helpers.c

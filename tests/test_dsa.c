@@ -20,15 +20,6 @@
 static struct scenario scn;
 static struct step_output out;
 
-static void load(struct model *m, const char *name)
-{
-    char path[1024];
-    struct sim_error err;
-    snprintf(path, sizeof path, "%s/models/%s.xml", TOP_SRCDIR, name);
-    err_clear(&err);
-    cr_assert_eq(model_load(m, path, &err), SIM_OK, "%s: %s", path, err.msg);
-}
-
 /* GLM-5's indexer: W_q from the 2048-wide query latent to 32 heads of 128, W_k and the head
  * weights from hidden 6144, and its key's LayerNorm (2 x 128): 9,371,904 weights. */
 static const double GLM_INDEXER = 2048.0 * 32 * 128 + 6144.0 * 128 + 6144.0 * 32 + 2 * 128;
@@ -38,8 +29,8 @@ static const double GLM_INDEXER = 2048.0 * 32 * 128 + 6144.0 * 128 + 6144.0 * 32
 Test(dsa, index_sharing_picks_the_computing_layers)
 {
     struct model m, every;
-    load(&m, "glm-5.2-744b-a40b");
-    load(&every, "glm-5-744b-a40b");
+    load_shipped_model(&m, "glm-5.2-744b-a40b");
+    load_shipped_model(&every, "glm-5-744b-a40b");
     int computing = 0;
     for (int l = 0; l < m.layers; l++)
         computing += model_dsa_computes_topk(&m, l);
@@ -58,8 +49,8 @@ Test(dsa, index_sharing_picks_the_computing_layers)
 Test(dsa, deepseek_v3_2_is_v3_with_an_indexer_a_layer)
 {
     struct model v3, v32;
-    load(&v3, "deepseek-v3");
-    load(&v32, "deepseek-v3.2");
+    load_shipped_model(&v3, "deepseek-v3");
+    load_shipped_model(&v32, "deepseek-v3.2");
     double indexer = 1536.0 * 64 * 128 + 7168.0 * 128 + 7168.0 * 64 + 2 * 128;
     cr_assert(near(model_params_total(&v32) - model_params_total(&v3), 61 * indexer));
 }
@@ -73,7 +64,7 @@ Test(dsa, deepseek_v3_2_is_v3_with_an_indexer_a_layer)
 Test(dsa, flops_of_the_sparse_core_and_the_indexer)
 {
     struct model m;
-    load(&m, "glm-5-744b-a40b");
+    load_shipped_model(&m, "glm-5-744b-a40b");
     struct layer_flops lf;
     flops_layer_fwd(&m, 10, 4096, 0, &lf);
     double pairs = 4096.0 * 2048 - 2048.0 * 2047 / 2;
@@ -101,7 +92,7 @@ Test(dsa, flops_of_the_sparse_core_and_the_indexer)
 Test(dsa, the_indexer_is_duplicated_over_tensor_parallelism)
 {
     struct model m;
-    load(&m, "glm-5-744b-a40b");
+    load_shipped_model(&m, "glm-5-744b-a40b");
     struct layer_flops lf;
     flops_layer_fwd(&m, 10, 4096, 1, &lf);
     double core = lf.attn_core / 250e12, target = lf.dsa_teacher / 250e12;

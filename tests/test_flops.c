@@ -8,15 +8,7 @@
 #include <stdio.h>
 
 #include "flops.h"
-
-static void load(struct model *m, const char *rel)
-{
-    char path[1024];
-    struct sim_error err;
-    snprintf(path, sizeof path, "%s/%s", TOP_SRCDIR, rel);
-    err_clear(&err);
-    cr_assert_eq(model_load(m, path, &err), SIM_OK, "%s: %s", path, err.msg);
-}
+#include "helpers.h"
 
 /* Relative comparison: all counts here are exact integers far below 2^53, so only summation
  * order can differ. */
@@ -31,7 +23,7 @@ static void assert_rel(double got, double want, const char *what)
 Test(flops, gpt3_layer_by_hand)
 {
     struct model m;
-    load(&m, "models/gpt3-175b.xml");
+    load_shipped_model(&m, "gpt3-175b");
     struct layer_flops f;
     flops_layer_fwd(&m, 0, 2048, 0, &f);
     assert_rel(f.qkv, 1855425871872.0, "qkv = 6sh^2");
@@ -59,7 +51,7 @@ Test(flops, gpt3_layer_by_hand)
 Test(flops, gpt3_step_matches_narayanan)
 {
     struct model m;
-    load(&m, "models/gpt3-175b.xml");
+    load_shipped_model(&m, "gpt3-175b");
     double B = 1536, s = 2048, L = 96, h = 12288, V = 50257;
     double want = 72 * B * s * L * h * h * (1 + s / (6 * h) + V / (12 * L * h));
     double got = flops_model_step(&m, 2048, 1536, 0);
@@ -67,10 +59,9 @@ Test(flops, gpt3_step_matches_narayanan)
     assert_rel(flops_model_fwd(&m, 2048, 0) * 3 * B, got, "step = 3 x fwd x samples");
 
     /* the same for every SC'21 row, with V = 51200 */
-    static const char *const sc21[] = {"models/gpt-sc21-1.7b.xml", "models/gpt-sc21-145.6b.xml",
-                                       "models/gpt-sc21-1008b.xml"};
+    static const char *const sc21[] = {"gpt-sc21-1.7b", "gpt-sc21-145.6b", "gpt-sc21-1008b"};
     for (size_t i = 0; i < sizeof sc21 / sizeof sc21[0]; i++) {
-        load(&m, sc21[i]);
+        load_shipped_model(&m, sc21[i]);
         s = 2048;
         L = m.layers;
         h = m.hidden;
@@ -88,7 +79,7 @@ Test(flops, gpt3_step_matches_narayanan)
 Test(flops, llama70b_gqa_swiglu_by_hand)
 {
     struct model m;
-    load(&m, "models/llama3.1-70b.xml");
+    load_shipped_model(&m, "llama3.1-70b");
     struct layer_flops f;
     flops_layer_fwd(&m, 7, 8192, 0, &f);
     assert_rel(f.qkv, 1374389534720.0, "qkv");
@@ -112,7 +103,7 @@ Test(flops, llama70b_gqa_swiglu_by_hand)
 Test(flops, mixtral_moe_by_hand)
 {
     struct model m;
-    load(&m, "models/mixtral-8x7b.xml");
+    load_shipped_model(&m, "mixtral-8x7b");
     struct layer_flops f;
     double s = 4096, h = 4096;
     flops_layer_fwd(&m, 0, 4096, 0, &f);
@@ -128,7 +119,7 @@ Test(flops, mixtral_moe_by_hand)
 Test(flops, deepseek_mla_moe_by_hand)
 {
     struct model m;
-    load(&m, "models/deepseek-v3.xml");
+    load_shipped_model(&m, "deepseek-v3");
     struct layer_flops f;
     flops_layer_fwd(&m, 2, 4096, 0, &f);
     assert_rel(f.qkv, 570693779456.0, "mla qkv");
@@ -187,12 +178,12 @@ Test(flops, per_token_flops_are_twice_active_weights)
 Test(flops, mtp_module_by_hand)
 {
     struct model m;
-    load(&m, "models/nemotron-3.5-lightning-30b-a3b.xml");
+    load_shipped_model(&m, "nemotron-3.5-lightning-30b-a3b");
     assert_rel(flops_mtp_fwd(&m, 8192, 0), 8192.0 * 1074888704.0, "one MTP depth");
     m.mtp_layers = 2; /* two depths (mtp-layers), repeated or not: the work twice */
     assert_rel(flops_mtp_fwd(&m, 8192, 0), 2 * 8192.0 * 1074888704.0, "two depths");
     struct model nano;
-    load(&nano, "models/nemotron-3-nano-30b-a3b.xml");
+    load_shipped_model(&nano, "nemotron-3-nano-30b-a3b");
     assert_rel(flops_model_fwd(&m, 8192, 0) - flops_model_fwd(&nano, 8192, 0),
                flops_mtp_fwd(&m, 8192, 0), "the decoder is Nano's");
     assert_rel(flops_model_attn_core(&m, 8192, 0) - flops_model_attn_core(&nano, 8192, 0),
@@ -205,7 +196,7 @@ Test(flops, mtp_module_by_hand)
 Test(flops, local_attention_pairs_by_hand)
 {
     struct model m;
-    load(&m, "models/llama3.1-8b.xml");
+    load_shipped_model(&m, "llama3.1-8b");
     m.window = 128;
     cr_assert_eq(model_attention_pairs(&m, 0, 4096, 1), 4096.0 * 128 - 128.0 * 127 / 2);
     cr_assert_eq(model_attention_pairs(&m, 0, 4096, 0), 4096.0 * 128);
@@ -229,7 +220,7 @@ Test(flops, local_attention_pairs_by_hand)
 Test(flops, hybrid_layers_by_hand)
 {
     struct model m;
-    load(&m, "models/nemotron-3-nano-30b-a3b.xml");
+    load_shipped_model(&m, "nemotron-3-nano-30b-a3b");
     struct layer_flops lf;
     double s = 8192;
     flops_layer_fwd(&m, 0, 8192, 1, &lf);
@@ -263,7 +254,7 @@ Test(flops, hybrid_layers_by_hand)
 Test(flops, gated_deltanet_layer_by_hand)
 {
     struct model m;
-    load(&m, "models/qwen3-next-80b-a3b.xml");
+    load_shipped_model(&m, "qwen3-next-80b-a3b");
     struct layer_flops lf;
     double s = 4096;
     flops_layer_fwd(&m, 0, 4096, 1, &lf);
