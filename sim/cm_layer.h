@@ -6,6 +6,7 @@
 #define STEPSIM_CM_LAYER_H
 
 #include "cm_internal.h"
+#include "flops.h"
 
 /* Activation tensors one layer keeps for its backward: bytes per micro-batch on one GPU.
  * Korthikanti et al. 2022, sec. 4.1, generalised to GQA, MLA, gated MLPs and MoE; the parts
@@ -75,6 +76,10 @@ struct layer_cost {
     double lora_gemm;          /* of which their GEMMs and launches: the backward runs them again
                                   as input gradient and again as the weight gradient */
     double core_fwd, core_bwd; /* attention core, or a Mamba-2 mixer's SSD scan */
+    double core_kernels_fwd;   /* an attention core's forward kernels: the attention kernel (an
+                                  unfused core's three) and a CP ring's steps and corrections --
+                                  what recomputing core_attn launches again; 0 for a mixer that
+                                  is not attention */
     double dsa_fwd;            /* DSA's indexer, forward: projections, scores and top-k, and the
                                   loss's target (layer_dsa); not in core_fwd */
     double dsa_bwd;            /* its scores' gradient, in the backward */
@@ -140,10 +145,18 @@ struct recompute_cost {
     double ep;   /* EP communication with it (a recomputed MoE layer dispatches again) */
     double tp;   /* TP communication with it (before overlap) */
     double kept; /* activation bytes still kept */
+    double cp;   /* CP communication with it, exposed (a recomputed attention core exchanges
+                    its K/V again) */
     double launch; /* of work: the gaps its kernels' launches leave */
     struct layer_acts acts; /* what is kept, part by part (zero under the per-op policy, which
                                keeps whole op outputs instead) */
 };
+
+/* The matmul FLOPs torchtitan's per-op policy runs again in one layer, of `lf` (its K
+ * projection, the attention projection and a gated MLP's up-projection; none outside
+ * attention layers). */
+double cm_op_policy_flops(const struct model *m, const struct layer_parts *lp,
+                          const struct layer_flops *lf);
 
 /* Selective recompute of the scenario's modules in one layer (`moe`: a MoE layer). */
 struct recompute_cost cm_selective_recompute(const struct cm_ctx *c, int moe,

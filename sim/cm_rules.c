@@ -1046,6 +1046,9 @@ enum sim_status cm_check_rules(struct scenario *scn, const struct model *m,
                               .split_backward = scn_split_backward(scn),
                               .flat_param_grads = flat_param_grads(scn, &sh, deferred),
                               .fsdp2 = scn->framework == FW_TORCHTITAN && sh.stage >= 3,
+                              .core_attn_rerun = scn->attention == ATTENTION_UNFUSED ||
+                                                 (scn->framework != FW_DEEPSPEED &&
+                                                  scn->framework != FW_TORCHTITAN),
                               .regather_own_output = scn->framework == FW_DEEPSPEED,
                               .ep_overlap_interference = ep_overlap_interference(scn, hw),
                               .attention_share = scn->attention_kernel == ATTN_KERNEL_FA2

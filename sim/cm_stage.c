@@ -186,13 +186,18 @@ static double ep_beside_shared(const struct cm_ctx *c, double ep, double shared,
 /* Add transformer layer `layer` -- the i-th of its chunk -- to the chunk's ops: F = forward;
  * B = input gradient (+ recompute, communication); W = weight gradient.  What it would offload
  * waits in c->offload_rows[i] for the chunk's other layers (add_chunk_offload). */
+/* A layer's forward as its stage's F op runs it: work (with its launch gaps), of which the
+ * gaps, and the communication it leaves exposed. */
+struct layer_forward {
+    double compute, launch, tp, cp, ep;
+};
+
 /* What a layer's recompute adds to the stage's backward, and what it keeps of the forward's
  * activations (`kept_acts`: their parts, which offload-modules reads unless the layer is
  * recomputed whole and keeps only its input).  Returns 1 when the layer is recomputed whole. */
 static int add_layer_recompute(const struct cm_ctx *c, int i, int moe, const struct layer_cost *lc,
-                               double f_compute, double f_launch, double tp_fwd, double ep_fwd,
-                               struct recompute_cost *r, const struct layer_acts **kept_acts,
-                               struct cm_stage *st)
+                               const struct layer_forward *f, struct recompute_cost *r,
+                               const struct layer_acts **kept_acts, struct cm_stage *st)
 {
     const struct scenario *scn = c->scn;
     int n = scn->recompute_num_layers;
@@ -200,10 +205,11 @@ static int add_layer_recompute(const struct cm_ctx *c, int i, int moe, const str
     if (scn->recompute == RECOMPUTE_FULL &&
         (scn->recompute_method == RECOMPUTE_UNIFORM || i < n)) {
         /* the whole forward again, communication included */
-        st->bwd.recompute += f_compute;
-        st->bwd.launch += f_launch;
-        st->bwd.tp += tp_fwd;
-        st->bwd.ep += ep_fwd;
+        st->bwd.recompute += f->compute;
+        st->bwd.launch += f->launch;
+        st->bwd.tp += f->tp;
+        st->bwd.cp += f->cp;
+        st->bwd.ep += f->ep;
         /* uniform: each group of n layers keeps its input; block: each layer its own */
         if (scn->recompute_method == RECOMPUTE_BLOCK || i % n == 0)
             st->act_bytes_mb += lc->input_bytes;
@@ -214,6 +220,7 @@ static int add_layer_recompute(const struct cm_ctx *c, int i, int moe, const str
         st->bwd.recompute += r->work;
         st->bwd.launch += r->launch;
         st->bwd.ep += r->ep;
+        st->bwd.cp += r->cp;
         st->bwd.tp += cm_exposed(c, r->tp, r->work, scn->overlap_tp_comm);
         st->act_bytes_mb += r->kept;
         *kept_acts = &r->acts;
@@ -264,11 +271,16 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit, 
     st->fwd.launch += f_launch;
     st->bwd.launch += lc->eager.bwd * eager + lc->graphed.bwd * graphed;
     st->wgt.launch += w_launch;
-    double tp_fwd = tp_fwd_exposed(c, lc);
-    st->fwd.tp += tp_fwd;
-    st->fwd.cp += cm_exposed(c, lc->cp.ring_fwd, lc->core_fwd, 1) + lc->cp.block_fwd;
-    double ep_fwd = ep_beside_shared(c, lc->ep_fwd, lc->mlp_gemm, lc->tp_shared_fwd);
-    st->fwd.ep += ep_fwd;
+    struct layer_forward f = {
+        .compute = f_compute,
+        .launch = f_launch,
+        .tp = tp_fwd_exposed(c, lc),
+        .cp = cm_exposed(c, lc->cp.ring_fwd, lc->core_fwd, 1) + lc->cp.block_fwd,
+        .ep = ep_beside_shared(c, lc->ep_fwd, lc->mlp_gemm, lc->tp_shared_fwd),
+    };
+    st->fwd.tp += f.tp;
+    st->fwd.cp += f.cp;
+    st->fwd.ep += f.ep;
     /* Backward input gradient: matmuls 1x forward, attention core backward, element-wise 2x;
      * weight gradient: matmuls 1x forward. */
     st->bwd.compute += lc->gemm_fwd + lc->core_bwd + elem_bwd_s(lc) +
@@ -285,8 +297,8 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit, 
     double kept_before = st->act_bytes_mb;
     const struct layer_acts *kept_acts;
     struct recompute_cost r;
-    int full = add_layer_recompute(c, i, model_layer_is_moe(c->m, layer), lc, f_compute,
-                                   f_launch, tp_fwd, ep_fwd, &r, &kept_acts, st);
+    int full = add_layer_recompute(c, i, model_layer_is_moe(c->m, layer), lc, &f, &r,
+                                   &kept_acts, st);
     double bwd_work = lc->gemm_fwd + wgrad + lc->core_bwd + (full ? f_compute : 0.0);
     add_shard_traffic(c, dense, expert, cm_param_gather_bytes(c, narrow), first_unit, f_compute,
                       bwd_work, st);

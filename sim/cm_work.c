@@ -429,19 +429,37 @@ double cm_acts_total(const struct layer_acts *a)
  * recompute stops before it (torch.utils.checkpoint's early stop).  torchao's Float8 linears
  * count the same: the policy, a dispatch mode, sees their aten.mm before the Float8 tensor
  * turns it into a scaled matmul.  The time of those matmuls. */
+/* Of the per-op policy's re-run matmuls: K's share of the QKV projection, and a gated MLP's
+ * up-projection (a third of its three). */
+static double op_k_proj_flops(const struct model *m, const struct layer_flops *lf)
+{
+    double q = model_q_width(m), kv = (double)m->kv_heads * m->head_dim;
+    return lf->qkv * kv / (q + 2.0 * kv);
+}
+
+static double op_up_proj_flops(const struct model *m, const struct layer_parts *lp,
+                               const struct layer_flops *lf)
+{
+    return lp->mlp == MLP_DENSE && m->act == ACT_SWIGLU ? lf->mlp / 3.0 : 0.0;
+}
+
+double cm_op_policy_flops(const struct model *m, const struct layer_parts *lp,
+                          const struct layer_flops *lf)
+{
+    if (lp->mixer != MIXER_ATTENTION)
+        return 0.0;
+    return op_k_proj_flops(m, lf) + lf->attn_out + op_up_proj_flops(m, lp, lf);
+}
+
 static double op_policy_gemms(const struct cm_ctx *c, const struct layer_parts *lp,
                               const struct layer_flops *lf, double share)
 {
     const struct model *m = c->m;
     if (lp->mixer != MIXER_ATTENTION)
         return 0.0;
-    double q = model_q_width(m), kv = (double)m->kv_heads * m->head_dim;
-    double k_proj = lf->qkv * share * kv / (q + 2.0 * kv);
-    double t = cm_module_matmul_s(c, LM_ATTN_QKV, k_proj) +
-               cm_module_matmul_s(c, LM_ATTN_PROJ, lf->attn_out * share);
-    if (lp->mlp == MLP_DENSE && m->act == ACT_SWIGLU)
-        t += cm_module_matmul_s(c, LM_MLP, lf->mlp * share / 3.0);
-    return t;
+    return cm_module_matmul_s(c, LM_ATTN_QKV, op_k_proj_flops(m, lf) * share) +
+           cm_module_matmul_s(c, LM_ATTN_PROJ, lf->attn_out * share) +
+           cm_module_matmul_s(c, LM_MLP, op_up_proj_flops(m, lp, lf) * share);
 }
 
 /* The QKV projection, `flops` for Q, K and V on T tokens: split by their widths where they
@@ -698,7 +716,9 @@ static void cp_ring_passes(const struct cm_ctx *c, const struct layer_parts *lp,
     double other_step = fmax(1.5 * uq + 5.0 * ukv, 3.0 * uq + 2.5 * ukv);
     lc->cp_fwd = cm_memory_s(c, 2.0 * ukv + uo + 3.0 * r * uo);
     lc->cp_bwd = cm_memory_s(c, 2.0 * ukv + 3.0 * uq + 5.0 * ukv + (r - 1.0) * other_step);
-    cm_count_kernels(c, GS_ATTN, (r - 1.0) + 2.0 * r + 2.0, (r - 1.0) + 3.0 * r + 1.0, 0.0, lc);
+    double fwd_kernels = (r - 1.0) + 2.0 * r + 2.0;
+    cm_count_kernels(c, GS_ATTN, fwd_kernels, (r - 1.0) + 3.0 * r + 1.0, 0.0, lc);
+    lc->core_kernels_fwd += fwd_kernels;
 }
 
 /* Elements of the routed experts' output on this GPU that their FC2 bias is added to in
@@ -1042,6 +1062,7 @@ static void layer_core(const struct cm_ctx *c, const struct layer_parts *lp,
         double bwd_flops = flash_bwd_core_flops(c, lf) * share;
         double bwd_16bit = bwd_flops == core_flops ? at_16bit : attention_s(c, bwd_flops);
         lc->core_fwd = at_16bit / cfg->attention_fp8_fwd;
+        lc->core_kernels_fwd = 1.0;
         lc->core_bwd =
             FLASH_BWD_FLOPS / cfg->attention_bwd_ratio * bwd_16bit / cfg->attention_fp8_bwd;
     } else {
@@ -1059,6 +1080,7 @@ static void layer_core(const struct cm_ctx *c, const struct layer_parts *lp,
         double traffic = cm_memory_s(c, ACT_BYTES * scores + operands);
         lc->core_fwd = 2.0 * fmax(gemm, traffic) + cm_memory_s(c, SOFTMAX_FWD_BYTES * scores);
         lc->core_bwd = 2.0 * lc->core_fwd;
+        lc->core_kernels_fwd = KERNELS_UNFUSED_ATTN;
     }
 }
 
@@ -1160,6 +1182,23 @@ static struct recompute_cost op_policy_recompute(const struct cm_ctx *c,
     return r;
 }
 
+/* Selective recompute of core_attn, into r: where the framework checkpoints the core attention
+ * (cm_config.core_attn_rerun), its forward runs again in the backward -- the kernel with what
+ * runs beside it under context parallelism (the ring's copies and corrections, the K/V
+ * exchange, exposed as in the forward) and, on a DSA layer computing its top-k, the indexer,
+ * which sits inside the checkpointed core (Megatron-Core's DSAttention).  Flash attention keeps
+ * no scores, so nothing is dropped beyond unfused attention's. */
+static void core_attn_recompute(const struct cm_ctx *c, const struct layer_cost *lc,
+                                struct recompute_cost *r)
+{
+    if (!c->cfg->core_attn_rerun || lc->core_kernels_fwd <= 0.0)
+        return;
+    double gaps = lc->core_kernels_fwd * launch_s(c, GS_ATTN);
+    r->work += lc->core_fwd + lc->cp_fwd + lc->dsa_fwd + gaps;
+    r->launch += gaps;
+    r->cp += cm_exposed(c, lc->cp.ring_fwd, lc->core_fwd, 1) + lc->cp.block_fwd;
+}
+
 /* Selective recompute of the scenario's modules in one layer. */
 struct recompute_cost cm_selective_recompute(const struct cm_ctx *c, int moe,
                                              const struct layer_cost *lc)
@@ -1169,8 +1208,8 @@ struct recompute_cost cm_selective_recompute(const struct cm_ctx *c, int moe,
         return op_policy_recompute(c, lc);
     struct layer_acts a = lc->acts;
     struct recompute_cost r = {0};
-    if (rc & RC_CORE_ATTN) { /* flash attention keeps no scores and recomputes nothing more */
-        r.work += c->flash ? 0.0 : lc->core_fwd;
+    if (rc & RC_CORE_ATTN) {
+        core_attn_recompute(c, lc, &r);
         a.scores = 0.0;
     }
     if (rc & RC_LAYERNORM) {

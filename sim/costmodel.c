@@ -15,6 +15,7 @@
 
 #include "alloc.h"
 #include "cm_internal.h"
+#include "cm_layer.h"
 #include "cm_muon.h"
 #include "flops.h"
 #include "framework.h"
@@ -597,6 +598,60 @@ static enum sim_status fill_times(const struct costmodel *cm, const struct scena
     return st;
 }
 
+/* The forward FLOPs recompute runs again in decoder layer `layer`, the i-th of its chunk, for
+ * one sample -- what the cost model charges again (cm_stage.c add_layer_recompute): a whole
+ * layer under full recompute (the first recompute-num-layers of each chunk with the block
+ * method), DSA's indexer with it; under selective recompute each module's matmuls and
+ * attention core, the core where the framework re-runs it (cm_config.core_attn_rerun) and
+ * the indexer inside it; torchtitan's per-op policy its re-run matmuls.  Norms and
+ * activations count no FLOPs.  `docs`: the packed documents' share of the attention core. */
+static double layer_recompute_flops(const struct costmodel *cm, const struct scenario *scn,
+                                    int layer, int i, double docs)
+{
+    const struct model *m = &cm->model;
+    struct layer_flops lf;
+    flops_layer_fwd(m, layer, cm->cfg.seq, 0, &lf);
+    double core = docs * lf.attn_core + lf.dsa_index + lf.dsa_index_proj + lf.dsa_teacher;
+    if (scn->recompute == RECOMPUTE_FULL) {
+        int whole = scn->recompute_method == RECOMPUTE_UNIFORM || i < scn->recompute_num_layers;
+        return whole ? lf.total - lf.attn_core + core : 0.0;
+    }
+    int rc = scn->recompute_modules, moe = model_layer_is_moe(m, layer);
+    struct layer_parts lp = layer_parts_of(m, layer);
+    if (rc & RC_OP)
+        return cm_op_policy_flops(m, &lp, &lf);
+    double f = 0.0;
+    if ((rc & RC_CORE_ATTN) && cm->cfg.core_attn_rerun)
+        f += core;
+    if ((rc & RC_MLA_UP_PROJ) && lp.mixer == MIXER_ATTENTION)
+        f += 2.0 * cm->cfg.seq * model_weights_mla_up(m);
+    if ((rc & RC_MLP) && !moe)
+        f += lf.mlp;
+    if ((rc & RC_MOE) && moe)
+        f += lf.mlp + lf.router + lf.experts + lf.latent_proj;
+    else if ((rc & RC_SHARED_EXPERTS) && moe)
+        f += lf.mlp;
+    return f;
+}
+
+/* Recompute's forward FLOPs for one sample, over the decoder's layers chunk by chunk (each
+ * model part once: DualPipe's second copy of a part runs other micro-batches). */
+static double recompute_flops(const struct costmodel *cm, const struct scenario *scn,
+                              double docs)
+{
+    if (scn->recompute == RECOMPUTE_NONE)
+        return 0.0;
+    double sum = 0.0;
+    for (int s = 0, first, count; s < scn->pp * scn->vp; s++) {
+        if (scn_model_part(scn, s) != s)
+            continue;
+        scn_stage_layers(scn, s, &first, &count);
+        for (int i = 0; i < count; i++)
+            sum += layer_recompute_flops(cm, scn, first + i, i, docs);
+    }
+    return sum;
+}
+
 /* FLOPs for MFU (model FLOPs: 3 x forward, full attention, as Megatron and PaLM report) and
  * HFU (adds what recompute executes again). */
 static void step_flops(struct costmodel *cm, const struct scenario *scn)
@@ -612,19 +667,7 @@ static void step_flops(struct costmodel *cm, const struct scenario *scn)
     if (docs < 1.0)
         cm->model_flops_step -=
             3.0 * samples * (1.0 - docs) * flops_model_attn_core(&cm->model, cm->cfg.seq, 0);
-    double recompute = 0;
-    if (scn->recompute == RECOMPUTE_FULL) /* the decoder's layers, not the head or MTP */
-        recompute = samples * (flops_model_fwd(&cm->model, cm->cfg.seq, 0) -
-                               flops_head_fwd(&cm->model, cm->cfg.seq) -
-                               flops_mtp_fwd(&cm->model, cm->cfg.seq, 0));
-    else if (scn->recompute == RECOMPUTE_SELECTIVE) {
-        struct layer_flops lf;
-        for (int l = 0; l < cm->model.layers; l++) {
-            flops_layer_fwd(&cm->model, l, cm->cfg.seq, 0, &lf);
-            recompute += samples * docs * lf.attn_core;
-        }
-    }
-    cm->hw_flops_step = cm->model_flops_step + recompute;
+    cm->hw_flops_step = cm->model_flops_step + samples * recompute_flops(cm, scn, docs);
 }
 
 /* The per-stage and per-rank arrays the cost model fills. */

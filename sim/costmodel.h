@@ -116,6 +116,13 @@ struct cm_config {
     int regather_own_output; /* DeepSpeed's pipeline engine: a stage keeps 1/tp of its own
                                 output after the forward and all-gathers it back before the
                                 backward (cm_stage.c, add_p2p_gather) */
+    /* Selective recompute of core_attn runs a fused attention kernel's forward again: Megatron-
+     * Core checkpoints the core attention whatever its kernel (megatron/core/transformer/
+     * attention.py at d98e8a6: checkpoint_core_attention and _checkpointed_attention_forward,
+     * which carries DSA's indexer inputs too); legacy Megatron-LM's flash branch, which
+     * Megatron-DeepSpeed keeps, calls the kernel without the checkpoint, and torchtitan's
+     * policies keep the attention output.  Unfused attention always runs again. */
+    int core_attn_rerun;
     int fsdp2; /* PyTorch FSDP2 (fully_shard, fully sharded) as torchtitan applies it: its copies
                   around each unit's collectives and its clipping pass (cm_stage.c) */
     int flat_param_grads; /* PyTorch FSDP1's flat parameters (fsdp key, no framework that

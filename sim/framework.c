@@ -100,8 +100,8 @@ static const struct fw_type frameworks[FW_COUNT] = {
      * - recompute: torchtitan/distributed/activation_checkpoint.py -- full, or per-op
      *   selective checkpointing, which saves matmul, attention and reduce-scatter outputs but
      *   every second matmul's and recomputes the rest (stepsim's op, for dense attention
-     *   models; for others it is approximated by layernorm and moe_act -- with flash attention
-     *   core_attn recomputes nothing);
+     *   models; for others it is approximated by layernorm and moe_act -- core_attn, which
+     *   keeps the flash kernel's output here, recomputes nothing);
      * - offload: training.enable_cpu_offload (configs.py), FSDP2's CPU offload of parameters,
      *   gradients and optimizer state: the optimizer runs on the host; no activation
      *   offload;

@@ -405,6 +405,86 @@ Test(recompute, selective_mlp_runs_the_mlp_again_and_drops_its_activations)
     step_release(&out);
 }
 
+/* The recompute FLOPs HFU adds for the last run, per sample. */
+static double hfu_recompute_per_sample(void)
+{
+    return (out.cm.hw_flops_step - out.cm.model_flops_step) / out.cm.cfg.global_batch;
+}
+
+#define CORE_ATTN L("seq=4096", "microbatches=1", "recompute=selective", "recompute-modules=core_attn")
+
+Test(recompute, core_attn_runs_the_flash_kernel_again_where_megatron_core_checkpoints_it)
+{
+    /* Megatron-Core checkpoints the core attention whatever its kernel: the flash forward runs
+     * again in the backward, 32 causal cores at the toy's attention rate; it keeps nothing
+     * less than without recompute (flash saves no scores).  HFU counts the core as the model
+     * FLOPs do (the full square). */
+    double attn = 1000e12 * 0.25;
+    run_ok(MODEL("llama3.1-8b"), 8, L("seq=4096", "microbatches=1"));
+    double keep = out.cm.stages[0].act_bytes_mb;
+    step_release(&out);
+    run_ok(MODEL("llama3.1-8b"), 8, CORE_ATTN);
+    cr_assert(near(out.cm.stages[0].bwd.recompute, 32 * causal_core_flops(S) / attn),
+              "recompute %.9g", out.cm.stages[0].bwd.recompute);
+    cr_assert(near(out.cm.stages[0].act_bytes_mb, keep));
+    cr_assert(near(hfu_recompute_per_sample(), 32 * 2.0 * causal_core_flops(S)), "HFU %.9g",
+              hfu_recompute_per_sample());
+    step_release(&out);
+    /* Legacy Megatron-LM's flash branch (Megatron-DeepSpeed's) calls the kernel unchecked. */
+    run_ok(MODEL("llama3.1-8b"), 8,
+           L("seq=4096", "microbatches=1", "framework=deepspeed", "recompute=selective",
+             "recompute-modules=core_attn"));
+    cr_assert_eq(out.cm.stages[0].bwd.recompute, 0.0);
+    cr_assert_eq(hfu_recompute_per_sample(), 0.0);
+    step_release(&out);
+}
+
+Test(recompute, a_recomputed_core_exchanges_its_ring_again)
+{
+    /* The ring of cp, the_ring_hides_behind_attention_and_exposes_only_the_rest: its forward
+     * leaves 32 (kv - core) exposed, and recomputing the core -- selectively, or with the whole
+     * layer -- leaves it exposed once more in the backward. */
+    const char *base[] = {"seq=1024", "cp=2", "gpus=2", "microbatches=1"};
+    run_ok(MODEL("llama3.1-8b"), 1, L(base[0], base[1], base[2], base[3]));
+    double fwd = out.cm.stages[0].fwd.cp, bwd = out.cm.stages[0].bwd.cp;
+    double core = causal_core_flops(1024) / 2 / (1000e12 * 0.25);
+    cr_assert_gt(fwd, 0.0);
+    step_release(&out);
+    run_ok(MODEL("llama3.1-8b"), 1,
+           L(base[0], base[1], base[2], base[3], "recompute=selective",
+             "recompute-modules=core_attn"));
+    cr_assert(near(out.cm.stages[0].bwd.cp, bwd + fwd), "selective %.9g", out.cm.stages[0].bwd.cp);
+    cr_assert(near(out.cm.stages[0].bwd.recompute, 32 * core), "recompute %.9g",
+              out.cm.stages[0].bwd.recompute);
+    step_release(&out);
+    run_ok(MODEL("llama3.1-8b"), 1, L(base[0], base[1], base[2], base[3], "recompute=full"));
+    cr_assert(near(out.cm.stages[0].bwd.cp, bwd + fwd), "full %.9g", out.cm.stages[0].bwd.cp);
+    step_release(&out);
+}
+
+Test(recompute, hfu_counts_what_each_policy_runs_again)
+{
+    double mlp = 2.0 * S * 3.0 * H * FFN, layer = linear_flops(S) + 2.0 * causal_core_flops(S);
+    run_ok(MODEL("llama3.1-8b"), 8,
+           L("seq=4096", "microbatches=1", "recompute=selective", "recompute-modules=mlp"));
+    cr_assert(near(hfu_recompute_per_sample(), 32 * mlp), "mlp %.9g", hfu_recompute_per_sample());
+    step_release(&out);
+    run_ok(MODEL("llama3.1-8b"), 8,
+           L("seq=4096", "microbatches=1", "recompute=full", "recompute-method=block",
+             "recompute-num-layers=8"));
+    cr_assert(near(hfu_recompute_per_sample(), 8 * layer), "block %.9g",
+              hfu_recompute_per_sample());
+    step_release(&out);
+    /* torchtitan's per-op policy: K (1024 of QKV's 6144 columns), the projection and the
+     * up-projection, not the attention core it keeps. */
+    run_ok(MODEL("llama3.1-8b"), 8,
+           L("seq=4096", "microbatches=1", "framework=torchtitan", "recompute=selective",
+             "recompute-modules=op"));
+    double op = 2.0 * S * (H * KV + H * H + H * FFN);
+    cr_assert(near(hfu_recompute_per_sample(), 32 * op), "op %.9g", hfu_recompute_per_sample());
+    step_release(&out);
+}
+
 Test(recompute, block_method_recomputes_only_the_first_layers_of_a_chunk)
 {
     run_ok(MODEL("llama3.1-8b"), 8, L("seq=4096", "microbatches=1"));
