@@ -14,7 +14,11 @@
 #       off, as it prints them, each after its set's name;
 #   <!-- begin: stepsim published --> ... <!-- end: stepsim published -->
 #       the summary of `stepsim published` on the shipped 405B scenario (from the model's line
-#       to the end: the model's runs, then the runs of the scenario's kinds).
+#       to the end: the model's runs, then the runs of the scenario's kinds);
+#   <!-- begin: schedules side by side --> ... <!-- end: schedules side by side -->
+#       the shipped Mixtral scenario under each schedule, one `stepsim run` per line: step,
+#       bubble, MFU, exposed EP all-to-all, the most (micro-batch, chunk) activations a rank
+#       holds and the largest rank's memory.
 # Usage:
 #   readme_figures.sh check             the validate and published blocks equal what the
 #                                       commands print now (make check runs this: a stale
@@ -54,6 +58,28 @@ awk '/^== / { set = $2; next }
     2>&1 || { cat "$tmp/published.out" >&2; exit 1; }
 sed -n '/^llama3.1-405b: /,$p' "$tmp/published.out" >"$tmp/published.block"
 
+# The schedules block: the shipped Mixtral layout under each schedule, read off the text report.
+{
+    printf '%-11s %2s %8s %7s %6s %12s %14s %s\n' schedule vp step_s bubble MFU \
+        ep_exposed_s peak_held "peak_GiB"
+    for sv in gpipe:1 1f1b:1 interleaved:2 zb-h1:1 zb-v:2 dualpipe-v:2 dualpipe:2; do
+        "$stepsim" run "$top_srcdir/scenarios/mixtral-8x7b-h100.xml" --set "schedule=${sv%:*}" \
+            --set "vp=${sv#*:}" >"$tmp/schedule.out" 2>&1 || { cat "$tmp/schedule.out" >&2; exit 1; }
+        awk -v s="${sv%:*}" -v v="${sv#*:}" '
+            /^step time/ { step = $3 }
+            /^bubble ratio/ { bubble = $3 * 100 }
+            /^MFU/ { mfu = $2 }
+            /EP communication \(exposed\)/ { ep = $4 }
+            /^rank +busy_s/ { ranks = 1; next }
+            ranks && NF == 0 { ranks = 0 }
+            ranks && $5 + 0 > held { held = $5 + 0 }
+            /^rank +weights/ { mem = 1; next }
+            mem && $1 ~ /^[0-9]+$/ { if ($6 + 0 > peak) { peak = $6 + 0; oom = $7 != "" } }
+            END { printf "%-11s %2s %8.3f %6.1f%% %6s %12.3f %14d %.1f%s\n", s, v, step, bubble,
+                         mfu, ep, held, peak, oom ? " (over HBM)" : "" }' "$tmp/schedule.out"
+    done
+} >"$tmp/schedules.block"
+
 # The lines between a block's markers, as they stand in the README.
 block_of() {
     awk -v name="$1" '$0 == "<!-- end: " name " -->" { inside = 0 }
@@ -74,11 +100,13 @@ replace_block() {
 
 case "$mode" in
 check)
-    for name in "make validate" "make validate, largest errors" "stepsim published"; do
+    for name in "make validate" "make validate, largest errors" "stepsim published" \
+        "schedules side by side"; do
         block_of "$name" >"$tmp/readme.block"
         want="$tmp/validate.block"
         [ "$name" = "make validate, largest errors" ] && want="$tmp/worst.block"
         [ "$name" = "stepsim published" ] && want="$tmp/published.block"
+        [ "$name" = "schedules side by side" ] && want="$tmp/schedules.block"
         if [ ! -s "$tmp/readme.block" ]; then
             echo "README.md has no '$name' block" >&2
             exit 1
@@ -96,6 +124,7 @@ update)
     replace_block "make validate" "$tmp/validate.block"
     replace_block "make validate, largest errors" "$tmp/worst.block"
     replace_block "stepsim published" "$tmp/published.block"
+    replace_block "schedules side by side" "$tmp/schedules.block"
     if [ "${2:-}" = calibrate ]; then
         "$stepsim" calibrate --root "$top_srcdir" "$top_srcdir/scenarios/validation/dev.tsv" \
             "$top_srcdir/scenarios/validation/wave2.tsv" --fit training-efficiency --loso \
