@@ -1,5 +1,5 @@
 #!/bin/sh
-# readme_check.sh -- make check: the README's accuracy figures are what make validate prints on
+# readme_check.sh -- make check: the README's quoted figures are what make validate, stepsim published and the schedule runs print on
 # this commit (tests/readme_figures.sh), and every scenario key `stepsim keys` lists (but
 # `name`) is documented in the README, written as `key`; two TAP tests.
 top_srcdir=${top_srcdir:-.}
@@ -9,7 +9,7 @@ if out=$(top_srcdir="$top_srcdir" STEPSIM="$stepsim" sh "$top_srcdir/tests/readm
     echo "ok 1 - $out"
 else
     printf '%s\n' "$out" | sed 's/^/# /'
-    echo "not ok 1 - README accuracy figures are stale"
+    echo "not ok 1 - README figures are stale"
 fi
 if ! keys=$("$stepsim" keys 2>&1); then
     printf '%s\n' "$keys" | sed 's/^/# /'

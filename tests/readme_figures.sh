@@ -1,5 +1,5 @@
 #!/bin/sh
-# readme_figures.sh -- keep the README's accuracy figures the ones the make targets print.
+# readme_figures.sh -- keep the README's quoted figures the ones the commands print.
 #
 # The README quotes two blocks verbatim, each between marker lines:
 #   <!-- begin: make validate --> ... <!-- end: make validate -->
@@ -118,7 +118,7 @@ check)
             exit 1
         fi
     done
-    echo "README validate and published figures: current"
+    echo "README validate, published and schedule figures: current"
     ;;
 update)
     replace_block "make validate" "$tmp/validate.block"
