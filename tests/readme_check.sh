@@ -1,7 +1,8 @@
 #!/bin/sh
-# readme_check.sh -- make check: the README's quoted figures are what make validate, stepsim published and the schedule runs print on
-# this commit (tests/readme_figures.sh), and every scenario key `stepsim keys` lists (but
-# `name`) is documented in the README, written as `key`; two TAP tests.
+# readme_check.sh -- make check: the README's quoted figures are what make validate, stepsim
+# published and the schedule runs print on this commit (tests/readme_figures.sh), and every
+# scenario key `stepsim keys` lists (but `name`) is documented in the README, written as `key`;
+# two TAP tests.
 top_srcdir=${top_srcdir:-.}
 stepsim=${top_builddir:-.}/stepsim
 echo "1..2"
