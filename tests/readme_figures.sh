@@ -18,7 +18,10 @@
 #   <!-- begin: schedules side by side --> ... <!-- end: schedules side by side -->
 #       the shipped Mixtral scenario under each schedule, one `stepsim run` per line: step,
 #       bubble, MFU, exposed EP all-to-all, the most (micro-batch, chunk) activations a rank
-#       holds and the largest rank's memory.
+#       holds and the largest rank's memory;
+#   <!-- begin: moe guide memory --> ... <!-- end: moe guide memory -->
+#       the shipped MoE-guide scenarios' largest rank's memory at the file's GPU count and at
+#       twice it, against the usable HBM (Kimi-K2 also with fp32 gradient reduction).
 # Usage:
 #   readme_figures.sh check             the validate and published blocks equal what the
 #                                       commands print now (make check runs this: a stale
@@ -80,6 +83,27 @@ sed -n '/^llama3.1-405b: /,$p' "$tmp/published.out" >"$tmp/published.block"
     done
 } >"$tmp/schedules.block"
 
+# The MoE-guide memory block: the worst rank's total (GiB) and the usable HBM, from the report.
+worst_rank_gib() {
+    "$stepsim" run "$@" >"$tmp/guide.out" 2>&1 || { cat "$tmp/guide.out" >&2; exit 1; }
+    awk '/usable \(reserve/ { usable = $7 + 0 }
+         /^rank +weights/ { mem = 1; next }
+         mem && $1 ~ /^[0-9]+$/ && $6 + 0 > peak { peak = $6 + 0 }
+         END { printf "%.1f %.1f", peak, usable }' "$tmp/guide.out"
+}
+{
+    printf '%-30s %6s %8s %8s %8s %8s\n' scenario gpus GiB usable "2x GiB" usable
+    for f in "$top_srcdir"/scenarios/moe-guide/*.xml; do
+        gpus=$(sed -n 's/.*<parallel gpus="\([0-9]*\)".*/\1/p' "$f")
+        set -- $(worst_rank_gib "$f") $(worst_rank_gib "$f" --set "gpus=$((gpus * 2))")
+        printf '%-30s %6s %8s %8s %8s %8s\n' "$(basename "$f" .xml)" "$gpus" "$1" "$2" "$3" "$4"
+    done
+    f="$top_srcdir/scenarios/moe-guide/kimi-k2.xml"
+    set -- $(worst_rank_gib "$f" --set grad-reduce-fp32=true)
+    printf '%-30s %6s %8s %8s\n' "kimi-k2, grad-reduce-fp32" \
+        "$(sed -n 's/.*<parallel gpus="\([0-9]*\)".*/\1/p' "$f")" "$1" "$2"
+} >"$tmp/guide.block"
+
 # The lines between a block's markers, as they stand in the README.
 block_of() {
     awk -v name="$1" '$0 == "<!-- end: " name " -->" { inside = 0 }
@@ -101,12 +125,13 @@ replace_block() {
 case "$mode" in
 check)
     for name in "make validate" "make validate, largest errors" "stepsim published" \
-        "schedules side by side"; do
+        "schedules side by side" "moe guide memory"; do
         block_of "$name" >"$tmp/readme.block"
         want="$tmp/validate.block"
         [ "$name" = "make validate, largest errors" ] && want="$tmp/worst.block"
         [ "$name" = "stepsim published" ] && want="$tmp/published.block"
         [ "$name" = "schedules side by side" ] && want="$tmp/schedules.block"
+        [ "$name" = "moe guide memory" ] && want="$tmp/guide.block"
         if [ ! -s "$tmp/readme.block" ]; then
             echo "README.md has no '$name' block" >&2
             exit 1
@@ -118,13 +143,14 @@ check)
             exit 1
         fi
     done
-    echo "README validate, published and schedule figures: current"
+    echo "README validate, published, schedule and MoE-guide figures: current"
     ;;
 update)
     replace_block "make validate" "$tmp/validate.block"
     replace_block "make validate, largest errors" "$tmp/worst.block"
     replace_block "stepsim published" "$tmp/published.block"
     replace_block "schedules side by side" "$tmp/schedules.block"
+    replace_block "moe guide memory" "$tmp/guide.block"
     if [ "${2:-}" = calibrate ]; then
         "$stepsim" calibrate --root "$top_srcdir" "$top_srcdir/scenarios/validation/dev.tsv" \
             "$top_srcdir/scenarios/validation/wave2.tsv" --fit training-efficiency --loso \
