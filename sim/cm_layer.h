@@ -158,8 +158,8 @@ struct recompute_cost {
 double cm_op_policy_flops(const struct model *m, const struct layer_parts *lp,
                           const struct layer_flops *lf);
 
-/* Selective recompute of the scenario's modules in one layer (`moe`: a MoE layer). */
-struct recompute_cost cm_selective_recompute(const struct cm_ctx *c, int moe,
+/* Selective recompute of the scenario's modules in layer `lp`. */
+struct recompute_cost cm_selective_recompute(const struct cm_ctx *c, const struct layer_parts *lp,
                                              const struct layer_cost *lc);
 
 /* Of a layer's kept activations `a`, the bytes fine-grained activation offloading moves to host

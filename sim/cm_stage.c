@@ -195,9 +195,10 @@ struct layer_forward {
 /* What a layer's recompute adds to the stage's backward, and what it keeps of the forward's
  * activations (`kept_acts`: their parts, which offload-modules reads unless the layer is
  * recomputed whole and keeps only its input).  Returns 1 when the layer is recomputed whole. */
-static int add_layer_recompute(const struct cm_ctx *c, int i, int moe, const struct layer_cost *lc,
-                               const struct layer_forward *f, struct recompute_cost *r,
-                               const struct layer_acts **kept_acts, struct cm_stage *st)
+static int add_layer_recompute(const struct cm_ctx *c, int i, const struct layer_parts *lp,
+                               const struct layer_cost *lc, const struct layer_forward *f,
+                               struct recompute_cost *r, const struct layer_acts **kept_acts,
+                               struct cm_stage *st)
 {
     const struct scenario *scn = c->scn;
     int n = scn->recompute_num_layers;
@@ -216,7 +217,7 @@ static int add_layer_recompute(const struct cm_ctx *c, int i, int moe, const str
         return 1;
     }
     if (scn->recompute == RECOMPUTE_SELECTIVE) {
-        *r = cm_selective_recompute(c, moe, lc);
+        *r = cm_selective_recompute(c, lp, lc);
         st->bwd.recompute += r->work;
         st->bwd.launch += r->launch;
         st->bwd.ep += r->ep;
@@ -297,8 +298,8 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit, 
     double kept_before = st->act_bytes_mb;
     const struct layer_acts *kept_acts;
     struct recompute_cost r;
-    int full = add_layer_recompute(c, i, model_layer_is_moe(c->m, layer), lc, &f, &r,
-                                   &kept_acts, st);
+    struct layer_parts lp = layer_parts_of(c->m, layer);
+    int full = add_layer_recompute(c, i, &lp, lc, &f, &r, &kept_acts, st);
     double bwd_work = lc->gemm_fwd + wgrad + lc->core_bwd + (full ? f_compute : 0.0);
     add_shard_traffic(c, dense, expert, cm_param_gather_bytes(c, narrow), first_unit, f_compute,
                       bwd_work, st);

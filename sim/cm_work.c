@@ -15,6 +15,7 @@
 #include "cm_quant.h"
 #include "cm_tp.h"
 #include "flops.h"
+#include "framework.h"
 
 /* Element-wise HBM traffic per layer forward, in units of Ts*h elements: two norms (read +
  * write) 4, two residual adds (2 reads + 1 write) 6 = 10 (Korthikanti et al. 2022 count the
@@ -1199,10 +1200,47 @@ static void core_attn_recompute(const struct cm_ctx *c, const struct layer_cost 
     r->cp += cm_exposed(c, lc->cp.ring_fwd, lc->core_fwd, 1) + lc->cp.block_fwd;
 }
 
+/* Would Megatron-Core's pre-MLP norm of a MoE layer stay out of its recompute for the router's
+ * CUDA graph, which returns the norm's output into a static buffer unless the graph also holds
+ * the preprocessing of an all-to-all or latent MoE layer, and which a shared expert overlapped
+ * outside it reads (transformer_layer.py at d98e8a6, can_recompute_pre_mlp_layernorm_for_
+ * cudagraph; "local", the full-iteration graph, does not hold it back)? */
+static int router_graph_keeps_norm(const struct cm_ctx *c)
+{
+    const struct scenario *scn = c->scn;
+    if (scn->cuda_graphs != CUDA_GRAPHS_MODULES || !(c->cfg->graph_scope & GS_MOE_ROUTER))
+        return 0;
+    if (c->m->shared_experts > 0 && scn->moe_shared_expert_overlap)
+        return 1;
+    return !((c->cfg->graph_scope & GS_MOE_PREPROCESS) &&
+             (scn->moe_dispatcher == DISPATCH_ALLTOALL || c->m->moe_latent > 0));
+}
+
+/* The norms selective recompute of `layernorm` runs again in a layer, of its `blocks` (bit 0
+ * the mixer's input norm, bit 1 the pre-MLP norm).  Megatron-Core recomputes a norm only
+ * where it is a module of its own (transformer_layer.py: not an IdentityOp): its Transformer
+ * Engine specs fuse the input norm into linear_qkv -- or a Mamba mixer's in_proj -- and a
+ * dense MLP's into linear_fc1 (TELayerNormColumnParallelLinear, which keeps the norm's output
+ * for its weight gradient whatever the recompute), and leave apart MLA's input norm and a MoE
+ * layer's pre-MLP norm, the router's input (gpt_layer_specs.py).  DeepSeek's framework
+ * recomputes every RMSNorm (DeepSeek-V3 report, sec. 3.2.3), and torchtitan's policies, which
+ * layernorm stands in for, both. */
+static int recomputed_norms(const struct cm_ctx *c, const struct layer_parts *lp)
+{
+    int both = (lp->mixer != MIXER_NONE ? 1 : 0) | (lp->mlp != MLP_NONE ? 2 : 0);
+    int fw = c->scn->framework;
+    if (fw == FW_TORCHTITAN || fw == FW_DEEPSEEK)
+        return both;
+    int input = lp->mixer == MIXER_ATTENTION && c->m->kv_lora_rank > 0;
+    int pre_mlp = lp->mlp == MLP_MOE && !router_graph_keeps_norm(c);
+    return (input ? 1 : 0) | (pre_mlp ? 2 : 0);
+}
+
 /* Selective recompute of the scenario's modules in one layer. */
-struct recompute_cost cm_selective_recompute(const struct cm_ctx *c, int moe,
+struct recompute_cost cm_selective_recompute(const struct cm_ctx *c, const struct layer_parts *lp,
                                              const struct layer_cost *lc)
 {
+    int moe = lp->mlp == MLP_MOE;
     int rc = c->scn->recompute_modules;
     if (rc & RC_OP)
         return op_policy_recompute(c, lc);
@@ -1213,8 +1251,16 @@ struct recompute_cost cm_selective_recompute(const struct cm_ctx *c, int moe,
         a.scores = 0.0;
     }
     if (rc & RC_LAYERNORM) {
-        r.work += lc->norm_fwd;
-        a.qkv_in = a.mlp_in = 0.0;
+        int norms = recomputed_norms(c, lp);
+        double per_norm = lp->blocks > 0 ? lc->norm_fwd / lp->blocks : 0.0;
+        if (norms & 1) {
+            r.work += per_norm;
+            a.qkv_in = 0.0;
+        }
+        if (norms & 2) {
+            r.work += per_norm;
+            a.mlp_in = 0.0;
+        }
     }
     if ((rc & RC_MLA_UP_PROJ) && a.latent > 0) { /* the up-projections and Q/K/V's assembly */
         /* CheckpointWithoutOutput re-runs qkv_up_proj_and_rope_apply whole

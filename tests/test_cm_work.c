@@ -485,6 +485,56 @@ Test(recompute, hfu_counts_what_each_policy_runs_again)
     step_release(&out);
 }
 
+/* Selective recompute of `layernorm` on a toy with 1 TB/s of HBM: the backward's recompute and
+ * the kept activations, against the same run without recompute. */
+static void layernorm_recompute(const char *model, const char *const *extra, double *rerun,
+                                double *dropped)
+{
+    const char *base[16] = {"seq=4096", "microbatches=1", "hw.hbm-bandwidth=1TBps",
+                            "hw.memory-efficiency=1"};
+    int n = 4;
+    for (int i = 0; extra && extra[i]; i++)
+        base[n++] = extra[i];
+    base[n] = NULL;
+    toy_step(model, 8, base, &scn, &out);
+    double keep = out.cm.stages[0].act_bytes_mb;
+    step_release(&out);
+    base[n++] = "recompute=selective";
+    base[n++] = "recompute-modules=layernorm";
+    base[n] = NULL;
+    toy_step(model, 8, base, &scn, &out);
+    *rerun = out.cm.stages[0].bwd.recompute;
+    *dropped = keep - out.cm.stages[0].act_bytes_mb;
+    step_release(&out);
+}
+
+Test(recompute, layernorm_runs_again_only_the_norms_megatron_core_keeps_apart)
+{
+    /* A norm over 4096 tokens x 2048 reads and writes 2 bytes an element (4e-12 s a byte-pair
+     * at 1 TB/s); recomputed, its bf16 output (2 bytes) is not kept. */
+    const double norm = 4.0 * 4096 * 2048 * 1e-12, output = 2.0 * 4096 * 2048;
+    double rerun, dropped;
+    /* OLMoE (16 MoE layers, MHA): the input norm is fused into linear_qkv, the pre-MLP norm,
+     * the router's input, is a module of its own. */
+    layernorm_recompute(MODEL("olmoe-1b-7b"), NULL, &rerun, &dropped);
+    cr_assert(near(rerun, 16 * norm), "olmoe %.9g", rerun);
+    cr_assert(near(dropped, 16 * output), "olmoe dropped %.9g", dropped);
+    /* Moonlight (MLA, its first layer dense): MLA's input norm stands apart too, the dense
+     * layer's pre-MLP norm is fused into linear_fc1: 1 + 2 x 26 norms. */
+    layernorm_recompute(MODEL("moonlight-16b-a3b"), NULL, &rerun, &dropped);
+    cr_assert(near(rerun, 53 * norm), "moonlight %.9g", rerun);
+    cr_assert(near(dropped, 53 * output), "moonlight dropped %.9g", dropped);
+    /* The router's CUDA graph returns the norm's output into its static buffer: kept. */
+    layernorm_recompute(MODEL("olmoe-1b-7b"),
+                        L("cuda-graphs=modules", "cuda-graph-scope=moe_router"), &rerun, &dropped);
+    cr_assert_eq(rerun, 0.0);
+    cr_assert_eq(dropped, 0.0);
+    /* A dense GQA model's two norms are both fused: nothing to recompute. */
+    layernorm_recompute(MODEL("llama3.1-8b"), NULL, &rerun, &dropped);
+    cr_assert_eq(rerun, 0.0);
+    cr_assert_eq(dropped, 0.0);
+}
+
 Test(recompute, block_method_recomputes_only_the_first_layers_of_a_chunk)
 {
     run_ok(MODEL("llama3.1-8b"), 8, L("seq=4096", "microbatches=1"));
