@@ -104,6 +104,10 @@ struct layer_cost {
     double tp_bwd_inline;      /* of tp_bwd, what torch's async TP leaves in line */
     double tp_shared_fwd, tp_shared_bwd; /* of tp_fwd / tp_bwd, the shared experts' gather and
                                             reduce-scatter (a MoE layer under SP) */
+    double tp_mlp_fwd;         /* of tp_fwd, a dense MLP block's own: its input's gather and its
+                                  output's reduce-scatter, or its all-reduce (what recomputing
+                                  the MLP runs again; 0 in a parallel block, whose reduction
+                                  the mixer shares) */
     double mla_regather;       /* TP gathers recomputing MLA's up-projections repeats */
     struct cp_traffic cp;      /* CP K/V exchange per pass: behind attention and blocking */
     double ep_fwd, ep_bwd;     /* EP dispatch + combine time per pass */

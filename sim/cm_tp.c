@@ -164,6 +164,8 @@ void cm_layer_tp_comm(const struct cm_ctx *c, const struct layer_parts *lp, doub
         double regather = cfg->tp_keeps_gathered_input ? 0.0 : 1.0;
         lc->tp_fwd = ag + (reductions_fwd(c, lp) - silent) * rs;
         lc->tp_bwd = (1.0 + regather) * ag + (lp->blocks - silent) * rs;
+        if (lp->mlp == MLP_DENSE && c->m->parallel_block == PARALLEL_NONE)
+            lc->tp_mlp_fwd = ag_mlp + rs;
         if (shared) {
             lc->tp_shared_fwd = ag_mlp + rs;
             lc->tp_shared_bwd = (1.0 + regather) * ag_mlp + rs;
@@ -185,6 +187,8 @@ void cm_layer_tp_comm(const struct cm_ctx *c, const struct layer_parts *lp, doub
         double ar = cm_coll_time(c, COLL_ALL_REDUCE, bytes, g);
         lc->tp_fwd = reductions_fwd(c, lp) * ar;
         lc->tp_bwd = lp->blocks * ar;
+        if (lp->mlp == MLP_DENSE && c->m->parallel_block == PARALLEL_NONE)
+            lc->tp_mlp_fwd = ar;
         lc->tp_regather = ar; /* the re-run projection's all-reduce */
         lc->tp_bwd_hidden = tp_bwd_hidden(c, lp, 0.0, 0.0, ar, lc);
     }

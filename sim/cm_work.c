@@ -1274,12 +1274,17 @@ struct recompute_cost cm_selective_recompute(const struct cm_ctx *c, const struc
         r.tp += lc->mla_regather; /* their inputs gathered over TP again */
         a.qkv = a.latent;
     }
+    /* a recomputed MLP -- dense, the shared experts, or the whole MoE layer -- runs its TP
+     * collectives again: the input's gather and the output's reduction (transformer_layer.py,
+     * the checkpointed self.mlp) */
     if ((rc & RC_MLP) && !moe) {
         r.work += lc->mlp_gemm + lc->act_dense;
+        r.tp += lc->tp_mlp_fwd;
         a.dense_hidden = 0.0;
     }
     if ((rc & RC_SHARED_EXPERTS) && moe && !(rc & RC_MOE)) {
         r.work += lc->mlp_gemm + lc->act_dense;
+        r.tp += lc->tp_shared_fwd;
         a.shared_hidden = 0.0;
     }
     if ((rc & RC_MOE) && moe) { /* the whole MoE layer (moe_layer.py, custom_forward): shared
@@ -1289,6 +1294,7 @@ struct recompute_cost cm_selective_recompute(const struct cm_ctx *c, const struc
                   lc->expert_gemm + lc->act_moe + lc->permute_fwd + lc->router_fwd +
                   lc->expert_bias_fwd;
         r.ep += lc->ep_fwd;
+        r.tp += lc->tp_shared_fwd;
         a.shared_hidden = a.moe_hidden = a.permuted = a.latent_out = 0.0;
     } else if ((rc & RC_MOE_ACT) && moe) {
         r.work += lc->act_moe;

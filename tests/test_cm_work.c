@@ -535,6 +535,25 @@ Test(recompute, layernorm_runs_again_only_the_norms_megatron_core_keeps_apart)
     cr_assert_eq(dropped, 0.0);
 }
 
+Test(recompute, a_recomputed_mlp_gathers_and_reduces_again)
+{
+    /* TP 2 with sequence parallelism and its collectives in line: a dense layer's forward
+     * gathers and reduce-scatters once per block, the MLP's half of it; recomputing the MLP
+     * runs that half again in the backward, in line too. */
+    const char *base[] = {"seq=4096", "microbatches=1", "tp=2", "gpus=2", "sp=true",
+                          "overlap-tp-comm=false"};
+    run_ok(MODEL("llama3.1-8b"), 8, L(base[0], base[1], base[2], base[3], base[4], base[5]));
+    double bwd = out.cm.stages[0].bwd.tp, layer = out.rep.layer_view[0].tp_fwd;
+    cr_assert_gt(layer, 0.0);
+    step_release(&out);
+    run_ok(MODEL("llama3.1-8b"), 8,
+           L(base[0], base[1], base[2], base[3], base[4], base[5], "recompute=selective",
+             "recompute-modules=mlp"));
+    cr_assert(near(out.cm.stages[0].bwd.tp, bwd + 32 * layer / 2), "%.9g vs %.9g",
+              out.cm.stages[0].bwd.tp, bwd + 32 * layer / 2);
+    step_release(&out);
+}
+
 Test(recompute, block_method_recomputes_only_the_first_layers_of_a_chunk)
 {
     run_ok(MODEL("llama3.1-8b"), 8, L("seq=4096", "microbatches=1"));
