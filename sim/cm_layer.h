@@ -26,6 +26,8 @@ struct layer_acts {
     double permuted;       /* tokens as dispatched to the experts */
     double latent_out;     /* LatentMoE: the combined latent output, fc2_latent_proj's input */
     double scores;         /* unfused attention's scores and softmax output (+ dropout mask) */
+    double dora;           /* peft=dora: each adapted linear's output before the magnitude
+                              rescales it, which the magnitude's gradient reads */
     double dsa;            /* DSA: the keys its absorbed attention reads, gathered under CP;
                               on a layer computing the top-k, the selected indices (int32) and
                               the indexer's query, head weights and keys for its loss */
@@ -75,6 +77,8 @@ struct layer_cost {
                                   output, launches), not in gemm_fwd */
     double lora_gemm;          /* of which their GEMMs and launches: the backward runs them again
                                   as input gradient and again as the weight gradient */
+    double dora_bwd;           /* peft=dora: the rescaling's backward (the output gradient
+                                  scaled, the magnitude's gradient reduced over the tokens) */
     double core_fwd, core_bwd; /* attention core, or a Mamba-2 mixer's SSD scan */
     double core_kernels_fwd;   /* an attention core's forward kernels: the attention kernel (an
                                   unfused core's three) and a CP ring's steps and corrections --

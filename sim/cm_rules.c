@@ -444,11 +444,11 @@ static int lora_adapts_a_linear(const struct scenario *scn, const struct model *
 static enum sim_status check_peft(const struct scenario *scn, const struct model *m,
                                   struct sim_error *err)
 {
-    int lora = scn->peft == PEFT_LORA;
+    int lora = scn_adapters(scn);
     static const enum scn_key lora_keys[] = {SCN_LORA_RANK, SCN_LORA_MODULES};
     for (size_t i = 0; !lora && i < sizeof lora_keys / sizeof lora_keys[0]; i++)
         if (scn_given(scn, lora_keys[i]))
-            return scn_rule_error(scn, lora_keys[i], err, "%s applies to peft=lora",
+            return scn_rule_error(scn, lora_keys[i], err, "%s applies to peft=lora or dora",
                                   scn_key_name(lora_keys[i]));
     if (!lora)
         return SIM_OK;
@@ -467,8 +467,16 @@ static enum sim_status check_peft(const struct scenario *scn, const struct model
                       : scn->framework != FW_AUTO && scn->framework != FW_ANY &&
                               scn->framework != FW_MEGATRON_CORE
                           ? "LoRA is modelled as Megatron-Bridge runs it (framework megatron-core)"
+                      : scn->peft == PEFT_DORA && m->experts > 0 &&
+                              (scn->lora_modules & (LORA_FC1 | LORA_FC2))
+                          ? "DoRA on a MoE layer's linear_fc1 or linear_fc2 wraps its routed "
+                            "experts too, whose grouped linear has no single weight for the norm "
+                            "of W + BA (Megatron-Bridge's peft/dora_layers.py reads "
+                            "to_wrap.weight); adapt the attention linears alone"
                           : NULL;
-    return why ? scn_rule_error(scn, SCN_PEFT, err, "peft=lora: %s (%s)", why, m->name) : SIM_OK;
+    return why ? scn_rule_error(scn, SCN_PEFT, err, "peft=%s: %s (%s)",
+                                scn->peft == PEFT_DORA ? "dora" : "lora", why, m->name)
+               : SIM_OK;
 }
 
 /* Packed sequences (packed-doc-tokens) as modelled: documents no longer than the sequence, with

@@ -265,7 +265,7 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit, 
                        lc->quant_fwd + lc->router_fwd + lc->lora_fwd + lc->dsa_fwd + f_launch;
     /* the weight gradient: every matmul's once more, or under LoRA the adapters' alone (the
      * base is frozen: no weight-gradient GEMM, nothing to sum or reduce) */
-    int lora = scn->peft == PEFT_LORA;
+    int lora = scn_adapters(scn);
     double w_launch = lora ? 0.0 : lc->eager.wgt * eager + lc->graphed.wgt * graphed;
     double wgrad = lora ? lc->lora_gemm : lc->gemm_fwd; /* its GEMMs, what TP and DP hide behind */
     st->fwd.compute += f_compute;
@@ -286,6 +286,7 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit, 
      * weight gradient: matmuls 1x forward. */
     st->bwd.compute += lc->gemm_fwd + lc->core_bwd + elem_bwd_s(lc) +
                        lc->mla_qkv + lc->cp_bwd + lc->quant_bwd + lc->router_fwd + lc->lora_gemm +
+                       lc->dora_bwd +
                        lc->dsa_bwd + lc->eager.bwd * eager + lc->graphed.bwd * graphed;
     st->wgt.compute += wgrad + lc->dsa_wgrad + w_launch;
     if (scn->overlap_tp_comm)
@@ -391,7 +392,7 @@ static void add_head(const struct cm_ctx *c, int shard_weights, struct cm_stage 
     double mbs = c->cfg->microbatches, limit = c->scn->wgrad_deferral_limit;
     double deferred =
         !c->scn->defer_head_wgrad ? 0.0 : limit > 0 && limit < mbs ? limit / mbs : 1.0;
-    double head_wgrad = c->scn->peft == PEFT_LORA ? 0.0 : gemm; /* LoRA: the head is frozen */
+    double head_wgrad = scn_adapters(c->scn) ? 0.0 : gemm; /* LoRA: the head is frozen */
     st->deferred_wgt += deferred * head_wgrad;
     st->wgt.compute += (1.0 - deferred) * head_wgrad;
     st->act_bytes_mb += loss_bytes[ce].kept * logits;
@@ -434,7 +435,7 @@ static void add_mtp(const struct cm_ctx *c, struct layer_memo *memo, struct cm_s
         st->bwd.compute += proj + ELEMWISE_BWD_FACTOR * norms;
         /* the two normed inputs (kept for the projection's weight gradient: not under LoRA,
          * whose adapters leave eh_proj frozen) and the projection */
-        int lora = c->scn->peft == PEFT_LORA;
+        int lora = scn_adapters(c->scn);
         st->wgt.compute += lora ? 0.0 : proj;
         st->act_bytes_mb += ACT_BYTES * (lora ? 1.0 : 3.0) * Ts * h;
         add_shard_traffic(c, 2.0 * h * h / t, 0.0, PARAM_BYTES, 0, proj, 2.0 * proj, st);

@@ -41,7 +41,7 @@ static double tp_bwd_hidden(const struct cm_ctx *c, const struct layer_parts *lp
                             const struct layer_cost *lc)
 {
     /* (LoRA's frozen linears run no weight-gradient GEMM to hide the reduction behind) */
-    int no_wgrad = c->cfg->split_backward || c->scn->peft == PEFT_LORA;
+    int no_wgrad = c->cfg->split_backward || scn_adapters(c->scn);
     double hidden = 0.0, beside_wgrad = no_wgrad ? 0.0 : reduce;
     int reductions = lp->blocks;
     if (lp->mixer != MIXER_NONE) {

@@ -325,6 +325,11 @@ static void dsa_acts(const struct cm_ctx *c, int computes, double T, double per,
  * s b h (10 + 24/t + 5 a s / (h t)).  fp8: Transformer Engine keeps the inputs of its fp8
  * GEMMs (QKV, FC1, projection, FC2) as the fp8 copies it made, 1 byte instead of 2 (TE docs on
  * fp8 memory: the saved input of a Linear is its fp8 cast). */
+struct lora_adapter;
+static int lora_adapters(const struct cm_ctx *c, const struct layer_parts *lp,
+                         struct lora_adapter *a);
+static double dora_kept_bytes(const struct cm_ctx *c, const struct layer_parts *lp, double T);
+
 static void layer_acts(const struct cm_ctx *c, const struct layer_parts *lp, double T, double Ts,
                        struct layer_acts *a)
 {
@@ -385,7 +390,7 @@ static void layer_acts(const struct cm_ctx *c, const struct layer_parts *lp, dou
     } else if (lp->mlp == MLP_DENSE) {
         a->dense_hidden = dense_hidden * per * m->ffn;
     }
-    if (scn->peft == PEFT_LORA) { /* a frozen linear keeps no input for a weight gradient
+    if (scn_adapters(scn)) { /* a frozen linear keeps no input for a weight gradient
                                    * (Transformer Engine v2.10, module/linear.py
                                    * backward_needs_input, layernorm_mlp.py); an adapter beside
                                    * it keeps the same tensor for its own (the projection's input
@@ -413,13 +418,15 @@ static void layer_acts(const struct cm_ctx *c, const struct layer_parts *lp, dou
     if (!c->flash && lp->mixer == MIXER_ATTENTION)
         a->scores = (scn->dropout ? 5.0 : 4.0) * c->cfg->micro_batch * (m->heads / t) *
                     (double)c->cfg->seq * c->cfg->seq / c->cfg->cp;
+    if (scn->peft == PEFT_DORA)
+        a->dora = dora_kept_bytes(c, lp, T);
 }
 
 double cm_acts_total(const struct layer_acts *a)
 {
     return a->norm_in + a->qkv_in + a->mlp_in + a->masks + a->qkv + a->attn_out +
            a->dense_hidden + a->shared_hidden + a->moe_hidden + a->permuted + a->latent_out +
-           a->scores + a->ssm + a->dsa;
+           a->scores + a->ssm + a->dora + a->dsa;
 }
 
 /* torchtitan's per-op selective checkpointing (torchtitan/distributed/activation_checkpoint.py;
@@ -585,11 +592,15 @@ void cm_lora_layer_params(const struct cm_ctx *c, int layer, double *dense, doub
     struct layer_parts lp = layer_parts_of(c->m, layer);
     int n = lora_adapters(c, &lp, a);
     *dense = *expert = 0.0;
-    for (int i = 0; i < n; i++) /* shared over TP (experts: expert TP) like their linears */
+    /* shared over TP (experts: expert TP) like their linears; DoRA adds a magnitude per
+     * output row (ParallelLinearDoRAAdapter.weight_magnitude, sharded as the linear's output) */
+    double magnitude = c->scn->peft == PEFT_DORA ? 1.0 : 0.0;
+    for (int i = 0; i < n; i++)
         if (a[i].routed)
             *expert += c->scn->lora_rank * (a[i].in + a[i].out) / c->cfg->etp;
         else
-            *dense += c->scn->lora_rank * (a[i].in + a[i].out) / c->cfg->tp;
+            *dense += (c->scn->lora_rank * (a[i].in + a[i].out) + magnitude * a[i].out) /
+                      c->cfg->tp;
 }
 
 /* The adapters' forward on this GPU for T tokens into lc: two 16-bit GEMMs each (their work
@@ -597,6 +608,43 @@ void cm_lora_layer_params(const struct cm_ctx *c, int layer, double *dense, doub
  * T / tp x top-k on average, the busiest GPU's share as for the experts) with their launches,
  * and the sum into the linear's output (read both, write one; its backward passes the
  * gradient through). */
+/* DoRA beside each adapter, per micro-batch (Megatron-Bridge's peft/dora_layers.py,
+ * DoRALinear.forward): the row norms of W + BA again -- the rank-r product B A over the
+ * linear's local weight (2 r FLOPs an element), scaled, added to W and its norm taken,
+ * DORA_NORM_BYTES an element over five kernels; detached, so nothing flows back through it --
+ * then the adapted output (base + adapter) times magnitude / norm, read and written once.
+ * Backward, the output gradient scaled and the magnitude's gradient reduced over the kept
+ * output (reading both: 4 passes of 2 bytes).  The gather of the adapter's sharded factor over
+ * TP before the product (r x a width, under a MB at the shipped shapes) is not counted.  A
+ * routed experts' adapter has no DoRA (check_peft refuses it). */
+#define DORA_NORM_BYTES 14.0 /* B A written 2, scaled 2 + 2, W + it 4 + 2, its norm read 2 */
+#define DORA_NORM_KERNELS 5.0
+static void dora_cost(const struct cm_ctx *c, const struct lora_adapter *a, int n, double T,
+                      struct layer_cost *lc)
+{
+    double t = c->cfg->tp, r = c->scn->lora_rank, launch = c->cfg->eager_launch_s;
+    lc->dora_bwd = 0.0;
+    for (int i = 0; i < n; i++) {
+        double weight = a[i].in * a[i].out / t, outputs = T * a[i].out / t;
+        lc->lora_fwd += cm_gemm_s(c, &c->wide, 2.0 * r * weight) +
+                        cm_memory_s(c, DORA_NORM_BYTES * weight) +
+                        cm_memory_s(c, 2.0 * ACT_BYTES * outputs) +
+                        (DORA_NORM_KERNELS + 1.0) * launch;
+        lc->dora_bwd += cm_memory_s(c, 4.0 * ACT_BYTES * outputs) + 2.0 * launch;
+    }
+}
+
+/* What DoRA keeps of a layer: each adapted linear's output before its rescaling, 16-bit. */
+static double dora_kept_bytes(const struct cm_ctx *c, const struct layer_parts *lp, double T)
+{
+    struct lora_adapter a[6];
+    int n = lora_adapters(c, lp, a);
+    double sum = 0.0;
+    for (int i = 0; i < n; i++)
+        sum += ACT_BYTES * T * a[i].copies * a[i].out / c->cfg->tp;
+    return sum;
+}
+
 static void lora_cost(const struct cm_ctx *c, const struct layer_parts *lp, double T,
                       struct layer_cost *lc)
 {
@@ -612,6 +660,8 @@ static void lora_cost(const struct cm_ctx *c, const struct layer_parts *lp, doub
         add += cm_memory_s(c, 3.0 * ACT_BYTES * tokens * a[i].out) + c->cfg->eager_launch_s;
     }
     lc->lora_fwd = lc->lora_gemm + add;
+    if (c->scn->peft == PEFT_DORA)
+        dora_cost(c, a, n, T, lc);
 }
 
 /* Passes over the routed token copies a MoE layer's forward makes to reorder them, each a
@@ -1116,7 +1166,7 @@ static void layer_cost_of(const struct cm_ctx *c, const struct layer_parts *lp,
 
     layer_gemms(c, lp, lfp, share, lc);
     layer_kernels(c, lp, lc);
-    if (c->scn->peft == PEFT_LORA)
+    if (scn_adapters(c->scn))
         lora_cost(c, lp, T, lc);
     if (moe) /* router: softmax / sigmoid and top-k over T x experts fp32 scores (read and
               * write, three passes) */

@@ -79,7 +79,7 @@ static void stage_params(const struct cm_ctx *c, struct cm_stage *st)
             module_params(c, l, c->scn->mxfp8_modules, &xd, &xe);
             if (muon)
                 cm_muon_layer_s(c, l, &nd, &ne);
-            if (c->scn->peft == PEFT_LORA)
+            if (scn_adapters(c->scn))
                 cm_lora_layer_params(c, l, &ld, &le);
         }
         kind = k;
@@ -108,7 +108,7 @@ static void stage_params(const struct cm_ctx *c, struct cm_stage *st)
             cm_layer_params(c, l, &d, &e);
             dense += copies * d;
             expert += copies * e;
-            if (c->scn->peft == PEFT_LORA) { /* its layer's adapters; eh_proj stays frozen */
+            if (scn_adapters(c->scn)) { /* its layer's adapters; eh_proj stays frozen */
                 cm_lora_layer_params(c, l, &ld, &le);
                 lora_dense += copies * ld;
                 lora_expert += copies * le;
@@ -127,7 +127,7 @@ static void stage_params(const struct cm_ctx *c, struct cm_stage *st)
     largest = embedding > largest ? embedding : largest;
     largest = head > largest ? head : largest;
     st->frozen_params = 0.0;
-    if (c->scn->peft == PEFT_LORA) { /* the base model frozen: the adapters train */
+    if (scn_adapters(c->scn)) { /* the base model frozen: the adapters train */
         st->frozen_params = dense + expert;
         dense = lora_dense;
         expert = lora_expert;
@@ -155,7 +155,7 @@ static void stage_params(const struct cm_ctx *c, struct cm_stage *st)
 static double embedding_grad_s(const struct cm_ctx *c, const struct cm_stage *cs)
 {
     double lookups = (cs->has_embedding ? 1.0 : 0.0) + (cs->has_head ? c->m->mtp_layers : 0.0);
-    if (lookups <= 0 || c->scn->peft == PEFT_LORA) /* LoRA: the embedding is frozen */
+    if (lookups <= 0 || scn_adapters(c->scn)) /* LoRA: the embedding is frozen */
         return 0.0;
     double elements = model_params_embedding(c->m) / c->cfg->tp;
     double bytes = PARAM_BYTES * lookups + 3.0 * PARAM_BYTES * (lookups - 1.0);
@@ -533,7 +533,7 @@ static void cost_ranks(const struct cm_ctx *c, struct costmodel *cm, const struc
             ns_expert += cs->muon_expert_s;
             cm->rank_deferred_s[r] += chunk_mbs * cs->deferred_wgt;
         }
-        if (scn->peft == PEFT_LORA) /* the quantized weights are the frozen base's: the
+        if (scn_adapters(scn)) /* the quantized weights are the frozen base's: the
                                      * adapters that train, and are gathered, are 16-bit */
             narrow_dense = narrow_expert = 0.0;
         /* Muon's matrices are shared out whole over the ranks that shard the state
@@ -658,7 +658,7 @@ static void step_flops(struct costmodel *cm, const struct scenario *scn)
 {
     double samples = cm->cfg.global_batch;
     cm->model_flops_step = flops_model_step(&cm->model, cm->cfg.seq, (long)samples, 0);
-    if (scn->peft == PEFT_LORA) /* the frozen base runs no weight-gradient matmul: its linears
+    if (scn_adapters(scn)) /* the frozen base runs no weight-gradient matmul: its linears
                                  * count twice their forward, as Megatron-Bridge's LoRA count has
                                  * it (training/utils/flop_utils.py, v0.5.0: frozen x 2/3) */
         cm->model_flops_step -= samples * (flops_model_fwd(&cm->model, cm->cfg.seq, 0) -

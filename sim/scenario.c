@@ -55,7 +55,7 @@ static const char *const dispatcher_choices[] = {"alltoall", "allgather", "deepe
 static const char *const fsdp_choices[] = {"none",         "full-shard", "shard-grad-op",
                                            "hybrid-shard", "no-shard",   NULL};
 static const char *const fsdp_outer_choices[] = {"none", "optim", NULL};
-static const char *const peft_choices[] = {"none", "lora", NULL};
+static const char *const peft_choices[] = {"none", "lora", "dora", NULL};
 static const char *const lora_module_choices[] = {"linear_qkv", "linear_proj", "linear_fc1",
                                                   "linear_fc2", "in_proj",     "out_proj",
                                                   NULL};
@@ -452,13 +452,16 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
     [SCN_PEFT] = {"peft", VT_CHOICE, FIELD(peft), 0, 0, peft_choices, 0, .scope = KS_MODEL,
                   .def = "none",
                   .doc = "lora: the base model frozen, low-rank adapters trained beside the "
-                         "lora-modules linears (Megatron-Bridge's LoRA)"},
+                         "lora-modules linears (Megatron-Bridge's LoRA); dora: the same adapters "
+                         "and a trained magnitude rescaling each adapted linear's output by the "
+                         "row norms of W + BA, computed every micro-batch (Megatron-Bridge's "
+                         "DoRA)"},
     [SCN_LORA_RANK] = {"lora-rank", VT_INT, FIELD(lora_rank), 1, 1 << 16, .scope = KS_MODEL,
-                       .def = "32", .doc = "peft=lora: the adapters' rank (Megatron-Bridge's dim)"},
+                       .def = "32", .doc = "peft=lora or dora: the adapters' rank (Megatron-Bridge's dim)"},
     [SCN_LORA_MODULES] = {"lora-modules", VT_FLAGS, FIELD(lora_modules), 0, 0,
                           lora_module_choices, 0, .scope = KS_MODEL, .zero = "none",
                           .def = "linear_qkv,linear_proj,linear_fc1,linear_fc2",
-                          .doc = "peft=lora: the linears adapted (Megatron-Bridge's "
+                          .doc = "peft=lora or dora: the linears adapted (Megatron-Bridge's "
                                  "target_modules)"},
     [SCN_PACKED_DOC_TOKENS] = {"packed-doc-tokens", VT_INT, FIELD(packed_doc_tokens), 0,
                                1 << 24, .scope = KS_MODEL, .def = "0",

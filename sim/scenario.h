@@ -202,8 +202,11 @@ enum scn_fsdp { FSDP_NONE, FSDP_FULL_SHARD, FSDP_SHARD_GRAD_OP, FSDP_HYBRID_SHAR
 enum scn_fsdp_outer { FSDP_OUTER_NONE, FSDP_OUTER_OPTIM };
 /* Parameter-efficient fine-tuning: none trains every weight; lora freezes the base model and
  * trains low-rank adapters beside the lora-modules linears (Hu et al., LoRA, arXiv:2106.09685;
- * Megatron-Bridge's peft/lora.py, "performant" LoRA: one adapter per fused linear). */
-enum scn_peft { PEFT_NONE, PEFT_LORA };
+ * Megatron-Bridge's peft/lora.py, "performant" LoRA: one adapter per fused linear); dora the
+ * same adapters with each adapted linear's output rescaled by a trained magnitude over the
+ * row norms of W + BA (Liu et al., DoRA, arXiv:2402.09353, eq. 5; Megatron-Bridge's
+ * peft/dora_layers.py, DoRALinear). */
+enum scn_peft { PEFT_NONE, PEFT_LORA, PEFT_DORA };
 /* The linears LoRA adapts, Megatron-Bridge's target_modules names, in choice order. */
 enum scn_lora_module {
     LORA_QKV = 1 << 0,  /* linear_qkv */
@@ -505,6 +508,11 @@ enum sim_status scn_rule_error(const struct scenario *scn, enum scn_key key,
  * scn_model_part(). */
 int scn_model_parts(const struct scenario *scn);
 int scn_model_part(const struct scenario *scn, int stage);
+/* Does the run train adapters on a frozen base (peft lora or dora)? */
+static inline int scn_adapters(const struct scenario *scn)
+{
+    return scn->peft != PEFT_NONE;
+}
 /* Layers of virtual stage `stage` (of pp*vp) and the index of its first layer.  Parts take
  * layers in order; the first and last may be set apart (Megatron-Core's
  * --decoder-first/last-pipeline-num-layers), the others split the rest evenly.  Valid after

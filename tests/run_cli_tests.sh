@@ -818,18 +818,20 @@ else
         "$(printf '%s\n' "$bad" | head -n 1)"
 fi
 # LoRA against full fine-tuning: on a MoE recipe (Qwen3-30B-A3B, EP 8: adapters beside the
-# routed experts) both run; on the shipped LoRA fine-tune, without adapters its LoRA keys follow.
+# routed experts) both run; on the shipped LoRA fine-tune LoRA, DoRA and none run, and without
+# adapters its LoRA keys follow.
 run sweep "$top_srcdir/scenarios/validation/e13.xml" --vary peft=none,lora -j 2
 if [ "$rc" -eq 0 ] && [ "$(grep -c '^[a-z]*,ok,' "$tmp/out")" -eq 2 ]; then
     pass "sweep peft on a MoE recipe: LoRA runs beside the experts"
 else
     fail "sweep peft on a MoE recipe: LoRA runs beside the experts" "$(head -n 3 "$tmp/out")"
 fi
-run sweep "$SCN/llama3-70b-lora-h100.xml" --vary peft=lora,none -j 2
-if grep -q '^none,.*lora-rank lora-modules' "$tmp/out" && ! grep -q ',error,' "$tmp/out"; then
-    pass "sweep peft on a LoRA fine-tune: lora-rank and lora-modules follow peft=none"
+run sweep "$SCN/llama3-70b-lora-h100.xml" --vary peft=lora,dora,none -j 2
+if grep -q '^none,.*lora-rank lora-modules' "$tmp/out" && ! grep -q ',error,' "$tmp/out" &&
+    [ "$(grep -c '^[ld]ora,ok,' "$tmp/out")" -eq 2 ]; then
+    pass "sweep peft on a LoRA fine-tune: DoRA runs too; lora-rank and lora-modules follow peft=none"
 else
-    fail "sweep peft on a LoRA fine-tune: lora-rank and lora-modules follow peft=none" \
+    fail "sweep peft on a LoRA fine-tune: DoRA runs too; lora-rank and lora-modules follow peft=none" \
         "$(head -n 3 "$tmp/out")"
 fi
 # Recompute, swept on recipes that name its modules (a Gated DeltaNet model's) or its method

@@ -63,11 +63,52 @@ Test(peft, lora_modules_pick_the_linears)
     step_release(&out);
 }
 
+/* DoRA (peft=dora) beside the same adapters, on a toy with 1 TB/s of HBM: each micro-batch
+ * the row norms of W + BA over every adapted linear's weight -- the rank-16 product, 2 x 16
+ * FLOPs an element at 500 TFLOPS, and 14 bytes an element moved (B A written, scaled, added to
+ * W, its norm read) over the layer's 218,103,808 weight elements (4096 x (6144 + 4096 + 28672)
+ * + 14336 x 4096) -- and the adapted outputs (43,008 a token) rescaled, read and written once;
+ * backward, four 2-byte passes over those outputs; the outputs before rescaling kept (2 bytes
+ * each); a magnitude per output row trained. */
+Test(peft, dora_recomputes_the_weight_norms_and_rescales_the_outputs)
+{
+    const char *llama = MODEL("llama3.1-8b");
+    const double weight = 218103808.0, outputs = 512.0 * 43008.0, B = 1e-12;
+#define DORA_RUN(peft)                                                                         \
+    L("seq=512", "microbatches=1", "lora-rank=16", "hw.hbm-bandwidth=1TBps",                  \
+      "hw.memory-efficiency=1", peft)
+    toy_step(llama, 8, DORA_RUN("peft=lora"), &scn, &out);
+    struct cm_stage lora = out.cm.stages[0];
+    step_release(&out);
+    toy_step(llama, 8, DORA_RUN("peft=dora"), &scn, &out);
+    const struct cm_stage *st = &out.cm.stages[0];
+    double fwd = 2.0 * 16 * weight / 500e12 + (14.0 * weight + 4.0 * outputs) * B;
+    cr_assert(near(st->fwd.compute - lora.fwd.compute, LAYERS * fwd), "forward %.12g vs %.12g",
+              st->fwd.compute - lora.fwd.compute, LAYERS * fwd);
+    cr_assert(near(st->bwd.compute - lora.bwd.compute, LAYERS * 8.0 * outputs * B),
+              "backward %.12g", st->bwd.compute - lora.bwd.compute);
+    cr_assert(near(st->wgt.compute, lora.wgt.compute));
+    cr_assert(near(st->act_bytes_mb - lora.act_bytes_mb, LAYERS * 2.0 * outputs), "kept %.12g",
+              st->act_bytes_mb - lora.act_bytes_mb);
+    cr_assert(near(st->params - lora.params, LAYERS * 43008.0), "params %.12g",
+              st->params - lora.params);
+    step_release(&out);
+#undef DORA_RUN
+}
+
 Test(peft, rules)
 {
     const char *llama = MODEL("llama3.1-8b");
     toy_rule_error(llama, "", L("seq=512", "lora-rank=8"), "lora-rank applies to peft=lora", &scn,
                    &out);
+    /* DoRA needs the adapted linear's one weight: a MoE layer's FC1 and FC2 wrap the routed
+     * experts' grouped linear too; its attention linears take it */
+    toy_rule_error(MODEL("qwen3-30b-a3b"), "", L("seq=512", "peft=dora"),
+                   "grouped linear has no single weight", &scn, &out);
+    toy_step(MODEL("qwen3-30b-a3b"), 8,
+             L("seq=512", "microbatches=1", "peft=dora", "lora-modules=linear_qkv,linear_proj"),
+             &scn, &out);
+    step_release(&out);
     toy_rule_error(MODEL("deepseek-v2"), "", L("seq=512", "peft=lora", "lora-modules=linear_qkv"),
                    "latent attention has no linear_qkv", &scn, &out);
     toy_rule_error(llama, "", L("seq=512", "peft=lora", "zero=3"), "LoRA with ZeRO-2/3", &scn,
