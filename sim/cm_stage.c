@@ -183,9 +183,6 @@ static double ep_beside_shared(const struct cm_ctx *c, double ep, double shared,
            cm_exposed_at(i, ep / 2.0, shared - fc1 + tp / 2.0);
 }
 
-/* Add transformer layer `layer` -- the i-th of its chunk -- to the chunk's ops: F = forward;
- * B = input gradient (+ recompute, communication); W = weight gradient.  What it would offload
- * waits in c->offload_rows[i] for the chunk's other layers (add_chunk_offload). */
 /* A layer's forward as its stage's F op runs it: work (with its launch gaps), of which the
  * gaps, and the communication it leaves exposed. */
 struct layer_forward {
@@ -250,6 +247,9 @@ static void add_offload_row(const struct cm_ctx *c, int layer, int i, int full,
         row->group[0] = c->scn->offload_activations * kept_bytes;
 }
 
+/* Add transformer layer `layer` -- the i-th of its chunk -- to the chunk's ops: F = forward;
+ * B = input gradient (+ recompute, communication); W = weight gradient.  What it would offload
+ * waits in c->offload_rows[i] for the chunk's other layers (add_chunk_offload). */
 static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit, int narrow,
                       struct layer_memo *memo, struct cm_stage *st)
 {
@@ -284,10 +284,9 @@ static void add_layer(const struct cm_ctx *c, int layer, int i, int first_unit, 
     st->fwd.ep += f.ep;
     /* Backward input gradient: matmuls 1x forward, attention core backward, element-wise 2x;
      * weight gradient: matmuls 1x forward. */
-    st->bwd.compute += lc->gemm_fwd + lc->core_bwd + elem_bwd_s(lc) +
-                       lc->mla_qkv + lc->cp_bwd + lc->quant_bwd + lc->router_fwd + lc->lora_gemm +
-                       lc->dora_bwd +
-                       lc->dsa_bwd + lc->eager.bwd * eager + lc->graphed.bwd * graphed;
+    st->bwd.compute += lc->gemm_fwd + lc->core_bwd + elem_bwd_s(lc) + lc->mla_qkv + lc->cp_bwd +
+                       lc->quant_bwd + lc->router_fwd + lc->lora_gemm + lc->dora_bwd + lc->dsa_bwd +
+                       lc->eager.bwd * eager + lc->graphed.bwd * graphed;
     st->wgt.compute += wgrad + lc->dsa_wgrad + w_launch;
     if (scn->overlap_tp_comm)
         st->bwd.tp += cm_exposed(c, lc->tp_bwd - lc->tp_bwd_inline, lc->gemm_fwd + wgrad, 1) +
