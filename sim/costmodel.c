@@ -635,12 +635,16 @@ static double layer_recompute_flops(const struct costmodel *cm, const struct sce
 }
 
 /* Recompute's forward FLOPs for one sample, over the decoder's layers chunk by chunk (each
- * model part once: DualPipe's second copy of a part runs other micro-batches). */
+ * model part once: DualPipe's second copy of a part runs other micro-batches) and the MTP
+ * modules' layers after the last chunk's, which Megatron-Core recomputes alike
+ * (multi_token_prediction.py, _checkpointed_forward under full recompute) and cm_stage.c
+ * counts as that chunk's next layers. */
 static double recompute_flops(const struct costmodel *cm, const struct scenario *scn,
                               double docs)
 {
     if (scn->recompute == RECOMPUTE_NONE)
         return 0.0;
+    const struct model *m = &cm->model;
     double sum = 0.0;
     for (int s = 0, first, count; s < scn->pp * scn->vp; s++) {
         if (scn_model_part(scn, s) != s)
@@ -648,6 +652,13 @@ static double recompute_flops(const struct costmodel *cm, const struct scenario 
         scn_stage_layers(scn, s, &first, &count);
         for (int i = 0; i < count; i++)
             sum += layer_recompute_flops(cm, scn, first + i, i, docs);
+        if (s != scn_model_parts(scn) - 1)
+            continue;
+        int n = model_mtp_module_layers(m);
+        for (int k = 0; k < m->mtp_layers; k++)
+            for (int j = 0; j < n; j++)
+                sum += layer_recompute_flops(cm, scn, model_mtp_layer(m, j), count + k * n + j,
+                                             docs);
     }
     return sum;
 }

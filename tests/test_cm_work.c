@@ -483,6 +483,12 @@ Test(recompute, hfu_counts_what_each_policy_runs_again)
     double op = 2.0 * S * (H * KV + H * H + H * FFN);
     cr_assert(near(hfu_recompute_per_sample(), 32 * op), "op %.9g", hfu_recompute_per_sample());
     step_release(&out);
+    /* Full recompute runs an MTP module's layer again too (Megatron-Core checkpoints it), as
+     * the step's time already charged: 33 layers. */
+    run_ok(MODEL("llama3.1-8b"), 8,
+           L("seq=4096", "microbatches=1", "mtp-layers=1", "recompute=full"));
+    cr_assert(near(hfu_recompute_per_sample(), 33 * layer), "mtp %.9g", hfu_recompute_per_sample());
+    step_release(&out);
 }
 
 /* Selective recompute of `layernorm` on a toy with 1 TB/s of HBM: the backward's recompute and
