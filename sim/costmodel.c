@@ -606,31 +606,29 @@ static enum sim_status fill_times(const struct costmodel *cm, const struct scena
  * the indexer inside it; torchtitan's per-op policy its re-run matmuls.  Norms and
  * activations count no FLOPs.  `docs`: the packed documents' share of the attention core. */
 static double layer_recompute_flops(const struct costmodel *cm, const struct scenario *scn,
-                                    int layer, int i, double docs)
+                                    int layer, int i, const struct layer_flops *lf, double docs)
 {
     const struct model *m = &cm->model;
-    struct layer_flops lf;
-    flops_layer_fwd(m, layer, cm->cfg.seq, 0, &lf);
-    double core = docs * lf.attn_core + lf.dsa_index + lf.dsa_index_proj + lf.dsa_teacher;
+    double core = docs * lf->attn_core + lf->dsa_index + lf->dsa_index_proj + lf->dsa_teacher;
     if (scn->recompute == RECOMPUTE_FULL) {
         int whole = scn->recompute_method == RECOMPUTE_UNIFORM || i < scn->recompute_num_layers;
-        return whole ? lf.total - lf.attn_core + core : 0.0;
+        return whole ? lf->total - lf->attn_core + core : 0.0;
     }
-    int rc = scn->recompute_modules, moe = model_layer_is_moe(m, layer);
     struct layer_parts lp = layer_parts_of(m, layer);
+    int rc = scn->recompute_modules, moe = lp.mlp == MLP_MOE;
     if (rc & RC_OP)
-        return cm_op_policy_flops(m, &lp, &lf);
+        return cm_op_policy_flops(m, &lp, lf);
     double f = 0.0;
     if ((rc & RC_CORE_ATTN) && cm->cfg.core_attn_rerun)
         f += core;
     if ((rc & RC_MLA_UP_PROJ) && lp.mixer == MIXER_ATTENTION)
         f += 2.0 * cm->cfg.seq * model_weights_mla_up(m);
     if ((rc & RC_MLP) && !moe)
-        f += lf.mlp;
+        f += lf->mlp;
     if ((rc & RC_MOE) && moe)
-        f += lf.mlp + lf.router + lf.experts + lf.latent_proj;
+        f += lf->mlp + lf->router + lf->experts + lf->latent_proj;
     else if ((rc & RC_SHARED_EXPERTS) && moe)
-        f += lf.mlp;
+        f += lf->mlp;
     return f;
 }
 
@@ -646,19 +644,28 @@ static double recompute_flops(const struct costmodel *cm, const struct scenario 
         return 0.0;
     const struct model *m = &cm->model;
     double sum = 0.0;
-    for (int s = 0, first, count; s < scn->pp * scn->vp; s++) {
+    struct layer_flops lf;
+    for (int s = 0, first, count, kind = -1; s < scn->pp * scn->vp; s++) {
         if (scn_model_part(scn, s) != s)
             continue;
         scn_stage_layers(scn, s, &first, &count);
-        for (int i = 0; i < count; i++)
-            sum += layer_recompute_flops(cm, scn, first + i, i, docs);
+        for (int i = 0; i < count; i++) {
+            int k = model_layer_kind(m, first + i, cm->cfg.seq); /* one kind, one count */
+            if (k != kind)
+                flops_layer_fwd(m, first + i, cm->cfg.seq, 0, &lf);
+            kind = k;
+            sum += layer_recompute_flops(cm, scn, first + i, i, &lf, docs);
+        }
         if (s != scn_model_parts(scn) - 1)
             continue;
         int n = model_mtp_module_layers(m);
         for (int k = 0; k < m->mtp_layers; k++)
-            for (int j = 0; j < n; j++)
+            for (int j = 0; j < n; j++) {
+                flops_layer_fwd(m, model_mtp_layer(m, j), cm->cfg.seq, 0, &lf);
+                kind = -1;
                 sum += layer_recompute_flops(cm, scn, model_mtp_layer(m, j), count + k * n + j,
-                                             docs);
+                                             &lf, docs);
+            }
     }
     return sum;
 }
