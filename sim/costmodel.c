@@ -559,22 +559,51 @@ static void cost_ranks(const struct cm_ctx *c, struct costmodel *cm, const struc
     }
 }
 
+/* Is virtual stage `s` -- chunk `chunk` of pipeline rank `rank` -- reduced as one bucket?
+ * Megatron-Core's DDP buckets the gradients (40M parameters or 1M a data-parallel rank, so
+ * that the first buckets reduce while the chunk's last backward still runs) only on the first
+ * pipeline rank's first chunk: a later rank's reductions are off the critical path, and the
+ * interleaved schedule's later chunks are wrapped with disable_bucketing
+ * (distributed_data_parallel.py, "Turn off bucketing if we are on a pipeline stage that is
+ * not the first", and training.py's per-chunk flags, at d98e8a6).  PyTorch's pipelining issues
+ * a stage's deferred reduce-scatters only after its last backward has returned
+ * (torch/distributed/pipelining/stage.py, backward_maybe_with_nosync then run_post_backward):
+ * one bucket as well. */
+static int reduced_whole(const struct costmodel *cm, const struct scenario *scn, int rank,
+                         int chunk)
+{
+    if (cm->cfg.defer_grad_sync)
+        return 1;
+    int megatron_ddp = cm->cfg.zero <= 1 && scn->framework != FW_TORCHTITAN &&
+                       scn->framework != FW_DEEPSPEED && scn->framework != FW_DEEPSEEK;
+    return megatron_ddp && (rank > 0 || chunk > 0);
+}
+
+/* What of a chunk's gradient reduction waits for its last backward to end: the last bucket's
+ * share, or all of it when reduced as one bucket. */
+static double dp_tail_s(const struct costmodel *cm, const struct cm_stage *cs, int whole)
+{
+    double bucket = DP_BUCKET_PARAMS > 1e6 * cm->cfg.dp ? DP_BUCKET_PARAMS : 1e6 * cm->cfg.dp;
+    if (whole || cs->params <= bucket)
+        return cs->dp_sync_s;
+    return cs->dp_sync_s * bucket / cs->params;
+}
+
 /* The engine's per-stage and per-rank times: F = forward; B = input gradient (+ recompute,
  * communication); W = weight gradient.  Unsplit, the pipeline runs B + W as one backward op. */
 static enum sim_status fill_times(const struct costmodel *cm, const struct scenario *scn,
                                   struct pipe_setup *setup, struct sim_error *err)
 {
     enum sim_status st = SIM_OK;
+    for (int r = 0; r < scn->pp && st == SIM_OK; r++)
+        for (int ch = 0; ch < scn->vp; ch++) {
+            int s = scn_stage_of(scn, r, ch);
+            double tail = dp_tail_s(cm, &cm->stages[s], reduced_whole(cm, scn, r, ch));
+            if ((st = to_time(tail, &setup->stage_dp_tail[s], err)) != SIM_OK)
+                break;
+        }
     for (int s = 0; s < scn->pp * scn->vp && st == SIM_OK; s++) {
         const struct cm_stage *cs = &cm->stages[s];
-        /* The last gradient bucket's reduction cannot hide behind the chunk's backward. */
-        double bucket = DP_BUCKET_PARAMS > 1e6 * cm->cfg.dp ? DP_BUCKET_PARAMS : 1e6 * cm->cfg.dp;
-        double tail = cs->params > bucket ? cs->dp_sync_s * bucket / cs->params : cs->dp_sync_s;
-        /* PyTorch's pipelining issues a stage's deferred reduce-scatters only after its last
-         * backward has returned (torch/distributed/pipelining/stage.py,
-         * backward_maybe_with_nosync then run_post_backward), so none hides behind it. */
-        if (cm->cfg.defer_grad_sync)
-            tail = cs->dp_sync_s;
         /* What an overlapped F&B pair's partner can hide of an op: its expert-parallel
          * exchanges, which run on their own stream (Megatron-Core's A2A overlap: dispatch and
          * combine on comm_stream, model_chunk_schedule_plan.py; DualPipe likewise).  TP
@@ -583,8 +612,7 @@ static enum sim_status fill_times(const struct costmodel *cm, const struct scena
         double fwd_comm = cs->fwd.ep, bwd_comm = cs->bwd.ep;
         setup->stage_layers[s] = cs->layers + cm_stage_mtp_layers(&cm->model, cs);
         setup->stage_act[s] = cs->act_bytes_mb;
-        if ((st = to_time(tail, &setup->stage_dp_tail[s], err)) != SIM_OK ||
-            (st = to_time(parts_total(&cs->fwd), &setup->stage_fwd[s], err)) != SIM_OK ||
+        if ((st = to_time(parts_total(&cs->fwd), &setup->stage_fwd[s], err)) != SIM_OK ||
             (st = to_time(parts_total(&cs->bwd), &setup->stage_bwd[s], err)) != SIM_OK ||
             (st = to_time(fwd_comm, &setup->stage_fwd_comm[s], err)) != SIM_OK ||
             (st = to_time(bwd_comm, &setup->stage_bwd_comm[s], err)) != SIM_OK ||

@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -522,6 +523,28 @@ Test(fsdp, fsdp2_copies_around_each_units_collectives)
  * them into the reduce-scatter input after the last backward (4 read, 4 written) and only then
  * reduce-scatters, none of it beside a backward: with 8 micro-batches an average of 9.5 bytes
  * a parameter per micro-batch, with 2 micro-batches 8. */
+/* Megatron-Core buckets a chunk's gradient reduction (40M parameters a bucket at dp 4) only on
+ * the first pipeline rank's first chunk: there just the last bucket's share waits for the
+ * chunk's last backward; every other chunk (interleaved, pp 2 x vp 2) is reduced whole after
+ * it. */
+Test(dp, only_the_first_chunk_of_the_first_rank_reduces_in_buckets)
+{
+    run_ok(MODEL("llama3.1-8b"), 8,
+           L("seq=512", "gpus=8", "pp=2", "vp=2", "schedule=interleaved", "microbatches=4",
+             "zero=1"));
+    for (int r = 0; r < 2; r++)
+        for (int ch = 0; ch < 2; ch++) {
+            int s = scn_stage_of(&scn, r, ch);
+            const struct cm_stage *st = &out.cm.stages[s];
+            double tail = r == 0 && ch == 0 ? st->dp_sync_s * 40e6 / st->params : st->dp_sync_s;
+            cr_assert(st->params > 40e6, "the chunk holds more than a bucket");
+            cr_assert(llabs(out.setup.stage_dp_tail[s] - simtime_from_s(tail)) <= 1,
+                      "rank %d chunk %d: tail %lld vs %.9g s", r, ch,
+                      (long long)out.setup.stage_dp_tail[s], tail);
+        }
+    step_release(&out);
+}
+
 Test(fsdp, fsdp2_under_pipelining_accumulates_unsharded_and_reduces_after_the_last_backward)
 {
 #define PIPED(mbs)                                                                                \
