@@ -509,6 +509,38 @@ static double fsdp2_step_passes_s(const struct cm_ctx *c, double shard, double n
     return cm_memory_s(c, 12.0 * shard + (c->scn->quantized_params ? 4.0 * narrow : 0.0));
 }
 
+/* The pipeline rank holding the model's last part (the head), or -1. */
+static int head_rank(const struct scenario *scn)
+{
+    for (int r = 0; r < scn->pp; r++)
+        for (int ch = 0; ch < scn->vp; ch++)
+            if (scn_model_part(scn, scn_stage_of(scn, r, ch)) == scn_model_parts(scn) - 1)
+                return r;
+    return -1;
+}
+
+/* The word embedding's gradient all-reduced between the first pipeline rank and the head's,
+ * when both hold the embedding -- tied to the output layer, or looked up again by the MTP
+ * modules -- after the data-parallel reduction and before the optimizer step, in line on
+ * both (Megatron-Core's finalize_model_grads.py, _allreduce_word_embedding_grads, at d98e8a6;
+ * DeepSpeed's pipeline engine reduces its tied modules the same way, _exec_reduce_tied_grads).
+ * Its vocabulary shard in the gradients' type, between two ranks as far apart as the first and
+ * the last stage.  0 on one rank, with LoRA (a frozen embedding has no gradient) or with both
+ * ends on one rank. */
+static double embedding_allreduce_s(const struct cm_ctx *c, const struct scenario *scn,
+                                    int last)
+{
+    const struct model *m = c->m;
+    if (last <= 0 || scn_adapters(scn) || !(m->tied_embeddings || m->mtp_layers > 0))
+        return 0.0;
+    const struct cm_config *cfg = c->cfg;
+    double bytes = cm_grad_bytes(scn) * (double)m->vocab * m->hidden / cfg->tp;
+    /* the two ranks are last x (the ranks of one pipeline stage) apart: one node or two */
+    long per_stage = cfg->pp_dp_order ? cfg->tp * cfg->cp : (long)cfg->tp * cfg->cp * cfg->dp;
+    struct coll_group pair = {2, (long)last * per_stage < cfg->gpus_per_node ? 2 : 1};
+    return cm_coll_time(c, COLL_ALL_REDUCE, bytes, pair);
+}
+
 /* Each pipeline rank's optimizer step (with the weight gradients deferred to the flush) and,
  * without overlap, its parameter all-gather: over the rank's chunks. */
 static void cost_ranks(const struct cm_ctx *c, struct costmodel *cm, const struct scenario *scn,
@@ -519,6 +551,8 @@ static void cost_ranks(const struct cm_ctx *c, struct costmodel *cm, const struc
     struct coll_group expert_g =
         cm_replica_group(c, cm->cfg.edp, cm->cfg.etp * cm->cfg.ep, 1);
     int gathers = cm->cfg.zero == 1 || cm->cfg.zero == 2; /* ZeRO-3 gathers per layer */
+    int last = head_rank(scn);
+    double embedding_ar = embedding_allreduce_s(c, scn, last);
     for (int r = 0; r < scn->pp; r++) {
         double dense = 0, expert = 0, narrow_dense = 0, narrow_expert = 0, edge = 0;
         double ns_dense = 0, ns_expert = 0;
@@ -541,14 +575,16 @@ static void cost_ranks(const struct cm_ctx *c, struct costmodel *cm, const struc
         double shard = optimizer_shard(cm, scn, dense, expert);
         double edge_shard = optimizer_shard(cm, scn, edge, 0.0);
         double ns = optimizer_shard(cm, scn, ns_dense, ns_expert);
-        cm->rank_opt_s[r] = cm->rank_deferred_s[r] + optimizer_s(c, shard, edge_shard) + ns;
+        double tied = r == 0 || r == last ? embedding_ar : 0.0;
+        cm->rank_opt_s[r] = cm->rank_deferred_s[r] + optimizer_s(c, shard, edge_shard) + ns + tied;
         if (cm->cfg.fsdp2)
             cm->rank_opt_s[r] += fsdp2_step_passes_s(c, shard, optimizer_shard(cm, scn, narrow_dense,
                                                                               narrow_expert));
         int host_link = c->hw->node.host_bw_Bps > 0 && c->hw->node.host_mem_bw_Bps > 0;
         cm->rank_opt_offloaded_s[r] =
-            host_link ? cm->rank_deferred_s[r] + optimizer_at_s(c, shard, edge_shard, 1.0) + ns
-                      : cm->rank_opt_s[r];
+            host_link
+                ? cm->rank_deferred_s[r] + optimizer_at_s(c, shard, edge_shard, 1.0) + ns + tied
+                : cm->rank_opt_s[r];
         if (gathers && !scn->overlap_param_gather && dense_g.n > 1)
             cm->rank_param_ag_s[r] =
                 cm_coll_time(c, COLL_ALL_GATHER, gather_bytes(c, dense, narrow_dense), dense_g) +

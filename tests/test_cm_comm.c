@@ -731,6 +731,29 @@ Test(zero, stages_zero_and_two_by_hand)
     step_release(&out);
 }
 
+/* A tied embedding lives on the first and the last pipeline rank: after the data-parallel
+ * reduction the two all-reduce its gradient (51,200 x 2,304 bf16, 235,929,600 bytes) before
+ * their optimizer step, a two-rank ring moving the whole of it -- over the 50 GB/s network with
+ * one GPU a node, over 100 GB/s NVLink with the three stages in one node; the middle rank takes
+ * no part. */
+Test(dp, a_tied_embedding_is_all_reduced_between_the_first_and_the_last_rank)
+{
+    const double bytes = 2.0 * 51200 * 2304;
+    double opt[2][3];
+    for (int i = 0; i < 2; i++) {
+        run_ok(MODEL("gpt-sc21-1.7b"), i == 0 ? 1 : 8,
+               L("seq=512", "gpus=3", "pp=3", "microbatches=3"));
+        for (int r = 0; r < 3; r++)
+            opt[i][r] = out.cm.rank_opt_s[r];
+        step_release(&out);
+    }
+    for (int r = 0; r < 3; r += 2)
+        cr_assert(near(opt[0][r] - opt[1][r], bytes / 50e9 - bytes / 100e9),
+                  "rank %d: %.9g vs %.9g", r, opt[0][r] - opt[1][r],
+                  bytes / 50e9 - bytes / 100e9);
+    cr_assert(near(opt[0][1], opt[1][1]), "the middle rank holds no embedding");
+}
+
 Test(zero, all_reduce_before_a_sharded_optimizer_moves_twice_the_bytes)
 {
     /* ZeRO 1 reduce-scatters the step's fp32 gradients onto the 8 shards: 7/8 of the 4 p bytes
