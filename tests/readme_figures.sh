@@ -95,13 +95,14 @@ worst_rank_gib() {
     printf '%-30s %6s %8s %8s %8s %8s\n' scenario gpus GiB usable "2x GiB" usable
     for f in "$top_srcdir"/scenarios/moe-guide/*.xml; do
         gpus=$(sed -n 's/.*<parallel gpus="\([0-9]*\)".*/\1/p' "$f")
-        set -- $(worst_rank_gib "$f") $(worst_rank_gib "$f" --set "gpus=$((gpus * 2))")
-        printf '%-30s %6s %8s %8s %8s %8s\n' "$(basename "$f" .xml)" "$gpus" "$1" "$2" "$3" "$4"
+        at=$(worst_rank_gib "$f") || exit 1
+        twice=$(worst_rank_gib "$f" --set "gpus=$((gpus * 2))") || exit 1
+        printf '%-30s %6s %8s %8s %8s %8s\n' "$(basename "$f" .xml)" "$gpus" ${at} ${twice}
     done
     f="$top_srcdir/scenarios/moe-guide/kimi-k2.xml"
-    set -- $(worst_rank_gib "$f" --set grad-reduce-fp32=true)
+    fp32=$(worst_rank_gib "$f" --set grad-reduce-fp32=true) || exit 1
     printf '%-30s %6s %8s %8s\n' "kimi-k2, grad-reduce-fp32" \
-        "$(sed -n 's/.*<parallel gpus="\([0-9]*\)".*/\1/p' "$f")" "$1" "$2"
+        "$(sed -n 's/.*<parallel gpus="\([0-9]*\)".*/\1/p' "$f")" ${fp32}
 } >"$tmp/guide.block"
 
 # The lines between a block's markers, as they stand in the README.
