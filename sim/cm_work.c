@@ -317,6 +317,11 @@ static void dsa_acts(const struct cm_ctx *c, int computes, double T, double per,
                   ACT_BYTES * keys * m->dsa_index_dim;
 }
 
+struct lora_adapter;
+static int lora_adapters(const struct cm_ctx *c, const struct layer_parts *lp,
+                         struct lora_adapter *a);
+static double dora_kept_bytes(const struct cm_ctx *c, const struct layer_parts *lp, double T);
+
 /* Activation memory of one layer (struct layer_acts): replicated unless SP -- two norm
  * inputs, QKV input, MLP input (4 x Ts h x 2 bytes) and, with dropout, two 1-byte masks -- and
  * TP-sharded -- Q, K, V, attention output, MLP hidden and activation output.  Unfused attention
@@ -325,11 +330,6 @@ static void dsa_acts(const struct cm_ctx *c, int computes, double T, double per,
  * s b h (10 + 24/t + 5 a s / (h t)).  fp8: Transformer Engine keeps the inputs of its fp8
  * GEMMs (QKV, FC1, projection, FC2) as the fp8 copies it made, 1 byte instead of 2 (TE docs on
  * fp8 memory: the saved input of a Linear is its fp8 cast). */
-struct lora_adapter;
-static int lora_adapters(const struct cm_ctx *c, const struct layer_parts *lp,
-                         struct lora_adapter *a);
-static double dora_kept_bytes(const struct cm_ctx *c, const struct layer_parts *lp, double T);
-
 static void layer_acts(const struct cm_ctx *c, const struct layer_parts *lp, double T, double Ts,
                        struct layer_acts *a)
 {
@@ -429,14 +429,6 @@ double cm_acts_total(const struct layer_acts *a)
            a->scores + a->ssm + a->dora + a->dsa;
 }
 
-/* torchtitan's per-op selective checkpointing (torchtitan/distributed/activation_checkpoint.py;
- * the same policy in its 2024 parallelisms/parallelize_llama.py) keeps the output of every
- * matmul but the second, fourth, ... of a layer, counted in the order the layer runs them: Q
- * (kept), K (run again), V (kept), the projection (again), the gate (kept), the up-projection
- * (again), the down-projection (kept).  Without a gate the sixth matmul is the last op and the
- * recompute stops before it (torch.utils.checkpoint's early stop).  torchao's Float8 linears
- * count the same: the policy, a dispatch mode, sees their aten.mm before the Float8 tensor
- * turns it into a scaled matmul.  The time of those matmuls. */
 /* Of the per-op policy's re-run matmuls: K's share of the QKV projection, and a gated MLP's
  * up-projection (a third of its three). */
 static double op_k_proj_flops(const struct model *m, const struct layer_flops *lf)
@@ -459,6 +451,14 @@ double cm_op_policy_flops(const struct model *m, const struct layer_parts *lp,
     return op_k_proj_flops(m, lf) + lf->attn_out + op_up_proj_flops(m, lp, lf);
 }
 
+/* torchtitan's per-op selective checkpointing (torchtitan/distributed/activation_checkpoint.py;
+ * the same policy in its 2024 parallelisms/parallelize_llama.py) keeps the output of every
+ * matmul but the second, fourth, ... of a layer, counted in the order the layer runs them: Q
+ * (kept), K (run again), V (kept), the projection (again), the gate (kept), the up-projection
+ * (again), the down-projection (kept).  Without a gate the sixth matmul is the last op and the
+ * recompute stops before it (torch.utils.checkpoint's early stop).  torchao's Float8 linears
+ * count the same: the policy, a dispatch mode, sees their aten.mm before the Float8 tensor
+ * turns it into a scaled matmul.  The time of those matmuls. */
 static double op_policy_gemms(const struct cm_ctx *c, const struct layer_parts *lp,
                               const struct layer_flops *lf, double share)
 {
@@ -603,11 +603,6 @@ void cm_lora_layer_params(const struct cm_ctx *c, int layer, double *dense, doub
                       c->cfg->tp;
 }
 
-/* The adapters' forward on this GPU for T tokens into lc: two 16-bit GEMMs each (their work
- * shared over TP like their linear's; a routed experts' adapter on the layer's routed copies,
- * T / tp x top-k on average, the busiest GPU's share as for the experts) with their launches,
- * and the sum into the linear's output (read both, write one; its backward passes the
- * gradient through). */
 /* DoRA beside each adapter, per micro-batch (Megatron-Bridge's peft/dora_layers.py,
  * DoRALinear.forward): the row norms of W + BA again -- the rank-r product B A over the
  * linear's local weight (2 r FLOPs an element), scaled, added to W and its norm taken,
@@ -645,6 +640,11 @@ static double dora_kept_bytes(const struct cm_ctx *c, const struct layer_parts *
     return sum;
 }
 
+/* The adapters' forward on this GPU for T tokens into lc: two 16-bit GEMMs each (their work
+ * shared over TP like their linear's; a routed experts' adapter on the layer's routed copies,
+ * T / tp x top-k on average, the busiest GPU's share as for the experts) with their launches,
+ * and the sum into the linear's output (read both, write one; its backward passes the
+ * gradient through). */
 static void lora_cost(const struct cm_ctx *c, const struct layer_parts *lp, double T,
                       struct layer_cost *lc)
 {
