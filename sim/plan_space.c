@@ -73,10 +73,16 @@ static int dsa_grouped(const struct model *m, const struct sched_type *t, int st
  * the experts' activation; the attention core when it is unfused, where it holds the s x s
  * scores), cheap to run again; heavy -- light plus the matmul modules (dense MLPs, shared
  * experts, MLA's up-projections).  torchtitan's selective mode is its per-op policy (op), where
- * stepsim models it (dense attention models with flash attention). */
+ * stepsim models it (dense attention models with flash attention).  Megatron-Core recomputes
+ * only the norms that are modules of their own -- MLA's input norm, a MoE layer's pre-MLP norm
+ * (cm_work.c, recomputed_norms) -- so on a dense model without MLA `layernorm` would be the
+ * no-recompute config again, and is not tried. */
 static void recompute_sets(struct plan_space *sp, int flash)
 {
     int can = sp->fw->recompute_modules & cm_model_recompute_modules(sp->m);
+    int megatron = sp->fw->id == FW_MEGATRON_CORE || sp->fw->id == FW_ANY;
+    if (megatron && sp->m->experts == 0 && sp->m->kv_lora_rank == 0)
+        can &= ~RC_LAYERNORM;
     if (sp->fw->id == FW_TORCHTITAN && (can & RC_OP) && flash) {
         sp->rc_light = RC_OP;
         sp->rc_heavy = 0;

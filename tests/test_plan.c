@@ -612,7 +612,9 @@ static void plan_llama8b(const char *fw, const char *extra, struct plan_result *
 }
 
 /* torchtitan's selective mode is its per-op policy: on a dense model every selective config
- * the planner tries for torchtitan recomputes op, and none under Megatron-Core does. */
+ * the planner tries for torchtitan recomputes op, and none under Megatron-Core does; nor does
+ * Megatron-Core's name layernorm, whose norms a dense model without MLA fuses into the next
+ * linear (nothing to recompute: the config would be the no-recompute one again). */
 Test(plan, torchtitan_recomputes_selectively_with_its_op_policy)
 {
     static const char *const fws[] = {"framework=torchtitan", "framework=megatron-core"};
@@ -627,6 +629,8 @@ Test(plan, torchtitan_recomputes_selectively_with_its_op_policy)
             selective++;
             cr_expect_eq(c->recompute_modules == RC_OP, f == 0, "%s config %zu: modules %#x",
                          fws[f], i, (unsigned)c->recompute_modules);
+            cr_expect_eq(c->recompute_modules & RC_LAYERNORM, 0, "%s config %zu: layernorm",
+                         fws[f], i);
         }
         cr_expect_gt(selective, 0, "%s: selective configs explored", fws[f]);
         plan_result_release(&r);
