@@ -1031,6 +1031,8 @@ enum sim_status cm_check_rules(struct scenario *scn, const struct model *m,
     if (st != SIM_OK)
         return st;
     int deferred = pipelined_fsdp2(scn, &sh);
+    int megatron_core = scn->framework == FW_AUTO || scn->framework == FW_ANY ||
+                        scn->framework == FW_MEGATRON_CORE;
     struct hw_fp8_attention fp8_attn = fp8_attention_rates(scn, hw);
     *cfg = (struct cm_config){.gpus = gpus,
                               .tp = tp,
@@ -1054,9 +1056,9 @@ enum sim_status cm_check_rules(struct scenario *scn, const struct model *m,
                               .split_backward = scn_split_backward(scn),
                               .flat_param_grads = flat_param_grads(scn, &sh, deferred),
                               .fsdp2 = scn->framework == FW_TORCHTITAN && sh.stage >= 3,
-                              .core_attn_rerun = scn->attention == ATTENTION_UNFUSED ||
-                                                 (scn->framework != FW_DEEPSPEED &&
-                                                  scn->framework != FW_TORCHTITAN),
+                              .megatron_core = megatron_core,
+                              .core_attn_rerun =
+                                  scn->attention == ATTENTION_UNFUSED || megatron_core,
                               .regather_own_output = scn->framework == FW_DEEPSPEED,
                               .ep_overlap_interference = ep_overlap_interference(scn, hw),
                               .attention_share = scn->attention_kernel == ATTN_KERNEL_FA2

@@ -15,7 +15,6 @@
 #include "cm_quant.h"
 #include "cm_tp.h"
 #include "flops.h"
-#include "framework.h"
 
 /* Element-wise HBM traffic per layer forward, in units of Ts*h elements: two norms (read +
  * write) 4, two residual adds (2 reads + 1 write) 6 = 10 (Korthikanti et al. 2022 count the
@@ -1272,15 +1271,13 @@ static int router_graph_keeps_norm(const struct cm_ctx *c)
  * Engine specs fuse the input norm into linear_qkv -- or a Mamba mixer's in_proj -- and a
  * dense MLP's into linear_fc1 (TELayerNormColumnParallelLinear, which keeps the norm's output
  * for its weight gradient whatever the recompute), and leave apart MLA's input norm and a MoE
- * layer's pre-MLP norm, the router's input (gpt_layer_specs.py).  DeepSeek's framework
- * recomputes every RMSNorm (DeepSeek-V3 report, sec. 3.2.3), and torchtitan's policies, which
- * layernorm stands in for, both. */
+ * layer's pre-MLP norm, the router's input (gpt_layer_specs.py).  Other frameworks both:
+ * DeepSeek's recomputes every RMSNorm (DeepSeek-V3 report, sec. 3.2.3), and layernorm stands in
+ * for torchtitan's policies. */
 static int recomputed_norms(const struct cm_ctx *c, const struct layer_parts *lp)
 {
-    int both = (lp->mixer != MIXER_NONE ? 1 : 0) | (lp->mlp != MLP_NONE ? 2 : 0);
-    int fw = c->scn->framework;
-    if (fw == FW_TORCHTITAN || fw == FW_DEEPSEEK)
-        return both;
+    if (!c->cfg->megatron_core)
+        return (lp->mixer != MIXER_NONE ? 1 : 0) | (lp->mlp != MLP_NONE ? 2 : 0);
     int input = lp->mixer == MIXER_ATTENTION && c->m->kv_lora_rank > 0;
     int pre_mlp = lp->mlp == MLP_MOE && !router_graph_keeps_norm(c);
     return (input ? 1 : 0) | (pre_mlp ? 2 : 0);

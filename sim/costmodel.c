@@ -605,14 +605,11 @@ static void cost_ranks(const struct cm_ctx *c, struct costmodel *cm, const struc
  * a stage's deferred reduce-scatters only after its last backward has returned
  * (torch/distributed/pipelining/stage.py, backward_maybe_with_nosync then run_post_backward):
  * one bucket as well. */
-static int reduced_whole(const struct costmodel *cm, const struct scenario *scn, int rank,
-                         int chunk)
+static int reduced_whole(const struct costmodel *cm, int rank, int chunk)
 {
     if (cm->cfg.defer_grad_sync)
         return 1;
-    int megatron_ddp = cm->cfg.zero <= 1 && scn->framework != FW_TORCHTITAN &&
-                       scn->framework != FW_DEEPSPEED && scn->framework != FW_DEEPSEEK;
-    return megatron_ddp && (rank > 0 || chunk > 0);
+    return cm->cfg.megatron_core && cm->cfg.zero <= 1 && (rank > 0 || chunk > 0);
 }
 
 /* What of a chunk's gradient reduction waits for its last backward to end: the last bucket's
@@ -634,7 +631,7 @@ static enum sim_status fill_times(const struct costmodel *cm, const struct scena
     for (int r = 0; r < scn->pp && st == SIM_OK; r++)
         for (int ch = 0; ch < scn->vp; ch++) {
             int s = scn_stage_of(scn, r, ch);
-            double tail = dp_tail_s(cm, &cm->stages[s], reduced_whole(cm, scn, r, ch));
+            double tail = dp_tail_s(cm, &cm->stages[s], reduced_whole(cm, r, ch));
             if ((st = to_time(tail, &setup->stage_dp_tail[s], err)) != SIM_OK)
                 break;
         }

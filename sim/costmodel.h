@@ -116,6 +116,11 @@ struct cm_config {
     int regather_own_output; /* DeepSpeed's pipeline engine: a stage keeps 1/tp of its own
                                 output after the forward and all-gathers it back before the
                                 backward (cm_stage.c, add_p2p_gather) */
+    /* The run follows Megatron-Core's code where frameworks differ: no framework named,
+     * megatron-core or any -- not torchtitan, DeepSpeed (legacy Megatron-LM's layers) or
+     * DeepSeek's own.  Read for its recompute (cm_work.c: which norms, the attention core),
+     * its gradient buckets (costmodel.c). */
+    int megatron_core;
     /* Selective recompute of core_attn runs a fused attention kernel's forward again: Megatron-
      * Core checkpoints the core attention whatever its kernel (megatron/core/transformer/
      * attention.py at d98e8a6: checkpoint_core_attention and _checkpointed_attention_forward,
