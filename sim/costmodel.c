@@ -509,12 +509,12 @@ static double fsdp2_step_passes_s(const struct cm_ctx *c, double shard, double n
     return cm_memory_s(c, 12.0 * shard + (c->scn->quantized_params ? 4.0 * narrow : 0.0));
 }
 
-/* The pipeline rank holding the model's last part (the head), or -1. */
-static int head_rank(const struct scenario *scn)
+/* The pipeline rank holding the head (the first, when two ranks hold copies), or -1. */
+static int head_rank(const struct costmodel *cm, const struct scenario *scn)
 {
     for (int r = 0; r < scn->pp; r++)
         for (int ch = 0; ch < scn->vp; ch++)
-            if (scn_model_part(scn, scn_stage_of(scn, r, ch)) == scn_model_parts(scn) - 1)
+            if (cm->stages[scn_stage_of(scn, r, ch)].has_head)
                 return r;
     return -1;
 }
@@ -551,7 +551,7 @@ static void cost_ranks(const struct cm_ctx *c, struct costmodel *cm, const struc
     struct coll_group expert_g =
         cm_replica_group(c, cm->cfg.edp, cm->cfg.etp * cm->cfg.ep, 1);
     int gathers = cm->cfg.zero == 1 || cm->cfg.zero == 2; /* ZeRO-3 gathers per layer */
-    int last = head_rank(scn);
+    int last = head_rank(cm, scn);
     double embedding_ar = embedding_allreduce_s(c, scn, last);
     for (int r = 0; r < scn->pp; r++) {
         double dense = 0, expert = 0, narrow_dense = 0, narrow_expert = 0, edge = 0;
@@ -717,7 +717,7 @@ static double recompute_flops(const struct costmodel *cm, const struct scenario 
             kind = k;
             sum += layer_recompute_flops(cm, scn, first + i, i, &lf, docs);
         }
-        if (s != scn_model_parts(scn) - 1)
+        if (!cm->stages[s].has_head)
             continue;
         int n = model_mtp_module_layers(m);
         for (int k = 0; k < m->mtp_layers; k++)
