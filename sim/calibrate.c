@@ -35,12 +35,15 @@ struct calib_knob {
 };
 
 static double *training_eff(struct hardware *hw) { return &hw->gpu.training_eff; }
+static double *attention_share(struct hardware *hw) { return &hw->gpu.attention_step_share; }
 static double *kernel_overhead(struct hardware *hw) { return &hw->gpu.kernel_overhead_s; }
 static double *overlap_interference(struct hardware *hw) { return &hw->gpu.overlap_interference; }
 
 static const struct calib_knob knobs[] = {
     {"training-efficiency", "share of benchmark GEMM / attention efficiency a step keeps", 0.5,
      1.0, training_eff},
+    {"attention-step-share", "share of the isolated attention kernel's rate a step keeps", 0.3,
+     1.0, attention_share},
     {"kernel-overhead", "a kernel's launch from Python (s; the files' is measured)", 0.0, 20e-6,
      kernel_overhead},
     {"overlap-interference", "cost of overlapped communication, share of the shorter", 0.0, 1.0,
@@ -52,7 +55,7 @@ static const struct calib_knob knobs[] = {
  * leave-one-source-out error worse, 6.5% against 6.0% (README "Accuracy", 2026-12-03).
  * kernel-overhead is fitted by default for a user's own cluster, whose hosts may launch at
  * another pace; the shipped files measure it (6.8 us on x86 hosts) and `make calibrate` fits
- * training-efficiency alone. */
+ * training-efficiency and attention-step-share. */
 #define DEFAULT_FIT "training-efficiency,kernel-overhead"
 
 static const struct calib_knob *knob_find(const char *name)

@@ -198,7 +198,8 @@ static double attention_s(const struct cm_ctx *c, double flops)
 {
     if (flops <= 0)
         return 0.0;
-    return flops / (c->attn_peak * c->hw->gpu.training_eff * c->cfg->attention_share *
+    return flops / (c->attn_peak * c->hw->gpu.training_eff * c->hw->gpu.attention_step_share *
+                    c->cfg->attention_share *
                     hw_curve_eval(&c->hw->gpu.attn_eff, flops));
 }
 

@@ -571,6 +571,10 @@ static enum sim_status load_gpu_attention(struct loader *ld, const xmlNode *el,
     enum sim_status st = get_optional_positive_share(
         ld, el, "fa2-attention-share", " (leave it out when the rate is unknown)",
         &gpu->fa2_attention_share);
+    gpu->attention_step_share = 1.0;
+    if (st == SIM_OK)
+        st = get_optional_positive_share(ld, el, "attention-step-share", "",
+                                         &gpu->attention_step_share);
     gpu->attn_bwd_ratio = HW_ATTN_BWD_RATIO;
     if (st == SIM_OK)
         st = get_optional_fraction(ld, el, "attention-backward-ratio", &gpu->attn_bwd_ratio);
@@ -840,6 +844,7 @@ static const struct hw_knob knobs[] = {
     {"hbm-bandwidth", UNIT_BANDWIDTH, KR_POSITIVE, HWF(gpu.hbm_bw_Bps)},
     {"memory-efficiency", UNIT_FRACTION, KR_FRACTION, HWF(gpu.mem_eff)},
     {"training-efficiency", UNIT_FRACTION, KR_FRACTION, HWF(gpu.training_eff)},
+    {"attention-step-share", UNIT_FRACTION, KR_FRACTION, HWF(gpu.attention_step_share)},
     {"kernel-overhead", UNIT_TIME, KR_NONNEG, HWF(gpu.kernel_overhead_s)},
     {"host-launch-ratio", UNIT_NUMBER, KR_POSITIVE, HWF(gpu.host_launch_ratio)},
     {"overlap-interference", UNIT_FRACTION, KR_NONNEG, HWF(gpu.overlap_interference)},
@@ -876,7 +881,8 @@ int hw_knob_known(const char *name)
 const char *hw_knob_names(void)
 {
     static const char list[] =
-        "hbm, hbm-bandwidth, memory-efficiency, training-efficiency, kernel-overhead, "
+        "hbm, hbm-bandwidth, memory-efficiency, training-efficiency, attention-step-share, "
+        "kernel-overhead, "
         "host-launch-ratio, overlap-interference, hbm-reserve, nccl-buffers, power-cap, "
         "nvlink-bandwidth, nvlink-latency, nvlink-efficiency, host-bandwidth, "
         "host-memory-bandwidth, peer-bandwidth, nic-bandwidth, latency, efficiency, "

@@ -62,6 +62,9 @@ struct hw_gpu {
      * sustained power (lower clocks), beside communication kernels and with cold caches.
      * 1 when not given. */
     double training_eff;
+    /* Share of the isolated attention kernel's rate (attn_eff) a training step's attention
+     * keeps, beyond training_eff; 1 when not given. */
+    double attention_step_share;
     /* An x86 host's time to launch one kernel from Python, charged in full to each eagerly
      * launched kernel beyond its work (0 when not given). */
     double kernel_overhead_s;

@@ -122,9 +122,15 @@ replace_block() {
         !skip { print }' "$readme" >"$tmp/readme.new" && cat "$tmp/readme.new" >"$readme"
 }
 
-# The calibrate block: make calibrate's fit and leave-one-source-out pass (about a second).
+# The calibrate block: make calibrate's fit and leave-one-source-out pass (about a second),
+# fitting the constants Makefile.am's calibrate rule names (checked: the two must agree).
+fit=training-efficiency,attention-step-share
+grep -qF -- "--fit $fit --loso" "$top_srcdir/Makefile.am" || {
+    echo "readme_figures.sh: Makefile.am's calibrate rule does not fit $fit" >&2
+    exit 1
+}
 "$stepsim" calibrate --root "$top_srcdir" "$top_srcdir/scenarios/validation/dev.tsv" \
-    "$top_srcdir/scenarios/validation/wave2.tsv" --fit training-efficiency --loso \
+    "$top_srcdir/scenarios/validation/wave2.tsv" --fit "$fit" --loso \
     >"$tmp/calibrate.block" 2>&1 || { cat "$tmp/calibrate.block" >&2; exit 1; }
 
 case "$mode" in

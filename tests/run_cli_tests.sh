@@ -1098,6 +1098,16 @@ if [ "$rc1" -eq 0 ] && [ "$rc" -eq 0 ] && cmp -s "$tmp/out" "$tmp/cal-j1.txt" &&
 else
     fail "calibrate: fit and leave-one-source-out, the same on 1 and 2 threads" "exit $rc1 / $rc"
 fi
+# attention-step-share, what a step keeps of the attention kernel's rate, is one of the
+# constants a fit may move (make calibrate fits it beside training-efficiency); the files hold
+# 0.82, and H1 / H2's flash attention pins it inside (0.3, 1).
+run calibrate --root "$top_srcdir" "$tmp/cal.tsv" --fit attention-step-share -j 2
+if [ "$rc" -eq 0 ] && grep -q '^files    attention-step-share=0.82   MAE ' "$tmp/out" &&
+    grep -q '^fitted   attention-step-share=0\.[3-9][0-9]*   MAE ' "$tmp/out"; then
+    pass "calibrate: fits attention-step-share"
+else
+    fail "calibrate: fits attention-step-share" "exit $rc"
+fi
 run calibrate "$tmp/cal.tsv" -j x
 expect_error "calibrate: a bad -j (exit 2)" 2 "stepsim: -j 'x': " "expected a thread count"
 run calibrate --fit foo "$tmp/cal.tsv"

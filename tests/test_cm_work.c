@@ -1955,6 +1955,27 @@ Test(attention, fa2_runs_at_the_hardware_files_share_of_the_curve)
                "attention-kernel applies to attention=flash");
 }
 
+/* attention-step-share is what a step keeps of the attention kernel's rate, forward and
+ * backward: at 0.5 the core takes twice as long -- on the toy GPU 0.25 x 0.5 of 1000 TFLOPS,
+ * by hand -- and nothing else moves.  calibrate refits it (hw.attention-step-share). */
+Test(attention, a_step_keeps_the_shared_share_of_the_kernels_rate)
+{
+    const char *const *sets = L("seq=4096", "microbatches=1");
+    toy_step(MODEL("llama3.1-8b"), 8, sets, &scn, &out);
+    struct cm_layer_view whole = out.rep.layer_view[0];
+    double step = out.rep.step_s;
+    step_release(&out);
+    toy_step_on(MODEL("llama3.1-8b"), 8, "attention-step-share=\"0.5\"", sets, &scn, &out);
+    const struct cm_layer_view *half = &out.rep.layer_view[0];
+    cr_assert(near(half->attn_fwd, causal_core_flops(S) / (1000e12 * 0.25 * 0.5)), "forward %.9g",
+              half->attn_fwd);
+    cr_assert(near(half->attn_bwd, 2.0 * whole.attn_bwd), "backward %.9g", half->attn_bwd);
+    cr_assert(near(half->gemm_fwd, whole.gemm_fwd), "GEMMs unchanged");
+    cr_assert(near(out.rep.step_s - step, 32 * (whole.attn_fwd + whole.attn_bwd)),
+              "the step grows by the attention time again: %.9g", out.rep.step_s - step);
+    step_release(&out);
+}
+
 /* A model with latent attention (Moonlight, DeepSeek-V3's MLA) takes the hardware file's
  * mla-attention-backward-ratio where one is given: 0.25 on this toy GPU, 10x the forward's
  * time, where Llama takes the attention-backward-ratio, 0.5: 5x. */
