@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cm_internal.h"
+#include "nccl_model.h"
 
 /* Consecutive members `stride` ranks apart fill a node of per_node_gpus with per_node_gpus /
  * stride of them (when that divides n; else the largest divisor below). */
@@ -57,20 +58,24 @@ static double measured_in_node(const struct cm_ctx *c, enum coll_op op, double b
     return fit->overhead_s + imbalance * share * bytes / fit->bus_bw_Bps;
 }
 
-/* NCCL's choice between its ring and tree algorithms (the cheaper closed form), unless the node
- * has the collective measured.  The two-level hierarchical algorithm of collective.c is not a
- * candidate: NCCL has no hierarchical reduce-scatter / all-gather; its rings cross node
- * boundaries once per channel, the channels spread over the node's NICs (collective.c,
- * flat_level). */
+/* The node's measured collectives were fitted from 16 MiB up (hardware.xsd): below, their
+ * overhead is a large message's intercept, several times what NCCL's LL protocol takes for a
+ * few bytes, so there the cheaper of the two serves. */
+#define MEASURED_FROM_BYTES (16.0 * 1048576.0)
+
+/* A collective as NCCL's tuner prices it (nccl_model.h: ring or tree, LL, LL128 or Simple, the
+ * cheapest), or the node's measurement where one covers the group and the size.  The two-level
+ * hierarchical algorithm of collective.c is not a candidate: NCCL has no hierarchical
+ * reduce-scatter / all-gather; its rings cross node boundaries once per channel, the channels
+ * spread over the node's NICs (collective.c, coll_span_level). */
 double cm_coll_time(const struct cm_ctx *c, enum coll_op op, double bytes, struct coll_group g)
 {
     double measured = measured_in_node(c, op, bytes, g, 1.0);
-    if (measured >= 0.0)
+    struct nccl_levels lv = {cm_intra_level(c, g.per_node), c->net, c->hw->node.coll_base_s};
+    double model = nccl_time(op, bytes, &g, &lv, NULL);
+    if (measured >= 0.0 && (bytes >= MEASURED_FROM_BYTES || measured < model))
         return measured;
-    struct coll_level intra = cm_intra_level(c, g.per_node);
-    double ring = coll_ring.time(op, bytes, &g, &intra, &c->net);
-    double tree = coll_tree.time(op, bytes, &g, &intra, &c->net);
-    return ring < tree ? ring : tree;
+    return model;
 }
 
 /* Exposed time of a communication that may overlap `hide` seconds of compute: overlapped, the

@@ -358,3 +358,44 @@ double cm_expert_quantize_kernels(const struct cm_ctx *c)
     double local_experts = (double)c->m->experts / c->cfg->ep;
     return 2.0 * local_experts * (!mx && scn->fp8_recipe == FP8_CURRENT ? 3.0 : 1.0);
 }
+
+/* Current scaling quantizes a tensor at its own amax, so a sequence-parallel operand -- the
+ * shard a column-parallel linear quantizes before gathering it, the output gradient a
+ * row-parallel one quantizes before gathering it -- needs the amax of the whole: its quantizer
+ * all-reduces it over the TP group first, in line (Transformer Engine's linear.py and
+ * layernorm_linear.py, set_quantizer_amax_reduction_group for column-parallel inputs and
+ * row-parallel output gradients under sequence parallelism; Float8CurrentScalingQuantizer and
+ * NVFP4Quantizer honour it, block-scaled recipes have no tensor amax).  One float. */
+double cm_amax_tp_reduction_s(const struct cm_ctx *c, struct coll_group tp_group)
+{
+    const struct scenario *scn = c->scn;
+    int tensor_amax = (scn->dtype == DT_FP8 && scn->fp8_recipe == FP8_CURRENT) ||
+                      scn->dtype == DT_NVFP4;
+    if (!c->narrow || !scn->sp || !c->cfg->megatron_core || !tensor_amax)
+        return 0.0;
+    return cm_coll_time(c, COLL_ALL_REDUCE, 4.0, tp_group);
+}
+
+/* Delayed scaling takes each tensor's scale from its amax history, which every rank of the
+ * reduction group must share: when the forward leaves an fp8_autocast region, and again when
+ * its backward ends, Transformer Engine all-reduces the region's current amaxes in one buffer,
+ * in line (quantization.py, reduce_and_update_fp8_tensors, async_op=False), over
+ * Megatron-Core's amax reduction group -- the tensor-, context- and data-parallel ranks of the
+ * stage (parallel_state.get_amax_reduction_group) -- and Megatron-Core wraps a chunk in one
+ * region.  The buffer: per linear three fp32 amaxes forward (input, weight, output) and two
+ * backward, four linears a layer. */
+#define DELAYED_AMAX_LINEARS_PER_LAYER 4.0
+void cm_delayed_amax_reductions_s(const struct cm_ctx *c, int layers, double *fwd_s,
+                                  double *bwd_s)
+{
+    const struct scenario *scn = c->scn;
+    const struct cm_config *cfg = c->cfg;
+    *fwd_s = *bwd_s = 0.0;
+    if (!c->narrow || scn->dtype != DT_FP8 || scn->fp8_recipe != FP8_DELAYED ||
+        !cfg->megatron_core || layers <= 0)
+        return;
+    struct coll_group g = cm_group_of(cfg->tp * cfg->cp * cfg->dp, 1, cfg->gpus_per_node);
+    double linears = DELAYED_AMAX_LINEARS_PER_LAYER * layers;
+    *fwd_s = cm_coll_time(c, COLL_ALL_REDUCE, 4.0 * 3.0 * linears, g);
+    *bwd_s = cm_coll_time(c, COLL_ALL_REDUCE, 4.0 * 2.0 * linears, g);
+}

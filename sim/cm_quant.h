@@ -32,6 +32,14 @@ int cm_gathers_wide(const struct cm_ctx *c);
 void cm_head_quant_bytes(const struct cm_ctx *c, double in_elems, double grad_elems,
                          double *fwd, double *bwd);
 
+/* Transformer Engine's amax reductions under Megatron-Core, each a tiny all-reduce in line
+ * (cm_quant.c): under current scaling and NVFP4 one over TP per quantized sequence-parallel
+ * operand, `per_operand_s` of them (cm_tp.c counts them); under delayed scaling two per chunk
+ * and micro-batch over the chunk's TP x CP x DP ranks, fwd_s and bwd_s (0 for other recipes). */
+double cm_amax_tp_reduction_s(const struct cm_ctx *c, struct coll_group tp_group);
+void cm_delayed_amax_reductions_s(const struct cm_ctx *c, int layers, double *fwd_s,
+                                  double *bwd_s);
+
 /* Quantize launches per operand of the routed experts' GEMMs (0 outside a narrow run). */
 double cm_expert_quantize_kernels(const struct cm_ctx *c);
 

@@ -531,4 +531,9 @@ void cm_stage_cost(const struct cm_ctx *c, int stage, struct cm_stage *st)
     if (c->offload_rows) /* the chunk's layers, then the MTP modules' (add_mtp's rows) */
         add_chunk_offload(c, st->layers + cm_stage_mtp_layers(c->m, st), st);
     add_p2p_gather(c, T, st);
+    /* delayed scaling's amax reductions over the stage's data-parallel ranks, in line */
+    double amax_fwd, amax_bwd;
+    cm_delayed_amax_reductions_s(c, st->layers, &amax_fwd, &amax_bwd);
+    st->fwd.dp += amax_fwd;
+    st->bwd.dp += amax_bwd;
 }

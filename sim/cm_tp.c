@@ -183,6 +183,17 @@ void cm_layer_tp_comm(const struct cm_ctx *c, const struct layer_parts *lp, doub
             lc->tp_bwd_inline += (1.0 + regather) * ag;
         }
         mla_tp_comm(c, lp, T, g, ag_mix, rs, lc);
+        /* current scaling's amax reductions, in line: one per gathered input forward, one per
+         * gathered output gradient backward (cm_amax_tp_reduction_s) */
+        double amax = cm_amax_tp_reduction_s(c, g);
+        double gathers = (lp->mixer != MIXER_NONE ? 1.0 : 0.0) + (mlp_comm ? 1.0 : 0.0);
+        if (c->m->parallel_block == PARALLEL_SHARED_NORM && lp->mlp == MLP_DENSE)
+            gathers = 1.0;
+        double reductions = lp->blocks - silent;
+        lc->tp_fwd += gathers * amax;
+        lc->tp_fwd_inline += gathers * amax;
+        lc->tp_bwd += reductions * amax;
+        lc->tp_bwd_inline += reductions * amax;
     } else {
         double ar = cm_coll_time(c, COLL_ALL_REDUCE, bytes, g);
         lc->tp_fwd = reductions_fwd(c, lp) * ar;

@@ -32,8 +32,8 @@ double coll_ring_flat(enum coll_op op, double bytes, int n, const struct coll_le
  * NVLink, both at once.  So the group runs at k times a GPU's network bandwidth while NVLink
  * keeps up (its 8-NIC DGX A100 all-reduce: about 8 x 20 GB/s per NIC, capped by NVLink, same
  * thread's issue #320 and issue #1168: bus bandwidth doubling from 4 to 8 GPUs per node). */
-static struct coll_level flat_level(const struct coll_group *g, const struct coll_level *intra,
-                                    const struct coll_level *inter)
+struct coll_level coll_span_level(const struct coll_group *g, const struct coll_level *intra,
+                                  const struct coll_level *inter)
 {
     if (g->per_node >= g->n)
         return *intra;
@@ -51,7 +51,7 @@ static double ring_time(enum coll_op op, double bytes, const struct coll_group *
      * the bandwidth of multiple NICs", S. Jeaugey, github.com/NVIDIA/nccl-tests/issues/267) */
     if (op == COLL_ALL_TO_ALL)
         return coll_ring_flat(op, bytes, g->n, g->per_node >= g->n ? intra : inter);
-    struct coll_level lv = flat_level(g, intra, inter);
+    struct coll_level lv = coll_span_level(g, intra, inter);
     return coll_ring_flat(op, bytes, g->n, &lv);
 }
 
@@ -65,7 +65,7 @@ static double tree_time(enum coll_op op, double bytes, const struct coll_group *
         return 0.0;
     if (op != COLL_ALL_REDUCE)
         return ring_time(op, bytes, g, intra, inter);
-    struct coll_level lv = flat_level(g, intra, inter);
+    struct coll_level lv = coll_span_level(g, intra, inter);
     return 2.0 * ceil(log2((double)g->n)) * lv.lat_s + 2.0 * bytes / lv.bw_Bps;
 }
 

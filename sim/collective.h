@@ -47,6 +47,11 @@ const struct coll_algo *coll_find(const char *name);
  * that know the level). */
 double coll_ring_flat(enum coll_op op, double bytes, int n, const struct coll_level *lv);
 
+/* The level a flat ring or tree over g sees: NVLink inside one node; across nodes the network's
+ * latency and, with k of the group's GPUs in a node, k NICs' bandwidth while NVLink keeps up. */
+struct coll_level coll_span_level(const struct coll_group *g, const struct coll_level *intra,
+                                  const struct coll_level *inter);
+
 /* The cheapest of the registered algorithms for this op and placement; *chosen gets its name
  * (may be NULL).  What NCCL's tuner does, with the same closed forms. */
 double coll_best(enum coll_op op, double bytes, const struct coll_group *g,

@@ -722,6 +722,9 @@ static enum sim_status load_node(struct loader *ld, const xmlNode *el, struct hw
         get_positive(ld, el, "nvlink-bandwidth", UNIT_BANDWIDTH, &node->nvlink_bw_Bps);
     if (st == SIM_OK)
         st = get_latency(ld, el, "nvlink-latency", &node->nvlink_lat_s);
+    if (st == SIM_OK) /* optional: 0 = not given */
+        st = get_quantity(ld, el, "collective-latency", UNIT_TIME, 0, &node->coll_base_s, NULL,
+                          0);
     if (st == SIM_OK)
         st = get_efficiency(ld, el, "nvlink-efficiency", &node->nvlink_eff);
     if (st == SIM_OK) /* optional: 0 = not given */
@@ -853,6 +856,7 @@ static const struct hw_knob knobs[] = {
     {"power-cap", UNIT_POWER, KR_POSITIVE, HWF(gpu.power.cap_w)},
     {"nvlink-bandwidth", UNIT_BANDWIDTH, KR_POSITIVE, HWF(node.nvlink_bw_Bps)},
     {"nvlink-latency", UNIT_TIME, KR_NONNEG, HWF(node.nvlink_lat_s)},
+    {"collective-latency", UNIT_TIME, KR_NONNEG, HWF(node.coll_base_s)},
     {"nvlink-efficiency", UNIT_FRACTION, KR_FRACTION, HWF(node.nvlink_eff)},
     {"host-bandwidth", UNIT_BANDWIDTH, KR_POSITIVE, HWF(node.host_bw_Bps)},
     {"host-memory-bandwidth", UNIT_BANDWIDTH, KR_POSITIVE, HWF(node.host_mem_bw_Bps)},
@@ -884,7 +888,8 @@ const char *hw_knob_names(void)
         "hbm, hbm-bandwidth, memory-efficiency, training-efficiency, attention-step-share, "
         "kernel-overhead, "
         "host-launch-ratio, overlap-interference, hbm-reserve, nccl-buffers, power-cap, "
-        "nvlink-bandwidth, nvlink-latency, nvlink-efficiency, host-bandwidth, "
+        "nvlink-bandwidth, nvlink-latency, collective-latency, nvlink-efficiency, "
+        "host-bandwidth, "
         "host-memory-bandwidth, peer-bandwidth, nic-bandwidth, latency, efficiency, "
         "oversubscription";
     return list;

@@ -147,6 +147,8 @@ struct hw_node {
     int gpus;             /* GPUs per node (the NVLink domain; 72 for GB200 NVL72) */
     double nvlink_bw_Bps; /* per GPU, per direction */
     double nvlink_lat_s;
+    double coll_base_s; /* a collective's fixed cost beyond its steps, Simple protocol (NCCL's
+                           base latency; 0 when not given) */
     double nvlink_eff; /* achieved fraction of nvlink_bw_Bps by large collectives */
     double peer_bw_Bps; /* point-to-point mesh (AMD xGMI): per-direction bandwidth of the link
                            to each other GPU, so k GPUs of the node reach (k-1) x this, at most

@@ -273,6 +273,49 @@ Test(quantization, narrow_layers_gather_their_quantized_inputs)
               "fp8 backward %.9g", fp8_bwd);
 }
 
+/* Transformer Engine's amax reductions, each a tiny all-reduce in line, on the toy node with
+ * a collective latency of 10 us (NCCL's proportions: LL 6.6 / 8.4 of it, a 4-byte all-reduce
+ * over 2 GPUs on LL's ring 7.857 us and 2 x 1/2 x 4 bytes at 50 GB/s; without the latency
+ * Simple's 4 bytes at 100 GB/s).  Current scaling under sequence parallelism all-reduces the
+ * amax of each gathered input forward and of each gathered output gradient backward over TP,
+ * two and two a dense layer; each of the layer's activation collectives (four forward, six
+ * backward) gains the 10 us on Simple.  Delayed scaling reduces nothing over TP; it
+ * all-reduces the chunk's amaxes once forward and once backward over its TP x CP x DP ranks:
+ * 32 layers x 4 linears x 3 fp32 amaxes forward (1,536 bytes) and x 2 backward. */
+Test(quantization, amax_reductions_run_in_line_by_recipe)
+{
+    const double ll = 10e-6 * 6.6 / 8.4, amax = ll + 2.0 * 0.5 * 4.0 / 50e9 - 4.0 / 100e9;
+    const char *const *cur_base = L("seq=4096", "microbatches=1", "tp=2", "gpus=2", "sp=true",
+                                    "dtype=fp8", "fp8-recipe=current");
+    const char *const *cur = L("seq=4096", "microbatches=1", "tp=2", "gpus=2", "sp=true",
+                               "dtype=fp8", "fp8-recipe=current", "hw.collective-latency=10us");
+    run_ok(MODEL("llama3.1-8b"), 8, cur_base);
+    struct cm_layer_view b = out.rep.layer_view[0];
+    step_release(&out);
+    run_ok(MODEL("llama3.1-8b"), 8, cur);
+    const struct cm_layer_view *v = &out.rep.layer_view[0];
+    cr_assert(near(v->tp_fwd - b.tp_fwd, 4.0 * 10e-6 + 2.0 * amax), "current forward %.9g",
+              v->tp_fwd - b.tp_fwd);
+    cr_assert(near(v->tp_bwd - b.tp_bwd, 6.0 * 10e-6 + 2.0 * amax), "current backward %.9g",
+              v->tp_bwd - b.tp_bwd);
+    cr_assert_eq(out.cm.stages[0].fwd.dp, 0.0, "no chunk reduction under current scaling");
+    step_release(&out);
+    run_ok(MODEL("llama3.1-8b"), 8,
+           L("seq=4096", "microbatches=1", "tp=2", "gpus=2", "sp=true", "dtype=fp8"));
+    b = out.rep.layer_view[0];
+    step_release(&out);
+    run_ok(MODEL("llama3.1-8b"), 8,
+           L("seq=4096", "microbatches=1", "tp=2", "gpus=2", "sp=true", "dtype=fp8",
+             "hw.collective-latency=10us"));
+    v = &out.rep.layer_view[0];
+    cr_assert(near(v->tp_fwd - b.tp_fwd, 4.0 * 10e-6), "delayed forward %.9g", v->tp_fwd - b.tp_fwd);
+    cr_assert(near(out.cm.stages[0].fwd.dp, ll + 1536.0 / 50e9), "delayed chunk forward %.9g",
+              out.cm.stages[0].fwd.dp);
+    cr_assert(near(out.cm.stages[0].bwd.dp, ll + 1024.0 / 50e9), "delayed chunk backward %.9g",
+              out.cm.stages[0].bwd.dp);
+    step_release(&out);
+}
+
 /* One micro-batch's kept activations on the first stage and rank 0's weight bytes. */
 static void kept_and_weights(const char *const *sets, double *acts, double *weights)
 {

@@ -2,12 +2,14 @@
  * forms (collective.h), to 1e-12 relative: ring all-reduce 2(n-1) lat + 2(n-1)/n bytes/bw,
  * reduce-scatter / all-gather / all-to-all (n-1) lat + (n-1)/n bytes/bw; tree all-reduce
  * 2 ceil(log2 n) lat + 2 bytes/bw; hierarchical = per-node and cross-node rings composed, with
- * the numbers worked out by hand; the choice of level; coll_best and coll_find. */
+ * the numbers worked out by hand; the choice of level; coll_best and coll_find; and NCCL's
+ * own tuner (nccl_model.h) by algorithm and protocol, worked by hand from its constants. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <string.h>
 
 #include "collective.h"
+#include "nccl_model.h"
 
 /* Levels with round numbers so the hand-worked values below are exact in decimal. */
 static const struct coll_level NVL = {100e9, 1e-6}; /* intra: 100 GB/s, 1 us */
@@ -291,4 +293,82 @@ Test(collective, find_by_name)
     cr_assert_null(coll_find("ring "));
     cr_assert_null(coll_find(""));
     cr_assert_null(coll_find("nvls"));
+}
+
+/* ---- NCCL's tuner (nccl_model.h) ------------------------------------------------------------ */
+
+/* The levels as dgx-h100.xml gives them: NVLink 450 x 0.8 = 360 GB/s and 3.4 us a step, the
+ * network 50 x 0.9 = 45 GB/s and 14 us a step, 8.4 us a collective (Simple's).  NCCL's other
+ * protocols in its proportions: LL ring 6.6 us base, 0.6 an NVLink step, 2.7 a network step,
+ * half the bandwidth; LL tree 6.8, 0.6 and 5.0, 1/3.8 of it; LL128 ring 14, 1.9 and 4.0, 0.92
+ * of it. */
+static const struct nccl_levels DGX = {{360e9, 3.4e-6}, {45e9, 14e-6}, 8.4e-6};
+
+static double nccl_of(enum coll_op op, double bytes, int n, int per_node, enum nccl_proto_id *p)
+{
+    struct coll_group g = {n, per_node};
+    return nccl_time(op, bytes, &g, &DGX, p);
+}
+
+/* An fp32 amax all-reduced over a node's 8 GPUs runs LL's ring: 6.6 + 14 steps x 0.6 us =
+ * 15.0 us, plus 2 x 7/8 x 4 bytes at 180 GB/s.  Over 64 such nodes LL's tree wins: 6.8 +
+ * 2 x (7 x 0.6 + log2(64) x 5.0) = 75.2 us, plus 2 x 4 bytes at 360 / 3.8 GB/s (the ring's
+ * 1,022 steps, 126 of them across nodes, would take 884 us). */
+Test(nccl, a_few_bytes_run_ll_at_its_latency)
+{
+    enum nccl_proto_id p = NCCL_SIMPLE;
+    assert_rel(nccl_of(COLL_ALL_REDUCE, 4.0, 8, 8, &p), 15.0e-6 + 2.0 * 7.0 / 8.0 * 4.0 / 180e9,
+               "8 GPUs");
+    cr_assert_eq(p, NCCL_LL, "%s", nccl_proto_name(p));
+    assert_rel(nccl_of(COLL_ALL_REDUCE, 4.0, 512, 8, &p), 75.2e-6 + 8.0 * 3.8 / 360e9,
+               "64 nodes");
+    cr_assert_eq(p, NCCL_LL, "%s", nccl_proto_name(p));
+}
+
+/* A large buffer runs at bandwidth: 1 GB reduce-scattered over a node's 8 GPUs on Simple,
+ * 8.4 + 7 x 3.4 us and 7/8 GB at 360 GB/s (LL128 would take 27.3 us and 0.92 of the rate).  16
+ * MB over two nodes of 8 on LL128: 14 + 14 x 1.9 + 1 x 4.0 us and 15/16 x 16 MB at 0.92 x 360
+ * GB/s, 89.9 us, where Simple takes 8.4 + 14 x 3.4 + 14 us and the rest at 360 GB/s, 111.7 us:
+ * only the step that enters the next node pays the network's latency. */
+Test(nccl, large_buffers_run_at_bandwidth_and_pay_the_network_once_a_node)
+{
+    enum nccl_proto_id p = NCCL_LL;
+    assert_rel(nccl_of(COLL_REDUCE_SCATTER, 1e9, 8, 8, &p), 32.2e-6 + 7.0 / 8.0 * 1e9 / 360e9,
+               "1 GB in a node");
+    cr_assert_eq(p, NCCL_SIMPLE, "%s", nccl_proto_name(p));
+    assert_rel(nccl_of(COLL_REDUCE_SCATTER, 16e6, 16, 8, &p),
+               44.6e-6 + 15.0 / 16.0 * 16e6 / (0.92 * 360e9), "16 MB over two nodes");
+    cr_assert_eq(p, NCCL_LL128, "%s", nccl_proto_name(p));
+}
+
+/* With one GPU of the group in each node every step of the ring crosses the network, each at
+ * the tree's network latency (NCCL: "with ppn=1 latencies are fully exposed"): 16 MB
+ * all-gathered over 4 nodes on Simple, 8.4 + 3 x 14 us and 3/4 of it at 45 GB/s; 1 MB on LL,
+ * 6.6 + 3 x 5.0 us and 3/4 MB at half the rate (Simple would take 67.1 us). */
+Test(nccl, one_gpu_a_node_pays_the_network_at_every_step)
+{
+    enum nccl_proto_id p = NCCL_LL;
+    assert_rel(nccl_of(COLL_ALL_GATHER, 16e6, 4, 1, &p), 50.4e-6 + 12e6 / 45e9, "Simple");
+    cr_assert_eq(p, NCCL_SIMPLE, "%s", nccl_proto_name(p));
+    assert_rel(nccl_of(COLL_ALL_GATHER, 1e6, 4, 1, &p), 21.6e-6 + 0.75e6 / 22.5e9, "LL");
+    cr_assert_eq(p, NCCL_LL, "%s", nccl_proto_name(p));
+}
+
+/* Without a base latency, on latency-free links, Simple's ring is the textbook ring at the
+ * level's bandwidth, and nothing, and no protocol, costs anything for an empty buffer. */
+Test(nccl, without_latencies_simple_is_the_plain_ring)
+{
+    static const struct nccl_levels bare = {{100e9, 0.0}, {25e9, 0.0}, 0.0};
+    struct coll_group g = {8, 8};
+    static const struct coll_level nvl0 = {100e9, 0.0};
+    enum nccl_proto_id p = NCCL_LL;
+    for (size_t o = 0; o < NOPS; o++) {
+        if (all_ops[o] == COLL_ALL_TO_ALL)
+            continue; /* not a ring collective of NCCL's tuner */
+        assert_rel(nccl_time(all_ops[o], 3e8, &g, &bare, &p), coll_ring_flat(all_ops[o], 3e8, 8, &nvl0),
+                   "plain ring");
+        cr_assert_eq(p, NCCL_SIMPLE);
+        cr_assert_eq(nccl_time(all_ops[o], 0.0, &g, &DGX, NULL), 0.0);
+    }
+    cr_assert_str_eq(nccl_proto_name(NCCL_LL128), "LL128");
 }

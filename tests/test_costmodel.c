@@ -360,9 +360,11 @@ static const char *hardware_with_node(const char *src, int gpus, char *path, siz
 }
 
 /* TP 16 inside one 16-GPU NVLink domain, then over two 8-GPU nodes: NCCL's rings share the
- * crossing out over the node's eight NICs, so the bandwidth stays near NVLink's, but every
- * ring step pays the network's latency and each GPU's NIC share runs at the network's
- * efficiency: TP's time grows by half at least, the step by a fifth. */
+ * crossing out over the node's eight NICs (8 x 45 GB/s, NVLink's 360 GB/s here), and of a
+ * ring's 15 steps only the one that enters the next node pays the network's latency (NCCL's
+ * tuner: nccl_model.h), so the collectives, in line here, take a little longer -- under 5% --
+ * and the step with them.  (Until 2026-12-06 stepsim charged every step of a ring spanning
+ * nodes the network's latency, and this step came out a fifth slower.) */
 Test(placement, tensor_parallelism_across_nodes_is_slower)
 {
     char wide[256];
@@ -375,9 +377,11 @@ Test(placement, tensor_parallelism_across_nodes_is_slower)
     step_release(&out);
     cr_assert_eq(run(MODEL("gpt3-175b"), H100, cfg), SIM_OK, "%s", err.msg);
     cr_assert(out.rep.tp_spans_nodes, "tp=16 on 8-GPU nodes is flagged");
-    cr_assert_gt(out.rep.step_s, 1.2 * inside, "TP over the network: %g s vs %g s", out.rep.step_s,
+    cr_assert_gt(out.rep.step_s, inside, "TP over the network: %g s vs %g s", out.rep.step_s,
                  inside);
-    cr_assert_gt(out.rep.brk.tp, 1.5 * tp_inside, "%g vs %g", out.rep.brk.tp, tp_inside);
+    cr_assert_gt(out.rep.brk.tp, tp_inside, "%g vs %g", out.rep.brk.tp, tp_inside);
+    cr_assert_lt(out.rep.brk.tp, 1.05 * tp_inside, "one network step a ring: %g vs %g",
+                 out.rep.brk.tp, tp_inside);
     step_release(&out);
     unlink(wide);
 }
