@@ -50,12 +50,10 @@ static const struct calib_knob knobs[] = {
      overlap_interference},
 };
 #define NKNOBS (sizeof knobs / sizeof knobs[0])
-/* overlap-interference is left at the files' estimate unless asked for: the runs do not pin it
- * (with one source left out the fit put it anywhere from 0.02 to 0.31) and fitting it made the
- * leave-one-source-out error worse, 6.5% against 6.0% (README "Accuracy", 2026-12-03).
- * kernel-overhead is fitted by default for a user's own cluster, whose hosts may launch at
- * another pace; the shipped files measure it (6.8 us on x86 hosts) and `make calibrate` fits
- * training-efficiency and attention-step-share. */
+/* kernel-overhead is fitted by default for a user's own cluster, whose hosts may launch at
+ * another pace; the shipped files measure it (6.8 us on x86 hosts), and `make calibrate` fits
+ * the three whose file values came from the runs: training-efficiency, attention-step-share
+ * and overlap-interference (README, "The shared constants"). */
 #define DEFAULT_FIT "training-efficiency,kernel-overhead"
 
 static const struct calib_knob *knob_find(const char *name)
@@ -419,8 +417,12 @@ static enum sim_status calibrate(struct calib *c, int loso, FILE *out, struct si
         print_sources(out, c, src, nsrc, err_all);
         summary_line(out, "fitted", c, err_all);
     }
+    /* Each leave-one-source-out fit starts where the full fit did, from the files' values, not
+     * from the full fit's optimum: along a direction the other sources hardly pin (the
+     * attention share without LC's long-context rows) a simplex started there would stay near
+     * it, and the left-out source would predict itself through it. */
     for (int s = 0; loso && st == SIM_OK && s < nsrc; s++) {
-        st = fit(c, src[s], best, loso_best, err);
+        st = fit(c, src[s], start, loso_best, err);
         for (int i = 0; st == SIM_OK && i < c->nrows; i++)
             if (strcmp(c->rows[i].run.source, src[s]) == 0) {
                 struct sim_error e;
