@@ -648,10 +648,22 @@ static enum sim_status check_kernels(const struct scenario *scn, const struct mo
 }
 
 /* What the hardware must have for what the scenario takes from it: SMs left beside DeepEP's,
- * a host link (and host memory bandwidth for the optimizer) for offload. */
+ * a host link (and host memory bandwidth for the optimizer) for offload, and one NVLink domain
+ * for a TP group whose communication Transformer Engine's userbuffers overlap -- they map each
+ * TP rank's buffers into the others' memory, one "NVLink domain" per TP group
+ * (transformer_engine/pytorch/module/base.py, initialize_ub, at d0067d0), which a network
+ * between nodes cannot do (torch's async TP, torchtitan's, has no such buffers). */
 static enum sim_status check_hardware_resources(const struct scenario *scn,
                                                 const struct hardware *hw, struct sim_error *err)
 {
+    int te = scn->framework == FW_AUTO || scn->framework == FW_ANY ||
+             scn->framework == FW_MEGATRON_CORE;
+    if (scn->overlap_tp_comm && te && scn->tp > hw->node.gpus)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_OVERLAP_TP_COMM, SCN_TP), err,
+                              "overlap-tp-comm with tp=%d: Transformer Engine's userbuffers "
+                              "need the TP group inside one NVLink domain, and %s's holds %d "
+                              "GPUs (set overlap-tp-comm=false, or a tp that fits)",
+                              scn->tp, hw->name, hw->node.gpus);
     if (scn->moe_dispatcher == DISPATCH_DEEPEP && hw->gpu.sms > 0 &&
         scn->deepep_sms >= hw->gpu.sms)
         return scn_rule_error(scn, SCN_DEEPEP_SMS, err,
