@@ -11,7 +11,11 @@
  *   hwLatencies NVLink (us)     ring 0.6, 1.9, 3.4;  tree 0.6, 1.25, 4.0
  *   hwLatencies NET (us)        ring 2.7, 4.0, 14.0; tree 5.0, 8.5, 14.0
  *   bus bandwidth over Simple's ring LL 0.5, LL128 0.92 (120/128);
- *                               tree LL 1/3.8, LL128 7/9 in one node, 120/128 across nodes. */
+ *                               tree LL 1/3.8, LL128 7/9 in one node, 120/128 across nodes.
+ * Left out: the per-channel caps (llMaxBws, perChMax*Bws: stepsim does not know the channels),
+ * the tree's 0.92 of the ring's bandwidth and its per-size correction factors, the ring's
+ * "plateau" (its Simple all-reduce latency x 1.4 across nodes on large buffers), NVLS and
+ * CollNet (SHARP), PAT, and the host's network overhead per step. */
 struct nccl_proto {
     const char *name;
     double base_ring, base_tree; /* over Simple's base latency */
