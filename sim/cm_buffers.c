@@ -119,8 +119,7 @@ double cm_deepep_buffer_bytes(const struct scenario *scn, const struct model *m,
 double cm_userbuffer_bytes(const struct scenario *scn, const struct model *m,
                            const struct cm_config *cfg)
 {
-    int te = scn->framework == FW_AUTO || scn->framework == FW_ANY ||
-             scn->framework == FW_MEGATRON_CORE;
+    int te = fw_megatron_core(scn);
     if (!scn->overlap_tp_comm || cfg->tp <= 1 || cfg->async_tp_torch || !te)
         return 0.0;
     double elements = (double)cfg->seq * cfg->micro_batch / cfg->cp * m->hidden;

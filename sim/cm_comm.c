@@ -71,11 +71,11 @@ static double measured_in_node(const struct cm_ctx *c, enum coll_op op, double b
 double cm_coll_time(const struct cm_ctx *c, enum coll_op op, double bytes, struct coll_group g)
 {
     double measured = measured_in_node(c, op, bytes, g, 1.0);
+    if (measured >= 0.0 && bytes >= MEASURED_FROM_BYTES)
+        return measured;
     struct nccl_levels lv = {cm_intra_level(c, g.per_node), c->net, c->hw->node.coll_base_s};
     double model = nccl_time(op, bytes, &g, &lv, NULL);
-    if (measured >= 0.0 && (bytes >= MEASURED_FROM_BYTES || measured < model))
-        return measured;
-    return model;
+    return measured >= 0.0 && measured < model ? measured : model;
 }
 
 /* Exposed time of a communication that may overlap `hide` seconds of compute: overlapped, the

@@ -656,9 +656,7 @@ static enum sim_status check_kernels(const struct scenario *scn, const struct mo
 static enum sim_status check_hardware_resources(const struct scenario *scn,
                                                 const struct hardware *hw, struct sim_error *err)
 {
-    int te = scn->framework == FW_AUTO || scn->framework == FW_ANY ||
-             scn->framework == FW_MEGATRON_CORE;
-    if (scn->overlap_tp_comm && te && scn->tp > hw->node.gpus)
+    if (scn->overlap_tp_comm && fw_megatron_core(scn) && scn->tp > hw->node.gpus)
         return scn_rule_error(scn, scn_culprit(scn, SCN_OVERLAP_TP_COMM, SCN_TP), err,
                               "overlap-tp-comm with tp=%d: Transformer Engine's userbuffers "
                               "need the TP group inside one NVLink domain, and %s's holds %d "
@@ -1043,8 +1041,7 @@ enum sim_status cm_check_rules(struct scenario *scn, const struct model *m,
     if (st != SIM_OK)
         return st;
     int deferred = pipelined_fsdp2(scn, &sh);
-    int megatron_core = scn->framework == FW_AUTO || scn->framework == FW_ANY ||
-                        scn->framework == FW_MEGATRON_CORE;
+    int megatron_core = fw_megatron_core(scn);
     struct hw_fp8_attention fp8_attn = fp8_attention_rates(scn, hw);
     *cfg = (struct cm_config){.gpus = gpus,
                               .tp = tp,

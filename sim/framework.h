@@ -26,6 +26,15 @@ enum fw_id {
     FW_COUNT
 };
 
+/* The scenario runs Megatron-Core's code (and Transformer Engine's layers) where frameworks
+ * differ: megatron-core named, or none (auto) or any -- not torchtitan, DeepSeek's own or
+ * DeepSpeed (legacy Megatron-LM's layers). */
+static inline int fw_megatron_core(const struct scenario *scn)
+{
+    return scn->framework == FW_AUTO || scn->framework == FW_ANY ||
+           scn->framework == FW_MEGATRON_CORE;
+}
+
 /* How a framework runs PyTorch FSDP's strategies (the `fsdp` key). */
 enum fw_fsdp {
     FW_FSDP_NONE, /* not at all: its own sharding only (zero) */
