@@ -51,9 +51,10 @@ static const struct calib_knob knobs[] = {
 };
 #define NKNOBS (sizeof knobs / sizeof knobs[0])
 /* kernel-overhead is fitted by default for a user's own cluster, whose hosts may launch at
- * another pace; the shipped files measure it (6.8 us on x86 hosts), and `make calibrate` fits
- * the three whose file values came from the runs: training-efficiency, attention-step-share
- * and overlap-interference (README, "The shared constants"). */
+ * another pace; the shipped files measure it (6.8 us on x86 hosts) and overlap-interference
+ * (a published measurement, 0.189), and `make calibrate` fits the two whose file values come
+ * from the runs: training-efficiency and attention-step-share (README, "The shared
+ * constants"). */
 #define DEFAULT_FIT "training-efficiency,kernel-overhead"
 
 static const struct calib_knob *knob_find(const char *name)

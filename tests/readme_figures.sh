@@ -124,7 +124,7 @@ replace_block() {
 
 # The calibrate block: make calibrate's fit and leave-one-source-out pass (about a second),
 # fitting the constants Makefile.am's calibrate rule names (checked: the two must agree).
-fit=training-efficiency,attention-step-share,overlap-interference
+fit=training-efficiency,attention-step-share
 grep -qF -- "--fit $fit --loso" "$top_srcdir/Makefile.am" || {
     echo "readme_figures.sh: Makefile.am's calibrate rule does not fit $fit" >&2
     exit 1

@@ -156,12 +156,14 @@ Test(plan, pruned_top_equals_exhaustive)
     cr_expect_lt(bb.simulated, ex.simulated / 10, "%zu of %zu simulated", bb.simulated,
                  ex.simulated);
     cr_expect_lt(bb.built, ex.built / 4, "%zu of %zu built", bb.built, ex.built);
-    /* The knobs cost little here: most layouts have several configs within 1% of their
-     * fastest, which the list treats as a tie.  The search simulates one or two configs of a
-     * layout it opens, not each of them (it used to simulate every variant under its
-     * threshold: 9 per layout here, thousands of slow ones on a huge batch). */
+    /* The knobs cost little here: a third of the layouts or more have several configs within
+     * 1% of their fastest, which the list treats as a tie (over half while overlapped
+     * communication cost 12% of the shorter side, not the measured 18.9%).  The search
+     * simulates one or two configs of a layout it opens, not each of them (it used to simulate
+     * every variant under its threshold: 9 per layout here, thousands of slow ones on a huge
+     * batch). */
     size_t tied = layouts_simulated(&ex, 1), opened = layouts_simulated(&bb, 0);
-    cr_expect_gt(tied, ex.nlayouts / 2, "%zu of %zu layouts with ties", tied, ex.nlayouts);
+    cr_expect_gt(tied, ex.nlayouts / 3, "%zu of %zu layouts with ties", tied, ex.nlayouts);
     cr_expect_leq(bb.simulated, 2 * opened, "%zu simulated in %zu layouts", bb.simulated, opened);
     expect_same_top(&bb, &ex);
     expect_sound(&ex);

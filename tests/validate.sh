@@ -391,7 +391,7 @@ awk -F'\t' "$pair_awk"'
                        "measured", "predicted", "error"
             }
             printf "  %-8s %-14s %-44s %8.3fx %9.3fx %+7.1f%%\n", set[x], id[x] " -> " id[y],
-                   hw[x] " -> " hw[y], m, p, e
+                   hw[x] " -> " hw[y], m, p, no_minus_zero(e)
             add_pair(hw[x] " -> " hw[y], e)
         }
         print_pairs("hardware", 44)
@@ -426,7 +426,7 @@ awk -F'\t' "$pair_awk"'
                            "16 bits -> low", "measured", "predicted", "error"
                 }
                 printf "  %-8s %-14s %-22s %-22s %8.3fx %9.3fx %+7.1f%%\n", set[i],
-                       id[i] " -> " id[j], hw[i], dtype[i] " -> " recipe[j], m, p, e
+                       id[i] " -> " id[j], hw[i], dtype[i] " -> " recipe[j], m, p, no_minus_zero(e)
                 add_pair(hw[i] ", " recipe[j], e)
             }
         print_pairs("precision", 36)
