@@ -36,14 +36,15 @@ mode=${1:-check}
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
-# The validate block: the per-source lines (with their set headers) and the summary lines.
+# The validate block: the per-source lines (with their set headers) and the summary lines,
+# the pooled calibration and held-out ones last.
 top_srcdir="$top_srcdir" STEPSIM="$stepsim" sh "$top_srcdir/tests/validate.sh" \
     >"$tmp/validate.out" 2>&1 || { cat "$tmp/validate.out" >&2; exit 1; }
 awk '/^== / { sub(/ \(.*/, ""); print; next }
      /^  source / || /^  bias / || /^  OOM predicted/ || /^  pattern / || /^  hardware / ||
          /^  precision / || /^  generation / || /^  measured more than once/ { print; next }
      /^  +calibration \(dev, wave2\)/ { print; next }
-     /^[a-z0-9]+ (memory )?MAE / { print }' "$tmp/validate.out" >"$tmp/validate.block"
+     /^[a-z0-9]+ (memory )?MAE / || /^held out MAE / { print }' "$tmp/validate.out" >"$tmp/validate.block"
 
 # The largest-errors block: every scored row of dev and wave2 off by 10% or more (its error is
 # the first signed percentage on the line; unscored and inexpressible rows are left out).

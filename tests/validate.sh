@@ -51,7 +51,8 @@
 # apart from held-out ones, then the pairs of runs of one job on two hardware files (the
 # speed-up measured and predicted).  The output ends with one summary line per set ("<set> MAE x% over N runs (worst
 # y%)", wave2 adding "; K not expressible", and "<set> memory MAE ..." where memory is
-# published).
+# published), then two pooled lines: every scored calibration run as one ("calibration MAE
+# ..."), every scored held-out run as one ("held out MAE ..."), each with its bias.
 #
 # Environment: VALIDATE_SETS (default: every set above, in the order of `sets` below) picks
 # sets; VALIDATE_TSV=path also writes every row machine-readably (id, set,
@@ -447,6 +448,24 @@ for s in $sets; do
             if (gn) printf "%s memory MAE %.1f%% over %d runs (worst %.1f%%)\n", set, gt / gn, gn, gw
         }' "$results"
 done
+
+# Pooled: every scored run of the calibration sets (dev, wave2) as one, then every scored run of
+# the held-out sets as one -- what the per-set lines above add up to, each run weighing the same.
+awk -F'\t' '
+    $13 != "ok" || $12 != "yes" { next }
+    {
+        side = ($1 == "dev" || $1 == "wave2") ? "c" : "h"
+        e = $7 < 0 ? -$7 : $7
+        n[side]++; t[side] += e; b[side] += $7
+        if (e > w[side]) w[side] = e
+        if (!((side, $1) in seen)) { seen[side, $1] = 1; sets[side]++ }
+    }
+    function pooled(side, label) {
+        if (n[side])
+            printf "%s MAE %.1f%% over %d runs of %d sets (worst %.1f%%), bias %+.1f%%\n", label,
+                   t[side] / n[side], n[side], sets[side], w[side], b[side] / n[side]
+    }
+    END { pooled("c", "calibration"); pooled("h", "held out") }' "$results"
 
 if [ -n "${VALIDATE_TSV-}" ]; then
     awk -F'\t' 'BEGIN { OFS = "\t"; print "id", "set", "source", "scored", "status", "measured_step_s",

@@ -94,6 +94,13 @@ top_srcdir="$tmp/tree" STEPSIM="$S" VALIDATE_SETS="dev held" \
     sh "$src/tests/validate.sh" >"$tmp/out" 2>"$tmp/err"
 rc=$?
 expect_ok "validate runs a calibration and a held-out set"
+# The pooled lines: P1 (+10%) the one scored calibration run; P2, P4 (-20% each) and P3 (the
+# unit scenario, no layout, but a scored run: its held line's 44.5% over 3) the held-out ones,
+# as the held set's own line adds them up.
+check "the pooled lines count every scored run of each side once" \
+    sh -c "grep -qx 'calibration MAE 10.0% over 1 runs of 1 sets (worst 10.0%), bias +10.0%' '$tmp/out' &&
+           grep -q '^held MAE 44.5% over 3 runs' '$tmp/out' &&
+           grep -qx 'held out MAE 44.5% over 3 runs of 1 sets (worst 93.4%), bias -44.5%' '$tmp/out'"
 check "a Hopper run counts under Hopper, calibration apart from held out" \
     grep -qx '  pattern Hopper       1 runs MAE  10.0% bias +10.0%     2 runs MAE  20.0% bias -20.0%' "$tmp/out"
 check "a context-parallel run counts under CP too" \
