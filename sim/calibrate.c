@@ -3,10 +3,10 @@
  * Rows are loaded once (scenario with its overrides, model and hardware files, each file
  * parsed once however many rows use it); an evaluation copies each row's scenario, builds the
  * costs against the shared, mutable hardware copies and runs the step.  O(rows x simulation)
- * per evaluation: about 0.2-1 s for the shipped tables, so a fit of three constants takes a
- * minute or two and a leave-one-source-out pass one fit per source.  An evaluation's rows run
- * on a thread pool (-j): the knobs are set before it starts and only read during it, each row
- * writes its own result, and the errors are summed in row order, so the output does not
+ * per evaluation: about 0.2-1 s for the shipped tables, so a fit of two or three constants
+ * takes a minute or two and a leave-one-source-out pass one fit per source.  An evaluation's
+ * rows run on a thread pool (-j): the knobs are set before it starts and only read during it,
+ * each row writes its own result, and the errors are summed in row order, so the output does not
  * depend on the number of threads. */
 #include "calibrate.h"
 
