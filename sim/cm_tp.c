@@ -153,10 +153,12 @@ void cm_layer_tp_comm(const struct cm_ctx *c, const struct layer_parts *lp, doub
         int moe = lp->mlp == MLP_MOE, shared = moe && c->m->shared_experts > 0;
         double ag_mlp = moe ? cm_coll_time(c, COLL_ALL_GATHER, bytes, g) : ag_mix;
         int mlp_comm = lp->mlp == MLP_DENSE || shared; /* routed experts: none */
-        double ag =
-            (lp->mixer != MIXER_NONE ? ag_mix : 0.0) + (mlp_comm ? ag_mlp : 0.0);
-        if (c->m->parallel_block == PARALLEL_SHARED_NORM && lp->mlp == MLP_DENSE)
-            ag = ag_mix; /* one gathered norm output feeds both */
+        /* the layer's gathered inputs: the mixer's and the MLP's, or under a shared norm one
+         * gathered norm output feeding both */
+        int one_norm = c->m->parallel_block == PARALLEL_SHARED_NORM && lp->mlp == MLP_DENSE;
+        double gather_mix = one_norm || lp->mixer != MIXER_NONE ? 1.0 : 0.0;
+        double gather_mlp = mlp_comm && !one_norm ? 1.0 : 0.0;
+        double ag = gather_mix * ag_mix + gather_mlp * ag_mlp;
         double rs = cm_coll_time(c, COLL_REDUCE_SCATTER, bytes, g);
         double silent = moe && !shared ? 1.0 : 0.0; /* a block without a TP reduction */
         /* the backward gathers the output gradient, and the input again for the weight
@@ -186,9 +188,7 @@ void cm_layer_tp_comm(const struct cm_ctx *c, const struct layer_parts *lp, doub
         /* current scaling's amax reductions, in line: one per gathered input forward, one per
          * gathered output gradient backward (cm_amax_tp_reduction_s) */
         double amax = cm_amax_tp_reduction_s(c, g);
-        double gathers = (lp->mixer != MIXER_NONE ? 1.0 : 0.0) + (mlp_comm ? 1.0 : 0.0);
-        if (c->m->parallel_block == PARALLEL_SHARED_NORM && lp->mlp == MLP_DENSE)
-            gathers = 1.0;
+        double gathers = gather_mix + gather_mlp;
         double reductions = lp->blocks - silent;
         lc->tp_fwd += gathers * amax;
         lc->tp_fwd_inline += gathers * amax;

@@ -18,7 +18,7 @@
  * CollNet (SHARP), PAT, and the host's network overhead per step. */
 struct nccl_proto {
     const char *name;
-    double base_ring, base_tree; /* over Simple's base latency */
+    double base_ring, base_tree;  /* over Simple's base latency */
     double ring_nvlink, ring_net; /* per-step latency over Simple's ring latency on the level */
     double tree_nvlink, tree_net;
     double ring_bw, tree_bw_one_node, tree_bw_nodes;
@@ -68,8 +68,8 @@ static double ring_s(enum nccl_proto_id p, enum coll_op op, double bytes,
     double intra_lat = intra->lat_s * pr->ring_nvlink;
     double inter_lat = inter->lat_s * (g->per_node == 1 ? pr->tree_net : pr->ring_net);
     double share = (double)(g->n - 1) / g->n * (op == COLL_ALL_REDUCE ? 2.0 : 1.0);
-    return lv->base_s * pr->base_ring + (steps - inter_steps) * intra_lat + inter_steps * inter_lat +
-           share * bytes / (bw_Bps * pr->ring_bw);
+    return lv->base_s * pr->base_ring + (steps - inter_steps) * intra_lat +
+           inter_steps * inter_lat + share * bytes / (bw_Bps * pr->ring_bw);
 }
 
 /* The tree (all-reduce only): up and down a chain inside each node and a binary tree across the
@@ -91,12 +91,12 @@ static double tree_s(enum nccl_proto_id p, double bytes, const struct coll_group
 double nccl_time(enum coll_op op, double bytes, const struct coll_group *g,
                  const struct nccl_levels *lv, enum nccl_proto_id *chosen)
 {
-    double bw_Bps = coll_span_level(g, &lv->intra, &lv->inter).bw_Bps;
     if (g->n <= 1 || !(bytes > 0)) {
         if (chosen)
             *chosen = NCCL_SIMPLE;
         return 0.0;
     }
+    double bw_Bps = coll_span_level(g, &lv->intra, &lv->inter).bw_Bps;
     double best = INFINITY;
     enum nccl_proto_id which = NCCL_SIMPLE;
     for (int p = 0; p < NCCL_PROTOS; p++) {
@@ -114,4 +114,3 @@ double nccl_time(enum coll_op op, double bytes, const struct coll_group *g,
         *chosen = which;
     return best;
 }
-

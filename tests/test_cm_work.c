@@ -308,7 +308,8 @@ Test(quantization, amax_reductions_run_in_line_by_recipe)
            L("seq=4096", "microbatches=1", "tp=2", "gpus=2", "sp=true", "dtype=fp8",
              "hw.collective-latency=10us"));
     v = &out.rep.layer_view[0];
-    cr_assert(near(v->tp_fwd - b.tp_fwd, 4.0 * 10e-6), "delayed forward %.9g", v->tp_fwd - b.tp_fwd);
+    cr_assert(near(v->tp_fwd - b.tp_fwd, 4.0 * 10e-6), "delayed forward %.9g",
+              v->tp_fwd - b.tp_fwd);
     cr_assert(near(out.cm.stages[0].fwd.dp, ll + 1536.0 / 50e9), "delayed chunk forward %.9g",
               out.cm.stages[0].fwd.dp);
     cr_assert(near(out.cm.stages[0].bwd.dp, ll + 1024.0 / 50e9), "delayed chunk backward %.9g",

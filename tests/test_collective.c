@@ -365,8 +365,8 @@ Test(nccl, without_latencies_simple_is_the_plain_ring)
     for (size_t o = 0; o < NOPS; o++) {
         if (all_ops[o] == COLL_ALL_TO_ALL)
             continue; /* not a ring collective of NCCL's tuner */
-        assert_rel(nccl_time(all_ops[o], 3e8, &g, &bare, &p), coll_ring_flat(all_ops[o], 3e8, 8, &nvl0),
-                   "plain ring");
+        assert_rel(nccl_time(all_ops[o], 3e8, &g, &bare, &p),
+                   coll_ring_flat(all_ops[o], 3e8, 8, &nvl0), "plain ring");
         cr_assert_eq(p, NCCL_SIMPLE);
         cr_assert_eq(nccl_time(all_ops[o], 0.0, &g, &DGX, NULL), 0.0);
     }

@@ -462,10 +462,10 @@ Test(hardware, amd_attention_as_aiter_measured, .init = setup)
 
 /* The attention curves are the kernels' own measured rates, and what a step keeps of them is
  * one shared constant, attention-step-share 0.79 on every shipped GPU (fitted by `make
- * calibrate` beside training-efficiency; 0.82 until session 54): H100's curve tops out at cuDNN's causal forward (543
- * TFLOPS of 989; 542-587 as NVIDIA measured cuDNN 9.1), B200's at 8K tokens at the forward
- * NVIDIA measured for cuDNN 9.10.2 there, 0.57 of 2.25 PFLOPS.  A file that does not give the
- * share keeps the whole curve. */
+ * calibrate` beside training-efficiency; 0.82 until session 54): H100's curve tops out at
+ * cuDNN's causal forward (543 TFLOPS of 989; 542-587 as NVIDIA measured cuDNN 9.1), B200's at
+ * 8K tokens at the forward NVIDIA measured for cuDNN 9.10.2 there, 0.57 of 2.25 PFLOPS.  A file
+ * that does not give the share keeps the whole curve. */
 Test(hardware, attention_curves_are_the_kernels_and_one_share_is_kept, .init = setup)
 {
     static const char *const clusters[] = {"jean-zay-a100-80gb.xml", "neox-a100-40gb-hdr.xml",
