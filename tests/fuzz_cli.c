@@ -158,7 +158,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 static int is_output_option(const char *a, size_t *name_len)
 {
     static const char *const opts[] = {"--timeline", "--trace", "--plot", "--memory-timeline",
-                                       "--out"};
+                                       "--out", "--report"};
     for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
         size_t n = strlen(opts[i]);
         if (strncmp(a, opts[i], n) == 0 && (a[n] == '\0' || a[n] == '=')) {

@@ -263,6 +263,12 @@ accept "--timeline with a 254-byte name (the temp name is shortened)" "./$long" 
     run in.xml --timeline "$long"
 check "the long-named file holds the timeline" grep -q '^rank,op' "$w/$long"
 rm -f "$w/$long"
+# A name that is not UTF-8 and holds a control byte is written as given, and only that file
+# (the cli fuzzer's find of session 55 was its own harness not knowing --report as an output).
+odd=$(printf 'r\356\377\0012,4.html')
+accept "--report with a non-UTF-8 name holding a control byte" "./$odd" run in.xml --report "$odd"
+check "the oddly named report is the HTML page" grep -q '<html' "$w/$odd"
+rm -f "$w/$odd"
 
 # ---- permissions: as a user the files belong to ----------------------------------------------
 # As root, permission checks do not apply: run these as nobody when setpriv can.
