@@ -271,19 +271,22 @@ for s in $sets; do
     run_set "$s"
 done
 
+# Which side of the calibration / held-out split a set is on: the sets stepsim was tuned on.
+side_awk='function side_of(set) { return (set == "dev" || set == "wave2") ? "c" : "h" }'
+
 # The scored runs grouped three ways, the calibration sets (dev, wave2) apart from the held-out
 # ones: by pattern (stepsim's, in the order of sim/patterns.c; a run counts under every pattern
 # it has), by GPU generation split by tensor parallelism (where the TP pattern's error sits),
 # then by hardware file (each system's runs, whatever their model: one generation's parts are
 # not predicted alike), files in name order.
-awk -F'\t' '
+awk -F'\t' "$side_awk"'
     function add(table, key, side, e, signed) {
         seen[table, key] = 1; n[table, key, side]++; a[table, key, side] += e
         b[table, key, side] += signed
     }
     $13 != "ok" || $12 != "yes" { next }
     {
-        side = ($1 == "dev" || $1 == "wave2") ? "c" : "h"
+        side = side_of($1)
         e = $7 < 0 ? -$7 : $7
         k = $16 == "-" ? 0 : split($16, t, ",")
         gen = ""; tp = "TP 1"
@@ -451,10 +454,10 @@ done
 
 # Pooled: every scored run of the calibration sets (dev, wave2) as one, then every scored run of
 # the held-out sets as one -- what the per-set lines above add up to, each run weighing the same.
-awk -F'\t' '
+awk -F'\t' "$side_awk"'
     $13 != "ok" || $12 != "yes" { next }
     {
-        side = ($1 == "dev" || $1 == "wave2") ? "c" : "h"
+        side = side_of($1)
         e = $7 < 0 ? -$7 : $7
         n[side]++; t[side] += e; b[side] += $7
         if (e > w[side]) w[side] = e
