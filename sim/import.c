@@ -96,7 +96,12 @@ static const struct flag flags[] = {
     /* arguments.py: rank numbering tp-cp-ep-pp-dp instead of tp-cp-ep-dp-pp */
     {"use-tp-pp-dp-mapping", FK_SWITCH, "rank-order", "tp-cp-ep-pp-dp", 0},
     {"no-overlap-p2p-communication", FK_SWITCH, "overlap-p2p", "false", 0},
-    {"accumulate-allreduce-grads-in-fp32", FK_SWITCH, "grad-reduce-fp32", "true", 0},
+    /* the gradients' type: fp32 for --bf16 unless told otherwise (finish_precision) */
+    {"accumulate-allreduce-grads-in-fp32", FK_SPECIAL, NULL, NULL, 0},
+    {"grad-reduce-in-bf16", FK_SPECIAL, NULL, NULL, 0},
+    {"main-grads-dtype", FK_SPECIAL, NULL, NULL, 0},
+    /* Megatron-Bridge's DistributedDataParallelConfig / MixedPrecisionConfig field */
+    {"grad-reduce-in-fp32", FK_SPECIAL, NULL, NULL, 0},
     {"no-gradient-accumulation-fusion", FK_SWITCH, "grad-accumulation", "main-grad", 0},
     {"no-rope-fusion", FK_SWITCH, "rope-fusion", "false", 0},
     /* Megatron-LM of 2021-24 (arguments.py): the column-parallel layers' input-gradient
@@ -291,6 +296,11 @@ struct pending {
     int linear_gdn;   /* --linear-attention-type (or --experimental-attention-variant)
                          gated_delta_net: a GPT model whose layers mix by Gated DeltaNets */
     long linear_freq; /* --linear-attention-freq: every k-th layer attention (0: not given) */
+    /* the gradients' type as the flags give it: --grad-reduce-in-bf16 or --main-grads-dtype
+     * bf16 (which win, as in arguments.py), else --accumulate-allreduce-grads-in-fp32 or
+     * Megatron-Bridge's grad_reduce_in_fp32 (the last one said) */
+    int grads_bf16;
+    enum { GRADS_DEFAULT, GRADS_FP32, GRADS_16BIT } grads;
 };
 
 /* A hybrid model's layer pattern (Megatron-Core's M, G, *, -, E), its '|' pipeline-stage marks
@@ -412,6 +422,14 @@ static enum sim_status apply_valued(struct import_result *res, struct pending *p
         pd->linear_freq = n;
         return SIM_OK;
     }
+    if (strcmp(name, "main-grads-dtype") == 0) { /* arguments.py's choices */
+        if (strcmp(value, "fp32") != 0 && strcmp(value, "bf16") != 0)
+            return err_set(err, SIM_EINPUT, NULL, 0,
+                           "import: --%s %s: Megatron knows fp32 and bf16", name, value);
+        if (strcmp(value, "bf16") == 0)
+            pd->grads_bf16 = 1;
+        return SIM_OK;
+    }
     if (strcmp(name, "cross-entropy-fusion-impl") == 0) { /* arguments.py: native | te */
         if (strcmp(value, "native") != 0 && strcmp(value, "te") != 0)
             return err_set(err, SIM_EINPUT, NULL, 0,
@@ -473,9 +491,24 @@ static enum sim_status apply_special(struct import_result *res, struct pending *
             pd->graph_impl = 2;
         return st;
     }
+    if (strcmp(name, "grad-reduce-in-fp32") == 0) { /* a field: True or False */
+        int on;
+        enum sim_status st = switch_on(name, value, &on, err);
+        if (st == SIM_OK)
+            pd->grads = on ? GRADS_FP32 : GRADS_16BIT;
+        return st;
+    }
+    if (strcmp(name, "accumulate-allreduce-grads-in-fp32") == 0) {
+        int on;
+        enum sim_status st = switch_on(name, value, &on, err);
+        if (st == SIM_OK && on)
+            pd->grads = GRADS_FP32;
+        return st;
+    }
     int *store_true = strcmp(name, "group-query-attention") == 0       ? &pd->gqa
                       : strcmp(name, "attention-output-gate") == 0     ? &res->attention_gate
                       : strcmp(name, "first-last-layers-bf16") == 0    ? &pd->bf16_edges
+                      : strcmp(name, "grad-reduce-in-bf16") == 0       ? &pd->grads_bf16
                       : strcmp(name, "moe-router-fusion") == 0         ? &pd->router_fusion
                       : strcmp(name, "cross-entropy-loss-fusion") == 0 ? &pd->ce_fusion
                       : strcmp(name, "fine-grained-activation-offloading") == 0
@@ -633,12 +666,29 @@ static enum sim_status graph_keys(struct import_result *res, const struct pendin
 }
 
 /* Megatron's defaults where stepsim's differ, and the values that follow from several flags. */
-/* The precision: the dtype from the format flags (fp32 without any), and the layers at each
- * end kept in bf16. */
+/* The gradients' type.  Megatron keeps and reduces a --bf16 run's gradients in fp32 unless
+ * told otherwise (arguments.py: bf16 turns accumulate_allreduce_grads_in_fp32 on -- at
+ * core_r0.8.0 without a way out, since core_r0.11.0 unless --main-grads-dtype bf16, later
+ * unless --grad-reduce-in-bf16 too, which wins); fp16 and fp32 runs keep their own type
+ * unless --accumulate-allreduce-grads-in-fp32. */
+static enum sim_status finish_gradients(struct import_result *res, const struct pending *pd,
+                                        int bf16, struct sim_error *err)
+{
+    if (pd->grads_bf16 || pd->grads == GRADS_16BIT)
+        return put_key(res, "grad-reduce-fp32", "false", "grad-reduce-in-bf16", err);
+    if (pd->grads == GRADS_FP32)
+        return put_key(res, "grad-reduce-fp32", "true", "accumulate-allreduce-grads-in-fp32", err);
+    return bf16 ? put_key(res, "grad-reduce-fp32", "true", "bf16 (Megatron's default)", err)
+                : SIM_OK;
+}
+
+/* The precision: the dtype from the format flags (fp32 without any), the layers at each end
+ * kept in bf16, and the gradients' type. */
 static enum sim_status finish_precision(struct import_result *res, const struct pending *pd,
                                         struct sim_error *err)
 {
-    enum sim_status st = SIM_OK;
+    const char *given = import_value(res, "dtype"); /* --bf16 or --fp16, before fp8 / fp4 */
+    enum sim_status st = finish_gradients(res, pd, given && strcmp(given, "bf16") == 0, err);
     if (pd->fp8 && pd->fp4) /* as Megatron's argument check refuses them */
         return err_set(err, SIM_EINPUT, NULL, 0,
                        "import: --fp8-format and --fp4-format cannot be used together");
@@ -864,8 +914,9 @@ static const char import_help[] =
     "The scenario names framework=megatron-core, so run holds it to what Megatron-Core\n"
     "offers and plan explores only that.\n"
     "Megatron's defaults hold where stepsim's differ: fp32 without --bf16 / --fp16, dropout\n"
-    "0.1 unless --attention-dropout and --hidden-dropout are 0.  Check the result with\n"
-    "'stepsim validate'.\n"
+    "0.1 unless --attention-dropout and --hidden-dropout are 0, and with --bf16 the gradients\n"
+    "kept and reduced in fp32 unless --grad-reduce-in-bf16 or --main-grads-dtype bf16.\n"
+    "Check the result with 'stepsim validate'.\n"
     "\n"
     "exit status: 0 written, 1 output failure, 2 bad input\n";
 

@@ -344,11 +344,12 @@ else
 fi
 # import megatron: the launch line of the shipped Llama-3.1-70B layout gives a scenario that
 # validates and simulates to the same step, naming its framework; the flags stepsim does not
-# model are named.
+# model are named.  The shipped scenario reduces its gradients in bf16, which a Megatron-LM
+# line asks for with --grad-reduce-in-bf16 (without it, below, Megatron reduces in fp32).
 run import megatron --hardware dgx-h100 --out "$tmp/imported.xml" \
     'torchrun --nnodes 64 --nproc-per-node 8 pretrain_gpt.py --tensor-model-parallel-size 8
      --sequence-parallel --pipeline-model-parallel-size 4 --num-layers-per-virtual-pipeline-stage 4
-     --micro-batch-size 1 --global-batch-size 512 --seq-length 8192 --bf16
+     --micro-batch-size 1 --global-batch-size 512 --seq-length 8192 --bf16 --grad-reduce-in-bf16
      --use-distributed-optimizer --overlap-grad-reduce --overlap-param-gather --tp-comm-overlap
      --overlap-p2p-communication --use-flash-attn --attention-dropout 0.0 --hidden-dropout 0.0
      --cross-entropy-loss-fusion
@@ -368,6 +369,17 @@ if "$S" validate "$tmp/imported.xml" >/dev/null 2>&1 && [ -n "$want" ] && [ "$go
 else
     fail "import megatron: the imported scenario validates and simulates like the shipped one" \
         "got '$got', want '$want'"
+fi
+# The same line without --grad-reduce-in-bf16: Megatron keeps and reduces a bf16 run's
+# gradients in fp32 (arguments.py), so the file says so and the step is slower.
+run import megatron --hardware dgx-h100 --model llama3.1-70b --bf16 --use-distributed-optimizer
+fp32=$("$S" run "$tmp/imported.xml" --set grad-reduce-fp32=true 2>&1 | grep '^step time')
+if [ "$rc" -eq 0 ] && grep -q 'grad-reduce-fp32="true"' "$tmp/out" &&
+    grep -q 'grad-reduce-fp32="false"' "$tmp/imported.xml" && [ -n "$fp32" ] && [ "$fp32" != "$got" ]; then
+    pass "import megatron: --bf16 without --grad-reduce-in-bf16 imports fp32 gradients"
+else
+    fail "import megatron: --bf16 without --grad-reduce-in-bf16 imports fp32 gradients" \
+        "exit status $rc"
 fi
 run import megatron --tensor-model-parallel-size 8
 expect_error "import without --hardware: exit 2" 2 "stepsim: import needs --hardware" "stepsim import --help"

@@ -116,6 +116,40 @@ Test(import, megatron_defaults_where_stepsim_differs, .init = setup)
     has("pipeline-layout", "Et|(tt|)*2,t|tL");
 }
 
+/* Megatron keeps and reduces a --bf16 run's gradients in fp32 (arguments.py: bf16 turns
+ * accumulate_allreduce_grads_in_fp32 on) unless --grad-reduce-in-bf16 or --main-grads-dtype
+ * bf16 say otherwise, which win whatever their order; fp16 keeps its own type unless asked. */
+Test(import, gradients_in_fp32_for_bf16_unless_told, .init = setup)
+{
+    static const struct {
+        const char *line, *want; /* want NULL: no key, stepsim's default (16-bit) */
+    } cases[] = {
+        {"--bf16", "true"},
+        {"--fp8-format hybrid --bf16", "true"}, /* fp8 GEMMs, bf16 parameters */
+        {"--bf16 --grad-reduce-in-bf16", "false"},
+        {"--bf16 --main-grads-dtype bf16", "false"},
+        {"--bf16 --main-grads-dtype fp32", "true"},
+        {"--bf16 --grad-reduce-in-bf16 --accumulate-allreduce-grads-in-fp32", "false"},
+        {"--bf16 --grad-reduce-in-bf16=false", "true"},
+        {"--fp16", NULL},
+        {"--fp16 --accumulate-allreduce-grads-in-fp32", "true"},
+        {"--bf16 ddp.grad_reduce_in_fp32=False", "false"}, /* Megatron-Bridge's field */
+        {"mixed_precision.grad_reduce_in_fp32=true", "true"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cr_assert_eq(parse(cases[i].line), SIM_OK, "%s: %s", cases[i].line, err.msg);
+        const char *got = import_value(&res, "grad-reduce-fp32");
+        if (!cases[i].want)
+            cr_assert_null(got, "%s", cases[i].line);
+        else
+            cr_assert(got && strcmp(got, cases[i].want) == 0, "%s: got %s", cases[i].line,
+                      got ? got : "nothing");
+        cr_assert_eq(res.nignored, 0, "%s: every gradient flag is read", cases[i].line);
+    }
+    cr_assert_eq(parse("--bf16 --main-grads-dtype fp16"), SIM_EINPUT);
+    cr_assert(strstr(err.msg, "fp32 and bf16"), "%s", err.msg);
+}
+
 Test(import, virtual_stages_from_layers_per_stage, .init = setup)
 {
     cr_assert_eq(parse("--num-layers 80 --pipeline-model-parallel-size 4 "
