@@ -111,8 +111,24 @@ Test(hardware, dgx_h100_numbers_in_si, .init = setup)
     cr_assert_eq(hw.price_gpu_hour, 0.0, "not priced");
     cr_assert_eq(hw.gpu.sms, 132, "streaming multiprocessors");
     assert_close(hw.gpu.fa2_attention_share, 0.62, "FlashAttention-2 against cuDNN");
-    /* the node's measured collectives: four operations over 2, 4 and 8 GPUs */
-    cr_assert_eq(hw.node.n_coll_fits, 12);
+    /* the node's measured collectives: four operations over 2, 4 and 8 GPUs, and DeepEP's
+     * dispatch and combine over 8 */
+    cr_assert_eq(hw.node.n_coll_fits, 14);
+    const struct hw_coll_fit *dispatch = hw_node_coll_fit(&hw.node, HW_EP_DISPATCH, 8);
+    cr_assert_not_null(dispatch);
+    assert_close(dispatch->bus_bw_Bps, 329e9, "DeepEP dispatch over 8: bus bandwidth");
+    /* ... which give back the times they came from: 4096 tokens of 7168 bf16 values, top-8 of
+     * 32 experts on 8 GPUs, visit 8 (1 - C(28,8) / C(32,8)) = 5.636 GPUs a token; a GPU
+     * receives that many copies, dispatched in 1.0045 ms and combined in 1.1552 ms */
+    double none = 1.0;
+    for (int i = 0; i < 8; i++)
+        none *= (28.0 - i) / (32.0 - i);
+    double received = 4096 * 8 * (1 - none) * 7168 * 2.0;
+    const struct hw_coll_fit *combine = hw_node_coll_fit(&hw.node, HW_EP_COMBINE, 8);
+    cr_assert_not_null(combine);
+    cr_assert(fabs(received / dispatch->bus_bw_Bps - 1.0045e-3) < 0.005 * 1.0045e-3);
+    cr_assert(fabs(received / combine->bus_bw_Bps - 1.1552e-3) < 0.005 * 1.1552e-3);
+    cr_assert_null(hw_node_coll_fit(&hw.node, HW_EP_COMBINE, 4), "no group of 4 measured");
     const struct hw_coll_fit *ar8 = hw_node_coll_fit(&hw.node, HW_ALL_REDUCE, 8);
     cr_assert_not_null(ar8);
     assert_close(ar8->bus_bw_Bps, 398e9, "all-reduce over 8: bus bandwidth");
