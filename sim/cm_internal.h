@@ -26,10 +26,13 @@ static inline int cm_narrow_gemms(const struct scenario *scn)
  * (megatron/core/distributed/distributed_data_parallel.py, bucket_size). */
 #define DP_BUCKET_PARAMS 40e6
 
-/* How fast one kind of GEMM runs: a dense peak and the efficiency curve against its size. */
+/* How fast one kind of GEMM runs: a dense peak, the efficiency curve against its size, and the
+ * share of the curve's rate this kind reaches (1 but for block-scaled fp8 where the hardware
+ * file says: hw_gpu.fp8_block_gemm_gain). */
 struct gemm_rate {
     double peak; /* FLOP/s */
     const struct hw_curve *eff;
+    double gain;
 };
 
 struct cm_ctx {

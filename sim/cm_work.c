@@ -180,7 +180,7 @@ double cm_gemm_s(const struct cm_ctx *c, const struct gemm_rate *r, double flops
 {
     if (flops <= 0)
         return 0.0;
-    return flops / (r->peak * c->hw->gpu.training_eff * hw_curve_eval(r->eff, flops));
+    return flops / (r->peak * r->gain * c->hw->gpu.training_eff * hw_curve_eval(r->eff, flops));
 }
 
 /* A GEMM of the transformer's linear layers (fp8 in fp8 training). */
@@ -505,7 +505,8 @@ static void layer_gemms(const struct cm_ctx *c, const struct layer_parts *lp,
          * weight.to(fp32))), at the TF32 rate -- NGC containers let cuBLAS use TF32 for fp32;
          * without it, the fp32 (SIMT) peak would apply: not modelled */
         enum dtype d32 = c->hw->gpu.peak_flops[DT_TF32] > 0 ? DT_TF32 : DT_FP32;
-        struct gemm_rate r32 = {c->hw->gpu.peak_flops[d32], hw_matmul_curve(&c->hw->gpu, d32)};
+        struct gemm_rate r32 = {c->hw->gpu.peak_flops[d32], hw_matmul_curve(&c->hw->gpu, d32),
+                                1.0};
         if (r32.peak > 0) /* a file with neither peak: the 16-bit rate */
             lc->router_gemm = cm_gemm_s(c, &r32, lf->router * share);
     }

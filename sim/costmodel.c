@@ -473,19 +473,23 @@ static double gather_bytes(const struct cm_ctx *c, double params, double narrow)
     return PARAM_BYTES * (params - narrow) + cm_param_gather_bytes(c, 1 /* narrow */) * narrow;
 }
 
-/* The cost context every stage is costed with: the linear layers' rate and the 16-bit one,
- * the achievable link levels, flash attention, narrow GEMMs. */
+/* The cost context every stage is costed with: the linear layers' rate (block-scaled fp8 at
+ * the file's share of the fp8 curve) and the 16-bit one, the achievable link levels, flash
+ * attention, narrow GEMMs. */
 static struct cm_ctx make_ctx(struct costmodel *cm, const struct scenario *scn)
 {
     const struct hw_gpu *gpu = &cm->hw->gpu;
     enum dtype wide_dt = cm_narrow_gemms(scn) ? DT_BF16 : (enum dtype)scn->dtype;
+    double block = scn->dtype == DT_FP8 && scn->fp8_recipe == FP8_BLOCKWISE
+                       ? gpu->fp8_block_gemm_gain
+                       : 1.0;
     struct cm_ctx c = {
         scn,
         &cm->model,
         cm->hw,
         &cm->cfg,
-        {gpu->peak_flops[scn->dtype], hw_matmul_curve(gpu, (enum dtype)scn->dtype)},
-        {gpu->peak_flops[wide_dt], hw_matmul_curve(gpu, wide_dt)},
+        {gpu->peak_flops[scn->dtype], hw_matmul_curve(gpu, (enum dtype)scn->dtype), block},
+        {gpu->peak_flops[wide_dt], hw_matmul_curve(gpu, wide_dt), 1.0},
         gpu->peak_flops[wide_dt],
         {cm->hw->node.nvlink_bw_Bps * cm->hw->node.nvlink_eff, cm->hw->node.nvlink_lat_s},
         {cm->hw->net.nic_bw_Bps * cm->hw->net.eff / cm->hw->net.oversubscription,
@@ -493,7 +497,7 @@ static struct cm_ctx make_ctx(struct costmodel *cm, const struct scenario *scn)
         scn->attention != ATTENTION_UNFUSED,
         cm_narrow_gemms(scn),
         cm->layer_view,
-        {gpu->peak_flops[DT_FP8], hw_matmul_curve(gpu, DT_FP8)},
+        {gpu->peak_flops[DT_FP8], hw_matmul_curve(gpu, DT_FP8), 1.0},
         NULL};
     return c;
 }

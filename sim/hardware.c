@@ -632,6 +632,10 @@ static enum sim_status load_gpu(struct loader *ld, const xmlNode *el, struct hw_
         st = load_gpu_launch(ld, el, gpu);
     if (st == SIM_OK)
         st = get_fp8_layouts(ld, el, &gpu->fp8_any_layout);
+    gpu->fp8_block_gemm_gain = 1.0;
+    if (st == SIM_OK)
+        st = get_optional_positive_share(ld, el, "fp8-block-gemm-gain", "",
+                                         &gpu->fp8_block_gemm_gain);
     if (st == SIM_OK)
         st = get_sm_count(ld, el, &gpu->sms);
     if (st == SIM_OK)

@@ -94,6 +94,11 @@ struct hw_gpu {
      * (Hopper, Ada), and Transformer Engine keeps a transposed fp8 copy as well
      * (hardware fp8-gemm-layouts="tn|any"). */
     int fp8_any_layout;
+    /* A block-scaled fp8 GEMM's rate (fp8-recipe blockwise: 1x128 and 128x128 scales) as a
+     * share of the per-tensor fp8 curve's at the same size: 1 unless the file says (gpu
+     * fp8-block-gemm-gain; Hopper's cuBLAS promotes each 128-deep slice's partial sums by its
+     * scales, Blackwell runs the recipe as MXFP8). */
+    double fp8_block_gemm_gain;
     /* Streaming multiprocessors (NVIDIA; 0 when the file does not say): a communication
      * kernel that holds a fixed number of them (DeepEP) takes that share of the GPU from the
      * compute it overlaps. */

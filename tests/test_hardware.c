@@ -111,6 +111,7 @@ Test(hardware, dgx_h100_numbers_in_si, .init = setup)
     cr_assert_eq(hw.price_gpu_hour, 0.0, "not priced");
     cr_assert_eq(hw.gpu.sms, 132, "streaming multiprocessors");
     assert_close(hw.gpu.fa2_attention_share, 0.62, "FlashAttention-2 against cuDNN");
+    assert_close(hw.gpu.fp8_block_gemm_gain, 0.82, "block-scaled fp8 GEMMs against per-tensor");
     /* the node's measured collectives: four operations over 2, 4 and 8 GPUs, and DeepEP's
      * dispatch and combine over 8 */
     cr_assert_eq(hw.node.n_coll_fits, 14);
@@ -947,6 +948,14 @@ Test(hardware_bad, schema_and_range_rules, .init = setup)
                "  <gpu name=\"g\" hbm=\"80GiB\" hbm-bandwidth=\"3TBps\" memory-efficiency=\"0.8\" "
                "mla-attention-backward-ratio=\"0\">",
                "gpu mla-attention-backward-ratio: must be above 0");
+    assert_bad(3,
+               "  <gpu name=\"g\" hbm=\"80GiB\" hbm-bandwidth=\"3TBps\" memory-efficiency=\"0.8\" "
+               "fp8-block-gemm-gain=\"0\">",
+               "gpu fp8-block-gemm-gain: must be above 0");
+    assert_bad(3,
+               "  <gpu name=\"g\" hbm=\"80GiB\" hbm-bandwidth=\"3TBps\" memory-efficiency=\"0.8\" "
+               "fp8-block-gemm-gain=\"1.3\">",
+               "fp8-block-gemm-gain: '1.3' is out of range [0, 1]");
     assert_bad(3,
                "  <gpu name=\"g\" hbm=\"80GiB\" hbm-bandwidth=\"3TBps\" memory-efficiency=\"0.8\" "
                "fp8-attention-gain=\"0\" fp8-attention-backward-gain=\"1\">",

@@ -157,6 +157,33 @@ Test(module_precision, an_fp8_output_projection_runs_the_lm_head_at_the_mxfp8_ra
               b.weights - a.weights);
 }
 
+/* fp8-block-gemm-gain: a block-scaled fp8 recipe's linear GEMMs at that share of the fp8
+ * curve's rate (Hopper's cuBLAS, hardware/dgx-h100.xml), the per-tensor recipes at the curve's
+ * own; a file that does not say runs blockwise at the curve's rate.  Llama-3.1-8B's layer:
+ * 2 T h (q + 2 kv) + 2 T h h + 3 x 2 T h ffn FLOPs forward at 1/800 TFLOPS, twice as long at
+ * a gain of 0.5; the LM head stays at the 16-bit rate either way. */
+Test(module_precision, block_scaled_fp8_gemms_run_at_the_files_share_of_the_fp8_rate)
+{
+    const char *half = "fp8-block-gemm-gain=\"0.5\"";
+    const char *const *current = L("seq=4096", "microbatches=1", "dtype=fp8", "fp8-recipe=current");
+    const char *const *block = L("seq=4096", "microbatches=1", "dtype=fp8", "fp8-recipe=blockwise");
+    double linear = 2 * T * H * QKV_OUT + 2 * T * H * H + 3 * 2 * T * H * FFN;
+    toy_step_on(MODEL("llama3.1-8b"), 8, half, current, &scn, &out);
+    double per_tensor = out.rep.layer_view[0].gemm_fwd, head_a = out.cm.stages[0].fwd.compute;
+    step_release(&out);
+    cr_assert(near(per_tensor, linear * FP8), "%.12g", per_tensor);
+    toy_step_on(MODEL("llama3.1-8b"), 8, half, block, &scn, &out);
+    double blockwise = out.rep.layer_view[0].gemm_fwd, head_b = out.cm.stages[0].fwd.compute;
+    step_release(&out);
+    cr_assert(near(blockwise, linear * FP8 / 0.5), "%.12g", blockwise);
+    /* the stage's forward grows by the 32 layers' GEMMs and what the recipes' quantization
+     * differs by, never by the LM head: at least the GEMMs' difference */
+    cr_assert_geq(head_b - head_a, 32 * linear * FP8 * 0.999);
+    toy_step_on(MODEL("llama3.1-8b"), 8, "", block, &scn, &out);
+    cr_assert(near(out.rep.layer_view[0].gemm_fwd, linear * FP8), "no gain given: the curve's");
+    step_release(&out);
+}
+
 /* The dense linears' quantize launches (cm_narrow_quantize_s), 10 us each here: under current
  * scaling Llama-3.1-8B's layer adds, forward, 2 for the QKV input and 2 for FC1's (their norms
  * give the amax) and 3 each for the projection's and FC2's inputs; backward 3 for each of the
