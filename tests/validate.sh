@@ -32,6 +32,9 @@
 #   mlperf  MLPerf Training's results (v3.1-v5.1: GPT-3 175B, Llama 3.1 8B and 405B on H100,
 #           H200, B200, B300, GB200, GB300 and AMD MI355X, 8-11,616 GPUs), timed from their
 #           logs: held out, a new source.
+# Beside the sets, layer microbenchmarks (scenarios/validation/<name>.layers: one layer's
+# forward and backward as a framework's own benchmark timed it; moeperf, Megatron-Core's MoE
+# layer on 8 H100), printed after the pairs below, each with a summary line.
 # Columns: id, set, source, scenario (or -), comma-separated --set overrides (or -), measured
 # step time in s, measured peak memory per GPU in GB (or -), scored (yes/no), - or what stepsim
 # lacks to express the run (ending " [run]" when the run has no scenario to name it), derivation.
@@ -436,6 +439,60 @@ awk -F'\t' "$pair_awk"'
         print_pairs("precision", 36)
     }' "$results"
 
+# Layer microbenchmarks (scenarios/validation/*.layers): one layer's forward and backward as its
+# framework's own benchmark timed it, against stepsim's -- the row's scenario run with its
+# one-layer model and again with the two-layer model the row names, the difference of rank 0's
+# forward ops and of its backward ops on the timeline (one layer with its launches, without
+# the embedding, the head and the step's end).  Per row the measured and predicted ms and the
+# errors; per table the forward and backward MAE and bias; its summary line (`<table> MAE ...
+# over N layer timings`) comes with the sets' below.
+layers_tmp=$(mktemp -d) || exit 1
+trap 'rm -f "$results"; rm -rf "$layers_tmp"' EXIT
+layer_ms() { # timeline -> "forward_ms backward_ms" of rank 0
+    awk -F, '$1 == 0 && $2 == "F" { f += $7 - $6 } $1 == 0 && ($2 == "B" || $2 == "W") { b += $7 - $6 }
+             END { printf "%.9f %.9f\n", f * 1000, b * 1000 }' "$1"
+}
+for table in "$top_srcdir"/scenarios/validation/*.layers; do
+    [ -r "$table" ] || continue
+    name=$(basename "$table" .layers)
+    echo "== layer microbenchmark $name (scenarios/validation/$name.layers): one layer as" \
+        "its framework's benchmark timed it"
+    printf '  %-6s %-30s %9s %10s %8s %9s %10s %8s\n' id case fwd_ms predicted error bwd_ms \
+        predicted error
+    while IFS="$tab" read -r id case scenario model2 fwd bwd; do
+        case "$id" in '#'*|'') continue ;; esac
+        scn="$top_srcdir/$scenario"
+        rm -f "$layers_tmp/one.csv" "$layers_tmp/two.csv" # stepsim writes no file over another
+        # shellcheck disable=SC2086
+        if "$stepsim" run "$scn" ${STEPSIM_ARGS-} --timeline "$layers_tmp/one.csv" >/dev/null 2>&1 &&
+            "$stepsim" run "$scn" ${STEPSIM_ARGS-} --set "model=$top_srcdir/$model2" \
+                --timeline "$layers_tmp/two.csv" >/dev/null 2>&1; then
+            printf '%s\t%s\t%s\t%s\t%s %s\n' "$id" "$case" "$fwd" "$bwd" \
+                "$(layer_ms "$layers_tmp/one.csv")" "$(layer_ms "$layers_tmp/two.csv")"
+        else
+            echo "validate: $id: stepsim did not run $scenario" >&2
+            status=1
+        fi
+    done <"$table" >"$layers_tmp/rows"
+    awk -F'\t' -v name="$name" -v out="$layers_tmp/$name.summary" '
+        {
+            split($5, t, " "); pf = t[3] - t[1]; pb = t[4] - t[2]
+            ef = 100 * (pf - $3) / $3; eb = 100 * (pb - $4) / $4
+            printf "  %-6s %-30s %9.3f %10.3f %+7.1f%% %9.3f %10.3f %+7.1f%%\n", $1, $2, $3, pf,
+                   ef, $4, pb, eb
+            n++; af += ef < 0 ? -ef : ef; ab += eb < 0 ? -eb : eb; sf += ef; sb += eb
+            w = (ef < 0 ? -ef : ef) > w ? (ef < 0 ? -ef : ef) : w
+            w = (eb < 0 ? -eb : eb) > w ? (eb < 0 ? -eb : eb) : w
+        }
+        END {
+            if (!n) exit
+            printf "  %s forward MAE %.1f%% (bias %+.1f%%), backward MAE %.1f%% (bias %+.1f%%)\n",
+                   name, af / n, sf / n, ab / n, sb / n
+            printf "%s MAE %.1f%% over %d layer timings (worst %.1f%%)\n", name, (af + ab) / (2 * n),
+                   2 * n, w > out
+        }' "$layers_tmp/rows"
+done
+
 # The summary lines (CI greps "^dev MAE").
 for s in $sets; do
     awk -F'\t' -v set="$s" '
@@ -450,6 +507,10 @@ for s in $sets; do
             print line
             if (gn) printf "%s memory MAE %.1f%% over %d runs (worst %.1f%%)\n", set, gt / gn, gn, gw
         }' "$results"
+done
+
+for summary in "$layers_tmp"/*.summary; do
+    [ -r "$summary" ] && cat "$summary"
 done
 
 # Pooled: every scored run of the calibration sets (dev, wave2) as one, then every scored run of

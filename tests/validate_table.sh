@@ -32,6 +32,12 @@ row() {
     done
     printf '%s\n' "$line"
 }
+# validate_tree SETS OUT: make validate on the scratch tree's SETS, stdout to OUT, status in $rc.
+validate_tree() {
+    top_srcdir="$tmp/tree" STEPSIM="$S" VALIDATE_SETS="$1" sh "$src/tests/validate.sh" >"$2" \
+        2>"$tmp/err"
+    rc=$?
+}
 {
     row "# id" set source scenario set_overrides measured_step_s measured_mem_gb scored \
         not_expressible derivation
@@ -90,9 +96,7 @@ h200=$(sed -n 's/^ *"step_time_s": *\([0-9.eE+-]*\),*$/\1/p' "$tmp/out")
         "$(awk -v p="$h200" 'BEGIN { printf "%.9f", p / 0.8 }')" - yes - "prediction / 0.8"
     row P3 held TINY scenarios/validation/u.xml - 1.0000 - yes - "no layout"
 } >"$tmp/tree/scenarios/validation/held.tsv"
-top_srcdir="$tmp/tree" STEPSIM="$S" VALIDATE_SETS="dev held" \
-    sh "$src/tests/validate.sh" >"$tmp/out" 2>"$tmp/err"
-rc=$?
+validate_tree "dev held" "$tmp/out"
 expect_ok "validate runs a calibration and a held-out set"
 # The pooled lines: P1 (+10%) the one scored calibration run; P2, P4 (-20% each) and P3 (the
 # unit scenario, no layout, but a scored run: its held line's 44.5% over 3) the held-out ones,
@@ -135,9 +139,7 @@ fp8=$(sed -n 's/^ *"step_time_s": *\([0-9.eE+-]*\),*$/\1/p' "$tmp/out")
     row Q2 prec TINY scenarios/validation/d1.xml dtype=fp8 "$fp8" - yes - "prediction"
     row Q3 prec TINY scenarios/validation/d1.xml dtype=fp8,hardware=dgx-h200 1.0 - yes - "any"
 } >"$tmp/tree/scenarios/validation/prec.tsv"
-top_srcdir="$tmp/tree" STEPSIM="$S" VALIDATE_SETS="prec" \
-    sh "$src/tests/validate.sh" >"$tmp/prec.out" 2>"$tmp/err"
-rc=$?
+validate_tree "prec" "$tmp/prec.out"
 expect_ok "validate runs a set with a 16-bit and an fp8 run of one job"
 check "a 16-bit and an fp8 run of one job on one file are a pair, its speed-up error -20.0%" \
     grep -Eq '^  prec +Q1 -> Q2 +dgx-h100 +bf16 -> fp8 delayed +[0-9.]+x +[0-9.]+x +-20\.0%$' \
@@ -185,6 +187,38 @@ run published "$tmp/tree3/scenarios/validation/d1.xml" --tables "$tmp/tree3/scen
 expect_ok "published reads a table with a 16-bit and an fp8 run of one job"
 check "published's precision line carries validate's pair figures (bf16 against fp8 delayed)" \
     grep -qx '  fp8 delayed  *1 pair,  speed-up error 20.0%, bias -20.0%' "$tmp/out"
+
+# A layer microbenchmark table (*.layers): one row, the Mixtral proxy's MoE layer, its forward
+# measured at stepsim's one-layer forward / 1.1 and its backward at the backward / 0.8, where
+# one layer's time is the two-layer model's rank-0 ops less the one-layer model's, read here
+# off the timelines the same way: errors +10.0% and -20.0%, MAE 15.0% over 2 timings.
+for f in mp1.xml mp-mixtral-proxy.xml mp-mixtral-proxy-2.xml; do
+    cp "$src/scenarios/validation/$f" "$tmp/tree/scenarios/validation/"
+done
+one_op() { # TIMELINE OP -> rank 0's OP time in ms
+    awk -F, -v op="$2" '$1 == 0 && $2 == op { t += $7 - $6 } END { printf "%.9f", t * 1000 }' "$1"
+}
+run run "$tmp/tree/scenarios/validation/mp1.xml" --timeline "$tmp/one.csv"
+run run "$tmp/tree/scenarios/validation/mp1.xml" \
+    --set "model=$tmp/tree/scenarios/validation/mp-mixtral-proxy-2.xml" --timeline "$tmp/two.csv"
+fwd=$(awk -v a="$(one_op "$tmp/one.csv" F)" -v b="$(one_op "$tmp/two.csv" F)" \
+    'BEGIN { printf "%.9f", (b - a) / 1.1 }')
+bwd=$(awk -v a="$(one_op "$tmp/one.csv" B)" -v b="$(one_op "$tmp/two.csv" B)" \
+    'BEGIN { printf "%.9f", (b - a) / 0.8 }')
+{
+    row "# id" case scenario two_layer_model forward_ms backward_ms
+    row L1 mixtral_case scenarios/validation/mp1.xml \
+        scenarios/validation/mp-mixtral-proxy-2.xml "$fwd" "$bwd"
+} >"$tmp/tree/scenarios/validation/tinylayers.layers"
+validate_tree "tiny" "$tmp/layers.out"
+expect_ok "validate runs a layer microbenchmark table"
+check "a layer's forward and backward are the two-layer run's less the one-layer run's" \
+    grep -Eq '^  L1 +mixtral_case +[0-9.]+ +[0-9.]+ +\+10\.0% +[0-9.]+ +[0-9.]+ +-20\.0%$' \
+    "$tmp/layers.out"
+check "the table's summary line comes with the sets' and counts two timings a layer" \
+    sh -c "grep -qx 'tinylayers MAE 15.0% over 2 layer timings (worst 20.0%)' '$tmp/layers.out' &&
+           grep -qx '  tinylayers forward MAE 10.0% (bias +10.0%), backward MAE 20.0% (bias -20.0%)' \
+               '$tmp/layers.out'"
 
 echo "# $((n - failed - skipped)) passed, $failed failed, $skipped skipped"
 echo "1..$n"
