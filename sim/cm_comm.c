@@ -242,9 +242,9 @@ double cm_gdn_cp_traffic(const struct cm_ctx *c, double tokens, struct cp_traffi
  *  - allgather: every GPU gathers all the group's tokens and reduce-scatters the results back
  *    (Megatron's allgather dispatcher), the cost of an all-gather of n x tokens.
  *  - deepep: a token crosses the network once per remote node holding one of its experts and
- *    fans out over NVLink there (DeepEP; DeepSeek-V3 report sec. 3.2.2) -- with node-limited
- *    routing (the model's group-top-k) at most that many nodes, else the expected number of
- *    distinct nodes among top_k uniform picks.
+ *    fans out over NVLink there (DeepEP; DeepSeek-V3 report sec. 3.2.2) -- the expected number
+ *    of distinct nodes among top_k picks (units_visited: uniform, or from the model's expert
+ *    groups), and with node-limited routing (route-nodes) at most that many.
  * The busiest GPU receives moe-imbalance times the mean.  With expert tensor parallelism
  * (etp > 1) the dispatcher then gathers what the etp GPUs of an expert received, so that each
  * computes its slice of every one of them, and the combine reduce-scatters the results back
@@ -260,6 +260,42 @@ static double etp_exchange_s(const struct cm_ctx *c, double copies, double token
     return cm_coll_time(c, COLL_ALL_GATHER, cfg->etp * received, g);
 }
 
+/* The chance that none of `mine` experts of a pool of `pool` is among `picks` drawn from it
+ * without replacement: C(pool - mine, picks) / C(pool, picks) (a fractional last pick at its
+ * share). */
+static double none_drawn(double pool, double mine, double picks)
+{
+    double none = 1.0;
+    int whole = (int)picks;
+    for (int i = 0; i < whole; i++)
+        none *= pool - mine - i > 0 ? (pool - mine - i) / (pool - i) : 0.0;
+    double rest = picks - whole;
+    if (rest > 0 && pool - whole > 0)
+        none *= 1.0 - rest * mine / (pool - whole);
+    return none;
+}
+
+/* Distinct units (the GPUs of an expert group, or its nodes) a token's experts sit on, the
+ * experts spread evenly over the `units`: under uniform routing n (1 - C(E - E/n, k) / C(E, k));
+ * under group-limited routing (the model's expert_groups G, of which a token uses M =
+ * route_nodes) a token takes its k experts from M of the G groups, k / M from each -- the
+ * router ranks the groups by their best experts, so each chosen group gives its share (Megatron-
+ * Core's group_limited_topk; DeepSeek-V3 report sec. 2.1.2) -- so a unit holding h >= 1 whole
+ * groups is visited when one of its groups is chosen, 1 - C(G - h, M) / C(G, M), and a unit
+ * holding e experts of one group when the group is chosen and one of its k / M picks lands on
+ * it, (M / G) (1 - C(E/G - e, k/M) / C(E/G, k/M)). */
+static double units_visited(const struct model *m, double units)
+{
+    double experts = m->experts, per = experts / units;
+    int groups = m->expert_groups, chosen = m->route_nodes;
+    if (groups <= 0 || chosen >= groups)
+        return units * (1.0 - none_drawn(experts, per, m->top_k));
+    double group = experts / groups, picks = (double)m->top_k / chosen;
+    if (per >= group) /* whole groups on each unit */
+        return units * (1.0 - none_drawn(groups, per / group, chosen));
+    return units * ((double)chosen / groups) * (1.0 - none_drawn(group, per, picks));
+}
+
 static double ep_exchange_s(const struct cm_ctx *c, double tokens)
 {
     const struct model *m = c->m;
@@ -273,7 +309,8 @@ static double ep_exchange_s(const struct cm_ctx *c, double tokens)
     double etp = etp_exchange_s(c, copies, token_bytes);
     if (c->scn->moe_dispatcher != DISPATCH_DEEPEP || nodes <= 1)
         return all_to_all_s(c, copies * token_bytes, g, imb) + etp;
-    double visited = nodes * (1.0 - pow(1.0 - 1.0 / nodes, m->top_k));
+    double visited = m->expert_groups > 0 ? units_visited(m, nodes)
+                                           : nodes * (1.0 - pow(1.0 - 1.0 / nodes, m->top_k));
     if (m->route_nodes > 0 && m->route_nodes < visited)
         visited = m->route_nodes;
     double inter = tokens * visited * (nodes - 1.0) / nodes * token_bytes;
@@ -282,16 +319,6 @@ static double ep_exchange_s(const struct cm_ctx *c, double tokens)
     double t_intra = lv.lat_s + imb * intra / lv.bw_Bps;
     double t_inter = c->net.lat_s + imb * inter / c->net.bw_Bps;
     return (t_intra > t_inter ? t_intra : t_inter) + etp;
-}
-
-/* Distinct GPUs of an n-GPU expert group a token's top_k experts (of `experts`, spread evenly)
- * sit on, expected under uniform routing: n (1 - C(E - E/n, k) / C(E, k)). */
-static double ranks_visited(double experts, double n, int top_k)
-{
-    double none = 1.0, per = experts / n;
-    for (int i = 0; i < top_k; i++)
-        none *= experts - per - i > 0 ? (experts - per - i) / (experts - i) : 0.0;
-    return n * (1.0 - none);
 }
 
 /* DeepEP's dispatch and combine inside one NVLink domain, where the node has them measured
@@ -311,8 +338,8 @@ static double ep_kernels_s(const struct cm_ctx *c, double tokens)
     const struct hw_coll_fit *k = hw_node_coll_fit_upto(&c->hw->node, HW_EP_COMBINE, g.n);
     if (!d || !k)
         return -1.0;
-    double received = c->cfg->moe_load * tokens *
-                      ranks_visited(m->experts, g.n, m->top_k) * ACT_BYTES * model_moe_width(m);
+    double received =
+        c->cfg->moe_load * tokens * units_visited(m, g.n) * ACT_BYTES * model_moe_width(m);
     return d->overhead_s + received / d->bus_bw_Bps + k->overhead_s + received / k->bus_bw_Bps;
 }
 

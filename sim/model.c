@@ -61,6 +61,7 @@ static const struct attr_spec attrs[] = {
     {"moe", "dense-layers", AK_INT, F(dense_layers), 0, MAX_COUNT},
     {"moe", "every", AK_INT, F(moe_every), 1, MAX_COUNT},
     {"moe", "route-nodes", AK_INT, F(route_nodes), 1, MAX_COUNT},
+    {"moe", "expert-groups", AK_INT, F(expert_groups), 1, MAX_COUNT},
     {"moe", "latent-size", AK_INT, F(moe_latent), 1, MAX_WIDTH},
     {"mla", "q-lora-rank", AK_INT, F(q_lora_rank), 0, MAX_WIDTH},
     {"mla", "kv-lora-rank", AK_INT, F(kv_lora_rank), 1, MAX_WIDTH},
@@ -398,6 +399,12 @@ static enum sim_status check_moe(struct model *m, const struct seen *s, const ch
                        "route-nodes=%d exceeds top-k=%d (a token's experts lie in at most "
                        "top-k nodes anyway)",
                        m->route_nodes, m->top_k);
+    if (m->expert_groups > 0 && (m->route_nodes == 0 || m->route_nodes > m->expert_groups ||
+                                 m->experts % m->expert_groups != 0))
+        return err_set(err, SIM_EINPUT, path, el,
+                       "expert-groups=%d needs route-nodes (the groups a token uses) of at most "
+                       "that many, and experts=%d in whole groups",
+                       m->expert_groups, m->experts);
     if (!was_given(s, "moe", "expert-ffn"))
         m->expert_ffn = m->ffn;
     if (was_given(s, "moe", "shared-expert-ffn") && m->shared_experts == 0)

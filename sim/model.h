@@ -79,6 +79,10 @@ struct model {
     int route_nodes;       /* node-limited routing: a token's experts lie in at most this many
                               expert groups, which DeepEP places one per node (DeepSeek-V3:
                               topk_group 4 of n_group 8); 0 = not limited */
+    int expert_groups;     /* the router's expert groups (n_group: runs of experts /
+                              expert_groups consecutive experts), of which a token's experts
+                              use route_nodes; 0 = not given, and route_nodes bounds the nodes
+                              a token visits */
     /* Multi-head latent attention, DeepSeek-V2/V3 (kv_lora_rank == 0: ordinary attention).
      * Q = W_qb norm(W_qa x) (or W_q x when q_lora_rank == 0); [c_kv, k_rope] = W_kva x;
      * [K_nope, V] = W_kvb norm(c_kv), per head.  kv_heads == heads. */

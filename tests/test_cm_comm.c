@@ -187,6 +187,27 @@ Test(ep, deepep_in_a_node_runs_at_its_measured_kernels_once_per_gpu)
     step_release(&out);
 }
 
+/* Group-limited routing inside the node: DeepSeek-V3's router takes a token's 8 experts from 4
+ * of its 8 expert groups (expert-groups 8, route-nodes 4), 2 from each, and under ep 8 a group
+ * is one GPU's 32 experts, so a token visits exactly 4 GPUs (uniform routing would visit
+ * 8 (1 - C(224, 8) / C(256, 8)) = 5.28): a GPU receives 4096 x 4 tokens of 7168 bf16 values,
+ * at the measured 400 / 200 GB/s and overheads. */
+Test(ep, deepep_in_a_node_visits_the_gpus_of_the_chosen_groups)
+{
+    const char *fits = "<collective op=\"ep-dispatch\" gpus=\"8\" bus-bandwidth=\"400GBps\" "
+                       "overhead=\"10us\"/><collective op=\"ep-combine\" gpus=\"8\" "
+                       "bus-bandwidth=\"200GBps\" overhead=\"5us\"/>";
+    toy_step_xml(MODEL("deepseek-v3"), 8, "", fits,
+                 L("seq=4096", "ep=8", "gpus=8", "microbatches=1", "moe-dispatcher=deepep",
+                   "mtp-layers=0"),
+                 &scn, &out);
+    double received = 4096 * 4.0 * 2 * 7168;
+    double trip = 10e-6 + received / 400e9 + 5e-6 + received / 200e9;
+    cr_assert(near(out.rep.layer_view[1].ep_fwd, trip), "%.9g vs %.9g",
+              out.rep.layer_view[1].ep_fwd, trip);
+    step_release(&out);
+}
+
 Test(ep, allgather_dispatcher_gathers_every_token_of_the_group)
 {
     run_ok(MODEL("mixtral-8x7b"), 4, MIXTRAL_EP8("moe-dispatcher=allgather"));

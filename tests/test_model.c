@@ -643,6 +643,19 @@ Test(model, bad_cross_field_rules_report_their_line)
                "<model name=\"x\">\n"
                "  <transformer layers=\"2\" hidden=\"64\" ffn=\"256\" heads=\"8\" " DENSE_ATTRS
                "/>\n"
+               "  <moe experts=\"8\" top-k=\"2\" expert-groups=\"4\"/>\n</model>\n",
+               4, "expert-groups=4 needs route-nodes");
+    assert_bad(XML_HEAD
+               "<model name=\"x\">\n"
+               "  <transformer layers=\"2\" hidden=\"64\" ffn=\"256\" heads=\"8\" " DENSE_ATTRS
+               "/>\n"
+               "  <moe experts=\"8\" top-k=\"2\" route-nodes=\"2\" expert-groups=\"3\"/>\n"
+               "</model>\n",
+               4, "experts=8 in whole groups");
+    assert_bad(XML_HEAD
+               "<model name=\"x\">\n"
+               "  <transformer layers=\"2\" hidden=\"64\" ffn=\"256\" heads=\"8\" " DENSE_ATTRS
+               "/>\n"
                "  <moe experts=\"8\" top-k=\"2\" shared-expert-ffn=\"64\"/>\n</model>\n",
                4, "shared-experts is 0");
     assert_bad(XML_HEAD "<model name=\"x\">\n"
