@@ -6,7 +6,8 @@
 #       every "source ...", "bias ..." and "measured more than once ..." line, the pattern,
 #       generation and hardware tables, the summaries of the hardware-pair and precision-pair
 #       tables (their "  hardware" and "  precision" lines), each layer microbenchmark's forward
-#       and backward line and the closing summary lines of `make validate`;
+#       and backward line, each kernel microbenchmark's MAE line and the closing summary lines
+#       of `make validate`;
 #   <!-- begin: make calibrate --> ... <!-- end: make calibrate -->
 #       the output of `make calibrate` (the fit and the leave-one-source-out pass);
 #   <!-- begin: make validate, largest errors --> ... <!-- end: make validate, largest errors -->
@@ -43,7 +44,7 @@ top_srcdir="$top_srcdir" STEPSIM="$stepsim" sh "$top_srcdir/tests/validate.sh" \
 awk '/^== / { sub(/ \(.*/, ""); print; next }
      /^  source / || /^  bias / || /^  OOM predicted/ || /^  pattern / || /^  hardware / ||
          /^  precision / || /^  generation / || /^  measured more than once/ ||
-         /^  [a-z0-9]+ forward MAE / { print; next }
+         /^  [a-z0-9]+ forward MAE / || /^  [a-z0-9]+ MAE / { print; next }
      /^  +calibration \(dev, wave2\)/ { print; next }
      /^[a-z0-9]+ (memory )?MAE / || /^held out MAE / { print }' "$tmp/validate.out" >"$tmp/validate.block"
 

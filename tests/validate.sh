@@ -493,6 +493,50 @@ for table in "$top_srcdir"/scenarios/validation/*.layers; do
         }' "$layers_tmp/rows"
 done
 
+# Kernel microbenchmarks (scenarios/validation/*.gemms): one layer's GEMM kernels as a library's
+# own benchmark timed them, against the first layer's GEMM time forward and backward in
+# stepsim's JSON report, run with the row's overrides and training-efficiency 1 (isolated
+# kernels, which the hardware files' curves describe).  Per row the measured and predicted ms
+# and the error; its summary line comes with the sets' below.
+layer_gemm_ms() { # JSON report -> the first layer's GEMM ms, forward + backward
+    awk '/"layers": \[/ { getline; split($0, a, "\"gemm_s\": "); split(a[2], f, ",")
+                           split(a[3], b, ","); printf "%.9f\n", (f[1] + b[1]) * 1000; exit }' "$1"
+}
+for table in "$top_srcdir"/scenarios/validation/*.gemms; do
+    [ -r "$table" ] || continue
+    name=$(basename "$table" .gemms)
+    echo "== kernel microbenchmark $name (scenarios/validation/$name.gemms): one layer's GEMMs as" \
+        "its library's benchmark timed them"
+    printf '  %-6s %-24s %9s %10s %8s\n' id case gemm_ms predicted error
+    while IFS="$tab" read -r id case scenario overrides gemm; do
+        case "$id" in '#'*|'') continue ;; esac
+        set -- --set hw.training-efficiency=1
+        old_ifs=$IFS
+        IFS=,
+        for kv in $overrides; do set -- "$@" --set "$kv"; done
+        IFS=$old_ifs
+        # shellcheck disable=SC2086
+        if "$stepsim" run "$top_srcdir/$scenario" ${STEPSIM_ARGS-} "$@" --format json \
+            >"$layers_tmp/gemm.json" 2>/dev/null; then
+            printf '%s\t%s\t%s\t%s\n' "$id" "$case" "$gemm" "$(layer_gemm_ms "$layers_tmp/gemm.json")"
+        else
+            echo "validate: $id: stepsim did not run $scenario" >&2
+            status=1
+        fi
+    done <"$table" >"$layers_tmp/gemm.rows"
+    awk -F'\t' -v name="$name" -v out="$layers_tmp/$name.summary" '
+        {
+            e = 100 * ($4 - $3) / $3; a = e < 0 ? -e : e
+            printf "  %-6s %-24s %9.3f %10.3f %+7.1f%%\n", $1, $2, $3, $4, e
+            n++; t += a; b += e; if (a > w) w = a
+        }
+        END {
+            if (!n) exit
+            printf "  %s MAE %.1f%% (bias %+.1f%%)\n", name, t / n, b / n
+            printf "%s MAE %.1f%% over %d kernel timings (worst %.1f%%)\n", name, t / n, n, w > out
+        }' "$layers_tmp/gemm.rows"
+done
+
 # The summary lines (CI greps "^dev MAE").
 for s in $sets; do
     awk -F'\t' -v set="$s" '

@@ -220,6 +220,28 @@ check "the table's summary line comes with the sets' and counts two timings a la
            grep -qx '  tinylayers forward MAE 10.0% (bias +10.0%), backward MAE 20.0% (bias -20.0%)' \
                '$tmp/layers.out'"
 
+# A kernel microbenchmark table (*.gemms): one row, the TE benchmark's 5B layer on the B300 file
+# in bf16, measured at stepsim's GEMM time / 1.1, read here from the JSON report the same way
+# (the first layer's gemm_s forward and backward at training-efficiency 1): error +10.0%.
+cp "$src/scenarios/validation/tg1.xml" "$src/scenarios/validation/tg-te-5b.xml" \
+    "$tmp/tree/scenarios/validation/"
+cp "$src/hardware/dgx-b300.xml" "$tmp/tree/hardware/"
+run run "$tmp/tree/scenarios/validation/tg1.xml" --set hw.training-efficiency=1 --set dtype=bf16 \
+    --format json
+gemm=$(awk '/"layers": \[/ { getline; split($0, a, "\"gemm_s\": "); split(a[2], f, ",")
+                             split(a[3], b, ","); printf "%.9f", (f[1] + b[1]) * 1000 / 1.1; exit }' \
+    "$tmp/out")
+{
+    row "# id" case scenario set_overrides gemm_ms
+    row K1 "b300 bf16" scenarios/validation/tg1.xml dtype=bf16 "$gemm"
+} >"$tmp/tree/scenarios/validation/tinygemms.gemms"
+validate_tree "tiny" "$tmp/gemms.out"
+expect_ok "validate runs a kernel microbenchmark table"
+check "a layer's GEMM time comes from the JSON report at training-efficiency 1" \
+    grep -Eq '^  K1 +b300 bf16 +[0-9.]+ +[0-9.]+ +\+10\.0%$' "$tmp/gemms.out"
+check "the kernel table's summary line comes with the sets'" \
+    grep -qx 'tinygemms MAE 10.0% over 1 kernel timings (worst 10.0%)' "$tmp/gemms.out"
+
 echo "# $((n - failed - skipped)) passed, $failed failed, $skipped skipped"
 echo "1..$n"
 [ "$failed" -eq 0 ]
