@@ -34,7 +34,9 @@
 #           logs: held out, a new source.
 # Beside the sets, layer microbenchmarks (scenarios/validation/<name>.layers: one layer's
 # forward and backward as a framework's own benchmark timed it; moeperf, Megatron-Core's MoE
-# layer on 8 H100), printed after the pairs below, each with a summary line.
+# layer on 8 H100) and kernel microbenchmarks (<name>.gemms: one layer's GEMM kernels as a
+# library's benchmark timed them; tegemm, Transformer Engine's on a B300 and an H200 NVL),
+# printed after the pairs below, each with a summary line.
 # Columns: id, set, source, scenario (or -), comma-separated --set overrides (or -), measured
 # step time in s, measured peak memory per GPU in GB (or -), scored (yes/no), - or what stepsim
 # lacks to express the run (ending " [run]" when the run has no scenario to name it), derivation.
