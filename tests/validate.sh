@@ -482,9 +482,10 @@ for table in "$top_srcdir"/scenarios/validation/*.layers; do
             ef = 100 * (pf - $3) / $3; eb = 100 * (pb - $4) / $4
             printf "  %-6s %-30s %9.3f %10.3f %+7.1f%% %9.3f %10.3f %+7.1f%%\n", $1, $2, $3, pf,
                    ef, $4, pb, eb
-            n++; af += ef < 0 ? -ef : ef; ab += eb < 0 ? -eb : eb; sf += ef; sb += eb
-            w = (ef < 0 ? -ef : ef) > w ? (ef < 0 ? -ef : ef) : w
-            w = (eb < 0 ? -eb : eb) > w ? (eb < 0 ? -eb : eb) : w
+            xf = ef < 0 ? -ef : ef; xb = eb < 0 ? -eb : eb
+            n++; af += xf; ab += xb; sf += ef; sb += eb
+            if (xf > w) w = xf
+            if (xb > w) w = xb
         }
         END {
             if (!n) exit
