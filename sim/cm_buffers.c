@@ -84,7 +84,7 @@ static double token_extra_bytes(void)
 double cm_deepep_buffer_bytes(const struct scenario *scn, const struct model *m,
                               const struct cm_config *cfg)
 {
-    if (scn->moe_dispatcher != DISPATCH_DEEPEP || cfg->ep <= 1 || m->experts == 0)
+    if (!scn_flex_dispatch(scn) || cfg->ep <= 1 || m->experts == 0)
         return 0.0;
     size_t n = sizeof deepep_configs / sizeof deepep_configs[0], i = 0;
     while (i + 1 < n && deepep_configs[i].ranks < cfg->ep)

@@ -307,7 +307,7 @@ static double ep_exchange_s(const struct cm_ctx *c, double tokens)
     if (c->scn->moe_dispatcher == DISPATCH_ALLGATHER)
         return cm_coll_time(c, COLL_ALL_GATHER, n * tokens * token_bytes, g);
     double etp = etp_exchange_s(c, copies, token_bytes);
-    if (c->scn->moe_dispatcher != DISPATCH_DEEPEP || nodes <= 1)
+    if (!scn_flex_dispatch(c->scn) || nodes <= 1)
         return all_to_all_s(c, copies * token_bytes, g, imb) + etp;
     double visited = m->expert_groups > 0 ? units_visited(m, nodes)
                                            : nodes * (1.0 - pow(1.0 - 1.0 / nodes, m->top_k));
@@ -332,7 +332,7 @@ static double ep_kernels_s(const struct cm_ctx *c, double tokens)
     const struct cm_config *cfg = c->cfg;
     const struct model *m = c->m;
     struct coll_group g = cm_group_of(cfg->ep, cfg->etp, cfg->gpus_per_node);
-    if (c->scn->moe_dispatcher != DISPATCH_DEEPEP || g.n < 2 || g.per_node < g.n || cfg->etp > 1)
+    if (!scn_flex_dispatch(c->scn) || g.n < 2 || g.per_node < g.n || cfg->etp > 1)
         return -1.0;
     const struct hw_coll_fit *d = hw_node_coll_fit_upto(&c->hw->node, HW_EP_DISPATCH, g.n);
     const struct hw_coll_fit *k = hw_node_coll_fit_upto(&c->hw->node, HW_EP_COMBINE, g.n);

@@ -167,6 +167,10 @@ static inline double cm_packed_attention_share(const struct scenario *scn, int s
  * replicated linears (dense) and the routed experts' (expert, one adapter per EP rank). */
 void cm_lora_layer_params(const struct cm_ctx *c, int layer, double *dense, double *expert);
 
+/* Do fp8 / fp4 experts copy their tokens into aligned segments and out again (Megatron-Core's
+ * Fp8Padding / Fp8Unpadding; none under moe-router-padding, hybridep or a capacity)? */
+int cm_expert_pad_copies(const struct cm_ctx *c);
+
 /* ---- cm_rules.c: the configuration rules ---- */
 
 /* Check the scenario against the model, hardware and framework (file:line errors naming the

@@ -294,7 +294,7 @@ static enum sim_status check_moe_keys(const struct scenario *scn, const struct m
                                             SCN_MOE_IMBALANCE, SCN_MOE_SHARED_EXPERT_OVERLAP,
                                             SCN_DEEPEP_SMS, SCN_MOE_ROUTER_DTYPE,
                                             SCN_MOE_ROUTER_FUSION, SCN_MOE_FUSED_GROUPED_MLP,
-                                            SCN_MOE_CAPACITY_FACTOR};
+                                            SCN_MOE_CAPACITY_FACTOR, SCN_MOE_ROUTER_PADDING};
     for (size_t i = 0; m->experts == 0 && i < sizeof moe_keys / sizeof moe_keys[0]; i++)
         if (scn_given(scn, moe_keys[i]))
             return scn_rule_error(scn, moe_keys[i], err,
@@ -309,9 +309,18 @@ static enum sim_status check_moe_keys(const struct scenario *scn, const struct m
     if (scn_given(scn, SCN_MLA_DOWN_PROJ) && m->kv_lora_rank <= 0)
         return scn_rule_error(scn, SCN_MLA_DOWN_PROJ, err,
                               "mla-down-proj applies to MLA models; %s has none", m->name);
-    if (scn_given(scn, SCN_DEEPEP_SMS) && scn->moe_dispatcher != DISPATCH_DEEPEP)
+    /* Megatron-Core (transformer_config.py at d98e8a6) refuses a padded routing map without
+     * fp8 / fp4, and with the allgather dispatcher */
+    if (scn->moe_router_padding && !cm_narrow_gemms(scn))
+        return scn_rule_error(scn, scn_culprit(scn, SCN_MOE_ROUTER_PADDING, SCN_DTYPE), err,
+                              "moe-router-padding applies to dtype=fp8 or nvfp4");
+    if (scn->moe_router_padding && scn->moe_dispatcher == DISPATCH_ALLGATHER)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_MOE_ROUTER_PADDING, SCN_MOE_DISPATCHER),
+                              err, "moe-router-padding: Megatron-Core's allgather dispatcher "
+                                   "does not pad the routing map");
+    if (scn_given(scn, SCN_DEEPEP_SMS) && !scn_flex_dispatch(scn))
         return scn_rule_error(scn, scn_culprit(scn, SCN_DEEPEP_SMS, SCN_MOE_DISPATCHER), err,
-                              "deepep-sms applies to moe-dispatcher=deepep");
+                              "deepep-sms applies to moe-dispatcher=deepep or hybridep");
     if (!scn->moe_shared_expert_overlap)
         return SIM_OK;
     if (m->moe_latent > 0) /* moe_layer.py raises it for training */
@@ -662,7 +671,7 @@ static enum sim_status check_hardware_resources(const struct scenario *scn,
                               "need the TP group inside one NVLink domain, and %s's holds %d "
                               "GPUs (set overlap-tp-comm=false, or a tp that fits)",
                               scn->tp, hw->name, hw->node.gpus);
-    if (scn->moe_dispatcher == DISPATCH_DEEPEP && hw->gpu.sms > 0 &&
+    if (scn_flex_dispatch(scn) && hw->gpu.sms > 0 &&
         scn->deepep_sms >= hw->gpu.sms)
         return scn_rule_error(scn, SCN_DEEPEP_SMS, err,
                               "deepep-sms=%d leaves no SMs for compute: %s has %d",
@@ -859,7 +868,7 @@ static int flat_param_grads(const struct scenario *scn, const struct scn_shardin
 static double ep_overlap_interference(const struct scenario *scn, const struct hardware *hw)
 {
     double shared = hw->gpu.overlap_interference;
-    if (scn->moe_dispatcher != DISPATCH_DEEPEP || hw->gpu.sms == 0)
+    if (!scn_flex_dispatch(scn) || hw->gpu.sms == 0)
         return shared;
     double held = (double)scn->deepep_sms / hw->gpu.sms;
     return held > shared ? held : shared;

@@ -15,6 +15,7 @@
 #include "cm_quant.h"
 #include "cm_tp.h"
 #include "flops.h"
+#include "framework.h"
 
 /* Element-wise HBM traffic per layer forward, in units of Ts*h elements: two norms (read +
  * write) 4, two residual adds (2 reads + 1 write) 6 = 10 (Korthikanti et al. 2022 count the
@@ -93,6 +94,10 @@
 #define KERNELS_SHARED_FWD 3.0
 #define KERNELS_SHARED_BWD 3.0
 #define KERNELS_SHARED_WGT 2.0
+/* Transformer Engine's Fp8Padding of the tokens and of their probabilities and Fp8Unpadding of
+ * FC2's output: one fused_multi_row_padding / unpadding kernel each, each way
+ * (cm_expert_pad_copies). */
+#define KERNELS_EXPERT_PADDING 3.0
 /* Eager PyTorch (elementwise=eager: torchtitan without torch.compile) runs each element-wise
  * op of its model code as a kernel of its own (torchtitan/models/norms.py RMSNorm and
  * models/llama/model.py at 9dec370, the code of its December 2024 benchmarks):
@@ -125,7 +130,7 @@
  * its epilogue. */
 static double expert_bias_bytes(const struct cm_ctx *c, int backward)
 {
-    int fp32 = c->scn->moe_router_fp32 || c->scn->moe_dispatcher == DISPATCH_DEEPEP;
+    int fp32 = c->scn->moe_router_fp32 || scn_flex_dispatch(c->scn);
     double q = fp32 ? 4.0 : 2.0;
     if (backward)
         return 6.0 * q + (fp32 ? 12.0 : 0.0);
@@ -665,16 +670,37 @@ static void lora_cost(const struct cm_ctx *c, const struct layer_parts *lp, doub
         dora_cost(c, a, n, T, lc);
 }
 
+/* Do the routed experts copy their tokens into segments aligned for quantized GEMMs, and FC2's
+ * output out of them?  In an fp8 / fp4 run Megatron-Core's TEGroupedMLP pads each local
+ * expert's tokens to a multiple of 16 (MXFP8 / NVFP4: 32) with Transformer Engine's Fp8Padding
+ * and strips FC2's output with Fp8Unpadding (moe/experts.py, TEGroupedMLP.forward, at
+ * cf39a4ddcf and d98e8a6; TE's module/fp8_padding.py): a copy each way, and one of each
+ * gradient in the backward, whenever a count is unaligned -- always, for a dropless router's
+ * counts.  None where the counts come aligned: a padded routing map (moe-router-padding),
+ * HybridEP's dispatch, which pads as it permutes (token_dispatcher.py, _HybridEPManager, with
+ * pad_multiple; skip_routed_expert_padding at d98e8a6), or a capacity, whose fixed count is
+ * taken as aligned.  (DeepEP's fused permutation pads too at d98e8a6, but only for Transformer
+ * Engine's grouped-tensor input, moe_use_grouped_tensor, which stepsim does not model.)  Like
+ * Megatron-Core, it asks the run's precision (config.fp8 / fp4), not the experts' own. */
+int cm_expert_pad_copies(const struct cm_ctx *c)
+{
+    const struct scenario *scn = c->scn;
+    return cm_narrow_gemms(scn) && fw_megatron_core(scn) &&
+           !scn->moe_router_padding && scn->moe_dispatcher != DISPATCH_HYBRIDEP &&
+           !(scn->moe_capacity_factor > 0.0);
+}
+
 /* Passes over the routed token copies a MoE layer's forward makes to reorder them, each a
  * read and a write: the dispatcher sorts the copies by expert before sending and restores
  * the token order after the combine; Megatron-Core's alltoall dispatcher also sorts what it
  * received by local expert when a GPU holds more than one, and unsorts it before the combine
  * (token_dispatcher.py, MoEAlltoAllTokenDispatcher: "Permutation 2", sort_chunks_by_idxs).
- * DeepEP's dispatch hands each GPU its tokens to permute once. */
+ * DeepEP's dispatch hands each GPU its tokens to permute once.  The experts' padding copies
+ * (cm_expert_pad_copies) are two more. */
 static double permute_passes(const struct cm_ctx *c)
 {
     int sorted_again = c->scn->moe_dispatcher == DISPATCH_ALLTOALL && c->m->experts > c->cfg->ep;
-    return sorted_again ? 4.0 : 2.0;
+    return (sorted_again ? 4.0 : 2.0) + (cm_expert_pad_copies(c) ? 2.0 : 0.0);
 }
 
 /* Rotary elements of one forward on this GPU: Q and K over the whole head, or MLA's rotary
@@ -1010,6 +1036,11 @@ static void moe_kernels(const struct cm_ctx *c, struct layer_cost *lc)
     cm_count_kernels(c, GS_MOE | GS_MOE_PREPROCESS, KERNELS_MOE_PREPROCESS_FWD, 0.0, 0.0, lc);
     double fwd = KERNELS_MOE_ROUTE_FWD - KERNELS_ROUTER_FWD - KERNELS_MOE_PREPROCESS_FWD;
     double bwd = KERNELS_MOE_ROUTE_BWD - KERNELS_ROUTER_BWD, wgt = 0.0;
+    if (cm_expert_pad_copies(c)) { /* the tokens' and the probabilities' padding and FC2's
+                                    * unpadding, each way */
+        fwd += KERNELS_EXPERT_PADDING;
+        bwd += KERNELS_EXPERT_PADDING;
+    }
     fwd += cm_expert_quantize_kernels(c);
     bwd += cm_expert_quantize_kernels(c);
     if (c->scn->moe_fused_grouped_mlp) { /* the activation in the GEMMs' epilogues */

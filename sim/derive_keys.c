@@ -41,7 +41,8 @@ static int dtype_block_scaled(const struct scenario *scn)
 
 /* A low-precision run's keys follow a dtype (or fp8 recipe) given later that they do not apply
  * to: back to their defaults, listed as derived.  So `--vary dtype=bf16,fp8` on an fp8 file runs
- * its bf16 config without the fp8 recipe, quantized weights, bf16 edge layers and the like, as
+ * its bf16 config without the fp8 recipe, quantized weights, bf16 edge layers, the padded
+ * routing map and the like, as
  * the same launch line without its fp8 flags would; the fused grouped MLP, which quantizes in
  * MXFP8 or NVFP4, follows a recipe given later too. */
 static void derive_precision_keys(struct scenario *scn)
@@ -59,6 +60,7 @@ static void derive_precision_keys(struct scenario *scn)
         {SCN_BF16_MODULES, dtype_narrow},
         {SCN_MXFP8_MODULES, dtype_nvfp4},
         {SCN_MOE_FUSED_GROUPED_MLP, dtype_block_scaled},
+        {SCN_MOE_ROUTER_PADDING, dtype_narrow},
     };
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         if (scn_given(scn, keys[i].key) && !keys[i].applies(scn) &&
@@ -112,9 +114,10 @@ static void derive_fused_mlp_dependants(struct scenario *scn)
 
 /* Keys that apply under other keys' values follow those given later (Megatron-Core reads or
  * allows each only there): wgrad-deferral-limit with defer-head-wgrad, mtp-repeated-layer with
- * MTP modules, deepep-sms with the DeepEP dispatcher, the shared experts' overlap with an
- * all-to-all or DeepEP dispatcher and without overlap-ep-comm, muon-ns-steps with Muon,
- * lora-rank and lora-modules with peft=lora (a fine-tune compared with no adapters at all);
+ * MTP modules, deepep-sms with the DeepEP or HybridEP dispatcher, the shared experts' overlap
+ * and the padded routing map with an all-to-all or flex dispatcher, the overlap without
+ * overlap-ep-comm, muon-ns-steps with Muon, lora-rank and lora-modules with peft=lora (a
+ * fine-tune compared with no adapters at all);
  * offload-modules and offload-activations, two ways of moving the same activations, follow each
  * other, and offload-modules a full recompute of every layer (no module input kept). */
 static void derive_feature_keys(struct scenario *scn)
@@ -130,8 +133,10 @@ static void derive_feature_keys(struct scenario *scn)
         {SCN_MTP_REPEATED_LAYER, SCN_MTP_LAYERS, SCN_MTP_LAYERS,
          !scn_given(scn, SCN_MTP_LAYERS) || scn->mtp_layers > 0},
         {SCN_DEEPEP_SMS, SCN_MOE_DISPATCHER, SCN_MOE_DISPATCHER,
-         scn->moe_dispatcher == DISPATCH_DEEPEP},
+         scn_flex_dispatch(scn)},
         {SCN_MOE_SHARED_EXPERT_OVERLAP, SCN_MOE_DISPATCHER, SCN_MOE_DISPATCHER,
+         scn->moe_dispatcher != DISPATCH_ALLGATHER},
+        {SCN_MOE_ROUTER_PADDING, SCN_MOE_DISPATCHER, SCN_MOE_DISPATCHER,
          scn->moe_dispatcher != DISPATCH_ALLGATHER},
         {SCN_MOE_SHARED_EXPERT_OVERLAP, SCN_OVERLAP_EP_COMM, SCN_OVERLAP_EP_COMM,
          !scn->overlap_ep_comm},

@@ -74,6 +74,8 @@ static const struct flag flags[] = {
     {"moe-token-dispatcher-type", FK_SPECIAL, NULL, NULL, 0},
     {"moe-flex-dispatcher-backend", FK_SPECIAL, NULL, NULL, 0},
     {"moe-enable-deepep", FK_SWITCH, "moe-dispatcher", "deepep", 0},
+    {"moe-router-padding-for-quantization", FK_SWITCH, "moe-router-padding", "true", 0},
+    {"moe-router-padding-for-fp8", FK_SWITCH, "moe-router-padding", "true", 0},
     {"moe-deepep-num-sms", FK_INT, "deepep-sms", NULL, 0},
     {"moe-flex-dispatcher-num-sms", FK_INT, "deepep-sms", NULL, 0},
     {"overlap-moe-expert-parallel-comm", FK_SWITCH, "overlap-ep-comm", "true", 0},
@@ -301,6 +303,7 @@ struct pending {
      * Megatron-Bridge's grad_reduce_in_fp32 (the last one said) */
     int grads_bf16;
     enum { GRADS_DEFAULT, GRADS_FP32, GRADS_16BIT } grads;
+    int hybridep; /* --moe-flex-dispatcher-backend hybridep: the flex dispatcher is HybridEP */
 };
 
 /* A hybrid model's layer pattern (Megatron-Core's M, G, *, -, E), its '|' pipeline-stage marks
@@ -463,8 +466,13 @@ static enum sim_status apply_valued(struct import_result *res, struct pending *p
                        "import: --%s %s: Megatron knows none, local and transformer_engine",
                        name, value);
     }
-    if (strcmp(name, "moe-flex-dispatcher-backend") == 0) /* HybridEP taken as DeepEP */
-        return put_key(res, "moe-dispatcher", "deepep", name, err);
+    if (strcmp(name, "moe-flex-dispatcher-backend") == 0) { /* only with the flex dispatcher */
+        if (strcmp(value, "deepep") != 0 && strcmp(value, "hybridep") != 0)
+            return err_set(err, SIM_EINPUT, NULL, 0,
+                           "import: --%s %s: stepsim models deepep and hybridep", name, value);
+        pd->hybridep = strcmp(value, "hybridep") == 0;
+        return SIM_OK;
+    }
     if (strcmp(name, "attention-backend") == 0) {
         int unfused = strcmp(value, "unfused") == 0 || strcmp(value, "local") == 0;
         return put_key(res, "attention", unfused ? "unfused" : "flash", name, err);
@@ -831,6 +839,9 @@ static enum sim_status finish(struct import_result *res, const struct pending *p
     }
     if (st == SIM_OK)
         st = graph_keys(res, pd, err);
+    const char *dispatcher = import_value(res, "moe-dispatcher");
+    if (st == SIM_OK && pd->hybridep && dispatcher && strcmp(dispatcher, "deepep") == 0)
+        st = put_key(res, "moe-dispatcher", "hybridep", "moe-flex-dispatcher-backend", err);
     /* The line runs Megatron-Core: run refuses what it does not offer, plan explores only
      * what it does. */
     if (st == SIM_OK)

@@ -51,7 +51,8 @@ static const char *const router_dtype_choices[] = {"bf16", "fp32", NULL};
 static const char *const mla_down_proj_choices[] = {"duplicated", "column", NULL};
 /* In enum scn_cross_entropy order (scenario.h). */
 static const char *const cross_entropy_choices[] = {"fused", "unfused", "te", "torch", NULL};
-static const char *const dispatcher_choices[] = {"alltoall", "allgather", "deepep", NULL};
+static const char *const dispatcher_choices[] = {"alltoall", "allgather", "deepep", "hybridep",
+                                                  NULL};
 static const char *const fsdp_choices[] = {"none",         "full-shard", "shard-grad-op",
                                            "hybrid-shard", "no-shard",   NULL};
 static const char *const fsdp_outer_choices[] = {"none", "optim", NULL};
@@ -329,7 +330,9 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
                 "--fp4-param-gather)"},
     [SCN_MOE_DISPATCHER] = {"moe-dispatcher", VT_CHOICE, FIELD(moe_dispatcher), 0, 0,
                             dispatcher_choices, 0, .scope = KS_MODEL, .def = "alltoall",
-                            .doc = "how MoE tokens reach their experts (deepep: once per node)"},
+                            .doc = "how MoE tokens reach their experts (deepep: once per node; "
+                                   "hybridep: priced as deepep, and its dispatch pads each "
+                                   "expert's tokens for quantized GEMMs)"},
     [SCN_OVERLAP_EP_COMM] = {"overlap-ep-comm", VT_BOOL, FIELD(overlap_ep_comm), 0, 0,
                              .scope = KS_MODEL, .def = "false",
                              .doc = "steady-state F and B run as pairs hiding each other's "
@@ -352,8 +355,8 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
                                         "fixed, so a CUDA graph may hold the experts"},
     [SCN_DEEPEP_SMS] = {"deepep-sms", VT_INT, FIELD(deepep_sms), 1, 1 << 16, .scope = KS_MODEL,
                         .def = "20",
-                        .doc = "with moe-dispatcher=deepep: the SMs its dispatch and combine "
-                               "kernels hold, taken from the compute they overlap "
+                        .doc = "with moe-dispatcher=deepep or hybridep: the SMs its dispatch "
+                               "and combine kernels hold, taken from the compute they overlap "
                                "(Megatron-Core --moe-deepep-num-sms)"},
     [SCN_ZERO] = {"zero", VT_INT, FIELD(zero), 0, 3, .scope = KS_MODEL, .def = "0",
                   .doc = "ZeRO stage: 1 shards optimizer state, 2 gradients too, 3 parameters; "
@@ -486,6 +489,14 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
          .doc = "the routed experts' MLP as two device-driven grouped GEMMs with the activation "
                 "and its quantization fused in (Transformer Engine's cuteDSL fused grouped MLP, "
                 "NVTE_CUTEDSL_FUSED_GROUPED_MLP; MXFP8 or NVFP4 on Blackwell)"},
+    [SCN_MOE_ROUTER_PADDING] =
+        {"moe-router-padding", VT_BOOL, FIELD(moe_router_padding), 0, 0, .scope = KS_MODEL,
+         .def = "false",
+         .doc = "with fp8 / nvfp4 experts: the routing map padded so each expert's token count "
+                "is a multiple of the quantized GEMMs' alignment (Megatron-Core "
+                "--moe-router-padding-for-quantization, --moe-router-padding-for-fp8); false: "
+                "the experts copy their tokens into aligned segments and out again, unless "
+                "moe-dispatcher=hybridep pads them"},
     [SCN_CUDA_GRAPHS] = {"cuda-graphs", VT_CHOICE, FIELD(cuda_graphs), 0, 0, cuda_graphs_choices,
                          0, .scope = KS_MODEL, .def = "none",
                          .doc = "kernels launched from CUDA graphs: full-iteration "

@@ -113,6 +113,7 @@ enum scn_key {
     SCN_MOE_ROUTER_DTYPE,
     SCN_MOE_ROUTER_FUSION,
     SCN_MOE_FUSED_GROUPED_MLP,
+    SCN_MOE_ROUTER_PADDING,
     SCN_CUDA_GRAPHS,
     SCN_CUDA_GRAPH_SCOPE,
     SCN_MLA_DOWN_PROJ,
@@ -189,8 +190,15 @@ enum scn_fp8_recipe { FP8_DELAYED, FP8_CURRENT, FP8_BLOCKWISE, FP8_MXFP8, FP8_RO
 /* How MoE tokens reach their experts (Megatron-Core's token dispatchers): an all-to-all of every
  * routed copy; an all-gather of all tokens over the expert group (and a reduce-scatter back);
  * or DeepEP (Megatron's "flex" dispatcher), which sends a token once to each node holding one of
- * its experts and fans it out over NVLink there. */
-enum scn_moe_dispatcher { DISPATCH_ALLTOALL, DISPATCH_ALLGATHER, DISPATCH_DEEPEP };
+ * its experts and fans it out over NVLink there; or HybridEP, the flex dispatcher's other
+ * backend, priced as DeepEP (no measurement of its own), whose fused dispatch also pads each
+ * expert's tokens to the quantized GEMMs' alignment (scn_flex_dispatch, cm_expert_pad_copies). */
+enum scn_moe_dispatcher {
+    DISPATCH_ALLTOALL,
+    DISPATCH_ALLGATHER,
+    DISPATCH_DEEPEP,
+    DISPATCH_HYBRIDEP,
+};
 /* PyTorch FSDP's sharding strategies (torch.distributed.fsdp.ShardingStrategy): full-shard =
  * ZeRO-3; shard-grad-op = ZeRO-3 whose parameters stay gathered from forward to backward;
  * hybrid-shard = full-shard inside groups of fsdp-group GPUs, replicated across them;
@@ -387,6 +395,8 @@ struct scenario {
     int moe_fused_grouped_mlp; /* the routed experts' FC1, activation and FC2 as device-driven
                                   grouped GEMMs with the activation and its quantization in
                                   their epilogues (TE's cuteDSL fused grouped MLP) */
+    int moe_router_padding;   /* the routing map padded so each expert's tokens come aligned
+                                 for quantized GEMMs (--moe-router-padding-for-quantization) */
     int cuda_graphs;          /* enum scn_cuda_graphs */
     int cuda_graph_scope;     /* enum scn_graph_scope bits, with cuda_graphs = modules */
     int mla_down_column;      /* MLA's down-projections column-parallel (Megatron-Core <= 0.13)
@@ -508,6 +518,13 @@ enum sim_status scn_rule_error(const struct scenario *scn, enum scn_key key,
  * scn_model_part(). */
 int scn_model_parts(const struct scenario *scn);
 int scn_model_part(const struct scenario *scn, int stage);
+
+/* Megatron's flex dispatcher, DeepEP or HybridEP (priced alike): a token sent once to each GPU,
+ * or node, holding one of its experts. */
+static inline int scn_flex_dispatch(const struct scenario *scn)
+{
+    return scn->moe_dispatcher == DISPATCH_DEEPEP || scn->moe_dispatcher == DISPATCH_HYBRIDEP;
+}
 /* Does the run train adapters on a frozen base (peft lora or dora)? */
 static inline int scn_adapters(const struct scenario *scn)
 {

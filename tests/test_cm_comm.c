@@ -331,15 +331,23 @@ Test(ep, deepep_holds_its_sms_beside_the_compute_it_overlaps)
 #undef PAIRED
 }
 
-/* deepep-sms: only with DeepEP, and it must leave the GPU SMs to compute on. */
+/* deepep-sms: only with DeepEP or HybridEP, and it must leave the GPU SMs to compute on; a
+ * padded routing map only for fp8 / fp4 GEMMs and not with the allgather dispatcher
+ * (Megatron-Core's transformer_config.py). */
 Test(ep, deepep_sms_rules)
 {
     static const struct {
         const char *gpu_attrs, *sets[4], *want;
     } bad[] = {
-        {"", {"deepep-sms=24", NULL}, "deepep-sms applies to moe-dispatcher=deepep"},
+        {"", {"deepep-sms=24", NULL}, "deepep-sms applies to moe-dispatcher=deepep or hybridep"},
         {"sms=\"100\"", {"moe-dispatcher=deepep", "deepep-sms=100", NULL},
          "deepep-sms=100 leaves no SMs for compute: toy has 100"},
+        {"sms=\"100\"", {"moe-dispatcher=hybridep", "deepep-sms=100", NULL},
+         "deepep-sms=100 leaves no SMs for compute: toy has 100"},
+        {"", {"moe-router-padding=true", NULL},
+         "moe-router-padding applies to dtype=fp8 or nvfp4"},
+        {"", {"dtype=fp8", "moe-dispatcher=allgather", "moe-router-padding=true", NULL},
+         "allgather dispatcher does not pad the routing map"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char hw[256];

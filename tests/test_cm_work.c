@@ -1105,7 +1105,8 @@ static double olmoe_forward_launches(const char *gpu_attrs, const char *dtype, c
  * cast-transpose one per operand, 2.  The attention block's two inputs add theirs (the dense
  * linears' quantizers): current scaling 2 for the QKV input, whose norm gives the amax, and 3
  * for the projection's; MXFP8 1 each; delayed scaling none for the QKV input, which the norm
- * writes in fp8, and 1 for the projection's.  OLMoE's 16 layers. */
+ * writes in fp8, and 1 for the projection's.  Every fp8 run also pads the experts' tokens (3
+ * kernels: fp8_experts_pad_their_tokens_unless_they_come_aligned).  OLMoE's 16 layers. */
 Test(launches, experts_quantize_split_by_split)
 {
     const char *blackwell = "fp8-gemm-layouts=\"any\""; /* MXFP8 runs on Blackwell only */
@@ -1113,9 +1114,9 @@ Test(launches, experts_quantize_split_by_split)
     double cs = olmoe_forward_launches("", "dtype=fp8", "fp8-recipe=current");
     double mx = olmoe_forward_launches(blackwell, "dtype=fp8", "fp8-recipe=mxfp8");
     double delayed = olmoe_forward_launches("", "dtype=fp8", "fp8-recipe=delayed");
-    cr_assert(near(cs - bf16, 16 * (48 + 2 + 3) * 1e-6), "current %.9g", cs - bf16);
-    cr_assert(near(mx - bf16, 16 * (16 + 1 + 1) * 1e-6), "mxfp8 %.9g", mx - bf16);
-    cr_assert(near(delayed - bf16, 16 * (2 + 0 + 1) * 1e-6), "delayed %.9g", delayed - bf16);
+    cr_assert(near(cs - bf16, 16 * (48 + 2 + 3 + 3) * 1e-6), "current %.9g", cs - bf16);
+    cr_assert(near(mx - bf16, 16 * (16 + 1 + 1 + 3) * 1e-6), "mxfp8 %.9g", mx - bf16);
+    cr_assert(near(delayed - bf16, 16 * (2 + 0 + 1 + 3) * 1e-6), "delayed %.9g", delayed - bf16);
 }
 
 /* OLMoE with biases on its linear layers, written next to the shipped model (the same shape). */
@@ -1171,6 +1172,74 @@ Test(moe, expert_biases_added_in_pytorch_ops)
     cr_assert(near(b1 - b0, 16 * (5 * 8 + 1) * 1e-6), "backward %.9g", b1 - b0);
     cr_assert(near(w1, w0));
     unlink(path);
+}
+
+/* The MoE layer's element-wise forward and backward, and the first stage's launch seconds at
+ * 1 us a kernel (beyond those at the default overhead), of OLMoE at EP 8 in fp8 with the
+ * settings `a` and `b`. */
+static void olmoe_fp8_moe(const char *a, const char *b, struct cm_layer_view *layer,
+                          double *fwd_launch, double *bwd_launch)
+{
+    const char *const base[] = {"seq=4096", "microbatches=1", "ep=8", "gpus=8", "dtype=fp8",
+                                "fp8-recipe=current", "hw.hbm-bandwidth=1TBps", a, b, NULL};
+    const char *const slow[] = {"seq=4096",           "microbatches=1",
+                                "ep=8",               "gpus=8",
+                                "dtype=fp8",          "fp8-recipe=current",
+                                "hw.hbm-bandwidth=1TBps", a,
+                                b,                    "hw.kernel-overhead=1us",
+                                NULL};
+    run_ok(MODEL("olmoe-1b-7b"), 8, base);
+    *layer = out.rep.layer_view[1];
+    double f0 = out.cm.stages[0].fwd.compute, b0 = out.cm.stages[0].bwd.compute;
+    step_release(&out);
+    run_ok(MODEL("olmoe-1b-7b"), 8, slow);
+    *fwd_launch = out.cm.stages[0].fwd.compute - f0;
+    *bwd_launch = out.cm.stages[0].bwd.compute - b0;
+    step_release(&out);
+}
+
+/* fp8 experts copy their token copies into segments aligned for the quantized GEMMs and FC2's
+ * output out of them (Megatron-Core's Fp8Padding / Fp8Unpadding): on OLMoE at EP 8, 4096 x 8
+ * copies of 2048 elements a GPU, each copy a 2-byte read and a 2-byte write of every element,
+ * twice forward and twice backward, and three kernels each way in each of the 16 MoE layers --
+ * none when the router pads the counts (moe-router-padding) or HybridEP's dispatch does. */
+Test(moe, fp8_experts_pad_their_tokens_unless_they_come_aligned)
+{
+    double elems = 4096.0 * 8 * 2048;
+    struct cm_layer_view padded, aligned, hybridep;
+    double fp, bp, fa, ba, fh, bh;
+    olmoe_fp8_moe("moe-dispatcher=alltoall", "gpus=8", &padded, &fp, &bp);
+    olmoe_fp8_moe("moe-router-padding=true", "gpus=8", &aligned, &fa, &ba);
+    olmoe_fp8_moe("moe-dispatcher=hybridep", "gpus=8", &hybridep, &fh, &bh);
+    cr_assert(near(padded.elem_fwd - aligned.elem_fwd, 2 * 4 * elems / 1e12), "forward %.9g",
+              padded.elem_fwd - aligned.elem_fwd);
+    cr_assert(near(padded.elem_bwd - aligned.elem_bwd, 2 * 4 * elems / 1e12), "backward %.9g",
+              padded.elem_bwd - aligned.elem_bwd);
+    cr_assert(near(fp - fa, 16 * 3 * 1e-6), "forward launches %.9g", fp - fa);
+    cr_assert(near(bp - ba, 16 * 3 * 1e-6), "backward launches %.9g", bp - ba);
+    /* HybridEP's permutation is DeepEP's, one pass each way fewer than the all-to-all's */
+    olmoe_fp8_moe("moe-dispatcher=deepep", "gpus=8", &padded, &fp, &bp);
+    cr_assert(near(padded.elem_fwd - hybridep.elem_fwd, 2 * 4 * elems / 1e12), "deepep %.9g",
+              padded.elem_fwd - hybridep.elem_fwd);
+    cr_assert(near(fp - fh, 16 * 3 * 1e-6), "deepep launches %.9g", fp - fh);
+    /* Megatron-Core pads whenever the run is fp8 (config.fp8), its experts' GEMMs in 16 bits
+     * or not; a bf16 run pads nothing */
+    olmoe_fp8_moe("bf16-modules=experts", "gpus=8", &padded, &fp, &bp);
+    olmoe_fp8_moe("bf16-modules=experts", "moe-router-padding=true", &aligned, &fa, &ba);
+    cr_assert(near(fp - fa, 16 * 3 * 1e-6), "bf16 experts' launches %.9g", fp - fa);
+    const char *const bf16[] = {"seq=4096", "microbatches=1", "ep=8", "gpus=8",
+                                "hw.hbm-bandwidth=1TBps", NULL};
+    const char *const bf16_hybridep[] = {"seq=4096", "microbatches=1", "ep=8", "gpus=8",
+                                         "hw.hbm-bandwidth=1TBps", "moe-dispatcher=hybridep",
+                                         NULL};
+    run_ok(MODEL("olmoe-1b-7b"), 8, bf16);
+    double deepep_like = out.rep.layer_view[1].elem_fwd;
+    step_release(&out);
+    run_ok(MODEL("olmoe-1b-7b"), 8, bf16_hybridep);
+    cr_assert(near(out.rep.layer_view[1].elem_fwd, deepep_like - 2 * 4 * elems / 1e12),
+              "bf16: hybridep as deepep, the all-to-all's second sort apart %.9g",
+              out.rep.layer_view[1].elem_fwd);
+    step_release(&out);
 }
 
 /* A MoE layer launches its router and dispatch kernels (23 forward, 14 backward) and FC1 and

@@ -519,6 +519,18 @@ Test(mode_keys, flash_attention_keys_follow_unfused_attention_given_later)
     FOLLOWS("", "attention=unfused", "attention-kernel=fa2");
 }
 
+/* A padded routing map follows a 16-bit dtype, or the allgather dispatcher, given later
+ * (Megatron-Core refuses it with either). */
+Test(precision_keys, the_padded_routing_map_follows_bf16_and_allgather)
+{
+    FOLLOWS("moe-router-padding", "dtype=fp8", "moe-router-padding=true", "--vary:dtype=bf16");
+    cr_assert_eq(scn.moe_router_padding, 0);
+    FOLLOWS("moe-router-padding", "dtype=fp8", "moe-router-padding=true",
+            "--vary:moe-dispatcher=allgather");
+    FOLLOWS("", "dtype=fp8", "moe-router-padding=true", "--vary:moe-dispatcher=hybridep");
+    cr_assert_eq(scn.moe_router_padding, 1, "the flex dispatcher takes it");
+}
+
 /* What leans on the fused grouped MLP follows it when it follows a dtype given later: a
  * per-module graph scope's whole MoE blocks become their router and preprocessing, and
  * offload-modules drops fused_group_mlp; with a capacity the experts stay graphed. */

@@ -205,8 +205,9 @@ Test(import, bad_values_are_refused, .init = setup)
 }
 
 /* Recompute and MoE flags: --recompute-modules takes a list (argparse nargs '*', or Hydra's
- * [a,b]); the flex dispatcher (DeepEP or HybridEP) becomes deepep.  Each line, then the keys
- * it must give (NULL-terminated key, value pairs). */
+ * [a,b]); the flex dispatcher becomes deepep, or hybridep with that backend, in either order
+ * (the backend alone names no dispatcher); a padded routing map under either name.  Each line,
+ * then the keys it must give (NULL-terminated key, value pairs). */
 Test(import, recompute_and_moe_flags, .init = setup)
 {
     static const struct {
@@ -222,7 +223,15 @@ Test(import, recompute_and_moe_flags, .init = setup)
         {"\"model.recompute_modules=['moe_act', 'layernorm']\" --moe-token-dispatcher-type flex",
          {"recompute-modules", "moe_act,layernorm", "moe-dispatcher", "deepep", NULL}},
         {"--moe-token-dispatcher-type alltoall --moe-flex-dispatcher-backend hybridep",
+         {"moe-dispatcher", "alltoall", NULL}},
+        {"--moe-token-dispatcher-type flex --moe-flex-dispatcher-backend hybridep",
+         {"moe-dispatcher", "hybridep", NULL}},
+        {"--moe-flex-dispatcher-backend hybridep --moe-token-dispatcher-type flex",
+         {"moe-dispatcher", "hybridep", NULL}},
+        {"--moe-flex-dispatcher-backend deepep --moe-token-dispatcher-type flex",
          {"moe-dispatcher", "deepep", NULL}},
+        {"--moe-router-padding-for-quantization", {"moe-router-padding", "true", NULL}},
+        {"--moe-router-padding-for-fp8", {"moe-router-padding", "true", NULL}},
         {"--moe-token-dispatcher-type flex --moe-deepep-num-sms 24",
          {"moe-dispatcher", "deepep", "deepep-sms", "24", NULL}},
         {"--moe-enable-deepep --moe-flex-dispatcher-num-sms 32",
@@ -253,6 +262,10 @@ Test(import, recompute_and_moe_flags, .init = setup)
     }
     cr_assert_eq(parse("--recompute-modules"), SIM_EINPUT);
     cr_assert(strstr(err.msg, "--recompute-modules needs a value"), "%s", err.msg);
+    cr_assert_eq(parse("--moe-flex-dispatcher-backend hybridep"), SIM_OK, "%s", err.msg);
+    cr_assert_null(import_value(&res, "moe-dispatcher"), "a backend alone names no dispatcher");
+    cr_assert_eq(parse("--moe-flex-dispatcher-backend ncclep"), SIM_EINPUT);
+    cr_assert(strstr(err.msg, "deepep and hybridep"), "%s", err.msg);
     cr_assert_eq(parse("--tensor-model-parallel-size 2"), SIM_OK, "%s", err.msg);
     cr_assert_null(import_value(&res, "moe-router-fusion"), "a dense line says nothing of it");
     cr_assert_eq(parse("--cross-entropy-fusion-impl triton"), SIM_EINPUT);
