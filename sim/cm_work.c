@@ -136,6 +136,32 @@ static double expert_bias_bytes(const struct cm_ctx *c, int backward)
         return 6.0 * q + (fp32 ? 12.0 : 0.0);
     return 2.0 + 5.0 * q + (fp32 ? 6.0 : 0.0);
 }
+/* Routed experts whose weighted activation Megatron-Core's TEGroupedMLP cannot fuse.  Its fused
+ * kernels cover SwiGLU and quick-GeGLU (bias_activation_fusion; any other activation raises
+ * "Only support fusion of swiglu and quick_gelu") and squared ReLU
+ * (use_fused_weighted_squared_relu); a GELU expert runs PyTorch ops instead (moe/experts.py,
+ * TEGroupedMLP.bias_act_func, at cf39a4ddcf and d98e8a6): the activation (read and write 2
+ * bytes an element of FC1's output), the product with the routing probabilities, which
+ * promotes to their dtype (read 2, write q), and with fp32 probabilities the cast back (read 4,
+ * write 2) -- 6 + q (+ 6) bytes, 12 or 20, where a fused kernel reads and writes 4 -- in two or
+ * three kernels where a fused one launches one; autograd mirrors them in the backward
+ * (ELEMWISE_BWD_FACTOR).  0 where the activation is fused. */
+static double unfused_routed_act_bytes(const struct cm_ctx *c)
+{
+    if (c->m->act != ACT_GELU || !fw_megatron_core(c->scn) || c->scn->moe_fused_grouped_mlp)
+        return 0.0;
+    int fp32 = c->scn->moe_router_fp32 || scn_flex_dispatch(c->scn);
+    return 6.0 + (fp32 ? 4.0 + 6.0 : 2.0);
+}
+
+/* Kernels beyond the fused activation's one, each way, of unfused_routed_act_bytes. */
+static double unfused_routed_act_kernels(const struct cm_ctx *c)
+{
+    if (unfused_routed_act_bytes(c) <= 0.0)
+        return 0.0;
+    return c->scn->moe_router_fp32 || scn_flex_dispatch(c->scn) ? 2.0 : 1.0;
+}
+
 #define UNFUSED_ROPE_BYTES 20.0
 #define UNFUSED_MLA_ROPE_BYTES 24.0
 #define KERNELS_UNFUSED_ROPE 26.0
@@ -871,7 +897,10 @@ static void layer_elementwise(const struct cm_ctx *c, const struct layer_parts *
     double per_block = lp->blocks / 2.0; /* the units below count a transformer layer's two */
     lc->norm_fwd = cm_memory_s(c, norm_factor * ACT_BYTES * 4.0 * per_block * Ts * h);
     lc->act_dense = cm_memory_s(c, ACT_BYTES * act_units * T * dense_inner / t);
-    lc->act_moe = cm_memory_s(c, ACT_BYTES * act_units * T * unfused_routed / t);
+    double routed_bytes = unfused_routed_act_bytes(c); /* GELU experts: PyTorch ops */
+    if (!(routed_bytes > 0.0))
+        routed_bytes = ACT_BYTES * act_units;
+    lc->act_moe = cm_memory_s(c, routed_bytes * T * unfused_routed / t);
     lc->permute_fwd =
         moe ? cm_memory_s(c, ACT_BYTES * 2.0 * permute_passes(c) * Ts * m->top_k *
                                  model_moe_width(m))
@@ -1041,8 +1070,8 @@ static void moe_kernels(const struct cm_ctx *c, struct layer_cost *lc)
         fwd += KERNELS_EXPERT_PADDING;
         bwd += KERNELS_EXPERT_PADDING;
     }
-    fwd += cm_expert_quantize_kernels(c);
-    bwd += cm_expert_quantize_kernels(c);
+    fwd += cm_expert_quantize_kernels(c) + unfused_routed_act_kernels(c);
+    bwd += cm_expert_quantize_kernels(c) + unfused_routed_act_kernels(c);
     if (c->scn->moe_fused_grouped_mlp) { /* the activation in the GEMMs' epilogues */
         fwd -= 1.0;
         bwd -= 1.0;

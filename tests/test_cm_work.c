@@ -1242,6 +1242,61 @@ Test(moe, fp8_experts_pad_their_tokens_unless_they_come_aligned)
     step_release(&out);
 }
 
+/* OLMoE's shape with non-gated experts of `activation`, written next to the shipped model. */
+static const char *olmoe_with_activation(char *path, size_t len, const char *activation)
+{
+    snprintf(path, len, "/tmp/stepsim-olmoe-%s-%ld.xml", activation, (long)getpid());
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "<?xml version=\"1.0\"?>\n<model name=\"olmoe-%s\">\n"
+               "  <transformer layers=\"16\" hidden=\"2048\" ffn=\"1024\" heads=\"16\" "
+               "kv-heads=\"16\" vocab=\"50304\" max-seq=\"4096\" activation=\"%s\" "
+               "norm=\"rmsnorm\" position=\"rope\" tied-embeddings=\"false\" bias=\"false\"/>\n"
+               "  <moe experts=\"64\" top-k=\"8\" expert-ffn=\"1024\"/>\n</model>\n",
+            activation, activation);
+    cr_assert_eq(fclose(f), 0);
+    return path;
+}
+
+/* GELU experts run their weighted activation as PyTorch ops in Megatron-Core (TEGroupedMLP
+ * fuses only SwiGLU, quick-GeGLU and squared ReLU): per element of FC1's output (4096 x 8 x
+ * 1024 on each GPU at EP 8) the activation's 4 bytes, the product with the probabilities 2 + q
+ * and, with fp32 probabilities, the cast back 6 -- 8 or 16 bytes where squared ReLU's fused
+ * kernel moves 4, twice that backward, and one or two kernels more each way. */
+Test(moe, gelu_experts_weight_their_activation_in_pytorch_ops)
+{
+    char gelu_path[128], relu_path[128];
+    const char *gelu = olmoe_with_activation(gelu_path, sizeof gelu_path, "gelu");
+    const char *relu = olmoe_with_activation(relu_path, sizeof relu_path, "squared-relu");
+    double elems = 4096.0 * 8 * 1024;
+    static const struct {
+        const char *router;
+        double bytes, kernels;
+    } cases[] = {{"moe-router-dtype=bf16", 8, 1}, {"moe-router-dtype=fp32", 16, 2}};
+    for (size_t i = 0; i < 2; i++) {
+        const char *const sets[] = {"seq=4096", "microbatches=1", "ep=8", "gpus=8",
+                                    "hw.hbm-bandwidth=1TBps", cases[i].router, NULL};
+        run_ok(relu, 8, sets);
+        struct cm_layer_view fused = out.rep.layer_view[1];
+        step_release(&out);
+        run_ok(gelu, 8, sets);
+        struct cm_layer_view ops = out.rep.layer_view[1];
+        step_release(&out);
+        double extra = (cases[i].bytes - 4) * elems / 1e12;
+        cr_assert(near(ops.elem_fwd - fused.elem_fwd, extra), "%s forward %.9g",
+                  cases[i].router, ops.elem_fwd - fused.elem_fwd);
+        cr_assert(near(ops.elem_bwd - fused.elem_bwd, 2 * extra), "%s backward %.9g",
+                  cases[i].router, ops.elem_bwd - fused.elem_bwd);
+    }
+    double f0, b0, w0, f1, b1, w1;
+    launch_seconds(relu, "ep=8", &f0, &b0, &w0);
+    launch_seconds(gelu, "ep=8", &f1, &b1, &w1);
+    cr_assert(near(f1 - f0, 16 * 1 * 1e-6), "forward launches %.9g", f1 - f0);
+    cr_assert(near(b1 - b0, 16 * 1 * 1e-6), "backward launches %.9g", b1 - b0);
+    unlink(gelu);
+    unlink(relu);
+}
+
 /* A MoE layer launches its router and dispatch kernels (23 forward, 14 backward) and FC1 and
  * FC2 once per local expert where a dense MLP launches them once: OLMoE's 16 layers of 64
  * experts, attention 6 / 11, the MLP block's 5 / 9 / 2 weight-gradient GEMMs, the layer's
