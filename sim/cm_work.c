@@ -115,6 +115,14 @@
  * writes per rotated element, 24 bytes, of which a fused kernel's own 4 are not counted; MLA
  * first de-interleaves the rotary part with one more cat (28 - 4 = 24).  Seven kernels each for
  * Q and K, and six more each on the cos / sin tables. */
+/* Are the routing probabilities the experts see fp32: an fp32 router, or DeepEP / HybridEP, which
+ * carry them in fp32 (token_dispatcher.py: "DeepEP only supports float32 probs"; HybridEP
+ * likewise)?  Else the router's bf16. */
+static int routed_probs_fp32(const struct cm_ctx *c)
+{
+    return c->scn->moe_router_fp32 || scn_flex_dispatch(c->scn);
+}
+
 /* Experts with biases (GPT-OSS): Megatron-Core's TEGroupedMLP adds each local expert's FC2
  * bias, scaled by the tokens' routing probabilities, in PyTorch ops after the grouped GEMM
  * (moe/experts.py, _apply_bias, at 2edffadb5, the Megatron-Core of Megatron-Bridge v0.4.2 and
@@ -130,7 +138,7 @@
  * its epilogue. */
 static double expert_bias_bytes(const struct cm_ctx *c, int backward)
 {
-    int fp32 = c->scn->moe_router_fp32 || scn_flex_dispatch(c->scn);
+    int fp32 = routed_probs_fp32(c);
     double q = fp32 ? 4.0 : 2.0;
     if (backward)
         return 6.0 * q + (fp32 ? 12.0 : 0.0);
@@ -143,15 +151,14 @@ static double expert_bias_bytes(const struct cm_ctx *c, int backward)
  * TEGroupedMLP.bias_act_func, at cf39a4ddcf and d98e8a6): the activation (read and write 2
  * bytes an element of FC1's output), the product with the routing probabilities, which
  * promotes to their dtype (read 2, write q), and with fp32 probabilities the cast back (read 4,
- * write 2) -- 6 + q (+ 6) bytes, 12 or 20, where a fused kernel reads and writes 4 -- in two or
+ * write 2) -- 6 + q (+ 6) bytes, 8 or 16, where a fused kernel reads and writes 4 -- in two or
  * three kernels where a fused one launches one; autograd mirrors them in the backward
  * (ELEMWISE_BWD_FACTOR).  0 where the activation is fused. */
 static double unfused_routed_act_bytes(const struct cm_ctx *c)
 {
     if (c->m->act != ACT_GELU || !fw_megatron_core(c->scn) || c->scn->moe_fused_grouped_mlp)
         return 0.0;
-    int fp32 = c->scn->moe_router_fp32 || scn_flex_dispatch(c->scn);
-    return 6.0 + (fp32 ? 4.0 + 6.0 : 2.0);
+    return 6.0 + (routed_probs_fp32(c) ? 4.0 + 6.0 : 2.0);
 }
 
 /* Kernels beyond the fused activation's one, each way, of unfused_routed_act_bytes. */
@@ -159,7 +166,7 @@ static double unfused_routed_act_kernels(const struct cm_ctx *c)
 {
     if (unfused_routed_act_bytes(c) <= 0.0)
         return 0.0;
-    return c->scn->moe_router_fp32 || scn_flex_dispatch(c->scn) ? 2.0 : 1.0;
+    return routed_probs_fp32(c) ? 2.0 : 1.0;
 }
 
 #define UNFUSED_ROPE_BYTES 20.0

@@ -42,9 +42,8 @@ static int dtype_block_scaled(const struct scenario *scn)
 /* A low-precision run's keys follow a dtype (or fp8 recipe) given later that they do not apply
  * to: back to their defaults, listed as derived.  So `--vary dtype=bf16,fp8` on an fp8 file runs
  * its bf16 config without the fp8 recipe, quantized weights, bf16 edge layers, the padded
- * routing map and the like, as
- * the same launch line without its fp8 flags would; the fused grouped MLP, which quantizes in
- * MXFP8 or NVFP4, follows a recipe given later too. */
+ * routing map and the like, as the same launch line without its fp8 flags would; the fused
+ * grouped MLP, which quantizes in MXFP8 or NVFP4, follows a recipe given later too. */
 static void derive_precision_keys(struct scenario *scn)
 {
     static const struct {
@@ -117,9 +116,9 @@ static void derive_fused_mlp_dependants(struct scenario *scn)
  * MTP modules, deepep-sms with the DeepEP or HybridEP dispatcher, the shared experts' overlap
  * and the padded routing map with an all-to-all or flex dispatcher, the overlap without
  * overlap-ep-comm, muon-ns-steps with Muon, lora-rank and lora-modules with peft=lora (a
- * fine-tune compared with no adapters at all);
- * offload-modules and offload-activations, two ways of moving the same activations, follow each
- * other, and offload-modules a full recompute of every layer (no module input kept). */
+ * fine-tune compared with no adapters at all); offload-modules and offload-activations, two ways
+ * of moving the same activations, follow each other, and offload-modules a full recompute of
+ * every layer (no module input kept). */
 static void derive_feature_keys(struct scenario *scn)
 {
     int full_uniform =

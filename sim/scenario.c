@@ -492,7 +492,7 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
     [SCN_MOE_ROUTER_PADDING] =
         {"moe-router-padding", VT_BOOL, FIELD(moe_router_padding), 0, 0, .scope = KS_MODEL,
          .def = "false",
-         .doc = "with fp8 / nvfp4 experts: the routing map padded so each expert's token count "
+         .doc = "in an fp8 / nvfp4 run: the routing map padded so each expert's token count "
                 "is a multiple of the quantized GEMMs' alignment (Megatron-Core "
                 "--moe-router-padding-for-quantization, --moe-router-padding-for-fp8); false: "
                 "the experts copy their tokens into aligned segments and out again, unless "
