@@ -447,7 +447,9 @@ awk -F'\t' "$pair_awk"'
 # forward ops and of its backward ops on the timeline (one layer with its launches, without
 # the embedding, the head and the step's end).  Per row the measured and predicted ms and the
 # errors; per table the forward and backward MAE and bias; its summary line (`<table> MAE ...
-# over N layer timings`) comes with the sets' below.
+# over N layer timings`) comes with the sets' below.  A table's `# set: KEY=VALUE,...` line
+# gives --set options for all its rows: how its benchmark ran where that differs from a
+# training step (moeperf: kernel launches hidden by the host running ahead).
 layers_tmp=$(mktemp -d) || exit 1
 trap 'rm -f "$results"; rm -rf "$layers_tmp"' EXIT
 layer_ms() { # timeline -> "forward_ms backward_ms" of rank 0
@@ -461,13 +463,19 @@ for table in "$top_srcdir"/scenarios/validation/*.layers; do
         "its framework's benchmark timed it"
     printf '  %-6s %-30s %9s %10s %8s %9s %10s %8s\n' id case fwd_ms predicted error bwd_ms \
         predicted error
+    set --
+    old_ifs=$IFS
+    IFS=,
+    for kv in $(sed -n 's/^# set: //p' "$table" | head -n 1); do set -- "$@" --set "$kv"; done
+    IFS=$old_ifs
     while IFS="$tab" read -r id case scenario model2 fwd bwd; do
         case "$id" in '#'*|'') continue ;; esac
         scn="$top_srcdir/$scenario"
         rm -f "$layers_tmp/one.csv" "$layers_tmp/two.csv" # stepsim writes no file over another
         # shellcheck disable=SC2086
-        if "$stepsim" run "$scn" ${STEPSIM_ARGS-} --timeline "$layers_tmp/one.csv" >/dev/null 2>&1 &&
-            "$stepsim" run "$scn" ${STEPSIM_ARGS-} --set "model=$top_srcdir/$model2" \
+        if "$stepsim" run "$scn" "$@" ${STEPSIM_ARGS-} --timeline "$layers_tmp/one.csv" \
+            >/dev/null 2>&1 &&
+            "$stepsim" run "$scn" "$@" ${STEPSIM_ARGS-} --set "model=$top_srcdir/$model2" \
                 --timeline "$layers_tmp/two.csv" >/dev/null 2>&1; then
             printf '%s\t%s\t%s\t%s\t%s %s\n' "$id" "$case" "$fwd" "$bwd" \
                 "$(layer_ms "$layers_tmp/one.csv")" "$(layer_ms "$layers_tmp/two.csv")"

@@ -220,6 +220,28 @@ check "the table's summary line comes with the sets' and counts two timings a la
            grep -qx '  tinylayers forward MAE 10.0% (bias +10.0%), backward MAE 20.0% (bias -20.0%)' \
                '$tmp/layers.out'"
 
+# The same row measured with kernel launches free, in a table whose `# set:` line says so: the
+# line's settings reach both runs, so the errors are +10.0% and -20.0% again.
+run run "$tmp/tree/scenarios/validation/mp1.xml" --set hw.kernel-overhead=0us \
+    --timeline "$tmp/one0.csv"
+run run "$tmp/tree/scenarios/validation/mp1.xml" --set hw.kernel-overhead=0us \
+    --set "model=$tmp/tree/scenarios/validation/mp-mixtral-proxy-2.xml" --timeline "$tmp/two0.csv"
+fwd=$(awk -v a="$(one_op "$tmp/one0.csv" F)" -v b="$(one_op "$tmp/two0.csv" F)" \
+    'BEGIN { printf "%.9f", (b - a) / 1.1 }')
+bwd=$(awk -v a="$(one_op "$tmp/one0.csv" B)" -v b="$(one_op "$tmp/two0.csv" B)" \
+    'BEGIN { printf "%.9f", (b - a) / 0.8 }')
+{
+    printf '# set: hw.kernel-overhead=0us\n'
+    row "# id" case scenario two_layer_model forward_ms backward_ms
+    row L1 mixtral_case scenarios/validation/mp1.xml \
+        scenarios/validation/mp-mixtral-proxy-2.xml "$fwd" "$bwd"
+} >"$tmp/tree/scenarios/validation/tinylayers.layers"
+validate_tree "tiny" "$tmp/layers0.out"
+check "a layer table's # set: line reaches both of its runs" \
+    grep -Eq '^  L1 +mixtral_case +[0-9.]+ +[0-9.]+ +\+10\.0% +[0-9.]+ +[0-9.]+ +-20\.0%$' \
+    "$tmp/layers0.out"
+rm -f "$tmp/tree/scenarios/validation/tinylayers.layers"
+
 # A kernel microbenchmark table (*.gemms): one row, the TE benchmark's 5B layer on the B300 file
 # in bf16, measured at stepsim's GEMM time / 1.1, read here from the JSON report the same way
 # (the first layer's gemm_s forward and backward at training-efficiency 1): error +10.0%.
