@@ -168,7 +168,7 @@ static inline double cm_packed_attention_share(const struct scenario *scn, int s
 void cm_lora_layer_params(const struct cm_ctx *c, int layer, double *dense, double *expert);
 
 /* Do fp8 / fp4 experts copy their tokens into aligned segments and out again (Megatron-Core's
- * Fp8Padding / Fp8Unpadding; none under moe-router-padding, hybridep or a capacity)? */
+ * Fp8Padding / Fp8Unpadding; none under moe-router-padding, hybridep or an aligned capacity)? */
 int cm_expert_pad_copies(const struct cm_ctx *c);
 
 /* ---- cm_rules.c: the configuration rules ---- */

@@ -703,6 +703,22 @@ static void lora_cost(const struct cm_ctx *c, const struct layer_parts *lp, doub
         dora_cost(c, a, n, T, lc);
 }
 
+/* With a capacity (drop-and-pad), is each local expert's token count a multiple of the quantized
+ * GEMMs' alignment, 16 (MXFP8 / NVFP4: 32; fp8_utils.py get_fp8_align_size)?  Megatron-Core's
+ * all-to-all dispatcher gives every local expert capacity x expert-TP x EP tokens, the
+ * capacity being ceil(tokens routed here x top-k / experts x factor) (token_dispatcher.py,
+ * MoEAlltoAllTokenDispatcher.preprocess, and moe_utils.py get_capacity, at 2edffadb5), the
+ * tokens those of this GPU's sequence shard. */
+static int capacity_count_aligned(const struct cm_ctx *c)
+{
+    const struct cm_config *cfg = c->cfg;
+    const struct scenario *scn = c->scn;
+    double tokens = (double)cfg->micro_batch * cfg->seq / cfg->cp / (scn->sp ? cfg->tp : 1);
+    double capacity = ceil(tokens * c->m->top_k / c->m->experts * scn->moe_capacity_factor);
+    double align = scn->dtype == DT_NVFP4 || scn->fp8_recipe == FP8_MXFP8 ? 32.0 : 16.0;
+    return fmod(capacity * cfg->etp * cfg->ep, align) == 0.0;
+}
+
 /* Do the routed experts copy their tokens into segments aligned for quantized GEMMs, and FC2's
  * output out of them?  In an fp8 / fp4 run Megatron-Core's TEGroupedMLP pads each local
  * expert's tokens to a multiple of 16 (MXFP8 / NVFP4: 32) with Transformer Engine's Fp8Padding
@@ -711,16 +727,18 @@ static void lora_cost(const struct cm_ctx *c, const struct layer_parts *lp, doub
  * gradient in the backward, whenever a count is unaligned -- always, for a dropless router's
  * counts.  None where the counts come aligned: a padded routing map (moe-router-padding),
  * HybridEP's dispatch, which pads as it permutes (token_dispatcher.py, _HybridEPManager, with
- * pad_multiple; skip_routed_expert_padding at d98e8a6), or a capacity, whose fixed count is
- * taken as aligned.  (DeepEP's fused permutation pads too at d98e8a6, but only for Transformer
- * Engine's grouped-tensor input, moe_use_grouped_tensor, which stepsim does not model.)  Like
- * Megatron-Core, it asks the run's precision (config.fp8 / fp4), not the experts' own. */
+ * pad_multiple; skip_routed_expert_padding at d98e8a6), or a capacity whose count is a
+ * multiple (capacity_count_aligned).  (DeepEP's fused permutation pads too at d98e8a6, but only
+ * for Transformer Engine's grouped-tensor input, moe_use_grouped_tensor, which stepsim does not
+ * model.)  Like Megatron-Core, it asks the run's precision (config.fp8 / fp4), not the
+ * experts' own. */
 int cm_expert_pad_copies(const struct cm_ctx *c)
 {
     const struct scenario *scn = c->scn;
-    return cm_narrow_gemms(scn) && fw_megatron_core(scn) &&
-           !scn->moe_router_padding && scn->moe_dispatcher != DISPATCH_HYBRIDEP &&
-           !(scn->moe_capacity_factor > 0.0);
+    if (!cm_narrow_gemms(scn) || !fw_megatron_core(scn) || scn->moe_router_padding ||
+        scn->moe_dispatcher == DISPATCH_HYBRIDEP)
+        return 0;
+    return !(scn->moe_capacity_factor > 0.0) || !capacity_count_aligned(c);
 }
 
 /* Passes over the routed token copies a MoE layer's forward makes to reorder them, each a

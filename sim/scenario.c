@@ -496,7 +496,7 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
                 "is a multiple of the quantized GEMMs' alignment (Megatron-Core "
                 "--moe-router-padding-for-quantization, --moe-router-padding-for-fp8); false: "
                 "the experts copy their tokens into aligned segments and out again, unless "
-                "moe-dispatcher=hybridep pads them"},
+                "moe-dispatcher=hybridep or an aligned capacity pads them"},
     [SCN_CUDA_GRAPHS] = {"cuda-graphs", VT_CHOICE, FIELD(cuda_graphs), 0, 0, cuda_graphs_choices,
                          0, .scope = KS_MODEL, .def = "none",
                          .doc = "kernels launched from CUDA graphs: full-iteration "

@@ -1202,7 +1202,8 @@ static void olmoe_fp8_moe(const char *a, const char *b, struct cm_layer_view *la
  * output out of them (Megatron-Core's Fp8Padding / Fp8Unpadding): on OLMoE at EP 8, 4096 x 8
  * copies of 2048 elements a GPU, each copy a 2-byte read and a 2-byte write of every element,
  * twice forward and twice backward, and three kernels each way in each of the 16 MoE layers --
- * none when the router pads the counts (moe-router-padding) or HybridEP's dispatch does. */
+ * none when the router pads the counts (moe-router-padding), HybridEP's dispatch does, or a
+ * capacity makes them a multiple of 16. */
 Test(moe, fp8_experts_pad_their_tokens_unless_they_come_aligned)
 {
     double elems = 4096.0 * 8 * 2048;
@@ -1217,6 +1218,17 @@ Test(moe, fp8_experts_pad_their_tokens_unless_they_come_aligned)
               padded.elem_bwd - aligned.elem_bwd);
     cr_assert(near(fp - fa, 16 * 3 * 1e-6), "forward launches %.9g", fp - fa);
     cr_assert(near(bp - ba, 16 * 3 * 1e-6), "backward launches %.9g", bp - ba);
+    /* with a capacity the count is capacity x EP: ceil(4096 x 8 / 64 x 1.001) = 513, x 8 = 4104,
+     * not a multiple of 16, so it pads; at a factor of 1, 512 x 8 = 4096, aligned, it does not */
+    struct cm_layer_view cap_pad, cap_router;
+    olmoe_fp8_moe("moe-capacity-factor=1.001", "gpus=8", &cap_pad, &fp, &bp);
+    olmoe_fp8_moe("moe-capacity-factor=1.001", "moe-router-padding=true", &cap_router, &fa, &ba);
+    cr_assert(near(cap_pad.elem_fwd - cap_router.elem_fwd, 2 * 4 * elems / 1e12),
+              "unaligned capacity %.9g", cap_pad.elem_fwd - cap_router.elem_fwd);
+    olmoe_fp8_moe("moe-capacity-factor=1", "gpus=8", &cap_pad, &fp, &bp);
+    olmoe_fp8_moe("moe-capacity-factor=1", "moe-router-padding=true", &cap_router, &fa, &ba);
+    cr_assert(near(cap_pad.elem_fwd, cap_router.elem_fwd), "aligned capacity %.9g",
+              cap_pad.elem_fwd - cap_router.elem_fwd);
     /* HybridEP's permutation is DeepEP's, one pass each way fewer than the all-to-all's */
     olmoe_fp8_moe("moe-dispatcher=deepep", "gpus=8", &padded, &fp, &bp);
     cr_assert(near(padded.elem_fwd - hybridep.elem_fwd, 2 * 4 * elems / 1e12), "deepep %.9g",
