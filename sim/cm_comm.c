@@ -309,8 +309,7 @@ static double ep_exchange_s(const struct cm_ctx *c, double tokens)
     double etp = etp_exchange_s(c, copies, token_bytes);
     if (!scn_flex_dispatch(c->scn) || nodes <= 1)
         return all_to_all_s(c, copies * token_bytes, g, imb) + etp;
-    double visited = m->expert_groups > 0 ? units_visited(m, nodes)
-                                           : nodes * (1.0 - pow(1.0 - 1.0 / nodes, m->top_k));
+    double visited = units_visited(m, nodes);
     if (m->route_nodes > 0 && m->route_nodes < visited)
         visited = m->route_nodes;
     double inter = tokens * visited * (nodes - 1.0) / nodes * token_bytes;

@@ -146,11 +146,12 @@ Test(ep, a_point_to_point_mesh_gives_a_group_only_its_links)
 
 Test(ep, deepep_sends_a_token_once_per_remote_node)
 {
-    /* Two nodes, top-2 of 8 experts picked uniformly: a token visits 2 (1 - (1/2)^2) = 1.5
-     * nodes on average, half of them remote; each copy then fans out over NVLink to 3 of the
-     * node's 4 GPUs. */
+    /* Two nodes, top-2 of 8 distinct experts picked uniformly: a token visits
+     * 2 (1 - C(4,2) / C(8,2)) = 2 (1 - 6/28) = 11/7 nodes on average, half of them remote; each
+     * copy then fans out over NVLink to 3 of the node's 4 GPUs. */
     run_ok(MODEL("mixtral-8x7b"), 4, MIXTRAL_EP8("moe-dispatcher=deepep"));
-    double inter = 4096 * 1.5 * 0.5 * TOKEN_B / 50e9, intra = COPIES * 3.0 / 4 * TOKEN_B / 100e9;
+    double inter = 4096 * 11.0 / 7 * 0.5 * TOKEN_B / 50e9;
+    double intra = COPIES * 3.0 / 4 * TOKEN_B / 100e9;
     double one = inter > intra ? inter : intra;
     cr_assert(near(out.cm.stages[0].fwd.ep, 32 * 2 * one), "%.9g vs %.9g",
               out.cm.stages[0].fwd.ep, 32 * 2 * one);
