@@ -444,8 +444,8 @@ awk -F'\t' "$pair_awk"'
 # Layer microbenchmarks (scenarios/validation/*.layers): one layer's forward and backward as its
 # framework's own benchmark timed it, against stepsim's -- the row's scenario run with its
 # one-layer model and again with the two-layer model the row names, the difference of rank 0's
-# forward ops and of its backward ops on the timeline (one layer with its launches, without
-# the embedding, the head and the step's end).  Per row the measured and predicted ms and the
+# forward ops and of its backward ops on the timeline (one layer with its launches, unless the
+# table's set line frees them, without the embedding, the head and the step's end).  Per row the measured and predicted ms and the
 # errors; per table the forward and backward MAE and bias; its summary line (`<table> MAE ...
 # over N layer timings`) comes with the sets' below.  A table's `# set: KEY=VALUE,...` line
 # gives --set options for all its rows: how its benchmark ran where that differs from a
