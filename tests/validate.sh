@@ -29,6 +29,9 @@
 #           GB300): held out, a new source.
 #   lora26  Megatron-Bridge's 26.06 summary, its LoRA table (Llama 3 70B on 8 GB300, GB200,
 #           H100): held out, the first fine-tuning runs.
+#   mcci    Megatron-LM's own CI, two functional tests of a 7B GPT on 8 GPUs, each on H100,
+#           GB200 and A100 (one job, one software stack, three generations): held out, not
+#           blind, deterministic mode not modelled.
 #   mlperf  MLPerf Training's results (v3.1-v5.1: GPT-3 175B, Llama 3.1 8B and 405B on H100,
 #           H200, B200, B300, GB200, GB300 and AMD MI355X, 8-11,616 GPUs), timed from their
 #           logs: held out, a new source.
@@ -68,7 +71,7 @@
 set -u
 top_srcdir=${top_srcdir:-.}
 stepsim=${STEPSIM:-./stepsim}
-sets=${VALIDATE_SETS:-dev wave2 zb24 mb26 mb25 mb26moe tt24 mb2608 tt25 ao25 dgxc25 tw25 lc25 lc24 nemo24 mb2509 mz26 mlperf lora26}
+sets=${VALIDATE_SETS:-dev wave2 zb24 mb26 mb25 mb26moe tt24 mb2608 tt25 ao25 dgxc25 tw25 lc25 lc24 nemo24 mb2509 mz26 mlperf lora26 mcci}
 [ -x "$stepsim" ] || { echo "validate: $stepsim not built" >&2; exit 1; }
 
 status=0
