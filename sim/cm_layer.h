@@ -31,6 +31,13 @@ struct layer_acts {
     double dsa;            /* DSA: the keys its absorbed attention reads, gathered under CP;
                               on a layer computing the top-k, the selected indices (int32) and
                               the indexer's query, head weights and keys for its loss */
+    double csa;            /* DeepSeek-V4's compressed attention: the compressor's projected
+                              entries and softmax, the compressed keys, and on an indexed layer
+                              the indexer's query, keys, weights, chosen indices and the
+                              gradients its fused kernel computed in the forward (cm_work.c) */
+    double hc;             /* hyper-connections: per block the streams (n x hidden) and the
+                              block's output, kept for the mixing's backward, and the per-token
+                              weights */
     double ssm;            /* a linear-time mixer's: a Mamba-2 mixer's (mamba_ssm's
                               MambaSplitConv1dScanCombinedFn, Megatron-Core's training path) the
                               in_proj output, the scan's output before the z gate, the norm's
@@ -43,14 +50,16 @@ struct layer_parts {
     enum layer_mixer mixer;
     enum layer_mlp mlp;
     int blocks; /* pre-norm + residual pairs: 2 in a transformer layer, 1 in a hybrid one */
-    int indexer; /* DSA: the layer's attention computes its top-k (model_dsa_computes_topk) */
+    int indexer; /* DSA: the layer's attention computes its top-k (model_dsa_computes_topk);
+                    CSA: a ratio-4 layer runs the indexer (model_csa_indexed) */
 };
 
 static inline struct layer_parts layer_parts_of(const struct model *m, int layer)
 {
     enum layer_mixer mixer = model_layer_mixer(m, layer);
+    int indexer = model_dsa_computes_topk(m, layer) || model_csa_indexed(m, layer);
     return (struct layer_parts){mixer, model_layer_mlp(m, layer), model_layer_blocks(m),
-                                mixer == MIXER_ATTENTION && model_dsa_computes_topk(m, layer)};
+                                mixer == MIXER_ATTENTION && indexer};
 }
 
 /* Kernel launches of one layer, per pass. */

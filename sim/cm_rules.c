@@ -1000,6 +1000,40 @@ static enum sim_status check_dsa_keys(struct scenario *scn, const struct model *
     return SIM_OK;
 }
 
+/* DeepSeek-V4's layers (compressed sparse attention, hyper-connections) as Megatron-Core's dev
+ * branch runs them (transformer_config.py at 9d46c924: tensor parallelism 1 only): no tensor
+ * parallelism, and -- not modelled -- no context parallelism; its own sparse kernels (flash,
+ * no fp8 attention); without packed documents or LoRA. */
+static enum sim_status check_deepseek_v4(const struct scenario *scn, const struct model *m,
+                                         struct sim_error *err)
+{
+    if (m->csa_layers == 0 && m->hc_streams == 0)
+        return SIM_OK;
+    static const struct {
+        enum scn_key key;
+        const char *why;
+    } refused[] = {
+        {SCN_TP, "runs at tp=1 only (Megatron-Core's DeepSeek-V4 layers)"},
+        {SCN_CP, "with context parallelism is not modelled"},
+        {SCN_ATTENTION, "runs its own sparse kernels (attention=flash)"},
+        {SCN_ATTENTION_KERNEL, "runs its own kernels (attention-kernel=best)"},
+        {SCN_FP8_ATTENTION, "with fp8 attention is not modelled"},
+        {SCN_PACKED_DOC_TOKENS, "over packed documents is not modelled"},
+        {SCN_PEFT, "with LoRA is not modelled"},
+    };
+    int off[] = {scn->tp > 1,
+                 scn->cp > 1,
+                 m->csa_layers > 0 && scn->attention != ATTENTION_FLASH,
+                 m->csa_layers > 0 && scn->attention_kernel != ATTN_KERNEL_BEST,
+                 m->csa_layers > 0 && scn->fp8_attention,
+                 scn->packed_doc_tokens > 0,
+                 scn->peft != PEFT_NONE};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+        if (off[i])
+            return scn_rule_error(scn, refused[i].key, err, "%s %s", m->name, refused[i].why);
+    return SIM_OK;
+}
+
 /* With index sharing a layer reuses the top-k of a computing layer before it, which must run
  * on the same pipeline chunk: every chunk starts on a computing layer (Megatron-Core
  * experimental_attention_variant_module_specs.py, _validate_dsa_index_share_pipeline_split). */
@@ -1028,6 +1062,8 @@ enum sim_status cm_check_rules(struct scenario *scn, const struct model *m,
     int gpus = 0;
     derive_followers(scn); /* sp after tp, a low-precision run's keys after dtype */
     enum sim_status st = check_cost_inputs(scn, m, hw, err);
+    if (st == SIM_OK) /* before the layout's: its one key-value head would refuse tp first */
+        st = check_deepseek_v4(scn, m, err);
     if (st == SIM_OK)
         st = check_layout(scn, m, &gpus, err);
     if (st == SIM_OK)

@@ -421,7 +421,8 @@ static void add_mtp(const struct cm_ctx *c, struct layer_memo *memo, struct cm_s
     double tp_fwd, tp_bwd;
     cm_mtp_tp_comm(c, T, &tp_fwd, &tp_bwd);
     for (int k = 0; k < m->mtp_layers; k++) {
-        double proj = cm_module_matmul_s(c, LM_MTP, 2.0 * T * 2.0 * h * h / t);
+        /* eh_proj 2h -> h, or DeepSeek-V4's e_proj and per-stream h_proj (flops.c) */
+        double proj = cm_module_matmul_s(c, LM_MTP, 2.0 * T * flops_mtp_proj_weights(m) / t);
         double norms = cm_memory_s(c, 2.0 * ACT_BYTES * 2.0 * Ts * h);
         /* the shifted tokens' lookup, as the first stage's (its gradient: costmodel.c), and
          * the concatenation of the two normed inputs (read and written, 2h wide) */

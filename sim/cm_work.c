@@ -355,6 +355,42 @@ static void dsa_acts(const struct cm_ctx *c, int computes, double T, double per,
                   ACT_BYTES * keys * m->dsa_index_dim;
 }
 
+/* What DeepSeek-V4's compressed attention keeps beyond latent attention's (csa.py and
+ * dsa_kernels.py at 9d46c924), for T tokens of this GPU (TP 1): a compressor's two projected
+ * tensors (coff x width each: the 16-bit kv and the fp32 scores its softmax pools) and the
+ * compressed entries the attention reads; on an indexed layer the indexer's query (heads x dim)
+ * and head weights (fp32), its compressor's tensors and keys, the chosen entries' indices
+ * (int32) and the gradients of its query, keys and weights, which the fused kernel computes in
+ * the forward and the backward applies. */
+static void csa_acts(const struct cm_ctx *c, int layer_ratio, int indexed, double T,
+                     struct layer_acts *a)
+{
+    const struct model *m = c->m;
+    double width = (double)m->kv_lora_rank + m->qk_rope_dim, r = layer_ratio;
+    if (r >= 2.0) {
+        double coff = r == 4.0 ? 2.0 : 1.0;
+        a->csa += (ACT_BYTES + 4.0) * T * coff * width + ACT_BYTES * T / r * width;
+    }
+    if (indexed) {
+        double q = T * m->csa_index_heads * (ACT_BYTES * m->csa_index_dim + 4.0);
+        double k = ACT_BYTES * T / 4.0 * m->csa_index_dim;
+        a->csa += 2.0 * (q + k) + (ACT_BYTES + 4.0) * T * 2.0 * m->csa_index_dim +
+                  4.0 * T * m->csa_topk;
+    }
+}
+
+/* Hyper-connections (hyper_connection.py, fused_mhc_kernels.py at 9d46c924): per block the n
+ * streams, which the fused mixing keeps once for its three uses, the block's output, which the
+ * post-mixing keeps, and per token the fp32 gates, mixing logits, Sinkhorn's input and the
+ * projection's outputs -- about 65 floats. */
+static double hc_acts(const struct cm_ctx *c, const struct layer_parts *lp, double Ts)
+{
+    double n = c->m->hc_streams, h = c->m->hidden;
+    if (c->m->hc_streams == 0)
+        return 0.0;
+    return lp->blocks * Ts * (ACT_BYTES * (n + 1.0) * h + 4.0 * (3.0 * n * n + 3.0 * n + 1.0));
+}
+
 struct lora_adapter;
 static int lora_adapters(const struct cm_ctx *c, const struct layer_parts *lp,
                          struct lora_adapter *a);
@@ -368,8 +404,8 @@ static double dora_kept_bytes(const struct cm_ctx *c, const struct layer_parts *
  * s b h (10 + 24/t + 5 a s / (h t)).  fp8: Transformer Engine keeps the inputs of its fp8
  * GEMMs (QKV, FC1, projection, FC2) as the fp8 copies it made, 1 byte instead of 2 (TE docs on
  * fp8 memory: the saved input of a Linear is its fp8 cast). */
-static void layer_acts(const struct cm_ctx *c, const struct layer_parts *lp, double T, double Ts,
-                       struct layer_acts *a)
+static void layer_acts(const struct cm_ctx *c, const struct layer_parts *lp, int layer, double T,
+                       double Ts, struct layer_acts *a)
 {
     const struct model *m = c->m;
     const struct scenario *scn = c->scn;
@@ -414,8 +450,15 @@ static void layer_acts(const struct cm_ctx *c, const struct layer_parts *lp, dou
         if (m->kv_lora_rank > 0)
             a->latent =
                 ACT_BYTES * Ts * ((double)m->q_lora_rank + m->kv_lora_rank + m->qk_rope_dim);
-        a->attn_out = cm_kept_input_bytes(c, LM_ATTN_PROJ) * per * m->heads * m->v_head_dim;
+        double out = per * m->heads * m->v_head_dim;
+        a->attn_out = m->o_groups > 0 /* wo_a, a 16-bit einsum, keeps its input as is */
+                          ? ACT_BYTES * out + cm_kept_input_bytes(c, LM_ATTN_PROJ) * per *
+                                                  m->o_groups * m->o_lora_rank
+                          : cm_kept_input_bytes(c, LM_ATTN_PROJ) * out;
+        if (m->csa_layers > 0)
+            csa_acts(c, model_csa_ratio(m, layer), lp->indexer, T, a);
     }
+    a->hc = hc_acts(c, lp, Ts);
     /* FC1 output + activation output (FC2's input) */
     double dense_hidden = ACT_BYTES * gate + dense_in, routed_hidden = ACT_BYTES * gate + routed_in;
     if (lp->mlp == MLP_MOE) {
@@ -464,7 +507,7 @@ double cm_acts_total(const struct layer_acts *a)
 {
     return a->norm_in + a->qkv_in + a->mlp_in + a->masks + a->qkv + a->attn_out +
            a->dense_hidden + a->shared_hidden + a->moe_hidden + a->permuted + a->latent_out +
-           a->scores + a->ssm + a->dora + a->dsa;
+           a->scores + a->ssm + a->dora + a->dsa + a->csa + a->hc;
 }
 
 /* Of the per-op policy's re-run matmuls: K's share of the QKV projection, and a gated MLP's
@@ -554,7 +597,11 @@ static void layer_gemms(const struct cm_ctx *c, const struct layer_parts *lp,
                   : m->act == ACT_SWIGLU
                       ? gate_up_s(c, LM_MLP, lf->mlp * share * 2.0 / 3.0)
                       : cm_module_matmul_s(c, LM_MLP, lf->mlp * share * 0.5);
-    lc->gemm_fwd = lc->col_mixer + cm_module_matmul_s(c, LM_ATTN_PROJ, lf->attn_out * share) +
+    /* DeepSeek-V4's grouped wo_a is a 16-bit einsum; its compressors are linears like QKV */
+    double o_group = cm_gemm_s(c, &c->wide, lf->o_group * share);
+    lc->gemm_fwd = lc->col_mixer +
+                   cm_module_matmul_s(c, LM_ATTN_PROJ, (lf->attn_out - lf->o_group) * share) +
+                   o_group + cm_module_matmul_s(c, LM_ATTN_QKV, lf->csa_compress * share) +
                    cm_module_matmul_s(c, LM_MAMBA_OUT, lf->ssm_out * share) + lc->mlp_gemm +
                    lc->router_gemm + lc->latent_gemm;
     lc->op_gemm = op_policy_gemms(c, lp, lf, share);
@@ -965,7 +1012,7 @@ static void layer_elementwise(const struct cm_ctx *c, const struct layer_parts *
         cm_narrow_quantize_s(c, lp, T, Ts, dense_inner, unfused_routed, lc);
 }
 
-static void layer_cost_of(const struct cm_ctx *c, const struct layer_parts *lp,
+static void layer_cost_of(const struct cm_ctx *c, const struct layer_parts *lp, int layer,
                           const struct layer_flops *lfp, struct layer_cost *lc);
 
 const struct layer_cost *cm_layer_cost(const struct cm_ctx *c, int layer, int narrow,
@@ -991,7 +1038,7 @@ const struct layer_cost *cm_layer_cost(const struct cm_ctx *c, int layer, int na
         memo->kind = kind;
         memo->narrow = narrow;
         struct layer_parts lp = layer_parts_of(c->m, layer);
-        layer_cost_of(lc_ctx, &lp, &lf, &memo->lc);
+        layer_cost_of(lc_ctx, &lp, layer, &lf, &memo->lc);
         cm_layer_params(c, layer, &memo->dense, &memo->expert);
     }
     *dense = memo->dense;
@@ -1231,14 +1278,74 @@ static void layer_core(const struct cm_ctx *c, const struct layer_parts *lp,
 static void layer_dsa(const struct cm_ctx *c, const struct layer_flops *lf, double share,
                       double cp_share, struct layer_cost *lc)
 {
-    double proj = cm_gemm_s(c, &c->wide, lf->dsa_index_proj * cp_share);
+    /* DeepSeek-V4's indexer (a CSA layer): its projections are Transformer Engine linears, at
+     * the QKV linears' rate; the fused kernel computes its scores' gradient in the forward and
+     * the backward only applies it (csa.py and dsa_kernels.py at 9d46c924) */
+    int csa = lf->csa_index_bwd_in_fwd;
+    double proj = csa ? cm_module_matmul_s(c, LM_ATTN_QKV, lf->dsa_index_proj * cp_share)
+                      : cm_gemm_s(c, &c->wide, lf->dsa_index_proj * cp_share);
+    double index_bwd = attention_s(c, lf->dsa_index_bwd * cp_share);
     lc->dsa_fwd = proj + attention_s(c, lf->dsa_index * cp_share) +
-                  attention_s(c, lf->dsa_teacher * share);
-    lc->dsa_bwd = attention_s(c, lf->dsa_index_bwd * cp_share);
+                  attention_s(c, lf->dsa_teacher * share) + (csa ? index_bwd : 0.0);
+    lc->dsa_bwd = csa ? 0.0 : index_bwd;
     lc->dsa_wgrad = proj;
 }
 
-static void layer_cost_of(const struct cm_ctx *c, const struct layer_parts *lp,
+/* DeepSeek-V4's element-wise work beyond a latent-attention layer's, forward (the backward
+ * twice it, as every element-wise pass here: cm_stage.c), for T tokens of this GPU at TP 1:
+ *  - its attention (deepseek_v4_hybrid_attention.py): the per-head norm of Q and the key-value
+ *    entry's norm (each read and written), the rotary part of each head's output rotated back;
+ *  - a compressor (csa.py, Compressor): its two projected tensors read, the scores' softmax
+ *    over each group in fp32 (written and read), the entries written;
+ *  - the indexer: its query rotated and Hadamard-transformed (read and written twice), its own
+ *    compressor likewise, its scores read by the top-k (fp32);
+ *  - hyper-connections (fused_mhc_kernels.py), per block: the projection reads the n streams,
+ *    the aggregation reads them and writes the block's input, the post-mixing reads them and
+ *    the block's output and writes the n new streams -- (8n + 4) h bytes a token against the
+ *    residual add's 6 h already counted -- and in the backward each block's three uses of the
+ *    streams have their gradients summed (three read, one written: 8n h bytes, grad_sum_bwd).
+ * Launches: hyper-connections 4 kernels a block forward (projection with its norm, Sinkhorn,
+ * aggregation, post-mixing) and 5 backward; the attention's norms, back-rotation and grouped
+ * einsum 4 each way; a compressor's pooling 3, the indexer's preparation, scoring, top-k and
+ * loss 8. */
+static void csa_hc_elementwise(const struct cm_ctx *c, const struct layer_parts *lp, int layer,
+                               double T, double Ts, struct layer_cost *lc)
+{
+    const struct model *m = c->m;
+    double h = m->hidden, bytes = 0.0, kernels = 0.0, bwd_sum = 0.0;
+    if (m->hc_streams > 0) {
+        double n = m->hc_streams;
+        bytes += lp->blocks * (8.0 * n + 4.0 - 6.0) * Ts * h;
+        bwd_sum += lp->blocks * 4.0 * n * Ts * h; /* elements: three read, one written */
+        kernels += lp->blocks * 4.0;
+    }
+    if (lp->mixer == MIXER_ATTENTION && m->csa_layers > 0) {
+        double width = (double)m->kv_lora_rank + m->qk_rope_dim;
+        double r = model_csa_ratio(m, layer);
+        bytes += ACT_BYTES * T * (2.0 * m->heads * m->head_dim + 2.0 * width +
+                                  2.0 * m->heads * m->qk_rope_dim);
+        kernels += 4.0;
+        if (r >= 2.0) {
+            double coff = r == 4.0 ? 2.0 : 1.0;
+            bytes += T * coff * width * (2.0 * ACT_BYTES + 8.0) + ACT_BYTES * T / r * width;
+            kernels += 3.0;
+        }
+        if (lp->indexer) {
+            double q = T * m->csa_index_heads * m->csa_index_dim, dim = m->csa_index_dim;
+            bytes += ACT_BYTES * 4.0 * q + T * 2.0 * dim * (2.0 * ACT_BYTES + 8.0) +
+                     4.0 * model_csa_index_pairs(m, c->cfg->seq) * c->cfg->micro_batch;
+            kernels += 8.0;
+        }
+    }
+    double fwd = cm_memory_s(c, bytes);
+    lc->elem_fwd += fwd;
+    lc->grad_sum_bwd += cm_memory_s(c, ACT_BYTES * bwd_sum);
+    if (kernels > 0)
+        cm_count_kernels(c, GS_ATTN, kernels, kernels + (m->hc_streams > 0 ? lp->blocks : 0.0),
+                         0.0, lc);
+}
+
+static void layer_cost_of(const struct cm_ctx *c, const struct layer_parts *lp, int layer,
                           const struct layer_flops *lfp, struct layer_cost *lc)
 {
     const struct model *m = c->m;
@@ -1264,6 +1371,7 @@ static void layer_cost_of(const struct cm_ctx *c, const struct layer_parts *lp,
     if (lp->indexer)
         layer_dsa(c, lfp, share, b / cp, lc);
     layer_elementwise(c, lp, T, Ts, lc);
+    csa_hc_elementwise(c, lp, layer, T, Ts, lc);
     cm_layer_tp_comm(c, lp, T, lc);
     if (lp->mixer == MIXER_ATTENTION && m->dsa_topk > 0) { /* DSA gathers its keys */
         cm_dsa_cp_traffic(c, T, lp->indexer, &lc->cp);
@@ -1287,7 +1395,7 @@ static void layer_cost_of(const struct cm_ctx *c, const struct layer_parts *lp,
         lc->ep_fwd = cm_ep_round_trip_s(c, Ts);
         lc->ep_bwd = lc->ep_fwd;
     }
-    layer_acts(c, lp, T, Ts, &lc->acts);
+    layer_acts(c, lp, layer, T, Ts, &lc->acts);
     lc->input_bytes = ACT_BYTES * Ts * m->hidden;
 }
 

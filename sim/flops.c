@@ -102,6 +102,33 @@ static void dsa_layer_fwd(const struct model *m, int layer, int seq, struct laye
     out->dsa_index_proj = 2.0 * s * (model_weights_dsa_indexer_proj(m));
 }
 
+/* DeepSeek-V4's compressed sparse attention on layer `layer` (csa.py and dsa_kernels.py at
+ * 9d46c924): the core over the window's keys and the compressed entries the query sees, each
+ * pair a QK over the head width and a PV over the value width (one shared key-value head,
+ * whether or not the count is causal: the kernels take index lists, FlashMLA's sparse forward
+ * and cuDNN's backward); the compressor's two projections; on a ratio-4 layer the indexer --
+ * its scores over every causal entry (one key head, index_dim wide, and the per-head weight),
+ * its gradient on the topk chosen (computed in the forward by the fused kernel), the loss's
+ * target over those (a QK of every query head against the entry, sparse_attn_score_recompute)
+ * and its projections. */
+static void csa_layer_fwd(const struct model *m, int layer, int seq, struct layer_flops *out)
+{
+    double s = seq, heads = m->heads;
+    double chosen = model_csa_compressed_pairs(m, layer, seq);
+    double pairs = model_csa_window_pairs(m, seq) + chosen;
+    out->attn_core = out->attn_core_unwindowed =
+        2.0 * heads * ((double)m->head_dim + m->v_head_dim) * pairs;
+    out->csa_compress = 2.0 * s * model_weights_csa_compressor(m, layer);
+    if (!model_csa_indexed(m, layer))
+        return;
+    double score = m->csa_index_heads * ((double)m->csa_index_dim + 1.0);
+    out->dsa_index = 2.0 * score * model_csa_index_pairs(m, seq);
+    out->dsa_index_bwd = 4.0 * score * chosen;
+    out->dsa_teacher = 2.0 * heads * (double)m->head_dim * chosen;
+    out->dsa_index_proj = 2.0 * s * model_weights_csa_indexer_proj(m);
+    out->csa_index_bwd_in_fwd = 1;
+}
+
 void flops_layer_fwd(const struct model *m, int layer, int seq, int causal, struct layer_flops *out)
 {
     double s = seq;
@@ -115,8 +142,11 @@ void flops_layer_fwd(const struct model *m, int layer, int seq, int causal, stru
         out->attn_core = per_pair * model_attention_pairs(m, layer, seq, causal);
         out->attn_core_unwindowed = per_pair * (causal ? 0.5 * s * s : s * s);
         out->attn_out = 2.0 * s * model_weights_attn_out(m);
+        out->o_group = 2.0 * s * model_weights_o_group(m);
         if (m->dsa_topk > 0)
             dsa_layer_fwd(m, layer, seq, out);
+        if (m->csa_layers > 0)
+            csa_layer_fwd(m, layer, seq, out);
     } else if (model_mixer_is_ssm(mixer)) {
         out->ssm_in = 2.0 * s * model_weights_ssm_in(m);
         out->ssm_out = 2.0 * s * model_weights_ssm_out(m);
@@ -131,13 +161,23 @@ void flops_layer_fwd(const struct model *m, int layer, int seq, int causal, stru
     } else if (mlp == MLP_DENSE) {
         out->mlp = 2.0 * s * model_weights_mlp(m, m->ffn);
     }
+    out->hc_map = 2.0 * s * model_layer_blocks(m) * model_weights_hc(m);
     out->total = out->qkv + out->attn_core + out->attn_out + out->mlp + out->router +
-                 out->experts + out->latent_proj + out->ssm_in + out->ssm_out + out->ssm_scan;
+                 out->experts + out->latent_proj + out->ssm_in + out->ssm_out + out->ssm_scan +
+                 out->csa_compress + out->hc_map;
 }
 
 double flops_head_fwd(const struct model *m, int seq)
 {
     return 2.0 * seq * (double)m->hidden * m->vocab;
+}
+
+double flops_mtp_proj_weights(const struct model *m)
+{
+    double h = m->hidden;
+    /* DeepSeek-V4 (multi_token_prediction.py at 9d46c924): e_proj on the embedding, h_proj on
+     * each of the hc_streams streams, h -> h each; else eh_proj 2h -> h */
+    return m->hc_streams > 0 ? (1.0 + m->hc_streams) * h * h : 2.0 * h * h;
 }
 
 /* The MTP modules' forward: each depth runs its module's layers (shaped like the model layers
@@ -150,8 +190,8 @@ static double mtp_fwd(const struct model *m, int seq, int causal, int core_only)
 {
     if (m->mtp_layers <= 0)
         return 0.0;
-    double h = m->hidden;
-    double module = core_only ? 0.0 : 2.0 * seq * 2.0 * h * h + flops_head_fwd(m, seq);
+    double module =
+        core_only ? 0.0 : 2.0 * seq * flops_mtp_proj_weights(m) + flops_head_fwd(m, seq);
     struct layer_flops lf;
     for (int j = 0; j < model_mtp_module_layers(m); j++) {
         flops_layer_fwd(m, model_mtp_layer(m, j), seq, causal, &lf);
@@ -202,7 +242,7 @@ static double dsa_extra(const struct layer_flops *lf)
 
 double flops_dsa_step_extra(const struct model *m, int seq)
 {
-    if (m->dsa_topk <= 0)
+    if (m->dsa_topk <= 0 && m->csa_layers == 0)
         return 0.0;
     double sum = 0.0;
     struct layer_flops lf;

@@ -26,7 +26,10 @@ struct layer_flops {
     double ssm_in;    /* a linear-time mixer's in_proj (Mamba-2 or Gated DeltaNet) */
     double ssm_out;   /* its out_proj */
     double ssm_scan;  /* its chunked scan (flops_mamba_scan, flops_gdn_scan) */
+    double csa_compress; /* DeepSeek-V4: the layer's compressor projections (0 without one) */
+    double hc_map;    /* DeepSeek-V4: the hyper-connection modules' per-token mappings */
     double total;     /* sum of the above */
+    double o_group;   /* of attn_out, DeepSeek-V4's grouped low-rank part (a 16-bit einsum) */
     /* DSA's indexer on a layer computing the top-k (flops_dsa_*), not in total: its forward
      * scores every causal pair, its projections run forward and weight gradient (their inputs
      * are detached), and the sparse KL loss that trains it adds a forward QK of the selected
@@ -35,8 +38,16 @@ struct layer_flops {
     double dsa_index_bwd;  /* their gradient on the selected pairs: 4 H_I (d_I + 1) each */
     double dsa_teacher;    /* the loss's target, QK of the selected pairs: 2 heads (c + r) */
     double dsa_index_proj; /* the indexer's projections, forward */
+    /* DeepSeek-V4's indexer (a ratio-4 CSA layer) fills the same four, over the compressed
+     * entries: its scores over every causal entry, its gradient on the chosen ones -- which
+     * Megatron-Core's fused kernel computes in the forward (csa_index_bwd_in_fwd) -- the loss's
+     * target over them and its projections. */
+    int csa_index_bwd_in_fwd;
 };
 
+/* Weights one token multiplies in an MTP module's input projection (per token of the
+ * sequence; DeepSeek-V4's h_proj multiplies each residual stream). */
+double flops_mtp_proj_weights(const struct model *m);
 /* Forward FLOPs of layer `layer` for one sequence. */
 void flops_layer_fwd(const struct model *m, int layer, int seq, int causal,
                      struct layer_flops *out);

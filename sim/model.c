@@ -8,6 +8,7 @@
 #include "model.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,13 +19,14 @@
 #include "units.h"
 #include "xmlload.h"
 
-enum attr_kind { AK_INT, AK_BOOL, AK_ACT, AK_NORM, AK_POS, AK_PARALLEL, AK_PATTERN };
+enum attr_kind { AK_INT, AK_BOOL, AK_ACT, AK_NORM, AK_POS, AK_PARALLEL, AK_PATTERN, AK_RATIOS };
 
 struct attr_spec {
     const char *elem; /* element holding the attribute */
     const char *name; /* attribute name */
     enum attr_kind kind;
-    size_t offset; /* int or enum field in struct model (AK_PATTERN: the pattern's chars) */
+    size_t offset; /* int or enum field in struct model (AK_PATTERN: the pattern's chars;
+                      AK_RATIOS: csa_ratio, its count in csa_layers) */
     long min, max; /* AK_INT range */
 };
 
@@ -73,6 +75,16 @@ static const struct attr_spec attrs[] = {
     {"dsa", "topk", AK_INT, F(dsa_topk), 1, 1L << 30},
     {"dsa", "topk-freq", AK_INT, F(dsa_topk_freq), 1, MAX_COUNT},
     {"dsa", "skip-offset", AK_INT, F(dsa_skip_offset), 0, MAX_COUNT},
+    {"mla", "shared-kv", AK_BOOL, F(mla_shared_kv), 0, 0},
+    {"mla", "o-groups", AK_INT, F(o_groups), 1, MAX_COUNT},
+    {"mla", "o-lora-rank", AK_INT, F(o_lora_rank), 1, MAX_WIDTH},
+    {"csa", "window", AK_INT, F(csa_window), 1, 1L << 30},
+    {"csa", "ratios", AK_RATIOS, F(csa_ratio), 0, MAX_COUNT},
+    {"csa", "index-heads", AK_INT, F(csa_index_heads), 1, MAX_COUNT},
+    {"csa", "index-dim", AK_INT, F(csa_index_dim), 1, MAX_COUNT},
+    {"csa", "topk", AK_INT, F(csa_topk), 1, 1L << 30},
+    {"hyper-connections", "streams", AK_INT, F(hc_streams), 2, 16},
+    {"hyper-connections", "sinkhorn-iterations", AK_INT, F(hc_sinkhorn), 1, 1000},
     {"hybrid", "pattern", AK_PATTERN, F(pattern), 1, MODEL_MAX_PATTERN},
     {"hybrid", "mamba-heads", AK_INT, F(mamba_heads), 1, MAX_COUNT},
     {"hybrid", "mamba-head-dim", AK_INT, F(mamba_head_dim), 1, MAX_COUNT},
@@ -92,8 +104,8 @@ static const struct attr_spec attrs[] = {
 struct seen {
     int given[N_ATTRS];
     int line[N_ATTRS];
-    int has_transformer, has_moe, has_mla, has_hybrid, has_dsa;
-    int line_transformer, line_moe, line_mla, line_hybrid, line_dsa; /* element lines */
+    int has_transformer, has_moe, has_mla, has_hybrid, has_dsa, has_csa, has_hc;
+    int line_transformer, line_moe, line_mla, line_hybrid, line_dsa, line_csa, line_hc;
 };
 
 static int attr_find(const char *elem, const char *name)
@@ -137,6 +149,44 @@ static int parse_enum(enum attr_kind kind, const char *text, int *out)
     return -1;
 }
 
+/* CSA's ratios: integers from 0 to a->max, one per layer and MTP layer, separated by commas
+ * or white space, into csa_ratio and their count into csa_layers. */
+static int parse_ratios(struct model *m, const struct attr_spec *a, const char *value, char *why,
+                        size_t whylen)
+{
+    const size_t cap = sizeof m->csa_ratio / sizeof m->csa_ratio[0];
+    char item[32];
+    size_t n = 0;
+    for (const char *p = value; *p;) {
+        size_t skip = strspn(p, ", \t\r\n"), len;
+        p += skip;
+        if (!*p)
+            break;
+        len = strcspn(p, ", \t\r\n");
+        if (n == cap || len >= sizeof item) {
+            snprintf(why, whylen, n == cap ? "more than %zu ratios" : "ratio %zu is too long",
+                     n == cap ? cap : n + 1);
+            return -1;
+        }
+        memcpy(item, p, len);
+        item[len] = '\0';
+        long v;
+        char sub[200];
+        if (units_parse_int(item, a->min, a->max, &v, sub, sizeof sub) != 0) {
+            snprintf(why, whylen, "ratio %zu: %s", n + 1, sub);
+            return -1;
+        }
+        m->csa_ratio[n++] = (unsigned short)v;
+        p += len;
+    }
+    if (n == 0) {
+        snprintf(why, whylen, "no ratio given");
+        return -1;
+    }
+    m->csa_layers = (int)n;
+    return 0;
+}
+
 static enum sim_status parse_attr(struct model *m, struct seen *s, size_t i, const char *value,
                                   const char *path, int line, struct sim_error *err)
 {
@@ -162,6 +212,10 @@ static enum sim_status parse_attr(struct model *m, struct seen *s, size_t i, con
         if (parse_enum(a->kind, value, &v) != 0)
             return err_set(err, SIM_EINPUT, path, line, "%s: unknown value '%s'", a->name, value);
         *field_of(m, i) = v;
+        break;
+    case AK_RATIOS:
+        if (parse_ratios(m, a, value, why, sizeof why) != 0)
+            return err_set(err, SIM_EINPUT, path, line, "%s: %s", a->name, why);
         break;
     case AK_PATTERN: { /* the schema restricts these too; checked again, not trusted */
         size_t n = strlen(value), bad = strspn(value, MODEL_PATTERN_LETTERS);
@@ -201,6 +255,12 @@ static enum sim_status load_element(struct model *m, struct seen *s, xmlNodePtr 
     } else if (strcmp(elem, "dsa") == 0) {
         s->has_dsa = 1;
         s->line_dsa = line;
+    } else if (strcmp(elem, "csa") == 0) {
+        s->has_csa = 1;
+        s->line_csa = line;
+    } else if (strcmp(elem, "hyper-connections") == 0) {
+        s->has_hc = 1;
+        s->line_hc = line;
     }
     for (xmlAttrPtr a = el->properties; a; a = a->next) {
         int i = attr_find(elem, (const char *)a->name);
@@ -333,6 +393,88 @@ static enum sim_status check_hybrid(struct model *m, const struct seen *s, const
     return check_ssm_shapes(m, s, path, err);
 }
 
+/* DeepSeek-V4's latent attention (struct model): one key-value head, the latent with its
+ * rotary part, so the query's non-rotary part spans the latent and the value the whole of it;
+ * a grouped output projection splits the heads evenly. */
+static enum sim_status check_shared_kv(struct model *m, const struct seen *s, const char *path,
+                                       struct sim_error *err)
+{
+    int ml = s->line_mla, qk = m->qk_nope_dim + m->qk_rope_dim;
+    int kv = m->kv_lora_rank + m->qk_rope_dim;
+    if (was_given(s, "transformer", "kv-heads") && m->kv_heads != 1)
+        return err_set(err, SIM_EINPUT, path, s->line_transformer,
+                       "kv-heads=%d: <mla shared-kv> has one key-value head", m->kv_heads);
+    if (m->qk_nope_dim != m->kv_lora_rank || m->v_head_dim != kv)
+        return err_set(err, SIM_EINPUT, path, ml,
+                       "shared-kv: the keys and values are the latent itself, so qk-nope-dim "
+                       "must equal kv-lora-rank=%d and v-head-dim kv-lora-rank + qk-rope-dim = %d",
+                       m->kv_lora_rank, kv);
+    if (was_given(s, "transformer", "head-dim") && m->head_dim != qk)
+        return err_set(err, SIM_EINPUT, path, s->line_transformer,
+                       "head-dim=%d disagrees with <mla> qk-nope-dim + qk-rope-dim = %d",
+                       m->head_dim, qk);
+    m->kv_heads = 1;
+    m->head_dim = qk;
+    return SIM_OK;
+}
+
+/* The grouped low-rank output projection: both sizes or neither, whole groups of heads. */
+static enum sim_status check_out_groups(const struct model *m, const struct seen *s,
+                                        const char *path, struct sim_error *err)
+{
+    int groups = was_given(s, "mla", "o-groups"), rank = was_given(s, "mla", "o-lora-rank");
+    if (groups != rank)
+        return err_set(err, SIM_EINPUT, path, s->line_mla,
+                       "o-groups and o-lora-rank go together (the grouped output projection)");
+    if (groups && m->heads % m->o_groups != 0)
+        return err_set(err, SIM_EINPUT, path, s->line_mla,
+                       "o-groups=%d does not divide heads=%d", m->o_groups, m->heads);
+    return SIM_OK;
+}
+
+/* Compressed sparse attention: on DeepSeek-V4's shared-KV latent attention in a transformer
+ * model, one ratio per layer and MTP layer (0 or at least 2), the indexer given exactly when
+ * a layer of ratio 4 runs it, no other local window, no other sparse attention; an MTP layer
+ * takes its shape from a decoder layer of its ratio (model_mtp_layer). */
+static enum sim_status check_csa(struct model *m, const struct seen *s, const char *path,
+                                 struct sim_error *err)
+{
+    int cl = s->line_csa, n = m->layers + m->mtp_layers, indexed = 0;
+    const char *why = !m->mla_shared_kv ? "needs <mla shared-kv=\"true\"> (DeepSeek-V4's "
+                                          "attention)"
+                      : s->has_dsa      ? "with <dsa> is not modelled"
+                      : s->has_hybrid   ? "in a hybrid model is not modelled"
+                      : m->window > 0   ? "brings its own window: leave <transformer window> out"
+                                        : NULL;
+    if (why)
+        return err_set(err, SIM_EINPUT, path, cl, "<csa>: compressed sparse attention %s", why);
+    if (m->csa_layers != n)
+        return err_set(err, SIM_EINPUT, path, cl,
+                       "ratios: %d given, expected one per layer and MTP layer: %d",
+                       m->csa_layers, n);
+    for (int l = 0; l < n; l++) {
+        if (m->csa_ratio[l] == 1)
+            return err_set(err, SIM_EINPUT, path, cl,
+                           "ratios: ratio %d is 1 (0: the window alone; 2 or more: compressed)",
+                           l + 1);
+        indexed |= m->csa_ratio[l] == 4;
+    }
+    static const char *const index[] = {"index-heads", "index-dim", "topk"};
+    for (int i = 0; i < 3; i++)
+        if (was_given(s, "csa", index[i]) != indexed)
+            return err_set(err, SIM_EINPUT, path, cl,
+                           indexed ? "%s: a layer of ratio 4 runs the indexer, which needs it"
+                                   : "%s given but no layer has ratio 4 (the indexed one)",
+                           index[i]);
+    for (int j = 0; j < m->mtp_layers; j++)
+        if (model_mtp_layer(m, j) < 0)
+            return err_set(err, SIM_EINPUT, path, cl,
+                           "ratios: MTP layer %d has ratio %d, which no decoder layer of its "
+                           "kind has to lend it a shape",
+                           j + 1, m->csa_ratio[m->layers + j]);
+    return SIM_OK;
+}
+
 /* Cross-field rules and defaults.  Each error cites the line of the element whose attribute
  * breaks the rule. */
 /* The attention heads: query groups that divide the heads, and the head width -- latent
@@ -366,6 +508,8 @@ static enum sim_status check_heads(struct model *m, const struct seen *s, const 
         return err_set(err, SIM_EINPUT, path, ml,
                        "qk-nope-dim=%d plus qk-rope-dim=%d must be at least 1", m->qk_nope_dim,
                        m->qk_rope_dim);
+    if (m->mla_shared_kv)
+        return check_shared_kv(m, s, path, err);
     if (m->kv_heads != m->heads)
         return err_set(err, SIM_EINPUT, path, tl,
                        "kv-heads=%d must equal heads=%d with <mla> (every head has its own "
@@ -453,6 +597,13 @@ static enum sim_status check_model(struct model *m, const struct seen *s, const 
         return st;
     if (s->has_dsa && (st = check_dsa(m, s, path, err)) != SIM_OK)
         return st;
+    if (s->has_mla && (st = check_out_groups(m, s, path, err)) != SIM_OK)
+        return st;
+    if (s->has_csa && (st = check_csa(m, s, path, err)) != SIM_OK)
+        return st;
+    if (s->has_hc && s->has_hybrid)
+        return err_set(err, SIM_EINPUT, path, s->line_hc,
+                       "<hyper-connections> in a hybrid model is not modelled");
     return s->has_hybrid ? check_hybrid(m, s, path, err) : SIM_OK;
 }
 
@@ -563,17 +714,25 @@ static double mlp_matrices(const struct model *m)
     return m->act == ACT_SWIGLU ? 3.0 : 2.0; /* gate + up + down, or up + down */
 }
 
+/* MLA's KV up-projection W_kvb: K_nope and V per head from the latent; none with shared-kv. */
+static double mla_kv_up(const struct model *m)
+{
+    if (m->kv_lora_rank == 0 || m->mla_shared_kv)
+        return 0.0;
+    return (double)m->kv_lora_rank * m->heads * ((double)m->qk_nope_dim + m->v_head_dim);
+}
+
 double model_weights_qkv(const struct model *m)
 {
     double h = m->hidden, heads = m->heads;
     if (m->kv_lora_rank == 0)
         return h * model_q_width(m) + 2.0 * h * m->kv_heads * m->head_dim;
-    /* MLA, DeepSeek-V2 paper (arXiv:2405.04434) sec. 2.1.2-2.1.3. */
+    /* MLA, DeepSeek-V2 paper (arXiv:2405.04434) sec. 2.1.2-2.1.3; with shared-kv no W_kvb
+     * (DeepSeek-V4: linear_kv_proj h -> latent + rope is the key and value). */
     double q = m->q_lora_rank ? h * m->q_lora_rank + (double)m->q_lora_rank * heads * m->head_dim
                               : h * heads * m->head_dim;
     double kv_a = h * ((double)m->kv_lora_rank + m->qk_rope_dim);
-    double kv_b = (double)m->kv_lora_rank * heads * ((double)m->qk_nope_dim + m->v_head_dim);
-    return q + kv_a + kv_b;
+    return q + kv_a + mla_kv_up(m);
 }
 
 double model_q_width(const struct model *m)
@@ -624,6 +783,12 @@ double model_weights_dsa_indexer(const struct model *m)
 
 int model_layer_kind(const struct model *m, int layer, int seq)
 {
+    if (m->csa_layers > 0) { /* by ratio: the window alone, indexed (4), all entries */
+        int r = model_csa_ratio(m, layer);
+        int kind = r == 0 ? MODEL_KIND_CSA_WINDOW : r == 4 ? MODEL_KIND_CSA_INDEXED
+                                                           : MODEL_KIND_CSA_ALL;
+        return kind + model_layer_is_moe(m, layer);
+    }
     if (m->dsa_topk > 0 && !model_dsa_computes_topk(m, layer))
         return model_layer_is_moe(m, layer) ? MODEL_KIND_DSA_SHARED_MOE : MODEL_KIND_DSA_SHARED;
     if (!m->pattern[0])
@@ -658,14 +823,105 @@ double model_weights_mla_up(const struct model *m)
 {
     if (m->kv_lora_rank == 0)
         return 0.0;
-    double heads = m->heads;
-    return (double)m->q_lora_rank * heads * m->head_dim +
-           (double)m->kv_lora_rank * heads * ((double)m->qk_nope_dim + m->v_head_dim);
+    double up = (double)m->q_lora_rank * m->heads * m->head_dim + mla_kv_up(m);
+    /* DeepSeek-V4 runs its key-value projection inside the same checkpointed step as Q's
+     * up-projection (deepseek_v4_hybrid_attention.py at 9d46c924, the mla_up_proj recompute) */
+    if (m->mla_shared_kv)
+        up += (double)m->hidden * ((double)m->kv_lora_rank + m->qk_rope_dim);
+    return up;
 }
 
 double model_weights_attn_out(const struct model *m)
 {
-    return (double)m->heads * m->v_head_dim * m->hidden;
+    return model_weights_o_group(m) + model_weights_o_proj(m);
+}
+
+/* DeepSeek-V4's wo_a (deepseek_v4_hybrid_attention.py, linear_o_group_proj): each group's
+ * heads / o_groups x v_head_dim outputs to o_lora_rank, i.e. every head's output once. */
+double model_weights_o_group(const struct model *m)
+{
+    return m->o_groups > 0 ? (double)m->heads * m->v_head_dim * m->o_lora_rank : 0.0;
+}
+
+double model_weights_o_proj(const struct model *m)
+{
+    double in = m->o_groups > 0 ? (double)m->o_groups * m->o_lora_rank
+                                : (double)m->heads * m->v_head_dim;
+    return in * m->hidden;
+}
+
+int model_csa_ratio(const struct model *m, int layer)
+{
+    return m->csa_layers > 0 && layer >= 0 && layer < m->csa_layers ? m->csa_ratio[layer] : 0;
+}
+
+int model_csa_indexed(const struct model *m, int layer)
+{
+    return model_csa_ratio(m, layer) == 4; /* csa.py: the indexer is built for ratio 4 */
+}
+
+/* The causal compressed entries summed over queries 0..s-1: query i sees floor((i + 1) / r)
+ * of them, so the sum is that of floor(j / r) for j = 1..s -- r q (q - 1) / 2 + q (s - q r + 1)
+ * with q = floor(s / r). */
+static double entries_sum(double s, double r)
+{
+    double q = floor(s / r);
+    return r * q * (q - 1.0) / 2.0 + q * (s - q * r + 1.0);
+}
+
+double model_csa_window_pairs(const struct model *m, int seq)
+{
+    double s = seq, w = m->csa_window;
+    return s <= w ? s * (s + 1.0) / 2.0 : s * w - 0.5 * w * (w - 1.0);
+}
+
+double model_csa_index_pairs(const struct model *m, int seq)
+{
+    return m->csa_layers > 0 ? entries_sum(seq, 4.0) : 0.0;
+}
+
+double model_csa_compressed_pairs(const struct model *m, int layer, int seq)
+{
+    double r = model_csa_ratio(m, layer), s = seq;
+    if (r < 2.0)
+        return 0.0;
+    if (!model_csa_indexed(m, layer))
+        return entries_sum(s, r);
+    /* each query's entries capped at topk: floor(j / r) < k while j < k r */
+    double k = m->csa_topk, last = k * r - 1.0;
+    return s <= last ? entries_sum(s, r) : entries_sum(last, r) + k * (s - last);
+}
+
+/* Compressor (csa.py): linear_wkv and linear_wgate, h -> coff x width each, coff 2 when the
+ * compression overlaps (ratio 4); its ape (ratio x coff x width) and norm are parameters too. */
+static double compressor_coff(int ratio)
+{
+    return ratio == 4 ? 2.0 : 1.0;
+}
+
+double model_weights_csa_compressor(const struct model *m, int layer)
+{
+    int r = model_csa_ratio(m, layer);
+    double width = (double)m->kv_lora_rank + m->qk_rope_dim;
+    return r >= 2 ? 2.0 * m->hidden * compressor_coff(r) * width : 0.0;
+}
+
+/* The indexer of a ratio-4 layer (csa.py, Indexer): linear_wq_b from the query latent to
+ * index heads x index dim, its own overlapping compressor of index-dim entries, and
+ * linear_weights_proj h -> index heads. */
+double model_weights_csa_indexer_proj(const struct model *m)
+{
+    double h = m->hidden, heads = m->csa_index_heads, dim = m->csa_index_dim;
+    double q_in = m->q_lora_rank > 0 ? m->q_lora_rank : h;
+    return q_in * heads * dim + 2.0 * h * 2.0 * dim + h * heads;
+}
+
+/* One hyper-connection module's mapping (hyper_connection.py): n streams of hidden in, n^2 +
+ * 2n per-token weights out (pre, post, and the n x n mixing). */
+double model_weights_hc(const struct model *m)
+{
+    double n = m->hc_streams;
+    return m->hc_streams > 0 ? (n * n + 2.0 * n) * n * m->hidden : 0.0;
 }
 
 double model_weights_mlp(const struct model *m, int ffn)
@@ -697,6 +953,16 @@ int model_mtp_module_layers(const struct model *m)
 
 int model_mtp_layer(const struct model *m, int j)
 {
+    if (m->csa_layers > 0) {
+        /* CSA: a decoder layer of the MTP layer's ratio, MoE like the last (its shape; a
+         * ratio-0 MTP layer attends over the window alone); -1 when none has it (check_csa) */
+        int last = m->layers - 1, r = model_csa_ratio(m, m->layers + j);
+        for (int l = last; l >= 0; l--)
+            if (model_csa_ratio(m, l) == r &&
+                model_layer_is_moe(m, l) == model_layer_is_moe(m, last))
+                return l;
+        return -1;
+    }
     if (!m->mtp_pattern[0] && m->dsa_topk > 0) {
         /* DSA: Megatron-Core numbers an MTP module's layers from 1, so its layer computes its
          * top-k: a layer like the last that does (multi_token_prediction.py) */
@@ -795,13 +1061,51 @@ static double attn_params(const struct model *m)
     }
     if (m->q_lora_rank)
         p += norm_params(m, m->q_lora_rank);
-    p += norm_params(m, m->kv_lora_rank);
+    /* the KV latent's norm; shared-kv normalises the whole key-value entry (kv_layernorm) */
+    p += norm_params(m, m->kv_lora_rank + (m->mla_shared_kv ? m->qk_rope_dim : 0));
     if (m->bias) {
         p += m->q_lora_rank ? m->q_lora_rank : 0;
         p += heads * m->head_dim + (double)m->kv_lora_rank + m->qk_rope_dim;
-        p += heads * ((double)m->qk_nope_dim + m->v_head_dim) + h;
+        p += (m->mla_shared_kv ? 0.0 : heads * ((double)m->qk_nope_dim + m->v_head_dim)) + h;
     }
     return p;
+}
+
+/* Compressed sparse attention's own parameters in layer `layer` (csa.py): the per-head
+ * attention sink; with a compressor, its projections, its position bias (ape: ratio x coff x
+ * width) and its norm; with the indexer, its projections and its compressor's position bias
+ * and norm (index-dim wide). */
+static double csa_params(const struct model *m, int layer)
+{
+    if (m->csa_layers == 0)
+        return 0.0;
+    int r = model_csa_ratio(m, layer);
+    double width = (double)m->kv_lora_rank + m->qk_rope_dim, p = m->heads;
+    if (r >= 2)
+        p += model_weights_csa_compressor(m, layer) + r * compressor_coff(r) * width +
+             norm_params(m, (int)width);
+    if (model_csa_indexed(m, layer))
+        p += model_weights_csa_indexer_proj(m) + 4.0 * 2.0 * m->csa_index_dim +
+             norm_params(m, m->csa_index_dim);
+    return p;
+}
+
+/* Hyper-connections around a layer's blocks: per module the mapping, its n^2 + 2n biases and
+ * its three scales (alpha_pre, alpha_post, alpha_res: hyper_connection.py). */
+static double hc_params(const struct model *m)
+{
+    double n = m->hc_streams;
+    if (m->hc_streams == 0)
+        return 0.0;
+    return model_layer_blocks(m) * (model_weights_hc(m) + n * n + 2.0 * n + 3.0);
+}
+
+/* The learned contraction of the streams before the final norm (hyper_connection.py,
+ * learned_output_contract: n weights per token from all n streams, a base and a scale). */
+static double hc_head_params(const struct model *m)
+{
+    double n = m->hc_streams;
+    return m->hc_streams > 0 ? n * n * m->hidden + n + 1.0 : 0.0;
 }
 
 /* One MLP (or expert) of inner size ffn, with biases when the model has them. */
@@ -846,8 +1150,12 @@ double model_params_tp_replicated(const struct model *m, int layer)
         p += norm_params(m, m->gdn_value_dim);
     if (mixer == MIXER_ATTENTION && model_dsa_computes_topk(m, layer))
         p += model_weights_dsa_indexer(m); /* duplicated on every TP rank */
+    /* DeepSeek-V4's compressors, indexer and hyper-connections run at TP 1 only (cm_rules.c):
+     * counted whole */
+    p += (mixer == MIXER_ATTENTION ? csa_params(m, layer) : 0.0) + hc_params(m);
     if (mixer == MIXER_ATTENTION && m->kv_lora_rank > 0) {
-        p += h * ((double)m->kv_lora_rank + m->qk_rope_dim) + norm_params(m, m->kv_lora_rank);
+        p += h * ((double)m->kv_lora_rank + m->qk_rope_dim) +
+             norm_params(m, m->kv_lora_rank + (m->mla_shared_kv ? m->qk_rope_dim : 0));
         if (m->q_lora_rank)
             p += h * m->q_lora_rank + norm_params(m, m->q_lora_rank);
     }
@@ -868,7 +1176,7 @@ static double mixer_part(const struct model *m, int layer)
     enum layer_mixer mixer = model_layer_mixer(m, layer);
     switch (mixer) {
     case MIXER_ATTENTION:
-        return attn_params(m) +
+        return attn_params(m) + csa_params(m, layer) +
                (model_dsa_computes_topk(m, layer) ? model_weights_dsa_indexer(m) : 0.0);
     case MIXER_MAMBA: return mamba_params(m);
     case MIXER_GDN: return gdn_params(m);
@@ -880,7 +1188,7 @@ static double mixer_part(const struct model *m, int layer)
 static double layer_params(const struct model *m, int layer, int routed)
 {
     return model_layer_blocks(m) * norm_params(m, m->hidden) + mixer_part(m, layer) +
-           ffn_part(m, layer, routed);
+           ffn_part(m, layer, routed) + hc_params(m);
 }
 
 double model_params_layer(const struct model *m, int layer)
@@ -903,7 +1211,7 @@ double model_params_head(const struct model *m)
 
 double model_params_final_norm(const struct model *m)
 {
-    return norm_params(m, m->hidden);
+    return norm_params(m, m->hidden) + hc_head_params(m);
 }
 
 static double params_sum(const struct model *m, int active)
@@ -921,7 +1229,9 @@ double model_params_total(const struct model *m)
 
 double model_params_mtp(const struct model *m)
 {
-    double h = m->hidden, module = 2.0 * h * h + 3.0 * norm_params(m, h);
+    /* eh_proj 2h -> h (DeepSeek-V4: e_proj and h_proj, h -> h each), the three norms and,
+     * with hyper-connections, the module's own contraction before its final norm */
+    double h = m->hidden, module = 2.0 * h * h + 3.0 * norm_params(m, h) + hc_head_params(m);
     for (int j = 0; j < model_mtp_module_layers(m); j++)
         module += model_params_layer(m, model_mtp_layer(m, j));
     return m->mtp_layers * module;

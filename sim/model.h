@@ -24,6 +24,7 @@ enum model_norm { NORM_LAYERNORM, NORM_RMSNORM };
 #define MODEL_MAX_PATTERN 1024 /* hybrid layers at most (model.xsd's pattern) */
 #define MODEL_PATTERN_LETTERS "M*-EG" /* a hybrid pattern's layers (struct model's pattern) */
 #define MODEL_MAX_MTP_PATTERN 16 /* layers of one hybrid MTP module at most (model.xsd) */
+#define MODEL_MAX_MTP_LAYERS 16  /* MTP modules at most (model.c's mtp-layers range) */
 enum model_pos { POS_LEARNED, POS_ROPE };
 /* Attention and MLP side by side, both reading the layer input, their outputs added to the
  * residual together (GPT-J; Chowdhery et al., PaLM, 2022, sec. 2 "parallel layers"), so
@@ -102,6 +103,37 @@ struct model {
     int dsa_topk;        /* keys each query attends to */
     int dsa_topk_freq;   /* a layer in this many computes the top-k (1: every layer) */
     int dsa_skip_offset; /* the first computing layer's number, 1-based (0 means 1) */
+    /* DeepSeek-V4's attention (Megatron-Core's dev branch at 9d46c924, experimental_attention_
+     * variant/deepseek_v4_hybrid_attention.py and csa.py; DeepSeek-AI, DeepSeek-V4, 2026).
+     * mla_shared_kv: latent attention without a KV up-projection -- one key-value head, the
+     * latent and its rotary part themselves (K = V, kv_lora_rank + qk_rope_dim wide), that every
+     * query head attends to (v_head_dim = that width).  o_groups > 0: the output projection is
+     * grouped and low-rank, each group of heads / o_groups heads projected to o_lora_rank (a
+     * plain 16-bit einsum, not a Transformer Engine linear), then all groups to hidden.
+     * Compressed sparse attention (csa_layers > 0: one ratio per layer, then per MTP layer):
+     * every layer attends over a sliding window of csa_window keys, and a layer of ratio r > 1
+     * also over the sequence's keys pooled r to one by a learned gated compressor -- r == 4
+     * overlapping (each entry pools 2r tokens: twice the projection width) with an indexer of
+     * csa_index_heads x csa_index_dim choosing csa_topk of the entries for each query; any
+     * other r, all the causal entries.  As Megatron-Core builds them (csa.py, Compressor and
+     * CompressedSparseAttention). */
+    int mla_shared_kv;
+    int o_groups;
+    int o_lora_rank;
+    int csa_layers; /* ratios given: layers + mtp_layers, or 0 without compressed attention */
+    int csa_window;
+    int csa_index_heads;
+    int csa_index_dim;
+    int csa_topk;
+    unsigned short csa_ratio[MODEL_MAX_PATTERN + MODEL_MAX_MTP_LAYERS];
+    /* Manifold-constrained hyper-connections (DeepSeek-V4; Megatron-Core hyper_connection.py
+     * and fusions/fused_mhc_kernels.py at 9d46c924): hc_streams copies of the residual stream,
+     * read into each block as a per-token weighted sum and written back as a per-token 4x4
+     * mixing of the streams plus the block's output, the weights from one small projection of
+     * all streams; the mixing matrix made doubly stochastic by hc_sinkhorn iterations.  0: an
+     * ordinary residual. */
+    int hc_streams;
+    int hc_sinkhorn;
     /* Hybrid models (pattern[0] == '\0': every layer is attention + an MLP).  Megatron-Core's
      * hybrid layer pattern gives each layer one block behind its own pre-norm and residual:
      * 'M' a Mamba-2 mixer, 'G' a Gated DeltaNet, '*' attention, '-' a dense MLP, 'E' a MoE
@@ -173,6 +205,12 @@ enum {
     MODEL_KIND_GDN,            /* hybrid 'G' */
     MODEL_KIND_DSA_SHARED,     /* DSA: a dense layer reusing another layer's top-k */
     MODEL_KIND_DSA_SHARED_MOE, /* DSA: a MoE layer reusing another layer's top-k */
+    MODEL_KIND_CSA_WINDOW,     /* CSA: the window alone (ratio 0), dense; + 1 MoE */
+    MODEL_KIND_CSA_WINDOW_MOE,
+    MODEL_KIND_CSA_INDEXED,    /* CSA: ratio 4, the indexer's top-k; + 1 MoE */
+    MODEL_KIND_CSA_INDEXED_MOE,
+    MODEL_KIND_CSA_ALL,        /* CSA: another ratio, every causal entry; + 1 MoE */
+    MODEL_KIND_CSA_ALL_MOE,
     MODEL_KINDS
 };
 int model_layer_kind(const struct model *m, int layer, int seq);
@@ -192,6 +230,26 @@ double model_dsa_pairs(const struct model *m, int seq);
 double model_weights_dsa_indexer(const struct model *m);
 /* The same without the LayerNorm: the weights its tokens multiply (FLOPs). */
 double model_weights_dsa_indexer_proj(const struct model *m);
+
+/* DeepSeek-V4's attention (struct model).  Layer `layer`'s compression ratio (layers + j: the
+ * j-th MTP layer's; 0 without CSA); whether it runs the indexer (ratio 4).  The (query, key)
+ * pairs of one sequence of `seq` tokens: the window's (query i sees min(i + 1, window)
+ * keys), the compressed entries' of layer `layer` (query i sees floor((i + 1) / ratio) of
+ * them, at most topk on an indexed layer) and the indexer's scores (every causal entry of a
+ * ratio-4 compression). */
+int model_csa_ratio(const struct model *m, int layer);
+int model_csa_indexed(const struct model *m, int layer);
+double model_csa_window_pairs(const struct model *m, int seq);
+double model_csa_compressed_pairs(const struct model *m, int layer, int seq);
+double model_csa_index_pairs(const struct model *m, int seq);
+/* Weights a token multiplies: layer `layer`'s compressor (0 without one), a ratio-4 layer's
+ * indexer, one hyper-connection module's mapping, and the grouped output projection's two
+ * parts (wo_a: 0 without o_groups; wo_b, or the plain W_o). */
+double model_weights_csa_compressor(const struct model *m, int layer);
+double model_weights_csa_indexer_proj(const struct model *m);
+double model_weights_hc(const struct model *m);
+double model_weights_o_group(const struct model *m);
+double model_weights_o_proj(const struct model *m);
 
 /* Parameters (counts, not bytes): weights, biases and norm scales/shifts.
  * total = embedding + sum of layers + final norm + head.  Not counted: DeepSeek-V3's
@@ -225,7 +283,8 @@ int model_moe_width(const struct model *m);
  * and the model layer whose shape the j-th of them has. */
 int model_mtp_module_layers(const struct model *m);
 int model_mtp_layer(const struct model *m, int j);
-/* MLA's up-projections (Q from its latent when compressed, K_nope and V from the KV latent);
+/* MLA's up-projections (Q from its latent when compressed, K_nope and V from the KV latent;
+ * with shared-kv, Q's and the key-value projection, which DeepSeek-V4 checkpoints with it);
  * 0 without MLA. */
 double model_weights_mla_up(const struct model *m);
 /* The model's linear-time mixer's projections: in_proj (h -> its in width) and out_proj

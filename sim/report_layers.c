@@ -57,6 +57,12 @@ static const struct {
     [MODEL_KIND_GDN] = {"GDN", "gdn", "none"},
     [MODEL_KIND_DSA_SHARED] = {"dense shared top-k", "dense", "global"},
     [MODEL_KIND_DSA_SHARED_MOE] = {"MoE shared top-k", "moe", "global"},
+    [MODEL_KIND_CSA_WINDOW] = {"dense window", "dense", "window"},
+    [MODEL_KIND_CSA_WINDOW_MOE] = {"MoE window", "moe", "window"},
+    [MODEL_KIND_CSA_INDEXED] = {"dense CSA top-k", "dense", "compressed-top-k"},
+    [MODEL_KIND_CSA_INDEXED_MOE] = {"MoE CSA top-k", "moe", "compressed-top-k"},
+    [MODEL_KIND_CSA_ALL] = {"dense CSA all", "dense", "compressed"},
+    [MODEL_KIND_CSA_ALL_MOE] = {"MoE CSA all", "moe", "compressed"},
 };
 
 const char *report_layer_kind_name(int kind)

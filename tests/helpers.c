@@ -168,6 +168,33 @@ void load_shipped_model(struct model *m, const char *name)
     cr_assert_eq(model_load(m, path, &err), SIM_OK, "%s: %s", path, err.msg);
 }
 
+void write_temp_text(char *path, size_t len, const char *text)
+{
+    snprintf(path, len, "%s/stepsim-test-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    cr_assert_not_null(f);
+    fputs(text, f);
+    cr_assert_eq(fclose(f), 0);
+}
+
+void assert_model_rejected(const char *text, int line, const char *frag)
+{
+    char path[256];
+    write_temp_text(path, sizeof path, text);
+    struct model m;
+    struct sim_error err;
+    err_clear(&err);
+    enum sim_status st = model_load(&m, path, &err);
+    unlink(path);
+    cr_assert_eq(st, SIM_EINPUT, "accepted; expected '%s'", frag);
+    cr_assert_eq(err.line, line, "line %d, expected %d (%s)", err.line, line, err.msg);
+    cr_assert_str_eq(err.file, path);
+    cr_assert(strstr(err.msg, frag) != NULL, "message '%s' lacks '%s'", err.msg, frag);
+    cr_assert_eq(m.layers, 0, "a failed load leaves the model zeroed");
+}
+
 const char *toy_hardware(char *path, size_t len, int node_gpus)
 {
     return toy_hardware_with(path, len, node_gpus, "");

@@ -30,6 +30,11 @@ void assert_sane_step(const struct pipe_setup *setup, const struct pipe_result *
 
 /* Load the shipped model models/NAME.xml into `m`, failing the test with the loader's message. */
 void load_shipped_model(struct model *m, const char *name);
+/* Write text to a fresh temporary file whose name lands in `path`; the caller unlinks it. */
+void write_temp_text(char *path, size_t len, const char *text);
+/* Write `text` to a temp file and load it as a model: the loader must refuse it (SIM_EINPUT)
+ * on `line` of that file with a message holding `frag`, and leave the model zeroed. */
+void assert_model_rejected(const char *text, int line, const char *frag);
 
 /* A hardware file with round numbers for hand-computed cost-model values, written to a
  * temp file whose name lands in `path`: bf16 peak 1000 TFLOPS at a flat 50% GEMM and 25%

@@ -155,8 +155,9 @@ Test(flops, per_token_flops_are_twice_active_weights)
         double weights = model_params_active(&m) - model_params_embedding(&m);
         if (m.tied_embeddings)
             weights += (double)m.vocab * m.hidden;
-        for (int l = 0; l < m.layers; l++) /* DSA's indexers: outside the forward total */
-            weights -= model_dsa_computes_topk(&m, l) * model_weights_dsa_indexer(&m);
+        for (int l = 0; l < m.layers; l++) /* DSA's and CSA's indexers: outside the total */
+            weights -= model_dsa_computes_topk(&m, l) * model_weights_dsa_indexer(&m) +
+                       model_csa_indexed(&m, l) * model_weights_csa_indexer_proj(&m);
         /* a Mamba-2 scan's or a gated delta rule's state terms are work per token without
          * weights; the MTP modules' parameters are not in the published counts
          * (mtp_module_by_hand has their FLOPs) */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "helpers.h"
 #include "model.h"
 
 #define SRC(p) TOP_SRCDIR "/" p
@@ -25,13 +26,7 @@ static void load_ok(struct model *m, const char *path)
 /* Write text to a fresh temporary file; the caller unlinks path. */
 static void write_temp(char *path, size_t len, const char *text)
 {
-    snprintf(path, len, "%s/stepsim-model-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    int fd = mkstemp(path);
-    cr_assert(fd >= 0);
-    FILE *f = fdopen(fd, "w");
-    cr_assert_not_null(f);
-    fputs(text, f);
-    cr_assert_eq(fclose(f), 0);
+    write_temp_text(path, len, text);
 }
 
 /* ---- shipped models vs published sizes ---------------------------------------------------
@@ -518,18 +513,7 @@ Test(model, moe_layer_placement)
 /* Loading text fails with SIM_EINPUT on `line` and a message containing frag. */
 static void assert_bad(const char *text, int line, const char *frag)
 {
-    char path[256];
-    write_temp(path, sizeof path, text);
-    struct model m;
-    struct sim_error err;
-    err_clear(&err);
-    enum sim_status st = model_load(&m, path, &err);
-    unlink(path);
-    cr_assert_eq(st, SIM_EINPUT, "accepted; expected '%s'", frag);
-    cr_assert_eq(err.line, line, "line %d, expected %d (%s)", err.line, line, err.msg);
-    cr_assert_str_eq(err.file, path);
-    cr_assert(strstr(err.msg, frag) != NULL, "message '%s' lacks '%s'", err.msg, frag);
-    cr_assert_eq(m.layers, 0, "a failed load leaves the model zeroed");
+    assert_model_rejected(text, line, frag);
 }
 
 Test(model, defaults_of_optional_attributes)

@@ -45,13 +45,7 @@ static void assert_rule(const char *const *sets, const char *frag)
 /* Write text to a fresh temporary file; the caller unlinks path. */
 static void write_temp(char *path, size_t len, const char *text)
 {
-    snprintf(path, len, "%s/stepsim-test-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    int fd = mkstemp(path);
-    cr_assert(fd >= 0);
-    FILE *f = fdopen(fd, "w");
-    cr_assert_not_null(f);
-    fputs(text, f);
-    cr_assert_eq(fclose(f), 0);
+    write_temp_text(path, len, text);
 }
 
 /* ---- keys and values --------------------------------------------------------------------- */
