@@ -847,12 +847,19 @@ static double rope_kernels_fwd(const struct cm_ctx *c)
     return c->scn->rope_fusion ? 0.0 : KERNELS_UNFUSED_ROPE;
 }
 
-/* MLA's Q/K/V assembly, one way (the backward's equals it), for the T tokens' local heads. */
+/* MLA's Q/K/V assembly, one way (the backward's equals it), for the T tokens' local heads.
+ * DeepSeek-V4 (shared-kv) assembles nothing -- Q comes whole from its up-projection, the one
+ * key-value entry is K and V -- but normalises each query head and the entry (read and
+ * written), inside the step its mla_up_proj recompute runs again
+ * (deepseek_v4_hybrid_attention.py at 9d46c924). */
 static double mla_assembly_s(const struct cm_ctx *c, const struct layer_parts *lp, double T)
 {
     const struct model *m = c->m;
     if (m->kv_lora_rank <= 0 || lp->mixer != MIXER_ATTENTION)
         return 0.0;
+    if (m->mla_shared_kv)
+        return cm_memory_s(c, ACT_BYTES * 2.0 * T / c->cfg->tp *
+                                  ((double)m->heads * m->head_dim + m->v_head_dim));
     double dn = m->qk_nope_dim, dp = m->qk_rope_dim, dv = m->v_head_dim;
     double per_head =
         mla_assembly_fused(c) ? 2.0 * dn + dp + 2.0 * dv : 4.0 * dn + 3.0 * dp + 2.0 * dv;
@@ -1293,8 +1300,8 @@ static void layer_dsa(const struct cm_ctx *c, const struct layer_flops *lf, doub
 
 /* DeepSeek-V4's element-wise work beyond a latent-attention layer's, forward (the backward
  * twice it, as every element-wise pass here: cm_stage.c), for T tokens of this GPU at TP 1:
- *  - its attention (deepseek_v4_hybrid_attention.py): the per-head norm of Q and the key-value
- *    entry's norm (each read and written), the rotary part of each head's output rotated back;
+ *  - its attention (deepseek_v4_hybrid_attention.py): the rotary part of each head's output
+ *    rotated back (its norms of Q and the entry: mla_assembly_s);
  *  - a compressor (csa.py, Compressor): its two projected tensors read, the scores' softmax
  *    over each group in fp32 (written and read), the entries written;
  *  - the indexer: its query rotated and Hadamard-transformed (read and written twice), its own
@@ -1305,8 +1312,8 @@ static void layer_dsa(const struct cm_ctx *c, const struct layer_flops *lf, doub
  *    residual add's 6 h already counted -- and in the backward each block's three uses of the
  *    streams have their gradients summed (three read, one written: 8n h bytes, grad_sum_bwd).
  * Launches: hyper-connections 4 kernels a block forward (projection with its norm, Sinkhorn,
- * aggregation, post-mixing) and 5 backward; the attention's norms, back-rotation and grouped
- * einsum 4 each way; a compressor's pooling 3, the indexer's preparation, scoring, top-k and
+ * aggregation, post-mixing) and 5 backward; the attention's back-rotation and grouped einsum
+ * 2 each way; a compressor's pooling 3, the indexer's preparation, scoring, top-k and
  * loss 8. */
 static void csa_hc_elementwise(const struct cm_ctx *c, const struct layer_parts *lp, int layer,
                                double T, double Ts, struct layer_cost *lc)
@@ -1322,9 +1329,8 @@ static void csa_hc_elementwise(const struct cm_ctx *c, const struct layer_parts 
     if (lp->mixer == MIXER_ATTENTION && m->csa_layers > 0) {
         double width = (double)m->kv_lora_rank + m->qk_rope_dim;
         double r = model_csa_ratio(m, layer);
-        bytes += ACT_BYTES * T * (2.0 * m->heads * m->head_dim + 2.0 * width +
-                                  2.0 * m->heads * m->qk_rope_dim);
-        kernels += 4.0;
+        bytes += ACT_BYTES * T * 2.0 * m->heads * m->qk_rope_dim;
+        kernels += 2.0;
         if (r >= 2.0) {
             double coff = r == 4.0 ? 2.0 : 1.0;
             bytes += T * coff * width * (2.0 * ACT_BYTES + 8.0) + ACT_BYTES * T / r * width;

@@ -452,12 +452,19 @@ static enum sim_status check_csa(struct model *m, const struct seen *s, const ch
         return err_set(err, SIM_EINPUT, path, cl,
                        "ratios: %d given, expected one per layer and MTP layer: %d",
                        m->csa_layers, n);
+    int other = 0; /* the one ratio besides 0 and 4: its layers are one kind (model.h) */
     for (int l = 0; l < n; l++) {
-        if (m->csa_ratio[l] == 1)
+        int r = m->csa_ratio[l];
+        if (r == 1)
             return err_set(err, SIM_EINPUT, path, cl,
                            "ratios: ratio %d is 1 (0: the window alone; 2 or more: compressed)",
                            l + 1);
-        indexed |= m->csa_ratio[l] == 4;
+        if (r != 0 && r != 4 && other && r != other)
+            return err_set(err, SIM_EINPUT, path, cl,
+                           "ratios: %d and %d: one ratio besides 0 and 4 is modelled", other, r);
+        if (r != 0 && r != 4)
+            other = r;
+        indexed |= r == 4;
     }
     static const char *const index[] = {"index-heads", "index-dim", "topk"};
     for (int i = 0; i < 3; i++)

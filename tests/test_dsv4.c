@@ -228,6 +228,7 @@ Test(dsv4, bad_inputs)
     assert_bad(HEAD MLA_OK CSA("0,4,0,0", "") "</model>\n", 5, "index-heads: a layer of ratio 4");
     assert_bad(HEAD MLA_OK CSA("0,128,0,0", INDEX) "</model>\n", 5, "no layer has ratio 4");
     assert_bad(HEAD MLA_OK CSA("0,x,0,0", "") "</model>\n", 5, "ratios");
+    assert_bad(HEAD MLA_OK CSA("0,128,64,0", "") "</model>\n", 5, "one ratio besides 0 and 4");
     assert_bad(HEAD
                "  <mla kv-lora-rank=\"48\" qk-nope-dim=\"48\" qk-rope-dim=\"16\" "
                "v-head-dim=\"64\"/>\n" CSA("0,0,0,0", "") "</model>\n",
