@@ -52,6 +52,7 @@ struct layer_parts {
     int blocks; /* pre-norm + residual pairs: 2 in a transformer layer, 1 in a hybrid one */
     int indexer; /* DSA: the layer's attention computes its top-k (model_dsa_computes_topk);
                     CSA: a ratio-4 layer runs the indexer (model_csa_indexed) */
+    int csa_ratio; /* CSA: the layer's compression ratio (model_csa_ratio; 0 without) */
 };
 
 static inline struct layer_parts layer_parts_of(const struct model *m, int layer)
@@ -59,7 +60,7 @@ static inline struct layer_parts layer_parts_of(const struct model *m, int layer
     enum layer_mixer mixer = model_layer_mixer(m, layer);
     int indexer = model_dsa_computes_topk(m, layer) || model_csa_indexed(m, layer);
     return (struct layer_parts){mixer, model_layer_mlp(m, layer), model_layer_blocks(m),
-                                mixer == MIXER_ATTENTION && indexer};
+                                mixer == MIXER_ATTENTION && indexer, model_csa_ratio(m, layer)};
 }
 
 /* Kernel launches of one layer, per pass. */

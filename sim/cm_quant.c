@@ -224,6 +224,30 @@ static void uncached_weight_bytes(const struct cm_ctx *c, const struct layer_par
     now[1] += r->weight_casts[1] * w + r->rescaled * (w + T * proj_in / t);
 }
 
+/* DeepSeek-V4's Transformer Engine linears beside the down-projections stepsim's QKV operand
+ * stands for, per token at TP 1 (deepseek_v4_hybrid_attention.py and csa.py at 9d46c924): each
+ * quantizes its own input -- the key-value projection the layer input; a compressor's two
+ * linears it again; the indexer's compressor's two and its head weights it again, its query
+ * projection the query latent -- and its output gradient for the weight gradient. */
+static void v4_linear_operands(const struct model *m, const struct layer_parts *lp, int attn,
+                               double *in, double *grad)
+{
+    if (!attn || !m->mla_shared_kv)
+        return;
+    double h = m->hidden, width = (double)m->kv_lora_rank + m->qk_rope_dim;
+    double r = lp->csa_ratio;
+    *in = h;
+    if (r >= 2.0) {
+        *in += 2.0 * h;
+        *grad += 2.0 * (r == 4.0 ? 2.0 : 1.0) * width;
+    }
+    if (lp->indexer && m->csa_layers > 0) {
+        double heads = m->csa_index_heads, dim = m->csa_index_dim;
+        *in += 3.0 * h + m->q_lora_rank;
+        *grad += 2.0 * 2.0 * dim + heads + heads * dim;
+    }
+}
+
 /* fp8 / nvfp4 quantization time of one layer's GEMM operands on this GPU (struct
  * layer_cost's quant_fwd / quant_bwd; net of the bf16 writes a fused norm saves), each operand
  * under its module's recipe (module_recipe; a bf16 module quantizes nothing).
@@ -244,7 +268,12 @@ void cm_narrow_quantize_s(const struct cm_ctx *c, const struct layer_parts *lp, 
     double qkv_out = attn  ? model_q_width(m) + 2.0 * m->kv_heads * m->head_dim
                      : ssm ? model_ssm_in_width(m)
                            : 0.0;
-    double proj_in = attn ? (double)m->heads * m->v_head_dim : ssm ? model_ssm_inner(m) : 0.0;
+    double proj_in = attn && m->o_groups > 0 ? (double)m->o_groups * m->o_lora_rank /* wo_b */
+                     : attn                  ? (double)m->heads * m->v_head_dim
+                     : ssm                   ? model_ssm_inner(m)
+                                             : 0.0;
+    double v4_in = 0.0, v4_grad = 0.0;
+    v4_linear_operands(m, lp, attn, &v4_in, &v4_grad);
     double mixer_rows = lp->mixer != MIXER_NONE ? rows : 0.0;
     double gate = m->act == ACT_SWIGLU ? 2.0 : 1.0; /* FC1 outputs per inner element */
     double routed = Ts * m->top_k * model_moe_width(m) * c->cfg->moe_load; /* experts' input */
@@ -269,6 +298,8 @@ void cm_narrow_quantize_s(const struct cm_ctx *c, const struct layer_parts *lp, 
         {mix_out, 0, sp, mixer_rows, T * h, 1, 0, QP_NONE},          /* projection out-grad */
         {dense_mod, 0, sp, dense_mlp ? rows : 0, T * h, 1, 0, QP_NONE}, /* FC2 out-gradient */
         {LM_EXPERTS, 0, 0, moe ? routed : 0, 0, 1, 0, QP_NONE},      /* ... of the routed */
+        {mix_in, 0, 0, T * v4_in, 0, 0, 0, QP_NONE},   /* DeepSeek-V4's other linears' inputs */
+        {mix_in, 0, 0, T * v4_grad, 0, 1, 0, QP_NONE}, /* ... and output gradients */
     };
     double now[2] = {0.0, 0.0}, later = 0.0;
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {

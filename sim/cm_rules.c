@@ -1000,32 +1000,41 @@ static enum sim_status check_dsa_keys(struct scenario *scn, const struct model *
     return SIM_OK;
 }
 
-/* DeepSeek-V4's layers (compressed sparse attention, hyper-connections) as Megatron-Core's dev
- * branch runs them (transformer_config.py at 9d46c924: tensor parallelism 1 only): no tensor
- * parallelism, and -- not modelled -- no context parallelism; its own sparse kernels (flash,
- * no fp8 attention); without packed documents or LoRA. */
+/* DeepSeek-V4's layers as Megatron-Core's dev branch runs them (deepseek_v4_hybrid_attention.py
+ * at 9d46c924 asserts tensor parallelism 1 and refuses a checkpointed core and an offloaded QKV
+ * projection): its attention at tp=1 without those, its own sparse kernels (flash, no fp8
+ * attention); not modelled -- context parallelism, hyper-connections under tensor parallelism,
+ * packed documents, LoRA. */
 static enum sim_status check_deepseek_v4(const struct scenario *scn, const struct model *m,
                                          struct sim_error *err)
 {
-    if (m->csa_layers == 0 && m->hc_streams == 0)
+    int csa = m->csa_layers > 0;
+    if (!csa && m->hc_streams == 0)
         return SIM_OK;
     static const struct {
         enum scn_key key;
         const char *why;
     } refused[] = {
-        {SCN_TP, "runs at tp=1 only (Megatron-Core's DeepSeek-V4 layers)"},
+        {SCN_TP, "runs its attention at tp=1 only (Megatron-Core's DeepSeek-V4 attention)"},
+        {SCN_TP, "with hyper-connections under tensor parallelism is not modelled"},
         {SCN_CP, "with context parallelism is not modelled"},
+        {SCN_RECOMPUTE_MODULES, "checkpoints no core attention (recompute-modules core_attn)"},
+        {SCN_OFFLOAD_MODULES, "offloads no QKV projection's input (offload-modules qkv_linear)"},
         {SCN_ATTENTION, "runs its own sparse kernels (attention=flash)"},
         {SCN_ATTENTION_KERNEL, "runs its own kernels (attention-kernel=best)"},
         {SCN_FP8_ATTENTION, "with fp8 attention is not modelled"},
         {SCN_PACKED_DOC_TOKENS, "over packed documents is not modelled"},
         {SCN_PEFT, "with LoRA is not modelled"},
     };
-    int off[] = {scn->tp > 1,
+    int off[] = {csa && scn->tp > 1,
+                 scn->tp > 1,
                  scn->cp > 1,
-                 m->csa_layers > 0 && scn->attention != ATTENTION_FLASH,
-                 m->csa_layers > 0 && scn->attention_kernel != ATTN_KERNEL_BEST,
-                 m->csa_layers > 0 && scn->fp8_attention,
+                 csa && scn->recompute == RECOMPUTE_SELECTIVE &&
+                     (scn->recompute_modules & RC_CORE_ATTN),
+                 csa && (scn->offload_modules & OM_QKV_LINEAR),
+                 csa && scn->attention != ATTENTION_FLASH,
+                 csa && scn->attention_kernel != ATTN_KERNEL_BEST,
+                 csa && scn->fp8_attention,
                  scn->packed_doc_tokens > 0,
                  scn->peft != PEFT_NONE};
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)

@@ -356,27 +356,43 @@ static void dsa_acts(const struct cm_ctx *c, int computes, double T, double per,
 }
 
 /* What DeepSeek-V4's compressed attention keeps beyond latent attention's (csa.py and
- * dsa_kernels.py at 9d46c924), for T tokens of this GPU (TP 1): a compressor's two projected
- * tensors (coff x width each: the 16-bit kv and the fp32 scores its softmax pools) and the
- * compressed entries the attention reads; on an indexed layer the indexer's query (heads x dim)
- * and head weights (fp32), its compressor's tensors and keys, the chosen entries' indices
- * (int32) and the gradients of its query, keys and weights, which the fused kernel computes in
- * the forward and the backward applies. */
-static void csa_acts(const struct cm_ctx *c, int layer_ratio, int indexed, double T,
+ * dsa_kernels.py at 9d46c924), for T tokens of this GPU (TP 1): the chosen keys' index list the
+ * sparse kernels save (int32: the window and, on a compressed layer, its entries -- topk on an
+ * indexed one, every one of the sequence's on another); a compressor's two linears' inputs,
+ * its projected kv (16-bit) and fp32 softmax, and the key-value entries with the compressed
+ * ones appended (kv_full, a copy the attention saves); on an indexed layer the indexer's
+ * linears' inputs (its compressor's two and its head weights' the layer input, its query's the
+ * query latent), its compressor's tensors, and the gradients of its query, keys and head
+ * weights (fp32), which the fused kernel computes in the forward and the backward applies --
+ * its query and keys themselves are not kept. */
+static void csa_acts(const struct cm_ctx *c, const struct layer_parts *lp, double T,
                      struct layer_acts *a)
 {
     const struct model *m = c->m;
-    double width = (double)m->kv_lora_rank + m->qk_rope_dim, r = layer_ratio;
+    double width = (double)m->kv_lora_rank + m->qk_rope_dim, r = lp->csa_ratio, h = m->hidden;
+    double x_in = cm_kept_input_bytes(c, LM_ATTN_QKV), s = c->cfg->seq;
+    double entries = r == 4.0 ? m->csa_topk : r >= 2.0 ? floor(s / r) : 0.0;
+    a->csa = 4.0 * T * (m->csa_window + entries);
     if (r >= 2.0) {
         double coff = r == 4.0 ? 2.0 : 1.0;
-        a->csa += (ACT_BYTES + 4.0) * T * coff * width + ACT_BYTES * T / r * width;
+        a->csa += 2.0 * x_in * T * h + (ACT_BYTES + 4.0) * T * coff * width +
+                  ACT_BYTES * (T + T / r) * width;
     }
-    if (indexed) {
-        double q = T * m->csa_index_heads * (ACT_BYTES * m->csa_index_dim + 4.0);
-        double k = ACT_BYTES * T / 4.0 * m->csa_index_dim;
-        a->csa += 2.0 * (q + k) + (ACT_BYTES + 4.0) * T * 2.0 * m->csa_index_dim +
-                  4.0 * T * m->csa_topk;
+    if (lp->indexer) {
+        double heads = m->csa_index_heads, dim = m->csa_index_dim;
+        a->csa += x_in * T * (3.0 * h + m->q_lora_rank) + (ACT_BYTES + 4.0) * T * 2.0 * dim +
+                  ACT_BYTES * (T * heads * dim + T / 4.0 * dim) + 4.0 * T * heads;
     }
+}
+
+/* DeepSeek-V4's output projection keeps its 16-bit input in an fp8 run of a recipe other than
+ * delayed scaling, or an fp4 run (deepseek_v4_hybrid_attention.py at 9d46c924,
+ * set_save_original_input on linear_proj), else the quantized copy. */
+static double v4_proj_kept_bytes(const struct cm_ctx *c)
+{
+    const struct scenario *scn = c->scn;
+    int original = c->narrow && (scn->dtype == DT_NVFP4 || scn->fp8_recipe != FP8_DELAYED);
+    return original ? ACT_BYTES : cm_kept_input_bytes(c, LM_ATTN_PROJ);
 }
 
 /* Hyper-connections (hyper_connection.py, fused_mhc_kernels.py at 9d46c924): per block the n
@@ -404,8 +420,8 @@ static double dora_kept_bytes(const struct cm_ctx *c, const struct layer_parts *
  * s b h (10 + 24/t + 5 a s / (h t)).  fp8: Transformer Engine keeps the inputs of its fp8
  * GEMMs (QKV, FC1, projection, FC2) as the fp8 copies it made, 1 byte instead of 2 (TE docs on
  * fp8 memory: the saved input of a Linear is its fp8 cast). */
-static void layer_acts(const struct cm_ctx *c, const struct layer_parts *lp, int layer, double T,
-                       double Ts, struct layer_acts *a)
+static void layer_acts(const struct cm_ctx *c, const struct layer_parts *lp, double T, double Ts,
+                       struct layer_acts *a)
 {
     const struct model *m = c->m;
     const struct scenario *scn = c->scn;
@@ -447,16 +463,20 @@ static void layer_acts(const struct cm_ctx *c, const struct layer_parts *lp, int
         a->qkv = ACT_BYTES * per * (model_q_width(m) + 2.0 * m->kv_heads * m->head_dim);
     }
     if (lp->mixer == MIXER_ATTENTION) {
+        /* what the up-projections' recompute keeps: the latents (DeepSeek-V4's checkpoint
+         * keeps the query latent and the layer input itself, its key-value projection's) */
         if (m->kv_lora_rank > 0)
-            a->latent =
-                ACT_BYTES * Ts * ((double)m->q_lora_rank + m->kv_lora_rank + m->qk_rope_dim);
+            a->latent = ACT_BYTES * Ts *
+                        (m->q_lora_rank + (m->mla_shared_kv ? (double)h
+                                                            : (double)m->kv_lora_rank +
+                                                                  m->qk_rope_dim));
         double out = per * m->heads * m->v_head_dim;
         a->attn_out = m->o_groups > 0 /* wo_a, a 16-bit einsum, keeps its input as is */
-                          ? ACT_BYTES * out + cm_kept_input_bytes(c, LM_ATTN_PROJ) * per *
-                                                  m->o_groups * m->o_lora_rank
+                          ? ACT_BYTES * out + v4_proj_kept_bytes(c) * per * m->o_groups *
+                                                  m->o_lora_rank
                           : cm_kept_input_bytes(c, LM_ATTN_PROJ) * out;
         if (m->csa_layers > 0)
-            csa_acts(c, model_csa_ratio(m, layer), lp->indexer, T, a);
+            csa_acts(c, lp, T, a);
     }
     a->hc = hc_acts(c, lp, Ts);
     /* FC1 output + activation output (FC2's input) */
@@ -1019,7 +1039,7 @@ static void layer_elementwise(const struct cm_ctx *c, const struct layer_parts *
         cm_narrow_quantize_s(c, lp, T, Ts, dense_inner, unfused_routed, lc);
 }
 
-static void layer_cost_of(const struct cm_ctx *c, const struct layer_parts *lp, int layer,
+static void layer_cost_of(const struct cm_ctx *c, const struct layer_parts *lp,
                           const struct layer_flops *lfp, struct layer_cost *lc);
 
 const struct layer_cost *cm_layer_cost(const struct cm_ctx *c, int layer, int narrow,
@@ -1045,7 +1065,7 @@ const struct layer_cost *cm_layer_cost(const struct cm_ctx *c, int layer, int na
         memo->kind = kind;
         memo->narrow = narrow;
         struct layer_parts lp = layer_parts_of(c->m, layer);
-        layer_cost_of(lc_ctx, &lp, layer, &lf, &memo->lc);
+        layer_cost_of(lc_ctx, &lp, &lf, &memo->lc);
         cm_layer_params(c, layer, &memo->dense, &memo->expert);
     }
     *dense = memo->dense;
@@ -1298,14 +1318,26 @@ static void layer_dsa(const struct cm_ctx *c, const struct layer_flops *lf, doub
     lc->dsa_wgrad = proj;
 }
 
+/* Bytes a compressor's PyTorch ops move per element of a projection's output (csa.py at
+ * 9d46c924, Compressor.forward): the position bias added to the scores in fp32 (read 2, write
+ * 4), with overlap (ratio 4) both tensors copied into windows twice as long (kv 2 written as
+ * fill, 2 read and 2 written; the fp32 scores 4 + 4 + 4), the softmax (read 4, write 4), its
+ * product with kv (read 2 + 4, write 4) and the sum over the window (read 4): 46, or 28
+ * without overlap. */
+static double compressor_bytes(double ratio)
+{
+    return ratio == 4.0 ? 46.0 : 28.0;
+}
+
 /* DeepSeek-V4's element-wise work beyond a latent-attention layer's, forward (the backward
  * twice it, as every element-wise pass here: cm_stage.c), for T tokens of this GPU at TP 1:
  *  - its attention (deepseek_v4_hybrid_attention.py): the rotary part of each head's output
  *    rotated back (its norms of Q and the entry: mla_assembly_s);
- *  - a compressor (csa.py, Compressor): its two projected tensors read, the scores' softmax
- *    over each group in fp32 (written and read), the entries written;
+ *  - a compressor (csa.py, Compressor): its PyTorch ops (compressor_bytes), the entries
+ *    written, and in the backward the layer input's gradient from its two linears added to the
+ *    others (two adds: read 2, write 1 element each);
  *  - the indexer: its query rotated and Hadamard-transformed (read and written twice), its own
- *    compressor likewise, its scores read by the top-k (fp32);
+ *    compressor's ops, its scores read by the top-k (fp32);
  *  - hyper-connections (fused_mhc_kernels.py), per block: the projection reads the n streams,
  *    the aggregation reads them and writes the block's input, the post-mixing reads them and
  *    the block's output and writes the n new streams -- (8n + 4) h bytes a token against the
@@ -1313,10 +1345,10 @@ static void layer_dsa(const struct cm_ctx *c, const struct layer_flops *lf, doub
  *    streams have their gradients summed (three read, one written: 8n h bytes, grad_sum_bwd).
  * Launches: hyper-connections 4 kernels a block forward (projection with its norm, Sinkhorn,
  * aggregation, post-mixing) and 5 backward; the attention's back-rotation and grouped einsum
- * 2 each way; a compressor's pooling 3, the indexer's preparation, scoring, top-k and
- * loss 8. */
-static void csa_hc_elementwise(const struct cm_ctx *c, const struct layer_parts *lp, int layer,
-                               double T, double Ts, struct layer_cost *lc)
+ * 2 each way; a compressor's ops 8 with overlap, 5 without; the indexer's rotation,
+ * transforms, scale, its compressor, scoring, top-k and loss 13. */
+static void csa_hc_elementwise(const struct cm_ctx *c, const struct layer_parts *lp, double T,
+                               double Ts, struct layer_cost *lc)
 {
     const struct model *m = c->m;
     double h = m->hidden, bytes = 0.0, kernels = 0.0, bwd_sum = 0.0;
@@ -1328,19 +1360,20 @@ static void csa_hc_elementwise(const struct cm_ctx *c, const struct layer_parts 
     }
     if (lp->mixer == MIXER_ATTENTION && m->csa_layers > 0) {
         double width = (double)m->kv_lora_rank + m->qk_rope_dim;
-        double r = model_csa_ratio(m, layer);
+        double r = lp->csa_ratio;
         bytes += ACT_BYTES * T * 2.0 * m->heads * m->qk_rope_dim;
         kernels += 2.0;
         if (r >= 2.0) {
             double coff = r == 4.0 ? 2.0 : 1.0;
-            bytes += T * coff * width * (2.0 * ACT_BYTES + 8.0) + ACT_BYTES * T / r * width;
-            kernels += 3.0;
+            bytes += compressor_bytes(r) * T * coff * width + ACT_BYTES * T / r * width;
+            bwd_sum += 2.0 * 3.0 * T * h; /* x's gradient from its two linears, added */
+            kernels += r == 4.0 ? 8.0 : 5.0;
         }
         if (lp->indexer) {
             double q = T * m->csa_index_heads * m->csa_index_dim, dim = m->csa_index_dim;
-            bytes += ACT_BYTES * 4.0 * q + T * 2.0 * dim * (2.0 * ACT_BYTES + 8.0) +
+            bytes += ACT_BYTES * 4.0 * q + compressor_bytes(4.0) * T * 2.0 * dim +
                      4.0 * model_csa_index_pairs(m, c->cfg->seq) * c->cfg->micro_batch;
-            kernels += 8.0;
+            kernels += 13.0;
         }
     }
     double fwd = cm_memory_s(c, bytes);
@@ -1351,7 +1384,7 @@ static void csa_hc_elementwise(const struct cm_ctx *c, const struct layer_parts 
                          0.0, lc);
 }
 
-static void layer_cost_of(const struct cm_ctx *c, const struct layer_parts *lp, int layer,
+static void layer_cost_of(const struct cm_ctx *c, const struct layer_parts *lp,
                           const struct layer_flops *lfp, struct layer_cost *lc)
 {
     const struct model *m = c->m;
@@ -1377,7 +1410,7 @@ static void layer_cost_of(const struct cm_ctx *c, const struct layer_parts *lp, 
     if (lp->indexer)
         layer_dsa(c, lfp, share, b / cp, lc);
     layer_elementwise(c, lp, T, Ts, lc);
-    csa_hc_elementwise(c, lp, layer, T, Ts, lc);
+    csa_hc_elementwise(c, lp, T, Ts, lc);
     cm_layer_tp_comm(c, lp, T, lc);
     if (lp->mixer == MIXER_ATTENTION && m->dsa_topk > 0) { /* DSA gathers its keys */
         cm_dsa_cp_traffic(c, T, lp->indexer, &lc->cp);
@@ -1401,7 +1434,7 @@ static void layer_cost_of(const struct cm_ctx *c, const struct layer_parts *lp, 
         lc->ep_fwd = cm_ep_round_trip_s(c, Ts);
         lc->ep_bwd = lc->ep_fwd;
     }
-    layer_acts(c, lp, layer, T, Ts, &lc->acts);
+    layer_acts(c, lp, T, Ts, &lc->acts);
     lc->input_bytes = ACT_BYTES * Ts * m->hidden;
 }
 

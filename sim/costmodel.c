@@ -89,8 +89,8 @@ static void stage_params(const struct cm_ctx *c, struct cm_stage *st)
         lora_expert += le;
         st->muon_dense_s += nd;
         st->muon_expert_s += ne;
-        if (cm_layer_is_narrow(c, l)) {
-            st->narrow_dense_params += d - bd - xd;
+        if (cm_layer_is_narrow(c, l)) { /* DeepSeek-V4's einsum and mixing weights: none */
+            st->narrow_dense_params += d - bd - xd - model_params_16bit(m, l) / c->cfg->tp;
             st->narrow_expert_params += e - be - xe;
             st->mxfp8_params += xd + xe;
         }

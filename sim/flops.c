@@ -106,7 +106,11 @@ static void dsa_layer_fwd(const struct model *m, int layer, int seq, struct laye
  * 9d46c924): the core over the window's keys and the compressed entries the query sees, each
  * pair a QK over the head width and a PV over the value width (one shared key-value head,
  * whether or not the count is causal: the kernels take index lists, FlashMLA's sparse forward
- * and cuDNN's backward); the compressor's two projections; on a ratio-4 layer the indexer --
+ * and cuDNN's backward).  Counted: the valid slots.  Training hands the kernels the whole
+ * list, padded to a multiple of 64 with -1 (dsa_kernels.py; only inference compacts it), and
+ * whether they skip the padding is not in the source: were they to compute it, an indexed
+ * layer's core would run 640 keys a query where it averages 510 at 4096 tokens (+2.4% on the
+ * 26.08 GB300 preset's step).  The compressor's two projections; on a ratio-4 layer the indexer --
  * its scores over every causal entry (one key head, index_dim wide, and the per-head weight),
  * its gradient on the topk chosen (computed in the forward by the fused kernel), the loss's
  * target over those (a QK of every query head against the entry, sparse_attn_score_recompute)

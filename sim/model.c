@@ -79,7 +79,7 @@ static const struct attr_spec attrs[] = {
     {"mla", "o-groups", AK_INT, F(o_groups), 1, MAX_COUNT},
     {"mla", "o-lora-rank", AK_INT, F(o_lora_rank), 1, MAX_WIDTH},
     {"csa", "window", AK_INT, F(csa_window), 1, 1L << 30},
-    {"csa", "ratios", AK_RATIOS, F(csa_ratio), 0, MAX_COUNT},
+    {"csa", "ratios", AK_RATIOS, F(csa_ratio), 0, 1L << 15},
     {"csa", "index-heads", AK_INT, F(csa_index_heads), 1, MAX_COUNT},
     {"csa", "index-dim", AK_INT, F(csa_index_dim), 1, MAX_COUNT},
     {"csa", "topk", AK_INT, F(csa_topk), 1, 1L << 30},
@@ -426,9 +426,10 @@ static enum sim_status check_out_groups(const struct model *m, const struct seen
     if (groups != rank)
         return err_set(err, SIM_EINPUT, path, s->line_mla,
                        "o-groups and o-lora-rank go together (the grouped output projection)");
-    if (groups && m->heads % m->o_groups != 0)
+    if (groups && ((long)m->heads * m->v_head_dim) % m->o_groups != 0)
         return err_set(err, SIM_EINPUT, path, s->line_mla,
-                       "o-groups=%d does not divide heads=%d", m->o_groups, m->heads);
+                       "o-groups=%d does not divide the heads' output, heads x v-head-dim = %ld",
+                       m->o_groups, (long)m->heads * m->v_head_dim);
     return SIM_OK;
 }
 
@@ -452,18 +453,13 @@ static enum sim_status check_csa(struct model *m, const struct seen *s, const ch
         return err_set(err, SIM_EINPUT, path, cl,
                        "ratios: %d given, expected one per layer and MTP layer: %d",
                        m->csa_layers, n);
-    int other = 0; /* the one ratio besides 0 and 4: its layers are one kind (model.h) */
-    for (int l = 0; l < n; l++) {
+    for (int l = 0; l < n; l++) { /* transformer_config.py at 9d46c924: 0, 4 or 128 */
         int r = m->csa_ratio[l];
-        if (r == 1)
+        if (r != 0 && r != 4 && r != 128)
             return err_set(err, SIM_EINPUT, path, cl,
-                           "ratios: ratio %d is 1 (0: the window alone; 2 or more: compressed)",
-                           l + 1);
-        if (r != 0 && r != 4 && other && r != other)
-            return err_set(err, SIM_EINPUT, path, cl,
-                           "ratios: %d and %d: one ratio besides 0 and 4 is modelled", other, r);
-        if (r != 0 && r != 4)
-            other = r;
+                           "ratios: ratio %d is %d; Megatron-Core builds 0 (the window alone), 4 "
+                           "(indexed) or 128",
+                           l + 1, r);
         indexed |= r == 4;
     }
     static const char *const index[] = {"index-heads", "index-dim", "topk"};
@@ -1070,10 +1066,12 @@ static double attn_params(const struct model *m)
         p += norm_params(m, m->q_lora_rank);
     /* the KV latent's norm; shared-kv normalises the whole key-value entry (kv_layernorm) */
     p += norm_params(m, m->kv_lora_rank + (m->mla_shared_kv ? m->qk_rope_dim : 0));
-    if (m->bias) {
+    if (m->bias && m->mla_shared_kv) /* only linear_proj takes one (attention.py, 9d46c924) */
+        p += h;
+    else if (m->bias) {
         p += m->q_lora_rank ? m->q_lora_rank : 0;
         p += heads * m->head_dim + (double)m->kv_lora_rank + m->qk_rope_dim;
-        p += (m->mla_shared_kv ? 0.0 : heads * ((double)m->qk_nope_dim + m->v_head_dim)) + h;
+        p += heads * ((double)m->qk_nope_dim + m->v_head_dim) + h;
     }
     return p;
 }
@@ -1105,6 +1103,21 @@ static double hc_params(const struct model *m)
     if (m->hc_streams == 0)
         return 0.0;
     return model_layer_blocks(m) * (model_weights_hc(m) + n * n + 2.0 * n + 3.0);
+}
+
+double model_params_16bit(const struct model *m, int layer)
+{
+    double p = hc_params(m) + model_weights_o_group(m);
+    int r = model_csa_ratio(m, layer);
+    double width = (double)m->kv_lora_rank + m->qk_rope_dim;
+    if (m->csa_layers > 0 && model_layer_mixer(m, layer) == MIXER_ATTENTION) {
+        p += m->heads; /* the sinks */
+        if (r >= 2)
+            p += r * compressor_coff(r) * width;
+        if (r == 4)
+            p += 4.0 * 2.0 * m->csa_index_dim;
+    }
+    return p;
 }
 
 /* The learned contraction of the streams before the final norm (hyper_connection.py,

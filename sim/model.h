@@ -250,6 +250,10 @@ double model_weights_csa_indexer_proj(const struct model *m);
 double model_weights_hc(const struct model *m);
 double model_weights_o_group(const struct model *m);
 double model_weights_o_proj(const struct model *m);
+/* Parameters of layer `layer` no Transformer Engine module holds, so no fp8 run caches them
+ * in fp8: DeepSeek-V4's grouped wo_a (an einsum), hyper-connection mappings, attention sinks and
+ * compressors' position biases. */
+double model_params_16bit(const struct model *m, int layer);
 
 /* Parameters (counts, not bytes): weights, biases and norm scales/shifts.
  * total = embedding + sum of layers + final norm + head.  Not counted: DeepSeek-V3's

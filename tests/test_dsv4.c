@@ -200,6 +200,10 @@ Test(dsv4, rules)
                    "attention=flash", &scn, &out);
     toy_rule_error(flash, "", L("seq=4096", "gpus=8", "ep=8", "peft=lora"), "with LoRA", &scn,
                    &out);
+    toy_rule_error(flash, "",
+                   L("seq=4096", "gpus=8", "ep=8", "recompute=selective",
+                     "recompute-modules=core_attn"),
+                   "checkpoints no core attention", &scn, &out);
 }
 
 /* ---- bad model files: each refused on the line of the element at fault ------------------- */
@@ -228,7 +232,7 @@ Test(dsv4, bad_inputs)
     assert_bad(HEAD MLA_OK CSA("0,4,0,0", "") "</model>\n", 5, "index-heads: a layer of ratio 4");
     assert_bad(HEAD MLA_OK CSA("0,128,0,0", INDEX) "</model>\n", 5, "no layer has ratio 4");
     assert_bad(HEAD MLA_OK CSA("0,x,0,0", "") "</model>\n", 5, "ratios");
-    assert_bad(HEAD MLA_OK CSA("0,128,64,0", "") "</model>\n", 5, "one ratio besides 0 and 4");
+    assert_bad(HEAD MLA_OK CSA("0,128,64,0", "") "</model>\n", 5, "ratio 3 is 64; Megatron-Core");
     assert_bad(HEAD
                "  <mla kv-lora-rank=\"48\" qk-nope-dim=\"48\" qk-rope-dim=\"16\" "
                "v-head-dim=\"64\"/>\n" CSA("0,0,0,0", "") "</model>\n",
@@ -245,7 +249,7 @@ Test(dsv4, bad_inputs)
                "  <mla kv-lora-rank=\"48\" qk-nope-dim=\"48\" qk-rope-dim=\"16\" "
                "v-head-dim=\"64\" shared-kv=\"true\" o-groups=\"3\" o-lora-rank=\"8\"/>\n"
                "</model>\n",
-               4, "o-groups=3 does not divide heads=4");
+               4, "o-groups=3 does not divide the heads' output");
     assert_bad(HEAD MLA_OK "  <hyper-connections streams=\"1\" sinkhorn-iterations=\"20\"/>\n"
                            "</model>\n",
                5, "streams");
