@@ -190,6 +190,27 @@ Test(dsv4, what_hyper_connections_move_and_keep)
     cr_assert(near(hc_acts - none_acts, kept), "%.12g vs %.12g", hc_acts - none_acts, kept);
 }
 
+/* A ratio-128 layer against a window-only one at 1 TB/s, 4096 tokens a GPU: its compressor's
+ * PyTorch ops move 28 bytes an element of one 512-wide projection (the position bias in fp32,
+ * the softmax, the product, the sum) and write its 32 entries (2 bytes x 512 each); the
+ * backward moves twice that and adds the layer input's gradient from the two linears (two adds
+ * of 3 elements x 4096 of 2 bytes a token). */
+Test(dsv4, a_compressor_moves_its_projections_through_pytorch_ops)
+{
+    const char *const *sets =
+        L("seq=4096", "microbatches=1", "gpus=8", "ep=8", "hw.hbm-bandwidth=1TBps",
+          "hw.memory-efficiency=1");
+    toy_step(MODEL("deepseek-v4-flash"), 8, sets, &scn, &out);
+    struct cm_layer_view all = out.cm.layer_view[MODEL_KIND_CSA_ALL_MOE];
+    struct cm_layer_view win = out.cm.layer_view[MODEL_KIND_CSA_WINDOW_MOE];
+    step_release(&out);
+    double T = 4096, fwd = (28.0 * T * 512 + 2.0 * T / 128 * 512) / 1e12;
+    double sums = 2.0 * 3 * T * 4096 * 2 / 1e12;
+    cr_assert(near(all.elem_fwd - win.elem_fwd, fwd), "%.12g", all.elem_fwd - win.elem_fwd);
+    cr_assert(near(all.elem_bwd - win.elem_bwd, 2 * fwd + sums), "%.12g",
+              all.elem_bwd - win.elem_bwd);
+}
+
 Test(dsv4, rules)
 {
     const char *flash = MODEL("deepseek-v4-flash");
