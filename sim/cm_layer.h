@@ -58,9 +58,10 @@ struct layer_parts {
 static inline struct layer_parts layer_parts_of(const struct model *m, int layer)
 {
     enum layer_mixer mixer = model_layer_mixer(m, layer);
-    int indexer = model_dsa_computes_topk(m, layer) || model_csa_indexed(m, layer);
+    int ratio = m->csa_layers > 0 ? model_csa_ratio(m, layer) : 0; /* ratio 4: the indexer */
+    int indexer = ratio == 4 || (m->dsa_topk > 0 && model_dsa_computes_topk(m, layer));
     return (struct layer_parts){mixer, model_layer_mlp(m, layer), model_layer_blocks(m),
-                                mixer == MIXER_ATTENTION && indexer, model_csa_ratio(m, layer)};
+                                mixer == MIXER_ATTENTION && indexer, ratio};
 }
 
 /* Kernel launches of one layer, per pass. */

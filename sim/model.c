@@ -149,8 +149,8 @@ static int parse_enum(enum attr_kind kind, const char *text, int *out)
     return -1;
 }
 
-/* CSA's ratios: integers from 0 to a->max, one per layer and MTP layer, separated by commas
- * or white space, into csa_ratio and their count into csa_layers. */
+/* CSA's ratios: 0, 4 or 128, one per layer and MTP layer, separated by commas or white space,
+ * into csa_ratio and their count into csa_layers. */
 static int parse_ratios(struct model *m, const struct attr_spec *a, const char *value, char *why,
                         size_t whylen)
 {
@@ -176,7 +176,12 @@ static int parse_ratios(struct model *m, const struct attr_spec *a, const char *
             snprintf(why, whylen, "ratio %zu: %s", n + 1, sub);
             return -1;
         }
-        m->csa_ratio[n++] = (unsigned short)v;
+        if (v != 0 && v != 4 && v != 128) { /* transformer_config.py at 9d46c924 */
+            snprintf(why, whylen, "ratio %zu is %ld; Megatron-Core builds 0 (the window alone), "
+                                  "4 (indexed) or 128", n + 1, v);
+            return -1;
+        }
+        m->csa_ratio[n++] = (unsigned char)v;
         p += len;
     }
     if (n == 0) {
@@ -453,15 +458,8 @@ static enum sim_status check_csa(struct model *m, const struct seen *s, const ch
         return err_set(err, SIM_EINPUT, path, cl,
                        "ratios: %d given, expected one per layer and MTP layer: %d",
                        m->csa_layers, n);
-    for (int l = 0; l < n; l++) { /* transformer_config.py at 9d46c924: 0, 4 or 128 */
-        int r = m->csa_ratio[l];
-        if (r != 0 && r != 4 && r != 128)
-            return err_set(err, SIM_EINPUT, path, cl,
-                           "ratios: ratio %d is %d; Megatron-Core builds 0 (the window alone), 4 "
-                           "(indexed) or 128",
-                           l + 1, r);
-        indexed |= r == 4;
-    }
+    for (int l = 0; l < n; l++) /* each 0, 4 or 128 (parse_ratios) */
+        indexed |= m->csa_ratio[l] == 4;
     static const char *const index[] = {"index-heads", "index-dim", "topk"};
     for (int i = 0; i < 3; i++)
         if (was_given(s, "csa", index[i]) != indexed)
@@ -1107,6 +1105,8 @@ static double hc_params(const struct model *m)
 
 double model_params_16bit(const struct model *m, int layer)
 {
+    if (m->hc_streams == 0 && m->o_groups == 0 && m->csa_layers == 0)
+        return 0.0; /* every other model: no such parameters (the planner's hot path) */
     double p = hc_params(m) + model_weights_o_group(m);
     int r = model_csa_ratio(m, layer);
     double width = (double)m->kv_lora_rank + m->qk_rope_dim;

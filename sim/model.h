@@ -25,6 +25,9 @@ enum model_norm { NORM_LAYERNORM, NORM_RMSNORM };
 #define MODEL_PATTERN_LETTERS "M*-EG" /* a hybrid pattern's layers (struct model's pattern) */
 #define MODEL_MAX_MTP_PATTERN 16 /* layers of one hybrid MTP module at most (model.xsd) */
 #define MODEL_MAX_MTP_LAYERS 16  /* MTP modules at most (model.c's mtp-layers range) */
+/* Compressed-attention ratios a model may give (its layers and MTP layers; DeepSeek-V4-Flash
+ * 44): a small cap keeps struct model, which every planned layout copies, small. */
+#define MODEL_MAX_CSA 256
 enum model_pos { POS_LEARNED, POS_ROPE };
 /* Attention and MLP side by side, both reading the layer input, their outputs added to the
  * residual together (GPT-J; Chowdhery et al., PaLM, 2022, sec. 2 "parallel layers"), so
@@ -125,7 +128,7 @@ struct model {
     int csa_index_heads;
     int csa_index_dim;
     int csa_topk;
-    unsigned short csa_ratio[MODEL_MAX_PATTERN + MODEL_MAX_MTP_LAYERS];
+    unsigned char csa_ratio[MODEL_MAX_CSA]; /* 0, 4 or 128 */
     /* Manifold-constrained hyper-connections (DeepSeek-V4; Megatron-Core hyper_connection.py
      * and fusions/fused_mhc_kernels.py at 9d46c924): hc_streams copies of the residual stream,
      * read into each block as a per-token weighted sum and written back as a per-token 4x4

@@ -271,6 +271,13 @@ Test(dsv4, bad_inputs)
                "v-head-dim=\"64\" shared-kv=\"true\" o-groups=\"3\" o-lora-rank=\"8\"/>\n"
                "</model>\n",
                4, "o-groups=3 does not divide the heads' output");
+    /* more ratios than stepsim holds (MODEL_MAX_CSA) */
+    static char many[4096];
+    int n = snprintf(many, sizeof many, "%s%s  <csa window=\"16\" ratios=\"", HEAD, MLA_OK);
+    for (int i = 0; i < MODEL_MAX_CSA + 1; i++)
+        n += snprintf(many + n, sizeof many - (size_t)n, "0,");
+    snprintf(many + n - 1, sizeof many - (size_t)n + 1, "\"/>\n</model>\n");
+    assert_bad(many, 5, "more than 256 ratios");
     assert_bad(HEAD MLA_OK "  <hyper-connections streams=\"1\" sinkhorn-iterations=\"20\"/>\n"
                            "</model>\n",
                5, "streams");
