@@ -404,13 +404,16 @@ static enum sim_status apply_valued(struct import_result *res, struct pending *p
         return hybrid_pattern(res, name, value, err);
     if (strcmp(name, "optimizer") == 0)
         return optimizer_choice(res, value, err);
-    if (strcmp(name, "linear-attention-type") == 0 ||
-        strcmp(name, "experimental-attention-variant") == 0) {
+    int variant = strcmp(name, "experimental-attention-variant") == 0;
+    if (variant && (strcmp(value, "dsa") == 0 || strcmp(value, "dsv4_hybrid") == 0)) {
+        res->sparse_attention = value[2] == 'a' ? IMPORT_DSA : IMPORT_DSV4;
+        return SIM_OK;
+    }
+    if (strcmp(name, "linear-attention-type") == 0 || variant) {
         if (strcmp(value, "gated_delta_net") != 0)
-            return err_set(err, SIM_EINPUT, NULL, 0,
-                           "import: --%s %s: of the linear attentions stepsim models "
-                           "gated_delta_net",
-                           name, value);
+            return err_set(err, SIM_EINPUT, NULL, 0, "import: --%s %s: of the %s stepsim models %s",
+                           name, value, variant ? "attention variants" : "linear attentions",
+                           variant ? "gated_delta_net, dsa and dsv4_hybrid" : "gated_delta_net");
         pd->linear_gdn = 1;
         return SIM_OK;
     }
@@ -743,6 +746,8 @@ static enum sim_status finish_layout(struct import_result *res, const struct pen
 {
     enum sim_status st = SIM_OK;
     res->kv_heads = pd->gqa ? (int)(pd->query_groups ? pd->query_groups : 1) : res->heads;
+    if (res->sparse_attention == IMPORT_DSV4) /* its one key-value head (the latent itself) */
+        res->kv_heads = 1;
     const char *pp_text = import_value(res, "pp");
     long pp = pp_text ? strtol(pp_text, NULL, 10) : 1;
     if (pd->layers_per_vstage > 0) {
@@ -1027,13 +1032,17 @@ static int same_hybrid(const struct model *m, const struct import_result *res)
            (!res->mamba_groups || res->mamba_groups == m->mamba_groups);
 }
 
-/* The launch line's layer count, widths, heads, experts and hybrid pattern are the model's. */
+/* The launch line's layer count, widths, heads, experts, hybrid pattern and sparse attention
+ * are the model's (a line naming dsa finds a model with it; DeepSeek-V4's attention is found
+ * only by its variant, whose one key-value head no other line gives). */
 static int same_shape(const struct model *m, const struct import_result *res)
 {
+    int sparse = (res->sparse_attention != IMPORT_DSA || m->dsa_topk > 0) &&
+                 (res->sparse_attention == IMPORT_DSV4) == (m->csa_layers > 0);
     return m->layers == res->layers && m->hidden == res->hidden && m->heads == res->heads &&
            m->kv_heads == res->kv_heads && (!res->ffn || m->ffn == res->ffn) &&
            m->experts == res->experts && m->attention_gate == res->attention_gate &&
-           same_hybrid(m, res) && same_widths(m, res);
+           same_hybrid(m, res) && same_widths(m, res) && sparse;
 }
 
 /* The shipped model whose shape the launch line gives; among equals, one whose context length

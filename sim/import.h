@@ -38,6 +38,9 @@ struct import_result {
     int gdn_key_heads, gdn_value_heads, gdn_key_dim, gdn_value_dim; /* --linear-*-heads/-dim */
     int gdn_conv;       /* --linear-conv-kernel-dim */
     int attention_gate; /* --attention-output-gate */
+    /* --experimental-attention-variant dsa or dsv4_hybrid: the model's sparse attention,
+     * DeepSeek Sparse Attention (<dsa>) or DeepSeek-V4's (<csa>, one key-value head) */
+    enum { IMPORT_DENSE_ATTENTION, IMPORT_DSA, IMPORT_DSV4 } sparse_attention;
     int head_dim, top_k, expert_ffn, moe_latent, shared_expert_ffn; /* 0 = not given */
     char pattern[MODEL_MAX_PATTERN + 1]; /* --hybrid-override-pattern, '|' dropped; "" = none */
     int nignored;

@@ -579,6 +579,49 @@ Test(import_cmd, a_hybrid_model_is_found_by_its_pattern, .init = setup)
     free(e);
 }
 
+/* DeepSeek-V4-Flash's launch line (Megatron-LM's recipe at 9d46c924: 43 layers, hidden 4096,
+ * 64 heads, --experimental-attention-variant dsv4_hybrid) finds the shipped file: its variant
+ * gives the one key-value head.  Without the variant the same shape (64 key-value heads) finds
+ * no model; a GLM-5 line naming dsa finds the two GLM-5 files (their shared top-k is not on the
+ * line: --model picks); another variant is refused. */
+Test(import_cmd, sparse_attention_variants_find_their_models, .init = setup)
+{
+    char *o, *e;
+    const char *v4 = "--num-layers 43 --hidden-size 4096 --num-attention-heads 64 "
+                     "--kv-channels 512 --num-experts 256 --moe-ffn-hidden-size 2048 "
+                     "--moe-router-topk 6 --moe-shared-expert-intermediate-size 2048 "
+                     "--mtp-num-layers 1 --seq-length 4096 --experimental-attention-variant "
+                     "dsv4_hybrid";
+    const char *flash[] = {"megatron", "--hardware", "gb300-nvl72", v4, NULL};
+    cr_assert_eq(run_import(&o, &e, flash), 0, "%s", e);
+    cr_assert(strstr(o, "<model ref=\"deepseek-v4-flash\"/>"), "%s", o);
+    free(o);
+    free(e);
+    char line[512];
+    snprintf(line, sizeof line, "%.*s", (int)(strstr(v4, " --experimental") - v4), v4);
+    const char *plain[] = {"megatron", "--hardware", "gb300-nvl72", line, NULL};
+    cr_assert_eq(run_import(&o, &e, plain), 2);
+    cr_assert(strstr(e, "no shipped model has num-layers=43"), "%s", e);
+    free(o);
+    free(e);
+    const char *glm[] = {"megatron", "--hardware", "dgx-h100",
+                         "--num-layers 78 --hidden-size 6144 --ffn-hidden-size 12288 "
+                         "--num-attention-heads 64 --num-experts 256 --moe-router-topk 8 "
+                         "--moe-ffn-hidden-size 2048 --mtp-num-layers 1 --seq-length 4096 "
+                         "--experimental-attention-variant dsa",
+                         NULL};
+    cr_assert_eq(run_import(&o, &e, glm), 2);
+    cr_assert(strstr(e, "fits glm-5-744b-a40b, glm-5.2-744b-a40b"), "%s", e);
+    free(o);
+    free(e);
+    const char *other[] = {"megatron", "--hardware", "dgx-h100",
+                           "--experimental-attention-variant mla_sparse", NULL};
+    cr_assert_eq(run_import(&o, &e, other), 2);
+    cr_assert(strstr(e, "gated_delta_net, dsa and dsv4_hybrid"), "%s", e);
+    free(o);
+    free(e);
+}
+
 /* Qwen3-Next's own launch line (the Megatron-MoE Model Zoo's yaml: a GPT model with
  * --linear-attention-type gated_delta_net) finds the shipped file: its 48 layers become the
  * file's 96 hybrid ones, a Gated DeltaNet then a MoE on three layers of four and attention on
