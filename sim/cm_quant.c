@@ -234,7 +234,7 @@ static void v4_linear_operands(const struct model *m, const struct layer_parts *
 {
     if (!attn || !m->mla_shared_kv)
         return;
-    double h = m->hidden, width = (double)m->kv_lora_rank + m->qk_rope_dim;
+    double h = m->hidden, width = m->v_head_dim; /* the key-value entry (shared-kv) */
     double r = lp->csa_ratio;
     *in = h;
     if (r >= 2.0) {

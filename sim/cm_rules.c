@@ -962,6 +962,24 @@ static int resolve_overlap_tp_backward(const struct scenario *scn)
     return 0;
 }
 
+/* A model's feature that refuses a setting: the key to blame and why. */
+struct refusal {
+    enum scn_key key;
+    const char *why;
+};
+
+/* The first of `n` refusals whose setting is on (`on[i]`), as "NAME[what] why", or SIM_OK. */
+static enum sim_status first_refusal(const struct scenario *scn, const struct refusal *refused,
+                                     const int *on, size_t n, const char *name, const char *what,
+                                     struct sim_error *err)
+{
+    for (size_t i = 0; i < n; i++)
+        if (on[i])
+            return scn_rule_error(scn, refused[i].key, err, "%s%s %s", name, what,
+                                  refused[i].why);
+    return SIM_OK;
+}
+
 /* Every rule in turn, then the layout resolved once into *cfg (what the cost model reads). */
 /* DeepSeek Sparse Attention (model.h) as Megatron-Core runs it (experimental_attention_variant/
  * dsa.py, DSAttention): context parallelism by an all-gather of the keys alone -- what a file
@@ -981,10 +999,7 @@ static enum sim_status check_dsa_keys(struct scenario *scn, const struct model *
         scn->cp_comm_type = CP_ALLGATHER;
         scn_mark_derived(scn, SCN_CP_COMM_TYPE);
     }
-    static const struct {
-        enum scn_key key;
-        const char *why;
-    } refused[] = {
+    static const struct refusal refused[] = {
         {SCN_ATTENTION, "runs its own flash kernels (attention=flash)"},
         {SCN_ATTENTION_KERNEL, "runs its own kernels (attention-kernel=best)"},
         {SCN_FP8_ATTENTION, "with fp8 attention is not modelled"},
@@ -993,11 +1008,8 @@ static enum sim_status check_dsa_keys(struct scenario *scn, const struct model *
     };
     int off[] = {scn->attention != ATTENTION_FLASH, scn->attention_kernel != ATTN_KERNEL_BEST,
                  scn->fp8_attention, scn->packed_doc_tokens > 0, scn->peft != PEFT_NONE};
-    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
-        if (off[i])
-            return scn_rule_error(scn, refused[i].key, err, "%s's sparse attention %s", m->name,
-                                  refused[i].why);
-    return SIM_OK;
+    return first_refusal(scn, refused, off, sizeof off / sizeof off[0], m->name,
+                         "'s sparse attention", err);
 }
 
 /* DeepSeek-V4's layers as Megatron-Core's dev branch runs them (deepseek_v4_hybrid_attention.py
@@ -1011,10 +1023,7 @@ static enum sim_status check_deepseek_v4(const struct scenario *scn, const struc
     int csa = m->csa_layers > 0;
     if (!csa && m->hc_streams == 0)
         return SIM_OK;
-    static const struct {
-        enum scn_key key;
-        const char *why;
-    } refused[] = {
+    static const struct refusal refused[] = {
         {SCN_TP, "runs its attention at tp=1 only (Megatron-Core's DeepSeek-V4 attention)"},
         {SCN_TP, "with hyper-connections under tensor parallelism is not modelled"},
         {SCN_CP, "with context parallelism is not modelled"},
@@ -1037,10 +1046,7 @@ static enum sim_status check_deepseek_v4(const struct scenario *scn, const struc
                  csa && scn->fp8_attention,
                  scn->packed_doc_tokens > 0,
                  scn->peft != PEFT_NONE};
-    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
-        if (off[i])
-            return scn_rule_error(scn, refused[i].key, err, "%s %s", m->name, refused[i].why);
-    return SIM_OK;
+    return first_refusal(scn, refused, off, sizeof off / sizeof off[0], m->name, "", err);
 }
 
 /* With index sharing a layer reuses the top-k of a computing layer before it, which must run

@@ -369,7 +369,7 @@ static void csa_acts(const struct cm_ctx *c, const struct layer_parts *lp, doubl
                      struct layer_acts *a)
 {
     const struct model *m = c->m;
-    double width = (double)m->kv_lora_rank + m->qk_rope_dim, r = lp->csa_ratio, h = m->hidden;
+    double width = m->v_head_dim, r = lp->csa_ratio, h = m->hidden; /* the entry's width */
     double x_in = cm_kept_input_bytes(c, LM_ATTN_QKV), s = c->cfg->seq;
     double entries = r == 4.0 ? m->csa_topk : r >= 2.0 ? floor(s / r) : 0.0;
     a->csa = 4.0 * T * (m->csa_window + entries);
@@ -1359,8 +1359,7 @@ static void csa_hc_elementwise(const struct cm_ctx *c, const struct layer_parts 
         kernels += lp->blocks * 4.0;
     }
     if (lp->mixer == MIXER_ATTENTION && m->csa_layers > 0) {
-        double width = (double)m->kv_lora_rank + m->qk_rope_dim;
-        double r = lp->csa_ratio;
+        double width = m->v_head_dim, r = lp->csa_ratio; /* the key-value entry's width */
         bytes += ACT_BYTES * T * 2.0 * m->heads * m->qk_rope_dim;
         kernels += 2.0;
         if (r >= 2.0) {

@@ -439,9 +439,9 @@ static enum sim_status check_out_groups(const struct model *m, const struct seen
 }
 
 /* Compressed sparse attention: on DeepSeek-V4's shared-KV latent attention in a transformer
- * model, one ratio per layer and MTP layer (0 or at least 2), the indexer given exactly when
- * a layer of ratio 4 runs it, no other local window, no other sparse attention; an MTP layer
- * takes its shape from a decoder layer of its ratio (model_mtp_layer). */
+ * model, one ratio per layer and MTP layer (0, 4 or 128: parse_ratios), the indexer given
+ * exactly when a layer of ratio 4 runs it, no other local window, no other sparse attention;
+ * an MTP layer takes its shape from a decoder layer of its ratio (model_mtp_layer). */
 static enum sim_status check_csa(struct model *m, const struct seen *s, const char *path,
                                  struct sim_error *err)
 {
@@ -902,9 +902,8 @@ static double compressor_coff(int ratio)
 
 double model_weights_csa_compressor(const struct model *m, int layer)
 {
-    int r = model_csa_ratio(m, layer);
-    double width = (double)m->kv_lora_rank + m->qk_rope_dim;
-    return r >= 2 ? 2.0 * m->hidden * compressor_coff(r) * width : 0.0;
+    int r = model_csa_ratio(m, layer); /* entries of the key-value width, v_head_dim */
+    return r >= 2 ? 2.0 * m->hidden * compressor_coff(r) * m->v_head_dim : 0.0;
 }
 
 /* The indexer of a ratio-4 layer (csa.py, Indexer): linear_wq_b from the query latent to
@@ -1083,7 +1082,7 @@ static double csa_params(const struct model *m, int layer)
     if (m->csa_layers == 0)
         return 0.0;
     int r = model_csa_ratio(m, layer);
-    double width = (double)m->kv_lora_rank + m->qk_rope_dim, p = m->heads;
+    double width = m->v_head_dim, p = m->heads; /* the key-value entry's width */
     if (r >= 2)
         p += model_weights_csa_compressor(m, layer) + r * compressor_coff(r) * width +
              norm_params(m, (int)width);
@@ -1109,7 +1108,7 @@ double model_params_16bit(const struct model *m, int layer)
         return 0.0; /* every other model: no such parameters (the planner's hot path) */
     double p = hc_params(m) + model_weights_o_group(m);
     int r = model_csa_ratio(m, layer);
-    double width = (double)m->kv_lora_rank + m->qk_rope_dim;
+    double width = m->v_head_dim; /* the key-value entry's (CSA runs on shared-kv) */
     if (m->csa_layers > 0 && model_layer_mixer(m, layer) == MIXER_ATTENTION) {
         p += m->heads; /* the sinks */
         if (r >= 2)
