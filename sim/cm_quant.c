@@ -239,7 +239,7 @@ static void v4_linear_operands(const struct model *m, const struct layer_parts *
     *in = h;
     if (r >= 2.0) {
         *in += 2.0 * h;
-        *grad += 2.0 * (r == 4.0 ? 2.0 : 1.0) * width;
+        *grad += 2.0 * model_csa_coff((int)r) * width;
     }
     if (lp->indexer && m->csa_layers > 0) {
         double heads = m->csa_index_heads, dim = m->csa_index_dim;

@@ -374,7 +374,7 @@ static void csa_acts(const struct cm_ctx *c, const struct layer_parts *lp, doubl
     double entries = r == 4.0 ? m->csa_topk : r >= 2.0 ? floor(s / r) : 0.0;
     a->csa = 4.0 * T * (m->csa_window + entries);
     if (r >= 2.0) {
-        double coff = r == 4.0 ? 2.0 : 1.0;
+        double coff = model_csa_coff(lp->csa_ratio);
         a->csa += 2.0 * x_in * T * h + (ACT_BYTES + 4.0) * T * coff * width +
                   ACT_BYTES * (T + T / r) * width;
     }
@@ -1363,7 +1363,7 @@ static void csa_hc_elementwise(const struct cm_ctx *c, const struct layer_parts 
         bytes += ACT_BYTES * T * 2.0 * m->heads * m->qk_rope_dim;
         kernels += 2.0;
         if (r >= 2.0) {
-            double coff = r == 4.0 ? 2.0 : 1.0;
+            double coff = model_csa_coff(lp->csa_ratio);
             bytes += compressor_bytes(r) * T * coff * width + ACT_BYTES * T / r * width;
             bwd_sum += 2.0 * 3.0 * T * h; /* x's gradient from its two linears, added */
             kernels += r == 4.0 ? 8.0 : 5.0;

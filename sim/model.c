@@ -893,17 +893,17 @@ double model_csa_compressed_pairs(const struct model *m, int layer, int seq)
     return s <= last ? entries_sum(s, r) : entries_sum(last, r) + k * (s - last);
 }
 
-/* Compressor (csa.py): linear_wkv and linear_wgate, h -> coff x width each, coff 2 when the
- * compression overlaps (ratio 4); its ape (ratio x coff x width) and norm are parameters too. */
-static double compressor_coff(int ratio)
+double model_csa_coff(int ratio)
 {
     return ratio == 4 ? 2.0 : 1.0;
 }
 
+/* Compressor (csa.py): linear_wkv and linear_wgate, h -> coff x width each; its ape (ratio x
+ * coff x width) and norm are parameters too (csa_params). */
 double model_weights_csa_compressor(const struct model *m, int layer)
 {
     int r = model_csa_ratio(m, layer); /* entries of the key-value width, v_head_dim */
-    return r >= 2 ? 2.0 * m->hidden * compressor_coff(r) * m->v_head_dim : 0.0;
+    return r >= 2 ? 2.0 * m->hidden * model_csa_coff(r) * m->v_head_dim : 0.0;
 }
 
 /* The indexer of a ratio-4 layer (csa.py, Indexer): linear_wq_b from the query latent to
@@ -1084,7 +1084,7 @@ static double csa_params(const struct model *m, int layer)
     int r = model_csa_ratio(m, layer);
     double width = m->v_head_dim, p = m->heads; /* the key-value entry's width */
     if (r >= 2)
-        p += model_weights_csa_compressor(m, layer) + r * compressor_coff(r) * width +
+        p += model_weights_csa_compressor(m, layer) + r * model_csa_coff(r) * width +
              norm_params(m, (int)width);
     if (model_csa_indexed(m, layer))
         p += model_weights_csa_indexer_proj(m) + 4.0 * 2.0 * m->csa_index_dim +
@@ -1112,7 +1112,7 @@ double model_params_16bit(const struct model *m, int layer)
     if (m->csa_layers > 0 && model_layer_mixer(m, layer) == MIXER_ATTENTION) {
         p += m->heads; /* the sinks */
         if (r >= 2)
-            p += r * compressor_coff(r) * width;
+            p += r * model_csa_coff(r) * width;
         if (r == 4)
             p += 4.0 * 2.0 * m->csa_index_dim;
     }

@@ -248,6 +248,9 @@ double model_csa_index_pairs(const struct model *m, int seq);
 /* Weights a token multiplies: layer `layer`'s compressor (0 without one), a ratio-4 layer's
  * indexer, one hyper-connection module's mapping, and the grouped output projection's two
  * parts (wo_a: 0 without o_groups; wo_b, or the plain W_o). */
+/* A compressor's projections per entry width: 2 when its compression overlaps (ratio 4: each
+ * entry pools twice the ratio's tokens), else 1 (csa.py, Compressor's coff). */
+double model_csa_coff(int ratio);
 double model_weights_csa_compressor(const struct model *m, int layer);
 double model_weights_csa_indexer_proj(const struct model *m);
 double model_weights_hc(const struct model *m);
