@@ -90,10 +90,26 @@ static enum sim_status set_int(struct scenario *scn, enum scn_key key, int v,
  * offloading of every module the layout can offload (its layer-level cpu_offloading runs only
  * without pipelining or recompute, and never for every layer: framework.c), else a share of
  * all the saved activations, here all of them. */
+/* Sequence parallelism goes with tp > 1 unless the scenario turns it off. */
+static int turns_sp_off(const struct scenario *base)
+{
+    return scn_given(base, SCN_SP) && !base->sp;
+}
+
+int plan_config_sp(const struct plan_result *res, const struct plan_config *c)
+{
+    return c->tp > 1 && !res->base_no_sp;
+}
+
+int plan_offload_by_module(const struct fw_type *fw)
+{
+    return fw->id == FW_MEGATRON_CORE;
+}
+
 static enum sim_status apply_activation_offload(struct scenario *out, const struct fw_type *fw,
                                                 int offload, struct sim_error *err)
 {
-    int modules = offload && fw->id == FW_MEGATRON_CORE;
+    int modules = offload && plan_offload_by_module(fw);
     enum sim_status st = scn_set_key(out, SCN_OFFLOAD_ACTIVATIONS,
                                      offload && !modules ? "1" : "0", err);
     if (st == SIM_OK && modules)
@@ -176,7 +192,7 @@ enum sim_status plan_config_apply(const struct scenario *base, const struct fw_t
                                   struct sim_error *err)
 {
     *out = *base;
-    int sp = c->tp > 1 && !(scn_given(base, SCN_SP) && !base->sp);
+    int sp = c->tp > 1 && !turns_sp_off(base);
     enum sim_status st;
     if ((st = set_int(out, SCN_GPUS, gpus, err)) != SIM_OK ||
         (st = set_int(out, SCN_TP, c->tp, err)) != SIM_OK ||
@@ -1599,6 +1615,17 @@ enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
     if (st != SIM_OK)
         return st;
     res->framework = fw_resolve(base);
+    res->base_offload_modules = base->offload_modules;
+    res->base_no_sp = turns_sp_off(base);
+    if (scn_given(base, SCN_GRAD_REDUCE_OP))
+        snprintf(res->base_grad_reduce_op, sizeof res->base_grad_reduce_op, "%s",
+                 scn_choice_name(SCN_GRAD_REDUCE_OP, base->grad_reduce_op));
+    if (scn_given(base, SCN_RECOMPUTE_METHOD))
+        snprintf(res->base_recompute_method, sizeof res->base_recompute_method, "%s",
+                 scn_choice_name(SCN_RECOMPUTE_METHOD, base->recompute_method));
+    if (scn_given(base, SCN_RECOMPUTE_NUM_LAYERS))
+        snprintf(res->base_recompute_num_layers, sizeof res->base_recompute_num_layers, "%d",
+                 base->recompute_num_layers);
     res->framework_inferred = base->framework == FW_AUTO;
     if ((st = choose_schedules(base, o, res, err)) != SIM_OK)
         return st;

@@ -116,6 +116,13 @@ struct plan_result {
                         per layout */
     size_t nnearest;
     const struct fw_type *framework; /* whose offers were explored */
+    int base_offload_modules;        /* the scenario's offload-modules, which a config that
+                                        does not offload by module keeps */
+    char base_grad_reduce_op[24];    /* the scenario's grad-reduce-op, which ZeRO-1 configs keep,
+                                        and its full-recompute method and layers, which full
+                                        recompute keeps; "" where not given */
+    char base_recompute_method[16], base_recompute_num_layers[16];
+    int base_no_sp; /* the scenario turns sequence parallelism off (sp="false" given) */
     int framework_inferred;          /* `auto`: resolved from the scenario */
     int cp_comm;                     /* cp-comm-type of the configs with cp > 1 (the
                                         scenario's, or the first the framework offers);
@@ -148,6 +155,12 @@ int plan_config_layout(const struct plan_config *c, char *out, size_t cap);
 enum sim_status plan_config_apply(const struct scenario *base, const struct fw_type *fw, int gpus,
                                   const struct plan_config *cfg, struct scenario *out,
                                   struct sim_error *err);
+
+/* Whether a config runs sequence parallelism: with tp > 1 unless the scenario turns it off. */
+int plan_config_sp(const struct plan_result *res, const struct plan_config *c);
+/* Whether framework `fw` runs the activation-offload option as Megatron-Core's fine-grained
+ * offloading (offload-modules=all) rather than as a share of the activations. */
+int plan_offload_by_module(const struct fw_type *fw);
 
 /* Is `a` simpler than `b`?  <0 simpler, >0 less simple, 0 as simple (see plan.c). */
 int plan_simpler(const struct plan_config *a, const struct plan_config *b);

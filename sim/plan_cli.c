@@ -26,10 +26,12 @@ static const char plan_usage[] =
 
 /* --out's layout columns after dp: the scenario keys a config sets, by their names. */
 static const enum scn_key csv_layout_keys[] = {
-    SCN_TP, SCN_PP, SCN_VP, SCN_CP, SCN_EP, SCN_ETP, SCN_MICRO_BATCH, SCN_MICROBATCHES,
+    SCN_TP, SCN_PP, SCN_VP, SCN_CP, SCN_EP, SCN_ETP, SCN_MICRO_BATCH, SCN_MICROBATCHES, SCN_SP,
+    SCN_CP_COMM_TYPE,
     SCN_FIRST_STAGE_LAYERS, SCN_LAST_STAGE_LAYERS, SCN_PIPELINE_LAYOUT, SCN_SCHEDULE, SCN_ZERO,
     SCN_RESHARD_AFTER_FORWARD, SCN_RECOMPUTE, SCN_RECOMPUTE_MODULES, SCN_OFFLOAD_OPTIMIZER,
-    SCN_OFFLOAD_ACTIVATIONS,
+    SCN_OFFLOAD_ACTIVATIONS, SCN_OFFLOAD_MODULES, SCN_VP_GROUP, SCN_FSDP, SCN_FSDP_GROUP,
+    SCN_FSDP_OUTER_SHARD, SCN_GRAD_REDUCE_OP, SCN_RECOMPUTE_METHOD, SCN_RECOMPUTE_NUM_LAYERS,
 };
 
 /* Short names of the recompute modules, for the table. */
@@ -192,25 +194,49 @@ static void write_csv_header(FILE *out)
     fputs(",bound_s\n", out);
 }
 
-/* One config's row: its layout and knobs, the result columns, its bound. */
+/* One config's row: its layout and knobs as `run --set` takes them back -- each key's value
+ * as plan_config_apply sets it, SCN_DEFAULT_VALUE where the config leaves the key unset (an
+ * even split, no pipeline layout, ...) -- then the result columns and its bound. */
 static void write_csv_row(FILE *out, const struct plan_result *res, const struct plan_entry *e)
 {
     static const char *const rc[] = {"none", "selective", "full"};
     const struct plan_config *c = &e->cfg;
-    char modules[160] = "";
+    char modules[160] = SCN_DEFAULT_VALUE;
     if (c->recompute == RECOMPUTE_SELECTIVE)
         scn_flag_names(SCN_RECOMPUTE_MODULES, c->recompute_modules, modules, sizeof modules);
     char layout[2048];
-    if (plan_config_layout(c, layout, sizeof layout) != 0)
-        layout[0] = '\0';
-    fprintf(out, "%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,", e->dp, c->tp, c->pp, c->vp, c->cp, c->ep,
-            c->etp, c->micro_batch, e->microbatches, c->edge_layers, c->edge_layers);
+    if (plan_config_layout(c, layout, sizeof layout) != 0 || !layout[0])
+        snprintf(layout, sizeof layout, "%s", SCN_DEFAULT_VALUE);
+    char edge[16] = SCN_DEFAULT_VALUE;
+    if (c->edge_layers > 0)
+        snprintf(edge, sizeof edge, "%d", c->edge_layers);
+    int act = (c->offload & PLAN_OFFLOAD_ACTIVATIONS) != 0;
+    int by_module = act && plan_offload_by_module(res->framework);
+    char offload_modules[160] = SCN_DEFAULT_VALUE;
+    if (by_module)
+        snprintf(offload_modules, sizeof offload_modules, "all");
+    else if (res->base_offload_modules)
+        scn_flag_names(SCN_OFFLOAD_MODULES, res->base_offload_modules, offload_modules,
+                       sizeof offload_modules);
+    fprintf(out, "%d,%d,%d,%d,%d,%d,%d,%d,%d,%s,%s,%s,%s,", e->dp, c->tp, c->pp, c->vp, c->cp,
+            c->ep, c->etp, c->micro_batch, e->microbatches, plan_config_sp(res, c) ? "true" : "false",
+            c->cp > 1 && res->cp_comm >= 0 ? scn_choice_name(SCN_CP_COMM_TYPE, res->cp_comm)
+                                           : SCN_DEFAULT_VALUE,
+            edge, edge);
     col_write_text(out, layout, 0);
     fprintf(out, ",%s,%d,%s,%s,", c->schedule->name, c->zero,
-            c->zero == 3 && c->keep_gathered ? "false" : "true", rc[c->recompute]);
+            c->zero == 3 && c->keep_gathered ? "false" : SCN_DEFAULT_VALUE, rc[c->recompute]);
     col_write_text(out, modules, 0);
-    fprintf(out, ",%d,%d", (c->offload & PLAN_OFFLOAD_OPTIMIZER) != 0,
-            (c->offload & PLAN_OFFLOAD_ACTIVATIONS) != 0);
+    fprintf(out, ",%d,%d,", (c->offload & PLAN_OFFLOAD_OPTIMIZER) != 0, act && !by_module);
+    col_write_text(out, offload_modules, 0);
+    /* what plan_config_apply unsets always (vp-group, the FSDP keys) or keeps from the
+     * scenario for some configs only (grad-reduce-op, the full-recompute method) */
+    const char *dflt = SCN_DEFAULT_VALUE;
+    int full = c->recompute == RECOMPUTE_FULL;
+    fprintf(out, ",%s,%s,%s,%s,%s,%s,%s", dflt, dflt, dflt, dflt,
+            c->zero == 1 && res->base_grad_reduce_op[0] ? res->base_grad_reduce_op : dflt,
+            full && res->base_recompute_method[0] ? res->base_recompute_method : dflt,
+            full && res->base_recompute_num_layers[0] ? res->base_recompute_num_layers : dflt);
     struct col_row row;
     if (e->state == PLAN_SIMULATED) {
         row = res->rows[e->row];
@@ -388,7 +414,9 @@ static void write_help(FILE *out)
           "                     of megatron-core, torchtitan, deepseek, deepspeed\n"
           "                     offering all the scenario uses)\n"
           "  --out FILE.csv     every valid config: the layout and knobs (dp, then scenario\n"
-          "                     key names), the result columns below, bound_s\n"
+          "                     key names; 'default' where the config leaves the key unset:\n"
+          "                     a row's keys given to run as --set KEY=VALUE run it as\n"
+          "                     planned), the result columns below, bound_s\n"
           "  --report FILE.html the same rows as one self-contained HTML page (loads\n"
           "                     nothing): the listed configs first, then the other\n"
           "                     simulated, the pruned and the out-of-memory ones; a click on\n"

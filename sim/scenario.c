@@ -1190,6 +1190,13 @@ static enum sim_status set_key_from(struct scenario *scn, int k, const char *val
                                     const char *file, int line, const char *option,
                                     struct sim_error *err)
 {
+    /* KEY=default on the command line puts the key back as if no file had given it: how a
+     * plan's CSV row says that its config leaves a key the scenario sets unset (an even split
+     * where the file sets first-stage-layers, say), so that the row runs as it was planned */
+    if (!file && strcmp(value, SCN_DEFAULT_VALUE) == 0) {
+        scn_unset(scn, (enum scn_key)k);
+        return SIM_OK;
+    }
     enum sim_status st = origin_check(scn, file, line, err);
     if (st == SIM_OK)
         st = parse_value(scn, k, value, file, line, option, err);

@@ -459,6 +459,9 @@ void scn_unset(struct scenario *scn, enum scn_key key);
 /* Key name -> key; -1 when unknown. */
 int scn_key_find(const char *name);
 const char *scn_key_name(enum scn_key key);
+/* The value that, given on the command line (file NULL), puts a key back at its default as
+ * if no file had set it: scn_unset (plan --out writes it for the keys its config unsets). */
+#define SCN_DEFAULT_VALUE "default"
 /* Set one value from text; errors cite file:line (or "--set KEY=VALUE" when file is NULL). */
 enum sim_status scn_set(struct scenario *scn, const char *key, const char *value, const char *file,
                         int line, struct sim_error *err);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "columns.h"
 #include "helpers.h"
 #include "plan.h"
 #include "scenario.h"
@@ -1040,6 +1041,121 @@ Test(plan, csv_shares_sweep_columns)
     fclose(f);
     unlink(plan_csv);
     cr_expect(ok > 0 && pruned > 0 && oom > 0, "ok %d pruned %d oom %d", ok, pruned, oom);
+}
+
+/* Split one CSV line into at most `max` fields, in place: a field in double quotes may hold
+ * commas, and "" within it is one quote.  How many fields. */
+static int csv_fields(char *line, char **field, int max)
+{
+    int n = 0;
+    line[strcspn(line, "\r\n")] = '\0';
+    char *p = line;
+    while (n < max) {
+        char *w = p;
+        field[n++] = w;
+        if (*p == '"') {
+            for (p++; *p && !(p[0] == '"' && p[1] != '"'); p++)
+                *w++ = *p == '"' ? *++p : *p; /* "" -> " */
+            if (*p == '"')
+                p++;
+        } else {
+            while (*p && *p != ',')
+                *w++ = *p++;
+        }
+        char end = *p;
+        *w = '\0';
+        if (end != ',')
+            break;
+        p++;
+    }
+    return n;
+}
+
+/* Every simulated row of `path` planned for `gpus` (with `sets`) runs again, from its CSV
+ * columns given as --set values on the same scenario, to the same step time and memory: the
+ * layout columns say what was simulated ("default" where a config leaves a key the scenario
+ * sets unset).  How many rows were run. */
+static int expect_csv_rows_rerun(const char *path, const char *gpus, const char *const *sets)
+{
+    char csv[] = "/tmp/stepsim-test-plan-rerun-XXXXXX";
+    int fd = mkstemp(csv);
+    cr_assert(fd >= 0);
+    close(fd);
+    const char *args[32] = {path, "--gpus", gpus, "--out", csv, "-j", "2"};
+    int na = 7;
+    for (int i = 0; sets && sets[i]; i++) {
+        args[na++] = "--set";
+        args[na++] = sets[i];
+    }
+    args[na] = NULL;
+    char *out, *err;
+    cr_assert_eq(run_plan(args, &out, &err), 0, "stderr: %s", err);
+    free(out);
+    free(err);
+    FILE *f = fopen(csv, "r");
+    cr_assert(f);
+    static char header[8192], line[8192];
+    char *name[128], *value[128];
+    cr_assert(fgets(header, sizeof header, f));
+    int nh = csv_fields(header, name, 128), status = -1, step = -1, mem = -1;
+    for (int i = 0; i < nh; i++) {
+        status = strcmp(name[i], "status") == 0 ? i : status;
+        step = strcmp(name[i], "step_time_s") == 0 ? i : step;
+        mem = strcmp(name[i], "memory_gib") == 0 ? i : mem;
+    }
+    cr_assert(status > 1 && step > status && mem > status, "%s", header);
+    int rerun = 0;
+    while (fgets(line, sizeof line, f)) {
+        int nv = csv_fields(line, value, 128);
+        cr_assert_eq(nv, nh);
+        if (strcmp(value[status], "ok") != 0)
+            continue;
+        struct scenario scn;
+        struct sim_error e;
+        err_clear(&e);
+        char kv[128][256];
+        const char *kvs[160];
+        int nkv = 0;
+        snprintf(kv[nkv], sizeof kv[nkv], "gpus=%s", gpus);
+        kvs[nkv] = kv[nkv];
+        nkv++;
+        for (int i = 0; sets && sets[i]; i++)
+            kvs[nkv++] = sets[i];
+        for (int i = 1; i < status; i++) { /* column 0 is dp, not a scenario key */
+            snprintf(kv[i], sizeof kv[i], "%s=%s", name[i], value[i]);
+            kvs[nkv++] = kv[i];
+        }
+        cr_assert_eq(scn_load_with_sets(&scn, path, kvs, nkv, &e), SIM_OK, "%s", e.msg);
+        struct step_output so;
+        cr_assert_eq(step_run(&scn, &so, &e), SIM_OK, "row %d: %s", rerun + 1, e.msg);
+        struct col_row row;
+        col_row_fill(&row, &so.rep);
+        double want = atof(value[step]), got = row.step_time_s;
+        cr_expect(fabs(got - want) <= 1e-8 * want, "row %d: run %.9g s, plan %.9g s", rerun + 1,
+                  got, want);
+        double want_mem = atof(value[mem]), got_mem = row.memory_B / 1073741824.0;
+        cr_expect(fabs(got_mem - want_mem) <= 1e-7 * want_mem, "row %d: run %.9g GiB, plan %.9g",
+                  rerun + 1, got_mem, want_mem);
+        step_release(&so);
+        rerun++;
+    }
+    fclose(f);
+    unlink(csv);
+    return rerun;
+}
+
+/* plan --out rows run again as planned: an even split where the scenario's interleaving
+ * would take 0 end layers for "the embedding alone", and Megatron-Core's module offload
+ * (offload-modules=all), not a share of the activations. */
+Test(plan, csv_rows_rerun_as_planned)
+{
+    cr_expect_geq(expect_csv_rows_rerun(LLAMA, "256", NULL), 10);
+    cr_expect_geq(expect_csv_rows_rerun(TOP_SRCDIR "/scenarios/moe-guide/deepseek-v3.xml", "64",
+                                        NULL),
+                  5);
+    const char *ends[] = {"first-stage-layers=4", "last-stage-layers=4", "vp-group=4",
+                          "recompute=full", "recompute-method=block", NULL};
+    cr_expect_geq(expect_csv_rows_rerun(LLAMA, "128", ends), 5);
 }
 
 /* A whole file as a heap string (freed by the caller). */

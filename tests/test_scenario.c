@@ -302,6 +302,33 @@ Test(scenario, set_rejects_bad_values_per_type)
     }
 }
 
+/* KEY=default on the command line puts a key back as if no file had given it (plan --out
+ * writes it for keys a config leaves unset); in a file it is an ordinary bad value. */
+Test(scenario, default_on_the_command_line_unsets_a_key)
+{
+    struct scenario scn;
+    struct sim_error err;
+    err_clear(&err);
+    scn_defaults(&scn);
+    cr_assert_eq(scn_load(&scn, SRC("scenarios/llama3.1-405b-16k-h100.xml"), &err), SIM_OK, "%s",
+                 err.msg);
+    cr_assert(scn_given(&scn, SCN_FIRST_STAGE_LAYERS) && scn_given(&scn, SCN_PP));
+    cr_assert_eq(scn_set_arg(&scn, "first-stage-layers=default", &err), SIM_OK, "%s", err.msg);
+    cr_expect(!scn_given(&scn, SCN_FIRST_STAGE_LAYERS));
+    cr_expect_eq(scn.first_stage_layers, 0);
+    cr_assert_eq(scn_set_arg(&scn, "pp=default", &err), SIM_OK, "%s", err.msg);
+    cr_expect(!scn_given(&scn, SCN_PP));
+    cr_expect_eq(scn.pp, 1, "the key table's default");
+    cr_assert_eq(scn_set_arg(&scn, "pp=4", &err), SIM_OK, "and it can be given again");
+    cr_expect(scn_given(&scn, SCN_PP) && scn.pp == 4);
+    char path[64];
+    write_temp(path, sizeof path,
+               "<scenario name=\"d\"><pipeline schedule=\"1f1b\" pp=\"default\"/></scenario>\n");
+    scn_defaults(&scn);
+    cr_expect_eq(scn_load(&scn, path, &err), SIM_EINPUT, "a file cannot say default");
+    unlink(path);
+}
+
 Test(scenario, set_arg_errors_name_the_option)
 {
     struct scenario scn;
