@@ -28,6 +28,11 @@ static enum sim_status interleaved_check(const struct sched_params *sp, enum sch
                        "schedule=interleaved needs vp >= 2 model chunks per rank, got vp=%d; "
                        "use schedule=1f1b for one chunk",
                        sp->vp);
+    *culprit = SP_PP;
+    if (p < 2) /* megatron/core/parallel_state.py, initialize_model_parallel */
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "schedule=interleaved needs pp >= 2: Megatron-Core refuses "
+                       "interleaving on one pipeline stage; use schedule=1f1b (vp=1) for pp=1");
     /* The three rules Megatron-LM enforces in forward_backward_pipelining_with_interleaving. */
     *culprit = SP_VP_GROUP;
     if (g < p)

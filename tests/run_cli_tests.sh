@@ -707,7 +707,7 @@ fi
 # ones (crosses), a line where every config failed (named in the legend); the breakdown is in
 # shares of each config's step time, which is written above its bar.
 if command -v gnuplot >/dev/null 2>&1; then
-    run sweep "$SCN/llama3.1-70b-h100.xml" --vary pp=1,3,4 --vary micro-batch=1,8 \
+    run sweep "$SCN/llama3.1-70b-h100.xml" --vary pp=2,3,4 --vary micro-batch=1,8 \
         --plot "$tmp/o/sw.svg" --out "$tmp/o/sw.csv"
     if [ "$rc" -eq 0 ] &&
         [ "$(cat "$tmp/err")" = "stepsim: sweep: 4 of 6 configs failed (2 rule errors, 2 out of memory)" ] &&

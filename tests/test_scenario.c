@@ -395,6 +395,15 @@ Test(scenario, rule_interleaved_needs_vp_2)
                 "schedule=interleaved needs vp >= 2");
 }
 
+/* Megatron-Core refuses interleaving on one pipeline stage (parallel_state.py), as the
+ * planner never offers it: a sweep over pp from an interleaved file reports pp=1 as an error. */
+Test(scenario, rule_interleaved_needs_pp_2)
+{
+    assert_rule((const char *const[]){"schedule=interleaved", "pp=1", "vp=2", "microbatches=4",
+                                      "layers=4", NULL},
+                "schedule=interleaved needs pp >= 2");
+}
+
 Test(scenario, rule_one_chunk_schedules_refuse_vp_above_1)
 {
     assert_rule((const char *const[]){"schedule=1f1b", "pp=2", "vp=2", "layers=4", NULL},
