@@ -135,7 +135,11 @@ static enum sim_status load_files(struct calib *c, struct row *r, struct sim_err
     return st;
 }
 
-/* Read one table (runtable.h) and load its rows' files. */
+static enum sim_status predict(struct calib *c, struct row *r, struct sim_error *err);
+
+/* Read one table (runtable.h), load its rows' files and run each row once with the files'
+ * constants: a row that breaks a rule is an input error naming it, not a 100% error folded
+ * into the fit (the constants fitted change no rule). */
 static enum sim_status read_table(struct calib *c, const char *path, struct sim_error *err)
 {
     int first = c->nrows;
@@ -143,6 +147,11 @@ static enum sim_status read_table(struct calib *c, const char *path, struct sim_
     for (int i = first; st == SIM_OK && i < c->nrows; i++) {
         c->rows[i].run = c->runs[i];
         st = load_files(c, &c->rows[i], err);
+        struct sim_error why;
+        err_clear(&why);
+        if (st == SIM_OK && predict(c, &c->rows[i], &why) != SIM_OK)
+            st = err_set(err, SIM_EINPUT, NULL, 0, "%s: row '%s' does not run: %s", path,
+                         c->rows[i].run.id, why.msg);
     }
     return st;
 }
@@ -362,8 +371,9 @@ static const char calib_help[] =
     "Fit shared cost-model constants to measured runs and report the error per source.\n"
     "TABLE: TSV with a header line naming the columns id, source, scenario (path relative to\n"
     "--root, default .; '-' = not expressible, skipped), set_overrides (KEY=VALUE,... or -),\n"
-    "measured_step_s, and optionally set and scored (rows with 'no' are skipped).\n"
-    "  --fit LIST   constants to fit (default " DEFAULT_FIT ")\n"
+    "measured_step_s, and optionally set and scored (rows with 'no' are skipped).  A row\n"
+    "that does not run (a broken rule) is an input error naming it (exit 2).\n"
+    "  --fit LIST   constants to fit (default " DEFAULT_FIT "), each once\n"
     "  --loso       also refit with each source left out and predict it\n"
     "  -j N         threads for the runs of each evaluation (default: the CPUs; the output\n"
     "               is the same whatever N)\n"
@@ -385,10 +395,13 @@ static enum sim_status parse_fit(struct calib *c, char *list, struct sim_error *
         const struct calib_knob *k = knob_find(name);
         if (!k)
             return err_set(err, SIM_EINPUT, NULL, 0, "--fit: unknown constant '%s'", name);
-        if (c->nfit == (int)NKNOBS)
-            return err_set(err, SIM_EINPUT, NULL, 0, "--fit: a constant is named twice");
+        for (int i = 0; i < c->nfit; i++)
+            if (c->fit[i] == k)
+                return err_set(err, SIM_EINPUT, NULL, 0, "--fit: '%s' is named twice", name);
         c->fit[c->nfit++] = k;
     }
+    if (c->nfit == 0)
+        return err_set(err, SIM_EINPUT, NULL, 0, "--fit: name at least one constant");
     return SIM_OK;
 }
 

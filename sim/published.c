@@ -51,7 +51,9 @@ static const char published_help[] =
     "  --set KEY=VALUE  override a value of the scenario (its model and hardware count)\n"
     "  --tables DIR     the folder of <set>.tsv tables (default: scenarios/validation where\n"
     "                   the model library is: $STEPSIM_DATADIR, the source tree, share/stepsim)\n"
-    "Exit status: 0 ok (also when no run matches), 1 a simulation failed, 2 bad input.\n";
+    "Exit status: 0 ok (also when no run matches), 1 a simulation failed, 2 bad input\n"
+    "(a scenario that, as set, breaks a rule still prints its model's runs, then exits 2\n"
+    "with the rule, as run would).\n";
 
 /* One simulated row. */
 struct result {
@@ -406,18 +408,16 @@ static int same_model(const struct run_row *row, const struct identity *id)
 /* The scenario's own kinds: it is simulated once to resolve its layout.  A scenario that does
  * not run (a --set model= whose layers its layout cannot split) still gets its model's runs:
  * `why` then says what stopped it, and *kinds is 0. */
-static void scenario_kinds(const struct scenario *scn, unsigned *kinds, char *why, size_t len)
+/* The scenario's kinds, from one run of it; *failure gets why it does not run (a broken rule
+ * under --set model=, say): its model's runs still print, and the command then exits as run
+ * would. */
+static void scenario_kinds(const struct scenario *scn, unsigned *kinds, struct sim_error *failure)
 {
     struct scenario copy = *scn;
     struct step_output so;
-    struct sim_error err;
-    err_clear(&err);
     *kinds = 0;
-    why[0] = '\0';
-    if (step_run(&copy, &so, &err) != SIM_OK) {
-        err_format(&err, why, len);
+    if (step_run(&copy, &so, failure) != SIM_OK)
         return;
-    }
     *kinds = so.rep.patterns;
     step_release(&so);
 }
@@ -443,10 +443,14 @@ static enum sim_status compare(const struct scenario *scn, const char *dir, FILE
 {
     struct identity id = {0};
     unsigned kinds = 0;
-    char why[1024];
+    char why[1024] = "";
+    struct sim_error failure;
+    err_clear(&failure);
     enum sim_status st = scenario_identity(scn, &id, err);
     if (st == SIM_OK)
-        scenario_kinds(scn, &kinds, why, sizeof why);
+        scenario_kinds(scn, &kinds, &failure);
+    if (failure.status != SIM_OK)
+        err_format(&failure, why, sizeof why);
     struct run_row *rows = st == SIM_OK ? mem_calloc(MAX_ROWS, sizeof *rows) : NULL;
     struct result *res = rows ? mem_calloc(MAX_ROWS, sizeof *res) : NULL;
     struct result *picked = res ? mem_calloc(MAX_ROWS, sizeof *picked) : NULL;
@@ -483,6 +487,9 @@ static enum sim_status compare(const struct scenario *scn, const char *dir, FILE
     mem_free(res);
     mem_free(rows);
     mem_free(id.model_bytes);
+    if (st == SIM_OK && failure.status != SIM_OK) /* printed above; the exit status says it */
+        st = err_set(err, failure.status, failure.file[0] ? failure.file : NULL, failure.line,
+                     "%s", failure.msg);
     return st;
 }
 

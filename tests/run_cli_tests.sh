@@ -1039,13 +1039,14 @@ else
         "$(printf '%s | %s | want %s %s %s' "$first" "$d6" "$d6_measured" "$d6_run" "$d6_error")"
 fi
 # --set reaches the scenario: the 70B file with the 405B model gives the 405B runs.  Its layout
-# cannot split 126 layers, so its own kinds are not known, and the reason is given.
+# cannot split 126 layers, so its own kinds are not known, and the reason is given -- printed,
+# and as the exit status and error run would give (2: the scenario as set breaks a rule).
 model_part() { sed '/^runs of the scenario.s kinds/,$d' "$1"; }
 model_part "$tmp/out" >"$tmp/published-405b.txt"
 run published "$SCN/llama3.1-70b-h100.xml" --set model=llama3.1-405b
-if [ "$rc" -eq 0 ] && model_part "$tmp/out" | cmp -s - "$tmp/published-405b.txt" &&
+if [ "$rc" -eq 2 ] && model_part "$tmp/out" | cmp -s - "$tmp/published-405b.txt" &&
     grep -q "^runs of the scenario's kinds: not known, the scenario does not run (.*layers=126" \
-        "$tmp/out"; then
+        "$tmp/out" && grep -q '^stepsim: .*layers=126' "$tmp/err"; then
     pass "published: --set model= picks that model's runs"
 else
     fail "published: --set model= picks that model's runs" "exit $rc"
@@ -1137,6 +1138,18 @@ run calibrate --fit foo "$tmp/cal.tsv"
 expect_error "calibrate: an unknown constant (exit 2)" 2 "stepsim: --fit: " "unknown constant 'foo'"
 run calibrate
 expect_error "calibrate: no table (exit 2)" 2 "stepsim: " "calibrate needs a table"
+run calibrate --root "$top_srcdir" --fit training-efficiency,training-efficiency "$tmp/cal.tsv"
+expect_error "calibrate: a constant named twice (exit 2)" 2 "stepsim: --fit: " \
+    "'training-efficiency' is named twice"
+run calibrate --root "$top_srcdir" --fit , "$tmp/cal.tsv"
+expect_error "calibrate: --fit naming nothing (exit 2)" 2 "stepsim: --fit: " \
+    "name at least one constant"
+# A row that breaks a rule is named, not folded into the fit as a 100% error.
+awk -F '\t' 'BEGIN { OFS = FS } $1 == "H1" { $1 = "H1x"; $5 = "pp=5" } /^#/ || $1 == "S1" || $1 == "H1x"' \
+    "$VAL/dev.tsv" >"$tmp/cal-bad.tsv"
+run calibrate --root "$top_srcdir" "$tmp/cal-bad.tsv"
+expect_error "calibrate: a row that does not run (exit 2)" 2 "stepsim: $tmp/cal-bad.tsv: " \
+    "row 'H1x' does not run: "
 
 echo "# $((n - failed - skipped)) passed, $failed failed, $skipped skipped; bad corpus: $nbad files"
 echo "1..$n"
