@@ -117,7 +117,8 @@ static const char run_help[] =
     "  makespan         first op start -> last F/B/W end\n"
     "  bubble ratio     1 - sum(rank busy) / (pp * makespan)\n"
     "  bubble overhead  (pp * makespan - sum(busy)) / sum(busy)   [Megatron's (p-1)/m]\n"
-    "  samples/s        microbatches * micro-batch / step time; tokens/s = samples/s * seq\n"
+    "  samples/s        microbatches * micro-batch * dp (the global batch) / step time;\n"
+    "                   tokens/s = samples/s * seq\n"
     "  peak_mb          most (micro-batch, chunk) activations a rank held at once\n";
 
 static const char validate_help[] =
@@ -128,7 +129,8 @@ static const char validate_help[] =
     "loaded and the layout checked against them), a model or a hardware file against its\n"
     "schema and value rules.  Prints 'FILE: ok' for each good file and one line per bad one.\n"
     "\n"
-    "exit status: 0 every file is good, 1 a file could not be read, 2 a file is bad\n";
+    "exit status: 0 every file is good, 2 a file is bad, missing or unreadable, 1 an\n"
+    "internal failure (out of memory)\n";
 
 static const char keys_help[] =
     "usage: stepsim keys [KEY...]\n"

@@ -1,8 +1,10 @@
 #!/bin/sh
 # bench_cli.sh -- the command-level figures of `make bench`: configs per second for a sweep and
 # the wall time of `plan` for Llama-3.1-70B on 256 H100 (the planner's target: under 1 s) and
-# Llama-3.1-405B on 16,384 H100 (median of 5 runs each), with the 70B plan's instruction count
-# under callgrind when valgrind is installed (a figure machine load does not move); and the
+# Llama-3.1-405B on 16,384 H100 (median of 5 runs each), the 405B plan's CPU time and peak
+# memory at a 64M-sequence batch (when /usr/bin/time is installed), with the 70B plan's
+# instruction count under callgrind when valgrind is installed (a figure machine load does not
+# move); and the
 # wall time of `calibrate` on the dev table on one thread and on two (median of 3 each), the
 # ratio being what its thread pool buys on this machine.
 set -u
@@ -45,6 +47,21 @@ printf 'plan                Llama-3.1-70B on 256 H100, 4M-token batch: %.3f s wa
     "$(plan_wall llama3.1-70b-h100.xml 256)"
 printf 'plan                Llama-3.1-405B on 16,384 H100, 16M-token batch: %.3f s wall (median of 5)\n' \
     "$(plan_wall llama3.1-405b-16k-h100.xml 16384)"
+# The planner at a global batch of 64M sequences (README, "The planner"): its CPU time and
+# peak memory on one thread, without and with max-ops bounding each config's ops.
+if [ -x /usr/bin/time ]; then
+    for extra in "" "--set max-ops=2000000"; do
+        # shellcheck disable=SC2086
+        /usr/bin/time -f '%U %S %M' -o /tmp/stepsim-bench-time.$$ "$S" plan \
+            "$top_srcdir/scenarios/llama3.1-405b-16k-h100.xml" --gpus 16384 \
+            --set global-batch=67108864 $extra -j 1 >/tmp/stepsim-bench-plan.$$ 2>&1
+        sim=$(sed -n 's/.* \([0-9]*\) simulated.*/\1/p' /tmp/stepsim-bench-plan.$$)
+        printf 'plan                Llama-3.1-405B on 16,384 H100, 64M-sequence batch%s: %s configs simulated, %s\n' \
+            "${extra:+, $extra}" "$sim" "$(awk '{ printf "%.1f s of CPU, %.0f MB peak", $1 + $2, $3 / 1024 }' \
+                /tmp/stepsim-bench-time.$$)"
+    done
+    rm -f /tmp/stepsim-bench-time.$$ /tmp/stepsim-bench-plan.$$
+fi
 if command -v valgrind >/dev/null 2>&1; then
     out=/tmp/stepsim-bench-callgrind.$$
     valgrind --tool=callgrind --callgrind-out-file="$out" "$S" plan \
