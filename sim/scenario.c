@@ -1348,6 +1348,13 @@ enum sim_status scn_check_applies(const struct scenario *scn, struct sim_error *
                               "(remove one of the two)",
                               keys[k].name);
     }
+    /* a hardware knob changes the hardware file a modelled scenario loads; explicit costs
+     * load none, so it would change nothing */
+    if (scn->n_hw_knobs > 0 && !scn_is_modelled(scn))
+        return scn_hw_knob_error(scn, &scn->hw_knobs[0],
+                                 "applies only to the cost model's hardware: give model= and "
+                                 "hardware=, or drop it (this scenario has explicit costs)",
+                                 err);
     return SIM_OK;
 }
 

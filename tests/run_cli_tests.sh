@@ -334,6 +334,12 @@ expect_error "--set with a mistyped key: did you mean" 2 "stepsim: --set: unknow
 run run "$U" --set tp=8
 expect_error "--set tp=8 on an explicit-cost scenario: an error, not silence" 2 \
     "stepsim: tp applies only to the cost model" "(tp given by --set)"
+run run "$U" --set hw.power-cap=500W
+expect_error "--set hw.power-cap on an explicit-cost scenario: an error, not silence" 2 \
+    "stepsim: --set hw.power-cap=500W: " "applies only to the cost model's hardware"
+run sweep "$U" --vary hw.hbm-reserve=1GiB,2GiB
+expect_error "--vary hw.hbm-reserve on an explicit-cost scenario: an error before anything runs" 2 \
+    "stepsim: --vary hw.hbm-reserve=1GiB: " "applies only to the cost model's hardware"
 run run "$U" --set "forward=1.5 ms" --set link-latency=5µs --set link-bandwidth=50GB/s
 expect_ok "units as people write them: 1.5 ms, 5µs, 50GB/s"
 run run "$SCN/llama3.1-70b-h100.xml" --set model=llama2-70b --set hardware=dgx-h200
