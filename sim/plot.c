@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -136,6 +137,28 @@ enum sim_status plot_add_output(struct outset *os, const char *option, const cha
     return st;
 }
 
+/* Whether the regular file at `path` already holds an image of the kind its extension names:
+ * a PNG's signature, or an SVG's root element in its first 4 KiB.  A file that cannot be
+ * opened or is not a regular file is left to the output rules (outfile.c). */
+static int holds_image(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0)
+        return 1;
+    char head[4097];
+    struct stat sb;
+    ssize_t got = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) ? read(fd, head, sizeof head - 1) : -2;
+    close(fd);
+    if (got == -2 || got == 0) /* not a regular file, or empty: nothing the user could lose */
+        return 1;
+    if (got < 0)
+        return 0;
+    head[got] = '\0';
+    if (plot_ends_with(path, ".png"))
+        return got >= 8 && memcmp(head, "\x89PNG\r\n\x1a\n", 8) == 0;
+    return memchr(head, '\0', (size_t)got) == NULL && strstr(head, "<svg") != NULL;
+}
+
 enum sim_status plot_add_companion(struct outset *os, const char *path, const char *suffix,
                                    struct outfile **img, struct sim_error *err)
 {
@@ -146,6 +169,13 @@ enum sim_status plot_add_companion(struct outset *os, const char *path, const ch
                 : snprintf(buf, sizeof buf, "%.*s-%s%s", (int)(n - 4), path, suffix, path + n - 4);
     if (w < 0 || (size_t)w >= sizeof buf)
         return err_set(err, SIM_EINPUT, NULL, 0, "--plot %s: path too long", path);
+    /* The user named the chart, not its companion: an existing file there is replaced only
+     * when it is an image of that kind (an earlier chart), never a file of another sort. */
+    if (!holds_image(buf))
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "--plot %s draws its %s chart in %s, which exists and is not a %s image; "
+                       "not replacing it (move it, or name another --plot)",
+                       path, suffix, buf, plot_ends_with(buf, ".png") ? "PNG" : "SVG");
     return plot_add_output(os, "--plot", buf, img, err);
 }
 

@@ -153,6 +153,16 @@ printf '<?xml version="1.0"?>\n<scenarios/>\n' >"$w/near.xml"
 accept "--timeline replacing an XML file whose root only starts like one" "./near.xml" \
     run in.xml --timeline near.xml
 rm -f "$w/bom.xml" "$w/old.svg" "$w/near.xml"
+# A chart's companion (FILE-memory.png, a name the user did not type) replaces an earlier
+# chart, never a file of another sort.
+printf 'KEEP ME\n' >"$w/c-memory.png"
+refuse "--plot whose memory chart would replace a file that is not a PNG" 2 \
+    "--plot c.png draws its memory chart in c-memory.png, which exists and is not a PNG image" \
+    run modelled.xml --plot c.png
+printf '\211PNG\r\n\032\nan earlier chart' >"$w/c-memory.png"
+accept "--plot replacing an earlier memory chart" "./c.png ./c-memory.png" \
+    run modelled.xml --plot c.png
+rm -f "$w/c.png" "$w/c-memory.png"
 
 # ---- two outputs, one file --------------------------------------------------------------
 refuse "--timeline and --trace naming one old file" 2 "--trace would write the same file as --timeline old.csv" \
