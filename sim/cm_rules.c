@@ -666,7 +666,10 @@ static enum sim_status check_hardware_resources(const struct scenario *scn,
                                                 const struct hardware *hw, struct sim_error *err)
 {
     if (scn->overlap_tp_comm && fw_megatron_core(scn) && scn->tp > hw->node.gpus)
-        return scn_rule_error(scn, scn_culprit(scn, SCN_OVERLAP_TP_COMM, SCN_TP), err,
+        return scn_rule_error(scn,
+                              scn_culprit(scn, scn_culprit(scn, SCN_OVERLAP_TP_COMM, SCN_TP),
+                                          SCN_HARDWARE),
+                              err,
                               "overlap-tp-comm with tp=%d: Transformer Engine's userbuffers "
                               "need the TP group inside one NVLink domain, and %s's holds %d "
                               "GPUs (set overlap-tp-comm=false, or a tp that fits)",
@@ -760,11 +763,14 @@ static enum sim_status check_layout(const struct scenario *scn, const struct mod
             "gpus=%d is not a multiple of pp*max(tp*cp, ep*etp) = %d*max(%d*%d, %d*%d) "
             "= %ld with integral dp = gpus/(tp*cp*pp) and expert-dp = gpus/(pp*ep*etp)",
             gpus, pp, tp, cp, ep, etp, unit);
+    /* a model's shape against tp: blamed on whichever was given last (--set model= over a
+     * file's tp) */
+    enum scn_key tp_or_model = scn_culprit(scn, SCN_TP, SCN_MODEL);
     if (m->heads % tp != 0)
-        return scn_rule_error(scn, SCN_TP, err, "heads=%d of %s are not divisible by tp=%d",
+        return scn_rule_error(scn, tp_or_model, err, "heads=%d of %s are not divisible by tp=%d",
                               m->heads, m->name, tp);
     if (m->kv_heads % tp != 0)
-        return scn_rule_error(scn, SCN_TP, err, "kv-heads=%d of %s are not divisible by tp=%d",
+        return scn_rule_error(scn, tp_or_model, err, "kv-heads=%d of %s are not divisible by tp=%d",
                               m->kv_heads, m->name, tp);
     if (model_mamba_layers(m) > 0 && m->mamba_groups % tp != 0)
         return scn_rule_error(scn, SCN_TP, err,

@@ -218,8 +218,9 @@ static void write_csv_row(FILE *out, const struct plan_result *res, const struct
     else if (res->base_offload_modules)
         scn_flag_names(SCN_OFFLOAD_MODULES, res->base_offload_modules, offload_modules,
                        sizeof offload_modules);
+    const char *sp = plan_config_sp(res, c) ? "true" : "false";
     fprintf(out, "%d,%d,%d,%d,%d,%d,%d,%d,%d,%s,%s,%s,%s,", e->dp, c->tp, c->pp, c->vp, c->cp,
-            c->ep, c->etp, c->micro_batch, e->microbatches, plan_config_sp(res, c) ? "true" : "false",
+            c->ep, c->etp, c->micro_batch, e->microbatches, sp,
             c->cp > 1 && res->cp_comm >= 0 ? scn_choice_name(SCN_CP_COMM_TYPE, res->cp_comm)
                                            : SCN_DEFAULT_VALUE,
             edge, edge);

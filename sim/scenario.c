@@ -1409,6 +1409,21 @@ static enum sim_status check_pipeline_layout(const struct scenario *scn, struct 
     return SIM_OK;
 }
 
+/* The key that gave the layer count: layers= itself, or the model file it was read from --
+ * so that `--set model=...` is blamed over a file's pp when its layers do not split. */
+static enum scn_key layers_key(const struct scenario *scn)
+{
+    return scn_given(scn, SCN_LAYERS) || !scn_is_modelled(scn) ? SCN_LAYERS : SCN_MODEL;
+}
+
+/* What a split that does not work is blamed on: `first`, unless pp, vp or the layer count
+ * was given later (values of one file tie, and the tie keeps `first`). */
+static enum scn_key split_culprit(const struct scenario *scn, enum scn_key first)
+{
+    enum scn_key k = scn_culprit(scn, first, layers_key(scn));
+    return scn_culprit(scn, scn_culprit(scn, k, SCN_PP), SCN_VP);
+}
+
 enum sim_status scn_check(const struct scenario *scn, struct sim_error *err)
 {
     enum sim_status st = scn_check_applies(scn, err);
@@ -1420,7 +1435,7 @@ enum sim_status scn_check(const struct scenario *scn, struct sim_error *err)
                               scn->schedule, sched_names());
     long stages = scn_model_parts(scn);
     if (scn->pp > scn->layers)
-        return scn_rule_error(scn, scn_culprit(scn, SCN_PP, SCN_LAYERS), err,
+        return scn_rule_error(scn, scn_culprit(scn, SCN_PP, layers_key(scn)), err,
                               "pp=%d exceeds layers=%d: every pipeline rank needs a layer", scn->pp,
                               scn->layers);
     if (type->builds_w && scn_given(scn, SCN_SPLIT_BACKWARD) && !scn->split_backward)
@@ -1450,7 +1465,7 @@ enum sim_status scn_check(const struct scenario *scn, struct sim_error *err)
     const char *parts_of = copies ? "pp" : "pp*vp";
     const char *why = copies ? " (dualpipe holds two copies of pp parts)" : "";
     if (stages > scn->layers + fa + la)
-        return scn_rule_error(scn, scn_culprit(scn, SCN_VP, SCN_LAYERS), err,
+        return scn_rule_error(scn, split_culprit(scn, SCN_VP), err,
                               "%s=%ld model chunks exceed layers=%d%s: every chunk needs a layer",
                               parts_of, stages, scn->layers, why);
     int first = fa ? scn->first_stage_layers : 0, last = la ? scn->last_stage_layers : 0;
@@ -1463,13 +1478,14 @@ enum sim_status scn_check(const struct scenario *scn, struct sim_error *err)
                                   "first/last-stage-layers need at least 2 pipeline stages");
         if (rest < middle || (middle == 0 && rest != 0) || (middle > 0 && rest % middle != 0))
             return scn_rule_error(
-                scn, scn_culprit(scn, key, scn_culprit(scn, SCN_PP, SCN_VP)), err,
+                scn, split_culprit(scn, scn_culprit(scn, key, scn_culprit(scn, SCN_PP, SCN_VP))),
+                err,
                 "layers=%d minus first-stage-layers=%d and last-stage-layers=%d leaves %ld "
                 "layers for %ld middle stages of %s=%ld (pp=%d, vp=%d): they must split evenly, "
                 "at least one each",
                 scn->layers, first, last, rest, middle, parts_of, stages, scn->pp, scn->vp);
     } else if (scn->layers % stages != 0) {
-        return scn_rule_error(scn, scn_culprit(scn, SCN_LAYERS, SCN_PP), err,
+        return scn_rule_error(scn, split_culprit(scn, layers_key(scn)), err,
                               "layers=%d is not divisible by %s=%ld (pp=%d, vp=%d)%s: chunks "
                               "would be uneven (first-stage-layers / last-stage-layers set "
                               "the ends apart)",

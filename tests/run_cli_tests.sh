@@ -334,6 +334,20 @@ expect_error "--set with a mistyped key: did you mean" 2 "stepsim: --set: unknow
 run run "$U" --set tp=8
 expect_error "--set tp=8 on an explicit-cost scenario: an error, not silence" 2 \
     "stepsim: tp applies only to the cost model" "(tp given by --set)"
+# A rule broken by a file's value and one given later is blamed on the later one: --set pp,
+# and a model or hardware whose shape or domain no longer fits the file's layout.
+run run "$SCN/llama3.1-70b-h100.xml" --set pp=32
+expect_error "--set pp breaking the file's split: blamed on --set" 2 \
+    "stepsim: pp*vp=160 model chunks exceed layers=80" "(pp given by --set)"
+run run "$SCN/llama3.1-70b-h100.xml" --set model=mixtral-8x7b
+expect_error "--set model whose layers the file's pp*vp cannot split: blamed on --set" 2 \
+    "stepsim: layers=32 is not divisible by pp*vp=20" "(model given by --set)"
+run run "$SCN/llama3.1-70b-h100.xml" --set model=falcon-7b
+expect_error "--set model whose heads the file's tp cannot split: blamed on --set" 2 \
+    "stepsim: heads=71 of falcon-7b are not divisible by tp=8" "(model given by --set)"
+run run "$SCN/llama3.1-70b-h100.xml" --set hardware=h100-nvl
+expect_error "--set hardware too small for the file's TP overlap: blamed on --set" 2 \
+    "stepsim: overlap-tp-comm with tp=8" "(hardware given by --set)"
 run run "$U" --set hw.power-cap=500W
 expect_error "--set hw.power-cap on an explicit-cost scenario: an error, not silence" 2 \
     "stepsim: --set hw.power-cap=500W: " "applies only to the cost model's hardware"
