@@ -93,7 +93,7 @@ static const char run_help[] =
     "  --report F.html   one self-contained HTML page (no gnuplot, loads nothing): the\n"
     "                    layout, the summary, where the time goes, a zoomable Gantt chart\n"
     "                    and busy time and memory per pipeline rank\n"
-    "  --seed N          RNG seed (same as --set seed=N)\n"
+    "  --seed N          RNG seed (--set seed=N where it stands: the later wins)\n"
     "  --memory-timeline F.csv  memory per GPU over the step (modelled scenarios):\n"
     "                    rank,time_s,activation_bytes,total_bytes\n"
     "  --tokens N        also report the time, GPU-hours and cost (when the hardware\n"
@@ -175,11 +175,14 @@ static void write_keys_section(FILE *out)
     write_key_names(out, 2, 92);
 }
 
+#define MAX_SEEDS 8 /* --seed options kept as "seed=N" among the --set values */
+
 struct run_opts {
     const char *scenario;
-    const char *sets[MAX_SETS];
+    const char *sets[MAX_SETS]; /* --set values, and --seed N as seed=N, in command-line order */
     int nsets;
-    const char *seed;
+    char seeds[MAX_SEEDS][48];
+    int nseeds;
     double tokens; /* --tokens N: also report the time and cost to train N tokens */
     int json;
     const char *timeline, *trace, *plot, *memory_timeline, *report;
@@ -257,7 +260,13 @@ static int parse_run(int argc, char **argv, struct run_opts *o, FILE *errout)
         } else if ((v = cli_opt_value(argc, argv, &i, "--seed"))) {
             if (!*v)
                 return cli_bad_usage(errout, "stepsim --help", "%s needs a number", "--seed");
-            o->seed = v;
+            /* the same as --set seed=N where it stands: the later of the two wins */
+            if (o->nsets == MAX_SETS || o->nseeds == MAX_SEEDS ||
+                snprintf(o->seeds[o->nseeds], sizeof o->seeds[0], "seed=%s", v) >=
+                    (int)sizeof o->seeds[0])
+                return cli_bad_usage(errout, "stepsim --help", "--seed '%.20s': too long or too "
+                                     "many", v);
+            o->sets[o->nsets++] = o->seeds[o->nseeds++];
         } else if (strcmp(a, "--fail-on-oom") == 0) {
             o->fail_on_oom = 1;
         } else if (a[0] == '-' && a[1] != '\0') {
@@ -417,8 +426,6 @@ static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
     int ran = 0;
     err_clear(&err);
     enum sim_status st = scn_load_with_sets(&scn, o.scenario, o.sets, o.nsets, &err);
-    if (st == SIM_OK && o.seed)
-        st = scn_set(&scn, "seed", o.seed, NULL, 0, &err);
     if (st == SIM_OK)
         st = plan_outputs(&o, &scn, &ro, &err);
     if (st == SIM_OK) {

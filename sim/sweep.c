@@ -786,6 +786,19 @@ static enum sim_status parse_axes(struct sweep *sw, const struct sweep_opts *o,
                                  sw->axes[a].key_names[j]);
         }
     }
+    /* a key both set and varied would have two values at one level (the command line), one
+     * silently dropped: name both instead */
+    for (int i = 0; i < o->nsets && st == SIM_OK; i++) {
+        char key[64];
+        size_t klen = strcspn(o->sets[i], "=");
+        snprintf(key, sizeof key, "%.*s", (int)(klen < sizeof key ? klen : sizeof key - 1),
+                 o->sets[i]);
+        if (sweep_axes_vary(sw->axes, sw->naxes, key))
+            st = err_set(err, SIM_EINPUT, NULL, 0,
+                         "--set %s and --vary %s: the key is given twice on the command line "
+                         "(drop the --set, or the key from --vary)",
+                         o->sets[i], key);
+    }
     return st == SIM_OK ? sweep_count(sw->axes, sw->naxes, &sw->n, err) : st;
 }
 

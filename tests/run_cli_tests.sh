@@ -431,6 +431,16 @@ if [ "$rc" -eq 0 ] && grep -q '"pp": 2,' "$tmp/out"; then
 else
     fail "--set overrides the file (pp=2 in JSON)" "exit status $rc"
 fi
+# --seed N is --set seed=N where it stands: of the two, the later wins.
+step_of() { run run "$SCN/llama3.1-70b-h100.xml" --set jitter=5% "$@"; sed -n 's/^step time *//p' "$tmp/out"; }
+s4=$(step_of --set seed=4)
+s3=$(step_of --set seed=3)
+if [ "$s3" != "$s4" ] && [ "$(step_of --seed 3 --set seed=4)" = "$s4" ] &&
+    [ "$(step_of --set seed=4 --seed 3)" = "$s3" ]; then
+    pass "--seed and --set seed: the later wins"
+else
+    fail "--seed and --set seed: the later wins" "seed 3: $s3, seed 4: $s4"
+fi
 for s in "$SCN"/*.xml; do
     run validate "$s"
     expect_ok "validate scenarios/${s##*/}"
@@ -747,6 +757,9 @@ else
 fi
 run sweep "$U" --vary pp=8:1:x2
 expect_error "sweep bad --vary range: exit 2" 2 "stepsim: " "empty range"
+run sweep "$U" --vary pp=1,2,4 --set pp=4
+expect_error "sweep: a key both --set and --vary (exit 2, naming both)" 2 "stepsim: " \
+    "--set pp=4 and --vary pp: the key is given twice on the command line"
 run sweep "$U" --vary nosuchkey=1,2
 expect_error "sweep unknown --vary key: exit 2" 2 "stepsim: " "unknown key 'nosuchkey'"
 run sweep "$U"
