@@ -1458,6 +1458,46 @@ done:
 
 /* ---- the plan ---------------------------------------------------------------------------- */
 
+/* Keys the planner chooses for each config, which a --set could only be dropped for: the
+ * option that says it instead, or none (the search itself).  The parallel layout's keys given
+ * by --set (tp, pp, vp, cp, ep, etp, micro-batch) are not among them: they fix that dimension
+ * of the search (plan_space_of). */
+static const struct {
+    enum scn_key key;
+    const char *instead;
+} chosen_keys[] = {
+    {SCN_GPUS, "--gpus N"},
+    {SCN_SCHEDULE, "--schedules LIST"},
+    {SCN_MICROBATCHES, "global-batch (micro-batches follow it)"},
+    {SCN_ZERO, NULL},
+    {SCN_RECOMPUTE, NULL},
+    {SCN_RECOMPUTE_MODULES, NULL},
+    {SCN_OFFLOAD_OPTIMIZER, NULL},
+    {SCN_OFFLOAD_ACTIVATIONS, NULL},
+    {SCN_FIRST_STAGE_LAYERS, NULL},
+    {SCN_LAST_STAGE_LAYERS, NULL},
+    {SCN_PIPELINE_LAYOUT, NULL},
+    {SCN_VP_GROUP, NULL},
+};
+
+enum sim_status plan_check_set_keys(const struct scenario *base, struct sim_error *err)
+{
+    for (size_t i = 0; i < sizeof chosen_keys / sizeof chosen_keys[0]; i++) {
+        enum scn_key k = chosen_keys[i].key;
+        if (base->origin[k].order != SCN_ORDER_SET)
+            continue;
+        if (chosen_keys[i].instead)
+            return scn_rule_error(base, k, err,
+                                  "plan chooses %s for each config: give %s instead",
+                                  scn_key_name(k), chosen_keys[i].instead);
+        return scn_rule_error(base, k, err,
+                              "plan chooses %s for each config (tp, pp, vp, cp, ep, etp and "
+                              "micro-batch given by --set fix the search; this key cannot)",
+                              scn_key_name(k));
+    }
+    return SIM_OK;
+}
+
 static enum sim_status check_base(const struct scenario *base, const struct plan_opts *o,
                                   struct sim_error *err)
 {
@@ -1680,11 +1720,14 @@ enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
     const char *rule = last_rule(&c, res); /* before the invalid layouts are dropped */
     keep_valid_layouts(res);
     if (res->valid == 0) {
+        char fixed[160];
+        plan_fixed_text(&space.fixed, fixed, sizeof fixed);
         st = err_set(err, SIM_EINPUT, NULL, 0,
-                     "no valid layout of %s on gpus=%d with global-batch=%d: every config "
+                     "no valid layout of %s on gpus=%d with global-batch=%d%s%s: every config "
                      "breaks a rule (gpus must be a multiple of tp*cp*pp with global-batch "
                      "divisible by micro-batch*dp; the last layout checked: %s)",
-                     model.name, o->gpus, base->global_batch, rule);
+                     model.name, o->gpus, base->global_batch, fixed[0] ? " and " : "", fixed,
+                     rule);
         goto done;
     }
     if ((st = search(&c, o, res, err)) != SIM_OK)

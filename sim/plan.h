@@ -156,6 +156,12 @@ enum sim_status plan_config_apply(const struct scenario *base, const struct fw_t
                                   const struct plan_config *cfg, struct scenario *out,
                                   struct sim_error *err);
 
+/* The command line's keys (given by --set) that plan chooses per config itself -- gpus,
+ * schedule, zero, recompute, offload, the stage split -- are input errors naming the option to
+ * use instead, rather than values silently dropped.  (tp, pp, vp, cp, ep, etp and micro-batch
+ * given by --set fix that dimension of the search.) */
+enum sim_status plan_check_set_keys(const struct scenario *base, struct sim_error *err);
+
 /* Whether a config runs sequence parallelism: with tp > 1 unless the scenario turns it off. */
 int plan_config_sp(const struct plan_result *res, const struct plan_config *c);
 /* Whether framework `fw` runs the activation-offload option as Megatron-Core's fine-grained

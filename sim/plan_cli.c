@@ -1,6 +1,7 @@
 /* plan_cli: `stepsim plan` -- its command line, the ranked table, the CSV and the HTML report
  * of a plan (the planner itself: plan.c). */
 #include "plan.h"
+#include "plan_space.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -150,6 +151,10 @@ static int write_table(FILE *out, const struct scenario *base, const struct plan
                                               "framework=any widens it)",
             names,
             res->cp_comm < 0 ? "none" : scn_choice_name(SCN_CP_COMM_TYPE, res->cp_comm));
+    struct plan_fixed fixed = plan_fixed_of(base);
+    char fixed_text[160];
+    if (plan_fixed_text(&fixed, fixed_text, sizeof fixed_text) > 0)
+        fprintf(out, "fixed by --set in every layout: %s\n", fixed_text);
     if (base->offload_modules) {
         char mods[160];
         scn_flag_names(SCN_OFFLOAD_MODULES, base->offload_modules, mods, sizeof mods);
@@ -413,7 +418,10 @@ static void write_help(FILE *out)
           "  --set KEY=VALUE    a scenario value, e.g. framework=torchtitan (the framework's\n"
           "                     offers are explored; auto, the default, infers it: the first\n"
           "                     of megatron-core, torchtitan, deepseek, deepspeed\n"
-          "                     offering all the scenario uses)\n"
+          "                     offering all the scenario uses); tp, pp, vp, cp, ep, etp or\n"
+          "                     micro-batch fixes that dimension of the search; the keys\n"
+          "                     plan chooses per config (gpus, schedule, zero, recompute,\n"
+          "                     offload, the stage split) are refused\n"
           "  --out FILE.csv     every valid config: the layout and knobs (dp, then scenario\n"
           "                     key names; 'default' where the config leaves the key unset:\n"
           "                     a row's keys given to run as --set KEY=VALUE run it as\n"
@@ -569,6 +577,8 @@ int plan_main(int argc, char **argv, FILE *out, FILE *errout)
         st = err_set(&err, SIM_EINPUT, p.path, 0,
                      "plan needs a modelled scenario (model= and hardware=); this one gives "
                      "explicit costs");
+    if (st == SIM_OK)
+        st = plan_check_set_keys(&scn, &err);
     /* --out and --report are checked (outfile.h) before the search runs, replaced at the end */
     if (st == SIM_OK)
         st = plan_outputs(&p, &scn, &po, &err);

@@ -14,6 +14,8 @@
 #define PLAN_MAX_VARIANTS 80 /* memory-knob configs of one layout: 4 recompute x 5 sharding x 4
                                 offload options at most (layout_variants) */
 
+static int allowed(int fixed, int v);
+
 static int cand_push(struct plan_cands *l, const struct plan_config *c)
 {
     if (l->n >= PLAN_MAX_CANDIDATES)
@@ -197,23 +199,30 @@ static int push_layout(struct plan_space *sp, struct plan_cands *out, const stru
 int plan_space_enumerate(struct plan_space *sp, struct plan_cands *out)
 {
     const struct model *m = sp->m;
+    const struct plan_fixed *f = &sp->fixed;
     static const int cps[] = {1, 2, 4, 8};
     for (int tp = 1; tp <= sp->gpus_per_node && tp <= sp->gpus; tp++) {
-        if (m->heads % tp || m->kv_heads % tp || !model_ssm_shards(m, tp, 1))
+        if (m->heads % tp || m->kv_heads % tp || !model_ssm_shards(m, tp, 1) ||
+            !allowed(f->tp, tp))
             continue;
         for (size_t ci = 0; ci < sizeof cps / sizeof cps[0]; ci++) {
             int cp = cps[ci];
-            if (cp > 1 && (!sp->cp_offered || !model_ssm_shards(m, tp, cp) ||
-                           sp->seq % (2 * cp) != 0))
+            if ((cp > 1 && (!sp->cp_offered || !model_ssm_shards(m, tp, cp) ||
+                            sp->seq % (2 * cp) != 0)) ||
+                !allowed(f->cp, cp))
                 continue;
             for (int pp = 1; pp <= m->layers; pp++)
                 for (int vp = 1; vp <= PLAN_MAX_VP && (long)pp * vp <= m->layers; vp++)
                     for (int ep = 1; ep <= (m->experts ? m->experts : 1); ep++) {
-                        if (m->experts ? m->experts % ep != 0 : ep != 1)
+                        if ((m->experts ? m->experts % ep != 0 : ep != 1) ||
+                            !allowed(f->pp, pp) || !allowed(f->vp, vp) || !allowed(f->ep, ep))
                             continue;
                         for (int ei = 0; ei < (m->experts && tp > 1 ? 2 : 1); ei++)
                             for (int mb = 1; mb <= sp->global_batch; mb *= 2)
                                 for (int s = 0; sp->schedules[s]; s++) {
+                                    if (!allowed(f->etp, ei ? tp : 1) ||
+                                        !allowed(f->micro_batch, mb))
+                                        continue;
                                     const struct sched_type *t = sp->schedules[s];
                                     if (!schedule_runs(t, pp, vp))
                                         continue;
@@ -266,7 +275,41 @@ struct plan_space plan_space_of(const struct scenario *base, const struct plan_o
                         !base->offload_modules;
     space.cp_offered = res->cp_comm >= 0;
     recompute_sets(&space, base->attention == ATTENTION_FLASH);
+    space.fixed = plan_fixed_of(base);
     return space;
+}
+
+struct plan_fixed plan_fixed_of(const struct scenario *base)
+{
+#define FIXED(key, field) (base->origin[key].order == SCN_ORDER_SET ? base->field : 0)
+    struct plan_fixed f = {FIXED(SCN_TP, tp), FIXED(SCN_PP, pp), FIXED(SCN_VP, vp),
+                           FIXED(SCN_CP, cp), FIXED(SCN_EP, ep), FIXED(SCN_ETP, etp),
+                           FIXED(SCN_MICRO_BATCH, micro_batch)};
+#undef FIXED
+    return f;
+}
+
+size_t plan_fixed_text(const struct plan_fixed *f, char *buf, size_t len)
+{
+    const struct {
+        const char *name;
+        int v;
+    } dims[] = {{"tp", f->tp}, {"pp", f->pp}, {"vp", f->vp}, {"cp", f->cp},
+                {"ep", f->ep}, {"etp", f->etp}, {"micro-batch", f->micro_batch}};
+    size_t used = 0;
+    if (len)
+        buf[0] = '\0';
+    for (size_t i = 0; i < sizeof dims / sizeof dims[0] && used < len; i++)
+        if (dims[i].v)
+            used += (size_t)snprintf(buf + used, len - used, "%s%s=%d", used ? " " : "",
+                                     dims[i].name, dims[i].v);
+    return used;
+}
+
+/* Whether `v` is the fixed value, or the dimension is searched. */
+static int allowed(int fixed, int v)
+{
+    return fixed == 0 || fixed == v;
 }
 
 void plan_space_cands_release(struct plan_cands *c)

@@ -29,6 +29,9 @@ struct plan_space {
     int offload_opt, offload_act; /* offered by the framework and possible on the hardware */
     unsigned optimizer_zero;      /* ZeRO stages the scenario's optimizer shards over (bit z) */
     int cp_offered;               /* the framework runs context parallelism */
+    struct plan_fixed {           /* dimensions --set fixes (0: searched) */
+        int tp, pp, vp, cp, ep, etp, micro_batch;
+    } fixed;
     size_t enumerated;            /* configs enumerated, rule-valid or not */
 };
 
@@ -44,6 +47,12 @@ struct plan_cands {
 struct plan_space plan_space_of(const struct scenario *base, const struct plan_opts *o,
                                 const struct plan_result *res, const struct model *model,
                                 const struct hardware *hw);
+
+/* The parallel dimensions the command line fixes: tp, pp, vp, cp, ep, etp and micro-batch
+ * given by --set (0 where the plan searches). */
+struct plan_fixed plan_fixed_of(const struct scenario *base);
+/* "tp=8 pp=4" for the fixed dimensions ("" when none); the length written. */
+size_t plan_fixed_text(const struct plan_fixed *f, char *buf, size_t len);
 
 /* Append every config of the space to `out`.  -1: out of memory or over PLAN_MAX_CANDIDATES. */
 int plan_space_enumerate(struct plan_space *sp, struct plan_cands *out);

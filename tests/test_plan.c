@@ -1153,9 +1153,44 @@ Test(plan, csv_rows_rerun_as_planned)
     cr_expect_geq(expect_csv_rows_rerun(TOP_SRCDIR "/scenarios/moe-guide/deepseek-v3.xml", "64",
                                         NULL),
                   5);
-    const char *ends[] = {"first-stage-layers=4", "last-stage-layers=4", "vp-group=4",
-                          "recompute=full", "recompute-method=block", NULL};
-    cr_expect_geq(expect_csv_rows_rerun(LLAMA, "128", ends), 5);
+    const char *method[] = {"recompute-method=block", "recompute-num-layers=2", NULL};
+    cr_expect_geq(expect_csv_rows_rerun(LLAMA, "128", method), 5);
+    /* a file that sets its end stages apart: the even-split rows unset them */
+    cr_expect_geq(expect_csv_rows_rerun(LLAMA405, "512", NULL), 10);
+}
+
+/* --set tp / pp / ... fixes that dimension of the search (and the header says so); a key
+ * plan chooses per config itself is refused, naming what to give instead, not dropped. */
+Test(plan, set_fixes_a_dimension_and_refuses_what_plan_chooses)
+{
+    char *out, *err;
+    const char *fixed[] = {LLAMA, "--gpus", "64", "--set", "tp=2", "--set", "pp=8", "--top",
+                           "3", NULL};
+    cr_assert_eq(run_plan(fixed, &out, &err), 0, "stderr: %s", err);
+    cr_expect(strstr(out, "\nfixed by --set in every layout: tp=2 pp=8\n"), "%s", out);
+    cr_expect_eq(count_of(out, "\n1    tp2 pp8 ") + count_of(out, "\n2    tp2 pp8 ") +
+                     count_of(out, "\n3    tp2 pp8 "),
+                 3, "%s", out);
+    free(out);
+    free(err);
+    static const char *const refused[][2] = {{"recompute=full", "plan chooses recompute"},
+                                             {"gpus=128", "give --gpus N instead"},
+                                             {"schedule=1f1b", "give --schedules LIST instead"},
+                                             {"zero=3", "plan chooses zero"}};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        const char *args[] = {LLAMA, "--gpus", "64", "--set", refused[i][0], NULL};
+        cr_expect_eq(run_plan(args, &out, &err), 2, "%s", refused[i][0]);
+        cr_expect(strstr(err, refused[i][1]) && strstr(err, "given by --set"), "%s: %s",
+                  refused[i][0], err);
+        free(out);
+        free(err);
+    }
+    const char *none[] = {LLAMA, "--gpus", "64", "--set", "tp=3", NULL};
+    cr_expect_eq(run_plan(none, &out, &err), 2);
+    cr_expect(strstr(err, "with global-batch=512 and tp=3: every config breaks a rule"), "%s",
+              err);
+    free(out);
+    free(err);
 }
 
 /* A whole file as a heap string (freed by the caller). */
