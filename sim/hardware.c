@@ -204,6 +204,13 @@ static const char *label(const xmlNode *el, char *buf, size_t len)
     return buf;
 }
 
+/* The attribute node `attr` of el where present, for its own line (xml_line), else el. */
+static const xmlNode *attr_or_element(const xmlNode *el, const char *attr)
+{
+    xmlAttrPtr a = xmlHasProp(el, (const xmlChar *)attr);
+    return a ? (const xmlNode *)a : el;
+}
+
 /* Copy attribute `attr` of el into buf.  Returns 1 when present, 0 when absent. */
 static int get_attr(const xmlNode *el, const char *attr, char *buf, size_t len)
 {
@@ -230,7 +237,7 @@ static enum sim_status get_quantity(struct loader *ld, const xmlNode *el, const 
     if (text)
         snprintf(text, textlen, "%s", buf);
     if (units_parse(buf, kind, out, why, sizeof why) != 0)
-        return bad(ld, el, "%s %s: %s", label(el, lb, sizeof lb), attr, why);
+        return bad(ld, attr_or_element(el, attr), "%s %s: %s", label(el, lb, sizeof lb), attr, why);
     return SIM_OK;
 }
 
@@ -243,7 +250,8 @@ static enum sim_status get_positive(struct loader *ld, const xmlNode *el, const 
     if (st != SIM_OK)
         return st;
     if (!(v > 0.0))
-        return bad(ld, el, "%s %s: '%s' must be positive", label(el, lb, sizeof lb), attr, text);
+        return bad(ld, attr_or_element(el, attr), "%s %s: '%s' must be positive",
+                   label(el, lb, sizeof lb), attr, text);
     *out = v;
     return SIM_OK;
 }
@@ -258,7 +266,7 @@ static enum sim_status get_efficiency(struct loader *ld, const xmlNode *el, cons
     if (st != SIM_OK)
         return st;
     if (!(v > 0.0 && v <= 1.0))
-        return bad(ld, el,
+        return bad(ld, attr_or_element(el, attr),
                    "%s %s: '%s' is out of range (0, 1]: an efficiency is an achieved "
                    "fraction of the peak",
                    label(el, lb, sizeof lb), attr, text);
@@ -278,8 +286,8 @@ static enum sim_status get_optional_within(struct loader *ld, const xmlNode *el,
     if (st != SIM_OK || v < 0.0)
         return st;
     if (v > hi || v < lo || (open_lo && v == lo))
-        return bad(ld, el, "%s %s: '%s' is out of range %c%g, %g]", label(el, lb, sizeof lb),
-                   attr, text, open_lo ? '(' : '[', lo, hi);
+        return bad(ld, attr_or_element(el, attr), "%s %s: '%s' is out of range %c%g, %g]",
+                   label(el, lb, sizeof lb), attr, text, open_lo ? '(' : '[', lo, hi);
     *out = v;
     return SIM_OK;
 }
@@ -311,7 +319,8 @@ static enum sim_status get_fp8_attention(struct loader *ld, const xmlNode *el, c
     if (st == SIM_OK)
         st = get_optional_gain(ld, el, bwd_attr, &a->bwd);
     if (st == SIM_OK && (a->fwd > 0.0) != (a->bwd > 0.0))
-        st = bad(ld, el, "gpu %s and %s: give both or neither", fwd_attr, bwd_attr);
+        st = bad(ld, attr_or_element(el, fwd_attr), "gpu %s and %s: give both or neither",
+                 fwd_attr, bwd_attr);
     return st;
 }
 
@@ -324,8 +333,8 @@ static enum sim_status get_latency(struct loader *ld, const xmlNode *el, const c
     if (st != SIM_OK)
         return st;
     if (v > HW_MAX_LATENCY_S)
-        return bad(ld, el, "%s %s: '%s' is out of range (above 1 s)", label(el, lb, sizeof lb),
-                   attr, text);
+        return bad(ld, attr_or_element(el, attr), "%s %s: '%s' is out of range (above 1 s)",
+                   label(el, lb, sizeof lb), attr, text);
     *out = v;
     return SIM_OK;
 }

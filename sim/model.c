@@ -273,8 +273,8 @@ static enum sim_status load_element(struct model *m, struct seen *s, xmlNodePtr 
             return err_set(err, SIM_EINPUT, path, line, "<%s>: unknown attribute '%s'", elem,
                            (const char *)a->name);
         xmlChar *value = xmlNodeListGetString(el->doc, a->children, 1);
-        enum sim_status st =
-            parse_attr(m, s, (size_t)i, value ? (const char *)value : "", path, line, err);
+        enum sim_status st = parse_attr(m, s, (size_t)i, value ? (const char *)value : "", path,
+                                        (int)xml_line((const xmlNode *)a), err);
         xmlFree(value);
         if (st != SIM_OK)
             return st;

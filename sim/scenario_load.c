@@ -17,7 +17,6 @@
 static enum sim_status load_element(struct scenario *scn, xmlNodePtr el, const char *path,
                                     struct sim_error *err)
 {
-    int line = (int)xml_line(el);
     int is_link = strcmp((const char *)el->name, "link") == 0;
     if (is_link)
         scn->link_given = 1;
@@ -30,7 +29,8 @@ static enum sim_status load_element(struct scenario *scn, xmlNodePtr el, const c
             snprintf(key, sizeof key, "%s", (const char *)el->name);
         else
             snprintf(key, sizeof key, "%s%s", is_link ? "link-" : "", (const char *)a->name);
-        enum sim_status st = scn_set(scn, key, value ? (const char *)value : "", path, line, err);
+        enum sim_status st = scn_set(scn, key, value ? (const char *)value : "", path,
+                                     (int)xml_line((const xmlNode *)a), err);
         xmlFree(value);
         if (st != SIM_OK)
             return st;

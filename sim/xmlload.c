@@ -86,6 +86,9 @@ static void stop_parse(xmlParserCtxtPtr ctxt, struct parse_guard *guard, const c
     xmlStopParser(ctxt);
 }
 
+static void note_attribute_lines(xmlParserCtxtPtr ctxt, xmlNodePtr el, int n,
+                                 const xmlChar **attributes);
+
 /* Each element start checks the element-count and depth caps before the node is built, so a
  * flood of elements costs at most the cap in memory.  libxml2 keeps an element's line in an
  * unsigned short (65535 = "or more"); for files that long the real line is kept in the
@@ -112,12 +115,44 @@ static void start_element(void *ctx, const xmlChar *localname, const xmlChar *pr
                           nb_defaulted, attributes);
     if (ctxt->node && ctxt->input && ctxt->input->line >= 65535)
         ctxt->node->_private = (void *)(intptr_t)ctxt->input->line;
+    if (ctxt->node)
+        note_attribute_lines(ctxt, ctxt->node, nb_attributes - nb_defaulted, attributes);
+}
+
+/* Each attribute's own line, in its node's _private: the element's line is where its start
+ * tag ends, and a tag spread over lines would cite its last line for every attribute.  The
+ * parser hands over each value as pointers into the input it is reading (5 per attribute:
+ * name, prefix, URI, value, end), the current position just past the tag: the newlines
+ * between the two, taken from the current line, give the value's line.  A value the parser
+ * had to copy (entities) keeps the element's line. */
+static void note_attribute_lines(xmlParserCtxtPtr ctxt, xmlNodePtr el, int n,
+                                 const xmlChar **attributes)
+{
+    const xmlParserInput *in = ctxt->input;
+    if (!in || !in->base || !in->cur || in->line <= 0)
+        return;
+    xmlAttrPtr a = el->properties;
+    for (int i = 0; i < n && a; i++, a = a->next) {
+        const xmlChar *value = attributes[5 * i + 3];
+        uintptr_t v = (uintptr_t)value; /* the value may lie outside the input: compare addresses */
+        if (!value || v < (uintptr_t)in->base || v > (uintptr_t)in->cur)
+            continue;
+        long newlines = 0;
+        for (const xmlChar *p = value; p < in->cur; p++)
+            newlines += *p == '\n';
+        long line = (long)in->line - newlines;
+        if (line > 0)
+            a->_private = (void *)(intptr_t)line;
+    }
 }
 
 long xml_line(const xmlNode *node)
 {
-    if (node && node->type == XML_ATTRIBUTE_NODE)
+    if (node && node->type == XML_ATTRIBUTE_NODE) {
+        if (node->_private)
+            return (long)(intptr_t)node->_private;
         node = node->parent;
+    }
     if (!node)
         return 0;
     if (node->type == XML_ELEMENT_NODE && node->line == 65535 && node->_private)

@@ -34,8 +34,9 @@ enum sim_status xml_peek_root(const char *path, const char *const *roots, int nr
  * (mem_free).  Errors: SIM_EINPUT naming the file, SIM_EFAIL when memory runs out. */
 enum sim_status xml_read_file(const char *path, char **out, size_t *len, struct sim_error *err);
 
-/* 1-based source line of an element (or of an attribute's element), exact past 65535 lines,
- * which xmlGetLineNo() is not; 0 when unknown. */
+/* 1-based source line of an element, or of an attribute (its value's line where the parser
+ * read it in place, else its element's), exact past 65535 lines, which xmlGetLineNo() is not;
+ * 0 when unknown. */
 long xml_line(const xmlNode *node);
 
 /* Iterate the element children of `node` (skipping text and comments). */
