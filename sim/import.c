@@ -1132,12 +1132,13 @@ static void put_comment_word(FILE *out, const char *s)
             fputc(iscntrl((unsigned char)*s) ? ' ' : *s, out);
 }
 
+/* The comment an imported scenario opens with; an --out holding it may be replaced. */
+#define IMPORT_MARK "Imported from a Megatron-LM launch line by stepsim import megatron."
+
 static int write_scenario(FILE *out, const struct import_result *res, const char *name,
                           const char *model, const char *hardware)
 {
-    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-          "<!-- Imported from a Megatron-LM launch line by stepsim import megatron.",
-          out);
+    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- " IMPORT_MARK, out);
     if (res->nignored) {
         fputs("  Flags it does not model (ignored):", out);
         for (int i = 0; i < res->nignored; i++) {
@@ -1204,6 +1205,7 @@ static enum sim_status write_out_file(const char *path, const struct scenario_te
     if (!os)
         return err_set(err, SIM_EFAIL, NULL, 0, "out of memory");
     struct outfile *of = NULL;
+    outset_replaces_own(os, IMPORT_MARK); /* run again onto its own earlier --out */
     enum sim_status st = outset_add(os, "--out", path, &of, err);
     if (st == SIM_OK)
         st = outfile_write(of, scenario_writer, text, err);

@@ -29,7 +29,14 @@ struct outset {
     int n;
     struct out_input *input; /* [ninputs], owned; grows (a sweep may vary model files) */
     size_t ninputs, cap;
+    const char *own_mark; /* a description carrying it was written by this command: replaceable
+                             (outset_replaces_own) */
 };
+
+void outset_replaces_own(struct outset *os, const char *mark)
+{
+    os->own_mark = mark;
+}
 
 struct outset *outset_create(void)
 {
@@ -245,7 +252,8 @@ static const char *description_kind(const char *head)
 /* An output never replaces a scenario, model or hardware description, loaded by this command or
  * not: a mistyped output name (--timeline run.xml for run.csv) would destroy what the user
  * wrote, and a stepsim output never is such a file.  What cannot be read is not refused. */
-static enum sim_status refuse_description(const struct outfile *of, struct sim_error *err)
+static enum sim_status refuse_description(const struct outset *os, const struct outfile *of,
+                                          struct sim_error *err)
 {
     char head[4097];
     int fd = open(of->target, O_RDONLY | O_NOCTTY | O_CLOEXEC);
@@ -255,6 +263,8 @@ static enum sim_status refuse_description(const struct outfile *of, struct sim_e
     close(fd);
     head[n > 0 ? n : 0] = '\0';
     const char *kind = description_kind(head);
+    if (kind && os->own_mark && strstr(head, os->own_mark)) /* an earlier import, say */
+        return SIM_OK;
     if (kind)
         return err_set(err, SIM_EINPUT, of->path, 0,
                        "%s: is a stepsim %s description; refusing to replace it", of->option,
@@ -359,7 +369,7 @@ enum sim_status outset_add(struct outset *os, const char *option, const char *pa
     if (st == SIM_OK)
         st = check_identity(os, of, err);
     if (st == SIM_OK && of->exists && S_ISREG(of->st.st_mode))
-        st = refuse_description(of, err);
+        st = refuse_description(os, of, err);
     if (st != SIM_OK)
         return st;
     os->n++;

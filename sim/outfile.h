@@ -77,6 +77,10 @@ enum sim_status outset_add_input(struct outset *os, const char *what, const char
 /* The same for a file known by device and inode. */
 enum sim_status outset_add_input_id(struct outset *os, const char *what, dev_t dev, ino_t ino,
                                     const char *path, struct sim_error *err);
+/* Let this set's outputs replace a description (which they otherwise never do) whose first
+ * 4 KiB hold `mark`: one this command wrote before (stepsim import's own comment), so that an
+ * import can be run again onto its --out.  `mark` must outlive the set. */
+void outset_replaces_own(struct outset *os, const char *mark);
 /* Check `path` as the output of `option` by the rules above; *out (may be NULL) is its
  * record, valid until outset_destroy. */
 enum sim_status outset_add(struct outset *os, const char *option, const char *path,

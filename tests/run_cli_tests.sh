@@ -390,6 +390,26 @@ else
     fail "import megatron: the imported scenario validates and simulates like the shipped one" \
         "got '$got', want '$want'"
 fi
+# An import run again onto its own --out replaces it (the file opens with import's comment);
+# onto a scenario it did not write, it is refused like any output.
+cp "$tmp/imported.xml" "$tmp/imported-again.xml"
+run import megatron --hardware dgx-h100 --model llama3.1-70b --num-layers 80 --seq-length 8192 \
+    --global-batch-size 512 --tensor-model-parallel-size 8 --out "$tmp/imported-again.xml"
+if [ "$rc" -eq 0 ] && grep -q 'name="imported from Megatron-LM"' "$tmp/imported-again.xml" &&
+    ! grep -q 'pp="4"' "$tmp/imported-again.xml"; then
+    pass "import megatron: run again, it replaces its own earlier --out"
+else
+    fail "import megatron: run again, it replaces its own earlier --out" "exit status $rc"
+fi
+cp "$SCN/unit.xml" "$tmp/mine.xml"
+run import megatron --hardware dgx-h100 --model llama3.1-70b --num-layers 80 --seq-length 8192 \
+    --global-batch-size 512 --out "$tmp/mine.xml"
+if [ "$rc" -eq 2 ] && cmp -s "$SCN/unit.xml" "$tmp/mine.xml" &&
+    grep -q 'is a stepsim scenario description; refusing to replace it' "$tmp/err"; then
+    pass "import megatron: --out never replaces a scenario it did not write"
+else
+    fail "import megatron: --out never replaces a scenario it did not write" "exit status $rc"
+fi
 # The same line without --grad-reduce-in-bf16: Megatron keeps and reduces a bf16 run's
 # gradients in fp32 (arguments.py), so the file says so and the step is slower.
 run import megatron --hardware dgx-h100 --model llama3.1-70b --bf16 --use-distributed-optimizer
