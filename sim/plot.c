@@ -103,8 +103,8 @@ static void make_title(char *buf, size_t len, const struct scenario *scn,
         else if (n < len && scn->vp > 1)
             n += (size_t)snprintf(buf + n, len - n, " vp=%d", scn->vp);
         if (n < len)
-            n += (size_t)snprintf(buf + n, len - n, " · %d micro-batches%s · step %s",
-                                  scn->microbatches,
+            n += (size_t)snprintf(buf + n, len - n, " · %d micro-batch%s%s · step %s",
+                                  scn->microbatches, scn->microbatches == 1 ? "" : "es",
                                   scn_split_backward(scn) ? " · split backward (B/W)" : "", step);
     }
     if (n < len && span > 0)
@@ -121,9 +121,16 @@ static void make_title(char *buf, size_t len, const struct scenario *scn,
 enum sim_status plot_add_output(struct outset *os, const char *option, const char *path,
                                 struct outfile **img, struct sim_error *err)
 {
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    if (strcmp(base, ".png") == 0 || strcmp(base, ".svg") == 0)
+        return err_set(err, SIM_EINPUT, NULL, 0, "%s %s: needs a file name before %s", option,
+                       path, base);
     if (!plot_ends_with(path, ".png") && !plot_ends_with(path, ".svg"))
-        return err_set(err, SIM_EINPUT, NULL, 0, "%s %s: the file must end in .png or .svg", option,
-                       path);
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "%s %s: the file must end in .png or .svg (lower case: the extension "
+                       "picks gnuplot's terminal)",
+                       option, path);
     if (!plot_gnuplot_safe(path))
         return err_set(err, SIM_EINPUT, NULL, 0,
                        "%s %s: quotes, backslashes and newlines are not allowed in the path",

@@ -280,6 +280,7 @@ int units_parse_bool(const char *text, int *out, char *why, size_t whylen)
             return 0;
         }
     }
-    snprintf(why, whylen, "'%s' is not a boolean (true or false)", text);
+    snprintf(why, whylen, "'%s' is not a boolean (true or false; yes / no, on / off, 1 / 0)",
+             text);
     return -1;
 }

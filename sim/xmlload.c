@@ -183,6 +183,8 @@ static int line_of(const char *buf, const char *at)
 static enum sim_status open_input(const char *path, FILE **out, int *fifo, struct sim_error *err)
 {
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0 && !path[0]) /* the file part of "FILE: ..." would be empty */
+        return err_set(err, SIM_EINPUT, NULL, 0, "cannot open '': an empty file name");
     if (fd < 0)
         return err_set(err, SIM_EINPUT, path, 0, "cannot open: %s", strerror(errno));
     struct stat sb;

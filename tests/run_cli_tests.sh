@@ -674,6 +674,19 @@ fi
 run run "$U" --plot-window 12ms:40ms
 expect_error "--plot-window without --plot: exit 2" 2 "stepsim: --plot-window 12ms:40ms: " \
     "needs --plot FILE.png|svg"
+run run "$U" --plot "$tmp/o/.png"
+expect_error "--plot naming only the extension: exit 2" 2 "stepsim: --plot $tmp/o/.png: " \
+    "needs a file name before .png"
+run run ''
+expect_error "run '': exit 2, the empty name said" 2 "stepsim: " "cannot open '': an empty file name"
+if command -v gnuplot >/dev/null 2>&1; then
+    run run "$U" --set microbatches=1 --set pp=1 --plot "$tmp/o/one.svg"
+    if [ "$rc" -eq 0 ] && grep -q '· 1 micro-batch ·' "$tmp/o/one.svg"; then
+        pass "--plot title: 1 micro-batch, not 1 micro-batches"
+    else
+        fail "--plot title: 1 micro-batch, not 1 micro-batches" "exit status $rc"
+    fi
+fi
 run run "$U" --plot "$tmp/o/x.png" --plot-size 1600x900x2
 expect_error "--plot-size not WxH: exit 2" 2 "stepsim: --plot-size '1600x900x2': " \
     "the height"
