@@ -58,9 +58,18 @@ if (!exists("hasW")) { stats datafile using (($4 == 2) ? 1 : 0) nooutput; hasW =
 if (!exists("hasOPT")) { stats datafile using (($4 == 3) ? 1 : 0) nooutput; hasOPT = (STATS_max > 0) }
 if (!exists("haswrap")) { stats datafile using ((($4 == 4 || $4 == 5) && abs($1 - $6) > 1) ? 1 : 0) nooutput; haswrap = (STATS_max > 0 && nranks > 2) }
 
-# A readable time unit for the x axis, from the span shown.
+# A readable time unit for the x axis, from the span shown; a window far from the step's start
+# (it begins later than five spans in) is drawn from its own start, x0, so that the ticks read
+# 0 to the span rather than long numbers differing in their last digits.
 span = tmax - tmin
-if (span < 2e-3) { scale = 1e6; unit = 'µs' } else { if (span < 2) { scale = 1e3; unit = 'ms' } else { scale = 1; unit = 's' } }
+if (span < 2e-9) { scale = 1e12; unit = 'ps' } else { if (span < 2e-6) { scale = 1e9; unit = 'ns' } else { if (span < 2e-3) { scale = 1e6; unit = 'µs' } else { if (span < 2) { scale = 1e3; unit = 'ms' } else { scale = 1; unit = 's' } } } }
+x0 = tmin > 5 * span ? tmin : 0
+X(t) = (t - x0) * scale
+# x0 for the axis label, in the unit that says it to a few digits more than the span needs
+x0unit = x0 >= 1 ? 's' : (x0 >= 1e-3 ? 'ms' : (x0 >= 1e-6 ? 'µs' : 'ns'))
+x0scale = x0 >= 1 ? 1 : (x0 >= 1e-3 ? 1e3 : (x0 >= 1e-6 ? 1e6 : 1e9))
+x0digits = int(ceil(log10(x0 > 0 ? x0 / span : 1))) + 3
+x0digits = x0digits < 3 ? 3 : (x0digits > 15 ? 15 : x0digits)
 
 # Geometry.  Rank r's row is centred on y = r; the link row between r and r+1 on y = r + 0.5.
 if (!exists("rank_half")) rank_half = haslinks ? 0.30 : 0.38
@@ -114,14 +123,14 @@ if (subtitle ne '') {
         font sprintf(',%d', fontfit(subfit, 11)) tc rgb '#4a5568'
 }
 xnote = (layoutline ne '' && drawnote ne '') ? ' · '.drawnote : ''
-xtext = sprintf('time since the first op (%s)%s', unit, xnote)
+xtext = x0 > 0 ? sprintf('time since the first op, less %s (%s)%s', sprintf(sprintf('%%.%dg %%s', x0digits), x0 * x0scale, x0unit), unit, xnote) : sprintf('time since the first op (%s)%s', unit, xnote)
 # the axis label with the drawing note shrinks, as the title lines do, to fit the room its
 # centre under the plot area leaves it (the legend pushes that centre left of the image's)
 xroom = 2 * ((lmpx + width - rmpx) / 2.0 < width / 2.0 ? (lmpx + width - rmpx) / 2.0 : width / 2.0)
 xpt = int(0.95 * xroom / (0.7 * (strlen(xtext) + 1)))
 xpt = xpt > 12 ? 12 : (xpt < 7 ? 7 : xpt)
 set xlabel xtext offset 0, 0.4 font sprintf(',%d', xpt)
-set xrange [tmin * scale : tmax * scale]
+set xrange [X(tmin) : X(tmax)]
 set yrange [ybot : -0.45]
 set xtics nomirror out
 set mxtics
@@ -144,13 +153,13 @@ set border 1 lc rgb '#4a5568'
 lane = 0xe2e8f0
 linkbg = 0xf7fafc
 do for [r = 0 : nranks - 1] {
-    set object rectangle from tmin * scale, r - rank_half to tmax * scale, r + rank_half \
+    set object rectangle from X(tmin), r - rank_half to X(tmax), r + rank_half \
         fc rgb lane fs solid 1.0 noborder behind
 }
 if (haslinks) {
     nlinks = nranks - 1 + (haswrap ? 1 : 0)
     do for [k = 0 : nlinks - 1] {
-        set object rectangle from tmin * scale, k + 0.5 - link_gap - link_half to tmax * scale, k + 0.5 + link_gap + link_half \
+        set object rectangle from X(tmin), k + 0.5 - link_gap - link_half to X(tmax), k + 0.5 + link_gap + link_half \
             fc rgb linkbg fs solid 1.0 noborder behind
         if (row_px >= 40) {
             set label sprintf('link %d⇄%d', k, (k + 1) % nranks) at graph 0, first k + 0.5 right \
@@ -185,7 +194,7 @@ ycomp(r, lo, hi) = r + rank_half - (lo + hi) * rank_half
 y(r, k, d, lo, hi) = k < 4 ? ycomp(r, lo, hi) : k == 6 ? NaN : linkrow(r, d) + 0.5 + (k == 5 ? link_gap : -link_gap)
 h(k, lo, hi) = k < 4 ? (hi - lo) * rank_half : link_half
 ypair(r, k) = k == 6 ? r : NaN
-xmid(s, e) = (s + e) / 2 * scale
+xmid(s, e) = X((s + e) / 2)
 # Strips touch end to end: a third of a pixel of overlap hides the anti-aliasing seam between
 # two spans (the data keeps the exact extents).
 seam = mode == 2 ? 0.35 * (tmax - tmin) * scale / (width - lmpx - rmpx) : 0

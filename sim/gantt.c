@@ -745,14 +745,35 @@ int gantt_write_tsv(FILE *out, const struct gantt *g)
     return ferror(out) ? -1 : (int)g->nboxes;
 }
 
-void gantt_format_time(char *buf, size_t len, double s)
+/* s in its own unit to `digits` significant digits. */
+static void format_time_digits(char *buf, size_t len, double s, int digits)
 {
     if (s >= 1)
-        snprintf(buf, len, "%.3g s", s);
+        snprintf(buf, len, "%.*g s", digits, s);
     else if (s >= 1e-3)
-        snprintf(buf, len, "%.3g ms", s * 1e3);
+        snprintf(buf, len, "%.*g ms", digits, s * 1e3);
+    else if (s >= 1e-6 || s == 0)
+        snprintf(buf, len, "%.*g µs", digits, s * 1e6);
     else
-        snprintf(buf, len, "%.3g µs", s * 1e6);
+        snprintf(buf, len, "%.*g ns", digits, s * 1e9);
+}
+
+void gantt_format_time(char *buf, size_t len, double s)
+{
+    format_time_digits(buf, len, s, 3);
+}
+
+void gantt_format_window(char *from, char *to, size_t len, double t0_s, double t1_s)
+{
+    /* enough digits to resolve a tenth of the span at the larger end */
+    double span = t1_s - t0_s, top = fabs(t1_s) > fabs(t0_s) ? fabs(t1_s) : fabs(t0_s);
+    int need = span > 0 && top > 0 ? (int)ceil(log10(top / span)) + 2 : 3;
+    for (int digits = need < 3 ? 3 : need > 15 ? 15 : need; digits <= 15; digits++) {
+        format_time_digits(from, len, t0_s, digits);
+        format_time_digits(to, len, t1_s, digits);
+        if (strcmp(from, to) != 0)
+            return;
+    }
 }
 
 void gantt_describe(const struct gantt *g, char *buf, size_t len)

@@ -107,6 +107,9 @@ int gantt_write_tsv(FILE *out, const struct gantt *g);
 
 /* A duration a reader takes in at once: "66.0 ms", "1.24 s", "850 µs". */
 void gantt_format_time(char *buf, size_t len, double s);
+/* A window's two ends, each with as many digits (3 or more) as it takes for them to differ:
+ * a 0.5 ms window at 2 s reads "2 s" to "2.0005 s", not "2 s" to "2 s". */
+void gantt_format_window(char *from, char *to, size_t len, double t0_s, double t1_s);
 
 /* What the level of detail is, for the chart's title: "" for GANTT_OPS. */
 void gantt_describe(const struct gantt *g, char *buf, size_t len);

@@ -112,8 +112,7 @@ static void make_title(char *buf, size_t len, const struct scenario *scn,
     /* A window: say which part of the step is shown. */
     double step_s = simtime_to_s(res->step_end - res->first_start);
     if (n < len && (lay->t0_s > 0 || lay->t1_s < step_s)) {
-        gantt_format_time(from, sizeof from, lay->t0_s);
-        gantt_format_time(to, sizeof to, lay->t1_s);
+        gantt_format_window(from, to, sizeof from, lay->t0_s, lay->t1_s);
         snprintf(buf + n, len - n, " · showing %s to %s", from, to);
     }
 }

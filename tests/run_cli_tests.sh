@@ -680,6 +680,15 @@ expect_error "--plot naming only the extension: exit 2" 2 "stepsim: --plot $tmp/
 run run ''
 expect_error "run '': exit 2, the empty name said" 2 "stepsim: " "cannot open '': an empty file name"
 if command -v gnuplot >/dev/null 2>&1; then
+    # a narrow window far into the step: drawn from its own start, its ends told apart
+    run run "$SCN/default.xml" --set pp=16 --set microbatches=512 --plot "$tmp/o/far.svg" \
+        --plot-window 2s:2.0005s
+    if [ "$rc" -eq 0 ] && grep -q 'showing 2 s to 2.0005 s' "$tmp/o/far.svg" &&
+        grep -q 'time since the first op, less 2 s (µs)' "$tmp/o/far.svg"; then
+        pass "--plot-window far into the step: drawn from its start, both ends legible"
+    else
+        fail "--plot-window far into the step: drawn from its start, both ends legible" "exit $rc"
+    fi
     run run "$U" --set microbatches=1 --set pp=1 --plot "$tmp/o/one.svg"
     if [ "$rc" -eq 0 ] && grep -q '· 1 micro-batch ·' "$tmp/o/one.svg"; then
         pass "--plot title: 1 micro-batch, not 1 micro-batches"
