@@ -71,7 +71,15 @@ set output outfile
 
 lm = 0.09
 haskey = nseries > 1 || nfailed > 0 || nempty > 0 || noom > 0
-rm = (haskey ? 0.76 : 0.95)
+# The legend's longest fixed entry ("pp=3, microbatches=1: all failed"): a long one gets more
+# room and a smaller font, so that no entry is cut at the image's edge.
+keylen = 24
+do for [j=1:nempty] {
+    e = strlen(value(sprintf('empty%d', j))) + 12
+    keylen = e > keylen ? e : keylen
+}
+keywide = keylen > 28
+rm = (haskey ? (keywide ? 0.70 : 0.76) : 0.95)
 # subtitle: what every config shares as it ran (model on hardware, GPUs), a second line.
 fulltitle = (exists("subtitle") && subtitle ne '') ? plottitle . "\n" . subtitle : plottitle
 set multiplot title fulltitle font ',15'
@@ -117,7 +125,7 @@ if (xcat) { set xtics 1 }
 # The legend, right of the top panel: the lines, then hollow markers, failed configs and the
 # series where nothing ran.
 set key at screen rm + 0.02, screen 0.90 left top vertical Left reverse samplen 2 spacing 1.2 \
-    title keytitle left
+    title keytitle left font (keywide ? ',11' : ',13')
 if (!haskey) { unset key }
 # The clauses for what there is (a loop over nothing would still open the data file's
 # missing block): the lines of column `col`, hollow markers, failed configs at y = `failed_y`.
@@ -125,7 +133,12 @@ lines(col) = sprintf("for [i=0:nseries-1] datafile index i using 1:%d with lines
 marks(col, t) = sprintf("for [i=0:nseries-1] datafile index i using 1:(fits($%d, $5)) with %s lw 2 pt ptype(i) ps 1.3 lc rgb colour(i) %s", col, t eq '' ? 'points' : 'linespoints', t eq '' ? 'notitle' : 'title '.t)
 oommarks(col) = sprintf("for [i=0:nseries-1] datafile index i using 1:(oomv($%d, $5)) with points pt hollow(i) ps 1.6 lw 2 lc rgb colour(i) notitle", col)
 failmarks(failed_y) = nfailed > 0 ? sprintf(", datafile index nseries using 1:(%.9g):(rgbof($2)) with points pt 2 ps 1.8 lw 2.5 lc rgb variable notitle", failed_y) : ''
-cmd = 'plot ' . lines(3) . ', ' . marks(3, "(nseries > 1 ? columnhead(3) : ylabel)") . ', ' . oommarks(3) . failmarks(yfail)
+# At most `maxnamed` lines are named in the legend, which has room for about that many: more
+# are drawn unnamed, and one entry says how many and where each is named.
+if (!exists("maxnamed")) maxnamed = 16
+named = nseries <= maxnamed
+cmd = 'plot ' . lines(3) . ', ' . marks(3, named ? "(nseries > 1 ? columnhead(3) : ylabel)" : "") . ', ' . oommarks(3) . failmarks(yfail)
+if (!named) { cmd = cmd . sprintf(", keyentry with lines lw 2 lc rgb '#4a5568' title '%d lines, unnamed (too many)'", nseries) }
 if (noom > 0) { cmd = cmd . ", keyentry with points pt 6 ps 1.6 lw 2 lc rgb '#4a5568' title 'out of memory (hollow)'" }
 if (nfailed > 0) { cmd = cmd . ", keyentry with points pt 2 ps 1.8 lw 2.5 lc rgb '#4a5568' title 'failed (see the CSV)'" }
 do for [j=1:nempty] {

@@ -680,6 +680,14 @@ expect_error "--plot naming only the extension: exit 2" 2 "stepsim: --plot $tmp/
 run run ''
 expect_error "run '': exit 2, the empty name said" 2 "stepsim: " "cannot open '': an empty file name"
 if command -v gnuplot >/dev/null 2>&1; then
+    # a sweep of more lines than its legend can name: drawn unnamed, and the legend says so
+    run sweep "$U" --vary pp=1,2,4 --vary microbatches=4:24:+1 --vary layers=8,16 \
+        --plot "$tmp/o/many.svg"
+    if [ "$rc" -eq 0 ] && grep -q '63 lines, unnamed (too many)' "$tmp/o/many.svg"; then
+        pass "sweep --plot with more lines than the legend names: it says how many"
+    else
+        fail "sweep --plot with more lines than the legend names: it says how many" "exit $rc"
+    fi
     # a narrow window far into the step: drawn from its own start, its ends told apart
     run run "$SCN/default.xml" --set pp=16 --set microbatches=512 --plot "$tmp/o/far.svg" \
         --plot-window 2s:2.0005s
