@@ -375,9 +375,15 @@ static enum sim_status plot_with_memory(const struct run_outputs *ro, const stru
         parts[4 * r + 2] = m->optimizer;
         parts[4 * r + 3] = m->activations;
     }
-    char layout[512];
+    char layout[512], warning[160] = "";
     report_layout_line(scn, &so->rep, layout, sizeof layout);
-    const struct plot_labels labels = {mem, layout};
+    double peak = 0;
+    for (int r = 0; r < pp; r++)
+        peak = mem[r] > peak ? mem[r] : peak;
+    if (so->rep.oom)
+        snprintf(warning, sizeof warning, "OUT OF MEMORY: %.1f GiB peak, %.1f usable",
+                 peak / 1073741824.0, so->rep.hbm_usable_bytes / 1073741824.0);
+    const struct plot_labels labels = {mem, layout, warning[0] ? warning : NULL};
     enum sim_status st = plot_gantt(ro->plot, scn, &so->res, &labels, view, err);
     if (st == SIM_OK)
         st = plot_memory(ro->plot_memory, scn->name, parts, pp, so->rep.hbm_usable_bytes, view,

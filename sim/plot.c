@@ -298,7 +298,7 @@ static int gantt_vars(char *vars, size_t len, const struct scenario *scn,
                       const struct pipe_result *res, const struct gantt *g,
                       const struct plot_labels *labels)
 {
-    static const struct plot_labels none = {NULL, NULL};
+    static const struct plot_labels none = {NULL, NULL, NULL};
     if (!labels)
         labels = &none;
     const double *rank_mem_bytes = labels->rank_mem_bytes;
@@ -307,6 +307,12 @@ static int gantt_vars(char *vars, size_t len, const struct scenario *scn,
     if (labels->layout)
         plot_sanitize(layout, sizeof layout, labels->layout);
     make_title(title, sizeof title, scn, res, l, layout[0] != '\0');
+    if (labels->warning) { /* a step that cannot run says so where the eye lands first */
+        char warning[160], full[sizeof warning + sizeof title + 8];
+        plot_sanitize(warning, sizeof warning, labels->warning);
+        snprintf(full, sizeof full, "%s · %s", warning, title);
+        plot_sanitize(title, sizeof title, full); /* cut at a character boundary */
+    }
     gantt_describe(g, note, sizeof note);
     int n = 0;
     plot_vars_add(vars, len, &n,

@@ -32,6 +32,8 @@ enum sim_status plot_add_companion(struct outset *os, const char *path, const ch
 struct plot_labels {
     const double *rank_mem_bytes; /* each rank's peak memory (bytes), on its row label */
     const char *layout;           /* the report's layout line (report_layout_line), the title */
+    const char *warning;          /* NULL, or what the title must say first of all (out of
+                                     memory) */
 };
 
 /* Draw into img the Gantt chart of what `view` asks for (NULL: the whole step at the default

@@ -680,6 +680,13 @@ expect_error "--plot naming only the extension: exit 2" 2 "stepsim: --plot $tmp/
 run run ''
 expect_error "run '': exit 2, the empty name said" 2 "stepsim: " "cannot open '': an empty file name"
 if command -v gnuplot >/dev/null 2>&1; then
+    # a step out of memory says so first in its chart's title
+    run run "$SCN/moe-guide/glm-4.5.xml" --plot "$tmp/o/oom.svg"
+    if [ "$rc" -eq 0 ] && grep -q '>OUT OF MEMORY: [0-9.]* GiB peak, [0-9.]* usable · ' "$tmp/o/oom.svg"; then
+        pass "--plot of a step out of memory: the title says so first"
+    else
+        fail "--plot of a step out of memory: the title says so first" "exit $rc"
+    fi
     # a sweep of more lines than its legend can name: drawn unnamed, and the legend says so
     run sweep "$U" --vary pp=1,2,4 --vary microbatches=4:24:+1 --vary layers=8,16 \
         --plot "$tmp/o/many.svg"
