@@ -63,12 +63,12 @@ if (!exists("haswrap")) { stats datafile using ((($4 == 4 || $4 == 5) && abs($1 
 # 0 to the span rather than long numbers differing in their last digits.
 span = tmax - tmin
 if (span < 2e-9) { scale = 1e12; unit = 'ps' } else { if (span < 2e-6) { scale = 1e9; unit = 'ns' } else { if (span < 2e-3) { scale = 1e6; unit = 'µs' } else { if (span < 2) { scale = 1e3; unit = 'ms' } else { scale = 1; unit = 's' } } } }
-x0 = tmin > 5 * span ? tmin : 0
+x0 = span > 0 && tmin > 5 * span ? tmin : 0
 X(t) = (t - x0) * scale
 # x0 for the axis label, in the unit that says it to a few digits more than the span needs
 x0unit = x0 >= 1 ? 's' : (x0 >= 1e-3 ? 'ms' : (x0 >= 1e-6 ? 'µs' : 'ns'))
 x0scale = x0 >= 1 ? 1 : (x0 >= 1e-3 ? 1e3 : (x0 >= 1e-6 ? 1e6 : 1e9))
-x0digits = int(ceil(log10(x0 > 0 ? x0 / span : 1))) + 3
+x0digits = int(ceil(log10(x0 > 0 && span > 0 ? x0 / span : 1))) + 3
 x0digits = x0digits < 3 ? 3 : (x0digits > 15 ? 15 : x0digits)
 
 # Geometry.  Rank r's row is centred on y = r; the link row between r and r+1 on y = r + 0.5.

@@ -134,7 +134,7 @@ marks(col, t) = sprintf("for [i=0:nseries-1] datafile index i using 1:(fits($%d,
 oommarks(col) = sprintf("for [i=0:nseries-1] datafile index i using 1:(oomv($%d, $5)) with points pt hollow(i) ps 1.6 lw 2 lc rgb colour(i) notitle", col)
 failmarks(failed_y) = nfailed > 0 ? sprintf(", datafile index nseries using 1:(%.9g):(rgbof($2)) with points pt 2 ps 1.8 lw 2.5 lc rgb variable notitle", failed_y) : ''
 # At most `maxnamed` lines are named in the legend, which has room for about that many: more
-# are drawn unnamed, and one entry says how many and where each is named.
+# are drawn unnamed, and one entry says how many (the CSV names each config).
 if (!exists("maxnamed")) maxnamed = 16
 named = nseries <= maxnamed
 cmd = 'plot ' . lines(3) . ', ' . marks(3, named ? "(nseries > 1 ? columnhead(3) : ylabel)" : "") . ', ' . oommarks(3) . failmarks(yfail)

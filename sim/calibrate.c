@@ -149,9 +149,12 @@ static enum sim_status read_table(struct calib *c, const char *path, struct sim_
         st = load_files(c, &c->rows[i], err);
         struct sim_error why;
         err_clear(&why);
-        if (st == SIM_OK && predict(c, &c->rows[i], &why) != SIM_OK)
-            st = err_set(err, SIM_EINPUT, NULL, 0, "%s: row '%s' does not run: %s", path,
-                         c->rows[i].run.id, why.msg);
+        if (st == SIM_OK && predict(c, &c->rows[i], &why) != SIM_OK) {
+            char text[sizeof why.msg + 300];
+            err_format(&why, text, sizeof text); /* its file:line, when a file is at fault */
+            st = err_set(err, why.status, NULL, 0, "%s: row '%s' does not run: %s", path,
+                         c->rows[i].run.id, text);
+        }
     }
     return st;
 }

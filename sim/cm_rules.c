@@ -773,12 +773,12 @@ static enum sim_status check_layout(const struct scenario *scn, const struct mod
         return scn_rule_error(scn, tp_or_model, err, "kv-heads=%d of %s are not divisible by tp=%d",
                               m->kv_heads, m->name, tp);
     if (model_mamba_layers(m) > 0 && m->mamba_groups % tp != 0)
-        return scn_rule_error(scn, SCN_TP, err,
+        return scn_rule_error(scn, tp_or_model, err,
                               "mamba-groups=%d of %s are not divisible by tp=%d (Megatron-Core "
                               "splits a Mamba mixer's groups and heads over TP)",
                               m->mamba_groups, m->name, tp);
     if (model_gdn_layers(m) > 0 && !model_ssm_shards(m, tp, 1))
-        return scn_rule_error(scn, SCN_TP, err,
+        return scn_rule_error(scn, tp_or_model, err,
                               "gdn-key-heads=%d / gdn-value-heads=%d of %s are not both divisible "
                               "by tp=%d (Megatron-Core splits a Gated DeltaNet's heads over TP)",
                               m->gdn_key_heads, m->gdn_value_heads, m->name, tp);

@@ -252,6 +252,22 @@ static const char *description_kind(const char *head)
 /* An output never replaces a scenario, model or hardware description, loaded by this command or
  * not: a mistyped output name (--timeline run.xml for run.csv) would destroy what the user
  * wrote, and a stepsim output never is such a file.  What cannot be read is not refused. */
+/* Whether the document opens -- after its XML declaration -- with the comment "<!-- MARK". */
+static int opens_with_mark(const char *head, const char *mark)
+{
+    if (!mark)
+        return 0;
+    const char *p = head;
+    if (strncmp(p, "<?xml", 5) == 0) {
+        const char *end = strstr(p, "?>");
+        if (!end)
+            return 0;
+        p = end + 2;
+    }
+    p += strspn(p, " \t\r\n");
+    return strncmp(p, "<!-- ", 5) == 0 && strncmp(p + 5, mark, strlen(mark)) == 0;
+}
+
 static enum sim_status refuse_description(const struct outset *os, const struct outfile *of,
                                           struct sim_error *err)
 {
@@ -263,8 +279,8 @@ static enum sim_status refuse_description(const struct outset *os, const struct 
     close(fd);
     head[n > 0 ? n : 0] = '\0';
     const char *kind = description_kind(head);
-    if (kind && os->own_mark && strstr(head, os->own_mark)) /* an earlier import, say */
-        return SIM_OK;
+    if (kind && strcmp(kind, "scenario") == 0 && opens_with_mark(head, os->own_mark))
+        return SIM_OK; /* an earlier import, say */
     if (kind)
         return err_set(err, SIM_EINPUT, of->path, 0,
                        "%s: is a stepsim %s description; refusing to replace it", of->option,

@@ -86,10 +86,6 @@ static enum sim_status set_int(struct scenario *scn, enum scn_key key, int v,
     return scn_set_key(scn, key, buf, err);
 }
 
-/* The activation-offload option as the framework runs it: Megatron-Core's fine-grained
- * offloading of every module the layout can offload (its layer-level cpu_offloading runs only
- * without pipelining or recompute, and never for every layer: framework.c), else a share of
- * all the saved activations, here all of them. */
 /* Sequence parallelism goes with tp > 1 unless the scenario turns it off. */
 static int turns_sp_off(const struct scenario *base)
 {
@@ -106,6 +102,10 @@ int plan_offload_by_module(const struct fw_type *fw)
     return fw->id == FW_MEGATRON_CORE;
 }
 
+/* The activation-offload option as the framework runs it: Megatron-Core's fine-grained
+ * offloading of every module the layout can offload (its layer-level cpu_offloading runs only
+ * without pipelining or recompute, and never for every layer: framework.c), else a share of
+ * all the saved activations, here all of them. */
 static enum sim_status apply_activation_offload(struct scenario *out, const struct fw_type *fw,
                                                 int offload, struct sim_error *err)
 {
@@ -1470,6 +1470,11 @@ static const struct {
     {SCN_SCHEDULE, "--schedules LIST"},
     {SCN_MICROBATCHES, "global-batch (micro-batches follow it)"},
     {SCN_ZERO, NULL},
+    {SCN_DIST_OPT, NULL},
+    {SCN_FSDP, NULL},
+    {SCN_FSDP_GROUP, NULL},
+    {SCN_FSDP_OUTER_SHARD, NULL},
+    {SCN_RESHARD_AFTER_FORWARD, NULL},
     {SCN_RECOMPUTE, NULL},
     {SCN_RECOMPUTE_MODULES, NULL},
     {SCN_OFFLOAD_OPTIMIZER, NULL},
@@ -1672,6 +1677,12 @@ enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
     struct scenario planned = *base;
     if ((st = plan_cp_comm(&planned, res, err)) != SIM_OK)
         return st;
+    if (scn_given(&planned, SCN_SPLIT_BACKWARD))
+        snprintf(res->base_split_backward, sizeof res->base_split_backward, "%s",
+                 planned.split_backward ? "true" : "false");
+    if (scn_given(&planned, SCN_HIERARCHICAL_CP))
+        snprintf(res->base_hierarchical_cp, sizeof res->base_hierarchical_cp, "%d",
+                 planned.hierarchical_cp);
     base = &planned;
     struct model model;
     struct hardware hw;

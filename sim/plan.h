@@ -123,6 +123,10 @@ struct plan_result {
                                         recompute keeps; "" where not given */
     char base_recompute_method[16], base_recompute_num_layers[16];
     int base_no_sp; /* the scenario turns sequence parallelism off (sp="false" given) */
+    char base_split_backward[8];   /* the scenario's split-backward, which the schedules that
+                                      do not split it themselves keep; "" where not given */
+    char base_hierarchical_cp[16]; /* the scenario's hierarchical-cp, unless the planned
+                                      cp-comm-type dropped it; "" where not given */
     int framework_inferred;          /* `auto`: resolved from the scenario */
     int cp_comm;                     /* cp-comm-type of the configs with cp > 1 (the
                                         scenario's, or the first the framework offers);

@@ -33,6 +33,7 @@ static const enum scn_key csv_layout_keys[] = {
     SCN_RESHARD_AFTER_FORWARD, SCN_RECOMPUTE, SCN_RECOMPUTE_MODULES, SCN_OFFLOAD_OPTIMIZER,
     SCN_OFFLOAD_ACTIVATIONS, SCN_OFFLOAD_MODULES, SCN_VP_GROUP, SCN_FSDP, SCN_FSDP_GROUP,
     SCN_FSDP_OUTER_SHARD, SCN_GRAD_REDUCE_OP, SCN_RECOMPUTE_METHOD, SCN_RECOMPUTE_NUM_LAYERS,
+    SCN_SPLIT_BACKWARD, SCN_HIERARCHICAL_CP,
 };
 
 /* Short names of the recompute modules, for the table. */
@@ -243,6 +244,12 @@ static void write_csv_row(FILE *out, const struct plan_result *res, const struct
             c->zero == 1 && res->base_grad_reduce_op[0] ? res->base_grad_reduce_op : dflt,
             full && res->base_recompute_method[0] ? res->base_recompute_method : dflt,
             full && res->base_recompute_num_layers[0] ? res->base_recompute_num_layers : dflt);
+    /* the zero-bubble family and DualPipe split the backward themselves (the scenario's value
+     * is dropped); hierarchical-cp as the planned cp-comm-type left it */
+    fprintf(out, ",%s,%s",
+            !c->schedule->builds_w && res->base_split_backward[0] ? res->base_split_backward
+                                                                   : dflt,
+            res->base_hierarchical_cp[0] ? res->base_hierarchical_cp : dflt);
     struct col_row row;
     if (e->state == PLAN_SIMULATED) {
         row = res->rows[e->row];

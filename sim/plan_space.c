@@ -14,7 +14,8 @@
 #define PLAN_MAX_VARIANTS 80 /* memory-knob configs of one layout: 4 recompute x 5 sharding x 4
                                 offload options at most (layout_variants) */
 
-static int allowed(int fixed, int v);
+static int push_schedules(struct plan_space *sp, struct plan_cands *out, int tp, int cp, int pp,
+                          int vp, int ep, int etp, int mb);
 
 static int cand_push(struct plan_cands *l, const struct plan_config *c)
 {
@@ -196,57 +197,106 @@ static int push_layout(struct plan_space *sp, struct plan_cands *out, const stru
     return layout_push(out, &lay);
 }
 
+/* The values of one dimension: the fixed one alone where --set fixed it (so that a value
+ * the search would skip -- micro-batch 3, cp 16 -- is planned, or a rule says why it fails),
+ * else every one from `lo` to `hi` (step x2 when `doubling`) that `keep` accepts. */
+typedef int (*dim_keep_fn)(const struct plan_space *sp, int value, int arg);
+
+static int dim_values(int fixed, int lo, int hi, int doubling, dim_keep_fn keep,
+                      const struct plan_space *sp, int arg, int *out, int cap)
+{
+    if (fixed)
+        return out[0] = fixed, 1;
+    int n = 0;
+    for (int v = lo; v <= hi && n < cap; v = doubling ? 2 * v : v + 1)
+        if (!keep || keep(sp, v, arg))
+            out[n++] = v;
+    return n;
+}
+
+/* tp: the model's heads, key-value heads and state-space groups split evenly. */
+static int tp_fits(const struct plan_space *sp, int tp, int unused)
+{
+    (void)unused;
+    const struct model *m = sp->m;
+    return m->heads % tp == 0 && m->kv_heads % tp == 0 && model_ssm_shards(m, tp, 1);
+}
+
+/* cp: offered by the framework, the sequence split in 2 cp chunks, the state-space layers'
+ * groups too. */
+static int cp_fits(const struct plan_space *sp, int cp, int tp)
+{
+    return cp == 1 ||
+           (sp->cp_offered && model_ssm_shards(sp->m, tp, cp) && sp->seq % (2 * cp) == 0);
+}
+
+/* ep: a divisor of the expert count (1 for a dense model). */
+static int ep_fits(const struct plan_space *sp, int ep, int unused)
+{
+    (void)unused;
+    return sp->m->experts ? sp->m->experts % ep == 0 : ep == 1;
+}
+
+#define PLAN_MAX_DIM 1024 /* values of one dimension (pp up to the layers, micro-batch 2^k) */
+
 int plan_space_enumerate(struct plan_space *sp, struct plan_cands *out)
 {
     const struct model *m = sp->m;
     const struct plan_fixed *f = &sp->fixed;
-    static const int cps[] = {1, 2, 4, 8};
-    for (int tp = 1; tp <= sp->gpus_per_node && tp <= sp->gpus; tp++) {
-        if (m->heads % tp || m->kv_heads % tp || !model_ssm_shards(m, tp, 1) ||
-            !allowed(f->tp, tp))
+    int tps[PLAN_MAX_DIM], cps[8], pps[PLAN_MAX_DIM], vps[PLAN_MAX_VP + 1], eps[PLAN_MAX_DIM];
+    int mbs[32], etps[2];
+    int top = sp->gpus_per_node < sp->gpus ? sp->gpus_per_node : sp->gpus;
+    int ntp = dim_values(f->tp, 1, top, 0, tp_fits, sp, 0, tps, PLAN_MAX_DIM);
+    int npp = dim_values(f->pp, 1, m->layers, 0, NULL, sp, 0, pps, PLAN_MAX_DIM);
+    int nep = dim_values(f->ep, 1, m->experts ? m->experts : 1, 0, ep_fits, sp, 0, eps,
+                         PLAN_MAX_DIM);
+    int nmb = dim_values(f->micro_batch, 1, sp->global_batch, 1, NULL, sp, 0, mbs, 32);
+    for (int ti = 0; ti < ntp; ti++) {
+        int tp = tps[ti];
+        int ncp = dim_values(f->cp, 1, 8, 1, cp_fits, sp, tp, cps, 8);
+        int netp = f->etp ? (etps[0] = f->etp, 1)
+                          : (etps[0] = 1, etps[1] = tp, m->experts && tp > 1 ? 2 : 1);
+        for (int ci = 0; ci < ncp; ci++)
+            for (int pi = 0; pi < npp; pi++) {
+                int pp = pps[pi];
+                int nvp = dim_values(f->vp, 1, PLAN_MAX_VP < m->layers / pp ? PLAN_MAX_VP
+                                                                            : m->layers / pp,
+                                     0, NULL, sp, 0, vps, PLAN_MAX_VP + 1);
+                for (int vi = 0; vi < nvp; vi++)
+                    for (int ei = 0; ei < nep; ei++)
+                        for (int xi = 0; xi < netp; xi++)
+                            for (int bi = 0; bi < nmb; bi++)
+                                if (push_schedules(sp, out, tp, cps[ci], pp, vps[vi], eps[ei],
+                                                   etps[xi], mbs[bi]) != 0)
+                                    return -1;
+            }
+    }
+    return 0;
+}
+
+/* One layout's configs under each schedule that runs it. */
+static int push_schedules(struct plan_space *sp, struct plan_cands *out, int tp, int cp, int pp,
+                          int vp, int ep, int etp, int mb)
+{
+    const struct model *m = sp->m;
+    for (int s = 0; sp->schedules[s]; s++) {
+        const struct sched_type *t = sp->schedules[s];
+        if (!schedule_runs(t, pp, vp))
             continue;
-        for (size_t ci = 0; ci < sizeof cps / sizeof cps[0]; ci++) {
-            int cp = cps[ci];
-            if ((cp > 1 && (!sp->cp_offered || !model_ssm_shards(m, tp, cp) ||
-                            sp->seq % (2 * cp) != 0)) ||
-                !allowed(f->cp, cp))
-                continue;
-            for (int pp = 1; pp <= m->layers; pp++)
-                for (int vp = 1; vp <= PLAN_MAX_VP && (long)pp * vp <= m->layers; vp++)
-                    for (int ep = 1; ep <= (m->experts ? m->experts : 1); ep++) {
-                        if ((m->experts ? m->experts % ep != 0 : ep != 1) ||
-                            !allowed(f->pp, pp) || !allowed(f->vp, vp) || !allowed(f->ep, ep))
-                            continue;
-                        for (int ei = 0; ei < (m->experts && tp > 1 ? 2 : 1); ei++)
-                            for (int mb = 1; mb <= sp->global_batch; mb *= 2)
-                                for (int s = 0; sp->schedules[s]; s++) {
-                                    if (!allowed(f->etp, ei ? tp : 1) ||
-                                        !allowed(f->micro_batch, mb))
-                                        continue;
-                                    const struct sched_type *t = sp->schedules[s];
-                                    if (!schedule_runs(t, pp, vp))
-                                        continue;
-                                    int grouped = dsa_grouped(m, t, pp * vp);
-                                    int e = grouped ? 0
-                                                    : edge_layers(m->layers,
-                                                                  sched_model_parts(t, pp, vp));
-                                    if (e < 0)
-                                        continue;
-                                    struct plan_config c = {.tp = tp, .pp = pp, .vp = vp,
-                                                            .cp = cp, .ep = ep,
-                                                            .etp = ei ? tp : 1, .micro_batch = mb,
-                                                            .edge_layers = e, .schedule = t};
-                                    if (grouped) {
-                                        c.dsa_freq = m->dsa_topk_freq;
-                                        c.dsa_offset = m->dsa_skip_offset;
-                                        c.dsa_mtp = m->mtp_layers;
-                                        c.dsa_layers = m->layers;
-                                    }
-                                    if (push_layout(sp, out, &c) != 0)
-                                        return -1;
-                                }
-                    }
+        int grouped = dsa_grouped(m, t, pp * vp);
+        int e = grouped ? 0 : edge_layers(m->layers, sched_model_parts(t, pp, vp));
+        if (e < 0)
+            continue;
+        struct plan_config c = {.tp = tp, .pp = pp, .vp = vp, .cp = cp, .ep = ep, .etp = etp,
+                                .micro_batch = mb, .edge_layers = e, .schedule = t};
+        if (grouped) {
+            c.dsa_freq = m->dsa_topk_freq;
+            c.dsa_offset = m->dsa_skip_offset;
+            c.dsa_mtp = m->mtp_layers;
+            c.dsa_layers = m->layers;
         }
+        if (push_layout(sp, out, &c) != 0)
+            return -1;
     }
     return 0;
 }
@@ -306,11 +356,6 @@ size_t plan_fixed_text(const struct plan_fixed *f, char *buf, size_t len)
     return used;
 }
 
-/* Whether `v` is the fixed value, or the dimension is searched. */
-static int allowed(int fixed, int v)
-{
-    return fixed == 0 || fixed == v;
-}
 
 void plan_space_cands_release(struct plan_cands *c)
 {

@@ -148,7 +148,7 @@ enum sim_status plot_add_output(struct outset *os, const char *option, const cha
  * opened or is not a regular file is left to the output rules (outfile.c). */
 static int holds_image(const char *path)
 {
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (fd < 0)
         return 1;
     char head[4097];
@@ -316,7 +316,7 @@ static int gantt_vars(char *vars, size_t len, const struct scenario *scn,
     gantt_describe(g, note, sizeof note);
     int n = 0;
     plot_vars_add(vars, len, &n,
-                  "plottitle='%s'; drawnote='%s'; nranks=%d; vp=%d; tmin=%.12g; tmax=%.12g; "
+                  "plottitle='%s'; drawnote='%s'; nranks=%d; vp=%d; tmin=%.17g; tmax=%.17g; "
                   "width=%d; height=%d; lmpx=%d; rmpx=%d; tmpx=%d; bmpx=%d; rank_half=%.3f; "
                   "haslinks=%d; haswrap=%d; hasW=%d; hasOPT=%d; haspairs=%d; mode=%d; labelpt=%d",
                   title, note, res->pp, g->chunks, l->t0_s, l->t1_s, l->width_px, l->height_px,

@@ -407,10 +407,7 @@ static int same_model(const struct run_row *row, const struct identity *id)
 
 /* The scenario's own kinds: it is simulated once to resolve its layout.  A scenario that does
  * not run (a --set model= whose layers its layout cannot split) still gets its model's runs:
- * `why` then says what stopped it, and *kinds is 0. */
-/* The scenario's kinds, from one run of it; *failure gets why it does not run (a broken rule
- * under --set model=, say): its model's runs still print, and the command then exits as run
- * would. */
+ * *failure then says what stopped it, *kinds is 0, and the command exits as run would. */
 static void scenario_kinds(const struct scenario *scn, unsigned *kinds, struct sim_error *failure)
 {
     struct scenario copy = *scn;

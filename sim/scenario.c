@@ -1193,7 +1193,8 @@ static enum sim_status set_key_from(struct scenario *scn, int k, const char *val
     /* KEY=default on the command line puts the key back as if no file had given it: how a
      * plan's CSV row says that its config leaves a key the scenario sets unset (an even split
      * where the file sets first-stage-layers, say), so that the row runs as it was planned */
-    if (!file && strcmp(value, SCN_DEFAULT_VALUE) == 0) {
+    int literal = keys[k].type == VT_NAME || keys[k].type == VT_PATH; /* a name may say it */
+    if (!file && !literal && strcmp(value, SCN_DEFAULT_VALUE) == 0) {
         scn_unset(scn, (enum scn_key)k);
         return SIM_OK;
     }

@@ -123,26 +123,32 @@ static void start_element(void *ctx, const xmlChar *localname, const xmlChar *pr
  * tag ends, and a tag spread over lines would cite its last line for every attribute.  The
  * parser hands over each value as pointers into the input it is reading (5 per attribute:
  * name, prefix, URI, value, end), the current position just past the tag: the newlines
- * between the two, taken from the current line, give the value's line.  A value the parser
- * had to copy (entities) keeps the element's line. */
+ * between a value and that position, taken from the current line, give the value's line --
+ * counted in one backward pass over the tag, from the last attribute to the first.  A value
+ * the parser had to copy (an entity, a character outside ASCII, a tab) keeps the element's
+ * line. */
 static void note_attribute_lines(xmlParserCtxtPtr ctxt, xmlNodePtr el, int n,
                                  const xmlChar **attributes)
 {
     const xmlParserInput *in = ctxt->input;
-    if (!in || !in->base || !in->cur || in->line <= 0)
+    if (!in || !in->base || !in->cur || in->line <= 0 || n <= 0 || n > XML_MAX_ATTRS_NOTED)
         return;
-    xmlAttrPtr a = el->properties;
-    for (int i = 0; i < n && a; i++, a = a->next) {
+    xmlAttrPtr node[XML_MAX_ATTRS_NOTED];
+    int k = 0;
+    for (xmlAttrPtr a = el->properties; a && k < n; a = a->next)
+        node[k++] = a;
+    const xmlChar *p = in->cur; /* scanned back to here; newlines seen on the way */
+    long newlines = 0;
+    for (int i = k - 1; i >= 0; i--) {
         const xmlChar *value = attributes[5 * i + 3];
         uintptr_t v = (uintptr_t)value; /* the value may lie outside the input: compare addresses */
-        if (!value || v < (uintptr_t)in->base || v > (uintptr_t)in->cur)
+        if (!value || v < (uintptr_t)in->base || v > (uintptr_t)p)
             continue;
-        long newlines = 0;
-        for (const xmlChar *p = value; p < in->cur; p++)
-            newlines += *p == '\n';
+        for (; p > value; p--)
+            newlines += p[-1] == '\n';
         long line = (long)in->line - newlines;
         if (line > 0)
-            a->_private = (void *)(intptr_t)line;
+            node[i]->_private = (void *)(intptr_t)line;
     }
 }
 

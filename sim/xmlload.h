@@ -34,6 +34,9 @@ enum sim_status xml_peek_root(const char *path, const char *const *roots, int nr
  * (mem_free).  Errors: SIM_EINPUT naming the file, SIM_EFAIL when memory runs out. */
 enum sim_status xml_read_file(const char *path, char **out, size_t *len, struct sim_error *err);
 
+/* Attributes of one element whose own lines are noted (more keep the element's line). */
+#define XML_MAX_ATTRS_NOTED 256
+
 /* 1-based source line of an element, or of an attribute (its value's line where the parser
  * read it in place, else its element's), exact past 65535 lines, which xmlGetLineNo() is not;
  * 0 when unknown. */

@@ -1157,6 +1157,19 @@ Test(plan, csv_rows_rerun_as_planned)
     cr_expect_geq(expect_csv_rows_rerun(LLAMA, "128", method), 5);
     /* a file that sets its end stages apart: the even-split rows unset them */
     cr_expect_geq(expect_csv_rows_rerun(LLAMA405, "512", NULL), 10);
+    /* a file keeping the backward whole, with hierarchical context parallelism: the
+     * zero-bubble rows split it, and the cp-comm-type every framework runs keeps the groups */
+    char path[256];
+    write_temp_text(path, sizeof path,
+                    "<scenario name=\"zb\" base=\"" LLAMA "\">\n"
+                    "  <parallel gpus=\"64\" tp=\"4\" cp=\"2\" sp=\"true\" "
+                    "cp-comm-type=\"a2a+p2p\" hierarchical-cp=\"2\"/>\n"
+                    "  <pipeline schedule=\"1f1b\" pp=\"2\" vp=\"1\" split-backward=\"false\"/>\n"
+                    "</scenario>\n");
+    const char *any[] = {"framework=any", "model=" TOP_SRCDIR "/models/llama3.1-8b.xml",
+                         "global-batch=32", NULL};
+    cr_expect_geq(expect_csv_rows_rerun(path, "64", any), 3);
+    unlink(path);
 }
 
 /* --set tp / pp / ... fixes that dimension of the search (and the header says so); a key
@@ -1176,7 +1189,8 @@ Test(plan, set_fixes_a_dimension_and_refuses_what_plan_chooses)
     static const char *const refused[][2] = {{"recompute=full", "plan chooses recompute"},
                                              {"gpus=128", "give --gpus N instead"},
                                              {"schedule=1f1b", "give --schedules LIST instead"},
-                                             {"zero=3", "plan chooses zero"}};
+                                             {"zero=3", "plan chooses zero"},
+                                             {"fsdp=full-shard", "plan chooses fsdp"}};
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
         const char *args[] = {LLAMA, "--gpus", "64", "--set", refused[i][0], NULL};
         cr_expect_eq(run_plan(args, &out, &err), 2, "%s", refused[i][0]);
@@ -1185,6 +1199,14 @@ Test(plan, set_fixes_a_dimension_and_refuses_what_plan_chooses)
         free(out);
         free(err);
     }
+    /* a fixed value the search would not try (micro-batches are powers of 2) is planned */
+    const char *three[] = {LLAMA, "--gpus", "64", "--set", "global-batch=96", "--set",
+                           "micro-batch=3", "--top", "2", NULL};
+    cr_assert_eq(run_plan(three, &out, &err), 0, "stderr: %s", err);
+    cr_expect(strstr(out, " mbs3 ") && !strstr(out, " mbs1 ") && !strstr(out, " mbs2 "), "%s",
+              out);
+    free(out);
+    free(err);
     const char *none[] = {LLAMA, "--gpus", "64", "--set", "tp=3", NULL};
     cr_expect_eq(run_plan(none, &out, &err), 2);
     cr_expect(strstr(err, "with global-batch=512 and tp=3: every config breaks a rule"), "%s",
