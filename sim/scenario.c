@@ -680,8 +680,10 @@ static void origin_record(struct scenario *scn, struct scn_origin *o, const char
 {
     memset(o, 0, sizeof *o);
     o->order = file ? scn->files_applied + 1 : SCN_ORDER_SET;
-    if (!file) {
-        snprintf(o->option, sizeof o->option, "%s", option);
+    if (!file) { /* a plain copy: the planner records an origin for every key of every config */
+        size_t n = strnlen(option, sizeof o->option - 1);
+        memcpy(o->option, option, n);
+        o->option[n] = '\0';
         return;
     }
     int i = origin_file_slot(scn, file);
@@ -1183,13 +1185,6 @@ static enum sim_status set_from(struct scenario *scn, const char *key, const cha
     int k = scn_key_find(key);
     if (k < 0)
         return unknown_key(key, file, line, option, err);
-    return set_key_from(scn, k, value, file, line, option, err);
-}
-
-static enum sim_status set_key_from(struct scenario *scn, int k, const char *value,
-                                    const char *file, int line, const char *option,
-                                    struct sim_error *err)
-{
     /* KEY=default on the command line puts the key back as if no file had given it: how a
      * plan's CSV row says that its config leaves a key the scenario sets unset (an even split
      * where the file sets first-stage-layers, say), so that the row runs as it was planned */
@@ -1198,6 +1193,13 @@ static enum sim_status set_key_from(struct scenario *scn, int k, const char *val
         scn_unset(scn, (enum scn_key)k);
         return SIM_OK;
     }
+    return set_key_from(scn, k, value, file, line, option, err);
+}
+
+static enum sim_status set_key_from(struct scenario *scn, int k, const char *value,
+                                    const char *file, int line, const char *option,
+                                    struct sim_error *err)
+{
     enum sim_status st = origin_check(scn, file, line, err);
     if (st == SIM_OK)
         st = parse_value(scn, k, value, file, line, option, err);
