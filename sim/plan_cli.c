@@ -72,23 +72,40 @@ static void layout_text(const struct plan_entry *e, char *buf, size_t len)
              c->cp, c->ep, c->etp, e->dp, c->micro_batch, c->schedule->name, zero, rc, off, edge);
 }
 
+#define LAYOUT_COLUMN 70 /* the layout column's width, wider when a listed layout needs it */
+
+/* The layout column's width for the listed entries: 70, or the longest layout. */
+static int layout_width(const struct plan_result *res)
+{
+    int w = LAYOUT_COLUMN;
+    const size_t *list = res->ntop ? res->top : res->nearest;
+    size_t n = res->ntop ? res->ntop : res->nnearest;
+    for (size_t t = 0; t < n; t++) {
+        char lay[200];
+        layout_text(&res->entries[list[t]], lay, sizeof lay);
+        int len = (int)strlen(lay);
+        w = len > w ? len : w;
+    }
+    return w;
+}
+
 static void write_entry_line(FILE *out, size_t rank, const struct plan_entry *e,
-                             const struct col_row *r)
+                             const struct col_row *r, int width)
 {
     char lay[200];
     layout_text(e, lay, sizeof lay);
     if (r)
         fprintf(out,
-                "%-4zu %-70s %9.4f %11.0f %8.1f %6.2f%% %8.2f %7.1f %6.1f%% %5.1f%% %6.1f%%\n",
-                rank, lay, r->step_time_s, r->tokens_per_s, r->tokens_per_s_per_gpu,
+                "%-4zu %-*s %9.4f %11.0f %8.1f %6.2f%% %8.2f %7.1f %6.1f%% %5.1f%% %6.1f%%\n",
+                rank, width, lay, r->step_time_s, r->tokens_per_s, r->tokens_per_s_per_gpu,
                 100 * r->mfu, r->memory_B / GIB, e->hbm_bytes / GIB,
                 100 * r->brk.bubble / r->step_time_s,
                 100 * (r->brk.tp + r->brk.cp + r->brk.ep + r->brk.pp + r->brk.dp + r->brk.host) /
                     r->step_time_s,
                 100 * r->brk.recompute / r->step_time_s);
     else
-        fprintf(out, "%-4zu %-70s %9s %11s %8s %7s %8.2f %7.1f\n", rank, lay, "-", "-", "-", "-",
-                e->mem_bytes / GIB, e->hbm_bytes / GIB);
+        fprintf(out, "%-4zu %-*s %9s %11s %8s %7s %8.2f %7.1f\n", rank, width, lay, "-", "-", "-",
+                "-", e->mem_bytes / GIB, e->hbm_bytes / GIB);
 }
 
 /* The HBM line of the plan's outputs: the capacity and the reserve; where the hardware prices
@@ -164,17 +181,19 @@ static int write_table(FILE *out, const struct scenario *base, const struct plan
     }
     char hbm[400];
     fprintf(out, "%s\n\n", hbm_text(hbm, sizeof hbm, res, "of_GiB"));
-    fprintf(out, "%-4s %-70s %9s %11s %8s %7s %8s %7s %7s %6s %7s\n", "#", "layout", "step_s",
-            "tokens/s", "tok/s/GPU", "MFU", "mem_GiB", "of_GiB", "bubble", "comm", "recomp");
+    int width = layout_width(res);
+    fprintf(out, "%-4s %-*s %9s %11s %8s %7s %8s %7s %7s %6s %7s\n", "#", width, "layout",
+            "step_s", "tokens/s", "tok/s/GPU", "MFU", "mem_GiB", "of_GiB", "bubble", "comm",
+            "recomp");
     for (size_t t = 0; t < res->ntop; t++) {
         const struct plan_entry *e = &res->entries[res->top[t]];
-        write_entry_line(out, t + 1, e, &res->rows[e->row]);
+        write_entry_line(out, t + 1, e, &res->rows[e->row], width);
     }
     if (res->ntop == 0) {
         fprintf(out, "no layout fits in its usable HBM; the %zu needing least memory:\n",
                 res->nnearest);
         for (size_t t = 0; t < res->nnearest; t++)
-            write_entry_line(out, t + 1, &res->entries[res->nearest[t]], NULL);
+            write_entry_line(out, t + 1, &res->entries[res->nearest[t]], NULL, width);
     }
     fputs("\nbubble, comm (exposed TP+CP+EP+PP+DP and host offload) and recomp are shares of "
           "the step time; mem is the peak over pipeline ranks, of the HBM usable for the layout "

@@ -1172,6 +1172,28 @@ Test(plan, csv_rows_rerun_as_planned)
     unlink(path);
 }
 
+/* The table's layout column widens to its longest listed layout, so that the figures stay
+ * in their columns. */
+Test(plan, table_columns_stay_aligned_for_long_layouts)
+{
+    char *out, *err;
+    const char *args[] = {TOP_SRCDIR "/scenarios/moe-guide/deepseek-v3.xml", "--gpus", "64",
+                          "--top", "3", NULL};
+    cr_assert_eq(run_plan(args, &out, &err), 0, "stderr: %s", err);
+    const char *head = strstr(out, "\n#    layout");
+    cr_assert(head, "%s", out);
+    size_t step_col = (size_t)(strstr(head, "step_s") - (head + 1)) + strlen("step_s");
+    for (const char *line = strstr(head + 1, "\n1 "); line; line = strstr(line + 1, "\n")) {
+        if (line[1] < '1' || line[1] > '3')
+            break;
+        /* the step time ends where the step_s header ends */
+        cr_expect(line[1 + step_col] == ' ' && line[step_col] >= '0' && line[step_col] <= '9',
+                  "misaligned: %.160s", line + 1);
+    }
+    free(out);
+    free(err);
+}
+
 /* --set tp / pp / ... fixes that dimension of the search (and the header says so); a key
  * plan chooses per config itself is refused, naming what to give instead, not dropped. */
 Test(plan, set_fixes_a_dimension_and_refuses_what_plan_chooses)
