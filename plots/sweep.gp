@@ -129,8 +129,9 @@ set key at screen rm + 0.02, screen 0.90 left top vertical Left reverse samplen 
 if (!haskey) { unset key }
 # The clauses for what there is (a loop over nothing would still open the data file's
 # missing block): the lines of column `col`, hollow markers, failed configs at y = `failed_y`.
-lines(col) = sprintf("for [i=0:nseries-1] datafile index i using 1:%d with lines lw 2 lc rgb colour(i) notitle", col)
-marks(col, t) = sprintf("for [i=0:nseries-1] datafile index i using 1:(fits($%d, $5)) with %s lw 2 pt ptype(i) ps 1.3 lc rgb colour(i) %s", col, t eq '' ? 'points' : 'linespoints', t eq '' ? 'notitle' : 'title '.t)
+# Categories (schedules, say) are not a scale: their points are not joined by lines.
+lines(col) = xcat ? 'NaN notitle' : sprintf("for [i=0:nseries-1] datafile index i using 1:%d with lines lw 2 lc rgb colour(i) notitle", col)
+marks(col, t) = sprintf("for [i=0:nseries-1] datafile index i using 1:(fits($%d, $5)) with %s lw 2 pt ptype(i) ps 1.3 lc rgb colour(i) %s", col, (t eq '' || xcat) ? 'points' : 'linespoints', t eq '' ? 'notitle' : 'title '.t)
 oommarks(col) = sprintf("for [i=0:nseries-1] datafile index i using 1:(oomv($%d, $5)) with points pt hollow(i) ps 1.6 lw 2 lc rgb colour(i) notitle", col)
 failmarks(failed_y) = nfailed > 0 ? sprintf(", datafile index nseries using 1:(%.9g):(rgbof($2)) with points pt 2 ps 1.8 lw 2.5 lc rgb variable notitle", failed_y) : ''
 # At most `maxnamed` lines are named in the legend, which has room for about that many: more

@@ -687,6 +687,14 @@ if command -v gnuplot >/dev/null 2>&1; then
     else
         fail "--plot of a step out of memory: the title says so first" "exit $rc"
     fi
+    # a key of names (schedules) gets points only: the SVG draws no polyline joining them
+    run sweep "$U" --vary microbatches=8,16 --vary schedule=1f1b,zb-h1,gpipe --plot "$tmp/o/cat.svg"
+    lines_drawn=$(awk '/<g id="gnuplot_plot_[0-9]+a"/,/<\/g>/' "$tmp/o/cat.svg" | grep -c "<path.* d='M[^']* L" || true)
+    if [ "$rc" -eq 0 ] && [ -s "$tmp/o/cat.svg" ] && [ "$lines_drawn" -eq 0 ]; then
+        pass "sweep --plot over schedules: points, no lines joining the categories"
+    else
+        fail "sweep --plot over schedules: points, no lines joining the categories" "exit $rc, $lines_drawn lines"
+    fi
     # a sweep of more lines than its legend can name: drawn unnamed, and the legend says so
     run sweep "$U" --vary pp=1,2,4 --vary microbatches=4:24:+1 --vary layers=8,16 \
         --plot "$tmp/o/many.svg"
