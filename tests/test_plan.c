@@ -6,6 +6,7 @@
  * simpler of two configs within 1% is listed first, plan's CSV shares sweep's columns, and
  * scenarios that cannot be planned are input errors. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <gsl/gsl_errno.h>
 #include <libxml/parser.h>
 #include <math.h>
@@ -1071,6 +1072,17 @@ static int csv_fields(char *line, char **field, int max)
     return n;
 }
 
+/* A CSV field as a finite number; the test fails on anything else. */
+static double csv_number(const char *field)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(field, &end);
+    cr_assert(end != field && *end == '\0' && errno == 0 && isfinite(v), "not a number: '%s'",
+              field);
+    return v;
+}
+
 /* Every simulated row of `path` planned for `gpus` (with `sets`) runs again, from its CSV
  * columns given as --set values on the same scenario, to the same step time and memory: the
  * layout columns say what was simulated ("default" where a config leaves a key the scenario
@@ -1130,10 +1142,10 @@ static int expect_csv_rows_rerun(const char *path, const char *gpus, const char 
         cr_assert_eq(step_run(&scn, &so, &e), SIM_OK, "row %d: %s", rerun + 1, e.msg);
         struct col_row row;
         col_row_fill(&row, &so.rep);
-        double want = atof(value[step]), got = row.step_time_s;
+        double want = csv_number(value[step]), got = row.step_time_s;
         cr_expect(fabs(got - want) <= 1e-8 * want, "row %d: run %.9g s, plan %.9g s", rerun + 1,
                   got, want);
-        double want_mem = atof(value[mem]), got_mem = row.memory_B / 1073741824.0;
+        double want_mem = csv_number(value[mem]), got_mem = row.memory_B / 1073741824.0;
         cr_expect(fabs(got_mem - want_mem) <= 1e-7 * want_mem, "row %d: run %.9g GiB, plan %.9g",
                   rerun + 1, got_mem, want_mem);
         step_release(&so);
