@@ -100,12 +100,19 @@ static const struct attr_spec attrs[] = {
 #undef F
 #define N_ATTRS (sizeof attrs / sizeof attrs[0])
 
+/* The elements of a model file, in the order of section_names. */
+enum section {
+    SEC_TRANSFORMER, SEC_MOE, SEC_MLA, SEC_HYBRID, SEC_DSA, SEC_CSA, SEC_HC, N_SECTIONS
+};
+static const char *const section_names[N_SECTIONS] = {"transformer", "moe", "mla", "hybrid",
+                                                      "dsa",         "csa", "hyper-connections"};
+
 /* What the attribute pass saw: which attributes were given and on which line. */
 struct seen {
     int given[N_ATTRS];
     int line[N_ATTRS];
-    int has_transformer, has_moe, has_mla, has_hybrid, has_dsa, has_csa, has_hc;
-    int line_transformer, line_moe, line_mla, line_hybrid, line_dsa, line_csa, line_hc;
+    int has[N_SECTIONS]; /* which elements the file has (enum section), and their lines */
+    int at[N_SECTIONS];
 };
 
 static int attr_find(const char *elem, const char *name)
@@ -245,33 +252,16 @@ static enum sim_status load_element(struct model *m, struct seen *s, xmlNodePtr 
 {
     const char *elem = (const char *)el->name;
     int line = (int)xml_line(el);
-    if (strcmp(elem, "transformer") == 0) {
-        s->has_transformer = 1;
-        s->line_transformer = line;
-    } else if (strcmp(elem, "moe") == 0) {
-        s->has_moe = 1;
-        s->line_moe = line;
-    } else if (strcmp(elem, "mla") == 0) {
-        s->has_mla = 1;
-        s->line_mla = line;
-    } else if (strcmp(elem, "hybrid") == 0) {
-        s->has_hybrid = 1;
-        s->line_hybrid = line;
-    } else if (strcmp(elem, "dsa") == 0) {
-        s->has_dsa = 1;
-        s->line_dsa = line;
-    } else if (strcmp(elem, "csa") == 0) {
-        s->has_csa = 1;
-        s->line_csa = line;
-    } else if (strcmp(elem, "hyper-connections") == 0) {
-        s->has_hc = 1;
-        s->line_hc = line;
-    }
+    for (int k = 0; k < N_SECTIONS; k++)
+        if (strcmp(elem, section_names[k]) == 0) {
+            s->has[k] = 1;
+            s->at[k] = line;
+        }
     for (xmlAttrPtr a = el->properties; a; a = a->next) {
         int i = attr_find(elem, (const char *)a->name);
         if (i < 0) /* the schema rejects these first */
-            return err_set(err, SIM_EINPUT, path, line, "<%s>: unknown attribute '%s'", elem,
-                           (const char *)a->name);
+            return err_set(err, SIM_EINPUT, path, (int)xml_line((const xmlNode *)a),
+                           "<%s>: unknown attribute '%s'", elem, (const char *)a->name);
         xmlChar *value = xmlNodeListGetString(el->doc, a->children, 1);
         enum sim_status st = parse_attr(m, s, (size_t)i, value ? (const char *)value : "", path,
                                         (int)xml_line((const xmlNode *)a), err);
@@ -313,11 +303,11 @@ static enum sim_status check_mixer_attrs(const struct model *m, const struct see
     int present = strchr(m->pattern, letter) != NULL;
     for (int i = 0; names[i]; i++) {
         if (present && i < required && !was_given(s, "hybrid", names[i]))
-            return err_set(err, SIM_EINPUT, path, s->line_hybrid,
+            return err_set(err, SIM_EINPUT, path, s->at[SEC_HYBRID],
                            "the pattern has %s layers (%c): <hybrid> needs %s", kind, letter,
                            names[i]);
         if (!present && was_given(s, "hybrid", names[i]))
-            return err_set(err, SIM_EINPUT, path, s->line_hybrid,
+            return err_set(err, SIM_EINPUT, path, s->at[SEC_HYBRID],
                            "%s given but the pattern has no %s layer (%c)", names[i], kind,
                            letter);
     }
@@ -334,7 +324,7 @@ static enum sim_status check_ssm_shapes(struct model *m, const struct seen *s, c
                                         "mamba-groups", NULL};
     static const char *const gdn[] = {"gdn-key-heads", "gdn-value-heads", "gdn-key-dim",
                                       "gdn-value-dim", NULL};
-    int hl = s->line_hybrid;
+    int hl = s->at[SEC_HYBRID];
     enum sim_status st = check_mixer_attrs(m, s, path, 'M', "Mamba-2", mamba, 3, err);
     if (st == SIM_OK)
         st = check_mixer_attrs(m, s, path, 'G', "Gated DeltaNet", gdn, 4, err);
@@ -368,21 +358,21 @@ static enum sim_status check_ssm_shapes(struct model *m, const struct seen *s, c
 static enum sim_status check_hybrid(struct model *m, const struct seen *s, const char *path,
                                     struct sim_error *err)
 {
-    int hl = s->line_hybrid, n = (int)strlen(m->pattern);
+    int hl = s->at[SEC_HYBRID], n = (int)strlen(m->pattern);
     int has_moe_layer = strchr(m->pattern, 'E') != NULL;
     if (n != m->layers)
         return err_set(err, SIM_EINPUT, path, hl,
                        "pattern has %d layers but <transformer> layers=%d", n, m->layers);
-    if (has_moe_layer && !s->has_moe)
+    if (has_moe_layer && !s->has[SEC_MOE])
         return err_set(err, SIM_EINPUT, path, hl, "pattern has MoE layers (E) but no <moe>");
-    if (s->has_moe && !has_moe_layer)
-        return err_set(err, SIM_EINPUT, path, s->line_moe,
+    if (s->has[SEC_MOE] && !has_moe_layer)
+        return err_set(err, SIM_EINPUT, path, s->at[SEC_MOE],
                        "<moe> given but the hybrid pattern has no MoE layer (E)");
     if (was_given(s, "moe", "dense-layers") || was_given(s, "moe", "every"))
-        return err_set(err, SIM_EINPUT, path, s->line_moe,
+        return err_set(err, SIM_EINPUT, path, s->at[SEC_MOE],
                        "dense-layers / every: a hybrid model's pattern places its MoE layers");
     if (m->mtp_layers > 0 && !m->mtp_pattern[0])
-        return err_set(err, SIM_EINPUT, path, s->line_transformer,
+        return err_set(err, SIM_EINPUT, path, s->at[SEC_TRANSFORMER],
                        "mtp-layers: a hybrid model's MTP module needs <hybrid mtp-pattern>");
     if (m->mtp_pattern[0] && m->mtp_layers == 0)
         return err_set(err, SIM_EINPUT, path, hl, "mtp-pattern given but mtp-layers is 0");
@@ -393,7 +383,7 @@ static enum sim_status check_hybrid(struct model *m, const struct seen *s, const
                            "its shape from",
                            *p);
     if (m->parallel_block)
-        return err_set(err, SIM_EINPUT, path, s->line_transformer,
+        return err_set(err, SIM_EINPUT, path, s->at[SEC_TRANSFORMER],
                        "parallel-block: a hybrid layer holds one block already");
     return check_ssm_shapes(m, s, path, err);
 }
@@ -404,10 +394,10 @@ static enum sim_status check_hybrid(struct model *m, const struct seen *s, const
 static enum sim_status check_shared_kv(struct model *m, const struct seen *s, const char *path,
                                        struct sim_error *err)
 {
-    int ml = s->line_mla, qk = m->qk_nope_dim + m->qk_rope_dim;
+    int ml = s->at[SEC_MLA], qk = m->qk_nope_dim + m->qk_rope_dim;
     int kv = m->kv_lora_rank + m->qk_rope_dim;
     if (was_given(s, "transformer", "kv-heads") && m->kv_heads != 1)
-        return err_set(err, SIM_EINPUT, path, s->line_transformer,
+        return err_set(err, SIM_EINPUT, path, s->at[SEC_TRANSFORMER],
                        "kv-heads=%d: <mla shared-kv> has one key-value head", m->kv_heads);
     if (m->qk_nope_dim != m->kv_lora_rank || m->v_head_dim != kv)
         return err_set(err, SIM_EINPUT, path, ml,
@@ -415,7 +405,7 @@ static enum sim_status check_shared_kv(struct model *m, const struct seen *s, co
                        "must equal kv-lora-rank=%d and v-head-dim kv-lora-rank + qk-rope-dim = %d",
                        m->kv_lora_rank, kv);
     if (was_given(s, "transformer", "head-dim") && m->head_dim != qk)
-        return err_set(err, SIM_EINPUT, path, s->line_transformer,
+        return err_set(err, SIM_EINPUT, path, s->at[SEC_TRANSFORMER],
                        "head-dim=%d disagrees with <mla> qk-nope-dim + qk-rope-dim = %d",
                        m->head_dim, qk);
     m->kv_heads = 1;
@@ -429,10 +419,10 @@ static enum sim_status check_out_groups(const struct model *m, const struct seen
 {
     int groups = was_given(s, "mla", "o-groups"), rank = was_given(s, "mla", "o-lora-rank");
     if (groups != rank)
-        return err_set(err, SIM_EINPUT, path, s->line_mla,
+        return err_set(err, SIM_EINPUT, path, s->at[SEC_MLA],
                        "o-groups and o-lora-rank go together (the grouped output projection)");
     if (groups && ((long)m->heads * m->v_head_dim) % m->o_groups != 0)
-        return err_set(err, SIM_EINPUT, path, s->line_mla,
+        return err_set(err, SIM_EINPUT, path, s->at[SEC_MLA],
                        "o-groups=%d does not divide the heads' output, heads x v-head-dim = %ld",
                        m->o_groups, (long)m->heads * m->v_head_dim);
     return SIM_OK;
@@ -445,11 +435,11 @@ static enum sim_status check_out_groups(const struct model *m, const struct seen
 static enum sim_status check_csa(struct model *m, const struct seen *s, const char *path,
                                  struct sim_error *err)
 {
-    int cl = s->line_csa, n = m->layers + m->mtp_layers, indexed = 0;
+    int cl = s->at[SEC_CSA], n = m->layers + m->mtp_layers, indexed = 0;
     const char *why = !m->mla_shared_kv ? "needs <mla shared-kv=\"true\"> (DeepSeek-V4's "
                                           "attention)"
-                      : s->has_dsa      ? "with <dsa> is not modelled"
-                      : s->has_hybrid   ? "in a hybrid model is not modelled"
+                      : s->has[SEC_DSA]      ? "with <dsa> is not modelled"
+                      : s->has[SEC_HYBRID]   ? "in a hybrid model is not modelled"
                       : m->window > 0   ? "brings its own window: leave <transformer window> out"
                                         : NULL;
     if (why)
@@ -483,7 +473,7 @@ static enum sim_status check_csa(struct model *m, const struct seen *s, const ch
 static enum sim_status check_heads(struct model *m, const struct seen *s, const char *path,
                                    struct sim_error *err)
 {
-    int tl = s->line_transformer, ml = s->line_mla;
+    int tl = s->at[SEC_TRANSFORMER], ml = s->at[SEC_MLA];
     if (!was_given(s, "transformer", "kv-heads"))
         m->kv_heads = m->heads;
     if (m->kv_heads > m->heads)
@@ -493,7 +483,7 @@ static enum sim_status check_heads(struct model *m, const struct seen *s, const 
         return err_set(err, SIM_EINPUT, path, tl,
                        "kv-heads=%d does not divide heads=%d: query groups would be uneven",
                        m->kv_heads, m->heads);
-    if (!s->has_mla) {
+    if (!s->has[SEC_MLA]) {
         if (!was_given(s, "transformer", "head-dim")) {
             if (m->hidden % m->heads != 0)
                 return err_set(err, SIM_EINPUT, path, tl,
@@ -529,7 +519,7 @@ static enum sim_status check_heads(struct model *m, const struct seen *s, const 
 static enum sim_status check_moe(struct model *m, const struct seen *s, const char *path,
                                  struct sim_error *err)
 {
-    int el = s->line_moe;
+    int el = s->at[SEC_MOE];
     if (m->top_k > m->experts)
         return err_set(err, SIM_EINPUT, path, el, "top-k=%d exceeds experts=%d", m->top_k,
                        m->experts);
@@ -570,10 +560,10 @@ static enum sim_status check_moe(struct model *m, const struct seen *s, const ch
 static enum sim_status check_dsa(struct model *m, const struct seen *s, const char *path,
                                  struct sim_error *err)
 {
-    int dl = s->line_dsa;
-    const char *why = !s->has_mla       ? "needs <mla> (it runs latent attention absorbed)"
+    int dl = s->at[SEC_DSA];
+    const char *why = !s->has[SEC_MLA]       ? "needs <mla> (it runs latent attention absorbed)"
                       : m->window > 0   ? "with a local attention window is not modelled"
-                      : s->has_hybrid   ? "in a hybrid model is not modelled"
+                      : s->has[SEC_HYBRID]   ? "in a hybrid model is not modelled"
                       : m->dsa_index_dim < m->qk_rope_dim
                           ? "index-dim is narrower than the rotary part it carries (qk-rope-dim)"
                           : NULL;
@@ -592,20 +582,20 @@ static enum sim_status check_model(struct model *m, const struct seen *s, const 
         return st;
     if (m->window == 0 && (was_given(s, "transformer", "global-every") ||
                            was_given(s, "transformer", "chunked-window")))
-        return err_set(err, SIM_EINPUT, path, s->line_transformer,
+        return err_set(err, SIM_EINPUT, path, s->at[SEC_TRANSFORMER],
                        "global-every / chunked-window describe local attention: give window too");
-    if (s->has_moe && (st = check_moe(m, s, path, err)) != SIM_OK)
+    if (s->has[SEC_MOE] && (st = check_moe(m, s, path, err)) != SIM_OK)
         return st;
-    if (s->has_dsa && (st = check_dsa(m, s, path, err)) != SIM_OK)
+    if (s->has[SEC_DSA] && (st = check_dsa(m, s, path, err)) != SIM_OK)
         return st;
-    if (s->has_mla && (st = check_out_groups(m, s, path, err)) != SIM_OK)
+    if (s->has[SEC_MLA] && (st = check_out_groups(m, s, path, err)) != SIM_OK)
         return st;
-    if (s->has_csa && (st = check_csa(m, s, path, err)) != SIM_OK)
+    if (s->has[SEC_CSA] && (st = check_csa(m, s, path, err)) != SIM_OK)
         return st;
-    if (s->has_hc && s->has_hybrid)
-        return err_set(err, SIM_EINPUT, path, s->line_hc,
+    if (s->has[SEC_HC] && s->has[SEC_HYBRID])
+        return err_set(err, SIM_EINPUT, path, s->at[SEC_HC],
                        "<hyper-connections> in a hybrid model is not modelled");
-    return s->has_hybrid ? check_hybrid(m, s, path, err) : SIM_OK;
+    return s->has[SEC_HYBRID] ? check_hybrid(m, s, path, err) : SIM_OK;
 }
 
 enum sim_status model_load(struct model *m, const char *path, struct sim_error *err)
@@ -624,7 +614,7 @@ enum sim_status model_load(struct model *m, const char *path, struct sim_error *
     st = load_name(&tmp, root, path, err);
     for (xmlNodePtr el = xml_first_element(root); el && st == SIM_OK; el = xml_next_element(el))
         st = load_element(&tmp, &s, el, path, err);
-    if (st == SIM_OK && !s.has_transformer) /* the schema requires it */
+    if (st == SIM_OK && !s.has[SEC_TRANSFORMER]) /* the schema requires it */
         st = err_set(err, SIM_EINPUT, path, (int)xml_line(root), "<transformer> is missing");
     if (st == SIM_OK)
         st = check_model(&tmp, &s, path, err);
