@@ -206,9 +206,9 @@ enum sim_status plan_config_apply(const struct scenario *base, const struct fw_t
         (st = scn_set_key(out, SCN_SP, sp ? "true" : "false", err)) != SIM_OK ||
         (st = apply_knobs(out, c, fw, err)) != SIM_OK)
         return st;
-    if (c->edge_layers > 0) {
-        if ((st = set_int(out, SCN_FIRST_STAGE_LAYERS, c->edge_layers, err)) != SIM_OK ||
-            (st = set_int(out, SCN_LAST_STAGE_LAYERS, c->edge_layers, err)) != SIM_OK)
+    if (c->first_layers > 0) {
+        if ((st = set_int(out, SCN_FIRST_STAGE_LAYERS, c->first_layers, err)) != SIM_OK ||
+            (st = set_int(out, SCN_LAST_STAGE_LAYERS, c->last_layers, err)) != SIM_OK)
             return st;
     } else {
         scn_unset(out, SCN_FIRST_STAGE_LAYERS);
@@ -266,7 +266,7 @@ static void simplicity(const struct plan_config *c, int key[9])
                                : c->offload == PLAN_OFFLOAD_ACTIVATIONS ? 2 : 3;
     key[6] = (c->zero <= 1 ? 0 : c->zero - 1) + c->keep_gathered;
     key[7] = schedule_rank(c->schedule);
-    key[8] = c->edge_layers > 0;
+    key[8] = c->first_layers > 0;
 }
 
 int plan_simpler(const struct plan_config *a, const struct plan_config *b)

@@ -30,7 +30,7 @@ struct plan_config {
     /* the layout */
     int tp, pp, vp, cp, ep, etp;
     int micro_batch;
-    int edge_layers; /* first- and last-stage layers; 0 = an even split */
+    int first_layers, last_layers; /* the first and last stages' layers; 0, 0 = an even split */
     /* a model of dsa_layers layers sharing its DSA top-k every dsa_freq layers from dsa_offset:
      * the stages laid out in whole groups (pplayout_grouped), dsa_mtp MTP modules with the
      * loss; 0 = not */

@@ -52,8 +52,10 @@ static void layout_text(const struct plan_entry *e, char *buf, size_t len)
 {
     const struct plan_config *c = &e->cfg;
     char edge[32] = "", rc[64] = "", off[32] = "", zero[16];
-    if (c->edge_layers)
-        snprintf(edge, sizeof edge, " ends=%d", c->edge_layers);
+    if (c->first_layers == c->last_layers && c->first_layers)
+        snprintf(edge, sizeof edge, " ends=%d", c->first_layers);
+    else if (c->first_layers)
+        snprintf(edge, sizeof edge, " ends=%d/%d", c->first_layers, c->last_layers);
     if (c->dsa_freq > 1) /* a pipeline layout of whole DSA top-k groups */
         snprintf(edge, sizeof edge, " dsa-groups");
     if (c->recompute == RECOMPUTE_FULL)
@@ -201,7 +203,7 @@ static int write_table(FILE *out, const struct scenario *base, const struct plan
           "parameters kept gathered), rc: recompute (selective modules: attn ln act mlp moe "
           "mla shexp; op: torchtitan's per-op policy), off: offload (opt: optimizer, act: "
           "activations, with megatron-core offload-modules=all); ends=N: N layers on the first "
-          "and last stages; dsa-groups: a pipeline layout keeping each shared DSA top-k's "
+          "and last stages (ends=F/L: F on the first, L on the last); dsa-groups: a pipeline layout keeping each shared DSA top-k's "
           "layers on one stage; within 1% of each other the simpler layout comes first\n",
           out);
     char counts[320];
@@ -232,9 +234,11 @@ static void write_csv_row(FILE *out, const struct plan_result *res, const struct
     char layout[2048];
     if (plan_config_layout(c, layout, sizeof layout) != 0 || !layout[0])
         snprintf(layout, sizeof layout, "%s", SCN_DEFAULT_VALUE);
-    char edge[16] = SCN_DEFAULT_VALUE;
-    if (c->edge_layers > 0)
-        snprintf(edge, sizeof edge, "%d", c->edge_layers);
+    char first[16] = SCN_DEFAULT_VALUE, last[16] = SCN_DEFAULT_VALUE;
+    if (c->first_layers > 0) {
+        snprintf(first, sizeof first, "%d", c->first_layers);
+        snprintf(last, sizeof last, "%d", c->last_layers);
+    }
     int act = (c->offload & PLAN_OFFLOAD_ACTIVATIONS) != 0;
     int by_module = act && plan_offload_by_module(res->framework);
     char offload_modules[160] = SCN_DEFAULT_VALUE;
@@ -248,7 +252,7 @@ static void write_csv_row(FILE *out, const struct plan_result *res, const struct
             c->ep, c->etp, c->micro_batch, e->microbatches, sp,
             c->cp > 1 && res->cp_comm >= 0 ? scn_choice_name(SCN_CP_COMM_TYPE, res->cp_comm)
                                            : SCN_DEFAULT_VALUE,
-            edge, edge);
+            first, last);
     col_write_text(out, layout, 0);
     fprintf(out, ",%s,%d,%s,%s,", c->schedule->name, c->zero,
             c->zero == 3 && c->keep_gathered ? "false" : SCN_DEFAULT_VALUE, rc[c->recompute]);

@@ -45,21 +45,25 @@ static int layout_push(struct plan_cands *l, const struct plan_layout *lay)
     return 0;
 }
 
-/* First/last-stage layers for `stages` model parts: 0 for an even split; else the most
- * balanced split with lighter ends (f <= the middle stages' L, f = (layers - L(S-2)) / 2);
- * -1 when none exists. */
-static int edge_layers(int layers, int stages)
+/* The first and last stages' layers for `stages` model parts: 0 and 0 for an even split; else
+ * the most balanced split with ends no heavier than the middle: the middle stages L layers
+ * each, the least L that can hold the layers, the rest on the ends, the last the smaller half
+ * (it holds the LM head and the loss; stagesplit.c does the same).  Megatron-Core sets the two
+ * ends apart (--decoder-first-pipeline-num-layers, --decoder-last-pipeline-num-layers), so an
+ * odd rest is split, not rounded to a coarser L: 61 layers on 16 stages are 3, 4 x 14, 2.
+ * Two stages are the two ends.  -1 when no split leaves every stage a layer. */
+static int edge_split(int layers, int stages, int *first, int *last)
 {
+    *first = *last = 0;
     if (layers % stages == 0)
         return 0;
-    if (stages < 3)
+    int L = (layers + stages - 1) / stages;
+    long rest = layers - (long)L * (stages - 2);
+    if (rest < 2) /* L is the least middle: a larger one leaves the ends even less */
         return -1;
-    for (int L = (layers + stages - 1) / stages; (long)L * (stages - 2) <= layers - 2; L++) {
-        int rest = layers - L * (stages - 2);
-        if (rest % 2 == 0 && rest / 2 >= 1 && rest / 2 <= L)
-            return rest / 2;
-    }
-    return -1;
+    *last = (int)(rest / 2);
+    *first = (int)(rest - rest / 2);
+    return 0;
 }
 
 /* Does the planner lay `stages` virtual stages out in whole DSA top-k groups?  For a model
@@ -284,11 +288,12 @@ static int push_schedules(struct plan_space *sp, struct plan_cands *out, int tp,
         if (!schedule_runs(t, pp, vp))
             continue;
         int grouped = dsa_grouped(m, t, pp * vp);
-        int e = grouped ? 0 : edge_layers(m->layers, sched_model_parts(t, pp, vp));
-        if (e < 0)
+        int first = 0, last = 0;
+        if (!grouped && edge_split(m->layers, sched_model_parts(t, pp, vp), &first, &last) != 0)
             continue;
         struct plan_config c = {.tp = tp, .pp = pp, .vp = vp, .cp = cp, .ep = ep, .etp = etp,
-                                .micro_batch = mb, .edge_layers = e, .schedule = t};
+                                .micro_batch = mb, .first_layers = first, .last_layers = last,
+                                .schedule = t};
         if (grouped) {
             c.dsa_freq = m->dsa_topk_freq;
             c.dsa_offset = m->dsa_skip_offset;

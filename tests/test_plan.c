@@ -102,7 +102,8 @@ static int same_config(const struct plan_config *a, const struct plan_config *b)
 {
     return a->tp == b->tp && a->pp == b->pp && a->vp == b->vp && a->cp == b->cp &&
            a->ep == b->ep && a->etp == b->etp && a->micro_batch == b->micro_batch &&
-           a->edge_layers == b->edge_layers && a->schedule == b->schedule &&
+           a->first_layers == b->first_layers && a->last_layers == b->last_layers &&
+           a->schedule == b->schedule &&
            a->zero == b->zero && a->keep_gathered == b->keep_gathered &&
            a->recompute == b->recompute && a->recompute_modules == b->recompute_modules &&
            a->offload == b->offload;

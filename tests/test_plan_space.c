@@ -34,7 +34,8 @@ static int same_layout(const struct plan_config *a, const struct plan_config *b)
 {
     return a->tp == b->tp && a->pp == b->pp && a->vp == b->vp && a->cp == b->cp && a->ep == b->ep &&
            a->etp == b->etp && a->micro_batch == b->micro_batch &&
-           a->edge_layers == b->edge_layers && a->schedule == b->schedule;
+           a->first_layers == b->first_layers && a->last_layers == b->last_layers &&
+           a->schedule == b->schedule;
 }
 
 /* Every kept layout obeys the divisibility rules, its configs are contiguous, share its
@@ -73,8 +74,9 @@ Test(plan_space, layouts_are_rule_valid_contiguous_and_unique)
     cr_assert_null(c.v);
 }
 
-/* 32 layers on 3 stages do not divide: the most balanced split with lighter ends is 10, 12, 10
- * (11 in the middle would leave 21 for two equal ends); 4 stages split evenly. */
+/* 32 layers on 3 stages do not divide: the most balanced split with ends no heavier than the
+ * middle is 11, 11, 10 (the last the lighter); a coarser middle (10, 12, 10) or an end heavier
+ * than it would be worse.  4 stages split evenly. */
 Test(plan_space, uneven_end_stages_where_layers_do_not_divide)
 {
     struct model m;
@@ -87,15 +89,49 @@ Test(plan_space, uneven_end_stages_where_layers_do_not_divide)
         if (cfg->schedule != &sched_1f1b)
             continue;
         if (cfg->pp == 3) {
-            cr_assert_eq(cfg->edge_layers, 10);
+            cr_assert_eq(cfg->first_layers, 11);
+            cr_assert_eq(cfg->last_layers, 10);
             seen3 = 1;
         }
         if (cfg->pp == 4) {
-            cr_assert_eq(cfg->edge_layers, 0);
+            cr_assert_eq(cfg->first_layers, 0);
+            cr_assert_eq(cfg->last_layers, 0);
             seen4 = 1;
         }
     }
     cr_assert(seen3 && seen4);
+    plan_space_cands_release(&c);
+}
+
+/* A layer count no even stage count divides (61, DeepSeek-V3's): every pipeline depth is
+ * planned, the odd rest split between the ends -- 31 | 30 on two stages, 3 | 4 x 14 | 2 on
+ * sixteen, 15 | 16 x 2 | 14 on four, 7 | 8 x 6 | 6 on eight -- where equal ends had left only odd depths. */
+Test(plan_space, odd_layer_counts_split_their_ends_unequally)
+{
+    struct model m;
+    struct plan_space sp = llama8b_space(&m, 64, 64);
+    m.layers = 61;
+    struct plan_cands c = {0};
+    cr_assert_eq(plan_space_enumerate(&sp, &c), 0);
+    static const int want[][3] = {{2, 31, 30}, {4, 15, 14}, {16, 3, 2}, {8, 7, 6}};
+    int seen[4] = {0};
+    for (size_t l = 0; l < c.nlay; l++) {
+        const struct plan_config *cfg = &c.v[c.lay[l].first].cfg;
+        if (cfg->schedule != &sched_1f1b)
+            continue;
+        for (int k = 0; k < 4; k++)
+            if (cfg->pp == want[k][0]) {
+                cr_assert_eq(cfg->first_layers, want[k][1], "pp %d", cfg->pp);
+                cr_assert_eq(cfg->last_layers, want[k][2], "pp %d", cfg->pp);
+                int inner = 61 - cfg->first_layers - cfg->last_layers, mids = cfg->pp - 2;
+                if (mids > 0) {
+                    cr_assert_eq(inner % mids, 0);
+                    cr_assert_leq(cfg->first_layers, inner / mids, "ends no heavier");
+                }
+                seen[k] = 1;
+            }
+    }
+    cr_assert(seen[0] && seen[1] && seen[2] && seen[3]);
     plan_space_cands_release(&c);
 }
 
