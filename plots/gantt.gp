@@ -18,8 +18,9 @@
 # Optional variables (stepsim passes them all; stats of the data stand in otherwise):
 # outfile, format ('png' or 'svg'; default from outfile's name), plottitle, layoutline (the
 # resolved layout of a modelled step: a second title line), drawnote (how the boxes were
-# aggregated: the second title line, or with a layout line the x axis label's end), mode (0 ops, 1 runs, 2 strips), labelpt (the
-# labels' font size), nranks, vp
+# aggregated: the second title line, or with a layout line the x axis label's end), mode (0 ops,
+# 1 runs, 2 strips), labelpt (the labels' font size), keypt (the legend's), haslabels (some box
+# carries its micro-batch), nranks, vp
 # (chunks per rank), tmin and tmax (the window, seconds), width and height (pixels), lmpx,
 # rmpx, tmpx, bmpx (margins around the plot area, pixels), rank_half (half a lane, in rows),
 # haslinks, haswrap, hasW, hasOPT, haspairs, busylabels (busy % per rank, space-separated),
@@ -40,6 +41,8 @@ if (!exists("drawnote")) drawnote = ''
 if (!exists("layoutline")) layoutline = ''
 if (!exists("mode")) mode = 0
 if (!exists("labelpt")) labelpt = 10
+if (!exists("keypt")) keypt = 11
+if (!exists("haslabels")) haslabels = mode != 2
 if (!exists("width")) width = 1600
 if (!exists("format")) format = (strstrt(outfile, '.svg') > 0 ? 'svg' : 'png')
 set encoding utf8
@@ -89,9 +92,9 @@ if (!exists("bmpx")) bmpx = 64
 row_px = (height - tmpx - bmpx) / (ybot + 0.45)
 
 if (format eq 'svg') {
-    set terminal svg size width, height font 'Sans,12' background rgb 'white'
+    set terminal svg size width, height font 'Sans,12' background rgb 'white' noenhanced
 } else {
-    set terminal pngcairo size width, height font 'Sans,12' background rgb 'white'
+    set terminal pngcairo size width, height font 'Sans,12' background rgb 'white' noenhanced
 }
 set output outfile
 
@@ -168,7 +171,8 @@ if (haslinks) {
     }
 }
 
-# Colours by kind (F blue, B orange, W green, OPT purple).  Chunk c of vp is blended from the
+# Colours by kind (F blue, B orange, W green, OPT purple; transfers teal and magenta, apart from
+# the compute colours their legend entries sit beside).  Chunk c of vp is blended from the
 # dark shade (chunk 0) toward the light one (last chunk).
 dark(k)  = k == 0 ? 0x2b6cb0 : k == 1 ? 0xc05621 : k == 2 ? 0x2f855a : 0x6b46c1
 light(k) = k == 0 ? 0x90cdf4 : k == 1 ? 0xfbd38d : k == 2 ? 0x9ae6b4 : 0xd6bcfa
@@ -177,8 +181,8 @@ G(c) = (int(c) >> 8) & 255
 B(c) = int(c) & 255
 mix(a, b, t) = (int(R(a) + (R(b) - R(a)) * t) << 16) | (int(G(a) + (G(b) - G(a)) * t) << 8) | int(B(a) + (B(b) - B(a)) * t)
 shade(k, c) = (vp > 1 && k < 3) ? mix(dark(k), light(k), int(c) / (vp - 1.0)) : dark(k)
-send_act = 0x3182ce
-send_grad = 0xdd6b20
+send_act = 0x319795
+send_grad = 0xb83280
 # A transfer's colour at strength s (a link's busy share in strips and runs).
 colour(k, c, s) = k == 4 ? mix(linkbg, send_act, s) : k == 5 ? mix(linkbg, send_grad, s) : shade(k, c)
 # Label ink: black on light fills, white on dark ones (ITU-R BT.601 luma).
@@ -213,11 +217,12 @@ vc = vp > 1 ? vp - 1 : 0
 # The legend shrinks its spacing when the image is too short for it.
 keyspacing = 1.25
 if (height < 200 + 27 * (nkey + 2)) { keyspacing = 1.25 * (height - 200.0) / (27 * (nkey + 2)); keyspacing = keyspacing < 0.8 ? 0.8 : keyspacing }
-keytitle = mode == 2 ? "lane height = busy share\nrank %: busy share shown" : "box label = micro-batch\nrank %: busy share shown"
+keytitle = (mode == 2 ? "lane height = busy share\n" : (haslabels ? "box label = micro-batch\n" : "")) . "rank %: busy share shown"
 # The legend's top left corner just right of the plot area (placed, not "outside": with the
 # margins fixed, gnuplot may otherwise put it over the plot).
 set key at screen 1 - (rmpx - 24) / (width * 1.0), screen 1 - tmpx / (height * 1.0) left top \
-    vertical Left reverse samplen 1.2 spacing keyspacing width 1 title keytitle left font ',11'
+    vertical Left reverse samplen 1.2 spacing keyspacing width 1 title keytitle left \
+    font sprintf(',%d', keypt)
 set style fill solid 1.0 noborder
 
 plot datafile using (edged($2, $3, $10)):(y($1, $4, $6, $7, $8)):(halfw($2, $3)):(h($4, $7, $8)):(colour($4, $5, $9)) \
@@ -231,7 +236,7 @@ plot datafile using (edged($2, $3, $10)):(y($1, $4, $6, $7, $8)):(halfw($2, $3))
      for [k = 0 : nk] for [c = 0 : (vp > 1 ? vc : 0)] keyentry with boxes fc rgb shade(k, c) \
          title (vp > 1 ? sprintf('%s  %s', kshort(k), cname(c)) : kname(k)), \
      for [i = 1 : haspairs] keyentry with boxes fs empty border lc rgb '#1a202c' lw 1.6 \
-         lc rgb '#1a202c' title 'F&B overlapped pair' noenhanced, \
+         lc rgb '#1a202c' title 'F&B overlapped pair', \
      for [i = 1 : hasOPT] keyentry with boxes fc rgb dark(3) title 'OPT  optimizer', \
      for [i = 1 : haslinks] keyentry with boxes fc rgb send_act title 'activation send', \
      for [i = 1 : haslinks] keyentry with boxes fc rgb send_grad title 'gradient send', \

@@ -4,14 +4,17 @@
 #
 # stepsim run --plot FILE.png writes FILE-memory.png with this script for modelled scenarios.
 # Input: tab-separated rows "rank  weights  grads  optimizer  activations" in GiB (a '#' header
-# line first).  Optional variables: outfile, format ('png' or 'svg'), plottitle, hbm (GiB a step
-# may use, HBM less the reserve: drawn as a dashed capacity line), plotwidth and plotheight
-# (pixels: the run's --plot-size; without them the width follows the rank count, 520 high).
+# line first).  Optional variables: outfile, format ('png' or 'svg'), plottitle, layoutline (the
+# resolved layout: a second title line, split at its first '; ' when too long for the width), hbm
+# (GiB a step may use, HBM less the reserve: drawn as a dashed capacity line), plotwidth and
+# plotheight (pixels: the run's --plot-size; without them the width follows the rank count, 520
+# high).
 
 if (!exists("datafile")) datafile = 'memory.tsv'
 if (!exists("outfile")) outfile = 'memory.png'
 if (!exists("format")) format = (strstrt(outfile, '.svg') > 0 ? 'svg' : 'png')
 if (!exists("plottitle")) plottitle = 'memory per GPU by pipeline stage'
+if (!exists("layoutline")) layoutline = ''
 stats datafile using 1 nooutput
 nranks = int(STATS_max) + 1
 stats datafile using ($2 + $3 + $4 + $5) nooutput
@@ -24,12 +27,32 @@ if (width > 1800) width = 1800
 if (exists("plotwidth")) width = plotwidth
 height = exists("plotheight") ? plotheight : 520
 if (format eq 'svg') {
-    set terminal svg size width, height font 'Sans,12' background rgb 'white'
+    set terminal svg size width, height font 'Sans,12' background rgb 'white' noenhanced
 } else {
-    set terminal pngcairo size width, height font 'Sans,12' background rgb 'white'
+    set terminal pngcairo size width, height font 'Sans,12' background rgb 'white' noenhanced
 }
 set output outfile
-set title plottitle font ',13'
+# The title, and the layout under it in at most 11 points (a character takes about 0.7 of the
+# font size in pixels), split in two at its first '; ' when it would need less than 8.
+fontfit(text, pt) = (t = int(0.95 * width / (0.7 * (strlen(text) + 1))), t < pt ? (t < 7 ? 7 : t) : pt)
+sub = layoutline
+subfit = sub
+if (sub ne '' && 0.7 * 8 * (strlen(sub) + 1) > 0.95 * width && strstrt(sub, '; ') > 0) {
+    cut = strstrt(sub, '; ')
+    head = sub[1:cut]
+    tail = sub[cut + 2:]
+    sub = head."\n".tail
+    subfit = strlen(head) > strlen(tail) ? head : tail
+}
+# both centred on the image, above the plot area
+lines = sub eq '' ? 0 : (strstrt(sub, "\n") > 0 ? 2 : 1)
+set label 1 plottitle at screen 0.5, screen 1 - 26.0 / height center \
+    font sprintf(',%d', fontfit(plottitle, 13))
+if (lines > 0) {
+    set label 2 sub at screen 0.5, screen 1 - (lines == 2 ? 58.0 : 50.0) / height center \
+        font sprintf(',%d', fontfit(subfit, 11)) tc rgb '#4a5568'
+}
+set tmargin at screen 1 - (lines == 2 ? 92.0 : (lines == 1 ? 74.0 : 52.0)) / height
 set ylabel 'memory per GPU (GiB)'
 set xlabel 'pipeline rank (stage)'
 set yrange [0 : top * 1.12]
@@ -43,7 +66,7 @@ set border 3
 set tics out nomirror
 if (exists("hbm")) {
     set arrow 1 from graph 0, first hbm to graph 1, first hbm nohead lc rgb '#c53030' lw 2 dt 2 front
-    set label 1 sprintf('usable HBM %.1f GiB', hbm) at graph 1, first hbm offset -1, 0.7 right tc rgb '#c53030' front
+    set label 3 sprintf('usable HBM %.1f GiB', hbm) at graph 1, first hbm offset -1, 0.7 right tc rgb '#c53030' front
 }
 # Label every rank while the labels fit (about 24 pixels each beside the 320 the key and the
 # margins take), else every 2nd, 4th, 8th ... rank.

@@ -63,9 +63,9 @@ oomv(v, oom) = oom > 0 ? v : NaN
 
 height = 900
 if (format eq 'svg') {
-    set terminal svg size width, height font 'Sans,13' background rgb 'white'
+    set terminal svg size width, height font 'Sans,13' background rgb 'white' noenhanced
 } else {
-    set terminal pngcairo size width, height font 'Sans,13' background rgb 'white'
+    set terminal pngcairo size width, height font 'Sans,13' background rgb 'white' noenhanced
 }
 set output outfile
 
@@ -200,9 +200,9 @@ if (exists("brkfile") && exists("brkout")) {
     bw = (bw < 1000 ? 1000 : (bw > 8000 ? 8000 : bw))
     bh = 560 + 18 * bm
     if (format eq 'svg') {
-        set terminal svg size bw, bh font 'Sans,13' background rgb 'white'
+        set terminal svg size bw, bh font 'Sans,13' background rgb 'white' noenhanced
     } else {
-        set terminal pngcairo size bw, bh font 'Sans,13' background rgb 'white'
+        set terminal pngcairo size bw, bh font 'Sans,13' background rgb 'white' noenhanced
     }
     set output brkout
     set title ((exists("subtitle") && subtitle ne '') ? brktitle . "\n" . subtitle : brktitle) font ',15'

@@ -355,13 +355,16 @@ static int write_step_page(FILE *out, const void *user)
 }
 
 /* The Gantt chart; for modelled scenarios each rank's peak memory is on its label and
- * FILE-memory.png|svg shows memory per stage as stacked bars. */
+ * FILE-memory.png|svg shows memory per stage as stacked bars.  `given`: the command line's
+ * values for the titles (cli_sets_note). */
 static enum sim_status plot_with_memory(const struct run_outputs *ro, const struct gantt_view *view,
                                         const struct scenario *scn, const struct step_output *so,
-                                        struct sim_error *err)
+                                        const char *given, struct sim_error *err)
 {
-    if (!so->modelled)
-        return plot_gantt(ro->plot, scn, &so->res, NULL, view, err);
+    if (!so->modelled) {
+        const struct plot_labels labels = {NULL, NULL, NULL, given};
+        return plot_gantt(ro->plot, scn, &so->res, &labels, view, err);
+    }
     int pp = so->res.pp;
     double *mem = mem_calloc((size_t)pp * 5, sizeof *mem);
     if (!mem)
@@ -375,7 +378,7 @@ static enum sim_status plot_with_memory(const struct run_outputs *ro, const stru
         parts[4 * r + 2] = m->optimizer;
         parts[4 * r + 3] = m->activations;
     }
-    char layout[512], warning[160] = "";
+    char layout[512], warning[160] = "", title[256];
     report_layout_line(scn, &so->rep, layout, sizeof layout);
     double peak = 0;
     for (int r = 0; r < pp; r++)
@@ -383,11 +386,15 @@ static enum sim_status plot_with_memory(const struct run_outputs *ro, const stru
     if (so->rep.oom)
         snprintf(warning, sizeof warning, "OUT OF MEMORY: %.1f GiB peak, %.1f usable",
                  peak / 1073741824.0, so->rep.hbm_usable_bytes / 1073741824.0);
-    const struct plot_labels labels = {mem, layout, warning[0] ? warning : NULL};
+    const struct plot_labels labels = {mem, layout, warning[0] ? warning : NULL, given};
     enum sim_status st = plot_gantt(ro->plot, scn, &so->res, &labels, view, err);
+    if (given[0])
+        snprintf(title, sizeof title, "%.63s (%s)", scn->name, given);
+    else
+        snprintf(title, sizeof title, "%s", scn->name);
     if (st == SIM_OK)
-        st = plot_memory(ro->plot_memory, scn->name, parts, pp, so->rep.hbm_usable_bytes, view,
-                         err);
+        st = plot_memory(ro->plot_memory, title, layout, parts, pp, so->rep.hbm_usable_bytes,
+                         view, err);
     mem_free(mem);
     return st;
 }
@@ -395,7 +402,7 @@ static enum sim_status plot_with_memory(const struct run_outputs *ro, const stru
 /* Each asked-for output to its temp file, then all of them into place together. */
 static enum sim_status write_outputs(const struct run_outputs *ro, const struct gantt_view *view,
                                      const struct scenario *scn, const struct step_output *so,
-                                     struct sim_error *err)
+                                     const char *given, struct sim_error *err)
 {
     struct trace_args args = {scn, so};
     enum sim_status st = SIM_OK;
@@ -406,7 +413,7 @@ static enum sim_status write_outputs(const struct run_outputs *ro, const struct 
     if (st == SIM_OK && ro->trace)
         st = outfile_write(ro->trace, write_trace, &args, err);
     if (st == SIM_OK && ro->plot)
-        st = plot_with_memory(ro, view, scn, so, err);
+        st = plot_with_memory(ro, view, scn, so, given, err);
     if (st == SIM_OK && ro->report)
         st = outfile_write(ro->report, write_step_page, &args, err);
     return st == SIM_OK ? outset_commit(ro->set, err) : st;
@@ -445,8 +452,11 @@ static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
                 "stepsim: warning: tp=%d spans nodes of %d GPUs: tensor-parallel "
                 "traffic crosses the network\n",
                 scn.tp, so.cm.cfg.gpus_per_node);
-    if (st == SIM_OK)
-        st = write_outputs(&ro, &o.view, &scn, &so, &err);
+    if (st == SIM_OK) {
+        char given[160];
+        cli_sets_note(o.sets, o.nsets, given, sizeof given);
+        st = write_outputs(&ro, &o.view, &scn, &so, given, &err);
+    }
     if (st == SIM_OK) {
         int w =
             o.json ? report_write_json(out, &scn, &so.rep) : report_write_text(out, &scn, &so.rep);

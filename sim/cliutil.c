@@ -63,3 +63,20 @@ enum sim_status cli_add_inputs(struct outset *os, const struct scenario *scn, st
         st = outset_add_input(os, "hardware", scn->hardware_path, err);
     return st;
 }
+
+void cli_sets_note(const char *const *sets, int nsets, char *buf, size_t len)
+{
+    if (len == 0)
+        return;
+    buf[0] = '\0';
+    size_t n = 0;
+    for (int i = 0; i < nsets; i++) {
+        int w = snprintf(buf + n, len - n, "%s%s", i ? " " : "--set ", sets[i]);
+        if (w < 0 || (size_t)w >= len - n) { /* cut, ending on "..." */
+            if (len > 4)
+                memcpy(buf + len - 4, "...", 4);
+            return;
+        }
+        n += (size_t)w;
+    }
+}

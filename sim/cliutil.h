@@ -21,6 +21,11 @@ int cli_bad_usage(FILE *errout, const char *hint, const char *fmt, ...)
  * "" when the value is missing, NULL when argv[*i] is not this option. */
 const char *cli_opt_value(int argc, char **argv, int *i, const char *name);
 
+/* "--set pp=8 gpus=768": the command line's KEY=VALUE values in order, for a chart's title
+ * beside the scenario's name (which they may contradict: "on 1024 A100" run on 768); cut with
+ * "..." to fit; "" when there are none. */
+void cli_sets_note(const char *const *sets, int nsets, char *buf, size_t len);
+
 /* The files a loaded scenario came from (its bases too) and the model and hardware files it
  * names, as inputs of `os`: no output of the command may overwrite one. */
 enum sim_status cli_add_inputs(struct outset *os, const struct scenario *scn,

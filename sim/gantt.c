@@ -2,7 +2,7 @@
  *
  * Costs: OPS and RUNS are one pass over the records; STRIPS is one pass plus, per rank and
  * link row, O(columns log columns) to cut the row into spans, and is redone with columns twice
- * as wide while the boxes exceed GANTT_MAX_BOXES (a few rounds at most). */
+ * as wide while the boxes exceed the budget (gantt_max_boxes; a few rounds at most). */
 #include "gantt.h"
 
 #include <math.h>
@@ -15,6 +15,9 @@
 /* Margins around the plot area (pixels): rank names and busy shares on the left, the legend on
  * the right, a two-line title above, the time axis below. */
 enum { LEFT_PX = 130, RIGHT_PX = 310, TOP_PX = 84, BOTTOM_PX = 64 };
+/* Below NARROW_WIDTH_PX the legend takes a smaller font and less room (310 of 800 pixels would
+ * leave the chart little more than half the image). */
+enum { NARROW_WIDTH_PX = 1200, RIGHT_PX_NARROW = 236, KEY_PT = 11, KEY_PT_NARROW = 9 };
 /* Default heights: pixels per row unit with and without link rows; the cap past which rows
  * shrink instead of the image growing. */
 enum { ROW_PX_LINKS = 72, ROW_PX_PLAIN = 56, AUTO_HEIGHT_CAP = 1800 };
@@ -160,11 +163,13 @@ static enum sim_status layout(struct gantt *g, const struct pipe_result *res,
     double ymax = l->nranks - 1 + (l->has_wrap ? 0.5 : 0);
     double yspan = ymax + (l->has_wrap ? 0.25 : 0.45) + 0.45;
     l->rank_half = l->has_links ? 0.30 : 0.38;
+    l->width_px = view->width_px > 0 ? view->width_px : GANTT_DEFAULT_WIDTH;
+    int narrow = l->width_px < NARROW_WIDTH_PX;
     l->left_px = LEFT_PX;
-    l->right_px = RIGHT_PX;
+    l->right_px = narrow ? RIGHT_PX_NARROW : RIGHT_PX;
+    l->key_pt = narrow ? KEY_PT_NARROW : KEY_PT;
     l->top_px = TOP_PX;
     l->bottom_px = BOTTOM_PX;
-    l->width_px = view->width_px > 0 ? view->width_px : GANTT_DEFAULT_WIDTH;
     int key_px = 200 + 27 * (l->nkey + 2); /* a two-line key title, then the entries */
     if (view->height_px > 0) {
         l->height_px = view->height_px;
@@ -174,7 +179,7 @@ static enum sim_status layout(struct gantt *g, const struct pipe_result *res,
             h = AUTO_HEIGHT_CAP;
         l->height_px = h > key_px ? (int)ceil(h) : key_px;
     }
-    l->plot_w_px = l->width_px - LEFT_PX - RIGHT_PX;
+    l->plot_w_px = l->width_px - l->left_px - l->right_px;
     l->plot_h_px = l->height_px - TOP_PX - BOTTOM_PX;
     l->row_px = l->plot_h_px / yspan;
     l->lane_px = 2 * l->rank_half * l->row_px;
@@ -600,6 +605,13 @@ static enum sim_status build_strips(struct gantt *g, const struct pipe_result *r
 
 /* ---- choosing the detail ---- */
 
+size_t gantt_max_boxes(int plot_w_px)
+{
+    long per_width = (long)GANTT_BOXES_PER_PX * (plot_w_px > 0 ? plot_w_px : 0);
+    long n = per_width > GANTT_MAX_BOXES ? per_width : GANTT_MAX_BOXES;
+    return (size_t)(n < GANTT_MAX_BOXES_CAP ? n : GANTT_MAX_BOXES_CAP);
+}
+
 /* Too many boxes, or too many of the op boxes narrow (those put_box widened to a pixel
  * included): the runs cannot be drawn as boxes either. */
 static int too_fine(const struct gantt *g)
@@ -613,10 +625,13 @@ static int too_fine(const struct gantt *g)
         ops++;
         narrow += (b->end_s - b->start_s) < GANTT_NARROW_PX * px;
     }
-    return g->nboxes > GANTT_MAX_BOXES || (double)narrow > GANTT_NARROW_SHARE * (double)ops;
+    return g->nboxes > gantt_max_boxes(g->lay.plot_w_px) ||
+           (double)narrow > GANTT_NARROW_SHARE * (double)ops;
 }
 
-/* Narrow ops before widening: put_box widens them to one pixel, so count on the records. */
+/* Narrow ops before widening: put_box widens them to one pixel, so count on the records.  An
+ * op is narrow by its whole length: one the window's edge cuts to a sliver is drawn as wide
+ * as the sliver, and must not push a zoomed-in window into merged boxes. */
 static size_t count_narrow(const struct gantt *g, const struct pipe_result *res, size_t *ops)
 {
     double px = px_s(g);
@@ -629,7 +644,7 @@ static size_t count_narrow(const struct gantt *g, const struct pipe_result *res,
         if (k < 0 || is_transfer(k) || !clip(g, res, r, &s, &e))
             continue;
         (*ops)++;
-        narrow += (e - s) < GANTT_NARROW_PX * px;
+        narrow += rel_s(res, r->end) - rel_s(res, r->start) < GANTT_NARROW_PX * px;
     }
     return narrow;
 }
@@ -659,7 +674,8 @@ static enum sim_status build_boxes(struct gantt *g, const struct pipe_result *re
         if (draw_kind(r) >= 0 && clip(g, res, r, &s, &e))
             boxes += 1 + (r->peer < 0 && r->overlap == SCHED_PAIR_B);
     }
-    if ((double)narrow <= GANTT_NARROW_SHARE * (double)ops && boxes <= GANTT_MAX_BOXES) {
+    if ((double)narrow <= GANTT_NARROW_SHARE * (double)ops &&
+        boxes <= gantt_max_boxes(g->lay.plot_w_px)) {
         g->mode = GANTT_OPS;
         return build_ops(g, res);
     }
@@ -679,7 +695,7 @@ static enum sim_status build_boxes(struct gantt *g, const struct pipe_result *re
         for (int col_px = 1; st == SIM_OK; col_px *= 2) {
             g->nboxes = 0;
             st = build_strips(g, res, order, first, col_px, 0);
-            if (g->nboxes <= GANTT_MAX_BOXES || col_px >= g->lay.plot_w_px)
+            if (g->nboxes <= gantt_max_boxes(g->lay.plot_w_px) || col_px >= g->lay.plot_w_px)
                 break;
         }
     }

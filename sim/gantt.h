@@ -15,8 +15,9 @@
  * lane fraction) is its simulated busy time in the window (exactly in RUNS and STRIPS; in OPS
  * plus at most a pixel per widened op); in STRIPS every column is drawn within
  * GANTT_STRIP_SHARE of its simulated busy share, so a column more than half busy is never drawn
- * empty.  At most GANTT_MAX_BOXES boxes (STRIPS widens its columns when needed), so an SVG stays
- * a few MB whatever the step. */
+ * empty.  At most gantt_max_boxes(plot width) boxes (STRIPS widens its columns when needed): an
+ * SVG of the default size stays under a few MB whatever the step, and a wider image may draw
+ * more detail, never less. */
 #ifndef STEPSIM_GANTT_H
 #define STEPSIM_GANTT_H
 
@@ -37,7 +38,13 @@
 #define GANTT_NARROW_PX 1.5
 /* Share of the ops (or runs) that may be narrow for a level of detail to be used. */
 #define GANTT_NARROW_SHARE 0.02
+/* The box budget: GANTT_MAX_BOXES, or GANTT_BOXES_PER_PX per pixel of the plot area's width
+ * when that is more (an 8000-pixel image shows ops one by one that a 1600-pixel one merges),
+ * up to GANTT_MAX_BOXES_CAP (about 6 MB of SVG). */
 #define GANTT_MAX_BOXES 6000
+#define GANTT_BOXES_PER_PX 5
+#define GANTT_MAX_BOXES_CAP 40000
+size_t gantt_max_boxes(int plot_w_px);
 /* Strips: a span of columns is drawn at its mean busy fraction when every column's fraction is
  * within GANTT_STRIP_SHARE of it and the busy time never strays from an even spread by more
  * than GANTT_STRIP_DRIFT columns. */
@@ -57,6 +64,7 @@ struct gantt_view {
 struct gantt_layout {
     int width_px, height_px;
     int left_px, right_px, top_px, bottom_px; /* margins around the plot area */
+    int key_pt;                               /* the legend's font size, points */
     double plot_w_px, plot_h_px;
     double t0_s, t1_s; /* the window, clipped to the step */
     double rank_half;  /* half a rank lane's height, row units */

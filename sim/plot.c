@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -31,13 +32,33 @@ int plot_gnuplot_safe(const char *s)
 }
 
 /* Copy `s` into buf (truncating) with anything that could end a gnuplot string blanked; the
- * text is valid UTF-8 (an SVG with a stray byte in its title is not valid XML). */
+ * text is valid UTF-8 (an SVG with a stray byte in its title is not valid XML).  An apostrophe
+ * becomes the typographic one (U+2019), which reads the same and needs no escaping, so that
+ * "Bob's run" is drawn as typed; the result can be sanitized again unchanged. */
 void plot_sanitize(char *buf, size_t len, const char *s)
 {
-    utf8_clean(buf, len, s);
-    for (char *p = buf; *p; p++)
-        if (*p == '\'' || *p == '\\' || *p == '"' || (unsigned char)*p < 0x20)
-            *p = ' ';
+    if (len == 0)
+        return;
+    char clean[1024];
+    utf8_clean(clean, len < sizeof clean ? len : sizeof clean, s);
+    static const char rsquo[] = "\xe2\x80\x99";
+    size_t out = 0;
+    for (const char *p = clean; *p;) {
+        unsigned char c = (unsigned char)*p;
+        size_t in = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2; /* clean is valid */
+        size_t need = c == '\'' ? sizeof rsquo - 1 : in;
+        if (out + need >= len) /* whole characters only */
+            break;
+        if (c == '\'')
+            memcpy(buf + out, rsquo, need);
+        else if (c == '\\' || c == '"' || c < 0x20)
+            buf[out] = ' ';
+        else
+            memcpy(buf + out, p, in);
+        out += need;
+        p += in;
+    }
+    buf[out] = '\0';
 }
 
 /* Run `gnuplot -e VARS SCRIPT` with stdin from /dev/null; returns its exit status (128 + the
@@ -82,10 +103,16 @@ int plot_run_gnuplot(const char *vars, const char *script)
 /* The chart's title: what was run and the two numbers a reviewer looks for. */
 static void make_title(char *buf, size_t len, const struct scenario *scn,
                        const struct pipe_result *res, const struct gantt_layout *lay,
-                       int has_layout)
+                       int has_layout, const char *given)
 {
-    char name[64], sched[32], step[32], from[32], to[32];
-    plot_sanitize(name, sizeof name, scn->name);
+    char name[192], sched[32], step[32], from[32], to[32];
+    if (given && given[0]) { /* the name as the file wrote it, then what the command changed */
+        char both[sizeof name];
+        snprintf(both, sizeof both, "%.63s (%s)", scn->name, given);
+        plot_sanitize(name, sizeof name, both);
+    } else {
+        plot_sanitize(name, sizeof name, scn->name);
+    }
     plot_sanitize(sched, sizeof sched, scn->schedule);
     gantt_format_time(step, sizeof step, simtime_to_s(res->step_end - res->first_start));
     double busy = 0;
@@ -292,13 +319,22 @@ int plot_vars_add(char *vars, size_t len, int *n, const char *fmt, ...)
     return *n < 0 || (size_t)*n >= len ? -1 : 0;
 }
 
+/* Does any op box carry its micro-batch (the legend then says what a box's label is)? */
+static int has_mb_labels(const struct gantt *g)
+{
+    for (size_t i = 0; i < g->nboxes; i++)
+        if (g->boxes[i].label[0] && g->boxes[i].kind != REC_OPT)
+            return 1;
+    return 0;
+}
+
 /* The variables plots/gantt.gp reads: the geometry gantt_build laid out, what the data holds,
  * and the labels of the rows. */
 static int gantt_vars(char *vars, size_t len, const struct scenario *scn,
                       const struct pipe_result *res, const struct gantt *g,
                       const struct plot_labels *labels)
 {
-    static const struct plot_labels none = {NULL, NULL, NULL};
+    static const struct plot_labels none = {NULL, NULL, NULL, NULL};
     if (!labels)
         labels = &none;
     const double *rank_mem_bytes = labels->rank_mem_bytes;
@@ -306,7 +342,7 @@ static int gantt_vars(char *vars, size_t len, const struct scenario *scn,
     char title[384], note[256], layout[512] = "";
     if (labels->layout)
         plot_sanitize(layout, sizeof layout, labels->layout);
-    make_title(title, sizeof title, scn, res, l, layout[0] != '\0');
+    make_title(title, sizeof title, scn, res, l, layout[0] != '\0', labels->given);
     if (labels->warning) { /* a step that cannot run says so where the eye lands first */
         char warning[160], full[sizeof warning + sizeof title + 8];
         plot_sanitize(warning, sizeof warning, labels->warning);
@@ -318,22 +354,28 @@ static int gantt_vars(char *vars, size_t len, const struct scenario *scn,
     plot_vars_add(vars, len, &n,
                   "plottitle='%s'; drawnote='%s'; nranks=%d; vp=%d; tmin=%.17g; tmax=%.17g; "
                   "width=%d; height=%d; lmpx=%d; rmpx=%d; tmpx=%d; bmpx=%d; rank_half=%.3f; "
-                  "haslinks=%d; haswrap=%d; hasW=%d; hasOPT=%d; haspairs=%d; mode=%d; labelpt=%d",
+                  "haslinks=%d; haswrap=%d; hasW=%d; hasOPT=%d; haspairs=%d; mode=%d; labelpt=%d; "
+                  "keypt=%d; haslabels=%d",
                   title, note, res->pp, g->chunks, l->t0_s, l->t1_s, l->width_px, l->height_px,
                   l->left_px, l->right_px, l->top_px, l->bottom_px, l->rank_half, l->has_links,
-                  l->has_wrap, g->has_w, g->has_opt, g->has_pairs, (int)g->mode, g->label_pt);
+                  l->has_wrap, g->has_w, g->has_opt, g->has_pairs, (int)g->mode, g->label_pt,
+                  l->key_pt, has_mb_labels(g));
     if (layout[0])
         plot_vars_add(vars, len, &n, "; layoutline='%s'", layout);
     /* DualPipe's chunks are its two directions: name them so in the legend. */
-    const struct sched_type *type = sched_find(scn->schedule);
+    const struct sched_type *type = scn_schedule(scn);
     if (type && type->placement == SCHED_DUAL)
         plot_vars_add(vars, len, &n, "; chunknames='down up'");
     /* Busy share of each rank's pipeline time in the window, and peak memory (GiB), as words
      * of one gnuplot string each: "94 93 ...", "51.1 48.9 ...". */
     plot_vars_add(vars, len, &n, "; busylabels='");
-    for (int r = 0; r < res->pp; r++)
-        plot_vars_add(vars, len, &n, "%s%.0f", r ? " " : "",
-                      g->span_s[r] > 0 ? 100.0 * g->busy_s[r] / g->span_s[r] : 0.0);
+    for (int r = 0; r < res->pp; r++) { /* 99.9, not a rounded 100, for a rank not always busy */
+        double pct = g->span_s[r] > 0 ? 100.0 * g->busy_s[r] / g->span_s[r] : 0.0;
+        if (pct >= 99.5 && pct < 100)
+            plot_vars_add(vars, len, &n, "%s%.1f", r ? " " : "", floor(pct * 10) / 10);
+        else
+            plot_vars_add(vars, len, &n, "%s%.0f", r ? " " : "", pct);
+    }
     plot_vars_add(vars, len, &n, "'");
     if (rank_mem_bytes) {
         plot_vars_add(vars, len, &n, "; memlabels='");
@@ -378,13 +420,16 @@ static int memory_data(FILE *out, const void *user)
     return ferror(out) ? -1 : md->pp;
 }
 
-enum sim_status plot_memory(struct outfile *img, const char *title, const double *parts, int pp,
-                            double hbm_bytes, const struct gantt_view *size, struct sim_error *err)
+enum sim_status plot_memory(struct outfile *img, const char *title, const char *layout,
+                            const double *parts, int pp, double hbm_bytes,
+                            const struct gantt_view *size, struct sim_error *err)
 {
-    char clean[256], vars[1024];
+    char clean[256], line[512], vars[1280];
     plot_sanitize(clean, sizeof clean, title);
-    int n = snprintf(vars, sizeof vars, "plottitle='%s: memory per GPU by pipeline stage'; hbm=%.6f",
-                     clean, hbm_bytes / 1073741824.0);
+    plot_sanitize(line, sizeof line, layout ? layout : "");
+    int n = snprintf(vars, sizeof vars,
+                     "plottitle='%s: memory per GPU by pipeline stage'; layoutline='%s'; hbm=%.6f",
+                     clean, line, hbm_bytes / 1073741824.0);
     /* --plot-size sizes both images: a slide asks for one size, not one per picture. */
     if (size && size->width_px > 0 && size->height_px > 0)
         snprintf(vars + n, sizeof vars - (size_t)n, "; plotwidth=%d; plotheight=%d",

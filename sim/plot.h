@@ -34,6 +34,8 @@ struct plot_labels {
     const char *layout;           /* the report's layout line (report_layout_line), the title */
     const char *warning;          /* NULL, or what the title must say first of all (out of
                                      memory) */
+    const char *given;            /* NULL, or what the command line changed ("--set pp=8"):
+                                     after the name, which it may contradict */
 };
 
 /* Draw into img the Gantt chart of what `view` asks for (NULL: the whole step at the default
@@ -48,8 +50,8 @@ enum sim_status plot_gantt(struct outfile *img, const struct scenario *scn,
 int plot_ends_with(const char *s, const char *suffix);
 /* gnuplot string literals are single-quoted: refuse what would need escaping. */
 int plot_gnuplot_safe(const char *s);
-/* Copy s into buf (truncating at a character boundary, invalid UTF-8 replaced), blanking
- * anything that could end a gnuplot string. */
+/* Copy s into buf (truncating at a character boundary, invalid UTF-8 replaced, at most 1023
+ * bytes), blanking anything that could end a gnuplot string; an apostrophe becomes U+2019. */
 void plot_sanitize(char *buf, size_t len, const char *s);
 /* Run `gnuplot -e VARS SCRIPT` with stdin from /dev/null, registered with cleanup (an
  * interrupted stepsim kills it): its exit status, 127 when gnuplot cannot be started, -1 on
@@ -87,11 +89,12 @@ enum sim_status plot_gnuplot(const char *path, const char *vars, const char *scr
 enum sim_status plot_render(struct outfile *img, const char *script_text, const char *tag,
                             plot_data_fn write_data, const void *data_user, const char *extra_vars,
                             struct sim_error *err);
-/* Memory per GPU of each pipeline rank as stacked bars (plots/memory.gp); `parts` holds, per
- * rank, weights, gradients, optimizer state and peak activations in bytes; a dashed line marks
- * the HBM capacity.  `size` (may be NULL) is the run's --plot-size; its window is ignored. */
-enum sim_status plot_memory(struct outfile *img, const char *title, const double *parts, int pp,
-                            double hbm_bytes, const struct gantt_view *size,
-                            struct sim_error *err);
+/* Memory per GPU of each pipeline rank as stacked bars (plots/memory.gp) under `title` and the
+ * `layout` line (may be NULL); `parts` holds, per rank, weights, gradients, optimizer state and
+ * peak activations in bytes; a dashed line marks the HBM capacity.  `size` (may be NULL) is the
+ * run's --plot-size; its window is ignored. */
+enum sim_status plot_memory(struct outfile *img, const char *title, const char *layout,
+                            const double *parts, int pp, double hbm_bytes,
+                            const struct gantt_view *size, struct sim_error *err);
 
 #endif

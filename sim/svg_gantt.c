@@ -25,7 +25,7 @@ enum {
 /* plots/gantt.gp's colours: dark and light shade per compute kind, the two transfers. */
 static const unsigned long dark[4] = {0x2b6cb0, 0xc05621, 0x2f855a, 0x6b46c1};
 static const unsigned long light[4] = {0x90cdf4, 0xfbd38d, 0x9ae6b4, 0xd6bcfa};
-static const unsigned long send_colour[2] = {0x3182ce, 0xdd6b20};
+static const unsigned long send_colour[2] = {0x319795, 0xb83280};
 
 /* Chunk c of vp is blended from the dark shade (chunk 0) toward the light one (last chunk). */
 static unsigned long colour_of(int kind, int chunk, int vp)

@@ -523,7 +523,7 @@ void sweep_config_label(char *buf, size_t len, const struct sweep *sw, size_t i,
 /* One line on stderr when configs failed: "stepsim: sweep: 3 of 9 configs failed (2 rule
  * errors, 1 out of memory)" -- a config that ran but needs more memory than the GPU may use
  * counts as failed here (its CSV row has status oom). */
-static void write_failure_summary(FILE *errout, const struct sweep *sw)
+static void write_failure_summary(FILE *errout, const struct sweep *sw, const char *plot)
 {
     size_t rule = 0, sim = 0, oom = 0;
     for (size_t i = 0; i < sw->n; i++) {
@@ -534,6 +534,11 @@ static void write_failure_summary(FILE *errout, const struct sweep *sw)
     }
     if (rule + sim + oom == 0)
         return;
+    if (plot && rule + sim == sw->n) {
+        char note[PATH_MAX + 64];
+        snprintf(note, sizeof note, "--plot %s: not drawn: every config failed", plot);
+        cli_error_line(errout, note);
+    }
     char buf[256];
     int n =
         snprintf(buf, sizeof buf, "sweep: %zu of %zu configs failed (", rule + sim + oom, sw->n);
@@ -870,7 +875,7 @@ int sweep_main(int argc, char **argv, FILE *out, FILE *errout)
         int tty = isatty(fileno(errout));
         par_run(sw->n, o.jobs, sweep_job, sw, tty ? show_progress : NULL, &prog);
         st = write_outputs(sw, &o, &outs, out, &err);
-        write_failure_summary(errout, sw);
+        write_failure_summary(errout, sw, outs.img && st == SIM_OK ? outs.img->path : NULL);
         if (st == SIM_OK && o.fail_on_oom)
             st = check_oom(sw, &err);
     }

@@ -377,9 +377,12 @@ enum sim_status sweep_chart_draw(const struct sweep *sw, struct outfile *img,
 {
     const char *path = img->path;
     enum sweep_metric m;
-    if (plotted_metric(sw, &m) == 0)
-        return err_set(err, SIM_EFAIL, NULL, 0, "--plot %s: nothing to draw: every config failed",
-                       path);
+    if (plotted_metric(sw, &m) == 0) { /* the CSV says why each failed: keep it, draw nothing */
+        outfile_skip(img);
+        if (brkimg)
+            outfile_skip(brkimg);
+        return SIM_OK;
+    }
     static const char *const ylabels[] = {"tokens/s per GPU", "tokens/s", "samples/s"};
     const struct sweep_axis *xa = &sw->axes[sw->naxes - 1];
     int xcat, xlog;

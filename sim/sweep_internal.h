@@ -55,7 +55,8 @@ int sweep_varies_key(const struct sweep *sw, enum scn_key key);
 void sweep_as_run(const struct sweep *sw, char *buf, size_t len);
 
 /* The sweep's charts (--plot): throughput and bubble ratio against the last varied key into
- * `img`, and for modelled scenarios the step-time breakdown per config into `brkimg`. */
+ * `img`, and for modelled scenarios the step-time breakdown per config into `brkimg`.  When
+ * every config failed both are skipped (outfile_skip): nothing to draw, not an error. */
 enum sim_status sweep_chart_draw(const struct sweep *sw, struct outfile *img,
                                  struct outfile *brkimg, const char *scn_name,
                                  struct sim_error *err);

@@ -817,6 +817,15 @@ if command -v gnuplot >/dev/null 2>&1; then
         fail "sweep --plot marks out-of-memory and failed configs and lines where nothing ran" \
             "exit $rc"
     fi
+    # Every config failing leaves nothing to draw: the CSV that says why is still written, the
+    # image is not, and the sweep exits 0 as --help says (it ran).
+    run sweep "$U" --vary pp=3 --plot "$tmp/o/none.png" --out "$tmp/o/none.csv"
+    if [ "$rc" -eq 0 ] && grep -q '^3,error,.*pp=3' "$tmp/o/none.csv" && [ ! -e "$tmp/o/none.png" ] &&
+        grep -q "^stepsim: --plot $tmp/o/none.png: not drawn: every config failed\$" "$tmp/err"; then
+        pass "sweep --plot where every config failed: the CSV written, no image, exit 0"
+    else
+        fail "sweep --plot where every config failed: the CSV written, no image, exit 0" "exit $rc"
+    fi
 else
     skip "sweep --plot marks out-of-memory and failed configs" "no gnuplot"
 fi

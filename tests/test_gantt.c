@@ -151,17 +151,18 @@ Test(gantt, labels_are_judged_at_the_longest_micro_batch_number)
     struct sim_fixture f;
     cr_assert_eq(fixture_run(&f, sets), SIM_OK, "%s", f.err.msg);
     /* 17 px an op: "13" fits only at 8 pt (15.2 px), so every op is labelled at 8 pt. */
-    struct gantt_view v = {0, 0, 510 + 440, 0}; /* plus 440 px of margins */
-    struct gantt g;
+    struct gantt_view v = {0, 0, 510 + 366, 0}; /* plus 366 px of margins: under 1200 px */
+    struct gantt g;                              /* the legend is narrower */
     build(&g, &f, &v);
     cr_assert_float_eq(g.lay.plot_w_px, 510, 1e-9);
+    cr_assert_eq(g.lay.key_pt, 9);
     cr_assert_eq(g.label_pt, 8);
     cr_assert_eq(g.nboxes, 56);
     for (size_t i = 0; i < g.nboxes; i++)
         cr_assert_neq(g.boxes[i].label[0], '\0', "box %zu", i);
     gantt_release(&g);
     /* 12 px an op: "7" would fit, "13" would not -- so none is labelled. */
-    v.width_px = 360 + 440;
+    v.width_px = 360 + 366;
     build(&g, &f, &v);
     for (size_t i = 0; i < g.nboxes; i++)
         cr_assert_str_empty(g.boxes[i].label, "box %zu", i);
@@ -217,7 +218,7 @@ static void assert_drawn_matches(const struct sim_fixture *f, const struct gantt
                                  double area_tol)
 {
     const struct gantt_layout *l = &g->lay;
-    cr_assert_leq(g->nboxes, GANTT_MAX_BOXES);
+    cr_assert_leq(g->nboxes, gantt_max_boxes(g->lay.plot_w_px));
     for (size_t i = 0; i < g->nboxes; i++) {
         const struct gantt_box *b = &g->boxes[i];
         cr_assert(b->start_s >= l->t0_s - 1e-12 && b->end_s <= l->t1_s + 1e-12 &&
@@ -513,4 +514,71 @@ Test(gantt, window_where_nothing_runs_is_refused)
     cr_assert_float_eq(g.busy_s[0], 1e-3, 1e-12, "half of each op is in the window");
     cr_assert_float_eq(g.span_s[0], 3e-3, 1e-12);
     gantt_release(&g);
+}
+
+/* ---- the detail follows the image, not the window's edges ---- */
+
+/* A hand-made step: `ranks` ranks, each running `per_rank` forwards of 1 ms back to back. */
+static void steady_step(struct pipe_result *res, struct pipe_record *recs, simtime_t *busy,
+                        int ranks, int per_rank)
+{
+    for (int r = 0; r < ranks; r++) {
+        busy[r] = MS(per_rank);
+        for (int k = 0; k < per_rank; k++)
+            recs[r * per_rank + k] = (struct pipe_record){
+                .start = MS(k), .end = MS(k + 1), .rank = r, .peer = -1, .mb = k, .kind = REC_F};
+    }
+    *res = (struct pipe_result){.pp = ranks,
+                                .vp = 1,
+                                .microbatches = per_rank,
+                                .recs = recs,
+                                .nrecs = (size_t)ranks * per_rank,
+                                .busy = busy,
+                                .first_start = 0,
+                                .compute_end = MS(per_rank),
+                                .step_end = MS(per_rank)};
+}
+
+/* A window whose edges cut two ops to slivers (2 us of 1 ms, under a pixel) still draws the ops one by one:
+ * an op is narrow by its own length, not by the part the window shows.  Counted on the cut
+ * parts, the two slivers are 2 of 6 ops, past the 2% that sends a chart to merged boxes. */
+Test(gantt, window_edges_cutting_ops_keep_one_box_per_op)
+{
+    static struct pipe_record recs[20];
+    simtime_t busy[1];
+    struct pipe_result res;
+    steady_step(&res, recs, busy, 1, 20);
+    struct gantt g;
+    struct sim_error err;
+    err_clear(&err);
+    struct gantt_view v = {4.998e-3, 9.002e-3, 0, 0};
+    cr_assert_eq(gantt_build(&g, &res, &v, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(g.mode, GANTT_OPS);
+    cr_assert_eq(g.nboxes, 6, "four whole ops and the two cut ones");
+    gantt_release(&g);
+}
+
+/* The box budget grows with the image: 9 ranks of 700 ops of 1.66 px each at the default width
+ * are 6,300 boxes, over the default budget, so they are merged; on an 8000-pixel image the same
+ * ops are 10.8 px wide and drawn one by one.  A larger image never shows less. */
+Test(gantt, a_wider_image_draws_finer_detail)
+{
+    cr_assert_eq(gantt_max_boxes(GANTT_DEFAULT_WIDTH - 440), GANTT_MAX_BOXES);
+    cr_assert_eq(gantt_max_boxes(8000 - 440), (size_t)GANTT_BOXES_PER_PX * 7560);
+    cr_assert_eq(gantt_max_boxes(GANTT_MAX_SIDE - 440), GANTT_MAX_BOXES_CAP);
+    static struct pipe_record recs[9 * 700];
+    simtime_t busy[9];
+    struct pipe_result res;
+    steady_step(&res, recs, busy, 9, 700);
+    struct gantt narrow, wide;
+    struct sim_error err;
+    err_clear(&err);
+    cr_assert_eq(gantt_build(&narrow, &res, &whole, &err), SIM_OK, "%s", err.msg);
+    cr_assert_neq(narrow.mode, GANTT_OPS, "6,300 boxes exceed the default budget");
+    struct gantt_view big = {0, 0, 8000, 4000};
+    cr_assert_eq(gantt_build(&wide, &res, &big, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(wide.mode, GANTT_OPS);
+    cr_assert_eq(wide.nboxes, 9 * 700);
+    gantt_release(&narrow);
+    gantt_release(&wide);
 }

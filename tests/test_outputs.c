@@ -100,3 +100,21 @@ Test(outputs, utf8_invalid_bytes_become_replacement_characters)
     cr_assert_str_eq(js, "\"q\\\"\\\\\\u000a\xc3\xa9" UTF8_REPLACEMENT "\"");
     free(js);
 }
+
+/* Text for a gnuplot string: an apostrophe is drawn as the typographic one (it reads the same
+ * and cannot end the string), backslashes, double quotes and control characters are blanked,
+ * anything else kept as typed (the scripts draw without gnuplot's enhanced-text markup, so
+ * `_`, `^`, `{}`, `@` and `&` stay themselves); truncation keeps whole characters, and
+ * sanitizing twice changes nothing. */
+Test(outputs, plot_text_keeps_what_was_typed)
+{
+    char buf[64], again[64];
+    plot_sanitize(buf, sizeof buf, "Bob's llama3_70b {a} ^b @c &d \"q\" \\ \t");
+    cr_assert_str_eq(buf, "Bob\xe2\x80\x99s llama3_70b {a} ^b @c &d  q     ");
+    plot_sanitize(again, sizeof again, buf);
+    cr_assert_str_eq(again, buf);
+    plot_sanitize(buf, 5, "ab'c"); /* "ab" and the 3-byte apostrophe do not fit in 4 */
+    cr_assert_str_eq(buf, "ab");
+    plot_sanitize(buf, 4, "a\xc3\xa9\xc3\xa9"); /* room for "a" and one é */
+    cr_assert_str_eq(buf, "a\xc3\xa9");
+}
