@@ -712,6 +712,22 @@ if command -v gnuplot >/dev/null 2>&1; then
     else
         fail "--plot-window far into the step: drawn from its start, both ends legible" "exit $rc"
     fi
+    # the title says what the command line changed beside the name it may contradict, drawn
+    # as typed (no enhanced-text markup: underscores and braces stay); the memory chart carries
+    # the layout line too
+    run run "$SCN/gpt3-175b-a100.xml" --set pp=96 --set vp=1 --set gpus=768 \
+        --set "name=Bob's gpt_3 {x}" --plot "$tmp/o/given.svg"
+    if [ "$rc" -eq 0 ] &&
+        grep -q ">Bob’s gpt_3 {x} (--set pp=96 vp=1 gpus=768 name=Bob’s gpt_3 {x}) · step " \
+            "$tmp/o/given.svg" &&
+        grep -q '(--set pp=96 vp=1 gpus=768 name=Bob’s gpt_3 {x}): memory per GPU' \
+            "$tmp/o/given-memory.svg" &&
+        grep -q '768 GPUs = tp 8 x cp 1 x pp 96' "$tmp/o/given-memory.svg"; then
+        pass "--plot titles: the name as typed, the command line's values, the memory layout"
+    else
+        fail "--plot titles: the name as typed, the command line's values, the memory layout" \
+            "exit status $rc"
+    fi
     run run "$U" --set microbatches=1 --set pp=1 --plot "$tmp/o/one.svg"
     if [ "$rc" -eq 0 ] && grep -q '· 1 micro-batch ·' "$tmp/o/one.svg"; then
         pass "--plot title: 1 micro-batch, not 1 micro-batches"
