@@ -21,7 +21,8 @@
 # xmin and xmax (the swept values' range, or the categories' first and last position), xcats
 # (with xcat: the categories' names as words, in position order), ylo, yhi and blo, bhi (the
 # panels' y ranges; default from 0), nempty and empty1, empty2, ... (series where nothing ran,
-# listed in the legend), width (pixels; default 1400).
+# listed in the legend as far as it has room), nemptytotal (all such series: the ones not
+# listed are counted in one entry), width (pixels; default 1400).
 # With brkfile (and brkout, nbars, brktitle, maxlabel) it also draws a second image: one
 # stacked bar per config, rows "label  compute recompute tp cp ep pp bubble dp optimizer host
 # step_s state" with the parts in % of that config's step time, its step time in seconds
@@ -41,6 +42,7 @@ if (!exists("nseries")) nseries = 1
 if (!exists("nfailed")) nfailed = 0
 if (!exists("noom")) noom = 0
 if (!exists("nempty")) nempty = 0
+if (!exists("nemptytotal")) nemptytotal = nempty
 if (!exists("keytitle")) keytitle = ''
 if (!exists("xcat")) xcat = 0
 if (!exists("xlog")) xlog = 0
@@ -71,15 +73,44 @@ set output outfile
 
 lm = 0.09
 haskey = nseries > 1 || nfailed > 0 || nempty > 0 || noom > 0
-# The legend's longest fixed entry ("pp=3, microbatches=1: all failed"): a long one gets more
-# room and a smaller font, so that no entry is cut at the image's edge.
-keylen = 24
+# The legend, beside the top panel (0.37 of the height): gnuplot wraps it into another column
+# past about one entry per 2.5 font points of that height, and a column is about 0.72 points a
+# character plus 60 pixels of sample and gap wide.  Entries: the lines (or one saying how many
+# when they are too many), hollow markers, failed configs, the series where nothing ran (those
+# past the room counted in one entry).  The largest font of 13, 11 and 9 points that holds them
+# in one column, else two at 9, else the lines go unnamed; the plot narrows to make room.
+if (!exists("keychars")) keychars = 24
 do for [j=1:nempty] {
     e = strlen(value(sprintf('empty%d', j))) + 12
-    keylen = e > keylen ? e : keylen
+    keychars = e > keychars ? e : keychars
 }
-keywide = keylen > 28
-rm = (haskey ? (keywide ? 0.70 : 0.76) : 0.95)
+extras = (noom > 0) + (nfailed > 0)
+keyrowsat(pt) = int(0.37 * height / (2.5 * pt))
+keycolpx(pt) = 0.72 * pt * keychars + 60
+keyfits(n, pt, cols) = n <= cols * keyrowsat(pt) && cols * keycolpx(pt) <= 0.45 * width
+named = 1
+keypt = 13
+keycols = 1
+nentries = nseries + extras + nemptytotal
+if (!keyfits(nentries, 13, 1)) { keypt = 11 }
+if (!keyfits(nentries, 11, 1)) { keypt = 9 }
+if (!keyfits(nentries, 9, 1)) { keycols = 2 }
+if (!keyfits(nentries, 9, 2)) {
+    named = nseries <= 1
+    keycols = 1
+    keypt = 13
+    nentries = (named ? nseries : 1) + extras + nemptytotal
+    if (!keyfits(nentries, 13, 1)) { keypt = 11 }
+    if (!keyfits(nentries, 11, 1)) { keypt = 9 }
+}
+if (exists("maxnamed")) { named = nseries <= maxnamed }
+unnamedtext = sprintf('%d lines, unnamed (too many)', nseries)
+if (!named && strlen(unnamedtext) > keychars) { keychars = strlen(unnamedtext) }
+room = keycols * keyrowsat(keypt) - extras - (named ? nseries : 1)
+nemptyshown = nemptytotal <= room ? nempty : (room - 1 < nempty ? (room > 1 ? room - 1 : 0) : nempty)
+rm = haskey ? 1 - (keycols * keycolpx(keypt) + 40) / width : 0.95
+rm = rm > 0.76 ? 0.76 : (rm < 0.55 ? 0.55 : rm)
+if (!haskey) { rm = 0.95 }
 # subtitle: what every config shares as it ran (model on hardware, GPUs), a second line.
 fulltitle = (exists("subtitle") && subtitle ne '') ? plottitle . "\n" . subtitle : plottitle
 set multiplot title fulltitle font ',15'
@@ -112,6 +143,13 @@ if (xvalues ne '') {
     do for [j=1:words(xvalues)] { set xtics add ('' word(xvalues, j) + 0) }
 }
 
+# A config that failed has no value: its cross sits in a band under the panel's range, named
+# and ruled off from the data, so that it is not read as a value.  failband(lo, hi) sets the
+# panel's range and tics (from lo up, every nicestep) and returns the crosses' height.
+nicestep(span) = (nsd = 10**floor(log10(span / 5.0)), nsf = span / 5.0 / nsd, \
+                  (nsf < 1.5 ? 1 : nsf < 3.5 ? 2 : nsf < 7.5 ? 5 : 10) * nsd)
+failband(lo, hi) = (fbstep = nicestep(hi - lo), fbband = 0.09 * (hi - lo), \
+                    fbstart = ceil(lo / fbstep) * fbstep, lo - fbband / 2)
 # Top: throughput.  The y axis starts at 0 unless that would flatten the lines (stepsim then
 # passes a range around the data).
 set tmargin at screen 0.90
@@ -119,13 +157,21 @@ set bmargin at screen 0.53
 set ylabel ylabel
 if (exists("ylo") && exists("yhi")) { set yrange [ylo:yhi] } else { set yrange [0:*] }
 yfail = exists("ylo") ? ylo + 0.03 * (yhi - ylo) : 0
+if (nfailed > 0 && exists("ylo") && exists("yhi")) {
+    yfail = failband(ylo, yhi)
+    set yrange [ylo - fbband : yhi]
+    set ytics fbstart, fbstep
+    set arrow 10 from graph 0, first ylo to graph 1, first ylo nohead lc rgb '#a0aec0' dt 2 back
+    set label 10 'failed' at graph 0, first yfail right offset -0.6, 0 font ',10' tc rgb '#718096'
+}
 set format x ''
 unset xlabel
 if (xcat) { set xtics 1 }
 # The legend, right of the top panel: the lines, then hollow markers, failed configs and the
 # series where nothing ran.
+keyfont = sprintf(',%d', keypt)
 set key at screen rm + 0.02, screen 0.90 left top vertical Left reverse samplen 2 spacing 1.2 \
-    title keytitle left font (keywide ? ',11' : ',13')
+    font keyfont title keytitle left font keyfont
 if (!haskey) { unset key }
 # The clauses for what there is (a loop over nothing would still open the data file's
 # missing block): the lines of column `col`, hollow markers, failed configs at y = `failed_y`.
@@ -134,16 +180,17 @@ lines(col) = xcat ? 'NaN notitle' : sprintf("for [i=0:nseries-1] datafile index 
 marks(col, t) = sprintf("for [i=0:nseries-1] datafile index i using 1:(fits($%d, $5)) with %s lw 2 pt ptype(i) ps 1.3 lc rgb colour(i) %s", col, (t eq '' || xcat) ? 'points' : 'linespoints', t eq '' ? 'notitle' : 'title '.t)
 oommarks(col) = sprintf("for [i=0:nseries-1] datafile index i using 1:(oomv($%d, $5)) with points pt hollow(i) ps 1.6 lw 2 lc rgb colour(i) notitle", col)
 failmarks(failed_y) = nfailed > 0 ? sprintf(", datafile index nseries using 1:(%.9g):(rgbof($2)) with points pt 2 ps 1.8 lw 2.5 lc rgb variable notitle", failed_y) : ''
-# At most `maxnamed` lines are named in the legend, which has room for about that many: more
-# are drawn unnamed, and one entry says how many (the CSV names each config).
-if (!exists("maxnamed")) maxnamed = 16
-named = nseries <= maxnamed
+# At most `maxnamed` lines are named in the legend (above): more are drawn unnamed, and one
+# entry says how many (the CSV names each config).
 cmd = 'plot ' . lines(3) . ', ' . marks(3, named ? "(nseries > 1 ? columnhead(3) : ylabel)" : "") . ', ' . oommarks(3) . failmarks(yfail)
-if (!named) { cmd = cmd . sprintf(", keyentry with lines lw 2 lc rgb '#4a5568' title '%d lines, unnamed (too many)'", nseries) }
+if (!named) { cmd = cmd . sprintf(", keyentry with lines lw 2 lc rgb '#4a5568' title '%s'", unnamedtext) }
 if (noom > 0) { cmd = cmd . ", keyentry with points pt 6 ps 1.6 lw 2 lc rgb '#4a5568' title 'out of memory (hollow)'" }
 if (nfailed > 0) { cmd = cmd . ", keyentry with points pt 2 ps 1.8 lw 2.5 lc rgb '#4a5568' title 'failed (see the CSV)'" }
-do for [j=1:nempty] {
+do for [j=1:nemptyshown] {
     cmd = cmd . sprintf(", keyentry with points pt 2 ps 1.6 lw 2 lc rgb '#a0aec0' title '%s: all failed'", value(sprintf('empty%d', j)))
+}
+if (nemptytotal > nemptyshown) {
+    cmd = cmd . sprintf(", keyentry with points pt 2 ps 1.6 lw 2 lc rgb '#a0aec0' title '%s%d %s where all failed'", nemptyshown > 0 ? '+' : '', nemptytotal - nemptyshown, nemptytotal - nemptyshown == 1 ? 'line' : 'lines')
 }
 eval cmd
 
@@ -153,6 +200,13 @@ set bmargin at screen (xcat ? 0.14 : 0.09)
 set ylabel 'bubble ratio (% of pipeline time idle)'
 if (exists("blo") && exists("bhi")) { set yrange [blo:bhi] } else { set yrange [0:*] }
 bfail = exists("blo") ? blo + 0.03 * (bhi - blo) : 0
+if (nfailed > 0 && exists("blo") && exists("bhi")) {
+    bfail = failband(blo, bhi)
+    set yrange [blo - fbband : bhi]
+    set ytics fbstart, fbstep
+    set arrow 10 from graph 0, first blo to graph 1, first blo nohead lc rgb '#a0aec0' dt 2 back
+    set label 10 'failed' at graph 0, first bfail right offset -0.6, 0 font ',10' tc rgb '#718096'
+}
 set format x '% g'
 set xlabel xlabel
 unset key
@@ -220,13 +274,19 @@ if (exists("brkfile") && exists("brkout")) {
     # Above each bar its step time; out-of-memory and failed configs say so in red.
     steptext(t, st) = st == 2 ? 'failed' : sprintf('%.3g %s%s', t * scale, unit, st == 1 ? ' OOM' : '')
     stepink(st) = st == 0 ? 0x4a5568 : 0xc53030
-    # Keep the labels legible when there are many bars: label every k-th.
-    k = int(nbars / 60) + 1
+    # Keep the labels legible when there are many bars: label every k-th, k from the pixels a
+    # bar gets (about 18 a label needs, slanted or upright); a bar out of memory or failed that
+    # goes unlabelled still gets its red mark.
+    barpx = (bw - 8.0 * lm - 320) / nbars
+    k = barpx >= 18 ? 1 : int(ceil(18 / barpx))
+    skipmark(i, st) = (int(i) % k != 0 && st > 0) ? '•' : ''
     set key outside right top vertical Left reverse samplen 2 title 'part of the step'
     set lmargin lm
     set bmargin bm
     plot for [c=2:11] brkfile using (column(c)):xtic(int($0) % k == 0 ? strcol(1) : '') \
         lc rgb partcolours[c-1] title (shown[c-1:c-1] eq '1' ? word(names, c-1) : ''), \
         brkfile using 0:(102):(int($0) % k == 0 ? steptext($12, $13) : ''):(stepink($13)) \
-        with labels rotate by 90 left tc rgb variable font ',10' notitle
+        with labels rotate by 90 left tc rgb variable font ',10' notitle, \
+        brkfile using 0:(103):(skipmark($0, $13)):(stepink($13)) \
+        with labels center tc rgb variable font ',12' notitle
 }

@@ -227,8 +227,8 @@ struct sweep_chart_data {
 #define SWEEP_MAX_EMPTY_NAMED 12
 
 /* The charts' variables beyond the files and titles: the panels' y ranges, how many configs
- * failed, the series where nothing ran (empty1, empty2, ...; the last may say how many more),
- * the breakdown's longest label. */
+ * failed, the series where nothing ran (empty1, empty2, ... named, nemptytotal counted), the
+ * breakdown's longest label. */
 static void chart_vars(char *vars, size_t len, int *n, const struct sweep_chart_data *cd)
 {
     const struct sweep_lines *l = &cd->lines;
@@ -252,9 +252,17 @@ static void chart_vars(char *vars, size_t len, int *n, const struct sweep_chart_
         series_title(title, sizeof title, sw, s);
         plot_vars_add(vars, len, n, "; empty%d='%s'", ++nempty, title);
     }
-    if (more)
-        plot_vars_add(vars, len, n, "; empty%d='%d more series'", ++nempty, more);
-    plot_vars_add(vars, len, n, "; nempty=%d", nempty);
+    plot_vars_add(vars, len, n, "; nempty=%d; nemptytotal=%d", nempty, nempty + more);
+    size_t keychars = 0; /* the longest line entry: the legend's width */
+    for (size_t s = 0; s < nseries; s++) {
+        char entry[256];
+        series_legend(entry, sizeof entry, sw, s);
+        size_t k = 0; /* characters, not bytes */
+        for (const char *c = entry; *c; c++)
+            k += ((unsigned char)*c & 0xc0) != 0x80;
+        keychars = k > keychars ? k : keychars;
+    }
+    plot_vars_add(vars, len, n, "; keychars=%zu", keychars < 24 ? (size_t)24 : keychars);
 }
 
 /* What the plot's data writers get: the chart data they fill in. */

@@ -703,6 +703,19 @@ if command -v gnuplot >/dev/null 2>&1; then
     else
         fail "sweep --plot with more lines than the legend names: it says how many" "exit $rc"
     fi
+    # sixteen lines: each named (a smaller font, no entry past the image's edge); failed
+    # configs in a band of their own under the data, named; every series where nothing ran
+    # listed, as far as the legend has room
+    run sweep "$SCN/default.xml" --vary layers=64 --vary pp=2:32:+2 --vary microbatches=32,64 \
+        --plot "$tmp/o/band.svg"
+    if [ "$rc" -eq 0 ] && grep -q '>layers=64, pp=30: all failed<' "$tmp/o/band.svg" &&
+        grep -q '>layers=64, pp=32<' "$tmp/o/band.svg" &&
+        [ "$(grep -c '>failed<' "$tmp/o/band.svg")" -eq 2 ]; then
+        pass "sweep --plot: every line and empty series named, failures in a band of their own"
+    else
+        fail "sweep --plot: every line and empty series named, failures in a band of their own" \
+            "exit $rc"
+    fi
     # a narrow window far into the step: drawn from its own start, its ends told apart
     run run "$SCN/default.xml" --set pp=16 --set microbatches=512 --plot "$tmp/o/far.svg" \
         --plot-window 2s:2.0005s
