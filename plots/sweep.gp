@@ -15,7 +15,8 @@
 # are not numbers: xcat=1), xlabel its text, throughput in the unit named by ylabel, bubble% =
 # 100 x bubble ratio.
 # Optional variables: outfile, format ('png' or 'svg'), plottitle, subtitle (a second title
-# line on both images), xtics (numeric swept values as words: the x tics), xlabel, ylabel, keytitle
+# line on both images), xtics (numeric swept values as words: the x tics), xticlabels (their
+# labels, the values as given, when they carry units: "25GB/s"), xlabel, ylabel, keytitle
 # (the legend's heading), nseries (line blocks; default 1), nfailed, noom (configs out of
 # memory), xcat, xlog (log2 x axis),
 # xmin and xmax (the swept values' range, or the categories' first and last position), xcats
@@ -138,6 +139,8 @@ if (exists("xmin") && exists("xmax")) {
 # A few numeric values (xtics: the swept values as words): a tic at each, none between, on
 # both panels.
 xvalues = (!xcat && exists("xtics")) ? xtics : ''
+# a tic's label: the value as given ("25GB/s", xticlabels), else the number
+xticname(j) = exists("xticlabels") ? word(xticlabels, j) : word(xvalues, j)
 if (xvalues ne '') {
     set xtics ()
     do for [j=1:words(xvalues)] { set xtics add ('' word(xvalues, j) + 0) }
@@ -217,7 +220,7 @@ if (xcat && exists("xcats")) {
 }
 if (xvalues ne '') {
     set xtics ()
-    do for [j=1:words(xvalues)] { set xtics add (word(xvalues, j) word(xvalues, j) + 0) }
+    do for [j=1:words(xvalues)] { lab = xticname(j); set xtics add (lab word(xvalues, j) + 0) }
 }
 
 eval 'plot ' . lines(4) . ', ' . marks(4, '') . ', ' . oommarks(4) . failmarks(bfail)

@@ -12,6 +12,7 @@
 
 #include "embedded.h"
 #include "plot.h"
+#include "units.h"
 
 /* A number as a whole string (finite); the x axis is numeric only when every value is. */
 static int is_number(const char *s, double *v)
@@ -22,6 +23,56 @@ static int is_number(const char *s, double *v)
     return end != s && *end == '\0' && errno == 0 && isfinite(*v);
 }
 
+/* How an axis's values read as numbers: -1 plain numbers, a unit_kind when every value is a
+ * quantity of that kind ("25GB/s" .. "400GB/s", "1ms" .. "8ms": a scale, not categories),
+ * -2 when they are names. */
+static int axis_kind(const struct sweep_axis *ax)
+{
+    static const enum unit_kind kinds[] = {UNIT_TIME, UNIT_BANDWIDTH, UNIT_BYTES, UNIT_POWER,
+                                           UNIT_FLOP_RATE};
+    double v;
+    int plain = 1;
+    for (int j = 0; j < ax->nvalues && plain; j++)
+        plain = is_number(ax->values[j], &v);
+    if (plain)
+        return -1;
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        int all = 1;
+        char why[64];
+        for (int j = 0; j < ax->nvalues && all; j++)
+            all = units_parse(ax->values[j], kinds[k], &v, why, sizeof why) == 0;
+        if (all)
+            return (int)kinds[k];
+    }
+    return -2;
+}
+
+/* Value j of a quantity axis in SI units. */
+static int axis_si(const struct sweep_axis *ax, int kind, int j, double *v)
+{
+    char why[64];
+    return units_parse(ax->values[j], (enum unit_kind)kind, v, why, sizeof why) == 0;
+}
+
+/* Value j of the axis as a number; 0 when the axis has names.  Quantities are in the power of
+ * 1000 of their SI unit that puts the largest in [1, 1000) (25GB/s .. 400GB/s: 25 .. 400): the
+ * positions stay plain numbers (gnuplot 5.4 refuses a tic position like 2.5e+10 inside a loop),
+ * and the tics are labelled with the values as given. */
+static int axis_value(const struct sweep_axis *ax, int kind, int j, double *v)
+{
+    if (kind == -1)
+        return is_number(ax->values[j], v);
+    if (kind < 0 || !axis_si(ax, kind, j, v))
+        return 0;
+    double top = 0, x;
+    for (int i = 0; i < ax->nvalues; i++)
+        if (axis_si(ax, kind, i, &x) && x > top)
+            top = x;
+    if (top > 0)
+        *v /= pow(1000.0, floor(log10(top) / 3.0));
+    return 1;
+}
+
 /* Numeric, positive, ascending by a constant factor of at least 1.5 over a span of 8x or more:
  * such values read best on a log axis. */
 static int looks_geometric(const struct sweep_axis *ax)
@@ -29,11 +80,12 @@ static int looks_geometric(const struct sweep_axis *ax)
     if (ax->geometric)
         return ax->nvalues >= 2;
     double first, prev, v, ratio = 0;
-    if (ax->nvalues < 3 || !is_number(ax->values[0], &first) || first <= 0)
+    int kind = axis_kind(ax);
+    if (ax->nvalues < 3 || !axis_value(ax, kind, 0, &first) || first <= 0)
         return 0;
     prev = first;
     for (int i = 1; i < ax->nvalues; i++) {
-        if (!is_number(ax->values[i], &v) || v <= prev)
+        if (!axis_value(ax, kind, i, &v) || v <= prev)
             return 0;
         double r = v / prev;
         if (i == 1)
@@ -96,7 +148,7 @@ static int series_ran(const struct sweep *sw, size_t s)
 static double x_of(const struct sweep_axis *xa, int j, int xcat)
 {
     double x;
-    if (xcat || !is_number(xa->values[j], &x))
+    if (xcat || !axis_value(xa, axis_kind(xa), j, &x))
         x = (double)j;
     return x;
 }
@@ -287,14 +339,34 @@ static int fill_breakdown(FILE *fp, const void *user)
 static void sweep_xtics(const struct sweep_axis *xa, int xcat, int xlog, char *buf, size_t len)
 {
     buf[0] = '\0';
-    if (xcat || xlog || xa->nvalues > 16)
+    int kind = axis_kind(xa);
+    if (xcat || (xlog && kind == -1) || xa->nvalues > 16)
         return;
     size_t used = 0;
     for (int j = 0; j < xa->nvalues && used < len; j++) {
         double v;
-        if (!is_number(xa->values[j], &v))
+        if (!axis_value(xa, kind, j, &v))
             return (void)(buf[0] = '\0');
         used += (size_t)snprintf(buf + used, len - used, "%s%.9g", j ? " " : "", v);
+    }
+    if (used >= len)
+        buf[0] = '\0';
+}
+
+/* With quantities (kind >= 0), the tics' labels: the values as given ("25GB/s"), as words. */
+static void sweep_xticlabels(const struct sweep_axis *xa, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    if (axis_kind(xa) < 0 || xa->nvalues > 16)
+        return;
+    size_t used = 0;
+    for (int j = 0; j < xa->nvalues && used < len; j++) {
+        char word[64];
+        plot_sanitize(word, sizeof word, xa->values[j]);
+        for (char *p = word; *p; p++)
+            if (*p == ' ')
+                *p = '_';
+        used += (size_t)snprintf(buf + used, len - used, "%s%s", j ? " " : "", word);
     }
     if (used >= len)
         buf[0] = '\0';
@@ -306,14 +378,13 @@ static void x_axis_of(const struct sweep_axis *xa, int *xcat, int *xlog, double 
                       double *xmax)
 {
     double v;
-    *xcat = 0;
-    for (int j = 0; j < xa->nvalues; j++)
-        *xcat |= !is_number(xa->values[j], &v);
+    int kind = axis_kind(xa);
+    *xcat = kind == -2;
     *xlog = !*xcat && looks_geometric(xa);
     *xmin = 0;
     *xmax = xa->nvalues - 1; /* the categories' positions */
     for (int j = 0; j < xa->nvalues && !*xcat; j++) {
-        is_number(xa->values[j], &v);
+        axis_value(xa, kind, j, &v);
         *xmin = j == 0 || v < *xmin ? v : *xmin;
         *xmax = j == 0 || v > *xmax ? v : *xmax;
     }
@@ -425,8 +496,9 @@ enum sim_status sweep_chart_draw(const struct sweep *sw, struct outfile *img,
     titles_of(sw, scn_name, xa, &tt);
     const char *name = tt.name, *xlabel = tt.xlabel, *keytitle = tt.keytitle;
     const char *subtitle = tt.subtitle;
-    char xtics[256];
+    char xtics[256], xticlabels[1024];
     sweep_xtics(xa, xcat, xlog, xtics, sizeof xtics);
+    sweep_xticlabels(xa, xticlabels, sizeof xticlabels);
     char vars[16384];
     int n = snprintf(vars, sizeof vars,
                      "datafile='%s'; outfile='%s'; format='%s'; nseries=%d; xcat=%d; xlog=%d; "
@@ -443,6 +515,8 @@ enum sim_status sweep_chart_draw(const struct sweep *sw, struct outfile *img,
                       brk, brkimg->tmp, nbars, name);
     if (xcat)
         category_vars(xa, vars, sizeof vars, &n);
+    if (xticlabels[0] && xtics[0] && n > 0 && (size_t)n < sizeof vars)
+        n += snprintf(vars + n, sizeof vars - (size_t)n, "; xticlabels='%s'", xticlabels);
     chart_vars(vars, sizeof vars, &n, &cd);
     if (n < 0 || (size_t)n >= sizeof vars)
         st = err_set(err, SIM_EINPUT, NULL, 0,

@@ -703,6 +703,16 @@ if command -v gnuplot >/dev/null 2>&1; then
     else
         fail "sweep --plot with more lines than the legend names: it says how many" "exit $rc"
     fi
+    # values with units are a scale, not names: joined by a line, tics labelled as given
+    run sweep "$SCN/llama3.1-70b-h100.xml" --vary hw.nic-bandwidth=25GB/s,50GB/s,100GB/s,400GB/s \
+        --plot "$tmp/o/bw.svg"
+    lines_drawn=$(awk '/<g id="gnuplot_plot_[0-9]+a"/,/<\/g>/' "$tmp/o/bw.svg" | grep -c "<path.* d='M[^']* L" || true)
+    if [ "$rc" -eq 0 ] && grep -q '>25GB/s<' "$tmp/o/bw.svg" && grep -q '>400GB/s<' "$tmp/o/bw.svg" &&
+        [ "$lines_drawn" -gt 0 ]; then
+        pass "sweep --plot over a bandwidth: a numeric axis labelled as given"
+    else
+        fail "sweep --plot over a bandwidth: a numeric axis labelled as given" "exit $rc, $lines_drawn lines"
+    fi
     # sixteen lines: each named (a smaller font, no entry past the image's edge); failed
     # configs in a band of their own under the data, named; every series where nothing ran
     # listed, as far as the legend has room
