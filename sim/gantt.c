@@ -441,19 +441,25 @@ static void strip_accumulate(struct strip_row *row)
 
 /* Can columns [a, b) be one span drawn at its mean: for the F/B/W total, OPT and a link's
  * total, is every column within GANTT_STRIP_SHARE of the mean and does the running sum stray
- * from an even spread by at most GANTT_STRIP_DRIFT columns (so a ramp stays a ramp)?  How the
- * total splits into kinds and chunks may stray by one column. */
+ * from an even spread by at most GANTT_STRIP_DRIFT columns (so a ramp stays a ramp)?  And does
+ * the span not mix idle columns with busy ones: a sliver of work at an idle stretch's edge,
+ * spread over it, would draw a hairline of work where nothing runs.  How the total splits into
+ * kinds and chunks may stray by one column. */
 static int strip_even(const struct strip_row *row, int a, int b)
 {
     int ns = row->nslot;
     const double *ca = &row->cum[a * ns], *cb = &row->cum[b * ns];
-    double col = row->col_s;
+    double col = row->col_s, idle = 1e-6 * col;
     for (int j = 0; j < ns; j++) {
         int tight = j >= row->tight_from;
         double mean = (cb[j] - ca[j]) / (b - a), drift = (tight ? GANTT_STRIP_DRIFT : 1.0) * col;
+        int idle_seen = 0, busy_seen = 0;
         for (int c = a; c < b; c++) {
             const double *cc = &row->cum[c * ns];
-            if (tight && fabs(cc[ns + j] - cc[j] - mean) > GANTT_STRIP_SHARE * col)
+            double here = cc[ns + j] - cc[j];
+            idle_seen |= here <= idle;
+            busy_seen |= here > idle;
+            if (tight && (fabs(here - mean) > GANTT_STRIP_SHARE * col || (idle_seen && busy_seen)))
                 return 0;
             if (c > a && fabs(cc[j] - ca[j] - (c - a) * mean) > drift)
                 return 0;

@@ -582,3 +582,51 @@ Test(gantt, a_wider_image_draws_finer_detail)
     gantt_release(&narrow);
     gantt_release(&wide);
 }
+
+/* Strips never spread work over idle time: one rank busy for 0.3 s in 3,000 alternating F and B
+ * ops, idle for 0.3 s but for one 10 us op in its middle, busy again.  Merged with the idle
+ * columns around it, that op had been drawn as a hairline of work along the idle stretch; it
+ * keeps its own column, and the rest of the stretch stays empty. */
+Test(gantt, strips_leave_idle_stretches_empty)
+{
+    static struct pipe_record recs[6001];
+    for (int k = 0; k < 6000; k++) {
+        double s = k < 3000 ? 1e-4 * k : 0.6 + 1e-4 * (k - 3000);
+        recs[k] = (struct pipe_record){.start = simtime_from_s(s),
+                                       .end = simtime_from_s(s + 1e-4),
+                                       .rank = 0,
+                                       .peer = -1,
+                                       .mb = k / 2,
+                                       .kind = k % 2 ? REC_B : REC_F}; /* no runs to merge */
+    }
+    recs[6000] = (struct pipe_record){.start = simtime_from_s(0.45),
+                                      .end = simtime_from_s(0.45001),
+                                      .rank = 0, .peer = -1, .mb = 0, .kind = REC_F};
+    simtime_t busy[1] = {simtime_from_s(0.60001)};
+    struct pipe_result res = {.pp = 1,
+                              .vp = 1,
+                              .microbatches = 3000,
+                              .recs = recs,
+                              .nrecs = 6001,
+                              .busy = busy,
+                              .first_start = 0,
+                              .compute_end = simtime_from_s(0.9),
+                              .step_end = simtime_from_s(0.9)};
+    struct gantt g;
+    struct sim_error err;
+    err_clear(&err);
+    cr_assert_eq(gantt_build(&g, &res, &whole, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(g.mode, GANTT_STRIPS);
+    int lone = 0;
+    for (size_t i = 0; i < g.nboxes; i++) {
+        const struct gantt_box *b = &g.boxes[i];
+        if (b->end_s <= 0.3 + g.col_s || b->start_s >= 0.6 - g.col_s)
+            continue;
+        cr_assert_leq(b->end_s - b->start_s, 1.5 * g.col_s, "a box [%g, %g] s (columns of %g s)",
+                      b->start_s, b->end_s, g.col_s);
+        lone += b->start_s <= 0.45 && b->end_s >= 0.45001;
+    }
+    cr_assert_eq(lone, 1, "the lone op is drawn, in its own column");
+    cr_assert_float_eq(g.busy_s[0], 0.60001, 1e-9);
+    gantt_release(&g);
+}
