@@ -53,14 +53,18 @@ static int is_light(unsigned long c)
 }
 
 /* Ops waiting on one lane to be drawn as one box (see svg_gantt.h). */
+enum { RUN_PAIRS = 8 }; /* (kind, chunk) pairs a run weighs for its colour; later ones are not */
 struct run {
     simtime_t t0, t1;
     size_t n;            /* ops in it; 0 = none open */
     int kind, chunk, mb; /* of its first op */
     int mixed;           /* holds more than one (kind, chunk) */
     size_t count[K_COUNT];
-    double rgb[3]; /* duration-weighted sum of the ops' colours */
-    double busy;   /* the sum of their durations (the run may hold gaps) */
+    /* the (kind, chunk) pairs in it, up to RUN_PAIRS, and the time each takes: the box takes
+     * the colour of the longest */
+    int npairs;
+    int pair_kind[RUN_PAIRS], pair_chunk[RUN_PAIRS];
+    double pair_busy[RUN_PAIRS];
 };
 
 struct chart {
@@ -98,14 +102,11 @@ static void flush(struct chart *c, int lane)
     if (r->n == 1) {
         fprintf(c->out, " class=\"k%dc%d\" data-m=\"%d\"/>\n", r->kind, r->chunk, r->mb);
     } else {
-        if (!r->mixed) {
-            fprintf(c->out, " class=\"k%dc%d run\"", r->kind, r->chunk);
-        } else {
-            double w = r->busy; /* > 0: every op in a run takes time */
-            fprintf(c->out, " class=\"run\" fill=\"#%02x%02x%02x\"",
-                    (unsigned)(r->rgb[0] / w + 0.5), (unsigned)(r->rgb[1] / w + 0.5),
-                    (unsigned)(r->rgb[2] / w + 0.5));
-        }
+        int top = 0;
+        for (int i = 1; i < r->npairs; i++)
+            if (r->pair_busy[i] > r->pair_busy[top])
+                top = i;
+        fprintf(c->out, " class=\"k%dc%d run\"", r->pair_kind[top], r->pair_chunk[top]);
         fputs(" data-run=\"", c->out);
         const char *sep = "";
         for (int k = 0; k < K_COUNT; k++)
@@ -140,10 +141,16 @@ static void add_op(struct chart *c, int lane, int kind, int chunk, int mb, simti
     r->t1 = t1;
     r->n++;
     r->count[kind]++;
-    unsigned long col = colour_of(kind, chunk, c->vp);
-    for (int i = 0; i < 3; i++)
-        r->rgb[i] += (double)(col >> (16 - 8 * i) & 0xff) * (double)(t1 - t0);
-    r->busy += (double)(t1 - t0);
+    int p = 0;
+    while (p < r->npairs && (r->pair_kind[p] != kind || r->pair_chunk[p] != chunk))
+        p++;
+    if (p == r->npairs && p < RUN_PAIRS) {
+        r->pair_kind[p] = kind;
+        r->pair_chunk[p] = chunk;
+        r->npairs++;
+    }
+    if (p < r->npairs)
+        r->pair_busy[p] += (double)(t1 - t0);
     if (!narrow)
         flush(c, lane);
 }

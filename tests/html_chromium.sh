@@ -120,6 +120,17 @@ browse "$tmp/large.html" "$tmp/large"
 ran_clean "large step" "$tmp/large"
 browse "$tmp/large.html" "$tmp/large" "$tmp/large.png"
 shows "large step: the screenshot shows the Gantt chart" "$tmp/large.png" 100 450 1300 1100
+# ... in the palette's colours: boxes on whole pixels, a merged run in the colour of what takes
+# most of its time -- no anti-aliased or averaged blends, which read as an idle grey (thousands
+# of colours in the lanes before; a few dozen now, 200 allowed for text a layout may bring in)
+if [ -n "$python" ] && [ -s "$tmp/large.png" ]; then
+    set -- $("$python" "$top_srcdir/tests/png_stats.py" "$tmp/large.png" 250 560 1150 1000)
+    if [ $# -eq 5 ] && [ "$3" -le 200 ]; then
+        pass "large step: the lanes are drawn in the palette's colours ($3 colours)"
+    else
+        fail "large step: the lanes are drawn in the palette's colours" "${3:-?} colours"
+    fi
+fi
 
 browse "$tmp/modelled.html" "$tmp/modelled"
 ran_clean "modelled step" "$tmp/modelled"
