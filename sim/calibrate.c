@@ -394,7 +394,8 @@ static void print_help(FILE *out)
 static enum sim_status parse_fit(struct calib *c, char *list, struct sim_error *err)
 {
     c->nfit = 0;
-    for (char *name = strtok(list, ","); name; name = strtok(NULL, ",")) {
+    char *rest = NULL;
+    for (char *name = strtok_r(list, ",", &rest); name; name = strtok_r(NULL, ",", &rest)) {
         const struct calib_knob *k = knob_find(name);
         if (!k)
             return err_set(err, SIM_EINPUT, NULL, 0, "--fit: unknown constant '%s'", name);

@@ -633,11 +633,11 @@ static void drop_key(struct import_result *res, const char *key, const char *fla
     }
 }
 
-/* The graph scope of a whole layer: a transformer layer's attention and its MLP or MoE, or
- * the blocks a hybrid pattern holds (M mamba, * attn, - mlp, E moe). */
-static const char *whole_layer_scope(const struct import_result *res)
+/* The graph scope of a whole layer into scope (40 bytes hold every one): a transformer
+ * layer's attention and its MLP or MoE, or the blocks a hybrid pattern holds (M mamba, * attn,
+ * - mlp, E moe). */
+static const char *whole_layer_scope(const struct import_result *res, char scope[40])
 {
-    static char scope[40];
     if (!res->pattern[0])
         return res->experts > 0 ? "attn,moe" : "attn,mlp";
     static const char *const names[] = {"mamba", "attn", "mlp", "moe"};
@@ -645,7 +645,7 @@ static const char *whole_layer_scope(const struct import_result *res)
     scope[0] = '\0';
     for (int i = 0; i < 4; i++)
         if (strchr(res->pattern, MODEL_PATTERN_LETTERS[i]))
-            n += (size_t)snprintf(scope + n, sizeof scope - n, "%s%s", n ? "," : "", names[i]);
+            n += (size_t)snprintf(scope + n, 40 - n, "%s%s", n ? "," : "", names[i]);
     return scope;
 }
 
@@ -672,7 +672,8 @@ static enum sim_status graph_keys(struct import_result *res, const struct pendin
     enum sim_status st = put_key(res, "cuda-graphs", "modules", "cuda-graph-impl", err);
     if (st != SIM_OK || (scope && *scope))
         return st;
-    return put_key(res, "cuda-graph-scope", whole_layer_scope(res),
+    char whole[40];
+    return put_key(res, "cuda-graph-scope", whole_layer_scope(res, whole),
                    "cuda-graph-impl (the whole layer)", err);
 }
 

@@ -124,7 +124,7 @@ static void make_title(char *buf, size_t len, const struct scenario *scn,
         n += (size_t)snprintf(buf + n, len - n, "%s · step %s", name, step);
     } else {
         n += (size_t)snprintf(buf + n, len - n, "%s · %s · pp=%d", name, sched, scn->pp);
-        if (n < len && scn->vp > 1 && strcmp(scn->schedule, "interleaved") == 0)
+        if (n < len && scn->vp > 1 && scn_schedule(scn) == &sched_interleaved)
             n += (size_t)snprintf(buf + n, len - n, " vp=%d vp-group=%d", scn->vp,
                                   scn->vp_group > 0 ? scn->vp_group : scn->pp);
         else if (n < len && scn->vp > 1)

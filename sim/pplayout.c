@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
+
 #define MAX_REPEAT 100000
 
 /* The count after "*" at s (s points at '*'): its value, with *end after its digits; -1 when
@@ -85,7 +87,7 @@ too_long:
 
 int pplayout_unroll(const char *in, char *out, size_t cap, char *why, size_t len)
 {
-    char *groups = malloc(cap);
+    char *groups = mem_calloc(cap, 1);
     if (!groups) {
         snprintf(why, len, "out of memory");
         return -1;
@@ -109,7 +111,7 @@ int pplayout_unroll(const char *in, char *out, size_t cap, char *why, size_t len
             p = n == 1 && p[1] != '*' ? p + 1 : end;
         }
     }
-    free(groups);
+    mem_free(groups);
     return rc;
 }
 

@@ -7,6 +7,7 @@
 #include "derive.h"
 #include "outfile.h"
 #include "patterns.h"
+#include "schedule.h"
 
 enum sim_status report_compute(const struct scenario *scn, const struct pipe_result *res,
                                struct report *rep, struct sim_error *err)
@@ -567,7 +568,7 @@ int report_write_text(FILE *out, const struct scenario *scn, const struct report
                     rep->hbm_usable_bytes / 1073741824.0);
     }
     fprintf(out, "schedule      %s  pp=%d vp=%d", scn->schedule, scn->pp, scn->vp);
-    if (scn->vp > 1 && strcmp(scn->schedule, "interleaved") == 0) /* the only one with groups */
+    if (scn->vp > 1 && scn_schedule(scn) == &sched_interleaved) /* the only one with groups */
         fprintf(out, " vp-group=%s", group_label(scn, g, sizeof g));
     fprintf(out, " microbatches=%d micro-batch=%d layers=%d%s\n", scn->microbatches,
             scn->micro_batch, scn->layers, scn_split_backward(scn) ? " split-backward" : "");

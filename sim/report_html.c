@@ -194,7 +194,7 @@ static int put_gantt(FILE *out, const struct scenario *scn, const struct pipe_re
                      const struct report *rep)
 {
     static const char *const directions[2] = {"down", "up"};
-    const struct sched_type *type = sched_find(scn->schedule);
+    const struct sched_type *type = scn_schedule(scn);
     double *mem = NULL;
     if (rep->modelled) {
         mem = mem_calloc((size_t)rep->pp, sizeof *mem);
