@@ -254,7 +254,8 @@ static void derive_pipeline_layout(struct scenario *scn)
     int model = derive_earlier(scn, k, SCN_MODEL) || derive_earlier(scn, k, SCN_LAYERS);
     int pipe = derive_earlier(scn, k, SCN_PP) || derive_earlier(scn, k, SCN_VP) ||
                derive_earlier(scn, k, SCN_SCHEDULE);
-    int megatron = strcmp(scn->schedule, "1f1b") == 0 || strcmp(scn->schedule, "interleaved") == 0;
+    const struct sched_type *type = scn_schedule(scn);
+    int megatron = type && type->megatron_stages;
     int fits = megatron && (long)pplayout_stages(lay) == (long)scn->pp * scn->vp;
     if (!model && (!pipe || fits))
         return;

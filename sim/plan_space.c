@@ -71,8 +71,7 @@ static int edge_split(int layers, int stages, int *first, int *last)
  * under the schedules a pipeline layout describes (1F1B and the interleaved one). */
 static int dsa_grouped(const struct model *m, const struct sched_type *t, int stages)
 {
-    return m->dsa_topk > 0 && m->dsa_topk_freq > 1 && stages > 1 &&
-           (t == &sched_1f1b || t == &sched_interleaved);
+    return m->dsa_topk > 0 && m->dsa_topk_freq > 1 && stages > 1 && t->megatron_stages;
 }
 
 /* The selective recompute sets the planner tries, each cut to what the framework offers and

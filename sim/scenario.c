@@ -1378,7 +1378,8 @@ static enum sim_status check_pipeline_layout(const struct scenario *scn, struct 
         return scn_rule_error(scn, key, err,
                               "pipeline-layout sets every stage's layers: give it without "
                               "first-stage-layers / last-stage-layers");
-    if (strcmp(scn->schedule, "1f1b") != 0 && strcmp(scn->schedule, "interleaved") != 0)
+    const struct sched_type *type = scn_schedule(scn);
+    if (!type || !type->megatron_stages)
         return scn_rule_error(scn, scn_culprit(scn, key, SCN_SCHEDULE), err,
                               "pipeline-layout numbers stages as Megatron-Core's 1f1b and "
                               "interleaved schedules do, not %s",

@@ -50,4 +50,5 @@ const struct sched_type sched_1f1b = {
     .check = f1b1_check,
     .build = f1b1_build,
     .steady_pairs = 1,
+    .megatron_stages = 1,
 };

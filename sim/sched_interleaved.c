@@ -108,4 +108,5 @@ const struct sched_type sched_interleaved = {
     .build = interleaved_build,
     .steady_pairs = 1,
     .vp_any = 1,
+    .megatron_stages = 1,
 };

@@ -87,6 +87,9 @@ struct sched_type {
     int pairs;     /* emits overlapped F&B pairs (enum sched_overlap) */
     int steady_pairs; /* honours sched_params.pair_steady */
     int vp_any;    /* takes any vp >= 2 (interleaved); the others hold sched_vp_of() chunks */
+    /* places stages as Megatron-Core does (rank r holds stages r, r + pp, ...), so that its
+     * --pipeline-model-parallel-layout strings describe them: 1f1b and interleaved */
+    int megatron_stages;
 };
 
 extern const struct sched_type sched_gpipe;

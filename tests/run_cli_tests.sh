@@ -229,6 +229,16 @@ fi
 run run "$U" --set schedule=interleaved --set vp=1
 expect_error "--set schedule=interleaved with --set vp=1: both given, the rule names vp" 2 \
     "stepsim: schedule=interleaved needs vp >= 2" "(vp given by --set)"
+run run "$U" --set "pipeline-layout=Et|tt|tt|ttL" --set schedule=gpipe
+expect_error "--set pipeline-layout with a schedule that places stages otherwise: exit 2" 2 \
+    "stepsim: pipeline-layout numbers stages as Megatron-Core's 1f1b and interleaved schedules do, not gpipe" \
+    "(pipeline-layout given by --set)"
+run run "$U" --set "pipeline-layout=Ett|tt|tt|ttL" --set schedule=1f1b
+if [ "$rc" -eq 0 ] && grep -q "layers per virtual stage" "$tmp/out"; then
+    pass "--set pipeline-layout under 1f1b: runs, the stages listed"
+else
+    fail "--set pipeline-layout under 1f1b: runs, the stages listed" "exit status $rc"
+fi
 run run "$U" --set vp=2 --set layers=16
 if [ "$rc" -eq 0 ] && grep -q "^schedule *interleaved  pp=4 vp=2 " "$tmp/out" &&
     grep -q "^derived *schedule " "$tmp/out"; then

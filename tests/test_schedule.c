@@ -623,3 +623,15 @@ Test(sched_dualpipev, needs_a_v_and_a_micro_batch_per_stage)
     cr_assert(strstr(err.msg, "at least 2*pp=8 micro-batches"), "%s", err.msg);
     cr_assert_eq(sched_dualpipev.check(&odd, &blame, &err), SIM_OK, "any pp, any m >= 2pp");
 }
+
+/* Megatron-Core's placement of stages (rank r holds r, r + pp, ...), which pipeline-layout
+ * strings describe: 1f1b and interleaved only. */
+Test(sched_types, megatron_stage_placement_flag)
+{
+    const struct sched_type *const all[] = {&sched_gpipe, &sched_1f1b,     &sched_interleaved,
+                                            &sched_zbh1,  &sched_zbv,      &sched_dualpipe,
+                                            &sched_dualpipev};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        cr_assert_eq(all[i]->megatron_stages,
+                     all[i] == &sched_1f1b || all[i] == &sched_interleaved, "%s", all[i]->name);
+}
