@@ -20,7 +20,8 @@
 # resolved layout of a modelled step: a second title line), drawnote (how the boxes were
 # aggregated: the second title line, or with a layout line the x axis label's end), mode (0 ops,
 # 1 runs, 2 strips), labelpt (the labels' font size), keypt (the legend's), haslabels (some box
-# carries its micro-batch), nranks, vp
+# carries its micro-batch), fontscale (every other font size and the room text takes, over the
+# default: more than 1 on a large image), nranks, vp
 # (chunks per rank), tmin and tmax (the window, seconds), width and height (pixels), lmpx,
 # rmpx, tmpx, bmpx (margins around the plot area, pixels), rank_half (half a lane, in rows),
 # haslinks, haswrap, hasW, hasOPT, haspairs, busylabels (busy % per rank, space-separated),
@@ -42,6 +43,8 @@ if (!exists("layoutline")) layoutline = ''
 if (!exists("mode")) mode = 0
 if (!exists("labelpt")) labelpt = 10
 if (!exists("keypt")) keypt = 11
+if (!exists("fontscale")) fontscale = 1
+fs(pt) = int(pt * fontscale + 0.5)
 if (!exists("haslabels")) haslabels = mode != 2
 if (!exists("width")) width = 1600
 if (!exists("format")) format = (strstrt(outfile, '.svg') > 0 ? 'svg' : 'png')
@@ -92,9 +95,9 @@ if (!exists("bmpx")) bmpx = 64
 row_px = (height - tmpx - bmpx) / (ybot + 0.45)
 
 if (format eq 'svg') {
-    set terminal svg size width, height font 'Sans,12' background rgb 'white' noenhanced
+    set terminal svg size width, height font sprintf('Sans,%d', fs(12)) background rgb 'white' noenhanced
 } else {
-    set terminal pngcairo size width, height font 'Sans,12' background rgb 'white' noenhanced
+    set terminal pngcairo size width, height font sprintf('Sans,%d', fs(12)) background rgb 'white' noenhanced
 }
 set output outfile
 
@@ -104,13 +107,13 @@ set tmargin at screen 1 - tmpx / (height * 1.0)
 set bmargin at screen bmpx / (height * 1.0)
 # Title and note in at most 14 and 11 points, smaller when the image is narrow (a character
 # takes about 0.7 of the font size, in pixels).
-fontfit(text, pt) = (t = int(0.95 * width / (0.7 * (strlen(text) + 1))), t < pt ? (t < 7 ? 7 : t) : pt)
+fontfit(text, pt) = (t = int(0.95 * width / (0.7 * (strlen(text) + 1))), t < fs(pt) ? (t < 7 ? 7 : t) : fs(pt))
 # Both centred on the image (a title is centred on the plot area, which the legend pushes left).
 # With a layout line, it is the second line and the note goes under the time axis.
 subtitle = layoutline ne '' ? layoutline : drawnote
 # A line that would need less than 9 points to fit is split in two at its first '; ' (a
 # layout line: the cluster, then the schedule and batch), each half sized on its own.
-toolong(text) = 0.7 * 9 * (strlen(text) + 1) > 0.95 * width
+toolong(text) = 0.7 * fs(9) * (strlen(text) + 1) > 0.95 * width
 subfit = subtitle
 if (subtitle ne '' && toolong(subtitle) && strstrt(subtitle, '; ') > 0) {
     cut = strstrt(subtitle, '; ')
@@ -119,10 +122,10 @@ if (subtitle ne '' && toolong(subtitle) && strstrt(subtitle, '; ') > 0) {
     subtitle = head."\n".tail
     subfit = strlen(head) > strlen(tail) ? head : tail
 }
-set label 98 plottitle at screen 0.5, screen 1 - (subtitle eq '' ? 40 : 28) / (height * 1.0) \
+set label 98 plottitle at screen 0.5, screen 1 - (subtitle eq '' ? 40 : 28) * fontscale / (height * 1.0) \
     center font sprintf(',%d', fontfit(plottitle, 14))
 if (subtitle ne '') {
-    set label 99 subtitle at screen 0.5, screen 1 - 52 / (height * 1.0) center \
+    set label 99 subtitle at screen 0.5, screen 1 - 52 * fontscale / (height * 1.0) center \
         font sprintf(',%d', fontfit(subfit, 11)) tc rgb '#4a5568'
 }
 xnote = (layoutline ne '' && drawnote ne '') ? ' · '.drawnote : ''
@@ -131,7 +134,7 @@ xtext = x0 > 0 ? sprintf('time since the first op, less %s (%s)%s', sprintf(spri
 # centre under the plot area leaves it (the legend pushes that centre left of the image's)
 xroom = 2 * ((lmpx + width - rmpx) / 2.0 < width / 2.0 ? (lmpx + width - rmpx) / 2.0 : width / 2.0)
 xpt = int(0.95 * xroom / (0.7 * (strlen(xtext) + 1)))
-xpt = xpt > 12 ? 12 : (xpt < 7 ? 7 : xpt)
+xpt = xpt > fs(12) ? fs(12) : (xpt < 7 ? 7 : xpt)
 set xlabel xtext offset 0, 0.4 font sprintf(',%d', xpt)
 set xrange [X(tmin) : X(tmax)]
 set yrange [ybot : -0.45]
@@ -141,8 +144,8 @@ set ytics nomirror scale 0
 set ytics ()
 # Row labels: "rank r  94%" (its busy share of the pipeline time shown), with the peak memory
 # under it when given and the rows are tall enough; every k-th rank when rows are thin.
-every = row_px >= 15 ? 1 : int(15 / row_px) + 1
-two = row_px >= 34 && exists("memlabels")
+every = row_px >= 15 * fontscale ? 1 : int(15 * fontscale / row_px) + 1
+two = row_px >= 34 * fontscale && exists("memlabels")
 # (tic labels are formats: '%%%%' prints as '%')
 busy(r) = exists("busylabels") ? sprintf('  %s%%%%', word(busylabels, r + 1)) : ''
 rowlabel(r) = sprintf('rank %d%s', r, busy(r)) . (two ? sprintf("\n%s GiB", word(memlabels, r + 1)) : '')
@@ -164,9 +167,9 @@ if (haslinks) {
     do for [k = 0 : nlinks - 1] {
         set object rectangle from X(tmin), k + 0.5 - link_gap - link_half to X(tmax), k + 0.5 + link_gap + link_half \
             fc rgb linkbg fs solid 1.0 noborder behind
-        if (row_px >= 40) {
+        if (row_px >= 40 * fontscale) {
             set label sprintf('link %d⇄%d', k, (k + 1) % nranks) at graph 0, first k + 0.5 right \
-                offset -0.8, 0 font ',8' tc rgb '#718096'
+                offset -0.8, 0 font sprintf(',%d', fs(8)) tc rgb '#718096'
         }
     }
 }
@@ -216,13 +219,14 @@ nk = hasW ? 2 : 1
 vc = vp > 1 ? vp - 1 : 0
 # The legend shrinks its spacing when the image is too short for it.
 keyspacing = 1.25
-if (height < 200 + 27 * (nkey + 2)) { keyspacing = 1.25 * (height - 200.0) / (27 * (nkey + 2)); keyspacing = keyspacing < 0.8 ? 0.8 : keyspacing }
+if (height < (200 + 27 * (nkey + 2)) * fontscale) { keyspacing = 1.25 * (height - 200.0 * fontscale) / (27 * (nkey + 2) * fontscale); keyspacing = keyspacing < 0.8 ? 0.8 : keyspacing }
 keytitle = (mode == 2 ? "lane height = busy share\n" : (haslabels ? "box label = micro-batch\n" : "")) . "rank %: busy share shown"
 # The legend's top left corner just right of the plot area (placed, not "outside": with the
 # margins fixed, gnuplot may otherwise put it over the plot).
-set key at screen 1 - (rmpx - 24) / (width * 1.0), screen 1 - tmpx / (height * 1.0) left top \
-    vertical Left reverse samplen 1.2 spacing keyspacing width 1 title keytitle left \
-    font sprintf(',%d', keypt)
+keyfont = sprintf(',%d', keypt)
+set key at screen 1 - (rmpx - 24 * fontscale) / (width * 1.0), screen 1 - tmpx / (height * 1.0) \
+    left top vertical Left reverse samplen 1.2 spacing keyspacing width 1 font keyfont \
+    title keytitle left font keyfont
 set style fill solid 1.0 noborder
 
 plot datafile using (edged($2, $3, $10)):(y($1, $4, $6, $7, $8)):(halfw($2, $3)):(h($4, $7, $8)):(colour($4, $5, $9)) \

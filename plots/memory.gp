@@ -8,13 +8,15 @@
 # resolved layout: a second title line, split at its first '; ' when too long for the width), hbm
 # (GiB a step may use, HBM less the reserve: drawn as a dashed capacity line), plotwidth and
 # plotheight (pixels: the run's --plot-size; without them the width follows the rank count, 520
-# high).
+# high), fontscale (font sizes and the room text takes over the default, for a large image).
 
 if (!exists("datafile")) datafile = 'memory.tsv'
 if (!exists("outfile")) outfile = 'memory.png'
 if (!exists("format")) format = (strstrt(outfile, '.svg') > 0 ? 'svg' : 'png')
 if (!exists("plottitle")) plottitle = 'memory per GPU by pipeline stage'
 if (!exists("layoutline")) layoutline = ''
+if (!exists("fontscale")) fontscale = 1
+fs(pt) = int(pt * fontscale + 0.5)
 stats datafile using 1 nooutput
 nranks = int(STATS_max) + 1
 stats datafile using ($2 + $3 + $4 + $5) nooutput
@@ -27,17 +29,17 @@ if (width > 1800) width = 1800
 if (exists("plotwidth")) width = plotwidth
 height = exists("plotheight") ? plotheight : 520
 if (format eq 'svg') {
-    set terminal svg size width, height font 'Sans,12' background rgb 'white' noenhanced
+    set terminal svg size width, height font sprintf('Sans,%d', fs(12)) background rgb 'white' noenhanced
 } else {
-    set terminal pngcairo size width, height font 'Sans,12' background rgb 'white' noenhanced
+    set terminal pngcairo size width, height font sprintf('Sans,%d', fs(12)) background rgb 'white' noenhanced
 }
 set output outfile
 # The title, and the layout under it in at most 11 points (a character takes about 0.7 of the
 # font size in pixels), split in two at its first '; ' when it would need less than 8.
-fontfit(text, pt) = (t = int(0.95 * width / (0.7 * (strlen(text) + 1))), t < pt ? (t < 7 ? 7 : t) : pt)
+fontfit(text, pt) = (t = int(0.95 * width / (0.7 * (strlen(text) + 1))), t < fs(pt) ? (t < 7 ? 7 : t) : fs(pt))
 sub = layoutline
 subfit = sub
-if (sub ne '' && 0.7 * 8 * (strlen(sub) + 1) > 0.95 * width && strstrt(sub, '; ') > 0) {
+if (sub ne '' && 0.7 * fs(8) * (strlen(sub) + 1) > 0.95 * width && strstrt(sub, '; ') > 0) {
     cut = strstrt(sub, '; ')
     head = sub[1:cut]
     tail = sub[cut + 2:]
@@ -46,13 +48,13 @@ if (sub ne '' && 0.7 * 8 * (strlen(sub) + 1) > 0.95 * width && strstrt(sub, '; '
 }
 # both centred on the image, above the plot area
 lines = sub eq '' ? 0 : (strstrt(sub, "\n") > 0 ? 2 : 1)
-set label 1 plottitle at screen 0.5, screen 1 - 26.0 / height center \
+set label 1 plottitle at screen 0.5, screen 1 - 26.0 * fontscale / height center \
     font sprintf(',%d', fontfit(plottitle, 13))
 if (lines > 0) {
-    set label 2 sub at screen 0.5, screen 1 - (lines == 2 ? 58.0 : 50.0) / height center \
+    set label 2 sub at screen 0.5, screen 1 - (lines == 2 ? 58.0 : 50.0) * fontscale / height center \
         font sprintf(',%d', fontfit(subfit, 11)) tc rgb '#4a5568'
 }
-set tmargin at screen 1 - (lines == 2 ? 92.0 : (lines == 1 ? 74.0 : 52.0)) / height
+set tmargin at screen 1 - (lines == 2 ? 92.0 : (lines == 1 ? 74.0 : 52.0)) * fontscale / height
 set ylabel 'memory per GPU (GiB)'
 set xlabel 'pipeline rank (stage)'
 set yrange [0 : top * 1.12]
@@ -71,7 +73,7 @@ if (exists("hbm")) {
 # Label every rank while the labels fit (about 24 pixels each beside the 320 the key and the
 # margins take), else every 2nd, 4th, 8th ... rank.
 tickstep = 1
-while (nranks * 24.0 / tickstep > width - 320 && tickstep < nranks) { tickstep = tickstep * 2 }
+while (nranks * 24.0 * fontscale / tickstep > width - 320 * fontscale && tickstep < nranks) { tickstep = tickstep * 2 }
 plot datafile using 2:xtic(int($1) % tickstep == 0 ? stringcolumn(1) : '') title 'weights' lc rgb '#2b6cb0', \
      '' using 3 title 'gradients' lc rgb '#dd6b20', \
      '' using 4 title 'optimizer state' lc rgb '#6b46c1', \

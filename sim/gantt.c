@@ -18,6 +18,10 @@ enum { LEFT_PX = 130, RIGHT_PX = 310, TOP_PX = 84, BOTTOM_PX = 64 };
 /* Below NARROW_WIDTH_PX the legend takes a smaller font and less room (310 of 800 pixels would
  * leave the chart little more than half the image). */
 enum { NARROW_WIDTH_PX = 1200, RIGHT_PX_NARROW = 236, KEY_PT = 11, KEY_PT_NARROW = 9 };
+/* Past TEXT_SCALE_FROM_PX wide, text and the room it takes grow with the image (up to
+ * TEXT_SCALE_MAX times), so that a large image fitted to a screen or a slide stays legible. */
+#define TEXT_SCALE_FROM_PX 2000.0
+#define TEXT_SCALE_MAX 3.0
 /* Default heights: pixels per row unit with and without link rows; the cap past which rows
  * shrink instead of the image growing. */
 enum { ROW_PX_LINKS = 72, ROW_PX_PLAIN = 56, AUTO_HEIGHT_CAP = 1800 };
@@ -165,26 +169,32 @@ static enum sim_status layout(struct gantt *g, const struct pipe_result *res,
     l->rank_half = l->has_links ? 0.30 : 0.38;
     l->width_px = view->width_px > 0 ? view->width_px : GANTT_DEFAULT_WIDTH;
     int narrow = l->width_px < NARROW_WIDTH_PX;
-    l->left_px = LEFT_PX;
-    l->right_px = narrow ? RIGHT_PX_NARROW : RIGHT_PX;
-    l->key_pt = narrow ? KEY_PT_NARROW : KEY_PT;
-    l->top_px = TOP_PX;
-    l->bottom_px = BOTTOM_PX;
-    int key_px = 200 + 27 * (l->nkey + 2); /* a two-line key title, then the entries */
+    double k = gantt_text_scale(l->width_px);
+    l->text_scale = k;
+    l->left_px = (int)lround(LEFT_PX * k);
+    l->right_px = (int)lround((narrow ? RIGHT_PX_NARROW : RIGHT_PX) * k);
+    l->key_pt = (int)lround((narrow ? KEY_PT_NARROW : KEY_PT) * k);
+    l->top_px = (int)lround(TOP_PX * k);
+    l->bottom_px = (int)lround(BOTTOM_PX * k);
+    int key_px = (int)lround((200 + 27 * (l->nkey + 2)) * k); /* a two-line title, the entries */
     if (view->height_px > 0) {
         l->height_px = view->height_px;
     } else {
-        double h = TOP_PX + BOTTOM_PX + (l->has_links ? ROW_PX_LINKS : ROW_PX_PLAIN) * yspan;
-        if (h > AUTO_HEIGHT_CAP)
-            h = AUTO_HEIGHT_CAP;
+        double h = l->top_px + l->bottom_px +
+                   (l->has_links ? ROW_PX_LINKS : ROW_PX_PLAIN) * k * yspan;
+        if (h > AUTO_HEIGHT_CAP * k)
+            h = AUTO_HEIGHT_CAP * k;
+        if (h > GANTT_MAX_SIDE)
+            h = GANTT_MAX_SIDE;
         l->height_px = h > key_px ? (int)ceil(h) : key_px;
     }
     l->plot_w_px = l->width_px - l->left_px - l->right_px;
-    l->plot_h_px = l->height_px - TOP_PX - BOTTOM_PX;
+    l->plot_h_px = l->height_px - l->top_px - l->bottom_px;
     l->row_px = l->plot_h_px / yspan;
     l->lane_px = 2 * l->rank_half * l->row_px;
     if (l->lane_px < MIN_LANE_PX) {
-        int need = TOP_PX + BOTTOM_PX + (int)ceil(MIN_LANE_PX / (2 * l->rank_half) * yspan);
+        int need = l->top_px + l->bottom_px +
+                   (int)ceil(MIN_LANE_PX / (2 * l->rank_half) * yspan);
         return err_set(err, SIM_EINPUT, NULL, 0,
                        "--plot-size %dx%d: %d ranks need a height of at least %d pixels",
                        l->width_px, l->height_px, l->nranks, need);
@@ -245,9 +255,9 @@ static void set_label(struct gantt_box *b, int kind, int mb_first, int mb_last, 
 static int label_fits(const struct gantt *g, const struct gantt_box *b, size_t chars,
                       const struct label_font *font)
 {
-    double width_px = (b->end_s - b->start_s) / px_s(g);
-    return g->lay.lane_px >= font->lane_px &&
-           width_px >= font->char_px * (double)chars + font->pad_px;
+    double width_px = (b->end_s - b->start_s) / px_s(g), k = g->lay.text_scale;
+    return g->lay.lane_px >= font->lane_px * k &&
+           width_px >= (font->char_px * (double)chars + font->pad_px) * k;
 }
 
 /* Keep the labels that fit.  Every micro-batch label is judged at the length of the longest
@@ -264,7 +274,7 @@ static void fit_labels(struct gantt *g)
         for (size_t i = 0; i < g->nboxes; i++)
             fit[f] += g->boxes[i].label[0] && label_fits(g, &g->boxes[i], longest, &label_fonts[f]);
     const struct label_font *font = &label_fonts[4 * fit[1] > 5 * fit[0]];
-    g->label_pt = font->pt;
+    g->label_pt = (int)lround(font->pt * g->lay.text_scale);
     for (size_t i = 0; i < g->nboxes; i++) {
         struct gantt_box *b = &g->boxes[i];
         size_t chars = b->kind == REC_OPT ? strlen(b->label) : longest;
@@ -607,6 +617,11 @@ static enum sim_status build_strips(struct gantt *g, const struct pipe_result *r
     }
     mem_free(row.cum);
     return st;
+}
+
+double gantt_text_scale(int width_px)
+{
+    return fmin(fmax(width_px / TEXT_SCALE_FROM_PX, 1.0), TEXT_SCALE_MAX);
 }
 
 /* ---- choosing the detail ---- */

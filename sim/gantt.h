@@ -45,6 +45,10 @@
 #define GANTT_BOXES_PER_PX 5
 #define GANTT_MAX_BOXES_CAP 40000
 size_t gantt_max_boxes(int plot_w_px);
+/* Text and the room it takes on an image `width_px` wide, over their default size: 1 up to
+ * 2000 pixels, growing with the width past that (at most 3), so that a large image fitted to a
+ * screen or a slide stays legible.  The memory chart takes the Gantt chart's. */
+double gantt_text_scale(int width_px);
 /* Strips: a span of columns is drawn at its mean busy fraction when every column's fraction is
  * within GANTT_STRIP_SHARE of it and the busy time never strays from an even spread by more
  * than GANTT_STRIP_DRIFT columns. */
@@ -65,6 +69,7 @@ struct gantt_layout {
     int width_px, height_px;
     int left_px, right_px, top_px, bottom_px; /* margins around the plot area */
     int key_pt;                               /* the legend's font size, points */
+    double text_scale; /* text and margins over their default size (1 up to 2000 px wide) */
     double plot_w_px, plot_h_px;
     double t0_s, t1_s; /* the window, clipped to the step */
     double rank_half;  /* half a rank lane's height, row units */

@@ -355,11 +355,11 @@ static int gantt_vars(char *vars, size_t len, const struct scenario *scn,
                   "plottitle='%s'; drawnote='%s'; nranks=%d; vp=%d; tmin=%.17g; tmax=%.17g; "
                   "width=%d; height=%d; lmpx=%d; rmpx=%d; tmpx=%d; bmpx=%d; rank_half=%.3f; "
                   "haslinks=%d; haswrap=%d; hasW=%d; hasOPT=%d; haspairs=%d; mode=%d; labelpt=%d; "
-                  "keypt=%d; haslabels=%d",
+                  "keypt=%d; haslabels=%d; fontscale=%.4f",
                   title, note, res->pp, g->chunks, l->t0_s, l->t1_s, l->width_px, l->height_px,
                   l->left_px, l->right_px, l->top_px, l->bottom_px, l->rank_half, l->has_links,
                   l->has_wrap, g->has_w, g->has_opt, g->has_pairs, (int)g->mode, g->label_pt,
-                  l->key_pt, has_mb_labels(g));
+                  l->key_pt, has_mb_labels(g), l->text_scale);
     if (layout[0])
         plot_vars_add(vars, len, &n, "; layoutline='%s'", layout);
     /* DualPipe's chunks are its two directions: name them so in the legend. */
@@ -432,8 +432,8 @@ enum sim_status plot_memory(struct outfile *img, const char *title, const char *
                      clean, line, hbm_bytes / 1073741824.0);
     /* --plot-size sizes both images: a slide asks for one size, not one per picture. */
     if (size && size->width_px > 0 && size->height_px > 0)
-        snprintf(vars + n, sizeof vars - (size_t)n, "; plotwidth=%d; plotheight=%d",
-                 size->width_px, size->height_px);
+        snprintf(vars + n, sizeof vars - (size_t)n, "; plotwidth=%d; plotheight=%d; fontscale=%.4f",
+                 size->width_px, size->height_px, gantt_text_scale(size->width_px));
     struct memory_data md = {parts, pp};
     return plot_render(img, memory_gp, "memory", memory_data, &md, vars, err);
 }

@@ -630,3 +630,33 @@ Test(gantt, strips_leave_idle_stretches_empty)
     cr_assert_float_eq(g.busy_s[0], 0.60001, 1e-9);
     gantt_release(&g);
 }
+
+/* Text grows with a large image, so that fitted to a screen it stays legible: 1 up to 2000
+ * pixels wide, then the width over 2000, at most 3 -- the legend's font and the margins with
+ * it, the plot area taking the rest; a micro-batch label needs as many more pixels. */
+Test(gantt, a_large_image_scales_its_text)
+{
+    cr_assert_float_eq(gantt_text_scale(1600), 1.0, 1e-12);
+    cr_assert_float_eq(gantt_text_scale(2000), 1.0, 1e-12);
+    cr_assert_float_eq(gantt_text_scale(4000), 2.0, 1e-12);
+    cr_assert_float_eq(gantt_text_scale(16384), 3.0, 1e-12);
+    static struct pipe_record recs[4 * 50];
+    simtime_t busy[4];
+    struct pipe_result res;
+    steady_step(&res, recs, busy, 4, 50);
+    struct gantt small, large;
+    struct sim_error err;
+    err_clear(&err);
+    cr_assert_eq(gantt_build(&small, &res, &whole, &err), SIM_OK, "%s", err.msg);
+    struct gantt_view big = {0, 0, 4000, 0};
+    cr_assert_eq(gantt_build(&large, &res, &big, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(large.lay.key_pt, 2 * small.lay.key_pt);
+    cr_assert_eq(large.lay.left_px, 2 * small.lay.left_px);
+    cr_assert_eq(large.lay.right_px, 2 * small.lay.right_px);
+    cr_assert_float_eq(large.lay.plot_w_px, 4000 - 2 * (small.lay.left_px + small.lay.right_px),
+                       1e-9);
+    cr_assert_eq(large.label_pt, 2 * small.label_pt, "%d against %d", large.label_pt,
+                 small.label_pt);
+    gantt_release(&small);
+    gantt_release(&large);
+}
