@@ -1730,6 +1730,17 @@ enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
         goto done;
     const char *rule = last_rule(&c, res); /* before the invalid layouts are dropped */
     keep_valid_layouts(res);
+    if (res->valid == 0 && res->nlayouts == 0 && space.unsplit > 0) {
+        char fixed[160];
+        plan_fixed_text(&space.fixed, fixed, sizeof fixed);
+        st = err_set(err, SIM_EINPUT, NULL, 0,
+                     "no valid layout of %s on gpus=%d%s%s: its %d layers do not split over "
+                     "%d pipeline stages (pp x vp) with a layer on the first and the ends no "
+                     "heavier than the other stages",
+                     model.name, o->gpus, fixed[0] ? " with " : "", fixed, model.layers,
+                     space.unsplit_stages);
+        goto done;
+    }
     if (res->valid == 0) {
         char fixed[160];
         plan_fixed_text(&space.fixed, fixed, sizeof fixed);

@@ -50,8 +50,10 @@ static int layout_push(struct plan_cands *l, const struct plan_layout *lay)
  * each, the least L that can hold the layers, the rest on the ends, the last the smaller half
  * (it holds the LM head and the loss; stagesplit.c does the same).  Megatron-Core sets the two
  * ends apart (--decoder-first-pipeline-num-layers, --decoder-last-pipeline-num-layers), so an
- * odd rest is split, not rounded to a coarser L: 61 layers on 16 stages are 3, 4 x 14, 2.
- * Two stages are the two ends.  -1 when no split leaves every stage a layer. */
+ * odd rest is split, not rounded to a coarser L: 61 layers on 16 stages are 3, 4 x 14, 2.  The
+ * last stage may hold the LM head and the loss alone (Megatron-Bridge's DeepSeek-V3 layouts
+ * end on "|L"): 61 layers on 32 stages are 1, 2 x 30, 0.  Two stages are the two ends.  -1
+ * when the first stage would be left no layer (the least L already leaves the ends least). */
 static int edge_split(int layers, int stages, int *first, int *last)
 {
     *first = *last = 0;
@@ -59,7 +61,7 @@ static int edge_split(int layers, int stages, int *first, int *last)
         return 0;
     int L = (layers + stages - 1) / stages;
     long rest = layers - (long)L * (stages - 2);
-    if (rest < 2) /* L is the least middle: a larger one leaves the ends even less */
+    if (rest < 1)
         return -1;
     *last = (int)(rest / 2);
     *first = (int)(rest - rest / 2);
@@ -287,9 +289,12 @@ static int push_schedules(struct plan_space *sp, struct plan_cands *out, int tp,
         if (!schedule_runs(t, pp, vp))
             continue;
         int grouped = dsa_grouped(m, t, pp * vp);
-        int first = 0, last = 0;
-        if (!grouped && edge_split(m->layers, sched_model_parts(t, pp, vp), &first, &last) != 0)
+        int first = 0, last = 0, stages = sched_model_parts(t, pp, vp);
+        if (!grouped && edge_split(m->layers, stages, &first, &last) != 0) {
+            sp->unsplit++;
+            sp->unsplit_stages = stages;
             continue;
+        }
         struct plan_config c = {.tp = tp, .pp = pp, .vp = vp, .cp = cp, .ep = ep, .etp = etp,
                                 .micro_batch = mb, .first_layers = first, .last_layers = last,
                                 .schedule = t};

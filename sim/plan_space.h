@@ -33,6 +33,8 @@ struct plan_space {
         int tp, pp, vp, cp, ep, etp, micro_batch;
     } fixed;
     size_t enumerated;            /* configs enumerated, rule-valid or not */
+    size_t unsplit;               /* layouts skipped: the layers do not split over their stages */
+    int unsplit_stages;           /* the stages of the last such layout */
 };
 
 /* The enumerated configs and their layouts; owned (plan_space_cands_release). */

@@ -1129,6 +1129,18 @@ else
     fail "plan GLM-5.2: layouts of whole DSA top-k groups" "exit status $rc" \
         "$(head -n 6 "$tmp/out")"
 fi
+# DeepSeek-V3's 61 layers: Megatron-Bridge's pp 8 x vp 4 is planned (1 | 2 x 30 | 0, the loss
+# stage alone); pp 40 cannot split them, and the message says that, not an arithmetic rule
+run plan "$SCN/moe-guide/deepseek-v3.xml" --gpus 512 --set pp=8 --set vp=4 --top 1 -j 2
+if [ "$rc" -eq 0 ] && grep -q '^1 .* pp8 vp4 .* ends=1/0 ' "$tmp/out"; then
+    pass "plan: 61 layers over pp 8 x vp 4, the last stage the loss alone (ends=1/0)"
+else
+    fail "plan: 61 layers over pp 8 x vp 4, the last stage the loss alone (ends=1/0)" "exit $rc"
+fi
+run plan "$SCN/moe-guide/deepseek-v3.xml" --gpus 640 --set pp=40 --set vp=1 -j 2
+expect_error "plan: layers that split over no pipeline of the fixed depth, said so (exit 2)" 2 \
+    "stepsim: no valid layout of deepseek-v3 on gpus=640 with pp=40 vp=1: " \
+    "its 61 layers do not split over 40 pipeline stages (pp x vp)"
 run plan "$U" --gpus 8
 expect_error "plan without a model: exit 2" 2 "stepsim: " "plan needs a modelled scenario"
 run plan "$SCN/llama3.1-70b-h100.xml"

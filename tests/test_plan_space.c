@@ -105,7 +105,8 @@ Test(plan_space, uneven_end_stages_where_layers_do_not_divide)
 
 /* A layer count no even stage count divides (61, DeepSeek-V3's): every pipeline depth is
  * planned, the odd rest split between the ends -- 31 | 30 on two stages, 3 | 4 x 14 | 2 on
- * sixteen, 15 | 16 x 2 | 14 on four, 7 | 8 x 6 | 6 on eight -- where equal ends had left only odd depths. */
+ * sixteen, 15 | 16 x 2 | 14 on four, 7 | 8 x 6 | 6 on eight, 1 | 2 x 30 | 0 (the LM head and
+ * the loss alone) on thirty-two -- where equal ends had left only odd depths. */
 Test(plan_space, odd_layer_counts_split_their_ends_unequally)
 {
     struct model m;
@@ -113,13 +114,13 @@ Test(plan_space, odd_layer_counts_split_their_ends_unequally)
     m.layers = 61;
     struct plan_cands c = {0};
     cr_assert_eq(plan_space_enumerate(&sp, &c), 0);
-    static const int want[][3] = {{2, 31, 30}, {4, 15, 14}, {16, 3, 2}, {8, 7, 6}};
-    int seen[4] = {0};
+    static const int want[][3] = {{2, 31, 30}, {4, 15, 14}, {16, 3, 2}, {8, 7, 6}, {32, 1, 0}};
+    int seen[5] = {0};
     for (size_t l = 0; l < c.nlay; l++) {
         const struct plan_config *cfg = &c.v[c.lay[l].first].cfg;
         if (cfg->schedule != &sched_1f1b)
             continue;
-        for (int k = 0; k < 4; k++)
+        for (int k = 0; k < 5; k++)
             if (cfg->pp == want[k][0]) {
                 cr_assert_eq(cfg->first_layers, want[k][1], "pp %d", cfg->pp);
                 cr_assert_eq(cfg->last_layers, want[k][2], "pp %d", cfg->pp);
@@ -131,7 +132,7 @@ Test(plan_space, odd_layer_counts_split_their_ends_unequally)
                 seen[k] = 1;
             }
     }
-    cr_assert(seen[0] && seen[1] && seen[2] && seen[3]);
+    cr_assert(seen[0] && seen[1] && seen[2] && seen[3] && seen[4]);
     plan_space_cands_release(&c);
 }
 
