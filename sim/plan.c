@@ -1730,7 +1730,7 @@ enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
         goto done;
     const char *rule = last_rule(&c, res); /* before the invalid layouts are dropped */
     keep_valid_layouts(res);
-    if (res->valid == 0 && res->nlayouts == 0 && space.unsplit > 0) {
+    if (res->valid == 0 && space.split == 0 && space.unsplit > 0) { /* the split alone fails */
         char fixed[160];
         plan_fixed_text(&space.fixed, fixed, sizeof fixed);
         st = err_set(err, SIM_EINPUT, NULL, 0,

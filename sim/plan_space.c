@@ -295,6 +295,7 @@ static int push_schedules(struct plan_space *sp, struct plan_cands *out, int tp,
             sp->unsplit_stages = stages;
             continue;
         }
+        sp->split++;
         struct plan_config c = {.tp = tp, .pp = pp, .vp = vp, .cp = cp, .ep = ep, .etp = etp,
                                 .micro_batch = mb, .first_layers = first, .last_layers = last,
                                 .schedule = t};

@@ -35,6 +35,7 @@ struct plan_space {
     size_t enumerated;            /* configs enumerated, rule-valid or not */
     size_t unsplit;               /* layouts skipped: the layers do not split over their stages */
     int unsplit_stages;           /* the stages of the last such layout */
+    size_t split;                 /* layouts whose layers split (kept or not by the rules) */
 };
 
 /* The enumerated configs and their layouts; owned (plan_space_cands_release). */
