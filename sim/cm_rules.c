@@ -344,6 +344,44 @@ static enum sim_status check_moe_keys(const struct scenario *scn, const struct m
     return SIM_OK;
 }
 
+/* Megatron-Core's rules for the expert-parallel overlap of paired micro-batches
+ * (overlap_moe_expert_parallel_comm; transformer_config.py, NVIDIA/Megatron-LM d98e8a6): expert
+ * parallelism to overlap, the alltoall or flex dispatcher, no full recompute and no recompute
+ * of whole MoE layers, at most one MTP module.  (It also asks for a virtual pipeline when
+ * pp > 1; stepsim still runs 1F1B's pairs there, as its tests of the mechanism do.)  Only the
+ * schedules that pair steady-state ops are held to them (DualPipe pairs its own; the others
+ * are refused the key by the schedule rule). */
+static enum sim_status check_ep_overlap(const struct scenario *scn, const struct model *m,
+                                        struct sim_error *err)
+{
+    const struct sched_type *type = scn_schedule(scn);
+    if (!scn->overlap_ep_comm || m->experts == 0 || !type || !type->steady_pairs)
+        return SIM_OK;
+    enum scn_key k = SCN_OVERLAP_EP_COMM;
+    if (scn->ep <= 1)
+        return scn_rule_error(scn, scn_culprit(scn, k, SCN_EP), err,
+                              "overlap-ep-comm overlaps expert-parallel exchanges: it needs "
+                              "ep > 1 (Megatron-Core)");
+    if (scn->moe_dispatcher == DISPATCH_ALLGATHER)
+        return scn_rule_error(scn, scn_culprit(scn, k, SCN_MOE_DISPATCHER), err,
+                              "overlap-ep-comm needs moe-dispatcher=alltoall, deepep or hybridep "
+                              "(Megatron-Core)");
+    if (scn->recompute == RECOMPUTE_FULL)
+        return scn_rule_error(scn, scn_culprit(scn, k, SCN_RECOMPUTE), err,
+                              "overlap-ep-comm excludes recompute=full (Megatron-Core); recompute "
+                              "selected modules instead");
+    if (scn->recompute == RECOMPUTE_SELECTIVE && (scn->recompute_modules & RC_MOE))
+        return scn_rule_error(scn, scn_culprit(scn, k, SCN_RECOMPUTE_MODULES), err,
+                              "overlap-ep-comm excludes recomputing whole MoE layers "
+                              "(recompute-modules moe; Megatron-Core): moe_act is allowed");
+    if (m->mtp_layers > 1)
+        return scn_rule_error(scn, k, err,
+                              "overlap-ep-comm takes at most one MTP module (Megatron-Core); %s "
+                              "has %d",
+                              m->name, m->mtp_layers);
+    return SIM_OK;
+}
+
 /* Recompute modules the model has no instance of, and torchtitan's per-op policy alone and
  * with flash attention. */
 static enum sim_status check_recompute_modules(const struct scenario *scn, const struct model *m,
@@ -554,6 +592,8 @@ static enum sim_status check_feature_keys(const struct scenario *scn, const stru
                                           struct sim_error *err)
 {
     enum sim_status st = check_moe_keys(scn, m, err);
+    if (st == SIM_OK)
+        st = check_ep_overlap(scn, m, err);
     if (st != SIM_OK)
         return st;
     if (scn_given(scn, SCN_MUON_NS_STEPS) && scn->optimizer_algorithm != OPTALG_MUON)
