@@ -1018,10 +1018,15 @@ void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
     out->grads = rank_grads(cm, scn, &h);
     double opt_shard = optimizer_shard(cm, scn, h.dense, h.expert);
     double edge_shard = optimizer_shard(cm, scn, h.edge, 0.0);
-    out->optimizer =
-        optimizer_state_bytes(scn, opt_shard, edge_shard) * (1.0 - scn->offload_optimizer);
+    double state = optimizer_state_bytes(scn, opt_shard, edge_shard);
+    out->optimizer = state * (1.0 - scn->offload_optimizer);
     out->act_per_mb = h.act / scn->vp;
     out->activations = rank_activations(scn, res, rank, &h);
     out->total = out->weights + out->grads + out->optimizer + out->activations;
-    out->oom = out->total > cm_usable_hbm(cm);
+    /* offloaded: the optimizer's share and each in-flight micro-batch's offloaded layers (the
+     * one reloaded at a time counted on the GPU too: a bound from above, by a layer) */
+    out->host = state * scn->offload_optimizer + h.offloaded / scn->vp * res->peak_inflight[rank];
+    double host_cap = cm->hw->node.host_mem_B;
+    out->host_oom = host_cap > 0 && out->host > host_cap;
+    out->oom = out->total > cm_usable_hbm(cm) || out->host_oom;
 }

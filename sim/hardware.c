@@ -746,6 +746,8 @@ static enum sim_status load_node(struct loader *ld, const xmlNode *el, struct hw
     if (st == SIM_OK)
         st = get_quantity(ld, el, "host-memory-bandwidth", UNIT_BANDWIDTH, 0,
                           &node->host_mem_bw_Bps, NULL, 0);
+    if (st == SIM_OK) /* optional: 0 = not given */
+        st = get_quantity(ld, el, "host-memory", UNIT_BYTES, 0, &node->host_mem_B, NULL, 0);
     if (st == SIM_OK)
         st = get_quantity(ld, el, "peer-bandwidth", UNIT_BANDWIDTH, 0, &node->peer_bw_Bps, NULL,
                           0);
@@ -873,6 +875,7 @@ static const struct hw_knob knobs[] = {
     {"nvlink-efficiency", UNIT_FRACTION, KR_FRACTION, HWF(node.nvlink_eff)},
     {"host-bandwidth", UNIT_BANDWIDTH, KR_POSITIVE, HWF(node.host_bw_Bps)},
     {"host-memory-bandwidth", UNIT_BANDWIDTH, KR_POSITIVE, HWF(node.host_mem_bw_Bps)},
+    {"host-memory", UNIT_BYTES, KR_NONNEG, HWF(node.host_mem_B)},
     {"peer-bandwidth", UNIT_BANDWIDTH, KR_NONNEG, HWF(node.peer_bw_Bps)},
     {"nic-bandwidth", UNIT_BANDWIDTH, KR_POSITIVE, HWF(net.nic_bw_Bps)},
     {"latency", UNIT_TIME, KR_NONNEG, HWF(net.lat_s)},
@@ -903,7 +906,8 @@ const char *hw_knob_names(void)
         "host-launch-ratio, overlap-interference, hbm-reserve, nccl-buffers, power-cap, "
         "nvlink-bandwidth, nvlink-latency, collective-latency, nvlink-efficiency, "
         "host-bandwidth, "
-        "host-memory-bandwidth, peer-bandwidth, nic-bandwidth, latency, efficiency, "
+        "host-memory-bandwidth, host-memory, peer-bandwidth, nic-bandwidth, latency, "
+        "efficiency, "
         "oversubscription";
     return list;
 }

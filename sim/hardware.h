@@ -163,6 +163,9 @@ struct hw_node {
      * the file does not say (offload is then refused). */
     double host_bw_Bps;
     double host_mem_bw_Bps;
+    /* One GPU's share of the host's memory, bytes (what offloaded optimizer state and
+     * activations may fill); 0 when the file does not say (then not checked). */
+    double host_mem_B;
     /* Measured collectives inside the node, each (op, gpus) at most once; a collective they
      * describe takes their time rather than the ring or tree over nvlink_bw_Bps x nvlink_eff
      * (hw_node_coll_fit). */

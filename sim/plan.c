@@ -372,9 +372,11 @@ static void measure(struct plan_entry *e, const struct plan_layout *L, const str
     for (int r = 0; res.peak_act && r < scn->pp; r++)
         res.peak_act[r] = plan_bound_peak_act(setup, L->front[r], r, L->peak[r]);
     e->mem_bytes = e->mem_floor = 0;
+    int host_oom = 0; /* offload past the host's memory: as out of memory as HBM */
     for (int r = 0; r < scn->pp; r++) {
         struct cm_rank_memory mem;
         cm_rank_memory(cm, scn, &res, r, &mem);
+        host_oom |= mem.host_oom;
         double floor = mem.weights + mem.grads + (L->offload_opt ? 0 : mem.optimizer) +
                        (L->offload_act ? 0 : mem.activations);
         e->mem_bytes = mem.total > e->mem_bytes ? mem.total : e->mem_bytes;
@@ -385,7 +387,7 @@ static void measure(struct plan_entry *e, const struct plan_layout *L, const str
     e->dp = cm->cfg.dp;
     e->microbatches = cm->cfg.microbatches;
     e->built = 1;
-    e->state = e->mem_bytes > e->hbm_bytes ? PLAN_OOM : PLAN_PRUNED;
+    e->state = e->mem_bytes > e->hbm_bytes || host_oom ? PLAN_OOM : PLAN_PRUNED;
     e->bound = plan_bound_step(setup);
     /* What configs differing in offload can shorten: the optimizer step, to what it takes
      * with the whole optimizer on the host (the planner's one optimizer offload) when that is
@@ -1703,6 +1705,7 @@ enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
     res->hbm_bytes = hw.gpu.hbm_bytes;
     res->hbm_usable_bytes = hw_usable_hbm(&hw.gpu);
     res->nccl_buffers_bytes = hw.gpu.nccl_buffers_bytes;
+    res->host_mem_bytes = hw.node.host_mem_B;
     snprintf(res->model, sizeof res->model, "%s", model.name);
     snprintf(res->hardware, sizeof res->hardware, "%s", hw.name);
     struct plan_space space = plan_space_of(base, o, res, &model, &hw);

@@ -134,6 +134,8 @@ struct plan_result {
     const struct sched_type *schedules[FW_MAX_SCHEDULES]; /* considered, NULL-terminated */
     double hbm_bytes, hbm_usable_bytes; /* per GPU, the scenario's hw.* knobs applied; usable:
                                            less the fixed reserve, before NCCL's buffers */
+    double host_mem_bytes; /* one GPU's share of the host's memory, what offload may fill
+                              (configs past it are out of memory); 0 = not given */
     double nccl_buffers_bytes; /* per communicator a layout's rank uses (its entries' usable
                                   HBM, plan_entry.hbm_bytes, is less by them) */
     char model[64], hardware[64];       /* the names of the files planned for (after --set) */

@@ -131,6 +131,10 @@ static const char *hbm_text(char *buf, size_t len, const struct plan_result *res
                  "HBM %.1f GiB per GPU less a %.1f GiB reserve (CUDA context, NCCL buffers, "
                  "fragmentation; --hbm-reserve SIZE): %.1f GiB usable",
                  res->hbm_bytes / GIB, reserve / GIB, res->hbm_usable_bytes / GIB);
+    size_t n = strlen(buf);
+    if (res->host_mem_bytes > 0 && n < len)
+        snprintf(buf + n, len - n, "; offload may fill %.1f GiB of host memory per GPU",
+                 res->host_mem_bytes / GIB);
     return buf;
 }
 
@@ -139,9 +143,10 @@ static void config_counts(const struct plan_result *res, char *buf, size_t len)
 {
     snprintf(buf, len,
              "%zu enumerated, %zu rule-valid in %zu layouts, %zu built (%zu schedule orders), "
-             "%zu over HBM, %zu simulated, %zu pruned by the step-time bound; %.2f s wall",
+             "%zu over %s, %zu simulated, %zu pruned by the step-time bound; %.2f s wall",
              res->enumerated, res->valid, res->nlayouts, res->built + res->nlayouts, res->orders,
-             res->oom, res->simulated, res->pruned, res->wall_s);
+             res->oom, res->host_mem_bytes > 0 ? "HBM or host memory" : "HBM", res->simulated,
+             res->pruned, res->wall_s);
 }
 
 static int write_table(FILE *out, const struct scenario *base, const struct plan_opts *o,
@@ -181,7 +186,7 @@ static int write_table(FILE *out, const struct scenario *base, const struct plan
         fprintf(out, "activations offloaded by module in every layout: offload-modules=%s (the "
                 "scenario's)\n", mods);
     }
-    char hbm[400];
+    char hbm[512];
     fprintf(out, "%s\n\n", hbm_text(hbm, sizeof hbm, res, "of_GiB"));
     int width = layout_width(res);
     fprintf(out, "%-4s %-*s %9s %11s %8s %7s %8s %7s %7s %6s %7s\n", "#", width, "layout",
@@ -334,7 +339,7 @@ static enum sim_status plan_report(struct outfile *of, const char *scenario_file
                                    const struct scenario *base, const struct plan_opts *o,
                                    const struct plan_result *res, struct sim_error *err)
 {
-    char budget[160], counts[320], hbm[400];
+    char budget[160], counts[320], hbm[512];
     snprintf(budget, sizeof budget, "%d GPUs, global batch %d x seq %d, top %d by tokens/s",
              o->gpus, base->global_batch, base->seq, o->top);
     hbm_text(hbm, sizeof hbm, res, "hbm_usable_gib");

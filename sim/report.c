@@ -155,6 +155,7 @@ static void add_figures(struct report *rep, const struct costmodel *cm)
     rep->power_cap_w = power->cap_w != power->rated_w ? power->cap_w : 0.0;
     rep->hbm_bytes = cm->hw->gpu.hbm_bytes;
     rep->hbm_usable_bytes = cm_usable_hbm(cm);
+    rep->host_mem_bytes = cm->hw->node.host_mem_B;
     rep->hbm_reserved_bytes = cm_reserved_hbm(cm);
     rep->hbm_reserve_bytes = cm->hw->gpu.hbm_reserve_bytes;
     rep->nccl_buffers_bytes = cm->hw->gpu.nccl_buffers_bytes;
@@ -366,12 +367,20 @@ static void write_costmodel_text(FILE *out, const struct scenario *scn, const st
     fputc('\n', out);
     fprintf(out, "%4s  %9s  %9s  %9s  %11s  %9s\n", "rank", "weights", "grads", "optimizer",
             "activations", "total");
+    double host = 0;
     for (int r = 0; r < rep->pp; r++) {
         const struct cm_rank_memory *mm = &rep->mem[r];
         fprintf(out, "%4d  %9.2f  %9.2f  %9.2f  %11.2f  %9.2f%s\n", r, mm->weights / gib,
                 mm->grads / gib, mm->optimizer / gib, mm->activations / gib, mm->total / gib,
-                mm->oom ? "  OUT OF MEMORY" : "");
+                mm->host_oom ? "  OUT OF HOST MEMORY" : mm->oom ? "  OUT OF MEMORY" : "");
+        host = mm->host > host ? mm->host : host;
     }
+    if (host > 0 && rep->host_mem_bytes > 0)
+        fprintf(out, "offloaded to the host: %.1f GiB per GPU at most, of the %.1f GiB the host "
+                     "has per GPU\n", host / gib, rep->host_mem_bytes / gib);
+    else if (host > 0)
+        fprintf(out, "offloaded to the host: %.1f GiB per GPU at most (the hardware file gives "
+                     "no host memory to check it against)\n", host / gib);
 }
 
 /* The whole resolved layout on one line, for the text report and plot titles: what ran, on
@@ -562,10 +571,14 @@ int report_write_text(FILE *out, const struct scenario *scn, const struct report
             fprintf(out, "kinds         %s  (how published runs of these kinds were predicted: "
                          "stepsim published)\n", kinds);
         }
-        if (rep->oom)
+        const struct cm_rank_memory *om = rep->oom ? &rep->mem[rep->oom_rank] : NULL;
+        if (om && om->host_oom)
+            fprintf(out, "OUT OF HOST MEMORY rank %d offloads %.1f GiB per GPU of %.1f the host "
+                         "has\n",
+                    rep->oom_rank, om->host / 1073741824.0, rep->host_mem_bytes / 1073741824.0);
+        else if (om)
             fprintf(out, "OUT OF MEMORY rank %d needs %.1f GiB of %.1f usable\n", rep->oom_rank,
-                    rep->mem[rep->oom_rank].total / 1073741824.0,
-                    rep->hbm_usable_bytes / 1073741824.0);
+                    om->total / 1073741824.0, rep->hbm_usable_bytes / 1073741824.0);
     }
     fprintf(out, "schedule      %s  pp=%d vp=%d", scn->schedule, scn->pp, scn->vp);
     if (scn->vp > 1 && scn_schedule(scn) == &sched_interleaved) /* the only one with groups */
@@ -710,17 +723,20 @@ static void json_costmodel(FILE *out, const struct report *rep)
     report_write_layers_json(out, rep);
     fprintf(out,
             "  \"hbm_bytes\": %.0f,\n  \"hbm_usable_bytes\": %.0f,\n"
+            "  \"host_memory_bytes\": %.0f,\n"
             "  \"nccl_communicators\": %d,\n  \"deepep_buffer_bytes\": %.0f,\n"
             "  \"userbuffer_bytes\": %.0f,\n  \"memory\": [\n",
-            rep->hbm_bytes, rep->hbm_usable_bytes, rep->communicators, rep->deepep_buffer_bytes,
-            rep->userbuffer_bytes);
+            rep->hbm_bytes, rep->hbm_usable_bytes, rep->host_mem_bytes, rep->communicators,
+            rep->deepep_buffer_bytes, rep->userbuffer_bytes);
     for (int r = 0; r < rep->pp; r++) {
         const struct cm_rank_memory *mm = &rep->mem[r];
         fprintf(out,
                 "    {\"rank\": %d, \"weights\": %.0f, \"grads\": %.0f, \"optimizer\": %.0f, "
-                "\"activations\": %.0f, \"total\": %.0f, \"oom\": %s}%s\n",
-                r, mm->weights, mm->grads, mm->optimizer, mm->activations, mm->total,
-                mm->oom ? "true" : "false", r + 1 < rep->pp ? "," : "");
+                "\"activations\": %.0f, \"total\": %.0f, \"host\": %.0f, \"oom\": %s, "
+                "\"host_oom\": %s}%s\n",
+                r, mm->weights, mm->grads, mm->optimizer, mm->activations, mm->total, mm->host,
+                mm->oom ? "true" : "false", mm->host_oom ? "true" : "false",
+                r + 1 < rep->pp ? "," : "");
     }
     fprintf(out, "  ]\n");
 }

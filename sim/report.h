@@ -70,6 +70,7 @@ struct report {
     double hbm_bytes;
     double hbm_usable_bytes; /* HBM less the reserve and the layout's communication buffers
                                 (cm_usable_hbm) */
+    double host_mem_bytes;   /* one GPU's share of the host's memory; 0 = not given */
     double hbm_reserved_bytes; /* all of it set aside: the parts below (cm_reserved_hbm) */
     double hbm_reserve_bytes;  /* the hardware's fixed reserve (CUDA context, fragmentation) */
     double nccl_buffers_bytes; /* of the reserve, NCCL's buffers per communicator */

@@ -789,6 +789,31 @@ Test(offload, the_host_updates_its_share_of_the_optimizer)
     step_release(&out);
 }
 
+/* What offload moves fills the host: the optimizer state it takes (what the GPU held without
+ * it) and the offloaded activations of each micro-batch in flight (one here: 32 layers of
+ * 71,303,168 bytes, the test above); past the hardware's host-memory the config does not fit. */
+Test(offload, what_is_offloaded_fills_the_host)
+{
+    run_ok(MODEL("llama3.1-8b"), 8, L("seq=512", "microbatches=1"));
+    double state = out.rep.mem[0].optimizer;
+    cr_assert_eq(out.rep.mem[0].host, 0.0, "nothing offloaded");
+    step_release(&out);
+    run_ok(MODEL("llama3.1-8b"), 8,
+           L("seq=512", "microbatches=1", "offload-optimizer=1", "offload-activations=1",
+             "hw.host-memory=150GB"));
+    cr_assert(near(out.rep.mem[0].host, state + 32 * 71303168.0), "%.9g vs %.9g",
+              out.rep.mem[0].host, state + 32 * 71303168.0);
+    cr_assert_not(out.rep.mem[0].host_oom);
+    cr_assert_not(out.rep.oom);
+    step_release(&out);
+    run_ok(MODEL("llama3.1-8b"), 8,
+           L("seq=512", "microbatches=1", "offload-optimizer=1", "offload-activations=1",
+             "hw.host-memory=50GB"));
+    cr_assert(out.rep.mem[0].host > 50e9, "the test needs more than 50 GB offloaded");
+    cr_assert(out.rep.mem[0].host_oom && out.rep.oom, "past the host's memory: does not fit");
+    step_release(&out);
+}
+
 /* A pipeline layout and first/last-stage-layers describing the same split cost the same: the
  * embedding alone, two stages of 15 layers, the loss with the last 2 (Llama-3.1-8B, 32 layers,
  * pp 2 x vp 2). */
