@@ -778,7 +778,8 @@ Test(offload, activations_travel_to_the_host_behind_each_pass)
     /* a host whose memory takes less than its link carries (Grace: 205 of 225 GB/s): the
      * memory's rate, 5 GB/s here */
     run_ok(MODEL("llama3.1-8b"), 8,
-           L("seq=512", "microbatches=1", "offload-activations=1", "hw.host-memory-bandwidth=5GBps"));
+           L("seq=512", "microbatches=1", "offload-activations=1",
+             "hw.host-memory-bandwidth=5GBps"));
     double slow = kept / 5e9;
     cr_assert(near(out.cm.stages[0].fwd.host, 32 * (slow - layer_f)), "%.9g vs %.9g",
               out.cm.stages[0].fwd.host, 32 * (slow - layer_f));
