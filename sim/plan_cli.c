@@ -91,6 +91,10 @@ static int layout_width(const struct plan_result *res)
     return w;
 }
 
+/* A config whose peak is this close to its usable HBM fits by less than the memory model's
+ * error on measured runs (README, "Accuracy": memory MAE and worst row): flagged, not dropped. */
+#define PLAN_TIGHT_SHARE 0.95
+
 static void write_entry_line(FILE *out, size_t rank, const struct plan_entry *e,
                              const struct col_row *r, int width)
 {
@@ -98,9 +102,10 @@ static void write_entry_line(FILE *out, size_t rank, const struct plan_entry *e,
     layout_text(e, lay, sizeof lay);
     if (r)
         fprintf(out,
-                "%-4zu %-*s %9.4f %11.0f %8.1f %6.2f%% %8.2f %7.1f %6.1f%% %5.1f%% %6.1f%%\n",
+                "%-4zu %-*s %9.4f %11.0f %8.1f %6.2f%% %7.2f%c %7.1f %6.1f%% %5.1f%% %6.1f%%\n",
                 rank, width, lay, r->step_time_s, r->tokens_per_s, r->tokens_per_s_per_gpu,
-                100 * r->mfu, r->memory_B / GIB, e->hbm_bytes / GIB,
+                100 * r->mfu, r->memory_B / GIB,
+                r->memory_B > PLAN_TIGHT_SHARE * e->hbm_bytes ? '!' : ' ', e->hbm_bytes / GIB,
                 100 * r->brk.bubble / r->step_time_s,
                 100 * (r->brk.tp + r->brk.cp + r->brk.ep + r->brk.pp + r->brk.dp + r->brk.host) /
                     r->step_time_s,
@@ -208,8 +213,11 @@ static int write_table(FILE *out, const struct scenario *base, const struct plan
           "parameters kept gathered), rc: recompute (selective modules: attn ln act mlp moe "
           "mla shexp; op: torchtitan's per-op policy), off: offload (opt: optimizer, act: "
           "activations, with megatron-core offload-modules=all); ends=N: N layers on the first "
-          "and last stages (ends=F/L: F on the first, L on the last); dsa-groups: a pipeline layout keeping each shared DSA top-k's "
-          "layers on one stage; within 1% of each other the simpler layout comes first\n",
+          "and last stages (ends=F/L: F on the first, L on the last); dsa-groups: a pipeline "
+          "layout keeping each shared DSA top-k's layers on one stage; within 1% of each other "
+          "the simpler layout comes first; mem!: within 5% of the usable HBM, no more than the "
+          "memory model's error on measured runs (README, Accuracy) -- check it, or give "
+          "--hbm-reserve more room\n",
           out);
     char counts[320];
     config_counts(res, counts, sizeof counts);

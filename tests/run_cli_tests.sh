@@ -1129,6 +1129,17 @@ else
     fail "plan GLM-5.2: layouts of whole DSA top-k groups" "exit status $rc" \
         "$(head -n 6 "$tmp/out")"
 fi
+# A listed peak within 5% of its usable HBM carries '!' (inside the memory model's error), and
+# only such a peak: checked on every row of a plan that lists both kinds
+run plan "$SCN/llama3.1-70b-h100.xml" --gpus 512 --top 10 -j 2
+# (mem_GiB and of_GiB follow the first field in %, the MFU)
+flags=$(awk '/^[0-9]+ +tp/ { for (i = 1; i <= NF; i++) if ($i ~ /%$/) { m = $(i+1); tight = sub(/!$/, "", m); want = (m + 0 > 0.95 * $(i+2)); print (tight == want ? "ok" : "bad"), tight; break } }' "$tmp/out" | sort | uniq -c | tr '\n' ' ')
+if [ "$rc" -eq 0 ] && ! echo "$flags" | grep -q bad && echo "$flags" | grep -q 'ok 1' &&
+    echo "$flags" | grep -q 'ok 0'; then
+    pass "plan: '!' marks exactly the peaks within 5% of the usable HBM ($flags)"
+else
+    fail "plan: '!' marks exactly the peaks within 5% of the usable HBM" "exit $rc: $flags"
+fi
 # DeepSeek-V3's 61 layers: Megatron-Bridge's pp 8 x vp 4 is planned (1 | 2 x 30 | 0, the loss
 # stage alone); pp 40 cannot split them, and the message says that, not an arithmetic rule
 run plan "$SCN/moe-guide/deepseek-v3.xml" --gpus 512 --set pp=8 --set vp=4 --top 1 -j 2
