@@ -346,9 +346,8 @@ static enum sim_status check_moe_keys(const struct scenario *scn, const struct m
 
 /* Megatron-Core's rules for the expert-parallel overlap of paired micro-batches
  * (overlap_moe_expert_parallel_comm; transformer_config.py, NVIDIA/Megatron-LM d98e8a6): expert
- * parallelism to overlap, the alltoall or flex dispatcher, no full recompute and no recompute
- * of whole MoE layers, at most one MTP module.  (It also asks for a virtual pipeline when
- * pp > 1; stepsim still runs 1F1B's pairs there, as its tests of the mechanism do.)  Only the
+ * parallelism to overlap, the alltoall or flex dispatcher, a virtual pipeline when pp > 1, no
+ * full recompute and no recompute of whole MoE layers, at most one MTP module.  Only the
  * schedules that pair steady-state ops are held to them (DualPipe pairs its own; the others
  * are refused the key by the schedule rule). */
 static enum sim_status check_ep_overlap(const struct scenario *scn, const struct model *m,
@@ -366,6 +365,11 @@ static enum sim_status check_ep_overlap(const struct scenario *scn, const struct
         return scn_rule_error(scn, scn_culprit(scn, k, SCN_MOE_DISPATCHER), err,
                               "overlap-ep-comm needs moe-dispatcher=alltoall, deepep or hybridep "
                               "(Megatron-Core)");
+    if (scn->pp > 1 && scn->vp <= 1)
+        return scn_rule_error(scn, scn_culprit(scn, k, scn_culprit(scn, SCN_PP, SCN_VP)), err,
+                              "overlap-ep-comm with pp=%d needs the interleaved schedule (vp >= "
+                              "2): Megatron-Core asks for a virtual pipeline when pp > 1",
+                              scn->pp);
     if (scn->recompute == RECOMPUTE_FULL)
         return scn_rule_error(scn, scn_culprit(scn, k, SCN_RECOMPUTE), err,
                               "overlap-ep-comm excludes recompute=full (Megatron-Core); recompute "

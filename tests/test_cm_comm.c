@@ -310,8 +310,8 @@ Test(ep, a_pair_overlaps_only_as_many_layers_as_its_smaller_chunk)
 Test(ep, deepep_holds_its_sms_beside_the_compute_it_overlaps)
 {
 #define PAIRED(...)                                                                               \
-    L("seq=4096", "ep=8", "pp=2", "gpus=16", "microbatches=8", "overlap-ep-comm=true",         \
-      __VA_ARGS__)
+    L("seq=4096", "ep=8", "pp=2", "vp=2", "schedule=interleaved", "gpus=16", "microbatches=8", \
+      "overlap-ep-comm=true", __VA_ARGS__)
     toy_step_on(MODEL("mixtral-8x7b"), 4, "sms=\"100\"",
                 PAIRED("moe-dispatcher=deepep", "deepep-sms=25"), &scn, &out);
     cr_assert(near(out.setup.overlap_interference, 0.25), "%g", out.setup.overlap_interference);
@@ -376,10 +376,10 @@ Test(ep, deepep_sms_rules)
 Test(ep, a_pair_hides_only_expert_parallel_exchanges)
 {
     run_ok(MODEL("mixtral-8x7b"), 8,
-           L("seq=4096", "ep=4", "tp=2", "pp=2", "gpus=16", "microbatches=8",
-             "overlap-ep-comm=true"));
+           L("seq=4096", "ep=4", "tp=2", "pp=2", "vp=2", "schedule=interleaved", "gpus=16",
+             "microbatches=8", "overlap-ep-comm=true"));
     const struct pipe_setup *s = &out.setup;
-    for (int st = 0; st < 2; st++) {
+    for (int st = 0; st < 4; st++) {
         const struct cm_stage *cs = &out.cm.stages[st];
         cr_assert_gt(cs->fwd.tp, 0.0, "the test needs TP time");
         cr_assert(fabs(simtime_to_s(s->stage_fwd_comm[st]) - cs->fwd.ep) < 1e-9,
@@ -400,8 +400,9 @@ Test(ep, overlap_hides_at_most_the_other_micro_batchs_compute)
     /* One GPU per node and a slow network under the all-to-all dispatcher (Megatron-Core
      * overlaps only alltoall and flex dispatchers): the exchanges outlast the compute. */
     run_ok(MODEL("mixtral-8x7b"), 1,
-           L("seq=4096", "ep=8", "pp=2", "gpus=16", "microbatches=8", "overlap-ep-comm=true",
-             "moe-dispatcher=alltoall", "hw.nic-bandwidth=2GBps"));
+           L("seq=4096", "ep=8", "pp=2", "vp=2", "schedule=interleaved", "gpus=16",
+             "microbatches=8", "overlap-ep-comm=true", "moe-dispatcher=alltoall",
+             "hw.nic-bandwidth=2GBps"));
     size_t pairs = 0, comm_bound = 0;
     for (size_t i = 0; i + 1 < out.res.nrecs; i++) {
         const struct pipe_record *b = pair_partner(i);
@@ -415,8 +416,8 @@ Test(ep, overlap_hides_at_most_the_other_micro_batchs_compute)
     double alone = out.rep.step_s;
     step_release(&out);
     run_ok(MODEL("mixtral-8x7b"), 1,
-           L("seq=4096", "ep=8", "pp=2", "gpus=16", "microbatches=8", "moe-dispatcher=alltoall",
-             "hw.nic-bandwidth=2GBps"));
+           L("seq=4096", "ep=8", "pp=2", "vp=2", "schedule=interleaved", "gpus=16",
+             "microbatches=8", "moe-dispatcher=alltoall", "hw.nic-bandwidth=2GBps"));
     cr_assert_lt(alone, out.rep.step_s, "overlap %g s, none %g s", alone, out.rep.step_s);
     step_release(&out);
 }

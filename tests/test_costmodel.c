@@ -534,23 +534,26 @@ static int max_activation(const struct memtl_point *p, void *user)
 
 /* Megatron-Core's expert-parallel overlap runs a steady-state F and B as one step, layer by
  * layer: the F's layers fill as the B's (another micro-batch's) empty, so the pair holds its B's
- * micro-batch and one layer more, not two micro-batches.  Mixtral on 4 ranks (8 layers a
- * stage, 16 micro-batches): the pairs' warm-up is 2 (p - r - 1) + 1 forwards, which is the
- * peak, plus one layer at each pair's crossing; on one rank, one micro-batch and one layer. */
+ * micro-batch and one layer more, not two micro-batches.  Mixtral on 4 ranks of 2 chunks
+ * (interleaved, which Megatron-Core asks for with the overlap when pp > 1; 4 layers a chunk,
+ * 16 micro-batches): the pairs' warm-up is 2 (p - r - 1) + (v - 1) p + 1 forwards, which is the
+ * peak, plus one layer at each pair's crossing (a quarter of a micro-batch's two chunks); on
+ * one rank, one micro-batch and one layer. */
 Test(memory, an_ep_overlapped_pair_holds_one_micro_batch_and_a_layer)
 {
     cr_assert_eq(run(MODEL("mixtral-8x7b"), H100,
-                     L(MIXTRAL_EP8, "schedule=1f1b", "overlap-ep-comm=true")),
+                     L(MIXTRAL_EP8, "schedule=interleaved", "vp=2", "overlap-ep-comm=true")),
                  SIM_OK, "%s", err.msg);
     for (int r = 0; r < 4; r++) {
-        int warmup = 2 * (4 - r - 1) + 1;
+        int warmup = 2 * (4 - r - 1) + 4 + 1;
         const struct cm_rank_memory *m = &out.rep.mem[r];
         cr_assert_eq(out.res.peak_inflight[r], warmup, "rank %d: %d", r,
                      out.res.peak_inflight[r]);
-        cr_assert_eq(out.res.pair_peak[r], warmup);
-        if (r == 1 || r == 2) /* eight layers, no embedding or head */
-            cr_assert_float_eq(m->activations, m->act_per_mb * (warmup + 1.0 / 8),
-                               1e-6 * m->activations);
+        cr_assert_eq(out.res.pair_peak[r], warmup, "rank %d: %d", r, out.res.pair_peak[r]);
+        if (r == 1 || r == 2) /* two chunks of four layers, no embedding or head */
+            cr_assert_float_eq(m->activations, m->act_per_mb * (warmup + 2.0 / 8),
+                               1e-6 * m->activations, "rank %d: %g of %g", r, m->activations,
+                               m->act_per_mb);
     }
     step_release(&out);
     cr_assert_eq(run(MODEL("mixtral-8x7b"), H100,
