@@ -383,15 +383,22 @@ static enum sim_status plot_with_memory(const struct run_outputs *ro, const stru
     double peak = 0;
     for (int r = 0; r < pp; r++)
         peak = mem[r] > peak ? mem[r] : peak;
-    if (so->rep.oom)
+    const struct cm_rank_memory *om = so->rep.oom ? &so->rep.mem[so->rep.oom_rank] : NULL;
+    if (om && om->host_oom)
+        snprintf(warning, sizeof warning,
+                 "OUT OF HOST MEMORY: %.1f GiB offloaded, %.1f the host has",
+                 om->host / 1073741824.0, so->rep.host_mem_bytes / 1073741824.0);
+    else if (om)
         snprintf(warning, sizeof warning, "OUT OF MEMORY: %.1f GiB peak, %.1f usable",
                  peak / 1073741824.0, so->rep.hbm_usable_bytes / 1073741824.0);
     const struct plot_labels labels = {mem, layout, warning[0] ? warning : NULL, given};
     enum sim_status st = plot_gantt(ro->plot, scn, &so->res, &labels, view, err);
+    char own[64];
+    plot_sanitize(own, sizeof own, scn->name); /* cut at a character's start, as the Gantt's */
     if (given[0])
-        snprintf(title, sizeof title, "%.63s (%s)", scn->name, given);
+        snprintf(title, sizeof title, "%s (%s)", own, given);
     else
-        snprintf(title, sizeof title, "%s", scn->name);
+        snprintf(title, sizeof title, "%s", own);
     if (st == SIM_OK)
         st = plot_memory(ro->plot_memory, title, layout, parts, pp, so->rep.hbm_usable_bytes,
                          view, err);
@@ -453,7 +460,7 @@ static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
                 "traffic crosses the network\n",
                 scn.tp, so.cm.cfg.gpus_per_node);
     if (st == SIM_OK) {
-        char given[160];
+        char given[120]; /* a chart title's room for it */
         cli_sets_note(o.sets, o.nsets, given, sizeof given);
         st = write_outputs(&ro, &o.view, &scn, &so, given, &err);
     }
@@ -463,11 +470,21 @@ static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
         if (w != 0 || fflush(out) != 0)
             st = err_set(&err, SIM_EFAIL, NULL, 0, "cannot write the report to stdout");
     }
-    if (st == SIM_OK && o.fail_on_oom && so.modelled && so.rep.oom)
-        st = err_set(&err, SIM_EINPUT, o.scenario, 0,
-                     "out of memory: rank %d needs %.1f GiB of %.1f GiB usable (--fail-on-oom)",
-                     so.rep.oom_rank, so.rep.mem[so.rep.oom_rank].total / 1073741824.0,
-                     so.rep.hbm_usable_bytes / 1073741824.0);
+    if (st == SIM_OK && o.fail_on_oom && so.modelled && so.rep.oom) {
+        const struct cm_rank_memory *om = &so.rep.mem[so.rep.oom_rank];
+        if (om->host_oom)
+            st = err_set(&err, SIM_EINPUT, o.scenario, 0,
+                         "out of host memory: rank %d offloads %.1f GiB per GPU of the %.1f GiB "
+                         "the host has (--fail-on-oom)",
+                         so.rep.oom_rank, om->host / 1073741824.0,
+                         so.rep.host_mem_bytes / 1073741824.0);
+        else
+            st = err_set(&err, SIM_EINPUT, o.scenario, 0,
+                         "out of memory: rank %d needs %.1f GiB of %.1f GiB usable "
+                         "(--fail-on-oom)",
+                         so.rep.oom_rank, om->total / 1073741824.0,
+                         so.rep.hbm_usable_bytes / 1073741824.0);
+    }
     outset_destroy(ro.set);
     if (ran)
         step_release(&so);

@@ -72,9 +72,13 @@ void cli_sets_note(const char *const *sets, int nsets, char *buf, size_t len)
     size_t n = 0;
     for (int i = 0; i < nsets; i++) {
         int w = snprintf(buf + n, len - n, "%s%s", i ? " " : "--set ", sets[i]);
-        if (w < 0 || (size_t)w >= len - n) { /* cut, ending on "..." */
-            if (len > 4)
-                memcpy(buf + len - 4, "...", 4);
+        if (w < 0 || (size_t)w >= len - n) { /* cut at a character's start, ending on "..." */
+            if (len > 4) {
+                size_t k = len - 4;
+                while (k > 0 && ((unsigned char)buf[k] & 0xc0) == 0x80)
+                    k--;
+                memcpy(buf + k, "...", 4);
+            }
             return;
         }
         n += (size_t)w;

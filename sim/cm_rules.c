@@ -379,7 +379,7 @@ static enum sim_status check_ep_overlap(const struct scenario *scn, const struct
                               "overlap-ep-comm excludes recomputing whole MoE layers "
                               "(recompute-modules moe; Megatron-Core): moe_act is allowed");
     if (m->mtp_layers > 1)
-        return scn_rule_error(scn, k, err,
+        return scn_rule_error(scn, scn_culprit(scn, k, SCN_MTP_LAYERS), err,
                               "overlap-ep-comm takes at most one MTP module (Megatron-Core); %s "
                               "has %d",
                               m->name, m->mtp_layers);

@@ -28,7 +28,9 @@ struct column {
 
 #define ROW(f) offsetof(struct col_row, f)
 static const struct column columns[] = {
-    {"status", K_STATUS, 0, 0, "ok, oom (over the usable HBM), error (sweep), pruned (plan)"},
+    {"status", K_STATUS, 0, 0,
+     "ok, oom (over the usable HBM, or offloading more than the host's memory), error (sweep), "
+     "pruned (plan)"},
     {"step_time_s", K_NUM, ROW(step_time_s), 0, "first compute start to last optimizer end"},
     {"makespan_s", K_NUM, ROW(makespan_s), 0, "first compute start to last F/B/W end"},
     {"bubble_ratio", K_NUM, ROW(bubble_ratio), 0, "1 - sum of rank busy time / (pp x makespan)"},
@@ -58,7 +60,8 @@ static const struct column columns[] = {
     {"hbm_reserve_gib", K_RESERVE, 0, 1,
      "HBM the step cannot use: CUDA context, fragmentation (hw.hbm-reserve), NCCL buffers "
      "(hw.nccl-buffers per communicator), DeepEP's buffer, TP-overlap userbuffers"},
-    {"fits", K_FITS, 0, 1, "yes when memory_gib <= hbm_usable_gib"},
+    {"fits", K_FITS, 0, 1,
+     "yes when memory_gib <= hbm_usable_gib and what offload moves fits the host's memory"},
 };
 #undef ROW
 #define NCOLUMNS (sizeof columns / sizeof columns[0])
@@ -104,9 +107,11 @@ void col_row_fill(struct col_row *row, const struct report *rep)
     row->hbm_B = rep->hbm_bytes;
     row->hbm_usable_B = rep->hbm_usable_bytes;
     row->memory_B = 0;
-    for (int r = 0; r < rep->pp; r++)
+    for (int r = 0; r < rep->pp; r++) {
         if (rep->mem[r].total > row->memory_B)
             row->memory_B = rep->mem[r].total;
+        row->host_oom |= rep->mem[r].host_oom;
+    }
     row->status = rep->oom ? COL_OOM : COL_OK;
 }
 
@@ -141,7 +146,7 @@ void col_write_row(FILE *out, const struct col_row *row, int modelled)
             if (isnan(row->memory_B) || isnan(row->hbm_usable_B))
                 fputc(',', out);
             else
-                fputs(row->memory_B <= row->hbm_usable_B ? ",yes" : ",no", out);
+                fputs(row->memory_B <= row->hbm_usable_B && !row->host_oom ? ",yes" : ",no", out);
             break;
         }
     }

@@ -32,6 +32,7 @@ struct col_row {
     struct report_breakdown brk; /* seconds */
     double memory_B;             /* peak over pipeline ranks */
     double hbm_B, hbm_usable_B;  /* capacity, and what the reserve leaves */
+    int host_oom;                /* what offload moves does not fit the host's memory */
 };
 
 /* Every figure unknown (NaN), status `status`. */

@@ -1025,7 +1025,9 @@ void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
     out->total = out->weights + out->grads + out->optimizer + out->activations;
     /* offloaded: the optimizer's share and each in-flight micro-batch's offloaded layers (the
      * one reloaded at a time counted on the GPU too: a bound from above, by a layer) */
-    out->host = state * scn->offload_optimizer + h.offloaded / scn->vp * res->peak_inflight[rank];
+    double offloaded = h.offloaded / scn->vp * res->peak_inflight[rank];
+    out->host = state * scn->offload_optimizer + offloaded -
+                fmin(rank * scn->offload_pp_delta_B, offloaded); /* offload-pp-delta keeps it */
     double host_cap = cm->hw->node.host_mem_B;
     out->host_oom = host_cap > 0 && out->host > host_cap;
     out->oom = out->total > cm_usable_hbm(cm) || out->host_oom;

@@ -49,11 +49,14 @@ static int layout_push(struct plan_cands *l, const struct plan_layout *lay)
  * the most balanced split with ends no heavier than the middle: the middle stages L layers
  * each, the least L that can hold the layers, the rest on the ends, the last the smaller half
  * (it holds the LM head and the loss; stagesplit.c does the same).  Megatron-Core sets the two
- * ends apart (--decoder-first-pipeline-num-layers, --decoder-last-pipeline-num-layers), so an
- * odd rest is split, not rounded to a coarser L: 61 layers on 16 stages are 3, 4 x 14, 2.  The
- * last stage may hold the LM head and the loss alone (Megatron-Bridge's DeepSeek-V3 layouts
- * end on "|L"): 61 layers on 32 stages are 1, 2 x 30, 0.  Two stages are the two ends.  -1
- * when the first stage would be left no layer (the least L already leaves the ends least). */
+ * ends apart, so an odd rest is split, not rounded to a coarser L: 61 layers on 16 stages are
+ * 3, 4 x 14, 2.  The last stage may hold the LM head and the loss alone (Megatron-Bridge's
+ * DeepSeek-V3 layouts end on "|L"): 61 layers on 32 stages are 1, 2 x 30, 0.  (In Megatron-Core
+ * such ends are a --pipeline-model-parallel-layout: its --decoder-first/last-pipeline-num-layers
+ * count a rank's layers over all its chunks and refuse a last of 0; stepsim's
+ * first-stage-layers / last-stage-layers, which plan's --out writes, count one virtual stage and
+ * take 0.)  Two stages are the two ends.  -1 when the first stage would be left no layer (the
+ * least L already leaves the ends least). */
 static int edge_split(int layers, int stages, int *first, int *last)
 {
     *first = *last = 0;

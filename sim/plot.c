@@ -107,8 +107,9 @@ static void make_title(char *buf, size_t len, const struct scenario *scn,
 {
     char name[192], sched[32], step[32], from[32], to[32];
     if (given && given[0]) { /* the name as the file wrote it, then what the command changed */
-        char both[sizeof name];
-        snprintf(both, sizeof both, "%.63s (%s)", scn->name, given);
+        char own[64], both[sizeof own + 128];
+        plot_sanitize(own, sizeof own, scn->name); /* cut at a character's start */
+        snprintf(both, sizeof both, "%s (%.120s)", own, given); /* given: cli_sets_note, < 120 */
         plot_sanitize(name, sizeof name, both);
     } else {
         plot_sanitize(name, sizeof name, scn->name);

@@ -327,6 +327,16 @@ void report_breakdown_parts(const struct report_breakdown *b,
     memcpy(parts, all, sizeof all);
 }
 
+/* What a rank's memory row says when it does not fit: HBM, the host's memory or both. */
+static const char *oom_note(const struct cm_rank_memory *mm, double usable)
+{
+    int hbm = mm->total > usable;
+    return hbm && mm->host_oom ? "  OUT OF MEMORY AND HOST MEMORY"
+           : mm->host_oom      ? "  OUT OF HOST MEMORY"
+           : mm->oom           ? "  OUT OF MEMORY"
+                               : "";
+}
+
 static void write_costmodel_text(FILE *out, const struct scenario *scn, const struct report *rep)
 {
     const double gib = 1073741824.0;
@@ -372,7 +382,7 @@ static void write_costmodel_text(FILE *out, const struct scenario *scn, const st
         const struct cm_rank_memory *mm = &rep->mem[r];
         fprintf(out, "%4d  %9.2f  %9.2f  %9.2f  %11.2f  %9.2f%s\n", r, mm->weights / gib,
                 mm->grads / gib, mm->optimizer / gib, mm->activations / gib, mm->total / gib,
-                mm->host_oom ? "  OUT OF HOST MEMORY" : mm->oom ? "  OUT OF MEMORY" : "");
+                oom_note(mm, rep->hbm_usable_bytes));
         host = mm->host > host ? mm->host : host;
     }
     if (host > 0 && rep->host_mem_bytes > 0)
@@ -573,8 +583,8 @@ int report_write_text(FILE *out, const struct scenario *scn, const struct report
         }
         const struct cm_rank_memory *om = rep->oom ? &rep->mem[rep->oom_rank] : NULL;
         if (om && om->host_oom)
-            fprintf(out, "OUT OF HOST MEMORY rank %d offloads %.1f GiB per GPU of %.1f the host "
-                         "has\n",
+            fprintf(out, "OUT OF HOST MEMORY rank %d offloads %.1f GiB per GPU of the %.1f GiB "
+                         "the host has\n",
                     rep->oom_rank, om->host / 1073741824.0, rep->host_mem_bytes / 1073741824.0);
         else if (om)
             fprintf(out, "OUT OF MEMORY rank %d needs %.1f GiB of %.1f usable\n", rep->oom_rank,

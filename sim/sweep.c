@@ -80,7 +80,7 @@ static const char sweep_help[] =
     "  --report FILE.html  the CSV as one self-contained HTML page: a table sorted by a\n"
     "                   click on a column header (no gnuplot, loads nothing)\n"
     "  --fail-on-oom    exit 2 (after writing the outputs) when a config needs more than the\n"
-    "                   usable HBM (status oom)\n"
+    "                   usable HBM, or offloads more than the host's memory (status oom)\n"
     "\n"
     "What is varied wins over what the file only implied (--vary and --set rank alike, above\n"
     "the file): varying microbatches moves the global batch (microbatches x micro-batch x dp)\n"
@@ -749,11 +749,16 @@ static enum sim_status check_oom(const struct sweep *sw, struct sim_error *err)
         return SIM_OK;
     char label[256];
     sweep_config_label(label, sizeof label, sw, first, 0, sw->naxes, " ");
+    const struct col_row *c = &sw->rows[first].c;
+    if (c->memory_B <= c->hbm_usable_B && c->host_oom)
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "%zu of %zu configs need more memory than they have, the first %s (what "
+                       "it offloads does not fit the host's memory) (--fail-on-oom)",
+                       oom, sw->n, label);
     return err_set(err, SIM_EINPUT, NULL, 0,
                    "%zu of %zu configs need more than the usable HBM, the first %s (%.1f GiB of "
                    "%.1f GiB usable) (--fail-on-oom)",
-                   oom, sw->n, label, sw->rows[first].c.memory_B / 1073741824.0,
-                   sw->rows[first].c.hbm_usable_B / 1073741824.0);
+                   oom, sw->n, label, c->memory_B / 1073741824.0, c->hbm_usable_B / 1073741824.0);
 }
 
 /* The CSV and the plots to their temp files, all into place together, then the CSV to stdout

@@ -54,6 +54,32 @@ static int axis_si(const struct sweep_axis *ax, int kind, int j, double *v)
     return units_parse(ax->values[j], (enum unit_kind)kind, v, why, sizeof why) == 0;
 }
 
+/* The unit a quantity axis's positions are in (axis_value's power of 1000 of the SI unit:
+ * "GB/s", "ms"): the x label says it where the tics are not labelled with the values as given;
+ * 0 for plain numbers and names. */
+static int axis_unit(const struct sweep_axis *ax, char *buf, size_t len)
+{
+    int kind = axis_kind(ax);
+    const char *si = kind == UNIT_TIME        ? "s"
+                     : kind == UNIT_BANDWIDTH ? "B/s"
+                     : kind == UNIT_BYTES     ? "B"
+                     : kind == UNIT_POWER     ? "W"
+                     : kind == UNIT_FLOP_RATE ? "FLOP/s"
+                                              : NULL;
+    double top = 0, x;
+    for (int i = 0; si && i < ax->nvalues; i++)
+        if (axis_si(ax, kind, i, &x) && x > top)
+            top = x;
+    if (!si || top <= 0)
+        return 0;
+    static const char *const prefix[] = {"p", "n", "\xc2\xb5", "m", "", "k", "M", "G", "T", "P"};
+    int e = (int)floor(log10(top) / 3.0) + 4; /* 10^-12 is prefix[0] */
+    if (e < 0 || e > 9)
+        return 0;
+    snprintf(buf, len, "%s%s", prefix[e], si);
+    return 1;
+}
+
 /* Value j of the axis as a number; 0 when the axis has names.  Quantities are in the power of
  * 1000 of their SI unit that puts the largest in [1, 1000) (25GB/s .. 400GB/s: 25 .. 400): the
  * positions stay plain numbers (gnuplot 5.4 refuses a tic position like 2.5e+10 inside a loop),
@@ -437,6 +463,12 @@ static void titles_of(const struct sweep *sw, const char *scn_name, const struct
     tt->keytitle[0] = tt->subtitle[0] = '\0';
     plot_sanitize(tt->name, sizeof tt->name, scn_name);
     plot_sanitize(tt->xlabel, sizeof tt->xlabel, xa->name);
+    char unit[16], tics[1024], at[256]; /* the tics labelled as given, as the chart draws them */
+    sweep_xticlabels(xa, tics, sizeof tics);
+    sweep_xtics(xa, 0, looks_geometric(xa), at, sizeof at);
+    size_t n = strlen(tt->xlabel);
+    if (axis_unit(xa, unit, sizeof unit) && !(tics[0] && at[0]) && n < sizeof tt->xlabel)
+        snprintf(tt->xlabel + n, sizeof tt->xlabel - n, " (%s)", unit);
     for (int a = 0, used = 0;
          a + 1 < sw->naxes && used >= 0 && (size_t)used < sizeof tt->keytitle; a++)
         used += snprintf(tt->keytitle + used, sizeof tt->keytitle - (size_t)used, "%s%s",

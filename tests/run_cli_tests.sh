@@ -1129,6 +1129,25 @@ else
     fail "plan GLM-5.2: layouts of whole DSA top-k groups" "exit status $rc" \
         "$(head -n 6 "$tmp/out")"
 fi
+# What offload moves past the host's memory: the rank is out of memory, and every message says
+# the host's memory is what ran out (not HBM)
+run run "$SCN/llama3.1-70b-h100.xml" --set offload-optimizer=1 --set hw.host-memory=1GB \
+    --fail-on-oom
+if [ "$rc" -eq 2 ] &&
+    grep -q '^OUT OF HOST MEMORY rank 0 offloads [0-9.]* GiB per GPU of the 0.9 GiB the host has$' "$tmp/out" &&
+    grep -q '^   0 .* OUT OF HOST MEMORY$' "$tmp/out" &&
+    grep -q '^offloaded to the host: [0-9.]* GiB per GPU at most, of the 0.9 GiB' "$tmp/out" &&
+    grep -q 'out of host memory: rank 0 offloads [0-9.]* GiB per GPU of the 0.9 GiB the host has (--fail-on-oom)' "$tmp/err"; then
+    pass "run: offload past the host's memory is out of memory, said as the host's"
+else
+    fail "run: offload past the host's memory is out of memory, said as the host's" "exit $rc"
+fi
+run sweep "$SCN/llama3.1-70b-h100.xml" --set hw.host-memory=1GB --vary offload-optimizer=0,1
+if [ "$rc" -eq 0 ] && grep -q '^0,ok,.*,yes,' "$tmp/out" && grep -q '^1,oom,.*,no,' "$tmp/out"; then
+    pass "sweep: a config offloading past the host's memory is oom, fits no"
+else
+    fail "sweep: a config offloading past the host's memory is oom, fits no" "exit $rc"
+fi
 # A listed peak within 5% of its usable HBM carries '!' (inside the memory model's error), and
 # only such a peak: checked on every row of a plan that lists both kinds
 run plan "$SCN/llama3.1-70b-h100.xml" --gpus 512 --top 10 -j 2

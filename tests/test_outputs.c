@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cliutil.h"
 #include "config.h"
 #include "helpers.h"
 #include "outfile.h"
@@ -117,4 +118,22 @@ Test(outputs, plot_text_keeps_what_was_typed)
     cr_assert_str_eq(buf, "ab");
     plot_sanitize(buf, 4, "a\xc3\xa9\xc3\xa9"); /* room for "a" and one é */
     cr_assert_str_eq(buf, "a\xc3\xa9");
+}
+
+/* The command line's values for a chart title: "--set" and each KEY=VALUE in order; cut to fit
+ * at a character's start, ending on "..." (never half an é). */
+Test(outputs, command_line_values_for_a_title)
+{
+    const char *sets[] = {"pp=8", "gpus=768", "name=\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"};
+    char buf[64];
+    cli_sets_note(sets, 2, buf, sizeof buf);
+    cr_assert_str_eq(buf, "--set pp=8 gpus=768");
+    cli_sets_note(sets, 0, buf, sizeof buf);
+    cr_assert_str_eq(buf, "");
+    char small[30]; /* "--set pp=8 gpus=768 name=" is 25 bytes, an é 2: the cut is at 26 */
+    cli_sets_note(sets, 3, small, sizeof small);
+    cr_assert_str_eq(small, "--set pp=8 gpus=768 name=...");
+    char odd[31];
+    cli_sets_note(sets, 3, odd, sizeof odd);
+    cr_assert_str_eq(odd, "--set pp=8 gpus=768 name=\xc3\xa9...");
 }

@@ -461,7 +461,7 @@ Test(plan, moe_uses_expert_parallelism)
 
 /* DeepSeek-V3 on 512 H100 (the guide's scenario): the configs it lists fit the host too.  Its
  * first pick had been ZeRO-3 with the optimizer and every module's activations offloaded --
- * 456 GiB a GPU on a host of 238 GiB a GPU (a DGX H100's 2 TB over 8); check_top runs each
+ * 456 GiB a GPU on a host of 256 GiB a GPU (a DGX H100's 2 TiB over 8); check_top runs each
  * and finds neither HBM nor host memory exceeded. */
 Test(plan, listed_configs_fit_the_hosts_memory)
 {
@@ -943,7 +943,7 @@ Test(plan, table_and_summary)
                           "parallel group of more than one GPU (hw.nccl-buffers), with "
                           "DeepEP's buffer and Transformer Engine's TP-overlap userbuffers where "
                           "they run: what is left for each layout is of_GiB; offload may fill "
-                          "238.4 GiB of host memory per GPU\n"),
+                          "256.0 GiB of host memory per GPU\n"),
               "%s", out);
     cr_expect(strstr(out, "\n1    tp"), "%s", out);
     cr_expect(strstr(out, "\n3    tp"), "%s", out);
