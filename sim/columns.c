@@ -86,6 +86,7 @@ void col_row_init(struct col_row *row, enum col_status status)
                    &row->hbm_usable_B};
     for (size_t i = 0; i < sizeof d / sizeof d[0]; i++)
         *d[i] = NAN;
+    row->host_oom = 0;
     row->status = status;
 }
 
