@@ -1653,6 +1653,29 @@ static const char *last_rule(const struct plan_ctx *c, const struct plan_result 
     return "none recorded";
 }
 
+/* Why no layout is valid: the layers split over none of the pipelines tried (every layout
+ * failed there), else the arithmetic rules, with the rule the last layout checked broke. */
+static enum sim_status no_valid_layout(const struct plan_space *space, const struct plan_opts *o,
+                                       const struct scenario *base, const struct model *model,
+                                       const char *rule, struct sim_error *err)
+{
+    char fixed[160];
+    plan_fixed_text(&space->fixed, fixed, sizeof fixed);
+    if (space->split == 0 && space->unsplit > 0)
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "no valid layout of %s on gpus=%d%s%s: its %d layers do not split over "
+                       "%d pipeline stages (pp x vp) with a layer on the first and the ends no "
+                       "heavier than the other stages",
+                       model->name, o->gpus, fixed[0] ? " with " : "", fixed, model->layers,
+                       space->unsplit_stages);
+    return err_set(err, SIM_EINPUT, NULL, 0,
+                   "no valid layout of %s on gpus=%d with global-batch=%d%s%s: every config "
+                   "breaks a rule (gpus must be a multiple of tp*cp*pp with global-batch "
+                   "divisible by micro-batch*dp; the last layout checked: %s)",
+                   model->name, o->gpus, base->global_batch, fixed[0] ? " and " : "", fixed,
+                   rule);
+}
+
 enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
                          struct plan_result *res, struct sim_error *err)
 {
@@ -1733,26 +1756,8 @@ enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
         goto done;
     const char *rule = last_rule(&c, res); /* before the invalid layouts are dropped */
     keep_valid_layouts(res);
-    if (res->valid == 0 && space.split == 0 && space.unsplit > 0) { /* the split alone fails */
-        char fixed[160];
-        plan_fixed_text(&space.fixed, fixed, sizeof fixed);
-        st = err_set(err, SIM_EINPUT, NULL, 0,
-                     "no valid layout of %s on gpus=%d%s%s: its %d layers do not split over "
-                     "%d pipeline stages (pp x vp) with a layer on the first and the ends no "
-                     "heavier than the other stages",
-                     model.name, o->gpus, fixed[0] ? " with " : "", fixed, model.layers,
-                     space.unsplit_stages);
-        goto done;
-    }
     if (res->valid == 0) {
-        char fixed[160];
-        plan_fixed_text(&space.fixed, fixed, sizeof fixed);
-        st = err_set(err, SIM_EINPUT, NULL, 0,
-                     "no valid layout of %s on gpus=%d with global-batch=%d%s%s: every config "
-                     "breaks a rule (gpus must be a multiple of tp*cp*pp with global-batch "
-                     "divisible by micro-batch*dp; the last layout checked: %s)",
-                     model.name, o->gpus, base->global_batch, fixed[0] ? " and " : "", fixed,
-                     rule);
+        st = no_valid_layout(&space, o, base, &model, rule, err);
         goto done;
     }
     if ((st = search(&c, o, res, err)) != SIM_OK)

@@ -518,6 +518,14 @@ Test(gantt, window_where_nothing_runs_is_refused)
 
 /* ---- the detail follows the image, not the window's edges ---- */
 
+/* The chart of a hand-made step for `v`, which must build. */
+static void build_step(struct gantt *g, const struct pipe_result *res, const struct gantt_view *v)
+{
+    struct sim_error err;
+    err_clear(&err);
+    cr_assert_eq(gantt_build(g, res, v, &err), SIM_OK, "%s", err.msg);
+}
+
 /* A hand-made step: `ranks` ranks, each running `per_rank` forwards of 1 ms back to back. */
 static void steady_step(struct pipe_result *res, struct pipe_record *recs, simtime_t *busy,
                         int ranks, int per_rank)
@@ -549,10 +557,8 @@ Test(gantt, window_edges_cutting_ops_keep_one_box_per_op)
     struct pipe_result res;
     steady_step(&res, recs, busy, 1, 20);
     struct gantt g;
-    struct sim_error err;
-    err_clear(&err);
     struct gantt_view v = {4.998e-3, 9.002e-3, 0, 0};
-    cr_assert_eq(gantt_build(&g, &res, &v, &err), SIM_OK, "%s", err.msg);
+    build_step(&g, &res, &v);
     cr_assert_eq(g.mode, GANTT_OPS);
     cr_assert_eq(g.nboxes, 6, "four whole ops and the two cut ones");
     gantt_release(&g);
@@ -571,12 +577,10 @@ Test(gantt, a_wider_image_draws_finer_detail)
     struct pipe_result res;
     steady_step(&res, recs, busy, 9, 700);
     struct gantt narrow, wide;
-    struct sim_error err;
-    err_clear(&err);
-    cr_assert_eq(gantt_build(&narrow, &res, &whole, &err), SIM_OK, "%s", err.msg);
+    build_step(&narrow, &res, &whole);
     cr_assert_neq(narrow.mode, GANTT_OPS, "6,300 boxes exceed the default budget");
     struct gantt_view big = {0, 0, 8000, 4000};
-    cr_assert_eq(gantt_build(&wide, &res, &big, &err), SIM_OK, "%s", err.msg);
+    build_step(&wide, &res, &big);
     cr_assert_eq(wide.mode, GANTT_OPS);
     cr_assert_eq(wide.nboxes, 9 * 700);
     gantt_release(&narrow);
@@ -613,9 +617,7 @@ Test(gantt, strips_leave_idle_stretches_empty)
                               .compute_end = simtime_from_s(0.9),
                               .step_end = simtime_from_s(0.9)};
     struct gantt g;
-    struct sim_error err;
-    err_clear(&err);
-    cr_assert_eq(gantt_build(&g, &res, &whole, &err), SIM_OK, "%s", err.msg);
+    build_step(&g, &res, &whole);
     cr_assert_eq(g.mode, GANTT_STRIPS);
     int lone = 0;
     for (size_t i = 0; i < g.nboxes; i++) {
@@ -645,11 +647,9 @@ Test(gantt, a_large_image_scales_its_text)
     struct pipe_result res;
     steady_step(&res, recs, busy, 4, 50);
     struct gantt small, large;
-    struct sim_error err;
-    err_clear(&err);
-    cr_assert_eq(gantt_build(&small, &res, &whole, &err), SIM_OK, "%s", err.msg);
+    build_step(&small, &res, &whole);
     struct gantt_view big = {0, 0, 4000, 0};
-    cr_assert_eq(gantt_build(&large, &res, &big, &err), SIM_OK, "%s", err.msg);
+    build_step(&large, &res, &big);
     cr_assert_eq(large.lay.key_pt, 2 * small.lay.key_pt);
     cr_assert_eq(large.lay.left_px, 2 * small.lay.left_px);
     cr_assert_eq(large.lay.right_px, 2 * small.lay.right_px);

@@ -59,6 +59,19 @@ Test(plan_bound, uniform_interleaved_is_exact)
     pipe_setup_release(&setup);
 }
 
+/* The bound of `setup` is positive and at most its simulated step; releases the setup. */
+static void assert_bound_under_step(struct pipe_setup *setup, int trial)
+{
+    struct pipe_result res;
+    simtime_t bound = plan_bound_step(setup), step = simulated_step(setup, &res);
+    cr_assert_leq(bound, step, "%s pp=%d vp=%d trial %d: bound %lld > step %lld",
+                  setup->schedule->name, setup->sp.pp, setup->sp.vp, trial, (long long)bound,
+                  (long long)step);
+    cr_assert_gt(bound, 0);
+    pipe_result_release(&res);
+    pipe_setup_release(setup);
+}
+
 /* Soundness: with stage durations drawn at random (1-10 ms, a fixed seed), the bound never
  * exceeds the simulated step, for every schedule family. */
 Test(plan_bound, never_above_the_simulated_step)
@@ -78,7 +91,6 @@ Test(plan_bound, never_above_the_simulated_step)
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
         for (int trial = 0; trial < 5; trial++) {
             struct pipe_setup setup;
-            struct pipe_result res;
             uniform_setup(&setup, cases[k].type, cases[k].pp, cases[k].vp, cases[k].m,
                           cases[k].split, 0, 0, 0, 0);
             int stages = cases[k].pp * cases[k].vp;
@@ -89,13 +101,7 @@ Test(plan_bound, never_above_the_simulated_step)
             }
             for (int r = 0; r < cases[k].pp; r++)
                 setup.rank_opt[r] = MS(gsl_rng_uniform(rng));
-            simtime_t bound = plan_bound_step(&setup), step = simulated_step(&setup, &res);
-            cr_assert_leq(bound, step, "%s pp=%d vp=%d trial %d: bound %lld > step %lld",
-                          cases[k].type->name, cases[k].pp, cases[k].vp, trial, (long long)bound,
-                          (long long)step);
-            cr_assert_gt(bound, 0);
-            pipe_result_release(&res);
-            pipe_setup_release(&setup);
+            assert_bound_under_step(&setup, trial);
         }
     gsl_rng_free(rng);
 }
@@ -118,7 +124,6 @@ Test(plan_bound, never_above_the_step_with_overlapped_steady_pairs)
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
         for (int trial = 0; trial < 5; trial++) {
             struct pipe_setup setup;
-            struct pipe_result res;
             struct sched_params sp = {cases[k].pp, cases[k].vp, cases[k].m, 0, 0, 1};
             struct sim_error err;
             cr_assert_eq(pipe_setup_init(&setup, cases[k].type, &sp, &err), SIM_OK, "%s",
@@ -130,13 +135,7 @@ Test(plan_bound, never_above_the_step_with_overlapped_steady_pairs)
                 setup.stage_bwd_comm[s] = (simtime_t)(setup.stage_bwd[s] * gsl_rng_uniform(rng));
                 setup.stage_layers[s] = 1 + (int32_t)gsl_rng_uniform_int(rng, 3);
             }
-            simtime_t bound = plan_bound_step(&setup), step = simulated_step(&setup, &res);
-            cr_assert_leq(bound, step, "%s pp=%d vp=%d trial %d: bound %lld > step %lld",
-                          cases[k].type->name, cases[k].pp, cases[k].vp, trial, (long long)bound,
-                          (long long)step);
-            cr_assert_gt(bound, 0);
-            pipe_result_release(&res);
-            pipe_setup_release(&setup);
+            assert_bound_under_step(&setup, trial);
         }
     gsl_rng_free(rng);
 }
