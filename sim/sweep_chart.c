@@ -23,79 +23,70 @@ static int is_number(const char *s, double *v)
     return end != s && *end == '\0' && errno == 0 && isfinite(*v);
 }
 
-/* How an axis's values read as numbers: -1 plain numbers, a unit_kind when every value is a
- * quantity of that kind ("25GB/s" .. "400GB/s", "1ms" .. "8ms": a scale, not categories),
- * -2 when they are names. */
-static int axis_kind(const struct sweep_axis *ax)
+/* How an axis's values read as numbers, found once per chart (O(values)): kind -1 plain
+ * numbers, a unit_kind when every value is a quantity of that kind ("25GB/s" .. "400GB/s",
+ * "1ms" .. "8ms": a scale, not categories), -2 names; a quantity's positions are in the power of
+ * 1000 of its SI unit that puts the largest in [1, 1000) (25GB/s .. 400GB/s: 25 .. 400), so
+ * they stay plain numbers (gnuplot 5.4 refuses a tic position like 2.5e+10 inside a loop) and
+ * the tics are labelled with the values as given. */
+struct axis_num {
+    int kind;
+    int exp3; /* the power of 1000 a quantity is divided by */
+};
+
+static struct axis_num axis_num_of(const struct sweep_axis *ax)
 {
     static const enum unit_kind kinds[] = {UNIT_TIME, UNIT_BANDWIDTH, UNIT_BYTES, UNIT_POWER,
                                            UNIT_FLOP_RATE};
-    double v;
-    int plain = 1;
-    for (int j = 0; j < ax->nvalues && plain; j++)
-        plain = is_number(ax->values[j], &v);
-    if (plain)
-        return -1;
-    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
-        int all = 1;
-        char why[64];
-        for (int j = 0; j < ax->nvalues && all; j++)
-            all = units_parse(ax->values[j], kinds[k], &v, why, sizeof why) == 0;
-        if (all)
-            return (int)kinds[k];
-    }
-    return -2;
-}
-
-/* Value j of a quantity axis in SI units. */
-static int axis_si(const struct sweep_axis *ax, int kind, int j, double *v)
-{
+    struct axis_num an = {-1, 0};
+    double v, top = 0;
     char why[64];
-    return units_parse(ax->values[j], (enum unit_kind)kind, v, why, sizeof why) == 0;
+    for (int j = 0; j < ax->nvalues && an.kind == -1; j++)
+        an.kind = is_number(ax->values[j], &v) ? -1 : -2;
+    for (size_t k = 0; an.kind == -2 && k < sizeof kinds / sizeof kinds[0]; k++) {
+        int all = 1;
+        top = 0;
+        for (int j = 0; j < ax->nvalues && all; j++) {
+            all = units_parse(ax->values[j], kinds[k], &v, why, sizeof why) == 0;
+            top = v > top ? v : top;
+        }
+        if (all)
+            an.kind = (int)kinds[k];
+    }
+    if (an.kind >= 0 && top > 0)
+        an.exp3 = (int)floor(log10(top) / 3.0);
+    return an;
 }
 
-/* The unit a quantity axis's positions are in (axis_value's power of 1000 of the SI unit:
- * "GB/s", "ms"): the x label says it where the tics are not labelled with the values as given;
- * 0 for plain numbers and names. */
+/* The unit a quantity axis's positions are in ("GB/s", "ms"): the x label says it where the
+ * tics are not labelled with the values as given; 0 for plain numbers and names. */
 static int axis_unit(const struct sweep_axis *ax, char *buf, size_t len)
 {
-    int kind = axis_kind(ax);
-    const char *si = kind == UNIT_TIME        ? "s"
-                     : kind == UNIT_BANDWIDTH ? "B/s"
-                     : kind == UNIT_BYTES     ? "B"
-                     : kind == UNIT_POWER     ? "W"
-                     : kind == UNIT_FLOP_RATE ? "FLOP/s"
-                                              : NULL;
-    double top = 0, x;
-    for (int i = 0; si && i < ax->nvalues; i++)
-        if (axis_si(ax, kind, i, &x) && x > top)
-            top = x;
-    if (!si || top <= 0)
-        return 0;
+    struct axis_num an = axis_num_of(ax);
+    const char *si = an.kind == UNIT_TIME        ? "s"
+                     : an.kind == UNIT_BANDWIDTH ? "B/s"
+                     : an.kind == UNIT_BYTES     ? "B"
+                     : an.kind == UNIT_POWER     ? "W"
+                     : an.kind == UNIT_FLOP_RATE ? "FLOP/s"
+                                                 : NULL;
     static const char *const prefix[] = {"p", "n", "\xc2\xb5", "m", "", "k", "M", "G", "T", "P"};
-    int e = (int)floor(log10(top) / 3.0) + 4; /* 10^-12 is prefix[0] */
-    if (e < 0 || e > 9)
+    int e = an.exp3 + 4; /* 10^-12 is prefix[0] */
+    if (!si || e < 0 || e > 9)
         return 0;
     snprintf(buf, len, "%s%s", prefix[e], si);
     return 1;
 }
 
-/* Value j of the axis as a number; 0 when the axis has names.  Quantities are in the power of
- * 1000 of their SI unit that puts the largest in [1, 1000) (25GB/s .. 400GB/s: 25 .. 400): the
- * positions stay plain numbers (gnuplot 5.4 refuses a tic position like 2.5e+10 inside a loop),
- * and the tics are labelled with the values as given. */
-static int axis_value(const struct sweep_axis *ax, int kind, int j, double *v)
+/* Value j of the axis as a number (struct axis_num); 0 when the axis has names. */
+static int axis_value(const struct sweep_axis *ax, const struct axis_num *an, int j, double *v)
 {
-    if (kind == -1)
+    char why[64];
+    if (an->kind == -1)
         return is_number(ax->values[j], v);
-    if (kind < 0 || !axis_si(ax, kind, j, v))
+    if (an->kind < 0 ||
+        units_parse(ax->values[j], (enum unit_kind)an->kind, v, why, sizeof why) != 0)
         return 0;
-    double top = 0, x;
-    for (int i = 0; i < ax->nvalues; i++)
-        if (axis_si(ax, kind, i, &x) && x > top)
-            top = x;
-    if (top > 0)
-        *v /= pow(1000.0, floor(log10(top) / 3.0));
+    *v /= pow(1000.0, an->exp3);
     return 1;
 }
 
@@ -106,12 +97,12 @@ static int looks_geometric(const struct sweep_axis *ax)
     if (ax->geometric)
         return ax->nvalues >= 2;
     double first, prev, v, ratio = 0;
-    int kind = axis_kind(ax);
-    if (ax->nvalues < 3 || !axis_value(ax, kind, 0, &first) || first <= 0)
+    struct axis_num an = axis_num_of(ax);
+    if (ax->nvalues < 3 || !axis_value(ax, &an, 0, &first) || first <= 0)
         return 0;
     prev = first;
     for (int i = 1; i < ax->nvalues; i++) {
-        if (!axis_value(ax, kind, i, &v) || v <= prev)
+        if (!axis_value(ax, &an, i, &v) || v <= prev)
             return 0;
         double r = v / prev;
         if (i == 1)
@@ -170,11 +161,11 @@ static int series_ran(const struct sweep *sw, size_t s)
     return 0;
 }
 
-/* Where config j of the last axis sits on the x axis. */
-static double x_of(const struct sweep_axis *xa, int j, int xcat)
+/* Where config j of the last axis sits on the x axis (`an`: the axis's, axis_num_of). */
+static double x_of(const struct sweep_axis *xa, const struct axis_num *an, int j, int xcat)
 {
     double x;
-    if (xcat || !axis_value(xa, axis_kind(xa), j, &x))
+    if (xcat || !axis_value(xa, an, j, &x))
         x = (double)j;
     return x;
 }
@@ -197,6 +188,7 @@ static int write_lines_tsv(FILE *out, const struct sweep *sw, enum sweep_metric 
                            struct sweep_lines *lines)
 {
     const struct sweep_axis *xa = &sw->axes[sw->naxes - 1];
+    const struct axis_num an = axis_num_of(xa);
     size_t nx = (size_t)xa->nvalues, nseries = sw->n / nx;
     memset(lines, 0, sizeof *lines);
     lines->tput_lo = lines->bubble_lo = INFINITY;
@@ -216,7 +208,7 @@ static int write_lines_tsv(FILE *out, const struct sweep *sw, enum sweep_metric 
             char label[128];
             plot_sanitize(label, sizeof label, xa->values[j]);
             double v = metric_value(row, m), b = 100.0 * row->c.bubble_ratio;
-            fprintf(out, "%.9g\t%s\t%.9g\t%.9g\t%d\n", x_of(xa, (int)j, xcat), label, v, b,
+            fprintf(out, "%.9g\t%s\t%.9g\t%.9g\t%d\n", x_of(xa, &an, (int)j, xcat), label, v, b,
                     sweep_row_oom(row));
             lines->noom += (size_t)sweep_row_oom(row);
             lines->tput_lo = fmin(lines->tput_lo, v);
@@ -235,7 +227,7 @@ static int write_lines_tsv(FILE *out, const struct sweep *sw, enum sweep_metric 
                 continue;
             if (lines->nfailed++ == 0)
                 fputs("\n\nx\tline\n", out);
-            fprintf(out, "%.9g\t%d\n", x_of(xa, (int)j, xcat), ran ? (int)block : -1);
+            fprintf(out, "%.9g\t%d\n", x_of(xa, &an, (int)j, xcat), ran ? (int)block : -1);
         }
         block += (size_t)ran;
     }
@@ -365,13 +357,13 @@ static int fill_breakdown(FILE *fp, const void *user)
 static void sweep_xtics(const struct sweep_axis *xa, int xcat, int xlog, char *buf, size_t len)
 {
     buf[0] = '\0';
-    int kind = axis_kind(xa);
-    if (xcat || (xlog && kind == -1) || xa->nvalues > 16)
+    struct axis_num an = axis_num_of(xa);
+    if (xcat || (xlog && an.kind == -1) || xa->nvalues > 16)
         return;
     size_t used = 0;
     for (int j = 0; j < xa->nvalues && used < len; j++) {
         double v;
-        if (!axis_value(xa, kind, j, &v))
+        if (!axis_value(xa, &an, j, &v))
             return (void)(buf[0] = '\0');
         used += (size_t)snprintf(buf + used, len - used, "%s%.9g", j ? " " : "", v);
     }
@@ -383,7 +375,7 @@ static void sweep_xtics(const struct sweep_axis *xa, int xcat, int xlog, char *b
 static void sweep_xticlabels(const struct sweep_axis *xa, char *buf, size_t len)
 {
     buf[0] = '\0';
-    if (axis_kind(xa) < 0 || xa->nvalues > 16)
+    if (xa->nvalues > 16 || axis_num_of(xa).kind < 0)
         return;
     size_t used = 0;
     for (int j = 0; j < xa->nvalues && used < len; j++) {
@@ -404,13 +396,13 @@ static void x_axis_of(const struct sweep_axis *xa, int *xcat, int *xlog, double 
                       double *xmax)
 {
     double v;
-    int kind = axis_kind(xa);
-    *xcat = kind == -2;
+    struct axis_num an = axis_num_of(xa);
+    *xcat = an.kind == -2;
     *xlog = !*xcat && looks_geometric(xa);
     *xmin = 0;
     *xmax = xa->nvalues - 1; /* the categories' positions */
     for (int j = 0; j < xa->nvalues && !*xcat; j++) {
-        axis_value(xa, kind, j, &v);
+        axis_value(xa, &an, j, &v);
         *xmin = j == 0 || v < *xmin ? v : *xmin;
         *xmax = j == 0 || v > *xmax ? v : *xmax;
     }
