@@ -30,8 +30,6 @@
 #include "units.h"
 #include "xmlload.h"
 
-#define MAX_SETS 256
-
 static const char usage_text[] =
     "usage: stepsim run SCENARIO.xml [--set KEY=VALUE]... [--format text|json]\n"
     "                  [--timeline FILE.csv] [--trace FILE.json] [--plot FILE.png|FILE.svg]\n"
@@ -179,8 +177,7 @@ static void write_keys_section(FILE *out)
 
 struct run_opts {
     const char *scenario;
-    const char *sets[MAX_SETS]; /* --set values, and --seed N as seed=N, in command-line order */
-    int nsets;
+    struct cli_sets sets; /* --set values, and --seed N as seed=N, in command-line order */
     char seeds[MAX_SEEDS][48];
     int nseeds;
     double tokens; /* --tokens N: also report the time and cost to train N tokens */
@@ -224,12 +221,8 @@ static int parse_run(int argc, char **argv, struct run_opts *o, FILE *errout)
             o->help = 1;
             return 0;
         } else if ((v = cli_opt_value(argc, argv, &i, "--set"))) {
-            if (!*v)
-                return cli_bad_usage(errout, "stepsim --help", "%s needs KEY=VALUE", "--set");
-            if (o->nsets == MAX_SETS)
-                return cli_bad_usage(errout, "stepsim --help", "too many --set options (max %d)",
-                                     MAX_SETS);
-            o->sets[o->nsets++] = v;
+            if (cli_add_set(&o->sets, v, errout, "stepsim") != 0)
+                return 2;
         } else if ((v = cli_opt_value(argc, argv, &i, "--format"))) {
             if (strcmp(v, "json") == 0)
                 o->json = 1;
@@ -261,12 +254,12 @@ static int parse_run(int argc, char **argv, struct run_opts *o, FILE *errout)
             if (!*v)
                 return cli_bad_usage(errout, "stepsim --help", "%s needs a number", "--seed");
             /* the same as --set seed=N where it stands: the later of the two wins */
-            if (o->nsets == MAX_SETS || o->nseeds == MAX_SEEDS ||
+            if (o->sets.n == CLI_MAX_SETS || o->nseeds == MAX_SEEDS ||
                 snprintf(o->seeds[o->nseeds], sizeof o->seeds[0], "seed=%s", v) >=
                     (int)sizeof o->seeds[0])
                 return cli_bad_usage(errout, "stepsim --help", "--seed '%.20s': too long or too "
                                      "many", v);
-            o->sets[o->nsets++] = o->seeds[o->nseeds++];
+            o->sets.v[o->sets.n++] = o->seeds[o->nseeds++];
         } else if (strcmp(a, "--fail-on-oom") == 0) {
             o->fail_on_oom = 1;
         } else if (a[0] == '-' && a[1] != '\0') {
@@ -445,7 +438,7 @@ static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
     struct run_outputs ro = {0};
     int ran = 0;
     err_clear(&err);
-    enum sim_status st = scn_load_with_sets(&scn, o.scenario, o.sets, o.nsets, &err);
+    enum sim_status st = scn_load_with_sets(&scn, o.scenario, o.sets.v, o.sets.n, &err);
     if (st == SIM_OK)
         st = plan_outputs(&o, &scn, &ro, &err);
     if (st == SIM_OK) {
@@ -461,7 +454,7 @@ static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
                 scn.tp, so.cm.cfg.gpus_per_node);
     if (st == SIM_OK) {
         char given[120]; /* a chart title's room for it */
-        cli_sets_note(o.sets, o.nsets, given, sizeof given);
+        cli_sets_note(o.sets.v, o.sets.n, given, sizeof given);
         st = write_outputs(&ro, &o.view, &scn, &so, given, &err);
     }
     if (st == SIM_OK) {

@@ -64,6 +64,18 @@ enum sim_status cli_add_inputs(struct outset *os, const struct scenario *scn, st
     return st;
 }
 
+int cli_add_set(struct cli_sets *sets, const char *value, FILE *errout, const char *command)
+{
+    char hint[64];
+    snprintf(hint, sizeof hint, "%s --help", command);
+    if (!*value)
+        return cli_bad_usage(errout, hint, "%s needs KEY=VALUE", "--set");
+    if (sets->n == CLI_MAX_SETS)
+        return cli_bad_usage(errout, hint, "too many --set options (max %d)", CLI_MAX_SETS);
+    sets->v[sets->n++] = value;
+    return 0;
+}
+
 void cli_sets_note(const char *const *sets, int nsets, char *buf, size_t len)
 {
     if (len == 0)

@@ -21,6 +21,17 @@ int cli_bad_usage(FILE *errout, const char *hint, const char *fmt, ...)
  * "" when the value is missing, NULL when argv[*i] is not this option. */
 const char *cli_opt_value(int argc, char **argv, int *i, const char *name);
 
+#define CLI_MAX_SETS 256 /* --set options of one command line */
+
+/* The command line's --set KEY=VALUE values, in order (the later of two for a key wins). */
+struct cli_sets {
+    const char *v[CLI_MAX_SETS];
+    int n;
+};
+/* Keep one --set value: 0, or, when it is empty or one too many, a usage error naming
+ * `command` ("stepsim plan") printed to errout and its exit status 2. */
+int cli_add_set(struct cli_sets *sets, const char *value, FILE *errout, const char *command);
+
 /* "--set pp=8 gpus=768": the command line's KEY=VALUE values in order, for a chart's title
  * beside the scenario's name (which they may contradict: "on 1024 A100" run on 768); cut with
  * "..." to fit; "" when there are none. */

@@ -1,8 +1,8 @@
 /* pipeline: simulate one step on the engine (semantics in pipeline.h).
  *
- * State per (virtual stage, micro-batch) is a byte of flags; ranks and link directions are
- * small state machines driven by three event kinds.  Invariant: a rank is busy with at most one
- * op, and a link direction serialises at most one transfer, at any time. */
+ * State per (virtual stage, micro-batch) is a byte of flags; ranks are small state machines
+ * driven by the engine's events, and the links between them are link.c's.  Invariant: a rank is
+ * busy with at most one op at any time. */
 #include "pipeline.h"
 
 #include <assert.h>
@@ -14,6 +14,7 @@
 
 #include "alloc.h"
 #include "engine.h"
+#include "link.h"
 
 enum { EV_OP_DONE, EV_LINK_FREE, EV_ARRIVE, EV_DP_DONE, EV_AG_DONE };
 
@@ -51,12 +52,6 @@ struct rank_state {
 struct transfer {
     int32_t src, dst, stage, mb; /* stage: the receiving virtual stage */
     uint8_t grad;                /* 0 activation, 1 gradient */
-    int32_t next;                /* next transfer queued on the same link; -1 = none */
-};
-
-struct link_state {
-    int busy;
-    int32_t head, tail; /* FIFO of waiting transfers */
 };
 
 struct step_ctx {
@@ -69,7 +64,7 @@ struct step_ctx {
     int *stage_at;   /* [pp*vp] sched_stage_of(rank, chunk) at rank * vp + chunk: asked on
                         every readiness check, so looked up, not recomputed */
     struct rank_state *ranks;
-    struct link_state *links;
+    struct link_net net; /* the links' queues, indexed by pipe_link_id */
     struct transfer *xfers;
     size_t nxfers, xfer_cap, rec_cap;
     uint8_t *flags;                 /* [stages * m] */
@@ -328,31 +323,23 @@ static enum sim_status try_start(struct step_ctx *c, int rank, struct sim_error 
     return eng_schedule(&c->eng, end, EV_OP_DONE, rank, 0, err);
 }
 
-/* Begin serialising the head of link `id`'s queue. */
+/* Begin serialising the head of link `id`'s queue, if the link is free. */
 static enum sim_status link_start(struct step_ctx *c, int id, struct sim_error *err)
 {
-    struct link_state *ls = &c->links[id];
-    if (ls->busy || ls->head < 0)
+    int32_t xi = link_take(&c->net, id);
+    if (xi < 0)
         return SIM_OK;
-    int32_t xi = ls->head;
-    struct transfer *x = &c->xfers[xi];
-    ls->head = x->next;
-    if (ls->head < 0)
-        ls->tail = -1;
-    ls->busy = 1;
-
-    const struct pipe_link *lk = &c->setup->links[id];
+    const struct transfer *x = &c->xfers[xi];
     double bytes = c->setup->act_bytes;
-    simtime_t ser = lk->bw_Bps > 0 ? simtime_from_s(bytes / lk->bw_Bps) : 0;
-    if (ser < 0)
-        return err_set(err, SIM_EFAIL, NULL, 0, "transfer time overflows the simulated clock");
-    simtime_t now = eng_now(&c->eng);
-    if (ser > SIMTIME_MAX - now - lk->lat)
-        return err_set(err, SIM_EFAIL, NULL, 0, "simulated time overflows on a link");
+    simtime_t now = eng_now(&c->eng), free_at, arrive_at;
+    enum sim_status st =
+        link_timing(&c->setup->links[id], bytes, now, &free_at, &arrive_at, err);
+    if (st != SIM_OK)
+        return st;
     struct pipe_record *r = new_record(c);
     *r = (struct pipe_record){
         .start = now,
-        .end = now + ser + lk->lat,
+        .end = arrive_at,
         .rank = x->src,
         .peer = x->dst,
         .mb = x->mb,
@@ -361,9 +348,9 @@ static enum sim_status link_start(struct step_ctx *c, int id, struct sim_error *
         .kind = x->grad ? REC_SEND_GRAD : REC_SEND_ACT,
         .bytes = bytes,
     };
-    enum sim_status st = eng_schedule(&c->eng, now + ser, EV_LINK_FREE, id, 0, err);
+    st = eng_schedule(&c->eng, free_at, EV_LINK_FREE, id, 0, err);
     if (st == SIM_OK)
-        st = eng_schedule(&c->eng, r->end, EV_ARRIVE, x->dst, xi, err);
+        st = eng_schedule(&c->eng, arrive_at, EV_ARRIVE, x->dst, xi, err);
     return st;
 }
 
@@ -375,12 +362,10 @@ static enum sim_status send(struct step_ctx *c, int from, int to, int mb, struct
     int grad = to < from;
     assert(c->nxfers < c->xfer_cap);
     int32_t xi = (int32_t)c->nxfers++;
-    c->xfers[xi] = (struct transfer){src, dst, to, mb, (uint8_t)grad, -1};
+    c->xfers[xi] = (struct transfer){src, dst, to, mb, (uint8_t)grad};
     int id = pipe_link_id(c->pp, src, dst);
-    const struct pipe_link *lk = &c->setup->links[id];
-    int free_transfer =
-        src == dst || (lk->lat == 0 && (lk->bw_Bps == 0 || c->setup->act_bytes == 0));
-    if (free_transfer) /* same rank or a zero-cost link: arrives now, no link time */
+    /* the same rank, or a link that costs nothing: it arrives now and takes no link time */
+    if (src == dst || link_costs_nothing(&c->setup->links[id], c->setup->act_bytes))
         return eng_schedule(&c->eng, eng_now(&c->eng), EV_ARRIVE, dst, xi, err);
     if (c->setup->blocking_p2p)
         c->ranks[src].blocked_on = xi; /* on_op_done keeps the rank busy until arrival */
@@ -395,12 +380,7 @@ static enum sim_status send(struct step_ctx *c, int from, int to, int mb, struct
 /* Queue transfer xi on link `id` and start the link if it is free. */
 static enum sim_status enqueue(struct step_ctx *c, int32_t xi, int id, struct sim_error *err)
 {
-    struct link_state *ls = &c->links[id];
-    if (ls->tail >= 0)
-        c->xfers[ls->tail].next = xi;
-    else
-        ls->head = xi;
-    ls->tail = xi;
+    link_enqueue(&c->net, id, xi);
     return link_start(c, id, err);
 }
 
@@ -585,7 +565,7 @@ static enum sim_status on_link_free(struct engine *eng, const struct evq_event *
 {
     (void)eng;
     struct step_ctx *c = user;
-    c->links[ev->target].busy = 0;
+    link_done(&c->net, (int)ev->target);
     return link_start(c, ev->target, err);
 }
 
@@ -683,7 +663,7 @@ static void ctx_release(struct step_ctx *c)
             mem_free(c->ranks[r].dp_not_before);
         }
     mem_free(c->ranks);
-    mem_free(c->links);
+    link_net_release(&c->net);
     mem_free(c->xfers);
     mem_free(c->flags);
     mem_free(c->unposted);
@@ -699,7 +679,7 @@ static void ctx_release(struct step_ctx *c)
 static int alloc_step(struct step_ctx *c, struct pipe_result *res, size_t cells)
 {
     c->ranks = mem_calloc((size_t)c->pp, sizeof *c->ranks);
-    c->links = mem_calloc(2 * (size_t)c->pp, sizeof *c->links);
+    int net_ok = link_net_init(&c->net, c->setup->links, 2 * c->pp, c->xfer_cap) == 0;
     c->xfers = mem_calloc(c->xfer_cap, sizeof *c->xfers);
     c->flags = mem_calloc(cells, 1);
     if (c->setup->rendezvous_p2p) {
@@ -716,7 +696,7 @@ static int alloc_step(struct step_ctx *c, struct pipe_result *res, size_t cells)
     res->peak_act = mem_calloc((size_t)c->pp, sizeof *res->peak_act);
     res->opt_start = mem_calloc((size_t)c->pp, sizeof *res->opt_start);
     res->compute_end_rank = mem_calloc((size_t)c->pp, sizeof *res->compute_end_rank);
-    return c->ranks && c->links && c->xfers && c->flags && c->stage_at && res->recs &&
+    return c->ranks && net_ok && c->xfers && c->flags && c->stage_at && res->recs &&
                    (c->unposted || !c->setup->rendezvous_p2p) &&
                    res->busy && res->opt_end && res->peak_inflight && res->pair_peak &&
                    res->peak_act &&
@@ -812,8 +792,6 @@ static enum sim_status ctx_init(struct step_ctx *c, const struct pipe_setup *set
     }
     if (init_jitter(c, setup) != 0 || init_ranks(c, per_rank) != 0)
         goto fail;
-    for (int l = 0; l < 2 * c->pp; l++)
-        c->links[l].head = c->links[l].tail = -1;
     eng_register(&c->eng, EV_OP_DONE, "op-done", on_op_done, c);
     eng_register(&c->eng, EV_LINK_FREE, "link-free", on_link_free, c);
     eng_register(&c->eng, EV_ARRIVE, "arrive", on_arrive, c);

@@ -41,6 +41,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "link.h"
 #include "schedule.h"
 #include "simtime.h"
 
@@ -58,11 +59,6 @@ enum rec_kind {
 /* Most (virtual stage, micro-batch) pairs one step may have: about 3 ops and 2 transfers each,
  * so about 4 GB of records at the cap. */
 #define PIPE_MAX_CELLS (1 << 24)
-
-struct pipe_link {
-    simtime_t lat;  /* latency */
-    double bw_Bps;  /* bandwidth in bytes/s; 0 = unlimited */
-};
 
 struct pipe_setup {
     const struct sched_type *schedule;

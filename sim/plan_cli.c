@@ -14,7 +14,6 @@
 #include "step.h"
 #include "units.h"
 
-#define PLAN_MAX_SETS 256 /* --set options of one plan */
 
 static const char plan_usage[] =
     "usage: stepsim plan SCENARIO.xml --gpus N [--top K] [--out FILE.csv] [-j N]\n"
@@ -492,8 +491,8 @@ static void write_help(FILE *out)
 
 struct plan_cli {
     const char *path, *csv, *reserve, *report;
-    const char *sets[PLAN_MAX_SETS];
-    int nsets, fail_on_oom, help;
+    struct cli_sets sets;
+    int fail_on_oom, help;
     struct plan_opts o;
 };
 
@@ -520,11 +519,8 @@ static int parse_plan(int argc, char **argv, struct plan_cli *p, FILE *errout)
             if (parse_int_opt(v, 0, 1024, &p->o.jobs) != 0)
                 return usage_error(errout, "-j: expected a thread count from 0 to 1024, got", v);
         } else if ((v = cli_opt_value(argc, argv, &i, "--set"))) {
-            if (!*v)
-                return usage_error(errout, "--set needs KEY=VALUE", NULL);
-            if (p->nsets == PLAN_MAX_SETS)
-                return usage_error(errout, "too many --set options", NULL);
-            p->sets[p->nsets++] = v;
+            if (cli_add_set(&p->sets, v, errout, "stepsim plan") != 0)
+                return 2;
         } else if ((v = cli_opt_value(argc, argv, &i, "--schedules"))) {
             int rc = parse_schedules(v, p->o.schedules, errout);
             if (rc != 0)
@@ -612,7 +608,7 @@ int plan_main(int argc, char **argv, FILE *out, FILE *errout)
     struct plan_outputs po = {0};
     int planned = 0;
     err_clear(&err);
-    enum sim_status st = scn_load_with_sets(&scn, p.path, p.sets, p.nsets, &err);
+    enum sim_status st = scn_load_with_sets(&scn, p.path, p.sets.v, p.sets.n, &err);
     /* --hbm-reserve is --set hw.hbm-reserve: one mechanism, the later one wins */
     if (st == SIM_OK && p.reserve)
         st = scn_set_option(&scn, "--hbm-reserve", "hw.hbm-reserve", p.reserve, &err);

@@ -24,7 +24,6 @@
 
 #define MAX_ROWS 1024
 #define MAX_TABLES 32
-#define MAX_SETS 256
 
 static const char published_usage[] =
     "usage: stepsim published SCENARIO.xml [--set KEY=VALUE]... [--tables DIR]\n";
@@ -492,8 +491,8 @@ static enum sim_status compare(const struct scenario *scn, const char *dir, FILE
 
 int published_main(int argc, char **argv, FILE *out, FILE *errout)
 {
-    const char *path = NULL, *tables = NULL, *sets[MAX_SETS];
-    int nsets = 0;
+    const char *path = NULL, *tables = NULL;
+    struct cli_sets sets = {.n = 0};
     for (int i = 2; i < argc; i++) {
         const char *v;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -501,10 +500,8 @@ int published_main(int argc, char **argv, FILE *out, FILE *errout)
             fputs(published_help, out);
             return 0;
         } else if ((v = cli_opt_value(argc, argv, &i, "--set"))) {
-            if (!*v || nsets == MAX_SETS)
-                return cli_bad_usage(errout, "stepsim published --help",
-                                     "--set needs KEY=VALUE (at most %d)", MAX_SETS);
-            sets[nsets++] = v;
+            if (cli_add_set(&sets, v, errout, "stepsim published") != 0)
+                return 2;
         } else if ((v = cli_opt_value(argc, argv, &i, "--tables"))) {
             if (!*v)
                 return cli_bad_usage(errout, "stepsim published --help", "--tables needs DIR");
@@ -520,7 +517,7 @@ int published_main(int argc, char **argv, FILE *out, FILE *errout)
     struct sim_error err;
     err_clear(&err);
     struct scenario scn;
-    enum sim_status st = scn_load_with_sets(&scn, path, sets, nsets, &err);
+    enum sim_status st = scn_load_with_sets(&scn, path, sets.v, sets.n, &err);
     if (st == SIM_OK && !scn_is_modelled(&scn))
         st = err_set(&err, SIM_EINPUT, path, 0,
                      "published compares a modelled scenario (model= and hardware=)");

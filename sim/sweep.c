@@ -49,7 +49,6 @@
 #include "step.h"
 #include "sweep_internal.h"
 
-#define SWEEP_MAX_SETS 256
 #define SWEEP_MAX_JOBS 4096
 
 static const char sweep_usage[] =
@@ -559,8 +558,7 @@ static void write_failure_summary(FILE *errout, const struct sweep *sw, const ch
 
 struct sweep_opts {
     const char *scenario;
-    const char *sets[SWEEP_MAX_SETS];
-    int nsets;
+    struct cli_sets sets;
     const char *varies[SWEEP_MAX_AXES];
     int nvaries;
     int jobs; /* 0 = the number of CPUs */
@@ -596,12 +594,8 @@ static int parse_sweep(int argc, char **argv, struct sweep_opts *o, FILE *errout
                                      "too many --vary options (max %d)", SWEEP_MAX_AXES);
             o->varies[o->nvaries++] = v;
         } else if ((v = cli_opt_value(argc, argv, &i, "--set"))) {
-            if (!*v)
-                return cli_bad_usage(errout, "stepsim sweep --help", "%s needs KEY=VALUE", "--set");
-            if (o->nsets == SWEEP_MAX_SETS)
-                return cli_bad_usage(errout, "stepsim sweep --help",
-                                     "too many --set options (max %d)", SWEEP_MAX_SETS);
-            o->sets[o->nsets++] = v;
+            if (cli_add_set(&o->sets, v, errout, "stepsim sweep") != 0)
+                return 2;
         } else if ((v = cli_opt_value(argc, argv, &i, "--jobs")) ||
                    (strncmp(a, "-j", 2) == 0 &&
                     (v = a[2] ? a + 2 : cli_opt_value(argc, argv, &i, "-j")))) {
@@ -709,13 +703,13 @@ static enum sim_status sweep_report(const struct sweep *sw, const struct sweep_o
              ok - oom, oom, sw->n - ok);
     char as_run[160];
     sweep_as_run(sw, as_run, sizeof as_run);
-    struct html_fact facts[3 + SWEEP_MAX_SETS + SWEEP_MAX_AXES];
+    struct html_fact facts[3 + CLI_MAX_SETS + SWEEP_MAX_AXES];
     int n = 0;
     facts[n++] = (struct html_fact){"scenario file", o->scenario};
     if (as_run[0])
         facts[n++] = (struct html_fact){"as run", as_run};
-    for (int i = 0; i < o->nsets; i++)
-        facts[n++] = (struct html_fact){"--set", o->sets[i]};
+    for (int i = 0; i < o->sets.n; i++)
+        facts[n++] = (struct html_fact){"--set", o->sets.v[i]};
     for (int a = 0; a < o->nvaries; a++)
         facts[n++] = (struct html_fact){"--vary", o->varies[a]};
     facts[n++] = (struct html_fact){"configs", configs};
@@ -798,16 +792,16 @@ static enum sim_status parse_axes(struct sweep *sw, const struct sweep_opts *o,
     }
     /* a key both set and varied would have two values at one level (the command line), one
      * silently dropped: name both instead */
-    for (int i = 0; i < o->nsets && st == SIM_OK; i++) {
+    for (int i = 0; i < o->sets.n && st == SIM_OK; i++) {
         char key[64];
-        size_t klen = strcspn(o->sets[i], "=");
+        size_t klen = strcspn(o->sets.v[i], "=");
         snprintf(key, sizeof key, "%.*s", (int)(klen < sizeof key ? klen : sizeof key - 1),
-                 o->sets[i]);
+                 o->sets.v[i]);
         if (sweep_axes_vary(sw->axes, sw->naxes, key))
             st = err_set(err, SIM_EINPUT, NULL, 0,
                          "--set %s and --vary %s: the key is given twice on the command line "
                          "(drop the --set, or the key from --vary)",
-                         o->sets[i], key);
+                         o->sets.v[i], key);
     }
     return st == SIM_OK ? sweep_count(sw->axes, sw->naxes, &sw->n, err) : st;
 }
@@ -816,7 +810,7 @@ static enum sim_status parse_axes(struct sweep *sw, const struct sweep_opts *o,
 static enum sim_status load_base(struct sweep *sw, const struct sweep_opts *o,
                                  struct sim_error *err)
 {
-    enum sim_status st = scn_load_with_sets(&sw->base, o->scenario, o->sets, o->nsets, err);
+    enum sim_status st = scn_load_with_sets(&sw->base, o->scenario, o->sets.v, o->sets.n, err);
     if (st == SIM_OK)
         st = check_keys_apply(sw, err);
     if (st == SIM_OK)
