@@ -625,7 +625,8 @@ static int cmd_keys(int argc, char **argv, FILE *out, FILE *errout)
     return 0;
 }
 
-int cli_main(int argc, char **argv, FILE *out, FILE *errout)
+/* Run the command argv[1] names; its exit status. */
+static int dispatch(int argc, char **argv, FILE *out, FILE *errout)
 {
     if (argc < 2) {
         fputs(usage_text, errout);
@@ -644,21 +645,28 @@ int cli_main(int argc, char **argv, FILE *out, FILE *errout)
         fprintf(out, "%s\n", PACKAGE_STRING);
         return 0;
     }
-    if (strcmp(cmd, "run") == 0)
-        return cmd_run(argc, argv, out, errout);
-    if (strcmp(cmd, "sweep") == 0)
-        return sweep_main(argc, argv, out, errout);
-    if (strcmp(cmd, "plan") == 0)
-        return plan_main(argc, argv, out, errout);
-    if (strcmp(cmd, "validate") == 0)
-        return cmd_validate(argc, argv, out, errout);
-    if (strcmp(cmd, "calibrate") == 0)
-        return calib_main(argc, argv, out, errout);
-    if (strcmp(cmd, "keys") == 0)
-        return cmd_keys(argc, argv, out, errout);
-    if (strcmp(cmd, "import") == 0)
-        return import_main(argc, argv, out, errout);
-    if (strcmp(cmd, "published") == 0)
-        return published_main(argc, argv, out, errout);
+    static const struct {
+        const char *name;
+        int (*main)(int argc, char **argv, FILE *out, FILE *errout);
+    } commands[] = {{"run", cmd_run},         {"sweep", sweep_main},         {"plan", plan_main},
+                    {"validate", cmd_validate}, {"calibrate", calib_main}, {"keys", cmd_keys},
+                    {"import", import_main},  {"published", published_main}};
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (strcmp(cmd, commands[i].name) == 0)
+            return commands[i].main(argc, argv, out, errout);
     return cli_bad_usage(errout, "stepsim --help", "unknown command '%s'", cmd);
+}
+
+int cli_main(int argc, char **argv, FILE *out, FILE *errout)
+{
+    int rc = dispatch(argc, argv, out, errout);
+    /* Whatever the command, output that never reached stdout (a full disk, a closed pipe or
+     * descriptor) is a failure, not a success with nothing printed. */
+    if (fflush(out) != 0 || ferror(out)) {
+        if (rc == 0)
+            cli_error_line(errout, "cannot write to stdout");
+        if (rc < 1)
+            rc = 1;
+    }
+    return rc;
 }

@@ -821,6 +821,18 @@ if [ -w /dev/full ]; then
     "$S" run "$U" >/dev/full 2>"$tmp/err"
     rc=$?
     expect_error "stdout write error: exit 1" 1 "stepsim: " "cannot write the report"
+    # every command: what never reached stdout is a failure, whichever command printed it
+    for args in "validate $U" "published $top_srcdir/scenarios/llama3.1-70b-h100.xml" \
+        "import megatron --hardware dgx-h100 --model llama3.1-8b -- --seq-length 8192" \
+        "--help" "--version"; do
+        # shellcheck disable=SC2086 # the words of args are the command's arguments
+        "$S" $args >/dev/full 2>"$tmp/err"
+        rc=$?
+        expect_error "stdout write error of '${args%% *}': exit 1" 1 "stepsim: " "cannot write"
+    done
+    "$S" validate "$U" >&- 2>"$tmp/err"
+    rc=$?
+    expect_error "validate with stdout closed: exit 1" 1 "stepsim: " "cannot write"
 else
     skip "stdout write error: exit 1" "no /dev/full"
 fi
