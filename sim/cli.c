@@ -136,7 +136,9 @@ static const char keys_help[] =
     "Prints every scenario key (or the ones named) with what its value looks like, its\n"
     "default and its meaning -- the table the parser uses.  Keys are XML attributes of a\n"
     "scenario file (those of <link> with a link- prefix) and the names for --set and --vary.\n"
-    "Cost-model keys apply only with model= (and hardware=), explicit costs only without.\n";
+    "Cost-model keys apply only with model= (and hardware=), explicit costs only without.\n"
+    "Then the hardware knobs, hw.NAME: a value of the scenario's hardware file overridden for\n"
+    "one run (`keys hw.NAME` names the element and attribute it replaces).\n";
 
 static const char exit_text[] =
     "\noutputs: checked before anything runs and put in place together at the end; an output\n"
@@ -590,6 +592,43 @@ static void write_key_doc(FILE *out, enum scn_key key)
     fputc('\n', out);
 }
 
+/* One hardware knob, `hw.NAME`: what it overrides and its value; -1 for a name that is none. */
+static int write_knob_doc(FILE *out, const char *name)
+{
+    const char *element, *value;
+    if (hw_knob_describe(name, &element, &value) != 0)
+        return -1;
+    char key[64];
+    snprintf(key, sizeof key, "hw.%s", name);
+    fprintf(out, "%-22s %s; default the file's; cost model only\n", key, value);
+    fprintf(out, "%-22s the hardware file's <%s %s>, for this run only\n", "", element, name);
+    return 0;
+}
+
+/* Every hardware knob, after the scenario keys. */
+static void write_knobs(FILE *out)
+{
+    char known[HW_KNOB_LIST_MAX];
+    hw_knob_list(known, sizeof known);
+    for (char *save = NULL, *name = strtok_r(known, ", ", &save); name;
+         name = strtok_r(NULL, ", ", &save))
+        write_knob_doc(out, name);
+    fprintf(out, "%-22s a collective the file gives as measured inside the node (its\n"
+                 "%-22s <collective>) scales its bus bandwidth with hw.nvlink-bandwidth and\n"
+                 "%-22s hw.nvlink-efficiency; hw.nvlink-latency leaves it alone\n",
+            "", "", "");
+}
+
+/* argv[i] as `keys` takes it: a scenario key or hw.NAME; 0, or -1 for neither. */
+static int key_known(const char *name)
+{
+    if (strncmp(name, "hw.", 3) == 0) {
+        const char *element, *value;
+        return hw_knob_describe(name + 3, &element, &value);
+    }
+    return scn_key_find(name) < 0 ? -1 : 0;
+}
+
 /* `stepsim keys [KEY...]`: the key table as text. */
 static int cmd_keys(int argc, char **argv, FILE *out, FILE *errout)
 {
@@ -598,7 +637,7 @@ static int cmd_keys(int argc, char **argv, FILE *out, FILE *errout)
             fputs(keys_help, out);
             return 0;
         }
-        if (scn_key_find(argv[i]) < 0) {
+        if (key_known(argv[i]) != 0) {
             const char *near = scn_key_suggest(argv[i]);
             return cli_bad_usage(errout, "stepsim keys --help", "keys: unknown key '%s'%s%s%s",
                                  argv[i], near ? " (did you mean '" : "", near ? near : "",
@@ -608,16 +647,13 @@ static int cmd_keys(int argc, char **argv, FILE *out, FILE *errout)
     if (argc == 2) {
         for (int k = 0; k < SCN_KEY_COUNT; k++)
             write_key_doc(out, (enum scn_key)k);
-        fprintf(out,
-                "%-22s the hardware file's value of NAME, for this run only; cost model only\n"
-                "%-22s NAME one of %s\n"
-                "%-22s (a collective the file gives as measured inside the node, its\n"
-                "%-22s <collective>, scales its bus bandwidth with nvlink-bandwidth and\n"
-                "%-22s nvlink-efficiency; nvlink-latency leaves it alone)\n",
-                "hw.NAME", "", hw_knob_names(), "", "", "");
+        write_knobs(out);
     }
     for (int i = 2; i < argc; i++)
-        write_key_doc(out, (enum scn_key)scn_key_find(argv[i]));
+        if (strncmp(argv[i], "hw.", 3) == 0)
+            write_knob_doc(out, argv[i] + 3);
+        else
+            write_key_doc(out, (enum scn_key)scn_key_find(argv[i]));
     if (fflush(out) != 0 || ferror(out)) {
         cli_error_line(errout, "cannot write the keys to stdout");
         return 1;

@@ -853,34 +853,35 @@ struct hw_knob {
     const char *name;
     enum unit_kind unit;
     enum knob_range range;
-    size_t offset; /* of the double in struct hardware */
+    const char *element; /* the file's element whose attribute it is */
+    size_t offset;       /* of the double in struct hardware */
 };
 
 #define HWF(f) offsetof(struct hardware, f)
 static const struct hw_knob knobs[] = {
-    {"hbm", UNIT_BYTES, KR_POSITIVE, HWF(gpu.hbm_bytes)},
-    {"hbm-bandwidth", UNIT_BANDWIDTH, KR_POSITIVE, HWF(gpu.hbm_bw_Bps)},
-    {"memory-efficiency", UNIT_FRACTION, KR_FRACTION, HWF(gpu.mem_eff)},
-    {"training-efficiency", UNIT_FRACTION, KR_FRACTION, HWF(gpu.training_eff)},
-    {"attention-step-share", UNIT_FRACTION, KR_FRACTION, HWF(gpu.attention_step_share)},
-    {"kernel-overhead", UNIT_TIME, KR_NONNEG, HWF(gpu.kernel_overhead_s)},
-    {"host-launch-ratio", UNIT_NUMBER, KR_POSITIVE, HWF(gpu.host_launch_ratio)},
-    {"overlap-interference", UNIT_FRACTION, KR_NONNEG, HWF(gpu.overlap_interference)},
-    {"hbm-reserve", UNIT_BYTES, KR_NONNEG, HWF(gpu.hbm_reserve_bytes)},
-    {"nccl-buffers", UNIT_BYTES, KR_NONNEG, HWF(gpu.nccl_buffers_bytes)},
-    {"power-cap", UNIT_POWER, KR_POSITIVE, HWF(gpu.power.cap_w)},
-    {"nvlink-bandwidth", UNIT_BANDWIDTH, KR_POSITIVE, HWF(node.nvlink_bw_Bps)},
-    {"nvlink-latency", UNIT_TIME, KR_NONNEG, HWF(node.nvlink_lat_s)},
-    {"collective-latency", UNIT_TIME, KR_NONNEG, HWF(node.coll_base_s)},
-    {"nvlink-efficiency", UNIT_FRACTION, KR_FRACTION, HWF(node.nvlink_eff)},
-    {"host-bandwidth", UNIT_BANDWIDTH, KR_POSITIVE, HWF(node.host_bw_Bps)},
-    {"host-memory-bandwidth", UNIT_BANDWIDTH, KR_POSITIVE, HWF(node.host_mem_bw_Bps)},
-    {"host-memory", UNIT_BYTES, KR_NONNEG, HWF(node.host_mem_B)},
-    {"peer-bandwidth", UNIT_BANDWIDTH, KR_NONNEG, HWF(node.peer_bw_Bps)},
-    {"nic-bandwidth", UNIT_BANDWIDTH, KR_POSITIVE, HWF(net.nic_bw_Bps)},
-    {"latency", UNIT_TIME, KR_NONNEG, HWF(net.lat_s)},
-    {"efficiency", UNIT_FRACTION, KR_FRACTION, HWF(net.eff)},
-    {"oversubscription", UNIT_NUMBER, KR_ATLEAST1, HWF(net.oversubscription)},
+    {"hbm", UNIT_BYTES, KR_POSITIVE, "gpu", HWF(gpu.hbm_bytes)},
+    {"hbm-bandwidth", UNIT_BANDWIDTH, KR_POSITIVE, "gpu", HWF(gpu.hbm_bw_Bps)},
+    {"memory-efficiency", UNIT_FRACTION, KR_FRACTION, "gpu", HWF(gpu.mem_eff)},
+    {"training-efficiency", UNIT_FRACTION, KR_FRACTION, "gpu", HWF(gpu.training_eff)},
+    {"attention-step-share", UNIT_FRACTION, KR_FRACTION, "gpu", HWF(gpu.attention_step_share)},
+    {"kernel-overhead", UNIT_TIME, KR_NONNEG, "gpu", HWF(gpu.kernel_overhead_s)},
+    {"host-launch-ratio", UNIT_NUMBER, KR_POSITIVE, "gpu", HWF(gpu.host_launch_ratio)},
+    {"overlap-interference", UNIT_FRACTION, KR_NONNEG, "gpu", HWF(gpu.overlap_interference)},
+    {"hbm-reserve", UNIT_BYTES, KR_NONNEG, "gpu", HWF(gpu.hbm_reserve_bytes)},
+    {"nccl-buffers", UNIT_BYTES, KR_NONNEG, "gpu", HWF(gpu.nccl_buffers_bytes)},
+    {"power-cap", UNIT_POWER, KR_POSITIVE, "gpu", HWF(gpu.power.cap_w)},
+    {"nvlink-bandwidth", UNIT_BANDWIDTH, KR_POSITIVE, "node", HWF(node.nvlink_bw_Bps)},
+    {"nvlink-latency", UNIT_TIME, KR_NONNEG, "node", HWF(node.nvlink_lat_s)},
+    {"collective-latency", UNIT_TIME, KR_NONNEG, "node", HWF(node.coll_base_s)},
+    {"nvlink-efficiency", UNIT_FRACTION, KR_FRACTION, "node", HWF(node.nvlink_eff)},
+    {"host-bandwidth", UNIT_BANDWIDTH, KR_POSITIVE, "node", HWF(node.host_bw_Bps)},
+    {"host-memory-bandwidth", UNIT_BANDWIDTH, KR_POSITIVE, "node", HWF(node.host_mem_bw_Bps)},
+    {"host-memory", UNIT_BYTES, KR_NONNEG, "node", HWF(node.host_mem_B)},
+    {"peer-bandwidth", UNIT_BANDWIDTH, KR_NONNEG, "node", HWF(node.peer_bw_Bps)},
+    {"nic-bandwidth", UNIT_BANDWIDTH, KR_POSITIVE, "network", HWF(net.nic_bw_Bps)},
+    {"latency", UNIT_TIME, KR_NONNEG, "network", HWF(net.lat_s)},
+    {"efficiency", UNIT_FRACTION, KR_FRACTION, "network", HWF(net.eff)},
+    {"oversubscription", UNIT_NUMBER, KR_ATLEAST1, "network", HWF(net.oversubscription)},
 };
 #undef HWF
 #define NKNOBS (sizeof knobs / sizeof knobs[0])
@@ -898,18 +899,43 @@ int hw_knob_known(const char *name)
     return knob_find(name) != NULL;
 }
 
-const char *hw_knob_names(void)
+void hw_knob_list(char *buf, size_t len)
 {
-    static const char list[] =
-        "hbm, hbm-bandwidth, memory-efficiency, training-efficiency, attention-step-share, "
-        "kernel-overhead, "
-        "host-launch-ratio, overlap-interference, hbm-reserve, nccl-buffers, power-cap, "
-        "nvlink-bandwidth, nvlink-latency, collective-latency, nvlink-efficiency, "
-        "host-bandwidth, "
-        "host-memory-bandwidth, host-memory, peer-bandwidth, nic-bandwidth, latency, "
-        "efficiency, "
-        "oversubscription";
-    return list;
+    size_t n = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < NKNOBS && n < len; i++) {
+        int w = snprintf(buf + n, len - n, "%s%s", i ? ", " : "", knobs[i].name);
+        if (w < 0)
+            break;
+        n += (size_t)w;
+    }
+}
+
+/* What a knob's value is, by its unit and the range the loader enforces. */
+static const char *knob_value_text(const struct hw_knob *k)
+{
+    switch (k->unit) {
+    case UNIT_BYTES: return k->range == KR_POSITIVE ? "size > 0, e.g. 80GiB" : "size, e.g. 3GiB";
+    case UNIT_BANDWIDTH:
+        return k->range == KR_POSITIVE ? "bandwidth > 0, e.g. 450GB/s"
+                                       : "bandwidth, e.g. 450GB/s (0: none)";
+    case UNIT_TIME: return "time, e.g. 3us";
+    case UNIT_POWER: return "board power > 0, e.g. 500W";
+    case UNIT_FRACTION:
+        return k->range == KR_FRACTION ? "fraction in (0, 1], e.g. 0.9 or 90%"
+                                       : "fraction >= 0, e.g. 0.1 or 10%";
+    default: return k->range == KR_ATLEAST1 ? "number >= 1" : "number > 0";
+    }
+}
+
+int hw_knob_describe(const char *name, const char **element, const char **value)
+{
+    const struct hw_knob *k = knob_find(name);
+    if (!k)
+        return -1;
+    *element = k->element;
+    *value = knob_value_text(k);
+    return 0;
 }
 
 int hw_knob_set(struct hardware *hw, const char *name, const char *value, char *why, size_t len)
@@ -917,7 +943,9 @@ int hw_knob_set(struct hardware *hw, const char *name, const char *value, char *
     const struct hw_knob *k = knob_find(name);
     double v;
     if (!k) {
-        snprintf(why, len, "unknown hardware knob '%.40s' (known: %s)", name, hw_knob_names());
+        char known[HW_KNOB_LIST_MAX];
+        hw_knob_list(known, sizeof known);
+        snprintf(why, len, "unknown hardware knob '%.40s' (known: %s)", name, known);
         return -1;
     }
     if (units_parse(value, k->unit, &v, why, len) != 0)

@@ -223,8 +223,13 @@ const struct hw_coll_fit *hw_node_coll_fit(const struct hw_node *node, enum hw_c
 /* The scalar knobs a scenario may override without editing the file (`--set hw.NAME=VALUE`):
  * the attribute names of the hardware file's <gpu>, <node> and <network> elements. */
 int hw_knob_known(const char *name);
-/* Comma-separated list of the knob names, for messages. */
-const char *hw_knob_names(void);
+/* The knob names, comma-separated, into buf (cut at len), for messages and help. */
+void hw_knob_list(char *buf, size_t len);
+#define HW_KNOB_LIST_MAX 512 /* a buffer that holds hw_knob_list whole */
+/* A knob's documentation: the element of the hardware file whose attribute it overrides
+ * ("gpu", "node", "network") and what its value is ("size > 0, e.g. 80GiB"); -1 for a name
+ * that is none. */
+int hw_knob_describe(const char *name, const char **element, const char **value);
 /* Set knob `name` from text, parsed and range-checked as the file's attribute would be; on
  * failure `why` says what is wrong with the value.  Returns 0 on success. */
 int hw_knob_set(struct hardware *hw, const char *name, const char *value, char *why, size_t len);

@@ -1146,9 +1146,10 @@ static enum sim_status set_hw_knob(struct scenario *scn, const char *name, const
                                    struct sim_error *err)
 {
     if (!hw_knob_known(name)) {
-        char why[512];
+        char why[640], known[HW_KNOB_LIST_MAX];
+        hw_knob_list(known, sizeof known);
         snprintf(why, sizeof why, "unknown hardware knob 'hw.%.40s' (known: hw. + %s)", name,
-                 hw_knob_names());
+                 known);
         return file ? err_set(err, SIM_EINPUT, file, line, "%s", why)
                     : err_set(err, SIM_EINPUT, NULL, 0, "%s: %s", option, why);
     }

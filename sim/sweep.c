@@ -267,8 +267,10 @@ static int axis_key_find(const char *key, struct sim_error *err)
     if (strncmp(key, "hw.", 3) == 0) {
         if (hw_knob_known(key + 3))
             return SWEEP_HW_KNOB;
+        char known[HW_KNOB_LIST_MAX];
+        hw_knob_list(known, sizeof known);
         err_set(err, SIM_EINPUT, NULL, 0, "--vary: unknown hardware knob '%s' (known: hw. + %s)",
-                key, hw_knob_names());
+                key, known);
         return SWEEP_HW_KNOB - 1;
     }
     int k = scn_key_find(key);

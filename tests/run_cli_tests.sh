@@ -309,16 +309,22 @@ for c in run sweep plan validate keys import; do
     fi
 done
 run keys
-nkeys=$(grep -c '^[a-z][a-z0-9-]* ' "$tmp/out") # the table's keys; hw.NAME apart
+nkeys=$(grep -c '^[a-z][a-z0-9-]* ' "$tmp/out") # the table's keys; the hw. knobs apart
 missing=""
-grep -q '^hw\.NAME ' "$tmp/out" || missing=" hw.NAME"
+# every hardware knob listed is one --set takes and one `keys hw.NAME` explains
+nknobs=$(grep -c '^hw\.[a-z-]* ' "$tmp/out")
+[ "$nknobs" -ge 20 ] || missing=" hw.NAME ($nknobs knobs)"
+for k in $(grep '^hw\.[a-z-]* ' "$tmp/out" | cut -d' ' -f1); do
+    "$S" run "$U" --set "$k=1" 2>&1 | grep -q "unknown hardware knob" && missing="$missing $k"
+    "$S" keys "$k" | grep -q "^$k .*cost model only$" || missing="$missing keys:$k"
+done
 for k in $(grep '^[a-z][a-z0-9-]* ' "$tmp/out" | cut -d' ' -f1); do
     "$S" run "$U" --set "$k=" 2>&1 | grep -q "unknown key" && missing="$missing $k"
 done
 if [ "$rc" -eq 0 ] && [ "$nkeys" -ge 42 ] && [ -z "$missing" ] &&
     grep -q '^tp .*; default 1; cost model only$' "$tmp/out" &&
     grep -q '^link-bandwidth .*; default unlimited; explicit costs only$' "$tmp/out"; then
-    pass "stepsim keys: all $nkeys keys the parser knows, with value, default and scope"
+    pass "stepsim keys: all $nkeys keys and $nknobs hw. knobs the parser knows, with value, default and scope"
 else
     fail "stepsim keys: every key with value, default and scope" "$nkeys keys;$missing unknown"
 fi
