@@ -415,6 +415,10 @@ static enum sim_status calibrate(struct calib *c, int loso, FILE *out, struct si
     double start[NKNOBS], best[NKNOBS], loso_best[NKNOBS];
     const char *src[MAX_ROWS];
     int nsrc = sources(c, src, MAX_ROWS);
+    if (loso && nsrc < 2) /* a fit without the one source would have no runs to fit */
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "--loso needs runs from two sources or more; these %d runs are all %s's",
+                       c->nrows, nsrc ? src[0] : "no source");
     double *err_all = mem_calloc((size_t)c->nrows, sizeof(double));
     double *err_loso = mem_calloc((size_t)c->nrows, sizeof(double));
     if (!err_all || !err_loso) {

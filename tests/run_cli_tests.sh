@@ -1327,6 +1327,11 @@ if [ "$rc1" -eq 0 ] && [ "$rc" -eq 0 ] && cmp -s "$tmp/out" "$tmp/cal-j1.txt" &&
 else
     fail "calibrate: fit and leave-one-source-out, the same on 1 and 2 threads" "exit $rc1 / $rc"
 fi
+# with one source there is nothing to fit once it is left out: an input error, not "MAE 0.0%"
+awk -F '\t' '/^#/ || $1 == "S1" || $1 == "S2"' "$VAL/dev.tsv" >"$tmp/cal1.tsv"
+run calibrate --root "$top_srcdir" "$tmp/cal1.tsv" --loso -j 1
+expect_error "calibrate --loso on one source: exit 2" 2 "stepsim: " \
+    "--loso needs runs from two sources or more; these 2 runs are all SC21's"
 # attention-step-share, what a step keeps of the attention kernel's rate, is one of the
 # constants a fit may move (make calibrate fits it beside training-efficiency); the files line
 # shows what the hardware files hold, and H1 / H2's flash attention pins it inside (0.3, 1).
