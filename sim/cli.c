@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "alloc.h"
 #include "calibrate.h"
@@ -126,6 +127,8 @@ static const char validate_help[] =
     "simulating (its schema, values and rules; a modelled one with its model and hardware\n"
     "loaded and the layout checked against them), a model or a hardware file against its\n"
     "schema and value rules.  Prints 'FILE: ok' for each good file and one line per bad one.\n"
+    "A file is read twice (its kind, then its checks): a pipe is refused, a regular file\n"
+    "redirected to /dev/stdin is read.\n"
     "\n"
     "exit status: 0 every file is good, 2 a file is bad, missing or unreadable, 1 an\n"
     "internal failure (out of memory)\n";
@@ -516,6 +519,13 @@ static enum sim_status validate_scenario(const char *path, struct sim_error *err
 
 static enum sim_status validate_file(const char *path, struct sim_error *err)
 {
+    /* validate reads a file twice -- its root element names its kind, then that kind's loader
+     * checks it -- and a pipe gives its bytes once: say so rather than "file is empty" */
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISFIFO(sb.st_mode))
+        return err_set(err, SIM_EINPUT, path, 0,
+                       "a pipe: validate reads a file twice (its kind, then its checks), so it "
+                       "needs a regular file (stepsim run reads a pipe)");
     int kind = -1;
     enum sim_status st = xml_peek_root(path, kind_roots,
                                        (int)(sizeof kind_roots / sizeof kind_roots[0]), &kind, err);

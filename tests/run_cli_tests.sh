@@ -1327,6 +1327,17 @@ if [ "$rc1" -eq 0 ] && [ "$rc" -eq 0 ] && cmp -s "$tmp/out" "$tmp/cal-j1.txt" &&
 else
     fail "calibrate: fit and leave-one-source-out, the same on 1 and 2 threads" "exit $rc1 / $rc"
 fi
+# validate reads a file twice: a pipe is refused by name, a redirected regular file is read
+cat "$U" | "$S" validate /dev/stdin >"$tmp/out" 2>"$tmp/err"
+rc=$?
+expect_error "validate of a pipe: refused, not 'empty'" 2 "stepsim: /dev/stdin: " \
+    "a pipe: validate reads a file twice"
+"$S" validate /dev/stdin <"$U" >"$tmp/out" 2>"$tmp/err"
+if [ $? -eq 0 ] && grep -qx '/dev/stdin: ok' "$tmp/out"; then
+    pass "validate of a regular file on /dev/stdin: ok"
+else
+    fail "validate of a regular file on /dev/stdin: ok" "$(cat "$tmp/err")"
+fi
 # with one source there is nothing to fit once it is left out: an input error, not "MAE 0.0%"
 awk -F '\t' '/^#/ || $1 == "S1" || $1 == "S2"' "$VAL/dev.tsv" >"$tmp/cal1.tsv"
 run calibrate --root "$top_srcdir" "$tmp/cal1.tsv" --loso -j 1
