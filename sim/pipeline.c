@@ -169,14 +169,21 @@ static simtime_t op_duration(const struct step_ctx *c, int rank, const struct ra
     assert(partner >= rs->ops && partner < rs->ops + rs->nops);
     simtime_t partner_comm;
     (void)plain_duration(c, rank, partner, &partner_comm);
-    double own = c->setup->stage_layers[stage_of(c, rank, op->chunk)];
-    double other = c->setup->stage_layers[stage_of(c, rank, partner->chunk)];
+    return pipe_pair_duration(total, comm, partner_comm,
+                              c->setup->stage_layers[stage_of(c, rank, op->chunk)],
+                              c->setup->stage_layers[stage_of(c, rank, partner->chunk)],
+                              c->setup->overlap_interference);
+}
+
+simtime_t pipe_pair_duration(simtime_t total, simtime_t comm, simtime_t partner_comm, double own,
+                             double other, double interference)
+{
     double matched = own < other ? own : other;
     double in_line = own > 0 ? (double)comm * (1.0 - matched / own) : (double)comm;
     double hidden = other > 0 ? (double)partner_comm * matched / other : 0.0;
     double compute = (double)(total - comm);
     double longer = compute > hidden ? compute : hidden, shorter = compute + hidden - longer;
-    return (simtime_t)llround(longer + c->setup->overlap_interference * shorter + in_line);
+    return (simtime_t)llround(longer + interference * shorter + in_line);
 }
 
 /* Are the op's inputs in? */

@@ -162,4 +162,10 @@ static inline int pipe_pair_defers(const struct sched_op *op, int split_backward
     return op->kind == OP_F && op->overlap == SCHED_PAIR_F && !split_backward;
 }
 
+/* The duration of one op of an overlapped F&B pair: `total` of which `comm` is its own
+ * exchanges over `own` layers, beside a partner exchanging `partner_comm` over `other` layers
+ * (the pipeline's op_duration, and the planner's bound, which must agree to the tick). */
+simtime_t pipe_pair_duration(simtime_t total, simtime_t comm, simtime_t partner_comm, double own,
+                             double other, double interference);
+
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "pipeline.h"
 #include "schedule.h"
 
 /* A growable list of count vectors (vp ints each). */
@@ -219,30 +220,96 @@ static simtime_t step_bound_pairs(const struct pipe_setup *s)
  *    r-1..0 and then rank 0's optimizer runs.
  * For uniform stages without communication this is exactly the 1F1B / interleaved makespan
  * (m + (p-1)/v)(f+b), so the bound is tight where the pipeline is.  Under the expert-parallel
- * overlap (pair_steady) a steady-state F and B run as one pair, each hiding the other's
- * exchanges: an op then takes at least its compute (the pipeline's op_duration), so F and B
- * count without their exchanges, everywhere (a looser bound, still a bound). */
-static simtime_t least_fwd(const struct pipe_setup *s, int st)
+ * overlap (pair_steady) see step_bound_steady_pairs. */
+
+/* An F (b = 0) or B (b = 1; with its W unless split) of stage `st`: its duration alone, and
+ * of it the exchanges a pair partner can hide. */
+static simtime_t op_alone(const struct pipe_setup *s, int b, int st, simtime_t *comm)
 {
-    return s->stage_fwd[st] - (s->sp.pair_steady ? s->stage_fwd_comm[st] : 0);
+    if (!b) {
+        *comm = s->stage_fwd_comm[st];
+        return s->stage_fwd[st];
+    }
+    *comm = s->stage_bwd_comm[st];
+    return s->stage_bwd[st] + (s->sp.split_backward ? 0 : s->stage_wgt[st]);
 }
 
-static simtime_t least_bwd(const struct pipe_setup *s, int st)
+/* The least an F (b = 0) or B (b = 1) of stage `st` on rank r takes as one op of a steady
+ * pair: the pipeline's own pair duration (pipe_pair_duration) with the partner -- a B, or an
+ * F, of any of the rank's chunks -- that makes it least. */
+static simtime_t pair_least_op(const struct pipe_setup *s, int b, int r, int st)
 {
-    return s->stage_bwd[st] - (s->sp.pair_steady ? s->stage_bwd_comm[st] : 0);
+    simtime_t comm, total = op_alone(s, b, st, &comm), least = 0;
+    for (int c = 0; c < s->sp.vp; c++) {
+        int q = sched_stage_of(s->schedule, s->sp.pp, r, c);
+        simtime_t partner_comm;
+        (void)op_alone(s, !b, q, &partner_comm);
+        simtime_t d = pipe_pair_duration(total, comm, partner_comm, s->stage_layers[st],
+                                         s->stage_layers[q], s->overlap_interference);
+        least = c == 0 || d < least ? d : least;
+    }
+    return least;
+}
+
+/* The bound under Megatron-Core's expert-parallel overlap (pair_steady, 1F1B and interleaved):
+ * the same three terms, each op counted at what the pipeline will make it take.  Rank r's
+ * order holds, per chunk, m F's and m B's: its first w_r F's (the warm-up) and last w_r B's
+ * (the cool-down) run alone, at their whole duration; the other m v - w_r of each run in
+ * pairs, an op of stage st at least pair_least_op (the pair's duration is the longer of its
+ * compute and the partner's hidden exchanges, plus interference and the exchanges left in
+ * line: each term grows with the op's compute, its exchanges and its partner's, so the least
+ * over the partners the rank has is a floor, and no knob the bound is shared across shortens
+ * any of them).  With l = min(alone, paired) per chunk:
+ *   work_r >= m sum_c (lF_c + lB_c + W_c if split) + w_r (min_c (F_c - lF_c) + min_c (B_c - lB_c)).
+ * The front and tail are alone ops: every rank's first op is F(mb 0, chunk 0), a warm-up F
+ * (w_r >= 1), so rank r starts no earlier than F(0) of stages 0..r-1 have run in turn, each
+ * alone; every rank's last op is the B of the same (micro-batch, chunk 0) -- the table does
+ * not depend on the rank -- a cool-down B, alone. */
+static simtime_t step_bound_steady_pairs(const struct pipe_setup *s)
+{
+    int p = s->sp.pp, v = s->sp.vp, m = s->sp.microbatches, split = s->sp.split_backward;
+    simtime_t best = 0, front = 0, tail = 0;
+    for (int r = 0; r < p; r++) {
+        simtime_t work = 0, wsplit = 0, extra_f = 0, extra_b = 0;
+        int warmup = s->schedule == &sched_1f1b ? sched_1f1b_warmup(&s->sp, r)
+                                                : sched_interleaved_warmup(&s->sp, r);
+        for (int c = 0; c < v; c++) {
+            int st = sched_stage_of(s->schedule, p, r, c);
+            simtime_t comm, af = op_alone(s, 0, st, &comm), ab = op_alone(s, 1, st, &comm);
+            simtime_t lf = time_min(af, pair_least_op(s, 0, r, st));
+            simtime_t lb = time_min(ab, pair_least_op(s, 1, r, st));
+            work += lf + lb + (split ? s->stage_wgt[st] : 0);
+            wsplit += split ? s->stage_wgt[st] : 0;
+            extra_f = c == 0 || af - lf < extra_f ? af - lf : extra_f;
+            extra_b = c == 0 || ab - lb < extra_b ? ab - lb : extra_b;
+        }
+        work = m * work + warmup * (extra_f + extra_b);
+        wsplit *= m;
+        simtime_t a = front + work + s->rank_opt[r] + s->rank_param_ag[r];
+        simtime_t b = front + work - wsplit + tail + s->rank_opt[0] + s->rank_param_ag[0];
+        if (a > best)
+            best = a;
+        if (b > best)
+            best = b;
+        front += s->stage_fwd[r];
+        tail += s->stage_bwd[r] + (split ? 0 : s->stage_wgt[r]);
+    }
+    return best;
 }
 
 simtime_t plan_bound_step(const struct pipe_setup *s)
 {
     if (s->schedule->pairs)
         return step_bound_pairs(s);
+    if (s->sp.pair_steady && s->schedule->steady_pairs)
+        return step_bound_steady_pairs(s);
     int p = s->sp.pp, v = s->sp.vp, m = s->sp.microbatches, split = s->sp.split_backward;
     simtime_t best = 0, front = 0, tail = 0;
     for (int r = 0; r < p; r++) {
         simtime_t work = 0, wsplit = 0;
         for (int c = 0; c < v; c++) {
             int st = sched_stage_of(s->schedule, p, r, c);
-            work += least_fwd(s, st) + least_bwd(s, st) + s->stage_wgt[st];
+            work += s->stage_fwd[st] + s->stage_bwd[st] + s->stage_wgt[st];
             wsplit += split ? s->stage_wgt[st] : 0;
         }
         work *= m;
@@ -253,8 +320,8 @@ simtime_t plan_bound_step(const struct pipe_setup *s)
             best = a;
         if (b > best)
             best = b;
-        front += least_fwd(s, r);
-        tail += least_bwd(s, r) + (split ? 0 : s->stage_wgt[r]);
+        front += s->stage_fwd[r];
+        tail += s->stage_bwd[r] + (split ? 0 : s->stage_wgt[r]);
     }
     return best;
 }

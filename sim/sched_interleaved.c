@@ -75,13 +75,18 @@ static void table_entry(const struct sched_params *sp, int k, int *mb, int *chun
     *mb = group_start + offset % size;
 }
 
+int sched_interleaved_warmup(const struct sched_params *sp, int rank)
+{
+    int p = sp->pp, v = sp->vp, g = group_size(sp), total = sp->microbatches * v;
+    int warmup = 2 * (p - rank - 1) + (v - 1) * g + (sp->pair_steady ? 1 : 0);
+    return warmup < total ? warmup : total;
+}
+
 static void interleaved_build(const struct sched_params *sp, int rank, struct sched_op *out)
 {
-    int p = sp->pp, v = sp->vp, m = sp->microbatches, g = group_size(sp);
+    int v = sp->vp, m = sp->microbatches;
     int total = m * v;
-    int warmup = 2 * (p - rank - 1) + (v - 1) * g + (sp->pair_steady ? 1 : 0);
-    if (warmup > total)
-        warmup = total;
+    int warmup = sched_interleaved_warmup(sp, rank);
     int remaining = total - warmup, n = 0, mb, chunk;
 
     for (int k = 0; k < warmup; k++) {

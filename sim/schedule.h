@@ -124,6 +124,9 @@ int sched_model_parts(const struct sched_type *type, int pp, int vp);
 
 /* 1F1B's warm-up on `rank`: min(pp - rank - 1, microbatches) forwards (ZB-H1 shares it). */
 int sched_1f1b_warmup(const struct sched_params *sp, int rank);
+/* The interleaved schedule's warm-up forwards on `rank` (all its ops: min(2 (pp - rank - 1) +
+ * (vp - 1) g + pair_steady, m vp)). */
+int sched_interleaved_warmup(const struct sched_params *sp, int rank);
 
 /* Model chunks per rank a schedule without vp_any holds: 2 for the V placements, else 1. */
 int sched_vp_of(const struct sched_type *type);
