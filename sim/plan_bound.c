@@ -251,8 +251,9 @@ static simtime_t pair_least_op(const struct pipe_setup *s, int b, int r, int st)
     return least;
 }
 
-/* The bound under Megatron-Core's expert-parallel overlap (pair_steady, 1F1B and interleaved):
- * the same three terms, each op counted at what the pipeline will make it take.  Rank r's
+/* Rank r's work under Megatron-Core's expert-parallel overlap (pair_steady, 1F1B and
+ * interleaved), for the same three terms, each op counted at what the pipeline will make it
+ * take.  Rank r's
  * order holds, per chunk, m F's and m B's: its first w_r F's (the warm-up) and last w_r B's
  * (the cool-down) run alone, at their whole duration; the other m v - w_r of each run in
  * pairs, an op of stage st at least pair_least_op (the pair's duration is the longer of its
@@ -265,26 +266,52 @@ static simtime_t pair_least_op(const struct pipe_setup *s, int b, int r, int st)
  * (w_r >= 1), so rank r starts no earlier than F(0) of stages 0..r-1 have run in turn, each
  * alone; every rank's last op is the B of the same (micro-batch, chunk 0) -- the table does
  * not depend on the rank -- a cool-down B, alone. */
-static simtime_t step_bound_steady_pairs(const struct pipe_setup *s)
+static simtime_t steady_pair_rank_work(const struct pipe_setup *s, int r, simtime_t *wsplit)
 {
     int p = s->sp.pp, v = s->sp.vp, m = s->sp.microbatches, split = s->sp.split_backward;
+    simtime_t work = 0, extra_f = 0, extra_b = 0;
+    int warmup = s->schedule == &sched_1f1b ? sched_1f1b_warmup(&s->sp, r)
+                                            : sched_interleaved_warmup(&s->sp, r);
+    *wsplit = 0;
+    for (int c = 0; c < v; c++) {
+        int st = sched_stage_of(s->schedule, p, r, c);
+        simtime_t comm, af = op_alone(s, 0, st, &comm), ab = op_alone(s, 1, st, &comm);
+        simtime_t lf = time_min(af, pair_least_op(s, 0, r, st));
+        simtime_t lb = time_min(ab, pair_least_op(s, 1, r, st));
+        work += lf + lb + (split ? s->stage_wgt[st] : 0);
+        *wsplit += split ? s->stage_wgt[st] : 0;
+        extra_f = c == 0 || af - lf < extra_f ? af - lf : extra_f;
+        extra_b = c == 0 || ab - lb < extra_b ? ab - lb : extra_b;
+    }
+    *wsplit *= m;
+    return m * work + warmup * (extra_f + extra_b);
+}
+
+/* Rank r's F, B and W ops over the step, each at its whole duration. */
+static simtime_t plain_rank_work(const struct pipe_setup *s, int r, simtime_t *wsplit)
+{
+    int p = s->sp.pp, v = s->sp.vp, m = s->sp.microbatches, split = s->sp.split_backward;
+    simtime_t work = 0;
+    *wsplit = 0;
+    for (int c = 0; c < v; c++) {
+        int st = sched_stage_of(s->schedule, p, r, c);
+        work += s->stage_fwd[st] + s->stage_bwd[st] + s->stage_wgt[st];
+        *wsplit += split ? s->stage_wgt[st] : 0;
+    }
+    *wsplit *= m;
+    return m * work;
+}
+
+/* The three terms above, over every rank, with each rank's work as rank_work counts it (of it,
+ * *wsplit the split W ops, which rank 0's tail does not wait for). */
+typedef simtime_t rank_work_fn(const struct pipe_setup *s, int r, simtime_t *wsplit);
+
+static simtime_t step_bound_ranks(const struct pipe_setup *s, rank_work_fn *rank_work)
+{
+    int split = s->sp.split_backward;
     simtime_t best = 0, front = 0, tail = 0;
-    for (int r = 0; r < p; r++) {
-        simtime_t work = 0, wsplit = 0, extra_f = 0, extra_b = 0;
-        int warmup = s->schedule == &sched_1f1b ? sched_1f1b_warmup(&s->sp, r)
-                                                : sched_interleaved_warmup(&s->sp, r);
-        for (int c = 0; c < v; c++) {
-            int st = sched_stage_of(s->schedule, p, r, c);
-            simtime_t comm, af = op_alone(s, 0, st, &comm), ab = op_alone(s, 1, st, &comm);
-            simtime_t lf = time_min(af, pair_least_op(s, 0, r, st));
-            simtime_t lb = time_min(ab, pair_least_op(s, 1, r, st));
-            work += lf + lb + (split ? s->stage_wgt[st] : 0);
-            wsplit += split ? s->stage_wgt[st] : 0;
-            extra_f = c == 0 || af - lf < extra_f ? af - lf : extra_f;
-            extra_b = c == 0 || ab - lb < extra_b ? ab - lb : extra_b;
-        }
-        work = m * work + warmup * (extra_f + extra_b);
-        wsplit *= m;
+    for (int r = 0; r < s->sp.pp; r++) {
+        simtime_t wsplit, work = rank_work(s, r, &wsplit);
         simtime_t a = front + work + s->rank_opt[r] + s->rank_param_ag[r];
         simtime_t b = front + work - wsplit + tail + s->rank_opt[0] + s->rank_param_ag[0];
         if (a > best)
@@ -302,26 +329,6 @@ simtime_t plan_bound_step(const struct pipe_setup *s)
     if (s->schedule->pairs)
         return step_bound_pairs(s);
     if (s->sp.pair_steady && s->schedule->steady_pairs)
-        return step_bound_steady_pairs(s);
-    int p = s->sp.pp, v = s->sp.vp, m = s->sp.microbatches, split = s->sp.split_backward;
-    simtime_t best = 0, front = 0, tail = 0;
-    for (int r = 0; r < p; r++) {
-        simtime_t work = 0, wsplit = 0;
-        for (int c = 0; c < v; c++) {
-            int st = sched_stage_of(s->schedule, p, r, c);
-            work += s->stage_fwd[st] + s->stage_bwd[st] + s->stage_wgt[st];
-            wsplit += split ? s->stage_wgt[st] : 0;
-        }
-        work *= m;
-        wsplit *= m;
-        simtime_t a = front + work + s->rank_opt[r] + s->rank_param_ag[r];
-        simtime_t b = front + work - wsplit + tail + s->rank_opt[0] + s->rank_param_ag[0];
-        if (a > best)
-            best = a;
-        if (b > best)
-            best = b;
-        front += s->stage_fwd[r];
-        tail += s->stage_bwd[r] + (split ? 0 : s->stage_wgt[r]);
-    }
-    return best;
+        return step_bound_ranks(s, steady_pair_rank_work);
+    return step_bound_ranks(s, plain_rank_work);
 }
