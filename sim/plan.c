@@ -371,12 +371,13 @@ static void measure(struct plan_entry *e, const struct plan_layout *L, const str
     res.peak_act = mem_calloc((size_t)scn->pp, sizeof *res.peak_act); /* NULL: the mean */
     for (int r = 0; res.peak_act && r < scn->pp; r++)
         res.peak_act[r] = plan_bound_peak_act(setup, L->front[r], r, L->peak[r]);
-    e->mem_bytes = e->mem_floor = 0;
-    int host_oom = 0; /* offload past the host's memory: as out of memory as HBM */
+    e->mem_bytes = e->mem_floor = e->host_bytes = 0;
+    e->host_oom = 0; /* offload past the host's memory: as out of memory as HBM */
     for (int r = 0; r < scn->pp; r++) {
         struct cm_rank_memory mem;
         cm_rank_memory(cm, scn, &res, r, &mem);
-        host_oom |= mem.host_oom;
+        e->host_oom |= mem.host_oom;
+        e->host_bytes = mem.host > e->host_bytes ? mem.host : e->host_bytes;
         double floor = mem.weights + mem.grads + (L->offload_opt ? 0 : mem.optimizer) +
                        (L->offload_act ? 0 : mem.activations);
         e->mem_bytes = mem.total > e->mem_bytes ? mem.total : e->mem_bytes;
@@ -387,7 +388,7 @@ static void measure(struct plan_entry *e, const struct plan_layout *L, const str
     e->dp = cm->cfg.dp;
     e->microbatches = cm->cfg.microbatches;
     e->built = 1;
-    e->state = e->mem_bytes > e->hbm_bytes || host_oom ? PLAN_OOM : PLAN_PRUNED;
+    e->state = e->mem_bytes > e->hbm_bytes || e->host_oom ? PLAN_OOM : PLAN_PRUNED;
     e->bound = plan_bound_step(setup);
     /* What configs differing in offload can shorten: the optimizer step, to what it takes
      * with the whole optimizer on the host (the planner's one optimizer offload) when that is
@@ -1278,18 +1279,29 @@ static int by_floor(const void *a, const void *b)
                                   : (x->s > y->s) - (x->s < y->s);
 }
 
-/* Needs less memory: then simpler, then earlier. */
-static int less_memory(const struct plan_entry *e, size_t a, size_t b)
+/* How far a built config is from fitting: its bytes over the usable HBM plus its bytes over
+ * the host's memory (host_cap, 0 = unbounded), per GPU. */
+static double shortfall(const struct plan_entry *e, double host_cap)
 {
+    double hbm = e->mem_bytes - e->hbm_bytes, host = e->host_bytes - host_cap;
+    return (hbm > 0 ? hbm : 0) + (host_cap > 0 && host > 0 ? host : 0);
+}
+
+/* Nearer to fitting: a smaller shortfall, then less HBM, then simpler, then earlier. */
+static int nearer(const struct plan_entry *e, double host_cap, size_t a, size_t b)
+{
+    double sa = shortfall(&e[a], host_cap), sb = shortfall(&e[b], host_cap);
+    if (sa != sb)
+        return sa < sb;
     if (e[a].mem_bytes != e[b].mem_bytes)
         return e[a].mem_bytes < e[b].mem_bytes;
     int d = plan_simpler(&e[a].cfg, &e[b].cfg);
     return d != 0 ? d < 0 : a < b;
 }
 
-/* Into res->nearest: the built configs needing least memory, one per layout, K of them (cand:
+/* Into res->nearest: the built configs nearest to fitting, one per layout, K of them (cand:
  * room for res->n). */
-static void smallest_memory(struct search *s, size_t *cand)
+static void nearest_built(struct search *s, size_t *cand)
 {
     const struct plan_entry *e = s->c->e;
     struct plan_result *res = s->res;
@@ -1301,7 +1313,7 @@ static void smallest_memory(struct search *s, size_t *cand)
     for (size_t t = 0; t < nc && res->nnearest < k; t++) {
         size_t best = t;
         for (size_t i = t + 1; i < nc; i++)
-            if (less_memory(e, cand[i], cand[best]))
+            if (nearer(e, res->host_mem_bytes, cand[i], cand[best]))
                 best = i;
         size_t x = cand[best];
         cand[best] = cand[t];
@@ -1314,28 +1326,32 @@ static void smallest_memory(struct search *s, size_t *cand)
     }
 }
 
-/* Nothing fits: the K configs needing least memory.  Every built config's memory is known;
- * of a sharding option cut off by its memory floor, the config offloading all it can needs
- * the least, and at least the floor -- so those are built in order of their floors until the
- * K-th smallest memory is below the next floor. */
+/* Nothing fits: the K configs nearest to fitting (nearer: HBM and host memory short).  Every
+ * built config's memory is known; a sharding option cut off by its memory floor needs at
+ * least the floor in HBM whatever it offloads, so it is short by at least the floor less the
+ * usable HBM before NCCL's buffers (no layout's is more) -- its offload options are built (the
+ * one offloading most may break a rule, or run out of host memory) in order of their floors
+ * until the K-th shortfall is below the next one's least. */
 static enum sim_status nearest(struct search *s, size_t *cand, struct sim_error *err)
 {
     struct plan_result *res = s->res;
-    size_t k = (size_t)s->o->top;
+    size_t k = (size_t)s->o->top, cap = EXPAND_BATCH * MAX_CHILDREN;
     qsort(s->floored, s->nfloored, sizeof *s->floored, by_floor);
     size_t next = 0;
-    smallest_memory(s, cand);
+    nearest_built(s, cand);
     while (next < s->nfloored) {
         if (res->nnearest == k &&
-            s->c->e[res->nearest[k - 1]].mem_bytes <= s->floored[next].floor)
+            shortfall(&s->c->e[res->nearest[k - 1]], res->host_mem_bytes) <=
+                s->floored[next].floor - res->hbm_usable_bytes)
             break;
         size_t nreq = 0;
-        for (; next < s->nfloored && nreq < EXPAND_BATCH * MAX_CHILDREN; next++) {
+        for (; next < s->nfloored &&
+               nreq + (size_t)s->c->lay[s->floored[next].layout].noffload <= cap;
+             next++) {
             const struct floored *f = &s->floored[next];
             const struct plan_layout *L = &s->c->lay[f->layout];
-            size_t entry = entry_of(L, f->r, f->s, L->noffload - 1);
-            if (request(s, &nreq, entry, NULL, f->layout) < 0)
-                continue;
+            for (int o = 0; o < L->noffload; o++)
+                (void)request(s, &nreq, entry_of(L, f->r, f->s, o), NULL, f->layout);
         }
         s->c->reqs = s->reqs;
         par_pool_run(s->c->pool, nreq, build_job, s->c);
@@ -1343,7 +1359,7 @@ static enum sim_status nearest(struct search *s, size_t *cand, struct sim_error 
         if (st != SIM_OK)
             return st;
         res->built += nreq;
-        smallest_memory(s, cand);
+        nearest_built(s, cand);
     }
     return SIM_OK;
 }
@@ -1360,7 +1376,7 @@ static enum sim_status nearest(struct search *s, size_t *cand, struct sim_error 
  * only the ones as simple as the simplest surely within 1% (layout_verdict).  A config above
  * the reach that would be within 1% of its layout's fastest puts that layout over the cut, so
  * no layout is listed wrongly for leaving it out.  When nothing fits: the configs needing
- * least memory (every layout was expanded: nothing bounded the search). */
+ * nearest to fitting (every layout was expanded: nothing bounded the search). */
 static enum sim_status make_list(struct search *s, struct sim_error *err)
 {
     struct plan_result *res = s->res;

@@ -70,6 +70,8 @@ struct plan_entry {
                          NaN when not built */
     double mem_floor; /* when built: the least any config differing only in offload can need */
     double hbm_bytes; /* usable HBM per GPU */
+    double host_bytes; /* when built: the most a pipeline rank offloads to the host, per GPU */
+    int host_oom;      /* when built: some rank offloads more than the host's memory holds */
     int row;          /* PLAN_SIMULATED: its index in plan_result.rows; else -1 */
     simtime_t step;   /* PLAN_SIMULATED: the simulated step */
 };
@@ -112,7 +114,7 @@ struct plan_result {
     size_t *top; /* [ntop] indices into entries, best first: one config per layout, within
                     1% simpler first (plan.c, "The list") */
     size_t ntop;
-    size_t *nearest; /* [nnearest] when nothing fits: the configs needing least memory, one
+    size_t *nearest; /* [nnearest] when nothing fits: the configs nearest to fitting, one
                         per layout */
     size_t nnearest;
     const struct fw_type *framework; /* whose offers were explored */

@@ -114,6 +114,20 @@ static void write_entry_line(FILE *out, size_t rank, const struct plan_entry *e,
                 "-", e->mem_bytes / GIB, e->hbm_bytes / GIB);
 }
 
+/* A nearest config (nothing fits): its HBM as a list line, and what it offloads to the host
+ * against the host's memory (host_cap; 0 = not given) when it offloads anything. */
+static void write_nearest_line(FILE *out, size_t rank, const struct plan_entry *e, int width,
+                               double host_cap)
+{
+    write_entry_line(out, rank, e, NULL, width);
+    if (e->host_bytes <= 0)
+        return;
+    fprintf(out, "%-4s %-*s host %.1f GiB", "", width, "", e->host_bytes / GIB);
+    if (host_cap > 0)
+        fprintf(out, " of %.1f%s", host_cap / GIB, e->host_oom ? ": over the host's memory" : "");
+    fputc('\n', out);
+}
+
 /* The HBM line of the plan's outputs: the capacity and the reserve; where the hardware prices
  * NCCL's buffers per communicator, what is usable depends on the layout, as it does with
  * DeepEP's buffer and TP-overlap userbuffers (each row's `usable_column`). */
@@ -201,10 +215,13 @@ static int write_table(FILE *out, const struct scenario *base, const struct plan
         write_entry_line(out, t + 1, e, &res->rows[e->row], width);
     }
     if (res->ntop == 0) {
-        fprintf(out, "no layout fits in its usable HBM; the %zu needing least memory:\n",
-                res->nnearest);
+        int host = res->host_mem_bytes > 0;
+        fprintf(out, "no layout fits in its usable HBM%s; the %zu nearest to fitting (%s):\n",
+                host ? " and the host's memory" : "", res->nnearest,
+                host ? "least HBM short plus host memory short, then least HBM" : "least HBM");
         for (size_t t = 0; t < res->nnearest; t++)
-            write_entry_line(out, t + 1, &res->entries[res->nearest[t]], NULL, width);
+            write_nearest_line(out, t + 1, &res->entries[res->nearest[t]], width,
+                               res->host_mem_bytes);
     }
     fputs("\nbubble, comm (exposed TP+CP+EP+PP+DP and host offload) and recomp are shares of "
           "the step time; mem is the peak over pipeline ranks, of the HBM usable for the layout "
@@ -293,6 +310,7 @@ static void write_csv_row(FILE *out, const struct plan_result *res, const struct
         row.memory_B = e->mem_bytes;
         row.hbm_B = res->hbm_bytes;
         row.hbm_usable_B = e->built ? e->hbm_bytes : res->hbm_usable_bytes;
+        row.host_oom = e->built == 1 && e->host_oom;
     }
     col_write_row(out, &row, 1);
     fprintf(out, ",%.9g\n", simtime_to_s(e->bound));
@@ -377,7 +395,7 @@ static enum sim_status plan_report(struct outfile *of, const char *scenario_file
         0,
         "One row per valid config: first the listed ones in the plan's order (the top K, each "
         "layout by its simplest config within 1% of its fastest, simpler first within 1%; when "
-        "nothing fits, the configs needing least memory), then the other <em>ok</em> "
+        "nothing fits, the configs nearest to fitting), then the other <em>ok</em> "
         "(simulated) ones, the <em>pruned</em> ones (not simulated: their lower bound on the "
         "step time, bound_s, showed they could not change the list) and the <em>oom</em> ones "
         "(over the usable HBM, not simulated) -- the first 2000 rows.  The columns are those "
@@ -627,10 +645,15 @@ int plan_main(int argc, char **argv, FILE *out, FILE *errout)
         st = write_outputs(&p, &po, &scn, &res, out, &err);
     if (st == SIM_OK && p.fail_on_oom && res.ntop == 0) {
         const struct plan_entry *e = res.nnearest ? &res.entries[res.nearest[0]] : NULL;
+        char host[96] = "";
+        if (e && e->host_oom)
+            snprintf(host, sizeof host, ", and offloads %.1f GiB to the host's %.1f GiB",
+                     e->host_bytes / GIB, res.host_mem_bytes / GIB);
         st = err_set(&err, SIM_EINPUT, p.path, 0,
-                     "no layout of the model on gpus=%d fits in its usable HBM (the nearest "
-                     "needs %.1f GiB of %.1f GiB usable) (--fail-on-oom)",
-                     p.o.gpus, e ? e->mem_bytes / GIB : NAN, e ? e->hbm_bytes / GIB : NAN);
+                     "no layout of the model on gpus=%d fits in its usable HBM%s (the nearest "
+                     "needs %.1f GiB of %.1f GiB usable%s) (--fail-on-oom)",
+                     p.o.gpus, res.host_mem_bytes > 0 ? " and the host's memory" : "",
+                     e ? e->mem_bytes / GIB : NAN, e ? e->hbm_bytes / GIB : NAN, host);
     }
     if (planned)
         plan_result_release(&res);

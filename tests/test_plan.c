@@ -904,8 +904,9 @@ Test(plan, nothing_fits_and_fail_on_oom)
     char *out, *err;
     const char *args[] = {LLAMA405, "--gpus", "8", "--top", "2", "-j", "2", NULL};
     cr_expect_eq(run_plan(args, &out, &err), 0, "stderr: %s", err);
-    cr_expect(strstr(out, "no layout fits in its usable HBM; the 2 needing least memory:"), "%s",
-              out);
+    cr_expect(strstr(out, "no layout fits in its usable HBM and the host's memory; the 2 nearest "
+                          "to fitting (least HBM short plus host memory short, then least HBM):"),
+              "%s", out);
     cr_expect(strstr(out, "\n1    tp8 pp1 "), "%s", out);
     /* of_GiB: tp 8 alone is one communicator, 80 - 0.6 - 0.6 GiB less 3 GiB of TP-overlap
      * userbuffers (12 of 8192 x 16384 in bf16): 75.8 usable */
@@ -916,10 +917,14 @@ Test(plan, nothing_fits_and_fail_on_oom)
     const char *fail[] = {LLAMA405, "--gpus", "8", "--top", "2", "--fail-on-oom", "-j", "2", NULL};
     cr_expect_eq(run_plan(fail, &out, &err), 2);
     /* tp 8 alone: 80 GiB less 0.6, one communicator's 0.6 and 3 GiB of userbuffers */
-    cr_expect(strstr(err, "no layout of the model on gpus=8 fits in its usable HBM (the nearest "
-                          "needs "),
+    cr_expect(strstr(err, "no layout of the model on gpus=8 fits in its usable HBM and the "
+                          "host's memory (the nearest needs "),
               "stderr: %s", err);
-    cr_expect(strstr(err, " GiB of 75.8 GiB usable) (--fail-on-oom)"), "stderr: %s", err);
+    /* ... and its optimizer, offloaded, needs more than the host's 256 GiB per GPU: 405.85e9
+     * parameters x 12 bytes (fp32 master, two moments) / 8 GPUs = 567.0 GiB */
+    cr_expect(strstr(err, " GiB of 75.8 GiB usable, and offloads 567.0 GiB to the host's 256.0 "
+                          "GiB) (--fail-on-oom)"),
+              "stderr: %s", err);
     cr_expect(strstr(out, "no layout fits"), "the plan is printed first: %s", out);
     free(out);
     free(err);
@@ -1010,6 +1015,67 @@ static void first_line(const char *path, char *buf, size_t len)
     cr_assert(fgets(buf, (int)len, f));
     fclose(f);
     buf[strcspn(buf, "\n")] = '\0';
+}
+
+/* A whole file as a heap string (freed by the caller). */
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    cr_assert(f, "%s", path);
+    cr_assert_eq(fseek(f, 0, SEEK_END), 0); /* capture reads up to the position */
+    return capture(f);
+}
+
+/* Llama-3.1-70B on 8 GPUs of 40 GiB whose host holds 32 GiB a GPU: what fits in HBM offloads
+ * the optimizer, 70.6e9 x 12 bytes / 8 = 98.6 GiB a GPU, three times the host's.  So nothing
+ * fits, and the nearest are ranked by what they lack in both (a layout in HBM but 66.6 GiB
+ * over the host is not nearer than one 1 GiB over HBM and 60 over the host); the --out rows
+ * over the host's memory say fits=no even where the planner built them but did not simulate
+ * them (it had said yes: the flag was not kept). */
+Test(plan, nothing_fits_ranks_the_nearest_by_hbm_and_host_memory_short)
+{
+    char csv[] = "/tmp/stepsim-test-plan-host-XXXXXX";
+    int fd = mkstemp(csv);
+    cr_assert(fd >= 0);
+    close(fd);
+    char *out, *err;
+    const char *args[] = {LLAMA, "--gpus", "8", "--set", "global-batch=16", "--set",
+                          "hw.hbm=40GiB", "--set", "hw.host-memory=32GiB", "--top", "3",
+                          "--out", csv, "-j", "2", NULL};
+    cr_assert_eq(run_plan(args, &out, &err), 0, "stderr: %s", err);
+    cr_expect(strstr(out, "no layout fits in its usable HBM and the host's memory; the 3 nearest "
+                          "to fitting (least HBM short plus host memory short, then least HBM):"),
+              "%s", out);
+    cr_expect(strstr(out, "host 98.6 GiB of 32.0: over the host's memory"), "%s", out);
+    /* the listed order is by shortfall: each line's (mem - of)+ + (98.6 - 32)+ never falls */
+    double last = 0;
+    int listed = 0;
+    for (const char *l = strstr(out, "\n1    "); l; l = strstr(l + 1, "\n")) {
+        double mem, of;
+        char lay[256];
+        int rank;
+        if (sscanf(l + 1, "%d %255[^-]- - - - %lf %lf", &rank, lay, &mem, &of) != 4)
+            continue;
+        double shortfall = (mem > of ? mem - of : 0) + (98.6 - 32.0);
+        cr_expect_geq(shortfall, last - 1e-9, "rank %d: %s", rank, out);
+        last = shortfall;
+        listed++;
+    }
+    cr_expect_eq(listed, 3, "%s", out);
+    free(out);
+    free(err);
+    char *rows = slurp(csv);
+    int oom = 0;
+    for (char *save = NULL, *line = strtok_r(rows, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save))
+        if (strstr(line, ",oom,")) {
+            oom++;
+            cr_expect(!strstr(line, ",yes,"), "an out-of-memory row says it fits: %s", line);
+        }
+    cr_expect_gt(oom, 100);
+    cr_expect(!strstr(rows, ",ok,"), "nothing ran:\n%.2000s", rows);
+    free(rows);
+    unlink(csv);
 }
 
 /* plan --out and sweep write the result columns under the same names in the same order,
@@ -1263,15 +1329,6 @@ Test(plan, set_fixes_a_dimension_and_refuses_what_plan_chooses)
               err);
     free(out);
     free(err);
-}
-
-/* A whole file as a heap string (freed by the caller). */
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    cr_assert(f, "%s", path);
-    cr_assert_eq(fseek(f, 0, SEEK_END), 0); /* capture reads up to the position */
-    return capture(f);
 }
 
 /* --report's table holds the first 2000 rows in plan order, whatever the space (writing and
