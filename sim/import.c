@@ -5,10 +5,12 @@
  * values `stepsim run` accepts. */
 #include "import.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "cliutil.h"
@@ -104,6 +106,8 @@ static const struct flag flags[] = {
     {"main-grads-dtype", FK_SPECIAL, NULL, NULL, 0},
     /* Megatron-Bridge's DistributedDataParallelConfig / MixedPrecisionConfig field */
     {"grad-reduce-in-fp32", FK_SPECIAL, NULL, NULL, 0},
+    /* Megatron-Bridge's precision recipe by name (mixed_precision=bf16_mixed): precision_recipe */
+    {"mixed-precision", FK_SPECIAL, NULL, NULL, 0},
     {"no-gradient-accumulation-fusion", FK_SWITCH, "grad-accumulation", "main-grad", 0},
     {"no-rope-fusion", FK_SWITCH, "rope-fusion", "false", 0},
     /* Megatron-LM of 2021-24 (arguments.py): the column-parallel layers' input-gradient
@@ -241,9 +245,12 @@ static const struct flag *find_flag(const char *name)
 static enum sim_status put_key(struct import_result *res, const char *key, const char *value,
                                const char *flag, struct sim_error *err)
 {
+    if (strlen(value) >= sizeof res->keys[0].value) /* never cut: a cut value is another one */
+        return err_set(err, SIM_EINPUT, NULL, 0, "import: --%.63s: a value of %zu characters, "
+                       "more than %zu", flag, strlen(value), sizeof res->keys[0].value - 1);
     for (int i = 0; i < res->nkeys; i++) {
         if (strcmp(res->keys[i].key, key) == 0) { /* a later flag wins, as in argparse */
-            snprintf(res->keys[i].value, sizeof res->keys[i].value, "%.63s", value);
+            snprintf(res->keys[i].value, sizeof res->keys[i].value, "%s", value);
             snprintf(res->keys[i].flag, sizeof res->keys[i].flag, "%.63s", flag);
             return SIM_OK;
         }
@@ -251,7 +258,7 @@ static enum sim_status put_key(struct import_result *res, const char *key, const
     if (res->nkeys == IMPORT_MAX_KEYS)
         return err_set(err, SIM_EFAIL, NULL, 0, "import: more than %d keys", IMPORT_MAX_KEYS);
     snprintf(res->keys[res->nkeys].key, sizeof res->keys[0].key, "%s", key);
-    snprintf(res->keys[res->nkeys].value, sizeof res->keys[0].value, "%.63s", value);
+    snprintf(res->keys[res->nkeys].value, sizeof res->keys[0].value, "%s", value);
     snprintf(res->keys[res->nkeys].flag, sizeof res->keys[0].flag, "%.63s", flag);
     res->nkeys++;
     return SIM_OK;
@@ -492,9 +499,85 @@ static enum sim_status apply_valued(struct import_result *res, struct pending *p
 
 /* The flags import reads itself rather than through the flag table: the switches it keeps for
  * finish(), then every flag with a value (apply_valued). */
+static enum sim_status apply(struct import_result *res, struct pending *pd, const struct flag *f,
+                             const char *value, struct sim_error *err);
+static const struct flag *find_flag(const char *name);
+
+/* Megatron-Bridge's named precision recipes as the Megatron flags each sets, in order
+ * (src/megatron/bridge/training/mixed_precision.py at 067f987df: every recipe starts from
+ * bf16_mixed, which reduces gradients in fp32, or fp16_mixed, which does not; its layer
+ * counts kept in 16 bits default to 0, not the command line's 1). */
+static const struct {
+    const char *name;
+    const char *flags[10]; /* "flag" (a switch) or "flag=value" */
+} precision_recipes[] = {
+#define BF16 "bf16", "grad-reduce-in-fp32=true"
+#define FP16 "fp16", "grad-reduce-in-fp32=false"
+#define EDGES(n, m) "first-last-layers-bf16", "num-layers-at-start-in-bf16=" #n, \
+                    "num-layers-at-end-in-bf16=" #m
+    {"bf16_mixed", {BF16}},
+    {"fp16_mixed", {FP16}},
+    {"bf16_with_fp8_delayed_scaling_mixed",
+     {BF16, "fp8-format=hybrid", "fp8-recipe=delayed", "fp8-param-gather"}},
+    {"fp16_with_fp8_delayed_scaling_mixed",
+     {FP16, "fp8-format=hybrid", "fp8-recipe=delayed", "fp8-param-gather"}},
+    {"bf16_with_mxfp8_mixed", {BF16, "fp8-format=e4m3", "fp8-recipe=mxfp8", "fp8-param-gather"}},
+    {"fp16_with_mxfp8_mixed", {FP16, "fp8-format=e4m3", "fp8-recipe=mxfp8", "fp8-param-gather"}},
+    {"bf16_with_fp8_current_scaling_mixed",
+     {BF16, "fp8-format=hybrid", "fp8-recipe=tensorwise", EDGES(1, 1), "fp8-param-gather"}},
+    {"nemotron_h_bf16_with_fp8_current_scaling_mixed",
+     {BF16, "fp8-format=hybrid", "fp8-recipe=tensorwise", EDGES(2, 2), "fp8-param-gather"}},
+    {"nanov2_bf16_with_fp8_current_scaling_mixed",
+     {BF16, "fp8-format=hybrid", "fp8-recipe=blockwise", EDGES(2, 2), "fp8-param-gather"}},
+    {"fp16_with_fp8_current_scaling_mixed",
+     {FP16, "fp8-format=hybrid", "fp8-recipe=tensorwise", EDGES(1, 1), "fp8-param-gather"}},
+    {"bf16_with_fp8_subchannel_scaling_mixed", {BF16, "fp8-format=hybrid", "fp8-recipe=blockwise"}},
+    {"fp16_with_fp8_subchannel_scaling_mixed", {FP16, "fp8-format=hybrid", "fp8-recipe=blockwise"}},
+    {"bf16_with_nvfp4_mixed", {BF16, "fp4-format=e2m1", "fp4-param-gather"}},
+    {"nemotron_3_super_bf16_with_nvfp4_mixed",
+     {BF16, "fp4-format=e2m1", "fp4-param-gather", EDGES(0, 14)}},
+#undef BF16
+#undef FP16
+#undef EDGES
+};
+
+/* mixed_precision=NAME (Bridge registers each name with '_' and with '-'): its flags, applied
+ * where the override stands (a later flag still wins). */
+static enum sim_status precision_recipe(struct import_result *res, struct pending *pd,
+                                        const char *value, struct sim_error *err)
+{
+    char name[80];
+    size_t n = 0;
+    for (; value && value[n] && n + 1 < sizeof name; n++)
+        name[n] = value[n] == '-' ? '_' : value[n];
+    name[n] = '\0';
+    for (size_t r = 0; r < sizeof precision_recipes / sizeof precision_recipes[0]; r++) {
+        if (strcmp(precision_recipes[r].name, name) != 0)
+            continue;
+        enum sim_status st = SIM_OK;
+        for (int i = 0; st == SIM_OK && i < 10 && precision_recipes[r].flags[i]; i++) {
+            const char *flag = precision_recipes[r].flags[i], *eq = strchr(flag, '=');
+            char fname[64];
+            snprintf(fname, sizeof fname, "%.*s", (int)(eq ? eq - flag : (ptrdiff_t)strlen(flag)),
+                     flag);
+            const struct flag *f = find_flag(fname);
+            assert(f); /* the table names only flags of this file's table */
+            st = apply(res, pd, f, eq ? eq + 1 : NULL, err);
+        }
+        return st;
+    }
+    return err_set(err, SIM_EINPUT, NULL, 0,
+                   "import: mixed_precision=%s is not one of Megatron-Bridge's recipes stepsim "
+                   "reads (bf16_mixed, bf16_with_fp8_current_scaling_mixed, "
+                   "bf16_with_mxfp8_mixed, bf16_with_nvfp4_mixed, ...)",
+                   value ? value : "");
+}
+
 static enum sim_status apply_special(struct import_result *res, struct pending *pd,
                                      const char *name, const char *value, struct sim_error *err)
 {
+    if (strcmp(name, "mixed-precision") == 0)
+        return precision_recipe(res, pd, value, err);
     if (strcmp(name, "enable-cuda-graph") == 0) {
         int on;
         enum sim_status st = switch_on(name, value, &on, err);
@@ -619,18 +702,28 @@ static void add_ignored(struct import_result *res, const char *word)
         snprintf(res->ignored[res->nignored++], sizeof res->ignored[0], "%.63s", word);
 }
 
-/* Remove `key` (a value that means nothing on this line) and list its flag as ignored. */
+/* Remove `key` (a value that means nothing on this line) and list its flag as ignored: `flag`,
+ * or NULL for the one that set it. */
 static void drop_key(struct import_result *res, const char *key, const char *flag)
 {
     for (int i = 0; i < res->nkeys; i++) {
         if (strcmp(res->keys[i].key, key) != 0)
             continue;
+        char given[72];
+        snprintf(given, sizeof given, "--%s", res->keys[i].flag);
+        add_ignored(res, flag ? flag : given);
         memmove(&res->keys[i], &res->keys[i + 1],
                 (size_t)(res->nkeys - i - 1) * sizeof res->keys[0]);
         res->nkeys--;
-        add_ignored(res, flag);
         return;
     }
+}
+
+/* Does the line set `key` to `value`? */
+static int key_is(const struct import_result *res, const char *key, const char *value)
+{
+    const char *v = import_value(res, key);
+    return v && strcmp(v, value) == 0;
 }
 
 /* The graph scope of a whole layer into scope (40 bytes hold every one): a transformer
@@ -819,6 +912,16 @@ static void drop_unread_keys(struct import_result *res, const struct pending *pd
     const char *alg = import_value(res, "optimizer-algorithm");
     if (!alg || strcmp(alg, "muon") != 0)
         drop_key(res, "muon-ns-steps", "--muon-num-ns-steps");
+    /* Megatron turns sequence parallelism off without tensor parallelism (arguments.py, with a
+     * warning); its fp8 recipe is read only with fp8 matmuls; its recompute modules only
+     * under selective recompute (transformer_config.py) */
+    const char *tp = import_value(res, "tp");
+    if (!tp || strtol(tp, NULL, 10) <= 1)
+        drop_key(res, "sp", NULL);
+    if (!pd->fp8)
+        drop_key(res, "fp8-recipe", NULL);
+    if (!key_is(res, "recompute", "selective"))
+        drop_key(res, "recompute-modules", NULL);
     if (!pd->fine_offload) {
         drop_key(res, "offload-modules", "--offload-modules");
         drop_key(res, "offload-min-elements", "--min-offloaded-tensor-size");
@@ -888,6 +991,9 @@ enum sim_status import_megatron(const char *const *words, int nwords, struct imp
         name[len] = '\0';
         const struct flag *f = find_flag(name);
         const char *value = eq ? eq + 1 : NULL;
+        /* Hydra's null: the field keeps its default, as if the override were not there */
+        if (!dashed && value && (strcmp(value, "null") == 0 || strcmp(value, "None") == 0))
+            continue;
         int takes_value = f && f->kind != FK_SWITCH && strcmp(name, "group-query-attention") != 0 &&
                           strcmp(name, "attention-output-gate") != 0;
         char list[256];
@@ -992,7 +1098,26 @@ static int parse_import(int argc, char **argv, struct import_opts *o, FILE *erro
                              "which GPUs; 'stepsim keys hardware')");
     if (o->nwords == 0)
         return cli_bad_usage(errout, hint, "import needs the launch line");
+    if (o->name && strlen(o->name) > IMPORT_MAX_NAME)
+        return cli_bad_usage(errout, hint, "import: --name of %zu characters, at most %d",
+                             strlen(o->name), IMPORT_MAX_NAME);
     return 0;
+}
+
+/* A model or hardware reference as the written scenario must hold it: a shipped name as it
+ * is, a file relative to the current folder by its absolute path -- the scenario resolves
+ * references from its own folder, which need not be the one the command ran in. */
+static void output_ref(const char *kind, const char *given, char *out, size_t len)
+{
+    char path[OUT_PATH_MAX], cwd[OUT_PATH_MAX];
+    const char *rel = given;
+    while (rel[0] == '.' && rel[1] == '/')
+        rel += 2;
+    if (given[0] == '/' ||
+        (library_is_name(given) && library_find(kind, given, path, sizeof path) == 0) ||
+        !getcwd(cwd, sizeof cwd) ||
+        snprintf(out, len, "%s/%s", cwd, rel) >= (int)len) /* a name too long stays as is */
+        snprintf(out, len, "%s", given);
 }
 
 /* Do two models describe the same network (everything but the name)? */
@@ -1044,6 +1169,64 @@ static int same_shape(const struct model *m, const struct import_result *res)
            m->kv_heads == res->kv_heads && (!res->ffn || m->ffn == res->ffn) &&
            m->experts == res->experts && m->attention_gate == res->attention_gate &&
            same_hybrid(m, res) && same_widths(m, res) && sparse;
+}
+
+/* The model named `model` (a shipped name, or a file from the current folder) into m: 0, or -1
+ * when it cannot be read (the scenario's own check then names it). */
+static int load_model(const char *model, struct model *m)
+{
+    char path[1024];
+    struct sim_error ignored;
+    if (library_is_name(model) ? library_find("models", model, path, sizeof path) != 0
+                               : snprintf(path, sizeof path, "%s", model) >= (int)sizeof path)
+        return -1;
+    return model_load(m, path, &ignored) == SIM_OK ? 0 : -1;
+}
+
+/* With --model: the first of the launch line's shape flags whose value is not the model's
+ * (a line for another network must not be simulated as this one); SIM_OK when every given
+ * one agrees. */
+static enum sim_status model_agrees(const char *model, const struct model *m,
+                                    const struct import_result *res, struct sim_error *err)
+{
+    const struct {
+        const char *flag;
+        int line, model;
+    } shape[] = {
+        {"num-layers", res->layers, m->layers},
+        {"hidden-size", res->hidden, m->hidden},
+        {"num-attention-heads", res->heads, m->heads},
+        {"num-query-groups", res->heads ? res->kv_heads : 0, m->kv_heads},
+        {"ffn-hidden-size", res->ffn, m->ffn},
+        {"num-experts", res->experts, m->experts},
+        {"moe-router-topk", res->top_k, m->top_k},
+        {"moe-ffn-hidden-size", res->expert_ffn, m->expert_ffn},
+        {"kv-channels", m->kv_lora_rank > 0 ? 0 : res->head_dim, m->head_dim},
+    };
+    for (size_t i = 0; i < sizeof shape / sizeof shape[0]; i++)
+        if (shape[i].line > 0 && shape[i].line != shape[i].model)
+            return err_set(err, SIM_EINPUT, NULL, 0,
+                           "import: --%s %d, but --model %s has %d: the line trains another "
+                           "network (give the model of its shape, or leave --model out to find "
+                           "one)",
+                           shape[i].flag, shape[i].line, model, shape[i].model);
+    if (res->pattern[0] && strcmp(res->pattern, m->pattern) != 0)
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "import: --hybrid-override-pattern is not --model %s's pattern", model);
+    return SIM_OK;
+}
+
+/* A model without experts: Megatron reads none of the MoE flags (the scenario's rules refuse
+ * them), so they are listed as ignored. */
+static void drop_moe_keys(struct import_result *res)
+{
+    static const char *const moe_keys[] = {
+        "moe-dispatcher", "overlap-ep-comm",        "moe-imbalance",
+        "deepep-sms",     "moe-shared-expert-overlap", "moe-router-dtype",
+        "moe-router-fusion", "moe-fused-grouped-mlp", "moe-capacity-factor",
+        "moe-router-padding"};
+    for (size_t i = 0; i < sizeof moe_keys / sizeof moe_keys[0]; i++)
+        drop_key(res, moe_keys[i], NULL);
 }
 
 /* The shipped model whose shape the launch line gives; among equals, one whose context length
@@ -1239,6 +1422,10 @@ int import_main(int argc, char **argv, FILE *out, FILE *errout)
     enum sim_status st = import_megatron(o->words, o->nwords, res, &err);
     char model[256];
     snprintf(model, sizeof model, "%s", o->model ? o->model : "");
+    struct model *m = mem_calloc(1, sizeof *m);
+    int known = m && o->model && load_model(o->model, m) == 0;
+    if (st == SIM_OK && known)
+        st = model_agrees(o->model, m, res, &err);
     if (st == SIM_OK && o->model && res->layers > 0) { /* the rules compare it with the model's */
         char num[32];
         snprintf(num, sizeof num, "%d", res->layers);
@@ -1248,6 +1435,11 @@ int import_main(int argc, char **argv, FILE *out, FILE *errout)
         st = put_key(res, "gpus", o->gpus, "gpus", &err);
     if (st == SIM_OK && !o->model)
         st = find_model(res, model, sizeof model, &err);
+    if (st == SIM_OK && !o->model)
+        known = m && load_model(model, m) == 0;
+    if (st == SIM_OK && known && m->experts == 0)
+        drop_moe_keys(res);
+    mem_free(m);
     /* Every value through the scenario's parser: the file holds only what run accepts. */
     struct scenario scn;
     scn_defaults(&scn);
@@ -1258,10 +1450,13 @@ int import_main(int argc, char **argv, FILE *out, FILE *errout)
     }
     if (st == SIM_OK) {
         const char *name = o->name ? o->name : "imported from Megatron-LM";
+        char model_ref[1024], hw_ref[1024];
+        output_ref("models", model, model_ref, sizeof model_ref);
+        output_ref("hardware", o->hardware, hw_ref, sizeof hw_ref);
         if (o->out) {
-            struct scenario_text text = {res, name, model, o->hardware};
+            struct scenario_text text = {res, name, model_ref, hw_ref};
             st = write_out_file(o->out, &text, &err);
-        } else if (write_scenario(out, res, name, model, o->hardware) != 0 || fflush(out) != 0) {
+        } else if (write_scenario(out, res, name, model_ref, hw_ref) != 0 || fflush(out) != 0) {
             st = err_set(&err, SIM_EFAIL, NULL, 0, "cannot write the scenario to stdout");
         }
     }

@@ -21,6 +21,7 @@
 #include "model.h"
 
 #define IMPORT_MAX_WORDS 1024
+#define IMPORT_MAX_NAME 63 /* --name: a scenario name's most characters */
 #define IMPORT_MAX_KEYS 48
 #define IMPORT_MAX_IGNORED 256
 
@@ -29,7 +30,7 @@ struct import_result {
     int nkeys;
     struct {
         char key[32];
-        char value[64];
+        char value[256]; /* a launch line's word is shorter (IMPORT_MAX_WORDS) */
         char flag[64]; /* the Megatron flag it came from, for messages */
     } keys[IMPORT_MAX_KEYS];
     /* Architecture (0 = not given). */

@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "framework.h"
 #include "helpers.h"
 #include "import.h"
@@ -220,7 +222,8 @@ Test(import, recompute_and_moe_flags, .init = setup)
          {"recompute-modules", "core_attn,mlp", "recompute-method", "block",
           "recompute-num-layers", "2", "mtp-layers", "1", "moe-dispatcher", "alltoall",
           "overlap-ep-comm", "true", NULL}},
-        {"\"model.recompute_modules=['moe_act', 'layernorm']\" --moe-token-dispatcher-type flex",
+        {"model.recompute_granularity=selective "
+         "\"model.recompute_modules=['moe_act', 'layernorm']\" --moe-token-dispatcher-type flex",
          {"recompute-modules", "moe_act,layernorm", "moe-dispatcher", "deepep", NULL}},
         {"--moe-token-dispatcher-type alltoall --moe-flex-dispatcher-backend hybridep",
          {"moe-dispatcher", "alltoall", NULL}},
@@ -709,6 +712,165 @@ Test(import_cmd, expert_widths_pick_the_model, .init = setup)
     snprintf(line, sizeof line, "%s--moe-router-topk 4", shape);
     cr_assert_eq(run_import(&o, &e, argv), 2);
     cr_assert(strstr(e, "these head and expert widths"), "%s", e);
+    free(o);
+    free(e);
+}
+
+/* `text`, an imported scenario, passes `stepsim validate` (the rules run applies). */
+static void expect_valid_scenario(const char *text, const char *what)
+{
+    char path[64];
+    write_temp_text(path, sizeof path, text);
+    char *o, *e;
+    const char *args[] = {path, NULL};
+    cr_expect_eq(run_command(cli_main, "validate", args, &o, &e), 0, "%s: %s", what, e);
+    free(o);
+    free(e);
+    unlink(path);
+}
+
+/* --model names the network; a shape flag of the line that says another is refused, not
+ * dropped (an 8B simulated for a line training hidden 8192 was a silent wrong answer).  The
+ * shape flags the model agrees with are fine. */
+Test(import_cmd, a_shape_flag_against_the_named_model_is_refused, .init = setup)
+{
+    char *o, *e;
+    const char *other[] = {"megatron", "--hardware", "dgx-h100", "--model", "llama3.1-8b",
+                           "--num-layers 32 --hidden-size 8192 --num-attention-heads 64 "
+                           "--seq-length 8192",
+                           NULL};
+    cr_assert_eq(run_import(&o, &e, other), 2);
+    cr_assert(strstr(e, "import: --hidden-size 8192, but --model llama3.1-8b has 4096"), "%s", e);
+    free(o);
+    free(e);
+    const char *same[] = {"megatron", "--hardware", "dgx-h100", "--model", "llama3.1-8b",
+                          "--num-layers 32 --hidden-size 4096 --num-attention-heads 32 "
+                          "--group-query-attention --num-query-groups 8 --ffn-hidden-size 14336 "
+                          "--seq-length 8192",
+                          NULL};
+    cr_assert_eq(run_import(&o, &e, same), 0, "%s", e);
+    free(o);
+    free(e);
+}
+
+/* What Megatron does not read on a line is dropped and listed, so the file runs: sequence
+ * parallelism at tp 1 (arguments.py turns it off), an fp8 recipe without fp8, recompute
+ * modules under full recompute, a dispatcher for a model without experts.  A layout longer
+ * than 63 characters is kept whole (it was cut, and the file then had too few stages). */
+Test(import_cmd, flags_megatron_does_not_read_here_are_dropped_and_long_values_kept,
+     .init = setup)
+{
+    static const struct {
+        const char *flags, *dropped;
+    } cases[] = {
+        {"--tensor-model-parallel-size 1 --sequence-parallel", "--sequence-parallel"},
+        {"--bf16 --fp8-recipe delayed", "--fp8-recipe"},
+        {"--recompute-granularity full --recompute-modules mlp", "--recompute-modules"},
+        {"--moe-token-dispatcher-type flex", "--moe-token-dispatcher-type"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char line[512], *o, *e;
+        snprintf(line, sizeof line, "%s --seq-length 8192 --global-batch-size 64",
+                 cases[i].flags);
+        const char *args[] = {"megatron", "--hardware", "dgx-h100", "--model", "llama3.1-8b",
+                              line, NULL};
+        cr_assert_eq(run_import(&o, &e, args), 0, "%s", e);
+        cr_expect(strstr(e, cases[i].dropped), "%s: %s", cases[i].flags, e);
+        expect_valid_scenario(o, cases[i].flags);
+        free(o);
+        free(e);
+    }
+    const char *layout = "Et|tttttttttt|tttttttttt|tttttttttt|tttttttttt|tttttttttt|"
+                         "tttttttttt|tttttttttt|ttttttttt|L";
+    char line[512], *o, *e;
+    snprintf(line, sizeof line, "--tensor-model-parallel-size 8 --pipeline-model-parallel-size "
+                                "10 --pipeline-model-parallel-layout %s --seq-length 8192",
+             layout);
+    const char *args[] = {"megatron", "--hardware", "dgx-h100", "--model", "llama3.1-70b", line,
+                          NULL};
+    cr_assert_eq(run_import(&o, &e, args), 0, "%s", e);
+    char want[160];
+    snprintf(want, sizeof want, "pipeline-layout=\"%s\"", layout);
+    cr_expect(strstr(o, want), "%s", o);
+    free(o);
+    free(e);
+}
+
+/* Megatron-Bridge's precision recipes by name set what the recipe sets: bf16 with fp32
+ * gradient reduction; fp8 current scaling with one bf16 layer at each end and fp8 parameter
+ * gathers; NVFP4 for Nemotron 3 Super with 14 bf16 layers at the end and none at the start
+ * (Bridge's default, not the command line's 1).  Hydra's null keeps a default. */
+Test(import, bridge_precision_recipes_and_null, .init = setup)
+{
+    cr_assert_eq(parse("mixed_precision=bf16_mixed"), SIM_OK, "%s", err.msg);
+    has("dtype", "bf16");
+    cr_assert_eq(parse("mixed_precision=bf16_with_fp8_current_scaling_mixed"), SIM_OK, "%s",
+                 err.msg);
+    has("dtype", "fp8");
+    has("fp8-recipe", "current");
+    has("bf16-first-layers", "1");
+    has("bf16-last-layers", "1");
+    has("quantized-params", "true");
+    cr_assert_eq(parse("mixed_precision=nemotron-3-super-bf16-with-nvfp4-mixed"), SIM_OK, "%s",
+                 err.msg);
+    has("dtype", "nvfp4");
+    has("bf16-first-layers", "0");
+    has("bf16-last-layers", "14");
+    cr_assert_eq(parse("mixed_precision=bf16_with_fp8_subchannel_scaling_mixed"), SIM_OK, "%s",
+                 err.msg);
+    has("fp8-recipe", "blockwise");
+    cr_assert_null(import_value(&res, "quantized-params"));
+    cr_assert_eq(parse("mixed_precision=fp32_everything"), SIM_EINPUT);
+    cr_assert(strstr(err.msg, "not one of Megatron-Bridge's recipes"), "%s", err.msg);
+    cr_assert_eq(parse("model.recompute_granularity=null model.tensor_model_parallel_size=2"),
+                 SIM_OK, "%s", err.msg);
+    cr_assert_null(import_value(&res, "recompute"));
+    has("tp", "2");
+}
+
+/* A hardware file named relative to where import runs is written by its absolute path: the
+ * scenario resolves it from its own folder, here another one.  --name has the scenario's
+ * limit. */
+Test(import_cmd, file_references_survive_another_output_folder, .init = setup)
+{
+    char dir[] = "/tmp/stepsim-test-import-dir-XXXXXX";
+    cr_assert(mkdtemp(dir));
+    char sub[128], out_path[160], cwd[4096];
+    snprintf(sub, sizeof sub, "%s/sub", dir);
+    cr_assert_eq(mkdir(sub, 0700), 0);
+    snprintf(out_path, sizeof out_path, "%s/v.xml", sub);
+    cr_assert(getcwd(cwd, sizeof cwd));
+    cr_assert_eq(chdir(TOP_SRCDIR), 0);
+    char *o, *e;
+    const char *args[] = {"megatron", "--hardware", "./hardware/dgx-h100.xml", "--model",
+                          "llama3.1-8b", "--out", out_path, "--seq-length 8192", NULL};
+    int rc = run_import(&o, &e, args);
+    cr_assert_eq(chdir(cwd), 0);
+    cr_assert_eq(rc, 0, "%s", e);
+    free(o);
+    free(e);
+    struct scenario scn;
+    struct sim_error lerr;
+    scn_defaults(&scn);
+    cr_expect_eq(scn_load(&scn, out_path, &lerr), SIM_OK, "%s", lerr.msg);
+    FILE *f = fopen(out_path, "r");
+    cr_assert(f);
+    char text[4096];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    cr_expect(strstr(text, "<hardware ref=\"/") && strstr(text, "/hardware/dgx-h100.xml\"/>"),
+              "%s", text);
+    unlink(out_path);
+    rmdir(sub);
+    rmdir(dir);
+    const char *longname[] = {"megatron", "--hardware", "dgx-h100", "--model", "llama3.1-8b",
+                              "--name",
+                              "a name of more than sixty-three characters, which no scenario "
+                              "holds",
+                              "--seq-length 8192", NULL};
+    cr_assert_eq(run_import(&o, &e, longname), 2);
+    cr_assert(strstr(e, "--name of 67 characters, at most 63"), "%s", e);
     free(o);
     free(e);
 }
