@@ -79,6 +79,25 @@ static const struct flag flags[] = {
     {"moe-router-padding-for-quantization", FK_SWITCH, "moe-router-padding", "true", 0},
     {"moe-router-padding-for-fp8", FK_SWITCH, "moe-router-padding", "true", 0},
     {"moe-deepep-num-sms", FK_INT, "deepep-sms", NULL, 0},
+    /* Megatron-Core's one knob for every flex backend since, the HybridEP one before it
+     * (transformer_config.py at d98e8a6: both routed to moe_flex_dispatcher_num_sms) */
+    {"moe-flex-dispatcher-num-sms", FK_INT, "deepep-sms", NULL, 0},
+    {"moe-hybridep-num-sms", FK_INT, "deepep-sms", NULL, 0},
+    /* the fused grouped MLP (moe/experts.py: _with_fused_impl follows the op fuser, and
+     * Megatron asserts the configuration supports it); a dense model drops it */
+    {"use-transformer-engine-op-fuser", FK_SWITCH, "moe-fused-grouped-mlp", "true", 0},
+    {"fp8-dot-product-attention", FK_SWITCH, "fp8-attention", "true", 0},
+    /* Megatron's pipeline split counting the embedding / the loss as a layer: finish_split */
+    {"account-for-embedding-in-pipeline-split", FK_SPECIAL, NULL, NULL, 0},
+    {"account-for-loss-in-pipeline-split", FK_SPECIAL, NULL, NULL, 0},
+    /* Megatron-FSDP: its sharding strategy is a ZeRO stage (finish_sharding) */
+    {"use-megatron-fsdp", FK_SPECIAL, NULL, NULL, 0},
+    {"data-parallel-sharding-strategy", FK_SPECIAL, NULL, NULL, 0},
+    /* the precision-aware optimizer's state types (finish_optimizer_state) */
+    {"use-precision-aware-optimizer", FK_SPECIAL, NULL, NULL, 0},
+    {"main-params-dtype", FK_SPECIAL, NULL, NULL, 0},
+    {"exp-avg-dtype", FK_SPECIAL, NULL, NULL, 0},
+    {"exp-avg-sq-dtype", FK_SPECIAL, NULL, NULL, 0},
     {"moe-flex-dispatcher-num-sms", FK_INT, "deepep-sms", NULL, 0},
     {"overlap-moe-expert-parallel-comm", FK_SWITCH, "overlap-ep-comm", "true", 0},
     {"mtp-num-layers", FK_INT, "mtp-layers", NULL, 0},
@@ -165,7 +184,7 @@ static const struct flag flags[] = {
 /* Where each key the table can produce goes in the scenario file (the schema's elements). */
 static const struct {
     const char *element;
-    const char *keys[40];
+    const char *keys[48];
 } layout[] = {
     {"parallel",
      {"gpus", "tp", "cp", "ep", "etp", "sp", "moe-dispatcher", "deepep-sms", "rank-order"}},
@@ -181,7 +200,8 @@ static const struct {
       "grad-reduce-fp32", "grad-accumulation", "rope-fusion", "overlap-tp-backward", "dropout",
       "mtp-layers", "mtp-repeated-layer", "cuda-graphs", "cuda-graph-scope", "offload-modules",
       "offload-min-elements", "offload-fraction", "offload-pp-delta", "offload-activations",
-      "optimizer-algorithm", "muon-ns-steps", "optimizer-moments", "framework"}},
+      "optimizer-algorithm", "muon-ns-steps", "optimizer-moments", "optimizer-state", "zero",
+      "fp8-attention", "moe-fused-grouped-mlp", "framework"}},
 };
 
 /* ---- words ---------------------------------------------------------------------------- */
@@ -311,6 +331,13 @@ struct pending {
     int grads_bf16;
     enum { GRADS_DEFAULT, GRADS_FP32, GRADS_16BIT } grads;
     int hybridep; /* --moe-flex-dispatcher-backend hybridep: the flex dispatcher is HybridEP */
+    int megatron_fsdp;  /* --use-megatron-fsdp */
+    int fsdp_strategy;  /* --data-parallel-sharding-strategy as a ZeRO stage (default 3) + 1;
+                           0 = not given */
+    int precision_aware; /* --use-precision-aware-optimizer */
+    /* bytes of the main parameters and of the two moments (--main-params-dtype,
+     * --exp-avg-dtype, --exp-avg-sq-dtype); 0 = not given (4, fp32) */
+    int main_bytes, avg_bytes, avg_sq_bytes;
 };
 
 /* A hybrid model's layer pattern (Megatron-Core's M, G, *, -, E), its '|' pipeline-stage marks
@@ -465,16 +492,47 @@ static enum sim_status apply_valued(struct import_result *res, struct pending *p
     if (strcmp(name, "moe-token-dispatcher-type") == 0) /* flex: DeepEP, Megatron's default */
         return put_key(res, "moe-dispatcher", strcmp(value, "flex") == 0 ? "deepep" : value,
                        name, err);
-    if (strcmp(name, "cuda-graph-impl") == 0) { /* arguments.py's choices */
-        static const char *const impls[] = {"none", "local", "transformer_engine"};
-        for (int i = 0; i < 3; i++)
+    if (strcmp(name, "cuda-graph-impl") == 0) { /* transformer_config.py's choices */
+        static const char *const impls[] = {"none", "local", "transformer_engine",
+                                            "full_iteration"};
+        for (int i = 0; i < 4; i++)
             if (strcmp(value, impls[i]) == 0) {
                 pd->graph_impl = i;
                 return SIM_OK;
             }
         return err_set(err, SIM_EINPUT, NULL, 0,
-                       "import: --%s %s: Megatron knows none, local and transformer_engine",
+                       "import: --%s %s: Megatron knows none, local, transformer_engine and "
+                       "full_iteration",
                        name, value);
+    }
+    if (strcmp(name, "data-parallel-sharding-strategy") == 0) { /* arguments.py's choices */
+        static const char *const strategies[] = {"no_shard", "optim", "optim_grads",
+                                                 "optim_grads_params"};
+        for (int i = 0; i < 4; i++)
+            if (strcmp(value, strategies[i]) == 0) {
+                pd->fsdp_strategy = i + 1;
+                return SIM_OK;
+            }
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "import: --%s %s: Megatron knows no_shard, optim, optim_grads and "
+                       "optim_grads_params",
+                       name, value);
+    }
+    if (strcmp(name, "main-params-dtype") == 0 || strcmp(name, "exp-avg-dtype") == 0 ||
+        strcmp(name, "exp-avg-sq-dtype") == 0) { /* arguments.py's choices */
+        static const struct {
+            const char *name;
+            int bytes;
+        } types[] = {{"fp32", 4}, {"fp16", 2}, {"bf16", 2}, {"fp8", 1}};
+        int *slot = name[0] == 'm' ? &pd->main_bytes : strstr(name, "sq") ? &pd->avg_sq_bytes
+                                                                          : &pd->avg_bytes;
+        for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+            if (strcmp(value, types[i].name) == 0) {
+                *slot = types[i].bytes;
+                return SIM_OK;
+            }
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "import: --%s %s: Megatron knows fp32, fp16, bf16 and fp8", name, value);
     }
     if (strcmp(name, "moe-flex-dispatcher-backend") == 0) { /* only with the flex dispatcher */
         if (strcmp(value, "deepep") != 0 && strcmp(value, "hybridep") != 0)
@@ -607,6 +665,13 @@ static enum sim_status apply_special(struct import_result *res, struct pending *
                       : strcmp(name, "cross-entropy-loss-fusion") == 0 ? &pd->ce_fusion
                       : strcmp(name, "fine-grained-activation-offloading") == 0
                           ? &pd->fine_offload
+                      : strcmp(name, "account-for-embedding-in-pipeline-split") == 0
+                          ? &res->account_embedding
+                      : strcmp(name, "account-for-loss-in-pipeline-split") == 0
+                          ? &res->account_loss
+                      : strcmp(name, "use-megatron-fsdp") == 0 ? &pd->megatron_fsdp
+                      : strcmp(name, "use-precision-aware-optimizer") == 0
+                          ? &pd->precision_aware
                           : NULL;
     if (store_true)
         return switch_on(name, value, store_true, err);
@@ -702,6 +767,18 @@ static void add_ignored(struct import_result *res, const char *word)
         snprintf(res->ignored[res->nignored++], sizeof res->ignored[0], "%.63s", word);
 }
 
+/* Remove `key`, read but not written as it stands (another key says it). */
+static void remove_key(struct import_result *res, const char *key)
+{
+    for (int i = 0; i < res->nkeys; i++)
+        if (strcmp(res->keys[i].key, key) == 0) {
+            memmove(&res->keys[i], &res->keys[i + 1],
+                    (size_t)(res->nkeys - i - 1) * sizeof res->keys[0]);
+            res->nkeys--;
+            return;
+        }
+}
+
 /* Remove `key` (a value that means nothing on this line) and list its flag as ignored: `flag`,
  * or NULL for the one that set it. */
 static void drop_key(struct import_result *res, const char *key, const char *flag)
@@ -755,8 +832,12 @@ static enum sim_status graph_keys(struct import_result *res, const struct pendin
         drop_key(res, "cuda-graph-scope", "--cuda-graph-scope");
         return SIM_OK;
     }
-    if (pd->graph_impl == 1 && scope && strstr(scope, "full_iteration")) {
-        drop_key(res, "cuda-graph-scope", "--cuda-graph-scope");
+    if (pd->graph_impl == 3) { /* Megatron asserts the modules empty with it */
+        remove_key(res, "cuda-graph-scope");
+        return put_key(res, "cuda-graphs", "full-iteration", "cuda-graph-impl", err);
+    }
+    if (pd->graph_impl == 1 && scope && strstr(scope, "full_iteration")) { /* the scope, read */
+        remove_key(res, "cuda-graph-scope");
         return put_key(res, "cuda-graphs", "full-iteration", "cuda-graph-scope", err);
     }
     if (scope && strstr(scope, "full_iteration"))
@@ -930,6 +1011,45 @@ static void drop_unread_keys(struct import_result *res, const struct pending *pd
     }
 }
 
+/* Megatron-FSDP shards by its strategy (default optim_grads_params), a ZeRO stage:
+ * no_shard 0, optim 1, optim_grads 2, optim_grads_params 3.  Without it the strategy is not
+ * read. */
+static enum sim_status finish_sharding(struct import_result *res, const struct pending *pd,
+                                       struct sim_error *err)
+{
+    if (!pd->megatron_fsdp) {
+        if (pd->fsdp_strategy)
+            add_ignored(res, "--data-parallel-sharding-strategy");
+        return SIM_OK;
+    }
+    char zero[16];
+    snprintf(zero, sizeof zero, "%d", pd->fsdp_strategy ? pd->fsdp_strategy - 1 : 3);
+    return put_key(res, "zero", zero, "use-megatron-fsdp", err);
+}
+
+/* The precision-aware optimizer keeps its state in the types given (without it they are not
+ * read): fp32 main parameters with 16-bit moments are optimizer-state=bf16-moments, 16-bit
+ * everything bf16; fp8 moments, or moments of two widths, stepsim does not model. */
+static enum sim_status finish_optimizer_state(struct import_result *res, const struct pending *pd,
+                                              struct sim_error *err)
+{
+    int main_b = pd->main_bytes ? pd->main_bytes : 4, avg = pd->avg_bytes ? pd->avg_bytes : 4,
+        avg_sq = pd->avg_sq_bytes ? pd->avg_sq_bytes : 4;
+    if (!pd->precision_aware || (main_b == 4 && avg == 4 && avg_sq == 4)) {
+        if (pd->main_bytes || pd->avg_bytes || pd->avg_sq_bytes)
+            add_ignored(res, pd->precision_aware ? "--exp-avg-dtype fp32"
+                                                 : "--main-params-dtype / --exp-avg-dtype / "
+                                                   "--exp-avg-sq-dtype");
+        return SIM_OK;
+    }
+    if (avg != 2 || avg_sq != 2) {
+        add_ignored(res, "--exp-avg-dtype / --exp-avg-sq-dtype (not both 16-bit)");
+        return SIM_OK;
+    }
+    return put_key(res, "optimizer-state", main_b == 4 ? "bf16-moments" : "bf16",
+                   "use-precision-aware-optimizer", err);
+}
+
 static enum sim_status finish(struct import_result *res, const struct pending *pd,
                               struct sim_error *err)
 {
@@ -948,6 +1068,10 @@ static enum sim_status finish(struct import_result *res, const struct pending *p
     }
     if (st == SIM_OK)
         st = graph_keys(res, pd, err);
+    if (st == SIM_OK)
+        st = finish_sharding(res, pd, err);
+    if (st == SIM_OK)
+        st = finish_optimizer_state(res, pd, err);
     const char *dispatcher = import_value(res, "moe-dispatcher");
     if (st == SIM_OK && pd->hybridep && dispatcher && strcmp(dispatcher, "deepep") == 0)
         st = put_key(res, "moe-dispatcher", "hybridep", "moe-flex-dispatcher-backend", err);
@@ -1216,6 +1340,40 @@ static enum sim_status model_agrees(const char *model, const struct model *m,
     return SIM_OK;
 }
 
+/* Megatron's split counting the embedding and / or the loss as a layer (transformer_block.py,
+ * get_num_layers_to_build): the model's layers and those ends divide evenly over the pp x vp
+ * virtual stages, and an end's stage builds one layer fewer.  As first- / last-stage-layers. */
+static enum sim_status account_split(struct import_result *res, int layers,
+                                     struct sim_error *err)
+{
+    int ends = (res->account_embedding != 0) + (res->account_loss != 0);
+    if (ends == 0)
+        return SIM_OK;
+    if (import_value(res, "pipeline-layout") || import_value(res, "first-stage-layers") ||
+        import_value(res, "last-stage-layers"))
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "import: --account-for-*-in-pipeline-split should not be used with a "
+                       "pipeline layout or the first / last stage's layers (Megatron's "
+                       "arguments.py refuses it)");
+    const char *pp_text = import_value(res, "pp"), *vp_text = import_value(res, "vp");
+    long stages = (pp_text ? strtol(pp_text, NULL, 10) : 1) *
+                  (vp_text ? strtol(vp_text, NULL, 10) : 1);
+    if (stages < 2 || (layers + ends) % stages != 0)
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "import: --account-for-*-in-pipeline-split: %d layers and %d end%s do "
+                       "not divide over pp x vp = %ld virtual stages",
+                       layers, ends, ends == 1 ? "" : "s", stages);
+    char num[32];
+    snprintf(num, sizeof num, "%ld", (layers + ends) / stages - 1);
+    enum sim_status st = SIM_OK;
+    if (res->account_embedding)
+        st = put_key(res, "first-stage-layers", num, "account-for-embedding-in-pipeline-split",
+                     err);
+    if (st == SIM_OK && res->account_loss)
+        st = put_key(res, "last-stage-layers", num, "account-for-loss-in-pipeline-split", err);
+    return st;
+}
+
 /* A model without experts: Megatron reads none of the MoE flags (the scenario's rules refuse
  * them), so they are listed as ignored. */
 static void drop_moe_keys(struct import_result *res)
@@ -1439,6 +1597,15 @@ int import_main(int argc, char **argv, FILE *out, FILE *errout)
         known = m && load_model(model, m) == 0;
     if (st == SIM_OK && known && m->experts == 0)
         drop_moe_keys(res);
+    if (st == SIM_OK && (res->account_embedding || res->account_loss)) {
+        if (known && m->pattern[0]) /* its layers are not Megatron's num_layers */
+            add_ignored(res, "--account-for-*-in-pipeline-split (a hybrid model)");
+        else if (known)
+            st = account_split(res, m->layers, &err);
+        else
+            st = err_set(&err, SIM_EINPUT, NULL, 0, "import: the model's layers are needed for "
+                                                    "--account-for-*-in-pipeline-split");
+    }
     mem_free(m);
     /* Every value through the scenario's parser: the file holds only what run accepts. */
     struct scenario scn;

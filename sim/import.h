@@ -44,6 +44,10 @@ struct import_result {
     enum { IMPORT_DENSE_ATTENTION, IMPORT_DSA, IMPORT_DSV4 } sparse_attention;
     int head_dim, top_k, expert_ffn, moe_latent, shared_expert_ffn; /* 0 = not given */
     char pattern[MODEL_MAX_PATTERN + 1]; /* --hybrid-override-pattern, '|' dropped; "" = none */
+    /* --account-for-embedding-in-pipeline-split / --account-for-loss-...: the split counts the
+     * embedding / the loss as a layer (the ends' layer counts need the model's layers: the
+     * command sets them once the model is known) */
+    int account_embedding, account_loss;
     int nignored;
     char ignored[IMPORT_MAX_IGNORED][64]; /* flags stepsim does not model, as given */
 };

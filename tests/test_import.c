@@ -350,7 +350,8 @@ Test(import, cuda_graphs, .init = setup)
                  SIM_EINPUT);
     cr_assert(strstr(err.msg, "needs --cuda-graph-impl local"), "%s", err.msg);
     cr_assert_eq(parse("--cuda-graph-impl cudnn"), SIM_EINPUT);
-    cr_assert(strstr(err.msg, "none, local and transformer_engine"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "none, local, transformer_engine and full_iteration"), "%s",
+              err.msg);
 }
 
 static int run_import(char **out, char **errtext, const char *const *args)
@@ -871,6 +872,72 @@ Test(import_cmd, file_references_survive_another_output_folder, .init = setup)
                               "--seq-length 8192", NULL};
     cr_assert_eq(run_import(&o, &e, longname), 2);
     cr_assert(strstr(e, "--name of 67 characters, at most 63"), "%s", e);
+    free(o);
+    free(e);
+}
+
+/* The recipes' flags that have a key of their own: Megatron-FSDP's strategy as a ZeRO stage
+ * (optim_grads_params by default), the precision-aware optimizer's 16-bit moments, fp8
+ * attention, the op fuser's fused grouped MLP, the flex dispatcher's SMs under their later
+ * names, full-iteration graphs by their impl (a scope beside it is read, not ignored). */
+Test(import, recipe_flags_with_keys_of_their_own, .init = setup)
+{
+    cr_assert_eq(parse("--use-megatron-fsdp"), SIM_OK, "%s", err.msg);
+    has("zero", "3");
+    cr_assert_eq(parse("--use-megatron-fsdp --data-parallel-sharding-strategy optim"), SIM_OK,
+                 "%s", err.msg);
+    has("zero", "1");
+    cr_assert_eq(parse("--data-parallel-sharding-strategy optim_grads"), SIM_OK, "%s", err.msg);
+    cr_assert_null(import_value(&res, "zero"), "not read without --use-megatron-fsdp");
+    cr_assert(ignored("--data-parallel-sharding-strategy"));
+    cr_assert_eq(parse("--use-precision-aware-optimizer --exp-avg-dtype bf16 "
+                       "--exp-avg-sq-dtype bf16"),
+                 SIM_OK, "%s", err.msg);
+    has("optimizer-state", "bf16-moments");
+    cr_assert_eq(parse("--exp-avg-dtype bf16 --exp-avg-sq-dtype bf16"), SIM_OK, "%s", err.msg);
+    cr_assert_null(import_value(&res, "optimizer-state"), "not read without the optimizer");
+    cr_assert_eq(parse("--use-precision-aware-optimizer --exp-avg-dtype fp8 "
+                       "--exp-avg-sq-dtype bf16"),
+                 SIM_OK, "%s", err.msg);
+    cr_assert_null(import_value(&res, "optimizer-state"));
+    cr_assert_eq(parse("--fp8-dot-product-attention --use-transformer-engine-op-fuser "
+                       "--moe-hybridep-num-sms 32"),
+                 SIM_OK, "%s", err.msg);
+    has("fp8-attention", "true");
+    has("moe-fused-grouped-mlp", "true");
+    has("deepep-sms", "32");
+    cr_assert_eq(parse("--moe-flex-dispatcher-num-sms 24"), SIM_OK, "%s", err.msg);
+    has("deepep-sms", "24");
+    cr_assert_eq(parse("--cuda-graph-impl full_iteration"), SIM_OK, "%s", err.msg);
+    has("cuda-graphs", "full-iteration");
+    cr_assert_eq(parse("--cuda-graph-impl local --cuda-graph-scope full_iteration"), SIM_OK, "%s",
+                 err.msg);
+    has("cuda-graphs", "full-iteration");
+    cr_assert_not(ignored("--cuda-graph-scope"), "the scope was read");
+}
+
+/* --account-for-embedding / loss-in-pipeline-split: Llama 3.1 405B's 126 layers and the two
+ * ends over pp 16 x vp 8 = 128 virtual stages, one each, so the ends hold none; 80 layers over
+ * pp 4 x vp 1 with the embedding counted: 81 does not divide, refused as Megatron does. */
+Test(import_cmd, the_account_for_split_sets_the_ends, .init = setup)
+{
+    char *o, *e;
+    const char *args[] = {"megatron", "--hardware", "gb200-nvl72", "--model", "llama3.1-405b",
+                          "--tensor-model-parallel-size 4 --pipeline-model-parallel-size 16 "
+                          "--virtual-pipeline-model-parallel-size 8 "
+                          "--account-for-embedding-in-pipeline-split "
+                          "--account-for-loss-in-pipeline-split --seq-length 8192",
+                          NULL};
+    cr_assert_eq(run_import(&o, &e, args), 0, "%s", e);
+    cr_expect(strstr(o, "first-stage-layers=\"0\" last-stage-layers=\"0\""), "%s", o);
+    free(o);
+    free(e);
+    const char *odd[] = {"megatron", "--hardware", "dgx-h100", "--model", "llama3.1-70b",
+                         "--pipeline-model-parallel-size 4 "
+                         "--account-for-embedding-in-pipeline-split --seq-length 8192",
+                         NULL};
+    cr_assert_eq(run_import(&o, &e, odd), 2);
+    cr_expect(strstr(e, "80 layers and 1 end do not divide over pp x vp = 4"), "%s", e);
     free(o);
     free(e);
 }
