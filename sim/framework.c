@@ -264,12 +264,17 @@ static enum sim_status check_sharding(const struct fw_type *fw, const struct sce
         snprintf(what, sizeof what, "fsdp=%s (PyTorch FSDP)", scn_choice_name(SCN_FSDP, scn->fsdp));
         return refuse(fw, scn, SCN_FSDP, err, what, "its own sharding only: zero");
     }
-    if (scn->fsdp != FSDP_NONE && fw->fsdp == FW_FSDP_FLAT && (scn->pp > 1 || scn->ep > 1))
+    if (scn->fsdp != FSDP_NONE && fw->fsdp == FW_FSDP_FLAT && (scn->pp > 1 || scn->ep > 1)) {
+        char with[64]; /* only what is on: "pp=4", "ep=64" or both */
+        snprintf(with, sizeof with, "%s%.0d%s%s%.0d", scn->pp > 1 ? "pp=" : "",
+                 scn->pp > 1 ? scn->pp : 0, scn->pp > 1 && scn->ep > 1 ? " " : "",
+                 scn->ep > 1 ? "ep=" : "", scn->ep > 1 ? scn->ep : 0);
         return scn_rule_error(scn, scn_culprit(scn, SCN_FSDP, SCN_FRAMEWORK), err,
                               "framework=%s runs fsdp=%s (PyTorch FSDP2) only without pipeline "
-                              "and expert parallelism, not with pp=%d ep=%d; its zero stages "
-                              "shard with any layout",
-                              fw->name, scn_choice_name(SCN_FSDP, scn->fsdp), scn->pp, scn->ep);
+                              "and expert parallelism, not with %s; its zero stages shard "
+                              "with any layout",
+                              fw->name, scn_choice_name(SCN_FSDP, scn->fsdp), with);
+    }
     unsigned stages_offered = fw_zero_stages(fw, scn->pp);
     int pp_limits = stages_offered != fw->zero_stages; /* pipeline parallelism narrows them */
     if (!(stages_offered & (1u << sh.stage))) {
