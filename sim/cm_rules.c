@@ -186,6 +186,28 @@ static enum sim_status check_fused_grouped_mlp(const struct scenario *scn, const
     return SIM_OK;
 }
 
+/* The flex dispatcher's backend runs on the hardware (its node's flex-dispatchers):
+ * Megatron-Bridge refuses DeepEP outside Ampere, Hopper, B200 and B300 -- GB200 and GB300 run
+ * HybridEP -- and neither runs on AMD's GPUs (flex_dispatcher_backend.py at 067f987df;
+ * DeepEP's intranode kernels also need NVLink between every GPU pair of the node). */
+static enum sim_status check_flex_backend(const struct scenario *scn, const struct hardware *hw,
+                                          struct sim_error *err)
+{
+    int deepep = scn->moe_dispatcher == DISPATCH_DEEPEP;
+    unsigned need = deepep ? HW_FLEX_DEEPEP : HW_FLEX_HYBRIDEP;
+    if (hw->node.flex_dispatchers & need)
+        return SIM_OK;
+    unsigned other = deepep ? HW_FLEX_HYBRIDEP : HW_FLEX_DEEPEP;
+    return scn_rule_error(scn, scn_culprit(scn, SCN_MOE_DISPATCHER, SCN_HARDWARE), err,
+                          "moe-dispatcher=%s: %s does not run on %s (its file's node "
+                          "flex-dispatchers%s)",
+                          deepep ? "deepep" : "hybridep", deepep ? "DeepEP" : "HybridEP",
+                          hw->gpu.name,
+                          hw->node.flex_dispatchers & other
+                              ? (deepep ? " gives hybridep" : " gives deepep")
+                              : " gives none: alltoall or allgather");
+}
+
 /* The linear modules `m` has (enum scn_linear_module bits), as Megatron-Core names them:
  * linear_qkv only outside latent attention (MLA's projections are named otherwise). */
 static int model_linear_modules(const struct model *m)
@@ -678,6 +700,8 @@ static enum sim_status check_kernels(const struct scenario *scn, const struct mo
         return st;
     if (scn->moe_fused_grouped_mlp && m->experts > 0 &&
         (st = check_fused_grouped_mlp(scn, m, hw, err)) != SIM_OK)
+        return st;
+    if (m->experts > 0 && scn_flex_dispatch(scn) && (st = check_flex_backend(scn, hw, err)))
         return st;
     if ((scn->cuda_graphs != CUDA_GRAPHS_NONE || scn_given(scn, SCN_CUDA_GRAPH_SCOPE)) &&
         (st = check_cuda_graphs(scn, m, err)) != SIM_OK)

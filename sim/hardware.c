@@ -722,6 +722,36 @@ const struct hw_coll_fit *hw_node_coll_fit_upto(const struct hw_node *node, enum
     return best;
 }
 
+/* flex-dispatchers="deepep hybridep" (blank- or comma-separated; "none"): the flex MoE
+ * dispatcher's backends that run on the system; both when absent. */
+static enum sim_status get_flex_dispatchers(struct loader *ld, const xmlNode *el,
+                                            unsigned *out)
+{
+    char buf[128];
+    *out = HW_FLEX_DEEPEP | HW_FLEX_HYBRIDEP;
+    if (!get_attr(el, "flex-dispatchers", buf, sizeof buf))
+        return SIM_OK;
+    *out = 0;
+    int none = 0;
+    char *save = NULL;
+    for (char *w = strtok_r(buf, " ,", &save); w; w = strtok_r(NULL, " ,", &save)) {
+        if (strcmp(w, "deepep") == 0)
+            *out |= HW_FLEX_DEEPEP;
+        else if (strcmp(w, "hybridep") == 0)
+            *out |= HW_FLEX_HYBRIDEP;
+        else if (strcmp(w, "none") == 0)
+            none = 1;
+        else
+            return bad(ld, el, "node flex-dispatchers: '%.40s' is not deepep, hybridep or none",
+                       w);
+    }
+    if (none && *out)
+        return bad(ld, el, "node flex-dispatchers: 'none' with a backend");
+    if (!none && !*out)
+        return bad(ld, el, "node flex-dispatchers: name deepep, hybridep or none");
+    return SIM_OK;
+}
+
 static enum sim_status load_node(struct loader *ld, const xmlNode *el, struct hw_node *node)
 {
     char buf[128], why[256];
@@ -751,6 +781,8 @@ static enum sim_status load_node(struct loader *ld, const xmlNode *el, struct hw
     if (st == SIM_OK)
         st = get_quantity(ld, el, "peer-bandwidth", UNIT_BANDWIDTH, 0, &node->peer_bw_Bps, NULL,
                           0);
+    if (st == SIM_OK)
+        st = get_flex_dispatchers(ld, el, &node->flex_dispatchers);
     if (st == SIM_OK && node->peer_bw_Bps > node->nvlink_bw_Bps)
         st = bad(ld, el,
                  "node peer-bandwidth (one link to one other GPU) exceeds nvlink-bandwidth "

@@ -148,6 +148,8 @@ struct hw_coll_fit {
 };
 #define HW_COLL_FITS_MAX 64
 
+enum hw_flex_dispatcher { HW_FLEX_DEEPEP = 1u << 0, HW_FLEX_HYBRIDEP = 1u << 1 };
+
 struct hw_node {
     int gpus;             /* GPUs per node (the NVLink domain; 72 for GB200 NVL72) */
     double nvlink_bw_Bps; /* per GPU, per direction */
@@ -166,6 +168,9 @@ struct hw_node {
     /* One GPU's share of the host's memory, bytes (what offloaded optimizer state and
      * activations may fill); 0 when the file does not say (then not checked). */
     double host_mem_B;
+    /* The backends of Megatron-Core's flex MoE dispatcher that run here (enum
+     * hw_flex_dispatcher bits): both unless the file's flex-dispatchers says otherwise. */
+    unsigned flex_dispatchers;
     /* Measured collectives inside the node, each (op, gpus) at most once; a collective they
      * describe takes their time rather than the ring or tree over nvlink_bw_Bps x nvlink_eff
      * (hw_node_coll_fit). */

@@ -276,6 +276,15 @@ fi
 run run "$SCN/gpt3-175b-a100.xml" --set hw.power-cap=300W
 expect_error "--set hw.power-cap on a file without power ratings" 2 \
     "stepsim: --set hw.power-cap=300W: " "the hardware file gives no power ratings"
+# the flex dispatcher's backend must run on the hardware: GB200 runs HybridEP, not DeepEP
+# (Megatron-Bridge falls back); AMD's GPUs run neither
+run run "$SCN/mixtral-8x7b-h100.xml" --set hardware=gb200-nvl72 --set moe-dispatcher=deepep
+expect_error "deepep on GB200: refused" 2 "stepsim: " \
+    "moe-dispatcher=deepep: DeepEP does not run on GB200 Blackwell 186GB (its file's node flex-dispatchers gives hybridep)"
+run run "$SCN/mixtral-8x7b-h100.xml" --set hardware=gb200-nvl72 --set moe-dispatcher=hybridep
+expect_ok "hybridep on GB200 runs"
+run run "$SCN/mixtral-8x7b-h100.xml" --set hardware=amd-mi300x --set moe-dispatcher=hybridep
+expect_error "hybridep on an AMD GPU: refused" 2 "stepsim: " "gives none: alltoall or allgather"
 run run "$SCN/mixtral-8x7b-h100.xml" --set ep=3
 expect_error "--set ep=3 on Mixtral: the experts rule or the gpus rule, blamed on ep" 2 "stepsim: " "(ep given by --set)"
 run run "$U" --seed x

@@ -1007,3 +1007,28 @@ Test(hardware_bad, schema_and_range_rules, .init = setup)
                "nccl-buffers=\"600\">",
                "nccl-buffers");
 }
+
+/* flex-dispatchers: which backends of the flex MoE dispatcher run -- both unless the file
+ * says, HybridEP alone on GB200 / GB300 (Megatron-Bridge falls back from DeepEP there), none
+ * on AMD; a name it does not know, or none beside a backend, is refused at its line. */
+Test(hardware, flex_dispatchers_by_system, .init = setup)
+{
+    struct hardware hw;
+    load_shipped("dgx-h100.xml", &hw);
+    cr_expect_eq(hw.node.flex_dispatchers, HW_FLEX_DEEPEP | HW_FLEX_HYBRIDEP);
+    hw_release(&hw);
+    load_shipped("gb200-nvl72.xml", &hw);
+    cr_expect_eq(hw.node.flex_dispatchers, HW_FLEX_HYBRIDEP);
+    hw_release(&hw);
+    load_shipped("amd-mi355x.xml", &hw);
+    cr_expect_eq(hw.node.flex_dispatchers, 0u);
+    hw_release(&hw);
+    static const char node[] = "  <node gpus=\"8\" nvlink-bandwidth=\"450GBps\" "
+                               "nvlink-latency=\"3us\" nvlink-efficiency=\"0.8\" "
+                               "flex-dispatchers=\"%s\"/>";
+    char line[256];
+    snprintf(line, sizeof line, node, "deepep,nccl");
+    assert_bad_at(12, line, 12, "'nccl' is not deepep, hybridep or none");
+    snprintf(line, sizeof line, node, "none hybridep");
+    assert_bad_at(12, line, 12, "'none' with a backend");
+}
