@@ -40,8 +40,8 @@ static const char usage_text[] =
     "       stepsim sweep SCENARIO.xml --vary KEY=LIST [--vary ...] [-j N] [--out FILE.csv]\n"
     "                    [--plot FILE.png|svg] [--report FILE.html] [--fail-on-oom]\n"
     "       stepsim plan SCENARIO.xml --gpus N [--top K] [--out FILE.csv] [-j N]\n"
-    "                    [--schedules LIST] [--hbm-reserve SIZE] [--report FILE.html]\n"
-    "                    [--fail-on-oom]\n"
+    "                    [--schedules LIST] [--dispatchers LIST] [--hbm-reserve SIZE]\n"
+    "                    [--report FILE.html] [--fail-on-oom]\n"
     "       stepsim validate FILE.xml...\n"
     "       stepsim keys [KEY...]\n"
     "       stepsim import megatron --hardware NAME [--out FILE.xml] LAUNCH-LINE...\n"
@@ -252,12 +252,18 @@ static int parse_run(int argc, char **argv, struct run_opts *o, FILE *errout)
             o->plot_size = v;
         } else if ((v = cli_opt_value(argc, argv, &i, "--tokens"))) {
             char why[256];
-            if (units_parse(v, UNIT_NUMBER, &o->tokens, why, sizeof why) != 0 || !(o->tokens > 0))
+            if (units_parse(v, UNIT_NUMBER, &o->tokens, why, sizeof why) != 0)
+                return cli_bad_usage(errout, "stepsim --help", "--tokens '%.40s': %s", v, why);
+            if (!(o->tokens >= 1))
                 return cli_bad_usage(errout, "stepsim --help",
-                                     "--tokens: expected a positive number of tokens, got '%s'", v);
+                                     "--tokens: expected at least 1 token, got '%s'", v);
         } else if ((v = cli_opt_value(argc, argv, &i, "--seed"))) {
+            long seed;
+            char why[128];
             if (!*v)
                 return cli_bad_usage(errout, "stepsim --help", "%s needs a number", "--seed");
+            if (units_parse_int(v, 0, 2147483647L, &seed, why, sizeof why) != 0)
+                return cli_bad_usage(errout, "stepsim --help", "--seed: %s", why);
             /* the same as --set seed=N where it stands: the later of the two wins */
             if (o->sets.n == CLI_MAX_SETS || o->nseeds == MAX_SEEDS ||
                 snprintf(o->seeds[o->nseeds], sizeof o->seeds[0], "seed=%s", v) >=

@@ -1237,9 +1237,8 @@ static void output_ref(const char *kind, const char *given, char *out, size_t le
     const char *rel = given;
     while (rel[0] == '.' && rel[1] == '/')
         rel += 2;
-    if (given[0] == '/' ||
-        (library_is_name(given) && library_find(kind, given, path, sizeof path) == 0) ||
-        !getcwd(cwd, sizeof cwd) ||
+    int shipped = library_is_name(given) && library_find(kind, given, path, sizeof path) == 0;
+    if (given[0] == '/' || shipped || access(given, R_OK) != 0 || !getcwd(cwd, sizeof cwd) ||
         snprintf(out, len, "%s/%s", cwd, rel) >= (int)len) /* a name too long stays as is */
         snprintf(out, len, "%s", given);
 }
@@ -1305,6 +1304,23 @@ static int load_model(const char *model, struct model *m)
                                : snprintf(path, sizeof path, "%s", model) >= (int)sizeof path)
         return -1;
     return model_load(m, path, &ignored) == SIM_OK ? 0 : -1;
+}
+
+/* --model names neither a shipped model nor a readable model file: the import stops here
+ * rather than write a scenario that names it. */
+static enum sim_status unknown_model(const char *model, struct sim_error *err)
+{
+    char near[64], list[448];
+    library_names("models", model, near, sizeof near, list, sizeof list);
+    if (near[0])
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "import: --model '%.64s' is neither a model file nor a shipped model: did "
+                       "you mean '%s'?",
+                       model, near);
+    return err_set(err, SIM_EINPUT, NULL, 0,
+                   "import: --model '%.64s' is neither a model file nor a shipped model "
+                   "(shipped: %s)",
+                   model, list);
 }
 
 /* With --model: the first of the launch line's shape flags whose value is not the model's
@@ -1582,6 +1598,8 @@ int import_main(int argc, char **argv, FILE *out, FILE *errout)
     snprintf(model, sizeof model, "%s", o->model ? o->model : "");
     struct model *m = mem_calloc(1, sizeof *m);
     int known = m && o->model && load_model(o->model, m) == 0;
+    if (st == SIM_OK && o->model && !known)
+        st = unknown_model(o->model, &err);
     if (st == SIM_OK && known)
         st = model_agrees(o->model, m, res, &err);
     if (st == SIM_OK && o->model && res->layers > 0) { /* the rules compare it with the model's */

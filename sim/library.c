@@ -132,9 +132,16 @@ int library_names(const char *kind, const char *name, char *near, size_t nlen, c
     int k = nearest_word(name, names, (size_t)n);
     if (k >= 0 && nlen)
         snprintf(near, nlen, "%s", names[k]);
+    /* whole names only: the first that would not fit (with room for ", ...") ends the list */
     size_t used = 0;
-    for (int i = 0; i < n && used < llen; i++)
+    for (int i = 0; i < n && llen > 0; i++) {
+        size_t need = strlen(names[i]) + (i ? 2 : 0);
+        if (used + need + 6 >= llen && i + 1 < n) {
+            snprintf(list + used, llen - used, "%s...", i ? ", " : "");
+            break;
+        }
         used += (size_t)snprintf(list + used, llen - used, "%s%s", i ? ", " : "", names[i]);
+    }
     mem_free(all);
     return n;
 }

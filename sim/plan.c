@@ -187,6 +187,20 @@ static enum sim_status apply_dsa_groups(struct scenario *out, const struct plan_
     return scn_set_key(out, SCN_PIPELINE_LAYOUT, layout, err);
 }
 
+/* The config's dispatcher, where it chooses one: the flex backends' SM count stays only with a
+ * flex backend (the rules refuse it otherwise). */
+static enum sim_status apply_dispatcher(struct scenario *out, const struct plan_config *c,
+                                        struct sim_error *err)
+{
+    if (!c->dispatcher)
+        return SIM_OK;
+    enum sim_status st = scn_set_key(
+        out, SCN_MOE_DISPATCHER, scn_choice_name(SCN_MOE_DISPATCHER, c->dispatcher - 1), err);
+    if (st == SIM_OK && !scn_flex_dispatch(out))
+        scn_unset(out, SCN_DEEPEP_SMS);
+    return st;
+}
+
 enum sim_status plan_config_apply(const struct scenario *base, const struct fw_type *fw, int gpus,
                                   const struct plan_config *c, struct scenario *out,
                                   struct sim_error *err)
@@ -204,7 +218,8 @@ enum sim_status plan_config_apply(const struct scenario *base, const struct fw_t
         (st = set_int(out, SCN_MICRO_BATCH, c->micro_batch, err)) != SIM_OK ||
         (st = scn_set_key(out, SCN_SCHEDULE, c->schedule->name, err)) != SIM_OK ||
         (st = scn_set_key(out, SCN_SP, sp ? "true" : "false", err)) != SIM_OK ||
-        (st = apply_knobs(out, c, fw, err)) != SIM_OK)
+        (st = apply_knobs(out, c, fw, err)) != SIM_OK ||
+        (st = apply_dispatcher(out, c, err)) != SIM_OK)
         return st;
     if (c->first_layers > 0) {
         if ((st = set_int(out, SCN_FIRST_STAGE_LAYERS, c->first_layers, err)) != SIM_OK ||
@@ -251,8 +266,9 @@ static int schedule_rank(const struct sched_type *t)
  *  5. less sharding: ZeRO 0 or 1 (plain or Megatron's distributed optimizer: no traffic inside
  *     the step), then 2, then 3, then 3 keeping parameters gathered;
  *  6. a standard schedule: 1f1b / interleaved, then gpipe, zb-h1, zb-v, dualpipe-v, dualpipe;
- *  7. an even split of the layers. */
-static void simplicity(const struct plan_config *c, int key[9])
+ *  7. an even split of the layers;
+ *  8. the MoE dispatcher: alltoall, then allgather, then a flex backend (DeepEP, HybridEP). */
+static void simplicity(const struct plan_config *c, int key[10])
 {
     int rc_modules = 0;
     for (int b = c->recompute_modules; b; b &= b - 1)
@@ -267,14 +283,19 @@ static void simplicity(const struct plan_config *c, int key[9])
     key[6] = (c->zero <= 1 ? 0 : c->zero - 1) + c->keep_gathered;
     key[7] = schedule_rank(c->schedule);
     key[8] = c->first_layers > 0;
+    /* Megatron-Core's default dispatcher, then its allgather one, then a flex backend (a
+     * library of its own to build and tune) */
+    key[9] = c->dispatcher <= DISPATCH_ALLTOALL + 1    ? 0
+             : c->dispatcher == DISPATCH_ALLGATHER + 1 ? 1
+                                                       : 2;
 }
 
 int plan_simpler(const struct plan_config *a, const struct plan_config *b)
 {
-    int ka[9], kb[9];
+    int ka[10], kb[10];
     simplicity(a, ka);
     simplicity(b, kb);
-    for (int i = 0; i < 9; i++)
+    for (int i = 0; i < 10; i++)
         if (ka[i] != kb[i])
             return ka[i] < kb[i] ? -1 : 1;
     return 0;
@@ -1669,6 +1690,35 @@ static const char *last_rule(const struct plan_ctx *c, const struct plan_result 
     return "none recorded";
 }
 
+/* --dispatchers against the scenario and the system: a MoE model's, not beside --set
+ * moe-dispatcher (which fixes it), each flex backend named one the hardware runs. */
+static enum sim_status check_dispatchers(const struct plan_opts *o, const struct scenario *base,
+                                         const struct model *m, const struct hardware *hw,
+                                         struct sim_error *err)
+{
+    if (!o->dispatchers[0])
+        return SIM_OK;
+    if (m->experts == 0)
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "plan: --dispatchers applies to MoE models; %s has no experts", m->name);
+    if (base->origin[SCN_MOE_DISPATCHER].order == SCN_ORDER_SET)
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "plan: --dispatchers and --set moe-dispatcher both choose the dispatcher: "
+                       "give one");
+    for (int i = 0; o->dispatchers[i] > 0 && i < PLAN_MAX_DISPATCHERS; i++) {
+        int d = o->dispatchers[i] - 1;
+        unsigned need = d == DISPATCH_DEEPEP     ? HW_FLEX_DEEPEP
+                        : d == DISPATCH_HYBRIDEP ? HW_FLEX_HYBRIDEP
+                                                 : 0;
+        if (need && !(hw->node.flex_dispatchers & need))
+            return err_set(err, SIM_EINPUT, NULL, 0,
+                           "plan: --dispatchers %s: it does not run on %s (its file's node "
+                           "flex-dispatchers)",
+                           scn_choice_name(SCN_MOE_DISPATCHER, d), hw->gpu.name);
+    }
+    return SIM_OK;
+}
+
 /* Why no layout is valid: the layers split over none of the pipelines tried (every layout
  * failed there), else the arithmetic rules, with the rule the last layout checked broke. */
 static enum sim_status no_valid_layout(const struct plan_space *space, const struct plan_opts *o,
@@ -1724,6 +1774,9 @@ enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
     if (scn_given(&planned, SCN_HIERARCHICAL_CP))
         snprintf(res->base_hierarchical_cp, sizeof res->base_hierarchical_cp, "%d",
                  planned.hierarchical_cp);
+    if (scn_given(&planned, SCN_MOE_DISPATCHER))
+        snprintf(res->base_moe_dispatcher, sizeof res->base_moe_dispatcher, "%s",
+                 scn_choice_name(SCN_MOE_DISPATCHER, planned.moe_dispatcher));
     base = &planned;
     struct model model;
     struct hardware hw;
@@ -1739,7 +1792,8 @@ enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
     struct plan_cands cands = {0};
     struct plan_ctx c = {
         .base = base, .fw = res->framework, .model = &model, .hw = &hw, .gpus = o->gpus};
-    if ((st = apply_hw_knobs(base, &hw, err)) != SIM_OK)
+    if ((st = apply_hw_knobs(base, &hw, err)) != SIM_OK ||
+        (st = check_dispatchers(o, base, &model, &hw, err)) != SIM_OK)
         goto done;
     res->hbm_bytes = hw.gpu.hbm_bytes;
     res->hbm_usable_bytes = hw_usable_hbm(&hw.gpu);
@@ -1748,8 +1802,14 @@ enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
     snprintf(res->model, sizeof res->model, "%s", model.name);
     snprintf(res->hardware, sizeof res->hardware, "%s", hw.name);
     struct plan_space space = plan_space_of(base, o, res, &model, &hw);
+    res->moe = model.experts > 0;
+    res->ndispatchers = space.ndispatchers;
+    memcpy(res->dispatchers, space.dispatchers, sizeof res->dispatchers);
     if (plan_space_enumerate(&space, &cands) != 0) {
-        st = err_set(err, SIM_EFAIL, NULL, 0, "out of memory enumerating configs (cap %d)",
+        st = err_set(err, SIM_EFAIL, NULL, 0,
+                     "out of memory enumerating configs (the space holds more than %d: fix a "
+                     "dimension with --set, e.g. tp or ep, or try fewer --schedules or "
+                     "--dispatchers)",
                      PLAN_MAX_CANDIDATES);
         goto done;
     }

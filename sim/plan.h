@@ -36,6 +36,9 @@ struct plan_config {
      * loss; 0 = not */
     int dsa_freq, dsa_offset, dsa_mtp, dsa_layers;
     const struct sched_type *schedule;
+    /* the MoE token dispatcher, as moe-dispatcher's enum scn_dispatcher + 1; 0: the scenario's
+       (a dense model, ep 1, or one --set fixes) */
+    int dispatcher;
     /* the memory knobs */
     int zero;              /* ZeRO stage 0-3 (1 = Megatron's distributed optimizer) */
     int keep_gathered;     /* ZeRO-3 keeps parameters gathered from forward to backward
@@ -94,6 +97,9 @@ struct plan_layout {
     int pp;           /* ranks of `peak` and `front` */
 };
 
+#define PLAN_MAX_DISPATCHERS 4
+#define PLAN_ALL_DISPATCHERS (-1)
+
 struct plan_opts {
     int gpus;       /* fixed world size */
     int top;        /* K best to keep */
@@ -101,6 +107,10 @@ struct plan_opts {
     int exhaustive; /* simulate every config that fits (no bound pruning) */
     /* Schedules to consider: NULL-terminated, or all NULL for the framework's set. */
     const struct sched_type *schedules[FW_MAX_SCHEDULES];
+    /* MoE dispatchers to consider where experts are spread (--dispatchers): moe-dispatcher + 1
+     * each, 0-terminated; PLAN_ALL_DISPATCHERS first: alltoall, allgather and a flex backend
+     * the hardware runs; all 0: the scenario's alone */
+    int dispatchers[PLAN_MAX_DISPATCHERS + 1];
 };
 
 struct plan_result {
@@ -129,6 +139,12 @@ struct plan_result {
                                       do not split it themselves keep; "" where not given */
     char base_hierarchical_cp[16]; /* the scenario's hierarchical-cp, unless the planned
                                       cp-comm-type dropped it; "" where not given */
+    char base_moe_dispatcher[16];  /* the scenario's moe-dispatcher, which configs that do not
+                                      choose one keep; "" where not given */
+    int moe; /* the model has experts */
+    /* the dispatchers its layouts with ep > 1 try (plan_config.dispatcher values); none: the
+     * scenario's */
+    int dispatchers[PLAN_MAX_DISPATCHERS], ndispatchers;
     int framework_inferred;          /* `auto`: resolved from the scenario */
     int cp_comm;                     /* cp-comm-type of the configs with cp > 1 (the
                                         scenario's, or the first the framework offers);

@@ -17,8 +17,9 @@
 
 static const char plan_usage[] =
     "usage: stepsim plan SCENARIO.xml --gpus N [--top K] [--out FILE.csv] [-j N]\n"
-    "                    [--set KEY=VALUE]... [--schedules LIST] [--hbm-reserve SIZE]\n"
-    "                    [--exhaustive] [--fail-on-oom] [--report FILE.html]\n";
+    "                    [--set KEY=VALUE]... [--schedules LIST] [--dispatchers LIST]\n"
+    "                    [--hbm-reserve SIZE] [--exhaustive] [--fail-on-oom]\n"
+    "                    [--report FILE.html]\n";
 
 /* ---- output ------------------------------------------------------------------------------ */
 
@@ -32,7 +33,7 @@ static const enum scn_key csv_layout_keys[] = {
     SCN_RESHARD_AFTER_FORWARD, SCN_RECOMPUTE, SCN_RECOMPUTE_MODULES, SCN_OFFLOAD_OPTIMIZER,
     SCN_OFFLOAD_ACTIVATIONS, SCN_OFFLOAD_MODULES, SCN_VP_GROUP, SCN_FSDP, SCN_FSDP_GROUP,
     SCN_FSDP_OUTER_SHARD, SCN_GRAD_REDUCE_OP, SCN_RECOMPUTE_METHOD, SCN_RECOMPUTE_NUM_LAYERS,
-    SCN_SPLIT_BACKWARD, SCN_HIERARCHICAL_CP,
+    SCN_SPLIT_BACKWARD, SCN_HIERARCHICAL_CP, SCN_MOE_DISPATCHER,
 };
 
 /* Short names of the recompute modules, for the table. */
@@ -50,7 +51,9 @@ static void modules_short(int bits, char *buf, size_t len)
 static void layout_text(const struct plan_entry *e, char *buf, size_t len)
 {
     const struct plan_config *c = &e->cfg;
-    char edge[32] = "", rc[64] = "", off[32] = "", zero[16];
+    char edge[32] = "", rc[64] = "", off[32] = "", zero[16], disp[16] = "";
+    if (c->dispatcher) /* where the plan chose it */
+        snprintf(disp, sizeof disp, " %s", scn_choice_name(SCN_MOE_DISPATCHER, c->dispatcher - 1));
     if (c->first_layers == c->last_layers && c->first_layers)
         snprintf(edge, sizeof edge, " ends=%d", c->first_layers);
     else if (c->first_layers)
@@ -69,8 +72,9 @@ static void layout_text(const struct plan_entry *e, char *buf, size_t len)
                  c->offload == (PLAN_OFFLOAD_OPTIMIZER | PLAN_OFFLOAD_ACTIVATIONS) ? "+" : "",
                  c->offload & PLAN_OFFLOAD_ACTIVATIONS ? "act" : "");
     snprintf(zero, sizeof zero, "zero%d%s", c->zero, c->keep_gathered ? "k" : "");
-    snprintf(buf, len, "tp%d pp%d vp%d cp%d ep%d/%d dp%d mbs%d %s %s%s%s%s", c->tp, c->pp, c->vp,
-             c->cp, c->ep, c->etp, e->dp, c->micro_batch, c->schedule->name, zero, rc, off, edge);
+    snprintf(buf, len, "tp%d pp%d vp%d cp%d ep%d/%d%s dp%d mbs%d %s %s%s%s%s", c->tp, c->pp,
+             c->vp, c->cp, c->ep, c->etp, disp, e->dp, c->micro_batch, c->schedule->name, zero, rc,
+             off, edge);
 }
 
 #define LAYOUT_COLUMN 70 /* the layout column's width, wider when a listed layout needs it */
@@ -167,6 +171,27 @@ static void config_counts(const struct plan_result *res, char *buf, size_t len)
              res->pruned, res->wall_s);
 }
 
+/* A MoE model's dispatchers as planned: the ones tried, or the scenario's alone. */
+static void write_dispatchers(FILE *out, const struct scenario *base,
+                              const struct plan_result *res)
+{
+    if (!res->moe)
+        return;
+    if (res->ndispatchers == 0) {
+        fprintf(out, "MoE dispatcher %s, the scenario's%s\n",
+                scn_choice_name(SCN_MOE_DISPATCHER, base->moe_dispatcher),
+                base->origin[SCN_MOE_DISPATCHER].order == SCN_ORDER_SET
+                    ? ""
+                    : " (--dispatchers all also tries the others where experts are spread)");
+        return;
+    }
+    fputs("MoE dispatchers tried where experts are spread (ep > 1):", out);
+    for (int i = 0; i < res->ndispatchers; i++)
+        fprintf(out, "%s%s", i ? ", " : " ",
+                scn_choice_name(SCN_MOE_DISPATCHER, res->dispatchers[i] - 1));
+    fputc('\n', out);
+}
+
 static int write_table(FILE *out, const struct scenario *base, const struct plan_opts *o,
                        const struct plan_result *res)
 {
@@ -194,6 +219,7 @@ static int write_table(FILE *out, const struct scenario *base, const struct plan
                                               "framework=any widens it)",
             names,
             res->cp_comm < 0 ? "none" : scn_choice_name(SCN_CP_COMM_TYPE, res->cp_comm));
+    write_dispatchers(out, base, res);
     struct plan_fixed fixed = plan_fixed_of(base);
     char fixed_text[160];
     if (plan_fixed_text(&fixed, fixed_text, sizeof fixed_text) > 0)
@@ -298,10 +324,13 @@ static void write_csv_row(FILE *out, const struct plan_result *res, const struct
             full && res->base_recompute_num_layers[0] ? res->base_recompute_num_layers : dflt);
     /* the zero-bubble family and DualPipe split the backward themselves (the scenario's value
      * is dropped); hierarchical-cp as the planned cp-comm-type left it */
-    fprintf(out, ",%s,%s",
+    fprintf(out, ",%s,%s,%s",
             !c->schedule->builds_w && res->base_split_backward[0] ? res->base_split_backward
                                                                    : dflt,
-            res->base_hierarchical_cp[0] ? res->base_hierarchical_cp : dflt);
+            res->base_hierarchical_cp[0] ? res->base_hierarchical_cp : dflt,
+            c->dispatcher ? scn_choice_name(SCN_MOE_DISPATCHER, c->dispatcher - 1)
+            : res->base_moe_dispatcher[0] ? res->base_moe_dispatcher
+                                          : dflt);
     struct col_row row;
     if (e->state == PLAN_SIMULATED) {
         row = res->rows[e->row];
@@ -450,6 +479,36 @@ static int parse_schedules(const char *v, const struct sched_type **out, FILE *e
     return 0;
 }
 
+/* --dispatchers all | a,b: moe-dispatcher values, each once (plan_opts.dispatchers). */
+static int parse_dispatchers(const char *v, int *out, FILE *errout)
+{
+    memset(out, 0, (PLAN_MAX_DISPATCHERS + 1) * sizeof *out);
+    if (strcmp(v, "all") == 0)
+        return out[0] = PLAN_ALL_DISPATCHERS, 0;
+    char list[128], *save = NULL;
+    int n = 0;
+    if (strlen(v) >= sizeof list)
+        return usage_error(errout, "--dispatchers: list too long", NULL);
+    snprintf(list, sizeof list, "%s", v);
+    for (char *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+        int d = scn_choice_find(SCN_MOE_DISPATCHER, w);
+        if (d < 0)
+            return cli_bad_usage(errout, "stepsim plan --help",
+                                 "plan: --dispatchers: unknown dispatcher '%s' (known: all, or "
+                                 "alltoall, allgather, deepep, hybridep)",
+                                 w);
+        for (int i = 0; i < n; i++)
+            if (out[i] == d + 1)
+                return usage_error(errout, "--dispatchers: dispatcher named twice:", w);
+        if (n == PLAN_MAX_DISPATCHERS)
+            return usage_error(errout, "--dispatchers: too many dispatchers", NULL);
+        out[n++] = d + 1;
+    }
+    if (n == 0)
+        return usage_error(errout, "--dispatchers needs a list of dispatchers, or all", NULL);
+    return 0;
+}
+
 static void write_help(FILE *out)
 {
     fputs(plan_usage, out);
@@ -470,6 +529,12 @@ static void write_help(FILE *out)
           "  --schedules LIST   schedules to consider, comma-separated (default: the\n"
           "                     framework's, GPipe left out); with a framework the scenario\n"
           "                     names, each must be one it offers\n"
+          "  --dispatchers LIST a MoE model's token dispatchers to try where experts are\n"
+          "                     spread (ep > 1), comma-separated: alltoall, allgather,\n"
+          "                     deepep, hybridep; or all (alltoall, allgather and a flex\n"
+          "                     backend the hardware runs); default: the scenario's alone.\n"
+          "                     Each multiplies those layouts (fix tp or ep with --set when\n"
+          "                     the space grows past its cap)\n"
           "  --hbm-reserve SIZE HBM per GPU the step cannot use (CUDA context, fragmentation;\n"
           "                     the hardware file's hbm-reserve, 0.6 GiB for the shipped ones,\n"
           "                     which add 0.6 GiB of NCCL buffers per parallel group of more\n"
@@ -541,6 +606,10 @@ static int parse_plan(int argc, char **argv, struct plan_cli *p, FILE *errout)
                 return 2;
         } else if ((v = cli_opt_value(argc, argv, &i, "--schedules"))) {
             int rc = parse_schedules(v, p->o.schedules, errout);
+            if (rc != 0)
+                return rc;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--dispatchers"))) {
+            int rc = parse_dispatchers(v, p->o.dispatchers, errout);
             if (rc != 0)
                 return rc;
         } else if ((v = cli_opt_value(argc, argv, &i, "--hbm-reserve"))) {

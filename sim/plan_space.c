@@ -308,10 +308,45 @@ static int push_schedules(struct plan_space *sp, struct plan_cands *out, int tp,
             c.dsa_mtp = m->mtp_layers;
             c.dsa_layers = m->layers;
         }
-        if (push_layout(sp, out, &c) != 0)
-            return -1;
+        /* the dispatcher matters where tokens cross expert-parallel ranks */
+        int nd = ep > 1 ? sp->ndispatchers : 0;
+        for (int d = 0; d < (nd ? nd : 1); d++) {
+            c.dispatcher = nd ? sp->dispatchers[d] : 0;
+            if (push_layout(sp, out, &c) != 0)
+                return -1;
+        }
     }
     return 0;
+}
+
+/* The dispatchers a MoE model's layouts try (--dispatchers): the ones named, or with `all`
+ * Megatron-Core's alltoall and allgather and one flex backend the hardware runs -- the
+ * scenario's if it names one, else DeepEP, else HybridEP (priced alike but for HybridEP's
+ * padding for narrow GEMMs).  None (the scenario's) when the model is dense or none are asked
+ * for. */
+static void dispatchers_of(struct plan_space *sp, const struct scenario *base,
+                           const struct hardware *hw, const int *asked)
+{
+    sp->ndispatchers = 0;
+    if (sp->m->experts == 0 || !asked[0])
+        return;
+    if (asked[0] != PLAN_ALL_DISPATCHERS) {
+        for (int i = 0; asked[i] && i < PLAN_MAX_DISPATCHERS; i++)
+            sp->dispatchers[sp->ndispatchers++] = asked[i];
+        return;
+    }
+    sp->dispatchers[sp->ndispatchers++] = DISPATCH_ALLTOALL + 1;
+    sp->dispatchers[sp->ndispatchers++] = DISPATCH_ALLGATHER + 1;
+    unsigned runs = hw->node.flex_dispatchers;
+    int own = scn_flex_dispatch(base) &&
+              (runs & (base->moe_dispatcher == DISPATCH_DEEPEP ? HW_FLEX_DEEPEP
+                                                               : HW_FLEX_HYBRIDEP));
+    if (own)
+        sp->dispatchers[sp->ndispatchers++] = (int)base->moe_dispatcher + 1;
+    else if (runs & HW_FLEX_DEEPEP)
+        sp->dispatchers[sp->ndispatchers++] = DISPATCH_DEEPEP + 1;
+    else if (runs & HW_FLEX_HYBRIDEP)
+        sp->dispatchers[sp->ndispatchers++] = DISPATCH_HYBRIDEP + 1;
 }
 
 /* The space the planner enumerates: the model, the framework's schedules and offers, the GPU
@@ -339,6 +374,7 @@ struct plan_space plan_space_of(const struct scenario *base, const struct plan_o
     space.cp_offered = res->cp_comm >= 0;
     recompute_sets(&space, base->attention == ATTENTION_FLASH);
     space.fixed = plan_fixed_of(base);
+    dispatchers_of(&space, base, hw, o->dispatchers);
     return space;
 }
 
@@ -347,7 +383,8 @@ struct plan_fixed plan_fixed_of(const struct scenario *base)
 #define FIXED(key, field) (base->origin[key].order == SCN_ORDER_SET ? base->field : 0)
     struct plan_fixed f = {FIXED(SCN_TP, tp), FIXED(SCN_PP, pp), FIXED(SCN_VP, vp),
                            FIXED(SCN_CP, cp), FIXED(SCN_EP, ep), FIXED(SCN_ETP, etp),
-                           FIXED(SCN_MICRO_BATCH, micro_batch)};
+                           FIXED(SCN_MICRO_BATCH, micro_batch),
+                           FIXED(SCN_MOE_DISPATCHER, moe_dispatcher + 1)};
 #undef FIXED
     return f;
 }
@@ -366,6 +403,9 @@ size_t plan_fixed_text(const struct plan_fixed *f, char *buf, size_t len)
         if (dims[i].v)
             used += (size_t)snprintf(buf + used, len - used, "%s%s=%d", used ? " " : "",
                                      dims[i].name, dims[i].v);
+    if (f->dispatcher && used < len)
+        used += (size_t)snprintf(buf + used, len - used, "%smoe-dispatcher=%s", used ? " " : "",
+                                 scn_choice_name(SCN_MOE_DISPATCHER, f->dispatcher - 1));
     return used;
 }
 

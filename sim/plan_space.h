@@ -31,7 +31,11 @@ struct plan_space {
     int cp_offered;               /* the framework runs context parallelism */
     struct plan_fixed {           /* dimensions --set fixes (0: searched) */
         int tp, pp, vp, cp, ep, etp, micro_batch;
+        int dispatcher; /* moe-dispatcher + 1 */
     } fixed;
+    /* the MoE dispatchers tried where experts are spread (ep > 1), as plan_config.dispatcher:
+       none for a dense model or a dispatcher --set fixes */
+    int dispatchers[PLAN_MAX_DISPATCHERS], ndispatchers;
     size_t enumerated;            /* configs enumerated, rule-valid or not */
     size_t unsplit;               /* layouts skipped: the layers do not split over their stages */
     int unsplit_stages;           /* the stages of the last such layout */
@@ -51,8 +55,8 @@ struct plan_space plan_space_of(const struct scenario *base, const struct plan_o
                                 const struct plan_result *res, const struct model *model,
                                 const struct hardware *hw);
 
-/* The parallel dimensions the command line fixes: tp, pp, vp, cp, ep, etp and micro-batch
- * given by --set (0 where the plan searches). */
+/* The parallel dimensions the command line fixes: tp, pp, vp, cp, ep, etp, micro-batch and
+ * moe-dispatcher given by --set (0 where the plan searches). */
 struct plan_fixed plan_fixed_of(const struct scenario *base);
 /* "tp=8 pp=4" for the fixed dimensions ("" when none); the length written. */
 size_t plan_fixed_text(const struct plan_fixed *f, char *buf, size_t len);

@@ -870,6 +870,15 @@ const char *scn_choice_name(enum scn_key key, int index)
     return "?";
 }
 
+int scn_choice_find(enum scn_key key, const char *word)
+{
+    const char *const *c = keys[key].choices;
+    for (int i = 0; c && c[i]; i++)
+        if (strcmp(c[i], word) == 0)
+            return i;
+    return -1;
+}
+
 void scn_flag_names(enum scn_key key, int bits, char *buf, size_t len)
 {
     const char *const *c = keys[key].choices;
@@ -878,14 +887,6 @@ void scn_flag_names(enum scn_key key, int bits, char *buf, size_t len)
     for (int i = 0; c && c[i] && used < len; i++)
         if (bits & (1 << i))
             used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? "," : "", c[i]);
-}
-
-static int known_key_list(char *buf, size_t len)
-{
-    size_t used = 0;
-    for (int k = 0; k < SCN_KEY_COUNT && used < len; k++)
-        used += (size_t)snprintf(buf + used, len - used, "%s%s", k ? ", " : "", keys[k].name);
-    return 0;
 }
 
 /* A relative path in a file is relative to that file's folder; one from --set (file NULL), to
@@ -914,14 +915,14 @@ static enum sim_status not_in_library(const struct key_spec *ks, const char *val
                                       const char *file, int line, const char *option,
                                       struct sim_error *err)
 {
-    char near[64], list[600], why[640];
+    char near[64], list[448], why[640];
     int n = library_names(ks->library, value, near, sizeof near, list, sizeof list);
     if (near[0])
         snprintf(why, sizeof why,
                  "'%.64s' is neither a file nor a shipped %s: did you mean '%.63s'?", value,
                  ks->name, near);
     else if (n > 0)
-        snprintf(why, sizeof why, "'%.64s' is neither a file nor a shipped %s (shipped: %.440s)",
+        snprintf(why, sizeof why, "'%.64s' is neither a file nor a shipped %s (shipped: %s)",
                  value, ks->name, list);
     else
         snprintf(why, sizeof why,
@@ -1124,8 +1125,6 @@ static enum sim_status unknown_key(const char *key, const char *file, int line, 
                                    struct sim_error *err)
 {
     const char *near = scn_key_suggest(key);
-    char list[1024];
-    known_key_list(list, sizeof list);
     if (file && near)
         return err_set(err, SIM_EINPUT, file, line, "unknown key '%s' (did you mean '%s'?)", key,
                        near);
@@ -1135,7 +1134,11 @@ static enum sim_status unknown_key(const char *key, const char *file, int line, 
         return err_set(err, SIM_EINPUT, NULL, 0,
                        "%s: unknown key '%s' (did you mean '%s'?  'stepsim keys' lists them all)",
                        option, key, near);
-    return err_set(err, SIM_EINPUT, NULL, 0, "%s: unknown key '%s' (known: %s)", option, key, list);
+    /* the whole list would not fit one message: name where it is */
+    return err_set(err, SIM_EINPUT, NULL, 0,
+                   "%s: unknown key '%s' ('stepsim keys' lists the %d keys, and the hardware "
+                   "knobs hw.NAME)",
+                   option, key, (int)SCN_KEY_COUNT);
 }
 
 /* Set key `key` and record where it came from: file:line, or the command-line option. */

@@ -491,6 +491,8 @@ struct scn_key_doc {
 void scn_key_describe(enum scn_key key, struct scn_key_doc *out);
 /* The word of choice `index` of a one-of key (fsdp=1: "full-shard"); "?" out of range. */
 const char *scn_choice_name(enum scn_key key, int index);
+/* The index of `word` among a one-of key's choices; -1 when it is none of them. */
+int scn_choice_find(enum scn_key key, const char *word);
 /* "core_attn,mlp": the words of the bits of a comma-separated-flags key. */
 void scn_flag_names(enum scn_key key, int bits, char *buf, size_t len);
 /* Does `key` mean anything for this scenario?  Cost-model keys (tp, gpus, dtype, ...) do not

@@ -321,7 +321,7 @@ new_world
 refuse "a --vary range past INT_MAX (once a signed overflow)" 2 "numbers above 2147483647 are not scenario values" \
     sweep in.xml --vary seed=1:999999999999999999:x999999999999999999
 mkfifo "$w/in.fifo"
-refuse "validate a FIFO nobody writes: no hang" 2 "file is empty (a FIFO or pipe nothing was written to)" \
+refuse "validate a FIFO nobody writes: no hang" 2 "a pipe: validate reads a file twice" \
     validate in.fifo
 refuse "run a FIFO nobody writes: no hang" 2 "file is empty (a FIFO or pipe" run in.fifo
 rm -f "$w/in.fifo"

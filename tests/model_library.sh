@@ -136,8 +136,9 @@ qwen3-next-80b-a3b dgx-h100 32 1 4 1 8 1 0 0 1 512 selective deepep
 # qwen35_vl_397b_a17b_pretrain_256gpu_h100_bf16_config (perf_recipes/qwen_vl/h100/qwen35_vl.py;
 # the language model alone): TP 2, PP 8, EP 32, the all-to-all dispatcher
 qwen3.5-397b-a17b dgx-h100 256 2 8 1 32 1 0 0 1 1024 selective alltoall
-# nemotron_3_5_lightning_pretrain_8gpu_gb200_bf16_config (perf_recipes/nemotronh/gb200, v0.6.0)
-nemotron-3.5-lightning-30b-a3b gb200-nvl72 8 1 1 1 8 1 0 0 2 512 none deepep
+# nemotron_3_5_lightning_pretrain_8gpu_gb200_bf16_config (perf_recipes/nemotronh/gb200, v0.6.0;
+# at 067f987df its flex dispatcher runs HybridEP, as GB200 must: Bridge falls back from DeepEP)
+nemotron-3.5-lightning-30b-a3b gb200-nvl72 8 1 1 1 8 1 0 0 2 512 none hybridep
 # nemotron_3_5_lightning_pretrain_config (recipes/nemotronh/h100/nemotron_3_nano.py): EP 8 and
 # CP 2 on 16 H100 (the Mamba layers' context parallelism), selective recompute
 nemotron-3.5-lightning-30b-a3b dgx-h100 16 1 1 2 8 1 0 0 1 512 selective alltoall

@@ -22,7 +22,10 @@
 #       holds and the largest rank's memory;
 #   <!-- begin: moe guide memory --> ... <!-- end: moe guide memory -->
 #       the shipped MoE-guide scenarios' largest rank's memory at the file's GPU count and at
-#       twice it, against the usable HBM (Kimi-K2 also with fp32 gradient reduction).
+#       twice it, against the usable HBM (Kimi-K2 also with fp32 gradient reduction);
+#   <!-- begin: plan dispatchers --> ... <!-- end: plan dispatchers -->
+#       DeepSeek-V3's first listed layout on 512 H100 (tp 2) under the scenario's dispatcher
+#       and with --dispatchers all.
 # Usage:
 #   readme_figures.sh check             every block equals what its command prints now (make
 #                                       check runs this: a stale figure fails the suite)
@@ -107,6 +110,21 @@ worst_rank_gib() {
         "$(sed -n 's/.*<parallel gpus="\([0-9]*\)".*/\1/p' "$f")" ${fp32}
 } >"$tmp/guide.block"
 
+# The plan-dispatchers block: DeepSeek-V3 on 512 H100 with tp 2, the first listed layout and
+# its step under the scenario's dispatcher and with --dispatchers all.
+{
+    f="$top_srcdir/scenarios/moe-guide/deepseek-v3.xml"
+    for d in "" "--dispatchers all"; do
+        # shellcheck disable=SC2086 # $d is empty or two words
+        "$stepsim" plan "$f" --gpus 512 --set tp=2 --top 1 -j 2 $d >"$tmp/plan.out" 2>&1 ||
+            { cat "$tmp/plan.out" >&2; exit 1; }
+        awk -v d="${d:-the scenario's alltoall}" '
+            /^1    / { sub(/^1 +/, ""); n = split($0, w, " +"); lay = ""
+                       for (i = 1; i < n && w[i] !~ /^[0-9]+\.[0-9]+$/; i++) lay = lay " " w[i]
+                       printf "%-24s %9s %s\n", d, w[i], substr(lay, 2) }' "$tmp/plan.out"
+    done
+} >"$tmp/dispatchers.block"
+
 # The lines between a block's markers, as they stand in the README.
 block_of() {
     awk -v name="$1" '$0 == "<!-- end: " name " -->" { inside = 0 }
@@ -139,7 +157,7 @@ grep -qF -- "--fit $fit --loso" "$top_srcdir/Makefile.am" || {
 case "$mode" in
 check)
     for name in "make validate" "make validate, largest errors" "stepsim published" \
-        "schedules side by side" "moe guide memory" "make calibrate"; do
+        "schedules side by side" "moe guide memory" "make calibrate" "plan dispatchers"; do
         block_of "$name" >"$tmp/readme.block"
         want="$tmp/validate.block"
         [ "$name" = "make validate, largest errors" ] && want="$tmp/worst.block"
@@ -147,6 +165,7 @@ check)
         [ "$name" = "schedules side by side" ] && want="$tmp/schedules.block"
         [ "$name" = "moe guide memory" ] && want="$tmp/guide.block"
         [ "$name" = "make calibrate" ] && want="$tmp/calibrate.block"
+        [ "$name" = "plan dispatchers" ] && want="$tmp/dispatchers.block"
         if [ ! -s "$tmp/readme.block" ]; then
             echo "README.md has no '$name' block" >&2
             exit 1
@@ -167,6 +186,7 @@ update)
     replace_block "schedules side by side" "$tmp/schedules.block"
     replace_block "moe guide memory" "$tmp/guide.block"
     replace_block "make calibrate" "$tmp/calibrate.block"
+    replace_block "plan dispatchers" "$tmp/dispatchers.block"
     ;;
 *)
     echo "usage: readme_figures.sh check | update [calibrate]" >&2

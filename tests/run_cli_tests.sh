@@ -659,7 +659,11 @@ done
 run run "$U" --memory-timeline "$tmp/o/m2.csv"
 expect_error "--memory-timeline on explicit costs: exit 2" 2 "stepsim: " "needs a modelled scenario"
 run run "$U" --tokens lots
-expect_error "--tokens not a number: exit 2" 2 "stepsim: " "--tokens: expected a positive number"
+expect_error "--tokens not a number: exit 2" 2 "stepsim: " "--tokens 'lots': 'lots' is not a number"
+run run "$U" --tokens 99999999999999999999999
+expect_error "--tokens past the parser's range: its reason" 2 "stepsim: " "is out of range (above 1e18)"
+run run "$U" --seed -1
+expect_error "--seed -1: named as given" 2 "stepsim: --seed: " "'-1' is out of range"
 
 # --plot on a modelled scenario: the Gantt chart and the memory-per-stage bars.
 if command -v gnuplot >/dev/null 2>&1; then

@@ -941,3 +941,21 @@ Test(import_cmd, the_account_for_split_sets_the_ends, .init = setup)
     free(o);
     free(e);
 }
+
+/* --model that names nothing stops the import (it wrote a scenario naming a file that does not
+ * exist, as an absolute path at that); the shipped names it lists are whole, "..." where the
+ * rest does not fit. */
+Test(import_cmd, an_unknown_model_stops_the_import, .init = setup)
+{
+    char *o, *e;
+    const char *args[] = {"megatron", "--hardware", "dgx-h100", "--model", "zzzz-unknown",
+                          "--seq-length 8192", NULL};
+    cr_assert_eq(run_import(&o, &e, args), 2);
+    cr_expect_str_empty(o);
+    cr_expect(strstr(e, "import: --model 'zzzz-unknown' is neither a model file nor a shipped "
+                        "model (shipped: bloom-176b, "),
+              "%s", e);
+    cr_expect(strstr(e, ", ...)"), "%s", e);
+    free(o);
+    free(e);
+}

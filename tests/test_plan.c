@@ -65,7 +65,7 @@ static void tiny_base(struct scenario *scn)
 static void plan_ok(const struct scenario *base, int gpus, int top, int jobs, int exhaustive,
                     struct plan_result *res)
 {
-    struct plan_opts o = {gpus, top, jobs, exhaustive, {NULL}};
+    struct plan_opts o = {.gpus = gpus, .top = top, .jobs = jobs, .exhaustive = exhaustive};
     struct sim_error err;
     err_clear(&err);
     cr_assert_eq(plan_run(base, &o, res, &err), SIM_OK, "plan: %s", err.msg);
@@ -459,6 +459,50 @@ Test(plan, moe_uses_expert_parallelism)
     plan_result_release(&res);
 }
 
+/* --dispatchers all: where experts are spread (ep > 1) each layout runs under alltoall,
+ * allgather and DeepEP on a DGX H100 (HybridEP on GB200, which does not run DeepEP), each
+ * config built and bounded under its own; the pruned list is still the exhaustive one, and
+ * no slower at its head than the scenario's dispatcher alone (the space holds that plan). */
+Test(plan, dispatchers_searched_keep_the_exhaustive_list)
+{
+    struct scenario base;
+    const char *sets[] = {"global-batch=64", NULL};
+    base_with(&base, MIXTRAL, sets);
+    struct plan_opts o = {.gpus = 16, .top = 5, .jobs = 2};
+    o.dispatchers[0] = PLAN_ALL_DISPATCHERS;
+    struct plan_result bb, ex, one;
+    struct sim_error err;
+    cr_assert_eq(plan_run(&base, &o, &bb, &err), SIM_OK, "%s", err.msg);
+    o.exhaustive = 1;
+    cr_assert_eq(plan_run(&base, &o, &ex, &err), SIM_OK, "%s", err.msg);
+    expect_same_top(&bb, &ex);
+    expect_sound(&ex);
+    cr_expect_eq(bb.ndispatchers, 3);
+    int seen[4] = {0}, spread_without = 0;
+    for (size_t i = 0; i < ex.n; i++) {
+        const struct plan_config *c = &ex.entries[i].cfg;
+        if (c->dispatcher > 0 && ex.entries[i].state == PLAN_SIMULATED)
+            seen[c->dispatcher - 1]++;
+        spread_without += c->ep > 1 && c->dispatcher == 0;
+    }
+    cr_expect(seen[DISPATCH_ALLTOALL] && seen[DISPATCH_ALLGATHER] && seen[DISPATCH_DEEPEP],
+              "simulated: %d alltoall, %d allgather, %d deepep", seen[0], seen[1], seen[2]);
+    cr_expect_eq(seen[DISPATCH_HYBRIDEP], 0);
+    cr_expect_eq(spread_without, 0, "every ep > 1 config names its dispatcher");
+    struct plan_opts plain = {.gpus = 16, .top = 5, .jobs = 2};
+    cr_assert_eq(plan_run(&base, &plain, &one, &err), SIM_OK, "%s", err.msg);
+    cr_expect_leq(bb.entries[bb.top[0]].step, one.entries[one.top[0]].step);
+    plan_result_release(&bb);
+    plan_result_release(&ex);
+    plan_result_release(&one);
+    const char *gb[] = {"global-batch=64", "hardware=gb200-nvl72", NULL};
+    base_with(&base, MIXTRAL, gb);
+    o.exhaustive = 0;
+    cr_assert_eq(plan_run(&base, &o, &bb, &err), SIM_OK, "%s", err.msg);
+    cr_expect_eq(bb.dispatchers[2], DISPATCH_HYBRIDEP + 1, "GB200's flex backend");
+    plan_result_release(&bb);
+}
+
 /* DeepSeek-V3 on 512 H100 (the guide's scenario): the configs it lists fit the host too.  Its
  * first pick had been ZeRO-3 with the optimizer and every module's activations offloaded --
  * 456 GiB a GPU on a host of 256 GiB a GPU (a DGX H100's 2 TiB over 8); check_top runs each
@@ -523,7 +567,7 @@ Test(plan, memory_knobs_found_when_nothing_else_fits)
     plan_result_release(&ex);
     /* A framework offering neither (DeepSeek's: ZeRO-1, no offload) finds nothing. */
     scn_set_arg(&base, "framework=deepseek", NULL);
-    struct plan_opts o = {8, 3, 2, 0, {NULL}};
+    struct plan_opts o = {.gpus = 8, .top = 3, .jobs = 2};
     struct plan_result none;
     struct sim_error err;
     err_clear(&err);
@@ -559,7 +603,7 @@ Test(plan, framework_and_schedules_decide_the_schedules)
     cr_expect_gt(dual, 0, "framework=any enumerates DualPipe");
     plan_result_release(&r);
 
-    struct plan_opts o = {32, 3, 2, 0, {&sched_zbh1, &sched_zbv, NULL}};
+    struct plan_opts o = {.gpus = 32, .top = 3, .jobs = 2, .schedules = {&sched_zbh1, &sched_zbv}};
     struct sim_error err;
     err_clear(&err);
     cr_assert_eq(plan_run(&base, &o, &r, &err), SIM_OK, "%s", err.msg);
@@ -572,7 +616,7 @@ Test(plan, framework_and_schedules_decide_the_schedules)
 
     /* A framework the scenario names refuses a schedule it does not offer. */
     scn_set_arg(&base, "framework=megatron-core", NULL);
-    struct plan_opts dp = {32, 3, 2, 0, {&sched_dualpipe, NULL}};
+    struct plan_opts dp = {.gpus = 32, .top = 3, .jobs = 2, .schedules = {&sched_dualpipe}};
     cr_expect_eq(plan_run(&base, &dp, &r, &err), SIM_EINPUT);
     cr_expect(strstr(err.msg, "--schedules: dualpipe is not offered by framework=megatron-core"),
               "%s", err.msg);
@@ -819,7 +863,7 @@ Test(plan, bad_options_and_budgets)
     cr_assert_eq(scn_set_arg(&scn, "model=" TOP_SRCDIR "/models/llama3.1-8b.xml", &e), SIM_OK);
     cr_assert_eq(scn_set_arg(&scn, "hardware=" TOP_SRCDIR "/hardware/dgx-h100.xml", &e), SIM_OK);
     cr_assert_eq(scn_set_arg(&scn, "seq=4096", &e), SIM_OK);
-    struct plan_opts o = {64, 5, 1, 0, {NULL}};
+    struct plan_opts o = {.gpus = 64, .top = 5, .jobs = 1};
     struct plan_result res;
     cr_expect_eq(plan_run(&scn, &o, &res, &e), SIM_EINPUT);
     cr_expect(strstr(e.msg, "global-batch"), "message: %s", e.msg);
@@ -1169,7 +1213,8 @@ static double csv_number(const char *field)
  * columns given as --set values on the same scenario, to the same step time and memory: the
  * layout columns say what was simulated ("default" where a config leaves a key the scenario
  * sets unset).  How many rows were run. */
-static int expect_csv_rows_rerun(const char *path, const char *gpus, const char *const *sets)
+static int expect_csv_rows_rerun(const char *path, const char *gpus, const char *const *sets,
+                                 const char *const *opts)
 {
     char csv[] = "/tmp/stepsim-test-plan-rerun-XXXXXX";
     int fd = mkstemp(csv);
@@ -1181,6 +1226,8 @@ static int expect_csv_rows_rerun(const char *path, const char *gpus, const char 
         args[na++] = "--set";
         args[na++] = sets[i];
     }
+    for (int i = 0; opts && opts[i]; i++)
+        args[na++] = opts[i];
     args[na] = NULL;
     char *out, *err;
     cr_assert_eq(run_plan(args, &out, &err), 0, "stderr: %s", err);
@@ -1243,14 +1290,14 @@ static int expect_csv_rows_rerun(const char *path, const char *gpus, const char 
  * (offload-modules=all), not a share of the activations. */
 Test(plan, csv_rows_rerun_as_planned)
 {
-    cr_expect_geq(expect_csv_rows_rerun(LLAMA, "256", NULL), 10);
+    cr_expect_geq(expect_csv_rows_rerun(LLAMA, "256", NULL, NULL), 10);
     cr_expect_geq(expect_csv_rows_rerun(TOP_SRCDIR "/scenarios/moe-guide/deepseek-v3.xml", "64",
-                                        NULL),
+                                        NULL, NULL),
                   5);
     const char *method[] = {"recompute-method=block", "recompute-num-layers=2", NULL};
-    cr_expect_geq(expect_csv_rows_rerun(LLAMA, "128", method), 5);
+    cr_expect_geq(expect_csv_rows_rerun(LLAMA, "128", method, NULL), 5);
     /* a file that sets its end stages apart: the even-split rows unset them */
-    cr_expect_geq(expect_csv_rows_rerun(LLAMA405, "512", NULL), 10);
+    cr_expect_geq(expect_csv_rows_rerun(LLAMA405, "512", NULL, NULL), 10);
     /* a file keeping the backward whole, with hierarchical context parallelism: the
      * zero-bubble rows split it, and the cp-comm-type every framework runs keeps the groups */
     char path[256];
@@ -1262,8 +1309,11 @@ Test(plan, csv_rows_rerun_as_planned)
                     "</scenario>\n");
     const char *any[] = {"framework=any", "model=" TOP_SRCDIR "/models/llama3.1-8b.xml",
                          "global-batch=32", NULL};
-    cr_expect_geq(expect_csv_rows_rerun(path, "64", any), 3);
+    cr_expect_geq(expect_csv_rows_rerun(path, "64", any, NULL), 3);
     unlink(path);
+    /* rows with the dispatcher each chose, its moe-dispatcher column given back */
+    const char *dispatchers[] = {"--dispatchers", "all", NULL};
+    cr_expect_geq(expect_csv_rows_rerun(MIXTRAL, "64", NULL, dispatchers), 5);
 }
 
 /* The table's layout column widens to its longest listed layout, so that the figures stay

@@ -341,7 +341,8 @@ Test(scenario, set_arg_errors_name_the_option)
     cr_assert_str_eq(err.msg, "--set pp=0: '0' is out of range [1, 65536]");
     cr_assert_eq(scn_set_arg(&scn, "tensor-parallel=2", &err), SIM_EINPUT);
     cr_assert(strstr(err.msg, "unknown key 'tensor-parallel'") != NULL, "%s", err.msg);
-    cr_assert(strstr(err.msg, "link-bandwidth") != NULL, "known keys listed: %s", err.msg);
+    /* 101 keys do not fit one message: it says where they are listed */
+    cr_assert(strstr(err.msg, "'stepsim keys' lists the") != NULL, "%s", err.msg);
     cr_assert_eq(scn_set_arg(&scn, "pp", &err), SIM_EINPUT);
     cr_assert(strstr(err.msg, "expected KEY=VALUE") != NULL, "%s", err.msg);
     cr_assert_eq(scn_set_arg(&scn, "=4", &err), SIM_EINPUT);
