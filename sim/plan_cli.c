@@ -27,13 +27,14 @@ static const char plan_usage[] =
 
 /* --out's layout columns after dp: the scenario keys a config sets, by their names. */
 static const enum scn_key csv_layout_keys[] = {
-    SCN_TP, SCN_PP, SCN_VP, SCN_CP, SCN_EP, SCN_ETP, SCN_MICRO_BATCH, SCN_MICROBATCHES, SCN_SP,
+    SCN_TP, SCN_PP, SCN_VP, SCN_CP, SCN_EP, SCN_ETP, SCN_MOE_DISPATCHER, SCN_MICRO_BATCH,
+    SCN_MICROBATCHES, SCN_SP,
     SCN_CP_COMM_TYPE,
     SCN_FIRST_STAGE_LAYERS, SCN_LAST_STAGE_LAYERS, SCN_PIPELINE_LAYOUT, SCN_SCHEDULE, SCN_ZERO,
     SCN_RESHARD_AFTER_FORWARD, SCN_RECOMPUTE, SCN_RECOMPUTE_MODULES, SCN_OFFLOAD_OPTIMIZER,
     SCN_OFFLOAD_ACTIVATIONS, SCN_OFFLOAD_MODULES, SCN_VP_GROUP, SCN_FSDP, SCN_FSDP_GROUP,
     SCN_FSDP_OUTER_SHARD, SCN_GRAD_REDUCE_OP, SCN_RECOMPUTE_METHOD, SCN_RECOMPUTE_NUM_LAYERS,
-    SCN_SPLIT_BACKWARD, SCN_HIERARCHICAL_CP, SCN_MOE_DISPATCHER,
+    SCN_SPLIT_BACKWARD, SCN_HIERARCHICAL_CP,
 };
 
 /* Short names of the recompute modules, for the table. */
@@ -171,25 +172,27 @@ static void config_counts(const struct plan_result *res, char *buf, size_t len)
              res->pruned, res->wall_s);
 }
 
-/* A MoE model's dispatchers as planned: the ones tried, or the scenario's alone. */
-static void write_dispatchers(FILE *out, const struct scenario *base,
-                              const struct plan_result *res)
+/* A MoE model's dispatchers as planned, into buf: the ones tried, or the scenario's alone; ""
+ * for a dense model. */
+static const char *dispatchers_text(char *buf, size_t len, const struct scenario *base,
+                                    const struct plan_result *res)
 {
+    buf[0] = '\0';
     if (!res->moe)
-        return;
+        return buf;
     if (res->ndispatchers == 0) {
-        fprintf(out, "MoE dispatcher %s, the scenario's%s\n",
-                scn_choice_name(SCN_MOE_DISPATCHER, base->moe_dispatcher),
-                base->origin[SCN_MOE_DISPATCHER].order == SCN_ORDER_SET
-                    ? ""
-                    : " (--dispatchers all also tries the others where experts are spread)");
-        return;
+        snprintf(buf, len, "%s, the scenario's%s",
+                 scn_choice_name(SCN_MOE_DISPATCHER, base->moe_dispatcher),
+                 base->origin[SCN_MOE_DISPATCHER].order == SCN_ORDER_SET
+                     ? ""
+                     : " (--dispatchers all also tries the others where experts are spread)");
+        return buf;
     }
-    fputs("MoE dispatchers tried where experts are spread (ep > 1):", out);
-    for (int i = 0; i < res->ndispatchers; i++)
-        fprintf(out, "%s%s", i ? ", " : " ",
-                scn_choice_name(SCN_MOE_DISPATCHER, res->dispatchers[i] - 1));
-    fputc('\n', out);
+    size_t used = (size_t)snprintf(buf, len, "tried where experts are spread (ep > 1):");
+    for (int i = 0; i < res->ndispatchers && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : " ",
+                                 scn_choice_name(SCN_MOE_DISPATCHER, res->dispatchers[i] - 1));
+    return buf;
 }
 
 static int write_table(FILE *out, const struct scenario *base, const struct plan_opts *o,
@@ -219,7 +222,9 @@ static int write_table(FILE *out, const struct scenario *base, const struct plan
                                               "framework=any widens it)",
             names,
             res->cp_comm < 0 ? "none" : scn_choice_name(SCN_CP_COMM_TYPE, res->cp_comm));
-    write_dispatchers(out, base, res);
+    char dispatchers[160];
+    if (*dispatchers_text(dispatchers, sizeof dispatchers, base, res))
+        fprintf(out, "MoE dispatcher %s\n", dispatchers);
     struct plan_fixed fixed = plan_fixed_of(base);
     char fixed_text[160];
     if (plan_fixed_text(&fixed, fixed_text, sizeof fixed_text) > 0)
@@ -303,8 +308,11 @@ static void write_csv_row(FILE *out, const struct plan_result *res, const struct
         scn_flag_names(SCN_OFFLOAD_MODULES, res->base_offload_modules, offload_modules,
                        sizeof offload_modules);
     const char *sp = plan_config_sp(res, c) ? "true" : "false";
-    fprintf(out, "%d,%d,%d,%d,%d,%d,%d,%d,%d,%s,%s,%s,%s,", e->dp, c->tp, c->pp, c->vp, c->cp,
-            c->ep, c->etp, c->micro_batch, e->microbatches, sp,
+    const char *dispatcher = c->dispatcher ? scn_choice_name(SCN_MOE_DISPATCHER, c->dispatcher - 1)
+                             : res->base_moe_dispatcher[0] ? res->base_moe_dispatcher
+                                                           : SCN_DEFAULT_VALUE;
+    fprintf(out, "%d,%d,%d,%d,%d,%d,%d,%s,%d,%d,%s,%s,%s,%s,", e->dp, c->tp, c->pp, c->vp, c->cp,
+            c->ep, c->etp, dispatcher, c->micro_batch, e->microbatches, sp,
             c->cp > 1 && res->cp_comm >= 0 ? scn_choice_name(SCN_CP_COMM_TYPE, res->cp_comm)
                                            : SCN_DEFAULT_VALUE,
             first, last);
@@ -324,13 +332,10 @@ static void write_csv_row(FILE *out, const struct plan_result *res, const struct
             full && res->base_recompute_num_layers[0] ? res->base_recompute_num_layers : dflt);
     /* the zero-bubble family and DualPipe split the backward themselves (the scenario's value
      * is dropped); hierarchical-cp as the planned cp-comm-type left it */
-    fprintf(out, ",%s,%s,%s",
+    fprintf(out, ",%s,%s",
             !c->schedule->builds_w && res->base_split_backward[0] ? res->base_split_backward
                                                                    : dflt,
-            res->base_hierarchical_cp[0] ? res->base_hierarchical_cp : dflt,
-            c->dispatcher ? scn_choice_name(SCN_MOE_DISPATCHER, c->dispatcher - 1)
-            : res->base_moe_dispatcher[0] ? res->base_moe_dispatcher
-                                          : dflt);
+            res->base_hierarchical_cp[0] ? res->base_hierarchical_cp : dflt);
     struct col_row row;
     if (e->state == PLAN_SIMULATED) {
         row = res->rows[e->row];
@@ -401,8 +406,9 @@ static enum sim_status plan_report(struct outfile *of, const char *scenario_file
     long valid = 0;
     for (size_t i = 0; i < res->n; i++)
         valid += res->entries[i].built >= 0;
-    char as_run[160];
+    char as_run[160], dispatchers[160];
     snprintf(as_run, sizeof as_run, "%s on %s", res->model, res->hardware);
+    dispatchers_text(dispatchers, sizeof dispatchers, base, res);
     const struct html_fact facts[] = {{"scenario file", scenario_file},
                                       {"as run", as_run},
                                       {"budget", budget},
@@ -412,12 +418,13 @@ static enum sim_status plan_report(struct outfile *of, const char *scenario_file
                                            ? "none"
                                            : scn_choice_name(SCN_CP_COMM_TYPE, res->cp_comm)},
                                       {"HBM", hbm},
-                                      {"configs", counts}};
+                                      {"configs", counts},
+                                      {"MoE dispatcher", dispatchers}};
     struct report_html_table page = {
         "plan",
         base->name,
         facts,
-        sizeof facts / sizeof facts[0],
+        sizeof facts / sizeof facts[0] - !dispatchers[0], /* the last only for a MoE model */
         write_csv_ranked,
         res,
         NULL,

@@ -1153,7 +1153,9 @@ Test(plan, csv_shares_sweep_columns)
                   strstr(pline, ",mfu,") && strstr(pline, ",memory_gib,") &&
                   strstr(pline, ",bubble_ratio,") && strstr(pline, ",hbm_reserve_gib,"),
               "%s", pline);
-    cr_expect(strncmp(pline, "dp,tp,pp,vp,cp,ep,etp,micro-batch,microbatches,", 47) == 0, "%s",
+    cr_expect(strncmp(pline, "dp,tp,pp,vp,cp,ep,etp,moe-dispatcher,micro-batch,microbatches,",
+                      62) == 0,
+              "%s",
               pline);
     /* status values */
     FILE *f = fopen(plan_csv, "r");
