@@ -653,6 +653,13 @@ static int cmd_keys(int argc, char **argv, FILE *out, FILE *errout)
             fputs(keys_help, out);
             return 0;
         }
+        if (key_known(argv[i]) != 0 && strncmp(argv[i], "hw.", 3) == 0) {
+            char known[HW_KNOB_LIST_MAX];
+            hw_knob_list(known, sizeof known);
+            return cli_bad_usage(errout, "stepsim keys --help",
+                                 "keys: unknown hardware knob '%s' (known: hw. + %s)", argv[i],
+                                 known);
+        }
         if (key_known(argv[i]) != 0) {
             const char *near = scn_key_suggest(argv[i]);
             return cli_bad_usage(errout, "stepsim keys --help", "keys: unknown key '%s'%s%s%s",

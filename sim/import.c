@@ -78,11 +78,11 @@ static const struct flag flags[] = {
     {"moe-enable-deepep", FK_SWITCH, "moe-dispatcher", "deepep", 0},
     {"moe-router-padding-for-quantization", FK_SWITCH, "moe-router-padding", "true", 0},
     {"moe-router-padding-for-fp8", FK_SWITCH, "moe-router-padding", "true", 0},
-    {"moe-deepep-num-sms", FK_INT, "deepep-sms", NULL, 0},
-    /* Megatron-Core's one knob for every flex backend since, the HybridEP one before it
-     * (transformer_config.py at d98e8a6: both routed to moe_flex_dispatcher_num_sms) */
-    {"moe-flex-dispatcher-num-sms", FK_INT, "deepep-sms", NULL, 0},
-    {"moe-hybridep-num-sms", FK_INT, "deepep-sms", NULL, 0},
+    /* the flex dispatcher's SMs: Megatron-Core's one knob for every backend, and the per-backend
+     * ones it routes to it (finish_flex_sms) */
+    {"moe-flex-dispatcher-num-sms", FK_SPECIAL, NULL, NULL, 0},
+    {"moe-deepep-num-sms", FK_SPECIAL, NULL, NULL, 0},
+    {"moe-hybridep-num-sms", FK_SPECIAL, NULL, NULL, 0},
     /* the fused grouped MLP (moe/experts.py: _with_fused_impl follows the op fuser, and
      * Megatron asserts the configuration supports it); a dense model drops it */
     {"use-transformer-engine-op-fuser", FK_SWITCH, "moe-fused-grouped-mlp", "true", 0},
@@ -98,7 +98,8 @@ static const struct flag flags[] = {
     {"main-params-dtype", FK_SPECIAL, NULL, NULL, 0},
     {"exp-avg-dtype", FK_SPECIAL, NULL, NULL, 0},
     {"exp-avg-sq-dtype", FK_SPECIAL, NULL, NULL, 0},
-    {"moe-flex-dispatcher-num-sms", FK_INT, "deepep-sms", NULL, 0},
+    /* Megatron-FSDP's gradient reduction type (finish_sharding) */
+    {"megatron-fsdp-grad-comm-dtype", FK_SPECIAL, NULL, NULL, 0},
     {"overlap-moe-expert-parallel-comm", FK_SWITCH, "overlap-ep-comm", "true", 0},
     {"mtp-num-layers", FK_INT, "mtp-layers", NULL, 0},
     {"mtp-use-repeated-layer", FK_SWITCH, "mtp-repeated-layer", "true", 0},
@@ -338,6 +339,8 @@ struct pending {
     /* bytes of the main parameters and of the two moments (--main-params-dtype,
      * --exp-avg-dtype, --exp-avg-sq-dtype); 0 = not given (4, fp32) */
     int main_bytes, avg_bytes, avg_sq_bytes;
+    long flex_sms, deepep_sms, hybridep_sms; /* the SM flags (0: not given) */
+    int fsdp_grad_16bit; /* --megatron-fsdp-grad-comm-dtype bf16 or fp16 */
 };
 
 /* A hybrid model's layer pattern (Megatron-Core's M, G, *, -, E), its '|' pipeline-stage marks
@@ -430,6 +433,16 @@ static enum sim_status apply_valued(struct import_result *res, struct pending *p
                                     const char *name, const char *value, struct sim_error *err)
 {
     char why[256];
+    long *sms = strcmp(name, "moe-flex-dispatcher-num-sms") == 0 ? &pd->flex_sms
+                : strcmp(name, "moe-deepep-num-sms") == 0      ? &pd->deepep_sms
+                : strcmp(name, "moe-hybridep-num-sms") == 0    ? &pd->hybridep_sms
+                                                               : NULL;
+    if (sms)
+        return whole_number(name, value, sms, err);
+    if (strcmp(name, "megatron-fsdp-grad-comm-dtype") == 0) {
+        pd->fsdp_grad_16bit = strcmp(value, "bf16") == 0 || strcmp(value, "fp16") == 0;
+        return SIM_OK;
+    }
     if (strcmp(name, "fp8-format") == 0 || strcmp(name, "fp4-format") == 0) {
         *(name[2] == '8' ? &pd->fp8 : &pd->fp4) = 1;
         return SIM_OK;
@@ -559,7 +572,6 @@ static enum sim_status apply_valued(struct import_result *res, struct pending *p
  * finish(), then every flag with a value (apply_valued). */
 static enum sim_status apply(struct import_result *res, struct pending *pd, const struct flag *f,
                              const char *value, struct sim_error *err);
-static const struct flag *find_flag(const char *name);
 
 /* Megatron-Bridge's named precision recipes as the Megatron flags each sets, in order
  * (src/megatron/bridge/training/mixed_precision.py at 067f987df: every recipe starts from
@@ -916,30 +928,41 @@ static enum sim_status finish_defaults(struct import_result *res, const struct p
 
 /* The layout: the query groups, virtual stages from layers per virtual stage, the schedule
  * they imply, the GPU count from the launcher's node and process counts. */
+enum sim_status import_virtual_stages(struct import_result *res, int layers,
+                                      struct sim_error *err)
+{
+    const char *pp_text = import_value(res, "pp");
+    long pp = pp_text ? strtol(pp_text, NULL, 10) : 1;
+    enum sim_status st = SIM_OK;
+    if (res->layers_per_vstage > 0) {
+        long per = pp * res->layers_per_vstage;
+        if (layers <= 0 || per <= 0 || layers % per != 0)
+            return err_set(err, SIM_EINPUT, NULL, 0,
+                           "import: --num-layers-per-virtual-pipeline-stage %ld: the model's %d "
+                           "layers are not a multiple of it x --pipeline-model-parallel-size %ld",
+                           res->layers_per_vstage, layers, pp);
+        char num[32];
+        snprintf(num, sizeof num, "%ld", layers / per);
+        st = put_key(res, "vp", num, "num-layers-per-virtual-pipeline-stage", err);
+    }
+    const char *vp = import_value(res, "vp");
+    if (st == SIM_OK)
+        st = put_key(res, "schedule", vp && strcmp(vp, "1") != 0 ? "interleaved" : "1f1b",
+                     "pipeline-model-parallel-size", err);
+    return st;
+}
+
 static enum sim_status finish_layout(struct import_result *res, const struct pending *pd,
                                      struct sim_error *err)
 {
     enum sim_status st = SIM_OK;
+    res->gqa = pd->gqa;
     res->kv_heads = pd->gqa ? (int)(pd->query_groups ? pd->query_groups : 1) : res->heads;
     if (res->sparse_attention == IMPORT_DSV4) /* its one key-value head (the latent itself) */
         res->kv_heads = 1;
-    const char *pp_text = import_value(res, "pp");
-    long pp = pp_text ? strtol(pp_text, NULL, 10) : 1;
-    if (pd->layers_per_vstage > 0) {
-        long per = pp * pd->layers_per_vstage;
-        if (res->layers <= 0 || per <= 0 || res->layers % per != 0)
-            return err_set(err, SIM_EINPUT, NULL, 0,
-                           "import: --num-layers-per-virtual-pipeline-stage %ld: --num-layers %d "
-                           "is not a multiple of it x --pipeline-model-parallel-size %ld",
-                           pd->layers_per_vstage, res->layers, pp);
-        char num[32];
-        snprintf(num, sizeof num, "%ld", res->layers / per);
-        st = put_key(res, "vp", num, "num-layers-per-virtual-pipeline-stage", err);
-    }
-    const char *vp = import_value(res, "vp");
-    if (st == SIM_OK) /* Megatron runs interleaved 1F1B with virtual stages, else 1F1B */
-        st = put_key(res, "schedule", vp && strcmp(vp, "1") != 0 ? "interleaved" : "1f1b",
-                     "pipeline-model-parallel-size", err);
+    res->layers_per_vstage = pd->layers_per_vstage;
+    if (res->layers > 0 || !pd->layers_per_vstage) /* else the model's layers, later */
+        st = import_virtual_stages(res, res->layers, err);
     if (st == SIM_OK && pd->nproc > 0) {
         char num[32];
         snprintf(num, sizeof num, "%ld", pd->nproc * (pd->nnodes > 0 ? pd->nnodes : 1));
@@ -1020,11 +1043,21 @@ static enum sim_status finish_sharding(struct import_result *res, const struct p
     if (!pd->megatron_fsdp) {
         if (pd->fsdp_strategy)
             add_ignored(res, "--data-parallel-sharding-strategy");
+        if (pd->fsdp_grad_16bit)
+            add_ignored(res, "--megatron-fsdp-grad-comm-dtype");
         return SIM_OK;
     }
+    /* Megatron-FSDP turns the distributed optimizer on itself (arguments.py) and keeps its
+     * own gradient buffers, so the strategy alone says the sharding, and the gradient-
+     * accumulation fusion flag means nothing to it */
+    remove_key(res, "distributed-optimizer");
+    drop_key(res, "grad-accumulation", NULL);
     char zero[16];
     snprintf(zero, sizeof zero, "%d", pd->fsdp_strategy ? pd->fsdp_strategy - 1 : 3);
-    return put_key(res, "zero", zero, "use-megatron-fsdp", err);
+    enum sim_status st = put_key(res, "zero", zero, "use-megatron-fsdp", err);
+    if (st == SIM_OK && pd->fsdp_grad_16bit)
+        st = put_key(res, "grad-reduce-fp32", "false", "megatron-fsdp-grad-comm-dtype", err);
+    return st;
 }
 
 /* The precision-aware optimizer keeps its state in the types given (without it they are not
@@ -1048,6 +1081,43 @@ static enum sim_status finish_optimizer_state(struct import_result *res, const s
     }
     return put_key(res, "optimizer-state", main_b == 4 ? "bf16-moments" : "bf16",
                    "use-precision-aware-optimizer", err);
+}
+
+/* The flex dispatcher's SMs: --moe-flex-dispatcher-num-sms wins, the per-backend flags must
+ * agree (transformer_config.py routes them and refuses a conflict), and none is read without
+ * a flex dispatcher. */
+static enum sim_status finish_flex_sms(struct import_result *res, const struct pending *pd,
+                                       struct sim_error *err)
+{
+    if (pd->deepep_sms && pd->hybridep_sms && pd->deepep_sms != pd->hybridep_sms &&
+        !pd->flex_sms)
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "import: --moe-deepep-num-sms %ld and --moe-hybridep-num-sms %ld differ "
+                       "(Megatron-Core refuses them: give --moe-flex-dispatcher-num-sms)",
+                       pd->deepep_sms, pd->hybridep_sms);
+    long sms = pd->flex_sms ? pd->flex_sms : pd->deepep_sms ? pd->deepep_sms : pd->hybridep_sms;
+    if (!sms)
+        return SIM_OK;
+    if (!key_is(res, "moe-dispatcher", "deepep") && !key_is(res, "moe-dispatcher", "hybridep")) {
+        add_ignored(res, pd->flex_sms     ? "--moe-flex-dispatcher-num-sms"
+                         : pd->deepep_sms ? "--moe-deepep-num-sms"
+                                          : "--moe-hybridep-num-sms");
+        return SIM_OK;
+    }
+    char num[32];
+    snprintf(num, sizeof num, "%ld", sms);
+    return put_key(res, "deepep-sms", num, "moe-flex-dispatcher-num-sms", err);
+}
+
+/* Narrow-precision flags Megatron reads only with fp8 or fp4 matmuls: fp8 dot-product
+ * attention, and the op fuser's grouped MLP, which stepsim models as Transformer Engine's
+ * block-scaled (MXFP8 / NVFP4) kernels only -- in other precisions the fuser runs, unmodelled. */
+static void drop_unread_narrow_keys(struct import_result *res, const struct pending *pd)
+{
+    if (!pd->fp8 && !pd->fp4)
+        drop_key(res, "fp8-attention", NULL);
+    if (!pd->fp4 && !(pd->fp8 && key_is(res, "fp8-recipe", "mxfp8")))
+        drop_key(res, "moe-fused-grouped-mlp", NULL);
 }
 
 static enum sim_status finish(struct import_result *res, const struct pending *pd,
@@ -1075,6 +1145,9 @@ static enum sim_status finish(struct import_result *res, const struct pending *p
     const char *dispatcher = import_value(res, "moe-dispatcher");
     if (st == SIM_OK && pd->hybridep && dispatcher && strcmp(dispatcher, "deepep") == 0)
         st = put_key(res, "moe-dispatcher", "hybridep", "moe-flex-dispatcher-backend", err);
+    if (st == SIM_OK)
+        st = finish_flex_sms(res, pd, err);
+    drop_unread_narrow_keys(res, pd);
     /* The line runs Megatron-Core: run refuses what it does not offer, plan explores only
      * what it does. */
     if (st == SIM_OK)
@@ -1223,7 +1296,7 @@ static int parse_import(int argc, char **argv, struct import_opts *o, FILE *erro
     if (o->nwords == 0)
         return cli_bad_usage(errout, hint, "import needs the launch line");
     if (o->name && strlen(o->name) > IMPORT_MAX_NAME)
-        return cli_bad_usage(errout, hint, "import: --name of %zu characters, at most %d",
+        return cli_bad_usage(errout, hint, "import: --name of %zu bytes, at most %d",
                              strlen(o->name), IMPORT_MAX_NAME);
     return 0;
 }
@@ -1336,7 +1409,9 @@ static enum sim_status model_agrees(const char *model, const struct model *m,
         {"num-layers", res->layers, m->layers},
         {"hidden-size", res->hidden, m->hidden},
         {"num-attention-heads", res->heads, m->heads},
-        {"num-query-groups", res->heads ? res->kv_heads : 0, m->kv_heads},
+        {res->gqa ? "num-query-groups" : "num-attention-heads without --group-query-attention: "
+                                         "key-value heads",
+         res->gqa || res->heads ? res->kv_heads : 0, m->kv_heads},
         {"ffn-hidden-size", res->ffn, m->ffn},
         {"num-experts", res->experts, m->experts},
         {"moe-router-topk", res->top_k, m->top_k},
@@ -1615,6 +1690,10 @@ int import_main(int argc, char **argv, FILE *out, FILE *errout)
         known = m && load_model(model, m) == 0;
     if (st == SIM_OK && known && m->experts == 0)
         drop_moe_keys(res);
+    if (st == SIM_OK && res->layers <= 0 && res->layers_per_vstage > 0)
+        st = known ? import_virtual_stages(res, m->layers, &err)
+                   : err_set(&err, SIM_EINPUT, NULL, 0, "import: the model's layers are needed "
+                             "for --num-layers-per-virtual-pipeline-stage");
     if (st == SIM_OK && (res->account_embedding || res->account_loss)) {
         if (known && m->pattern[0]) /* its layers are not Megatron's num_layers */
             add_ignored(res, "--account-for-*-in-pipeline-split (a hybrid model)");
@@ -1646,15 +1725,22 @@ int import_main(int argc, char **argv, FILE *out, FILE *errout)
         }
     }
     if (st == SIM_OK && res->nignored > 0) {
-        char line[1024];
+        char line[2048];
         size_t used = (size_t)snprintf(line, sizeof line,
                                        "import: %d flag%s of the launch line %s not modelled "
                                        "(ignored):",
                                        res->nignored, res->nignored == 1 ? "" : "s",
                                        res->nignored == 1 ? "is" : "are");
-        for (int i = 0; i < res->nignored && used < sizeof line; i++)
+        for (int i = 0; i < res->nignored; i++) {
+            size_t need = strlen(res->ignored[i]) + 2;
+            if (used + need + 32 >= sizeof line) { /* whole flags only; the file lists all */
+                snprintf(line + used, sizeof line - used, ", ... (%d more: see the file's comment)",
+                         res->nignored - i);
+                break;
+            }
             used += (size_t)snprintf(line + used, sizeof line - used, "%s%s", i ? ", " : " ",
                                      res->ignored[i]);
+        }
         cli_error_line(errout, line);
     }
     rc = st == SIM_OK ? 0 : cli_fail(errout, &err);

@@ -30,7 +30,7 @@ struct import_result {
     int nkeys;
     struct {
         char key[32];
-        char value[256]; /* a launch line's word is shorter (IMPORT_MAX_WORDS) */
+        char value[256]; /* a launch line's word is shorter (split_words' 255 bytes) */
         char flag[64]; /* the Megatron flag it came from, for messages */
     } keys[IMPORT_MAX_KEYS];
     /* Architecture (0 = not given). */
@@ -48,6 +48,10 @@ struct import_result {
      * embedding / the loss as a layer (the ends' layer counts need the model's layers: the
      * command sets them once the model is known) */
     int account_embedding, account_loss;
+    /* --num-layers-per-virtual-pipeline-stage without --num-layers: vp follows from the
+     * model's layers once the command knows the model (import_virtual_stages); 0 = none */
+    long layers_per_vstage;
+    int gqa; /* --group-query-attention: the key-value heads are --num-query-groups */
     int nignored;
     char ignored[IMPORT_MAX_IGNORED][64]; /* flags stepsim does not model, as given */
 };
@@ -57,6 +61,10 @@ struct import_result {
  * models whose value is missing or not a number. */
 enum sim_status import_megatron(const char *const *words, int nwords, struct import_result *out,
                                 struct sim_error *err);
+/* vp and the schedule from --num-layers-per-virtual-pipeline-stage over `layers` layers
+ * (Megatron runs interleaved 1F1B with virtual stages, else 1F1B). */
+enum sim_status import_virtual_stages(struct import_result *res, int layers,
+                                      struct sim_error *err);
 /* The value the launch line gave `key`, or NULL. */
 const char *import_value(const struct import_result *res, const char *key);
 

@@ -135,8 +135,9 @@ int library_names(const char *kind, const char *name, char *near, size_t nlen, c
     /* whole names only: the first that would not fit (with room for ", ...") ends the list */
     size_t used = 0;
     for (int i = 0; i < n && llen > 0; i++) {
-        size_t need = strlen(names[i]) + (i ? 2 : 0);
-        if (used + need + 6 >= llen && i + 1 < n) {
+        /* this name, and room for ", ..." after it unless it is the last */
+        size_t need = strlen(names[i]) + (i ? 2 : 0) + (i + 1 < n ? 5 : 0);
+        if (used + need >= llen) {
             snprintf(list + used, llen - used, "%s...", i ? ", " : "");
             break;
         }

@@ -1320,6 +1320,16 @@ static int nearer(const struct plan_entry *e, double host_cap, size_t a, size_t 
     return d != 0 ? d < 0 : a < b;
 }
 
+/* The same parallel layout but perhaps for the dispatcher (which moves HBM by DeepEP's buffer
+ * alone): the nearest list shows one of them, not the same layout once per dispatcher. */
+static int same_but_dispatcher(const struct plan_config *a, const struct plan_config *b)
+{
+    return a->tp == b->tp && a->pp == b->pp && a->vp == b->vp && a->cp == b->cp &&
+           a->ep == b->ep && a->etp == b->etp && a->micro_batch == b->micro_batch &&
+           a->schedule == b->schedule && a->first_layers == b->first_layers &&
+           a->last_layers == b->last_layers && a->dsa_freq == b->dsa_freq;
+}
+
 /* Into res->nearest: the built configs nearest to fitting, one per layout, K of them (cand:
  * room for res->n). */
 static void nearest_built(struct search *s, size_t *cand)
@@ -1341,7 +1351,8 @@ static void nearest_built(struct search *s, size_t *cand)
         cand[t] = x;
         int dup = 0;
         for (size_t j = 0; j < res->nnearest; j++)
-            dup |= e[res->nearest[j]].layout == e[x].layout;
+            dup |= e[res->nearest[j]].layout == e[x].layout ||
+                   same_but_dispatcher(&e[res->nearest[j]].cfg, &e[x].cfg);
         if (!dup)
             res->nearest[res->nnearest++] = x;
     }
@@ -1805,12 +1816,17 @@ enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
     res->moe = model.experts > 0;
     res->ndispatchers = space.ndispatchers;
     memcpy(res->dispatchers, space.dispatchers, sizeof res->dispatchers);
-    if (plan_space_enumerate(&space, &cands) != 0) {
-        st = err_set(err, SIM_EFAIL, NULL, 0,
-                     "out of memory enumerating configs (the space holds more than %d: fix a "
-                     "dimension with --set, e.g. tp or ep, or try fewer --schedules or "
-                     "--dispatchers)",
+    int rc = plan_space_enumerate(&space, &cands);
+    if (rc == PLAN_SPACE_TOO_LARGE) {
+        st = err_set(err, SIM_EINPUT, NULL, 0,
+                     "plan: the space holds more than %d configs, the planner's cap: fix a "
+                     "dimension with --set (tp or ep, say), or try fewer --schedules or "
+                     "--dispatchers",
                      PLAN_MAX_CANDIDATES);
+        goto done;
+    }
+    if (rc != 0) {
+        st = err_set(err, SIM_EFAIL, NULL, 0, "out of memory enumerating configs");
         goto done;
     }
     res->enumerated = space.enumerated;

@@ -36,8 +36,8 @@ struct plan_config {
      * loss; 0 = not */
     int dsa_freq, dsa_offset, dsa_mtp, dsa_layers;
     const struct sched_type *schedule;
-    /* the MoE token dispatcher, as moe-dispatcher's enum scn_dispatcher + 1; 0: the scenario's
-       (a dense model, ep 1, or one --set fixes) */
+    /* the MoE token dispatcher, as moe-dispatcher's enum scn_moe_dispatcher + 1; 0: the
+       scenario's (a dense model, ep 1, or one --set fixes) */
     int dispatcher;
     /* the memory knobs */
     int zero;              /* ZeRO stage 0-3 (1 = Megatron's distributed optimizer) */

@@ -2,6 +2,7 @@
  * pipeline setup alone (plan_bound.h). */
 #include "plan_bound.h"
 
+#include <assert.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -220,7 +221,7 @@ static simtime_t step_bound_pairs(const struct pipe_setup *s)
  *    r-1..0 and then rank 0's optimizer runs.
  * For uniform stages without communication this is exactly the 1F1B / interleaved makespan
  * (m + (p-1)/v)(f+b), so the bound is tight where the pipeline is.  Under the expert-parallel
- * overlap (pair_steady) see step_bound_steady_pairs. */
+ * overlap (pair_steady) see steady_pair_rank_work. */
 
 /* An F (b = 0) or B (b = 1; with its W unless split) of stage `st`: its duration alone, and
  * of it the exchanges a pair partner can hide. */
@@ -270,6 +271,9 @@ static simtime_t steady_pair_rank_work(const struct pipe_setup *s, int r, simtim
 {
     int p = s->sp.pp, v = s->sp.vp, m = s->sp.microbatches, split = s->sp.split_backward;
     simtime_t work = 0, extra_f = 0, extra_b = 0;
+    /* the two schedules with steady pairs; a third must say its warm-up here, or the bound
+     * counts the wrong ops alone */
+    assert(s->schedule == &sched_1f1b || s->schedule == &sched_interleaved);
     int warmup = s->schedule == &sched_1f1b ? sched_1f1b_warmup(&s->sp, r)
                                             : sched_interleaved_warmup(&s->sp, r);
     *wsplit = 0;

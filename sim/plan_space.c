@@ -20,7 +20,7 @@ static int push_schedules(struct plan_space *sp, struct plan_cands *out, int tp,
 static int cand_push(struct plan_cands *l, const struct plan_config *c)
 {
     if (l->n >= PLAN_MAX_CANDIDATES)
-        return -1;
+        return PLAN_SPACE_TOO_LARGE;
     struct plan_entry *v = mem_grow(l->v, l->n, &l->cap, sizeof *v);
     if (!v)
         return -1;
@@ -199,9 +199,15 @@ static int push_layout(struct plan_space *sp, struct plan_cands *out, const stru
         return 0;
     lay.first = out->n;
     lay.n = n;
-    for (size_t i = 0; i < n; i++)
-        if (cand_push(out, &v[i]) != 0)
-            return -1;
+    for (size_t i = 0; i < n; i++) {
+        int rc = cand_push(out, &v[i]);
+        if (rc != 0)
+            return rc;
+        /* known to break a rule without building it: never built, listed or written */
+        if (sp->full_keeps_no_input && v[i].recompute == RECOMPUTE_FULL &&
+            (v[i].offload & PLAN_OFFLOAD_ACTIVATIONS))
+            out->v[out->n - 1].built = -1;
+    }
     return layout_push(out, &lay);
 }
 
@@ -253,6 +259,7 @@ int plan_space_enumerate(struct plan_space *sp, struct plan_cands *out)
     const struct plan_fixed *f = &sp->fixed;
     int tps[PLAN_MAX_DIM], cps[8], pps[PLAN_MAX_DIM], vps[PLAN_MAX_VP + 1], eps[PLAN_MAX_DIM];
     int mbs[32], etps[2];
+    int rc;
     int top = sp->gpus_per_node < sp->gpus ? sp->gpus_per_node : sp->gpus;
     int ntp = dim_values(f->tp, 1, top, 0, tp_fits, sp, 0, tps, PLAN_MAX_DIM);
     int npp = dim_values(f->pp, 1, m->layers, 0, NULL, sp, 0, pps, PLAN_MAX_DIM);
@@ -274,9 +281,9 @@ int plan_space_enumerate(struct plan_space *sp, struct plan_cands *out)
                     for (int ei = 0; ei < nep; ei++)
                         for (int xi = 0; xi < netp; xi++)
                             for (int bi = 0; bi < nmb; bi++)
-                                if (push_schedules(sp, out, tp, cps[ci], pp, vps[vi], eps[ei],
-                                                   etps[xi], mbs[bi]) != 0)
-                                    return -1;
+                                if ((rc = push_schedules(sp, out, tp, cps[ci], pp, vps[vi],
+                                                         eps[ei], etps[xi], mbs[bi])) != 0)
+                                    return rc;
             }
     }
     return 0;
@@ -312,8 +319,9 @@ static int push_schedules(struct plan_space *sp, struct plan_cands *out, int tp,
         int nd = ep > 1 ? sp->ndispatchers : 0;
         for (int d = 0; d < (nd ? nd : 1); d++) {
             c.dispatcher = nd ? sp->dispatchers[d] : 0;
-            if (push_layout(sp, out, &c) != 0)
-                return -1;
+            int rc = push_layout(sp, out, &c);
+            if (rc != 0)
+                return rc;
         }
     }
     return 0;
@@ -372,6 +380,8 @@ struct plan_space plan_space_of(const struct scenario *base, const struct plan_o
     space.offload_act = res->framework->offload_activations && hw->node.host_bw_Bps > 0 &&
                         !base->offload_modules;
     space.cp_offered = res->cp_comm >= 0;
+    space.full_keeps_no_input = plan_offload_by_module(res->framework) &&
+                                base->recompute_method == RECOMPUTE_UNIFORM;
     recompute_sets(&space, base->attention == ATTENTION_FLASH);
     space.fixed = plan_fixed_of(base);
     dispatchers_of(&space, base, hw, o->dispatchers);

@@ -29,6 +29,9 @@ struct plan_space {
     int offload_opt, offload_act; /* offered by the framework and possible on the hardware */
     unsigned optimizer_zero;      /* ZeRO stages the scenario's optimizer shards over (bit z) */
     int cp_offered;               /* the framework runs context parallelism */
+    int full_keeps_no_input;      /* full recompute with the activations offloaded by module is
+                                     refused (cm_rules.c: uniform full recompute keeps no
+                                     module's input to offload): such configs break a rule */
     struct plan_fixed {           /* dimensions --set fixes (0: searched) */
         int tp, pp, vp, cp, ep, etp, micro_batch;
         int dispatcher; /* moe-dispatcher + 1 */
@@ -61,7 +64,8 @@ struct plan_fixed plan_fixed_of(const struct scenario *base);
 /* "tp=8 pp=4" for the fixed dimensions ("" when none); the length written. */
 size_t plan_fixed_text(const struct plan_fixed *f, char *buf, size_t len);
 
-/* Append every config of the space to `out`.  -1: out of memory or over PLAN_MAX_CANDIDATES. */
+#define PLAN_SPACE_TOO_LARGE (-2) /* plan_space_enumerate: more than PLAN_MAX_CANDIDATES */
+/* Append every config of the space to `out`.  -1: out of memory; PLAN_SPACE_TOO_LARGE. */
 int plan_space_enumerate(struct plan_space *sp, struct plan_cands *out);
 
 /* Free the configs and layouts (and the layouts' peaks); accepts an emptied list. */

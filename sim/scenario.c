@@ -1009,7 +1009,7 @@ static int check_name(const struct key_spec *ks, int k, const char *value, char 
 {
     size_t n = strlen(value);
     if (n == 0 || n >= ks->cap) {
-        snprintf(why, len, "'%.40s%s' must be 1 to %zu characters", value, n > 40 ? "..." : "",
+        snprintf(why, len, "'%.40s%s' must be 1 to %zu bytes", value, n > 40 ? "..." : "",
                  ks->cap - 1);
         return -1;
     }

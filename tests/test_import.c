@@ -168,7 +168,7 @@ Test(import, virtual_stages_from_layers_per_stage, .init = setup)
     cr_assert_eq(parse("--num-layers 80 --pipeline-model-parallel-size 3 "
                        "--num-layers-per-virtual-pipeline-stage 4"),
                  SIM_EINPUT);
-    cr_assert(strstr(err.msg, "--num-layers 80 is not a multiple"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "the model's 80 layers are not a multiple"), "%s", err.msg);
 }
 
 /* One quoted string with continuations, --flag=value, Hydra-style section.flag=value. */
@@ -871,7 +871,7 @@ Test(import_cmd, file_references_survive_another_output_folder, .init = setup)
                               "holds",
                               "--seq-length 8192", NULL};
     cr_assert_eq(run_import(&o, &e, longname), 2);
-    cr_assert(strstr(e, "--name of 67 characters, at most 63"), "%s", e);
+    cr_assert(strstr(e, "--name of 67 bytes, at most 63"), "%s", e);
     free(o);
     free(e);
 }
@@ -900,13 +900,15 @@ Test(import, recipe_flags_with_keys_of_their_own, .init = setup)
                        "--exp-avg-sq-dtype bf16"),
                  SIM_OK, "%s", err.msg);
     cr_assert_null(import_value(&res, "optimizer-state"));
-    cr_assert_eq(parse("--fp8-dot-product-attention --use-transformer-engine-op-fuser "
-                       "--moe-hybridep-num-sms 32"),
+    cr_assert_eq(parse("--fp4-format e2m1 --fp8-dot-product-attention "
+                       "--use-transformer-engine-op-fuser --moe-token-dispatcher-type flex "
+                       "--moe-flex-dispatcher-backend hybridep --moe-hybridep-num-sms 32"),
                  SIM_OK, "%s", err.msg);
     has("fp8-attention", "true");
     has("moe-fused-grouped-mlp", "true");
     has("deepep-sms", "32");
-    cr_assert_eq(parse("--moe-flex-dispatcher-num-sms 24"), SIM_OK, "%s", err.msg);
+    cr_assert_eq(parse("--moe-token-dispatcher-type flex --moe-flex-dispatcher-num-sms 24"),
+                 SIM_OK, "%s", err.msg);
     has("deepep-sms", "24");
     cr_assert_eq(parse("--cuda-graph-impl full_iteration"), SIM_OK, "%s", err.msg);
     has("cuda-graphs", "full-iteration");
@@ -956,6 +958,74 @@ Test(import_cmd, an_unknown_model_stops_the_import, .init = setup)
                         "model (shipped: bloom-176b, "),
               "%s", e);
     cr_expect(strstr(e, ", ...)"), "%s", e);
+    free(o);
+    free(e);
+}
+
+/* What a QA pass found the import wrote and run then refused, or read wrongly:
+ * - query groups against --model without --num-attention-heads (Hydra-style lines), and
+ *   --num-attention-heads alone named as such (no --group-query-attention: that many
+ *   key-value heads);
+ * - the flex dispatcher's SMs without a flex dispatcher, fp8 attention without fp8, the op
+ *   fuser outside MXFP8 / NVFP4: not read, listed;
+ * - the explicit flex SM count wins over the per-backend ones, which must agree;
+ * - Megatron-FSDP keeps its own gradients and turns the distributed optimizer on itself. */
+Test(import, flags_read_as_megatron_reads_them, .init = setup)
+{
+    cr_assert_eq(parse("--use-transformer-engine-op-fuser --fp8-dot-product-attention "
+                       "--moe-deepep-num-sms 16 --bf16"),
+                 SIM_OK, "%s", err.msg);
+    cr_expect_null(import_value(&res, "moe-fused-grouped-mlp"));
+    cr_expect_null(import_value(&res, "fp8-attention"));
+    cr_expect_null(import_value(&res, "deepep-sms"));
+    cr_expect(ignored("--use-transformer-engine-op-fuser") &&
+              ignored("--fp8-dot-product-attention") && ignored("--moe-deepep-num-sms"));
+    cr_assert_eq(parse("--moe-token-dispatcher-type flex --moe-flex-dispatcher-num-sms 32 "
+                       "--moe-deepep-num-sms 16"),
+                 SIM_OK, "%s", err.msg);
+    has("deepep-sms", "32");
+    cr_assert_eq(parse("--moe-token-dispatcher-type flex --moe-deepep-num-sms 16 "
+                       "--moe-hybridep-num-sms 24"),
+                 SIM_EINPUT);
+    cr_expect(strstr(err.msg, "differ"), "%s", err.msg);
+    cr_assert_eq(parse("--fp8-format e4m3 --fp8-recipe mxfp8 --use-transformer-engine-op-fuser "
+                       "--fp8-dot-product-attention"),
+                 SIM_OK, "%s", err.msg);
+    has("moe-fused-grouped-mlp", "true");
+    has("fp8-attention", "true");
+    cr_assert_eq(parse("--use-megatron-fsdp --use-distributed-optimizer "
+                       "--no-gradient-accumulation-fusion --megatron-fsdp-grad-comm-dtype bf16 "
+                       "--bf16"),
+                 SIM_OK, "%s", err.msg);
+    has("zero", "3");
+    has("grad-reduce-fp32", "false");
+    cr_expect_null(import_value(&res, "distributed-optimizer"));
+    cr_expect_null(import_value(&res, "grad-accumulation"));
+}
+
+Test(import_cmd, query_groups_and_virtual_stages_against_the_model, .init = setup)
+{
+    char *o, *e;
+    const char *groups[] = {"megatron", "--hardware", "dgx-h100", "--model", "llama3.1-70b",
+                            "--group-query-attention --num-query-groups 16 --seq-length 8192",
+                            NULL};
+    cr_assert_eq(run_import(&o, &e, groups), 2);
+    cr_expect(strstr(e, "--num-query-groups 16, but --model llama3.1-70b has 8"), "%s", e);
+    free(o);
+    free(e);
+    const char *heads[] = {"megatron", "--hardware", "dgx-h100", "--model", "llama3.1-70b",
+                           "--num-attention-heads 64 --seq-length 8192", NULL};
+    cr_assert_eq(run_import(&o, &e, heads), 2);
+    cr_expect(strstr(e, "without --group-query-attention"), "%s", e);
+    free(o);
+    free(e);
+    /* Mixtral's 32 layers over pp 4 x 2 layers a virtual stage: vp 4, interleaved */
+    const char *vstage[] = {"megatron", "--hardware", "dgx-h100", "--model", "mixtral-8x7b",
+                            "--pipeline-model-parallel-size 4 "
+                            "--num-layers-per-virtual-pipeline-stage 2 --seq-length 4096",
+                            NULL};
+    cr_assert_eq(run_import(&o, &e, vstage), 0, "%s", e);
+    cr_expect(strstr(o, "schedule=\"interleaved\" pp=\"4\" vp=\"4\""), "%s", o);
     free(o);
     free(e);
 }

@@ -106,3 +106,23 @@ Test(library, scenario_values_name_shipped_files)
     cr_assert_eq(scn_set_arg(&scn, "model=./nowhere.xml", &err), SIM_OK, "%s", err.msg);
     cr_assert_str_eq(scn.model_path, "./nowhere.xml");
 }
+
+/* At any buffer size the list holds whole names, ending "..." where it stops short -- the
+ * last name too (it was cut mid-word at some sizes). */
+Test(library, lists_hold_whole_names_at_any_size)
+{
+    char near[64], full[2048];
+    int n = library_names("hardware", "x", near, sizeof near, full, sizeof full);
+    cr_assert_gt(n, 5);
+    for (size_t len = 8; len < strlen(full) + 8; len++) {
+        char list[2048];
+        library_names("hardware", "x", near, sizeof near, list, len);
+        cr_assert_lt(strlen(list), len);
+        size_t l = strlen(list);
+        int cut = l >= 3 && strcmp(list + l - 3, "...") == 0;
+        cr_assert(cut || strcmp(list, full) == 0, "len %zu: '%s'", len, list);
+        if (cut && l > 3) /* what precedes ", ..." is a prefix of the whole list */
+            cr_assert(strncmp(full, list, l - 5) == 0 && full[l - 5] == ',', "len %zu: '%s'",
+                      len, list);
+    }
+}
