@@ -1648,6 +1648,47 @@ static enum sim_status write_out_file(const char *path, const struct scenario_te
     return st;
 }
 
+/* The model the line trains -- --model, which the line's shape flags must agree with, or the
+ * shipped one its shape finds, into `model` -- and what follows from its layers and experts:
+ * the layers per virtual stage and the account-for split, the MoE flags a dense model drops. */
+static enum sim_status resolve_model(const char *given, struct import_result *res, char *model,
+                                     size_t len, struct sim_error *err)
+{
+    struct model *m = mem_calloc(1, sizeof *m);
+    if (!m)
+        return err_set(err, SIM_EFAIL, NULL, 0, "out of memory");
+    enum sim_status st = SIM_OK;
+    int known = given && load_model(given, m) == 0;
+    if (given && !known)
+        st = unknown_model(given, err);
+    if (st == SIM_OK && known)
+        st = model_agrees(given, m, res, err);
+    if (st == SIM_OK && given && res->layers > 0) { /* the rules compare it with the model's */
+        char num[32];
+        snprintf(num, sizeof num, "%d", res->layers);
+        st = put_key(res, "layers", num, "num-layers", err);
+    }
+    if (st == SIM_OK && !given && (st = find_model(res, model, len, err)) == SIM_OK)
+        known = load_model(model, m) == 0;
+    if (st == SIM_OK && known && m->experts == 0)
+        drop_moe_keys(res);
+    if (st == SIM_OK && res->layers <= 0 && res->layers_per_vstage > 0)
+        st = known ? import_virtual_stages(res, m->layers, err)
+                   : err_set(err, SIM_EINPUT, NULL, 0, "import: the model's layers are needed "
+                             "for --num-layers-per-virtual-pipeline-stage");
+    if (st == SIM_OK && (res->account_embedding || res->account_loss)) {
+        if (known && m->pattern[0]) /* its layers are not Megatron's num_layers */
+            add_ignored(res, "--account-for-*-in-pipeline-split (a hybrid model)");
+        else if (known)
+            st = account_split(res, m->layers, err);
+        else
+            st = err_set(err, SIM_EINPUT, NULL, 0, "import: the model's layers are needed for "
+                                                   "--account-for-*-in-pipeline-split");
+    }
+    mem_free(m);
+    return st;
+}
+
 int import_main(int argc, char **argv, FILE *out, FILE *errout)
 {
     struct import_opts *o = mem_calloc(1, sizeof *o);
@@ -1671,39 +1712,10 @@ int import_main(int argc, char **argv, FILE *out, FILE *errout)
     enum sim_status st = import_megatron(o->words, o->nwords, res, &err);
     char model[256];
     snprintf(model, sizeof model, "%s", o->model ? o->model : "");
-    struct model *m = mem_calloc(1, sizeof *m);
-    int known = m && o->model && load_model(o->model, m) == 0;
-    if (st == SIM_OK && o->model && !known)
-        st = unknown_model(o->model, &err);
-    if (st == SIM_OK && known)
-        st = model_agrees(o->model, m, res, &err);
-    if (st == SIM_OK && o->model && res->layers > 0) { /* the rules compare it with the model's */
-        char num[32];
-        snprintf(num, sizeof num, "%d", res->layers);
-        st = put_key(res, "layers", num, "num-layers", &err);
-    }
     if (st == SIM_OK && o->gpus)
         st = put_key(res, "gpus", o->gpus, "gpus", &err);
-    if (st == SIM_OK && !o->model)
-        st = find_model(res, model, sizeof model, &err);
-    if (st == SIM_OK && !o->model)
-        known = m && load_model(model, m) == 0;
-    if (st == SIM_OK && known && m->experts == 0)
-        drop_moe_keys(res);
-    if (st == SIM_OK && res->layers <= 0 && res->layers_per_vstage > 0)
-        st = known ? import_virtual_stages(res, m->layers, &err)
-                   : err_set(&err, SIM_EINPUT, NULL, 0, "import: the model's layers are needed "
-                             "for --num-layers-per-virtual-pipeline-stage");
-    if (st == SIM_OK && (res->account_embedding || res->account_loss)) {
-        if (known && m->pattern[0]) /* its layers are not Megatron's num_layers */
-            add_ignored(res, "--account-for-*-in-pipeline-split (a hybrid model)");
-        else if (known)
-            st = account_split(res, m->layers, &err);
-        else
-            st = err_set(&err, SIM_EINPUT, NULL, 0, "import: the model's layers are needed for "
-                                                    "--account-for-*-in-pipeline-split");
-    }
-    mem_free(m);
+    if (st == SIM_OK)
+        st = resolve_model(o->model, res, model, sizeof model, &err);
     /* Every value through the scenario's parser: the file holds only what run accepts. */
     struct scenario scn;
     scn_defaults(&scn);
