@@ -1200,6 +1200,17 @@ static const struct plan_entry *kid_rep(struct search *s, size_t k)
     return &s->c->e[s->c->lay[s->kids[k].layout].first + (size_t)(-2 - q)];
 }
 
+/* Builds the batch's requests (s->reqs[0, nreq)) on the pool and counts them. */
+static enum sim_status build_requested(struct search *s, size_t nreq, struct sim_error *err)
+{
+    s->c->reqs = s->reqs;
+    par_pool_run(s->c->pool, nreq, build_job, s->c);
+    enum sim_status st = first_failure(s->c->status, s->c->errs, nreq, err);
+    if (st == SIM_OK)
+        s->res->built += nreq;
+    return st;
+}
+
 /* Expand up to EXPAND_BATCH items (the heap's smallest, none above `limit`, those take()
  * accepts): build their children's representatives, then queue the children worth keeping. */
 static enum sim_status expand(struct search *s, double limit, struct sim_error *err)
@@ -1217,12 +1228,9 @@ static enum sim_status expand(struct search *s, double limit, struct sim_error *
         touch(s, it.layout);
         nitems++;
     }
-    s->c->reqs = s->reqs;
-    par_pool_run(s->c->pool, nreq, build_job, s->c);
-    enum sim_status st = first_failure(s->c->status, s->c->errs, nreq, err);
+    enum sim_status st = build_requested(s, nreq, err);
     if (st != SIM_OK)
         return st;
-    s->res->built += nreq;
     for (size_t k = 0; k < nkids; k++) {
         struct item it = s->kids[k];
         const struct plan_entry *rep = kid_rep(s, k);
@@ -1330,32 +1338,87 @@ static int same_but_dispatcher(const struct plan_config *a, const struct plan_co
            a->last_layers == b->last_layers && a->dsa_freq == b->dsa_freq;
 }
 
-/* Into res->nearest: the built configs nearest to fitting, one per layout, K of them (cand:
- * room for res->n). */
-static void nearest_built(struct search *s, size_t *cand)
+/* Sift v[i] down the heap v[0, n) whose root is the nearest to fitting. */
+static void sift_nearer(const struct plan_entry *e, double host_cap, size_t *v, size_t n,
+                        size_t i)
+{
+    size_t x = v[i];
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && nearer(e, host_cap, v[c + 1], v[c]))
+            c++;
+        if (!nearer(e, host_cap, v[c], x))
+            break;
+        v[i] = v[c];
+        i = c;
+    }
+    v[i] = x;
+}
+
+/* Entry i, if built, as its layout's nearest to fitting so far (best: [layouts], NO_ENTRY
+ * where none is built). */
+static void note_nearer(const struct search *s, size_t *best, size_t i)
+{
+    const struct plan_entry *e = s->c->e;
+    size_t *b = &best[e[i].layout];
+    if (e[i].built == 1 && (*b == NO_ENTRY || nearer(e, s->res->host_mem_bytes, i, *b)))
+        *b = i;
+}
+
+/* Into res->nearest: the K built configs nearest to fitting, one per layout (best: each
+ * layout's, from note_nearer; heap: room for the layouts).  The layouts' are taken in order
+ * of `nearer` from a heap, skipping one that differs from a listed one only in its
+ * dispatcher: the list the order of every built config would give, without sorting them. */
+static void nearest_list(struct search *s, const size_t *best, size_t *heap)
 {
     const struct plan_entry *e = s->c->e;
     struct plan_result *res = s->res;
-    size_t nc = 0, k = (size_t)s->o->top;
-    for (size_t i = 0; i < res->n; i++)
-        if (e[i].built == 1)
-            cand[nc++] = i;
+    double host = res->host_mem_bytes;
+    size_t nb = 0, k = (size_t)s->o->top;
+    for (size_t l = 0; l < res->nlayouts; l++)
+        if (best[l] != NO_ENTRY)
+            heap[nb++] = best[l];
+    for (size_t i = nb / 2; i-- > 0;)
+        sift_nearer(e, host, heap, nb, i);
     res->nnearest = 0;
-    for (size_t t = 0; t < nc && res->nnearest < k; t++) {
-        size_t best = t;
-        for (size_t i = t + 1; i < nc; i++)
-            if (nearer(e, res->host_mem_bytes, cand[i], cand[best]))
-                best = i;
-        size_t x = cand[best];
-        cand[best] = cand[t];
-        cand[t] = x;
+    while (nb > 0 && res->nnearest < k) {
+        size_t x = heap[0];
+        heap[0] = heap[--nb];
+        sift_nearer(e, host, heap, nb, 0);
         int dup = 0;
         for (size_t j = 0; j < res->nnearest; j++)
-            dup |= e[res->nearest[j]].layout == e[x].layout ||
-                   same_but_dispatcher(&e[res->nearest[j]].cfg, &e[x].cfg);
+            dup |= same_but_dispatcher(&e[res->nearest[j]].cfg, &e[x].cfg);
         if (!dup)
             res->nearest[res->nnearest++] = x;
     }
+}
+
+/* Builds the offload options of the floored sharding options [from, *next), as many as one
+ * batch holds, advancing *next, and notes each built one in `best`. */
+static enum sim_status build_floored(struct search *s, size_t from, size_t *next, size_t *best,
+                                     struct sim_error *err)
+{
+    size_t nreq = 0, cap = EXPAND_BATCH * MAX_CHILDREN;
+    for (; *next < s->nfloored &&
+           nreq + (size_t)s->c->lay[s->floored[*next].layout].noffload <= cap;
+         (*next)++) {
+        const struct floored *f = &s->floored[*next];
+        const struct plan_layout *L = &s->c->lay[f->layout];
+        for (int o = 0; o < L->noffload; o++)
+            (void)request(s, &nreq, entry_of(L, f->r, f->s, o), NULL, f->layout);
+    }
+    enum sim_status st = build_requested(s, nreq, err);
+    if (st != SIM_OK)
+        return st;
+    for (size_t t = from; t < *next; t++) {
+        const struct floored *f = &s->floored[t];
+        const struct plan_layout *L = &s->c->lay[f->layout];
+        for (int o = 0; o < L->noffload; o++)
+            note_nearer(s, best, entry_of(L, f->r, f->s, o));
+    }
+    return SIM_OK;
 }
 
 /* Nothing fits: the K configs nearest to fitting (nearer: HBM and host memory short).  Every
@@ -1363,35 +1426,27 @@ static void nearest_built(struct search *s, size_t *cand)
  * least the floor in HBM whatever it offloads, so it is short by at least the floor less the
  * usable HBM before NCCL's buffers (no layout's is more) -- its offload options are built (the
  * one offloading most may break a rule, or run out of host memory) in order of their floors
- * until the K-th shortfall is below the next one's least. */
+ * until the K-th shortfall is below the next one's least.  cand: room for the layouts twice. */
 static enum sim_status nearest(struct search *s, size_t *cand, struct sim_error *err)
 {
     struct plan_result *res = s->res;
-    size_t k = (size_t)s->o->top, cap = EXPAND_BATCH * MAX_CHILDREN;
+    size_t k = (size_t)s->o->top, *best = cand, *heap = cand + res->nlayouts;
     qsort(s->floored, s->nfloored, sizeof *s->floored, by_floor);
+    for (size_t l = 0; l < res->nlayouts; l++)
+        best[l] = NO_ENTRY;
+    for (size_t i = 0; i < res->n; i++)
+        note_nearer(s, best, i);
+    nearest_list(s, best, heap);
     size_t next = 0;
-    nearest_built(s, cand);
     while (next < s->nfloored) {
         if (res->nnearest == k &&
             shortfall(&s->c->e[res->nearest[k - 1]], res->host_mem_bytes) <=
                 s->floored[next].floor - res->hbm_usable_bytes)
             break;
-        size_t nreq = 0;
-        for (; next < s->nfloored &&
-               nreq + (size_t)s->c->lay[s->floored[next].layout].noffload <= cap;
-             next++) {
-            const struct floored *f = &s->floored[next];
-            const struct plan_layout *L = &s->c->lay[f->layout];
-            for (int o = 0; o < L->noffload; o++)
-                (void)request(s, &nreq, entry_of(L, f->r, f->s, o), NULL, f->layout);
-        }
-        s->c->reqs = s->reqs;
-        par_pool_run(s->c->pool, nreq, build_job, s->c);
-        enum sim_status st = first_failure(s->c->status, s->c->errs, nreq, err);
+        enum sim_status st = build_floored(s, next, &next, best, err);
         if (st != SIM_OK)
             return st;
-        res->built += nreq;
-        nearest_built(s, cand);
+        nearest_list(s, best, heap);
     }
     return SIM_OK;
 }
@@ -1413,7 +1468,8 @@ static enum sim_status make_list(struct search *s, struct sim_error *err)
 {
     struct plan_result *res = s->res;
     size_t k = (size_t)s->o->top, nc = 0;
-    size_t *cand = mem_calloc(res->n ? res->n : 1, sizeof *cand);
+    size_t room = res->n > 2 * res->nlayouts ? res->n : 2 * res->nlayouts;
+    size_t *cand = mem_calloc(room ? room : 1, sizeof *cand);
     res->top = mem_calloc(k, sizeof *res->top);
     res->nearest = mem_calloc(k, sizeof *res->nearest);
     if (!cand || !res->top || !res->nearest) {

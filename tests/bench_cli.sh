@@ -1,7 +1,8 @@
 #!/bin/sh
 # bench_cli.sh -- the command-level figures of `make bench`: configs per second for a sweep and
 # the wall time of `plan` for Llama-3.1-70B on 256 H100 (the planner's target: under 1 s) and
-# Llama-3.1-405B on 16,384 H100 (median of 5 runs each), the 405B plan's CPU time and peak
+# Llama-3.1-405B on 16,384 H100 (median of 5 runs each), DeepSeek-V3 on 16 H100 where nothing
+# fits (median of 3), the 405B plan's CPU time and peak
 # memory at a 64M-sequence batch (when /usr/bin/time is installed), with the 70B plan's
 # instruction count under callgrind when valgrind is installed (a figure machine load does not
 # move); and the
@@ -47,6 +48,22 @@ printf 'plan                Llama-3.1-70B on 256 H100, 4M-token batch: %.3f s wa
     "$(plan_wall llama3.1-70b-h100.xml 256)"
 printf 'plan                Llama-3.1-405B on 16,384 H100, 16M-token batch: %.3f s wall (median of 5)\n' \
     "$(plan_wall llama3.1-405b-16k-h100.xml 16384)"
+# When nothing fits (DeepSeek-V3 on 16 H100): the path that builds the nearest configs, with
+# the scenario's dispatcher and with --dispatchers all (median of 3 each).
+nearest_wall() {
+    times=""
+    for run in 1 2 3; do
+        t0=$(now)
+        # shellcheck disable=SC2086
+        "$S" plan "$top_srcdir/scenarios/moe-guide/deepseek-v3.xml" --gpus 16 --top 3 $1 \
+            >/dev/null 2>&1
+        t1=$(now)
+        times="$times $(sub "$t0" "$t1")"
+    done
+    printf '%s\n' $times | median
+}
+printf 'plan                DeepSeek-V3 on 16 H100, nothing fits: %.2f s wall, %.2f s with --dispatchers all (median of 3)\n' \
+    "$(nearest_wall "")" "$(nearest_wall "--dispatchers all")"
 # The planner at a global batch of 64M sequences (README, "The planner"): its CPU time and
 # peak memory on one thread, without and with max-ops bounding each config's ops.
 if [ -x /usr/bin/time ]; then

@@ -1433,6 +1433,77 @@ Test(plan, report_page_caps_its_rows_and_says_how_many_are_left_out)
     free(err);
 }
 
+/* The nearest list, by its definition: every built config ordered by HBM and host memory
+ * short, then HBM, then simpler, then enumeration order; the first of each layout taken,
+ * dispatchers aside.  (The planner keeps each layout's nearest as batches are built.) */
+static double nearest_host_cap;
+static const struct plan_entry *nearest_entries;
+
+static double short_of(const struct plan_entry *e)
+{
+    double hbm = e->mem_bytes - e->hbm_bytes, host = e->host_bytes - nearest_host_cap;
+    return (hbm > 0 ? hbm : 0) + (nearest_host_cap > 0 && host > 0 ? host : 0);
+}
+
+static int by_nearness(const void *pa, const void *pb)
+{
+    size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+    const struct plan_entry *ea = &nearest_entries[a], *eb = &nearest_entries[b];
+    double sa = short_of(ea), sb = short_of(eb);
+    if (sa != sb)
+        return sa < sb ? -1 : 1;
+    if (ea->mem_bytes != eb->mem_bytes)
+        return ea->mem_bytes < eb->mem_bytes ? -1 : 1;
+    int d = plan_simpler(&ea->cfg, &eb->cfg);
+    return d != 0 ? d : (a < b ? -1 : 1);
+}
+
+static int same_layout_any_dispatcher(const struct plan_config *a, const struct plan_config *b)
+{
+    return a->tp == b->tp && a->pp == b->pp && a->vp == b->vp && a->cp == b->cp &&
+           a->ep == b->ep && a->etp == b->etp && a->micro_batch == b->micro_batch &&
+           a->schedule == b->schedule && a->first_layers == b->first_layers &&
+           a->last_layers == b->last_layers && a->dsa_freq == b->dsa_freq;
+}
+
+Test(plan, nearest_list_is_the_order_of_every_built_config)
+{
+    const char *sets[] = {"hw.hbm=8GiB", NULL};
+    struct scenario base;
+    base_with(&base, MIXTRAL, sets);
+    struct plan_opts o = {.gpus = 8, .top = 7, .jobs = 2,
+                          .dispatchers = {PLAN_ALL_DISPATCHERS}};
+    struct plan_result r;
+    struct sim_error err;
+    err_clear(&err);
+    cr_assert_eq(plan_run(&base, &o, &r, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(r.ntop, 0);
+    cr_assert_eq(r.nnearest, 7);
+    size_t *order = malloc(r.n * sizeof *order), nbuilt = 0;
+    cr_assert(order);
+    for (size_t i = 0; i < r.n; i++)
+        if (r.entries[i].built == 1)
+            order[nbuilt++] = i;
+    nearest_host_cap = r.host_mem_bytes;
+    nearest_entries = r.entries;
+    qsort(order, nbuilt, sizeof *order, by_nearness);
+    size_t listed = 0;
+    for (size_t t = 0; t < nbuilt && listed < r.nnearest; t++) {
+        int dup = 0;
+        for (size_t j = 0; j < t && !dup; j++)
+            dup = same_layout_any_dispatcher(&r.entries[order[j]].cfg,
+                                             &r.entries[order[t]].cfg);
+        if (dup)
+            continue;
+        cr_expect_eq(r.nearest[listed], order[t], "nearest %zu: config %zu, by definition %zu",
+                     listed, r.nearest[listed], order[t]);
+        listed++;
+    }
+    cr_expect_eq(listed, r.nnearest);
+    free(order);
+    plan_result_release(&r);
+}
+
 /* Configs known to break a rule are never listed or written, and the nearest list shows a
  * layout once, not once per dispatcher:
  * - Megatron-Core's activation offload by module under uniform full recompute (which keeps
