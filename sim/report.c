@@ -215,6 +215,29 @@ static void breakdown_add(struct report_breakdown *sum, const struct report_brea
     sum->optimizer += b->optimizer;
     sum->launch += b->launch;
 }
+/* The rank that is out of memory by most (rep->oom, rep->oom_rank): the most over the usable
+ * HBM, else (every rank fits in HBM) the most over the host's memory -- the figure a user
+ * must find room for, not merely the first rank short of it. */
+static void worst_oom_rank(struct report *rep, int pp, double usable_hbm)
+{
+    double worst = 0;
+    int worst_hbm = 0;
+    rep->oom = 0;
+    for (int r = 0; r < pp; r++) {
+        const struct cm_rank_memory *m = &rep->mem[r];
+        if (!m->oom)
+            continue;
+        int hbm = m->total > usable_hbm;
+        double over = hbm ? m->total - usable_hbm : m->host - rep->host_mem_bytes;
+        if (!rep->oom || hbm > worst_hbm || (hbm == worst_hbm && over > worst)) {
+            rep->oom = 1;
+            rep->oom_rank = r;
+            worst = over;
+            worst_hbm = hbm;
+        }
+    }
+}
+
 
 enum sim_status report_add_costmodel(struct report *rep, const struct scenario *scn,
                                      const struct pipe_result *res, const struct costmodel *cm,
@@ -244,12 +267,9 @@ enum sim_status report_add_costmodel(struct report *rep, const struct scenario *
         struct report_breakdown b = finish_rank(rep, res, cm, r, per_rank[r], pp_exposed);
         breakdown_add(&sum, &b);
         cm_rank_memory(cm, scn, res, r, &rep->mem[r]);
-        if (rep->mem[r].oom && !rep->oom) {
-            rep->oom = 1;
-            rep->oom_rank = r;
-        }
     }
     mem_free(per_rank);
+    worst_oom_rank(rep, pp, cm_usable_hbm(cm));
     rep->brk = (struct report_breakdown){sum.compute / pp, sum.recompute / pp, sum.tp / pp,
                                          sum.cp / pp,      sum.ep / pp,        sum.pp / pp,
                                          sum.bubble / pp,  sum.dp / pp,        sum.optimizer / pp,

@@ -57,7 +57,7 @@ struct report {
     unsigned patterns;            /* the kinds of run it is (patterns.h) */
     int grad_accumulation;        /* enum scn_grad_accumulation, as resolved */
     int oom;                      /* some rank's memory exceeds the usable HBM */
-    int oom_rank;                 /* the first such rank */
+    int oom_rank;                 /* the rank most over: HBM first, else host memory */
     double tokens_per_s_per_gpu;
     double model_tflops_per_gpu; /* model FLOPs / step time / gpus, in TFLOP/s */
     double mfu, hfu;             /* model / hardware FLOPs utilisation against dense peak */

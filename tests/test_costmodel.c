@@ -591,3 +591,24 @@ Test(dualpipe, dualpipe_v_hides_what_zb_v_exposes_on_the_same_memory)
     cr_assert_lt(out.rep.step_s, step_zbv);
     step_release(&out);
 }
+
+/* An out-of-memory step names the rank most over the usable HBM, the room a user must find:
+ * Llama-3.1-405B's first stage holds fewer layers, so rank 0 is short by less than rank 1
+ * (the first rank short of memory had been named: 84.6 GiB where rank 1 needs 96.3). */
+Test(memory, out_of_memory_names_the_rank_most_over)
+{
+    scn_defaults(&scn);
+    err_clear(&err);
+    cr_assert_eq(scn_load(&scn, TOP_SRCDIR "/scenarios/llama3.1-405b-16k-h100.xml", &err),
+                 SIM_OK, "%s", err.msg);
+    cr_assert_eq(scn_set_arg(&scn, "microbatches=256", &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(step_run(&scn, &out, &err), SIM_OK, "%s", err.msg);
+    cr_assert(out.rep.oom);
+    cr_assert(out.rep.mem[0].oom, "rank 0 fits: the case no longer tells first from most");
+    for (int r = 0; r < out.rep.pp; r++)
+        cr_expect_leq(out.rep.mem[r].total, out.rep.mem[out.rep.oom_rank].total,
+                      "rank %d needs %.1f GiB, more than the named rank %d", r,
+                      out.rep.mem[r].total / 1073741824.0, out.rep.oom_rank);
+    cr_expect_neq(out.rep.oom_rank, 0);
+    step_release(&out);
+}
