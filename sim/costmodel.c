@@ -307,33 +307,55 @@ static double parts_total(const struct cm_parts *p)
     return p->compute + p->recompute + p->tp + p->cp + p->ep + p->dp + p->host;
 }
 
+static double parts_comm(const struct cm_parts *p)
+{
+    return p->tp + p->cp + p->ep + p->dp;
+}
+
 /* Every op, reduction and optimizer step of the step run one after another, in seconds: no
- * schedule takes longer (P2P transfers aside). */
+ * schedule takes longer (P2P transfers aside); *comm_s: its collectives' share. */
 static double serial_s(const struct costmodel *cm, const struct scenario *scn,
-                       const struct pipe_setup *setup)
+                       const struct pipe_setup *setup, double *comm_s)
 {
     int stages = scn->pp * scn->vp;
-    double m = sched_chunk_mbs(setup->schedule, &setup->sp), serial = 0;
+    double m = sched_chunk_mbs(setup->schedule, &setup->sp), serial = 0, comm = 0;
     for (int s = 0; s < stages; s++) {
         const struct cm_stage *cs = &cm->stages[s];
         serial += m * (parts_total(&cs->fwd) + parts_total(&cs->bwd) + parts_total(&cs->wgt)) +
                   cs->dp_sync_s;
+        comm += m * (parts_comm(&cs->fwd) + parts_comm(&cs->bwd) + parts_comm(&cs->wgt)) +
+                cs->dp_sync_s;
     }
-    for (int r = 0; r < scn->pp; r++)
+    for (int r = 0; r < scn->pp; r++) {
         serial += cm->rank_opt_s[r] + cm->rank_param_ag_s[r];
+        comm += cm->rank_param_ag_s[r];
+    }
+    if (comm_s)
+        *comm_s = comm;
     return serial;
 }
 
 /* Refuse, as bad input, a step longer than the clock can sum (SCN_MAX_STEP_S), before any
  * duration is put on it: bounded by serial_s (the P2P transfers are checked once the links
- * are known, check_p2p_size).  A huge seq or batch makes it; blame whichever of them was set
- * last. */
+ * are known, check_p2p_size).  A huge seq or batch makes it, or a network of a few bits per
+ * second: blame the hardware (its last --set hw. knob, else the hardware= line) when the
+ * collectives are most of it, else whichever of seq and the batch was set last. */
 static enum sim_status check_step_size(const struct costmodel *cm, const struct scenario *scn,
                                        const struct pipe_setup *setup, struct sim_error *err)
 {
-    double serial = serial_s(cm, scn, setup);
+    double comm, serial = serial_s(cm, scn, setup, &comm);
     if (serial <= SCN_MAX_STEP_S)
         return SIM_OK;
+    if (comm > serial / 2) {
+        char why[256];
+        snprintf(why, sizeof why,
+                 "one step could take %.3g s of simulated time, %.3g s of it in collectives "
+                 "over %s's links, above the limit of 10^6 s",
+                 serial, comm, cm->hw->name);
+        if (scn->n_hw_knobs > 0)
+            return scn_hw_knob_error(scn, &scn->hw_knobs[scn->n_hw_knobs - 1], why, err);
+        return scn_rule_error(scn, SCN_HARDWARE, err, "%s", why);
+    }
     enum scn_key key =
         scn_culprit(scn, scn_culprit(scn, SCN_SEQ, SCN_MICRO_BATCH), SCN_GLOBAL_BATCH);
     return scn_rule_error(scn, key, err,
@@ -360,7 +382,7 @@ static enum sim_status check_p2p_size(const struct costmodel *cm, const struct s
         }
     }
     double transfers = 2.0 * scn->pp * scn->vp * scn->microbatches;
-    double total = serial_s(cm, scn, setup) + transfers * slowest;
+    double total = serial_s(cm, scn, setup, NULL) + transfers * slowest;
     if (scn->pp < 2 || total <= SCN_MAX_STEP_S)
         return SIM_OK;
     enum scn_key key = scn_culprit(scn, SCN_HARDWARE, scn_culprit(scn, SCN_SEQ, SCN_MICRO_BATCH));

@@ -625,6 +625,12 @@ if [ "$rc" -eq 0 ] && grep -q '^training 1e+12 tokens: ' "$tmp/out" &&
 else
     fail "--tokens and --memory-timeline" "exit status $rc"
 fi
+# A network of a bit per second makes the collectives the whole step: refused as the knob's
+# fault, not blamed on the batch line.
+run run "$SCN/llama3.1-70b-h100.xml" --set hw.nic-bandwidth=1bps
+expect_error "run: a step made long by a --set hw. knob blames the knob" 2 \
+    "stepsim: --set hw.nic-bandwidth=1bps: one step could take " "in collectives over dgx-h100's links"
+
 # --fail-on-oom: out of memory exits 2 (DESIGN's bad input: this layout cannot run), after the
 # report and the files are written; a layout that fits still exits 0.  Usable: 80 GiB less
 # dgx-h100's 0.6 GiB reserve, 0.6 GiB of NCCL buffers for each of tp 8, pp 4 and dp 16, and 6
@@ -1165,10 +1171,10 @@ fi
 run run "$SCN/llama3.1-70b-h100.xml" --set offload-optimizer=1 --set hw.host-memory=1GB \
     --fail-on-oom
 if [ "$rc" -eq 2 ] &&
-    grep -q '^OUT OF HOST MEMORY rank 0 offloads [0-9.]* GiB per GPU of the 0.9 GiB the host has$' "$tmp/out" &&
+    grep -q '^OUT OF HOST MEMORY rank [0-9]* offloads [0-9.]* GiB per GPU of the 0.9 GiB the host has$' "$tmp/out" &&
     grep -q '^   0 .* OUT OF HOST MEMORY$' "$tmp/out" &&
     grep -q '^offloaded to the host: [0-9.]* GiB per GPU at most, of the 0.9 GiB' "$tmp/out" &&
-    grep -q 'out of host memory: rank 0 offloads [0-9.]* GiB per GPU of the 0.9 GiB the host has (--fail-on-oom)' "$tmp/err"; then
+    grep -q 'out of host memory: rank [0-9]* offloads [0-9.]* GiB per GPU of the 0.9 GiB the host has (--fail-on-oom)' "$tmp/err"; then
     pass "run: offload past the host's memory is out of memory, said as the host's"
 else
     fail "run: offload past the host's memory is out of memory, said as the host's" "exit $rc"
