@@ -80,12 +80,19 @@ static void layout_text(const struct plan_entry *e, char *buf, size_t len)
 
 #define LAYOUT_COLUMN 70 /* the layout column's width, wider when a listed layout needs it */
 
+/* The plan's list: the top K, or when nothing fits the nearest. */
+static const size_t *listed_configs(const struct plan_result *res, size_t *n)
+{
+    *n = res->ntop ? res->ntop : res->nnearest;
+    return res->ntop ? res->top : res->nearest;
+}
+
 /* The layout column's width for the listed entries: 70, or the longest layout. */
 static int layout_width(const struct plan_result *res)
 {
     int w = LAYOUT_COLUMN;
-    const size_t *list = res->ntop ? res->top : res->nearest;
-    size_t n = res->ntop ? res->ntop : res->nnearest;
+    size_t n;
+    const size_t *list = listed_configs(res, &n);
     for (size_t t = 0; t < n; t++) {
         char lay[200];
         layout_text(&res->entries[list[t]], lay, sizeof lay);
@@ -278,13 +285,15 @@ static void write_csv_header(FILE *out)
     for (size_t k = 0; k < sizeof csv_layout_keys / sizeof csv_layout_keys[0]; k++)
         fprintf(out, ",%s", scn_key_name(csv_layout_keys[k]));
     col_write_header(out, 1);
-    fputs(",bound_s\n", out);
+    fputs(",bound_s,listed\n", out);
 }
 
 /* One config's row: its layout and knobs as `run --set` takes them back -- each key's value
  * as plan_config_apply sets it, SCN_DEFAULT_VALUE where the config leaves the key unset (an
- * even split, no pipeline layout, ...) -- then the result columns and its bound. */
-static void write_csv_row(FILE *out, const struct plan_result *res, const struct plan_entry *e)
+ * even split, no pipeline layout, ...) -- then the result columns, its bound and its place in
+ * the plan's list (`place`, 1 first; 0: not listed, an empty field). */
+static void write_csv_row(FILE *out, const struct plan_result *res, const struct plan_entry *e,
+                          size_t place)
 {
     static const char *const rc[] = {"none", "selective", "full"};
     const struct plan_config *c = &e->cfg;
@@ -347,17 +356,28 @@ static void write_csv_row(FILE *out, const struct plan_result *res, const struct
         row.host_oom = e->built == 1 && e->host_oom;
     }
     col_write_row(out, &row, 1);
-    fprintf(out, ",%.9g\n", simtime_to_s(e->bound));
+    fprintf(out, ",%.9g,", simtime_to_s(e->bound));
+    if (place)
+        fprintf(out, "%zu", place);
+    fputc('\n', out);
 }
+
 
 /* --out: every valid config (those that broke a rule left out) in enumeration order. */
 static int write_csv(FILE *out, const void *user)
 {
     const struct plan_result *res = user;
+    size_t nlisted, *place = mem_calloc(res->n ? res->n : 1, sizeof *place);
+    const size_t *list = listed_configs(res, &nlisted);
+    if (!place)
+        return -1;
+    for (size_t t = 0; t < nlisted; t++)
+        place[list[t]] = t + 1;
     write_csv_header(out);
     for (size_t i = 0; i < res->n; i++)
         if (res->entries[i].built >= 0)
-            write_csv_row(out, res, &res->entries[i]);
+            write_csv_row(out, res, &res->entries[i], place[i]);
+    mem_free(place);
     return ferror(out) ? -1 : 0;
 }
 
@@ -375,17 +395,17 @@ static int write_csv_ranked(FILE *out, const void *user)
     if (!listed)
         return -1;
     write_csv_header(out);
-    const size_t *first = res->ntop ? res->top : res->nearest;
-    size_t nfirst = res->ntop ? res->ntop : res->nnearest, rows = 0;
+    size_t nfirst, rows = 0;
+    const size_t *first = listed_configs(res, &nfirst);
     for (size_t t = 0; t < nfirst && rows < PLAN_REPORT_ROWS; t++, rows++) {
-        write_csv_row(out, res, &res->entries[first[t]]);
+        write_csv_row(out, res, &res->entries[first[t]], t + 1);
         listed[first[t]] = 1;
     }
     static const enum plan_state order[] = {PLAN_SIMULATED, PLAN_PRUNED, PLAN_OOM};
     for (size_t k = 0; k < sizeof order / sizeof order[0]; k++)
         for (size_t i = 0; i < res->n && rows < PLAN_REPORT_ROWS; i++)
             if (!listed[i] && res->entries[i].built >= 0 && res->entries[i].state == order[k]) {
-                write_csv_row(out, res, &res->entries[i]);
+                write_csv_row(out, res, &res->entries[i], 0);
                 rows++;
             }
     mem_free(listed);
@@ -433,7 +453,8 @@ static enum sim_status plan_report(struct outfile *of, const char *scenario_file
         "layout by its simplest config within 1% of its fastest, simpler first within 1%; when "
         "nothing fits, the configs nearest to fitting), then the other <em>ok</em> "
         "(simulated) ones, the <em>pruned</em> ones (not simulated: their lower bound on the "
-        "step time, bound_s, showed they could not change the list) and the <em>oom</em> ones "
+        "step time, bound_s, showed they could not change the list; an empty memory is one "
+        "not derived, which may not fit) and the <em>oom</em> ones "
         "(over the usable HBM, not simulated) -- the first 2000 rows.  The columns are those "
         "of <code>--out</code>, defined in <code>stepsim plan --help</code> and the README's "
         "result columns.",
@@ -575,6 +596,8 @@ static void write_help(FILE *out)
           out);
     col_write_doc(out, 2, 1);
     fputs("  bound_s               the step-time lower bound the search ordered by\n"
+          "  listed                the config's place in the plan's list (1 to K; when nothing\n"
+          "                        fits, the nearest); empty for the others\n"
           "\nexit status: 0 ok (also when nothing fits), 1 simulation or I/O failure, 2 bad\n"
           "input (with --fail-on-oom also: no layout fits)\n",
           out);

@@ -1211,6 +1211,24 @@ static double csv_number(const char *field)
     return v;
 }
 
+/* A --out row's `listed` place is the printed list's line of that number, at the row's step
+ * (the list prints it to 4 decimals): 1 for a row found there. */
+static int expect_listed_as_printed(const char *out, const char *place, const char *step_s)
+{
+    char tag[16], step[32];
+    snprintf(tag, sizeof tag, "\n%s ", place);
+    snprintf(step, sizeof step, " %.4f ", csv_number(step_s));
+    const char *l = strstr(out, tag);
+    cr_assert(l, "listed %s: no such line in\n%s", place, out);
+    const char *end = strchr(l + 1, '\n');
+    size_t len = end ? (size_t)(end - l) : strlen(l);
+    char text[512];
+    snprintf(text, sizeof text, "%.*s", (int)len, l);
+    cr_expect(strstr(text, step), "listed %s at %s s, but the list's line is%s", place, step_s,
+              text);
+    return 1;
+}
+
 /* Every simulated row of `path` planned for `gpus` (with `sets`) runs again, from its CSV
  * columns given as --set values on the same scenario, to the same step time and memory: the
  * layout columns say what was simulated ("default" where a config leaves a key the scenario
@@ -1233,24 +1251,26 @@ static int expect_csv_rows_rerun(const char *path, const char *gpus, const char 
     args[na] = NULL;
     char *out, *err;
     cr_assert_eq(run_plan(args, &out, &err), 0, "stderr: %s", err);
-    free(out);
     free(err);
     FILE *f = fopen(csv, "r");
     cr_assert(f);
     static char header[8192], line[8192];
     char *name[128], *value[128];
     cr_assert(fgets(header, sizeof header, f));
-    int nh = csv_fields(header, name, 128), status = -1, step = -1, mem = -1;
+    int nh = csv_fields(header, name, 128), status = -1, step = -1, mem = -1, listed = -1;
     for (int i = 0; i < nh; i++) {
         status = strcmp(name[i], "status") == 0 ? i : status;
         step = strcmp(name[i], "step_time_s") == 0 ? i : step;
         mem = strcmp(name[i], "memory_gib") == 0 ? i : mem;
+        listed = strcmp(name[i], "listed") == 0 ? i : listed;
     }
-    cr_assert(status > 1 && step > status && mem > status, "%s", header);
-    int rerun = 0;
+    cr_assert(status > 1 && step > status && mem > status && listed == nh - 1, "%s", header);
+    int rerun = 0, places = 0;
     while (fgets(line, sizeof line, f)) {
         int nv = csv_fields(line, value, 128);
         cr_assert_eq(nv, nh);
+        if (value[listed][0])
+            places += expect_listed_as_printed(out, value[listed], value[step]);
         if (strcmp(value[status], "ok") != 0)
             continue;
         struct scenario scn;
@@ -1282,6 +1302,8 @@ static int expect_csv_rows_rerun(const char *path, const char *gpus, const char 
         step_release(&so);
         rerun++;
     }
+    cr_expect_eq(places, 5, "%d rows listed of the top 5:\n%s", places, out);
+    free(out);
     fclose(f);
     unlink(csv);
     return rerun;
