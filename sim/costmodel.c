@@ -603,9 +603,10 @@ static void cost_ranks(const struct cm_ctx *c, struct costmodel *cm, const struc
         double ns = optimizer_shard(cm, scn, ns_dense, ns_expert);
         double tied = r == 0 || r == last ? embedding_ar : 0.0;
         cm->rank_opt_s[r] = cm->rank_deferred_s[r] + optimizer_s(c, shard, edge_shard) + ns + tied;
-        if (cm->cfg.fsdp2)
-            cm->rank_opt_s[r] += fsdp2_step_passes_s(c, shard, optimizer_shard(cm, scn, narrow_dense,
-                                                                              narrow_expert));
+        if (cm->cfg.fsdp2) {
+            double narrow = optimizer_shard(cm, scn, narrow_dense, narrow_expert);
+            cm->rank_opt_s[r] += fsdp2_step_passes_s(c, shard, narrow);
+        }
         int host_link = c->hw->node.host_bw_Bps > 0 && c->hw->node.host_mem_bw_Bps > 0;
         cm->rank_opt_offloaded_s[r] =
             host_link

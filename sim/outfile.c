@@ -529,9 +529,12 @@ enum sim_status outfile_begin(struct outfile *of, struct sim_error *err)
         return SIM_OK;
     }
     int fd = create_beside(of);
-    if (fd < 0)
-        return err_set(err, SIM_EFAIL, of->path, 0, "%s: cannot create output: %s", of->option,
-                       strerror(errno));
+    if (fd < 0) { /* the new file is written beside the target, then renamed over it */
+        char dir[OUT_PATH_MAX];
+        dir_of(of->target, dir, sizeof dir);
+        return err_set(err, SIM_EFAIL, of->path, 0, "%s: cannot create a file beside it in %s: %s",
+                       of->option, dir, strerror(errno));
+    }
     of->fp = fdopen(fd, "w");
     if (!of->fp) {
         int e = errno;
