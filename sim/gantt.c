@@ -633,7 +633,15 @@ size_t gantt_max_boxes(int plot_w_px)
     return (size_t)(n < GANTT_MAX_BOXES_CAP ? n : GANTT_MAX_BOXES_CAP);
 }
 
-/* Too many boxes, or too many of the op boxes narrow (those put_box widened to a pixel
+/* Does the level of detail hang on ops of this kind?  Only the F/B/W ops carry micro-batch
+ * numbers and chunk shades; one short optimizer step (1.4 ms of a 2 s step) drawn a pixel wide
+ * must not turn a few micro-batches' labelled boxes into strips. */
+static int judged_kind(int kind)
+{
+    return kind <= REC_W;
+}
+
+/* Too many boxes, or too many of the F/B/W boxes narrow (those put_box widened to a pixel
  * included): the runs cannot be drawn as boxes either. */
 static int too_fine(const struct gantt *g)
 {
@@ -641,7 +649,7 @@ static int too_fine(const struct gantt *g)
     double px = px_s(g);
     for (size_t i = 0; i < g->nboxes; i++) {
         const struct gantt_box *b = &g->boxes[i];
-        if (b->kind > REC_OPT)
+        if (!judged_kind(b->kind))
             continue;
         ops++;
         narrow += (b->end_s - b->start_s) < GANTT_NARROW_PX * px;
@@ -650,9 +658,9 @@ static int too_fine(const struct gantt *g)
            (double)narrow > GANTT_NARROW_SHARE * (double)ops;
 }
 
-/* Narrow ops before widening: put_box widens them to one pixel, so count on the records.  An
- * op is narrow by its whole length: one the window's edge cuts to a sliver is drawn as wide
- * as the sliver, and must not push a zoomed-in window into merged boxes. */
+/* Narrow F/B/W ops before widening: put_box widens them to one pixel, so count on the
+ * records.  An op is narrow by its whole length: one the window's edge cuts to a sliver is
+ * drawn as wide as the sliver, and must not push a zoomed-in window into merged boxes. */
 static size_t count_narrow(const struct gantt *g, const struct pipe_result *res, size_t *ops)
 {
     double px = px_s(g);
@@ -662,7 +670,7 @@ static size_t count_narrow(const struct gantt *g, const struct pipe_result *res,
         const struct pipe_record *r = &res->recs[i];
         int k = draw_kind(r);
         double s, e;
-        if (k < 0 || is_transfer(k) || !clip(g, res, r, &s, &e))
+        if (k < 0 || !judged_kind(k) || !clip(g, res, r, &s, &e))
             continue;
         (*ops)++;
         narrow += rel_s(res, r->end) - rel_s(res, r->start) < GANTT_NARROW_PX * px;

@@ -4,7 +4,8 @@
  * is the picture: every box is written with the extent it is drawn with.  Three levels of
  * detail, picked per chart from the ops in the window at its pixel width:
  *   GANTT_OPS     one box per op and transfer, used while at most GANTT_NARROW_SHARE of the
- *                 ops are narrower than GANTT_NARROW_PX (those are widened to one pixel);
+ *                 F/B/W ops (those carrying micro-batch labels: a short optimizer step does not
+ *                 count) are narrower than GANTT_NARROW_PX (those are widened to one pixel);
  *   GANTT_RUNS    consecutive ops of one kind and chunk on a rank, less than a pixel apart,
  *                 merged into one box filled to its busy fraction (the gaps merged in are
  *                 idle), used while the runs are wide enough; links as in STRIPS;

@@ -170,6 +170,39 @@ Test(gantt, labels_are_judged_at_the_longest_micro_batch_number)
     fixture_release(&f);
 }
 
+/* The QA repro's shape: an interleaved pp=2, vp=2 step of 4 micro-batches whose 10 and 20 ms
+ * ops are 40 and 80 px wide, and whose 50 us optimizer step, under a pixel, is the only narrow
+ * op.  Counted among all 34 ops it was past the 2% that sends a chart to strips, and the step
+ * lost its labelled boxes; only the F/B/W ops, which carry the labels, decide. */
+Test(gantt, one_narrow_optimizer_step_keeps_labelled_boxes)
+{
+    const char *const sets[] = {"schedule=interleaved",
+                                "pp=2",
+                                "vp=2",
+                                "layers=4",
+                                "microbatches=4",
+                                "forward=10ms",
+                                "backward-input=20ms",
+                                "optimizer=50us",
+                                NULL};
+    struct sim_fixture f;
+    cr_assert_eq(fixture_run(&f, sets), SIM_OK, "%s", f.err.msg);
+    struct gantt g;
+    build(&g, &f, &whole);
+    cr_assert_eq(g.mode, GANTT_OPS);
+    cr_assert_eq(g.chunks, 2, "the chunks shaded apart");
+    int labelled = 0, opt = 0;
+    for (size_t i = 0; i < g.nboxes; i++) {
+        const struct gantt_box *b = &g.boxes[i];
+        labelled += b->kind <= REC_W && b->label[0];
+        opt += b->kind == REC_OPT;
+    }
+    cr_assert_eq(labelled, 2 * 2 * 4 * 2, "every F and B a labelled box");
+    cr_assert_eq(opt, 2, "the optimizer steps drawn a pixel wide");
+    gantt_release(&g);
+    fixture_release(&f);
+}
+
 /* ---- at scale: drawn busy time against simulated busy time ---- */
 
 #define MAXCOLS 20000
