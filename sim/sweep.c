@@ -487,16 +487,31 @@ int sweep_varies_key(const struct sweep *sw, enum scn_key key)
 
 /* What every config shares as it ran: "MODEL on HARDWARE · N GPUs" after --set (the
  * scenario's name may say otherwise: --set hardware=gb200-nvl72 does not rename it), leaving
- * out the GPUs when an axis varies them.  Empty when configs may name other files or the
- * scenario gives explicit costs.  The charts' second title line and the report page's. */
+ * out what an axis varies: "MODEL · N GPUs" when the hardware varies, "HARDWARE · N GPUs" when
+ * the model does.  Empty when the scenario gives explicit costs.  The charts' second title
+ * line and the report page's. */
 void sweep_as_run(const struct sweep *sw, char *buf, size_t len)
 {
     buf[0] = '\0';
-    if (!sw->model || !sw->hw)
+    if (!sw->modelled)
         return;
-    int n = snprintf(buf, len, "%s on %s", sw->model->name, sw->hw->name);
-    if (n > 0 && (size_t)n < len && sw->base.gpus > 0 && !sweep_varies_key(sw, SCN_GPUS))
-        snprintf(buf + n, len - (size_t)n, " · %d GPUs", sw->base.gpus);
+    const char *model = sw->model ? sw->model->name : "", *hw = sw->hw ? sw->hw->name : "";
+    int n = snprintf(buf, len, "%s%s%s", model, model[0] && hw[0] ? " on " : "", hw);
+    if (n >= 0 && (size_t)n < len && sw->base.gpus > 0 && !sweep_varies_key(sw, SCN_GPUS))
+        snprintf(buf + n, len - (size_t)n, "%s%d GPUs", n > 0 ? " · " : "", sw->base.gpus);
+}
+
+/* The subject of the charts' titles and the page's heading: the scenario's name, unless an
+ * axis varies the model or the hardware, which the name may claim one of ("Llama-3.1-70B on
+ * 512 H100" over a dgx-h200 line); then what varied ("hardware varied"), the as-run line
+ * under it saying what did not. */
+void sweep_subject(const struct sweep *sw, char *buf, size_t len)
+{
+    int model = sweep_varies_key(sw, SCN_MODEL), hw = sweep_varies_key(sw, SCN_HARDWARE);
+    if (model || hw)
+        snprintf(buf, len, "%s varied", !hw ? "model" : model ? "model and hardware" : "hardware");
+    else
+        snprintf(buf, len, "%s", sw->base.name);
 }
 
 /* "pp=2 micro-batch=4" for config i, with the keys of axes [from, to). */
@@ -703,8 +718,9 @@ static enum sim_status sweep_report(const struct sweep *sw, const struct sweep_o
     char configs[128];
     snprintf(configs, sizeof configs, "%zu: %zu ok, %zu out of memory (ran), %zu failed", sw->n,
              ok - oom, oom, sw->n - ok);
-    char as_run[160];
+    char as_run[160], subject[192];
     sweep_as_run(sw, as_run, sizeof as_run);
+    sweep_subject(sw, subject, sizeof subject);
     struct html_fact facts[3 + CLI_MAX_SETS + SWEEP_MAX_AXES];
     int n = 0;
     facts[n++] = (struct html_fact){"scenario file", o->scenario};
@@ -717,7 +733,7 @@ static enum sim_status sweep_report(const struct sweep *sw, const struct sweep_o
     facts[n++] = (struct html_fact){"configs", configs};
     struct report_html_table page = {
         "sweep",
-        sw->base.name,
+        subject,
         facts,
         n,
         csv_writer,
@@ -767,7 +783,7 @@ static enum sim_status write_outputs(const struct sweep *sw, const struct sweep_
     if (so->csv)
         st = outfile_write(so->csv, csv_writer, sw, err);
     if (st == SIM_OK && so->img)
-        st = sweep_chart_draw(sw, so->img, so->brkimg, sw->base.name, err);
+        st = sweep_chart_draw(sw, so->img, so->brkimg, err);
     if (st == SIM_OK && so->report)
         st = sweep_report(sw, o, so->report, err);
     if (st == SIM_OK)
@@ -820,11 +836,12 @@ static enum sim_status load_base(struct sweep *sw, const struct sweep_opts *o,
     return st;
 }
 
-/* Do all configs run on the base's model and hardware (loaded once), or may one name others? */
-static int shares_model(const struct sweep *sw)
+/* Do all configs run on the base's model (key SCN_MODEL) or hardware (SCN_HARDWARE) file,
+ * loaded once, or may one name another? */
+static int shares_file(const struct sweep *sw, enum scn_key key)
 {
-    return scn_is_modelled(&sw->base) && sw->base.hardware_path[0] &&
-           !sweep_varies_key(sw, SCN_MODEL) && !sweep_varies_key(sw, SCN_HARDWARE);
+    const char *path = key == SCN_MODEL ? sw->base.model_path : sw->base.hardware_path;
+    return scn_is_modelled(&sw->base) && path[0] && !sweep_varies_key(sw, key);
 }
 
 int sweep_main(int argc, char **argv, FILE *out, FILE *errout)
@@ -853,15 +870,16 @@ int sweep_main(int argc, char **argv, FILE *out, FILE *errout)
     enum sim_status st = parse_axes(sw, &o, &err);
     if (st == SIM_OK)
         st = load_base(sw, &o, &err);
-    if (st == SIM_OK && shares_model(sw)) {
+    /* One shared file alone only names what the configs shared (sweep_as_run); a broken one
+     * fails the sweep here, as it would fail every config. */
+    if (st == SIM_OK && shares_file(sw, SCN_MODEL)) {
         st = model_load(&model, sw->base.model_path, &err);
-        if (st == SIM_OK)
-            st = hw_load(&hw, sw->base.hardware_path, &err);
-        if (st == SIM_OK) {
-            have_hw = 1;
-            sw->model = &model;
-            sw->hw = &hw;
-        }
+        sw->model = st == SIM_OK ? &model : NULL;
+    }
+    if (st == SIM_OK && shares_file(sw, SCN_HARDWARE)) {
+        st = hw_load(&hw, sw->base.hardware_path, &err);
+        have_hw = st == SIM_OK;
+        sw->hw = have_hw ? &hw : NULL;
     }
     struct sweep_outputs outs = {0};
     if (st == SIM_OK)

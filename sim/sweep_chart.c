@@ -443,17 +443,19 @@ static size_t plotted_metric(const struct sweep *sw, enum sweep_metric *m)
     return ok;
 }
 
-/* The chart's words, made safe for gnuplot: the scenario's name, the x axis's, the key's
- * title (the other axes' names) and the subtitle (the values every config ran with). */
+/* The chart's words, made safe for gnuplot: its subject (sweep_subject: the scenario's name,
+ * or what varied of the model and hardware), the x axis's name, the key's title (the other
+ * axes' names) and the subtitle (the values every config ran with). */
 struct sweep_titles {
     char name[96], xlabel[96], keytitle[256], subtitle[192];
 };
 
-static void titles_of(const struct sweep *sw, const char *scn_name, const struct sweep_axis *xa,
-                      struct sweep_titles *tt)
+static void titles_of(const struct sweep *sw, const struct sweep_axis *xa, struct sweep_titles *tt)
 {
     tt->keytitle[0] = tt->subtitle[0] = '\0';
-    plot_sanitize(tt->name, sizeof tt->name, scn_name);
+    char subject[192];
+    sweep_subject(sw, subject, sizeof subject);
+    plot_sanitize(tt->name, sizeof tt->name, subject);
     plot_sanitize(tt->xlabel, sizeof tt->xlabel, xa->name);
     char unit[16], tics[1024], at[256]; /* the tics labelled as given, as the chart draws them */
     sweep_xticlabels(xa, tics, sizeof tics);
@@ -475,8 +477,7 @@ static void titles_of(const struct sweep *sw, const char *scn_name, const struct
 }
 
 enum sim_status sweep_chart_draw(const struct sweep *sw, struct outfile *img,
-                                  struct outfile *brkimg, const char *scn_name,
-                                  struct sim_error *err)
+                                 struct outfile *brkimg, struct sim_error *err)
 {
     const char *path = img->path;
     enum sweep_metric m;
@@ -517,7 +518,7 @@ enum sim_status sweep_chart_draw(const struct sweep *sw, struct outfile *img,
     }
 
     struct sweep_titles tt;
-    titles_of(sw, scn_name, xa, &tt);
+    titles_of(sw, xa, &tt);
     const char *name = tt.name, *xlabel = tt.xlabel, *keytitle = tt.keytitle;
     const char *subtitle = tt.subtitle;
     char xtics[256], xticlabels[1024];

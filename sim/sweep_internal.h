@@ -30,8 +30,8 @@ struct sweep {
     size_t n;                  /* configs */
     struct scenario base;      /* the file plus --set */
     int modelled;              /* rows carry the cost model's columns */
-    const struct model *model; /* loaded once, read-only, when every config shares it */
-    const struct hardware *hw;
+    const struct model *model; /* loaded once, read-only, when every config shares it (the */
+    const struct hardware *hw; /* configs run on them when both are shared), else NULL */
     struct sweep_row *rows; /* [n]; job i writes rows[i] only */
 };
 
@@ -50,15 +50,18 @@ void sweep_config_label(char *buf, size_t len, const struct sweep *sw, size_t i,
 int sweep_axes_vary(const struct sweep_axis *axes, int n, const char *name);
 int sweep_varies_key(const struct sweep *sw, enum scn_key key);
 
-/* What every config shares as it ran: "MODEL on HARDWARE · N GPUs" (sweep.c says more); empty
- * when configs may name other files or the scenario gives explicit costs. */
+/* What every config shares as it ran: "MODEL on HARDWARE · N GPUs", without what an axis
+ * varies (sweep.c says more); empty when the scenario gives explicit costs. */
 void sweep_as_run(const struct sweep *sw, char *buf, size_t len);
+/* The charts' and the page's subject: the scenario's name, or, when an axis varies the model
+ * or the hardware, what varied ("hardware varied"). */
+void sweep_subject(const struct sweep *sw, char *buf, size_t len);
 
-/* The sweep's charts (--plot): throughput and bubble ratio against the last varied key into
- * `img`, and for modelled scenarios the step-time breakdown per config into `brkimg`.  When
- * every config failed both are skipped (outfile_skip): nothing to draw, not an error. */
+/* The sweep's charts (--plot), titled with sweep_subject: throughput and bubble ratio against
+ * the last varied key into `img`, and for modelled scenarios the step-time breakdown per config
+ * into `brkimg`.  When every config failed both are skipped (outfile_skip): nothing to draw,
+ * not an error. */
 enum sim_status sweep_chart_draw(const struct sweep *sw, struct outfile *img,
-                                 struct outfile *brkimg, const char *scn_name,
-                                 struct sim_error *err);
+                                 struct outfile *brkimg, struct sim_error *err);
 
 #endif

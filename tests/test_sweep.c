@@ -600,6 +600,15 @@ Test(sweep, panel_range_leaves_out_zero_only_when_it_flattens_the_data)
     cr_assert_float_eq(0.5 * (from + to), 320.75, 1e-9, "centred on the data");
 }
 
+/* The whole of `path` as a heap string (the file must exist). */
+static char *file_text(const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    cr_assert(fp, "no %s", path);
+    cr_assert_eq(fseek(fp, 0, SEEK_END), 0);
+    return capture(fp); /* all of it, from the start; closes fp */
+}
+
 /* The chart says what ran: with --set hardware=... the scenario's name (the first title line)
  * no longer names the hardware, so a second line does; a discrete axis gets a tic at each
  * value and none between (no "tp 4.5"). */
@@ -619,10 +628,7 @@ Test(sweep_cmd, chart_title_names_the_hardware_as_run, .init = setup)
         cr_assert_eq(rc, 0, "%s", e);
         const char *imgs[] = {svg, brk};
         for (int k = 0; k < 2; k++) {
-            FILE *fp = fopen(imgs[k], "r");
-            cr_assert(fp, "no %s", imgs[k]);
-            cr_assert_eq(fseek(fp, 0, SEEK_END), 0);
-            char *text = capture(fp); /* all of it, from the start; closes fp */
+            char *text = file_text(imgs[k]);
             cr_assert(strstr(text, "as run: ") && strstr(text, " on dgx-b200"),
                       "%s: no 'as run: ... on dgx-b200' line", imgs[k]);
             free(text);
@@ -637,12 +643,60 @@ Test(sweep_cmd, chart_title_names_the_hardware_as_run, .init = setup)
     rc = run_sweep(&o, &e, LLAMA, "--set", "hardware=dgx-b200", "--vary", "pp=2,4", "--report",
                    page, NULL);
     cr_assert_eq(rc, 0, "%s", e);
-    FILE *fp = fopen(page, "r");
-    cr_assert(fp, "no %s", page);
-    cr_assert_eq(fseek(fp, 0, SEEK_END), 0);
-    char *html = capture(fp);
+    char *html = file_text(page);
     cr_expect(strstr(html, "as run</th><td>llama3.1-70b on dgx-b200"), "no 'as run' fact");
     cr_expect(strstr(html, "--set</th><td>hardware=dgx-b200</td>"), "no --set fact");
+    free(html);
+    remove(page);
+    remove(dir);
+    free(o);
+    free(e);
+}
+
+/* Varied hardware: the scenario's name ("Llama-3.1-70B on 512 H100") would claim one over a
+ * dgx-h200 line, so the titles say "hardware varied", and the as-run line says what every
+ * config shared, the model and the GPUs (it was left out when a config named another file). */
+Test(sweep_cmd, varied_hardware_titles_say_what_was_shared, .init = setup)
+{
+    char dir[] = "/tmp/stepsim-test-sweep-XXXXXX";
+    cr_assert(mkdtemp(dir));
+    char svg[128], brk[128], page[128];
+    snprintf(svg, sizeof svg, "%s/h.svg", dir);
+    snprintf(brk, sizeof brk, "%s/h-breakdown.svg", dir);
+    snprintf(page, sizeof page, "%s/h.html", dir);
+    char *o, *e;
+    int rc = run_sweep(&o, &e, LLAMA, "--vary", "hardware=dgx-h100,dgx-h200", "--vary",
+                       "microbatches=8,16", "--plot", svg, "--report", page, NULL);
+    int drawn = !(rc == 1 && strstr(e, "cannot run gnuplot"));
+    if (drawn) {
+        cr_assert_eq(rc, 0, "%s", e);
+        const char *imgs[] = {svg, brk};
+        for (int k = 0; k < 2; k++) {
+            char *text = file_text(imgs[k]);
+            cr_expect(strstr(text, "<text>hardware varied: "), "%s: no 'hardware varied'", imgs[k]);
+            cr_expect(strstr(text, "<text>as run: llama3.1-70b · 512 GPUs</text>"),
+                      "%s: no 'as run' line of the model and GPUs", imgs[k]);
+            cr_expect(!strstr(text, "H100"), "%s: a title claims the H100", imgs[k]);
+            free(text);
+            remove(imgs[k]);
+        }
+        char *html = file_text(page);
+        cr_expect(strstr(html, "<h1>stepsim sweep: hardware varied"), "no heading");
+        cr_expect(strstr(html, "as run</th><td>llama3.1-70b · 512 GPUs</td>"), "no 'as run'");
+        free(html);
+        remove(page);
+    } else {
+        cr_log_warn("gnuplot not installed: plot not checked");
+    }
+    free(o);
+    free(e);
+    /* Varied models: the hardware and the GPUs are what they shared. */
+    rc = run_sweep(&o, &e, LLAMA, "--vary", "model=llama3.1-70b,llama3.1-405b", "--report", page,
+                   NULL);
+    cr_assert_eq(rc, 0, "%s", e);
+    char *html = file_text(page);
+    cr_expect(strstr(html, "<h1>stepsim sweep: model varied"), "no heading");
+    cr_expect(strstr(html, "as run</th><td>dgx-h100 · 512 GPUs</td>"), "no 'as run'");
     free(html);
     remove(page);
     remove(dir);
