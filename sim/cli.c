@@ -398,7 +398,7 @@ static enum sim_status plot_with_memory(const struct run_outputs *ro, const stru
     const struct plot_labels labels = {mem, layout, warning[0] ? warning : NULL, given};
     enum sim_status st = plot_gantt(ro->plot, scn, &so->res, &labels, view, err);
     char own[64];
-    plot_sanitize(own, sizeof own, scn->name); /* cut at a character's start, as the Gantt's */
+    plot_clean(own, sizeof own, scn->name); /* cut at a character's start, as the Gantt's */
     if (given[0])
         snprintf(title, sizeof title, "%s (%s)", own, given);
     else

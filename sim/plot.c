@@ -31,10 +31,24 @@ int plot_gnuplot_safe(const char *s)
     return strpbrk(s, "'\\\n\r") == NULL;
 }
 
+/* Copy `s` into buf (truncating at a character's start) as a title draws it: valid UTF-8 (an SVG
+ * with a stray byte in its title is not valid XML), control characters blanked (a newline would
+ * end gnuplot's -e command), the rest as typed; plot_vars_add_text quotes it. */
+void plot_clean(char *buf, size_t len, const char *s)
+{
+    if (len == 0)
+        return;
+    utf8_clean(buf, len, s);
+    for (char *p = buf; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = ' ';
+}
+
 /* Copy `s` into buf (truncating) with anything that could end a gnuplot string blanked; the
  * text is valid UTF-8 (an SVG with a stray byte in its title is not valid XML).  An apostrophe
  * becomes the typographic one (U+2019), which reads the same and needs no escaping, so that
- * "Bob's run" is drawn as typed; the result can be sanitized again unchanged. */
+ * "Bob's run" reads as typed; the result can be sanitized again unchanged.  For text that
+ * passes through a data file, a word list or an eval'd command; titles take plot_clean. */
 void plot_sanitize(char *buf, size_t len, const char *s)
 {
     if (len == 0)
@@ -108,13 +122,13 @@ static void make_title(char *buf, size_t len, const struct scenario *scn,
     char name[192], sched[32], step[32], from[32], to[32];
     if (given && given[0]) { /* the name as the file wrote it, then what the command changed */
         char own[64], both[sizeof own + 128];
-        plot_sanitize(own, sizeof own, scn->name); /* cut at a character's start */
+        plot_clean(own, sizeof own, scn->name); /* cut at a character's start */
         snprintf(both, sizeof both, "%s (%.120s)", own, given); /* given: cli_sets_note, < 120 */
-        plot_sanitize(name, sizeof name, both);
+        plot_clean(name, sizeof name, both);
     } else {
-        plot_sanitize(name, sizeof name, scn->name);
+        plot_clean(name, sizeof name, scn->name);
     }
-    plot_sanitize(sched, sizeof sched, scn->schedule);
+    plot_clean(sched, sizeof sched, scn->schedule);
     gantt_format_time(step, sizeof step, simtime_to_s(res->step_end - res->first_start));
     double busy = 0;
     for (int r = 0; r < res->pp; r++)
@@ -320,6 +334,18 @@ int plot_vars_add(char *vars, size_t len, int *n, const char *fmt, ...)
     return *n < 0 || (size_t)*n >= len ? -1 : 0;
 }
 
+/* A single-quoted gnuplot string keeps every character as it is, backslashes and double quotes
+ * included, but the quote itself, which is written twice. */
+int plot_vars_add_text(char *vars, size_t len, int *n, const char *name, const char *text)
+{
+    plot_vars_add(vars, len, n, "%s%s='", *n > 0 ? "; " : "", name);
+    for (size_t run; *text; text += run + (text[run] != '\0')) {
+        run = strcspn(text, "'");
+        plot_vars_add(vars, len, n, "%.*s%s", (int)run, text, text[run] ? "''" : "");
+    }
+    return plot_vars_add(vars, len, n, "'");
+}
+
 /* Does any op box carry its micro-batch (the legend then says what a box's label is)? */
 static int has_mb_labels(const struct gantt *g)
 {
@@ -342,27 +368,29 @@ static int gantt_vars(char *vars, size_t len, const struct scenario *scn,
     const struct gantt_layout *l = &g->lay;
     char title[384], note[256], layout[512] = "";
     if (labels->layout)
-        plot_sanitize(layout, sizeof layout, labels->layout);
+        plot_clean(layout, sizeof layout, labels->layout);
     make_title(title, sizeof title, scn, res, l, layout[0] != '\0', labels->given);
     if (labels->warning) { /* a step that cannot run says so where the eye lands first */
         char warning[160], full[sizeof warning + sizeof title + 8];
-        plot_sanitize(warning, sizeof warning, labels->warning);
+        plot_clean(warning, sizeof warning, labels->warning);
         snprintf(full, sizeof full, "%s · %s", warning, title);
-        plot_sanitize(title, sizeof title, full); /* cut at a character boundary */
+        plot_clean(title, sizeof title, full); /* cut at a character boundary */
     }
     gantt_describe(g, note, sizeof note);
     int n = 0;
+    plot_vars_add_text(vars, len, &n, "plottitle", title);
+    plot_vars_add_text(vars, len, &n, "drawnote", note);
     plot_vars_add(vars, len, &n,
-                  "plottitle='%s'; drawnote='%s'; nranks=%d; vp=%d; tmin=%.17g; tmax=%.17g; "
+                  "; nranks=%d; vp=%d; tmin=%.17g; tmax=%.17g; "
                   "width=%d; height=%d; lmpx=%d; rmpx=%d; tmpx=%d; bmpx=%d; rank_half=%.3f; "
                   "haslinks=%d; haswrap=%d; hasW=%d; hasOPT=%d; haspairs=%d; mode=%d; labelpt=%d; "
                   "keypt=%d; haslabels=%d; fontscale=%.4f",
-                  title, note, res->pp, g->chunks, l->t0_s, l->t1_s, l->width_px, l->height_px,
-                  l->left_px, l->right_px, l->top_px, l->bottom_px, l->rank_half, l->has_links,
-                  l->has_wrap, g->has_w, g->has_opt, g->has_pairs, (int)g->mode, g->label_pt,
-                  l->key_pt, has_mb_labels(g), l->text_scale);
+                  res->pp, g->chunks, l->t0_s, l->t1_s, l->width_px, l->height_px, l->left_px,
+                  l->right_px, l->top_px, l->bottom_px, l->rank_half, l->has_links, l->has_wrap,
+                  g->has_w, g->has_opt, g->has_pairs, (int)g->mode, g->label_pt, l->key_pt,
+                  has_mb_labels(g), l->text_scale);
     if (layout[0])
-        plot_vars_add(vars, len, &n, "; layoutline='%s'", layout);
+        plot_vars_add_text(vars, len, &n, "layoutline", layout);
     /* DualPipe's chunks are its two directions: name them so in the legend. */
     const struct sched_type *type = scn_schedule(scn);
     if (type && type->placement == SCHED_DUAL)
@@ -425,16 +453,20 @@ enum sim_status plot_memory(struct outfile *img, const char *title, const char *
                             const double *parts, int pp, double hbm_bytes,
                             const struct gantt_view *size, struct sim_error *err)
 {
-    char clean[256], line[512], vars[1280];
-    plot_sanitize(clean, sizeof clean, title);
-    plot_sanitize(line, sizeof line, layout ? layout : "");
-    int n = snprintf(vars, sizeof vars,
-                     "plottitle='%s: memory per GPU by pipeline stage'; layoutline='%s'; hbm=%.6f",
-                     clean, line, hbm_bytes / 1073741824.0);
+    char clean[256], full[sizeof clean + 40], line[512], vars[4096];
+    plot_clean(clean, sizeof clean, title);
+    snprintf(full, sizeof full, "%s: memory per GPU by pipeline stage", clean);
+    plot_clean(line, sizeof line, layout ? layout : "");
+    int n = 0;
+    plot_vars_add_text(vars, sizeof vars, &n, "plottitle", full);
+    plot_vars_add_text(vars, sizeof vars, &n, "layoutline", line);
+    plot_vars_add(vars, sizeof vars, &n, "; hbm=%.6f", hbm_bytes / 1073741824.0);
     /* --plot-size sizes both images: a slide asks for one size, not one per picture. */
     if (size && size->width_px > 0 && size->height_px > 0)
-        snprintf(vars + n, sizeof vars - (size_t)n, "; plotwidth=%d; plotheight=%d; fontscale=%.4f",
-                 size->width_px, size->height_px, gantt_text_scale(size->width_px));
+        plot_vars_add(vars, sizeof vars, &n, "; plotwidth=%d; plotheight=%d; fontscale=%.4f",
+                      size->width_px, size->height_px, gantt_text_scale(size->width_px));
+    if (n < 0 || (size_t)n >= sizeof vars) /* 4 KiB holds the title and layout twice over */
+        return err_set(err, SIM_EINPUT, NULL, 0, "--plot %s: the title is too long", img->path);
     struct memory_data md = {parts, pp};
     return plot_render(img, memory_gp, "memory", memory_data, &md, vars, err);
 }

@@ -51,8 +51,13 @@ int plot_ends_with(const char *s, const char *suffix);
 /* gnuplot string literals are single-quoted: refuse what would need escaping. */
 int plot_gnuplot_safe(const char *s);
 /* Copy s into buf (truncating at a character boundary, invalid UTF-8 replaced, at most 1023
- * bytes), blanking anything that could end a gnuplot string; an apostrophe becomes U+2019. */
+ * bytes), blanking anything that could end a gnuplot string; an apostrophe becomes U+2019.  For
+ * text gnuplot reads from a data file, splits into words or evals (legends, tic labels). */
 void plot_sanitize(char *buf, size_t len, const char *s);
+/* Copy s into buf as a title draws it, as typed: truncated at a character boundary, invalid
+ * UTF-8 replaced, control characters blanked; quotes and backslashes kept (for
+ * plot_vars_add_text). */
+void plot_clean(char *buf, size_t len, const char *s);
 /* Run `gnuplot -e VARS SCRIPT` with stdin from /dev/null, registered with cleanup (an
  * interrupted stepsim kills it): its exit status, 127 when gnuplot cannot be started, -1 on
  * a local error. */
@@ -62,6 +67,9 @@ int plot_run_gnuplot(const char *vars, const char *script);
  * once it no longer fits; later calls then do nothing. */
 int plot_vars_add(char *vars, size_t len, int *n, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Append NAME='TEXT' (after "; " unless vars is empty) as a gnuplot string that holds TEXT as
+ * it is: its apostrophes doubled, nothing else escaped.  0, or -1 as plot_vars_add. */
+int plot_vars_add_text(char *vars, size_t len, int *n, const char *name, const char *text);
 /* Writes a plot's data file; returns the number of rows (0: nothing to draw), -1 on error. */
 typedef int (*plot_data_fn)(FILE *out, const void *user);
 /* The temp files of one gnuplot run (data files, the script) in TMPDIR, registered with

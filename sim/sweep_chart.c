@@ -443,9 +443,10 @@ static size_t plotted_metric(const struct sweep *sw, enum sweep_metric *m)
     return ok;
 }
 
-/* The chart's words, made safe for gnuplot: its subject (sweep_subject: the scenario's name,
- * or what varied of the model and hardware), the x axis's name, the key's title (the other
- * axes' names) and the subtitle (the values every config ran with). */
+/* The chart's words as drawn (plot_clean; plot_vars_add_text quotes them): its subject
+ * (sweep_subject: the scenario's name, or what varied of the model and hardware), the x axis's
+ * name, the key's title (the other axes' names) and the subtitle (the values every config ran
+ * with). */
 struct sweep_titles {
     char name[96], xlabel[96], keytitle[256], subtitle[192];
 };
@@ -455,8 +456,8 @@ static void titles_of(const struct sweep *sw, const struct sweep_axis *xa, struc
     tt->keytitle[0] = tt->subtitle[0] = '\0';
     char subject[192];
     sweep_subject(sw, subject, sizeof subject);
-    plot_sanitize(tt->name, sizeof tt->name, subject);
-    plot_sanitize(tt->xlabel, sizeof tt->xlabel, xa->name);
+    plot_clean(tt->name, sizeof tt->name, subject);
+    plot_clean(tt->xlabel, sizeof tt->xlabel, xa->name);
     char unit[16], tics[1024], at[256]; /* the tics labelled as given, as the chart draws them */
     sweep_xticlabels(xa, tics, sizeof tics);
     sweep_xtics(xa, 0, looks_geometric(xa), at, sizeof at);
@@ -472,7 +473,7 @@ static void titles_of(const struct sweep *sw, const struct sweep_axis *xa, struc
     if (as_run[0]) {
         char line[sizeof tt->subtitle];
         snprintf(line, sizeof line, "as run: %s", as_run);
-        plot_sanitize(tt->subtitle, sizeof tt->subtitle, line);
+        plot_clean(tt->subtitle, sizeof tt->subtitle, line);
     }
 }
 
@@ -519,25 +520,26 @@ enum sim_status sweep_chart_draw(const struct sweep *sw, struct outfile *img,
 
     struct sweep_titles tt;
     titles_of(sw, xa, &tt);
-    const char *name = tt.name, *xlabel = tt.xlabel, *keytitle = tt.keytitle;
-    const char *subtitle = tt.subtitle;
-    char xtics[256], xticlabels[1024];
+    char xtics[256], xticlabels[1024], title[sizeof tt.name + sizeof tt.xlabel + 48];
     sweep_xtics(xa, xcat, xlog, xtics, sizeof xtics);
     sweep_xticlabels(xa, xticlabels, sizeof xticlabels);
     char vars[16384];
     int n = snprintf(vars, sizeof vars,
                      "datafile='%s'; outfile='%s'; format='%s'; nseries=%d; xcat=%d; xlog=%d; "
-                     "xmin=%.9g; xmax=%.9g; xtics='%s'; subtitle='%s'; "
-                     "xlabel='%s'; ylabel='%s'; keytitle='%s'; plottitle='%s: throughput and "
-                     "bubble ratio vs %s'",
+                     "xmin=%.9g; xmax=%.9g; xtics='%s'; ylabel='%s'",
                      data, img->tmp, plot_ends_with(path, ".svg") ? "svg" : "png", nseries, xcat,
-                     xlog, xmin, xmax, xtics, subtitle, xlabel, ylabels[m], keytitle, name,
-                     xlabel);
-    if (brkimg && n > 0 && (size_t)n < sizeof vars)
-        n += snprintf(vars + n, sizeof vars - (size_t)n,
-                      "; brkfile='%s'; brkout='%s'; nbars=%d; brktitle='%s: where the step "
-                      "time goes, per config'",
-                      brk, brkimg->tmp, nbars, name);
+                     xlog, xmin, xmax, xtics, ylabels[m]);
+    plot_vars_add_text(vars, sizeof vars, &n, "subtitle", tt.subtitle);
+    plot_vars_add_text(vars, sizeof vars, &n, "xlabel", tt.xlabel);
+    plot_vars_add_text(vars, sizeof vars, &n, "keytitle", tt.keytitle);
+    snprintf(title, sizeof title, "%s: throughput and bubble ratio vs %s", tt.name, tt.xlabel);
+    plot_vars_add_text(vars, sizeof vars, &n, "plottitle", title);
+    if (brkimg) {
+        plot_vars_add(vars, sizeof vars, &n, "; brkfile='%s'; brkout='%s'; nbars=%d", brk,
+                      brkimg->tmp, nbars);
+        snprintf(title, sizeof title, "%s: where the step time goes, per config", tt.name);
+        plot_vars_add_text(vars, sizeof vars, &n, "brktitle", title);
+    }
     if (xcat)
         category_vars(xa, vars, sizeof vars, &n);
     if (xticlabels[0] && xtics[0] && n > 0 && (size_t)n < sizeof vars)

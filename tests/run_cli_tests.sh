@@ -776,9 +776,9 @@ if command -v gnuplot >/dev/null 2>&1; then
     run run "$SCN/gpt3-175b-a100.xml" --set pp=96 --set vp=1 --set gpus=768 \
         --set "name=Bob's gpt_3 {x}" --plot "$tmp/o/given.svg"
     if [ "$rc" -eq 0 ] &&
-        grep -q ">Bob’s gpt_3 {x} (--set pp=96 vp=1 gpus=768 name=Bob’s gpt_3 {x}) · step " \
+        grep -q ">Bob's gpt_3 {x} (--set pp=96 vp=1 gpus=768 name=Bob's gpt_3 {x}) · step " \
             "$tmp/o/given.svg" &&
-        grep -q '(--set pp=96 vp=1 gpus=768 name=Bob’s gpt_3 {x}): memory per GPU' \
+        grep -q "(--set pp=96 vp=1 gpus=768 name=Bob's gpt_3 {x}): memory per GPU" \
             "$tmp/o/given-memory.svg" &&
         grep -q '768 GPUs = tp 8 x cp 1 x pp 96' "$tmp/o/given-memory.svg"; then
         pass "--plot titles: the name as typed, the command line's values, the memory layout"

@@ -48,24 +48,31 @@ Test(outputs, plot_rejects_other_extensions_and_unsafe_paths)
     fixture_release(&f);
 }
 
+/* The Gantt chart of f's step into dir/NAME (dir: a fresh "/tmp/stepsim-test-XXXXXX"), whose
+ * path lands in `path`. */
+static void draw_gantt(const struct sim_fixture *f, char *dir, const char *name, char *path,
+                       size_t len)
+{
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, len, "%s/%s", dir, name);
+    struct sim_error err;
+    err_clear(&err);
+    struct outset *os = outset_create();
+    struct outfile *img = NULL;
+    cr_assert_eq(plot_add_output(os, "--plot", path, &img, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(plot_gantt(img, &f->scn, &f->res, NULL, NULL, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(outset_commit(os, &err), SIM_OK, "%s", err.msg);
+    outset_destroy(os);
+}
+
 Test(outputs, plot_renders_a_png_when_gnuplot_is_there)
 {
     if (access(GNUPLOT_PATH, X_OK) != 0)
         cr_skip_test("gnuplot (%s) is not installed", GNUPLOT_PATH);
     struct sim_fixture f;
     run_tiny(&f);
-    char dir[] = "/tmp/stepsim-test-XXXXXX";
-    cr_assert_not_null(mkdtemp(dir));
-    char path[64];
-    snprintf(path, sizeof path, "%s/g.png", dir);
-    struct sim_error err;
-    err_clear(&err);
-    struct outset *os = outset_create();
-    struct outfile *img = NULL;
-    cr_assert_eq(plot_add_output(os, "--plot", path, &img, &err), SIM_OK, "%s", err.msg);
-    cr_assert_eq(plot_gantt(img, &f.scn, &f.res, NULL, NULL, &err), SIM_OK, "%s", err.msg);
-    cr_assert_eq(outset_commit(os, &err), SIM_OK, "%s", err.msg);
-    outset_destroy(os);
+    char dir[] = "/tmp/stepsim-test-XXXXXX", path[64];
+    draw_gantt(&f, dir, "g.png", path, sizeof path);
     FILE *fp = fopen(path, "rb");
     cr_assert_not_null(fp);
     unsigned char magic[8] = {0};
@@ -118,6 +125,52 @@ Test(outputs, plot_text_keeps_what_was_typed)
     cr_assert_str_eq(buf, "ab");
     plot_sanitize(buf, 4, "a\xc3\xa9\xc3\xa9"); /* room for "a" and one é */
     cr_assert_str_eq(buf, "a\xc3\xa9");
+}
+
+/* A title is drawn as typed: plot_clean keeps double quotes, backslashes and apostrophes (it
+ * blanks control characters and cuts at a character's start), and plot_vars_add_text hands
+ * them to gnuplot in a single-quoted string, where only the apostrophe is written twice.  They
+ * had been blanked, so `"q"` was drawn as ` q `. */
+Test(outputs, titles_keep_quotes_and_backslashes)
+{
+    char buf[64], vars[128];
+    plot_clean(buf, sizeof buf, "my_run^2 {t} & <b> \"q\" \\ Bob's\n\t");
+    cr_assert_str_eq(buf, "my_run^2 {t} & <b> \"q\" \\ Bob's  ");
+    plot_clean(buf, 4, "a\xc3\xa9\xc3\xa9"); /* room for "a" and one é */
+    cr_assert_str_eq(buf, "a\xc3\xa9");
+    int n = 0;
+    cr_assert_eq(plot_vars_add_text(vars, sizeof vars, &n, "plottitle", "\"q\" \\ it's"), 0);
+    cr_assert_eq(plot_vars_add_text(vars, sizeof vars, &n, "note", "''"), 0);
+    cr_assert_str_eq(vars, "plottitle='\"q\" \\ it''s'; note=''''''");
+    n = 0;
+    cr_assert_eq(plot_vars_add_text(vars, 12, &n, "plottitle", "x"), -1, "too long: -1");
+}
+
+/* ... and so gnuplot draws it, in the title of the SVG. */
+Test(outputs, svg_title_shows_the_name_as_typed)
+{
+    if (access(GNUPLOT_PATH, X_OK) != 0)
+        cr_skip_test("gnuplot (%s) is not installed", GNUPLOT_PATH);
+    const char *sets[16];
+    size_t k = 0;
+    for (; tiny[k]; k++)
+        sets[k] = tiny[k];
+    sets[k++] = "name=my_run^2 {t} & <b> \"q\" \\ Bob's";
+    sets[k] = NULL;
+    struct sim_fixture f;
+    cr_assert_eq(fixture_run(&f, sets), SIM_OK, "%s", f.err.msg);
+    char dir[] = "/tmp/stepsim-test-XXXXXX", path[64];
+    draw_gantt(&f, dir, "g.svg", path, sizeof path);
+    FILE *fp = fopen(path, "r");
+    cr_assert_not_null(fp);
+    cr_assert_eq(fseek(fp, 0, SEEK_END), 0);
+    char *svg = capture(fp);
+    cr_assert(strstr(svg, ">my_run^2 {t} &amp; &lt;b> \"q\" \\ Bob's · 1f1b · pp=2 · "),
+              "the title is not the name as typed");
+    free(svg);
+    cr_assert_eq(unlink(path), 0);
+    cr_assert_eq(rmdir(dir), 0);
+    fixture_release(&f);
 }
 
 /* The command line's values for a chart title: "--set" and each KEY=VALUE in order; cut to fit
