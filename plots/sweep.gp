@@ -274,8 +274,10 @@ if (exists("brkfile") && exists("brkout")) {
     set border 3
     set tics nomirror
     set xtics rotate by 40 right scale 0
-    # Above each bar its step time; out-of-memory and failed configs say so in red.
-    steptext(t, st) = st == 2 ? 'failed' : sprintf('%.3g %s%s', t * scale, unit, st == 1 ? ' OOM' : '')
+    # Above each bar its step time (3 significant digits, whole units from 1000 on: '1210 s',
+    # not '1.21e+03 s'); out-of-memory and failed configs say so in red.
+    stepfmt(v) = v >= 1000 ? '%.0f %s%s' : '%.3g %s%s'
+    steptext(t, st) = st == 2 ? 'failed' : sprintf(stepfmt(t * scale), t * scale, unit, st == 1 ? ' OOM' : '')
     stepink(st) = st == 0 ? 0x4a5568 : 0xc53030
     # Keep the labels legible when there are many bars: label every k-th, k from the pixels a
     # bar gets (about 18 a label needs, slanted or upright); a bar out of memory or failed that

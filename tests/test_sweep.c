@@ -727,3 +727,31 @@ Test(sweep_cmd, one_stderr_line_counts_the_failures, .init = setup)
     free(o);
     free(e);
 }
+
+/* A bar's step time above it reads as a number, not in exponent notation: a config of 1174 s
+ * is labelled "1174 s OOM", not "1.17e+03 s OOM". */
+Test(sweep_cmd, bar_labels_keep_whole_units_from_a_thousand, .init = setup)
+{
+    char dir[] = "/tmp/stepsim-test-sweep-XXXXXX";
+    cr_assert(mkdtemp(dir));
+    char svg[128], brk[128];
+    snprintf(svg, sizeof svg, "%s/k.svg", dir);
+    snprintf(brk, sizeof brk, "%s/k-breakdown.svg", dir);
+    char *o, *e;
+    int rc = run_sweep(&o, &e, LLAMA, "--set", "cp=8", "--vary", "seq=8192,262144", "--plot",
+                       svg, NULL);
+    if (rc == 1 && strstr(e, "cannot run gnuplot")) {
+        cr_log_warn("gnuplot not installed: plot not checked");
+    } else {
+        char *text = file_text(brk);
+        cr_expect(strstr(text, ">14.9 s<"), "no '14.9 s' label");
+        cr_expect(strstr(text, ">1174 s OOM<"), "no '1174 s OOM' label");
+        cr_expect(!strstr(text, "e+03"), "a label in exponent notation");
+        free(text);
+        remove(svg);
+        remove(brk);
+    }
+    remove(dir);
+    free(o);
+    free(e);
+}
