@@ -317,6 +317,10 @@ struct pending {
     int bf16_edges;            /* --first-last-layers-bf16 */
     long bf16_start, bf16_end; /* --num-layers-at-start/end-in-bf16, + 1 (0 = Megatron's 1) */
     long query_groups;
+    /* the word being applied is a Megatron-Bridge override (key=value, no dashes): it sets a
+     * field of Megatron-Core's config, TransformerConfig's num_query_groups for one */
+    int bridge;
+    int groups_field; /* the query groups came as that field (read without a GQA switch) */
     long nnodes, nproc;
     long cpu_offload_layers; /* --cpu-offloading-num-layers */
     int fine_offload; /* --fine-grained-activation-offloading (without it --offload-modules
@@ -412,9 +416,10 @@ static enum sim_status apply_count(struct pending *pd, const char *name, const c
         return st;
     if (strcmp(name, "num-layers-per-virtual-pipeline-stage") == 0)
         pd->layers_per_vstage = n;
-    else if (strcmp(name, "num-query-groups") == 0)
+    else if (strcmp(name, "num-query-groups") == 0) {
         pd->query_groups = n;
-    else if (strcmp(name, "num-layers-at-start-in-bf16") == 0)
+        pd->groups_field = pd->bridge;
+    } else if (strcmp(name, "num-layers-at-start-in-bf16") == 0)
         pd->bf16_start = n + 1;
     else if (strcmp(name, "num-layers-at-end-in-bf16") == 0)
         pd->bf16_end = n + 1;
@@ -956,8 +961,13 @@ static enum sim_status finish_layout(struct import_result *res, const struct pen
                                      struct sim_error *err)
 {
     enum sim_status st = SIM_OK;
-    res->gqa = pd->gqa;
-    res->kv_heads = pd->gqa ? (int)(pd->query_groups ? pd->query_groups : 1) : res->heads;
+    /* Megatron-LM reads --num-query-groups only under --group-query-attention (argument_utils.py,
+     * core_transformer_config_from_args: else None, as many key-value heads as heads); Bridge
+     * sets TransformerConfig.num_query_groups, which no switch guards (transformer_config.py) */
+    res->gqa = pd->gqa || pd->groups_field;
+    if (pd->query_groups && !res->gqa)
+        add_ignored(res, "--num-query-groups (without --group-query-attention)");
+    res->kv_heads = res->gqa ? (int)(pd->query_groups ? pd->query_groups : 1) : res->heads;
     if (res->sparse_attention == IMPORT_DSV4) /* its one key-value head (the latent itself) */
         res->kv_heads = 1;
     res->layers_per_vstage = pd->layers_per_vstage;
@@ -1198,6 +1208,7 @@ enum sim_status import_megatron(const char *const *words, int nwords, struct imp
             value = list_words(w, &i, list, sizeof list);
         if (!value && takes_value && i + 1 < w->n && w->w[i + 1][0] != '-')
             value = w->w[++i];
+        pd.bridge = !dashed;
         if (!f) {
             add_ignored(out, dashed ? word : name);
             if (eq && strchr(out->ignored[out->nignored - 1], '='))

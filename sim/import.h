@@ -51,7 +51,9 @@ struct import_result {
     /* --num-layers-per-virtual-pipeline-stage without --num-layers: vp follows from the
      * model's layers once the command knows the model (import_virtual_stages); 0 = none */
     long layers_per_vstage;
-    int gqa; /* --group-query-attention: the key-value heads are --num-query-groups */
+    /* the key-value heads are the query groups: --group-query-attention, or Bridge's
+     * num_query_groups (TransformerConfig's field, which no switch guards) */
+    int gqa;
     int nignored;
     char ignored[IMPORT_MAX_IGNORED][64]; /* flags stepsim does not model, as given */
 };

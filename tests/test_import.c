@@ -1029,3 +1029,29 @@ Test(import_cmd, query_groups_and_virtual_stages_against_the_model, .init = setu
     free(o);
     free(e);
 }
+
+/* The key-value heads as each launcher reads them: Megatron-LM reads --num-query-groups only
+ * under --group-query-attention (without it, listed: as many key-value heads as heads);
+ * Megatron-Bridge's model.num_query_groups sets TransformerConfig's field, which no switch
+ * guards, so a Bridge line for Llama-3.1-70B imports against that model. */
+Test(import_cmd, query_groups_as_megatron_lm_and_bridge_read_them, .init = setup)
+{
+    cr_assert_eq(parse("--num-attention-heads 64 --num-query-groups 8"), SIM_OK, "%s", err.msg);
+    cr_expect_eq(res.kv_heads, 64);
+    cr_expect(ignored("--num-query-groups (without --group-query-attention)"));
+    cr_assert_eq(parse("model.num_attention_heads=64 model.num_query_groups=8"), SIM_OK, "%s",
+                 err.msg);
+    cr_expect_eq(res.kv_heads, 8);
+    cr_expect_eq(res.nignored, 0);
+    char *o, *e;
+    const char *line = "model.num_layers=80 model.hidden_size=8192 model.num_attention_heads=64 "
+                       "model.num_query_groups=8 model.tensor_model_parallel_size=8 "
+                       "train.global_batch_size=256 train.micro_batch_size=1 "
+                       "model.seq_length=8192";
+    const char *bridge[] = {"megatron", "--hardware", "dgx-h100", "--model", "llama3.1-70b",
+                            "--gpus", "256", line, NULL};
+    cr_assert_eq(run_import(&o, &e, bridge), 0, "%s", e);
+    cr_expect(strstr(o, "<parallel gpus=\"256\" tp=\"8\"/>"), "%s", o);
+    free(o);
+    free(e);
+}
