@@ -1366,11 +1366,13 @@ static int same_hybrid(const struct model *m, const struct import_result *res)
 }
 
 /* The launch line's layer count, widths, heads, experts, hybrid pattern and sparse attention
- * are the model's (a line naming dsa finds a model with it; DeepSeek-V4's attention is found
- * only by its variant, whose one key-value head no other line gives). */
+ * are the model's.  A model with DSA is found exactly by a line naming dsa (Megatron-Core
+ * builds it only under that variant: experimental_attention_variant_module_specs.py), so
+ * DeepSeek-V3's line is not also DeepSeek-V3.2's; DeepSeek-V4's attention likewise only by
+ * its variant, whose one key-value head no other line gives. */
 static int same_shape(const struct model *m, const struct import_result *res)
 {
-    int sparse = (res->sparse_attention != IMPORT_DSA || m->dsa_topk > 0) &&
+    int sparse = (res->sparse_attention == IMPORT_DSA) == (m->dsa_topk > 0) &&
                  (res->sparse_attention == IMPORT_DSV4) == (m->csa_layers > 0);
     return m->layers == res->layers && m->hidden == res->hidden && m->heads == res->heads &&
            m->kv_heads == res->kv_heads && (!res->ffn || m->ffn == res->ffn) &&

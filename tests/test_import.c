@@ -1055,3 +1055,27 @@ Test(import_cmd, query_groups_as_megatron_lm_and_bridge_read_them, .init = setup
     free(o);
     free(e);
 }
+
+/* DeepSeek-V3.2 is DeepSeek-V3's shape with DeepSeek Sparse Attention, which Megatron builds
+ * only under --experimental-attention-variant dsa: a line without it trains DeepSeek-V3, a line
+ * with it DeepSeek-V3.2 (both were named, and the import asked for --model). */
+Test(import_cmd, the_dsa_variant_tells_deepseek_v3_from_v3_2, .init = setup)
+{
+    const char *v3 = "pretrain_gpt.py --num-layers 61 --hidden-size 7168 --num-attention-heads 128 "
+                     "--multi-latent-attention --num-experts 256 --moe-router-topk 8 "
+                     "--moe-ffn-hidden-size 2048 --tensor-model-parallel-size 1 "
+                     "--pipeline-model-parallel-size 16 --expert-model-parallel-size 64 "
+                     "--micro-batch-size 1 --global-batch-size 8192 --seq-length 4096 --bf16";
+    char line[1024], *o, *e;
+    const char *args[] = {"megatron", "--hardware", "dgx-h100", "--gpus", "1024", line, NULL};
+    snprintf(line, sizeof line, "%s", v3);
+    cr_assert_eq(run_import(&o, &e, args), 0, "%s", e);
+    cr_expect(strstr(o, "<model ref=\"deepseek-v3\"/>"), "%s", o);
+    free(o);
+    free(e);
+    snprintf(line, sizeof line, "%s --experimental-attention-variant dsa", v3);
+    cr_assert_eq(run_import(&o, &e, args), 0, "%s", e);
+    cr_expect(strstr(o, "<model ref=\"deepseek-v3.2\"/>"), "%s", o);
+    free(o);
+    free(e);
+}
