@@ -1336,48 +1336,70 @@ static int same_network(const struct model *a, const struct model *b)
     return memcmp(&x, &y, sizeof x) == 0;
 }
 
-/* The launch line's head width and expert sizes, where it gives them (0: not given), are the
- * model's (a shared expert's size is the model's shared experts' total; latent attention's
- * kv-channels is its V width, not compared). */
-static int same_widths(const struct model *m, const struct import_result *res)
-{
-    return (!res->head_dim || m->kv_lora_rank > 0 || res->head_dim == m->head_dim) &&
-           (!res->top_k || res->top_k == m->top_k) &&
-           (!res->expert_ffn || res->expert_ffn == m->expert_ffn) &&
-           (!res->moe_latent || res->moe_latent == m->moe_latent) &&
-           (!res->shared_expert_ffn ||
-            res->shared_expert_ffn == m->shared_experts * m->shared_expert_ffn);
-}
+/* A shape flag of the launch line beside the model's value: `line` 0 is not given; a switch
+ * (is_switch) gives 1, and its model value says whether the model has the feature. */
+struct shape_flag {
+    const char *flag;
+    int line, model;
+    int is_switch;
+};
 
-/* The launch line's hybrid pattern and the mixer sizes it gives (0: not given) are the
- * model's. */
-static int same_hybrid(const struct model *m, const struct import_result *res)
+/* The first shape flag the line gives whose value is not the model's, into *bad: 1, or 0 when
+ * every given one agrees.  One table for --model's check and the shipped model's search, so a
+ * flag refused against --model never finds a model it contradicts.  (A shared expert's size
+ * is the model's shared experts' total; latent attention's kv-channels is its V width, not
+ * compared.) */
+static int shape_disagrees(const struct model *m, const struct import_result *res,
+                           struct shape_flag *bad)
 {
-    return strcmp(m->pattern, res->pattern) == 0 &&
-           (!res->gdn_key_heads || res->gdn_key_heads == m->gdn_key_heads) &&
-           (!res->gdn_value_heads || res->gdn_value_heads == m->gdn_value_heads) &&
-           (!res->gdn_key_dim || res->gdn_key_dim == m->gdn_key_dim) &&
-           (!res->gdn_value_dim || res->gdn_value_dim == m->gdn_value_dim) &&
-           (!res->gdn_conv || res->gdn_conv == m->mamba_conv) &&
-           (!res->mamba_heads || res->mamba_heads == m->mamba_heads) &&
-           (!res->mamba_head_dim || res->mamba_head_dim == m->mamba_head_dim) &&
-           (!res->mamba_state || res->mamba_state == m->mamba_state) &&
-           (!res->mamba_groups || res->mamba_groups == m->mamba_groups);
+    const struct shape_flag shape[] = {
+        {"num-layers", res->layers, m->layers, 0},
+        {"hidden-size", res->hidden, m->hidden, 0},
+        {"num-attention-heads", res->heads, m->heads, 0},
+        {res->gqa ? "num-query-groups"
+                  : "num-attention-heads without --group-query-attention: key-value heads",
+         res->gqa || res->heads ? res->kv_heads : 0, m->kv_heads, 0},
+        {"ffn-hidden-size", res->ffn, m->ffn, 0},
+        {"num-experts", res->experts, m->experts, 0},
+        {"moe-router-topk", res->top_k, m->top_k, 0},
+        {"moe-ffn-hidden-size", res->expert_ffn, m->expert_ffn, 0},
+        {"moe-latent-size", res->moe_latent, m->moe_latent, 0},
+        {"moe-shared-expert-intermediate-size", res->shared_expert_ffn,
+         m->shared_experts * m->shared_expert_ffn, 0},
+        {"kv-channels", m->kv_lora_rank > 0 ? 0 : res->head_dim, m->head_dim, 0},
+        {"mamba-num-heads", res->mamba_heads, m->mamba_heads, 0},
+        {"mamba-head-dim", res->mamba_head_dim, m->mamba_head_dim, 0},
+        {"mamba-state-dim", res->mamba_state, m->mamba_state, 0},
+        {"mamba-num-groups", res->mamba_groups, m->mamba_groups, 0},
+        {"linear-num-key-heads", res->gdn_key_heads, m->gdn_key_heads, 0},
+        {"linear-num-value-heads", res->gdn_value_heads, m->gdn_value_heads, 0},
+        {"linear-key-head-dim", res->gdn_key_dim, m->gdn_key_dim, 0},
+        {"linear-value-head-dim", res->gdn_value_dim, m->gdn_value_dim, 0},
+        {"linear-conv-kernel-dim", res->gdn_conv, m->mamba_conv, 0},
+    };
+    for (size_t i = 0; i < sizeof shape / sizeof shape[0]; i++)
+        if (shape[i].line > 0 && shape[i].line != shape[i].model) {
+            *bad = shape[i];
+            return 1;
+        }
+    return 0;
 }
 
 /* The launch line's layer count, widths, heads, experts, hybrid pattern and sparse attention
- * are the model's.  A model with DSA is found exactly by a line naming dsa (Megatron-Core
- * builds it only under that variant: experimental_attention_variant_module_specs.py), so
- * DeepSeek-V3's line is not also DeepSeek-V3.2's; DeepSeek-V4's attention likewise only by
- * its variant, whose one key-value head no other line gives. */
+ * are the model's, and so is every other shape flag it gives.  A model with DSA is found
+ * exactly by a line naming dsa (Megatron-Core builds it only under that variant:
+ * experimental_attention_variant_module_specs.py), so DeepSeek-V3's line is not also
+ * DeepSeek-V3.2's; DeepSeek-V4's attention likewise only by its variant, whose one key-value
+ * head no other line gives. */
 static int same_shape(const struct model *m, const struct import_result *res)
 {
+    struct shape_flag bad;
     int sparse = (res->sparse_attention == IMPORT_DSA) == (m->dsa_topk > 0) &&
                  (res->sparse_attention == IMPORT_DSV4) == (m->csa_layers > 0);
     return m->layers == res->layers && m->hidden == res->hidden && m->heads == res->heads &&
-           m->kv_heads == res->kv_heads && (!res->ffn || m->ffn == res->ffn) &&
-           m->experts == res->experts && m->attention_gate == res->attention_gate &&
-           same_hybrid(m, res) && same_widths(m, res) && sparse;
+           m->kv_heads == res->kv_heads && m->experts == res->experts &&
+           m->attention_gate == res->attention_gate && strcmp(m->pattern, res->pattern) == 0 &&
+           sparse && !shape_disagrees(m, res, &bad);
 }
 
 /* The model named `model` (a shipped name, or a file from the current folder) into m: 0, or -1
@@ -1415,29 +1437,15 @@ static enum sim_status unknown_model(const char *model, struct sim_error *err)
 static enum sim_status model_agrees(const char *model, const struct model *m,
                                     const struct import_result *res, struct sim_error *err)
 {
-    const struct {
-        const char *flag;
-        int line, model;
-    } shape[] = {
-        {"num-layers", res->layers, m->layers},
-        {"hidden-size", res->hidden, m->hidden},
-        {"num-attention-heads", res->heads, m->heads},
-        {res->gqa ? "num-query-groups" : "num-attention-heads without --group-query-attention: "
-                                         "key-value heads",
-         res->gqa || res->heads ? res->kv_heads : 0, m->kv_heads},
-        {"ffn-hidden-size", res->ffn, m->ffn},
-        {"num-experts", res->experts, m->experts},
-        {"moe-router-topk", res->top_k, m->top_k},
-        {"moe-ffn-hidden-size", res->expert_ffn, m->expert_ffn},
-        {"kv-channels", m->kv_lora_rank > 0 ? 0 : res->head_dim, m->head_dim},
-    };
-    for (size_t i = 0; i < sizeof shape / sizeof shape[0]; i++)
-        if (shape[i].line > 0 && shape[i].line != shape[i].model)
-            return err_set(err, SIM_EINPUT, NULL, 0,
-                           "import: --%s %d, but --model %s has %d: the line trains another "
-                           "network (give the model of its shape, or leave --model out to find "
-                           "one)",
-                           shape[i].flag, shape[i].line, model, shape[i].model);
+    static const char another[] = "the line trains another network (give the model of its "
+                                  "shape, or leave --model out to find one)";
+    struct shape_flag bad;
+    if (shape_disagrees(m, res, &bad))
+        return bad.is_switch
+                   ? err_set(err, SIM_EINPUT, NULL, 0, "import: --%s, but --model %s has none: %s",
+                             bad.flag, model, another)
+                   : err_set(err, SIM_EINPUT, NULL, 0, "import: --%s %d, but --model %s has %d: %s",
+                             bad.flag, bad.line, model, bad.model, another);
     if (res->pattern[0] && strcmp(res->pattern, m->pattern) != 0)
         return err_set(err, SIM_EINPUT, NULL, 0,
                        "import: --hybrid-override-pattern is not --model %s's pattern", model);

@@ -1079,3 +1079,30 @@ Test(import_cmd, the_dsa_variant_tells_deepseek_v3_from_v3_2, .init = setup)
     free(o);
     free(e);
 }
+
+/* Every shape flag the model file records is held against --model (each of these was accepted
+ * and simulated as the named model): the first that differs is named with both values. */
+Test(import_cmd, each_shape_flag_against_the_named_model_is_refused, .init = setup)
+{
+    static const struct {
+        const char *model, *flags, *message;
+    } cases[] = {
+        {"deepseek-v3", "--moe-shared-expert-intermediate-size 4096",
+         "--moe-shared-expert-intermediate-size 4096, but --model deepseek-v3 has 2048"},
+        {"nemotron-3-super-120b-a12b", "--moe-latent-size 512",
+         "--moe-latent-size 512, but --model nemotron-3-super-120b-a12b has 1024"},
+        {"nemotron-3-nano-30b-a3b", "--mamba-state-dim 64",
+         "--mamba-state-dim 64, but --model nemotron-3-nano-30b-a3b has 128"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char line[512], *o, *e;
+        snprintf(line, sizeof line, "%s --seq-length 4096", cases[i].flags);
+        const char *args[] = {"megatron", "--hardware", "dgx-h100", "--model", cases[i].model,
+                              line, NULL};
+        cr_expect_eq(run_import(&o, &e, args), 2, "%s: %s", cases[i].flags, e);
+        cr_expect(strstr(e, cases[i].message) && strstr(e, "the line trains another network"),
+                  "%s: %s", cases[i].flags, e);
+        free(o);
+        free(e);
+    }
+}
