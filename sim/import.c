@@ -26,6 +26,8 @@ enum flag_kind {
     FK_WORD,    /* --flag WORD: key = WORD (the scenario's parser checks it) */
     FK_SWITCH,  /* --flag: key = `value` */
     FK_ARCH,    /* --flag N: the model's shape (picks the shipped model) */
+    FK_MLA,     /* FK_ARCH read only under latent attention (finish_attention_sizes) */
+    FK_DSA,     /* FK_ARCH read only under --experimental-attention-variant dsa (the same) */
     FK_LIST,    /* --flag W1 W2 ... (argparse nargs '*'), or =[W1,W2]: key = "W1,W2" */
     FK_SPECIAL, /* read by name in apply_special() */
 };
@@ -35,7 +37,7 @@ struct flag {
     enum flag_kind kind;
     const char *key;   /* FK_INT, FK_WORD, FK_SWITCH: the scenario key */
     const char *value; /* FK_SWITCH: the value it sets */
-    size_t arch;       /* FK_ARCH: offset of the field in struct import_result */
+    size_t arch;       /* FK_ARCH, FK_MLA, FK_DSA: offset of the field in struct import_result */
 };
 
 #define ARCH(f) offsetof(struct import_result, f)
@@ -151,6 +153,20 @@ static const struct flag flags[] = {
     {"attention-dropout", FK_SPECIAL, NULL, NULL, 0},
     {"hidden-dropout", FK_SPECIAL, NULL, NULL, 0},
     {"group-query-attention", FK_SPECIAL, NULL, NULL, 0},
+    /* latent attention (arguments.py's _add_mla_args: MLATransformerConfig's sizes, which
+     * core_transformer_config_from_args passes only under --multi-latent-attention) */
+    {"multi-latent-attention", FK_SPECIAL, NULL, NULL, 0},
+    {"q-lora-rank", FK_MLA, NULL, NULL, ARCH(q_lora_rank)},
+    {"kv-lora-rank", FK_MLA, NULL, NULL, ARCH(kv_lora_rank)},
+    {"qk-head-dim", FK_MLA, NULL, NULL, ARCH(qk_head_dim)},
+    {"qk-pos-emb-head-dim", FK_MLA, NULL, NULL, ARCH(qk_rope_dim)},
+    {"v-head-dim", FK_MLA, NULL, NULL, ARCH(v_head_dim)},
+    /* DeepSeek Sparse Attention's indexer (TransformerConfig.dsa_indexer_*: only the dsa
+     * variant builds one, experimental_attention_variant_module_specs.py) */
+    {"dsa-indexer-n-heads", FK_DSA, NULL, NULL, ARCH(dsa_heads)},
+    {"dsa-indexer-head-dim", FK_DSA, NULL, NULL, ARCH(dsa_dim)},
+    {"dsa-indexer-topk", FK_DSA, NULL, NULL, ARCH(dsa_topk)},
+    {"dsa-indexer-topk-freq", FK_DSA, NULL, NULL, ARCH(dsa_topk_freq)},
     {"num-layers", FK_ARCH, NULL, NULL, ARCH(layers)},
     {"hidden-size", FK_ARCH, NULL, NULL, ARCH(hidden)},
     {"ffn-hidden-size", FK_ARCH, NULL, NULL, ARCH(ffn)},
@@ -675,6 +691,7 @@ static enum sim_status apply_special(struct import_result *res, struct pending *
         return st;
     }
     int *store_true = strcmp(name, "group-query-attention") == 0       ? &pd->gqa
+                      : strcmp(name, "multi-latent-attention") == 0    ? &res->mla
                       : strcmp(name, "attention-output-gate") == 0     ? &res->attention_gate
                       : strcmp(name, "first-last-layers-bf16") == 0    ? &pd->bf16_edges
                       : strcmp(name, "grad-reduce-in-bf16") == 0       ? &pd->grads_bf16
@@ -768,7 +785,11 @@ static enum sim_status apply(struct import_result *res, struct pending *pd, cons
             return st;
         return on ? put_key(res, f->key, f->value, f->name, err) : SIM_OK;
     }
+    case FK_MLA: /* a Bridge key names MLATransformerConfig's field: the config is MLA */
+        res->mla |= pd->bridge;
+        /* fall through */
     case FK_ARCH:
+    case FK_DSA:
         if ((st = whole_number(f->name, value, &n, err)) != SIM_OK)
             return st;
         *(int *)(void *)((char *)res + f->arch) = (int)n;
@@ -1130,6 +1151,23 @@ static void drop_unread_narrow_keys(struct import_result *res, const struct pend
         drop_key(res, "moe-fused-grouped-mlp", NULL);
 }
 
+/* The latent-attention sizes without latent attention, and the DSA indexer's without DSA:
+ * Megatron does not read them (FK_MLA, FK_DSA), so they are listed, not held against a model. */
+static void finish_attention_sizes(struct import_result *res)
+{
+    for (size_t i = 0; i < NFLAGS; i++) {
+        int *size = (int *)(void *)((char *)res + flags[i].arch);
+        int unread = (flags[i].kind == FK_MLA && !res->mla) ||
+                     (flags[i].kind == FK_DSA && res->sparse_attention != IMPORT_DSA);
+        if (unread && *size) {
+            char given[72];
+            snprintf(given, sizeof given, "--%s", flags[i].name);
+            add_ignored(res, given);
+            *size = 0;
+        }
+    }
+}
+
 static enum sim_status finish(struct import_result *res, const struct pending *pd,
                               struct sim_error *err)
 {
@@ -1158,6 +1196,7 @@ static enum sim_status finish(struct import_result *res, const struct pending *p
     if (st == SIM_OK)
         st = finish_flex_sms(res, pd, err);
     drop_unread_narrow_keys(res, pd);
+    finish_attention_sizes(res);
     /* The line runs Megatron-Core: run refuses what it does not offer, plan explores only
      * what it does. */
     if (st == SIM_OK)
@@ -1202,7 +1241,8 @@ enum sim_status import_megatron(const char *const *words, int nwords, struct imp
         if (!dashed && value && (strcmp(value, "null") == 0 || strcmp(value, "None") == 0))
             continue;
         int takes_value = f && f->kind != FK_SWITCH && strcmp(name, "group-query-attention") != 0 &&
-                          strcmp(name, "attention-output-gate") != 0;
+                          strcmp(name, "attention-output-gate") != 0 &&
+                          strcmp(name, "multi-latent-attention") != 0;
         char list[256];
         if (!value && f && f->kind == FK_LIST)
             value = list_words(w, &i, list, sizeof list);
@@ -1239,9 +1279,10 @@ static const char import_help[] =
     "stdout or --out.  Megatron-Bridge's overrides (model.tensor_model_parallel_size=8) read\n"
     "the same.  The line may be one quoted string or many words.  The model is the shipped one\n"
     "whose shape matches --num-layers, --hidden-size, --num-attention-heads, --num-query-groups,\n"
-    "--ffn-hidden-size, --num-experts and a hybrid model's --hybrid-override-pattern and\n"
-    "--mamba-* / --linear-* sizes, or --linear-attention-type gated_delta_net with\n"
-    "--linear-attention-freq (or --model); flags stepsim does not model are named on stderr.\n"
+    "--ffn-hidden-size, --num-experts, the latent-attention and DSA indexer sizes and a\n"
+    "hybrid model's --hybrid-override-pattern and --mamba-* / --linear-* sizes, or\n"
+    "--linear-attention-type gated_delta_net with --linear-attention-freq (or --model; a\n"
+    "shape flag it contradicts is refused); flags stepsim does not model are named on stderr.\n"
     "The scenario names framework=megatron-core, so run holds it to what Megatron-Core\n"
     "offers and plan explores only that.\n"
     "Megatron's defaults hold where stepsim's differ: fp32 without --bf16 / --fp16, dropout\n"
@@ -1367,6 +1408,21 @@ static int shape_disagrees(const struct model *m, const struct import_result *re
         {"moe-shared-expert-intermediate-size", res->shared_expert_ffn,
          m->shared_experts * m->shared_expert_ffn, 0},
         {"kv-channels", m->kv_lora_rank > 0 ? 0 : res->head_dim, m->head_dim, 0},
+        {"attention-output-gate", res->attention_gate, m->attention_gate, 1},
+        {"multi-latent-attention", res->mla, m->kv_lora_rank > 0, 1},
+        {"q-lora-rank", res->q_lora_rank, m->q_lora_rank, 0},
+        {"kv-lora-rank", res->kv_lora_rank, m->kv_lora_rank, 0},
+        {"qk-head-dim", res->qk_head_dim, m->qk_nope_dim, 0},
+        {"qk-pos-emb-head-dim", res->qk_rope_dim, m->qk_rope_dim, 0},
+        {"v-head-dim", res->v_head_dim, m->v_head_dim, 0},
+        {"experimental-attention-variant dsa", res->sparse_attention == IMPORT_DSA,
+         m->dsa_topk > 0, 1},
+        {"experimental-attention-variant dsv4_hybrid", res->sparse_attention == IMPORT_DSV4,
+         m->csa_layers > 0, 1},
+        {"dsa-indexer-n-heads", res->dsa_heads, m->dsa_index_heads, 0},
+        {"dsa-indexer-head-dim", res->dsa_dim, m->dsa_index_dim, 0},
+        {"dsa-indexer-topk", res->dsa_topk, m->dsa_topk, 0},
+        {"dsa-indexer-topk-freq", res->dsa_topk_freq, m->dsa_topk_freq, 0},
         {"mamba-num-heads", res->mamba_heads, m->mamba_heads, 0},
         {"mamba-head-dim", res->mamba_head_dim, m->mamba_head_dim, 0},
         {"mamba-state-dim", res->mamba_state, m->mamba_state, 0},
@@ -1499,6 +1555,14 @@ static void drop_moe_keys(struct import_result *res)
         drop_key(res, moe_keys[i], NULL);
 }
 
+/* Does the line give a head, latent-attention, DSA indexer or expert width? */
+static int gives_widths(const struct import_result *res)
+{
+    return res->head_dim || res->top_k || res->expert_ffn || res->moe_latent ||
+           res->shared_expert_ffn || res->mla || res->dsa_heads || res->dsa_dim ||
+           res->dsa_topk || res->dsa_topk_freq;
+}
+
 /* The shipped model whose shape the launch line gives; among equals, one whose context length
  * covers the sequence.  `name` gets the library name. */
 static enum sim_status find_model(const struct import_result *res, char *name, size_t len,
@@ -1550,10 +1614,7 @@ static enum sim_status find_model(const struct import_result *res, char *name, s
                        "num-attention-heads=%d query groups=%d%s%s%s; give --model NAME|FILE",
                        res->layers, res->hidden, res->heads, res->kv_heads,
                        res->experts ? " with experts" : "",
-                       res->head_dim || res->top_k || res->expert_ffn || res->moe_latent ||
-                               res->shared_expert_ffn
-                           ? " and these head and expert widths"
-                           : "",
+                       gives_widths(res) ? " and these head, attention and expert widths" : "",
                        res->pattern[0] ? " and this hybrid pattern and mixer sizes" : "");
     /* Releases of one network (Llama 3.1 and 3.3 70B) are the same model to the simulator:
      * the first name stands for them. */

@@ -43,6 +43,10 @@ struct import_result {
      * DeepSeek Sparse Attention (<dsa>) or DeepSeek-V4's (<csa>, one key-value head) */
     enum { IMPORT_DENSE_ATTENTION, IMPORT_DSA, IMPORT_DSV4 } sparse_attention;
     int head_dim, top_k, expert_ffn, moe_latent, shared_expert_ffn; /* 0 = not given */
+    /* latent attention: --multi-latent-attention (or a Bridge key of its sizes), and its
+     * --q-lora-rank, --kv-lora-rank, --qk-head-dim, --qk-pos-emb-head-dim, --v-head-dim */
+    int mla, q_lora_rank, kv_lora_rank, qk_head_dim, qk_rope_dim, v_head_dim;
+    int dsa_heads, dsa_dim, dsa_topk, dsa_topk_freq; /* --dsa-indexer-*, under dsa */
     char pattern[MODEL_MAX_PATTERN + 1]; /* --hybrid-override-pattern, '|' dropped; "" = none */
     /* --account-for-embedding-in-pipeline-split / --account-for-loss-...: the split counts the
      * embedding / the loss as a layer (the ends' layer counts need the model's layers: the

@@ -712,7 +712,7 @@ Test(import_cmd, expert_widths_pick_the_model, .init = setup)
     free(e);
     snprintf(line, sizeof line, "%s--moe-router-topk 4", shape);
     cr_assert_eq(run_import(&o, &e, argv), 2);
-    cr_assert(strstr(e, "these head and expert widths"), "%s", e);
+    cr_assert(strstr(e, "these head, attention and expert widths"), "%s", e);
     free(o);
     free(e);
 }
@@ -1093,6 +1093,20 @@ Test(import_cmd, each_shape_flag_against_the_named_model_is_refused, .init = set
          "--moe-latent-size 512, but --model nemotron-3-super-120b-a12b has 1024"},
         {"nemotron-3-nano-30b-a3b", "--mamba-state-dim 64",
          "--mamba-state-dim 64, but --model nemotron-3-nano-30b-a3b has 128"},
+        {"deepseek-v3", "--multi-latent-attention --q-lora-rank 3000 --kv-lora-rank 64",
+         "--q-lora-rank 3000, but --model deepseek-v3 has 1536"},
+        {"deepseek-v3", "--multi-latent-attention --kv-lora-rank 64",
+         "--kv-lora-rank 64, but --model deepseek-v3 has 512"},
+        {"deepseek-v3", "--multi-latent-attention --qk-pos-emb-head-dim 32",
+         "--qk-pos-emb-head-dim 32, but --model deepseek-v3 has 64"},
+        {"deepseek-v3", "model.kv_lora_rank=64", /* Bridge: MLATransformerConfig's field */
+         "--kv-lora-rank 64, but --model deepseek-v3 has 512"},
+        {"llama3.1-8b", "--multi-latent-attention",
+         "--multi-latent-attention, but --model llama3.1-8b has none"},
+        {"deepseek-v3", "--experimental-attention-variant dsa",
+         "--experimental-attention-variant dsa, but --model deepseek-v3 has none"},
+        {"deepseek-v3.2", "--experimental-attention-variant dsa --dsa-indexer-topk 1024",
+         "--dsa-indexer-topk 1024, but --model deepseek-v3.2 has 2048"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char line[512], *o, *e;
@@ -1105,4 +1119,21 @@ Test(import_cmd, each_shape_flag_against_the_named_model_is_refused, .init = set
         free(o);
         free(e);
     }
+    /* Megatron-LM reads the latent-attention sizes only under --multi-latent-attention, the DSA
+     * indexer's only under the dsa variant: without them each is listed, not compared */
+    cr_assert_eq(parse("--q-lora-rank 3000 --dsa-indexer-topk 1024"), SIM_OK, "%s", err.msg);
+    cr_expect(ignored("--q-lora-rank") && ignored("--dsa-indexer-topk"));
+    cr_expect_eq(res.q_lora_rank, 0);
+    cr_expect_eq(res.dsa_topk, 0);
+    const char *v3 = "--num-layers 61 --hidden-size 7168 --num-attention-heads 128 "
+                     "--multi-latent-attention --q-lora-rank 1536 --kv-lora-rank 512 "
+                     "--qk-head-dim 128 --qk-pos-emb-head-dim 64 --v-head-dim 128 "
+                     "--num-experts 256 --seq-length 4096";
+    char *o, *e;
+    const char *same[] = {"megatron", "--hardware", "dgx-h100", "--model", "deepseek-v3", v3,
+                          NULL};
+    cr_assert_eq(run_import(&o, &e, same), 0, "%s", e);
+    cr_expect_null(strstr(e, "lora"), "the sizes are the model's, not ignored: %s", e);
+    free(o);
+    free(e);
 }
