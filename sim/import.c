@@ -175,6 +175,7 @@ static const struct flag flags[] = {
     {"num-experts", FK_ARCH, NULL, NULL, ARCH(experts)},
     {"kv-channels", FK_ARCH, NULL, NULL, ARCH(head_dim)},
     {"moe-router-topk", FK_ARCH, NULL, NULL, ARCH(top_k)},
+    {"moe-layer-freq", FK_SPECIAL, NULL, NULL, 0},
     {"moe-ffn-hidden-size", FK_ARCH, NULL, NULL, ARCH(expert_ffn)},
     {"moe-latent-size", FK_ARCH, NULL, NULL, ARCH(moe_latent)},
     {"moe-shared-expert-intermediate-size", FK_ARCH, NULL, NULL, ARCH(shared_expert_ffn)},
@@ -363,6 +364,128 @@ struct pending {
     int fsdp_grad_16bit; /* --megatron-fsdp-grad-comm-dtype bf16 or fp16 */
 };
 
+/* --moe-layer-freq as Megatron-LM reads it (arguments.py, moe_freq_type and _eval_pattern): a
+ * whole number k, MoE on every k-th layer from the first, or a Python list expression of only
+ * digits, commas, brackets, parentheses, '+' and '*' -- "[0]*3+[1]*58", "([0,1]*24)" -- that
+ * Megatron evals to one 0 (dense) or 1 (MoE) per layer.  The evaluator below takes that
+ * grammar: lists joined by '+' and repeated by '*', numbers multiplied and added.  Each list's
+ * elements go to out, so a term's list is the run of out from where the term began. */
+struct freq_parse {
+    const char *p;
+    char out[MODEL_MAX_PATTERN + 1]; /* '0' / '1' per layer */
+    size_t len;
+    int depth;       /* parentheses open; at most 16 */
+    const char *why; /* the first thing wrong, or NULL */
+};
+
+#define FREQ_MAX_NUMBER (1L << 20) /* numbers stay far from long's range when multiplied */
+
+static int freq_fail(struct freq_parse *fp, const char *why)
+{
+    if (!fp->why)
+        fp->why = why;
+    return -1;
+}
+
+static int freq_expr(struct freq_parse *fp, long *n);
+
+/* A number into *n (returns 0), a bracketed list appended to out (1), or a parenthesised
+ * expression (either); -1 when it is none of these. */
+static int freq_factor(struct freq_parse *fp, long *n)
+{
+    if (isdigit((unsigned char)*fp->p)) {
+        for (*n = 0; isdigit((unsigned char)*fp->p); fp->p++)
+            if ((*n = *n * 10 + (*fp->p - '0')) > FREQ_MAX_NUMBER)
+                return freq_fail(fp, "a number too large");
+        return 0;
+    }
+    if (*fp->p == '(') {
+        fp->p++;
+        if (++fp->depth > 16)
+            return freq_fail(fp, "parentheses nested more than 16 deep");
+        int kind = freq_expr(fp, n);
+        fp->depth--;
+        if (kind >= 0 && *fp->p != ')')
+            return freq_fail(fp, "a '(' without its ')'");
+        fp->p++;
+        return kind;
+    }
+    if (*fp->p != '[')
+        return freq_fail(fp, "a number, '[' or '(' expected");
+    for (fp->p++; *fp->p != ']'; fp->p += *fp->p == ',') {
+        if ((*fp->p != '0' && *fp->p != '1') || isdigit((unsigned char)fp->p[1]))
+            return freq_fail(fp, "a list holds 0 (a dense layer) and 1 (a MoE layer)");
+        if (fp->len == MODEL_MAX_PATTERN)
+            return freq_fail(fp, "more layers than stepsim models");
+        fp->out[fp->len++] = *fp->p++;
+        if (*fp->p != ',' && *fp->p != ']')
+            return freq_fail(fp, "a list's elements are separated by ','");
+    }
+    fp->p++;
+    return 1;
+}
+
+/* Factors joined by '*': numbers multiply; a list times a number repeats the list. */
+static int freq_term(struct freq_parse *fp, long *n)
+{
+    size_t start = fp->len;
+    int kind = freq_factor(fp, n);
+    while (kind >= 0 && *fp->p == '*') {
+        fp->p++;
+        long m = 0;
+        int next = freq_factor(fp, &m);
+        if (next < 0 || (kind && next))
+            return next < 0 ? -1 : freq_fail(fp, "a list times a list");
+        long times = kind ? m : next ? *n : 1;
+        if (!kind && !next && (*n *= m) > FREQ_MAX_NUMBER)
+            return freq_fail(fp, "a number too large");
+        kind |= next;
+        size_t run = fp->len - start;
+        if (kind && run > 0 && (size_t)times > (MODEL_MAX_PATTERN - start) / run)
+            return freq_fail(fp, "more layers than stepsim models");
+        for (long t = 1; kind && t < times; t++, fp->len += run)
+            memcpy(fp->out + fp->len, fp->out + start, run);
+        if (kind && times == 0)
+            fp->len = start;
+    }
+    return kind;
+}
+
+/* Terms joined by '+': lists concatenate, numbers add. */
+static int freq_expr(struct freq_parse *fp, long *n)
+{
+    int kind = freq_term(fp, n);
+    while (kind >= 0 && *fp->p == '+') {
+        fp->p++;
+        long m = 0;
+        int next = freq_term(fp, &m);
+        if (next < 0 || next != kind)
+            return next < 0 ? -1 : freq_fail(fp, "a list plus a number");
+        if (!kind && (*n += m) > FREQ_MAX_NUMBER)
+            return freq_fail(fp, "a number too large");
+    }
+    return kind;
+}
+
+/* --moe-layer-freq VALUE into res->moe_every (a number) or res->moe_layers (a list). */
+static enum sim_status moe_layer_freq(struct import_result *res, const char *value,
+                                      struct sim_error *err)
+{
+    struct freq_parse fp = {.p = value};
+    long n = 0;
+    int kind = freq_expr(&fp, &n);
+    if (kind >= 0 && *fp.p)
+        kind = freq_fail(&fp, "an unexpected character");
+    if ((kind == 0 && n < 1) || (kind == 1 && fp.len == 0))
+        kind = freq_fail(&fp, "no MoE layer, or no layer");
+    if (kind < 0)
+        return err_set(err, SIM_EINPUT, NULL, 0, "import: --moe-layer-freq %s: %s", value, fp.why);
+    fp.out[fp.len] = '\0';
+    res->moe_every = kind ? 0 : (int)n;
+    memcpy(res->moe_layers, fp.out, kind ? fp.len + 1 : 1);
+    return SIM_OK;
+}
+
 /* A hybrid model's layer pattern (Megatron-Core's M, G, *, -, E), its '|' pipeline-stage marks
  * dropped: the shipped model must have the same one. */
 static enum sim_status hybrid_pattern(struct import_result *res, const char *name,
@@ -468,6 +591,8 @@ static enum sim_status apply_valued(struct import_result *res, struct pending *p
         *(name[2] == '8' ? &pd->fp8 : &pd->fp4) = 1;
         return SIM_OK;
     }
+    if (strcmp(name, "moe-layer-freq") == 0)
+        return moe_layer_freq(res, value, err);
     if (strcmp(name, "hybrid-override-pattern") == 0 || strcmp(name, "hybrid-layer-pattern") == 0)
         return hybrid_pattern(res, name, value, err);
     if (strcmp(name, "optimizer") == 0)
@@ -1441,6 +1566,24 @@ static int shape_disagrees(const struct model *m, const struct import_result *re
     return 0;
 }
 
+/* The first layer (0-based) that --moe-layer-freq makes MoE and the model dense or the other
+ * way round; the model's layer count when the list has another; -1 when they agree or it is
+ * not given.  A model without experts, or a hybrid one whose pattern places them, is not
+ * compared: Megatron reads the flag for neither (resolve_model lists it). */
+static int moe_layer_differs(const struct model *m, const struct import_result *res)
+{
+    int listed = (int)strlen(res->moe_layers);
+    if ((!res->moe_every && !listed) || m->experts == 0 || m->pattern[0])
+        return -1;
+    if (listed && listed != m->layers)
+        return m->layers;
+    for (int i = 0; i < m->layers; i++) /* Megatron's rule for a number: gpt_layer_specs.py */
+        if ((listed ? res->moe_layers[i] == '1' : i % res->moe_every == 0) !=
+            model_layer_is_moe(m, i))
+            return i;
+    return -1;
+}
+
 /* The launch line's layer count, widths, heads, experts, hybrid pattern and sparse attention
  * are the model's, and so is every other shape flag it gives.  A model with DSA is found
  * exactly by a line naming dsa (Megatron-Core builds it only under that variant:
@@ -1455,7 +1598,7 @@ static int same_shape(const struct model *m, const struct import_result *res)
     return m->layers == res->layers && m->hidden == res->hidden && m->heads == res->heads &&
            m->kv_heads == res->kv_heads && m->experts == res->experts &&
            m->attention_gate == res->attention_gate && strcmp(m->pattern, res->pattern) == 0 &&
-           sparse && !shape_disagrees(m, res, &bad);
+           sparse && !shape_disagrees(m, res, &bad) && moe_layer_differs(m, res) < 0;
 }
 
 /* The model named `model` (a shipped name, or a file from the current folder) into m: 0, or -1
@@ -1502,6 +1645,16 @@ static enum sim_status model_agrees(const char *model, const struct model *m,
                              bad.flag, model, another)
                    : err_set(err, SIM_EINPUT, NULL, 0, "import: --%s %d, but --model %s has %d: %s",
                              bad.flag, bad.line, model, bad.model, another);
+    int layer = moe_layer_differs(m, res);
+    if (layer == m->layers)
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "import: --moe-layer-freq lists %zu layers, but --model %s has %d: %s",
+                       strlen(res->moe_layers), model, m->layers, another);
+    if (layer >= 0)
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "import: --moe-layer-freq makes layer %d %s, but in --model %s it is %s: %s",
+                       layer + 1, model_layer_is_moe(m, layer) ? "dense" : "MoE", model,
+                       model_layer_is_moe(m, layer) ? "MoE" : "dense", another);
     if (res->pattern[0] && strcmp(res->pattern, m->pattern) != 0)
         return err_set(err, SIM_EINPUT, NULL, 0,
                        "import: --hybrid-override-pattern is not --model %s's pattern", model);
@@ -1611,10 +1764,11 @@ static enum sim_status find_model(const struct import_result *res, char *name, s
     if (!found)
         return err_set(err, SIM_EINPUT, NULL, 0,
                        "import: no shipped model has num-layers=%d hidden-size=%d "
-                       "num-attention-heads=%d query groups=%d%s%s%s; give --model NAME|FILE",
+                       "num-attention-heads=%d query groups=%d%s%s%s%s; give --model NAME|FILE",
                        res->layers, res->hidden, res->heads, res->kv_heads,
                        res->experts ? " with experts" : "",
                        gives_widths(res) ? " and these head, attention and expert widths" : "",
+                       res->moe_every || res->moe_layers[0] ? " and these MoE layers" : "",
                        res->pattern[0] ? " and this hybrid pattern and mixer sizes" : "");
     /* Releases of one network (Llama 3.1 and 3.3 70B) are the same model to the simulator:
      * the first name stands for them. */
@@ -1754,6 +1908,9 @@ static enum sim_status resolve_model(const char *given, struct import_result *re
         known = load_model(model, m) == 0;
     if (st == SIM_OK && known && m->experts == 0)
         drop_moe_keys(res);
+    if (st == SIM_OK && known && (m->experts == 0 || m->pattern[0]) &&
+        (res->moe_every || res->moe_layers[0])) /* Megatron does not read it (moe_layer_differs) */
+        add_ignored(res, "--moe-layer-freq");
     if (st == SIM_OK && res->layers <= 0 && res->layers_per_vstage > 0)
         st = known ? import_virtual_stages(res, m->layers, err)
                    : err_set(err, SIM_EINPUT, NULL, 0, "import: the model's layers are needed "

@@ -6,10 +6,12 @@
  * world size).  Each flag stepsim models becomes a scenario key (--tensor-model-parallel-size
  * -> tp, --num-layers-per-virtual-pipeline-stage -> vp = num-layers / (pp x that), ...); the
  * architecture flags (--num-layers, --hidden-size, --num-attention-heads, --num-query-groups,
- * --ffn-hidden-size, --num-experts) pick the shipped model with that shape; every other flag is
- * listed as ignored.  Megatron's defaults are kept where they differ from stepsim's: fp32
- * without --bf16 / --fp16 / --fp8-format, dropout 0.1 unless both dropouts are set to 0.  The
- * scenario names framework=megatron-core (framework.h): the line is Megatron-Core's.
+ * --ffn-hidden-size, --num-experts, and where given the head, latent-attention, DSA indexer and
+ * expert sizes and --moe-layer-freq) pick the shipped model with that shape, and a named
+ * model must agree with them; every other flag is listed as ignored.  Megatron's defaults are
+ * kept where they differ from stepsim's: fp32 without --bf16 / --fp16 / --fp8-format, dropout
+ * 0.1 unless both dropouts are set to 0.  The scenario names framework=megatron-core
+ * (framework.h): the line is Megatron-Core's.
  *
  * Limits: IMPORT_MAX_WORDS words of at most 255 bytes; at most IMPORT_MAX_KEYS keys. */
 #ifndef STEPSIM_IMPORT_H
@@ -48,6 +50,10 @@ struct import_result {
     int mla, q_lora_rank, kv_lora_rank, qk_head_dim, qk_rope_dim, v_head_dim;
     int dsa_heads, dsa_dim, dsa_topk, dsa_topk_freq; /* --dsa-indexer-*, under dsa */
     char pattern[MODEL_MAX_PATTERN + 1]; /* --hybrid-override-pattern, '|' dropped; "" = none */
+    /* --moe-layer-freq: a MoE layer every moe_every-th layer from the first, or moe_layers'
+     * '0' (dense) or '1' (MoE) per layer; 0 and "" = not given */
+    int moe_every;
+    char moe_layers[MODEL_MAX_PATTERN + 1];
     /* --account-for-embedding-in-pipeline-split / --account-for-loss-...: the split counts the
      * embedding / the loss as a layer (the ends' layer counts need the model's layers: the
      * command sets them once the model is known) */

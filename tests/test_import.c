@@ -359,6 +359,19 @@ static int run_import(char **out, char **errtext, const char *const *args)
     return run_command(import_main, "import", args, out, errtext);
 }
 
+/* `stepsim import ARGS` exits `rc`, its stdout holding out_has and its stderr err_has (NULL:
+ * not looked at). */
+static void expect_import(const char *const *args, int rc, const char *out_has,
+                          const char *err_has)
+{
+    char *o, *e;
+    cr_expect_eq(run_import(&o, &e, args), rc, "%s", e);
+    cr_expect(!out_has || strstr(o, out_has), "%s: %s", out_has, o);
+    cr_expect(!err_has || strstr(e, err_has), "%s: %s", err_has, e);
+    free(o);
+    free(e);
+}
+
 /* `stepsim import megatron --hardware HW [--name NAME] --out TMP -- LINE` must succeed; the file
  * it wrote is loaded into scn; its stdout and stderr are left in *out and *errtext. */
 static void import_into(const char *hardware, const char *name, const char *line,
@@ -1043,17 +1056,13 @@ Test(import_cmd, query_groups_as_megatron_lm_and_bridge_read_them, .init = setup
                  err.msg);
     cr_expect_eq(res.kv_heads, 8);
     cr_expect_eq(res.nignored, 0);
-    char *o, *e;
     const char *line = "model.num_layers=80 model.hidden_size=8192 model.num_attention_heads=64 "
                        "model.num_query_groups=8 model.tensor_model_parallel_size=8 "
                        "train.global_batch_size=256 train.micro_batch_size=1 "
                        "model.seq_length=8192";
     const char *bridge[] = {"megatron", "--hardware", "dgx-h100", "--model", "llama3.1-70b",
                             "--gpus", "256", line, NULL};
-    cr_assert_eq(run_import(&o, &e, bridge), 0, "%s", e);
-    cr_expect(strstr(o, "<parallel gpus=\"256\" tp=\"8\"/>"), "%s", o);
-    free(o);
-    free(e);
+    expect_import(bridge, 0, "<parallel gpus=\"256\" tp=\"8\"/>", NULL);
 }
 
 /* DeepSeek-V3.2 is DeepSeek-V3's shape with DeepSeek Sparse Attention, which Megatron builds
@@ -1066,18 +1075,12 @@ Test(import_cmd, the_dsa_variant_tells_deepseek_v3_from_v3_2, .init = setup)
                      "--moe-ffn-hidden-size 2048 --tensor-model-parallel-size 1 "
                      "--pipeline-model-parallel-size 16 --expert-model-parallel-size 64 "
                      "--micro-batch-size 1 --global-batch-size 8192 --seq-length 4096 --bf16";
-    char line[1024], *o, *e;
+    char line[1024];
     const char *args[] = {"megatron", "--hardware", "dgx-h100", "--gpus", "1024", line, NULL};
     snprintf(line, sizeof line, "%s", v3);
-    cr_assert_eq(run_import(&o, &e, args), 0, "%s", e);
-    cr_expect(strstr(o, "<model ref=\"deepseek-v3\"/>"), "%s", o);
-    free(o);
-    free(e);
+    expect_import(args, 0, "<model ref=\"deepseek-v3\"/>", NULL);
     snprintf(line, sizeof line, "%s --experimental-attention-variant dsa", v3);
-    cr_assert_eq(run_import(&o, &e, args), 0, "%s", e);
-    cr_expect(strstr(o, "<model ref=\"deepseek-v3.2\"/>"), "%s", o);
-    free(o);
-    free(e);
+    expect_import(args, 0, "<model ref=\"deepseek-v3.2\"/>", NULL);
 }
 
 /* Every shape flag the model file records is held against --model (each of these was accepted
@@ -1107,17 +1110,24 @@ Test(import_cmd, each_shape_flag_against_the_named_model_is_refused, .init = set
          "--experimental-attention-variant dsa, but --model deepseek-v3 has none"},
         {"deepseek-v3.2", "--experimental-attention-variant dsa --dsa-indexer-topk 1024",
          "--dsa-indexer-topk 1024, but --model deepseek-v3.2 has 2048"},
+        /* Megatron's --moe-layer-freq 1: every layer MoE, not DeepSeek-V3's 3 dense first */
+        {"deepseek-v3", "--num-experts 256 --moe-layer-freq 1",
+         "--moe-layer-freq makes layer 1 MoE, but in --model deepseek-v3 it is dense"},
+        {"deepseek-v3", "--moe-layer-freq ([0]*3+[1]*57)",
+         "--moe-layer-freq lists 60 layers, but --model deepseek-v3 has 61"},
+        /* a number k: layers 1, k + 1, ... (gpt_layer_specs.py); Maverick's are 2, 4, ... */
+        {"llama4-maverick-17b-128e", "--moe-layer-freq 2",
+         "--moe-layer-freq makes layer 1 MoE, but in --model llama4-maverick-17b-128e it is "
+         "dense"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char line[512], *o, *e;
+        char line[512], message[256];
         snprintf(line, sizeof line, "%s --seq-length 4096", cases[i].flags);
+        snprintf(message, sizeof message, "%s: the line trains another network",
+                 cases[i].message);
         const char *args[] = {"megatron", "--hardware", "dgx-h100", "--model", cases[i].model,
                               line, NULL};
-        cr_expect_eq(run_import(&o, &e, args), 2, "%s: %s", cases[i].flags, e);
-        cr_expect(strstr(e, cases[i].message) && strstr(e, "the line trains another network"),
-                  "%s: %s", cases[i].flags, e);
-        free(o);
-        free(e);
+        expect_import(args, 2, NULL, message);
     }
     /* Megatron-LM reads the latent-attention sizes only under --multi-latent-attention, the DSA
      * indexer's only under the dsa variant: without them each is listed, not compared */
@@ -1128,12 +1138,62 @@ Test(import_cmd, each_shape_flag_against_the_named_model_is_refused, .init = set
     const char *v3 = "--num-layers 61 --hidden-size 7168 --num-attention-heads 128 "
                      "--multi-latent-attention --q-lora-rank 1536 --kv-lora-rank 512 "
                      "--qk-head-dim 128 --qk-pos-emb-head-dim 64 --v-head-dim 128 "
-                     "--num-experts 256 --seq-length 4096";
+                     "--num-experts 256 --moe-layer-freq [0]*3+[1]*58 --seq-length 4096";
     char *o, *e;
     const char *same[] = {"megatron", "--hardware", "dgx-h100", "--model", "deepseek-v3", v3,
                           NULL};
     cr_assert_eq(run_import(&o, &e, same), 0, "%s", e);
     cr_expect_null(strstr(e, "lora"), "the sizes are the model's, not ignored: %s", e);
+    cr_expect_null(strstr(e, "moe-layer-freq"), "%s", e);
     free(o);
     free(e);
+}
+
+/* --moe-layer-freq as Megatron evaluates it (a number, or a Python list expression of 0 and 1)
+ * finds the model with those MoE layers; a model without experts does not read it. */
+Test(import_cmd, moe_layer_freq_places_the_moe_layers, .init = setup)
+{
+    cr_assert_eq(parse("--moe-layer-freq 2*[0,1]*3"), SIM_OK, "%s", err.msg);
+    cr_expect_str_eq(res.moe_layers, "010101010101");
+    cr_assert_eq(parse("--moe-layer-freq=([0]+[1]*2)*2+[0]"), SIM_OK, "%s", err.msg);
+    cr_expect_str_eq(res.moe_layers, "0110110");
+    cr_assert_eq(parse("--moe-layer-freq 4"), SIM_OK, "%s", err.msg);
+    cr_expect_eq(res.moe_every, 4);
+    static const char *const bad[] = {"[0]*3+[2]*58", "[0]*3+", "([0]", "[1]+2", "0", "[]",
+                                      "[1]*2000", "[0] * 3"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char line[64];
+        snprintf(line, sizeof line, "--moe-layer-freq '%s'", bad[i]);
+        cr_expect_eq(parse(line), SIM_EINPUT, "%s", bad[i]);
+        cr_expect(strstr(err.msg, "import: --moe-layer-freq"), "%s", err.msg);
+    }
+    const char *v3 = "--num-layers 61 --hidden-size 7168 --num-attention-heads 128 "
+                     "--num-experts 256 --seq-length 4096 --moe-layer-freq ";
+    char line[256];
+    const char *args[] = {"megatron", "--hardware", "dgx-h100", line, NULL};
+    snprintf(line, sizeof line, "%s[0]*3+[1]*58", v3);
+    expect_import(args, 0, "<model ref=\"deepseek-v3\"/>", NULL);
+    snprintf(line, sizeof line, "%s1", v3);
+    expect_import(args, 2, NULL, "with experts and these MoE layers; give --model");
+    const char *dense[] = {"megatron", "--hardware", "dgx-h100", "--model", "llama3.1-8b",
+                           "--moe-layer-freq 2 --seq-length 4096", NULL};
+    expect_import(dense, 0, NULL, "not modelled (ignored): --moe-layer-freq");
+}
+
+/* The line of the report: a DeepSeek-V3 launch whose latent-attention ranks and MoE layers
+ * are another network's (it was imported as deepseek-v3, the ranks listed as ignored). */
+Test(import_cmd, a_deepseek_v3_line_of_another_shape_is_refused, .init = setup)
+{
+    const char *line = "pretrain_gpt.py --num-layers 61 --hidden-size 7168 "
+                       "--num-attention-heads 128 --multi-latent-attention --q-lora-rank 3000 "
+                       "--kv-lora-rank 64 --moe-layer-freq 1 --num-experts 256 "
+                       "--tensor-model-parallel-size 1 --pipeline-model-parallel-size 16 "
+                       "--expert-model-parallel-size 64 --decoder-first-pipeline-num-layers 4 "
+                       "--decoder-last-pipeline-num-layers 1 --micro-batch-size 1 "
+                       "--global-batch-size 8192 --seq-length 4096 --bf16";
+    const char *args[] = {"megatron", "--hardware", "dgx-h100", "--model", "deepseek-v3",
+                          "--gpus", "1024", line, NULL};
+    expect_import(args, 2, NULL,
+                  "--q-lora-rank 3000, but --model deepseek-v3 has 1536: the line trains "
+                  "another network");
 }
