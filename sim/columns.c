@@ -62,7 +62,8 @@ static const struct column columns[] = {
      "HBM the step cannot use: CUDA context, fragmentation (hw.hbm-reserve), NCCL buffers "
      "(hw.nccl-buffers per communicator), DeepEP's buffer, TP-overlap userbuffers"},
     {"fits", K_FITS, 0, 1,
-     "yes when memory_gib <= hbm_usable_gib and what offload moves fits the host's memory"},
+     "yes when memory_gib <= hbm_usable_gib and what offload moves fits the host's memory; no "
+     "for every oom row; empty where the memory was not derived"},
 };
 #undef ROW
 #define NCOLUMNS (sizeof columns / sizeof columns[0])
@@ -144,8 +145,10 @@ void col_write_row(FILE *out, const struct col_row *row, int modelled)
         case K_NUM: write_number(out, *v); break;
         case K_GIB: write_number(out, *v / GIB); break;
         case K_RESERVE: write_number(out, (row->hbm_B - row->hbm_usable_B) / GIB); break;
-        case K_FITS:
-            if (isnan(row->memory_B) || isnan(row->hbm_usable_B))
+        case K_FITS: /* out of memory says no even where the memory was not derived */
+            if (row->status == COL_OOM)
+                fputs(",no", out);
+            else if (isnan(row->memory_B) || isnan(row->hbm_usable_B))
                 fputc(',', out);
             else
                 fputs(row->memory_B <= row->hbm_usable_B && !row->host_oom ? ",yes" : ",no", out);

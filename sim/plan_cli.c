@@ -27,7 +27,7 @@ static const char plan_usage[] =
 
 /* --out's layout columns after dp: the scenario keys a config sets, by their names. */
 static const enum scn_key csv_layout_keys[] = {
-    SCN_TP, SCN_PP, SCN_VP, SCN_CP, SCN_EP, SCN_ETP, SCN_MOE_DISPATCHER, SCN_MICRO_BATCH,
+    SCN_GPUS, SCN_TP, SCN_PP, SCN_VP, SCN_CP, SCN_EP, SCN_ETP, SCN_MOE_DISPATCHER, SCN_MICRO_BATCH,
     SCN_MICROBATCHES, SCN_SP,
     SCN_CP_COMM_TYPE,
     SCN_FIRST_STAGE_LAYERS, SCN_LAST_STAGE_LAYERS, SCN_PIPELINE_LAYOUT, SCN_SCHEDULE, SCN_ZERO,
@@ -320,8 +320,9 @@ static void write_csv_row(FILE *out, const struct plan_result *res, const struct
     const char *dispatcher = c->dispatcher ? scn_choice_name(SCN_MOE_DISPATCHER, c->dispatcher - 1)
                              : res->base_moe_dispatcher[0] ? res->base_moe_dispatcher
                                                            : SCN_DEFAULT_VALUE;
-    fprintf(out, "%d,%d,%d,%d,%d,%d,%d,%s,%d,%d,%s,%s,%s,%s,", e->dp, c->tp, c->pp, c->vp, c->cp,
-            c->ep, c->etp, dispatcher, c->micro_batch, e->microbatches, sp,
+    int gpus = e->dp * c->cp * c->tp * c->pp; /* Megatron's world: tp x cp x pp x dp */
+    fprintf(out, "%d,%d,%d,%d,%d,%d,%d,%d,%s,%d,%d,%s,%s,%s,%s,", e->dp, gpus, c->tp, c->pp,
+            c->vp, c->cp, c->ep, c->etp, dispatcher, c->micro_batch, e->microbatches, sp,
             c->cp > 1 && res->cp_comm >= 0 ? scn_choice_name(SCN_CP_COMM_TYPE, res->cp_comm)
                                            : SCN_DEFAULT_VALUE,
             first, last);
@@ -352,7 +353,8 @@ static void write_csv_row(FILE *out, const struct plan_result *res, const struct
         col_row_init(&row, e->state == PLAN_OOM ? COL_OOM : COL_PRUNED);
         row.memory_B = e->mem_bytes;
         row.hbm_B = res->hbm_bytes;
-        row.hbm_usable_B = e->built ? e->hbm_bytes : res->hbm_usable_bytes;
+        /* unbuilt, its NCCL and library buffers are not known: nor is what it may use */
+        row.hbm_usable_B = e->built ? e->hbm_bytes : NAN;
         row.host_oom = e->built == 1 && e->host_oom;
     }
     col_write_row(out, &row, 1);
@@ -577,7 +579,8 @@ static void write_help(FILE *out)
           "                     plan chooses per config (gpus, schedule, zero, recompute,\n"
           "                     offload, the stage split) are refused\n"
           "  --out FILE.csv     every valid config: the layout and knobs (dp, then scenario\n"
-          "                     key names; 'default' where the config leaves the key unset:\n"
+          "                     key names from gpus on; 'default' where the config leaves\n"
+          "                     the key unset:\n"
           "                     a row's keys given to run as --set KEY=VALUE run it as\n"
           "                     planned), the result columns below, bound_s\n"
           "  --report FILE.html the same rows as one self-contained HTML page (loads\n"

@@ -1139,7 +1139,7 @@ case $top in
     fi ;;
 *) fail "plan 405B on 16384 GPUs: tp8 interleaved first" "top line: $top" ;;
 esac
-if [ "$(head -n 1 "$tmp/o/plan.csv" | cut -d, -f1-4)" = "dp,tp,pp,vp" ] &&
+if [ "$(head -n 1 "$tmp/o/plan.csv" | cut -d, -f1-5)" = "dp,gpus,tp,pp,vp" ] &&
     grep -q ',ok,' "$tmp/o/plan.csv" && grep -q ',pruned,' "$tmp/o/plan.csv" &&
     grep -q ',oom,' "$tmp/o/plan.csv"; then
     pass "plan --out CSV lists simulated (ok), pruned and oom configs"

@@ -1153,8 +1153,8 @@ Test(plan, csv_shares_sweep_columns)
                   strstr(pline, ",mfu,") && strstr(pline, ",memory_gib,") &&
                   strstr(pline, ",bubble_ratio,") && strstr(pline, ",hbm_reserve_gib,"),
               "%s", pline);
-    cr_expect(strncmp(pline, "dp,tp,pp,vp,cp,ep,etp,moe-dispatcher,micro-batch,microbatches,",
-                      62) == 0,
+    cr_expect(strncmp(pline, "dp,gpus,tp,pp,vp,cp,ep,etp,moe-dispatcher,micro-batch,microbatches,",
+                      67) == 0,
               "%s",
               pline);
     /* status values */
@@ -1258,7 +1258,10 @@ static int expect_csv_rows_rerun(const char *path, const char *gpus, const char 
     char *name[128], *value[128];
     cr_assert(fgets(header, sizeof header, f));
     int nh = csv_fields(header, name, 128), status = -1, step = -1, mem = -1, listed = -1;
+    int usable = -1, fits = -1;
     for (int i = 0; i < nh; i++) {
+        usable = strcmp(name[i], "hbm_usable_gib") == 0 ? i : usable;
+        fits = strcmp(name[i], "fits") == 0 ? i : fits;
         status = strcmp(name[i], "status") == 0 ? i : status;
         step = strcmp(name[i], "step_time_s") == 0 ? i : step;
         mem = strcmp(name[i], "memory_gib") == 0 ? i : mem;
@@ -1271,6 +1274,13 @@ static int expect_csv_rows_rerun(const char *path, const char *gpus, const char 
         cr_assert_eq(nv, nh);
         if (value[listed][0])
             places += expect_listed_as_printed(out, value[listed], value[step]);
+        /* out of memory fits nowhere; a memory not derived leaves its usable HBM unknown too
+         * (its buffers are the layout's) */
+        if (strcmp(value[status], "oom") == 0)
+            cr_expect_str_eq(value[fits], "no", "%s", line);
+        if (!value[mem][0])
+            cr_expect(!value[usable][0] && (!value[fits][0] || !strcmp(value[fits], "no")),
+                      "memory not derived: usable '%s', fits '%s'", value[usable], value[fits]);
         if (strcmp(value[status], "ok") != 0)
             continue;
         struct scenario scn;
@@ -1279,9 +1289,6 @@ static int expect_csv_rows_rerun(const char *path, const char *gpus, const char 
         char kv[128][256];
         const char *kvs[160];
         int nkv = 0;
-        snprintf(kv[nkv], sizeof kv[nkv], "gpus=%s", gpus);
-        kvs[nkv] = kv[nkv];
-        nkv++;
         for (int i = 0; sets && sets[i]; i++)
             kvs[nkv++] = sets[i];
         for (int i = 1; i < status; i++) { /* column 0 is dp, not a scenario key */
