@@ -13,7 +13,6 @@
 #include "config.h"
 #include "costmodel.h"
 #include "costs.h"
-#include "derive.h"
 #include "hardware.h"
 #include "import.h"
 #include "model.h"
@@ -509,10 +508,8 @@ static enum sim_status validate_scenario(const char *path, struct sim_error *err
     enum sim_status st = scn_load(&scn, path, err);
     if (st != SIM_OK)
         return st;
-    if (!scn_is_modelled(&scn)) {
-        st = derive_apply(&scn, 0, err);
-        return st == SIM_OK ? scn_check(&scn, err) : st;
-    }
+    if (!scn_is_modelled(&scn))
+        return step_check_explicit(&scn, err);
     struct costmodel cm;
     struct pipe_setup setup;
     st = cm_build(&cm, &scn, &setup, err);

@@ -26,6 +26,27 @@ static enum sim_status free_links_makespan(const struct pipe_setup *setup, doubl
     return st;
 }
 
+/* An explicit-cost step in which nothing takes time (as scn_defaults has it) has no rate to
+ * report: samples/s would divide by a zero step. */
+static enum sim_status check_takes_time(const struct scenario *scn, struct sim_error *err)
+{
+    double xfer = scn->link_lat_s + (scn->link_bw_Bps > 0 ? scn->activation_B / scn->link_bw_Bps
+                                                          : 0.0);
+    if (scn->forward_s + scn->bwd_input_s + scn->bwd_weight_s + scn->optimizer_s + xfer > 0)
+        return SIM_OK;
+    return scn_rule_error(scn, scn_culprit(scn, SCN_FORWARD, SCN_BACKWARD_INPUT), err,
+                          "every op, transfer and optimizer step takes 0 s: a step of no time "
+                          "has no rate to report (give forward a duration)");
+}
+
+enum sim_status step_check_explicit(struct scenario *scn, struct sim_error *err)
+{
+    enum sim_status st = derive_apply(scn, 0, err);
+    if (st == SIM_OK)
+        st = scn_check(scn, err);
+    return st == SIM_OK ? check_takes_time(scn, err) : st;
+}
+
 static enum sim_status run(struct scenario *scn, const struct model *model,
                            const struct hardware *hw, struct step_output *out,
                            struct sim_error *err)
@@ -38,9 +59,7 @@ static enum sim_status run(struct scenario *scn, const struct model *model,
     } else if (out->modelled) {
         st = cm_build(&out->cm, scn, &out->setup, err);
     } else {
-        st = derive_apply(scn, 0, err);
-        if (st == SIM_OK)
-            st = scn_check(scn, err);
+        st = step_check_explicit(scn, err);
         if (st == SIM_OK)
             st = costs_build_setup(scn, &out->setup, err);
     }

@@ -23,6 +23,9 @@ struct step_output {
 
 /* `scn` is completed in place (derived layers, micro-batch counts, global batch). */
 enum sim_status step_run(struct scenario *scn, struct step_output *out, struct sim_error *err);
+/* An explicit-cost scenario checked as step_run checks it before simulating (validate's check):
+ * derived values completed, its rules, and some op, transfer or optimizer step taking time. */
+enum sim_status step_check_explicit(struct scenario *scn, struct sim_error *err);
 /* The same with the model and hardware already loaded (for a modelled scenario; both are only
  * read and must outlive `out`). */
 enum sim_status step_run_preloaded(struct scenario *scn, const struct model *model,

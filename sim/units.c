@@ -230,6 +230,10 @@ int units_parse(const char *text, enum unit_kind kind, double *out, char *why, s
                          kind_base(kind));
                 return -1;
             }
+            if (kind == UNIT_TIME && si > 0 && si < 0.5e-12) { /* would round to 0 */
+                snprintf(why, whylen, "'%s' is below the clock's resolution of 1 ps", text);
+                return -1;
+            }
             *out = si;
             return 0;
         }

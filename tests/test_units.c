@@ -286,3 +286,14 @@ Test(units, power)
     assert_refused("500w", UNIT_POWER, "unknown unit 'w'");
     assert_refused("1MW", UNIT_POWER, "unknown unit 'MW'");
 }
+
+/* A duration the picosecond clock would round to zero is refused, not made free; one that
+ * rounds to a picosecond is a picosecond's worth. */
+Test(units, durations_below_the_clock_are_refused)
+{
+    assert_refused("0.1ps", UNIT_TIME, "below the clock's resolution of 1 ps");
+    assert_refused("1e-16s", UNIT_TIME, "below the clock's resolution of 1 ps");
+    assert_parses("0.5ps", UNIT_TIME, 0.5e-12);
+    assert_parses("0ps", UNIT_TIME, 0.0);
+    assert_parses("0.1B", UNIT_BYTES, 0.1); /* other kinds have no clock */
+}
