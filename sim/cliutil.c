@@ -51,6 +51,16 @@ const char *cli_opt_value(int argc, char **argv, int *i, const char *name)
     return argv[++*i];
 }
 
+const char *cli_jobs_value(int argc, char **argv, int *i)
+{
+    const char *a = argv[*i], *v = cli_opt_value(argc, argv, i, "--jobs");
+    if (v)
+        return v;
+    if (strncmp(a, "-j", 2) == 0 && a[2] != '\0' && a[2] != '=')
+        return a + 2; /* -j4, as make takes it */
+    return cli_opt_value(argc, argv, i, "-j");
+}
+
 enum sim_status cli_add_inputs(struct outset *os, const struct scenario *scn, struct sim_error *err)
 {
     enum sim_status st = SIM_OK;

@@ -20,6 +20,10 @@ int cli_bad_usage(FILE *errout, const char *hint, const char *fmt, ...)
 /* "--opt VALUE" or "--opt=VALUE" at argv[*i]: the value (advancing *i past a separate value),
  * "" when the value is missing, NULL when argv[*i] is not this option. */
 const char *cli_opt_value(int argc, char **argv, int *i, const char *name);
+/* The thread count's text at argv[*i] as every command takes it: "-j N", "-jN", "-j=N" or
+ * "--jobs N" / "--jobs=N" (advancing *i past a separate value); "" when missing, NULL when
+ * argv[*i] is not the option. */
+const char *cli_jobs_value(int argc, char **argv, int *i);
 
 #define CLI_MAX_SETS 256 /* --set options of one command line */
 

@@ -632,7 +632,7 @@ static int parse_plan(int argc, char **argv, struct plan_cli *p, FILE *errout)
             if (!*v)
                 return usage_error(errout, "--out needs a file name", NULL);
             p->csv = v;
-        } else if ((v = cli_opt_value(argc, argv, &i, "-j"))) {
+        } else if ((v = cli_jobs_value(argc, argv, &i))) {
             if (parse_int_opt(v, 0, 1024, &p->o.jobs) != 0)
                 return usage_error(errout, "-j: expected a thread count from 0 to 1024, got", v);
         } else if ((v = cli_opt_value(argc, argv, &i, "--set"))) {

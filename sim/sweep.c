@@ -613,9 +613,7 @@ static int parse_sweep(int argc, char **argv, struct sweep_opts *o, FILE *errout
         } else if ((v = cli_opt_value(argc, argv, &i, "--set"))) {
             if (cli_add_set(&o->sets, v, errout, "stepsim sweep") != 0)
                 return 2;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--jobs")) ||
-                   (strncmp(a, "-j", 2) == 0 &&
-                    (v = a[2] ? a + 2 : cli_opt_value(argc, argv, &i, "-j")))) {
+        } else if ((v = cli_jobs_value(argc, argv, &i))) {
             if (parse_jobs(v, &o->jobs) != 0)
                 return cli_bad_usage(errout, "stepsim sweep --help",
                                      "-j '%s': expected a number of threads from 1 to %d", v,

@@ -631,6 +631,14 @@ run run "$SCN/llama3.1-70b-h100.xml" --set hw.nic-bandwidth=1bps
 expect_error "run: a step made long by a --set hw. knob blames the knob" 2 \
     "stepsim: --set hw.nic-bandwidth=1bps: one step could take " "in collectives over dgx-h100's links"
 
+# The thread count is spelled as make takes it in every command: -j1 as well as -j 1.
+run plan "$SCN/llama3.1-70b-h100.xml" --gpus 64 --top 1 -j1
+if [ "$rc" -eq 0 ] && grep -q '^1 ' "$tmp/out"; then
+    pass "plan -j1: the count attached to -j"
+else
+    fail "plan -j1: the count attached to -j" "exit $rc: $(head -c 300 "$tmp/err")"
+fi
+
 # --fail-on-oom: out of memory exits 2 (DESIGN's bad input: this layout cannot run), after the
 # report and the files are written; a layout that fits still exits 0.  Usable: 80 GiB less
 # dgx-h100's 0.6 GiB reserve, 0.6 GiB of NCCL buffers for each of tp 8, pp 4 and dp 16, and 6
