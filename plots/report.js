@@ -18,8 +18,10 @@
     var KINDS = ['F forward', 'B backward', 'W weight gradient', 'optimizer',
                  'activation send', 'gradient send'];
 
-    // A readable unit for a span of seconds: [scale, name].
+    // A readable unit for a span of seconds: [scale, name].  The Gantt chart zooms in to a
+    // millionth of the step, under a microsecond for steps under a second: hence ns.
     function unitFor(span) {
+        if (span < 2e-6) return [1e9, 'ns'];
         if (span < 2e-3) return [1e6, '\u00b5s'];
         if (span < 2) return [1e3, 'ms'];
         return [1, 's'];
@@ -32,6 +34,22 @@
 
     function fmt(v) {
         return String(+v.toPrecision(6));
+    }
+
+    // The label of a tick at t on an axis with ticks `step` apart (a 1, 2 or 5 times a power of
+    // ten): as many decimals as the step has, so that neighbouring ticks never read alike,
+    // however long the step and far the zoom (fmt's six digits gave 161358 161358 161359 at
+    // 161.358 ms); whole parts of five digits or more in groups of three, split by thin spaces.
+    function tickLabel(t, step) {
+        var decimals = 0;
+        while (decimals < 20 && Math.abs(step * Math.pow(10, decimals) -
+                                         Math.round(step * Math.pow(10, decimals))) >
+                                    1e-6 * step * Math.pow(10, decimals))
+            decimals++;
+        var text = t.toFixed(decimals), dot = text.indexOf('.');
+        var whole = dot < 0 ? text : text.slice(0, dot);
+        if (whole.length > 4) whole = whole.replace(/\B(?=(\d{3})+$)/g, '\u2009');
+        return dot < 0 ? whole : whole + text.slice(dot);
     }
 
     function initGantt(root) {
@@ -68,10 +86,12 @@
             var step = niceStep(t1 - t0, 10);
             var title = axis.querySelector('text.title');
             while (axis.firstChild) axis.removeChild(axis.firstChild);
-            for (var t = Math.ceil(t0 / step - 1e-9) * step; t <= t1 * (1 + 1e-12); t += step) {
+            // each tick a whole multiple of the step, not a sum of steps that drifts
+            for (var k = Math.ceil(t0 / step - 1e-9), t = k * step; t <= t1 * (1 + 1e-12);
+                 t = ++k * step) {
                 var x = lm + (t / u[0] / span * pw - v0) * pw / (v1 - v0);
                 axis.appendChild(el('line', {x1: x, y1: y0, x2: x, y2: y1 + 4}));
-                axis.appendChild(el('text', {x: x, y: y1 + 17}, fmt(t)));
+                axis.appendChild(el('text', {x: x, y: y1 + 17}, tickLabel(t, step)));
             }
             title.textContent = 'time since the first op (' + u[1] + ')';
             axis.appendChild(title);

@@ -2,8 +2,9 @@
 # html_chromium.sh: the --report pages in a real browser (headless Chromium): each page's
 # script runs to the end without a console message or an uncaught error (the page then marks
 # <html data-report="ready">), the Gantt chart has its boxes and micro-batch labels and zooms
-# (page.html#zoom=A,B), a table sorts (page.html#sort=-COLUMN), and screenshots show a chart
-# rather than a blank page (tests/png_stats.py).  Skips, as one TAP plan "1..0 # SKIP", when
+# (page.html#zoom=A,B) with distinct time-axis labels down to the deepest zoom, a table sorts
+# (page.html#sort=-COLUMN), and screenshots show a chart rather than a blank page
+# (tests/png_stats.py).  Skips, as one TAP plan "1..0 # SKIP", when
 # no Chromium is installed; CHROMIUM=/path/to/chromium picks one.  Runs as root in a
 # container too (--no-sandbox).  HTML_SHOTS=DIR keeps the screenshots.  Prints TAP.
 set -u
@@ -115,11 +116,43 @@ else
     fail "zooming in labels the ops" "${full:-?} at full view, ${zoomed:-?} zoomed"
 fi
 
+# ticks DESC PAGE.html#zoom=A,B: the time axis of the zoomed chart has ticks whose labels
+# read as evenly spaced, distinct numbers (six significant digits had labelled a 0.54 s step
+# zoomed to a millionth '161358 161358 161358 161359 161359').
+ticks() {
+    browse "$2" "$tmp/ticks"
+    if [ -z "$python" ]; then
+        skip "$1" "python3 not found"
+        return
+    fi
+    said=$("$python" - "$tmp/ticks.dom" <<'EOF'
+import re, sys
+dom = open(sys.argv[1], encoding="utf-8").read()
+axis = re.search(r'<g class="axis"[^>]*>(.*?)</g>', dom, re.S)
+texts = re.findall(r"<text[^>]*>([^<]*)</text>", axis.group(1)) if axis else []
+labels, title = texts[:-1], texts[-1:] or ["no axis"]
+values = [float(t.replace("\u2009", "")) for t in labels]
+gaps = [b - a for a, b in zip(values, values[1:])]
+even = len(gaps) >= 2 and gaps[0] > 0 and all(abs(g - gaps[0]) <= 1e-6 * gaps[0] for g in gaps)
+print(("ok " if even else "bad ") + " | ".join(labels + title))
+EOF
+)
+    case $said in
+        ok\ *) pass "$1: ${said#ok }" ;;
+        *) fail "$1" "${said:-no labels}" ;;
+    esac
+}
+"$S" run "$SCN/default.xml" --report "$tmp/default.html" >/dev/null || fail "report: default"
+ticks "0.54 s step at the deepest zoom: distinct tick labels" \
+    "$tmp/default.html#zoom=0.3,0.3000001"
+ticks "0.54 s step zoomed to 1e-4: distinct tick labels" "$tmp/default.html#zoom=0.3,0.3001"
+
 # A large step (16 ranks x 512): merged runs, still a picture.
 browse "$tmp/large.html" "$tmp/large"
 ran_clean "large step" "$tmp/large"
 browse "$tmp/large.html" "$tmp/large" "$tmp/large.png"
 shows "large step: the screenshot shows the Gantt chart" "$tmp/large.png" 100 450 1300 1100
+ticks "3.9 s step at the deepest zoom: distinct tick labels" "$tmp/large.html#zoom=0.7,0.7000001"
 # ... in the palette's colours: boxes on whole pixels, a merged run in the colour of what takes
 # most of its time -- no anti-aliased or averaged blends, which read as an idle grey (thousands
 # of colours in the lanes before; a few dozen now, 200 allowed for text a layout may bring in)
