@@ -212,14 +212,30 @@ static int put_gantt(FILE *out, const struct scenario *scn, const struct pipe_re
     fputs("<section id=\"timeline\"><h2>Timeline</h2>\n", out);
     int rc = svg_gantt_write(out, res, &opts, &st);
     mem_free(mem);
-    if (rc == 0)
+    if (rc != 0)
+        return rc;
+    /* What the chart left out or merged; the sentences that do not apply are not written
+     * (an explicit-cost step has no gradient reductions, a small one merges nothing). */
+    fputs("<p class=\"note\">", out);
+    if (st.merged == 0)
+        fprintf(out, "%zu ops and transfers, each drawn as a box of its own.", st.ops);
+    else if (st.detail == 1)
         fprintf(out,
-                "<p class=\"note\">%zu ops and transfers drawn as %zu boxes, of which %zu "
-                "hold runs of ops narrower than 1/%d pixel of the whole step (hover over a box "
-                "for what it holds).  Gradient reductions on the communication stream are in "
-                "the --trace file.</p>\n</section>\n",
+                "%zu ops and transfers drawn as %zu boxes, of which %zu hold runs of ops "
+                "narrower than one pixel at full view (hover over a box for what it holds).",
+                st.ops, st.boxes, st.merged);
+    else
+        fprintf(out,
+                "%zu ops and transfers drawn as %zu boxes, of which %zu hold runs of ops "
+                "narrower than 1/%d pixel at full view (hover over a box for what it holds).",
                 st.ops, st.boxes, st.merged, st.detail);
-    return rc;
+    if (st.reductions > 0)
+        fprintf(out,
+                "  The %zu data-parallel gradient reduction%s, on each rank's communication "
+                "stream, %s not drawn: the --trace file has them.",
+                st.reductions, st.reductions == 1 ? "" : "s", st.reductions == 1 ? "is" : "are");
+    fputs("</p>\n</section>\n", out);
+    return ferror(out) ? -1 : 0;
 }
 
 /* A memory chart row's label, "rank N": room for any int. */
@@ -279,24 +295,34 @@ static void put_ranks(FILE *out, const struct report *rep, double *mem_gib, cons
     fputs("</section>\n", out);
 }
 
-static const char definitions[] =
-    "<section id=\"definitions\"><h2>Definitions</h2><dl>\n"
-    "<dt>step time</dt><dd>first op start to the last optimizer end, exposed data-parallel "
-    "communication included</dd>\n"
-    "<dt>pipeline makespan</dt><dd>first op start to the last F/B/W end</dd>\n"
-    "<dt>bubble ratio</dt><dd>1 \xe2\x88\x92 (sum over pipeline ranks of busy time) / (pp "
-    "\xc3\x97 makespan)</dd>\n"
-    "<dt>bubble overhead</dt><dd>(pp \xc3\x97 makespan \xe2\x88\x92 sum of busy) / sum of busy: "
-    "Megatron's (p\xe2\x88\x92"
-    "1)/m figure</dd>\n"
-    "<dt>samples/s, tokens/s</dt><dd>global batch / step time; \xc3\x97 seq</dd>\n"
-    "<dt>MFU, HFU</dt><dd>model FLOPs (no recompute) and hardware FLOPs (with recompute) per "
-    "second per GPU, against the hardware's dense peak for the dtype</dd>\n"
-    "<dt>memory</dt><dd>per GPU of each pipeline rank: weights, gradients, optimizer state and "
-    "the peak of in-flight activations in the simulated schedule; out of memory when over the "
-    "HBM less the hardware file's reserve</dd>\n"
-    "</dl><p>The README's section <em>Report: how each number is defined</em> gives the formulas "
-    "and the FLOPs count.</p></section>\n";
+/* The definitions of what the page shows: MFU, HFU, memory and data-parallel communication
+ * only with the cost model (an explicit-cost page has none of them). */
+static void put_definitions(FILE *out, const struct report *rep)
+{
+    fprintf(out,
+            "<section id=\"definitions\"><h2>Definitions</h2><dl>\n"
+            "<dt>step time</dt><dd>first op start to the last optimizer end%s</dd>\n"
+            "<dt>pipeline makespan</dt><dd>first op start to the last F/B/W end</dd>\n"
+            "<dt>bubble ratio</dt><dd>1 \xe2\x88\x92 (sum over pipeline ranks of busy time) / "
+            "(pp \xc3\x97 makespan)</dd>\n"
+            "<dt>bubble overhead</dt><dd>(pp \xc3\x97 makespan \xe2\x88\x92 sum of busy) / sum of "
+            "busy: Megatron's (p\xe2\x88\x92"
+            "1)/m figure</dd>\n"
+            "<dt>samples/s, tokens/s</dt><dd>global batch / step time; \xc3\x97 seq</dd>\n",
+            rep->modelled ? ", exposed data-parallel communication included" : "");
+    if (rep->modelled)
+        fputs("<dt>MFU, HFU</dt><dd>model FLOPs (no recompute) and hardware FLOPs (with "
+              "recompute) per second per GPU, against the hardware's dense peak for the "
+              "dtype</dd>\n"
+              "<dt>memory</dt><dd>per GPU of each pipeline rank: weights, gradients, optimizer "
+              "state and the peak of in-flight activations in the simulated schedule; out of "
+              "memory when over the HBM less the hardware file's reserve</dd>\n",
+              out);
+    fprintf(out,
+            "</dl><p>The README's section <em>Report: how each number is defined</em> gives the "
+            "formulas%s.</p></section>\n",
+            rep->modelled ? " and the FLOPs count" : "");
+}
 
 int report_html_step(FILE *out, const struct scenario *scn, const struct pipe_result *res,
                      const struct report *rep)
@@ -338,7 +364,7 @@ int report_html_step(FILE *out, const struct scenario *scn, const struct pipe_re
     if (put_gantt(out, scn, res, rep) != 0)
         goto done;
     put_ranks(out, rep, mem_gib, labels, label_buf);
-    fputs(definitions, out);
+    put_definitions(out, rep);
     fputs("</main>\n", out);
     rc = html_page_end(out);
 done:

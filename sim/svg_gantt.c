@@ -189,6 +189,7 @@ static int lane_of(const struct pipe_record *r, int kind, int pp)
 struct scan {
     int present[K_COUNT];
     int links, wrap, pairs;
+    size_t reductions; /* gradient reductions that take time, left off the chart */
 };
 
 static void scan_records(const struct pipe_result *res, struct scan *s)
@@ -197,8 +198,12 @@ static void scan_records(const struct pipe_result *res, struct scan *s)
     for (size_t i = 0; i < res->nrecs; i++) {
         const struct pipe_record *r = &res->recs[i];
         int k = kind_of(r);
-        if (k < 0 || r->end <= r->start)
+        if (r->end <= r->start)
             continue;
+        if (k < 0) {
+            s->reductions += r->kind == REC_DP_SYNC;
+            continue;
+        }
         s->present[k] = 1;
         if (k >= K_ACT) {
             s->links = 1;
@@ -435,6 +440,7 @@ int svg_gantt_write(FILE *out, const struct pipe_result *res, const struct svg_g
     if (stats) {
         *stats = c.st;
         stats->detail = detail;
+        stats->reductions = s.reductions;
     }
     rc = ferror(out) ? -1 : 0;
 done:

@@ -38,10 +38,11 @@ struct svg_gantt_opts {
 };
 
 struct svg_gantt_stats {
-    size_t ops;    /* ops and transfers that take time */
-    size_t boxes;  /* boxes drawn for them */
-    size_t merged; /* boxes that hold more than one op */
-    int detail;    /* ops narrower than 1/detail pixel at the default zoom were merged */
+    size_t ops;        /* ops and transfers that take time */
+    size_t boxes;      /* boxes drawn for them */
+    size_t merged;     /* boxes that hold more than one op */
+    int detail;        /* ops narrower than 1/detail pixel at the default zoom were merged */
+    size_t reductions; /* DP gradient reductions that take time: not drawn (the trace has them) */
 };
 
 /* The chart with its legend and zoom buttons, as an HTML fragment (<div class="gantt">).

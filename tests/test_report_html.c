@@ -35,6 +35,17 @@ static char *step_page(const struct scenario *scn, const struct step_output *so)
     return capture(fp);
 }
 
+/* A step with explicit costs, from `key=value` settings. */
+static void explicit_step(const char *const *sets, struct scenario *scn, struct step_output *so)
+{
+    struct sim_error err;
+    scn_defaults(scn);
+    err_clear(&err);
+    for (const char *const *s = sets; *s; s++)
+        cr_assert_eq(scn_set_arg(scn, *s, &err), SIM_OK, "%s: %s", *s, err.msg);
+    cr_assert_eq(step_run(scn, so, &err), SIM_OK, "%s", err.msg);
+}
+
 Test(report_html, explicit_costs_page_escapes_a_hostile_name)
 {
     const char *sets[] = {
@@ -43,12 +54,7 @@ Test(report_html, explicit_costs_page_escapes_a_hostile_name)
         NULL};
     struct scenario scn;
     struct step_output so;
-    struct sim_error err;
-    scn_defaults(&scn);
-    err_clear(&err);
-    for (const char *const *s = sets; *s; s++)
-        cr_assert_eq(scn_set_arg(&scn, *s, &err), SIM_OK, "%s: %s", *s, err.msg);
-    cr_assert_eq(step_run(&scn, &so, &err), SIM_OK, "%s", err.msg);
+    explicit_step(sets, &scn, &so);
     char *page = step_page(&scn, &so);
     assert_sane_page(page);
     cr_assert_null(strstr(page, "<script>alert"), "the name went out unescaped");
@@ -60,6 +66,40 @@ Test(report_html, explicit_costs_page_escapes_a_hostile_name)
     cr_assert_null(strstr(page, "id=\"breakdown\""), "no breakdown without the cost model");
     cr_assert_null(strstr(page, "id=\"layers\""), "no layer table without the cost model");
     cr_assert(strstr(page, "class=\"gantt-svg\""));
+    /* the notes say only what applies without the cost model */
+    cr_assert(strstr(page, "<p class=\"note\">64 ops and transfers, each drawn as a box of its "
+                           "own.</p>"),
+              "%.200s", strstr(page, "ops and transfers"));
+    cr_assert_null(strstr(page, "gradient reductions"), "explicit costs reduce no gradients");
+    cr_assert_null(strstr(page, "MFU"), "no FLOPs without the cost model");
+    cr_assert_null(strstr(page, "<dt>memory</dt>"), "no memory without the cost model");
+    cr_assert_null(strstr(page, "data-parallel"));
+    cr_assert(strstr(page, "<dt>step time</dt><dd>first op start to the last optimizer end</dd>"));
+    free(page);
+    step_release(&so);
+}
+
+/* 16 ranks x 512 micro-batches, some 33,000 ops, merge into boxes of about a pixel (detail 1):
+ * the note says "one pixel", not "1/1 pixel". */
+Test(report_html, merged_runs_are_named_in_words)
+{
+    const char *sets[] = {"pp=16",
+                          "schedule=interleaved",
+                          "vp=2",
+                          "layers=32",
+                          "forward=1ms",
+                          "backward-input=2ms",
+                          "microbatches=512",
+                          NULL};
+    struct scenario scn;
+    struct step_output so;
+    explicit_step(sets, &scn, &so);
+    char *page = step_page(&scn, &so);
+    const char *note = strstr(page, "hold runs of ops narrower than");
+    cr_assert_not_null(note, "the step merges runs of ops");
+    cr_assert(strncmp(note, "hold runs of ops narrower than one pixel at full view", 53) == 0,
+              "%.80s", note);
+    cr_assert_null(strstr(page, "1/1 pixel"));
     free(page);
     step_release(&so);
 }
@@ -98,6 +138,10 @@ Test(report_html, modelled_page_states_the_layout_summary_and_memory)
     cr_assert(strstr(page, "id=\"layers\"") && strstr(page, row), "%s", row);
     cr_assert(strstr(page, "<h3>Memory per GPU</h3>"));
     cr_assert(strstr(page, "F forward, chunk 1"), "the legend names both chunks");
+    /* dp 2: the chart leaves out the gradient reductions and says where they are */
+    cr_assert(strstr(page, "data-parallel gradient reductions, on each rank's communication "
+                           "stream, are not drawn: the --trace file has them."));
+    cr_assert(strstr(page, "<dt>MFU, HFU</dt>") && strstr(page, "<dt>memory</dt>"));
     free(page);
     step_release(&so);
 }
