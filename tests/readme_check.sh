@@ -2,11 +2,14 @@
 # readme_check.sh -- make check: the README's quoted figures are what make validate, stepsim
 # published and the schedule runs print on this commit (tests/readme_figures.sh), and every
 # scenario key `stepsim keys` lists (but `name`, and the hw. knobs: README documents hw.NAME) is
-# documented in the README, written as `key`;
-# two TAP tests.
+# documented in the README, written as `key`, and every key of `run --format json` is in the
+# README's table "The JSON report" (a top-level key as a row of its own, a nested one named in
+# the section) for an explicit-cost step, a priced dense run with --tokens and an fp8 MoE run
+# split unevenly with --tokens, which between them write every key;
+# three TAP tests.
 top_srcdir=${top_srcdir:-.}
 stepsim=${top_builddir:-.}/stepsim
-echo "1..2"
+echo "1..3"
 if out=$(top_srcdir="$top_srcdir" STEPSIM="$stepsim" sh "$top_srcdir/tests/readme_figures.sh" check 2>&1); then
     echo "ok 1 - $out"
 else
@@ -26,4 +29,36 @@ if [ -z "$missing" ]; then
     echo "ok 2 - every scenario key is documented in the README"
 else
     echo "not ok 2 - scenario keys missing from the README: $missing"
+fi
+
+# 3: the JSON report's keys against the README's table
+section=$(awk '/^### The JSON report/ { on = 1; next } on && /^#/ { exit } on' \
+    "$top_srcdir/README.md")
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+sed 's|</hardware>|  <price per-gpu-hour="2.50" currency="USD"/>\n</hardware>|' \
+    "$top_srcdir/hardware/dgx-h100.xml" >"$tmp/priced.xml"
+scn=$top_srcdir/scenarios
+if ! { "$stepsim" run "$scn/unit.xml" --format json &&
+    "$stepsim" run "$scn/llama3.1-70b-h100.xml" --set hardware="$tmp/priced.xml" \
+        --tokens 1e12 --format json &&
+    "$stepsim" run "$scn/moe-guide/deepseek-v3.xml" --set dtype=fp8 --tokens 1e12 \
+        --format json; } >"$tmp/json" 2>"$tmp/err"; then
+    sed 's/^/# /' "$tmp/err"
+    echo "not ok 3 - stepsim run --format json failed"
+    exit 0
+fi
+# the writer puts each top-level key at the start of a line, indented by two spaces
+top=$(sed -n 's/^  "\([a-z0-9_]*\)":.*/\1/p' "$tmp/json" | sort -u)
+all=$(grep -o '"[a-z0-9_]*":' "$tmp/json" | tr -d '":' | sort -u)
+missing=$(for key in $top; do
+    printf '%s\n' "$section" | grep -qF "| \`$key\` |" || printf '%s ' "$key"
+done)
+for key in $(printf '%s\n' "$all" | grep -vxF "$top"); do
+    printf '%s\n' "$section" | grep -qF "\`$key\`" || missing="$missing$key "
+done
+if [ -z "$missing" ] && [ -n "$top" ]; then
+    echo "ok 3 - every key of the JSON report is in the README's table ($(echo $top | wc -w) top-level)"
+else
+    echo "not ok 3 - JSON report keys missing from the README's table: ${missing:-no keys read}"
 fi
