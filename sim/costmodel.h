@@ -82,7 +82,7 @@ struct cm_rank_memory {
     double activations;   /* peak in-flight activations, from the simulated schedule */
     double act_per_mb;    /* bytes per in-flight micro-batch (averaged over the rank's chunks) */
     double total;
-    int oom;              /* total > HBM capacity, or host > the host memory a GPU has */
+    int oom;              /* total > the usable HBM, or host > the host memory a GPU has */
     /* on the host, per GPU: the offloaded optimizer state and the offloaded activations of the
      * micro-batches in flight at the peak; host_oom when past the hardware's host-memory */
     double host;

@@ -7,7 +7,8 @@
  *   bubble ratio     1 - sum(busy) / (pp * makespan)          (fraction of the pipeline idle)
  *   bubble overhead  (pp * makespan - sum(busy)) / sum(busy)  (Megatron's idle / ideal time;
  *                    (p-1)/m for uniform 1F1B)
- *   samples/s        microbatches * micro-batch / step time; tokens/s = samples/s * seq
+ *   samples/s        samples per step / step time (explicit costs: microbatches * micro-batch;
+ *                    with the cost model: the global batch); tokens/s = samples/s * seq
  *   peak in-flight   max (micro-batch, chunk) activations a rank held at once */
 #ifndef STEPSIM_REPORT_H
 #define STEPSIM_REPORT_H
