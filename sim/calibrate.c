@@ -152,8 +152,8 @@ static enum sim_status read_table(struct calib *c, const char *path, struct sim_
         if (st == SIM_OK && predict(c, &c->rows[i], &why) != SIM_OK) {
             char text[sizeof why.msg + 300];
             err_format(&why, text, sizeof text); /* its file:line, when a file is at fault */
-            st = err_set(err, why.status, NULL, 0, "%s: row '%s' does not run: %s", path,
-                         c->rows[i].run.id, text);
+            st = err_set(err, why.status, c->rows[i].run.table, c->rows[i].run.line,
+                         "row '%s' does not run: %s", c->rows[i].run.id, text);
         }
     }
     return st;
@@ -373,9 +373,13 @@ static const char calib_usage[] =
 static const char calib_help[] =
     "Fit shared cost-model constants to measured runs and report the error per source.\n"
     "TABLE: TSV with a header line naming the columns id, source, scenario (path relative to\n"
-    "--root, default .; '-' = not expressible, skipped), set_overrides (KEY=VALUE,... or -),\n"
-    "measured_step_s, and optionally set and scored (rows with 'no' are skipped).  A row\n"
-    "that does not run (a broken rule) is an input error naming it (exit 2).\n"
+    "--root, or absolute; '-' = not expressible, skipped), set_overrides (KEY=VALUE,... or -),\n"
+    "measured_step_s, and optionally set and scored (yes or no; rows with no are skipped);\n"
+    "every row has the header's fields, ids are unique across the tables, and a comment line\n"
+    "before the header may give the role (# role: calibration or held-out).  A malformed row\n"
+    "or one that does not run (a broken rule) is an input error naming it (exit 2).\n"
+    "  --root DIR   the folder the tables' scenario paths start from (default .; for the\n"
+    "               shipped tables the source tree's top, as `make calibrate` gives it)\n"
     "  --fit LIST   constants to fit (default " DEFAULT_FIT "), each once\n"
     "  --loso       also refit with each source left out and predict it\n"
     "  -j N         threads for the runs of each evaluation (default: the CPUs; the output\n"
@@ -391,8 +395,15 @@ static void print_help(FILE *out)
                 knobs[i].hi);
 }
 
-static enum sim_status parse_fit(struct calib *c, char *list, struct sim_error *err)
+/* --fit's names, each once; a stray comma ("training-efficiency,") is refused, not skipped. */
+static enum sim_status parse_fit(struct calib *c, const char *given, struct sim_error *err)
 {
+    char list[256];
+    size_t len = strlen(given);
+    if (len >= sizeof list)
+        return err_set(err, SIM_EINPUT, NULL, 0, "--fit: a list of %zu characters; at most %zu",
+                       len, sizeof list - 1);
+    memcpy(list, given, len + 1);
     c->nfit = 0;
     char *rest = NULL;
     for (char *name = strtok_r(list, ",", &rest); name; name = strtok_r(NULL, ",", &rest)) {
@@ -406,6 +417,9 @@ static enum sim_status parse_fit(struct calib *c, char *list, struct sim_error *
     }
     if (c->nfit == 0)
         return err_set(err, SIM_EINPUT, NULL, 0, "--fit: name at least one constant");
+    if (given[0] == ',' || given[len - 1] == ',' || strstr(given, ",,"))
+        return err_set(err, SIM_EINPUT, NULL, 0, "--fit: an empty name in '%s' (a stray comma)",
+                       given);
     return SIM_OK;
 }
 
@@ -477,8 +491,7 @@ int calib_main(int argc, char **argv, FILE *out, FILE *errout)
     err_clear(&err);
     c.root = ".";
     int loso = 0, jobs = 0;
-    char fit_list[256];
-    snprintf(fit_list, sizeof fit_list, "%s", DEFAULT_FIT);
+    const char *fit_list = DEFAULT_FIT;
     const char *tables[64];
     int ntables = 0;
     for (int i = 2; i < argc; i++) {
@@ -497,13 +510,15 @@ int calib_main(int argc, char **argv, FILE *out, FILE *errout)
         } else if ((strcmp(argv[i], "--fit") == 0 || strcmp(argv[i], "--root") == 0) &&
                    i + 1 < argc) {
             if (strcmp(argv[i], "--fit") == 0)
-                snprintf(fit_list, sizeof fit_list, "%s", argv[++i]);
+                fit_list = argv[++i];
             else
                 c.root = argv[++i];
         } else if (argv[i][0] == '-') {
             return cli_bad_usage(errout, "stepsim calibrate --help", "unknown option '%s'",
                                  argv[i]);
-        } else if (ntables < 64) {
+        } else if (ntables == 64) {
+            return cli_bad_usage(errout, "stepsim calibrate --help", "more than 64 tables");
+        } else {
             tables[ntables++] = argv[i];
         }
     }

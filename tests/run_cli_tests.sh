@@ -1300,8 +1300,9 @@ mkdir -p "$tmp/pub/t/v"
 src_abs=$(cd "$top_srcdir" && pwd)
 for d in scenarios models hardware; do ln -sfn "$src_abs/$d" "$tmp/pub/$d"; done
 {
-    printf '# role: held out\n'
-    printf '# id\tset\tsource\tscenario\tset_overrides\tmeasured_step_s\tmeasured_mem_gb\n'
+    printf '# role: held-out\n'
+    printf '# id\tset\tsource\tscenario\tset_overrides\tmeasured_step_s\tmeasured_mem_gb'
+    printf '\tscored\tnot_expressible\tderivation\n'
     printf 'O1\toom\tL3\tscenarios/validation/l1.xml\tmicro-batch=2\t12.5\t-\tyes\t-\tmbs 2\n'
 } >"$tmp/pub/t/v/oom.tsv"
 run published "$SCN/llama3.1-405b-16k-h100.xml" --tables "$tmp/pub/t/v"
@@ -1407,8 +1408,31 @@ expect_error "calibrate: --fit naming nothing (exit 2)" 2 "stepsim: --fit: " \
 awk -F '\t' 'BEGIN { OFS = FS } $1 == "H1" { $1 = "H1x"; $5 = "pp=5" } /^#/ || $1 == "S1" || $1 == "H1x"' \
     "$VAL/dev.tsv" >"$tmp/cal-bad.tsv"
 run calibrate --root "$top_srcdir" "$tmp/cal-bad.tsv"
-expect_error "calibrate: a row that does not run (exit 2)" 2 "stepsim: $tmp/cal-bad.tsv: " \
+expect_error "calibrate: a row that does not run (exit 2)" 2 \
+    "stepsim: $tmp/cal-bad.tsv:$(awk '$1 == "H1x" { print NR }' "$tmp/cal-bad.tsv"): " \
     "row 'H1x' does not run: "
+# A row's scenario that cannot be found names the table, its line and the row, and says the
+# paths start from --root (here the default, '.', from another folder than the source tree).
+dev_abs=$(cd "$VAL" && pwd)/dev.tsv
+s1_line=$(awk -F '\t' '$1 == "S1" { print NR }' "$dev_abs")
+(cd "$tmp" && "$S" calibrate "$dev_abs" >"$tmp/out" 2>"$tmp/err")
+rc=$?
+expect_error "calibrate: a row's missing scenario names the table, line and row (exit 2)" 2 \
+    "stepsim: $dev_abs:$s1_line: row S1: scenario ./scenarios/validation/s1.xml: cannot open" \
+    "(a table's scenario paths start from --root, here '.')"
+run calibrate "$VAL"
+expect_error "calibrate: a folder for a table (exit 2)" 2 "stepsim: $VAL: " \
+    "a directory, not a table"
+run calibrate --root "$top_srcdir" --fit training-efficiency, "$tmp/cal.tsv"
+expect_error "calibrate: --fit with a stray comma (exit 2)" 2 "stepsim: --fit: " \
+    "an empty name in 'training-efficiency,'"
+# A malformed table is refused at its line with the row, not read some other way: scored maybe.
+awk -F '\t' 'BEGIN { OFS = FS } $1 == "S2" { $8 = "maybe" } /^#/ || $1 == "S1" || $1 == "S2"' \
+    "$VAL/dev.tsv" >"$tmp/cal-maybe.tsv"
+run calibrate --root "$top_srcdir" "$tmp/cal-maybe.tsv"
+expect_error "calibrate: scored 'maybe' (exit 2)" 2 \
+    "stepsim: $tmp/cal-maybe.tsv:$(awk '$1 == "S2" { print NR }' "$tmp/cal-maybe.tsv"): " \
+    "row S2: scored 'maybe': expected yes or no"
 
 echo "# $((n - failed - skipped)) passed, $failed failed, $skipped skipped; bad corpus: $nbad files"
 echo "1..$n"

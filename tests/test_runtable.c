@@ -100,7 +100,7 @@ Test(runtable, malformed_tables_are_refused_with_their_line)
     refused(HEADER "D1\tx\tS\t" L70 "\t-\tfast\tyes\n", MAX, "'fast' is not a positive number",
             2);
     refused(HEADER "D1\tx\tS\t" L70 "\t-\t-1\tyes\n", MAX, "not a positive number", 2);
-    refused(HEADER "D1\tx\tS\n", MAX, "fewer columns than the header names", 2);
+    refused(HEADER "D1\tx\tS\n", MAX, "row D1: 3 fields, fewer than the header's 7", 2);
     refused(HEADER "D1\tx\tS\t" L70 "\t-\t1\tyes\nD2\tx\tS\t" L70 "\t-\t1\tyes\n", 1,
             "more than 1 rows", 3);
     refused(HEADER "D1\tx\tS\t" L70 "\tnosuchkey=1\t1\tyes\n", MAX, "row D1: ", 2);
@@ -114,9 +114,114 @@ Test(runtable, explicit_cost_rows_and_missing_tables)
     int n;
     cr_assert_eq(read_rows(MAX, &n), SIM_EINPUT);
     cr_assert(strstr(err.msg, "row E1: not a modelled scenario"), "%s", err.msg);
+    cr_assert_eq(err.line, 2, "placed at the row: %s:%d", err.file, err.line);
     err_clear(&err);
     n = 0;
     cr_assert_eq(runtable_read("/nonexistent/table.tsv", TOP_SRCDIR, rows, MAX, &n, &err),
                  SIM_EINPUT);
     cr_assert(strstr(err.msg, "cannot open the table"), "%s", err.msg);
+    err_clear(&err);
+    n = 0;
+    cr_assert_eq(runtable_read(TOP_SRCDIR "/scenarios", TOP_SRCDIR, rows, MAX, &n, &err),
+                 SIM_EINPUT);
+    cr_assert(strstr(err.msg, "a directory, not a table"), "%s", err.msg);
+}
+
+/* A row's scenario that does not load is placed at the table's line and row; a relative path
+ * that does not exist under the root says where it was looked for (--root). */
+Test(runtable, a_missing_scenario_names_the_table_row_and_root)
+{
+    table(HEADER "M1\tx\tS\t" L70 "\t-\t1\tyes\n"
+                 "M2\tx\tS\tscenarios/no-such.xml\t-\t1\tyes\n");
+    int n;
+    cr_assert_eq(read_rows(MAX, &n), SIM_EINPUT);
+    cr_assert_str_eq(err.file, path);
+    cr_assert_eq(err.line, 3);
+    cr_assert(strstr(err.msg, "row M2: scenario " TOP_SRCDIR "/scenarios/no-such.xml: cannot open"),
+              "%s", err.msg);
+    cr_assert(strstr(err.msg, "start from --root, here '" TOP_SRCDIR "'"), "%s", err.msg);
+    /* an absolute path is taken as it is, and gets no hint about the root */
+    table(HEADER "M3\tx\tS\t/nonexistent/s.xml\t-\t1\tyes\n");
+    cr_assert_eq(read_rows(MAX, &n), SIM_EINPUT);
+    cr_assert(strstr(err.msg, "row M3: scenario /nonexistent/s.xml: cannot open"), "%s", err.msg);
+    cr_assert_null(strstr(err.msg, "--root"), "%s", err.msg);
+    table(HEADER "M4\tx\tS\t" TOP_SRCDIR "/" L70 "\t-\t1\tyes\n");
+    cr_assert_eq(read_rows(MAX, &n), SIM_OK, "%s", err.msg);
+    cr_assert_eq(n, 1);
+    cr_assert_eq(rows[0].line, 2);
+    cr_assert_str_eq(rows[0].table, path);
+}
+
+/* Each malformed row is refused at its line with its id, the skipped rows too (A2 and A3 kinds:
+ * not expressible, not scored): it would otherwise be read some other way than meant, or
+ * dropped unseen. */
+Test(runtable, malformed_rows_are_refused_with_their_line_and_id)
+{
+    refused(HEADER "R1\tx\tS\t" L70 "\t-\t1\tmaybe\n", MAX,
+            "row R1: scored 'maybe': expected yes or no", 2);
+    refused(HEADER "R1\tx\tS\t" L70 "\t-\t1\tyes\textra\n", MAX,
+            "row R1: 8 fields, more than the header's 7", 2);
+    refused(HEADER "R1\tx\t\t" L70 "\t-\t1\tyes\n", MAX,
+            "row R1: empty source ('-' where there is nothing)", 2);
+    refused(HEADER "\tx\tS\t" L70 "\t-\t1\tyes\n", MAX, "a row with an empty id", 2);
+    refused(HEADER "R1\tx\tS\t" L70 "\tpp=2,,tp=1\t1\tyes\n", MAX,
+            "row R1: set_overrides 'pp=2,,tp=1': an empty element", 2);
+    refused(HEADER "R1\tx\tS\t" L70 "\tpp=2,\t1\tyes\n", MAX, "an empty element", 2);
+    refused(HEADER "R1\tx\tS\t" L70 "\tpp=2,-\t1\tyes\n", MAX, "'-' (none) stands alone", 2);
+    refused(HEADER "R1\tx\tS\t-\tpp\t1\tno\n", MAX, "'pp': an element that is not KEY=VALUE",
+            2);
+    refused(HEADER "R1\tx\tS\t-\t-\tfast\tno\n", MAX,
+            "row R1: measured_step_s 'fast' is not a positive number", 2);
+    refused(HEADER "R1\tx\tS\t-\t-\t1\tyes\nR2\tx\tS\t-\t-\t1\tyes\n"
+                   "R1\tx\tS\t" L70 "\t-\t1\tno\n",
+            MAX, "row R1: line 2 has the same id", 4);
+    refused(HEADER "R123456789012345678901234567890123\tx\tS\t-\t-\t1\tyes\n", MAX,
+            "is longer than 31 characters", 2);
+    refused("id\tsource\tscenario\tset_overrides\tmeasured_step_s\tsource\n", MAX,
+            "the header names 'source' twice", 1);
+}
+
+/* The role: calibration or held-out, stated once, before the header. */
+Test(runtable, the_role_line_is_checked)
+{
+    refused("# role: banana\n" HEADER, MAX, "role 'banana': expected calibration or held-out", 1);
+    refused("# role: held out\n" HEADER, MAX, "role 'held out'", 1);
+    refused("# role: calibrationx\n" HEADER, MAX, "role 'calibrationx'", 1);
+    refused("# role: held-out\n#role: calibration\n" HEADER, MAX,
+            "a second role line (the first is line 1)", 2);
+    refused(HEADER "# role: held-out\n", MAX, "a role line after the header", 2);
+    table("#  role: held-out  \n" HEADER "A1\tx\tS\t" L70 "\t-\t1\tyes\n");
+    int n;
+    cr_assert_eq(read_rows(MAX, &n), SIM_OK, "%s", err.msg);
+    cr_assert_eq(rows[0].role, ROLE_HELD_OUT);
+}
+
+/* Tables read into one array share their ids: a report names a row by its id alone. */
+Test(runtable, ids_are_unique_across_the_tables_read_together)
+{
+    char first[64];
+    table(HEADER "U1\tx\tS\t" L70 "\t-\t1\tyes\n");
+    snprintf(first, sizeof first, "%s", path);
+    int n = 0;
+    cr_assert_eq(runtable_read(first, TOP_SRCDIR, rows, MAX, &n, &err), SIM_OK, "%s", err.msg);
+    table(HEADER "U2\tx\tS\t" L70 "\t-\t1\tyes\nU1\tx\tS\t" L70 "\t-\t2\tyes\n");
+    enum sim_status st = runtable_read(path, TOP_SRCDIR, rows, MAX, &n, &err);
+    unlink(path);
+    unlink(first);
+    cr_assert_eq(st, SIM_EINPUT);
+    cr_assert_eq(err.line, 3);
+    char want[128];
+    snprintf(want, sizeof want, "row U1: %s:2 has the same id", first);
+    cr_assert(strstr(err.msg, want), "%s", err.msg);
+}
+
+/* A line longer than the reader's buffer is refused, not read as two. */
+Test(runtable, a_line_too_long_is_refused)
+{
+    char text[9000];
+    int w = snprintf(text, sizeof text, HEADER "L1\tx\tS\t-\t-\t1\tno\t");
+    memset(text + w, 'x', sizeof text - (size_t)w - 2);
+    text[sizeof text - 2] = '\n';
+    text[sizeof text - 1] = '\0';
+    refused(text, MAX, "a line longer than 8190 characters", 2);
 }
