@@ -44,7 +44,7 @@ static const char usage_text[] =
     "       stepsim validate FILE.xml...\n"
     "       stepsim keys [KEY...]\n"
     "       stepsim import megatron --hardware NAME [--out FILE.xml] LAUNCH-LINE...\n"
-    "       stepsim published SCENARIO.xml [--set KEY=VALUE]... [--tables DIR]\n"
+    "       stepsim published SCENARIO.xml [--set KEY=VALUE]... [--tables DIR] [--root DIR]\n"
     "       stepsim calibrate TABLE.tsv... [--fit KNOB,...] [--loso] [--root DIR] [-j N]\n"
     "       stepsim COMMAND --help | stepsim --help | --version\n";
 

@@ -1,12 +1,14 @@
 /* published: a scenario's model against the published runs of it (see published.h).
  *
  * The tables are found where the library finds models (library.h: $STEPSIM_DATADIR, the source
- * tree, the installed share/stepsim), as scenarios/validation/<set>.tsv; their scenario paths
- * are relative to that folder's grandparent.  Every row of every table is loaded, the rows of
+ * tree, the installed share/stepsim), as scenarios/validation/<set>.tsv, or in --tables DIR;
+ * their scenario paths are relative to --root, by default the tables folder's grandparent (the
+ * top of the tree that holds scenarios/validation, as the shipped tables' paths start).  Every row of every table is loaded, the rows of
  * the scenario's model file (the same file, by its real path) are simulated one by one. */
 #include "published.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -26,7 +28,7 @@
 #define MAX_TABLES 32
 
 static const char published_usage[] =
-    "usage: stepsim published SCENARIO.xml [--set KEY=VALUE]... [--tables DIR]\n";
+    "usage: stepsim published SCENARIO.xml [--set KEY=VALUE]... [--tables DIR] [--root DIR]\n";
 
 static const char published_help[] =
     "\n"
@@ -50,6 +52,9 @@ static const char published_help[] =
     "  --set KEY=VALUE  override a value of the scenario (its model and hardware count)\n"
     "  --tables DIR     the folder of <set>.tsv tables (default: scenarios/validation where\n"
     "                   the model library is: $STEPSIM_DATADIR, the source tree, share/stepsim)\n"
+    "  --root DIR       the folder the tables' scenario paths start from (default: the tables\n"
+    "                   folder's grandparent, DIR/../.., the top of the tree that holds\n"
+    "                   scenarios/validation, where the shipped tables' paths start)\n"
     "Exit status: 0 ok (also when no run matches), 1 a simulation failed, 2 bad input\n"
     "(a scenario that, as set, breaks a rule still prints its model's runs, then exits 2\n"
     "with the rule, as run would).\n";
@@ -127,33 +132,48 @@ static int by_name(const void *a, const void *b)
     return strcmp((const char *)a, (const char *)b);
 }
 
-/* The *.tsv names in `dir`, sorted; returns how many (at most MAX_TABLES), -1 if unreadable. */
-static int list_tables(const char *dir, char names[MAX_TABLES][256])
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return -1;
-    int n = 0;
-    for (struct dirent *de; (de = readdir(d)) != NULL && n < MAX_TABLES;) {
-        size_t len = strlen(de->d_name);
-        if (len > 4 && len < 256 && strcmp(de->d_name + len - 4, ".tsv") == 0)
-            snprintf(names[n++], 256, "%s", de->d_name);
-    }
-    closedir(d);
-    qsort(names, (size_t)n, sizeof names[0], by_name);
-    return n;
-}
-
-/* Every row of every table in `dir` (scenario paths relative to its grandparent). */
-static enum sim_status read_tables(const char *dir, struct run_row *rows, int *n,
+/* The *.tsv names in `dir`, sorted, into names[0..*n): an error when the folder cannot be read
+ * or holds none or more than MAX_TABLES (which were dropped unseen). */
+static enum sim_status list_tables(const char *dir, char names[MAX_TABLES][256], int *n,
                                    struct sim_error *err)
 {
-    char names[MAX_TABLES][256], root[PATH_MAX], path[PATH_MAX];
-    int ntables = list_tables(dir, names);
-    if (ntables <= 0)
+    DIR *d = opendir(dir);
+    if (!d && errno == ENOENT)
+        return err_set(err, SIM_EINPUT, dir, 0, "no such folder");
+    if (!d)
+        return err_set(err, SIM_EINPUT, dir, 0, "cannot read the folder: %s", strerror(errno));
+    *n = 0;
+    int more = 0;
+    for (struct dirent *de; (de = readdir(d)) != NULL && !more;) {
+        size_t len = strlen(de->d_name);
+        if (len <= 4 || len >= 256 || strcmp(de->d_name + len - 4, ".tsv") != 0)
+            continue;
+        if (*n == MAX_TABLES)
+            more = 1;
+        else
+            snprintf(names[(*n)++], 256, "%s", de->d_name);
+    }
+    closedir(d);
+    if (more)
+        return err_set(err, SIM_EINPUT, dir, 0, "more than %d tables (*.tsv) here", MAX_TABLES);
+    if (*n == 0)
         return err_set(err, SIM_EINPUT, dir, 0, "no tables of measured runs (*.tsv) here");
-    int w = snprintf(root, sizeof root, "%s/../..", dir);
-    enum sim_status st = SIM_OK;
+    qsort(names, (size_t)*n, sizeof names[0], by_name);
+    return SIM_OK;
+}
+
+/* Every row of every table in `dir`, scenario paths relative to `given_root` (NULL: the
+ * folder's grandparent). */
+static enum sim_status read_tables(const char *dir, const char *given_root, struct run_row *rows,
+                                   int *n, struct sim_error *err)
+{
+    char names[MAX_TABLES][256], root[PATH_MAX], path[PATH_MAX];
+    int ntables;
+    enum sim_status st = list_tables(dir, names, &ntables, err);
+    if (st != SIM_OK)
+        return st;
+    int w = given_root ? snprintf(root, sizeof root, "%s", given_root)
+                       : snprintf(root, sizeof root, "%s/../..", dir);
     for (int t = 0; st == SIM_OK && t < ntables; t++) {
         int v = snprintf(path, sizeof path, "%s/%s", dir, names[t]);
         if (w < 0 || (size_t)w >= sizeof root || v < 0 || (size_t)v >= sizeof path)
@@ -434,8 +454,8 @@ static enum sim_status simulate_all(const struct run_row *rows, int nrows,
     return SIM_OK;
 }
 
-static enum sim_status compare(const struct scenario *scn, const char *dir, FILE *out,
-                               struct sim_error *err)
+static enum sim_status compare(const struct scenario *scn, const char *dir, const char *root,
+                               FILE *out, struct sim_error *err)
 {
     struct identity id = {0};
     unsigned kinds = 0;
@@ -455,7 +475,7 @@ static enum sim_status compare(const struct scenario *scn, const char *dir, FILE
         st = err_set(err, SIM_EFAIL, NULL, 0, "out of memory");
     int nrows = 0, n = 0, any = 0;
     if (st == SIM_OK)
-        st = read_tables(dir, rows, &nrows, err);
+        st = read_tables(dir, root, rows, &nrows, err);
     if (st == SIM_OK)
         st = simulate_all(rows, nrows, &id, res, match, &any, err);
     if (st == SIM_OK) {
@@ -491,7 +511,7 @@ static enum sim_status compare(const struct scenario *scn, const char *dir, FILE
 
 int published_main(int argc, char **argv, FILE *out, FILE *errout)
 {
-    const char *path = NULL, *tables = NULL;
+    const char *path = NULL, *tables = NULL, *root = NULL;
     struct cli_sets sets = {.n = 0};
     for (int i = 2; i < argc; i++) {
         const char *v;
@@ -506,6 +526,10 @@ int published_main(int argc, char **argv, FILE *out, FILE *errout)
             if (!*v)
                 return cli_bad_usage(errout, "stepsim published --help", "--tables needs DIR");
             tables = v;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--root"))) {
+            if (!*v)
+                return cli_bad_usage(errout, "stepsim published --help", "--root needs DIR");
+            root = v;
         } else if (argv[i][0] == '-' || path) {
             return cli_bad_usage(errout, "stepsim published --help", "unexpected '%s'", argv[i]);
         } else {
@@ -526,6 +550,6 @@ int published_main(int argc, char **argv, FILE *out, FILE *errout)
         st = err_set(&err, SIM_EINPUT, NULL, 0,
                      "no scenarios/validation folder where the library is (give --tables DIR)");
     if (st == SIM_OK)
-        st = compare(&scn, dir, out, &err);
+        st = compare(&scn, dir, root, out, &err);
     return st == SIM_OK ? 0 : cli_fail(errout, &err);
 }

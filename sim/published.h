@@ -9,8 +9,8 @@
 
 #include <stdio.h>
 
-/* `stepsim published SCENARIO.xml [--set KEY=VALUE]... [--tables DIR]`: returns the exit
- * status (0 ok, 1 failure, 2 bad input). */
+/* `stepsim published SCENARIO.xml [--set KEY=VALUE]... [--tables DIR] [--root DIR]`: returns
+ * the exit status (0 ok, 1 failure, 2 bad input). */
 int published_main(int argc, char **argv, FILE *out, FILE *errout);
 
 #endif

@@ -1334,7 +1334,26 @@ run published "$SCN/unit.xml"
 expect_error "published: an explicit-cost scenario is refused (exit 2)" 2 "stepsim: " \
     "published compares a modelled scenario"
 run published "$SCN/llama3.1-70b-h100.xml" --tables "$tmp/no-such-folder"
-expect_error "published: a folder without tables (exit 2)" 2 "stepsim: " "no tables of measured runs"
+expect_error "published: --tables naming no folder (exit 2)" 2 "stepsim: $tmp/no-such-folder: " \
+    "no such folder"
+mkdir -p "$tmp/no-tables"
+run published "$SCN/llama3.1-70b-h100.xml" --tables "$tmp/no-tables"
+expect_error "published: a folder without tables (exit 2)" 2 "stepsim: $tmp/no-tables: " \
+    "no tables of measured runs"
+# The tables' scenario paths start from the folder's grandparent, or from --root: the OOM table
+# in a folder with no tree two levels up is read with --root, and without it names the root.
+mkdir -p "$tmp/a/b/flat"
+cp "$tmp/pub/t/v/oom.tsv" "$tmp/a/b/flat/"
+run published "$SCN/llama3.1-405b-16k-h100.xml" --tables "$tmp/a/b/flat" --root "$top_srcdir"
+if [ "$rc" -eq 0 ] && awk '$1 == "O1"' "$tmp/out" | grep -q ' OOM$'; then
+    pass "published: --root gives the tables' scenario paths their start"
+else
+    fail "published: --root gives the tables' scenario paths their start" "exit $rc"
+fi
+run published "$SCN/llama3.1-405b-16k-h100.xml" --tables "$tmp/a/b/flat"
+expect_error "published: a scenario not under the folder's grandparent names the root (exit 2)" \
+    2 "stepsim: $tmp/a/b/flat/oom.tsv:3: row O1: scenario $tmp/a/b/flat/../../scenarios/" \
+    "(a table's scenario paths start from --root, here '$tmp/a/b/flat/../..')"
 run published
 expect_error "published: no scenario (exit 2)" 2 "stepsim: " "published needs a scenario"
 
