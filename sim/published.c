@@ -223,6 +223,10 @@ static void print_row(FILE *out, const struct result *r)
 static void report(FILE *out, const char *model, const char *gpu, int of_model,
                    const struct result *res, int n)
 {
+    if (n == 0) { /* no run of the model and none on its GPU: a bare header read as a bug */
+        fprintf(out, "  none\n");
+        return;
+    }
     fprintf(out, "%-6s %-8s %-12s %-6s %-20s %6s %11s %11s %8s\n", "id", "set", "role", "source",
             "hardware", "gpus", "measured_s", "predicted_s", "error");
     struct tally all = {0}, on_gpu = {0}, held = {0};

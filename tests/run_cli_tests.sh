@@ -1320,6 +1320,14 @@ if [ "$rc" -eq 0 ] && grep -q '^no published run of nemotron-h-56b in ' "$tmp/ou
 else
     fail "published: without runs of the model, the GPU's other runs" "exit $rc, $nrows rows"
 fi
+# Nor any run on its GPU (OLMoE on MI300X): "none", not a header over no rows.
+run published "$SCN/llama3.1-70b-h100.xml" --set model=olmoe-1b-7b --set hardware=amd-mi300x \
+    --set ep=8 --set pp=1 --set vp=1
+if [ "$rc" -eq 0 ] && sed -n 2p "$tmp/out" | grep -qx '  none' && ! grep -q '^id  ' "$tmp/out"; then
+    pass "published: no run of the model nor on its GPU says none"
+else
+    fail "published: no run of the model nor on its GPU says none" "exit $rc"
+fi
 # The run report names its kinds, as published groups them; an explicit-cost run has none.
 run run "$VAL/g15.xml"
 kinds=$(sed -n 's/^kinds  *\(.*\)  (how published runs of these kinds were predicted: stepsim published)$/\1/p' \
