@@ -92,6 +92,7 @@ struct calib {
     struct par_pool *pool;
     double *abs_err;      /* [MAX_ROWS] the last evaluation's |error| per row, 1 if it failed */
     const char *left_out; /* the source the running evaluation skips (NULL: none) */
+    int label_w, source_w; /* the report's first column ("w/o SOURCE") and its source column */
 };
 
 /* Index of `path` among the loaded files, loading it when new. */
@@ -299,10 +300,13 @@ done:
 
 /* ---- reporting ------------------------------------------------------------------------------ */
 
+/* "s" after a count other than 1. */
+static const char *plural(int n) { return n == 1 ? "" : "s"; }
+
 static void print_knobs(FILE *out, const struct calib *c, const char *label, const double *v,
                         double mae)
 {
-    fprintf(out, "%-8s", label);
+    fprintf(out, "%-*s", c->label_w, label);
     for (int i = 0; i < c->nfit; i++)
         fprintf(out, " %s=%.4g", c->fit[i]->name, v[i]);
     fprintf(out, "   MAE %.1f%%\n", 100 * mae);
@@ -322,11 +326,26 @@ static int sources(const struct calib *c, const char **out, int max)
     return n;
 }
 
+/* The report's label ("w/o SOURCE") and source columns, as wide as the longest source name
+ * needs (a longer name pushed the next column out) and no narrower than the shipped tables'
+ * four-letter names need (8 and 10). */
+static void column_widths(struct calib *c, const char **src, int nsrc)
+{
+    size_t longest = 0;
+    for (int s = 0; s < nsrc; s++)
+        if (strlen(src[s]) > longest)
+            longest = strlen(src[s]);
+    int w = (int)longest; /* a source fits row.run.source[64] */
+    c->label_w = 4 + w > 8 ? 4 + w : 8;
+    c->source_w = w > 10 ? w : 10;
+}
+
 /* Per-source table of the rows' current errors. */
 static void print_sources(FILE *out, const struct calib *c, const char **src, int nsrc,
                           const double *err_of_row)
 {
-    fprintf(out, "%-10s %5s %8s %8s  %s\n", "source", "runs", "MAE", "worst", "worst run");
+    fprintf(out, "%-*s %5s %8s %8s  %s\n", c->source_w, "source", "runs", "MAE", "worst",
+            "worst run");
     for (int s = 0; s < nsrc; s++) {
         double sum = 0, worst = 0;
         int n = 0;
@@ -342,8 +361,8 @@ static void print_sources(FILE *out, const struct calib *c, const char **src, in
                 worst_id = c->rows[i].run.id;
             }
         }
-        fprintf(out, "%-10s %5d %7.1f%% %7.1f%%  %s\n", src[s], n, 100 * sum / n, 100 * worst,
-                worst_id);
+        fprintf(out, "%-*s %5d %7.1f%% %7.1f%%  %s\n", c->source_w, src[s], n, 100 * sum / n,
+                100 * worst, worst_id);
     }
 }
 
@@ -361,8 +380,8 @@ static void summary_line(FILE *out, const char *label, const struct calib *c,
         }
     }
     /* two decimals: the target is "<= 5%", which 5.04% would pass at one */
-    fprintf(out, "%s MAE %.2f%% over %d runs (worst %.1f%%, %s)\n", label,
-            100 * sum / c->nrows, c->nrows, 100 * worst, worst_id);
+    fprintf(out, "%s MAE %.2f%% over %d run%s (worst %.1f%%, %s)\n", label,
+            100 * sum / c->nrows, c->nrows, plural(c->nrows), 100 * worst, worst_id);
 }
 
 /* ---- command -------------------------------------------------------------------------------- */
@@ -431,8 +450,9 @@ static enum sim_status calibrate(struct calib *c, int loso, FILE *out, struct si
     int nsrc = sources(c, src, MAX_ROWS);
     if (loso && nsrc < 2) /* a fit without the one source would have no runs to fit */
         return err_set(err, SIM_EINPUT, NULL, 0,
-                       "--loso needs runs from two sources or more; these %d runs are all %s's",
-                       c->nrows, nsrc ? src[0] : "no source");
+                       "--loso needs runs from two sources or more; %s %d run%s %s %s's",
+                       c->nrows == 1 ? "the" : "these", c->nrows, plural(c->nrows),
+                       c->nrows == 1 ? "is" : "are all", nsrc ? src[0] : "no source");
     double *err_all = mem_calloc((size_t)c->nrows, sizeof(double));
     double *err_loso = mem_calloc((size_t)c->nrows, sizeof(double));
     if (!err_all || !err_loso) {
@@ -442,8 +462,9 @@ static enum sim_status calibrate(struct calib *c, int loso, FILE *out, struct si
     }
     for (int i = 0; i < c->nfit; i++)
         start[i] = *c->fit[i]->field(&c->hws[0]);
-    fprintf(out, "calibrate: %d runs from %d sources, %d model and %d hardware files\n", c->nrows,
-            nsrc, c->nmodels, c->nhws);
+    column_widths(c, src, nsrc);
+    fprintf(out, "calibrate: %d run%s from %d source%s, %d model and %d hardware file%s\n",
+            c->nrows, plural(c->nrows), nsrc, plural(nsrc), c->nmodels, c->nhws, plural(c->nhws));
     print_knobs(out, c, "files", start, mae_except(c, NULL));
     enum sim_status st = fit(c, NULL, start, best, err);
     if (st == SIM_OK) {

@@ -1382,6 +1382,31 @@ if [ "$rc1" -eq 0 ] && [ "$rc" -eq 0 ] && cmp -s "$tmp/out" "$tmp/cal-j1.txt" &&
 else
     fail "calibrate: fit and leave-one-source-out, the same on 1 and 2 threads" "exit $rc1 / $rc"
 fi
+# A source name longer than the columns widens them: the labels (files, fitted, w/o SOURCE) and
+# the source tables stay aligned.  One run from one source is said in the singular.
+awk -F '\t' 'BEGIN { OFS = FS } $1 == "S1" { $3 = "LONGSOURCE123" }
+    /^#/ || $1 == "S1" || $1 == "H1"' "$VAL/dev.tsv" >"$tmp/cal-wide.tsv"
+run calibrate --root "$top_srcdir" "$tmp/cal-wide.tsv" --loso -j 2
+knobs_at=$(awk '/^(files|fitted|w\/o) .*=/ { print index($0, " training-efficiency=") }' "$tmp/out" |
+    sort -u | tr '\n' ' ')
+runs_at=$(awk '/^(source|LONGSOURCE123|MC24) / { match($0, /^[^ ]+ +[^ ]+/); print RLENGTH }' \
+    "$tmp/out" | sort -u | tr '\n' ' ')
+if [ "$rc" -eq 0 ] && [ "$knobs_at" = "18 " ] && [ "$runs_at" = "19 " ] &&
+    grep -q '^w/o LONGSOURCE123 training-efficiency=' "$tmp/out"; then
+    pass "calibrate: columns widened to a long source name"
+else
+    fail "calibrate: columns widened to a long source name" \
+        "exit $rc, knobs at $knobs_at, runs at $runs_at"
+fi
+awk -F '\t' '/^#/ || $1 == "H1"' "$VAL/dev.tsv" >"$tmp/cal-one.tsv"
+run calibrate --root "$top_srcdir" "$tmp/cal-one.tsv" -j 1
+if [ "$rc" -eq 0 ] &&
+    sed -n 1p "$tmp/out" | grep -qx 'calibrate: 1 run from 1 source, 1 model and 1 hardware file' &&
+    grep -q '^fitted MAE [0-9.]*% over 1 run (worst ' "$tmp/out"; then
+    pass "calibrate: one run from one source, in the singular"
+else
+    fail "calibrate: one run from one source, in the singular" "exit $rc"
+fi
 # validate reads a file twice: a pipe is refused by name, a redirected regular file is read
 cat "$U" | "$S" validate /dev/stdin >"$tmp/out" 2>"$tmp/err"
 rc=$?
