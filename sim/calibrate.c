@@ -12,6 +12,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 
 #include <gsl/gsl_errno.h>
@@ -386,7 +387,7 @@ static void summary_line(FILE *out, const char *label, const struct calib *c,
 
 /* ---- command -------------------------------------------------------------------------------- */
 
-static const char calib_usage[] =
+const char calib_usage[] =
     "usage: stepsim calibrate TABLE.tsv... [--fit KNOB,...] [--loso] [--root DIR] [-j N]\n";
 
 static const char calib_help[] =
@@ -408,6 +409,7 @@ static const char calib_help[] =
 static void print_help(FILE *out)
 {
     fputs(calib_usage, out);
+    fputc('\n', out);
     fputs(calib_help, out);
     for (size_t i = 0; i < NKNOBS; i++)
         fprintf(out, "  %-22s %s [%g, %g]\n", knobs[i].name, knobs[i].meaning, knobs[i].lo,
@@ -516,17 +518,19 @@ int calib_main(int argc, char **argv, FILE *out, FILE *errout)
     const char *tables[64];
     int ntables = 0;
     for (int i = 2; i < argc; i++) {
+        const char *v;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             print_help(out);
             return 0;
         } else if (strcmp(argv[i], "--loso") == 0) {
             loso = 1;
-        } else if (strcmp(argv[i], "-j") == 0 && i + 1 < argc) {
+        } else if ((v = cli_jobs_value(argc, argv, &i))) {
             char *end;
-            long n = strtol(argv[++i], &end, 10);
-            if (!*argv[i] || *end || n < 0 || n > 1024)
+            errno = 0;
+            long n = strtol(v, &end, 10);
+            if (!*v || *end || errno || n < 0 || n > 1024)
                 return cli_bad_usage(errout, "stepsim calibrate --help",
-                                     "-j '%s': expected a thread count from 0 to 1024", argv[i]);
+                                     "-j '%s': expected a thread count from 0 to 1024", v);
             jobs = (int)n;
         } else if ((strcmp(argv[i], "--fit") == 0 || strcmp(argv[i], "--root") == 0) &&
                    i + 1 < argc) {

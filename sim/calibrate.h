@@ -21,5 +21,6 @@
 
 /* `stepsim calibrate ...`: returns the exit status (0 ok, 1 failure, 2 bad input). */
 int calib_main(int argc, char **argv, FILE *out, FILE *errout);
+extern const char calib_usage[]; /* its synopsis, for `stepsim --help` too */
 
 #endif

@@ -30,24 +30,6 @@
 #include "units.h"
 #include "xmlload.h"
 
-static const char usage_text[] =
-    "usage: stepsim run SCENARIO.xml [--set KEY=VALUE]... [--format text|json]\n"
-    "                  [--timeline FILE.csv] [--trace FILE.json] [--plot FILE.png|FILE.svg]\n"
-    "                  [--plot-window T0:T1] [--plot-size WxH]\n"
-    "                  [--seed N] [--tokens N] [--memory-timeline FILE.csv] [--report FILE.html]\n"
-    "                  [--fail-on-oom]\n"
-    "       stepsim sweep SCENARIO.xml --vary KEY=LIST [--vary ...] [-j N] [--out FILE.csv]\n"
-    "                    [--plot FILE.png|svg] [--report FILE.html] [--fail-on-oom]\n"
-    "       stepsim plan SCENARIO.xml --gpus N [--top K] [--out FILE.csv] [-j N]\n"
-    "                    [--schedules LIST] [--dispatchers LIST] [--hbm-reserve SIZE]\n"
-    "                    [--report FILE.html] [--fail-on-oom]\n"
-    "       stepsim validate FILE.xml...\n"
-    "       stepsim keys [KEY...]\n"
-    "       stepsim import megatron --hardware NAME [--out FILE.xml] LAUNCH-LINE...\n"
-    "       stepsim published SCENARIO.xml [--set KEY=VALUE]... [--tables DIR] [--root DIR]\n"
-    "       stepsim calibrate TABLE.tsv... [--fit KNOB,...] [--loso] [--root DIR] [-j N]\n"
-    "       stepsim COMMAND --help | stepsim --help | --version\n";
-
 static const char run_usage[] =
     "usage: stepsim run SCENARIO.xml [--set KEY=VALUE]... [--format text|json]\n"
     "                  [--timeline FILE.csv] [--trace FILE.json] [--plot FILE.png|FILE.svg]\n"
@@ -681,16 +663,50 @@ static int cmd_keys(int argc, char **argv, FILE *out, FILE *errout)
     return 0;
 }
 
+/* The commands, in the order `stepsim --help` shows them, each with the text that opens with
+ * its synopsis (its own --help's). */
+static const struct {
+    const char *name;
+    int (*main)(int argc, char **argv, FILE *out, FILE *errout);
+    const char *usage;
+} commands[] = {
+    {"run", cmd_run, run_usage},
+    {"sweep", sweep_main, sweep_usage},
+    {"plan", plan_main, plan_usage},
+    {"validate", cmd_validate, validate_help},
+    {"keys", cmd_keys, keys_help},
+    {"import", import_main, import_help},
+    {"published", published_main, published_usage},
+    {"calibrate", calib_main, calib_usage},
+};
+
+/* Every command's synopsis, as its own --help opens: the lines up to the first empty one,
+ * under one "usage:". */
+static void write_synopsis(FILE *out)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
+        const char *t = commands[i].usage, *end = strstr(t, "\n\n");
+        size_t len = end ? (size_t)(end - t) + 1 : strlen(t);
+        if (i > 0 && strncmp(t, "usage: ", 7) == 0) {
+            fputs("       ", out);
+            t += 7;
+            len -= 7;
+        }
+        fwrite(t, 1, len, out);
+    }
+    fputs("       stepsim COMMAND --help | stepsim --help | --version\n", out);
+}
+
 /* Run the command argv[1] names; its exit status. */
 static int dispatch(int argc, char **argv, FILE *out, FILE *errout)
 {
     if (argc < 2) {
-        fputs(usage_text, errout);
+        write_synopsis(errout);
         return 2;
     }
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
-        fputs(usage_text, out);
+        write_synopsis(out);
         fputs(overview_text, out);
         fputs(run_help, out);
         write_keys_section(out);
@@ -701,12 +717,6 @@ static int dispatch(int argc, char **argv, FILE *out, FILE *errout)
         fprintf(out, "%s\n", PACKAGE_STRING);
         return 0;
     }
-    static const struct {
-        const char *name;
-        int (*main)(int argc, char **argv, FILE *out, FILE *errout);
-    } commands[] = {{"run", cmd_run},         {"sweep", sweep_main},         {"plan", plan_main},
-                    {"validate", cmd_validate}, {"calibrate", calib_main}, {"keys", cmd_keys},
-                    {"import", import_main},  {"published", published_main}};
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         if (strcmp(cmd, commands[i].name) == 0)
             return commands[i].main(argc, argv, out, errout);

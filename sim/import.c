@@ -1390,7 +1390,7 @@ enum sim_status import_megatron(const char *const *words, int nwords, struct imp
 
 /* ---- the command ------------------------------------------------------------------------ */
 
-static const char import_help[] =
+const char import_help[] =
     "usage: stepsim import megatron --hardware NAME|FILE [--model NAME|FILE] [--gpus N]\n"
     "                               [--name TEXT] [--out FILE.xml] [--] LAUNCH-LINE...\n"
     "\n"

@@ -82,5 +82,7 @@ const char *import_value(const struct import_result *res, const char *key);
 
 /* The command: argv[0] "stepsim", argv[1] "import".  Returns the exit status. */
 int import_main(int argc, char **argv, FILE *out, FILE *errout);
+/* its help, which opens with its synopsis (for `stepsim --help` too) */
+extern const char import_help[];
 
 #endif

@@ -202,5 +202,6 @@ size_t plan_rank(const struct plan_entry *e, const size_t *cand, size_t n, size_
 
 /* The plan command: argv[0] is "stepsim", argv[1] "plan".  Returns the exit status. */
 int plan_main(int argc, char **argv, FILE *out, FILE *errout);
+extern const char plan_usage[]; /* its synopsis, for `stepsim --help` too */
 
 #endif

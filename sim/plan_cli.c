@@ -15,7 +15,7 @@
 #include "units.h"
 
 
-static const char plan_usage[] =
+const char plan_usage[] =
     "usage: stepsim plan SCENARIO.xml --gpus N [--top K] [--out FILE.csv] [-j N]\n"
     "                    [--set KEY=VALUE]... [--schedules LIST] [--dispatchers LIST]\n"
     "                    [--hbm-reserve SIZE] [--exhaustive] [--fail-on-oom]\n"

@@ -27,7 +27,7 @@
 #define MAX_ROWS 1024
 #define MAX_TABLES 32
 
-static const char published_usage[] =
+const char published_usage[] =
     "usage: stepsim published SCENARIO.xml [--set KEY=VALUE]... [--tables DIR] [--root DIR]\n";
 
 static const char published_help[] =

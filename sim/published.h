@@ -12,5 +12,6 @@
 /* `stepsim published SCENARIO.xml [--set KEY=VALUE]... [--tables DIR] [--root DIR]`: returns
  * the exit status (0 ok, 1 failure, 2 bad input). */
 int published_main(int argc, char **argv, FILE *out, FILE *errout);
+extern const char published_usage[]; /* its synopsis, for `stepsim --help` too */
 
 #endif

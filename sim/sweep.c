@@ -51,7 +51,7 @@
 
 #define SWEEP_MAX_JOBS 4096
 
-static const char sweep_usage[] =
+const char sweep_usage[] =
     "usage: stepsim sweep SCENARIO.xml --vary KEY=LIST [--vary KEY=LIST]...\n"
     "                    [--set KEY=VALUE]... [-j N] [--out FILE.csv] [--plot FILE.png|svg]\n"
     "                    [--report FILE.html] [--fail-on-oom]\n";

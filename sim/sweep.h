@@ -56,5 +56,6 @@ void sweep_panel_range(double lo, double hi, double *from, double *to);
 
 /* The sweep command: argv[0] is "stepsim", argv[1] "sweep".  Returns the exit status. */
 int sweep_main(int argc, char **argv, FILE *out, FILE *errout);
+extern const char sweep_usage[]; /* its synopsis, for `stepsim --help` too */
 
 #endif

@@ -638,6 +638,28 @@ if [ "$rc" -eq 0 ] && grep -q '^1 ' "$tmp/out"; then
 else
     fail "plan -j1: the count attached to -j" "exit $rc: $(head -c 300 "$tmp/err")"
 fi
+run calibrate -j1 --root "$top_srcdir" "$top_srcdir/scenarios/validation/dev.tsv"
+if [ "$rc" -eq 0 ] && grep -q '^fitted MAE' "$tmp/out"; then
+    pass "calibrate -j1: the count attached to -j"
+else
+    fail "calibrate -j1: the count attached to -j" "exit $rc: $(head -c 300 "$tmp/err")"
+fi
+
+# stepsim --help's synopsis is each command's own: no option its --help opens with is missing.
+missing=""
+for cmd in run sweep plan validate keys import published calibrate; do
+    "$S" "$cmd" --help 2>/dev/null | awk 'NF == 0 { exit } { sub(/^usage: /, ""); print }' \
+        >"$tmp/own"
+    "$S" --help >"$tmp/top" 2>/dev/null
+    while IFS= read -r line; do
+        grep -qF -- "$line" "$tmp/top" || missing="$missing [$cmd: $line]"
+    done <"$tmp/own"
+done
+if [ -z "$missing" ]; then
+    pass "stepsim --help: every command's synopsis as its own --help gives it"
+else
+    fail "stepsim --help: every command's synopsis as its own --help gives it" "$missing"
+fi
 
 # --fail-on-oom: out of memory exits 2 (DESIGN's bad input: this layout cannot run), after the
 # report and the files are written; a layout that fits still exits 0.  Usable: 80 GiB less
