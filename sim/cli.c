@@ -369,7 +369,7 @@ static enum sim_status plot_with_memory(const struct run_outputs *ro, const stru
     for (int r = 0; r < pp; r++)
         peak = mem[r] > peak ? mem[r] : peak;
     const struct cm_rank_memory *om = so->rep.oom ? &so->rep.mem[so->rep.oom_rank] : NULL;
-    if (om && om->host_oom)
+    if (om && so->rep.oom_host)
         snprintf(warning, sizeof warning,
                  "OUT OF HOST MEMORY: %.1f GiB offloaded, %.1f the host has",
                  om->host / 1073741824.0, so->rep.host_mem_bytes / 1073741824.0);
@@ -457,7 +457,7 @@ static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
     }
     if (st == SIM_OK && o.fail_on_oom && so.modelled && so.rep.oom) {
         const struct cm_rank_memory *om = &so.rep.mem[so.rep.oom_rank];
-        if (om->host_oom)
+        if (so.rep.oom_host)
             st = err_set(&err, SIM_EINPUT, o.scenario, 0,
                          "out of host memory: rank %d offloads %.1f GiB per GPU of the %.1f GiB "
                          "the host has (--fail-on-oom)",

@@ -335,33 +335,43 @@ static double serial_s(const struct costmodel *cm, const struct scenario *scn,
     return serial;
 }
 
+/* The last --set hw. knob that changes what a collective takes (a link's bandwidth, latency or
+ * efficiency, the network's oversubscription), or NULL. */
+static const struct scn_hw_knob *last_network_knob(const struct scenario *scn)
+{
+    static const char *const network[] = {"nvlink-bandwidth", "nvlink-latency",
+                                          "collective-latency", "nvlink-efficiency",
+                                          "peer-bandwidth", "nic-bandwidth", "latency",
+                                          "efficiency", "oversubscription"};
+    for (int k = scn->n_hw_knobs - 1; k >= 0; k--)
+        for (size_t i = 0; i < sizeof network / sizeof *network; i++)
+            if (strcmp(scn->hw_knobs[k].name, network[i]) == 0)
+                return &scn->hw_knobs[k];
+    return NULL;
+}
+
 /* Refuse, as bad input, a step longer than the clock can sum (SCN_MAX_STEP_S), before any
  * duration is put on it: bounded by serial_s (the P2P transfers are checked once the links
- * are known, check_p2p_size).  A huge seq or batch makes it, or a network of a few bits per
- * second: blame the hardware (its last --set hw. knob, else the hardware= line) when the
- * collectives are most of it, else whichever of seq and the batch was set last. */
+ * are known, check_p2p_size).  A huge seq or batch makes it -- blame whichever of them was set
+ * last -- or a network of a few bits per second: when the collectives are most of it and a
+ * --set hw. knob slowed the network, blame that knob. */
 static enum sim_status check_step_size(const struct costmodel *cm, const struct scenario *scn,
                                        const struct pipe_setup *setup, struct sim_error *err)
 {
     double comm, serial = serial_s(cm, scn, setup, &comm);
     if (serial <= SCN_MAX_STEP_S)
         return SIM_OK;
-    if (comm > serial / 2) {
-        char why[256];
-        snprintf(why, sizeof why,
-                 "one step could take %.3g s of simulated time, %.3g s of it in collectives "
-                 "over %s's links, above the limit of 10^6 s",
-                 serial, comm, cm->hw->name);
-        if (scn->n_hw_knobs > 0)
-            return scn_hw_knob_error(scn, &scn->hw_knobs[scn->n_hw_knobs - 1], why, err);
-        return scn_rule_error(scn, SCN_HARDWARE, err, "%s", why);
-    }
+    char why[320];
+    snprintf(why, sizeof why,
+             "one step could take %.3g s of simulated time, %.3g s of it in collectives over "
+             "%s's links (seq=%d, micro-batch=%d, global-batch=%d), above the limit of 10^6 s",
+             serial, comm, cm->hw->name, scn->seq, scn->micro_batch, cm->cfg.global_batch);
+    const struct scn_hw_knob *knob = comm > serial / 2 ? last_network_knob(scn) : NULL;
+    if (knob)
+        return scn_hw_knob_error(scn, knob, why, err);
     enum scn_key key =
         scn_culprit(scn, scn_culprit(scn, SCN_SEQ, SCN_MICRO_BATCH), SCN_GLOBAL_BATCH);
-    return scn_rule_error(scn, key, err,
-                          "one step could take %.3g s of simulated time (seq=%d, micro-batch=%d, "
-                          "global-batch=%d), above the limit of 10^6 s",
-                          serial, scn->seq, scn->micro_batch, cm->cfg.global_batch);
+    return scn_rule_error(scn, key, err, "%s", why);
 }
 
 /* The same limit with the pipeline's P2P transfers counted, each over the slowest link (a

@@ -473,7 +473,11 @@ static enum sim_status moe_layer_freq(struct import_result *res, const char *val
 {
     struct freq_parse fp = {.p = value};
     long n = 0;
-    int kind = freq_expr(&fp, &n);
+    /* Megatron-LM's moe_freq_type evaluates a value only when it holds a '['; else int(): a
+     * plain count, which "2*2" or "(4)" is not */
+    int kind = strchr(value, '[') || strspn(value, "0123456789") == strlen(value)
+                   ? freq_expr(&fp, &n)
+                   : freq_fail(&fp, "not a whole number, nor a list expression in [ ]");
     if (kind >= 0 && *fp.p)
         kind = freq_fail(&fp, "an unexpected character");
     if ((kind == 0 && n < 1) || (kind == 1 && fp.len == 0))

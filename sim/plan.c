@@ -1370,7 +1370,10 @@ static void note_nearer(const struct search *s, size_t *best, size_t i)
 /* Into res->nearest: the K built configs nearest to fitting, one per layout (best: each
  * layout's, from note_nearer; heap: room for the layouts).  The layouts' are taken in order
  * of `nearer` from a heap, skipping one that differs from a listed one only in its
- * dispatcher: the list the order of every built config would give, without sorting them. */
+ * dispatcher: the list the order of every built config would give, without sorting them --
+ * `nearer` is a total order, and a layout's configs all share its tp ... dsa_freq, so the
+ * first of a layout in the whole order is its best, and same_but_dispatcher holds between
+ * two configs exactly when it holds between their layouts' bests. */
 static void nearest_list(struct search *s, const size_t *best, size_t *heap)
 {
     const struct plan_entry *e = s->c->e;
@@ -1395,12 +1398,12 @@ static void nearest_list(struct search *s, const size_t *best, size_t *heap)
     }
 }
 
-/* Builds the offload options of the floored sharding options [from, *next), as many as one
- * batch holds, advancing *next, and notes each built one in `best`. */
-static enum sim_status build_floored(struct search *s, size_t from, size_t *next, size_t *best,
+/* Builds the offload options of the floored sharding options from *next on, as many as one
+ * batch holds, advancing *next past them, and notes each built one in `best`. */
+static enum sim_status build_floored(struct search *s, size_t *next, size_t *best,
                                      struct sim_error *err)
 {
-    size_t nreq = 0, cap = EXPAND_BATCH * MAX_CHILDREN;
+    size_t from = *next, nreq = 0, cap = EXPAND_BATCH * MAX_CHILDREN;
     for (; *next < s->nfloored &&
            nreq + (size_t)s->c->lay[s->floored[*next].layout].noffload <= cap;
          (*next)++) {
@@ -1443,7 +1446,7 @@ static enum sim_status nearest(struct search *s, size_t *cand, struct sim_error 
             shortfall(&s->c->e[res->nearest[k - 1]], res->host_mem_bytes) <=
                 s->floored[next].floor - res->hbm_usable_bytes)
             break;
-        enum sim_status st = build_floored(s, next, &next, best, err);
+        enum sim_status st = build_floored(s, &next, best, err);
         if (st != SIM_OK)
             return st;
         nearest_list(s, best, heap);

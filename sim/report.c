@@ -236,6 +236,7 @@ static void worst_oom_rank(struct report *rep, int pp, double usable_hbm)
             worst_hbm = hbm;
         }
     }
+    rep->oom_host = rep->oom && !worst_hbm;
 }
 
 
@@ -602,7 +603,7 @@ int report_write_text(FILE *out, const struct scenario *scn, const struct report
                          "stepsim published)\n", kinds);
         }
         const struct cm_rank_memory *om = rep->oom ? &rep->mem[rep->oom_rank] : NULL;
-        if (om && om->host_oom)
+        if (om && rep->oom_host)
             fprintf(out, "OUT OF HOST MEMORY rank %d offloads %.1f GiB per GPU of the %.1f GiB "
                          "the host has\n",
                     rep->oom_rank, om->host / 1073741824.0, rep->host_mem_bytes / 1073741824.0);

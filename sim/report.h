@@ -59,6 +59,7 @@ struct report {
     int grad_accumulation;        /* enum scn_grad_accumulation, as resolved */
     int oom;                      /* some rank's memory exceeds the usable HBM */
     int oom_rank;                 /* the rank most over: HBM first, else host memory */
+    int oom_host;                 /* out of the host's memory alone: no rank over its HBM */
     double tokens_per_s_per_gpu;
     double model_tflops_per_gpu; /* model FLOPs / step time / gpus, in TFLOP/s */
     double mfu, hfu;             /* model / hardware FLOPs utilisation against dense peak */

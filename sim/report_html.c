@@ -68,7 +68,7 @@ static void put_summary(FILE *out, const struct scenario *scn, const struct repo
         fact(&fs, "HFU", "%.2f%% (with recompute)", 100.0 * rep->hfu);
         fact(&fs, "peak memory per GPU", "%.2f GiB on rank %d, of %.1f GiB usable (HBM %.1f GiB)",
              peak / GIB, rank, rep->hbm_usable_bytes / GIB, rep->hbm_bytes / GIB);
-        if (rep->oom && rep->mem[rep->oom_rank].host_oom)
+        if (rep->oom && rep->oom_host)
             fact(&fs, "fits in memory", "NO: rank %d offloads %.1f GiB per GPU, the host has %.1f",
                  rep->oom_rank, rep->mem[rep->oom_rank].host / GIB, rep->host_mem_bytes / GIB);
         else if (rep->oom)

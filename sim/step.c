@@ -30,8 +30,9 @@ static enum sim_status free_links_makespan(const struct pipe_setup *setup, doubl
  * report: samples/s would divide by a zero step. */
 static enum sim_status check_takes_time(const struct scenario *scn, struct sim_error *err)
 {
-    double xfer = scn->link_lat_s + (scn->link_bw_Bps > 0 ? scn->activation_B / scn->link_bw_Bps
-                                                          : 0.0);
+    double xfer = scn->pp < 2 ? 0.0 /* no stage boundary: no transfer */
+                  : scn->link_lat_s + (scn->link_bw_Bps > 0 ? scn->activation_B / scn->link_bw_Bps
+                                                            : 0.0);
     if (scn->forward_s + scn->bwd_input_s + scn->bwd_weight_s + scn->optimizer_s + xfer > 0)
         return SIM_OK;
     return scn_rule_error(scn, scn_culprit(scn, SCN_FORWARD, SCN_BACKWARD_INPUT), err,

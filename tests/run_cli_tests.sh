@@ -630,6 +630,20 @@ fi
 run run "$SCN/llama3.1-70b-h100.xml" --set hw.nic-bandwidth=1bps
 expect_error "run: a step made long by a --set hw. knob blames the knob" 2 \
     "stepsim: --set hw.nic-bandwidth=1bps: one step could take " "in collectives over dgx-h100's links"
+# ... but only a knob of the network: a huge batch stays the batch's fault whatever else was set.
+run run "$SCN/llama3.1-70b-h100.xml" --set hw.hbm=200GiB --set seq=100000000
+expect_error "run: a step made long by its batch blames seq, not an unrelated hw. knob" 2 \
+    "stepsim: one step could take " "(seq given by --set)"
+# A step in which nothing takes time has no rate; one pipeline stage has no transfer to give it
+# one, whatever the link's latency.
+run run "$top_srcdir/tests/bad/step-of-no-time.xml" --set pp=1 --set link-latency=1ms
+expect_error "run: a one-stage step of free ops is refused, link latency aside" 2 \
+    "stepsim: $top_srcdir/tests/bad/step-of-no-time.xml:7: " "a step of no time has no rate"
+# A rank over both HBM and the host's memory is said to be out of memory, not of host memory.
+run run "$SCN/llama3.1-70b-h100.xml" --set offload-optimizer=1 --set hw.host-memory=1GB \
+    --set micro-batch=4 --fail-on-oom
+expect_error "run --fail-on-oom: over HBM and the host's memory is said as HBM" 2 \
+    "stepsim: $SCN/llama3.1-70b-h100.xml: out of memory: rank " "GiB usable (--fail-on-oom)"
 
 # The thread count is spelled as make takes it in every command: -j1 as well as -j 1.
 run plan "$SCN/llama3.1-70b-h100.xml" --gpus 64 --top 1 -j1
@@ -646,15 +660,18 @@ else
 fi
 
 # stepsim --help's synopsis is each command's own: no option its --help opens with is missing.
-missing=""
+missing="" own=0
+"$S" --help 2>/dev/null | awk 'NF == 0 { exit } { print }' >"$tmp/top"
 for cmd in run sweep plan validate keys import published calibrate; do
     "$S" "$cmd" --help 2>/dev/null | awk 'NF == 0 { exit } { sub(/^usage: /, ""); print }' \
         >"$tmp/own"
-    "$S" --help >"$tmp/top" 2>/dev/null
+    own=$((own + $(wc -l <"$tmp/own")))
     while IFS= read -r line; do
         grep -qF -- "$line" "$tmp/top" || missing="$missing [$cmd: $line]"
     done <"$tmp/own"
 done
+# and nothing else: the synopses and the line for --help and --version
+[ "$(wc -l <"$tmp/top")" -eq $((own + 1)) ] || missing="$missing [$(wc -l <"$tmp/top") lines]"
 if [ -z "$missing" ]; then
     pass "stepsim --help: every command's synopsis as its own --help gives it"
 else

@@ -1159,8 +1159,10 @@ Test(import_cmd, moe_layer_freq_places_the_moe_layers, .init = setup)
     cr_expect_str_eq(res.moe_layers, "0110110");
     cr_assert_eq(parse("--moe-layer-freq 4"), SIM_OK, "%s", err.msg);
     cr_expect_eq(res.moe_every, 4);
-    static const char *const bad[] = {"[0]*3+[2]*58", "[0]*3+", "([0]", "[1]+2", "0", "[]",
-                                      "[1]*2000", "[0] * 3"};
+    /* without a '[' Megatron takes int(): "2*2" and "(4)" are refused there */
+    static const char *const bad[] = {"2*2", "(4)",    "1+1",      "[0]*3+[2]*58",
+                                      "[0]*3+", "([0]", "[1]+2",    "0",
+                                      "[]",    "[1]*2000", "[0] * 3"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char line[64];
         snprintf(line, sizeof line, "--moe-layer-freq '%s'", bad[i]);
