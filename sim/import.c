@@ -575,12 +575,116 @@ static enum sim_status apply_count(struct pending *pd, const char *name, const c
     return SIM_OK;
 }
 
+/* ---- flags whose value is one of a list (Megatron's argparse or config choices) ---- */
+
+static enum sim_status take_fp8_recipe(struct import_result *res, struct pending *pd,
+                                       const char *flag, int i, struct sim_error *err)
+{
+    static const char *const keys[] = {"delayed", "current", "blockwise", "mxfp8"};
+    (void)pd;
+    return put_key(res, "fp8-recipe", keys[i], flag, err); /* tensorwise is current scaling */
+}
+
+static enum sim_status take_graph_impl(struct import_result *res, struct pending *pd,
+                                       const char *flag, int i, struct sim_error *err)
+{
+    (void)res, (void)flag, (void)err;
+    pd->graph_impl = i;
+    return SIM_OK;
+}
+
+static enum sim_status take_sharding(struct import_result *res, struct pending *pd,
+                                     const char *flag, int i, struct sim_error *err)
+{
+    (void)res, (void)flag, (void)err;
+    pd->fsdp_strategy = i + 1; /* 0: not given */
+    return SIM_OK;
+}
+
+/* The second choice of a two-way flag: bf16 gradients, TE's cross-entropy, HybridEP. */
+static enum sim_status take_second(struct import_result *res, struct pending *pd,
+                                   const char *flag, int i, struct sim_error *err)
+{
+    (void)res, (void)err;
+    *(strcmp(flag, "main-grads-dtype") == 0            ? &pd->grads_bf16
+      : strcmp(flag, "cross-entropy-fusion-impl") == 0 ? &pd->ce_te
+                                                       : &pd->hybridep) = i == 1;
+    return SIM_OK;
+}
+
+/* The optimizer state's dtypes (the precision-aware optimizer): bytes an element. */
+static enum sim_status take_state_bytes(struct import_result *res, struct pending *pd,
+                                        const char *flag, int i, struct sim_error *err)
+{
+    static const int bytes[] = {4, 2, 2, 1};
+    (void)res, (void)err;
+    *(strcmp(flag, "main-params-dtype") == 0  ? &pd->main_bytes
+      : strcmp(flag, "exp-avg-sq-dtype") == 0 ? &pd->avg_sq_bytes
+                                              : &pd->avg_bytes) = bytes[i];
+    return SIM_OK;
+}
+
+struct choice_flag {
+    const char *name;
+    const char *choices[5]; /* NULL-terminated */
+    const char *who;        /* whose list the error names: "Megatron knows", "stepsim models" */
+    enum sim_status (*take)(struct import_result *res, struct pending *pd, const char *flag,
+                            int choice, struct sim_error *err);
+};
+
+/* From arguments.py and transformer_config.py's choices at d98e8a6; where stepsim models fewer
+ * than Megatron offers, its own list. */
+static const struct choice_flag choice_flags[] = {
+    {"main-grads-dtype", {"fp32", "bf16"}, "Megatron knows", take_second},
+    {"cross-entropy-fusion-impl", {"native", "te"}, "Megatron knows", take_second},
+    {"moe-flex-dispatcher-backend", {"deepep", "hybridep"}, "stepsim models", take_second},
+    {"fp8-recipe", {"delayed", "tensorwise", "blockwise", "mxfp8"}, "stepsim models",
+     take_fp8_recipe},
+    {"cuda-graph-impl", {"none", "local", "transformer_engine", "full_iteration"},
+     "Megatron knows", take_graph_impl},
+    {"data-parallel-sharding-strategy", {"no_shard", "optim", "optim_grads", "optim_grads_params"},
+     "Megatron knows", take_sharding},
+    {"main-params-dtype", {"fp32", "fp16", "bf16", "fp8"}, "Megatron knows", take_state_bytes},
+    {"exp-avg-dtype", {"fp32", "fp16", "bf16", "fp8"}, "Megatron knows", take_state_bytes},
+    {"exp-avg-sq-dtype", {"fp32", "fp16", "bf16", "fp8"}, "Megatron knows", take_state_bytes},
+};
+
+static const struct choice_flag *choice_flag_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof choice_flags / sizeof *choice_flags; i++)
+        if (strcmp(name, choice_flags[i].name) == 0)
+            return &choice_flags[i];
+    return NULL;
+}
+
+/* --NAME VALUE for a flag of choice_flags: taken, or refused naming the choices. */
+static enum sim_status apply_choice(struct import_result *res, struct pending *pd,
+                                    const struct choice_flag *cf, const char *value,
+                                    struct sim_error *err)
+{
+    int n = 0;
+    while (cf->choices[n])
+        n++;
+    for (int i = 0; i < n; i++)
+        if (strcmp(value, cf->choices[i]) == 0)
+            return cf->take(res, pd, cf->name, i, err);
+    char list[160] = "";
+    for (int i = 0; i < n; i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
+                 i == 0 ? "" : i == n - 1 ? " and " : ", ", cf->choices[i]);
+    return err_set(err, SIM_EINPUT, NULL, 0, "import: --%s %s: %s %s", cf->name, value, cf->who,
+                   list);
+}
+
 /* A flag with a value: a precision format, a pattern, a choice among Megatron's words, a
  * probability, else a count. */
 static enum sim_status apply_valued(struct import_result *res, struct pending *pd,
                                     const char *name, const char *value, struct sim_error *err)
 {
     char why[256];
+    const struct choice_flag *cf = choice_flag_find(name);
+    if (cf)
+        return apply_choice(res, pd, cf, value, err);
     long *sms = strcmp(name, "moe-flex-dispatcher-num-sms") == 0 ? &pd->flex_sms
                 : strcmp(name, "moe-deepep-num-sms") == 0      ? &pd->deepep_sms
                 : strcmp(name, "moe-hybridep-num-sms") == 0    ? &pd->hybridep_sms
@@ -625,85 +729,9 @@ static enum sim_status apply_valued(struct import_result *res, struct pending *p
         pd->linear_freq = n;
         return SIM_OK;
     }
-    if (strcmp(name, "main-grads-dtype") == 0) { /* arguments.py's choices */
-        if (strcmp(value, "fp32") != 0 && strcmp(value, "bf16") != 0)
-            return err_set(err, SIM_EINPUT, NULL, 0,
-                           "import: --%s %s: Megatron knows fp32 and bf16", name, value);
-        if (strcmp(value, "bf16") == 0)
-            pd->grads_bf16 = 1;
-        return SIM_OK;
-    }
-    if (strcmp(name, "cross-entropy-fusion-impl") == 0) { /* arguments.py: native | te */
-        if (strcmp(value, "native") != 0 && strcmp(value, "te") != 0)
-            return err_set(err, SIM_EINPUT, NULL, 0,
-                           "import: --%s %s: Megatron knows native and te", name, value);
-        pd->ce_te = strcmp(value, "te") == 0;
-        return SIM_OK;
-    }
-    if (strcmp(name, "fp8-recipe") == 0) { /* arguments.py's choices, tensorwise = current */
-        static const char *const recipes[][2] = {{"delayed", "delayed"},
-                                                 {"tensorwise", "current"},
-                                                 {"blockwise", "blockwise"},
-                                                 {"mxfp8", "mxfp8"}};
-        for (size_t i = 0; i < sizeof recipes / sizeof recipes[0]; i++)
-            if (strcmp(value, recipes[i][0]) == 0)
-                return put_key(res, "fp8-recipe", recipes[i][1], name, err);
-        return err_set(err, SIM_EINPUT, NULL, 0,
-                       "import: --%s %s: stepsim models delayed, tensorwise, blockwise and mxfp8",
-                       name, value);
-    }
     if (strcmp(name, "moe-token-dispatcher-type") == 0) /* flex: DeepEP, Megatron's default */
         return put_key(res, "moe-dispatcher", strcmp(value, "flex") == 0 ? "deepep" : value,
                        name, err);
-    if (strcmp(name, "cuda-graph-impl") == 0) { /* transformer_config.py's choices */
-        static const char *const impls[] = {"none", "local", "transformer_engine",
-                                            "full_iteration"};
-        for (int i = 0; i < 4; i++)
-            if (strcmp(value, impls[i]) == 0) {
-                pd->graph_impl = i;
-                return SIM_OK;
-            }
-        return err_set(err, SIM_EINPUT, NULL, 0,
-                       "import: --%s %s: Megatron knows none, local, transformer_engine and "
-                       "full_iteration",
-                       name, value);
-    }
-    if (strcmp(name, "data-parallel-sharding-strategy") == 0) { /* arguments.py's choices */
-        static const char *const strategies[] = {"no_shard", "optim", "optim_grads",
-                                                 "optim_grads_params"};
-        for (int i = 0; i < 4; i++)
-            if (strcmp(value, strategies[i]) == 0) {
-                pd->fsdp_strategy = i + 1;
-                return SIM_OK;
-            }
-        return err_set(err, SIM_EINPUT, NULL, 0,
-                       "import: --%s %s: Megatron knows no_shard, optim, optim_grads and "
-                       "optim_grads_params",
-                       name, value);
-    }
-    if (strcmp(name, "main-params-dtype") == 0 || strcmp(name, "exp-avg-dtype") == 0 ||
-        strcmp(name, "exp-avg-sq-dtype") == 0) { /* arguments.py's choices */
-        static const struct {
-            const char *name;
-            int bytes;
-        } types[] = {{"fp32", 4}, {"fp16", 2}, {"bf16", 2}, {"fp8", 1}};
-        int *slot = name[0] == 'm' ? &pd->main_bytes : strstr(name, "sq") ? &pd->avg_sq_bytes
-                                                                          : &pd->avg_bytes;
-        for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-            if (strcmp(value, types[i].name) == 0) {
-                *slot = types[i].bytes;
-                return SIM_OK;
-            }
-        return err_set(err, SIM_EINPUT, NULL, 0,
-                       "import: --%s %s: Megatron knows fp32, fp16, bf16 and fp8", name, value);
-    }
-    if (strcmp(name, "moe-flex-dispatcher-backend") == 0) { /* only with the flex dispatcher */
-        if (strcmp(value, "deepep") != 0 && strcmp(value, "hybridep") != 0)
-            return err_set(err, SIM_EINPUT, NULL, 0,
-                           "import: --%s %s: stepsim models deepep and hybridep", name, value);
-        pd->hybridep = strcmp(value, "hybridep") == 0;
-        return SIM_OK;
-    }
     if (strcmp(name, "attention-backend") == 0) {
         int unfused = strcmp(value, "unfused") == 0 || strcmp(value, "local") == 0;
         return put_key(res, "attention", unfused ? "unfused" : "flash", name, err);
