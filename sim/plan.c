@@ -1789,6 +1789,59 @@ static enum sim_status check_dispatchers(const struct plan_opts *o, const struct
     return SIM_OK;
 }
 
+/* What configs keep of the scenario where they choose nothing (res->base_*): its offload
+ * modules and sequence parallelism, ZeRO-1's reduce op, full recompute's method and layers,
+ * the split backward, hierarchical CP and the MoE dispatcher, as given. */
+static void keep_base_values(const struct scenario *base, struct plan_result *res)
+{
+    res->base_offload_modules = base->offload_modules;
+    res->base_no_sp = turns_sp_off(base);
+    if (scn_given(base, SCN_GRAD_REDUCE_OP))
+        snprintf(res->base_grad_reduce_op, sizeof res->base_grad_reduce_op, "%s",
+                 scn_choice_name(SCN_GRAD_REDUCE_OP, base->grad_reduce_op));
+    if (scn_given(base, SCN_RECOMPUTE_METHOD))
+        snprintf(res->base_recompute_method, sizeof res->base_recompute_method, "%s",
+                 scn_choice_name(SCN_RECOMPUTE_METHOD, base->recompute_method));
+    if (scn_given(base, SCN_RECOMPUTE_NUM_LAYERS))
+        snprintf(res->base_recompute_num_layers, sizeof res->base_recompute_num_layers, "%d",
+                 base->recompute_num_layers);
+    if (scn_given(base, SCN_SPLIT_BACKWARD))
+        snprintf(res->base_split_backward, sizeof res->base_split_backward, "%s",
+                 base->split_backward ? "true" : "false");
+    if (scn_given(base, SCN_HIERARCHICAL_CP))
+        snprintf(res->base_hierarchical_cp, sizeof res->base_hierarchical_cp, "%d",
+                 base->hierarchical_cp);
+    if (scn_given(base, SCN_MOE_DISPATCHER))
+        snprintf(res->base_moe_dispatcher, sizeof res->base_moe_dispatcher, "%s",
+                 scn_choice_name(SCN_MOE_DISPATCHER, base->moe_dispatcher));
+}
+
+/* The space's configs and layouts into res (cands: emptied into it); a space past the cap is
+ * the user's to narrow. */
+static enum sim_status enumerate(struct plan_space *space, struct plan_cands *cands,
+                                 struct plan_result *res, struct sim_error *err)
+{
+    res->ndispatchers = space->ndispatchers;
+    memcpy(res->dispatchers, space->dispatchers, sizeof res->dispatchers);
+    int rc = plan_space_enumerate(space, cands);
+    if (rc == PLAN_SPACE_TOO_LARGE)
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "plan: the space holds more than %d configs, the planner's cap: fix a "
+                       "dimension with --set (tp or ep, say), or try fewer --schedules or "
+                       "--dispatchers",
+                       PLAN_MAX_CANDIDATES);
+    if (rc != 0)
+        return err_set(err, SIM_EFAIL, NULL, 0, "out of memory enumerating configs");
+    res->enumerated = space->enumerated;
+    res->entries = cands->v;
+    res->n = cands->n;
+    res->layouts = cands->lay;
+    res->nlayouts = cands->nlay;
+    cands->v = NULL;
+    cands->lay = NULL;
+    return SIM_OK;
+}
+
 /* Why no layout is valid: the layers split over none of the pipelines tried (every layout
  * failed there), else the arithmetic rules, with the rule the last layout checked broke. */
 static enum sim_status no_valid_layout(const struct plan_space *space, const struct plan_opts *o,
@@ -1821,33 +1874,14 @@ enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
     if (st != SIM_OK)
         return st;
     res->framework = fw_resolve(base);
-    res->base_offload_modules = base->offload_modules;
-    res->base_no_sp = turns_sp_off(base);
-    if (scn_given(base, SCN_GRAD_REDUCE_OP))
-        snprintf(res->base_grad_reduce_op, sizeof res->base_grad_reduce_op, "%s",
-                 scn_choice_name(SCN_GRAD_REDUCE_OP, base->grad_reduce_op));
-    if (scn_given(base, SCN_RECOMPUTE_METHOD))
-        snprintf(res->base_recompute_method, sizeof res->base_recompute_method, "%s",
-                 scn_choice_name(SCN_RECOMPUTE_METHOD, base->recompute_method));
-    if (scn_given(base, SCN_RECOMPUTE_NUM_LAYERS))
-        snprintf(res->base_recompute_num_layers, sizeof res->base_recompute_num_layers, "%d",
-                 base->recompute_num_layers);
     res->framework_inferred = base->framework == FW_AUTO;
     if ((st = choose_schedules(base, o, res, err)) != SIM_OK)
         return st;
     struct scenario planned = *base;
     if ((st = plan_cp_comm(&planned, res, err)) != SIM_OK)
         return st;
-    if (scn_given(&planned, SCN_SPLIT_BACKWARD))
-        snprintf(res->base_split_backward, sizeof res->base_split_backward, "%s",
-                 planned.split_backward ? "true" : "false");
-    if (scn_given(&planned, SCN_HIERARCHICAL_CP))
-        snprintf(res->base_hierarchical_cp, sizeof res->base_hierarchical_cp, "%d",
-                 planned.hierarchical_cp);
-    if (scn_given(&planned, SCN_MOE_DISPATCHER))
-        snprintf(res->base_moe_dispatcher, sizeof res->base_moe_dispatcher, "%s",
-                 scn_choice_name(SCN_MOE_DISPATCHER, planned.moe_dispatcher));
     base = &planned;
+    keep_base_values(base, res);
     struct model model;
     struct hardware hw;
     memset(&hw, 0, sizeof hw);
@@ -1873,28 +1907,8 @@ enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
     snprintf(res->hardware, sizeof res->hardware, "%s", hw.name);
     struct plan_space space = plan_space_of(base, o, res, &model, &hw);
     res->moe = model.experts > 0;
-    res->ndispatchers = space.ndispatchers;
-    memcpy(res->dispatchers, space.dispatchers, sizeof res->dispatchers);
-    int rc = plan_space_enumerate(&space, &cands);
-    if (rc == PLAN_SPACE_TOO_LARGE) {
-        st = err_set(err, SIM_EINPUT, NULL, 0,
-                     "plan: the space holds more than %d configs, the planner's cap: fix a "
-                     "dimension with --set (tp or ep, say), or try fewer --schedules or "
-                     "--dispatchers",
-                     PLAN_MAX_CANDIDATES);
+    if ((st = enumerate(&space, &cands, res, err)) != SIM_OK)
         goto done;
-    }
-    if (rc != 0) {
-        st = err_set(err, SIM_EFAIL, NULL, 0, "out of memory enumerating configs");
-        goto done;
-    }
-    res->enumerated = space.enumerated;
-    res->entries = cands.v;
-    res->n = cands.n;
-    res->layouts = cands.lay;
-    res->nlayouts = cands.nlay;
-    cands.v = NULL;
-    cands.lay = NULL;
     c.e = res->entries;
     c.lay = res->layouts;
     c.pool = par_pool_create(o->jobs);
