@@ -412,6 +412,99 @@ static int lora_adapters(const struct cm_ctx *c, const struct layer_parts *lp,
                          struct lora_adapter *a);
 static double dora_kept_bytes(const struct cm_ctx *c, const struct layer_parts *lp, double T);
 
+/* A Mamba or Gated DeltaNet mixer's kept tensors (per: this rank's tokens). */
+static double ssm_acts(const struct cm_ctx *c, const struct layer_parts *lp, double per)
+{
+    const struct model *m = c->m;
+    double inner = model_ssm_inner(m), out_in = cm_kept_input_bytes(c, LM_MAMBA_OUT) * inner;
+    if (lp->mixer == MIXER_MAMBA)
+        return per * (ACT_BYTES * (model_ssm_in_width(m) + 2.0 * inner) + out_in);
+    /* GDN: in_proj's output (the conv1d's input, z, beta, alpha); the rule's inputs -- q and k
+     * L2-normed and repeated for each value head, v, the decay and beta in fp32 -- and its
+     * inverted triangles (C per token and head); its output (the gated norm's input) and
+     * out_proj's input */
+    double vh = m->gdn_value_heads;
+    return per * (ACT_BYTES * (model_ssm_in_width(m) + 2.0 * vh * m->gdn_key_dim + 2.0 * inner +
+                               flops_gdn_chunk(c->cfg->seq) * vh) +
+                  2.0 * 4.0 * vh + out_in);
+}
+
+/* An attention mixer's kept tensors: Q, K and V (or DSA's), MLA's latents, the core's output
+ * as its projection keeps it, the compressed attention's. */
+static void attention_acts(const struct cm_ctx *c, const struct layer_parts *lp, double T,
+                           double Ts, double per, struct layer_acts *a)
+{
+    const struct model *m = c->m;
+    if (m->dsa_topk > 0)
+        dsa_acts(c, lp->indexer, T, per, a);
+    else
+        a->qkv = ACT_BYTES * per * (model_q_width(m) + 2.0 * m->kv_heads * m->head_dim);
+    /* what the up-projections' recompute keeps: the latents (DeepSeek-V4's checkpoint keeps
+     * the query latent and the layer input itself, its key-value projection's) */
+    if (m->kv_lora_rank > 0)
+        a->latent = ACT_BYTES * Ts *
+                    (m->q_lora_rank + (m->mla_shared_kv ? (double)m->hidden
+                                                        : (double)m->kv_lora_rank +
+                                                              m->qk_rope_dim));
+    double out = per * m->heads * m->v_head_dim;
+    a->attn_out = m->o_groups > 0 /* wo_a, a 16-bit einsum, keeps its input as is */
+                      ? ACT_BYTES * out + v4_proj_kept_bytes(c) * per * m->o_groups *
+                                              m->o_lora_rank
+                      : cm_kept_input_bytes(c, LM_ATTN_PROJ) * out;
+    if (m->csa_layers > 0)
+        csa_acts(c, lp, T, a);
+}
+
+/* The MLP's kept tensors: FC1's output and the activation's output (FC2's input), the routed
+ * experts' for the tokens routed here, their permuted copies, LatentMoE's projection input. */
+static void mlp_acts(const struct cm_ctx *c, const struct layer_parts *lp, double Ts,
+                     double per, double dense_in, double routed_in, struct layer_acts *a)
+{
+    const struct model *m = c->m;
+    double gate = m->act == ACT_SWIGLU ? 2.0 : 1.0; /* FC1 outputs per inner element */
+    double dense_hidden = ACT_BYTES * gate + dense_in, routed_hidden = ACT_BYTES * gate + routed_in;
+    if (lp->mlp == MLP_MOE) {
+        double routed = (double)m->top_k * m->expert_ffn;
+        a->shared_hidden = dense_hidden * per * m->shared_experts * m->shared_expert_ffn;
+        a->moe_hidden = routed_hidden * per * routed * c->cfg->moe_load;
+        a->moe_act_out = routed_in * per * routed * c->cfg->moe_load;
+        a->permuted = ACT_BYTES * Ts * m->top_k * model_moe_width(m) * c->cfg->moe_load;
+        a->latent_out = ACT_BYTES * Ts * m->moe_latent; /* fc2_latent_proj's input; 0 without */
+    } else if (lp->mlp == MLP_DENSE) {
+        a->dense_hidden = dense_hidden * per * m->ffn;
+    }
+}
+
+/* Under adapters, a frozen linear keeps no input for a weight gradient (Transformer Engine
+ * v2.10, module/linear.py backward_needs_input, layernorm_mlp.py); an adapter beside it keeps
+ * the same tensor for its own (the projection's input is the attention core's output, which
+ * the core keeps). */
+static void frozen_keep_less(const struct cm_ctx *c, const struct layer_parts *lp, double per,
+                             double dense_in, struct layer_acts *a)
+{
+    const struct model *m = c->m;
+    int lora = c->scn->lora_modules, moe = lp->mlp == MLP_MOE;
+    int mixer_in = lp->mixer != MIXER_ATTENTION ? LORA_IN_PROJ
+                   : m->kv_lora_rank > 0        ? 0 /* MLA's down projections: frozen */
+                                                : LORA_QKV;
+    if (!(lora & mixer_in))
+        a->qkv_in = 0.0;
+    int ssm = lp->mixer == MIXER_MAMBA || lp->mixer == MIXER_GDN;
+    if (!(lora & LORA_OUT_PROJ) && ssm) /* out_proj's input (the gated norm's output) is kept
+                                         * for its weight alone */
+        a->ssm -= per * cm_kept_input_bytes(c, LM_MAMBA_OUT) * model_ssm_inner(m);
+    if (!(lora & LORA_FC1))
+        a->mlp_in = a->permuted = 0.0; /* the routed experts' FC1 reads the permuted copies */
+    if (!(lora & LORA_FC2) && lp->mlp == MLP_DENSE)
+        a->dense_hidden -= dense_in * per * m->ffn;
+    a->latent_out = 0.0; /* LatentMoE's projections take no adapter: frozen */
+    if (!(lora & LORA_FC2) && moe) {
+        a->shared_hidden -= dense_in * per * m->shared_experts * m->shared_expert_ffn;
+        a->moe_hidden -= a->moe_act_out;
+        a->moe_act_out = 0.0;
+    }
+}
+
 /* Activation memory of one layer (struct layer_acts): replicated unless SP -- two norm
  * inputs, QKV input, MLP input (4 x Ts h x 2 bytes) and, with dropout, two 1-byte masks -- and
  * TP-sharded -- Q, K, V, attention output, MLP hidden and activation output.  Unfused attention
@@ -432,7 +525,6 @@ static void layer_acts(const struct cm_ctx *c, const struct layer_parts *lp, dou
     double mix_in = cm_kept_input_bytes(c, attn ? LM_ATTN_QKV : LM_MAMBA_IN);
     double dense_in = cm_kept_input_bytes(c, moe ? LM_SHARED_EXPERTS : LM_MLP);
     double routed_in = cm_kept_input_bytes(c, LM_EXPERTS);
-    double gate = m->act == ACT_SWIGLU ? 2.0 : 1.0; /* FC1 outputs per inner element */
     /* the column-parallel linears' kept input: the sequence-parallel shard, or the gathered
      * whole where autograd keeps what the forward gathered (tp_keeps_gathered_input) */
     double gathered = c->cfg->tp_keeps_gathered_input ? T : Ts;
@@ -443,80 +535,15 @@ static void layer_acts(const struct cm_ctx *c, const struct layer_parts *lp, dou
     int shared_in = m->parallel_block == PARALLEL_SHARED_NORM;
     a->mlp_in = lp->mlp != MLP_NONE && !shared_in ? dense_in * gathered * h : 0.0;
     a->masks = scn->dropout ? lp->blocks * Ts * h : 0.0;
-    if (lp->mixer == MIXER_MAMBA) {
-        double inner = model_ssm_inner(m);
-        a->ssm = per * (ACT_BYTES * (model_ssm_in_width(m) + 2.0 * inner) +
-                        cm_kept_input_bytes(c, LM_MAMBA_OUT) * inner);
-    } else if (lp->mixer == MIXER_GDN) {
-        /* in_proj's output (the conv1d's input, z, beta, alpha); the rule's inputs -- q and k
-         * L2-normed and repeated for each value head, v, the decay and beta in fp32 -- and its
-         * inverted triangles (C per token and head); its output (the gated norm's input) and
-         * out_proj's input */
-        double inner = model_ssm_inner(m), vh = m->gdn_value_heads;
-        a->ssm = per * (ACT_BYTES * (model_ssm_in_width(m) + 2.0 * vh * m->gdn_key_dim +
-                                     2.0 * inner + flops_gdn_chunk(c->cfg->seq) * vh) +
-                        2.0 * 4.0 * vh + cm_kept_input_bytes(c, LM_MAMBA_OUT) * inner);
-    }
-    if (lp->mixer == MIXER_ATTENTION && m->dsa_topk > 0) {
-        dsa_acts(c, lp->indexer, T, per, a);
-    } else if (lp->mixer == MIXER_ATTENTION) {
-        a->qkv = ACT_BYTES * per * (model_q_width(m) + 2.0 * m->kv_heads * m->head_dim);
-    }
-    if (lp->mixer == MIXER_ATTENTION) {
-        /* what the up-projections' recompute keeps: the latents (DeepSeek-V4's checkpoint
-         * keeps the query latent and the layer input itself, its key-value projection's) */
-        if (m->kv_lora_rank > 0)
-            a->latent = ACT_BYTES * Ts *
-                        (m->q_lora_rank + (m->mla_shared_kv ? (double)h
-                                                            : (double)m->kv_lora_rank +
-                                                                  m->qk_rope_dim));
-        double out = per * m->heads * m->v_head_dim;
-        a->attn_out = m->o_groups > 0 /* wo_a, a 16-bit einsum, keeps its input as is */
-                          ? ACT_BYTES * out + v4_proj_kept_bytes(c) * per * m->o_groups *
-                                                  m->o_lora_rank
-                          : cm_kept_input_bytes(c, LM_ATTN_PROJ) * out;
-        if (m->csa_layers > 0)
-            csa_acts(c, lp, T, a);
-    }
+    if (lp->mixer == MIXER_MAMBA || lp->mixer == MIXER_GDN)
+        a->ssm = ssm_acts(c, lp, per);
+    if (attn)
+        attention_acts(c, lp, T, Ts, per, a);
     a->hc = hc_acts(c, lp, Ts);
-    /* FC1 output + activation output (FC2's input) */
-    double dense_hidden = ACT_BYTES * gate + dense_in, routed_hidden = ACT_BYTES * gate + routed_in;
-    if (lp->mlp == MLP_MOE) {
-        double routed = (double)m->top_k * m->expert_ffn;
-        a->shared_hidden = dense_hidden * per * m->shared_experts * m->shared_expert_ffn;
-        a->moe_hidden = routed_hidden * per * routed * c->cfg->moe_load;
-        a->moe_act_out = routed_in * per * routed * c->cfg->moe_load;
-        a->permuted = ACT_BYTES * Ts * m->top_k * model_moe_width(m) * c->cfg->moe_load;
-        a->latent_out = ACT_BYTES * Ts * m->moe_latent; /* fc2_latent_proj's input; 0 without */
-    } else if (lp->mlp == MLP_DENSE) {
-        a->dense_hidden = dense_hidden * per * m->ffn;
-    }
-    if (scn_adapters(scn)) { /* a frozen linear keeps no input for a weight gradient
-                                   * (Transformer Engine v2.10, module/linear.py
-                                   * backward_needs_input, layernorm_mlp.py); an adapter beside
-                                   * it keeps the same tensor for its own (the projection's input
-                                   * is the attention core's output, which the core keeps) */
-        int mixer_in = lp->mixer != MIXER_ATTENTION ? LORA_IN_PROJ
-                       : m->kv_lora_rank > 0        ? 0 /* MLA's down projections: frozen */
-                                                    : LORA_QKV;
-        if (!(scn->lora_modules & mixer_in))
-            a->qkv_in = 0.0;
-        int ssm = lp->mixer == MIXER_MAMBA || lp->mixer == MIXER_GDN;
-        if (!(scn->lora_modules & LORA_OUT_PROJ) && ssm) /* out_proj's input (the gated norm's
-                                                          * output) is kept for its weight alone */
-            a->ssm -= per * cm_kept_input_bytes(c, LM_MAMBA_OUT) * model_ssm_inner(m);
-        if (!(scn->lora_modules & LORA_FC1))
-            a->mlp_in = a->permuted = 0.0; /* the routed experts' FC1 reads the permuted copies */
-        if (!(scn->lora_modules & LORA_FC2) && lp->mlp == MLP_DENSE)
-            a->dense_hidden -= dense_in * per * m->ffn;
-        a->latent_out = 0.0; /* LatentMoE's projections take no adapter: frozen */
-        if (!(scn->lora_modules & LORA_FC2) && moe) {
-            a->shared_hidden -= dense_in * per * m->shared_experts * m->shared_expert_ffn;
-            a->moe_hidden -= a->moe_act_out;
-            a->moe_act_out = 0.0;
-        }
-    }
-    if (!c->flash && lp->mixer == MIXER_ATTENTION)
+    mlp_acts(c, lp, Ts, per, dense_in, routed_in, a);
+    if (scn_adapters(scn))
+        frozen_keep_less(c, lp, per, dense_in, a);
+    if (!c->flash && attn)
         a->scores = (scn->dropout ? 5.0 : 4.0) * c->cfg->micro_batch * (m->heads / t) *
                     (double)c->cfg->seq * c->cfg->seq / c->cfg->cp;
     if (scn->peft == PEFT_DORA)
