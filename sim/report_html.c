@@ -121,7 +121,9 @@ static void put_breakdown(FILE *out, const struct report *rep)
     struct report_part parts[REPORT_BREAKDOWN_PARTS];
     report_breakdown_parts(&rep->brk, parts);
     const char *names[REPORT_BREAKDOWN_PARTS];
-    double ms[REPORT_BREAKDOWN_PARTS];
+    double bar[REPORT_BREAKDOWN_PARTS];
+    /* the bar's axis in seconds from a 10 s step on ("10000 20000 ms" reads worse) */
+    int in_s = rep->step_s >= 10.0;
     fputs("<section id=\"breakdown\"><h2>Where the time goes</h2>\n"
           "<p>Mean over pipeline ranks; the parts add up to the step time.</p>\n"
           "<table class=\"data\"><thead><tr><th>part</th><th>seconds</th><th>share</th>"
@@ -129,7 +131,7 @@ static void put_breakdown(FILE *out, const struct report *rep)
           out);
     for (int i = 0; i < REPORT_BREAKDOWN_PARTS; i++) {
         names[i] = parts[i].label;
-        ms[i] = parts[i].s * 1e3;
+        bar[i] = parts[i].s * (in_s ? 1.0 : 1e3);
         if (parts[i].optional && !(parts[i].s > 0))
             continue;
         fprintf(out,
@@ -145,8 +147,8 @@ static void put_breakdown(FILE *out, const struct report *rep)
             "0.9 us.</p>\n",
             rep->brk.launch, rep->step_s > 0 ? 100.0 * rep->brk.launch / rep->step_s : 0.0);
     const char *label[1] = {"step"};
-    struct html_bars bars = {1,   REPORT_BREAKDOWN_PARTS, ms, label, names, part_colours, "ms", 0,
-                             NULL};
+    struct html_bars bars = {
+        1, REPORT_BREAKDOWN_PARTS, bar, label, names, part_colours, in_s ? "s" : "ms", 0, NULL};
     html_bars(out, &bars);
     fputs("</section>\n", out);
 }

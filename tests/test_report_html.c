@@ -280,3 +280,27 @@ Test(report_html, table_page)
     cr_assert_eq(report_html_table(fp, &page), -1, "the CSV writer's failure is the page's");
     fclose(fp);
 }
+
+/* The step's bar is drawn in ms, and in seconds from a 10 s step on (a 22 s step's axis read
+ * "10000 20000 ms"). */
+Test(report_html, the_step_bar_is_in_seconds_from_ten_seconds)
+{
+    const char *small[] = {"gpus=8", "tp=2", "pp=2", "global-batch=16", "seq=1024", NULL};
+    const char *large[] = {"gpus=8", "tp=2", "pp=2", "global-batch=4096", "seq=4096", NULL};
+    const char *const *sets[] = {small, large};
+    for (int k = 0; k < 2; k++) {
+        struct scenario scn;
+        struct step_output so;
+        toy_step(MODEL("llama2-7b"), 8, sets[k], &scn, &so);
+        cr_assert(k == 0 ? so.rep.step_s < 10.0 : so.rep.step_s >= 10.0, "step %g s",
+                  so.rep.step_s);
+        char *page = step_page(&scn, &so);
+        const char *unit = strstr(page, "<text class=\"unit\"");
+        cr_assert(unit, "no bar axis");
+        unit = strchr(unit, '>') + 1;
+        cr_expect(strncmp(unit, k == 0 ? "ms<" : "s<", k == 0 ? 3 : 2) == 0,
+                  "a %g s step's bar in '%.3s'", so.rep.step_s, unit);
+        free(page);
+        step_release(&so);
+    }
+}
