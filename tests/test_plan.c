@@ -1495,9 +1495,10 @@ static int same_layout_any_dispatcher(const struct plan_config *a, const struct 
            a->last_layers == b->last_layers && a->dsa_freq == b->dsa_freq;
 }
 
-Test(plan, nearest_list_is_the_order_of_every_built_config)
+/* The nearest list of Mixtral on 8 GPUs with `sets`, against its definition; returns how
+ * many listed configs offload nothing. */
+static int expect_nearest_as_defined(const char *const *sets)
 {
-    const char *sets[] = {"hw.hbm=8GiB", NULL};
     struct scenario base;
     base_with(&base, MIXTRAL, sets);
     struct plan_opts o = {.gpus = 8, .top = 7, .jobs = 2,
@@ -1517,6 +1518,7 @@ Test(plan, nearest_list_is_the_order_of_every_built_config)
     nearest_entries = r.entries;
     qsort(order, nbuilt, sizeof *order, by_nearness);
     size_t listed = 0;
+    int plain = 0;
     for (size_t t = 0; t < nbuilt && listed < r.nnearest; t++) {
         int dup = 0;
         for (size_t j = 0; j < t && !dup; j++)
@@ -1526,11 +1528,23 @@ Test(plan, nearest_list_is_the_order_of_every_built_config)
             continue;
         cr_expect_eq(r.nearest[listed], order[t], "nearest %zu: config %zu, by definition %zu",
                      listed, r.nearest[listed], order[t]);
+        plain += r.entries[order[t]].cfg.offload == 0;
         listed++;
     }
     cr_expect_eq(listed, r.nnearest);
     free(order);
     plan_result_release(&r);
+    return plain;
+}
+
+/* Offloading configs nearest (offload moves bytes from HBM to the host, so it is never
+ * further), and a framework without offload (DeepSeek's), whose configs offload nothing. */
+Test(plan, nearest_list_is_the_order_of_every_built_config)
+{
+    const char *offload[] = {"hw.hbm=8GiB", NULL};
+    cr_expect_eq(expect_nearest_as_defined(offload), 0, "a listed config offloads nothing");
+    const char *none[] = {"hw.hbm=8GiB", "framework=deepseek", NULL};
+    cr_expect_eq(expect_nearest_as_defined(none), 7, "a listed config offloads");
 }
 
 /* Configs known to break a rule are never listed or written, and the nearest list shows a
