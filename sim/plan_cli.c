@@ -165,6 +165,10 @@ static const char *hbm_text(char *buf, size_t len, const struct plan_result *res
     if (res->host_mem_bytes > 0 && n < len)
         snprintf(buf + n, len - n, "; offload may fill %.1f GiB of host memory per GPU",
                  res->host_mem_bytes / GIB);
+    else if (n < len) /* as run says it: a layout offloading terabytes is not refused */
+        snprintf(buf + n, len - n,
+                 "; the hardware file gives no host memory, so what offload moves there is "
+                 "not checked (hw.host-memory)");
     return buf;
 }
 

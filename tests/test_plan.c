@@ -1607,3 +1607,19 @@ Test(plan, rule_broken_configs_stay_out_and_the_cap_is_an_input_error)
     free(out);
     free(err);
 }
+
+/* A hardware file without host memory: the header says offload is not checked against it, as
+ * run's report does, rather than leaving the host's clause out. */
+Test(plan, header_says_when_host_memory_is_unchecked)
+{
+    const char *args[] = {LLAMA, "--gpus", "8", "--top", "1", "--set",
+                          "model=" TOP_SRCDIR "/models/llama3.1-8b.xml", "--set",
+                          "hardware=amd-mi300x", "-j", "2", NULL};
+    char *out, *err;
+    cr_assert_eq(run_plan(args, &out, &err), 0, "stderr: %s", err);
+    cr_expect(strstr(out, "the hardware file gives no host memory, so what offload moves there "
+                          "is not checked (hw.host-memory)"),
+              "%s", out);
+    free(out);
+    free(err);
+}
