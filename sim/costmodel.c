@@ -323,8 +323,9 @@ static double serial_s(const struct costmodel *cm, const struct scenario *scn,
         const struct cm_stage *cs = &cm->stages[s];
         serial += m * (parts_total(&cs->fwd) + parts_total(&cs->bwd) + parts_total(&cs->wgt)) +
                   cs->dp_sync_s;
-        comm += m * (parts_comm(&cs->fwd) + parts_comm(&cs->bwd) + parts_comm(&cs->wgt)) +
-                cs->dp_sync_s;
+        if (comm_s)
+            comm += m * (parts_comm(&cs->fwd) + parts_comm(&cs->bwd) + parts_comm(&cs->wgt)) +
+                    cs->dp_sync_s;
     }
     for (int r = 0; r < scn->pp; r++) {
         serial += cm->rank_opt_s[r] + cm->rank_param_ag_s[r];
@@ -335,18 +336,18 @@ static double serial_s(const struct costmodel *cm, const struct scenario *scn,
     return serial;
 }
 
-/* The last --set hw. knob that changes what a collective takes (a link's bandwidth, latency or
- * efficiency, the network's oversubscription), or NULL. */
+/* The last --set hw. knob that changes what a collective takes, or NULL: one of the file's
+ * <network>, or of its <node> but the host's (whose links carry offload, not collectives). */
 static const struct scn_hw_knob *last_network_knob(const struct scenario *scn)
 {
-    static const char *const network[] = {"nvlink-bandwidth", "nvlink-latency",
-                                          "collective-latency", "nvlink-efficiency",
-                                          "peer-bandwidth", "nic-bandwidth", "latency",
-                                          "efficiency", "oversubscription"};
-    for (int k = scn->n_hw_knobs - 1; k >= 0; k--)
-        for (size_t i = 0; i < sizeof network / sizeof *network; i++)
-            if (strcmp(scn->hw_knobs[k].name, network[i]) == 0)
-                return &scn->hw_knobs[k];
+    for (int k = scn->n_hw_knobs - 1; k >= 0; k--) {
+        const char *name = scn->hw_knobs[k].name, *element, *value;
+        if (hw_knob_describe(name, &element, &value) != 0)
+            continue;
+        if (strcmp(element, "network") == 0 ||
+            (strcmp(element, "node") == 0 && strncmp(name, "host-", 5) != 0))
+            return &scn->hw_knobs[k];
+    }
     return NULL;
 }
 
@@ -358,9 +359,10 @@ static const struct scn_hw_knob *last_network_knob(const struct scenario *scn)
 static enum sim_status check_step_size(const struct costmodel *cm, const struct scenario *scn,
                                        const struct pipe_setup *setup, struct sim_error *err)
 {
-    double comm, serial = serial_s(cm, scn, setup, &comm);
+    double comm, serial = serial_s(cm, scn, setup, NULL); /* once a build: no share asked */
     if (serial <= SCN_MAX_STEP_S)
         return SIM_OK;
+    serial_s(cm, scn, setup, &comm);
     char why[320];
     snprintf(why, sizeof why,
              "one step could take %.3g s of simulated time, %.3g s of it in collectives over "
