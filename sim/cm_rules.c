@@ -1144,93 +1144,109 @@ static enum sim_status check_dsa_stages(const struct scenario *scn, const struct
     return SIM_OK;
 }
 
-enum sim_status cm_check_rules(struct scenario *scn, const struct model *m,
-                               const struct hardware *hw, struct cm_config *cfg,
-                               struct sim_error *err)
+/* The layout's resolved values: the cost model reads these, not the scenario's keys again. */
+struct rules_layout {
+    int gpus, dp, edp, replicas, shard, eshard;
+    struct scn_sharding sh;
+};
+
+static struct cm_config resolve_config(const struct scenario *scn, const struct model *m,
+                                       const struct hardware *hw, const struct rules_layout *l)
 {
-    int gpus = 0;
-    derive_followers(scn); /* sp after tp, a low-precision run's keys after dtype */
+    const struct scn_sharding *sh = &l->sh;
+    int deferred = pipelined_fsdp2(scn, sh);
+    int megatron_core = fw_megatron_core(scn);
+    int titan = scn->framework == FW_TORCHTITAN;
+    struct hw_fp8_attention fp8_attn = fp8_attention_rates(scn, hw);
+    struct cm_config cfg = {
+        .gpus = l->gpus,
+        .tp = scn->tp,
+        .pp = scn->pp,
+        .vp = scn->vp,
+        .cp = scn->cp,
+        .ep = scn->ep,
+        .etp = scn->etp,
+        .dp = l->dp,
+        .edp = l->edp,
+        .replicas = l->replicas,
+        .zero = sh->stage,
+        .reshard = sh->reshard_after_forward && !deferred,
+        .defer_grad_sync = deferred,
+        .grad_accumulation = resolve_grad_accumulation(scn, sh->stage),
+        .overlap_tp_backward = resolve_overlap_tp_backward(scn),
+        .tp_keeps_gathered_input = titan,
+        .async_tp_torch = titan && scn->overlap_tp_comm,
+        .separate_projections = titan,
+        .split_backward = scn_split_backward(scn),
+        .flat_param_grads = flat_param_grads(scn, sh, deferred),
+        .fsdp2 = titan && sh->stage >= 3,
+        .megatron_core = megatron_core,
+        .core_attn_rerun = scn->attention == ATTENTION_UNFUSED || megatron_core,
+        .regather_own_output = scn->framework == FW_DEEPSPEED,
+        .ep_overlap_interference = ep_overlap_interference(scn, hw),
+        .attention_share =
+            scn->attention_kernel == ATTN_KERNEL_FA2 ? hw->gpu.fa2_attention_share : 1.0,
+        .attention_bwd_ratio = attention_bwd_ratio(m, hw),
+        .attention_fp8_fwd = fp8_attn.fwd,
+        .attention_fp8_bwd = fp8_attn.bwd,
+        .graph_scope = graph_scope(scn),
+        .eager_launch_s = hw->gpu.kernel_overhead_s * hw->gpu.host_launch_ratio,
+        .moe_load =
+            scn->moe_capacity_factor > 0.0 ? scn->moe_capacity_factor : scn->moe_imbalance,
+        .grad_allreduce = sh->stage == 0 || scn->grad_reduce_op == GRAD_REDUCE_ALL_REDUCE,
+        .shard = l->shard,
+        .eshard = l->eshard,
+        .outer_optim = sh->outer_optim,
+        .outer_reduce_once = sh->hybrid && scn->fsdp == FSDP_NONE,
+        .micro_batch = scn->micro_batch,
+        .global_batch = scn->global_batch,
+        .microbatches = scn->microbatches,
+        .seq = scn->seq,
+        .gpus_per_node = hw->node.gpus,
+        .offload_modules = cm_offload_modules(scn, m),
+        .pp_dp_order = scn->rank_order == RANK_ORDER_PP_DP};
+    cfg.communicators = cm_communicators(scn, &cfg, m);
+    cfg.deepep_buffer_bytes = cm_deepep_buffer_bytes(scn, m, &cfg);
+    cfg.userbuffer_bytes = cm_userbuffer_bytes(scn, m, &cfg);
+    return cfg;
+}
+
+/* The checks that need only the scenario's own keys, the model and the hardware; `gpus` is
+ * the layout's GPU count (check_layout). */
+static enum sim_status check_keys(struct scenario *scn, const struct model *m,
+                                  const struct hardware *hw, int *gpus, struct sim_error *err)
+{
     enum sim_status st = check_cost_inputs(scn, m, hw, err);
     if (st == SIM_OK) /* before the layout's: its one key-value head would refuse tp first */
         st = check_deepseek_v4(scn, m, err);
     if (st == SIM_OK)
-        st = check_layout(scn, m, &gpus, err);
+        st = check_layout(scn, m, gpus, err);
     if (st == SIM_OK)
         st = check_dsa_keys(scn, m, err);
     if (st == SIM_OK)
         st = check_cp(scn, m, err);
+    return st;
+}
+
+enum sim_status cm_check_rules(struct scenario *scn, const struct model *m,
+                               const struct hardware *hw, struct cm_config *cfg,
+                               struct sim_error *err)
+{
+    struct rules_layout l = {0};
+    derive_followers(scn); /* sp after tp, a low-precision run's keys after dtype */
+    enum sim_status st = check_keys(scn, m, hw, &l.gpus, err);
     if (st != SIM_OK)
         return st;
-    int tp = scn->tp, pp = scn->pp, cp = scn->cp, ep = scn->ep, etp = scn->etp;
-    int dp = (int)(gpus / ((long)tp * cp * pp)), edp = (int)(gpus / ((long)ep * etp * pp));
+    l.dp = (int)(l.gpus / ((long)scn->tp * scn->cp * scn->pp));
+    l.edp = (int)(l.gpus / ((long)scn->ep * scn->etp * scn->pp));
+    l.replicas = l.dp * scn->cp;
     /* The batch follows the given values (derive.h); so may vp, after the schedule. */
-    st = derive_apply(scn, dp, err);
+    st = derive_apply(scn, l.dp, err);
     if (st == SIM_OK)
         st = check_dsa_stages(scn, m, err);
-    if (st != SIM_OK)
-        return st;
-    struct scn_sharding sh = {0};
-    int replicas = dp * cp, shard = 0, eshard = 0;
-    st = check_sharding(scn, m, replicas, edp, &sh, &shard, &eshard, err);
-    if (st != SIM_OK)
-        return st;
-    int deferred = pipelined_fsdp2(scn, &sh);
-    int megatron_core = fw_megatron_core(scn);
-    struct hw_fp8_attention fp8_attn = fp8_attention_rates(scn, hw);
-    *cfg = (struct cm_config){.gpus = gpus,
-                              .tp = tp,
-                              .pp = pp,
-                              .vp = scn->vp,
-                              .cp = cp,
-                              .ep = ep,
-                              .etp = etp,
-                              .dp = dp,
-                              .edp = edp,
-                              .replicas = replicas,
-                              .zero = sh.stage,
-                              .reshard = sh.reshard_after_forward && !deferred,
-                              .defer_grad_sync = deferred,
-                              .grad_accumulation = resolve_grad_accumulation(scn, sh.stage),
-                              .overlap_tp_backward = resolve_overlap_tp_backward(scn),
-                              .tp_keeps_gathered_input = scn->framework == FW_TORCHTITAN,
-                              .async_tp_torch =
-                                  scn->framework == FW_TORCHTITAN && scn->overlap_tp_comm,
-                              .separate_projections = scn->framework == FW_TORCHTITAN,
-                              .split_backward = scn_split_backward(scn),
-                              .flat_param_grads = flat_param_grads(scn, &sh, deferred),
-                              .fsdp2 = scn->framework == FW_TORCHTITAN && sh.stage >= 3,
-                              .megatron_core = megatron_core,
-                              .core_attn_rerun =
-                                  scn->attention == ATTENTION_UNFUSED || megatron_core,
-                              .regather_own_output = scn->framework == FW_DEEPSPEED,
-                              .ep_overlap_interference = ep_overlap_interference(scn, hw),
-                              .attention_share = scn->attention_kernel == ATTN_KERNEL_FA2
-                                                     ? hw->gpu.fa2_attention_share
-                                                     : 1.0,
-                              .attention_bwd_ratio = attention_bwd_ratio(m, hw),
-                              .attention_fp8_fwd = fp8_attn.fwd,
-                              .attention_fp8_bwd = fp8_attn.bwd,
-                              .graph_scope = graph_scope(scn),
-                              .eager_launch_s =
-                                  hw->gpu.kernel_overhead_s * hw->gpu.host_launch_ratio,
-                              .moe_load = scn->moe_capacity_factor > 0.0
-                                              ? scn->moe_capacity_factor
-                                              : scn->moe_imbalance,
-                              .grad_allreduce =
-                                  sh.stage == 0 || scn->grad_reduce_op == GRAD_REDUCE_ALL_REDUCE,
-                              .shard = shard,
-                              .eshard = eshard,
-                              .outer_optim = sh.outer_optim,
-                              .outer_reduce_once = sh.hybrid && scn->fsdp == FSDP_NONE,
-                              .micro_batch = scn->micro_batch,
-                              .global_batch = scn->global_batch,
-                              .microbatches = scn->microbatches,
-                              .seq = scn->seq,
-                              .gpus_per_node = hw->node.gpus,
-                              .offload_modules = cm_offload_modules(scn, m),
-                              .pp_dp_order = scn->rank_order == RANK_ORDER_PP_DP};
-    cfg->communicators = cm_communicators(scn, cfg, m);
-    cfg->deepep_buffer_bytes = cm_deepep_buffer_bytes(scn, m, cfg);
-    cfg->userbuffer_bytes = cm_userbuffer_bytes(scn, m, cfg);
-    return SIM_OK;
+    if (st == SIM_OK)
+        st = check_sharding(scn, m, l.replicas, l.edp, &l.sh, &l.shard, &l.eshard, err);
+    if (st == SIM_OK)
+        *cfg = resolve_config(scn, m, hw, &l);
+    return st;
 }
