@@ -147,6 +147,10 @@ static int follow_links(const char *path, char *out, size_t len, int *fd)
     for (int hop = 0;; hop++) {
         if ((*fd = descriptor_of(cur)) >= 0)
             break;
+        if (hop == 0 && strcmp(cur, "-") == 0) { /* the shell tools' name for stdout */
+            *fd = 1;
+            break;
+        }
         struct stat sb;
         if (lstat(cur, &sb) != 0 || !S_ISLNK(sb.st_mode))
             break;

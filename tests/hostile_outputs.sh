@@ -236,6 +236,9 @@ accept "--timeline and --trace naming a null device" "" run in.xml --timeline $n
 check "the null device is still a character device" sh -c "cd '$w' && test -c $null"
 accept "--timeline /dev/stdout" "" run in.xml --timeline /dev/stdout
 check "--timeline /dev/stdout: the CSV is on stdout" grep -q '^rank,op,microbatch,chunk' "$tmp/out"
+accept "--timeline -" "" run in.xml --timeline -
+check "--timeline -: the CSV is on stdout, and no file named -" \
+    sh -c "grep -q '^rank,op,microbatch,chunk' '$tmp/out' && ! test -e '$w/-'"
 mkfifo "$w/fifo"
 (cat "$w/fifo" >"$tmp/fifo.got") &
 accept "--timeline naming a FIFO with a reader" "" run in.xml --timeline fifo
