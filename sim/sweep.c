@@ -652,15 +652,34 @@ static int parse_sweep(int argc, char **argv, struct sweep_opts *o, FILE *errout
     return 0;
 }
 
+/* A value its key cannot take (pp=two, schedule=zbv) fails the whole sweep up front, as
+ * `--set` fails `run`: a key's value is read alone, so it would fail every config it is in. */
+static enum sim_status check_values_parse(const struct sweep *sw, struct sim_error *err)
+{
+    for (int a = 0; a < sw->naxes; a++) {
+        const struct sweep_axis *ax = &sw->axes[a];
+        for (int i = 0; i < ax->nvalues; i++)
+            for (int j = 0; j < ax->nkeys; j++) {
+                struct scenario trial = sw->base;
+                enum sim_status st = scn_set_option(&trial, "--vary", ax->key_names[j],
+                                                    ax->fields[i * ax->nkeys + j], err);
+                if (st != SIM_OK)
+                    return st;
+            }
+    }
+    return SIM_OK;
+}
+
 /* A key that means nothing for the scenario (tp without model=, forward with it) fails the
  * whole sweep up front, as it fails `run`: every row would say the same.  Unless the model is
  * varied -- then a config may change kinds. */
 static enum sim_status check_keys_apply(const struct sweep *sw, struct sim_error *err)
 {
-    if (sweep_varies_key(sw, SCN_MODEL))
-        return SIM_OK;
+    enum sim_status st = check_values_parse(sw, err);
+    if (st != SIM_OK || sweep_varies_key(sw, SCN_MODEL))
+        return st;
     struct scenario trial = sw->base;
-    struct sim_error ignored; /* a bad value is its config's error row, not this check's */
+    struct sim_error ignored; /* every value parses (check_values_parse) */
     for (int a = 0; a < sw->naxes; a++)
         for (int j = 0; j < sw->axes[a].nkeys; j++)
             (void)scn_set_option(&trial, "--vary", sw->axes[a].key_names[j],

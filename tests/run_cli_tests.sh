@@ -969,6 +969,13 @@ expect_error "sweep: a key both --set and --vary (exit 2, naming both)" 2 "steps
     "--set pp=4 and --vary pp: the key is given twice on the command line"
 run sweep "$U" --vary nosuchkey=1,2
 expect_error "sweep unknown --vary key: exit 2" 2 "stepsim: " "unknown key 'nosuchkey'"
+# a value its key cannot take is a typo, not a config: exit 2 before anything runs, as --set
+run sweep "$U" --vary pp=1,two
+expect_error "sweep --vary value its key cannot take: exit 2" 2 "stepsim: " \
+    "--vary pp=two: 'two' is not a whole number"
+run sweep "$U" --vary schedule,vp=1f1b:1,zbv:2
+expect_error "sweep --vary linked value its key cannot take: exit 2" 2 "stepsim: " \
+    "--vary schedule=zbv: unknown schedule 'zbv'"
 run sweep "$U"
 expect_error "sweep without --vary: exit 2" 2 "stepsim: " "needs at least one --vary"
 
