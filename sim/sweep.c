@@ -368,6 +368,7 @@ static void fill_row(struct sweep_row *row, const struct step_output *so)
 {
     row->ok = 1;
     row->modelled = so->modelled;
+    row->tp_spans_nodes = so->rep.tp_spans_nodes;
     col_row_fill(&row->c, &so->rep);
 }
 
@@ -571,6 +572,19 @@ static void write_failure_summary(FILE *errout, const struct sweep *sw, const ch
     if (n > 0 && (size_t)n < sizeof buf)
         snprintf(buf + n, sizeof buf - (size_t)n, ")");
     cli_error_line(errout, buf);
+}
+
+/* run's warning, counted: configs whose TP group spans nodes ran, but over the network. */
+static void write_tp_warning(FILE *errout, const struct sweep *sw)
+{
+    size_t spans = 0;
+    for (size_t i = 0; i < sw->n; i++)
+        spans += sw->rows[i].ok && sw->rows[i].tp_spans_nodes;
+    if (spans)
+        fprintf(errout,
+                "stepsim: warning: sweep: in %zu of %zu configs tp spans nodes: "
+                "tensor-parallel traffic crosses the network\n",
+                spans, sw->n);
 }
 
 struct sweep_opts {
@@ -912,6 +926,7 @@ int sweep_main(int argc, char **argv, FILE *out, FILE *errout)
         par_run(sw->n, o.jobs, sweep_job, sw, tty ? show_progress : NULL, &prog);
         st = write_outputs(sw, &o, &outs, out, &err);
         write_failure_summary(errout, sw, outs.img && st == SIM_OK ? outs.img->path : NULL);
+        write_tp_warning(errout, sw);
         if (st == SIM_OK && o.fail_on_oom)
             st = check_oom(sw, &err);
     }

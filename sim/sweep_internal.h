@@ -22,6 +22,7 @@ struct sweep_row {
     char *error;            /* owned; the one-line reason when !ok */
     struct col_row c;       /* the figures and the status column (columns.h) */
     char derived[160];      /* keys the config did not give, computed from those it did */
+    int tp_spans_nodes;     /* run's warning: the TP group leaves the node */
 };
 
 struct sweep {

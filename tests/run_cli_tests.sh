@@ -962,6 +962,14 @@ if command -v gnuplot >/dev/null 2>&1; then
 else
     skip "sweep --plot marks out-of-memory and failed configs" "no gnuplot"
 fi
+# run's warning that tp leaves the node, counted over the sweep's configs
+run sweep "$SCN/gpt3-175b-a100.xml" --vary tp=8,16 --vary pp=8
+if [ "$rc" -eq 0 ] && [ "$(cat "$tmp/err")" = "stepsim: warning: sweep: in 1 of 2 configs tp \
+spans nodes: tensor-parallel traffic crosses the network" ]; then
+    pass "sweep warns, as run does, where tp spans nodes"
+else
+    fail "sweep warns, as run does, where tp spans nodes" "exit $rc: $(cat "$tmp/err")"
+fi
 run sweep "$U" --vary pp=8:1:x2
 expect_error "sweep bad --vary range: exit 2" 2 "stepsim: " "empty range"
 run sweep "$U" --vary pp=1,2,4 --set pp=4
