@@ -909,6 +909,15 @@ static enum sim_status check_cp(const struct scenario *scn, const struct model *
                               "seq=%d is not divisible by 2*cp=%d (context parallelism splits each "
                               "sequence into 2*cp chunks for load balance)",
                               scn->seq, 2 * cp);
+    /* Megatron's sequence parallelism scatters each CP rank's tokens over the TP ranks along
+     * the sequence and asserts that they divide (megatron/core/tensor_parallel/mappings.py,
+     * _split_along_first_dim); torchtitan's DTensor shards may be uneven. */
+    if (scn->sp && tp > 1 && scn->framework != FW_TORCHTITAN && (scn->seq / cp) % tp != 0)
+        return scn_rule_error(scn, scn_culprit(scn, SCN_SEQ, SCN_TP), err,
+                              "seq=%d over cp=%d leaves %d tokens per rank, not divisible by "
+                              "tp=%d: sequence parallelism splits them over the TP ranks (sp=false "
+                              "or a seq that tp divides)",
+                              scn->seq, cp, scn->seq / cp, tp);
     return SIM_OK;
 }
 
