@@ -268,9 +268,9 @@ static void kind_line(FILE *out, const char *what, const struct result *res, int
     fprintf(out, "  %-14s", what);
     for (int h = 0; h < 2; h++) {
         const struct tally *t = &side[h];
-        if (t->n)
-            fprintf(out, " %3d runs MAE %5.1f%% bias %+5.1f%%%s", t->n, 100.0 * t->abs_sum / t->n,
-                    100.0 * t->sum / t->n, h ? "" : "  ");
+        if (t->n) /* "  1 run  MAE": the singular padded to the plural's width, as validate's */
+            fprintf(out, " %3d %-4s MAE %5.1f%% bias %+5.1f%%%s", t->n, t->n == 1 ? "run" : "runs",
+                    100.0 * t->abs_sum / t->n, 100.0 * t->sum / t->n, h ? "" : "  ");
         else /* "-" under the count, padded to the calibration cell's width */
             fprintf(out, " %3s%*s", "-", h ? 0 : 30, "");
     }

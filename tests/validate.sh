@@ -87,6 +87,10 @@ tab=$(printf '\t')
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 
+# noun(n, word): the word as a count of n takes it, "run" for 1 and "runs" otherwise (every
+# noun counted below takes an s); prepended to each awk program that prints a count.
+noun_awk='function noun(n, word) { return n == 1 ? word : word "s" }'
+
 # One result record per row (tab-separated): set id source run measured predicted error
 # mem_measured mem_predicted mem_error oom scored status note schedule traits (comma-separated,
 # stepsim's patterns) hardware (the scenario's hardware file) job (model|dtype|fp8
@@ -197,7 +201,7 @@ run_set() {
         printf '%s\n' "$rec" | show_row
     done < "$table"
     # Per source, then the set: mean absolute error over the scored rows that ran.
-    awk -F'\t' -v set="$set_name" '
+    awk -F'\t' -v set="$set_name" "$noun_awk"'
         $1 != set { next }
         $13 == "ne" { ne++ }
         $13 == "ok" && $11 == 1 { oom++ }
@@ -216,14 +220,14 @@ run_set() {
         }
         END {
             for (i = 1; i <= k; i++)
-                printf "  source %-6s MAE %5.1f%% over %2d runs (worst %.1f%%), bias %+.1f%%\n",
-                       order[i], s[order[i]] / n[order[i]], n[order[i]], w[order[i]],
-                       b[order[i]] / n[order[i]]
+                printf "  source %-6s MAE %5.1f%% over %2d %s (worst %.1f%%), bias %+.1f%%\n",
+                       order[i], s[order[i]] / n[order[i]], n[order[i]], noun(n[order[i]], "run"),
+                       w[order[i]], b[order[i]] / n[order[i]]
             if (runs)
-                printf "  bias (mean signed error) %+.1f%%: %d of %d runs predicted too fast\n",
-                       bias / runs, fast, runs
+                printf "  bias (mean signed error) %+.1f%%: %d of %d %s predicted too fast\n",
+                       bias / runs, fast, runs, noun(runs, "run")
             printf "  OOM predicted for measured runs: %d\n", oom
-            if (ne) printf "  not expressible: %d rows\n", ne
+            if (ne) printf "  not expressible: %d %s\n", ne, noun(ne, "row")
             repeats()
         }
         # Jobs (one scenario, the same overrides) measured more than once -- the benchmark in
@@ -240,8 +244,8 @@ run_set() {
             if (!n) return
             for (i = 2; i <= n; i++) # insertion sort, for the median
                 for (j = i; j > 1 && s[j - 1] > s[j]; j--) { t = s[j]; s[j] = s[j - 1]; s[j - 1] = t }
-            printf "  measured more than once: %d jobs (%d rows), spread of the step within a job:" \
-                   " median %.1f%%, widest %.1f%% (%s, %d rows)\n", n, rows,
+            printf "  measured more than once: %d %s (%d rows), spread of the step within a job:" \
+                   " median %.1f%%, widest %.1f%% (%s, %d rows)\n", n, noun(n, "job"), rows,
                    n % 2 ? s[(n + 1) / 2] : (s[n / 2] + s[n / 2 + 1]) / 2, w, first[wj], times[wj]
         }' "$results"
     if [ "$set_name" = zb24 ]; then
@@ -254,7 +258,7 @@ run_set() {
 # same model and GPUs (the id without its last part, ending -1f1b): measured and predicted
 # step time of 1F1B over that of the schedule, less one.
 speedups() {
-    awk -F'\t' '$1 == "zb24" && $13 == "ok" {
+    awk -F'\t' "$noun_awk"'$1 == "zb24" && $13 == "ok" {
             key = $2; kind = $2; sub(/-[a-z0-9]+$/, "", key); sub(/^.*-/, "", kind)
             if (kind == "1f1b") { m1[key] = $5; p1[key] = $6 }
             else { order[++n] = $2; k[$2] = key; s[$2] = $15; mz[$2] = $5; pz[$2] = $6 }
@@ -270,8 +274,8 @@ speedups() {
                 if (!(s[id] in seen)) { seen[s[id]] = 1; kinds[++nk] = s[id] }
             }
             for (i = 1; i <= nk; i++)
-                printf "  speed-up error, %s: mean %.1f points over %d layouts\n", kinds[i],
-                       sum[kinds[i]] / cnt[kinds[i]], cnt[kinds[i]]
+                printf "  speed-up error, %s: mean %.1f points over %d %s\n", kinds[i],
+                       sum[kinds[i]] / cnt[kinds[i]], cnt[kinds[i]], noun(cnt[kinds[i]], "layout")
         }' "$results"
 }
 
@@ -287,7 +291,7 @@ side_awk='function side_of(set) { return (set == "dev" || set == "wave2") ? "c" 
 # it has), by GPU generation split by tensor parallelism (where the TP pattern's error sits),
 # then by hardware file (each system's runs, whatever their model: one generation's parts are
 # not predicted alike), files in name order.
-awk -F'\t' "$side_awk"'
+awk -F'\t' "$side_awk$noun_awk"'
     function add(table, key, side, e, signed) {
         seen[table, key] = 1; n[table, key, side]++; a[table, key, side] += e
         b[table, key, side] += signed
@@ -308,7 +312,9 @@ awk -F'\t' "$side_awk"'
     }
     function cell(table, key, side) {
         if (!n[table, key, side]) return sprintf("%-30s", "-")
-        return sprintf("%3d runs MAE %5.1f%% bias %+5.1f%%", n[table, key, side],
+        # "  1 run  MAE": the singular padded to the width of the plural, the columns kept
+        return sprintf("%3d %-4s MAE %5.1f%% bias %+5.1f%%", n[table, key, side],
+                       noun(n[table, key, side], "run"),
                        a[table, key, side] / n[table, key, side],
                        b[table, key, side] / n[table, key, side])
     }
@@ -366,9 +372,10 @@ pair_awk='
                    order[k], c, c == 1 ? ", " : "s,", sum[order[k]] / c,
                    no_minus_zero(bias[order[k]] / c)
         }
-        if (pairs_n)
-            printf "  %s speed-up error over all %d pairs: mean %.1f%%, bias %+.1f%%\n\n", label,
-                   pairs_n, total / pairs_n, no_minus_zero(signed / pairs_n)
+        if (pairs_n) # "over 1 pair", "over all 2 pairs"
+            printf "  %s speed-up error over %s%d %s: mean %.1f%%, bias %+.1f%%\n\n", label,
+                   pairs_n == 1 ? "" : "all ", pairs_n, noun(pairs_n, "pair"), total / pairs_n,
+                   no_minus_zero(signed / pairs_n)
     }'
 
 # Hardware against hardware: what stepsim says a change of system buys, against what it bought.
@@ -380,7 +387,7 @@ pair_awk='
 # and predicted) and the predicted one's error, 100 (predicted / measured - 1): positive =
 # stepsim promises more than the second system delivered.  Then per pair of hardware files,
 # and over all pairs.
-awk -F'\t' "$pair_awk"'
+awk -F'\t' "$noun_awk$pair_awk"'
     $13 != "ok" || $12 != "yes" || $18 == "-" || $17 == "-" { next }
     { n++; set[n] = $1; id[n] = $2; meas[n] = $5; pred[n] = $6; hw[n] = $17; key[n] = $1 "|" $18 }
     END {
@@ -416,7 +423,7 @@ awk -F'\t' "$pair_awk"'
 # speed-up (the 16-bit step over the low-precision one, measured and predicted) and the
 # predicted one's error, 100 (predicted / measured - 1): positive = stepsim promises more than
 # the low precision delivered.  Then per hardware file and recipe, and over all pairs.
-awk -F'\t' "$pair_awk"'
+awk -F'\t' "$noun_awk$pair_awk"'
     $13 != "ok" || $12 != "yes" || $18 == "-" || $17 == "-" { next }
     {
         split($18, f, "|") # model | dtype | fp8 recipe | GPUs | global batch | sequence
@@ -487,7 +494,7 @@ for table in "$top_srcdir"/scenarios/validation/*.layers; do
             status=1
         fi
     done <"$table" >"$layers_tmp/rows"
-    awk -F'\t' -v name="$name" -v out="$layers_tmp/$name.summary" '
+    awk -F'\t' -v name="$name" -v out="$layers_tmp/$name.summary" "$noun_awk"'
         {
             split($5, t, " "); pf = t[3] - t[1]; pb = t[4] - t[2]
             ef = 100 * (pf - $3) / $3; eb = 100 * (pb - $4) / $4
@@ -502,8 +509,8 @@ for table in "$top_srcdir"/scenarios/validation/*.layers; do
             if (!n) exit
             printf "  %s forward MAE %.1f%% (bias %+.1f%%), backward MAE %.1f%% (bias %+.1f%%)\n",
                    name, af / n, sf / n, ab / n, sb / n
-            printf "%s MAE %.1f%% over %d layer timings (worst %.1f%%)\n", name, (af + ab) / (2 * n),
-                   2 * n, w > out
+            printf "%s MAE %.1f%% over %d %s (worst %.1f%%)\n", name, (af + ab) / (2 * n),
+                   2 * n, noun(2 * n, "layer timing"), w > out
         }' "$layers_tmp/rows"
 done
 
@@ -538,7 +545,7 @@ for table in "$top_srcdir"/scenarios/validation/*.gemms; do
             status=1
         fi
     done <"$table" >"$layers_tmp/gemm.rows"
-    awk -F'\t' -v name="$name" -v out="$layers_tmp/$name.summary" '
+    awk -F'\t' -v name="$name" -v out="$layers_tmp/$name.summary" "$noun_awk"'
         {
             e = 100 * ($4 - $3) / $3; a = e < 0 ? -e : e
             printf "  %-6s %-24s %9.3f %10.3f %+7.1f%%\n", $1, $2, $3, $4, e
@@ -547,23 +554,26 @@ for table in "$top_srcdir"/scenarios/validation/*.gemms; do
         END {
             if (!n) exit
             printf "  %s MAE %.1f%% (bias %+.1f%%)\n", name, t / n, b / n
-            printf "%s MAE %.1f%% over %d kernel timings (worst %.1f%%)\n", name, t / n, n, w > out
+            printf "%s MAE %.1f%% over %d %s (worst %.1f%%)\n", name, t / n, n,
+                   noun(n, "kernel timing"), w > out
         }' "$layers_tmp/gemm.rows"
 done
 
 # The summary lines (CI greps "^dev MAE").
 for s in $sets; do
-    awk -F'\t' -v set="$s" '
+    awk -F'\t' -v set="$s" "$noun_awk"'
         $1 != set { next }
         $13 == "ne" { ne++ }
         $13 != "ok" || $12 != "yes" { next }
         { e = $7 < 0 ? -$7 : $7; n++; t += e; if (e > w) w = e
           if ($8 != "-") { g = $10 < 0 ? -$10 : $10; gn++; gt += g; if (g > gw) gw = g } }
         END {
-            line = sprintf("%s MAE %.1f%% over %d runs (worst %.1f%%)", set, n ? t / n : 0, n, w)
+            line = sprintf("%s MAE %.1f%% over %d %s (worst %.1f%%)", set, n ? t / n : 0, n,
+                           noun(n, "run"), w)
             if (ne || set == "wave2") line = line sprintf("; %d not expressible", ne)
             print line
-            if (gn) printf "%s memory MAE %.1f%% over %d runs (worst %.1f%%)\n", set, gt / gn, gn, gw
+            if (gn) printf "%s memory MAE %.1f%% over %d %s (worst %.1f%%)\n", set, gt / gn, gn,
+                           noun(gn, "run"), gw
         }' "$results"
 done
 
@@ -573,7 +583,7 @@ done
 
 # Pooled: every scored run of the calibration sets (dev, wave2) as one, then every scored run of
 # the held-out sets as one -- what the per-set lines above add up to, each run weighing the same.
-awk -F'\t' "$side_awk"'
+awk -F'\t' "$side_awk$noun_awk"'
     $13 != "ok" || $12 != "yes" { next }
     {
         side = side_of($1)
@@ -584,8 +594,9 @@ awk -F'\t' "$side_awk"'
     }
     function pooled(side, label) {
         if (n[side])
-            printf "%s MAE %.1f%% over %d runs of %d sets (worst %.1f%%), bias %+.1f%%\n", label,
-                   t[side] / n[side], n[side], sets[side], w[side], b[side] / n[side]
+            printf "%s MAE %.1f%% over %d %s of %d %s (worst %.1f%%), bias %+.1f%%\n", label,
+                   t[side] / n[side], n[side], noun(n[side], "run"), sets[side],
+                   noun(sets[side], "set"), w[side], b[side] / n[side]
     }
     END { pooled("c", "calibration"); pooled("h", "held out") }' "$results"
 

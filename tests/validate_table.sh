@@ -57,13 +57,16 @@ check "a not-expressible row shows its bracketed run and what it lacks, without 
     grep -q '^U2  *Model-X 8xGPU .*not expressible: a feature stepsim lacks$' "$tmp/out"
 check "a scored=no row is printed and marked" grep -q '^U3 .*not scored$' "$tmp/out"
 check "the summary scores one run and counts the row it cannot express" \
-    grep -qx 'tiny MAE 10.0% over 1 runs (worst 10.0%); 1 not expressible' "$tmp/out"
+    grep -qx 'tiny MAE 10.0% over 1 run (worst 10.0%); 1 not expressible' "$tmp/out"
 check "the per-source line counts the scored run only" \
-    grep -q '^  source TINY   MAE  10\.0% over  1 runs' "$tmp/out"
+    grep -q '^  source TINY   MAE  10\.0% over  1 run ' "$tmp/out"
 check "the per-source line gives the signed bias: +10% is too slow" \
-    grep -q '^  source TINY   MAE  10\.0% over  1 runs (worst 10\.0%), bias +10\.0%$' "$tmp/out"
+    grep -q '^  source TINY   MAE  10\.0% over  1 run (worst 10\.0%), bias +10\.0%$' "$tmp/out"
 check "the set's bias counts the runs predicted too fast" \
-    grep -qx '  bias (mean signed error) +10.0%: 0 of 1 runs predicted too fast' "$tmp/out"
+    grep -qx '  bias (mean signed error) +10.0%: 0 of 1 run predicted too fast' "$tmp/out"
+check "a count of one is singular: one row not expressible, one job measured twice" \
+    sh -c "grep -qx '  not expressible: 1 row' '$tmp/out' &&
+           grep -q '^  measured more than once: 1 job (2 rows), ' '$tmp/out'"
 check "VALIDATE_TSV writes a header and one record per row" \
     sh -c "[ \$(wc -l <'$tmp/rows.tsv') -eq 4 ] &&
            grep -q '^U2${t}tiny${t}TINY${t}yes${t}ne${t}' '$tmp/rows.tsv'"
@@ -102,17 +105,17 @@ expect_ok "validate runs a calibration and a held-out set"
 # unit scenario, no layout, but a scored run: its held line's 44.5% over 3) the held-out ones,
 # as the held set's own line adds them up.
 check "the pooled lines count every scored run of each side once" \
-    sh -c "grep -qx 'calibration MAE 10.0% over 1 runs of 1 sets (worst 10.0%), bias +10.0%' '$tmp/out' &&
+    sh -c "grep -qx 'calibration MAE 10.0% over 1 run of 1 set (worst 10.0%), bias +10.0%' '$tmp/out' &&
            grep -q '^held MAE 44.5% over 3 runs' '$tmp/out' &&
-           grep -qx 'held out MAE 44.5% over 3 runs of 1 sets (worst 93.4%), bias -44.5%' '$tmp/out'"
+           grep -qx 'held out MAE 44.5% over 3 runs of 1 set (worst 93.4%), bias -44.5%' '$tmp/out'"
 check "a Hopper run counts under Hopper, calibration apart from held out" \
-    grep -qx '  pattern Hopper       1 runs MAE  10.0% bias +10.0%     2 runs MAE  20.0% bias -20.0%' "$tmp/out"
+    grep -qx '  pattern Hopper       1 run  MAE  10.0% bias +10.0%     2 runs MAE  20.0% bias -20.0%' "$tmp/out"
 check "a context-parallel run counts under CP too" \
     grep -q '^  pattern CP  .* +10\.0%  .* -20\.0%$' "$tmp/out"
 check "patterns a run does not have are not printed" \
     sh -c "! grep -Eq '^  pattern (A100|Blackwell|MoE|fp8)' '$tmp/out'"
-h100_line='  hardware dgx-h100              1 runs MAE  10.0% bias +10.0%     1 runs MAE  20.0% bias -20.0%'
-h200_line='  hardware dgx-h200            -                                  1 runs MAE  20.0% bias -20.0%'
+h100_line='  hardware dgx-h100              1 run  MAE  10.0% bias +10.0%     1 run  MAE  20.0% bias -20.0%'
+h200_line='  hardware dgx-h200            -                                  1 run  MAE  20.0% bias -20.0%'
 check "the hardware table counts the H100 runs under their file, the H200 run under its own" \
     sh -c "grep -qxF '$h100_line' '$tmp/out' && grep -qxF '$h200_line' '$tmp/out' &&
            [ \$(grep '^  hardware ' '$tmp/out' | grep -cv -- '->\\|speed-up') -eq 2 ]"
@@ -121,7 +124,7 @@ check "the hardware table counts the H100 runs under their file, the H200 run un
 # the same job in the calibration set, pairs with neither.
 check "one job of one set on two hardware files is a pair, its speed-up error 0.0%" \
     sh -c "grep -Eq '^  held +P[24] -> P[24] +dgx-h[12]00 -> dgx-h[12]00 .* \\+0\\.0%\$' '$tmp/out' &&
-           grep -qx '  hardware speed-up error over all 1 pairs: mean 0.0%, bias +0.0%' '$tmp/out'"
+           grep -qx '  hardware speed-up error over 1 pair: mean 0.0%, bias +0.0%' '$tmp/out'"
 grep '^  pattern ' "$tmp/out" | awk '{ $1 = ""; print }' >"$tmp/validate-kinds"
 grep '^  hardware .* -> ' "$tmp/out" | sed 's/^  hardware /  /' >"$tmp/validate-pairs"
 
@@ -147,7 +150,7 @@ check "a 16-bit and an fp8 run of one job on one file are a pair, its speed-up e
 check "the precision summary counts that pair alone, per file and recipe and over all" \
     sh -c "grep -qx '  precision dgx-h100, fp8 delayed  *1 pair,  speed-up error 20.0%, bias -20.0%' \
                '$tmp/prec.out' && grep -qx \
-               '  precision speed-up error over all 1 pairs: mean 20.0%, bias -20.0%' '$tmp/prec.out'"
+               '  precision speed-up error over 1 pair: mean 20.0%, bias -20.0%' '$tmp/prec.out'"
 
 # stepsim published groups the same runs the same way: its lines for the scenario's kinds carry
 # the pattern table's figures (a folder of its own: published reads every table in it, and the
@@ -167,10 +170,10 @@ sed -n '/^  kind /,/^bias/p' "$tmp/out" | sed '1d;$d' >"$tmp/published-kinds"
 check "published's lines for Hopper and CP carry validate's pattern figures" \
     sh -c "head -n 2 '$tmp/published-kinds' | diff -b - '$tmp/validate-kinds' >/dev/null"
 check "published's line for both at once counts the runs with both" \
-    grep -qx '  both at once     1 runs MAE  10.0% bias +10.0%     2 runs MAE  20.0% bias -20.0%' \
+    grep -qx '  both at once     1 run  MAE  10.0% bias +10.0%     2 runs MAE  20.0% bias -20.0%' \
     "$tmp/published-kinds"
 check "published's line for its GPU counts the runs on that GPU alone (not the H200's)" \
-    grep -qx '  its GPU          1 runs MAE  10.0% bias +10.0%     1 runs MAE  20.0% bias -20.0%' \
+    grep -qx '  its GPU          1 run  MAE  10.0% bias +10.0%     1 run  MAE  20.0% bias -20.0%' \
     "$tmp/published-kinds"
 check "published's hardware line carries validate's pair figures (H100 against H200)" \
     sh -c "[ -s '$tmp/validate-pairs' ] && grep ' -> ' '$tmp/out' | diff - '$tmp/validate-pairs' >/dev/null"
@@ -262,7 +265,7 @@ expect_ok "validate runs a kernel microbenchmark table"
 check "a layer's GEMM time comes from the JSON report at training-efficiency 1" \
     grep -Eq '^  K1 +b300 bf16 +[0-9.]+ +[0-9.]+ +\+10\.0%$' "$tmp/gemms.out"
 check "the kernel table's summary line comes with the sets'" \
-    grep -qx 'tinygemms MAE 10.0% over 1 kernel timings (worst 10.0%)' "$tmp/gemms.out"
+    grep -qx 'tinygemms MAE 10.0% over 1 kernel timing (worst 10.0%)' "$tmp/gemms.out"
 
 echo "# $((n - failed - skipped)) passed, $failed failed, $skipped skipped"
 echo "1..$n"
