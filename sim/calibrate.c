@@ -518,19 +518,19 @@ int calib_main(int argc, char **argv, FILE *out, FILE *errout)
     const char *tables[64];
     int ntables = 0;
     for (int i = 2; i < argc; i++) {
-        const char *v;
+        const char *v, *opt;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             print_help(out);
             return 0;
         } else if (strcmp(argv[i], "--loso") == 0) {
             loso = 1;
-        } else if ((v = cli_jobs_value(argc, argv, &i))) {
+        } else if ((v = cli_jobs_value(argc, argv, &i, &opt))) {
             char *end;
             errno = 0;
             long n = strtol(v, &end, 10);
             if (!*v || *end || errno || n < 0 || n > 1024)
                 return cli_bad_usage(errout, "stepsim calibrate --help",
-                                     "-j '%s': expected a thread count from 0 to 1024", v);
+                                     "%s '%s': expected a thread count from 0 to 1024", opt, v);
             jobs = (int)n;
         } else if ((strcmp(argv[i], "--fit") == 0 || strcmp(argv[i], "--root") == 0) &&
                    i + 1 < argc) {

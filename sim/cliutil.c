@@ -51,11 +51,13 @@ const char *cli_opt_value(int argc, char **argv, int *i, const char *name)
     return argv[++*i];
 }
 
-const char *cli_jobs_value(int argc, char **argv, int *i)
+const char *cli_jobs_value(int argc, char **argv, int *i, const char **name)
 {
     const char *a = argv[*i], *v = cli_opt_value(argc, argv, i, "--jobs");
+    *name = "--jobs";
     if (v)
         return v;
+    *name = "-j";
     if (strncmp(a, "-j", 2) == 0 && a[2] != '\0' && a[2] != '=')
         return a + 2; /* -j4, as make takes it */
     return cli_opt_value(argc, argv, i, "-j");

@@ -22,8 +22,9 @@ int cli_bad_usage(FILE *errout, const char *hint, const char *fmt, ...)
 const char *cli_opt_value(int argc, char **argv, int *i, const char *name);
 /* The thread count's text at argv[*i] as every command takes it: "-j N", "-jN", "-j=N" or
  * "--jobs N" / "--jobs=N" (advancing *i past a separate value); "" when missing, NULL when
- * argv[*i] is not the option. */
-const char *cli_jobs_value(int argc, char **argv, int *i);
+ * argv[*i] is not the option.  *name is the option as typed, "--jobs" or "-j", for a message
+ * about its value. */
+const char *cli_jobs_value(int argc, char **argv, int *i, const char **name);
 
 #define CLI_MAX_SETS 256 /* --set options of one command line */
 

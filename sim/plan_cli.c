@@ -622,7 +622,7 @@ static int parse_plan(int argc, char **argv, struct plan_cli *p, FILE *errout)
     memset(p, 0, sizeof *p);
     p->o.top = 5;
     for (int i = 2; i < argc; i++) {
-        const char *a = argv[i], *v;
+        const char *a = argv[i], *v, *opt;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             p->help = 1;
             return 0;
@@ -636,9 +636,12 @@ static int parse_plan(int argc, char **argv, struct plan_cli *p, FILE *errout)
             if (!*v)
                 return usage_error(errout, "--out needs a file name", NULL);
             p->csv = v;
-        } else if ((v = cli_jobs_value(argc, argv, &i))) {
-            if (parse_int_opt(v, 0, 1024, &p->o.jobs) != 0)
-                return usage_error(errout, "-j: expected a thread count from 0 to 1024, got", v);
+        } else if ((v = cli_jobs_value(argc, argv, &i, &opt))) {
+            if (parse_int_opt(v, 0, 1024, &p->o.jobs) != 0) {
+                char what[64];
+                snprintf(what, sizeof what, "%s: expected a thread count from 0 to 1024, got", opt);
+                return usage_error(errout, what, v);
+            }
         } else if ((v = cli_opt_value(argc, argv, &i, "--set"))) {
             if (cli_add_set(&p->sets, v, errout, "stepsim plan") != 0)
                 return 2;

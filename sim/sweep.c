@@ -613,7 +613,7 @@ static int parse_sweep(int argc, char **argv, struct sweep_opts *o, FILE *errout
 {
     memset(o, 0, sizeof *o);
     for (int i = 2; i < argc; i++) {
-        const char *a = argv[i], *v;
+        const char *a = argv[i], *v, *opt;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             o->help = 1;
             return 0;
@@ -627,10 +627,10 @@ static int parse_sweep(int argc, char **argv, struct sweep_opts *o, FILE *errout
         } else if ((v = cli_opt_value(argc, argv, &i, "--set"))) {
             if (cli_add_set(&o->sets, v, errout, "stepsim sweep") != 0)
                 return 2;
-        } else if ((v = cli_jobs_value(argc, argv, &i))) {
+        } else if ((v = cli_jobs_value(argc, argv, &i, &opt))) {
             if (parse_jobs(v, &o->jobs) != 0)
                 return cli_bad_usage(errout, "stepsim sweep --help",
-                                     "-j '%s': expected a number of threads from 1 to %d", v,
+                                     "%s '%s': expected a number of threads from 1 to %d", opt, v,
                                      SWEEP_MAX_JOBS);
         } else if ((v = cli_opt_value(argc, argv, &i, "--out"))) {
             if (!*v)

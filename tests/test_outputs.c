@@ -1,17 +1,21 @@
 /* test_outputs: plot_gantt's input checks and its PNG (what the Gantt chart draws:
- * test_gantt.c; the Chrome trace: test_trace.c).  The step is tiny and exact: pp=2, one
- * micro-batch, F = 1 ms, B = 2 ms, links with 1 ms latency, a free optimizer. */
+ * test_gantt.c; the Chrome trace: test_trace.c), and the command-line helpers (cliutil) that
+ * name a chart and read a thread count.  The step is tiny and exact: pp=2, one micro-batch,
+ * F = 1 ms, B = 2 ms, links with 1 ms latency, a free optimizer. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "calibrate.h"
 #include "cliutil.h"
 #include "config.h"
 #include "helpers.h"
 #include "outfile.h"
+#include "plan.h"
 #include "plot.h"
+#include "sweep.h"
 
 static const char *const tiny[] = {"pp=2",
                                    "layers=2",
@@ -189,4 +193,35 @@ Test(outputs, command_line_values_for_a_title)
     char odd[31];
     cli_sets_note(sets, 3, odd, sizeof odd);
     cr_assert_str_eq(odd, "--set pp=8 gpus=768 name=\xc3\xa9...");
+}
+
+/* A bad thread count's message names the option as it was typed (cli_jobs_value): --jobs
+ * written as --jobs (it had been named -j whatever the spelling), -j as -j; in every command
+ * that takes it.  Each message is exit 2 and one line. */
+Test(outputs, a_bad_thread_count_names_the_option_as_typed)
+{
+    const char *scn = TOP_SRCDIR "/scenarios/llama3.1-70b-h100.xml";
+    const char *table = TOP_SRCDIR "/scenarios/validation/dev.tsv";
+    const struct {
+        command_fn fn;
+        const char *cmd, *args[6], *want;
+    } cases[] = {
+        {plan_main, "plan", {scn, "--gpus", "64", "--jobs=x"}, "stepsim: plan: --jobs: "},
+        {plan_main, "plan", {scn, "--gpus", "64", "--jobs", "x"}, "stepsim: plan: --jobs: "},
+        {plan_main, "plan", {scn, "--gpus", "64", "-jx"}, "stepsim: plan: -j: "},
+        {plan_main, "plan", {scn, "--gpus", "64", "-j", "x"}, "stepsim: plan: -j: "},
+        {sweep_main, "sweep", {scn, "--vary", "pp=1", "--jobs=x"}, "stepsim: --jobs 'x': "},
+        {sweep_main, "sweep", {scn, "--vary", "pp=1", "-j=x"}, "stepsim: -j 'x': "},
+        {calib_main, "calibrate", {table, "--jobs", "x"}, "stepsim: --jobs 'x': "},
+        {calib_main, "calibrate", {table, "-jx"}, "stepsim: -j 'x': "},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *out, *err;
+        int rc = run_command(cases[i].fn, cases[i].cmd, cases[i].args, &out, &err);
+        cr_expect_eq(rc, 2, "case %zu: exit %d: %s", i, rc, err);
+        cr_expect(strncmp(err, cases[i].want, strlen(cases[i].want)) == 0, "case %zu: %s", i, err);
+        cr_expect_eq(count_of(err, "\n"), 1, "case %zu: %s", i, err);
+        free(out);
+        free(err);
+    }
 }
