@@ -5,7 +5,8 @@
 #
 # stepsim sweep --plot writes the data and runs this same script (compiled into the binary).
 # Input (tab-separated): datafile holds one block per line of the chart, blocks separated by
-# two blank lines; each block's first row is a header whose third field is the line's title:
+# two blank lines; each block's first row is a header whose third field is the line's title
+# (its legend entry as it stands, however many lines there are):
 #   x  value  title  bubble  oom     (header)
 #   x  xlabel  throughput  bubble%  oom   (one row per config that ran; oom 1: it does not fit
 #                                          in the GPU's memory, drawn as a hollow marker)
@@ -185,7 +186,7 @@ oommarks(col) = sprintf("for [i=0:nseries-1] datafile index i using 1:(oomv($%d,
 failmarks(failed_y) = nfailed > 0 ? sprintf(", datafile index nseries using 1:(%.9g):(rgbof($2)) with points pt 2 ps 1.8 lw 2.5 lc rgb variable notitle", failed_y) : ''
 # At most `maxnamed` lines are named in the legend (above): more are drawn unnamed, and one
 # entry says how many (the CSV names each config).
-cmd = 'plot ' . lines(3) . ', ' . marks(3, named ? "(nseries > 1 ? columnhead(3) : ylabel)" : "") . ', ' . oommarks(3) . failmarks(yfail)
+cmd = 'plot ' . lines(3) . ', ' . marks(3, named ? "columnhead(3)" : "") . ', ' . oommarks(3) . failmarks(yfail)
 if (!named) { cmd = cmd . sprintf(", keyentry with lines lw 2 lc rgb '#4a5568' title '%s'", unnamedtext) }
 if (noom > 0) { cmd = cmd . ", keyentry with points pt 6 ps 1.6 lw 2 lc rgb '#4a5568' title 'out of memory (hollow)'" }
 if (nfailed > 0) { cmd = cmd . ", keyentry with points pt 2 ps 1.8 lw 2.5 lc rgb '#4a5568' title 'failed (see the CSV)'" }

@@ -127,6 +127,13 @@ static double metric_value(const struct sweep_row *row, enum sweep_metric m)
     return row->c.samples_per_s;
 }
 
+/* The metric's name, as the throughput panel's y axis reads. */
+static const char *metric_label(enum sweep_metric m)
+{
+    static const char *const labels[] = {"tokens/s per GPU", "tokens/s", "samples/s"};
+    return labels[m];
+}
+
 /* The title of series s (the configs s * nx .. s * nx + nx - 1): the values of every axis but
  * the last. */
 static void series_title(char *buf, size_t len, const struct sweep *sw, size_t s)
@@ -138,10 +145,18 @@ static void series_title(char *buf, size_t len, const struct sweep *sw, size_t s
         snprintf(buf, len, "throughput");
 }
 
-/* Its line's legend entry: with one such axis of one key, which the legend's title names, the
- * value alone (a long key repeated on every entry pushed the legend off the image). */
-static void series_legend(char *buf, size_t len, const struct sweep *sw, size_t s)
+/* Its line's legend entry, which sweep.gp draws as it is: with one axis, the one line is the
+ * metric (m); with one axis of one key besides the last, which the legend's title names, the
+ * value alone (a long key repeated on every entry pushed the legend off the image); else the
+ * series' title.  The entry never depends on how many lines ran: the one left when every
+ * config of the others failed is still named by its value. */
+static void series_legend(char *buf, size_t len, const struct sweep *sw, size_t s,
+                          enum sweep_metric m)
 {
+    if (sw->naxes == 1) {
+        snprintf(buf, len, "%s", metric_label(m));
+        return;
+    }
     if (sw->naxes != 2 || sw->axes[0].nkeys != 1) {
         series_title(buf, len, sw, s);
         return;
@@ -197,7 +212,7 @@ static int write_lines_tsv(FILE *out, const struct sweep *sw, enum sweep_metric 
         if (!series_ran(sw, s))
             continue;
         char title[256];
-        series_legend(title, sizeof title, sw, s);
+        series_legend(title, sizeof title, sw, s, m);
         fprintf(out, "%sx\tvalue\t%s\tbubble\toom\n", lines->nseries ? "\n\n" : "", title);
         for (size_t j = 0; j < nx; j++) {
             const struct sweep_row *row = &sw->rows[s * nx + j];
@@ -326,7 +341,7 @@ static void chart_vars(char *vars, size_t len, int *n, const struct sweep_chart_
     size_t keychars = 0; /* the longest line entry: the legend's width */
     for (size_t s = 0; s < nseries; s++) {
         char entry[256];
-        series_legend(entry, sizeof entry, sw, s);
+        series_legend(entry, sizeof entry, sw, s, cd->metric);
         size_t k = 0; /* characters, not bytes */
         for (const char *c = entry; *c; c++)
             k += ((unsigned char)*c & 0xc0) != 0x80;
@@ -488,7 +503,6 @@ enum sim_status sweep_chart_draw(const struct sweep *sw, struct outfile *img,
             outfile_skip(brkimg);
         return SIM_OK;
     }
-    static const char *const ylabels[] = {"tokens/s per GPU", "tokens/s", "samples/s"};
     const struct sweep_axis *xa = &sw->axes[sw->naxes - 1];
     int xcat, xlog;
     double xmin, xmax;
@@ -528,7 +542,7 @@ enum sim_status sweep_chart_draw(const struct sweep *sw, struct outfile *img,
                      "datafile='%s'; outfile='%s'; format='%s'; nseries=%d; xcat=%d; xlog=%d; "
                      "xmin=%.9g; xmax=%.9g; xtics='%s'; ylabel='%s'",
                      data, img->tmp, plot_ends_with(path, ".svg") ? "svg" : "png", nseries, xcat,
-                     xlog, xmin, xmax, xtics, ylabels[m]);
+                     xlog, xmin, xmax, xtics, metric_label(m));
     plot_vars_add_text(vars, sizeof vars, &n, "subtitle", tt.subtitle);
     plot_vars_add_text(vars, sizeof vars, &n, "xlabel", tt.xlabel);
     plot_vars_add_text(vars, sizeof vars, &n, "keytitle", tt.keytitle);

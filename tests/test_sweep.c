@@ -611,16 +611,23 @@ static char *file_text(const char *path)
     return capture(fp); /* all of it, from the start; closes fp */
 }
 
+/* A fresh folder in dir (a mkdtemp template) and the paths of a sweep chart in it: STEM.svg and
+ * its STEM-breakdown.svg (128 bytes each). */
+static void chart_paths(char *dir, const char *stem, char *svg, char *brk)
+{
+    cr_assert(mkdtemp(dir));
+    snprintf(svg, 128, "%s/%s.svg", dir, stem);
+    snprintf(brk, 128, "%s/%s-breakdown.svg", dir, stem);
+}
+
 /* The chart says what ran: with --set hardware=... the scenario's name (the first title line)
  * no longer names the hardware, so a second line does; a discrete axis gets a tic at each
  * value and none between (no "tp 4.5"). */
 Test(sweep_cmd, chart_title_names_the_hardware_as_run, .init = setup)
 {
     char dir[] = "/tmp/stepsim-test-sweep-XXXXXX";
-    cr_assert(mkdtemp(dir));
     char svg[128], brk[128];
-    snprintf(svg, sizeof svg, "%s/s.svg", dir);
-    snprintf(brk, sizeof brk, "%s/s-breakdown.svg", dir);
+    chart_paths(dir, "s", svg, brk);
     char *o, *e;
     int rc = run_sweep(&o, &e, LLAMA, "--set", "hardware=dgx-b200", "--vary", "pp=2,4",
                        "--vary", "tp=4,8", "--plot", svg, NULL);
@@ -661,10 +668,8 @@ Test(sweep_cmd, chart_title_names_the_hardware_as_run, .init = setup)
 Test(sweep_cmd, varied_hardware_titles_say_what_was_shared, .init = setup)
 {
     char dir[] = "/tmp/stepsim-test-sweep-XXXXXX";
-    cr_assert(mkdtemp(dir));
     char svg[128], brk[128], page[128];
-    snprintf(svg, sizeof svg, "%s/h.svg", dir);
-    snprintf(brk, sizeof brk, "%s/h-breakdown.svg", dir);
+    chart_paths(dir, "h", svg, brk);
     snprintf(page, sizeof page, "%s/h.html", dir);
     char *o, *e;
     int rc = run_sweep(&o, &e, LLAMA, "--vary", "hardware=dgx-h100,dgx-h200", "--vary",
@@ -706,6 +711,52 @@ Test(sweep_cmd, varied_hardware_titles_say_what_was_shared, .init = setup)
     free(e);
 }
 
+/* A line's legend entry is its value, however many lines are left: when every config of one
+ * model fails (Llama-3.1-8B's 32 layers do not split into the file's pp 4 x vp 5 chunks), the
+ * other model's line is still named by its model, not by the y axis's "tokens/s per GPU"; a
+ * sweep of one axis has one line, the metric, named so. */
+Test(sweep_cmd, the_line_left_when_the_others_failed_keeps_its_name, .init = setup)
+{
+    char dir[] = "/tmp/stepsim-test-sweep-XXXXXX";
+    char svg[128], brk[128];
+    chart_paths(dir, "m", svg, brk);
+    const struct {
+        const char *axis[4], *entry;
+        size_t ylabels; /* "tokens/s per GPU" drawn: the y axis's label, and the line's */
+    } cases[] = {
+        {{"model=llama3.1-8b,llama3.1-70b", "--vary", "tp=4,8"}, "<text>llama3.1-70b</text>", 1},
+        /* one axis, a config out of memory (so a legend): its one line is the metric */
+        {{"micro-batch=1,8", NULL}, "<text>out of memory (hollow)</text>", 2},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const char *const *a = cases[i].axis;
+        char *o, *e;
+        int rc = a[1] ? run_sweep(&o, &e, LLAMA, "--vary", a[0], a[1], a[2], "--plot", svg, NULL)
+                      : run_sweep(&o, &e, LLAMA, "--vary", a[0], "--plot", svg, NULL);
+        if (rc == 1 && strstr(e, "cannot run gnuplot")) {
+            remove(dir);
+            cr_skip_test("gnuplot not installed: plot not checked");
+        }
+        cr_assert_eq(rc, 0, "case %zu: %s", i, e);
+        char *text = file_text(svg);
+        cr_expect(strstr(text, cases[i].entry), "case %zu: no %s", i, cases[i].entry);
+        cr_expect_eq(count_of(text, "<text>tokens/s per GPU</text>"), cases[i].ylabels,
+                     "case %zu: 'tokens/s per GPU' drawn %zu times", i,
+                     count_of(text, "<text>tokens/s per GPU</text>"));
+        if (i == 0) {
+            cr_expect_str_eq(e, "stepsim: sweep: 2 of 4 configs failed (2 rule errors)\n");
+            cr_expect(strstr(text, "<text>model=llama3.1-8b: all failed</text>"),
+                      "no 'all failed'");
+        }
+        free(text);
+        free(o);
+        free(e);
+    }
+    remove(svg);
+    remove(brk);
+    remove(dir);
+}
+
 /* Failed configs are counted on stderr in one line: rule errors, simulation errors, and those
  * that ran but do not fit in memory; nothing when all ran. */
 Test(sweep_cmd, one_stderr_line_counts_the_failures, .init = setup)
@@ -735,10 +786,8 @@ Test(sweep_cmd, one_stderr_line_counts_the_failures, .init = setup)
 Test(sweep_cmd, bar_labels_keep_whole_units_from_a_thousand, .init = setup)
 {
     char dir[] = "/tmp/stepsim-test-sweep-XXXXXX";
-    cr_assert(mkdtemp(dir));
     char svg[128], brk[128];
-    snprintf(svg, sizeof svg, "%s/k.svg", dir);
-    snprintf(brk, sizeof brk, "%s/k-breakdown.svg", dir);
+    chart_paths(dir, "k", svg, brk);
     char *o, *e;
     int rc = run_sweep(&o, &e, LLAMA, "--set", "cp=8", "--vary", "seq=8192,262144", "--plot",
                        svg, NULL);
