@@ -147,6 +147,73 @@ ticks "0.54 s step at the deepest zoom: distinct tick labels" \
     "$tmp/default.html#zoom=0.3,0.3000001"
 ticks "0.54 s step zoomed to 1e-4: distinct tick labels" "$tmp/default.html#zoom=0.3,0.3001"
 
+# tips DESC PAGE.html [#FRAGMENT]: the hover tooltip of every box, as a pointer moved onto it
+# shows it, read from a copy of the page with a script after the report's that moves onto each
+# box in turn and writes the texts, one a line, into <html data-tips> (the page itself is not
+# changed for the test).  Each must read "what: START – END UNIT (LENGTH UNIT)", start and end
+# with as many decimals as each other in one unit, the length with at most three significant
+# digits; and the first ones (a forward, then an activation send) as $want has them, a line
+# each.
+tips() {
+    desc=$1 page=$2 frag=$3
+    probe='<script>(function () { var out = [], tip = document.querySelector(".gantt .tip");
+        var boxes = document.querySelectorAll("svg.plot rect[data-m]");
+        for (var i = 0; i < boxes.length; i++) {
+            var r = boxes[i].getBoundingClientRect();
+            boxes[i].dispatchEvent(new PointerEvent("pointermove",
+                {bubbles: true, clientX: r.left + 1, clientY: r.top + 1}));
+            out.push(tip.hidden ? "(hidden)" : tip.textContent);
+        }
+        document.documentElement.setAttribute("data-tips", out.join("\n")); })();</script>'
+    # (from the environment: awk -v would read the script's \n as a line break)
+    probe=$probe awk '{ if (index($0, "</body>")) sub(/<\/body>/, ENVIRON["probe"] "</body>")
+                        print }' "$page" >"$tmp/tips.html"
+    browse "$tmp/tips.html$frag" "$tmp/tips"
+    if [ -z "$python" ]; then
+        skip "$desc" "python3 not found"
+        return
+    fi
+    said=$("$python" - "$tmp/tips.dom" "$want" <<'EOF'
+import html, re, sys
+dom = open(sys.argv[1], encoding="utf-8").read()
+m = re.search(r'<html[^>]* data-tips="([^"]*)"', dom)
+tips = html.unescape(m.group(1)).split("\n") if m else []
+num = r"(?:\d{1,3}(?:\u2009\d{3})+|\d{1,4})(\.\d+)?"
+unit = r"(s|ms|\u00b5s|ns)"
+form = re.compile(r"^[^:]+: " + num + " \u2013 " + num + " " + unit +
+                  r" \((\d+(?:\.\d+)?) " + unit + r"\)$")
+bad = []
+for t in tips:
+    f = form.match(t)
+    if (not f or len(f.group(1) or "") != len(f.group(2) or "") or
+            len(f.group(4).replace(".", "").lstrip("0").rstrip("0")) > 3):
+        bad.append(t)
+want = sys.argv[2].split("\n")
+if not tips:
+    print("bad: no tooltips")
+elif bad:
+    print("bad: %d of %d, e.g. %s" % (len(bad), len(tips), bad[0]))
+elif tips[:len(want)] != want:
+    print("bad: " + " | ".join(tips[:len(want)]))
+else:
+    print("ok %d tooltips, e.g. %s" % (len(tips), tips[1]))
+EOF
+)
+    case $said in
+        ok\ *) pass "$desc: ${said#ok }" ;;
+        *) fail "$desc" "${said:-no tooltips}" ;;
+    esac
+}
+# Six significant digits, each time in a unit of its own, had read '0 ns – 4.8 ms (4.8 ms)'
+# and '4.8 ms – 6.14718 ms (1347.18 µs)'.
+want=$(printf '%s\n%s' "F forward, micro-batch 0, chunk 0: 0.0 – 4.8 ms (4.8 ms)" \
+    "activation send, micro-batch 0: 4.8 – 6.1 ms (1.35 ms)")
+tips "0.54 s step: the tooltips read to the pixel, in the axis's unit" "$tmp/default.html" ""
+want=$(printf '%s\n%s' "F forward, micro-batch 0, chunk 0: 0.0 – 4800.0 µs (4.8 ms)" \
+    "activation send, micro-batch 0: 4800.0 – 6147.2 µs (1.35 ms)")
+tips "0.54 s step zoomed to 1e-4: the tooltips in the axis's µs, to the pixel" \
+    "$tmp/default.html" "#zoom=0.3,0.3001"
+
 # A large step (16 ranks x 512): merged runs, still a picture.
 browse "$tmp/large.html" "$tmp/large"
 ran_clean "large step" "$tmp/large"
