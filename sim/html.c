@@ -255,13 +255,19 @@ static void put_number(FILE *out, const char *text, double v)
     }
 }
 
-long html_csv_table(FILE *out, FILE *csv, const char *sort_key, int sort_desc, long max_rows,
-                    long *total)
+long html_csv_table(FILE *out, FILE *csv, const char *lead_key, const char *sort_key,
+                    int sort_desc, long max_rows, long *total)
 {
     char *cells = mem_calloc(CSV_MAX_COLS + 1, CSV_FIELD_MAX);
     if (!cells)
         return -1;
-    int ncols = csv_record(csv, cells), status_col = -1;
+    int ncols = csv_record(csv, cells), status_col = -1, lead = -1;
+    for (int c = 0; lead_key && c < ncols; c++)
+        if (strcmp(cells + (size_t)c * CSV_FIELD_MAX, lead_key) == 0)
+            lead = c;
+    int order[CSV_MAX_COLS]; /* the CSV's column shown k-th: the lead one, then the others */
+    for (int c = 0, k = lead >= 0; c < ncols; c++)
+        order[c == lead ? 0 : k++] = c;
     fputs("<div class=\"table-wrap\"><table class=\"sortable\"", out);
     if (sort_key) {
         fputs(" data-sort=\"", out);
@@ -269,7 +275,8 @@ long html_csv_table(FILE *out, FILE *csv, const char *sort_key, int sort_desc, l
         fprintf(out, "\" data-desc=\"%d\"", sort_desc != 0);
     }
     fputs(">\n<thead><tr>", out);
-    for (int c = 0; c < ncols; c++) {
+    for (int k = 0; k < ncols; k++) {
+        int c = order[k];
         const char *name = cells + (size_t)c * CSV_FIELD_MAX;
         if (strcmp(name, "status") == 0)
             status_col = c;
@@ -294,7 +301,8 @@ long html_csv_table(FILE *out, FILE *csv, const char *sort_key, int sort_desc, l
             fputc('"', out);
         }
         fputc('>', out);
-        for (int c = 0; c < ncols; c++) {
+        for (int k = 0; k < ncols; k++) {
+            int c = order[k];
             const char *text = c < n ? cells + (size_t)c * CSV_FIELD_MAX : "";
             double v;
             if (is_number(text, &v)) {

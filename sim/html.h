@@ -50,12 +50,13 @@ void html_bars(FILE *out, const struct html_bars *bars);
 /* CSV (RFC 4180 quoting, as sweep and plan write it) read from `csv` as a sortable table: the
  * first record is the header; cells that are numbers get class "n" (sorted as numbers,
  * right-aligned) and show integers as written, others to 6 significant digits; a column
- * named "status" also classes its row "s-VALUE".  The script sorts on a header click, first
- * by column `sort_key` (NULL: keep the order) descending when `sort_desc`.  At most
- * `max_rows` rows (<= 0: all) are written, *total (may be NULL) counts them all; fields
- * longer than 4 KiB are cut, columns past 256 dropped.  Returns the rows written, or -1 on a
- * read or write error. */
-long html_csv_table(FILE *out, FILE *csv, const char *sort_key, int sort_desc, long max_rows,
-                    long *total);
+ * named "status" also classes its row "s-VALUE".  The column named `lead_key` comes first,
+ * the others in the CSV's order (NULL, or no such column: the CSV's order).  The script sorts
+ * on a header click, first by column `sort_key` (NULL: keep the order) descending when
+ * `sort_desc`.  At most `max_rows` rows (<= 0: all) are written, *total (may be NULL) counts
+ * them all; fields longer than 4 KiB are cut, columns past 256 dropped.  Returns the rows
+ * written, or -1 on a read or write error. */
+long html_csv_table(FILE *out, FILE *csv, const char *lead_key, const char *sort_key,
+                    int sort_desc, long max_rows, long *total);
 
 #endif

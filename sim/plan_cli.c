@@ -462,9 +462,10 @@ static enum sim_status plan_report(struct outfile *of, const char *scenario_file
         "step time, bound_s, showed they could not change the list; an empty memory is one "
         "not derived, which may not fit) and the <em>oom</em> ones "
         "(over the usable HBM, not simulated) -- the first 2000 rows.  The columns are those "
-        "of <code>--out</code>, defined in <code>stepsim plan --help</code> and the README's "
-        "result columns.",
-        valid};
+        "of <code>--out</code>, listed first (the CSV has it last), defined in <code>stepsim "
+        "plan --help</code> and the README's result columns.",
+        valid,
+        "listed"};
     return outfile_write(of, report_html_table_fn, &page, err);
 }
 

@@ -99,7 +99,7 @@ static char *table_of(const char *csv_text, const char *sort, long max_rows, lon
     cr_assert(csv && out);
     fputs(csv_text, csv);
     rewind(csv);
-    *rows = html_csv_table(out, csv, sort, 1, max_rows, total);
+    *rows = html_csv_table(out, csv, NULL, sort, 1, max_rows, total);
     fclose(csv);
     return capture(out);
 }
@@ -139,6 +139,32 @@ Test(html, csv_rows_are_capped)
     cr_assert(strstr(t, "<td class=\"n\">9</td>") && !strstr(t, "<td class=\"n\">10</td>"));
     cr_assert_null(strstr(t, "data-sort"));
     free(t);
+}
+
+/* A lead column comes first, header and cells alike, the others in the CSV's order (a row
+ * shorter than the header too); a lead the CSV lacks leaves the order as it is. */
+Test(html, a_lead_column_comes_first)
+{
+    const char *csv_text = "a,b,listed\n1,x,2\n3,y\n";
+    const char *lead[] = {"listed", "nonesuch"};
+    const char *want[][2] = {
+        {"<th>listed</th><th>a</th><th>b</th>",
+         "<tr><td class=\"n\">2</td><td class=\"n\">1</td><td>x</td></tr>\n"
+         "<tr><td></td><td class=\"n\">3</td><td>y</td></tr>"},
+        {"<th>a</th><th>b</th><th>listed</th>",
+         "<tr><td class=\"n\">1</td><td>x</td><td class=\"n\">2</td></tr>"},
+    };
+    for (int k = 0; k < 2; k++) {
+        FILE *csv = tmpfile(), *out = tmpfile();
+        cr_assert(csv && out);
+        fputs(csv_text, csv);
+        rewind(csv);
+        cr_assert_eq(html_csv_table(out, csv, lead[k], NULL, 0, 0, NULL), 2);
+        fclose(csv);
+        char *t = capture(out);
+        cr_expect(strstr(t, want[k][0]) && strstr(t, want[k][1]), "lead %s: %s", lead[k], t);
+        free(t);
+    }
 }
 
 Test(html, bars_scale_to_the_largest_and_mark_the_limit)

@@ -1412,16 +1412,22 @@ Test(plan, set_fixes_a_dimension_and_refuses_what_plan_chooses)
     free(err);
 }
 
+/* Make the files of two mkstemp templates (for --out and --report), closed. */
+static void make_temps(char *a, char *b)
+{
+    int fa = mkstemp(a), fb = mkstemp(b);
+    cr_assert(fa >= 0 && fb >= 0);
+    close(fa);
+    close(fb);
+}
+
 /* --report's table holds the first 2000 rows in plan order, whatever the space (writing and
  * reading every row of a big one cost more than the plan), and says how many it left out;
  * --out keeps them all. */
 Test(plan, report_page_caps_its_rows_and_says_how_many_are_left_out)
 {
     char csv[] = "/tmp/stepsim-test-plan-csv-XXXXXX", page[] = "/tmp/stepsim-test-plan-html-XXXXXX";
-    int fd = mkstemp(csv), fd2 = mkstemp(page);
-    cr_assert(fd >= 0 && fd2 >= 0);
-    close(fd);
-    close(fd2);
+    make_temps(csv, page);
     char *out, *err;
     const char *args[] = {LLAMA,
                           "--gpus",
@@ -1456,6 +1462,41 @@ Test(plan, report_page_caps_its_rows_and_says_how_many_are_left_out)
               "name");
     cr_expect(strstr(html, "context parallelism</th><td>p2p</td>"),
               "the page names the context parallelism explored");
+    free(rows);
+    free(html);
+    free(out);
+    free(err);
+}
+
+/* The page shows each config's place in the list (listed) first, where a reader looks for the
+ * ranking (last, as the CSV has it, it was off screen at any width); --out keeps it last, as
+ * the scripts that read it expect. */
+Test(plan, report_page_shows_the_listed_place_first_the_csv_keeps_it_last)
+{
+    char csv[] = "/tmp/stepsim-test-plan-csv-XXXXXX", page[] = "/tmp/stepsim-test-plan-html-XXXXXX";
+    make_temps(csv, page);
+    char *out, *err;
+    const char *args[] = {LLAMA, "--gpus",   "64", "--top", "3", "--out",
+                          csv,   "--report", page, "-j",    "2", NULL};
+    cr_assert_eq(run_plan(args, &out, &err), 0, "stderr: %s", err);
+    char *rows = slurp(csv), *html = slurp(page);
+    unlink(csv);
+    unlink(page);
+    cr_expect(strncmp(rows, "dp,gpus,tp,", 11) == 0 && strstr(rows, ",bound_s,listed\n"),
+              "the CSV's columns moved: %.200s", rows);
+    cr_expect(strstr(html, "<thead><tr><th>listed</th><th>dp</th><th>gpus</th>"),
+              "listed is not the page's first column");
+    cr_expect(!strstr(html, "<th>bound_s</th><th>listed</th>"), "listed is still last");
+    const char *first = strstr(html, "<tbody>\n");
+    cr_assert(first, "no table body");
+    for (int place = 1; place <= 3; place++) { /* the listed rows first, in their order */
+        char cell[64];
+        snprintf(cell, sizeof cell, "<tr class=\"s-ok\"><td class=\"n\">%d</td>", place);
+        first = strstr(first, cell);
+        cr_expect(first, "no row listed %d in order", place);
+        if (!first)
+            break;
+    }
     free(rows);
     free(html);
     free(out);
