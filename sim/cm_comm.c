@@ -355,12 +355,6 @@ double cm_grad_bytes(const struct scenario *scn)
     return scn->grad_reduce_fp32 || scn->dtype == DT_FP32 || scn->dtype == DT_TF32 ? 4.0 : 2.0;
 }
 
-/* Copies of each model part in one pipeline: 1, or 2 under DualPipe (scenario.h). */
-int cm_part_copies(const struct scenario *scn)
-{
-    return scn_model_parts(scn) < scn->pp * scn->vp ? 2 : 1;
-}
-
 /* The group a chunk's gradients are reduced (and its parameters gathered) over: its
  * data-parallel replicas, and under DualPipe the other copy of the same part too (on the
  * mirror pipeline rank, so across nodes whenever the pipeline is): twice the ranks, the same
@@ -380,7 +374,7 @@ struct coll_group cm_replica_group(const struct cm_ctx *c, int n, int stride, in
             cm_group_of(n / inner, stride * inner * cfg->pp, cfg->gpus_per_node);
         g.per_node = in.per_node == inner ? inner * out.per_node : in.per_node;
     }
-    g.n *= cm_part_copies(c->scn);
+    g.n *= layout_part_copies(c->layout);
     return g;
 }
 

@@ -7,7 +7,8 @@
  * with cm_quant.c for the fp8 / nvfp4 quantization of its GEMM operands and cm_tp.c for its
  * tensor-parallel collectives; cm_comm.c places groups of GPUs and prices the other
  * collectives (CP, EP dispatch, data parallelism and its sharded forms).  All of them read one
- * struct cm_ctx, built once per step. */
+ * struct cm_ctx, built once per step, and what each stage holds from its layout (layout.h),
+ * resolved once per build after the rules have completed the scenario. */
 #ifndef STEPSIM_CM_INTERNAL_H
 #define STEPSIM_CM_INTERNAL_H
 
@@ -56,6 +57,7 @@ struct cm_ctx {
     struct gemm_rate mxfp8; /* the fp8 rate: modules mxfp8-modules names in an NVFP4 run */
     struct cm_offload_row *offload_rows; /* one per layer of a chunk while it is costed, or
                                             NULL: nothing offloaded (cm_stage.c) */
+    const struct layout *layout; /* what each stage holds: read it, not the scenario's split */
 };
 
 /* Megatron-Core's offload groups of one layer: each offload module's saved inputs, in forward
@@ -134,8 +136,6 @@ double cm_gdn_cp_traffic(const struct cm_ctx *c, double tokens, struct cp_traffi
 double cm_ep_round_trip_s(const struct cm_ctx *c, double tokens);
 /* Bytes per gradient element as kept and reduced. */
 double cm_grad_bytes(const struct scenario *scn);
-/* Copies of each model part in one pipeline: 1, or 2 under DualPipe. */
-int cm_part_copies(const struct scenario *scn);
 /* The data-parallel group of n replicas `stride` ranks apart (doubled under DualPipe); under
  * rank-order tp-cp-ep-pp-dp its first `block` ranks (the dense group's CP ranks; 1 for
  * experts) are neighbours and the rest pp times further apart. */

@@ -7,6 +7,7 @@
 #include "cm_internal.h"
 #include "derive.h"
 #include "framework.h"
+#include "layout.h"
 #include "pplayout.h"
 
 /* ---- configuration rules ---------------------------------------------------------------- */
@@ -1134,23 +1135,27 @@ static enum sim_status check_deepseek_v4(const struct scenario *scn, const struc
 
 /* With index sharing a layer reuses the top-k of a computing layer before it, which must run
  * on the same pipeline chunk: every chunk starts on a computing layer (Megatron-Core
- * experimental_attention_variant_module_specs.py, _validate_dsa_index_share_pipeline_split). */
+ * experimental_attention_variant_module_specs.py, _validate_dsa_index_share_pipeline_split).
+ * The split is read from a layout of its own, resolved before scn_check (layout.h says what
+ * that leaves open): one walk of a pipeline-layout string, not one a stage. */
 static enum sim_status check_dsa_stages(const struct scenario *scn, const struct model *m,
                                         struct sim_error *err)
 {
     if (m->dsa_topk <= 0 || m->dsa_topk_freq <= 1)
         return SIM_OK;
-    for (int stage = 0; stage < scn->pp * scn->vp; stage++) {
-        int first, count;
-        scn_stage_layers(scn, stage, &first, &count);
-        if (count > 0 && !model_dsa_computes_topk(m, first))
-            return scn_rule_error(scn, SCN_PP, err,
-                                  "pipeline chunk %d starts on layer %d, which reuses an earlier "
-                                  "layer's DSA top-k (a layer in %d computes it): the chunks "
-                                  "must start on computing layers",
-                                  stage, first, m->dsa_topk_freq);
+    struct layout lay;
+    enum sim_status st = layout_init(&lay, scn, m->mtp_layers, err);
+    for (int stage = 0; st == SIM_OK && stage < lay.stages; stage++) {
+        const struct layout_stage *ls = &lay.stage[stage];
+        if (ls->layers > 0 && !model_dsa_computes_topk(m, ls->first_layer))
+            st = scn_rule_error(scn, SCN_PP, err,
+                                "pipeline chunk %d starts on layer %d, which reuses an earlier "
+                                "layer's DSA top-k (a layer in %d computes it): the chunks must "
+                                "start on computing layers",
+                                stage, ls->first_layer, m->dsa_topk_freq);
     }
-    return SIM_OK;
+    layout_release(&lay);
+    return st;
 }
 
 /* The layout's resolved values: the cost model reads these, not the scenario's keys again. */

@@ -424,7 +424,7 @@ static void add_mtp(const struct cm_ctx *c, struct layer_memo *memo, struct cm_s
     double T = b * cfg->seq / cfg->cp, Ts = c->scn->sp ? T / t : T;
     double tp_fwd, tp_bwd;
     cm_mtp_tp_comm(c, T, &tp_fwd, &tp_bwd);
-    for (int k = 0; k < m->mtp_layers; k++) {
+    for (int k = 0; k < st->mtp_modules; k++) {
         /* eh_proj 2h -> h, or DeepSeek-V4's e_proj and per-stream h_proj (flops.c) */
         double proj = cm_module_matmul_s(c, LM_MTP, 2.0 * T * flops_mtp_proj_weights(m) / t);
         double norms = cm_memory_s(c, 2.0 * ACT_BYTES * 2.0 * Ts * h);
@@ -455,20 +455,17 @@ static void add_mtp(const struct cm_ctx *c, struct layer_memo *memo, struct cm_s
 
 int cm_stage_mtp_layers(const struct model *m, const struct cm_stage *st)
 {
-    return st->has_head ? m->mtp_layers * model_mtp_module_layers(m) : 0;
+    return st->mtp_modules * model_mtp_module_layers(m);
 }
 
 int cm_stage_repeats(const struct cm_ctx *c, const struct cm_stage *prev, int stage)
 {
-    const struct scenario *scn = c->scn;
-    int part = scn_model_part(scn, stage), first, layers;
-    if (prev->has_embedding || prev->has_head || part == 0 || part == scn_model_parts(scn) - 1)
+    const struct layout_stage *ls = &c->layout->stage[stage];
+    if (prev->has_embedding || prev->has_head || ls->has_embedding || ls->has_head ||
+        ls->layers != prev->layers)
         return 0;
-    scn_stage_layers(scn, stage, &first, &layers);
-    if (layers != prev->layers)
-        return 0;
-    for (int k = 0; k < layers; k++) {
-        int a = prev->first_layer + k, b = first + k;
+    for (int k = 0; k < ls->layers; k++) {
+        int a = prev->first_layer + k, b = ls->first_layer + k;
         if (model_layer_kind(c->m, a, c->cfg->seq) != model_layer_kind(c->m, b, c->cfg->seq) ||
             cm_layer_is_narrow(c, a) != cm_layer_is_narrow(c, b))
             return 0;
@@ -504,10 +501,12 @@ void cm_stage_cost(const struct cm_ctx *c, int stage, struct cm_stage *st)
     const struct cm_config *cfg = c->cfg;
     const struct scenario *scn = c->scn;
     const struct model *m = c->m;
-    int part = scn_model_part(scn, stage); /* DualPipe: stages s and pp+s are one part */
-    scn_stage_layers(scn, stage, &st->first_layer, &st->layers);
-    st->has_embedding = part == 0;
-    st->has_head = part == scn_model_parts(scn) - 1;
+    const struct layout_stage *ls = &c->layout->stage[stage];
+    st->first_layer = ls->first_layer;
+    st->layers = ls->layers;
+    st->has_embedding = ls->has_embedding;
+    st->has_head = ls->has_head;
+    st->mtp_modules = ls->mtp;
     memset(&st->fwd, 0, sizeof st->fwd);
     memset(&st->bwd, 0, sizeof st->bwd);
     memset(&st->wgt, 0, sizeof st->wgt);

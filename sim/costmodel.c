@@ -99,9 +99,9 @@ static void stage_params(const struct cm_ctx *c, struct cm_stage *st)
     double embedding = st->has_embedding ? model_params_embedding(m) / c->cfg->tp : 0.0;
     double head =
         st->has_head ? (model_params_head(m) + model_params_final_norm(m)) / c->cfg->tp : 0.0;
-    if (st->has_head && m->mtp_layers > 0) { /* MTP modules: on the last stage */
+    if (st->mtp_modules > 0) { /* MTP modules: on the last stage */
         double h = m->hidden;
-        int copies = c->scn->mtp_repeated_layer ? 1 : m->mtp_layers; /* weights held */
+        int copies = c->scn->mtp_repeated_layer ? 1 : st->mtp_modules; /* weights held */
         dense += copies * 2.0 * h * h / c->cfg->tp;
         for (int j = 0; j < model_mtp_module_layers(m); j++) {
             int l = model_mtp_layer(m, j);
@@ -154,7 +154,7 @@ static void stage_params(const struct cm_ctx *c, struct cm_stage *st)
  * hands each micro-batch's gradients to its own reduce-scatter passes. */
 static double embedding_grad_s(const struct cm_ctx *c, const struct cm_stage *cs)
 {
-    double lookups = (cs->has_embedding ? 1.0 : 0.0) + (cs->has_head ? c->m->mtp_layers : 0.0);
+    double lookups = (cs->has_embedding ? 1.0 : 0.0) + cs->mtp_modules;
     if (lookups <= 0 || scn_adapters(c->scn)) /* LoRA: the embedding is frozen */
         return 0.0;
     double elements = model_params_embedding(c->m) / c->cfg->tp;
@@ -278,7 +278,7 @@ static double shard_of(const struct costmodel *cm, const struct scenario *scn, d
 {
     if (cm->cfg.zero == 0)
         return dense + expert;
-    int copies = cm_part_copies(scn);
+    int copies = layout_part_copies(&cm->layout);
     int shard = outer ? cm->cfg.replicas : cm->cfg.shard;
     int eshard = outer ? cm->cfg.edp : cm->cfg.eshard;
     return dense / (copies * shard) + expert / (copies * eshard);
@@ -532,7 +532,8 @@ static struct cm_ctx make_ctx(struct costmodel *cm, const struct scenario *scn)
         cm_narrow_gemms(scn),
         cm->layer_view,
         {gpu->peak_flops[DT_FP8], hw_matmul_curve(gpu, DT_FP8), 1.0},
-        NULL};
+        NULL,
+        &cm->layout};
     return c;
 }
 
@@ -745,10 +746,11 @@ static double recompute_flops(const struct costmodel *cm, const struct scenario 
     const struct model *m = &cm->model;
     double sum = 0.0;
     struct layer_flops lf;
-    for (int s = 0, first, count, kind = -1; s < scn->pp * scn->vp; s++) {
-        if (scn_model_part(scn, s) != s)
+    for (int s = 0, kind = -1; s < cm->layout.stages; s++) {
+        const struct layout_stage *ls = &cm->layout.stage[s];
+        if (ls->part != s)
             continue;
-        scn_stage_layers(scn, s, &first, &count);
+        int first = ls->first_layer, count = ls->layers;
         for (int i = 0; i < count; i++) {
             int k = model_layer_kind(m, first + i, cm->cfg.seq); /* one kind, one count */
             if (k != kind)
@@ -756,10 +758,8 @@ static double recompute_flops(const struct costmodel *cm, const struct scenario 
             kind = k;
             sum += layer_recompute_flops(cm, scn, first + i, i, &lf, docs);
         }
-        if (!cm->stages[s].has_head)
-            continue;
         int n = model_mtp_module_layers(m);
-        for (int k = 0; k < m->mtp_layers; k++)
+        for (int k = 0; k < ls->mtp; k++)
             for (int j = 0; j < n; j++) {
                 flops_layer_fwd(m, model_mtp_layer(m, j), cm->cfg.seq, 0, &lf);
                 kind = -1;
@@ -813,10 +813,9 @@ static enum sim_status alloc_offload_rows(struct cm_ctx *c, const struct costmod
     if (!cm->cfg.offload_modules && !(scn->offload_activations > 0))
         return SIM_OK;
     int most_layers = 0;
-    for (int s = 0, first, count; s < scn->pp * scn->vp; s++) {
-        scn_stage_layers(scn, s, &first, &count);
-        most_layers = count > most_layers ? count : most_layers;
-    }
+    for (int s = 0; s < cm->layout.stages; s++)
+        most_layers = cm->layout.stage[s].layers > most_layers ? cm->layout.stage[s].layers
+                                                               : most_layers;
     most_layers += cm->model.mtp_layers * model_mtp_module_layers(&cm->model);
     if (most_layers > 0 &&
         !(c->offload_rows = mem_realloc(NULL, (size_t)most_layers, sizeof *c->offload_rows)))
@@ -831,8 +830,8 @@ static void cost_stages(struct cm_ctx *c, struct costmodel *cm, const struct sce
     for (int s = 0; s < scn->pp * scn->vp; s++) {
         struct cm_stage *cs = &cm->stages[s];
         if (s > 0 && cm_stage_repeats(c, cs - 1, s)) {
-            *cs = cs[-1];
-            scn_stage_layers(scn, s, &cs->first_layer, &cs->layers);
+            *cs = cs[-1]; /* but its layers: neither holds the embedding, head or MTP */
+            cs->first_layer = cm->layout.stage[s].first_layer;
             continue;
         }
         cm_stage_cost(c, s, cs);
@@ -873,8 +872,11 @@ static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct 
         goto fail;
     if (scn_given(scn, SCN_MTP_LAYERS)) /* the recipe trains more or fewer MTP modules */
         cm->model.mtp_layers = scn->mtp_layers;
+    /* the layout once the rules and derivation have completed the scenario and it is checked:
+     * from here on the stages are read from it */
     if ((st = cm_check_rules(scn, &cm->model, cm->hw, &cm->cfg, err)) != SIM_OK ||
-        (st = scn_check(scn, err)) != SIM_OK)
+        (st = scn_check(scn, err)) != SIM_OK ||
+        (st = layout_init(&cm->layout, scn, cm->model.mtp_layers, err)) != SIM_OK)
         goto fail;
 
     struct cm_ctx c = make_ctx(cm, scn);
@@ -884,7 +886,7 @@ static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct 
     cm->tp_spans_nodes = cm->cfg.tp > cm->cfg.gpus_per_node;
 
     struct sched_params sp = scn_sched_params(scn);
-    if ((st = pipe_setup_init(setup, scn_schedule(scn), &sp, err)) != SIM_OK ||
+    if ((st = pipe_setup_init(setup, cm->layout.type, &sp, err)) != SIM_OK ||
         (st = alloc_stages(cm, scn, err)) != SIM_OK ||
         (st = alloc_offload_rows(&c, cm, scn, err)) != SIM_OK)
         goto fail;
@@ -907,6 +909,7 @@ fail:
 
 void cm_release(struct costmodel *cm)
 {
+    layout_release(&cm->layout);
     mem_free(cm->stages);
     mem_free(cm->rank_opt_s);
     mem_free(cm->rank_param_ag_s);

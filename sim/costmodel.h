@@ -18,6 +18,7 @@
 
 #include "error.h"
 #include "hardware.h"
+#include "layout.h"
 #include "model.h"
 #include "pipeline.h"
 #include "scenario.h"
@@ -50,8 +51,9 @@ struct cm_layer_view {
 };
 
 struct cm_stage {
-    int first_layer, layers; /* transformer layers of this chunk */
+    int first_layer, layers; /* transformer layers of this chunk (the layout's) */
     int has_embedding, has_head;
+    int mtp_modules; /* MTP modules run after the layers: the head's chunk's (the layout's) */
     struct cm_parts fwd, bwd, wgt; /* F, B (input gradient), W (weight gradient) */
     double params;        /* parameters trained per GPU (after TP / EP sharding) */
     double dense_params;  /* of which replicated over DP */
@@ -186,6 +188,7 @@ struct costmodel {
     struct hardware *hw_own;
     int own_curves;
     struct cm_config cfg;
+    struct layout layout;    /* the checked scenario's stages, resolved once (layout.h), owned */
     struct cm_stage *stages; /* [pp*vp], owned */
     double p2p_bytes;        /* per activation / gradient transfer */
     double *rank_opt_s;      /* [pp] optimizer step */

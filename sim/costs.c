@@ -1,6 +1,8 @@
 /* costs: explicit per-layer costs -> per-virtual-stage durations (see costs.h). */
 #include "costs.h"
 
+#include "layout.h"
+
 static enum sim_status to_time(double s, const char *what, simtime_t *out, struct sim_error *err)
 {
     simtime_t t = simtime_from_s(s);
@@ -11,29 +13,43 @@ static enum sim_status to_time(double s, const char *what, simtime_t *out, struc
     return SIM_OK;
 }
 
-enum sim_status costs_build_setup(const struct scenario *scn, struct pipe_setup *setup,
-                                  struct sim_error *err)
+/* Every stage's F, B and W: the per-layer times times the layers it holds. */
+static enum sim_status stage_times(const struct scenario *scn, const struct layout *lay,
+                                   struct pipe_setup *setup, struct sim_error *err)
 {
-    struct sched_params sp = scn_sched_params(scn);
-    enum sim_status st = pipe_setup_init(setup, scn_schedule(scn), &sp, err);
-    if (st != SIM_OK)
-        return st;
-    int stages = scn->pp * scn->vp;
-    simtime_t f = 0, b = 0, w = 0, opt = 0, lat = 0;
-    if ((st = to_time(scn->optimizer_s, "optimizer", &opt, err)) ||
-        (st = to_time(scn->link_lat_s, "link latency", &lat, err)))
-        goto fail;
-    for (int s = 0; s < stages; s++) {
-        int first, n;
-        scn_stage_layers(scn, s, &first, &n);
+    enum sim_status st = SIM_OK;
+    simtime_t f = 0, b = 0, w = 0;
+    for (int s = 0; s < lay->stages && st == SIM_OK; s++) {
+        int n = lay->stage[s].layers;
         if ((st = to_time(scn->forward_s * n, "chunk forward", &f, err)) ||
             (st = to_time(scn->bwd_input_s * n, "chunk backward-input", &b, err)) ||
             (st = to_time(scn->bwd_weight_s * n, "chunk backward-weight", &w, err)))
-            goto fail;
+            break;
         setup->stage_fwd[s] = f;
         setup->stage_bwd[s] = b;
         setup->stage_wgt[s] = w;
     }
+    return st;
+}
+
+enum sim_status costs_build_setup(const struct scenario *scn, struct pipe_setup *setup,
+                                  struct sim_error *err)
+{
+    struct layout lay;
+    enum sim_status st = layout_init(&lay, scn, 0, err); /* no model: no MTP modules */
+    if (st != SIM_OK)
+        return st;
+    struct sched_params sp = scn_sched_params(scn);
+    if ((st = pipe_setup_init(setup, lay.type, &sp, err)) != SIM_OK) {
+        layout_release(&lay);
+        return st;
+    }
+    simtime_t opt = 0, lat = 0;
+    if ((st = to_time(scn->optimizer_s, "optimizer", &opt, err)) ||
+        (st = to_time(scn->link_lat_s, "link latency", &lat, err)) ||
+        (st = stage_times(scn, &lay, setup, err)))
+        goto fail;
+    layout_release(&lay);
     for (int r = 0; r < scn->pp; r++)
         setup->rank_opt[r] = opt;
     for (int l = 0; l < 2 * scn->pp; l++)
@@ -43,6 +59,7 @@ enum sim_status costs_build_setup(const struct scenario *scn, struct pipe_setup 
     setup->seed = scn->seed;
     return SIM_OK;
 fail:
+    layout_release(&lay);
     pipe_setup_release(setup);
     return st;
 }

@@ -135,17 +135,27 @@ int pplayout_count(const char *layout, int stage, char c)
     return n;
 }
 
+const char *pplayout_next_stage(const char *at, int *layers, int *mtp)
+{
+    int t = 0, m = 0;
+    for (; *at && *at != '|'; at++) {
+        t += *at == 't';
+        m += *at == 'm';
+    }
+    *layers = t;
+    *mtp = m;
+    return *at == '|' ? at + 1 : at;
+}
+
 void pplayout_stage_layers(const char *layout, int stage, int *first_layer, int *count)
 {
-    int before = 0, at = 0, in = 0;
-    for (const char *p = layout; *p && at <= stage; p++) {
-        if (*p == '|')
-            at++;
-        else if (*p == 't')
-            *(at < stage ? &before : &in) += 1;
+    int before = 0, mtp;
+    for (int s = 0; s < stage; s++) {
+        layout = pplayout_next_stage(layout, count, &mtp);
+        before += *count;
     }
+    pplayout_next_stage(layout, count, &mtp);
     *first_layer = before;
-    *count = in;
 }
 
 /* The group boundary (a layer where a group starts, or `layers`) nearest `target`, at or past

@@ -19,7 +19,13 @@ int pplayout_unroll(const char *in, char *out, size_t cap, char *why, size_t len
 int pplayout_stages(const char *layout);
 /* How many `c` the unrolled layout holds, in all (stage < 0) or in virtual stage `stage`. */
 int pplayout_count(const char *layout, int stage, char c);
-/* The transformer layers of virtual stage `stage`: the first one's index and their count. */
+/* The virtual stage that starts at `at` (the layout, or what this returned for the stage
+ * before): its transformer layers and MTP modules.  Returns where the next stage starts; past
+ * the last stage, the end of the layout, where every further stage holds nothing.  The one
+ * reading of a stage's contents: pplayout_stage_layers and layout.c walk with it. */
+const char *pplayout_next_stage(const char *at, int *layers, int *mtp);
+/* The transformer layers of virtual stage `stage`: the first one's index and their count
+ * (O(length) a call: layout.h resolves every stage in one walk). */
 void pplayout_stage_layers(const char *layout, int stage, int *first_layer, int *count);
 /* A layout of `layers` layers over `stages` virtual stages that never splits a group: groups
  * start at the layers where `starts(layer, arg)` is true (layer 0 always), and each stage ends

@@ -10,7 +10,7 @@ AM_TESTS_ENVIRONMENT = CRITERION_OUTPUTS='tap:-' CRITERION_NO_EARLY_EXIT=1 \
 AM_TESTS_FD_REDIRECT = 9>&2
 
 criterion_tests = tests/test_units tests/test_eventq tests/test_link tests/test_engine tests/test_schedule \
-	tests/test_pipeline tests/test_scenario tests/test_report tests/test_outputs \
+	tests/test_pipeline tests/test_scenario tests/test_layout tests/test_report tests/test_outputs \
 	tests/test_model tests/test_flops tests/test_hardware tests/test_costmodel \
 	tests/test_collective tests/test_sweep tests/test_plan tests/test_plan_bound tests/test_plan_space tests/test_cm_work tests/test_graphs \
 	tests/test_module_precision tests/test_offload_modules tests/test_peft tests/test_dsa tests/test_dsv4 \
