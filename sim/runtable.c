@@ -260,8 +260,8 @@ static enum sim_status check_row(struct reader *rd, char *line, char **f, struct
     if (n != rd->nfields) { /* a missing or extra tab shifts the columns after it */
         const char *id = n > rd->col[COL_ID] ? f[rd->col[COL_ID]] : f[0];
         return err_set(err, SIM_EINPUT, rd->path, rd->lineno,
-                       "row %.40s: %d fields, %s than the header's %d", id, n,
-                       n < rd->nfields ? "fewer" : "more", rd->nfields);
+                       "row %.40s: %d field%s, %s than the header's %d", id, n,
+                       n == 1 ? "" : "s", n < rd->nfields ? "fewer" : "more", rd->nfields);
     }
     enum sim_status st = pick_fields(rd, f, fs, err);
     return st == SIM_OK ? check_values(rd, f, fs, err) : st;

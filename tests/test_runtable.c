@@ -101,6 +101,7 @@ Test(runtable, malformed_tables_are_refused_with_their_line)
             2);
     refused(HEADER "D1\tx\tS\t" L70 "\t-\t-1\tyes\n", MAX, "not a positive number", 2);
     refused(HEADER "D1\tx\tS\n", MAX, "row D1: 3 fields, fewer than the header's 7", 2);
+    refused(HEADER "D1\n", MAX, "row D1: 1 field, fewer than the header's 7", 2);
     refused(HEADER "D1\tx\tS\t" L70 "\t-\t1\tyes\nD2\tx\tS\t" L70 "\t-\t1\tyes\n", 1,
             "more than 1 rows", 3);
     refused(HEADER "D1\tx\tS\t" L70 "\tnosuchkey=1\t1\tyes\n", MAX, "row D1: ", 2);

@@ -238,7 +238,7 @@ run_set() {
             for (i = 1; i <= nj; i++) {
                 if (times[jobs[i]] < 2) continue
                 s[++n] = 100 * (hi[jobs[i]] / lo[jobs[i]] - 1)
-                if (s[n] > w) { w = s[n]; wj = jobs[i] }
+                if (wj == "" || s[n] > w) { w = s[n]; wj = jobs[i] } # all 0: the first
                 rows += times[jobs[i]]
             }
             if (!n) return

@@ -67,6 +67,17 @@ check "the set's bias counts the runs predicted too fast" \
 check "a count of one is singular: one row not expressible, one job measured twice" \
     sh -c "grep -qx '  not expressible: 1 row' '$tmp/out' &&
            grep -q '^  measured more than once: 1 job (2 rows), ' '$tmp/out'"
+# one job measured twice alike: the widest spread, 0, still names it
+{
+    row "# id" set source scenario set_overrides measured_step_s measured_mem_gb scored \
+        not_expressible derivation
+    row W1 twin TWIN scenarios/validation/u.xml - 1.0000 - yes - "by hand"
+    row W2 twin TWIN scenarios/validation/u.xml - 1.0000 - no - "again"
+} >"$tmp/tree/scenarios/validation/twin.tsv"
+validate_tree twin "$tmp/twin.out"
+check "a job measured twice alike: its spread of 0 is the widest, named with its rows" \
+    grep -q ', widest 0\.0% (W1, 2 rows)$' "$tmp/twin.out"
+rm "$tmp/tree/scenarios/validation/twin.tsv"
 check "VALIDATE_TSV writes a header and one record per row" \
     sh -c "[ \$(wc -l <'$tmp/rows.tsv') -eq 4 ] &&
            grep -q '^U2${t}tiny${t}TINY${t}yes${t}ne${t}' '$tmp/rows.tsv'"
