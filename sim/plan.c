@@ -171,7 +171,7 @@ int plan_config_layout(const struct plan_config *c, char *out, size_t cap)
         out[0] = '\0';
     if (c->dsa_freq <= 1)
         return 0;
-    return pplayout_grouped(c->dsa_layers, c->pp * c->vp, c->dsa_mtp, dsa_group_starts, &rule, out,
+    return pplayout_grouped(c->dsa_layers, c->pp, c->vp, c->dsa_mtp, dsa_group_starts, &rule, out,
                             cap);
 }
 

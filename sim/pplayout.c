@@ -2,7 +2,6 @@
 #include "pplayout.h"
 
 #include <ctype.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,39 +157,97 @@ void pplayout_stage_layers(const char *layout, int stage, int *first_layer, int 
     *first_layer = before;
 }
 
-/* The group boundary (a layer where a group starts, or `layers`) nearest `target`, at or past
- * `from`. */
-static int nearest_boundary(int layers, int from, double target,
-                            int (*starts)(int layer, const void *arg), const void *arg)
+/* Stages hold `per` units each and the `extra` stages from heavy_from() one more.  A run of
+ * consecutive stages covers the ranks in turn (stage s is rank s mod pp's), so each rank holds
+ * extra / pp or extra / pp + 1 of them: the ranks' totals differ by one unit at most, which is
+ * what the interleaved schedule needs, each rank running all its chunks for every micro-batch
+ * (megatron/core/pipeline_parallel/schedules.py).  The run ends just before the last stage, so
+ * the loss's stage and the embedding's are among the lightest and a run shorter than pp falls
+ * on the ranks before the last, which keep fewer micro-batches' activations than the first
+ * under 1F1B.  `head` layers ahead of the units (small DSA groups) already weigh on stage 0:
+ * rank 0 is then kept off the run's odd ones, which the last stage takes instead. */
+static int heavy_from(int stages, int pp, int extra, int head)
 {
-    int best = layers;
-    for (int l = from; l <= layers; l++) {
-        if (l < layers && l > 0 && !starts(l, arg))
-            continue;
-        if (fabs(l - target) < fabs(best - target))
-            best = l;
-        if (l > target)
-            break;
-    }
-    return best;
+    int from = stages - 1 - extra > 0 ? stages - 1 - extra : 0;
+    if (head > 0 && extra % pp != 0 && from % pp == 0 && from + extra < stages)
+        from++;
+    return from;
 }
 
-int pplayout_grouped(int layers, int stages, int mtp, int (*starts)(int layer, const void *arg),
-                     const void *arg, char *out, size_t cap)
+/* Append stage s's n layers ("|" before every stage but the first). */
+static int put_stage(char *out, size_t cap, size_t *used, int s, int n)
 {
+    return (s > 0 && put(out, cap, used, "|", 1, 1) != 0) || put(out, cap, used, "t", 1, n) != 0
+               ? -1
+               : 0;
+}
+
+/* The embedding first, the MTP modules and the loss last (Megatron-Core requires both ends;
+ * pipeline_parallel_layer_layout.py, validate_layer_layout). */
+static int put_tail(char *out, size_t cap, size_t *used, int mtp)
+{
+    return put(out, cap, used, "m", 1, mtp) != 0 || put(out, cap, used, "L", 1, 1) != 0 ? -1 : 0;
+}
+
+int pplayout_balanced(int layers, int pp, int vp, int mtp, char *out, size_t cap)
+{
+    int stages = pp * vp, per = layers / stages, extra = layers % stages;
+    int from = heavy_from(stages, pp, extra, 0);
     size_t used = 0;
     if (put(out, cap, &used, "E", 1, 1) != 0)
         return -1;
-    for (int s = 0, from = 0; s < stages; s++) {
-        int end = s == stages - 1 ? layers
-                                  : nearest_boundary(layers, from,
-                                                     (double)layers * (s + 1) / stages, starts,
-                                                     arg);
-        if ((s > 0 && put(out, cap, &used, "|", 1, 1) != 0) ||
-            put(out, cap, &used, "t", 1, end - from) != 0)
+    for (int s = 0; s < stages; s++)
+        if (put_stage(out, cap, &used, s, per + (s >= from && s < from + extra)) != 0)
             return -1;
-        from = end;
+    return put_tail(out, cap, &used, mtp);
+}
+
+/* The first group start after layer `from`, or `layers`. */
+static int group_end(int layers, int from, int (*starts)(int layer, const void *arg),
+                     const void *arg)
+{
+    int l = from + 1;
+    while (l < layers && !starts(l, arg))
+        l++;
+    return l;
+}
+
+/* The groups' shape: the head -- the layers before the first group of the largest size (GLM-5.2's
+ * two single computing layers ahead of its groups of four) -- and how many groups follow it. */
+static void group_shape(int layers, int (*starts)(int layer, const void *arg), const void *arg,
+                        int *head, int *units)
+{
+    int big = 0;
+    for (int l = 0, end; l < layers; l = end)
+        if ((end = group_end(layers, l, starts, arg)) - l > big)
+            big = end - l;
+    *head = 0;
+    while (*head < layers && group_end(layers, *head, starts, arg) - *head < big)
+        *head = group_end(layers, *head, starts, arg);
+    *units = 0;
+    for (int l = *head; l < layers; l = group_end(layers, l, starts, arg))
+        ++*units;
+}
+
+/* Whole groups balanced as pplayout_balanced balances layers: floor or ceil of the groups past
+ * the head on each stage, the head on the first. */
+int pplayout_grouped(int layers, int pp, int vp, int mtp, int (*starts)(int layer, const void *arg),
+                     const void *arg, char *out, size_t cap)
+{
+    int stages = pp * vp, head, units;
+    group_shape(layers, starts, arg, &head, &units);
+    int per = units / stages, extra = units % stages;
+    int from = heavy_from(stages, pp, extra, head);
+    size_t used = 0;
+    if (put(out, cap, &used, "E", 1, 1) != 0)
+        return -1;
+    for (int s = 0, at = head; s < stages; s++) {
+        int end = at, n = per + (s >= from && s < from + extra);
+        for (int g = 0; g < n; g++)
+            end = group_end(layers, end, starts, arg);
+        if (put_stage(out, cap, &used, s, end - at + (s == 0 ? head : 0)) != 0)
+            return -1;
+        at = end;
     }
-    return put(out, cap, &used, "m", 1, mtp) != 0 || put(out, cap, &used, "L", 1, 1) != 0 ? -1
-                                                                                             : 0;
+    return put_tail(out, cap, &used, mtp);
 }

@@ -27,12 +27,20 @@ const char *pplayout_next_stage(const char *at, int *layers, int *mtp);
 /* The transformer layers of virtual stage `stage`: the first one's index and their count
  * (O(length) a call: layout.h resolves every stage in one walk). */
 void pplayout_stage_layers(const char *layout, int stage, int *first_layer, int *count);
-/* A layout of `layers` layers over `stages` virtual stages that never splits a group: groups
- * start at the layers where `starts(layer, arg)` is true (layer 0 always), and each stage ends
- * at the group boundary nearest its even share of the layers, empty when a group overshoots it
- * (as Megatron-Bridge's GLM-5.2 recipes keep DSA's top-k groups whole, "Et|t||tttt|...");
- * `mtp` MTP modules go with the loss.  0, or -1 when it does not fit in cap bytes. */
-int pplayout_grouped(int layers, int stages, int mtp, int (*starts)(int layer, const void *arg),
+/* A balanced layout of `layers` layers over pp ranks of vp virtual stages each (rank r holds
+ * stages r, r + pp, ...): every stage floor or ceil of layers / (pp x vp), the heavier ones the
+ * run of stages just before the last, so each rank's total is within one layer of every other's
+ * and the embedding's stage and the loss's are among the lightest (80 layers on pp 16 x vp 2:
+ * "Et*2|(t*2|)*14(t*3|)*16t*2L", 5 a rank); `mtp` MTP modules go with the loss.  0, or -1 when
+ * it does not fit in cap bytes. */
+int pplayout_balanced(int layers, int pp, int vp, int mtp, char *out, size_t cap);
+/* The same over whole groups, never splitting one: groups start at the layers where
+ * `starts(layer, arg)` is true (layer 0 always), as Megatron-Bridge's GLM-5.2 recipes keep DSA's
+ * top-k groups whole ("Et|t||tttt|...").  The groups of the largest size are balanced as
+ * layers are above (each rank within one group of every other); the smaller ones before them
+ * (GLM-5.2's layers 0 and 1) go on the first stage, whose rank is then kept off the extra
+ * groups; stages may be empty.  0, or -1 when it does not fit in cap bytes. */
+int pplayout_grouped(int layers, int pp, int vp, int mtp, int (*starts)(int layer, const void *arg),
                      const void *arg, char *out, size_t cap);
 
 #endif

@@ -168,16 +168,17 @@ static int glm52_starts(int layer, const void *arg)
 }
 
 /* The planner lays a shared top-k's groups out whole (pplayout_grouped): GLM-5.2's 78 layers --
- * groups of one at layers 0 and 1, then of four from layer 2 -- over 13 stages, each ending at
- * the group boundary nearest its share (6, 12, 18, ...), the MTP module with the loss; over 26
- * (Megatron-Bridge's vp 2) many stages are left empty, as its recipe's layout has them. */
+ * groups of one at layers 0 and 1, then 19 of four from layer 2 -- over 13 stages, one group
+ * each and two on the six before the last, the single layers on the first (its rank kept off
+ * the extra groups), the MTP module with the loss; over 26 (Megatron-Bridge's vp 2) many
+ * stages are left empty, as its recipe's layout has them. */
 Test(dsa, grouped_layouts_keep_each_top_k_group_on_one_stage)
 {
     char out[512];
-    cr_assert_eq(pplayout_grouped(78, 13, 1, glm52_starts, NULL, out, sizeof out), 0);
-    cr_assert_str_eq(out, "Etttttt|tttt|tttttttt|tttt|tttttttt|tttt|tttttttt|tttt|tttttttt|tttt|"
-                          "tttttttt|tttt|ttttttttmL");
-    cr_assert_eq(pplayout_grouped(78, 26, 1, glm52_starts, NULL, out, sizeof out), 0);
+    cr_assert_eq(pplayout_grouped(78, 13, 1, 1, glm52_starts, NULL, out, sizeof out), 0);
+    cr_assert_str_eq(out, "Etttttt|tttt|tttt|tttt|tttt|tttt|tttttttt|tttttttt|tttttttt|tttttttt|"
+                          "tttttttt|tttttttt|ttttmL");
+    cr_assert_eq(pplayout_grouped(78, 13, 2, 1, glm52_starts, NULL, out, sizeof out), 0);
     cr_assert_eq(pplayout_stages(out), 26);
     cr_assert_eq(pplayout_count(out, -1, 't'), 78);
     for (int s = 0; s < 26; s++) {
@@ -186,5 +187,5 @@ Test(dsa, grouped_layouts_keep_each_top_k_group_on_one_stage)
         cr_assert(count == 0 || glm52_starts(first, NULL), "stage %d starts at %d: %s", s, first,
                   out);
     }
-    cr_assert_eq(pplayout_grouped(78, 13, 1, glm52_starts, NULL, out, 40), -1);
+    cr_assert_eq(pplayout_grouped(78, 13, 1, 1, glm52_starts, NULL, out, 40), -1);
 }
