@@ -1151,7 +1151,8 @@ static enum sim_status check_dsa_stages(const struct scenario *scn, const struct
             st = scn_rule_error(scn, SCN_PP, err,
                                 "pipeline chunk %d starts on layer %d, which reuses an earlier "
                                 "layer's DSA top-k (a layer in %d computes it): the chunks must "
-                                "start on computing layers",
+                                "start on computing layers (give a pipeline-layout of whole "
+                                "groups, or pp / vp given after the model, which lay one out)",
                                 stage, ls->first_layer, m->dsa_topk_freq);
     }
     layout_release(&lay);
@@ -1255,7 +1256,7 @@ enum sim_status cm_check_rules(struct scenario *scn, const struct model *m,
     l.edp = (int)(l.gpus / ((long)scn->ep * scn->etp * scn->pp));
     l.replicas = l.dp * scn->cp;
     /* The batch follows the given values (derive.h); so may vp, after the schedule. */
-    st = derive_apply(scn, l.dp, err);
+    st = derive_apply(scn, m, l.dp, err);
     if (st == SIM_OK)
         st = check_dsa_stages(scn, m, err);
     if (st == SIM_OK)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "framework.h"
+#include "model.h"
 #include "pplayout.h"
 #include "schedule.h"
 #include "stagesplit.h"
@@ -125,64 +126,154 @@ static int ends_follow(const struct scenario *scn)
     return 0;
 }
 
-/* The ends follow the pipeline (stagesplit.h); on one stage they are no longer set apart.
- * Where no split exists they stay as given, for the rules to say why. */
-static void derive_stage_ends(struct scenario *scn)
+/* Does the model share its DSA top-k between layers (every chunk must then start on a layer
+ * computing it: cm_rules.c, check_dsa_stages)? */
+static int shares_topk(const struct model *m)
+{
+    return m && m->dsa_topk > 0 && m->dsa_topk_freq > 1;
+}
+
+static int dsa_starts(int layer, const void *arg)
+{
+    return model_dsa_computes_topk(arg, layer);
+}
+
+/* Does every chunk of the scenario's split start on a layer computing the top-k? */
+static int chunks_compute(const struct scenario *scn, const struct model *m)
+{
+    for (int s = 0; shares_topk(m) && s < scn->pp * scn->vp; s++) {
+        int first, count;
+        scn_stage_layers(scn, s, &first, &count);
+        if (count > 0 && !model_dsa_computes_topk(m, first))
+            return 0;
+    }
+    return 1;
+}
+
+/* The pipeline key given last: what a split that cannot be made is blamed on. */
+static enum scn_key pipeline_key(const struct scenario *scn)
+{
+    static const enum scn_key pipeline[] = {SCN_PP, SCN_VP, SCN_SCHEDULE};
+    return latest(scn, pipeline, sizeof pipeline / sizeof pipeline[0]);
+}
+
+/* No split of the ends, and a schedule a pipeline layout does not describe: say what to change. */
+static enum sim_status no_split(const struct scenario *scn, const struct model *m,
+                                struct sim_error *err)
+{
+    return scn_rule_error(scn, pipeline_key(scn), err,
+                          "layers=%d have no split over %d model parts (pp=%d, vp=%d) %s, and "
+                          "schedule=%s takes no pipeline-layout (1f1b and interleaved do): "
+                          "change pp or vp, or give first-stage-layers / last-stage-layers",
+                          scn->layers, scn_model_parts(scn), scn->pp, scn->vp,
+                          shares_topk(m) ? "that starts every chunk on a layer computing the DSA "
+                                           "top-k"
+                                         : "whose first and last stages are no heavier than the "
+                                           "others",
+                          scn->schedule);
+}
+
+/* The stages laid out as a Megatron-Core user would write --pipeline-model-parallel-layout
+ * (pplayout.h): balanced per stage and per rank, in whole top-k groups for a model sharing its
+ * top-k (as Megatron-Bridge's GLM-5.2 recipes), the MTP modules with the loss.  Ends given for
+ * another pipeline are dropped: the layout sets every stage. */
+static enum sim_status derive_layout(struct scenario *scn, const struct model *m,
+                                     struct sim_error *err)
+{
+    const struct sched_type *type = scn_schedule(scn);
+    if (!type || !type->megatron_stages)
+        return no_split(scn, m, err);
+    char lay[sizeof scn->pipeline_layout];
+    int mtp = m ? m->mtp_layers : 0;
+    int rc =
+        shares_topk(m)
+            ? pplayout_grouped(scn->layers, scn->pp, scn->vp, mtp, dsa_starts, m, lay, sizeof lay)
+            : pplayout_balanced(scn->layers, scn->pp, scn->vp, mtp, lay, sizeof lay);
+    if (rc != 0)
+        return scn_rule_error(scn, pipeline_key(scn), err,
+                              "layers=%d over pp*vp=%d*%d stages need a pipeline-layout longer "
+                              "than %zu characters",
+                              scn->layers, scn->pp, scn->vp, sizeof lay - 1);
+    static const enum scn_key ends[] = {SCN_FIRST_STAGE_LAYERS, SCN_LAST_STAGE_LAYERS};
+    for (size_t i = 0; i < 2; i++)
+        if (scn_given_or_derived(scn, ends[i])) {
+            scn_unset(scn, ends[i]);
+            scn_mark_derived(scn, ends[i]);
+        }
+    memcpy(scn->pipeline_layout, lay, sizeof lay);
+    scn_mark_derived(scn, SCN_PIPELINE_LAYOUT);
+    return SIM_OK;
+}
+
+/* Re-split the layers over a pipeline that changed: the ends set apart (fa, la) by stagesplit.h's
+ * rule when it has a split -- for a model sharing its DSA top-k, one starting every chunk on a
+ * computing layer -- else a pipeline layout.  Fewer layers than model parts stay for the rules,
+ * which say every chunk needs one. */
+static enum sim_status resplit(struct scenario *scn, const struct model *m, int fa, int la,
+                               struct sim_error *err)
+{
+    int first, last, stages = scn_model_parts(scn);
+    if (scn->layers < stages)
+        return SIM_OK;
+    if (stage_split_ends(scn->layers, stages, fa, la, &first, &last) == 0) {
+        struct scenario trial = *scn;
+        trial.first_stage_layers = fa ? first : 0;
+        trial.last_stage_layers = la ? last : 0;
+        if (fa)
+            scn_mark_derived(&trial, SCN_FIRST_STAGE_LAYERS);
+        if (la)
+            scn_mark_derived(&trial, SCN_LAST_STAGE_LAYERS);
+        if (chunks_compute(&trial, m)) {
+            *scn = trial;
+            return SIM_OK;
+        }
+    }
+    return derive_layout(scn, m, err);
+}
+
+/* The ends follow the pipeline (resplit); on one stage they are no longer set apart. */
+static enum sim_status derive_stage_ends(struct scenario *scn, const struct model *m,
+                                         struct sim_error *err)
 {
     if (!ends_follow(scn))
-        return;
-    int fa = scn_given(scn, SCN_FIRST_STAGE_LAYERS), la = scn_given(scn, SCN_LAST_STAGE_LAYERS);
-    int first, last, stages = scn_model_parts(scn);
-    if (stages < 2) {
+        return SIM_OK;
+    if (scn_model_parts(scn) < 2) {
         scn_unset(scn, SCN_FIRST_STAGE_LAYERS);
         scn_unset(scn, SCN_LAST_STAGE_LAYERS);
-        return;
+        return SIM_OK;
     }
-    if (stage_split_ends(scn->layers, stages, fa, la, &first, &last) != 0)
-        return;
-    if (fa) {
-        scn->first_stage_layers = first;
-        scn_mark_derived(scn, SCN_FIRST_STAGE_LAYERS);
-    }
-    if (la) {
-        scn->last_stage_layers = last;
-        scn_mark_derived(scn, SCN_LAST_STAGE_LAYERS);
-    }
+    return resplit(scn, m, scn_given(scn, SCN_FIRST_STAGE_LAYERS),
+                   scn_given(scn, SCN_LAST_STAGE_LAYERS), err);
 }
 
 /* Ends not given, and a pipeline given later than the model that cannot split its layers
- * evenly (`--vary pp=4` on a 118-layer model): both ends are set apart by the same rule, as a
- * Megatron-Core user would set them (account-for-embedding / loss, or the first / last
- * pipeline-stage layer counts).  A pipeline given with the model stays, for the rules to judge;
- * so does every pipeline of explicit costs, whose layers are the scenario's own. */
-static void derive_uneven_ends(struct scenario *scn)
+ * evenly (`--vary pp=4` on a 118-layer model) or, for a model sharing its DSA top-k, not with
+ * every chunk starting on a computing layer: re-split (resplit), both ends set apart as a
+ * Megatron-Core user would set them, else a layout.  A pipeline given with the model stays, for
+ * the rules to judge; so does every pipeline of explicit costs, whose layers are the
+ * scenario's own. */
+static enum sim_status derive_uneven_ends(struct scenario *scn, const struct model *m,
+                                          struct sim_error *err)
 {
     if (scn_given_or_derived(scn, SCN_FIRST_STAGE_LAYERS) ||
         scn_given_or_derived(scn, SCN_LAST_STAGE_LAYERS) || scn->pipeline_layout[0])
-        return;
-    int stages = scn_model_parts(scn), first, last;
-    if (stages < 2 || scn->layers <= 0 || scn->layers % stages == 0)
-        return;
-    static const enum scn_key pipeline[] = {SCN_PP, SCN_VP, SCN_SCHEDULE};
-    int pipe = 0, model = order_of(scn, SCN_MODEL);
-    for (size_t i = 0; i < sizeof pipeline / sizeof pipeline[0]; i++)
-        if (order_of(scn, pipeline[i]) > pipe)
-            pipe = order_of(scn, pipeline[i]);
+        return SIM_OK;
+    int stages = scn_model_parts(scn);
+    if (stages < 2 || scn->layers <= 0 || (scn->layers % stages == 0 && chunks_compute(scn, m)))
+        return SIM_OK;
+    int model = order_of(scn, SCN_MODEL);
     if (order_of(scn, SCN_LAYERS) > model)
         model = order_of(scn, SCN_LAYERS);
-    if (pipe <= model || stage_split_ends(scn->layers, stages, 1, 1, &first, &last) != 0)
-        return;
-    scn->first_stage_layers = first;
-    scn->last_stage_layers = last;
-    scn_mark_derived(scn, SCN_FIRST_STAGE_LAYERS);
-    scn_mark_derived(scn, SCN_LAST_STAGE_LAYERS);
+    if (order_of(scn, pipeline_key(scn)) <= model)
+        return SIM_OK;
+    return resplit(scn, m, 1, 1, err);
 }
 
 /* Interleaved: the least vp >= 2 that passes every rule, else 2 (the rules then say why).  At
  * most 63 trial checks of a scenario copy, its ends following each vp tried -- in a modelled
- * scenario set apart where the layers do not split (derive_uneven_ends), so that 118 layers on
+ * scenario re-split where the layers do not split (derive_uneven_ends), so that 118 layers on
  * pp 2 take vp 2 with ends of 29, not vp 59 of one layer a chunk. */
-static int interleaved_vp(const struct scenario *scn, int modelled)
+static int interleaved_vp(const struct scenario *scn, const struct model *m, int modelled)
 {
     int limit = scn->pp > 0 ? scn->layers / scn->pp : 0;
     if (limit > 64)
@@ -190,10 +281,9 @@ static int interleaved_vp(const struct scenario *scn, int modelled)
     for (int v = 2; v <= limit; v++) {
         struct scenario trial = *scn;
         trial.vp = v;
-        derive_stage_ends(&trial);
-        if (modelled)
-            derive_uneven_ends(&trial);
-        if (scn_check(&trial, NULL) == SIM_OK)
+        if (derive_stage_ends(&trial, m, NULL) == SIM_OK &&
+            (!modelled || derive_uneven_ends(&trial, m, NULL) == SIM_OK) &&
+            scn_check(&trial, NULL) == SIM_OK)
             return v;
     }
     return 2;
@@ -222,14 +312,14 @@ static const struct sched_type *schedule_follows_vp(struct scenario *scn,
     return to;
 }
 
-static void derive_schedule_keys(struct scenario *scn, int modelled)
+static void derive_schedule_keys(struct scenario *scn, const struct model *m, int modelled)
 {
     const struct sched_type *type = scn_schedule(scn);
     if (!type)
         return; /* scn_check names the unknown schedule */
     type = schedule_follows_vp(scn, type);
     if (!sched_vp_fits(type, scn->vp) && derive_earlier(scn, SCN_VP, SCN_SCHEDULE)) {
-        scn->vp = type->vp_any ? interleaved_vp(scn, modelled) : sched_vp_of(type);
+        scn->vp = type->vp_any ? interleaved_vp(scn, m, modelled) : sched_vp_of(type);
         scn_mark_derived(scn, SCN_VP);
     }
     if (type->builds_w && !scn->split_backward && scn_given(scn, SCN_SPLIT_BACKWARD) &&
@@ -263,7 +353,8 @@ static void derive_pipeline_layout(struct scenario *scn)
     scn_mark_derived(scn, SCN_PIPELINE_LAYOUT);
 }
 
-enum sim_status derive_apply(struct scenario *scn, int dp, struct sim_error *err)
+enum sim_status derive_apply(struct scenario *scn, const struct model *m, int dp,
+                             struct sim_error *err)
 {
     derive_followers(scn);
     if (dp > 0) {
@@ -271,12 +362,12 @@ enum sim_status derive_apply(struct scenario *scn, int dp, struct sim_error *err
         if (st != SIM_OK)
             return st;
     }
-    derive_schedule_keys(scn, dp > 0); /* after the batch: interleaved's rules read it */
-    derive_pipeline_layout(scn); /* after vp, which the schedule may have set */
-    derive_stage_ends(scn);    /* after vp, whose stages they split */
-    if (dp > 0)
-        derive_uneven_ends(scn);
-    return SIM_OK;
+    derive_schedule_keys(scn, m, dp > 0); /* after the batch: interleaved's rules read it */
+    derive_pipeline_layout(scn);          /* after vp, which the schedule may have set */
+    enum sim_status st = derive_stage_ends(scn, m, err); /* after vp, whose stages they split */
+    if (st == SIM_OK && dp > 0)
+        st = derive_uneven_ends(scn, m, err);
+    return st;
 }
 
 int derive_list(const struct scenario *scn, const char *sep, char *buf, size_t len)

@@ -45,7 +45,12 @@
  *    rule for the ends that were set apart; on one stage they are set apart no more.  Ends
  *    given with or after those keys stay, for the rules to judge.  In a modelled scenario,
  *    ends not given follow a pipeline given later than the model when it cannot split the
- *    layers evenly: both set apart by the same rule.
+ *    layers evenly (or, for a model sharing its DSA top-k, with every chunk starting on a layer
+ *    computing it): both set apart by the same rule.  Where that rule has no split (the middle
+ *    stages would need more layers than there are; a chunk would start on a layer reusing the
+ *    top-k), a pipeline-layout follows instead under 1f1b and interleaved (pplayout_balanced,
+ *    pplayout_grouped), the ends dropped; other schedules are an error naming pp, vp and the
+ *    ends.
  *
  * A derived value is marked in its origin (scn_mark_derived): it is then not "given", and
  * deriving again gives the same result.  Reports list the derived keys (derive_list). */
@@ -57,10 +62,14 @@
 #include "error.h"
 #include "scenario.h"
 
-/* Complete `scn` in place.  `dp` is the data-parallel size of a modelled scenario (the batch is
- * then derived), 0 for explicit costs (no batch relation).  Errors: SIM_EINPUT, citing the
- * value at fault (or both command-line options of a contradiction). */
-enum sim_status derive_apply(struct scenario *scn, int dp, struct sim_error *err);
+/* Complete `scn` in place.  `m` is a modelled scenario's model (NULL for explicit costs): its
+ * DSA top-k sharing and MTP modules shape a derived layout.  `dp` is the data-parallel size of
+ * a modelled scenario (the batch is then derived), 0 for explicit costs (no batch relation).
+ * Errors: SIM_EINPUT, citing the value at fault (or both command-line options of a
+ * contradiction, or the pipeline key given last when the layers cannot be re-split). */
+struct model;
+enum sim_status derive_apply(struct scenario *scn, const struct model *m, int dp,
+                             struct sim_error *err);
 /* Of those, the keys that follow others without the layout (sp after tp, a low-precision run's
  * keys after dtype): derive_apply runs it too; the cost model's rules run it first. */
 void derive_followers(struct scenario *scn);

@@ -1496,8 +1496,9 @@ enum sim_status scn_check(const struct scenario *scn, struct sim_error *err)
         return scn_rule_error(scn, split_culprit(scn, layers_key(scn)), err,
                               "layers=%d is not divisible by %s=%ld (pp=%d, vp=%d)%s: chunks "
                               "would be uneven (first-stage-layers / last-stage-layers set "
-                              "the ends apart)",
-                              scn->layers, parts_of, stages, scn->pp, scn->vp, why);
+                              "the ends apart%s)",
+                              scn->layers, parts_of, stages, scn->pp, scn->vp, why,
+                              type->megatron_stages ? "; pipeline-layout sets every stage" : "");
     }
     return check_size(scn, err);
 }

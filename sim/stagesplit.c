@@ -13,9 +13,9 @@ int stage_split_ends(int layers, int stages, int first_apart, int last_apart, in
         rest = (per - 1) * ends;
     } else { /* NeMo: ceil on the middle stages, the rest on the ends */
         per = ((long)layers + stages - 1) / stages;
-        if (per * middle > layers)
-            per = layers / middle;
         rest = layers - per * middle;
+        if (rest < 0) /* the ends would be heavier than the middle: no such split */
+            return -1;
     }
     long lighter = rest / ends; /* with two ends the last takes the smaller half */
     *first = first_apart ? (int)(rest - (last_apart ? lighter : 0)) : 0;

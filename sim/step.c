@@ -42,7 +42,7 @@ static enum sim_status check_takes_time(const struct scenario *scn, struct sim_e
 
 enum sim_status step_check_explicit(struct scenario *scn, struct sim_error *err)
 {
-    enum sim_status st = derive_apply(scn, 0, err);
+    enum sim_status st = derive_apply(scn, NULL, 0, err);
     if (st == SIM_OK)
         st = scn_check(scn, err);
     return st == SIM_OK ? check_takes_time(scn, err) : st;

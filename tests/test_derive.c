@@ -8,6 +8,7 @@
 
 #include "derive.h"
 #include "hardware.h"
+#include "model.h"
 #include "stagesplit.h"
 
 /* A scenario: defaults, then "KEY=VALUE" items from the file f.xml (line = position), then
@@ -54,18 +55,18 @@ static void derived_are(const char *want)
 /* Derive without a batch relation (dp 0), which must succeed. */
 static void derive_ok(void)
 {
-    cr_assert_eq(derive_apply(&scn, 0, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(derive_apply(&scn, NULL, 0, &err), SIM_OK, "%s", err.msg);
 }
 
 /* The batch with dp data-parallel replicas succeeds: microbatches and global-batch as given. */
 static void batch_is(int dp, int microbatches, int global, const char *derived)
 {
-    cr_assert_eq(derive_apply(&scn, dp, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(derive_apply(&scn, NULL, dp, &err), SIM_OK, "%s", err.msg);
     cr_assert_eq(scn.microbatches, microbatches);
     cr_assert_eq(scn.global_batch, global);
     derived_are(derived);
     /* Deriving again changes nothing: a derived value is not given. */
-    cr_assert_eq(derive_apply(&scn, dp, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(derive_apply(&scn, NULL, dp, &err), SIM_OK, "%s", err.msg);
     cr_assert_eq(scn.microbatches, microbatches);
     cr_assert_eq(scn.global_batch, global);
     derived_are(derived);
@@ -73,7 +74,8 @@ static void batch_is(int dp, int microbatches, int global, const char *derived)
 
 static void batch_fails(int dp, const char *fragment)
 {
-    cr_assert_eq(derive_apply(&scn, dp, &err), SIM_EINPUT, "accepted; expected '%s'", fragment);
+    cr_assert_eq(derive_apply(&scn, NULL, dp, &err), SIM_EINPUT, "accepted; expected '%s'",
+                 fragment);
     cr_assert(strstr(err.msg, fragment) != NULL, "message '%s' lacks '%s'", err.msg, fragment);
 }
 
@@ -230,7 +232,7 @@ Test(schedule_keys, split_backward_follows_a_zero_bubble_schedule_given_later)
 Test(derived_list, keys_in_table_order_with_a_separator)
 {
     G("layers=8", "pp=4", "global-batch=64", "--set:schedule=zb-v");
-    cr_assert_eq(derive_apply(&scn, 2, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(derive_apply(&scn, NULL, 2, &err), SIM_OK, "%s", err.msg);
     char buf[64];
     cr_assert_eq(derive_list(&scn, ",", buf, sizeof buf), 2);
     cr_assert_str_eq(buf, "vp,microbatches");
@@ -263,7 +265,6 @@ Test(stage_split, otherwise_ceil_on_the_middle_and_the_last_end_lighter)
     ends_are(61, 32, 1, 1, 1, 0); /* 30 x 2 = 60, 1 left */
     ends_are(61, 4, 1, 1, 15, 14); /* 2 x 16 = 32, 29 left */
     ends_are(125, 16, 1, 0, 5, 0); /* 15 x 8 = 120, 5 on the first */
-    ends_are(10, 8, 1, 1, 2, 2);   /* ceil 2 x 6 = 12 > 10: 1 each, 4 left */
     ends_are(61, 2, 1, 1, 31, 30); /* no middle stage */
 }
 
@@ -273,6 +274,9 @@ Test(stage_split, no_split_without_two_stages_or_a_layer_per_middle_stage)
     cr_assert_eq(stage_split_ends(10, 1, 1, 1, &f, &l), -1);
     cr_assert_eq(stage_split_ends(5, 8, 1, 1, &f, &l), -1, "6 middle stages, 5 layers");
     cr_assert_eq(stage_split_ends(10, 4, 0, 0, &f, &l), -1, "no end set apart");
+    /* ceil 2 on 6 middle stages needs 12 of 10 layers; floor 1 each would leave the ends 2 */
+    cr_assert_eq(stage_split_ends(10, 8, 1, 1, &f, &l), -1, "ends heavier than the middle");
+    cr_assert_eq(stage_split_ends(80, 32, 1, 1, &f, &l), -1, "ceil 3 x 30 = 90 > 80");
 }
 
 /* ---- the ends following the pipeline ------------------------------------------------------- */
@@ -280,11 +284,11 @@ Test(stage_split, no_split_without_two_stages_or_a_layer_per_middle_stage)
 /* The ends after deriving with dp replicas (0: explicit costs), twice, and the rules pass. */
 static void derived_ends_are(int dp, int first, int last, const char *derived)
 {
-    cr_assert_eq(derive_apply(&scn, dp, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(derive_apply(&scn, NULL, dp, &err), SIM_OK, "%s", err.msg);
     cr_assert_eq(scn.first_stage_layers, first);
     cr_assert_eq(scn.last_stage_layers, last);
     derived_are(derived);
-    cr_assert_eq(derive_apply(&scn, dp, &err), SIM_OK, "deriving again: %s", err.msg);
+    cr_assert_eq(derive_apply(&scn, NULL, dp, &err), SIM_OK, "deriving again: %s", err.msg);
     cr_assert_eq(scn.first_stage_layers, first);
     cr_assert_eq(scn.last_stage_layers, last);
     cr_assert_eq(scn_check(&scn, &err), SIM_OK, "%s", err.msg);
@@ -362,13 +366,71 @@ Test(stage_ends, uneven_pipeline_given_later_sets_both_ends_apart)
     G("layers=118", "pp=1", "microbatches=8", "--vary:pp=2");
     derived_ends_are(1, 0, 0, "global-batch");
     G("layers=118", "pp=4", "microbatches=8");
-    cr_assert_eq(derive_apply(&scn, 1, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(derive_apply(&scn, NULL, 1, &err), SIM_OK, "%s", err.msg);
     cr_assert_not(scn_given_or_derived(&scn, SCN_FIRST_STAGE_LAYERS));
     cr_assert_eq(scn_check(&scn, &err), SIM_EINPUT);
     cr_assert(strstr(err.msg, "not divisible by pp*vp=4") != NULL, "%s", err.msg);
     G("layers=118", "pp=1", "microbatches=8", "--vary:pp=4");
     derive_ok();
     cr_assert_not(scn_given_or_derived(&scn, SCN_FIRST_STAGE_LAYERS), "explicit costs");
+}
+
+/* No split of the ends no heavier than the middle (80 layers on 32 stages: ceil 3 on 30 middle
+ * stages needs 90): a balanced pipeline-layout follows under interleaved (pplayout_balanced:
+ * stages 15-30 of 3, the others of 2, 5 layers a rank), the ends given for another pipeline
+ * dropped; in a modelled scenario without ends too; a schedule without layouts is refused,
+ * naming what to change. */
+Test(stage_ends, without_a_split_a_balanced_layout_follows)
+{
+    G("layers=80", "schedule=interleaved", "pp=8", "vp=2", "microbatches=64",
+      "first-stage-layers=5", "last-stage-layers=5", "--vary:pp=16");
+    derive_ok();
+    derived_are("first-stage-layers last-stage-layers pipeline-layout");
+    cr_assert_eq(scn_check(&scn, &err), SIM_OK, "%s", err.msg);
+    for (int s = 0; s < 32; s++) {
+        int first, n;
+        scn_stage_layers(&scn, s, &first, &n);
+        cr_assert_eq(n, s >= 15 && s <= 30 ? 3 : 2, "stage %d: %s", s, scn.pipeline_layout);
+    }
+    derive_ok(); /* deriving again keeps it */
+    derived_are("first-stage-layers last-stage-layers pipeline-layout");
+    G("layers=80", "schedule=interleaved", "pp=8", "vp=2", "microbatches=64", "--vary:pp=16");
+    cr_assert_eq(derive_apply(&scn, NULL, 1, &err), SIM_OK, "%s", err.msg);
+    derived_are("global-batch pipeline-layout");
+    cr_assert_eq(scn_check(&scn, &err), SIM_OK, "%s", err.msg);
+    G("layers=80", "schedule=zb-h1", "pp=8", "microbatches=64", "--vary:pp=32");
+    cr_assert_eq(derive_apply(&scn, NULL, 1, &err), SIM_EINPUT, "accepted");
+    cr_assert(strstr(err.msg, "schedule=zb-h1 takes no pipeline-layout") &&
+                  strstr(err.msg, "change pp or vp, or give first-stage-layers / "
+                                  "last-stage-layers (pp given by --vary)"),
+              "%s", err.msg);
+}
+
+/* A model sharing its DSA top-k (GLM-5.2: layers 0, 1, 2 and every fourth from 6 compute it):
+ * pp 2 splits 78 layers evenly, but chunk 1 would start on layer 39, which reuses; the stages
+ * follow in whole groups with the MTP module (pplayout_grouped), and on 4 x 2 stages too. */
+Test(stage_ends, a_shared_dsa_top_k_lays_whole_groups_out)
+{
+    struct model glm = {
+        .layers = 78, .dsa_topk = 2048, .dsa_topk_freq = 4, .dsa_skip_offset = 3, .mtp_layers = 1};
+    G("layers=78", "pp=1", "microbatches=8", "--vary:pp=2");
+    cr_assert_eq(derive_apply(&scn, &glm, 1, &err), SIM_OK, "%s", err.msg);
+    derived_are("global-batch pipeline-layout");
+    cr_assert_str_eq(scn.pipeline_layout, "Etttttttttttttttttttttttttttttttttttttt|"
+                                          "ttttttttttttttttttttttttttttttttttttttttmL");
+    G("layers=78", "schedule=interleaved", "pp=13", "vp=2", "microbatches=26", "--vary:pp=4");
+    cr_assert_eq(derive_apply(&scn, &glm, 1, &err), SIM_OK, "%s", err.msg);
+    static const int want[8] = {10, 8, 8, 8, 8, 12, 12, 12};
+    for (int s = 0; s < 8; s++) {
+        int first, n;
+        scn_stage_layers(&scn, s, &first, &n);
+        cr_assert_eq(n, want[s], "stage %d: %s", s, scn.pipeline_layout);
+        cr_assert(model_dsa_computes_topk(&glm, first), "stage %d starts at %d", s, first);
+    }
+    G("layers=78", "schedule=dualpipe", "pp=2", "microbatches=8", "--vary:pp=4");
+    cr_assert_eq(derive_apply(&scn, &glm, 1, &err), SIM_EINPUT, "accepted");
+    cr_assert(strstr(err.msg, "starts every chunk on a layer computing the DSA top-k"), "%s",
+              err.msg);
 }
 
 /* sp=true follows a tp of 1 given later (Megatron-LM turns sequence parallelism off with tensor

@@ -438,6 +438,26 @@ Test(sweep_cmd, modelled_sweep_gives_plausible_rows, .init = setup)
     free(e);
 }
 
+/* QA's sweep of 80 layers over pp 16 x vp 2 and pp 8 x vp 6: no split of the ends is lighter
+ * than the middle, so a balanced pipeline-layout follows (named in the derived column) and
+ * both fit: the dumped ends (10, 30 x 2, 10 and 17, 46 x 1, 17) had run out of memory. */
+Test(sweep_cmd, a_derived_layout_is_named_and_fits, .init = setup)
+{
+    char *o, *e;
+    int rc = run_sweep(&o, &e, LLAMA, "--vary", "pp,vp=16:2,8:6", NULL);
+    cr_assert_eq(rc, 0, "%s", e);
+    cr_assert_eq(count_lines(o), 3, "%s", o);
+    char line[2048];
+    for (int r = 1; r <= 2; r++) {
+        line_of(o, r, line, sizeof line);
+        cr_assert(strstr(line, ",ok,") && strstr(line, ",yes,microbatches pipeline-layout,"),
+                  "%s", line);
+        cr_assert(field(line, 3) < 9.5, "step %g s: %s", field(line, 3), line);
+    }
+    free(o);
+    free(e);
+}
+
 /* The issue's sweep: every config runs; the global batch follows the varied microbatches
  * (microbatches x 1 x dp, dp = 512 / (8 x pp)), and the derived column says so.  Varying pp
  * alone keeps the file's 512 and microbatches follows instead. */
