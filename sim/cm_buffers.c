@@ -77,10 +77,11 @@ static double token_extra_bytes(void)
 /* The buffer Megatron-Core allocates once per rank (megatron/core/transformer/moe/fused_a2a.py,
  * get_buffer, NVIDIA/Megatron-LM 2edffadb5): the larger of the dispatch and combine configs'
  * size hints (csrc/config.hpp, get_nvl_buffer_size_hint and get_rdma_buffer_size_hint, v1.2.1)
- * for hidden states of width x max(2, element size) bytes -- bf16, or the latent width of a
- * latent MoE.  The NVLink part serves up to 8 peers in a node; the RDMA part, double-buffered,
- * the nodes beyond (none up to 8 ranks).  A rank count DeepEP has no config for takes the next
- * one up (DeepEP itself would refuse it). */
+ * for hidden states of width x max(2, element size) bytes (get_hidden_bytes) -- the run's
+ * activation type, bf16 or fp32, of the model's or a latent MoE's latent width.  The NVLink
+ * part serves up to 8 peers in a node; the RDMA part, double-buffered, the nodes beyond (none
+ * up to 8 ranks).  A rank count DeepEP has no config for takes the next one up (DeepEP itself
+ * would refuse it). */
 double cm_deepep_buffer_bytes(const struct scenario *scn, const struct model *m,
                               const struct cm_config *cfg)
 {
@@ -89,7 +90,7 @@ double cm_deepep_buffer_bytes(const struct scenario *scn, const struct model *m,
     size_t n = sizeof deepep_configs / sizeof deepep_configs[0], i = 0;
     while (i + 1 < n && deepep_configs[i].ranks < cfg->ep)
         i++;
-    double channels = scn->deepep_sms / 2, hidden_bytes = 2.0 * model_moe_width(m);
+    double channels = scn->deepep_sms / 2, hidden_bytes = cfg->act_bytes * model_moe_width(m);
     double nvl_peers = cfg->ep < DEEPEP_NVL_PEERS ? cfg->ep : DEEPEP_NVL_PEERS;
     double rdma_peers = cfg->ep > DEEPEP_NVL_PEERS ? cfg->ep / DEEPEP_NVL_PEERS : 1;
     double per_token = hidden_bytes + token_extra_bytes();
@@ -111,7 +112,8 @@ double cm_deepep_buffer_bytes(const struct scenario *scn, const struct model *m,
  * the shape Megatron passes (megatron/training/initialize.py, _initialize_tp_communicators,
  * NVIDIA/Megatron-LM 2edffadb5), whatever the model's layers.  In fp8 (and narrower) training
  * the eight all-gather buffers hold one byte an element and the four reduce-scatter ones two;
- * bf16 edge layers add a bf16 set.  torch's async TP (torchtitan) and frameworks without
+ * bf16 edge layers add a bf16 set.  Two bytes in an fp32 run too: Megatron passes no dtype
+ * and initialize_ub's is torch.bfloat16.  torch's async TP (torchtitan) and frameworks without
  * Transformer Engine's modules have none. */
 #define UB_GATHER_BUFFERS 8.0
 #define UB_SCATTER_BUFFERS 4.0

@@ -127,10 +127,10 @@ void cm_cp_traffic(const struct cm_ctx *c, double tokens, struct cp_traffic *out
     const struct model *m = c->m;
     const struct cm_config *cfg = c->cfg;
     double t = cfg->tp, gpn = cfg->gpus_per_node;
-    double kv = 2.0 * ACT_BYTES * tokens * (double)m->kv_heads * m->head_dim / t;
-    double qkv = ACT_BYTES * tokens *
+    double kv = 2.0 * cfg->act_bytes * tokens * (double)m->kv_heads * m->head_dim / t;
+    double qkv = cfg->act_bytes * tokens *
                  ((double)m->heads * m->head_dim + 2.0 * m->kv_heads * m->head_dim) / t;
-    double o = ACT_BYTES * tokens * (double)m->heads * m->v_head_dim / t;
+    double o = cfg->act_bytes * tokens * (double)m->heads * m->v_head_dim / t;
     int cp = cfg->cp, inner = c->scn->cp_comm_type == CP_A2A_P2P ? c->scn->hierarchical_cp : 1;
     memset(out, 0, sizeof *out);
     if (cp <= 1)
@@ -177,7 +177,7 @@ void cm_dsa_cp_traffic(const struct cm_ctx *c, double tokens, int indexer,
     if (cfg->cp <= 1)
         return;
     double width = (double)m->kv_lora_rank + m->qk_rope_dim + (indexer ? m->dsa_index_dim : 0);
-    double bytes = ACT_BYTES * cfg->cp * tokens * width;
+    double bytes = cfg->act_bytes * cfg->cp * tokens * width;
     struct coll_group g = cm_group_of(cfg->cp, cfg->tp, cfg->gpus_per_node);
     out->block_fwd = cm_coll_time(c, COLL_ALL_GATHER, bytes, g);
     out->block_bwd = cm_coll_time(c, COLL_REDUCE_SCATTER, bytes, g);
@@ -201,7 +201,7 @@ double cm_mamba_cp_traffic(const struct cm_ctx *c, double tokens, struct cp_traf
     memset(out, 0, sizeof *out);
     if (cp <= 1)
         return 0.0;
-    double per = ACT_BYTES * tokens / cfg->tp, inner = model_ssm_inner(m);
+    double per = cfg->act_bytes * tokens / cfg->tp, inner = model_ssm_inner(m);
     double repeat = groups < cp ? (double)cp / groups : 1.0;
     double z = per * inner, bc = per * m->mamba_groups * repeat * m->mamba_state,
            dt = per * m->mamba_heads;
@@ -225,7 +225,7 @@ double cm_gdn_cp_traffic(const struct cm_ctx *c, double tokens, struct cp_traffi
     memset(out, 0, sizeof *out);
     if (cfg->cp <= 1)
         return 0.0;
-    double per = ACT_BYTES * tokens / cfg->tp;
+    double per = cfg->act_bytes * tokens / cfg->tp;
     double in = per * model_ssm_in_width(c->m), y = per * model_ssm_inner(c->m);
     struct coll_group g = cm_group_of(cfg->cp, cfg->tp, cfg->gpus_per_node);
     out->block_fwd = all_to_all_s(c, in, g, 1.0) + all_to_all_s(c, y, g, 1.0);
@@ -302,7 +302,7 @@ static double ep_exchange_s(const struct cm_ctx *c, double tokens)
     const struct cm_config *cfg = c->cfg;
     struct coll_group g = cm_group_of(cfg->ep, cfg->etp, cfg->gpus_per_node);
     double n = g.n, k = g.per_node, nodes = n / k;
-    double token_bytes = ACT_BYTES * model_moe_width(m), copies = tokens * m->top_k;
+    double token_bytes = cfg->act_bytes * model_moe_width(m), copies = tokens * m->top_k;
     double imb = c->cfg->moe_load;
     if (c->scn->moe_dispatcher == DISPATCH_ALLGATHER)
         return cm_coll_time(c, COLL_ALL_GATHER, n * tokens * token_bytes, g);
@@ -338,7 +338,7 @@ static double ep_kernels_s(const struct cm_ctx *c, double tokens)
     if (!d || !k)
         return -1.0;
     double received =
-        c->cfg->moe_load * tokens * units_visited(m, g.n) * ACT_BYTES * model_moe_width(m);
+        c->cfg->moe_load * tokens * units_visited(m, g.n) * cfg->act_bytes * model_moe_width(m);
     return d->overhead_s + received / d->bus_bw_Bps + k->overhead_s + received / k->bus_bw_Bps;
 }
 
@@ -350,9 +350,12 @@ double cm_ep_round_trip_s(const struct cm_ctx *c, double tokens)
 
 /* ---- data parallelism ---- */
 
+/* Megatron's gradient buffers: fp32 with grad-reduce-fp32, else the parameters' own type --
+ * fp32 in an fp32 run (megatron/core/distributed/param_and_grad_buffer.py,
+ * group_params_for_buffers: grad_dtype torch.float if grad_reduce_in_fp32, else param.dtype). */
 double cm_grad_bytes(const struct scenario *scn)
 {
-    return scn->grad_reduce_fp32 || scn->dtype == DT_FP32 || scn->dtype == DT_TF32 ? 4.0 : 2.0;
+    return scn->grad_reduce_fp32 ? FP32_BYTES : cm_dtype_bytes(scn->dtype);
 }
 
 /* The group a chunk's gradients are reduced (and its parameters gathered) over: its
@@ -441,7 +444,7 @@ double cm_dp_sync_s(const struct cm_ctx *c, const struct cm_stage *st)
                                   : 0.0);
 }
 
-/* One micro-batch's ZeRO-2/3 traffic for `bytes` of 16-bit weights and `grad` bytes of
+/* One micro-batch's ZeRO-2/3 traffic for `bytes` of working weights and `grad` bytes of
  * gradients over n data-parallel GPUs sharded `shard` ways (PyTorch FSDP and DeepSpeed ZeRO
  * reduce-scatter every micro-batch's gradients rather than accumulate full ones; Rajbhandari
  * et al., ZeRO, SC'20, sec. 5; Zhao et al., PyTorch FSDP, VLDB'23, sec. 3). */

@@ -15,8 +15,23 @@
 #include "collective.h"
 #include "costmodel.h"
 
-#define ACT_BYTES 2.0   /* bytes per activation element */
-#define PARAM_BYTES 2.0 /* bf16/fp16 working weights */
+/* Element sizes.  What the run computes in -- activations, the tensors its collectives and
+ * P2P sends move, its working weights and the gradients autograd writes -- takes the
+ * dtype's size, resolved once into struct cm_config (act_bytes, param_bytes; cm_dtype_bytes).
+ * These stay whatever the dtype: */
+#define BF16_BYTES 2.0 /* a 16-bit element: what fp8 / nvfp4 runs keep outside their GEMMs and
+                          quantize from (Transformer Engine's high-precision tensors) */
+#define FP32_BYTES 4.0 /* an fp32 element: master weights, Adam's moments, fp32 gradients */
+
+/* Bytes per element of the tensors a run of `dtype` computes in and keeps.  A run without
+ * --bf16 / --fp16 (Megatron) keeps its parameters, gradients and activations in fp32 (its
+ * model is not cast: megatron/training/training.py get_model wraps it in Float16Module only
+ * for args.fp16 or args.bf16); tf32 is a matmul mode on fp32 tensors, so it stores fp32.  fp8
+ * and nvfp4 training keep bf16 outside their GEMMs (cm_narrow_gemms). */
+static inline double cm_dtype_bytes(int dtype)
+{
+    return dtype == DT_FP32 || dtype == DT_TF32 ? FP32_BYTES : BF16_BYTES;
+}
 /* fp8 and nvfp4 training: Transformer Engine runs the linear layers' GEMMs in the narrow type
  * and keeps everything else 16-bit (struct cm_ctx's linear vs wide rates). */
 static inline int cm_narrow_gemms(const struct scenario *scn)
@@ -88,15 +103,16 @@ static inline double cm_quantized_param_bytes(const struct scenario *scn)
 {
     if (scn->dtype == DT_NVFP4)
         return 0.5;
-    return scn->fp8_recipe == FP8_MXFP8 ? PARAM_BYTES : 1.0;
+    return scn->fp8_recipe == FP8_MXFP8 ? BF16_BYTES : 1.0;
 }
 
-/* Bytes per parameter the data-parallel all-gathers move for a layer: 16-bit weights, or the
- * quantized form for a narrow layer's with quantized-params. */
+/* Bytes per parameter the data-parallel all-gathers move for a layer: the working weights
+ * (16-bit, fp32 in an fp32 run), or the quantized form for a narrow layer's with
+ * quantized-params. */
 static inline double cm_param_gather_bytes(const struct cm_ctx *c, int narrow_layer)
 {
     return narrow_layer && c->scn->quantized_params ? cm_quantized_param_bytes(c->scn)
-                                                    : PARAM_BYTES;
+                                                    : c->cfg->param_bytes;
 }
 
 /* ---- cm_comm.c: placement and collectives ---- */

@@ -4,6 +4,9 @@
 
 /* ---- fp8 / nvfp4 quantization of GEMM operands ----
  *
+ * Only fp8 and nvfp4 runs quantize, and they keep bf16 beside their GEMMs: the tensors a
+ * recipe reads and keeps unquantized are BF16_BYTES an element, not the run's act_bytes.
+ *
  * What a narrow GEMM operand costs beyond the bf16 step depends on the recipe, on the kernel
  * that wrote it and on whether tensor parallelism gathers it.  The rules are Transformer
  * Engine's (read in TE 1.11 and 2.8): module/layernorm_linear.py, module/base.py
@@ -77,9 +80,9 @@ static void rowwise_recipe(struct quant_recipe *r)
     r->kernels = r->kernels_after_norm = 1.0;
     r->gathers_narrow = 0;
     r->cols_in_backward = 1;
-    r->weight_casts[0] = ACT_BYTES + r->q;
-    r->weight_casts[1] = ACT_BYTES + r->amax_read + r->q;
-    r->rescaled = 2.0 * ACT_BYTES;
+    r->weight_casts[0] = BF16_BYTES + r->q;
+    r->weight_casts[1] = BF16_BYTES + r->amax_read + r->q;
+    r->rescaled = 2.0 * BF16_BYTES;
 }
 
 /* One quantized copy: fp8 1 byte per element; blockwise and MXFP8 add a scale per 128 / 32;
@@ -114,7 +117,7 @@ static struct quant_recipe recipe_of(int dtype, int fp8_recipe)
         r.norm = QP_WRITES_NARROW;
         r.sp_row_cast_only = 1;
     }
-    r.kept = r.cols_in_backward ? ACT_BYTES : r.q;
+    r.kept = r.cols_in_backward ? BF16_BYTES : r.q;
     return r;
 }
 
@@ -166,7 +169,7 @@ static int operand_quant_bytes(const struct quant_recipe *r, const struct quant_
 {
     if (r->cols_in_backward) { /* rowwise_recipe: after the gather, each copy from 16 bits */
         double n = o->gathered ? o->full : o->local;
-        double rows = ACT_BYTES + r->q, cols = r->amax_read + ACT_BYTES + r->q;
+        double rows = BF16_BYTES + r->q, cols = r->amax_read + BF16_BYTES + r->q;
         *now += (o->backward ? rows + cols : rows) * n;
         *later += o->backward ? 0.0 : cols * n;
         return 2; /* the column amax and cast kernels, in the backward */
@@ -175,10 +178,10 @@ static int operand_quant_bytes(const struct quant_recipe *r, const struct quant_
         r->per_tensor && !any_layout &&
         (o->gathered || o->producer == QP_WRITES_NARROW || (o->sp_row && r->sp_row_cast_only));
     int copies = r->per_tensor && (any_layout || transposed_later) ? 1 : 2;
-    double read = o->producer == QP_NONE         ? ACT_BYTES + r->amax_read
-                  : o->producer == QP_GIVES_AMAX ? ACT_BYTES
+    double read = o->producer == QP_NONE         ? BF16_BYTES + r->amax_read
+                  : o->producer == QP_GIVES_AMAX ? BF16_BYTES
                                                  : 0.0;
-    double unwritten = o->producer == QP_WRITES_NARROW ? ACT_BYTES : 0.0;
+    double unwritten = o->producer == QP_WRITES_NARROW ? BF16_BYTES : 0.0;
     *now += (read + copies * r->q - unwritten) * o->local;
     if (transposed_later)
         *later += 2.0 * r->q * o->full;
@@ -336,7 +339,7 @@ void cm_narrow_quantize_s(const struct cm_ctx *c, const struct layer_parts *lp, 
 double cm_tp_gather_bytes(const struct cm_ctx *c)
 {
     struct quant_recipe r = quant_recipe_of(c->scn);
-    return c->narrow && r.gathers_narrow ? r.q : ACT_BYTES;
+    return c->narrow && r.gathers_narrow ? r.q : c->cfg->act_bytes;
 }
 
 int cm_gathers_wide(const struct cm_ctx *c)
@@ -359,12 +362,12 @@ void cm_head_quant_bytes(const struct cm_ctx *c, double in_elems, double grad_el
 }
 
 /* Bytes an element of a kept input of module `module`'s GEMM takes: the one quantized copy
- * its backward needs in a narrow run (module_recipe's recipe), else 16 bits. */
+ * its backward needs in a narrow run (module_recipe's recipe), else act_bytes. */
 double cm_kept_input_bytes(const struct cm_ctx *c, int module)
 {
     struct quant_recipe buf;
     const struct quant_recipe *r = c->narrow ? module_recipe(c, module, &buf) : NULL;
-    return r ? r->kept : ACT_BYTES;
+    return r ? r->kept : c->cfg->act_bytes;
 }
 
 /* Quantize kernels of the routed experts' GEMM inputs, per operand (FC1's and FC2's inputs

@@ -16,11 +16,11 @@ void cm_narrow_quantize_s(const struct cm_ctx *c, const struct layer_parts *lp, 
                           struct layer_cost *lc);
 
 /* Bytes an element of a kept input of `module`'s GEMM takes (enum scn_linear_module bit): the
- * one quantized copy its backward needs in a narrow run, else 16 bits. */
+ * one quantized copy its backward needs in a narrow run, else the activation's act_bytes. */
 double cm_kept_input_bytes(const struct cm_ctx *c, int module);
 
 /* Bytes an element of a linear's input takes in its TP all-gather: the quantized copy where
- * the recipe gathers it (Transformer Engine's, torchao's tensor-wise), else 16 bits. */
+ * the recipe gathers it (Transformer Engine's, torchao's tensor-wise), else act_bytes. */
 double cm_tp_gather_bytes(const struct cm_ctx *c);
 
 /* A narrow run whose recipe gathers the 16-bit tensor and quantizes it after the gather

@@ -1219,7 +1219,9 @@ static struct cm_config resolve_config(const struct scenario *scn, const struct 
         .seq = scn->seq,
         .gpus_per_node = hw->node.gpus,
         .offload_modules = cm_offload_modules(scn, m),
-        .pp_dp_order = scn->rank_order == RANK_ORDER_PP_DP};
+        .pp_dp_order = scn->rank_order == RANK_ORDER_PP_DP,
+        .act_bytes = cm_dtype_bytes(scn->dtype),
+        .param_bytes = cm_dtype_bytes(scn->dtype)};
     cfg.communicators = cm_communicators(scn, &cfg, m);
     cfg.deepep_buffer_bytes = cm_deepep_buffer_bytes(scn, m, &cfg);
     cfg.userbuffer_bytes = cm_userbuffer_bytes(scn, m, &cfg);

@@ -16,17 +16,18 @@
 
 /* PyTorch FSDP1's passes over one unit's whole gradient (`params` of them on this GPU) each
  * micro-batch, read in torch/distributed/fsdp (_runtime_utils.py, _post_backward_hook and
- * _reduce_grad; _flat_param.py): autograd concatenates the views' 16-bit gradients into the
- * flat gradient, on the compute stream (read and write, 4 bytes); then, on FSDP's
- * post-backward stream beside the next unit's backward, the copy to the reduce type when it is
- * wider (2 read + 4 written) and the default hook's pre-divide in place (read and write in the
- * reduce type).  The shard's post-divide and accumulation, 1/N of that, are left out. */
+ * _reduce_grad; _flat_param.py): autograd concatenates the views' gradients (the parameters'
+ * type, pb) into the flat gradient, on the compute stream (read and write, 2 pb); then, on
+ * FSDP's post-backward stream beside the next unit's backward, the copy to the reduce type
+ * when it is wider (pb read + 4 written) and the default hook's pre-divide in place (read and
+ * write in the reduce type).  The shard's post-divide and accumulation, 1/N of that, are left
+ * out. */
 static double flat_grad_passes_s(const struct cm_ctx *c, double params, double bwd_work)
 {
-    double gb = cm_grad_bytes(c->scn);
-    double cast = gb > PARAM_BYTES ? PARAM_BYTES + gb : 0.0;
+    double gb = cm_grad_bytes(c->scn), pb = c->cfg->param_bytes;
+    double cast = gb > pb ? pb + gb : 0.0;
     double side = cm_memory_s(c, (cast + 2.0 * gb) * params);
-    return cm_memory_s(c, 2.0 * PARAM_BYTES * params) + cm_exposed(c, side, bwd_work, 1);
+    return cm_memory_s(c, 2.0 * pb * params) + cm_exposed(c, side, bwd_work, 1);
 }
 
 /* FSDP2's HBM passes around one unit's collectives, `params` of them on this GPU gathered at
@@ -34,22 +35,25 @@ static double flat_grad_passes_s(const struct cm_ctx *c, double params, double b
  * (torch/distributed/fsdp/_fully_shard/_fsdp_collectives.py: foreach_all_gather,
  * foreach_all_gather_copy_out, foreach_reduce; PyTorch 2.5-2.6, as torchtitan ran it):
  *  - copy-in, on the all-gather copy-in stream beside the work: the fp32 shard cast to the
- *    gathered type (4 read, pb written) and copied into the flat all-gather input (pb read,
- *    pb written), 1/shard of the unit;
+ *    gathered type (4 read, pb written; none when that is fp32 too: _fsdp_param.py,
+ *    FSDPParam.all_gather_inputs, casts only to a param_dtype other than the shard's) and
+ *    copied into the flat all-gather input (pb read, pb written), 1/shard of the unit;
  *  - copy-out, on the compute stream, which waits for it: split_with_sizes_copy of the whole
  *    gathered unit into its unsharded parameters, pb read and pb written;
- *  - the reduce-scatter's copy-in (chunk_cat) when each backward reduces: the 16-bit unsharded
- *    gradients read and written in the reduce type, on the reduce-scatter stream beside the
- *    next unit's backward.  With an fp32 reduce type NCCL's AVG divides: no divide pass. */
+ *  - the reduce-scatter's copy-in (chunk_cat) when each backward reduces: the unsharded
+ *    gradients (the parameters' type) read and written in the reduce type, on the
+ *    reduce-scatter stream beside the next unit's backward.  With an fp32 reduce type NCCL's
+ *    AVG divides: no divide pass. */
 static void fsdp2_copy_passes(const struct cm_ctx *c, double params, double pb, double gathers,
                               double regathers, double fwd_work, double bwd_work,
                               struct cm_stage *st)
 {
-    double copy_in = cm_memory_s(c, (4.0 + 3.0 * pb) * params / c->cfg->shard);
+    double cast = pb < FP32_BYTES ? FP32_BYTES + pb : 0.0;
+    double copy_in = cm_memory_s(c, (cast + 2.0 * pb) * params / c->cfg->shard);
     double copy_out = cm_memory_s(c, 2.0 * pb * params);
     double rs_in = c->cfg->defer_grad_sync
                        ? 0.0
-                       : cm_memory_s(c, (PARAM_BYTES + cm_grad_bytes(c->scn)) * params);
+                       : cm_memory_s(c, (c->cfg->param_bytes + cm_grad_bytes(c->scn)) * params);
     st->fwd.compute += gathers * copy_out + cm_exposed(c, gathers * copy_in, fwd_work, 1);
     st->bwd.compute +=
         regathers * copy_out + cm_exposed(c, regathers * copy_in + rs_in, bwd_work, 1);
@@ -58,13 +62,13 @@ static void fsdp2_copy_passes(const struct cm_ctx *c, double params, double pb, 
 /* FSDP2 under pipelining keeps each backward's gradients unsharded, in the reduce type
  * (FSDPParam.to_accumulated_grad_if_needed, accumulate_unsharded_grad_if_needed): the first
  * micro-batch's 16-bit gradients are cast to fp32 (2 read, 4 written), each later one added in
- * (4 + 2 read, 4 written); with a 16-bit reduce type autograd adds into .grad from the second
- * (3 x 2).  Per micro-batch on average, for `params` of them on this GPU. */
+ * (4 + 2 read, 4 written); with a reduce type the parameters' own (16-bit, or fp32 in an fp32
+ * run) autograd adds into .grad from the second (3 x pb).  Per micro-batch on average, for
+ * `params` of them on this GPU. */
 static double unsharded_accumulation_s(const struct cm_ctx *c, double params)
 {
-    double m = c->cfg->microbatches, gb = cm_grad_bytes(c->scn);
-    double bytes = gb > PARAM_BYTES ? (PARAM_BYTES + gb + (m - 1.0) * (2.0 * gb + PARAM_BYTES)) / m
-                                    : 3.0 * PARAM_BYTES * (m - 1.0) / m;
+    double m = c->cfg->microbatches, gb = cm_grad_bytes(c->scn), pb = c->cfg->param_bytes;
+    double bytes = gb > pb ? (pb + gb + (m - 1.0) * (2.0 * gb + pb)) / m : 3.0 * pb * (m - 1.0) / m;
     return cm_memory_s(c, bytes * params);
 }
 
@@ -343,7 +347,9 @@ static void add_chunk_offload(const struct cm_ctx *c, int layers, struct cm_stag
 }
 
 /* HBM bytes per logit of the loss (the `cross-entropy` key), counted pass by pass over the
- * 16-bit logits the head's GEMM writes: forward, backward, and kept for the backward.
+ * 16-bit logits the head's GEMM writes: forward, backward, and kept for the backward.  (An fp32
+ * run's logits are fp32: its passes are counted as these, an underestimate; te keeps them,
+ * act_bytes an element.)
  *  - unfused, Megatron's VocabParallelCrossEntropy in PyTorch ops (tensor_parallel/
  *    cross_entropy.py, core_r0.8.0; Megatron-LM's mpu of 2021-22 runs the same passes): an
  *    fp32 copy (read 2, write 4), the max (4), the max subtracted (8), exp (8) and its sum (4)
@@ -384,7 +390,7 @@ static void add_head(const struct cm_ctx *c, int shard_weights, struct cm_stage 
     if (mx) /* its input (T x h, after the final norm) and the logits' gradient quantized */
         cm_head_quant_bytes(c, T * h, logits, &quant_f, &quant_b);
     enum scn_cross_entropy ce = (enum scn_cross_entropy)c->scn->cross_entropy;
-    double f = gemm + cm_memory_s(c, loss_bytes[ce].fwd * logits + 4.0 * ACT_BYTES * Ts * h +
+    double f = gemm + cm_memory_s(c, loss_bytes[ce].fwd * logits + 4.0 * cfg->act_bytes * Ts * h +
                                          quant_f);
     st->fwd.compute += f;
     st->bwd.compute += gemm + cm_memory_s(c, loss_bytes[ce].bwd * logits + quant_b);
@@ -398,10 +404,10 @@ static void add_head(const struct cm_ctx *c, int shard_weights, struct cm_stage 
     double head_wgrad = scn_adapters(c->scn) ? 0.0 : gemm; /* LoRA: the head is frozen */
     st->deferred_wgt += deferred * head_wgrad;
     st->wgt.compute += (1.0 - deferred) * head_wgrad;
-    st->act_bytes_mb += loss_bytes[ce].kept * logits;
+    st->act_bytes_mb += (ce == CE_TE ? cfg->act_bytes : loss_bytes[ce].kept) * logits;
     if (shard_weights)
         add_shard_traffic(c, (model_params_head(m) + model_params_final_norm(m)) / t, 0.0,
-                          PARAM_BYTES, 0, f, 2.0 * gemm, st);
+                          cfg->param_bytes, 0, f, 2.0 * gemm, st);
     if (cfg->tp > 1) { /* all-reduce of max, sum and target logit: 3 x T x 4 bytes */
         struct coll_group g = cm_tp_group(c);
         st->fwd.tp += 3.0 * cm_coll_time(c, COLL_ALL_REDUCE, 4.0 * T, g);
@@ -427,11 +433,11 @@ static void add_mtp(const struct cm_ctx *c, struct layer_memo *memo, struct cm_s
     for (int k = 0; k < st->mtp_modules; k++) {
         /* eh_proj 2h -> h, or DeepSeek-V4's e_proj and per-stream h_proj (flops.c) */
         double proj = cm_module_matmul_s(c, LM_MTP, 2.0 * T * flops_mtp_proj_weights(m) / t);
-        double norms = cm_memory_s(c, 2.0 * ACT_BYTES * 2.0 * Ts * h);
+        double norms = cm_memory_s(c, 2.0 * cfg->act_bytes * 2.0 * Ts * h);
         /* the shifted tokens' lookup, as the first stage's (its gradient: costmodel.c), and
          * the concatenation of the two normed inputs (read and written, 2h wide) */
-        double lookup = cm_memory_s(c, 2.0 * ACT_BYTES * Ts * h);
-        double concat = cm_memory_s(c, 2.0 * ACT_BYTES * 2.0 * Ts * h);
+        double lookup = cm_memory_s(c, 2.0 * cfg->act_bytes * Ts * h);
+        double concat = cm_memory_s(c, 2.0 * cfg->act_bytes * 2.0 * Ts * h);
         st->fwd.compute += proj + norms + lookup + concat;
         st->fwd.tp += tp_fwd;
         st->bwd.tp += tp_bwd;
@@ -441,8 +447,8 @@ static void add_mtp(const struct cm_ctx *c, struct layer_memo *memo, struct cm_s
          * whose adapters leave eh_proj frozen) and the projection */
         int lora = scn_adapters(c->scn);
         st->wgt.compute += lora ? 0.0 : proj;
-        st->act_bytes_mb += ACT_BYTES * (lora ? 1.0 : 3.0) * Ts * h;
-        add_shard_traffic(c, 2.0 * h * h / t, 0.0, PARAM_BYTES, 0, proj, 2.0 * proj, st);
+        st->act_bytes_mb += cfg->act_bytes * (lora ? 1.0 : 3.0) * Ts * h;
+        add_shard_traffic(c, 2.0 * h * h / t, 0.0, cfg->param_bytes, 0, proj, 2.0 * proj, st);
         int n = model_mtp_module_layers(m);
         for (int j = 0; j < n; j++) { /* its layer as the model's, or bf16 (bf16-modules) */
             int l = model_mtp_layer(m, j);
@@ -489,7 +495,7 @@ static void add_p2p_gather(const struct cm_ctx *c, double T, struct cm_stage *st
     if (!c->scn->p2p_scatter_gather || c->scn->sp || cfg->tp < 2 || cfg->pp < 2)
         return;
     struct coll_group g = cm_tp_group(c);
-    double gather = cm_coll_time(c, COLL_ALL_GATHER, ACT_BYTES * T * c->m->hidden, g);
+    double gather = cm_coll_time(c, COLL_ALL_GATHER, cfg->act_bytes * T * c->m->hidden, g);
     if (!st->has_embedding)
         st->fwd.tp += gather;
     if (!st->has_head)
@@ -524,9 +530,10 @@ void cm_stage_cost(const struct cm_ctx *c, int stage, struct cm_stage *st)
     double t = cfg->tp, T = (double)cfg->micro_batch * cfg->seq / cfg->cp;
     double Ts = scn->sp ? T / t : T;
     if (st->has_embedding) { /* token + position lookup: write (and later read) Ts x h */
-        st->fwd.compute += cm_memory_s(c, 2.0 * ACT_BYTES * Ts * m->hidden);
+        st->fwd.compute += cm_memory_s(c, 2.0 * cfg->act_bytes * Ts * m->hidden);
         cm_lookup_tp_comm(c, T, st);
-        add_shard_traffic(c, model_params_embedding(m) / t, 0.0, PARAM_BYTES, 1, 0.0, 0.0, st);
+        add_shard_traffic(c, model_params_embedding(m) / t, 0.0, cfg->param_bytes, 1, 0.0, 0.0,
+                          st);
     }
     if (st->has_head) {
         add_head(c, 1, st);

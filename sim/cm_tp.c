@@ -111,23 +111,23 @@ static void mla_tp_comm(const struct cm_ctx *c, const struct layer_parts *lp, do
     if (m->kv_lora_rank <= 0 || lp->mixer != MIXER_ATTENTION)
         return;
     double ql = m->q_lora_rank, kl = m->kv_lora_rank, rp = m->qk_rope_dim;
-    double in_bytes = cm_tp_gather_bytes(c);
+    double in_bytes = cm_tp_gather_bytes(c), act = c->cfg->act_bytes; /* unquantized */
     double ag_ql = ql > 0 ? cm_coll_time(c, COLL_ALL_GATHER, in_bytes * T * ql, g) : 0.0;
     double ag_kl = cm_coll_time(c, COLL_ALL_GATHER, in_bytes * T * kl, g);
-    double rs_ql = ql > 0 ? cm_coll_time(c, COLL_REDUCE_SCATTER, ACT_BYTES * T * ql, g) : 0.0;
-    double rs_kl = cm_coll_time(c, COLL_REDUCE_SCATTER, ACT_BYTES * T * kl, g);
+    double rs_ql = ql > 0 ? cm_coll_time(c, COLL_REDUCE_SCATTER, act * T * ql, g) : 0.0;
+    double rs_kl = cm_coll_time(c, COLL_REDUCE_SCATTER, act * T * kl, g);
     double up_ag = ag_ql + ag_kl, up_rs = rs_ql + rs_kl;
     lc->mla_regather = up_ag;
     if (c->scn->mla_down_column) {
-        double ag16_ql = ql > 0 ? cm_coll_time(c, COLL_ALL_GATHER, ACT_BYTES * T * ql, g) : 0.0;
-        double ag16_kl = cm_coll_time(c, COLL_ALL_GATHER, ACT_BYTES * T * kl, g);
-        double ag16_kv = cm_coll_time(c, COLL_ALL_GATHER, ACT_BYTES * T * (kl + rp), g);
+        double ag16_ql = ql > 0 ? cm_coll_time(c, COLL_ALL_GATHER, act * T * ql, g) : 0.0;
+        double ag16_kl = cm_coll_time(c, COLL_ALL_GATHER, act * T * kl, g);
+        double ag16_kv = cm_coll_time(c, COLL_ALL_GATHER, act * T * (kl + rp), g);
         lc->tp_fwd += ag_h + ag16_ql + ag16_kv + up_ag;
         lc->tp_bwd += ag_h + rs_h + ag16_ql + ag16_kl + up_ag + up_rs;
         return;
     }
-    double ag_rp = cm_coll_time(c, COLL_ALL_GATHER, ACT_BYTES * T * rp, g);
-    double rs_rp = cm_coll_time(c, COLL_REDUCE_SCATTER, ACT_BYTES * T * rp, g);
+    double ag_rp = cm_coll_time(c, COLL_ALL_GATHER, act * T * rp, g);
+    double rs_rp = cm_coll_time(c, COLL_REDUCE_SCATTER, act * T * rp, g);
     lc->tp_fwd += up_ag + ag_rp - ag_h;
     lc->tp_bwd += up_ag + up_rs + rs_rp - ag_h - rs_h;
     /* the up-projections hide their own gathers and reductions, not the [T, h] ones */
@@ -146,7 +146,7 @@ void cm_layer_tp_comm(const struct cm_ctx *c, const struct layer_parts *lp, doub
     if (cfg->tp <= 1)
         return;
     struct coll_group g = cm_tp_group(c);
-    double bytes = ACT_BYTES * T * c->m->hidden;
+    double bytes = c->cfg->act_bytes * T * c->m->hidden;
     if (scn->sp) {
         double narrow = cm_tp_gather_bytes(c) * T * c->m->hidden;
         double ag_mix = cm_coll_time(c, COLL_ALL_GATHER, narrow, g);
@@ -216,7 +216,7 @@ void cm_layer_tp_comm(const struct cm_ctx *c, const struct layer_parts *lp, doub
 void cm_head_tp_comm(const struct cm_ctx *c, struct coll_group g, double T, double gemm,
                      struct cm_stage *st)
 {
-    double bytes = ACT_BYTES * T * c->m->hidden;
+    double bytes = c->cfg->act_bytes * T * c->m->hidden;
     int sp = c->scn->sp;
     double gather = sp ? cm_coll_time(c, COLL_ALL_GATHER, bytes, g) : 0.0;
     double reduce = cm_coll_time(c, sp ? COLL_REDUCE_SCATTER : COLL_ALL_REDUCE, bytes, g);
@@ -244,7 +244,7 @@ void cm_lookup_tp_comm(const struct cm_ctx *c, double T, struct cm_stage *st)
     if (c->cfg->tp <= 1)
         return;
     struct coll_group g = cm_tp_group(c);
-    double bytes = ACT_BYTES * T * c->m->hidden;
+    double bytes = c->cfg->act_bytes * T * c->m->hidden;
     if (c->scn->sp && c->m->pos != POS_LEARNED) {
         st->fwd.tp += cm_coll_time(c, COLL_REDUCE_SCATTER, bytes, g);
         st->bwd.tp += cm_coll_time(c, COLL_ALL_GATHER, bytes, g);
@@ -268,7 +268,7 @@ void cm_mtp_tp_comm(const struct cm_ctx *c, double T, double *fwd, double *bwd)
     if (c->cfg->tp <= 1)
         return;
     struct coll_group g = cm_tp_group(c);
-    double out = ACT_BYTES * T * c->m->hidden, in = 2.0 * out;
+    double out = c->cfg->act_bytes * T * c->m->hidden, in = 2.0 * out;
     double gather_out = cm_coll_time(c, COLL_ALL_GATHER, out, g);
     if (c->scn->sp) {
         double gather_in = cm_coll_time(c, COLL_ALL_GATHER, in, g);

@@ -4,7 +4,11 @@
  *   tokens      T  = b * s / cp             (context parallelism splits the sequence)
  *   sharded     Ts = T / tp with sequence parallelism, else T (norms, residuals, dropout)
  *   matmul work = layer FLOPs (flops.c) * b / (tp * cp)   (MoE experts: balanced over EP)
- * Activations are 2 bytes per element (bf16/fp16; fp8 training keeps bf16 activations).
+ * Activations are cm_config's act_bytes per element: 2 (bf16/fp16; fp8 training keeps bf16
+ * activations), 4 in an fp32 or tf32 run.  A few element-wise byte counts below are written for
+ * 16-bit tensors and not scaled in an fp32 run (eager PyTorch norms, SwiGLU and RoPE, unfused
+ * RoPE, the expert bias and GELU passes, DoRA's norms, the gated delta rule's scan): those
+ * passes come out short there, their kept tensors not.
  * Time of work: matmuls at peak x the hardware's matmul-efficiency curve for their size,
  * attention at peak x the attention curve, element-wise work at HBM bandwidth x memory
  * efficiency.  Every constant below says where it comes from. */
@@ -28,9 +32,9 @@
  * wider heads: cm_config's attention_bwd_ratio).  The hardware files' attention curves give
  * the forward's rate. */
 #define FLASH_BWD_FLOPS 2.5
-/* Fused scale-mask-softmax of unfused attention: read + write 2-byte scores = 4 bytes per
- * score forward, twice that backward (Megatron's fused_softmax kernels). */
-#define SOFTMAX_FWD_BYTES 4.0
+/* Fused scale-mask-softmax of unfused attention: reads and writes every score (act_bytes each)
+ * forward, twice that backward (Megatron's fused_softmax kernels). */
+#define SOFTMAX_FWD_PASSES 2.0
 /* Kernels per transformer layer with Megatron-Core / Transformer Engine fusions: forward
  * norm, QKV, rotary or none, attention, projection, bias-dropout-add, norm, FC1, activation,
  * FC2, bias-dropout-add, plus TP collectives (4 with TP); backward input gradient about twice
@@ -279,8 +283,8 @@ static double roofline_matmul_s(const struct cm_ctx *c, int module, double flops
     if (!(rows > 0 && width > 0 && flops > 0))
         return t;
     int narrow = c->narrow && module_rate(c, module) != &c->wide; /* fp8 copies (scales aside) */
-    double in = narrow ? 1.0 : ACT_BYTES, cols = flops / (2.0 * rows * width);
-    double bytes = in * (rows * width + width * cols) + ACT_BYTES * rows * cols;
+    double in = narrow ? 1.0 : c->cfg->act_bytes, cols = flops / (2.0 * rows * width);
+    double bytes = in * (rows * width + width * cols) + c->cfg->act_bytes * rows * cols;
     double floor = cm_memory_s(c, bytes);
     return floor > t ? floor : t;
 }
@@ -347,12 +351,12 @@ static void dsa_acts(const struct cm_ctx *c, int computes, double T, double per,
 {
     const struct model *m = c->m;
     double latent = m->kv_lora_rank, rope = m->qk_rope_dim, keys = T * c->cfg->cp;
-    a->qkv = ACT_BYTES * per * m->heads * (2.0 * latent + rope + m->qk_nope_dim);
-    a->dsa = ACT_BYTES * keys * (latent + rope);
+    a->qkv = c->cfg->act_bytes * per * m->heads * (2.0 * latent + rope + m->qk_nope_dim);
+    a->dsa = c->cfg->act_bytes * keys * (latent + rope);
     if (computes)
         a->dsa += 4.0 * T * m->dsa_topk +
-                  T * m->dsa_index_heads * (ACT_BYTES * m->dsa_index_dim + 4.0) +
-                  ACT_BYTES * keys * m->dsa_index_dim;
+                  T * m->dsa_index_heads * (c->cfg->act_bytes * m->dsa_index_dim + 4.0) +
+                  c->cfg->act_bytes * keys * m->dsa_index_dim;
 }
 
 /* What DeepSeek-V4's compressed attention keeps beyond latent attention's (csa.py and
@@ -375,13 +379,14 @@ static void csa_acts(const struct cm_ctx *c, const struct layer_parts *lp, doubl
     a->csa = 4.0 * T * (m->csa_window + entries);
     if (r >= 2.0) {
         double coff = model_csa_coff(lp->csa_ratio);
-        a->csa += 2.0 * x_in * T * h + (ACT_BYTES + 4.0) * T * coff * width +
-                  ACT_BYTES * (T + T / r) * width;
+        a->csa += 2.0 * x_in * T * h + (c->cfg->act_bytes + 4.0) * T * coff * width +
+                  c->cfg->act_bytes * (T + T / r) * width;
     }
     if (lp->indexer) {
         double heads = m->csa_index_heads, dim = m->csa_index_dim;
-        a->csa += x_in * T * (3.0 * h + m->q_lora_rank) + (ACT_BYTES + 4.0) * T * 2.0 * dim +
-                  ACT_BYTES * (T * heads * dim + T / 4.0 * dim) + 4.0 * T * heads;
+        a->csa += x_in * T * (3.0 * h + m->q_lora_rank) +
+                  (c->cfg->act_bytes + 4.0) * T * 2.0 * dim +
+                  c->cfg->act_bytes * (T * heads * dim + T / 4.0 * dim) + 4.0 * T * heads;
     }
 }
 
@@ -392,7 +397,7 @@ static double v4_proj_kept_bytes(const struct cm_ctx *c)
 {
     const struct scenario *scn = c->scn;
     int original = c->narrow && (scn->dtype == DT_NVFP4 || scn->fp8_recipe != FP8_DELAYED);
-    return original ? ACT_BYTES : cm_kept_input_bytes(c, LM_ATTN_PROJ);
+    return original ? c->cfg->act_bytes : cm_kept_input_bytes(c, LM_ATTN_PROJ);
 }
 
 /* Hyper-connections (hyper_connection.py, fused_mhc_kernels.py at 9d46c924): per block the n
@@ -404,7 +409,8 @@ static double hc_acts(const struct cm_ctx *c, const struct layer_parts *lp, doub
     double n = c->m->hc_streams, h = c->m->hidden;
     if (c->m->hc_streams == 0)
         return 0.0;
-    return lp->blocks * Ts * (ACT_BYTES * (n + 1.0) * h + 4.0 * (3.0 * n * n + 3.0 * n + 1.0));
+    return lp->blocks * Ts *
+           (c->cfg->act_bytes * (n + 1.0) * h + 4.0 * (3.0 * n * n + 3.0 * n + 1.0));
 }
 
 struct lora_adapter;
@@ -418,14 +424,14 @@ static double ssm_acts(const struct cm_ctx *c, const struct layer_parts *lp, dou
     const struct model *m = c->m;
     double inner = model_ssm_inner(m), out_in = cm_kept_input_bytes(c, LM_MAMBA_OUT) * inner;
     if (lp->mixer == MIXER_MAMBA)
-        return per * (ACT_BYTES * (model_ssm_in_width(m) + 2.0 * inner) + out_in);
+        return per * (c->cfg->act_bytes * (model_ssm_in_width(m) + 2.0 * inner) + out_in);
     /* GDN: in_proj's output (the conv1d's input, z, beta, alpha); the rule's inputs -- q and k
      * L2-normed and repeated for each value head, v, the decay and beta in fp32 -- and its
      * inverted triangles (C per token and head); its output (the gated norm's input) and
      * out_proj's input */
     double vh = m->gdn_value_heads;
-    return per * (ACT_BYTES * (model_ssm_in_width(m) + 2.0 * vh * m->gdn_key_dim + 2.0 * inner +
-                               flops_gdn_chunk(c->cfg->seq) * vh) +
+    return per * (c->cfg->act_bytes * (model_ssm_in_width(m) + 2.0 * vh * m->gdn_key_dim +
+                                       2.0 * inner + flops_gdn_chunk(c->cfg->seq) * vh) +
                   2.0 * 4.0 * vh + out_in);
 }
 
@@ -438,19 +444,19 @@ static void attention_acts(const struct cm_ctx *c, const struct layer_parts *lp,
     if (m->dsa_topk > 0)
         dsa_acts(c, lp->indexer, T, per, a);
     else
-        a->qkv = ACT_BYTES * per * (model_q_width(m) + 2.0 * m->kv_heads * m->head_dim);
+        a->qkv = c->cfg->act_bytes * per * (model_q_width(m) + 2.0 * m->kv_heads * m->head_dim);
     /* what the up-projections' recompute keeps: the latents (DeepSeek-V4's checkpoint keeps
      * the query latent and the layer input itself, its key-value projection's) */
     if (m->kv_lora_rank > 0)
-        a->latent = ACT_BYTES * Ts *
-                    (m->q_lora_rank + (m->mla_shared_kv ? (double)m->hidden
-                                                        : (double)m->kv_lora_rank +
-                                                              m->qk_rope_dim));
+        a->latent =
+            c->cfg->act_bytes * Ts *
+            (m->q_lora_rank +
+             (m->mla_shared_kv ? (double)m->hidden : (double)m->kv_lora_rank + m->qk_rope_dim));
     double out = per * m->heads * m->v_head_dim;
-    a->attn_out = m->o_groups > 0 /* wo_a, a 16-bit einsum, keeps its input as is */
-                      ? ACT_BYTES * out + v4_proj_kept_bytes(c) * per * m->o_groups *
-                                              m->o_lora_rank
-                      : cm_kept_input_bytes(c, LM_ATTN_PROJ) * out;
+    a->attn_out =
+        m->o_groups > 0 /* wo_a, a 16-bit einsum, keeps its input as is */
+            ? c->cfg->act_bytes * out + v4_proj_kept_bytes(c) * per * m->o_groups * m->o_lora_rank
+            : cm_kept_input_bytes(c, LM_ATTN_PROJ) * out;
     if (m->csa_layers > 0)
         csa_acts(c, lp, T, a);
 }
@@ -462,14 +468,16 @@ static void mlp_acts(const struct cm_ctx *c, const struct layer_parts *lp, doubl
 {
     const struct model *m = c->m;
     double gate = m->act == ACT_SWIGLU ? 2.0 : 1.0; /* FC1 outputs per inner element */
-    double dense_hidden = ACT_BYTES * gate + dense_in, routed_hidden = ACT_BYTES * gate + routed_in;
+    double dense_hidden = c->cfg->act_bytes * gate + dense_in,
+           routed_hidden = c->cfg->act_bytes * gate + routed_in;
     if (lp->mlp == MLP_MOE) {
         double routed = (double)m->top_k * m->expert_ffn;
         a->shared_hidden = dense_hidden * per * m->shared_experts * m->shared_expert_ffn;
         a->moe_hidden = routed_hidden * per * routed * c->cfg->moe_load;
         a->moe_act_out = routed_in * per * routed * c->cfg->moe_load;
-        a->permuted = ACT_BYTES * Ts * m->top_k * model_moe_width(m) * c->cfg->moe_load;
-        a->latent_out = ACT_BYTES * Ts * m->moe_latent; /* fc2_latent_proj's input; 0 without */
+        a->permuted = c->cfg->act_bytes * Ts * m->top_k * model_moe_width(m) * c->cfg->moe_load;
+        a->latent_out =
+            c->cfg->act_bytes * Ts * m->moe_latent; /* fc2_latent_proj's input; 0 without */
     } else if (lp->mlp == MLP_DENSE) {
         a->dense_hidden = dense_hidden * per * m->ffn;
     }
@@ -506,11 +514,12 @@ static void frozen_keep_less(const struct cm_ctx *c, const struct layer_parts *l
 }
 
 /* Activation memory of one layer (struct layer_acts): replicated unless SP -- two norm
- * inputs, QKV input, MLP input (4 x Ts h x 2 bytes) and, with dropout, two 1-byte masks -- and
- * TP-sharded -- Q, K, V, attention output, MLP hidden and activation output.  Unfused attention
- * adds the scores and softmax output (4 bytes per score; 5 with the dropout mask); flash
- * attention keeps O(T) statistics only.  With dropout and ffn = 4h this is Korthikanti et al.'s
- * s b h (10 + 24/t + 5 a s / (h t)).  fp8: Transformer Engine keeps the inputs of its fp8
+ * inputs, QKV input, MLP input (4 x Ts h x act_bytes) and, with dropout, two 1-byte masks --
+ * and TP-sharded -- Q, K, V, attention output, MLP hidden and activation output.  Unfused
+ * attention adds the scores and softmax output (act_bytes each per score; a 1-byte dropout mask
+ * more); flash attention keeps O(T) statistics only.  With dropout, ffn = 4h and 2-byte
+ * activations this is Korthikanti et al.'s s b h (10 + 24/t + 5 a s / (h t)); fp32 doubles all
+ * but the masks.  fp8: Transformer Engine keeps the inputs of its fp8
  * GEMMs (QKV, FC1, projection, FC2) as the fp8 copies it made, 1 byte instead of 2 (TE docs on
  * fp8 memory: the saved input of a Linear is its fp8 cast). */
 static void layer_acts(const struct cm_ctx *c, const struct layer_parts *lp, double T, double Ts,
@@ -529,7 +538,7 @@ static void layer_acts(const struct cm_ctx *c, const struct layer_parts *lp, dou
      * whole where autograd keeps what the forward gathered (tp_keeps_gathered_input) */
     double gathered = c->cfg->tp_keeps_gathered_input ? T : Ts;
     memset(a, 0, sizeof *a);
-    a->norm_in = ACT_BYTES * lp->blocks * Ts * h;
+    a->norm_in = c->cfg->act_bytes * lp->blocks * Ts * h;
     a->qkv_in = lp->mixer != MIXER_NONE ? mix_in * gathered * h : 0.0;
     /* a shared-norm parallel block's QKV and FC1 read the same norm output, kept once */
     int shared_in = m->parallel_block == PARALLEL_SHARED_NORM;
@@ -544,7 +553,8 @@ static void layer_acts(const struct cm_ctx *c, const struct layer_parts *lp, dou
     if (scn_adapters(scn))
         frozen_keep_less(c, lp, per, dense_in, a);
     if (!c->flash && attn)
-        a->scores = (scn->dropout ? 5.0 : 4.0) * c->cfg->micro_batch * (m->heads / t) *
+        a->scores = (2.0 * c->cfg->act_bytes + (scn->dropout ? 1.0 : 0.0)) *
+                    c->cfg->micro_batch * (m->heads / t) *
                     (double)c->cfg->seq * c->cfg->seq / c->cfg->cp;
     if (scn->peft == PEFT_DORA)
         a->dora = dora_kept_bytes(c, lp, T);
@@ -754,11 +764,10 @@ static void dora_cost(const struct cm_ctx *c, const struct lora_adapter *a, int 
     lc->dora_bwd = 0.0;
     for (int i = 0; i < n; i++) {
         double weight = a[i].in * a[i].out / t, outputs = T * a[i].out / t;
-        lc->lora_fwd += cm_gemm_s(c, &c->wide, 2.0 * r * weight) +
-                        cm_memory_s(c, DORA_NORM_BYTES * weight) +
-                        cm_memory_s(c, 2.0 * ACT_BYTES * outputs) +
-                        (DORA_NORM_KERNELS + 1.0) * launch;
-        lc->dora_bwd += cm_memory_s(c, 4.0 * ACT_BYTES * outputs) + 2.0 * launch;
+        lc->lora_fwd +=
+            cm_gemm_s(c, &c->wide, 2.0 * r * weight) + cm_memory_s(c, DORA_NORM_BYTES * weight) +
+            cm_memory_s(c, 2.0 * c->cfg->act_bytes * outputs) + (DORA_NORM_KERNELS + 1.0) * launch;
+        lc->dora_bwd += cm_memory_s(c, 4.0 * c->cfg->act_bytes * outputs) + 2.0 * launch;
     }
 }
 
@@ -769,7 +778,7 @@ static double dora_kept_bytes(const struct cm_ctx *c, const struct layer_parts *
     int n = lora_adapters(c, lp, a);
     double sum = 0.0;
     for (int i = 0; i < n; i++)
-        sum += ACT_BYTES * T * a[i].copies * a[i].out / c->cfg->tp;
+        sum += c->cfg->act_bytes * T * a[i].copies * a[i].out / c->cfg->tp;
     return sum;
 }
 
@@ -790,7 +799,7 @@ static void lora_cost(const struct cm_ctx *c, const struct layer_parts *lp, doub
         lc->lora_gemm += cm_gemm_s(c, &c->wide, 2.0 * tokens * a[i].in * r) +
                          cm_gemm_s(c, &c->wide, 2.0 * tokens * r * a[i].out) +
                          2.0 * c->cfg->eager_launch_s;
-        add += cm_memory_s(c, 3.0 * ACT_BYTES * tokens * a[i].out) + c->cfg->eager_launch_s;
+        add += cm_memory_s(c, 3.0 * c->cfg->act_bytes * tokens * a[i].out) + c->cfg->eager_launch_s;
     }
     lc->lora_fwd = lc->lora_gemm + add;
     if (c->scn->peft == PEFT_DORA)
@@ -905,12 +914,12 @@ static double mla_assembly_s(const struct cm_ctx *c, const struct layer_parts *l
     if (m->kv_lora_rank <= 0 || lp->mixer != MIXER_ATTENTION)
         return 0.0;
     if (m->mla_shared_kv)
-        return cm_memory_s(c, ACT_BYTES * 2.0 * T / c->cfg->tp *
+        return cm_memory_s(c, c->cfg->act_bytes * 2.0 * T / c->cfg->tp *
                                   ((double)m->heads * m->head_dim + m->v_head_dim));
     double dn = m->qk_nope_dim, dp = m->qk_rope_dim, dv = m->v_head_dim;
     double per_head =
         mla_assembly_fused(c) ? 2.0 * dn + dp + 2.0 * dv : 4.0 * dn + 3.0 * dp + 2.0 * dv;
-    return cm_memory_s(c, ACT_BYTES * per_head * T * m->heads / c->cfg->tp);
+    return cm_memory_s(c, c->cfg->act_bytes * per_head * T * m->heads / c->cfg->tp);
 }
 
 /* What Transformer Engine's ring attention (cp-comm-type p2p, and the ring of a2a+p2p) runs
@@ -940,7 +949,7 @@ static void cp_ring_passes(const struct cm_ctx *c, const struct layer_parts *lp,
     double r = (double)cfg->cp / inner;
     if (lp->mixer != MIXER_ATTENTION || !c->flash || !ring_type || r <= 1.0)
         return;
-    double per = ACT_BYTES * T / cfg->tp;
+    double per = c->cfg->act_bytes * T / cfg->tp;
     double uo = per * m->heads * m->v_head_dim, uq = per * m->heads * m->head_dim;
     double ukv = per * m->kv_heads * ((double)m->head_dim + m->v_head_dim);
     double other_step = fmax(1.5 * uq + 5.0 * ukv, 3.0 * uq + 2.5 * ukv);
@@ -981,7 +990,7 @@ static double separate_grad_sums_s(const struct cm_ctx *c, const struct layer_pa
     double qkv = lp->mixer == MIXER_ATTENTION && m->kv_lora_rank == 0 ? (eager ? 6.0 : 4.0)
                                                                        : 0.0;
     double gate_up = gated_mlp ? 3.0 : 0.0;
-    return cm_memory_s(c, ACT_BYTES * (qkv + gate_up) * T * m->hidden);
+    return cm_memory_s(c, c->cfg->act_bytes * (qkv + gate_up) * T * m->hidden);
 }
 
 /* GEMM launches a pass adds where a fused group's linears run apart (separate_projections):
@@ -1021,24 +1030,24 @@ static void layer_elementwise(const struct cm_ctx *c, const struct layer_parts *
      * for FC2 (and FC1's output gradient in the backward), in its GEMMs' epilogues */
     double unfused_routed = scn->moe_fused_grouped_mlp ? 0.0 : routed_inner;
     double per_block = lp->blocks / 2.0; /* the units below count a transformer layer's two */
-    lc->norm_fwd = cm_memory_s(c, norm_factor * ACT_BYTES * 4.0 * per_block * Ts * h);
-    lc->act_dense = cm_memory_s(c, ACT_BYTES * act_units * T * dense_inner / t);
+    lc->norm_fwd = cm_memory_s(c, norm_factor * c->cfg->act_bytes * 4.0 * per_block * Ts * h);
+    lc->act_dense = cm_memory_s(c, c->cfg->act_bytes * act_units * T * dense_inner / t);
     double routed_bytes = unfused_routed_act_bytes(c); /* GELU experts: PyTorch ops */
     if (!(routed_bytes > 0.0))
-        routed_bytes = ACT_BYTES * act_units;
+        routed_bytes = c->cfg->act_bytes * act_units;
     lc->act_moe = cm_memory_s(c, routed_bytes * T * unfused_routed / t);
-    lc->permute_fwd =
-        moe ? cm_memory_s(c, ACT_BYTES * 2.0 * permute_passes(c) * Ts * m->top_k *
-                                 model_moe_width(m))
-            : 0.0;
-    double other = ACT_BYTES * (ELEMWISE_FWD_UNITS - 4.0) * per_block * Ts * h;
+    lc->permute_fwd = moe ? cm_memory_s(c, c->cfg->act_bytes * 2.0 * permute_passes(c) * Ts *
+                                               m->top_k * model_moe_width(m))
+                          : 0.0;
+    double other = c->cfg->act_bytes * (ELEMWISE_FWD_UNITS - 4.0) * per_block * Ts * h;
     if (scn->dropout) /* each hidden dropout writes a 1-byte mask and the output; unfused
-                       * attention's dropout reads and writes the scores once more */
-        other += 2.0 * per_block * (1.0 + ACT_BYTES) * Ts * h +
+                       * attention's dropout reads and writes the scores once more, and its
+                       * mask */
+        other += 2.0 * per_block * (1.0 + c->cfg->act_bytes) * Ts * h +
                  (c->flash || lp->mixer != MIXER_ATTENTION
                       ? 0.0
-                      : 5.0 * c->cfg->micro_batch * (m->heads / t) * (double)c->cfg->seq *
-                            c->cfg->seq / c->cfg->cp);
+                      : (2.0 * c->cfg->act_bytes + 1.0) * c->cfg->micro_batch * (m->heads / t) *
+                            (double)c->cfg->seq * c->cfg->seq / c->cfg->cp);
     lc->rope_fwd = rope_s(c, lp, T);
     lc->mla_qkv = mla_assembly_s(c, lp, T);
     double bias_elems = expert_bias_elements(c, lp, Ts);
@@ -1047,19 +1056,19 @@ static void layer_elementwise(const struct cm_ctx *c, const struct layer_parts *
     lc->grad_sum_bwd = separate_grad_sums_s(c, lp, T);
     if (lp->mixer == MIXER_MAMBA) /* the conv1d reads and writes x, B, C (its SiLU fused); the
                                    * scan applies the z gate; the RMSNorm reads and writes y */
-        other += ACT_BYTES * T / t *
+        other += c->cfg->act_bytes * T / t *
                  (2.0 * model_ssm_conv_channels(m) + 2.0 * model_ssm_inner(m));
     if (lp->mixer == MIXER_GDN) /* the conv1d reads and writes q, k, v (its SiLU fused); the
                                  * preparation reads them and writes q and k repeated per value
                                  * head and v (gdn.py _prepare_input_for_gated_delta_rule); the
                                  * gated norm reads the output and z and writes y */
-        other += ACT_BYTES * T / t *
+        other += c->cfg->act_bytes * T / t *
                  (3.0 * model_ssm_conv_channels(m) +
                   2.0 * (double)m->gdn_value_heads * m->gdn_key_dim + 4.0 * model_ssm_inner(m));
     if (lp->mixer == MIXER_ATTENTION && m->attention_gate) /* sigmoid(gate) x output: the gate
                                                              * and the output read, the output
                                                              * written */
-        other += ACT_BYTES * T / t * 3.0 * m->heads * m->v_head_dim;
+        other += c->cfg->act_bytes * T / t * 3.0 * m->heads * m->v_head_dim;
     lc->elem_fwd = lc->norm_fwd + lc->rope_fwd + lc->act_dense + lc->act_moe + lc->permute_fwd +
                    lc->expert_bias_fwd + cm_memory_s(c, other);
     if (c->narrow)
@@ -1108,7 +1117,8 @@ static double mamba_scan_s(const struct cm_ctx *c, double scan_flops, double T)
 {
     const struct model *m = c->m;
     double t = c->cfg->tp, chunk = flops_mamba_chunk(c->cfg->seq);
-    double io = ACT_BYTES * (model_ssm_conv_channels(m) + m->mamba_heads + model_ssm_inner(m));
+    double io =
+        c->cfg->act_bytes * (model_ssm_conv_channels(m) + m->mamba_heads + model_ssm_inner(m));
     double states = 4.0 * 4.0 * model_ssm_inner(m) * m->mamba_state / chunk;
     return cm_gemm_s(c, &c->wide, scan_flops) + cm_memory_s(c, T / t * (io + states));
 }
@@ -1126,7 +1136,8 @@ static double gdn_scan_s(const struct cm_ctx *c, double scan_flops, double T)
     const struct model *m = c->m;
     double k = m->gdn_key_dim, v = m->gdn_value_dim;
     double chunk = flops_gdn_chunk(c->cfg->seq);
-    double per_head = 14.0 * k + 12.0 * v + 12.0 * chunk + ACT_BYTES * 2.0 * k * v / chunk + 40.0;
+    double per_head =
+        14.0 * k + 12.0 * v + 12.0 * chunk + c->cfg->act_bytes * 2.0 * k * v / chunk + 40.0;
     return cm_gemm_s(c, &c->wide, scan_flops) +
            cm_memory_s(c, T / c->cfg->tp * m->gdn_value_heads * per_head);
 }
@@ -1290,7 +1301,7 @@ static void layer_core(const struct cm_ctx *c, const struct layer_parts *lp,
                            : mamba_scan_s(c, lf->ssm_scan * share, T);
         /* the backward runs the conv1d again first (its output was not kept) */
         double conv =
-            cm_memory_s(c, ACT_BYTES * T / cfg->tp * 2.0 * model_ssm_conv_channels(m));
+            cm_memory_s(c, c->cfg->act_bytes * T / cfg->tp * 2.0 * model_ssm_conv_channels(m));
         lc->core_bwd = mixer_scan_bwd_factor(c, lp->mixer) * lc->core_fwd + conv;
     } else if (lp->mixer != MIXER_ATTENTION) {
         lc->core_fwd = lc->core_bwd = 0.0;
@@ -1306,17 +1317,18 @@ static void layer_core(const struct cm_ctx *c, const struct layer_parts *lp,
     } else {
         /* Two strided-batched GEMMs over (sample, head) -- Q K^T and scores x V, each half the
          * core's FLOPs; one batched launch fills the GPU like a single GEMM of that size --
-         * plus the fused scale-mask-softmax over every score.  Q K^T writes every 16-bit score
+         * plus the fused scale-mask-softmax over every score.  Q K^T writes every score
          * and scores x V reads it back: with a head dim of 96-160 that traffic, not the FLOPs,
          * bounds them on A100 and H100 (the memory-bound standard attention FlashAttention
          * removed: Dao et al. 2022, sec. 2.2 and fig. 2), so each takes the longer of its
          * FLOPs and its HBM bytes (the scores and its two s x head_dim operands). */
         double heads = (double)cfg->micro_batch * m->heads / cfg->tp, s = cfg->seq;
         double scores = heads * s * s / cfg->cp;
-        double operands = ACT_BYTES * 2.0 * heads * s / cfg->cp * m->head_dim;
+        double operands = c->cfg->act_bytes * 2.0 * heads * s / cfg->cp * m->head_dim;
         double gemm = cm_gemm_s(c, &c->wide, core_flops / 2.0);
-        double traffic = cm_memory_s(c, ACT_BYTES * scores + operands);
-        lc->core_fwd = 2.0 * fmax(gemm, traffic) + cm_memory_s(c, SOFTMAX_FWD_BYTES * scores);
+        double traffic = cm_memory_s(c, c->cfg->act_bytes * scores + operands);
+        double softmax = cm_memory_s(c, SOFTMAX_FWD_PASSES * c->cfg->act_bytes * scores);
+        lc->core_fwd = 2.0 * fmax(gemm, traffic) + softmax;
         lc->core_bwd = 2.0 * lc->core_fwd;
         lc->core_kernels_fwd = KERNELS_UNFUSED_ATTN;
     }
@@ -1387,24 +1399,24 @@ static void csa_hc_elementwise(const struct cm_ctx *c, const struct layer_parts 
     }
     if (lp->mixer == MIXER_ATTENTION && m->csa_layers > 0) {
         double width = m->v_head_dim, r = lp->csa_ratio; /* the key-value entry's width */
-        bytes += ACT_BYTES * T * 2.0 * m->heads * m->qk_rope_dim;
+        bytes += c->cfg->act_bytes * T * 2.0 * m->heads * m->qk_rope_dim;
         kernels += 2.0;
         if (r >= 2.0) {
             double coff = model_csa_coff(lp->csa_ratio);
-            bytes += compressor_bytes(r) * T * coff * width + ACT_BYTES * T / r * width;
+            bytes += compressor_bytes(r) * T * coff * width + c->cfg->act_bytes * T / r * width;
             bwd_sum += 2.0 * 3.0 * T * h; /* x's gradient from its two linears, added */
             kernels += r == 4.0 ? 8.0 : 5.0;
         }
         if (lp->indexer) {
             double q = T * m->csa_index_heads * m->csa_index_dim, dim = m->csa_index_dim;
-            bytes += ACT_BYTES * 4.0 * q + compressor_bytes(4.0) * T * 2.0 * dim +
+            bytes += c->cfg->act_bytes * 4.0 * q + compressor_bytes(4.0) * T * 2.0 * dim +
                      4.0 * model_csa_index_pairs(m, c->cfg->seq) * c->cfg->micro_batch;
             kernels += 13.0;
         }
     }
     double fwd = cm_memory_s(c, bytes);
     lc->elem_fwd += fwd;
-    lc->grad_sum_bwd += cm_memory_s(c, ACT_BYTES * bwd_sum);
+    lc->grad_sum_bwd += cm_memory_s(c, c->cfg->act_bytes * bwd_sum);
     if (kernels > 0)
         cm_count_kernels(c, GS_ATTN, kernels, kernels + (m->hc_streams > 0 ? lp->blocks : 0.0),
                          0.0, lc);
@@ -1461,7 +1473,7 @@ static void layer_cost_of(const struct cm_ctx *c, const struct layer_parts *lp,
         lc->ep_bwd = lc->ep_fwd;
     }
     layer_acts(c, lp, T, Ts, &lc->acts);
-    lc->input_bytes = ACT_BYTES * Ts * m->hidden;
+    lc->input_bytes = c->cfg->act_bytes * Ts * m->hidden;
 }
 
 /* torchtitan's per-op policy (op_policy_gemms) on one dense attention layer: it runs again the
@@ -1488,7 +1500,8 @@ static struct recompute_cost op_policy_recompute(const struct cm_ctx *c,
     double input = Ts * h, q_and_v = per * (q + kv), attention = per * m->heads * m->v_head_dim;
     double gate = per * m->ffn, down = gated ? T * h : 0.0;
     double scattered = cfg->tp > 1 && c->scn->sp ? 2.0 * Ts * h : 0.0;
-    r.kept = ACT_BYTES * (input + q_and_v + attention + gate + down + scattered) + lc->acts.masks;
+    r.kept = c->cfg->act_bytes * (input + q_and_v + attention + gate + down + scattered) +
+             lc->acts.masks;
     return r;
 }
 
@@ -1654,7 +1667,7 @@ double cm_offload_groups(const struct cm_ctx *c, const struct layer_parts *lp,
         group_bytes[g] = 0.0;
     double block_in = lp->blocks > 0 ? a->norm_in / lp->blocks : 0.0;
     if (lp->mixer == MIXER_ATTENTION) {
-        offload_tensor(c, om_index(OM_ATTN_NORM), block_in, ACT_BYTES, group_bytes);
+        offload_tensor(c, om_index(OM_ATTN_NORM), block_in, c->cfg->act_bytes, group_bytes);
         if (om & OM_QKV_LINEAR)
             offload_tensor(c, om_index(OM_QKV_LINEAR), a->qkv_in,
                            cm_kept_input_bytes(c, LM_ATTN_QKV), group_bytes);
@@ -1666,21 +1679,21 @@ double cm_offload_groups(const struct cm_ctx *c, const struct layer_parts *lp,
     if ((om & OM_CORE_ATTN) && !qkv_recomputed) {
         int g = om_index(OM_CORE_ATTN);
         double heads = m->heads + 2.0 * m->kv_heads;
-        offload_tensor(c, g, a->qkv * m->heads / heads, ACT_BYTES, group_bytes);
-        offload_tensor(c, g, a->qkv * m->kv_heads / heads, ACT_BYTES, group_bytes); /* K */
-        offload_tensor(c, g, a->qkv * m->kv_heads / heads, ACT_BYTES, group_bytes); /* V */
-        offload_tensor(c, g, a->scores, ACT_BYTES, group_bytes);
+        offload_tensor(c, g, a->qkv * m->heads / heads, c->cfg->act_bytes, group_bytes);
+        offload_tensor(c, g, a->qkv * m->kv_heads / heads, c->cfg->act_bytes, group_bytes); /* K */
+        offload_tensor(c, g, a->qkv * m->kv_heads / heads, c->cfg->act_bytes, group_bytes); /* V */
+        offload_tensor(c, g, a->scores, c->cfg->act_bytes, group_bytes);
     }
     if (om & OM_ATTN_PROJ)
         offload_tensor(c, om_index(OM_ATTN_PROJ), a->attn_out,
                        cm_kept_input_bytes(c, LM_ATTN_PROJ), group_bytes);
     if (lp->mlp != MLP_NONE)
-        offload_tensor(c, om_index(OM_MLP_NORM), block_in, ACT_BYTES, group_bytes);
+        offload_tensor(c, om_index(OM_MLP_NORM), block_in, c->cfg->act_bytes, group_bytes);
     int fused = om & OM_FUSED_GROUP_MLP;
     double fc1_out = a->moe_hidden - a->moe_act_out;
     offload_tensor(c, om_index(fused ? OM_FUSED_GROUP_MLP : OM_EXPERT_FC1), a->permuted,
-                   ACT_BYTES, group_bytes);
-    offload_tensor(c, om_index(fused ? OM_FUSED_GROUP_MLP : OM_MOE_ACT), fc1_out, ACT_BYTES,
+                   c->cfg->act_bytes, group_bytes);
+    offload_tensor(c, om_index(fused ? OM_FUSED_GROUP_MLP : OM_MOE_ACT), fc1_out, c->cfg->act_bytes,
                    group_bytes);
     if (fused)
         offload_tensor(c, om_index(OM_FUSED_GROUP_MLP), a->moe_act_out,

@@ -3,10 +3,12 @@
  * Each stage's parameters, the optimizer and memory, and the assembly of the engine's setup
  * live here; the configuration rules are cm_rules.c's, op times cm_stage.c's (from cm_work.c's
  * layers), collectives cm_comm.c's.
- * Activations and P2P tensors are 2 bytes per element (bf16/fp16; fp8 training keeps bf16
- * activations), gradients are kept and reduced in the parameters' 16-bit type unless
- * grad-reduce-fp32 (Megatron-Core's default; --accumulate-allreduce-grads-in-fp32 makes them
- * fp32), the optimizer is mixed-precision Adam.  Every constant below says where it comes from. */
+ * Activations, P2P tensors and working weights are cm_config's act_bytes / param_bytes per
+ * element: 2 (bf16/fp16; fp8 training keeps bf16 activations), 4 in an fp32 or tf32 run.
+ * Gradients are kept and reduced in the parameters' type unless grad-reduce-fp32 (Megatron-
+ * Core's default; --accumulate-allreduce-grads-in-fp32 makes them fp32); the optimizer is
+ * mixed-precision Adam, or plain Adam on the fp32 weights themselves in an fp32 run.  Every
+ * constant below says where it comes from. */
 #include "costmodel.h"
 
 #include <math.h>
@@ -146,9 +148,10 @@ static void stage_params(const struct cm_ctx *c, struct cm_stage *st)
  * embedding where mtp_process, core_v0.14.0).  Each lookup's backward (F.embedding, or
  * indexing in deterministic mode: Megatron's VocabParallelEmbedding, tensor_parallel/
  * layers.py) writes a dense gradient of the whole vocabulary shard, zeroed and then scattered
- * into (2 bytes an element), autograd sums a second lookup's into the first's (3 x 2), and with
- * Megatron's fused accumulation -- which only the linear layers' GEMMs do -- the data-parallel
- * hook then adds the sum into main_grad (2 + 2 x (4 or 2) bytes; distributed_data_parallel.py,
+ * into (pb, the parameters' bytes, an element), autograd sums a second lookup's into the
+ * first's (3 x pb), and with Megatron's fused accumulation -- which only the linear layers'
+ * GEMMs do -- the data-parallel hook then adds the sum into main_grad (pb + 2 x (4 or pb)
+ * bytes; distributed_data_parallel.py,
  * param.main_grad.add_(param.grad.data), core_r0.8.0).  The other accumulation modes' pass
  * already covers every parameter, the embedding's too, and sharded data parallelism (ZeRO-2/3)
  * hands each micro-batch's gradients to its own reduce-scatter passes. */
@@ -158,9 +161,10 @@ static double embedding_grad_s(const struct cm_ctx *c, const struct cm_stage *cs
     if (lookups <= 0 || scn_adapters(c->scn)) /* LoRA: the embedding is frozen */
         return 0.0;
     double elements = model_params_embedding(c->m) / c->cfg->tp;
-    double bytes = PARAM_BYTES * lookups + 3.0 * PARAM_BYTES * (lookups - 1.0);
+    double pb = c->cfg->param_bytes;
+    double bytes = pb * lookups + 3.0 * pb * (lookups - 1.0);
     if (c->cfg->grad_accumulation == GRAD_ACCUM_FUSED && c->cfg->zero < 2)
-        bytes += PARAM_BYTES + 2.0 * cm_grad_bytes(c->scn);
+        bytes += pb + 2.0 * cm_grad_bytes(c->scn);
     return cm_memory_s(c, bytes * elements);
 }
 
@@ -172,25 +176,25 @@ static double embedding_grad_s(const struct cm_ctx *c, const struct cm_stage *cs
  *   hp_grad.add_(lp.grad.to(fp32)), which the pipeline engine calls after each backward pass;
  *   read at commit 56c522386, "bf16+pipeline parallelism", April 2022, the code BLOOM trained
  *   with, and unchanged at 38327e07f);
- * - autograd's AccumulateGrad reads .grad and the new gradient and writes .grad, 3 x 2 bytes,
- *   from the second micro-batch on (the first is assigned);
+ * - autograd's AccumulateGrad reads .grad and the new gradient and writes .grad, 3 x 2 bytes
+ *   (3 x 4 in an fp32 run), from the second micro-batch on (the first is assigned);
  * - main-grad: Megatron without its fusion (--no-gradient-accumulation-fusion): the
  *   distributed-data-parallel hook adds each micro-batch's 16-bit .grad into main_grad, in the
  *   reduce type (megatron/core/distributed/distributed_data_parallel.py,
- *   _make_backward_post_hook: param.main_grad.add_(param.grad.data)): 2 + 2 x (4 or 2) bytes,
- *   every micro-batch;
+ *   _make_backward_post_hook: param.main_grad.add_(param.grad.data)): 2 + 2 x (4 or 2) bytes
+ *   (4 + 2 x 4 in an fp32 run), every micro-batch;
  * - fused: Megatron's weight-gradient GEMM adds into its buffer as it writes (no pass).
  * The pass's launches, one or two per parameter tensor, are not counted. */
 static double grad_accumulation_s(const struct cm_ctx *c, const struct cm_stage *cs)
 {
     double m = c->cfg->microbatches > 0 ? c->cfg->microbatches : 1.0;
-    double bytes_per_param = 0.0;
+    double bytes_per_param = 0.0, pb = c->cfg->param_bytes; /* .grad: the parameters' type */
     if (c->cfg->grad_accumulation == GRAD_ACCUM_FP32_COPY)
-        bytes_per_param = PARAM_BYTES + 4.0 + 3.0 * 4.0;
+        bytes_per_param = pb + FP32_BYTES + 3.0 * FP32_BYTES;
     else if (c->cfg->grad_accumulation == GRAD_ACCUM_AUTOGRAD)
-        bytes_per_param = 3.0 * PARAM_BYTES * (m - 1.0) / m;
+        bytes_per_param = 3.0 * pb * (m - 1.0) / m;
     else if (c->cfg->grad_accumulation == GRAD_ACCUM_MAIN_GRAD)
-        bytes_per_param = PARAM_BYTES + 2.0 * cm_grad_bytes(c->scn);
+        bytes_per_param = pb + 2.0 * cm_grad_bytes(c->scn);
     return cm_memory_s(c, bytes_per_param * cs->params) + embedding_grad_s(c, cs);
 }
 
@@ -211,15 +215,36 @@ static double narrow_weight_cache_bytes(const struct scenario *scn)
     return scn->dtype == DT_FP8 && scn->fp8_recipe != FP8_ROWWISE ? 2.0 : 0.0;
 }
 
+/* Is the run fp32 (or tf32, fp32 storage): its parameters fp32 themselves (cm_dtype_bytes)? */
+static int fp32_weights(const struct scenario *scn)
+{
+    return cm_dtype_bytes(scn->dtype) == FP32_BYTES;
+}
+
+/* Does the optimizer keep an fp32 master copy of the weights?  Not with optimizer-state=bf16,
+ * nor in an fp32 run, whose fp32 parameters the optimizer updates in place: Megatron's
+ * DistributedOptimizer takes an fp32 parameter's shard as a view of the parameter itself, where
+ * it clones a 16-bit one's into an fp32 main_param (megatron/core/optimizer/distrib_optimizer.py,
+ * _build_model_and_main_param_groups: 'torch.cuda.FloatTensor' -> shard_fp32_groups, no
+ * clone), and without it a run with neither --fp16 nor --bf16 gets FP32Optimizer, which wraps
+ * the torch optimizer with no copy (megatron/core/optimizer/__init__.py,
+ * _get_megatron_optimizer_based_on_param_groups; optimizer.py, FP32Optimizer). */
+static int keeps_master(const struct scenario *scn)
+{
+    return scn->optimizer_state != OPTSTATE_BF16 && !fp32_weights(scn);
+}
+
 /* Bytes of optimizer state per parameter keeping `moments` moments: an fp32 master copy
- * unless the optimizer keeps none, and its moments in fp32 or bf16.  Mixed-precision Adam:
- * 4 + 2 x 4 = 12 (Rajbhandari et al., ZeRO, SC'20, sec. 3.1: with 2-byte weights and
- * gradients, their 16 bytes/param); Megatron's precision-aware optimizer with bf16 moments:
- * 4 + 2 x 2 = 8; a Muon matrix's one momentum: 4 + 4 = 8. */
+ * where the optimizer keeps one (keeps_master), and its moments in fp32 or bf16.
+ * Mixed-precision Adam: 4 + 2 x 4 = 12 (Rajbhandari et al., ZeRO, SC'20, sec. 3.1: with 2-byte
+ * weights and gradients, their 16 bytes/param); Megatron's precision-aware optimizer with bf16
+ * moments: 4 + 2 x 2 = 8; a Muon matrix's one momentum: 4 + 4 = 8; Adam in an fp32 run, its
+ * exp_avg and exp_avg_sq: 2 x 4 = 8 beside the 4-byte weights and 4-byte gradients (16 in all,
+ * as mixed precision's 2 + 2 + 12). */
 static double state_bytes(const struct scenario *scn, int moments)
 {
-    double master = scn->optimizer_state == OPTSTATE_BF16 ? 0.0 : 4.0;
-    double moment = scn->optimizer_state == OPTSTATE_FP32 ? 4.0 : 2.0;
+    double master = keeps_master(scn) ? FP32_BYTES : 0.0;
+    double moment = scn->optimizer_state == OPTSTATE_FP32 ? FP32_BYTES : BF16_BYTES;
     return master + moments * moment;
 }
 
@@ -239,10 +264,13 @@ static double optimizer_state_bytes(const struct scenario *scn, double params, d
 
 /* HBM traffic of one fused optimizer update of `params` parameters (`edge` of them the
  * embedding / head): read the gradient, read and write the state, write the 16-bit weight
- * (fused multi-tensor Adam, fp32 state: 4 + 24 + 2 = 30 per parameter). */
-static double optimizer_traffic_bytes(const struct scenario *scn, double params, double edge)
+ * (fused multi-tensor Adam, fp32 state: 4 + 24 + 2 = 30 per parameter); an fp32 run reads and
+ * writes the weights themselves, its master (4 + 2 x 4 + 16 = 28). */
+static double optimizer_traffic_bytes(const struct cm_ctx *c, double params, double edge)
 {
-    return (cm_grad_bytes(scn) + PARAM_BYTES) * params +
+    const struct scenario *scn = c->scn;
+    double weights = fp32_weights(scn) ? 2.0 * c->cfg->param_bytes : c->cfg->param_bytes;
+    return (cm_grad_bytes(scn) + weights) * params +
            2.0 * optimizer_state_bytes(scn, params, edge);
 }
 
@@ -254,12 +282,12 @@ static double optimizer_traffic_bytes(const struct scenario *scn, double params,
  * the caller. */
 static double optimizer_at_s(const struct cm_ctx *c, double params, double edge, double g)
 {
-    double traffic = optimizer_traffic_bytes(c->scn, params, edge);
+    double traffic = optimizer_traffic_bytes(c, params, edge);
     double gpu = cm_memory_s(c, traffic * (1.0 - g));
     if (g <= 0)
         return gpu;
     const struct hw_node *n = &c->hw->node;
-    double host = g * params * (cm_grad_bytes(c->scn) + PARAM_BYTES) / n->host_bw_Bps +
+    double host = g * params * (cm_grad_bytes(c->scn) + c->cfg->param_bytes) / n->host_bw_Bps +
                   g * traffic / n->host_mem_bw_Bps;
     return gpu > host ? gpu : host;
 }
@@ -504,7 +532,8 @@ static enum sim_status apply_hw_knobs(struct costmodel *cm, const struct scenari
  * layers with fp8 / nvfp4 GEMMs (quantized-params: gathered in their stored form). */
 static double gather_bytes(const struct cm_ctx *c, double params, double narrow)
 {
-    return PARAM_BYTES * (params - narrow) + cm_param_gather_bytes(c, 1 /* narrow */) * narrow;
+    return c->cfg->param_bytes * (params - narrow) +
+           cm_param_gather_bytes(c, 1 /* narrow */) * narrow;
 }
 
 /* The cost context every stage is costed with: the linear layers' rate (block-scaled fp8 at
@@ -857,7 +886,7 @@ static void fill_engine_setup(const struct cm_ctx *c, struct costmodel *cm,
      * sec. 4.1; the receiver then all-gathers it over TP: cm_stage.c, add_p2p_gather). */
     double T = (double)cm->cfg.micro_batch * cm->cfg.seq / cm->cfg.cp;
     int sliced = scn->sp || scn->p2p_scatter_gather;
-    cm->p2p_bytes = ACT_BYTES * T * cm->model.hidden / (sliced ? cm->cfg.tp : 1);
+    cm->p2p_bytes = cm->cfg.act_bytes * T * cm->model.hidden / (sliced ? cm->cfg.tp : 1);
     setup->act_bytes = cm->p2p_bytes;
     fill_links(c, cm, setup);
     setup->jitter_cv = scn->jitter;
@@ -982,16 +1011,17 @@ static double rank_weights(const struct costmodel *cm, const struct scenario *sc
      * below are the parameters (and a ZeRO-3 shard holds them in their gathered form). */
     double held = own + h->frozen; /* LoRA's frozen base is held whole (ZeRO-3 is refused) */
     double narrow_share = scn->quantized_params && held > 0 ? h->narrow / held : 0.0;
-    double sharded_bytes = PARAM_BYTES * (1.0 - narrow_share) +
-                           cm_quantized_param_bytes(scn) * narrow_share;
-    double weights = cm->cfg.zero >= 3 ? sharded_bytes * shard +
-                                             PARAM_BYTES * (1.0 - narrow_share) * gathered
-                                       : PARAM_BYTES * held * (1.0 - narrow_share);
+    double pb = cm->cfg.param_bytes; /* the working weights: 16-bit, or an fp32 run's fp32 */
+    double sharded_bytes = pb * (1.0 - narrow_share) + cm_quantized_param_bytes(scn) * narrow_share;
+    double weights = cm->cfg.zero >= 3
+                         ? sharded_bytes * shard + pb * (1.0 - narrow_share) * gathered
+                         : pb * held * (1.0 - narrow_share);
     if (cm->cfg.fsdp2) /* the shard is the fp32 master the optimizer state counts: the 16-bit
                         * copies exist only gathered (_fsdp_param.py: the cast is the
                         * all-gather's copy-in); the narrow layers' gathered fp8 weights are
-                        * the cache below */
-        weights = PARAM_BYTES * (1.0 - narrow_share) * gathered;
+                        * the cache below.  In an fp32 run the shard is the parameter itself,
+                        * which the state does not count (keeps_master) */
+        weights = pb * (1.0 - narrow_share) * gathered + (fp32_weights(scn) ? pb * shard : 0.0);
     /* TE's cached fp8 / nvfp4 weights and their transposes, kept across a step's micro-batches;
      * ZeRO-3 holds them for the layers gathered at once (all of the rank's when kept gathered) */
     int resharded = cm->cfg.zero >= 3 && cm->cfg.reshard;
@@ -1009,15 +1039,16 @@ static double rank_grads(const struct costmodel *cm, const struct scenario *scn,
     int per_microbatch = cm->cfg.zero >= 2 && !cm->cfg.defer_grad_sync;
     /* DeepSpeed's BF16_Optimizer keeps an fp32 gradient for every parameter beside the bf16
      * .grad each backward writes (freed only when the next backward starts) */
-    double grad_bytes = cm->cfg.grad_accumulation == GRAD_ACCUM_FP32_COPY ? 4.0 + PARAM_BYTES
-                                                                          : cm_grad_bytes(scn);
+    double pb = cm->cfg.param_bytes; /* .grad as autograd writes it: the parameters' type */
+    double grad_bytes =
+        cm->cfg.grad_accumulation == GRAD_ACCUM_FP32_COPY ? FP32_BYTES + pb : cm_grad_bytes(scn);
     if (cm->cfg.fsdp2) /* beside the activations' peak, at the first backward unit: its 16-bit
                         * gradients and, each micro-batch reducing, their reduce-scatter input
                         * in the reduce type (chunk_cat; FSDPParamGroup keeps a second one only
                         * once the next unit's activations are freed); under pipelining the
                         * stage's accumulated gradients and the unit's 16-bit ones */
-        return per_microbatch ? grad_bytes * shard + (PARAM_BYTES + grad_bytes) * h->largest
-                              : grad_bytes * own + PARAM_BYTES * h->largest;
+        return per_microbatch ? grad_bytes * shard + (pb + grad_bytes) * h->largest
+                              : grad_bytes * own + pb * h->largest;
     return grad_bytes * (per_microbatch ? shard + h->largest : own);
 }
 

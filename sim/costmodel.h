@@ -177,6 +177,10 @@ struct cm_config {
                             (cm_offload_modules) */
     int pp_dp_order; /* rank-order tp-cp-ep-pp-dp: a replica's pipeline stages are neighbours
                         (tp*cp apart) and its data-parallel peers tp*cp*pp apart */
+    /* Bytes per element of what the run computes in (cm_dtype_bytes): 4 for fp32 and tf32, 2
+     * for bf16 and fp16 and for fp8 / nvfp4 outside their GEMMs. */
+    double act_bytes;   /* an activation, and the tensors TP, CP, EP and P2P exchange */
+    double param_bytes; /* a working weight, and the gradient autograd writes for it */
 };
 
 struct costmodel {

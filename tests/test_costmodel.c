@@ -263,8 +263,10 @@ Test(memory, tp_overlap_userbuffers_as_transformer_engine_allocates_them)
 
 /* Korthikanti et al. 2022, eq. (1)-(6): activation bytes per layer of GPT-3 175B (s=2048,
  * h=12288, a=96), micro-batch 1, t=8.  No recompute, no SP: sbh(10 + 24/t + 5as/(ht));
- * SP: sbh(34/t + 5as/(ht)); selective + SP: 34 sbh/t; full recompute: 2sbh (SP: 2sbh/t). */
-static double layer_act(const char *recompute, const char *sp, const char *attention)
+ * SP: sbh(34/t + 5as/(ht)); selective + SP: 34 sbh/t; full recompute: 2sbh (SP: 2sbh/t).
+ * `dtype`: "dtype=fp16" (Korthikanti's), or another run type. */
+static double layer_act_as(const char *dtype, const char *recompute, const char *sp,
+                           const char *attention)
 {
     char r[64], s[64], a[64];
     snprintf(r, sizeof r, "recompute=%s", recompute);
@@ -272,12 +274,17 @@ static double layer_act(const char *recompute, const char *sp, const char *atten
     snprintf(a, sizeof a, "attention=%s", attention);
     cr_assert_eq(run(MODEL("gpt3-175b"), HW("dgx-a100-80gb"),
                      L("seq=2048", "tp=8", "pp=8", "gpus=64", "microbatches=8", "dropout=true",
-                       "dtype=fp16", r, s, a)),
+                       dtype, r, s, a)),
                  SIM_OK, "%s", err.msg);
     const struct cm_stage *mid = &out.cm.stages[3]; /* no embedding, no head */
     double per_layer = mid->act_bytes_mb / mid->layers;
     step_release(&out);
     return per_layer;
+}
+
+static double layer_act(const char *recompute, const char *sp, const char *attention)
+{
+    return layer_act_as("dtype=fp16", recompute, sp, attention);
 }
 
 Test(memory, activations_match_korthikanti_et_al_2022)
@@ -292,6 +299,26 @@ Test(memory, activations_match_korthikanti_et_al_2022)
     cr_assert_float_eq(layer_act("full", "true", "unfused"), 2 * sbh / t, 1e-6 * sbh);
     /* Flash attention keeps no s x s scores: the same as selective recompute. */
     cr_assert_float_eq(layer_act("none", "true", "flash"), sbh * 34 / t, 1e-6 * sbh);
+}
+
+/* An fp32 run keeps every activation in 4 bytes but the 1-byte dropout masks (Megatron without
+ * --fp16 / --bf16 casts nothing); tf32 is a matmul mode on the same fp32 tensors.  Of
+ * Korthikanti's SP figure sbh(34/t + 5as/(ht)) the masks are 2 sbh/t (the two hidden dropouts)
+ * and as^2b/t (the attention dropout's), so fp32 keeps sbh(2 x 32/t + 2/t) + as^2b(2 x 4/t +
+ * 1/t) = sbh(66/t + 9as/(ht)); flash attention sbh 66/t. */
+Test(memory, fp32_and_tf32_activations_twice_fp16s_but_the_dropout_masks)
+{
+    double s = 2048, b = 1, h = 12288, a = 96, t = 8, sbh = s * b * h;
+    const char *dtypes[] = {"dtype=fp32", "dtype=tf32"};
+    for (int i = 0; i < 2; i++) {
+        cr_assert_float_eq(layer_act_as(dtypes[i], "none", "true", "unfused"),
+                           sbh * (66 / t + 9 * a * s / (h * t)), 1e-6 * sbh, "%s", dtypes[i]);
+        cr_assert_float_eq(layer_act_as(dtypes[i], "none", "true", "flash"), sbh * 66 / t,
+                           1e-6 * sbh, "%s", dtypes[i]);
+        cr_assert_float_eq(layer_act_as(dtypes[i], "full", "true", "unfused"), 4 * sbh / t,
+                           1e-6 * sbh, "%s: full recompute keeps the fp32 layer input",
+                           dtypes[i]);
+    }
 }
 
 Test(memory, weights_grads_and_sharded_optimizer_per_gpu)
@@ -313,6 +340,68 @@ Test(memory, weights_grads_and_sharded_optimizer_per_gpu)
     cr_assert_float_eq(m->activations, m->act_per_mb * out.res.peak_inflight[1], 1);
     cr_assert(!m->oom);
     step_release(&out);
+}
+
+/* fp32 training keeps no master copy: the parameters are fp32 themselves and the optimizer
+ * updates them in place (Megatron's DistributedOptimizer shards an fp32 parameter as a view of
+ * it, FP32Optimizer copies nothing), so Adam adds its two fp32 moments: 4 + 4 + 8 = 16 bytes a
+ * parameter, where mixed precision keeps 2 + 2 + 12.  The update reads the gradient (4), reads
+ * and writes the weights (2 x 4) and both moments (2 x 8): 28 bytes a parameter of its shard. */
+Test(memory, fp32_and_tf32_keep_fp32_weights_grads_and_two_moments_no_master)
+{
+    const char *dtypes[] = {"dtype=fp32", "dtype=tf32"};
+    for (int i = 0; i < 2; i++) {
+        cr_assert_eq(run(LLAMA70, H100,
+                         L("seq=4096", "tp=8", "pp=4", "gpus=256", "global-batch=64",
+                           "distributed-optimizer=true", dtypes[i])),
+                     SIM_OK, "%s", err.msg);
+        const struct cm_rank_memory *m = &out.rep.mem[1];
+        double p1 = out.cm.stages[1].params;
+        cr_assert_float_eq(m->weights, 4 * p1, 1, "%s: fp32 weights", dtypes[i]);
+        cr_assert_float_eq(m->grads, 4 * p1, 1, "%s: fp32 gradients", dtypes[i]);
+        cr_assert_float_eq(m->optimizer, 8 * p1 / 8, 1, "%s: two fp32 moments over dp 8",
+                           dtypes[i]);
+        const struct hw_gpu *gpu = &out.cm.hw->gpu;
+        double update_s = 28 * p1 / 8 / (gpu->hbm_bw_Bps * gpu->mem_eff);
+        cr_assert_float_eq(out.cm.rank_opt_s[1], update_s, 1e-9 * update_s,
+                           "%s: 28 bytes a parameter of the shard", dtypes[i]);
+        step_release(&out);
+    }
+    cr_assert_eq(run(LLAMA70, H100,
+                     L("seq=4096", "tp=8", "pp=4", "gpus=256", "global-batch=64",
+                       "distributed-optimizer=false", "dtype=fp32")),
+                 SIM_OK, "%s", err.msg);
+    const struct cm_rank_memory *m = &out.rep.mem[1];
+    double p1 = out.cm.stages[1].params;
+    cr_assert_float_eq(m->optimizer, 8 * p1, 1, "replicated: FP32Optimizer's two moments");
+    cr_assert_float_eq(m->weights + m->grads + m->optimizer, 16 * p1, 1, "16 bytes a parameter");
+    step_release(&out);
+}
+
+/* The same layout in bf16 and fp32: each pipeline send and each stage's activations without
+ * the head's loss twice as large (flash attention, no dropout: no 1-byte masks). */
+Test(memory, fp32_activations_and_p2p_sends_twice_bf16s)
+{
+    const char *const sets[] = {"seq=4096", "tp=8", "pp=4", "gpus=256", "global-batch=64",
+                                "distributed-optimizer=true", "sp=true", "attention=flash",
+                                NULL, NULL};
+    const char *dtypes[] = {"dtype=bf16", "dtype=fp32"};
+    double p2p[2], mid[2], rank1[2];
+    for (int i = 0; i < 2; i++) {
+        const char *s[10];
+        memcpy(s, sets, sizeof s);
+        s[8] = dtypes[i];
+        cr_assert_eq(run(LLAMA70, H100, s), SIM_OK, "%s", err.msg);
+        p2p[i] = out.cm.p2p_bytes;
+        mid[i] = out.cm.stages[1].act_bytes_mb;
+        rank1[i] = out.rep.mem[1].activations;
+        step_release(&out);
+    }
+    /* [s, b, h] sliced over tp 8 under SP: 4096 x 8192 / 8 elements */
+    cr_assert_float_eq(p2p[0], 2.0 * 4096 * 8192 / 8, 1e-9);
+    cr_assert_float_eq(p2p[1], 4.0 * 4096 * 8192 / 8, 1e-9, "fp32 sends 4 bytes an element");
+    cr_assert_float_eq(mid[1], 2 * mid[0], 1e-9 * mid[0]);
+    cr_assert_float_eq(rank1[1], 2 * rank1[0], 1e-9 * rank1[0]);
 }
 
 /* The group size of a <collective> element on the line [line, next), or 0 for any other
