@@ -75,9 +75,12 @@ set output outfile
 
 lm = 0.09
 haskey = nseries > 1 || nfailed > 0 || nempty > 0 || noom > 0
-# The legend, beside the top panel (0.37 of the height): gnuplot wraps it into another column
-# past about one entry per 2.5 font points of that height, and a column is about 0.72 points a
-# character plus 60 pixels of sample and gap wide.  Entries: the lines (or one saying how many
+# The legend, beside the top panel (0.37 of the height): at most one entry per 2.5 font points
+# of that height in a column (maxrows).  gnuplot spaces its columns (longest entry + 6)
+# characters apart at its guess of a character's width, keyhc: pngcairo rounds 0.848 points,
+# svg takes 0.7; drawn, a character of these entries is narrower (keytw: at most about 0.8 and
+# 0.62 points), and `set key width` takes the difference off, so a column is keycolpx wide and
+# the next one starts just past the longest entry.  Entries: the lines (or one saying how many
 # when they are too many), hollow markers, failed configs, the series where nothing ran (those
 # past the room counted in one entry).  The largest font of 13, 11 and 9 points that holds them
 # in one column, else two at 9, else the lines go unnamed; the plot narrows to make room.
@@ -88,8 +91,10 @@ do for [j=1:nempty] {
 }
 extras = (noom > 0) + (nfailed > 0)
 keyrowsat(pt) = int(0.37 * height / (2.5 * pt))
-keycolpx(pt) = 0.72 * pt * keychars + 60
-keyfits(n, pt, cols) = n <= cols * keyrowsat(pt) && cols * keycolpx(pt) <= 0.45 * width
+keyhc(pt) = format eq 'svg' ? 0.7 * pt : floor(0.848 * pt + 0.5)
+keytw(pt) = (format eq 'svg' ? 0.62 : 0.8) * pt
+keycolpx(pt) = keychars * keytw(pt) + 6 * keyhc(pt)
+keyfits(n, pt, cols) = n <= cols * keyrowsat(pt) && cols * keycolpx(pt) + 40 <= 0.45 * width
 named = 1
 keypt = 13
 keycols = 1
@@ -173,9 +178,17 @@ unset xlabel
 if (xcat) { set xtics 1 }
 # The legend, right of the top panel: the lines, then hollow markers, failed configs and the
 # series where nothing ran.
+# The key's title is a label above it: gnuplot measures the entries of a key whose title has a
+# font of its own in the terminal's font (13 points), which spread the columns far apart.
 keyfont = sprintf(',%d', keypt)
-set key at screen rm + 0.02, screen 0.90 left top vertical Left reverse samplen 2 spacing 1.2 \
-    font keyfont title keytitle left font keyfont
+keytitleh = keytitle ne '' ? 1.3 * keypt * (format eq 'svg' ? 1 : 4.0 / 3) / height : 0
+set key at screen rm + 0.02, screen 0.90 - keytitleh left top vertical Left reverse samplen 2 \
+    spacing 1.2 font keyfont maxrows keyrowsat(keypt) \
+    width -keychars * (1 - keytw(keypt) / keyhc(keypt))
+if (keytitle ne '' && haskey) {
+    set label 11 keytitle at screen rm + 0.02, screen 0.90 - keytitleh / 2 left font keyfont \
+        offset 0.5, 0
+}
 if (!haskey) { unset key }
 # The clauses for what there is (a loop over nothing would still open the data file's
 # missing block): the lines of column `col`, hollow markers, failed configs at y = `failed_y`.
@@ -214,6 +227,7 @@ if (nfailed > 0 && exists("blo") && exists("bhi")) {
 set format x '% g'
 set xlabel xlabel
 unset key
+unset label 11
 # Categories are labelled by name (xcats: their texts as words), even those that only failed.
 if (xcat && exists("xcats")) {
     set xtics () rotate by -30

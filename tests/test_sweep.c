@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <gsl/gsl_errno.h>
 #include <libxml/parser.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -186,17 +187,25 @@ Test(sweep_axis, oversized_product_rejected, .init = setup)
     sweep_axis_release(&axes[1]);
 }
 
+/* The arguments `first` and ap (NULL-terminated) into args, at most `max` of them, args[n] NULL;
+ * returns n. */
+static int args_of(const char **args, int max, const char *first, va_list ap)
+{
+    int n = 0;
+    for (const char *a = first; a && n < max; a = va_arg(ap, const char *))
+        args[n++] = a;
+    args[n] = NULL;
+    return n;
+}
+
 /* Run `stepsim sweep ARGS...` (NULL-terminated); stdout and stderr as heap strings. */
 static int run_sweep(char **out, char **errtext, const char *first, ...)
 {
     const char *args[61];
-    int n = 0;
     va_list ap;
     va_start(ap, first);
-    for (const char *a = first; a && n < 60; a = va_arg(ap, const char *))
-        args[n++] = a;
+    args_of(args, 60, first, ap);
     va_end(ap);
-    args[n] = NULL;
     return run_command(sweep_main, "sweep", args, out, errtext);
 }
 
@@ -775,6 +784,92 @@ Test(sweep_cmd, the_line_left_when_the_others_failed_keeps_its_name, .init = set
     remove(svg);
     remove(brk);
     remove(dir);
+}
+
+/* Where an SVG of gnuplot's draws a text (the whole of a <text> element): the x it starts at and
+ * its font size; 0 when it is not drawn. */
+static int svg_text_at(const char *svg, const char *text, double *x, double *size)
+{
+    static const char g[] = "<g transform=\"translate(";
+    char want[256];
+    snprintf(want, sizeof want, "<text>%s</text>", text);
+    const char *at = strstr(svg, want), *p = at;
+    while (p && p > svg && strncmp(p, g, sizeof g - 1) != 0)
+        p--;
+    const char *fs = p ? strstr(p, "font-size=\"") : NULL;
+    if (!p || p == svg || !fs || fs > at)
+        return 0;
+    *x = strtod(p + sizeof g - 1, NULL);
+    *size = strtod(fs + strlen("font-size=\""), NULL);
+    return 1;
+}
+
+/* A sweep chart a test drew as SVG: its folder and paths, the images' texts (the breakdown's
+ * NULL when it was not drawn) and stderr, all heap strings. */
+struct chart {
+    char dir[40], svg[128], brk[128];
+    char *text, *brktext, *err;
+};
+
+/* Run `stepsim sweep ARGS... --plot DIR/c.svg` (NULL-terminated, at most 40) expecting exit 0
+ * and read what it drew; skips the test without gnuplot.  chart_done removes it all. */
+static void chart_draw(struct chart *c, const char *first, ...)
+{
+    snprintf(c->dir, sizeof c->dir, "/tmp/stepsim-test-sweep-XXXXXX");
+    chart_paths(c->dir, "c", c->svg, c->brk);
+    const char *args[44];
+    va_list ap;
+    va_start(ap, first);
+    int n = args_of(args, 40, first, ap);
+    va_end(ap);
+    args[n++] = "--plot";
+    args[n++] = c->svg;
+    args[n] = NULL;
+    char *o;
+    int rc = run_command(sweep_main, "sweep", args, &o, &c->err);
+    free(o);
+    if (rc == 1 && strstr(c->err, "cannot run gnuplot")) {
+        remove(c->dir);
+        cr_skip_test("gnuplot not installed: plot not checked");
+    }
+    cr_assert_eq(rc, 0, "%s", c->err);
+    c->text = file_text(c->svg);
+    FILE *fp = fopen(c->brk, "r");
+    c->brktext = fp ? (fclose(fp), file_text(c->brk)) : NULL;
+}
+
+static void chart_done(struct chart *c)
+{
+    free(c->text);
+    free(c->brktext);
+    free(c->err);
+    remove(c->svg);
+    remove(c->brk);
+    remove(c->dir);
+}
+
+/* A legend of two columns (20 lines of up to 34 characters) stays on the image, its second
+ * column just past the first one's longest entry: gnuplot had measured the entries in the
+ * terminal's 13 points for the key title's font, so the columns stood 350 pixels apart and the
+ * second ran off a PNG.  A character taken as 0.6 em. */
+Test(sweep_cmd, a_legend_of_two_columns_stays_on_the_image, .init = setup)
+{
+    struct chart c;
+    chart_draw(&c, LLAMA, "--vary",
+               "hardware=amd-mi300x,amd-mi325x,deepseek-h800,dgx-a100-80gb,dgx-b200,dgx-h100,"
+               "dgx-h200,gb200-nvl72,jean-zay-a100-80gb,meta-h100-96gb-500w",
+               "--vary", "pp=2,4", "--vary", "microbatches=8,16", NULL);
+    const char *last = "hardware=meta-h100-96gb-500w, pp=4";
+    double x1, x2, x3, size, width = strtod(strstr(c.text, "width=\"") + 7, NULL);
+    cr_assert(svg_text_at(c.text, "hardware=amd-mi300x, pp=2", &x1, &size), "no first entry");
+    cr_assert(svg_text_at(c.text, "hardware=dgx-h100, pp=2", &x2, &size), "no second column");
+    cr_assert(svg_text_at(c.text, last, &x3, &size), "no last entry");
+    double longest = 0.6 * size * (double)strlen(last);
+    cr_expect(x2 - x1 <= longest + 80, "columns %.0f px apart for entries of %.0f px", x2 - x1,
+              longest);
+    cr_expect(x3 + longest <= width, "the last entry ends at %.0f px of %.0f", x3 + longest,
+              width);
+    chart_done(&c);
 }
 
 /* Failed configs are counted on stderr in one line: rule errors, simulation errors, and those
