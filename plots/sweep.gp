@@ -63,6 +63,9 @@ colour(i) = sprintf('#%06x', rgbof(i))
 ptype(i) = word('7 5 9 11 13 15', (i % 6) + 1) + 0
 hollow(i) = ptype(i) - 1
 fits(v, oom) = oom > 0 ? NaN : v
+# A marker's size as drawn in a PNG: gnuplot's svg terminal draws a point size half again as
+# large (9.75 px a unit against about 6.5), so an SVG takes 0.64 of it.
+marksize(s) = sprintf('%.3g', s * (format eq 'svg' ? 0.64 : 1))
 oomv(v, oom) = oom > 0 ? v : NaN
 
 height = 900
@@ -194,20 +197,20 @@ if (!haskey) { unset key }
 # missing block): the lines of column `col`, hollow markers, failed configs at y = `failed_y`.
 # Categories (schedules, say) are not a scale: their points are not joined by lines.
 lines(col) = xcat ? 'NaN notitle' : sprintf("for [i=0:nseries-1] datafile index i using 1:%d with lines lw 2 lc rgb colour(i) notitle", col)
-marks(col, t) = sprintf("for [i=0:nseries-1] datafile index i using 1:(fits($%d, $5)) with %s lw 2 pt ptype(i) ps 1.3 lc rgb colour(i) %s", col, (t eq '' || xcat) ? 'points' : 'linespoints', t eq '' ? 'notitle' : 'title '.t)
-oommarks(col) = sprintf("for [i=0:nseries-1] datafile index i using 1:(oomv($%d, $5)) with points pt hollow(i) ps 1.6 lw 2 lc rgb colour(i) notitle", col)
-failmarks(failed_y) = nfailed > 0 ? sprintf(", datafile index nseries using 1:(%.9g):(rgbof($2)) with points pt 2 ps 1.8 lw 2.5 lc rgb variable notitle", failed_y) : ''
+marks(col, t) = sprintf("for [i=0:nseries-1] datafile index i using 1:(fits($%d, $5)) with %s lw 2 pt ptype(i) ps %s lc rgb colour(i) %s", col, (t eq '' || xcat) ? 'points' : 'linespoints', marksize(1.3), t eq '' ? 'notitle' : 'title '.t)
+oommarks(col) = sprintf("for [i=0:nseries-1] datafile index i using 1:(oomv($%d, $5)) with points pt hollow(i) ps %s lw 2 lc rgb colour(i) notitle", col, marksize(1.6))
+failmarks(failed_y) = nfailed > 0 ? sprintf(", datafile index nseries using 1:(%.9g):(rgbof($2)) with points pt 2 ps %s lw 2.5 lc rgb variable notitle", failed_y, marksize(1.8)) : ''
 # At most `maxnamed` lines are named in the legend (above): more are drawn unnamed, and one
 # entry says how many (the CSV names each config).
 cmd = 'plot ' . lines(3) . ', ' . marks(3, named ? "columnhead(3)" : "") . ', ' . oommarks(3) . failmarks(yfail)
 if (!named) { cmd = cmd . sprintf(", keyentry with lines lw 2 lc rgb '#4a5568' title '%s'", unnamedtext) }
-if (noom > 0) { cmd = cmd . ", keyentry with points pt 6 ps 1.6 lw 2 lc rgb '#4a5568' title 'out of memory (hollow)'" }
-if (nfailed > 0) { cmd = cmd . ", keyentry with points pt 2 ps 1.8 lw 2.5 lc rgb '#4a5568' title 'failed (see the CSV)'" }
+if (noom > 0) { cmd = cmd . ", keyentry with points pt 6 ps ".marksize(1.6)." lw 2 lc rgb '#4a5568' title 'out of memory (hollow)'" }
+if (nfailed > 0) { cmd = cmd . ", keyentry with points pt 2 ps ".marksize(1.8)." lw 2.5 lc rgb '#4a5568' title 'failed (see the CSV)'" }
 do for [j=1:nemptyshown] {
-    cmd = cmd . sprintf(", keyentry with points pt 2 ps 1.6 lw 2 lc rgb '#a0aec0' title '%s: all failed'", value(sprintf('empty%d', j)))
+    cmd = cmd . sprintf(", keyentry with points pt 2 ps %s lw 2 lc rgb '#a0aec0' title '%s: all failed'", marksize(1.6), value(sprintf('empty%d', j)))
 }
 if (nemptytotal > nemptyshown) {
-    cmd = cmd . sprintf(", keyentry with points pt 2 ps 1.6 lw 2 lc rgb '#a0aec0' title '%s%d %s where all failed'", nemptyshown > 0 ? '+' : '', nemptytotal - nemptyshown, nemptytotal - nemptyshown == 1 ? 'line' : 'lines')
+    cmd = cmd . sprintf(", keyentry with points pt 2 ps %s lw 2 lc rgb '#a0aec0' title '%s%d %s where all failed'", marksize(1.6), nemptyshown > 0 ? '+' : '', nemptytotal - nemptyshown, nemptytotal - nemptyshown == 1 ? 'line' : 'lines')
 }
 eval cmd
 

@@ -872,6 +872,29 @@ Test(sweep_cmd, a_legend_of_two_columns_stays_on_the_image, .init = setup)
     chart_done(&c);
 }
 
+/* An SVG's markers are drawn the size of the PNG's: gnuplot's svg terminal draws a point size
+ * at 9.75 px a unit, pngcairo at about 6.5, so the SVG's were half again as large (a config's
+ * marker 12.7 px across, a failed one's cross 17.6, where the PNG draws 9 and 13). */
+Test(sweep_cmd, svg_markers_are_the_png_size, .init = setup)
+{
+    struct chart c;
+    chart_draw(&c, LLAMA, "--vary", "pp=2,3,4", "--vary", "micro-batch=1,8", NULL);
+    double most = 0, least = INFINITY; /* a marker spans -1..1 before its scale */
+    size_t n = 0;
+    for (const char *p = strstr(c.text, "<use xlink:href='#gpPt"); p;
+         p = strstr(p + 1, "<use xlink:href='#gpPt")) {
+        const char *sc = strstr(p, "scale(");
+        double v = sc ? strtod(sc + 6, NULL) : 0;
+        most = v > most ? v : most;
+        least = v < least ? v : least;
+        n++;
+    }
+    cr_expect(n >= 10, "%zu markers", n);
+    cr_expect(2 * most <= 12, "a marker %.1f px across", 2 * most);
+    cr_expect(2 * least >= 6, "a marker %.1f px across", 2 * least);
+    chart_done(&c);
+}
+
 /* Failed configs are counted on stderr in one line: rule errors, simulation errors, and those
  * that ran but do not fit in memory; nothing when all ran. */
 Test(sweep_cmd, one_stderr_line_counts_the_failures, .init = setup)
