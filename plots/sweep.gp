@@ -23,8 +23,8 @@
 # xmin and xmax (the swept values' range, or the categories' first and last position), xcats
 # (with xcat: the categories' names as words, in position order), ylo, yhi and blo, bhi (the
 # panels' y ranges; default from 0), nempty and empty1, empty2, ... (series where nothing ran,
-# listed in the legend as far as it has room), nemptytotal (all such series: the ones not
-# listed are counted in one entry), width (pixels; default 1400).
+# listed in the legend when all of them fit), nemptytotal (all such series: when they are not
+# all listed, one entry counts them), width (pixels; default 1400).
 # With brkfile (and brkout, nbars, brktitle, maxlabel) it also draws a second image: one
 # stacked bar per config, rows "label  compute recompute tp cp ep pp bubble dp optimizer host
 # step_s state" with the parts in % of that config's step time, its step time in seconds
@@ -83,41 +83,42 @@ haskey = nseries > 1 || nfailed > 0 || nempty > 0 || noom > 0
 # characters apart at its guess of a character's width, keyhc: pngcairo rounds 0.848 points,
 # svg takes 0.7; drawn, a character of these entries is narrower (keytw: at most about 0.8 and
 # 0.62 points), and `set key width` takes the difference off, so a column is keycolpx wide and
-# the next one starts just past the longest entry.  Entries: the lines (or one saying how many
-# when they are too many), hollow markers, failed configs, the series where nothing ran (those
-# past the room counted in one entry).  The largest font of 13, 11 and 9 points that holds them
-# in one column, else two at 9, else the lines go unnamed; the plot narrows to make room.
+# the next one starts just past the longest entry.  Entries: the lines that have data, hollow
+# markers, failed configs, then the lines where every config failed -- each named when they all
+# fit too, else counted in one entry ('26 lines where all failed').  The lines with data are
+# named first: only when they do not fit at 9 points in two columns does one entry say how many
+# they are.  The largest font of 13, 11 and 9 points that holds the entries in one column, else
+# two at 9; the plot narrows to make room.
 if (!exists("keychars")) keychars = 24
+extras = (noom > 0) + (nfailed > 0)
+counttext = sprintf('%d %s where all failed', nemptytotal, nemptytotal == 1 ? 'line' : 'lines')
+linechars = nemptytotal > 0 && strlen(counttext) > keychars ? strlen(counttext) : keychars
+emptychars = linechars
 do for [j=1:nempty] {
     e = strlen(value(sprintf('empty%d', j))) + 12
-    keychars = e > keychars ? e : keychars
+    emptychars = e > emptychars ? e : emptychars
 }
-extras = (noom > 0) + (nfailed > 0)
 keyrowsat(pt) = int(0.37 * height / (2.5 * pt))
 keyhc(pt) = format eq 'svg' ? 0.7 * pt : floor(0.848 * pt + 0.5)
 keytw(pt) = (format eq 'svg' ? 0.62 : 0.8) * pt
 keycolpx(pt) = keychars * keytw(pt) + 6 * keyhc(pt)
 keyfits(n, pt, cols) = n <= cols * keyrowsat(pt) && cols * keycolpx(pt) + 40 <= 0.45 * width
-named = 1
+keychars = linechars
+named = nseries <= 1 || keyfits(nseries + extras + (nemptytotal > 0), 9, 2)
+if (exists("maxnamed")) { named = nseries <= maxnamed }
+unnamedtext = sprintf('%d lines, unnamed (too many)', nseries)
+if (!named && strlen(unnamedtext) > linechars) { linechars = strlen(unnamedtext) }
+nlines = named ? nseries : 1
+keychars = emptychars > linechars ? emptychars : linechars
+showempty = nemptytotal > 0 && nempty == nemptytotal && keyfits(nlines + extras + nempty, 9, 2)
+if (!showempty) { keychars = linechars }
+nemptyshown = showempty ? nempty : 0
+nentries = nlines + extras + (showempty ? nempty : (nemptytotal > 0))
 keypt = 13
 keycols = 1
-nentries = nseries + extras + nemptytotal
 if (!keyfits(nentries, 13, 1)) { keypt = 11 }
 if (!keyfits(nentries, 11, 1)) { keypt = 9 }
 if (!keyfits(nentries, 9, 1)) { keycols = 2 }
-if (!keyfits(nentries, 9, 2)) {
-    named = nseries <= 1
-    keycols = 1
-    keypt = 13
-    nentries = (named ? nseries : 1) + extras + nemptytotal
-    if (!keyfits(nentries, 13, 1)) { keypt = 11 }
-    if (!keyfits(nentries, 11, 1)) { keypt = 9 }
-}
-if (exists("maxnamed")) { named = nseries <= maxnamed }
-unnamedtext = sprintf('%d lines, unnamed (too many)', nseries)
-if (!named && strlen(unnamedtext) > keychars) { keychars = strlen(unnamedtext) }
-room = keycols * keyrowsat(keypt) - extras - (named ? nseries : 1)
-nemptyshown = nemptytotal <= room ? nempty : (room - 1 < nempty ? (room > 1 ? room - 1 : 0) : nempty)
 rm = haskey ? 1 - (keycols * keycolpx(keypt) + 40) / width : 0.95
 rm = rm > 0.76 ? 0.76 : (rm < 0.55 ? 0.55 : rm)
 if (!haskey) { rm = 0.95 }
@@ -210,7 +211,7 @@ do for [j=1:nemptyshown] {
     cmd = cmd . sprintf(", keyentry with points pt 2 ps %s lw 2 lc rgb '#a0aec0' title '%s: all failed'", marksize(1.6), value(sprintf('empty%d', j)))
 }
 if (nemptytotal > nemptyshown) {
-    cmd = cmd . sprintf(", keyentry with points pt 2 ps %s lw 2 lc rgb '#a0aec0' title '%s%d %s where all failed'", marksize(1.6), nemptyshown > 0 ? '+' : '', nemptytotal - nemptyshown, nemptytotal - nemptyshown == 1 ? 'line' : 'lines')
+    cmd = cmd . sprintf(", keyentry with points pt 2 ps %s lw 2 lc rgb '#a0aec0' title '%s'", marksize(1.6), counttext)
 }
 eval cmd
 

@@ -895,6 +895,24 @@ Test(sweep_cmd, svg_markers_are_the_png_size, .init = setup)
     chart_done(&c);
 }
 
+/* The legend names the lines with data first: pp 1 to 32 on 80 layers leaves 6 lines that ran
+ * and 26 where every config failed, which one entry counts.  The legend had said "6 lines,
+ * unnamed (too many)" and spent its room on "pp=3: all failed" ... "+16 lines where all
+ * failed". */
+Test(sweep_cmd, the_legend_names_the_lines_with_data_first, .init = setup)
+{
+    struct chart c;
+    chart_draw(&c, LLAMA, "--set", "schedule=1f1b", "--vary", "pp=1:32:+1", "--vary",
+               "microbatches=8,16", NULL);
+    cr_expect(strstr(c.text, "<text>26 lines where all failed</text>"), "no count of 26");
+    cr_expect(!strstr(c.text, "unnamed"), "the lines with data went unnamed");
+    cr_expect(!strstr(c.text, "pp=3: all failed"), "a line where all failed is named");
+    double x = 0, size; /* the legend stands right of 1000 px, the tics left of 150 */
+    cr_expect(svg_text_at(c.text, "1", &x, &size) && x > 1000, "pp=1 unnamed");
+    cr_expect(svg_text_at(c.text, "32", &x, &size) && x > 1000, "pp=32 unnamed");
+    chart_done(&c);
+}
+
 /* Failed configs are counted on stderr in one line: rule errors, simulation errors, and those
  * that ran but do not fit in memory; nothing when all ran. */
 Test(sweep_cmd, one_stderr_line_counts_the_failures, .init = setup)
