@@ -281,7 +281,20 @@ if (exists("brkfile") && exists("brkout")) {
         set terminal pngcairo size bw, bh font 'Sans,13' background rgb 'white' noenhanced
     }
     set output brkout
-    set title ((exists("subtitle") && subtitle ne '') ? brktitle . "\n" . subtitle : brktitle) font ',15'
+    # The title, its subject then what it shows, is cut after the subject when one line would
+    # not fit at 15 points (a character about 0.7 of the font size wide, as in gantt.gp); the
+    # font shrinks, to 8 points, while its longest line (or the subtitle) still does not fit.
+    brksub = (exists("subtitle") && subtitle ne '') ? subtitle : ''
+    brkcut = strstrt(brktitle, ': where the step time goes')
+    brklong = strlen(brktitle)
+    if (brkcut > 0 && 0.7 * 15 * (brklong + 1) > 0.95 * bw) {
+        brklong = brkcut > brklong - brkcut - 1 ? brkcut : brklong - brkcut - 1
+        brktitle = brktitle[1:brkcut] . "\n" . brktitle[brkcut + 2:]
+    }
+    brklong = strlen(brksub) > brklong ? strlen(brksub) : brklong
+    brkpt = int(0.95 * bw / (0.7 * (brklong + 1)))
+    brkpt = brkpt > 15 ? 15 : (brkpt < 8 ? 8 : brkpt)
+    set title (brksub ne '' ? brktitle . "\n" . brksub : brktitle) font sprintf(',%d', brkpt)
     set style data histograms
     set style histogram rowstacked
     set style fill solid 0.9 border rgb '#555555'

@@ -16,6 +16,7 @@
 
 #define UNIT TOP_SRCDIR "/scenarios/unit.xml"
 #define LLAMA TOP_SRCDIR "/scenarios/llama3.1-70b-h100.xml"
+#define QWEN_GUIDE TOP_SRCDIR "/scenarios/moe-guide/qwen3-235b-a22b.xml"
 
 static void setup(void)
 {
@@ -910,6 +911,40 @@ Test(sweep_cmd, the_legend_names_the_lines_with_data_first, .init = setup)
     double x = 0, size; /* the legend stands right of 1000 px, the tics left of 150 */
     cr_expect(svg_text_at(c.text, "1", &x, &size) && x > 1000, "pp=1 unnamed");
     cr_expect(svg_text_at(c.text, "32", &x, &size) && x > 1000, "pp=32 unnamed");
+    chart_done(&c);
+}
+
+/* Does the line `text`, centred where the SVG draws it, fit on the image as a PNG draws it (a
+ * character about 0.7 of the font size wide)? */
+static int title_fits(const char *svg, const char *text)
+{
+    double x, size, width = strtod(strstr(svg, "width=\"") + 7, NULL);
+    if (!svg_text_at(svg, text, &x, &size))
+        return 0;
+    double half = 0.35 * size * (double)strlen(text);
+    return x - half >= 0 && x + half <= width;
+}
+
+/* The breakdown of a few configs is 1000 px wide: its title, the scenario's name then what the
+ * chart shows, is cut after the name, and shrinks where a line still would not fit (it had run
+ * off both sides, at 15 points on one line). */
+Test(sweep_cmd, a_narrow_breakdown_keeps_its_title_on_the_image, .init = setup)
+{
+    struct chart c;
+    chart_draw(&c, QWEN_GUIDE, "--vary", "pp=8,16", "--vary", "microbatches=16,32", NULL);
+    cr_assert(c.brktext, "no breakdown");
+    cr_expect(title_fits(c.brktext, "Qwen3-235B-A22B, guide layout tp4 pp16 cp2 ep8, on 128 H100:"),
+              "the name's line does not fit");
+    cr_expect(title_fits(c.brktext, "where the step time goes, per config"),
+              "the chart's line does not fit");
+    chart_done(&c);
+    const char *name = "Qwen3-235B-A22B guide layout tp4 pp16 cp2 ep8 on 128 H100 run 7";
+    char set[80];
+    snprintf(set, sizeof set, "name=%s", name); /* 63 bytes, the most a name takes */
+    chart_draw(&c, QWEN_GUIDE, "--set", set, "--vary", "pp=8,16", NULL);
+    char line[80];
+    snprintf(line, sizeof line, "%s:", name);
+    cr_expect(title_fits(c.brktext, line), "a name of 63 bytes does not fit");
     chart_done(&c);
 }
 
