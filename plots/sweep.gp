@@ -122,6 +122,22 @@ if (!keyfits(nentries, 9, 1)) { keycols = 2 }
 rm = haskey ? 1 - (keycols * keycolpx(keypt) + 40) / width : 0.95
 rm = rm > 0.76 ? 0.76 : (rm < 0.55 ? 0.55 : rm)
 if (!haskey) { rm = 0.95 }
+# Categories' names slant down to the right from their tics at 30 degrees, a character about
+# keytw(13) wide: the bottom margin holds the longest (half its length down, up to 0.3 of the
+# height) and the axis label under it, and the plot narrows so that the last name ends on the
+# image (its tic stands half a category inside the plot's right edge).
+catlen(j) = strlen(word(xcats, j))
+catmax = 0
+if (xcat && exists("xcats")) {
+    do for [j=1:words(xcats)] { catmax = catlen(j) > catmax ? catlen(j) : catmax }
+}
+bmcat = (0.5 * catmax * keytw(13) + 70) / height
+bmcat = bmcat < 0.14 ? 0.14 : (bmcat > 0.3 ? 0.3 : bmcat)
+if (xcat && exists("xcats")) {
+    catf = (words(xcats) - 0.5) / words(xcats)
+    catrm = lm + (1 - (0.87 * catlen(words(xcats)) * keytw(13) + 10) / width - lm) / catf
+    rm = rm < catrm ? rm : catrm
+}
 # subtitle: what every config shares as it ran (model on hardware, GPUs), a second line.
 fulltitle = (exists("subtitle") && subtitle ne '') ? plottitle . "\n" . subtitle : plottitle
 set multiplot title fulltitle font ',15'
@@ -217,7 +233,7 @@ eval cmd
 
 # Bottom: bubble ratio.
 set tmargin at screen 0.45
-set bmargin at screen (xcat ? 0.14 : 0.09)
+set bmargin at screen (xcat ? bmcat : 0.09)
 set ylabel 'bubble ratio (% of pipeline time idle)'
 if (exists("blo") && exists("bhi")) { set yrange [blo:bhi] } else { set yrange [0:*] }
 bfail = exists("blo") ? blo + 0.03 * (bhi - blo) : 0

@@ -75,12 +75,53 @@ void plot_sanitize(char *buf, size_t len, const char *s)
     buf[out] = '\0';
 }
 
-/* Run `gnuplot -e VARS SCRIPT` with stdin from /dev/null; returns its exit status (128 + the
- * signal if killed), 127 if it could not be started, -1 (errno set) on a local error.  The script
- * goes in a file, not a pipe: gnuplot reading "-" from a pipe treats it as interactive input and
- * rejects multi-line { } blocks. */
-int plot_run_gnuplot(const char *vars, const char *script)
+/* Wait for gnuplot (registered with cleanup in `slot`): its exit status, 128 + the signal if
+ * killed, -1 (errno set) on a local error. */
+static int wait_gnuplot(pid_t pid, int slot)
 {
+    int status = 0, rc;
+    while ((rc = (int)waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+        ;
+    cleanup_remove_child(slot);
+    if (rc < 0)
+        return -1;
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Read fd to its end into msg (NUL-terminated, the first len - 1 bytes kept, the rest read and
+ * dropped), then close it: gnuplot writing into a full pipe would stall. */
+static void read_messages(int fd, char *msg, size_t len)
+{
+    size_t n = 0;
+    char chunk[4096];
+    for (ssize_t got; (got = read(fd, chunk, sizeof chunk)) != 0;) {
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            break;
+        size_t keep = n + 1 < len ? len - 1 - n : 0;
+        keep = (size_t)got < keep ? (size_t)got : keep;
+        memcpy(msg + n, chunk, keep);
+        n += keep;
+    }
+    if (len > 0)
+        msg[n] = '\0';
+    close(fd);
+}
+
+/* Run `gnuplot -e VARS SCRIPT` with stdin from /dev/null and its messages (stderr) into msg;
+ * returns its exit status (128 + the signal if killed), 127 if it could not be started, -1
+ * (errno set) on a local error.  The script goes in a file, not a pipe: gnuplot reading "-"
+ * from a pipe treats it as interactive input and rejects multi-line { } blocks. */
+int plot_run_gnuplot(const char *vars, const char *script, char *msg, size_t len)
+{
+    int pipefd[2];
+    if (len > 0)
+        msg[0] = '\0';
+    if (pipe(pipefd) != 0)
+        return -1;
     /* Signals wait until the child is registered, and the child never runs our handler. */
     sigset_t old;
     cleanup_hold(&old);
@@ -92,6 +133,9 @@ int plot_run_gnuplot(const char *vars, const char *script)
             dup2(fd, STDIN_FILENO);
             close(fd);
         }
+        dup2(pipefd[1], STDERR_FILENO);
+        close(pipefd[0]);
+        close(pipefd[1]);
         execl(GNUPLOT_PATH, "gnuplot", "-e", vars, script, (char *)NULL);
         execlp("gnuplot", "gnuplot", "-e", vars, script, (char *)NULL);
         _exit(127);
@@ -99,19 +143,14 @@ int plot_run_gnuplot(const char *vars, const char *script)
     int slot = pid > 0 ? cleanup_add_child(pid) : -1;
     int e = errno;
     cleanup_release(&old);
+    close(pipefd[1]);
     if (pid < 0) {
+        close(pipefd[0]);
         errno = e;
         return -1;
     }
-    int status = 0, rc;
-    while ((rc = (int)waitpid(pid, &status, 0)) < 0 && errno == EINTR)
-        ;
-    cleanup_remove_child(slot);
-    if (rc < 0)
-        return -1;
-    if (WIFSIGNALED(status))
-        return 128 + WTERMSIG(status);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    read_messages(pipefd[0], msg, len);
+    return wait_gnuplot(pid, slot);
 }
 
 /* The chart's title: what was run and the two numbers a reviewer looks for. */
@@ -227,9 +266,26 @@ enum sim_status plot_add_companion(struct outset *os, const char *path, const ch
     return plot_add_output(os, "--plot", buf, img, err);
 }
 
-static enum sim_status plot_gnuplot_error(const char *path, int rc, int saved_errno,
+/* gnuplot's messages as one line: each run of blanks and newlines one space, none at the ends. */
+static void one_line(char *s)
+{
+    char *out = s;
+    for (const char *p = s; *p; p++) {
+        int blank = *p == ' ' || *p == '\n' || *p == '\r' || *p == '\t';
+        if (!blank)
+            *out++ = *p;
+        else if (out > s && out[-1] != ' ')
+            *out++ = ' ';
+    }
+    if (out > s && out[-1] == ' ')
+        out--;
+    *out = '\0';
+}
+
+static enum sim_status plot_gnuplot_error(const char *path, int rc, int saved_errno, char *msg,
                                           struct sim_error *err)
 {
+    one_line(msg);
     if (rc == 127)
         return err_set(err, SIM_EFAIL, NULL, 0,
                        "--plot %s: cannot run gnuplot (tried %s and gnuplot on PATH); install "
@@ -238,8 +294,8 @@ static enum sim_status plot_gnuplot_error(const char *path, int rc, int saved_er
     if (rc < 0)
         return err_set(err, SIM_EFAIL, NULL, 0, "--plot %s: cannot run gnuplot: %s", path,
                        strerror(saved_errno));
-    return err_set(err, SIM_EFAIL, NULL, 0,
-                   "--plot %s: gnuplot failed (exit status %d; its messages are above)", path, rc);
+    return err_set(err, SIM_EFAIL, NULL, 0, "--plot %s: gnuplot failed (exit status %d): %.600s",
+                   path, rc, msg);
 }
 
 enum sim_status plot_temp_write(struct plot_temps *t, const char *tag, plot_data_fn fn,
@@ -276,8 +332,12 @@ void plot_temps_remove(struct plot_temps *t)
 enum sim_status plot_gnuplot(const char *path, const char *vars, const char *script,
                              struct sim_error *err)
 {
-    int rc = plot_run_gnuplot(vars, script);
-    return rc == 0 ? SIM_OK : plot_gnuplot_error(path, rc, errno, err);
+    /* What gnuplot says about a script that ran (a warning naming a temp file's line, 'difficulty
+     * making room for xtic labels') is nothing the user can act on: it is dropped, and said
+     * only with the error when gnuplot fails. */
+    char msg[4096];
+    int rc = plot_run_gnuplot(vars, script, msg, sizeof msg);
+    return rc == 0 ? SIM_OK : plot_gnuplot_error(path, rc, errno, msg, err);
 }
 
 int plot_put_text(FILE *out, const void *text)

@@ -59,9 +59,9 @@ void plot_sanitize(char *buf, size_t len, const char *s);
  * plot_vars_add_text). */
 void plot_clean(char *buf, size_t len, const char *s);
 /* Run `gnuplot -e VARS SCRIPT` with stdin from /dev/null, registered with cleanup (an
- * interrupted stepsim kills it): its exit status, 127 when gnuplot cannot be started, -1 on
- * a local error. */
-int plot_run_gnuplot(const char *vars, const char *script);
+ * interrupted stepsim kills it), its messages (stderr) into msg (the first len - 1 bytes,
+ * NUL-terminated): its exit status, 127 when gnuplot cannot be started, -1 on a local error. */
+int plot_run_gnuplot(const char *vars, const char *script, char *msg, size_t len);
 
 /* Append printf-style text (gnuplot variables) to vars at *n: 0, or -1 (and *n < 0 or >= len)
  * once it no longer fits; later calls then do nothing. */

@@ -787,9 +787,9 @@ Test(sweep_cmd, the_line_left_when_the_others_failed_keeps_its_name, .init = set
     remove(dir);
 }
 
-/* Where an SVG of gnuplot's draws a text (the whole of a <text> element): the x it starts at and
- * its font size; 0 when it is not drawn. */
-static int svg_text_at(const char *svg, const char *text, double *x, double *size)
+/* Where an SVG of gnuplot's draws a text (the whole of a <text> element): the x and y it starts
+ * at and its font size; 0 when it is not drawn. */
+static int svg_text_xy(const char *svg, const char *text, double *x, double *y, double *size)
 {
     static const char g[] = "<g transform=\"translate(";
     char want[256];
@@ -800,9 +800,17 @@ static int svg_text_at(const char *svg, const char *text, double *x, double *siz
     const char *fs = p ? strstr(p, "font-size=\"") : NULL;
     if (!p || p == svg || !fs || fs > at)
         return 0;
-    *x = strtod(p + sizeof g - 1, NULL);
+    char *end;
+    *x = strtod(p + sizeof g - 1, &end);
+    *y = strtod(end + 1, NULL);
     *size = strtod(fs + strlen("font-size=\""), NULL);
     return 1;
+}
+
+static int svg_text_at(const char *svg, const char *text, double *x, double *size)
+{
+    double y;
+    return svg_text_xy(svg, text, x, &y, size);
 }
 
 /* A sweep chart a test drew as SVG: its folder and paths, the images' texts (the breakdown's
@@ -945,6 +953,27 @@ Test(sweep_cmd, a_narrow_breakdown_keeps_its_title_on_the_image, .init = setup)
     char line[80];
     snprintf(line, sizeof line, "%s:", name);
     cr_expect(title_fits(c.brktext, line), "a name of 63 bytes does not fit");
+    chart_done(&c);
+}
+
+/* Long category names (recompute-modules' core_attn+mlp+layernorm) get the room they need under
+ * the axis, the axis's name under them, and gnuplot's warning about the room ('"/tmp/stepsim-
+ * sweep-gp-XXXX" line 298: warning: difficulty making room for xtic labels') no longer reaches
+ * stderr: the name had been cut at the image's bottom edge and the axis's name lost.  A PNG
+ * draws a character about 0.75 of its font size wide, the names slant at 30 degrees. */
+Test(sweep_cmd, long_category_names_fit_under_the_axis, .init = setup)
+{
+    struct chart c;
+    chart_draw(&c, LLAMA, "--set", "recompute=selective", "--vary", "pp=2,4", "--vary",
+               "recompute-modules=core_attn,core_attn+mlp+layernorm", NULL);
+    cr_expect_str_empty(c.err);
+    const char *name = "core_attn+mlp+layernorm";
+    double x, y, size, ax, ay, height = strtod(strstr(c.text, "height=\"") + 8, NULL);
+    cr_assert(svg_text_xy(c.text, name, &x, &y, &size), "no %s", name);
+    double bottom = y + 0.5 * 0.75 * size * (double)strlen(name) + 0.8 * size;
+    cr_expect(bottom <= height, "%s ends at y %.0f of %.0f", name, bottom, height);
+    cr_assert(svg_text_xy(c.text, "recompute-modules", &ax, &ay, &size), "no axis name");
+    cr_expect(ay > bottom && ay + 0.3 * size <= height, "the axis's name at y %.0f", ay);
     chart_done(&c);
 }
 
