@@ -977,6 +977,31 @@ Test(sweep_cmd, long_category_names_fit_under_the_axis, .init = setup)
     chart_done(&c);
 }
 
+/* A breakdown of 320 configs (past the 8000 px the image takes at most) labels one config in k,
+ * its tics 31 px apart or more so that names slanted at 40 degrees do not overprint, and says so
+ * under the axis; it had labelled each, 23.5 px apart. */
+Test(sweep_cmd, a_wide_breakdown_labels_what_it_has_room_for, .init = setup)
+{
+    struct chart c;
+    chart_draw(&c, LLAMA, "--set", "schedule=1f1b", "--vary", "pp=1,2,4,8,16", "--vary",
+               "microbatches=1:64:+1", NULL);
+    cr_assert(c.brktext, "no breakdown");
+    double x1, x2, size;
+    cr_assert(svg_text_at(c.brktext, "pp=1 microbatches=1", &x1, &size), "no first label");
+    int n = 2;
+    char label[64];
+    for (; n <= 64; n++) { /* the next label drawn */
+        snprintf(label, sizeof label, "pp=1 microbatches=%d", n);
+        if (svg_text_at(c.brktext, label, &x2, &size))
+            break;
+    }
+    cr_assert(n <= 64, "no second label");
+    cr_expect(x2 - x1 >= 31, "labels %.1f px apart", x2 - x1);
+    snprintf(label, sizeof label, "one config in %d labelled (the CSV lists all 320)", n - 1);
+    cr_expect(strstr(c.brktext, label), "no '%s'", label);
+    chart_done(&c);
+}
+
 /* Failed configs are counted on stderr in one line: rule errors, simulation errors, and those
  * that ran but do not fit in memory; nothing when all ran. */
 Test(sweep_cmd, one_stderr_line_counts_the_failures, .init = setup)
