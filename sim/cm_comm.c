@@ -1,23 +1,10 @@
-/* cm_comm: where groups of GPUs sit and what their collectives cost (see cm_internal.h). */
+/* cm_comm: what the collectives of the parallel groups cost (see cm_internal.h); where the
+ * groups sit is resolved once per build (groups.h) and read here from the context. */
 #include <math.h>
 #include <string.h>
 
 #include "cm_internal.h"
 #include "nccl_model.h"
-
-/* Consecutive members `stride` ranks apart fill a node of per_node_gpus with per_node_gpus /
- * stride of them (when that divides n; else the largest divisor below). */
-struct coll_group cm_group_of(int n, int stride, int per_node_gpus)
-{
-    struct coll_group g = {n, 1};
-    if (stride < per_node_gpus) {
-        int fit = per_node_gpus / stride;
-        g.per_node = fit < n ? fit : n;
-        while (g.per_node > 1 && n % g.per_node != 0) /* keep the two-level split exact */
-            g.per_node--;
-    }
-    return g;
-}
 
 /* A switch (NVSwitch, NVL72) gives any group of GPUs in the node each GPU's full bandwidth.  A
  * point-to-point mesh (AMD's xGMI: a link from each GPU to each other one) gives a GPU only
@@ -126,35 +113,31 @@ void cm_cp_traffic(const struct cm_ctx *c, double tokens, struct cp_traffic *out
 {
     const struct model *m = c->m;
     const struct cm_config *cfg = c->cfg;
-    double t = cfg->tp, gpn = cfg->gpus_per_node;
+    double t = cfg->tp;
     double kv = 2.0 * cfg->act_bytes * tokens * (double)m->kv_heads * m->head_dim / t;
     double qkv = cfg->act_bytes * tokens *
                  ((double)m->heads * m->head_dim + 2.0 * m->kv_heads * m->head_dim) / t;
     double o = cfg->act_bytes * tokens * (double)m->heads * m->v_head_dim / t;
-    int cp = cfg->cp, inner = c->scn->cp_comm_type == CP_A2A_P2P ? c->scn->hierarchical_cp : 1;
+    int cp = cfg->cp;
     memset(out, 0, sizeof *out);
     if (cp <= 1)
         return;
-    switch ((enum scn_cp_comm)c->scn->cp_comm_type) {
-    case CP_ALLGATHER: {
-        struct coll_group g = cm_group_of(cp, cfg->tp, (int)gpn);
+    if (c->scn->cp_comm_type == CP_ALLGATHER) {
+        struct coll_group g = c->groups->cp.g;
         double ag = cm_coll_time(c, COLL_ALL_GATHER, cp * kv, g);
         out->block_fwd = ag;
         out->block_bwd = ag + cm_coll_time(c, COLL_REDUCE_SCATTER, cp * kv, g);
         return;
     }
-    case CP_A2A: inner = cp; /* fall through: all of it is all-to-all */
-    case CP_A2A_P2P:
-    case CP_P2P: break;
-    }
-    if (inner > 1) {
-        struct coll_group g = cm_group_of(inner, cfg->tp, (int)gpn);
+    /* the all-to-all part and the ring part as cp-comm-type splits the group (groups.h) */
+    if (c->groups->cp_a2a.g.n > 1) {
+        struct coll_group g = c->groups->cp_a2a.g;
         out->block_fwd = all_to_all_s(c, qkv, g, 1.0) + all_to_all_s(c, o, g, 1.0);
         out->block_bwd = out->block_fwd;
     }
-    int ring = cp / inner;
+    int ring = c->groups->cp_ring.g.n;
     if (ring > 1) {
-        struct coll_group g = cm_group_of(ring, cfg->tp * inner, (int)gpn);
+        struct coll_group g = c->groups->cp_ring.g;
         /* each step passes K and V to one neighbour: one link of a mesh */
         struct coll_level in_node = cm_intra_level(c, 2);
         const struct coll_level *lv = g.per_node >= g.n ? &in_node : &c->net;
@@ -178,7 +161,7 @@ void cm_dsa_cp_traffic(const struct cm_ctx *c, double tokens, int indexer,
         return;
     double width = (double)m->kv_lora_rank + m->qk_rope_dim + (indexer ? m->dsa_index_dim : 0);
     double bytes = cfg->act_bytes * cfg->cp * tokens * width;
-    struct coll_group g = cm_group_of(cfg->cp, cfg->tp, cfg->gpus_per_node);
+    struct coll_group g = c->groups->cp.g;
     out->block_fwd = cm_coll_time(c, COLL_ALL_GATHER, bytes, g);
     out->block_bwd = cm_coll_time(c, COLL_REDUCE_SCATTER, bytes, g);
 }
@@ -205,7 +188,7 @@ double cm_mamba_cp_traffic(const struct cm_ctx *c, double tokens, struct cp_traf
     double repeat = groups < cp ? (double)cp / groups : 1.0;
     double z = per * inner, bc = per * m->mamba_groups * repeat * m->mamba_state,
            dt = per * m->mamba_heads;
-    struct coll_group g = cm_group_of(cp, cfg->tp, cfg->gpus_per_node);
+    struct coll_group g = c->groups->cp.g;
     out->block_fwd = 2.0 * all_to_all_s(c, z, g, 1.0) + 2.0 * all_to_all_s(c, bc, g, 1.0) +
                      all_to_all_s(c, dt, g, 1.0) + all_to_all_s(c, z, g, 1.0);
     out->block_bwd = out->block_fwd;
@@ -227,7 +210,7 @@ double cm_gdn_cp_traffic(const struct cm_ctx *c, double tokens, struct cp_traffi
         return 0.0;
     double per = cfg->act_bytes * tokens / cfg->tp;
     double in = per * model_ssm_in_width(c->m), y = per * model_ssm_inner(c->m);
-    struct coll_group g = cm_group_of(cfg->cp, cfg->tp, cfg->gpus_per_node);
+    struct coll_group g = c->groups->cp.g;
     out->block_fwd = all_to_all_s(c, in, g, 1.0) + all_to_all_s(c, y, g, 1.0);
     out->block_bwd = out->block_fwd;
     return 2.0 * (3.0 * in + 2.0 * y);
@@ -255,7 +238,7 @@ static double etp_exchange_s(const struct cm_ctx *c, double copies, double token
     const struct cm_config *cfg = c->cfg;
     if (cfg->etp <= 1 || c->scn->moe_dispatcher == DISPATCH_ALLGATHER)
         return 0.0;
-    struct coll_group g = cm_group_of(cfg->etp, 1, cfg->gpus_per_node);
+    struct coll_group g = c->groups->etp.g;
     double received = c->cfg->moe_load * copies * token_bytes;
     return cm_coll_time(c, COLL_ALL_GATHER, cfg->etp * received, g);
 }
@@ -300,8 +283,8 @@ static double ep_exchange_s(const struct cm_ctx *c, double tokens)
 {
     const struct model *m = c->m;
     const struct cm_config *cfg = c->cfg;
-    struct coll_group g = cm_group_of(cfg->ep, cfg->etp, cfg->gpus_per_node);
-    double n = g.n, k = g.per_node, nodes = n / k;
+    struct coll_group g = c->groups->ep.g;
+    double n = g.n, k = g.per_node, nodes = c->groups->ep.nodes;
     double token_bytes = cfg->act_bytes * model_moe_width(m), copies = tokens * m->top_k;
     double imb = c->cfg->moe_load;
     if (c->scn->moe_dispatcher == DISPATCH_ALLGATHER)
@@ -330,7 +313,7 @@ static double ep_kernels_s(const struct cm_ctx *c, double tokens)
 {
     const struct cm_config *cfg = c->cfg;
     const struct model *m = c->m;
-    struct coll_group g = cm_group_of(cfg->ep, cfg->etp, cfg->gpus_per_node);
+    struct coll_group g = c->groups->ep.g;
     if (!scn_flex_dispatch(c->scn) || g.n < 2 || g.per_node < g.n || cfg->etp > 1)
         return -1.0;
     const struct hw_coll_fit *d = hw_node_coll_fit_upto(&c->hw->node, HW_EP_DISPATCH, g.n);
@@ -358,35 +341,12 @@ double cm_grad_bytes(const struct scenario *scn)
     return scn->grad_reduce_fp32 ? FP32_BYTES : cm_dtype_bytes(scn->dtype);
 }
 
-/* The group a chunk's gradients are reduced (and its parameters gathered) over: its
- * data-parallel replicas, and under DualPipe the other copy of the same part too (on the
- * mirror pipeline rank, so across nodes whenever the pipeline is): twice the ranks, the same
- * ranks per node. */
-struct coll_group cm_replica_group(const struct cm_ctx *c, int n, int stride, int block)
+/* The all-reduce of a hybrid shard's `grad` bytes (of the whole group's) across the replicas of
+ * each of its `shard` ranks (d->outer). */
+static double outer_reduce_s(const struct cm_ctx *c, double grad, int shard,
+                             const struct replica_groups *d)
 {
-    const struct cm_config *cfg = c->cfg;
-    struct coll_group g = cm_group_of(n, stride, cfg->gpus_per_node);
-    if (cfg->pp_dp_order && cfg->pp > 1) {
-        /* The pipeline inside each replica: of the n ranks, the first `block` (the context-
-         * parallel ranks of a dense group) stay neighbours, the data-parallel peers beyond them
-         * sit pp times further apart (Megatron-Core's RankGenerator, order tp-cp-ep-pp-dp; its
-         * expert ranks tp-ep-pp-dp). */
-        int inner = block > 1 && n % block == 0 ? block : 1;
-        struct coll_group in = cm_group_of(inner, stride, cfg->gpus_per_node);
-        struct coll_group out =
-            cm_group_of(n / inner, stride * inner * cfg->pp, cfg->gpus_per_node);
-        g.per_node = in.per_node == inner ? inner * out.per_node : in.per_node;
-    }
-    g.n *= layout_part_copies(c->layout);
-    return g;
-}
-
-/* The all-reduce of a hybrid shard's `grad` bytes (of the whole group's n) across the n / shard
- * replicas of each shard. */
-static double outer_reduce_s(const struct cm_ctx *c, double grad, int n, int shard, int stride)
-{
-    return cm_coll_time(c, COLL_ALL_REDUCE, grad / shard,
-                        cm_group_of(n / shard, stride * shard, c->cfg->gpus_per_node));
+    return cm_coll_time(c, COLL_ALL_REDUCE, grad / shard, d->outer.g);
 }
 
 /* The end-of-step reduction of `bytes` of gradients over n data-parallel GPUs: an all-reduce
@@ -397,15 +357,14 @@ static double outer_reduce_s(const struct cm_ctx *c, double grad, int n, int sha
  * shards, an all-reduce of the shard across replicas (Megatron's
  * --num-distributed-optimizer-instances).  DualPipe reduces over both copies of a part. */
 static double dp_reduce_s(const struct cm_ctx *c, int allreduce, double bytes, int n, int shard,
-                          int stride, int block)
+                          const struct replica_groups *d)
 {
     if (allreduce)
-        return cm_coll_time(c, COLL_ALL_REDUCE, bytes, cm_replica_group(c, n, stride, block));
-    struct coll_group g = cm_replica_group(c, shard, stride, block);
+        return cm_coll_time(c, COLL_ALL_REDUCE, bytes, d->all.g);
+    struct coll_group g = d->shard.g;
     double t = g.n > 1 ? cm_coll_time(c, COLL_REDUCE_SCATTER, bytes, g) : 0.0;
     if (n > shard)
-        t += cm_coll_time(c, COLL_ALL_REDUCE, bytes / g.n,
-                          cm_group_of(n / shard, stride * shard, c->cfg->gpus_per_node));
+        t += cm_coll_time(c, COLL_ALL_REDUCE, bytes / g.n, d->outer.g);
     return t;
 }
 
@@ -422,12 +381,10 @@ double cm_dp_sync_s(const struct cm_ctx *c, const struct cm_stage *st)
         if (!cfg->outer_reduce_once)
             return 0.0;
         double t = cfg->replicas > cfg->shard
-                       ? outer_reduce_s(c, gb * st->dense_params, cfg->replicas, cfg->shard,
-                                        cfg->tp)
+                       ? outer_reduce_s(c, gb * st->dense_params, cfg->shard, &c->groups->dense)
                        : 0.0;
         if (st->expert_params > 0 && cfg->edp > cfg->eshard)
-            t += outer_reduce_s(c, gb * st->expert_params, cfg->edp, cfg->eshard,
-                                cfg->etp * cfg->ep);
+            t += outer_reduce_s(c, gb * st->expert_params, cfg->eshard, &c->groups->expert);
         return t;
     }
     /* FSDP2 under pipelining: each unit's accumulated unsharded gradients copied (chunk_cat)
@@ -438,9 +395,9 @@ double cm_dp_sync_s(const struct cm_ctx *c, const struct cm_stage *st)
                          : 0.0;
     return copy_in +
            dp_reduce_s(c, cfg->grad_allreduce, gb * st->dense_params, cfg->replicas, cfg->shard,
-                       cfg->tp, cfg->cp) +
+                       &c->groups->dense) +
            (st->expert_params > 0 ? dp_reduce_s(c, cfg->grad_allreduce, gb * st->expert_params,
-                                                cfg->edp, cfg->eshard, cfg->etp * cfg->ep, 1)
+                                                cfg->edp, cfg->eshard, &c->groups->expert)
                                   : 0.0);
 }
 
@@ -449,17 +406,16 @@ double cm_dp_sync_s(const struct cm_ctx *c, const struct cm_stage *st)
  * reduce-scatter every micro-batch's gradients rather than accumulate full ones; Rajbhandari
  * et al., ZeRO, SC'20, sec. 5; Zhao et al., PyTorch FSDP, VLDB'23, sec. 3). */
 static void shard_comm(const struct cm_ctx *c, double bytes, double grad, int n, int shard,
-                       int stride, double *gather, double *reduce)
+                       const struct replica_groups *d, double *gather, double *reduce)
 {
-    int gpn = c->cfg->gpus_per_node;
-    struct coll_group g = cm_group_of(shard, stride, gpn);
+    struct coll_group g = d->step_shard.g;
     if (c->cfg->zero >= 3)
         *gather += cm_coll_time(c, COLL_ALL_GATHER, bytes, g);
     *reduce += cm_coll_time(c, COLL_REDUCE_SCATTER, grad, g);
     if (n > shard && !c->cfg->outer_reduce_once) /* hybrid: the shard's gradients all-reduced
                                                    * across the replicas (cm_dp_sync_s when
                                                    * that waits for the step's end) */
-        *reduce += outer_reduce_s(c, grad, n, shard, stride);
+        *reduce += outer_reduce_s(c, grad, shard, d);
 }
 
 void cm_shard_comm(const struct cm_ctx *c, double dense, double expert, double param_bytes,
@@ -471,9 +427,9 @@ void cm_shard_comm(const struct cm_ctx *c, double dense, double expert, double p
     if (cfg->zero < 2)
         return;
     if (dense > 0 && cfg->replicas > 1)
-        shard_comm(c, param_bytes * dense, gb * dense, cfg->replicas, cfg->shard, cfg->tp, gather,
-                   reduce);
+        shard_comm(c, param_bytes * dense, gb * dense, cfg->replicas, cfg->shard, &c->groups->dense,
+                   gather, reduce);
     if (expert > 0 && cfg->edp > 1)
-        shard_comm(c, param_bytes * expert, gb * expert, cfg->edp, cfg->eshard,
-                   cfg->etp * cfg->ep, gather, reduce);
+        shard_comm(c, param_bytes * expert, gb * expert, cfg->edp, cfg->eshard, &c->groups->expert,
+                   gather, reduce);
 }

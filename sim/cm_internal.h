@@ -5,10 +5,11 @@
  * derives how long one virtual stage's F, B and W ops take from its layers, whose work
  * (matmuls, attention, element-wise work) cm_work.c prices one layer at a time (cm_layer.h),
  * with cm_quant.c for the fp8 / nvfp4 quantization of its GEMM operands and cm_tp.c for its
- * tensor-parallel collectives; cm_comm.c places groups of GPUs and prices the other
- * collectives (CP, EP dispatch, data parallelism and its sharded forms).  All of them read one
- * struct cm_ctx, built once per step, and what each stage holds from its layout (layout.h),
- * resolved once per build after the rules have completed the scenario. */
+ * tensor-parallel collectives; cm_comm.c prices the other collectives (CP, EP dispatch, data
+ * parallelism and its sharded forms).  All of them read one struct cm_ctx, built once per step,
+ * what each stage holds from its layout (layout.h) and where each parallel group sits from its
+ * groups (groups.h), both resolved once per build after the rules have completed the
+ * scenario. */
 #ifndef STEPSIM_CM_INTERNAL_H
 #define STEPSIM_CM_INTERNAL_H
 
@@ -73,6 +74,7 @@ struct cm_ctx {
     struct cm_offload_row *offload_rows; /* one per layer of a chunk while it is costed, or
                                             NULL: nothing offloaded (cm_stage.c) */
     const struct layout *layout; /* what each stage holds: read it, not the scenario's split */
+    const struct groups *groups; /* where the parallel groups sit: read them, not cfg's degrees */
 };
 
 /* Megatron-Core's offload groups of one layer: each offload module's saved inputs, in forward
@@ -115,11 +117,8 @@ static inline double cm_param_gather_bytes(const struct cm_ctx *c, int narrow_la
                                                     : c->cfg->param_bytes;
 }
 
-/* ---- cm_comm.c: placement and collectives ---- */
+/* ---- cm_comm.c: collectives (on the groups of groups.h) ---- */
 
-/* A group of n GPUs whose consecutive members are `stride` ranks apart (Megatron's rank
- * order tp-cp-ep-dp-pp makes every group such a strided set). */
-struct coll_group cm_group_of(int n, int stride, int per_node_gpus);
 /* The in-node level a group with `members` GPUs of one node sees: the switched NVLink's whole
  * bandwidth, or on a point-to-point mesh its (members - 1) links to the others (cm_comm.c). */
 struct coll_level cm_intra_level(const struct cm_ctx *c, int members);
@@ -152,10 +151,6 @@ double cm_gdn_cp_traffic(const struct cm_ctx *c, double tokens, struct cp_traffi
 double cm_ep_round_trip_s(const struct cm_ctx *c, double tokens);
 /* Bytes per gradient element as kept and reduced. */
 double cm_grad_bytes(const struct scenario *scn);
-/* The data-parallel group of n replicas `stride` ranks apart (doubled under DualPipe); under
- * rank-order tp-cp-ep-pp-dp its first `block` ranks (the dense group's CP ranks; 1 for
- * experts) are neighbours and the rest pp times further apart. */
-struct coll_group cm_replica_group(const struct cm_ctx *c, int n, int stride, int block);
 /* End-of-step gradient reduction of one chunk (zero <= 1; sharded stages reduce per
  * micro-batch inside the ops instead). */
 double cm_dp_sync_s(const struct cm_ctx *c, const struct cm_stage *st);

@@ -429,11 +429,8 @@ void cm_delayed_amax_reductions_s(const struct cm_ctx *c, int layers, double *fw
         !cfg->megatron_core || layers <= 0)
         return;
     /* the stage's data-parallel replicas (with the CP ranks, where the rank order puts them),
-     * each its TP group: the TP ranks stay in the replicas' nodes */
-    struct coll_group r = cm_replica_group(c, cfg->replicas, cfg->tp, cfg->cp);
-    struct coll_group g = {r.n * cfg->tp, r.per_node * cfg->tp};
-    if (g.per_node > cfg->gpus_per_node || g.per_node > g.n)
-        g = cm_group_of(g.n, 1, cfg->gpus_per_node);
+     * each its TP group (groups.h) */
+    struct coll_group g = c->groups->amax.g;
     double linears = DELAYED_AMAX_LINEARS_PER_LAYER * layers;
     *fwd_s = cm_coll_time(c, COLL_ALL_REDUCE, 4.0 * 3.0 * linears, g);
     *bwd_s = cm_coll_time(c, COLL_ALL_REDUCE, 4.0 * 2.0 * linears, g);

@@ -409,7 +409,7 @@ static void add_head(const struct cm_ctx *c, int shard_weights, struct cm_stage 
         add_shard_traffic(c, (model_params_head(m) + model_params_final_norm(m)) / t, 0.0,
                           cfg->param_bytes, 0, f, 2.0 * gemm, st);
     if (cfg->tp > 1) { /* all-reduce of max, sum and target logit: 3 x T x 4 bytes */
-        struct coll_group g = cm_tp_group(c);
+        struct coll_group g = c->groups->tp.g;
         st->fwd.tp += 3.0 * cm_coll_time(c, COLL_ALL_REDUCE, 4.0 * T, g);
         cm_head_tp_comm(c, g, T, gemm, st);
     }
@@ -494,7 +494,7 @@ static void add_p2p_gather(const struct cm_ctx *c, double T, struct cm_stage *st
     const struct cm_config *cfg = c->cfg;
     if (!c->scn->p2p_scatter_gather || c->scn->sp || cfg->tp < 2 || cfg->pp < 2)
         return;
-    struct coll_group g = cm_tp_group(c);
+    struct coll_group g = c->groups->tp.g;
     double gather = cm_coll_time(c, COLL_ALL_GATHER, cfg->act_bytes * T * c->m->hidden, g);
     if (!st->has_embedding)
         st->fwd.tp += gather;

@@ -10,12 +10,6 @@ static double reductions_fwd(const struct cm_ctx *c, const struct layer_parts *l
     return c->m->parallel_block != PARALLEL_NONE ? 1.0 : lp->blocks;
 }
 
-/* The tensor-parallel group: tp consecutive ranks, as many of them in a node as fit. */
-struct coll_group cm_tp_group(const struct cm_ctx *c)
-{
-    return cm_group_of(c->cfg->tp, 1, c->cfg->gpus_per_node);
-}
-
 /* What of a collective of `comm` seconds a GEMM of `gemm` seconds beside it hides. */
 static double hidden_behind(const struct cm_ctx *c, double comm, double gemm)
 {
@@ -145,7 +139,7 @@ void cm_layer_tp_comm(const struct cm_ctx *c, const struct layer_parts *lp, doub
     const struct scenario *scn = c->scn;
     if (cfg->tp <= 1)
         return;
-    struct coll_group g = cm_tp_group(c);
+    struct coll_group g = c->groups->tp.g;
     double bytes = c->cfg->act_bytes * T * c->m->hidden;
     if (scn->sp) {
         double narrow = cm_tp_gather_bytes(c) * T * c->m->hidden;
@@ -243,7 +237,7 @@ void cm_lookup_tp_comm(const struct cm_ctx *c, double T, struct cm_stage *st)
 {
     if (c->cfg->tp <= 1)
         return;
-    struct coll_group g = cm_tp_group(c);
+    struct coll_group g = c->groups->tp.g;
     double bytes = c->cfg->act_bytes * T * c->m->hidden;
     if (c->scn->sp && c->m->pos != POS_LEARNED) {
         st->fwd.tp += cm_coll_time(c, COLL_REDUCE_SCATTER, bytes, g);
@@ -267,7 +261,7 @@ void cm_mtp_tp_comm(const struct cm_ctx *c, double T, double *fwd, double *bwd)
     *fwd = *bwd = 0.0;
     if (c->cfg->tp <= 1)
         return;
-    struct coll_group g = cm_tp_group(c);
+    struct coll_group g = c->groups->tp.g;
     double out = c->cfg->act_bytes * T * c->m->hidden, in = 2.0 * out;
     double gather_out = cm_coll_time(c, COLL_ALL_GATHER, out, g);
     if (c->scn->sp) {

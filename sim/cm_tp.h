@@ -7,9 +7,6 @@
 
 #include "cm_layer.h"
 
-/* The tensor-parallel group: tp consecutive ranks, as many of them in a node as fit. */
-struct coll_group cm_tp_group(const struct cm_ctx *c);
-
 /* One layer's TP collectives per pass before overlap (lc->tp_fwd, tp_bwd and the parts of
  * them struct layer_cost names), T tokens on this GPU; reads the layer's GEMM times. */
 void cm_layer_tp_comm(const struct cm_ctx *c, const struct layer_parts *lp, double T,

@@ -944,10 +944,8 @@ static void cp_ring_passes(const struct cm_ctx *c, const struct layer_parts *lp,
 {
     const struct model *m = c->m;
     const struct cm_config *cfg = c->cfg;
-    int inner = c->scn->cp_comm_type == CP_A2A_P2P ? c->scn->hierarchical_cp : 1;
-    int ring_type = c->scn->cp_comm_type == CP_P2P || c->scn->cp_comm_type == CP_A2A_P2P;
-    double r = (double)cfg->cp / inner;
-    if (lp->mixer != MIXER_ATTENTION || !c->flash || !ring_type || r <= 1.0)
+    double r = c->groups->cp_ring.g.n; /* the ring's ranks: 1 under allgather or a2a */
+    if (lp->mixer != MIXER_ATTENTION || !c->flash || r <= 1.0)
         return;
     double per = c->cfg->act_bytes * T / cfg->tp;
     double uo = per * m->heads * m->v_head_dim, uq = per * m->heads * m->head_dim;

@@ -432,25 +432,19 @@ static enum sim_status check_p2p_size(const struct costmodel *cm, const struct s
                           transfers, setup->act_bytes, bw, cm->hw->name, transfers * slowest);
 }
 
-/* Links between neighbouring pipeline ranks: rank r and r+1 are tp*cp*dp apart in Megatron's
- * default order, tp*cp with the pipeline inside the replica (rank-order tp-cp-ep-pp-dp); they
- * share a node when both fall in the same block of gpus_per_node ranks. */
-static void fill_links(const struct cm_ctx *c, struct costmodel *cm, struct pipe_setup *setup)
+/* Links between neighbouring pipeline ranks, each way: over NVLink where the two share a node
+ * (groups.h; rank r's link to r + 1 is the pair r + 1 takes back), else the network. */
+static void fill_links(const struct cm_ctx *c, struct pipe_setup *setup)
 {
-    const struct cm_config *cfg = c->cfg;
-    long stride = (long)cfg->tp * cfg->cp * (cfg->pp_dp_order ? 1 : cfg->dp);
+    int pp = c->cfg->pp;
     struct coll_level pair = cm_intra_level(c, 2); /* two GPUs of a node: one link of a mesh */
-    for (int r = 0; r < cfg->pp; r++) {
+    for (int r = 0; r < pp; r++) {
         for (int dir = 0; dir < 2; dir++) {
-            int peer = dir == 0 ? (r + 1) % cfg->pp : (r + cfg->pp - 1) % cfg->pp;
-            int same = (r * stride) / cfg->gpus_per_node == (peer * stride) / cfg->gpus_per_node;
+            int peer = dir == 0 ? (r + 1) % pp : (r + pp - 1) % pp;
+            int same = groups_pp_next_in_node(c->groups, dir == 0 ? r : peer);
             const struct coll_level *lv = same ? &pair : &c->net;
-            setup->links[pipe_link_id(cfg->pp, r, peer)] =
+            setup->links[pipe_link_id(pp, r, peer)] =
                 (struct pipe_link){simtime_from_s(lv->lat_s), lv->bw_Bps};
-            if (r == 0 && dir == 0)
-                cm->pp_link_intra[0] = same;
-            if (r == cfg->pp - 1 && dir == 0)
-                cm->pp_link_intra[1] = same;
         }
     }
 }
@@ -562,7 +556,8 @@ static struct cm_ctx make_ctx(struct costmodel *cm, const struct scenario *scn)
         cm->layer_view,
         {gpu->peak_flops[DT_FP8], hw_matmul_curve(gpu, DT_FP8), 1.0},
         NULL,
-        &cm->layout};
+        &cm->layout,
+        &cm->groups};
     return c;
 }
 
@@ -601,11 +596,10 @@ static double embedding_allreduce_s(const struct cm_ctx *c, const struct scenari
     const struct model *m = c->m;
     if (last <= 0 || scn_adapters(scn) || !(m->tied_embeddings || m->mtp_layers > 0))
         return 0.0;
-    const struct cm_config *cfg = c->cfg;
-    double bytes = cm_grad_bytes(scn) * (double)m->vocab * m->hidden / cfg->tp;
-    /* the two ranks are last x (the ranks of one pipeline stage) apart: one node or two */
-    long per_stage = cfg->pp_dp_order ? cfg->tp * cfg->cp : (long)cfg->tp * cfg->cp * cfg->dp;
-    struct coll_group pair = {2, (long)last * per_stage < cfg->gpus_per_node ? 2 : 1};
+    double bytes = cm_grad_bytes(scn) * (double)m->vocab * m->hidden / c->cfg->tp;
+    /* a pair of pipeline ranks, one node or two: not a group of the table's, which holds the
+     * pipeline's neighbours, since the head's rank is known only once the stages are costed */
+    struct coll_group pair = {2, groups_pp_same_node(c->groups, 0, last) ? 2 : 1};
     return cm_coll_time(c, COLL_ALL_REDUCE, bytes, pair);
 }
 
@@ -615,9 +609,7 @@ static void cost_ranks(const struct cm_ctx *c, struct costmodel *cm, const struc
                        const struct pipe_setup *setup)
 {
     double chunk_mbs = sched_chunk_mbs(setup->schedule, &setup->sp);
-    struct coll_group dense_g = cm_replica_group(c, cm->cfg.replicas, cm->cfg.tp, cm->cfg.cp);
-    struct coll_group expert_g =
-        cm_replica_group(c, cm->cfg.edp, cm->cfg.etp * cm->cfg.ep, 1);
+    struct coll_group dense_g = c->groups->dense.all.g, expert_g = c->groups->expert.all.g;
     int gathers = cm->cfg.zero == 1 || cm->cfg.zero == 2; /* ZeRO-3 gathers per layer */
     int last = head_rank(cm, scn);
     double embedding_ar = embedding_allreduce_s(c, scn, last);
@@ -888,7 +880,7 @@ static void fill_engine_setup(const struct cm_ctx *c, struct costmodel *cm,
     int sliced = scn->sp || scn->p2p_scatter_gather;
     cm->p2p_bytes = cm->cfg.act_bytes * T * cm->model.hidden / (sliced ? cm->cfg.tp : 1);
     setup->act_bytes = cm->p2p_bytes;
-    fill_links(c, cm, setup);
+    fill_links(c, setup);
     setup->jitter_cv = scn->jitter;
     setup->seed = scn->seed;
 }
@@ -901,18 +893,19 @@ static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct 
         goto fail;
     if (scn_given(scn, SCN_MTP_LAYERS)) /* the recipe trains more or fewer MTP modules */
         cm->model.mtp_layers = scn->mtp_layers;
-    /* the layout once the rules and derivation have completed the scenario and it is checked:
-     * from here on the stages are read from it */
+    /* the layout and its groups once the rules and derivation have completed the scenario and
+     * it is checked: from here on the stages and the groups' placement are read from them */
     if ((st = cm_check_rules(scn, &cm->model, cm->hw, &cm->cfg, err)) != SIM_OK ||
         (st = scn_check(scn, err)) != SIM_OK ||
         (st = layout_init(&cm->layout, scn, cm->model.mtp_layers, err)) != SIM_OK)
         goto fail;
+    groups_init(&cm->groups, &cm->cfg, scn, layout_part_copies(&cm->layout));
 
     struct cm_ctx c = make_ctx(cm, scn);
     for (int kind = 0; kind < CM_LAYER_VIEWS; kind++)
         cm->layer_view[kind].layer = cm->layer_view[kind].stage = -1;
     cm->peak_flops = c.linear.peak;
-    cm->tp_spans_nodes = cm->cfg.tp > cm->cfg.gpus_per_node;
+    cm->tp_spans_nodes = cm->groups.tp.nodes > 1;
 
     struct sched_params sp = scn_sched_params(scn);
     if ((st = pipe_setup_init(setup, cm->layout.type, &sp, err)) != SIM_OK ||

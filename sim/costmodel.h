@@ -18,6 +18,7 @@
 
 #include "error.h"
 #include "hardware.h"
+#include "groups.h"
 #include "layout.h"
 #include "model.h"
 #include "pipeline.h"
@@ -193,6 +194,7 @@ struct costmodel {
     int own_curves;
     struct cm_config cfg;
     struct layout layout;    /* the checked scenario's stages, resolved once (layout.h), owned */
+    struct groups groups;    /* where its parallel groups sit, resolved once (groups.h), owned */
     struct cm_stage *stages; /* [pp*vp], owned */
     double p2p_bytes;        /* per activation / gradient transfer */
     double *rank_opt_s;      /* [pp] optimizer step */
@@ -200,7 +202,6 @@ struct costmodel {
     double *rank_deferred_s; /* [pp] of rank_opt_s, the deferred weight gradients run first */
     double *rank_opt_offloaded_s; /* [pp] rank_opt_s with the whole optimizer offloaded
                                      (offload-optimizer 1), what plan's bounds compare with */
-    int pp_link_intra[2];    /* for the report: do neighbour / wrap links stay in a node? */
     double model_flops_step; /* MFU numerator: 3 x forward, no recompute, full attention */
     double hw_flops_step;    /* HFU numerator: adds recompute */
     double peak_flops;       /* per GPU, for the scenario's dtype */

@@ -484,11 +484,11 @@ Test(placement, pipeline_over_the_network_costs_more_than_inside_a_node)
     const char *const cfg[] = {"seq=4096",       "tp=2",    "pp=4", "gpus=8",
                                "microbatches=8", "sp=true", NULL};
     cr_assert_eq(run(MODEL("llama3.1-8b"), H100, cfg), SIM_OK, "%s", err.msg);
-    cr_assert(out.cm.pp_link_intra[0], "stage 0 -> 1 inside the node");
+    cr_assert(groups_pp_next_in_node(&out.cm.groups, 0), "stage 0 -> 1 inside the node");
     double inside = out.rep.step_s, pp_inside = out.rep.brk.pp;
     step_release(&out);
     cr_assert_eq(run(MODEL("llama3.1-8b"), narrow, cfg), SIM_OK, "%s", err.msg);
-    cr_assert(!out.cm.pp_link_intra[0], "stage 0 -> 1 across the network");
+    cr_assert(!groups_pp_next_in_node(&out.cm.groups, 0), "stage 0 -> 1 across the network");
     cr_assert_gt(out.rep.step_s, inside);
     cr_assert_gt(out.rep.brk.pp, pp_inside);
     step_release(&out);
@@ -507,11 +507,13 @@ Test(placement, rank_order_decides_which_groups_share_a_node)
     const char *const pp_dp[] = {"seq=4096", "tp=2",           "pp=2",    "gpus=16",
                                  "microbatches=8", "sp=true", "rank-order=tp-cp-ep-pp-dp", NULL};
     cr_assert_eq(run(MODEL("llama3.1-8b"), H100, dp_pp), SIM_OK, "%s", err.msg);
-    cr_assert(!out.cm.pp_link_intra[0], "default: stage 0 -> 1 across the network");
+    cr_assert(!groups_pp_next_in_node(&out.cm.groups, 0),
+              "default: stage 0 -> 1 across the network");
     double reduce_inside = out.cm.stages[0].dp_sync_s;
     step_release(&out);
     cr_assert_eq(run(MODEL("llama3.1-8b"), H100, pp_dp), SIM_OK, "%s", err.msg);
-    cr_assert(out.cm.pp_link_intra[0], "tp-cp-ep-pp-dp: stage 0 -> 1 inside the node");
+    cr_assert(groups_pp_next_in_node(&out.cm.groups, 0),
+              "tp-cp-ep-pp-dp: stage 0 -> 1 inside the node");
     cr_assert_gt(out.cm.stages[0].dp_sync_s, 1.5 * reduce_inside, "%g vs %g",
                  out.cm.stages[0].dp_sync_s, reduce_inside);
     step_release(&out);

@@ -1,0 +1,102 @@
+/* groups: a step's parallel groups resolved once (see groups.h). */
+#include "groups.h"
+
+#include <assert.h>
+
+#include "costmodel.h"
+#include "scenario.h"
+
+/* Consecutive members `stride` ranks apart fill a node of per_node_gpus with per_node_gpus /
+ * stride of them (when that divides n; else the largest divisor below). */
+struct rank_group groups_strided(int n, int stride, int per_node_gpus)
+{
+    struct rank_group r = {{n, 1}, stride, n};
+    if (stride < per_node_gpus) {
+        int fit = per_node_gpus / stride;
+        r.g.per_node = fit < n ? fit : n;
+        while (r.g.per_node > 1 && n % r.g.per_node != 0) /* keep the two-level split exact */
+            r.g.per_node--;
+    }
+    r.nodes = n / r.g.per_node;
+    return r;
+}
+
+/* n replicas `stride` apart, times the parts' copies.  Under rank-order tp-cp-ep-pp-dp with a
+ * pipeline, of the n ranks the first `block` (the context-parallel ranks of a dense group) stay
+ * neighbours and the data-parallel peers beyond them sit pp times further apart (Megatron-Core's
+ * RankGenerator, order tp-cp-ep-pp-dp; its expert ranks tp-ep-pp-dp). */
+static struct rank_group replicas_of(const struct cm_config *cfg, int copies, int n, int stride,
+                                     int block)
+{
+    int gpn = cfg->gpus_per_node;
+    struct rank_group r = groups_strided(n, stride, gpn);
+    if (cfg->pp_dp_order && cfg->pp > 1) {
+        int inner = block > 1 && n % block == 0 ? block : 1;
+        struct coll_group in = groups_strided(inner, stride, gpn).g;
+        struct coll_group out = groups_strided(n / inner, stride * inner * cfg->pp, gpn).g;
+        r.g.per_node = in.per_node == inner ? inner * out.per_node : in.per_node;
+    }
+    r.g.n *= copies;
+    r.nodes = r.g.n / r.g.per_node;
+    return r;
+}
+
+/* The groups of n replicas `stride` apart whose state is sharded over `shard` of them. */
+static void replica_groups_of(struct replica_groups *d, const struct cm_config *cfg, int copies,
+                              int n, int shard, int stride, int block)
+{
+    int gpn = cfg->gpus_per_node;
+    assert(shard >= 1 && n % shard == 0); /* cm_rules.c, check_sharding */
+    d->all = replicas_of(cfg, copies, n, stride, block);
+    d->shard = shard == n ? d->all : replicas_of(cfg, copies, shard, stride, block);
+    d->outer = groups_strided(n / shard, stride * shard, gpn);
+    d->step_shard = groups_strided(shard, stride, gpn);
+}
+
+/* The amax reduction group: each dense replica's TP group beside it (the TP ranks stay in the
+ * replicas' nodes), or tp x replicas consecutive ranks where that would overfill a node. */
+static struct rank_group amax_of(const struct cm_config *cfg, struct coll_group replicas)
+{
+    struct rank_group r = {{replicas.n * cfg->tp, replicas.per_node * cfg->tp}, 1, 0};
+    if (r.g.per_node > cfg->gpus_per_node || r.g.per_node > r.g.n)
+        return groups_strided(r.g.n, 1, cfg->gpus_per_node);
+    r.nodes = r.g.n / r.g.per_node;
+    return r;
+}
+
+/* CP's all-to-all and ring parts under the scenario's cp-comm-type (cm_comm.c, cm_cp_traffic):
+ * a2a+p2p all-to-alls inside groups of hierarchical-cp ranks and rings across them. */
+static void cp_parts(struct groups *gr, const struct cm_config *cfg, const struct scenario *scn)
+{
+    int gpn = cfg->gpus_per_node, cp = cfg->cp, a2a = 1, ring = 1;
+    switch ((enum scn_cp_comm)scn->cp_comm_type) {
+    case CP_ALLGATHER: break;
+    case CP_A2A: a2a = cp; break;
+    case CP_P2P: ring = cp; break;
+    case CP_A2A_P2P:
+        a2a = scn->hierarchical_cp;
+        assert(a2a >= 1 && cp % a2a == 0); /* cm_rules.c, check_cp */
+        ring = cp / a2a;
+        break;
+    }
+    gr->cp_a2a = groups_strided(a2a, cfg->tp, gpn);
+    gr->cp_ring = groups_strided(ring, cfg->tp * a2a, gpn);
+}
+
+void groups_init(struct groups *gr, const struct cm_config *cfg, const struct scenario *scn,
+                 int part_copies)
+{
+    int gpn = cfg->gpus_per_node;
+    gr->gpus_per_node = gpn;
+    gr->tp = groups_strided(cfg->tp, 1, gpn);
+    gr->cp = groups_strided(cfg->cp, cfg->tp, gpn);
+    cp_parts(gr, cfg, scn);
+    gr->ep = groups_strided(cfg->ep, cfg->etp, gpn);
+    gr->etp = groups_strided(cfg->etp, 1, gpn);
+    replica_groups_of(&gr->dense, cfg, part_copies, cfg->replicas, cfg->shard, cfg->tp, cfg->cp);
+    replica_groups_of(&gr->expert, cfg, part_copies, cfg->edp, cfg->eshard, cfg->etp * cfg->ep, 1);
+    gr->amax = amax_of(cfg, gr->dense.all.g);
+    /* neighbouring pipeline ranks: a whole replica's tp x cp x dp ranks apart in the default
+     * order, one CP group's tp x cp with the pipeline inside the replica */
+    gr->pp = groups_strided(cfg->pp, cfg->tp * cfg->cp * (cfg->pp_dp_order ? 1 : cfg->dp), gpn);
+}
