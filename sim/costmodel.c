@@ -1046,29 +1046,33 @@ static double rank_grads(const struct costmodel *cm, const struct scenario *scn,
 }
 
 /* The activations a rank holds at its peak: the micro-batches in flight, a layer more where an
- * overlapped F&B pair crosses, what offload reloads and what offload-pp-delta keeps. */
-static double rank_activations(const struct scenario *scn, const struct pipe_result *res,
-                               int rank, const struct rank_holdings *h)
+ * overlapped F&B pair crosses, what offload reloads and what offload-pp-delta keeps (the terms
+ * in `m`, which the memory timeline adds up in this order where they occur). */
+static double rank_activations(const struct pipe_result *res, int rank,
+                               const struct cm_rank_memory *m)
 {
     /* each in-flight (micro-batch, chunk) weighed by its chunk's bytes (the engine's byte
      * peak, or the planner's from its order's frontier); the chunks' mean when a result has
      * only the count (the planner out of memory for its byte peaks) */
-    double per_mb = h->act / scn->vp;
-    double acts = res->peak_act ? res->peak_act[rank] : per_mb * res->peak_inflight[rank];
+    double acts = res->peak_act ? res->peak_act[rank] : m->act_per_mb * res->peak_inflight[rank];
     /* an overlapped F&B pair at the peak holds one layer more at its crossing (pipeline.h) */
     int pair = res->pair_peak ? res->pair_peak[rank] : 0;
-    if (pair > 0 && pair >= res->peak_inflight[rank] && h->layers > 0)
-        acts += h->act / h->layers;
+    if (pair > 0 && pair >= res->peak_inflight[rank])
+        acts += m->pair_layer;
     if (res->peak_inflight[rank] > 0) { /* offloaded layers reloaded for the backward */
-        acts += h->reloaded;
-        /* offload-pp-delta: pipeline rank r keeps r x that many bytes of its offload on the
-         * GPU, taken from the chunks whose backward comes first, all in flight at the peak
-         * (post_warmup_callback, fine_grained_activation_offload.py at d98e8a6) -- at most
-         * what it offloads there.  (The transfers it saves, once a step, are not counted.) */
-        double in_flight = h->offloaded / scn->vp * res->peak_inflight[rank];
-        acts += fmin(rank * scn->offload_pp_delta_B, in_flight);
+        acts += m->reloaded;
+        acts += cm_offload_kept(m, res->peak_inflight[rank]);
     }
     return acts;
+}
+
+/* offload-pp-delta: pipeline rank r keeps r x that many bytes of its offload on the GPU, taken
+ * from the chunks whose backward comes first, all in flight at the peak (post_warmup_callback,
+ * fine_grained_activation_offload.py at d98e8a6) -- at most what it offloads there.  (The
+ * transfers it saves, once a step, are not counted.) */
+double cm_offload_kept(const struct cm_rank_memory *m, int inflight)
+{
+    return fmin(m->kept_cap, m->offloaded_mb * inflight);
 }
 
 void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
@@ -1083,13 +1087,17 @@ void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,
     double state = optimizer_state_bytes(scn, opt_shard, edge_shard);
     out->optimizer = state * (1.0 - scn->offload_optimizer);
     out->act_per_mb = h.act / scn->vp;
-    out->activations = rank_activations(scn, res, rank, &h);
+    out->pair_layer = h.layers > 0 ? h.act / h.layers : 0.0;
+    out->reloaded = h.reloaded;
+    out->offloaded_mb = h.offloaded / scn->vp;
+    out->kept_cap = rank * scn->offload_pp_delta_B;
+    out->activations = rank_activations(res, rank, out);
     out->total = out->weights + out->grads + out->optimizer + out->activations;
     /* offloaded: the optimizer's share and each in-flight micro-batch's offloaded layers (the
      * one reloaded at a time counted on the GPU too: a bound from above, by a layer) */
-    double offloaded = h.offloaded / scn->vp * res->peak_inflight[rank];
+    double offloaded = out->offloaded_mb * res->peak_inflight[rank];
     out->host = state * scn->offload_optimizer + offloaded -
-                fmin(rank * scn->offload_pp_delta_B, offloaded); /* offload-pp-delta keeps it */
+                cm_offload_kept(out, res->peak_inflight[rank]); /* offload-pp-delta keeps it */
     double host_cap = cm->hw->node.host_mem_B;
     out->host_oom = host_cap > 0 && out->host > host_cap;
     out->oom = out->total > cm_usable_hbm(cm) || out->host_oom;

@@ -84,6 +84,12 @@ struct cm_rank_memory {
     double weights, grads, optimizer; /* bytes per GPU */
     double activations;   /* peak in-flight activations, from the simulated schedule */
     double act_per_mb;    /* bytes per in-flight micro-batch (averaged over the rank's chunks) */
+    /* What the activations hold beyond the in-flight micro-batches', each only while it lasts:
+     * `activations` adds them at the peak, the memory timeline where they occur. */
+    double pair_layer;   /* while an overlapped F&B pair runs: one layer more at its crossing */
+    double reloaded;     /* while a backward runs: offload-modules' layers back on the GPU */
+    double offloaded_mb; /* offload-modules: offloaded per in-flight micro-batch ... */
+    double kept_cap;     /* ... of which offload-pp-delta keeps at most this on the GPU */
     double total;
     int oom;              /* total > the usable HBM, or host > the host memory a GPU has */
     /* on the host, per GPU: the offloaded optimizer state and the offloaded activations of the
@@ -234,6 +240,9 @@ int cm_offload_modules(const struct scenario *scn, const struct model *m);
 double cm_reserved_hbm(const struct costmodel *cm);
 /* HBM per GPU the layout's tensors may fill: the capacity less cm_reserved_hbm, at least 0. */
 double cm_usable_hbm(const struct costmodel *cm);
+
+/* Of `inflight` micro-batches' offloaded activations, what offload-pp-delta keeps on the GPU. */
+double cm_offload_kept(const struct cm_rank_memory *m, int inflight);
 
 /* Memory per pipeline rank once the step has run (peak in-flight comes from the result). */
 void cm_rank_memory(const struct costmodel *cm, const struct scenario *scn,

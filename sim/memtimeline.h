@@ -3,7 +3,10 @@
  *
  * Per pipeline rank the static part (weights, gradients, optimizer state) is constant; the
  * activations of one micro-batch on a chunk are taken when its forward starts and freed when
- * its backward (its weight gradient, when split) ends.  Columns:
+ * its backward (its weight gradient, when split) ends; an overlapped F&B pair holds one layer
+ * more while it runs, a backward what offload-modules reloads, and offload-pp-delta keeps its
+ * share of the in-flight micro-batches' offload -- the terms of cm_rank_memory's activations,
+ * so that a rank's peak is the report's.  Columns:
  *   rank,time_s,activation_bytes,total_bytes
  * one row per change, rows grouped by rank in time order; the first row of a rank is at 0. */
 #ifndef STEPSIM_MEMTIMELINE_H
