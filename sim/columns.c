@@ -15,7 +15,7 @@ enum col_kind {
     K_NUM,     /* a double of struct col_row, as is */
     K_GIB,     /* a byte count of struct col_row, in GiB */
     K_RESERVE, /* hbm_B - hbm_usable_B, in GiB */
-    K_FITS,    /* yes / no: memory_B <= hbm_usable_B */
+    K_FITS,    /* yes / no: memory_B <= hbm_usable_B and no rank out of host memory */
 };
 
 struct column {

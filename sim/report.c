@@ -348,13 +348,12 @@ void report_breakdown_parts(const struct report_breakdown *b,
     memcpy(parts, all, sizeof all);
 }
 
-/* What a rank's memory row says when it does not fit: HBM, the host's memory or both. */
-static const char *oom_note(const struct cm_rank_memory *mm, double usable)
+const char *report_oom_word(const struct cm_rank_memory *mm, double usable)
 {
     int hbm = mm->total > usable;
-    return hbm && mm->host_oom ? "  OUT OF MEMORY AND HOST MEMORY"
-           : mm->host_oom      ? "  OUT OF HOST MEMORY"
-           : mm->oom           ? "  OUT OF MEMORY"
+    return hbm && mm->host_oom ? "OUT OF MEMORY AND HOST MEMORY"
+           : mm->host_oom      ? "OUT OF HOST MEMORY"
+           : mm->oom           ? "OUT OF MEMORY"
                                : "";
 }
 
@@ -401,9 +400,10 @@ static void write_costmodel_text(FILE *out, const struct scenario *scn, const st
     double host = 0;
     for (int r = 0; r < rep->pp; r++) {
         const struct cm_rank_memory *mm = &rep->mem[r];
-        fprintf(out, "%4d  %9.2f  %9.2f  %9.2f  %11.2f  %9.2f%s\n", r, mm->weights / gib,
+        const char *oom = report_oom_word(mm, rep->hbm_usable_bytes);
+        fprintf(out, "%4d  %9.2f  %9.2f  %9.2f  %11.2f  %9.2f%s%s\n", r, mm->weights / gib,
                 mm->grads / gib, mm->optimizer / gib, mm->activations / gib, mm->total / gib,
-                oom_note(mm, rep->hbm_usable_bytes));
+                *oom ? "  " : "", oom);
         host = mm->host > host ? mm->host : host;
     }
     if (host > 0 && rep->host_mem_bytes > 0)

@@ -107,6 +107,9 @@ void report_attribute_op(struct report_breakdown *b, const struct scenario *scn,
  * GPU-hours x price per GPU-hour (when the hardware file gives one). */
 void report_add_training(struct report *rep, const struct costmodel *cm, double tokens);
 void report_release(struct report *rep);
+/* What a rank's memory row says when it does not fit, against `usable` bytes of HBM: "OUT OF
+ * MEMORY", "OUT OF HOST MEMORY" or "OUT OF MEMORY AND HOST MEMORY"; "" when it fits. */
+const char *report_oom_word(const struct cm_rank_memory *mm, double usable);
 
 /* Write the report; return 0, or -1 on an I/O error. */
 int report_write_text(FILE *out, const struct scenario *scn, const struct report *rep);

@@ -272,8 +272,8 @@ static void put_ranks(FILE *out, const struct report *rep, double *mem_gib, cons
             const double v[5] = {m->weights, m->grads, m->optimizer, m->activations, m->total};
             for (int i = 0; i < 5; i++)
                 fprintf(out, "<td class=\"n\">%.2f</td>", v[i] / GIB);
-            fprintf(out, "<td%s>%s</td>", m->oom ? " class=\"bad\"" : "",
-                    m->oom ? "OUT OF MEMORY" : "yes");
+            const char *oom = report_oom_word(m, rep->hbm_usable_bytes);
+            fprintf(out, "<td%s>%s</td>", *oom ? " class=\"bad\"" : "", *oom ? oom : "yes");
             for (int i = 0; i < 4; i++)
                 mem_gib[4 * r + i] = v[i] / GIB;
         }
@@ -318,12 +318,29 @@ static void put_definitions(FILE *out, const struct report *rep)
               "dtype</dd>\n"
               "<dt>memory</dt><dd>per GPU of each pipeline rank: weights, gradients, optimizer "
               "state and the peak of in-flight activations in the simulated schedule; out of "
-              "memory when over the HBM less the hardware file's reserve</dd>\n",
+              "memory when over the HBM less the hardware file's reserve, out of host memory "
+              "when what offload moves to the host is over the host's memory per GPU</dd>\n",
               out);
     fprintf(out,
             "</dl><p>The README's section <em>Report: how each number is defined</em> gives the "
             "formulas%s.</p></section>\n",
             rep->modelled ? " and the FLOPs count" : "");
+}
+
+/* The text report's headline when a rank does not fit: the HBM, or the host's memory alone
+ * (what offload moves there; the rank fits its HBM). */
+static void put_oom_banner(FILE *out, const struct report *rep)
+{
+    const struct cm_rank_memory *om = &rep->mem[rep->oom_rank];
+    if (rep->oom_host)
+        fprintf(out,
+                "<p class=\"oom\">OUT OF HOST MEMORY: rank %d offloads %.1f GiB per GPU of the "
+                "%.1f GiB the host has</p>\n",
+                rep->oom_rank, om->host / GIB, rep->host_mem_bytes / GIB);
+    else
+        fprintf(out,
+                "<p class=\"oom\">OUT OF MEMORY: rank %d needs %.1f GiB of %.1f GiB usable</p>\n",
+                rep->oom_rank, om->total / GIB, rep->hbm_usable_bytes / GIB);
 }
 
 int report_html_step(FILE *out, const struct scenario *scn, const struct pipe_result *res,
@@ -353,9 +370,7 @@ int report_html_step(FILE *out, const struct scenario *scn, const struct pipe_re
     }
     fputs("</p>\n", out);
     if (rep->modelled && rep->oom)
-        fprintf(out,
-                "<p class=\"oom\">OUT OF MEMORY: rank %d needs %.1f GiB of %.1f GiB usable</p>\n",
-                rep->oom_rank, rep->mem[rep->oom_rank].total / GIB, rep->hbm_usable_bytes / GIB);
+        put_oom_banner(out, rep);
     fputs("</header>\n<main>\n", out);
     put_summary(out, scn, rep);
     put_configuration(out, scn, rep);

@@ -215,6 +215,47 @@ Test(report_html, out_of_memory_is_flagged)
     step_release(&so);
 }
 
+/* A step from a shipped scenario file with `key=value` settings over it. */
+static void scenario_step(const char *file, const char *const *sets, struct scenario *scn,
+                          struct step_output *so)
+{
+    struct sim_error err;
+    char path[256];
+    snprintf(path, sizeof path, "%s/scenarios/%s", TOP_SRCDIR, file);
+    scn_defaults(scn);
+    err_clear(&err);
+    cr_assert_eq(scn_load(scn, path, &err), SIM_OK, "%s", err.msg);
+    for (const char *const *s = sets; *s; s++)
+        cr_assert_eq(scn_set_arg(scn, *s, &err), SIM_OK, "%s: %s", *s, err.msg);
+    cr_assert_eq(step_run(scn, so, &err), SIM_OK, "%s", err.msg);
+}
+
+/* Out of the host's memory alone (O3's offload of half the activations and the optimizer state
+ * on a host of 100 GiB a GPU, the HBM not full): the page says so as the text report does, not
+ * out of memory (its banner had read "OUT OF MEMORY: rank 0 needs 160.3 GiB of 184.8 GiB
+ * usable", the rank's cell "OUT OF MEMORY"). */
+Test(report_html, out_of_host_memory_is_flagged_as_such)
+{
+    const char *sets[] = {"hw.host-memory=100GiB", NULL};
+    struct scenario scn;
+    struct step_output so;
+    scenario_step("validation/o3.xml", sets, &scn, &so);
+    cr_assert(so.rep.oom && so.rep.oom_host && so.rep.oom_rank == 0);
+    cr_assert_leq(so.rep.mem[0].total, so.rep.hbm_usable_bytes, "the HBM fits");
+    char *page = step_page(&scn, &so), want[160];
+    assert_sane_page(page);
+    snprintf(want, sizeof want,
+             "<p class=\"oom\">OUT OF HOST MEMORY: rank 0 offloads %.1f GiB per GPU of the "
+             "100.0 GiB the host has</p>",
+             so.rep.mem[0].host / 1073741824.0);
+    cr_assert(strstr(page, want), "%s", want);
+    cr_assert(strstr(page, "<td class=\"bad\">OUT OF HOST MEMORY</td>"));
+    cr_assert_null(strstr(page, "OUT OF MEMORY"));
+    cr_assert(strstr(page, "<th>fits in memory</th><td>NO: rank 0 offloads "));
+    free(page);
+    step_release(&so);
+}
+
 Test(report_html, allocation_failures_are_errors)
 {
     const char *sets[] = {"pp=2", "layers=2", "microbatches=2", "forward=1ms", NULL};
