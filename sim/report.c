@@ -384,12 +384,9 @@ static void write_costmodel_text(FILE *out, const struct scenario *scn, const st
     fprintf(out, "  (kernel launch gaps %.6f s, %.2f%% of the step, in compute and recompute)\n",
             rep->brk.launch, rep->step_s > 0 ? 100.0 * rep->brk.launch / rep->step_s : 0.0);
     if (rep->train_tokens > 0) {
-        fprintf(out, "\ntraining %.4g tokens: %.2f days, %.4g GPU-hours", rep->train_tokens,
-                rep->train_s / 86400.0, rep->train_gpu_hours);
-        if (rep->train_cost >= 0)
-            fprintf(out, ", %.4g %s\n", rep->train_cost, rep->currency);
-        else
-            fprintf(out, " (no price in the hardware file)\n");
+        char training[160];
+        report_training_text(rep, training, sizeof training);
+        fprintf(out, "\ntraining %s\n", training);
     }
     report_write_layers_text(out, rep);
     fprintf(out, "\nmemory per GPU (GiB)  HBM %.1f", rep->hbm_bytes / gib);
@@ -397,21 +394,47 @@ static void write_costmodel_text(FILE *out, const struct scenario *scn, const st
     fputc('\n', out);
     fprintf(out, "%4s  %9s  %9s  %9s  %11s  %9s\n", "rank", "weights", "grads", "optimizer",
             "activations", "total");
-    double host = 0;
     for (int r = 0; r < rep->pp; r++) {
         const struct cm_rank_memory *mm = &rep->mem[r];
         const char *oom = report_oom_word(mm, rep->hbm_usable_bytes);
         fprintf(out, "%4d  %9.2f  %9.2f  %9.2f  %11.2f  %9.2f%s%s\n", r, mm->weights / gib,
                 mm->grads / gib, mm->optimizer / gib, mm->activations / gib, mm->total / gib,
                 *oom ? "  " : "", oom);
-        host = mm->host > host ? mm->host : host;
     }
-    if (host > 0 && rep->host_mem_bytes > 0)
-        fprintf(out, "offloaded to the host: %.1f GiB per GPU at most, of the %.1f GiB the host "
-                     "has per GPU\n", host / gib, rep->host_mem_bytes / gib);
-    else if (host > 0)
-        fprintf(out, "offloaded to the host: %.1f GiB per GPU at most (the hardware file gives "
-                     "no host memory to check it against)\n", host / gib);
+    char host[160];
+    if (report_host_text(rep, host, sizeof host))
+        fprintf(out, "offloaded to the host: %s\n", host);
+}
+
+void report_training_text(const struct report *rep, char *buf, size_t len)
+{
+    int n = snprintf(buf, len, "%.4g tokens: %.2f days, %.4g GPU-hours", rep->train_tokens,
+                     rep->train_s / 86400.0, rep->train_gpu_hours);
+    if (n < 0 || (size_t)n >= len)
+        return;
+    if (rep->train_cost >= 0)
+        snprintf(buf + n, len - (size_t)n, ", %.4g %s", rep->train_cost, rep->currency);
+    else
+        snprintf(buf + n, len - (size_t)n, " (no price in the hardware file)");
+}
+
+int report_host_text(const struct report *rep, char *buf, size_t len)
+{
+    const double gib = 1073741824.0;
+    double host = 0;
+    for (int r = 0; r < rep->pp; r++)
+        host = rep->mem[r].host > host ? rep->mem[r].host : host;
+    if (!(host > 0))
+        return 0;
+    if (rep->host_mem_bytes > 0)
+        snprintf(buf, len, "%.1f GiB per GPU at most, of the %.1f GiB the host has per GPU",
+                 host / gib, rep->host_mem_bytes / gib);
+    else
+        snprintf(buf, len,
+                 "%.1f GiB per GPU at most (the hardware file gives no host memory to check it "
+                 "against)",
+                 host / gib);
+    return 1;
 }
 
 /* The whole resolved layout on one line, for the text report and plot titles: what ran, on

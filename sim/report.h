@@ -110,6 +110,14 @@ void report_release(struct report *rep);
 /* What a rank's memory row says when it does not fit, against `usable` bytes of HBM: "OUT OF
  * MEMORY", "OUT OF HOST MEMORY" or "OUT OF MEMORY AND HOST MEMORY"; "" when it fits. */
 const char *report_oom_word(const struct cm_rank_memory *mm, double usable);
+/* The --tokens figures (rep->train_tokens > 0) as the text report's "training" line and the
+ * page say them: "1e+12 tokens: 3.21 days, 2.68e+05 GPU-hours, 6.667e+05 USD", or " (no price
+ * in the hardware file)" in place of the cost. */
+void report_training_text(const struct report *rep, char *buf, size_t len);
+/* What offload moves to the host, the most over the ranks, against the host's memory per GPU
+ * where the hardware gives it: "85.9 GiB per GPU at most, of the 223.5 GiB the host has per
+ * GPU".  0 (buf untouched) when nothing is offloaded. */
+int report_host_text(const struct report *rep, char *buf, size_t len);
 
 /* Write the report; return 0, or -1 on an I/O error. */
 int report_write_text(FILE *out, const struct scenario *scn, const struct report *rep);

@@ -76,9 +76,13 @@ static void put_summary(FILE *out, const struct scenario *scn, const struct repo
                  rep->mem[rep->oom_rank].total / GIB, rep->hbm_usable_bytes / GIB);
         else
             fact(&fs, "fits in memory", "yes");
-        if (rep->train_tokens > 0)
-            fact(&fs, "training", "%.4g tokens: %.2f days, %.4g GPU-hours", rep->train_tokens,
-                 rep->train_s / 86400.0, rep->train_gpu_hours);
+        char text[FACT_LEN];
+        if (report_host_text(rep, text, sizeof text))
+            fact(&fs, "offloaded to the host", "%s", text);
+        if (rep->train_tokens > 0) {
+            report_training_text(rep, text, sizeof text);
+            fact(&fs, "training", "%s", text);
+        }
     }
     char derived[512];
     if (derive_list(scn, " ", derived, sizeof derived) > 0)

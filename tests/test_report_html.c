@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "helpers.h"
@@ -254,6 +255,97 @@ Test(report_html, out_of_host_memory_is_flagged_as_such)
     cr_assert(strstr(page, "<th>fits in memory</th><td>NO: rank 0 offloads "));
     free(page);
     step_release(&so);
+}
+
+/* The rest of the text report's line that starts with `head`, as a page's fact would hold it:
+ * "<th>KEY</th><td>REST</td>" into `want`. */
+static void text_line_as_fact(const char *text, const char *head, const char *key, char *want,
+                              size_t len)
+{
+    const char *line = strstr(text, head);
+    cr_assert_not_null(line, "the text report has no '%s'", head);
+    line += strlen(head);
+    int n = (int)strcspn(line, "\n");
+    snprintf(want, len, "<th>%s</th><td>%.*s</td>", key, n, line);
+}
+
+/* What the text report says of a step, and its page. */
+static void text_and_page(const struct scenario *scn, const struct step_output *so, char **text,
+                          char **page)
+{
+    FILE *fp = tmpfile();
+    cr_assert_not_null(fp);
+    cr_assert_eq(report_write_text(fp, scn, &so->rep), 0);
+    *text = capture(fp);
+    *page = step_page(scn, so);
+    assert_sane_page(*page);
+}
+
+/* dgx-h100.xml priced per GPU-hour, in a temp file whose name lands in `path`. */
+static void priced_dgx_h100(char *path, size_t len)
+{
+    FILE *fp = fopen(TOP_SRCDIR "/hardware/dgx-h100.xml", "r");
+    cr_assert_not_null(fp);
+    static char xml[65536];
+    size_t n = fread(xml, 1, sizeof xml - 1, fp);
+    cr_assert(n > 0 && n < sizeof xml - 1 && !ferror(fp));
+    fclose(fp);
+    xml[n] = '\0';
+    char *end = strstr(xml, "</hardware>");
+    cr_assert_not_null(end);
+    *end = '\0';
+    static char priced[sizeof xml + 64];
+    snprintf(priced, sizeof priced,
+             "%s  <price per-gpu-hour=\"2.49\" currency=\"USD\"/>\n"
+             "</hardware>\n",
+             xml);
+    write_temp_text(path, len, priced);
+}
+
+/* --tokens with a priced hardware file: the page's training line ends with the cost, as the
+ * text report's does (it had stopped at the GPU-hours). */
+Test(report_html, training_cost_as_the_text_report_has_it)
+{
+    char hw[256], set_hw[300];
+    priced_dgx_h100(hw, sizeof hw);
+    snprintf(set_hw, sizeof set_hw, "hardware=%s", hw);
+    const char *sets[] = {set_hw, NULL};
+    struct scenario scn;
+    struct step_output so;
+    scenario_step("llama3.1-70b-h100.xml", sets, &scn, &so);
+    unlink(hw);
+    report_add_training(&so.rep, &so.cm, 1e12);
+    cr_assert_gt(so.rep.train_cost, 0, "priced");
+    char *text, *page, want[256];
+    text_and_page(&scn, &so, &text, &page);
+    text_line_as_fact(text, "\ntraining ", "training", want, sizeof want);
+    cr_assert(strstr(want, " USD</td>"), "%s", want);
+    cr_assert(strstr(page, want), "%s", want);
+    free(text);
+    free(page);
+    step_release(&so);
+}
+
+/* What offload moves to the host, as the text report's line says it (G17's activations, O3's
+ * optimizer state and activations on GB300 and GB200 hosts). */
+Test(report_html, host_offload_as_the_text_report_has_it)
+{
+    const char *const files[] = {"validation/g17.xml", "validation/o3.xml"};
+    const char *none[] = {NULL};
+    for (int i = 0; i < 2; i++) {
+        struct scenario scn;
+        struct step_output so;
+        scenario_step(files[i], none, &scn, &so);
+        char *text, *page, want[256];
+        text_and_page(&scn, &so, &text, &page);
+        text_line_as_fact(text, "\noffloaded to the host: ", "offloaded to the host", want,
+                          sizeof want);
+        cr_assert(strstr(want, " GiB the host has per GPU</td>"), "%s", want);
+        cr_assert(strstr(page, want), "%s: %s", files[i], want);
+        free(text);
+        free(page);
+        step_release(&so);
+    }
 }
 
 Test(report_html, allocation_failures_are_errors)
