@@ -1,6 +1,8 @@
 /* report: derived figures and their text / JSON rendering (definitions in report.h). */
 #include "report.h"
 
+#include <inttypes.h>
+#include <math.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -18,15 +20,21 @@ enum sim_status report_compute(const struct scenario *scn, const struct pipe_res
     if (!rep->ranks)
         return err_set(err, SIM_EFAIL, NULL, 0, "out of memory for the report");
     simtime_t makespan = res->compute_end - res->first_start;
-    rep->step_s = simtime_to_s(res->step_end - res->first_start);
+    rep->step = res->step_end - res->first_start;
+    rep->makespan = makespan;
+    rep->step_s = simtime_to_s(rep->step);
     rep->makespan_s = simtime_to_s(makespan);
     simtime_t total_busy = 0;
     for (int r = 0; r < res->pp; r++) {
+        struct report_rank *rr = &rep->ranks[r];
         total_busy += res->busy[r];
-        rep->ranks[r].busy_s = simtime_to_s(res->busy[r]);
-        rep->ranks[r].idle_s = simtime_to_s(makespan - res->busy[r]);
-        rep->ranks[r].opt_end_s = simtime_to_s(res->opt_end[r] - res->first_start);
-        rep->ranks[r].peak_inflight = res->peak_inflight[r];
+        rr->busy = res->busy[r];
+        rr->idle = makespan - res->busy[r];
+        rr->opt_end = res->opt_end[r] - res->first_start;
+        rr->busy_s = simtime_to_s(rr->busy);
+        rr->idle_s = simtime_to_s(rr->idle);
+        rr->opt_end_s = simtime_to_s(rr->opt_end);
+        rr->peak_inflight = res->peak_inflight[r];
     }
     double capacity = (double)res->pp * (double)makespan;
     rep->bubble_ratio = capacity > 0 ? 1.0 - (double)total_busy / capacity : 0.0;
@@ -673,6 +681,42 @@ int report_write_text(FILE *out, const struct scenario *scn, const struct report
     return ferror(out) ? -1 : 0;
 }
 
+void report_json_time(FILE *out, simtime_t t)
+{
+    uint64_t a = t < 0 ? (uint64_t)(-(t + 1)) + 1 : (uint64_t)t;
+    uint64_t ps = a % (uint64_t)SIMTIME_PER_S;
+    fprintf(out, "%s%" PRIu64, t < 0 ? "-" : "", a / (uint64_t)SIMTIME_PER_S);
+    if (ps == 0)
+        return;
+    int digits = 12;
+    for (; ps % 10 == 0; ps /= 10)
+        digits--;
+    fprintf(out, ".%0*" PRIu64, digits, ps);
+}
+
+void report_json_seconds(FILE *out, double s)
+{
+    if (!isfinite(s)) { /* JSON has no infinity: no time the report computes is one */
+        fputs("null", out);
+        return;
+    }
+    double mag = fabs(s);
+    int decimals = mag < 1e5 ? 12 : 16 - (int)floor(log10(mag));
+    char buf[400]; /* 17 significant digits past 1e5 s; a double stays below 1e309 */
+    int n = snprintf(buf, sizeof buf, "%.*f", decimals < 0 ? 0 : decimals, s);
+    if (n <= 0 || (size_t)n >= sizeof buf) { /* cannot happen: the bound above */
+        fprintf(out, "%.17g", s);
+        return;
+    }
+    if (strchr(buf, '.')) {
+        while (buf[n - 1] == '0')
+            buf[--n] = '\0';
+        if (buf[n - 1] == '.')
+            buf[--n] = '\0';
+    }
+    fputs(strcmp(buf, "-0") ? buf : "0", out); /* a tiny negative rounds to plain 0 */
+}
+
 /* Names in the JSON are the same words as the text report, snake_case. */
 /* The JSON report's head: what was run -- scenario, config, derived keys, an uneven split's
  * layers per stage and, modelled, the resolved layout and whether it fits. */
@@ -713,8 +757,11 @@ static void json_head(FILE *out, const struct scenario *scn, const struct report
 /* The simulated step: its times, throughput and each pipeline rank's busy and idle time. */
 static void json_step(FILE *out, const struct report *rep)
 {
-    fprintf(out, "  \"step_time_s\": %.9g,\n", rep->step_s);
-    fprintf(out, "  \"makespan_s\": %.9g,\n", rep->makespan_s);
+    fprintf(out, "  \"step_time_s\": ");
+    report_json_time(out, rep->step);
+    fprintf(out, ",\n  \"makespan_s\": ");
+    report_json_time(out, rep->makespan);
+    fprintf(out, ",\n");
     fprintf(out, "  \"bubble_ratio\": %.9g,\n", rep->bubble_ratio);
     fprintf(out, "  \"bubble_overhead\": %.9g,\n", rep->bubble_overhead);
     fprintf(out, "  \"samples_per_step\": %ld,\n", rep->samples);
@@ -727,10 +774,13 @@ static void json_step(FILE *out, const struct report *rep)
     fprintf(out, "  \"ranks\": [\n");
     for (int r = 0; r < rep->pp; r++) {
         const struct report_rank *rr = &rep->ranks[r];
-        fprintf(out,
-                "    {\"rank\": %d, \"busy_s\": %.9g, \"idle_s\": %.9g, \"optimizer_end_s\": %.9g, "
-                "\"peak_inflight\": %d}%s\n",
-                r, rr->busy_s, rr->idle_s, rr->opt_end_s, rr->peak_inflight,
+        fprintf(out, "    {\"rank\": %d, \"busy_s\": ", r);
+        report_json_time(out, rr->busy);
+        fprintf(out, ", \"idle_s\": ");
+        report_json_time(out, rr->idle);
+        fprintf(out, ", \"optimizer_end_s\": ");
+        report_json_time(out, rr->opt_end);
+        fprintf(out, ", \"peak_inflight\": %d}%s\n", rr->peak_inflight,
                 r + 1 < rep->pp ? "," : "");
     }
     fprintf(out, "  ]%s\n", rep->modelled ? "," : "");
@@ -740,10 +790,9 @@ static void json_step(FILE *out, const struct report *rep)
  * price). */
 static void json_training(FILE *out, const struct report *rep)
 {
-    fprintf(out,
-            "  \"training\": {\"tokens\": %.9g, \"seconds\": %.9g, \"gpu_hours\": %.9g, "
-            "\"cost\": ",
-            rep->train_tokens, rep->train_s, rep->train_gpu_hours);
+    fprintf(out, "  \"training\": {\"tokens\": %.9g, \"seconds\": ", rep->train_tokens);
+    report_json_seconds(out, rep->train_s);
+    fprintf(out, ", \"gpu_hours\": %.9g, \"cost\": ", rep->train_gpu_hours);
     if (rep->train_cost >= 0) {
         fprintf(out, "%.9g, \"currency\": ", rep->train_cost);
         json_put_string(out, rep->currency);
@@ -769,9 +818,13 @@ static void json_costmodel(FILE *out, const struct report *rep)
     struct report_part parts[REPORT_BREAKDOWN_PARTS];
     report_breakdown_parts(&rep->brk, parts);
     fprintf(out, "  \"breakdown_s\": {");
-    for (int i = 0; i < REPORT_BREAKDOWN_PARTS; i++)
-        fprintf(out, "%s\"%s\": %.9g", i ? ", " : "", parts[i].key, parts[i].s);
-    fprintf(out, "},\n  \"launch_gaps_s\": %.9g,\n", rep->brk.launch);
+    for (int i = 0; i < REPORT_BREAKDOWN_PARTS; i++) {
+        fprintf(out, "%s\"%s\": ", i ? ", " : "", parts[i].key);
+        report_json_seconds(out, parts[i].s);
+    }
+    fprintf(out, "},\n  \"launch_gaps_s\": ");
+    report_json_seconds(out, rep->brk.launch);
+    fprintf(out, ",\n");
     if (rep->train_tokens > 0)
         json_training(out, rep);
     report_write_layers_json(out, rep);

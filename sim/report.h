@@ -22,6 +22,7 @@
 struct report_rank {
     double busy_s, idle_s;
     double opt_end_s;
+    simtime_t busy, idle, opt_end; /* the same on the engine's clock, exact (the JSON's) */
     int peak_inflight;
 };
 
@@ -41,6 +42,7 @@ struct report_breakdown {
 
 struct report {
     double step_s, makespan_s;
+    simtime_t step, makespan; /* the same on the engine's clock, exact (the JSON's) */
     double bubble_ratio, bubble_overhead;
     double samples_per_s;
     double tokens_per_s; /* < 0 when seq is unknown */
@@ -147,6 +149,13 @@ int report_has_gdn_layer(const struct report *rep);
 void report_write_layers_text(FILE *out, const struct report *rep);
 void report_write_layers_json(FILE *out, const struct report *rep);
 int report_write_json(FILE *out, const struct scenario *scn, const struct report *rep);
+/* A time as the JSON report writes it: seconds in decimal to the picosecond, the engine's
+ * resolution, without trailing zeros ("1239.792027"), so it reads back as the picoseconds
+ * the text rounds.  report_json_time writes a time of the clock exactly; report_json_seconds
+ * one computed in floating point (a mean, a cost), rounded to the picosecond, and to 17
+ * significant digits from 10^5 s on (all a double holds). */
+void report_json_time(FILE *out, simtime_t t);
+void report_json_seconds(FILE *out, double s);
 
 /* The resolved layout in one line (model, hardware, parallel sizes, schedule, dtype,
  * recompute, ZeRO stage, batch), for reports and plot titles; modelled reports only. */

@@ -161,9 +161,10 @@ void report_write_layers_json(FILE *out, const struct report *rep)
                 rep->layer_view[kind].layer, rep->layer_view[kind].stage);
         for (int pass = 0; pass < 2; pass++) {
             fprintf(out, ", \"%s\": {", pass ? "backward" : "forward");
-            for (int i = 0; i < REPORT_LAYER_COLUMNS; i++)
-                fprintf(out, "%s\"%s\": %.9g", i ? ", " : "", col[i].key,
-                        pass ? col[i].bwd : col[i].fwd);
+            for (int i = 0; i < REPORT_LAYER_COLUMNS; i++) {
+                fprintf(out, "%s\"%s\": ", i ? ", " : "", col[i].key);
+                report_json_seconds(out, pass ? col[i].bwd : col[i].fwd);
+            }
             fputc('}', out);
         }
         fputc('}', out);

@@ -14,6 +14,16 @@ static void run_report(struct sim_fixture *f, struct report *rep, const char *co
     cr_assert_eq(report_compute(&f->scn, &f->res, rep, &f->err), SIM_OK);
 }
 
+/* run_report, and its JSON rendering as a heap string the caller frees. */
+static char *run_report_json(struct sim_fixture *f, struct report *rep, const char *const *sets)
+{
+    run_report(f, rep, sets);
+    FILE *fp = tmpfile();
+    cr_assert(fp);
+    cr_assert_eq(report_write_json(fp, &f->scn, rep), 0);
+    return capture(fp);
+}
+
 Test(report, megatron_bubble_overhead_is_p_minus_1_over_m_for_uniform_1f1b)
 {
     for (int p = 1; p <= 8; p++)
@@ -63,13 +73,8 @@ Test(report, unknown_seq_gives_no_tokens)
     const char *sets[] = {"forward=1ms", NULL};
     struct sim_fixture f;
     struct report rep;
-    run_report(&f, &rep, sets);
+    char *buf = run_report_json(&f, &rep, sets);
     cr_assert_lt(rep.tokens_per_s, 0);
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&buf, &len);
-    report_write_json(mem, &f.scn, &rep);
-    fclose(mem);
     cr_assert(strstr(buf, "\"tokens_per_s\": null") != NULL, "%s", buf);
     free(buf);
     report_release(&rep);
@@ -82,12 +87,7 @@ Test(report, json_has_every_figure_and_escapes_the_name)
                           "forward=1ms", NULL};
     struct sim_fixture f;
     struct report rep;
-    run_report(&f, &rep, sets);
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&buf, &len);
-    cr_assert_eq(report_write_json(mem, &f.scn, &rep), 0);
-    fclose(mem);
+    char *buf = run_report_json(&f, &rep, sets);
     const char *keys[] = {"\"step_time_s\"", "\"makespan_s\"", "\"bubble_ratio\"",
                           "\"bubble_overhead\"", "\"samples_per_s\"", "\"tokens_per_s\": 1",
                           "\"peak_inflight\"", "\"idle_s\"", "\"a\\\"b\\\\c\""};
@@ -96,6 +96,77 @@ Test(report, json_has_every_figure_and_escapes_the_name)
     free(buf);
     report_release(&rep);
     fixture_release(&f);
+}
+
+/* The number after "key": in a JSON text, read back as a double. */
+static double json_number(const char *json, const char *key)
+{
+    char quoted[64];
+    snprintf(quoted, sizeof quoted, "\"%s\": ", key);
+    const char *at = strstr(json, quoted);
+    cr_assert(at != NULL, "no %s in %s", key, json);
+    char *end;
+    double v = strtod(at + strlen(quoted), &end);
+    cr_assert(end > at + strlen(quoted), "%s is not a number in %s", key, json);
+    return v;
+}
+
+/* A step of over 1000 s: every time the JSON prints reads back as the engine's picoseconds
+ * (%.9g had printed 1239.79203 for 1239.7920268822). */
+Test(report, json_times_read_back_to_the_picosecond)
+{
+    const char *sets[] = {"pp=2", "layers=4", "microbatches=500", "forward=1.2345678911s",
+                          "activation=1MB", "link-bandwidth=1GBps", "optimizer=1ms", NULL};
+    struct sim_fixture f;
+    struct report rep;
+    char *buf = run_report_json(&f, &rep, sets);
+    cr_assert_gt(rep.step_s, 1000.0);
+    cr_assert_eq(simtime_from_s(json_number(buf, "step_time_s")), rep.step, "%s", buf);
+    cr_assert_eq(simtime_from_s(json_number(buf, "makespan_s")), rep.makespan, "%s", buf);
+    const char *rank1 = strstr(buf, "\"rank\": 1");
+    cr_assert(rank1 != NULL, "%s", buf);
+    cr_assert_eq(simtime_from_s(json_number(rank1, "busy_s")), rep.ranks[1].busy);
+    cr_assert_eq(simtime_from_s(json_number(rank1, "idle_s")), rep.ranks[1].idle);
+    cr_assert_eq(simtime_from_s(json_number(rank1, "optimizer_end_s")), rep.ranks[1].opt_end);
+    free(buf);
+    report_release(&rep);
+    fixture_release(&f);
+}
+
+/* The JSON's times: exact decimals of the clock (exact); computed ones to the picosecond, at
+ * most 17 significant digits; no trailing zeros, never "-0". */
+Test(report, json_time_formats)
+{
+    const struct {
+        int exact; /* report_json_time(t), else report_json_seconds(s) */
+        simtime_t t;
+        double s;
+        const char *want;
+    } cases[] = {
+        {1, 0, 0, "0"},
+        {1, INT64_C(2000000000000), 0, "2"},
+        {1, INT64_C(1239792026882200), 0, "1239.7920268822"},
+        {1, 1, 0, "0.000000000001"},
+        {1, -1, 0, "-0.000000000001"},
+        {1, INT64_MAX, 0, "9223372.036854775807"},
+        {0, 0, 0.0, "0"},
+        {0, 0, -1e-17, "0"},
+        {0, 0, 0.397540638705123, "0.397540638705"},
+        {0, 0, 0.25, "0.25"},
+        {0, 0, 1882713.4597661495, "1882713.4597661495"},
+        {0, 0, 1e20, "100000000000000000000"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        FILE *fp = tmpfile();
+        cr_assert(fp);
+        if (cases[i].exact)
+            report_json_time(fp, cases[i].t);
+        else
+            report_json_seconds(fp, cases[i].s);
+        char *got = capture(fp);
+        cr_assert_str_eq(got, cases[i].want, "case %zu", i);
+        free(got);
+    }
 }
 
 Test(report, text_names_each_rank)
