@@ -200,9 +200,10 @@ static struct report_breakdown finish_rank(const struct report *rep, const struc
     double compute_end = simtime_to_s(res->compute_end_rank[r]) - first;
     double tail = opt_start - compute_end; /* gradient reduction after the last op */
     b.dp += tail; /* on top of the sharded traffic inside the ops */
-    b.optimizer = rep->ranks[r].opt_end_s - opt_start - cm->rank_deferred_s[r];
+    double opt = rep->ranks[r].opt_end_s - opt_start; /* deferred weight gradients run first */
+    b.optimizer = opt - cm->rank_deferred_s[r];
     b.compute += cm->rank_deferred_s[r]; /* deferred weight gradients: compute, run last */
-    double idle = rep->step_s - busy - tail - b.optimizer;
+    double idle = rep->step_s - busy - tail - opt;
     b.pp = pp_exposed < idle ? pp_exposed : idle;
     b.bubble = idle - b.pp;
     return b;

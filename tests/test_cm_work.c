@@ -758,6 +758,21 @@ Test(defer, head_weight_gradients_move_to_the_flush)
     step_release(&out);
 }
 
+/* The deferred weight gradients run inside the optimizer op and count as compute: the
+ * breakdown still sums to the step (the bubble had counted them again: sum = step + their
+ * mean over ranks). */
+Test(defer, the_breakdown_still_sums_to_the_step)
+{
+    run_ok(MODEL("llama3.1-8b"), 8,
+           L("seq=4096", "pp=2", "gpus=2", "microbatches=4", "defer-head-wgrad=true"));
+    cr_assert_gt(out.cm.rank_deferred_s[1], 0.0);
+    const struct report_breakdown *b = &out.rep.brk;
+    double sum = b->compute + b->recompute + b->tp + b->cp + b->ep + b->pp + b->bubble + b->dp +
+                 b->optimizer + b->host;
+    cr_assert(near(sum, out.rep.step_s), "breakdown %.9g vs step %.9g", sum, out.rep.step_s);
+    step_release(&out);
+}
+
 Test(offload, activations_travel_to_the_host_behind_each_pass)
 {
     /* Llama-3.1-8B at seq 512 keeps per layer: norm inputs 2 x 2 x 512 x 4096, QKV and MLP
