@@ -188,8 +188,9 @@ static void add_figures(struct report *rep, const struct costmodel *cm)
 }
 
 /* Rank r's breakdown, completed from what its ops did (b): the gradient reduction after its
- * last op, its optimizer, and its idle time -- the makespan the links added (up to
- * pp_exposed), the rest bubble. */
+ * last op, its optimizer, and the rest of the step -- its idle time until its last op ends and
+ * its wait from its optimizer's end to the step's end -- as the makespan the links added (up
+ * to pp_exposed) and bubble, which is so the step less every other part. */
 static struct report_breakdown finish_rank(const struct report *rep, const struct pipe_result *res,
                                            const struct costmodel *cm, int r,
                                            struct report_breakdown b, double pp_exposed)

@@ -32,7 +32,9 @@ struct report_breakdown {
     double recompute; /* forward work repeated in the backward */
     double tp, cp, ep; /* exposed tensor / context / expert-parallel communication */
     double pp;        /* pipeline P2P: how much longer the pipeline runs than with free links */
-    double bubble;    /* the rest of the idle time inside the pipeline */
+    double bubble;    /* the step less every other part: the rank's idle time until its last
+                         F/B/W ends and its wait from its optimizer's end to the step's end,
+                         less pp (not idle_s: the gap before the optimizer is dp's) */
     double dp;        /* exposed data-parallel gradient reduction (before the optimizer) */
     double optimizer; /* optimizer step and exposed parameter all-gather */
     double host;      /* exposed activation offload over the host link */

@@ -773,6 +773,34 @@ Test(defer, the_breakdown_still_sums_to_the_step)
     step_release(&out);
 }
 
+/* The bubble is the step less every other part: per rank, its idle time until its last F/B/W
+ * ends and its wait from its optimizer's end to the step's end, less its exposed PP -- not the
+ * rank's idle_s (makespan - busy), which counts the gap before the optimizer (dp's) and leaves
+ * out the wait after it.  An uneven pipeline (the head on the last stage) has both. */
+Test(breakdown, bubble_is_the_step_less_every_other_part)
+{
+    run_ok(MODEL("llama3.1-8b"), 8,
+           L("seq=4096", "pp=4", "gpus=8", "microbatches=8"));
+    const struct report *rep = &out.rep;
+    const struct pipe_result *res = &out.res;
+    const struct report_breakdown *b = &rep->brk;
+    double others = b->compute + b->recompute + b->tp + b->cp + b->ep + b->pp + b->dp +
+                    b->optimizer + b->host;
+    cr_assert(near(b->bubble, rep->step_s - others), "bubble %.9g, step less the rest %.9g",
+              b->bubble, rep->step_s - others);
+    double waits = 0, idle = 0;
+    for (int r = 0; r < res->pp; r++) {
+        waits += simtime_to_s(res->compute_end_rank[r] - res->first_start - res->busy[r]) +
+                 simtime_to_s(res->step_end - res->opt_end[r]);
+        idle += rep->ranks[r].idle_s;
+    }
+    cr_assert(near(b->bubble, waits / res->pp - b->pp), "bubble %.9g vs %.9g", b->bubble,
+              waits / res->pp - b->pp);
+    cr_assert_gt(fabs(b->bubble - (idle / res->pp - b->pp)), 1e-6,
+                 "not the mean idle_s less pp: %.9g", idle / res->pp - b->pp);
+    step_release(&out);
+}
+
 Test(offload, activations_travel_to_the_host_behind_each_pass)
 {
     /* Llama-3.1-8B at seq 512 keeps per layer: norm inputs 2 x 2 x 512 x 4096, QKV and MLP
