@@ -120,7 +120,8 @@ struct pipe_result {
     simtime_t *opt_end; /* [pp] end of the rank's optimizer op (and parameter gather) */
     simtime_t *opt_start; /* [pp] start of the rank's optimizer op */
     simtime_t *compute_end_rank; /* [pp] end of the rank's last F/B/W */
-    int *peak_inflight; /* [pp] max (micro-batch, chunk) activations held at once */
+    int *peak_inflight; /* [pp] max (micro-batch, chunk) activations held at once; an
+                           overlapped pair's F takes its B's place (pipe_pair_defers) */
     /* [pp] the most activations held when an overlapped F&B pair whose B frees its own began,
      * counting the B's micro-batch, not the F's: the pair runs layer by layer, the F's layers
      * filling as the B's empty, so it holds one layer more than that at its crossing; 0

@@ -9,7 +9,9 @@
  *                    (p-1)/m for uniform 1F1B)
  *   samples/s        samples per step / step time (explicit costs: microbatches * micro-batch;
  *                    with the cost model: the global batch); tokens/s = samples/s * seq
- *   peak in-flight   max (micro-batch, chunk) activations a rank held at once */
+ *   peak in-flight   max (micro-batch, chunk) activations a rank held at once: F started,
+ *                    backward (W, when split) not finished; an overlap-ep-comm F&B pair counts
+ *                    one, its F taking the place its B frees (pipe_pair_defers) */
 #ifndef STEPSIM_REPORT_H
 #define STEPSIM_REPORT_H
 

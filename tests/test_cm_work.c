@@ -801,6 +801,26 @@ Test(breakdown, bubble_is_the_step_less_every_other_part)
     step_release(&out);
 }
 
+/* peak_mb's legend says what overlap-ep-comm's pairs do to the count: a pair's F takes the
+ * place its B frees, so the pair counts one (here, on one rank, peak_mb 1 where the F started
+ * and backward not finished of the definition would be 2); without pairs it says nothing. */
+Test(report, peak_mb_legend_says_an_overlapped_pair_counts_one)
+{
+    const char *note = "an overlapped F&B pair counts one";
+    run_ok(MODEL("mixtral-8x7b"), 8,
+           L("seq=4096", "ep=8", "gpus=8", "global-batch=64", "overlap-ep-comm=true"));
+    cr_assert_eq(out.res.peak_inflight[0], 1);
+    char *text = report_text_and_json();
+    cr_assert(strstr(text, note), "%s", text);
+    free(text);
+    step_release(&out);
+    run_ok(MODEL("mixtral-8x7b"), 8, L("seq=4096", "ep=8", "gpus=8", "global-batch=64"));
+    text = report_text_and_json();
+    cr_assert(strstr(text, "peak_mb: most") && !strstr(text, note), "%s", text);
+    free(text);
+    step_release(&out);
+}
+
 Test(offload, activations_travel_to_the_host_behind_each_pass)
 {
     /* Llama-3.1-8B at seq 512 keeps per layer: norm inputs 2 x 2 x 512 x 4096, QKV and MLP
