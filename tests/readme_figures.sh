@@ -17,9 +17,9 @@
 #       the summary of `stepsim published` on the shipped 405B scenario (from the model's line
 #       to the end: the model's runs, then the runs of the scenario's kinds);
 #   <!-- begin: schedules side by side --> ... <!-- end: schedules side by side -->
-#       the shipped Mixtral scenario under each schedule, one `stepsim run` per line: step,
-#       bubble, MFU, exposed EP all-to-all, the most (micro-batch, chunk) activations a rank
-#       holds and the largest rank's memory;
+#       the shipped Mixtral scenario under each schedule, one `stepsim run --format json` per
+#       line, its full values rounded once: step, bubble, MFU, exposed EP all-to-all, the most
+#       (micro-batch, chunk) activations a rank holds and the largest rank's memory;
 #   <!-- begin: moe guide memory --> ... <!-- end: moe guide memory -->
 #       the shipped MoE-guide scenarios' largest rank's memory at the file's GPU count and at
 #       twice it, against the usable HBM (Kimi-K2 also with fp32 gradient reduction);
@@ -66,35 +66,43 @@ awk '/^== / { set = $2; next }
     2>&1 || { cat "$tmp/published.out" >&2; exit 1; }
 sed -n '/^llama3.1-405b: /,$p' "$tmp/published.out" >"$tmp/published.block"
 
-# The schedules block: the shipped Mixtral layout under each schedule, read off the text report.
+# The blocks below read the JSON report's full values and round them once (the text report's
+# are rounded already).  An awk function: the number after "key": on the current line (the
+# writer puts each top-level key, rank and memory row on a line of its own).
+json_num='function num(key) {
+              if (!match($0, "\"" key "\": [-0-9.eE+]+")) return ""
+              return substr($0, RSTART + length(key) + 4, RLENGTH - length(key) - 4) + 0
+          }'
+
+# The schedules block: the shipped Mixtral layout under each schedule.
 {
     printf '%-11s %2s %8s %7s %6s %12s %14s %s\n' schedule vp step_s bubble MFU \
         ep_exposed_s peak_held "peak_GiB"
     for sv in gpipe:1 1f1b:1 interleaved:2 zb-h1:1 zb-v:2 dualpipe-v:2 dualpipe:2; do
         "$stepsim" run "$top_srcdir/scenarios/mixtral-8x7b-h100.xml" --set "schedule=${sv%:*}" \
-            --set "vp=${sv#*:}" >"$tmp/schedule.out" 2>&1 || { cat "$tmp/schedule.out" >&2; exit 1; }
-        awk -v s="${sv%:*}" -v v="${sv#*:}" '
-            /^step time/ { step = $3 }
-            /^bubble ratio/ { bubble = $3 * 100 }
-            /^MFU/ { mfu = $2 }
-            /EP communication \(exposed\)/ { ep = $4 }
-            /^rank +busy_s/ { ranks = 1; next }
-            ranks && NF == 0 { ranks = 0 }
-            ranks && $5 + 0 > held { held = $5 + 0 }
-            /^rank +weights/ { mem = 1; next }
-            mem && $1 ~ /^[0-9]+$/ { if ($6 + 0 > peak) { peak = $6 + 0; oom = $7 != "" } }
+            --set "vp=${sv#*:}" --format json >"$tmp/schedule.out" 2>&1 ||
+            { cat "$tmp/schedule.out" >&2; exit 1; }
+        awk -v s="${sv%:*}" -v v="${sv#*:}" "$json_num"'
+            /^  "step_time_s":/ { step = num("step_time_s") }
+            /^  "bubble_ratio":/ { bubble = num("bubble_ratio") * 100 }
+            /^  "mfu":/ { mfu = num("mfu") * 100 }
+            /^  "breakdown_s":/ { ep = num("ep") }
+            /"peak_inflight":/ && num("peak_inflight") > held { held = num("peak_inflight") }
+            /"total":/ && num("total") > peak { peak = num("total"); oom = /"oom": true/ }
             END { printf "%-11s %2s %8.3f %6.1f%% %6s %12.3f %14d %.1f%s\n", s, v, step, bubble,
-                         mfu, ep, held, peak, oom ? " (over HBM)" : "" }' "$tmp/schedule.out"
+                         sprintf("%.2f%%", mfu), ep, held, peak / 1073741824,
+                         oom ? " (over HBM)" : "" }' "$tmp/schedule.out"
     done
 } >"$tmp/schedules.block"
 
-# The MoE-guide memory block: the worst rank's total (GiB) and the usable HBM, from the report.
+# The MoE-guide memory block: the worst rank's total (GiB) and the usable HBM.
 worst_rank_gib() {
-    "$stepsim" run "$@" >"$tmp/guide.out" 2>&1 || { cat "$tmp/guide.out" >&2; exit 1; }
-    awk '/usable \(reserve/ { usable = $7 + 0 }
-         /^rank +weights/ { mem = 1; next }
-         mem && $1 ~ /^[0-9]+$/ && $6 + 0 > peak { peak = $6 + 0 }
-         END { printf "%.1f %.1f", peak, usable }' "$tmp/guide.out"
+    "$stepsim" run "$@" --format json >"$tmp/guide.out" 2>&1 ||
+        { cat "$tmp/guide.out" >&2; exit 1; }
+    awk "$json_num"'
+         /^  "hbm_usable_bytes":/ { usable = num("hbm_usable_bytes") }
+         /"total":/ && num("total") > peak { peak = num("total") }
+         END { printf "%.1f %.1f", peak / 1073741824, usable / 1073741824 }' "$tmp/guide.out"
 }
 {
     printf '%-30s %6s %8s %8s %8s %8s\n' scenario gpus GiB usable "2x GiB" usable
