@@ -41,7 +41,8 @@ void report_layer_shown(const struct report *rep, int shown[REPORT_LAYER_COLUMNS
     }
 }
 
-/* Each kind's row name, JSON kind and JSON attention (model_layer_kind's numbering). */
+/* Each kind's row name, JSON kind and JSON attention (model_layer_kind's numbering): no two
+ * rows alike in the JSON that the text tells apart (README's JSON table lists every value). */
 static const struct {
     const char *name, *json, *attention;
 } kinds[CM_LAYER_VIEWS] = {
@@ -55,8 +56,8 @@ static const struct {
     [MODEL_KIND_MLP] = {"MLP", "mlp", "none"},
     [MODEL_KIND_MOE] = {"MoE", "moe", "none"},
     [MODEL_KIND_GDN] = {"GDN", "gdn", "none"},
-    [MODEL_KIND_DSA_SHARED] = {"dense shared top-k", "dense", "global"},
-    [MODEL_KIND_DSA_SHARED_MOE] = {"MoE shared top-k", "moe", "global"},
+    [MODEL_KIND_DSA_SHARED] = {"dense shared top-k", "dense", "shared-top-k"},
+    [MODEL_KIND_DSA_SHARED_MOE] = {"MoE shared top-k", "moe", "shared-top-k"},
     [MODEL_KIND_CSA_WINDOW] = {"dense window", "dense", "window"},
     [MODEL_KIND_CSA_WINDOW_MOE] = {"MoE window", "moe", "window"},
     [MODEL_KIND_CSA_INDEXED] = {"dense CSA top-k", "dense", "compressed-top-k"},

@@ -5,11 +5,13 @@
 # documented in the README, written as `key`, and every key of `run --format json` is in the
 # README's table "The JSON report" (a top-level key as a row of its own, a nested one named in
 # the section) for an explicit-cost step, a priced dense run with --tokens and an fp8 MoE run
-# split unevenly with --tokens, which between them write every key;
-# three TAP tests.
+# split unevenly with --tokens, which between them write every key; and every value the
+# one-layer table's `kind` and `attention` can take (sim/report_layers.c's table, and those a
+# DSA, a Gated DeltaNet and a DeepSeek-V4 run write) is named in its `layers` row;
+# four TAP tests.
 top_srcdir=${top_srcdir:-.}
 stepsim=${top_builddir:-.}/stepsim
-echo "1..3"
+echo "1..4"
 if out=$(top_srcdir="$top_srcdir" STEPSIM="$stepsim" sh "$top_srcdir/tests/readme_figures.sh" check 2>&1); then
     echo "ok 1 - $out"
 else
@@ -43,9 +45,14 @@ if ! { "$stepsim" run "$scn/unit.xml" --format json &&
     "$stepsim" run "$scn/llama3.1-70b-h100.xml" --set hardware="$tmp/priced.xml" \
         --tokens 1e12 --format json &&
     "$stepsim" run "$scn/moe-guide/deepseek-v3.xml" --set dtype=fp8 --tokens 1e12 \
-        --format json; } >"$tmp/json" 2>"$tmp/err"; then
+        --format json; } >"$tmp/json" 2>"$tmp/err" ||
+    ! { "$stepsim" run "$scn/glm-5.2-744b-h100.xml" --format json &&
+        "$stepsim" run "$scn/validation/mz9.xml" --format json &&
+        "$stepsim" run "$scn/validation/g3.xml" --format json; } >"$tmp/layers" 2>"$tmp/err"
+then
     sed 's/^/# /' "$tmp/err"
     echo "not ok 3 - stepsim run --format json failed"
+    echo "not ok 4 - stepsim run --format json failed"
     exit 0
 fi
 # the writer puts each top-level key at the start of a line, indented by two spaces
@@ -61,4 +68,26 @@ if [ -z "$missing" ] && [ -n "$top" ]; then
     echo "ok 3 - every key of the JSON report is in the README's table ($(echo $top | wc -w) top-level)"
 else
     echo "not ok 3 - JSON report keys missing from the README's table: ${missing:-no keys read}"
+fi
+
+# 4: the one-layer table's values against the README's `layers` row: every value of the
+# writer's table (each entry {"row name", "kind", "attention"}), which must hold those the runs
+# wrote (else the table was not read)
+row=$(printf '%s\n' "$section" | grep -F '| `layers` |')
+table=$(sed -n 's/^ *\(\[[A-Z_]*\] = \)\{0,1\}{"[^"]*", "\([a-z-]*\)", "\([a-z-]*\)"},.*/\2 \3/p' \
+    "$top_srcdir/sim/report_layers.c" | tr ' ' '\n' | sort -u)
+written=$(cat "$tmp/json" "$tmp/layers" | grep -o '"\(kind\|attention\)": "[^"]*"' |
+    sed 's/.*: "//; s/"$//' | sort -u)
+unread=$(for v in $written; do
+    printf '%s\n' "$table" | grep -qxF "$v" || printf '%s ' "$v"
+done)
+missing=$(for v in $table; do
+    printf '%s\n' "$row" | grep -qF "\`$v\`" || printf '%s ' "$v"
+done)
+if [ -n "$unread" ] || [ -z "$table" ]; then
+    echo "not ok 4 - sim/report_layers.c's table not read: the runs wrote ${unread:-values}"
+elif [ -n "$missing" ]; then
+    echo "not ok 4 - one-layer values missing from the README's \`layers\` row: $missing"
+else
+    echo "ok 4 - every kind and attention of the one-layer table is named ($(echo $table | wc -w))"
 fi

@@ -187,3 +187,30 @@ Test(report, text_names_each_rank)
     report_release(&rep);
     fixture_release(&f);
 }
+
+/* The JSON's one-layer table tells apart every row the text does: each kind of layer a model
+ * can have writes its own (kind, attention) pair (a DSA layer sharing another's top-k had
+ * read "moe", "global" like the layers with their own indexer). */
+Test(report, json_layer_kinds_are_all_distinct)
+{
+    struct report rep = {0};
+    for (int kind = 0; kind < CM_LAYER_VIEWS; kind++)
+        rep.layer_view[kind].layer = kind;
+    FILE *fp = tmpfile();
+    cr_assert(fp);
+    report_write_layers_json(fp, &rep);
+    char *json = capture(fp);
+    char pairs[CM_LAYER_VIEWS][64];
+    int n = 0;
+    for (const char *at = json; (at = strstr(at, "{\"kind\": ")) != NULL; at++) {
+        cr_assert_lt(n, CM_LAYER_VIEWS, "%s", json);
+        const char *end = strstr(at, ", \"layer\"");
+        cr_assert(end && end - at < (long)sizeof pairs[0], "%s", at);
+        snprintf(pairs[n], sizeof pairs[n], "%.*s", (int)(end - at), at);
+        for (int i = 0; i < n; i++)
+            cr_assert_str_neq(pairs[i], pairs[n], "rows %d and %d alike: %s", i, n, pairs[n]);
+        n++;
+    }
+    cr_assert_eq(n, CM_LAYER_VIEWS, "%s", json);
+    free(json);
+}
