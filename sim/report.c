@@ -620,6 +620,11 @@ static void stage_split(const struct scenario *scn, char *buf, size_t len)
     }
 }
 
+int report_pairs_hand_over(const struct scenario *scn)
+{
+    return scn->overlap_ep_comm && !scn_split_backward(scn);
+}
+
 int report_write_text(FILE *out, const struct scenario *scn, const struct report *rep)
 {
     char g[32], name[3 * sizeof scn->name]; /* each invalid byte may become 3 */
@@ -677,12 +682,10 @@ int report_write_text(FILE *out, const struct scenario *scn, const struct report
         fprintf(out, "%4d  %12.6f  %12.6f  %6.2f%%  %9d\n", r, rr->busy_s, rr->idle_s, pct,
                 rr->peak_inflight);
     }
-    /* overlap-ep-comm's pairs hand a micro-batch's activations over (pipe_pair_defers) */
-    int handover = scn->overlap_ep_comm && !scn_split_backward(scn);
-    fprintf(out, "\npeak_mb: most (micro-batch, chunk) activations held at once on the rank%s\n",
-            handover ? "\n         (an overlapped F&B pair counts one: its F takes the place its B "
-                       "frees)"
-                     : "");
+    fprintf(out, "\npeak_mb: most (micro-batch, chunk) activations held at once on the rank%s%s%s\n",
+            report_pairs_hand_over(scn) ? "\n         (" : "",
+            report_pairs_hand_over(scn) ? REPORT_HANDOVER_NOTE : "",
+            report_pairs_hand_over(scn) ? ")" : "");
     if (rep->modelled)
         write_costmodel_text(out, scn, rep);
     return ferror(out) ? -1 : 0;

@@ -251,8 +251,8 @@ static const char *const mem_names[4] = {"weights", "gradients", "optimizer stat
                                          "activations (peak)"};
 static const char *const mem_colours[4] = {"#2b6cb0", "#dd6b20", "#6b46c1", "#2f855a"};
 
-static void put_ranks(FILE *out, const struct report *rep, double *mem_gib, const char **labels,
-                      char (*label_buf)[RANK_LABEL])
+static void put_ranks(FILE *out, const struct scenario *scn, const struct report *rep,
+                      double *mem_gib, const char **labels, char (*label_buf)[RANK_LABEL])
 {
     fputs("<section id=\"ranks\"><h2>Per pipeline rank</h2>\n"
           "<div class=\"table-wrap\"><table class=\"data\"><thead><tr><th>rank</th>"
@@ -285,10 +285,11 @@ static void put_ranks(FILE *out, const struct report *rep, double *mem_gib, cons
         snprintf(label_buf[r], sizeof label_buf[r], "rank %d", r);
         labels[r] = label_buf[r];
     }
-    fputs("</tbody></table></div>\n<p class=\"note\">busy: share of the pipeline makespan in "
-          "F, B and W ops; peak in-flight: most (micro-batch, chunk) activations held at "
-          "once.</p>\n",
-          out);
+    fprintf(out,
+            "</tbody></table></div>\n<p class=\"note\">busy: share of the pipeline makespan in "
+            "F, B and W ops; peak in-flight: most (micro-batch, chunk) activations held at "
+            "once%s.</p>\n",
+            report_pairs_hand_over(scn) ? " (" REPORT_HANDOVER_NOTE ")" : "");
     if (rep->modelled) {
         char hbm[64];
         snprintf(hbm, sizeof hbm, "usable HBM %.1f GiB", rep->hbm_usable_bytes / GIB);
@@ -384,7 +385,7 @@ int report_html_step(FILE *out, const struct scenario *scn, const struct pipe_re
     }
     if (put_gantt(out, scn, res, rep) != 0)
         goto done;
-    put_ranks(out, rep, mem_gib, labels, label_buf);
+    put_ranks(out, scn, rep, mem_gib, labels, label_buf);
     put_definitions(out, rep);
     fputs("</main>\n", out);
     rc = html_page_end(out);

@@ -438,3 +438,21 @@ Test(report_html, the_step_bar_is_in_seconds_from_ten_seconds)
         step_release(&so);
     }
 }
+
+/* The page defines peak in-flight as the text report does: with overlap-ep-comm's pairs it
+ * says that a pair counts one (MZ6), and without them it does not (O3). */
+Test(report_html, peak_in_flight_says_what_an_overlapped_pair_counts)
+{
+    const char *const runs[] = {"validation/mz6.xml", "validation/o3.xml"}, *none[] = {NULL};
+    for (int i = 0; i < 2; i++) {
+        struct scenario scn;
+        struct step_output so;
+        scenario_step(runs[i], none, &scn, &so);
+        char *page = step_page(&scn, &so);
+        int noted = strstr(page, "held at once (" REPORT_HANDOVER_NOTE ").</p>") != NULL;
+        cr_assert_eq(noted, i == 0, "%s: note %s", runs[i], noted ? "given" : "missing");
+        cr_assert_eq(report_pairs_hand_over(&scn), i == 0, "%s", runs[i]);
+        free(page);
+        step_release(&so);
+    }
+}
