@@ -316,6 +316,30 @@ static enum sim_status parse_keys(struct sweep_axis *ax, const char *arg, size_t
     return SIM_OK;
 }
 
+static int text_order(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A value listed twice would run its configs twice, and give each line a repeated point: say
+ * which instead.  (A range never repeats.)  SIM_EFAIL without memory to sort. */
+static enum sim_status check_repeats(const struct sweep_axis *ax, const char *arg,
+                                     struct sim_error *err)
+{
+    char **sorted = mem_calloc((size_t)ax->nvalues, sizeof *sorted);
+    if (!sorted)
+        return err_set(err, SIM_EFAIL, NULL, 0, "out of memory (%d values)", ax->nvalues);
+    memcpy(sorted, ax->values, (size_t)ax->nvalues * sizeof *sorted);
+    qsort(sorted, (size_t)ax->nvalues, sizeof *sorted, text_order);
+    enum sim_status st = SIM_OK;
+    for (int i = 1; i < ax->nvalues && st == SIM_OK; i++)
+        if (strcmp(sorted[i - 1], sorted[i]) == 0)
+            st = err_set(err, SIM_EINPUT, NULL, 0, "--vary %.200s: '%.80s' is listed twice",
+                         arg, sorted[i]);
+    mem_free(sorted);
+    return st;
+}
+
 enum sim_status sweep_axis_parse(struct sweep_axis *ax, const char *arg, struct sim_error *err)
 {
     memset(ax, 0, sizeof *ax);
@@ -335,8 +359,9 @@ enum sim_status sweep_axis_parse(struct sweep_axis *ax, const char *arg, struct 
     /* Colons: a range for one key, the fields of tuples for a linked axis. */
     if (ax->nkeys == 1 && strchr(list, ':'))
         st = parse_range(ax, arg, list, err);
-    else
-        st = parse_list(ax, arg, list, err);
+    else if ((st = parse_list(ax, arg, list, err)) == SIM_OK &&
+             (st = check_repeats(ax, arg, err)) != SIM_OK)
+        sweep_axis_release(ax);
     if (st != SIM_OK)
         memset(ax, 0, sizeof *ax);
     return st;

@@ -314,6 +314,7 @@ Test(sweep_cmd, bad_values_of_one_config_and_bad_arguments, .init = setup)
      * stdout. */
     const char *bad[][4] = {
         {UNIT, "--vary", "schedule=1f1b,nonesuch", NULL},
+        {UNIT, "--vary", "pp=2,2,4", NULL},
         {UNIT, "--vary", "pp=8:1:x2", NULL},
         {UNIT, "--vary", "bogus=1", NULL},
         {UNIT, NULL, NULL, NULL},
