@@ -70,7 +70,10 @@ int memtl_walk(const struct scenario *scn, const struct pipe_result *res,
          * ends alternate in time, an end before the start that shares its time. */
         for (size_t i = 0; i < res->nrecs && rc == 0; i++) {
             const struct pipe_record *rec = &res->recs[i];
-            if (rec->rank != r || rec->peer >= 0 || rec->kind == REC_OPT)
+            /* the rank's F, B and W only: its optimizer, and the reductions and gathers on its
+             * communication stream (no stage of their own), move no activations */
+            int compute = rec->kind == REC_F || rec->kind == REC_B || rec->kind == REC_W;
+            if (rec->rank != r || rec->peer >= 0 || !compute)
                 continue;
             double bytes = cm->stages[rec->stage].act_bytes_mb;
             for (int starts = 1; starts >= 0 && rc == 0; starts--) {
