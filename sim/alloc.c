@@ -22,6 +22,8 @@ void *mem_calloc(size_t n, size_t size)
     return calloc(n ? n : 1, size ? size : 1);
 }
 
+void *mem_array(size_t n, size_t size) { return mem_realloc(NULL, n, size); }
+
 void *mem_realloc(void *p, size_t n, size_t size)
 {
     if (size != 0 && n > SIZE_MAX / size)

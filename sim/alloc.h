@@ -9,6 +9,10 @@
 
 /* Zeroed array of n elements of `size` bytes; NULL on overflow or exhaustion. */
 void *mem_calloc(size_t n, size_t size);
+/* Uninitialised array of n elements, for one its user writes before reading each element
+ * (zeroing a large array that is filled anyway costs more than the fill); NULL on overflow
+ * or exhaustion. */
+void *mem_array(size_t n, size_t size);
 /* Resize `p` to n elements; NULL on overflow or exhaustion (p is then untouched). */
 void *mem_realloc(void *p, size_t n, size_t size);
 /* Room for element `n` of an array of *cap (doubling, from 64): `p` itself while n < *cap,

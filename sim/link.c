@@ -11,7 +11,7 @@ int link_net_init(struct link_net *net, const struct pipe_link *links, int nlink
 {
     *net = (struct link_net){.links = links, .nlinks = nlinks, .max_transfers = max_transfers};
     net->queues = mem_calloc((size_t)nlinks, sizeof *net->queues);
-    net->next = mem_calloc(max_transfers, sizeof *net->next);
+    net->next = mem_array(max_transfers, sizeof *net->next); /* set when queued */
     if (!net->queues || !net->next) {
         link_net_release(net);
         return -1;

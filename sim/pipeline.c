@@ -687,7 +687,7 @@ static int alloc_step(struct step_ctx *c, struct pipe_result *res, size_t cells)
 {
     c->ranks = mem_calloc((size_t)c->pp, sizeof *c->ranks);
     int net_ok = link_net_init(&c->net, c->setup->links, 2 * c->pp, c->xfer_cap) == 0;
-    c->xfers = mem_calloc(c->xfer_cap, sizeof *c->xfers);
+    c->xfers = mem_array(c->xfer_cap, sizeof *c->xfers); /* each set when created */
     c->flags = mem_calloc(cells, 1);
     if (c->setup->rendezvous_p2p) {
         c->unposted = mem_calloc(2 * cells, sizeof *c->unposted);
@@ -695,7 +695,7 @@ static int alloc_step(struct step_ctx *c, struct pipe_result *res, size_t cells)
             c->unposted[i] = -1;
     }
     c->stage_at = mem_calloc((size_t)c->stages, sizeof *c->stage_at);
-    res->recs = mem_calloc(c->rec_cap, sizeof *res->recs);
+    res->recs = mem_array(c->rec_cap, sizeof *res->recs); /* zeroed by new_record */
     res->busy = mem_calloc((size_t)c->pp, sizeof *res->busy);
     res->opt_end = mem_calloc((size_t)c->pp, sizeof *res->opt_end);
     res->peak_inflight = mem_calloc((size_t)c->pp, sizeof *res->peak_inflight);
