@@ -38,13 +38,9 @@ static int evq_grow(struct evq *q)
     return 0;
 }
 
-int evq_push(struct evq *q, simtime_t time, int32_t kind, int32_t target, int64_t data)
+/* Put ev into the hole at i: move parents down until ev's slot is found (one write a level). */
+static inline void sift_up(struct evq *q, size_t i, struct evq_event ev)
 {
-    if (q->len == q->cap && evq_grow(q) != 0)
-        return -1;
-    struct evq_event ev = {time, q->next_seq++, kind, target, data};
-    /* Sift up: move parents down until ev's slot is found (one write per level). */
-    size_t i = q->len++;
     while (i > 0) {
         size_t parent = (i - 1) / 2;
         if (!evq_before(&ev, &q->heap[parent]))
@@ -53,6 +49,14 @@ int evq_push(struct evq *q, simtime_t time, int32_t kind, int32_t target, int64_
         i = parent;
     }
     q->heap[i] = ev;
+}
+
+int evq_push(struct evq *q, simtime_t time, int32_t kind, int32_t target, int64_t data)
+{
+    if (q->len == q->cap && evq_grow(q) != 0)
+        return -1;
+    struct evq_event ev = {time, q->next_seq++, kind, target, data};
+    sift_up(q, q->len++, ev);
     return 0;
 }
 
@@ -76,13 +80,6 @@ int evq_pop(struct evq *q, struct evq_event *out)
         q->heap[i] = q->heap[child];
         i = child;
     }
-    while (i > 0) {
-        size_t parent = (i - 1) / 2;
-        if (!evq_before(&last, &q->heap[parent]))
-            break;
-        q->heap[i] = q->heap[parent];
-        i = parent;
-    }
-    q->heap[i] = last;
+    sift_up(q, i, last);
     return 0;
 }
