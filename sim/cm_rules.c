@@ -1,6 +1,7 @@
 /* cm_rules: the configuration rules a scenario must keep before it is costed -- what the
  * model, the hardware, the framework and the layout allow together -- and the settings they
  * resolve into struct cm_config (see cm_check_rules in cm_internal.h). */
+#include <stdio.h>
 #include <string.h>
 
 #include "cm_buffers.h"
@@ -1133,11 +1134,37 @@ static enum sim_status check_deepseek_v4(const struct scenario *scn, const struc
     return first_refusal(scn, refused, off, sizeof off / sizeof off[0], m->name, "", err);
 }
 
+/* What set the first layers of the chunks check_dsa_stages judges: a pipeline-layout string,
+ * the end stages' layers, or pp and vp splitting the layers evenly.  Its words go in `buf`;
+ * returns the key to blame (of two from one input, the first named). */
+static enum scn_key split_cause(const struct scenario *scn, char *buf, size_t len)
+{
+    int fa = scn_given_or_derived(scn, SCN_FIRST_STAGE_LAYERS);
+    int la = scn_given_or_derived(scn, SCN_LAST_STAGE_LAYERS);
+    if (scn->pipeline_layout[0]) {
+        snprintf(buf, len, "as pipeline-layout sets it");
+        return SCN_PIPELINE_LAYOUT;
+    }
+    if (fa && la) {
+        snprintf(buf, len, "as first-stage-layers=%d and last-stage-layers=%d set it",
+                 scn->first_stage_layers, scn->last_stage_layers);
+        return scn_culprit(scn, SCN_FIRST_STAGE_LAYERS, SCN_LAST_STAGE_LAYERS);
+    }
+    if (fa || la) {
+        snprintf(buf, len, "as %s=%d sets it", fa ? "first-stage-layers" : "last-stage-layers",
+                 fa ? scn->first_stage_layers : scn->last_stage_layers);
+        return fa ? SCN_FIRST_STAGE_LAYERS : SCN_LAST_STAGE_LAYERS;
+    }
+    snprintf(buf, len, "as pp=%d x vp=%d split layers=%d evenly", scn->pp, scn->vp, scn->layers);
+    return scn_culprit(scn, SCN_PP, SCN_VP);
+}
+
 /* With index sharing a layer reuses the top-k of a computing layer before it, which must run
  * on the same pipeline chunk: every chunk starts on a computing layer (Megatron-Core
  * experimental_attention_variant_module_specs.py, _validate_dsa_index_share_pipeline_split).
  * The split is read from a layout of its own, resolved before scn_check (layout.h says what
- * that leaves open): one walk of a pipeline-layout string, not one a stage. */
+ * that leaves open): one walk of a pipeline-layout string, not one a stage.  The error blames
+ * the key that set the split (split_cause). */
 static enum sim_status check_dsa_stages(const struct scenario *scn, const struct model *m,
                                         struct sim_error *err)
 {
@@ -1147,13 +1174,16 @@ static enum sim_status check_dsa_stages(const struct scenario *scn, const struct
     enum sim_status st = layout_init(&lay, scn, m->mtp_layers, err);
     for (int stage = 0; st == SIM_OK && stage < lay.stages; stage++) {
         const struct layout_stage *ls = &lay.stage[stage];
-        if (ls->layers > 0 && !model_dsa_computes_topk(m, ls->first_layer))
-            st = scn_rule_error(scn, SCN_PP, err,
-                                "pipeline chunk %d starts on layer %d, which reuses an earlier "
-                                "layer's DSA top-k (a layer in %d computes it): the chunks must "
-                                "start on computing layers (give a pipeline-layout of whole "
-                                "groups, or pp / vp given after the model, which lay one out)",
-                                stage, ls->first_layer, m->dsa_topk_freq);
+        if (ls->layers <= 0 || model_dsa_computes_topk(m, ls->first_layer))
+            continue;
+        char cause[96];
+        enum scn_key key = split_cause(scn, cause, sizeof cause);
+        st = scn_rule_error(scn, key, err,
+                            "pipeline chunk %d starts on layer %d (%s), which reuses an earlier "
+                            "layer's DSA top-k (a layer in %d computes it): the chunks must "
+                            "start on computing layers (give a pipeline-layout of whole "
+                            "groups, or pp / vp given after the model, which lay one out)",
+                            stage, ls->first_layer, cause, m->dsa_topk_freq);
     }
     layout_release(&lay);
     return st;

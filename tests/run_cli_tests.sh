@@ -233,6 +233,13 @@ run run "$U" --set "pipeline-layout=Et|tt|tt|ttL" --set schedule=gpipe
 expect_error "--set pipeline-layout with a schedule that places stages otherwise: exit 2" 2 \
     "stepsim: pipeline-layout numbers stages as Megatron-Core's 1f1b and interleaved schedules do, not gpipe" \
     "(pipeline-layout given by --set)"
+# A pipeline-layout given by --set that cuts a DSA top-k group: the error blames the string,
+# not the file's pp (it had cited the scenario's pp line).
+run run "$SCN/glm-5.2-744b-h100.xml" --set "pipeline-layout=Ettttt|ttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttmL" \
+    --set vp=1 --set schedule=1f1b --set pp=2 --set gpus=64
+expect_error "--set pipeline-layout cutting a DSA top-k group: the layout named and blamed" 2 \
+    "stepsim: pipeline chunk 1 starts on layer 5 (as pipeline-layout sets it), which reuses" \
+    "(pipeline-layout given by --set)"
 run run "$U" --set "pipeline-layout=Ett|tt|tt|ttL" --set schedule=1f1b
 if [ "$rc" -eq 0 ] && grep -q "layers per virtual stage" "$tmp/out"; then
     pass "--set pipeline-layout under 1f1b: runs, the stages listed"

@@ -157,7 +157,9 @@ Test(dsa, rules)
                    &out);
     toy_rule_error(glm, "", L("seq=4096", "peft=lora"), "with LoRA", &scn, &out);
     /* GLM-5.2's 78 layers over pp 2 split at layer 39 (numbered 40), which reuses a top-k */
-    toy_rule_error(glm52, "", L("seq=4096", "gpus=2", "pp=2"), "must start on computing layers",
+    toy_rule_error(glm52, "", L("seq=4096", "gpus=2", "pp=2"),
+                   "chunk 1 starts on layer 39 (as pp=2 x vp=1 split layers=78 evenly), which "
+                   "reuses",
                    &scn, &out);
 }
 
