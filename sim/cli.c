@@ -350,7 +350,7 @@ static enum sim_status plot_with_memory(const struct run_outputs *ro, const stru
 {
     if (!so->modelled) {
         const struct plot_labels labels = {NULL, NULL, NULL, given};
-        return plot_gantt(ro->plot, scn, &so->res, &labels, view, err);
+        return plot_gantt(ro->plot, scn, step_layout(so), &so->res, &labels, view, err);
     }
     int pp = so->res.pp;
     double *mem = mem_calloc((size_t)pp * 5, sizeof *mem);
@@ -379,7 +379,7 @@ static enum sim_status plot_with_memory(const struct run_outputs *ro, const stru
         snprintf(warning, sizeof warning, "OUT OF MEMORY: %.1f GiB peak, %.1f usable",
                  peak / 1073741824.0, so->rep.hbm_usable_bytes / 1073741824.0);
     const struct plot_labels labels = {mem, layout, warning[0] ? warning : NULL, given};
-    enum sim_status st = plot_gantt(ro->plot, scn, &so->res, &labels, view, err);
+    enum sim_status st = plot_gantt(ro->plot, scn, step_layout(so), &so->res, &labels, view, err);
     char own[64];
     plot_clean(own, sizeof own, scn->name); /* cut at a character's start, as the Gantt's */
     if (given[0])

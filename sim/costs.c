@@ -1,8 +1,6 @@
 /* costs: explicit per-layer costs -> per-virtual-stage durations (see costs.h). */
 #include "costs.h"
 
-#include "layout.h"
-
 static enum sim_status to_time(double s, const char *what, simtime_t *out, struct sim_error *err)
 {
     simtime_t t = simtime_from_s(s);
@@ -32,24 +30,20 @@ static enum sim_status stage_times(const struct scenario *scn, const struct layo
     return st;
 }
 
-enum sim_status costs_build_setup(const struct scenario *scn, struct pipe_setup *setup,
-                                  struct sim_error *err)
+enum sim_status costs_build_setup(const struct scenario *scn, const struct layout *lay,
+                                  struct pipe_setup *setup, struct sim_error *err)
 {
-    struct layout lay;
-    enum sim_status st = layout_init(&lay, scn, 0, err); /* no model: no MTP modules */
+    struct sched_params sp = scn_sched_params(scn);
+    enum sim_status st = pipe_setup_init(setup, lay->type, &sp, err);
     if (st != SIM_OK)
         return st;
-    struct sched_params sp = scn_sched_params(scn);
-    if ((st = pipe_setup_init(setup, lay.type, &sp, err)) != SIM_OK) {
-        layout_release(&lay);
-        return st;
-    }
     simtime_t opt = 0, lat = 0;
     if ((st = to_time(scn->optimizer_s, "optimizer", &opt, err)) ||
         (st = to_time(scn->link_lat_s, "link latency", &lat, err)) ||
-        (st = stage_times(scn, &lay, setup, err)))
-        goto fail;
-    layout_release(&lay);
+        (st = stage_times(scn, lay, setup, err))) {
+        pipe_setup_release(setup);
+        return st;
+    }
     for (int r = 0; r < scn->pp; r++)
         setup->rank_opt[r] = opt;
     for (int l = 0; l < 2 * scn->pp; l++)
@@ -58,8 +52,4 @@ enum sim_status costs_build_setup(const struct scenario *scn, struct pipe_setup 
     setup->jitter_cv = scn->jitter;
     setup->seed = scn->seed;
     return SIM_OK;
-fail:
-    layout_release(&lay);
-    pipe_setup_release(setup);
-    return st;
 }

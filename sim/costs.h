@@ -8,11 +8,14 @@
 #define STEPSIM_COSTS_H
 
 #include "error.h"
+#include "layout.h"
 #include "pipeline.h"
 #include "scenario.h"
 
-/* scn must have passed scn_check().  On success setup owns its arrays. */
-enum sim_status costs_build_setup(const struct scenario *scn, struct pipe_setup *setup,
-                                  struct sim_error *err);
+/* scn must have passed scn_check(); `lay` is its layout (layout_init with no MTP modules: an
+ * explicit-cost scenario has no model), which the caller keeps for what reads the step's
+ * stages afterwards (the report).  On success setup owns its arrays. */
+enum sim_status costs_build_setup(const struct scenario *scn, const struct layout *lay,
+                                  struct pipe_setup *setup, struct sim_error *err);
 
 #endif

@@ -45,6 +45,13 @@ enum sim_status layout_init(struct layout *lay, const struct scenario *scn, int 
 /* Free what layout_init allocated; a zeroed or released layout is left as it is. */
 void layout_release(struct layout *lay);
 
+/* What model part p (0 <= p < parts) holds: stage p's entry, as stage p holds part p under
+ * every placement (schedule.h, "Routes"). */
+static inline const struct layout_stage *layout_part(const struct layout *lay, int p)
+{
+    return &lay->stage[p];
+}
+
 /* Copies of each model part in one pipeline: 1, or 2 under DualPipe. */
 static inline int layout_part_copies(const struct layout *lay)
 {

@@ -155,8 +155,8 @@ int plot_run_gnuplot(const char *vars, const char *script, char *msg, size_t len
 
 /* The chart's title: what was run and the two numbers a reviewer looks for. */
 static void make_title(char *buf, size_t len, const struct scenario *scn,
-                       const struct pipe_result *res, const struct gantt_layout *lay,
-                       int has_layout, const char *given)
+                       const struct layout *stages, const struct pipe_result *res,
+                       const struct gantt_layout *lay, int has_layout, const char *given)
 {
     char name[192], sched[32], step[32], from[32], to[32];
     if (given && given[0]) { /* the name as the file wrote it, then what the command changed */
@@ -167,7 +167,7 @@ static void make_title(char *buf, size_t len, const struct scenario *scn,
     } else {
         plot_clean(name, sizeof name, scn->name);
     }
-    plot_clean(sched, sizeof sched, scn->schedule);
+    plot_clean(sched, sizeof sched, stages->type->name);
     gantt_format_time(step, sizeof step, simtime_to_s(res->step_end - res->first_start));
     double busy = 0;
     for (int r = 0; r < res->pp; r++)
@@ -177,12 +177,12 @@ static void make_title(char *buf, size_t len, const struct scenario *scn,
     if (has_layout) { /* modelled: the layout has its own line (layoutline) */
         n += (size_t)snprintf(buf + n, len - n, "%s · step %s", name, step);
     } else {
-        n += (size_t)snprintf(buf + n, len - n, "%s · %s · pp=%d", name, sched, scn->pp);
-        if (n < len && scn->vp > 1 && scn_schedule(scn) == &sched_interleaved)
-            n += (size_t)snprintf(buf + n, len - n, " vp=%d vp-group=%d", scn->vp,
-                                  scn->vp_group > 0 ? scn->vp_group : scn->pp);
-        else if (n < len && scn->vp > 1)
-            n += (size_t)snprintf(buf + n, len - n, " vp=%d", scn->vp);
+        n += (size_t)snprintf(buf + n, len - n, "%s · %s · pp=%d", name, sched, stages->pp);
+        if (n < len && stages->vp > 1 && stages->type == &sched_interleaved)
+            n += (size_t)snprintf(buf + n, len - n, " vp=%d vp-group=%d", stages->vp,
+                                  scn->vp_group > 0 ? scn->vp_group : stages->pp);
+        else if (n < len && stages->vp > 1)
+            n += (size_t)snprintf(buf + n, len - n, " vp=%d", stages->vp);
         if (n < len)
             n += (size_t)snprintf(buf + n, len - n, " · %d micro-batch%s%s · step %s",
                                   scn->microbatches, scn->microbatches == 1 ? "" : "es",
@@ -418,8 +418,8 @@ static int has_mb_labels(const struct gantt *g)
 /* The variables plots/gantt.gp reads: the geometry gantt_build laid out, what the data holds,
  * and the labels of the rows. */
 static int gantt_vars(char *vars, size_t len, const struct scenario *scn,
-                      const struct pipe_result *res, const struct gantt *g,
-                      const struct plot_labels *labels)
+                      const struct layout *stages, const struct pipe_result *res,
+                      const struct gantt *g, const struct plot_labels *labels)
 {
     static const struct plot_labels none = {NULL, NULL, NULL, NULL};
     if (!labels)
@@ -429,7 +429,7 @@ static int gantt_vars(char *vars, size_t len, const struct scenario *scn,
     char title[384], note[256], layout[512] = "";
     if (labels->layout)
         plot_clean(layout, sizeof layout, labels->layout);
-    make_title(title, sizeof title, scn, res, l, layout[0] != '\0', labels->given);
+    make_title(title, sizeof title, scn, stages, res, l, layout[0] != '\0', labels->given);
     if (labels->warning) { /* a step that cannot run says so where the eye lands first */
         char warning[160], full[sizeof warning + sizeof title + 8];
         plot_clean(warning, sizeof warning, labels->warning);
@@ -452,8 +452,7 @@ static int gantt_vars(char *vars, size_t len, const struct scenario *scn,
     if (layout[0])
         plot_vars_add_text(vars, len, &n, "layoutline", layout);
     /* DualPipe's chunks are its two directions: name them so in the legend. */
-    const struct sched_type *type = scn_schedule(scn);
-    if (type && type->placement == SCHED_DUAL)
+    if (stages->type->placement == SCHED_DUAL)
         plot_vars_add(vars, len, &n, "; chunknames='down up'");
     /* Busy share of each rank's pipeline time in the window, and peak memory (GiB), as words
      * of one gnuplot string each: "94 93 ...", "51.1 48.9 ...". */
@@ -476,8 +475,9 @@ static int gantt_vars(char *vars, size_t len, const struct scenario *scn,
 }
 
 enum sim_status plot_gantt(struct outfile *img, const struct scenario *scn,
-                           const struct pipe_result *res, const struct plot_labels *labels,
-                           const struct gantt_view *view, struct sim_error *err)
+                           const struct layout *stages, const struct pipe_result *res,
+                           const struct plot_labels *labels, const struct gantt_view *view,
+                           struct sim_error *err)
 {
     static const struct gantt_view whole = {0, 0, 0, 0};
     struct gantt g;
@@ -485,7 +485,7 @@ enum sim_status plot_gantt(struct outfile *img, const struct scenario *scn,
     if (st != SIM_OK)
         return st;
     char vars[16384];
-    if (gantt_vars(vars, sizeof vars, scn, res, &g, labels) != 0)
+    if (gantt_vars(vars, sizeof vars, scn, stages, res, &g, labels) != 0)
         st = err_set(err, SIM_EINPUT, NULL, 0, "--plot %s: too many ranks to label", img->path);
     else
         st = plot_render(img, gantt_gp, "gantt", gantt_data, &g, vars, err);

@@ -12,6 +12,7 @@
 
 #include "error.h"
 #include "gantt.h"
+#include "layout.h"
 #include "pipeline.h"
 #include "scenario.h"
 
@@ -39,12 +40,14 @@ struct plot_labels {
 };
 
 /* Draw into img the Gantt chart of what `view` asks for (NULL: the whole step at the default
- * size), labelled with `labels` (NULL: the scenario's name and schedule only).  The boxes
+ * size), labelled with `labels` (NULL: the scenario's name and schedule only); `stages` is the
+ * step's layout (step_layout: its schedule, pp and vp for the title and legend).  The boxes
  * come from gantt_build (see gantt.h).  SIM_EINPUT for a bad view, SIM_EFAIL when gnuplot is
  * missing or fails. */
 enum sim_status plot_gantt(struct outfile *img, const struct scenario *scn,
-                           const struct pipe_result *res, const struct plot_labels *labels,
-                           const struct gantt_view *view, struct sim_error *err);
+                           const struct layout *stages, const struct pipe_result *res,
+                           const struct plot_labels *labels, const struct gantt_view *view,
+                           struct sim_error *err);
 
 /* Helpers shared by the plotting commands (Gantt, sweeps). */
 int plot_ends_with(const char *s, const char *suffix);

@@ -11,11 +11,13 @@
 #include "patterns.h"
 #include "schedule.h"
 
-enum sim_status report_compute(const struct scenario *scn, const struct pipe_result *res,
-                               struct report *rep, struct sim_error *err)
+enum sim_status report_compute(const struct scenario *scn, const struct layout *lay,
+                               const struct pipe_result *res, struct report *rep,
+                               struct sim_error *err)
 {
     *rep = (struct report){0};
     rep->pp = res->pp;
+    rep->layout = lay;
     rep->ranks = mem_calloc((size_t)res->pp, sizeof *rep->ranks);
     if (!rep->ranks)
         return err_set(err, SIM_EFAIL, NULL, 0, "out of memory for the report");
@@ -457,7 +459,7 @@ void report_layout_line(const struct scenario *scn, const struct report *rep, ch
         snprintf(cap, sizeof cap, " at %.0f W", rep->power_cap_w);
     size_t used = (size_t)snprintf(
         buf, len, "%s on %s%s: %d GPUs = tp %d x cp %d x pp %d (vp %d) x dp %d", rep->model,
-        rep->hardware, cap, rep->gpus, scn->tp, scn->cp, scn->pp, scn->vp, rep->dp);
+        rep->hardware, cap, rep->gpus, scn->tp, scn->cp, rep->layout->pp, rep->layout->vp, rep->dp);
     if (scn->ep > 1 && used < len)
         used += (size_t)snprintf(buf + used, len - used, ", ep %d etp %d edp %d", scn->ep,
                                  scn->etp, rep->edp);
@@ -466,8 +468,8 @@ void report_layout_line(const struct scenario *scn, const struct report *rep, ch
         snprintf(recipe, sizeof recipe, " (%s)", scn_choice_name(SCN_FP8_RECIPE, scn->fp8_recipe));
     if (used < len)
         used += (size_t)snprintf(buf + used, len - used, "; %s %s%s, recompute %s, zero %d%s",
-                                 scn->schedule, hw_dtype_name((enum dtype)scn->dtype), recipe,
-                                 recompute_names[scn->recompute], rep->zero,
+                                 rep->layout->type->name, hw_dtype_name((enum dtype)scn->dtype),
+                                 recipe, recompute_names[scn->recompute], rep->zero,
                                  scn->optimizer_algorithm == OPTALG_MUON ? ", muon" : "");
     if (rep->grad_accumulation != GRAD_ACCUM_FUSED && used < len) /* a pass of its own */
         used += (size_t)snprintf(buf + used, len - used, ", gradients summed %s",
@@ -529,8 +531,8 @@ int report_layout_fields(const struct scenario *scn, const struct report *rep,
         {"gpus", NULL, rep->gpus},
         {"tp", NULL, scn->tp},
         {"cp", NULL, scn->cp},
-        {"pp", NULL, scn->pp},
-        {"vp", NULL, scn->vp},
+        {"pp", NULL, rep->layout->pp},
+        {"vp", NULL, rep->layout->vp},
         {"dp", NULL, rep->dp},
         {"ep", NULL, scn->ep},
         {"etp", NULL, scn->etp},
@@ -540,7 +542,7 @@ int report_layout_fields(const struct scenario *scn, const struct report *rep,
         {"recompute", recompute_names[scn->recompute], 0},
         {"zero", NULL, rep->zero},
         {"grad_accumulation", scn_choice_name(SCN_GRAD_ACCUMULATION, rep->grad_accumulation), 0},
-        {"schedule", scn->schedule, 0},
+        {"schedule", rep->layout->type->name, 0},
         {"micro_batch", NULL, scn->micro_batch},
         {"microbatches", NULL, scn->microbatches},
         {"global_batch", NULL, rep->samples},
@@ -561,13 +563,15 @@ int report_layout_fields(const struct scenario *scn, const struct report *rep,
     return n;
 }
 
-void report_config_fields(const struct scenario *scn, struct report_field f[REPORT_CONFIG_FIELDS])
+void report_config_fields(const struct scenario *scn, const struct report *rep,
+                          struct report_field f[REPORT_CONFIG_FIELDS])
 {
+    const struct layout *lay = rep->layout;
     const struct field_src v[REPORT_CONFIG_FIELDS] = {
-        {"schedule", scn->schedule, 0},
-        {"pp", NULL, scn->pp},
-        {"vp", NULL, scn->vp},
-        {"vp_group", NULL, scn->vp_group > 0 ? scn->vp_group : scn->pp},
+        {"schedule", lay->type->name, 0},
+        {"pp", NULL, lay->pp},
+        {"vp", NULL, lay->vp},
+        {"vp_group", NULL, scn->vp_group > 0 ? scn->vp_group : lay->pp},
         {"microbatches", NULL, scn->microbatches},
         {"micro_batch", NULL, scn->micro_batch},
         {"layers", NULL, scn->layers},
@@ -592,7 +596,9 @@ static void json_put_fields(FILE *out, const struct report_field *f, int n)
     fputc('}', out);
 }
 
-/* Were the layers split unevenly (first/last-stage-layers or pipeline-layout given)? */
+/* Were the layers split unevenly (first/last-stage-layers or pipeline-layout given)?  Asked of
+ * the scenario, not the layout: whether a key was given (or derived) is the input's fact, and
+ * an even split given as a string is still the user's string. */
 static int uneven_split(const struct scenario *scn)
 {
     return scn->pipeline_layout[0] || scn_given_or_derived(scn, SCN_FIRST_STAGE_LAYERS) ||
@@ -601,19 +607,15 @@ static int uneven_split(const struct scenario *scn)
 
 /* The layers of every virtual stage in order, runs of equal counts written "n x k" ("1, 30 x 2,
  * 0"). */
-static void stage_split(const struct scenario *scn, char *buf, size_t len)
+static void stage_split(const struct layout *lay, char *buf, size_t len)
 {
-    int parts = scn_model_parts(scn);
     size_t used = 0;
     buf[0] = '\0';
-    for (int s = 0, run; s < parts && used < len; s += run) {
-        int first, count, next;
-        scn_stage_layers(scn, s, &first, &count);
-        for (run = 1; s + run < parts; run++) {
-            scn_stage_layers(scn, s + run, &first, &next);
-            if (next != count)
+    for (int s = 0, run; s < lay->parts && used < len; s += run) {
+        int count = layout_part(lay, s)->layers;
+        for (run = 1; s + run < lay->parts; run++)
+            if (layout_part(lay, s + run)->layers != count)
                 break;
-        }
         int w = run > 1 ? snprintf(buf + used, len - used, "%s%d x %d", s ? ", " : "", run, count)
                         : snprintf(buf + used, len - used, "%s%d", s ? ", " : "", count);
         used += w > 0 ? (size_t)w : 0;
@@ -625,9 +627,27 @@ int report_pairs_hand_over(const struct scenario *scn)
     return scn->overlap_ep_comm && !scn_split_backward(scn);
 }
 
+/* The text report's schedule line and, for an uneven split, its layers per stage. */
+static void write_pipeline_text(FILE *out, const struct scenario *scn, const struct layout *lay)
+{
+    char g[32];
+    fprintf(out, "schedule      %s  pp=%d vp=%d", lay->type->name, lay->pp, lay->vp);
+    if (lay->vp > 1 && lay->type == &sched_interleaved) /* the only one with groups */
+        fprintf(out, " vp-group=%s", group_label(scn, g, sizeof g));
+    fprintf(out, " microbatches=%d micro-batch=%d layers=%d%s\n", scn->microbatches,
+            scn->micro_batch, scn->layers, scn_split_backward(scn) ? " split-backward" : "");
+    if (!uneven_split(scn))
+        return;
+    char split[1024];
+    stage_split(lay, split, sizeof split);
+    /* the key the user gave for the split: the scenario's (uneven_split) */
+    fprintf(out, "stages        layers per virtual stage: %s (%s)\n", split,
+            scn->pipeline_layout[0] ? "pipeline-layout" : "first/last-stage-layers");
+}
+
 int report_write_text(FILE *out, const struct scenario *scn, const struct report *rep)
 {
-    char g[32], name[3 * sizeof scn->name]; /* each invalid byte may become 3 */
+    char name[3 * sizeof scn->name]; /* each invalid byte may become 3 */
     utf8_clean(name, sizeof name, scn->name);
     fprintf(out, "scenario      %s\n", name);
     if (rep->modelled) {
@@ -649,17 +669,7 @@ int report_write_text(FILE *out, const struct scenario *scn, const struct report
             fprintf(out, "OUT OF MEMORY rank %d needs %.1f GiB of %.1f usable\n", rep->oom_rank,
                     om->total / 1073741824.0, rep->hbm_usable_bytes / 1073741824.0);
     }
-    fprintf(out, "schedule      %s  pp=%d vp=%d", scn->schedule, scn->pp, scn->vp);
-    if (scn->vp > 1 && scn_schedule(scn) == &sched_interleaved) /* the only one with groups */
-        fprintf(out, " vp-group=%s", group_label(scn, g, sizeof g));
-    fprintf(out, " microbatches=%d micro-batch=%d layers=%d%s\n", scn->microbatches,
-            scn->micro_batch, scn->layers, scn_split_backward(scn) ? " split-backward" : "");
-    if (uneven_split(scn)) {
-        char split[1024];
-        stage_split(scn, split, sizeof split);
-        fprintf(out, "stages        layers per virtual stage: %s (%s)\n", split,
-                scn->pipeline_layout[0] ? "pipeline-layout" : "first/last-stage-layers");
-    }
+    write_pipeline_text(out, scn, rep->layout);
     char derived[512];
     if (derive_list(scn, " ", derived, sizeof derived) > 0)
         fprintf(out, "derived       %s  (not given: computed from the values given)\n", derived);
@@ -736,7 +746,7 @@ static void json_head(FILE *out, const struct scenario *scn, const struct report
     json_put_string(out, scn->name);
     fprintf(out, ",\n");
     struct report_field cfg[REPORT_CONFIG_FIELDS];
-    report_config_fields(scn, cfg);
+    report_config_fields(scn, rep, cfg);
     fprintf(out, "  \"config\": ");
     json_put_fields(out, cfg, REPORT_CONFIG_FIELDS);
     fprintf(out, ",\n");
@@ -745,10 +755,8 @@ static void json_head(FILE *out, const struct scenario *scn, const struct report
     fprintf(out, "  \"derived\": [%s%s%s],\n", nderived ? "\"" : "", derived, nderived ? "\"" : "");
     if (uneven_split(scn)) { /* every stage's layers */
         fprintf(out, "  \"stage_layers\": [");
-        for (int st = 0, first, count; st < scn_model_parts(scn); st++) {
-            scn_stage_layers(scn, st, &first, &count);
-            fprintf(out, "%s%d", st ? ", " : "", count);
-        }
+        for (int p = 0; p < rep->layout->parts; p++)
+            fprintf(out, "%s%d", p ? ", " : "", layout_part(rep->layout, p)->layers);
         fprintf(out, "],\n");
     }
     if (rep->modelled) {

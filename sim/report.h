@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #include "costmodel.h"
+#include "layout.h"
 #include "pipeline.h"
 #include "scenario.h"
 
@@ -52,6 +53,9 @@ struct report {
     double tokens_per_s; /* < 0 when seq is unknown */
     long samples, tokens;
     int pp;
+    /* The step's stages (schedule type, pp, vp, layers per part) as its costs were built from
+     * them (step_layout): borrowed, it outlives the report (struct step_output holds both). */
+    const struct layout *layout;
     struct report_rank *ranks; /* [pp], owned */
     unsigned long long events;
     /* Cost-model runs only (modelled != 0). */
@@ -94,8 +98,11 @@ struct report {
     char currency[8];
 };
 
-enum sim_status report_compute(const struct scenario *scn, const struct pipe_result *res,
-                               struct report *rep, struct sim_error *err);
+/* The step's figures from its result; `lay` is the layout its costs were built from (kept, not
+ * copied: it must outlive rep). */
+enum sim_status report_compute(const struct scenario *scn, const struct layout *lay,
+                               const struct pipe_result *res, struct report *rep,
+                               struct sim_error *err);
 /* Add the cost model's figures: throughput per GPU, MFU/HFU, the time breakdown and memory.
  * `free_links_makespan_s` is the makespan of the same step with free P2P links. */
 enum sim_status report_add_costmodel(struct report *rep, const struct scenario *scn,
@@ -185,9 +192,9 @@ int report_layout_fields(const struct scenario *scn, const struct report *rep,
                          struct report_field fields[REPORT_LAYOUT_FIELDS]);
 /* The pipeline configuration every report states (the JSON report's "config" object, written
  * from them): schedule, pp, vp, vp_group, microbatches, micro_batch, layers, seq,
- * split_backward. */
+ * split_backward -- the first three as rep->layout has them. */
 #define REPORT_CONFIG_FIELDS 9
-void report_config_fields(const struct scenario *scn,
+void report_config_fields(const struct scenario *scn, const struct report *rep,
                           struct report_field fields[REPORT_CONFIG_FIELDS]);
 
 /* The time breakdown as named parts, in the order of the text report and the JSON report's

@@ -101,7 +101,7 @@ static void put_configuration(FILE *out, const struct scenario *scn, const struc
     if (rep->modelled)
         n = report_layout_fields(scn, rep, f);
     int nlayout = n;
-    report_config_fields(scn, f + n);
+    report_config_fields(scn, rep, f + n);
     for (int i = 0; i < REPORT_CONFIG_FIELDS; i++) {
         int repeated = 0;
         for (int j = 0; j < nlayout && !repeated; j++)
@@ -199,11 +199,10 @@ static void put_layers(FILE *out, const struct report *rep)
     fputs("</tbody></table></div>\n</section>\n", out);
 }
 
-static int put_gantt(FILE *out, const struct scenario *scn, const struct pipe_result *res,
-                     const struct report *rep)
+static int put_gantt(FILE *out, const struct pipe_result *res, const struct report *rep)
 {
     static const char *const directions[2] = {"down", "up"};
-    const struct sched_type *type = scn_schedule(scn);
+    const struct sched_type *type = rep->layout->type;
     double *mem = NULL;
     if (rep->modelled) {
         mem = mem_calloc((size_t)rep->pp, sizeof *mem);
@@ -368,10 +367,10 @@ int report_html_step(FILE *out, const struct scenario *scn, const struct pipe_re
         report_layout_line(scn, rep, layout, sizeof layout);
         html_put_text(out, layout);
     } else {
-        fprintf(out, "explicit costs: %d pipeline ranks, ", scn->pp);
-        html_put_text(out, scn->schedule);
-        fprintf(out, ", vp %d, %d micro-batches of %d, %d layers", scn->vp, scn->microbatches,
-                scn->micro_batch, scn->layers);
+        fprintf(out, "explicit costs: %d pipeline ranks, ", rep->layout->pp);
+        html_put_text(out, rep->layout->type->name);
+        fprintf(out, ", vp %d, %d micro-batches of %d, %d layers", rep->layout->vp,
+                scn->microbatches, scn->micro_batch, scn->layers);
     }
     fputs("</p>\n", out);
     if (rep->modelled && rep->oom)
@@ -383,7 +382,7 @@ int report_html_step(FILE *out, const struct scenario *scn, const struct pipe_re
         put_breakdown(out, rep);
         put_layers(out, rep);
     }
-    if (put_gantt(out, scn, res, rep) != 0)
+    if (put_gantt(out, res, rep) != 0)
         goto done;
     put_ranks(out, scn, rep, mem_gib, labels, label_buf);
     put_definitions(out, rep);

@@ -61,13 +61,15 @@ static enum sim_status run(struct scenario *scn, const struct model *model,
         st = cm_build(&out->cm, scn, &out->setup, err);
     } else {
         st = step_check_explicit(scn, err);
+        if (st == SIM_OK) /* no model: no MTP modules */
+            st = layout_init(&out->layout, scn, 0, err);
         if (st == SIM_OK)
-            st = costs_build_setup(scn, &out->setup, err);
+            st = costs_build_setup(scn, &out->layout, &out->setup, err);
     }
     if (st == SIM_OK)
         st = pipe_run(&out->setup, &out->res, err);
     if (st == SIM_OK)
-        st = report_compute(scn, &out->res, &out->rep, err);
+        st = report_compute(scn, step_layout(out), &out->res, &out->rep, err);
     if (st == SIM_OK && out->modelled) {
         double free_makespan = 0;
         st = free_links_makespan(&out->setup, &free_makespan, err);
@@ -98,5 +100,6 @@ void step_release(struct step_output *out)
     pipe_setup_release(&out->setup);
     if (out->modelled)
         cm_release(&out->cm);
+    layout_release(&out->layout);
     out->modelled = 0;
 }

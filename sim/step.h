@@ -9,6 +9,7 @@
 #define STEPSIM_STEP_H
 
 #include "costmodel.h"
+#include "layout.h"
 #include "pipeline.h"
 #include "report.h"
 #include "scenario.h"
@@ -18,8 +19,16 @@ struct step_output {
     struct pipe_result res;
     struct report rep;
     struct costmodel cm; /* valid when rep.modelled */
+    struct layout layout; /* the stages of explicit costs (modelled: cm.layout); step_layout */
     int modelled;
 };
+
+/* The step's stages, resolved once: the cost model's layout, or the explicit costs' own.  What
+ * reads the step after the run (report, plot, page) reads them here, not the scenario. */
+static inline const struct layout *step_layout(const struct step_output *out)
+{
+    return out->modelled ? &out->cm.layout : &out->layout;
+}
 
 /* `scn` is completed in place (derived layers, micro-batch counts, global batch). */
 enum sim_status step_run(struct scenario *scn, struct step_output *out, struct sim_error *err);

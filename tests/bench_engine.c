@@ -93,7 +93,8 @@ static int bench_step(void)
     for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++)
         if (scn_set_arg(&scn, sets[i], &err) != SIM_OK)
             return -1;
-    if (scn_check(&scn, &err) != SIM_OK)
+    struct layout lay;
+    if (scn_check(&scn, &err) != SIM_OK || layout_init(&lay, &scn, 0, &err) != SIM_OK)
         return -1;
     double secs[RUNS], rate[RUNS];
     unsigned long long events = 0;
@@ -102,9 +103,10 @@ static int bench_step(void)
         struct pipe_setup setup;
         struct pipe_result res;
         double t0 = now_s();
-        if (costs_build_setup(&scn, &setup, &err) != SIM_OK ||
+        if (costs_build_setup(&scn, &lay, &setup, &err) != SIM_OK ||
             pipe_run(&setup, &res, &err) != SIM_OK) {
             fprintf(stderr, "bench: %s\n", err.msg);
+            layout_release(&lay);
             return -1;
         }
         secs[run] = now_s() - t0;
@@ -114,6 +116,7 @@ static int bench_step(void)
         pipe_result_release(&res);
         pipe_setup_release(&setup);
     }
+    layout_release(&lay);
     printf("pipeline step       interleaved pp=16 vp=4 m=512: %zu ops+transfers, %llu events, "
            "%.1f ms, %.1f M events/s (median of %d)\n",
            recs, events, 1e3 * median(secs, RUNS), median(rate, RUNS) / 1e6, RUNS);

@@ -17,7 +17,9 @@ enum sim_status fixture_run(struct sim_fixture *f, const char *const *sets)
     if (st == SIM_OK)
         st = scn_check(&f->scn, &f->err);
     if (st == SIM_OK)
-        st = costs_build_setup(&f->scn, &f->setup, &f->err);
+        st = layout_init(&f->layout, &f->scn, 0, &f->err);
+    if (st == SIM_OK)
+        st = costs_build_setup(&f->scn, &f->layout, &f->setup, &f->err);
     if (st == SIM_OK)
         st = pipe_run(&f->setup, &f->res, &f->err);
     return st;
@@ -53,6 +55,7 @@ void fixture_release(struct sim_fixture *f)
 {
     pipe_result_release(&f->res);
     pipe_setup_release(&f->setup);
+    layout_release(&f->layout);
 }
 
 static int is_compute(const struct pipe_record *r)

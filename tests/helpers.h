@@ -11,6 +11,7 @@
 
 struct sim_fixture {
     struct scenario scn;
+    struct layout layout; /* the checked scenario's, as costs_build_setup read it */
     struct pipe_setup setup;
     struct pipe_result res;
     struct sim_error err;

@@ -64,7 +64,8 @@ static void draw_gantt(const struct sim_fixture *f, char *dir, const char *name,
     struct outset *os = outset_create();
     struct outfile *img = NULL;
     cr_assert_eq(plot_add_output(os, "--plot", path, &img, &err), SIM_OK, "%s", err.msg);
-    cr_assert_eq(plot_gantt(img, &f->scn, &f->res, NULL, NULL, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(plot_gantt(img, &f->scn, &f->layout, &f->res, NULL, NULL, &err), SIM_OK, "%s",
+                 err.msg);
     cr_assert_eq(outset_commit(os, &err), SIM_OK, "%s", err.msg);
     outset_destroy(os);
 }

@@ -11,7 +11,7 @@
 static void run_report(struct sim_fixture *f, struct report *rep, const char *const *sets)
 {
     cr_assert_eq(fixture_run(f, sets), SIM_OK, "%s", f->err.msg);
-    cr_assert_eq(report_compute(&f->scn, &f->res, rep, &f->err), SIM_OK);
+    cr_assert_eq(report_compute(&f->scn, &f->layout, &f->res, rep, &f->err), SIM_OK);
 }
 
 /* run_report, and its JSON rendering as a heap string the caller frees. */
@@ -184,6 +184,41 @@ Test(report, text_names_each_rank)
     cr_assert(strstr(buf, "bubble overhead    0.6667") != NULL, "%s", buf);
     cr_assert(strstr(buf, "\n   2  ") != NULL, "rank 2 row: %s", buf);
     free(buf);
+    report_release(&rep);
+    fixture_release(&f);
+}
+
+/* The schedule line and an uneven split are the step's layout (rep.layout, the one its costs
+ * were built from): under DualPipe its 4 model parts, each held twice, not its 8 stages --
+ * ends 1 and 3 of 10 layers leave 3 for each of the 2 middle parts. */
+Test(report, pipeline_lines_are_the_layouts)
+{
+    const char *sets[] = {"schedule=dualpipe",   "vp=2",           "pp=4",
+                          "layers=10",           "microbatches=8", "first-stage-layers=1",
+                          "last-stage-layers=3", "forward=1ms",    NULL};
+    struct sim_fixture f;
+    struct report rep;
+    run_report(&f, &rep, sets);
+    cr_assert_eq(rep.layout, &f.layout);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    cr_assert_eq(report_write_text(mem, &f.scn, &rep), 0);
+    fclose(mem);
+    cr_assert(strstr(buf, "\nschedule      dualpipe  pp=4 vp=2 microbatches=8 ") != NULL, "%s",
+              buf);
+    cr_assert(strstr(buf, "\nstages        layers per virtual stage: 1, 3 x 3 "
+                          "(first/last-stage-layers)\n") != NULL,
+              "%s", buf);
+    free(buf);
+    report_release(&rep);
+    fixture_release(&f);
+    char *json = run_report_json(&f, &rep, sets);
+    cr_assert(strstr(json, "\"config\": {\"schedule\": \"dualpipe\", \"pp\": 4, \"vp\": 2, ") !=
+                  NULL,
+              "%s", json);
+    cr_assert(strstr(json, "\n  \"stage_layers\": [1, 3, 3, 3],\n") != NULL, "%s", json);
+    free(json);
     report_release(&rep);
     fixture_release(&f);
 }

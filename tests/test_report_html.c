@@ -354,7 +354,7 @@ Test(report_html, allocation_failures_are_errors)
     struct sim_fixture f;
     struct report rep;
     cr_assert_eq(fixture_run(&f, sets), SIM_OK, "%s", f.err.msg);
-    cr_assert_eq(report_compute(&f.scn, &f.res, &rep, &f.err), SIM_OK);
+    cr_assert_eq(report_compute(&f.scn, &f.layout, &f.res, &rep, &f.err), SIM_OK);
     int failed = 0;
     for (long k = 1; k <= 8; k++) { /* the page's three, then the chart's four, then none */
         FILE *fp = tmpfile();
