@@ -368,22 +368,24 @@ static int put_memory_point(const struct memtl_point *p, void *user)
     return 0;
 }
 
+/* The file's head: the scenario's name, then the pipeline as the engine ran it (the setup's
+ * resolved schedule and parameters, not the scenario's keys again). */
 static void put_header(struct trace_ctx *c)
 {
-    const struct scenario *scn = c->scn;
+    const struct sched_params *sp = &c->setup->sp;
     FILE *out = c->out;
     fprintf(out, "{\"displayTimeUnit\":\"ms\",\"otherData\":{\"scenario\":");
-    json_put_string(out, scn->name);
+    json_put_string(out, c->scn->name);
     fprintf(out, ",\"schedule\":");
-    json_put_string(out, scn->schedule);
+    json_put_string(out, c->setup->schedule->name);
     if (c->cm) {
         fprintf(out, ",\"model\":");
         json_put_string(out, c->cm->model.name);
         fprintf(out, ",\"hardware\":");
         json_put_string(out, c->cm->hw->name);
     }
-    fprintf(out, ",\"pp\":%d,\"vp\":%d,\"vp_group\":%d,\"microbatches\":%d,\"step_us\":", scn->pp,
-            scn->vp, scn->vp_group > 0 ? scn->vp_group : scn->pp, scn->microbatches);
+    fprintf(out, ",\"pp\":%d,\"vp\":%d,\"vp_group\":%d,\"microbatches\":%d,\"step_us\":", sp->pp,
+            sp->vp, sp->vp_group > 0 ? sp->vp_group : sp->pp, sp->microbatches);
     simtime_t step = c->res->step_end - c->res->first_start;
     fprintf(out, "%" PRId64 ".%06" PRId64, step / 1000000, step % 1000000);
     fprintf(out, "},\n\"traceEvents\":[");
