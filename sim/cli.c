@@ -441,11 +441,11 @@ static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
     }
     if (ran && o.tokens > 0)
         report_add_training(&so.rep, &so.cm, o.tokens);
-    if (ran && so.rep.tp_spans_nodes)
+    if (ran && so.rep.tp_spans_nodes) /* the group table's TP group, whose nodes > 1 said so */
         fprintf(errout,
                 "stepsim: warning: tp=%d spans nodes of %d GPUs: tensor-parallel "
                 "traffic crosses the network\n",
-                scn.tp, so.cm.cfg.gpus_per_node);
+                so.cm.groups.tp.g.n, so.cm.groups.gpus_per_node);
     if (st == SIM_OK) {
         char given[120]; /* a chart title's room for it */
         cli_sets_note(o.sets.v, o.sets.n, given, sizeof given);

@@ -385,16 +385,17 @@ static void measure(struct plan_entry *e, const struct plan_layout *L, const str
                     const struct scenario *scn, struct pipe_setup *setup)
 {
     /* cm_rank_memory reads only the peaks from it: the simulated ones, from the order */
+    int pp = cm->layout.pp; /* the built config's, as its setup and peaks have it */
     struct pipe_result res;
     memset(&res, 0, sizeof res);
     res.peak_inflight = L->peak;
-    res.pair_peak = L->peak + scn->pp;
-    res.peak_act = mem_calloc((size_t)scn->pp, sizeof *res.peak_act); /* NULL: the mean */
-    for (int r = 0; res.peak_act && r < scn->pp; r++)
+    res.pair_peak = L->peak + pp;
+    res.peak_act = mem_calloc((size_t)pp, sizeof *res.peak_act); /* NULL: the mean */
+    for (int r = 0; res.peak_act && r < pp; r++)
         res.peak_act[r] = plan_bound_peak_act(setup, L->front[r], r, L->peak[r]);
     e->mem_bytes = e->mem_floor = e->host_bytes = 0;
     e->host_oom = 0; /* offload past the host's memory: as out of memory as HBM */
-    for (int r = 0; r < scn->pp; r++) {
+    for (int r = 0; r < pp; r++) {
         struct cm_rank_memory mem;
         cm_rank_memory(cm, scn, &res, r, &mem);
         e->host_oom |= mem.host_oom;
@@ -415,13 +416,13 @@ static void measure(struct plan_entry *e, const struct plan_layout *L, const str
      * with the whole optimizer on the host (the planner's one optimizer offload) when that is
      * less; in sharding too: the parameter all-gather after it (ZeRO-3 gathers inside the
      * ops; ZeRO-0 has none). */
-    for (int r = 0; r < scn->pp && L->offload_opt; r++) {
+    for (int r = 0; r < pp && L->offload_opt; r++) {
         simtime_t offloaded = simtime_from_s(cm->rank_opt_offloaded_s[r]);
         if (offloaded < setup->rank_opt[r])
             setup->rank_opt[r] = offloaded;
     }
     e->bound_offload = plan_bound_step(setup);
-    for (int r = 0; r < scn->pp; r++)
+    for (int r = 0; r < pp; r++)
         setup->rank_param_ag[r] = 0;
     e->bound_sharding = plan_bound_step(setup);
 }
@@ -611,13 +612,13 @@ static void check_layout(struct plan_ctx *c, size_t i, struct peak_cache *pc, si
         return;
     }
     const int *peak = cached_peaks(pc, &setup, built);
-    L->peak = mem_calloc(2 * (size_t)scn.pp, sizeof *L->peak);
-    L->front = mem_calloc((size_t)scn.pp, sizeof *L->front);
-    L->pp = scn.pp;
+    L->pp = cm.layout.pp;
+    L->peak = mem_calloc(2 * (size_t)L->pp, sizeof *L->peak);
+    L->front = mem_calloc((size_t)L->pp, sizeof *L->front);
     if (!peak || !L->peak || !L->front || layout_fronts(pc, &setup, L) != 0) {
         c->status[i] = err_set(&c->errs[i], SIM_EFAIL, NULL, 0, "out of memory");
     } else {
-        memcpy(L->peak, peak, 2 * (size_t)scn.pp * sizeof *L->peak);
+        memcpy(L->peak, peak, 2 * (size_t)L->pp * sizeof *L->peak);
         measure(e, L, &cm, &scn, &setup);
         for (size_t k = 0; k < L->n; k++) {
             c->e[L->first + k].dp = e->dp;
