@@ -50,7 +50,14 @@ static void replica_groups_of(struct replica_groups *d, const struct cm_config *
     d->all = replicas_of(cfg, copies, n, stride, block);
     d->shard = shard == n ? d->all : replicas_of(cfg, copies, shard, stride, block);
     d->outer = groups_strided(n / shard, stride * shard, gpn);
-    d->step_shard = groups_strided(shard, stride, gpn);
+    /* A micro-batch's gathers and reduce-scatters run on the shard group itself, only at other
+     * times: the same ranks as the step's (Megatron-FSDP shards over the intra-partial dp-cp
+     * group, a slice of RankGenerator's dp-cp ranks: mcore_fsdp_adapter.py and parallel_state.py
+     * at d98e8a6), so rank-order's split applies.  DualPipe's copies too: a rank holds
+     * 1 / (copies x shard) of each part (costmodel.c, shard_of), so restoring a part takes both
+     * copies' shards, and the mirror ranks r and pp-1-r run the same part in the same slots
+     * (sched_dualpipe.c: the same h, and part r is near for both), one gather serving both. */
+    d->step_shard = d->shard;
 }
 
 /* The amax reduction group: each dense replica's TP group beside it (the TP ranks stay in the

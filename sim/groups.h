@@ -39,9 +39,10 @@ struct replica_groups {
                                 DualPipe's copies): the end-of-step reduce-scatter */
     struct rank_group outer; /* one replica of each shard group, shard x stride apart: hybrid
                                 shards' all-reduce (one member without hybrid sharding) */
-    /* ZeRO-2/3's per-micro-batch gathers and reduce-scatters: the shard's ranks at the plain
-     * stride, without rank-order's split or DualPipe's copies, as cm_comm.c has always placed
-     * them (shard_comm) */
+    /* ZeRO-2/3's per-micro-batch gathers and reduce-scatters (cm_comm.c, shard_comm): the
+     * shard group itself, rank-order's split and DualPipe's copies included -- the same ranks
+     * hold the shards whenever they are gathered, and the two copies of a part run in the same
+     * slots on the mirror ranks (groups.c, replica_groups_of) */
     struct rank_group step_shard;
 };
 

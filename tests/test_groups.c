@@ -162,7 +162,7 @@ Test(groups, context_parallel_parts_follow_the_comm_type)
 /* tp 2, dp 16 on 8-GPU nodes (32 GPUs, pp 1) with shards of 4 replicas: a shard group is one
  * node (stride 2), its outer all-reduce joins the four nodes (stride 8); the per-micro-batch
  * shard group is the shard's ranks.  Under DualPipe (two copies of each part) the replica and
- * shard groups take the other copy's ranks too, as many a node. */
+ * shard groups, the per-micro-batch one too, take the other copy's ranks, as many a node. */
 Test(groups, hybrid_shards_and_dualpipe_copies)
 {
     struct cm_config cfg = config(32, 8, 2, 1, 1, 1, 1);
@@ -176,7 +176,33 @@ Test(groups, hybrid_shards_and_dualpipe_copies)
     assert_group("dp, two copies", gr.dense.all, 32, 4, 2, 8);
     assert_group("dp shard, two copies", gr.dense.shard, 8, 4, 2, 2);
     assert_group("dp outer, two copies", gr.dense.outer, 4, 1, 8, 4);
-    assert_group("dp step shard, two copies", gr.dense.step_shard, 4, 4, 2, 1);
+    assert_group("dp step shard, two copies", gr.dense.step_shard, 8, 4, 2, 2);
+}
+
+/* ZeRO-3 on 64 GPUs, tp 2, pp 4, dp 8 on 8-GPU nodes under tp-cp-ep-pp-dp: rank = tp_rank +
+ * 2 pp_rank + 8 dp_rank, so a stage's eight replicas are ranks 0, 8, ..., 56, one a node.  The
+ * per-micro-batch gathers and reduce-scatters run on those ranks: eight nodes, one GPU each
+ * (they had been priced at the plain stride 2, four a node over two nodes); shards of 4: four
+ * nodes.  In the default order (rank = tp_rank + 2 dp_rank + 16 pp_rank) the replicas are
+ * ranks 0, 2, ..., 14, four a node; under DualPipe the mirror stage's replicas, ranks 48 to 62,
+ * join them: sixteen GPUs on four nodes (they had been the eight on two). */
+Test(groups, rank_order_places_the_per_microbatch_shard_group)
+{
+    struct cm_config cfg = config(64, 8, 2, 1, 4, 1, 1);
+    cfg.zero = 3;
+    cfg.pp_dp_order = 1;
+    struct groups gr = table(&cfg, CP_P2P, 1, 1);
+    assert_group("dp shard", gr.dense.shard, 8, 1, 2, 8);
+    assert_group("dp step shard", gr.dense.step_shard, 8, 1, 2, 8);
+    cfg.shard = 4;
+    gr = table(&cfg, CP_P2P, 1, 1);
+    assert_group("dp step shard, shards of 4", gr.dense.step_shard, 4, 1, 2, 4);
+    cfg.shard = 8;
+    cfg.pp_dp_order = 0;
+    gr = table(&cfg, CP_P2P, 1, 1);
+    assert_group("dp step shard, default order", gr.dense.step_shard, 8, 4, 2, 2);
+    gr = table(&cfg, CP_P2P, 1, 2);
+    assert_group("dp step shard, two copies", gr.dense.step_shard, 16, 4, 2, 4);
 }
 
 /* tp 1, cp 2, pp 2, dp 4 under tp-cp-ep-pp-dp on 8-GPU nodes: each replica group's CP pair is
