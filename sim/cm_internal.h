@@ -33,6 +33,13 @@ static inline double cm_dtype_bytes(int dtype)
 {
     return dtype == DT_FP32 || dtype == DT_TF32 ? FP32_BYTES : BF16_BYTES;
 }
+/* Bytes an element of a cast between the activation type and fp32, one read and one write: none
+ * in an fp32 run, where x.float(), .to(torch.float32) and .type_as(x) return the tensor itself
+ * (so an fp32 run's PyTorch ops that cast to fp32 and back move only their fp32 passes). */
+static inline double cm_fp32_cast_bytes(const struct cm_config *cfg)
+{
+    return cfg->act_bytes < FP32_BYTES ? cfg->act_bytes + FP32_BYTES : 0.0;
+}
 /* fp8 and nvfp4 training: Transformer Engine runs the linear layers' GEMMs in the narrow type
  * and keeps everything else 16-bit (struct cm_ctx's linear vs wide rates). */
 static inline int cm_narrow_gemms(const struct scenario *scn)

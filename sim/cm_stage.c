@@ -2,6 +2,7 @@
  * work and the communication it cannot hide, the embedding, the output layer and loss, the
  * MTP modules, sharded data parallelism's traffic and activation offload (see cm_internal.h).
  */
+#include <assert.h>
 #include <math.h>
 #include <string.h>
 
@@ -347,31 +348,49 @@ static void add_chunk_offload(const struct cm_ctx *c, int layers, struct cm_stag
 }
 
 /* HBM bytes per logit of the loss (the `cross-entropy` key), counted pass by pass over the
- * 16-bit logits the head's GEMM writes: forward, backward, and kept for the backward.  (An fp32
- * run's logits are fp32: its passes are counted as these, an underestimate; te keeps them,
- * act_bytes an element.)
+ * logits the head's GEMM writes (16-bit: 2 bytes; an fp32 run's act_bytes, whose .float() makes
+ * no copy and whose gradient needs no cast back: cm_fp32_cast_bytes): forward, backward, and
+ * kept for the backward.
  *  - unfused, Megatron's VocabParallelCrossEntropy in PyTorch ops (tensor_parallel/
  *    cross_entropy.py, core_r0.8.0; Megatron-LM's mpu of 2021-22 runs the same passes): an
  *    fp32 copy (read 2, write 4), the max (4), the max subtracted (8), exp (8) and its sum (4)
  *    in place, the division (8): 38; backward the softmax times the loss gradient in place (8)
  *    and the cast back to 16 bits (6): 14; the fp32 softmax kept (4);
  *  - fused, cross_entropy_loss_fusion (fusions/fused_cross_entropy.py, core_v0.12.0): the same
- *    steps in three jit-fused kernels, the copy (6), the exp and sum (8), the division (8): 22;
- *    backward one kernel reading the softmax and writing the 16-bit gradient: 6;
+ *    steps in three jit-fused kernels, the copy with the max (6; an fp32 run's max reads 4),
+ *    the exp and sum (8), the division (8): 22; backward one kernel reading the softmax and
+ *    writing the gradient in bf16 whatever the run (grad_input.to(torch.bfloat16)): 6, and in
+ *    an fp32 run autograd's cast of it to the logits' fp32 (6 more; an fp16 run's bf16 -> fp16
+ *    cast is not counted);
  *  - te, cross_entropy_fusion_impl te (Transformer Engine v2.4 triton/cross_entropy.py): an
  *    online-softmax pass (read 2), then a pass writing the gradient into the logits (read 2,
  *    write 2): 6; backward a scale in place: 4; the 16-bit logits kept (2);
  *  - torch, F.cross_entropy on an fp32 copy (torchtitan): the copy (6) and log-softmax (8): 14;
  *    backward the zeroed NLL gradient (4), log-softmax's backward (12) and the cast back (6):
  *    22; the fp32 log-softmax kept (4). */
-static const struct {
+struct loss_bytes {
     double fwd, bwd, kept;
-} loss_bytes[] = {
-    [CE_FUSED] = {22.0, 6.0, 4.0},
-    [CE_UNFUSED] = {38.0, 14.0, 4.0},
-    [CE_TE] = {6.0, 4.0, 2.0},
-    [CE_TORCH] = {14.0, 22.0, 4.0},
 };
+
+static struct loss_bytes loss_bytes_of(const struct cm_config *cfg, enum scn_cross_entropy ce)
+{
+    double a = cfg->act_bytes, cast = cm_fp32_cast_bytes(cfg);
+    switch (ce) {
+    case CE_FUSED: {
+        double copy = cast > 0 ? FP32_BYTES : 0.0; /* the fp32 copy the max's kernel writes */
+        double back = a > BF16_BYTES ? BF16_BYTES + a : 0.0;
+        return (struct loss_bytes){a + copy + 4.0 * FP32_BYTES, FP32_BYTES + BF16_BYTES + back,
+                                   FP32_BYTES};
+    }
+    case CE_UNFUSED:
+        return (struct loss_bytes){cast + 8.0 * FP32_BYTES, cast + 2.0 * FP32_BYTES, FP32_BYTES};
+    case CE_TE: return (struct loss_bytes){3.0 * a, 2.0 * a, a};
+    case CE_TORCH:
+        return (struct loss_bytes){cast + 2.0 * FP32_BYTES, cast + 4.0 * FP32_BYTES, FP32_BYTES};
+    }
+    assert(0 && "cross-entropy: a value the key table does not have");
+    return (struct loss_bytes){0.0, 0.0, 0.0};
+}
 
 /* Add the LM head to the chunk: final norm, vocab-parallel logits GEMM and the loss over the
  * logits (loss_bytes).  An MTP module computes logits and a loss of its own through the same
@@ -389,11 +408,10 @@ static void add_head(const struct cm_ctx *c, int shard_weights, struct cm_stage 
     double quant_f = 0.0, quant_b = 0.0;
     if (mx) /* its input (T x h, after the final norm) and the logits' gradient quantized */
         cm_head_quant_bytes(c, T * h, logits, &quant_f, &quant_b);
-    enum scn_cross_entropy ce = (enum scn_cross_entropy)c->scn->cross_entropy;
-    double f = gemm + cm_memory_s(c, loss_bytes[ce].fwd * logits + 4.0 * cfg->act_bytes * Ts * h +
-                                         quant_f);
+    struct loss_bytes loss = loss_bytes_of(cfg, (enum scn_cross_entropy)c->scn->cross_entropy);
+    double f = gemm + cm_memory_s(c, loss.fwd * logits + 4.0 * cfg->act_bytes * Ts * h + quant_f);
     st->fwd.compute += f;
-    st->bwd.compute += gemm + cm_memory_s(c, loss_bytes[ce].bwd * logits + quant_b);
+    st->bwd.compute += gemm + cm_memory_s(c, loss.bwd * logits + quant_b);
     /* Megatron-Core's defer_embedding_wgrad_compute: the head's weight-gradient GEMMs of up to
      * wgrad_deferral_limit micro-batches (0: all) wait for the pipeline flush, when the last
      * stage idles while the others finish.  Every micro-batch here costs the same, so the
@@ -404,7 +422,7 @@ static void add_head(const struct cm_ctx *c, int shard_weights, struct cm_stage 
     double head_wgrad = scn_adapters(c->scn) ? 0.0 : gemm; /* LoRA: the head is frozen */
     st->deferred_wgt += deferred * head_wgrad;
     st->wgt.compute += (1.0 - deferred) * head_wgrad;
-    st->act_bytes_mb += (ce == CE_TE ? cfg->act_bytes : loss_bytes[ce].kept) * logits;
+    st->act_bytes_mb += loss.kept * logits;
     if (shard_weights)
         add_shard_traffic(c, (model_params_head(m) + model_params_final_norm(m)) / t, 0.0,
                           cfg->param_bytes, 0, f, 2.0 * gemm, st);

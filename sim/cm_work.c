@@ -5,10 +5,11 @@
  *   sharded     Ts = T / tp with sequence parallelism, else T (norms, residuals, dropout)
  *   matmul work = layer FLOPs (flops.c) * b / (tp * cp)   (MoE experts: balanced over EP)
  * Activations are cm_config's act_bytes per element: 2 (bf16/fp16; fp8 training keeps bf16
- * activations), 4 in an fp32 or tf32 run.  A few element-wise byte counts below are written for
- * 16-bit tensors and not scaled in an fp32 run (eager PyTorch norms, SwiGLU and RoPE, unfused
- * RoPE, the expert bias and GELU passes, DoRA's norms, the gated delta rule's scan): those
- * passes come out short there, their kept tensors not.
+ * activations), 4 in an fp32 or tf32 run.  The byte counts below, read in 16-bit runs' code,
+ * are written as act_bytes per element of a tensor in the activations' type, FP32_BYTES per
+ * element of one a kernel keeps in fp32 whatever the run, and cm_fp32_cast_bytes per cast
+ * between the two, which an fp32 run does not make.  (Their launch counts stay the 16-bit
+ * run's: an fp32 run's absent casts still count as kernels.)
  * Time of work: matmuls at peak x the hardware's matmul-efficiency curve for their size,
  * attention at peak x the attention curve, element-wise work at HBM bandwidth x memory
  * efficiency.  Every constant below says where it comes from. */
@@ -107,17 +108,20 @@
  * models/llama/model.py at 9dec370, the code of its December 2024 benchmarks):
  *   RMSNorm x.float(), pow(2), mean, rsqrt(+eps), x * rsqrt, type_as, * weight: bytes moved per
  *   element 6 + 8 + 4 + 8 + 6 + 4 = 36 where a fused norm moves 4 (read and write bf16), 7 more
- *   launches forward and about 11 more backward (autograd's kernel per op);
+ *   launches forward and about 11 more backward (autograd's kernel per op) -- the two casts,
+ *   the fp32 passes (EAGER_RMSNORM_FP32_BYTES) and the weight's product, 2 act_bytes;
  *   SwiGLU silu(a) * b: 2 + 2 and 4 + 2 = 10 bytes per inner element where fused moves 6, one
  *   more launch forward, two backward;
  *   RoPE on Q and K: .float(), the complex multiply and type_as, 6 + 8 + 6 = 20 bytes per
  *   element (a fused rotary kernel's own 4 are not counted either way), five more launches
- *   each way.  LayerNorm and GELU are single PyTorch kernels eager or not. */
+ *   each way -- the two casts and the complex64 multiply (EAGER_ROPE_FP32_BYTES).  LayerNorm and
+ *   GELU are single PyTorch kernels eager or not. */
 /* Megatron-Core's unfused RoPE (apply_rope_fusion off: rope_utils.py _apply_rotary_pos_emb_bshd
  * at 23e6471569^, the code of NeMo's DeepSeek config of April 2025): t * cos, rotate_half's
  * negation and cat, * sin, the sum and the final cat with the unrotated part, 6.5 reads and 5.5
  * writes per rotated element, 24 bytes, of which a fused kernel's own 4 are not counted; MLA
- * first de-interleaves the rotary part with one more cat (28 - 4 = 24).  Seven kernels each for
+ * first de-interleaves the rotary part with one more cat (28 - 4 = 24).  Every pass is in t's
+ * type (the tables are cast to it), so 10 and 12 elements of act_bytes.  Seven kernels each for
  * Q and K, and six more each on the cos / sin tables. */
 /* Are the routing probabilities the experts see fp32: an fp32 router, or DeepEP / HybridEP, which
  * carry them in fp32 (token_dispatcher.py: "DeepEP only supports float32 probs"; HybridEP
@@ -127,26 +131,33 @@ static int routed_probs_fp32(const struct cm_ctx *c)
     return c->scn->moe_router_fp32 || scn_flex_dispatch(c->scn);
 }
 
+/* Bytes of a routing probability as the experts see it: fp32 (routed_probs_fp32), else the
+ * router's logits' type, the activations'. */
+static double routed_prob_bytes(const struct cm_ctx *c)
+{
+    return routed_probs_fp32(c) ? FP32_BYTES : c->cfg->act_bytes;
+}
+
 /* Experts with biases (GPT-OSS): Megatron-Core's TEGroupedMLP adds each local expert's FC2
  * bias, scaled by the tokens' routing probabilities, in PyTorch ops after the grouped GEMM
  * (moe/experts.py, _apply_bias, at 2edffadb5, the Megatron-Core of Megatron-Bridge v0.4.2 and
  * the 26.04.01 container: t + b * p per expert slice, torch.cat, .to(the output's dtype)).  Per
  * element of the experts' output, with probabilities of q bytes -- 4 under DeepEP / HybridEP
  * or an fp32 router (token_dispatcher.py: "DeepEP only supports float32 probs"), else the
- * router's bf16 (router.py: softmax(...).type_as(logits)) --: b * p written (q), t + that read
- * 2 + q and written q, the cat read q and written q, and with fp32 a cast back read 4 and
- * written 2: 2 + 5q (+ 6) bytes, 12 or 28; the backward forms the bias's and the
- * probabilities' gradients as products reduced (3q each), and with fp32 casts the gradient in
- * and t's copy out (6 + 6): 12 or 36.  Kernels: two per local expert and the cat and cast
- * forward; about five per expert and one backward.  The fused grouped MLP applies the bias in
- * its epilogue. */
+ * router's type (router.py: softmax(...).type_as(logits)), the activations' --: b * p written
+ * (q), t + that read 2 + q and written q, the cat read q and written q, and with fp32 q a cast
+ * back read 4 and written 2: 2 + 5q (+ 6) bytes, 12 or 28; the backward forms the bias's and
+ * the probabilities' gradients as products reduced (3q each), and with fp32 q casts the
+ * gradient in and t's copy out (6 + 6): 12 or 36.  (An fp32 run: t and q 4 bytes, no cast, 24
+ * each way.)  Kernels: two per local expert and the cat and cast forward; about five per expert
+ * and one backward.  The fused grouped MLP applies the bias in its epilogue. */
 static double expert_bias_bytes(const struct cm_ctx *c, int backward)
 {
-    int fp32 = routed_probs_fp32(c);
-    double q = fp32 ? 4.0 : 2.0;
+    double a = c->cfg->act_bytes, q = routed_prob_bytes(c);
+    double cast = q > a ? cm_fp32_cast_bytes(c->cfg) : 0.0;
     if (backward)
-        return 6.0 * q + (fp32 ? 12.0 : 0.0);
-    return 2.0 + 5.0 * q + (fp32 ? 6.0 : 0.0);
+        return 6.0 * q + 2.0 * cast;
+    return a + 5.0 * q + cast;
 }
 /* Routed experts whose weighted activation Megatron-Core's TEGroupedMLP cannot fuse.  Its fused
  * kernels cover SwiGLU and quick-GeGLU (bias_activation_fusion; any other activation raises
@@ -155,14 +166,15 @@ static double expert_bias_bytes(const struct cm_ctx *c, int backward)
  * TEGroupedMLP.bias_act_func, at cf39a4ddcf and d98e8a6): the activation (read and write 2
  * bytes an element of FC1's output), the product with the routing probabilities, which
  * promotes to their dtype (read 2, write q), and with fp32 probabilities the cast back (read 4,
- * write 2) -- 6 + q (+ 6) bytes, 8 or 16, where a fused kernel reads and writes 4 -- in two or
- * three kernels where a fused one launches one; autograd mirrors them in the backward
- * (ELEMWISE_BWD_FACTOR).  0 where the activation is fused. */
+ * write 2) -- 6 + q (+ 6) bytes, 8 or 16 (an fp32 run's 16, no cast), where a fused kernel
+ * reads and writes 4 -- in two or three kernels where a fused one launches one; autograd
+ * mirrors them in the backward (ELEMWISE_BWD_FACTOR).  0 where the activation is fused. */
 static double unfused_routed_act_bytes(const struct cm_ctx *c)
 {
     if (c->m->act != ACT_GELU || !fw_megatron_core(c->scn) || c->scn->moe_fused_grouped_mlp)
         return 0.0;
-    return 6.0 + (routed_probs_fp32(c) ? 4.0 + 6.0 : 2.0);
+    double a = c->cfg->act_bytes, q = routed_prob_bytes(c);
+    return 3.0 * a + q + (q > a ? cm_fp32_cast_bytes(c->cfg) : 0.0);
 }
 
 /* Kernels beyond the fused activation's one, each way, of unfused_routed_act_bytes. */
@@ -173,8 +185,8 @@ static double unfused_routed_act_kernels(const struct cm_ctx *c)
     return routed_probs_fp32(c) ? 2.0 : 1.0;
 }
 
-#define UNFUSED_ROPE_BYTES 20.0
-#define UNFUSED_MLA_ROPE_BYTES 24.0
+#define UNFUSED_ROPE_ELEMENTS 10.0
+#define UNFUSED_MLA_ROPE_ELEMENTS 12.0
 #define KERNELS_UNFUSED_ROPE 26.0
 #define KERNELS_UNFUSED_ROPE_BWD 14.0
 /* MLA's Q, K and V for the attention kernel, per token and local head, in elements, with dn /
@@ -190,9 +202,9 @@ static double unfused_routed_act_kernels(const struct cm_ctx *c)
  *    the up-projection's output): 2 dn + dp + 2 dv each way, the in-place rope not counted. */
 #define KERNELS_MLA_UNFUSED 3.0
 #define KERNELS_MLA_FUSED 1.0
-#define EAGER_RMSNORM_FACTOR 9.0 /* 36 / 4 bytes per element */
-#define EAGER_SWIGLU_UNITS 5.0   /* 2-byte units per inner element (fused: 3) */
-#define EAGER_ROPE_BYTES 20.0    /* per element of Q and K */
+#define EAGER_RMSNORM_FP32_BYTES 20.0 /* pow, mean, x * rsqrt: 8 + 4 + 8 per element */
+#define EAGER_SWIGLU_UNITS 5.0        /* act_bytes units per inner element (fused: 3) */
+#define EAGER_ROPE_FP32_BYTES 8.0     /* the complex64 multiply, per element of Q and K */
 #define KERNELS_EAGER_NORM_FWD 7.0
 #define KERNELS_EAGER_NORM_BWD 11.0
 #define KERNELS_EAGER_SWIGLU_FWD 1.0
@@ -749,13 +761,15 @@ void cm_lora_layer_params(const struct cm_ctx *c, int layer, double *dense, doub
 /* DoRA beside each adapter, per micro-batch (Megatron-Bridge's peft/dora_layers.py,
  * DoRALinear.forward): the row norms of W + BA again -- the rank-r product B A over the
  * linear's local weight (2 r FLOPs an element), scaled, added to W and its norm taken,
- * DORA_NORM_BYTES an element over five kernels; detached, so nothing flows back through it --
+ * DORA_NORM_ELEMENTS an element over five kernels; detached, so nothing flows back through it --
  * then the adapted output (base + adapter) times magnitude / norm, read and written once.
  * Backward, the output gradient scaled and the magnitude's gradient reduced over the kept
  * output (reading both: 4 passes of 2 bytes).  The gather of the adapter's sharded factor over
  * TP before the product (r x a width, under a MB at the shipped shapes) is not counted.  A
  * routed experts' adapter has no DoRA (check_peft refuses it). */
-#define DORA_NORM_BYTES 14.0 /* B A written 2, scaled 2 + 2, W + it 4 + 2, its norm read 2 */
+/* elements of the weight's type (param_bytes) an element: B A written 1, scaled 1 + 1, W + it
+ * 2 + 1, its norm read 1 (14 bytes in 16 bits) */
+#define DORA_NORM_ELEMENTS 7.0
 #define DORA_NORM_KERNELS 5.0
 static void dora_cost(const struct cm_ctx *c, const struct lora_adapter *a, int n, double T,
                       struct layer_cost *lc)
@@ -764,9 +778,10 @@ static void dora_cost(const struct cm_ctx *c, const struct lora_adapter *a, int 
     lc->dora_bwd = 0.0;
     for (int i = 0; i < n; i++) {
         double weight = a[i].in * a[i].out / t, outputs = T * a[i].out / t;
-        lc->lora_fwd +=
-            cm_gemm_s(c, &c->wide, 2.0 * r * weight) + cm_memory_s(c, DORA_NORM_BYTES * weight) +
-            cm_memory_s(c, 2.0 * c->cfg->act_bytes * outputs) + (DORA_NORM_KERNELS + 1.0) * launch;
+        lc->lora_fwd += cm_gemm_s(c, &c->wide, 2.0 * r * weight) +
+                        cm_memory_s(c, DORA_NORM_ELEMENTS * c->cfg->param_bytes * weight) +
+                        cm_memory_s(c, 2.0 * c->cfg->act_bytes * outputs) +
+                        (DORA_NORM_KERNELS + 1.0) * launch;
         lc->dora_bwd += cm_memory_s(c, 4.0 * c->cfg->act_bytes * outputs) + 2.0 * launch;
     }
 }
@@ -873,10 +888,12 @@ static double rope_s(const struct cm_ctx *c, const struct layer_parts *lp, doubl
     const struct model *m = c->m;
     if (lp->mixer != MIXER_ATTENTION || m->pos != POS_ROPE)
         return 0.0;
-    double bytes = c->scn->elementwise == ELEMENTWISE_EAGER ? EAGER_ROPE_BYTES
-                   : c->scn->rope_fusion                     ? 0.0
-                   : m->kv_lora_rank > 0                     ? UNFUSED_MLA_ROPE_BYTES
-                                                             : UNFUSED_ROPE_BYTES;
+    double a = c->cfg->act_bytes;
+    double bytes = c->scn->elementwise == ELEMENTWISE_EAGER
+                       ? 2.0 * cm_fp32_cast_bytes(c->cfg) + EAGER_ROPE_FP32_BYTES
+                   : c->scn->rope_fusion ? 0.0
+                   : m->kv_lora_rank > 0 ? UNFUSED_MLA_ROPE_ELEMENTS * a
+                                         : UNFUSED_ROPE_ELEMENTS * a;
     return cm_memory_s(c, bytes * rope_elements(m, T, c->cfg->tp));
 }
 
@@ -1017,7 +1034,11 @@ static void layer_elementwise(const struct cm_ctx *c, const struct layer_parts *
     int eager = scn->elementwise == ELEMENTWISE_EAGER, gated = m->act == ACT_SWIGLU;
     double t = c->cfg->tp, h = m->hidden;
     double act_units = gated ? (eager ? EAGER_SWIGLU_UNITS : 3.0) : 2.0;
-    double norm_factor = eager && m->norm == NORM_RMSNORM ? EAGER_RMSNORM_FACTOR : 1.0;
+    /* a norm's bytes per element: read and write, or eager RMSNorm's passes (above) */
+    double norm_bytes =
+        eager && m->norm == NORM_RMSNORM
+            ? 2.0 * cm_fp32_cast_bytes(c->cfg) + EAGER_RMSNORM_FP32_BYTES + 2.0 * c->cfg->act_bytes
+            : 2.0 * c->cfg->act_bytes;
     double dense_inner = 0.0; /* the dense MLP's, or the shared experts' */
     if (moe)
         dense_inner = (double)m->shared_experts * m->shared_expert_ffn;
@@ -1028,7 +1049,7 @@ static void layer_elementwise(const struct cm_ctx *c, const struct layer_parts *
      * for FC2 (and FC1's output gradient in the backward), in its GEMMs' epilogues */
     double unfused_routed = scn->moe_fused_grouped_mlp ? 0.0 : routed_inner;
     double per_block = lp->blocks / 2.0; /* the units below count a transformer layer's two */
-    lc->norm_fwd = cm_memory_s(c, norm_factor * c->cfg->act_bytes * 4.0 * per_block * Ts * h);
+    lc->norm_fwd = cm_memory_s(c, norm_bytes * 2.0 * per_block * Ts * h);
     lc->act_dense = cm_memory_s(c, c->cfg->act_bytes * act_units * T * dense_inner / t);
     double routed_bytes = unfused_routed_act_bytes(c); /* GELU experts: PyTorch ops */
     if (!(routed_bytes > 0.0))
@@ -1128,14 +1149,16 @@ static double mamba_scan_s(const struct cm_ctx *c, double scan_flops, double T)
  * W and U read k, v and the inverse and write W and U; the state pass reads k, W and U and
  * writes U - W S and the chunk states (K V / C per token); the output reads q, k, U - W S and
  * the states and writes o: 14 K + 12 V + 12 C bytes, 4 K V / C for the states, and the fp32
- * decay and beta read five times (40). */
+ * decay and beta read five times (40).  Of those, all but the fp32 triangle (8 C) are in the
+ * activations' type: 7 K + 6 V + 2 C elements and 2 K V / C of act_bytes. */
 static double gdn_scan_s(const struct cm_ctx *c, double scan_flops, double T)
 {
     const struct model *m = c->m;
     double k = m->gdn_key_dim, v = m->gdn_value_dim;
     double chunk = flops_gdn_chunk(c->cfg->seq);
-    double per_head =
-        14.0 * k + 12.0 * v + 12.0 * chunk + c->cfg->act_bytes * 2.0 * k * v / chunk + 40.0;
+    double a = c->cfg->act_bytes;
+    double per_head = a * (7.0 * k + 6.0 * v + 2.0 * chunk) + 2.0 * FP32_BYTES * chunk +
+                      a * 2.0 * k * v / chunk + 40.0;
     return cm_gemm_s(c, &c->wide, scan_flops) +
            cm_memory_s(c, T / c->cfg->tp * m->gdn_value_heads * per_head);
 }
@@ -1360,10 +1383,10 @@ static void layer_dsa(const struct cm_ctx *c, const struct layer_flops *lf, doub
  * 4), with overlap (ratio 4) both tensors copied into windows twice as long (kv 2 written as
  * fill, 2 read and 2 written; the fp32 scores 4 + 4 + 4), the softmax (read 4, write 4), its
  * product with kv (read 2 + 4, write 4) and the sum over the window (read 4): 46, or 28
- * without overlap. */
-static double compressor_bytes(double ratio)
+ * without overlap -- of them 5 or 2 elements in the activations' type `a`, the rest fp32. */
+static double compressor_bytes(double ratio, double a)
 {
-    return ratio == 4.0 ? 46.0 : 28.0;
+    return ratio == 4.0 ? 5.0 * a + 36.0 : 2.0 * a + 24.0;
 }
 
 /* DeepSeek-V4's element-wise work beyond a latent-attention layer's, forward (the backward
@@ -1377,9 +1400,9 @@ static double compressor_bytes(double ratio)
  *    compressor's ops, its scores read by the top-k (fp32);
  *  - hyper-connections (fused_mhc_kernels.py), per block: the projection reads the n streams,
  *    the aggregation reads them and writes the block's input, the post-mixing reads them and
- *    the block's output and writes the n new streams -- (8n + 4) h bytes a token against the
- *    residual add's 6 h already counted -- and in the backward each block's three uses of the
- *    streams have their gradients summed (three read, one written: 8n h bytes, grad_sum_bwd).
+ *    the block's output and writes the n new streams -- (4n + 2) h elements a token against the
+ *    residual add's 3 h already counted -- and in the backward each block's three uses of the
+ *    streams have their gradients summed (three read, one written: 4n h elements, grad_sum_bwd).
  * Launches: hyper-connections 4 kernels a block forward (projection with its norm, Sinkhorn,
  * aggregation, post-mixing) and 5 backward; the attention's back-rotation and grouped einsum
  * 2 each way; a compressor's ops 8 with overlap, 5 without; the indexer's rotation,
@@ -1391,7 +1414,7 @@ static void csa_hc_elementwise(const struct cm_ctx *c, const struct layer_parts 
     double h = m->hidden, bytes = 0.0, kernels = 0.0, bwd_sum = 0.0;
     if (m->hc_streams > 0) {
         double n = m->hc_streams;
-        bytes += lp->blocks * (8.0 * n + 4.0 - 6.0) * Ts * h;
+        bytes += lp->blocks * c->cfg->act_bytes * (4.0 * n + 2.0 - 3.0) * Ts * h;
         bwd_sum += lp->blocks * 4.0 * n * Ts * h; /* elements: three read, one written */
         kernels += lp->blocks * 4.0;
     }
@@ -1401,13 +1424,15 @@ static void csa_hc_elementwise(const struct cm_ctx *c, const struct layer_parts 
         kernels += 2.0;
         if (r >= 2.0) {
             double coff = model_csa_coff(lp->csa_ratio);
-            bytes += compressor_bytes(r) * T * coff * width + c->cfg->act_bytes * T / r * width;
+            bytes += compressor_bytes(r, c->cfg->act_bytes) * T * coff * width +
+                     c->cfg->act_bytes * T / r * width;
             bwd_sum += 2.0 * 3.0 * T * h; /* x's gradient from its two linears, added */
             kernels += r == 4.0 ? 8.0 : 5.0;
         }
         if (lp->indexer) {
             double q = T * m->csa_index_heads * m->csa_index_dim, dim = m->csa_index_dim;
-            bytes += c->cfg->act_bytes * 4.0 * q + compressor_bytes(4.0) * T * 2.0 * dim +
+            bytes += c->cfg->act_bytes * 4.0 * q +
+                     compressor_bytes(4.0, c->cfg->act_bytes) * T * 2.0 * dim +
                      4.0 * model_csa_index_pairs(m, c->cfg->seq) * c->cfg->micro_batch;
             kernels += 13.0;
         }
@@ -1438,10 +1463,13 @@ static void layer_cost_of(const struct cm_ctx *c, const struct layer_parts *lp,
         lora_cost(c, lp, T, lc);
     if (moe) /* router: softmax / sigmoid and top-k over T x experts fp32 scores (read and
               * write, three passes) */
-        lc->router_fwd = cm_memory_s(c, 3.0 * 2.0 * 4.0 * Ts * m->experts) +
-                         /* fp32 router: the input cast to fp32 (read 2, write 4 bytes), and
-                          * in the backward its fp32 gradient cast back (read 4, write 2) */
-                         (c->scn->moe_router_fp32 ? cm_memory_s(c, 6.0 * Ts * m->hidden) : 0.0);
+        lc->router_fwd =
+            cm_memory_s(c, 3.0 * 2.0 * 4.0 * Ts * m->experts) +
+            /* fp32 router: the input cast to fp32 (read 2, write 4 bytes), and
+             * in the backward its fp32 gradient cast back (read 4, write 2); an
+             * fp32 run's input is fp32 already */
+            (c->scn->moe_router_fp32 ? cm_memory_s(c, cm_fp32_cast_bytes(cfg) * Ts * m->hidden)
+                                     : 0.0);
     layer_core(c, lp, lfp, share, T, lc);
     if (lp->indexer)
         layer_dsa(c, lfp, share, b / cp, lc);

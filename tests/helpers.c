@@ -222,6 +222,7 @@ const char *toy_hardware_xml(char *path, size_t len, int node_gpus, const char *
             "       memory-efficiency=\"1\" training-efficiency=\"1\" kernel-overhead=\"0us\"\n"
             "       overlap-interference=\"0\" %s>\n"
             "    <peak dtype=\"bf16\" flops=\"1000TFLOPS\"/>\n"
+            "    <peak dtype=\"fp32\" flops=\"1000TFLOPS\"/>\n"
             "    <peak dtype=\"fp8\" flops=\"2000TFLOPS\"/>\n"
             "    <peak dtype=\"nvfp4\" flops=\"4000TFLOPS\"/>\n"
             "    <matmul-efficiency><point flops=\"1e9\" efficiency=\"0.5\"/></matmul-efficiency>\n"

@@ -39,7 +39,8 @@ void assert_model_rejected(const char *text, int line, const char *frag);
 
 /* A hardware file with round numbers for hand-computed cost-model values, written to a
  * temp file whose name lands in `path`: bf16 peak 1000 TFLOPS at a flat 50% GEMM and 25%
- * attention efficiency, fp8 2000 TFLOPS at a flat 40%, HBM so fast that element-wise work
+ * attention efficiency (fp32 the same, so an fp32 run differs only in its bytes), fp8 2000
+ * TFLOPS at a flat 40%, HBM so fast that element-wise work
  * costs ~nothing, no kernel overhead, training efficiency 1, no overlap interference;
  * `node_gpus` GPUs per node on 100 GB/s NVLink and a 50 GB/s network, both without latency;
  * 10 GB/s to host memory per GPU and 20 GB/s of the CPUs' memory bandwidth. */

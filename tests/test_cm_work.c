@@ -1,8 +1,9 @@
 /* test_cm_work: the time of a virtual stage's ops against hand-computed values on a toy GPU
- * (tests/helpers.c toy_hardware: bf16 1000 TFLOPS at a flat 50%, fp8 2000 TFLOPS at 40%, nvfp4
- * 4000 TFLOPS at 30%, attention at 25%, element-wise work free unless a test sets the HBM
- * bandwidth): which GEMMs run in fp8 or nvfp4, their quantization, selective recompute of
- * modules, multi-token prediction, context parallelism's ring overlapping attention. */
+ * (tests/helpers.c toy_hardware: bf16 and fp32 1000 TFLOPS at a flat 50%, fp8 2000 TFLOPS at
+ * 40%, nvfp4 4000 TFLOPS at 30%, attention at 25%, element-wise work free unless a test sets the
+ * HBM bandwidth): which GEMMs run in fp8 or nvfp4, their quantization, selective recompute of
+ * modules, multi-token prediction, context parallelism's ring overlapping attention, what an
+ * fp32 run's element-wise passes move. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -1090,6 +1091,18 @@ Test(hybrid, a_gated_deltanet_costs_its_projections_and_its_chunked_rule)
     cr_assert(near(gdn->attn_fwd, rule / bf16 + moved / 1e12), "%.9g vs %.9g", gdn->attn_fwd,
               rule / bf16 + moved / 1e12);
     step_release(&out);
+    /* An fp32 run (the toy's fp32 rate is its bf16 one): the operands, the inverted triangles
+     * and the states twice as wide, the fp32 triangles and gates as they were: 28 x 128 + 24 x
+     * 128 + (8 + 8) x 64 + 2,048 + 40 = 9,768 bytes. */
+    run_ok(MODEL("qwen3-next-80b-a3b"), 8,
+           L("seq=4096", "microbatches=1", "hw.hbm-bandwidth=1TBps", "hw.memory-efficiency=1",
+             "dtype=fp32"));
+    moved = s * 32 * (28.0 * 128 + 24.0 * 128 + 16.0 * 64 + 8.0 * 128 * 128 / 64 + 40);
+    cr_assert_eq(moved, s * 32 * 9768.0);
+    gdn = &out.rep.layer_view[MODEL_KIND_GDN];
+    cr_assert(near(gdn->attn_fwd, rule / bf16 + moved / 1e12), "fp32 %.9g vs %.9g",
+              gdn->attn_fwd, rule / bf16 + moved / 1e12);
+    step_release(&out);
 }
 
 /* Megatron-Core shards each TP rank's key and value heads over the CP ranks: Qwen3-Next's 16
@@ -1235,30 +1248,33 @@ static const char *olmoe_with_biases(char *path, size_t len)
  * 1 TB/s): Megatron-Core adds each local expert's FC2 bias times the routing probability in
  * PyTorch ops over the 4096 x 8 x 2048 = 67,108,864 elements of the experts' output: with the
  * router's bf16 probabilities 12 bytes an element each way (0.805306368 ms); under DeepEP,
- * whose probabilities are fp32, 28 forward and 36 backward.  The fused grouped MLP adds it in
- * its epilogue: nothing. */
+ * whose probabilities are fp32, 28 forward and 36 backward; in an fp32 run, its output and
+ * probabilities 4 bytes and nothing to cast back, 24 each way: twice bf16's.  The fused grouped
+ * MLP adds it in its epilogue: nothing. */
 Test(moe, expert_biases_added_in_pytorch_ops)
 {
     char path[128];
     const char *biased = olmoe_with_biases(path, sizeof path);
     static const struct {
-        const char *dispatcher;
+        const char *dispatcher, *dtype;
         double fwd, bwd;
-    } cases[] = {{"moe-dispatcher=alltoall", 12, 12}, {"moe-dispatcher=deepep", 28, 36}};
+    } cases[] = {{"moe-dispatcher=alltoall", "dtype=bf16", 12, 12},
+                 {"moe-dispatcher=deepep", "dtype=bf16", 28, 36},
+                 {"moe-dispatcher=alltoall", "dtype=fp32", 24, 24}};
     double elems = 4096.0 * 8 * 2048;
-    for (size_t i = 0; i < 2; i++) {
+    for (size_t i = 0; i < 3; i++) {
         const char *const *sets = L("seq=4096", "microbatches=1", "ep=8", "gpus=8",
-                                    "hw.hbm-bandwidth=1TBps", cases[i].dispatcher);
+                                    "hw.hbm-bandwidth=1TBps", cases[i].dispatcher, cases[i].dtype);
         run_ok(MODEL("olmoe-1b-7b"), 8, sets);
         struct cm_layer_view plain = out.rep.layer_view[1];
         step_release(&out);
         run_ok(biased, 8, sets);
         struct cm_layer_view b = out.rep.layer_view[1];
         step_release(&out);
-        cr_assert(near(b.elem_fwd - plain.elem_fwd, cases[i].fwd * elems / 1e12), "%s %.9g",
-                  cases[i].dispatcher, b.elem_fwd - plain.elem_fwd);
-        cr_assert(near(b.elem_bwd - plain.elem_bwd, cases[i].bwd * elems / 1e12), "%s %.9g",
-                  cases[i].dispatcher, b.elem_bwd - plain.elem_bwd);
+        cr_assert(near(b.elem_fwd - plain.elem_fwd, cases[i].fwd * elems / 1e12), "%s %s %.9g",
+                  cases[i].dispatcher, cases[i].dtype, b.elem_fwd - plain.elem_fwd);
+        cr_assert(near(b.elem_bwd - plain.elem_bwd, cases[i].bwd * elems / 1e12), "%s %s %.9g",
+                  cases[i].dispatcher, cases[i].dtype, b.elem_bwd - plain.elem_bwd);
     }
     /* and launches, per layer: two per local expert (8) and two more forward, five per
      * expert and one more backward */
@@ -1371,7 +1387,8 @@ static const char *olmoe_with_activation(char *path, size_t len, const char *act
  * fuses only SwiGLU, quick-GeGLU and squared ReLU): per element of FC1's output (4096 x 8 x
  * 1024 on each GPU at EP 8) the activation's 4 bytes, the product with the probabilities 2 + q
  * and, with fp32 probabilities, the cast back 6 -- 8 or 16 bytes where squared ReLU's fused
- * kernel moves 4, twice that backward, and one or two kernels more each way. */
+ * kernel moves 4, twice that backward, and one or two kernels more each way.  An fp32 run: 12
+ * + 4 = 16 bytes against the fused kernel's 8, twice bf16's extra. */
 Test(moe, gelu_experts_weight_their_activation_in_pytorch_ops)
 {
     char gelu_path[128], relu_path[128];
@@ -1379,23 +1396,26 @@ Test(moe, gelu_experts_weight_their_activation_in_pytorch_ops)
     const char *relu = olmoe_with_activation(relu_path, sizeof relu_path, "squared-relu");
     double elems = 4096.0 * 8 * 1024;
     static const struct {
-        const char *router;
-        double bytes, kernels;
-    } cases[] = {{"moe-router-dtype=bf16", 8, 1}, {"moe-router-dtype=fp32", 16, 2}};
-    for (size_t i = 0; i < 2; i++) {
+        const char *router, *dtype;
+        double bytes, fused;
+    } cases[] = {{"moe-router-dtype=bf16", "dtype=bf16", 8, 4},
+                 {"moe-router-dtype=fp32", "dtype=bf16", 16, 4},
+                 {"moe-router-dtype=bf16", "dtype=fp32", 16, 8}};
+    for (size_t i = 0; i < 3; i++) {
         const char *const sets[] = {"seq=4096", "microbatches=1", "ep=8", "gpus=8",
-                                    "hw.hbm-bandwidth=1TBps", cases[i].router, NULL};
+                                    "hw.hbm-bandwidth=1TBps", cases[i].router, cases[i].dtype,
+                                    NULL};
         run_ok(relu, 8, sets);
         struct cm_layer_view fused = out.rep.layer_view[1];
         step_release(&out);
         run_ok(gelu, 8, sets);
         struct cm_layer_view ops = out.rep.layer_view[1];
         step_release(&out);
-        double extra = (cases[i].bytes - 4) * elems / 1e12;
-        cr_assert(near(ops.elem_fwd - fused.elem_fwd, extra), "%s forward %.9g",
-                  cases[i].router, ops.elem_fwd - fused.elem_fwd);
-        cr_assert(near(ops.elem_bwd - fused.elem_bwd, 2 * extra), "%s backward %.9g",
-                  cases[i].router, ops.elem_bwd - fused.elem_bwd);
+        double extra = (cases[i].bytes - cases[i].fused) * elems / 1e12;
+        cr_assert(near(ops.elem_fwd - fused.elem_fwd, extra), "%s %s forward %.9g",
+                  cases[i].router, cases[i].dtype, ops.elem_fwd - fused.elem_fwd);
+        cr_assert(near(ops.elem_bwd - fused.elem_bwd, 2 * extra), "%s %s backward %.9g",
+                  cases[i].router, cases[i].dtype, ops.elem_bwd - fused.elem_bwd);
     }
     double f0, b0, w0, f1, b1, w1;
     launch_seconds(relu, "ep=8", &f0, &b0, &w0);
@@ -1492,11 +1512,36 @@ Test(recompute, the_op_policy_is_refused_where_it_is_not_modelled)
                "recompute-modules=op is modelled with attention=flash");
 }
 
+/* Forward and backward compute of one micro-batch (seq 4096, HBM 1 TB/s, 1 us per launch) at
+ * `dtype` with `extra` set, less the same without it. */
+static void delta_at(const char *model, const char *dtype, const char *extra, double *fwd,
+                     double *bwd)
+{
+    const char *const base[] = {"seq=4096", "microbatches=1", "hw.hbm-bandwidth=1TBps",
+                                "hw.kernel-overhead=1us", dtype, NULL};
+    const char *const with[] = {base[0], base[1], base[2], base[3], dtype, extra, NULL};
+    run_ok(model, 8, base);
+    double f = out.cm.stages[0].fwd.compute, b = out.cm.stages[0].bwd.compute;
+    step_release(&out);
+    run_ok(model, 8, with);
+    *fwd = out.cm.stages[0].fwd.compute - f;
+    *bwd = out.cm.stages[0].bwd.compute - b;
+    step_release(&out);
+}
+
+/* The same in bf16. */
+static void delta_with(const char *model, const char *extra, double *fwd, double *bwd)
+{
+    delta_at(model, "dtype=bf16", extra, fwd, bwd);
+}
+
 /* Eager PyTorch's element-wise ops on Llama-3.1-8B (HBM at 1 TB/s, 1 us a launch): per layer
  * and token the two RMSNorms move 72 x 4096 bytes instead of 8 x 4096, SwiGLU 10 instead of 6
  * bytes per inner element (14,336), RoPE 20 bytes per element of Q and K (32 + 8 heads of
  * 128): 421,888 bytes more; 20 more launches forward (7 a norm, 1, 5) and 29 backward (11 a
- * norm, 2, 5); the backward's element-wise work is twice the forward's. */
+ * norm, 2, 5); the backward's element-wise work is twice the forward's.  An fp32 run casts
+ * nothing: a norm moves 8 + 4 + 8 fp32 bytes and the weight's product 8 (28 against a fused
+ * norm's 8), SwiGLU 20 against 12, RoPE only its complex multiply's 8: 319,488 bytes more. */
 Test(elementwise, eager_pytorch_moves_more_bytes_in_more_kernels)
 {
     const char *const fused[] = {"seq=4096", "microbatches=1", "hw.hbm-bandwidth=1TBps",
@@ -1513,6 +1558,10 @@ Test(elementwise, eager_pytorch_moves_more_bytes_in_more_kernels)
     cr_assert(near(out.cm.stages[0].bwd.compute - b, 32 * (2 * bytes / 1e12 + 29e-6)),
               "backward %.9g", out.cm.stages[0].bwd.compute - b);
     step_release(&out);
+    double df, db, fp32_bytes = 4096.0 * 319488;
+    delta_at(MODEL("llama3.1-8b"), "dtype=fp32", "elementwise=eager", &df, &db);
+    cr_assert(near(df, 32 * (fp32_bytes / 1e12 + 20e-6)), "fp32 forward %.9g", df);
+    cr_assert(near(db, 32 * (2 * fp32_bytes / 1e12 + 29e-6)), "fp32 backward %.9g", db);
     /* Under torchtitan's per-op policy the backward runs every element-wise op again: the
      * recompute grows by the same bytes. */
     const char *const fused_op[] = {"seq=4096", "microbatches=1", "hw.hbm-bandwidth=1TBps",
@@ -1540,32 +1589,41 @@ Test(elementwise, eager_pytorch_moves_more_bytes_in_more_kernels)
 /* The loss over Llama-3.1-8B's logits (4096 tokens x 128,256 on one GPU, HBM at 1 TB/s): per
  * logit the fused loss moves 22 bytes forward and 6 backward and keeps a 4-byte softmax;
  * Megatron's unfused one 38 and 14; Transformer Engine's 6 and 4, keeping the 2-byte logits;
- * F.cross_entropy on an fp32 copy 14 and 22. */
+ * F.cross_entropy on an fp32 copy 14 and 22.  An fp32 run's logits are fp32 and copied to fp32
+ * by no one: fused 4 + 16 (its first kernel only reads them for the max) and, backward, its
+ * bf16 gradient (4 + 2) cast to fp32 by autograd (6); unfused 32 and 8; te 12 and 8, keeping
+ * the 4-byte logits; torch 8 and 16. */
 Test(loss, each_cross_entropy_moves_its_bytes_per_logit)
 {
     static const struct {
         const char *kind;
         double fwd, bwd, kept;
-    } ce[] = {{"fused", 22, 6, 4}, {"unfused", 38, 14, 4}, {"te", 6, 4, 2}, {"torch", 14, 22, 4}};
+    } ce[2][4] = {
+        {{"fused", 22, 6, 4}, {"unfused", 38, 14, 4}, {"te", 6, 4, 2}, {"torch", 14, 22, 4}},
+        {{"fused", 20, 12, 4}, {"unfused", 32, 8, 4}, {"te", 12, 8, 4}, {"torch", 8, 16, 4}}};
+    const char *dtypes[] = {"dtype=bf16", "dtype=fp32"};
     double logits = 4096.0 * 128256, f0 = 0, b0 = 0, a0 = 0;
-    for (size_t i = 0; i < sizeof ce / sizeof ce[0]; i++) {
-        char set[64];
-        snprintf(set, sizeof set, "cross-entropy=%s", ce[i].kind);
-        run_ok(MODEL("llama3.1-8b"), 8,
-               L("seq=4096", "microbatches=1", "hw.hbm-bandwidth=1TBps", set));
-        const struct cm_stage *st = &out.cm.stages[0];
-        if (i == 0) {
-            f0 = st->fwd.compute, b0 = st->bwd.compute, a0 = st->act_bytes_mb;
-        } else {
-            cr_assert(near(st->fwd.compute - f0, (ce[i].fwd - 22) * logits / 1e12),
-                      "%s forward %.9g", ce[i].kind, st->fwd.compute - f0);
-            cr_assert(near(st->bwd.compute - b0, (ce[i].bwd - 6) * logits / 1e12),
-                      "%s backward %.9g", ce[i].kind, st->bwd.compute - b0);
-            cr_assert(near(st->act_bytes_mb - a0, (ce[i].kept - 4) * logits), "%s kept %.9g",
-                      ce[i].kind, st->act_bytes_mb - a0);
+    for (int d = 0; d < 2; d++)
+        for (size_t i = 0; i < 4; i++) {
+            char set[64];
+            snprintf(set, sizeof set, "cross-entropy=%s", ce[d][i].kind);
+            run_ok(MODEL("llama3.1-8b"), 8,
+                   L("seq=4096", "microbatches=1", "hw.hbm-bandwidth=1TBps", dtypes[d], set));
+            const struct cm_stage *st = &out.cm.stages[0];
+            if (i == 0) {
+                f0 = st->fwd.compute, b0 = st->bwd.compute, a0 = st->act_bytes_mb;
+            } else {
+                double df = (ce[d][i].fwd - ce[d][0].fwd) * logits / 1e12;
+                double db = (ce[d][i].bwd - ce[d][0].bwd) * logits / 1e12;
+                cr_assert(near(st->fwd.compute - f0, df), "%s %s forward %.9g", dtypes[d],
+                          ce[d][i].kind, st->fwd.compute - f0);
+                cr_assert(near(st->bwd.compute - b0, db), "%s %s backward %.9g", dtypes[d],
+                          ce[d][i].kind, st->bwd.compute - b0);
+                cr_assert(near(st->act_bytes_mb - a0, (ce[d][i].kept - ce[d][0].kept) * logits),
+                          "%s %s kept %.9g", dtypes[d], ce[d][i].kind, st->act_bytes_mb - a0);
+            }
+            step_release(&out);
         }
-        step_release(&out);
-    }
 }
 
 /* Llama-3.1-8B's word embedding (128,256 x 4096 on one GPU): every micro-batch its lookup's
@@ -1923,31 +1981,19 @@ Test(grad_accumulation, deepspeed_s_way_by_default)
     step_release(&out);
 }
 
-/* Forward and backward compute of one micro-batch (seq 4096, HBM 1 TB/s, 1 us per launch) with
- * `extra` set, less the same without it. */
-static void delta_with(const char *model, const char *extra, double *fwd, double *bwd)
-{
-    const char *const base[] = {"seq=4096", "microbatches=1", "hw.hbm-bandwidth=1TBps",
-                                "hw.kernel-overhead=1us", NULL};
-    const char *const with[] = {base[0], base[1], base[2], base[3], extra, NULL};
-    run_ok(model, 8, base);
-    double f = out.cm.stages[0].fwd.compute, b = out.cm.stages[0].bwd.compute;
-    step_release(&out);
-    run_ok(model, 8, with);
-    *fwd = out.cm.stages[0].fwd.compute - f;
-    *bwd = out.cm.stages[0].bwd.compute - b;
-    step_release(&out);
-}
-
 /* Rotary embedding without Megatron's fusion (rope-fusion=false): 20 bytes per rotated element
  * of Q and K beyond a fused kernel, 26 more kernels forward and 14 backward.  Llama 3.1 8B,
- * seq 4096 on one GPU: Q and K rotate 4096 x (32 + 8) x 128 elements a layer. */
+ * seq 4096 on one GPU: Q and K rotate 4096 x (32 + 8) x 128 elements a layer.  Its passes are
+ * all in the activations' type: an fp32 run moves twice the bytes in the same kernels. */
 Test(rope, unfused_rope_moves_its_bytes_in_its_kernels)
 {
     double df, db, bytes = 20.0 * 4096 * 40 * 128; /* 419,430,400 */
     delta_with(MODEL("llama3.1-8b"), "rope-fusion=false", &df, &db);
     cr_assert(near(df, 32 * (bytes / 1e12 + 26e-6)), "forward %.9g", df);
     cr_assert(near(db, 32 * (2 * bytes / 1e12 + 14e-6)), "backward %.9g", db);
+    delta_at(MODEL("llama3.1-8b"), "dtype=fp32", "rope-fusion=false", &df, &db);
+    cr_assert(near(df, 32 * (2 * bytes / 1e12 + 26e-6)), "fp32 forward %.9g", df);
+    cr_assert(near(db, 32 * (4 * bytes / 1e12 + 14e-6)), "fp32 backward %.9g", db);
 }
 
 /* MLA's Q/K/V assembly (Moonlight-16B-A3B: 27 MLA layers, 16 heads, no-rope 128, rope 64,
@@ -2475,7 +2521,8 @@ Test(elementwise, a_permutation_backward_moves_what_its_forward_moved)
 
 /* moe-router-dtype=fp32: the gating GEMM's input cast to fp32 and its gradient cast back (6
  * bytes per element of the 4096 x 2048 input each way: 50,331,648 bytes at 1 TB/s); the toy
- * GPU gives no TF32 or fp32 peak, so the GEMM keeps the 16-bit rate. */
+ * GPU's fp32 peak and curve are its bf16 ones (and it has no TF32 peak), so the GEMM takes the
+ * same time. */
 Test(router, an_fp32_router_casts_its_input)
 {
     run_ok(MODEL("olmoe-1b-7b"), 8, L("seq=4096", "microbatches=1", "hw.hbm-bandwidth=1TBps"));
@@ -2486,6 +2533,17 @@ Test(router, an_fp32_router_casts_its_input)
     cr_assert(near(out.rep.layer_view[1].router_fwd - r16, 6.0 * 4096 * 2048 / 1e12),
               "router %.9g vs %.9g", out.rep.layer_view[1].router_fwd, r16);
     cr_assert(near(out.rep.layer_view[1].gemm_fwd, g16));
+    step_release(&out);
+    /* an fp32 run's router input is fp32 already: nothing cast */
+    run_ok(MODEL("olmoe-1b-7b"), 8,
+           L("seq=4096", "microbatches=1", "hw.hbm-bandwidth=1TBps", "dtype=fp32"));
+    double r32 = out.rep.layer_view[1].router_fwd;
+    step_release(&out);
+    run_ok(MODEL("olmoe-1b-7b"), 8,
+           L("seq=4096", "microbatches=1", "hw.hbm-bandwidth=1TBps", "dtype=fp32",
+             "moe-router-dtype=fp32"));
+    cr_assert(near(out.rep.layer_view[1].router_fwd, r32), "fp32 run's router %.9g vs %.9g",
+              out.rep.layer_view[1].router_fwd, r32);
     step_release(&out);
 }
 
