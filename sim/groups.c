@@ -24,13 +24,14 @@ struct rank_group groups_strided(int n, int stride, int per_node_gpus)
 /* n replicas `stride` apart, times the parts' copies.  Under rank-order tp-cp-ep-pp-dp with a
  * pipeline, of the n ranks the first `block` (the context-parallel ranks of a dense group) stay
  * neighbours and the data-parallel peers beyond them sit pp times further apart (Megatron-Core's
- * RankGenerator, order tp-cp-ep-pp-dp; its expert ranks tp-ep-pp-dp). */
+ * RankGenerator, order tp-cp-ep-pp-dp; its expert ranks tp-ep-pp-dp); n ranks inside one block
+ * (a hybrid shard smaller than the CP group) are all neighbours. */
 static struct rank_group replicas_of(const struct cm_config *cfg, int copies, int n, int stride,
                                      int block)
 {
     int gpn = cfg->gpus_per_node;
     struct rank_group r = groups_strided(n, stride, gpn);
-    if (cfg->pp_dp_order && cfg->pp > 1) {
+    if (cfg->pp_dp_order && cfg->pp > 1 && block % n != 0) {
         int inner = block > 1 && n % block == 0 ? block : 1;
         struct coll_group in = groups_strided(inner, stride, gpn).g;
         struct coll_group out = groups_strided(n / inner, stride * inner * cfg->pp, gpn).g;
@@ -45,11 +46,14 @@ static struct rank_group replicas_of(const struct cm_config *cfg, int copies, in
 static void replica_groups_of(struct replica_groups *d, const struct cm_config *cfg, int copies,
                               int n, int shard, int stride, int block)
 {
-    int gpn = cfg->gpus_per_node;
     assert(shard >= 1 && n % shard == 0); /* cm_rules.c, check_sharding */
     d->all = replicas_of(cfg, copies, n, stride, block);
     d->shard = shard == n ? d->all : replicas_of(cfg, copies, shard, stride, block);
-    d->outer = groups_strided(n / shard, stride * shard, gpn);
+    /* the same rank of each shard group: shard replicas apart, so under rank-order split like
+     * a replica group -- shard x stride apart inside a CP block the shards divide, and the
+     * data-parallel peers beyond pp times further */
+    int outer_block = shard < block && block % shard == 0 ? block / shard : 1;
+    d->outer = replicas_of(cfg, 1, n / shard, stride * shard, outer_block);
     /* A micro-batch's gathers and reduce-scatters run on the shard group itself, only at other
      * times: the same ranks as the step's (Megatron-FSDP shards over the intra-partial dp-cp
      * group, a slice of RankGenerator's dp-cp ranks: mcore_fsdp_adapter.py and parallel_state.py

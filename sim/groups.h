@@ -37,8 +37,9 @@ struct replica_groups {
     struct rank_group all;
     struct rank_group shard; /* the replicas one copy of the state is sharded over (with
                                 DualPipe's copies): the end-of-step reduce-scatter */
-    struct rank_group outer; /* one replica of each shard group, shard x stride apart: hybrid
-                                shards' all-reduce (one member without hybrid sharding) */
+    struct rank_group outer; /* one replica of each shard group, shard x stride apart (split
+                                by rank-order as a replica group is): hybrid shards'
+                                all-reduce (one member without hybrid sharding) */
     /* ZeRO-2/3's per-micro-batch gathers and reduce-scatters (cm_comm.c, shard_comm): the
      * shard group itself, rank-order's split and DualPipe's copies included -- the same ranks
      * hold the shards whenever they are gathered, and the two copies of a part run in the same

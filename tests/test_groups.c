@@ -21,6 +21,17 @@ static struct cm_config config(int gpus, int gpn, int tp, int cp, int pp, int ep
     return cfg;
 }
 
+/* A dense configuration (ep, etp 1) under rank-order tp-cp-ep-pp-dp, sharded over `shard`
+ * replicas (0: all of them). */
+static struct cm_config pp_dp_config(int gpus, int gpn, int tp, int cp, int pp, int shard)
+{
+    struct cm_config cfg = config(gpus, gpn, tp, cp, pp, 1, 1);
+    cfg.pp_dp_order = 1;
+    if (shard > 0)
+        cfg.shard = shard;
+    return cfg;
+}
+
 /* The table of cfg under the scenario's defaults (cp-comm-type p2p) but for `cp_comm`, with
  * `copies` copies of each model part. */
 static struct groups table(const struct cm_config *cfg, int cp_comm, int hierarchical, int copies)
@@ -188,9 +199,8 @@ Test(groups, hybrid_shards_and_dualpipe_copies)
  * join them: sixteen GPUs on four nodes (they had been the eight on two). */
 Test(groups, rank_order_places_the_per_microbatch_shard_group)
 {
-    struct cm_config cfg = config(64, 8, 2, 1, 4, 1, 1);
+    struct cm_config cfg = pp_dp_config(64, 8, 2, 1, 4, 0);
     cfg.zero = 3;
-    cfg.pp_dp_order = 1;
     struct groups gr = table(&cfg, CP_P2P, 1, 1);
     assert_group("dp shard", gr.dense.shard, 8, 1, 2, 8);
     assert_group("dp step shard", gr.dense.step_shard, 8, 1, 2, 8);
@@ -222,4 +232,25 @@ Test(groups, rank_order_splits_a_replica_group)
     cfg.pp_dp_order = 1;
     gr = table(&cfg, CP_P2P, 1, 1);
     assert_group("dp, dp 3", gr.dense.all, 6, 2, 1, 3);
+}
+
+/* Hybrid shards under tp-cp-ep-pp-dp.  tp 1, pp 4, dp 8 on 8-GPU nodes with shards of 2: rank =
+ * pp_rank + 4 dp_rank, so a shard's two replicas are ranks 0 and 4 (one node) and the outer
+ * all-reduce joins the same rank of each shard, replicas 0, 2, 4, 6: ranks 0, 8, 16, 24, one a
+ * node (it had been priced 2 ranks apart, all four in a node).  tp 2, cp 4, pp 2, dp 2 on
+ * 4-GPU nodes with shards of 2: rank = tp_rank + 2 cp_rank + 8 pp_rank + 16 dp_rank; a shard is
+ * two CP ranks of one replica, ranks 0 and 2, one node (it had been priced as data-parallel
+ * peers, pp x 2 apart: two nodes). */
+Test(groups, rank_order_places_hybrid_shards_and_their_outer_group)
+{
+    struct cm_config cfg = pp_dp_config(32, 8, 1, 1, 4, 2);
+    struct groups gr = table(&cfg, CP_P2P, 1, 1);
+    assert_group("dp shard", gr.dense.shard, 2, 2, 1, 1);
+    assert_group("dp outer", gr.dense.outer, 4, 1, 2, 4);
+    cfg = pp_dp_config(32, 4, 2, 4, 2, 2);
+    gr = table(&cfg, CP_P2P, 1, 1);
+    assert_group("dp shard, inside the CP group", gr.dense.shard, 2, 2, 2, 1);
+    assert_group("dp step shard, inside the CP group", gr.dense.step_shard, 2, 2, 2, 1);
+    /* the outer group: CP ranks 0, 2 of replicas 0 and 1, ranks 0, 4, 16, 20: one a node */
+    assert_group("dp outer, inside the CP group", gr.dense.outer, 4, 1, 4, 4);
 }
