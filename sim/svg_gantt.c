@@ -1,6 +1,7 @@
 /* svg_gantt: lanes, boxes merged below a pixel, axis and legend (see svg_gantt.h). */
 #include "svg_gantt.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -56,6 +57,7 @@ static int is_light(unsigned long c)
 enum { RUN_PAIRS = 8 }; /* (kind, chunk) pairs a run weighs for its colour; later ones are not */
 struct run {
     simtime_t t0, t1;
+    simtime_t busy;      /* the time its ops take: less than t1 - t0 by the gaps it spans */
     size_t n;            /* ops in it; 0 = none open */
     int kind, chunk, mb; /* of its first op */
     int mixed;           /* holds more than one (kind, chunk) */
@@ -80,11 +82,38 @@ struct chart {
     struct svg_gantt_stats st;
 };
 
-static void put_box(struct chart *c, int lane, simtime_t t0, simtime_t t1)
+/* A box's opening tag, its attributes to follow: from t0 to t1, y and height in pixels. */
+static void put_rect(struct chart *c, simtime_t t0, simtime_t t1, int y, int h)
 {
     fprintf(c->out, "<rect x=\"%.7g\" y=\"%d\" width=\"%.7g\" height=\"%d\"",
-            (double)(t0 - c->t0) * c->px_per_ps, c->lane_y[lane], (double)(t1 - t0) * c->px_per_ps,
-            c->lane_h[lane]);
+            (double)(t0 - c->t0) * c->px_per_ps, y, (double)(t1 - t0) * c->px_per_ps, h);
+}
+
+static void put_box(struct chart *c, int lane, simtime_t t0, simtime_t t1)
+{
+    put_rect(c, t0, t1, c->lane_y[lane], c->lane_h[lane]);
+}
+
+/* A merged run spans the gaps between its ops, which can add up to much of it (a rank 71%
+ * busy in 1F1B's steady state, a link that sends a sixth of the time): drawn at its full
+ * extent it would read as 100% busy.  So it keeps its busy share visible, as gantt.gp's strips
+ * do: on a rank's lane it is as tall as that share of the lane, from the lane's bottom (whole
+ * pixels, at least one); on a link's, which is too thin for that, its colour is as strong
+ * (opacity in tenths, at least one: a few fixed shades, not a blend per box). */
+static void put_run_box(struct chart *c, int lane, const struct run *r)
+{
+    double share = r->t1 > r->t0 ? (double)r->busy / (double)(r->t1 - r->t0) : 1.0;
+    share = share > 1.0 ? 1.0 : share;
+    if (lane >= c->res->pp) {
+        int tenths = (int)lround(share * 10.0);
+        put_box(c, lane, r->t0, r->t1);
+        if (tenths < 10)
+            fprintf(c->out, " fill-opacity=\"0.%d\"", tenths < 1 ? 1 : tenths);
+        return;
+    }
+    int h = (int)lround(share * c->lane_h[lane]);
+    h = h < 1 ? 1 : h;
+    put_rect(c, r->t0, r->t1, c->lane_y[lane] + c->lane_h[lane] - h, h);
 }
 
 static void flush(struct chart *c, int lane)
@@ -98,14 +127,15 @@ static void flush(struct chart *c, int lane)
         r->n = 0;
         return;
     }
-    put_box(c, lane, r->t0, r->t1);
     if (r->n == 1) {
+        put_box(c, lane, r->t0, r->t1);
         fprintf(c->out, " class=\"k%dc%d\" data-m=\"%d\"/>\n", r->kind, r->chunk, r->mb);
     } else {
         int top = 0;
         for (int i = 1; i < r->npairs; i++)
             if (r->pair_busy[i] > r->pair_busy[top])
                 top = i;
+        put_run_box(c, lane, r);
         fprintf(c->out, " class=\"k%dc%d run\"", r->pair_kind[top], r->pair_chunk[top]);
         fputs(" data-run=\"", c->out);
         const char *sep = "";
@@ -139,6 +169,7 @@ static void add_op(struct chart *c, int lane, int kind, int chunk, int mb, simti
         r->mixed = 1;
     }
     r->t1 = t1;
+    r->busy += t1 - t0;
     r->n++;
     r->count[kind]++;
     int p = 0;

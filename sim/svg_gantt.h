@@ -13,7 +13,9 @@
  * own.  Narrower ops that follow one another on a lane (gaps under 1/detail pixel) merge into
  * one box -- of their kind's colour while they are all one kind and chunk, else of the colour
  * of the (kind, chunk) that takes most of their time and closed once 1/detail pixel wide (a mix
- * of the colours would blend light fills into a grey that reads as idle) -- so a lane
+ * of the colours would blend light fills into a grey that reads as idle), as tall as the share
+ * of its span the ops keep the rank busy (on a link lane: as opaque), so that idle time in the
+ * gaps it spans still shows -- so a lane
  * holds at most a few boxes per 1/detail pixel whatever the number of ops (each box is a wide
  * op, or ends at a wide op, a gap, or a stretch of mixed ops).  detail is 8 (every op still
  * shows as a box when zoomed in 8 times) unless that draws more than SVG_GANTT_MAX_BOXES

@@ -96,6 +96,50 @@ Test(svg_gantt, alternating_narrow_ops_take_the_longer_kinds_colour)
     fixture_release(&f);
 }
 
+/* 1F1B with a 1 ms link latency: each rank is busy 3 ms (F 1 ms, B 2 ms) of every 4.5 ms, its
+ * idle in gaps far under a pixel (a pixel is 167 ms of the 180 s step).  The merged runs span
+ * those gaps, so they are drawn as tall as the share they are busy: the compute boxes cover
+ * 2/3 of the lanes' area (heights in whole pixels of the 20-pixel lane: 13/20), not all of it,
+ * which would show the ranks always busy and the bubble nowhere; the links' runs are as
+ * faint as they are busy. */
+Test(svg_gantt, merged_runs_show_the_idle_between_their_ops)
+{
+    const char *sets[] = {"pp=4",
+                          "layers=4",
+                          "microbatches=40000",
+                          "forward=1ms",
+                          "backward-input=2ms",
+                          "backward-weight=0s",
+                          "link-latency=1ms",
+                          NULL};
+    struct sim_fixture f;
+    struct svg_gantt_stats st;
+    char *s = chart(&f, sets, &st);
+    double busy = 0;
+    for (int r = 0; r < 4; r++)
+        busy += simtime_to_s(f.res.busy[r]);
+    double span = simtime_to_s(f.res.step_end - f.res.first_start);
+    cr_assert_float_eq(busy / (4 * span), 2.0 / 3, 1e-3, "the step: ranks busy 2/3 of it");
+    double area = 0; /* of the F and B boxes, in lane-heights x pixels */
+    for (const char *p = s; (p = strstr(p, "<rect x=\"")) != NULL; p++) {
+        double x, w;
+        int y, h, k;
+        if (sscanf(p, "<rect x=\"%lf\" y=\"%d\" width=\"%lf\" height=\"%d\" class=\"k%d", &x, &y,
+                   &w, &h, &k) == 5 &&
+            k <= 1)
+            area += w * h / 20.0;
+    }
+    cr_assert_float_eq(area / (4 * SVG_GANTT_PLOT_W), 13.0 / 20, 0.01, "drawn: %.4f of the lanes",
+                       area / (4 * SVG_GANTT_PLOT_W));
+    cr_assert_gt(count_of(s, "height=\"13\" class=\"k1c0 run\""), 1000, "runs 13 pixels tall");
+    /* each link carries a transfer (1 ms in flight) per 4.5 ms each way: one run per lane,
+     * at 0.2 of the colour's strength */
+    cr_assert_eq(count_of(s, "fill-opacity=\"0.2\" class=\"k4c0 run\""), 3);
+    cr_assert_eq(count_of(s, "fill-opacity=\"0.2\" class=\"k5c0 run\""), 3);
+    free(s);
+    fixture_release(&f);
+}
+
 /* Transfers that take time get link lanes; the interleaved wrap its own below the last rank. */
 Test(svg_gantt, transfers_draw_on_link_lanes)
 {
