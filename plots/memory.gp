@@ -28,8 +28,12 @@ if (width < 960) width = 960
 if (width > 1800) width = 1800
 if (exists("plotwidth")) width = plotwidth
 height = exists("plotheight") ? plotheight : 520
+# Font sizes are points: pngcairo draws a point as 4/3 of a pixel (96 dpi), gnuplot's svg
+# terminal as one pixel, so an SVG takes 4/3 of them to carry the PNG's text at the PNG's size
+# (its text had been three quarters as large: the fits below assume the PNG's).
 if (format eq 'svg') {
-    set terminal svg size width, height font sprintf('Sans,%d', fs(12)) background rgb 'white' noenhanced
+    set terminal svg size width, height font sprintf('Sans,%d', fs(12)) fontscale 4.0 / 3 \
+        background rgb 'white' noenhanced
 } else {
     set terminal pngcairo size width, height font sprintf('Sans,%d', fs(12)) background rgb 'white' noenhanced
 }

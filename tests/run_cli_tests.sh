@@ -752,6 +752,16 @@ if command -v gnuplot >/dev/null 2>&1; then
     else
         fail "--plot of a DualPipe step names the directions and outlines the pairs" "exit $rc"
     fi
+    # an SVG's text is the PNG's size: 12 points are 16 pixels in both (pngcairo draws a point
+    # as 4/3 of a pixel; the svg terminal had drawn 12 pixels, three quarters of the PNG's)
+    if [ "$rc" -eq 0 ] && grep -q 'font-size="16.00"' "$tmp/o/dp.svg" &&
+        grep -q 'font-size="16.00"' "$tmp/o/dp-memory.svg" &&
+        ! grep -q 'font-size="12.00"' "$tmp/o/dp.svg" "$tmp/o/dp-memory.svg"; then
+        pass "--plot F.svg: the Gantt's and memory bars' text at the PNG's size"
+    else
+        fail "--plot F.svg: the Gantt's and memory bars' text at the PNG's size" \
+            "$(grep -o 'font-size="[0-9.]*"' "$tmp/o/dp.svg" | sort | uniq -c | tr '\n' ' ')"
+    fi
 else
     skip "--plot on a modelled scenario writes the Gantt and FILE-memory.png" "no gnuplot"
     skip "--plot without --plot-size: the memory bars 960x520" "no gnuplot"
