@@ -1,4 +1,4 @@
-# memory.gp -- memory per GPU of each pipeline stage, as stacked bars.
+# memory.gp -- memory per GPU of each pipeline rank (all its stages), as stacked bars.
 #
 #   gnuplot -e "datafile='mem.tsv'; outfile='mem.png'" plots/memory.gp
 #
@@ -13,7 +13,7 @@
 if (!exists("datafile")) datafile = 'memory.tsv'
 if (!exists("outfile")) outfile = 'memory.png'
 if (!exists("format")) format = (strstrt(outfile, '.svg') > 0 ? 'svg' : 'png')
-if (!exists("plottitle")) plottitle = 'memory per GPU by pipeline stage'
+if (!exists("plottitle")) plottitle = 'memory per GPU by pipeline rank'
 if (!exists("layoutline")) layoutline = ''
 if (!exists("fontscale")) fontscale = 1
 fs(pt) = int(pt * fontscale + 0.5)
@@ -60,7 +60,7 @@ if (lines > 0) {
 }
 set tmargin at screen 1 - (lines == 2 ? 92.0 : (lines == 1 ? 74.0 : 52.0)) * fontscale / height
 set ylabel 'memory per GPU (GiB)'
-set xlabel 'pipeline rank (stage)'
+set xlabel 'pipeline rank'
 set yrange [0 : top * 1.12]
 set style data histograms
 set style histogram rowstacked

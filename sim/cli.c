@@ -342,7 +342,7 @@ static int write_step_page(FILE *out, const void *user)
 }
 
 /* The Gantt chart; for modelled scenarios each rank's peak memory is on its label and
- * FILE-memory.png|svg shows memory per stage as stacked bars.  `given`: the command line's
+ * FILE-memory.png|svg shows memory per rank as stacked bars.  `given`: the command line's
  * values for the titles (cli_sets_note). */
 static enum sim_status plot_with_memory(const struct run_outputs *ro, const struct gantt_view *view,
                                         const struct scenario *scn, const struct step_output *so,
@@ -365,7 +365,7 @@ static enum sim_status plot_with_memory(const struct run_outputs *ro, const stru
         parts[4 * r + 2] = m->optimizer;
         parts[4 * r + 3] = m->activations;
     }
-    char layout[512], warning[160] = "", title[256];
+    char layout[512], warning[160] = "", title[448];
     report_layout_line(scn, &so->rep, layout, sizeof layout);
     double peak = 0;
     for (int r = 0; r < pp; r++)
@@ -382,10 +382,9 @@ static enum sim_status plot_with_memory(const struct run_outputs *ro, const stru
     enum sim_status st = plot_gantt(ro->plot, scn, step_layout(so), &so->res, &labels, view, err);
     char own[64];
     plot_clean(own, sizeof own, scn->name); /* cut at a character's start, as the Gantt's */
-    if (given[0])
-        snprintf(title, sizeof title, "%s (%s)", own, given);
-    else
-        snprintf(title, sizeof title, "%s", own);
+    /* The bars are where out of memory shows: their title says so first, as the Gantt's. */
+    snprintf(title, sizeof title, "%s%s%s%s%s%s", warning, warning[0] ? " · " : "", own,
+             given[0] ? " (" : "", given, given[0] ? ")" : "");
     if (st == SIM_OK)
         st = plot_memory(ro->plot_memory, title, layout, parts, pp, so->rep.hbm_usable_bytes,
                          view, err);

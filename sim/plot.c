@@ -513,9 +513,9 @@ enum sim_status plot_memory(struct outfile *img, const char *title, const char *
                             const double *parts, int pp, double hbm_bytes,
                             const struct gantt_view *size, struct sim_error *err)
 {
-    char clean[256], full[sizeof clean + 40], line[512], vars[4096];
+    char clean[448], full[sizeof clean + 40], line[512], vars[4096];
     plot_clean(clean, sizeof clean, title);
-    snprintf(full, sizeof full, "%s: memory per GPU by pipeline stage", clean);
+    snprintf(full, sizeof full, "%s: memory per GPU by pipeline rank", clean);
     plot_clean(line, sizeof line, layout ? layout : "");
     int n = 0;
     plot_vars_add_text(vars, sizeof vars, &n, "plottitle", full);

@@ -786,6 +786,13 @@ if command -v gnuplot >/dev/null 2>&1; then
     else
         fail "--plot of a step out of memory: the title says so first" "exit $rc"
     fi
+    # ... and so does the memory chart, where the bars cross the usable HBM (it had not)
+    if [ "$rc" -eq 0 ] && grep -q '>OUT OF MEMORY: [0-9.]* GiB peak, [0-9.]* usable · GLM-4.5.*: memory per GPU by pipeline rank<' "$tmp/o/oom-memory.svg"; then
+        pass "--plot of a step out of memory: the memory chart's title says so first"
+    else
+        fail "--plot of a step out of memory: the memory chart's title says so first" \
+            "$(grep -o '>[^<]*memory per GPU[^<]*<' "$tmp/o/oom-memory.svg")"
+    fi
     # a key of names (schedules) gets points only: the SVG draws no polyline joining them
     run sweep "$U" --vary microbatches=8,16 --vary schedule=1f1b,zb-h1,gpipe --plot "$tmp/o/cat.svg"
     lines_drawn=$(awk '/<g id="gnuplot_plot_[0-9]+a"/,/<\/g>/' "$tmp/o/cat.svg" | grep -c "<path.* d='M[^']* L" || true)
