@@ -126,11 +126,45 @@ if (subtitle ne '' && toolong(subtitle) && strstrt(subtitle, '; ') > 0) {
     subtitle = head."\n".tail
     subfit = strlen(head) > strlen(tail) ? head : tail
 }
-set label 98 plottitle at screen 0.5, screen 1 - (subtitle eq '' ? 40 : 28) * fontscale / (height * 1.0) \
-    center font sprintf(',%d', fontfit(plottitle, 14))
+# A title that would be set smaller than its note's 11 points (a narrow image: 7 points at 800
+# pixels, under the note and the rank labels) is broken in two at the ' · ' nearest its middle,
+# each half sized as one; the note moves down under it (the top margin holds both in two lines,
+# the title then at most 12 points).
+title = plottitle
+titlefit = plottitle
+sublines = strstrt(subtitle, "\n") > 0 ? 2 : 1
+if (fontfit(plottitle, 14) < fs(11)) {
+    mid = strlen(plottitle) / 2.0
+    cut = 0
+    at = 0
+    while (strstrt(plottitle[at + 1:], ' · ') > 0) {
+        at = at + strstrt(plottitle[at + 1:], ' · ')
+        if (cut == 0 || abs(at - mid) < abs(cut - mid)) { cut = at }
+        at = at + 2
+    }
+    if (cut > 0) {
+        head = plottitle[1:cut - 1]
+        tail = plottitle[cut + 3:]
+        title = head."\n".tail
+        titlefit = strlen(head) > strlen(tail) ? head : tail
+    }
+}
+tlines = strstrt(title, "\n") > 0 ? 2 : 1
+titlept = fontfit(titlefit, 14)
+subpt = fontfit(subfit, 11)
+# the margin's 84 pixels (at fontscale 1) hold two title lines of 12 points (5 to 44) and the
+# note under them: one line of 11 points (49 to 67) or two of 9 (47 to 77)
+if (tlines == 2 && subtitle ne '') {
+    titlept = titlept > fs(12) ? fs(12) : titlept
+    subpt = sublines == 2 && subpt > fs(9) ? fs(9) : subpt
+}
+titley = subtitle eq '' ? 40 : (tlines == 2 ? 24 : 28)
+suby = tlines == 2 ? (sublines == 2 ? 62 : 58) : 52
+set label 98 title at screen 0.5, screen 1 - titley * fontscale / (height * 1.0) \
+    center font sprintf(',%d', titlept)
 if (subtitle ne '') {
-    set label 99 subtitle at screen 0.5, screen 1 - 52 * fontscale / (height * 1.0) center \
-        font sprintf(',%d', fontfit(subfit, 11)) tc rgb '#4a5568'
+    set label 99 subtitle at screen 0.5, screen 1 - suby * fontscale / (height * 1.0) center \
+        font sprintf(',%d', subpt) tc rgb '#4a5568'
 }
 xnote = (layoutline ne '' && drawnote ne '') ? ' · '.drawnote : ''
 xtext = x0 > 0 ? sprintf('time since the first op, less %s (%s)%s', sprintf(sprintf('%%.%dg %%s', x0digits), x0 * x0scale, x0unit), unit, xnote) : sprintf('time since the first op (%s)%s', unit, xnote)

@@ -17,6 +17,7 @@ if (!exists("plottitle")) plottitle = 'memory per GPU by pipeline rank'
 if (!exists("layoutline")) layoutline = ''
 if (!exists("fontscale")) fontscale = 1
 fs(pt) = int(pt * fontscale + 0.5)
+set encoding utf8
 stats datafile using 1 nooutput
 nranks = int(STATS_max) + 1
 stats datafile using ($2 + $3 + $4 + $5) nooutput
@@ -50,15 +51,36 @@ if (sub ne '' && 0.7 * fs(8) * (strlen(sub) + 1) > 0.95 * width && strstrt(sub, 
     sub = head."\n".tail
     subfit = strlen(head) > strlen(tail) ? head : tail
 }
+# A title that would be set smaller than the layout's 11 points (a narrow image, a step out of
+# memory) is broken in two at the ' · ' or ': ' nearest its middle, each half sized as one, and
+# the rest moves down a line.
+title = plottitle
+titlefit = plottitle
+if (fontfit(plottitle, 13) < fs(11)) {
+    mid = strlen(plottitle) / 2.0
+    cut = 0
+    do for [i = 1 : strlen(plottitle) - 2] {
+        if ((plottitle[i:i + 2] eq ' · ' || plottitle[i:i + 1] eq ': ') && \
+            (cut == 0 || abs(i - mid) < abs(cut - mid))) { cut = i }
+    }
+    if (cut > 0) {
+        colon = plottitle[cut:cut + 1] eq ': '
+        head = plottitle[1:(colon ? cut : cut - 1)]
+        tail = plottitle[(colon ? cut + 2 : cut + 3):]
+        title = head."\n".tail
+        titlefit = strlen(head) > strlen(tail) ? head : tail
+    }
+}
+down = strstrt(title, "\n") > 0 ? 22.0 : 0
 # both centred on the image, above the plot area
 lines = sub eq '' ? 0 : (strstrt(sub, "\n") > 0 ? 2 : 1)
-set label 1 plottitle at screen 0.5, screen 1 - 26.0 * fontscale / height center \
-    font sprintf(',%d', fontfit(plottitle, 13))
+set label 1 title at screen 0.5, screen 1 - (26.0 + down / 2) * fontscale / height center \
+    font sprintf(',%d', fontfit(titlefit, 13))
 if (lines > 0) {
-    set label 2 sub at screen 0.5, screen 1 - (lines == 2 ? 58.0 : 50.0) * fontscale / height center \
-        font sprintf(',%d', fontfit(subfit, 11)) tc rgb '#4a5568'
+    set label 2 sub at screen 0.5, screen 1 - ((lines == 2 ? 58.0 : 50.0) + down) * fontscale / height \
+        center font sprintf(',%d', fontfit(subfit, 11)) tc rgb '#4a5568'
 }
-set tmargin at screen 1 - (lines == 2 ? 92.0 : (lines == 1 ? 74.0 : 52.0)) * fontscale / height
+set tmargin at screen 1 - ((lines == 2 ? 92.0 : (lines == 1 ? 74.0 : 52.0)) + down) * fontscale / height
 set ylabel 'memory per GPU (GiB)'
 set xlabel 'pipeline rank'
 set yrange [0 : top * 1.12]

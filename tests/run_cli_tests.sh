@@ -786,8 +786,10 @@ if command -v gnuplot >/dev/null 2>&1; then
     else
         fail "--plot of a step out of memory: the title says so first" "exit $rc"
     fi
-    # ... and so does the memory chart, where the bars cross the usable HBM (it had not)
-    if [ "$rc" -eq 0 ] && grep -q '>OUT OF MEMORY: [0-9.]* GiB peak, [0-9.]* usable · GLM-4.5.*: memory per GPU by pipeline rank<' "$tmp/o/oom-memory.svg"; then
+    # ... and so does the memory chart, where the bars cross the usable HBM (it had not; at
+    # its 960 pixels the title takes two lines)
+    if [ "$rc" -eq 0 ] && grep -q '>OUT OF MEMORY: [0-9.]* GiB peak, [0-9.]* usable<' "$tmp/o/oom-memory.svg" &&
+        grep -q '>GLM-4.5, .*: memory per GPU by pipeline rank<' "$tmp/o/oom-memory.svg"; then
         pass "--plot of a step out of memory: the memory chart's title says so first"
     else
         fail "--plot of a step out of memory: the memory chart's title says so first" \
@@ -852,6 +854,25 @@ if command -v gnuplot >/dev/null 2>&1; then
     else
         fail "--plot-window far into the step: drawn from its start, both ends legible" "exit $rc"
     fi
+    # a title too long for a narrow image is broken at the ' · ' nearest its middle, not shrunk
+    # to 7 points under its note (an 800-pixel Gantt); the memory chart's likewise
+    two_lines() { # NAME SVG LINE1 LINE2: the title's two lines, each a text of its own
+        if [ "$rc" -eq 0 ] && grep -q ">$3<" "$2" && grep -q ">$4<" "$2"; then
+            pass "$1"
+        else
+            fail "$1" "exit $rc: $(grep -o '<text>[^<]*<' "$2" | head -3 | tr '\n' ' ')"
+        fi
+    }
+    run run "$SCN/default.xml" --set pp=16 --set microbatches=512 --plot "$tmp/o/narrow.svg" \
+        --plot-size 800x600
+    two_lines "--plot-size 800x600: a long Gantt title in two lines" "$tmp/o/narrow.svg" \
+        'default (--set pp=16 microbatches=512) · interleaved' \
+        'pp=16 vp=2 vp-group=16 · 512 micro-batches · step [0-9.]* s · bubble [0-9.]*%'
+    run run "$SCN/llama3.1-405b-16k-h100.xml" --set microbatches=256 --plot "$tmp/o/narrow.svg" \
+        --plot-size 800x700
+    two_lines "--plot-size 800x700: a long memory-chart title in two lines" \
+        "$tmp/o/narrow-memory.svg" 'OUT OF MEMORY: [0-9.]* GiB peak, [0-9.]* usable' \
+        'Llama-3.1-405B on 16384 H100 (--set microbatches=256): memory per GPU by pipeline rank'
     # the title says what the command line changed beside the name it may contradict, drawn
     # as typed (no enhanced-text markup: underscores and braces stay); the memory chart carries
     # the layout line too
