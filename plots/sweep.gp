@@ -69,8 +69,12 @@ marksize(s) = sprintf('%.3g', s * (format eq 'svg' ? 0.64 : 1))
 oomv(v, oom) = oom > 0 ? v : NaN
 
 height = 900
+# Font sizes are points: pngcairo draws a point as 4/3 of a pixel (96 dpi), gnuplot's svg
+# terminal as one pixel, so an SVG takes 4/3 of them to carry the PNG's text at the PNG's size.
+svgpt = 4.0 / 3
 if (format eq 'svg') {
-    set terminal svg size width, height font 'Sans,13' background rgb 'white' noenhanced
+    set terminal svg size width, height font 'Sans,13' fontscale svgpt background rgb 'white' \
+        noenhanced
 } else {
     set terminal pngcairo size width, height font 'Sans,13' background rgb 'white' noenhanced
 }
@@ -81,14 +85,14 @@ haskey = nseries > 1 || nfailed > 0 || nempty > 0 || noom > 0
 # The legend, beside the top panel (0.37 of the height): at most one entry per 2.5 font points
 # of that height in a column (maxrows).  gnuplot spaces its columns (longest entry + 6)
 # characters apart at its guess of a character's width, keyhc: pngcairo rounds 0.848 points,
-# svg takes 0.7; drawn, a character of these entries is narrower (keytw: at most about 0.8 and
-# 0.62 points), and `set key width` takes the difference off, so a column is keycolpx wide and
-# the next one starts just past the longest entry.  Entries: the lines that have data, hollow
-# markers, failed configs, then the lines where every config failed -- each named when they all
-# fit too, else counted in one entry ('26 lines where all failed').  The lines with data are
-# named first: only when they do not fit at 9 points in two columns does one entry say how many
-# they are.  The largest font of 13, 11 and 9 points that holds the entries in one column, else
-# two at 9; the plot narrows to make room.
+# svg takes 0.7 (of the font's points before fontscale); drawn, a character of these entries is
+# narrower (keytw: at most about 0.8 points in both), and `set key width` takes the difference
+# off, so a column is keycolpx wide and the next one starts just past the longest entry.
+# Entries: the lines that have data, hollow markers, failed configs, then the lines where every
+# config failed -- each named when they all fit too, else counted in one entry ('26 lines where
+# all failed').  The lines with data are named first: only when they do not fit at 9 points in
+# two columns does one entry say how many they are.  The largest font of 13, 11 and 9 points
+# that holds the entries in one column, else two at 9; the plot narrows to make room.
 if (!exists("keychars")) keychars = 24
 extras = (noom > 0) + (nfailed > 0)
 counttext = sprintf('%d %s where all failed', nemptytotal, nemptytotal == 1 ? 'line' : 'lines')
@@ -100,7 +104,7 @@ do for [j=1:nempty] {
 }
 keyrowsat(pt) = int(0.37 * height / (2.5 * pt))
 keyhc(pt) = format eq 'svg' ? 0.7 * pt : floor(0.848 * pt + 0.5)
-keytw(pt) = (format eq 'svg' ? 0.62 : 0.8) * pt
+keytw(pt) = 0.8 * pt
 keycolpx(pt) = keychars * keytw(pt) + 6 * keyhc(pt)
 keyfits(n, pt, cols) = n <= cols * keyrowsat(pt) && cols * keycolpx(pt) + 40 <= 0.45 * width
 keychars = linechars
@@ -201,7 +205,7 @@ if (xcat) { set xtics 1 }
 # The key's title is a label above it: gnuplot measures the entries of a key whose title has a
 # font of its own in the terminal's font (13 points), which spread the columns far apart.
 keyfont = sprintf(',%d', keypt)
-keytitleh = keytitle ne '' ? 1.3 * keypt * (format eq 'svg' ? 1 : 4.0 / 3) / height : 0
+keytitleh = keytitle ne '' ? 1.3 * keypt * 4.0 / 3 / height : 0
 set key at screen rm + 0.02, screen 0.90 - keytitleh left top vertical Left reverse samplen 2 \
     spacing 1.2 font keyfont maxrows keyrowsat(keypt) \
     width -keychars * (1 - keytw(keypt) / keyhc(keypt))
@@ -292,7 +296,8 @@ if (exists("brkfile") && exists("brkout")) {
     bw = (bw < 1000 ? 1000 : (bw > 8000 ? 8000 : bw))
     bh = 560 + 18 * bm
     if (format eq 'svg') {
-        set terminal svg size bw, bh font 'Sans,13' background rgb 'white' noenhanced
+        set terminal svg size bw, bh font 'Sans,13' fontscale svgpt background rgb 'white' \
+            noenhanced
     } else {
         set terminal pngcairo size bw, bh font 'Sans,13' background rgb 'white' noenhanced
     }
@@ -336,7 +341,10 @@ if (exists("brkfile") && exists("brkout")) {
     k = barpx >= 31 ? 1 : int(ceil(31 / barpx))
     if (k > 1) { set xlabel sprintf('one config in %d labelled (the CSV lists all %d)', k, nbars) }
     stub(st) = st > 0 ? 1 : NaN
-    set key outside right top vertical Left reverse samplen 2 title 'part of the step'
+    # (svg guesses a character at 0.7 of the font's points, before fontscale: narrower than it
+    # draws them; two more of its characters keep 'tensor-parallel' off the image's edge)
+    set key outside right top vertical Left reverse samplen 2 title 'part of the step' \
+        width (format eq 'svg' ? 2 : 0)
     set lmargin lm
     set bmargin bm
     plot for [c=2:11] brkfile using (column(c)):xtic(int($0) % k == 0 ? strcol(1) : '') \

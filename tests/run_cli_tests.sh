@@ -754,14 +754,20 @@ if command -v gnuplot >/dev/null 2>&1; then
     fi
     # an SVG's text is the PNG's size: 12 points are 16 pixels in both (pngcairo draws a point
     # as 4/3 of a pixel; the svg terminal had drawn 12 pixels, three quarters of the PNG's)
-    if [ "$rc" -eq 0 ] && grep -q 'font-size="16.00"' "$tmp/o/dp.svg" &&
-        grep -q 'font-size="16.00"' "$tmp/o/dp-memory.svg" &&
-        ! grep -q 'font-size="12.00"' "$tmp/o/dp.svg" "$tmp/o/dp-memory.svg"; then
-        pass "--plot F.svg: the Gantt's and memory bars' text at the PNG's size"
-    else
-        fail "--plot F.svg: the Gantt's and memory bars' text at the PNG's size" \
-            "$(grep -o 'font-size="[0-9.]*"' "$tmp/o/dp.svg" | sort | uniq -c | tr '\n' ' ')"
-    fi
+    svg_text() { # NAME PX OLDPX SVG...: the base font PX pixels in every SVG, none at OLDPX
+        name=$1 px=$2 old=$3
+        shift 3
+        for f in "$@"; do
+            grep -q "font-size=\"$px\"" "$f" || { fail "$name" "$f: no $px-pixel text"; return; }
+        done
+        if grep -q "font-size=\"$old\"" "$@"; then
+            fail "$name" "text of $old pixels"
+        else
+            pass "$name"
+        fi
+    }
+    svg_text "--plot F.svg: the Gantt's and memory bars' text at the PNG's size" 16.00 12.00 \
+        "$tmp/o/dp.svg" "$tmp/o/dp-memory.svg"
 else
     skip "--plot on a modelled scenario writes the Gantt and FILE-memory.png" "no gnuplot"
     skip "--plot without --plot-size: the memory bars 960x520" "no gnuplot"
@@ -1007,6 +1013,9 @@ if command -v gnuplot >/dev/null 2>&1; then
         fail "sweep --plot marks out-of-memory and failed configs and lines where nothing ran" \
             "exit $rc"
     fi
+    # the SVGs' text is the PNGs' size: 13 points are 17.33 pixels (they had been 13)
+    svg_text "sweep --plot F.svg: the charts' text at the PNG's size" 17.33 13.00 \
+        "$tmp/o/sw.svg" "$tmp/o/sw-breakdown.svg"
     # Every config failing leaves nothing to draw: the CSV that says why is still written, the
     # image is not, and the sweep exits 0 as --help says (it ran).
     run sweep "$U" --vary pp=3 --plot "$tmp/o/none.png" --out "$tmp/o/none.csv"
