@@ -140,6 +140,7 @@ static enum sim_status layout(struct gantt *g, const struct pipe_result *res,
     for (size_t i = 0; i < res->nrecs; i++) {
         const struct pipe_record *r = &res->recs[i];
         int k = draw_kind(r);
+        g->has_reductions |= r->kind == REC_DP_SYNC && r->end > r->start;
         if (k < 0 || r->end <= r->start)
             continue;
         if (is_transfer(k)) {
@@ -180,8 +181,8 @@ static enum sim_status layout(struct gantt *g, const struct pipe_result *res,
     if (view->height_px > 0) {
         l->height_px = view->height_px;
     } else {
-        double h = l->top_px + l->bottom_px +
-                   (l->has_links ? ROW_PX_LINKS : ROW_PX_PLAIN) * k * yspan;
+        double h =
+            l->top_px + l->bottom_px + (l->has_links ? ROW_PX_LINKS : ROW_PX_PLAIN) * k * yspan;
         if (h > AUTO_HEIGHT_CAP * k)
             h = AUTO_HEIGHT_CAP * k;
         if (h > GANTT_MAX_SIDE)
@@ -193,8 +194,7 @@ static enum sim_status layout(struct gantt *g, const struct pipe_result *res,
     l->row_px = l->plot_h_px / yspan;
     l->lane_px = 2 * l->rank_half * l->row_px;
     if (l->lane_px < MIN_LANE_PX) {
-        int need = l->top_px + l->bottom_px +
-                   (int)ceil(MIN_LANE_PX / (2 * l->rank_half) * yspan);
+        int need = l->top_px + l->bottom_px + (int)ceil(MIN_LANE_PX / (2 * l->rank_half) * yspan);
         return err_set(err, SIM_EINPUT, NULL, 0,
                        "--plot-size %dx%d: %d ranks need a height of at least %d pixels",
                        l->width_px, l->height_px, l->nranks, need);
@@ -824,19 +824,26 @@ void gantt_format_window(char *from, char *to, size_t len, double t0_s, double t
 void gantt_describe(const struct gantt *g, char *buf, size_t len)
 {
     char col[32];
+    int n = 0;
     switch (g->mode) {
-    case GANTT_OPS: snprintf(buf, len, "%s", ""); return;
+    case GANTT_OPS: n = snprintf(buf, len, "%s", ""); break;
     case GANTT_RUNS:
-        snprintf(buf, len,
-                 "ops too narrow to draw one by one: consecutive ops of a kind merged "
-                 "into runs");
-        return;
+        n = snprintf(buf, len,
+                     "ops too narrow to draw one by one: consecutive ops of a kind merged "
+                     "into runs");
+        break;
     case GANTT_STRIPS:
         gantt_format_time(col, sizeof col, g->col_s);
-        snprintf(buf, len,
-                 "ops too narrow to draw one by one: lanes filled to the busy fraction per %s, "
-                 "stacked by kind",
-                 col);
-        return;
+        n = snprintf(buf, len,
+                     "ops too narrow to draw one by one: lanes filled to the busy fraction per "
+                     "%s, stacked by kind",
+                     col);
+        break;
     }
+    /* They run on each rank's communication stream, beside its compute: the lane does not
+     * show them, and a rank waiting on its last reduction before the optimizer step looks
+     * idle there -- the note says why, as the HTML page's does. */
+    if (g->has_reductions && n >= 0 && (size_t)n < len)
+        snprintf(buf + n, len - (size_t)n, "%sDP gradient reductions not drawn (see --trace)",
+                 n > 0 ? " · " : "");
 }

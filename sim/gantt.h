@@ -98,8 +98,9 @@ struct gantt {
     double *busy_s; /* [nranks] F/B/W time in the window */
     double *span_s; /* [nranks] the window's part of the pipeline time (first op .. last F/B/W) */
     int has_w, has_opt, has_pairs;
-    int chunks;   /* chunks told apart by shade: vp, or 1 in STRIPS */
-    int label_pt; /* the labels' font size, points */
+    int has_reductions; /* DP gradient reductions take time: not drawn, the note says so */
+    int chunks;         /* chunks told apart by shade: vp, or 1 in STRIPS */
+    int label_pt;       /* the labels' font size, points */
 };
 
 /* Check a view against the step (window inside it, room for the rows); SIM_EINPUT naming the
@@ -125,7 +126,8 @@ void gantt_format_time(char *buf, size_t len, double s);
  * a 0.5 ms window at 2 s reads "2 s" to "2.0005 s", not "2 s" to "2 s". */
 void gantt_format_window(char *from, char *to, size_t len, double t0_s, double t1_s);
 
-/* What the level of detail is, for the chart's title: "" for GANTT_OPS. */
+/* What the level of detail is, for the chart's title ("" for GANTT_OPS), and that the DP
+ * gradient reductions, when the step has any, are not drawn. */
 void gantt_describe(const struct gantt *g, char *buf, size_t len);
 
 #endif

@@ -768,6 +768,17 @@ if command -v gnuplot >/dev/null 2>&1; then
     }
     svg_text "--plot F.svg: the Gantt's and memory bars' text at the PNG's size" 16.00 12.00 \
         "$tmp/o/dp.svg" "$tmp/o/dp-memory.svg"
+    # the DP gradient reductions are not drawn, and a rank waiting on its last one before the
+    # optimizer step looks idle: the chart says so, as the HTML page does (it had not)
+    run run "$SCN/llama3.1-70b-h100.xml" --set pp=2 --set microbatches=4 --set schedule=1f1b \
+        --plot "$tmp/o/dpsync.svg"
+    if [ "$rc" -eq 0 ] && grep -q '>time since the first op (s) · DP gradient reductions not drawn (see --trace)<' \
+        "$tmp/o/dpsync.svg"; then
+        pass "--plot of a step with DP gradient reductions says they are not drawn"
+    else
+        fail "--plot of a step with DP gradient reductions says they are not drawn" \
+            "exit $rc: $(grep -o '>time since[^<]*<' "$tmp/o/dpsync.svg")"
+    fi
 else
     skip "--plot on a modelled scenario writes the Gantt and FILE-memory.png" "no gnuplot"
     skip "--plot without --plot-size: the memory bars 960x520" "no gnuplot"
