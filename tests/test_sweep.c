@@ -924,13 +924,14 @@ Test(sweep_cmd, the_legend_names_the_lines_with_data_first, .init = setup)
 }
 
 /* Does the line `text`, centred where the SVG draws it, fit on the image as a PNG draws it (a
- * character about 0.7 of the font size wide)? */
+ * character about 0.7 of the font's points wide; the SVG gives its size in pixels, 4/3 of the
+ * points)? */
 static int title_fits(const char *svg, const char *text)
 {
     double x, size, width = strtod(strstr(svg, "width=\"") + 7, NULL);
     if (!svg_text_at(svg, text, &x, &size))
         return 0;
-    double half = 0.35 * size * (double)strlen(text);
+    double half = 0.35 * 0.75 * size * (double)strlen(text);
     return x - half >= 0 && x + half <= width;
 }
 
@@ -961,7 +962,7 @@ Test(sweep_cmd, a_narrow_breakdown_keeps_its_title_on_the_image, .init = setup)
  * the axis, the axis's name under them, and gnuplot's warning about the room ('"/tmp/stepsim-
  * sweep-gp-XXXX" line 298: warning: difficulty making room for xtic labels') no longer reaches
  * stderr: the name had been cut at the image's bottom edge and the axis's name lost.  A PNG
- * draws a character about 0.75 of its font size wide, the names slant at 30 degrees. */
+ * draws a character about 0.75 of its font's points wide, the names slant at 30 degrees. */
 Test(sweep_cmd, long_category_names_fit_under_the_axis, .init = setup)
 {
     struct chart c;
@@ -971,10 +972,11 @@ Test(sweep_cmd, long_category_names_fit_under_the_axis, .init = setup)
     const char *name = "core_attn+mlp+layernorm";
     double x, y, size, ax, ay, height = strtod(strstr(c.text, "height=\"") + 8, NULL);
     cr_assert(svg_text_xy(c.text, name, &x, &y, &size), "no %s", name);
-    double bottom = y + 0.5 * 0.75 * size * (double)strlen(name) + 0.8 * size;
+    double pt = 0.75 * size; /* the SVG's pixels are 4/3 of the PNG's points */
+    double bottom = y + 0.5 * 0.75 * pt * (double)strlen(name) + 0.8 * pt;
     cr_expect(bottom <= height, "%s ends at y %.0f of %.0f", name, bottom, height);
     cr_assert(svg_text_xy(c.text, "recompute-modules", &ax, &ay, &size), "no axis name");
-    cr_expect(ay > bottom && ay + 0.3 * size <= height, "the axis's name at y %.0f", ay);
+    cr_expect(ay > bottom && ay + 0.3 * pt <= height, "the axis's name at y %.0f", ay);
     chart_done(&c);
 }
 
