@@ -18,6 +18,13 @@ static int order_of(const struct scenario *scn, enum scn_key key)
     return scn->origin[key].order;
 }
 
+/* When the key's value last changed: an option restating a file's value is not a change (the
+ * pipeline a file split stays split as the file says under `--set pp=16` on a pp-16 file). */
+static int changed_at(const struct scenario *scn, enum scn_key key)
+{
+    return scn->origin[key].value_order;
+}
+
 /* The latest of `keys` to be given (the first of those given last): the one a rule they break
  * together blames. */
 static enum scn_key latest(const struct scenario *scn, const enum scn_key *keys, size_t n)
@@ -117,11 +124,11 @@ static int ends_follow(const struct scenario *scn)
         return 0;
     int ends = 0;
     if (fa)
-        ends = order_of(scn, SCN_FIRST_STAGE_LAYERS);
-    if (la && order_of(scn, SCN_LAST_STAGE_LAYERS) > ends)
-        ends = order_of(scn, SCN_LAST_STAGE_LAYERS);
+        ends = changed_at(scn, SCN_FIRST_STAGE_LAYERS);
+    if (la && changed_at(scn, SCN_LAST_STAGE_LAYERS) > ends)
+        ends = changed_at(scn, SCN_LAST_STAGE_LAYERS);
     for (size_t i = 0; i < N_SPLIT; i++)
-        if (order_of(scn, split_keys[i]) > ends)
+        if (changed_at(scn, split_keys[i]) > ends)
             return 1;
     return 0;
 }
@@ -261,10 +268,10 @@ static enum sim_status derive_uneven_ends(struct scenario *scn, const struct mod
     int stages = scn_model_parts(scn);
     if (stages < 2 || scn->layers <= 0 || (scn->layers % stages == 0 && chunks_compute(scn, m)))
         return SIM_OK;
-    int model = order_of(scn, SCN_MODEL);
-    if (order_of(scn, SCN_LAYERS) > model)
-        model = order_of(scn, SCN_LAYERS);
-    if (order_of(scn, pipeline_key(scn)) <= model)
+    int model = changed_at(scn, SCN_MODEL);
+    if (changed_at(scn, SCN_LAYERS) > model)
+        model = changed_at(scn, SCN_LAYERS);
+    if (changed_at(scn, pipeline_key(scn)) <= model)
         return SIM_OK;
     return resplit(scn, m, 1, 1, err);
 }

@@ -552,6 +552,18 @@ void scn_defaults(struct scenario *scn)
     }
 }
 
+/* The bytes a key's value takes in struct scenario. */
+static size_t field_size(const struct key_spec *ks)
+{
+    int text = ks->type == VT_NAME || ks->type == VT_PATH || ks->type == VT_LAYOUT;
+    return text                  ? ks->cap
+           : ks->type == VT_SEED ? sizeof(unsigned long)
+           : ks->type == VT_INT || ks->type == VT_BOOL || ks->type == VT_CHOICE ||
+                   ks->type == VT_FLAGS
+               ? sizeof(int)
+               : sizeof(double);
+}
+
 void scn_unset(struct scenario *scn, enum scn_key key)
 {
     const struct key_spec *ks = &keys[key];
@@ -560,14 +572,7 @@ void scn_unset(struct scenario *scn, enum scn_key key)
         assert(st == SIM_OK);
         (void)st;
     } else {
-        int text = ks->type == VT_NAME || ks->type == VT_PATH || ks->type == VT_LAYOUT;
-        size_t size = text                  ? ks->cap
-                      : ks->type == VT_SEED ? sizeof(unsigned long)
-                      : ks->type == VT_INT || ks->type == VT_BOOL || ks->type == VT_CHOICE ||
-                              ks->type == VT_FLAGS
-                          ? sizeof(int)
-                          : sizeof(double);
-        memset((char *)scn + ks->offset, 0, size);
+        memset((char *)scn + ks->offset, 0, field_size(ks));
     }
     memset(&scn->origin[key], 0, sizeof scn->origin[key]);
 }
@@ -679,7 +684,7 @@ static void origin_record(struct scenario *scn, struct scn_origin *o, const char
                           const char *option)
 {
     memset(o, 0, sizeof *o);
-    o->order = file ? scn->files_applied + 1 : SCN_ORDER_SET;
+    o->order = o->value_order = file ? scn->files_applied + 1 : SCN_ORDER_SET;
     if (!file) { /* a plain copy: the planner records an origin for every key of every config */
         size_t n = strnlen(option, sizeof o->option - 1);
         memcpy(o->option, option, n);
@@ -1205,13 +1210,21 @@ static enum sim_status set_key_from(struct scenario *scn, int k, const char *val
                                     struct sim_error *err)
 {
     enum sim_status st = origin_check(scn, file, line, err);
-    if (st == SIM_OK)
-        st = parse_value(scn, k, value, file, line, option, err);
+    if (st != SIM_OK)
+        return st;
+    char *field = (char *)scn + keys[k].offset, was[sizeof scn->pipeline_layout];
+    size_t size = field_size(&keys[k]);
+    assert(size <= sizeof was); /* the layout is the widest value */
+    memcpy(was, field, size);
+    struct scn_origin prior = scn->origin[k];
+    st = parse_value(scn, k, value, file, line, option, err);
     if (st != SIM_OK)
         return st;
     if (k == SCN_LINK_LATENCY || k == SCN_LINK_BANDWIDTH)
         scn->link_given = 1;
     origin_record(scn, &scn->origin[k], file, line, option);
+    if (prior.order > 0 && memcmp(field, was, size) == 0) /* restated: the value is not new */
+        scn->origin[k].value_order = prior.value_order;
     return SIM_OK;
 }
 

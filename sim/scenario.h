@@ -246,6 +246,9 @@ struct scn_origin {
                     they were applied (a base before the file naming it), SCN_ORDER_SET for
                     the command line (--set, --vary); a rule broken by two values blames the
                     later one */
+    int value_order; /* the order of the input that last changed the value: an option or file
+                        restating a value keeps the order of the one that gave it (what
+                        follows a pipeline given later, derive.c, asks whether it changed) */
     int derived; /* not given: computed from the values that were (derive.h) */
 };
 #define SCN_ORDER_SET 1000000

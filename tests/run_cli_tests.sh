@@ -1346,6 +1346,21 @@ if [ "$rc" -eq 0 ] && grep -q '^1 .* pp8 vp4 .* ends=1/0 ' "$tmp/out"; then
 else
     fail "plan: 61 layers over pp 8 x vp 4, the last stage the loss alone (ends=1/0)" "exit $rc"
 fi
+# Restating a file's pipeline keeps the file's ends (4 and 1): --set schedule=1f1b had
+# re-derived them (3 and 2: another step time), and so had a sweep's --vary pp=16
+run run "$SCN/moe-guide/deepseek-v3.xml"
+plain=$(grep -E '^(stages|step time) ' "$tmp/out")
+run run "$SCN/moe-guide/deepseek-v3.xml" --set schedule=1f1b --set pp=16
+restated=$(grep -E '^(stages|step time) ' "$tmp/out")
+run sweep "$SCN/moe-guide/deepseek-v3.xml" --vary pp=16 -j 1
+swept=$(awk -F, 'NR == 2 { printf "%.6f", $3 }' "$tmp/out")
+if [ -n "$plain" ] && [ "$plain" = "$restated" ] && echo "$plain" | grep -q '15 x 4, 1 ' &&
+    echo "$plain" | grep -q "step time  *$swept"; then
+    pass "run --set and sweep --vary restating the file's pipeline keep its first/last-stage-layers"
+else
+    fail "run --set and sweep --vary restating the file's pipeline keep its first/last-stage-layers" \
+        "$plain / $restated / sweep $swept"
+fi
 run plan "$SCN/moe-guide/deepseek-v3.xml" --gpus 640 --set pp=40 --set vp=1 -j 2
 expect_error "plan: layers that split over no pipeline of the fixed depth, said so (exit 2)" 2 \
     "stepsim: no valid layout of deepseek-v3 on gpus=640 with pp=40 vp=1: " \
