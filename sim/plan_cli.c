@@ -547,12 +547,13 @@ static int parse_dispatchers(const char *v, int *out, FILE *errout)
 static void write_help(FILE *out)
 {
     fputs(plan_usage, out);
-    fputs("\nEnumerates tp, pp (uneven end stages when layers need them), vp, cp, ep/etp,\n"
-          "micro-batch and schedule for N GPUs and the scenario's global batch, and for each\n"
-          "layout the memory knobs its framework offers: ZeRO stage / FSDP, selective or full\n"
-          "recompute, optimizer and activation offload (with a host link); drops configs that\n"
-          "break a rule or do not fit in the usable HBM; simulates the rest in order of a lower\n"
-          "bound on the step time, only those that can still change the list.\n"
+    fputs("\nEnumerates tp, pp (uneven end stages when layers need them), vp, cp (to 8, past 8\n"
+          "while each rank keeps 4,096 tokens), ep/etp, micro-batch and schedule for N GPUs\n"
+          "and the scenario's global batch, and for each layout the memory knobs its\n"
+          "framework offers: ZeRO stage / FSDP, selective or full recompute, optimizer and\n"
+          "activation offload (with a host link); drops configs that break a rule or do not\n"
+          "fit in the usable HBM; simulates the rest in order of a lower bound on the step\n"
+          "time, only those that can still change the list.\n"
           "Each layout is listed by its simplest config within 1% of its fastest, and layouts\n"
           "within 1% of each other simpler first -- simpler: fewer parallel dimensions,\n"
           "smaller tp, smaller vp, less recompute, less offload, less sharding, a standard\n"

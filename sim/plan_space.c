@@ -244,6 +244,20 @@ static int cp_fits(const struct plan_space *sp, int cp, int tp)
            (sp->cp_offered && model_ssm_shards(sp->m, tp, cp) && sp->seq % (2 * cp) == 0);
 }
 
+/* The largest cp the search tries: 8, and beyond it while each rank keeps at least
+ * PLAN_CP_MIN_TOKENS of the sequence, as long-context recipes do: Llama 3's 128K tokens at
+ * cp 16, 8,192 a rank (arXiv 2407.21783 Table 4, scenarios/validation/l3.xml), Megatron-Bridge's
+ * GLM-5.1 128K at cp 32, 4,096 a rank (scenarios/glm-5.1-sft-128k-h100.xml).  Capped at 8, a
+ * 128K plan missed layouts twice as fast; shorter sequences keep 1-8. */
+#define PLAN_CP_MIN_TOKENS 4096
+static int cp_max(const struct plan_space *sp)
+{
+    int hi = 8;
+    while (hi < 1024 && sp->seq / (2 * hi) >= PLAN_CP_MIN_TOKENS)
+        hi *= 2;
+    return hi;
+}
+
 /* ep: a divisor of the expert count (1 for a dense model). */
 static int ep_fits(const struct plan_space *sp, int ep, int unused)
 {
@@ -257,7 +271,7 @@ int plan_space_enumerate(struct plan_space *sp, struct plan_cands *out)
 {
     const struct model *m = sp->m;
     const struct plan_fixed *f = &sp->fixed;
-    int tps[PLAN_MAX_DIM], cps[8], pps[PLAN_MAX_DIM], vps[PLAN_MAX_VP + 1], eps[PLAN_MAX_DIM];
+    int tps[PLAN_MAX_DIM], cps[11], pps[PLAN_MAX_DIM], vps[PLAN_MAX_VP + 1], eps[PLAN_MAX_DIM];
     int mbs[32], etps[2];
     int rc;
     int top = sp->gpus_per_node < sp->gpus ? sp->gpus_per_node : sp->gpus;
@@ -268,7 +282,7 @@ int plan_space_enumerate(struct plan_space *sp, struct plan_cands *out)
     int nmb = dim_values(f->micro_batch, 1, sp->global_batch, 1, NULL, sp, 0, mbs, 32);
     for (int ti = 0; ti < ntp; ti++) {
         int tp = tps[ti];
-        int ncp = dim_values(f->cp, 1, 8, 1, cp_fits, sp, tp, cps, 8);
+        int ncp = dim_values(f->cp, 1, cp_max(sp), 1, cp_fits, sp, tp, cps, 11);
         int netp = f->etp ? (etps[0] = f->etp, 1)
                           : (etps[0] = 1, etps[1] = tp, m->experts && tp > 1 ? 2 : 1);
         for (int ci = 0; ci < ncp; ci++)

@@ -136,6 +136,21 @@ Test(plan_space, odd_layer_counts_split_their_ends_unequally)
     plan_space_cands_release(&c);
 }
 
+/* Enumerate `sp` and mark the cp of every config in seen[0..ncp) (each below ncp); the
+ * layouts' count. */
+static size_t cp_values(struct plan_space *sp, int *seen, int ncp)
+{
+    struct plan_cands c = {0};
+    cr_assert_eq(plan_space_enumerate(sp, &c), 0);
+    for (size_t i = 0; i < c.n; i++) {
+        cr_assert_lt(c.v[i].cfg.cp, ncp);
+        seen[c.v[i].cfg.cp] = 1;
+    }
+    size_t nlay = c.nlay;
+    plan_space_cands_release(&c);
+    return nlay;
+}
+
 /* Context parallelism only where the framework runs it and the sequence splits in 2 cp
  * chunks; with it off every layout has cp 1 and the layouts are fewer. */
 Test(plan_space, context_parallel_only_where_offered)
@@ -143,18 +158,27 @@ Test(plan_space, context_parallel_only_where_offered)
     struct model m;
     struct plan_space with = llama8b_space(&m, 16, 32), without = with;
     without.cp_offered = 0;
-    struct plan_cands a = {0}, b = {0};
-    cr_assert_eq(plan_space_enumerate(&with, &a), 0);
-    cr_assert_eq(plan_space_enumerate(&without, &b), 0);
-    int cp_seen = 0;
-    for (size_t i = 0; i < a.n; i++)
-        cp_seen |= a.v[i].cfg.cp > 1;
-    for (size_t i = 0; i < b.n; i++)
-        cr_assert_eq(b.v[i].cfg.cp, 1);
-    cr_assert(cp_seen);
-    cr_assert_lt(b.nlay, a.nlay);
-    plan_space_cands_release(&a);
-    plan_space_cands_release(&b);
+    int on[9] = {0}, off[9] = {0};
+    size_t nlay_on = cp_values(&with, on, 9), nlay_off = cp_values(&without, off, 9);
+    cr_assert(on[2] && on[4] && on[8]);
+    cr_assert(off[1] && !off[2] && !off[4] && !off[8]);
+    cr_assert_lt(nlay_off, nlay_on);
+}
+
+/* cp is tried up to 8, and past 8 while each rank keeps 4,096 tokens or more: 131,072-token
+ * sequences on 64 GPUs take cp 16 and 32 (4,096 a rank) but not 64; 8,192-token ones stop at
+ * 8 (cp 16 would leave each rank 512). */
+Test(plan_space, long_sequences_try_context_parallelism_past_8)
+{
+    struct model m;
+    struct plan_space long_seq = llama8b_space(&m, 64, 64), short_seq = long_seq;
+    long_seq.seq = 131072;
+    int seen_long[65] = {0}, seen_short[65] = {0};
+    cp_values(&long_seq, seen_long, 65);
+    cp_values(&short_seq, seen_short, 65);
+    cr_assert(seen_long[8] && seen_long[16] && seen_long[32]);
+    cr_assert_not(seen_long[64]);
+    cr_assert(seen_short[8] && !seen_short[16]);
 }
 
 /* A Mamba layer's context parallelism shards each TP rank's heads: with 12 heads in 4 groups
