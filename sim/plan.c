@@ -1752,13 +1752,24 @@ static enum sim_status check_layouts(struct plan_ctx *c, struct plan_result *res
     return st;
 }
 
-/* The rule the last layout checked broke, for the message of a plan with none valid. */
-static const char *last_rule(const struct plan_ctx *c, const struct plan_result *res)
+/* The rule the layouts checked broke, for the message of a plan with none valid: NULL when no
+ * layout was checked (the arithmetic kept none); *all_same when every layout that broke a rule
+ * broke this one (a base value no layout can change, such as layers=40), else the last's. */
+static const char *broken_rule(const struct plan_ctx *c, const struct plan_result *res,
+                               int *all_same)
 {
-    for (size_t i = res->nlayouts; i-- > 0;)
-        if (c->errs[i].msg[0])
-            return c->errs[i].msg;
-    return "none recorded";
+    const char *last = NULL;
+    *all_same = 1;
+    for (size_t i = res->nlayouts; i-- > 0;) {
+        const char *msg = c->errs[i].msg;
+        if (!msg[0])
+            continue;
+        if (!last)
+            last = msg;
+        else if (strcmp(msg, last) != 0)
+            *all_same = 0;
+    }
+    return last;
 }
 
 /* --dispatchers against the scenario and the system: a MoE model's, not beside --set
@@ -1843,11 +1854,16 @@ static enum sim_status enumerate(struct plan_space *space, struct plan_cands *ca
     return SIM_OK;
 }
 
+/* How far either way plan looks for a budget that has a layout when the one asked for has
+ * none: one probe a budget (a walk of the layouts, a few ms for the largest shipped models). */
+#define PLAN_BUDGET_SPAN 64
+
 /* Why no layout is valid: the layers split over none of the pipelines tried (every layout
- * failed there), else the arithmetic rules, with the rule the last layout checked broke. */
+ * failed there); the arithmetic kept none (rule NULL), with the nearest budgets that keep one;
+ * else the rule every layout broke, or the last layout's. */
 static enum sim_status no_valid_layout(const struct plan_space *space, const struct plan_opts *o,
                                        const struct scenario *base, const struct model *model,
-                                       const char *rule, struct sim_error *err)
+                                       const char *rule, int all_same, struct sim_error *err)
 {
     char fixed[160];
     plan_fixed_text(&space->fixed, fixed, sizeof fixed);
@@ -1858,12 +1874,31 @@ static enum sim_status no_valid_layout(const struct plan_space *space, const str
                        "heavier than the other stages",
                        model->name, o->gpus, fixed[0] ? " with " : "", fixed, model->layers,
                        space->unsplit_stages);
+    if (rule)
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "no valid layout of %s on gpus=%d with global-batch=%d%s%s: every layout "
+                       "breaks %s: %s",
+                       model->name, o->gpus, base->global_batch, fixed[0] ? " and " : "", fixed,
+                       all_same ? "this rule" : "a rule, the last one checked", rule);
+    int below, above;
+    char nearest[128];
+    plan_space_nearest_budgets(space, PLAN_BUDGET_SPAN, &below, &above);
+    if (below && above)
+        snprintf(nearest, sizeof nearest, "the nearest budgets that have one: %d and %d GPUs",
+                 below, above);
+    else if (below || above)
+        snprintf(nearest, sizeof nearest, "the nearest budget that has one: %d GPUs",
+                 below ? below : above);
+    else
+        snprintf(nearest, sizeof nearest, "no budget within %d GPUs of it has one",
+                 PLAN_BUDGET_SPAN);
     return err_set(err, SIM_EINPUT, NULL, 0,
-                   "no valid layout of %s on gpus=%d with global-batch=%d%s%s: every config "
-                   "breaks a rule (gpus must be a multiple of tp*cp*pp with global-batch "
-                   "divisible by micro-batch*dp; the last layout checked: %s)",
+                   "no valid layout of %s on gpus=%d with global-batch=%d%s%s: no tp x cp x pp "
+                   "the planner tries (tp within a node and dividing the heads, pp up to the %d "
+                   "layers) divides the GPUs into data-parallel replicas that divide the global "
+                   "batch; %s",
                    model->name, o->gpus, base->global_batch, fixed[0] ? " and " : "", fixed,
-                   rule);
+                   model->layers, nearest);
 }
 
 enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
@@ -1920,10 +1955,11 @@ enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
     if ((st = ctx_jobs(&c, res->nlayouts, err)) != SIM_OK ||
         (st = check_layouts(&c, res, &space, err)) != SIM_OK)
         goto done;
-    const char *rule = last_rule(&c, res); /* before the invalid layouts are dropped */
+    int all_same;
+    const char *rule = broken_rule(&c, res, &all_same); /* before the invalid ones are dropped */
     keep_valid_layouts(res);
     if (res->valid == 0) {
-        st = no_valid_layout(&space, o, base, &model, rule, err);
+        st = no_valid_layout(&space, o, base, &model, rule, all_same, err);
         goto done;
     }
     if ((st = search(&c, o, res, err)) != SIM_OK)

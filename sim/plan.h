@@ -99,9 +99,10 @@ struct plan_layout {
 
 #define PLAN_MAX_DISPATCHERS 4
 #define PLAN_ALL_DISPATCHERS (-1)
+#define PLAN_MAX_GPUS (1 << 24) /* the largest budget (the scenario's gpus key allows no more) */
 
 struct plan_opts {
-    int gpus;       /* fixed world size */
+    int gpus;       /* fixed world size, 1 to PLAN_MAX_GPUS */
     int top;        /* K best to keep */
     int jobs;       /* threads; <= 0: online CPUs */
     int exhaustive; /* simulate every config that fits (no bound pruning) */

@@ -193,9 +193,12 @@ static int push_layout(struct plan_space *sp, struct plan_cands *out, const stru
     memset(&lay, 0, sizeof lay);
     long dense = (long)L->tp * L->cp * L->pp, expert = (long)L->ep * L->etp * L->pp;
     long dp = sp->gpus / dense, edp = sp->gpus / expert;
+    int kept = !(sp->gpus % dense || sp->gpus % expert || sp->global_batch % (L->micro_batch * dp));
+    if (!out) /* a probe (plan_space_nearest_budgets) */
+        return kept ? PLAN_SPACE_FOUND : 0;
     size_t n = layout_variants(sp, L, dp, edp, v, &lay);
     sp->enumerated += n;
-    if (sp->gpus % dense || sp->gpus % expert || sp->global_batch % (L->micro_batch * dp))
+    if (!kept)
         return 0;
     lay.first = out->n;
     lay.n = n;
@@ -274,14 +277,20 @@ int plan_space_enumerate(struct plan_space *sp, struct plan_cands *out)
     int tps[PLAN_MAX_DIM], cps[11], pps[PLAN_MAX_DIM], vps[PLAN_MAX_VP + 1], eps[PLAN_MAX_DIM];
     int mbs[32], etps[2];
     int rc;
+    /* a probe finds a layout the rules can keep: a fixed tp or ep that splits nothing is none,
+     * and the least micro-batch divides the batch where any does */
+    if (!out && ((f->tp && !tp_fits(sp, f->tp, 0)) || (f->ep && !ep_fits(sp, f->ep, 0))))
+        return 0;
     int top = sp->gpus_per_node < sp->gpus ? sp->gpus_per_node : sp->gpus;
     int ntp = dim_values(f->tp, 1, top, 0, tp_fits, sp, 0, tps, PLAN_MAX_DIM);
     int npp = dim_values(f->pp, 1, m->layers, 0, NULL, sp, 0, pps, PLAN_MAX_DIM);
     int nep = dim_values(f->ep, 1, m->experts ? m->experts : 1, 0, ep_fits, sp, 0, eps,
                          PLAN_MAX_DIM);
-    int nmb = dim_values(f->micro_batch, 1, sp->global_batch, 1, NULL, sp, 0, mbs, 32);
+    int nmb = dim_values(f->micro_batch, 1, out ? sp->global_batch : 1, 1, NULL, sp, 0, mbs, 32);
     for (int ti = 0; ti < ntp; ti++) {
         int tp = tps[ti];
+        if (!out && f->cp && !cp_fits(sp, f->cp, tp))
+            continue;
         int ncp = dim_values(f->cp, 1, cp_max(sp), 1, cp_fits, sp, tp, cps, 11);
         int netp = f->etp ? (etps[0] = f->etp, 1)
                           : (etps[0] = 1, etps[1] = tp, m->experts && tp > 1 ? 2 : 1);
@@ -301,6 +310,24 @@ int plan_space_enumerate(struct plan_space *sp, struct plan_cands *out)
             }
     }
     return 0;
+}
+
+void plan_space_nearest_budgets(const struct plan_space *sp, int span, int *below, int *above)
+{
+    struct plan_space probe = *sp;
+    *below = *above = 0;
+    for (int d = 1; d <= span && !(*below && *above); d++) {
+        if (!*below && sp->gpus - d >= 1) {
+            probe.gpus = sp->gpus - d;
+            if (plan_space_enumerate(&probe, NULL) == PLAN_SPACE_FOUND)
+                *below = probe.gpus;
+        }
+        if (!*above && sp->gpus + d <= PLAN_MAX_GPUS) {
+            probe.gpus = sp->gpus + d;
+            if (plan_space_enumerate(&probe, NULL) == PLAN_SPACE_FOUND)
+                *above = probe.gpus;
+        }
+    }
 }
 
 /* One layout's configs under each schedule that runs it. */

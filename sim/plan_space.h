@@ -65,8 +65,16 @@ struct plan_fixed plan_fixed_of(const struct scenario *base);
 size_t plan_fixed_text(const struct plan_fixed *f, char *buf, size_t len);
 
 #define PLAN_SPACE_TOO_LARGE (-2) /* plan_space_enumerate: more than PLAN_MAX_CANDIDATES */
-/* Append every config of the space to `out`.  -1: out of memory; PLAN_SPACE_TOO_LARGE. */
+#define PLAN_SPACE_FOUND 1        /* plan_space_enumerate's probe: the space holds a layout */
+/* Append every config of the space to `out`.  -1: out of memory; PLAN_SPACE_TOO_LARGE.  With
+ * `out` NULL, a probe: PLAN_SPACE_FOUND at the first layout the divisibility rules keep, else 0
+ * (nothing appended, the counts not kept). */
 int plan_space_enumerate(struct plan_space *sp, struct plan_cands *out);
+
+/* The budgets nearest sp->gpus below and above, at most `span` GPUs away, whose space holds a
+ * layout (the same model, batch, framework and fixed dimensions); 0 where none is that near.
+ * O(span) probes, each a walk of the layouts without their configs. */
+void plan_space_nearest_budgets(const struct plan_space *sp, int span, int *below, int *above);
 
 /* Free the configs and layouts (and the layouts' peaks); accepts an emptied list. */
 void plan_space_cands_release(struct plan_cands *c);

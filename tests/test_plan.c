@@ -1406,8 +1406,39 @@ Test(plan, set_fixes_a_dimension_and_refuses_what_plan_chooses)
     free(err);
     const char *none[] = {LLAMA, "--gpus", "64", "--set", "tp=3", NULL};
     cr_expect_eq(run_plan(none, &out, &err), 2);
-    cr_expect(strstr(err, "with global-batch=512 and tp=3: every config breaks a rule"), "%s",
-              err);
+    cr_expect(strstr(err, "with global-batch=512 and tp=3: no tp x cp x pp the planner tries"),
+              "%s", err);
+    /* tp 3 splits none of the 64 heads: no budget has a layout with it */
+    cr_expect(strstr(err, "; no budget within 64 GPUs of it has one"), "%s", err);
+    free(out);
+    free(err);
+}
+
+/* A budget no layout fits names the nearest that have one: Llama-3.1-70B's 512-sample batch on
+ * 1000 GPUs -- 1000 = 2^3 x 125 leaves 125 (and more) to tp x cp x pp with pp at most 80 --
+ * has none; 960 does (dp 64, pp 15: 1 | 6 x 13 | 1 layers) and 1024, and nothing between
+ * (checked by brute force over the same tp, cp, pp and vp).  A base value no layout can
+ * change is the rule every layout breaks, said as such (it had read "the last layout
+ * checked", after a misleading hint about gpus multiples, and "none recorded" when no layout
+ * was checked at all). */
+Test(plan, no_valid_layout_says_why_and_names_the_nearest_budgets)
+{
+    char *out, *err;
+    const char *odd[] = {LLAMA, "--gpus", "1000", NULL};
+    cr_expect_eq(run_plan(odd, &out, &err), 2);
+    cr_expect(strstr(err, "stepsim: no valid layout of llama3.1-70b on gpus=1000 with "
+                          "global-batch=512: no tp x cp x pp the planner tries"),
+              "%s", err);
+    cr_expect(strstr(err, "; the nearest budgets that have one: 960 and 1024 GPUs\n"), "%s", err);
+    cr_expect_null(strstr(err, "none recorded"), "%s", err);
+    free(out);
+    free(err);
+    const char *layers[] = {LLAMA, "--gpus", "64", "--set", "layers=40", NULL};
+    cr_expect_eq(run_plan(layers, &out, &err), 2);
+    cr_expect(strstr(err, "global-batch=512: every layout breaks this rule: layers=40 differs "
+                          "from the model's 80 layers"),
+              "%s", err);
+    cr_expect_null(strstr(err, "multiple of"), "%s", err);
     free(out);
     free(err);
 }
