@@ -629,8 +629,12 @@ static int parse_plan(int argc, char **argv, struct plan_cli *p, FILE *errout)
             p->help = 1;
             return 0;
         } else if ((v = cli_opt_value(argc, argv, &i, "--gpus"))) {
-            if (parse_int_opt(v, 1, 1L << 24, &p->o.gpus) != 0)
-                return usage_error(errout, "--gpus: expected a GPU count, got", v);
+            if (parse_int_opt(v, 1, PLAN_MAX_GPUS, &p->o.gpus) != 0) {
+                char what[64];
+                snprintf(what, sizeof what, "--gpus: expected a GPU count from 1 to %d, got",
+                         PLAN_MAX_GPUS);
+                return usage_error(errout, what, v);
+            }
         } else if ((v = cli_opt_value(argc, argv, &i, "--top"))) {
             if (parse_int_opt(v, 1, 10000, &p->o.top) != 0)
                 return usage_error(errout, "--top: expected a count from 1 to 10000, got", v);

@@ -850,6 +850,13 @@ Test(plan, bad_options_and_budgets)
     cr_expect_eq(run_plan(bad_top, &out, &err), 2);
     free(out);
     free(err);
+    /* the range, as --top says its own (it had read "expected a GPU count" alone) */
+    const char *too_many[] = {LLAMA, "--gpus", "99999999", NULL};
+    cr_expect_eq(run_plan(too_many, &out, &err), 2);
+    cr_expect(strstr(err, "--gpus: expected a GPU count from 1 to 16777216, got '99999999'"),
+              "stderr: %s", err);
+    free(out);
+    free(err);
     const char *bad_sched[] = {LLAMA, "--gpus", "64", "--schedules", "1f1b,zigzag", NULL};
     cr_expect_eq(run_plan(bad_sched, &out, &err), 2);
     cr_expect(strstr(err, "unknown schedule 'zigzag'"), "stderr: %s", err);
