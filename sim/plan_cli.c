@@ -575,7 +575,7 @@ static void write_help(FILE *out)
           "                     the hardware file's hbm-reserve, 0.6 GiB for the shipped ones,\n"
           "                     which add 0.6 GiB of NCCL buffers per parallel group of more\n"
           "                     than one GPU, hw.nccl-buffers): the same as\n"
-          "                     --set hw.hbm-reserve=SIZE\n"
+          "                     --set hw.hbm-reserve=SIZE where it stands (the later wins)\n"
           "  --set KEY=VALUE    a scenario value, e.g. framework=torchtitan (the framework's\n"
           "                     offers are explored; auto, the default, infers it: the first\n"
           "                     of megatron-core, torchtitan, deepseek, deepspeed\n"
@@ -615,6 +615,7 @@ static void write_help(FILE *out)
 struct plan_cli {
     const char *path, *csv, *reserve, *report;
     struct cli_sets sets;
+    int reserve_at; /* --set values before the last --hbm-reserve (it applies between) */
     int fail_on_oom, help;
     struct plan_opts o;
 };
@@ -663,6 +664,7 @@ static int parse_plan(int argc, char **argv, struct plan_cli *p, FILE *errout)
             if (!*v)
                 return usage_error(errout, "--hbm-reserve needs a size, e.g. 3GiB", NULL);
             p->reserve = v;
+            p->reserve_at = p->sets.n;
         } else if ((v = cli_opt_value(argc, argv, &i, "--report"))) {
             if (!*v)
                 return usage_error(errout, "--report needs a file name", NULL);
@@ -742,10 +744,13 @@ int plan_main(int argc, char **argv, FILE *out, FILE *errout)
     struct plan_outputs po = {0};
     int planned = 0;
     err_clear(&err);
-    enum sim_status st = scn_load_with_sets(&scn, p.path, p.sets.v, p.sets.n, &err);
-    /* --hbm-reserve is --set hw.hbm-reserve: one mechanism, the later one wins */
+    /* --hbm-reserve is --set hw.hbm-reserve where it stands: the later of the two wins */
+    int before = p.reserve ? p.reserve_at : p.sets.n;
+    enum sim_status st = scn_load_with_sets(&scn, p.path, p.sets.v, before, &err);
     if (st == SIM_OK && p.reserve)
         st = scn_set_option(&scn, "--hbm-reserve", "hw.hbm-reserve", p.reserve, &err);
+    for (int i = before; i < p.sets.n && st == SIM_OK; i++)
+        st = scn_set_arg(&scn, p.sets.v[i], &err);
     if (st == SIM_OK && !scn_is_modelled(&scn))
         st = err_set(&err, SIM_EINPUT, p.path, 0,
                      "plan needs a modelled scenario (model= and hardware=); this one gives "

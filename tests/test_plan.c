@@ -876,6 +876,24 @@ Test(plan, bad_options_and_budgets)
     cr_expect(strstr(e.msg, "global-batch"), "message: %s", e.msg);
 }
 
+/* --hbm-reserve is --set hw.hbm-reserve where it stands: of the two, the later wins (the
+ * option had won wherever it stood, applied after every --set). */
+Test(plan, hbm_reserve_option_and_set_the_later_wins)
+{
+    static const char *const orders[][5] = {
+        {"--hbm-reserve", "2GiB", "--set", "hw.hbm-reserve=5GiB", " less a 5.0 GiB reserve "},
+        {"--set", "hw.hbm-reserve=5GiB", "--hbm-reserve", "2GiB", " less a 2.0 GiB reserve "}};
+    for (size_t i = 0; i < 2; i++) {
+        char *out, *err;
+        const char *args[] = {LLAMA,        "--gpus",     "64",         "--top",      "1",
+                              orders[i][0], orders[i][1], orders[i][2], orders[i][3], NULL};
+        cr_assert_eq(run_plan(args, &out, &err), 0, "stderr: %s", err);
+        cr_expect(strstr(out, orders[i][4]), "order %zu: %s", i, out);
+        free(out);
+        free(err);
+    }
+}
+
 /* The header names the model and hardware planned for: --set hardware=... does not rename
  * the scenario, whose name says H100. */
 Test(plan, header_names_the_hardware_planned_for)
