@@ -206,15 +206,34 @@ static const char *dispatchers_text(char *buf, size_t len, const struct scenario
     return buf;
 }
 
+/* The schedules planned, "1f1b, interleaved", into buf. */
+static const char *schedules_text(char *buf, size_t len, const struct plan_result *res)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; res->schedules[i] && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
+                                 res->schedules[i]->name);
+    return buf;
+}
+
+/* When nothing fits, what the list holds instead, into buf; "" when something fits. */
+static const char *nothing_fits_text(char *buf, size_t len, const struct plan_result *res)
+{
+    int host = res->host_mem_bytes > 0;
+    buf[0] = '\0';
+    if (res->ntop == 0)
+        snprintf(buf, len, "no layout fits in its usable HBM%s; the %zu nearest to fitting (%s)",
+                 host ? " and the host's memory" : "", res->nnearest,
+                 host ? "least HBM short plus host memory short, then least HBM" : "least HBM");
+    return buf;
+}
+
 static int write_table(FILE *out, const struct scenario *base, const struct plan_opts *o,
                        const struct plan_result *res)
 {
     char names[160];
-    size_t used = 0;
-    names[0] = '\0';
-    for (int i = 0; res->schedules[i] && used < sizeof names; i++)
-        used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "",
-                                 res->schedules[i]->name);
+    schedules_text(names, sizeof names, res);
     char name[3 * sizeof base->name]; /* each invalid byte may become 3 */
     utf8_clean(name, sizeof name, base->name);
     /* The model and hardware as planned: the scenario's name need not say them, and --set
@@ -257,10 +276,8 @@ static int write_table(FILE *out, const struct scenario *base, const struct plan
         write_entry_line(out, t + 1, e, &res->rows[e->row], width);
     }
     if (res->ntop == 0) {
-        int host = res->host_mem_bytes > 0;
-        fprintf(out, "no layout fits in its usable HBM%s; the %zu nearest to fitting (%s):\n",
-                host ? " and the host's memory" : "", res->nnearest,
-                host ? "least HBM short plus host memory short, then least HBM" : "least HBM");
+        char none[256];
+        fprintf(out, "%s:\n", nothing_fits_text(none, sizeof none, res));
         for (size_t t = 0; t < res->nnearest; t++)
             write_nearest_line(out, t + 1, &res->entries[res->nearest[t]], width,
                                res->host_mem_bytes);
@@ -419,38 +436,51 @@ static int write_csv_ranked(FILE *out, const void *user)
 }
 
 /* --report FILE.html: the valid configs as a table, the listed ones first, the first
- * PLAN_REPORT_ROWS of them. */
+ * PLAN_REPORT_ROWS of them; above it what was planned -- the text table's header, the --set
+ * values as given, and when nothing fits, that the list is the nearest. */
 static enum sim_status plan_report(struct outfile *of, const char *scenario_file,
                                    const struct scenario *base, const struct plan_opts *o,
-                                   const struct plan_result *res, struct sim_error *err)
+                                   const struct cli_sets *sets, const struct plan_result *res,
+                                   struct sim_error *err)
 {
-    char budget[160], counts[320], hbm[512];
+    char budget[160], counts[320], hbm[512], names[160], fixed[160], none[256];
     snprintf(budget, sizeof budget, "%d GPUs, global batch %d x seq %d, top %d by tokens/s",
              o->gpus, base->global_batch, base->seq, o->top);
     hbm_text(hbm, sizeof hbm, res, "hbm_usable_gib");
     config_counts(res, counts, sizeof counts);
+    struct plan_fixed fix = plan_fixed_of(base);
+    plan_fixed_text(&fix, fixed, sizeof fixed);
     long valid = 0;
     for (size_t i = 0; i < res->n; i++)
         valid += res->entries[i].built >= 0;
     char as_run[160], dispatchers[160];
     snprintf(as_run, sizeof as_run, "%s on %s", res->model, res->hardware);
     dispatchers_text(dispatchers, sizeof dispatchers, base, res);
-    const struct html_fact facts[] = {{"scenario file", scenario_file},
-                                      {"as run", as_run},
-                                      {"budget", budget},
-                                      {"framework", res->framework->name},
-                                      {"context parallelism",
-                                       res->cp_comm < 0
-                                           ? "none"
-                                           : scn_choice_name(SCN_CP_COMM_TYPE, res->cp_comm)},
-                                      {"HBM", hbm},
-                                      {"configs", counts},
-                                      {"MoE dispatcher", dispatchers}};
+    struct html_fact facts[10 + CLI_MAX_SETS];
+    int n = 0;
+    facts[n++] = (struct html_fact){"scenario file", scenario_file};
+    facts[n++] = (struct html_fact){"as run", as_run};
+    for (int i = 0; i < sets->n; i++)
+        facts[n++] = (struct html_fact){"--set", sets->v[i]};
+    facts[n++] = (struct html_fact){"budget", budget};
+    if (*nothing_fits_text(none, sizeof none, res))
+        facts[n++] = (struct html_fact){"nothing fits", none};
+    facts[n++] = (struct html_fact){"framework", res->framework->name};
+    facts[n++] = (struct html_fact){"schedules", schedules_text(names, sizeof names, res)};
+    facts[n++] = (struct html_fact){
+        "context parallelism",
+        res->cp_comm < 0 ? "none" : scn_choice_name(SCN_CP_COMM_TYPE, res->cp_comm)};
+    if (fixed[0])
+        facts[n++] = (struct html_fact){"fixed by --set", fixed};
+    facts[n++] = (struct html_fact){"HBM", hbm};
+    facts[n++] = (struct html_fact){"configs", counts};
+    if (dispatchers[0]) /* a MoE model's */
+        facts[n++] = (struct html_fact){"MoE dispatcher", dispatchers};
     struct report_html_table page = {
         "plan",
         base->name,
         facts,
-        sizeof facts / sizeof facts[0] - !dispatchers[0], /* the last only for a MoE model */
+        n,
         write_csv_ranked,
         res,
         NULL,
@@ -720,7 +750,7 @@ static enum sim_status write_outputs(const struct plan_cli *p, const struct plan
     if (po->csv)
         st = outfile_write(po->csv, write_csv, res, err);
     if (st == SIM_OK && po->report)
-        st = plan_report(po->report, p->path, scn, &p->o, res, err);
+        st = plan_report(po->report, p->path, scn, &p->o, &p->sets, res, err);
     if (st == SIM_OK)
         st = outset_commit(po->set, err);
     if (st == SIM_OK && (write_table(out, scn, &p->o, res) != 0 || fflush(out) != 0))

@@ -1527,6 +1527,45 @@ Test(plan, report_page_caps_its_rows_and_says_how_many_are_left_out)
 /* The page shows each config's place in the list (listed) first, where a reader looks for the
  * ranking (last, as the CSV has it, it was off screen at any width); --out keeps it last, as
  * the scripts that read it expect. */
+/* The page says what was planned as the table's header does: the --set values as given, the
+ * schedules, the dimensions fixed and, when nothing fits, that the list is the nearest (the
+ * page had shown neither, so a plan at fp8 read as one at bf16, and the nearest configs as if
+ * they fit). */
+Test(plan, report_page_states_the_sets_and_when_nothing_fits)
+{
+    char page[] = "/tmp/stepsim-test-plan-html-XXXXXX", unused[] = "/tmp/stepsim-test-XXXXXX";
+    make_temps(page, unused);
+    unlink(unused);
+    char *out, *err;
+    const char *fixed[] = {LLAMA, "--gpus", "64", "--top", "1", "--set", "tp=8", "--set",
+                           "dtype=fp8", "--report", page, NULL};
+    cr_assert_eq(run_plan(fixed, &out, &err), 0, "stderr: %s", err);
+    char *html = slurp(page);
+    cr_expect(strstr(html, "<tr><th>--set</th><td>tp=8</td></tr>\n"
+                           "<tr><th>--set</th><td>dtype=fp8</td></tr>\n"),
+              "%.3000s", html);
+    cr_expect(strstr(html, "<tr><th>schedules</th><td>1f1b, interleaved</td></tr>"));
+    cr_expect(strstr(html, "<tr><th>fixed by --set</th><td>tp=8</td></tr>"));
+    cr_expect_null(strstr(html, "<th>nothing fits</th>"));
+    free(html);
+    free(out);
+    free(err);
+    const char *none[] = {LLAMA405, "--gpus", "8", "--top", "2", "--report", page, NULL};
+    cr_assert_eq(run_plan(none, &out, &err), 0, "stderr: %s", err);
+    html = slurp(page);
+    unlink(page);
+    cr_expect(strstr(html, "<tr><th>nothing fits</th><td>no layout fits in its usable HBM and "
+                           "the host&#39;s memory; the 2 nearest to fitting "),
+              "%.3000s", html);
+    cr_expect(strstr(out, "\nno layout fits in its usable HBM and the host's memory; the 2 "
+                          "nearest to fitting (least HBM short plus host memory short, then "
+                          "least HBM):\n"),
+              "%s", out);
+    free(html);
+    free(out);
+    free(err);
+}
+
 Test(plan, report_page_shows_the_listed_place_first_the_csv_keeps_it_last)
 {
     char csv[] = "/tmp/stepsim-test-plan-csv-XXXXXX", page[] = "/tmp/stepsim-test-plan-html-XXXXXX";
