@@ -275,6 +275,9 @@ static int write_table(FILE *out, const struct scenario *base, const struct plan
         const struct plan_entry *e = &res->entries[res->top[t]];
         write_entry_line(out, t + 1, e, &res->rows[e->row], width);
     }
+    if (res->ntop > 0 && res->ntop < (size_t)o->top) /* the header said top K */
+        fprintf(out, "only %zu of the %zu rule-valid layouts fit; all %zu are listed\n",
+                res->ntop, res->nlayouts, res->ntop);
     if (res->ntop == 0) {
         char none[256];
         fprintf(out, "%s:\n", nothing_fits_text(none, sizeof none, res));

@@ -894,6 +894,24 @@ Test(plan, hbm_reserve_option_and_set_the_later_wins)
     }
 }
 
+/* A --top past the layouts that fit lists them all and says so under the list, which the
+ * header had promised K long: Llama-3.1-8B on one GPU at 8,192 tokens fits at micro-batch 1,
+ * 2, 4 and 8 (16 needs 124.5 GiB with full recompute and the optimizer offloaded, the least of
+ * its configs: module offload does not run beside full recompute). */
+Test(plan, fewer_layouts_than_the_top_asked_for_are_said_to_be_all)
+{
+    char *out, *err;
+    const char *args[] = {LLAMA, "--gpus",   "1", "--set", "model=llama3.1-8b",
+                          "--top", "20", NULL};
+    cr_assert_eq(run_plan(args, &out, &err), 0, "stderr: %s", err);
+    cr_expect(strstr(out, " mbs8 ") && !strstr(out, " mbs16 "), "%s", out);
+    cr_expect(strstr(out, "\n4    tp1 ") && !strstr(out, "\n5    tp1 "), "%s", out);
+    cr_expect(strstr(out, "\nonly 4 of the 10 rule-valid layouts fit; all 4 are listed\n"), "%s",
+              out);
+    free(out);
+    free(err);
+}
+
 /* The header names the model and hardware planned for: --set hardware=... does not rename
  * the scenario, whose name says H100. */
 Test(plan, header_names_the_hardware_planned_for)
