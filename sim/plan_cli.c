@@ -206,14 +206,20 @@ static const char *dispatchers_text(char *buf, size_t len, const struct scenario
     return buf;
 }
 
-/* The schedules planned, "1f1b, interleaved", into buf. */
+/* The schedules planned, "1f1b, interleaved", into buf; one the framework does not run (an
+ * inferred framework lets --schedules name any) says so, as run would refuse it under that
+ * framework named. */
 static const char *schedules_text(char *buf, size_t len, const struct plan_result *res)
 {
     size_t used = 0;
     buf[0] = '\0';
-    for (int i = 0; res->schedules[i] && used < len; i++)
-        used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
-                                 res->schedules[i]->name);
+    for (int i = 0; res->schedules[i] && used < len; i++) {
+        const struct sched_type *t = res->schedules[i];
+        used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "", t->name);
+        if (!fw_offers_schedule(res->framework, t) && used < len)
+            used += (size_t)snprintf(buf + used, len - used, " (not %s's: --schedules)",
+                                     res->framework->name);
+    }
     return buf;
 }
 
@@ -232,7 +238,7 @@ static const char *nothing_fits_text(char *buf, size_t len, const struct plan_re
 static int write_table(FILE *out, const struct scenario *base, const struct plan_opts *o,
                        const struct plan_result *res)
 {
-    char names[160];
+    char names[512];
     schedules_text(names, sizeof names, res);
     char name[3 * sizeof base->name]; /* each invalid byte may become 3 */
     utf8_clean(name, sizeof name, base->name);
@@ -446,7 +452,7 @@ static enum sim_status plan_report(struct outfile *of, const char *scenario_file
                                    const struct cli_sets *sets, const struct plan_result *res,
                                    struct sim_error *err)
 {
-    char budget[160], counts[320], hbm[512], names[160], fixed[160], none[256];
+    char budget[160], counts[320], hbm[512], names[512], fixed[160], none[256];
     snprintf(budget, sizeof budget, "%d GPUs, global batch %d x seq %d, top %d by tokens/s",
              o->gpus, base->global_batch, base->seq, o->top);
     hbm_text(hbm, sizeof hbm, res, "hbm_usable_gib");

@@ -912,6 +912,22 @@ Test(plan, fewer_layouts_than_the_top_asked_for_are_said_to_be_all)
     free(err);
 }
 
+/* An inferred framework lets --schedules name a schedule it does not run, planned with its
+ * knobs; the header and the page say which (the header had read "framework megatron-core ...;
+ * schedules 1f1b, dualpipe", a schedule run refuses under framework=megatron-core). */
+Test(plan, schedules_the_inferred_framework_does_not_run_are_named_so)
+{
+    char *out, *err;
+    const char *args[] = {LLAMA, "--gpus", "64", "--top", "1", "--schedules", "1f1b,dualpipe",
+                          NULL};
+    cr_assert_eq(run_plan(args, &out, &err), 0, "stderr: %s", err);
+    cr_expect(strstr(out, "; schedules 1f1b, dualpipe (not megatron-core's: --schedules); "
+                          "context parallelism p2p\n"),
+              "%s", out);
+    free(out);
+    free(err);
+}
+
 /* The header names the model and hardware planned for: --set hardware=... does not rename
  * the scenario, whose name says H100. */
 Test(plan, header_names_the_hardware_planned_for)
