@@ -1625,10 +1625,11 @@ static enum sim_status check_base(const struct scenario *base, const struct plan
                               "model= needs hardware= (a hardware file) as well");
     if (!scn_given(base, SCN_GLOBAL_BATCH) || base->global_batch <= 0)
         return err_set(err, SIM_EINPUT, NULL, 0,
-                       "plan needs global-batch (samples per step): the batch is fixed while "
-                       "the layout varies");
+                       "plan needs global-batch (samples per step: <batch global-batch=...> or "
+                       "--set global-batch=N): the batch is fixed while the layout varies");
     if (base->seq <= 0)
-        return err_set(err, SIM_EINPUT, NULL, 0, "plan needs seq (tokens per sample)");
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "plan needs seq (tokens per sample: <batch seq=...> or --set seq=N)");
     if (o->gpus <= 0 || o->top <= 0)
         return err_set(err, SIM_EINPUT, NULL, 0, "plan needs --gpus N and --top K above 0");
     return SIM_OK;

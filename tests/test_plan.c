@@ -873,7 +873,15 @@ Test(plan, bad_options_and_budgets)
     struct plan_opts o = {.gpus = 64, .top = 5, .jobs = 1};
     struct plan_result res;
     cr_expect_eq(plan_run(&scn, &o, &res, &e), SIM_EINPUT);
-    cr_expect(strstr(e.msg, "global-batch"), "message: %s", e.msg);
+    cr_expect(strstr(e.msg, "plan needs global-batch (samples per step: <batch global-batch=...> "
+                            "or --set global-batch=N)"),
+              "message: %s", e.msg);
+    /* and without seq: each message says where to give it (they had named the key alone) */
+    cr_assert_eq(scn_set_arg(&scn, "global-batch=64", &e), SIM_OK);
+    cr_assert_eq(scn_set_arg(&scn, "seq=default", &e), SIM_OK, "%s", e.msg);
+    cr_expect_eq(plan_run(&scn, &o, &res, &e), SIM_EINPUT);
+    cr_expect(strstr(e.msg, "plan needs seq (tokens per sample: <batch seq=...> or --set seq=N)"),
+              "message: %s", e.msg);
 }
 
 /* --hbm-reserve is --set hw.hbm-reserve where it stands: of the two, the later wins (the
