@@ -445,6 +445,11 @@ static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
                 "stepsim: warning: tp=%d spans nodes of %d GPUs: tensor-parallel "
                 "traffic crosses the network\n",
                 so.cm.groups.tp.g.n, so.cm.groups.gpus_per_node);
+    if (ran && so.rep.model_max_seq)
+        fprintf(errout,
+                "stepsim: warning: seq=%d is longer than max-seq=%d in %s: positions past it "
+                "were never trained (Megatron-LM asserts max_position_embeddings >= seq_length)\n",
+                so.cm.cfg.seq, so.rep.model_max_seq, scn.model_path);
     if (st == SIM_OK) {
         char given[120]; /* a chart title's room for it */
         cli_sets_note(o.sets.v, o.sets.n, given, sizeof given);

@@ -906,6 +906,14 @@ static enum sim_status build(struct costmodel *cm, struct scenario *scn, struct 
         cm->layer_view[kind].layer = cm->layer_view[kind].stage = -1;
     cm->peak_flops = c.linear.peak;
     cm->tp_spans_nodes = cm->groups.tp.nodes > 1;
+    /* Megatron-LM asserts max_position_embeddings >= seq_length for every position type
+     * (megatron/training/arguments.py, validate_args), but the number only sizes a learned
+     * position table; RoPE computes its angles for the sequence at hand.  A user extrapolating
+     * context (a RoPE model trained past its native length, or a learned table extended) has a
+     * step worth timing, so this is a warning naming the file and both lengths, not an error.
+     * The learned table stays counted at max-seq rows: an extended one would add (seq -
+     * max-seq) x hidden parameters (GPT-3 175B at 4 x its 2048 tokens: 75 M, 0.04%). */
+    cm->seq_past_max = scn->seq > cm->model.max_seq;
 
     struct sched_params sp = scn_sched_params(scn);
     if ((st = pipe_setup_init(setup, cm->layout.type, &sp, err)) != SIM_OK ||

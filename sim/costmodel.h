@@ -212,6 +212,7 @@ struct costmodel {
     double hw_flops_step;    /* HFU numerator: adds recompute */
     double peak_flops;       /* per GPU, for the scenario's dtype */
     int tp_spans_nodes;      /* warning: TP group leaves the NVLink domain */
+    int seq_past_max;        /* warning: seq is longer than the model's max-seq */
     struct cm_layer_view layer_view[CM_LAYER_VIEWS]; /* the model's first layer of each kind */
 };
 

@@ -173,6 +173,7 @@ static void add_figures(struct report *rep, const struct costmodel *cm)
     rep->deepep_buffer_bytes = cfg->deepep_buffer_bytes;
     rep->userbuffer_bytes = cfg->userbuffer_bytes;
     rep->tp_spans_nodes = cm->tp_spans_nodes;
+    rep->model_max_seq = cm->seq_past_max ? cm->model.max_seq : 0;
     /* Every data-parallel replica runs the same pipeline: the step covers the global batch. */
     rep->samples = cfg->global_batch;
     rep->tokens = (long)cfg->global_batch * cfg->seq;
@@ -386,6 +387,9 @@ static void write_costmodel_text(FILE *out, const struct scenario *scn, const st
     if (rep->tp_spans_nodes)
         fprintf(out, "warning            tp=%d spans nodes: TP traffic crosses the network\n",
                 scn->tp);
+    if (rep->model_max_seq)
+        fprintf(out, "warning            seq=%d is longer than %s's max-seq=%d\n", scn->seq,
+                rep->model, rep->model_max_seq);
     fprintf(out, "\ntime breakdown (mean over pipeline ranks)\n");
     struct report_part parts[REPORT_BREAKDOWN_PARTS];
     report_breakdown_parts(&rep->brk, parts);

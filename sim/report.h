@@ -90,6 +90,7 @@ struct report {
     double deepep_buffer_bytes; /* of the reserve, DeepEP's buffer (cm_config) */
     double userbuffer_bytes;    /* of the reserve, Transformer Engine's userbuffers */
     int tp_spans_nodes;
+    int model_max_seq; /* the model's max-seq when seq is longer (a warning), else 0 */
     /* --tokens N: what training on N tokens takes at this step's throughput. */
     double train_tokens;   /* 0 = not asked */
     double train_s;        /* wall time */

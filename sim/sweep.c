@@ -397,6 +397,7 @@ static void fill_row(struct sweep_row *row, const struct step_output *so)
     row->ok = 1;
     row->modelled = so->modelled;
     row->tp_spans_nodes = so->rep.tp_spans_nodes;
+    row->seq_past_max = so->rep.model_max_seq > 0;
     col_row_fill(&row->c, &so->rep);
 }
 
@@ -602,17 +603,30 @@ static void write_failure_summary(FILE *errout, const struct sweep *sw, const ch
     cli_error_line(errout, buf);
 }
 
-/* run's warning, counted: configs whose TP group spans nodes ran, but over the network. */
-static void write_tp_warning(FILE *errout, const struct sweep *sw)
+/* run's warnings, counted: configs that ran, but with their TP group spanning nodes (over the
+ * network) or with seq longer than the model's max-seq (positions it never trained). */
+static void write_warnings(FILE *errout, const struct sweep *sw)
 {
-    size_t spans = 0;
-    for (size_t i = 0; i < sw->n; i++)
+    size_t spans = 0, past = 0;
+    for (size_t i = 0; i < sw->n; i++) {
         spans += sw->rows[i].ok && sw->rows[i].tp_spans_nodes;
+        past += sw->rows[i].ok && sw->rows[i].seq_past_max;
+    }
     if (spans)
         fprintf(errout,
                 "stepsim: warning: sweep: in %zu of %zu configs tp spans nodes: "
                 "tensor-parallel traffic crosses the network\n",
                 spans, sw->n);
+    if (past && sw->model) /* one model file for every config: name it */
+        fprintf(errout,
+                "stepsim: warning: sweep: in %zu of %zu configs seq is longer than max-seq=%d "
+                "in %s: positions past it were never trained\n",
+                past, sw->n, sw->model->max_seq, sw->base.model_path);
+    else if (past)
+        fprintf(errout,
+                "stepsim: warning: sweep: in %zu of %zu configs seq is longer than their "
+                "model's max-seq: positions past it were never trained\n",
+                past, sw->n);
 }
 
 struct sweep_opts {
@@ -955,7 +969,7 @@ int sweep_main(int argc, char **argv, FILE *out, FILE *errout)
         par_run(sw->n, o.jobs, sweep_job, sw, tty ? show_progress : NULL, &prog);
         st = write_outputs(sw, &o, &outs, out, &err);
         write_failure_summary(errout, sw, outs.img && st == SIM_OK ? outs.img->path : NULL);
-        write_tp_warning(errout, sw);
+        write_warnings(errout, sw);
         if (st == SIM_OK && o.fail_on_oom)
             st = check_oom(sw, &err);
     }

@@ -23,6 +23,7 @@ struct sweep_row {
     struct col_row c;       /* the figures and the status column (columns.h) */
     char derived[160];      /* keys the config did not give, computed from those it did */
     int tp_spans_nodes;     /* run's warning: the TP group leaves the node */
+    int seq_past_max;       /* run's warning: seq is longer than the model's max-seq */
 };
 
 struct sweep {

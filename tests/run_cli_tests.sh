@@ -1047,6 +1047,31 @@ spans nodes: tensor-parallel traffic crosses the network" ]; then
 else
     fail "sweep warns, as run does, where tp spans nodes" "exit $rc: $(cat "$tmp/err")"
 fi
+# seq past the model's max-seq runs (a context-length extrapolation is worth timing) but says
+# so: run on stderr and in the text report, sweep counted; at max-seq itself, nothing.
+run run "$SCN/gpt3-175b-a100.xml" --set seq=4096
+if [ "$rc" -eq 0 ] && [ "$(cat "$tmp/err")" = "stepsim: warning: seq=4096 is longer than \
+max-seq=2048 in $SCN/../models/gpt3-175b.xml: positions past it were never trained (Megatron-LM \
+asserts max_position_embeddings >= seq_length)" ] &&
+    grep -q "^warning            seq=4096 is longer than gpt3-175b's max-seq=2048\$" "$tmp/out"; then
+    pass "run warns where seq is longer than the model's max-seq"
+else
+    fail "run warns where seq is longer than the model's max-seq" "exit $rc"
+fi
+run run "$SCN/gpt3-175b-a100.xml" --set seq=2048
+if [ "$rc" -eq 0 ] && [ ! -s "$tmp/err" ] && ! grep -q "max-seq" "$tmp/out"; then
+    pass "run at the model's max-seq: no warning"
+else
+    fail "run at the model's max-seq: no warning" "exit $rc"
+fi
+run sweep "$SCN/gpt3-175b-a100.xml" --vary seq=1024,2048,4096,8192
+if [ "$rc" -eq 0 ] && [ "$(cat "$tmp/err")" = "stepsim: warning: sweep: in 2 of 4 configs seq is \
+longer than max-seq=2048 in $SCN/../models/gpt3-175b.xml: positions past it were never trained" ]
+then
+    pass "sweep counts the configs whose seq is longer than the model's max-seq"
+else
+    fail "sweep counts the configs whose seq is longer than the model's max-seq" "exit $rc"
+fi
 run sweep "$U" --vary pp=8:1:x2
 expect_error "sweep bad --vary range: exit 2" 2 "stepsim: " "empty range"
 run sweep "$U" --vary pp=1,2,4 --set pp=4
