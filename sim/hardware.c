@@ -970,6 +970,13 @@ int hw_knob_describe(const char *name, const char **element, const char **value)
     return 0;
 }
 
+int hw_knob_number(const char *name, const char *value, double *v)
+{
+    const struct hw_knob *k = knob_find(name);
+    char why[128];
+    return k && units_parse(value, k->unit, v, why, sizeof why) == 0;
+}
+
 int hw_knob_set(struct hardware *hw, const char *name, const char *value, char *why, size_t len)
 {
     const struct hw_knob *k = knob_find(name);

@@ -238,6 +238,10 @@ int hw_knob_describe(const char *name, const char **element, const char **value)
 /* Set knob `name` from text, parsed and range-checked as the file's attribute would be; on
  * failure `why` says what is wrong with the value.  Returns 0 on success. */
 int hw_knob_set(struct hardware *hw, const char *name, const char *value, char *why, size_t len);
+/* Knob `name`'s value read in its unit, range unchecked (hw_knob_set checks it against the
+ * file): 1 with *v set, so that two spellings of one value read alike (400Gb/s, 50GB/s); 0 when
+ * `name` is no knob or `value` no quantity of its kind. */
+int hw_knob_number(const char *name, const char *value, double *v);
 
 /* The GPU's peak rate at a board-power limit of `watts`, relative to its rated peaks: linear
  * in power between the file's two ratings of the die; 1 when the file gives none.  Only

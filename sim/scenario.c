@@ -1126,6 +1126,32 @@ static enum sim_status parse_value(struct scenario *scn, int k, const char *valu
     return ok ? SIM_OK : value_error(file, line, option, ks->name, value, why, err);
 }
 
+int scn_value_number(enum scn_key key, const char *value, double *v)
+{
+    const struct key_spec *ks = &keys[key];
+    char why[256];
+    long iv = 0;
+    int bv = -1, ok = 0;
+    switch (ks->type) {
+    case VT_INT: ok = units_parse_int(value, ks->min, ks->max, &iv, why, sizeof why) == 0; break;
+    case VT_SEED: ok = units_parse_int(value, 0, 2147483647L, &iv, why, sizeof why) == 0; break;
+    case VT_TIME:
+    case VT_BYTES:
+    case VT_BANDWIDTH: return parse_quantity(ks, value, v, why, sizeof why) == 0;
+    case VT_FRACTION: return parse_ranged(value, 0.0, 1.0, v, why, sizeof why) == 0;
+    case VT_FACTOR: return parse_ranged(value, 1.0, 16.0, v, why, sizeof why) == 0;
+    case VT_BOOL: ok = units_parse_bool(value, &bv, why, sizeof why) == 0; break;
+    case VT_CHOICE: ok = (bv = choice_index(ks, value, why, sizeof why)) >= 0; break;
+    case VT_FLAGS: ok = (bv = parse_flags(ks, value, why, sizeof why)) >= 0; break;
+    case VT_PATH:
+    case VT_NAME:
+    case VT_LAYOUT: break;
+    }
+    if (ok)
+        *v = ks->type == VT_INT || ks->type == VT_SEED ? (double)iv : (double)bv;
+    return ok;
+}
+
 static enum sim_status unknown_key(const char *key, const char *file, int line, const char *option,
                                    struct sim_error *err)
 {

@@ -462,6 +462,11 @@ void scn_unset(struct scenario *scn, enum scn_key key);
 /* Key name -> key; -1 when unknown. */
 int scn_key_find(const char *name);
 const char *scn_key_name(enum scn_key key);
+/* `value` as key `key` stores it, when the key stores a number: 1 with *v set, so that two
+ * spellings of one value read alike (400Gb/s and 50GB/s both 5e10 B/s, 5% and 0.05, 04 and 4,
+ * true and 1, core_attn+mlp and mlp+core_attn); 0 for a key of names, paths or layouts, or a
+ * value the key cannot take (then its text is all there is to compare). */
+int scn_value_number(enum scn_key key, const char *value, double *v);
 /* The value that, given on the command line (file NULL), puts a key back at its default as
  * if no file had set it: scn_unset (plan --out writes it for the keys its config unsets). */
 #define SCN_DEFAULT_VALUE "default"

@@ -316,26 +316,81 @@ static enum sim_status parse_keys(struct sweep_axis *ax, const char *arg, size_t
     return SIM_OK;
 }
 
-static int text_order(const void *a, const void *b)
+/* One value of an axis as its config reads it: per key, the number the key stores where it
+ * stores one (scn_value_number, hw_knob_number), else the text. */
+struct axis_value {
+    int index; /* in the list as given */
+    int nkeys;
+    const char *text[SWEEP_MAX_LINKED];
+    double num[SWEEP_MAX_LINKED];
+    int is_num[SWEEP_MAX_LINKED];
+};
+
+static void read_value(const struct sweep_axis *ax, int i, struct axis_value *av)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    av->index = i;
+    av->nkeys = ax->nkeys;
+    for (int j = 0; j < ax->nkeys; j++) {
+        const char *f = ax->fields[i * ax->nkeys + j];
+        av->text[j] = f;
+        av->is_num[j] = ax->keys[j] == SWEEP_HW_KNOB
+                            ? hw_knob_number(ax->key_names[j] + 3, f, &av->num[j])
+                            : scn_value_number((enum scn_key)ax->keys[j], f, &av->num[j]);
+    }
+}
+
+/* Values in the order of what they set (numbers before texts), ties in the order given. */
+static int setting_order(const void *pa, const void *pb)
+{
+    const struct axis_value *a = pa, *b = pb;
+    for (int j = 0; j < a->nkeys; j++) {
+        int c = a->is_num[j] && b->is_num[j]   ? (a->num[j] > b->num[j]) - (a->num[j] < b->num[j])
+                : a->is_num[j] != b->is_num[j] ? b->is_num[j] - a->is_num[j]
+                                               : strcmp(a->text[j], b->text[j]);
+        if (c)
+            return c;
+    }
+    return (a->index > b->index) - (a->index < b->index);
+}
+
+/* Do two values set the same?  Numbers a rounding apart count as one: 1.1GB/s and 1100MB/s
+ * are products of different decimal fractions. */
+static int same_setting(const struct axis_value *a, const struct axis_value *b)
+{
+    for (int j = 0; j < a->nkeys; j++)
+        if (a->is_num[j] != b->is_num[j] ||
+            (a->is_num[j] ? fabs(a->num[j] - b->num[j]) > 1e-12 * fabs(a->num[j])
+                          : strcmp(a->text[j], b->text[j]) != 0))
+            return 0;
+    return 1;
 }
 
 /* A value listed twice would run its configs twice, and give each line a repeated point: say
- * which instead.  (A range never repeats.)  SIM_EFAIL without memory to sort. */
+ * which instead -- also when the two spellings differ but set the same (400Gb/s and 50GB/s,
+ * 5% and 0.05: one config, and one x on the chart).  (A range never repeats.)  Sorted, equal
+ * settings are neighbours.  SIM_EFAIL without memory to sort. */
 static enum sim_status check_repeats(const struct sweep_axis *ax, const char *arg,
                                      struct sim_error *err)
 {
-    char **sorted = mem_calloc((size_t)ax->nvalues, sizeof *sorted);
+    struct axis_value *sorted = mem_calloc((size_t)ax->nvalues, sizeof *sorted);
     if (!sorted)
         return err_set(err, SIM_EFAIL, NULL, 0, "out of memory (%d values)", ax->nvalues);
-    memcpy(sorted, ax->values, (size_t)ax->nvalues * sizeof *sorted);
-    qsort(sorted, (size_t)ax->nvalues, sizeof *sorted, text_order);
+    for (int i = 0; i < ax->nvalues; i++)
+        read_value(ax, i, &sorted[i]);
+    qsort(sorted, (size_t)ax->nvalues, sizeof *sorted, setting_order);
     enum sim_status st = SIM_OK;
-    for (int i = 1; i < ax->nvalues && st == SIM_OK; i++)
-        if (strcmp(sorted[i - 1], sorted[i]) == 0)
-            st = err_set(err, SIM_EINPUT, NULL, 0, "--vary %.200s: '%.80s' is listed twice",
-                         arg, sorted[i]);
+    for (int i = 1; i < ax->nvalues && st == SIM_OK; i++) {
+        if (!same_setting(&sorted[i - 1], &sorted[i]))
+            continue;
+        const char *first = ax->values[sorted[i - 1].index], *again = ax->values[sorted[i].index];
+        if (strcmp(first, again) == 0)
+            st = err_set(err, SIM_EINPUT, NULL, 0, "--vary %.200s: '%.80s' is listed twice", arg,
+                         again);
+        else
+            st = err_set(err, SIM_EINPUT, NULL, 0,
+                         "--vary %.200s: '%.80s' and '%.80s' are one value, listed twice", arg,
+                         first, again);
+    }
     mem_free(sorted);
     return st;
 }

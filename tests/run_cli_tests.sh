@@ -1085,6 +1085,9 @@ expect_error "sweep --vary value its key cannot take: exit 2" 2 "stepsim: " \
     "--vary pp=two: 'two' is not a whole number"
 run sweep "$U" --vary pp=1,2,1
 expect_error "sweep --vary value listed twice: exit 2" 2 "stepsim: " "--vary pp=1,2,1: '1' is listed twice"
+run sweep "$U" --vary link-bandwidth=8Gbps,2GBps,1GBps
+expect_error "sweep --vary value in two spellings (units): exit 2 naming both" 2 "stepsim: " \
+    "--vary link-bandwidth=8Gbps,2GBps,1GBps: '8Gbps' and '1GBps' are one value, listed twice"
 run sweep "$U" --vary schedule,vp=1f1b:1,zbv:2
 expect_error "sweep --vary linked value its key cannot take: exit 2" 2 "stepsim: " \
     "--vary schedule=zbv: unknown schedule 'zbv'"

@@ -112,6 +112,29 @@ Test(sweep_axis, bad_syntax_and_empty_ranges_rejected, .init = setup)
     parse_bad("pp=1:8:+99999999999", "above 2147483647");
 }
 
+/* One setting in two spellings is one config twice, as a value listed twice is: refused,
+ * naming both (the chart had drawn them at one x, the CSV run them twice).  Values that only
+ * look alike, or set different things, stay. */
+Test(sweep_axis, one_value_in_two_spellings_is_listed_twice, .init = setup)
+{
+    parse_bad("hw.nic-bandwidth=400Gb/s,25GB/s,50GB/s",
+              "--vary hw.nic-bandwidth=400Gb/s,25GB/s,50GB/s: '400Gb/s' and '50GB/s' are one "
+              "value, listed twice");
+    parse_bad("link-bandwidth=1GBps,8Gbps", "'1GBps' and '8Gbps' are one value");
+    parse_bad("hw.hbm=1.1GB,1100MB", "'1.1GB' and '1100MB' are one value");
+    parse_bad("forward=1ms,1000us", "'1ms' and '1000us' are one value");
+    parse_bad("jitter=5%,0.05", "'5%' and '0.05' are one value");
+    parse_bad("pp=4,2,04", "'4' and '04' are one value");
+    parse_bad("recompute-modules=core_attn+mlp,mlp+core_attn", "are one value");
+    parse_bad("schedule,vp=1f1b:1,1f1b:01", "'1f1b:1' and '1f1b:01' are one value");
+    parse_bad("pp=1,2,1", "'1' is listed twice");
+    struct sweep_axis ax;
+    parse_ok(&ax, "hw.nic-bandwidth=400Gb/s,400GB/s,4e10B/s");
+    sweep_axis_release(&ax);
+    parse_ok(&ax, "schedule,vp=1f1b:1,interleaved:1");
+    sweep_axis_release(&ax);
+}
+
 /* "KEY1,KEY2=A1:B1,A2:B2": keys varied together; the comma before '=' is what links them, so
  * colons are fields there and ranges elsewhere. */
 Test(sweep_axis, linked_keys_take_tuples, .init = setup)
