@@ -45,19 +45,20 @@ static enum sim_status check_bf16_edge_layers(const struct scenario *scn, const 
         if (!scn_given(scn, keys[i]))
             continue;
         if (!cm_narrow_gemms(scn))
-            return scn_rule_error(scn, scn_culprit(scn, keys[i], SCN_DTYPE), err,
-                                  "%s applies to dtype=fp8 or nvfp4", scn_key_name(keys[i]));
+            return scn_rule_error_keys(scn, SCN_KEYS(keys[i], SCN_DTYPE), err,
+                                       "%s applies to dtype=fp8 or nvfp4", scn_key_name(keys[i]));
         if (n > 0 && scn->dtype == DT_FP8 && scn->fp8_recipe == FP8_DELAYED)
-            return scn_rule_error(scn, scn_culprit(scn, keys[i], SCN_FP8_RECIPE), err,
-                                  "%s=%d: delayed scaling keeps no layers in bf16 "
-                                  "(Megatron-Core refuses it; use fp8-recipe current, blockwise "
-                                  "or mxfp8)",
-                                  scn_key_name(keys[i]), n);
+            return scn_rule_error_keys(
+                scn, SCN_KEYS(keys[i], SCN_FP8_RECIPE), err,
+                "%s=%d: delayed scaling keeps no layers in bf16 "
+                "(Megatron-Core refuses it; use fp8-recipe current, blockwise "
+                "or mxfp8)",
+                scn_key_name(keys[i]), n);
         if (n > per_stage)
-            return scn_rule_error(scn, scn_culprit(scn, keys[i], SCN_PP), err,
-                                  "%s=%d exceeds the %d layers of one pipeline stage "
-                                  "(Megatron-Core's bound)",
-                                  scn_key_name(keys[i]), n, per_stage);
+            return scn_rule_error_keys(scn, SCN_KEYS(keys[i], SCN_PP), err,
+                                       "%s=%d exceeds the %d layers of one pipeline stage "
+                                       "(Megatron-Core's bound)",
+                                       scn_key_name(keys[i]), n, per_stage);
     }
     return SIM_OK;
 }
@@ -114,8 +115,8 @@ static enum sim_status check_cuda_graphs(const struct scenario *scn, const struc
 {
     int scope = graph_scope(scn);
     if (scn_given(scn, SCN_CUDA_GRAPH_SCOPE) && scn->cuda_graphs != CUDA_GRAPHS_MODULES)
-        return scn_rule_error(scn, scn_culprit(scn, SCN_CUDA_GRAPH_SCOPE, SCN_CUDA_GRAPHS), err,
-                              "cuda-graph-scope applies to cuda-graphs=modules");
+        return scn_rule_error_keys(scn, SCN_KEYS(SCN_CUDA_GRAPH_SCOPE, SCN_CUDA_GRAPHS), err,
+                                   "cuda-graph-scope applies to cuda-graphs=modules");
     if (scn->cuda_graphs == CUDA_GRAPHS_MODULES && m->experts == 0 &&
         (scope & (GS_MOE | GS_MOE_ROUTER | GS_MOE_PREPROCESS)))
         return scn_rule_error(scn, SCN_CUDA_GRAPH_SCOPE, err,
@@ -126,12 +127,11 @@ static enum sim_status check_cuda_graphs(const struct scenario *scn, const struc
                               "cuda-graph-scope names mamba; %s has no Mamba layers", m->name);
     if (m->experts > 0 && (scope & GS_MOE) && !scn->moe_fused_grouped_mlp &&
         !(scn->moe_capacity_factor > 0.0))
-        return scn_rule_error(scn, scn_culprit(scn, SCN_CUDA_GRAPHS, SCN_MOE_FUSED_GROUPED_MLP),
-                              err,
-                              "a CUDA graph of %s's experts needs grouped GEMMs that read the "
-                              "token counts on the GPU (moe-fused-grouped-mlp=true) or inputs "
-                              "padded to a capacity (moe-capacity-factor)",
-                              m->name);
+        return scn_rule_error_keys(scn, SCN_KEYS(SCN_CUDA_GRAPHS, SCN_MOE_FUSED_GROUPED_MLP), err,
+                                   "a CUDA graph of %s's experts needs grouped GEMMs that read the "
+                                   "token counts on the GPU (moe-fused-grouped-mlp=true) or inputs "
+                                   "padded to a capacity (moe-capacity-factor)",
+                                   m->name);
     return SIM_OK;
 }
 
@@ -146,9 +146,10 @@ static enum sim_status check_rowwise(const struct scenario *scn, const struct mo
     if (scn->dtype != DT_FP8 || scn->fp8_recipe != FP8_ROWWISE)
         return SIM_OK;
     if (scn->quantized_params)
-        return scn_rule_error(scn, scn_culprit(scn, SCN_QUANTIZED_PARAMS, SCN_FP8_RECIPE), err,
-                              "fp8-recipe=rowwise gathers weights in 16 bits (torchao's float8 "
-                              "all-gather is tensor-wise only): quantized-params must be false");
+        return scn_rule_error_keys(
+            scn, SCN_KEYS(SCN_QUANTIZED_PARAMS, SCN_FP8_RECIPE), err,
+            "fp8-recipe=rowwise gathers weights in 16 bits (torchao's float8 "
+            "all-gather is tensor-wise only): quantized-params must be false");
     if (m->experts > 0)
         return scn_rule_error(scn, SCN_FP8_RECIPE, err,
                               "fp8-recipe=rowwise (torchao's Float8Linear) is not modelled for "
@@ -166,10 +167,10 @@ static enum sim_status check_fused_grouped_mlp(const struct scenario *scn, const
                                                const struct hardware *hw, struct sim_error *err)
 {
     if (scn->etp > 1)
-        return scn_rule_error(scn, scn_culprit(scn, SCN_MOE_FUSED_GROUPED_MLP, SCN_ETP), err,
-                              "moe-fused-grouped-mlp: Megatron-Core fuses experts without "
-                              "tensor parallelism only (etp=%d)",
-                              scn->etp);
+        return scn_rule_error_keys(scn, SCN_KEYS(SCN_MOE_FUSED_GROUPED_MLP, SCN_ETP), err,
+                                   "moe-fused-grouped-mlp: Megatron-Core fuses experts without "
+                                   "tensor parallelism only (etp=%d)",
+                                   scn->etp);
     if (m->act == ACT_GELU)
         return scn_rule_error(scn, SCN_MOE_FUSED_GROUPED_MLP, err,
                               "moe-fused-grouped-mlp fuses SwiGLU or squared ReLU, not %s's GELU",
@@ -177,9 +178,9 @@ static enum sim_status check_fused_grouped_mlp(const struct scenario *scn, const
     int block_scaled = scn->dtype == DT_NVFP4 ||
                        (scn->dtype == DT_FP8 && scn->fp8_recipe == FP8_MXFP8);
     if (!block_scaled)
-        return scn_rule_error(scn, scn_culprit(scn, SCN_MOE_FUSED_GROUPED_MLP, SCN_DTYPE), err,
-                              "moe-fused-grouped-mlp quantizes in MXFP8 or NVFP4: it needs "
-                              "dtype=fp8 with fp8-recipe=mxfp8, or dtype=nvfp4");
+        return scn_rule_error_keys(scn, SCN_KEYS(SCN_MOE_FUSED_GROUPED_MLP, SCN_DTYPE), err,
+                                   "moe-fused-grouped-mlp quantizes in MXFP8 or NVFP4: it needs "
+                                   "dtype=fp8 with fp8-recipe=mxfp8, or dtype=nvfp4");
     if (!hw->gpu.fp8_any_layout)
         return scn_rule_error(scn, SCN_MOE_FUSED_GROUPED_MLP, err,
                               "moe-fused-grouped-mlp runs Blackwell's (sm100) kernels; %s is "
@@ -200,14 +201,13 @@ static enum sim_status check_flex_backend(const struct scenario *scn, const stru
     if (hw->node.flex_dispatchers & need)
         return SIM_OK;
     unsigned other = deepep ? HW_FLEX_HYBRIDEP : HW_FLEX_DEEPEP;
-    return scn_rule_error(scn, scn_culprit(scn, SCN_MOE_DISPATCHER, SCN_HARDWARE), err,
-                          "moe-dispatcher=%s: %s does not run on %s (its file's node "
-                          "flex-dispatchers%s)",
-                          deepep ? "deepep" : "hybridep", deepep ? "DeepEP" : "HybridEP",
-                          hw->gpu.name,
-                          hw->node.flex_dispatchers & other
-                              ? (deepep ? " gives hybridep" : " gives deepep")
-                              : " gives none: alltoall or allgather");
+    return scn_rule_error_keys(
+        scn, SCN_KEYS(SCN_MOE_DISPATCHER, SCN_HARDWARE), err,
+        "moe-dispatcher=%s: %s does not run on %s (its file's node "
+        "flex-dispatchers%s)",
+        deepep ? "deepep" : "hybridep", deepep ? "DeepEP" : "HybridEP", hw->gpu.name,
+        hw->node.flex_dispatchers & other ? (deepep ? " gives hybridep" : " gives deepep")
+                                          : " gives none: alltoall or allgather");
 }
 
 /* The linear modules `m` has (enum scn_linear_module bits), as Megatron-Core names them:
@@ -244,12 +244,12 @@ static enum sim_status check_module_precision(const struct scenario *scn, const 
                                               const struct hardware *hw, struct sim_error *err)
 {
     if (scn->bf16_modules && !cm_narrow_gemms(scn))
-        return scn_rule_error(scn, scn_culprit(scn, SCN_BF16_MODULES, SCN_DTYPE), err,
-                              "bf16-modules applies to dtype=fp8 or nvfp4");
+        return scn_rule_error_keys(scn, SCN_KEYS(SCN_BF16_MODULES, SCN_DTYPE), err,
+                                   "bf16-modules applies to dtype=fp8 or nvfp4");
     if (scn->mxfp8_modules && scn->dtype != DT_NVFP4)
-        return scn_rule_error(scn, scn_culprit(scn, SCN_MXFP8_MODULES, SCN_DTYPE), err,
-                              "mxfp8-modules applies to dtype=nvfp4 (an fp8 run names its "
-                              "recipe with fp8-recipe)");
+        return scn_rule_error_keys(scn, SCN_KEYS(SCN_MXFP8_MODULES, SCN_DTYPE), err,
+                                   "mxfp8-modules applies to dtype=nvfp4 (an fp8 run names its "
+                                   "recipe with fp8-recipe)");
     if (scn->mxfp8_modules && !(hw->gpu.peak_flops[DT_FP8] > 0 && hw->gpu.fp8_any_layout))
         return scn_rule_error(scn, SCN_MXFP8_MODULES, err,
                               "mxfp8-modules: MXFP8 GEMMs run on Blackwell (sm100); %s is not "
@@ -277,10 +277,9 @@ static enum sim_status check_module_precision(const struct scenario *scn, const 
                               "mxfp8-modules=mtp: an MXFP8 MTP module inside an NVFP4 run is "
                               "not modelled (bf16-modules=mtp is)");
     if ((scn->bf16_modules & LM_EXPERTS) && scn->moe_fused_grouped_mlp)
-        return scn_rule_error(scn, scn_culprit(scn, SCN_BF16_MODULES, SCN_MOE_FUSED_GROUPED_MLP),
-                              err,
-                              "bf16-modules=experts: the fused grouped MLP quantizes its "
-                              "experts (moe-fused-grouped-mlp=false to keep them bf16)");
+        return scn_rule_error_keys(scn, SCN_KEYS(SCN_BF16_MODULES, SCN_MOE_FUSED_GROUPED_MLP), err,
+                                   "bf16-modules=experts: the fused grouped MLP quantizes its "
+                                   "experts (moe-fused-grouped-mlp=false to keep them bf16)");
     return SIM_OK;
 }
 
@@ -290,21 +289,21 @@ static enum sim_status check_fp8_attention(const struct scenario *scn, const str
                                            struct sim_error *err)
 {
     if (scn->dtype != DT_FP8 && scn->dtype != DT_NVFP4)
-        return scn_rule_error(scn, scn_culprit(scn, SCN_FP8_ATTENTION, SCN_DTYPE), err,
-                              "fp8-attention applies to dtype=fp8 or nvfp4");
+        return scn_rule_error_keys(scn, SCN_KEYS(SCN_FP8_ATTENTION, SCN_DTYPE), err,
+                                   "fp8-attention applies to dtype=fp8 or nvfp4");
     if (scn->attention != ATTENTION_FLASH)
-        return scn_rule_error(scn, scn_culprit(scn, SCN_FP8_ATTENTION, SCN_ATTENTION), err,
-                              "fp8-attention applies to attention=flash");
+        return scn_rule_error_keys(scn, SCN_KEYS(SCN_FP8_ATTENTION, SCN_ATTENTION), err,
+                                   "fp8-attention applies to attention=flash");
     if (scn->attention_kernel != ATTN_KERNEL_BEST)
-        return scn_rule_error(scn, scn_culprit(scn, SCN_FP8_ATTENTION, SCN_ATTENTION_KERNEL), err,
-                              "fp8-attention runs Transformer Engine's fused attention, not "
-                              "attention-kernel=fa2");
+        return scn_rule_error_keys(scn, SCN_KEYS(SCN_FP8_ATTENTION, SCN_ATTENTION_KERNEL), err,
+                                   "fp8-attention runs Transformer Engine's fused attention, not "
+                                   "attention-kernel=fa2");
     int mx = mxfp8_attention(scn);
     if (!(fp8_attention_rates(scn, hw).fwd > 0.0))
-        return scn_rule_error(scn, scn_culprit(scn, SCN_FP8_ATTENTION, SCN_FP8_RECIPE), err,
-                              "fp8-attention: %s gives no %s attention rate (gpu %s)",
-                              hw->gpu.name, mx ? "MXFP8" : "fp8",
-                              mx ? "mxfp8-attention-gain" : "fp8-attention-gain");
+        return scn_rule_error_keys(scn, SCN_KEYS(SCN_FP8_ATTENTION, SCN_FP8_RECIPE), err,
+                                   "fp8-attention: %s gives no %s attention rate (gpu %s)",
+                                   hw->gpu.name, mx ? "MXFP8" : "fp8",
+                                   mx ? "mxfp8-attention-gain" : "fp8-attention-gain");
     return SIM_OK;
 }
 
@@ -326,25 +325,24 @@ static enum sim_status check_moe_keys(const struct scenario *scn, const struct m
                                   scn_key_name(moe_keys[i]), m->name);
     /* padded to a capacity, every expert computes the same count: no busiest rank */
     if (scn->moe_capacity_factor > 0.0 && scn_given(scn, SCN_MOE_IMBALANCE))
-        return scn_rule_error(scn, scn_culprit(scn, SCN_MOE_IMBALANCE, SCN_MOE_CAPACITY_FACTOR),
-                              err,
-                              "moe-imbalance does not apply with moe-capacity-factor: every "
-                              "expert's input is padded to the capacity");
+        return scn_rule_error_keys(scn, SCN_KEYS(SCN_MOE_IMBALANCE, SCN_MOE_CAPACITY_FACTOR), err,
+                                   "moe-imbalance does not apply with moe-capacity-factor: every "
+                                   "expert's input is padded to the capacity");
     if (scn_given(scn, SCN_MLA_DOWN_PROJ) && m->kv_lora_rank <= 0)
         return scn_rule_error(scn, SCN_MLA_DOWN_PROJ, err,
                               "mla-down-proj applies to MLA models; %s has none", m->name);
     /* Megatron-Core (transformer_config.py at d98e8a6) refuses a padded routing map without
      * fp8 / fp4, and with the allgather dispatcher */
     if (scn->moe_router_padding && !cm_narrow_gemms(scn))
-        return scn_rule_error(scn, scn_culprit(scn, SCN_MOE_ROUTER_PADDING, SCN_DTYPE), err,
-                              "moe-router-padding applies to dtype=fp8 or nvfp4");
+        return scn_rule_error_keys(scn, SCN_KEYS(SCN_MOE_ROUTER_PADDING, SCN_DTYPE), err,
+                                   "moe-router-padding applies to dtype=fp8 or nvfp4");
     if (scn->moe_router_padding && scn->moe_dispatcher == DISPATCH_ALLGATHER)
-        return scn_rule_error(scn, scn_culprit(scn, SCN_MOE_ROUTER_PADDING, SCN_MOE_DISPATCHER),
-                              err, "moe-router-padding: Megatron-Core's allgather dispatcher "
+        return scn_rule_error_keys(scn, SCN_KEYS(SCN_MOE_ROUTER_PADDING, SCN_MOE_DISPATCHER), err,
+                                   "moe-router-padding: Megatron-Core's allgather dispatcher "
                                    "does not pad the routing map");
     if (scn_given(scn, SCN_DEEPEP_SMS) && !scn_flex_dispatch(scn))
-        return scn_rule_error(scn, scn_culprit(scn, SCN_DEEPEP_SMS, SCN_MOE_DISPATCHER), err,
-                              "deepep-sms applies to moe-dispatcher=deepep or hybridep");
+        return scn_rule_error_keys(scn, SCN_KEYS(SCN_DEEPEP_SMS, SCN_MOE_DISPATCHER), err,
+                                   "deepep-sms applies to moe-dispatcher=deepep or hybridep");
     if (!scn->moe_shared_expert_overlap)
         return SIM_OK;
     if (m->moe_latent > 0) /* moe_layer.py raises it for training */
@@ -358,12 +356,12 @@ static enum sim_status check_moe_keys(const struct scenario *scn, const struct m
                               "experts; %s has none",
                               m->name);
     if (scn->moe_dispatcher == DISPATCH_ALLGATHER)
-        return scn_rule_error(
-            scn, scn_culprit(scn, SCN_MOE_SHARED_EXPERT_OVERLAP, SCN_MOE_DISPATCHER), err,
+        return scn_rule_error_keys(
+            scn, SCN_KEYS(SCN_MOE_SHARED_EXPERT_OVERLAP, SCN_MOE_DISPATCHER), err,
             "moe-shared-expert-overlap needs moe-dispatcher=alltoall or deepep (Megatron-Core)");
     if (scn->overlap_ep_comm)
-        return scn_rule_error(
-            scn, scn_culprit(scn, SCN_MOE_SHARED_EXPERT_OVERLAP, SCN_OVERLAP_EP_COMM), err,
+        return scn_rule_error_keys(
+            scn, SCN_KEYS(SCN_MOE_SHARED_EXPERT_OVERLAP, SCN_OVERLAP_EP_COMM), err,
             "moe-shared-expert-overlap and overlap-ep-comm exclude each other (Megatron-Core)");
     return SIM_OK;
 }
@@ -382,31 +380,35 @@ static enum sim_status check_ep_overlap(const struct scenario *scn, const struct
         return SIM_OK;
     enum scn_key k = SCN_OVERLAP_EP_COMM;
     if (scn->ep <= 1)
-        return scn_rule_error(scn, scn_culprit(scn, k, SCN_EP), err,
-                              "overlap-ep-comm overlaps expert-parallel exchanges: it needs "
-                              "ep > 1 (Megatron-Core)");
+        return scn_rule_error_keys(scn, SCN_KEYS(k, SCN_EP), err,
+                                   "overlap-ep-comm overlaps expert-parallel exchanges: it needs "
+                                   "ep > 1 (Megatron-Core)");
     if (scn->moe_dispatcher == DISPATCH_ALLGATHER)
-        return scn_rule_error(scn, scn_culprit(scn, k, SCN_MOE_DISPATCHER), err,
-                              "overlap-ep-comm needs moe-dispatcher=alltoall, deepep or hybridep "
-                              "(Megatron-Core)");
+        return scn_rule_error_keys(
+            scn, SCN_KEYS(k, SCN_MOE_DISPATCHER), err,
+            "overlap-ep-comm needs moe-dispatcher=alltoall, deepep or hybridep "
+            "(Megatron-Core)");
     if (scn->pp > 1 && scn->vp <= 1)
-        return scn_rule_error(scn, scn_culprit(scn, k, scn_culprit(scn, SCN_PP, SCN_VP)), err,
-                              "overlap-ep-comm with pp=%d needs the interleaved schedule (vp >= "
-                              "2): Megatron-Core asks for a virtual pipeline when pp > 1",
-                              scn->pp);
+        return scn_rule_error_keys(
+            scn, SCN_KEYS(k, SCN_PP, SCN_VP), err,
+            "overlap-ep-comm with pp=%d needs the interleaved schedule (vp >= "
+            "2): Megatron-Core asks for a virtual pipeline when pp > 1",
+            scn->pp);
     if (scn->recompute == RECOMPUTE_FULL)
-        return scn_rule_error(scn, scn_culprit(scn, k, SCN_RECOMPUTE), err,
-                              "overlap-ep-comm excludes recompute=full (Megatron-Core); recompute "
-                              "selected modules instead");
+        return scn_rule_error_keys(
+            scn, SCN_KEYS(k, SCN_RECOMPUTE), err,
+            "overlap-ep-comm excludes recompute=full (Megatron-Core); recompute "
+            "selected modules instead");
     if (scn->recompute == RECOMPUTE_SELECTIVE && (scn->recompute_modules & RC_MOE))
-        return scn_rule_error(scn, scn_culprit(scn, k, SCN_RECOMPUTE_MODULES), err,
-                              "overlap-ep-comm excludes recomputing whole MoE layers "
-                              "(recompute-modules moe; Megatron-Core): moe_act is allowed");
+        return scn_rule_error_keys(scn, SCN_KEYS(k, SCN_RECOMPUTE_MODULES), err,
+                                   "overlap-ep-comm excludes recomputing whole MoE layers "
+                                   "(recompute-modules moe; Megatron-Core): moe_act is allowed");
     if (m->mtp_layers > 1)
-        return scn_rule_error(scn, scn_culprit(scn, k, SCN_MTP_LAYERS), err,
-                              "overlap-ep-comm takes at most one MTP module (Megatron-Core); %s "
-                              "has %d",
-                              m->name, m->mtp_layers);
+        return scn_rule_error_keys(
+            scn, SCN_KEYS(k, SCN_MTP_LAYERS), err,
+            "overlap-ep-comm takes at most one MTP module (Megatron-Core); %s "
+            "has %d",
+            m->name, m->mtp_layers);
     return SIM_OK;
 }
 
@@ -434,9 +436,9 @@ static enum sim_status check_recompute_modules(const struct scenario *scn, const
                               "recompute-modules: op is a whole policy (torchtitan's "
                               "selective_ac_option \"op\") and takes no other module");
     if ((rc & RC_OP) && scn->attention != ATTENTION_FLASH)
-        return scn_rule_error(scn, scn_culprit(scn, SCN_RECOMPUTE_MODULES, SCN_ATTENTION), err,
-                              "recompute-modules=op is modelled with attention=flash (the "
-                              "policy keeps the flash kernel's output)");
+        return scn_rule_error_keys(scn, SCN_KEYS(SCN_RECOMPUTE_MODULES, SCN_ATTENTION), err,
+                                   "recompute-modules=op is modelled with attention=flash (the "
+                                   "policy keeps the flash kernel's output)");
     return SIM_OK;
 }
 
@@ -482,16 +484,16 @@ static enum sim_status check_named_offload_modules(const struct scenario *scn,
         return scn_rule_error(scn, SCN_OFFLOAD_MODULES, err, "offload-modules %s (%s)", why,
                               m->name);
     if ((named & OM_FUSED_GROUP_MLP) && !scn->moe_fused_grouped_mlp)
-        return scn_rule_error(scn, scn_culprit(scn, SCN_OFFLOAD_MODULES, SCN_MOE_FUSED_GROUPED_MLP),
-                              err,
-                              "offload-modules: fused_group_mlp needs moe-fused-grouped-mlp=true");
+        return scn_rule_error_keys(
+            scn, SCN_KEYS(SCN_OFFLOAD_MODULES, SCN_MOE_FUSED_GROUPED_MLP), err,
+            "offload-modules: fused_group_mlp needs moe-fused-grouped-mlp=true");
     if ((named & (OM_ATTN_NORM | OM_MLP_NORM)) && scn->cuda_graphs != CUDA_GRAPHS_NONE)
-        return scn_rule_error(scn, scn_culprit(scn, SCN_OFFLOAD_MODULES, SCN_CUDA_GRAPHS), err,
-                              "offload-modules: attn_norm and mlp_norm are not offloaded with "
-                              "CUDA graphs (they cross the graphs' boundaries)");
+        return scn_rule_error_keys(scn, SCN_KEYS(SCN_OFFLOAD_MODULES, SCN_CUDA_GRAPHS), err,
+                                   "offload-modules: attn_norm and mlp_norm are not offloaded with "
+                                   "CUDA graphs (they cross the graphs' boundaries)");
     if ((rc & RC_MOE) && (named & moe_modules))
-        return scn_rule_error(scn, scn_culprit(scn, SCN_OFFLOAD_MODULES, SCN_RECOMPUTE), err,
-                              "offload-modules: recompute-modules=moe keeps no expert input");
+        return scn_rule_error_keys(scn, SCN_KEYS(SCN_OFFLOAD_MODULES, SCN_RECOMPUTE), err,
+                                   "offload-modules: recompute-modules=moe keeps no expert input");
     return SIM_OK;
 }
 
@@ -566,22 +568,23 @@ static enum sim_status check_packed_docs(const struct scenario *scn, const struc
     int d = scn->packed_doc_tokens;
     if (d <= 0)
         return SIM_OK;
-    enum scn_key culprit = SCN_PACKED_DOC_TOKENS;
+    enum scn_key rule[] = {SCN_PACKED_DOC_TOKENS, SCN_SEQ}; /* the keys of the rule broken */
     const char *why = NULL;
-    if (d > scn->seq)
+    if (d > scn->seq) {
         why = "is longer than the sequence";
-    else if (m->window > 0)
+    } else if (m->window > 0) {
+        rule[1] = SCN_MODEL;
         why = "with local attention windows is not modelled";
-    else if (scn->cp > 1 && d < 2 * scn->cp) {
-        culprit = scn_culprit(scn, SCN_PACKED_DOC_TOKENS, SCN_CP);
+    } else if (scn->cp > 1 && d < 2 * scn->cp) {
+        rule[1] = SCN_CP;
         why = "is shorter than the 2 x cp chunks context parallelism splits each document into";
     } else if (scn->fp8_attention && (scn->cp > 1 || mxfp8_attention(scn))) {
-        culprit = scn_culprit(scn, SCN_PACKED_DOC_TOKENS, SCN_FP8_ATTENTION);
+        rule[1] = SCN_FP8_ATTENTION;
         why = scn->cp > 1 ? "runs no fp8 attention with context parallelism (Transformer "
                             "Engine's THD format)"
                           : "runs no MXFP8 attention (Transformer Engine's THD format)";
     }
-    return why ? scn_rule_error(scn, culprit, err, "packed-doc-tokens=%d %s", d, why) : SIM_OK;
+    return why ? scn_rule_error_keys(scn, rule, 2, err, "packed-doc-tokens=%d %s", d, why) : SIM_OK;
 }
 
 /* Fine-grained activation offloading (offload-modules) beside the other keys: not with the
@@ -601,16 +604,15 @@ static enum sim_status check_offload_modules(const struct scenario *scn, const s
     if (!named)
         return SIM_OK;
     if (scn->offload_activations > 0)
-        return scn_rule_error(scn, scn_culprit(scn, SCN_OFFLOAD_MODULES, SCN_OFFLOAD_ACTIVATIONS),
-                              err,
-                              "offload-modules and offload-activations are two ways of "
-                              "offloading the same activations: give one");
+        return scn_rule_error_keys(scn, SCN_KEYS(SCN_OFFLOAD_MODULES, SCN_OFFLOAD_ACTIVATIONS), err,
+                                   "offload-modules and offload-activations are two ways of "
+                                   "offloading the same activations: give one");
     if (scn->recompute == RECOMPUTE_FULL && scn->recompute_method == RECOMPUTE_UNIFORM)
-        return scn_rule_error(scn, scn_culprit(scn, SCN_OFFLOAD_MODULES, SCN_RECOMPUTE), err,
-                              "offload-modules: recompute=full keeps no module's input");
+        return scn_rule_error_keys(scn, SCN_KEYS(SCN_OFFLOAD_MODULES, SCN_RECOMPUTE), err,
+                                   "offload-modules: recompute=full keeps no module's input");
     if (scn->recompute == RECOMPUTE_SELECTIVE && (scn->recompute_modules & RC_OP))
-        return scn_rule_error(scn, scn_culprit(scn, SCN_OFFLOAD_MODULES, SCN_RECOMPUTE), err,
-                              "offload-modules: recompute-modules=op is torchtitan's policy");
+        return scn_rule_error_keys(scn, SCN_KEYS(SCN_OFFLOAD_MODULES, SCN_RECOMPUTE), err,
+                                   "offload-modules: recompute-modules=op is torchtitan's policy");
     return named & OM_ALL ? SIM_OK : check_named_offload_modules(scn, m, named, err);
 }
 
@@ -625,18 +627,18 @@ static enum sim_status check_feature_keys(const struct scenario *scn, const stru
     if (st != SIM_OK)
         return st;
     if (scn_given(scn, SCN_MUON_NS_STEPS) && scn->optimizer_algorithm != OPTALG_MUON)
-        return scn_rule_error(scn, scn_culprit(scn, SCN_MUON_NS_STEPS, SCN_OPTIMIZER_ALGORITHM),
-                              err, "muon-ns-steps applies with optimizer-algorithm=muon");
+        return scn_rule_error_keys(scn, SCN_KEYS(SCN_MUON_NS_STEPS, SCN_OPTIMIZER_ALGORITHM), err,
+                                   "muon-ns-steps applies with optimizer-algorithm=muon");
     /* Muon's update runs on the GPU: Megatron-Core's host-offloaded optimizer
      * (HybridDeviceOptimizer, megatron/core/optimizer/__init__.py at d98e8a6) is Adam or SGD. */
     if (scn->optimizer_algorithm == OPTALG_MUON && scn->offload_optimizer > 0)
-        return scn_rule_error(
-            scn, scn_culprit(scn, SCN_OFFLOAD_OPTIMIZER, SCN_OPTIMIZER_ALGORITHM), err,
-            "offload-optimizer keeps an element-wise optimizer on the host; "
-            "optimizer-algorithm=muon is not offloaded");
+        return scn_rule_error_keys(scn, SCN_KEYS(SCN_OFFLOAD_OPTIMIZER, SCN_OPTIMIZER_ALGORITHM),
+                                   err,
+                                   "offload-optimizer keeps an element-wise optimizer on the host; "
+                                   "optimizer-algorithm=muon is not offloaded");
     if (scn_given(scn, SCN_FP8_RECIPE) && scn->dtype != DT_FP8)
-        return scn_rule_error(scn, scn_culprit(scn, SCN_FP8_RECIPE, SCN_DTYPE), err,
-                              "fp8-recipe applies to dtype=fp8");
+        return scn_rule_error_keys(scn, SCN_KEYS(SCN_FP8_RECIPE, SCN_DTYPE), err,
+                                   "fp8-recipe applies to dtype=fp8");
     if ((st = check_rowwise(scn, m, err)) != SIM_OK)
         return st;
     if ((st = check_bf16_edge_layers(scn, m, err)) != SIM_OK)
@@ -670,10 +672,10 @@ static enum sim_status check_basics(struct scenario *scn, const struct model *m,
     /* Transformer Engine runs MXFP8 on compute capability 10.0 (Blackwell) only
      * (transformer_engine/pytorch/quantization.py at d0067d0, _compute_mxfp8_support) */
     if (scn->dtype == DT_FP8 && scn->fp8_recipe == FP8_MXFP8 && !hw->gpu.fp8_any_layout)
-        return scn_rule_error(scn, scn_culprit(scn, SCN_FP8_RECIPE, SCN_DTYPE), err,
-                              "fp8-recipe=mxfp8: MXFP8 GEMMs run on Blackwell (sm100); %s is "
-                              "not one (its file gives no fp8-gemm-layouts=\"any\")",
-                              hw->gpu.name);
+        return scn_rule_error_keys(scn, SCN_KEYS(SCN_FP8_RECIPE, SCN_DTYPE), err,
+                                   "fp8-recipe=mxfp8: MXFP8 GEMMs run on Blackwell (sm100); %s is "
+                                   "not one (its file gives no fp8-gemm-layouts=\"any\")",
+                                   hw->gpu.name);
     if (!scn_given(scn, SCN_LAYERS))
         scn->layers = m->layers;
     else if (scn->layers != m->layers)
@@ -691,8 +693,8 @@ static enum sim_status check_kernels(const struct scenario *scn, const struct mo
 {
     enum sim_status st = SIM_OK;
     if (scn_given(scn, SCN_ATTENTION_KERNEL) && scn->attention != ATTENTION_FLASH)
-        return scn_rule_error(scn, scn_culprit(scn, SCN_ATTENTION_KERNEL, SCN_ATTENTION), err,
-                              "attention-kernel applies to attention=flash");
+        return scn_rule_error_keys(scn, SCN_KEYS(SCN_ATTENTION_KERNEL, SCN_ATTENTION), err,
+                                   "attention-kernel applies to attention=flash");
     if (scn->attention_kernel == ATTN_KERNEL_FA2 && !(hw->gpu.fa2_attention_share > 0))
         return scn_rule_error(scn, SCN_ATTENTION_KERNEL, err,
                               "attention-kernel=fa2: %s gives no FlashAttention-2 rate "
@@ -714,8 +716,8 @@ static enum sim_status check_kernels(const struct scenario *scn, const struct mo
     /* Megatron-Core builds the MXFP8 output layer only in MXFP8 training
      * (fp8_utils.py is_mxfp8_output_proj_active, d98e8a6) */
     if (scn->fp8_output_proj && !(scn->dtype == DT_FP8 && scn->fp8_recipe == FP8_MXFP8))
-        return scn_rule_error(scn, scn_culprit(scn, SCN_FP8_OUTPUT_PROJ, SCN_DTYPE), err,
-                              "fp8-output-proj needs dtype=fp8 with fp8-recipe=mxfp8");
+        return scn_rule_error_keys(scn, SCN_KEYS(SCN_FP8_OUTPUT_PROJ, SCN_DTYPE), err,
+                                   "fp8-output-proj needs dtype=fp8 with fp8-recipe=mxfp8");
     /* ... and not as the embedding's own weight (TELMHeadColumnParallelLinear refuses
      * skip_weight_param_allocation: tied embeddings with the two on one stage) */
     if (scn->fp8_output_proj && m->tied_embeddings && scn->pp * scn->vp == 1)
@@ -736,14 +738,11 @@ static enum sim_status check_hardware_resources(const struct scenario *scn,
                                                 const struct hardware *hw, struct sim_error *err)
 {
     if (scn->overlap_tp_comm && fw_megatron_core(scn) && scn->tp > hw->node.gpus)
-        return scn_rule_error(scn,
-                              scn_culprit(scn, scn_culprit(scn, SCN_OVERLAP_TP_COMM, SCN_TP),
-                                          SCN_HARDWARE),
-                              err,
-                              "overlap-tp-comm with tp=%d: Transformer Engine's userbuffers "
-                              "need the TP group inside one NVLink domain, and %s's holds %d "
-                              "GPUs (set overlap-tp-comm=false, or a tp that fits)",
-                              scn->tp, hw->name, hw->node.gpus);
+        return scn_rule_error_keys(scn, SCN_KEYS(SCN_OVERLAP_TP_COMM, SCN_TP, SCN_HARDWARE), err,
+                                   "overlap-tp-comm with tp=%d: Transformer Engine's userbuffers "
+                                   "need the TP group inside one NVLink domain, and %s's holds %d "
+                                   "GPUs (set overlap-tp-comm=false, or a tp that fits)",
+                                   scn->tp, hw->name, hw->node.gpus);
     if (scn_flex_dispatch(scn) && hw->gpu.sms > 0 &&
         scn->deepep_sms >= hw->gpu.sms)
         return scn_rule_error(scn, SCN_DEEPEP_SMS, err,
@@ -768,9 +767,9 @@ static enum sim_status check_mode_keys(const struct scenario *scn, const struct 
                                        struct sim_error *err)
 {
     if (scn_given(scn, SCN_RECOMPUTE_MODULES) && scn->recompute != RECOMPUTE_SELECTIVE)
-        return scn_rule_error(scn, scn_culprit(scn, SCN_RECOMPUTE_MODULES, SCN_RECOMPUTE), err,
-                              "recompute-modules applies to recompute=selective (Megatron's "
-                              "--recompute-granularity selective)");
+        return scn_rule_error_keys(scn, SCN_KEYS(SCN_RECOMPUTE_MODULES, SCN_RECOMPUTE), err,
+                                   "recompute-modules applies to recompute=selective (Megatron's "
+                                   "--recompute-granularity selective)");
     if (check_feature_keys(scn, m, err) != SIM_OK)
         return err->status;
     if (scn->mtp_repeated_layer && m->mtp_layers == 0)
@@ -778,16 +777,16 @@ static enum sim_status check_mode_keys(const struct scenario *scn, const struct 
                               "mtp-repeated-layer: %s trains no MTP module (mtp-layers)", m->name);
     int layout_mtp = pplayout_count(scn->pipeline_layout, -1, 'm');
     if (scn->pipeline_layout[0] && layout_mtp != m->mtp_layers)
-        return scn_rule_error(scn, scn_culprit(scn, SCN_PIPELINE_LAYOUT, SCN_MTP_LAYERS), err,
-                              "pipeline-layout places %d MTP modules, but %s trains %d "
-                              "(mtp-layers)",
-                              layout_mtp, m->name, m->mtp_layers);
+        return scn_rule_error_keys(scn, SCN_KEYS(SCN_PIPELINE_LAYOUT, SCN_MTP_LAYERS), err,
+                                   "pipeline-layout places %d MTP modules, but %s trains %d "
+                                   "(mtp-layers)",
+                                   layout_mtp, m->name, m->mtp_layers);
     for (enum scn_key k = SCN_RECOMPUTE_METHOD; k <= SCN_RECOMPUTE_NUM_LAYERS; k++)
         if (scn_given(scn, k) && scn->recompute != RECOMPUTE_FULL)
-            return scn_rule_error(scn, scn_culprit(scn, k, SCN_RECOMPUTE), err,
-                                  "%s applies to recompute=full (Megatron's "
-                                  "--recompute-granularity full)",
-                                  scn_key_name(k));
+            return scn_rule_error_keys(scn, SCN_KEYS(k, SCN_RECOMPUTE), err,
+                                       "%s applies to recompute=full (Megatron's "
+                                       "--recompute-granularity full)",
+                                       scn_key_name(k));
     return SIM_OK;
 }
 
@@ -824,34 +823,35 @@ static enum sim_status check_layout(const struct scenario *scn, const struct mod
     /* The rule ties gpus to every parallel size: blame the value set last (--set pp=3 on a
      * scenario that gives gpus=), gpus itself when they all come from one file. */
     static const enum scn_key layout_keys[] = {SCN_GPUS, SCN_PP, SCN_TP, SCN_CP, SCN_EP, SCN_ETP};
-    enum scn_key culprit = SCN_GPUS;
-    for (size_t i = 1; i < sizeof layout_keys / sizeof layout_keys[0]; i++)
-        culprit = scn_culprit(scn, culprit, layout_keys[i]);
     if (gpus % unit != 0 || gpus % dense_ranks != 0 || gpus % expert_ranks != 0)
-        return scn_rule_error(
-            scn, culprit, err,
+        return scn_rule_error_keys(
+            scn, layout_keys, (int)(sizeof layout_keys / sizeof layout_keys[0]), err,
             "gpus=%d is not a multiple of pp*max(tp*cp, ep*etp) = %d*max(%d*%d, %d*%d) "
             "= %ld with integral dp = gpus/(tp*cp*pp) and expert-dp = gpus/(pp*ep*etp)",
             gpus, pp, tp, cp, ep, etp, unit);
     /* a model's shape against tp: blamed on whichever was given last (--set model= over a
      * file's tp) */
-    enum scn_key tp_or_model = scn_culprit(scn, SCN_TP, SCN_MODEL);
+    const enum scn_key tp_or_model[] = {SCN_TP, SCN_MODEL};
     if (m->heads % tp != 0)
-        return scn_rule_error(scn, tp_or_model, err, "heads=%d of %s are not divisible by tp=%d",
-                              m->heads, m->name, tp);
+        return scn_rule_error_keys(scn, tp_or_model, 2, err,
+                                   "heads=%d of %s are not divisible by tp=%d", m->heads, m->name,
+                                   tp);
     if (m->kv_heads % tp != 0)
-        return scn_rule_error(scn, tp_or_model, err, "kv-heads=%d of %s are not divisible by tp=%d",
-                              m->kv_heads, m->name, tp);
+        return scn_rule_error_keys(scn, tp_or_model, 2, err,
+                                   "kv-heads=%d of %s are not divisible by tp=%d", m->kv_heads,
+                                   m->name, tp);
     if (model_mamba_layers(m) > 0 && m->mamba_groups % tp != 0)
-        return scn_rule_error(scn, tp_or_model, err,
-                              "mamba-groups=%d of %s are not divisible by tp=%d (Megatron-Core "
-                              "splits a Mamba mixer's groups and heads over TP)",
-                              m->mamba_groups, m->name, tp);
+        return scn_rule_error_keys(
+            scn, tp_or_model, 2, err,
+            "mamba-groups=%d of %s are not divisible by tp=%d (Megatron-Core "
+            "splits a Mamba mixer's groups and heads over TP)",
+            m->mamba_groups, m->name, tp);
     if (model_gdn_layers(m) > 0 && !model_ssm_shards(m, tp, 1))
-        return scn_rule_error(scn, tp_or_model, err,
-                              "gdn-key-heads=%d / gdn-value-heads=%d of %s are not both divisible "
-                              "by tp=%d (Megatron-Core splits a Gated DeltaNet's heads over TP)",
-                              m->gdn_key_heads, m->gdn_value_heads, m->name, tp);
+        return scn_rule_error_keys(
+            scn, tp_or_model, 2, err,
+            "gdn-key-heads=%d / gdn-value-heads=%d of %s are not both divisible "
+            "by tp=%d (Megatron-Core splits a Gated DeltaNet's heads over TP)",
+            m->gdn_key_heads, m->gdn_value_heads, m->name, tp);
     if (ep > 1 && m->experts == 0)
         return scn_rule_error(scn, SCN_EP, err,
                               "ep=%d but %s has no experts: expert parallelism needs MoE", ep,
@@ -880,16 +880,16 @@ static enum sim_status check_cp(const struct scenario *scn, const struct model *
                               "hierarchical-cp applies to cp-comm-type=a2a+p2p");
     if (scn->cp_comm_type == CP_A2A_P2P &&
         (!scn_given(scn, SCN_HIERARCHICAL_CP) || cp % scn->hierarchical_cp != 0))
-        return scn_rule_error(scn, scn_culprit(scn, SCN_HIERARCHICAL_CP, SCN_CP), err,
-                              "cp-comm-type=a2a+p2p needs hierarchical-cp, a divisor of cp=%d "
-                              "(the ranks of each all-to-all group)",
-                              cp);
+        return scn_rule_error_keys(scn, SCN_KEYS(SCN_HIERARCHICAL_CP, SCN_CP), err,
+                                   "cp-comm-type=a2a+p2p needs hierarchical-cp, a divisor of cp=%d "
+                                   "(the ranks of each all-to-all group)",
+                                   cp);
     if (a2a_ranks > 1 && (m->heads / tp) % a2a_ranks != 0)
-        return scn_rule_error(scn, scn_culprit(scn, SCN_CP_COMM_TYPE, SCN_CP), err,
-                              "cp-comm-type=%s spreads the %d heads per TP rank over %d ranks, "
-                              "which must divide them",
-                              scn->cp_comm_type == CP_A2A ? "a2a" : "a2a+p2p", m->heads / tp,
-                              a2a_ranks);
+        return scn_rule_error_keys(
+            scn, SCN_KEYS(SCN_CP_COMM_TYPE, SCN_CP), err,
+            "cp-comm-type=%s spreads the %d heads per TP rank over %d ranks, "
+            "which must divide them",
+            scn->cp_comm_type == CP_A2A ? "a2a" : "a2a+p2p", m->heads / tp, a2a_ranks);
     /* Megatron-Core's Mamba context parallelism shards each TP rank's heads, and its groups or
      * the ranks of each group, over the CP ranks (MambaContextParallel's checks) */
     int mamba_heads = m->mamba_heads / tp, mamba_groups = m->mamba_groups / tp;
@@ -915,11 +915,12 @@ static enum sim_status check_cp(const struct scenario *scn, const struct model *
      * the sequence and asserts that they divide (megatron/core/tensor_parallel/mappings.py,
      * _split_along_first_dim); torchtitan's DTensor shards may be uneven. */
     if (scn->sp && tp > 1 && scn->framework != FW_TORCHTITAN && (scn->seq / cp) % tp != 0)
-        return scn_rule_error(scn, scn_culprit(scn, SCN_SEQ, SCN_TP), err,
-                              "seq=%d over cp=%d leaves %d tokens per rank, not divisible by "
-                              "tp=%d: sequence parallelism splits them over the TP ranks (sp=false "
-                              "or a seq that tp divides)",
-                              scn->seq, cp, scn->seq / cp, tp);
+        return scn_rule_error_keys(
+            scn, SCN_KEYS(SCN_SEQ, SCN_TP), err,
+            "seq=%d over cp=%d leaves %d tokens per rank, not divisible by "
+            "tp=%d: sequence parallelism splits them over the TP ranks (sp=false "
+            "or a seq that tp divides)",
+            scn->seq, cp, scn->seq / cp, tp);
     return SIM_OK;
 }
 
@@ -971,12 +972,11 @@ static enum sim_status check_sharding(const struct scenario *scn, const struct m
     if (st != SIM_OK)
         return st;
     if (sh.stage >= 2 && replicas == 1 && (m->experts == 0 || edp == 1))
-        return scn_rule_error(scn, scn_culprit(scn, scn_given(scn, SCN_FSDP) ? SCN_FSDP : SCN_ZERO,
-                                               SCN_GPUS),
-                              err,
-                              "ZeRO stage %d shards over data parallelism, but dp*cp = 1%s: "
-                              "nothing to shard over",
-                              sh.stage, m->experts ? " and expert-dp = 1" : "");
+        return scn_rule_error_keys(
+            scn, SCN_KEYS(scn_given(scn, SCN_FSDP) ? SCN_FSDP : SCN_ZERO, SCN_GPUS), err,
+            "ZeRO stage %d shards over data parallelism, but dp*cp = 1%s: "
+            "nothing to shard over",
+            sh.stage, m->experts ? " and expert-dp = 1" : "");
     if (scn->grad_reduce_op == GRAD_REDUCE_ALL_REDUCE && sh.stage >= 2)
         return scn_rule_error(scn, SCN_GRAD_REDUCE_OP, err,
                               "grad-reduce-op=all-reduce with ZeRO stage %d: stages 2 and 3 "
@@ -987,14 +987,14 @@ static enum sim_status check_sharding(const struct scenario *scn, const struct m
                               "grad-reduce-op=reduce-scatter needs a sharded optimizer "
                               "(distributed-optimizer=true or zero >= 1) to scatter onto");
     if (scn->grad_accumulation != GRAD_ACCUM_FUSED && sh.stage >= 2 && !pipelined_fsdp2(scn, &sh))
-        return scn_rule_error(scn, scn_culprit(scn, SCN_GRAD_ACCUMULATION, SCN_ZERO), err,
-                              "grad-accumulation=%s sums whole gradients, but ZeRO stage %d "
-                              "reduce-scatters every micro-batch's gradients onto their shards",
-                              scn_choice_name(SCN_GRAD_ACCUMULATION, scn->grad_accumulation),
-                              sh.stage);
+        return scn_rule_error_keys(
+            scn, SCN_KEYS(SCN_GRAD_ACCUMULATION, SCN_ZERO), err,
+            "grad-accumulation=%s sums whole gradients, but ZeRO stage %d "
+            "reduce-scatters every micro-batch's gradients onto their shards",
+            scn_choice_name(SCN_GRAD_ACCUMULATION, scn->grad_accumulation), sh.stage);
     if (scn->quantized_params && !cm_narrow_gemms(scn))
-        return scn_rule_error(scn, scn_culprit(scn, SCN_QUANTIZED_PARAMS, SCN_DTYPE), err,
-                              "quantized-params applies to dtype=fp8 or nvfp4");
+        return scn_rule_error_keys(scn, SCN_KEYS(SCN_QUANTIZED_PARAMS, SCN_DTYPE), err,
+                                   "quantized-params applies to dtype=fp8 or nvfp4");
     if (scn->quantized_params && sh.stage == 0) /* megatron/training/arguments.py asserts it */
         return scn_rule_error(scn, SCN_QUANTIZED_PARAMS, err,
                               "quantized-params needs a sharded optimizer (distributed-optimizer="
@@ -1077,10 +1077,11 @@ static enum sim_status check_dsa_keys(struct scenario *scn, const struct model *
         return SIM_OK;
     if (scn->cp > 1 && scn->cp_comm_type != CP_ALLGATHER) {
         if (scn_given(scn, SCN_CP_COMM_TYPE))
-            return scn_rule_error(scn, scn_culprit(scn, SCN_CP_COMM_TYPE, SCN_CP), err,
-                                  "%s's sparse attention runs context parallelism by gathering "
-                                  "its keys: cp-comm-type=allgather",
-                                  m->name);
+            return scn_rule_error_keys(
+                scn, SCN_KEYS(SCN_CP_COMM_TYPE, SCN_CP), err,
+                "%s's sparse attention runs context parallelism by gathering "
+                "its keys: cp-comm-type=allgather",
+                m->name);
         scn->cp_comm_type = CP_ALLGATHER;
         scn_mark_derived(scn, SCN_CP_COMM_TYPE);
     }
@@ -1135,28 +1136,35 @@ static enum sim_status check_deepseek_v4(const struct scenario *scn, const struc
 }
 
 /* What set the first layers of the chunks check_dsa_stages judges: a pipeline-layout string,
- * the end stages' layers, or pp and vp splitting the layers evenly.  Its words go in `buf`;
- * returns the key to blame (of two from one input, the first named). */
-static enum scn_key split_cause(const struct scenario *scn, char *buf, size_t len)
+ * the end stages' layers, or pp and vp splitting the layers evenly.  Its words go in `buf`,
+ * its keys in keys[] (of two from one input, the first named is blamed); returns their
+ * number. */
+static int split_cause(const struct scenario *scn, char *buf, size_t len, enum scn_key *keys)
 {
     int fa = scn_given_or_derived(scn, SCN_FIRST_STAGE_LAYERS);
     int la = scn_given_or_derived(scn, SCN_LAST_STAGE_LAYERS);
     if (scn->pipeline_layout[0]) {
         snprintf(buf, len, "as pipeline-layout sets it");
-        return SCN_PIPELINE_LAYOUT;
+        keys[0] = SCN_PIPELINE_LAYOUT;
+        return 1;
     }
     if (fa && la) {
         snprintf(buf, len, "as first-stage-layers=%d and last-stage-layers=%d set it",
                  scn->first_stage_layers, scn->last_stage_layers);
-        return scn_culprit(scn, SCN_FIRST_STAGE_LAYERS, SCN_LAST_STAGE_LAYERS);
+        keys[0] = SCN_FIRST_STAGE_LAYERS;
+        keys[1] = SCN_LAST_STAGE_LAYERS;
+        return 2;
     }
     if (fa || la) {
         snprintf(buf, len, "as %s=%d sets it", fa ? "first-stage-layers" : "last-stage-layers",
                  fa ? scn->first_stage_layers : scn->last_stage_layers);
-        return fa ? SCN_FIRST_STAGE_LAYERS : SCN_LAST_STAGE_LAYERS;
+        keys[0] = fa ? SCN_FIRST_STAGE_LAYERS : SCN_LAST_STAGE_LAYERS;
+        return 1;
     }
     snprintf(buf, len, "as pp=%d x vp=%d split layers=%d evenly", scn->pp, scn->vp, scn->layers);
-    return scn_culprit(scn, SCN_PP, SCN_VP);
+    keys[0] = SCN_PP;
+    keys[1] = SCN_VP;
+    return 2;
 }
 
 /* With index sharing a layer reuses the top-k of a computing layer before it, which must run
@@ -1177,13 +1185,15 @@ static enum sim_status check_dsa_stages(const struct scenario *scn, const struct
         if (ls->layers <= 0 || model_dsa_computes_topk(m, ls->first_layer))
             continue;
         char cause[96];
-        enum scn_key key = split_cause(scn, cause, sizeof cause);
-        st = scn_rule_error(scn, key, err,
-                            "pipeline chunk %d starts on layer %d (%s), which reuses an earlier "
-                            "layer's DSA top-k (a layer in %d computes it): the chunks must "
-                            "start on computing layers (give a pipeline-layout of whole "
-                            "groups, or pp / vp given after the model, which lay one out)",
-                            stage, ls->first_layer, cause, m->dsa_topk_freq);
+        enum scn_key keys[2];
+        int n = split_cause(scn, cause, sizeof cause, keys);
+        st = scn_rule_error_keys(
+            scn, keys, n, err,
+            "pipeline chunk %d starts on layer %d (%s), which reuses an earlier "
+            "layer's DSA top-k (a layer in %d computes it): the chunks must "
+            "start on computing layers (give a pipeline-layout of whole "
+            "groups, or pp / vp given after the model, which lay one out)",
+            stage, ls->first_layer, cause, m->dsa_topk_freq);
     }
     layout_release(&lay);
     return st;

@@ -399,9 +399,8 @@ static enum sim_status check_step_size(const struct costmodel *cm, const struct 
     const struct scn_hw_knob *knob = comm > serial / 2 ? last_network_knob(scn) : NULL;
     if (knob)
         return scn_hw_knob_error(scn, knob, why, err);
-    enum scn_key key =
-        scn_culprit(scn, scn_culprit(scn, SCN_SEQ, SCN_MICRO_BATCH), SCN_GLOBAL_BATCH);
-    return scn_rule_error(scn, key, err, "%s", why);
+    return scn_rule_error_keys(scn, SCN_KEYS(SCN_SEQ, SCN_MICRO_BATCH, SCN_GLOBAL_BATCH), err, "%s",
+                               why);
 }
 
 /* The same limit with the pipeline's P2P transfers counted, each over the slowest link (a
@@ -425,11 +424,10 @@ static enum sim_status check_p2p_size(const struct costmodel *cm, const struct s
     double total = serial_s(cm, scn, setup, NULL) + transfers * slowest;
     if (scn->pp < 2 || total <= SCN_MAX_STEP_S)
         return SIM_OK;
-    enum scn_key key = scn_culprit(scn, SCN_HARDWARE, scn_culprit(scn, SCN_SEQ, SCN_MICRO_BATCH));
-    return scn_rule_error(scn, key, err,
-                          "%.0f P2P transfers of %.3g bytes over links of %.3g bytes/s (%s) "
-                          "could take %.3g s of simulated time, above the limit of 10^6 s",
-                          transfers, setup->act_bytes, bw, cm->hw->name, transfers * slowest);
+    return scn_rule_error_keys(scn, SCN_KEYS(SCN_HARDWARE, SCN_SEQ, SCN_MICRO_BATCH), err,
+                               "%.0f P2P transfers of %.3g bytes over links of %.3g bytes/s (%s) "
+                               "could take %.3g s of simulated time, above the limit of 10^6 s",
+                               transfers, setup->act_bytes, bw, cm->hw->name, transfers * slowest);
 }
 
 /* Links between neighbouring pipeline ranks, each way: over NVLink where the two share a node

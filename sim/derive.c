@@ -43,8 +43,8 @@ static enum sim_status global_follows(struct scenario *scn, int dp, struct sim_e
 {
     long long global = (long long)scn->microbatches * scn->micro_batch * dp;
     if (global > MAX_GLOBAL_BATCH)
-        return scn_rule_error(
-            scn, scn_culprit(scn, SCN_MICROBATCHES, latest(scn, per_step_keys, N_PER_STEP)), err,
+        return scn_rule_error_keys(
+            scn, SCN_KEYS(SCN_MICROBATCHES, SCN_MICRO_BATCH, SCN_PP, SCN_TP, SCN_CP, SCN_GPUS), err,
             "microbatches=%d x micro-batch=%d x dp=%d = %lld samples per "
             "step, above the limit of %d",
             scn->microbatches, scn->micro_batch, dp, global, MAX_GLOBAL_BATCH);
@@ -60,9 +60,10 @@ static enum sim_status microbatches_follow(struct scenario *scn, int dp, struct 
         /* Blame the value given last; on a tie the global batch (it is what must divide). */
         enum scn_key keys[N_PER_STEP + 1] = {SCN_GLOBAL_BATCH};
         memcpy(keys + 1, per_step_keys, sizeof per_step_keys);
-        return scn_rule_error(scn, latest(scn, keys, N_PER_STEP + 1), err,
-                              "global-batch=%d is not divisible by micro-batch*dp = %d*%d = %ld",
-                              scn->global_batch, scn->micro_batch, dp, per_step);
+        return scn_rule_error_keys(
+            scn, keys, (int)(N_PER_STEP + 1), err,
+            "global-batch=%d is not divisible by micro-batch*dp = %d*%d = %ld", scn->global_batch,
+            scn->micro_batch, dp, per_step);
     }
     scn->microbatches = (int)(scn->global_batch / per_step);
     scn_mark_derived(scn, SCN_MICROBATCHES);
@@ -157,27 +158,31 @@ static int chunks_compute(const struct scenario *scn, const struct model *m)
     return 1;
 }
 
-/* The pipeline key given last: what a split that cannot be made is blamed on. */
+/* The pipeline keys: a split that cannot be made blames the one given last. */
+static const enum scn_key pipeline_keys[] = {SCN_PP, SCN_VP, SCN_SCHEDULE};
+#define N_PIPELINE_KEYS ((int)(sizeof pipeline_keys / sizeof pipeline_keys[0]))
+
+/* The pipeline key given last. */
 static enum scn_key pipeline_key(const struct scenario *scn)
 {
-    static const enum scn_key pipeline[] = {SCN_PP, SCN_VP, SCN_SCHEDULE};
-    return latest(scn, pipeline, sizeof pipeline / sizeof pipeline[0]);
+    return latest(scn, pipeline_keys, N_PIPELINE_KEYS);
 }
 
 /* No split of the ends, and a schedule a pipeline layout does not describe: say what to change. */
 static enum sim_status no_split(const struct scenario *scn, const struct model *m,
                                 struct sim_error *err)
 {
-    return scn_rule_error(scn, pipeline_key(scn), err,
-                          "layers=%d have no split over %d model parts (pp=%d, vp=%d) %s, and "
-                          "schedule=%s takes no pipeline-layout (1f1b and interleaved do): "
-                          "change pp or vp, or give first-stage-layers / last-stage-layers",
-                          scn->layers, scn_model_parts(scn), scn->pp, scn->vp,
-                          shares_topk(m) ? "that starts every chunk on a layer computing the DSA "
-                                           "top-k"
-                                         : "whose first and last stages are no heavier than the "
-                                           "others",
-                          scn->schedule);
+    return scn_rule_error_keys(scn, pipeline_keys, N_PIPELINE_KEYS, err,
+                               "layers=%d have no split over %d model parts (pp=%d, vp=%d) %s, and "
+                               "schedule=%s takes no pipeline-layout (1f1b and interleaved do): "
+                               "change pp or vp, or give first-stage-layers / last-stage-layers",
+                               scn->layers, scn_model_parts(scn), scn->pp, scn->vp,
+                               shares_topk(m)
+                                   ? "that starts every chunk on a layer computing the DSA "
+                                     "top-k"
+                                   : "whose first and last stages are no heavier than the "
+                                     "others",
+                               scn->schedule);
 }
 
 /* The stages laid out as a Megatron-Core user would write --pipeline-model-parallel-layout
@@ -197,10 +202,11 @@ static enum sim_status derive_layout(struct scenario *scn, const struct model *m
             ? pplayout_grouped(scn->layers, scn->pp, scn->vp, mtp, dsa_starts, m, lay, sizeof lay)
             : pplayout_balanced(scn->layers, scn->pp, scn->vp, mtp, lay, sizeof lay);
     if (rc != 0)
-        return scn_rule_error(scn, pipeline_key(scn), err,
-                              "layers=%d over pp*vp=%d*%d stages need a pipeline-layout longer "
-                              "than %zu characters",
-                              scn->layers, scn->pp, scn->vp, sizeof lay - 1);
+        return scn_rule_error_keys(
+            scn, pipeline_keys, N_PIPELINE_KEYS, err,
+            "layers=%d over pp*vp=%d*%d stages need a pipeline-layout longer "
+            "than %zu characters",
+            scn->layers, scn->pp, scn->vp, sizeof lay - 1);
     static const enum scn_key ends[] = {SCN_FIRST_STAGE_LAYERS, SCN_LAST_STAGE_LAYERS};
     for (size_t i = 0; i < 2; i++)
         if (scn_given_or_derived(scn, ends[i])) {

@@ -228,9 +228,10 @@ static enum sim_status refuse(const struct fw_type *fw, const struct scenario *s
                               enum scn_key feature, struct sim_error *err, const char *what,
                               const char *offers)
 {
-    return scn_rule_error(scn, scn_culprit(scn, feature, SCN_FRAMEWORK), err,
-                          "%s is not offered by framework=%s (%s; framework=any lifts the limit)",
-                          what, fw->name, offers);
+    return scn_rule_error_keys(
+        scn, SCN_KEYS(feature, SCN_FRAMEWORK), err,
+        "%s is not offered by framework=%s (%s; framework=any lifts the limit)", what, fw->name,
+        offers);
 }
 
 /* Muon where the framework offers it, with the ZeRO stages its optimizer shards over. */
@@ -269,11 +270,12 @@ static enum sim_status check_sharding(const struct fw_type *fw, const struct sce
         snprintf(with, sizeof with, "%s%.0d%s%s%.0d", scn->pp > 1 ? "pp=" : "",
                  scn->pp > 1 ? scn->pp : 0, scn->pp > 1 && scn->ep > 1 ? " " : "",
                  scn->ep > 1 ? "ep=" : "", scn->ep > 1 ? scn->ep : 0);
-        return scn_rule_error(scn, scn_culprit(scn, SCN_FSDP, SCN_FRAMEWORK), err,
-                              "framework=%s runs fsdp=%s (PyTorch FSDP2) only without pipeline "
-                              "and expert parallelism, not with %s; its zero stages shard "
-                              "with any layout",
-                              fw->name, scn_choice_name(SCN_FSDP, scn->fsdp), with);
+        return scn_rule_error_keys(
+            scn, SCN_KEYS(SCN_FSDP, SCN_FRAMEWORK), err,
+            "framework=%s runs fsdp=%s (PyTorch FSDP2) only without pipeline "
+            "and expert parallelism, not with %s; its zero stages shard "
+            "with any layout",
+            fw->name, scn_choice_name(SCN_FSDP, scn->fsdp), with);
     }
     unsigned stages_offered = fw_zero_stages(fw, scn->pp);
     int pp_limits = stages_offered != fw->zero_stages; /* pipeline parallelism narrows them */

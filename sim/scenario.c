@@ -730,15 +730,15 @@ enum sim_status scn_resolve_sharding(const struct scenario *scn, struct scn_shar
     int stage = scn->zero;
     if (scn->fsdp != FSDP_NONE) {
         if (scn_given(scn, SCN_ZERO) && scn->zero != fsdp_stage[scn->fsdp])
-            return scn_rule_error(scn, scn_culprit(scn, SCN_ZERO, SCN_FSDP), err,
-                                  "zero=%d contradicts fsdp=%s (ZeRO stage %d)", scn->zero,
-                                  fsdp_choices[scn->fsdp], fsdp_stage[scn->fsdp]);
+            return scn_rule_error_keys(scn, SCN_KEYS(SCN_ZERO, SCN_FSDP), err,
+                                       "zero=%d contradicts fsdp=%s (ZeRO stage %d)", scn->zero,
+                                       fsdp_choices[scn->fsdp], fsdp_stage[scn->fsdp]);
         stage = fsdp_stage[scn->fsdp];
     }
     if (scn->dist_opt && stage == 0 && (scn_given(scn, SCN_ZERO) || scn->fsdp != FSDP_NONE))
-        return scn_rule_error(scn, scn_culprit(scn, SCN_DIST_OPT, SCN_ZERO), err,
-                              "distributed-optimizer=true shards the optimizer state, which "
-                              "zero=0 / fsdp=no-shard does not");
+        return scn_rule_error_keys(scn, SCN_KEYS(SCN_DIST_OPT, SCN_ZERO), err,
+                                   "distributed-optimizer=true shards the optimizer state, which "
+                                   "zero=0 / fsdp=no-shard does not");
     if (scn->dist_opt && stage < 1)
         stage = 1;
     int hybrid = scn->fsdp == FSDP_HYBRID_SHARD;
@@ -1296,22 +1296,82 @@ enum sim_status scn_set_arg(struct scenario *scn, const char *arg, struct sim_er
     return scn_set(scn, key, eq + 1, NULL, 0, err);
 }
 
-enum sim_status scn_rule_error(const struct scenario *scn, enum scn_key key, struct sim_error *err,
-                               const char *fmt, ...)
+/* Is rule[i] a key the command line gave at the culprit's order (not a repeat in the list),
+ * and its option then? */
+static const char *given_beside(const struct scenario *scn, const enum scn_key *rule, int i,
+                                enum scn_key culprit)
 {
-    char msg[600];
-    va_list ap;
-    va_start(ap, fmt);
+    const struct scn_origin *o = &scn->origin[rule[i]];
+    for (int j = 0; j < i; j++)
+        if (rule[j] == rule[i])
+            return NULL;
+    const char *where = scn_origin_text(scn, o);
+    return o->order == scn->origin[culprit].order && o->line == 0 && where[0] ? where : NULL;
+}
+
+/* "pp, vp given by --vary" into buf: the keys of `rule` the command line gave beside the
+ * culprit, grouped by the option that gave them, the culprit's group first ("pp given by
+ * --vary, vp given by --set").  O(n^3) in the rule's few keys. */
+static void given_keys_text(const struct scenario *scn, const enum scn_key *rule, int n,
+                            enum scn_key culprit, char *buf, size_t len)
+{
+    const char *own = scn_origin_text(scn, &scn->origin[culprit]);
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int pass = 0; pass < 2; pass++)
+        for (int g = 0; g < n && used < len; g++) {
+            const char *opt = given_beside(scn, rule, g, culprit), *other;
+            int first = opt && (strcmp(opt, own) == 0) == (pass == 0);
+            for (int j = 0; j < g && first; j++)
+                first = !(other = given_beside(scn, rule, j, culprit)) || strcmp(other, opt);
+            if (!first)
+                continue;
+            used += (size_t)snprintf(buf + used, len - used, "%s", used ? ", " : "");
+            for (int i = g, k = 0; i < n && used < len; i++)
+                if ((other = given_beside(scn, rule, i, culprit)) && strcmp(other, opt) == 0)
+                    used += (size_t)snprintf(buf + used, len - used, "%s%s", k++ ? ", " : "",
+                                             keys[rule[i]].name);
+            if (used < len)
+                used += (size_t)snprintf(buf + used, len - used, " given by %s", opt);
+        }
+}
+
+static enum sim_status rule_error_v(const struct scenario *scn, const enum scn_key *rule, int n,
+                                    struct sim_error *err, const char *fmt, va_list ap)
+{
+    char msg[600], given[400];
     vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    const struct scn_origin *o = &scn->origin[key];
+    enum scn_key culprit = rule[0];
+    for (int i = 1; i < n; i++)
+        culprit = scn_culprit(scn, culprit, rule[i]);
+    const struct scn_origin *o = &scn->origin[culprit];
     const char *where = scn_origin_text(scn, o);
     if (o->line > 0)
         return err_set(err, SIM_EINPUT, where, o->line, "%s", msg);
-    if (where[0])
-        return err_set(err, SIM_EINPUT, NULL, 0, "%s (%s given by %s)", msg, keys[key].name,
-                       where);
-    return err_set(err, SIM_EINPUT, NULL, 0, "%s", msg);
+    if (!where[0])
+        return err_set(err, SIM_EINPUT, NULL, 0, "%s", msg);
+    given_keys_text(scn, rule, n, culprit, given, sizeof given);
+    return err_set(err, SIM_EINPUT, NULL, 0, "%s (%s)", msg, given);
+}
+
+enum sim_status scn_rule_error(const struct scenario *scn, enum scn_key key, struct sim_error *err,
+                               const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    enum sim_status st = rule_error_v(scn, &key, 1, err, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+enum sim_status scn_rule_error_keys(const struct scenario *scn, const enum scn_key *rule, int n,
+                                    struct sim_error *err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    enum sim_status st = rule_error_v(scn, rule, n, err, fmt, ap);
+    va_end(ap);
+    return st;
 }
 
 enum scn_key scn_culprit(const struct scenario *scn, enum scn_key a, enum scn_key b)
@@ -1338,10 +1398,11 @@ static enum sim_status check_size(const struct scenario *scn, struct sim_error *
 {
     double ops = (double)scn->pp * scn->vp * scn->microbatches * (scn_split_backward(scn) ? 3 : 2);
     if (ops > scn->max_ops)
-        return scn_rule_error(scn, scn_culprit(scn, SCN_MICROBATCHES, SCN_PP), err,
-                              "pp=%d x vp=%d x microbatches=%d gives %.0f compute ops, above the "
-                              "limit of %d (raise it with --set max-ops=N)",
-                              scn->pp, scn->vp, scn->microbatches, ops, scn->max_ops);
+        return scn_rule_error_keys(
+            scn, SCN_KEYS(SCN_MICROBATCHES, SCN_PP, SCN_VP), err,
+            "pp=%d x vp=%d x microbatches=%d gives %.0f compute ops, above the "
+            "limit of %d (raise it with --set max-ops=N)",
+            scn->pp, scn->vp, scn->microbatches, ops, scn->max_ops);
     double per_layer = scn->forward_s + scn->bwd_input_s + scn->bwd_weight_s;
     double compute_s = per_layer * scn->layers * scn->microbatches;
     double xfer_each =
@@ -1353,9 +1414,10 @@ static enum sim_status check_size(const struct scenario *scn, struct sim_error *
     if (xfer_each * transfers > compute_s) {
         int bw_bound =
             scn->link_bw_Bps > 0 && scn->activation_B / scn->link_bw_Bps > scn->link_lat_s;
-        return scn_rule_error(
-            scn, bw_bound ? scn_culprit(scn, SCN_LINK_BANDWIDTH, SCN_ACTIVATION) : SCN_LINK_LATENCY,
-            err,
+        const enum scn_key bw_keys[] = {SCN_LINK_BANDWIDTH, SCN_ACTIVATION};
+        const enum scn_key lat_key[] = {SCN_LINK_LATENCY};
+        return scn_rule_error_keys(
+            scn, bw_bound ? bw_keys : lat_key, bw_bound ? 2 : 1, err,
             "%.0f transfers of %.3g s each (link-latency plus activation / "
             "link-bandwidth) could take %.3g s of simulated time, above the limit "
             "of 10^6 s",
@@ -1372,10 +1434,10 @@ static enum sim_status check_size(const struct scenario *scn, struct sim_error *
         big = SCN_BACKWARD_INPUT;
     if (scn->bwd_weight_s > (big == SCN_FORWARD ? scn->forward_s : scn->bwd_input_s))
         big = SCN_BACKWARD_WEIGHT;
-    return scn_rule_error(scn, scn_culprit(scn, big, SCN_MICROBATCHES), err,
-                          "compute could take %.3g s of simulated time (%.3g s per layer x "
-                          "layers=%d x microbatches=%d), above the limit of 10^6 s",
-                          compute_s, per_layer, scn->layers, scn->microbatches);
+    return scn_rule_error_keys(scn, SCN_KEYS(big, SCN_MICROBATCHES, SCN_LAYERS), err,
+                               "compute could take %.3g s of simulated time (%.3g s per layer x "
+                               "layers=%d x microbatches=%d), above the limit of 10^6 s",
+                               compute_s, per_layer, scn->layers, scn->microbatches);
 }
 
 /* A given key that means nothing for this kind of scenario is an error, not silence. */
@@ -1423,24 +1485,24 @@ static enum sim_status check_pipeline_layout(const struct scenario *scn, struct 
                               "first-stage-layers / last-stage-layers");
     const struct sched_type *type = scn_schedule(scn);
     if (!type || !type->megatron_stages)
-        return scn_rule_error(scn, scn_culprit(scn, key, SCN_SCHEDULE), err,
-                              "pipeline-layout numbers stages as Megatron-Core's 1f1b and "
-                              "interleaved schedules do, not %s",
-                              scn->schedule);
+        return scn_rule_error_keys(scn, SCN_KEYS(key, SCN_SCHEDULE), err,
+                                   "pipeline-layout numbers stages as Megatron-Core's 1f1b and "
+                                   "interleaved schedules do, not %s",
+                                   scn->schedule);
     if ((long)stages != (long)scn->pp * scn->vp)
-        return scn_rule_error(scn, scn_culprit(scn, key, scn_culprit(scn, SCN_PP, SCN_VP)), err,
-                              "pipeline-layout has %d stages, not pp*vp = %d*%d%s", stages,
-                              scn->pp, scn->vp,
-                              stages % scn->pp ? "" : " (give vp = stages / pp)");
+        return scn_rule_error_keys(scn, SCN_KEYS(key, SCN_PP, SCN_VP), err,
+                                   "pipeline-layout has %d stages, not pp*vp = %d*%d%s", stages,
+                                   scn->pp, scn->vp,
+                                   stages % scn->pp ? "" : " (give vp = stages / pp)");
     if (lay[0] != 'E' || pplayout_count(lay, -1, 'E') != 1 || lay[n - 1] != 'L' ||
         pplayout_count(lay, -1, 'L') != 1)
         return scn_rule_error(scn, key, err,
                               "pipeline-layout must begin with the embedding E and end with the "
                               "loss L, each once");
     if (pplayout_count(lay, -1, 't') != scn->layers)
-        return scn_rule_error(scn, scn_culprit(scn, key, SCN_LAYERS), err,
-                              "pipeline-layout places %d layers; the model has layers=%d",
-                              pplayout_count(lay, -1, 't'), scn->layers);
+        return scn_rule_error_keys(scn, SCN_KEYS(key, SCN_LAYERS), err,
+                                   "pipeline-layout places %d layers; the model has layers=%d",
+                                   pplayout_count(lay, -1, 't'), scn->layers);
     if (pplayout_count(lay, -1, 'm') != pplayout_count(lay, last, 'm'))
         return scn_rule_error(scn, key, err,
                               "pipeline-layout places MTP modules before the last stage; stepsim "
@@ -1463,14 +1525,6 @@ static enum scn_key layers_key(const struct scenario *scn)
     return scn_given(scn, SCN_LAYERS) || !scn_is_modelled(scn) ? SCN_LAYERS : SCN_MODEL;
 }
 
-/* What a split that does not work is blamed on: `first`, unless pp, vp or the layer count
- * was given later (values of one file tie, and the tie keeps `first`). */
-static enum scn_key split_culprit(const struct scenario *scn, enum scn_key first)
-{
-    enum scn_key k = scn_culprit(scn, first, layers_key(scn));
-    return scn_culprit(scn, scn_culprit(scn, k, SCN_PP), SCN_VP);
-}
-
 enum sim_status scn_check(const struct scenario *scn, struct sim_error *err)
 {
     enum sim_status st = scn_check_applies(scn, err);
@@ -1482,28 +1536,34 @@ enum sim_status scn_check(const struct scenario *scn, struct sim_error *err)
                               scn->schedule, sched_names());
     long stages = scn_model_parts(scn);
     if (scn->pp > scn->layers)
-        return scn_rule_error(scn, scn_culprit(scn, SCN_PP, layers_key(scn)), err,
-                              "pp=%d exceeds layers=%d: every pipeline rank needs a layer", scn->pp,
-                              scn->layers);
+        return scn_rule_error_keys(scn, SCN_KEYS(SCN_PP, layers_key(scn)), err,
+                                   "pp=%d exceeds layers=%d: every pipeline rank needs a layer",
+                                   scn->pp, scn->layers);
     if (type->builds_w && scn_given(scn, SCN_SPLIT_BACKWARD) && !scn->split_backward)
-        return scn_rule_error(scn, scn_culprit(scn, SCN_SPLIT_BACKWARD, SCN_SCHEDULE), err,
-                              "schedule=%s runs the weight gradient as its own W op; "
-                              "split-backward=false contradicts it",
-                              scn->schedule);
+        return scn_rule_error_keys(scn, SCN_KEYS(SCN_SPLIT_BACKWARD, SCN_SCHEDULE), err,
+                                   "schedule=%s runs the weight gradient as its own W op; "
+                                   "split-backward=false contradicts it",
+                                   scn->schedule);
     if (scn->overlap_ep_comm && !type->steady_pairs && !type->pairs)
-        return scn_rule_error(scn, scn_culprit(scn, SCN_OVERLAP_EP_COMM, SCN_SCHEDULE), err,
-                              "overlap-ep-comm=true needs schedule 1f1b or interleaved (whose "
-                              "steady-state F and B then run as overlapped pairs), not %s",
-                              scn->schedule);
+        return scn_rule_error_keys(scn, SCN_KEYS(SCN_OVERLAP_EP_COMM, SCN_SCHEDULE), err,
+                                   "overlap-ep-comm=true needs schedule 1f1b or interleaved (whose "
+                                   "steady-state F and B then run as overlapped pairs), not %s",
+                                   scn->schedule);
     if ((st = fw_check(fw_get((enum fw_id)scn->framework), scn, err)) != SIM_OK)
         return st;
     struct sched_params sp = scn_sched_params(scn);
-    enum sched_param blame = SP_SCHEDULE;
+    struct sched_blame blame = {SP_SCHEDULE, 0};
     struct sim_error serr;
     err_clear(&serr);
-    if (type->check(&sp, &blame, &serr) != SIM_OK)
-        return scn_rule_error(scn, scn_culprit(scn, sched_param_key(blame), SCN_SCHEDULE), err,
-                              "%s", serr.msg);
+    if (type->check(&sp, &blame, &serr) != SIM_OK) {
+        enum scn_key rule[SP_VP_GROUP + 2] = {sched_param_key(blame.first)}; /* + schedule */
+        int n = 1;
+        for (int p = SP_PP; p <= SP_VP_GROUP; p++)
+            if (blame.also & SP_BIT(p))
+                rule[n++] = sched_param_key((enum sched_param)p);
+        rule[n++] = SCN_SCHEDULE;
+        return scn_rule_error_keys(scn, rule, n, err, "%s", serr.msg);
+    }
     if (scn->pipeline_layout[0])
         return (st = check_pipeline_layout(scn, err)) != SIM_OK ? st : check_size(scn, err);
     int fa = first_apart(scn), la = last_apart(scn);
@@ -1512,9 +1572,10 @@ enum sim_status scn_check(const struct scenario *scn, struct sim_error *err)
     const char *parts_of = copies ? "pp" : "pp*vp";
     const char *why = copies ? " (dualpipe holds two copies of pp parts)" : "";
     if (stages > scn->layers + fa + la)
-        return scn_rule_error(scn, split_culprit(scn, SCN_VP), err,
-                              "%s=%ld model chunks exceed layers=%d%s: every chunk needs a layer",
-                              parts_of, stages, scn->layers, why);
+        return scn_rule_error_keys(
+            scn, SCN_KEYS(SCN_VP, layers_key(scn), SCN_PP), err,
+            "%s=%ld model chunks exceed layers=%d%s: every chunk needs a layer", parts_of, stages,
+            scn->layers, why);
     int first = fa ? scn->first_stage_layers : 0, last = la ? scn->last_stage_layers : 0;
     if (fa || la) {
         long middle = stages - fa - la;
@@ -1524,20 +1585,20 @@ enum sim_status scn_check(const struct scenario *scn, struct sim_error *err)
             return scn_rule_error(scn, key, err,
                                   "first/last-stage-layers need at least 2 pipeline stages");
         if (rest < middle || (middle == 0 && rest != 0) || (middle > 0 && rest % middle != 0))
-            return scn_rule_error(
-                scn, split_culprit(scn, scn_culprit(scn, key, scn_culprit(scn, SCN_PP, SCN_VP))),
-                err,
+            return scn_rule_error_keys(
+                scn, SCN_KEYS(key, SCN_PP, SCN_VP, layers_key(scn)), err,
                 "layers=%d minus first-stage-layers=%d and last-stage-layers=%d leaves %ld "
                 "layers for %ld middle stages of %s=%ld (pp=%d, vp=%d): they must split evenly, "
                 "at least one each",
                 scn->layers, first, last, rest, middle, parts_of, stages, scn->pp, scn->vp);
     } else if (scn->layers % stages != 0) {
-        return scn_rule_error(scn, split_culprit(scn, layers_key(scn)), err,
-                              "layers=%d is not divisible by %s=%ld (pp=%d, vp=%d)%s: chunks "
-                              "would be uneven (first-stage-layers / last-stage-layers set "
-                              "the ends apart%s)",
-                              scn->layers, parts_of, stages, scn->pp, scn->vp, why,
-                              type->megatron_stages ? "; pipeline-layout sets every stage" : "");
+        return scn_rule_error_keys(scn, SCN_KEYS(layers_key(scn), SCN_PP, SCN_VP), err,
+                                   "layers=%d is not divisible by %s=%ld (pp=%d, vp=%d)%s: chunks "
+                                   "would be uneven (first-stage-layers / last-stage-layers set "
+                                   "the ends apart%s)",
+                                   scn->layers, parts_of, stages, scn->pp, scn->vp, why,
+                                   type->megatron_stages ? "; pipeline-layout sets every stage"
+                                                         : "");
     }
     return check_size(scn, err);
 }

@@ -515,17 +515,28 @@ enum sim_status scn_check_applies(const struct scenario *scn, struct sim_error *
  * picosecond clock in range.  An error cites the file:line of the value at fault -- a --set
  * override when one made the conflict. */
 enum sim_status scn_check(const struct scenario *scn, struct sim_error *err);
-/* A rule broken by `key`'s value: an SIM_EINPUT error citing where that value came from (the
- * file:line that set it, or the --set option). */
 /* Which of two conflicting values to blame: the one set later (a --set override over a file,
  * a file over the base it names, either over a default), else `a`. */
 enum scn_key scn_culprit(const struct scenario *scn, enum scn_key a, enum scn_key b);
 /* The longest step, in simulated seconds, a scenario may ask for: every sum on the
  * picosecond clock (int64, about 9.2e6 s) then fits. */
 #define SCN_MAX_STEP_S 1e6
+/* A rule broken by `key`'s value: an SIM_EINPUT error citing where that value came from (the
+ * file:line that set it, or the option: "(pp given by --set)"). */
 enum sim_status scn_rule_error(const struct scenario *scn, enum scn_key key,
                                struct sim_error *err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* A rule the values of the n keys of `rule` break together: the error cites where the one set
+ * last came from (scn_culprit; the first listed of those set last), and when that is the
+ * command line it names every key of the rule the command line gave -- "(pp, vp given by
+ * --vary)" when both were varied, not pp alone, so that the user sees which values to change. */
+enum sim_status scn_rule_error_keys(const struct scenario *scn, const enum scn_key *rule, int n,
+                                    struct sim_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* scn_rule_error_keys's `rule, n` from a list: SCN_KEYS(SCN_PP, SCN_VP) (two arguments). */
+#define SCN_KEYS(...)                                                                              \
+    (const enum scn_key[]){__VA_ARGS__},                                                           \
+        (int)(sizeof((const enum scn_key[]){__VA_ARGS__}) / sizeof(enum scn_key))
 /* The model is cut into scn_model_parts() parts -- pp*vp, or pp for DualPipe, whose stages s
  * and pp+s hold two copies of part s -- and virtual stage `stage` holds part
  * scn_model_part(). */

@@ -12,10 +12,10 @@
  * is min(2 (p - r - 1) + 1, m), the interleaved schedule's with one chunk, plus one. */
 #include "schedule.h"
 
-static enum sim_status f1b1_check(const struct sched_params *sp, enum sched_param *culprit,
+static enum sim_status f1b1_check(const struct sched_params *sp, struct sched_blame *blame,
                                   struct sim_error *err)
 {
-    return sched_check_one_chunk("1f1b", sp, culprit, err);
+    return sched_check_one_chunk("1f1b", sp, blame, err);
 }
 
 int sched_1f1b_warmup(const struct sched_params *sp, int rank)

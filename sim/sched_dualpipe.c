@@ -34,22 +34,22 @@
  * outputs leave when the pair ends (pipeline.c). */
 #include "schedule.h"
 
-static enum sim_status dualpipe_check(const struct sched_params *sp, enum sched_param *culprit,
+static enum sim_status dualpipe_check(const struct sched_params *sp, struct sched_blame *blame,
                                       struct sim_error *err)
 {
-    *culprit = SP_VP;
+    *blame = (struct sched_blame){SP_VP, 0};
     if (sp->vp != 2)
         return err_set(err, SIM_EINPUT, NULL, 0,
                        "schedule=dualpipe holds two model chunks per rank (one per direction) "
                        "but vp=%d",
                        sp->vp);
-    *culprit = SP_PP;
+    *blame = (struct sched_blame){SP_PP, 0};
     if (sp->pp % 2 != 0)
         return err_set(err, SIM_EINPUT, NULL, 0,
                        "schedule=dualpipe needs an even pp (its two halves mirror each other) "
                        "but pp=%d",
                        sp->pp);
-    *culprit = SP_MICROBATCHES;
+    *blame = (struct sched_blame){SP_MICROBATCHES, SP_BIT(SP_PP)};
     if (sp->microbatches % 2 != 0 || sp->microbatches < 2 * sp->pp)
         return err_set(err, SIM_EINPUT, NULL, 0,
                        "schedule=dualpipe needs an even number of micro-batches, at least "
@@ -169,16 +169,16 @@ static void dualpipev_build(const struct sched_params *sp, int rank, struct sche
     dual_steps(&d, rank, sp->pp);
 }
 
-static enum sim_status dualpipev_check(const struct sched_params *sp, enum sched_param *culprit,
+static enum sim_status dualpipev_check(const struct sched_params *sp, struct sched_blame *blame,
                                        struct sim_error *err)
 {
-    *culprit = SP_VP;
+    *blame = (struct sched_blame){SP_VP, 0};
     if (sp->vp != 2)
         return err_set(err, SIM_EINPUT, NULL, 0,
                        "schedule=dualpipe-v places exactly two model chunks per rank (a V) but "
                        "vp=%d",
                        sp->vp);
-    *culprit = SP_MICROBATCHES;
+    *blame = (struct sched_blame){SP_MICROBATCHES, SP_BIT(SP_PP)};
     if (sp->microbatches < 2 * sp->pp)
         return err_set(err, SIM_EINPUT, NULL, 0,
                        "schedule=dualpipe-v needs at least 2*pp=%d micro-batches (one per "

@@ -5,10 +5,10 @@
  * at the peak.  One model chunk per rank. */
 #include "schedule.h"
 
-static enum sim_status gpipe_check(const struct sched_params *sp, enum sched_param *culprit,
+static enum sim_status gpipe_check(const struct sched_params *sp, struct sched_blame *blame,
                                    struct sim_error *err)
 {
-    return sched_check_one_chunk("gpipe", sp, culprit, err);
+    return sched_check_one_chunk("gpipe", sp, blame, err);
 }
 
 static void gpipe_build(const struct sched_params *sp, int rank, struct sched_op *out)

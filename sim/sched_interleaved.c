@@ -18,41 +18,42 @@ static int group_size(const struct sched_params *sp)
     return sp->vp_group > 0 ? sp->vp_group : sp->pp;
 }
 
-static enum sim_status interleaved_check(const struct sched_params *sp, enum sched_param *culprit,
-                                        struct sim_error *err)
+static enum sim_status interleaved_check(const struct sched_params *sp, struct sched_blame *blame,
+                                         struct sim_error *err)
 {
     int p = sp->pp, m = sp->microbatches, g = group_size(sp);
-    *culprit = SP_VP;
+    *blame = (struct sched_blame){SP_VP, 0};
     if (sp->vp < 2)
         return err_set(err, SIM_EINPUT, NULL, 0,
                        "schedule=interleaved needs vp >= 2 model chunks per rank, got vp=%d; "
                        "use schedule=1f1b for one chunk",
                        sp->vp);
-    *culprit = SP_PP;
+    *blame = (struct sched_blame){SP_PP, 0};
     if (p < 2) /* megatron/core/parallel_state.py, initialize_model_parallel */
         return err_set(err, SIM_EINPUT, NULL, 0,
                        "schedule=interleaved needs pp >= 2: Megatron-Core refuses "
                        "interleaving on one pipeline stage; use schedule=1f1b (vp=1) for pp=1");
     /* The three rules Megatron-LM enforces in forward_backward_pipelining_with_interleaving. */
-    *culprit = SP_VP_GROUP;
+    *blame = (struct sched_blame){SP_VP_GROUP, SP_BIT(SP_PP)};
     if (g < p)
         return err_set(err, SIM_EINPUT, NULL, 0,
                        "vp-group=%d is smaller than pp=%d: micro-batches per chunk group must "
                        "be in [pp, microbatches] (Megatron rule)",
                        g, p);
     if (g > m && sp->vp_group == 0) {
-        *culprit = SP_MICROBATCHES;
+        *blame = (struct sched_blame){SP_MICROBATCHES, SP_BIT(SP_PP)};
         return err_set(err, SIM_EINPUT, NULL, 0,
                        "microbatches=%d is fewer than pp=%d: the interleaved schedule needs at "
                        "least pp micro-batches (Megatron rule)",
                        m, p);
     }
+    *blame = (struct sched_blame){SP_VP_GROUP, SP_BIT(SP_MICROBATCHES)};
     if (g > m)
         return err_set(err, SIM_EINPUT, NULL, 0,
                        "vp-group=%d exceeds microbatches=%d: micro-batches per chunk group "
                        "must be in [pp, microbatches] (Megatron rule)",
                        g, m);
-    *culprit = SP_MICROBATCHES;
+    *blame = (struct sched_blame){SP_MICROBATCHES, SP_BIT(SP_VP_GROUP) | SP_BIT(SP_PP)};
     if (m % g != 0 && m % g < p)
         return err_set(err, SIM_EINPUT, NULL, 0,
                        "microbatches=%d leaves a last group of %d (mod vp-group=%d) smaller "

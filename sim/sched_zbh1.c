@@ -13,10 +13,10 @@
  * 1F1B's peak. */
 #include "schedule.h"
 
-static enum sim_status zbh1_check(const struct sched_params *sp, enum sched_param *culprit,
+static enum sim_status zbh1_check(const struct sched_params *sp, struct sched_blame *blame,
                                   struct sim_error *err)
 {
-    return sched_check_one_chunk("zb-h1", sp, culprit, err);
+    return sched_check_one_chunk("zb-h1", sp, blame, err);
 }
 
 static void zbh1_build(const struct sched_params *sp, int rank, struct sched_op *out)

@@ -15,10 +15,10 @@
  * every rank busy from its first op to the end of the steady state. */
 #include "schedule.h"
 
-static enum sim_status zbv_check(const struct sched_params *sp, enum sched_param *culprit,
+static enum sim_status zbv_check(const struct sched_params *sp, struct sched_blame *blame,
                                  struct sim_error *err)
 {
-    *culprit = SP_VP;
+    *blame = (struct sched_blame){SP_VP, 0};
     if (sp->vp != 2)
         return err_set(err, SIM_EINPUT, NULL, 0,
                        "schedule=zb-v places exactly two model chunks per rank (a V) but vp=%d",

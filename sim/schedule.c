@@ -83,9 +83,9 @@ int sched_model_parts(const struct sched_type *type, int pp, int vp)
 }
 
 enum sim_status sched_check_one_chunk(const char *name, const struct sched_params *sp,
-                                      enum sched_param *culprit, struct sim_error *err)
+                                      struct sched_blame *blame, struct sim_error *err)
 {
-    *culprit = SP_VP;
+    *blame = (struct sched_blame){SP_VP, 0};
     if (sp->vp != 1)
         return err_set(err, SIM_EINPUT, NULL, 0,
                        "schedule=%s holds one model chunk per rank but vp=%d; use "

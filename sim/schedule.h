@@ -71,13 +71,21 @@ struct sched_params {
 
 /* Which parameter a rejected configuration should be blamed on (for the error's location). */
 enum sched_param { SP_SCHEDULE, SP_PP, SP_VP, SP_MICROBATCHES, SP_VP_GROUP };
+#define SP_BIT(p) (1u << (p))
+/* The parameters a broken rule reads besides the schedule: `first` is blamed when they all
+ * came from one place, and `also` (SP_BIT()s) are the others -- "microbatches=10 leaves a last
+ * group of 2 smaller than pp=4" reads microbatches first, vp-group and pp also. */
+struct sched_blame {
+    enum sched_param first;
+    unsigned also;
+};
 
 struct sched_type {
     const char *name;
     const char *summary;
     /* Reject parameters the framework rejects; the message names values and the rule, and
-     * *culprit the parameter to blame. */
-    enum sim_status (*check)(const struct sched_params *sp, enum sched_param *culprit,
+     * *blame the parameters it reads. */
+    enum sim_status (*check)(const struct sched_params *sp, struct sched_blame *blame,
                              struct sim_error *err);
     /* Fill out[] with rank's F/B order: exactly 2 * sched_chunk_mbs() * vp entries; with
      * builds_w, its F/B/W order: exactly 3 * sched_chunk_mbs() * vp entries. */
@@ -103,7 +111,7 @@ extern const struct sched_type sched_dualpipev;
 /* The check shared by schedules with one model chunk per rank: vp must be 1 (the message
  * names `name` and points to the interleaved schedule). */
 enum sim_status sched_check_one_chunk(const char *name, const struct sched_params *sp,
-                                      enum sched_param *culprit, struct sim_error *err);
+                                      struct sched_blame *blame, struct sim_error *err);
 
 /* The virtual stage of `chunk` on `rank`, and back. */
 int sched_stage_of(const struct sched_type *type, int pp, int rank, int chunk);

@@ -35,9 +35,9 @@ static enum sim_status check_takes_time(const struct scenario *scn, struct sim_e
                                                             : 0.0);
     if (scn->forward_s + scn->bwd_input_s + scn->bwd_weight_s + scn->optimizer_s + xfer > 0)
         return SIM_OK;
-    return scn_rule_error(scn, scn_culprit(scn, SCN_FORWARD, SCN_BACKWARD_INPUT), err,
-                          "every op, transfer and optimizer step takes 0 s: a step of no time "
-                          "has no rate to report (give forward a duration)");
+    return scn_rule_error_keys(scn, SCN_KEYS(SCN_FORWARD, SCN_BACKWARD_INPUT), err,
+                               "every op, transfer and optimizer step takes 0 s: a step of no time "
+                               "has no rate to report (give forward a duration)");
 }
 
 enum sim_status step_check_explicit(struct scenario *scn, struct sim_error *err)

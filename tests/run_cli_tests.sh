@@ -215,7 +215,11 @@ run run "$U" --set "name=a
 b"
 expect_error "--set value with a newline stays one line" 2 "stepsim: --set name=a?b: " "control character"
 run run "$U" --set pp=8 --set layers=4
-expect_error "--set breaking a rule names the override" 2 "stepsim: pp=8 exceeds layers=4" "(pp given by --set)"
+expect_error "--set values breaking a rule together: both named" 2 "stepsim: pp=8 exceeds layers=4" \
+    "(pp, layers given by --set)"
+run run "$U" --set pp=16
+expect_error "--set breaking a rule with the file's value names the override" 2 \
+    "stepsim: pp=16 exceeds layers=8" "(pp given by --set)"
 run run "$U" --set layers=6
 expect_error "--set layers not divisible" 2 "stepsim: layers=6 is not divisible by pp*vp=4" "(layers given by --set)"
 run run "$U" --set schedule=interleaved
@@ -227,12 +231,12 @@ else
         "exit status $rc"
 fi
 run run "$U" --set schedule=interleaved --set vp=1
-expect_error "--set schedule=interleaved with --set vp=1: both given, the rule names vp" 2 \
-    "stepsim: schedule=interleaved needs vp >= 2" "(vp given by --set)"
+expect_error "--set schedule=interleaved with --set vp=1: both given, the rule names both" 2 \
+    "stepsim: schedule=interleaved needs vp >= 2" "(vp, schedule given by --set)"
 run run "$U" --set "pipeline-layout=Et|tt|tt|ttL" --set schedule=gpipe
 expect_error "--set pipeline-layout with a schedule that places stages otherwise: exit 2" 2 \
     "stepsim: pipeline-layout numbers stages as Megatron-Core's 1f1b and interleaved schedules do, not gpipe" \
-    "(pipeline-layout given by --set)"
+    "(pipeline-layout, schedule given by --set)"
 # A pipeline-layout given by --set that cuts a DSA top-k group: the error blames the string,
 # not the file's pp (it had cited the scenario's pp line).
 run run "$SCN/glm-5.2-744b-h100.xml" --set "pipeline-layout=Ettttt|ttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttmL" \
@@ -1071,6 +1075,16 @@ then
     pass "sweep counts the configs whose seq is longer than the model's max-seq"
 else
     fail "sweep counts the configs whose seq is longer than the model's max-seq" "exit $rc"
+fi
+# Two varied keys breaking a rule together are both named; a rule that reads one varied key and
+# the file's values names that one (it had been the file's microbatches line).
+run sweep "$SCN/default.xml" --vary pp=4,3 --vary vp=2,3
+both='^4,3,error,.*layers=32 is not divisible by pp\*vp=12 .*(pp, vp given by --vary)"$'
+one='^3,2,error,.*"microbatches=16 leaves a last group of 1 .*(pp given by --vary)"$'
+if [ "$rc" -eq 0 ] && grep -q "$both" "$tmp/out" && grep -q "$one" "$tmp/out"; then
+    pass "sweep: a rule broken by two varied keys names both"
+else
+    fail "sweep: a rule broken by two varied keys names both" "exit $rc"
 fi
 run sweep "$U" --vary pp=8:1:x2
 expect_error "sweep bad --vary range: exit 2" 2 "stepsim: " "empty range"

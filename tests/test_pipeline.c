@@ -605,11 +605,11 @@ Test(sanity, dualpipe_with_links_blocking_and_jitter)
 }
 
 /* A schedule whose order cannot run: the last rank runs a backward before its forward. */
-static enum sim_status bad_check(const struct sched_params *sp, enum sched_param *culprit,
+static enum sim_status bad_check(const struct sched_params *sp, struct sched_blame *blame,
                                  struct sim_error *err)
 {
     (void)sp;
-    (void)culprit;
+    (void)blame;
     (void)err;
     return SIM_OK;
 }

@@ -592,22 +592,30 @@ static const char rule_xml[] = "<?xml version=\"1.0\"?>\n"                  /* 1
                                "  <model layers=\"5\"/>\n"                  /* 6 */
                                "</scenario>\n";
 
+/* rule_xml, written to a temp file (path) and loaded into *scn. */
+static void load_rule_xml(struct scenario *scn, char *path, size_t len)
+{
+    struct sim_error err;
+    write_temp(path, len, rule_xml);
+    scn_defaults(scn);
+    err_clear(&err);
+    cr_assert_eq(scn_load(scn, path, &err), SIM_OK, "%s", err.msg);
+}
+
 Test(scenario, check_error_cites_the_xml_line_of_the_value)
 {
     char path[256];
-    write_temp(path, sizeof path, rule_xml);
     struct scenario scn;
     struct sim_error err;
-    scn_defaults(&scn);
-    err_clear(&err);
-    cr_assert_eq(scn_load(&scn, path, &err), SIM_OK, "%s", err.msg);
+    load_rule_xml(&scn, path, sizeof path);
     cr_assert_eq(scn.origin[SCN_LAYERS].line, 6);
     cr_assert_eq(scn_check(&scn, &err), SIM_EINPUT);
     cr_assert_str_eq(err.file, path);
     cr_assert_eq(err.line, 6, "layers=5 was set on line 6, error says %d", err.line);
     cr_assert(strstr(err.msg, "layers=5 is not divisible by pp*vp=2") != NULL, "%s", err.msg);
 
-    /* the same conflict made by an override names the override instead of a line */
+    /* the same conflict made by overrides names them instead of a line: both, when both
+     * values of the rule came from the command line */
     scn_defaults(&scn);
     cr_assert_eq(scn_load(&scn, path, &err), SIM_OK);
     cr_assert_eq(scn_set_arg(&scn, "layers=4", &err), SIM_OK);
@@ -615,7 +623,12 @@ Test(scenario, check_error_cites_the_xml_line_of_the_value)
     cr_assert_eq(scn_check(&scn, &err), SIM_EINPUT);
     cr_assert_eq(err.line, 0);
     cr_assert(strstr(err.msg, "pp=8 exceeds layers=4") != NULL, "%s", err.msg);
-    cr_assert(strstr(err.msg, "(pp given by --set)") != NULL, "%s", err.msg);
+    cr_assert(strstr(err.msg, "(pp, layers given by --set)") != NULL, "%s", err.msg);
+    scn_defaults(&scn);
+    cr_assert_eq(scn_load(&scn, path, &err), SIM_OK);
+    cr_assert_eq(scn_set_arg(&scn, "pp=8", &err), SIM_OK);
+    cr_assert_eq(scn_check(&scn, &err), SIM_EINPUT);
+    cr_assert(strstr(err.msg, "(pp given by --set)") != NULL, "the file's layers: %s", err.msg);
 
     /* pp from the file exceeds an overridden layers: the override is the culprit */
     scn_defaults(&scn);
@@ -623,6 +636,31 @@ Test(scenario, check_error_cites_the_xml_line_of_the_value)
     cr_assert_eq(scn_set_arg(&scn, "layers=1", &err), SIM_OK);
     cr_assert_eq(scn_check(&scn, &err), SIM_EINPUT);
     cr_assert(strstr(err.msg, "(layers given by --set)") != NULL, "%s", err.msg);
+    unlink(path);
+}
+
+/* A rule several keys break together names every one the command line gave, grouped by the
+ * option, the culprit's first; a key listed twice is named once, one from the file not at all;
+ * when the culprit came from the file, its line is cited as before. */
+Test(scenario, rule_error_names_every_key_the_command_line_gave)
+{
+    char path[256];
+    struct scenario scn;
+    struct sim_error err;
+    load_rule_xml(&scn, path, sizeof path);
+    cr_assert_eq(scn_rule_error_keys(&scn, SCN_KEYS(SCN_LAYERS, SCN_PP, SCN_VP), &err, "split"),
+                 SIM_EINPUT);
+    cr_assert_eq(err.line, 6, "all from the file: the first listed, layers on line 6");
+    cr_assert_str_eq(err.msg, "split");
+    cr_assert_eq(scn_set_option(&scn, "--vary", "vp", "3", &err), SIM_OK);
+    cr_assert_eq(scn_set_arg(&scn, "microbatches=5", &err), SIM_OK);
+    cr_assert_eq(scn_set_option(&scn, "--vary", "pp", "3", &err), SIM_OK);
+    scn_rule_error_keys(&scn, SCN_KEYS(SCN_LAYERS, SCN_PP, SCN_MICROBATCHES, SCN_VP, SCN_PP), &err,
+                        "split");
+    cr_assert_eq(err.line, 0);
+    cr_assert_str_eq(err.msg, "split (pp, vp given by --vary, microbatches given by --set)");
+    scn_rule_error_keys(&scn, SCN_KEYS(SCN_MICROBATCHES, SCN_LAYERS), &err, "m");
+    cr_assert_str_eq(err.msg, "m (microbatches given by --set)");
     unlink(path);
 }
 

@@ -18,7 +18,7 @@ static void order_string(const char *sched, int p, int v, int m, int g, int spli
     const struct sched_type *t = sched_find(sched);
     cr_assert_not_null(t);
     struct sim_error err;
-    enum sched_param blame;
+    struct sched_blame blame;
     cr_assert_eq(t->check(&sp, &blame, &err), SIM_OK, "%s", err.msg);
     size_t n = sched_ops_per_rank(t, &sp);
     struct sched_op ops[4096];
@@ -181,7 +181,7 @@ static void check_properties(const char *name, int p, int v, int m, int g)
     struct sched_params sp = {p, v, m, g, 0, 0};
     const struct sched_type *t = sched_find(name);
     struct sim_error err;
-    enum sched_param blame;
+    struct sched_blame blame;
     if (t->check(&sp, &blame, &err) != SIM_OK)
         return;
     size_t n = sched_ops_per_rank(t, &sp);
@@ -239,22 +239,27 @@ Test(sched_properties, many_shapes)
 Test(sched_rules, interleaved_rejections_match_megatron)
 {
     struct sim_error err;
-    enum sched_param blame;
+    struct sched_blame blame;
     struct sched_params g_lt_p = {4, 2, 8, 2, 0, 0}, g_gt_m = {4, 2, 8, 9, 0, 0},
                         bad_rem = {4, 2, 10, 4, 0, 0}, ok_rem = {4, 2, 12, 8, 0, 0},
                         ok = {4, 2, 8, 0, 0, 0}, vp1 = {4, 1, 8, 0, 0, 0};
     cr_assert_eq(sched_interleaved.check(&g_lt_p, &blame, &err), SIM_EINPUT);
     cr_assert(strstr(err.msg, "vp-group=2") && strstr(err.msg, "pp=4"), "%s", err.msg);
-    cr_assert_eq(blame, SP_VP_GROUP);
+    cr_assert_eq(blame.first, SP_VP_GROUP);
+    cr_assert_eq(blame.also, SP_BIT(SP_PP), "vp-group against pp: pp is read too");
     cr_assert_eq(sched_interleaved.check(&g_gt_m, &blame, &err), SIM_EINPUT);
+    cr_assert_eq(blame.first, SP_VP_GROUP);
+    cr_assert_eq(blame.also, SP_BIT(SP_MICROBATCHES));
     cr_assert(strstr(err.msg, "microbatches=8"), "%s", err.msg);
     cr_assert_eq(sched_interleaved.check(&bad_rem, &blame, &err), SIM_EINPUT, "10 %% 4 = 2 < 4");
     cr_assert(strstr(err.msg, "last group of 2"), "%s", err.msg);
-    cr_assert_eq(blame, SP_MICROBATCHES);
+    cr_assert_eq(blame.first, SP_MICROBATCHES);
+    cr_assert_eq(blame.also, SP_BIT(SP_VP_GROUP) | SP_BIT(SP_PP));
     struct sched_params few = {4, 2, 3, 0, 0, 0};
     cr_assert_eq(sched_interleaved.check(&few, &blame, &err), SIM_EINPUT);
     cr_assert(strstr(err.msg, "fewer than pp=4"), "%s", err.msg);
-    cr_assert_eq(blame, SP_MICROBATCHES, "default vp-group: blame the micro-batch count");
+    cr_assert_eq(blame.first, SP_MICROBATCHES, "default vp-group: blame the micro-batch count");
+    cr_assert_eq(blame.also, SP_BIT(SP_PP));
     cr_assert_eq(sched_interleaved.check(&ok_rem, &blame, &err), SIM_OK, "12 %% 8 = 4 >= 4");
     cr_assert_eq(sched_interleaved.check(&ok, &blame, &err), SIM_OK);
     cr_assert_eq(sched_interleaved.check(&vp1, &blame, &err), SIM_EINPUT);
@@ -375,10 +380,10 @@ Test(sched_zbh1, properties_over_many_shapes)
 Test(sched_zbh1, one_chunk_per_rank)
 {
     struct sim_error err;
-    enum sched_param blame;
+    struct sched_blame blame;
     struct sched_params vp2 = {4, 2, 8, 0, 1, 0}, ok = {4, 1, 3, 0, 1, 0};
     cr_assert_eq(sched_zbh1.check(&vp2, &blame, &err), SIM_EINPUT);
-    cr_assert_eq(blame, SP_VP);
+    cr_assert_eq(blame.first, SP_VP);
     cr_assert(strstr(err.msg, "vp=2"), "%s", err.msg);
     cr_assert_eq(sched_zbh1.check(&ok, &blame, &err), SIM_OK, "any m >= 1, like 1F1B");
 }
@@ -468,10 +473,10 @@ Test(sched_zbv, properties_over_many_shapes)
 Test(sched_zbv, two_chunks_per_rank)
 {
     struct sim_error err;
-    enum sched_param blame;
+    struct sched_blame blame;
     struct sched_params vp1 = {4, 1, 8, 0, 1, 0}, vp3 = {4, 3, 8, 0, 1, 0}, ok = {4, 2, 1, 0, 1, 0};
     cr_assert_eq(sched_zbv.check(&vp1, &blame, &err), SIM_EINPUT);
-    cr_assert_eq(blame, SP_VP);
+    cr_assert_eq(blame.first, SP_VP);
     cr_assert(strstr(err.msg, "exactly two model chunks per rank"), "%s", err.msg);
     cr_assert_eq(sched_zbv.check(&vp3, &blame, &err), SIM_EINPUT);
     cr_assert_eq(sched_zbv.check(&ok, &blame, &err), SIM_OK, "any m >= 1");
@@ -488,7 +493,7 @@ Test(sched_dualpipe, properties_over_many_shapes)
         for (int m = 2 * p; m <= 5 * p && m <= 120; m += 2) {
             struct sched_params sp = {p, 2, m, 0, 1, 0};
             struct sim_error err;
-            enum sched_param blame;
+            struct sched_blame blame;
             cr_assert_eq(sched_dualpipe.check(&sp, &blame, &err), SIM_OK, "%s", err.msg);
             cr_assert_eq(sched_ops_per_rank(&sched_dualpipe, &sp), (size_t)(3 * m + 1));
             for (int r = 0; r < p; r++) {
@@ -540,17 +545,18 @@ Test(sched_dualpipe, the_two_halves_mirror)
 Test(sched_dualpipe, rejects_what_dualpipe_asserts)
 {
     struct sim_error err;
-    enum sched_param blame;
+    struct sched_blame blame;
     struct sched_params vp1 = {4, 1, 8, 0, 1, 0}, odd_p = {3, 2, 8, 0, 1, 0},
                         odd_m = {4, 2, 9, 0, 1, 0}, few_m = {4, 2, 6, 0, 1, 0},
                         ok = {4, 2, 8, 0, 1, 0};
     cr_assert_eq(sched_dualpipe.check(&vp1, &blame, &err), SIM_EINPUT);
-    cr_assert_eq(blame, SP_VP);
+    cr_assert_eq(blame.first, SP_VP);
     cr_assert_eq(sched_dualpipe.check(&odd_p, &blame, &err), SIM_EINPUT);
-    cr_assert_eq(blame, SP_PP);
+    cr_assert_eq(blame.first, SP_PP);
     cr_assert(strstr(err.msg, "even pp"), "%s", err.msg);
     cr_assert_eq(sched_dualpipe.check(&odd_m, &blame, &err), SIM_EINPUT);
-    cr_assert_eq(blame, SP_MICROBATCHES);
+    cr_assert_eq(blame.first, SP_MICROBATCHES);
+    cr_assert_eq(blame.also, SP_BIT(SP_PP), "at least 2*pp: pp is read too");
     cr_assert_eq(sched_dualpipe.check(&few_m, &blame, &err), SIM_EINPUT);
     cr_assert(strstr(err.msg, "at least 2*pp=8"), "%s", err.msg);
     cr_assert_eq(sched_dualpipe.check(&ok, &blame, &err), SIM_OK);
@@ -575,7 +581,7 @@ Test(sched_dualpipev, is_the_first_half_of_a_dualpipe_twice_as_deep)
         for (int m = 2 * p; m <= 5 * p; m++) {
             struct sched_params vp = {p, 2, m, 0, 1, 0}, dp = {2 * p, 2, 2 * m, 0, 1, 0};
             struct sim_error err;
-            enum sched_param blame;
+            struct sched_blame blame;
             cr_assert_eq(sched_dualpipev.check(&vp, &blame, &err), SIM_OK, "%s", err.msg);
             cr_assert_eq(sched_ops_per_rank(&sched_dualpipev, &vp), (size_t)(6 * m + 1));
             for (int r = 0; r < p; r++) {
@@ -613,13 +619,13 @@ Test(sched_dualpipev, properties_over_many_shapes)
 Test(sched_dualpipev, needs_a_v_and_a_micro_batch_per_stage)
 {
     struct sim_error err;
-    enum sched_param blame;
+    struct sched_blame blame;
     struct sched_params vp1 = {4, 1, 8, 0, 1, 0}, few = {4, 2, 7, 0, 1, 0},
                         odd = {3, 2, 7, 0, 1, 0};
     cr_assert_eq(sched_dualpipev.check(&vp1, &blame, &err), SIM_EINPUT);
-    cr_assert_eq(blame, SP_VP);
+    cr_assert_eq(blame.first, SP_VP);
     cr_assert_eq(sched_dualpipev.check(&few, &blame, &err), SIM_EINPUT);
-    cr_assert_eq(blame, SP_MICROBATCHES);
+    cr_assert_eq(blame.first, SP_MICROBATCHES);
     cr_assert(strstr(err.msg, "at least 2*pp=8 micro-batches"), "%s", err.msg);
     cr_assert_eq(sched_dualpipev.check(&odd, &blame, &err), SIM_OK, "any pp, any m >= 2pp");
 }
