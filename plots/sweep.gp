@@ -22,9 +22,10 @@
 # memory), xcat, xlog (log2 x axis),
 # xmin and xmax (the swept values' range, or the categories' first and last position), xcats
 # (with xcat: the categories' names as words, in position order), ylo, yhi and blo, bhi (the
-# panels' y ranges; default from 0), nempty and empty1, empty2, ... (series where nothing ran,
-# listed in the legend when all of them fit), nemptytotal (all such series: when they are not
-# all listed, one entry counts them), width (pixels; default 1400).
+# panels' y ranges; default from 0), bzero (1: no config that ran has a bubble), nempty and
+# empty1, empty2, ... (series where nothing ran, listed in the legend when all of them fit),
+# nemptytotal (all such series: when they are not all listed, one entry counts them), width
+# (pixels; default 1400).
 # With brkfile (and brkout, nbars, brktitle, maxlabel) it also draws a second image: one
 # stacked bar per config, rows "label  compute recompute tp cp ep pp bubble dp optimizer host
 # step_s state" with the parts in % of that config's step time, its step time in seconds
@@ -252,6 +253,12 @@ set format x '% g'
 set xlabel xlabel
 unset key
 unset label 11
+# Every config that ran has no bubble at all (bzero=1): its line lies on the axis, and the
+# panel's range is only room for it, which the panel says.
+if (exists("bzero") && bzero) {
+    set label 12 'no bubble: 0% in every config that ran' at graph 0.5, graph 0.5 center \
+        font ',13' tc rgb '#4a5568'
+}
 # Categories are labelled by name (xcats: their texts as words), even those that only failed.
 if (xcat && exists("xcats")) {
     set xtics () rotate by -30

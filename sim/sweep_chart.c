@@ -323,6 +323,10 @@ static void chart_vars(char *vars, size_t len, int *n, const struct sweep_chart_
     plot_vars_add(vars, len, n,
                   "; ylo=%.9g; yhi=%.9g; blo=%.9g; bhi=%.9g; nfailed=%zu; noom=%zu; maxlabel=%zu",
                   ylo, yhi, blo, bhi, l->nfailed, l->noom, cd->longest_label);
+    /* No config has a bubble (pp=1, or work that hides it): the panel's 0-1% range is no
+     * measurement, and its line lies on the axis -- the panel says so in words. */
+    if (l->bubble_lo == 0 && l->bubble_hi == 0)
+        plot_vars_add(vars, len, n, "; bzero=1");
     const struct sweep *sw = cd->sw;
     size_t nseries = sw->n / (size_t)sw->axes[sw->naxes - 1].nvalues;
     int nempty = 0, more = 0;

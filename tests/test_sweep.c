@@ -928,6 +928,19 @@ Test(sweep_cmd, svg_markers_are_the_png_size, .init = setup)
     chart_done(&c);
 }
 
+/* A sweep where no config has a bubble (pp=1) draws the bubble panel's 0-1% as room for a
+ * line on the axis, and says so in words; one with a bubble says nothing of the kind. */
+Test(sweep_cmd, a_bubble_panel_of_zeros_says_so, .init = setup)
+{
+    struct chart c;
+    chart_draw(&c, UNIT, "--set", "pp=1", "--vary", "microbatches=1,2,4", NULL);
+    cr_expect(strstr(c.text, "no bubble: 0% in every config that ran"), "no words for 0%%");
+    chart_done(&c);
+    chart_draw(&c, UNIT, "--vary", "microbatches=1,2,4", NULL);
+    cr_expect(!strstr(c.text, "no bubble"), "pp=4 has a bubble");
+    chart_done(&c);
+}
+
 /* The legend names the lines with data first: pp 1 to 32 on 80 layers leaves 6 lines that ran
  * and 26 where every config failed, which one entry counts.  The legend had said "6 lines,
  * unnamed (too many)" and spent its room on "pp=3: all failed" ... "+16 lines where all
