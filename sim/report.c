@@ -40,8 +40,10 @@ enum sim_status report_compute(const struct scenario *scn, const struct layout *
     }
     double capacity = (double)res->pp * (double)makespan;
     rep->bubble_ratio = capacity > 0 ? 1.0 - (double)total_busy / capacity : 0.0;
+    /* idle over ideal time: with no busy time there is no ideal time to divide by, and 0 would
+     * read as no idle time when all of it is idle -- NAN, which the reports print n/a / null */
     rep->bubble_overhead =
-        total_busy > 0 ? (capacity - (double)total_busy) / (double)total_busy : 0.0;
+        total_busy > 0 ? (capacity - (double)total_busy) / (double)total_busy : NAN;
     rep->samples = (long)scn->microbatches * scn->micro_batch;
     rep->tokens = scn->seq > 0 ? rep->samples * scn->seq : -1;
     rep->samples_per_s = rep->step_s > 0 ? (double)rep->samples / rep->step_s : 0.0;
@@ -681,7 +683,11 @@ int report_write_text(FILE *out, const struct scenario *scn, const struct report
     fprintf(out, "step time          %.6f s\n", rep->step_s);
     fprintf(out, "pipeline makespan  %.6f s\n", rep->makespan_s);
     fprintf(out, "bubble ratio       %.4f   (idle share of pp x makespan)\n", rep->bubble_ratio);
-    fprintf(out, "bubble overhead    %.4f   (Megatron: idle / ideal time)\n", rep->bubble_overhead);
+    if (isnan(rep->bubble_overhead))
+        fprintf(out, "bubble overhead    n/a      (Megatron: idle / ideal time; no busy time)\n");
+    else
+        fprintf(out, "bubble overhead    %.4f   (Megatron: idle / ideal time)\n",
+                rep->bubble_overhead);
     fprintf(out, "samples/s          %.3f   (%ld samples per step)\n", rep->samples_per_s,
             rep->samples);
     if (rep->tokens_per_s >= 0)
@@ -785,7 +791,10 @@ static void json_step(FILE *out, const struct report *rep)
     report_json_time(out, rep->makespan);
     fprintf(out, ",\n");
     fprintf(out, "  \"bubble_ratio\": %.9g,\n", rep->bubble_ratio);
-    fprintf(out, "  \"bubble_overhead\": %.9g,\n", rep->bubble_overhead);
+    if (isnan(rep->bubble_overhead))
+        fprintf(out, "  \"bubble_overhead\": null,\n");
+    else
+        fprintf(out, "  \"bubble_overhead\": %.9g,\n", rep->bubble_overhead);
     fprintf(out, "  \"samples_per_step\": %ld,\n", rep->samples);
     fprintf(out, "  \"samples_per_s\": %.9g,\n", rep->samples_per_s);
     if (rep->tokens_per_s >= 0)

@@ -6,7 +6,8 @@
  *   busy (rank)      time in F, B and W ops; idle = makespan - busy
  *   bubble ratio     1 - sum(busy) / (pp * makespan)          (fraction of the pipeline idle)
  *   bubble overhead  (pp * makespan - sum(busy)) / sum(busy)  (Megatron's idle / ideal time;
- *                    (p-1)/m for uniform 1F1B)
+ *                    (p-1)/m for uniform 1F1B); NAN when sum(busy) is 0: no ideal time to
+ *                    divide by (n/a in the text and the page, null in the JSON)
  *   samples/s        samples per step / step time (explicit costs: microbatches * micro-batch;
  *                    with the cost model: the global batch); tokens/s = samples/s * seq
  *   peak in-flight   max (micro-batch, chunk) activations a rank held at once: F started,
@@ -48,7 +49,7 @@ struct report_breakdown {
 struct report {
     double step_s, makespan_s;
     simtime_t step, makespan; /* the same on the engine's clock, exact (the JSON's) */
-    double bubble_ratio, bubble_overhead;
+    double bubble_ratio, bubble_overhead; /* bubble_overhead NAN: undefined (no busy time) */
     double samples_per_s;
     double tokens_per_s; /* < 0 when seq is unknown */
     long samples, tokens;

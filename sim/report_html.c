@@ -1,6 +1,7 @@
 /* report_html: the step page and the table pages (see report_html.h). */
 #include "report_html.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -53,7 +54,10 @@ static void put_summary(FILE *out, const struct scenario *scn, const struct repo
     fact(&fs, "step time", "%.6f s", rep->step_s);
     fact(&fs, "pipeline makespan", "%.6f s", rep->makespan_s);
     fact(&fs, "bubble ratio", "%.4f (idle share of pp \xc3\x97 makespan)", rep->bubble_ratio);
-    fact(&fs, "bubble overhead", "%.4f (Megatron: idle / ideal time)", rep->bubble_overhead);
+    if (isnan(rep->bubble_overhead))
+        fact(&fs, "bubble overhead", "n/a (Megatron: idle / ideal time; no busy time)");
+    else
+        fact(&fs, "bubble overhead", "%.4f (Megatron: idle / ideal time)", rep->bubble_overhead);
     fact(&fs, "samples/s", "%.3f (%ld samples per step)", rep->samples_per_s, rep->samples);
     if (rep->tokens_per_s >= 0)
         fact(&fs, "tokens/s", "%.1f (%ld tokens per step)", rep->tokens_per_s, rep->tokens);
@@ -313,7 +317,7 @@ static void put_definitions(FILE *out, const struct report *rep)
             "(pp \xc3\x97 makespan)</dd>\n"
             "<dt>bubble overhead</dt><dd>(pp \xc3\x97 makespan \xe2\x88\x92 sum of busy) / sum of "
             "busy: Megatron's (p\xe2\x88\x92"
-            "1)/m figure</dd>\n"
+            "1)/m figure; n/a when nothing was busy (no ideal time to divide by)</dd>\n"
             "<dt>samples/s, tokens/s</dt><dd>global batch / step time; \xc3\x97 seq</dd>\n",
             rep->modelled ? ", exposed data-parallel communication included" : "");
     if (rep->modelled)

@@ -1,6 +1,7 @@
 /* test_report: derived figures (bubble ratio, Megatron bubble overhead, throughput) and the
  * text / JSON renderings. */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,35 @@ Test(report, megatron_bubble_overhead_is_p_minus_1_over_m_for_uniform_1f1b)
             report_release(&rep);
             fixture_release(&f);
         }
+}
+
+/* With no busy time (every compute op free) the pipeline is all idle: the bubble ratio is 1,
+ * and Megatron's overhead, idle over ideal time, has no ideal time to divide by -- n/a in the
+ * text and null in the JSON, not the 0 (no idle at all) it had printed. */
+Test(report, bubble_overhead_is_undefined_without_busy_time)
+{
+    const char *sets[] = {"pp=2",         "layers=2",          "microbatches=4",
+                          "forward=0s",   "backward-input=0s", "backward-weight=0s",
+                          "activation=1MB", "link-bandwidth=1GBps", NULL};
+    struct sim_fixture f;
+    struct report rep;
+    char *json = run_report_json(&f, &rep, sets);
+    cr_assert(rep.makespan_s > 0, "the transfers take time");
+    cr_assert_float_eq(rep.bubble_ratio, 1.0, 1e-12);
+    cr_assert(isnan(rep.bubble_overhead));
+    cr_assert(strstr(json, "\"bubble_overhead\": null,\n"), "%s", json);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    cr_assert_eq(report_write_text(mem, &f.scn, &rep), 0);
+    fclose(mem);
+    cr_assert(strstr(buf, "bubble overhead    n/a      (Megatron: idle / ideal time; no busy "
+                          "time)\n"),
+              "%s", buf);
+    free(buf);
+    free(json);
+    report_release(&rep);
+    fixture_release(&f);
 }
 
 Test(report, throughput_counts_samples_and_tokens)

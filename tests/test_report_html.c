@@ -80,6 +80,24 @@ Test(report_html, explicit_costs_page_escapes_a_hostile_name)
     step_release(&so);
 }
 
+/* No busy time: the page's bubble overhead is n/a, as the text report's (it read 0.0000). */
+Test(report_html, bubble_overhead_without_busy_time_is_na)
+{
+    const char *sets[] = {"pp=2", "layers=2", "microbatches=4", "forward=0s",
+                          "backward-input=0s", "backward-weight=0s", "activation=1MB",
+                          "link-bandwidth=1GBps", NULL};
+    struct scenario scn;
+    struct step_output so;
+    explicit_step(sets, &scn, &so);
+    char *page = step_page(&scn, &so);
+    assert_sane_page(page);
+    cr_assert(strstr(page, "<th>bubble overhead</th><td>n/a (Megatron: idle / ideal time; no "
+                           "busy time)</td>"),
+              "%.200s", strstr(page, "bubble overhead"));
+    free(page);
+    step_release(&so);
+}
+
 /* 16 ranks x 512 micro-batches, some 33,000 ops, merge into boxes of about a pixel (detail 1):
  * the note says "one pixel", not "1/1 pixel". */
 Test(report_html, merged_runs_are_named_in_words)
