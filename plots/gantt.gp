@@ -72,8 +72,8 @@ if (span < 2e-9) { scale = 1e12; unit = 'ps' } else { if (span < 2e-6) { scale =
 x0 = span > 0 && tmin > 5 * span ? tmin : 0
 X(t) = (t - x0) * scale
 # x0 for the axis label, in the unit that says it to a few digits more than the span needs
-x0unit = x0 >= 1 ? 's' : (x0 >= 1e-3 ? 'ms' : (x0 >= 1e-6 ? 'µs' : 'ns'))
-x0scale = x0 >= 1 ? 1 : (x0 >= 1e-3 ? 1e3 : (x0 >= 1e-6 ? 1e6 : 1e9))
+x0unit = x0 >= 1 ? 's' : (x0 >= 1e-3 ? 'ms' : (x0 >= 1e-6 ? 'µs' : (x0 >= 1e-9 ? 'ns' : 'ps')))
+x0scale = x0 >= 1 ? 1 : (x0 >= 1e-3 ? 1e3 : (x0 >= 1e-6 ? 1e6 : (x0 >= 1e-9 ? 1e9 : 1e12)))
 x0digits = int(ceil(log10(x0 > 0 && span > 0 ? x0 / span : 1))) + 3
 x0digits = x0digits < 3 ? 3 : (x0digits > 15 ? 15 : x0digits)
 

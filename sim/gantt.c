@@ -790,32 +790,46 @@ int gantt_write_tsv(FILE *out, const struct gantt *g)
     return ferror(out) ? -1 : (int)g->nboxes;
 }
 
-/* s in its own unit to `digits` significant digits. */
-static void format_time_digits(char *buf, size_t len, double s, int digits)
+/* A unit of time: what a value in seconds is multiplied by, and its name. */
+struct time_unit {
+    double scale;
+    const char *name;
+};
+
+/* The unit that writes s with 1 to 999 before the point (a lone 0 in µs). */
+static struct time_unit time_unit_of(double s)
 {
-    if (s >= 1)
-        snprintf(buf, len, "%.*g s", digits, s);
-    else if (s >= 1e-3)
-        snprintf(buf, len, "%.*g ms", digits, s * 1e3);
-    else if (s >= 1e-6 || s == 0)
-        snprintf(buf, len, "%.*g µs", digits, s * 1e6);
-    else
-        snprintf(buf, len, "%.*g ns", digits, s * 1e9);
+    static const struct time_unit units[] = {
+        {1, "s"}, {1e3, "ms"}, {1e6, "µs"}, {1e9, "ns"}, {1e12, "ps"}};
+    if (s == 0)
+        return units[2];
+    size_t i = 0;
+    while (i + 1 < sizeof units / sizeof units[0] && fabs(s) * units[i].scale < 1)
+        i++;
+    return units[i];
+}
+
+/* s in unit u to `digits` significant digits. */
+static void format_time_digits(char *buf, size_t len, double s, int digits, struct time_unit u)
+{
+    snprintf(buf, len, "%.*g %s", digits, s * u.scale, u.name);
 }
 
 void gantt_format_time(char *buf, size_t len, double s)
 {
-    format_time_digits(buf, len, s, 3);
+    format_time_digits(buf, len, s, 3, time_unit_of(s));
 }
 
 void gantt_format_window(char *from, char *to, size_t len, double t0_s, double t1_s)
 {
-    /* enough digits to resolve a tenth of the span at the larger end */
+    /* enough digits to resolve a tenth of the span at the larger end, both ends in its unit
+     * (0 to 1 ps had read "0 µs to 0.001 ns") */
     double span = t1_s - t0_s, top = fabs(t1_s) > fabs(t0_s) ? fabs(t1_s) : fabs(t0_s);
+    struct time_unit u = time_unit_of(top);
     int need = span > 0 && top > 0 ? (int)ceil(log10(top / span)) + 2 : 3;
     for (int digits = need < 3 ? 3 : need > 15 ? 15 : need; digits <= 15; digits++) {
-        format_time_digits(from, len, t0_s, digits);
-        format_time_digits(to, len, t1_s, digits);
+        format_time_digits(from, len, t0_s, digits, u);
+        format_time_digits(to, len, t1_s, digits, u);
         if (strcmp(from, to) != 0)
             return;
     }

@@ -120,10 +120,11 @@ enum sim_status gantt_parse_size(const char *text, struct gantt_view *view, stru
  * (label "-" when none).  Returns the number of rows, -1 on a write error. */
 int gantt_write_tsv(FILE *out, const struct gantt *g);
 
-/* A duration a reader takes in at once: "66.0 ms", "1.24 s", "850 µs". */
+/* A duration a reader takes in at once: "66.0 ms", "1.24 s", "850 µs" (s down to ps). */
 void gantt_format_time(char *buf, size_t len, double s);
-/* A window's two ends, each with as many digits (3 or more) as it takes for them to differ:
- * a 0.5 ms window at 2 s reads "2 s" to "2.0005 s", not "2 s" to "2 s". */
+/* A window's two ends in one unit, the larger end's, each with as many digits (3 or more) as
+ * it takes for them to differ: a 0.5 ms window at 2 s reads "2 s" to "2.0005 s", not "2 s" to
+ * "2 s"; 0 to 1 ps reads "0 ps" to "1 ps", 0.5 ms to 3 ms "0.5 ms" to "3 ms". */
 void gantt_format_window(char *from, char *to, size_t len, double t0_s, double t1_s);
 
 /* What the level of detail is, for the chart's title ("" for GANTT_OPS), and that the DP

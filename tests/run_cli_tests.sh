@@ -894,6 +894,14 @@ if command -v gnuplot >/dev/null 2>&1; then
     two_lines "--plot-size 800x700: a long memory-chart title in two lines" \
         "$tmp/o/narrow-memory.svg" 'OUT OF MEMORY: [0-9.]* GiB peak, [0-9.]* usable' \
         'Llama-3.1-405B on 16384 H100 (--set microbatches=256): memory per GPU by pipeline rank'
+    # a window's two ends in one unit (0 to 1 ps had been titled "0 µs to 0.001 ns")
+    run run "$U" --plot "$tmp/o/ps.svg" --plot-window 0:1ps
+    if [ "$rc" -eq 0 ] && grep -q 'showing 0 ps to 1 ps<' "$tmp/o/ps.svg" &&
+        grep -q 'time since the first op (ps)' "$tmp/o/ps.svg"; then
+        pass "--plot-window 0:1ps: the title's ends and the axis in ps"
+    else
+        fail "--plot-window 0:1ps: the title's ends and the axis in ps" "exit $rc"
+    fi
     # the title says what the command line changed beside the name it may contradict, drawn
     # as typed (no enhanced-text markup: underscores and braces stay); the memory chart carries
     # the layout line too

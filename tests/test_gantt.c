@@ -693,3 +693,34 @@ Test(gantt, a_large_image_scales_its_text)
     gantt_release(&small);
     gantt_release(&large);
 }
+
+/* A window's title gives both ends in one unit, the larger end's, down to ps: 0 to 1 ps had
+ * read "0 µs to 0.001 ns" (each end in a unit of its own, and none under ns). */
+Test(gantt, a_window_names_both_ends_in_one_unit)
+{
+    static const struct {
+        double t0, t1;
+        const char *from, *to;
+    } cases[] = {
+        {0, 1e-12, "0 ps", "1 ps"},
+        {10e-12, 11e-12, "10 ps", "11 ps"},
+        {0, 10e-3, "0 ms", "10 ms"},
+        {0.5e-3, 3e-3, "0.5 ms", "3 ms"},
+        {2, 2.0005, "2 s", "2.0005 s"},
+        {1, 1.06, "1 s", "1.06 s"},
+        {999e-9, 2e-6, "0.999 µs", "2 µs"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char from[32], to[32];
+        gantt_format_window(from, to, sizeof from, cases[i].t0, cases[i].t1);
+        cr_expect_str_eq(from, cases[i].from, "window %zu", i);
+        cr_expect_str_eq(to, cases[i].to, "window %zu", i);
+    }
+    char one[32];
+    gantt_format_time(one, sizeof one, 0.066);
+    cr_expect_str_eq(one, "66 ms");
+    gantt_format_time(one, sizeof one, 5e-13);
+    cr_expect_str_eq(one, "0.5 ps");
+    gantt_format_time(one, sizeof one, 0);
+    cr_expect_str_eq(one, "0 µs", "a lone 0 as before");
+}
