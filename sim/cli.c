@@ -451,9 +451,10 @@ static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
                 "were never trained (Megatron-LM asserts max_position_embeddings >= seq_length)\n",
                 so.cm.cfg.seq, so.rep.model_max_seq, scn.model_path);
     if (st == SIM_OK) {
-        char given[120]; /* a chart title's room for it */
-        cli_sets_note(o.sets.v, o.sets.n, given, sizeof given);
-        st = write_outputs(&ro, &o.view, &scn, &so, given, &err);
+        /* what the command line changed, as the chart titles and the text report's scenario
+         * line say it */
+        cli_sets_note(o.sets.v, o.sets.n, so.rep.sets_note, sizeof so.rep.sets_note);
+        st = write_outputs(&ro, &o.view, &scn, &so, so.rep.sets_note, &err);
     }
     if (st == SIM_OK) {
         int w =

@@ -655,7 +655,13 @@ int report_write_text(FILE *out, const struct scenario *scn, const struct report
 {
     char name[3 * sizeof scn->name]; /* each invalid byte may become 3 */
     utf8_clean(name, sizeof name, scn->name);
-    fprintf(out, "scenario      %s\n", name);
+    fprintf(out, "scenario      %s", name);
+    if (rep->sets_note[0]) { /* what the command changed, as the chart's title says it */
+        char sets[3 * sizeof rep->sets_note];
+        utf8_clean(sets, sizeof sets, rep->sets_note);
+        fprintf(out, " (%s)", sets);
+    }
+    fputc('\n', out);
     if (rep->modelled) {
         char layout[512];
         report_layout_line(scn, rep, layout, sizeof layout);

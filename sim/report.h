@@ -64,6 +64,8 @@ struct report {
     int gpus, dp;
     int edp; /* MoE models: expert data-parallel size, gpus / (pp x ep x etp); dense: 0 */
     char model[64], hardware[64]; /* the model's and the hardware's names */
+    char sets_note[120]; /* the command line's --set values ("--set seq=8192"), which the text
+                            report's scenario line gives after the name; "" for none */
     double power_cap_w;           /* the board power it is held to, not its rating; or 0 */
     int zero;                     /* ZeRO stage of the data parallelism */
     unsigned patterns;            /* the kinds of run it is (patterns.h) */

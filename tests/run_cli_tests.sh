@@ -214,6 +214,16 @@ expect_error "--set without argument" 2 "stepsim: " "--set needs KEY=VALUE"
 run run "$U" --set "name=a
 b"
 expect_error "--set value with a newline stays one line" 2 "stepsim: --set name=a?b: " "control character"
+# the text report's scenario line says what the command line changed, as the chart title does
+run run "$U" --set pp=2 --set "name=two stages"
+if [ "$rc" -eq 0 ] && [ "$(sed -n 1p "$tmp/out")" = "scenario      two stages (--set pp=2 name=two stages)" ]
+then
+    pass "text report: the scenario line names the --set values"
+else
+    fail "text report: the scenario line names the --set values" "$(sed -n 1p "$tmp/out")"
+fi
+run run "$U"
+check "text report: no --set, the name alone" [ "$(sed -n 1p "$tmp/out")" = "scenario      unit" ]
 run run "$U" --set pp=8 --set layers=4
 expect_error "--set values breaking a rule together: both named" 2 "stepsim: pp=8 exceeds layers=4" \
     "(pp, layers given by --set)"

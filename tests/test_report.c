@@ -253,6 +253,27 @@ Test(report, pipeline_lines_are_the_layouts)
     fixture_release(&f);
 }
 
+/* The scenario line gives the command line's --set values after the name, as the chart title
+ * does, cleaned as the name is (a byte that is no UTF-8 becomes U+FFFD). */
+Test(report, text_scenario_line_names_the_overrides)
+{
+    const char *sets[] = {"pp=2", "layers=2", "microbatches=2", "forward=1ms", NULL};
+    struct sim_fixture f;
+    struct report rep;
+    run_report(&f, &rep, sets);
+    snprintf(rep.sets_note, sizeof rep.sets_note, "--set pp=2 name=x\xff");
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    cr_assert_eq(report_write_text(mem, &f.scn, &rep), 0);
+    fclose(mem);
+    cr_assert(strncmp(buf, "scenario      ", 14) == 0, "%s", buf);
+    cr_assert(strstr(buf, " (--set pp=2 name=x\xef\xbf\xbd)\n"), "%.100s", buf);
+    free(buf);
+    report_release(&rep);
+    fixture_release(&f);
+}
+
 /* The JSON's one-layer table tells apart every row the text does: each kind of layer a model
  * can have writes its own (kind, attention) pair (a DSA layer sharing another's top-k had
  * read "moe", "global" like the layers with their own indexer). */
