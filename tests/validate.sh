@@ -123,14 +123,15 @@ run_set() {
     table="$top_srcdir/scenarios/validation/$set_name.tsv"
     [ -r "$table" ] || { echo "validate: no table $table" >&2; status=1; return; }
     # The role is the table's own first line ("# role: calibration" / "# role: held-out");
-    # the first three sets say more about theirs.
+    # the first three sets say more about theirs.  Held out claims no more than "never fitted":
+    # several sets had mechanisms read or set after scoring (the README's table of sets).
     case "$set_name" in
         dev) role="calibration set, the runs stepsim was tuned on" ;;
         wave2) role="second calibration set (not held out)" ;;
         zb24) role="held out so far: not used to calibrate" ;;
         *)
             case $(sed -n '1s/^# role: *//p' "$table") in
-                held-out) role="held out: never fitted, nothing chosen from its errors" ;;
+                held-out) role="held out: never fitted (README: what was read after scoring)" ;;
                 calibration) role="calibration set (not held out)" ;;
                 *) role="" ;;
             esac

@@ -39,6 +39,7 @@ validate_tree() {
     rc=$?
 }
 {
+    echo "# role: held-out"
     row "# id" set source scenario set_overrides measured_step_s measured_mem_gb scored \
         not_expressible derivation
     row U1 tiny TINY scenarios/validation/u.xml - "$measured" - yes - "prediction / 1.1"
@@ -51,6 +52,10 @@ top_srcdir="$tmp/tree" STEPSIM="$S" VALIDATE_SETS=tiny VALIDATE_TSV="$tmp/rows.t
 rc=$?
 expect_ok "validate runs a three-row set"
 
+# A held-out set is "never fitted", nothing more: several had mechanisms read after scoring.
+held='held out: never fitted (README: what was read after scoring)'
+check "a held-out set's header claims only that it was never fitted" \
+    grep -qxF "== tiny (scenarios/validation/tiny.tsv): $held" "$tmp/out"
 check "a scored row's error is 100 (predicted - measured) / measured" \
     grep -q '^U1 .* +10\.0%$' "$tmp/out"
 check "a not-expressible row shows its bracketed run and what it lacks, without the brackets" \
