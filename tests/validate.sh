@@ -91,7 +91,8 @@ trap 'rm -f "$results"' EXIT
 # noun counted below takes an s); prepended to each awk program that prints a count.
 noun_awk='function noun(n, word) { return n == 1 ? word : word "s" }'
 
-# One result record per row (tab-separated): set id source run measured predicted error
+# One result record per row (tab-separated): set id source run measured predicted (every
+# digit of the double: the tables and pairs below divide it; VALIDATE_TSV writes 6) error
 # mem_measured mem_predicted mem_error oom scored status note schedule traits (comma-separated,
 # stepsim's patterns) hardware (the scenario's hardware file) job (model|dtype|fp8
 # recipe|GPUs|global batch|seq: what two runs on different hardware share to be compared) and
@@ -186,7 +187,7 @@ run_set() {
                             m = sprintf("%s\t%.3f\t%.3f", mem, peak / 1e9, 100 * (peak / 1e9 - mem) / mem)
                         else
                             m = "-\t-\t-"
-                        printf "%s\t%s\t%s\t%s\t%s\t%.6g\t%.4f\t%s\t%d\t%s\tok\t-\t%s\t%s\t%s\t%s\t%s\n",
+                        printf "%s\t%s\t%s\t%s\t%s\t%.17g\t%.4f\t%s\t%d\t%s\tok\t-\t%s\t%s\t%s\t%s\t%s\n",
                                set, id, src, name, meas, pred, err, m, oom, scored, sched,
                                traits == "" ? "-" : traits, hw == "" ? "-" : hw,
                                job == "" ? "-" : job, key
@@ -606,7 +607,8 @@ if [ -n "${VALIDATE_TSV-}" ]; then
                         "predicted_step_s", "error_pct", "measured_mem_gb", "predicted_mem_gb",
                         "mem_error_pct", "oom", "schedule", "not_expressible", "patterns",
                         "hardware", "job" }
-                { print $2, $1, $3, $12, $13, $5, $6, $7, $8, $9, $10, $11, $15, $14, $16, $17, $18 }' \
+                { print $2, $1, $3, $12, $13, $5, $6 == "-" ? $6 : sprintf("%.6g", $6), $7, $8, $9,
+                        $10, $11, $15, $14, $16, $17, $18 }' \
         "$results" > "$VALIDATE_TSV" || status=1
 fi
 exit $status

@@ -83,6 +83,18 @@ validate_tree twin "$tmp/twin.out"
 check "a job measured twice alike: its spread of 0 is the widest, named with its rows" \
     grep -q ', widest 0\.0% (W1, 2 rows)$' "$tmp/twin.out"
 rm "$tmp/tree/scenarios/validation/twin.tsv"
+# A prediction is carried at full precision, not 6 significant digits: a step of 1102.7588 s
+# (11 x (2 x 50.1234 s + 4 ms)) prints as 1102.759, not 1102.760, and the pair tables below
+# divide the predictions themselves.
+{
+    row "# id" set source scenario set_overrides measured_step_s measured_mem_gb scored \
+        not_expressible derivation
+    row L1 long LONG scenarios/validation/u.xml forward=50.1234s 1000 - no - "by hand"
+} >"$tmp/tree/scenarios/validation/long.tsv"
+validate_tree long "$tmp/long.out"
+check "a prediction over 1000 s keeps its third decimal" \
+    grep -q '^L1 .* 1000\.000 *1102\.759 ' "$tmp/long.out"
+rm "$tmp/tree/scenarios/validation/long.tsv"
 check "VALIDATE_TSV writes a header and one record per row" \
     sh -c "[ \$(wc -l <'$tmp/rows.tsv') -eq 4 ] &&
            grep -q '^U2${t}tiny${t}TINY${t}yes${t}ne${t}' '$tmp/rows.tsv'"
