@@ -37,6 +37,9 @@ scenario() {
     stages= dispatch=
     [ "$first" -gt 0 ] && stages=" first-stage-layers=\"$first\" last-stage-layers=\"$last\""
     [ "$disp" != - ] && dispatch=" moe-dispatcher=\"$disp\"" # MoE models only
+    # 4096 tokens, or the model's max-seq where it is shorter (past it stepsim warns)
+    seq=$(sed -n 's/.*max-seq="\([0-9]*\)".*/\1/p' "$src/models/$m.xml" | head -n 1)
+    [ -z "$seq" ] || [ "$seq" -gt 4096 ] && seq=4096
     cat <<EOF
 <?xml version="1.0" encoding="UTF-8"?>
 <scenario name="$m on $g GPUs of $hw">
@@ -44,7 +47,7 @@ scenario() {
   <hardware ref="$src/hardware/$hw.xml"/>
   <parallel gpus="$g" tp="$tp" cp="$cp" ep="$ep" etp="$etp" sp="$sp"$dispatch/>
   <pipeline schedule="1f1b" pp="$pp"/>
-  <batch micro-batch="$mb" global-batch="$gbs" seq="4096"/>
+  <batch micro-batch="$mb" global-batch="$gbs" seq="$seq"/>
   <training dtype="bf16" recompute="$rec" attention="flash" distributed-optimizer="true"
             overlap-grad-reduce="true" overlap-param-gather="true" overlap-tp-comm="true"
             overlap-p2p="true"/>
