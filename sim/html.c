@@ -255,19 +255,114 @@ static void put_number(FILE *out, const char *text, double v)
     }
 }
 
-long html_csv_table(FILE *out, FILE *csv, const char *lead_key, const char *sort_key,
+static int in_list(const char *const *list, const char *name)
+{
+    for (; list && *list; list++)
+        if (strcmp(*list, name) == 0)
+            return 1;
+    return 0;
+}
+
+/* order[k]: the CSV's column shown k-th -- those named in `first` in its order, then the
+ * others in the CSV's.  `header` holds the ncols names. */
+static void column_order(const char *header, int ncols, const struct html_columns *cols,
+                         int *order)
+{
+    unsigned char placed[CSV_MAX_COLS] = {0};
+    int k = 0;
+    for (const char *const *f = cols ? cols->first : NULL; f && *f; f++)
+        for (int c = 0; c < ncols; c++)
+            if (!placed[c] && strcmp(header + (size_t)c * CSV_FIELD_MAX, *f) == 0) {
+                order[k++] = c;
+                placed[c] = 1;
+            }
+    for (int c = 0; c < ncols; c++)
+        if (!placed[c])
+            order[k++] = c;
+}
+
+/* A data record, or 0 at the end: blank lines are passed over. */
+static int csv_row(FILE *csv, char *cells)
+{
+    int n;
+    while ((n = csv_record(csv, cells)) == 1 && !cells[0])
+        ;
+    return n;
+}
+
+/* folded[c] = 1 for the columns of cols->fold with one value in all of the first max_rows
+ * rows (two or more), that value left in ref (the first row).  Reads the rows and seeks back:
+ * a stream that cannot seek folds nothing.  Returns 0, or -1 out of memory. */
+static int constant_columns(FILE *csv, const char *header, int ncols,
+                            const struct html_columns *cols, long max_rows, char *ref,
+                            unsigned char *folded)
+{
+    long start = cols && cols->fold ? ftell(csv) : -1;
+    if (start < 0)
+        return 0;
+    char *row = mem_calloc(CSV_MAX_COLS + 1, CSV_FIELD_MAX);
+    if (!row)
+        return -1;
+    for (int c = 0; c < ncols; c++)
+        folded[c] = in_list(cols->fold, header + (size_t)c * CSV_FIELD_MAX);
+    int nref = csv_row(csv, ref), n;
+    long rows = nref > 0;
+    while ((max_rows <= 0 || rows < max_rows) && (n = csv_row(csv, row)) > 0) {
+        rows++;
+        for (int c = 0; c < ncols; c++) {
+            const char *a = c < nref ? ref + (size_t)c * CSV_FIELD_MAX : "";
+            const char *b = c < n ? row + (size_t)c * CSV_FIELD_MAX : "";
+            folded[c] = folded[c] && strcmp(a, b) == 0;
+        }
+    }
+    mem_free(row);
+    for (int c = 0; c < ncols; c++) /* one row is no pattern; a short one lacks the value */
+        folded[c] = folded[c] && rows >= 2 && c < nref;
+    return fseek(csv, start, SEEK_SET) == 0 ? 0 : -1;
+}
+
+/* The note naming the folded columns with their value, above the table. */
+static void put_folded(FILE *out, const char *header, int ncols, const int *order,
+                       const unsigned char *folded, const char *ref)
+{
+    int any = 0;
+    for (int k = 0; k < ncols; k++) {
+        int c = order[k];
+        if (!folded[c])
+            continue;
+        fputs(any ? ", " : "<p class=\"note folded\">The same in every row, so not a column: ",
+              out);
+        html_put_text(out, header + (size_t)c * CSV_FIELD_MAX);
+        fputc('=', out);
+        html_put_text(out, ref + (size_t)c * CSV_FIELD_MAX);
+        any = 1;
+    }
+    if (any)
+        fputs(".</p>\n", out);
+}
+
+long html_csv_table(FILE *out, FILE *csv, const struct html_columns *cols, const char *sort_key,
                     int sort_desc, long max_rows, long *total)
 {
     char *cells = mem_calloc(CSV_MAX_COLS + 1, CSV_FIELD_MAX);
-    if (!cells)
+    char *ref = cols && cols->fold ? mem_calloc(CSV_MAX_COLS + 1, CSV_FIELD_MAX) : NULL;
+    unsigned char folded[CSV_MAX_COLS] = {0}, nowrap[CSV_MAX_COLS] = {0};
+    int order[CSV_MAX_COLS]; /* the CSV's column shown k-th */
+    if (!cells || (cols && cols->fold && !ref)) {
+        mem_free(cells);
+        mem_free(ref);
         return -1;
-    int ncols = csv_record(csv, cells), status_col = -1, lead = -1;
-    for (int c = 0; lead_key && c < ncols; c++)
-        if (strcmp(cells + (size_t)c * CSV_FIELD_MAX, lead_key) == 0)
-            lead = c;
-    int order[CSV_MAX_COLS]; /* the CSV's column shown k-th: the lead one, then the others */
-    for (int c = 0, k = lead >= 0; c < ncols; c++)
-        order[c == lead ? 0 : k++] = c;
+    }
+    int ncols = csv_record(csv, cells), status_col = -1;
+    column_order(cells, ncols, cols, order);
+    if (ref && constant_columns(csv, cells, ncols, cols, max_rows, ref, folded) != 0) {
+        mem_free(cells);
+        mem_free(ref);
+        return -1;
+    }
+    if (ref)
+        put_folded(out, cells, ncols, order, folded, ref);
+    mem_free(ref);
     fputs("<div class=\"table-wrap\"><table class=\"sortable\"", out);
     if (sort_key) {
         fputs(" data-sort=\"", out);
@@ -280,6 +375,9 @@ long html_csv_table(FILE *out, FILE *csv, const char *lead_key, const char *sort
         const char *name = cells + (size_t)c * CSV_FIELD_MAX;
         if (strcmp(name, "status") == 0)
             status_col = c;
+        nowrap[c] = cols && in_list(cols->nowrap, name);
+        if (folded[c])
+            continue;
         fputs("<th>", out);
         html_put_text(out, name);
         fputs("</th>", out);
@@ -303,13 +401,15 @@ long html_csv_table(FILE *out, FILE *csv, const char *lead_key, const char *sort
         fputc('>', out);
         for (int k = 0; k < ncols; k++) {
             int c = order[k];
+            if (folded[c])
+                continue;
             const char *text = c < n ? cells + (size_t)c * CSV_FIELD_MAX : "";
             double v;
             if (is_number(text, &v)) {
                 fputs("<td class=\"n\">", out);
                 put_number(out, text, v);
             } else {
-                fputs("<td>", out);
+                fputs(nowrap[c] ? "<td class=\"nw\">" : "<td>", out);
                 html_put_text(out, text);
             }
             fputs("</td>", out);

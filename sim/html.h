@@ -47,16 +47,30 @@ struct html_bars {
 };
 void html_bars(FILE *out, const struct html_bars *bars);
 
+/* Which columns a table shows first and which it may fold away (html_csv_table). */
+struct html_columns {
+    const char *const *first; /* NULL-terminated: these columns come first, in this order, the
+                                 others after them in the CSV's order; names the CSV lacks are
+                                 passed over.  NULL: the CSV's order */
+    const char *const *fold;  /* NULL-terminated: of these, a column with the same value in every
+                                 row written (two rows or more) is left out of the table and
+                                 named with its value in a note above it.  NULL: none */
+    const char *const *nowrap; /* NULL-terminated: text cells of these get class "nw" and
+                                  do not wrap (plan's layout, "tp4 pp2 ..." read as one).
+                                  NULL: none */
+};
+
 /* CSV (RFC 4180 quoting, as sweep and plan write it) read from `csv` as a sortable table: the
  * first record is the header; cells that are numbers get class "n" (sorted as numbers,
  * right-aligned) and show integers as written, others to 6 significant digits; a column
- * named "status" also classes its row "s-VALUE".  The column named `lead_key` comes first,
- * the others in the CSV's order (NULL, or no such column: the CSV's order).  The script sorts
- * on a header click, first by column `sort_key` (NULL: keep the order) descending when
- * `sort_desc`.  At most `max_rows` rows (<= 0: all) are written, *total (may be NULL) counts
- * them all; fields longer than 4 KiB are cut, columns past 256 dropped.  Returns the rows
- * written, or -1 on a read or write error. */
-long html_csv_table(FILE *out, FILE *csv, const char *lead_key, const char *sort_key,
+ * named "status" also classes its row "s-VALUE".  `cols` (NULL: every column in the CSV's
+ * order) orders and folds the columns; folding reads the rows twice, so `csv` must then be
+ * seekable (a tmpfile; when it is not, nothing is folded).  The script sorts on a header
+ * click, first by column `sort_key` (NULL: keep the order) descending when `sort_desc`.  At
+ * most `max_rows` rows (<= 0: all) are written, *total (may be NULL) counts them all; fields
+ * longer than 4 KiB are cut, columns past 256 dropped.  Returns the rows written, or -1 on a
+ * read or write error. */
+long html_csv_table(FILE *out, FILE *csv, const struct html_columns *cols, const char *sort_key,
                     int sort_desc, long max_rows, long *total);
 
 #endif

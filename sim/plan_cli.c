@@ -309,9 +309,11 @@ static int write_table(FILE *out, const struct scenario *base, const struct plan
     return ferror(out) ? -1 : 0;
 }
 
-static void write_csv_header(FILE *out)
+/* The CSV's header; with_layout: the page's, the text table's layout first (not in --out,
+ * which scripts parse). */
+static void write_csv_header(FILE *out, int with_layout)
 {
-    fputs("dp", out);
+    fputs(with_layout ? "layout,dp" : "dp", out);
     for (size_t k = 0; k < sizeof csv_layout_keys / sizeof csv_layout_keys[0]; k++)
         fprintf(out, ",%s", scn_key_name(csv_layout_keys[k]));
     col_write_header(out, 1);
@@ -323,8 +325,14 @@ static void write_csv_header(FILE *out)
  * even split, no pipeline layout, ...) -- then the result columns, its bound and its place in
  * the plan's list (`place`, 1 first; 0: not listed, an empty field). */
 static void write_csv_row(FILE *out, const struct plan_result *res, const struct plan_entry *e,
-                          size_t place)
+                          size_t place, int with_layout)
 {
+    if (with_layout) {
+        char lay[200];
+        layout_text(e, lay, sizeof lay);
+        col_write_text(out, lay, 0);
+        fputc(',', out);
+    }
     static const char *const rc[] = {"none", "selective", "full"};
     const struct plan_config *c = &e->cfg;
     char modules[160] = SCN_DEFAULT_VALUE;
@@ -405,10 +413,10 @@ static int write_csv(FILE *out, const void *user)
         return -1;
     for (size_t t = 0; t < nlisted; t++)
         place[list[t]] = t + 1;
-    write_csv_header(out);
+    write_csv_header(out, 0);
     for (size_t i = 0; i < res->n; i++)
         if (res->entries[i].built >= 0)
-            write_csv_row(out, res, &res->entries[i], place[i]);
+            write_csv_row(out, res, &res->entries[i], place[i], 0);
     mem_free(place);
     return ferror(out) ? -1 : 0;
 }
@@ -426,18 +434,18 @@ static int write_csv_ranked(FILE *out, const void *user)
     unsigned char *listed = mem_calloc(res->n ? res->n : 1, 1);
     if (!listed)
         return -1;
-    write_csv_header(out);
+    write_csv_header(out, 1);
     size_t nfirst, rows = 0;
     const size_t *first = listed_configs(res, &nfirst);
     for (size_t t = 0; t < nfirst && rows < PLAN_REPORT_ROWS; t++, rows++) {
-        write_csv_row(out, res, &res->entries[first[t]], t + 1);
+        write_csv_row(out, res, &res->entries[first[t]], t + 1, 1);
         listed[first[t]] = 1;
     }
     static const enum plan_state order[] = {PLAN_SIMULATED, PLAN_PRUNED, PLAN_OOM};
     for (size_t k = 0; k < sizeof order / sizeof order[0]; k++)
         for (size_t i = 0; i < res->n && rows < PLAN_REPORT_ROWS; i++)
             if (!listed[i] && res->entries[i].built >= 0 && res->entries[i].state == order[k]) {
-                write_csv_row(out, res, &res->entries[i], 0);
+                write_csv_row(out, res, &res->entries[i], 0, 1);
                 rows++;
             }
     mem_free(listed);
@@ -485,6 +493,18 @@ static enum sim_status plan_report(struct outfile *of, const char *scenario_file
     facts[n++] = (struct html_fact){"configs", counts};
     if (dispatchers[0]) /* a MoE model's */
         facts[n++] = (struct html_fact){"MoE dispatcher", dispatchers};
+    /* What a reviewer reads first: the rank, the layout and the headline results; then the key
+     * columns, of which those the same in every row (most are "default") are folded into one
+     * note above the table. */
+    static const char *const first[] = {
+        "listed", "layout", "step_time_s", "tokens_per_s", "memory_gib", "fits", "status",
+        "mfu", "tokens_per_s_per_gpu", "hbm_usable_gib", NULL};
+    enum { NKEYS = sizeof csv_layout_keys / sizeof csv_layout_keys[0] };
+    const char *fold[1 + NKEYS + 1] = {"dp"};
+    for (int k = 0; k < NKEYS; k++)
+        fold[1 + k] = scn_key_name(csv_layout_keys[k]);
+    static const char *const nowrap[] = {"layout", NULL};
+    const struct html_columns columns = {first, fold, nowrap};
     struct report_html_table page = {
         "plan",
         base->name,
@@ -500,11 +520,13 @@ static enum sim_status plan_report(struct outfile *of, const char *scenario_file
         "(simulated) ones, the <em>pruned</em> ones (not simulated: their lower bound on the "
         "step time, bound_s, showed they could not change the list; an empty memory is one "
         "not derived, which may not fit) and the <em>oom</em> ones "
-        "(over the usable HBM, not simulated) -- the first 2000 rows.  The columns are those "
-        "of <code>--out</code>, listed first (the CSV has it last), defined in <code>stepsim "
-        "plan --help</code> and the README's result columns.",
+        "(over the usable HBM, not simulated) -- the first 2000 rows.  First come the rank "
+        "(<code>listed</code>), the layout as the text table writes it and the headline "
+        "results; then the key columns of <code>--out</code> that vary (those the same in "
+        "every row are named above the table) and its other results, defined in "
+        "<code>stepsim plan --help</code> and the README's result columns.",
         valid,
-        "listed"};
+        &columns};
     return outfile_write(of, report_html_table_fn, &page, err);
 }
 

@@ -419,7 +419,7 @@ int report_html_table(FILE *out, const struct report_html_table *page)
                 "<p>%s  Click a column header to sort by it; click again to reverse.</p>\n"
                 "</section>\n<section id=\"table\">\n",
                 page->about);
-        long total = 0, rows = html_csv_table(out, csv, page->lead_key, page->sort_key,
+        long total = 0, rows = html_csv_table(out, csv, page->columns, page->sort_key,
                                               page->sort_desc, REPORT_HTML_MAX_ROWS, &total);
         if (page->rows_total > total)
             total = page->rows_total;

@@ -34,9 +34,10 @@ struct report_html_table {
                           where the columns are defined */
     long rows_total;   /* the command's rows when write_csv writes only its first ones (the page
                           says how many were left out); 0: write_csv writes them all */
-    const char *lead_key; /* a column the page shows first, the others in the CSV's order (plan's
-                             listed, the rank a reader looks for first: last in the CSV, where
-                             scripts read it, it was off screen); NULL: the CSV's order */
+    const struct html_columns *columns; /* the columns shown first and those folded when
+                                           constant (plan's: the rank, layout and headline
+                                           results first, its ~30 key columns mostly "default"
+                                           put the step time 3500 px in); NULL: the CSV's */
 };
 /* The CSV goes through an unnamed temp file (tmpfile) and comes out as the table, of at most
  * REPORT_HTML_MAX_ROWS rows (about 2 MB): the page says how many rows were left out.  Returns

@@ -145,6 +145,20 @@ if [ "$(grep -c '<tr class="s-ok">' "$tmp/plan.html")" -eq "$sim" ] &&
 else
     fail "plan --report: every simulated config, in the plan's order"
 fi
+# A reviewer reads the rank, the layout and the results at a glance: step_time_s within the
+# first 4 columns (it was the 36th, ~3500 px in, after ~33 key columns mostly "default"), and a
+# key the same in every row (gpus: --gpus 64) named once above the table, not a column.
+head=$(sed -n '/class="sortable"/,/<\/thead>/p' "$tmp/plan.html" | tr -d '\n' |
+    sed 's/.*<thead><tr>//; s/<\/tr><\/thead>.*//; s/<th>//g; s/<\/th>/ /g')
+at=$(printf '%s\n' $head | grep -n -x 'step_time_s' | cut -d: -f1)
+if [ -n "$at" ] && [ "$at" -le 4 ] && ! printf '%s\n' $head | grep -q -x 'gpus' &&
+    grep -q '<p class="note folded">The same in every row, so not a column: gpus=64,' \
+        "$tmp/plan.html"; then
+    pass "plan --report: step_time_s is column $at; a constant key (gpus=64) is a note"
+else
+    fail "plan --report: step_time_s in the first 4 columns; gpus=64 a note, not a column" \
+        "step_time_s at ${at:-none} of: $(echo $head | cut -c1-200)"
+fi
 # The table opens on the plan's list: its first rows are the text table's top 5, in order
 # (step times; simpler first within 1%, so not sorted by tokens/s).
 if [ -n "$python" ]; then

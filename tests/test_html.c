@@ -159,10 +159,55 @@ Test(html, a_lead_column_comes_first)
         cr_assert(csv && out);
         fputs(csv_text, csv);
         rewind(csv);
-        cr_assert_eq(html_csv_table(out, csv, lead[k], NULL, 0, 0, NULL), 2);
+        const char *const first[] = {lead[k], NULL};
+        const struct html_columns cols = {first, NULL, NULL};
+        cr_assert_eq(html_csv_table(out, csv, &cols, NULL, 0, 0, NULL), 2);
         fclose(csv);
         char *t = capture(out);
         cr_expect(strstr(t, want[k][0]) && strstr(t, want[k][1]), "lead %s: %s", lead[k], t);
+        free(t);
+    }
+}
+
+/* Columns shown first come in the order given; of the foldable ones, a column with one value
+ * in every row written is named with it in a note above the table, not repeated per row
+ * (plan's page had ~30 such key columns before its step time); one that varies in a row past
+ * max_rows still folds (only the rows shown count), a single row folds nothing. */
+Test(html, constant_columns_fold_into_a_note)
+{
+    const char *const first[] = {"rank", "step", NULL};
+    const char *const fold[] = {"tp", "pp", "zero", NULL};
+    const char *const nowrap[] = {"layout", NULL};
+    const struct html_columns cols = {first, fold, nowrap};
+    const char *csv_text = "tp,pp,zero,layout,step,rank\n"
+                           "4,2,default,tp4 pp2,1.5,1\n"
+                           "4,4,default,tp4 pp4,1.75,2\n"
+                           "4,8,default,tp4 pp8,2,\n"
+                           "8,8,1,tp8 pp8,3,\n";
+    for (int k = 0; k < 2; k++) {
+        FILE *csv = tmpfile(), *out = tmpfile();
+        cr_assert(csv && out);
+        fputs(csv_text, csv);
+        rewind(csv);
+        long max_rows = k == 0 ? 3 : 1;
+        cr_assert_eq(html_csv_table(out, csv, &cols, NULL, 0, max_rows, NULL), max_rows);
+        fclose(csv);
+        char *t = capture(out);
+        if (k == 0) {
+            cr_expect(strstr(t, "<p class=\"note folded\">The same in every row, so not a "
+                                "column: tp=4, zero=default.</p>\n<div"),
+                      "%s", t);
+            cr_expect(strstr(t, "<th>rank</th><th>step</th><th>pp</th><th>layout</th></tr>"),
+                      "%s", t);
+            cr_expect(strstr(t, "<tr><td class=\"n\">1</td><td class=\"n\">1.5</td>"
+                                "<td class=\"n\">2</td><td class=\"nw\">tp4 pp2</td></tr>"),
+                      "%s", t);
+        } else {
+            cr_expect(!strstr(t, "folded"), "one row folds nothing: %s", t);
+            cr_expect(strstr(t, "<th>rank</th><th>step</th><th>tp</th><th>pp</th><th>zero</th>"
+                                "<th>layout</th></tr>"),
+                      "%s", t);
+        }
         free(t);
     }
 }
