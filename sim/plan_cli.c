@@ -235,8 +235,151 @@ static const char *nothing_fits_text(char *buf, size_t len, const struct plan_re
     return buf;
 }
 
+enum { NCSV_KEYS = sizeof csv_layout_keys / sizeof csv_layout_keys[0], KEY_TEXT = 2048 };
+_Static_assert(NCSV_KEYS == 32, "config_key_values fills csv_layout_keys by position");
+
+/* One config's knobs as `run --set` takes them back, in csv_layout_keys' order: each key's
+ * value as plan_config_apply sets it, SCN_DEFAULT_VALUE where the config leaves the key unset
+ * (an even split, no pipeline layout, ...). */
+static void config_key_values(const struct plan_result *res, const struct plan_entry *e,
+                              char (*v)[KEY_TEXT])
+{
+    static const char *const rc[] = {"none", "selective", "full"};
+    const struct plan_config *c = &e->cfg;
+    const char *dflt = SCN_DEFAULT_VALUE;
+    for (int k = 0; k < NCSV_KEYS; k++)
+        snprintf(v[k], KEY_TEXT, "%s", dflt);
+    /* Megatron's world: tp x cp x pp x dp */
+    snprintf(v[0], KEY_TEXT, "%d", e->dp * c->cp * c->tp * c->pp);
+    snprintf(v[1], KEY_TEXT, "%d", c->tp);
+    snprintf(v[2], KEY_TEXT, "%d", c->pp);
+    snprintf(v[3], KEY_TEXT, "%d", c->vp);
+    snprintf(v[4], KEY_TEXT, "%d", c->cp);
+    snprintf(v[5], KEY_TEXT, "%d", c->ep);
+    snprintf(v[6], KEY_TEXT, "%d", c->etp);
+    if (c->dispatcher || res->base_moe_dispatcher[0])
+        snprintf(v[7], KEY_TEXT, "%s",
+                 c->dispatcher ? scn_choice_name(SCN_MOE_DISPATCHER, c->dispatcher - 1)
+                               : res->base_moe_dispatcher);
+    snprintf(v[8], KEY_TEXT, "%d", c->micro_batch);
+    snprintf(v[9], KEY_TEXT, "%d", e->microbatches);
+    snprintf(v[10], KEY_TEXT, "%s", plan_config_sp(res, c) ? "true" : "false");
+    if (c->cp > 1 && res->cp_comm >= 0)
+        snprintf(v[11], KEY_TEXT, "%s", scn_choice_name(SCN_CP_COMM_TYPE, res->cp_comm));
+    if (c->first_layers > 0) {
+        snprintf(v[12], KEY_TEXT, "%d", c->first_layers);
+        snprintf(v[13], KEY_TEXT, "%d", c->last_layers);
+    }
+    if (plan_config_layout(c, v[14], KEY_TEXT) != 0 || !v[14][0])
+        snprintf(v[14], KEY_TEXT, "%s", dflt);
+    snprintf(v[15], KEY_TEXT, "%s", c->schedule->name);
+    snprintf(v[16], KEY_TEXT, "%d", c->zero);
+    if (c->zero == 3 && c->keep_gathered)
+        snprintf(v[17], KEY_TEXT, "false");
+    snprintf(v[18], KEY_TEXT, "%s", rc[c->recompute]);
+    if (c->recompute == RECOMPUTE_SELECTIVE)
+        scn_flag_names(SCN_RECOMPUTE_MODULES, c->recompute_modules, v[19], KEY_TEXT);
+    int act = (c->offload & PLAN_OFFLOAD_ACTIVATIONS) != 0;
+    int by_module = act && plan_offload_by_module(res->framework);
+    snprintf(v[20], KEY_TEXT, "%d", (c->offload & PLAN_OFFLOAD_OPTIMIZER) != 0);
+    snprintf(v[21], KEY_TEXT, "%d", act && !by_module);
+    if (by_module)
+        snprintf(v[22], KEY_TEXT, "all");
+    else if (res->base_offload_modules)
+        scn_flag_names(SCN_OFFLOAD_MODULES, res->base_offload_modules, v[22], KEY_TEXT);
+    /* v[23..26]: what plan_config_apply unsets always (vp-group, the FSDP keys); then what it
+     * keeps from the scenario for some configs only (grad-reduce-op, the full-recompute
+     * method) */
+    int full = c->recompute == RECOMPUTE_FULL;
+    if (c->zero == 1 && res->base_grad_reduce_op[0])
+        snprintf(v[27], KEY_TEXT, "%s", res->base_grad_reduce_op);
+    if (full && res->base_recompute_method[0])
+        snprintf(v[28], KEY_TEXT, "%s", res->base_recompute_method);
+    if (full && res->base_recompute_num_layers[0])
+        snprintf(v[29], KEY_TEXT, "%s", res->base_recompute_num_layers);
+    /* the zero-bubble family and DualPipe split the backward themselves (the scenario's value
+     * is dropped); hierarchical-cp as the planned cp-comm-type left it */
+    if (!c->schedule->builds_w && res->base_split_backward[0])
+        snprintf(v[30], KEY_TEXT, "%s", res->base_split_backward);
+    if (res->base_hierarchical_cp[0])
+        snprintf(v[31], KEY_TEXT, "%s", res->base_hierarchical_cp);
+}
+
+/* `run` reproduces a layout from the command below: what it takes back as given. */
+struct plan_run_args {
+    const char *path;        /* the scenario file, as given to plan */
+    const char *const *sets; /* plan's --set values in order (--hbm-reserve as hw.hbm-reserve) */
+    int nsets;
+};
+
+/* s as one shell word: bare when it holds only characters no shell treats specially, else in
+ * single quotes (a quote inside as '\'') -- the line is pasted into a shell. */
+static void put_shell_word(FILE *out, const char *s)
+{
+    static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                               "_./:=,+@%-";
+    if (*s && strspn(s, safe) == strlen(s)) {
+        fputs(s, out);
+        return;
+    }
+    fputc('\'', out);
+    for (; *s; s++)
+        if (*s == '\'')
+            fputs("'\\''", out);
+        else
+            fputc(*s, out);
+    fputc('\'', out);
+}
+
+/* Whether `run` needs --set KEY=value to hold the config's value where plan's scenario (base:
+ * the file and plan's --set values) holds its own: a value it stores differently, or
+ * "default" for a key the scenario gives. */
+static int key_differs(const struct scenario *base, enum scn_key key, const char *value)
+{
+    if (strcmp(value, SCN_DEFAULT_VALUE) == 0)
+        return scn_given(base, key);
+    struct scenario *set = mem_calloc(1, sizeof *set);
+    struct sim_error err;
+    int differs = 1;
+    if (set) {
+        *set = *base;
+        differs = scn_set_key(set, key, value, &err) != SIM_OK || !scn_key_same(base, set, key);
+    }
+    mem_free(set);
+    return differs;
+}
+
+/* "run it: stepsim run SCENARIO --set ..." for entry e: plan's --set values, then the keys
+ * whose values the config changes -- pasted, it gives the row's step time and memory.
+ * microbatches is left to derive from the global batch, as plan_config_apply leaves it. */
+static void write_run_line(FILE *out, const struct plan_run_args *ra,
+                           const struct scenario *base, const struct plan_result *res,
+                           const struct plan_entry *e)
+{
+    char(*v)[KEY_TEXT] = mem_calloc(NCSV_KEYS, sizeof *v);
+    if (!v)
+        return;
+    config_key_values(res, e, v);
+    snprintf(v[9], KEY_TEXT, "%s", SCN_DEFAULT_VALUE);
+    fputs("run it: stepsim run ", out);
+    put_shell_word(out, ra->path);
+    for (int i = 0; i < ra->nsets; i++) {
+        fputs(" --set ", out);
+        put_shell_word(out, ra->sets[i]);
+    }
+    char arg[KEY_TEXT + 64];
+    for (int k = 0; k < NCSV_KEYS; k++)
+        if (key_differs(base, csv_layout_keys[k], v[k])) {
+            snprintf(arg, sizeof arg, "%s=%s", scn_key_name(csv_layout_keys[k]), v[k]);
+            fputs(" --set ", out);
+            put_shell_word(out, arg);
+        }
+    fputc('\n', out);
+    mem_free(v);
+}
+
 static int write_table(FILE *out, const struct scenario *base, const struct plan_opts *o,
-                       const struct plan_result *res)
+                       const struct plan_result *res, const struct plan_run_args *ra)
 {
     char names[512];
     schedules_text(names, sizeof names, res);
@@ -284,6 +427,8 @@ static int write_table(FILE *out, const struct scenario *base, const struct plan
     if (res->ntop > 0 && res->ntop < (size_t)o->top) /* the header said top K */
         fprintf(out, "only %zu of the %zu rule-valid layouts fit; all %zu are listed\n",
                 res->ntop, res->nlayouts, res->ntop);
+    if (res->ntop > 0)
+        write_run_line(out, ra, base, res, &res->entries[res->top[0]]);
     if (res->ntop == 0) {
         char none[256];
         fprintf(out, "%s:\n", nothing_fits_text(none, sizeof none, res));
@@ -320,10 +465,8 @@ static void write_csv_header(FILE *out, int with_layout)
     fputs(",bound_s,listed\n", out);
 }
 
-/* One config's row: its layout and knobs as `run --set` takes them back -- each key's value
- * as plan_config_apply sets it, SCN_DEFAULT_VALUE where the config leaves the key unset (an
- * even split, no pipeline layout, ...) -- then the result columns, its bound and its place in
- * the plan's list (`place`, 1 first; 0: not listed, an empty field). */
+/* One config's row: dp, its knobs (config_key_values), then the result columns, its bound and
+ * its place in the plan's list (`place`, 1 first; 0: not listed, an empty field). */
 static void write_csv_row(FILE *out, const struct plan_result *res, const struct plan_entry *e,
                           size_t place, int with_layout)
 {
@@ -333,57 +476,13 @@ static void write_csv_row(FILE *out, const struct plan_result *res, const struct
         col_write_text(out, lay, 0);
         fputc(',', out);
     }
-    static const char *const rc[] = {"none", "selective", "full"};
-    const struct plan_config *c = &e->cfg;
-    char modules[160] = SCN_DEFAULT_VALUE;
-    if (c->recompute == RECOMPUTE_SELECTIVE)
-        scn_flag_names(SCN_RECOMPUTE_MODULES, c->recompute_modules, modules, sizeof modules);
-    char layout[2048];
-    if (plan_config_layout(c, layout, sizeof layout) != 0 || !layout[0])
-        snprintf(layout, sizeof layout, "%s", SCN_DEFAULT_VALUE);
-    char first[16] = SCN_DEFAULT_VALUE, last[16] = SCN_DEFAULT_VALUE;
-    if (c->first_layers > 0) {
-        snprintf(first, sizeof first, "%d", c->first_layers);
-        snprintf(last, sizeof last, "%d", c->last_layers);
+    char v[NCSV_KEYS][KEY_TEXT];
+    config_key_values(res, e, v);
+    fprintf(out, "%d", e->dp);
+    for (int k = 0; k < NCSV_KEYS; k++) {
+        fputc(',', out);
+        col_write_text(out, v[k], 0);
     }
-    int act = (c->offload & PLAN_OFFLOAD_ACTIVATIONS) != 0;
-    int by_module = act && plan_offload_by_module(res->framework);
-    char offload_modules[160] = SCN_DEFAULT_VALUE;
-    if (by_module)
-        snprintf(offload_modules, sizeof offload_modules, "all");
-    else if (res->base_offload_modules)
-        scn_flag_names(SCN_OFFLOAD_MODULES, res->base_offload_modules, offload_modules,
-                       sizeof offload_modules);
-    const char *sp = plan_config_sp(res, c) ? "true" : "false";
-    const char *dispatcher = c->dispatcher ? scn_choice_name(SCN_MOE_DISPATCHER, c->dispatcher - 1)
-                             : res->base_moe_dispatcher[0] ? res->base_moe_dispatcher
-                                                           : SCN_DEFAULT_VALUE;
-    int gpus = e->dp * c->cp * c->tp * c->pp; /* Megatron's world: tp x cp x pp x dp */
-    fprintf(out, "%d,%d,%d,%d,%d,%d,%d,%d,%s,%d,%d,%s,%s,%s,%s,", e->dp, gpus, c->tp, c->pp,
-            c->vp, c->cp, c->ep, c->etp, dispatcher, c->micro_batch, e->microbatches, sp,
-            c->cp > 1 && res->cp_comm >= 0 ? scn_choice_name(SCN_CP_COMM_TYPE, res->cp_comm)
-                                           : SCN_DEFAULT_VALUE,
-            first, last);
-    col_write_text(out, layout, 0);
-    fprintf(out, ",%s,%d,%s,%s,", c->schedule->name, c->zero,
-            c->zero == 3 && c->keep_gathered ? "false" : SCN_DEFAULT_VALUE, rc[c->recompute]);
-    col_write_text(out, modules, 0);
-    fprintf(out, ",%d,%d,", (c->offload & PLAN_OFFLOAD_OPTIMIZER) != 0, act && !by_module);
-    col_write_text(out, offload_modules, 0);
-    /* what plan_config_apply unsets always (vp-group, the FSDP keys) or keeps from the
-     * scenario for some configs only (grad-reduce-op, the full-recompute method) */
-    const char *dflt = SCN_DEFAULT_VALUE;
-    int full = c->recompute == RECOMPUTE_FULL;
-    fprintf(out, ",%s,%s,%s,%s,%s,%s,%s", dflt, dflt, dflt, dflt,
-            c->zero == 1 && res->base_grad_reduce_op[0] ? res->base_grad_reduce_op : dflt,
-            full && res->base_recompute_method[0] ? res->base_recompute_method : dflt,
-            full && res->base_recompute_num_layers[0] ? res->base_recompute_num_layers : dflt);
-    /* the zero-bubble family and DualPipe split the backward themselves (the scenario's value
-     * is dropped); hierarchical-cp as the planned cp-comm-type left it */
-    fprintf(out, ",%s,%s",
-            !c->schedule->builds_w && res->base_split_backward[0] ? res->base_split_backward
-                                                                   : dflt,
-            res->base_hierarchical_cp[0] ? res->base_hierarchical_cp : dflt);
     struct col_row row;
     if (e->state == PLAN_SIMULATED) {
         row = res->rows[e->row];
@@ -620,6 +719,8 @@ static void write_help(FILE *out)
           "smaller tp, smaller vp, less recompute, less offload, less sharding, a standard\n"
           "schedule, even stages (compared in that order).  ZeRO-3 is FSDP's full-shard,\n"
           "ZeRO-3 keeping parameters gathered (zero3k) its shard-grad-op.\n"
+          "Under the list, 'run it: stepsim run ...' runs the first layout: plan's --set\n"
+          "values, then the keys the layout changes.\n"
           "\n"
           "  --gpus N           the GPU budget (world size)\n"
           "  --top K            configs to list (default 5)\n"
@@ -784,7 +885,20 @@ static enum sim_status write_outputs(const struct plan_cli *p, const struct plan
         st = plan_report(po->report, p->path, scn, &p->o, &p->sets, res, err);
     if (st == SIM_OK)
         st = outset_commit(po->set, err);
-    if (st == SIM_OK && (write_table(out, scn, &p->o, res) != 0 || fflush(out) != 0))
+    /* --hbm-reserve is --set hw.hbm-reserve where it stands (plan_main) */
+    const char *sets[CLI_MAX_SETS + 1];
+    char reserve[160];
+    int nsets = 0;
+    for (int i = 0; i <= p->sets.n; i++) {
+        if (p->reserve && i == p->reserve_at) {
+            snprintf(reserve, sizeof reserve, "hw.hbm-reserve=%s", p->reserve);
+            sets[nsets++] = reserve;
+        }
+        if (i < p->sets.n)
+            sets[nsets++] = p->sets.v[i];
+    }
+    const struct plan_run_args ra = {p->path, sets, nsets};
+    if (st == SIM_OK && (write_table(out, scn, &p->o, res, &ra) != 0 || fflush(out) != 0))
         st = err_set(err, SIM_EFAIL, NULL, 0, "cannot write the plan to stdout");
     return st;
 }

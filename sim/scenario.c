@@ -577,6 +577,15 @@ void scn_unset(struct scenario *scn, enum scn_key key)
     memset(&scn->origin[key], 0, sizeof scn->origin[key]);
 }
 
+int scn_key_same(const struct scenario *a, const struct scenario *b, enum scn_key key)
+{
+    const struct key_spec *ks = &keys[key];
+    const char *fa = (const char *)a + ks->offset, *fb = (const char *)b + ks->offset;
+    if (ks->type == VT_NAME || ks->type == VT_PATH || ks->type == VT_LAYOUT) /* text */
+        return strncmp(fa, fb, ks->cap) == 0;
+    return memcmp(fa, fb, field_size(ks)) == 0;
+}
+
 /* The first / last stage is set apart when its layer count was given -- 0 included: a stage
  * holding only the embedding, or only the LM head and loss (Megatron-Core's
  * account-for-embedding/loss-in-pipeline-split). */

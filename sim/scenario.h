@@ -459,6 +459,8 @@ enum sim_status scn_hw_knob_error(const struct scenario *scn, const struct scn_h
                                   const char *why, struct sim_error *err);
 /* One key back at its default, given by nothing (no origin). */
 void scn_unset(struct scenario *scn, enum scn_key key);
+/* Whether a and b hold the same value of `key` (what is stored, whoever gave it). */
+int scn_key_same(const struct scenario *a, const struct scenario *b, enum scn_key key);
 /* Key name -> key; -1 when unknown. */
 int scn_key_find(const char *name);
 const char *scn_key_name(enum scn_key key);

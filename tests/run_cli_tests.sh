@@ -1368,6 +1368,36 @@ else
     fail "plan GLM-5.2: layouts of whole DSA top-k groups" "exit status $rc" \
         "$(head -n 6 "$tmp/out")"
 fi
+# Under the table, one line runs the first layout: the scenario, plan's --set values (and
+# --hbm-reserve as hw.hbm-reserve), then the keys the layout changes.  Pasted into a shell it
+# gives the row's step time (the table's 4 decimals) and peak memory (2 decimals): a dense
+# model with plan --set values, and a MoE one choosing among dispatchers.
+for c in "llama3.1-70b-h100.xml --gpus 64 --set seq=4096 --hbm-reserve 4GiB --set tp=8" \
+    "mixtral-8x7b-h100.xml --gpus 32 --dispatchers all"; do
+    set -- $c
+    f=$1
+    shift
+    run plan "$SCN/$f" "$@" --top 2 -j 2
+    lines=$(grep -c '^run it: stepsim run ' "$tmp/out")
+    row=$(grep -m 1 '^1 ' "$tmp/out")
+    cmd=$(sed -n 's/^run it: stepsim run //p' "$tmp/out")
+    if [ "$rc" -ne 0 ] || [ "$lines" -ne 1 ] || [ -z "$row" ]; then
+        fail "plan $f: one 'run it:' line under the table" "exit $rc, $lines lines"
+        continue
+    fi
+    eval "set -- $cmd"
+    run run "$@"
+    got=$(awk '/^step time/ { s = $3 } /^rank +weights/ { m = 1; next }
+        m && NF == 6 && $6 > p { p = $6 } m && NF != 6 { m = 0 }
+        END { printf "%.4f %.2f", s, p }' "$tmp/out")
+    want=$(printf '%s\n' "$row" | awk '{ m = $(NF - 4); sub(/!$/, "", m); print $(NF - 8), m }')
+    if [ "$rc" -eq 0 ] && [ "$got" = "$want" ]; then
+        pass "plan $f: its 'run it:' line gives the row's step time and memory ($got)"
+    else
+        fail "plan $f: its 'run it:' line gives the row's step time and memory" \
+            "exit $rc; plan $want, run $got: $cmd"
+    fi
+done
 # What offload moves past the host's memory: the rank is out of memory, and every message says
 # the host's memory is what ran out (not HBM)
 run run "$SCN/llama3.1-70b-h100.xml" --set offload-optimizer=1 --set hw.host-memory=1GB \
