@@ -30,10 +30,10 @@
 #
 # Layout: one row per rank, rank 0 on top, on a light grey lane so idle time (the bubble)
 # reads as an empty stretch of lane.  Colour by op kind; with several model chunks per rank each
-# chunk gets its own shade of the kind's colour (chunk 0 darkest).  P2P transfers, when the
-# step has any that take time, are thin bars on a narrow "link" row between the two ranks they
-# join (activations in the upper half, gradients in the lower half; the interleaved wrap last
-# rank -> rank 0 gets a row below the last rank).
+# chunk gets its own shade of the kind's colour (chunk 0 darkest; four shades apart at vp 4).
+# P2P transfers, when the step has any that take time, are thin bars on a narrow "link" row
+# between the two ranks they join (activations in the upper half, gradients in the lower half;
+# the interleaved wrap last rank -> rank 0 gets a row below the last rank).
 
 if (!exists("datafile")) datafile = 'timeline.tsv'
 if (!exists("outfile")) outfile = 'timeline.png'
@@ -213,15 +213,23 @@ if (haslinks) {
 }
 
 # Colours by kind (F blue, B orange, W green, OPT purple; transfers teal and magenta, apart from
-# the compute colours their legend entries sit beside).  Chunk c of vp is blended from the
-# dark shade (chunk 0) toward the light one (last chunk).
+# the compute colours their legend entries sit beside).  With several chunks, chunk c of vp
+# takes the point c / (vp - 1) along four shades of its kind, darkest first (at vp 4, one
+# each), blended between the two it falls between.  They step by about 18 in CIEDE2000,
+# lighter and with the hue turning; a blend of one dark and one light shade had left chunks
+# 1 and 2 of 4 under 11 apart, a pair the eye takes for one.  sim/svg_gantt.c has the same.
 dark(k)  = k == 0 ? 0x2b6cb0 : k == 1 ? 0xc05621 : k == 2 ? 0x2f855a : 0x6b46c1
-light(k) = k == 0 ? 0x90cdf4 : k == 1 ? 0xfbd38d : k == 2 ? 0x9ae6b4 : 0xd6bcfa
+ramp(k, i) = k == 0 ? (i == 0 ? 0x1c3a7f : i == 1 ? 0x056bb2 : i == 2 ? 0x02a0df : 0x86d7f4) : \
+             k == 1 ? (i == 0 ? 0x7d2c1b : i == 1 ? 0xc45521 : i == 2 ? 0xe79241 : 0xfcd278) : \
+                      (i == 0 ? 0x014937 : i == 1 ? 0x187a4d : i == 2 ? 0x62ab64 : 0xb8dd95)
 R(c) = (int(c) >> 16) & 255
 G(c) = (int(c) >> 8) & 255
 B(c) = int(c) & 255
-mix(a, b, t) = (int(R(a) + (R(b) - R(a)) * t) << 16) | (int(G(a) + (G(b) - G(a)) * t) << 8) | int(B(a) + (B(b) - B(a)) * t)
-shade(k, c) = (vp > 1 && k < 3) ? mix(dark(k), light(k), int(c) / (vp - 1.0)) : dark(k)
+mix(a, b, t) = (int(R(a) + (R(b) - R(a)) * t + 0.5) << 16) | (int(G(a) + (G(b) - G(a)) * t + 0.5) << 8) | int(B(a) + (B(b) - B(a)) * t + 0.5)
+# t in [0, 1] along the four shades: which two it falls between, and how far
+seg(t) = t >= 1 ? 2 : int(3 * t)
+along(k, t) = mix(ramp(k, seg(t)), ramp(k, seg(t) + 1), 3 * t - seg(t))
+shade(k, c) = (vp > 1 && k < 3) ? along(k, int(c) / (vp - 1.0)) : dark(k)
 send_act = 0x319795
 send_grad = 0xb83280
 # A transfer's colour at strength s (a link's busy share in strips and runs).

@@ -23,26 +23,37 @@ enum {
     AXIS_H = 40,
 };
 
-/* plots/gantt.gp's colours: dark and light shade per compute kind, the two transfers. */
+/* plots/gantt.gp's colours: one per compute kind, the two transfers. */
 static const unsigned long dark[4] = {0x2b6cb0, 0xc05621, 0x2f855a, 0x6b46c1};
-static const unsigned long light[4] = {0x90cdf4, 0xfbd38d, 0x9ae6b4, 0xd6bcfa};
 static const unsigned long send_colour[2] = {0x319795, 0xb83280};
+/* With several chunks, F, B and W take their shades along four of the kind, darkest first, as
+ * gantt.gp's ramp(k, i): about 18 apart in CIEDE2000, where a blend of dark and light had left
+ * chunks 1 and 2 of 4 under 11 apart. */
+static const unsigned long ramp[3][4] = {{0x1c3a7f, 0x056bb2, 0x02a0df, 0x86d7f4},
+                                         {0x7d2c1b, 0xc45521, 0xe79241, 0xfcd278},
+                                         {0x014937, 0x187a4d, 0x62ab64, 0xb8dd95}};
 
-/* Chunk c of vp is blended from the dark shade (chunk 0) toward the light one (last chunk). */
+/* a + (b - a) t per channel, rounded (gantt.gp's mix) */
+static unsigned long blend(unsigned long a, unsigned long b, double t)
+{
+    unsigned long c = 0;
+    for (int shift = 16; shift >= 0; shift -= 8) {
+        double x = (double)((a >> shift) & 0xff), y = (double)((b >> shift) & 0xff);
+        c |= (unsigned long)(x + (y - x) * t + 0.5) << shift;
+    }
+    return c;
+}
+
+/* Chunk c of vp sits at c / (vp - 1) along its kind's four shades (gantt.gp's shade). */
 static unsigned long colour_of(int kind, int chunk, int vp)
 {
     if (kind >= K_ACT)
         return send_colour[kind - K_ACT];
     if (kind == K_OPT || vp <= 1)
         return dark[kind];
-    double t = (double)chunk / (vp - 1);
-    unsigned long c = 0;
-    for (int shift = 16; shift >= 0; shift -= 8) {
-        double a = (double)((dark[kind] >> shift) & 0xff),
-               b = (double)((light[kind] >> shift) & 0xff);
-        c |= (unsigned long)(a + (b - a) * t + 0.5) << shift;
-    }
-    return c;
+    double t = 3.0 * chunk / (vp - 1);
+    int i = t >= 2 ? 2 : (int)t;
+    return blend(ramp[kind][i], ramp[kind][i + 1], t - i);
 }
 
 /* Label ink: black on light fills, white on dark ones (ITU-R BT.601 luma), as gantt.gp. */

@@ -1,11 +1,13 @@
 /* test_svg_gantt: the Gantt chart's boxes -- one per op when ops are wide, runs merged below
  * a pixel so the output stays bounded, colours and lanes as documented in svg_gantt.h. */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
+#include "embedded.h"
 #include "helpers.h"
 #include "svg_gantt.h"
 
@@ -162,7 +164,75 @@ Test(svg_gantt, transfers_draw_on_link_lanes)
               "the wrap lane is labelled");
     cr_assert_gt(count_of(s, "class=\"k4c0\" data-m="), 0, "activation sends");
     cr_assert_gt(count_of(s, "class=\"k5c0\" data-m="), 0, "gradient sends");
-    cr_assert(strstr(s, ".k0c1{fill:#90cdf4}"), "chunk 1 of 2 takes the light shade");
+    cr_assert(strstr(s, ".k0c1{fill:#86d7f4}"), "chunk 1 of 2 takes the lightest shade");
+    free(s);
+    fixture_release(&f);
+}
+
+/* CIE L*a*b* (D65) of an sRGB colour 0xRRGGBB. */
+static void lab_of(unsigned long c, double lab[3])
+{
+    double lin[3], xyz[3], f[3];
+    for (int i = 0; i < 3; i++) {
+        double v = (double)((c >> (16 - 8 * i)) & 0xff) / 255;
+        lin[i] = v <= 0.04045 ? v / 12.92 : pow((v + 0.055) / 1.055, 2.4);
+    }
+    xyz[0] = (0.4124 * lin[0] + 0.3576 * lin[1] + 0.1805 * lin[2]) / 0.95047;
+    xyz[1] = 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2];
+    xyz[2] = (0.0193 * lin[0] + 0.1192 * lin[1] + 0.9505 * lin[2]) / 1.08883;
+    for (int i = 0; i < 3; i++)
+        f[i] = xyz[i] > 0.008856 ? cbrt(xyz[i]) : 7.787 * xyz[i] + 16.0 / 116;
+    lab[0] = 116 * f[1] - 16;
+    lab[1] = 500 * (f[0] - f[1]);
+    lab[2] = 200 * (f[1] - f[2]);
+}
+
+/* CIE76 colour difference: about 2 is just noticeable, 20 a different colour at a glance. */
+static double delta_e(unsigned long a, unsigned long b)
+{
+    double p[3], q[3];
+    lab_of(a, p);
+    lab_of(b, q);
+    return sqrt((p[0] - q[0]) * (p[0] - q[0]) + (p[1] - q[1]) * (p[1] - q[1]) +
+                (p[2] - q[2]) * (p[2] - q[2]));
+}
+
+/* vp 4 (interleaved, split backward): each kind's four chunk shades, as the page's styles give
+ * them, step at least 20 apart in CIE76 -- a blend of one dark and one light shade had stepped
+ * 12 to 17 (F's chunks 1 and 2, 0x4d8cc7 and 0x6eaddd, read as one) -- and plots/gantt.gp draws
+ * the PNG's with the same four. */
+Test(svg_gantt, chunk_shades_of_a_kind_stand_apart_at_vp_4)
+{
+    const char *sets[] = {"pp=4",
+                          "vp=4",
+                          "schedule=interleaved",
+                          "layers=16",
+                          "microbatches=8",
+                          "forward=1ms",
+                          "backward-input=1ms",
+                          "backward-weight=1ms",
+                          "split-backward=true",
+                          NULL};
+    struct sim_fixture f;
+    struct svg_gantt_stats st;
+    char *s = chart(&f, sets, &st);
+    for (int k = 0; k < 3; k++) {
+        unsigned long c[4];
+        for (int ch = 0; ch < 4; ch++) {
+            char cls[32];
+            snprintf(cls, sizeof cls, ".k%dc%d{fill:#", k, ch);
+            const char *at = strstr(s, cls);
+            cr_assert(at && sscanf(at + strlen(cls), "%6lx", &c[ch]) == 1, "%s", cls);
+        }
+        for (int ch = 0; ch < 3; ch++)
+            cr_assert_geq(delta_e(c[ch], c[ch + 1]), 20.0, "kind %d: chunks %d and %d %.1f apart",
+                          k, ch, ch + 1, delta_e(c[ch], c[ch + 1]));
+        char line[128];
+        snprintf(line, sizeof line,
+                 "(i == 0 ? 0x%06lx : i == 1 ? 0x%06lx : i == 2 ? 0x%06lx : 0x%06lx)", c[0], c[1],
+                 c[2], c[3]);
+        cr_assert(strstr(gantt_gp, line), "gantt.gp's ramp for kind %d: %s", k, line);
+    }
     free(s);
     fixture_release(&f);
 }
