@@ -1,8 +1,8 @@
 /* gantt: the boxes of the Gantt chart at a detail the image can show (see gantt.h).
  *
  * Costs: OPS and RUNS are one pass over the records; STRIPS is one pass plus, per rank and
- * link row, O(columns log columns) to cut the row into spans, and is redone with columns twice
- * as wide while the boxes exceed the budget (gantt_max_boxes; a few rounds at most). */
+ * link row, O(columns log columns) to cut the row into spans (strips.c), and is redone with columns
+ * twice as wide while the boxes exceed the budget (gantt_max_boxes; a few rounds at most). */
 #include "gantt.h"
 
 #include <math.h>
@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "strips.h"
 #include "units.h"
 
 /* Margins around the plot area (pixels): rank names and busy shares on the left, the legend on
@@ -405,116 +406,23 @@ static enum sim_status build_runs(struct gantt *g, const struct pipe_result *res
 
 /* ---- strips ---- */
 
-/* One row's busy time per column and slot, as running sums: cum[c * nslot + j] is slot j's busy
- * time in columns [0, c), c = 0..ncols.  A rank's slots are F, B, W and OPT (chunks are not told
- * apart: at this scale their shades would only make noise), then the F/B/W total; a link
- * row's are its transfers and their total (the same, capped). */
+/* A rank's slots are F, B, W and OPT (chunks are not told apart: at this scale their shades
+ * would only make noise), then the F/B/W total; a link row's are its transfers and their
+ * total (the same, capped). */
 enum { STRIP_SLOTS = REC_OPT + 2 };
-struct strip_row {
-    double *cum;
-    int ncols, nslot;
-    int tight_from; /* slots from here on are held to GANTT_STRIP_TOL */
-    double col_s, t0_s;
-};
-
-static void strip_add(struct strip_row *row, int slot, int in_total, double s, double e)
-{
-    int c0 = (int)floor((s - row->t0_s) / row->col_s);
-    int last = row->ncols - 1;
-    c0 = c0 < 0 ? 0 : c0 > last ? last : c0;
-    for (int c = c0; c <= last; c++) {
-        double cs = row->t0_s + c * row->col_s, ce = cs + row->col_s;
-        if (cs >= e)
-            break;
-        double part = fmin(e, ce) - fmax(s, cs);
-        if (part > 0) { /* per-column amounts now; running sums after */
-            row->cum[(c + 1) * row->nslot + slot] += part;
-            if (in_total)
-                row->cum[(c + 1) * row->nslot + row->nslot - 1] += part;
-        }
-    }
-}
-
-/* Columns' amounts -> running sums; each slot of a column is capped at its width (a link's
- * transfers may overlap while they wait out the latency; a rank's ops never do). */
-static void strip_accumulate(struct strip_row *row)
-{
-    int ns = row->nslot;
-    for (int c = 1; c <= row->ncols; c++) {
-        double *cur = &row->cum[c * ns], *prev = &row->cum[(c - 1) * ns];
-        for (int j = 0; j < ns; j++)
-            cur[j] = fmin(cur[j], row->col_s);
-        for (int j = 0; j < ns; j++)
-            cur[j] += prev[j];
-    }
-}
-
-/* Can columns [a, b) be one span drawn at its mean: for the F/B/W total, OPT and a link's
- * total, is every column within GANTT_STRIP_SHARE of the mean and does the running sum stray
- * from an even spread by at most GANTT_STRIP_DRIFT columns (so a ramp stays a ramp)?  And does
- * the span not mix idle columns with busy ones: a sliver of work at an idle stretch's edge,
- * spread over it, would draw a hairline of work where nothing runs.  How the total splits into
- * kinds and chunks may stray by one column. */
-static int strip_even(const struct strip_row *row, int a, int b)
-{
-    int ns = row->nslot;
-    const double *ca = &row->cum[a * ns], *cb = &row->cum[b * ns];
-    double col = row->col_s, idle = 1e-6 * col;
-    for (int j = 0; j < ns; j++) {
-        int tight = j >= row->tight_from;
-        double mean = (cb[j] - ca[j]) / (b - a), drift = (tight ? GANTT_STRIP_DRIFT : 1.0) * col;
-        int idle_seen = 0, busy_seen = 0;
-        for (int c = a; c < b; c++) {
-            const double *cc = &row->cum[c * ns];
-            double here = cc[ns + j] - cc[j];
-            idle_seen |= here <= idle;
-            busy_seen |= here > idle;
-            if (tight && (fabs(here - mean) > GANTT_STRIP_SHARE * col || (idle_seen && busy_seen)))
-                return 0;
-            if (c > a && fabs(cc[j] - ca[j] - (c - a) * mean) > drift)
-                return 0;
-        }
-    }
-    return 1;
-}
-
-/* The longest span from column a (at least one column): grow by doubling, then bisect. */
-static int strip_span_end(const struct strip_row *row, int a)
-{
-    int good = a + 1, bad = -1;
-    for (int len = 2; a + len <= row->ncols; len *= 2) {
-        if (!strip_even(row, a, a + len)) {
-            bad = a + len;
-            break;
-        }
-        good = a + len;
-    }
-    if (bad < 0 && good < row->ncols)
-        bad = strip_even(row, a, row->ncols) ? -1 : row->ncols;
-    if (bad < 0)
-        return row->ncols;
-    while (bad - good > 1) {
-        int mid = good + (bad - good) / 2;
-        if (strip_even(row, a, mid))
-            good = mid;
-        else
-            bad = mid;
-    }
-    return good;
-}
 
 /* Cut a row into spans and draw each: a rank's slots (F, B, W, OPT) stacked from the lane's
  * bottom, each to its busy fraction; a half link row (src -> dst, transfers of `kind`) as one
  * box coloured at the link's busy share. */
-static enum sim_status strip_emit(struct gantt *g, const struct strip_row *row, int src, int dst,
+static enum sim_status strip_emit(struct gantt *g, const struct strips_row *row, int src, int dst,
                                   int kind)
 {
     int ns = row->nslot, link = dst >= 0;
     for (int a = 0; a < row->ncols;) {
-        int b = strip_span_end(row, a);
-        double s = row->t0_s + a * row->col_s, e = row->t0_s + b * row->col_s, lo = 0;
+        int b = strips_span_end(row, a);
+        double s = row->t0 + a * row->col, e = row->t0 + b * row->col, lo = 0;
         for (int j = link ? ns - 1 : 0; j < ns - (link ? 0 : 1); j++) {
-            double busy = row->cum[b * ns + j] - row->cum[a * ns + j];
+            double busy = strips_busy(row, a, b, j);
             if (busy <= 0)
                 continue;
             struct gantt_box *box = add_box(g);
@@ -538,35 +446,6 @@ static enum sim_status strip_emit(struct gantt *g, const struct strip_row *row, 
     return SIM_OK;
 }
 
-/* Record indices grouped by key (stable: start order within a group); first[k]..first[k+1]. */
-static enum sim_status group_records(const struct pipe_result *res, int nkeys,
-                                     int (*key)(const struct pipe_result *, size_t, int),
-                                     size_t **order, size_t **first)
-{
-    *order = mem_calloc(res->nrecs ? res->nrecs : 1, sizeof **order);
-    *first = mem_calloc((size_t)nkeys + 1, sizeof **first);
-    if (!*order || !*first)
-        return SIM_EFAIL;
-    for (size_t i = 0; i < res->nrecs; i++) {
-        int k = key(res, i, res->pp);
-        if (k >= 0)
-            (*first)[k + 1]++;
-    }
-    for (int k = 0; k < nkeys; k++)
-        (*first)[k + 1] += (*first)[k];
-    size_t *next = mem_calloc((size_t)nkeys, sizeof *next);
-    if (!next)
-        return SIM_EFAIL;
-    memcpy(next, *first, (size_t)nkeys * sizeof *next);
-    for (size_t i = 0; i < res->nrecs; i++) {
-        int k = key(res, i, res->pp);
-        if (k >= 0)
-            (*order)[next[k]++] = i;
-    }
-    mem_free(next);
-    return SIM_OK;
-}
-
 /* Compute records by rank, transfers by half link row (after the pp rank keys). */
 static int record_key(const struct pipe_result *res, size_t i, int pp)
 {
@@ -587,18 +466,15 @@ static enum sim_status build_strips(struct gantt *g, const struct pipe_result *r
     int ncols = (int)(g->lay.plot_w_px / col_px);
     if (ncols < 1)
         ncols = 1;
-    struct strip_row row = {NULL,       ncols, STRIP_SLOTS, 0, (g->lay.t1_s - g->lay.t0_s) / ncols,
-                            g->lay.t0_s};
-    g->col_s = row.col_s;
-    row.cum = mem_calloc((size_t)(ncols + 1) * (size_t)row.nslot, sizeof *row.cum);
-    if (!row.cum)
+    struct strips_row row;
+    if (strips_init(&row, ncols, STRIP_SLOTS) != 0)
         return SIM_EFAIL;
+    g->col_s = (g->lay.t1_s - g->lay.t0_s) / ncols;
     enum sim_status st = SIM_OK;
     for (int key = key_from; key < 3 * pp && st == SIM_OK; key++) {
         int link = key >= pp;
-        row.nslot = link ? 2 : STRIP_SLOTS;
-        row.tight_from = link ? 0 : REC_OPT;
-        memset(row.cum, 0, (size_t)(ncols + 1) * (size_t)row.nslot * sizeof *row.cum);
+        strips_reset(&row, ncols, g->lay.t0_s, g->col_s, link ? 2 : STRIP_SLOTS,
+                     link ? 0 : REC_OPT);
         const struct pipe_record *rep = NULL;
         for (size_t j = first[key]; j < first[key + 1]; j++) {
             const struct pipe_record *r = &res->recs[order[j]];
@@ -606,16 +482,16 @@ static enum sim_status build_strips(struct gantt *g, const struct pipe_result *r
             if (!clip(g, res, r, &s, &e))
                 continue;
             int k = draw_kind(r);
-            strip_add(&row, link ? 0 : k, link || k <= REC_W, s, e);
+            strips_add(&row, link ? 0 : k, link || k <= REC_W, s, e);
             rep = rep ? rep : r;
         }
         if (!rep)
             continue;
-        strip_accumulate(&row);
+        strips_accumulate(&row);
         st = link ? strip_emit(g, &row, rep->rank, rep->peer, draw_kind(rep))
                   : strip_emit(g, &row, key, -1, 0);
     }
-    mem_free(row.cum);
+    strips_release(&row);
     return st;
 }
 
@@ -709,7 +585,8 @@ static enum sim_status build_boxes(struct gantt *g, const struct pipe_result *re
         return build_ops(g, res);
     }
     size_t *order = NULL, *first = NULL;
-    enum sim_status st = group_records(res, 3 * res->pp, record_key, &order, &first);
+    enum sim_status st =
+        strips_group(res, 3 * res->pp, record_key, &order, &first) ? SIM_EFAIL : SIM_OK;
     /* Runs of ops; the links, whose transfers rarely run back to back, as strips.  Pairs are
      * outlined only op by op. */
     g->mode = GANTT_RUNS;

@@ -15,7 +15,7 @@
  * Invariants: boxes lie inside the window and inside their lane; a rank's F/B/W area (width x
  * lane fraction) is its simulated busy time in the window (exactly in RUNS and STRIPS; in OPS
  * plus at most a pixel per widened op); in STRIPS every column is drawn within
- * GANTT_STRIP_SHARE of its simulated busy share, so a column more than half busy is never drawn
+ * STRIPS_SHARE of its simulated busy share, so a column more than half busy is never drawn
  * empty.  At most gantt_max_boxes(plot width) boxes (STRIPS widens its columns when needed): an
  * SVG of the default size stays under a few MB whatever the step, and a wider image may draw
  * more detail, never less. */
@@ -51,10 +51,8 @@ size_t gantt_max_boxes(int plot_w_px);
  * screen or a slide stays legible.  The memory chart takes the Gantt chart's. */
 double gantt_text_scale(int width_px);
 /* Strips: a span of columns is drawn at its mean busy fraction when every column's fraction is
- * within GANTT_STRIP_SHARE of it and the busy time never strays from an even spread by more
- * than GANTT_STRIP_DRIFT columns. */
-#define GANTT_STRIP_SHARE 0.3
-#define GANTT_STRIP_DRIFT 0.5
+ * within STRIPS_SHARE of it and the busy time never strays from an even spread by more than
+ * STRIPS_DRIFT columns (strips.h). */
 
 enum gantt_mode { GANTT_OPS, GANTT_RUNS, GANTT_STRIPS };
 

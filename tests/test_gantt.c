@@ -10,6 +10,7 @@
 
 #include "gantt.h"
 #include "helpers.h"
+#include "strips.h"
 
 static const struct gantt_view whole = {0, 0, 0, 0};
 
@@ -245,7 +246,7 @@ static void column_shares(const struct sim_fixture *f, const struct gantt *g, in
 /* The invariants of gantt.h on a step: boxes in the window and bounded in number; per rank the
  * drawn F/B/W area is the simulated busy time (within `area_tol`, relative); no pixel column
  * more than half busy is drawn below a fifth full (in OPS and RUNS, and in STRIPS when a column
- * is one pixel); in STRIPS each column is drawn within GANTT_STRIP_SHARE of its simulated
+ * is one pixel); in STRIPS each column is drawn within STRIPS_SHARE of its simulated
  * share.  Lane fractions stay inside the lane. */
 static void assert_drawn_matches(const struct sim_fixture *f, const struct gantt *g,
                                  double area_tol)
@@ -291,7 +292,7 @@ static void assert_drawn_matches(const struct sim_fixture *f, const struct gantt
         cr_assert_lt(ncols, MAXCOLS);
         column_shares(f, g, r, l->t0_s, g->col_s, ncols, sim, drawn);
         for (int c = 0; c < ncols; c++)
-            cr_assert_leq(fabs(sim[c] - drawn[c]), GANTT_STRIP_SHARE + 1e-6,
+            cr_assert_leq(fabs(sim[c] - drawn[c]), STRIPS_SHARE + 1e-6,
                           "rank %d, strip column %d: simulated %.3f, drawn %.3f", r, c, sim[c],
                           drawn[c]);
     }
