@@ -227,13 +227,14 @@
             }
             var x = +t.getAttribute('x'), w = +t.getAttribute('width');
             var s0 = x / pw * span, s1 = (x + w) / pw * span, text;
-            var kind = /k(\d)c(\d)/.exec(t.getAttribute('class') || '');
+            var kind = /k(\d)c(\d+)/.exec(t.getAttribute('class') || '');
+            var k = kind ? +kind[1] : 0, chunk = kind && k < 3 ? ', chunk ' + kind[2] : '';
             if (t.hasAttribute('data-run')) {
-                text = t.getAttribute('data-run') + ' ops merged (each under a pixel at full view)';
+                // merged ops (svg_gantt.c): the kind and chunk's share of the box's time
+                text = KINDS[k] + chunk + ', ' + t.getAttribute('data-run') + '% busy (ops merged)';
             } else {
-                var k = kind ? +kind[1] : 0, m = +t.getAttribute('data-m');
-                text = KINDS[k] + (m >= 0 ? ', micro-batch ' + m : '') +
-                       (kind && k < 3 ? ', chunk ' + kind[2] : '');
+                var m = +t.getAttribute('data-m');
+                text = KINDS[k] + (m >= 0 ? ', micro-batch ' + m : '') + chunk;
             }
             tip.textContent = text + ': ' + startEnd(s0, s1) + ' (' + duration(s1 - s0) + ')';
             var r = root.getBoundingClientRect();

@@ -203,6 +203,36 @@ static void put_layers(FILE *out, const struct report *rep)
     fputs("</tbody></table></div>\n</section>\n", out);
 }
 
+/* What the chart left out or merged; the sentences that do not apply are not written (an
+ * explicit-cost step has no gradient reductions, a small one merges nothing). */
+static void put_gantt_note(FILE *out, const struct svg_gantt_stats *st)
+{
+    fputs("<p class=\"note\">", out);
+    if (st->merged == 0) {
+        fprintf(out, "%zu ops and transfers, each drawn as a box of its own.", st->ops);
+    } else {
+        char col[32];
+        if (st->col_px < 1)
+            snprintf(col, sizeof col, "1/%ld pixel", lround(1 / st->col_px));
+        else if (st->col_px == 1)
+            snprintf(col, sizeof col, "one pixel");
+        else
+            snprintf(col, sizeof col, "%.3g pixels", st->col_px);
+        fprintf(out,
+                "%zu ops and transfers drawn as %zu boxes.  %zu ops narrower than %s at "
+                "full view, side by side, are merged by column of that width into %zu: each "
+                "lane's columns are cut into spans of even work, each drawn as a stack of one "
+                "box per kind and chunk, as tall as its share of the span's time, so that idle "
+                "time stays empty lane (hover over a box for its share).",
+                st->ops, st->boxes, st->merged_ops, col, st->merged);
+    }
+    if (st->reductions > 0)
+        fprintf(out,
+                "  The %zu data-parallel gradient reduction%s, on each rank's communication "
+                "stream, %s not drawn: the --trace file has them.",
+                st->reductions, st->reductions == 1 ? "" : "s", st->reductions == 1 ? "is" : "are");
+}
+
 static int put_gantt(FILE *out, const struct pipe_result *res, const struct report *rep)
 {
     static const char *const directions[2] = {"down", "up"};
@@ -223,26 +253,7 @@ static int put_gantt(FILE *out, const struct pipe_result *res, const struct repo
     mem_free(mem);
     if (rc != 0)
         return rc;
-    /* What the chart left out or merged; the sentences that do not apply are not written
-     * (an explicit-cost step has no gradient reductions, a small one merges nothing). */
-    fputs("<p class=\"note\">", out);
-    if (st.merged == 0)
-        fprintf(out, "%zu ops and transfers, each drawn as a box of its own.", st.ops);
-    else if (st.detail == 1)
-        fprintf(out,
-                "%zu ops and transfers drawn as %zu boxes, of which %zu hold runs of ops "
-                "narrower than one pixel at full view (hover over a box for what it holds).",
-                st.ops, st.boxes, st.merged);
-    else
-        fprintf(out,
-                "%zu ops and transfers drawn as %zu boxes, of which %zu hold runs of ops "
-                "narrower than 1/%d pixel at full view (hover over a box for what it holds).",
-                st.ops, st.boxes, st.merged, st.detail);
-    if (st.reductions > 0)
-        fprintf(out,
-                "  The %zu data-parallel gradient reduction%s, on each rank's communication "
-                "stream, %s not drawn: the --trace file has them.",
-                st.reductions, st.reductions == 1 ? "" : "s", st.reductions == 1 ? "is" : "are");
+    put_gantt_note(out, &st);
     fputs("</p>\n</section>\n", out);
     return ferror(out) ? -1 : 0;
 }

@@ -7,10 +7,10 @@
 #include "alloc.h"
 #include "html.h"
 #include "schedule.h"
+#include "strips.h"
 
 /* Box kinds: the compute kinds (enum rec_kind's F, B, W, OPT) then the two transfers. */
 enum { K_F, K_B, K_W, K_OPT, K_ACT, K_GRAD, K_COUNT };
-static const char *const kind_short[K_COUNT] = {"F", "B", "W", "opt", "act", "grad"};
 
 /* Geometry, in pixels. */
 enum {
@@ -64,137 +64,47 @@ static int is_light(unsigned long c)
            150;
 }
 
-/* Ops waiting on one lane to be drawn as one box (see svg_gantt.h). */
-enum { RUN_PAIRS = 8 }; /* (kind, chunk) pairs a run weighs for its colour; later ones are not */
-struct run {
-    simtime_t t0, t1;
-    simtime_t busy;      /* the time its ops take: less than t1 - t0 by the gaps it spans */
-    size_t n;            /* ops in it; 0 = none open */
-    int kind, chunk, mb; /* of its first op */
-    int mixed;           /* holds more than one (kind, chunk) */
-    size_t count[K_COUNT];
-    /* the (kind, chunk) pairs in it, up to RUN_PAIRS, and the time each takes: the box takes
-     * the colour of the longest */
-    int npairs;
-    int pair_kind[RUN_PAIRS], pair_chunk[RUN_PAIRS];
-    double pair_busy[RUN_PAIRS];
+/* An op or transfer to draw: what its box needs, read in lane order at every try of
+ * choose_columns (the records themselves, a lane's spread over all of them, cost a cache miss
+ * each: 1M ops took 0.5 s a try). */
+struct item {
+    simtime_t start, end;
+    int mb;
+    short kind, chunk;
 };
 
+/* The chart being drawn, or counted (out NULL) while choose_columns tries column widths. */
 struct chart {
     FILE *out; /* NULL: count the boxes only */
     const struct pipe_result *res;
     int vp;
     simtime_t t0; /* the step's first op */
     double px_per_ps;
-    simtime_t thr;    /* ops narrower than this merge (a pixel at the default zoom / detail) */
-    int *lane_y;      /* [nlanes] top of each lane's boxes */
-    int *lane_h;      /* [nlanes] their height */
-    struct run *runs; /* [nlanes] */
+    int ncols;             /* the step's columns at the default zoom: ops narrower than one merge */
+    simtime_t thr;         /* a column's time */
+    int *lane_y;           /* [nlanes] top of each lane's boxes */
+    int *lane_h;           /* [nlanes] their height */
+    struct item *items;    /* the drawn ops, lane by lane ... */
+    size_t *first;         /* [nlanes + 1] ... lane l's from items[first[l]] */
+    size_t budget;         /* counting: boxes past this are too many (no need to count on) */
+    struct strips_row row; /* the merged ops of the lane being drawn, in pixels */
     struct svg_gantt_stats st;
 };
 
-/* A box's opening tag, its attributes to follow: from t0 to t1, y and height in pixels. */
-static void put_rect(struct chart *c, simtime_t t0, simtime_t t1, int y, int h)
+/* A box's opening tag, its attributes to follow: from x0 to x1 pixels, y and height. */
+static void put_rect_px(struct chart *c, double x0, double x1, int y, int h)
 {
-    fprintf(c->out, "<rect x=\"%.7g\" y=\"%d\" width=\"%.7g\" height=\"%d\"",
-            (double)(t0 - c->t0) * c->px_per_ps, y, (double)(t1 - t0) * c->px_per_ps, h);
+    fprintf(c->out, "<rect x=\"%.7g\" y=\"%d\" width=\"%.7g\" height=\"%d\"", x0, y, x1 - x0, h);
+}
+
+static double x_of(const struct chart *c, simtime_t t)
+{
+    return (double)(t - c->t0) * c->px_per_ps;
 }
 
 static void put_box(struct chart *c, int lane, simtime_t t0, simtime_t t1)
 {
-    put_rect(c, t0, t1, c->lane_y[lane], c->lane_h[lane]);
-}
-
-/* A merged run spans the gaps between its ops, which can add up to much of it (a rank 71%
- * busy in 1F1B's steady state, a link that sends a sixth of the time): drawn at its full
- * extent it would read as 100% busy.  So it keeps its busy share visible, as gantt.gp's strips
- * do: on a rank's lane it is as tall as that share of the lane, from the lane's bottom (whole
- * pixels, at least one); on a link's, which is too thin for that, its colour is as strong
- * (opacity in tenths, at least one: a few fixed shades, not a blend per box). */
-static void put_run_box(struct chart *c, int lane, const struct run *r)
-{
-    double share = r->t1 > r->t0 ? (double)r->busy / (double)(r->t1 - r->t0) : 1.0;
-    share = share > 1.0 ? 1.0 : share;
-    if (lane >= c->res->pp) {
-        int tenths = (int)lround(share * 10.0);
-        put_box(c, lane, r->t0, r->t1);
-        if (tenths < 10)
-            fprintf(c->out, " fill-opacity=\"0.%d\"", tenths < 1 ? 1 : tenths);
-        return;
-    }
-    int h = (int)lround(share * c->lane_h[lane]);
-    h = h < 1 ? 1 : h;
-    put_rect(c, r->t0, r->t1, c->lane_y[lane] + c->lane_h[lane] - h, h);
-}
-
-static void flush(struct chart *c, int lane)
-{
-    struct run *r = &c->runs[lane];
-    if (r->n == 0)
-        return;
-    c->st.boxes++;
-    c->st.merged += r->n > 1;
-    if (!c->out) {
-        r->n = 0;
-        return;
-    }
-    if (r->n == 1) {
-        put_box(c, lane, r->t0, r->t1);
-        fprintf(c->out, " class=\"k%dc%d\" data-m=\"%d\"/>\n", r->kind, r->chunk, r->mb);
-    } else {
-        int top = 0;
-        for (int i = 1; i < r->npairs; i++)
-            if (r->pair_busy[i] > r->pair_busy[top])
-                top = i;
-        put_run_box(c, lane, r);
-        fprintf(c->out, " class=\"k%dc%d run\"", r->pair_kind[top], r->pair_chunk[top]);
-        fputs(" data-run=\"", c->out);
-        const char *sep = "";
-        for (int k = 0; k < K_COUNT; k++)
-            if (r->count[k]) {
-                fprintf(c->out, "%s%s %zu", sep, kind_short[k], r->count[k]);
-                sep = ", ";
-            }
-        fputs("\"/>\n", c->out);
-    }
-    r->n = 0;
-}
-
-/* One op or transfer onto its lane: a box of its own, or into the lane's open run. */
-static void add_op(struct chart *c, int lane, int kind, int chunk, int mb, simtime_t t0,
-                   simtime_t t1)
-{
-    struct run *r = &c->runs[lane];
-    int narrow = t1 - t0 < c->thr;
-    int same = r->n && !r->mixed && r->kind == kind && r->chunk == chunk;
-    if (r->n && !(narrow && t0 - r->t1 < c->thr && (same || r->t1 - r->t0 < c->thr)))
-        flush(c, lane);
-    c->st.ops++;
-    if (r->n == 0) {
-        memset(r, 0, sizeof *r);
-        r->t0 = t0;
-        r->kind = kind;
-        r->chunk = chunk;
-        r->mb = mb;
-    } else if (!same) {
-        r->mixed = 1;
-    }
-    r->t1 = t1;
-    r->busy += t1 - t0;
-    r->n++;
-    r->count[kind]++;
-    int p = 0;
-    while (p < r->npairs && (r->pair_kind[p] != kind || r->pair_chunk[p] != chunk))
-        p++;
-    if (p == r->npairs && p < RUN_PAIRS) {
-        r->pair_kind[p] = kind;
-        r->pair_chunk[p] = chunk;
-        r->npairs++;
-    }
-    if (p < r->npairs)
-        r->pair_busy[p] += (double)(t1 - t0);
-    if (!narrow)
-        flush(c, lane);
+    put_rect_px(c, x_of(c, t0), x_of(c, t1), c->lane_y[lane], c->lane_h[lane]);
 }
 
 /* The box kind of a record; -1 for what is not drawn (gradient reductions run on a
@@ -365,21 +275,28 @@ static int place_lanes(struct chart *c, const struct scan *s)
     return y + (RANK_H - BOX_H) / 2;
 }
 
-static void put_lane_bands(FILE *out, const struct chart *c, int nlanes)
+/* A light band per rank and per link; what no box covers is idle.  Returns how many. */
+static size_t put_lane_bands(struct chart *c, int nlanes)
 {
+    size_t n = 0;
     for (int l = 0; l < nlanes; l++) {
         if (c->lane_h[l] == 0 || (l >= c->res->pp && (l - c->res->pp) % 2))
             continue;
         int link = l >= c->res->pp;
-        fprintf(out, "<rect class=\"%s\" x=\"0\" y=\"%d\" width=\"%d\" height=\"%d\"/>\n",
-                link ? "band-link" : "band", link ? c->lane_y[l] - 1 : c->lane_y[l] - 2,
-                SVG_GANTT_PLOT_W, link ? 2 * HALF_H + 2 : BOX_H + 4);
+        n++;
+        if (c->out)
+            fprintf(c->out, "<rect class=\"%s\" x=\"0\" y=\"%d\" width=\"%d\" height=\"%d\"/>\n",
+                    link ? "band-link" : "band", link ? c->lane_y[l] - 1 : c->lane_y[l] - 2,
+                    SVG_GANTT_PLOT_W, link ? 2 * HALF_H + 2 : BOX_H + 4);
     }
+    return n;
 }
 
-/* Outlines of overlapped F&B pairs wide enough to see (3 pixels), over their boxes. */
-static void put_pairs(struct chart *c, simtime_t *pair_start)
+/* Outlines of overlapped F&B pairs wide enough to see (3 columns), over their boxes.  Returns
+ * how many. */
+static size_t put_pairs(struct chart *c, simtime_t *pair_start)
 {
+    size_t n = 0;
     for (size_t i = 0; i < c->res->nrecs; i++) {
         const struct pipe_record *r = &c->res->recs[i];
         if (r->peer >= 0 || kind_of(r) > K_W)
@@ -387,73 +304,184 @@ static void put_pairs(struct chart *c, simtime_t *pair_start)
         if (r->overlap == SCHED_PAIR_F)
             pair_start[r->rank] = r->start;
         else if (r->overlap == SCHED_PAIR_B && r->end - pair_start[r->rank] >= 3 * c->thr) {
+            n++;
+            if (!c->out)
+                continue;
             put_box(c, r->rank, pair_start[r->rank], r->end);
             fputs(" class=\"pair\"/>\n", c->out);
         }
     }
+    return n;
 }
 
-/* Every op and transfer onto its lane, then what is left open. */
+/* ---- ops, one lane at a time ---- */
+
+static int narrow(const struct chart *c, const struct item *it)
+{
+    return it->end - it->start < c->thr;
+}
+
+/* Does op j of its lane's [from, to) merge: narrower than a column, with a narrow neighbour
+ * less than a column away?  A lone narrow op (an optimizer step between wide ops) keeps a box
+ * of its own. */
+static int merges(const struct chart *c, size_t from, size_t to, size_t j)
+{
+    const struct item *it = &c->items[j];
+    if (!narrow(c, it))
+        return 0;
+    if (j > from && narrow(c, it - 1) && it->start - it[-1].end < c->thr)
+        return 1;
+    return j + 1 < to && narrow(c, it + 1) && it[1].start - it->end < c->thr;
+}
+
+/* A rank lane's strip slots: F, B and W per chunk, then OPT, then the F/B/W total. */
+static int slot_of(const struct chart *c, int kind, int chunk)
+{
+    return kind == K_OPT ? 3 * c->vp : kind * c->vp + chunk;
+}
+
+/* An op's own box, with its micro-batch for the script's labels and tooltips. */
+static void put_op(struct chart *c, int lane, const struct item *it)
+{
+    c->st.boxes++;
+    if (!c->out)
+        return;
+    put_box(c, lane, it->start, it->end);
+    fprintf(c->out, " class=\"k%dc%d\" data-m=\"%d\"/>\n", it->kind, it->chunk, it->mb);
+}
+
+/* A box of merged ops from column a to b, y and height in pixels: `kind` and `chunk` busy
+ * `share` of its time (the tooltip's percentage); `extra` attributes. */
+static void put_merged(struct chart *c, int a, int b, int y, int h, int kind, int chunk,
+                       double share, const char *extra)
+{
+    c->st.boxes++;
+    c->st.merged++;
+    if (!c->out)
+        return;
+    put_rect_px(c, a * c->row.col, b * c->row.col, y, h);
+    fprintf(c->out, "%s class=\"k%dc%d run\" data-run=\"%.3g\"/>\n", extra, kind, chunk,
+            100 * share);
+}
+
+/* Span [a, b) of a rank lane: each (kind, chunk) as tall as its share of the span's time,
+ * stacked from the lane's bottom in slot order, as gantt.gp's strips stack the kinds, so that
+ * the stack is as tall as the rank's busy share and the idle rest is empty lane.  On whole
+ * pixels (boundaries rounded; at least one when anything runs). */
+static void put_rank_span(struct chart *c, int lane, int a, int b)
+{
+    const struct strips_row *row = &c->row;
+    double width = (b - a) * row->col, total = 0, cum = 0;
+    int h = c->lane_h[lane], last = -1, lo = 0;
+    for (int j = 0; j < row->nslot - 1; j++)
+        if (strips_busy(row, a, b, j) > 0) {
+            total += strips_busy(row, a, b, j);
+            last = j;
+        }
+    int top = (int)lround(fmin(1.0, total / width) * h);
+    top = top < 1 ? 1 : top;
+    for (int j = 0; j <= last; j++) {
+        double busy = strips_busy(row, a, b, j);
+        if (busy <= 0)
+            continue;
+        cum += busy;
+        int hi = j == last ? top : (int)fmin(top, lround(cum / width * h));
+        if (hi <= lo)
+            continue;
+        int kind = j == 3 * c->vp ? K_OPT : j / c->vp;
+        put_merged(c, a, b, c->lane_y[lane] + h - hi, hi - lo, kind, kind == K_OPT ? 0 : j % c->vp,
+                   busy / width, "");
+        lo = hi;
+    }
+}
+
+/* Span [a, b) of a half link lane, too thin to stack: one box, as opaque as the link is busy
+ * (tenths, at least one: a few fixed shades). */
+static void put_link_span(struct chart *c, int lane, int a, int b)
+{
+    double share = fmin(1.0, strips_busy(&c->row, a, b, 1) / ((b - a) * c->row.col));
+    if (share <= 0)
+        return;
+    int tenths = (int)lround(share * 10);
+    char extra[32] = "";
+    if (tenths < 10)
+        snprintf(extra, sizeof extra, " fill-opacity=\"0.%d\"", tenths < 1 ? 1 : tenths);
+    int kind = (lane - c->res->pp) % 2 ? K_GRAD : K_ACT;
+    put_merged(c, a, b, c->lane_y[lane], c->lane_h[lane], kind, 0, share, extra);
+}
+
+/* One lane: wide and lone ops as boxes of their own, the others into the strip row (in
+ * pixels), which is then cut into spans of even work, each drawn as one stack. */
+static void put_lane(struct chart *c, int lane)
+{
+    int link = lane >= c->res->pp, nslot = link ? 2 : 3 * c->vp + 2;
+    size_t from = c->first[lane], to = c->first[lane + 1], merged = 0;
+    for (size_t j = from; j < to; j++) {
+        const struct item *it = &c->items[j];
+        c->st.ops++;
+        if (!merges(c, from, to, j)) {
+            put_op(c, lane, it);
+            continue;
+        }
+        if (merged++ == 0)
+            strips_reset(&c->row, c->ncols, 0, (double)SVG_GANTT_PLOT_W / c->ncols, nslot,
+                         link ? 0 : 3 * c->vp);
+        strips_add(&c->row, link ? 0 : slot_of(c, it->kind, it->chunk), link || it->kind <= K_W,
+                   x_of(c, it->start), x_of(c, it->end));
+    }
+    c->st.merged_ops += merged;
+    if (merged == 0)
+        return;
+    strips_accumulate(&c->row);
+    for (int a = 0, b; a < c->ncols; a = b) {
+        b = strips_span_end(&c->row, a);
+        if (link)
+            put_link_span(c, lane, a, b);
+        else
+            put_rank_span(c, lane, a, b);
+    }
+}
+
+/* Every lane; when counting, only until the boxes are past the budget. */
 static void put_ops(struct chart *c, int nlanes)
 {
-    const struct pipe_result *res = c->res;
-    memset(c->runs, 0, (size_t)nlanes * sizeof *c->runs);
     memset(&c->st, 0, sizeof c->st);
-    for (size_t i = 0; i < res->nrecs; i++) {
-        const struct pipe_record *r = &res->recs[i];
-        int k = kind_of(r);
-        if (k < 0 || r->end <= r->start)
-            continue;
-        add_op(c, lane_of(r, k, res->pp), k, k < K_OPT && r->chunk > 0 ? r->chunk : 0, r->mb,
-               r->start, r->end);
-    }
-    for (int l = 0; l < nlanes; l++)
-        flush(c, l);
+    for (int l = 0; l < nlanes && (c->out || c->st.boxes <= c->budget); l++)
+        put_lane(c, l);
 }
 
-/* The finest merging whose boxes stay within SVG_GANTT_MAX_BOXES: ops down to 1/8 pixel of
- * the default zoom drawn apart (each op shows when zoomed in 8 times), else 1/4, 1/2, 1. */
-static int choose_detail(struct chart *c, simtime_t span, int nlanes)
+/* The finest columns whose boxes, with the lanes' bands and the pairs' outlines, stay within
+ * SVG_GANTT_MAX_BOXES: 8 a pixel of the default zoom (each op at least 1/8 pixel wide drawn
+ * apart shows when zoomed in 8 times), then half as many at each try, down to one for the
+ * whole step (a box per (kind, chunk) and lane at most). */
+static void choose_columns(struct chart *c, simtime_t span, int nlanes, int pairs,
+                           simtime_t *pair_start)
 {
-    int detail = 8;
     FILE *out = c->out;
     c->out = NULL;
-    for (; detail > 1; detail /= 2) {
-        c->thr = span / ((simtime_t)SVG_GANTT_PLOT_W * detail);
+    size_t bands = put_lane_bands(c, nlanes);
+    c->budget = SVG_GANTT_MAX_BOXES - bands;
+    for (c->ncols = 8 * SVG_GANTT_PLOT_W;; c->ncols /= 2) {
+        c->thr = span / c->ncols;
         put_ops(c, nlanes);
-        if (c->st.boxes <= SVG_GANTT_MAX_BOXES)
+        if (c->st.boxes <= c->budget)
+            c->st.boxes += pairs ? put_pairs(c, pair_start) : 0;
+        if (c->st.boxes <= c->budget || c->ncols == 1)
             break;
     }
     c->out = out;
-    c->thr = span / ((simtime_t)SVG_GANTT_PLOT_W * detail);
-    return detail;
 }
 
-int svg_gantt_write(FILE *out, const struct pipe_result *res, const struct svg_gantt_opts *opts,
-                    struct svg_gantt_stats *stats)
+/* The legend, the buttons and the opening of the chart's SVG (with the lanes' labels, the
+ * styles and the axis) and of its plot area. */
+static void put_head(struct chart *c, const struct scan *s, const struct svg_gantt_opts *opts,
+                     simtime_t span, int plot_h)
 {
-    struct chart c = {.out = out, .res = res, .vp = res->vp > 0 ? res->vp : 1};
-    int pp = res->pp, nlanes = 3 * pp; /* ranks, then two halves per link */
-    c.lane_y = mem_calloc((size_t)nlanes, sizeof *c.lane_y);
-    c.lane_h = mem_calloc((size_t)nlanes, sizeof *c.lane_h);
-    c.runs = mem_calloc((size_t)nlanes, sizeof *c.runs);
-    simtime_t *pair_start = mem_calloc((size_t)pp, sizeof *pair_start);
-    int rc = -1;
-    if (!c.lane_y || !c.lane_h || !c.runs || !pair_start)
-        goto done;
-    struct scan s;
-    scan_records(res, &s);
-    c.t0 = res->first_start;
-    simtime_t span = res->step_end - res->first_start;
-    if (span <= 0)
-        span = 1;
-    c.px_per_ps = (double)SVG_GANTT_PLOT_W / (double)span;
-    int detail = choose_detail(&c, span, nlanes);
-    int plot_h = place_lanes(&c, &s), height = plot_h + AXIS_H;
+    FILE *out = c->out;
+    int height = plot_h + AXIS_H;
     double span_s = simtime_to_s(span);
-
     fputs("<div class=\"gantt\">\n", out);
-    put_legend(out, &s, c.vp, opts ? opts->chunk_names : NULL);
+    put_legend(out, s, c->vp, opts ? opts->chunk_names : NULL);
     fputs("<div class=\"tools\"><button type=\"button\" data-zoom=\"in\">+</button>"
           "<button type=\"button\" data-zoom=\"out\">\xe2\x88\x92</button>"
           "<button type=\"button\" data-zoom=\"reset\">reset</button>"
@@ -465,14 +493,66 @@ int svg_gantt_write(FILE *out, const struct pipe_result *res, const struct svg_g
             "data-span=\"%.9g\" data-lm=\"%d\" data-pw=\"%d\" role=\"img\" "
             "aria-label=\"Gantt chart of the step\">\n",
             SVG_GANTT_WIDTH, height, SVG_GANTT_WIDTH, height, span_s, LEFT, SVG_GANTT_PLOT_W);
-    put_styles(out, &s, c.vp);
-    put_lane_labels(out, &c, s.links, opts ? opts->rank_mem_bytes : NULL);
+    put_styles(out, s, c->vp);
+    put_lane_labels(out, c, s->links, opts ? opts->rank_mem_bytes : NULL);
     put_axis(out, span_s, plot_h);
     fprintf(out,
             "<svg class=\"plot\" x=\"%d\" y=\"0\" width=\"%d\" height=\"%d\" "
             "viewBox=\"0 0 %d %d\" preserveAspectRatio=\"none\">\n",
             LEFT, SVG_GANTT_PLOT_W, plot_h, SVG_GANTT_PLOT_W, plot_h);
-    put_lane_bands(out, &c, nlanes);
+}
+
+static int lane_key(const struct pipe_result *res, size_t i, int pp)
+{
+    const struct pipe_record *r = &res->recs[i];
+    int k = kind_of(r);
+    return k < 0 || r->end <= r->start ? -1 : lane_of(r, k, pp);
+}
+
+/* The drawn records as items, lane by lane.  Returns 0, or -1 out of memory. */
+static int gather(struct chart *c, int nlanes)
+{
+    size_t *order = NULL;
+    int rc = -1;
+    if (strips_group(c->res, nlanes, lane_key, &order, &c->first) != 0)
+        goto done;
+    size_t n = c->first[nlanes];
+    c->items = mem_calloc(n ? n : 1, sizeof *c->items);
+    if (!c->items)
+        goto done;
+    for (size_t j = 0; j < n; j++) {
+        const struct pipe_record *r = &c->res->recs[order[j]];
+        int k = kind_of(r);
+        c->items[j] = (struct item){r->start, r->end, r->mb, (short)k,
+                                    (short)(k < K_OPT && r->chunk > 0 ? r->chunk : 0)};
+    }
+    rc = 0;
+done:
+    mem_free(order);
+    return rc;
+}
+
+int svg_gantt_write(FILE *out, const struct pipe_result *res, const struct svg_gantt_opts *opts,
+                    struct svg_gantt_stats *stats)
+{
+    struct chart c = {.out = out, .res = res, .vp = res->vp > 0 ? res->vp : 1};
+    int pp = res->pp, nlanes = 3 * pp; /* ranks, then two halves per link */
+    c.lane_y = mem_calloc((size_t)nlanes, sizeof *c.lane_y);
+    c.lane_h = mem_calloc((size_t)nlanes, sizeof *c.lane_h);
+    simtime_t *pair_start = mem_calloc((size_t)pp, sizeof *pair_start);
+    int rc = -1;
+    if (!c.lane_y || !c.lane_h || !pair_start ||
+        strips_init(&c.row, 8 * SVG_GANTT_PLOT_W, 3 * c.vp + 2) != 0 || gather(&c, nlanes) != 0)
+        goto done;
+    struct scan s;
+    scan_records(res, &s);
+    c.t0 = res->first_start;
+    simtime_t span = res->step_end > res->first_start ? res->step_end - res->first_start : 1;
+    c.px_per_ps = (double)SVG_GANTT_PLOT_W / (double)span;
+    int plot_h = place_lanes(&c, &s);
+    choose_columns(&c, span, nlanes, s.pairs, pair_start);
+    put_head(&c, &s, opts, span, plot_h);
+    put_lane_bands(&c, nlanes);
     put_ops(&c, nlanes);
     if (s.pairs)
         put_pairs(&c, pair_start);
@@ -481,14 +561,16 @@ int svg_gantt_write(FILE *out, const struct pipe_result *res, const struct svg_g
           out);
     if (stats) {
         *stats = c.st;
-        stats->detail = detail;
+        stats->col_px = (double)SVG_GANTT_PLOT_W / c.ncols;
         stats->reductions = s.reductions;
     }
     rc = ferror(out) ? -1 : 0;
 done:
     mem_free(c.lane_y);
     mem_free(c.lane_h);
-    mem_free(c.runs);
     mem_free(pair_start);
+    mem_free(c.items);
+    mem_free(c.first);
+    strips_release(&c.row);
     return rc;
 }

@@ -9,19 +9,20 @@
  * optimizer end): SVG_GANTT_PLOT_W user units (pixels) at the default zoom, inside a nested
  * <svg class="plot"> whose viewBox the page's script narrows to zoom and pan.
  *
- * Bounded output: an op at least 1/detail pixel wide at the default zoom is a box of its
- * own.  Narrower ops that follow one another on a lane (gaps under 1/detail pixel) merge into
- * one box -- of their kind's colour while they are all one kind and chunk, else of the colour
- * of the (kind, chunk) that takes most of their time and closed once 1/detail pixel wide (a mix
- * of the colours would blend light fills into a grey that reads as idle), as tall as the share
- * of its span the ops keep the rank busy (on a link lane: as opaque), so that idle time in the
- * gaps it spans still shows -- so a lane
- * holds at most a few boxes per 1/detail pixel whatever the number of ops (each box is a wide
- * op, or ends at a wide op, a gap, or a stretch of mixed ops).  detail is 8 (every op still
- * shows as a box when zoomed in 8 times) unless that draws more than SVG_GANTT_MAX_BOXES
- * boxes, then 4, 2, or 1 (about a pixel at the default zoom; bounded by the lanes and the
- * width alone).  Boxes of single ops carry their micro-batch (data-m) for the script's labels
- * and tooltips; merged boxes say what they hold (data-run). */
+ * Bounded output, as gantt.c's strips for --plot: the step is cut into columns, 8 a pixel at
+ * the default zoom.  An op at least a column wide is a box of its own, and so is a narrower
+ * one with no narrow neighbour within a column (an optimizer step between wide ops).  The
+ * other ops merge by column (strips.h): each lane's columns are cut into spans over which the
+ * work is even, and a span is drawn as a stack of boxes from the lane's bottom, one per (kind,
+ * chunk), each as tall as its share of the span's time -- so the stack is as tall as the
+ * rank's busy share, idle time shows as empty lane above it, and the forwards of a 1F1B steady
+ * state show under its backwards (one box in the colour of the longest kind had hidden them);
+ * a link's half lane, too thin to stack, takes one box as opaque as the link is busy.  When
+ * that draws more than SVG_GANTT_MAX_BOXES boxes (with the lanes' bands and the pairs'
+ * outlines), the columns are taken twice as wide, then again, down to one for the whole step:
+ * the count is bounded by the lanes and the columns, whatever the number of ops.  Boxes of
+ * single ops carry their micro-batch (data-m) for the script's labels and tooltips; merged
+ * boxes their busy share in percent (data-run). */
 #ifndef STEPSIM_SVG_GANTT_H
 #define STEPSIM_SVG_GANTT_H
 
@@ -32,7 +33,7 @@
 
 #define SVG_GANTT_WIDTH 1200      /* the whole SVG, pixels */
 #define SVG_GANTT_PLOT_W 1080     /* the time axis at the default zoom, pixels */
-#define SVG_GANTT_MAX_BOXES 30000 /* finer merging is chosen only below this (about 2.5 MB) */
+#define SVG_GANTT_MAX_BOXES 30000 /* the plot's boxes, bands and outlines (about 2.5 MB) */
 
 struct svg_gantt_opts {
     const double *rank_mem_bytes;   /* [pp] peak memory per rank, under its label; NULL: none */
@@ -42,8 +43,9 @@ struct svg_gantt_opts {
 struct svg_gantt_stats {
     size_t ops;        /* ops and transfers that take time */
     size_t boxes;      /* boxes drawn for them */
-    size_t merged;     /* boxes that hold more than one op */
-    int detail;        /* ops narrower than 1/detail pixel at the default zoom were merged */
+    size_t merged;     /* of the boxes, those of merged ops */
+    size_t merged_ops; /* ops merged by column */
+    double col_px;     /* a column's width at the default zoom, pixels (1/8 .. the plot's) */
     size_t reductions; /* DP gradient reductions that take time: not drawn (the trace has them) */
 };
 

@@ -7,12 +7,24 @@
 #include <string.h>
 #include <unistd.h>
 
+const char *const default_costs[] = {
+    "forward=1.2ms",  "backward-input=1.2ms", "backward-weight=1.2ms", "activation=64MiB",
+    "optimizer=15ms", "link-latency=5us",     "link-bandwidth=50GBps", NULL};
+
 enum sim_status fixture_run(struct sim_fixture *f, const char *const *sets)
+{
+    return fixture_run_with(f, sets, NULL);
+}
+
+enum sim_status fixture_run_with(struct sim_fixture *f, const char *const *sets,
+                                 const char *const *more)
 {
     memset(f, 0, sizeof *f);
     scn_defaults(&f->scn);
     enum sim_status st = SIM_OK;
     for (const char *const *s = sets; *s && st == SIM_OK; s++)
+        st = scn_set_arg(&f->scn, *s, &f->err);
+    for (const char *const *s = more; s && *s && st == SIM_OK; s++)
         st = scn_set_arg(&f->scn, *s, &f->err);
     if (st == SIM_OK)
         st = scn_check(&f->scn, &f->err);

@@ -119,6 +119,18 @@ if [ "$size" -lt 3000000 ] && [ "${boxes:-99999}" -le 30000 ]; then
 else
     fail "a 64528-op step stays bounded" "$size bytes, ${boxes:-?} boxes"
 fi
+# ... and so does the 64-rank 1F1B step of 2048 micro-batches that drew 63,993 elements in
+# 6.1 MB: every <rect> of the page (boxes, lane bands, legend and bars) under the README's
+# 30,000, the page under a megabyte.
+run run "$SCN/default.xml" --set pp=64 --set layers=128 --set microbatches=2048 \
+    --set schedule=1f1b --report "$tmp/huge.html"
+size=$(wc -c <"$tmp/huge.html")
+rects=$(grep -o '<rect ' "$tmp/huge.html" | wc -l)
+if [ "$size" -lt 1000000 ] && [ "$rects" -le 30000 ]; then
+    pass "a 520256-op step is $size bytes, $rects rects"
+else
+    fail "a 520256-op step stays bounded" "$size bytes, $rects rects"
+fi
 
 run sweep "$SCN/llama3.1-70b-h100.xml" --vary pp=2,4,8 --vary micro-batch=1,2 -j 2 \
     --out "$tmp/sweep.csv" --report "$tmp/sweep.html"

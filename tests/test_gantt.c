@@ -303,20 +303,8 @@ static void assert_drawn_matches(const struct sim_fixture *f, const struct gantt
 static void run_large(struct sim_fixture *f, const char *pp, const char *layers,
                       const char *schedule, const char *vp)
 {
-    const char *const sets[] = {schedule,
-                                pp,
-                                vp,
-                                layers,
-                                "microbatches=512",
-                                "forward=1.2ms",
-                                "backward-input=1.2ms",
-                                "backward-weight=1.2ms",
-                                "activation=64MiB",
-                                "optimizer=15ms",
-                                "link-latency=5us",
-                                "link-bandwidth=50GBps",
-                                NULL};
-    cr_assert_eq(fixture_run(f, sets), SIM_OK, "%s", f->err.msg);
+    const char *const sets[] = {schedule, pp, vp, layers, "microbatches=512", NULL};
+    cr_assert_eq(fixture_run_with(f, sets, default_costs), SIM_OK, "%s", f->err.msg);
 }
 
 /* run_large, then its chart for `view` at the level of detail `mode`, checked against the
