@@ -24,7 +24,9 @@
 # default: more than 1 on a large image), nranks, vp
 # (chunks per rank), tmin and tmax (the window, seconds), width and height (pixels), lmpx,
 # rmpx, tmpx, bmpx (margins around the plot area, pixels), rank_half (half a lane, in rows),
-# haslinks, haswrap, hasW, hasOPT, haspairs, busylabels (busy % per rank, space-separated),
+# haslinks, haswrap, hasact and hasgrad (activation, gradient sends drawn: stepsim leaves out
+# sends too faint to see, and their legend entries), hasW, hasOPT, haspairs, busylabels (busy %
+# per rank, space-separated),
 # memlabels (peak memory per rank in GiB, space-separated), chunknames (legend names of the
 # chunks, e.g. 'down up' for DualPipe's two directions; default 'chunk 0', 'chunk 1', ...).
 #
@@ -63,6 +65,8 @@ if (!exists("haspairs")) { stats datafile using (($4 == 6) ? 1 : 0) nooutput; ha
 if (!exists("hasW")) { stats datafile using (($4 == 2) ? 1 : 0) nooutput; hasW = (STATS_max > 0) }
 if (!exists("hasOPT")) { stats datafile using (($4 == 3) ? 1 : 0) nooutput; hasOPT = (STATS_max > 0) }
 if (!exists("haswrap")) { stats datafile using ((($4 == 4 || $4 == 5) && abs($1 - $6) > 1) ? 1 : 0) nooutput; haswrap = (STATS_max > 0 && nranks > 2) }
+if (!exists("hasact")) { stats datafile using (($4 == 4) ? 1 : 0) nooutput; hasact = (STATS_max > 0) }
+if (!exists("hasgrad")) { stats datafile using (($4 == 5) ? 1 : 0) nooutput; hasgrad = (STATS_max > 0) }
 
 # A readable time unit for the x axis, from the span shown; a window far from the step's start
 # (it begins later than five spans in) is drawn from its own start, x0, so that the ticks read
@@ -83,7 +87,7 @@ link_half = 0.055
 link_gap = 0.065
 ymax = nranks - 1 + (haswrap ? 0.5 : 0)
 ybot = ymax + (haswrap ? 0.25 : 0.45)
-nkey = (hasW ? 3 : 2) * (vp > 1 ? vp : 1) + hasOPT + 2 * haslinks + haspairs + 1
+nkey = (hasW ? 3 : 2) * (vp > 1 ? vp : 1) + hasOPT + hasact + hasgrad + haspairs + 1
 if (!exists("height")) {
     height = 150 + int((haslinks ? 72 : 56) * (ybot + 0.45))
     if (height < 200 + 27 * (nkey + 2)) { height = 200 + 27 * (nkey + 2) }
@@ -288,6 +292,6 @@ plot datafile using (edged($2, $3, $10)):(y($1, $4, $6, $7, $8)):(halfw($2, $3))
      for [i = 1 : haspairs] keyentry with boxes fs empty border lc rgb '#1a202c' lw 1.6 \
          lc rgb '#1a202c' title 'F&B overlapped pair', \
      for [i = 1 : hasOPT] keyentry with boxes fc rgb dark(3) title 'OPT  optimizer', \
-     for [i = 1 : haslinks] keyentry with boxes fc rgb send_act title 'activation send', \
-     for [i = 1 : haslinks] keyentry with boxes fc rgb send_grad title 'gradient send', \
+     for [i = 1 : hasact] keyentry with boxes fc rgb send_act title 'activation send', \
+     for [i = 1 : hasgrad] keyentry with boxes fc rgb send_grad title 'gradient send', \
      keyentry with boxes fc rgb lane title 'idle (bubble)'

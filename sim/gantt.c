@@ -133,6 +133,7 @@ static int link_row(int nranks, int src, int dst)
     return nranks - 1;
 }
 
+/* What the step draws (kinds, links, the wrap), the window, and the widths: all but the rows. */
 static enum sim_status layout(struct gantt *g, const struct pipe_result *res,
                               const struct gantt_view *view, struct sim_error *err)
 {
@@ -147,6 +148,7 @@ static enum sim_status layout(struct gantt *g, const struct pipe_result *res,
         if (is_transfer(k)) {
             l->has_links = 1;
             l->has_wrap |= abs(r->rank - r->peer) > 1 && res->pp > 2;
+            g->has_sends[k == REC_SEND_GRAD] = 1;
         }
         g->has_w |= k == REC_W;
         g->has_opt |= k == REC_OPT;
@@ -163,12 +165,6 @@ static enum sim_status layout(struct gantt *g, const struct pipe_result *res,
     }
     l->t0_s = view->t1_s > view->t0_s ? view->t0_s : 0;
     l->t1_s = t1 > l->t0_s ? t1 : l->t0_s + 1e-12;
-
-    int vp = res->vp > 1 ? res->vp : 1;
-    l->nkey = (g->has_w ? 3 : 2) * vp + g->has_opt + 2 * l->has_links + g->has_pairs + 1;
-    double ymax = l->nranks - 1 + (l->has_wrap ? 0.5 : 0);
-    double yspan = ymax + (l->has_wrap ? 0.25 : 0.45) + 0.45;
-    l->rank_half = l->has_links ? 0.30 : 0.38;
     l->width_px = view->width_px > 0 ? view->width_px : GANTT_DEFAULT_WIDTH;
     int narrow = l->width_px < NARROW_WIDTH_PX;
     double k = gantt_text_scale(l->width_px);
@@ -178,6 +174,23 @@ static enum sim_status layout(struct gantt *g, const struct pipe_result *res,
     l->key_pt = (int)lround((narrow ? KEY_PT_NARROW : KEY_PT) * k);
     l->top_px = (int)lround(TOP_PX * k);
     l->bottom_px = (int)lround(BOTTOM_PX * k);
+    l->plot_w_px = l->width_px - l->left_px - l->right_px;
+    return SIM_OK;
+}
+
+/* The rows: heights from the ranks and links drawn (known once the boxes are: sends too faint
+ * to see take no row) and the legend's entries. */
+static enum sim_status layout_rows(struct gantt *g, const struct pipe_result *res,
+                                   const struct gantt_view *view, struct sim_error *err)
+{
+    struct gantt_layout *l = &g->lay;
+    int vp = res->vp > 1 ? res->vp : 1;
+    double k = l->text_scale;
+    l->nkey =
+        (g->has_w ? 3 : 2) * vp + g->has_opt + g->has_sends[0] + g->has_sends[1] + g->has_pairs + 1;
+    double ymax = l->nranks - 1 + (l->has_wrap ? 0.5 : 0);
+    double yspan = ymax + (l->has_wrap ? 0.25 : 0.45) + 0.45;
+    l->rank_half = l->has_links ? 0.30 : 0.38;
     int key_px = (int)lround((200 + 27 * (l->nkey + 2)) * k); /* a two-line title, the entries */
     if (view->height_px > 0) {
         l->height_px = view->height_px;
@@ -190,7 +203,6 @@ static enum sim_status layout(struct gantt *g, const struct pipe_result *res,
             h = GANTT_MAX_SIDE;
         l->height_px = h > key_px ? (int)ceil(h) : key_px;
     }
-    l->plot_w_px = l->width_px - l->left_px - l->right_px;
     l->plot_h_px = l->height_px - l->top_px - l->bottom_px;
     l->row_px = l->plot_h_px / yspan;
     l->lane_px = 2 * l->rank_half * l->row_px;
@@ -610,6 +622,34 @@ static enum sim_status build_boxes(struct gantt *g, const struct pipe_result *re
     return st;
 }
 
+/* Sends of a kind drawn only fainter than GANTT_MIN_SEND_SHADE are left out, and the link rows
+ * when no send is left (or none runs in the window): rows of empty lane and a legend entry for
+ * nothing to be seen had read as sends gone missing.  Widening them to be seen would draw a
+ * link 0.5% busy as a tenth or more. */
+static void drop_faint_sends(struct gantt *g)
+{
+    double top[2] = {0, 0};
+    for (size_t i = 0; i < g->nboxes; i++) {
+        const struct gantt_box *b = &g->boxes[i];
+        if (is_transfer(b->kind))
+            top[b->kind == REC_SEND_GRAD] = fmax(top[b->kind == REC_SEND_GRAD], b->shade);
+    }
+    int drop[2];
+    for (int k = 0; k < 2; k++) {
+        drop[k] = top[k] < GANTT_MIN_SEND_SHADE;
+        g->has_sends[k] &= !drop[k];
+        if (drop[k])
+            g->faint_share = fmax(g->faint_share, top[k]);
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < g->nboxes; i++)
+        if (!is_transfer(g->boxes[i].kind) || !drop[g->boxes[i].kind == REC_SEND_GRAD])
+            g->boxes[n++] = g->boxes[i];
+    g->nboxes = n;
+    if (!g->has_sends[0] && !g->has_sends[1])
+        g->lay.has_links = g->lay.has_wrap = 0;
+}
+
 void gantt_release(struct gantt *g)
 {
     if (!g)
@@ -645,6 +685,9 @@ enum sim_status gantt_build(struct gantt *g, const struct pipe_result *res,
                      t1);
         goto fail;
     }
+    drop_faint_sends(g);
+    if ((st = layout_rows(g, res, view, err)) != SIM_OK)
+        goto fail;
     fit_labels(g);
     measure_busy(g, res);
     return SIM_OK;
@@ -731,6 +774,10 @@ void gantt_describe(const struct gantt *g, char *buf, size_t len)
                      col);
         break;
     }
+    if (g->faint_share > 0 && n >= 0 && (size_t)n < len)
+        n += snprintf(buf + n, len - (size_t)n,
+                      "%sP2P sends not drawn (at most %.2g%% of a link's time)", n > 0 ? " · " : "",
+                      100 * g->faint_share);
     /* They run on each rank's communication stream, beside its compute: the lane does not
      * show them, and a rank waiting on its last reduction before the optimizer step looks
      * idle there -- the note says why, as the HTML page's does. */

@@ -11,7 +11,8 @@
  *                 idle), used while the runs are wide enough; links as in STRIPS;
  *   GANTT_STRIPS  each rank's lane filled to its busy fraction, stacked by kind (F, B, W, OPT),
  *                 per span of columns (`col_s`, at least a pixel) over which the work is even;
- *                 a half link row coloured at its busy share.
+ *                 a half link row coloured at its busy share (left out when too faint to see:
+ *                 GANTT_MIN_SEND_SHADE).
  * Invariants: boxes lie inside the window and inside their lane; a rank's F/B/W area (width x
  * lane fraction) is its simulated busy time in the window (exactly in RUNS and STRIPS; in OPS
  * plus at most a pixel per widened op); in STRIPS every column is drawn within
@@ -39,6 +40,11 @@
 #define GANTT_NARROW_PX 1.5
 /* Share of the ops (or runs) that may be narrow for a level of detail to be used. */
 #define GANTT_NARROW_SHARE 0.02
+/* Link strips fade to the link row's background with their busy share: sends of a kind whose
+ * strips are all fainter than this cannot be seen (the 405B at 256 micro-batches: 0.5%), so
+ * they are left out with their legend entry, and their rows when no send is left, and the note
+ * says so. */
+#define GANTT_MIN_SEND_SHADE 0.1
 /* The box budget: GANTT_MAX_BOXES, or GANTT_BOXES_PER_PX per pixel of the plot area's width
  * when that is more (an 8000-pixel image shows ops one by one that a 1600-pixel one merges),
  * up to GANTT_MAX_BOXES_CAP (about 6 MB of SVG). */
@@ -96,6 +102,8 @@ struct gantt {
     double *busy_s; /* [nranks] F/B/W time in the window */
     double *span_s; /* [nranks] the window's part of the pipeline time (first op .. last F/B/W) */
     int has_w, has_opt, has_pairs;
+    int has_sends[2];   /* activation, gradient sends drawn (not all too faint to see) */
+    double faint_share; /* sends left out as too faint: the largest busy share they had, or 0 */
     int has_reductions; /* DP gradient reductions take time: not drawn, the note says so */
     int chunks;         /* chunks told apart by shade: vp, or 1 in STRIPS */
     int label_pt;       /* the labels' font size, points */

@@ -161,7 +161,7 @@ static void make_title(char *buf, size_t len, const struct scenario *scn,
     char name[192], sched[32], step[32], from[32], to[32];
     if (given && given[0]) { /* the name as the file wrote it, then what the command changed */
         char own[64], both[sizeof own + 128];
-        plot_clean(own, sizeof own, scn->name); /* cut at a character's start */
+        plot_clean(own, sizeof own, scn->name);                 /* cut at a character's start */
         snprintf(both, sizeof both, "%s (%.120s)", own, given); /* given: cli_sets_note, < 120 */
         plot_clean(name, sizeof name, both);
     } else {
@@ -204,8 +204,8 @@ enum sim_status plot_add_output(struct outset *os, const char *option, const cha
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
     if (strcmp(base, ".png") == 0 || strcmp(base, ".svg") == 0)
-        return err_set(err, SIM_EINPUT, NULL, 0, "%s %s: needs a file name before %s", option,
-                       path, base);
+        return err_set(err, SIM_EINPUT, NULL, 0, "%s %s: needs a file name before %s", option, path,
+                       base);
     if (!plot_ends_with(path, ".png") && !plot_ends_with(path, ".svg"))
         return err_set(err, SIM_EINPUT, NULL, 0,
                        "%s %s: the file must end in .png or .svg (lower case: the extension "
@@ -443,12 +443,12 @@ static int gantt_vars(char *vars, size_t len, const struct scenario *scn,
     plot_vars_add(vars, len, &n,
                   "; nranks=%d; vp=%d; tmin=%.17g; tmax=%.17g; "
                   "width=%d; height=%d; lmpx=%d; rmpx=%d; tmpx=%d; bmpx=%d; rank_half=%.3f; "
-                  "haslinks=%d; haswrap=%d; hasW=%d; hasOPT=%d; haspairs=%d; mode=%d; labelpt=%d; "
-                  "keypt=%d; haslabels=%d; fontscale=%.4f",
+                  "haslinks=%d; haswrap=%d; hasact=%d; hasgrad=%d; hasW=%d; hasOPT=%d; "
+                  "haspairs=%d; mode=%d; labelpt=%d; keypt=%d; haslabels=%d; fontscale=%.4f",
                   res->pp, g->chunks, l->t0_s, l->t1_s, l->width_px, l->height_px, l->left_px,
                   l->right_px, l->top_px, l->bottom_px, l->rank_half, l->has_links, l->has_wrap,
-                  g->has_w, g->has_opt, g->has_pairs, (int)g->mode, g->label_pt, l->key_pt,
-                  has_mb_labels(g), l->text_scale);
+                  g->has_sends[0], g->has_sends[1], g->has_w, g->has_opt, g->has_pairs,
+                  (int)g->mode, g->label_pt, l->key_pt, has_mb_labels(g), l->text_scale);
     if (layout[0])
         plot_vars_add_text(vars, len, &n, "layoutline", layout);
     /* DualPipe's chunks are its two directions: name them so in the legend. */

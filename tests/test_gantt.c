@@ -548,6 +548,21 @@ static void build_step(struct gantt *g, const struct pipe_result *res, const str
     cr_assert_eq(gantt_build(g, res, v, &err), SIM_OK, "%s", err.msg);
 }
 
+/* The result of a hand-made step: `n` records on `ranks` ranks, all over by `end`. */
+static struct pipe_result hand_result(struct pipe_record *recs, size_t n, simtime_t *busy,
+                                      int ranks, int microbatches, simtime_t end)
+{
+    return (struct pipe_result){.pp = ranks,
+                                .vp = 1,
+                                .microbatches = microbatches,
+                                .recs = recs,
+                                .nrecs = n,
+                                .busy = busy,
+                                .first_start = 0,
+                                .compute_end = end,
+                                .step_end = end};
+}
+
 /* A hand-made step: `ranks` ranks, each running `per_rank` forwards of 1 ms back to back. */
 static void steady_step(struct pipe_result *res, struct pipe_record *recs, simtime_t *busy,
                         int ranks, int per_rank)
@@ -558,15 +573,7 @@ static void steady_step(struct pipe_result *res, struct pipe_record *recs, simti
             recs[r * per_rank + k] = (struct pipe_record){
                 .start = MS(k), .end = MS(k + 1), .rank = r, .peer = -1, .mb = k, .kind = REC_F};
     }
-    *res = (struct pipe_result){.pp = ranks,
-                                .vp = 1,
-                                .microbatches = per_rank,
-                                .recs = recs,
-                                .nrecs = (size_t)ranks * per_rank,
-                                .busy = busy,
-                                .first_start = 0,
-                                .compute_end = MS(per_rank),
-                                .step_end = MS(per_rank)};
+    *res = hand_result(recs, (size_t)ranks * per_rank, busy, ranks, per_rank, MS(per_rank));
 }
 
 /* A window whose edges cut two ops to slivers (2 us of 1 ms, under a pixel) still draws the ops one by one:
@@ -629,15 +636,7 @@ Test(gantt, strips_leave_idle_stretches_empty)
                                       .end = simtime_from_s(0.45001),
                                       .rank = 0, .peer = -1, .mb = 0, .kind = REC_F};
     simtime_t busy[1] = {simtime_from_s(0.60001)};
-    struct pipe_result res = {.pp = 1,
-                              .vp = 1,
-                              .microbatches = 3000,
-                              .recs = recs,
-                              .nrecs = 6001,
-                              .busy = busy,
-                              .first_start = 0,
-                              .compute_end = simtime_from_s(0.9),
-                              .step_end = simtime_from_s(0.9)};
+    struct pipe_result res = hand_result(recs, 6001, busy, 1, 3000, simtime_from_s(0.9));
     struct gantt g;
     build_step(&g, &res, &whole);
     cr_assert_eq(g.mode, GANTT_STRIPS);
@@ -712,4 +711,65 @@ Test(gantt, a_window_names_both_ends_in_one_unit)
     cr_expect_str_eq(one, "0.5 ps");
     gantt_format_time(one, sizeof one, 0);
     cr_expect_str_eq(one, "0 µs", "a lone 0 as before");
+}
+
+/* Two ranks of 6000 ops of 0.1 ms back to back, F and B in turn (0.6 s: no runs to merge, busy
+ * strips), and an activation send from rank 0 to rank 1 every 10 ms taking `send_s`. */
+static void sparse_sends_step(struct pipe_result *res, struct pipe_record *recs, simtime_t *busy,
+                              double send_s)
+{
+    for (int k = 0; k < 12000; k++)
+        recs[k] = (struct pipe_record){.start = simtime_from_s(1e-4 * (k / 2)),
+                                       .end = simtime_from_s(1e-4 * (k / 2 + 1)),
+                                       .rank = k % 2,
+                                       .peer = -1,
+                                       .mb = k / 4,
+                                       .kind = k / 2 % 2 ? REC_B : REC_F};
+    for (int k = 0; k < 60; k++)
+        recs[12000 + k] = (struct pipe_record){.start = simtime_from_s(0.01 * k + 0.005),
+                                               .end = simtime_from_s(0.01 * k + 0.005 + send_s),
+                                               .rank = 0,
+                                               .peer = 1,
+                                               .mb = k,
+                                               .kind = REC_SEND_ACT};
+    busy[0] = busy[1] = simtime_from_s(0.6);
+    *res = hand_result(recs, 12060, busy, 2, 6000, simtime_from_s(0.6));
+}
+
+/* Strips fade a link's sends to its row's background with their busy share: 10 us sends every
+ * 10 ms are at most 10 us of a 0.517 ms column (0.6 s on 1160 pixels), 1.9%, which cannot be
+ * seen.  They are left out, with their legend entry and the link row (the lanes take its room,
+ * the image is shorter), and the note says so; 200 us sends (39% of a column) are drawn. */
+Test(gantt, strips_leave_out_sends_too_faint_to_see)
+{
+    static struct pipe_record recs[12060];
+    simtime_t busy[2];
+    struct pipe_result res;
+    sparse_sends_step(&res, recs, busy, 10e-6);
+    struct gantt g;
+    build_step(&g, &res, &whole);
+    cr_assert_eq(g.mode, GANTT_STRIPS);
+    cr_assert_float_eq(g.col_s, 0.6 / 1160, 1e-12, "columns of a pixel");
+    for (size_t i = 0; i < g.nboxes; i++)
+        cr_assert_leq(g.boxes[i].kind, REC_B, "box %zu of kind %d", i, g.boxes[i].kind);
+    cr_assert(!g.lay.has_links && !g.has_sends[0] && !g.has_sends[1]);
+    cr_assert_float_eq(g.lay.rank_half, 0.38, 1e-12, "lanes as tall as without links");
+    cr_assert_float_eq(g.faint_share, 10e-6 / (0.6 / 1160), 1e-9);
+    char note[256];
+    gantt_describe(&g, note, sizeof note);
+    cr_assert(strstr(note, " · P2P sends not drawn (at most 1.9% of a link's time)"), "%s", note);
+    int faint_h = g.lay.height_px;
+    gantt_release(&g);
+
+    sparse_sends_step(&res, recs, busy, 200e-6);
+    build_step(&g, &res, &whole);
+    size_t sends = 0;
+    for (size_t i = 0; i < g.nboxes; i++)
+        sends += g.boxes[i].kind == REC_SEND_ACT;
+    cr_assert_geq(sends, 60, "each send drawn, in its own span");
+    cr_assert(g.lay.has_links && g.has_sends[0] && !g.has_sends[1] && g.faint_share == 0);
+    cr_assert_gt(g.lay.height_px, faint_h, "the link row takes room");
+    gantt_describe(&g, note, sizeof note);
+    cr_assert_null(strstr(note, "P2P"), "%s", note);
+    gantt_release(&g);
 }
