@@ -517,6 +517,8 @@ int calib_main(int argc, char **argv, FILE *out, FILE *errout)
     const char *fit_list = DEFAULT_FIT;
     const char *tables[64];
     int ntables = 0;
+    struct cli_once once = {.n = 0};
+    const char *hint = "stepsim calibrate --help";
     for (int i = 2; i < argc; i++) {
         const char *v, *opt;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -531,13 +533,19 @@ int calib_main(int argc, char **argv, FILE *out, FILE *errout)
             if (!*v || *end || errno || n < 0 || n > 1024)
                 return cli_bad_usage(errout, "stepsim calibrate --help",
                                      "%s '%s': expected a thread count from 0 to 1024", opt, v);
+            if (cli_once(&once, "--jobs", opt, v, errout, hint) != 0)
+                return 2;
             jobs = (int)n;
         } else if ((strcmp(argv[i], "--fit") == 0 || strcmp(argv[i], "--root") == 0) &&
                    i + 1 < argc) {
-            if (strcmp(argv[i], "--fit") == 0)
-                fit_list = argv[++i];
+            opt = argv[i];
+            v = argv[++i];
+            if (cli_once(&once, NULL, opt, v, errout, hint) != 0)
+                return 2;
+            if (strcmp(opt, "--fit") == 0)
+                fit_list = v;
             else
-                c.root = argv[++i];
+                c.root = v;
         } else if (argv[i][0] == '-') {
             return cli_bad_usage(errout, "stepsim calibrate --help", "unknown option '%s'",
                                  argv[i]);

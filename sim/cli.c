@@ -127,6 +127,8 @@ static const char keys_help[] =
     "one run (`keys hw.NAME` names the element and attribute it replaces).\n";
 
 static const char exit_text[] =
+    "\noptions: one that takes a value is given once (--set and --vary repeat): a second is\n"
+    "  exit 2, naming both values\n"
     "\noutputs: checked before anything runs and put in place together at the end; an output\n"
     "  naming an input or another output, a directory or a block device is refused; devices\n"
     "  and FIFOs are written in place; symlinks are written through\n"
@@ -161,13 +163,11 @@ static void write_keys_section(FILE *out)
     write_key_names(out, 2, 92);
 }
 
-#define MAX_SEEDS 8 /* --seed options kept as "seed=N" among the --set values */
-
 struct run_opts {
     const char *scenario;
     struct cli_sets sets; /* --set values, and --seed N as seed=N, in command-line order */
-    char seeds[MAX_SEEDS][48];
-    int nseeds;
+    struct cli_once once;
+    char seed[48]; /* "seed=N" */
     double tokens; /* --tokens N: also report the time and cost to train N tokens */
     int json;
     const char *timeline, *trace, *plot, *memory_timeline, *report;
@@ -219,19 +219,27 @@ static int parse_run(int argc, char **argv, struct run_opts *o, FILE *errout)
             else
                 return cli_bad_usage(errout, "stepsim --help",
                                      "--format '%s': expected text or json", v);
+            if (cli_once(&o->once, NULL, "--format", v, errout, "stepsim --help") != 0)
+                return 2;
         } else if ((slot = output_option(o, argc, argv, &i, &v, &name))) {
             if (!*v)
                 return cli_bad_usage(errout, "stepsim --help", "%s needs a file name", name);
+            if (cli_once(&o->once, NULL, name, v, errout, "stepsim --help") != 0)
+                return 2;
             *slot = v;
         } else if ((v = cli_opt_value(argc, argv, &i, "--plot-window"))) {
             struct sim_error e;
             if (gantt_parse_window(v, &o->view, &e) != SIM_OK)
                 return cli_bad_usage(errout, "stepsim run --help", "%s", e.msg);
+            if (cli_once(&o->once, NULL, "--plot-window", v, errout, "stepsim run --help") != 0)
+                return 2;
             o->plot_window = v;
         } else if ((v = cli_opt_value(argc, argv, &i, "--plot-size"))) {
             struct sim_error e;
             if (gantt_parse_size(v, &o->view, &e) != SIM_OK)
                 return cli_bad_usage(errout, "stepsim run --help", "%s", e.msg);
+            if (cli_once(&o->once, NULL, "--plot-size", v, errout, "stepsim run --help") != 0)
+                return 2;
             o->plot_size = v;
         } else if ((v = cli_opt_value(argc, argv, &i, "--tokens"))) {
             char why[256];
@@ -240,6 +248,8 @@ static int parse_run(int argc, char **argv, struct run_opts *o, FILE *errout)
             if (!(o->tokens >= 1))
                 return cli_bad_usage(errout, "stepsim --help",
                                      "--tokens: expected at least 1 token, got '%s'", v);
+            if (cli_once(&o->once, NULL, "--tokens", v, errout, "stepsim --help") != 0)
+                return 2;
         } else if ((v = cli_opt_value(argc, argv, &i, "--seed"))) {
             long seed;
             char why[128];
@@ -248,12 +258,13 @@ static int parse_run(int argc, char **argv, struct run_opts *o, FILE *errout)
             if (units_parse_int(v, 0, 2147483647L, &seed, why, sizeof why) != 0)
                 return cli_bad_usage(errout, "stepsim --help", "--seed: %s", why);
             /* the same as --set seed=N where it stands: the later of the two wins */
-            if (o->sets.n == CLI_MAX_SETS || o->nseeds == MAX_SEEDS ||
-                snprintf(o->seeds[o->nseeds], sizeof o->seeds[0], "seed=%s", v) >=
-                    (int)sizeof o->seeds[0])
+            if (cli_once(&o->once, NULL, "--seed", v, errout, "stepsim --help") != 0)
+                return 2;
+            if (o->sets.n == CLI_MAX_SETS ||
+                snprintf(o->seed, sizeof o->seed, "seed=%s", v) >= (int)sizeof o->seed)
                 return cli_bad_usage(errout, "stepsim --help", "--seed '%.20s': too long or too "
                                      "many", v);
-            o->sets.v[o->sets.n++] = o->seeds[o->nseeds++];
+            o->sets.v[o->sets.n++] = o->seed;
         } else if (strcmp(a, "--fail-on-oom") == 0) {
             o->fail_on_oom = 1;
         } else if (a[0] == '-' && a[1] != '\0') {

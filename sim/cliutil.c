@@ -76,6 +76,33 @@ enum sim_status cli_add_inputs(struct outset *os, const struct scenario *scn, st
     return st;
 }
 
+int cli_once(struct cli_once *once, const char *key, const char *opt, const char *value,
+             FILE *errout, const char *hint)
+{
+    if (!key)
+        key = opt;
+    for (int k = 0; k < once->n; k++) {
+        const char *oopt = once->given[k].opt;
+        if (strcmp(once->given[k].key, key) != 0)
+            continue;
+        if (strcmp(oopt, opt) == 0) /* --plot a.png, --plot b.svg */
+            return cli_bad_usage(errout, hint,
+                                 "%s given twice (%.200s, then %.200s); give each option once", opt,
+                                 once->given[k].value, value);
+        /* spelled two ways: -j and --jobs */
+        return cli_bad_usage(errout, hint,
+                             "%s given twice (%s %.200s, then %s %.200s); give each option once",
+                             key, oopt, once->given[k].value, opt, value);
+    }
+    if (once->n == CLI_MAX_ONCE)
+        return cli_bad_usage(errout, hint, "too many options (max %d)", CLI_MAX_ONCE);
+    once->given[once->n].key = key;
+    once->given[once->n].opt = opt;
+    once->given[once->n].value = value;
+    once->n++;
+    return 0;
+}
+
 int cli_add_set(struct cli_sets *sets, const char *value, FILE *errout, const char *command)
 {
     char hint[64];

@@ -27,6 +27,24 @@ const char *cli_opt_value(int argc, char **argv, int *i, const char *name);
 const char *cli_jobs_value(int argc, char **argv, int *i, const char **name);
 
 #define CLI_MAX_SETS 256 /* --set options of one command line */
+#define CLI_MAX_ONCE 16  /* the options taking one value of one command */
+
+/* What one command line has given of each option that takes one value (--plot, -j, --out,
+ * ...): a second is a usage error naming both values, since the later silently winning ran
+ * something else than asked (--plot a.png --plot a.svg drew only a.svg).  Zeroed (with the
+ * options struct) before the first argument. */
+struct cli_once {
+    struct {
+        const char *key;         /* the option's name: "--jobs" for -j too */
+        const char *opt, *value; /* as typed, for the message: "-j" "4" */
+    } given[CLI_MAX_ONCE];
+    int n;
+};
+/* Option `opt` given with `value`, standing for `key` (NULL: the option itself; "--jobs" for
+ * -j): 0 the first time, else "KEY given twice (FIRST, then SECOND)" printed to errout with
+ * `hint` and its exit status 2. */
+int cli_once(struct cli_once *once, const char *key, const char *opt, const char *value,
+             FILE *errout, const char *hint);
 
 /* The command line's --set KEY=VALUE values, in order (the later of two for a key wins). */
 struct cli_sets {

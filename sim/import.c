@@ -1454,6 +1454,7 @@ struct import_opts {
     const char *words[IMPORT_MAX_WORDS];
     int nwords;
     int help;
+    struct cli_once once; /* import's own options, each once */
 };
 
 static int parse_import(int argc, char **argv, struct import_opts *o, FILE *errout)
@@ -1487,6 +1488,8 @@ static int parse_import(int argc, char **argv, struct import_opts *o, FILE *erro
             if ((v = cli_opt_value(argc, argv, &i, opts[k]))) {
                 if (!*v)
                     return cli_bad_usage(errout, hint, "%s needs a value", opts[k]);
+                if (cli_once(&o->once, NULL, opts[k], v, errout, hint) != 0)
+                    return 2;
                 const char **slots[] = {&o->model, &o->hardware, &o->gpus, &o->name, &o->out};
                 slot = slots[k];
                 *slot = v;

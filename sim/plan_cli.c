@@ -777,17 +777,20 @@ static void write_help(FILE *out)
 struct plan_cli {
     const char *path, *csv, *reserve, *report;
     struct cli_sets sets;
-    int reserve_at; /* --set values before the last --hbm-reserve (it applies between) */
+    int reserve_at; /* --set values before --hbm-reserve (it applies between) */
+    struct cli_once once; /* options taking one value: each once */
     int fail_on_oom, help;
     struct plan_opts o;
 };
 
 static int parse_plan(int argc, char **argv, struct plan_cli *p, FILE *errout)
 {
+    const char *hint = "stepsim plan --help";
     memset(p, 0, sizeof *p);
     p->o.top = 5;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v, *opt;
+        int rc = 0;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             p->help = 1;
             return 0;
@@ -798,12 +801,15 @@ static int parse_plan(int argc, char **argv, struct plan_cli *p, FILE *errout)
                          PLAN_MAX_GPUS);
                 return usage_error(errout, what, v);
             }
+            rc = cli_once(&p->once, NULL, "--gpus", v, errout, hint);
         } else if ((v = cli_opt_value(argc, argv, &i, "--top"))) {
             if (parse_int_opt(v, 1, 10000, &p->o.top) != 0)
                 return usage_error(errout, "--top: expected a count from 1 to 10000, got", v);
+            rc = cli_once(&p->once, NULL, "--top", v, errout, hint);
         } else if ((v = cli_opt_value(argc, argv, &i, "--out"))) {
             if (!*v)
                 return usage_error(errout, "--out needs a file name", NULL);
+            rc = cli_once(&p->once, NULL, "--out", v, errout, hint);
             p->csv = v;
         } else if ((v = cli_jobs_value(argc, argv, &i, &opt))) {
             if (parse_int_opt(v, 0, 1024, &p->o.jobs) != 0) {
@@ -811,25 +817,27 @@ static int parse_plan(int argc, char **argv, struct plan_cli *p, FILE *errout)
                 snprintf(what, sizeof what, "%s: expected a thread count from 0 to 1024, got", opt);
                 return usage_error(errout, what, v);
             }
+            rc = cli_once(&p->once, "--jobs", opt, v, errout, hint);
         } else if ((v = cli_opt_value(argc, argv, &i, "--set"))) {
-            if (cli_add_set(&p->sets, v, errout, "stepsim plan") != 0)
-                return 2;
+            rc = cli_add_set(&p->sets, v, errout, "stepsim plan");
         } else if ((v = cli_opt_value(argc, argv, &i, "--schedules"))) {
-            int rc = parse_schedules(v, p->o.schedules, errout);
-            if (rc != 0)
-                return rc;
+            rc = parse_schedules(v, p->o.schedules, errout);
+            if (rc == 0)
+                rc = cli_once(&p->once, NULL, "--schedules", v, errout, hint);
         } else if ((v = cli_opt_value(argc, argv, &i, "--dispatchers"))) {
-            int rc = parse_dispatchers(v, p->o.dispatchers, errout);
-            if (rc != 0)
-                return rc;
+            rc = parse_dispatchers(v, p->o.dispatchers, errout);
+            if (rc == 0)
+                rc = cli_once(&p->once, NULL, "--dispatchers", v, errout, hint);
         } else if ((v = cli_opt_value(argc, argv, &i, "--hbm-reserve"))) {
             if (!*v)
                 return usage_error(errout, "--hbm-reserve needs a size, e.g. 3GiB", NULL);
+            rc = cli_once(&p->once, NULL, "--hbm-reserve", v, errout, hint);
             p->reserve = v;
             p->reserve_at = p->sets.n;
         } else if ((v = cli_opt_value(argc, argv, &i, "--report"))) {
             if (!*v)
                 return usage_error(errout, "--report needs a file name", NULL);
+            rc = cli_once(&p->once, NULL, "--report", v, errout, hint);
             p->report = v;
         } else if (strcmp(a, "--exhaustive") == 0) {
             p->o.exhaustive = 1;
@@ -842,6 +850,8 @@ static int parse_plan(int argc, char **argv, struct plan_cli *p, FILE *errout)
         } else {
             return usage_error(errout, "unexpected argument (one scenario per plan)", a);
         }
+        if (rc != 0)
+            return rc;
     }
     if (p->help)
         return 0;

@@ -517,6 +517,8 @@ int published_main(int argc, char **argv, FILE *out, FILE *errout)
 {
     const char *path = NULL, *tables = NULL, *root = NULL;
     struct cli_sets sets = {.n = 0};
+    struct cli_once once = {.n = 0};
+    const char *hint = "stepsim published --help";
     for (int i = 2; i < argc; i++) {
         const char *v;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -528,11 +530,15 @@ int published_main(int argc, char **argv, FILE *out, FILE *errout)
                 return 2;
         } else if ((v = cli_opt_value(argc, argv, &i, "--tables"))) {
             if (!*v)
-                return cli_bad_usage(errout, "stepsim published --help", "--tables needs DIR");
+                return cli_bad_usage(errout, hint, "--tables needs DIR");
+            if (cli_once(&once, NULL, "--tables", v, errout, hint) != 0)
+                return 2;
             tables = v;
         } else if ((v = cli_opt_value(argc, argv, &i, "--root"))) {
             if (!*v)
-                return cli_bad_usage(errout, "stepsim published --help", "--root needs DIR");
+                return cli_bad_usage(errout, hint, "--root needs DIR");
+            if (cli_once(&once, NULL, "--root", v, errout, hint) != 0)
+                return 2;
             root = v;
         } else if (argv[i][0] == '-' || path) {
             return cli_bad_usage(errout, "stepsim published --help", "unexpected '%s'", argv[i]);

@@ -687,6 +687,7 @@ static void write_warnings(FILE *errout, const struct sweep *sw)
 struct sweep_opts {
     const char *scenario;
     struct cli_sets sets;
+    struct cli_once once; /* options taking one value: each once */
     const char *varies[SWEEP_MAX_AXES];
     int nvaries;
     int jobs; /* 0 = the number of CPUs */
@@ -708,6 +709,7 @@ static int parse_jobs(const char *v, int *jobs)
 
 static int parse_sweep(int argc, char **argv, struct sweep_opts *o, FILE *errout)
 {
+    const char *hint = "stepsim sweep --help";
     memset(o, 0, sizeof *o);
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v, *opt;
@@ -729,20 +731,28 @@ static int parse_sweep(int argc, char **argv, struct sweep_opts *o, FILE *errout
                 return cli_bad_usage(errout, "stepsim sweep --help",
                                      "%s '%s': expected a number of threads from 1 to %d", opt, v,
                                      SWEEP_MAX_JOBS);
+            if (cli_once(&o->once, "--jobs", opt, v, errout, hint) != 0)
+                return 2;
         } else if ((v = cli_opt_value(argc, argv, &i, "--out"))) {
             if (!*v)
                 return cli_bad_usage(errout, "stepsim sweep --help", "%s needs a file name",
                                      "--out");
+            if (cli_once(&o->once, NULL, "--out", v, errout, hint) != 0)
+                return 2;
             o->out = v;
         } else if ((v = cli_opt_value(argc, argv, &i, "--plot"))) {
             if (!*v)
                 return cli_bad_usage(errout, "stepsim sweep --help", "%s needs a file name",
                                      "--plot");
+            if (cli_once(&o->once, NULL, "--plot", v, errout, hint) != 0)
+                return 2;
             o->plot = v; /* checked with the other outputs (plan_outputs) */
         } else if ((v = cli_opt_value(argc, argv, &i, "--report"))) {
             if (!*v)
                 return cli_bad_usage(errout, "stepsim sweep --help", "%s needs a file name",
                                      "--report");
+            if (cli_once(&o->once, NULL, "--report", v, errout, hint) != 0)
+                return 2;
             o->report = v;
         } else if (strcmp(a, "--fail-on-oom") == 0) {
             o->fail_on_oom = 1;

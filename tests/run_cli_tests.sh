@@ -324,6 +324,52 @@ run validate
 expect_error "validate without files" 2 "stepsim: " "validate needs at least one file"
 run run "$U" --timeline
 expect_error "--timeline without a file" 2 "stepsim: " "--timeline needs a file name"
+# An option that takes one value given twice is exit 2 naming both values, in every command:
+# the later had silently won (--plot a.png --plot a.svg drew only a.svg).
+# twice DESC LINE ARGS...: exit 2 with exactly the one stderr line LINE, nothing written.
+mkdir "$tmp/twice"
+twice() {
+    desc=$1 line=$2
+    shift 2
+    rm -f "$tmp/twice"/*
+    run "$@"
+    expect_error "$desc" 2 "$line" ""
+    [ -z "$(ls "$tmp/twice")" ] || fail "$desc: wrote $(ls "$tmp/twice")"
+}
+tw=$tmp/twice
+twice "run --plot twice" "stepsim: --plot given twice ($tw/a.png, then $tw/a.svg); give each \
+option once (see 'stepsim --help')" run "$U" --plot "$tw/a.png" --plot "$tw/a.svg"
+twice "run --timeline twice, once with '='" "stepsim: --timeline given twice ($tw/a.csv, then \
+$tw/b.csv); give each option once (see 'stepsim --help')" run "$U" --timeline="$tw/a.csv" \
+    --trace "$tw/t.json" --timeline "$tw/b.csv"
+twice "run --format twice" "stepsim: --format given twice (json, then text); give each option \
+once (see 'stepsim --help')" run "$U" --format json --format text
+twice "run --plot-size twice" "stepsim: --plot-size given twice (1600x900, then 800x600); give \
+each option once (see 'stepsim run --help')" run "$U" --plot "$tw/g.png" --plot-size 1600x900 \
+    --plot-size 800x600
+twice "run --seed twice" "stepsim: --seed given twice (3, then 4); give each option once (see \
+'stepsim --help')" run "$U" --seed 3 --seed 4
+twice "sweep -j and --jobs" "stepsim: --jobs given twice (-j 2, then --jobs 4); give each option \
+once (see 'stepsim sweep --help')" sweep "$U" --vary pp=1,2 -j 2 --jobs 4
+twice "sweep --out twice" "stepsim: --out given twice ($tw/a.csv, then $tw/b.csv); give each \
+option once (see 'stepsim sweep --help')" sweep "$U" --vary pp=1,2 --out "$tw/a.csv" \
+    --out "$tw/b.csv"
+twice "plan --gpus twice" "stepsim: --gpus given twice (8, then 16); give each option once (see \
+'stepsim plan --help')" plan "$L70" --gpus 8 --gpus 16
+twice "plan --hbm-reserve twice" "stepsim: --hbm-reserve given twice (1GiB, then 2GiB); give \
+each option once (see 'stepsim plan --help')" plan "$L70" --gpus 8 --hbm-reserve 1GiB \
+    --hbm-reserve=2GiB
+twice "import --out twice" "stepsim: --out given twice ($tw/a.xml, then $tw/b.xml); give each \
+option once (see 'stepsim import --help')" import megatron --hardware dgx-h100 --out "$tw/a.xml" \
+    --out "$tw/b.xml" --num-layers 2
+twice "published --tables twice" "stepsim: --tables given twice (a, then b); give each option \
+once (see 'stepsim published --help')" published "$L70" --tables a --tables b
+twice "calibrate --fit twice" "stepsim: --fit given twice (training-efficiency, then \
+kernel-overhead); give each option once (see 'stepsim calibrate --help')" calibrate \
+    --fit training-efficiency --fit kernel-overhead x.tsv
+# Flags repeat harmlessly, and --set and --vary take many values.
+run run "$U" --fail-on-oom --fail-on-oom --set pp=2 --set microbatches=4
+expect_ok "run: a flag twice, --set of two keys"
 
 # ---- good runs ---------------------------------------------------------------------------------
 run --help
