@@ -73,7 +73,7 @@ static const char run_help[] =
     "  --report F.html   one self-contained HTML page (no gnuplot, loads nothing): the\n"
     "                    layout, the summary, where the time goes, a zoomable Gantt chart\n"
     "                    and busy time and memory per pipeline rank\n"
-    "  --seed N          RNG seed (--set seed=N where it stands: the later wins)\n"
+    "  --seed N          RNG seed (--set seed=N)\n"
     "  --memory-timeline F.csv  memory per GPU over the step (modelled scenarios):\n"
     "                    rank,time_s,activation_bytes,total_bytes\n"
     "  --tokens N        also report the time, GPU-hours and cost (when the hardware\n"
@@ -127,8 +127,8 @@ static const char keys_help[] =
     "one run (`keys hw.NAME` names the element and attribute it replaces).\n";
 
 static const char exit_text[] =
-    "\noptions: one that takes a value is given once (--set and --vary repeat): a second is\n"
-    "  exit 2, naming both values\n"
+    "\noptions: one that takes a value is given once, and --set once per key (--seed N is\n"
+    "  --set seed=N): a second is exit 2, naming both values\n"
     "\noutputs: checked before anything runs and put in place together at the end; an output\n"
     "  naming an input or another output, a directory or a block device is refused; devices\n"
     "  and FIFOs are written in place; symlinks are written through\n"
@@ -209,7 +209,7 @@ static int parse_run(int argc, char **argv, struct run_opts *o, FILE *errout)
             o->help = 1;
             return 0;
         } else if ((v = cli_opt_value(argc, argv, &i, "--set"))) {
-            if (cli_add_set(&o->sets, v, errout, "stepsim") != 0)
+            if (cli_add_set(&o->sets, &o->once, v, errout, "stepsim") != 0)
                 return 2;
         } else if ((v = cli_opt_value(argc, argv, &i, "--format"))) {
             if (strcmp(v, "json") == 0)
@@ -257,8 +257,8 @@ static int parse_run(int argc, char **argv, struct run_opts *o, FILE *errout)
                 return cli_bad_usage(errout, "stepsim --help", "%s needs a number", "--seed");
             if (units_parse_int(v, 0, 2147483647L, &seed, why, sizeof why) != 0)
                 return cli_bad_usage(errout, "stepsim --help", "--seed: %s", why);
-            /* the same as --set seed=N where it stands: the later of the two wins */
-            if (cli_once(&o->once, NULL, "--seed", v, errout, "stepsim --help") != 0)
+            /* --set seed=N where it stands: the key seed, given once */
+            if (cli_once(&o->once, "seed", "--seed", v, errout, "stepsim --help") != 0)
                 return 2;
             if (o->sets.n == CLI_MAX_SETS ||
                 snprintf(o->seed, sizeof o->seed, "seed=%s", v) >= (int)sizeof o->seed)

@@ -81,29 +81,33 @@ int cli_once(struct cli_once *once, const char *key, const char *opt, const char
 {
     if (!key)
         key = opt;
+    size_t keylen = strcspn(key, "="); /* a --set value's key ends at its '=' */
     for (int k = 0; k < once->n; k++) {
-        const char *oopt = once->given[k].opt;
-        if (strcmp(once->given[k].key, key) != 0)
+        const char *seen = once->given[k].key, *oopt = once->given[k].opt;
+        if (once->given[k].keylen != keylen || strncmp(seen, key, keylen) != 0)
             continue;
-        if (strcmp(oopt, opt) == 0) /* --plot a.png, --plot b.svg */
+        if (strcmp(oopt, opt) == 0 && strcmp(opt, "--set") != 0) /* --plot a.png, --plot b.svg */
             return cli_bad_usage(errout, hint,
                                  "%s given twice (%.200s, then %.200s); give each option once", opt,
                                  once->given[k].value, value);
-        /* spelled two ways: -j and --jobs */
+        /* spelled two ways (-j and --jobs, --seed and --set seed=), or a --set key */
         return cli_bad_usage(errout, hint,
-                             "%s given twice (%s %.200s, then %s %.200s); give each option once",
-                             key, oopt, once->given[k].value, opt, value);
+                             "%.*s given twice (%s %.200s, then %s %.200s); give each %s once",
+                             (int)keylen, key, oopt, once->given[k].value, opt, value,
+                             key[0] == '-' ? "option" : "key");
     }
     if (once->n == CLI_MAX_ONCE)
         return cli_bad_usage(errout, hint, "too many options (max %d)", CLI_MAX_ONCE);
     once->given[once->n].key = key;
+    once->given[once->n].keylen = keylen;
     once->given[once->n].opt = opt;
     once->given[once->n].value = value;
     once->n++;
     return 0;
 }
 
-int cli_add_set(struct cli_sets *sets, const char *value, FILE *errout, const char *command)
+int cli_add_set(struct cli_sets *sets, struct cli_once *once, const char *value, FILE *errout,
+                const char *command)
 {
     char hint[64];
     snprintf(hint, sizeof hint, "%s --help", command);
@@ -111,6 +115,10 @@ int cli_add_set(struct cli_sets *sets, const char *value, FILE *errout, const ch
         return cli_bad_usage(errout, hint, "%s needs KEY=VALUE", "--set");
     if (sets->n == CLI_MAX_SETS)
         return cli_bad_usage(errout, hint, "too many --set options (max %d)", CLI_MAX_SETS);
+    /* no KEY= at all is the loader's error to name (scn_set_arg) */
+    if (value[0] != '=' && strchr(value, '=') &&
+        cli_once(once, value, "--set", value, errout, hint) != 0)
+        return 2;
     sets->v[sets->n++] = value;
     return 0;
 }

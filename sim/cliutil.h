@@ -27,33 +27,35 @@ const char *cli_opt_value(int argc, char **argv, int *i, const char *name);
 const char *cli_jobs_value(int argc, char **argv, int *i, const char **name);
 
 #define CLI_MAX_SETS 256 /* --set options of one command line */
-#define CLI_MAX_ONCE 16  /* the options taking one value of one command */
+#define CLI_MAX_ONCE (CLI_MAX_SETS + 16) /* its --set keys and the options taking one value */
 
-/* What one command line has given of each option that takes one value (--plot, -j, --out,
- * ...): a second is a usage error naming both values, since the later silently winning ran
- * something else than asked (--plot a.png --plot a.svg drew only a.svg).  Zeroed (with the
- * options struct) before the first argument. */
+/* What one command line has given of each option that takes one value (--plot, -j, --out, ...)
+ * and of each --set key: a second is a usage error naming both values, since the later
+ * silently winning ran something else than asked (--plot a.png --plot a.svg drew only a.svg).
+ * Zeroed (with the options struct) before the first argument. */
 struct cli_once {
     struct {
-        const char *key;         /* the option's name: "--jobs" for -j too */
-        const char *opt, *value; /* as typed, for the message: "-j" "4" */
+        const char *key; /* "--jobs" (-j too), or a --set key: the value's text up to keylen */
+        size_t keylen;
+        const char *opt, *value; /* as typed, for the message: "-j" "4", "--set" "pp=2" */
     } given[CLI_MAX_ONCE];
     int n;
 };
-/* Option `opt` given with `value`, standing for `key` (NULL: the option itself; "--jobs" for
- * -j): 0 the first time, else "KEY given twice (FIRST, then SECOND)" printed to errout with
- * `hint` and its exit status 2. */
+/* Option `opt` given with `value`, standing for `key` (NULL: the option itself; "--jobs" for -j,
+ * "seed" for --seed N): 0 the first time, else "KEY given twice (FIRST, then SECOND)" printed
+ * to errout with `hint` and its exit status 2. */
 int cli_once(struct cli_once *once, const char *key, const char *opt, const char *value,
              FILE *errout, const char *hint);
 
-/* The command line's --set KEY=VALUE values, in order (the later of two for a key wins). */
+/* The command line's --set KEY=VALUE values, in order (each key once: cli_once). */
 struct cli_sets {
     const char *v[CLI_MAX_SETS];
     int n;
 };
-/* Keep one --set value: 0, or, when it is empty or one too many, a usage error naming
- * `command` ("stepsim plan") printed to errout and its exit status 2. */
-int cli_add_set(struct cli_sets *sets, const char *value, FILE *errout, const char *command);
+/* Keep one --set value: 0, or, when it is empty, one too many or its key's second, a usage
+ * error naming `command` ("stepsim plan") printed to errout and its exit status 2. */
+int cli_add_set(struct cli_sets *sets, struct cli_once *once, const char *value, FILE *errout,
+                const char *command);
 
 /* "--set pp=8 gpus=768": the command line's KEY=VALUE values in order, for a chart's title
  * beside the scenario's name (which they may contradict: "on 1024 A100" run on 768); cut with

@@ -351,7 +351,9 @@ static int key_differs(const struct scenario *base, enum scn_key key, const char
 
 /* "run it: stepsim run SCENARIO --set ..." for entry e: plan's --set values, then the keys
  * whose values the config changes -- pasted, it gives the row's step time and memory.
- * microbatches is left to derive from the global batch, as plan_config_apply leaves it. */
+ * microbatches is left to derive from the global batch, as plan_config_apply leaves it.  run
+ * takes each key once, so a key of plan's --set values that the config changes is written
+ * with the config's value alone (where the config's keys stand: the later, as it applied). */
 static void write_run_line(FILE *out, const struct plan_run_args *ra,
                            const struct scenario *base, const struct plan_result *res,
                            const struct plan_entry *e)
@@ -361,15 +363,26 @@ static void write_run_line(FILE *out, const struct plan_run_args *ra,
         return;
     config_key_values(res, e, v);
     snprintf(v[9], KEY_TEXT, "%s", SCN_DEFAULT_VALUE);
+    int differs[NCSV_KEYS];
+    for (int k = 0; k < NCSV_KEYS; k++)
+        differs[k] = key_differs(base, csv_layout_keys[k], v[k]);
     fputs("run it: stepsim run ", out);
     put_shell_word(out, ra->path);
     for (int i = 0; i < ra->nsets; i++) {
-        fputs(" --set ", out);
-        put_shell_word(out, ra->sets[i]);
+        int changed = 0;
+        size_t klen = strcspn(ra->sets[i], "=");
+        for (int k = 0; k < NCSV_KEYS && !changed; k++) {
+            const char *name = scn_key_name(csv_layout_keys[k]);
+            changed = differs[k] && strlen(name) == klen && strncmp(name, ra->sets[i], klen) == 0;
+        }
+        if (!changed) {
+            fputs(" --set ", out);
+            put_shell_word(out, ra->sets[i]);
+        }
     }
     char arg[KEY_TEXT + 64];
     for (int k = 0; k < NCSV_KEYS; k++)
-        if (key_differs(base, csv_layout_keys[k], v[k])) {
+        if (differs[k]) {
             snprintf(arg, sizeof arg, "%s=%s", scn_key_name(csv_layout_keys[k]), v[k]);
             fputs(" --set ", out);
             put_shell_word(out, arg);
@@ -720,7 +733,7 @@ static void write_help(FILE *out)
           "schedule, even stages (compared in that order).  ZeRO-3 is FSDP's full-shard,\n"
           "ZeRO-3 keeping parameters gathered (zero3k) its shard-grad-op.\n"
           "Under the list, 'run it: stepsim run ...' runs the first layout: plan's --set\n"
-          "values, then the keys the layout changes.\n"
+          "values, then the keys the layout changes (each key once: the layout's value).\n"
           "\n"
           "  --gpus N           the GPU budget (world size)\n"
           "  --top K            configs to list (default 5)\n"
@@ -737,7 +750,7 @@ static void write_help(FILE *out)
           "                     the hardware file's hbm-reserve, 0.6 GiB for the shipped ones,\n"
           "                     which add 0.6 GiB of NCCL buffers per parallel group of more\n"
           "                     than one GPU, hw.nccl-buffers): the same as\n"
-          "                     --set hw.hbm-reserve=SIZE where it stands (the later wins)\n"
+          "                     --set hw.hbm-reserve=SIZE (give one of the two)\n"
           "  --set KEY=VALUE    a scenario value, e.g. framework=torchtitan (the framework's\n"
           "                     offers are explored; auto, the default, infers it: the first\n"
           "                     of megatron-core, torchtitan, deepseek, deepspeed\n"
@@ -777,8 +790,7 @@ static void write_help(FILE *out)
 struct plan_cli {
     const char *path, *csv, *reserve, *report;
     struct cli_sets sets;
-    int reserve_at; /* --set values before --hbm-reserve (it applies between) */
-    struct cli_once once; /* options taking one value: each once */
+    struct cli_once once; /* options taking one value, and --set keys: each once */
     int fail_on_oom, help;
     struct plan_opts o;
 };
@@ -819,7 +831,7 @@ static int parse_plan(int argc, char **argv, struct plan_cli *p, FILE *errout)
             }
             rc = cli_once(&p->once, "--jobs", opt, v, errout, hint);
         } else if ((v = cli_opt_value(argc, argv, &i, "--set"))) {
-            rc = cli_add_set(&p->sets, v, errout, "stepsim plan");
+            rc = cli_add_set(&p->sets, &p->once, v, errout, "stepsim plan");
         } else if ((v = cli_opt_value(argc, argv, &i, "--schedules"))) {
             rc = parse_schedules(v, p->o.schedules, errout);
             if (rc == 0)
@@ -831,9 +843,9 @@ static int parse_plan(int argc, char **argv, struct plan_cli *p, FILE *errout)
         } else if ((v = cli_opt_value(argc, argv, &i, "--hbm-reserve"))) {
             if (!*v)
                 return usage_error(errout, "--hbm-reserve needs a size, e.g. 3GiB", NULL);
-            rc = cli_once(&p->once, NULL, "--hbm-reserve", v, errout, hint);
+            /* --set hw.hbm-reserve=SIZE by another name: the key once */
+            rc = cli_once(&p->once, "hw.hbm-reserve", "--hbm-reserve", v, errout, hint);
             p->reserve = v;
-            p->reserve_at = p->sets.n;
         } else if ((v = cli_opt_value(argc, argv, &i, "--report"))) {
             if (!*v)
                 return usage_error(errout, "--report needs a file name", NULL);
@@ -895,17 +907,15 @@ static enum sim_status write_outputs(const struct plan_cli *p, const struct plan
         st = plan_report(po->report, p->path, scn, &p->o, &p->sets, res, err);
     if (st == SIM_OK)
         st = outset_commit(po->set, err);
-    /* --hbm-reserve is --set hw.hbm-reserve where it stands (plan_main) */
+    /* --hbm-reserve is --set hw.hbm-reserve (plan_main), after the --set values */
     const char *sets[CLI_MAX_SETS + 1];
     char reserve[160];
     int nsets = 0;
-    for (int i = 0; i <= p->sets.n; i++) {
-        if (p->reserve && i == p->reserve_at) {
-            snprintf(reserve, sizeof reserve, "hw.hbm-reserve=%s", p->reserve);
-            sets[nsets++] = reserve;
-        }
-        if (i < p->sets.n)
-            sets[nsets++] = p->sets.v[i];
+    for (int i = 0; i < p->sets.n; i++)
+        sets[nsets++] = p->sets.v[i];
+    if (p->reserve) {
+        snprintf(reserve, sizeof reserve, "hw.hbm-reserve=%s", p->reserve);
+        sets[nsets++] = reserve;
     }
     const struct plan_run_args ra = {p->path, sets, nsets};
     if (st == SIM_OK && (write_table(out, scn, &p->o, res, &ra) != 0 || fflush(out) != 0))
@@ -929,13 +939,11 @@ int plan_main(int argc, char **argv, FILE *out, FILE *errout)
     struct plan_outputs po = {0};
     int planned = 0;
     err_clear(&err);
-    /* --hbm-reserve is --set hw.hbm-reserve where it stands: the later of the two wins */
-    int before = p.reserve ? p.reserve_at : p.sets.n;
-    enum sim_status st = scn_load_with_sets(&scn, p.path, p.sets.v, before, &err);
+    enum sim_status st = scn_load_with_sets(&scn, p.path, p.sets.v, p.sets.n, &err);
+    /* --hbm-reserve is --set hw.hbm-reserve (parse_plan takes one of the two, so where it
+     * stands among the --set values changes nothing) */
     if (st == SIM_OK && p.reserve)
         st = scn_set_option(&scn, "--hbm-reserve", "hw.hbm-reserve", p.reserve, &err);
-    for (int i = before; i < p.sets.n && st == SIM_OK; i++)
-        st = scn_set_arg(&scn, p.sets.v[i], &err);
     if (st == SIM_OK && !scn_is_modelled(&scn))
         st = err_set(&err, SIM_EINPUT, p.path, 0,
                      "plan needs a modelled scenario (model= and hardware=); this one gives "

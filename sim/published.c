@@ -526,7 +526,7 @@ int published_main(int argc, char **argv, FILE *out, FILE *errout)
             fputs(published_help, out);
             return 0;
         } else if ((v = cli_opt_value(argc, argv, &i, "--set"))) {
-            if (cli_add_set(&sets, v, errout, "stepsim published") != 0)
+            if (cli_add_set(&sets, &once, v, errout, "stepsim published") != 0)
                 return 2;
         } else if ((v = cli_opt_value(argc, argv, &i, "--tables"))) {
             if (!*v)

@@ -687,7 +687,7 @@ static void write_warnings(FILE *errout, const struct sweep *sw)
 struct sweep_opts {
     const char *scenario;
     struct cli_sets sets;
-    struct cli_once once; /* options taking one value: each once */
+    struct cli_once once; /* options taking one value, and --set keys: each once */
     const char *varies[SWEEP_MAX_AXES];
     int nvaries;
     int jobs; /* 0 = the number of CPUs */
@@ -724,7 +724,7 @@ static int parse_sweep(int argc, char **argv, struct sweep_opts *o, FILE *errout
                                      "too many --vary options (max %d)", SWEEP_MAX_AXES);
             o->varies[o->nvaries++] = v;
         } else if ((v = cli_opt_value(argc, argv, &i, "--set"))) {
-            if (cli_add_set(&o->sets, v, errout, "stepsim sweep") != 0)
+            if (cli_add_set(&o->sets, &o->once, v, errout, "stepsim sweep") != 0)
                 return 2;
         } else if ((v = cli_jobs_value(argc, argv, &i, &opt))) {
             if (parse_jobs(v, &o->jobs) != 0)

@@ -325,7 +325,8 @@ expect_error "validate without files" 2 "stepsim: " "validate needs at least one
 run run "$U" --timeline
 expect_error "--timeline without a file" 2 "stepsim: " "--timeline needs a file name"
 # An option that takes one value given twice is exit 2 naming both values, in every command:
-# the later had silently won (--plot a.png --plot a.svg drew only a.svg).
+# the later had silently won (--plot a.png --plot a.svg drew only a.svg).  So is a --set key
+# given twice (--seed N is --set seed=N, plan's --hbm-reserve --set hw.hbm-reserve).
 # twice DESC LINE ARGS...: exit 2 with exactly the one stderr line LINE, nothing written.
 mkdir "$tmp/twice"
 twice() {
@@ -347,18 +348,30 @@ once (see 'stepsim --help')" run "$U" --format json --format text
 twice "run --plot-size twice" "stepsim: --plot-size given twice (1600x900, then 800x600); give \
 each option once (see 'stepsim run --help')" run "$U" --plot "$tw/g.png" --plot-size 1600x900 \
     --plot-size 800x600
+twice "run --set of one key twice" "stepsim: pp given twice (--set pp=2, then --set pp=4); give \
+each key once (see 'stepsim --help')" run "$U" --set pp=2 --set microbatches=4 --set pp=4
+twice "run --set of one key twice, the same value" "stepsim: pp given twice (--set pp=4, then \
+--set pp=4); give each key once (see 'stepsim --help')" run "$U" --set pp=4 --set pp=4
 twice "run --seed twice" "stepsim: --seed given twice (3, then 4); give each option once (see \
 'stepsim --help')" run "$U" --seed 3 --seed 4
+twice "run --seed and --set seed (--seed N is --set seed=N)" "stepsim: seed given twice (--seed \
+3, then --set seed=4); give each key once (see 'stepsim --help')" run "$U" --seed 3 --set seed=4
 twice "sweep -j and --jobs" "stepsim: --jobs given twice (-j 2, then --jobs 4); give each option \
 once (see 'stepsim sweep --help')" sweep "$U" --vary pp=1,2 -j 2 --jobs 4
 twice "sweep --out twice" "stepsim: --out given twice ($tw/a.csv, then $tw/b.csv); give each \
 option once (see 'stepsim sweep --help')" sweep "$U" --vary pp=1,2 --out "$tw/a.csv" \
     --out "$tw/b.csv"
+twice "sweep --set of one key twice" "stepsim: microbatches given twice (--set microbatches=4, \
+then --set microbatches=8); give each key once (see 'stepsim sweep --help')" sweep "$U" \
+    --set microbatches=4 --vary pp=1,2 --set microbatches=8
 twice "plan --gpus twice" "stepsim: --gpus given twice (8, then 16); give each option once (see \
 'stepsim plan --help')" plan "$L70" --gpus 8 --gpus 16
 twice "plan --hbm-reserve twice" "stepsim: --hbm-reserve given twice (1GiB, then 2GiB); give \
 each option once (see 'stepsim plan --help')" plan "$L70" --gpus 8 --hbm-reserve 1GiB \
     --hbm-reserve=2GiB
+twice "plan --hbm-reserve and --set hw.hbm-reserve" "stepsim: hw.hbm-reserve given twice \
+(--hbm-reserve 1GiB, then --set hw.hbm-reserve=2GiB); give each key once (see 'stepsim plan \
+--help')" plan "$L70" --gpus 8 --hbm-reserve 1GiB --set hw.hbm-reserve=2GiB
 twice "import --out twice" "stepsim: --out given twice ($tw/a.xml, then $tw/b.xml); give each \
 option once (see 'stepsim import --help')" import megatron --hardware dgx-h100 --out "$tw/a.xml" \
     --out "$tw/b.xml" --num-layers 2
@@ -537,21 +550,21 @@ else
 fi
 run run "$U" --set schedule=zb-h1 --set layers=4 --set split-backward=false
 expect_error "zb-h1 with split-backward=false: exit 2" 2 "stepsim: " "split-backward=false contradicts it"
-run run "$U" --set=pp=2 --set seed=7 --seed 9 --format=json
+run run "$U" --set=pp=2 --seed 9 --format=json
 if [ "$rc" -eq 0 ] && grep -q '"pp": 2,' "$tmp/out"; then
     pass "--set overrides the file (pp=2 in JSON)"
 else
     fail "--set overrides the file (pp=2 in JSON)" "exit status $rc"
 fi
-# --seed N is --set seed=N where it stands: of the two, the later wins.
+# --seed N is --set seed=N (the two together: seed given twice, above).
 step_of() { run run "$SCN/llama3.1-70b-h100.xml" --set jitter=5% "$@"; sed -n 's/^step time *//p' "$tmp/out"; }
 s4=$(step_of --set seed=4)
 s3=$(step_of --set seed=3)
-if [ "$s3" != "$s4" ] && [ "$(step_of --seed 3 --set seed=4)" = "$s4" ] &&
-    [ "$(step_of --set seed=4 --seed 3)" = "$s3" ]; then
-    pass "--seed and --set seed: the later wins"
+if [ "$s3" != "$s4" ] && [ "$(step_of --seed 3)" = "$s3" ] &&
+    [ "$(step_of --seed 4)" = "$s4" ]; then
+    pass "--seed N is --set seed=N"
 else
-    fail "--seed and --set seed: the later wins" "seed 3: $s3, seed 4: $s4"
+    fail "--seed N is --set seed=N" "seed 3: $s3, seed 4: $s4"
 fi
 for s in "$SCN"/*.xml; do
     run validate "$s"
@@ -1417,9 +1430,12 @@ fi
 # Under the table, one line runs the first layout: the scenario, plan's --set values (and
 # --hbm-reserve as hw.hbm-reserve), then the keys the layout changes.  Pasted into a shell it
 # gives the row's step time (the table's 4 decimals) and peak memory (2 decimals): a dense
-# model with plan --set values, and a MoE one choosing among dispatchers.
+# model with plan --set values, a MoE one choosing among dispatchers, and a --set value the
+# layout changes (cp-comm-type at cp 1: written once, as the layout's default -- run takes a
+# key once).
 for c in "llama3.1-70b-h100.xml --gpus 64 --set seq=4096 --hbm-reserve 4GiB --set tp=8" \
-    "mixtral-8x7b-h100.xml --gpus 32 --dispatchers all"; do
+    "mixtral-8x7b-h100.xml --gpus 32 --dispatchers all" \
+    "llama3.1-70b-h100.xml --gpus 64 --set cp-comm-type=a2a --set cp=1"; do
     set -- $c
     f=$1
     shift
