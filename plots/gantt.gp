@@ -17,8 +17,9 @@
 # strips) for the image's size, so that no box is drawn narrower than what it stands for.
 # Optional variables (stepsim passes them all; stats of the data stand in otherwise):
 # outfile, format ('png' or 'svg'; default from outfile's name), plottitle, layoutline (the
-# resolved layout of a modelled step: a second title line), drawnote (how the boxes were
-# aggregated: the second title line, or with a layout line the x axis label's end), mode (0 ops,
+# resolved layout of a modelled step: a second title line), notelines and noteline1 ..
+# (how the boxes were drawn, in lines that fit the width: under the time axis label, in the
+# bottom margin, which holds them), mode (0 ops,
 # 1 runs, 2 strips), labelpt (the labels' font size), keypt (the legend's), haslabels (some box
 # carries its micro-batch), fontscale (every other font size and the room text takes, over the
 # default: more than 1 on a large image), nranks, vp
@@ -40,7 +41,7 @@
 if (!exists("datafile")) datafile = 'timeline.tsv'
 if (!exists("outfile")) outfile = 'timeline.png'
 if (!exists("plottitle")) plottitle = 'stepsim pipeline timeline'
-if (!exists("drawnote")) drawnote = ''
+if (!exists("notelines")) notelines = 0
 if (!exists("layoutline")) layoutline = ''
 if (!exists("mode")) mode = 0
 if (!exists("labelpt")) labelpt = 10
@@ -117,8 +118,7 @@ set bmargin at screen bmpx / (height * 1.0)
 # takes about 0.7 of the font size, in pixels).
 fontfit(text, pt) = (t = int(0.95 * width / (0.7 * (strlen(text) + 1))), t < fs(pt) ? (t < 7 ? 7 : t) : fs(pt))
 # Both centred on the image (a title is centred on the plot area, which the legend pushes left).
-# With a layout line, it is the second line and the note goes under the time axis.
-subtitle = layoutline ne '' ? layoutline : drawnote
+subtitle = layoutline
 # A line that would need less than 9 points to fit is split in two at its first '; ' (a
 # layout line: the cluster, then the schedule and batch), each half sized on its own.
 toolong(text) = 0.7 * fs(9) * (strlen(text) + 1) > 0.95 * width
@@ -170,14 +170,19 @@ if (subtitle ne '') {
     set label 99 subtitle at screen 0.5, screen 1 - suby * fontscale / (height * 1.0) center \
         font sprintf(',%d', subpt) tc rgb '#4a5568'
 }
-xnote = (layoutline ne '' && drawnote ne '') ? ' · '.drawnote : ''
-xtext = x0 > 0 ? sprintf('time since the first op, less %s (%s)%s', sprintf(sprintf('%%.%dg %%s', x0digits), x0 * x0scale, x0unit), unit, xnote) : sprintf('time since the first op (%s)%s', unit, xnote)
-# the axis label with the drawing note shrinks, as the title lines do, to fit the room its
-# centre under the plot area leaves it (the legend pushes that centre left of the image's)
+xtext = x0 > 0 ? sprintf('time since the first op, less %s (%s)', sprintf(sprintf('%%.%dg %%s', x0digits), x0 * x0scale, x0unit), unit) : sprintf('time since the first op (%s)', unit)
+# the axis label shrinks, as the title lines do, to fit the room its centre under the plot area
+# leaves it (the legend pushes that centre left of the image's)
 xroom = 2 * ((lmpx + width - rmpx) / 2.0 < width / 2.0 ? (lmpx + width - rmpx) / 2.0 : width / 2.0)
 xpt = int(0.95 * xroom / (0.7 * (strlen(xtext) + 1)))
 xpt = xpt > fs(12) ? fs(12) : (xpt < 7 ? 7 : xpt)
 set xlabel xtext offset 0, 0.4 font sprintf(',%d', xpt)
+# The note's lines at 9 points, each 14 pixels of the bottom margin stepsim grew for them.
+do for [i = 1 : notelines] {
+    set label (90 + i) value(sprintf('noteline%d', i)) at screen 0.5, \
+        screen ((notelines - i) * 14 + 8) * fontscale / (height * 1.0) center \
+        font sprintf(',%d', fs(9)) tc rgb '#4a5568'
+}
 set xrange [X(tmin) : X(tmax)]
 set yrange [ybot : -0.45]
 set xtics nomirror out

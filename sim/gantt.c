@@ -26,6 +26,9 @@ enum { NARROW_WIDTH_PX = 1200, RIGHT_PX_NARROW = 236, KEY_PT = 11, KEY_PT_NARROW
 /* Default heights: pixels per row unit with and without link rows; the cap past which rows
  * shrink instead of the image growing. */
 enum { ROW_PX_LINKS = 72, ROW_PX_PLAIN = 56, AUTO_HEIGHT_CAP = 1800 };
+/* The drawing note (gantt_describe) sits under the time axis label in lines of NOTE_PT points,
+ * each NOTE_LINE_PX of bottom margin (at text scale 1). */
+enum { NOTE_PT = 9, NOTE_LINE_PX = 14 };
 /* A rank lane thinner than this cannot show a busy fraction. */
 #define MIN_LANE_PX 3.0
 /* Label fonts, tried largest first: points, pixels a character (digits, about), room beside
@@ -178,14 +181,54 @@ static enum sim_status layout(struct gantt *g, const struct pipe_result *res,
     return SIM_OK;
 }
 
+/* Characters (not bytes) in the first n bytes of UTF-8 text. */
+static size_t utf8_chars(const char *s, size_t n)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++)
+        c += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return c;
+}
+
+/* The note broken at its " · " into lines that fit the image's width at NOTE_PT (a character
+ * takes about 0.7 of the font size in pixels, as plots/gantt.gp assumes), pieces joined while
+ * they fit.  As one line after the axis label it had run past both edges of an 800-pixel image,
+ * at gnuplot's smallest size. */
+static void wrap_note(struct gantt *g)
+{
+    static const char sep[] = " · ";
+    char note[768];
+    gantt_describe(g, note, sizeof note);
+    double k = g->lay.text_scale;
+    size_t room = (size_t)(0.95 * g->lay.width_px / (0.7 * NOTE_PT * k));
+    size_t used = 0; /* characters in the current line */
+    g->note_lines = 0;
+    for (const char *p = note; *p;) {
+        const char *end = strstr(p, sep);
+        size_t bytes = end ? (size_t)(end - p) : strlen(p), chars = utf8_chars(p, bytes);
+        int join = used > 0 && used + utf8_chars(sep, strlen(sep)) + chars <= room;
+        if (!join && g->note_lines < GANTT_NOTE_LINES) {
+            g->note_line[g->note_lines++][0] = '\0';
+            used = 0;
+        }
+        char *line = g->note_line[g->note_lines - 1];
+        size_t at = strlen(line);
+        snprintf(line + at, sizeof g->note_line[0] - at, "%s%.*s", used ? sep : "", (int)bytes, p);
+        used += (used ? utf8_chars(sep, strlen(sep)) : 0) + chars;
+        p += bytes + (end ? strlen(sep) : 0);
+    }
+    g->lay.bottom_px += (int)lround(g->note_lines * NOTE_LINE_PX * k);
+}
+
 /* The rows: heights from the ranks and links drawn (known once the boxes are: sends too faint
- * to see take no row) and the legend's entries. */
+ * to see take no row) and the legend's entries; the bottom margin grows by the note's lines. */
 static enum sim_status layout_rows(struct gantt *g, const struct pipe_result *res,
                                    const struct gantt_view *view, struct sim_error *err)
 {
     struct gantt_layout *l = &g->lay;
     int vp = res->vp > 1 ? res->vp : 1;
     double k = l->text_scale;
+    wrap_note(g);
     l->nkey =
         (g->has_w ? 3 : 2) * vp + g->has_opt + g->has_sends[0] + g->has_sends[1] + g->has_pairs + 1;
     double ymax = l->nranks - 1 + (l->has_wrap ? 0.5 : 0);

@@ -36,6 +36,8 @@
 #define GANTT_MIN_WIDTH 800 /* the legend takes 310 of them */
 #define GANTT_MIN_HEIGHT 360
 #define GANTT_MAX_SIDE 16384
+/* The drawing note's pieces: the detail, the sends left out, the reductions not drawn. */
+#define GANTT_NOTE_LINES 3
 /* Boxes narrower than this many pixels cannot show their colour beside their neighbours'. */
 #define GANTT_NARROW_PX 1.5
 /* Share of the ops (or runs) that may be narrow for a level of detail to be used. */
@@ -107,6 +109,10 @@ struct gantt {
     int has_reductions; /* DP gradient reductions take time: not drawn, the note says so */
     int chunks;         /* chunks told apart by shade: vp, or 1 in STRIPS */
     int label_pt;       /* the labels' font size, points */
+    /* gantt_describe's note in lines that fit the image's width, set under the time axis
+     * label (the bottom margin holds them); at most one line a piece */
+    char note_line[GANTT_NOTE_LINES][256];
+    int note_lines;
 };
 
 /* Check a view against the step (window inside it, room for the rows); SIM_EINPUT naming the

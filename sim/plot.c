@@ -426,7 +426,7 @@ static int gantt_vars(char *vars, size_t len, const struct scenario *scn,
         labels = &none;
     const double *rank_mem_bytes = labels->rank_mem_bytes;
     const struct gantt_layout *l = &g->lay;
-    char title[384], note[256], layout[512] = "";
+    char title[384], layout[512] = "";
     if (labels->layout)
         plot_clean(layout, sizeof layout, labels->layout);
     make_title(title, sizeof title, scn, stages, res, l, layout[0] != '\0', labels->given);
@@ -436,10 +436,14 @@ static int gantt_vars(char *vars, size_t len, const struct scenario *scn,
         snprintf(full, sizeof full, "%s · %s", warning, title);
         plot_clean(title, sizeof title, full); /* cut at a character boundary */
     }
-    gantt_describe(g, note, sizeof note);
     int n = 0;
     plot_vars_add_text(vars, len, &n, "plottitle", title);
-    plot_vars_add_text(vars, len, &n, "drawnote", note);
+    plot_vars_add(vars, len, &n, "; notelines=%d", g->note_lines);
+    for (int i = 0; i < g->note_lines; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "noteline%d", i + 1);
+        plot_vars_add_text(vars, len, &n, name, g->note_line[i]);
+    }
     plot_vars_add(vars, len, &n,
                   "; nranks=%d; vp=%d; tmin=%.17g; tmax=%.17g; "
                   "width=%d; height=%d; lmpx=%d; rmpx=%d; tmpx=%d; bmpx=%d; rank_half=%.3f; "

@@ -773,3 +773,38 @@ Test(gantt, strips_leave_out_sends_too_faint_to_see)
     cr_assert_null(strstr(note, "P2P"), "%s", note);
     gantt_release(&g);
 }
+
+/* The drawing note sits under the time axis in lines that fit the image (9 points, 0.7 of that a
+ * character: 241 characters at 1600 pixels, 120 at 800), one piece to a line where two do not
+ * fit, and the bottom margin grows 14 pixels a line.  At 800 pixels the note had been one line
+ * of about 160 characters after the axis label: past both edges of the image. */
+static void faint_sends_chart(struct gantt *g, const struct gantt_view *v)
+{
+    static struct pipe_record recs[12060];
+    static simtime_t busy[2];
+    static struct pipe_result res;
+    sparse_sends_step(&res, recs, busy, 10e-6);
+    build_step(g, &res, v);
+}
+
+Test(gantt, note_wraps_into_lines_that_fit_the_width)
+{
+    struct gantt g;
+    faint_sends_chart(&g, &whole);
+    char note[256];
+    gantt_describe(&g, note, sizeof note);
+    cr_assert_eq(g.note_lines, 1, "%s", note);
+    cr_assert_str_eq(g.note_line[0], note);
+    cr_assert_eq(g.lay.bottom_px, 64 + 14);
+    gantt_release(&g);
+
+    const struct gantt_view narrow = {0, 0, 800, 600};
+    faint_sends_chart(&g, &narrow);
+    cr_assert_eq(g.mode, GANTT_STRIPS);
+    cr_assert_eq(g.note_lines, 2);
+    cr_assert(strncmp(g.note_line[0], "ops too narrow", 14) == 0, "%s", g.note_line[0]);
+    cr_assert(strncmp(g.note_line[1], "P2P sends not drawn", 19) == 0, "%s", g.note_line[1]);
+    cr_assert_leq(strlen(g.note_line[0]), 120);
+    cr_assert_eq(g.lay.bottom_px, 64 + 2 * 14);
+    gantt_release(&g);
+}
