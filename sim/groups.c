@@ -21,13 +21,14 @@ struct rank_group groups_strided(int n, int stride, int per_node_gpus)
     return r;
 }
 
-/* n replicas `stride` apart, times the parts' copies.  Under rank-order tp-cp-ep-pp-dp with a
- * pipeline, of the n ranks the first `block` (the context-parallel ranks of a dense group) stay
- * neighbours and the data-parallel peers beyond them sit pp times further apart (Megatron-Core's
- * RankGenerator, order tp-cp-ep-pp-dp; its expert ranks tp-ep-pp-dp); n ranks inside one block
- * (a hybrid shard smaller than the CP group) are all neighbours. */
-static struct rank_group replicas_of(const struct cm_config *cfg, int copies, int n, int stride,
-                                     int block)
+/* n replicas `stride` apart, times the parts' `copies` (copies.per_node of them in a node).
+ * Under rank-order tp-cp-ep-pp-dp with a pipeline, of the n ranks the first `block` (the
+ * context-parallel ranks of a dense group) stay neighbours and the data-parallel peers beyond
+ * them sit pp times further apart (Megatron-Core's RankGenerator, order tp-cp-ep-pp-dp; its
+ * expert ranks tp-ep-pp-dp); n ranks inside one block (a hybrid shard smaller than the CP group)
+ * are all neighbours. */
+static struct rank_group replicas_of(const struct cm_config *cfg, struct coll_group copies, int n,
+                                     int stride, int block)
 {
     int gpn = cfg->gpus_per_node;
     struct rank_group r = groups_strided(n, stride, gpn);
@@ -37,14 +38,31 @@ static struct rank_group replicas_of(const struct cm_config *cfg, int copies, in
         struct coll_group out = groups_strided(n / inner, stride * inner * cfg->pp, gpn).g;
         r.g.per_node = in.per_node == inner ? inner * out.per_node : in.per_node;
     }
-    r.g.n *= copies;
+    r.g.n *= copies.n;
+    r.g.per_node *= copies.per_node;
     r.nodes = r.g.n / r.g.per_node;
     return r;
 }
 
+/* DualPipe's copies of each part (sched_dualpipe.c): pipeline ranks r and pp-1-r, (pp-1-2r) x
+ * pp_stride ranks apart, as a group -- `copies` of them, and how many share a node.  One entry
+ * prices every rank's reduction, so it is the pair farthest apart, ranks 0 and pp-1: the step
+ * waits for its slowest rank's reduction, and that pair spans at least the nodes any other
+ * does.  Its copies share a node only when every pipeline's pp x pp_stride ranks (the whole job
+ * in the default order, a replica's tp x cp x pp under tp-cp-ep-pp-dp, pipelines starting at
+ * multiples of that span) lie in one node: the span divides the node, or the job is one node.
+ * With power-of-two degrees no other pair shares one either then, the middle of a pipeline
+ * being a node boundary.  Otherwise each copy keeps its own nodes, as many ranks a node. */
+static struct coll_group copies_of(const struct cm_config *cfg, int pp_stride, int copies)
+{
+    long span = (long)pp_stride * cfg->pp, gpn = cfg->gpus_per_node;
+    int in_node = span <= gpn && (gpn % span == 0 || cfg->gpus <= gpn);
+    return (struct coll_group){copies, in_node ? copies : 1};
+}
+
 /* The groups of n replicas `stride` apart whose state is sharded over `shard` of them. */
-static void replica_groups_of(struct replica_groups *d, const struct cm_config *cfg, int copies,
-                              int n, int shard, int stride, int block)
+static void replica_groups_of(struct replica_groups *d, const struct cm_config *cfg,
+                              struct coll_group copies, int n, int shard, int stride, int block)
 {
     assert(shard >= 1 && n % shard == 0); /* cm_rules.c, check_sharding */
     d->all = replicas_of(cfg, copies, n, stride, block);
@@ -53,7 +71,7 @@ static void replica_groups_of(struct replica_groups *d, const struct cm_config *
      * a replica group -- shard x stride apart inside a CP block the shards divide, and the
      * data-parallel peers beyond pp times further */
     int outer_block = shard < block && block % shard == 0 ? block / shard : 1;
-    d->outer = replicas_of(cfg, 1, n / shard, stride * shard, outer_block);
+    d->outer = replicas_of(cfg, (struct coll_group){1, 1}, n / shard, stride * shard, outer_block);
     /* A micro-batch's gathers and reduce-scatters run on the shard group itself, only at other
      * times: the same ranks as the step's (Megatron-FSDP shards over the intra-partial dp-cp
      * group, a slice of RankGenerator's dp-cp ranks: mcore_fsdp_adapter.py and parallel_state.py
@@ -104,10 +122,13 @@ void groups_init(struct groups *gr, const struct cm_config *cfg, const struct sc
     cp_parts(gr, cfg, scn);
     gr->ep = groups_strided(cfg->ep, cfg->etp, gpn);
     gr->etp = groups_strided(cfg->etp, 1, gpn);
-    replica_groups_of(&gr->dense, cfg, part_copies, cfg->replicas, cfg->shard, cfg->tp, cfg->cp);
-    replica_groups_of(&gr->expert, cfg, part_copies, cfg->edp, cfg->eshard, cfg->etp * cfg->ep, 1);
-    gr->amax = amax_of(cfg, gr->dense.all.g);
     /* neighbouring pipeline ranks: a whole replica's tp x cp x dp ranks apart in the default
-     * order, one CP group's tp x cp with the pipeline inside the replica */
+     * order, one CP group's tp x cp with the pipeline inside the replica; the expert side's
+     * pipeline groups are the same (Megatron-Core asserts so: parallel_state.py,
+     * initialize_model_parallel), so its copies are as far apart */
     gr->pp = groups_strided(cfg->pp, cfg->tp * cfg->cp * (cfg->pp_dp_order ? 1 : cfg->dp), gpn);
+    struct coll_group copies = copies_of(cfg, gr->pp.stride, part_copies);
+    replica_groups_of(&gr->dense, cfg, copies, cfg->replicas, cfg->shard, cfg->tp, cfg->cp);
+    replica_groups_of(&gr->expert, cfg, copies, cfg->edp, cfg->eshard, cfg->etp * cfg->ep, 1);
+    gr->amax = amax_of(cfg, gr->dense.all.g);
 }

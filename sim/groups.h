@@ -32,8 +32,9 @@ struct rank_group {
 /* The groups a chunk's replicas (dense, or expert) reduce gradients and gather parameters on. */
 struct replica_groups {
     /* every replica, and under DualPipe the other copy of the same part too (on the mirror
-     * pipeline rank, so across nodes whenever the pipeline is): twice the ranks, the same ranks
-     * per node -- the end-of-step all-reduce, the distributed optimizer's all-gather */
+     * pipeline rank): twice the ranks, in the same nodes when the pipeline fits in one (twice
+     * the ranks a node), else on their own (twice the nodes; groups.c, copies_of) -- the
+     * end-of-step all-reduce, the distributed optimizer's all-gather */
     struct rank_group all;
     struct rank_group shard; /* the replicas one copy of the state is sharded over (with
                                 DualPipe's copies): the end-of-step reduce-scatter */

@@ -787,6 +787,27 @@ Test(dp, a_tied_embedding_is_all_reduced_between_the_first_and_the_last_rank)
     cr_assert(near(opt[0][1], opt[1][1]), "the middle rank holds no embedding");
 }
 
+/* DualPipe on tp 1, pp 4, dp 2: stage s's gradients are reduced over its two replicas and those
+ * of its mirror stage 3 - s, which holds the same part (rank = dp_rank + 2 pp_rank: stage 1 is
+ * ranks 2, 3 and stage 2 ranks 4, 5).  On one 8-GPU node the four shards' reduce-scatter of the
+ * fp32 gradients runs on NVLink: 3/4 of 4 p bytes at 100 GB/s (it had been priced as two nodes
+ * of two).  On 4-GPU nodes the mirror sits in the other node, and a 100 Gb/s network slows it
+ * (the toy's 400 Gb/s a GPU would keep pace with NVLink at two GPUs a node). */
+Test(dp, dualpipe_reduces_both_copies_inside_the_node_a_pipeline_fits_in)
+{
+    double sync[2];
+    for (int i = 0; i < 2; i++) {
+        run_ok(MODEL("llama3.1-8b"), i == 0 ? 8 : 4,
+               L("seq=512", "gpus=8", "pp=4", "schedule=dualpipe", "vp=2", "microbatches=8",
+                 "zero=1", "grad-reduce-fp32=true", "hw.nic-bandwidth=100Gbps"));
+        sync[i] = out.cm.stages[1].dp_sync_s;
+        double nvlink = 3.0 / 4 * 4.0 * out.cm.stages[1].params / 100e9;
+        cr_assert(i == 1 || near(sync[0], nvlink), "%.9g vs %.9g", sync[0], nvlink);
+        step_release(&out);
+    }
+    cr_assert_lt(sync[0], sync[1], "one node %.9g s, two %.9g s", sync[0], sync[1]);
+}
+
 Test(zero, all_reduce_before_a_sharded_optimizer_moves_twice_the_bytes)
 {
     /* ZeRO 1 reduce-scatters the step's fp32 gradients onto the 8 shards: 7/8 of the 4 p bytes

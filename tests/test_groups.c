@@ -254,3 +254,66 @@ Test(groups, rank_order_places_hybrid_shards_and_their_outer_group)
     /* the outer group: CP ranks 0, 2 of replicas 0 and 1, ranks 0, 4, 16, 20: one a node */
     assert_group("dp outer, inside the CP group", gr.dense.outer, 4, 1, 4, 4);
 }
+
+/* DualPipe's copies of a part sit on pipeline ranks r and pp-1-r, (pp-1-2r) pipeline strides
+ * apart.  tp 1, pp 4, dp 2 on one 8-GPU node (default order: rank = dp_rank + 2 pp_rank): stage
+ * 0's replicas are ranks 0, 1 and stage 3's, its mirror, ranks 6, 7 -- all four in the node, the
+ * gradients reduced on NVLink alone (they had been priced as two a node over two nodes). */
+Test(groups, dualpipe_copies_share_the_node_a_pipeline_fits_in)
+{
+    struct cm_config cfg = config(8, 8, 1, 1, 4, 1, 1);
+    struct groups gr = table(&cfg, CP_P2P, 1, 2);
+    assert_group("pp", gr.pp, 4, 4, 2, 1);
+    assert_group("dp, two copies", gr.dense.all, 4, 4, 1, 1);
+    assert_group("dp shard, two copies", gr.dense.shard, 4, 4, 1, 1);
+    assert_group("dp step shard, two copies", gr.dense.step_shard, 4, 4, 1, 1);
+    assert_group("dp outer", gr.dense.outer, 1, 1, 2, 1);
+    assert_group("edp, two copies", gr.expert.all, 4, 4, 1, 1);
+    assert_group("amax, two copies", gr.amax, 4, 4, 1, 1);
+    /* one copy (1F1B on the same ranks): the stage's two replicas alone */
+    gr = table(&cfg, CP_P2P, 1, 1);
+    assert_group("dp, one copy", gr.dense.all, 2, 2, 1, 1);
+}
+
+/* ... and keep their own nodes when the pipeline does not fit.  tp 8, pp 4 (32 GPUs, dp 1):
+ * stage 0 is node 0, its mirror stage 3 node 3.  tp 2, pp 4, dp 2 (16 GPUs): stage 0's replicas
+ * are ranks 0, 2 (node 0), stage 3's 12, 14 (node 1); the inner pair, stages 1 and 2 (ranks 4-7
+ * and 8-11), straddles the node boundary at the pipeline's middle too. */
+Test(groups, dualpipe_copies_keep_their_own_nodes_past_one)
+{
+    struct cm_config cfg = config(32, 8, 8, 1, 4, 1, 1);
+    struct groups gr = table(&cfg, CP_P2P, 1, 2);
+    assert_group("dp, tp 8", gr.dense.all, 2, 1, 8, 2);
+    assert_group("dp shard, tp 8", gr.dense.shard, 2, 1, 8, 2);
+    cfg = config(16, 8, 2, 1, 4, 1, 1);
+    gr = table(&cfg, CP_P2P, 1, 2);
+    assert_group("dp, tp 2 dp 2", gr.dense.all, 4, 2, 2, 2);
+    cr_assert(!groups_pp_same_node(&gr, 0, 3) && !groups_pp_same_node(&gr, 1, 2));
+}
+
+/* Under tp-cp-ep-pp-dp each replica's pipeline is tp x cp x pp consecutive ranks: tp 2, pp 4,
+ * dp 4 on 8-GPU nodes (rank = tp_rank + 2 pp_rank + 8 dp_rank) puts a pipeline in each node.  A
+ * stage's replicas are ranks 0, 8, 16, 24 (one a node) and their mirrors 6, 14, 22, 30: two a
+ * node over the same four nodes (they had been priced one a node over eight); shards of 2, ranks
+ * 0 and 8 with 6 and 14, likewise; the outer group has one copy.  In the default order (rank =
+ * tp_rank + 2 dp_rank + 8 pp_rank) the same degrees put stages 0 and 3 on nodes 0 and 3: four a
+ * node over two.  tp 4 under tp-cp-ep-pp-dp: a pipeline is 16 ranks, stages 0 and 3 in two
+ * nodes. */
+Test(groups, dualpipe_copies_under_rank_order_pp_dp)
+{
+    struct cm_config cfg = pp_dp_config(32, 8, 2, 1, 4, 0);
+    struct groups gr = table(&cfg, CP_P2P, 1, 2);
+    assert_group("pp", gr.pp, 4, 4, 2, 1);
+    assert_group("dp, two copies", gr.dense.all, 8, 2, 2, 4);
+    cfg.shard = 2;
+    gr = table(&cfg, CP_P2P, 1, 2);
+    assert_group("dp shard of 2, two copies", gr.dense.shard, 4, 2, 2, 2);
+    assert_group("dp step shard of 2, two copies", gr.dense.step_shard, 4, 2, 2, 2);
+    assert_group("dp outer", gr.dense.outer, 2, 1, 4, 2);
+    cfg = config(32, 8, 2, 1, 4, 1, 1);
+    gr = table(&cfg, CP_P2P, 1, 2);
+    assert_group("dp, default order", gr.dense.all, 8, 4, 2, 2);
+    cfg = pp_dp_config(64, 8, 4, 1, 4, 0);
+    gr = table(&cfg, CP_P2P, 1, 2);
+    assert_group("dp, tp 4", gr.dense.all, 8, 1, 4, 8);
+}
