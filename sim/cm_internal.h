@@ -40,6 +40,12 @@ static inline double cm_fp32_cast_bytes(const struct cm_config *cfg)
 {
     return cfg->act_bytes < FP32_BYTES ? cfg->act_bytes + FP32_BYTES : 0.0;
 }
+/* Kernels such a cast launches: one, none in an fp32 run (the same ops return the tensor
+ * itself, and autograd records no cast to undo in the backward). */
+static inline double cm_fp32_cast_kernels(const struct cm_config *cfg)
+{
+    return cfg->act_bytes < FP32_BYTES ? 1.0 : 0.0;
+}
 /* fp8 and nvfp4 training: Transformer Engine runs the linear layers' GEMMs in the narrow type
  * and keeps everything else 16-bit (struct cm_ctx's linear vs wide rates). */
 static inline int cm_narrow_gemms(const struct scenario *scn)

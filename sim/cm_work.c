@@ -8,8 +8,8 @@
  * activations), 4 in an fp32 or tf32 run.  The byte counts below, read in 16-bit runs' code,
  * are written as act_bytes per element of a tensor in the activations' type, FP32_BYTES per
  * element of one a kernel keeps in fp32 whatever the run, and cm_fp32_cast_bytes per cast
- * between the two, which an fp32 run does not make.  (Their launch counts stay the 16-bit
- * run's: an fp32 run's absent casts still count as kernels.)
+ * between the two, which an fp32 run does not make -- nor launch: each such cast's kernel is
+ * counted by cm_fp32_cast_kernels, none in an fp32 run.
  * Time of work: matmuls at peak x the hardware's matmul-efficiency curve for their size,
  * attention at peak x the attention curve, element-wise work at HBM bandwidth x memory
  * efficiency.  Every constant below says where it comes from. */
@@ -58,8 +58,9 @@
 /* A MoE block launches far more than a dense MLP's five / nine, as read in Megatron-Core
  * (megatron/core/transformer/moe/ router.py, token_dispatcher.py, moe_utils.py and experts.py,
  * NVIDIA/Megatron-LM commit d98e8a64dd) with router and permute fusion on:
- *   forward, about 23 beside the experts' GEMMs: the router's cast to fp32, gating GEMM, fused
- *   top-k and the aux-loss score and loss kernels, the expert-bias token count (6); the
+ *   forward, about 23 beside the experts' GEMMs: the router's cast to fp32 (an fp32 run's input
+ *   is fp32 already: no kernel either way), gating GEMM, fused top-k and the aux-loss score
+ *   and loss kernels, the expert-bias token count (6); the
  *   dispatcher's tokens-per-expert count, its gather over the EP group, the reshapes and sums
  *   into split sizes and their copy to the host (6); the fused permute's row map and the
  *   permutation of tokens and probabilities (3); two all-to-alls and two chunk sorts (4); the
@@ -108,8 +109,9 @@
  * models/llama/model.py at 9dec370, the code of its December 2024 benchmarks):
  *   RMSNorm x.float(), pow(2), mean, rsqrt(+eps), x * rsqrt, type_as, * weight: bytes moved per
  *   element 6 + 8 + 4 + 8 + 6 + 4 = 36 where a fused norm moves 4 (read and write bf16), 7 more
- *   launches forward and about 11 more backward (autograd's kernel per op) -- the two casts,
- *   the fp32 passes (EAGER_RMSNORM_FP32_BYTES) and the weight's product, 2 act_bytes;
+ *   launches forward and about 11 more backward (autograd's kernel per op) -- the two casts
+ *   (EAGER_CASTS; none in an fp32 run), the fp32 passes (EAGER_RMSNORM_FP32_BYTES) and the
+ *   weight's product, 2 act_bytes;
  *   SwiGLU silu(a) * b: 2 + 2 and 4 + 2 = 10 bytes per inner element where fused moves 6, one
  *   more launch forward, two backward;
  *   RoPE on Q and K: .float(), the complex multiply and type_as, 6 + 8 + 6 = 20 bytes per
@@ -149,8 +151,9 @@ static double routed_prob_bytes(const struct cm_ctx *c)
  * back read 4 and written 2: 2 + 5q (+ 6) bytes, 12 or 28; the backward forms the bias's and
  * the probabilities' gradients as products reduced (3q each), and with fp32 q casts the
  * gradient in and t's copy out (6 + 6): 12 or 36.  (An fp32 run: t and q 4 bytes, no cast, 24
- * each way.)  Kernels: two per local expert and the cat and cast forward; about five per expert
- * and one backward.  The fused grouped MLP applies the bias in its epilogue. */
+ * each way.)  Kernels: two per local expert and the cat and cast forward (an fp32 run: no cast);
+ * about five per expert and one backward.  The fused grouped MLP applies the bias in its
+ * epilogue. */
 static double expert_bias_bytes(const struct cm_ctx *c, int backward)
 {
     double a = c->cfg->act_bytes, q = routed_prob_bytes(c);
@@ -182,7 +185,7 @@ static double unfused_routed_act_kernels(const struct cm_ctx *c)
 {
     if (unfused_routed_act_bytes(c) <= 0.0)
         return 0.0;
-    return routed_probs_fp32(c) ? 2.0 : 1.0;
+    return 1.0 + (routed_probs_fp32(c) ? cm_fp32_cast_kernels(c->cfg) : 0.0); /* the cast back */
 }
 
 #define UNFUSED_ROPE_ELEMENTS 10.0
@@ -205,11 +208,21 @@ static double unfused_routed_act_kernels(const struct cm_ctx *c)
 #define EAGER_RMSNORM_FP32_BYTES 20.0 /* pow, mean, x * rsqrt: 8 + 4 + 8 per element */
 #define EAGER_SWIGLU_UNITS 5.0        /* act_bytes units per inner element (fused: 3) */
 #define EAGER_ROPE_FP32_BYTES 8.0     /* the complex64 multiply, per element of Q and K */
+/* Of the eager norm's and RoPE's kernels, each way, the cast to fp32 and the one back: an fp32
+ * run launches neither (cm_fp32_cast_kernels). */
+#define EAGER_CASTS 2.0
 #define KERNELS_EAGER_NORM_FWD 7.0
 #define KERNELS_EAGER_NORM_BWD 11.0
 #define KERNELS_EAGER_SWIGLU_FWD 1.0
 #define KERNELS_EAGER_SWIGLU_BWD 2.0
 #define KERNELS_EAGER_ROPE 5.0
+
+/* An eager op's `n` kernels, its EAGER_CASTS among them, less the casts an fp32 run does not
+ * launch. */
+static double eager_kernels(const struct cm_ctx *c, double n)
+{
+    return n - EAGER_CASTS * (1.0 - cm_fp32_cast_kernels(c->cfg));
+}
 
 /* The gated delta rule's backward: FLA's chunk_gated_delta_rule_bwd recomputes what its
  * forward did not keep (W and U from the kept inverted triangles, the chunk states), then takes
@@ -916,7 +929,7 @@ static double rope_kernels_fwd(const struct cm_ctx *c)
     if (c->m->pos != POS_ROPE)
         return 0.0;
     if (c->scn->elementwise == ELEMENTWISE_EAGER)
-        return KERNELS_EAGER_ROPE;
+        return eager_kernels(c, KERNELS_EAGER_ROPE);
     return c->scn->rope_fusion ? 0.0 : KERNELS_UNFUSED_ROPE;
 }
 
@@ -1169,7 +1182,7 @@ static double block_kernels(const struct cm_ctx *c, int backward)
 {
     double n = c->cfg->tp > 1 ? KERNELS_TP / 2.0 : 0.0;
     if (c->scn->elementwise == ELEMENTWISE_EAGER && c->m->norm == NORM_RMSNORM)
-        n += backward ? KERNELS_EAGER_NORM_BWD : KERNELS_EAGER_NORM_FWD;
+        n += eager_kernels(c, backward ? KERNELS_EAGER_NORM_BWD : KERNELS_EAGER_NORM_FWD);
     return n;
 }
 
@@ -1197,8 +1210,8 @@ static void mixer_kernels(const struct cm_ctx *c, const struct layer_parts *lp,
         bwd += mla_assembly_kernels(c);
     }
     if (m->pos == POS_ROPE && c->scn->elementwise == ELEMENTWISE_EAGER) {
-        fwd += KERNELS_EAGER_ROPE;
-        bwd += KERNELS_EAGER_ROPE;
+        fwd += eager_kernels(c, KERNELS_EAGER_ROPE);
+        bwd += eager_kernels(c, KERNELS_EAGER_ROPE);
     } else if (m->pos == POS_ROPE && !c->scn->rope_fusion) {
         fwd += KERNELS_UNFUSED_ROPE;
         bwd += KERNELS_UNFUSED_ROPE_BWD;
@@ -1213,7 +1226,10 @@ static void mixer_kernels(const struct cm_ctx *c, const struct layer_parts *lp,
 static void moe_kernels(const struct cm_ctx *c, struct layer_cost *lc)
 {
     const struct model *m = c->m;
-    double router_fwd = KERNELS_ROUTER_FWD, router_bwd = KERNELS_ROUTER_BWD;
+    /* of the router's kernels, its input's cast to fp32 and its gradient's back: an fp32 run's
+     * input is fp32 already */
+    double no_cast = 1.0 - cm_fp32_cast_kernels(c->cfg);
+    double router_fwd = KERNELS_ROUTER_FWD - no_cast, router_bwd = KERNELS_ROUTER_BWD - no_cast;
     if (!c->scn->moe_router_fusion) {
         int grouped = m->route_nodes > 0;
         router_fwd += grouped ? KERNELS_UNFUSED_ROUTER_FWD : KERNELS_UNFUSED_SOFTMAX_ROUTER_FWD;
@@ -1241,7 +1257,7 @@ static void moe_kernels(const struct cm_ctx *c, struct layer_cost *lc)
     }
     if (m->bias && !c->scn->moe_fused_grouped_mlp) { /* expert_bias_bytes */
         double local_experts = (double)m->experts / c->cfg->ep;
-        fwd += 2.0 * local_experts + 2.0;
+        fwd += 2.0 * local_experts + 1.0 + cm_fp32_cast_kernels(c->cfg); /* the cat, the cast */
         bwd += 5.0 * local_experts + 1.0;
     }
     if (m->moe_latent > 0) { /* the two latent projections' GEMMs each way */

@@ -1176,12 +1176,13 @@ Test(hybrid, recompute_modules_must_name_a_block_the_pattern_has)
 }
 
 /* Launch overhead of each stage pass when every kernel costs 1 us more, micro-batch 1 (the
- * difference of two runs, so the work itself cancels). */
-static void launch_seconds(const char *model, const char *ep, double *fwd, double *bwd,
-                           double *wgt)
+ * difference of two runs, so the work itself cancels), with `ep` and `extra` (or NULL) set. */
+static void launch_seconds_with(const char *model, const char *ep, const char *extra, double *fwd,
+                                double *bwd, double *wgt)
 {
-    const char *const base[] = {"seq=4096", "microbatches=1", ep, NULL};
-    const char *const slow[] = {"seq=4096", "microbatches=1", ep, "hw.kernel-overhead=1us", NULL};
+    const char *const base[] = {"seq=4096", "microbatches=1", ep, extra, NULL};
+    const char *const slow[] = {"seq=4096", "microbatches=1", "hw.kernel-overhead=1us", ep, extra,
+                                NULL};
     run_ok(model, 8, base);
     struct cm_parts f0 = out.cm.stages[0].fwd, b0 = out.cm.stages[0].bwd;
     struct cm_parts w0 = out.cm.stages[0].wgt;
@@ -1191,6 +1192,11 @@ static void launch_seconds(const char *model, const char *ep, double *fwd, doubl
     *bwd = out.cm.stages[0].bwd.compute - b0.compute;
     *wgt = out.cm.stages[0].wgt.compute - w0.compute;
     step_release(&out);
+}
+
+static void launch_seconds(const char *model, const char *ep, double *fwd, double *bwd, double *wgt)
+{
+    launch_seconds_with(model, ep, NULL, fwd, bwd, wgt);
 }
 
 /* Launch seconds of the first stage's forward when every kernel costs 1 us more, for OLMoE
@@ -1284,6 +1290,11 @@ Test(moe, expert_biases_added_in_pytorch_ops)
     cr_assert(near(f1 - f0, 16 * (2 * 8 + 2) * 1e-6), "forward %.9g", f1 - f0);
     cr_assert(near(b1 - b0, 16 * (5 * 8 + 1) * 1e-6), "backward %.9g", b1 - b0);
     cr_assert(near(w1, w0));
+    /* an fp32 run's output is fp32 already: no cast after the cat */
+    launch_seconds_with(MODEL("olmoe-1b-7b"), "ep=8", "dtype=fp32", &f0, &b0, &w0);
+    launch_seconds_with(biased, "ep=8", "dtype=fp32", &f1, &b1, &w1);
+    cr_assert(near(f1 - f0, 16 * (2 * 8 + 1) * 1e-6), "fp32 forward %.9g", f1 - f0);
+    cr_assert(near(b1 - b0, 16 * (5 * 8 + 1) * 1e-6), "fp32 backward %.9g", b1 - b0);
     unlink(path);
 }
 
@@ -1422,6 +1433,18 @@ Test(moe, gelu_experts_weight_their_activation_in_pytorch_ops)
     launch_seconds(gelu, "ep=8", &f1, &b1, &w1);
     cr_assert(near(f1 - f0, 16 * 1 * 1e-6), "forward launches %.9g", f1 - f0);
     cr_assert(near(b1 - b0, 16 * 1 * 1e-6), "backward launches %.9g", b1 - b0);
+    /* fp32 probabilities: the cast back is one more kernel each way, none in an fp32 run */
+    static const struct {
+        const char *dtype;
+        double kernels;
+    } fp32_router[] = {{"dtype=bf16", 2}, {"dtype=fp32", 1}};
+    for (size_t i = 0; i < 2; i++) {
+        launch_seconds_with(relu, "moe-router-dtype=fp32", fp32_router[i].dtype, &f0, &b0, &w0);
+        launch_seconds_with(gelu, "moe-router-dtype=fp32", fp32_router[i].dtype, &f1, &b1, &w1);
+        double want = 16 * fp32_router[i].kernels * 1e-6;
+        cr_assert(near(f1 - f0, want), "%s forward launches %.9g", fp32_router[i].dtype, f1 - f0);
+        cr_assert(near(b1 - b0, want), "%s backward launches %.9g", fp32_router[i].dtype, b1 - b0);
+    }
     unlink(gelu);
     unlink(relu);
 }
@@ -1442,6 +1465,11 @@ Test(launches, a_moe_layer_launches_its_routing_and_one_gemm_per_local_expert)
         cr_assert(near(b, 16 * (11 + 9 + 14 + extra) * 1e-6), "ep %d backward %.9g", ep, b);
         cr_assert(near(w, 16 * (4 + extra) * 1e-6), "ep %d weight gradient %.9g", ep, w);
     }
+    /* an fp32 run: the router's input is fp32 already, no cast to it nor its gradient back */
+    launch_seconds_with(MODEL("olmoe-1b-7b"), "ep=8", "dtype=fp32", &f, &b, &w);
+    cr_assert(near(f, 16 * (6 + 5 + 23 - 1 + 14) * 1e-6), "fp32 forward %.9g", f);
+    cr_assert(near(b, 16 * (11 + 9 + 14 - 1 + 14) * 1e-6), "fp32 backward %.9g", b);
+    cr_assert(near(w, 16 * (4 + 14) * 1e-6), "fp32 weight gradient %.9g", w);
     /* Moonlight: a dense first layer, then 26 MoE layers of 64 experts with shared experts
      * (one more FC1, activation and FC2 each way, and their two weight gradients); every layer
      * is MLA, whose fused Q/K/V assembly is one more kernel each way. */
@@ -1541,7 +1569,10 @@ static void delta_with(const char *model, const char *extra, double *fwd, double
  * 128): 421,888 bytes more; 20 more launches forward (7 a norm, 1, 5) and 29 backward (11 a
  * norm, 2, 5); the backward's element-wise work is twice the forward's.  An fp32 run casts
  * nothing: a norm moves 8 + 4 + 8 fp32 bytes and the weight's product 8 (28 against a fused
- * norm's 8), SwiGLU 20 against 12, RoPE only its complex multiply's 8: 319,488 bytes more. */
+ * norm's 8), SwiGLU 20 against 12, RoPE only its complex multiply's 8: 319,488 bytes more; and
+ * launches no cast, two fewer kernels each way in each norm and in RoPE: 14 more forward (5 a
+ * norm, 1, 3) and 23 backward (9 a norm, 2, 3) -- 12 fewer a layer than bf16's, 384 us over the
+ * 32 layers in the report's launch gaps. */
 Test(elementwise, eager_pytorch_moves_more_bytes_in_more_kernels)
 {
     const char *const fused[] = {"seq=4096", "microbatches=1", "hw.hbm-bandwidth=1TBps",
@@ -1557,11 +1588,23 @@ Test(elementwise, eager_pytorch_moves_more_bytes_in_more_kernels)
               out.cm.stages[0].fwd.compute - f);
     cr_assert(near(out.cm.stages[0].bwd.compute - b, 32 * (2 * bytes / 1e12 + 29e-6)),
               "backward %.9g", out.cm.stages[0].bwd.compute - b);
+    double bf16_gaps = out.rep.brk.launch;
     step_release(&out);
     double df, db, fp32_bytes = 4096.0 * 319488;
     delta_at(MODEL("llama3.1-8b"), "dtype=fp32", "elementwise=eager", &df, &db);
-    cr_assert(near(df, 32 * (fp32_bytes / 1e12 + 20e-6)), "fp32 forward %.9g", df);
-    cr_assert(near(db, 32 * (2 * fp32_bytes / 1e12 + 29e-6)), "fp32 backward %.9g", db);
+    cr_assert(near(df, 32 * (fp32_bytes / 1e12 + 14e-6)), "fp32 forward %.9g", df);
+    cr_assert(near(db, 32 * (2 * fp32_bytes / 1e12 + 23e-6)), "fp32 backward %.9g", db);
+    const char *const eager_fp32[] = {"seq=4096",
+                                      "microbatches=1",
+                                      "hw.hbm-bandwidth=1TBps",
+                                      "hw.kernel-overhead=1us",
+                                      "elementwise=eager",
+                                      "dtype=fp32",
+                                      NULL};
+    run_ok(MODEL("llama3.1-8b"), 8, eager_fp32);
+    cr_assert(near(bf16_gaps - out.rep.brk.launch, 32 * 12e-6), "fp32 launch gaps %.9g vs %.9g",
+              out.rep.brk.launch, bf16_gaps);
+    step_release(&out);
     /* Under torchtitan's per-op policy the backward runs every element-wise op again: the
      * recompute grows by the same bytes. */
     const char *const fused_op[] = {"seq=4096", "microbatches=1", "hw.hbm-bandwidth=1TBps",
