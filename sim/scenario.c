@@ -599,6 +599,37 @@ static int last_apart(const struct scenario *scn)
     return scn_given_or_derived(scn, SCN_LAST_STAGE_LAYERS);
 }
 
+/* Do `rest` layers split evenly over `middle` stages, at least one each (and none left where no
+ * stage lies between the ends)? */
+static int ends_split_evenly(long rest, long middle)
+{
+    if (middle == 0)
+        return rest == 0;
+    return rest >= middle && rest % middle == 0;
+}
+
+/* Into `fix`, the values of the end stage key `name` (now `given`) nearest it below and above
+ * that split evenly the `avail` layers the other end leaves over `middle` stages.  O(avail). */
+static void suggest_end_layers(long avail, long middle, int given, const char *name, char *fix,
+                               size_t len)
+{
+    long below = -1, above = -1;
+    for (long v = 0; v <= avail; v++) {
+        if (!ends_split_evenly(avail - v, middle))
+            continue;
+        if (v < given)
+            below = v;
+        else if (above < 0)
+            above = v;
+    }
+    if (below >= 0 && above >= 0)
+        snprintf(fix, len, "%s=%ld or %ld would", name, below, above);
+    else if (below >= 0 || above >= 0)
+        snprintf(fix, len, "%s=%ld would", name, below >= 0 ? below : above);
+    else
+        snprintf(fix, len, "no %s would: change pp or vp", name);
+}
+
 int scn_model_parts(const struct scenario *scn)
 {
     const struct sched_type *type = scn_schedule(scn);
@@ -1593,13 +1624,28 @@ enum sim_status scn_check(const struct scenario *scn, struct sim_error *err)
         if (stages < 2)
             return scn_rule_error(scn, key, err,
                                   "first/last-stage-layers need at least 2 pipeline stages");
-        if (rest < middle || (middle == 0 && rest != 0) || (middle > 0 && rest % middle != 0))
+        if (!ends_split_evenly(rest, middle)) {
+            char set[96], room[64], fix[96];
+            if (fa && la)
+                snprintf(set, sizeof set, "first-stage-layers=%d and last-stage-layers=%d", first,
+                         last);
+            else
+                snprintf(set, sizeof set, "%s=%d", scn_key_name(key), fa ? first : last);
+            if (middle == 0)
+                snprintf(room, sizeof room, "and no stage between the ends");
+            else
+                snprintf(room, sizeof room, "for the %ld %s stages", middle,
+                         fa && la ? "middle" : "other");
+            suggest_end_layers(scn->layers - (fa ? last : first), middle, fa ? first : last,
+                               scn_key_name(key), fix, sizeof fix);
             return scn_rule_error_keys(
                 scn, SCN_KEYS(key, SCN_PP, SCN_VP, layers_key(scn)), err,
-                "layers=%d minus first-stage-layers=%d and last-stage-layers=%d leaves %ld "
-                "layers for %ld middle stages of %s=%ld (pp=%d, vp=%d): they must split evenly, "
-                "at least one each",
-                scn->layers, first, last, rest, middle, parts_of, stages, scn->pp, scn->vp);
+                "layers=%d minus %s leaves %ld layers %s of %s=%ld (pp=%d, vp=%d): %s; %s",
+                scn->layers, set, rest, room, parts_of, stages, scn->pp, scn->vp,
+                middle == 0 ? "the ends must hold every layer"
+                            : "they must split evenly, at least one each",
+                fix);
+        }
     } else if (scn->layers % stages != 0) {
         return scn_rule_error_keys(scn, SCN_KEYS(layers_key(scn), SCN_PP, SCN_VP), err,
                                    "layers=%d is not divisible by %s=%ld (pp=%d, vp=%d)%s: chunks "

@@ -520,6 +520,34 @@ Test(scenario, end_stages_may_hold_no_layer_when_given)
                         last, 1);
 }
 
+/* An uneven split names only the ends the user set apart, and the values of the end it blames
+ * nearest the given one that would split the rest: 80 layers less 7 leave 73 for 19 stages;
+ * 76 (last 4) and 57 (last 23) split into 4 and 3 each.  With both ends set the first is blamed,
+ * the last's 7 kept: 70 for 18 middle stages, 72 (first 1) or 54 (first 19).  On two stages the
+ * ends hold everything: 80 - 7 = 73. */
+Test(scenario, an_uneven_end_split_names_the_ends_set_and_what_would_split)
+{
+    assert_rule((const char *const[]){"schedule=interleaved", "microbatches=8", "pp=4", "vp=5",
+                                      "layers=80", "last-stage-layers=7", NULL},
+                "layers=80 minus last-stage-layers=7 leaves 73 layers for the 19 other stages of "
+                "pp*vp=20 (pp=4, vp=5): they must split evenly, at least one each; "
+                "last-stage-layers=4 or 23 would");
+    assert_rule((const char *const[]){"schedule=interleaved", "microbatches=8", "pp=4", "vp=5",
+                                      "layers=80", "first-stage-layers=3", "last-stage-layers=7",
+                                      NULL},
+                "layers=80 minus first-stage-layers=3 and last-stage-layers=7 leaves 70 layers for "
+                "the 18 middle stages of pp*vp=20 (pp=4, vp=5): they must split evenly, at least "
+                "one each; first-stage-layers=1 or 19 would");
+    assert_rule((const char *const[]){"pp=2", "layers=80", "first-stage-layers=3",
+                                      "last-stage-layers=7", NULL},
+                "layers=80 minus first-stage-layers=3 and last-stage-layers=7 leaves 70 layers and "
+                "no stage between the ends of pp*vp=2 (pp=2, vp=1): the ends must hold every "
+                "layer; first-stage-layers=73 would");
+    assert_rule((const char *const[]){"pp=4", "layers=8", "first-stage-layers=7", NULL},
+                "leaves 1 layers for the 3 other stages of pp*vp=4 (pp=4, vp=1): they must split "
+                "evenly, at least one each; first-stage-layers=5 would");
+}
+
 /* Megatron-Core's layout strings: unrolled as its parse_str_to_list does them, then each stage's
  * layers counted from the string. */
 Test(scenario, pipeline_layout_unrolls_like_megatron)
