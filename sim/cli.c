@@ -456,11 +456,8 @@ static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
                 "stepsim: warning: tp=%d spans nodes of %d GPUs: tensor-parallel "
                 "traffic crosses the network\n",
                 so.cm.groups.tp.g.n, so.cm.groups.gpus_per_node);
-    if (ran && so.rep.model_max_seq)
-        fprintf(errout,
-                "stepsim: warning: seq=%d is longer than max-seq=%d in %s: positions past it "
-                "were never trained (Megatron-LM asserts max_position_embeddings >= seq_length)\n",
-                so.cm.cfg.seq, so.rep.model_max_seq, scn.model_path);
+    if (ran)
+        cli_warn_seq_past_max(errout, so.cm.cfg.seq, so.rep.model_max_seq, scn.model_path);
     if (st == SIM_OK) {
         /* what the command line changed, as the chart titles and the text report's scenario
          * line say it */

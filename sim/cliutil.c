@@ -123,6 +123,15 @@ int cli_add_set(struct cli_sets *sets, struct cli_once *once, const char *value,
     return 0;
 }
 
+void cli_warn_seq_past_max(FILE *errout, int seq, int max_seq, const char *model_path)
+{
+    if (max_seq > 0)
+        fprintf(errout,
+                "stepsim: warning: seq=%d is longer than max-seq=%d in %s: positions past it "
+                "were never trained (Megatron-LM asserts max_position_embeddings >= seq_length)\n",
+                seq, max_seq, model_path);
+}
+
 void cli_sets_note(const char *const *sets, int nsets, char *buf, size_t len)
 {
     if (len == 0)

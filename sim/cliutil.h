@@ -62,6 +62,11 @@ int cli_add_set(struct cli_sets *sets, struct cli_once *once, const char *value,
  * "..." to fit; "" when there are none. */
 void cli_sets_note(const char *const *sets, int nsets, char *buf, size_t len);
 
+/* The warning run and plan print on errout where the scenario's seq is longer than max-seq of
+ * the model in `model_path`: a step past it is worth timing, but those positions were never
+ * trained.  Nothing where max_seq is 0 (report.model_max_seq, plan_result.model_max_seq). */
+void cli_warn_seq_past_max(FILE *errout, int seq, int max_seq, const char *model_path);
+
 /* The files a loaded scenario came from (its bases too) and the model and hardware files it
  * names, as inputs of `os`: no output of the command may overwrite one. */
 enum sim_status cli_add_inputs(struct outset *os, const struct scenario *scn,

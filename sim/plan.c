@@ -1941,6 +1941,7 @@ enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
     res->nccl_buffers_bytes = hw.gpu.nccl_buffers_bytes;
     res->host_mem_bytes = hw.node.host_mem_B;
     snprintf(res->model, sizeof res->model, "%s", model.name);
+    res->model_max_seq = base->seq > model.max_seq ? model.max_seq : 0; /* as costmodel.c */
     snprintf(res->hardware, sizeof res->hardware, "%s", hw.name);
     struct plan_space space = plan_space_of(base, o, res, &model, &hw);
     res->moe = model.experts > 0;

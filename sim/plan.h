@@ -158,6 +158,8 @@ struct plan_result {
     double nccl_buffers_bytes; /* per communicator a layout's rank uses (its entries' usable
                                   HBM, plan_entry.hbm_bytes, is less by them) */
     char model[64], hardware[64];       /* the names of the files planned for (after --set) */
+    int model_max_seq; /* the model's max-seq when the scenario's seq is longer (a warning,
+                          as run's), else 0 */
     size_t enumerated, valid, oom, simulated, pruned;
     size_t built; /* cost-model builds in the search (phase 3; one more per layout before) */
     size_t orders; /* schedule orders built to find the layouts' peak in-flight activations

@@ -955,8 +955,10 @@ int plan_main(int argc, char **argv, FILE *out, FILE *errout)
         st = plan_outputs(&p, &scn, &po, &err);
     if (st == SIM_OK)
         planned = (st = plan_run(&scn, &p.o, &res, &err)) == SIM_OK;
-    if (st == SIM_OK)
+    if (st == SIM_OK) { /* once for every config (they share the seq), before the list */
+        cli_warn_seq_past_max(errout, scn.seq, res.model_max_seq, scn.model_path);
         st = write_outputs(&p, &po, &scn, &res, out, &err);
+    }
     if (st == SIM_OK && p.fail_on_oom && res.ntop == 0) {
         const struct plan_entry *e = res.nnearest ? &res.entries[res.nearest[0]] : NULL;
         char host[96] = "";

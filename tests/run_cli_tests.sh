@@ -1134,11 +1134,12 @@ else
     fail "sweep warns, as run does, where tp spans nodes" "exit $rc: $(cat "$tmp/err")"
 fi
 # seq past the model's max-seq runs (a context-length extrapolation is worth timing) but says
-# so: run on stderr and in the text report, sweep counted; at max-seq itself, nothing.
+# so: run on stderr and in the text report, plan once on stderr, sweep counted; at max-seq
+# itself, nothing.
+past="stepsim: warning: seq=4096 is longer than max-seq=2048 in $SCN/../models/gpt3-175b.xml: \
+positions past it were never trained (Megatron-LM asserts max_position_embeddings >= seq_length)"
 run run "$SCN/gpt3-175b-a100.xml" --set seq=4096
-if [ "$rc" -eq 0 ] && [ "$(cat "$tmp/err")" = "stepsim: warning: seq=4096 is longer than \
-max-seq=2048 in $SCN/../models/gpt3-175b.xml: positions past it were never trained (Megatron-LM \
-asserts max_position_embeddings >= seq_length)" ] &&
+if [ "$rc" -eq 0 ] && [ "$(cat "$tmp/err")" = "$past" ] &&
     grep -q "^warning            seq=4096 is longer than gpt3-175b's max-seq=2048\$" "$tmp/out"; then
     pass "run warns where seq is longer than the model's max-seq"
 else
@@ -1149,6 +1150,19 @@ if [ "$rc" -eq 0 ] && [ ! -s "$tmp/err" ] && ! grep -q "max-seq" "$tmp/out"; the
     pass "run at the model's max-seq: no warning"
 else
     fail "run at the model's max-seq: no warning" "exit $rc"
+fi
+run plan "$SCN/gpt3-175b-a100.xml" --set seq=4096 --gpus 64 --top 1 -j1
+if [ "$rc" -eq 0 ] && [ "$(cat "$tmp/err")" = "$past" ] && grep -q '^plan for ' "$tmp/out"; then
+    pass "plan warns once where seq is longer than the model's max-seq"
+else
+    fail "plan warns once where seq is longer than the model's max-seq" \
+        "exit $rc: $(cat "$tmp/err")"
+fi
+run plan "$SCN/gpt3-175b-a100.xml" --set seq=2048 --gpus 64 --top 1 -j1
+if [ "$rc" -eq 0 ] && [ ! -s "$tmp/err" ]; then
+    pass "plan at the model's max-seq: no warning"
+else
+    fail "plan at the model's max-seq: no warning" "exit $rc: $(cat "$tmp/err")"
 fi
 run sweep "$SCN/gpt3-175b-a100.xml" --vary seq=1024,2048,4096,8192
 if [ "$rc" -eq 0 ] && [ "$(cat "$tmp/err")" = "stepsim: warning: sweep: in 2 of 4 configs seq is \
