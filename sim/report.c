@@ -760,6 +760,12 @@ static void json_head(FILE *out, const struct scenario *scn, const struct report
 {
     fprintf(out, "  \"scenario\": ");
     json_put_string(out, scn->name);
+    /* the file too: two files may give one name (scenario keeps its meaning, the name) */
+    fprintf(out, ",\n  \"scenario_file\": ");
+    if (scn->file[0])
+        json_put_string(out, scn->file);
+    else
+        fputs("null", out);
     fprintf(out, ",\n");
     struct report_field cfg[REPORT_CONFIG_FIELDS];
     report_config_fields(scn, rep, cfg);

@@ -371,11 +371,18 @@ int report_html_step(FILE *out, const struct scenario *scn, const struct pipe_re
     int rc = -1;
     if (!mem_gib || !labels || !label_buf)
         goto done;
-    char title[160];
-    snprintf(title, sizeof title, "stepsim: %s", scn->name);
+    /* the name and the file it came from: two files may give one name */
+    char title[1200];
+    snprintf(title, sizeof title, "stepsim: %s%s%s%s", scn->name, scn->file[0] ? " (" : "",
+             scn->file, scn->file[0] ? ")" : "");
     html_page_begin(out, title);
     fputs("<header><h1>", out);
     html_put_text(out, scn->name);
+    if (scn->file[0]) {
+        fputs(" <span class=\"file\">", out);
+        html_put_text(out, scn->file);
+        fputs("</span>", out);
+    }
     fputs("</h1>\n<p class=\"layout\">", out);
     if (rep->modelled) {
         char layout[512];

@@ -327,6 +327,8 @@ enum scn_linear_module {
 
 struct scenario {
     char name[64];
+    char file[1024]; /* the scenario file as given to scn_load (a path relative to the working
+                        directory stays so; cut to fit); "" when built from settings alone */
     char schedule[32];
     const struct sched_type *sched; /* `schedule` resolved (set with it; never NULL) */
     int pp;              /* pipeline ranks */

@@ -154,5 +154,6 @@ enum sim_status scn_load(struct scenario *scn, const char *path, struct sim_erro
     struct stat sb;
     if (stat(path, &sb) == 0) /* else xml_load says why it cannot open the file */
         chain_push(&chain, &sb, path);
+    snprintf(scn->file, sizeof scn->file, "%s", path);
     return load_chain(scn, path, &chain, err);
 }

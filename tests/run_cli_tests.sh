@@ -1172,6 +1172,26 @@ then
 else
     fail "sweep counts the configs whose seq is longer than the model's max-seq" "exit $rc"
 fi
+# Two scenario files giving one name: the JSON's scenario is the name in both, scenario_file
+# and the HTML page's heading and title tell them apart by the path as given.
+mkdir -p "$tmp/same/a" "$tmp/same/b"
+cp "$SCN/default.xml" "$tmp/same/a/default.xml"
+cp "$SCN/default.xml" "$tmp/same/b/default.xml"
+ok=1
+for d in a b; do
+    f=$tmp/same/$d/default.xml
+    run run "$f" --format json --report "$tmp/same/$d.html"
+    [ "$rc" -eq 0 ] && grep -q '^  "scenario": "default",$' "$tmp/out" &&
+        grep -Fqx "  \"scenario_file\": \"$f\"," "$tmp/out" &&
+        grep -Fq "<title>stepsim: default ($f)</title>" "$tmp/same/$d.html" &&
+        grep -Fq "<h1>default <span class=\"file\">$f</span></h1>" "$tmp/same/$d.html" || ok=0
+done
+if [ "$ok" -eq 1 ]; then
+    pass "two files of one scenario name: JSON scenario_file and the page's heading name each file"
+else
+    fail "two files of one scenario name: JSON scenario_file and the page's heading name each file" \
+        "exit $rc"
+fi
 # Two varied keys breaking a rule together are both named; a rule that reads one varied key and
 # the file's values names that one (it had been the file's microbatches line).
 run sweep "$SCN/default.xml" --vary pp=4,3 --vary vp=2,3
@@ -1558,10 +1578,12 @@ if [ "$rc" -eq 0 ] && cmp -s "$tmp/variant/base.csv" "$tmp/variant/same.csv"; th
 else
     fail "a scenario with a base and no changes runs the base's step to the byte" "exit $rc"
 fi
+# (but for scenario_file, which names each file)
 run run "$SCN/llama3.1-70b-h100.xml" --set pp=8 --format json
-cp "$tmp/out" "$tmp/variant/set.json"
+grep -v '^  "scenario_file": ' "$tmp/out" >"$tmp/variant/set.json"
 run run "$tmp/variant/pp8.xml" --format json
-if [ "$rc" -eq 0 ] && cmp -s "$tmp/out" "$tmp/variant/set.json"; then
+grep -v '^  "scenario_file": ' "$tmp/out" >"$tmp/variant/pp8.json"
+if [ "$rc" -eq 0 ] && cmp -s "$tmp/variant/pp8.json" "$tmp/variant/set.json"; then
     pass "a two-level variant with pp=8 equals --set pp=8 on the base"
 else
     fail "a two-level variant with pp=8 equals --set pp=8 on the base" "exit $rc"

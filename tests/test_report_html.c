@@ -80,6 +80,35 @@ Test(report_html, explicit_costs_page_escapes_a_hostile_name)
     step_release(&so);
 }
 
+/* The heading and the title name the scenario's file beside its name, escaped; without a file
+ * (a scenario built in code) the heading is the name alone and the JSON's scenario_file null. */
+Test(report_html, the_heading_names_the_file_escaped)
+{
+    const char *sets[] = {"pp=2",        "layers=2",     "microbatches=2",
+                          "forward=1ms", "name=default", NULL};
+    struct scenario scn;
+    struct step_output so;
+    explicit_step(sets, &scn, &so);
+    char *json = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&json, &len);
+    cr_assert_not_null(f);
+    cr_assert_eq(report_write_json(f, &scn, &so.rep), 0);
+    fclose(f);
+    cr_assert(strstr(json, "\"scenario_file\": null,\n"), "%.120s", json);
+    free(json);
+    snprintf(scn.file, sizeof scn.file, "%s", "dir/<b>&\xff.xml");
+    char *page = step_page(&scn, &so);
+    assert_sane_page(page);
+    cr_assert(strstr(page, "<title>stepsim: default (dir/&lt;b&gt;&amp;\xef\xbf\xbd.xml)</title>"),
+              "%.200s", strstr(page, "<title>"));
+    cr_assert(strstr(page, "<h1>default <span class=\"file\">dir/&lt;b&gt;&amp;\xef\xbf\xbd.xml"
+                           "</span></h1>"),
+              "%.200s", strstr(page, "<h1>"));
+    free(page);
+    step_release(&so);
+}
+
 /* No busy time: the page's bubble overhead is n/a, as the text report's (it read 0.0000). */
 Test(report_html, bubble_overhead_without_busy_time_is_na)
 {
@@ -369,7 +398,8 @@ Test(report_html, host_offload_as_the_text_report_has_it)
 
 Test(report_html, allocation_failures_are_errors)
 {
-    const char *sets[] = {"pp=2", "layers=2", "microbatches=2", "forward=1ms", NULL};
+    const char *sets[] = {"pp=2",        "layers=2",     "microbatches=2",
+                          "forward=1ms", "name=default", NULL};
     struct sim_fixture f;
     struct report rep;
     cr_assert_eq(fixture_run(&f, sets), SIM_OK, "%s", f.err.msg);
