@@ -440,7 +440,7 @@ static int gantt_vars(char *vars, size_t len, const struct scenario *scn,
     plot_vars_add_text(vars, len, &n, "plottitle", title);
     plot_vars_add(vars, len, &n, "; notelines=%d", g->note_lines);
     for (int i = 0; i < g->note_lines; i++) {
-        char name[16];
+        char name[24]; /* "noteline" and an int */
         snprintf(name, sizeof name, "noteline%d", i + 1);
         plot_vars_add_text(vars, len, &n, name, g->note_line[i]);
     }
