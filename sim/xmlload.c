@@ -19,12 +19,14 @@
 #include <libxml/xmlschemas.h>
 
 #include "alloc.h"
+#include "xsdhint.h"
 
 /* The first libxml2 error seen during one parse or validation. */
 struct xml_capture {
     int seen;
     int line;
     char msg[512];
+    char element[64], attr[64]; /* an attribute the schema does not allow there, else "" */
 };
 
 /* Store the first error, flattened to one line: libxml2 messages may span lines ("Input is
@@ -39,6 +41,16 @@ static void capture_error(void *user, xmlErrorPtr e)
     /* Schema errors name the node; its line is exact even past 65535. */
     if (e->domain == XML_FROM_SCHEMASV && e->node)
         cap->line = (int)xml_line(e->node);
+    /* "The attribute 'x' is not allowed": libxml2 names the attribute in str1 and gives its
+     * element as the node.  Kept for the hint validate() adds. */
+    const xmlNode *node = e->node;
+    if (e->domain == XML_FROM_SCHEMASV && e->code == XML_SCHEMAV_CVC_COMPLEX_TYPE_3_2_1 && node &&
+        e->str1) {
+        if (node->type == XML_ATTRIBUTE_NODE && node->parent)
+            node = node->parent;
+        snprintf(cap->attr, sizeof cap->attr, "%s", e->str1);
+        snprintf(cap->element, sizeof cap->element, "%s", (const char *)node->name);
+    }
     snprintf(cap->msg, sizeof cap->msg, "%s", e->message ? e->message : "XML error");
     for (char *c = cap->msg; *c; c++)
         if (*c == '\n' || *c == '\r' || *c == '\t')
@@ -380,9 +392,16 @@ static enum sim_status validate(const char *path, xmlDocPtr doc, const char *xsd
         return err_set(err, SIM_EFAIL, path, 0, "out of memory validating the file");
     xmlSchemaSetValidStructuredErrors(vctxt, capture_error, &cap);
     int rc = xmlSchemaValidateDoc(vctxt, doc);
+    char hint[160] = "";
+    if (rc != 0 && cap.seen && cap.attr[0] &&
+        xsdhint_attribute(xsd, cap.element, cap.attr, hint, sizeof hint) > 0) {
+        size_t n = strlen(cap.msg); /* libxml2's sentence ends with a full stop */
+        if (n > 0 && cap.msg[n - 1] == '.')
+            cap.msg[n - 1] = '\0';
+    }
     if (rc != 0)
-        st = err_set(err, SIM_EINPUT, path, cap.seen ? cap.line : 0, "%s",
-                     cap.seen ? cap.msg : "does not match the schema");
+        st = err_set(err, SIM_EINPUT, path, cap.seen ? cap.line : 0, "%s%s%s",
+                     cap.seen ? cap.msg : "does not match the schema", hint[0] ? ": " : "", hint);
     xmlSchemaFreeValidCtxt(vctxt);
     return st;
 }

@@ -14,7 +14,7 @@ criterion_tests = tests/test_units tests/test_eventq tests/test_link tests/test_
 	tests/test_model tests/test_flops tests/test_hardware tests/test_costmodel \
 	tests/test_collective tests/test_sweep tests/test_plan tests/test_plan_bound tests/test_plan_space tests/test_cm_work tests/test_graphs \
 	tests/test_module_precision tests/test_offload_modules tests/test_peft tests/test_dsa tests/test_dsv4 \
-	tests/test_pplayout tests/test_groups \
+	tests/test_pplayout tests/test_groups tests/test_xsdhint \
 	tests/test_cm_comm \
 	tests/test_derive tests/test_library tests/test_import tests/test_framework \
 	tests/test_parallel tests/test_trace tests/test_html tests/test_svg_gantt \
