@@ -7,6 +7,7 @@
 
 #include <assert.h>
 #include <ctype.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include "nearest.h"
 #include "schedule.h"
 #include "pplayout.h"
+#include "stagesplit.h"
 #include "units.h"
 #include "framework.h"
 #include "hardware.h"
@@ -1647,11 +1649,24 @@ enum sim_status scn_check(const struct scenario *scn, struct sim_error *err)
                 fix);
         }
     } else if (scn->layers % stages != 0) {
+        /* Name the split derive.c would give the ends set apart (stagesplit.h), so the fix
+         * is one copy away: "61 layers on 16 stages" asks for arithmetic otherwise. */
+        char example[96] = "";
+        int f, l;
+        if (stages > 2 && stages <= INT_MAX &&
+            stage_split_ends(scn->layers, (int)stages, 1, 1, &f, &l) == 0)
+            snprintf(example, sizeof example,
+                     ", e.g. first-stage-layers=%d last-stage-layers=%d: "
+                     "%d, %ld x %ld, %d",
+                     f, l, f, stages - 2, ((long)scn->layers - f - l) / (stages - 2), l);
+        else if (stages == 2 && stage_split_ends(scn->layers, 2, 1, 1, &f, &l) == 0)
+            snprintf(example, sizeof example, ", e.g. first-stage-layers=%d last-stage-layers=%d",
+                     f, l);
         return scn_rule_error_keys(scn, SCN_KEYS(layers_key(scn), SCN_PP, SCN_VP), err,
                                    "layers=%d is not divisible by %s=%ld (pp=%d, vp=%d)%s: chunks "
                                    "would be uneven (first-stage-layers / last-stage-layers set "
-                                   "the ends apart%s)",
-                                   scn->layers, parts_of, stages, scn->pp, scn->vp, why,
+                                   "the ends apart%s%s)",
+                                   scn->layers, parts_of, stages, scn->pp, scn->vp, why, example,
                                    type->megatron_stages ? "; pipeline-layout sets every stage"
                                                          : "");
     }

@@ -232,6 +232,13 @@ expect_error "--set breaking a rule with the file's value names the override" 2 
     "stepsim: pp=16 exceeds layers=8" "(pp given by --set)"
 run run "$U" --set layers=6
 expect_error "--set layers not divisible" 2 "stepsim: layers=6 is not divisible by pp*vp=4" "(layers given by --set)"
+# ... and names a split of the ends that works (stagesplit.h's), which the next run takes
+expect_error "--set layers not divisible: the message names ends that split it" 2 \
+    "stepsim: layers=6 is not divisible by pp*vp=4" \
+    "e.g. first-stage-layers=1 last-stage-layers=1: 1, 2 x 2, 1;"
+run run "$U" --set layers=6 --set first-stage-layers=1 --set last-stage-layers=1
+check "the ends the message named run: 1, 2 x 2, 1" \
+    grep -q "^stages *layers per virtual stage: 1, 2 x 2, 1 " "$tmp/out"
 run run "$U" --set schedule=interleaved
 if [ "$rc" -eq 0 ] && grep -q "^schedule *interleaved  pp=4 vp=2 " "$tmp/out" &&
     grep -q "^derived *vp " "$tmp/out"; then
