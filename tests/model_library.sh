@@ -93,6 +93,11 @@ deepseek-v2 dgx-h100 128 1 4 1 32 1 0 0 1 512 full alltoall
 glm-4.5-air dgx-h100 64 1 4 1 8 1 11 11 1 2048 selective alltoall
 # glm45_355b_pretrain_128gpu_h100_bf16_config, at 256 GPUs
 glm-4.5 dgx-h100 256 2 8 1 16 1 10 10 1 2048 selective alltoall
+# qwen3_8b_pretrain_4gpu_h100_bf16_config, qwen3_32b_pretrain_16gpu_h100_bf16_config
+# (recipes/qwen/h100/qwen3.py: TP 4 / TP 8 PP 2 with full recompute; batch from
+# _pretrain_common)
+qwen3-8b dgx-h100 4 4 1 1 1 1 0 0 2 32 none -
+qwen3-32b dgx-h100 16 8 2 1 1 1 0 0 2 32 full -
 # qwen3_30b_a3b_pretrain_8gpu_h100_bf16_config (batch from _pretrain_common)
 qwen3-30b-a3b dgx-h100 8 4 2 1 4 1 0 0 2 32 full alltoall
 # qwen3_235b_a22b_pretrain_256gpu_h100_bf16_config (embedding and loss counted in the split)

@@ -107,6 +107,9 @@ static const struct library_model library[] = {
     {{"models/deepseek-v2.xml", 236, 1, 21, 1}, 0, ACTIVE_ALL},
     {{"models/qwen3-30b-a3b.xml", 30.5, 0.1, 3.3, 0.1}, 0, ACTIVE_ALL},
     {{"models/qwen3-235b-a22b.xml", 235, 1, 22, 1}, 0, ACTIVE_ALL},
+    /* Qwen3 dense: 8.2B and 32.8B (model cards); computed 8.19B and 32.76B. */
+    {{"models/qwen3-8b.xml", 8.2, 0.1, 0, 0}, 0, ACTIVE_ALL},
+    {{"models/qwen3-32b.xml", 32.8, 0.1, 0, 0}, 0, ACTIVE_ALL},
     {{"models/mixtral-8x22b.xml", 141, 1, 39, 1}, 0, ACTIVE_ALL},
     /* Grok-1 as NVIDIA's benchmark defines it: xAI publishes 314B and "25% of the weights
      * active on a given token" (78.5B, a rounded share: by xAI's own shape the active count is
@@ -240,6 +243,30 @@ Test(model, library_layer_patterns)
         cr_assert_float_eq(model_attention_pairs(&m, l, (int)s, 1), want, 1e-9 * want, "layer %d",
                            l);
     }
+}
+
+/* Qwen3's dense models counted by hand from config.json (the files' comments): per layer
+ * Q and O 2 x h x 64 x 128 (32B; 32 x 128 for 8B), K and V 2 x h x 8 x 128, the SwiGLU MLP
+ * 3 x h x ffn, two RMSNorm weights; untied embedding and head of 151936 x h each.  The
+ * non-embedding counts are the model cards' 31.2B and 6.95B. */
+Test(model, qwen3_dense_counts_by_hand)
+{
+    struct model m;
+    load_shipped(&m, "models/qwen3-32b.xml");
+    double layer = 2.0 * 5120 * 8192 + 2.0 * 5120 * 1024 + 3.0 * 5120 * 25600 + 2 * 5120;
+    cr_assert_float_eq(layer, 487598080.0, 0.5);
+    cr_assert_float_eq(model_params_layer(&m, 0), layer, 0.5);
+    cr_assert_float_eq(model_params_embedding(&m), 151936.0 * 5120, 0.5);
+    cr_assert_float_eq(model_params_head(&m), 151936.0 * 5120, 0.5);
+    cr_assert_float_eq(model_params_total(&m), 32762106880.0, 0.5);
+    double body = model_params_total(&m) - model_params_embedding(&m) - model_params_head(&m);
+    cr_assert_float_eq(body, 31206282240.0, 0.5); /* 31.2B */
+
+    load_shipped(&m, "models/qwen3-8b.xml");
+    cr_assert_float_eq(model_params_layer(&m, 35), 192946176.0, 0.5);
+    cr_assert_float_eq(model_params_total(&m), 8190726144.0, 0.5);
+    body = model_params_total(&m) - model_params_embedding(&m) - model_params_head(&m);
+    cr_assert_float_eq(body, 6946066432.0, 0.5); /* 6.95B */
 }
 
 /* Components the papers publish separately. */
