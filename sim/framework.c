@@ -130,8 +130,10 @@ static const struct fw_type frameworks[FW_COUNT] = {
     /* DeepSeek (deepseek-ai/DualPipe; DeepSeek-V3 Technical Report, arXiv:2412.19437):
      * - schedules: dualpipe/dualpipe.py (DualPipe) and dualpipe/dualpipev.py (DualPipeV);
      * - sharding: ZeRO-1 data parallelism (report sec. 3.2);
-     * - recompute: RMSNorm and the MLA up-projections only (report sec. 3.2.3, "Recomputation
-     *   of RMSNorm and MLA Up-Projection"): recompute-modules layernorm, mla_up_proj;
+     * - recompute: RMSNorm and the MLA up-projections (report sec. 3.2.3, "Recomputation of
+     *   RMSNorm and MLA Up-Projection"): recompute-modules layernorm, mla_up_proj; and the MoE
+     *   experts' SwiGLU output, its inputs cached (sec. 3.3.3, "Inputs of the SwiGLU operator
+     *   in MoE"): moe_act;
      * - offload: none of the step's state (only the parameters' EMA lives in CPU memory,
      *   sec. 3.2.3), which stepsim does not model;
      * - context parallelism: none (the report's parallelism is PP, EP and ZeRO-1 DP,
@@ -142,7 +144,7 @@ static const struct fw_type frameworks[FW_COUNT] = {
                      .zero_stages = (1u << 0) | (1u << 1),
                      .zero_stages_pp = (1u << 0) | (1u << 1),
                      .fsdp = FW_FSDP_NONE,
-                     .recompute_modules = RC_LAYERNORM | RC_MLA_UP_PROJ},
+                     .recompute_modules = RC_LAYERNORM | RC_MLA_UP_PROJ | RC_MOE_ACT},
     /* DeepSpeed's engine as Megatron-DeepSpeed and GPT-NeoX drive it (microsoft/DeepSpeed read
      * at 38327e0, microsoft/Megatron-DeepSpeed at f4157be):
      * - schedules: deepspeed/runtime/pipe/schedule.py, TrainSchedule -- the only training

@@ -99,6 +99,13 @@ Test(framework, refuses_what_it_does_not_offer)
         {{"framework=deepseek", "schedule=dualpipe-v", "recompute=selective",
           "recompute-modules=layernorm,mla_up_proj", NULL},
          NULL},
+        /* DeepSeek-V3 recomputes its experts' SwiGLU output (report sec. 3.3.3) */
+        {{"framework=deepseek", "schedule=dualpipe", "recompute=selective",
+          "recompute-modules=layernorm,mla_up_proj,moe_act", NULL},
+         NULL},
+        {{"framework=deepseek", "schedule=dualpipe", "recompute=selective",
+          "recompute-modules=moe_act,mlp", NULL},
+         "recomputing mlp is not offered by framework=deepseek"},
         {{"framework=deepseek", "schedule=1f1b", NULL}, "its schedules: dualpipe, dualpipe-v"},
         {{"framework=deepseek", "schedule=dualpipe", "offload-optimizer=0.5", NULL},
          "offload-optimizer"},
