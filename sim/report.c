@@ -322,7 +322,7 @@ static const char *group_label(const struct scenario *scn, char *buf, size_t len
 
 /* The memory table's header after the capacity: what is usable and what is reserved, NCCL's
  * share of the reserve apart where the hardware file prices it per communicator. */
-static void write_reserve_text(FILE *out, const struct report *rep)
+static void write_reserve_text(FILE *out, const struct scenario *scn, const struct report *rep)
 {
     const double gib = 1073741824.0;
     double reserve = rep->hbm_reserved_bytes;
@@ -335,8 +335,12 @@ static void write_reserve_text(FILE *out, const struct report *rep)
                 rep->communicators == 1 ? "" : "s");
     else
         fputs("CUDA context, NCCL, fragmentation", out);
+    /* HybridEP's buffer is priced as DeepEP's (cm_buffers.c): say so, not "DeepEP" under a
+     * hybridep run. */
     if (rep->deepep_buffer_bytes > 0.0)
-        fprintf(out, ", DeepEP %.2f", rep->deepep_buffer_bytes / gib);
+        fprintf(out, ", %s %.2f",
+                scn->moe_dispatcher == DISPATCH_HYBRIDEP ? "HybridEP (DeepEP's size)" : "DeepEP",
+                rep->deepep_buffer_bytes / gib);
     if (rep->userbuffer_bytes > 0.0)
         fprintf(out, ", TP-overlap userbuffers %.2f", rep->userbuffer_bytes / gib);
     fputc(')', out);
@@ -408,7 +412,7 @@ static void write_costmodel_text(FILE *out, const struct scenario *scn, const st
     }
     report_write_layers_text(out, rep);
     fprintf(out, "\nmemory per GPU (GiB)  HBM %.1f", rep->hbm_bytes / gib);
-    write_reserve_text(out, rep);
+    write_reserve_text(out, scn, rep);
     fputc('\n', out);
     fprintf(out, "%4s  %9s  %9s  %9s  %11s  %9s\n", "rank", "weights", "grads", "optimizer",
             "activations", "total");

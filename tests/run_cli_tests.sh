@@ -311,6 +311,11 @@ expect_error "deepep on GB200: refused" 2 "stepsim: " \
     "moe-dispatcher=deepep: DeepEP does not run on GB200 Blackwell 186GB (its file's node flex-dispatchers gives hybridep)"
 run run "$SCN/mixtral-8x7b-h100.xml" --set hardware=gb200-nvl72 --set moe-dispatcher=hybridep
 expect_ok "hybridep on GB200 runs"
+check "hybridep's buffer is named as HybridEP's, priced at DeepEP's size" \
+    grep -q "NCCL 0.6 x 5 communicators, HybridEP (DeepEP's size) 0.20, TP-overlap" "$tmp/out"
+run run "$SCN/mixtral-8x7b-h100.xml" --set moe-dispatcher=deepep
+check "deepep's buffer is named DeepEP's" \
+    grep -q "NCCL 0.6 x 5 communicators, DeepEP 0.20, TP-overlap" "$tmp/out"
 run run "$SCN/mixtral-8x7b-h100.xml" --set hardware=amd-mi300x --set moe-dispatcher=hybridep
 expect_error "hybridep on an AMD GPU: refused" 2 "stepsim: " "gives none: alltoall or allgather"
 run run "$SCN/mixtral-8x7b-h100.xml" --set ep=3
