@@ -265,8 +265,8 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
                               .doc = "with flash attention: best (the kernel the hardware file's "
                                      "curve describes: cuDNN on Hopper and Blackwell) or fa2 "
                                      "(FlashAttention-2, PyTorch SDPA's flash backend: what "
-                                     "torchtitan runs on Hopper, where cuDNN is opt-in; "
-                                     "framework=torchtitan does not imply it)"},
+                                     "torchtitan ran on Hopper before October 2025, cuDNN "
+                                     "since; framework=torchtitan does not imply either)"},
     [SCN_ELEMENTWISE] = {"elementwise", VT_CHOICE, FIELD(elementwise), 0, 0, elementwise_choices,
                          0, .scope = KS_MODEL, .def = "fused",
                          .doc = "element-wise ops: fused (Transformer Engine, torch.compile) or "
