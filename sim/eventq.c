@@ -1,6 +1,8 @@
 /* eventq: binary heap keyed on (time, seq); see eventq.h for the invariant. */
 #include "eventq.h"
 
+#include <assert.h>
+
 #include "alloc.h"
 
 static inline int evq_before(const struct evq_event *a, const struct evq_event *b)
@@ -51,13 +53,28 @@ static inline void sift_up(struct evq *q, size_t i, struct evq_event ev)
     q->heap[i] = ev;
 }
 
-int evq_push(struct evq *q, simtime_t time, int32_t kind, int32_t target, int64_t data)
+/* Add ev to the heap; -1 when the cap is reached or memory is exhausted. */
+static int insert(struct evq *q, struct evq_event ev)
 {
     if (q->len == q->cap && evq_grow(q) != 0)
         return -1;
-    struct evq_event ev = {time, q->next_seq++, kind, target, data};
     sift_up(q, q->len++, ev);
     return 0;
+}
+
+int evq_push(struct evq *q, simtime_t time, int32_t kind, int32_t target, int64_t data)
+{
+    if (insert(q, (struct evq_event){time, q->next_seq, kind, target, data}) != 0)
+        return -1;
+    q->next_seq++;
+    return 0;
+}
+
+int evq_push_reserved(struct evq *q, simtime_t time, uint64_t seq, int32_t kind, int32_t target,
+                      int64_t data)
+{
+    assert(seq < q->next_seq && "the counter was not reserved");
+    return insert(q, (struct evq_event){time, seq, kind, target, data});
 }
 
 int evq_pop(struct evq *q, struct evq_event *out)

@@ -50,6 +50,12 @@ void link_enqueue(struct link_net *net, int id, int32_t xi);
  * link is then busy until link_done), else -1. */
 int32_t link_take(struct link_net *net, int id);
 
+/* Do transfers wait in link id's queue? */
+static inline int link_has_waiting(const struct link_net *net, int id)
+{
+    return net->queues[id].head >= 0;
+}
+
 /* The serialisation on link id has ended: the link is idle. */
 void link_done(struct link_net *net, int id);
 

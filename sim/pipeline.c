@@ -54,6 +54,13 @@ struct transfer {
     uint8_t grad;                /* 0 activation, 1 gradient */
 };
 
+/* The end of a link's serialisation whose event is not queued (link_start says why). */
+struct link_end {
+    simtime_t at;    /* when the link is free again */
+    uint64_t ticket; /* the event's place in the order at that time (eng_reserve) */
+    int owed;        /* reserved, and neither queued nor applied yet */
+};
+
 struct step_ctx {
     const struct pipe_setup *setup;
     struct pipe_result *res;
@@ -65,6 +72,8 @@ struct step_ctx {
                         every readiness check, so looked up, not recomputed */
     struct rank_state *ranks;
     struct link_net net; /* the links' queues, indexed by pipe_link_id */
+    struct link_end *link_end; /* [2*pp] by pipe_link_id */
+    uint64_t owed_events;      /* link-free events reserved and never queued */
     struct transfer *xfers;
     size_t nxfers, xfer_cap, rec_cap;
     uint8_t *flags;                 /* [stages * m] */
@@ -330,9 +339,27 @@ static enum sim_status try_start(struct step_ctx *c, int rank, struct sim_error 
     return eng_schedule(&c->eng, end, EV_OP_DONE, rank, 0, err);
 }
 
-/* Begin serialising the head of link `id`'s queue, if the link is free. */
+/* Begin serialising the head of link `id`'s queue, if the link is free.
+ *
+ * Most transfers find their link idle and nothing queued behind them, so the event that frees
+ * the link would only clear its busy flag.  Instead of scheduling it, link_start reserves its
+ * place in the event order (eng_reserve) and owes it; the next link_start on the link -- called
+ * once a transfer is queued -- settles the debt: if the run has passed that place, the link
+ * went idle then with nothing waiting (all the event would have done), so it is idle now;
+ * else the event is scheduled in its reserved place, to start the queued transfer exactly
+ * when and in the order it did when every link-free was an event.  Invariant: a link with
+ * transfers waiting never owes its free event. */
 static enum sim_status link_start(struct step_ctx *c, int id, struct sim_error *err)
 {
+    struct link_end *e = &c->link_end[id];
+    if (e->owed) {
+        e->owed = 0;
+        if (!eng_passed(&c->eng, e->at, e->ticket)) {
+            c->owed_events--;
+            return eng_schedule_reserved(&c->eng, e->at, e->ticket, EV_LINK_FREE, id, 0, err);
+        }
+        link_done(&c->net, id);
+    }
     int32_t xi = link_take(&c->net, id);
     if (xi < 0)
         return SIM_OK;
@@ -355,7 +382,13 @@ static enum sim_status link_start(struct step_ctx *c, int id, struct sim_error *
         .kind = x->grad ? REC_SEND_GRAD : REC_SEND_ACT,
         .bytes = bytes,
     };
-    st = eng_schedule(&c->eng, free_at, EV_LINK_FREE, id, 0, err);
+    uint64_t ticket = eng_reserve(&c->eng);
+    if (link_has_waiting(&c->net, id)) { /* the invariant: the event frees the link */
+        st = eng_schedule_reserved(&c->eng, free_at, ticket, EV_LINK_FREE, id, 0, err);
+    } else {
+        *e = (struct link_end){.at = free_at, .ticket = ticket, .owed = 1};
+        c->owed_events++;
+    }
     if (st == SIM_OK)
         st = eng_schedule(&c->eng, arrive_at, EV_ARRIVE, x->dst, xi, err);
     return st;
@@ -671,6 +704,7 @@ static void ctx_release(struct step_ctx *c)
         }
     mem_free(c->ranks);
     link_net_release(&c->net);
+    mem_free(c->link_end);
     mem_free(c->xfers);
     mem_free(c->flags);
     mem_free(c->unposted);
@@ -687,6 +721,7 @@ static int alloc_step(struct step_ctx *c, struct pipe_result *res, size_t cells)
 {
     c->ranks = mem_calloc((size_t)c->pp, sizeof *c->ranks);
     int net_ok = link_net_init(&c->net, c->setup->links, 2 * c->pp, c->xfer_cap) == 0;
+    c->link_end = mem_calloc(2 * (size_t)c->pp, sizeof *c->link_end);
     c->xfers = mem_array(c->xfer_cap, sizeof *c->xfers); /* each set when created */
     c->flags = mem_calloc(cells, 1);
     if (c->setup->rendezvous_p2p) {
@@ -703,7 +738,7 @@ static int alloc_step(struct step_ctx *c, struct pipe_result *res, size_t cells)
     res->peak_act = mem_calloc((size_t)c->pp, sizeof *res->peak_act);
     res->opt_start = mem_calloc((size_t)c->pp, sizeof *res->opt_start);
     res->compute_end_rank = mem_calloc((size_t)c->pp, sizeof *res->compute_end_rank);
-    return c->ranks && net_ok && c->xfers && c->flags && c->stage_at && res->recs &&
+    return c->ranks && net_ok && c->link_end && c->xfers && c->flags && c->stage_at && res->recs &&
                    (c->unposted || !c->setup->rendezvous_p2p) &&
                    res->busy && res->opt_end && res->peak_inflight && res->pair_peak &&
                    res->peak_act &&
@@ -834,7 +869,9 @@ static void summarise(struct step_ctx *c)
     }
     if (res->first_start == SIMTIME_MAX)
         res->first_start = 0;
-    res->events = c->eng.processed;
+    /* The events a step takes are the same however many link-free events were owed and
+     * settled without being queued (link_start): count those too. */
+    res->events = c->eng.processed + c->owed_events;
 }
 
 enum sim_status pipe_run(const struct pipe_setup *setup, struct pipe_result *res,

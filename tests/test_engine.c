@@ -45,6 +45,51 @@ Test(engine, dispatches_by_kind_in_time_order_and_chains)
     eng_release(&eng);
 }
 
+/* For reserved_places_tie_as_if_scheduled: what eng_passed says of one reserved place while
+ * each event runs, and the reserved event itself scheduled from the first handler. */
+struct reserve_log {
+    uint64_t ticket;
+    int passed[4], order[4], n;
+};
+
+static enum sim_status note_passed(struct engine *eng, const struct evq_event *ev, void *user,
+                                   struct sim_error *err)
+{
+    struct reserve_log *t = user;
+    t->order[t->n] = ev->target;
+    t->passed[t->n++] = eng_passed(eng, 10, t->ticket);
+    if (ev->target == 0) /* schedule the reserved event late: it still runs before event 2 */
+        return eng_schedule_reserved(eng, 10, t->ticket, 0, 1, 0, err);
+    return SIM_OK;
+}
+
+Test(engine, reserved_places_tie_as_if_scheduled)
+{
+    struct reserve_log t = {0};
+    struct sim_error err;
+    struct engine eng;
+    eng_init(&eng, 16);
+    eng_register(&eng, 0, "note", note_passed, &t);
+    /* event 0 at 10, the reservation (event 1) at 10, event 2 at 10, event 3 at 11 */
+    simtime_t at[] = {10, -1, 10, 11};
+    for (int target = 0; target < 4; target++) {
+        if (at[target] < 0)
+            t.ticket = eng_reserve(&eng);
+        else
+            cr_assert_eq(eng_schedule(&eng, at[target], 0, target, 0, &err), SIM_OK);
+    }
+    cr_assert_not(eng_passed(&eng, 10, t.ticket), "nothing has run yet");
+    cr_assert_eq(eng_run(&eng, &err), SIM_OK);
+    int order[] = {0, 1, 2, 3}, passed[] = {0, 0, 1, 1};
+    cr_assert_eq(t.n, 4);
+    for (int i = 0; i < 4; i++) {
+        cr_assert_eq(t.order[i], order[i], "event %d", i);
+        cr_assert_eq(t.passed[i], passed[i], "passed while event %d runs", i);
+    }
+    cr_assert_eq(eng.processed, 4);
+    eng_release(&eng);
+}
+
 static enum sim_status fail_event(struct engine *eng, const struct evq_event *ev, void *user,
                                   struct sim_error *err)
 {

@@ -73,3 +73,25 @@ Test(eventq, payload_survives)
     cr_assert_eq(ev.data, INT64_C(1) << 40);
     evq_release(&q);
 }
+
+/* A reserved counter ties as if the event had been pushed when it was reserved: pushed last,
+ * it still pops between the events pushed before and after the reservation. */
+Test(eventq, reserved_push_ties_in_its_reserved_place)
+{
+    struct evq q;
+    evq_init(&q, 8);
+    evq_push(&q, 5, 0, 0, 0);
+    uint64_t ticket = evq_reserve(&q);
+    evq_push(&q, 5, 0, 2, 0);
+    evq_push(&q, 4, 0, 3, 0);
+    evq_push(&q, 5, 0, 4, 0);
+    cr_assert_eq(evq_push_reserved(&q, 5, ticket, 0, 1, 0), 0);
+    int expect[] = {3, 0, 1, 2, 4};
+    struct evq_event ev;
+    for (int i = 0; i < 5; i++) {
+        cr_assert_eq(evq_pop(&q, &ev), 0);
+        cr_assert_eq(ev.target, expect[i], "pop %d", i);
+    }
+    cr_assert_eq(ev.seq, 4, "counters are handed out once: the reservation took 1");
+    evq_release(&q);
+}
