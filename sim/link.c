@@ -17,7 +17,7 @@ int link_net_init(struct link_net *net, const struct pipe_link *links, int nlink
         return -1;
     }
     for (int id = 0; id < nlinks; id++)
-        net->queues[id] = (struct link_queue){.busy = 0, .head = -1, .tail = -1};
+        net->queues[id] = (struct link_queue){.busy = 0, .head = -1, .tail = -1, .ser_known = 0};
     return 0;
 }
 
@@ -65,15 +65,46 @@ void link_done(struct link_net *net, int id)
     net->queues[id].busy = 0;
 }
 
-enum sim_status link_timing(const struct pipe_link *lk, double bytes, simtime_t now,
+/* lk's serialisation time for `bytes`; SIM_EFAIL when it is past the clock's range. */
+static enum sim_status ser_time(const struct pipe_link *lk, double bytes, simtime_t *ser,
+                                struct sim_error *err)
+{
+    *ser = lk->bw_Bps > 0 ? simtime_from_s(bytes / lk->bw_Bps) : 0;
+    if (*ser < 0)
+        return err_set(err, SIM_EFAIL, NULL, 0, "transfer time overflows the simulated clock");
+    return SIM_OK;
+}
+
+/* The free and arrival times of a transfer serialising `ser` on lk from `now`. */
+static enum sim_status ends(const struct pipe_link *lk, simtime_t ser, simtime_t now,
                             simtime_t *free_at, simtime_t *arrive_at, struct sim_error *err)
 {
-    simtime_t ser = lk->bw_Bps > 0 ? simtime_from_s(bytes / lk->bw_Bps) : 0;
-    if (ser < 0)
-        return err_set(err, SIM_EFAIL, NULL, 0, "transfer time overflows the simulated clock");
     if (ser > SIMTIME_MAX - now - lk->lat)
         return err_set(err, SIM_EFAIL, NULL, 0, "simulated time overflows on a link");
     *free_at = now + ser;
     *arrive_at = now + ser + lk->lat;
     return SIM_OK;
+}
+
+enum sim_status link_timing(const struct pipe_link *lk, double bytes, simtime_t now,
+                            simtime_t *free_at, simtime_t *arrive_at, struct sim_error *err)
+{
+    simtime_t ser;
+    enum sim_status st = ser_time(lk, bytes, &ser, err);
+    return st == SIM_OK ? ends(lk, ser, now, free_at, arrive_at, err) : st;
+}
+
+enum sim_status link_net_timing(struct link_net *net, int id, double bytes, simtime_t now,
+                                simtime_t *free_at, simtime_t *arrive_at, struct sim_error *err)
+{
+    assert(id >= 0 && id < net->nlinks);
+    struct link_queue *q = &net->queues[id];
+    if (!q->ser_known || q->ser_bytes != bytes) {
+        enum sim_status st = ser_time(&net->links[id], bytes, &q->ser, err);
+        if (st != SIM_OK)
+            return st;
+        q->ser_known = 1;
+        q->ser_bytes = bytes;
+    }
+    return ends(&net->links[id], q->ser, now, free_at, arrive_at, err);
 }

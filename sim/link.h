@@ -24,6 +24,9 @@ struct pipe_link {
 struct link_queue {
     int busy;           /* a transfer is serialising */
     int32_t head, tail; /* transfers waiting, first and last; -1 = none */
+    int ser_known;      /* ser is the serialisation time of ser_bytes (link_net_timing) */
+    double ser_bytes;
+    simtime_t ser;
 };
 
 struct link_net {
@@ -63,5 +66,10 @@ void link_done(struct link_net *net, int id);
  * arrives.  SIM_EFAIL when either is past the simulated clock's range. */
 enum sim_status link_timing(const struct pipe_link *lk, double bytes, simtime_t now,
                             simtime_t *free_at, simtime_t *arrive_at, struct sim_error *err);
+/* link_timing on link id of the net, the serialisation time computed once per link and size
+ * (a step sends transfers of one size, and the conversion to the clock is a large part of a
+ * transfer's cost); the same results and errors. */
+enum sim_status link_net_timing(struct link_net *net, int id, double bytes, simtime_t now,
+                                simtime_t *free_at, simtime_t *arrive_at, struct sim_error *err);
 
 #endif

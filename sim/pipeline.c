@@ -367,7 +367,7 @@ static enum sim_status link_start(struct step_ctx *c, int id, struct sim_error *
     double bytes = c->setup->act_bytes;
     simtime_t now = eng_now(&c->eng), free_at, arrive_at;
     enum sim_status st =
-        link_timing(&c->setup->links[id], bytes, now, &free_at, &arrive_at, err);
+        link_net_timing(&c->net, id, bytes, now, &free_at, &arrive_at, err);
     if (st != SIM_OK)
         return st;
     struct pipe_record *r = new_record(c);

@@ -63,3 +63,28 @@ Test(link, only_a_link_without_latency_and_limit_or_bytes_costs_nothing)
     cr_assert_not(link_costs_nothing(&(struct pipe_link){0, 1e9}, 1));
     cr_assert_not(link_costs_nothing(&(struct pipe_link){1, 0}, 0));
 }
+
+/* The net's timing remembers a link's serialisation time: it must still follow the size, and a
+ * size past the clock stays an error however often it is asked. */
+Test(link, the_nets_timing_is_link_timing_for_any_size_in_any_order)
+{
+    const struct pipe_link links[2] = {{simtime_from_s(2e-6), 50e9}, {0, 1e-12}};
+    struct link_net net;
+    struct sim_error err;
+    cr_assert_eq(link_net_init(&net, links, 2, 4), 0);
+    const double sizes[] = {100e6, 100e6, 1e6, 100e6, 0};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        simtime_t now = simtime_from_s((double)i), free_at, arrive_at, want_free, want_arrive;
+        cr_assert_eq(link_timing(&links[0], sizes[i], now, &want_free, &want_arrive, &err),
+                     SIM_OK);
+        cr_assert_eq(link_net_timing(&net, 0, sizes[i], now, &free_at, &arrive_at, &err),
+                     SIM_OK);
+        cr_assert_eq(free_at, want_free, "size %zu", i);
+        cr_assert_eq(arrive_at, want_arrive, "size %zu", i);
+    }
+    simtime_t free_at, arrive_at;
+    for (int i = 0; i < 2; i++)
+        cr_assert_eq(link_net_timing(&net, 1, 1e9, 0, &free_at, &arrive_at, &err), SIM_EFAIL);
+    cr_assert_str_eq(err.msg, "transfer time overflows the simulated clock");
+    link_net_release(&net);
+}
