@@ -61,6 +61,10 @@ struct link_end {
     int owed;        /* reserved, and neither queued nor applied yet */
 };
 
+struct stage_place {
+    int rank, chunk;
+};
+
 struct step_ctx {
     const struct pipe_setup *setup;
     struct pipe_result *res;
@@ -70,6 +74,8 @@ struct step_ctx {
     int half_routes; /* micro-batches do not all pass every stage (SCHED_DUAL) */
     int *stage_at;   /* [pp*vp] sched_stage_of(rank, chunk) at rank * vp + chunk: asked on
                         every readiness check, so looked up, not recomputed */
+    struct stage_place *place_of; /* [stages] sched_rank_of / sched_chunk_of, asked on every
+                                     transfer: looked up likewise */
     struct rank_state *ranks;
     struct link_net net; /* the links' queues, indexed by pipe_link_id */
     struct link_end *link_end; /* [2*pp] by pipe_link_id */
@@ -377,7 +383,7 @@ static enum sim_status link_start(struct step_ctx *c, int id, struct sim_error *
         .rank = x->src,
         .peer = x->dst,
         .mb = x->mb,
-        .chunk = sched_chunk_of(c->setup->schedule, c->pp, x->stage),
+        .chunk = c->place_of[x->stage].chunk,
         .stage = x->stage,
         .kind = x->grad ? REC_SEND_GRAD : REC_SEND_ACT,
         .bytes = bytes,
@@ -397,8 +403,8 @@ static enum sim_status link_start(struct step_ctx *c, int id, struct sim_error *
 /* Send stage `from`'s output for `mb` to stage `to` (adjacent). */
 static enum sim_status send(struct step_ctx *c, int from, int to, int mb, struct sim_error *err)
 {
-    int src = sched_rank_of(c->setup->schedule, c->pp, from);
-    int dst = sched_rank_of(c->setup->schedule, c->pp, to);
+    int src = c->place_of[from].rank;
+    int dst = c->place_of[to].rank;
     int grad = to < from;
     assert(c->nxfers < c->xfer_cap);
     int32_t xi = (int32_t)c->nxfers++;
@@ -709,6 +715,7 @@ static void ctx_release(struct step_ctx *c)
     mem_free(c->flags);
     mem_free(c->unposted);
     mem_free(c->stage_at);
+    mem_free(c->place_of);
     if (c->rng)
         gsl_rng_free(c->rng);
     eng_release(&c->eng);
@@ -730,6 +737,7 @@ static int alloc_step(struct step_ctx *c, struct pipe_result *res, size_t cells)
             c->unposted[i] = -1;
     }
     c->stage_at = mem_calloc((size_t)c->stages, sizeof *c->stage_at);
+    c->place_of = mem_calloc((size_t)c->stages, sizeof *c->place_of);
     res->recs = mem_array(c->rec_cap, sizeof *res->recs); /* zeroed by new_record */
     res->busy = mem_calloc((size_t)c->pp, sizeof *res->busy);
     res->opt_end = mem_calloc((size_t)c->pp, sizeof *res->opt_end);
@@ -738,7 +746,8 @@ static int alloc_step(struct step_ctx *c, struct pipe_result *res, size_t cells)
     res->peak_act = mem_calloc((size_t)c->pp, sizeof *res->peak_act);
     res->opt_start = mem_calloc((size_t)c->pp, sizeof *res->opt_start);
     res->compute_end_rank = mem_calloc((size_t)c->pp, sizeof *res->compute_end_rank);
-    return c->ranks && net_ok && c->link_end && c->xfers && c->flags && c->stage_at && res->recs &&
+    return c->ranks && net_ok && c->link_end && c->xfers && c->flags && c->stage_at &&
+                   c->place_of && res->recs &&
                    (c->unposted || !c->setup->rendezvous_p2p) &&
                    res->busy && res->opt_end && res->peak_inflight && res->pair_peak &&
                    res->peak_act &&
@@ -823,6 +832,9 @@ static enum sim_status ctx_init(struct step_ctx *c, const struct pipe_setup *set
     for (int r = 0; r < c->pp; r++)
         for (int ch = 0; ch < c->vp; ch++)
             c->stage_at[r * c->vp + ch] = sched_stage_of(setup->schedule, c->pp, r, ch);
+    for (int s = 0; s < c->stages; s++)
+        c->place_of[s] = (struct stage_place){sched_rank_of(setup->schedule, c->pp, s),
+                                              sched_chunk_of(setup->schedule, c->pp, s)};
     if (c->vp > 64) {
         for (int s = 0; s < c->stages; s++)
             if (setup->stage_dp[s] > 0) {
