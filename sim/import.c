@@ -1652,12 +1652,12 @@ static int load_model(const char *model, struct model *m)
  * rather than write a scenario that names it. */
 static enum sim_status unknown_model(const char *model, struct sim_error *err)
 {
-    char near[64], list[448];
+    char near[192], list[448];
     library_names("models", model, near, sizeof near, list, sizeof list);
     if (near[0])
         return err_set(err, SIM_EINPUT, NULL, 0,
                        "import: --model '%.64s' is neither a model file nor a shipped model: did "
-                       "you mean '%s'?",
+                       "you mean %s?",
                        model, near);
     return err_set(err, SIM_EINPUT, NULL, 0,
                    "import: --model '%.64s' is neither a model file nor a shipped model "

@@ -1,6 +1,7 @@
 /* library: shipped model and hardware files by name (see library.h). */
 #include "library.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,6 +116,44 @@ int library_list(const char *kind, struct library_names *out)
     return n;
 }
 
+/* The names that hold `typed` whole (h200: dgx-h200, hgx-h200-4gpu), for 3 or more letters, as
+ * a phrase: "'a'", "'a' or 'b'", "'a', 'b' or 'c'", past FEW of them "one of 'a', 'b', ..." (whole
+ * names that fit).  A user who types the GPU or the model's family means one of those. */
+enum { FEW = 4 };
+static int holds(const char *name, const char *typed)
+{
+    size_t n = strlen(name), t = strlen(typed);
+    for (size_t at = 0; at + t <= n; at++) {
+        size_t i = 0;
+        while (i < t && tolower((unsigned char)name[at + i]) == tolower((unsigned char)typed[i]))
+            i++;
+        if (i == t)
+            return 1;
+    }
+    return 0;
+}
+
+static void names_holding(const char *typed, const char *const *names, int n, char *near,
+                          size_t nlen)
+{
+    int hit[LIBRARY_MAX_NAMES], nhit = 0;
+    for (int i = 0; i < n && strlen(typed) >= 3; i++)
+        if (holds(names[i], typed))
+            hit[nhit++] = i;
+    size_t used = 0;
+    if (nhit > FEW)
+        used = (size_t)snprintf(near, nlen, "one of ");
+    for (int j = 0; j < nhit; j++) {
+        const char *sep = j == 0 ? "" : j + 1 < nhit || nhit > FEW ? ", " : " or ";
+        size_t need = strlen(sep) + strlen(names[hit[j]]) + 2 + (j + 1 < nhit ? 5 : 0);
+        if (used + need >= nlen) { /* room kept for ", ..." */
+            snprintf(near + used, nlen - used, ", ...");
+            return;
+        }
+        used += (size_t)snprintf(near + used, nlen - used, "%s'%s'", sep, names[hit[j]]);
+    }
+}
+
 int library_names(const char *kind, const char *name, char *near, size_t nlen, char *list,
                   size_t llen)
 {
@@ -131,7 +170,9 @@ int library_names(const char *kind, const char *name, char *near, size_t nlen, c
         names[i] = all->name[i];
     int k = nearest_word(name, names, (size_t)n);
     if (k >= 0 && nlen)
-        snprintf(near, nlen, "%s", names[k]);
+        snprintf(near, nlen, "'%s'", names[k]);
+    else if (nlen)
+        names_holding(name, names, n, near, nlen);
     /* whole names only: the first that would not fit (with room for ", ...") ends the list */
     size_t used = 0;
     for (int i = 0; i < n && llen > 0; i++) {

@@ -29,8 +29,9 @@ int library_find(const char *kind, const char *name, char *out, size_t len);
 /* Every name of KIND the library holds, sorted, each once; returns out->n. */
 int library_list(const char *kind, struct library_names *out);
 /* What the library holds of KIND: "a, b, c" (sorted, without .xml) into list, whole names
- * only, ending "..." where the rest does not fit; the one nearest to `name` (a typo) into
- * near, "" when none.  Returns the number of names. */
+ * only, ending "..." where the rest does not fit; into near, quoted, the name nearest to
+ * `name` (a typo: "'dgx-h100'"), else the few names that hold it ("'dgx-h200' or
+ * 'hgx-h200-4gpu'"), else "".  Returns the number of names. */
 int library_names(const char *kind, const char *name, char *near, size_t nlen, char *list,
                   size_t llen);
 

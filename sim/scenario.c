@@ -964,11 +964,11 @@ static enum sim_status not_in_library(const struct key_spec *ks, const char *val
                                       const char *file, int line, const char *option,
                                       struct sim_error *err)
 {
-    char near[64], list[448], why[640];
+    char near[192], list[448], why[768];
     int n = library_names(ks->library, value, near, sizeof near, list, sizeof list);
     if (near[0])
         snprintf(why, sizeof why,
-                 "'%.64s' is neither a file nor a shipped %s: did you mean '%.63s'?", value,
+                 "'%.64s' is neither a file nor a shipped %s: did you mean %s?", value,
                  ks->name, near);
     else if (n > 0)
         snprintf(why, sizeof why, "'%.64s' is neither a file nor a shipped %s (shipped: %s)",

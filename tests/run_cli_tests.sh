@@ -548,6 +548,11 @@ run run "$SCN/llama3.1-70b-h100.xml" --set model=llama3.1-7b
 expect_error "--set model= with a name nothing ships: the nearest" 2 \
     "stepsim: --set model=llama3.1-7b: 'llama3.1-7b' is neither a file nor a shipped model" \
     "did you mean"
+# the GPU alone names the files that hold it (it had listed all twenty hardware files)
+run run "$SCN/llama3.1-70b-h100.xml" --set hardware=h200
+expect_error "--set hardware= with the GPU alone: the files that hold it" 2 \
+    "stepsim: --set hardware=h200: 'h200' is neither a file nor a shipped hardware" \
+    "did you mean 'dgx-h200' or 'hgx-h200-4gpu'?"
 run --version
 expect_ok "--version"
 for s in unit default two_stage_link; do

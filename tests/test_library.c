@@ -44,10 +44,21 @@ Test(library, names_are_listed_sorted_with_the_nearest_to_a_typo)
     char near[64], list[1200];
     int n = library_names("hardware", "dgx-h10", near, sizeof near, list, sizeof list);
     cr_assert_geq(n, 7);
-    cr_assert_str_eq(near, "dgx-h100");
+    cr_assert_str_eq(near, "'dgx-h100'");
     cr_assert(strstr(list, "dgx-a100-40gb, dgx-a100-80gb, dgx-b200, dgx-b300, dgx-h100,") != NULL,
               "%s", list);
     cr_assert(strstr(list, "hardware") == NULL, "the schema is not a name: %s", list);
+    /* no typo away: the names that hold it, "one of" past four, whole names that fit */
+    char wide[192];
+    library_names("hardware", "h200", wide, sizeof wide, list, sizeof list);
+    cr_assert_str_eq(wide, "'dgx-h200' or 'hgx-h200-4gpu'");
+    library_names("hardware", "MI3", wide, sizeof wide, list, sizeof list);
+    cr_assert_str_eq(wide, "'amd-mi300x', 'amd-mi325x', 'amd-mi350x' or 'amd-mi355x'");
+    library_names("hardware", "h100", wide, sizeof wide, list, sizeof list);
+    cr_assert_str_eq(wide, "one of 'dgx-h100', 'h100-400gbe', 'h100-nvl', 'meta-h100-96gb-500w', "
+                           "'meta-h100-roce'");
+    library_names("hardware", "h100", near, 40, list, sizeof list);
+    cr_assert_str_eq(near, "one of 'dgx-h100', 'h100-400gbe', ...");
     n = library_names("models", "zzz", near, sizeof near, list, 20);
     cr_assert_geq(n, 30);
     cr_assert_str_empty(near);
