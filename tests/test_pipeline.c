@@ -286,6 +286,24 @@ Test(overlap, dualpipe_pairs_hide_each_others_communication)
     fixture_release(&f);
 }
 
+/* A pair's time against DualPipe's overlap (DeepSeek-V3 report sec. 3.2.1, fig. 4): the F's
+ * compute runs beside the B's all-to-all and the B's beside the F's.  F = 10 ms compute + 6 ms
+ * exchange, B = 20 + 6: each exchange is shorter than the compute beside it, so the pair takes
+ * its 30 ms of compute, nothing exposed.  With the B's exchange 14 ms, 4 ms longer than the F's
+ * compute, the F takes 14: exposed = the difference.  Interference 0.25 then charges a quarter
+ * of the shorter of each op's compute and its partner's exchange. */
+Test(overlap, pair_exposes_only_what_an_exchange_outlasts_the_compute_beside_it)
+{
+    simtime_t f = MS(16), fc = MS(6), b = MS(26), bc = MS(6), b_long = MS(34), bc_long = MS(14);
+    cr_assert_eq(pipe_pair_duration(f, fc, bc, 1, 1, 0) + pipe_pair_duration(b, bc, fc, 1, 1, 0),
+                 MS(30), "hidden: the pair is its compute");
+    cr_assert_eq(pipe_pair_duration(f, fc, bc_long, 1, 1, 0), MS(14), "max(10, 14)");
+    cr_assert_eq(pipe_pair_duration(b_long, bc_long, fc, 1, 1, 0), MS(20), "max(20, 6)");
+    cr_assert_eq(pipe_pair_duration(f, fc, bc, 1, 1, 0.25), MS(10) + MS(6) / 4);
+    cr_assert_eq(pipe_pair_duration(f, fc, bc_long, 1, 1, 0.25), MS(14) + MS(10) / 4);
+    cr_assert_eq(pipe_pair_duration(b_long, bc_long, fc, 1, 1, 0.25), MS(20) + MS(6) / 4);
+}
+
 Test(closed_form, readme_example_interleaved_p4_v2_m8)
 {
     struct sim_fixture f;
