@@ -44,6 +44,9 @@ struct report_breakdown {
     double host;      /* exposed activation offload over the host link */
     double launch;    /* of compute and recompute: the gaps kernel launches leave (from the host
                          or a CUDA graph); not a part of its own, the parts above hold it */
+    double ep_paired; /* of ep: what overlapped F&B pairs leave exposed (the overlap's
+                         interference, an exchange longer than the partner's compute); the
+                         rest is chunks run alone, as DualPipe's warm-up and cool-down */
 };
 
 struct report {

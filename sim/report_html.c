@@ -154,6 +154,12 @@ static void put_breakdown(FILE *out, const struct report *rep)
             "launches leave: from the host at its launch cost, from a CUDA graph at the GPU's "
             "0.9 us.</p>\n",
             rep->brk.launch, rep->step_s > 0 ? 100.0 * rep->brk.launch / rep->step_s : 0.0);
+    if (rep->brk.ep_paired > 0) /* as the text report: what the pairs leave, what runs alone */
+        fprintf(out,
+                "<p>Of the exposed EP communication, %.6f s are in overlapped F&amp;B pairs (the "
+                "overlap's interference and exchanges longer than the partner's compute) and "
+                "%.6f s in ops run alone, as in warm-up and cool-down.</p>\n",
+                rep->brk.ep_paired, rep->brk.ep - rep->brk.ep_paired);
     const char *label[1] = {"step"};
     struct html_bars bars = {
         1, REPORT_BREAKDOWN_PARTS, bar, label, names, part_colours, in_s ? "s" : "ms", 0, NULL};

@@ -672,6 +672,15 @@ if [ "$rc" -eq 0 ] && awk -v a="$(step_of)" -v b="$base_step" -v c="$(ep_of)" -v
 else
     fail "DualPipe variant beats its 1F1B base" "exit $rc, step $(step_of) vs $base_step"
 fi
+# Its exposed EP is split under the breakdown: the pairs' share and the lone ops' add up to it.
+if awk -v ep="$(ep_of)" '/^  \(exposed EP: / { p = $3 }
+    /s in ops run alone/ { sub(/.*; /, ""); a = $1 }
+    END { exit !(p > 0 && a > 0 && (p + a - ep) ^ 2 < 4e-12) }' "$tmp/out"; then
+    pass "DualPipe's exposed EP splits into pairs and lone ops"
+else
+    fail "DualPipe's exposed EP splits into pairs and lone ops" \
+        "$(grep -A2 'exposed EP:' "$tmp/out")"
+fi
 run run "$SCN/mixtral-8x7b-h100-dualpipe.xml" --trace "$tmp/o/dp.json"
 pairs=$(grep -o '"overlapped_pair":true' "$tmp/o/dp.json" | wc -l)
 # 4 ranks x 27 pairs (m/2 = 16: 2(m/2-pp+h+1) + pp/2-h-1 pairs on rank h, less one on the

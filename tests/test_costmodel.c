@@ -738,6 +738,40 @@ Test(dualpipe, dualpipe_v_hides_what_zb_v_exposes_on_the_same_memory)
     step_release(&out);
 }
 
+/* The report splits the exposed EP of a pairing schedule: what its ops run alone (DualPipe's
+ * warm-up and cool-down) expose is their own whole exchange -- each lone F's and B's EP time
+ * from the cost model, summed and meaned over the ranks -- and the rest is the pairs'.  1F1B
+ * has no pairs. */
+Test(dualpipe, exposed_ep_splits_into_pairs_and_lone_ops)
+{
+    cr_assert_eq(run(MODEL("mixtral-8x7b"), H100, L(MIXTRAL_EP8)), SIM_OK, "%s", err.msg);
+    cr_assert_gt(out.rep.brk.ep, 0);
+    cr_assert_eq(out.rep.brk.ep_paired, 0, "1F1B pairs nothing");
+    step_release(&out);
+    cr_assert_eq(run(MODEL("mixtral-8x7b"), H100, L(MIXTRAL_EP8, "schedule=dualpipe", "vp=2")),
+                 SIM_OK, "%s", err.msg);
+    double lone = 0;
+    int pairs = 0;
+    for (size_t i = 0; i < out.res.nrecs; i++) {
+        const struct pipe_record *r = &out.res.recs[i];
+        const struct cm_stage *cs = &out.cm.stages[r->stage];
+        if (r->peer >= 0 || (r->kind != REC_F && r->kind != REC_B))
+            continue;
+        if (r->overlap != SCHED_ALONE)
+            pairs++;
+        else
+            lone += r->kind == REC_F ? cs->fwd.ep : cs->bwd.ep;
+    }
+    lone /= out.res.pp;
+    const struct report_breakdown *b = &out.rep.brk;
+    /* m = 16, pp = 4: rank h runs 2(m/2-pp+h+1) + pp/2-h-1 pairs, one fewer in the middle */
+    cr_assert_eq(pairs, 2 * 44, "%d ops in pairs", pairs);
+    cr_assert_gt(b->ep_paired, 0);
+    cr_assert_float_eq(b->ep - b->ep_paired, lone, 1e-9 * lone, "%.9g vs %.9g s",
+                       b->ep - b->ep_paired, lone);
+    step_release(&out);
+}
+
 /* An out-of-memory step names the rank most over the usable HBM, the room a user must find:
  * Llama-3.1-405B's first stage holds fewer layers, so rank 0 is short by less than rank 1
  * (the first rank short of memory had been named: 84.6 GiB where rank 1 needs 96.3). */
