@@ -7,6 +7,7 @@
 
 #include "alloc.h"
 #include "derive.h"
+#include "framework.h"
 #include "outfile.h"
 #include "patterns.h"
 #include "schedule.h"
@@ -350,6 +351,30 @@ static void write_reserve_text(FILE *out, const struct scenario *scn, const stru
     fputc(')', out);
 }
 
+
+/* A step a tenth or more of which is kernel launch gaps, run without CUDA graphs: say which
+ * graphs its framework offers (a Qwen3-235B recipe written without them had come out 25% slow,
+ * 18% of its step in gaps, and nothing in the report pointed at the key).  Whether the model
+ * and layout allow one is the rules' to say when it is set. */
+#define LAUNCH_HINT_SHARE 0.10
+static void print_launch_hint(FILE *out, const struct scenario *scn, const struct report *rep)
+{
+    if (scn->cuda_graphs != CUDA_GRAPHS_NONE || rep->brk.launch < LAUNCH_HINT_SHARE * rep->step_s)
+        return;
+    const struct fw_type *fw = fw_resolve(scn);
+    if (!fw || !fw->cuda_graphs)
+        return;
+    char offered[64] = "";
+    size_t n = 0;
+    for (int g = CUDA_GRAPHS_FULL_ITERATION; g <= CUDA_GRAPHS_MODULES; g++)
+        if (fw->cuda_graphs & (1u << g) && n < sizeof offered)
+            n += (size_t)snprintf(offered + n, sizeof offered - n, "%s%s", n ? " or " : "",
+                                  scn_choice_name(SCN_CUDA_GRAPHS, g));
+    fprintf(out,
+            "  (launch-bound, run without CUDA graphs; %s offers them:\n"
+            "   cuda-graphs=%s -- what each covers and needs: stepsim keys cuda-graphs)\n",
+            fw->name, offered);
+}
 /* Names of the scenario's enum values as reports print them. */
 static const char *const recompute_names[] = {"none", "selective", "full"};
 
@@ -409,6 +434,7 @@ static void write_costmodel_text(FILE *out, const struct scenario *scn, const st
                     rep->step_s > 0 ? 100.0 * parts[i].s / rep->step_s : 0.0);
     fprintf(out, "  (kernel launch gaps %.6f s, %.2f%% of the step, in compute and recompute)\n",
             rep->brk.launch, rep->step_s > 0 ? 100.0 * rep->brk.launch / rep->step_s : 0.0);
+    print_launch_hint(out, scn, rep);
     /* Pairs hide the all-to-all, so a large exposed EP under a pairing schedule reads as if
      * they did not: say how much of it the pairs leave and how much the chunks run alone. */
     if (rep->brk.ep_paired > 0)
