@@ -10,7 +10,7 @@
 #   x  value  title  bubble  oom     (header)
 #   x  xlabel  throughput  bubble%  oom   (one row per config that ran; oom 1: it does not fit
 #                                          in the GPU's memory, drawn as a hollow marker)
-# (a blank line where a config failed: the line breaks there), then, with nfailed > 0, one more
+# (one blank line where configs failed: the line breaks there), then, with nfailed > 0, one more
 # block "x  line" (header first) of the configs that failed, drawn as crosses on the x axis in
 # the colour of their line (grey for a line where nothing ran).  x is the swept value (or its position when the values
 # are not numbers: xcat=1), xlabel its text, throughput in the unit named by ylabel, bubble% =

@@ -196,9 +196,9 @@ struct sweep_lines {
 
 /* The main panels' data: one block per line of the chart (index i in gnuplot) that has a config
  * that ran, headed by its title; rows "x  xlabel  throughput  bubble%  oom" (oom 1: ran but
- * does not fit in memory), a blank line for a config that failed.  Then, when configs failed,
- * one block "x  line" of them (line: the block of their series, -1 for none).  Returns the
- * number of line blocks, -1 on a write error. */
+ * does not fit in memory), one blank line where configs that failed break it.  Then, when
+ * configs failed, one block "x  line" of them (line: the block of their series, -1 for none).
+ * Returns the number of line blocks, -1 on a write error. */
 static int write_lines_tsv(FILE *out, const struct sweep *sw, enum sweep_metric m, int xcat,
                            struct sweep_lines *lines)
 {
@@ -214,12 +214,19 @@ static int write_lines_tsv(FILE *out, const struct sweep *sw, enum sweep_metric 
         char title[256];
         series_legend(title, sizeof title, sw, s, m);
         fprintf(out, "%sx\tvalue\t%s\tbubble\toom\n", lines->nseries ? "\n\n" : "", title);
+        int after_point = 0; /* the last line written is a config's row */
         for (size_t j = 0; j < nx; j++) {
             const struct sweep_row *row = &sw->rows[s * nx + j];
-            if (!row->ok) { /* a blank line: the line breaks where a config failed */
-                fputc('\n', out);
+            if (!row->ok) {
+                /* One blank line breaks the line; two in a row would end gnuplot's data block,
+                 * and the rest of the line would become the next block: its own legend entry
+                 * (its first throughput for a title), every later line's colour one off. */
+                if (after_point)
+                    fputc('\n', out);
+                after_point = 0;
                 continue;
             }
+            after_point = 1;
             char label[128];
             plot_sanitize(label, sizeof label, xa->values[j]);
             double v = metric_value(row, m), b = 100.0 * row->c.bubble_ratio;

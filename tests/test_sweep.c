@@ -905,6 +905,33 @@ Test(sweep_cmd, a_legend_of_two_columns_stays_on_the_image, .init = setup)
     chart_done(&c);
 }
 
+/* Is `text` drawn right of x = 1000 px (where the legend stands; the tics stand left of it)? */
+static int svg_legend_has(const char *svg, const char *text)
+{
+    char want[256];
+    snprintf(want, sizeof want, "<text>%s</text>", text);
+    double x, y, size;
+    for (const char *p = svg; svg_text_xy(p, text, &x, &y, &size); p = strstr(p, want) + 1)
+        if (x > 1000)
+            return 1;
+    return 0;
+}
+
+/* A line with two failed configs in a row keeps its legend entry, and the lines after it theirs:
+ * each failure had written a blank line, two of them end gnuplot's data block, and the rest of
+ * pp=4's line became a block of its own, titled with its first throughput ("910.06255"); pp=8
+ * (failed at 1, 2 and 4 micro-batches) went the same way, and the legend named 2 lines of 3. */
+Test(sweep_cmd, failures_in_a_row_keep_the_lines_apart, .init = setup)
+{
+    struct chart c;
+    chart_draw(&c, LLAMA, "--vary", "pp=2,4,8", "--vary", "microbatches=1,2,4,8", NULL);
+    cr_expect(svg_legend_has(c.text, "2"), "pp=2 unnamed");
+    cr_expect(svg_legend_has(c.text, "4"), "pp=4 unnamed");
+    cr_expect(svg_legend_has(c.text, "8"), "pp=8 unnamed");
+    cr_expect(!strstr(c.text, "<text>910.06255</text>"), "a throughput named a line");
+    chart_done(&c);
+}
+
 /* An SVG's markers are drawn the size of the PNG's: gnuplot's svg terminal draws a point size
  * at 9.75 px a unit, pngcairo at about 6.5, so the SVG's were half again as large (a config's
  * marker 12.7 px across, a failed one's cross 17.6, where the PNG draws 9 and 13). */
