@@ -198,8 +198,10 @@ static enum sim_status parse_range(struct sweep_axis *ax, const char *arg, const
     return SIM_OK;
 }
 
-/* Split `text` in place at each `sep` into at most `max` pieces; the count, or -1 when there
- * are more pieces than `max` or one is empty. */
+/* Split `text` in place at each `sep` into at most `max` pieces, each without the blanks around
+ * it ("pp=1, 2, 4" as typed: a number read past them, but a name did not -- ' interleaved' was
+ * an unknown schedule -- and the CSV and chart carried ' 2'); the count, or -1 when there are
+ * more pieces than `max` or one is empty. */
 static int split(char *text, char sep, char **pieces, size_t max)
 {
     size_t n = 0;
@@ -207,6 +209,10 @@ static int split(char *text, char sep, char **pieces, size_t max)
         char *end = strchr(start, sep);
         if (end)
             *end = '\0';
+        while (*start == ' ' || *start == '\t')
+            start++;
+        for (size_t len = strlen(start); len && (start[len - 1] == ' ' || start[len - 1] == '\t');)
+            start[--len] = '\0';
         if (!*start || n == max)
             return -1;
         pieces[n++] = start;

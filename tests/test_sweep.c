@@ -64,6 +64,26 @@ Test(sweep_axis, comma_list_keeps_texts, .init = setup)
     sweep_axis_release(&ax);
 }
 
+/* Blanks around a value, as typed in "pp=1, 2, 4", are not part of it: a number had read past
+ * them but kept them in the CSV (' 2'), and a name had not (' interleaved' was unknown). */
+Test(sweep_axis, blanks_around_values_are_dropped, .init = setup)
+{
+    struct sweep_axis ax;
+    parse_ok(&ax, "pp=2, 4 ,\t8");
+    expect_values(&ax, (const char *const[]){"2", "4", "8"}, 3);
+    sweep_axis_release(&ax);
+    parse_ok(&ax, "schedule=1f1b, interleaved");
+    expect_values(&ax, (const char *const[]){"1f1b", "interleaved"}, 2);
+    sweep_axis_release(&ax);
+    parse_ok(&ax, "schedule,vp=1f1b:1, interleaved : 4");
+    cr_assert_eq(ax.nvalues, 2);
+    cr_expect_str_eq(ax.fields[2], "interleaved");
+    cr_expect_str_eq(ax.fields[3], "4");
+    sweep_axis_release(&ax);
+    parse_bad("pp=1, ,2", "empty value");
+    parse_bad("pp=2, 2", "'2' is listed twice");
+}
+
 Test(sweep_axis, geometric_and_arithmetic_ranges, .init = setup)
 {
     struct sweep_axis ax;
