@@ -431,15 +431,21 @@ enum sim_status sweep_axis_parse(struct sweep_axis *ax, const char *arg, struct 
 enum sim_status sweep_count(const struct sweep_axis *axes, int naxes, size_t *count,
                             struct sim_error *err)
 {
-    size_t n = 1;
-    for (int a = 0; a < naxes; a++) {
-        n *= (size_t)axes[a].nvalues;
-        if (n > SWEEP_MAX_CONFIGS)
-            return err_set(err, SIM_EINPUT, NULL, 0,
-                           "the --vary lists give more than %d configs; sweep in parts",
-                           SWEEP_MAX_CONFIGS);
+    /* The whole product, so the message says how far over the cap the lists are (a double:
+     * 16 axes of 100000 values overflow a size_t). */
+    double all = 1;
+    char sizes[16 * SWEEP_MAX_AXES] = "";
+    for (int a = 0, len = 0; a < naxes; a++) {
+        all *= axes[a].nvalues;
+        if (len >= 0 && (size_t)len < sizeof sizes)
+            len += snprintf(sizes + len, sizeof sizes - (size_t)len, "%s%d", a ? " x " : "",
+                            axes[a].nvalues);
     }
-    *count = n;
+    if (all > SWEEP_MAX_CONFIGS)
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "the --vary lists give %.15g configs (%s), more than %d; sweep in parts",
+                       all, sizes, SWEEP_MAX_CONFIGS);
+    *count = (size_t)all;
     return SIM_OK;
 }
 
