@@ -1380,10 +1380,29 @@ static void given_keys_text(const struct scenario *scn, const enum scn_key *rule
         }
 }
 
+/* "; microbatches=3 follows global-batch=1536 / (micro-batch=16 x dp=32)" into buf when the
+ * rule cites microbatches and no one gave it: a sweep of micro-batch or pp had named a key the
+ * user never set, and the CSV's derived column is empty for a config that failed.  dp is what
+ * the derived value implies, the division having been exact. */
+static void derived_batch_text(const struct scenario *scn, const enum scn_key *rule, int n,
+                               char *buf, size_t len)
+{
+    buf[0] = '\0';
+    for (int i = 0; i < n; i++)
+        if (rule[i] == SCN_MICROBATCHES && scn->origin[SCN_MICROBATCHES].derived &&
+            scn->microbatches > 0 && scn->micro_batch > 0) {
+            snprintf(buf, len,
+                     "; microbatches=%d follows global-batch=%d / (micro-batch=%d x dp=%d)",
+                     scn->microbatches, scn->global_batch, scn->micro_batch,
+                     scn->global_batch / (scn->micro_batch * scn->microbatches));
+            return;
+        }
+}
+
 static enum sim_status rule_error_v(const struct scenario *scn, const enum scn_key *rule, int n,
                                     struct sim_error *err, const char *fmt, va_list ap)
 {
-    char msg[600], given[400];
+    char msg[600], given[400], derived[120];
     vsnprintf(msg, sizeof msg, fmt, ap);
     enum scn_key culprit = rule[0];
     for (int i = 1; i < n; i++)
@@ -1395,7 +1414,8 @@ static enum sim_status rule_error_v(const struct scenario *scn, const enum scn_k
     if (!where[0])
         return err_set(err, SIM_EINPUT, NULL, 0, "%s", msg);
     given_keys_text(scn, rule, n, culprit, given, sizeof given);
-    return err_set(err, SIM_EINPUT, NULL, 0, "%s (%s)", msg, given);
+    derived_batch_text(scn, rule, n, derived, sizeof derived);
+    return err_set(err, SIM_EINPUT, NULL, 0, "%s (%s%s)", msg, given, derived);
 }
 
 enum sim_status scn_rule_error(const struct scenario *scn, enum scn_key key, struct sim_error *err,

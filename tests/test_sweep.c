@@ -1092,6 +1092,23 @@ Test(sweep_cmd, a_wide_breakdown_labels_what_it_has_room_for, .init = setup)
 
 /* Failed configs are counted on stderr in one line: rule errors, simulation errors, and those
  * that ran but do not fit in memory; nothing when all ran. */
+/* A rule citing a micro-batch count the user never gave says where it came from: varying
+ * micro-batch on gpt3-175b-a100 (global batch 1536, 128 GPUs, tp 8) had said only
+ * "microbatches=3 is fewer than pp=4 ... (pp given by --vary)", and the failed row's derived
+ * column is empty. */
+Test(sweep_cmd, a_derived_microbatch_count_says_where_it_came_from, .init = setup)
+{
+    char *o, *e;
+    int rc = run_sweep(&o, &e, TOP_SRCDIR "/scenarios/gpt3-175b-a100.xml", "--vary", "pp=4",
+                       "--vary", "micro-batch=16", NULL);
+    cr_assert_eq(rc, 0, "%s", e);
+    cr_expect(strstr(o, "(Megatron rule) (pp given by --vary; microbatches=3 follows "
+                        "global-batch=1536 / (micro-batch=16 x dp=32))\"\n"),
+              "%s", o);
+    free(o);
+    free(e);
+}
+
 Test(sweep_cmd, one_stderr_line_counts_the_failures, .init = setup)
 {
     char *o, *e;
