@@ -346,7 +346,7 @@ long html_csv_table(FILE *out, FILE *csv, const struct html_columns *cols, const
 {
     char *cells = mem_calloc(CSV_MAX_COLS + 1, CSV_FIELD_MAX);
     char *ref = cols && cols->fold ? mem_calloc(CSV_MAX_COLS + 1, CSV_FIELD_MAX) : NULL;
-    unsigned char folded[CSV_MAX_COLS] = {0}, nowrap[CSV_MAX_COLS] = {0};
+    unsigned char folded[CSV_MAX_COLS] = {0}, nowrap[CSV_MAX_COLS] = {0}, why[CSV_MAX_COLS] = {0};
     int order[CSV_MAX_COLS]; /* the CSV's column shown k-th */
     if (!cells || (cols && cols->fold && !ref)) {
         mem_free(cells);
@@ -376,6 +376,7 @@ long html_csv_table(FILE *out, FILE *csv, const struct html_columns *cols, const
         if (strcmp(name, "status") == 0)
             status_col = c;
         nowrap[c] = cols && in_list(cols->nowrap, name);
+        why[c] = strcmp(name, "error") == 0;
         if (folded[c])
             continue;
         fputs("<th>", out);
@@ -409,7 +410,12 @@ long html_csv_table(FILE *out, FILE *csv, const struct html_columns *cols, const
                 fputs("<td class=\"n\">", out);
                 put_number(out, text, v);
             } else {
-                fputs(nowrap[c] ? "<td class=\"nw\">" : "<td>", out);
+                /* A reason gets room (report.css td.why): the last of some 30 columns, it
+                 * had shrunk to its longest word and stood each failed row 9 lines tall. */
+                fputs(nowrap[c]         ? "<td class=\"nw\">"
+                      : why[c] && *text ? "<td class=\"why\">"
+                                        : "<td>",
+                      out);
                 html_put_text(out, text);
             }
             fputs("</td>", out);

@@ -63,7 +63,8 @@ struct html_columns {
 /* CSV (RFC 4180 quoting, as sweep and plan write it) read from `csv` as a sortable table: the
  * first record is the header; cells that are numbers get class "n" (sorted as numbers,
  * right-aligned) and show integers as written, others to 6 significant digits; a column
- * named "status" also classes its row "s-VALUE".  `cols` (NULL: every column in the CSV's
+ * named "status" also classes its row "s-VALUE", and a non-empty cell of one named "error"
+ * gets class "why" (room to read it).  `cols` (NULL: every column in the CSV's
  * order) orders and folds the columns; folding reads the rows twice, so `csv` must then be
  * seekable (a tmpfile; when it is not, nothing is folded).  The script sorts on a header
  * click, first by column `sort_key` (NULL: keep the order) descending when `sort_desc`.  At
