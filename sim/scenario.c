@@ -1216,6 +1216,11 @@ static enum sim_status unknown_key(const char *key, const char *file, int line, 
                    option, key, (int)SCN_KEY_COUNT);
 }
 
+enum sim_status scn_unknown_key(const char *key, const char *option, struct sim_error *err)
+{
+    return unknown_key(key, NULL, 0, option, err);
+}
+
 /* Set key `key` and record where it came from: file:line, or the command-line option. */
 /* `hw.NAME=VALUE`: remembered (the last value per name wins) and applied to the hardware once
  * the cost model has loaded it; the name is checked now, the value there. */

@@ -492,6 +492,9 @@ enum sim_status scn_load_with_sets(struct scenario *scn, const char *path,
                                    const char *const *sets, int nsets, struct sim_error *err);
 /* The known key nearest to an unknown `name` (a typo: a few edits away), or NULL. */
 const char *scn_key_suggest(const char *name);
+/* The error for an unknown key given by a command-line option ("--set", "--vary"): a near key
+ * when there is one, and where the list of keys is ('stepsim keys'). */
+enum sim_status scn_unknown_key(const char *key, const char *option, struct sim_error *err);
 /* What `stepsim keys` and --help print about a key, all from the key table. */
 struct scn_key_doc {
     const char *name;

@@ -283,10 +283,8 @@ static int axis_key_find(const char *key, struct sim_error *err)
         return SWEEP_HW_KNOB - 1;
     }
     int k = scn_key_find(key);
-    if (k < 0) {
-        const char *near = scn_key_suggest(key);
-        err_set(err, SIM_EINPUT, NULL, 0, "--vary: unknown key '%s'%s%s%s", key,
-                near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+    if (k < 0) { /* as --set says it: where the keys are listed, too */
+        scn_unknown_key(key, "--vary", err);
         return SWEEP_HW_KNOB - 1;
     }
     return k;

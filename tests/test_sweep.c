@@ -111,7 +111,8 @@ Test(sweep_axis, bad_syntax_and_empty_ranges_rejected, .init = setup)
 {
     parse_bad("pp", "expected KEY=LIST");
     parse_bad("=1,2", "expected KEY=LIST");
-    parse_bad("nosuchkey=1,2", "unknown key 'nosuchkey'");
+    /* as --set says it, with where the keys are listed: --vary had said only the name */
+    parse_bad("nosuchkey=1,2", "--vary: unknown key 'nosuchkey' ('stepsim keys' lists the");
     parse_bad("pp=", "empty list");
     parse_bad("pp=1,,2", "empty value");
     parse_bad("pp=1,2,", "empty value");
@@ -190,7 +191,7 @@ Test(sweep_axis, linked_keys_bad_tuples_rejected, .init = setup)
     parse_bad("schedule,vp=1f1b:1,,zb-v:2", "empty value");
     parse_bad("schedule,vp=", "empty list");
     parse_bad("schedule,schedule=a:b", "key schedule given twice");
-    parse_bad("schedule,vpx=1f1b:1", "unknown key 'vpx' (did you mean 'vp'?)");
+    parse_bad("schedule,vpx=1f1b:1", "unknown key 'vpx' (did you mean 'vp'?  'stepsim keys'");
     parse_bad("schedule,=1f1b:1", "expected KEY=LIST or up to 8 keys");
     parse_bad("a,b,c,d,e,f,g,h,i=1:2:3:4:5:6:7:8:9", "up to 8 keys");
 }
