@@ -44,7 +44,11 @@ int par_run(size_t n, int jobs, par_job_fn fn, void *user, par_progress_fn progr
         jobs = par_cpu_count();
     if ((size_t)jobs > n)
         jobs = n > 0 ? (int)n : 1;
-    pthread_t *threads = jobs > 1 ? mem_calloc((size_t)jobs, sizeof *threads) : NULL;
+    /* One job at a time still runs on a worker when progress is asked for: the caller must be
+     * free to report it (sweep -j 1, or the default on one CPU, had shown its bar only once
+     * every config had run). */
+    pthread_t *threads =
+        jobs > 1 || progress ? mem_calloc((size_t)jobs, sizeof *threads) : NULL;
     int started = 0, rc = 0;
     if (threads)
         for (; started < jobs; started++)

@@ -2,7 +2,9 @@
  * for one batch (par_run) and for many batches on one pool (par_pool_run). */
 #include <criterion/criterion.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include "parallel.h"
 
@@ -32,6 +34,31 @@ Test(parallel, par_run_runs_each_job_once)
         cr_expect_eq(par_run(1000, jobs, hit, &c, NULL, NULL), 0);
         expect_each_once(&c, 1000, 1);
     }
+}
+
+static void slow(size_t i, void *user)
+{
+    (void)i;
+    (void)user;
+    struct timespec ts = {0, 250000000};
+    nanosleep(&ts, NULL);
+}
+
+static void seen(size_t done, size_t total, void *user)
+{
+    size_t *least = user;
+    if (done < total && done < *least)
+        *least = done;
+}
+
+/* Progress is reported while the jobs run, on one thread too: with jobs = 1 every job had run
+ * on the caller, which reported (3, 3) once at the end -- a sweep -j 1 showed no bar until it
+ * was over. */
+Test(parallel, one_thread_reports_progress_while_it_runs)
+{
+    size_t least = SIZE_MAX;
+    cr_expect_eq(par_run(3, 1, slow, NULL, seen, &least), 0);
+    cr_expect(least < 3, "no progress reported before the end");
 }
 
 Test(parallel, pool_runs_many_batches)
