@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "alloc.h"
@@ -508,10 +509,13 @@ static void sweep_job(size_t i, void *user)
     step_release(&so);
 }
 
-/* A progress bar on a terminal: "[#####.....] 50/100". */
+/* A progress bar on a terminal: "[#####.....] 50/100 configs, about 12 s left", then "100/100
+ * configs in 24.1 s".  The estimate is wall time (never the simulated clock): the rate so far,
+ * once a second has gone by, as configs differ in cost (pp=16 runs longer than pp=2). */
 struct sweep_progress {
     FILE *errout;
     int finished;
+    struct timespec start; /* CLOCK_MONOTONIC when the configs started */
 };
 
 static void show_progress(size_t done, size_t total, void *user)
@@ -519,6 +523,10 @@ static void show_progress(size_t done, size_t total, void *user)
     struct sweep_progress *p = user;
     if (p->finished)
         return;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double spent_s =
+        (double)(now.tv_sec - p->start.tv_sec) + 1e-9 * (double)(now.tv_nsec - p->start.tv_nsec);
     const int width = 40;
     int filled = total ? (int)(width * done / total) : width;
     fprintf(p->errout, "\r[");
@@ -526,8 +534,11 @@ static void show_progress(size_t done, size_t total, void *user)
         fputc(k < filled ? '#' : '.', p->errout);
     fprintf(p->errout, "] %zu/%zu configs", done, total);
     if (done == total) {
-        fputc('\n', p->errout);
+        fprintf(p->errout, " in %.1f s%20s\n", spent_s, "");
         p->finished = 1;
+    } else if (done > 0 && spent_s >= 1) {
+        double left_s = spent_s * (double)(total - done) / (double)done;
+        fprintf(p->errout, ", about %.0f s left   ", ceil(left_s));
     }
     fflush(p->errout);
 }
@@ -1039,7 +1050,8 @@ int sweep_main(int argc, char **argv, FILE *out, FILE *errout)
             st = err_set(&err, SIM_EFAIL, NULL, 0, "out of memory (%zu configs)", sw->n);
     }
     if (st == SIM_OK) {
-        struct sweep_progress prog = {errout, 0};
+        struct sweep_progress prog = {errout, 0, {0, 0}};
+        clock_gettime(CLOCK_MONOTONIC, &prog.start);
         int tty = isatty(fileno(errout));
         par_run(sw->n, o.jobs, sweep_job, sw, tty ? show_progress : NULL, &prog);
         st = write_outputs(sw, &o, &outs, out, &err);

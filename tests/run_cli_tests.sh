@@ -1243,6 +1243,18 @@ if [ "$rc" -eq 0 ] && grep -q "$both" "$tmp/out" && grep -q "$one" "$tmp/out"; t
 else
     fail "sweep: a rule broken by two varied keys names both" "exit $rc"
 fi
+# on a terminal the progress bar ends with how long the sweep took (script(1) gives it one)
+if command -v script >/dev/null 2>&1; then
+    script -qc "'$S' sweep '$U' --vary pp=1,2,4 --out /dev/null" /dev/null </dev/null \
+        >"$tmp/tty" 2>&1
+    if tr '\r' '\n' <"$tmp/tty" | grep -q '^\[#*\] 3/3 configs in [0-9]*\.[0-9] s'; then
+        pass "sweep on a terminal: the progress bar says how long it took"
+    else
+        fail "sweep on a terminal: the progress bar says how long it took" "$(cat "$tmp/tty")"
+    fi
+else
+    skip "sweep on a terminal: the progress bar says how long it took" "no script(1)"
+fi
 run sweep "$U" --vary pp=8:1:x2
 expect_error "sweep bad --vary range: exit 2" 2 "stepsim: " "empty range"
 run sweep "$U" --vary pp=1,2,4 --set pp=4
