@@ -217,7 +217,8 @@ double cm_gdn_cp_traffic(const struct cm_ctx *c, double tokens, struct cp_traffi
 }
 
 /* One expert-parallel exchange (the dispatch, or the combine) of the routed tokens' hidden
- * states for the `tokens` this GPU holds, under the scenario's dispatcher.  The expert group
+ * states, `elem_bytes` an element, for the `tokens` this GPU holds, under the scenario's
+ * dispatcher.  The expert group
  * has n GPUs, k in each node (Megatron's rank order packs it into as few nodes as it can);
  * uniform routing sends a routed copy to each GPU alike.
  *  - alltoall: every (token, expert) copy is sent; (k-1)/n of them over NVLink and (n-k)/n
@@ -279,13 +280,12 @@ static double units_visited(const struct model *m, double units)
     return units * ((double)chosen / groups) * (1.0 - none_drawn(group, per, picks));
 }
 
-static double ep_exchange_s(const struct cm_ctx *c, double tokens)
+static double ep_exchange_s(const struct cm_ctx *c, double tokens, double elem_bytes)
 {
     const struct model *m = c->m;
-    const struct cm_config *cfg = c->cfg;
     struct coll_group g = c->groups->ep.g;
     double n = g.n, k = g.per_node, nodes = c->groups->ep.nodes;
-    double token_bytes = cfg->act_bytes * model_moe_width(m), copies = tokens * m->top_k;
+    double token_bytes = elem_bytes * model_moe_width(m), copies = tokens * m->top_k;
     double imb = c->cfg->moe_load;
     if (c->scn->moe_dispatcher == DISPATCH_ALLGATHER)
         return cm_coll_time(c, COLL_ALL_GATHER, n * tokens * token_bytes, g);
@@ -307,7 +307,8 @@ static double ep_exchange_s(const struct cm_ctx *c, double tokens)
  * (hardware <collective op="ep-dispatch"> and "ep-combine", their bandwidth counted as DeepEP's
  * tests count it: bytes of the tokens a GPU receives, one copy per GPU holding any of a token's
  * experts): each GPU receives tokens x (GPUs a token visits) token copies, the busiest
- * moe-imbalance times the mean.  A group larger than any measured takes the largest measured
+ * moe-imbalance times the mean, the dispatch's at ep_dispatch_bytes an element (DeepEP's tests
+ * count an fp8 dispatch's bytes as sent: fp8 and its scales), the combine's at act_bytes.  A group larger than any measured takes the largest measured
  * group's figures.  < 0 where nothing applies. */
 static double ep_kernels_s(const struct cm_ctx *c, double tokens)
 {
@@ -320,15 +321,21 @@ static double ep_kernels_s(const struct cm_ctx *c, double tokens)
     const struct hw_coll_fit *k = hw_node_coll_fit_upto(&c->hw->node, HW_EP_COMBINE, g.n);
     if (!d || !k)
         return -1.0;
-    double received =
-        c->cfg->moe_load * tokens * units_visited(m, g.n) * cfg->act_bytes * model_moe_width(m);
-    return d->overhead_s + received / d->bus_bw_Bps + k->overhead_s + received / k->bus_bw_Bps;
+    double received = c->cfg->moe_load * tokens * units_visited(m, g.n) * model_moe_width(m);
+    return d->overhead_s + received * cfg->ep_dispatch_bytes / d->bus_bw_Bps + k->overhead_s +
+           received * cfg->act_bytes / k->bus_bw_Bps;
 }
 
+/* A dispatch and a combine: the forward's, or the backward's combine gradient (dispatch-wise,
+ * at ep_dispatch_bytes: fp8 where the wire is quantized) and dispatch gradient (combine-wise,
+ * 16-bit), as DeepSeek-V3 keeps both combines in BF16 (report sec. 3.3.2). */
 double cm_ep_round_trip_s(const struct cm_ctx *c, double tokens)
 {
     double measured = ep_kernels_s(c, tokens);
-    return measured >= 0.0 ? measured : 2.0 * ep_exchange_s(c, tokens);
+    if (measured >= 0.0)
+        return measured;
+    return ep_exchange_s(c, tokens, c->cfg->ep_dispatch_bytes) +
+           ep_exchange_s(c, tokens, c->cfg->act_bytes);
 }
 
 /* ---- data parallelism ---- */

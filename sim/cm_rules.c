@@ -317,7 +317,8 @@ static enum sim_status check_moe_keys(const struct scenario *scn, const struct m
                                             SCN_MOE_IMBALANCE, SCN_MOE_SHARED_EXPERT_OVERLAP,
                                             SCN_DEEPEP_SMS, SCN_MOE_ROUTER_DTYPE,
                                             SCN_MOE_ROUTER_FUSION, SCN_MOE_FUSED_GROUPED_MLP,
-                                            SCN_MOE_CAPACITY_FACTOR, SCN_MOE_ROUTER_PADDING};
+                                            SCN_MOE_CAPACITY_FACTOR, SCN_MOE_ROUTER_PADDING,
+                                            SCN_MOE_DISPATCH_DTYPE};
     for (size_t i = 0; m->experts == 0 && i < sizeof moe_keys / sizeof moe_keys[0]; i++)
         if (scn_given(scn, moe_keys[i]))
             return scn_rule_error(scn, moe_keys[i], err,
@@ -343,6 +344,15 @@ static enum sim_status check_moe_keys(const struct scenario *scn, const struct m
     if (scn_given(scn, SCN_DEEPEP_SMS) && !scn_flex_dispatch(scn))
         return scn_rule_error_keys(scn, SCN_KEYS(SCN_DEEPEP_SMS, SCN_MOE_DISPATCHER), err,
                                    "deepep-sms applies to moe-dispatcher=deepep or hybridep");
+    /* Megatron-Core quantizes the wire only in its flex dispatcher (transformer_config.py at
+     * d98e8a6, moe_dispatch_fwd_dtype: "require the 'ncclep' flex dispatcher backend", which
+     * stepsim prices as deepep); DeepEP's kernels take the fp8 payload with its scales. */
+    if (scn->moe_dispatch_dtype == EP_WIRE_FP8 && !scn_flex_dispatch(scn))
+        return scn_rule_error_keys(scn, SCN_KEYS(SCN_MOE_DISPATCH_DTYPE, SCN_MOE_DISPATCHER),
+                                   err,
+                                   "moe-dispatch-dtype=fp8 needs moe-dispatcher=deepep or "
+                                   "hybridep: Megatron-Core quantizes the dispatch only in its "
+                                   "flex dispatcher");
     if (!scn->moe_shared_expert_overlap)
         return SIM_OK;
     if (m->moe_latent > 0) /* moe_layer.py raises it for training */
@@ -1047,6 +1057,24 @@ static int resolve_overlap_tp_backward(const struct scenario *scn)
     return 0;
 }
 
+/* Whether the dispatch-direction expert exchanges travel in fp8 (moe-dispatch-dtype): as
+ * given, else as the framework does it -- DeepSeek-V3's fp8 training quantizes the activations
+ * before the MoE up-projection to FP8 before the dispatch, and the activation gradient before
+ * the down-projection before its all-to-all (report sec. 3.3.2, "Low-Precision
+ * Communication"), on DeepEP; Megatron-Core keeps bf16 unless told (moe_dispatch_fwd_dtype,
+ * transformer_config.py at d98e8a6).  Only a flex dispatcher carries it (check_moe_keys). */
+static int resolve_dispatch_fp8(const struct scenario *scn)
+{
+    if (scn_given(scn, SCN_MOE_DISPATCH_DTYPE))
+        return scn->moe_dispatch_dtype == EP_WIRE_FP8;
+    return scn->framework == FW_DEEPSEEK && scn->dtype == DT_FP8 && scn_flex_dispatch(scn);
+}
+
+/* E4M3 elements with one fp32 scale per 128 (DeepEP's fp8 dispatch takes [tokens, hidden / 128]
+ * float scales beside the fp8 tensor; DeepSeek-V3's 1x128 activation tiles); MXFP8's one E8M0
+ * byte per 32 elements (Megatron-Core's mxfp8 wire) is as many bytes. */
+#define FP8_WIRE_BYTES (1.0 + 4.0 / 128.0)
+
 /* A model's feature that refuses a setting: the key to blame and why. */
 struct refusal {
     enum scn_key key;
@@ -1262,6 +1290,7 @@ static struct cm_config resolve_config(const struct scenario *scn, const struct 
         .pp_dp_order = scn->rank_order == RANK_ORDER_PP_DP,
         .act_bytes = cm_dtype_bytes(scn->dtype),
         .param_bytes = cm_dtype_bytes(scn->dtype)};
+    cfg.ep_dispatch_bytes = resolve_dispatch_fp8(scn) ? FP8_WIRE_BYTES : cfg.act_bytes;
     cfg.communicators = cm_communicators(scn, &cfg, m);
     cfg.deepep_buffer_bytes = cm_deepep_buffer_bytes(scn, m, &cfg);
     cfg.userbuffer_bytes = cm_userbuffer_bytes(scn, m, &cfg);

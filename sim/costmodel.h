@@ -187,6 +187,11 @@ struct cm_config {
     /* Bytes per element of what the run computes in (cm_dtype_bytes): 4 for fp32 and tf32, 2
      * for bf16 and fp16 and for fp8 / nvfp4 outside their GEMMs. */
     double act_bytes;   /* an activation, and the tensors TP, CP, EP and P2P exchange */
+    /* Bytes per element of the expert-parallel exchanges in the dispatch direction -- the
+     * forward's dispatch and the backward's combine gradient: act_bytes, or with an fp8 wire
+     * (moe-dispatch-dtype, resolve_dispatch_fp8) 1 + 4 / 128.  The combine direction stays at
+     * act_bytes. */
+    double ep_dispatch_bytes;
     double param_bytes; /* a working weight, and the gradient autograd writes for it */
 };
 

@@ -113,8 +113,9 @@ static void derive_fused_mlp_dependants(struct scenario *scn)
 
 /* Keys that apply under other keys' values follow those given later (Megatron-Core reads or
  * allows each only there): wgrad-deferral-limit with defer-head-wgrad, mtp-repeated-layer with
- * MTP modules, deepep-sms with the DeepEP or HybridEP dispatcher, the shared experts' overlap
- * and the padded routing map with an all-to-all or flex dispatcher, the overlap without
+ * MTP modules, deepep-sms and an fp8 moe-dispatch-dtype with the DeepEP or HybridEP
+ * dispatcher, the shared experts' overlap and the padded routing map with an all-to-all or
+ * flex dispatcher, the overlap without
  * overlap-ep-comm, muon-ns-steps with Muon, lora-rank and lora-modules with peft=lora (a
  * fine-tune compared with no adapters at all); offload-modules and offload-activations, two ways
  * of moving the same activations, follow each other, and offload-modules a full recompute of
@@ -133,6 +134,8 @@ static void derive_feature_keys(struct scenario *scn)
          !scn_given(scn, SCN_MTP_LAYERS) || scn->mtp_layers > 0},
         {SCN_DEEPEP_SMS, SCN_MOE_DISPATCHER, SCN_MOE_DISPATCHER,
          scn_flex_dispatch(scn)},
+        {SCN_MOE_DISPATCH_DTYPE, SCN_MOE_DISPATCHER, SCN_MOE_DISPATCHER,
+         scn->moe_dispatch_dtype != EP_WIRE_FP8 || scn_flex_dispatch(scn)},
         {SCN_MOE_SHARED_EXPERT_OVERLAP, SCN_MOE_DISPATCHER, SCN_MOE_DISPATCHER,
          scn->moe_dispatcher != DISPATCH_ALLGATHER},
         {SCN_MOE_ROUTER_PADDING, SCN_MOE_DISPATCHER, SCN_MOE_DISPATCHER,

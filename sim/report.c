@@ -165,6 +165,7 @@ static void add_figures(struct report *rep, const struct costmodel *cm)
     rep->edp = cm->model.experts > 0 ? cfg->edp : 0;
     rep->zero = cfg->zero;
     rep->grad_accumulation = cfg->grad_accumulation;
+    rep->ep_dispatch_fp8 = cfg->ep_dispatch_bytes != cfg->act_bytes;
     snprintf(rep->model, sizeof rep->model, "%s", cm->model.name);
     snprintf(rep->hardware, sizeof rep->hardware, "%s", cm->hw->name);
     const struct hw_power *power = &cm->hw->gpu.power;
@@ -522,6 +523,8 @@ void report_layout_line(const struct scenario *scn, const struct report *rep, ch
     if (rep->grad_accumulation != GRAD_ACCUM_FUSED && used < len) /* a pass of its own */
         used += (size_t)snprintf(buf + used, len - used, ", gradients summed %s",
                                  scn_choice_name(SCN_GRAD_ACCUMULATION, rep->grad_accumulation));
+    if (rep->ep_dispatch_fp8 && used < len) /* resolved: framework=deepseek implies it */
+        used += (size_t)snprintf(buf + used, len - used, ", fp8 dispatch");
     if (scn->moe_fused_grouped_mlp && used < len)
         used += (size_t)snprintf(buf + used, len - used, ", fused grouped MLP");
     /* the modules whose GEMMs leave the narrow type, and the edge layers that do */

@@ -73,6 +73,7 @@ struct report {
     int zero;                     /* ZeRO stage of the data parallelism */
     unsigned patterns;            /* the kinds of run it is (patterns.h) */
     int grad_accumulation;        /* enum scn_grad_accumulation, as resolved */
+    int ep_dispatch_fp8;          /* the dispatch-direction EP exchanges in fp8, as resolved */
     int oom;                      /* some rank's memory exceeds the usable HBM */
     int oom_rank;                 /* the rank most over: HBM first, else host memory */
     int oom_host;                 /* out of the host's memory alone: no rank over its HBM */

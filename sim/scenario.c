@@ -55,6 +55,7 @@ static const char *const mla_down_proj_choices[] = {"duplicated", "column", NULL
 static const char *const cross_entropy_choices[] = {"fused", "unfused", "te", "torch", NULL};
 static const char *const dispatcher_choices[] = {"alltoall", "allgather", "deepep", "hybridep",
                                                   NULL};
+static const char *const ep_wire_choices[] = {"bf16", "fp8", NULL};
 static const char *const fsdp_choices[] = {"none",         "full-shard", "shard-grad-op",
                                            "hybrid-shard", "no-shard",   NULL};
 static const char *const fsdp_outer_choices[] = {"none", "optim", NULL};
@@ -337,6 +338,15 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
                             .doc = "how MoE tokens reach their experts (deepep: once per node; "
                                    "hybridep: priced as deepep, and its dispatch pads each "
                                    "expert's tokens for quantized GEMMs)"},
+    [SCN_MOE_DISPATCH_DTYPE] = {"moe-dispatch-dtype", VT_CHOICE, FIELD(moe_dispatch_dtype), 0, 0,
+                                ep_wire_choices, 0, .scope = KS_MODEL, .def = "bf16",
+                                .doc = "with moe-dispatcher=deepep or hybridep: what the forward "
+                                       "dispatch and the backward's combine gradient carry -- "
+                                       "fp8: 1 byte an element and an fp32 scale per 128 "
+                                       "(DeepSeek-V3's low-precision communication; Megatron-"
+                                       "Core moe_dispatch_fwd_dtype and moe_combine_bwd_dtype "
+                                       "mxfp8, as many bytes); the combines stay 16-bit; unset, "
+                                       "framework=deepseek with dtype=fp8 means fp8"},
     [SCN_OVERLAP_EP_COMM] = {"overlap-ep-comm", VT_BOOL, FIELD(overlap_ep_comm), 0, 0,
                              .scope = KS_MODEL, .def = "false",
                              .doc = "steady-state F and B run as pairs hiding each other's "

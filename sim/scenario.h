@@ -67,6 +67,7 @@ enum scn_key {
     SCN_MXFP8_MODULES,
     SCN_QUANTIZED_PARAMS,
     SCN_MOE_DISPATCHER,
+    SCN_MOE_DISPATCH_DTYPE,
     SCN_OVERLAP_EP_COMM,
     SCN_MOE_SHARED_EXPERT_OVERLAP,
     SCN_MOE_IMBALANCE,
@@ -199,6 +200,11 @@ enum scn_moe_dispatcher {
     DISPATCH_DEEPEP,
     DISPATCH_HYBRIDEP,
 };
+/* What the dispatch-direction expert-parallel exchanges carry on the wire: the run's 16-bit
+ * activations, or E4M3 with fine-grained scales (DeepSeek-V3 report sec. 3.3.2, "Low-Precision
+ * Communication"; Megatron-Core's moe_dispatch_fwd_dtype / moe_combine_bwd_dtype = mxfp8).
+ * Unset, as the framework does it (cm_rules.c, resolve_dispatch_fp8). */
+enum scn_ep_wire { EP_WIRE_BF16, EP_WIRE_FP8 };
 /* PyTorch FSDP's sharding strategies (torch.distributed.fsdp.ShardingStrategy): full-shard =
  * ZeRO-3; shard-grad-op = ZeRO-3 whose parameters stay gathered from forward to backward;
  * hybrid-shard = full-shard inside groups of fsdp-group GPUs, replicated across them;
@@ -388,6 +394,8 @@ struct scenario {
     int quantized_params;     /* fp8 / nvfp4: the linear layers' weights live and are gathered
                                  quantized, with no 16-bit copy (--fp8/--fp4-param-gather) */
     int moe_dispatcher;       /* enum scn_moe_dispatcher */
+    int moe_dispatch_dtype;   /* enum scn_ep_wire: the forward dispatch's and the backward
+                                 combine-gradient's wire type */
     int moe_shared_expert_overlap; /* shared experts computed beside the dispatch and combine */
     int overlap_ep_comm;      /* hide one micro-batch's expert all-to-alls behind another's
                                  compute: 1F1B / interleaved steady-state F&B pairs

@@ -158,6 +158,38 @@ Test(ep, deepep_sends_a_token_once_per_remote_node)
     step_release(&out);
 }
 
+/* An fp8 wire (moe-dispatch-dtype=fp8, DeepSeek-V3's low-precision communication): the
+ * dispatch, and the backward's combine gradient, carry 1 byte an element and an fp32 scale per
+ * 128 -- (1 + 4/128) / 2 of bf16's bytes -- while the combine, and the backward's dispatch
+ * gradient, stay bf16; so a round trip is one exchange at each size, forward and backward
+ * alike.  Across two nodes DeepEP's exchange is the network's at either size. */
+static const double FP8_TOKEN_B = (1.0 + 4.0 / 128) * 4096;
+
+Test(ep, an_fp8_dispatch_sends_a_byte_and_its_scales_and_the_combine_stays_16_bit)
+{
+    run_ok(MODEL("mixtral-8x7b"), 4,
+           MIXTRAL_EP8("moe-dispatcher=deepep", "moe-dispatch-dtype=fp8"));
+    double dispatch = 4096 * 11.0 / 7 * 0.5 * FP8_TOKEN_B / 50e9;
+    double combine = 4096 * 11.0 / 7 * 0.5 * TOKEN_B / 50e9;
+    cr_assert(near(out.rep.layer_view[1].ep_fwd, dispatch + combine), "%.9g vs %.9g",
+              out.rep.layer_view[1].ep_fwd, dispatch + combine);
+    cr_assert(near(out.rep.layer_view[1].ep_bwd, dispatch + combine));
+    cr_assert(near(out.cm.stages[0].fwd.ep, 32 * (dispatch + combine)));
+    step_release(&out);
+    /* framework=deepseek with fp8 GEMMs implies it (its recipe), bf16 GEMMs do not */
+#define DEEPSEEK(...)                                                                             \
+    MIXTRAL_EP8("moe-dispatcher=deepep", "framework=deepseek", "schedule=dualpipe", "pp=2",      \
+                "gpus=16", "microbatches=4", __VA_ARGS__)
+    run_ok(MODEL("mixtral-8x7b"), 4, DEEPSEEK("dtype=fp8", "fp8-recipe=blockwise"));
+    cr_assert(near(out.rep.layer_view[1].ep_fwd, dispatch + combine), "%.9g vs %.9g",
+              out.rep.layer_view[1].ep_fwd, dispatch + combine);
+    step_release(&out);
+    run_ok(MODEL("mixtral-8x7b"), 4, DEEPSEEK("dtype=bf16"));
+    cr_assert(near(out.rep.layer_view[1].ep_fwd, 2 * combine), "%.9g vs %.9g",
+              out.rep.layer_view[1].ep_fwd, 2 * combine);
+    step_release(&out);
+}
+
 /* Inside one NVLink domain whose hardware file measured DeepEP's kernels (<collective
  * op="ep-dispatch"> / "ep-combine"), each GPU receives one copy of a token per GPU holding
  * any of its experts, at the measured bandwidth: Mixtral's top-2 of 8 experts over ep 4 (two
@@ -177,6 +209,16 @@ Test(ep, deepep_in_a_node_runs_at_its_measured_kernels_once_per_gpu)
     cr_assert(near(out.rep.layer_view[1].ep_fwd, trip), "%.9g vs %.9g",
               out.rep.layer_view[1].ep_fwd, trip);
     cr_assert(near(out.rep.layer_view[1].ep_bwd, trip));
+    step_release(&out);
+    /* an fp8 dispatch: the dispatch kernel moves its bytes, the combine kernel bf16's */
+    toy_step_xml(MODEL("mixtral-8x7b"), 8, "", fits,
+                 L("seq=4096", "ep=4", "gpus=4", "microbatches=1", "moe-dispatcher=deepep",
+                   "moe-dispatch-dtype=fp8"),
+                 &scn, &out);
+    double fp8_trip = 10e-6 + received * (1.0 + 4.0 / 128) / 2 / 400e9 + 5e-6 + received / 200e9;
+    cr_assert(near(out.rep.layer_view[1].ep_fwd, fp8_trip), "%.9g vs %.9g",
+              out.rep.layer_view[1].ep_fwd, fp8_trip);
+    cr_assert(near(out.rep.layer_view[1].ep_bwd, fp8_trip));
     step_release(&out);
     /* NCCL's all-to-all dispatcher sends every routed copy, measured kernels or not */
     toy_step_xml(MODEL("mixtral-8x7b"), 8, "", fits,
@@ -349,6 +391,10 @@ Test(ep, deepep_sms_rules)
          "moe-router-padding applies to dtype=fp8 or nvfp4"},
         {"", {"dtype=fp8", "moe-dispatcher=allgather", "moe-router-padding=true", NULL},
          "allgather dispatcher does not pad the routing map"},
+        {"", {"moe-dispatch-dtype=fp8", NULL},
+         "moe-dispatch-dtype=fp8 needs moe-dispatcher=deepep or hybridep"},
+        {"", {"moe-dispatcher=allgather", "moe-dispatch-dtype=fp8", NULL},
+         "moe-dispatch-dtype=fp8 needs moe-dispatcher=deepep or hybridep"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char hw[256];

@@ -645,6 +645,12 @@ Test(feature_keys, follow_the_keys_they_apply_under)
     derive_ok();
     cr_assert_eq(scn.moe_shared_expert_overlap, 0);
     derived_are("moe-shared-expert-overlap deepep-sms");
+    /* an fp8 wire follows a dispatcher without one given later; bf16 stays anywhere */
+    FOLLOWS("moe-dispatch-dtype", "moe-dispatcher=deepep", "moe-dispatch-dtype=fp8",
+            "--vary:moe-dispatcher=alltoall");
+    FOLLOWS("", "moe-dispatcher=deepep", "moe-dispatch-dtype=bf16",
+            "--vary:moe-dispatcher=alltoall");
+    FOLLOWS("", "moe-dispatch-dtype=fp8", "--vary:moe-dispatcher=hybridep");
     FOLLOWS("moe-shared-expert-overlap", "moe-shared-expert-overlap=true",
             "--vary:overlap-ep-comm=true");
     FOLLOWS("muon-ns-steps", "optimizer-algorithm=muon", "muon-ns-steps=6",
