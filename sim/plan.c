@@ -187,8 +187,8 @@ static enum sim_status apply_dsa_groups(struct scenario *out, const struct plan_
     return scn_set_key(out, SCN_PIPELINE_LAYOUT, layout, err);
 }
 
-/* The config's dispatcher, where it chooses one: the flex backends' SM count stays only with a
- * flex backend (the rules refuse it otherwise). */
+/* The config's dispatcher, where it chooses one: the flex backends' SM count and an fp8 wire
+ * stay only with a flex backend (the rules refuse them otherwise). */
 static enum sim_status apply_dispatcher(struct scenario *out, const struct plan_config *c,
                                         struct sim_error *err)
 {
@@ -196,8 +196,10 @@ static enum sim_status apply_dispatcher(struct scenario *out, const struct plan_
         return SIM_OK;
     enum sim_status st = scn_set_key(
         out, SCN_MOE_DISPATCHER, scn_choice_name(SCN_MOE_DISPATCHER, c->dispatcher - 1), err);
-    if (st == SIM_OK && !scn_flex_dispatch(out))
+    if (st == SIM_OK && !scn_flex_dispatch(out)) {
         scn_unset(out, SCN_DEEPEP_SMS);
+        scn_unset(out, SCN_MOE_DISPATCH_DTYPE);
+    }
     return st;
 }
 

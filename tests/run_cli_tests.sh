@@ -1536,6 +1536,12 @@ else
     fail "plan GLM-5.2: layouts of whole DSA top-k groups" "exit status $rc" \
         "$(head -n 6 "$tmp/out")"
 fi
+# an fp8 dispatch wire applies to the flex dispatchers alone: plan drops it from the
+# all-to-all layouts it tries (as deepep-sms), instead of finding every one refused
+run plan "$SCN/mixtral-8x7b-h100.xml" --gpus 64 --set moe-dispatch-dtype=fp8 \
+    --dispatchers alltoall,deepep --top 3 -j 2
+check "plan --set moe-dispatch-dtype=fp8: all-to-all layouts tried too" \
+    grep -Eq "^[0-9]+ +tp1 pp1 vp1 cp1 ep8/1 alltoall " "$tmp/out"
 # Under the table, one line runs the first layout: the scenario, plan's --set values (and
 # --hbm-reserve as hw.hbm-reserve), then the keys the layout changes.  Pasted into a shell it
 # gives the row's step time (the table's 4 decimals) and peak memory (2 decimals): a dense
