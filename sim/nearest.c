@@ -1,9 +1,16 @@
 /* nearest: did-you-mean by edit distance (see nearest.h). */
 #include "nearest.h"
 
+#include <ctype.h>
 #include <string.h>
 
 #define NEAREST_MAX_EDITS 2
+
+/* A letter as compared: '_' as '-', and either case ('PP' is 'pp' typed with caps lock). */
+static char fold(char c)
+{
+    return c == '_' ? '-' : (char)tolower((unsigned char)c);
+}
 
 /* Edit distance of a and b, or cap + 1 when it is larger than cap (or a word is too long). */
 static int distance(const char *a, const char *b, int cap)
@@ -18,13 +25,13 @@ static int distance(const char *a, const char *b, int cap)
         d[0][j] = (int)j;
     for (size_t i = 1; i <= n; i++) {
         for (size_t j = 1; j <= m; j++) {
-            char x = a[i - 1] == '_' ? '-' : a[i - 1], y = b[j - 1] == '_' ? '-' : b[j - 1];
+            char x = fold(a[i - 1]), y = fold(b[j - 1]);
             int best = d[i - 1][j - 1] + (x != y);
             if (d[i - 1][j] + 1 < best)
                 best = d[i - 1][j] + 1;
             if (d[i][j - 1] + 1 < best)
                 best = d[i][j - 1] + 1;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+            if (i > 1 && j > 1 && x == fold(b[j - 2]) && fold(a[i - 2]) == y &&
                 d[i - 2][j - 2] + 1 < best)
                 best = d[i - 2][j - 2] + 1;
             d[i][j] = best;

@@ -1,10 +1,10 @@
 /* nearest: the known word closest to a mistyped one, for "did you mean" hints.
  *
  * Distance is the optimal-string-alignment edit distance (insert, delete, substitute, swap two
- * neighbours: 1 each), with '_' and '-' counted as the same letter.  A word is near when it is
- * at most 2 edits away and the edits are fewer than half the typed word's letters, so short
- * names are not matched to anything ("xy" is not "tp").  Words are short: both must be under
- * NEAREST_MAX_LEN characters; O(len^2) per word. */
+ * neighbours: 1 each), with '_' and '-' counted as the same letter, and so a letter's two
+ * cases.  A word is near when it is at most 2 edits away and the edits are fewer than half the
+ * typed word's letters, so short names are not matched to anything ("xy" is not "tp").  Words
+ * are short: both must be under NEAREST_MAX_LEN characters; O(len^2) per word. */
 #ifndef STEPSIM_NEAREST_H
 #define STEPSIM_NEAREST_H
 

@@ -469,6 +469,10 @@ expect_error "stepsim keys with a typo: did you mean" 2 "stepsim: keys: unknown 
 run run "$U" --set microbatchs=4
 expect_error "--set with a mistyped key: did you mean" 2 "stepsim: --set: unknown key 'microbatchs'" \
     "(did you mean 'microbatches'?"
+# a key typed in capitals is the key (it had got no suggestion: two edits of two letters)
+run run "$SCN/llama3.1-70b-h100.xml" --set PP=4
+expect_error "--set with a key in capitals: did you mean it" 2 "stepsim: --set: unknown key 'PP'" \
+    "(did you mean 'pp'?"
 run run "$U" --set tp=8
 expect_error "--set tp=8 on an explicit-cost scenario: an error, not silence" 2 \
     "stepsim: tp applies only to the cost model" "(tp given by --set)"
