@@ -365,6 +365,18 @@ static double launch_s(const struct cm_ctx *c, int scope)
     return c->cfg->graph_scope & scope ? GRAPH_KERNEL_GAP_S : c->cfg->eager_launch_s;
 }
 
+/* DeepSeek-V3's fp8 training caches what the backward reads of the MoE in its fine-grained fp8
+ * (1x128 tiles), and the attention output in E5M6 (DeepSeek-V3 report, arXiv:2412.19437, sec.
+ * 3.3.3, "Low-Precision Storage and Communication"): framework=deepseek with fp8 GEMMs. */
+static int deepseek_fp8_cache(const struct cm_ctx *c)
+{
+    return c->scn->framework == FW_DEEPSEEK && c->narrow;
+}
+
+/* E5M6: 1 sign, 5 exponent and 6 mantissa bits, 12 bits an element (sec. 3.3.3, "Inputs of the
+ * Linear after the attention operator"; the report names no scales for it). */
+#define E5M6_BYTES 1.5
+
 /* What DSA's absorbed attention keeps (Megatron-Core absorbed_mla.py and dsa.py): per head the
  * absorbed query (latent and rotary channels), the query's non-rotary part the absorption read
  * and the core's latent output the value up-projection reads (`per` tokens: TP-sharded heads);
@@ -478,10 +490,13 @@ static void attention_acts(const struct cm_ctx *c, const struct layer_parts *lp,
             (m->q_lora_rank +
              (m->mla_shared_kv ? (double)m->hidden : (double)m->kv_lora_rank + m->qk_rope_dim));
     double out = per * m->heads * m->v_head_dim;
+    /* DeepSeek-V3 keeps the projection's input, which the attention's backward reads too, in
+     * E5M6 rather than fp8 */
+    int e5m6 = deepseek_fp8_cache(c) && !(c->scn->bf16_modules & LM_ATTN_PROJ);
     a->attn_out =
         m->o_groups > 0 /* wo_a, a 16-bit einsum, keeps its input as is */
             ? c->cfg->act_bytes * out + v4_proj_kept_bytes(c) * per * m->o_groups * m->o_lora_rank
-            : cm_kept_input_bytes(c, LM_ATTN_PROJ) * out;
+            : (e5m6 ? E5M6_BYTES : cm_kept_input_bytes(c, LM_ATTN_PROJ)) * out;
     if (m->csa_layers > 0)
         csa_acts(c, lp, T, a);
 }
@@ -493,14 +508,19 @@ static void mlp_acts(const struct cm_ctx *c, const struct layer_parts *lp, doubl
 {
     const struct model *m = c->m;
     double gate = m->act == ACT_SWIGLU ? 2.0 : 1.0; /* FC1 outputs per inner element */
+    /* DeepSeek-V3 keeps the routed experts' SwiGLU input (FC1's output) and their FC1 input --
+     * the dispatched tokens -- in its fp8, as their quantized GEMM inputs are (sec. 3.3.3,
+     * "Inputs of the SwiGLU operator in MoE"; "cache the activations in FP8 for the Linear
+     * operator's backward"), not a 16-bit copy; routed_in is act_bytes where they run 16-bit */
+    double routed_out = deepseek_fp8_cache(c) ? routed_in : c->cfg->act_bytes;
     double dense_hidden = c->cfg->act_bytes * gate + dense_in,
-           routed_hidden = c->cfg->act_bytes * gate + routed_in;
+           routed_hidden = routed_out * gate + routed_in;
     if (lp->mlp == MLP_MOE) {
         double routed = (double)m->top_k * m->expert_ffn;
         a->shared_hidden = dense_hidden * per * m->shared_experts * m->shared_expert_ffn;
         a->moe_hidden = routed_hidden * per * routed * c->cfg->moe_load;
         a->moe_act_out = routed_in * per * routed * c->cfg->moe_load;
-        a->permuted = c->cfg->act_bytes * Ts * m->top_k * model_moe_width(m) * c->cfg->moe_load;
+        a->permuted = routed_out * Ts * m->top_k * model_moe_width(m) * c->cfg->moe_load;
         a->latent_out =
             c->cfg->act_bytes * Ts * m->moe_latent; /* fc2_latent_proj's input; 0 without */
     } else if (lp->mlp == MLP_DENSE) {

@@ -2629,3 +2629,33 @@ Test(moe, routed_experts_add_no_tp_collective)
               v->tp_bwd);
     step_release(&out);
 }
+
+/* framework=deepseek with fp8 GEMMs keeps what DeepSeek-V3's training caches (DeepSeek-V3
+ * report, arXiv:2412.19437, sec. 3.3.3): the routed experts' dispatched tokens (FC1's input)
+ * and SwiGLU input (FC1's output) in its fp8 of 1x128 tiles, 1 + 4/128 bytes an element, not
+ * 16-bit; the attention output (the projection's input) in E5M6, 1.5 bytes, not the 1 + 4/128 of
+ * a blockwise fp8 input.  DeepSeek-V3 at 512 tokens, tp 1, moe-load 1: a MoE layer keeps 0.96875
+ * bytes less of 512 x 8 x 7168 dispatched and 512 x 8 x 2 x 2048 FC1 outputs, and every layer
+ * 0.46875 bytes more of 512 x 128 x 128 attention outputs, than without a framework. */
+Test(cm_work, deepseek_caches_the_moe_in_fp8_and_the_attention_output_in_e5m6)
+{
+    const char *const base[] = {"framework=auto", "schedule=dualpipe", "pp=2", "ep=4",
+                                "seq=512", "microbatches=4", "first-stage-layers=31", "dtype=fp8",
+                                "fp8-recipe=blockwise", NULL};
+    const char *ds[sizeof base / sizeof *base];
+    memcpy(ds, base, sizeof base);
+    ds[0] = "framework=deepseek";
+    run_ok(MODEL("deepseek-v3"), 8, base);
+    double layers = out.cm.stages[0].layers, other = out.cm.stages[0].act_bytes_mb;
+    step_release(&out);
+    run_ok(MODEL("deepseek-v3"), 8, ds);
+    cr_assert_eq(out.cm.stages[0].layers, layers);
+    double moe_layers = layers - 3.0; /* first_k_dense_replace = 3 */
+    double fp8 = 1.0 + 4.0 / 128.0;
+    double less = (2.0 - fp8) * 512.0 * 8.0 * (7168.0 + 2.0 * 2048.0);
+    double more = (1.5 - fp8) * 512.0 * 128.0 * 128.0;
+    double want = moe_layers * less - layers * more;
+    cr_assert(near(other - out.cm.stages[0].act_bytes_mb, want), "%.12g vs %.12g (%g layers)",
+              other - out.cm.stages[0].act_bytes_mb, want, layers);
+    step_release(&out);
+}
