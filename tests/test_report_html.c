@@ -445,7 +445,7 @@ Test(report_html, table_page)
     cr_assert(strstr(s, "<th>--vary</th><td>pp=2,4,8</td>"));
     cr_assert(strstr(s, "data-sort=\"step_time_s\" data-desc=\"0\""));
     cr_assert(strstr(s, "<tr class=\"s-error\"><td class=\"n\">8</td><td>error</td><td></td>"
-                        "<td>pp=8 &lt;bad&gt;</td></tr>"));
+                        "<td class=\"why\">pp=8 &lt;bad&gt;</td></tr>"));
     cr_assert(!strstr(s, "left out"), "every row is in the table");
     free(s);
     /* A command that writes only its first rows says how many it has: the page counts the
