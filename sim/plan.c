@@ -243,6 +243,21 @@ enum sim_status plan_config_apply(const struct scenario *base, const struct fw_t
     return SIM_OK;
 }
 
+enum sim_status plan_config_dropped(const struct scenario *base, const struct fw_type *fw,
+                                    int gpus, const struct plan_config *c,
+                                    unsigned char *dropped, struct sim_error *err)
+{
+    memset(dropped, 0, SCN_KEY_COUNT);
+    struct scenario *scn = mem_calloc(1, sizeof *scn);
+    if (!scn)
+        return err_set(err, SIM_EFAIL, NULL, 0, "out of memory for a config's scenario");
+    enum sim_status st = plan_config_apply(base, fw, gpus, c, scn, err);
+    for (int k = 0; st == SIM_OK && k < SCN_KEY_COUNT; k++)
+        dropped[k] = scn_given(base, (enum scn_key)k) && !scn_given(scn, (enum scn_key)k);
+    mem_free(scn);
+    return st;
+}
+
 /* ---- simpler ----------------------------------------------------------------------------- */
 
 /* How unusual a schedule is to run: the Megatron orders first (1f1b, and interleaved, whose

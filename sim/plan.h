@@ -189,6 +189,15 @@ enum sim_status plan_config_apply(const struct scenario *base, const struct fw_t
  * given by --set fix that dimension of the search.) */
 enum sim_status plan_check_set_keys(const struct scenario *base, struct sim_error *err);
 
+/* The keys config c's scenario (plan_config_apply) drops where they do not apply -- given in
+ * `base`, unset in the config's (deepep-sms and moe-dispatch-dtype beside an all-to-all or
+ * all-gather dispatcher, a stage split the config does not make, ...): dropped[k] = 1 for
+ * each, in dropped[SCN_KEY_COUNT].  What the config ran is the one source of what `run` must
+ * be told to reproduce it. */
+enum sim_status plan_config_dropped(const struct scenario *base, const struct fw_type *fw,
+                                    int gpus, const struct plan_config *c,
+                                    unsigned char *dropped, struct sim_error *err);
+
 /* Whether a config runs sequence parallelism: with tp > 1 unless the scenario turns it off. */
 int plan_config_sp(const struct plan_result *res, const struct plan_config *c);
 /* Whether framework `fw` runs the activation-offload option as Megatron-Core's fine-grained

@@ -349,44 +349,86 @@ static int key_differs(const struct scenario *base, enum scn_key key, const char
     return differs;
 }
 
+/* Whether the scenario file at `path`, without plan's --set values, gives `key` (1 also when
+ * it cannot be read again: then `run` is told the key's default to be sure). */
+static int file_gives(const char *path, enum scn_key key)
+{
+    struct scenario *scn = mem_calloc(1, sizeof *scn);
+    struct sim_error err;
+    int gives = !scn || scn_load_with_sets(scn, path, NULL, 0, &err) != SIM_OK ||
+                scn_given(scn, key);
+    mem_free(scn);
+    return gives;
+}
+
+/* The scenario key a "KEY=VALUE" --set value gives; -1 for a hw.* knob (no layout changes
+ * one). */
+static int set_key(const char *set)
+{
+    char name[64];
+    size_t klen = strcspn(set, "=");
+    if (klen >= sizeof name)
+        return -1;
+    snprintf(name, sizeof name, "%.*s", (int)klen, set);
+    return scn_key_find(name);
+}
+
+/* Is k one of --out's layout keys (config_key_values writes its value)? */
+static int csv_layout_key(int k)
+{
+    for (int i = 0; i < NCSV_KEYS; i++)
+        if ((int)csv_layout_keys[i] == k)
+            return 1;
+    return 0;
+}
+
 /* "run it: stepsim run SCENARIO --set ..." for entry e: plan's --set values, then the keys
  * whose values the config changes -- pasted, it gives the row's step time and memory.
  * microbatches is left to derive from the global batch, as plan_config_apply leaves it.  run
  * takes each key once, so a key of plan's --set values that the config changes is written
- * with the config's value alone (where the config's keys stand: the later, as it applied). */
+ * with the config's value alone (where the config's keys stand: the later, as it applied).
+ * A --set value the config's scenario dropped (plan_config_dropped: deepep-sms beside an
+ * all-to-all dispatcher, say) is left out -- run would refuse it -- and put back at its
+ * default where the file gives the key too.  The scenario plan_config_apply built for the
+ * config decides, not a second reading of which keys apply to which layout. */
 static void write_run_line(FILE *out, const struct plan_run_args *ra,
-                           const struct scenario *base, const struct plan_result *res,
-                           const struct plan_entry *e)
+                           const struct scenario *base, int gpus,
+                           const struct plan_result *res, const struct plan_entry *e)
 {
+    unsigned char dropped[SCN_KEY_COUNT];
+    struct sim_error err;
     char(*v)[KEY_TEXT] = mem_calloc(NCSV_KEYS, sizeof *v);
-    if (!v)
+    if (!v || plan_config_dropped(base, res->framework, gpus, &e->cfg, dropped, &err) != SIM_OK) {
+        mem_free(v);
         return;
+    }
     config_key_values(res, e, v);
     snprintf(v[9], KEY_TEXT, "%s", SCN_DEFAULT_VALUE);
-    int differs[NCSV_KEYS];
+    int differs[SCN_KEY_COUNT] = {0};
     for (int k = 0; k < NCSV_KEYS; k++)
-        differs[k] = key_differs(base, csv_layout_keys[k], v[k]);
+        differs[csv_layout_keys[k]] = key_differs(base, csv_layout_keys[k], v[k]);
+    for (int k = 0; k < SCN_KEY_COUNT; k++) /* the layout keys' values say it themselves */
+        dropped[k] = dropped[k] && !csv_layout_key(k);
     fputs("run it: stepsim run ", out);
     put_shell_word(out, ra->path);
     for (int i = 0; i < ra->nsets; i++) {
-        int changed = 0;
-        size_t klen = strcspn(ra->sets[i], "=");
-        for (int k = 0; k < NCSV_KEYS && !changed; k++) {
-            const char *name = scn_key_name(csv_layout_keys[k]);
-            changed = differs[k] && strlen(name) == klen && strncmp(name, ra->sets[i], klen) == 0;
-        }
-        if (!changed) {
+        int k = set_key(ra->sets[i]);
+        if (k < 0 || (!differs[k] && !dropped[k])) {
             fputs(" --set ", out);
             put_shell_word(out, ra->sets[i]);
         }
     }
     char arg[KEY_TEXT + 64];
     for (int k = 0; k < NCSV_KEYS; k++)
-        if (differs[k]) {
+        if (differs[csv_layout_keys[k]]) {
             snprintf(arg, sizeof arg, "%s=%s", scn_key_name(csv_layout_keys[k]), v[k]);
             fputs(" --set ", out);
             put_shell_word(out, arg);
         }
+    for (int k = 0; k < SCN_KEY_COUNT; k++)
+        if (dropped[k] && (base->origin[k].order != SCN_ORDER_SET ||
+                           file_gives(ra->path, (enum scn_key)k)))
+            fprintf(out, " --set %s=%s", scn_key_name((enum scn_key)k), SCN_DEFAULT_VALUE);
     fputc('\n', out);
     mem_free(v);
 }
@@ -441,7 +483,7 @@ static int write_table(FILE *out, const struct scenario *base, const struct plan
         fprintf(out, "only %zu of the %zu rule-valid layouts fit; all %zu are listed\n",
                 res->ntop, res->nlayouts, res->ntop);
     if (res->ntop > 0)
-        write_run_line(out, ra, base, res, &res->entries[res->top[0]]);
+        write_run_line(out, ra, base, o->gpus, res, &res->entries[res->top[0]]);
     if (res->ntop == 0) {
         char none[256];
         fprintf(out, "%s:\n", nothing_fits_text(none, sizeof none, res));
@@ -733,7 +775,9 @@ static void write_help(FILE *out)
           "schedule, even stages (compared in that order).  ZeRO-3 is FSDP's full-shard,\n"
           "ZeRO-3 keeping parameters gathered (zero3k) its shard-grad-op.\n"
           "Under the list, 'run it: stepsim run ...' runs the first layout: plan's --set\n"
-          "values, then the keys the layout changes (each key once: the layout's value).\n"
+          "values, then the keys the layout changes (each key once: the layout's value); a\n"
+          "value the layout drops where it does not apply (deepep-sms beside alltoall, say)\n"
+          "is left out, or given back as 'default' where the file sets it.\n"
           "\n"
           "  --gpus N           the GPU budget (world size)\n"
           "  --top K            configs to list (default 5)\n"

@@ -503,6 +503,40 @@ Test(plan, dispatchers_searched_keep_the_exhaustive_list)
     plan_result_release(&bb);
 }
 
+/* deepep-sms and an fp8 wire given: the all-to-all configs' scenarios drop both (run refuses
+ * them beside a non-flex dispatcher), the DeepEP ones keep both, and neither drops a key it
+ * sets itself. */
+Test(plan, configs_drop_the_flex_keys_beside_an_all_to_all_dispatcher)
+{
+    struct scenario base;
+    const char *sets[] = {"global-batch=64", "deepep-sms=24", "moe-dispatch-dtype=fp8", NULL};
+    base_with(&base, MIXTRAL, sets);
+    struct plan_opts o = {.gpus = 16, .top = 5, .jobs = 2};
+    o.dispatchers[0] = DISPATCH_ALLTOALL + 1;
+    o.dispatchers[1] = DISPATCH_DEEPEP + 1;
+    struct plan_result res;
+    struct sim_error err;
+    cr_assert_eq(plan_run(&base, &o, &res, &err), SIM_OK, "%s", err.msg);
+    int seen[4] = {0};
+    unsigned char dropped[SCN_KEY_COUNT];
+    for (size_t i = 0; i < res.n; i++) {
+        const struct plan_config *c = &res.entries[i].cfg;
+        if (c->dispatcher == 0 || seen[c->dispatcher - 1]++)
+            continue;
+        cr_assert_eq(plan_config_dropped(&base, res.framework, 16, c, dropped, &err), SIM_OK,
+                     "%s", err.msg);
+        int a2a = c->dispatcher == DISPATCH_ALLTOALL + 1;
+        cr_expect_eq(dropped[SCN_DEEPEP_SMS], a2a, "dispatcher %d", c->dispatcher);
+        cr_expect_eq(dropped[SCN_MOE_DISPATCH_DTYPE], a2a, "dispatcher %d", c->dispatcher);
+        cr_expect_eq(dropped[SCN_GLOBAL_BATCH] + dropped[SCN_TP] + dropped[SCN_EP] +
+                         dropped[SCN_MOE_DISPATCHER],
+                     0);
+    }
+    cr_expect(seen[DISPATCH_ALLTOALL] && seen[DISPATCH_DEEPEP], "%d alltoall, %d deepep",
+              seen[DISPATCH_ALLTOALL], seen[DISPATCH_DEEPEP]);
+    plan_result_release(&res);
+}
+
 /* DeepSeek-V3 on 512 H100 (the guide's scenario): the configs it lists fit the host too.  Its
  * first pick had been ZeRO-3 with the optimizer and every module's activations offloaded --
  * 456 GiB a GPU on a host of 256 GiB a GPU (a DGX H100's 2 TiB over 8); check_top runs each
