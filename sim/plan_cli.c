@@ -606,6 +606,46 @@ static int write_csv_ranked(FILE *out, const void *user)
     return ferror(out) ? -1 : 0;
 }
 
+enum { SET_FACT_TEXT = 2048 };
+
+/* The page's --set values as given, each followed by the listed places of the configs that
+ * dropped it where it does not apply (plan_config_dropped: deepep-sms beside an all-to-all
+ * dispatcher, say) -- the page says what the listed configs ran, as the run-it line does. */
+static enum sim_status set_facts(char (*text)[SET_FACT_TEXT], const struct cli_sets *sets,
+                                 const struct scenario *base, int gpus,
+                                 const struct plan_result *res, struct sim_error *err)
+{
+    size_t nlisted;
+    const size_t *list = listed_configs(res, &nlisted);
+    size_t n = sets->n ? (size_t)sets->n : 1, *used = mem_calloc(n, sizeof *used);
+    int *hits = mem_calloc(n, sizeof *hits);
+    enum sim_status st = SIM_OK;
+    if (!used || !hits)
+        st = err_set(err, SIM_EFAIL, NULL, 0, "out of memory for the page's --set values");
+    for (int i = 0; st == SIM_OK && i < sets->n; i++)
+        used[i] = (size_t)snprintf(text[i], SET_FACT_TEXT, "%s", sets->v[i]);
+    unsigned char dropped[SCN_KEY_COUNT];
+    for (size_t t = 0; st == SIM_OK && t < nlisted; t++) {
+        st = plan_config_dropped(base, res->framework, gpus, &res->entries[list[t]].cfg, dropped,
+                                 err);
+        for (int i = 0; st == SIM_OK && i < sets->n; i++) {
+            int k = set_key(sets->v[i]);
+            if (k < 0 || !dropped[k] || used[i] >= SET_FACT_TEXT)
+                continue;
+            used[i] += (size_t)snprintf(text[i] + used[i], SET_FACT_TEXT - used[i], "%s#%zu",
+                                        hits[i]++ ? ", "
+                                                  : " (dropped where it does not apply: listed ",
+                                        t + 1);
+        }
+    }
+    for (int i = 0; st == SIM_OK && i < sets->n; i++)
+        if (hits[i] && used[i] < SET_FACT_TEXT)
+            snprintf(text[i] + used[i], SET_FACT_TEXT - used[i], ")");
+    mem_free(used);
+    mem_free(hits);
+    return st;
+}
+
 /* --report FILE.html: the valid configs as a table, the listed ones first, the first
  * PLAN_REPORT_ROWS of them; above it what was planned -- the text table's header, the --set
  * values as given, and when nothing fits, that the list is the nearest. */
@@ -631,8 +671,12 @@ static enum sim_status plan_report(struct outfile *of, const char *scenario_file
     int n = 0;
     facts[n++] = (struct html_fact){"scenario file", scenario_file};
     facts[n++] = (struct html_fact){"as run", as_run};
-    for (int i = 0; i < sets->n; i++)
-        facts[n++] = (struct html_fact){"--set", sets->v[i]};
+    char(*set_text)[SET_FACT_TEXT] = mem_calloc(sets->n ? (size_t)sets->n : 1, sizeof *set_text);
+    if (!set_text)
+        return err_set(err, SIM_EFAIL, NULL, 0, "out of memory for the page's --set values");
+    enum sim_status st = set_facts(set_text, sets, base, o->gpus, res, err);
+    for (int i = 0; st == SIM_OK && i < sets->n; i++)
+        facts[n++] = (struct html_fact){"--set", set_text[i]};
     facts[n++] = (struct html_fact){"budget", budget};
     if (*nothing_fits_text(none, sizeof none, res))
         facts[n++] = (struct html_fact){"nothing fits", none};
@@ -681,7 +725,10 @@ static enum sim_status plan_report(struct outfile *of, const char *scenario_file
         "<code>stepsim plan --help</code> and the README's result columns.",
         valid,
         &columns};
-    return outfile_write(of, report_html_table_fn, &page, err);
+    if (st == SIM_OK)
+        st = outfile_write(of, report_html_table_fn, &page, err);
+    mem_free(set_text);
+    return st;
 }
 
 /* ---- command line ------------------------------------------------------------------------ */

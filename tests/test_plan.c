@@ -1631,6 +1631,21 @@ Test(plan, report_page_states_the_sets_and_when_nothing_fits)
     free(html);
     free(out);
     free(err);
+    /* a --set value the listed all-to-all configs drop (it applies to flex dispatchers):
+     * the page says so, and the run-it line leaves it out, as run would refuse it */
+    const char *flex[] = {MIXTRAL, "--gpus", "64", "--top", "2", "--set", "deepep-sms=24",
+                          "--dispatchers", "alltoall", "--report", page, NULL};
+    cr_assert_eq(run_plan(flex, &out, &err), 0, "stderr: %s", err);
+    html = slurp(page);
+    cr_expect(strstr(html, "<tr><th>--set</th><td>deepep-sms=24 (dropped where it does not "
+                           "apply: listed #1, #2)</td></tr>\n"),
+              "%.3000s", html);
+    cr_expect(strstr(out, "\nrun it: stepsim run " MIXTRAL " --set tp=1 --set pp=1 --set "
+                          "sp=false --set zero=1 --set recompute=none\n"),
+              "%s", out);
+    free(html);
+    free(out);
+    free(err);
     const char *none[] = {LLAMA405, "--gpus", "8", "--top", "2", "--report", page, NULL};
     cr_assert_eq(run_plan(none, &out, &err), 0, "stderr: %s", err);
     html = slurp(page);
