@@ -368,7 +368,7 @@ static int put_memory_point(const struct memtl_point *p, void *user)
     return 0;
 }
 
-/* The file's head: the scenario's name, then the pipeline as the engine ran it (the setup's
+/* The file's head: the scenario's name and file, then the pipeline as the engine ran it (the setup's
  * resolved schedule and parameters, not the scenario's keys again). */
 static void put_header(struct trace_ctx *c)
 {
@@ -376,6 +376,12 @@ static void put_header(struct trace_ctx *c)
     FILE *out = c->out;
     fprintf(out, "{\"displayTimeUnit\":\"ms\",\"otherData\":{\"scenario\":");
     json_put_string(out, c->scn->name);
+    /* the file as given too, as the JSON report says it: two files may give one name */
+    fprintf(out, ",\"scenario_file\":");
+    if (c->scn->file[0])
+        json_put_string(out, c->scn->file);
+    else
+        fputs("null", out);
     fprintf(out, ",\"schedule\":");
     json_put_string(out, c->setup->schedule->name);
     if (c->cm) {

@@ -134,6 +134,26 @@ Test(trace, every_shipped_scenario_passes_the_checker_plain_and_with_jitter)
     globfree(&g);
 }
 
+/* otherData names the scenario's file as given, escaped, as the JSON report does (two files
+ * may give one name; the trace had said the name only); null for a scenario built in code. */
+Test(trace, other_data_names_the_scenario_file)
+{
+    struct scenario scn;
+    struct step_output so;
+    run_scenario(TOP_SRCDIR "/scenarios/unit.xml", NULL, &scn, &so);
+    snprintf(scn.file, sizeof scn.file, "%s", "runs/a \"b\".xml");
+    struct text t = trace_of_step(&scn, &so);
+    cr_assert(strstr(t.buf, ",\"scenario_file\":\"runs/a \\\"b\\\".xml\",\"schedule\":"), "%.300s",
+              t.buf);
+    free(t.buf);
+    scn.file[0] = '\0';
+    t = trace_of_step(&scn, &so);
+    cr_assert(strstr(t.buf, ",\"scenario_file\":null,"), "%.300s", t.buf);
+    assert_clean(&t, "no file");
+    free(t.buf);
+    step_release(&so);
+}
+
 /* 64 ranks x 2 chunks x 512 micro-batches with jitter and slow links: transfers queue on
  * their links (thousands would have partly overlapped the old way); none does now. */
 Test(trace, a_64_rank_512_microbatch_step_with_queueing_links_passes, .timeout = 120)
