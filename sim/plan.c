@@ -196,11 +196,16 @@ static enum sim_status apply_dispatcher(struct scenario *out, const struct plan_
         return SIM_OK;
     enum sim_status st = scn_set_key(
         out, SCN_MOE_DISPATCHER, scn_choice_name(SCN_MOE_DISPATCHER, c->dispatcher - 1), err);
-    if (st == SIM_OK && !scn_flex_dispatch(out)) {
-        scn_unset(out, SCN_DEEPEP_SMS);
-        scn_unset(out, SCN_MOE_DISPATCH_DTYPE);
-    }
+    for (int k = 0; st == SIM_OK && k < PLAN_NFLEX_KEYS && plan_config_drops_flex(c); k++)
+        scn_unset(out, plan_flex_keys[k]);
     return st;
+}
+
+const enum scn_key plan_flex_keys[PLAN_NFLEX_KEYS] = {SCN_DEEPEP_SMS, SCN_MOE_DISPATCH_DTYPE};
+
+int plan_config_drops_flex(const struct plan_config *c)
+{
+    return c->dispatcher && !scn_dispatcher_flex(c->dispatcher - 1);
 }
 
 enum sim_status plan_config_apply(const struct scenario *base, const struct fw_type *fw, int gpus,
@@ -1821,7 +1826,8 @@ static enum sim_status check_dispatchers(const struct plan_opts *o, const struct
 
 /* What configs keep of the scenario where they choose nothing (res->base_*): its offload
  * modules and sequence parallelism, ZeRO-1's reduce op, full recompute's method and layers,
- * the split backward, hierarchical CP and the MoE dispatcher, as given. */
+ * the split backward, hierarchical CP, the MoE dispatcher and the flex dispatchers' keys, as
+ * given. */
 static void keep_base_values(const struct scenario *base, struct plan_result *res)
 {
     res->base_offload_modules = base->offload_modules;
@@ -1844,6 +1850,11 @@ static void keep_base_values(const struct scenario *base, struct plan_result *re
     if (scn_given(base, SCN_MOE_DISPATCHER))
         snprintf(res->base_moe_dispatcher, sizeof res->base_moe_dispatcher, "%s",
                  scn_choice_name(SCN_MOE_DISPATCHER, base->moe_dispatcher));
+    if (scn_given(base, SCN_DEEPEP_SMS))
+        snprintf(res->base_flex[0], sizeof res->base_flex[0], "%d", base->deepep_sms);
+    if (scn_given(base, SCN_MOE_DISPATCH_DTYPE))
+        snprintf(res->base_flex[1], sizeof res->base_flex[1], "%s",
+                 scn_choice_name(SCN_MOE_DISPATCH_DTYPE, base->moe_dispatch_dtype));
 }
 
 /* The space's configs and layouts into res (cands: emptied into it); a space past the cap is

@@ -56,6 +56,14 @@ enum plan_state {
                        steps) showed it cannot change the list (plan.c) */
 };
 
+/* The keys that apply to a flex dispatcher alone (deepep-sms, moe-dispatch-dtype): a config
+ * choosing another dispatcher drops them from its scenario where given, which
+ * plan_config_drops_flex says from the config alone -- what --out needs per row, without
+ * building each row's scenario as plan_config_dropped does. */
+enum { PLAN_NFLEX_KEYS = 2 };
+extern const enum scn_key plan_flex_keys[PLAN_NFLEX_KEYS];
+int plan_config_drops_flex(const struct plan_config *c);
+
 struct plan_entry {
     struct plan_config cfg;
     int layout;  /* index of its layout in plan_result.layouts */
@@ -142,6 +150,8 @@ struct plan_result {
                                       cp-comm-type dropped it; "" where not given */
     char base_moe_dispatcher[16];  /* the scenario's moe-dispatcher, which configs that do not
                                       choose one keep; "" where not given */
+    char base_flex[PLAN_NFLEX_KEYS][16]; /* the scenario's plan_flex_keys, which configs keep beside a flex
+                              dispatcher and drop beside another; "" where not given */
     int moe; /* the model has experts */
     /* the dispatchers its layouts with ep > 1 try (plan_config.dispatcher values); none: the
      * scenario's */

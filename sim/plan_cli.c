@@ -510,18 +510,24 @@ static int write_table(FILE *out, const struct scenario *base, const struct plan
 }
 
 /* The CSV's header; with_layout: the page's, the text table's layout first (not in --out,
- * which scripts parse). */
-static void write_csv_header(FILE *out, int with_layout)
+ * which scripts parse).  After the layout keys, the flex dispatchers' keys the scenario gives
+ * (plan_flex_keys): a row re-run with plan's --set values must be told where its dispatcher
+ * dropped them, and a plan not giving them keeps the header scripts parse. */
+static void write_csv_header(FILE *out, const struct plan_result *res, int with_layout)
 {
     fputs(with_layout ? "layout,dp" : "dp", out);
     for (size_t k = 0; k < sizeof csv_layout_keys / sizeof csv_layout_keys[0]; k++)
         fprintf(out, ",%s", scn_key_name(csv_layout_keys[k]));
+    for (int k = 0; k < PLAN_NFLEX_KEYS; k++)
+        if (res->base_flex[k][0])
+            fprintf(out, ",%s", scn_key_name(plan_flex_keys[k]));
     col_write_header(out, 1);
     fputs(",bound_s,listed\n", out);
 }
 
-/* One config's row: dp, its knobs (config_key_values), then the result columns, its bound and
- * its place in the plan's list (`place`, 1 first; 0: not listed, an empty field). */
+/* One config's row: dp, its knobs (config_key_values; then the flex keys the header names, at
+ * 'default' where its dispatcher dropped them), the result columns, its bound and its place
+ * in the plan's list (`place`, 1 first; 0: not listed, an empty field). */
 static void write_csv_row(FILE *out, const struct plan_result *res, const struct plan_entry *e,
                           size_t place, int with_layout)
 {
@@ -538,6 +544,10 @@ static void write_csv_row(FILE *out, const struct plan_result *res, const struct
         fputc(',', out);
         col_write_text(out, v[k], 0);
     }
+    for (int k = 0; k < PLAN_NFLEX_KEYS; k++)
+        if (res->base_flex[k][0])
+            fprintf(out, ",%s",
+                    plan_config_drops_flex(&e->cfg) ? SCN_DEFAULT_VALUE : res->base_flex[k]);
     struct col_row row;
     if (e->state == PLAN_SIMULATED) {
         row = res->rows[e->row];
@@ -567,7 +577,7 @@ static int write_csv(FILE *out, const void *user)
         return -1;
     for (size_t t = 0; t < nlisted; t++)
         place[list[t]] = t + 1;
-    write_csv_header(out, 0);
+    write_csv_header(out, res, 0);
     for (size_t i = 0; i < res->n; i++)
         if (res->entries[i].built >= 0)
             write_csv_row(out, res, &res->entries[i], place[i], 0);
@@ -588,7 +598,7 @@ static int write_csv_ranked(FILE *out, const void *user)
     unsigned char *listed = mem_calloc(res->n ? res->n : 1, 1);
     if (!listed)
         return -1;
-    write_csv_header(out, 1);
+    write_csv_header(out, res, 1);
     size_t nfirst, rows = 0;
     const size_t *first = listed_configs(res, &nfirst);
     for (size_t t = 0; t < nfirst && rows < PLAN_REPORT_ROWS; t++, rows++) {
@@ -698,9 +708,11 @@ static enum sim_status plan_report(struct outfile *of, const char *scenario_file
         "listed", "layout", "step_time_s", "tokens_per_s", "memory_gib", "fits", "status",
         "mfu", "tokens_per_s_per_gpu", "hbm_usable_gib", NULL};
     enum { NKEYS = sizeof csv_layout_keys / sizeof csv_layout_keys[0] };
-    const char *fold[1 + NKEYS + 1] = {"dp"};
+    const char *fold[1 + NKEYS + PLAN_NFLEX_KEYS + 1] = {"dp"};
     for (int k = 0; k < NKEYS; k++)
         fold[1 + k] = scn_key_name(csv_layout_keys[k]);
+    for (int k = 0; k < PLAN_NFLEX_KEYS; k++)
+        fold[1 + NKEYS + k] = scn_key_name(plan_flex_keys[k]);
     static const char *const nowrap[] = {"layout", NULL};
     const struct html_columns columns = {first, fold, nowrap};
     struct report_html_table page = {
@@ -854,7 +866,10 @@ static void write_help(FILE *out)
           "                     key names from gpus on; 'default' where the config leaves\n"
           "                     the key unset:\n"
           "                     a row's keys given to run as --set KEY=VALUE run it as\n"
-          "                     planned), the result columns below, bound_s\n"
+          "                     planned; deepep-sms and moe-dispatch-dtype are columns\n"
+          "                     only where the scenario or --set gives them, 'default'\n"
+          "                     in the rows whose dispatcher drops them), the result\n"
+          "                     columns below, bound_s\n"
           "  --report FILE.html the same rows as one self-contained HTML page (loads\n"
           "                     nothing): the listed configs first, then the other\n"
           "                     simulated, the pruned and the out-of-memory ones; a click on\n"

@@ -560,9 +560,13 @@ int scn_model_part(const struct scenario *scn, int stage);
 
 /* Megatron's flex dispatcher, DeepEP or HybridEP (priced alike): a token sent once to each GPU,
  * or node, holding one of its experts. */
+static inline int scn_dispatcher_flex(int dispatcher)
+{
+    return dispatcher == DISPATCH_DEEPEP || dispatcher == DISPATCH_HYBRIDEP;
+}
 static inline int scn_flex_dispatch(const struct scenario *scn)
 {
-    return scn->moe_dispatcher == DISPATCH_DEEPEP || scn->moe_dispatcher == DISPATCH_HYBRIDEP;
+    return scn_dispatcher_flex(scn->moe_dispatcher);
 }
 /* Does the run train adapters on a frozen base (peft lora or dora)? */
 static inline int scn_adapters(const struct scenario *scn)

@@ -528,6 +528,8 @@ Test(plan, configs_drop_the_flex_keys_beside_an_all_to_all_dispatcher)
         int a2a = c->dispatcher == DISPATCH_ALLTOALL + 1;
         cr_expect_eq(dropped[SCN_DEEPEP_SMS], a2a, "dispatcher %d", c->dispatcher);
         cr_expect_eq(dropped[SCN_MOE_DISPATCH_DTYPE], a2a, "dispatcher %d", c->dispatcher);
+        /* --out's per-row answer, from the config alone, agrees with its scenario's */
+        cr_expect_eq(plan_config_drops_flex(c), a2a, "dispatcher %d", c->dispatcher);
         cr_expect_eq(dropped[SCN_GLOBAL_BATCH] + dropped[SCN_TP] + dropped[SCN_EP] +
                          dropped[SCN_MOE_DISPATCHER],
                      0);
@@ -1451,6 +1453,15 @@ Test(plan, csv_rows_rerun_as_planned)
     /* rows with the dispatcher each chose, its moe-dispatcher column given back */
     const char *dispatchers[] = {"--dispatchers", "all", NULL};
     cr_expect_geq(expect_csv_rows_rerun(MIXTRAL, "64", NULL, dispatchers), 5);
+    /* the flex dispatchers' keys given: a column each, 'default' in the rows whose all-to-all
+     * dropped them (run refuses them there), the value in the DeepEP ones */
+    const char *a2a[] = {"--dispatchers", "alltoall", NULL};
+    const char *sms[] = {"deepep-sms=24", NULL}, *fp8[] = {"moe-dispatch-dtype=fp8", NULL};
+    cr_expect_geq(expect_csv_rows_rerun(MIXTRAL, "64", sms, a2a), 5);
+    cr_expect_geq(expect_csv_rows_rerun(MIXTRAL, "64", fp8, a2a), 5);
+    const char *both[] = {"deepep-sms=24", "moe-dispatch-dtype=fp8", NULL};
+    const char *a2a_deepep[] = {"--dispatchers", "alltoall,deepep", NULL};
+    cr_expect_geq(expect_csv_rows_rerun(MIXTRAL, "64", both, a2a_deepep), 5);
 }
 
 /* The table's layout column widens to its longest listed layout, so that the figures stay
