@@ -1,4 +1,4 @@
-/* xsdhint: where a schema declares an attribute, for the error a misplaced one gets (see
+/* xsdhint: where a schema declares an attribute, for the error a misplaced one is given (see
  * xsdhint.h).  The XSD is walked as a plain document: each <xs:attribute name=...> belongs to
  * its nearest enclosing <xs:element name=...>; attributes of named types (hardware.xsd's
  * "curve") have no element of their own here and are left out.  O(attributes) per call, with
@@ -14,7 +14,7 @@
 #include "nearest.h"
 
 /* The three shipped schemas declare about 100, 60 and 50 attributes; a schema with more
- * gets hints from its first XSDHINT_MAX only. */
+ * is given hints from its first XSDHINT_MAX only. */
 #define XSDHINT_MAX 512
 
 struct decl {
