@@ -817,6 +817,56 @@ static enum sim_status check_cost_inputs(struct scenario *scn, const struct mode
 
 /* The parallel layout: gpus a multiple of every parallel size, heads and experts divisible by
  * their splits, sequence parallelism only with TP.  Sets *gpus (given, or one replica). */
+static long gcd_l(long a, long b)
+{
+    while (b) {
+        long r = a % b;
+        a = b;
+        b = r;
+    }
+    return a;
+}
+
+/* What would fit, for the layout rule's message: the pp values that give an integral dp and
+ * expert-dp at this gpus, tp, cp, ep and etp, and the GPU counts nearest gpus at this pp.  A
+ * sweep over pp at a fixed gpus breaks this rule most, and the message alone did not say
+ * which pp it could take ("pp=1 or 13 fits gpus=416; pp=8 needs a multiple of 256: 256 or
+ * 512"). */
+static void layout_fit_hint(char *buf, size_t len, int gpus, int pp, long dense_w, long expert_w)
+{
+    long per_pp = dense_w / gcd_l(dense_w, expert_w) * expert_w; /* lcm: both dp integral */
+    long step = per_pp * pp;
+    size_t n = 0;
+    buf[0] = '\0';
+    if (gpus % per_pp == 0) {
+        long stages = gpus / per_pp;
+        enum { SHOWN = 8 };
+        long fit[SHOWN];
+        int nfit = 0, more = 0;
+        for (long p = 1; p <= stages; p++)
+            if (stages % p == 0 && p != pp) {
+                if (nfit < SHOWN)
+                    fit[nfit++] = p;
+                else
+                    more = 1;
+            }
+        for (int i = 0; i < nfit && n < len; i++)
+            n += (size_t)snprintf(buf + n, len - n, "%s%ld", i == 0 ? "; pp=" : i == nfit - 1 &&
+                                  !more ? " or " : ", ", fit[i]);
+        if (nfit && n < len)
+            n += (size_t)snprintf(buf + n, len - n, "%s fit%s gpus=%d", more ? ", ..." : "",
+                                  nfit > 1 ? "" : "s", gpus);
+    } else {
+        n += (size_t)snprintf(buf, len, "; no pp fits gpus=%d at these tp, cp, ep and etp", gpus);
+    }
+    long below = gpus / step * step, above = below + step;
+    if (n < len && below > 0)
+        snprintf(buf + n, len - n, "; pp=%d needs gpus a multiple of %ld: %ld or %ld", pp, step,
+                 below, above);
+    else if (n < len)
+        snprintf(buf + n, len - n, "; pp=%d needs gpus a multiple of %ld: %ld", pp, step, step);
+}
+
 static enum sim_status check_layout(const struct scenario *scn, const struct model *m,
                                     int *gpus_out, struct sim_error *err)
 {
@@ -833,12 +883,15 @@ static enum sim_status check_layout(const struct scenario *scn, const struct mod
     /* The rule ties gpus to every parallel size: blame the value set last (--set pp=3 on a
      * scenario that gives gpus=), gpus itself when they all come from one file. */
     static const enum scn_key layout_keys[] = {SCN_GPUS, SCN_PP, SCN_TP, SCN_CP, SCN_EP, SCN_ETP};
-    if (gpus % unit != 0 || gpus % dense_ranks != 0 || gpus % expert_ranks != 0)
+    if (gpus % unit != 0 || gpus % dense_ranks != 0 || gpus % expert_ranks != 0) {
+        char hint[160];
+        layout_fit_hint(hint, sizeof hint, gpus, pp, (long)tp * cp, (long)ep * etp);
         return scn_rule_error_keys(
             scn, layout_keys, (int)(sizeof layout_keys / sizeof layout_keys[0]), err,
             "gpus=%d is not a multiple of pp*max(tp*cp, ep*etp) = %d*max(%d*%d, %d*%d) "
-            "= %ld with integral dp = gpus/(tp*cp*pp) and expert-dp = gpus/(pp*ep*etp)",
-            gpus, pp, tp, cp, ep, etp, unit);
+            "= %ld with integral dp = gpus/(tp*cp*pp) and expert-dp = gpus/(pp*ep*etp)%s",
+            gpus, pp, tp, cp, ep, etp, unit, hint);
+    }
     /* a model's shape against tp: blamed on whichever was given last (--set model= over a
      * file's tp) */
     const enum scn_key tp_or_model[] = {SCN_TP, SCN_MODEL};

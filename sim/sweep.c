@@ -642,6 +642,16 @@ void sweep_config_label(char *buf, size_t len, const struct sweep *sw, size_t i,
 
 /* ---- the command ---- */
 
+/* When every config failed, the first one's error: a user who swept pp on a scenario whose
+ * gpus only some pp divide learns why (and what fits) without opening the CSV. */
+static void write_first_error(FILE *errout, const struct sweep *sw)
+{
+    char label[256];
+    sweep_config_label(label, sizeof label, sw, 0, 0, sw->naxes, " ");
+    fprintf(errout, "stepsim: sweep: the first, %s: %s\n", label,
+            sw->rows[0].error ? sw->rows[0].error : "(no message)");
+}
+
 /* One line on stderr when configs failed: "stepsim: sweep: 3 of 9 configs failed (2 rule
  * errors, 1 out of memory)" -- a config that ran but needs more memory than the GPU may use
  * counts as failed here (its CSV row has status oom). */
@@ -677,6 +687,8 @@ static void write_failure_summary(FILE *errout, const struct sweep *sw, const ch
     if (n > 0 && (size_t)n < sizeof buf)
         snprintf(buf + n, sizeof buf - (size_t)n, ")");
     cli_error_line(errout, buf);
+    if (rule + sim == sw->n) /* nothing ran: the first reason here, not only in the CSV */
+        write_first_error(errout, sw);
 }
 
 /* run's warnings, counted: configs that ran, but with their TP group spanning nodes (over the

@@ -1203,6 +1203,16 @@ if command -v gnuplot >/dev/null 2>&1; then
 else
     skip "sweep --plot marks out-of-memory and failed configs" "no gnuplot"
 fi
+# A pp sweep at a gpus only some pp divide (GLM-5.2's 416 GPUs at ep 32: 13 stage slots) fails
+# every config: stderr names the first one's rule and what would fit, not only the CSV.
+run sweep "$SCN/glm-5.2-744b-h100.xml" --vary pp=2,4 -j 1 --out "$tmp/o/glm.csv"
+if [ "$rc" -eq 0 ] && grep -q '^stepsim: sweep: 2 of 2 configs failed (2 rule errors)$' "$tmp/err" &&
+    grep -q '^stepsim: sweep: the first, pp=2: gpus=416 is not .*; pp=1 or 13 fit gpus=416; pp=2 needs gpus a multiple of 64: 384 or 448 (pp given by --vary)$' "$tmp/err"; then
+    pass "sweep where every config broke a rule: the first one's reason and what fits on stderr"
+else
+    fail "sweep where every config broke a rule: the first one's reason and what fits on stderr" \
+        "exit $rc: $(cat "$tmp/err")"
+fi
 # run's warning that tp leaves the node, counted over the sweep's configs
 run sweep "$SCN/gpt3-175b-a100.xml" --vary tp=8,16 --vary pp=8
 if [ "$rc" -eq 0 ] && [ "$(cat "$tmp/err")" = "stepsim: warning: sweep: in 1 of 2 configs tp \

@@ -55,6 +55,24 @@ Test(rules, gpus_must_be_a_multiple_of_pp_times_max_tp_cp_ep_etp)
     passes(MODEL("mixtral-8x7b"), H100, L("seq=4096", "tp=2", "pp=2", "ep=8", "gpus=32"));
 }
 
+/* The message names what would fit: gpus=416 at ep=32 leaves 13 = 416 / 32 stage slots, so
+ * pp 1 or 13; pp=8 needs 8 * 32 = 256 a unit, 256 or 512 nearest 416. */
+Test(rules, layout_rule_names_the_pp_values_and_gpu_counts_that_fit)
+{
+    fires(MODEL("mixtral-8x7b"), H100, L("seq=4096", "tp=1", "pp=8", "ep=32", "gpus=416"),
+          "; pp=1 or 13 fit gpus=416; pp=8 needs gpus a multiple of 256: 256 or 512");
+    /* tp*cp = 6 and ep*etp = 4: both dp integral needs a unit of lcm 12, so at gpus=48
+     * pp 1, 2 or 4 (not 3, 6: 48 / 18, 48 / 36); below one unit, the unit itself */
+    fires(MODEL("mixtral-8x7b"), H100, L("seq=4096", "tp=2", "cp=3", "pp=3", "ep=4", "gpus=48"),
+          "; pp=1, 2 or 4 fit gpus=48; pp=3 needs gpus a multiple of 36: 36 or 72");
+    fires(LLAMA70, H100, L("seq=4096", "tp=8", "pp=4", "gpus=12"),
+          "; no pp fits gpus=12 at these tp, cp, ep and etp; pp=4 needs gpus a multiple of 32: "
+          "32");
+    fires(LLAMA70, H100, L("seq=4096", "tp=8", "pp=3", "gpus=4096"),
+          "; pp=1, 2, 4, 8, 16, 32, 64, 128, ... fit gpus=4096; pp=3 needs gpus a multiple of 24: "
+          "4080 or 4104");
+}
+
 Test(rules, global_batch_divisible_by_micro_batch_times_dp)
 {
     fires(LLAMA70, H100, L("seq=4096", "tp=8", "pp=4", "gpus=128", "global-batch=10"),
