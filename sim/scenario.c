@@ -948,6 +948,65 @@ void scn_flag_names(enum scn_key key, int bits, char *buf, size_t len)
             used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? "," : "", c[i]);
 }
 
+/* `v` in the largest of `units` (ascending factors, NULL-ended) it reaches, or the first. */
+static void quantity_text(double v, const char *const *names, const double *factors, char *buf,
+                          size_t len)
+{
+    int u = 0;
+    while (names[u + 1] && v >= factors[u + 1])
+        u++;
+    snprintf(buf, len, "%.6g %s", v / factors[u], names[u]);
+}
+
+void scn_value_text(const struct scenario *scn, enum scn_key key, char *buf, size_t len)
+{
+    static const char *const time_units[] = {"ps", "ns", "us", "ms", "s", NULL};
+    static const double time_factors[] = {1e-12, 1e-9, 1e-6, 1e-3, 1.0};
+    static const char *const byte_units[] = {"B", "KiB", "MiB", "GiB", "TiB", NULL};
+    static const double byte_factors[] = {1.0, 1024.0, 1048576.0, 1073741824.0,
+                                          1099511627776.0};
+    static const char *const bw_units[] = {"Bps", "KBps", "MBps", "GBps", "TBps", NULL};
+    static const double bw_factors[] = {1.0, 1e3, 1e6, 1e9, 1e12};
+    const struct key_spec *ks = &keys[key];
+    const char *field = (const char *)scn + ks->offset;
+    int iv = 0;
+    double dv = 0;
+    if (ks->type == VT_INT || ks->type == VT_BOOL || ks->type == VT_CHOICE || ks->type == VT_FLAGS)
+        memcpy(&iv, field, sizeof iv);
+    else if (ks->type != VT_NAME && ks->type != VT_PATH && ks->type != VT_LAYOUT &&
+             ks->type != VT_SEED)
+        memcpy(&dv, field, sizeof dv);
+    switch (ks->type) {
+    case VT_NAME:
+    case VT_PATH:
+    case VT_LAYOUT: snprintf(buf, len, "%.*s", (int)strnlen(field, ks->cap), field); break;
+    case VT_INT: snprintf(buf, len, "%d", iv); break;
+    case VT_SEED: {
+        unsigned long seed;
+        memcpy(&seed, field, sizeof seed);
+        snprintf(buf, len, "%lu", seed);
+        break;
+    }
+    case VT_BOOL: snprintf(buf, len, "%s", iv ? "true" : "false"); break;
+    case VT_CHOICE: snprintf(buf, len, "%s", scn_choice_name(key, iv)); break;
+    case VT_FLAGS:
+        scn_flag_names(key, iv, buf, len);
+        if (!buf[0]) /* no bits: the key's word for that (parse_flags), not a blank */
+            snprintf(buf, len, "%s", ks->zero ? ks->zero : "none");
+        break;
+    case VT_TIME:
+        if (dv == 0)
+            snprintf(buf, len, "0 s");
+        else
+            quantity_text(dv, time_units, time_factors, buf, len);
+        break;
+    case VT_BYTES: quantity_text(dv, byte_units, byte_factors, buf, len); break;
+    case VT_BANDWIDTH: quantity_text(dv, bw_units, bw_factors, buf, len); break;
+    case VT_FRACTION:
+    case VT_FACTOR: snprintf(buf, len, "%.6g", dv); break;
+    }
+}
+
 /* A relative path in a file is relative to that file's folder; one from --set (file NULL), to
  * the working directory. */
 void scn_resolve_relative(const char *file, const char *value, char *out, size_t len)

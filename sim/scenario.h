@@ -518,6 +518,11 @@ const char *scn_choice_name(enum scn_key key, int index);
 int scn_choice_find(enum scn_key key, const char *word);
 /* "core_attn,mlp": the words of the bits of a comma-separated-flags key. */
 void scn_flag_names(enum scn_key key, int bits, char *buf, size_t len);
+/* The value `key` holds, as text a scenario file could give it ("selective", "true",
+ * "core_attn,mlp", "3 us", "80 GiB", "450 GBps"): numbers with units to 6 significant digits
+ * in the largest unit they reach, names and paths cut to `len`.  For reports that state what
+ * was given; the key table is the one source of the types. */
+void scn_value_text(const struct scenario *scn, enum scn_key key, char *buf, size_t len);
 /* Does `key` mean anything for this scenario?  Cost-model keys (tp, gpus, dtype, ...) do not
  * without model=, explicit costs (forward, link-bandwidth, ...) do not with it. */
 int scn_key_applies(const struct scenario *scn, enum scn_key key);

@@ -240,6 +240,65 @@ Test(scenario, set_each_value_type)
                      "never set: no origin");
 }
 
+/* What reports print of a value: each type in its own words and unit, hand-written. */
+Test(scenario, value_text_of_each_type)
+{
+    struct scenario scn;
+    struct sim_error err;
+    err_clear(&err);
+    scn_defaults(&scn);
+    const char *const set[][3] = {
+        {"schedule", "interleaved", "interleaved"},
+        {"pp", "8", "8"},
+        {"forward", "1.5ms", "1.5 ms"},
+        {"link-latency", "3us", "3 us"},
+        {"optimizer", "2s", "2 s"},
+        {"activation", "64MiB", "64 MiB"},
+        {"activation", "1000B", "1000 B"},
+        {"link-bandwidth", "400Gbps", "50 GBps"},
+        {"split-backward", "yes", "true"},
+        {"seed", "12345", "12345"},
+        {"jitter", "5%", "0.05"},
+        {"recompute", "full", "full"},
+        {"recompute-modules", "mlp+core_attn", "core_attn,mlp"},
+    };
+    char buf[64];
+    for (size_t i = 0; i < sizeof set / sizeof set[0]; i++) {
+        int k = scn_key_find(set[i][0]);
+        cr_assert(k >= 0, "%s", set[i][0]);
+        cr_assert_eq(scn_set(&scn, set[i][0], set[i][1], NULL, 0, &err), SIM_OK, "%s", err.msg);
+        scn_value_text(&scn, (enum scn_key)k, buf, sizeof buf);
+        cr_assert_str_eq(buf, set[i][2], "%s=%s", set[i][0], set[i][1]);
+    }
+    scn_value_text(&scn, SCN_FORWARD, buf, 4); /* cut to the buffer, terminated */
+    cr_assert_str_eq(buf, "1.5");
+}
+
+/* Every key's default that is a value (not words: "tp*cp*pp"), written by scn_value_text,
+ * reads back as the same value: the text a report shows is one a scenario file could give. */
+Test(scenario, value_text_reads_back)
+{
+    int read_back = 0;
+    for (int k = 0; k < SCN_KEY_COUNT; k++) {
+        struct scenario a, b;
+        struct sim_error err;
+        struct scn_key_doc doc;
+        char text[2048];
+        scn_defaults(&a);
+        scn_defaults(&b);
+        err_clear(&err);
+        scn_key_describe((enum scn_key)k, &doc);
+        if (scn_set_key(&a, (enum scn_key)k, doc.def, &err) != SIM_OK)
+            continue;
+        scn_value_text(&a, (enum scn_key)k, text, sizeof text);
+        cr_assert_eq(scn_set_key(&b, (enum scn_key)k, text, &err), SIM_OK, "%s=%s: %s",
+                     doc.name, text, err.msg);
+        cr_assert(scn_key_same(&a, &b, (enum scn_key)k), "%s=%s", doc.name, text);
+        read_back++;
+    }
+    cr_assert_gt(read_back, SCN_KEY_COUNT / 2, "only %d keys read back", read_back);
+}
+
 Test(scenario, set_errors_carry_file_line_key_and_value)
 {
     struct scenario scn;
