@@ -96,8 +96,60 @@ static void put_summary(FILE *out, const struct scenario *scn, const struct repo
     fputs("</section>\n", out);
 }
 
-/* The layout fields (modelled scenarios), then the pipeline fields they do not repeat. */
-static void put_configuration(FILE *out, const struct scenario *scn, const struct report *rep)
+/* Does `shown` (snake_case, as the JSON report's) name scenario key `name` (kebab-case)? */
+static int same_key(const char *shown, const char *name)
+{
+    for (; *shown && *name; shown++, name++)
+        if (*shown != (*name == '-' ? '_' : *name))
+            return 0;
+    return *shown == *name;
+}
+
+/* The values given by the scenario files or the command line that the fields above do not
+ * state, as `stepsim keys` names them: every key of the key table that was given (the name is
+ * the page's title) and every hardware knob.  Returns -1 out of memory. */
+enum { GIVEN_LEN = 256 };
+struct given {
+    struct html_fact facts[SCN_KEY_COUNT + SCN_MAX_HW_KNOBS];
+    char value[SCN_KEY_COUNT][GIVEN_LEN];
+    char knob[SCN_MAX_HW_KNOBS][sizeof ((struct scn_hw_knob *)0)->name + 3]; /* "hw.NAME" */
+};
+
+static int put_given(FILE *out, const struct scenario *scn, const struct report_field *f, int n)
+{
+    struct given *g = mem_calloc(1, sizeof *g);
+    int ng = 0;
+    if (!g)
+        return -1;
+    for (int k = 0; k < SCN_KEY_COUNT; k++) {
+        int shown = k == SCN_NAME || !scn_given(scn, k);
+        for (int i = 0; i < n && !shown; i++)
+            shown = same_key(f[i].key, scn_key_name(k));
+        if (shown)
+            continue;
+        char *v = g->value[ng];
+        scn_value_text(scn, k, v, GIVEN_LEN);
+        if (strlen(v) == GIVEN_LEN - 1) /* cut: say so */
+            memcpy(v + GIVEN_LEN - 4, "...", 4);
+        g->facts[ng++] = (struct html_fact){scn_key_name(k), v};
+    }
+    for (int i = 0; i < scn->n_hw_knobs && i < SCN_MAX_HW_KNOBS; i++) {
+        snprintf(g->knob[i], sizeof g->knob[i], "hw.%s", scn->hw_knobs[i].name);
+        g->facts[ng++] = (struct html_fact){g->knob[i], scn->hw_knobs[i].value};
+    }
+    if (ng > 0) {
+        fputs("<p>Also given by the scenario or --set, as <code>stepsim keys</code> names "
+              "them:</p>\n",
+              out);
+        html_facts(out, "facts cols", g->facts, ng);
+    }
+    mem_free(g);
+    return 0;
+}
+
+/* The layout fields (modelled scenarios), then the pipeline fields they do not repeat, then
+ * whatever else was given. */
+static int put_configuration(FILE *out, const struct scenario *scn, const struct report *rep)
 {
     struct report_field f[REPORT_LAYOUT_FIELDS + REPORT_CONFIG_FIELDS];
     struct html_fact facts[REPORT_LAYOUT_FIELDS + REPORT_CONFIG_FIELDS];
@@ -117,7 +169,9 @@ static void put_configuration(FILE *out, const struct scenario *scn, const struc
         facts[i] = (struct html_fact){f[i].key, f[i].value};
     fputs("<section id=\"configuration\"><h2>Configuration</h2>\n", out);
     html_facts(out, "facts cols", facts, n);
+    int rc = put_given(out, scn, f, n);
     fputs("</section>\n", out);
+    return rc;
 }
 
 static const char *const part_colours[REPORT_BREAKDOWN_PARTS] = {
@@ -405,7 +459,8 @@ int report_html_step(FILE *out, const struct scenario *scn, const struct pipe_re
         put_oom_banner(out, rep);
     fputs("</header>\n<main>\n", out);
     put_summary(out, scn, rep);
-    put_configuration(out, scn, rep);
+    if (put_configuration(out, scn, rep) != 0)
+        goto done;
     if (rep->modelled) {
         put_breakdown(out, rep);
         put_layers(out, rep);

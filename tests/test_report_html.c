@@ -36,6 +36,16 @@ static char *step_page(const struct scenario *scn, const struct step_output *so)
     return capture(fp);
 }
 
+/* The page of a toy modelled step of `model` on 8-GPU nodes, checked sane. */
+static char *toy_page(const char *model, const char *const *sets, struct scenario *scn,
+                      struct step_output *so)
+{
+    toy_step(model, 8, sets, scn, so);
+    char *page = step_page(scn, so);
+    assert_sane_page(page);
+    return page;
+}
+
 /* A step with explicit costs, from `key=value` settings. */
 static void explicit_step(const char *const *sets, struct scenario *scn, struct step_output *so)
 {
@@ -195,6 +205,46 @@ Test(report_html, modelled_page_states_the_layout_summary_and_memory)
     step_release(&so);
 }
 
+/* Every value the scenario or --set gave is on the page: the layout's fields, then the keys
+ * they do not state (moe-dispatch-dtype, recompute-modules, a hardware knob) as `stepsim keys`
+ * names them -- and the name only as the heading, a default not at all. */
+Test(report_html, every_given_key_is_stated)
+{
+    const char *sets[] = {"ep=8",
+                          "moe-dispatcher=deepep",
+                          "moe-dispatch-dtype=fp8",
+                          "recompute=selective",
+                          "recompute-modules=layernorm+moe_act",
+                          "overlap-p2p=true",
+                          "hw.hbm-reserve=3GiB",
+                          "seq=1024",
+                          "microbatches=1",
+                          "name=given <keys>",
+                          NULL};
+    struct scenario scn;
+    struct step_output so;
+    char *page = toy_page(MODEL("mixtral-8x7b"), sets, &scn, &so);
+    const char *given = strstr(page, "as <code>stepsim keys</code> names them:</p>");
+    cr_assert_not_null(given);
+    const char *want[] = {"<th>moe-dispatcher</th><td>deepep</td>",
+                          "<th>moe-dispatch-dtype</th><td>fp8</td>",
+                          "<th>recompute-modules</th><td>moe_act,layernorm</td>",
+                          "<th>overlap-p2p</th><td>true</td>",
+                          "<th>hw.hbm-reserve</th><td>3GiB</td>"};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        cr_assert(strstr(given, want[i]), "missing: %s", want[i]);
+    /* stated once: by the layout's field, not again under the key's own name */
+    cr_assert(strstr(page, "<th>ep</th><td>8</td>") && !strstr(given, "<th>ep</th>"));
+    cr_assert(strstr(page, "<th>recompute</th><td>selective</td>"));
+    cr_assert_null(strstr(given, "<th>recompute</th>"));
+    cr_assert(strstr(page, "<th>seq</th><td>1024</td>") && !strstr(given, "<th>seq</th>"));
+    cr_assert_null(strstr(given, "<th>name</th>"), "the name is the heading");
+    cr_assert_null(strstr(given, "<th>seed</th>"), "a default is not given");
+    cr_assert_null(strstr(given, "<th>model</th>"), "the model is the layout's field");
+    free(page);
+    step_release(&so);
+}
+
 /* With fp8 GEMMs the layout names the scaling recipe after the dtype (the JSON layout object's
  * fp8_recipe): two fp8 runs of one layout with different recipes are different runs. */
 Test(report_html, fp8_layout_names_its_recipe)
@@ -229,9 +279,7 @@ Test(report_html, hybrid_layers_are_named_by_their_block)
     const char *sets[] = {"seq=4096", "microbatches=1", NULL};
     struct scenario scn;
     struct step_output so;
-    toy_step(MODEL("nemotron-h-8b"), 8, sets, &scn, &so);
-    char *page = step_page(&scn, &so);
-    assert_sane_page(page);
+    char *page = toy_page(MODEL("nemotron-h-8b"), sets, &scn, &so);
     const char *mamba = strstr(page, "<td>Mamba 0</td><td>forward</td>");
     const char *mlp = strstr(page, "<td>MLP 1</td><td>forward</td>");
     const char *attn = strstr(page, "<td>attention 7</td><td>forward</td>");
@@ -405,14 +453,15 @@ Test(report_html, allocation_failures_are_errors)
     cr_assert_eq(fixture_run(&f, sets), SIM_OK, "%s", f.err.msg);
     cr_assert_eq(report_compute(&f.scn, &f.layout, &f.res, &rep, &f.err), SIM_OK);
     int failed = 0;
-    for (long k = 1; k <= 12; k++) { /* the page's three, then the chart's eight, then none */
+    /* the page's three, the configuration's one, the chart's eight, then none */
+    for (long k = 1; k <= 13; k++) {
         FILE *fp = tmpfile();
         mem_fail_after(k);
         failed += report_html_step(fp, &f.scn, &f.res, &rep) != 0;
         mem_fail_after(0);
         fclose(fp);
     }
-    cr_assert_eq(failed, 11);
+    cr_assert_eq(failed, 12);
     report_release(&rep);
     fixture_release(&f);
 }
