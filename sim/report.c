@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -326,32 +327,49 @@ static const char *group_label(const struct scenario *scn, char *buf, size_t len
     return buf;
 }
 
-/* The memory table's header after the capacity: what is usable and what is reserved, NCCL's
- * share of the reserve apart where the hardware file prices it per communicator. */
-static void write_reserve_text(FILE *out, const struct scenario *scn, const struct report *rep)
+/* snprintf at buf + *used, *used advanced; nothing once the buffer is full. */
+static void appendf(char *buf, size_t len, size_t *used, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void appendf(char *buf, size_t len, size_t *used, const char *fmt, ...)
+{
+    if (*used >= len)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf + *used, len - *used, fmt, ap);
+    va_end(ap);
+    *used += n > 0 ? (size_t)n : 0;
+}
+
+void report_memory_text(const struct scenario *scn, const struct report *rep, char *buf, size_t len)
 {
     const double gib = 1073741824.0;
     double reserve = rep->hbm_reserved_bytes;
+    size_t used = 0;
+    buf[0] = '\0';
+    appendf(buf, len, &used, "HBM %.1f", rep->hbm_bytes / gib);
     if (!(reserve > 0.0))
         return;
-    fprintf(out, ", %.1f usable (reserve %.1f: ", rep->hbm_usable_bytes / gib, reserve / gib);
+    appendf(buf, len, &used, ", %.1f usable (reserve %.1f: ", rep->hbm_usable_bytes / gib,
+            reserve / gib);
     if (rep->nccl_buffers_bytes > 0.0)
-        fprintf(out, "CUDA context and fragmentation %.1f, NCCL %.1f x %d communicator%s",
+        appendf(buf, len, &used,
+                "CUDA context and fragmentation %.1f, NCCL %.1f x %d communicator%s",
                 rep->hbm_reserve_bytes / gib, rep->nccl_buffers_bytes / gib, rep->communicators,
                 rep->communicators == 1 ? "" : "s");
     else
-        fputs("CUDA context, NCCL, fragmentation", out);
+        appendf(buf, len, &used, "CUDA context, NCCL, fragmentation");
     /* HybridEP's buffer is priced as DeepEP's (cm_buffers.c): say so, not "DeepEP" under a
      * hybridep run. */
     if (rep->deepep_buffer_bytes > 0.0)
-        fprintf(out, ", %s %.2f",
+        appendf(buf, len, &used, ", %s %.2f",
                 scn->moe_dispatcher == DISPATCH_HYBRIDEP ? "HybridEP (DeepEP's size)" : "DeepEP",
                 rep->deepep_buffer_bytes / gib);
     if (rep->userbuffer_bytes > 0.0)
-        fprintf(out, ", TP-overlap userbuffers %.2f", rep->userbuffer_bytes / gib);
-    fputc(')', out);
+        appendf(buf, len, &used, ", TP-overlap userbuffers %.2f", rep->userbuffer_bytes / gib);
+    appendf(buf, len, &used, ")");
 }
-
 
 /* A step a tenth or more of which is kernel launch gaps, run without CUDA graphs: say which
  * graphs its framework offers (a Qwen3-235B recipe written without them had come out 25% slow,
@@ -450,9 +468,9 @@ static void write_costmodel_text(FILE *out, const struct scenario *scn, const st
         fprintf(out, "\ntraining %s\n", training);
     }
     report_write_layers_text(out, rep);
-    fprintf(out, "\nmemory per GPU (GiB)  HBM %.1f", rep->hbm_bytes / gib);
-    write_reserve_text(out, scn, rep);
-    fputc('\n', out);
+    char memory[REPORT_MEMORY_TEXT];
+    report_memory_text(scn, rep, memory, sizeof memory);
+    fprintf(out, "\nmemory per GPU (GiB)  %s\n", memory);
     fprintf(out, "%4s  %9s  %9s  %9s  %11s  %9s\n", "rank", "weights", "grads", "optimizer",
             "activations", "total");
     for (int r = 0; r < rep->pp; r++) {
@@ -678,6 +696,20 @@ int report_pairs_hand_over(const struct scenario *scn)
     return scn->overlap_ep_comm && !scn_split_backward(scn);
 }
 
+int report_stages_text(const struct scenario *scn, const struct layout *lay, char *buf,
+                       size_t len)
+{
+    buf[0] = '\0';
+    if (!uneven_split(scn))
+        return 0;
+    char split[1024];
+    stage_split(lay, split, sizeof split);
+    /* the key the user gave for the split: the scenario's (uneven_split) */
+    snprintf(buf, len, "%s (%s)", split,
+             scn->pipeline_layout[0] ? "pipeline-layout" : "first/last-stage-layers");
+    return 1;
+}
+
 /* The text report's schedule line and, for an uneven split, its layers per stage. */
 static void write_pipeline_text(FILE *out, const struct scenario *scn, const struct layout *lay)
 {
@@ -687,13 +719,9 @@ static void write_pipeline_text(FILE *out, const struct scenario *scn, const str
         fprintf(out, " vp-group=%s", group_label(scn, g, sizeof g));
     fprintf(out, " microbatches=%d micro-batch=%d layers=%d%s\n", scn->microbatches,
             scn->micro_batch, scn->layers, scn_split_backward(scn) ? " split-backward" : "");
-    if (!uneven_split(scn))
-        return;
-    char split[1024];
-    stage_split(lay, split, sizeof split);
-    /* the key the user gave for the split: the scenario's (uneven_split) */
-    fprintf(out, "stages        layers per virtual stage: %s (%s)\n", split,
-            scn->pipeline_layout[0] ? "pipeline-layout" : "first/last-stage-layers");
+    char stages[REPORT_STAGES_TEXT];
+    if (report_stages_text(scn, lay, stages, sizeof stages))
+        fprintf(out, "stages        layers per virtual stage: %s\n", stages);
 }
 
 int report_write_text(FILE *out, const struct scenario *scn, const struct report *rep)

@@ -135,6 +135,19 @@ const char *report_oom_word(const struct cm_rank_memory *mm, double usable);
  * page say them: "1e+12 tokens: 3.21 days, 2.68e+05 GPU-hours, 6.667e+05 USD", or " (no price
  * in the hardware file)" in place of the cost. */
 void report_training_text(const struct report *rep, char *buf, size_t len);
+/* The memory table's header after its unit, GiB: "HBM 80.0, 76.3 usable (reserve 3.7: CUDA
+ * context and fragmentation 0.6, NCCL 0.6 x 4 communicators, DeepEP 0.69)" -- what is usable
+ * and what is reserved, NCCL's share apart where the hardware file prices it per communicator;
+ * "HBM 80.0" alone with no reserve.  Modelled reports only. */
+#define REPORT_MEMORY_TEXT 320
+void report_memory_text(const struct scenario *scn, const struct report *rep, char *buf,
+                        size_t len);
+/* With an uneven split of the layers (first/last-stage-layers or pipeline-layout given), 1 and
+ * every virtual stage's layers with the key that split them ("3, 14 x 4, 2
+ * (first/last-stage-layers)"); else 0 and "". */
+#define REPORT_STAGES_TEXT 1100
+int report_stages_text(const struct scenario *scn, const struct layout *lay, char *buf,
+                       size_t len);
 /* What offload moves to the host, the most over the ranks, against the host's memory per GPU
  * where the hardware gives it: "85.9 GiB per GPU at most, of the 223.5 GiB the host has per
  * GPU".  0 (buf untouched) when nothing is offloaded. */

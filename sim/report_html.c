@@ -7,6 +7,7 @@
 
 #include "alloc.h"
 #include "derive.h"
+#include "patterns.h"
 #include "schedule.h"
 #include "svg_gantt.h"
 
@@ -91,6 +92,16 @@ static void put_summary(FILE *out, const struct scenario *scn, const struct repo
     char derived[512];
     if (derive_list(scn, " ", derived, sizeof derived) > 0)
         fact(&fs, "derived", "%s (not given: computed from the values given)", derived);
+    /* as the text report's lines of these names; the stages by reference, longer than a fact */
+    if (rep->modelled && rep->patterns) {
+        char kinds[FACT_LEN];
+        patterns_text(rep->patterns, ", ", kinds, sizeof kinds);
+        fact(&fs, "kinds", "%s (how published runs of these kinds were predicted: stepsim "
+                           "published)", kinds);
+    }
+    char stages[REPORT_STAGES_TEXT];
+    if (report_stages_text(scn, rep->layout, stages, sizeof stages) && fs.n < MAX_FACTS)
+        fs.f[fs.n++] = (struct html_fact){"layers per virtual stage", stages};
     fputs("<section id=\"summary\"><h2>Summary</h2>\n", out);
     html_facts(out, "facts", fs.f, fs.n);
     fputs("</section>\n", out);
@@ -367,7 +378,11 @@ static void put_ranks(FILE *out, const struct scenario *scn, const struct report
     if (rep->modelled) {
         char hbm[64];
         snprintf(hbm, sizeof hbm, "usable HBM %.1f GiB", rep->hbm_usable_bytes / GIB);
-        fputs("<h3>Memory per GPU</h3>\n", out);
+        char memory[REPORT_MEMORY_TEXT];
+        report_memory_text(scn, rep, memory, sizeof memory);
+        fputs("<h3>Memory per GPU</h3>\n<p class=\"note\">In GiB: ", out);
+        html_put_text(out, memory);
+        fputs(".</p>\n", out);
         struct html_bars bars = {rep->pp,   4,           mem_gib, labels,
                                  mem_names, mem_colours, "GiB",   rep->hbm_usable_bytes / GIB,
                                  hbm};

@@ -9,6 +9,7 @@
 
 #include "alloc.h"
 #include "helpers.h"
+#include "patterns.h"
 #include "report_html.h"
 
 #define MODEL(name) TOP_SRCDIR "/models/" name ".xml"
@@ -241,6 +242,40 @@ Test(report_html, every_given_key_is_stated)
     cr_assert_null(strstr(given, "<th>name</th>"), "the name is the heading");
     cr_assert_null(strstr(given, "<th>seed</th>"), "a default is not given");
     cr_assert_null(strstr(given, "<th>model</th>"), "the model is the layout's field");
+    free(page);
+    step_release(&so);
+}
+
+/* The text report's kinds, stages and memory header lines are on the page too: an uneven split
+ * by hand (32 layers, pp 4: 5, then 16 over two stages, then 11). */
+Test(report_html, kinds_stages_and_reserve_as_the_text_report_has_them)
+{
+    const char *sets[] = {"gpus=8",
+                          "tp=2",
+                          "pp=4",
+                          "first-stage-layers=5",
+                          "last-stage-layers=11",
+                          "seq=2048",
+                          "microbatches=4",
+                          "hw.hbm-reserve=3GiB",
+                          NULL};
+    struct scenario scn;
+    struct step_output so;
+    char *page = toy_page(MODEL("llama3.1-8b"), sets, &scn, &so);
+    cr_assert(strstr(page, "<th>layers per virtual stage</th><td>5, 2 x 8, 11 "
+                           "(first/last-stage-layers)</td>"),
+              "%.200s", strstr(page, "virtual stage"));
+    char text[REPORT_MEMORY_TEXT], want[REPORT_MEMORY_TEXT + 64];
+    report_memory_text(&scn, &so.rep, text, sizeof text);
+    cr_assert(strncmp(text, "HBM ", 4) == 0 && strstr(text, " usable (reserve "), "%s", text);
+    snprintf(want, sizeof want, "<h3>Memory per GPU</h3>\n<p class=\"note\">In GiB: %s.</p>",
+             text);
+    cr_assert(strstr(page, want), "%s", want);
+    cr_assert_neq(so.rep.patterns, 0u);
+    char kinds[160];
+    patterns_text(so.rep.patterns, ", ", kinds, sizeof kinds);
+    snprintf(want, sizeof want, "<th>kinds</th><td>%s (how published runs", kinds);
+    cr_assert(strstr(page, want), "%s", want);
     free(page);
     step_release(&so);
 }
