@@ -486,8 +486,14 @@ static void put_head(struct chart *c, const struct scan *s, const struct svg_gan
           "<button type=\"button\" data-zoom=\"out\">\xe2\x88\x92</button>"
           "<button type=\"button\" data-zoom=\"reset\">reset</button>"
           "<span class=\"hint\">wheel or +/\xe2\x88\x92: zoom \xc2\xb7 drag: pan \xc2\xb7 "
-          "double-click: whole step \xc2\xb7 box label: micro-batch</span></div>\n",
+          "double-click: whole step \xc2\xb7 box label: micro-batch",
           out);
+    /* what the small lane labels are, which the chart does not say itself */
+    if (opts && opts->rank_mem_bytes)
+        fputs(" \xc2\xb7 GiB under a rank: its peak memory per GPU", out);
+    if (s->links)
+        fputs(" \xc2\xb7 lane i\xe2\x87\x84j: the P2P link between ranks i and j", out);
+    fputs("</span></div>\n", out);
     fprintf(out,
             "<svg class=\"gantt-svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
             "data-span=\"%.9g\" data-lm=\"%d\" data-pw=\"%d\" role=\"img\" "

@@ -84,6 +84,7 @@ Test(report_html, explicit_costs_page_escapes_a_hostile_name)
               "%.200s", strstr(page, "ops and transfers"));
     cr_assert_null(strstr(page, "gradient reductions"), "explicit costs reduce no gradients");
     cr_assert_null(strstr(page, "MFU"), "no FLOPs without the cost model");
+    cr_assert_null(strstr(page, "GiB under a rank"), "no memory labels without the cost model");
     cr_assert_null(strstr(page, "<dt>memory</dt>"), "no memory without the cost model");
     cr_assert_null(strstr(page, "data-parallel"));
     cr_assert(strstr(page, "<dt>step time</dt><dd>first op start to the last optimizer end</dd>"));
@@ -276,6 +277,9 @@ Test(report_html, kinds_stages_and_reserve_as_the_text_report_has_them)
     patterns_text(so.rep.patterns, ", ", kinds, sizeof kinds);
     snprintf(want, sizeof want, "<th>kinds</th><td>%s (how published runs", kinds);
     cr_assert(strstr(page, want), "%s", want);
+    /* the chart's small lane labels are explained: the memory under each rank, the links */
+    cr_assert(strstr(page, " \xc2\xb7 GiB under a rank: its peak memory per GPU"));
+    cr_assert(strstr(page, " \xc2\xb7 lane i\xe2\x87\x84j: the P2P link between ranks i and j"));
     free(page);
     step_release(&so);
 }
