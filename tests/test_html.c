@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "helpers.h"
+#include "embedded.h"
 #include "html.h"
 
 static char *escaped(const char *s)
@@ -233,4 +234,14 @@ Test(html, bars_scale_to_the_largest_and_mark_the_limit)
     cr_assert_eq(n, 3);
     cr_assert(strstr(s, "class=\"limit\""));
     free(s);
+}
+
+/* A result table scrolls sideways, so its cells keep to one line -- "global-batch" in the
+ * derived column broke at its hyphen and stood every sweep row two lines tall at 800 and
+ * 1920 px -- but for a failed row's reason, which wraps in its own wide column. */
+Test(html, result_table_cells_keep_to_one_line)
+{
+    const char *nowrap = strstr(report_css, "table.sortable td { white-space: nowrap; }");
+    const char *why = strstr(report_css, "table.sortable td.why { white-space: normal; }");
+    cr_assert(nowrap && why && nowrap < why, "the reason's rule must follow and override");
 }
