@@ -446,10 +446,12 @@ int report_html_step(FILE *out, const struct scenario *scn, const struct pipe_re
     int rc = -1;
     if (!mem_gib || !labels || !label_buf)
         goto done;
-    /* the name and the file it came from: two files may give one name */
-    char title[1200];
-    snprintf(title, sizeof title, "stepsim: %s%s%s%s", scn->name, scn->file[0] ? " (" : "",
-             scn->file, scn->file[0] ? ")" : "");
+    /* the name and the file it came from (two files may give one name), then what the command
+     * line changed, as the text report's first line and the charts' titles say it */
+    char title[1400];
+    snprintf(title, sizeof title, "stepsim: %s%s%s%s%s%s%s", scn->name, scn->file[0] ? " (" : "",
+             scn->file, scn->file[0] ? ")" : "", rep->sets_note[0] ? " (" : "", rep->sets_note,
+             rep->sets_note[0] ? ")" : "");
     html_page_begin(out, title);
     fputs("<header><h1>", out);
     html_put_text(out, scn->name);
@@ -457,6 +459,11 @@ int report_html_step(FILE *out, const struct scenario *scn, const struct pipe_re
         fputs(" <span class=\"file\">", out);
         html_put_text(out, scn->file);
         fputs("</span>", out);
+    }
+    if (rep->sets_note[0]) {
+        fputs(" <span class=\"file\">(", out);
+        html_put_text(out, rep->sets_note);
+        fputs(")</span>", out);
     }
     fputs("</h1>\n<p class=\"layout\">", out);
     if (rep->modelled) {

@@ -118,6 +118,16 @@ Test(report_html, the_heading_names_the_file_escaped)
                            "</span></h1>"),
               "%.200s", strstr(page, "<h1>"));
     free(page);
+    /* what --set changed, as the text report's first line has it, after the file */
+    snprintf(so.rep.sets_note, sizeof so.rep.sets_note, "%s", "--set pp=2 name=a<b");
+    page = step_page(&scn, &so);
+    assert_sane_page(page);
+    cr_assert(strstr(page, "<title>stepsim: default (dir/&lt;b&gt;&amp;\xef\xbf\xbd.xml) (--set "
+                           "pp=2 name=a&lt;b)</title>"),
+              "%.200s", strstr(page, "<title>"));
+    cr_assert(strstr(page, "</span> <span class=\"file\">(--set pp=2 name=a&lt;b)</span></h1>"),
+              "%.200s", strstr(page, "<h1>"));
+    free(page);
     step_release(&so);
 }
 
