@@ -376,24 +376,34 @@ void report_memory_text(const struct scenario *scn, const struct report *rep, ch
  * 18% of its step in gaps, and nothing in the report pointed at the key).  Whether the model
  * and layout allow one is the rules' to say when it is set. */
 #define LAUNCH_HINT_SHARE 0.10
-static void print_launch_hint(FILE *out, const struct scenario *scn, const struct report *rep)
+const char *report_launch_hint(const struct scenario *scn, const struct report *rep,
+                               char *offered, size_t len)
 {
+    offered[0] = '\0';
     if (scn->cuda_graphs != CUDA_GRAPHS_NONE || rep->brk.launch < LAUNCH_HINT_SHARE * rep->step_s)
-        return;
+        return NULL;
     const struct fw_type *fw = fw_resolve(scn);
     if (!fw || !fw->cuda_graphs)
-        return;
-    char offered[64] = "";
+        return NULL;
     size_t n = 0;
     for (int g = CUDA_GRAPHS_FULL_ITERATION; g <= CUDA_GRAPHS_MODULES; g++)
-        if (fw->cuda_graphs & (1u << g) && n < sizeof offered)
-            n += (size_t)snprintf(offered + n, sizeof offered - n, "%s%s", n ? " or " : "",
+        if (fw->cuda_graphs & (1u << g) && n < len)
+            n += (size_t)snprintf(offered + n, len - n, "%s%s", n ? " or " : "",
                                   scn_choice_name(SCN_CUDA_GRAPHS, g));
-    fprintf(out,
-            "  (launch-bound, run without CUDA graphs; %s offers them:\n"
-            "   cuda-graphs=%s -- what each covers and needs: stepsim keys cuda-graphs)\n",
-            fw->name, offered);
+    return fw->name;
 }
+
+static void print_launch_hint(FILE *out, const struct scenario *scn, const struct report *rep)
+{
+    char offered[64];
+    const char *fw = report_launch_hint(scn, rep, offered, sizeof offered);
+    if (fw)
+        fprintf(out,
+                "  (launch-bound, run without CUDA graphs; %s offers them:\n"
+                "   cuda-graphs=%s -- what each covers and needs: stepsim keys cuda-graphs)\n",
+                fw, offered);
+}
+
 /* Names of the scenario's enum values as reports print them. */
 static const char *const recompute_names[] = {"none", "selective", "full"};
 

@@ -142,6 +142,11 @@ void report_training_text(const struct report *rep, char *buf, size_t len);
 #define REPORT_MEMORY_TEXT 320
 void report_memory_text(const struct scenario *scn, const struct report *rep, char *buf,
                         size_t len);
+/* A step a tenth or more of which is kernel launch gaps, run without CUDA graphs that its
+ * framework offers: the framework's name, and the cuda-graphs values it offers in `offered`
+ * ("full-iteration or modules"); NULL otherwise. */
+const char *report_launch_hint(const struct scenario *scn, const struct report *rep,
+                               char *offered, size_t len);
 /* With an uneven split of the layers (first/last-stage-layers or pipeline-layout given), 1 and
  * every virtual stage's layers with the key that split them ("3, 14 x 4, 2
  * (first/last-stage-layers)"); else 0 and "". */

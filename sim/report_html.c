@@ -189,7 +189,7 @@ static const char *const part_colours[REPORT_BREAKDOWN_PARTS] = {
     "#4e79a7", "#a0cbe8", "#f28e2b", "#ffbe7d", "#b07aa1",
     "#59a14f", "#d3d3d3", "#e15759", "#76b7b2", "#9c755f"}; /* plots/sweep.gp's */
 
-static void put_breakdown(FILE *out, const struct report *rep)
+static void put_breakdown(FILE *out, const struct scenario *scn, const struct report *rep)
 {
     struct report_part parts[REPORT_BREAKDOWN_PARTS];
     report_breakdown_parts(&rep->brk, parts);
@@ -219,6 +219,15 @@ static void put_breakdown(FILE *out, const struct report *rep)
             "launches leave: from the host at its launch cost, from a CUDA graph at the GPU's "
             "0.9 us.</p>\n",
             rep->brk.launch, rep->step_s > 0 ? 100.0 * rep->brk.launch / rep->step_s : 0.0);
+    char offered[64];
+    const char *fw = report_launch_hint(scn, rep, offered, sizeof offered);
+    if (fw) { /* as the text report's hint */
+        fputs("<p class=\"note\">Launch-bound, run without CUDA graphs; ", out);
+        html_put_text(out, fw);
+        fputs(" offers them: cuda-graphs=", out);
+        html_put_text(out, offered);
+        fputs(" (what each covers and needs: <code>stepsim keys cuda-graphs</code>).</p>\n", out);
+    }
     if (rep->brk.ep_paired > 0) /* as the text report: what the pairs leave, what runs alone */
         fprintf(out,
                 "<p>Of the exposed EP communication, %.6f s are in overlapped F&amp;B pairs (the "
@@ -484,7 +493,7 @@ int report_html_step(FILE *out, const struct scenario *scn, const struct pipe_re
     if (put_configuration(out, scn, rep) != 0)
         goto done;
     if (rep->modelled) {
-        put_breakdown(out, rep);
+        put_breakdown(out, scn, rep);
         put_layers(out, rep);
     }
     if (put_gantt(out, res, rep) != 0)

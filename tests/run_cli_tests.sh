@@ -570,13 +570,17 @@ expect_error "--set model= with a name nothing ships: the nearest" 2 \
     "stepsim: --set model=llama3.1-7b: 'llama3.1-7b' is neither a file nor a shipped model" \
     "did you mean"
 # a step a tenth or more in launch gaps, run without CUDA graphs, names the framework's graphs
-# (the report had said nothing); under a tenth, or with graphs set, no hint
-run run "$SCN/qwen3-30b-a3b-lora-h100.xml"
+# (the report had said nothing); under a tenth, or with graphs set, no hint -- on the --report
+# page as in the text (the page had left it out)
+run run "$SCN/qwen3-30b-a3b-lora-h100.xml" --report "$tmp/launch.html"
 check "a launch-bound step without graphs: the report names the framework's cuda-graphs" \
     grep -q "megatron-core offers them:" "$tmp/out"
 check "... and which choices" grep -q "cuda-graphs=full-iteration or modules -- what each" "$tmp/out"
-run run "$SCN/qwen3-30b-a3b-lora-h100.xml" --set cuda-graphs=modules
+check "... and so does the page" grep -q "Launch-bound, run without CUDA graphs; megatron-core \
+offers them: cuda-graphs=full-iteration or modules (what each" "$tmp/launch.html"
+run run "$SCN/qwen3-30b-a3b-lora-h100.xml" --set cuda-graphs=modules --report "$tmp/launch.html"
 check "a step run with graphs: no launch hint" sh -c "! grep -q 'launch-bound' '$tmp/out'"
+check "... nor on the page" sh -c "! grep -q 'Launch-bound' '$tmp/launch.html'"
 run run "$SCN/llama3.1-70b-h100.xml"
 check "launch gaps under a tenth of the step: no launch hint" \
     sh -c "! grep -q 'launch-bound' '$tmp/out'"
