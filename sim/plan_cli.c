@@ -106,6 +106,10 @@ static int layout_width(const struct plan_result *res)
  * error on measured runs (README, "Accuracy": memory MAE and worst row): flagged, not dropped. */
 #define PLAN_TIGHT_SHARE 0.95
 
+/* The headers' "top K by tokens/s" is not a plain sort: layouts within 1% are a tie, taken
+ * simpler first (plan_rank), so a faster layout may come lower or fall past the K-th row. */
+#define TIE_NOTE ", the simpler first within 1%"
+
 static void write_entry_line(FILE *out, size_t rank, const struct plan_entry *e,
                              const struct col_row *r, int width)
 {
@@ -446,8 +450,8 @@ static int write_table(FILE *out, const struct scenario *base, const struct plan
     utf8_clean(model, sizeof model, res->model);
     utf8_clean(hw, sizeof hw, res->hardware);
     fprintf(out,
-            "plan for %s (%s on %s): %d GPUs, global batch %d x seq %d, top %d by tokens/s\n",
-            name, model, hw, o->gpus, base->global_batch, base->seq, o->top);
+            "plan for %s (%s on %s): %d GPUs, global batch %d x seq %d, top %d by tokens/s%s\n",
+            name, model, hw, o->gpus, base->global_batch, base->seq, o->top, TIE_NOTE);
     fprintf(out, "framework %s%s; schedules %s; context parallelism %s\n", res->framework->name,
             !res->framework_inferred          ? ""
             : res->framework->id == FW_ANY ? " (inferred: no one framework offers all the "
@@ -498,8 +502,11 @@ static int write_table(FILE *out, const struct scenario *base, const struct plan
           "mla shexp; op: torchtitan's per-op policy), off: offload (opt: optimizer, act: "
           "activations, with megatron-core offload-modules=all); ends=N: N layers on the first "
           "and last stages (ends=F/L: F on the first, L on the last); dsa-groups: a pipeline "
-          "layout keeping each shared DSA top-k's layers on one stage; within 1% of each other "
-          "the simpler layout comes first; mem!: within 5% of the usable HBM, no more than the "
+          "layout keeping each shared DSA top-k's layers on one stage; each row is a layout's "
+          "simplest config within 1% of its fastest, and of the layouts within 1% of the "
+          "fastest one not yet listed the simplest comes next: a row may be up to 1% slower "
+          "than one below it, or than a layout left out of the list (--top K lists more); "
+          "mem!: within 5% of the usable HBM, no more than the "
           "memory model's error on measured runs (README, Accuracy) -- check it, or give "
           "--hbm-reserve more room\n",
           out);
@@ -665,8 +672,8 @@ static enum sim_status plan_report(struct outfile *of, const char *scenario_file
                                    struct sim_error *err)
 {
     char budget[160], counts[320], hbm[512], names[512], fixed[160], none[256];
-    snprintf(budget, sizeof budget, "%d GPUs, global batch %d x seq %d, top %d by tokens/s",
-             o->gpus, base->global_batch, base->seq, o->top);
+    snprintf(budget, sizeof budget, "%d GPUs, global batch %d x seq %d, top %d by tokens/s%s",
+             o->gpus, base->global_batch, base->seq, o->top, TIE_NOTE);
     hbm_text(hbm, sizeof hbm, res, "hbm_usable_gib");
     config_counts(res, counts, sizeof counts);
     struct plan_fixed fix = plan_fixed_of(base);

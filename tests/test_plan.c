@@ -1107,6 +1107,13 @@ Test(plan, table_and_summary)
     cr_expect(!strstr(out, "\n4    tp"), "%s", out);
     cr_expect(strstr(out, " enumerated, "), "%s", out);
     cr_expect(strstr(out, "pruned by the step-time bound"), "%s", out);
+    /* the list is no plain sort by tokens/s: the header and the legend say so */
+    cr_expect(strstr(out, ", top 3 by tokens/s, the simpler first within 1%\n"), "%s", out);
+    cr_expect(strstr(out, "; each row is a layout's simplest config within 1% of its fastest, "
+                          "and of the layouts within 1% of the fastest one not yet listed the "
+                          "simplest comes next: a row may be up to 1% slower than one below "
+                          "it, or than a layout left out of the list (--top K lists more); "),
+              "%s", out);
     free(out);
     free(err);
     /* --hbm-reserve is --set hw.hbm-reserve */
