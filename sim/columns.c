@@ -31,7 +31,7 @@ static const struct column columns[] = {
     {"status", K_STATUS, 0, 0,
      "ok, oom (over the usable HBM, or offloading more than the host's memory), error (sweep), "
      "pruned (plan: not simulated, its bound could not change the list; memory_gib and fits "
-     "empty where its memory was not derived, and then it may not fit)"},
+     "empty where it was not built, and then it may not fit or may break a rule)"},
     {"step_time_s", K_NUM, ROW(step_time_s), 0, "first compute start to last optimizer end"},
     {"makespan_s", K_NUM, ROW(makespan_s), 0, "first compute start to last F/B/W end"},
     {"bubble_ratio", K_NUM, ROW(bubble_ratio), 0, "1 - sum of rank busy time / (pp x makespan)"},

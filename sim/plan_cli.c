@@ -176,15 +176,26 @@ static const char *hbm_text(char *buf, size_t len, const struct plan_result *res
     return buf;
 }
 
-/* "N enumerated, ... ; T s wall": what the search did, for the table and the page. */
+/* "N enumerated, ... ; T s wall": what the search did, for the table and the page.  Only a
+ * built config's rules are known: the rest of a rule-valid layout's configs are counted, and
+ * those of them pruned are said to be unchecked (--exhaustive builds them all, and its count
+ * is the smaller by the ones that break a rule). */
 static void config_counts(const struct plan_result *res, char *buf, size_t len)
 {
+    size_t unbuilt = 0;
+    for (size_t i = 0; i < res->n; i++)
+        unbuilt += res->entries[i].built == 0 && res->entries[i].state == PLAN_PRUNED;
+    char unchecked[96] = "";
+    if (unbuilt > 0)
+        snprintf(unchecked, sizeof unchecked,
+                 " (%zu of them not built: their rules and memory unchecked)", unbuilt);
     snprintf(buf, len,
-             "%zu enumerated, %zu rule-valid in %zu layouts, %zu built (%zu schedule orders), "
-             "%zu over %s, %zu simulated, %zu pruned by the step-time bound; %.2f s wall",
+             "%zu enumerated, %zu in %zu rule-valid layouts not found to break a rule, %zu built "
+             "(%zu schedule orders), %zu over %s, %zu simulated, %zu pruned by the step-time "
+             "bound%s; %.2f s wall",
              res->enumerated, res->valid, res->nlayouts, res->built + res->nlayouts, res->orders,
              res->oom, res->host_mem_bytes > 0 ? "HBM or host memory" : "HBM", res->simulated,
-             res->pruned, res->wall_s);
+             res->pruned, unchecked, res->wall_s);
 }
 
 /* A MoE model's dispatchers as planned, into buf: the ones tried, or the scenario's alone; ""
@@ -510,7 +521,7 @@ static int write_table(FILE *out, const struct scenario *base, const struct plan
           "memory model's error on measured runs (README, Accuracy) -- check it, or give "
           "--hbm-reserve more room\n",
           out);
-    char counts[320];
+    char counts[400];
     config_counts(res, counts, sizeof counts);
     fprintf(out, "configs: %s\n", counts);
     return ferror(out) ? -1 : 0;
@@ -671,7 +682,7 @@ static enum sim_status plan_report(struct outfile *of, const char *scenario_file
                                    const struct cli_sets *sets, const struct plan_result *res,
                                    struct sim_error *err)
 {
-    char budget[160], counts[320], hbm[512], names[512], fixed[160], none[256];
+    char budget[160], counts[400], hbm[512], names[512], fixed[160], none[256];
     snprintf(budget, sizeof budget, "%d GPUs, global batch %d x seq %d, top %d by tokens/s%s",
              o->gpus, base->global_batch, base->seq, o->top, TIE_NOTE);
     hbm_text(hbm, sizeof hbm, res, "hbm_usable_gib");
@@ -736,7 +747,7 @@ static enum sim_status plan_report(struct outfile *of, const char *scenario_file
         "nothing fits, the configs nearest to fitting), then the other <em>ok</em> "
         "(simulated) ones, the <em>pruned</em> ones (not simulated: their lower bound on the "
         "step time, bound_s, showed they could not change the list; an empty memory is one "
-        "not derived, which may not fit) and the <em>oom</em> ones "
+        "not built, which may not fit or may break a rule) and the <em>oom</em> ones "
         "(over the usable HBM, not simulated) -- the first 2000 rows.  First come the rank "
         "(<code>listed</code>), the layout as the text table writes it and the headline "
         "results; then the key columns of <code>--out</code> that vary (those the same in "

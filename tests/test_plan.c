@@ -1141,6 +1141,57 @@ Test(plan, table_and_summary)
     free(err);
 }
 
+/* The "configs:" line's numbers from a plan's output: rule-valid, oom, simulated, pruned and
+ * the pruned never built (0 when the line names none). */
+static void config_counts_of(const char *out, size_t n[5])
+{
+    const char *line = strstr(out, "\nconfigs: ");
+    cr_assert(line, "%s", out);
+    cr_assert_eq(sscanf(line, "\nconfigs: %*zu enumerated, %zu in %*zu rule-valid layouts not "
+                              "found to break a rule, %*zu built (%*zu schedule orders), %zu "
+                              "over HBM or host memory, %zu simulated, %zu pruned",
+                        &n[0], &n[1], &n[2], &n[3]),
+                 4, "%s", line);
+    const char *u = strstr(line, "pruned by the step-time bound (");
+    n[4] = 0;
+    if (u)
+        cr_assert_eq(sscanf(u, "pruned by the step-time bound (%zu of them not built: their "
+                               "rules and memory unchecked)",
+                            &n[4]),
+                     1, "%s", line);
+}
+
+/* Only a built config's rules are checked: the pruned configs never built are not called
+ * rule-valid without saying so.  Llama-3 70B LoRA on 8 GPUs: --exhaustive builds them all and
+ * finds thousands breaking a rule (ZeRO-2/3 with LoRA's frozen base, ...), which the pruned
+ * plan counts among its configs -- each counted once, as out of memory, simulated or pruned. */
+Test(plan, counts_say_the_pruned_configs_not_built_are_unchecked)
+{
+    char *out, *err, *xout, *xerr;
+    const char *plain[] = {TOP_SRCDIR "/scenarios/llama3-70b-lora-h100.xml", "--gpus", "8",
+                           "-j", "1", NULL};
+    const char *exh[] = {TOP_SRCDIR "/scenarios/llama3-70b-lora-h100.xml", "--gpus", "8",
+                         "--exhaustive", "-j", "1", NULL};
+    cr_assert_eq(run_plan(plain, &out, &err), 0, "%s", err);
+    cr_assert_eq(run_plan(exh, &xout, &xerr), 0, "%s", xerr);
+    size_t p[5], x[5];
+    config_counts_of(out, p);
+    config_counts_of(xout, x);
+    cr_expect_eq(p[1] + p[2] + p[3], p[0]);
+    cr_expect_eq(x[1] + x[2] + x[3], x[0]);
+    cr_expect_eq(x[3], 0, "--exhaustive prunes nothing");
+    cr_expect_eq(x[4], 0, "%s", xout);
+    cr_expect_null(strstr(xout, "not built: their rules"), "%s", xout);
+    cr_expect_gt(p[0], x[0], "the plan counts configs --exhaustive finds breaking a rule");
+    cr_expect_geq(p[4], p[0] - x[0], "each of them among the unchecked: %zu, %zu", p[4],
+                  p[0] - x[0]);
+    cr_expect_leq(p[4], p[3]);
+    free(out);
+    free(err);
+    free(xout);
+    free(xerr);
+}
+
 /* A selective config under torchtitan's per-op policy shows as rc:op, and the legend says so:
  * Llama-3.1-70B on 32 GPUs, where FSDP alone does not fit at every width. */
 Test(plan, the_table_names_torchtitans_op_policy)
