@@ -1887,6 +1887,20 @@ static enum sim_status enumerate(struct plan_space *space, struct plan_cands *ca
  * none: one probe a budget (a walk of the layouts, a few ms for the largest shipped models). */
 #define PLAN_BUDGET_SPAN 64
 
+/* The one budget found on one side of `gpus` (below: the lower side), into buf: the other
+ * side was looked at too, and its span is named -- else the one found reads as the only one
+ * (Mixtral on 1000 GPUs: 1024, with 896 below the span). */
+static void one_budget_text(char *buf, size_t len, int gpus, int found, int below)
+{
+    int lo = below ? gpus + 1 : gpus - PLAN_BUDGET_SPAN;
+    int hi = below ? gpus + PLAN_BUDGET_SPAN : gpus - 1;
+    lo = lo < 1 ? 1 : lo;
+    hi = hi > PLAN_MAX_GPUS ? PLAN_MAX_GPUS : hi;
+    int n = snprintf(buf, len, "the nearest budget that has one: %d GPUs", found);
+    if (lo <= hi && n > 0 && (size_t)n < len)
+        snprintf(buf + n, len - (size_t)n, " (none from %d to %d)", lo, hi);
+}
+
 /* Why no layout is valid: the layers split over none of the pipelines tried (every layout
  * failed there); the arithmetic kept none (rule NULL), with the nearest budgets that keep one;
  * else the rule every layout broke, or the last layout's. */
@@ -1916,8 +1930,7 @@ static enum sim_status no_valid_layout(const struct plan_space *space, const str
         snprintf(nearest, sizeof nearest, "the nearest budgets that have one: %d and %d GPUs",
                  below, above);
     else if (below || above)
-        snprintf(nearest, sizeof nearest, "the nearest budget that has one: %d GPUs",
-                 below ? below : above);
+        one_budget_text(nearest, sizeof nearest, o->gpus, below ? below : above, below != 0);
     else
         snprintf(nearest, sizeof nearest, "no budget within %d GPUs of it has one",
                  PLAN_BUDGET_SPAN);

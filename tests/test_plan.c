@@ -1608,6 +1608,14 @@ Test(plan, no_valid_layout_says_why_and_names_the_nearest_budgets)
     cr_expect_null(strstr(err, "none recorded"), "%s", err);
     free(out);
     free(err);
+    /* one side only: the other side's span is named (896 GPUs, 104 below, has a layout) */
+    const char *one[] = {MIXTRAL, "--gpus", "1000", NULL};
+    cr_expect_eq(run_plan(one, &out, &err), 2);
+    cr_expect(strstr(err, "; the nearest budget that has one: 1024 GPUs (none from 936 to "
+                          "999)\n"),
+              "%s", err);
+    free(out);
+    free(err);
     const char *layers[] = {LLAMA, "--gpus", "64", "--set", "layers=40", NULL};
     cr_expect_eq(run_plan(layers, &out, &err), 2);
     cr_expect(strstr(err, "global-batch=512: every layout breaks this rule: layers=40 differs "
