@@ -422,6 +422,10 @@ static void write_run_line(FILE *out, const struct plan_run_args *ra,
     int differs[SCN_KEY_COUNT] = {0};
     for (int k = 0; k < NCSV_KEYS; k++)
         differs[csv_layout_keys[k]] = key_differs(base, csv_layout_keys[k], v[k]);
+    /* plan sets distributed-optimizer with zero (plan_config_apply); a file's
+     * distributed-optimizer=true with zero unset runs stage 1, so stage 0 must be said -- zero
+     * given later wins (derive_keys.c) */
+    differs[SCN_ZERO] |= base->dist_opt != (e->cfg.zero >= 1);
     for (int k = 0; k < SCN_KEY_COUNT; k++) /* the layout keys' values say it themselves */
         dropped[k] = dropped[k] && !csv_layout_key(k);
     fputs("run it: stepsim run ", out);

@@ -1583,7 +1583,8 @@ check "plan --set moe-dispatch-dtype=fp8: all-to-all layouts tried too" \
 # layout changes (cp-comm-type at cp 1: written once, as the layout's default -- run takes a
 # key once), and --set values the layout drops (deepep-sms and an fp8 wire beside an
 # all-to-all dispatcher: left out, as run refuses them there; given by the file, put back at
-# their defaults).
+# their defaults), and zero0 rows where the file runs the distributed optimizer (zero=0 said;
+# torchtitan, offering no ZeRO-1, refused the line without it).
 cat >"$tmp/flex.xml" <<EOF
 <scenario name="flex" base="$(cd "$SCN" && pwd)/mixtral-8x7b-h100.xml">
   <parallel gpus="64" tp="2" ep="8" sp="true" moe-dispatcher="deepep" deepep-sms="24"/>
@@ -1594,7 +1595,9 @@ for c in "llama3.1-70b-h100.xml --gpus 64 --set seq=4096 --hbm-reserve 4GiB --se
     "llama3.1-70b-h100.xml --gpus 64 --set cp-comm-type=a2a --set cp=1" \
     "mixtral-8x7b-h100.xml --gpus 64 --set deepep-sms=24 --dispatchers alltoall" \
     "mixtral-8x7b-h100.xml --gpus 64 --set moe-dispatch-dtype=fp8 --dispatchers alltoall" \
-    "$tmp/flex.xml --gpus 64 --dispatchers alltoall"; do
+    "$tmp/flex.xml --gpus 64 --dispatchers alltoall" \
+    "qwen3-30b-a3b-lora-h100.xml --gpus 64" \
+    "llama3.1-70b-h100.xml --gpus 128 --set framework=torchtitan --set tp=8"; do
     set -- $c
     f=$1
     shift

@@ -1192,6 +1192,24 @@ Test(plan, counts_say_the_pruned_configs_not_built_are_unchecked)
     free(xerr);
 }
 
+/* plan sets distributed-optimizer with zero; a file giving distributed-optimizer=true and no
+ * zero runs ZeRO-1, so a listed zero0 config's run-it line must say zero=0 (the value of the
+ * zero key alone, 0 in both, said nothing).  Qwen3-30B-A3B LoRA on 64 GPUs lists zero0
+ * first; run without zero=0 gave its step but 12.76 GiB for the row's 12.82. */
+Test(plan, run_line_says_zero_0_over_the_files_distributed_optimizer)
+{
+    char *out, *err;
+    const char *args[] = {TOP_SRCDIR "/scenarios/qwen3-30b-a3b-lora-h100.xml", "--gpus", "64",
+                          "--top", "1", "-j", "1", NULL};
+    cr_assert_eq(run_plan(args, &out, &err), 0, "%s", err);
+    cr_expect(strstr(out, "\n1    tp1 pp1 vp1 cp2 ep8/1 dp32 mbs1 1f1b zero0 "), "%s", out);
+    cr_expect(strstr(out, "/scenarios/qwen3-30b-a3b-lora-h100.xml --set gpus=64 --set tp=1 "
+                          "--set cp=2 --set ep=8 --set sp=false --set zero=0\n"),
+              "%s", out);
+    free(out);
+    free(err);
+}
+
 /* A selective config under torchtitan's per-op policy shows as rc:op, and the legend says so:
  * Llama-3.1-70B on 32 GPUs, where FSDP alone does not fit at every width. */
 Test(plan, the_table_names_torchtitans_op_policy)
