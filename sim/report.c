@@ -526,6 +526,27 @@ int report_host_text(const struct report *rep, char *buf, size_t len)
     return 1;
 }
 
+/* The modules `key` (bf16-modules, mxfp8-modules) keeps out of the narrow type, as names in
+ * `buf`; 0 when it names none. */
+static int kept_modules(const struct scenario *scn, enum scn_key key, char *buf, size_t len)
+{
+    int bits = key == SCN_BF16_MODULES ? scn->bf16_modules : scn->mxfp8_modules;
+    buf[0] = '\0';
+    if (bits)
+        scn_flag_names(key, bits, buf, len);
+    return bits != 0;
+}
+
+/* What CUDA graphs capture, in `buf` (full-iteration, or cuda-graph-scope's modules); 0
+ * without graphs. */
+static int graph_scope(const struct scenario *scn, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s", scn->cuda_graphs == CUDA_GRAPHS_NONE ? "" : "full-iteration");
+    if (scn->cuda_graphs == CUDA_GRAPHS_MODULES)
+        scn_flag_names(SCN_CUDA_GRAPH_SCOPE, scn->cuda_graph_scope, buf, len);
+    return scn->cuda_graphs != CUDA_GRAPHS_NONE;
+}
+
 /* The whole resolved layout on one line, for the text report and plot titles: what ran, on
  * what, how it was cut and in which precision. */
 void report_layout_line(const struct scenario *scn, const struct report *rep, char *buf,
@@ -556,27 +577,16 @@ void report_layout_line(const struct scenario *scn, const struct report *rep, ch
     if (scn->moe_fused_grouped_mlp && used < len)
         used += (size_t)snprintf(buf + used, len - used, ", fused grouped MLP");
     /* the modules whose GEMMs leave the narrow type, and the edge layers that do */
-    static const struct {
-        enum scn_key key;
-        const char *as;
-    } kept[] = {{SCN_BF16_MODULES, "bf16"}, {SCN_MXFP8_MODULES, "MXFP8"}};
-    for (size_t i = 0; i < sizeof kept / sizeof kept[0] && used < len; i++) {
-        int bits = kept[i].key == SCN_BF16_MODULES ? scn->bf16_modules : scn->mxfp8_modules;
-        char names[160];
-        if (!bits)
-            continue;
-        scn_flag_names(kept[i].key, bits, names, sizeof names);
-        used += (size_t)snprintf(buf + used, len - used, ", %s in %s", names, kept[i].as);
-    }
+    char names[REPORT_FIELD_LEN];
+    if (kept_modules(scn, SCN_BF16_MODULES, names, sizeof names) && used < len)
+        used += (size_t)snprintf(buf + used, len - used, ", %s in bf16", names);
+    if (kept_modules(scn, SCN_MXFP8_MODULES, names, sizeof names) && used < len)
+        used += (size_t)snprintf(buf + used, len - used, ", %s in MXFP8", names);
     if ((scn->bf16_first_layers || scn->bf16_last_layers) && used < len)
         used += (size_t)snprintf(buf + used, len - used, ", bf16 layers first %d last %d",
                                  scn->bf16_first_layers, scn->bf16_last_layers);
-    if (scn->cuda_graphs != CUDA_GRAPHS_NONE && used < len) { /* what the graphs capture */
-        char scope[96] = "full-iteration";
-        if (scn->cuda_graphs == CUDA_GRAPHS_MODULES)
-            scn_flag_names(SCN_CUDA_GRAPH_SCOPE, scn->cuda_graph_scope, scope, sizeof scope);
-        used += (size_t)snprintf(buf + used, len - used, ", CUDA graphs %s", scope);
-    }
+    if (graph_scope(scn, names, sizeof names) && used < len)
+        used += (size_t)snprintf(buf + used, len - used, ", CUDA graphs %s", names);
     if (used < len)
         snprintf(buf + used, len - used, "; %d x %d samples x %d tokens per replica",
                  scn->microbatches, scn->micro_batch, scn->seq);
@@ -587,13 +597,15 @@ struct field_src {
     const char *key;
     const char *text; /* NULL: `num` */
     long num;
+    int omit; /* not in this report: the layout line does not name it either */
+    int bare; /* `text` is a number already written out */
 };
 
 static void fill_fields(const struct field_src *v, int n, struct report_field *f)
 {
     for (int i = 0; i < n; i++) {
         f[i].key = v[i].key;
-        f[i].bare = v[i].text == NULL;
+        f[i].bare = v[i].text == NULL || v[i].bare;
         if (v[i].text)
             snprintf(f[i].value, sizeof f[i].value, "%s", v[i].text);
         else
@@ -604,41 +616,52 @@ static void fill_fields(const struct field_src *v, int n, struct report_field *f
 int report_layout_fields(const struct scenario *scn, const struct report *rep,
                          struct report_field f[REPORT_LAYOUT_FIELDS])
 {
+    char cap[32], bf16[REPORT_FIELD_LEN], mxfp8[REPORT_FIELD_LEN], graphs[REPORT_FIELD_LEN];
+    snprintf(cap, sizeof cap, "%.9g", rep->power_cap_w);
+    int moe = rep->edp > 0, edge = scn->bf16_first_layers || scn->bf16_last_layers;
+    /* what the text report's layout line names only where it applies, named only there too:
+     * ep, etp and edp for MoE models (edp 0 otherwise), as the top-level edp; the fp8 recipe
+     * with fp8 GEMMs; a power cap, Muon, an fp8 dispatch, the fused grouped MLP, the modules
+     * and edge layers kept out of the narrow type and CUDA graphs where they are set */
     const struct field_src v[REPORT_LAYOUT_FIELDS] = {
-        {"model", rep->model, 0},
-        {"hardware", rep->hardware, 0},
-        {"gpus", NULL, rep->gpus},
-        {"tp", NULL, scn->tp},
-        {"cp", NULL, scn->cp},
-        {"pp", NULL, rep->layout->pp},
-        {"vp", NULL, rep->layout->vp},
-        {"dp", NULL, rep->dp},
-        {"ep", NULL, scn->ep},
-        {"etp", NULL, scn->etp},
-        {"edp", NULL, rep->edp},
-        {"dtype", hw_dtype_name((enum dtype)scn->dtype), 0},
-        {"fp8_recipe", scn_choice_name(SCN_FP8_RECIPE, scn->fp8_recipe), 0},
-        {"recompute", recompute_names[scn->recompute], 0},
-        {"zero", NULL, rep->zero},
-        {"grad_accumulation", scn_choice_name(SCN_GRAD_ACCUMULATION, rep->grad_accumulation), 0},
-        {"schedule", rep->layout->type->name, 0},
-        {"micro_batch", NULL, scn->micro_batch},
-        {"microbatches", NULL, scn->microbatches},
-        {"global_batch", NULL, rep->samples},
-        {"seq", NULL, scn->seq},
+        {"model", rep->model, 0, 0, 0},
+        {"hardware", rep->hardware, 0, 0, 0},
+        {"power_cap_w", cap, 0, rep->power_cap_w <= 0, 1},
+        {"gpus", NULL, rep->gpus, 0, 0},
+        {"tp", NULL, scn->tp, 0, 0},
+        {"cp", NULL, scn->cp, 0, 0},
+        {"pp", NULL, rep->layout->pp, 0, 0},
+        {"vp", NULL, rep->layout->vp, 0, 0},
+        {"dp", NULL, rep->dp, 0, 0},
+        {"ep", NULL, scn->ep, !moe, 0},
+        {"etp", NULL, scn->etp, !moe, 0},
+        {"edp", NULL, rep->edp, !moe, 0},
+        {"dtype", hw_dtype_name((enum dtype)scn->dtype), 0, 0, 0},
+        {"fp8_recipe", scn_choice_name(SCN_FP8_RECIPE, scn->fp8_recipe), 0,
+         scn->dtype != DT_FP8, 0},
+        {"recompute", recompute_names[scn->recompute], 0, 0, 0},
+        {"zero", NULL, rep->zero, 0, 0},
+        {"optimizer_algorithm", "muon", 0, scn->optimizer_algorithm != OPTALG_MUON, 0},
+        {"grad_accumulation", scn_choice_name(SCN_GRAD_ACCUMULATION, rep->grad_accumulation), 0,
+         0, 0},
+        {"moe_dispatch_dtype", "fp8", 0, !rep->ep_dispatch_fp8, 0},
+        {"moe_fused_grouped_mlp", "true", 0, !scn->moe_fused_grouped_mlp, 1},
+        {"bf16_modules", bf16, 0, !kept_modules(scn, SCN_BF16_MODULES, bf16, sizeof bf16), 0},
+        {"mxfp8_modules", mxfp8, 0, !kept_modules(scn, SCN_MXFP8_MODULES, mxfp8, sizeof mxfp8),
+         0},
+        {"bf16_first_layers", NULL, scn->bf16_first_layers, !edge, 0},
+        {"bf16_last_layers", NULL, scn->bf16_last_layers, !edge, 0},
+        {"cuda_graphs", graphs, 0, !graph_scope(scn, graphs, sizeof graphs), 0},
+        {"schedule", rep->layout->type->name, 0, 0, 0},
+        {"micro_batch", NULL, scn->micro_batch, 0, 0},
+        {"microbatches", NULL, scn->microbatches, 0, 0},
+        {"global_batch", NULL, rep->samples, 0, 0},
+        {"seq", NULL, scn->seq, 0, 0},
     };
-    /* ep, etp and edp for MoE models only (edp 0 otherwise), as the top-level edp; the fp8
-     * recipe with fp8 GEMMs only */
     int n = 0;
-    for (int i = 0; i < REPORT_LAYOUT_FIELDS; i++) {
-        int moe_only = !strcmp(v[i].key, "ep") || !strcmp(v[i].key, "etp") ||
-                       !strcmp(v[i].key, "edp");
-        if (moe_only && rep->edp <= 0)
-            continue;
-        if (!strcmp(v[i].key, "fp8_recipe") && scn->dtype != DT_FP8)
-            continue;
-        fill_fields(&v[i], 1, &f[n++]);
-    }
+    for (int i = 0; i < REPORT_LAYOUT_FIELDS; i++)
+        if (!v[i].omit)
+            fill_fields(&v[i], 1, &f[n++]);
     return n;
 }
 
@@ -647,18 +670,17 @@ void report_config_fields(const struct scenario *scn, const struct report *rep,
 {
     const struct layout *lay = rep->layout;
     const struct field_src v[REPORT_CONFIG_FIELDS] = {
-        {"schedule", lay->type->name, 0},
-        {"pp", NULL, lay->pp},
-        {"vp", NULL, lay->vp},
-        {"vp_group", NULL, scn->vp_group > 0 ? scn->vp_group : lay->pp},
-        {"microbatches", NULL, scn->microbatches},
-        {"micro_batch", NULL, scn->micro_batch},
-        {"layers", NULL, scn->layers},
-        {"seq", NULL, scn->seq},
-        {"split_backward", NULL, 0},
+        {"schedule", lay->type->name, 0, 0, 0},
+        {"pp", NULL, lay->pp, 0, 0},
+        {"vp", NULL, lay->vp, 0, 0},
+        {"vp_group", NULL, scn->vp_group > 0 ? scn->vp_group : lay->pp, 0, 0},
+        {"microbatches", NULL, scn->microbatches, 0, 0},
+        {"micro_batch", NULL, scn->micro_batch, 0, 0},
+        {"layers", NULL, scn->layers, 0, 0},
+        {"seq", NULL, scn->seq, 0, 0},
+        {"split_backward", scn_split_backward(scn) ? "true" : "false", 0, 0, 1},
     };
     fill_fields(v, REPORT_CONFIG_FIELDS, f);
-    snprintf(f[8].value, sizeof f[8].value, "%s", scn_split_backward(scn) ? "true" : "false");
 }
 
 /* Fields as the members of a JSON object, on one line. */

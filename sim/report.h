@@ -204,15 +204,19 @@ void report_layout_line(const struct scenario *scn, const struct report *rep, ch
                         size_t len);
 
 /* The same layout as named fields, in the order of the JSON report's "layout" object (which
- * is written from them): model, hardware, gpus, tp, cp, pp, vp, dp, ep, etp, edp (these three
- * for MoE models only), dtype, fp8_recipe (with fp8 GEMMs only), recompute, zero,
- * grad_accumulation, schedule, micro_batch, microbatches, global_batch, seq.  Returns how many.
- * Modelled reports only. */
-#define REPORT_LAYOUT_FIELDS 21
+ * is written from them): model, hardware, power_cap_w, gpus, tp, cp, pp, vp, dp, ep, etp, edp,
+ * dtype, fp8_recipe, recompute, zero, optimizer_algorithm, grad_accumulation,
+ * moe_dispatch_dtype, moe_fused_grouped_mlp, bf16_modules, mxfp8_modules, bf16_first_layers,
+ * bf16_last_layers, cuda_graphs, schedule, micro_batch, microbatches, global_batch, seq -- those
+ * the layout line names only where they apply (a power cap, ep/etp/edp of a MoE model, the fp8
+ * recipe, Muon, ...) only there too, so that a script reads from it all the line says.
+ * Returns how many.  Modelled reports only. */
+#define REPORT_LAYOUT_FIELDS 30
+#define REPORT_FIELD_LEN 160
 struct report_field {
-    const char *key; /* JSON key, snake_case */
-    char value[64];  /* as text; model and hardware names as their files give them */
-    int bare;        /* a number or true/false: JSON writes it without quotes */
+    const char *key;              /* JSON key, snake_case */
+    char value[REPORT_FIELD_LEN]; /* as text; model and hardware names as their files give them */
+    int bare;                     /* a number or true/false: JSON writes it without quotes */
 };
 int report_layout_fields(const struct scenario *scn, const struct report *rep,
                          struct report_field fields[REPORT_LAYOUT_FIELDS]);

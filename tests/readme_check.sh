@@ -4,8 +4,9 @@
 # scenario key `stepsim keys` lists (but `name`, and the hw. knobs: README documents hw.NAME) is
 # documented in the README, written as `key`, and every key of `run --format json` is in the
 # README's table "The JSON report" (a top-level key as a row of its own, a nested one named in
-# the section) for an explicit-cost step, a priced dense run with --tokens and an fp8 MoE run
-# split unevenly with --tokens, which between them write every key; and every value the
+# the section) for an explicit-cost step, a priced dense run with --tokens, an fp8 MoE run
+# split unevenly with --tokens, an nvfp4 MoE run naming every optional layout field and a
+# power-capped run, which between them write every key; and every value the
 # one-layer table's `kind` and `attention` can take (sim/report_layers.c's table, and those a
 # DSA, a Gated DeltaNet and a DeepSeek-V4 run write) is named in its `layers` row; and every
 # module of sim/ has a level in the README's "Layering" table and includes none of a higher
@@ -95,7 +96,13 @@ if ! { "$stepsim" run "$scn/unit.xml" --format json &&
     "$stepsim" run "$scn/llama3.1-70b-h100.xml" --set hardware="$tmp/priced.xml" \
         --tokens 1e12 --format json &&
     "$stepsim" run "$scn/moe-guide/deepseek-v3.xml" --set dtype=fp8 --tokens 1e12 \
-        --format json; } >"$tmp/json" 2>"$tmp/err" ||
+        --format json &&
+    "$stepsim" run "$scn/mixtral-8x7b-h100.xml" --set hardware=dgx-b200 --set dtype=nvfp4 \
+        --set mxfp8-modules=experts --set bf16-modules=attn_proj --set bf16-first-layers=1 \
+        --set cuda-graphs=modules --set cuda-graph-scope=attn --set optimizer-algorithm=muon \
+        --set moe-fused-grouped-mlp=true --set moe-dispatcher=deepep \
+        --set moe-dispatch-dtype=fp8 --format json &&
+    "$stepsim" run "$scn/validation/y1.xml" --format json; } >"$tmp/json" 2>"$tmp/err" ||
     ! { "$stepsim" run "$scn/glm-5.2-744b-h100.xml" --format json &&
         "$stepsim" run "$scn/validation/mz9.xml" --format json &&
         "$stepsim" run "$scn/validation/g3.xml" --format json; } >"$tmp/layers" 2>"$tmp/err"

@@ -188,7 +188,7 @@ Test(report_html, modelled_page_states_the_layout_summary_and_memory)
     /* the layout fields, as the JSON report's layout object has them */
     struct report_field f[REPORT_LAYOUT_FIELDS];
     int n = report_layout_fields(&scn, &so.rep, f);
-    cr_assert_eq(n, REPORT_LAYOUT_FIELDS - 4, "a dense bf16 model: no ep, etp, edp, fp8_recipe");
+    cr_assert_eq(n, 17, "a dense bf16 model: no ep, etp, edp, fp8_recipe or other extras");
     for (int i = 0; i < n; i++) {
         char want[160];
         snprintf(want, sizeof want, "<th>%s</th><td>%s</td>", f[i].key, f[i].value);
@@ -217,9 +217,9 @@ Test(report_html, modelled_page_states_the_layout_summary_and_memory)
     step_release(&so);
 }
 
-/* Every value the scenario or --set gave is on the page: the layout's fields, then the keys
- * they do not state (moe-dispatch-dtype, recompute-modules, a hardware knob) as `stepsim keys`
- * names them -- and the name only as the heading, a default not at all. */
+/* Every value the scenario or --set gave is on the page: the layout's fields (moe_dispatch_dtype
+ * among them), then the keys they do not state (recompute-modules, a hardware knob) as
+ * `stepsim keys` names them -- and the name only as the heading, a default not at all. */
 Test(report_html, every_given_key_is_stated)
 {
     const char *sets[] = {"ep=8",
@@ -239,7 +239,6 @@ Test(report_html, every_given_key_is_stated)
     const char *given = strstr(page, "as <code>stepsim keys</code> names them:</p>");
     cr_assert_not_null(given);
     const char *want[] = {"<th>moe-dispatcher</th><td>deepep</td>",
-                          "<th>moe-dispatch-dtype</th><td>fp8</td>",
                           "<th>recompute-modules</th><td>moe_act,layernorm</td>",
                           "<th>overlap-p2p</th><td>true</td>",
                           "<th>hw.hbm-reserve</th><td>3GiB</td>"};
@@ -247,6 +246,8 @@ Test(report_html, every_given_key_is_stated)
         cr_assert(strstr(given, want[i]), "missing: %s", want[i]);
     /* stated once: by the layout's field, not again under the key's own name */
     cr_assert(strstr(page, "<th>ep</th><td>8</td>") && !strstr(given, "<th>ep</th>"));
+    cr_assert(strstr(page, "<th>moe_dispatch_dtype</th><td>fp8</td>") &&
+              !strstr(given, "<th>moe-dispatch-dtype</th>"));
     cr_assert(strstr(page, "<th>recompute</th><td>selective</td>"));
     cr_assert_null(strstr(given, "<th>recompute</th>"));
     cr_assert(strstr(page, "<th>seq</th><td>1024</td>") && !strstr(given, "<th>seq</th>"));
@@ -304,7 +305,7 @@ Test(report_html, fp8_layout_names_its_recipe)
     toy_step(MODEL("llama3.1-8b"), 8, sets, &scn, &so);
     struct report_field f[REPORT_LAYOUT_FIELDS];
     int n = report_layout_fields(&scn, &so.rep, f);
-    cr_assert_eq(n, REPORT_LAYOUT_FIELDS - 3, "a dense fp8 model: no ep, etp, edp");
+    cr_assert_eq(n, 18, "a dense fp8 model: no ep, etp, edp or other extras");
     int dtype = -1, recipe = -1;
     for (int i = 0; i < n; i++) {
         if (!strcmp(f[i].key, "dtype"))
@@ -318,6 +319,67 @@ Test(report_html, fp8_layout_names_its_recipe)
     char *page = step_page(&scn, &so);
     cr_assert(strstr(page, "<th>fp8_recipe</th><td>current</td>"));
     free(page);
+    step_release(&so);
+}
+
+/* The value of layout field `key` in f[0..n), or NULL when the layout leaves it out. */
+static const char *field_value(const struct report_field *f, int n, const char *key)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(f[i].key, key))
+            return f[i].value;
+    return NULL;
+}
+
+/* Everything the text report's layout line says is a field of the JSON report's layout
+ * object (and the page's configuration), named only where the line names it: a power cap,
+ * Muon, an fp8 dispatch, the fused grouped MLP, modules and edge layers kept in bf16 and what
+ * CUDA graphs capture.  The JSON had left all of these out, so a script could not tell a
+ * capped or a Muon run from a plain one. */
+Test(report_html, layout_fields_hold_all_the_layout_line_says)
+{
+    const char *sets[] = {"model=" MODEL("mixtral-8x7b"),
+                          "hardware=" TOP_SRCDIR "/hardware/dgx-b200.xml",
+                          "gpus=8", "ep=8", "global-batch=8", "seq=4096", "dtype=fp8",
+                          "fp8-recipe=mxfp8", "bf16-first-layers=1", "bf16-last-layers=2",
+                          "bf16-modules=attn_proj", "cuda-graphs=modules",
+                          "cuda-graph-scope=attn", "optimizer-algorithm=muon",
+                          "moe-fused-grouped-mlp=true", "moe-dispatcher=deepep",
+                          "moe-dispatch-dtype=fp8", "distributed-optimizer=true", NULL};
+    struct scenario scn;
+    struct step_output so;
+    explicit_step(sets, &scn, &so);
+    struct report_field f[REPORT_LAYOUT_FIELDS];
+    int n = report_layout_fields(&scn, &so.rep, f);
+    char line[512];
+    report_layout_line(&scn, &so.rep, line, sizeof line);
+    cr_assert(strstr(line, "muon, fp8 dispatch, fused grouped MLP, attn_proj in bf16, bf16 layers "
+                           "first 1 last 2, CUDA graphs attn;"),
+              "%s", line);
+    static const char *const want[][2] = {
+        {"optimizer_algorithm", "muon"}, {"moe_dispatch_dtype", "fp8"},
+        {"moe_fused_grouped_mlp", "true"}, {"bf16_modules", "attn_proj"},
+        {"bf16_first_layers", "1"}, {"bf16_last_layers", "2"}, {"cuda_graphs", "attn"}};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        const char *v = field_value(f, n, want[i][0]);
+        cr_assert(v && !strcmp(v, want[i][1]), "%s: %s", want[i][0], v ? v : "missing");
+    }
+    cr_assert_null(field_value(f, n, "mxfp8_modules"), "no module set: not named");
+    cr_assert_null(field_value(f, n, "power_cap_w"), "not capped: not named");
+    char *page = step_page(&scn, &so);
+    cr_assert(strstr(page, "<th>cuda_graphs</th><td>attn</td>"));
+    free(page);
+    step_release(&so);
+    const char *capped[] = {"model=" MODEL("llama3.1-8b"),
+                            "hardware=" TOP_SRCDIR "/hardware/dgx-h100.xml", "gpus=8",
+                            "global-batch=8", "seq=4096", "hw.power-cap=500W", NULL};
+    explicit_step(capped, &scn, &so);
+    n = report_layout_fields(&scn, &so.rep, f);
+    report_layout_line(&scn, &so.rep, line, sizeof line);
+    cr_assert(strstr(line, "dgx-h100 at 500 W:"), "%s", line);
+    const char *cap = field_value(f, n, "power_cap_w");
+    cr_assert(cap && !strcmp(cap, "500"), "power_cap_w: %s", cap ? cap : "missing");
+    cr_assert_eq(n, 18, "a dense bf16 run: no ep, etp, edp, fp8_recipe or other extras");
     step_release(&so);
 }
 
