@@ -784,6 +784,27 @@ if [ "$rc" -eq 0 ] && grep -q '^training 1e+12 tokens: ' "$tmp/out" &&
     else
         fail "--memory-timeline peak equals the report's rank 0 total" "timeline peak $peak GiB"
     fi
+    # as README says: grouped by rank, each in time order from 0 with the static part alone
+    # (total - activations the same on every row), back to it at the rank's last row, every
+    # rank's peak its row of the report's memory table
+    bad=$(awk -F, 'NR == 1 { next }
+        $1 != r { if (NR > 2 && a != 0) print "rank " r " ends holding " a
+                  if ($1 != r + 1 || $2 + 0 != 0 || $3 != 0) print "rank " $1 " starts at " $0
+                  r = $1; fixed = $4 - $3; t = 0; peak[r] = 0 }
+        $2 + 0 < t || $3 < 0 || $4 - $3 != fixed { print "row " NR ": " $0 }
+        { t = $2 + 0; a = $3; if ($4 > peak[r]) peak[r] = $4 }
+        END { if (a != 0) print "rank " r " ends holding " a
+              for (i = 0; i <= r; i++) printf "peak %d %.2f\n", i, peak[i] / 1073741824 }' \
+        r=-1 "$tmp/o/mem.csv")
+    wrong=$(printf '%s\n' "$bad" | grep -v '^peak ')
+    tables=$(printf '%s\n' "$bad" | grep '^peak ' | while read -r _ rank gib; do
+        grep -q "^ *$rank .* $gib\$" "$tmp/out" || printf 'rank %s peak %s GiB ' "$rank" "$gib"
+    done)
+    if [ -z "$wrong$tables" ] && [ "$(printf '%s\n' "$bad" | grep -c '^peak ')" -eq 4 ]; then
+        pass "--memory-timeline: each rank from 0 at its static part, back to it, peaking at its row"
+    else
+        fail "--memory-timeline: each rank from 0 at its static part" "$wrong $tables"
+    fi
 else
     fail "--tokens and --memory-timeline" "exit status $rc"
 fi
