@@ -349,6 +349,9 @@ static void report_pairs(FILE *out, const char *hardware, const struct result *r
                  logm < 0 ? hardware : other[k]);
         pair_line(out, way, &pairs);
     }
+    if (!shown) /* said, not left out: the reader knows what was looked for */
+        fprintf(out, "its hardware against others: no two runs of one job in one set on %s and "
+                     "another file\n", hardware);
 }
 
 /* The pairs of runs of one job in one set on the scenario's hardware file, one in 16 bits and
@@ -384,6 +387,9 @@ static void report_precision(FILE *out, const char *hardware, const struct resul
                          "%s; the speed-up of the low precision):\n", hardware);
         pair_line(out, low->precision, &pairs);
     }
+    if (!shown)
+        fprintf(out, "its hardware in 16 bits against fp8 / fp4: no two runs of one job in one "
+                     "set on %s, one in 16 bits and one in fp8 or fp4\n", hardware);
 }
 
 /* The scenario's model (its file's bytes and its name), GPU and hardware file's name. */
@@ -498,9 +504,18 @@ static enum sim_status compare(const struct scenario *scn, const char *dir, cons
             report_kinds(out, kinds, id.gpu, res, nrows);
         report_pairs(out, id.hardware, res, nrows);
         report_precision(out, id.hardware, res, nrows);
-        fprintf(out, "bias < 0: stepsim predicted the step too fast (in the hardware and "
-                     "precision lines, > 0: it promised more speed-up than was measured); the "
-                     "sets and their sources are described in scenarios/validation/README.md\n");
+        int oom = 0;
+        for (int i = 0; i < n; i++)
+            oom |= picked[i].oom;
+        fprintf(out, "error: 100 (predicted - measured) / measured; MAE: the mean of |error|; "
+                     "bias: the mean error, < 0: stepsim predicted the step too fast (in the "
+                     "hardware and precision lines, > 0: it promised more speed-up than was "
+                     "measured)\n");
+        if (oom)
+            fprintf(out, "OOM: stepsim predicts that run over its GPUs' usable memory, though it "
+                         "ran\n");
+        fprintf(out, "the sets and their sources are described in the tables folder's README.md "
+                     "(scenarios/validation/README.md in the source tree)\n");
     }
     mem_free(match);
     mem_free(picked);

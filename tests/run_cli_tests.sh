@@ -1794,10 +1794,30 @@ for d in scenarios models hardware; do ln -sfn "$src_abs/$d" "$tmp/pub/$d"; done
     printf 'O1\toom\tL3\tscenarios/validation/l1.xml\tmicro-batch=2\t12.5\t-\tyes\t-\tmbs 2\n'
 } >"$tmp/pub/t/v/oom.tsv"
 run published "$SCN/llama3.1-405b-16k-h100.xml" --tables "$tmp/pub/t/v"
-if [ "$rc" -eq 0 ] && awk '$1 == "O1"' "$tmp/out" | grep -q ' OOM$'; then
-    pass "published: a run over the usable HBM is marked OOM"
+if [ "$rc" -eq 0 ] && awk '$1 == "O1"' "$tmp/out" | grep -q ' OOM$' &&
+    grep -qx "OOM: stepsim predicts that run over its GPUs' usable memory, though it ran" \
+        "$tmp/out"; then
+    pass "published: a run over the usable HBM is marked OOM, and the mark explained"
 else
-    fail "published: a run over the usable HBM is marked OOM" "exit $rc"
+    fail "published: a run over the usable HBM is marked OOM, and the mark explained" "exit $rc"
+fi
+# Its words for a reader who never saw the tables: what error, MAE and bias are, an OOM mark
+# explained only where a row has one (none of the 405B's runs), the hardware and precision
+# pairs said to be none rather than left out (none on DeepSeek-V3's H800 file).
+run published "$SCN/llama3.1-405b-16k-h100.xml"
+legend='error: 100 (predicted - measured) / measured; MAE: the mean of |error|; bias: the mean error'
+if [ "$rc" -eq 0 ] && grep -qF "$legend" "$tmp/out" && ! grep -q '^OOM' "$tmp/out"; then
+    pass "published: the footer says what error, MAE and bias are; no OOM row, no OOM note"
+else
+    fail "published: the footer says what error, MAE and bias are" "exit $rc"
+fi
+run published "$SCN/deepseek-v3-h800.xml"
+if [ "$rc" -eq 0 ] && grep -qx "its hardware against others: no two runs of one job in one set \
+on deepseek-h800 and another file" "$tmp/out" &&
+    grep -q '^its hardware in 16 bits against fp8 / fp4: no two runs ' "$tmp/out"; then
+    pass "published: no hardware or precision pair on the scenario's file says so"
+else
+    fail "published: no hardware or precision pair on the scenario's file says so" "exit $rc"
 fi
 # No published run of Nemotron-H: the runs of other models on its GPU, summed up.
 run published "$SCN/nemotron-h-56b-h100.xml"
