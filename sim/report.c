@@ -980,11 +980,13 @@ static void json_costmodel(FILE *out, const struct report *rep)
     report_write_layers_json(out, rep);
     fprintf(out,
             "  \"hbm_bytes\": %.0f,\n  \"hbm_usable_bytes\": %.0f,\n"
-            "  \"host_memory_bytes\": %.0f,\n"
+            "  \"host_memory_bytes\": %.0f,\n  \"hbm_reserve_bytes\": %.0f,\n"
+            "  \"nccl_buffer_bytes\": %.0f,\n"
             "  \"nccl_communicators\": %d,\n  \"deepep_buffer_bytes\": %.0f,\n"
             "  \"userbuffer_bytes\": %.0f,\n  \"memory\": [\n",
-            rep->hbm_bytes, rep->hbm_usable_bytes, rep->host_mem_bytes, rep->communicators,
-            rep->deepep_buffer_bytes, rep->userbuffer_bytes);
+            rep->hbm_bytes, rep->hbm_usable_bytes, rep->host_mem_bytes, rep->hbm_reserve_bytes,
+            rep->nccl_buffers_bytes, rep->communicators, rep->deepep_buffer_bytes,
+            rep->userbuffer_bytes);
     for (int r = 0; r < rep->pp; r++) {
         const struct cm_rank_memory *mm = &rep->mem[r];
         fprintf(out,

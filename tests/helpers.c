@@ -324,3 +324,15 @@ size_t count_of(const char *hay, const char *needle)
         n++;
     return n;
 }
+
+double json_number(const char *json, const char *key)
+{
+    char quoted[64];
+    snprintf(quoted, sizeof quoted, "\"%s\": ", key);
+    const char *at = strstr(json, quoted);
+    cr_assert(at != NULL, "no %s in %s", key, json);
+    char *end;
+    double v = strtod(at + strlen(quoted), &end);
+    cr_assert(end > at + strlen(quoted), "%s is not a number in %s", key, json);
+    return v;
+}

@@ -84,6 +84,9 @@ int run_command(command_fn fn, const char *command, const char *const *args, cha
 char *capture(FILE *fp);
 /* How many times `needle` occurs in `hay` (overlapping occurrences counted). */
 size_t count_of(const char *hay, const char *needle);
+/* The number after the first "key": in a JSON text, read back as a double (asserts it is
+ * there). */
+double json_number(const char *json, const char *key);
 
 /* Seconds -> picoseconds for expected values in tests. */
 #define MS(x) ((simtime_t)((x) * 1000000000LL))

@@ -40,6 +40,32 @@ static char *report_text_and_json(void)
     return text;
 }
 
+/* The JSON report names every term of the usable HBM -- the fixed reserve and NCCL's buffer
+ * per communicator beside the count and the libraries' buffers -- as the text report's memory
+ * header does, so that a script can redo hbm_usable_bytes from it (the JSON had left out the
+ * reserve and the buffer's size).  tp 2 x dp 4: tensor and data groups, 2 communicators. */
+Test(report, the_json_names_each_term_of_the_usable_hbm)
+{
+    const double gib = 1073741824.0;
+    run_ok(MODEL("llama3.1-8b"), 8,
+           L("seq=4096", "tp=2", "gpus=8", "global-batch=8", "hw.nccl-buffers=256MiB",
+             "hw.hbm-reserve=3GiB"));
+    cr_assert_eq(out.cm.cfg.communicators, 2);
+    FILE *fp = tmpfile();
+    cr_assert_not_null(fp);
+    report_write_json(fp, &scn, &out.rep);
+    char *json = capture(fp);
+    double hbm = json_number(json, "hbm_bytes");
+    cr_expect_eq(json_number(json, "hbm_reserve_bytes"), 3.0 * gib, "%s", json);
+    cr_expect_eq(json_number(json, "nccl_buffer_bytes"), 0.25 * gib);
+    cr_expect_eq(json_number(json, "nccl_communicators"), 2.0);
+    cr_expect_eq(json_number(json, "deepep_buffer_bytes"), 0.0);
+    cr_expect_eq(json_number(json, "userbuffer_bytes"), 0.0);
+    cr_expect_eq(json_number(json, "hbm_usable_bytes"), hbm - 3.5 * gib);
+    free(json);
+    step_release(&out);
+}
+
 /* Llama-3.1-8B, seq 4096, one GPU: FLOPs of one layer's forward for one sequence. */
 static const double S = 4096, H = 4096, FFN = 14336, KV = 1024, VOCAB = 128256;
 static double linear_flops(double s) /* QKV (GQA), projection, SwiGLU MLP */

@@ -128,19 +128,6 @@ Test(report, json_has_every_figure_and_escapes_the_name)
     fixture_release(&f);
 }
 
-/* The number after "key": in a JSON text, read back as a double. */
-static double json_number(const char *json, const char *key)
-{
-    char quoted[64];
-    snprintf(quoted, sizeof quoted, "\"%s\": ", key);
-    const char *at = strstr(json, quoted);
-    cr_assert(at != NULL, "no %s in %s", key, json);
-    char *end;
-    double v = strtod(at + strlen(quoted), &end);
-    cr_assert(end > at + strlen(quoted), "%s is not a number in %s", key, json);
-    return v;
-}
-
 /* A step of over 1000 s: every time the JSON prints reads back as the engine's picoseconds
  * (%.9g had printed 1239.79203 for 1239.7920268822). */
 Test(report, json_times_read_back_to_the_picosecond)
