@@ -64,7 +64,29 @@ static void module_params(const struct cm_ctx *c, int layer, int mods, double *d
                   : 0.0;
 }
 
-static void stage_params(const struct cm_ctx *c, struct cm_stage *st)
+/* The parameters of the word embedding that a stage needs on a pipeline rank that does not
+ * hold the embedding's own stage: a copy of its own (0 where the rank holds it).
+ * - A tied model's head: Megatron-Core's output layer allocates its weight unless its chunk
+ *   also embeds (gpt_model.py, skip_weight_param_allocation=pre_process and
+ *   share_embeddings_and_output_weights, at d98e8a6); DeepSpeed's pipeline keeps a TiedLayerSpec
+ *   module on every stage that uses it.
+ * - MTP modules look their shifted tokens up in an embedding built on their stage
+ *   (gpt_model.py: `if self.pre_process or self.mtp_process`), positions included.
+ * The copies' gradients are the ones embedding_allreduce_s sums with the first stage's. */
+static double embedding_copy_params(const struct cm_ctx *c, const struct cm_stage *st,
+                                    int rank_embeds)
+{
+    const struct model *m = c->m;
+    if (rank_embeds)
+        return 0.0;
+    if (st->mtp_modules > 0)
+        return model_params_embedding(m) / c->cfg->tp;
+    if (st->has_head && m->tied_embeddings)
+        return (double)m->vocab * m->hidden / c->cfg->tp;
+    return 0.0;
+}
+
+static void stage_params(const struct cm_ctx *c, struct cm_stage *st, int rank_embeds)
 {
     const struct model *m = c->m;
     double dense = 0, expert = 0, largest = 0, d = 0, e = 0, nd = 0, ne = 0;
@@ -98,7 +120,8 @@ static void stage_params(const struct cm_ctx *c, struct cm_stage *st)
         }
         largest = d + e > largest ? d + e : largest;
     }
-    double embedding = st->has_embedding ? model_params_embedding(m) / c->cfg->tp : 0.0;
+    double embedding = st->has_embedding ? model_params_embedding(m) / c->cfg->tp
+                                         : embedding_copy_params(c, st, rank_embeds);
     double head =
         st->has_head ? (model_params_head(m) + model_params_final_norm(m)) / c->cfg->tp : 0.0;
     if (st->mtp_modules > 0) { /* MTP modules: on the last stage */
@@ -843,6 +866,22 @@ static enum sim_status alloc_offload_rows(struct cm_ctx *c, const struct costmod
     return SIM_OK;
 }
 
+/* Does the pipeline rank that holds stage s also hold a stage with the embedding? */
+static int rank_embeds(const struct costmodel *cm, const struct scenario *scn, int s)
+{
+    for (int r = 0; r < scn->pp; r++) {
+        int holds = 0, embeds = 0;
+        for (int ch = 0; ch < scn->vp; ch++) {
+            int t = scn_stage_of(scn, r, ch);
+            holds |= t == s;
+            embeds |= cm->layout.stage[t].has_embedding;
+        }
+        if (holds)
+            return embeds;
+    }
+    return 0;
+}
+
 /* Every stage's costs, a stage like the one before it copied rather than costed again. */
 static void cost_stages(struct cm_ctx *c, struct costmodel *cm, const struct scenario *scn)
 {
@@ -854,7 +893,7 @@ static void cost_stages(struct cm_ctx *c, struct costmodel *cm, const struct sce
             continue;
         }
         cm_stage_cost(c, s, cs);
-        stage_params(c, cs);
+        stage_params(c, cs, rank_embeds(cm, scn, s));
         cs->wgt.compute += grad_accumulation_s(c, cs);
         cs->dp_sync_s = cm_dp_sync_s(c, cs);
     }

@@ -361,6 +361,52 @@ Test(memory, weights_grads_and_sharded_optimizer_per_gpu)
     step_release(&out);
 }
 
+/* A stage that uses the word embedding on a pipeline rank without the embedding's stage holds
+ * a copy of its own: a tied model's head (Megatron-Core's output layer allocates its weight
+ * unless its chunk embeds: gpt_model.py, skip_weight_param_allocation, at d98e8a6) and the MTP
+ * modules' stage (they look tokens up: the embedding is built where mtp_process).  A rank that
+ * holds the embedding's stage too holds no second one. */
+Test(memory, a_stage_using_the_embedding_away_from_it_holds_a_copy)
+{
+    /* gpt-sc21-1.7b: tied, 24 layers, vocabulary 51200 x hidden 2304, learned positions */
+    const char *gpt = MODEL("gpt-sc21-1.7b"), *a100 = HW("dgx-a100-80gb");
+    cr_assert_eq(run(gpt, a100, L("seq=2048", "tp=1", "pp=2", "gpus=2", "microbatches=4")),
+                 SIM_OK, "%s", err.msg);
+    const struct model *m = &out.cm.model;
+    double layers = 0;
+    for (int l = 12; l < 24; l++)
+        layers += model_params_layer(m, l);
+    double word = 51200.0 * 2304.0;
+    cr_assert_float_eq(out.cm.stages[1].params, layers + model_params_final_norm(m) + word, 1,
+                       "the head's stage: its 12 layers, the final norm and the copy");
+    step_release(&out);
+    /* interleaved, pp 2 x vp 2: rank 1 holds stages 1 and 3 (the head); rank 0 stages 0 and 2 */
+    cr_assert_eq(run(gpt, a100, L("seq=2048", "tp=1", "pp=2", "vp=2", "gpus=2", "microbatches=4")),
+                 SIM_OK, "%s", err.msg);
+    layers = 0;
+    for (int l = 18; l < 24; l++)
+        layers += model_params_layer(m, l);
+    cr_assert_float_eq(out.cm.stages[3].params, layers + model_params_final_norm(m) + word, 1);
+    step_release(&out);
+    /* one stage holds both ends: no copy */
+    cr_assert_eq(run(gpt, a100, L("seq=2048", "tp=1", "pp=1", "gpus=1", "microbatches=4")),
+                 SIM_OK, "%s", err.msg);
+    cr_assert_float_eq(out.cm.stages[0].params, model_params_total(m), 1);
+    step_release(&out);
+    /* Llama-3.1-8B (untied: its head is its own) with one MTP module, tp 2: over pp 2 the
+     * stages hold the pp-1 model and the MTP module plus a copy of the 128256 x 4096 embedding */
+    const char *const two[] = {"seq=4096", "tp=2", "pp=2", "gpus=4", "microbatches=4",
+                               "mtp-layers=1", NULL};
+    const char *const one[] = {"seq=4096", "tp=2", "pp=1", "gpus=2", "microbatches=4",
+                               "mtp-layers=1", NULL};
+    cr_assert_eq(run(MODEL("llama3.1-8b"), HW("dgx-h100"), two), SIM_OK, "%s", err.msg);
+    double split = out.cm.stages[0].params + out.cm.stages[1].params;
+    step_release(&out);
+    cr_assert_eq(run(MODEL("llama3.1-8b"), HW("dgx-h100"), one), SIM_OK, "%s", err.msg);
+    cr_assert_float_eq(split - out.cm.stages[0].params, 128256.0 * 4096 / 2, 1);
+    step_release(&out);
+}
+
 /* fp32 training keeps no master copy: the parameters are fp32 themselves and the optimizer
  * updates them in place (Megatron's DistributedOptimizer shards an fp32 parameter as a view of
  * it, FP32Optimizer copies nothing), so Adam adds its two fp32 moments: 4 + 4 + 8 = 16 bytes a
