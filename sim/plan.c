@@ -1884,19 +1884,35 @@ static enum sim_status enumerate(struct plan_space *space, struct plan_cands *ca
 }
 
 /* How far either way plan looks for a budget that has a layout when the one asked for has
- * none: one probe a budget (a walk of the layouts, a few ms for the largest shipped models). */
-#define PLAN_BUDGET_SPAN 64
+ * none: the budget itself (down to 1, up to twice it), at least 64 and at most 4096 GPUs away
+ * -- one probe a budget, a walk of the layouts (well under a millisecond with tp and pp fixed,
+ * a few for the largest shipped models with nothing fixed). */
+#define PLAN_BUDGET_NEAR 64
+#define PLAN_BUDGET_FAR 4096
 
-/* The one budget found on one side of `gpus` (below: the lower side), into buf: the other
- * side was looked at too, and its span is named -- else the one found reads as the only one
- * (Mixtral on 1000 GPUs: 1024, with 896 below the span). */
-static void one_budget_text(char *buf, size_t len, int gpus, int found, int below)
+static int budget_reach(int gpus)
 {
-    int lo = below ? gpus + 1 : gpus - PLAN_BUDGET_SPAN;
-    int hi = below ? gpus + PLAN_BUDGET_SPAN : gpus - 1;
-    lo = lo < 1 ? 1 : lo;
-    hi = hi > PLAN_MAX_GPUS ? PLAN_MAX_GPUS : hi;
-    int n = snprintf(buf, len, "the nearest budget that has one: %d GPUs", found);
+    return gpus < PLAN_BUDGET_NEAR ? PLAN_BUDGET_NEAR
+           : gpus > PLAN_BUDGET_FAR ? PLAN_BUDGET_FAR
+                                    : gpus;
+}
+
+/* The nearest budgets that have a layout, into buf: both, or the one found with the span the
+ * other side was searched over named -- else the one found reads as the only one -- or the
+ * span searched when neither was found. */
+static void nearest_budgets_text(char *buf, size_t len, int gpus, const struct plan_budgets *b)
+{
+    if (b->below && b->above) {
+        snprintf(buf, len, "the nearest budgets that have one: %d and %d GPUs", b->below,
+                 b->above);
+        return;
+    }
+    if (!b->below && !b->above) {
+        snprintf(buf, len, "no budget from %d to %d GPUs has one", b->lowest, b->highest);
+        return;
+    }
+    int n = snprintf(buf, len, "the nearest budget that has one: %d GPUs", b->below + b->above);
+    int lo = b->below ? gpus + 1 : b->lowest, hi = b->below ? b->highest : gpus - 1;
     if (lo <= hi && n > 0 && (size_t)n < len)
         snprintf(buf + n, len - (size_t)n, " (none from %d to %d)", lo, hi);
 }
@@ -1923,17 +1939,10 @@ static enum sim_status no_valid_layout(const struct plan_space *space, const str
                        "breaks %s: %s",
                        model->name, o->gpus, base->global_batch, fixed[0] ? " and " : "", fixed,
                        all_same ? "this rule" : "a rule, the last one checked", rule);
-    int below, above;
+    struct plan_budgets budgets;
     char nearest[128];
-    plan_space_nearest_budgets(space, PLAN_BUDGET_SPAN, &below, &above);
-    if (below && above)
-        snprintf(nearest, sizeof nearest, "the nearest budgets that have one: %d and %d GPUs",
-                 below, above);
-    else if (below || above)
-        one_budget_text(nearest, sizeof nearest, o->gpus, below ? below : above, below != 0);
-    else
-        snprintf(nearest, sizeof nearest, "no budget within %d GPUs of it has one",
-                 PLAN_BUDGET_SPAN);
+    plan_space_nearest_budgets(space, budget_reach(o->gpus), &budgets);
+    nearest_budgets_text(nearest, sizeof nearest, o->gpus, &budgets);
     return err_set(err, SIM_EINPUT, NULL, 0,
                    "no valid layout of %s on gpus=%d with global-batch=%d%s%s: no tp x cp x pp "
                    "the planner tries (tp within a node and dividing the heads, pp up to the %d "

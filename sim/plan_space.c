@@ -312,20 +312,28 @@ int plan_space_enumerate(struct plan_space *sp, struct plan_cands *out)
     return 0;
 }
 
-void plan_space_nearest_budgets(const struct plan_space *sp, int span, int *below, int *above)
+/* Probe budget `gpus`: does its space hold a layout? */
+static int budget_has_layout(const struct plan_space *sp, int gpus)
 {
     struct plan_space probe = *sp;
-    *below = *above = 0;
-    for (int d = 1; d <= span && !(*below && *above); d++) {
-        if (!*below && sp->gpus - d >= 1) {
-            probe.gpus = sp->gpus - d;
-            if (plan_space_enumerate(&probe, NULL) == PLAN_SPACE_FOUND)
-                *below = probe.gpus;
+    probe.gpus = gpus;
+    return plan_space_enumerate(&probe, NULL) == PLAN_SPACE_FOUND;
+}
+
+void plan_space_nearest_budgets(const struct plan_space *sp, int most, struct plan_budgets *b)
+{
+    memset(b, 0, sizeof *b);
+    b->lowest = b->highest = sp->gpus;
+    for (int d = 1; d <= most && !(b->below && b->above); d++) {
+        int g = sp->gpus - d;
+        if (!b->below && g >= 1) {
+            b->lowest = g;
+            b->below = budget_has_layout(sp, g) ? g : 0;
         }
-        if (!*above && sp->gpus + d <= PLAN_MAX_GPUS) {
-            probe.gpus = sp->gpus + d;
-            if (plan_space_enumerate(&probe, NULL) == PLAN_SPACE_FOUND)
-                *above = probe.gpus;
+        g = sp->gpus + d;
+        if (!b->above && g <= PLAN_MAX_GPUS) {
+            b->highest = g;
+            b->above = budget_has_layout(sp, g) ? g : 0;
         }
     }
 }

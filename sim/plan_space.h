@@ -71,10 +71,17 @@ size_t plan_fixed_text(const struct plan_fixed *f, char *buf, size_t len);
  * (nothing appended, the counts not kept). */
 int plan_space_enumerate(struct plan_space *sp, struct plan_cands *out);
 
-/* The budgets nearest sp->gpus below and above, at most `span` GPUs away, whose space holds a
- * layout (the same model, batch, framework and fixed dimensions); 0 where none is that near.
- * O(span) probes, each a walk of the layouts without their configs. */
-void plan_space_nearest_budgets(const struct plan_space *sp, int span, int *below, int *above);
+/* The budgets nearest a budget that has no layout, whose space holds one (the same model,
+ * batch, framework and fixed dimensions): below and above (0: none found), and the lowest and
+ * highest budget probed. */
+struct plan_budgets {
+    int below, above;
+    int lowest, highest;
+};
+
+/* Each side a GPU at a time, up to `most` GPUs away, until each has one.  One probe a budget,
+ * a walk of the layouts without their configs. */
+void plan_space_nearest_budgets(const struct plan_space *sp, int most, struct plan_budgets *b);
 
 /* Free the configs and layouts (and the layouts' peaks); accepts an emptied list. */
 void plan_space_cands_release(struct plan_cands *c);

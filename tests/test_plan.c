@@ -1601,8 +1601,8 @@ Test(plan, set_fixes_a_dimension_and_refuses_what_plan_chooses)
     cr_expect_eq(run_plan(none, &out, &err), 2);
     cr_expect(strstr(err, "with global-batch=512 and tp=3: no tp x cp x pp the planner tries"),
               "%s", err);
-    /* tp 3 splits none of the 64 heads: no budget has a layout with it */
-    cr_expect(strstr(err, "; no budget within 64 GPUs of it has one"), "%s", err);
+    /* tp 3 splits none of the 64 heads: no budget has a layout with it, 1 to twice 64 said */
+    cr_expect(strstr(err, "; no budget from 1 to 128 GPUs has one\n"), "%s", err);
     free(out);
     free(err);
 }
@@ -1626,11 +1626,26 @@ Test(plan, no_valid_layout_says_why_and_names_the_nearest_budgets)
     cr_expect_null(strstr(err, "none recorded"), "%s", err);
     free(out);
     free(err);
-    /* one side only: the other side's span is named (896 GPUs, 104 below, has a layout) */
-    const char *one[] = {MIXTRAL, "--gpus", "1000", NULL};
+    /* the side without one within 64 GPUs is searched on: Mixtral's nearest below 1000 is
+     * 896, 104 away (it had read "1024 GPUs" alone, then "(none from 936 to 999)") */
+    const char *far[] = {MIXTRAL, "--gpus", "1000", NULL};
+    cr_expect_eq(run_plan(far, &out, &err), 2);
+    cr_expect(strstr(err, "; the nearest budgets that have one: 896 and 1024 GPUs\n"), "%s", err);
+    free(out);
+    free(err);
+    /* tp 8 x pp 8 fixed: only multiples of 64 that leave dp a power of 2 dividing 512 have a
+     * layout, 2048 and 4096 about 3000 (nothing within 64 GPUs either way had said none) */
+    const char *fixed[] = {LLAMA, "--gpus", "3000", "--set", "tp=8", "--set", "pp=8",
+                           "--set", "cp=1", NULL};
+    cr_expect_eq(run_plan(fixed, &out, &err), 2);
+    cr_expect(strstr(err, "; the nearest budgets that have one: 2048 and 4096 GPUs\n"), "%s",
+              err);
+    free(out);
+    free(err);
+    /* one side only: the other side's span is named (below 5 GPUs none has tp 8) */
+    const char *one[] = {LLAMA, "--gpus", "5", "--set", "tp=8", NULL};
     cr_expect_eq(run_plan(one, &out, &err), 2);
-    cr_expect(strstr(err, "; the nearest budget that has one: 1024 GPUs (none from 936 to "
-                          "999)\n"),
+    cr_expect(strstr(err, "; the nearest budget that has one: 8 GPUs (none from 1 to 4)\n"),
               "%s", err);
     free(out);
     free(err);
