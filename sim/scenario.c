@@ -845,8 +845,69 @@ const char *scn_key_name(enum scn_key key)
     return keys[key].name;
 }
 
+/* What other tools call a key, so that a user who types Megatron-LM's flag (its arguments.py),
+ * a torchtitan / DeepSpeed / NeMo setting or a common short form is pointed at stepsim's key
+ * ("tensor-model-parallel-size": "tp") where spelling alone would suggest nothing.  Matched
+ * after dropping leading dashes, lowering case and reading '_' as '-'. */
+static const struct key_alias {
+    const char *alias, *key;
+} key_aliases[] = {
+    {"tensor-model-parallel-size", "tp"},   {"tensor-parallel-size", "tp"},
+    {"tensor-parallel", "tp"},              {"tensor-parallel-degree", "tp"},
+    {"tp-size", "tp"},                      {"pipeline-model-parallel-size", "pp"},
+    {"pipeline-parallel-size", "pp"},       {"pipeline-parallel", "pp"},
+    {"pipeline-parallel-degree", "pp"},     {"pp-size", "pp"},
+    {"context-parallel-size", "cp"},        {"context-parallel-degree", "cp"},
+    {"cp-size", "cp"},                      {"expert-model-parallel-size", "ep"},
+    {"expert-parallel-size", "ep"},         {"expert-parallel-degree", "ep"},
+    {"ep-size", "ep"},                      {"expert-tensor-parallel-size", "etp"},
+    {"virtual-pipeline-model-parallel-size", "vp"}, {"vpp", "vp"},
+    {"micro-batch-size", "micro-batch"},    {"mbs", "micro-batch"},
+    {"local-batch-size", "micro-batch"},    {"global-batch-size", "global-batch"},
+    {"gbs", "global-batch"},                {"batch-size", "global-batch"},
+    {"num-microbatches", "microbatches"},   {"num-micro-batches", "microbatches"},
+    {"gradient-accumulation-steps", "microbatches"}, {"grad-accum", "microbatches"},
+    {"seq-length", "seq"},                  {"seq-len", "seq"},
+    {"sequence-length", "seq"},             {"num-layers", "layers"},
+    {"world-size", "gpus"},                 {"num-gpus", "gpus"},
+    {"sequence-parallel", "sp"},            {"use-distributed-optimizer", "distributed-optimizer"},
+    {"recompute-granularity", "recompute"}, {"activation-checkpointing", "recompute"},
+    {"zero-stage", "zero"},                 {"tp-comm-overlap", "overlap-tp-comm"},
+    {"moe-token-dispatcher-type", "moe-dispatcher"}, {"precision", "dtype"},
+    {"mixed-precision", "dtype"},
+};
+
+/* name as key_aliases spells its entries, into buf */
+static void alias_form(const char *name, char *buf, size_t len)
+{
+    while (*name == '-')
+        name++;
+    size_t n = 0;
+    for (; *name && n + 1 < len; name++)
+        buf[n++] = *name == '_' ? '-' : (char)tolower((unsigned char)*name);
+    buf[n] = '\0';
+}
+
+const char *scn_key_alias_at(size_t i)
+{
+    return i < sizeof key_aliases / sizeof key_aliases[0] ? key_aliases[i].alias : NULL;
+}
+
+const char *scn_key_alias(const char *name)
+{
+    char form[64];
+    alias_form(name, form, sizeof form);
+    for (size_t i = 0; i < sizeof key_aliases / sizeof key_aliases[0]; i++)
+        if (strcmp(form, key_aliases[i].alias) == 0)
+            return key_aliases[i].key;
+    return NULL;
+}
+
 const char *scn_key_suggest(const char *name)
 {
+    const char *alias = scn_key_alias(name);
+    if (alias)
+        return alias;
     const char *names[SCN_KEY_COUNT];
     for (int k = 0; k < SCN_KEY_COUNT; k++)
         names[k] = keys[k].name;

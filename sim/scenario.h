@@ -498,8 +498,15 @@ enum sim_status scn_set_arg(struct scenario *scn, const char *arg, struct sim_er
  * "KEY=VALUE" overrides in order (run, sweep, plan and published alike). */
 enum sim_status scn_load_with_sets(struct scenario *scn, const char *path,
                                    const char *const *sets, int nsets, struct sim_error *err);
-/* The known key nearest to an unknown `name` (a typo: a few edits away), or NULL. */
+/* The known key nearest to an unknown `name` (another tool's name for it: scn_key_alias; else a
+ * typo: a few edits away), or NULL. */
 const char *scn_key_suggest(const char *name);
+
+/* The key another tool's name for it stands for ("tensor-model-parallel-size", "--mbs",
+ * "seq_length": "tp", "micro-batch", "seq"), else NULL; scn_key_suggest tries it first. */
+const char *scn_key_alias(const char *name);
+/* The i-th name of the alias table, NULL past its end (for tests and listings). */
+const char *scn_key_alias_at(size_t i);
 /* The error for an unknown key given by a command-line option ("--set", "--vary"): a near key
  * when there is one, and where the list of keys is ('stepsim keys'). */
 enum sim_status scn_unknown_key(const char *key, const char *option, struct sim_error *err);

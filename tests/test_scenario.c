@@ -105,6 +105,35 @@ Test(scenario, defaults_come_from_the_key_table)
     cr_assert(strstr(d.value, "time") == d.value, "%s", d.value);
 }
 
+/* Megatron-LM's flags, torchtitan / DeepSpeed settings and short forms name stepsim's key,
+ * whatever their dashes, underscores or case; every alias names a key that exists. */
+Test(scenario, other_tools_names_point_at_the_key)
+{
+    cr_assert_str_eq(scn_key_alias("--tensor-model-parallel-size"), "tp");
+    cr_assert_str_eq(scn_key_alias("TP_SIZE"), "tp");
+    cr_assert_str_eq(scn_key_alias("--mbs"), "micro-batch");
+    cr_assert_str_eq(scn_key_alias("gradient_accumulation_steps"), "microbatches");
+    cr_assert_str_eq(scn_key_alias("seq_length"), "seq");
+    cr_assert_str_eq(scn_key_alias("virtual-pipeline-model-parallel-size"), "vp");
+    cr_assert_null(scn_key_alias("tp"), "a key is no alias");
+    cr_assert_null(scn_key_alias("tensor"));
+    size_t n = 0;
+    for (const char *alias; (alias = scn_key_alias_at(n)) != NULL; n++) {
+        const char *key = scn_key_alias(alias);
+        cr_assert_not_null(key, "%s", alias);
+        cr_assert(scn_key_find(key) >= 0, "%s -> %s: no such key", alias, key);
+        cr_assert(scn_key_find(alias) < 0, "%s is a key itself", alias);
+    }
+    cr_assert_geq(n, 40);
+    struct scenario scn;
+    struct sim_error err;
+    scn_defaults(&scn);
+    err_clear(&err);
+    cr_assert_eq(scn_set_arg(&scn, "tensor-model-parallel-size=8", &err), SIM_EINPUT);
+    cr_assert(strstr(err.msg, "unknown key 'tensor-model-parallel-size' (did you mean 'tp'?"),
+              "%s", err.msg);
+}
+
 Test(scenario, unknown_keys_get_the_nearest_known_one)
 {
     cr_assert_str_eq(scn_key_suggest("micobatches"), "microbatches");
@@ -112,7 +141,8 @@ Test(scenario, unknown_keys_get_the_nearest_known_one)
     cr_assert_str_eq(scn_key_suggest("globalbatch"), "global-batch");
     cr_assert_str_eq(scn_key_suggest("scheudle"), "schedule"); /* two letters swapped */
     cr_assert_str_eq(scn_key_suggest("distributed_optimiser"), "distributed-optimizer");
-    cr_assert_null(scn_key_suggest("tensor-parallel"));
+    /* other tools' names are no typos of stepsim's: the alias table points at the key */
+    cr_assert_str_eq(scn_key_suggest("tensor-parallel"), "tp");
     cr_assert_null(scn_key_suggest("xy"), "two letters are not a typo of tp");
     cr_assert_null(scn_key_suggest(""));
     struct scenario scn;
