@@ -684,7 +684,7 @@ static enum sim_status set_facts(char (*text)[SET_FACT_TEXT], const struct cli_s
 static enum sim_status plan_report(struct outfile *of, const char *scenario_file,
                                    const struct scenario *base, const struct plan_opts *o,
                                    const struct cli_sets *sets, const struct plan_result *res,
-                                   struct sim_error *err)
+                                   int csv_given, struct sim_error *err)
 {
     char budget[160], counts[400], hbm[512], names[512], fixed[160], none[256];
     snprintf(budget, sizeof budget, "%d GPUs, global batch %d x seq %d, top %d by tokens/s%s",
@@ -758,7 +758,8 @@ static enum sim_status plan_report(struct outfile *of, const char *scenario_file
         "every row are named above the table) and its other results, defined in "
         "<code>stepsim plan --help</code> and the README's result columns.",
         valid,
-        &columns};
+        &columns,
+        csv_given};
     if (st == SIM_OK)
         st = outfile_write(of, report_html_table_fn, &page, err);
     mem_free(set_text);
@@ -1033,7 +1034,7 @@ static enum sim_status write_outputs(const struct plan_cli *p, const struct plan
     if (po->csv)
         st = outfile_write(po->csv, write_csv, res, err);
     if (st == SIM_OK && po->report)
-        st = plan_report(po->report, p->path, scn, &p->o, &p->sets, res, err);
+        st = plan_report(po->report, p->path, scn, &p->o, &p->sets, res, po->csv != NULL, err);
     if (st == SIM_OK)
         st = outset_commit(po->set, err);
     /* --hbm-reserve is --set hw.hbm-reserve (plan_main), after the --set values */

@@ -535,11 +535,12 @@ int report_html_table(FILE *out, const struct report_html_table *page)
             total = page->rows_total;
         if (rows < 0)
             rc = -1;
-        else if (rows < total)
-            fprintf(out,
-                    "<p class=\"note\">The first %ld of %ld rows; %ld left out, which the "
-                    "command's --out CSV has.</p>\n",
-                    rows, total, total - rows);
+        else if (rows < total) /* "which --out has" when no --out was given sent the reader
+                                  to a file that is not there */
+            fprintf(out, "<p class=\"note\">The first %ld of %ld rows; %ld left out, %s.</p>\n",
+                    rows, total, total - rows,
+                    page->csv_given ? "which the command's --out CSV has"
+                                    : "which <code>--out FILE.csv</code> writes with the rest");
         fputs("</section>\n</main>\n", out);
         if (html_page_end(out) != 0)
             rc = -1;

@@ -38,6 +38,8 @@ struct report_html_table {
                                            constant (plan's: the rank, layout and headline
                                            results first, its ~30 key columns mostly "default"
                                            put the step time 3500 px in); NULL: the CSV's */
+    int csv_given; /* the command was given --out (its CSV has every row): the note on rows
+                      left out sends the reader there, or else says --out would write them */
 };
 /* The CSV goes through an unnamed temp file (tmpfile) and comes out as the table, of at most
  * REPORT_HTML_MAX_ROWS rows (about 2 MB): the page says how many rows were left out.  Returns

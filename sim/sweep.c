@@ -916,7 +916,8 @@ static enum sim_status sweep_report(const struct sweep *sw, const struct sweep_o
         "or <em>error</em> (the reason in the last column).  The columns are the CSV's, "
         "defined in <code>stepsim sweep --help</code> and the README's result columns.",
         0,
-        NULL};
+        NULL,
+        o->out != NULL};
     return outfile_write(of, report_html_table_fn, &page, err);
 }
 
