@@ -116,6 +116,17 @@ static int same_key(const char *shown, const char *name)
     return *shown == *name;
 }
 
+/* A field by the name --set takes (the key table's, "micro-batch"), as the "also given"
+ * facts and `stepsim keys` name it: the JSON report's snake_case ("micro_batch") read as a
+ * different key.  A field no key sets (dp, edp) keeps its JSON name. */
+static const char *typed_name(const char *field)
+{
+    for (int k = 0; k < SCN_KEY_COUNT; k++)
+        if (same_key(field, scn_key_name(k)))
+            return scn_key_name(k);
+    return field;
+}
+
 /* The values given by the scenario files or the command line that the fields above do not
  * state, as `stepsim keys` names them: every key of the key table that was given (the name is
  * the page's title) and every hardware knob.  Returns -1 out of memory. */
@@ -177,7 +188,7 @@ static int put_configuration(FILE *out, const struct scenario *scn, const struct
             f[n++] = f[nlayout + i];
     }
     for (int i = 0; i < n; i++)
-        facts[i] = (struct html_fact){f[i].key, f[i].value};
+        facts[i] = (struct html_fact){typed_name(f[i].key), f[i].value};
     fputs("<section id=\"configuration\"><h2>Configuration</h2>\n", out);
     html_facts(out, "facts cols", facts, n);
     int rc = put_given(out, scn, f, n);

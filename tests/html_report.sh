@@ -59,16 +59,20 @@ else
     fail "DualPipe's legend names its two directions"
 fi
 
-# The layout: every field of the JSON report's layout object, as a row of the page.
+# The layout: every field of the JSON report's layout object, as a row of the page, named as
+# --set takes it when a key sets it (micro_batch: micro-batch, as `stepsim keys` has it).
+"$S" keys 2>/dev/null | awk '/^[a-z]/ { print $1 }' >"$tmp/keys"
 run run "$SCN/llama3.1-70b-h100.xml" --report "$tmp/llama.html" --format json
 check_page "run --report (modelled)" "$tmp/llama.html"
 if [ -n "$python" ]; then
-    missing=$("$python" - "$tmp/out" "$tmp/llama.html" <<'EOF'
+    missing=$("$python" - "$tmp/out" "$tmp/llama.html" "$tmp/keys" <<'EOF'
 import html, json, sys
 layout = json.load(open(sys.argv[1]))["layout"]
 page = open(sys.argv[2], encoding="utf-8").read()
+keys = set(open(sys.argv[3]).read().split())
 for k, v in layout.items():
-    if "<th>%s</th><td>%s</td>" % (k, html.escape(str(v), quote=True)) not in page:
+    name = k.replace("_", "-") if k.replace("_", "-") in keys else k
+    if "<th>%s</th><td>%s</td>" % (name, html.escape(str(v), quote=True)) not in page:
         print(k, end=" ")
 EOF
 )
@@ -81,7 +85,7 @@ EOF
 else
     skip "the modelled page states every layout field" "python3 not found"
 fi
-for f in tp cp pp vp dp dtype recompute schedule micro_batch microbatches global_batch; do
+for f in tp cp pp vp dp dtype recompute schedule micro-batch microbatches global-batch; do
     grep -q "<th>$f</th><td>" "$tmp/llama.html" || missing="$missing $f"
 done
 for f in ep etp edp; do # MoE models only, as in the JSON report

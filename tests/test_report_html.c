@@ -29,6 +29,38 @@ static void assert_sane_page(const char *page)
     cr_assert(n > 8 && strcmp(page + n - 8, "</html>\n") == 0);
 }
 
+/* The name --set takes for a JSON field ("micro_batch": "micro-batch"), or the field's own
+ * when no key sets it (dp). */
+static const char *typed_name(const char *field)
+{
+    static char kebab[64];
+    snprintf(kebab, sizeof kebab, "%s", field);
+    for (char *c = kebab; *c; c++)
+        *c = *c == '_' ? '-' : *c;
+    return scn_key_find(kebab) >= 0 ? kebab : field;
+}
+
+/* Every chip of the Configuration section that names a key names it as --set takes it. */
+static void assert_chips_by_key_name(const char *page)
+{
+    const char *at = strstr(page, "<section id=\"configuration\">");
+    const char *end = at ? strstr(at, "</section>") : NULL;
+    cr_assert(at && end);
+    int chips = 0;
+    while ((at = strstr(at, "<th>")) && at < end) {
+        at += 4;
+        char name[64];
+        size_t len = strcspn(at, "<");
+        cr_assert_lt(len, sizeof name);
+        memcpy(name, at, len);
+        name[len] = '\0';
+        cr_assert_str_eq(typed_name(name), name, "a chip by a name --set does not take: %s",
+                         name);
+        chips++;
+    }
+    cr_assert_gt(chips, 10);
+}
+
 static char *step_page(const struct scenario *scn, const struct step_output *so)
 {
     FILE *fp = tmpfile();
@@ -191,10 +223,15 @@ Test(report_html, modelled_page_states_the_layout_summary_and_memory)
     cr_assert_eq(n, 17, "a dense bf16 model: no ep, etp, edp, fp8_recipe or other extras");
     for (int i = 0; i < n; i++) {
         char want[160];
-        snprintf(want, sizeof want, "<th>%s</th><td>%s</td>", f[i].key, f[i].value);
+        snprintf(want, sizeof want, "<th>%s</th><td>%s</td>", typed_name(f[i].key), f[i].value);
         cr_assert(strstr(page, want), "layout field missing: %s", want);
     }
     cr_assert(strstr(page, "<th>tp</th><td>2</td>") && strstr(page, "<th>dp</th><td>2</td>"));
+    /* by the names --set takes, as the "also given" facts: micro_batch read as another key */
+    cr_assert(strstr(page, "<th>micro-batch</th><td>1</td>") &&
+              strstr(page, "<th>global-batch</th><td>64</td>") &&
+              strstr(page, "<th>grad-accumulation</th><td>"));
+    assert_chips_by_key_name(page);
     char layout[512], want[700];
     report_layout_line(&scn, &so.rep, layout, sizeof layout);
     snprintf(want, sizeof want, "<p class=\"layout\">%s</p>", layout);
@@ -246,7 +283,7 @@ Test(report_html, every_given_key_is_stated)
         cr_assert(strstr(given, want[i]), "missing: %s", want[i]);
     /* stated once: by the layout's field, not again under the key's own name */
     cr_assert(strstr(page, "<th>ep</th><td>8</td>") && !strstr(given, "<th>ep</th>"));
-    cr_assert(strstr(page, "<th>moe_dispatch_dtype</th><td>fp8</td>") &&
+    cr_assert(strstr(page, "<th>moe-dispatch-dtype</th><td>fp8</td>") &&
               !strstr(given, "<th>moe-dispatch-dtype</th>"));
     cr_assert(strstr(page, "<th>recompute</th><td>selective</td>"));
     cr_assert_null(strstr(given, "<th>recompute</th>"));
@@ -317,7 +354,7 @@ Test(report_html, fp8_layout_names_its_recipe)
     cr_assert_str_eq(f[dtype].value, "fp8");
     cr_assert_str_eq(f[recipe].value, "current");
     char *page = step_page(&scn, &so);
-    cr_assert(strstr(page, "<th>fp8_recipe</th><td>current</td>"));
+    cr_assert(strstr(page, "<th>fp8-recipe</th><td>current</td>"));
     free(page);
     step_release(&so);
 }
@@ -367,7 +404,7 @@ Test(report_html, layout_fields_hold_all_the_layout_line_says)
     cr_assert_null(field_value(f, n, "mxfp8_modules"), "no module set: not named");
     cr_assert_null(field_value(f, n, "power_cap_w"), "not capped: not named");
     char *page = step_page(&scn, &so);
-    cr_assert(strstr(page, "<th>cuda_graphs</th><td>attn</td>"));
+    cr_assert(strstr(page, "<th>cuda-graphs</th><td>attn</td>"));
     free(page);
     step_release(&so);
     const char *capped[] = {"model=" MODEL("llama3.1-8b"),
