@@ -174,24 +174,49 @@ static void put_legend_entry(FILE *out, unsigned long colour, const char *name, 
     fputs("</span>", out);
 }
 
+/* A kind's entry when the chunks are too many to name one by one: one swatch running through
+ * the kind's four shades, which the chunks take in order (colour_of), darkest first. */
+static void put_legend_ramp(FILE *out, int kind, const char *name)
+{
+    fputs("<span><i class=\"sw ramp\" style=\"background:linear-gradient(90deg", out);
+    for (int i = 0; i < 4; i++)
+        fprintf(out, ",#%06lx", ramp[kind][i]);
+    fputs(")\"></i>", out);
+    html_put_text(out, name);
+    fputs("</span>", out);
+}
+
+/* Up to this many chunks the legend names each (kind, chunk) shade; beyond, one entry per kind
+ * and a note on the shading: vp 20 gave 40 entries in ten rows at 800 px, over the chart. */
+enum { LEGEND_CHUNKS = 4 };
+
 static void put_legend(FILE *out, const struct scan *s, int vp, const char *const *chunk_names)
 {
     static const char *const kind_names[3] = {"F forward", "B backward", "W weight gradient"};
+    int by_kind = vp > LEGEND_CHUNKS && !chunk_names;
     fputs("<div class=\"legend\">", out);
     for (int k = K_F; k <= K_W; k++) {
         if (!s->present[k])
             continue;
+        const char *name =
+            k == K_B && s->present[K_W] ? "B backward (input gradient)" : kind_names[k];
+        if (by_kind) {
+            put_legend_ramp(out, k, name);
+            continue;
+        }
         for (int ch = 0; ch < (vp > 1 ? vp : 1); ch++) {
             char extra[80] = "";
             if (vp > 1 && chunk_names)
                 snprintf(extra, sizeof extra, ", %s", chunk_names[ch]);
             else if (vp > 1)
                 snprintf(extra, sizeof extra, ", chunk %d", ch);
-            put_legend_entry(
-                out, colour_of(k, ch, vp),
-                k == K_B && s->present[K_W] ? "B backward (input gradient)" : kind_names[k], extra);
+            put_legend_entry(out, colour_of(k, ch, vp), name, extra);
         }
     }
+    if (by_kind)
+        fprintf(out,
+                "<span class=\"shade\">shade: the model chunk, 0 darkest to %d lightest</span>",
+                vp - 1);
     if (s->present[K_OPT])
         put_legend_entry(out, dark[K_OPT], "optimizer", NULL);
     if (s->present[K_ACT])

@@ -37,7 +37,9 @@
 
 struct svg_gantt_opts {
     const double *rank_mem_bytes;   /* [pp] peak memory per rank, under its label; NULL: none */
-    const char *const *chunk_names; /* [vp] legend names of the chunks; NULL: "chunk 0", ... */
+    const char *const *chunk_names; /* [vp] legend names of the chunks (each named, however
+                                       many); NULL: "chunk 0", ..., up to 4 chunks, one entry
+                                       per kind beyond */
 };
 
 struct svg_gantt_stats {

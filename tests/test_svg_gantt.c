@@ -250,25 +250,31 @@ static double delta_e(unsigned long a, unsigned long b)
                 (p[2] - q[2]) * (p[2] - q[2]));
 }
 
-/* vp 4 (interleaved, split backward): each kind's four chunk shades, as the page's styles give
- * them, step at least 20 apart in CIE76 -- a blend of one dark and one light shade had stepped
- * 12 to 17 (F's chunks 1 and 2, 0x4d8cc7 and 0x6eaddd, read as one) -- and plots/gantt.gp draws
- * the PNG's with the same four. */
-Test(svg_gantt, chunk_shades_of_a_kind_stand_apart_at_vp_4)
+/* An interleaved step of 4 ranks, F, B and W of 1 ms each, with `vp` and `layers` ("vp=4",
+ * "layers=16"), drawn. */
+static char *interleaved_chart(struct sim_fixture *f, const char *vp, const char *layers)
 {
     const char *sets[] = {"pp=4",
-                          "vp=4",
+                          vp,
                           "schedule=interleaved",
-                          "layers=16",
+                          layers,
                           "microbatches=8",
                           "forward=1ms",
                           "backward-input=1ms",
                           "backward-weight=1ms",
                           "split-backward=true",
                           NULL};
+    return chart(f, sets, NULL);
+}
+
+/* vp 4 (interleaved, split backward): each kind's four chunk shades, as the page's styles give
+ * them, step at least 20 apart in CIE76 -- a blend of one dark and one light shade had stepped
+ * 12 to 17 (F's chunks 1 and 2, 0x4d8cc7 and 0x6eaddd, read as one) -- and plots/gantt.gp draws
+ * the PNG's with the same four. */
+Test(svg_gantt, chunk_shades_of_a_kind_stand_apart_at_vp_4)
+{
     struct sim_fixture f;
-    struct svg_gantt_stats st;
-    char *s = chart(&f, sets, &st);
+    char *s = interleaved_chart(&f, "vp=4", "layers=16");
     for (int k = 0; k < 3; k++) {
         unsigned long c[4];
         for (int ch = 0; ch < 4; ch++) {
@@ -286,6 +292,44 @@ Test(svg_gantt, chunk_shades_of_a_kind_stand_apart_at_vp_4)
                  c[2], c[3]);
         cr_assert(strstr(gantt_gp, line), "gantt.gp's ramp for kind %d: %s", k, line);
     }
+    free(s);
+    fixture_release(&f);
+}
+
+/* The fill of class `cls` ("k0c7") in the chart's styles. */
+static unsigned long fill_of(const char *s, const char *cls)
+{
+    char at_text[32];
+    snprintf(at_text, sizeof at_text, ".%s{fill:#", cls);
+    const char *at = strstr(s, at_text);
+    unsigned long c = 0;
+    cr_assert(at && sscanf(at + strlen(at_text), "%6lx", &c) == 1, "%s", at_text);
+    return c;
+}
+
+/* Past 4 chunks the legend has one entry per kind, its swatch running from chunk 0's shade to
+ * the last's, and says how chunks are shaded: vp 20 had named 40 (kind, chunk) shades in ten
+ * rows at 800 px.  Up to 4 it names each. */
+Test(svg_gantt, many_chunks_take_one_legend_entry_per_kind)
+{
+    struct sim_fixture f;
+    char *s = interleaved_chart(&f, "vp=8", "layers=32");
+    const char *legend = strstr(s, "<div class=\"legend\">");
+    cr_assert_not_null(legend);
+    const char *end = strstr(legend, "</div>");
+    cr_assert_eq(count_of(legend, "<i class=\"sw ramp\""), 3, "F, B and W: one each");
+    cr_assert(!strstr(legend, ", chunk ") || strstr(legend, ", chunk ") > end, "%.600s", legend);
+    cr_assert(strstr(legend, "shade: the model chunk, 0 darkest to 7 lightest</span>"));
+    char want[64];
+    snprintf(want, sizeof want, "linear-gradient(90deg,#%06lx,", fill_of(s, "k0c0"));
+    cr_assert(strstr(legend, want), "F's swatch starts at chunk 0's shade: %s", want);
+    snprintf(want, sizeof want, ",#%06lx)\"></i>F forward</span>", fill_of(s, "k0c7"));
+    cr_assert(strstr(legend, want), "and ends at chunk 7's: %s", want);
+    free(s);
+    fixture_release(&f);
+    s = interleaved_chart(&f, "vp=4", "layers=32");
+    legend = strstr(s, "<div class=\"legend\">");
+    cr_assert(legend && strstr(legend, "F forward, chunk 3") && !strstr(legend, "sw ramp"));
     free(s);
     fixture_release(&f);
 }
