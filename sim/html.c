@@ -341,6 +341,63 @@ static void put_folded(FILE *out, const char *header, int ncols, const int *orde
         fputs(".</p>\n", out);
 }
 
+/* A failed row's config as its columns left of status name it ("pp=3 vp=2": sweep's --vary
+ * axes), or its row number when none stands there. */
+static void put_config(FILE *out, const char *header, const char *cells, int n, int status_col,
+                       long row)
+{
+    for (int c = 0; c < status_col && c < n; c++) {
+        fputs(c ? " " : "", out);
+        html_put_text(out, header + (size_t)c * CSV_FIELD_MAX);
+        fputc('=', out);
+        html_put_text(out, cells + (size_t)c * CSV_FIELD_MAX);
+    }
+    if (status_col <= 0 || n <= 0)
+        fprintf(out, "row %ld", row);
+}
+
+/* Under the table, each failed row (a non-empty "error" cell) of the first max_rows, by its
+ * config with its status and reason, at the anchor its status cell links to: the reason, in
+ * the last of some 30 columns, stood off-screen at 800 and 1920 px wide.  Reads the CSV from
+ * `start` (its header) again; a stream that cannot seek lists nothing.  Returns 0, or -1 on a
+ * read error or out of memory. */
+static int put_failures(FILE *out, FILE *csv, long start, int status_col, int error_col,
+                        long max_rows)
+{
+    if (error_col < 0 || start < 0 || fseek(csv, start, SEEK_SET) != 0)
+        return 0;
+    char *header = mem_calloc(CSV_MAX_COLS + 1, CSV_FIELD_MAX);
+    char *cells = header ? mem_calloc(CSV_MAX_COLS + 1, CSV_FIELD_MAX) : NULL;
+    if (!cells) {
+        mem_free(header);
+        return -1;
+    }
+    long row = 0, failed = 0;
+    int n = csv_record(csv, header);
+    while ((max_rows <= 0 || row < max_rows) && (n = csv_row(csv, cells)) > 0) {
+        row++;
+        const char *why = error_col < n ? cells + (size_t)error_col * CSV_FIELD_MAX : "";
+        if (!*why)
+            continue;
+        if (failed++ == 0)
+            fputs("<h3 id=\"failed\">Failed configs</h3>\n<ul class=\"fails\">\n", out);
+        fprintf(out, "<li id=\"fail-%ld\"><b>", failed);
+        put_config(out, header, cells, n, status_col, row);
+        fputs("</b> ", out);
+        if (status_col >= 0 && status_col < n)
+            html_put_text(out, cells + (size_t)status_col * CSV_FIELD_MAX);
+        fputs(": ", out);
+        html_put_text(out, why);
+        fputs("</li>\n", out);
+    }
+    if (failed)
+        fputs("</ul>\n", out);
+    int bad = ferror(csv);
+    mem_free(cells);
+    mem_free(header);
+    return bad ? -1 : 0;
+}
+
 long html_csv_table(FILE *out, FILE *csv, const struct html_columns *cols, const char *sort_key,
                     int sort_desc, long max_rows, long *total)
 {
@@ -353,7 +410,8 @@ long html_csv_table(FILE *out, FILE *csv, const struct html_columns *cols, const
         mem_free(ref);
         return -1;
     }
-    int ncols = csv_record(csv, cells), status_col = -1;
+    long start = ftell(csv); /* the header, read again for the failures' list */
+    int ncols = csv_record(csv, cells), status_col = -1, error_col = -1;
     column_order(cells, ncols, cols, order);
     if (ref && constant_columns(csv, cells, ncols, cols, max_rows, ref, folded) != 0) {
         mem_free(cells);
@@ -377,6 +435,8 @@ long html_csv_table(FILE *out, FILE *csv, const struct html_columns *cols, const
             status_col = c;
         nowrap[c] = cols && in_list(cols->nowrap, name);
         why[c] = strcmp(name, "error") == 0;
+        if (why[c])
+            error_col = c;
         if (folded[c])
             continue;
         fputs("<th>", out);
@@ -384,13 +444,16 @@ long html_csv_table(FILE *out, FILE *csv, const struct html_columns *cols, const
         fputs("</th>", out);
     }
     fputs("</tr></thead>\n<tbody>\n", out);
-    long rows = 0, all = 0;
+    long rows = 0, all = 0, failed = 0;
     int n;
     while ((n = csv_record(csv, cells)) > 0) {
         if (n == 1 && !cells[0]) /* a blank line */
             continue;
         if (all++ >= max_rows && max_rows > 0)
             continue;
+        const char *reason =
+            error_col >= 0 && error_col < n ? cells + (size_t)error_col * CSV_FIELD_MAX : "";
+        failed += *reason != '\0';
         fputs("<tr", out);
         if (status_col >= 0 && status_col < n) {
             fputs(" class=\"s-", out);
@@ -409,13 +472,22 @@ long html_csv_table(FILE *out, FILE *csv, const struct html_columns *cols, const
             if (is_number(text, &v)) {
                 fputs("<td class=\"n\">", out);
                 put_number(out, text, v);
+            } else if (c == status_col && *reason) {
+                /* the status links to the reason, listed under the table (put_failures) */
+                fprintf(out, "<td><a href=\"#fail-%ld\" title=\"", failed);
+                html_put_text(out, reason);
+                fputs("\">", out);
+                html_put_text(out, text);
+                fputs("</a>", out);
+            } else if (why[c] && *text) {
+                /* one line, cut with an ellipsis (report.css td.why), the whole on hover: it
+                 * had wrapped into some 9 lines and stood each failed row as tall */
+                fputs("<td class=\"why\" title=\"", out);
+                html_put_text(out, text);
+                fputs("\">", out);
+                html_put_text(out, text);
             } else {
-                /* A reason gets room (report.css td.why): the last of some 30 columns, it
-                 * had shrunk to its longest word and stood each failed row 9 lines tall. */
-                fputs(nowrap[c]         ? "<td class=\"nw\">"
-                      : why[c] && *text ? "<td class=\"why\">"
-                                        : "<td>",
-                      out);
+                fputs(nowrap[c] ? "<td class=\"nw\">" : "<td>", out);
                 html_put_text(out, text);
             }
             fputs("</td>", out);
@@ -427,6 +499,8 @@ long html_csv_table(FILE *out, FILE *csv, const struct html_columns *cols, const
     if (total)
         *total = all;
     int bad = ferror(csv) || ferror(out);
+    if (!bad && failed && put_failures(out, csv, start, status_col, error_col, max_rows))
+        bad = 1;
     mem_free(cells);
     return bad ? -1 : rows;
 }

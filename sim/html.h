@@ -64,9 +64,11 @@ struct html_columns {
  * first record is the header; cells that are numbers get class "n" (sorted as numbers,
  * right-aligned) and show integers as written, others to 6 significant digits; a column
  * named "status" also classes its row "s-VALUE", and a non-empty cell of one named "error"
- * gets class "why" (room to read it).  `cols` (NULL: every column in the CSV's
- * order) orders and folds the columns; folding reads the rows twice, so `csv` must then be
- * seekable (a tmpfile; when it is not, nothing is folded).  The script sorts on a header
+ * gets class "why" (one line, whole on hover) while the row's status links to its entry in a
+ * list of the failed rows under the table, by their columns left of status ("pp=3") with the
+ * reason.  `cols` (NULL: every column in the CSV's order) orders and folds the columns;
+ * folding and the list read the rows twice, so `csv` must then be seekable (a tmpfile; when
+ * it is not, nothing is folded or listed).  The script sorts on a header
  * click, first by column `sort_key` (NULL: keep the order) descending when `sort_desc`.  At
  * most `max_rows` rows (<= 0: all) are written, *total (may be NULL) counts them all; fields
  * longer than 4 KiB are cut, columns past 256 dropped.  Returns the rows written, or -1 on a

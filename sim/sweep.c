@@ -913,8 +913,8 @@ static enum sim_status sweep_report(const struct sweep *sw, const struct sweep_o
         0,
         "One row per config, in the order the configs were run (the first --vary varies "
         "slowest); status <em>ok</em>, <em>oom</em> (ran, but needs more than the usable HBM) "
-        "or <em>error</em> (the reason in the last column).  The columns are the CSV's, "
-        "defined in <code>stepsim sweep --help</code> and the README's result columns.",
+        "or <em>error</em> (a link to its reason, listed under the table).  The columns are the "
+        "CSV's, defined in <code>stepsim sweep --help</code> and the README's result columns.",
         0,
         NULL,
         o->out != NULL};

@@ -146,10 +146,12 @@ else
     fail "sweep --report: one table row per config" "$rows rows"
 fi
 run sweep "$SCN/unit.xml" --vary pp=2,3 --report "$tmp/sweep-err.html"
-if grep -q '<tr class="s-error">' "$tmp/sweep-err.html"; then
-    pass "sweep --report: a failed config is an error row"
+if grep -q '<tr class="s-error"><td class="n">3</td><td><a href="#fail-1" title=' \
+    "$tmp/sweep-err.html" &&
+    grep -q '^<li id="fail-1"><b>pp=3</b> error: layers=' "$tmp/sweep-err.html"; then
+    pass "sweep --report: a failed config is an error row, its reason listed under the table"
 else
-    fail "sweep --report: a failed config is an error row" "exit status $rc"
+    fail "sweep --report: a failed config is an error row, its reason listed" "exit status $rc"
 fi
 run plan "$SCN/llama3.1-70b-h100.xml" --gpus 64 -j 2 --out "$tmp/plan.csv" \
     --report "$tmp/plan.html"

@@ -641,8 +641,17 @@ Test(report_html, table_page)
     cr_assert(strstr(s, "<h1>stepsim sweep: sw&lt;e&gt;ep</h1>"));
     cr_assert(strstr(s, "<th>--vary</th><td>pp=2,4,8</td>"));
     cr_assert(strstr(s, "data-sort=\"step_time_s\" data-desc=\"0\""));
-    cr_assert(strstr(s, "<tr class=\"s-error\"><td class=\"n\">8</td><td>error</td><td></td>"
-                        "<td class=\"why\">pp=8 &lt;bad&gt;</td></tr>"));
+    /* a failed row's status links to its reason, listed under the table by its config: in the
+     * last column, cut to one line, it stood off-screen (and had wrapped the row 9 lines tall) */
+    cr_assert(strstr(s, "<tr class=\"s-error\"><td class=\"n\">8</td><td><a href=\"#fail-1\" "
+                        "title=\"pp=8 &lt;bad&gt;\">error</a></td><td></td><td class=\"why\" "
+                        "title=\"pp=8 &lt;bad&gt;\">pp=8 &lt;bad&gt;</td></tr>"),
+              "%s", s);
+    const char *list = strstr(s, "</table></div>\n<h3 id=\"failed\">Failed configs</h3>\n"
+                                 "<ul class=\"fails\">\n<li id=\"fail-1\"><b>pp=8</b> error: "
+                                 "pp=8 &lt;bad&gt;</li>\n</ul>\n");
+    cr_assert(list, "%s", s);
+    cr_assert_eq(count_of(s, "<li id=\"fail-"), 1, "the ok rows are not listed");
     cr_assert(!strstr(s, "left out"), "every row is in the table");
     free(s);
     /* A command that writes only its first rows says how many it has: the page counts the
