@@ -7,6 +7,7 @@
 
 #include <assert.h>
 #include <ctype.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1545,15 +1546,17 @@ struct shape_flag {
     int is_switch;
 };
 
-/* The first shape flag the line gives whose value is not the model's, into *bad: 1, or 0 when
- * every given one agrees.  One table for --model's check and the shipped model's search, so a
- * flag refused against --model never finds a model it contradicts.  (A shared expert's size
- * is the model's shared experts' total; latent attention's kv-channels is its V width, not
+#define SHAPE_FLAGS 33 /* the entries of shape_flags' table */
+
+/* The line's shape flags beside the model's values, into shape[SHAPE_FLAGS].  One table for
+ * --model's check, the shipped model's search and the nearest model's message, so a flag
+ * refused against --model never finds a model it contradicts.  (A shared expert's size is the
+ * model's shared experts' total; latent attention's kv-channels is its V width, not
  * compared.) */
-static int shape_disagrees(const struct model *m, const struct import_result *res,
-                           struct shape_flag *bad)
+static void shape_flags(const struct model *m, const struct import_result *res,
+                        struct shape_flag shape[SHAPE_FLAGS])
 {
-    const struct shape_flag shape[] = {
+    const struct shape_flag table[] = {
         {"num-layers", res->layers, m->layers, 0},
         {"hidden-size", res->hidden, m->hidden, 0},
         {"num-attention-heads", res->heads, m->heads, 0},
@@ -1593,7 +1596,18 @@ static int shape_disagrees(const struct model *m, const struct import_result *re
         {"linear-value-head-dim", res->gdn_value_dim, m->gdn_value_dim, 0},
         {"linear-conv-kernel-dim", res->gdn_conv, m->mamba_conv, 0},
     };
-    for (size_t i = 0; i < sizeof shape / sizeof shape[0]; i++)
+    _Static_assert(sizeof table / sizeof table[0] == SHAPE_FLAGS, "SHAPE_FLAGS");
+    memcpy(shape, table, sizeof table);
+}
+
+/* The first shape flag the line gives whose value is not the model's, into *bad: 1, or 0 when
+ * every given one agrees. */
+static int shape_disagrees(const struct model *m, const struct import_result *res,
+                           struct shape_flag *bad)
+{
+    struct shape_flag shape[SHAPE_FLAGS];
+    shape_flags(m, res, shape);
+    for (size_t i = 0; i < SHAPE_FLAGS; i++)
         if (shape[i].line > 0 && shape[i].line != shape[i].model) {
             *bad = shape[i];
             return 1;
@@ -1634,6 +1648,94 @@ static int same_shape(const struct model *m, const struct import_result *res)
            m->kv_heads == res->kv_heads && m->experts == res->experts &&
            m->attention_gate == res->attention_gate && strcmp(m->pattern, res->pattern) == 0 &&
            sparse && !shape_disagrees(m, res, &bad) && moe_layer_differs(m, res) < 0;
+}
+
+/* Appends one difference between the line and a model to `why` (at most three are written). */
+static void add_difference(char *why, size_t len, int *n, const char *fmt, const char *a,
+                           int b, int c)
+{
+    size_t used = strlen(why);
+    if ((*n)++ < 3 && used < len)
+        snprintf(why + used, len - used, fmt, used ? "; " : "", a, b, c);
+}
+
+/* How far the shipped model m is from the line's shape: each shape flag the line gives that
+ * differs counts 1 plus how far apart the two numbers are (|ln|, so 4096 beside 512 is
+ * nearer than 8192), and each feature one has and the other lacks (experts, a hybrid pattern,
+ * sparse or latent attention, the output gate, MoE layers) counts 1.  The first three
+ * differences, as the message says them, go to why. */
+static double shape_distance(const struct model *m, const struct import_result *res, char *why,
+                             size_t len)
+{
+    struct shape_flag shape[SHAPE_FLAGS];
+    shape_flags(m, res, shape);
+    double d = 0;
+    int n = 0;
+    why[0] = '\0';
+    for (size_t i = 0; i < SHAPE_FLAGS; i++) {
+        const struct shape_flag *f = &shape[i];
+        if (f->line <= 0 || f->line == f->model)
+            continue;
+        d += 1 + (f->is_switch || f->model <= 0 ? 1 : fabs(log((double)f->line / f->model)));
+        add_difference(why, len, &n, f->is_switch ? "%s--%s: the line has it, the model not"
+                                                  : "%s--%s %d: the model has %d",
+                       f->flag, f->line, f->model);
+    }
+    const int layer = moe_layer_differs(m, res);
+    const struct {
+        int differs;
+        const char *text;
+    } features[] = {
+        {res->experts == 0 && m->experts > 0, "%s%s: the model has %d, the line none"},
+        {!res->mla && m->kv_lora_rank > 0, "%s--%s: the model has latent attention"},
+        {res->sparse_attention != IMPORT_DSA && m->dsa_topk > 0,
+         "%s--%s dsa: the model has DeepSeek Sparse Attention"},
+        {res->sparse_attention != IMPORT_DSV4 && m->csa_layers > 0,
+         "%s--%s dsv4_hybrid: the model has DeepSeek-V4's attention"},
+        {!res->attention_gate && m->attention_gate, "%s--%s: the model has it, the line not"},
+        {strcmp(m->pattern, res->pattern) != 0,
+         !m->pattern[0] ? "%s--%s: the model is not hybrid"
+         : res->pattern[0] ? "%s--%s: the model's pattern differs"
+                           : "%s--%s: the model is hybrid, the line gives no pattern"},
+        /* a list of another length: --num-layers differs already */
+        {layer >= 0 && layer < m->layers, "%s--%s: layer %d differs"},
+    };
+    const char *const names[] = {"num-experts", "multi-latent-attention",
+                                 "experimental-attention-variant",
+                                 "experimental-attention-variant", "attention-output-gate",
+                                 "hybrid-override-pattern", "moe-layer-freq"};
+    const int values[] = {m->experts, 0, 0, 0, 0, 0, layer + 1};
+    for (size_t i = 0; i < sizeof features / sizeof features[0]; i++)
+        if (features[i].differs) {
+            d += 2;
+            add_difference(why, len, &n, features[i].text, names[i], values[i], 0);
+        }
+    if (n > 3 && strlen(why) + 24 < len)
+        snprintf(why + strlen(why), len - strlen(why), "; %d more", n - 3);
+    return d;
+}
+
+/* The shipped model nearest to the line's shape (shape_distance) into name, and what differs
+ * into why; name is "" when no model loads. */
+static void nearest_model(const struct import_result *res, const struct library_names *all,
+                          char *name, size_t len, char *why, size_t why_len)
+{
+    double best = 0;
+    name[0] = why[0] = '\0';
+    for (int i = 0; i < all->n; i++) {
+        char path[1024], text[320];
+        struct model m;
+        struct sim_error ignored;
+        if (library_find("models", all->name[i], path, sizeof path) != 0 ||
+            model_load(&m, path, &ignored) != SIM_OK)
+            continue;
+        double d = shape_distance(&m, res, text, sizeof text);
+        if (!name[0] || d < best) {
+            best = d;
+            snprintf(name, len, "%s", all->name[i]);
+            snprintf(why, why_len, "%s", text);
+        }
+    }
 }
 
 /* The model named `model` (a shipped name, or a file from the current folder) into m: 0, or -1
@@ -1795,16 +1897,21 @@ static enum sim_status find_model(const struct import_result *res, char *name, s
             found++;
             covering += covers;
         }
+    char near[64] = "", why[320] = "";
+    if (!found)
+        nearest_model(res, all, near, sizeof near, why, sizeof why);
     mem_free(all);
     if (!found)
         return err_set(err, SIM_EINPUT, NULL, 0,
                        "import: no shipped model has num-layers=%d hidden-size=%d "
-                       "num-attention-heads=%d query groups=%d%s%s%s%s; give --model NAME|FILE",
+                       "num-attention-heads=%d query groups=%d%s%s%s%s; give --model NAME|FILE "
+                       "(the nearest, %s: %s)",
                        res->layers, res->hidden, res->heads, res->kv_heads,
                        res->experts ? " with experts" : "",
                        gives_widths(res) ? " and these head, attention and expert widths" : "",
                        res->moe_every || res->moe_layers[0] ? " and these MoE layers" : "",
-                       res->pattern[0] ? " and this hybrid pattern and mixer sizes" : "");
+                       res->pattern[0] ? " and this hybrid pattern and mixer sizes" : "",
+                       near[0] ? near : "none loads", why);
     /* Releases of one network (Llama 3.1 and 3.3 70B) are the same model to the simulator:
      * the first name stands for them. */
     if (found > 1 && (covering == 0 || distinct > 0))

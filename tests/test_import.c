@@ -541,6 +541,17 @@ Test(import_cmd, the_model_comes_from_the_shape_or_must_be_named, .init = setup)
     cr_assert(strstr(e, "no shipped model has num-layers=7"), "%s", e);
     free(o);
     free(e);
+    /* Llama 3.1 8B's shape with another FFN width: the message names the nearest model and
+     * the dimension that differs */
+    const char *near[] = {"megatron", "--hardware", "dgx-h100",
+                          "--num-layers 32 --hidden-size 4096 --num-attention-heads 32 "
+                          "--group-query-attention --num-query-groups 8 --ffn-hidden-size 8192",
+                          NULL};
+    cr_assert_eq(run_import(&o, &e, near), 2);
+    cr_assert(strstr(e, "(the nearest, llama3.1-8b: --ffn-hidden-size 8192: the model has "
+                        "14336)"), "%s", e);
+    free(o);
+    free(e);
     const char *named[] = {"megatron", "--hardware", "dgx-h100", "--model", "llama3.1-8b",
                            "--num-layers 32 --seq-length 8192", NULL};
     cr_assert_eq(run_import(&o, &e, named), 0, "%s", e);
