@@ -1079,7 +1079,11 @@ static enum sim_status finish_precision(struct import_result *res, const struct 
                      pd->fp8 ? "fp8-format" : "fp4-format", err);
     else if (!import_value(res, "dtype")) /* no --bf16, --fp16 or --fp8-format: fp32 */
         st = put_key(res, "dtype", "fp32", "no --bf16 / --fp16", err);
-    if (st == SIM_OK && pd->bf16_edges) { /* Megatron keeps 1 layer at each end by default */
+    /* Megatron reads the layers kept in bf16 only with fp8 or fp4 matmuls (fp8_utils.py,
+     * fp4_utils.py); stepsim refuses them elsewhere */
+    if (pd->bf16_edges && !pd->fp8 && !pd->fp4)
+        add_ignored(res, "--first-last-layers-bf16 (without --fp8-format / --fp4-format)");
+    else if (st == SIM_OK && pd->bf16_edges) { /* Megatron keeps 1 layer at each end by default */
         char num[32];
         snprintf(num, sizeof num, "%ld", pd->bf16_start ? pd->bf16_start - 1 : 1);
         st = put_key(res, "bf16-first-layers", num, "first-last-layers-bf16", err);
@@ -1215,6 +1219,13 @@ static void drop_unread_keys(struct import_result *res, const struct pending *pd
         drop_key(res, "fp8-recipe", NULL);
     if (!key_is(res, "recompute", "selective"))
         drop_key(res, "recompute-modules", NULL);
+    /* and its recompute method and layer count only under some recompute granularity
+     * (transformer_config.py, __post_init__); under selective it refuses them, and so does
+     * stepsim's validation */
+    if (!import_value(res, "recompute")) {
+        drop_key(res, "recompute-method", NULL);
+        drop_key(res, "recompute-num-layers", NULL);
+    }
     if (!pd->fine_offload) {
         drop_key(res, "offload-modules", "--offload-modules");
         drop_key(res, "offload-min-elements", "--min-offloaded-tensor-size");

@@ -105,6 +105,22 @@ Test(import, megatron_defaults_where_stepsim_differs, .init = setup)
     cr_assert_eq(parse("--fp8-format hybrid --num-layers-at-start-in-bf16 2"), SIM_OK, "%s",
                  err.msg);
     cr_assert_null(import_value(&res, "bf16-first-layers"), "counts mean nothing without the flag");
+    /* Megatron reads the bf16 layers only with fp8 or fp4 matmuls: a bf16 run lists them */
+    cr_assert_eq(parse("--bf16 --first-last-layers-bf16"), SIM_OK, "%s", err.msg);
+    cr_assert_null(import_value(&res, "bf16-first-layers"), "a bf16 run keeps every layer bf16");
+    cr_assert_null(import_value(&res, "bf16-last-layers"));
+    cr_assert(ignored("--first-last-layers-bf16 (without --fp8-format / --fp4-format)"));
+    /* and the recompute method and count only under a recompute granularity */
+    cr_assert_eq(parse("--bf16 --recompute-method uniform --recompute-num-layers 1"), SIM_OK,
+                 "%s", err.msg);
+    cr_assert_null(import_value(&res, "recompute-num-layers"), "no recompute: not read");
+    cr_assert_null(import_value(&res, "recompute-method"));
+    cr_assert(ignored("--recompute-num-layers") && ignored("--recompute-method"));
+    cr_assert_eq(parse("--recompute-granularity full --recompute-method uniform "
+                       "--recompute-num-layers 1"),
+                 SIM_OK, "%s", err.msg);
+    has("recompute-num-layers", "1");
+    has("recompute-method", "uniform");
     cr_assert_eq(parse("--fp4-format e2m1 --fp8-format hybrid"), SIM_EINPUT);
     cr_assert(strstr(err.msg, "cannot be used together"), "%s", err.msg);
     cr_assert_eq(parse("--attention-dropout 0 --attention-backend unfused"), SIM_OK, "%s",
