@@ -532,6 +532,26 @@ Test(import_cmd, the_precision_flags_reach_the_file, .init = setup)
     cr_assert_eq(parse("--fp8-format hybrid --fp8-recipe custom"), SIM_EINPUT);
 }
 
+/* A module list longer than 64 characters -- Megatron-LM's fine-grained offloading test lists
+ * seven modules, 68 characters -- is written and loads (the schema held such values to 64). */
+Test(import_cmd, a_long_module_list_loads, .init = setup)
+{
+    char *o, *e;
+    struct scenario scn;
+    import_into("dgx-h100", NULL,
+                "--num-layers 32 --hidden-size 4096 --num-attention-heads 32 "
+                "--group-query-attention --num-query-groups 8 --ffn-hidden-size 14336 "
+                "--num-experts 8 --seq-length 4096 --bf16 --expert-model-parallel-size 8 "
+                "--nproc-per-node 8 --fine-grained-activation-offloading --offload-modules "
+                "expert_fc1 moe_act attn_norm mlp_norm qkv_linear core_attn attn_proj",
+                &scn, &o, &e);
+    cr_assert_eq(scn.offload_modules, OM_ATTN_NORM | OM_QKV_LINEAR | OM_CORE_ATTN |
+                                          OM_ATTN_PROJ | OM_MLP_NORM | OM_EXPERT_FC1 |
+                                          OM_MOE_ACT);
+    free(o);
+    free(e);
+}
+
 Test(import_cmd, the_model_comes_from_the_shape_or_must_be_named, .init = setup)
 {
     char *o, *e;
