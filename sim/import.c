@@ -52,6 +52,10 @@ static const struct flag flags[] = {
     {"num-layers-per-virtual-pipeline-stage", FK_SPECIAL, NULL, NULL, 0},
     {"microbatch-group-size-per-virtual-pipeline-stage", FK_INT, "vp-group", NULL, 0},
     {"context-parallel-size", FK_INT, "cp", NULL, 0},
+    /* argparse nargs '+': one type for every layer, or one a layer (finish_cp_comm) */
+    {"cp-comm-type", FK_LIST, "cp-comm-type", NULL, 0},
+    /* its two levels under a2a+p2p: the first, adjacent ranks, is the all-to-all group */
+    {"hierarchical-context-parallel-sizes", FK_LIST, "hierarchical-cp", NULL, 0},
     {"expert-model-parallel-size", FK_INT, "ep", NULL, 0},
     {"expert-tensor-parallel-size", FK_INT, "etp", NULL, 0},
     {"micro-batch-size", FK_INT, "micro-batch", NULL, 0},
@@ -120,6 +124,10 @@ static const struct flag flags[] = {
     {"overlap-param-gather", FK_SWITCH, "overlap-param-gather", "true", 0},
     {"tp-comm-overlap", FK_SWITCH, "overlap-tp-comm", "true", 0},
     {"overlap-p2p-communication", FK_SWITCH, "overlap-p2p", "true", 0},
+    /* ModelParallelConfig's fields, auto-generated flags (arguments.py at d98e8a6): the LM
+     * head's weight gradients deferred into the pipeline flush, for at most N micro-batches */
+    {"defer-embedding-wgrad-compute", FK_SWITCH, "defer-head-wgrad", "true", 0},
+    {"wgrad-deferral-limit", FK_INT, "wgrad-deferral-limit", NULL, 0},
     /* arguments.py: rank numbering tp-cp-ep-pp-dp instead of tp-cp-ep-dp-pp */
     {"use-tp-pp-dp-mapping", FK_SWITCH, "rank-order", "tp-cp-ep-pp-dp", 0},
     {"no-overlap-p2p-communication", FK_SWITCH, "overlap-p2p", "false", 0},
@@ -206,7 +214,8 @@ static const struct {
     const char *keys[48];
 } layout[] = {
     {"parallel",
-     {"gpus", "tp", "cp", "ep", "etp", "sp", "moe-dispatcher", "deepep-sms", "rank-order"}},
+     {"gpus", "tp", "cp", "cp-comm-type", "hierarchical-cp", "ep", "etp", "sp", "moe-dispatcher", "deepep-sms",
+      "rank-order"}},
     {"pipeline", {"schedule", "pp", "vp", "vp-group", "pipeline-layout"}},
     {"batch", {"micro-batch", "global-batch", "seq"}},
     {"training",
@@ -220,7 +229,8 @@ static const struct {
       "mtp-layers", "mtp-repeated-layer", "cuda-graphs", "cuda-graph-scope", "offload-modules",
       "offload-min-elements", "offload-fraction", "offload-pp-delta", "offload-activations",
       "optimizer-algorithm", "muon-ns-steps", "optimizer-moments", "optimizer-state", "zero",
-      "fp8-attention", "moe-fused-grouped-mlp", "framework"}},
+      "fp8-attention", "moe-fused-grouped-mlp", "defer-head-wgrad", "wgrad-deferral-limit",
+      "framework"}},
 };
 
 /* ---- words ---------------------------------------------------------------------------- */
@@ -1134,8 +1144,9 @@ enum sim_status import_virtual_stages(struct import_result *res, int layers,
         st = put_key(res, "vp", num, "num-layers-per-virtual-pipeline-stage", err);
     }
     const char *vp = import_value(res, "vp");
+    int interleaved = vp && strcmp(vp, "1") != 0;
     if (st == SIM_OK)
-        st = put_key(res, "schedule", vp && strcmp(vp, "1") != 0 ? "interleaved" : "1f1b",
+        st = put_key(res, "schedule", interleaved ? "interleaved" : "1f1b",
                      "pipeline-model-parallel-size", err);
     return st;
 }
@@ -1226,6 +1237,9 @@ static void drop_unread_keys(struct import_result *res, const struct pending *pd
         drop_key(res, "recompute-method", NULL);
         drop_key(res, "recompute-num-layers", NULL);
     }
+    /* the deferral limit only with the deferral (model_parallel_config.py) */
+    if (!key_is(res, "defer-head-wgrad", "true"))
+        drop_key(res, "wgrad-deferral-limit", NULL);
     if (!pd->fine_offload) {
         drop_key(res, "offload-modules", "--offload-modules");
         drop_key(res, "offload-min-elements", "--min-offloaded-tensor-size");
@@ -1337,6 +1351,51 @@ static void finish_attention_sizes(struct import_result *res)
     }
 }
 
+/* --cp-comm-type: one type for every layer, or one a layer (arguments.py, nargs '+'); stepsim
+ * models one for all, so a list of several types is refused.  Its levels
+ * (--hierarchical-context-parallel-sizes) count only under a2a+p2p.  Without context
+ * parallelism Megatron reads neither. */
+static enum sim_status finish_cp_comm(struct import_result *res, struct sim_error *err)
+{
+    const char *types = import_value(res, "cp-comm-type"), *cp = import_value(res, "cp");
+    const char *levels = import_value(res, "hierarchical-cp");
+    if (!cp || strtol(cp, NULL, 10) <= 1) {
+        drop_key(res, "cp-comm-type", NULL);
+        drop_key(res, "hierarchical-cp", NULL);
+        return SIM_OK;
+    }
+    enum sim_status st = SIM_OK;
+    if (types) {
+        size_t first = strcspn(types, ",");
+        for (const char *t = types; *t; t += *t == ',') {
+            size_t len = strcspn(t, ",");
+            if (len != first || strncmp(t, types, first) != 0)
+                return err_set(err, SIM_EINPUT, NULL, 0,
+                               "import: --cp-comm-type %s: one type a layer, and they differ; "
+                               "stepsim models one type for every layer",
+                               types);
+            t += len;
+        }
+        char one[64];
+        snprintf(one, sizeof one, "%.*s", (int)first, types);
+        st = put_key(res, "cp-comm-type", one, "cp-comm-type", err);
+    }
+    if (st != SIM_OK || !levels)
+        return st;
+    if (!key_is(res, "cp-comm-type", "a2a+p2p")) {
+        drop_key(res, "hierarchical-cp", NULL);
+        return SIM_OK;
+    }
+    if (strchr(levels, ',') != strrchr(levels, ','))
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "import: --hierarchical-context-parallel-sizes %s: stepsim models two "
+                       "levels (all-to-all, then P2P)",
+                       levels);
+    char inner[32];
+    snprintf(inner, sizeof inner, "%.*s", (int)strcspn(levels, ","), levels);
+    return put_key(res, "hierarchical-cp", inner, "hierarchical-context-parallel-sizes", err);
+}
+
 static enum sim_status finish(struct import_result *res, const struct pending *pd,
                               struct sim_error *err)
 {
@@ -1353,6 +1412,8 @@ static enum sim_status finish(struct import_result *res, const struct pending *p
         snprintf(share, sizeof share, "%.6g", (double)pd->cpu_offload_layers / res->layers);
         st = put_key(res, "offload-activations", share, "cpu-offloading-num-layers", err);
     }
+    if (st == SIM_OK)
+        st = finish_cp_comm(res, err);
     if (st == SIM_OK)
         st = graph_keys(res, pd, err);
     if (st == SIM_OK)

@@ -46,6 +46,21 @@ static int ignored(const char *flag)
     return 0;
 }
 
+/* The line reads, but Megatron does not read `flag` in it: no `key`, and the flag listed. */
+static void unread(const char *line, const char *key, const char *flag)
+{
+    cr_assert_eq(parse(line), SIM_OK, "%s", err.msg);
+    cr_assert_null(import_value(&res, key), "%s: %s", line, key);
+    cr_assert(ignored(flag), "%s: %s not listed", line, flag);
+}
+
+/* The line is refused with a message holding `why`. */
+static void refused(const char *line, const char *why)
+{
+    cr_assert_eq(parse(line), SIM_EINPUT, "%s", line);
+    cr_assert(strstr(err.msg, why), "%s", err.msg);
+}
+
 Test(import, flags_become_keys, .init = setup)
 {
     cr_assert_eq(parse("torchrun --nnodes=4 --nproc_per_node 8 pretrain_gpt.py "
@@ -106,16 +121,14 @@ Test(import, megatron_defaults_where_stepsim_differs, .init = setup)
                  err.msg);
     cr_assert_null(import_value(&res, "bf16-first-layers"), "counts mean nothing without the flag");
     /* Megatron reads the bf16 layers only with fp8 or fp4 matmuls: a bf16 run lists them */
-    cr_assert_eq(parse("--bf16 --first-last-layers-bf16"), SIM_OK, "%s", err.msg);
-    cr_assert_null(import_value(&res, "bf16-first-layers"), "a bf16 run keeps every layer bf16");
+    unread("--bf16 --first-last-layers-bf16", "bf16-first-layers",
+           "--first-last-layers-bf16 (without --fp8-format / --fp4-format)");
     cr_assert_null(import_value(&res, "bf16-last-layers"));
-    cr_assert(ignored("--first-last-layers-bf16 (without --fp8-format / --fp4-format)"));
     /* and the recompute method and count only under a recompute granularity */
-    cr_assert_eq(parse("--bf16 --recompute-method uniform --recompute-num-layers 1"), SIM_OK,
-                 "%s", err.msg);
-    cr_assert_null(import_value(&res, "recompute-num-layers"), "no recompute: not read");
+    unread("--bf16 --recompute-method uniform --recompute-num-layers 1", "recompute-num-layers",
+           "--recompute-num-layers");
     cr_assert_null(import_value(&res, "recompute-method"));
-    cr_assert(ignored("--recompute-num-layers") && ignored("--recompute-method"));
+    cr_assert(ignored("--recompute-method"));
     cr_assert_eq(parse("--recompute-granularity full --recompute-method uniform "
                        "--recompute-num-layers 1"),
                  SIM_OK, "%s", err.msg);
@@ -368,6 +381,36 @@ Test(import, cuda_graphs, .init = setup)
     cr_assert_eq(parse("--cuda-graph-impl cudnn"), SIM_EINPUT);
     cr_assert(strstr(err.msg, "none, local, transformer_engine and full_iteration"), "%s",
               err.msg);
+}
+
+/* Flags of keys stepsim models that import had listed as ignored: the context-parallel
+ * exchange and its levels, the LM head's deferred weight gradients. */
+Test(import, context_parallel_exchange_and_deferred_head, .init = setup)
+{
+    cr_assert_eq(parse("--context-parallel-size 4 --cp-comm-type a2a+p2p a2a+p2p "
+                       "--hierarchical-context-parallel-sizes 2 2"),
+                 SIM_OK, "%s", err.msg);
+    has("cp-comm-type", "a2a+p2p"); /* one type a layer, all the same */
+    has("hierarchical-cp", "2");    /* the first level, adjacent ranks: the all-to-all */
+    cr_assert_eq(parse("model.context_parallel_size=2 model.cp_comm_type=a2a"), SIM_OK, "%s",
+                 err.msg);
+    has("cp-comm-type", "a2a");
+    refused("--context-parallel-size 2 --cp-comm-type p2p a2a",
+            "--cp-comm-type p2p,a2a: one type a layer, and they differ");
+    refused("--context-parallel-size 8 --cp-comm-type a2a+p2p "
+            "--hierarchical-context-parallel-sizes 2 2 2",
+            "stepsim models two levels");
+    /* without context parallelism, or without a2a+p2p, Megatron reads them not */
+    unread("--cp-comm-type a2a --context-parallel-size 2 "
+           "--hierarchical-context-parallel-sizes 1 2",
+           "hierarchical-cp", "--hierarchical-context-parallel-sizes");
+    unread("--cp-comm-type a2a", "cp-comm-type", "--cp-comm-type");
+    cr_assert_eq(parse("--pipeline-model-parallel-size 2 --defer-embedding-wgrad-compute "
+                       "--wgrad-deferral-limit 3"),
+                 SIM_OK, "%s", err.msg);
+    has("defer-head-wgrad", "true");
+    has("wgrad-deferral-limit", "3");
+    unread("--wgrad-deferral-limit 3", "wgrad-deferral-limit", "--wgrad-deferral-limit");
 }
 
 static int run_import(char **out, char **errtext, const char *const *args)
