@@ -1148,6 +1148,11 @@ enum sim_status import_virtual_stages(struct import_result *res, int layers,
     if (st == SIM_OK)
         st = put_key(res, "schedule", interleaved ? "interleaved" : "1f1b",
                      "pipeline-model-parallel-size", err);
+    /* Megatron-LM overlaps the interleaved schedule's P2P by default since 2023-10 (4eeff55d1f:
+     * --no-overlap-p2p-communication turns it off; arguments.py turns it off without virtual
+     * stages); stepsim's default is off */
+    if (st == SIM_OK && interleaved && !import_value(res, "overlap-p2p"))
+        st = put_key(res, "overlap-p2p", "true", "no-overlap-p2p-communication (not given)", err);
     return st;
 }
 

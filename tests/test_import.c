@@ -46,6 +46,13 @@ static int ignored(const char *flag)
     return 0;
 }
 
+/* The line reads and sets `key` to `value`. */
+static void reads(const char *line, const char *key, const char *value)
+{
+    cr_assert_eq(parse(line), SIM_OK, "%s", err.msg);
+    has(key, value);
+}
+
 /* The line reads, but Megatron does not read `flag` in it: no `key`, and the flag listed. */
 static void unread(const char *line, const char *key, const char *flag)
 {
@@ -411,6 +418,24 @@ Test(import, context_parallel_exchange_and_deferred_head, .init = setup)
     has("defer-head-wgrad", "true");
     has("wgrad-deferral-limit", "3");
     unread("--wgrad-deferral-limit 3", "wgrad-deferral-limit", "--wgrad-deferral-limit");
+}
+
+/* Megatron-LM overlaps the interleaved schedule's P2P unless --no-overlap-p2p-communication
+ * (its default since 2023-10); without virtual stages it turns the overlap off, as stepsim's
+ * default has it. */
+Test(import, p2p_overlapped_under_the_interleaved_schedule, .init = setup)
+{
+    reads("--pipeline-model-parallel-size 2 --virtual-pipeline-model-parallel-size 2",
+          "overlap-p2p", "true");
+    reads("--pipeline-model-parallel-size 2 --num-layers 32 "
+          "--num-layers-per-virtual-pipeline-stage 4",
+          "overlap-p2p", "true");
+    has("vp", "4");
+    reads("--pipeline-model-parallel-size 2 --virtual-pipeline-model-parallel-size 2 "
+          "--no-overlap-p2p-communication",
+          "overlap-p2p", "false");
+    cr_assert_eq(parse("--pipeline-model-parallel-size 2"), SIM_OK, "%s", err.msg);
+    cr_assert_null(import_value(&res, "overlap-p2p"), "1F1B: off, as stepsim's default");
 }
 
 static int run_import(char **out, char **errtext, const char *const *args)
