@@ -502,14 +502,21 @@ static enum sim_status moe_layer_freq(struct import_result *res, const char *val
 }
 
 /* A hybrid model's layer pattern (Megatron-Core's M, G, *, -, E), its '|' pipeline-stage marks
- * dropped: the shipped model must have the same one. */
+ * counted and dropped: the shipped model must have the same one.  After a '/' come the MTP
+ * depths, one pattern each, all alike (hybrid_layer_allocation.py, parse_hybrid_pattern). */
 static enum sim_status hybrid_pattern(struct import_result *res, const char *name,
                                       const char *value, struct sim_error *err)
 {
     size_t n = 0;
-    for (const char *p = value; *p; p++) {
-        if (*p == '|')
+    res->pattern_segments = 1;
+    res->mtp_depths = 0;
+    res->mtp_pattern[0] = '\0';
+    const char *p = value;
+    for (; *p && *p != '/'; p++) {
+        if (*p == '|') {
+            res->pattern_segments++;
             continue;
+        }
         if (!strchr(MODEL_PATTERN_LETTERS, *p))
             return err_set(err, SIM_EINPUT, NULL, 0,
                            "import: --%s: '%c' is not a layer stepsim models (M, G, *, -, E)", name,
@@ -520,6 +527,19 @@ static enum sim_status hybrid_pattern(struct import_result *res, const char *nam
         res->pattern[n++] = *p;
     }
     res->pattern[n] = '\0';
+    while (*p == '/') {
+        size_t len = strcspn(++p, "/");
+        if (len == 0 || len > MODEL_MAX_MTP_PATTERN || strspn(p, MODEL_PATTERN_LETTERS) < len ||
+            (res->mtp_depths > 0 &&
+             (len != strlen(res->mtp_pattern) || strncmp(p, res->mtp_pattern, len) != 0)))
+            return err_set(err, SIM_EINPUT, NULL, 0,
+                           "import: --%s: the MTP depths after '/' are one pattern of at most %d "
+                           "layers (M, G, *, -, E), repeated",
+                           name, MODEL_MAX_MTP_PATTERN);
+        snprintf(res->mtp_pattern, sizeof res->mtp_pattern, "%.*s", (int)len, p);
+        res->mtp_depths++;
+        p += len;
+    }
     return SIM_OK;
 }
 
@@ -1156,6 +1176,35 @@ enum sim_status import_virtual_stages(struct import_result *res, int layers,
     return st;
 }
 
+/* What a hybrid pattern says of the layout (arguments.py at d98e8a6): its letters are the
+ * layers (num_layers), its '|' segments the virtual stages, segments / pp per rank when more than pp; its '/' depths are the MTP layers,
+ * whatever --mtp-num-layers says (Megatron warns and takes the pattern's). */
+static enum sim_status pattern_stages(struct import_result *res, struct sim_error *err)
+{
+    enum sim_status st = SIM_OK;
+    if (res->pattern[0]) /* the pattern's layers are num_layers, whatever --num-layers says */
+        res->layers = (int)strlen(res->pattern);
+    if (res->mtp_depths > 0) {
+        char num[32];
+        snprintf(num, sizeof num, "%d", res->mtp_depths);
+        st = put_key(res, "mtp-layers", num, "hybrid-layer-pattern (its '/' depths)", err);
+    }
+    const char *pp_text = import_value(res, "pp");
+    long pp = pp_text ? strtol(pp_text, NULL, 10) : 1;
+    if (st != SIM_OK || res->pattern_segments <= 1 || pp <= 1) /* no pipeline: one stage */
+        return st;
+    if (res->pattern_segments % pp != 0)
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "import: --hybrid-layer-pattern has %d '|' segments, not a multiple of "
+                       "--pipeline-model-parallel-size %ld (Megatron's arguments.py refuses it)",
+                       res->pattern_segments, pp);
+    char num[32];
+    snprintf(num, sizeof num, "%ld", res->pattern_segments / pp);
+    return res->pattern_segments > pp
+               ? put_key(res, "vp", num, "hybrid-layer-pattern (its '|' segments)", err)
+               : SIM_OK;
+}
+
 static enum sim_status finish_layout(struct import_result *res, const struct pending *pd,
                                      struct sim_error *err)
 {
@@ -1170,7 +1219,9 @@ static enum sim_status finish_layout(struct import_result *res, const struct pen
     if (res->sparse_attention == IMPORT_DSV4) /* its one key-value head (the latent itself) */
         res->kv_heads = 1;
     res->layers_per_vstage = pd->layers_per_vstage;
-    if (res->layers > 0 || !pd->layers_per_vstage) /* else the model's layers, later */
+    if (st == SIM_OK)
+        st = pattern_stages(res, err);
+    if (st == SIM_OK && (res->layers > 0 || !pd->layers_per_vstage)) /* else the model's, later */
         st = import_virtual_stages(res, res->layers, err);
     if (st == SIM_OK && pd->nproc > 0) {
         char num[32];
@@ -1724,6 +1775,7 @@ static int same_shape(const struct model *m, const struct import_result *res)
     return m->layers == res->layers && m->hidden == res->hidden && m->heads == res->heads &&
            m->kv_heads == res->kv_heads && m->experts == res->experts &&
            m->attention_gate == res->attention_gate && strcmp(m->pattern, res->pattern) == 0 &&
+           (!res->mtp_pattern[0] || strcmp(m->mtp_pattern, res->mtp_pattern) == 0) &&
            sparse && !shape_disagrees(m, res, &bad) && moe_layer_differs(m, res) < 0;
 }
 

@@ -50,6 +50,11 @@ struct import_result {
     int mla, q_lora_rank, kv_lora_rank, qk_head_dim, qk_rope_dim, v_head_dim;
     int dsa_heads, dsa_dim, dsa_topk, dsa_topk_freq; /* --dsa-indexer-*, under dsa */
     char pattern[MODEL_MAX_PATTERN + 1]; /* --hybrid-override-pattern, '|' dropped; "" = none */
+    /* its '|' pipeline segments (0 = no pattern), and after Megatron-Core's MTP separator '/'
+     * the pattern of one MTP depth ("" = none) and the depths */
+    int pattern_segments;
+    char mtp_pattern[MODEL_MAX_MTP_PATTERN + 1];
+    int mtp_depths;
     /* --moe-layer-freq: a MoE layer every moe_every-th layer from the first, or moe_layers'
      * '0' (dense) or '1' (MoE) per layer; 0 and "" = not given */
     int moe_every;

@@ -698,6 +698,12 @@ Test(import_cmd, a_hybrid_model_is_found_by_its_pattern, .init = setup)
     cr_assert(strstr(o, "<model ref=\"nemotron-3.5-lightning-30b-a3b\"/>"), "%s", o);
     free(o);
     free(e);
+    /* and so does its MTP depths written into the pattern, as Megatron-LM's
+     * nemotron3_5_lightning tests write them: '/' and one depth's pattern, twice */
+    snprintf(line, sizeof line, "%s--mamba-state-dim 128 --hybrid-layer-pattern "
+             "MEMEM*EMEMEM*EMEMEM*EMEMEM*EMEMEM*EMEMEMEM*EMEMEMEME/*E/*E", shape);
+    expect_import(nano, 0, "<model ref=\"nemotron-3.5-lightning-30b-a3b\"/>", NULL);
+    expect_import(nano, 0, "mtp-layers=\"2\"", NULL);
     snprintf(line, sizeof line, "%s--mamba-state-dim 64 --hybrid-override-pattern "
              "MEMEM*EMEMEM*EMEMEM*EMEMEM*EMEMEM*EMEMEMEM*EMEMEMEME", shape);
     cr_assert_eq(run_import(&o, &e, nano), 2);
@@ -709,6 +715,25 @@ Test(import_cmd, a_hybrid_model_is_found_by_its_pattern, .init = setup)
     cr_assert(strstr(e, "--hybrid-override-pattern: 'D' is not a layer stepsim models"), "%s", e);
     free(o);
     free(e);
+}
+
+/* Megatron-Core's unified hybrid pattern: its letters are the layers (no --num-layers needed),
+ * its '|' segments over pp the virtual stages, and each '/' one MTP depth of the pattern after
+ * it (hybrid_layer_allocation.py; Nemotron 3.5 Lightning's in a_hybrid_model_is_found_...). */
+Test(import, a_hybrid_pattern_gives_layers_stages_and_mtp_depths, .init = setup)
+{
+    reads("--pipeline-model-parallel-size 2 --hybrid-layer-pattern 'M-M*|M-M-|M*M-|M-M-'", "vp",
+          "2");
+    has("schedule", "interleaved");
+    cr_assert_eq(res.layers, 16, "the pattern's letters");
+    reads("--pipeline-model-parallel-size 4 --num-layers 9 --hybrid-layer-pattern "
+          "'M-M*|M-M-|M*M-|M-M-/*-'",
+          "mtp-layers", "1");
+    cr_assert_null(import_value(&res, "vp"), "as many segments as stages: no virtual stages");
+    cr_assert_eq(res.layers, 16, "the pattern's layers win over --num-layers");
+    refused("--pipeline-model-parallel-size 2 --hybrid-layer-pattern 'M-|M-|M-'",
+            "3 '|' segments, not a multiple of --pipeline-model-parallel-size 2");
+    refused("--hybrid-layer-pattern 'M-M-/*E/*-'", "the MTP depths after '/' are one pattern");
 }
 
 /* DeepSeek-V4-Flash's launch line (Megatron-LM's recipe at 9d46c924: 43 layers, hidden 4096,
