@@ -201,6 +201,13 @@ static const struct flag flags[] = {
     {"experimental-attention-variant", FK_SPECIAL, NULL, NULL, 0},
     {"linear-attention-freq", FK_SPECIAL, NULL, NULL, 0},
     {"attention-output-gate", FK_SPECIAL, NULL, NULL, 0},
+    /* the layer's kind: compared with the model's when given (shape_flags) */
+    {"swiglu", FK_SPECIAL, NULL, NULL, 0},
+    {"squared-relu", FK_SPECIAL, NULL, NULL, 0},
+    {"untie-embeddings-and-output-weights", FK_SPECIAL, NULL, NULL, 0},
+    {"disable-bias-linear", FK_SPECIAL, NULL, NULL, 0},
+    {"normalization", FK_SPECIAL, NULL, NULL, 0},
+    {"position-embedding-type", FK_SPECIAL, NULL, NULL, 0},
     {"hybrid-override-pattern", FK_SPECIAL, NULL, NULL, 0},
     {"hybrid-layer-pattern", FK_SPECIAL, NULL, NULL, 0},
     {"nnodes", FK_SPECIAL, NULL, NULL, 0},
@@ -311,6 +318,12 @@ static enum sim_status put_key(struct import_result *res, const char *key, const
     snprintf(res->keys[res->nkeys].flag, sizeof res->keys[0].flag, "%.63s", flag);
     res->nkeys++;
     return SIM_OK;
+}
+
+static void add_ignored(struct import_result *res, const char *word)
+{
+    if (res->nignored < IMPORT_MAX_IGNORED)
+        snprintf(res->ignored[res->nignored++], sizeof res->ignored[0], "%.63s", word);
 }
 
 const char *import_value(const struct import_result *res, const char *key)
@@ -763,6 +776,19 @@ static enum sim_status apply_valued(struct import_result *res, struct pending *p
     if (strcmp(name, "moe-token-dispatcher-type") == 0) /* flex: DeepEP, Megatron's default */
         return put_key(res, "moe-dispatcher", strcmp(value, "flex") == 0 ? "deepep" : value,
                        name, err);
+    /* arguments.py's choices; of the positions stepsim models learned ones and RoPE */
+    int norm = strcmp(name, "normalization") == 0;
+    if (norm || strcmp(name, "position-embedding-type") == 0) {
+        const char *one = norm ? "LayerNorm" : "learned_absolute", *two = norm ? "RMSNorm" : "rope";
+        int kind = strcmp(value, one) == 0 ? 1 : strcmp(value, two) == 0 ? 2 : 0;
+        if (kind == 0) {
+            char given[72];
+            snprintf(given, sizeof given, "--%s %.40s", name, value);
+            add_ignored(res, given);
+        }
+        *(norm ? &res->norm : &res->position) = kind;
+        return SIM_OK;
+    }
     if (strcmp(name, "attention-backend") == 0) {
         int unfused = strcmp(value, "unfused") == 0 || strcmp(value, "local") == 0;
         return put_key(res, "attention", unfused ? "unfused" : "flash", name, err);
@@ -881,6 +907,11 @@ static enum sim_status apply_special(struct import_result *res, struct pending *
     int *store_true = strcmp(name, "group-query-attention") == 0       ? &pd->gqa
                       : strcmp(name, "multi-latent-attention") == 0    ? &res->mla
                       : strcmp(name, "attention-output-gate") == 0     ? &res->attention_gate
+                      : strcmp(name, "swiglu") == 0                    ? &res->swiglu
+                      : strcmp(name, "squared-relu") == 0              ? &res->squared_relu
+                      : strcmp(name, "disable-bias-linear") == 0       ? &res->no_bias
+                      : strcmp(name, "untie-embeddings-and-output-weights") == 0
+                          ? &res->untied
                       : strcmp(name, "first-last-layers-bf16") == 0    ? &pd->bf16_edges
                       : strcmp(name, "grad-reduce-in-bf16") == 0       ? &pd->grads_bf16
                       : strcmp(name, "moe-router-fusion") == 0         ? &pd->router_fusion
@@ -985,12 +1016,6 @@ static enum sim_status apply(struct import_result *res, struct pending *pd, cons
     case FK_SPECIAL: return apply_special(res, pd, f->name, value, err);
     }
     return SIM_OK;
-}
-
-static void add_ignored(struct import_result *res, const char *word)
-{
-    if (res->nignored < IMPORT_MAX_IGNORED)
-        snprintf(res->ignored[res->nignored++], sizeof res->ignored[0], "%.63s", word);
 }
 
 /* Remove `key`, read but not written as it stands (another key says it). */
@@ -1528,7 +1553,10 @@ enum sim_status import_megatron(const char *const *words, int nwords, struct imp
             continue;
         int takes_value = f && f->kind != FK_SWITCH && strcmp(name, "group-query-attention") != 0 &&
                           strcmp(name, "attention-output-gate") != 0 &&
-                          strcmp(name, "multi-latent-attention") != 0;
+                          strcmp(name, "multi-latent-attention") != 0 &&
+                          strcmp(name, "swiglu") != 0 && strcmp(name, "squared-relu") != 0 &&
+                          strcmp(name, "disable-bias-linear") != 0 &&
+                          strcmp(name, "untie-embeddings-and-output-weights") != 0;
         char list[256];
         if (!value && f && f->kind == FK_LIST)
             value = list_words(w, &i, list, sizeof list);
@@ -1567,8 +1595,11 @@ const char import_help[] =
     "whose shape matches --num-layers, --hidden-size, --num-attention-heads, --num-query-groups,\n"
     "--ffn-hidden-size, --num-experts, the latent-attention and DSA indexer sizes and a\n"
     "hybrid model's --hybrid-override-pattern and --mamba-* / --linear-* sizes, or\n"
-    "--linear-attention-type gated_delta_net with --linear-attention-freq (or --model; a\n"
-    "shape flag it contradicts is refused); flags stepsim does not model are named on stderr.\n"
+    "--linear-attention-type gated_delta_net with --linear-attention-freq, and where given\n"
+    "--swiglu, --squared-relu, --normalization, --position-embedding-type,\n"
+    "--untie-embeddings-and-output-weights and --disable-bias-linear (or --model; a shape\n"
+    "flag it contradicts is refused; with none, the nearest model is named); flags stepsim\n"
+    "does not model are named on stderr.\n"
     "The scenario names framework=megatron-core, so run holds it to what Megatron-Core\n"
     "offers and plan explores only that.\n"
     "Megatron's defaults hold where stepsim's differ: fp32 without --bf16 / --fp16, dropout\n"
@@ -1674,7 +1705,7 @@ struct shape_flag {
     int is_switch;
 };
 
-#define SHAPE_FLAGS 33 /* the entries of shape_flags' table */
+#define SHAPE_FLAGS 41 /* the entries of shape_flags' table */
 
 /* The line's shape flags beside the model's values, into shape[SHAPE_FLAGS].  One table for
  * --model's check, the shipped model's search and the nearest model's message, so a flag
@@ -1723,6 +1754,15 @@ static void shape_flags(const struct model *m, const struct import_result *res,
         {"linear-key-head-dim", res->gdn_key_dim, m->gdn_key_dim, 0},
         {"linear-value-head-dim", res->gdn_value_dim, m->gdn_value_dim, 0},
         {"linear-conv-kernel-dim", res->gdn_conv, m->mamba_conv, 0},
+        {"swiglu", res->swiglu, m->act == ACT_SWIGLU, 1},
+        {"squared-relu", res->squared_relu, m->act == ACT_SQUARED_RELU, 1},
+        {"normalization LayerNorm", res->norm == 1, m->norm == NORM_LAYERNORM, 1},
+        {"normalization RMSNorm", res->norm == 2, m->norm == NORM_RMSNORM, 1},
+        {"position-embedding-type learned_absolute", res->position == 1, m->pos == POS_LEARNED,
+         1},
+        {"position-embedding-type rope", res->position == 2, m->pos == POS_ROPE, 1},
+        {"untie-embeddings-and-output-weights", res->untied, !m->tied_embeddings, 1},
+        {"disable-bias-linear", res->no_bias, !m->bias, 1},
     };
     _Static_assert(sizeof table / sizeof table[0] == SHAPE_FLAGS, "SHAPE_FLAGS");
     memcpy(shape, table, sizeof table);

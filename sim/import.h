@@ -41,6 +41,11 @@ struct import_result {
     int gdn_key_heads, gdn_value_heads, gdn_key_dim, gdn_value_dim; /* --linear-*-heads/-dim */
     int gdn_conv;       /* --linear-conv-kernel-dim */
     int attention_gate; /* --attention-output-gate */
+    /* the layer's kind as the line gives it, compared with the model's only when given:
+     * --swiglu, --squared-relu, --untie-embeddings-and-output-weights, --disable-bias-linear,
+     * and --normalization / --position-embedding-type as 1 (LayerNorm, learned_absolute) or
+     * 2 (RMSNorm, rope); 0 = not given */
+    int swiglu, squared_relu, untied, no_bias, norm, position;
     /* --experimental-attention-variant dsa or dsv4_hybrid: the model's sparse attention,
      * DeepSeek Sparse Attention (<dsa>) or DeepSeek-V4's (<csa>, one key-value head) */
     enum { IMPORT_DENSE_ATTENTION, IMPORT_DSA, IMPORT_DSV4 } sparse_attention;

@@ -656,6 +656,29 @@ Test(import_cmd, the_model_comes_from_the_shape_or_must_be_named, .init = setup)
                         "14336)"), "%s", e);
     free(o);
     free(e);
+    /* the layer's kind is compared too when given: it finds Llama's model and is not listed
+     * as ignored; LayerNorm is another network */
+    const char *kind[] = {"megatron", "--hardware", "dgx-h100",
+                          "--num-layers 32 --hidden-size 4096 --num-attention-heads 32 "
+                          "--group-query-attention --num-query-groups 8 --ffn-hidden-size 14336 "
+                          "--swiglu --normalization RMSNorm --position-embedding-type rope "
+                          "--untie-embeddings-and-output-weights --disable-bias-linear",
+                          NULL};
+    cr_assert_eq(run_import(&o, &e, kind), 0, "%s", e);
+    cr_assert(strstr(o, "<model ref=\"llama3.1-8b\"/>") && !strstr(e, "ignored"), "%s%s", o, e);
+    free(o);
+    free(e);
+    const char *layernorm[] = {"megatron", "--hardware", "dgx-h100",
+                               "--num-layers 32 --hidden-size 4096 --num-attention-heads 32 "
+                               "--group-query-attention --num-query-groups 8 --swiglu "
+                               "--ffn-hidden-size 14336 --normalization LayerNorm",
+                               NULL};
+    expect_import(layernorm, 2, NULL,
+                  "(the nearest, llama3.1-8b: --normalization LayerNorm: the line has it, the "
+                  "model not)");
+    const char *relu[] = {"megatron", "--hardware", "dgx-h100", "--model", "llama3.1-8b",
+                          "--squared-relu", NULL};
+    expect_import(relu, 2, NULL, "--squared-relu, but --model llama3.1-8b has none");
     const char *named[] = {"megatron", "--hardware", "dgx-h100", "--model", "llama3.1-8b",
                            "--num-layers 32 --seq-length 8192", NULL};
     cr_assert_eq(run_import(&o, &e, named), 0, "%s", e);
