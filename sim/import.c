@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "alloc.h"
@@ -1515,6 +1516,12 @@ static enum sim_status finish(struct import_result *res, const struct pending *p
     return st;
 }
 
+/* "true" or "false" in any case, the words a YAML config writes a switch's state in */
+static int is_truth_word(const char *word)
+{
+    return strcasecmp(word, "true") == 0 || strcasecmp(word, "false") == 0;
+}
+
 enum sim_status import_megatron(const char *const *words, int nwords, struct import_result *out,
                                 struct sim_error *err)
 {
@@ -1561,6 +1568,12 @@ enum sim_status import_megatron(const char *const *words, int nwords, struct imp
         if (!value && f && f->kind == FK_LIST)
             value = list_words(w, &i, list, sizeof list);
         if (!value && takes_value && i + 1 < w->n && w->w[i + 1][0] != '-')
+            value = w->w[++i];
+        /* "--sequence-parallel false", as Megatron's test configs write a switch (their
+         * model_config.yaml's `--flag: false`), reads as --sequence-parallel=false: the word
+         * had been skipped and the switch turned on */
+        if (!value && f && !takes_value && f->kind != FK_LIST && i + 1 < w->n &&
+            is_truth_word(w->w[i + 1]))
             value = w->w[++i];
         pd.bridge = !dashed;
         if (!f) {

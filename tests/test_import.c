@@ -227,6 +227,16 @@ Test(import, words_as_shells_and_hydra_write_them, .init = setup)
     cr_assert_null(import_value(&res, "overlap-grad-reduce"), "=false leaves the default");
     has("global-batch", "256");
     cr_assert(ignored("lr"));
+    /* a switch with its state as the next word, as Megatron's test configs write them
+     * (`--sequence-parallel: false`): false leaves it off, true turns it on -- the word had
+     * been skipped and every such switch turned on */
+    cr_assert_eq(parse("--tensor-model-parallel-size 2 --sequence-parallel false "
+                       "--use-distributed-optimizer False --overlap-grad-reduce true --bf16"),
+                 SIM_OK, "%s", err.msg);
+    cr_assert_null(import_value(&res, "sp"));
+    cr_assert_null(import_value(&res, "distributed-optimizer"));
+    has("overlap-grad-reduce", "true");
+    cr_assert_eq(res.nignored, 0, "the states are no flags or values of ignored ones");
 }
 
 Test(import, bad_values_are_refused, .init = setup)
