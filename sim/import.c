@@ -222,8 +222,8 @@ static const struct {
     const char *keys[48];
 } layout[] = {
     {"parallel",
-     {"gpus", "tp", "cp", "cp-comm-type", "hierarchical-cp", "ep", "etp", "sp", "moe-dispatcher", "deepep-sms",
-      "rank-order"}},
+     {"gpus", "tp", "cp", "cp-comm-type", "hierarchical-cp", "ep", "etp", "sp", "moe-dispatcher",
+      "deepep-sms", "rank-order"}},
     {"pipeline", {"schedule", "pp", "vp", "vp-group", "pipeline-layout"}},
     {"batch", {"micro-batch", "global-batch", "seq"}},
     {"training",
@@ -1203,8 +1203,9 @@ enum sim_status import_virtual_stages(struct import_result *res, int layers,
 }
 
 /* What a hybrid pattern says of the layout (arguments.py at d98e8a6): its letters are the
- * layers (num_layers), its '|' segments the virtual stages, segments / pp per rank when more than pp; its '/' depths are the MTP layers,
- * whatever --mtp-num-layers says (Megatron warns and takes the pattern's). */
+ * layers (num_layers), its '|' segments the virtual stages (segments / pp a rank, when more
+ * than pp); its '/' depths are the MTP layers, whatever --mtp-num-layers says (Megatron warns
+ * and takes the pattern's). */
 static enum sim_status pattern_stages(struct import_result *res, struct sim_error *err)
 {
     enum sim_status st = SIM_OK;
