@@ -119,6 +119,12 @@ static const struct flag flags[] = {
     {"overlap-grad-reduce", FK_SWITCH, "overlap-grad-reduce", "true", 0},
     {"moe-shared-expert-overlap", FK_SWITCH, "moe-shared-expert-overlap", "true", 0},
     {"moe-router-dtype", FK_WORD, "moe-router-dtype", NULL, 0},
+    /* the capacity, a key only with the padding to it (finish_offload_and_capacity) */
+    {"moe-expert-capacity-factor", FK_WORD, "moe-capacity-factor", NULL, 0},
+    {"moe-pad-expert-input-to-capacity", FK_SPECIAL, NULL, NULL, 0},
+    /* the optimizer's host offload: its share, read only with the offload on */
+    {"optimizer-cpu-offload", FK_SPECIAL, NULL, NULL, 0},
+    {"optimizer-offload-fraction", FK_WORD, "offload-optimizer", NULL, 0},
     {"moe-router-fusion", FK_SPECIAL, NULL, NULL, 0},
     {"cross-entropy-loss-fusion", FK_SPECIAL, NULL, NULL, 0},
     {"cross-entropy-fusion-impl", FK_SPECIAL, NULL, NULL, 0},
@@ -219,7 +225,7 @@ static const struct flag flags[] = {
 /* Where each key the table can produce goes in the scenario file (the schema's elements). */
 static const struct {
     const char *element;
-    const char *keys[48];
+    const char *keys[64];
 } layout[] = {
     {"parallel",
      {"gpus", "tp", "cp", "cp-comm-type", "hierarchical-cp", "ep", "etp", "sp", "moe-dispatcher",
@@ -238,7 +244,7 @@ static const struct {
       "offload-min-elements", "offload-fraction", "offload-pp-delta", "offload-activations",
       "optimizer-algorithm", "muon-ns-steps", "optimizer-moments", "optimizer-state", "zero",
       "fp8-attention", "moe-fused-grouped-mlp", "defer-head-wgrad", "wgrad-deferral-limit",
-      "framework"}},
+      "moe-capacity-factor", "offload-optimizer", "framework"}},
 };
 
 /* ---- words ---------------------------------------------------------------------------- */
@@ -367,6 +373,8 @@ struct pending {
     long cpu_offload_layers; /* --cpu-offloading-num-layers */
     int fine_offload; /* --fine-grained-activation-offloading (without it --offload-modules
                          means nothing) */
+    int optimizer_offload; /* --optimizer-cpu-offload */
+    int pad_capacity;      /* --moe-pad-expert-input-to-capacity */
     int graph_impl; /* --cuda-graph-impl: 0 none, 1 local, 2 transformer_engine;
                        --enable-cuda-graph (Megatron-Core before cuda_graph_impl): 2 */
     int linear_gdn;   /* --linear-attention-type (or --experimental-attention-variant)
@@ -924,6 +932,9 @@ static enum sim_status apply_special(struct import_result *res, struct pending *
                       : strcmp(name, "account-for-loss-in-pipeline-split") == 0
                           ? &res->account_loss
                       : strcmp(name, "use-megatron-fsdp") == 0 ? &pd->megatron_fsdp
+                      : strcmp(name, "optimizer-cpu-offload") == 0 ? &pd->optimizer_offload
+                      : strcmp(name, "moe-pad-expert-input-to-capacity") == 0
+                          ? &pd->pad_capacity
                       : strcmp(name, "use-precision-aware-optimizer") == 0
                           ? &pd->precision_aware
                           : NULL;
@@ -1289,6 +1300,32 @@ static enum sim_status finish_linear_attention(struct import_result *res,
 }
 
 /* The keys a flag set that Megatron does not read in this line's configuration. */
+/* The optimizer's host offload: --optimizer-cpu-offload with --optimizer-offload-fraction's
+ * share (Megatron's default 1.0: all of it; arguments.py at d98e8a6), the share unread
+ * without the offload.  The expert capacity: stepsim's moe-capacity-factor is Megatron's
+ * factor with the padding to it (--moe-pad-expert-input-to-capacity, which transformer_config.py
+ * refuses without a factor); a factor alone drops tokens past it without fixing the shapes,
+ * which stepsim does not model. */
+static enum sim_status finish_offload_and_capacity(struct import_result *res,
+                                                   const struct pending *pd,
+                                                   struct sim_error *err)
+{
+    enum sim_status st = SIM_OK;
+    if (!pd->optimizer_offload)
+        drop_key(res, "offload-optimizer", NULL);
+    else if (!import_value(res, "offload-optimizer"))
+        st = put_key(res, "offload-optimizer", "1", "optimizer-cpu-offload", err);
+    if (st == SIM_OK && pd->pad_capacity && !import_value(res, "moe-capacity-factor"))
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "import: --moe-pad-expert-input-to-capacity needs "
+                       "--moe-expert-capacity-factor (Megatron-Core refuses it without)");
+    if (!pd->pad_capacity)
+        drop_key(res, "moe-capacity-factor",
+                 "--moe-expert-capacity-factor (without --moe-pad-expert-input-to-capacity: "
+                 "tokens past it dropped, shapes not fixed)");
+    return st;
+}
+
 static void drop_unread_keys(struct import_result *res, const struct pending *pd)
 {
     /* Megatron-LM turns --no-async-tensor-model-parallel-allreduce's setting off itself under
@@ -1503,6 +1540,8 @@ static enum sim_status finish(struct import_result *res, const struct pending *p
         st = finish_sharding(res, pd, err);
     if (st == SIM_OK)
         st = finish_optimizer_state(res, pd, err);
+    if (st == SIM_OK)
+        st = finish_offload_and_capacity(res, pd, err);
     const char *dispatcher = import_value(res, "moe-dispatcher");
     if (st == SIM_OK && pd->hybridep && dispatcher && strcmp(dispatcher, "deepep") == 0)
         st = put_key(res, "moe-dispatcher", "hybridep", "moe-flex-dispatcher-backend", err);

@@ -323,6 +323,32 @@ Test(import, recompute_and_moe_flags, .init = setup)
 
 /* Megatron's --optimizer: Muon, and dist_muon's layer-wise sharded state; SGD's momentum and
  * Lion keep one moment. */
+/* The optimizer's host offload and the expert capacity, as Megatron reads them: the offload's
+ * share (default all) only with --optimizer-cpu-offload; the capacity factor stepsim models
+ * with the padding to it, a factor alone dropping tokens without fixed shapes. */
+Test(import, optimizer_offload_and_expert_capacity, .init = setup)
+{
+    const char *moe = "--num-experts 8 --expert-model-parallel-size 8 --bf16 ";
+    char line[512];
+    snprintf(line, sizeof line, "%s--optimizer-cpu-offload", moe);
+    reads(line, "offload-optimizer", "1");
+    snprintf(line, sizeof line, "%s--optimizer-cpu-offload --optimizer-offload-fraction 0.5", moe);
+    reads(line, "offload-optimizer", "0.5");
+    snprintf(line, sizeof line, "%s--optimizer-offload-fraction 0.5", moe);
+    unread(line, "offload-optimizer", "--optimizer-offload-fraction");
+    snprintf(line, sizeof line,
+             "%s--moe-expert-capacity-factor 1.25 --moe-pad-expert-input-to-capacity", moe);
+    reads(line, "moe-capacity-factor", "1.25");
+    snprintf(line, sizeof line, "%s--moe-expert-capacity-factor 1.25", moe);
+    cr_assert_eq(parse(line), SIM_OK, "%s", err.msg);
+    cr_assert_null(import_value(&res, "moe-capacity-factor"));
+    cr_assert_eq(res.nignored, 1);
+    cr_assert(strstr(res.ignored[0], "--moe-expert-capacity-factor (without"), "%s",
+              res.ignored[0]);
+    snprintf(line, sizeof line, "%s--moe-pad-expert-input-to-capacity", moe);
+    refused(line, "--moe-pad-expert-input-to-capacity needs --moe-expert-capacity-factor");
+}
+
 Test(import, optimizers, .init = setup)
 {
     cr_assert_eq(parse("--optimizer dist_muon --muon-num-ns-steps 6"), SIM_OK, "%s", err.msg);
