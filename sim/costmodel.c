@@ -893,7 +893,9 @@ static void cost_stages(struct cm_ctx *c, struct costmodel *cm, const struct sce
             continue;
         }
         cm_stage_cost(c, s, cs);
-        stage_params(c, cs, rank_embeds(cm, scn, s));
+        /* only the head's stage can need a copy: the other stages skip the walk of the ranks */
+        const struct layout_stage *ls = &cm->layout.stage[s];
+        stage_params(c, cs, ls->has_head || ls->mtp > 0 ? rank_embeds(cm, scn, s) : 1);
         cs->wgt.compute += grad_accumulation_s(c, cs);
         cs->dp_sync_s = cm_dp_sync_s(c, cs);
     }
