@@ -101,6 +101,9 @@ static const struct flag flags[] = {
     /* Megatron-FSDP: its sharding strategy is a ZeRO stage (finish_sharding) */
     {"use-megatron-fsdp", FK_SPECIAL, NULL, NULL, 0},
     {"data-parallel-sharding-strategy", FK_SPECIAL, NULL, NULL, 0},
+    /* replicated optimizer shards, Megatron-FSDP's HSDP: fsdp-group (import_shard_groups) */
+    {"num-distributed-optimizer-instances", FK_SPECIAL, NULL, NULL, 0},
+    {"outer-dp-sharding-strategy", FK_SPECIAL, NULL, NULL, 0},
     /* the precision-aware optimizer's state types (finish_optimizer_state) */
     {"use-precision-aware-optimizer", FK_SPECIAL, NULL, NULL, 0},
     {"main-params-dtype", FK_SPECIAL, NULL, NULL, 0},
@@ -243,6 +246,7 @@ static const struct {
       "mtp-layers", "mtp-repeated-layer", "cuda-graphs", "cuda-graph-scope", "offload-modules",
       "offload-min-elements", "offload-fraction", "offload-pp-delta", "offload-activations",
       "optimizer-algorithm", "muon-ns-steps", "optimizer-moments", "optimizer-state", "zero",
+      "fsdp-group", "fsdp-outer-shard",
       "fp8-attention", "moe-fused-grouped-mlp", "defer-head-wgrad", "wgrad-deferral-limit",
       "moe-capacity-factor", "offload-optimizer", "framework"}},
 };
@@ -654,6 +658,14 @@ static enum sim_status take_sharding(struct import_result *res, struct pending *
     return SIM_OK;
 }
 
+static enum sim_status take_outer_sharding(struct import_result *res, struct pending *pd,
+                                           const char *flag, int i, struct sim_error *err)
+{
+    (void)pd, (void)flag, (void)err;
+    res->outer_optim = i == 1;
+    return SIM_OK;
+}
+
 /* The second choice of a two-way flag: bf16 gradients, TE's cross-entropy, HybridEP. */
 static enum sim_status take_second(struct import_result *res, struct pending *pd,
                                    const char *flag, int i, struct sim_error *err)
@@ -697,6 +709,7 @@ static const struct choice_flag choice_flags[] = {
      "Megatron knows", take_graph_impl},
     {"data-parallel-sharding-strategy", {"no_shard", "optim", "optim_grads", "optim_grads_params"},
      "Megatron knows", take_sharding},
+    {"outer-dp-sharding-strategy", {"no_shard", "optim"}, "Megatron knows", take_outer_sharding},
     {"main-params-dtype", {"fp32", "fp16", "bf16", "fp8"}, "Megatron knows", take_state_bytes},
     {"exp-avg-dtype", {"fp32", "fp16", "bf16", "fp8"}, "Megatron knows", take_state_bytes},
     {"exp-avg-sq-dtype", {"fp32", "fp16", "bf16", "fp8"}, "Megatron knows", take_state_bytes},
@@ -744,6 +757,8 @@ static enum sim_status apply_valued(struct import_result *res, struct pending *p
                                                                : NULL;
     if (sms)
         return whole_number(name, value, sms, err);
+    if (strcmp(name, "num-distributed-optimizer-instances") == 0)
+        return whole_number(name, value, &res->dp_instances, err);
     if (strcmp(name, "megatron-fsdp-grad-comm-dtype") == 0) {
         pd->fsdp_grad_16bit = strcmp(value, "bf16") == 0 || strcmp(value, "fp16") == 0;
         return SIM_OK;
@@ -1368,6 +1383,23 @@ static void drop_unread_keys(struct import_result *res, const struct pending *pd
     }
 }
 
+/* Copies of a sharded optimizer (stage: its ZeRO stage) across data parallelism: Megatron's
+ * --num-distributed-optimizer-instances (parallel_state.py's intra- and inter-instance groups;
+ * under Megatron-FSDP, HSDP when above 1, mcore_fsdp_adapter.py).  The outer sharding is read
+ * only under that HSDP with optim_grads_params (megatron_fsdp's fully_shard.py); what is not
+ * read is listed, the rest waits for the GPUs (import_shard_groups). */
+static void keep_shard_instances(struct import_result *res, int stage, int megatron_fsdp)
+{
+    if (res->dp_instances > 1 && stage == 0)
+        add_ignored(res, "--num-distributed-optimizer-instances (no sharded optimizer)");
+    if (res->dp_instances <= 1 || stage == 0)
+        res->dp_instances = 0;
+    if (res->outer_optim && !(megatron_fsdp && stage == 3 && res->dp_instances > 1)) {
+        add_ignored(res, "--outer-dp-sharding-strategy (HSDP's optim_grads_params only)");
+        res->outer_optim = 0;
+    }
+}
+
 /* Megatron-FSDP shards by its strategy (default optim_grads_params), a ZeRO stage:
  * no_shard 0, optim 1, optim_grads 2, optim_grads_params 3.  Without it the strategy is not
  * read. */
@@ -1379,18 +1411,58 @@ static enum sim_status finish_sharding(struct import_result *res, const struct p
             add_ignored(res, "--data-parallel-sharding-strategy");
         if (pd->fsdp_grad_16bit)
             add_ignored(res, "--megatron-fsdp-grad-comm-dtype");
+        keep_shard_instances(res, key_is(res, "distributed-optimizer", "true"), 0);
         return SIM_OK;
     }
+    int stage = pd->fsdp_strategy ? pd->fsdp_strategy - 1 : 3;
+    keep_shard_instances(res, stage, 1);
     /* Megatron-FSDP turns the distributed optimizer on itself (arguments.py) and keeps its
      * own gradient buffers, so the strategy alone says the sharding, and the gradient-
      * accumulation fusion flag means nothing to it */
     remove_key(res, "distributed-optimizer");
     drop_key(res, "grad-accumulation", NULL);
     char zero[16];
-    snprintf(zero, sizeof zero, "%d", pd->fsdp_strategy ? pd->fsdp_strategy - 1 : 3);
+    snprintf(zero, sizeof zero, "%d", stage);
     enum sim_status st = put_key(res, "zero", zero, "use-megatron-fsdp", err);
     if (st == SIM_OK && pd->fsdp_grad_16bit)
         st = put_key(res, "grad-reduce-fp32", "false", "megatron-fsdp-grad-comm-dtype", err);
+    return st;
+}
+
+static long layout_count(const struct import_result *res, const char *key)
+{
+    const char *v = import_value(res, key);
+    long n = 1;
+    char why[128];
+    if (v && units_parse_int(v, 1, 1L << 30, &n, why, sizeof why) != 0)
+        n = 0; /* the scenario's parser refuses it with its reason */
+    return n;
+}
+
+enum sim_status import_shard_groups(struct import_result *res, struct sim_error *err)
+{
+    if (res->dp_instances <= 1)
+        return SIM_OK;
+    if (!import_value(res, "gpus")) {
+        add_ignored(res, "--num-distributed-optimizer-instances (no --gpus)");
+        return SIM_OK;
+    }
+    long gpus = layout_count(res, "gpus");
+    long model_par = layout_count(res, "tp") * layout_count(res, "pp");
+    if (gpus == 0 || model_par == 0 || gpus % model_par != 0)
+        return SIM_OK; /* no layout: the scenario's rules say why */
+    long replicas = gpus / model_par; /* dp x cp */
+    if (replicas % res->dp_instances != 0) /* parallel_state.py asserts it */
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "import: --num-distributed-optimizer-instances %ld does not divide the "
+                       "%ld data-parallel ranks (dp x cp = gpus / (tp x pp))",
+                       res->dp_instances, replicas);
+    char group[32];
+    snprintf(group, sizeof group, "%ld", replicas / res->dp_instances);
+    enum sim_status st =
+        put_key(res, "fsdp-group", group, "num-distributed-optimizer-instances", err);
+    if (st == SIM_OK && res->outer_optim)
+        st = put_key(res, "fsdp-outer-shard", "optim", "outer-dp-sharding-strategy", err);
     return st;
 }
 
@@ -2317,6 +2389,8 @@ int import_main(int argc, char **argv, FILE *out, FILE *errout)
     snprintf(model, sizeof model, "%s", o->model ? o->model : "");
     if (st == SIM_OK && o->gpus)
         st = put_key(res, "gpus", o->gpus, "gpus", &err);
+    if (st == SIM_OK)
+        st = import_shard_groups(res, &err);
     if (st == SIM_OK)
         st = resolve_model(o->model, res, model, sizeof model, &err);
     /* Every value through the scenario's parser: the file holds only what run accepts. */

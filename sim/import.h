@@ -74,6 +74,11 @@ struct import_result {
     /* the key-value heads are the query groups: --group-query-attention, or Bridge's
      * num_query_groups (TransformerConfig's field, which no switch guards) */
     int gqa;
+    /* --num-distributed-optimizer-instances (copies of the sharded optimizer across data
+     * parallelism; 0 = not given or not read) and --outer-dp-sharding-strategy optim: the shard
+     * group (fsdp-group) follows once the command knows the GPUs (import_shard_groups) */
+    long dp_instances;
+    int outer_optim;
     int nignored;
     char ignored[IMPORT_MAX_IGNORED][64]; /* flags stepsim does not model, as given */
 };
@@ -87,6 +92,9 @@ enum sim_status import_megatron(const char *const *words, int nwords, struct imp
  * (Megatron runs interleaved 1F1B with virtual stages, else 1F1B). */
 enum sim_status import_virtual_stages(struct import_result *res, int layers,
                                       struct sim_error *err);
+/* fsdp-group (and fsdp-outer-shard) from res->dp_instances and the layout's gpus / (tp x pp)
+ * data-parallel ranks; SIM_EINPUT when the instances do not divide them, as Megatron asserts. */
+enum sim_status import_shard_groups(struct import_result *res, struct sim_error *err);
 /* The value the launch line gave `key`, or NULL. */
 const char *import_value(const struct import_result *res, const char *key);
 

@@ -381,7 +381,8 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
                          "that disagrees follows it)"},
     [SCN_FSDP_GROUP] = {"fsdp-group", VT_INT, FIELD(fsdp_group), 1, 1 << 24, .scope = KS_MODEL,
                         .zero = "dp*cp (one shard group)",
-                        .doc = "GPUs one shard spans (hybrid-shard), replicated across the rest"},
+                        .doc = "data-parallel ranks one shard spans (hybrid-shard, or copies of a "
+                               "sharded optimizer), replicated across the rest"},
     [SCN_FSDP_OUTER_SHARD] = {"fsdp-outer-shard", VT_CHOICE, FIELD(fsdp_outer_shard), 0, 0,
                               fsdp_outer_choices, 0, .scope = KS_MODEL, .def = "none",
                               .doc = "hybrid sharding: optim splits each shard's optimizer state "
@@ -798,7 +799,8 @@ enum sim_status scn_resolve_sharding(const struct scenario *scn, struct scn_shar
     int hybrid = scn->fsdp == FSDP_HYBRID_SHARD;
     if (hybrid && !scn_given(scn, SCN_FSDP_GROUP))
         return scn_rule_error(scn, SCN_FSDP, err,
-                              "fsdp=hybrid-shard needs fsdp-group (the GPUs one shard spans)");
+                              "fsdp=hybrid-shard needs fsdp-group (the data-parallel ranks one "
+                              "shard spans)");
     if (scn_given(scn, SCN_FSDP_GROUP) && (stage == 0 || (!hybrid && scn->fsdp != FSDP_NONE)))
         return scn_rule_error(scn, SCN_FSDP_GROUP, err,
                               "fsdp-group applies to fsdp=hybrid-shard or a sharded zero "

@@ -419,7 +419,7 @@ struct scenario {
                                  (Megatron-Core --moe-deepep-num-sms, default 20) */
     int zero;                 /* ZeRO stage 0-3 (1 = the distributed optimizer) */
     int fsdp;                 /* enum scn_fsdp: the PyTorch names, mapped onto a ZeRO stage */
-    int fsdp_group;           /* GPUs one shard spans (hybrid-shard); 0 = the whole DP group */
+    int fsdp_group;           /* DP ranks one shard spans (hybrid-shard); 0 = whole DP group */
     int fsdp_outer_shard;     /* enum scn_fsdp_outer: what the replicas of a shard split */
     int reshard_after_forward; /* ZeRO-3: free gathered parameters after the forward (and
                                   gather them again for the backward) */

@@ -349,6 +349,51 @@ Test(import, optimizer_offload_and_expert_capacity, .init = setup)
     refused(line, "--moe-pad-expert-input-to-capacity needs --moe-expert-capacity-factor");
 }
 
+/* Replicated optimizer shards: the instances split dp x cp = gpus / (tp x pp) into shard groups
+ * (64 / (4 x 2) = 8 ranks, 2 instances: groups of 4); the outer sharding only under
+ * Megatron-FSDP's HSDP with optim_grads_params; an instance count that does not divide is
+ * refused as Megatron asserts. */
+Test(import, optimizer_instances_become_shard_groups, .init = setup)
+{
+    const char *layout = "--nnodes 8 --nproc-per-node 8 --tensor-model-parallel-size 4 "
+                         "--pipeline-model-parallel-size 2 --bf16 ";
+    char line[512];
+    snprintf(line, sizeof line,
+             "%s--use-megatron-fsdp --num-distributed-optimizer-instances 2 "
+             "--outer-dp-sharding-strategy optim",
+             layout);
+    cr_assert_eq(parse(line), SIM_OK, "%s", err.msg);
+    cr_assert_eq(import_shard_groups(&res, &err), SIM_OK, "%s", err.msg);
+    has("zero", "3");
+    has("fsdp-group", "4");
+    has("fsdp-outer-shard", "optim");
+    snprintf(line, sizeof line,
+             "%s--use-distributed-optimizer --num-distributed-optimizer-instances 8", layout);
+    cr_assert_eq(parse(line), SIM_OK, "%s", err.msg);
+    cr_assert_eq(import_shard_groups(&res, &err), SIM_OK, "%s", err.msg);
+    has("fsdp-group", "1");
+    cr_assert_null(import_value(&res, "fsdp-outer-shard"));
+    snprintf(line, sizeof line, "%s--num-distributed-optimizer-instances 2", layout);
+    cr_assert_eq(parse(line), SIM_OK, "%s", err.msg);
+    cr_assert_eq(import_shard_groups(&res, &err), SIM_OK, "%s", err.msg);
+    cr_assert_null(import_value(&res, "fsdp-group"), "nothing sharded to replicate");
+    cr_assert(ignored("--num-distributed-optimizer-instances (no sharded optimizer)"));
+    snprintf(line, sizeof line,
+             "%s--use-megatron-fsdp --data-parallel-sharding-strategy optim "
+             "--num-distributed-optimizer-instances 2 --outer-dp-sharding-strategy optim",
+             layout);
+    cr_assert_eq(parse(line), SIM_OK, "%s", err.msg);
+    cr_assert_eq(import_shard_groups(&res, &err), SIM_OK, "%s", err.msg);
+    has("fsdp-group", "4");
+    cr_assert_null(import_value(&res, "fsdp-outer-shard"));
+    cr_assert(ignored("--outer-dp-sharding-strategy (HSDP's optim_grads_params only)"));
+    snprintf(line, sizeof line,
+             "%s--use-distributed-optimizer --num-distributed-optimizer-instances 3", layout);
+    cr_assert_eq(parse(line), SIM_OK, "%s", err.msg);
+    cr_assert_eq(import_shard_groups(&res, &err), SIM_EINPUT);
+    cr_assert(strstr(err.msg, "3 does not divide the 8 data-parallel ranks"), "%s", err.msg);
+}
+
 Test(import, optimizers, .init = setup)
 {
     cr_assert_eq(parse("--optimizer dist_muon --muon-num-ns-steps 6"), SIM_OK, "%s", err.msg);
