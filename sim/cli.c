@@ -100,7 +100,7 @@ static const char run_help[] =
     "  bubble overhead  (pp * makespan - sum(busy)) / sum(busy)   [Megatron's (p-1)/m]\n"
     "  samples/s        microbatches * micro-batch * dp (the global batch) / step time;\n"
     "                   tokens/s = samples/s * seq\n"
-    "  peak_mb          most (micro-batch, chunk) activations a rank held at once\n"
+    "  peak_inflight    most (micro-batch, chunk) activations a rank held at once\n"
     "                   (F started, backward not finished; an overlap-ep-comm F&B pair\n"
     "                   counts one: its F takes the place its B frees)\n";
 

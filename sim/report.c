@@ -806,15 +806,17 @@ int report_write_text(FILE *out, const struct scenario *scn, const struct report
                 rep->tokens);
     else
         fprintf(out, "tokens/s           n/a    (set seq to get tokens)\n");
-    fprintf(out, "\n%4s  %12s  %12s  %7s  %9s\n", "rank", "busy_s", "idle_s", "busy%", "peak_mb");
+    fprintf(out, "\n%4s  %12s  %12s  %7s  %13s\n", "rank", "busy_s", "idle_s", "busy%",
+            "peak_inflight");
     for (int r = 0; r < rep->pp; r++) {
         const struct report_rank *rr = &rep->ranks[r];
         double pct = rep->makespan_s > 0 ? 100.0 * rr->busy_s / rep->makespan_s : 0.0;
-        fprintf(out, "%4d  %12.6f  %12.6f  %6.2f%%  %9d\n", r, rr->busy_s, rr->idle_s, pct,
+        fprintf(out, "%4d  %12.6f  %12.6f  %6.2f%%  %13d\n", r, rr->busy_s, rr->idle_s, pct,
                 rr->peak_inflight);
     }
-    fprintf(out, "\npeak_mb: most (micro-batch, chunk) activations held at once on the rank%s%s%s\n",
-            report_pairs_hand_over(scn) ? "\n         (" : "",
+    fprintf(out, "\npeak_inflight: most (micro-batch, chunk) activations held at once on the "
+                 "rank%s%s%s\n",
+            report_pairs_hand_over(scn) ? "\n               (" : "",
             report_pairs_hand_over(scn) ? REPORT_HANDOVER_NOTE : "",
             report_pairs_hand_over(scn) ? ")" : "");
     if (rep->modelled)

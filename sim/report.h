@@ -161,7 +161,8 @@ int report_host_text(const struct report *rep, char *buf, size_t len);
 /* Write the report; return 0, or -1 on an I/O error. */
 int report_write_text(FILE *out, const struct scenario *scn, const struct report *rep);
 /* Do overlap-ep-comm's F&B pairs hand a micro-batch's activations over (pipe_pair_defers), so
- * that peak_mb counts a pair once?  REPORT_HANDOVER_NOTE then says so beside its definition. */
+ * that peak_inflight counts a pair once?  REPORT_HANDOVER_NOTE then says so beside its
+ * definition. */
 int report_pairs_hand_over(const struct scenario *scn);
 #define REPORT_HANDOVER_NOTE "an overlapped F&B pair counts one: its F takes the place its B frees"
 /* The per-layer table of a modelled report (report_layers.c): what one layer's F and B ops are

@@ -828,10 +828,10 @@ Test(breakdown, bubble_is_the_step_less_every_other_part)
     step_release(&out);
 }
 
-/* peak_mb's legend says what overlap-ep-comm's pairs do to the count: a pair's F takes the
- * place its B frees, so the pair counts one (here, on one rank, peak_mb 1 where the F started
+/* peak_inflight's legend says what overlap-ep-comm's pairs do to the count: a pair's F takes the
+ * place its B frees, so the pair counts one (here, on one rank, peak_inflight 1 where the F started
  * and backward not finished of the definition would be 2); without pairs it says nothing. */
-Test(report, peak_mb_legend_says_an_overlapped_pair_counts_one)
+Test(report, peak_inflight_legend_says_an_overlapped_pair_counts_one)
 {
     const char *note = "an overlapped F&B pair counts one";
     run_ok(MODEL("mixtral-8x7b"), 8,
@@ -843,7 +843,7 @@ Test(report, peak_mb_legend_says_an_overlapped_pair_counts_one)
     step_release(&out);
     run_ok(MODEL("mixtral-8x7b"), 8, L("seq=4096", "ep=8", "gpus=8", "global-batch=64"));
     text = report_text_and_json();
-    cr_assert(strstr(text, "peak_mb: most") && !strstr(text, note), "%s", text);
+    cr_assert(strstr(text, "peak_inflight: most") && !strstr(text, note), "%s", text);
     free(text);
     step_release(&out);
 }
