@@ -139,6 +139,26 @@ static enum sim_status load_files(struct calib *c, struct row *r, struct sim_err
 
 static enum sim_status predict(struct calib *c, struct row *r, struct sim_error *err);
 
+/* A row whose set_overrides set a constant being fitted (hw.NAME) keeps that value whatever
+ * the fit tries -- a scenario's hardware knobs are applied over the fitted value -- so the fit
+ * would move the constant for the other rows only while this one counted against it, and the
+ * report would print a value the row never ran with: an input error naming the row. */
+static enum sim_status check_not_pinned(const struct calib *c, const struct run_row *r,
+                                        struct sim_error *err)
+{
+    for (int i = 0; i < r->scn.n_hw_knobs; i++) {
+        const struct scn_hw_knob *k = &r->scn.hw_knobs[i];
+        for (int f = 0; f < c->nfit; f++)
+            if (strcmp(k->name, c->fit[f]->name) == 0)
+                return err_set(err, SIM_EINPUT, r->table, r->line,
+                               "row '%s' sets hw.%s=%s, a constant --fit fits: the row would "
+                               "run with it whatever the fit chose (drop it from the row's "
+                               "set_overrides, or leave %s out of --fit)",
+                               r->id, k->name, k->value, k->name);
+    }
+    return SIM_OK;
+}
+
 /* Read one table (runtable.h), load its rows' files and run each row once with the files'
  * constants: a row that breaks a rule is an input error naming it, not a 100% error folded
  * into the fit (the constants fitted change no rule). */
@@ -148,7 +168,9 @@ static enum sim_status read_table(struct calib *c, const char *path, struct sim_
     enum sim_status st = runtable_read(path, c->root, c->runs, MAX_ROWS, &c->nrows, err);
     for (int i = first; st == SIM_OK && i < c->nrows; i++) {
         c->rows[i].run = c->runs[i];
-        st = load_files(c, &c->rows[i], err);
+        st = check_not_pinned(c, &c->rows[i].run, err);
+        if (st == SIM_OK)
+            st = load_files(c, &c->rows[i], err);
         struct sim_error why;
         err_clear(&why);
         if (st == SIM_OK && predict(c, &c->rows[i], &why) != SIM_OK) {
@@ -396,8 +418,9 @@ static const char calib_help[] =
     "--root, or absolute; '-' = not expressible, skipped), set_overrides (KEY=VALUE,... or -),\n"
     "measured_step_s, and optionally set and scored (yes or no; rows with no are skipped);\n"
     "every row has the header's fields, ids are unique across the tables, and a comment line\n"
-    "before the header may give the role (# role: calibration or held-out).  A malformed row\n"
-    "or one that does not run (a broken rule) is an input error naming it (exit 2).\n"
+    "before the header may give the role (# role: calibration or held-out).  A malformed row,\n"
+    "one that does not run (a broken rule) or one whose set_overrides set a constant being\n"
+    "fitted (hw.NAME: the row would keep its value) is an input error naming it (exit 2).\n"
     "  --root DIR   the folder the tables' scenario paths start from (default .; for the\n"
     "               shipped tables the source tree's top, as `make calibrate` gives it)\n"
     "  --fit LIST   constants to fit (default " DEFAULT_FIT "), each once\n"

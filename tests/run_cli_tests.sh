@@ -1993,6 +1993,17 @@ run calibrate --root "$top_srcdir" "$tmp/cal-maybe.tsv"
 expect_error "calibrate: scored 'maybe' (exit 2)" 2 \
     "stepsim: $tmp/cal-maybe.tsv:$(awk '$1 == "S2" { print NR }' "$tmp/cal-maybe.tsv"): " \
     "row S2: scored 'maybe': expected yes or no"
+# A row that sets a constant being fitted keeps its own value whatever the fit tries (the
+# scenario's hw. knobs win over the fitted one): refused, not fitted to the other rows while the
+# report prints a value that row never ran with; fitting another constant, it runs.
+awk -F '\t' 'BEGIN { OFS = FS } $1 == "H1" { $5 = "hw.training-efficiency=0.7" }
+    /^#/ || $1 == "S1" || $1 == "H1"' "$VAL/dev.tsv" >"$tmp/cal-pin.tsv"
+run calibrate --root "$top_srcdir" "$tmp/cal-pin.tsv" -j 2
+expect_error "calibrate: a row setting a fitted constant (exit 2)" 2 \
+    "stepsim: $tmp/cal-pin.tsv:$(awk '$1 == "H1" { print NR }' "$tmp/cal-pin.tsv"): " \
+    "row 'H1' sets hw.training-efficiency=0.7, a constant --fit fits"
+run calibrate --root "$top_srcdir" "$tmp/cal-pin.tsv" -j 2 --fit kernel-overhead
+expect_ok "calibrate: a row setting a constant not fitted runs"
 
 echo "# $((n - failed - skipped)) passed, $failed failed, $skipped skipped; bad corpus: $nbad files"
 echo "1..$n"
