@@ -529,6 +529,20 @@ static enum sim_status calibrate(struct calib *c, int loso, FILE *out, struct si
     return st;
 }
 
+/* The value `v` of option `opt` ("--fit LIST", "--fit=LIST") into *dst: 0, or a usage error's
+ * exit status 2 when it is missing or empty (an empty --root would put the tables' scenario
+ * paths at /) or the option's second. */
+static int take_value(struct cli_once *once, const char *opt, const char *what, const char *v,
+                      const char **dst, FILE *errout)
+{
+    if (!*v)
+        return cli_bad_usage(errout, "stepsim calibrate --help", "%s needs %s", opt, what);
+    if (cli_once(once, NULL, opt, v, errout, "stepsim calibrate --help") != 0)
+        return 2;
+    *dst = v;
+    return 0;
+}
+
 int calib_main(int argc, char **argv, FILE *out, FILE *errout)
 {
     struct calib c;
@@ -559,16 +573,12 @@ int calib_main(int argc, char **argv, FILE *out, FILE *errout)
             if (cli_once(&once, "--jobs", opt, v, errout, hint) != 0)
                 return 2;
             jobs = (int)n;
-        } else if ((strcmp(argv[i], "--fit") == 0 || strcmp(argv[i], "--root") == 0) &&
-                   i + 1 < argc) {
-            opt = argv[i];
-            v = argv[++i];
-            if (cli_once(&once, NULL, opt, v, errout, hint) != 0)
+        } else if ((v = cli_opt_value(argc, argv, &i, "--fit"))) {
+            if (take_value(&once, "--fit", "KNOB,...", v, &fit_list, errout) != 0)
                 return 2;
-            if (strcmp(opt, "--fit") == 0)
-                fit_list = v;
-            else
-                c.root = v;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--root"))) {
+            if (take_value(&once, "--root", "DIR", v, &c.root, errout) != 0)
+                return 2;
         } else if (argv[i][0] == '-') {
             return cli_bad_usage(errout, "stepsim calibrate --help", "unknown option '%s'",
                                  argv[i]);

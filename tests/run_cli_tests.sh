@@ -1958,6 +1958,22 @@ run calibrate --fit foo "$tmp/cal.tsv"
 expect_error "calibrate: an unknown constant (exit 2)" 2 "stepsim: --fit: " "unknown constant 'foo'"
 run calibrate
 expect_error "calibrate: no table (exit 2)" 2 "stepsim: " "calibrate needs a table"
+# --root and --fit take their value as published's options do: a missing or empty one is named
+# (it had read "unknown option '--root'", and --root '' put the scenario paths at /), and
+# --root=DIR / --fit=LIST are taken.
+run calibrate "$tmp/cal.tsv" --root
+expect_error "calibrate: --root without DIR (exit 2)" 2 "stepsim: --root needs DIR" \
+    "(see 'stepsim calibrate --help')"
+run calibrate "$tmp/cal.tsv" --root ''
+expect_error "calibrate: --root '' (exit 2)" 2 "stepsim: --root needs DIR" ""
+run calibrate "$tmp/cal.tsv" --fit
+expect_error "calibrate: --fit without a list (exit 2)" 2 "stepsim: --fit needs KNOB,..." ""
+run calibrate "$tmp/cal.tsv" --root="$top_srcdir" --fit=kernel-overhead -j 2
+if [ "$rc" -eq 0 ] && grep -q '^fitted   kernel-overhead=[0-9.e-]*   MAE ' "$tmp/out"; then
+    pass "calibrate: --root=DIR and --fit=LIST"
+else
+    fail "calibrate: --root=DIR and --fit=LIST" "exit $rc"
+fi
 run calibrate --root "$top_srcdir" --fit training-efficiency,training-efficiency "$tmp/cal.tsv"
 expect_error "calibrate: a constant named twice (exit 2)" 2 "stepsim: --fit: " \
     "'training-efficiency' is named twice"
