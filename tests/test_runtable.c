@@ -100,6 +100,10 @@ Test(runtable, malformed_tables_are_refused_with_their_line)
     refused(HEADER "D1\tx\tS\t" L70 "\t-\tfast\tyes\n", MAX, "'fast' is not a positive number",
             2);
     refused(HEADER "D1\tx\tS\t" L70 "\t-\t-1\tyes\n", MAX, "not a positive number", 2);
+    /* what strtod alone took: a hex float (16 s here), nan, inf */
+    refused(HEADER "D1\tx\tS\t" L70 "\t-\t0x10\tyes\n", MAX, "'0x10' is not a positive number", 2);
+    refused(HEADER "D1\tx\tS\t" L70 "\t-\tinf\tyes\n", MAX, "not a positive number", 2);
+    refused(HEADER "D1\tx\tS\t" L70 "\t-\t0\tyes\n", MAX, "not a positive number", 2);
     refused(HEADER "D1\tx\tS\n", MAX, "row D1: 3 fields, fewer than the header's 7", 2);
     refused(HEADER "D1\n", MAX, "row D1: 1 field, fewer than the header's 7", 2);
     refused(HEADER "D1\tx\tS\t" L70 "\t-\t1\tyes\nD2\tx\tS\t" L70 "\t-\t1\tyes\n", 1,
