@@ -45,6 +45,7 @@ struct reader {
     int have_header, nfields; /* the header's field count */
     int col[COL_COUNT];       /* field index of each column, -1 for a missing optional one */
     int role_line;            /* where the role was stated, 0 if not */
+    int spaced_header;        /* the first line before a header like one but for its tabs */
     enum runtable_role role;
     struct seen_id *seen; /* every data row's id so far */
     size_t nseen, seen_cap;
@@ -360,10 +361,14 @@ static int is_header(const char *line)
 static enum sim_status read_line(struct reader *rd, char *line, struct run_row *rows, int cap,
                                  int *n, struct sim_error *err)
 {
+    if (rd->lineno == 1 && strncmp(line, "\xEF\xBB\xBF", 3) == 0) /* a UTF-8 BOM (Excel's) */
+        memmove(line, line + 3, strlen(line + 3) + 1);
     if (!rd->have_header && is_header(line))
         return read_header(rd, line, err);
     if (line[0] == '#')
         return read_comment(rd, line, err);
+    if (!rd->have_header && !rd->spaced_header && strncmp(line, "id ", 3) == 0)
+        rd->spaced_header = rd->lineno; /* for the message if no header follows */
     if (!rd->have_header || line[0] == '\0')
         return SIM_OK;
     char *f[MAX_FIELDS];
@@ -395,7 +400,10 @@ static enum sim_status read_lines(struct reader *rd, FILE *fp, struct run_row *r
     }
     if (st == SIM_OK && ferror(fp))
         st = err_set(err, SIM_EINPUT, rd->path, 0, "cannot read the table: %s", strerror(errno));
-    if (st == SIM_OK && !rd->have_header)
+    if (st == SIM_OK && !rd->have_header && rd->spaced_header)
+        st = err_set(err, SIM_EINPUT, rd->path, rd->spaced_header,
+                     "the header's columns are separated by spaces; a table's are by tabs");
+    else if (st == SIM_OK && !rd->have_header)
         st = err_set(err, SIM_EINPUT, rd->path, 0, "no header line starting with 'id'");
     return st;
 }

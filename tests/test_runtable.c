@@ -230,3 +230,21 @@ Test(runtable, a_line_too_long_is_refused)
     text[sizeof text - 1] = '\0';
     refused(text, MAX, "a line longer than 8190 characters", 2);
 }
+
+/* What a spreadsheet or an editor makes of a table: a UTF-8 byte-order mark before the first
+ * line is skipped, and a header whose tabs became spaces is named as such -- it had read "no
+ * header line starting with 'id'" of a file whose first line starts with id. */
+Test(runtable, a_bom_is_skipped_and_a_header_of_spaces_named)
+{
+    table("\xEF\xBB\xBF" HEADER "B1\tx\tS\t" L70 "\t-\t2.5\tyes\n");
+    int n;
+    cr_assert_eq(read_rows(MAX, &n), SIM_OK, "%s", err.msg);
+    cr_assert_eq(n, 1);
+    cr_assert_eq(rows[0].measured_s, 2.5);
+    table("\xEF\xBB\xBF# role: held-out\n" HEADER "B1\tx\tS\t" L70 "\t-\t2.5\tyes\n");
+    cr_assert_eq(read_rows(MAX, &n), SIM_OK, "%s", err.msg);
+    cr_assert_eq(rows[0].role, ROLE_HELD_OUT);
+    refused("# a comment\nid  source  scenario  set_overrides  measured_step_s\n"
+            "B1  S  " L70 "  -  2.5\n",
+            MAX, "the header's columns are separated by spaces; a table's are by tabs", 2);
+}
