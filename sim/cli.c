@@ -112,7 +112,8 @@ static const char validate_help[] =
     "loaded and the layout checked against them), a model or a hardware file against its\n"
     "schema and value rules.  Prints 'FILE: ok' for each good file and one line per bad one.\n"
     "A file is read twice (its kind, then its checks): a pipe is refused, a regular file\n"
-    "redirected to /dev/stdin is read.\n"
+    "redirected to /dev/stdin is read.  The files are checked as written: validate takes no\n"
+    "options but --help (a file whose name starts with '-' is given as ./-NAME).\n"
     "\n"
     "exit status: 0 every file is good, 2 a file is bad, missing or unreadable, 1 an\n"
     "internal failure (out of memory)\n";
@@ -553,9 +554,17 @@ static enum sim_status validate_file(const char *path, struct sim_error *err)
  * "FILE: ok" or the one-line problem for each, and exit 2 if any file is bad. */
 static int cmd_validate(int argc, char **argv, FILE *out, FILE *errout)
 {
-    if (argc == 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
-        fputs(validate_help, out);
-        return 0;
+    /* Options first, as the other commands take them: --help anywhere, and no option read as a
+     * file ("validate --set pp=2 s.xml" had said "--set: cannot open") */
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(validate_help, out);
+            return 0;
+        }
+        if (argv[i][0] == '-' && argv[i][1] != '\0')
+            return cli_bad_usage(errout, "stepsim validate --help",
+                                 "unknown option '%s'; a file of that name is ./%s", argv[i],
+                                 argv[i]);
     }
     if (argc < 3)
         return cli_bad_usage(errout, "stepsim validate --help", "%s needs at least one file",

@@ -194,6 +194,18 @@ if [ "$rc" -eq 2 ] && grep -q "unit.xml: ok" "$tmp/out" && [ "$(err_lines)" -eq 
 else
     fail "validate good + bad: exit 2, good reported ok, one error line" "exit status $rc"
 fi
+# validate takes options as the other commands do: an option is not read as a file (run's
+# --set had said "--set: cannot open", once per word), and --help after a file is the help
+run validate --set pp=2 "$SCN/unit.xml"
+expect_error "validate with an option it does not take: exit 2, one line" 2 \
+    "stepsim: unknown option '--set'; a file of that name is ./--set" \
+    "(see 'stepsim validate --help')"
+run validate "$SCN/unit.xml" --help
+if [ "$rc" -eq 0 ] && [ ! -s "$tmp/err" ] && grep -q '^usage: stepsim validate' "$tmp/out"; then
+    pass "validate FILE --help: the help, exit 0"
+else
+    fail "validate FILE --help: the help, exit 0" "exit status $rc"
+fi
 
 # ---- command-line errors ----------------------------------------------------------------------
 U="$SCN/unit.xml"
