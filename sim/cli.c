@@ -584,32 +584,43 @@ static int cmd_validate(int argc, char **argv, FILE *out, FILE *errout)
     return worst;
 }
 
+/* The columns of `keys`: the meaning under the value, and no line past a terminal's 80. */
+enum { KEY_INDENT = 23, KEY_WIDTH = 80 };
+
+/* `text` from column `col` on, wrapped at its spaces under KEY_INDENT so that no line passes
+ * KEY_WIDTH (but for a word longer than a line); ends the line. */
+static void write_wrapped(FILE *out, int col, const char *text)
+{
+    int fresh = 1; /* no word yet on this line */
+    for (const char *w = text + strspn(text, " "); *w; w += strspn(w, " ")) {
+        int len = (int)strcspn(w, " ");
+        if (!fresh && col + 1 + len > KEY_WIDTH)
+            col = fprintf(out, "\n%*s", KEY_INDENT, "") - 1;
+        else if (!fresh)
+            col += fprintf(out, " ");
+        col += fprintf(out, "%.*s", len, w);
+        fresh = 0;
+        w += len;
+    }
+    fputc('\n', out);
+}
+
+/* One entry: the name, what it takes (its value, default and scope), then what it means. */
+static void write_entry(FILE *out, const char *name, const char *takes, const char *meaning)
+{
+    write_wrapped(out, fprintf(out, "%-*s ", KEY_INDENT - 1, name), takes);
+    write_wrapped(out, fprintf(out, "%*s", KEY_INDENT, ""), meaning);
+}
+
 /* One key: name and value, then the meaning wrapped under it. */
 static void write_key_doc(FILE *out, enum scn_key key)
 {
-    enum { INDENT = 23, WIDTH = 96 };
     struct scn_key_doc d;
     scn_key_describe(key, &d);
-    fprintf(out, "%-*s %s; default %s", INDENT - 1, d.name, d.value, d.def);
-    if (d.applies[0])
-        fprintf(out, "; %s only", d.applies);
-    fprintf(out, "\n%*s", INDENT, "");
-    int col = INDENT;
-    const char *w = d.doc;
-    while (*w) { /* wrap the meaning at word boundaries */
-        size_t len = strcspn(w, " ");
-        if (col > INDENT && col + 1 + (int)len > WIDTH) {
-            fprintf(out, "\n%*s", INDENT, "");
-            col = INDENT;
-        } else if (col > INDENT) {
-            fputc(' ', out);
-            col++;
-        }
-        col += fprintf(out, "%.*s", (int)len, w);
-        w += len;
-        w += strspn(w, " ");
-    }
-    fputc('\n', out);
+    char takes[sizeof d.value + sizeof d.def + 64];
+    snprintf(takes, sizeof takes, "%s; default %s%s%s%s", d.value, d.def,
+             d.applies[0] ? "; " : "", d.applies, d.applies[0] ? " only" : "");
+    write_entry(out, d.name, takes, d.doc);
 }
 
 /* One hardware knob, `hw.NAME`: what it overrides and its value; -1 for a name that is none. */
@@ -618,10 +629,12 @@ static int write_knob_doc(FILE *out, const char *name)
     const char *element, *value;
     if (hw_knob_describe(name, &element, &value) != 0)
         return -1;
-    char key[64];
+    char key[64], takes[256], meaning[160];
     snprintf(key, sizeof key, "hw.%s", name);
-    fprintf(out, "%-22s %s; default the file's; cost model only\n", key, value);
-    fprintf(out, "%-22s the hardware file's <%s %s>, for this run only\n", "", element, name);
+    snprintf(takes, sizeof takes, "%s; default the file's; cost model only", value);
+    snprintf(meaning, sizeof meaning, "the hardware file's <%s %s>, for this run only", element,
+             name);
+    write_entry(out, key, takes, meaning);
     return 0;
 }
 
@@ -633,10 +646,10 @@ static void write_knobs(FILE *out)
     for (char *save = NULL, *name = strtok_r(known, ", ", &save); name;
          name = strtok_r(NULL, ", ", &save))
         write_knob_doc(out, name);
-    fprintf(out, "%-22s a collective the file gives as measured inside the node (its\n"
-                 "%-22s <collective>) scales its bus bandwidth with hw.nvlink-bandwidth and\n"
-                 "%-22s hw.nvlink-efficiency; hw.nvlink-latency leaves it alone\n",
-            "", "", "");
+    write_wrapped(out, fprintf(out, "%*s", KEY_INDENT, ""),
+                  "a collective the file gives as measured inside the node (its <collective>) "
+                  "scales its bus bandwidth with hw.nvlink-bandwidth and hw.nvlink-efficiency; "
+                  "hw.nvlink-latency leaves it alone");
 }
 
 /* argv[i] as `keys` takes it: a scenario key or hw.NAME; 0, or -1 for neither. */

@@ -348,7 +348,7 @@ check "keys moe-dispatch-dtype: bytes, the exchanges it covers and deepseek's de
 # an older torchtitan run on Hopper takes fa2 by hand: the key's help says so
 run keys attention-kernel
 check "keys attention-kernel: torchtitan ran fa2 on Hopper before October 2025, not implied" \
-    grep -q "what torchtitan ran on Hopper before" "$tmp/out"
+    sh -c 'tr -s " \n" " " < "$1" | grep -q "what torchtitan ran on Hopper before"' _ "$tmp/out"
 run run "$SCN/mixtral-8x7b-h100.xml" --set hardware=amd-mi300x --set moe-dispatcher=hybridep
 expect_error "hybridep on an AMD GPU: refused" 2 "stepsim: " "gives none: alltoall or allgather"
 run run "$SCN/mixtral-8x7b-h100.xml" --set ep=3
@@ -450,17 +450,27 @@ nknobs=$(grep -c '^hw\.[a-z-]* ' "$tmp/out")
 [ "$nknobs" -ge 20 ] || missing=" hw.NAME ($nknobs knobs)"
 for k in $(grep '^hw\.[a-z-]* ' "$tmp/out" | cut -d' ' -f1); do
     "$S" run "$U" --set "$k=1" 2>&1 | grep -q "unknown hardware knob" && missing="$missing $k"
-    "$S" keys "$k" | grep -q "^$k .*cost model only$" || missing="$missing keys:$k"
+    "$S" keys "$k" | tr -s '\n ' '  ' | grep -q "^$k .*; default the file's; cost model only " ||
+        missing="$missing keys:$k"
 done
 for k in $(grep '^[a-z][a-z0-9-]* ' "$tmp/out" | cut -d' ' -f1); do
     "$S" run "$U" --set "$k=" 2>&1 | grep -q "unknown key" && missing="$missing $k"
 done
 if [ "$rc" -eq 0 ] && [ "$nkeys" -ge 42 ] && [ -z "$missing" ] &&
     grep -q '^tp .*; default 1; cost model only$' "$tmp/out" &&
-    grep -q '^link-bandwidth .*; default unlimited; explicit costs only$' "$tmp/out"; then
+    tr -s '\n ' '  ' <"$tmp/out" |
+    grep -q ' link-bandwidth .*; default unlimited; explicit costs only '; then
     pass "stepsim keys: all $nkeys keys and $nknobs hw. knobs the parser knows, with value, default and scope"
 else
     fail "stepsim keys: every key with value, default and scope" "$nkeys keys;$missing unknown"
+fi
+# keys is read on a terminal: no line past its 80 columns (lines of 187 had run on unwrapped)
+wide=$(awk 'length > 80 { n++ } END { print n + 0 }' "$tmp/out")
+if [ "$wide" -eq 0 ] && [ "$(wc -l <"$tmp/out")" -gt 300 ]; then
+    pass "stepsim keys: every line within 80 columns"
+else
+    fail "stepsim keys: every line within 80 columns" "$wide lines longer" \
+        "$(awk 'length > 80' "$tmp/out" | head -n 1)"
 fi
 run --help
 listed=$(sed -n '/^scenario keys/,/^$/{/^scenario keys/d;p;}' "$tmp/out" | tr -s ', ' '\n\n' | grep -c .)
