@@ -326,13 +326,33 @@ done:
 /* "s" after a count other than 1. */
 static const char *plural(int n) { return n == 1 ? "" : "s"; }
 
+/* A line of the constants' values v (hi: where a range ends, NULL or equal for one value). */
 static void print_knobs(FILE *out, const struct calib *c, const char *label, const double *v,
-                        double mae)
+                        const double *hi, double mae)
 {
     fprintf(out, "%-*s", c->label_w, label);
-    for (int i = 0; i < c->nfit; i++)
+    for (int i = 0; i < c->nfit; i++) {
         fprintf(out, " %s=%.4g", c->fit[i]->name, v[i]);
+        if (hi && hi[i] > v[i])
+            fprintf(out, "..%.4g", hi[i]);
+    }
     fprintf(out, "   MAE %.1f%%\n", 100 * mae);
+}
+
+/* The files line: each fitted constant as the hardware files hold it, "LO..HI" where they
+ * differ (its MAE is each row's with its own file's values; the fit starts from the first's). */
+static void print_files(FILE *out, const struct calib *c, double mae)
+{
+    double lo[NKNOBS], hi[NKNOBS];
+    for (int i = 0; i < c->nfit; i++) {
+        lo[i] = hi[i] = *c->fit[i]->field(&c->hws[0]);
+        for (int h = 1; h < c->nhws; h++) {
+            double v = *c->fit[i]->field(&c->hws[h]);
+            lo[i] = v < lo[i] ? v : lo[i];
+            hi[i] = v > hi[i] ? v : hi[i];
+        }
+    }
+    print_knobs(out, c, "files", lo, hi, mae);
 }
 
 /* Distinct sources in row order. */
@@ -490,10 +510,10 @@ static enum sim_status calibrate(struct calib *c, int loso, FILE *out, struct si
     column_widths(c, src, nsrc);
     fprintf(out, "calibrate: %d run%s from %d source%s, %d model and %d hardware file%s\n",
             c->nrows, plural(c->nrows), nsrc, plural(nsrc), c->nmodels, c->nhws, plural(c->nhws));
-    print_knobs(out, c, "files", start, mae_except(c, NULL));
+    print_files(out, c, mae_except(c, NULL));
     enum sim_status st = fit(c, NULL, start, best, err);
     if (st == SIM_OK) {
-        print_knobs(out, c, "fitted", best, mae_except(c, NULL));
+        print_knobs(out, c, "fitted", best, NULL, mae_except(c, NULL));
         for (int i = 0; i < c->nrows; i++)
             err_all[i] = row_error(&c->rows[i]);
         print_sources(out, c, src, nsrc, err_all);
@@ -514,7 +534,7 @@ static enum sim_status calibrate(struct calib *c, int loso, FILE *out, struct si
         if (st == SIM_OK) {
             char label[96];
             snprintf(label, sizeof label, "w/o %s", src[s]);
-            print_knobs(out, c, label, loso_best, mae_except(c, src[s]));
+            print_knobs(out, c, label, loso_best, NULL, mae_except(c, src[s]));
         }
     }
     if (loso && st == SIM_OK) {

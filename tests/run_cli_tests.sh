@@ -2042,6 +2042,19 @@ expect_error "calibrate: a row setting a fitted constant (exit 2)" 2 \
     "row 'H1' sets hw.training-efficiency=0.7, a constant --fit fits"
 run calibrate --root "$top_srcdir" "$tmp/cal-pin.tsv" -j 2 --fit kernel-overhead
 expect_ok "calibrate: a row setting a constant not fitted runs"
+# Hardware files holding different values of a fitted constant: the files line gives their range
+# (it had printed the first file's value alone, as if every row had run with it).
+sed 's/training-efficiency="0.86"/training-efficiency="0.7"/' "$top_srcdir/hardware/dgx-h100.xml" \
+    >"$tmp/h100-te70.xml"
+awk -F '\t' -v hw="hardware=$tmp/h100-te70.xml" 'BEGIN { OFS = FS } $1 == "H2" { $5 = hw }
+    /^#/ || $1 == "H1" || $1 == "H2"' "$VAL/dev.tsv" >"$tmp/cal-two-hw.tsv"
+run calibrate --root "$top_srcdir" "$tmp/cal-two-hw.tsv" -j 2 --fit training-efficiency
+if [ "$rc" -eq 0 ] && grep -q '^files    training-efficiency=0.7\.\.0.86   MAE ' "$tmp/out"; then
+    pass "calibrate: the files line gives the range of the files' values"
+else
+    fail "calibrate: the files line gives the range of the files' values" "exit $rc" \
+        "$(sed -n 2p "$tmp/out")"
+fi
 
 echo "# $((n - failed - skipped)) passed, $failed failed, $skipped skipped; bad corpus: $nbad files"
 echo "1..$n"
