@@ -327,6 +327,8 @@ static enum sim_status load_row(const struct reader *rd, const struct fields *fs
                                 struct sim_error *err)
 {
     const struct run_row *other = row_with_id(rows, nrows, fs->id);
+    if (other && other->line == rd->lineno && strcmp(other->table, rd->path) == 0)
+        return err_set(err, SIM_EINPUT, rd->path, 0, "the table is given twice");
     if (other)
         return err_set(err, SIM_EINPUT, rd->path, rd->lineno,
                        "row %s: %s:%d has the same id (tables read together share their ids: "

@@ -220,6 +220,21 @@ Test(runtable, ids_are_unique_across_the_tables_read_together)
     cr_assert(strstr(err.msg, want), "%s", err.msg);
 }
 
+/* One table given twice (calibrate T.tsv T.tsv) is said as such: its first row had been told
+ * it has the same id as itself ("T.tsv:2: row U1: T.tsv:2 has the same id"). */
+Test(runtable, a_table_read_twice_is_named)
+{
+    table(HEADER "U1\tx\tS\t" L70 "\t-\t1\tyes\n");
+    int n = 0;
+    cr_assert_eq(runtable_read(path, TOP_SRCDIR, rows, MAX, &n, &err), SIM_OK, "%s", err.msg);
+    enum sim_status st = runtable_read(path, TOP_SRCDIR, rows, MAX, &n, &err);
+    unlink(path);
+    cr_assert_eq(st, SIM_EINPUT);
+    cr_assert_str_eq(err.file, path);
+    cr_assert_eq(err.line, 0);
+    cr_assert_str_eq(err.msg, "the table is given twice");
+}
+
 /* A line longer than the reader's buffer is refused, not read as two. */
 Test(runtable, a_line_too_long_is_refused)
 {
