@@ -555,8 +555,11 @@ int published_main(int argc, char **argv, FILE *out, FILE *errout)
             if (cli_once(&once, NULL, "--root", v, errout, hint) != 0)
                 return 2;
             root = v;
-        } else if (argv[i][0] == '-' || path) {
-            return cli_bad_usage(errout, "stepsim published --help", "unexpected '%s'", argv[i]);
+        } else if (argv[i][0] == '-') {
+            return cli_bad_usage(errout, hint, "unknown option '%s'", argv[i]);
+        } else if (path) {
+            return cli_bad_usage(errout, hint, "unexpected argument '%s' (one scenario at a time)",
+                                 argv[i]);
         } else {
             path = argv[i];
         }

@@ -1894,6 +1894,14 @@ expect_error "published: a scenario not under the folder's grandparent names the
     "(a table's scenario paths start from --root, here '$tmp/a/b/flat/../..')"
 run published
 expect_error "published: no scenario (exit 2)" 2 "stepsim: " "published needs a scenario"
+# a mistyped option is named as one, a second scenario as run names it (both had read
+# "unexpected '--tabels'")
+run published --tabels "$VAL" "$L70"
+expect_error "published: an unknown option (exit 2)" 2 "stepsim: unknown option '--tabels'" \
+    "(see 'stepsim published --help')"
+run published "$L70" "$U"
+expect_error "published: a second scenario (exit 2)" 2 \
+    "stepsim: unexpected argument '$U' (one scenario at a time)" ""
 
 # stepsim calibrate: the fit and its leave-one-source-out pass on four dev rows of two sources.
 # Each evaluation's runs go on a thread pool; the output is the same whatever the count.
