@@ -472,8 +472,15 @@ static enum sim_status parse_fit(struct calib *c, const char *given, struct sim_
     char *rest = NULL;
     for (char *name = strtok_r(list, ",", &rest); name; name = strtok_r(NULL, ",", &rest)) {
         const struct calib_knob *k = knob_find(name);
-        if (!k)
-            return err_set(err, SIM_EINPUT, NULL, 0, "--fit: unknown constant '%s'", name);
+        if (!k) {
+            char known[256];
+            size_t used = 0;
+            for (size_t i = 0; i < NKNOBS && used < sizeof known; i++)
+                used += (size_t)snprintf(known + used, sizeof known - used, "%s%s",
+                                         i ? ", " : "", knobs[i].name);
+            return err_set(err, SIM_EINPUT, NULL, 0, "--fit: unknown constant '%s' (known: %s)",
+                           name, known);
+        }
         for (int i = 0; i < c->nfit; i++)
             if (c->fit[i] == k)
                 return err_set(err, SIM_EINPUT, NULL, 0, "--fit: '%s' is named twice", name);

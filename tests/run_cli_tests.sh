@@ -1985,7 +1985,9 @@ fi
 run calibrate "$tmp/cal.tsv" -j x
 expect_error "calibrate: a bad -j (exit 2)" 2 "stepsim: -j 'x': " "expected a thread count"
 run calibrate --fit foo "$tmp/cal.tsv"
-expect_error "calibrate: an unknown constant (exit 2)" 2 "stepsim: --fit: " "unknown constant 'foo'"
+expect_error "calibrate: an unknown constant, the known ones listed (exit 2)" 2 "stepsim: --fit: " \
+    "unknown constant 'foo' (known: training-efficiency, attention-step-share, kernel-overhead, \
+overlap-interference)"
 run calibrate
 expect_error "calibrate: no table (exit 2)" 2 "stepsim: " "calibrate needs a table"
 # --root and --fit take their value as published's options do: a missing or empty one is named
