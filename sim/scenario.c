@@ -905,6 +905,31 @@ const char *scn_key_alias(const char *name)
     return NULL;
 }
 
+/* Quantities users reach for as keys that stepsim derives (cm_rules.c's layout): what to set. */
+static const struct {
+    const char *name; /* as alias_form spells it */
+    const char *hint;
+} derived_names[] = {
+    {"dp", "dp follows from gpus / (tp x cp x pp): set gpus"},
+    {"data-parallel-size", "dp follows from gpus / (tp x cp x pp): set gpus"},
+    {"dp-size", "dp follows from gpus / (tp x cp x pp): set gpus"},
+    {"edp", "expert-dp follows from gpus / (etp x ep x pp): set gpus"},
+    {"expert-dp", "expert-dp follows from gpus / (etp x ep x pp): set gpus"},
+    {"nodes", "nodes follow from gpus and the hardware's GPUs per node: set gpus"},
+    {"nnodes", "nodes follow from gpus and the hardware's GPUs per node: set gpus"},
+    {"num-nodes", "nodes follow from gpus and the hardware's GPUs per node: set gpus"},
+};
+
+const char *scn_derived_hint(const char *name)
+{
+    char form[64];
+    alias_form(name, form, sizeof form);
+    for (size_t i = 0; i < sizeof derived_names / sizeof derived_names[0]; i++)
+        if (strcmp(form, derived_names[i].name) == 0)
+            return derived_names[i].hint;
+    return NULL;
+}
+
 const char *scn_key_suggest(const char *name)
 {
     const char *alias = scn_key_alias(name);
@@ -1331,6 +1356,10 @@ int scn_value_number(enum scn_key key, const char *value, double *v)
 static enum sim_status unknown_key(const char *key, const char *file, int line, const char *option,
                                    struct sim_error *err)
 {
+    const char *derived = scn_derived_hint(key);
+    if (derived)
+        return err_set(err, SIM_EINPUT, file, line, "%s%sunknown key '%s': %s",
+                       file ? "" : option, file ? "" : ": ", key, derived);
     const char *near = scn_key_suggest(key);
     if (file && near)
         return err_set(err, SIM_EINPUT, file, line, "unknown key '%s' (did you mean '%s'?)", key,

@@ -488,6 +488,9 @@ fi
 run keys micro_batch
 expect_error "stepsim keys with a typo: did you mean" 2 "stepsim: keys: unknown key 'micro_batch'" \
     "(did you mean 'micro-batch'?)"
+run keys dp
+expect_error "stepsim keys dp: dp follows from gpus" 2 "stepsim: keys: 'dp' is not a key" \
+    ": dp follows from gpus / (tp x cp x pp): set gpus"
 run run "$U" --set microbatchs=4
 expect_error "--set with a mistyped key: did you mean" 2 "stepsim: --set: unknown key 'microbatchs'" \
     "(did you mean 'microbatches'?"

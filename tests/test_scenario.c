@@ -134,6 +134,24 @@ Test(scenario, other_tools_names_point_at_the_key)
               "%s", err.msg);
 }
 
+/* dp, expert-dp and nodes follow from gpus: asking to set one says so, not "did you mean 'tp'" */
+Test(scenario, derived_quantities_say_what_to_set)
+{
+    cr_assert_str_eq(scn_derived_hint("--data-parallel-size"),
+                     "dp follows from gpus / (tp x cp x pp): set gpus");
+    cr_assert_str_eq(scn_derived_hint("DP"), scn_derived_hint("dp"));
+    cr_assert_not_null(scn_derived_hint("nnodes"));
+    cr_assert_null(scn_derived_hint("tp"));
+    cr_assert_null(scn_derived_hint("gpus"));
+    struct scenario scn;
+    struct sim_error err;
+    scn_defaults(&scn);
+    err_clear(&err);
+    cr_assert_eq(scn_set_arg(&scn, "dp=8", &err), SIM_EINPUT);
+    cr_assert(strstr(err.msg, "unknown key 'dp': dp follows from gpus / (tp x cp x pp)"), "%s",
+              err.msg);
+}
+
 Test(scenario, unknown_keys_get_the_nearest_known_one)
 {
     cr_assert_str_eq(scn_key_suggest("micobatches"), "microbatches");
