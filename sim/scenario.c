@@ -895,21 +895,24 @@ const char *scn_key_alias_at(size_t i)
     return i < sizeof key_aliases / sizeof key_aliases[0] ? key_aliases[i].alias : NULL;
 }
 
-const char *scn_key_alias(const char *name)
+/* The second word of the pair of `table` whose first is `name` in alias_form, or NULL */
+static const char *pair_lookup(const struct key_alias *table, size_t n, const char *name)
 {
     char form[64];
     alias_form(name, form, sizeof form);
-    for (size_t i = 0; i < sizeof key_aliases / sizeof key_aliases[0]; i++)
-        if (strcmp(form, key_aliases[i].alias) == 0)
-            return key_aliases[i].key;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(form, table[i].alias) == 0)
+            return table[i].key;
     return NULL;
 }
 
+const char *scn_key_alias(const char *name)
+{
+    return pair_lookup(key_aliases, sizeof key_aliases / sizeof key_aliases[0], name);
+}
+
 /* Quantities users reach for as keys that stepsim derives (cm_rules.c's layout): what to set. */
-static const struct {
-    const char *name; /* as alias_form spells it */
-    const char *hint;
-} derived_names[] = {
+static const struct key_alias derived_names[] = { /* {name, the hint} */
     {"dp", "dp follows from gpus / (tp x cp x pp): set gpus"},
     {"data-parallel-size", "dp follows from gpus / (tp x cp x pp): set gpus"},
     {"dp-size", "dp follows from gpus / (tp x cp x pp): set gpus"},
@@ -922,12 +925,7 @@ static const struct {
 
 const char *scn_derived_hint(const char *name)
 {
-    char form[64];
-    alias_form(name, form, sizeof form);
-    for (size_t i = 0; i < sizeof derived_names / sizeof derived_names[0]; i++)
-        if (strcmp(form, derived_names[i].name) == 0)
-            return derived_names[i].hint;
-    return NULL;
+    return pair_lookup(derived_names, sizeof derived_names / sizeof derived_names[0], name);
 }
 
 const char *scn_key_suggest(const char *name)
