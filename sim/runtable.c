@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "alloc.h"
+#include "nearest.h"
 #include "units.h"
 
 #define MAX_FIELDS 64
@@ -102,10 +103,20 @@ static enum sim_status read_header(struct reader *rd, char *line, struct sim_err
                                col_names[k]);
             rd->col[k] = i;
         }
+    }
+    /* Other columns are notes, read by no one: a misspelt optional one would be dropped
+     * unseen ('score' for 'scored' scores every row), so a name near a missing one is refused */
+    for (int i = 0; i < n; i++) {
+        int k = nearest_word(f[i], col_names, COL_COUNT);
+        if (k >= 0 && rd->col[k] < 0)
+            return err_set(err, SIM_EINPUT, rd->path, rd->lineno,
+                           "the header has '%s' but no '%s' column: did you mean '%s'?", f[i],
+                           col_names[k], col_names[k]);
+    }
+    for (int k = 0; k < COL_COUNT; k++)
         if (rd->col[k] < 0 && k != COL_SET && k != COL_SCORED)
             return err_set(err, SIM_EINPUT, rd->path, rd->lineno, "the header has no '%s' column",
                            col_names[k]);
-    }
     rd->nfields = n;
     rd->have_header = 1;
     return SIM_OK;

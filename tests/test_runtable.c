@@ -108,6 +108,11 @@ Test(runtable, malformed_tables_are_refused_with_their_line)
     refused(HEADER "D1\n", MAX, "row D1: 1 field, fewer than the header's 7", 2);
     refused(HEADER "D1\tx\tS\t" L70 "\t-\t1\tyes\nD2\tx\tS\t" L70 "\t-\t1\tyes\n", 1,
             "more than 1 rows", 3);
+    /* a misspelt optional column would be a note, and every row scored */
+    refused("id\tsource\tscenario\tset_overrides\tmeasured_step_s\tscore\n", MAX,
+            "the header has 'score' but no 'scored' column: did you mean 'scored'?", 1);
+    refused("id\tsource\tscenaro\tset_overrides\tmeasured_step_s\n", MAX,
+            "'scenaro' but no 'scenario' column", 1);
     refused(HEADER "D1\tx\tS\t" L70 "\tnosuchkey=1\t1\tyes\n", MAX, "row D1: ", 2);
     cr_assert(strstr(err.msg, "nosuchkey"), "%s", err.msg);
 }
