@@ -235,13 +235,17 @@ static enum sim_status layout_rows(struct gantt *g, const struct pipe_result *re
     double yspan = ymax + (l->has_wrap ? 0.25 : 0.45) + 0.45;
     l->rank_half = l->has_links ? 0.30 : 0.38;
     int key_px = (int)lround((200 + 27 * (l->nkey + 2)) * k); /* a two-line title, the entries */
+    /* the least height that gives every rank a lane it can show */
+    int need = l->top_px + l->bottom_px + (int)ceil(MIN_LANE_PX / (2 * l->rank_half) * yspan);
     if (view->height_px > 0) {
         l->height_px = view->height_px;
     } else {
         double h =
             l->top_px + l->bottom_px + (l->has_links ? ROW_PX_LINKS : ROW_PX_PLAIN) * k * yspan;
+        /* The cap keeps a tall chart on a screen; past some 330 ranks it would leave lanes too
+         * thin to show, and the image grows to `need` instead (the user asked for no size). */
         if (h > AUTO_HEIGHT_CAP * k)
-            h = AUTO_HEIGHT_CAP * k;
+            h = fmax(AUTO_HEIGHT_CAP * k, need);
         if (h > GANTT_MAX_SIDE)
             h = GANTT_MAX_SIDE;
         l->height_px = h > key_px ? (int)ceil(h) : key_px;
@@ -250,10 +254,14 @@ static enum sim_status layout_rows(struct gantt *g, const struct pipe_result *re
     l->row_px = l->plot_h_px / yspan;
     l->lane_px = 2 * l->rank_half * l->row_px;
     if (l->lane_px < MIN_LANE_PX) {
-        int need = l->top_px + l->bottom_px + (int)ceil(MIN_LANE_PX / (2 * l->rank_half) * yspan);
+        if (view->height_px > 0)
+            return err_set(err, SIM_EINPUT, NULL, 0,
+                           "--plot-size %dx%d: %d ranks need a height of at least %d pixels",
+                           l->width_px, l->height_px, l->nranks, need);
         return err_set(err, SIM_EINPUT, NULL, 0,
-                       "--plot-size %dx%d: %d ranks need a height of at least %d pixels",
-                       l->width_px, l->height_px, l->nranks, need);
+                       "--plot: %d ranks need an image at least %d pixels high, more than the "
+                       "largest (%d)",
+                       l->nranks, need, GANTT_MAX_SIDE);
     }
     return SIM_OK;
 }

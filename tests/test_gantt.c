@@ -654,6 +654,29 @@ Test(gantt, strips_leave_idle_stretches_empty)
     gantt_release(&g);
 }
 
+/* Without --plot-size the height follows the ranks up to 1800 pixels, and past some 330 ranks
+ * grows to what a 3-pixel lane each needs: 512 ranks had been refused, the message naming a
+ * "--plot-size 1600x1800" nobody gave.  Ranks no image can hold are refused naming --plot. */
+Test(gantt, many_ranks_grow_the_default_height_to_a_lane_each)
+{
+    static struct pipe_record recs[8192];
+    static simtime_t busy[8192];
+    struct pipe_result res;
+    steady_step(&res, recs, busy, 512, 1);
+    struct gantt g;
+    build_step(&g, &res, &whole);
+    cr_assert_gt(g.lay.height_px, 1800);
+    cr_assert_geq(g.lay.lane_px, 3.0);
+    cr_assert_lt(g.lay.lane_px, 3.01, "no taller than the lanes need: %g", g.lay.lane_px);
+    gantt_release(&g);
+    steady_step(&res, recs, busy, 8192, 1);
+    struct sim_error err;
+    err_clear(&err);
+    cr_assert_eq(gantt_build(&g, &res, &whole, &err), SIM_EINPUT);
+    cr_assert(strstr(err.msg, "--plot: 8192 ranks need an image at least "), "%s", err.msg);
+    cr_assert(strstr(err.msg, " pixels high, more than the largest (16384)"), "%s", err.msg);
+}
+
 /* Text grows with a large image, so that fitted to a screen it stays legible: 1 up to 2000
  * pixels wide, then the width over 2000, at most 3 -- the legend's font and the margins with
  * it, the plot area taking the rest; a micro-batch label needs as many more pixels. */
