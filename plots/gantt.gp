@@ -276,6 +276,16 @@ vc = vp > 1 ? vp - 1 : 0
 keyspacing = 1.25
 if (height < (200 + 27 * (nkey + 2)) * fontscale) { keyspacing = 1.25 * (height - 200.0 * fontscale) / (27 * (nkey + 2) * fontscale); keyspacing = keyspacing < 0.8 ? 0.8 : keyspacing }
 keytitle = (mode == 2 ? "lane height = busy share\n" : (haslabels ? "box label = micro-batch\n" : "")) . "rank %: busy share shown"
+# gnuplot breaks a legend into columns when its lines overrun the plot area's height, counting
+# a line as the spacing times about 2 pixels a point, and the second column ran past the
+# image's right edge (vp 8 at 1600x400: "B  chunk 3" on cut off).  A legend with more lines
+# than that, at the least spacing, takes a smaller font; above that spacing (27 pixels an
+# entry, room to spare) gnuplot keeps one column.  Under half the terminal's font (6 points at
+# fontscale 1) gnuplot counts a line as that font's anyway (its tic size), so the font stops
+# there: a legend still too long (vp 8 at 16384x800) keeps its second column.
+keylines = nkey + (strstrt(keytitle, "\n") > 0 ? 2 : 1)
+keyfitpt = int((height - tmpx - bmpx) / (keylines * keyspacing * 2))
+if (keyfitpt < keypt) { keypt = keyfitpt < fs(6) ? fs(6) : keyfitpt }
 # The legend's top left corner just right of the plot area (placed, not "outside": with the
 # margins fixed, gnuplot may otherwise put it over the plot).
 keyfont = sprintf(',%d', keypt)

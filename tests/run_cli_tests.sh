@@ -1172,8 +1172,23 @@ if command -v gnuplot >/dev/null 2>&1; then
         fail "--plot-window 1s:1060ms --plot-size 1200x900: single ops, three-digit labels" \
             "exit $rc"
     fi
+    # 17 legend entries in a 400-pixel image: gnuplot had broken the legend into a second
+    # column, which ran past the right edge ("B  chunk 3" on cut off); all in one column now.
+    run run "$U" --set schedule=interleaved --set vp=8 --set layers=32 --set microbatches=16 \
+        --plot "$tmp/o/key.svg" --plot-size 1600x400
+    cols=$(grep -B1 '<text xml:space="preserve">[FB]  chunk [0-7]<' "$tmp/o/key.svg" |
+        sed -n 's/.*translate(\([0-9.]*\),.*/\1/p' | sort -u | wc -l)
+    entries=$(grep -c '<text xml:space="preserve">[FB]  chunk [0-7]<' "$tmp/o/key.svg")
+    if [ "$rc" -eq 0 ] && [ "$entries" -eq 16 ] && [ "$cols" -eq 1 ]; then
+        pass "--plot-size 1600x400 with vp=8: the legend's 16 chunk entries in one column"
+    else
+        fail "--plot-size 1600x400 with vp=8: the legend's 16 chunk entries in one column" \
+            "exit $rc, $entries entries at $cols x positions"
+    fi
 else
     skip "--plot of 16 and 64 ranks x 512 micro-batches" "no gnuplot"
+    skip "--plot-size 1600x400 with vp=8: the legend's 16 chunk entries in one column" \
+        "no gnuplot"
     skip "sweep --plot: gnuplot's warnings about its script stay off stderr" "no gnuplot"
 fi
 
