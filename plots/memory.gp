@@ -94,7 +94,10 @@ set border 3
 set tics out nomirror
 if (exists("hbm")) {
     set arrow 1 from graph 0, first hbm to graph 1, first hbm nohead lc rgb '#c53030' lw 2 dt 2 front
-    set label 3 sprintf('usable HBM %.1f GiB', hbm) at graph 1, first hbm offset -1, 0.7 right tc rgb '#c53030' front
+    # on a white box: where the last ranks' bars pass the line (a step out of memory) the red
+    # text had been drawn across them, half of it on green
+    set style textbox opaque fc rgb 'white' noborder margins 2, 1
+    set label 3 sprintf('usable HBM %.1f GiB', hbm) at graph 1, first hbm offset -1, 0.7 right tc rgb '#c53030' front boxed
 }
 # Label every rank while the labels fit (about 24 pixels each beside the 320 the key and the
 # margins take), else every 2nd, 4th, 8th ... rank.

@@ -974,6 +974,15 @@ if command -v gnuplot >/dev/null 2>&1; then
         pass "--plot F.svg: the Gantt's text at the PNG's size" ||
         fail "--plot F.svg: the Gantt's text at the PNG's size" \
             "$(grep -B1 '>time since the first op' "$tmp/o/dp.svg" | head -1)"
+    # out of memory, the last rank's bar passes the usable-HBM line: the line's label, at its
+    # right end, stands on a white box rather than half on the bar (red on green)
+    run run "$SCN/llama3.1-70b-h100.xml" --set micro-batch=8 --plot "$tmp/o/oom.svg"
+    if [ "$rc" -eq 0 ] && grep -q '>OUT OF MEMORY: ' "$tmp/o/oom-memory.svg" &&
+        grep -B1 '>usable HBM 65.6 GiB<' "$tmp/o/oom-memory.svg" | grep -q 'url(#textbox)'; then
+        pass "--plot of a step out of memory: the usable-HBM label on a white box"
+    else
+        fail "--plot of a step out of memory: the usable-HBM label on a white box" "exit $rc"
+    fi
     # the DP gradient reductions are not drawn, and a rank waiting on its last one before the
     # optimizer step looks idle: the chart says so, as the HTML page does (it had not)
     run run "$SCN/llama3.1-70b-h100.xml" --set pp=2 --set microbatches=4 --set schedule=1f1b \
