@@ -445,7 +445,7 @@ static const char calib_help[] =
     "               shipped tables the source tree's top, as `make calibrate` gives it)\n"
     "  --fit LIST   constants to fit (default " DEFAULT_FIT "), each once\n"
     "  --loso       also refit with each source left out and predict it\n"
-    "  -j N         threads for the runs of each evaluation (default: the CPUs; the output\n"
+    "  -j N         threads for the runs of each evaluation (default and 0: the CPUs; the output\n"
     "               is the same whatever N)\n"
     "constants:\n";
 
@@ -591,15 +591,11 @@ int calib_main(int argc, char **argv, FILE *out, FILE *errout)
         } else if (strcmp(argv[i], "--loso") == 0) {
             loso = 1;
         } else if ((v = cli_jobs_value(argc, argv, &i, &opt))) {
-            char *end;
-            errno = 0;
-            long n = strtol(v, &end, 10);
-            if (!*v || *end || errno || n < 0 || n > 1024)
+            if (cli_parse_jobs(v, &jobs) != 0)
                 return cli_bad_usage(errout, "stepsim calibrate --help",
-                                     "%s '%s': expected a thread count from 0 to 1024", opt, v);
+                                     "%s '%s': " CLI_JOBS_EXPECTED, opt, v);
             if (cli_once(&once, "--jobs", opt, v, errout, hint) != 0)
                 return 2;
-            jobs = (int)n;
         } else if ((v = cli_opt_value(argc, argv, &i, "--fit"))) {
             if (take_value(&once, "--fit", "KNOB,...", v, &fit_list, errout) != 0)
                 return 2;

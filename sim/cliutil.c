@@ -2,7 +2,9 @@
 #include "cliutil.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -61,6 +63,17 @@ const char *cli_jobs_value(int argc, char **argv, int *i, const char **name)
     if (strncmp(a, "-j", 2) == 0 && a[2] != '\0' && a[2] != '=')
         return a + 2; /* -j4, as make takes it */
     return cli_opt_value(argc, argv, i, "-j");
+}
+
+int cli_parse_jobs(const char *v, int *jobs)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (!*v || *end || errno || n < 0 || n > CLI_MAX_JOBS)
+        return -1;
+    *jobs = (int)n;
+    return 0;
 }
 
 enum sim_status cli_add_inputs(struct outset *os, const struct scenario *scn, struct sim_error *err)

@@ -898,7 +898,8 @@ static void write_help(FILE *out)
           "                     nothing): the listed configs first, then the other\n"
           "                     simulated, the pruned and the out-of-memory ones; a click on\n"
           "                     a column header sorts by it\n"
-          "  -j N               threads (the result does not depend on N)\n"
+          "  -j N               threads (default and 0: the CPUs; the result does not depend\n"
+          "                     on N)\n"
           "  --exhaustive       simulate every config that fits (checks the pruning)\n"
           "  --fail-on-oom      exit 2 when no layout fits (after printing the nearest)\n"
           "\n"
@@ -954,9 +955,9 @@ static int parse_plan(int argc, char **argv, struct plan_cli *p, FILE *errout)
             rc = cli_once(&p->once, NULL, "--out", v, errout, hint);
             p->csv = v;
         } else if ((v = cli_jobs_value(argc, argv, &i, &opt))) {
-            if (parse_int_opt(v, 0, 1024, &p->o.jobs) != 0) {
-                char what[64];
-                snprintf(what, sizeof what, "%s: expected a thread count from 0 to 1024, got", opt);
+            if (cli_parse_jobs(v, &p->o.jobs) != 0) {
+                char what[96];
+                snprintf(what, sizeof what, "%s: " CLI_JOBS_EXPECTED ", got", opt);
                 return usage_error(errout, what, v);
             }
             rc = cli_once(&p->once, "--jobs", opt, v, errout, hint);

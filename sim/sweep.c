@@ -50,8 +50,6 @@
 #include "step.h"
 #include "sweep_internal.h"
 
-#define SWEEP_MAX_JOBS 4096
-
 const char sweep_usage[] =
     "usage: stepsim sweep SCENARIO.xml --vary KEY=LIST [--vary KEY=LIST]...\n"
     "                    [--set KEY=VALUE]... [-j N] [--out FILE.csv] [--plot FILE.png|svg]\n"
@@ -71,7 +69,7 @@ static const char sweep_help[] =
     "                   one field per key separated by ':', e.g.\n"
     "                   --vary schedule,vp=1f1b:1,interleaved:4,zb-v:2 (no ranges)\n"
     "  --set KEY=VALUE  override a scenario value for every config\n"
-    "  -j N             threads (default: the number of CPUs); the output does not depend on N\n"
+    "  -j N             threads (default and 0: the CPUs); the output does not depend on N\n"
     "  --out FILE.csv   write the CSV there (atomically) instead of stdout\n"
     "  --plot FILE      gnuplot chart (.png or .svg): throughput and bubble ratio vs the last\n"
     "                   varied key, one line per value of the others (hollow markers: out of\n"
@@ -729,17 +727,6 @@ struct sweep_opts {
     int fail_on_oom; /* a config over the usable HBM fails the sweep (exit 2) */
 };
 
-static int parse_jobs(const char *v, int *jobs)
-{
-    char *end;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (!*v || *end || errno || n < 1 || n > SWEEP_MAX_JOBS)
-        return -1;
-    *jobs = (int)n;
-    return 0;
-}
-
 static int parse_sweep(int argc, char **argv, struct sweep_opts *o, FILE *errout)
 {
     const char *hint = "stepsim sweep --help";
@@ -760,10 +747,9 @@ static int parse_sweep(int argc, char **argv, struct sweep_opts *o, FILE *errout
             if (cli_add_set(&o->sets, &o->once, v, errout, "stepsim sweep") != 0)
                 return 2;
         } else if ((v = cli_jobs_value(argc, argv, &i, &opt))) {
-            if (parse_jobs(v, &o->jobs) != 0)
-                return cli_bad_usage(errout, "stepsim sweep --help",
-                                     "%s '%s': expected a number of threads from 1 to %d", opt, v,
-                                     SWEEP_MAX_JOBS);
+            if (cli_parse_jobs(v, &o->jobs) != 0)
+                return cli_bad_usage(errout, "stepsim sweep --help", "%s '%s': " CLI_JOBS_EXPECTED,
+                                     opt, v);
             if (cli_once(&o->once, "--jobs", opt, v, errout, hint) != 0)
                 return 2;
         } else if ((v = cli_opt_value(argc, argv, &i, "--out"))) {

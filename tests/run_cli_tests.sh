@@ -860,6 +860,12 @@ if [ "$rc" -eq 0 ] && grep -q '^1 ' "$tmp/out"; then
 else
     fail "plan -j1: the count attached to -j" "exit $rc: $(head -c 300 "$tmp/err")"
 fi
+run sweep "$U" --vary pp=1,2 -j0
+if [ "$rc" -eq 0 ] && [ "$(wc -l <"$tmp/out")" -eq 3 ]; then
+    pass "sweep -j0: the CPUs, as plan and calibrate read 0"
+else
+    fail "sweep -j0: the CPUs, as plan and calibrate read 0" "exit $rc: $(head -c 300 "$tmp/err")"
+fi
 run calibrate -j1 --root "$top_srcdir" "$top_srcdir/scenarios/validation/dev.tsv"
 if [ "$rc" -eq 0 ] && grep -q '^fitted MAE' "$tmp/out"; then
     pass "calibrate -j1: the count attached to -j"

@@ -215,6 +215,13 @@ Test(outputs, a_bad_thread_count_names_the_option_as_typed)
         {sweep_main, "sweep", {scn, "--vary", "pp=1", "-j=x"}, "stepsim: -j 'x': "},
         {calib_main, "calibrate", {table, "--jobs", "x"}, "stepsim: --jobs 'x': "},
         {calib_main, "calibrate", {table, "-jx"}, "stepsim: -j 'x': "},
+        /* one range in every command: 0 (the CPUs) to 1024 */
+        {sweep_main, "sweep", {scn, "--vary", "pp=1", "-j1025"},
+         "stepsim: -j '1025': expected a thread count from 0 (the CPUs) to 1024"},
+        {plan_main, "plan", {scn, "--gpus", "64", "-j1025"},
+         "stepsim: plan: -j: expected a thread count from 0 (the CPUs) to 1024"},
+        {calib_main, "calibrate", {table, "-j1025"},
+         "stepsim: -j '1025': expected a thread count from 0 (the CPUs) to 1024"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         char *out, *err;

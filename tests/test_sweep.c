@@ -364,7 +364,7 @@ Test(sweep_cmd, bad_values_of_one_config_and_bad_arguments, .init = setup)
         {UNIT, "--vary", "pp=8:1:x2", NULL},
         {UNIT, "--vary", "bogus=1", NULL},
         {UNIT, NULL, NULL, NULL},
-        {UNIT, "--vary", "pp=1,2", "-j0"},
+        {UNIT, "--vary", "pp=1,2", "-j1025"},
         {UNIT, "--vary", "pp=1", "--plot=x.jpg"},
         {TOP_SRCDIR "/scenarios/missing.xml", "--vary", "pp=1", NULL},
     };
