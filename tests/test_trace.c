@@ -627,6 +627,25 @@ Test(trace_check, catches_unpaired_or_misbound_flows)
     assert_only(buf, TC_FLOW);
 }
 
+/* A message names a flow or async slice by its parts, labelled: the separators of the key they
+ * are looked up by are control characters, which a terminal shows as nothing. */
+Test(trace_check, names_an_unended_flow_and_an_unclosed_async_by_their_parts)
+{
+    const char *open_b = ",{\"ph\":\"b\",\"ts\":0,\"pid\":1,\"tid\":1,\"cat\":\"l\","
+                         "\"name\":\"f\",\"id\":7}"
+                         ",{\"ph\":\"b\",\"ts\":0,\"pid\":1,\"tid\":1,\"cat\":\"l\","
+                         "\"name\":\"f\",\"id\":\"7\"}";
+    char text[1024];
+    snprintf(text, sizeof text, "{\"traceEvents\":[" META X(0, 10, "src") "%s%s]}",
+             FLOW("s", 5, 1, ""), open_b);
+    struct tc_result r = check(text);
+    cr_assert_eq(r.nmessages, 3, "%d messages", r.nmessages);
+    cr_assert_str_eq(r.message[0], "flow: flow \"cat d, name act, id 1\" has an s but no f");
+    /* a number id and a string id: two keys, told apart by the quotes */
+    cr_assert_str_eq(r.message[1], "async: 1 b of \"pid 1, cat l, id 7, name f\" never closed");
+    cr_assert_str_eq(r.message[2], "async: 1 b of \"pid 1, cat l, id \"7\", name f\" never closed");
+}
+
 Test(trace_check, catches_bad_json_and_deep_nesting)
 {
     const char *bad[] = {"",

@@ -702,22 +702,46 @@ static void check_metadata(struct checker *c, const struct jv *e, const char *na
     }
 }
 
-/* The key of an async event, "pid|cat|n:id|name", or UINT32_MAX (violation recorded). */
+/* Keys join an event's parts with a byte no name is expected to hold, so that "a|b" + "c" and
+ * "a" + "b|c" stay apart; messages show the parts labelled instead (key_text): the byte is a
+ * control character, which a terminal shows as nothing. */
+#define KEY_SEP "\x1f"
+
+/* `key`'s parts named by `labels` (NULL-terminated), "cat d, name act, id 1", in buf. */
+static const char *key_text(const char *key, const char *const *labels, char *buf, size_t len)
+{
+    size_t at = 0;
+    buf[0] = '\0';
+    for (int i = 0; labels[i] && at < len; i++) {
+        const char *sep = strchr(key, KEY_SEP[0]);
+        int n = sep ? (int)(sep - key) : (int)strlen(key);
+        int k = snprintf(buf + at, len - at, "%s%s %.*s", i ? ", " : "", labels[i], n, key);
+        if (k < 0 || !sep)
+            break;
+        at += (size_t)k;
+        key = sep + 1;
+    }
+    return buf;
+}
+
+/* The key of an async event, "pid|cat|id|name" (| the KEY_SEP byte; a number id as written, a
+ * string id quoted, an id2 as "global ..." or "local ..."), or UINT32_MAX (violation
+ * recorded). */
 static uint32_t async_key(struct checker *c, const struct jv *e, uint32_t pid, const char *cat,
                           const char *name)
 {
     const struct jv *id = get(e, "id"), *id2 = get(e, "id2");
     char idtext[128];
     if (id && id->t == J_NUM && id->num == trunc(id->num))
-        snprintf(idtext, sizeof idtext, "n:%.17g", id->num);
+        snprintf(idtext, sizeof idtext, "%.17g", id->num);
     else if (is_string(id))
-        snprintf(idtext, sizeof idtext, "s:%.120s", id->str);
+        snprintf(idtext, sizeof idtext, "\"%.120s\"", id->str);
     else if (!id && id2 && id2->t == J_OBJ && (get(id2, "local") || get(id2, "global"))) {
         const struct jv *l = get(id2, "local"), *g = get(id2, "global"), *x = g ? g : l;
         if (is_string(x))
-            snprintf(idtext, sizeof idtext, "%c:s:%.120s", g ? 'g' : 'l', x->str);
+            snprintf(idtext, sizeof idtext, "%s \"%.120s\"", g ? "global" : "local", x->str);
         else if (x->t == J_NUM)
-            snprintf(idtext, sizeof idtext, "%c:n:%.17g", g ? 'g' : 'l', x->num);
+            snprintf(idtext, sizeof idtext, "%s %.17g", g ? "global" : "local", x->num);
         else
             idtext[0] = '\0';
     } else {
@@ -733,15 +757,15 @@ static uint32_t async_key(struct checker *c, const struct jv *e, uint32_t pid, c
         c->oom = 1;
         return UINT32_MAX;
     }
-    snprintf(key, len, "%" PRIu32 "\x1f%s\x1f%s\x1f%s", pid, cat, idtext, name);
+    snprintf(key, len, "%" PRIu32 KEY_SEP "%s" KEY_SEP "%s" KEY_SEP "%s", pid, cat, idtext, name);
     uint32_t k = intern(&c->names, key, strlen(key));
     if (k == UINT32_MAX)
         c->oom = 1;
     return k;
 }
 
-/* The key of a flow event, "cat|name|id" with the id as Perfetto reads it (an integer, or a
- * string of hex digits), or UINT32_MAX. */
+/* The key of a flow event, "cat|name|id" (| the KEY_SEP byte) with the id as Perfetto reads it
+ * (an integer, or a string of hex digits), or UINT32_MAX. */
 static uint32_t flow_key(struct checker *c, const struct jv *e, const char *cat, const char *name)
 {
     const struct jv *id = get(e, "id");
@@ -766,7 +790,7 @@ static uint32_t flow_key(struct checker *c, const struct jv *e, const char *cat,
         c->oom = 1;
         return UINT32_MAX;
     }
-    snprintf(key, len, "%s\x1f%s\x1f%" PRIu64, cat, name, v);
+    snprintf(key, len, "%s" KEY_SEP "%s" KEY_SEP "%" PRIu64, cat, name, v);
     uint32_t k = intern(&c->names, key, strlen(key));
     if (k == UINT32_MAX)
         c->oom = 1;
@@ -1156,15 +1180,20 @@ static void replay(struct checker *c)
         default: break;
         }
     }
+    static const char *const flow_parts[] = {"cat", "name", "id", NULL};
+    static const char *const async_parts[] = {"pid", "cat", "id", "name", NULL};
+    char text[200];
     for (size_t k = 0; k < keys && !c->oom; k++) {
+        const char *key = interned(&c->names, (uint32_t)k);
         if (c->flows[k].started && !c->flows[k].ended)
-            violate(c, TC_FLOW, "flow \"%s\" has an s but no f", interned(&c->names, (uint32_t)k));
+            violate(c, TC_FLOW, "flow \"%s\" has an s but no f",
+                    key_text(key, flow_parts, text, sizeof text));
         else if (c->flows[k].ended && !c->flows[k].bound_end)
             violate(c, TC_FLOW, "flow \"%s\" ends with an f that no later slice takes",
-                    interned(&c->names, (uint32_t)k));
+                    key_text(key, flow_parts, text, sizeof text));
         if (c->async_open[k])
             violate(c, TC_ASYNC, "%" PRIu32 " b of \"%s\" never closed", c->async_open[k],
-                    interned(&c->names, (uint32_t)k));
+                    key_text(key, async_parts, text, sizeof text));
     }
 }
 
