@@ -5,7 +5,8 @@
  * 0 as "no tid" and binds a flow event to whatever slice is on top of its track's stack.  So:
  *  - each track holds slices that are disjoint in time (ops of one rank, serialisations of
  *    one link direction, reductions of one rank's stream) or, on the communication tracks,
- *    parts of disjoint ops inside each op's interval;
+ *    parts of disjoint ops inside each op's interval; the one nesting is a rank's OPT, which
+ *    holds its deferred head weight gradients as a child at its start (no flow ends there);
  *  - times are whole nanoseconds: both ends of a slice are rounded alone (round half up, a
  *    monotone map), so disjoint or nested records stay so, and Perfetto's own conversion
  *    (llround(us x 1000)) is exact on them;
@@ -238,6 +239,21 @@ static void dependency_flow(struct trace_ctx *c, const struct pipe_record *r)
     put_flow_end(c, "\"f\",\"bp\":\"e\"", to, d->rank, what, id);
 }
 
+/* The LM head's weight gradients that defer-head-wgrad moves into the flush run first in the
+ * rank's OPT record (costmodel.h: rank_deferred_s, of rank_opt_s): a child slice at the OPT's
+ * start, so that its box is not read as a slow optimizer step (the report counts them as
+ * compute). */
+static void put_deferred_wgrad(struct trace_ctx *c, const struct pipe_record *opt, uint64_t ts)
+{
+    double s = c->cm ? c->cm->rank_deferred_s[opt->rank] : 0.0;
+    simtime_t end = opt->start + simtime_from_s(s);
+    uint64_t te = ns_of(c, end < opt->end ? end : opt->end);
+    if (s <= 0 || te <= ts)
+        return;
+    put_slice(c, PID_RANKS, tid_rank(opt->rank), "W", "W head (deferred)", ts, te - ts);
+    fprintf(c->out, ",\"args\":{\"rank\":%" PRId32 "}}", opt->rank);
+}
+
 static void put_op(struct trace_ctx *c, const struct pipe_record *r)
 {
     uint64_t ts = ns_of(c, r->start), te = ns_of(c, r->end);
@@ -249,14 +265,16 @@ static void put_op(struct trace_ctx *c, const struct pipe_record *r)
         else
             op_name(name, sizeof name, r);
         put_slice(c, PID_RANKS, tid_rank(r->rank), kind, name, ts, te - ts);
-        if (r->kind == REC_OPT)
+        if (r->kind == REC_OPT) {
             fprintf(c->out, ",\"args\":{\"rank\":%" PRId32 "}}", r->rank);
-        else /* an op of an overlapped F&B pair (DualPipe) says so */
+            put_deferred_wgrad(c, r, ts);
+        } else { /* an op of an overlapped F&B pair (DualPipe) says so */
             fprintf(c->out,
                     ",\"args\":{\"microbatch\":%" PRId32 ",\"chunk\":%" PRId32 ",\"stage\":%" PRId32
                     "%s}}",
                     r->mb, r->chunk, r->stage,
                     r->overlap != SCHED_ALONE ? ",\"overlapped_pair\":true" : "");
+        }
         dependency_flow(c, r);
     }
     op_comm(c, r);

@@ -425,6 +425,44 @@ Test(trace, dualpipe_pairs_add_up_to_the_breakdown)
     step_release(&so);
 }
 
+/* defer-head-wgrad: the head's rank runs the deferred LM-head weight gradients first in its OPT
+ * record; the trace shows them as a W slice at the OPT's start, as long as the cost model's
+ * rank_deferred_s, and no other rank's OPT holds one. */
+Test(trace, deferred_head_wgrad_is_a_slice_inside_the_opt)
+{
+    const char *const sets[] = {"defer-head-wgrad=true", NULL};
+    struct scenario scn;
+    struct step_output so;
+    run_scenario(TOP_SRCDIR "/scenarios/llama3.1-70b-h100.xml", sets, &scn, &so);
+    int head = so.res.pp - 1;
+    double deferred_us = so.cm.rank_deferred_s[head] * 1e6;
+    cr_assert_gt(deferred_us, 1e4, "%g us: the head's weight gradients of 32 micro-batches",
+                 deferred_us);
+    for (int r = 0; r < head; r++)
+        cr_assert_eq(so.cm.rank_deferred_s[r], 0.0, "rank %d holds no head", r);
+    struct text t = trace_of_step(&scn, &so);
+    assert_clean(&t, "defer-head-wgrad");
+    cr_assert_eq(count(t.buf, "W head (deferred)"), 1);
+    /* the two slices on the head rank's track, each from its event's start */
+    const char *tail[2] = {"\"cat\":\"OPT\",\"name\":\"OPT\"",
+                           "\"cat\":\"W\",\"name\":\"W head (deferred)\""};
+    double ts[2], dur[2];
+    for (int i = 0; i < 2; i++) {
+        char want[96];
+        snprintf(want, sizeof want, ",\"pid\":1,\"tid\":%d,%s", head + 1, tail[i]);
+        const char *ev = strstr(t.buf, want);
+        cr_assert_not_null(ev, "%s", want);
+        while (ev > t.buf && *ev != '{')
+            ev--;
+        cr_assert_eq(sscanf(ev, "{\"ph\":\"X\",\"ts\":%lf,\"dur\":%lf", &ts[i], &dur[i]), 2);
+    }
+    cr_assert_eq(ts[1], ts[0], "the W slice starts the OPT");
+    cr_assert_leq(fabs(dur[1] - deferred_us), 0.001, "%.3f us, want %.3f", dur[1], deferred_us);
+    cr_assert_lt(dur[1], dur[0], "the optimizer step itself follows inside the OPT");
+    free(t.buf);
+    step_release(&so);
+}
+
 /* The scenario name is user text (--set name=...): invalid bytes become U+FFFD, control
  * characters and quotes are escaped, valid multi-byte text is kept. */
 Test(trace, invalid_utf8_in_the_scenario_name_is_replaced)
