@@ -386,8 +386,8 @@ static int put_memory_point(const struct memtl_point *p, void *user)
     return 0;
 }
 
-/* The file's head: the scenario's name and file, then the pipeline as the engine ran it (the setup's
- * resolved schedule and parameters, not the scenario's keys again). */
+/* The file's head: the scenario's name and file, then the pipeline as the engine ran it (the
+ * setup's resolved schedule and parameters, not the scenario's keys again). */
 static void put_header(struct trace_ctx *c)
 {
     const struct sched_params *sp = &c->setup->sp;
