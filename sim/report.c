@@ -878,7 +878,8 @@ static void json_head(FILE *out, const struct scenario *scn, const struct report
     report_config_fields(scn, rep, cfg);
     fprintf(out, "  \"config\": ");
     json_put_fields(out, cfg, REPORT_CONFIG_FIELDS);
-    fprintf(out, ",\n");
+    /* what reproduces a jittered run: its spread and seed (the seed means nothing at 0) */
+    fprintf(out, ",\n  \"jitter\": %.15g, \"seed\": %lu,\n", scn->jitter, scn->seed);
     char derived[512]; /* key names: plain ASCII words, nothing to escape */
     int nderived = derive_list(scn, "\", \"", derived, sizeof derived);
     fprintf(out, "  \"derived\": [%s%s%s],\n", nderived ? "\"" : "", derived, nderived ? "\"" : "");

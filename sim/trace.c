@@ -412,6 +412,7 @@ static void put_header(struct trace_ctx *c)
             sp->vp, sp->vp_group > 0 ? sp->vp_group : sp->pp, sp->microbatches);
     simtime_t step = c->res->step_end - c->res->first_start;
     fprintf(out, "%" PRId64 ".%06" PRId64, step / 1000000, step % 1000000);
+    fprintf(out, ",\"jitter\":%.15g,\"seed\":%lu", c->scn->jitter, c->scn->seed);
     fprintf(out, "},\n\"traceEvents\":[");
     /* The first event has no leading comma; every later one starts with ",\n". */
     fprintf(out,

@@ -355,6 +355,13 @@ run run "$SCN/mixtral-8x7b-h100.xml" --set ep=3
 expect_error "--set ep=3 on Mixtral: the experts rule or the gpus rule, blamed on ep" 2 "stepsim: " "(ep given by --set)"
 run run "$U" --seed x
 expect_error "--seed bad value" 2 "stepsim: " "'x' is not a whole number"
+# the JSON report holds what reproduces a jittered run
+run run "$U" --set jitter=5% --seed 7 --format json
+if [ "$rc" -eq 0 ] && grep -Fqx '  "jitter": 0.05, "seed": 7,' "$tmp/out"; then
+    pass "run --format json: jitter and seed"
+else
+    fail "run --format json: jitter and seed" "exit $rc: $(grep -F jitter "$tmp/out")"
+fi
 run run "$U" --bogus
 expect_error "unknown option" 2 "stepsim: " "unknown option '--bogus'"
 run frobnicate

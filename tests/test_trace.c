@@ -154,6 +154,20 @@ Test(trace, other_data_names_the_scenario_file)
     step_release(&so);
 }
 
+/* otherData holds what reproduces a jittered run: its jitter and seed (neither was there) */
+Test(trace, other_data_holds_the_jitter_and_seed)
+{
+    struct scenario scn;
+    struct step_output so;
+    run_scenario(TOP_SRCDIR "/scenarios/unit.xml", NULL, &scn, &so);
+    scn.jitter = 0.05;
+    scn.seed = 7;
+    struct text t = trace_of_step(&scn, &so);
+    cr_assert(strstr(t.buf, ",\"jitter\":0.05,\"seed\":7},"), "%.400s", t.buf);
+    free(t.buf);
+    step_release(&so);
+}
+
 /* 64 ranks x 2 chunks x 512 micro-batches with jitter and slow links: transfers queue on
  * their links (thousands would have partly overlapped the old way); none does now. */
 Test(trace, a_64_rank_512_microbatch_step_with_queueing_links_passes, .timeout = 120)
