@@ -1547,9 +1547,10 @@ static void given_keys_text(const struct scenario *scn, const enum scn_key *rule
 /* "; microbatches=3 follows global-batch=1536 / (micro-batch=16 x dp=32)" into buf when the
  * rule cites microbatches and no one gave it: a sweep of micro-batch or pp had named a key the
  * user never set, and the CSV's derived column is empty for a config that failed.  dp is what
- * the derived value implies, the division having been exact. */
-static void derived_batch_text(const struct scenario *scn, const enum scn_key *rule, int n,
-                               char *buf, size_t len)
+ * the derived value implies, the division having been exact.  Likewise "; vp=2 follows
+ * schedule=zb-v" and "; schedule=interleaved follows vp=2". */
+static void derived_text(const struct scenario *scn, const enum scn_key *rule, int n, char *buf,
+                         size_t len)
 {
     buf[0] = '\0';
     for (int i = 0; i < n; i++)
@@ -1560,14 +1561,60 @@ static void derived_batch_text(const struct scenario *scn, const enum scn_key *r
                      scn->microbatches, scn->global_batch, scn->micro_batch,
                      scn->global_batch / (scn->micro_batch * scn->microbatches));
             return;
+        } else if (rule[i] == SCN_VP && scn->origin[SCN_VP].derived) {
+            snprintf(buf, len, "; vp=%d follows schedule=%s", scn->vp, scn->schedule);
+            return;
+        } else if (rule[i] == SCN_SCHEDULE && scn->origin[SCN_SCHEDULE].derived) {
+            snprintf(buf, len, "; schedule=%s follows vp=%d", scn->schedule, scn->vp);
+            return;
         }
 }
 
-static enum sim_status rule_error_v(const struct scenario *scn, const enum scn_key *rule, int n,
-                                    struct sim_error *err, const char *fmt, va_list ap)
+/* What a derived key of a rule followed (derive.h), to be blamed with it: the value that moved
+ * it is the one to change.  A micro-batch count follows the global batch over micro-batch x dp
+ * (dp from gpus, tp, cp, pp), the global batch the reverse, vp the schedule and the schedule
+ * (1f1b or interleaved) vp. */
+static const struct {
+    enum scn_key key;
+    enum scn_key from[6];
+    int n;
+} followed[] = {
+    {SCN_MICROBATCHES, {SCN_GLOBAL_BATCH, SCN_MICRO_BATCH, SCN_PP, SCN_TP, SCN_CP, SCN_GPUS}, 6},
+    {SCN_GLOBAL_BATCH, {SCN_MICROBATCHES, SCN_MICRO_BATCH, SCN_PP, SCN_TP, SCN_CP, SCN_GPUS}, 6},
+    {SCN_VP, {SCN_SCHEDULE}, 1},
+    {SCN_SCHEDULE, {SCN_VP}, 1},
+};
+#define RULE_KEYS_MAX 32
+
+/* `rule` into out, then what each derived key of it followed (each key once): the keys a rule
+ * error may blame.  Returns how many. */
+static int rule_with_sources(const struct scenario *scn, const enum scn_key *rule, int n,
+                             enum scn_key *out)
+{
+    int m = n < RULE_KEYS_MAX ? n : RULE_KEYS_MAX;
+    memcpy(out, rule, (size_t)m * sizeof *out);
+    for (int i = 0; i < n; i++)
+        for (size_t f = 0; f < sizeof followed / sizeof followed[0]; f++) {
+            if (followed[f].key != rule[i] || !scn->origin[rule[i]].derived)
+                continue;
+            for (int j = 0; j < followed[f].n && m < RULE_KEYS_MAX; j++) {
+                int seen = 0;
+                for (int k = 0; k < m && !seen; k++)
+                    seen = out[k] == followed[f].from[j];
+                if (!seen)
+                    out[m++] = followed[f].from[j];
+            }
+        }
+    return m;
+}
+
+static enum sim_status rule_error_v(const struct scenario *scn, const enum scn_key *given_rule,
+                                    int given_n, struct sim_error *err, const char *fmt, va_list ap)
 {
     char msg[600], given[400], derived[120];
     vsnprintf(msg, sizeof msg, fmt, ap);
+    enum scn_key rule[RULE_KEYS_MAX];
+    int n = rule_with_sources(scn, given_rule, given_n, rule);
     enum scn_key culprit = rule[0];
     for (int i = 1; i < n; i++)
         culprit = scn_culprit(scn, culprit, rule[i]);
@@ -1578,7 +1625,7 @@ static enum sim_status rule_error_v(const struct scenario *scn, const enum scn_k
     if (!where[0])
         return err_set(err, SIM_EINPUT, NULL, 0, "%s", msg);
     given_keys_text(scn, rule, n, culprit, given, sizeof given);
-    derived_batch_text(scn, rule, n, derived, sizeof derived);
+    derived_text(scn, rule, n, derived, sizeof derived);
     return err_set(err, SIM_EINPUT, NULL, 0, "%s (%s%s)", msg, given, derived);
 }
 

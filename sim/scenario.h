@@ -559,7 +559,10 @@ enum sim_status scn_rule_error(const struct scenario *scn, enum scn_key key,
 /* A rule the values of the n keys of `rule` break together: the error cites where the one set
  * last came from (scn_culprit; the first listed of those set last), and when that is the
  * command line it names every key of the rule the command line gave -- "(pp, vp given by
- * --vary)" when both were varied, not pp alone, so that the user sees which values to change. */
+ * --vary)" when both were varied, not pp alone, so that the user sees which values to change.
+ * A derived key of the rule brings what it followed (microbatches: global-batch, micro-batch
+ * and dp's keys; vp: the schedule, and the reverse), so a varied tp that moved microbatches is
+ * blamed, not the file that gave pp. */
 enum sim_status scn_rule_error_keys(const struct scenario *scn, const enum scn_key *rule, int n,
                                     struct sim_error *err, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));

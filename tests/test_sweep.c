@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "helpers.h"
 #include "scenario.h"
@@ -1103,8 +1104,59 @@ Test(sweep_cmd, a_derived_microbatch_count_says_where_it_came_from, .init = setu
     int rc = run_sweep(&o, &e, TOP_SRCDIR "/scenarios/gpt3-175b-a100.xml", "--vary", "pp=4",
                        "--vary", "micro-batch=16", NULL);
     cr_assert_eq(rc, 0, "%s", e);
-    cr_expect(strstr(o, "(Megatron rule) (pp given by --vary; microbatches=3 follows "
-                        "global-batch=1536 / (micro-batch=16 x dp=32))\"\n"),
+    cr_expect(strstr(o, "(Megatron rule) (pp, micro-batch given by --vary; microbatches=3 "
+                        "follows global-batch=1536 / (micro-batch=16 x dp=32))\"\n"),
+              "%s", o);
+    free(o);
+    free(e);
+}
+
+/* A rule broken by a value that followed a varied key blames that key, though every key the
+ * rule cites came from the file: varying tp on gpt3-175b-a100 (tp 8, pp 8, global batch 1536 on
+ * 1024 GPUs) makes tp=1 derive 12 micro-batches, which the interleaved groups refuse; the row
+ * had said "scenarios/gpt3-175b-a100.xml:9: microbatches=12 leaves ..." as if the file were
+ * wrong.  Varying global-batch on a DualPipe scenario, the schedule (vp follows it) on a
+ * pipeline of as many ranks as layers and vp (the schedule follows it) had the same fault. */
+Test(sweep_cmd, a_rule_broken_by_a_derived_value_blames_the_varied_key, .init = setup)
+{
+    char *o, *e;
+    cr_assert_eq(
+        run_sweep(&o, &e, TOP_SRCDIR "/scenarios/gpt3-175b-a100.xml", "--vary", "tp=1", NULL), 0,
+        "%s", e);
+    cr_expect(strstr(o, "\n1,error,") && !strstr(o, ".xml:"), "%s", o);
+    cr_expect(strstr(o, "(Megatron rule: m % g must be 0 or >= pp) (tp given by --vary; "
+                        "microbatches=12 follows global-batch=1536 / (micro-batch=1 x "
+                        "dp=128))\"\n"),
+              "%s", o);
+    free(o);
+    free(e);
+    cr_assert_eq(run_sweep(&o, &e, TOP_SRCDIR "/scenarios/deepseek-v3-h800.xml", "--vary",
+                           "global-batch=1920", NULL),
+                 0, "%s", e);
+    cr_expect(strstr(o, "but microbatches=15 (global-batch given by --vary; microbatches=15 "
+                        "follows global-batch=1920 / (micro-batch=1 x dp=128))\"\n"),
+              "%s", o);
+    free(o);
+    free(e);
+    char path[256];
+    write_temp_text(path, sizeof path,
+                    "<scenario><pipeline schedule=\"1f1b\" pp=\"8\"/>"
+                    "<batch microbatches=\"16\"/><model layers=\"8\"/>"
+                    "<costs forward=\"1ms\" backward-input=\"1ms\"/></scenario>\n");
+    cr_assert_eq(run_sweep(&o, &e, path, "--vary", "schedule=zb-v", NULL), 0, "%s", e);
+    cr_expect(strstr(o, "\"pp*vp=16 model chunks exceed layers=8: every chunk needs a layer "
+                        "(schedule given by --vary; vp=2 follows schedule=zb-v)\"\n"),
+              "%s", o);
+    unlink(path);
+    free(o);
+    free(e);
+    /* and the reverse: vp=2 turns two_stage_link's 1f1b into the interleaved schedule, whose
+     * groups of pp=2 its 3 micro-batches break */
+    cr_assert_eq(
+        run_sweep(&o, &e, TOP_SRCDIR "/scenarios/two_stage_link.xml", "--vary", "vp=2", NULL), 0,
+        "%s", e);
+    cr_expect(strstr(o, "(Megatron rule: m % g must be 0 or >= pp) (vp given by --vary; "
+                        "schedule=interleaved follows vp=2)\"\n"),
               "%s", o);
     free(o);
     free(e);
