@@ -17,6 +17,7 @@
 #include "import.h"
 #include "model.h"
 #include "memtimeline.h"
+#include "outfile.h"
 #include "plan.h"
 #include "step.h"
 #include "sweep.h"
@@ -587,29 +588,12 @@ static int cmd_validate(int argc, char **argv, FILE *out, FILE *errout)
 /* The columns of `keys`: the meaning under the value, and no line past a terminal's 80. */
 enum { KEY_INDENT = 23, KEY_WIDTH = 80 };
 
-/* `text` from column `col` on, wrapped at its spaces under KEY_INDENT so that no line passes
- * KEY_WIDTH (but for a word longer than a line); ends the line. */
-static void write_wrapped(FILE *out, int col, const char *text)
-{
-    int fresh = 1; /* no word yet on this line */
-    for (const char *w = text + strspn(text, " "); *w; w += strspn(w, " ")) {
-        int len = (int)strcspn(w, " ");
-        if (!fresh && col + 1 + len > KEY_WIDTH)
-            col = fprintf(out, "\n%*s", KEY_INDENT, "") - 1;
-        else if (!fresh)
-            col += fprintf(out, " ");
-        col += fprintf(out, "%.*s", len, w);
-        fresh = 0;
-        w += len;
-    }
-    fputc('\n', out);
-}
-
 /* One entry: the name, what it takes (its value, default and scope), then what it means. */
 static void write_entry(FILE *out, const char *name, const char *takes, const char *meaning)
 {
-    write_wrapped(out, fprintf(out, "%-*s ", KEY_INDENT - 1, name), takes);
-    write_wrapped(out, fprintf(out, "%*s", KEY_INDENT, ""), meaning);
+    out_put_wrapped(out, takes, fprintf(out, "%-*s ", KEY_INDENT - 1, name), KEY_INDENT,
+                    KEY_WIDTH);
+    out_put_wrapped(out, meaning, fprintf(out, "%*s", KEY_INDENT, ""), KEY_INDENT, KEY_WIDTH);
 }
 
 /* One key: name and value, then the meaning wrapped under it. */
@@ -646,10 +630,12 @@ static void write_knobs(FILE *out)
     for (char *save = NULL, *name = strtok_r(known, ", ", &save); name;
          name = strtok_r(NULL, ", ", &save))
         write_knob_doc(out, name);
-    write_wrapped(out, fprintf(out, "%*s", KEY_INDENT, ""),
-                  "a collective the file gives as measured inside the node (its <collective>) "
-                  "scales its bus bandwidth with hw.nvlink-bandwidth and hw.nvlink-efficiency; "
-                  "hw.nvlink-latency leaves it alone");
+    int col = fprintf(out, "%*s", KEY_INDENT, "");
+    out_put_wrapped(out,
+                    "a collective the file gives as measured inside the node (its <collective>) "
+                    "scales its bus bandwidth with hw.nvlink-bandwidth and hw.nvlink-efficiency; "
+                    "hw.nvlink-latency leaves it alone",
+                    col, KEY_INDENT, KEY_WIDTH);
 }
 
 /* argv[i] as `keys` takes it: a scenario key or hw.NAME; 0, or -1 for neither. */

@@ -160,9 +160,12 @@ void col_write_row(FILE *out, const struct col_row *row, int modelled)
 
 void col_write_doc(FILE *out, int indent, int modelled)
 {
+    enum { NAME_WIDTH = 21, WIDTH = 100 }; /* the column limit of every --help line */
     for (size_t i = 0; i < NCOLUMNS; i++)
-        if (modelled || !columns[i].modelled)
-            fprintf(out, "%*s%-21s %s\n", indent, "", columns[i].name, columns[i].doc);
+        if (modelled || !columns[i].modelled) {
+            int col = fprintf(out, "%*s%-*s ", indent, "", NAME_WIDTH, columns[i].name);
+            out_put_wrapped(out, columns[i].doc, col, indent + NAME_WIDTH + 1, WIDTH);
+        }
 }
 
 void col_write_text(FILE *out, const char *s, int quote)

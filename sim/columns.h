@@ -49,7 +49,8 @@ void col_write_row(FILE *out, const struct col_row *row, int modelled);
  * line break; control characters become spaces and invalid UTF-8 U+FFFD (a value from the
  * command line can hold any byte). */
 void col_write_text(FILE *out, const char *s, int quote);
-/* The columns and their meanings, one per line under `indent` spaces, for --help. */
+/* The columns and their meanings, one per column under `indent` spaces, each meaning wrapped
+ * inside 100 columns, for --help. */
 void col_write_doc(FILE *out, int indent, int modelled);
 
 #endif

@@ -779,3 +779,19 @@ void json_put_string(FILE *out, const char *s)
     }
     fputc('"', out);
 }
+
+void out_put_wrapped(FILE *out, const char *text, int col, int indent, int width)
+{
+    int fresh = 1; /* no word yet on this line */
+    for (const char *w = text + strspn(text, " "); *w; w += strspn(w, " ")) {
+        int len = (int)strcspn(w, " ");
+        if (!fresh && col + 1 + len > width)
+            col = fprintf(out, "\n%*s", indent, "") - 1;
+        else if (!fresh)
+            col += fprintf(out, " ");
+        col += fprintf(out, "%.*s", len, w);
+        fresh = 0;
+        w += len;
+    }
+    fputc('\n', out);
+}

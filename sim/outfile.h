@@ -127,5 +127,10 @@ size_t utf8_decode(const char *s, unsigned long *cp);
 void utf8_clean(char *buf, size_t len, const char *s);
 /* Write s as a JSON string literal: quotes, escapes, invalid UTF-8 replaced. */
 void json_put_string(FILE *out, const char *s);
+/* The words of `text` (split at spaces) from column `col` on, a word that would end past
+ * column `width` starting a new line under `indent` spaces (but for a word longer than a
+ * line); then a newline.  The first word goes at `col` as it is, with no space before it.  For
+ * the --help and `keys` tables. */
+void out_put_wrapped(FILE *out, const char *text, int col, int indent, int width);
 
 #endif

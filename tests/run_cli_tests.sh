@@ -449,6 +449,17 @@ for c in run sweep plan validate keys import; do
         fail "stepsim $c --help: its usage on stdout, exit 0" "exit status $rc"
     fi
 done
+# and reads in 100 columns: the result columns' meanings in sweep's and plan's had run to 273.
+wide=""
+for c in run sweep plan validate keys import published calibrate; do
+    w=$("$S" "$c" --help 2>/dev/null | awk 'length($0) > 100 { n++ } END { print n + 0 }')
+    [ "$w" -eq 0 ] || wide="$wide $c:$w"
+done
+if [ -z "$wide" ]; then
+    pass "stepsim COMMAND --help: no line wider than 100 columns"
+else
+    fail "stepsim COMMAND --help: no line wider than 100 columns" "lines over 100:$wide"
+fi
 run keys
 nkeys=$(grep -c '^[a-z][a-z0-9-]* ' "$tmp/out") # the table's keys; the hw. knobs apart
 missing=""

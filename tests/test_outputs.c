@@ -114,6 +114,19 @@ Test(outputs, utf8_invalid_bytes_become_replacement_characters)
     free(js);
 }
 
+/* Words wrapped for a --help table: a word that would pass the width starts the next line under
+ * the indent, the first word of a line takes no space before it, runs of blanks read as one. */
+Test(outputs, wrapped_text_breaks_before_a_word_past_the_width)
+{
+    FILE *fp = tmpfile();
+    cr_assert_not_null(fp);
+    fputs("ab  ", fp);
+    out_put_wrapped(fp, " one two  three four", 4, 4, 14);
+    char *got = capture(fp);
+    cr_assert_str_eq(got, "ab  one two\n    three four\n");
+    free(got);
+}
+
 /* Text for a gnuplot string: an apostrophe is drawn as the typographic one (it reads the same
  * and cannot end the string), backslashes, double quotes and control characters are blanked,
  * anything else kept as typed (the scripts draw without gnuplot's enhanced-text markup, so
