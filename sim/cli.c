@@ -212,7 +212,8 @@ static int parse_run(int argc, char **argv, struct run_opts *o, FILE *errout)
             o->help = 1;
             return 0;
         } else if ((v = cli_opt_value(argc, argv, &i, "--set"))) {
-            if (cli_add_set(&o->sets, &o->once, v, errout, "stepsim") != 0)
+            if (cli_spaced_value(errout, "stepsim --help", "--set", v, argc, argv, i) != 0 ||
+                cli_add_set(&o->sets, &o->once, v, errout, "stepsim") != 0)
                 return 2;
         } else if ((v = cli_opt_value(argc, argv, &i, "--format"))) {
             if (strcmp(v, "json") == 0)

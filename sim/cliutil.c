@@ -119,6 +119,17 @@ int cli_once(struct cli_once *once, const char *key, const char *opt, const char
     return 0;
 }
 
+int cli_spaced_value(FILE *errout, const char *hint, const char *opt, const char *value, int argc,
+                     char **argv, int i)
+{
+    const char *eq = strchr(value, '='), *next = i + 1 < argc ? argv[i + 1] : "-";
+    size_t keylen = eq ? (size_t)(eq - value) : strlen(value);
+    if (keylen == 0 || (eq && eq[1]) || next[0] == '-' || next[0] == '=')
+        return 0;
+    return cli_bad_usage(errout, hint, "%s %s %s: a key and its value are one word, %s %.*s=%s",
+                         opt, value, next, opt, (int)keylen, value, next);
+}
+
 int cli_add_set(struct cli_sets *sets, struct cli_once *once, const char *value, FILE *errout,
                 const char *command)
 {

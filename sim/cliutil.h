@@ -57,6 +57,12 @@ struct cli_sets {
     const char *v[CLI_MAX_SETS];
     int n;
 };
+/* `opt` (--set, --vary) took `value`, argv[i] or its tail: when that is a key with no '=' or
+ * with nothing after it, and the next word is no option, KEY=VALUE was spaced (`--vary pp
+ * 1,2`, `--set pp= 2`), which would be read as a key without a value and a second scenario; a
+ * usage error saying so (exit status 2), else 0. */
+int cli_spaced_value(FILE *errout, const char *hint, const char *opt, const char *value, int argc,
+                     char **argv, int i);
 /* Keep one --set value: 0, or, when it is empty, one too many or its key's second, a usage
  * error naming `command` ("stepsim plan") printed to errout and its exit status 2. */
 int cli_add_set(struct cli_sets *sets, struct cli_once *once, const char *value, FILE *errout,

@@ -962,7 +962,9 @@ static int parse_plan(int argc, char **argv, struct plan_cli *p, FILE *errout)
             }
             rc = cli_once(&p->once, "--jobs", opt, v, errout, hint);
         } else if ((v = cli_opt_value(argc, argv, &i, "--set"))) {
-            rc = cli_add_set(&p->sets, &p->once, v, errout, "stepsim plan");
+            rc = cli_spaced_value(errout, hint, "--set", v, argc, argv, i);
+            if (rc == 0)
+                rc = cli_add_set(&p->sets, &p->once, v, errout, "stepsim plan");
         } else if ((v = cli_opt_value(argc, argv, &i, "--schedules"))) {
             rc = parse_schedules(v, p->o.schedules, errout);
             if (rc == 0)

@@ -541,7 +541,8 @@ int published_main(int argc, char **argv, FILE *out, FILE *errout)
             fputs(published_help, out);
             return 0;
         } else if ((v = cli_opt_value(argc, argv, &i, "--set"))) {
-            if (cli_add_set(&sets, &once, v, errout, "stepsim published") != 0)
+            if (cli_spaced_value(errout, hint, "--set", v, argc, argv, i) != 0 ||
+                cli_add_set(&sets, &once, v, errout, "stepsim published") != 0)
                 return 2;
         } else if ((v = cli_opt_value(argc, argv, &i, "--tables"))) {
             if (!*v)

@@ -739,12 +739,15 @@ static int parse_sweep(int argc, char **argv, struct sweep_opts *o, FILE *errout
         } else if ((v = cli_opt_value(argc, argv, &i, "--vary"))) {
             if (!*v)
                 return cli_bad_usage(errout, "stepsim sweep --help", "%s needs KEY=LIST", "--vary");
+            if (cli_spaced_value(errout, hint, "--vary", v, argc, argv, i) != 0)
+                return 2;
             if (o->nvaries == SWEEP_MAX_AXES)
                 return cli_bad_usage(errout, "stepsim sweep --help",
                                      "too many --vary options (max %d)", SWEEP_MAX_AXES);
             o->varies[o->nvaries++] = v;
         } else if ((v = cli_opt_value(argc, argv, &i, "--set"))) {
-            if (cli_add_set(&o->sets, &o->once, v, errout, "stepsim sweep") != 0)
+            if (cli_spaced_value(errout, hint, "--set", v, argc, argv, i) != 0 ||
+                cli_add_set(&o->sets, &o->once, v, errout, "stepsim sweep") != 0)
                 return 2;
         } else if ((v = cli_jobs_value(argc, argv, &i, &opt))) {
             if (cli_parse_jobs(v, &o->jobs) != 0)

@@ -416,6 +416,17 @@ option once (see 'stepsim sweep --help')" sweep "$U" --vary pp=1,2 --out "$tw/a.
 twice "sweep --set of one key twice" "stepsim: microbatches given twice (--set microbatches=4, \
 then --set microbatches=8); give each key once (see 'stepsim sweep --help')" sweep "$U" \
     --set microbatches=4 --vary pp=1,2 --set microbatches=8
+# KEY=VALUE spaced apart: the key alone, then its value read as a second scenario, had said
+# "unexpected argument '1,2' (one scenario per sweep)", naming nothing that was wrong.
+run sweep "$U" --vary pp 1,2,4
+expect_error "sweep --vary KEY LIST, spaced: says KEY=LIST is one word" 2 \
+    "stepsim: --vary pp 1,2,4: a key and its value are one word, --vary pp=1,2,4 (see" ""
+run sweep --vary pp= 1,2 "$U"
+expect_error "sweep --vary KEY= LIST before the scenario: the same" 2 \
+    "stepsim: --vary pp= 1,2: a key and its value are one word, --vary pp=1,2 (see" ""
+run run "$U" --set pp 2
+expect_error "run --set KEY VALUE, spaced: the same" 2 \
+    "stepsim: --set pp 2: a key and its value are one word, --set pp=2 (see 'stepsim --help')" ""
 twice "plan --gpus twice" "stepsim: --gpus given twice (8, then 16); give each option once (see \
 'stepsim plan --help')" plan "$L70" --gpus 8 --gpus 16
 twice "plan --hbm-reserve twice" "stepsim: --hbm-reserve given twice (1GiB, then 2GiB); give \
