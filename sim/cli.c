@@ -664,9 +664,9 @@ static int cmd_keys(int argc, char **argv, FILE *out, FILE *errout)
                                  "keys: unknown hardware knob '%s' (known: hw. + %s)", argv[i],
                                  known);
         }
-        if (key_known(argv[i]) != 0 && scn_derived_hint(argv[i]))
+        if (key_known(argv[i]) != 0 && scn_key_hint(argv[i]))
             return cli_bad_usage(errout, "stepsim keys --help", "keys: '%s' is not a key: %s",
-                                 argv[i], scn_derived_hint(argv[i]));
+                                 argv[i], scn_key_hint(argv[i]));
         if (key_known(argv[i]) != 0) {
             const char *near = scn_key_suggest(argv[i]);
             return cli_bad_usage(errout, "stepsim keys --help", "keys: unknown key '%s'%s%s%s",

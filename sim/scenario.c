@@ -911,8 +911,11 @@ const char *scn_key_alias(const char *name)
     return pair_lookup(key_aliases, sizeof key_aliases / sizeof key_aliases[0], name);
 }
 
-/* Quantities users reach for as keys that stepsim derives (cm_rules.c's layout): what to set. */
+/* Names users reach for that are no key: quantities stepsim derives (cm_rules.c's layout), and
+ * a name as near one key as another (a did-you-mean would pick one of the two).  What to set. */
 static const struct key_alias derived_names[] = { /* {name, the hint} */
+    {"microbatch", "micro-batch is the samples in one micro-batch, microbatches the micro-batches "
+                   "in a step"},
     {"dp", "dp follows from gpus / (tp x cp x pp): set gpus"},
     {"data-parallel-size", "dp follows from gpus / (tp x cp x pp): set gpus"},
     {"dp-size", "dp follows from gpus / (tp x cp x pp): set gpus"},
@@ -923,7 +926,7 @@ static const struct key_alias derived_names[] = { /* {name, the hint} */
     {"num-nodes", "nodes follow from gpus and the hardware's GPUs per node: set gpus"},
 };
 
-const char *scn_derived_hint(const char *name)
+const char *scn_key_hint(const char *name)
 {
     return pair_lookup(derived_names, sizeof derived_names / sizeof derived_names[0], name);
 }
@@ -1354,7 +1357,7 @@ int scn_value_number(enum scn_key key, const char *value, double *v)
 static enum sim_status unknown_key(const char *key, const char *file, int line, const char *option,
                                    struct sim_error *err)
 {
-    const char *derived = scn_derived_hint(key);
+    const char *derived = scn_key_hint(key);
     if (derived)
         return err_set(err, SIM_EINPUT, file, line, "%s%sunknown key '%s': %s",
                        file ? "" : option, file ? "" : ": ", key, derived);

@@ -507,9 +507,10 @@ const char *scn_key_suggest(const char *name);
 const char *scn_key_alias(const char *name);
 /* The i-th name of the alias table, NULL past its end (for tests and listings). */
 const char *scn_key_alias_at(size_t i);
-/* For a name that is not a key because it follows from others (dp, expert-dp, nodes and their
- * other tools' spellings), the sentence saying from what; else NULL. */
-const char *scn_derived_hint(const char *name);
+/* For a name users reach for that is not a key -- one that follows from others (dp, expert-dp,
+ * nodes and other tools' spellings of them), or one between two keys ("microbatch") -- the
+ * sentence saying what to set; else NULL. */
+const char *scn_key_hint(const char *name);
 /* The error for an unknown key given by a command-line option ("--set", "--vary"): a near key
  * when there is one, and where the list of keys is ('stepsim keys'). */
 enum sim_status scn_unknown_key(const char *key, const char *option, struct sim_error *err);

@@ -134,15 +134,19 @@ Test(scenario, other_tools_names_point_at_the_key)
               "%s", err.msg);
 }
 
-/* dp, expert-dp and nodes follow from gpus: asking to set one says so, not "did you mean 'tp'" */
+/* dp, expert-dp and nodes follow from gpus: asking to set one says so, not "did you mean 'tp'";
+ * a name between two keys names both */
 Test(scenario, derived_quantities_say_what_to_set)
 {
-    cr_assert_str_eq(scn_derived_hint("--data-parallel-size"),
+    cr_assert_str_eq(scn_key_hint("--data-parallel-size"),
                      "dp follows from gpus / (tp x cp x pp): set gpus");
-    cr_assert_str_eq(scn_derived_hint("DP"), scn_derived_hint("dp"));
-    cr_assert_not_null(scn_derived_hint("nnodes"));
-    cr_assert_null(scn_derived_hint("tp"));
-    cr_assert_null(scn_derived_hint("gpus"));
+    cr_assert_str_eq(scn_key_hint("DP"), scn_key_hint("dp"));
+    cr_assert_not_null(scn_key_hint("nnodes"));
+    cr_assert_null(scn_key_hint("tp"));
+    cr_assert_null(scn_key_hint("gpus"));
+    /* as near micro-batch as microbatches: both named, not the nearer one alone */
+    cr_assert_str_eq(scn_key_hint("--microbatch"), "micro-batch is the samples in one "
+                     "micro-batch, microbatches the micro-batches in a step");
     struct scenario scn;
     struct sim_error err;
     scn_defaults(&scn);
