@@ -2,6 +2,7 @@
  * parameter formulas on hand-counted small shapes; MoE layer placement; bad model files fail
  * with SIM_EINPUT at the right line. */
 #include <criterion/criterion.h>
+#include <glob.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,7 +88,7 @@ static const struct published shipped[] = {
 /* What a published active count leaves out that stepsim's (model_params_active) takes in. */
 enum active_basis {
     ACTIVE_ALL,          /* everything touched per token, embedding and head included */
-    ACTIVE_NO_EMBEDDING, /* the input embedding left out, the head kept (gpt-oss) */
+    ACTIVE_NO_EMBEDDING, /* the input embedding left out, the head kept (gpt-oss, Nemotron 3) */
     ACTIVE_NO_EMB_HEAD   /* embedding and head left out (GLM-4.5) */
 };
 
@@ -153,6 +154,42 @@ static const struct library_model library[] = {
      * norm a layer in the 7B's shared parallel block, two in the 40B's): 4% for the 40B. */
     {{"models/falcon-7b.xml", 7, 1, 0, 0}, 0, ACTIVE_ALL},
     {{"models/falcon-40b.xml", 40, 1, 0, 0}, 0.04, ACTIVE_ALL},
+    /* BLOOM: 176,247M (tr11 README); GPT-NeoX-20B: 20,556,201,984 (model card), the file's
+     * count 0.01% short. */
+    {{"models/bloom-176b.xml", 176.247, 0.001, 0, 0}, 0, ACTIVE_ALL},
+    {{"models/gpt-neox-20b.xml", 20.556, 0.001, 0, 0}, 0, ACTIVE_ALL},
+    /* MPT as llm-foundry benchmarks it: 12.9B, 30B and 64.9B in its benchmark table. */
+    {{"models/mpt-13b.xml", 12.9, 0.1, 0, 0}, 0, ACTIVE_ALL},
+    {{"models/mpt-30b.xml", 30, 1, 0, 0}, 0, ACTIVE_ALL},
+    {{"models/mpt-70b.xml", 64.9, 0.1, 0, 0}, 0, ACTIVE_ALL},
+    /* Zero Bubble, Table 3: 1.5B, 6.2B, 14.6B, 28.3B; Korthikanti et al., Table 3: 22B. */
+    {{"models/gpt-zb-1.5b.xml", 1.5, 0.1, 0, 0}, 0, ACTIVE_ALL},
+    {{"models/gpt-zb-6.2b.xml", 6.2, 0.1, 0, 0}, 0, ACTIVE_ALL},
+    {{"models/gpt-zb-14.6b.xml", 14.6, 0.1, 0, 0}, 0, ACTIVE_ALL},
+    {{"models/gpt-zb-28.3b.xml", 28.3, 0.1, 0, 0}, 0, ACTIVE_ALL},
+    {{"models/gpt-kor-22b.xml", 22, 1, 0, 0}, 0, ACTIVE_ALL},
+    /* GPT-3 175B with the padded vocabularies of the benchmarks that ran it: the formula's
+     * 174.6B as for the unpadded file (0.6M and 6.7M more). */
+    {{"models/gpt3-175b-v50688.xml", 174.6, 0.1, 0, 0}, 0, ACTIVE_ALL},
+    {{"models/gpt3-175b-v51200.xml", 174.6, 0.1, 0, 0}, 0, ACTIVE_ALL},
+    /* Megatron-LM's functional-test "7b": named, 6.75B by count. */
+    {{"models/gpt-mcci-7b.xml", 7, 1, 0, 0}, 0, ACTIVE_ALL},
+    /* Llama 3.1 405B as two benchmarks changed it (405.9B published for the model): NeMo
+     * 24.09's GPT-2 vocabulary of 51200 and 16 query groups, 407.56B; MLPerf's 32768-entry
+     * vocabulary, 402.72B: 1%. */
+    {{"models/llama3.1-405b-nemo24.09.xml", 405.9, 0.1, 0, 0}, 0.01, ACTIVE_ALL},
+    {{"models/llama3.1-405b-v32768.xml", 405.9, 0.1, 0, 0}, 0.01, ACTIVE_ALL},
+    /* DeepSeek-V3.2: the card repeats V3's 671B / 37B; its 61 indexers add 0.85B to both
+     * (671.88B, and 37.48B without the input embedding, 38.40B with it).  DeepSeek-V4-Flash:
+     * 284B / 13B (model card); 13.27B without the input embedding, 13.80B with it. */
+    {{"models/deepseek-v3.2.xml", 671, 1, 37, 1}, 0, ACTIVE_NO_EMBEDDING},
+    {{"models/deepseek-v4-flash.xml", 284, 1, 13, 1}, 0, ACTIVE_NO_EMBEDDING},
+    /* The Nemotron 3 family's names count the active weights as Nano's card does (3.2B, "3.6B
+     * with the embeddings"): without the input embedding, Super 12.23B of 120.67B and Ultra
+     * 54.99B of 549.31B.  Lightning is Nano's shape with an MTP module stepsim keeps apart. */
+    {{"models/nemotron-3-super-120b-a12b.xml", 120, 1, 12, 1}, 0, ACTIVE_NO_EMBEDDING},
+    {{"models/nemotron-3-ultra-550b-a55b.xml", 550, 1, 55, 1}, 0, ACTIVE_NO_EMBEDDING},
+    {{"models/nemotron-3.5-lightning-30b-a3b.xml", 31.6, 0.1, 3.6, 0.1}, 0, ACTIVE_ALL},
 };
 #define N_LIBRARY (sizeof library / sizeof library[0])
 
@@ -212,6 +249,25 @@ Test(model, library_models_match_published_sizes)
 {
     for (size_t i = 0; i < N_LIBRARY; i++)
         check_published(&library[i].pub, library[i].rel_tol, library[i].basis);
+}
+
+/* A model file added without a published-size row would escape the two tests above. */
+Test(model, every_shipped_model_has_a_published_size)
+{
+    glob_t g;
+    cr_assert_eq(glob(TOP_SRCDIR "/models/*.xml", 0, NULL, &g), 0);
+    size_t skip = strlen(TOP_SRCDIR "/");
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        const char *rel = g.gl_pathv[i] + skip;
+        int found = 0;
+        for (size_t j = 0; j < N_SHIPPED && !found; j++)
+            found = strcmp(shipped[j].file, rel) == 0;
+        for (size_t j = 0; j < N_LIBRARY && !found; j++)
+            found = strcmp(library[j].pub.file, rel) == 0;
+        cr_expect(found, "%s has no row in shipped[] or library[]", rel);
+    }
+    cr_assert_eq(g.gl_pathc, N_SHIPPED + N_LIBRARY, "a row names a file twice or one missing");
+    globfree(&g);
 }
 
 /* The layer patterns the library files encode, as their sources give them: Llama 4
