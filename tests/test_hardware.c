@@ -227,6 +227,7 @@ Test(hardware, library_key_numbers, .init = setup)
     load_shipped("dgx-b300.xml", &hw);
     cr_assert_eq(hw.node.gpus, 8);
     assert_close(hw.gpu.peak_flops[DT_BF16], 2.25e15, "B300 bf16 dense, as B200");
+    assert_close(hw.gpu.peak_flops[DT_FP32], 75e12, "HGX B300: FP32 600 TFLOPS / 8");
     assert_close(hw.gpu.hbm_bytes, 288.0 * 1073741824.0, "B300 288GB");
     assert_close(hw.net.nic_bw_Bps, 100e9, "ConnectX-8 800 Gb/s");
     hw_release(&hw);
