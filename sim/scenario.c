@@ -1803,20 +1803,32 @@ static enum scn_key layers_key(const struct scenario *scn)
     return scn_given(scn, SCN_LAYERS) || !scn_is_modelled(scn) ? SCN_LAYERS : SCN_MODEL;
 }
 
-enum sim_status scn_check(const struct scenario *scn, struct sim_error *err)
+/* The schedule's own rules on pp, vp, microbatches, ... (sched_type.check), blamed on the keys
+ * it names and on schedule=: apart from scn_check because the blame list is built from bits. */
+static enum sim_status check_sched_params(const struct scenario *scn, const struct sched_type *type,
+                                          struct sim_error *err)
 {
-    enum sim_status st = scn_check_applies(scn, err);
-    if (st != SIM_OK)
-        return st;
-    const struct sched_type *type = scn_schedule(scn);
-    if (!type) /* scn_set rejects unknown names; defaults are known */
-        return scn_rule_error(scn, SCN_SCHEDULE, err, "unknown schedule '%s' (known: %s)",
-                              scn->schedule, sched_names());
-    long stages = scn_model_parts(scn);
-    if (scn->pp > scn->layers)
-        return scn_rule_error_keys(scn, SCN_KEYS(SCN_PP, layers_key(scn)), err,
-                                   "pp=%d exceeds layers=%d: every pipeline rank needs a layer",
-                                   scn->pp, scn->layers);
+    struct sched_params sp = scn_sched_params(scn);
+    struct sched_blame blame = {SP_SCHEDULE, 0};
+    struct sim_error serr;
+    err_clear(&serr);
+    if (type->check(&sp, &blame, &serr) == SIM_OK)
+        return SIM_OK;
+    enum scn_key rule[SP_VP_GROUP + 2] = {sched_param_key(blame.first)}; /* + schedule */
+    int n = 1;
+    for (int p = SP_PP; p <= SP_VP_GROUP; p++)
+        if (blame.also & SP_BIT(p))
+            rule[n++] = sched_param_key((enum sched_param)p);
+    rule[n++] = SCN_SCHEDULE;
+    return scn_rule_error_keys(scn, rule, n, err, "%s", serr.msg);
+}
+
+/* The keys a schedule forbids or needs (split-backward, overlap-ep-comm), the framework's
+ * rules, then the schedule's own, in that order: the first broken one is the one reported. */
+static enum sim_status check_schedule_fit(const struct scenario *scn, const struct sched_type *type,
+                                          struct sim_error *err)
+{
+    enum sim_status st;
     if (type->builds_w && scn_given(scn, SCN_SPLIT_BACKWARD) && !scn->split_backward)
         return scn_rule_error_keys(scn, SCN_KEYS(SCN_SPLIT_BACKWARD, SCN_SCHEDULE), err,
                                    "schedule=%s runs the weight gradient as its own W op; "
@@ -1829,82 +1841,120 @@ enum sim_status scn_check(const struct scenario *scn, struct sim_error *err)
                                    scn->schedule);
     if ((st = fw_check(fw_get((enum fw_id)scn->framework), scn, err)) != SIM_OK)
         return st;
-    struct sched_params sp = scn_sched_params(scn);
-    struct sched_blame blame = {SP_SCHEDULE, 0};
-    struct sim_error serr;
-    err_clear(&serr);
-    if (type->check(&sp, &blame, &serr) != SIM_OK) {
-        enum scn_key rule[SP_VP_GROUP + 2] = {sched_param_key(blame.first)}; /* + schedule */
-        int n = 1;
-        for (int p = SP_PP; p <= SP_VP_GROUP; p++)
-            if (blame.also & SP_BIT(p))
-                rule[n++] = sched_param_key((enum sched_param)p);
-        rule[n++] = SCN_SCHEDULE;
-        return scn_rule_error_keys(scn, rule, n, err, "%s", serr.msg);
-    }
-    if (scn->pipeline_layout[0])
-        return (st = check_pipeline_layout(scn, err)) != SIM_OK ? st : check_size(scn, err);
-    int fa = first_apart(scn), la = last_apart(scn);
+    return check_sched_params(scn, type, err);
+}
+
+/* How the layers are to be cut, shared by the two ways a cut can fail below: the model
+ * parts, whether the first/last stage is set apart, and how messages name the parts. */
+struct layer_cut {
+    long stages;          /* scn_model_parts */
+    int fa, la;           /* first/last-stage-layers given or derived */
+    const char *parts_of; /* "pp" or "pp*vp" */
+    const char *why;      /* DualPipe's note on its two copies, or "" */
+};
+
+/* first-stage-layers / last-stage-layers set: the layers left over must split evenly over the
+ * stages between the ends; the message names a value that would work (suggest_end_layers). */
+static enum sim_status check_end_layers(const struct scenario *scn, const struct layer_cut *cut,
+                                        struct sim_error *err)
+{
+    int fa = cut->fa, la = cut->la;
+    int first = fa ? scn->first_stage_layers : 0, last = la ? scn->last_stage_layers : 0;
+    long middle = cut->stages - fa - la;
+    long rest = (long)scn->layers - first - last;
+    enum scn_key key = fa ? SCN_FIRST_STAGE_LAYERS : SCN_LAST_STAGE_LAYERS;
+    if (cut->stages < 2)
+        return scn_rule_error(scn, key, err,
+                              "first/last-stage-layers need at least 2 pipeline stages");
+    if (ends_split_evenly(rest, middle))
+        return SIM_OK;
+    char set[96], room[64], fix[96];
+    if (fa && la)
+        snprintf(set, sizeof set, "first-stage-layers=%d and last-stage-layers=%d", first, last);
+    else
+        snprintf(set, sizeof set, "%s=%d", scn_key_name(key), fa ? first : last);
+    if (middle == 0)
+        snprintf(room, sizeof room, "and no stage between the ends");
+    else
+        snprintf(room, sizeof room, "for the %ld %s stages", middle, fa && la ? "middle" : "other");
+    suggest_end_layers(scn->layers - (fa ? last : first), middle, fa ? first : last,
+                       scn_key_name(key), fix, sizeof fix);
+    return scn_rule_error_keys(
+        scn, SCN_KEYS(key, SCN_PP, SCN_VP, layers_key(scn)), err,
+        "layers=%d minus %s leaves %ld layers %s of %s=%ld (pp=%d, vp=%d): %s; %s", scn->layers,
+        set, rest, room, cut->parts_of, cut->stages, scn->pp, scn->vp,
+        middle == 0 ? "the ends must hold every layer"
+                    : "they must split evenly, at least one each",
+        fix);
+}
+
+/* No ends set apart: the layers must divide by the parts. */
+static enum sim_status check_even_split(const struct scenario *scn, const struct sched_type *type,
+                                        const struct layer_cut *cut, struct sim_error *err)
+{
+    long stages = cut->stages;
+    if (scn->layers % stages == 0)
+        return SIM_OK;
+    /* Name the split derive.c would give the ends set apart (stagesplit.h), so the fix
+     * is one copy away: "61 layers on 16 stages" asks for arithmetic otherwise. */
+    char example[96] = "";
+    int f, l;
+    if (stages > 2 && stages <= INT_MAX &&
+        stage_split_ends(scn->layers, (int)stages, 1, 1, &f, &l) == 0)
+        snprintf(example, sizeof example,
+                 ", e.g. first-stage-layers=%d last-stage-layers=%d: "
+                 "%d, %ld x %ld, %d",
+                 f, l, f, stages - 2, ((long)scn->layers - f - l) / (stages - 2), l);
+    else if (stages == 2 && stage_split_ends(scn->layers, 2, 1, 1, &f, &l) == 0)
+        snprintf(example, sizeof example, ", e.g. first-stage-layers=%d last-stage-layers=%d", f,
+                 l);
+    return scn_rule_error_keys(scn, SCN_KEYS(layers_key(scn), SCN_PP, SCN_VP), err,
+                               "layers=%d is not divisible by %s=%ld (pp=%d, vp=%d)%s: chunks "
+                               "would be uneven (first-stage-layers / last-stage-layers set "
+                               "the ends apart%s%s)",
+                               scn->layers, cut->parts_of, stages, scn->pp, scn->vp, cut->why,
+                               example,
+                               type->megatron_stages ? "; pipeline-layout sets every stage" : "");
+}
+
+/* Without pipeline-layout, the layers are cut into the model parts by count: every part needs
+ * a layer, and the cut must come out even (with or without the ends set apart). */
+static enum sim_status check_layer_cut(const struct scenario *scn, const struct sched_type *type,
+                                       struct sim_error *err)
+{
+    struct layer_cut cut = {scn_model_parts(scn), first_apart(scn), last_apart(scn), "", ""};
     /* DualPipe's chunks are two copies of pp parts: the parts are what the layers fill. */
-    int copies = stages < (long)scn->pp * scn->vp;
-    const char *parts_of = copies ? "pp" : "pp*vp";
-    const char *why = copies ? " (dualpipe holds two copies of pp parts)" : "";
-    if (stages > scn->layers + fa + la)
+    int copies = cut.stages < (long)scn->pp * scn->vp;
+    cut.parts_of = copies ? "pp" : "pp*vp";
+    cut.why = copies ? " (dualpipe holds two copies of pp parts)" : "";
+    if (cut.stages > scn->layers + cut.fa + cut.la)
         return scn_rule_error_keys(
             scn, SCN_KEYS(SCN_VP, layers_key(scn), SCN_PP), err,
-            "%s=%ld model chunks exceed layers=%d%s: every chunk needs a layer", parts_of, stages,
-            scn->layers, why);
-    int first = fa ? scn->first_stage_layers : 0, last = la ? scn->last_stage_layers : 0;
-    if (fa || la) {
-        long middle = stages - fa - la;
-        long rest = (long)scn->layers - first - last;
-        enum scn_key key = fa ? SCN_FIRST_STAGE_LAYERS : SCN_LAST_STAGE_LAYERS;
-        if (stages < 2)
-            return scn_rule_error(scn, key, err,
-                                  "first/last-stage-layers need at least 2 pipeline stages");
-        if (!ends_split_evenly(rest, middle)) {
-            char set[96], room[64], fix[96];
-            if (fa && la)
-                snprintf(set, sizeof set, "first-stage-layers=%d and last-stage-layers=%d", first,
-                         last);
-            else
-                snprintf(set, sizeof set, "%s=%d", scn_key_name(key), fa ? first : last);
-            if (middle == 0)
-                snprintf(room, sizeof room, "and no stage between the ends");
-            else
-                snprintf(room, sizeof room, "for the %ld %s stages", middle,
-                         fa && la ? "middle" : "other");
-            suggest_end_layers(scn->layers - (fa ? last : first), middle, fa ? first : last,
-                               scn_key_name(key), fix, sizeof fix);
-            return scn_rule_error_keys(
-                scn, SCN_KEYS(key, SCN_PP, SCN_VP, layers_key(scn)), err,
-                "layers=%d minus %s leaves %ld layers %s of %s=%ld (pp=%d, vp=%d): %s; %s",
-                scn->layers, set, rest, room, parts_of, stages, scn->pp, scn->vp,
-                middle == 0 ? "the ends must hold every layer"
-                            : "they must split evenly, at least one each",
-                fix);
-        }
-    } else if (scn->layers % stages != 0) {
-        /* Name the split derive.c would give the ends set apart (stagesplit.h), so the fix
-         * is one copy away: "61 layers on 16 stages" asks for arithmetic otherwise. */
-        char example[96] = "";
-        int f, l;
-        if (stages > 2 && stages <= INT_MAX &&
-            stage_split_ends(scn->layers, (int)stages, 1, 1, &f, &l) == 0)
-            snprintf(example, sizeof example,
-                     ", e.g. first-stage-layers=%d last-stage-layers=%d: "
-                     "%d, %ld x %ld, %d",
-                     f, l, f, stages - 2, ((long)scn->layers - f - l) / (stages - 2), l);
-        else if (stages == 2 && stage_split_ends(scn->layers, 2, 1, 1, &f, &l) == 0)
-            snprintf(example, sizeof example, ", e.g. first-stage-layers=%d last-stage-layers=%d",
-                     f, l);
-        return scn_rule_error_keys(scn, SCN_KEYS(layers_key(scn), SCN_PP, SCN_VP), err,
-                                   "layers=%d is not divisible by %s=%ld (pp=%d, vp=%d)%s: chunks "
-                                   "would be uneven (first-stage-layers / last-stage-layers set "
-                                   "the ends apart%s%s)",
-                                   scn->layers, parts_of, stages, scn->pp, scn->vp, why, example,
-                                   type->megatron_stages ? "; pipeline-layout sets every stage"
-                                                         : "");
-    }
+            "%s=%ld model chunks exceed layers=%d%s: every chunk needs a layer", cut.parts_of,
+            cut.stages, scn->layers, cut.why);
+    if (cut.fa || cut.la)
+        return check_end_layers(scn, &cut, err);
+    return check_even_split(scn, type, &cut, err);
+}
+
+enum sim_status scn_check(const struct scenario *scn, struct sim_error *err)
+{
+    enum sim_status st = scn_check_applies(scn, err);
+    if (st != SIM_OK)
+        return st;
+    const struct sched_type *type = scn_schedule(scn);
+    if (!type) /* scn_set rejects unknown names; defaults are known */
+        return scn_rule_error(scn, SCN_SCHEDULE, err, "unknown schedule '%s' (known: %s)",
+                              scn->schedule, sched_names());
+    if (scn->pp > scn->layers)
+        return scn_rule_error_keys(scn, SCN_KEYS(SCN_PP, layers_key(scn)), err,
+                                   "pp=%d exceeds layers=%d: every pipeline rank needs a layer",
+                                   scn->pp, scn->layers);
+    if ((st = check_schedule_fit(scn, type, err)) != SIM_OK)
+        return st;
+    if (scn->pipeline_layout[0])
+        return (st = check_pipeline_layout(scn, err)) != SIM_OK ? st : check_size(scn, err);
+    if ((st = check_layer_cut(scn, type, err)) != SIM_OK)
+        return st;
     return check_size(scn, err);
 }
