@@ -398,29 +398,20 @@ static int put_failures(FILE *out, FILE *csv, long start, int status_col, int er
     return bad ? -1 : 0;
 }
 
-long html_csv_table(FILE *out, FILE *csv, const struct html_columns *cols, const char *sort_key,
-                    int sort_desc, long max_rows, long *total)
-{
-    char *cells = mem_calloc(CSV_MAX_COLS + 1, CSV_FIELD_MAX);
-    char *ref = cols && cols->fold ? mem_calloc(CSV_MAX_COLS + 1, CSV_FIELD_MAX) : NULL;
-    unsigned char folded[CSV_MAX_COLS] = {0}, nowrap[CSV_MAX_COLS] = {0}, why[CSV_MAX_COLS] = {0};
+/* What the header row says about the CSV's columns, for the rows under it: kept in one place so
+ * that the header, the rows and the cells each fit a screen. */
+struct table_cols {
+    int ncols;
     int order[CSV_MAX_COLS]; /* the CSV's column shown k-th */
-    if (!cells || (cols && cols->fold && !ref)) {
-        mem_free(cells);
-        mem_free(ref);
-        return -1;
-    }
-    long start = ftell(csv); /* the header, read again for the failures' list */
-    int ncols = csv_record(csv, cells), status_col = -1, error_col = -1;
-    column_order(cells, ncols, cols, order);
-    if (ref && constant_columns(csv, cells, ncols, cols, max_rows, ref, folded) != 0) {
-        mem_free(cells);
-        mem_free(ref);
-        return -1;
-    }
-    if (ref)
-        put_folded(out, cells, ncols, order, folded, ref);
-    mem_free(ref);
+    unsigned char folded[CSV_MAX_COLS], nowrap[CSV_MAX_COLS], why[CSV_MAX_COLS];
+    int status_col, error_col; /* -1: none */
+};
+
+/* The table's opening and header row; finds the status and error columns and which columns
+ * keep to one line, from the header's names in `cells`. */
+static void put_table_head(FILE *out, const char *cells, const struct html_columns *cols,
+                           const char *sort_key, int sort_desc, struct table_cols *t)
+{
     fputs("<div class=\"table-wrap\"><table class=\"sortable\"", out);
     if (sort_key) {
         fputs(" data-sort=\"", out);
@@ -428,22 +419,100 @@ long html_csv_table(FILE *out, FILE *csv, const struct html_columns *cols, const
         fprintf(out, "\" data-desc=\"%d\"", sort_desc != 0);
     }
     fputs(">\n<thead><tr>", out);
-    for (int k = 0; k < ncols; k++) {
-        int c = order[k];
+    for (int k = 0; k < t->ncols; k++) {
+        int c = t->order[k];
         const char *name = cells + (size_t)c * CSV_FIELD_MAX;
         if (strcmp(name, "status") == 0)
-            status_col = c;
-        nowrap[c] = cols && in_list(cols->nowrap, name);
-        why[c] = strcmp(name, "error") == 0;
-        if (why[c])
-            error_col = c;
-        if (folded[c])
+            t->status_col = c;
+        t->nowrap[c] = cols && in_list(cols->nowrap, name);
+        t->why[c] = strcmp(name, "error") == 0;
+        if (t->why[c])
+            t->error_col = c;
+        if (t->folded[c])
             continue;
         fputs("<th>", out);
         html_put_text(out, name);
         fputs("</th>", out);
     }
     fputs("</tr></thead>\n<tbody>\n", out);
+}
+
+/* One cell of column c: numbers right-aligned, a failed row's status linked to its reason
+ * (`failed` numbers the reason in put_failures' list), error text cut to one line. */
+static void put_cell(FILE *out, const char *text, int c, const struct table_cols *t,
+                     const char *reason, long failed)
+{
+    double v;
+    if (is_number(text, &v)) {
+        fputs("<td class=\"n\">", out);
+        put_number(out, text, v);
+    } else if (c == t->status_col && *reason) {
+        /* the status links to the reason, listed under the table (put_failures) */
+        fprintf(out, "<td><a href=\"#fail-%ld\" title=\"", failed);
+        html_put_text(out, reason);
+        fputs("\">", out);
+        html_put_text(out, text);
+        fputs("</a>", out);
+    } else if (t->why[c] && *text) {
+        /* one line, cut with an ellipsis (report.css td.why), the whole on hover: it
+         * had wrapped into some 9 lines and stood each failed row as tall */
+        fputs("<td class=\"why\" title=\"", out);
+        html_put_text(out, text);
+        fputs("\">", out);
+        html_put_text(out, text);
+    } else {
+        fputs(t->nowrap[c] ? "<td class=\"nw\">" : "<td>", out);
+        html_put_text(out, text);
+    }
+    fputs("</td>", out);
+}
+
+/* One row of n cells, classed by its status; counts it in *failed when it has an error. */
+static void put_row(FILE *out, const char *cells, int n, const struct table_cols *t, long *failed)
+{
+    const char *reason =
+        t->error_col >= 0 && t->error_col < n ? cells + (size_t)t->error_col * CSV_FIELD_MAX : "";
+    *failed += *reason != '\0';
+    fputs("<tr", out);
+    if (t->status_col >= 0 && t->status_col < n) {
+        fputs(" class=\"s-", out);
+        for (const char *s = cells + (size_t)t->status_col * CSV_FIELD_MAX; *s; s++)
+            if (isalnum((unsigned char)*s))
+                fputc(tolower((unsigned char)*s), out);
+        fputc('"', out);
+    }
+    fputc('>', out);
+    for (int k = 0; k < t->ncols; k++) {
+        int c = t->order[k];
+        if (!t->folded[c])
+            put_cell(out, c < n ? cells + (size_t)c * CSV_FIELD_MAX : "", c, t, reason, *failed);
+    }
+    fputs("</tr>\n", out);
+}
+
+long html_csv_table(FILE *out, FILE *csv, const struct html_columns *cols, const char *sort_key,
+                    int sort_desc, long max_rows, long *total)
+{
+    char *cells = mem_calloc(CSV_MAX_COLS + 1, CSV_FIELD_MAX);
+    char *ref = cols && cols->fold ? mem_calloc(CSV_MAX_COLS + 1, CSV_FIELD_MAX) : NULL;
+    struct table_cols t = {.status_col = -1, .error_col = -1};
+    if (!cells || (cols && cols->fold && !ref)) {
+        mem_free(cells);
+        mem_free(ref);
+        return -1;
+    }
+    long start = ftell(csv); /* the header, read again for the failures' list */
+    t.ncols = csv_record(csv, cells);
+    column_order(cells, t.ncols, cols, t.order);
+    if (ref && constant_columns(csv, cells, t.ncols, cols, max_rows, ref, t.folded) != 0) {
+        mem_free(cells);
+        mem_free(ref);
+        return -1;
+    }
+    if (ref)
+        put_folded(out, cells, t.ncols, t.order, t.folded, ref);
+    mem_free(ref);
+    put_table_head(out, cells, cols, sort_key, sort_desc, &t);
     long rows = 0, all = 0, failed = 0;
     int n;
     while ((n = csv_record(csv, cells)) > 0) {
@@ -451,55 +520,14 @@ long html_csv_table(FILE *out, FILE *csv, const struct html_columns *cols, const
             continue;
         if (all++ >= max_rows && max_rows > 0)
             continue;
-        const char *reason =
-            error_col >= 0 && error_col < n ? cells + (size_t)error_col * CSV_FIELD_MAX : "";
-        failed += *reason != '\0';
-        fputs("<tr", out);
-        if (status_col >= 0 && status_col < n) {
-            fputs(" class=\"s-", out);
-            for (const char *s = cells + (size_t)status_col * CSV_FIELD_MAX; *s; s++)
-                if (isalnum((unsigned char)*s))
-                    fputc(tolower((unsigned char)*s), out);
-            fputc('"', out);
-        }
-        fputc('>', out);
-        for (int k = 0; k < ncols; k++) {
-            int c = order[k];
-            if (folded[c])
-                continue;
-            const char *text = c < n ? cells + (size_t)c * CSV_FIELD_MAX : "";
-            double v;
-            if (is_number(text, &v)) {
-                fputs("<td class=\"n\">", out);
-                put_number(out, text, v);
-            } else if (c == status_col && *reason) {
-                /* the status links to the reason, listed under the table (put_failures) */
-                fprintf(out, "<td><a href=\"#fail-%ld\" title=\"", failed);
-                html_put_text(out, reason);
-                fputs("\">", out);
-                html_put_text(out, text);
-                fputs("</a>", out);
-            } else if (why[c] && *text) {
-                /* one line, cut with an ellipsis (report.css td.why), the whole on hover: it
-                 * had wrapped into some 9 lines and stood each failed row as tall */
-                fputs("<td class=\"why\" title=\"", out);
-                html_put_text(out, text);
-                fputs("\">", out);
-                html_put_text(out, text);
-            } else {
-                fputs(nowrap[c] ? "<td class=\"nw\">" : "<td>", out);
-                html_put_text(out, text);
-            }
-            fputs("</td>", out);
-        }
-        fputs("</tr>\n", out);
+        put_row(out, cells, n, &t, &failed);
         rows++;
     }
     fputs("</tbody></table></div>\n", out);
     if (total)
         *total = all;
     int bad = ferror(csv) || ferror(out);
-    if (!bad && failed && put_failures(out, csv, start, status_col, error_col, max_rows))
+    if (!bad && failed && put_failures(out, csv, start, t.status_col, t.error_col, max_rows))
         bad = 1;
     mem_free(cells);
     return bad ? -1 : rows;
