@@ -203,11 +203,80 @@ static const char **output_option(struct run_opts *o, int argc, char **argv, int
     return NULL;
 }
 
+/* The option parsers below take one option's value: each checks it, says what is wrong through
+ * cli_bad_usage, and returns its status (0, or 2 for a usage error) for parse_run to return, so
+ * that parse_run's loop reads as the list of options. */
+
+/* --format text|json */
+static int parse_format(struct run_opts *o, const char *v, FILE *errout)
+{
+    if (strcmp(v, "json") == 0)
+        o->json = 1;
+    else if (strcmp(v, "text") == 0)
+        o->json = 0;
+    else
+        return cli_bad_usage(errout, "stepsim --help", "--format '%s': expected text or json", v);
+    if (cli_once(&o->once, NULL, "--format", v, errout, "stepsim --help") != 0)
+        return 2;
+    return 0;
+}
+
+/* --plot-window or --plot-size (`opt`), read into o->view by `parse`; *given keeps the text for
+ * the error when --plot is missing. */
+static int parse_view_option(struct run_opts *o, const char *opt, const char *v,
+                             enum sim_status (*parse)(const char *, struct gantt_view *,
+                                                      struct sim_error *),
+                             const char **given, FILE *errout)
+{
+    struct sim_error e;
+    if (parse(v, &o->view, &e) != SIM_OK)
+        return cli_bad_usage(errout, "stepsim run --help", "%s", e.msg);
+    if (cli_once(&o->once, NULL, opt, v, errout, "stepsim run --help") != 0)
+        return 2;
+    *given = v;
+    return 0;
+}
+
+/* --tokens N: at least one token */
+static int parse_tokens(struct run_opts *o, const char *v, FILE *errout)
+{
+    char why[256];
+    if (units_parse(v, UNIT_NUMBER, &o->tokens, why, sizeof why) != 0)
+        return cli_bad_usage(errout, "stepsim --help", "--tokens '%.40s': %s", v, why);
+    if (!(o->tokens >= 1))
+        return cli_bad_usage(errout, "stepsim --help",
+                             "--tokens: expected at least 1 token, got '%s'", v);
+    if (cli_once(&o->once, NULL, "--tokens", v, errout, "stepsim --help") != 0)
+        return 2;
+    return 0;
+}
+
+/* --seed N: kept as the set seed=N in o->seed, in its place among the --set values */
+static int parse_seed(struct run_opts *o, const char *v, FILE *errout)
+{
+    long seed;
+    char why[128];
+    if (!*v)
+        return cli_bad_usage(errout, "stepsim --help", "%s needs a number", "--seed");
+    if (units_parse_int(v, 0, 2147483647L, &seed, why, sizeof why) != 0)
+        return cli_bad_usage(errout, "stepsim --help", "--seed: %s", why);
+    /* --set seed=N where it stands: the key seed, given once */
+    if (cli_once(&o->once, "seed", "--seed", v, errout, "stepsim --help") != 0)
+        return 2;
+    if (o->sets.n == CLI_MAX_SETS ||
+        snprintf(o->seed, sizeof o->seed, "seed=%s", v) >= (int)sizeof o->seed)
+        return cli_bad_usage(errout, "stepsim --help", "--seed '%.20s': too long or too many",
+                             v);
+    o->sets.v[o->sets.n++] = o->seed;
+    return 0;
+}
+
 static int parse_run(int argc, char **argv, struct run_opts *o, FILE *errout)
 {
     memset(o, 0, sizeof *o);
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v, *name, **slot;
+        int rc = 0;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             o->help = 1;
             return 0;
@@ -216,15 +285,7 @@ static int parse_run(int argc, char **argv, struct run_opts *o, FILE *errout)
                 cli_add_set(&o->sets, &o->once, v, errout, "stepsim") != 0)
                 return 2;
         } else if ((v = cli_opt_value(argc, argv, &i, "--format"))) {
-            if (strcmp(v, "json") == 0)
-                o->json = 1;
-            else if (strcmp(v, "text") == 0)
-                o->json = 0;
-            else
-                return cli_bad_usage(errout, "stepsim --help",
-                                     "--format '%s': expected text or json", v);
-            if (cli_once(&o->once, NULL, "--format", v, errout, "stepsim --help") != 0)
-                return 2;
+            rc = parse_format(o, v, errout);
         } else if ((slot = output_option(o, argc, argv, &i, &v, &name))) {
             if (!*v)
                 return cli_bad_usage(errout, "stepsim --help", "%s needs a file name", name);
@@ -232,43 +293,14 @@ static int parse_run(int argc, char **argv, struct run_opts *o, FILE *errout)
                 return 2;
             *slot = v;
         } else if ((v = cli_opt_value(argc, argv, &i, "--plot-window"))) {
-            struct sim_error e;
-            if (gantt_parse_window(v, &o->view, &e) != SIM_OK)
-                return cli_bad_usage(errout, "stepsim run --help", "%s", e.msg);
-            if (cli_once(&o->once, NULL, "--plot-window", v, errout, "stepsim run --help") != 0)
-                return 2;
-            o->plot_window = v;
+            rc = parse_view_option(o, "--plot-window", v, gantt_parse_window, &o->plot_window,
+                                   errout);
         } else if ((v = cli_opt_value(argc, argv, &i, "--plot-size"))) {
-            struct sim_error e;
-            if (gantt_parse_size(v, &o->view, &e) != SIM_OK)
-                return cli_bad_usage(errout, "stepsim run --help", "%s", e.msg);
-            if (cli_once(&o->once, NULL, "--plot-size", v, errout, "stepsim run --help") != 0)
-                return 2;
-            o->plot_size = v;
+            rc = parse_view_option(o, "--plot-size", v, gantt_parse_size, &o->plot_size, errout);
         } else if ((v = cli_opt_value(argc, argv, &i, "--tokens"))) {
-            char why[256];
-            if (units_parse(v, UNIT_NUMBER, &o->tokens, why, sizeof why) != 0)
-                return cli_bad_usage(errout, "stepsim --help", "--tokens '%.40s': %s", v, why);
-            if (!(o->tokens >= 1))
-                return cli_bad_usage(errout, "stepsim --help",
-                                     "--tokens: expected at least 1 token, got '%s'", v);
-            if (cli_once(&o->once, NULL, "--tokens", v, errout, "stepsim --help") != 0)
-                return 2;
+            rc = parse_tokens(o, v, errout);
         } else if ((v = cli_opt_value(argc, argv, &i, "--seed"))) {
-            long seed;
-            char why[128];
-            if (!*v)
-                return cli_bad_usage(errout, "stepsim --help", "%s needs a number", "--seed");
-            if (units_parse_int(v, 0, 2147483647L, &seed, why, sizeof why) != 0)
-                return cli_bad_usage(errout, "stepsim --help", "--seed: %s", why);
-            /* --set seed=N where it stands: the key seed, given once */
-            if (cli_once(&o->once, "seed", "--seed", v, errout, "stepsim --help") != 0)
-                return 2;
-            if (o->sets.n == CLI_MAX_SETS ||
-                snprintf(o->seed, sizeof o->seed, "seed=%s", v) >= (int)sizeof o->seed)
-                return cli_bad_usage(errout, "stepsim --help", "--seed '%.20s': too long or too "
-                                     "many", v);
-            o->sets.v[o->sets.n++] = o->seed;
+            rc = parse_seed(o, v, errout);
         } else if (strcmp(a, "--fail-on-oom") == 0) {
             o->fail_on_oom = 1;
         } else if (a[0] == '-' && a[1] != '\0') {
@@ -279,6 +311,8 @@ static int parse_run(int argc, char **argv, struct run_opts *o, FILE *errout)
             return cli_bad_usage(errout, "stepsim --help",
                                  "unexpected argument '%s' (one scenario per run)", a);
         }
+        if (rc != 0)
+            return rc;
     }
     if (!o->scenario)
         return cli_bad_usage(errout, "stepsim --help", "%s needs a scenario file", "run");
