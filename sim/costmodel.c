@@ -86,15 +86,25 @@ static double embedding_copy_params(const struct cm_ctx *c, const struct cm_stag
     return 0.0;
 }
 
-static void stage_params(const struct cm_ctx *c, struct cm_stage *st, int rank_embeds)
+/* The sums stage_params builds from the stage's layers, its MTP modules and its embedding and
+ * head, in parameters per GPU: the helpers add to them in the order of the layers, as one loop
+ * did, so the floating-point sums come out the same. */
+struct param_sums {
+    double dense, expert;           /* all the stage's weights */
+    double largest;                 /* the largest layer, embedding or head (max_unit_params) */
+    double lora_dense, lora_expert; /* peft=lora: the adapters' */
+};
+
+/* The stage's transformer layers: their weights, and what the stage records per layer beside
+ * them -- narrow (quantized) and MXFP8 weights, Muon's optimizer time. A layer of the kind of
+ * the one before has its numbers (model_layer_kind), so only a new kind is costed again. */
+static void add_stage_layers(const struct cm_ctx *c, struct cm_stage *st, struct param_sums *p)
 {
     const struct model *m = c->m;
-    double dense = 0, expert = 0, largest = 0, d = 0, e = 0, nd = 0, ne = 0;
+    double d = 0, e = 0, nd = 0, ne = 0;
     double bd = 0, be = 0, xd = 0, xe = 0; /* of d and e, in bf16 and in MXFP8 modules */
-    double ld = 0, le = 0, lora_dense = 0, lora_expert = 0; /* peft=lora: the adapters' */
+    double ld = 0, le = 0;                 /* peft=lora: the adapters' */
     int muon = c->scn->optimizer_algorithm == OPTALG_MUON;
-    st->narrow_dense_params = st->narrow_expert_params = st->mxfp8_params = 0.0;
-    st->muon_dense_s = st->muon_expert_s = 0.0;
     for (int l = st->first_layer, kind = -1; l < st->first_layer + st->layers; l++) {
         int k = model_layer_kind(m, l, c->cfg->seq); /* one kind, one count (model.h) */
         if (k != kind) {
@@ -107,10 +117,10 @@ static void stage_params(const struct cm_ctx *c, struct cm_stage *st, int rank_e
                 cm_lora_layer_params(c, l, &ld, &le);
         }
         kind = k;
-        dense += d;
-        expert += e;
-        lora_dense += ld;
-        lora_expert += le;
+        p->dense += d;
+        p->expert += e;
+        p->lora_dense += ld;
+        p->lora_expert += le;
         st->muon_dense_s += nd;
         st->muon_expert_s += ne;
         if (cm_layer_is_narrow(c, l)) { /* DeepSeek-V4's einsum and mixing weights: none */
@@ -118,51 +128,68 @@ static void stage_params(const struct cm_ctx *c, struct cm_stage *st, int rank_e
             st->narrow_expert_params += e - be - xe;
             st->mxfp8_params += xd + xe;
         }
-        largest = d + e > largest ? d + e : largest;
+        p->largest = d + e > p->largest ? d + e : p->largest;
     }
+}
+
+/* The multi-token-prediction modules, on the last stage: each module's projection and layer,
+ * held once when the layer is repeated (mtp-repeated-layer), with their adapters and Muon. */
+static void add_mtp_modules(const struct cm_ctx *c, struct cm_stage *st, struct param_sums *p)
+{
+    if (st->mtp_modules <= 0)
+        return;
+    double h = c->m->hidden, d, e, ld, le, nd, ne;
+    int muon = c->scn->optimizer_algorithm == OPTALG_MUON;
+    int copies = c->scn->mtp_repeated_layer ? 1 : st->mtp_modules; /* weights held */
+    p->dense += copies * 2.0 * h * h / c->cfg->tp;
+    for (int j = 0; j < model_mtp_module_layers(c->m); j++) {
+        int l = model_mtp_layer(c->m, j);
+        cm_layer_params(c, l, &d, &e);
+        p->dense += copies * d;
+        p->expert += copies * e;
+        if (scn_adapters(c->scn)) { /* its layer's adapters; eh_proj stays frozen */
+            cm_lora_layer_params(c, l, &ld, &le);
+            p->lora_dense += copies * ld;
+            p->lora_expert += copies * le;
+        }
+        p->largest = d + e > p->largest ? d + e : p->largest;
+        if (muon) { /* the module's layers; its 2h -> h projection is left out (small) */
+            cm_muon_layer_s(c, l, &nd, &ne);
+            st->muon_dense_s += copies * nd;
+            st->muon_expert_s += copies * ne;
+        }
+    }
+}
+
+static void stage_params(const struct cm_ctx *c, struct cm_stage *st, int rank_embeds)
+{
+    const struct model *m = c->m;
+    struct param_sums p = {0};
+    st->narrow_dense_params = st->narrow_expert_params = st->mxfp8_params = 0.0;
+    st->muon_dense_s = st->muon_expert_s = 0.0;
+    add_stage_layers(c, st, &p);
     double embedding = st->has_embedding ? model_params_embedding(m) / c->cfg->tp
                                          : embedding_copy_params(c, st, rank_embeds);
     double head =
         st->has_head ? (model_params_head(m) + model_params_final_norm(m)) / c->cfg->tp : 0.0;
-    if (st->mtp_modules > 0) { /* MTP modules: on the last stage */
-        double h = m->hidden;
-        int copies = c->scn->mtp_repeated_layer ? 1 : st->mtp_modules; /* weights held */
-        dense += copies * 2.0 * h * h / c->cfg->tp;
-        for (int j = 0; j < model_mtp_module_layers(m); j++) {
-            int l = model_mtp_layer(m, j);
-            cm_layer_params(c, l, &d, &e);
-            dense += copies * d;
-            expert += copies * e;
-            if (scn_adapters(c->scn)) { /* its layer's adapters; eh_proj stays frozen */
-                cm_lora_layer_params(c, l, &ld, &le);
-                lora_dense += copies * ld;
-                lora_expert += copies * le;
-            }
-            largest = d + e > largest ? d + e : largest;
-            if (muon) { /* the module's layers; its 2h -> h projection is left out (small) */
-                cm_muon_layer_s(c, l, &nd, &ne);
-                st->muon_dense_s += copies * nd;
-                st->muon_expert_s += copies * ne;
-            }
-        }
-    }
+    add_mtp_modules(c, st, &p);
     if (c->scn->fp8_output_proj && st->has_head) /* the MXFP8 output layer's weight copies */
         st->mxfp8_params += model_params_head(m) / c->cfg->tp;
-    dense += embedding + head;
-    largest = embedding > largest ? embedding : largest;
-    largest = head > largest ? head : largest;
+    p.dense += embedding + head;
+    p.largest = embedding > p.largest ? embedding : p.largest;
+    p.largest = head > p.largest ? head : p.largest;
     st->frozen_params = 0.0;
     if (scn_adapters(c->scn)) { /* the base model frozen: the adapters train */
-        st->frozen_params = dense + expert;
-        dense = lora_dense;
-        expert = lora_expert;
+        st->frozen_params = p.dense + p.expert;
+        p.dense = p.lora_dense;
+        p.expert = p.lora_expert;
         embedding = head = 0.0;
     }
-    st->dense_params = dense;
-    st->expert_params = expert;
-    st->params = dense + expert;
+    st->dense_params = p.dense;
+    st->expert_params = p.expert;
+    st->params = p.dense + p.expert;
     st->edge_params = embedding + head;
-    st->max_unit_params = largest;
+    st->max_unit_params = p.largest;
 }
 
 /* The word embedding's gradient, every micro-batch on a stage that looks tokens up: the
