@@ -678,6 +678,70 @@ static enum sim_status set_facts(char (*text)[SET_FACT_TEXT], const struct cli_s
     return st;
 }
 
+/* The texts the page's facts point into, filled before the facts are listed: one struct so
+ * that they live as long as the page is written. */
+struct page_texts {
+    char budget[160], counts[400], hbm[512], names[512], fixed[160], none[256];
+    char as_run[160], dispatchers[160];
+};
+
+/* The facts' texts that need only the plan's result: apart from page_facts, which lists them
+ * and fills the rest, so that each fits a screen. */
+static void fill_page_texts(struct page_texts *t, const struct scenario *base,
+                            const struct plan_opts *o, const struct plan_result *res)
+{
+    snprintf(t->budget, sizeof t->budget, "%d GPUs, global batch %d x seq %d, top %d by tokens/s%s",
+             o->gpus, base->global_batch, base->seq, o->top, TIE_NOTE);
+    hbm_text(t->hbm, sizeof t->hbm, res, "hbm_usable_gib");
+    config_counts(res, t->counts, sizeof t->counts);
+    struct plan_fixed fix = plan_fixed_of(base);
+    plan_fixed_text(&fix, t->fixed, sizeof t->fixed);
+    snprintf(t->as_run, sizeof t->as_run, "%s on %s", res->model, res->hardware);
+    dispatchers_text(t->dispatchers, sizeof t->dispatchers, base, res);
+}
+
+/* The facts above the table, in the page's order, into facts (room for 10 + sets->n); the
+ * --set values only when set_text holds them (set_facts succeeded). Returns their count. */
+static int page_facts(struct html_fact *facts, struct page_texts *t, const char *scenario_file,
+                      const struct cli_sets *sets, char (*set_text)[SET_FACT_TEXT],
+                      const struct plan_result *res)
+{
+    int n = 0;
+    facts[n++] = (struct html_fact){"scenario file", scenario_file};
+    facts[n++] = (struct html_fact){"as run", t->as_run};
+    for (int i = 0; set_text && i < sets->n; i++)
+        facts[n++] = (struct html_fact){"--set", set_text[i]};
+    facts[n++] = (struct html_fact){"budget", t->budget};
+    if (*nothing_fits_text(t->none, sizeof t->none, res))
+        facts[n++] = (struct html_fact){"nothing fits", t->none};
+    facts[n++] = (struct html_fact){"framework", res->framework->name};
+    facts[n++] = (struct html_fact){"schedules", schedules_text(t->names, sizeof t->names, res)};
+    facts[n++] = (struct html_fact){
+        "context parallelism",
+        res->cp_comm < 0 ? "none" : scn_choice_name(SCN_CP_COMM_TYPE, res->cp_comm)};
+    if (t->fixed[0])
+        facts[n++] = (struct html_fact){"fixed by --set", t->fixed};
+    facts[n++] = (struct html_fact){"HBM", t->hbm};
+    facts[n++] = (struct html_fact){"configs", t->counts};
+    if (t->dispatchers[0]) /* a MoE model's */
+        facts[n++] = (struct html_fact){"MoE dispatcher", t->dispatchers};
+    return n;
+}
+
+/* What a row of the page's table is and where its columns are defined (HTML, not escaped). */
+static const char plan_table_about[] =
+    "One row per valid config: first the listed ones in the plan's order (the top K, each "
+    "layout by its simplest config within 1% of its fastest, simpler first within 1%; when "
+    "nothing fits, the configs nearest to fitting), then the other <em>ok</em> "
+    "(simulated) ones, the <em>pruned</em> ones (not simulated: their lower bound on the "
+    "step time, bound_s, showed they could not change the list; an empty memory is one "
+    "not built, which may not fit or may break a rule) and the <em>oom</em> ones "
+    "(over the usable HBM, not simulated) -- the first 2000 rows.  First come the rank "
+    "(<code>listed</code>), the layout as the text table writes it and the headline "
+    "results; then the key columns of <code>--out</code> that vary (those the same in "
+    "every row are named above the table) and its other results, defined in "
+    "<code>stepsim plan --help</code> and the README's result columns.";
+
 /* --report FILE.html: the valid configs as a table, the listed ones first, the first
  * PLAN_REPORT_ROWS of them; above it what was planned -- the text table's header, the --set
  * values as given, and when nothing fits, that the list is the nearest. */
@@ -686,80 +750,33 @@ static enum sim_status plan_report(struct outfile *of, const char *scenario_file
                                    const struct cli_sets *sets, const struct plan_result *res,
                                    int csv_given, struct sim_error *err)
 {
-    char budget[160], counts[400], hbm[512], names[512], fixed[160], none[256];
-    snprintf(budget, sizeof budget, "%d GPUs, global batch %d x seq %d, top %d by tokens/s%s",
-             o->gpus, base->global_batch, base->seq, o->top, TIE_NOTE);
-    hbm_text(hbm, sizeof hbm, res, "hbm_usable_gib");
-    config_counts(res, counts, sizeof counts);
-    struct plan_fixed fix = plan_fixed_of(base);
-    plan_fixed_text(&fix, fixed, sizeof fixed);
+    struct page_texts texts;
+    fill_page_texts(&texts, base, o, res);
     long valid = 0;
     for (size_t i = 0; i < res->n; i++)
         valid += res->entries[i].built >= 0;
-    char as_run[160], dispatchers[160];
-    snprintf(as_run, sizeof as_run, "%s on %s", res->model, res->hardware);
-    dispatchers_text(dispatchers, sizeof dispatchers, base, res);
     struct html_fact facts[10 + CLI_MAX_SETS];
-    int n = 0;
-    facts[n++] = (struct html_fact){"scenario file", scenario_file};
-    facts[n++] = (struct html_fact){"as run", as_run};
     char(*set_text)[SET_FACT_TEXT] = mem_calloc(sets->n ? (size_t)sets->n : 1, sizeof *set_text);
     if (!set_text)
         return err_set(err, SIM_EFAIL, NULL, 0, "out of memory for the page's --set values");
     enum sim_status st = set_facts(set_text, sets, base, o->gpus, res, err);
-    for (int i = 0; st == SIM_OK && i < sets->n; i++)
-        facts[n++] = (struct html_fact){"--set", set_text[i]};
-    facts[n++] = (struct html_fact){"budget", budget};
-    if (*nothing_fits_text(none, sizeof none, res))
-        facts[n++] = (struct html_fact){"nothing fits", none};
-    facts[n++] = (struct html_fact){"framework", res->framework->name};
-    facts[n++] = (struct html_fact){"schedules", schedules_text(names, sizeof names, res)};
-    facts[n++] = (struct html_fact){
-        "context parallelism",
-        res->cp_comm < 0 ? "none" : scn_choice_name(SCN_CP_COMM_TYPE, res->cp_comm)};
-    if (fixed[0])
-        facts[n++] = (struct html_fact){"fixed by --set", fixed};
-    facts[n++] = (struct html_fact){"HBM", hbm};
-    facts[n++] = (struct html_fact){"configs", counts};
-    if (dispatchers[0]) /* a MoE model's */
-        facts[n++] = (struct html_fact){"MoE dispatcher", dispatchers};
+    int n = page_facts(facts, &texts, scenario_file, sets, st == SIM_OK ? set_text : NULL, res);
     /* What a reviewer reads first: the rank, the layout and the headline results; then the key
      * columns, of which those the same in every row (most are "default") are folded into one
      * note above the table. */
     static const char *const first[] = {
-        "listed", "layout", "step_time_s", "tokens_per_s", "memory_gib", "fits", "status",
-        "mfu", "tokens_per_s_per_gpu", "hbm_usable_gib", NULL};
-    enum { NKEYS = sizeof csv_layout_keys / sizeof csv_layout_keys[0] };
-    const char *fold[1 + NKEYS + PLAN_NFLEX_KEYS + 1] = {"dp"};
-    for (int k = 0; k < NKEYS; k++)
+        "listed", "layout", "step_time_s",          "tokens_per_s",   "memory_gib", "fits",
+        "status", "mfu",    "tokens_per_s_per_gpu", "hbm_usable_gib", NULL};
+    const char *fold[1 + NCSV_KEYS + PLAN_NFLEX_KEYS + 1] = {"dp"};
+    for (int k = 0; k < NCSV_KEYS; k++)
         fold[1 + k] = scn_key_name(csv_layout_keys[k]);
     for (int k = 0; k < PLAN_NFLEX_KEYS; k++)
-        fold[1 + NKEYS + k] = scn_key_name(plan_flex_keys[k]);
+        fold[1 + NCSV_KEYS + k] = scn_key_name(plan_flex_keys[k]);
     static const char *const nowrap[] = {"layout", NULL};
     const struct html_columns columns = {first, fold, nowrap};
-    struct report_html_table page = {
-        "plan",
-        base->name,
-        facts,
-        n,
-        write_csv_ranked,
-        res,
-        NULL,
-        0,
-        "One row per valid config: first the listed ones in the plan's order (the top K, each "
-        "layout by its simplest config within 1% of its fastest, simpler first within 1%; when "
-        "nothing fits, the configs nearest to fitting), then the other <em>ok</em> "
-        "(simulated) ones, the <em>pruned</em> ones (not simulated: their lower bound on the "
-        "step time, bound_s, showed they could not change the list; an empty memory is one "
-        "not built, which may not fit or may break a rule) and the <em>oom</em> ones "
-        "(over the usable HBM, not simulated) -- the first 2000 rows.  First come the rank "
-        "(<code>listed</code>), the layout as the text table writes it and the headline "
-        "results; then the key columns of <code>--out</code> that vary (those the same in "
-        "every row are named above the table) and its other results, defined in "
-        "<code>stepsim plan --help</code> and the README's result columns.",
-        valid,
-        &columns,
-        csv_given};
+    struct report_html_table page = {"plan",           base->name, facts,    n,
+                                     write_csv_ranked, res,        NULL,     0,
+                                     plan_table_about, valid,      &columns, csv_given};
     if (st == SIM_OK)
         st = outfile_write(of, report_html_table_fn, &page, err);
     mem_free(set_text);
