@@ -180,8 +180,6 @@ struct run_opts {
     int fail_on_oom; /* out of memory is a failure (exit 2), after the outputs */
 };
 
-/* A command-line mistake: one line naming it, and where to look; exit status 2. */
-
 /* argv[*i] as an option naming one output file (--timeline FILE, --plot=FILE, ...): where its
  * value goes in o, with the value and the option's name; NULL when it is none of them. */
 static const char **output_option(struct run_opts *o, int argc, char **argv, int *i,

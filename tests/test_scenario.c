@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "helpers.h"
 #include "scenario.h"
 
 #define SRC(p) TOP_SRCDIR "/" p
