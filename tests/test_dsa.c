@@ -176,18 +176,18 @@ static int glm52_starts(int layer, const void *arg)
  * stages are left empty, as its recipe's layout has them. */
 Test(dsa, grouped_layouts_keep_each_top_k_group_on_one_stage)
 {
-    char out[512];
-    cr_assert_eq(pplayout_grouped(78, 13, 1, 1, glm52_starts, NULL, out, sizeof out), 0);
-    cr_assert_str_eq(out, "Etttttt|tttt|tttt|tttt|tttt|tttt|tttttttt|tttttttt|tttttttt|tttttttt|"
-                          "tttttttt|tttttttt|ttttmL");
-    cr_assert_eq(pplayout_grouped(78, 13, 2, 1, glm52_starts, NULL, out, sizeof out), 0);
-    cr_assert_eq(pplayout_stages(out), 26);
-    cr_assert_eq(pplayout_count(out, -1, 't'), 78);
+    char layout[512];
+    cr_assert_eq(pplayout_grouped(78, 13, 1, 1, glm52_starts, NULL, layout, sizeof layout), 0);
+    cr_assert_str_eq(layout, "Etttttt|tttt|tttt|tttt|tttt|tttt|tttttttt|tttttttt|tttttttt|"
+                             "tttttttt|tttttttt|tttttttt|ttttmL");
+    cr_assert_eq(pplayout_grouped(78, 13, 2, 1, glm52_starts, NULL, layout, sizeof layout), 0);
+    cr_assert_eq(pplayout_stages(layout), 26);
+    cr_assert_eq(pplayout_count(layout, -1, 't'), 78);
     for (int s = 0; s < 26; s++) {
         int first, count;
-        pplayout_stage_layers(out, s, &first, &count);
+        pplayout_stage_layers(layout, s, &first, &count);
         cr_assert(count == 0 || glm52_starts(first, NULL), "stage %d starts at %d: %s", s, first,
-                  out);
+                  layout);
     }
-    cr_assert_eq(pplayout_grouped(78, 13, 1, 1, glm52_starts, NULL, out, 40), -1);
+    cr_assert_eq(pplayout_grouped(78, 13, 1, 1, glm52_starts, NULL, layout, 40), -1);
 }

@@ -17,7 +17,7 @@
 
 #define MODEL(name) TOP_SRCDIR "/models/" name ".xml"
 #define L(...) ((const char *const[]){__VA_ARGS__, NULL})
-#define near(a, b) (fabs((a) - (b)) <= 1e-12 + 1e-9 * fabs(b))
+#define near(a, b) (fabs((double)(a) - (double)(b)) <= 1e-12 + 1e-9 * fabs((double)(b)))
 
 static struct scenario scn;
 static struct step_output out;

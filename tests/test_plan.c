@@ -1147,8 +1147,8 @@ static void config_counts_of(const char *out, size_t n[5])
 {
     const char *line = strstr(out, "\nconfigs: ");
     cr_assert(line, "%s", out);
-    cr_assert_eq(sscanf(line, "\nconfigs: %*zu enumerated, %zu in %*zu rule-valid layouts not "
-                              "found to break a rule, %*zu built (%*zu schedule orders), %zu "
+    cr_assert_eq(sscanf(line, "\nconfigs: %*u enumerated, %zu in %*u rule-valid layouts not "
+                              "found to break a rule, %*u built (%*u schedule orders), %zu "
                               "over HBM or host memory, %zu simulated, %zu pruned",
                         &n[0], &n[1], &n[2], &n[3]),
                  4, "%s", line);

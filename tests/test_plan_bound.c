@@ -2,6 +2,7 @@
 #include <criterion/criterion.h>
 #include <gsl/gsl_rng.h>
 
+#include "alloc.h"
 #include "helpers.h"
 #include "pipeline.h"
 #include "plan_bound.h"

@@ -633,7 +633,7 @@ Test(report_html, table_page)
     const struct html_fact facts[] = {{"--vary", "pp=2,4,8"}};
     struct report_html_table page = {
         "sweep", "sw<e>ep", facts, 1, three_rows, NULL, "step_time_s", 0, "One row per config.", 0,
-        NULL};
+        NULL, 0};
     FILE *fp = tmpfile();
     cr_assert_eq(report_html_table(fp, &page), 0);
     char *s = capture(fp);

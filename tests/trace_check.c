@@ -731,7 +731,7 @@ static uint32_t async_key(struct checker *c, const struct jv *e, uint32_t pid, c
                           const char *name)
 {
     const struct jv *id = get(e, "id"), *id2 = get(e, "id2");
-    char idtext[128];
+    char idtext[160]; /* "global \"" + 120 bytes + "\"" */
     if (id && id->t == J_NUM && id->num == trunc(id->num))
         snprintf(idtext, sizeof idtext, "%.17g", id->num);
     else if (is_string(id))
