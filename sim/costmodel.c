@@ -763,7 +763,8 @@ static enum sim_status fill_times(const struct costmodel *cm, const struct scena
         st = to_time(cs->dp_sync_s, &setup->stage_dp[s], err);
     }
     for (int r = 0; r < scn->pp && st == SIM_OK; r++)
-        if ((st = to_time(cm->rank_opt_s[r], &setup->rank_opt[r], err)) == SIM_OK)
+        if ((st = to_time(cm->rank_opt_s[r], &setup->rank_opt[r], err)) == SIM_OK &&
+            (st = to_time(cm->rank_deferred_s[r], &setup->rank_deferred[r], err)) == SIM_OK)
             st = to_time(cm->rank_param_ag_s[r], &setup->rank_param_ag[r], err);
     return st;
 }

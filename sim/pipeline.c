@@ -44,6 +44,7 @@ struct rank_state {
     simtime_t *dp_not_before;    /* [vp] earliest end of the chunk's reduction (last bucket) */
     int32_t blocked_on;          /* transfer this rank waits for (blocking P2P); -1 = none */
     int compute_left;            /* F/B/W ops not yet finished */
+    simtime_t free_at;           /* when the optimizer op became next and the rank free; -1 */
     int32_t pair_stage, pair_mb; /* an overlapped pair's F output, sent when the pair ends */
     int32_t held_stage, held_mb; /* rendezvous: a B's gradient held until the next F's
                                     activation has arrived; -1 = none */
@@ -293,10 +294,18 @@ static enum sim_status try_start(struct step_ctx *c, int rank, struct sim_error 
         if (st != SIM_OK || rs->busy)
             return st;
     }
+    simtime_t now = eng_now(&c->eng);
+    if (op->kind == OP_OPT && rs->free_at < 0)
+        rs->free_at = now;
     if (!op_ready(c, rank, op))
         return SIM_OK;
-    simtime_t now = eng_now(&c->eng);
     simtime_t dur = op_duration(c, rank, rs, op);
+    if (op->kind == OP_OPT && c->setup->overlap_grad_reduce) {
+        /* the deferred GEMMs ran from free_at, beside the reductions the optimizer waited for */
+        simtime_t hidden = now - rs->free_at, deferred = c->setup->rank_deferred[rank];
+        c->res->opt_hidden[rank] = hidden < deferred ? hidden : deferred;
+        dur -= c->res->opt_hidden[rank];
+    }
     if (c->rng && op->kind != OP_OPT && dur > 0) {
         double factor = gsl_ran_lognormal(c->rng, c->jitter_mu, c->jitter_sigma);
         simtime_t jittered = simtime_from_s(simtime_to_s(dur) * factor);
@@ -651,6 +660,7 @@ enum sim_status pipe_setup_init(struct pipe_setup *setup, const struct sched_typ
     setup->stage_bwd = mem_calloc(stages, sizeof(simtime_t));
     setup->stage_wgt = mem_calloc(stages, sizeof(simtime_t));
     setup->rank_opt = mem_calloc((size_t)sp->pp, sizeof(simtime_t));
+    setup->rank_deferred = mem_calloc((size_t)sp->pp, sizeof(simtime_t));
     setup->links = mem_calloc(2 * (size_t)sp->pp, sizeof(struct pipe_link));
     setup->stage_dp = mem_calloc(stages, sizeof(simtime_t));
     setup->rank_param_ag = mem_calloc((size_t)sp->pp, sizeof(simtime_t));
@@ -662,6 +672,7 @@ enum sim_status pipe_setup_init(struct pipe_setup *setup, const struct sched_typ
     if (!setup->stage_dp_tail || !setup->stage_fwd_comm || !setup->stage_bwd_comm ||
         !setup->stage_layers || !setup->stage_act ||
         !setup->stage_fwd || !setup->stage_bwd || !setup->stage_wgt || !setup->rank_opt ||
+        !setup->rank_deferred ||
         !setup->links || !setup->stage_dp || !setup->rank_param_ag) {
         pipe_setup_release(setup);
         return err_set(err, SIM_EFAIL, NULL, 0, "out of memory for %zu pipeline stages", stages);
@@ -675,6 +686,7 @@ void pipe_setup_release(struct pipe_setup *setup)
     mem_free(setup->stage_bwd);
     mem_free(setup->stage_wgt);
     mem_free(setup->rank_opt);
+    mem_free(setup->rank_deferred);
     mem_free(setup->links);
     mem_free(setup->stage_dp);
     mem_free(setup->rank_param_ag);
@@ -696,6 +708,7 @@ void pipe_result_release(struct pipe_result *res)
     mem_free(res->peak_act);
     mem_free(res->opt_start);
     mem_free(res->compute_end_rank);
+    mem_free(res->opt_hidden);
     memset(res, 0, sizeof *res);
 }
 
@@ -746,13 +759,14 @@ static int alloc_step(struct step_ctx *c, struct pipe_result *res, size_t cells)
     res->peak_act = mem_calloc((size_t)c->pp, sizeof *res->peak_act);
     res->opt_start = mem_calloc((size_t)c->pp, sizeof *res->opt_start);
     res->compute_end_rank = mem_calloc((size_t)c->pp, sizeof *res->compute_end_rank);
+    res->opt_hidden = mem_calloc((size_t)c->pp, sizeof *res->opt_hidden);
     return c->ranks && net_ok && c->link_end && c->xfers && c->flags && c->stage_at &&
                    c->place_of && res->recs &&
                    (c->unposted || !c->setup->rendezvous_p2p) &&
                    res->busy && res->opt_end && res->peak_inflight && res->pair_peak &&
                    res->peak_act &&
                    res->opt_start &&
-                   res->compute_end_rank
+                   res->compute_end_rank && res->opt_hidden
                ? 0
                : -1;
 }
@@ -796,6 +810,7 @@ static int init_ranks(struct step_ctx *c, size_t per_rank)
         rs->pair_stage = -1;
         rs->held_stage = -1;
         rs->compute_left = (int)per_rank - 1;
+        rs->free_at = -1;
         for (int ch = 0; ch < c->vp; ch++)
             rs->dp_left += setup->stage_dp[stage_of(c, r, ch)] > 0;
     }

@@ -67,6 +67,13 @@ struct pipe_setup {
     simtime_t *stage_bwd; /* [pp*vp] B duration (input gradient only) */
     simtime_t *stage_wgt; /* [pp*vp] W duration (weight gradient) */
     simtime_t *rank_opt;  /* [pp] optimizer duration */
+    /* [pp] of rank_opt, the weight-gradient GEMMs deferred to the flush, run first.  With
+     * overlap_grad_reduce they start when the rank's last op has ended, while its gradient
+     * reductions run: Megatron-Core launches those from the backward hooks, which the
+     * deferred layer fires too (tensor_parallel/layers.py returns a dummy grad_weight), and
+     * runs finish_embedding_wgrad_compute before finalize_model_grads waits for them
+     * (pipeline_parallel/schedules.py; NVIDIA/Megatron-LM issue #1012).  0 = none. */
+    simtime_t *rank_deferred;
     simtime_t *stage_dp;  /* [pp*vp] DP gradient reduction of the chunk; 0 = none */
     simtime_t *rank_param_ag; /* [pp] parameter all-gather after the optimizer; 0 = none */
     int overlap_grad_reduce;  /* reduce a chunk's gradients during its last backward */
@@ -120,6 +127,9 @@ struct pipe_result {
     simtime_t *opt_end; /* [pp] end of the rank's optimizer op (and parameter gather) */
     simtime_t *opt_start; /* [pp] start of the rank's optimizer op */
     simtime_t *compute_end_rank; /* [pp] end of the rank's last F/B/W */
+    /* [pp] of rank_deferred, what ran before the optimizer op started, under the rank's
+     * gradient reduction */
+    simtime_t *opt_hidden;
     int *peak_inflight; /* [pp] max (micro-batch, chunk) activations held at once; an
                            overlapped pair's F takes its B's place (pipe_pair_defers) */
     /* [pp] the most activations held when an overlapped F&B pair whose B frees its own began,

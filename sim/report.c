@@ -211,10 +211,13 @@ static struct report_breakdown finish_rank(const struct report *rep, const struc
     double opt_start = simtime_to_s(res->opt_start[r]) - first;
     double compute_end = simtime_to_s(res->compute_end_rank[r]) - first;
     double tail = opt_start - compute_end; /* gradient reduction after the last op */
-    b.dp += tail; /* on top of the sharded traffic inside the ops */
-    double opt = rep->ranks[r].opt_end_s - opt_start; /* deferred weight gradients run first */
-    b.optimizer = opt - cm->rank_deferred_s[r];
-    b.compute += cm->rank_deferred_s[r]; /* deferred weight gradients: compute, run last */
+    /* deferred weight gradients: compute, run last -- some under that reduction, the rest
+     * first in the optimizer op */
+    double hidden = simtime_to_s(res->opt_hidden[r]);
+    b.dp += tail - hidden; /* on top of the sharded traffic inside the ops */
+    double opt = rep->ranks[r].opt_end_s - opt_start;
+    b.optimizer = opt - (cm->rank_deferred_s[r] - hidden);
+    b.compute += cm->rank_deferred_s[r];
     double idle = rep->step_s - busy - tail - opt;
     b.pp = pp_exposed < idle ? pp_exposed : idle;
     b.bubble = idle - b.pp;

@@ -239,19 +239,25 @@ static void dependency_flow(struct trace_ctx *c, const struct pipe_record *r)
     put_flow_end(c, "\"f\",\"bp\":\"e\"", to, d->rank, what, id);
 }
 
-/* The LM head's weight gradients that defer-head-wgrad moves into the flush run first in the
- * rank's OPT record (costmodel.h: rank_deferred_s, of rank_opt_s): a child slice at the OPT's
- * start, so that its box is not read as a slow optimizer step (the report counts them as
- * compute). */
+/* The LM head's weight gradients that defer-head-wgrad moves into the flush (costmodel.h:
+ * rank_deferred_s, of rank_opt_s) run from the rank's last op on, under its gradient
+ * reduction (pipe_result.opt_hidden), and what is left first in its OPT record: a slice
+ * after the last op and a child slice at the OPT's start, so that their boxes are not read
+ * as a slow optimizer step (the report counts them as compute). */
 static void put_deferred_wgrad(struct trace_ctx *c, const struct pipe_record *opt, uint64_t ts)
 {
     double s = c->cm ? c->cm->rank_deferred_s[opt->rank] : 0.0;
-    simtime_t end = opt->start + simtime_from_s(s);
-    uint64_t te = ns_of(c, end < opt->end ? end : opt->end);
-    if (s <= 0 || te <= ts)
-        return;
-    put_slice(c, PID_RANKS, tid_rank(opt->rank), "W", "W head (deferred)", ts, te - ts);
-    fprintf(c->out, ",\"args\":{\"rank\":%" PRId32 "}}", opt->rank);
+    simtime_t hidden = c->res->opt_hidden[opt->rank];
+    simtime_t from[2] = {c->res->compute_end_rank[opt->rank], opt->start};
+    simtime_t end[2] = {from[0] + hidden, opt->start + simtime_from_s(s) - hidden};
+    for (int i = 0; i < 2 && s > 0; i++) {
+        uint64_t t0 = i ? ts : ns_of(c, from[0]);
+        uint64_t te = ns_of(c, end[i] < opt->end ? end[i] : opt->end);
+        if (te <= t0)
+            continue;
+        put_slice(c, PID_RANKS, tid_rank(opt->rank), "W", "W head (deferred)", t0, te - t0);
+        fprintf(c->out, ",\"args\":{\"rank\":%" PRId32 "}}", opt->rank);
+    }
 }
 
 static void put_op(struct trace_ctx *c, const struct pipe_record *r)

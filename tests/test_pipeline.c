@@ -776,16 +776,24 @@ Test(jitter, every_seed_is_its_own_stream)
  * 1 ms F / 2 ms B per chunk: each chunk's reduction takes 3 ms, its last bucket 1 ms.  Without
  * overlap both run after the rank's last backward (6 ms on the critical path); with overlap
  * each runs during its chunk's last backward, so only part of it stays exposed. */
+static void one_two_ms_setup(struct pipe_setup *setup, const struct sched_type *type,
+                             struct sched_params sp)
+{
+    struct sim_error err;
+    cr_assert_eq(pipe_setup_init(setup, type, &sp, &err), SIM_OK);
+    for (int s = 0; s < sp.pp * sp.vp; s++) {
+        setup->stage_fwd[s] = MS(1);
+        setup->stage_bwd[s] = MS(2);
+    }
+}
+
 static simtime_t dp_step(int overlap, simtime_t *compute_end)
 {
-    struct sched_params sp = {2, 2, 2, 0, 0, 0};
     struct pipe_setup setup;
     struct pipe_result res;
     struct sim_error err;
-    cr_assert_eq(pipe_setup_init(&setup, &sched_interleaved, &sp, &err), SIM_OK);
+    one_two_ms_setup(&setup, &sched_interleaved, (struct sched_params){2, 2, 2, 0, 0, 0});
     for (int s = 0; s < 4; s++) {
-        setup.stage_fwd[s] = MS(1);
-        setup.stage_bwd[s] = MS(2);
         setup.stage_dp[s] = MS(3);
         setup.stage_dp_tail[s] = MS(1);
     }
@@ -836,6 +844,58 @@ Test(data_parallel, reductions_after_backwards_then_optimizer_then_gather)
     cr_assert_lt(overlapped, plain, "overlap hides part of the reduction");
     cr_assert_geq(overlapped, end_overlap + MS(1) + MS(1) + MS(2),
                   "the last bucket's reduction cannot be hidden");
+}
+
+/* defer-head-wgrad: 1F1B p=2 m=1 with 1 ms F / 2 ms B, the head's rank 1 ending its backward
+ * at 4 ms; its optimizer op holds 3 ms of deferred head weight gradients and 2 ms more.
+ * Megatron-Core launches the rank's reduction during that backward (the deferred layer's hook
+ * fires too) and runs the deferred GEMMs beside it, before finalize_model_grads waits for it;
+ * without overlap the reduction runs after them.  Returns rank 1's OPT record's start and end,
+ * and its opt_hidden. */
+static void deferred_head(int overlap, simtime_t dp, simtime_t *start, simtime_t *end,
+                          simtime_t *hidden)
+{
+    struct pipe_setup setup;
+    struct pipe_result res;
+    struct sim_error err;
+    one_two_ms_setup(&setup, &sched_1f1b, (struct sched_params){2, 1, 1, 0, 0, 0});
+    setup.stage_dp[1] = setup.stage_dp_tail[1] = dp; /* one bucket: all after the backward */
+    setup.rank_opt[0] = MS(1);
+    setup.rank_opt[1] = MS(5);
+    setup.rank_deferred[1] = MS(3);
+    setup.overlap_grad_reduce = overlap;
+    cr_assert_eq(pipe_run(&setup, &res, &err), SIM_OK, "%s", err.msg);
+    cr_assert_eq(res.compute_end_rank[1] - res.first_start, MS(4));
+    *start = *end = -1;
+    for (size_t i = 0; i < res.nrecs; i++)
+        if (res.recs[i].kind == REC_OPT && res.recs[i].rank == 1) {
+            *start = res.recs[i].start - res.first_start;
+            *end = res.recs[i].end - res.first_start;
+        }
+    *hidden = res.opt_hidden[1];
+    cr_assert_eq(res.opt_hidden[0], 0);
+    pipe_result_release(&res);
+    pipe_setup_release(&setup);
+}
+
+Test(data_parallel, deferred_head_wgrad_runs_beside_the_reduction)
+{
+    simtime_t start, end, hidden;
+    /* reduction 4 ms, to 8 ms: the deferred 3 ms ran within it; 2 ms of optimizer after */
+    deferred_head(1, MS(4), &start, &end, &hidden);
+    cr_assert_eq(hidden, MS(3));
+    cr_assert_eq(start, MS(8));
+    cr_assert_eq(end, MS(10));
+    /* reduction 2 ms, to 6 ms: 2 of the 3 ms ran under it, the last 1 ms then 2 ms: 4+3+2 */
+    deferred_head(1, MS(2), &start, &end, &hidden);
+    cr_assert_eq(hidden, MS(2));
+    cr_assert_eq(start, MS(6));
+    cr_assert_eq(end, MS(9));
+    /* no overlap: the reduction starts after the last backward, all in series: 4+3+4+2 */
+    deferred_head(0, MS(4), &start, &end, &hidden);
+    cr_assert_eq(hidden, 0);
+    cr_assert_eq(start, MS(8));
+    cr_assert_eq(end, MS(13));
 }
 
 /* Two ranks with blocking P2P over 1 GB/s links without latency: F and B times per stage,
