@@ -251,30 +251,41 @@ static void v4_linear_operands(const struct model *m, const struct layer_parts *
     }
 }
 
-/* fp8 / nvfp4 quantization time of one layer's GEMM operands on this GPU (struct
- * layer_cost's quant_fwd / quant_bwd; net of the bf16 writes a fused norm saves), each operand
- * under its module's recipe (module_recipe; a bf16 module quantizes nothing).
- * Weights are cast once per step and cached (TE's is_first_microbatch): nothing here.
- * `dense_inner` is the dense MLP's or the shared experts' inner width, `routed_inner` the
- * routed experts' (top_k of them) where their activation runs unfused. */
-void cm_narrow_quantize_s(const struct cm_ctx *c, const struct layer_parts *lp, double T,
-                          double Ts, double dense_inner, double routed_inner,
-                          struct layer_cost *lc)
+/* The widths of a layer's mixer projections, per token at TP 1: `qkv_out` out of the input
+ * projection (QKV, or a linear-time mixer's in_proj), `proj_in` into the output projection
+ * (0 without a mixer).  Apart because the operand table, the fp8 attention casts and the
+ * uncached weights all size from them. */
+static void mixer_widths(const struct model *m, const struct layer_parts *lp, double *qkv_out,
+                         double *proj_in)
+{
+    int attn = lp->mixer == MIXER_ATTENTION, ssm = model_mixer_is_ssm(lp->mixer);
+    *qkv_out = attn  ? model_q_width(m) + 2.0 * m->kv_heads * m->head_dim
+               : ssm ? model_ssm_in_width(m)
+                     : 0.0;
+    *proj_in = attn && m->o_groups > 0 ? (double)m->o_groups * m->o_lora_rank /* wo_b */
+               : attn                  ? (double)m->heads * m->v_head_dim
+               : ssm                   ? model_ssm_inner(m)
+                                       : 0.0;
+}
+
+/* The GEMM operands one layer quantizes, forward inputs then output gradients, each sized on
+ * this GPU (an operand a layer lacks has local = 0). */
+enum { LAYER_OPERANDS = 14 };
+struct layer_operands {
+    struct quant_operand op[LAYER_OPERANDS];
+};
+
+/* One layer's operand table: which module reads each operand, who writes it and how large it
+ * is.  Apart from its pricing (quantize_operands) because the table is a model of the layer's
+ * dataflow and the pricing a model of the recipe; T tokens, Ts sharded. */
+static struct layer_operands layer_operands(const struct cm_ctx *c, const struct layer_parts *lp,
+                                            double T, double Ts, double dense_inner,
+                                            double routed_inner, double qkv_out, double proj_in)
 {
     const struct model *m = c->m;
-    const struct scenario *scn = c->scn;
-    int sp = scn->sp && c->cfg->tp > 1, moe = lp->mlp == MLP_MOE;
-    int attn = lp->mixer == MIXER_ATTENTION, ssm = model_mixer_is_ssm(lp->mixer);
+    int sp = c->scn->sp && c->cfg->tp > 1, moe = lp->mlp == MLP_MOE;
+    int attn = lp->mixer == MIXER_ATTENTION;
     double t = c->cfg->tp, h = m->hidden, rows = sp ? Ts * h : T * h;
-    /* the mixer's input projection (QKV, or a linear-time mixer's in_proj) and its output
-     * projection */
-    double qkv_out = attn  ? model_q_width(m) + 2.0 * m->kv_heads * m->head_dim
-                     : ssm ? model_ssm_in_width(m)
-                           : 0.0;
-    double proj_in = attn && m->o_groups > 0 ? (double)m->o_groups * m->o_lora_rank /* wo_b */
-                     : attn                  ? (double)m->heads * m->v_head_dim
-                     : ssm                   ? model_ssm_inner(m)
-                                             : 0.0;
     double v4_in = 0.0, v4_grad = 0.0;
     v4_linear_operands(m, lp, attn, &v4_in, &v4_grad);
     double mixer_rows = lp->mixer != MIXER_NONE ? rows : 0.0;
@@ -288,7 +299,7 @@ void cm_narrow_quantize_s(const struct cm_ctx *c, const struct layer_parts *lp, 
      * a MoE layer's pre-MLP norm feeds the router too, so its shared experts' input is
      * unfused; Megatron-Core's own bias-activation kernel writes FC2's input in bf16. */
     int qkv_normed = !(m->kv_lora_rank > 0 && attn);
-    const struct quant_operand ops[] = {
+    return (struct layer_operands){{
         {mix_in, qkv_normed, sp, mixer_rows, T * h, 0, 0, QP_NONE},   /* QKV (in_proj) input */
         {mix_out, 0, 0, T * proj_in / t, 0, 0, sp, QP_NONE},         /* projection input */
         {dense_mod, !moe, sp, dense_mlp ? rows : 0, T * h, 0, 0, QP_NONE}, /* FC1 input */
@@ -303,10 +314,18 @@ void cm_narrow_quantize_s(const struct cm_ctx *c, const struct layer_parts *lp, 
         {LM_EXPERTS, 0, 0, moe ? routed : 0, 0, 1, 0, QP_NONE},      /* ... of the routed */
         {mix_in, 0, 0, T * v4_in, 0, 0, 0, QP_NONE},   /* DeepSeek-V4's other linears' inputs */
         {mix_in, 0, 0, T * v4_grad, 0, 1, 0, QP_NONE}, /* ... and output gradients */
-    };
-    double now[2] = {0.0, 0.0}, later = 0.0;
-    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
-        struct quant_operand o = ops[i];
+    }};
+}
+
+/* Prices the operand table under each operand's module recipe: bytes into now[] (by
+ * direction) and *later (the backward's transposes), launches counted into lc.  Apart so the
+ * per-operand rules read in one place; operands are added in table order (the sums' order). */
+static void quantize_operands(const struct cm_ctx *c, const struct layer_parts *lp,
+                              const struct layer_operands *ops, double now[2], double *later,
+                              struct layer_cost *lc)
+{
+    for (size_t i = 0; i < LAYER_OPERANDS; i++) {
+        struct quant_operand o = ops->op[i];
         struct quant_recipe buf;
         const struct quant_recipe *r = module_recipe(c, o.module, &buf);
         if (!r || !(o.local > 0.0))
@@ -315,19 +334,37 @@ void cm_narrow_quantize_s(const struct cm_ctx *c, const struct layer_parts *lp, 
             o.full = o.local;
         o.producer = o.normed ? r->norm : QP_NONE;
         double transpose =
-            operand_quant_bytes(r, &o, c->hw->gpu.fp8_any_layout, &now[o.backward], &later);
+            operand_quant_bytes(r, &o, c->hw->gpu.fp8_any_layout, &now[o.backward], later);
         if (o.module != LM_EXPERTS) { /* the experts' launches: cm_expert_quantize_kernels */
             double k = o.producer != QP_NONE ? r->kernels_after_norm : r->kernels;
             cm_count_kernels(c, module_scope(lp, o.module), o.backward ? 0.0 : k,
                              (o.backward ? k : 0.0) + transpose, 0.0, lc);
         }
     }
-    if (attn && scn->fp8_attention) {
+}
+
+/* fp8 / nvfp4 quantization time of one layer's GEMM operands on this GPU (struct
+ * layer_cost's quant_fwd / quant_bwd; net of the bf16 writes a fused norm saves), each operand
+ * under its module's recipe (module_recipe; a bf16 module quantizes nothing).
+ * Weights are cast once per step and cached (TE's is_first_microbatch): nothing here.
+ * `dense_inner` is the dense MLP's or the shared experts' inner width, `routed_inner` the
+ * routed experts' (top_k of them) where their activation runs unfused. */
+void cm_narrow_quantize_s(const struct cm_ctx *c, const struct layer_parts *lp, double T,
+                          double Ts, double dense_inner, double routed_inner,
+                          struct layer_cost *lc)
+{
+    double qkv_out, proj_in;
+    mixer_widths(c->m, lp, &qkv_out, &proj_in);
+    struct layer_operands ops =
+        layer_operands(c, lp, T, Ts, dense_inner, routed_inner, qkv_out, proj_in);
+    double now[2] = {0.0, 0.0}, later = 0.0;
+    quantize_operands(c, lp, &ops, now, &later, lc);
+    if (lp->mixer == MIXER_ATTENTION && c->scn->fp8_attention) {
         /* fp8 attention (Transformer Engine's fp8 dot-product attention, its input and output
          * projections left in 16 bits): Q, K and V cast to fp8 before the kernel and its
          * output cast back (2 bytes read and 1 written, or 1 and 2, an element); the backward
          * casts the output gradient in and Q's, K's and V's gradients out. */
-        double casts = 3.0 * T / t * (qkv_out + proj_in);
+        double casts = 3.0 * T / c->cfg->tp * (qkv_out + proj_in);
         now[0] += casts;
         now[1] += casts;
     }
