@@ -759,7 +759,9 @@ static void write_pipeline_text(FILE *out, const struct scenario *scn, const str
         fprintf(out, "stages        layers per virtual stage: %s\n", stages);
 }
 
-int report_write_text(FILE *out, const struct scenario *scn, const struct report *rep)
+/* The text report's first line: the scenario's name and what the command changed.  Apart
+ * because both are user text, cleaned to UTF-8 before printing. */
+static void write_name_text(FILE *out, const struct scenario *scn, const struct report *rep)
 {
     char name[3 * sizeof scn->name]; /* each invalid byte may become 3 */
     utf8_clean(name, sizeof name, scn->name);
@@ -770,30 +772,35 @@ int report_write_text(FILE *out, const struct scenario *scn, const struct report
         fprintf(out, " (%s)", sets);
     }
     fputc('\n', out);
-    if (rep->modelled) {
-        char layout[512];
-        report_layout_line(scn, rep, layout, sizeof layout);
-        fprintf(out, "layout        %s\n", layout);
-        if (rep->patterns) {
-            char kinds[160];
-            patterns_text(rep->patterns, ", ", kinds, sizeof kinds);
-            fprintf(out, "kinds         %s  (how published runs of these kinds were predicted: "
-                         "stepsim published)\n", kinds);
-        }
-        const struct cm_rank_memory *om = rep->oom ? &rep->mem[rep->oom_rank] : NULL;
-        if (om && rep->oom_host)
-            fprintf(out, "OUT OF HOST MEMORY rank %d offloads %.1f GiB per GPU of the %.1f GiB "
-                         "the host has\n",
-                    rep->oom_rank, om->host / 1073741824.0, rep->host_mem_bytes / 1073741824.0);
-        else if (om)
-            fprintf(out, "OUT OF MEMORY rank %d needs %.1f GiB of %.1f usable\n", rep->oom_rank,
-                    om->total / 1073741824.0, rep->hbm_usable_bytes / 1073741824.0);
+}
+
+/* The cost model's lines above the schedule: the layout, the run's kinds and an
+ * out-of-memory verdict.  Apart because only a modelled run (rep->modelled) has them. */
+static void write_layout_text(FILE *out, const struct scenario *scn, const struct report *rep)
+{
+    char layout[512];
+    report_layout_line(scn, rep, layout, sizeof layout);
+    fprintf(out, "layout        %s\n", layout);
+    if (rep->patterns) {
+        char kinds[160];
+        patterns_text(rep->patterns, ", ", kinds, sizeof kinds);
+        fprintf(out, "kinds         %s  (how published runs of these kinds were predicted: "
+                     "stepsim published)\n", kinds);
     }
-    write_pipeline_text(out, scn, rep->layout);
-    char derived[512];
-    if (derive_list(scn, " ", derived, sizeof derived) > 0)
-        fprintf(out, "derived       %s  (not given: computed from the values given)\n", derived);
-    fprintf(out, "\n");
+    const struct cm_rank_memory *om = rep->oom ? &rep->mem[rep->oom_rank] : NULL;
+    if (om && rep->oom_host)
+        fprintf(out, "OUT OF HOST MEMORY rank %d offloads %.1f GiB per GPU of the %.1f GiB "
+                     "the host has\n",
+                rep->oom_rank, om->host / 1073741824.0, rep->host_mem_bytes / 1073741824.0);
+    else if (om)
+        fprintf(out, "OUT OF MEMORY rank %d needs %.1f GiB of %.1f usable\n", rep->oom_rank,
+                om->total / 1073741824.0, rep->hbm_usable_bytes / 1073741824.0);
+}
+
+/* The step's headline figures: time, makespan, bubble and throughput.  Apart because they
+ * are the report's answer, read from the report alone (no scenario). */
+static void write_step_text(FILE *out, const struct report *rep)
+{
     fprintf(out, "step time          %.6f s\n", rep->step_s);
     fprintf(out, "pipeline makespan  %.6f s\n", rep->makespan_s);
     fprintf(out, "bubble ratio       %.4f   (idle share of pp x makespan)\n", rep->bubble_ratio);
@@ -809,6 +816,12 @@ int report_write_text(FILE *out, const struct scenario *scn, const struct report
                 rep->tokens);
     else
         fprintf(out, "tokens/s           n/a    (set seq to get tokens)\n");
+}
+
+/* The per-rank table (busy, idle, peak in-flight activations) and the note saying what
+ * peak_inflight counts.  Apart because it is the report's one table, a row per stage rank. */
+static void write_ranks_text(FILE *out, const struct scenario *scn, const struct report *rep)
+{
     fprintf(out, "\n%4s  %12s  %12s  %7s  %13s\n", "rank", "busy_s", "idle_s", "busy%",
             "peak_inflight");
     for (int r = 0; r < rep->pp; r++) {
@@ -822,6 +835,20 @@ int report_write_text(FILE *out, const struct scenario *scn, const struct report
             report_pairs_hand_over(scn) ? "\n               (" : "",
             report_pairs_hand_over(scn) ? REPORT_HANDOVER_NOTE : "",
             report_pairs_hand_over(scn) ? ")" : "");
+}
+
+int report_write_text(FILE *out, const struct scenario *scn, const struct report *rep)
+{
+    write_name_text(out, scn, rep);
+    if (rep->modelled)
+        write_layout_text(out, scn, rep);
+    write_pipeline_text(out, scn, rep->layout);
+    char derived[512];
+    if (derive_list(scn, " ", derived, sizeof derived) > 0)
+        fprintf(out, "derived       %s  (not given: computed from the values given)\n", derived);
+    fprintf(out, "\n");
+    write_step_text(out, rep);
+    write_ranks_text(out, scn, rep);
     if (rep->modelled)
         write_costmodel_text(out, scn, rep);
     return ferror(out) ? -1 : 0;
