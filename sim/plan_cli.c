@@ -452,8 +452,11 @@ static void write_run_line(FILE *out, const struct plan_run_args *ra,
     mem_free(v);
 }
 
-static int write_table(FILE *out, const struct scenario *base, const struct plan_opts *o,
-                       const struct plan_result *res, const struct plan_run_args *ra)
+/* The plan's title and framework lines: what was planned, for how many GPUs, and which
+ * framework, schedules and context parallelism the search ranged over.  Apart because these
+ * say the question the table answers; names come through utf8_clean (user text). */
+static void write_plan_title(FILE *out, const struct scenario *base, const struct plan_opts *o,
+                             const struct plan_result *res)
 {
     char names[512];
     schedules_text(names, sizeof names, res);
@@ -475,6 +478,13 @@ static int write_table(FILE *out, const struct scenario *base, const struct plan
                                               "framework=any widens it)",
             names,
             res->cp_comm < 0 ? "none" : scn_choice_name(SCN_CP_COMM_TYPE, res->cp_comm));
+}
+
+/* The settings every layout of the table shares: MoE dispatchers, keys fixed by --set, offloaded
+ * modules and the HBM line.  Apart because each is printed only when it applies. */
+static void write_plan_facts(FILE *out, const struct scenario *base,
+                             const struct plan_result *res)
+{
     char dispatchers[160];
     if (*dispatchers_text(dispatchers, sizeof dispatchers, base, res))
         fprintf(out, "MoE dispatcher %s\n", dispatchers);
@@ -490,6 +500,13 @@ static int write_table(FILE *out, const struct scenario *base, const struct plan
     }
     char hbm[512];
     fprintf(out, "%s\n\n", hbm_text(hbm, sizeof hbm, res, "of_GiB"));
+}
+
+/* The table itself: the top layouts with the command that runs the first, or, when none fits,
+ * the nearest misses.  Apart from the title and legend because only it depends on what fit. */
+static void write_plan_rows(FILE *out, const struct scenario *base, const struct plan_opts *o,
+                            const struct plan_result *res, const struct plan_run_args *ra)
+{
     int width = layout_width(res);
     fprintf(out, "%-4s %-*s %9s %11s %8s %7s %8s %7s %7s %6s %7s\n", "#", width, "layout",
             "step_s", "tokens/s", "tok/s/GPU", "MFU", "mem_GiB", "of_GiB", "bubble", "comm",
@@ -510,6 +527,12 @@ static int write_table(FILE *out, const struct scenario *base, const struct plan
             write_nearest_line(out, t + 1, &res->entries[res->nearest[t]], width,
                                res->host_mem_bytes);
     }
+}
+
+/* The legend of the table's columns and the counts of configs the search saw.  Apart because
+ * it is fixed text plus one count line, the same whatever fit. */
+static void write_plan_notes(FILE *out, const struct plan_result *res)
+{
     fputs("\nbubble, comm (exposed TP+CP+EP+PP+DP and host offload) and recomp are shares of "
           "the step time; mem is the peak over pipeline ranks, of the HBM usable for the layout "
           "(less NCCL's buffers for its parallel groups); zeroN is the ZeRO stage (k: "
@@ -528,6 +551,15 @@ static int write_table(FILE *out, const struct scenario *base, const struct plan
     char counts[400];
     config_counts(res, counts, sizeof counts);
     fprintf(out, "configs: %s\n", counts);
+}
+
+static int write_table(FILE *out, const struct scenario *base, const struct plan_opts *o,
+                       const struct plan_result *res, const struct plan_run_args *ra)
+{
+    write_plan_title(out, base, o, res);
+    write_plan_facts(out, base, res);
+    write_plan_rows(out, base, o, res, ra);
+    write_plan_notes(out, res);
     return ferror(out) ? -1 : 0;
 }
 
