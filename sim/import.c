@@ -742,12 +742,69 @@ static enum sim_status apply_choice(struct import_result *res, struct pending *p
                    list);
 }
 
+/* What mixes a layer's tokens, when not plain attention: --experimental-attention-variant (the
+ * sparse attentions, or gated_delta_net as --linear-attention-type gives it) and
+ * --linear-attention-freq (every k-th layer attention). */
+static enum sim_status apply_mixer(struct import_result *res, struct pending *pd,
+                                   const char *name, const char *value, struct sim_error *err)
+{
+    int variant = strcmp(name, "experimental-attention-variant") == 0;
+    if (variant && (strcmp(value, "dsa") == 0 || strcmp(value, "dsv4_hybrid") == 0)) {
+        res->sparse_attention = value[2] == 'a' ? IMPORT_DSA : IMPORT_DSV4;
+        return SIM_OK;
+    }
+    if (strcmp(name, "linear-attention-freq") == 0) {
+        long n;
+        enum sim_status st = whole_number(name, value, &n, err);
+        if (st != SIM_OK)
+            return err_set(err, SIM_EINPUT, NULL, 0,
+                           "import: --%s %s: give it as a whole number k (every k-th layer "
+                           "attention); a list is not read",
+                           name, value);
+        pd->linear_freq = n;
+        return SIM_OK;
+    }
+    if (strcmp(value, "gated_delta_net") != 0)
+        return err_set(err, SIM_EINPUT, NULL, 0, "import: --%s %s: of the %s stepsim models %s",
+                       name, value, variant ? "attention variants" : "linear attentions",
+                       variant ? "gated_delta_net, dsa and dsv4_hybrid" : "gated_delta_net");
+    pd->linear_gdn = 1;
+    return SIM_OK;
+}
+
+/* --normalization / --position-embedding-type, compared with the model's later: 1 or 2 for
+ * the two kinds stepsim models (arguments.py's choices: of the positions, learned ones and
+ * RoPE), 0 and listed as ignored for another. */
+static void shape_word(struct import_result *res, const char *name, const char *value)
+{
+    int norm = strcmp(name, "normalization") == 0;
+    const char *one = norm ? "LayerNorm" : "learned_absolute", *two = norm ? "RMSNorm" : "rope";
+    int kind = strcmp(value, one) == 0 ? 1 : strcmp(value, two) == 0 ? 2 : 0;
+    if (kind == 0) {
+        char given[72];
+        snprintf(given, sizeof given, "--%s %.40s", name, value);
+        add_ignored(res, given);
+    }
+    *(norm ? &res->norm : &res->position) = kind;
+}
+
+/* --attention-dropout / --hidden-dropout: a probability, kept for finish(). */
+static enum sim_status dropout(struct pending *pd, const char *name, const char *value,
+                               struct sim_error *err)
+{
+    char why[256];
+    double p;
+    if (units_parse(value, UNIT_NUMBER, &p, why, sizeof why) != 0)
+        return err_set(err, SIM_EINPUT, NULL, 0, "import: --%s %s: %s", name, value, why);
+    *(name[0] == 'a' ? &pd->attn_dropout : &pd->hidden_dropout) = p;
+    return SIM_OK;
+}
+
 /* A flag with a value: a precision format, a pattern, a choice among Megatron's words, a
  * probability, else a count. */
 static enum sim_status apply_valued(struct import_result *res, struct pending *pd,
                                     const char *name, const char *value, struct sim_error *err)
 {
-    char why[256];
     const struct choice_flag *cf = choice_flag_find(name);
     if (cf)
         return apply_choice(res, pd, cf, value, err);
@@ -773,57 +830,22 @@ static enum sim_status apply_valued(struct import_result *res, struct pending *p
         return hybrid_pattern(res, name, value, err);
     if (strcmp(name, "optimizer") == 0)
         return optimizer_choice(res, value, err);
-    int variant = strcmp(name, "experimental-attention-variant") == 0;
-    if (variant && (strcmp(value, "dsa") == 0 || strcmp(value, "dsv4_hybrid") == 0)) {
-        res->sparse_attention = value[2] == 'a' ? IMPORT_DSA : IMPORT_DSV4;
-        return SIM_OK;
-    }
-    if (strcmp(name, "linear-attention-type") == 0 || variant) {
-        if (strcmp(value, "gated_delta_net") != 0)
-            return err_set(err, SIM_EINPUT, NULL, 0, "import: --%s %s: of the %s stepsim models %s",
-                           name, value, variant ? "attention variants" : "linear attentions",
-                           variant ? "gated_delta_net, dsa and dsv4_hybrid" : "gated_delta_net");
-        pd->linear_gdn = 1;
-        return SIM_OK;
-    }
-    if (strcmp(name, "linear-attention-freq") == 0) {
-        long n;
-        enum sim_status st = whole_number(name, value, &n, err);
-        if (st != SIM_OK)
-            return err_set(err, SIM_EINPUT, NULL, 0,
-                           "import: --%s %s: give it as a whole number k (every k-th layer "
-                           "attention); a list is not read",
-                           name, value);
-        pd->linear_freq = n;
-        return SIM_OK;
-    }
+    if (strcmp(name, "experimental-attention-variant") == 0 ||
+        strcmp(name, "linear-attention-type") == 0 || strcmp(name, "linear-attention-freq") == 0)
+        return apply_mixer(res, pd, name, value, err);
     if (strcmp(name, "moe-token-dispatcher-type") == 0) /* flex: DeepEP, Megatron's default */
         return put_key(res, "moe-dispatcher", strcmp(value, "flex") == 0 ? "deepep" : value,
                        name, err);
-    /* arguments.py's choices; of the positions stepsim models learned ones and RoPE */
-    int norm = strcmp(name, "normalization") == 0;
-    if (norm || strcmp(name, "position-embedding-type") == 0) {
-        const char *one = norm ? "LayerNorm" : "learned_absolute", *two = norm ? "RMSNorm" : "rope";
-        int kind = strcmp(value, one) == 0 ? 1 : strcmp(value, two) == 0 ? 2 : 0;
-        if (kind == 0) {
-            char given[72];
-            snprintf(given, sizeof given, "--%s %.40s", name, value);
-            add_ignored(res, given);
-        }
-        *(norm ? &res->norm : &res->position) = kind;
+    if (strcmp(name, "normalization") == 0 || strcmp(name, "position-embedding-type") == 0) {
+        shape_word(res, name, value);
         return SIM_OK;
     }
     if (strcmp(name, "attention-backend") == 0) {
         int unfused = strcmp(value, "unfused") == 0 || strcmp(value, "local") == 0;
         return put_key(res, "attention", unfused ? "unfused" : "flash", name, err);
     }
-    if (strcmp(name, "attention-dropout") == 0 || strcmp(name, "hidden-dropout") == 0) {
-        double p;
-        if (units_parse(value, UNIT_NUMBER, &p, why, sizeof why) != 0)
-            return err_set(err, SIM_EINPUT, NULL, 0, "import: --%s %s: %s", name, value, why);
-        *(name[0] == 'a' ? &pd->attn_dropout : &pd->hidden_dropout) = p;
-        return SIM_OK;
-    }
+    if (strcmp(name, "attention-dropout") == 0 || strcmp(name, "hidden-dropout") == 0)
+        return dropout(pd, name, value, err);
     return apply_count(pd, name, value, err);
 }
 
