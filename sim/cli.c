@@ -359,6 +359,22 @@ static enum sim_status plan_outputs(const struct run_opts *o, const struct scena
     return st;
 }
 
+/* stdout carries one thing.  An output written there (--timeline -, --trace /dev/stdout)
+ * takes it: the text report, for a person, goes to stderr instead; a JSON report, which a
+ * script reads from stdout, cannot share it. */
+static enum sim_status report_stream(const struct run_opts *o, const struct run_outputs *ro,
+                                     FILE *out, FILE *errout, FILE **report,
+                                     struct sim_error *err)
+{
+    const char *taker = outset_option_on(ro->set, fileno(out));
+    *report = taker ? errout : out;
+    if (taker && o->json)
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "%s and --format json would both write to stdout; give %s a file",
+                       taker, taker);
+    return SIM_OK;
+}
+
 static int write_timeline(FILE *out, const void *so)
 {
     return timeline_write_csv(out, &((const struct step_output *)so)->res);
@@ -476,11 +492,14 @@ static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
     struct sim_error err;
     struct step_output so;
     struct run_outputs ro = {0};
+    FILE *report = out;
     int ran = 0;
     err_clear(&err);
     enum sim_status st = scn_load_with_sets(&scn, o.scenario, o.sets.v, o.sets.n, &err);
     if (st == SIM_OK)
         st = plan_outputs(&o, &scn, &ro, &err);
+    if (st == SIM_OK)
+        st = report_stream(&o, &ro, out, errout, &report, &err);
     if (st == SIM_OK) {
         st = step_run(&scn, &so, &err);
         ran = st == SIM_OK;
@@ -501,9 +520,9 @@ static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
         st = write_outputs(&ro, &o.view, &scn, &so, so.rep.sets_note, &err);
     }
     if (st == SIM_OK) {
-        int w =
-            o.json ? report_write_json(out, &scn, &so.rep) : report_write_text(out, &scn, &so.rep);
-        if (w != 0 || fflush(out) != 0)
+        int w = o.json ? report_write_json(report, &scn, &so.rep)
+                       : report_write_text(report, &scn, &so.rep);
+        if (w != 0 || fflush(report) != 0)
             st = err_set(&err, SIM_EFAIL, NULL, 0, "cannot write the report to stdout");
     }
     if (st == SIM_OK && o.fail_on_oom && so.modelled && so.rep.oom) {

@@ -33,6 +33,14 @@ struct outset {
                              (outset_replaces_own) */
 };
 
+const char *outset_option_on(const struct outset *os, int fd)
+{
+    for (int i = 0; os && fd >= 0 && i < os->n; i++)
+        if (os->file[i].mode == OUT_DESCRIPTOR && os->file[i].fd == fd)
+            return os->file[i].option;
+    return NULL;
+}
+
 void outset_replaces_own(struct outset *os, const char *mark)
 {
     os->own_mark = mark;

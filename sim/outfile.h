@@ -103,6 +103,11 @@ enum sim_status outfile_write(struct outfile *of, outfile_writer write, const vo
  * target alone. */
 void outfile_skip(struct outfile *of);
 
+/* The option ("--timeline") of the first output written to descriptor fd (stdout's, for "-"
+ * and /dev/stdout), or NULL: that stream then carries that output, so a report meant for it
+ * must go elsewhere. */
+const char *outset_option_on(const struct outset *os, int fd);
+
 /* Put every output in place (see above); on failure no replaced file has changed and every
  * temp file is gone. */
 enum sim_status outset_commit(struct outset *os, struct sim_error *err);

@@ -1077,7 +1077,7 @@ static enum sim_status plan_outputs(const struct plan_cli *p, const struct scena
     return st;
 }
 
-/* The files to their temp files, all into place together, then the table to stdout. */
+/* The files to their temp files, all into place together, then the table to `out`. */
 static enum sim_status write_outputs(const struct plan_cli *p, const struct plan_outputs *po,
                                      const struct scenario *scn, const struct plan_result *res,
                                      FILE *out, struct sim_error *err)
@@ -1101,7 +1101,7 @@ static enum sim_status write_outputs(const struct plan_cli *p, const struct plan
     }
     const struct plan_run_args ra = {p->path, sets, nsets};
     if (st == SIM_OK && (write_table(out, scn, &p->o, res, &ra) != 0 || fflush(out) != 0))
-        st = err_set(err, SIM_EFAIL, NULL, 0, "cannot write the plan to stdout");
+        st = err_set(err, SIM_EFAIL, NULL, 0, "cannot write the plan's table");
     return st;
 }
 
@@ -1139,7 +1139,10 @@ int plan_main(int argc, char **argv, FILE *out, FILE *errout)
         planned = (st = plan_run(&scn, &p.o, &res, &err)) == SIM_OK;
     if (st == SIM_OK) { /* once for every config (they share the seq), before the list */
         cli_warn_seq_past_max(errout, scn.seq, res.model_max_seq, scn.model_path);
-        st = write_outputs(&p, &po, &scn, &res, out, &err);
+        /* stdout carries one thing: with --out - the CSV takes it and the table, for a
+         * person, goes to stderr */
+        FILE *table = outset_option_on(po.set, fileno(out)) ? errout : out;
+        st = write_outputs(&p, &po, &scn, &res, table, &err);
     }
     if (st == SIM_OK && p.fail_on_oom && res.ntop == 0) {
         const struct plan_entry *e = res.nnearest ? &res.entries[res.nearest[0]] : NULL;

@@ -935,6 +935,20 @@ static enum sim_status check_oom(const struct sweep *sw, struct sim_error *err)
                    oom, sw->n, label, c->memory_B / 1073741824.0, c->hbm_usable_B / 1073741824.0);
 }
 
+/* stdout carries one thing: without --out it is the CSV's, so another output there
+ * (--report -) would end up mixed into it. */
+static enum sim_status check_stdout(const struct sweep_outputs *so, FILE *out,
+                                    struct sim_error *err)
+{
+    const char *taker = so->csv ? NULL : outset_option_on(so->set, fileno(out));
+    if (taker)
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "%s and the CSV would both write to stdout; give %s a file, or the CSV "
+                       "one with --out",
+                       taker, taker);
+    return SIM_OK;
+}
+
 /* The CSV and the plots to their temp files, all into place together, then the CSV to stdout
  * when no --out was given. */
 static enum sim_status write_outputs(const struct sweep *sw, const struct sweep_opts *o,
@@ -1046,6 +1060,8 @@ int sweep_main(int argc, char **argv, FILE *out, FILE *errout)
     struct sweep_outputs outs = {0};
     if (st == SIM_OK)
         st = plan_outputs(&o, sw, &outs, &err);
+    if (st == SIM_OK)
+        st = check_stdout(&outs, out, &err);
     if (st == SIM_OK) {
         sw->rows = mem_calloc(sw->n, sizeof *sw->rows);
         if (!sw->rows)

@@ -234,11 +234,23 @@ null=/dev/null
 mknod "$w/null" c 1 3 2>/dev/null && chmod 666 "$w/null" && null=null
 accept "--timeline and --trace naming a null device" "" run in.xml --timeline $null --trace $null
 check "the null device is still a character device" sh -c "cd '$w' && test -c $null"
-accept "--timeline /dev/stdout" "" run in.xml --timeline /dev/stdout
-check "--timeline /dev/stdout: the CSV is on stdout" grep -q '^rank,op,microbatch,chunk' "$tmp/out"
-accept "--timeline -" "" run in.xml --timeline -
-check "--timeline -: the CSV is on stdout, and no file named -" \
-    sh -c "grep -q '^rank,op,microbatch,chunk' '$tmp/out' && ! test -e '$w/-'"
+# stdout carries one thing: the CSV, alone (a script reads it), the text report going to stderr
+wrun run in.xml --timeline /dev/stdout
+check "--timeline /dev/stdout: exit 0" test "$rc" -eq 0
+check "--timeline /dev/stdout: stdout is the CSV alone" \
+    sh -c "head -1 '$tmp/out' | grep -qx 'rank,op,microbatch,chunk,stage,start_s,end_s,peer,bytes' &&
+           ! grep -q 'step time' '$tmp/out'"
+check "--timeline /dev/stdout: the text report is on stderr" grep -q '^step time' "$tmp/err"
+wrun run in.xml --timeline -
+check "--timeline -: the CSV alone is on stdout, and no file named -" \
+    sh -c "test $rc -eq 0 && head -1 '$tmp/out' | grep -q '^rank,op,microbatch,chunk' &&
+           ! grep -q 'step time' '$tmp/out' && ! test -e '$w/-'"
+refuse "--timeline - with --format json: both on stdout" 2 \
+    "--timeline and --format json would both write to stdout; give --timeline a file" \
+    run in.xml --timeline - --format json
+refuse "sweep --report - without --out: the CSV is on stdout" 2 \
+    "--report and the CSV would both write to stdout" \
+    sweep in.xml --vary pp=2,4 --report -
 mkfifo "$w/fifo"
 (cat "$w/fifo" >"$tmp/fifo.got") &
 accept "--timeline naming a FIFO with a reader" "" run in.xml --timeline fifo

@@ -889,6 +889,14 @@ if [ "$rc" -eq 0 ] && grep -q '^1 ' "$tmp/out"; then
 else
     fail "plan -j1: the count attached to -j" "exit $rc: $(head -c 300 "$tmp/err")"
 fi
+# stdout carries one thing: plan --out - puts the CSV there alone, the table on stderr.
+run plan "$SCN/llama3.1-70b-h100.xml" --gpus 64 --top 1 -j1 --out -
+if [ "$rc" -eq 0 ] && head -1 "$tmp/out" | grep -q '^dp,gpus,tp,pp,' &&
+    ! grep -q '^plan for ' "$tmp/out" && grep -q '^plan for ' "$tmp/err"; then
+    pass "plan --out -: the CSV alone on stdout, the table on stderr"
+else
+    fail "plan --out -: the CSV alone on stdout, the table on stderr" "exit $rc"
+fi
 run sweep "$U" --vary pp=1,2 -j0
 if [ "$rc" -eq 0 ] && [ "$(wc -l <"$tmp/out")" -eq 3 ]; then
     pass "sweep -j0: the CPUs, as plan and calibrate read 0"
