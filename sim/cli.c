@@ -84,6 +84,8 @@ static const char run_help[] =
     "                    hardware's hbm-reserve, its nccl-buffers per parallel group of more\n"
     "                    than one GPU, DeepEP's buffer and TP-overlap userbuffers); the\n"
     "                    report and files are written first\n"
+    "A file named - is stdout: that output then has it alone, the text report going to\n"
+    "stderr (--format json cannot share it).\n"
     "\n"
     "schedules: gpipe, 1f1b, interleaved (Megatron-LM orders; interleaved needs vp >= 2 and\n"
     "  pp <= vp-group <= microbatches with microbatches % vp-group = 0 or >= pp), zb-h1\n"
