@@ -170,7 +170,7 @@ static enum sim_status layout(struct gantt *g, const struct pipe_result *res,
     l->t1_s = t1 > l->t0_s ? t1 : l->t0_s + 1e-12;
     l->width_px = view->width_px > 0 ? view->width_px : GANTT_DEFAULT_WIDTH;
     int narrow = l->width_px < NARROW_WIDTH_PX;
-    double k = gantt_text_scale(l->width_px);
+    double k = gantt_text_scale(l->width_px, view->height_px);
     l->text_scale = k;
     l->left_px = (int)lround(LEFT_PX * k);
     l->right_px = (int)lround((narrow ? RIGHT_PX_NARROW : RIGHT_PX) * k);
@@ -558,9 +558,15 @@ static enum sim_status build_strips(struct gantt *g, const struct pipe_result *r
     return st;
 }
 
-double gantt_text_scale(int width_px)
+double gantt_text_scale(int width_px, int height_px)
 {
-    return fmin(fmax(width_px / TEXT_SCALE_FROM_PX, 1.0), TEXT_SCALE_MAX);
+    double k = fmin(fmax(width_px / TEXT_SCALE_FROM_PX, 1.0), TEXT_SCALE_MAX);
+    /* A short image keeps at least half its height for the chart: at 4000x360 text twice as
+     * large had left the ranks a sliver under a title and an axis as tall as the image, and
+     * broken the legend into columns past the right edge. */
+    if (height_px > 0)
+        k = fmin(k, fmax(1.0, 0.5 * height_px / (TOP_PX + BOTTOM_PX)));
+    return k;
 }
 
 /* ---- choosing the detail ---- */

@@ -56,8 +56,9 @@
 size_t gantt_max_boxes(int plot_w_px);
 /* Text and the room it takes on an image `width_px` wide, over their default size: 1 up to
  * 2000 pixels, growing with the width past that (at most 3), so that a large image fitted to a
- * screen or a slide stays legible.  The memory chart takes the Gantt chart's. */
-double gantt_text_scale(int width_px);
+ * screen or a slide stays legible; for a given `height_px` (0: not given) no larger than
+ * leaves half the height to the chart.  The memory chart takes the Gantt chart's. */
+double gantt_text_scale(int width_px, int height_px);
 /* Strips: a span of columns is drawn at its mean busy fraction when every column's fraction is
  * within STRIPS_SHARE of it and the busy time never strays from an even spread by more than
  * STRIPS_DRIFT columns (strips.h). */

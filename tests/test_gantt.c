@@ -682,10 +682,10 @@ Test(gantt, many_ranks_grow_the_default_height_to_a_lane_each)
  * it, the plot area taking the rest; a micro-batch label needs as many more pixels. */
 Test(gantt, a_large_image_scales_its_text)
 {
-    cr_assert_float_eq(gantt_text_scale(1600), 1.0, 1e-12);
-    cr_assert_float_eq(gantt_text_scale(2000), 1.0, 1e-12);
-    cr_assert_float_eq(gantt_text_scale(4000), 2.0, 1e-12);
-    cr_assert_float_eq(gantt_text_scale(16384), 3.0, 1e-12);
+    cr_assert_float_eq(gantt_text_scale(1600, 0), 1.0, 1e-12);
+    cr_assert_float_eq(gantt_text_scale(2000, 0), 1.0, 1e-12);
+    cr_assert_float_eq(gantt_text_scale(4000, 0), 2.0, 1e-12);
+    cr_assert_float_eq(gantt_text_scale(16384, 0), 3.0, 1e-12);
     static struct pipe_record recs[4 * 50];
     simtime_t busy[4];
     struct pipe_result res;
@@ -703,6 +703,27 @@ Test(gantt, a_large_image_scales_its_text)
                  small.label_pt);
     gantt_release(&small);
     gantt_release(&large);
+}
+
+/* ... but a short image given its height keeps half of it for the chart: at 4000x360 text twice
+ * as large had left the four ranks a sliver under a title and an axis as tall as the
+ * image (margins 84 + 64 pixels at scale 1) and broken the legend into columns off the image. */
+Test(gantt, a_short_wide_image_keeps_its_text_small_enough)
+{
+    cr_assert_float_eq(gantt_text_scale(4000, 360), 0.5 * 360 / 148, 1e-12, "2 by the width");
+    cr_assert_float_eq(gantt_text_scale(4000, 800), 2.0, 1e-12, "the width's, 2.7 allowed");
+    cr_assert_float_eq(gantt_text_scale(8000, 600), 0.5 * 600 / 148, 1e-12);
+    cr_assert_float_eq(gantt_text_scale(1600, 360), 1.0, 1e-12, "never under 1");
+    static struct pipe_record recs[4 * 50];
+    simtime_t busy[4];
+    struct pipe_result res;
+    steady_step(&res, recs, busy, 4, 50);
+    struct gantt g;
+    struct gantt_view wide_short = {0, 0, 4000, 360};
+    build_step(&g, &res, &wide_short);
+    /* half the height, less the lines of the note under the axis */
+    cr_assert_geq(g.lay.plot_h_px, 0.4 * 360, "the chart's height: %g", g.lay.plot_h_px);
+    gantt_release(&g);
 }
 
 /* A window's title gives both ends in one unit, the larger end's, down to ps: 0 to 1 ps had
