@@ -1659,6 +1659,24 @@ Test(plan, no_valid_layout_says_why_and_names_the_nearest_budgets)
     free(err);
 }
 
+/* A budget far past what the batch can use has no layout within 4,096 GPUs either way: each of
+ * the 8,192 budgets probed checks tp x cp x pp against the budget before walking vp, ep and the
+ * schedules (GLM-5.1 at 128K, cp to 32 and 256 experts, had walked them all: 71 s on a loaded
+ * 2-core machine for one error line; now well under a second). */
+Test(plan, a_budget_far_past_the_batch_is_refused_quickly, .timeout = 10)
+{
+    char *out, *err;
+    const char *args[] = {TOP_SRCDIR "/scenarios/glm-5.1-sft-128k-h100.xml", "--gpus", "1048576",
+                          "-j", "1", NULL};
+    cr_expect_eq(run_plan(args, &out, &err), 2);
+    cr_expect(strstr(err, "stepsim: no valid layout of glm-5-744b-a40b on gpus=1048576 with "
+                          "global-batch=520: no tp x cp x pp the planner tries"),
+              "%s", err);
+    cr_expect(strstr(err, "; no budget from 1044480 to 1052672 GPUs has one\n"), "%s", err);
+    free(out);
+    free(err);
+}
+
 /* Make the files of two mkstemp templates (for --out and --report), closed. */
 static void make_temps(char *a, char *b)
 {
