@@ -872,6 +872,9 @@ static int parse_dispatchers(const char *v, int *out, FILE *errout)
         return usage_error(errout, "--dispatchers: list too long", NULL);
     snprintf(list, sizeof list, "%s", v);
     for (char *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+        if (strcmp(w, "all") == 0) /* else "unknown dispatcher 'all' (known: all, ...)" */
+            return usage_error(errout, "--dispatchers: all stands alone (it names alltoall, "
+                               "allgather and a flex backend); give it or a list, got", v);
         int d = scn_choice_find(SCN_MOE_DISPATCHER, w);
         if (d < 0)
             return cli_bad_usage(errout, "stepsim plan --help",

@@ -893,6 +893,15 @@ Test(plan, bad_options_and_budgets)
               "stderr: %s", err);
     free(out);
     free(err);
+    /* all is the whole set, not one of a list (it had read "unknown dispatcher 'all' (known:
+     * all, or ...)") */
+    const char *all_listed[] = {MIXTRAL, "--gpus", "64", "--dispatchers", "alltoall,all", NULL};
+    cr_expect_eq(run_plan(all_listed, &out, &err), 2);
+    cr_expect_str_eq(err, "stepsim: plan: --dispatchers: all stands alone (it names alltoall, "
+                          "allgather and a flex backend); give it or a list, got 'alltoall,all' "
+                          "(see 'stepsim plan --help')\n");
+    free(out);
+    free(err);
     const char *bad_sched[] = {LLAMA, "--gpus", "64", "--schedules", "1f1b,zigzag", NULL};
     cr_expect_eq(run_plan(bad_sched, &out, &err), 2);
     cr_expect(strstr(err, "unknown schedule 'zigzag'"), "stderr: %s", err);
