@@ -1939,6 +1939,14 @@ static enum sim_status no_valid_layout(const struct plan_space *space, const str
                        "breaks %s: %s",
                        model->name, o->gpus, base->global_batch, fixed[0] ? " and " : "", fixed,
                        all_same ? "this rule" : "a rule, the last one checked", rule);
+    int mb = space->fixed.micro_batch;
+    if (mb && base->global_batch % mb != 0) /* no budget has one: say why, not the budgets */
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "no valid layout of %s on gpus=%d with global-batch=%d%s%s: "
+                       "micro-batch=%d does not divide global-batch=%d, so no data-parallel "
+                       "size can (give a micro-batch that divides the global batch)",
+                       model->name, o->gpus, base->global_batch, fixed[0] ? " and " : "", fixed,
+                       mb, base->global_batch);
     struct plan_budgets budgets;
     char nearest[128];
     plan_space_nearest_budgets(space, budget_reach(o->gpus), &budgets);

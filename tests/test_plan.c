@@ -1658,6 +1658,16 @@ Test(plan, no_valid_layout_says_why_and_names_the_nearest_budgets)
               "%s", err);
     free(out);
     free(err);
+    /* a fixed micro-batch that does not divide the batch: no budget can have one, and the
+     * message says why (it had read "no budget from 1 to 128 GPUs has one") */
+    const char *mb3[] = {LLAMA, "--gpus", "64", "--set", "micro-batch=3", NULL};
+    cr_expect_eq(run_plan(mb3, &out, &err), 2);
+    cr_expect_str_eq(err, "stepsim: no valid layout of llama3.1-70b on gpus=64 with "
+                          "global-batch=512 and micro-batch=3: micro-batch=3 does not divide "
+                          "global-batch=512, so no data-parallel size can (give a micro-batch "
+                          "that divides the global batch)\n");
+    free(out);
+    free(err);
     const char *layers[] = {LLAMA, "--gpus", "64", "--set", "layers=40", NULL};
     cr_expect_eq(run_plan(layers, &out, &err), 2);
     cr_expect(strstr(err, "global-batch=512: every layout breaks this rule: layers=40 differs "
