@@ -502,6 +502,19 @@ static void write_plan_facts(FILE *out, const struct scenario *base,
     fprintf(out, "%s\n\n", hbm_text(hbm, sizeof hbm, res, "of_GiB"));
 }
 
+/* Under a list shorter than the header's top K: how many layouts fit, all listed ("only 1 of
+ * the 1 rule-valid layouts fit; all 1 are listed" had read as if some were left out). */
+static void write_all_listed(FILE *out, size_t fit, size_t valid)
+{
+    if (fit < valid)
+        fprintf(out, "only %zu of the %zu rule-valid layouts fit; all %zu are listed\n", fit,
+                valid, fit);
+    else if (fit == 1)
+        fputs("the one rule-valid layout fits; it is listed\n", out);
+    else
+        fprintf(out, "all %zu rule-valid layouts fit; all are listed\n", fit);
+}
+
 /* The table itself: the top layouts with the command that runs the first, or, when none fits,
  * the nearest misses.  Apart from the title and legend because only it depends on what fit. */
 static void write_plan_rows(FILE *out, const struct scenario *base, const struct plan_opts *o,
@@ -516,8 +529,7 @@ static void write_plan_rows(FILE *out, const struct scenario *base, const struct
         write_entry_line(out, t + 1, e, &res->rows[e->row], width);
     }
     if (res->ntop > 0 && res->ntop < (size_t)o->top) /* the header said top K */
-        fprintf(out, "only %zu of the %zu rule-valid layouts fit; all %zu are listed\n",
-                res->ntop, res->nlayouts, res->ntop);
+        write_all_listed(out, res->ntop, res->nlayouts);
     if (res->ntop > 0)
         write_run_line(out, ra, base, o->gpus, res, &res->entries[res->top[0]]);
     if (res->ntop == 0) {

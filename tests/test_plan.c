@@ -968,6 +968,20 @@ Test(plan, fewer_layouts_than_the_top_asked_for_are_said_to_be_all)
               out);
     free(out);
     free(err);
+    /* every rule-valid layout fits: said so, not "only 1 of the 1 ... all 1 are listed" */
+    const char *one[] = {LLAMA, "--gpus", "64", "--set", "tp=8", "--set", "pp=8", "--set", "cp=1",
+                         "--set", "vp=1", "--set", "micro-batch=1", "--set", "global-batch=16",
+                         NULL};
+    cr_assert_eq(run_plan(one, &out, &err), 0, "stderr: %s", err);
+    cr_expect(strstr(out, "\nthe one rule-valid layout fits; it is listed\n"), "%s", out);
+    free(out);
+    free(err);
+    const char *four[] = {LLAMA, "--gpus", "64", "--set", "tp=8", "--set", "pp=8", "--set",
+                          "cp=1", "--set", "vp=1", "--set", "global-batch=8", NULL};
+    cr_assert_eq(run_plan(four, &out, &err), 0, "stderr: %s", err);
+    cr_expect(strstr(out, "\nall 4 rule-valid layouts fit; all are listed\n"), "%s", out);
+    free(out);
+    free(err);
 }
 
 /* An inferred framework lets --schedules name a schedule it does not run, planned with its
