@@ -271,6 +271,35 @@ fi
 browse "$tmp/sweep.html" "$tmp/sweep" "$tmp/sweep.png"
 shows "sweep: the screenshot shows the table" "$tmp/sweep.png" 0 200 1400 420
 
+# A long table (192 configs) scrolls in a box no taller than the window, its header in view
+# over the rows scrolled under it: in a box as tall as the table the header had scrolled away
+# with the page, and the sideways scroll bar sat under the last row.  A script after the
+# report's scrolls the box 2000 pixels and writes what is at its top into <html data-probe>
+# (no ampersand in it: awk's sub would put the matched text there).
+"$S" sweep "$SCN/unit.xml" --vary pp=1,2,4 --vary microbatches=1:64:+1 -j 2 \
+    --report "$tmp/long.html" >/dev/null || fail "report: long sweep"
+probe='<script>(function () { var box = document.querySelector(".table-wrap");
+    box.scrollIntoView();
+    box.scrollTop = 2000;
+    var top = box.getBoundingClientRect().top, rows = box.querySelectorAll("tbody tr"), first = -1;
+    for (var i = rows.length - 1; i >= 0; i--)
+        if (rows[i].getBoundingClientRect().bottom > top + 40) first = i;
+    document.documentElement.setAttribute("data-probe", [
+        Math.round(box.getBoundingClientRect().height) <= window.innerHeight ? "fits" : "taller",
+        Math.round(box.querySelector("th").getBoundingClientRect().top - top),
+        first].join(" ")); })();</script>'
+probe=$probe awk '{ if (index($0, "</body>")) sub(/<\/body>/, ENVIRON["probe"] "</body>")
+                    print }' "$tmp/long.html" >"$tmp/long-probe.html"
+browse "$tmp/long-probe.html" "$tmp/long"
+ran_clean "long sweep" "$tmp/long"
+set -- $(html_attr "$tmp/long" data-probe)
+if [ "${1:-}" = fits ] && [ "${2:-x}" = 0 ] && [ "${3:-0}" -gt 50 ]; then
+    pass "long sweep: the table scrolls under its header, in a box within the window (row $3)"
+else
+    fail "long sweep: the table scrolls under its header, in a box within the window" \
+        "box ${1:-?}, header ${2:-?} px below its top, first row in view ${3:-?}"
+fi
+
 # HTML_SHOTS=DIR keeps the screenshots for a person to look at.
 if [ -n "${HTML_SHOTS:-}" ] && mkdir -p "$HTML_SHOTS"; then
     cp "$tmp"/*.png "$HTML_SHOTS"/ 2>/dev/null
