@@ -322,6 +322,12 @@ static void put_gantt_note(FILE *out, const struct svg_gantt_stats *st)
                 "  The %zu data-parallel gradient reduction%s, on each rank's communication "
                 "stream, %s not drawn: the --trace file has them.",
                 st->reductions, st->reductions == 1 ? "" : "s", st->reductions == 1 ? "is" : "are");
+    if (st->transfers_left_out > 0)
+        fprintf(out,
+                "  Each rank's lane is %d pixel%s tall at this depth, and the %zu P2P transfers "
+                "are not drawn, their link lanes left out: the --timeline and --trace files "
+                "have them.",
+                st->lane_px, st->lane_px == 1 ? "" : "s", st->transfers_left_out);
 }
 
 static int put_gantt(FILE *out, const struct pipe_result *res, const struct report *rep)

@@ -23,6 +23,12 @@ enum {
     AXIS_H = 40,
 };
 
+/* A deeper pipeline than FULL_RANKS ranks takes thinner lanes, the plot about COMPACT_H pixels
+ * tall (a lane at least MIN_BOX_H, a pixel apart), and leaves its link lanes out: 1024 ranks
+ * had drawn a chart 39,000 pixels tall, its time axis as far below its first rank.  Rank
+ * labels stand LABEL_PITCH pixels apart at least (every 2nd, 4th, ... rank). */
+enum { FULL_RANKS = 64, COMPACT_H = 2400, MIN_BOX_H = 3, LABEL_PITCH = 14 };
+
 /* plots/gantt.gp's colours: one per compute kind, the two transfers. */
 static const unsigned long dark[4] = {0x2b6cb0, 0xc05621, 0x2f855a, 0x6b46c1};
 static const unsigned long send_colour[2] = {0x319795, 0xb83280};
@@ -84,6 +90,8 @@ struct chart {
     simtime_t thr;         /* a column's time */
     int *lane_y;           /* [nlanes] top of each lane's boxes */
     int *lane_h;           /* [nlanes] their height */
+    int compact;           /* past FULL_RANKS: thin rank lanes, no link lanes */
+    int pitch;             /* a rank lane's height with its margins, pixels */
     struct item *items;    /* the drawn ops, lane by lane ... */
     size_t *first;         /* [nlanes + 1] ... lane l's from items[first[l]] */
     size_t budget;         /* counting: boxes past this are too many (no need to count on) */
@@ -267,9 +275,13 @@ static void put_axis(FILE *out, double span_s, int plot_bottom)
 static void put_lane_labels(FILE *out, const struct chart *c, int links,
                             const double *rank_mem_bytes)
 {
-    int pp = c->res->pp;
-    for (int r = 0; r < pp; r++) {
-        int mid = c->lane_y[r] + BOX_H / 2;
+    int pp = c->res->pp, every = 1;
+    while (every * c->pitch < LABEL_PITCH)
+        every *= 2;
+    if (c->compact)
+        rank_mem_bytes = NULL; /* no room under the label: the per-rank table has it */
+    for (int r = 0; r < pp; r += every) {
+        int mid = c->lane_y[r] + c->lane_h[r] / 2;
         fprintf(out, "<text class=\"rl\" x=\"%d\" y=\"%d\">rank %d</text>", LEFT - 8,
                 rank_mem_bytes ? mid - 1 : mid + 4, r);
         if (rank_mem_bytes)
@@ -285,19 +297,25 @@ static void put_lane_labels(FILE *out, const struct chart *c, int links,
 /* Lane positions: rank r, then the link below it when drawn.  Returns the plot's height. */
 static int place_lanes(struct chart *c, const struct scan *s)
 {
-    int pp = c->res->pp, y = TOP;
+    int pp = c->res->pp, y = TOP, box = BOX_H;
+    c->pitch = RANK_H;
+    if (c->compact) {
+        box = COMPACT_H / pp - 1;
+        box = box < MIN_BOX_H ? MIN_BOX_H : box > BOX_H ? BOX_H : box;
+        c->pitch = box + 1;
+    }
     for (int r = 0; r < pp; r++) {
-        c->lane_y[r] = y + (RANK_H - BOX_H) / 2;
-        c->lane_h[r] = BOX_H;
-        y += RANK_H;
-        if (s->links && (r < pp - 1 || (s->wrap && pp > 2))) {
+        c->lane_y[r] = y + (c->pitch - box) / 2;
+        c->lane_h[r] = box;
+        y += c->pitch;
+        if (s->links && !c->compact && (r < pp - 1 || (s->wrap && pp > 2))) {
             c->lane_y[pp + 2 * r] = y + 1;
             c->lane_y[pp + 2 * r + 1] = y + 1 + HALF_H;
             c->lane_h[pp + 2 * r] = c->lane_h[pp + 2 * r + 1] = HALF_H;
             y += LINK_H;
         }
     }
-    return y + (RANK_H - BOX_H) / 2;
+    return y + (c->pitch - box) / 2;
 }
 
 /* A light band per rank and per link; what no box covers is idle.  Returns how many. */
@@ -307,12 +325,12 @@ static size_t put_lane_bands(struct chart *c, int nlanes)
     for (int l = 0; l < nlanes; l++) {
         if (c->lane_h[l] == 0 || (l >= c->res->pp && (l - c->res->pp) % 2))
             continue;
-        int link = l >= c->res->pp;
+        int link = l >= c->res->pp, margin = c->compact ? 0 : 2;
         n++;
         if (c->out)
             fprintf(c->out, "<rect class=\"%s\" x=\"0\" y=\"%d\" width=\"%d\" height=\"%d\"/>\n",
-                    link ? "band-link" : "band", link ? c->lane_y[l] - 1 : c->lane_y[l] - 2,
-                    SVG_GANTT_PLOT_W, link ? 2 * HALF_H + 2 : BOX_H + 4);
+                    link ? "band-link" : "band", link ? c->lane_y[l] - 1 : c->lane_y[l] - margin,
+                    SVG_GANTT_PLOT_W, link ? 2 * HALF_H + 2 : c->lane_h[l] + 2 * margin);
     }
     return n;
 }
@@ -472,7 +490,8 @@ static void put_ops(struct chart *c, int nlanes)
 {
     memset(&c->st, 0, sizeof c->st);
     for (int l = 0; l < nlanes && (c->out || c->st.boxes <= c->budget); l++)
-        put_lane(c, l);
+        if (c->lane_h[l] > 0) /* (a link lane left out of a deep pipeline's chart: 0) */
+            put_lane(c, l);
 }
 
 /* The finest columns whose boxes, with the lanes' bands and the pairs' outlines, stay within
@@ -514,7 +533,7 @@ static void put_head(struct chart *c, const struct scan *s, const struct svg_gan
           "double-click: whole step \xc2\xb7 box label: micro-batch",
           out);
     /* what the small lane labels are, which the chart does not say itself */
-    if (opts && opts->rank_mem_bytes)
+    if (opts && opts->rank_mem_bytes && !c->compact)
         fputs(" \xc2\xb7 GiB under a rank: its peak memory per GPU", out);
     if (s->links)
         fputs(" \xc2\xb7 lane i\xe2\x87\x84j: the P2P link between ranks i and j", out);
@@ -580,6 +599,10 @@ int svg_gantt_write(FILE *out, const struct pipe_result *res, const struct svg_g
     c.t0 = res->first_start;
     simtime_t span = res->step_end > res->first_start ? res->step_end - res->first_start : 1;
     c.px_per_ps = (double)SVG_GANTT_PLOT_W / (double)span;
+    c.compact = pp > FULL_RANKS;
+    size_t transfers = c.first[nlanes] - c.first[pp];
+    if (c.compact) /* the legend and hint drop the sends with their lanes */
+        s.links = s.present[K_ACT] = s.present[K_GRAD] = 0;
     int plot_h = place_lanes(&c, &s);
     choose_columns(&c, span, nlanes, s.pairs, pair_start);
     put_head(&c, &s, opts, span, plot_h);
@@ -594,6 +617,8 @@ int svg_gantt_write(FILE *out, const struct pipe_result *res, const struct svg_g
         *stats = c.st;
         stats->col_px = (double)SVG_GANTT_PLOT_W / c.ncols;
         stats->reductions = s.reductions;
+        stats->transfers_left_out = c.compact ? transfers : 0;
+        stats->lane_px = pp > 0 ? c.lane_h[0] : 0;
     }
     rc = ferror(out) ? -1 : 0;
 done:

@@ -4,7 +4,8 @@
  * One lane per pipeline rank, rank 0 on top, on a light band so idle time reads as empty
  * band; when a P2P transfer takes time, a thin lane per link between neighbouring ranks
  * (activations in its upper half, gradients in its lower half) and one below the last rank
- * for the interleaved wrap back to rank 0.  Colours by op kind, shaded by model chunk, as
+ * for the interleaved wrap back to rank 0 (past 64 ranks, thinner rank lanes, the plot about
+ * 2400 pixels tall, and no link lanes).  Colours by op kind, shaded by model chunk, as
  * plots/gantt.gp draws them.  Time runs along x over the whole step (first op to the last
  * optimizer end): SVG_GANTT_PLOT_W user units (pixels) at the default zoom, inside a nested
  * <svg class="plot"> whose viewBox the page's script narrows to zoom and pan.
@@ -49,6 +50,8 @@ struct svg_gantt_stats {
     size_t merged_ops; /* ops merged by column */
     double col_px;     /* a column's width at the default zoom, pixels (1/8 .. the plot's) */
     size_t reductions; /* DP gradient reductions that take time: not drawn (the trace has them) */
+    size_t transfers_left_out; /* P2P transfers not drawn: a deep pipeline's link lanes */
+    int lane_px;               /* a rank lane's height, pixels */
 };
 
 /* The chart with its legend and zoom buttons, as an HTML fragment (<div class="gantt">).

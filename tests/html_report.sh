@@ -135,6 +135,24 @@ if [ "$size" -lt 1000000 ] && [ "$rects" -le 30000 ]; then
 else
     fail "a 520256-op step stays bounded" "$size bytes, $rects rects"
 fi
+# A deep pipeline's chart stays about a screen tall: 128 ranks take 17-pixel lanes without
+# link lanes (2352 pixels; 38 a rank and its link had made it 4,900, 1024 ranks 39,000), the
+# sends leave the legend with their lanes, and the note says where they are.
+run run "$SCN/default.xml" --set layers=256 --set pp=128 --set microbatches=128 \
+    --report "$tmp/deep.html"
+check_page "run --report (pp=128)" "$tmp/deep.html"
+height=$(sed -n 's/.*<svg class="gantt-svg" width="[0-9]*" height="\([0-9]*\)".*/\1/p' \
+    "$tmp/deep.html")
+labels=$(grep -o '<text class="rl"' "$tmp/deep.html" | wc -l)
+if [ "${height:-99999}" -eq 2352 ] && [ "$labels" -eq 128 ] &&
+    ! grep -q '</i>activation send</span>' "$tmp/deep.html" &&
+    grep -q "Each rank's lane is 17 pixels tall at this depth, and the 65280 P2P transfers are" \
+        "$tmp/deep.html"; then
+    pass "a 128-rank chart is $height pixels tall, 17 a lane, its sends left out and said so"
+else
+    fail "a 128-rank chart is 2352 pixels tall, 17 a lane, its sends left out and said so" \
+        "height ${height:-?}, $labels rank labels"
+fi
 
 run sweep "$SCN/llama3.1-70b-h100.xml" --vary pp=2,4,8 --vary micro-batch=1,2 -j 2 \
     --out "$tmp/sweep.csv" --report "$tmp/sweep.html"
