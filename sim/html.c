@@ -89,6 +89,23 @@ double html_nice_step(double span, int ticks)
 
 enum { BARS_W = 860, BARS_LABEL_W = 96, BARS_RIGHT = 110, BARS_BAR = 18, BARS_GAP = 7 };
 
+/* Past BARS_FULL bars (a deep pipeline's ranks) the bars thin, a pixel apart, so that the
+ * chart stays about BARS_TALL pixels tall (at least BARS_MIN a bar), their labels at least
+ * LABEL_PITCH apart (every 2nd, 4th ... bar): 96 ranks had drawn 2,436 pixels. */
+enum { BARS_FULL = 32, BARS_TALL = 800, BARS_MIN = 3, LABEL_PITCH = 14 };
+
+/* A bar's height and its pitch (with the gap under it), pixels. */
+static void bar_size(int nbars, int *bar, int *pitch)
+{
+    *bar = BARS_BAR;
+    *pitch = BARS_BAR + BARS_GAP;
+    if (nbars <= BARS_FULL)
+        return;
+    int h = BARS_TALL / nbars - 1;
+    *bar = h < BARS_MIN ? BARS_MIN : h > BARS_BAR ? BARS_BAR : h;
+    *pitch = *bar + 1;
+}
+
 void html_bars(FILE *out, const struct html_bars *b)
 {
     double xmax = b->limit > 0 ? b->limit : 0;
@@ -111,7 +128,11 @@ void html_bars(FILE *out, const struct html_bars *b)
     }
     xmax = xmax > 0 ? xmax * 1.04 : 1;
     const int plot_w = BARS_W - BARS_LABEL_W - BARS_RIGHT;
-    const int top = 6, axis_y = top + b->nbars * (BARS_BAR + BARS_GAP);
+    int bar, pitch, every = 1;
+    bar_size(b->nbars, &bar, &pitch);
+    while (every * pitch < LABEL_PITCH)
+        every *= 2;
+    const int top = 6, axis_y = top + b->nbars * pitch;
     const int height = axis_y + 30;
     fprintf(out, "<svg class=\"bars-svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">\n",
             BARS_W, height, BARS_W, height);
@@ -128,11 +149,13 @@ void html_bars(FILE *out, const struct html_bars *b)
     html_put_text(out, b->unit);
     fputs("</text>\n", out);
     for (int i = 0; i < b->nbars; i++) {
-        int y = top + i * (BARS_BAR + BARS_GAP);
-        fprintf(out, "<text class=\"bl\" x=\"%d\" y=\"%d\">", BARS_LABEL_W - 8,
-                y + BARS_BAR / 2 + 4);
-        html_put_text(out, b->bar_labels[i]);
-        fputs("</text>", out);
+        int y = top + i * pitch;
+        if (i % every == 0) {
+            fprintf(out, "<text class=\"bl\" x=\"%d\" y=\"%d\">", BARS_LABEL_W - 8,
+                    y + bar / 2 + 4);
+            html_put_text(out, b->bar_labels[i]);
+            fputs("</text>", out);
+        }
         double x = 0;
         for (int p = 0; p < b->nparts; p++) {
             double v = b->values[i * b->nparts + p];
@@ -140,9 +163,14 @@ void html_bars(FILE *out, const struct html_bars *b)
                 continue;
             fprintf(out,
                     "<rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" height=\"%d\" fill=\"%s\">"
-                    "<title>%s: %.4g ",
-                    BARS_LABEL_W + x / xmax * plot_w, y, v / xmax * plot_w, BARS_BAR,
-                    b->part_colours[p], b->part_names[p], v);
+                    "<title>",
+                    BARS_LABEL_W + x / xmax * plot_w, y, v / xmax * plot_w, bar,
+                    b->part_colours[p]);
+            if (every > 1) { /* (not every bar is labelled: the tooltip names it) */
+                html_put_text(out, b->bar_labels[i]);
+                fputs(" \xc2\xb7 ", out);
+            }
+            fprintf(out, "%s: %.4g ", b->part_names[p], v);
             html_put_text(out, b->unit);
             fputs("</title></rect>", out);
             x += v;

@@ -239,6 +239,38 @@ Test(html, bars_scale_to_the_largest_and_mark_the_limit)
     free(s);
 }
 
+/* A deep pipeline's memory chart stays about 800 pixels tall: 96 ranks take 7-pixel bars a
+ * pixel apart (they had drawn 2,436 pixels), every 2nd labelled (16 pixels apart), and a bar's
+ * tooltip names its rank. */
+Test(html, many_bars_thin_and_label_every_other)
+{
+    enum { N = 96 };
+    static double v[N];
+    static char names_buf[N][16];
+    const char *labels[N];
+    for (int i = 0; i < N; i++) {
+        v[i] = 1 + i;
+        snprintf(names_buf[i], sizeof names_buf[i], "rank %d", i);
+        labels[i] = names_buf[i];
+    }
+    const char *names[] = {"activations"};
+    const char *colours[] = {"#222222"};
+    struct html_bars b = {N, 1, v, labels, names, colours, "GiB", 0, NULL};
+    FILE *fp = tmpfile();
+    html_bars(fp, &b);
+    char *s = capture(fp);
+    cr_assert(strstr(s, "<svg class=\"bars-svg\" width=\"860\" height=\"804\""), "%.200s", s);
+    cr_assert(strstr(s, "height=\"7\" fill=\"#222222\"><title>rank 1 \xc2\xb7 activations: 2 GiB"));
+    const char *label = "<text class=\"bl\"";
+    size_t n = 0;
+    for (const char *p = strstr(s, label); p; p = strstr(p + 1, label))
+        n++;
+    cr_assert_eq(n, N / 2);
+    cr_assert(strstr(s, ">rank 94</text>"));
+    cr_assert_null(strstr(s, ">rank 95</text>"));
+    free(s);
+}
+
 /* A result table scrolls sideways, so its cells keep to one line -- "global-batch" in the
  * derived column broke at its hyphen and stood every sweep row two lines tall at 800 and
  * 1920 px -- a failed row's reason too, cut with an ellipsis (the whole is listed under the
