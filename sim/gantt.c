@@ -5,6 +5,7 @@
  * twice as wide while the boxes exceed the budget (gantt_max_boxes; a few rounds at most). */
 #include "gantt.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,13 +43,28 @@ static const struct label_font {
 
 /* ---- parsing the options ---- */
 
-/* One end of a window: a time with a unit, or a bare number of seconds. */
+/* One end of a window: a time with a unit, or a bare number of seconds.  A bare number is read
+ * as that many seconds with the unit written, so that the time's limits (at most 1e18 s, at least
+ * the clock's 1 ps) hold for it too and its error says which, rather than "has no unit". */
 static int parse_time(const char *text, double *s, char *why, size_t whylen)
 {
     if (units_parse(text, UNIT_TIME, s, why, whylen) == 0)
         return 0;
-    char ignored[128];
-    return units_parse(text, UNIT_NUMBER, s, ignored, sizeof ignored);
+    char *end;
+    double value = strtod(text, &end);
+    while (isspace((unsigned char)*end))
+        end++;
+    int bare = end != text && !*end && !signbit(value) && !text[strspn(text, "0123456789.eE+- ")];
+    if (!bare)
+        return -1; /* a unit, a sign, or no number: the time's reason stands */
+    char seconds[160], ignored[256];
+    snprintf(seconds, sizeof seconds, "%.128ss", text);
+    if (units_parse(seconds, UNIT_TIME, s, ignored, sizeof ignored) == 0)
+        return 0;
+    snprintf(why, whylen, "'%.128s' seconds is %s", text,
+             value > 1 ? "above the limit of 1e18 s"
+                       : "below the clock's resolution of 1 ps");
+    return -1;
 }
 
 enum sim_status gantt_parse_window(const char *text, struct gantt_view *view, struct sim_error *err)

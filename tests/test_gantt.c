@@ -484,6 +484,30 @@ Test(gantt, window_and_size_parse_units_and_refuse_nonsense)
     }
 }
 
+/* A bare number of seconds keeps a time's limits: below the clock's 1 ps it drew an empty
+ * window "showing 0 ps to 1e-288 ps", and above 1e18 s it was refused for having no unit. */
+Test(gantt, window_bare_seconds_keep_the_time_limits)
+{
+    struct gantt_view v = whole;
+    struct sim_error err;
+    cr_assert_eq(gantt_parse_window("0:1e-12", &v, &err), SIM_OK, "1 ps is the clock's step");
+    cr_assert_float_eq(v.t1_s, 1e-12, 1e-24);
+    cr_assert_eq(gantt_parse_window("0:+5", &v, &err), SIM_OK);
+    cr_assert_float_eq(v.t1_s, 5, 1e-15);
+    const char *bad[][2] = {
+        {"0:1e-300", "'1e-300' seconds is below the clock's resolution of 1 ps"},
+        {"0:1e-999", "'1e-999' seconds is below the clock's resolution of 1 ps"},
+        {"0:1e300", "'1e300' seconds is above the limit of 1e18 s"},
+        {"1e999:", "'1e999' seconds is above the limit of 1e18 s"},
+        {"0:-0", "'-0' is negative"},
+        {"0:1 e5", "'1 e5' has unknown unit 'e5'"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err_clear(&err);
+        cr_assert_eq(gantt_parse_window(bad[i][0], &v, &err), SIM_EINPUT, "%s", bad[i][0]);
+        cr_assert(strstr(err.msg, bad[i][1]), "%s: %s", bad[i][0], err.msg);
+    }
+}
+
 Test(gantt, view_outside_the_step_or_too_short_for_the_ranks_is_refused)
 {
     struct sim_fixture f;
