@@ -755,9 +755,9 @@ static enum sim_status check_hardware_resources(const struct scenario *scn,
                                    scn->tp, hw->name, hw->node.gpus);
     if (scn_flex_dispatch(scn) && hw->gpu.sms > 0 &&
         scn->deepep_sms >= hw->gpu.sms)
-        return scn_rule_error(scn, SCN_DEEPEP_SMS, err,
-                              "deepep-sms=%d leaves no SMs for compute: %s has %d",
-                              scn->deepep_sms, hw->gpu.name, hw->gpu.sms);
+        return scn_rule_error_keys(scn, SCN_KEYS(SCN_DEEPEP_SMS, SCN_MOE_DISPATCHER, SCN_HARDWARE),
+                                   err, "deepep-sms=%d leaves no SMs for compute: %s has %d",
+                                   scn->deepep_sms, hw->gpu.name, hw->gpu.sms);
     int offload_acts = scn->offload_activations > 0 || scn->offload_modules;
     if ((offload_acts && !(hw->node.host_bw_Bps > 0)) ||
         (scn->offload_optimizer > 0 && !(hw->node.host_bw_Bps > 0 && hw->node.host_mem_bw_Bps > 0)))
