@@ -378,6 +378,20 @@ static int fill_breakdown(FILE *fp, const void *user)
     return write_breakdown_tsv(fp, cd->sw, &cd->longest_label);
 }
 
+/* `v` as a word the sweep script turns back into a number with "word + 0": gnuplot reads a word
+ * without a decimal point as an integer, so "2e+09" (%.9g of a seed of 2000000000, or of
+ * 50GB/s on an axis in EB/s) stops it with "Trailing characters"; "2.0e+09" reads whole. */
+static void gnuplot_number(char *buf, size_t len, double v)
+{
+    char g[32];
+    snprintf(g, sizeof g, "%.9g", v);
+    char *e = strchr(g, 'e');
+    if (e && !strchr(g, '.'))
+        snprintf(buf, len, "%.*s.0%s", (int)(e - g), g, e);
+    else
+        snprintf(buf, len, "%s", g);
+}
+
 /* The x axis' tics at the swept values themselves ("4 8 16") when they are a few plain
  * numbers on a linear axis, so a discrete key (tp, pp) shows no 4.5 or 7.5; empty otherwise. */
 static void sweep_xtics(const struct sweep_axis *xa, int xcat, int xlog, char *buf, size_t len)
@@ -391,7 +405,9 @@ static void sweep_xtics(const struct sweep_axis *xa, int xcat, int xlog, char *b
         double v;
         if (!axis_value(xa, &an, j, &v))
             return (void)(buf[0] = '\0');
-        used += (size_t)snprintf(buf + used, len - used, "%s%.9g", j ? " " : "", v);
+        char word[40];
+        gnuplot_number(word, sizeof word, v);
+        used += (size_t)snprintf(buf + used, len - used, "%s%s", j ? " " : "", word);
     }
     if (used >= len)
         buf[0] = '\0';

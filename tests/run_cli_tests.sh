@@ -1096,6 +1096,24 @@ if command -v gnuplot >/dev/null 2>&1; then
     else
         fail "sweep --plot over a bandwidth: a numeric axis labelled as given" "exit $rc, $lines_drawn lines"
     fi
+    # swept values that %g writes as "2e+09" (a seed of 2000000000; 50GB/s on an axis in EB/s):
+    # gnuplot read such a word as an integer with trailing characters and drew nothing, and the
+    # sweep exited 1 without its CSV
+    run sweep "$U" --vary seed=1,2000000000 --set jitter=0.1 --plot "$tmp/o/seed.png" \
+        --out "$tmp/o/seed.csv"
+    if [ "$rc" -eq 0 ] && [ ! -s "$tmp/err" ] && [ -s "$tmp/o/seed.png" ] &&
+        [ -s "$tmp/o/seed.csv" ]; then
+        pass "sweep --plot over seeds of 2e+09: drawn, CSV written"
+    else
+        fail "sweep --plot over seeds of 2e+09: drawn, CSV written" "exit $rc: $(cat "$tmp/err")"
+    fi
+    run sweep "$SCN/llama3.1-70b-h100.xml" --vary hw.nic-bandwidth=1e18B/s,50GB/s \
+        --plot "$tmp/o/ebps.png"
+    if [ "$rc" -eq 0 ] && [ ! -s "$tmp/err" ] && [ -s "$tmp/o/ebps.png" ]; then
+        pass "sweep --plot over 1e18B/s and 50GB/s: drawn"
+    else
+        fail "sweep --plot over 1e18B/s and 50GB/s: drawn" "exit $rc: $(cat "$tmp/err")"
+    fi
     # sixteen lines: each named (a smaller font, no entry past the image's edge); failed
     # configs in a band of their own under the data, named; every series where nothing ran
     # listed, as far as the legend has room
