@@ -256,10 +256,24 @@ static const struct {
 struct words {
     int n;
     char w[IMPORT_MAX_WORDS][256];
+    unsigned char cut[IMPORT_MAX_WORDS]; /* longer than w's 255 bytes: kept cut */
 };
 
-/* Split `text` at blanks outside quotes, dropping the quotes and the backslashes of line
- * continuations. */
+/* The character a backslash at p escapes, as the shell reads it: outside quotes any character
+ * (`M-M\*` quotes a glob, `\'` a quote), inside double quotes only $ ` " and a backslash
+ * (the shell keeps the backslash before anything else), inside single quotes none.  0: the
+ * backslash is a plain character. */
+static char escaped_char(const char *p, char quote)
+{
+    if (quote == '\'' || p[1] == '\0')
+        return 0;
+    if (quote == '"')
+        return strchr("$`\"\\", p[1]) ? p[1] : 0;
+    return p[1];
+}
+
+/* Split `text` at blanks outside quotes, dropping the quotes, the backslashes of line
+ * continuations and those escaping a character as the shell does. */
 static enum sim_status split_words(const char *text, struct words *out, struct sim_error *err)
 {
     const char *p = text;
@@ -270,6 +284,7 @@ static enum sim_status split_words(const char *text, struct words *out, struct s
             return SIM_OK;
         char word[256];
         size_t len = 0;
+        int cut = 0;
         char quote = 0;
         for (; *p && (quote || !isspace((unsigned char)*p)); p++) {
             if (!quote && (*p == '\'' || *p == '"')) {
@@ -280,13 +295,18 @@ static enum sim_status split_words(const char *text, struct words *out, struct s
                 quote = 0;
                 continue;
             }
+            if (quote != '\'' && *p == '\\' && p[1] == '\n') {
+                p++; /* "\" ending a line, inside double quotes too */
+                continue;
+            }
             if (!quote && *p == '\\' && (p[1] == '\0' || isspace((unsigned char)p[1])))
-                continue; /* "\" ending a line */
+                continue; /* "\" ending a line, blanks after it */
+            if (*p == '\\' && escaped_char(p, quote))
+                p++;
             if (len + 1 >= sizeof word)
-                return err_set(err, SIM_EINPUT, NULL, 0,
-                               "import: a word of the launch line is longer than %zu bytes",
-                               sizeof word - 1);
-            word[len++] = *p;
+                cut = 1; /* a data blend or a prompt: refused only if a modelled flag reads it */
+            else
+                word[len++] = *p;
         }
         if (len == 0)
             continue;
@@ -295,7 +315,7 @@ static enum sim_status split_words(const char *text, struct words *out, struct s
                            "import: the launch line has more than %d words", IMPORT_MAX_WORDS);
         memcpy(out->w[out->n], word, len);
         out->w[out->n][len] = '\0';
-        out->n++;
+        out->cut[out->n++] = (unsigned char)cut;
     }
 }
 
@@ -1650,6 +1670,29 @@ static enum sim_status finish(struct import_result *res, const struct pending *p
     return st;
 }
 
+/* A word the shell would have expanded: $VAR, ${VAR}, ${ARGS[@]}, $(...), "$@". */
+static int is_shell_expansion(const char *word)
+{
+    return word[0] == '$' && word[1] != '\0';
+}
+
+/* The line as a script writes it, not as the shell runs it: a variable in a flag's place holds
+ * flags stepsim cannot see (torchrun ${DISTRIBUTED_ARGS[@]} pretrain_gpt.py ${MODEL_ARGS[@]}),
+ * one as a flag's value a value it cannot read.  Refused rather than imported without them. */
+static enum sim_status unexpanded(const char *word, const char *flag, struct sim_error *err)
+{
+    static const char advice[] = "paste the line as the shell runs it (bash -x SCRIPT prints "
+                                 "it)";
+    if (flag)
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "import: --%s %.64s: an unexpanded shell variable; %s", flag, word,
+                       advice);
+    return err_set(err, SIM_EINPUT, NULL, 0,
+                   "import: '%.64s' is an unexpanded shell variable, whose flags stepsim cannot "
+                   "see; %s",
+                   word, advice);
+}
+
 /* "true" or "false" in any case, the words a YAML config writes a switch's state in */
 static int is_truth_word(const char *word)
 {
@@ -1667,11 +1710,18 @@ enum sim_status import_megatron(const char *const *words, int nwords, struct imp
     for (int i = 0; i < nwords && st == SIM_OK; i++)
         st = split_words(words[i], w, err);
     struct pending pd = {.attn_dropout = 0.1, .hidden_dropout = 0.1}; /* Megatron's defaults */
+    int after_unknown_flag = 0;
     for (int i = 0; i < w->n && st == SIM_OK; i++) {
         const char *word = w->w[i];
+        const int first = i; /* the flag's word; i moves on over its values */
         /* "--flag", "--flag=value", "-flag", or a Hydra-style "section.flag=value" */
         int dashed = word[0] == '-';
         const char *eq = strchr(word, '=');
+        if (!dashed && !eq && is_shell_expansion(word) && !after_unknown_flag) {
+            st = unexpanded(word, NULL, err);
+            break;
+        }
+        after_unknown_flag = 0;
         if (!dashed && !eq)
             continue; /* torchrun, python, pretrain_gpt.py, a value of an ignored flag */
         const char *start = word + strspn(word, "-");
@@ -1710,7 +1760,22 @@ enum sim_status import_megatron(const char *const *words, int nwords, struct imp
             is_truth_word(w->w[i + 1]))
             value = w->w[++i];
         pd.bridge = !dashed;
+        for (int k = first; f && k <= i; k++)
+            if (w->cut[k]) {
+                st = err_set(err, SIM_EINPUT, NULL, 0,
+                             "import: --%s: a word of the launch line is longer than %zu "
+                             "bytes",
+                             name, sizeof w->w[k] - 1);
+                break;
+            }
+        if (st != SIM_OK)
+            break;
+        if (f && value && is_shell_expansion(value)) {
+            st = unexpanded(value, name, err);
+            break;
+        }
         if (!f) {
+            after_unknown_flag = dashed && !eq; /* a $VAR after it is its value */
             add_ignored(out, dashed ? word : name);
             if (eq && strchr(out->ignored[out->nignored - 1], '='))
                 *strchr(out->ignored[out->nignored - 1], '=') = '\0';

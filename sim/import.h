@@ -13,7 +13,8 @@
  * 0.1 unless both dropouts are set to 0.  The scenario names framework=megatron-core
  * (framework.h): the line is Megatron-Core's.
  *
- * Limits: IMPORT_MAX_WORDS words of at most 255 bytes; at most IMPORT_MAX_KEYS keys. */
+ * Limits: IMPORT_MAX_WORDS words; a modelled flag's value of at most 255 bytes (a longer value
+ * of an ignored flag, a data blend or a prompt, is passed over); at most IMPORT_MAX_KEYS keys. */
 #ifndef STEPSIM_IMPORT_H
 #define STEPSIM_IMPORT_H
 
