@@ -569,6 +569,71 @@ static void import_into(const char *hardware, const char *name, const char *line
     cr_assert_eq(st, SIM_OK, "%s", err.msg);
 }
 
+/* Backslashes as the shell reads them: one outside quotes quotes the next character (a hybrid
+ * pattern's * escaped against globbing; Megatron's examples/mamba/train.sh passes the pattern
+ * unquoted), inside double quotes only $ ` " and itself, and one ending a line is a
+ * continuation, inside double quotes too.  The backslash had been kept: "'\' is not a layer". */
+Test(import, backslashes_as_the_shell_reads_them, .init = setup)
+{
+    cr_assert_eq(parse("--hybrid-layer-pattern M-M\\*-M\\*- --tensor-model-parallel-size 2"),
+                 SIM_OK, "%s", err.msg);
+    cr_assert_str_eq(res.pattern, "M-M*-M*-");
+    has("tp", "2");
+    /* an escaped quote opens no quoted string that would swallow the rest of the line */
+    cr_assert_eq(parse("--data-path \"/a \\\n b\\$c\\d\" --tokenizer-model it\\'s "
+                       "--tensor-model-parallel-size 4"),
+                 SIM_OK, "%s", err.msg);
+    has("tp", "4");
+    cr_assert_eq(res.nignored, 2, "one value each for --data-path and --tokenizer-model");
+}
+
+/* A line as a script writes it: a shell variable where flags stand hides them, and one as a
+ * known flag's value cannot be read; both are refused (exit 2) saying so, where the first had
+ * read as a line without those flags ("the launch line lacks --num-layers").  A variable as an
+ * ignored flag's value is that value.  examples/gpt3/train_gpt3_175b_distributed.sh of
+ * NVIDIA/Megatron-LM d98e8a64ddf34856e74b24714e3bedb2f5a39553 ends in such a line. */
+Test(import, unexpanded_shell_variables_are_refused, .init = setup)
+{
+    refused("torchrun ${DISTRIBUTED_ARGS[@]} pretrain_gpt.py \\\n    ${GPT_MODEL_ARGS[@]} \\\n"
+            "    ${TRAINING_ARGS[@]}",
+            "import: '${DISTRIBUTED_ARGS[@]}' is an unexpanded shell variable, whose flags "
+            "stepsim cannot see; paste the line as the shell runs it (bash -x SCRIPT prints it)");
+    refused("pretrain_gpt.py --num-layers 32 --bf16 $EXTRA_ARGS",
+            "'$EXTRA_ARGS' is an unexpanded shell variable");
+    refused("--num-layers $NUM_LAYERS --hidden-size 4096",
+            "import: --num-layers $NUM_LAYERS: an unexpanded shell variable");
+    refused("--fp8-format ${FP8}", "--fp8-format ${FP8}: an unexpanded shell variable");
+    refused("model.tensor_model_parallel_size=$TP", "--tensor-model-parallel-size $TP: an");
+    cr_assert_eq(parse("--data-path $DATA_PATH --save \"${CK}/x\" --tensor-model-parallel-size 2"),
+                 SIM_OK, "%s", err.msg);
+    has("tp", "2");
+    cr_assert(ignored("--data-path") && ignored("--save"));
+}
+
+/* A word longer than 255 bytes stops the import only where a modelled flag reads it: an
+ * ignored flag's value -- the inference tests' --prompts of Megatron-LM's
+ * tests/functional_tests/test_cases/gpt/gpt_dynamic_inference_tp1_pp1_583m_chunked_prefill
+ * (d98e8a64ddf34856e74b24714e3bedb2f5a39553), a data blend -- is passed over, where the whole
+ * line had been refused. */
+Test(import, a_long_value_of_an_ignored_flag_is_passed_over, .init = setup)
+{
+    char line[1024], blend[301];
+    memset(blend, 'a', sizeof blend - 1);
+    blend[sizeof blend - 1] = '\0';
+    snprintf(line, sizeof line, "--prompts \"%s\" --tensor-model-parallel-size 2", blend);
+    cr_assert_eq(parse(line), SIM_OK, "%s", err.msg);
+    has("tp", "2");
+    cr_assert(ignored("--prompts"));
+    snprintf(line, sizeof line, "--data-path=%s --bf16", blend);
+    cr_assert_eq(parse(line), SIM_OK, "%s", err.msg);
+    has("dtype", "bf16");
+    snprintf(line, sizeof line, "--tensor-model-parallel-size 2 --recompute-modules %s", blend);
+    refused(line, "import: --recompute-modules: a word of the launch line is longer than 255 "
+                  "bytes");
+    snprintf(line, sizeof line, "model.hybrid_override_pattern=%s", blend);
+    refused(line, "import: --hybrid-override-pattern: a word of the launch line is longer");
+}
+
 /* Fine-grained activation offloading: --offload-modules names what
  * --fine-grained-activation-offloading moves; without the switch the list means nothing. */
 Test(import, offload_modules, .init = setup)
@@ -599,6 +664,62 @@ Test(import, offload_modules, .init = setup)
     has("offload-activations", "0.25");
     cr_assert_eq(parse("--num-layers 80 --cpu-offloading-num-layers 0"), SIM_OK, "%s", err.msg);
     cr_assert_null(import_value(&res, "offload-activations"));
+}
+
+/* A real launch line as the shell runs it: NVIDIA/Megatron-LM
+ * examples/llama/train_llama3_8b_h100_fp8.sh at d98e8a64ddf34856e74b24714e3bedb2f5a39553, its
+ * torchrun line expanded (paths shortened).  Hand-computed: 8 GPUs (1 node x 8) = tp 1 x cp 1 x
+ * pp 1 x dp 8, 128 samples of 8192 tokens in micro-batches of 1; FP8 hybrid with Megatron's
+ * default delayed recipe and FP8 weights (--fp8-param-gather), bf16 gradient reduction, the
+ * distributed optimizer; Llama 3.1 8B's shape (32 x 4096, FFN 14336, 32 heads, 8 groups);
+ * --sequence-parallel at TP 1 is not read by Megatron and is listed. */
+Test(import_cmd, the_llama3_8b_fp8_example_line, .init = setup)
+{
+    char *o, *e;
+    struct scenario scn;
+    import_into(
+        "dgx-h100", NULL,
+        "torchrun --nproc_per_node 8 --nnodes 1 --node_rank 0 --master_addr localhost "
+        "--master_port 29500 pretrain_gpt.py --use-mcore-models --num-layers 32 --hidden-size "
+        "4096 --ffn-hidden-size 14336 --num-attention-heads 32 --group-query-attention "
+        "--num-query-groups 8 --kv-channels 128 --seq-length 8192 --max-position-embeddings 8192 "
+        "--position-embedding-type rope --rotary-base 1000000 --rotary-percent 1.0 "
+        "--attention-dropout 0.0 --hidden-dropout 0.0 --swiglu --normalization RMSNorm "
+        "--init-method-std 0.0134 --attention-backend fused --apply-layernorm-1p "
+        "--untie-embeddings-and-output-weights --disable-bias-linear --micro-batch-size 1 "
+        "--global-batch-size 128 --train-samples 1953125000 --lr-decay-samples 1949218748 "
+        "--lr-warmup-samples 3906252 --lr 0.00015 --min-lr 0.00001 --decoupled-lr 5.0e-4 "
+        "--decoupled-min-lr 4.5e-5 --lr-decay-style cosine --clip-grad 1.0 --weight-decay 0.1 "
+        "--adam-beta1 0.9 --adam-beta2 0.95 --bf16 --grad-reduce-in-bf16 "
+        "--cross-entropy-loss-fusion --calculate-per-token-loss --manual-gc "
+        "--empty-unused-memory-level 1 --exit-duration-in-mins 235 --use-distributed-optimizer "
+        "--overlap-grad-reduce --overlap-param-gather --fp8-format hybrid --fp8-amax-history-len "
+        "1024 --fp8-amax-compute-algo max --fp8-param-gather --tensor-model-parallel-size 1 "
+        "--context-parallel-size 1 --sequence-parallel --data-path data --tokenizer-type "
+        "HuggingFaceTokenizer --tokenizer-model tok --data-cache-path "
+        "benchmark_cache_llama3_8b_fp8 --split '99,1,0' --no-create-attention-mask-in-dataloader "
+        "--no-mmap-bin-files --num-workers 1 --vocab-size 128256 --log-interval 1 --eval-iters "
+        "32 --eval-interval 100 --save-interval 1000 --log-throughput --profile "
+        "--profile-step-start 4 --profile-step-end 6 --ckpt-format torch_dist "
+        "--distributed-timeout-minutes 60 --save ck --load ck --tensorboard-dir tb",
+        &scn, &o, &e);
+    cr_assert(strstr(scn.model_path, "/models/llama3.1-8b.xml"), "%s", scn.model_path);
+    cr_assert_eq(scn.gpus, 8);
+    cr_assert_eq(scn.tp, 1);
+    cr_assert_eq(scn.pp, 1);
+    cr_assert_eq(scn.cp, 1);
+    cr_assert_eq(scn.sp, 0);
+    cr_assert_eq(scn.micro_batch, 1);
+    cr_assert_eq(scn.global_batch, 128);
+    cr_assert_eq(scn.seq, 8192);
+    cr_assert_eq(scn.dtype, DT_FP8);
+    cr_assert_eq(scn.fp8_recipe, FP8_DELAYED);
+    cr_assert_eq(scn.quantized_params, 1);
+    cr_assert_eq(scn.dist_opt, 1);
+    cr_assert_eq(scn.grad_reduce_fp32, 0);
+    cr_assert(strstr(e, "--sequence-parallel") && strstr(e, "--split"), "%s", e);
+    free(o);
+    free(e);
 }
 
 Test(import_cmd, the_file_loads_with_every_value, .init = setup)
