@@ -273,8 +273,10 @@ static char escaped_char(const char *p, char quote)
 }
 
 /* Split `text` at blanks outside quotes, dropping the quotes, the backslashes of line
- * continuations and those escaping a character as the shell does. */
-static enum sim_status split_words(const char *text, struct words *out, struct sim_error *err)
+ * continuations and those escaping a character as the shell does; with regroup, a quoted word
+ * of flags is split again. */
+static enum sim_status split_words(const char *text, int regroup, struct words *out,
+                                   struct sim_error *err)
 {
     const char *p = text;
     for (;;) {
@@ -282,7 +284,7 @@ static enum sim_status split_words(const char *text, struct words *out, struct s
             p++;
         if (!*p)
             return SIM_OK;
-        char word[256];
+        char word[4096]; /* a quoted group of flags, split below; longer words are cut */
         size_t len = 0;
         int cut = 0;
         char quote = 0;
@@ -310,6 +312,20 @@ static enum sim_status split_words(const char *text, struct words *out, struct s
         }
         if (len == 0)
             continue;
+        word[len] = '\0';
+        if (regroup && word[strspn(word, " \t\n")] == '-' && !cut && strpbrk(word, " \t\n")) {
+            /* a quoted group of flags -- an array's "--fp8-format hybrid", a MODEL_OPTIONS="..."
+             * block pasted with its quotes -- is words: the script expands it unquoted (once:
+             * a group inside it stays one word, and the stack shallow) */
+            enum sim_status st = split_words(word, 0, out, err);
+            if (st != SIM_OK)
+                return st;
+            continue;
+        }
+        if (len >= sizeof out->w[0]) {
+            len = sizeof out->w[0] - 1;
+            cut = 1;
+        }
         if (out->n == IMPORT_MAX_WORDS)
             return err_set(err, SIM_EINPUT, NULL, 0,
                            "import: the launch line has more than %d words", IMPORT_MAX_WORDS);
@@ -1708,7 +1724,7 @@ enum sim_status import_megatron(const char *const *words, int nwords, struct imp
         return err_set(err, SIM_EFAIL, NULL, 0, "out of memory");
     enum sim_status st = SIM_OK;
     for (int i = 0; i < nwords && st == SIM_OK; i++)
-        st = split_words(words[i], w, err);
+        st = split_words(words[i], 1, w, err);
     struct pending pd = {.attn_dropout = 0.1, .hidden_dropout = 0.1}; /* Megatron's defaults */
     int after_unknown_flag = 0;
     for (int i = 0; i < w->n && st == SIM_OK; i++) {

@@ -587,6 +587,31 @@ Test(import, backslashes_as_the_shell_reads_them, .init = setup)
     cr_assert_eq(res.nignored, 2, "one value each for --data-path and --tokenizer-model");
 }
 
+/* A quoted group of flags is words, as the script's unquoted expansion makes them: an array's
+ * "--fp8-format hybrid" (examples/llama/train_llama3_8b_h100_fp8.sh), or a block such as
+ * examples/rl/model_configs/qwen3_30b_a3b_moe.sh's MODEL_OPTIONS="\ --seq-length 8192 \ ..."
+ * pasted with its quotes (NVIDIA/Megatron-LM d98e8a64ddf34856e74b24714e3bedb2f5a39553).  It had
+ * been one flag, listed as ignored: "the launch line lacks --num-layers". */
+Test(import, a_quoted_group_of_flags_is_words, .init = setup)
+{
+    cr_assert_eq(parse("\"\\\n  --seq-length 8192 \\\n  --tensor-model-parallel-size 4  \\\n"
+                       "  --expert-model-parallel-size 2 \\\n  --num-layers 48 \\\n  \""),
+                 SIM_OK, "%s", err.msg);
+    has("seq", "8192");
+    has("tp", "4");
+    has("ep", "2");
+    cr_assert_eq(res.layers, 48);
+    cr_assert_eq(res.nignored, 0);
+    cr_assert_eq(parse("--bf16 \"--fp8-format hybrid\" \"--fp8-amax-history-len 1024\""),
+                 SIM_OK, "%s", err.msg);
+    has("dtype", "fp8");
+    cr_assert(ignored("--fp8-amax-history-len"));
+    /* a value with blanks stays one word */
+    cr_assert_eq(parse("--data-path \"/data/my corpus\" --tensor-model-parallel-size 2"),
+                 SIM_OK, "%s", err.msg);
+    cr_assert_eq(res.nignored, 1);
+}
+
 /* A line as a script writes it: a shell variable where flags stand hides them, and one as a
  * known flag's value cannot be read; both are refused (exit 2) saying so, where the first had
  * read as a line without those flags ("the launch line lacks --num-layers").  A variable as an
