@@ -1727,6 +1727,7 @@ enum sim_status import_megatron(const char *const *words, int nwords, struct imp
         st = split_words(words[i], 1, w, err);
     struct pending pd = {.attn_dropout = 0.1, .hidden_dropout = 0.1}; /* Megatron's defaults */
     int after_unknown_flag = 0;
+    int halves = 0; /* --bf16 given: 1, --fp16: 2 */
     for (int i = 0; i < w->n && st == SIM_OK; i++) {
         const char *word = w->w[i];
         const int first = i; /* the flag's word; i moves on over its values */
@@ -1798,8 +1799,15 @@ enum sim_status import_megatron(const char *const *words, int nwords, struct imp
             continue;
         }
         st = apply(out, &pd, f, value, err);
+        if (st == SIM_OK && dashed && f->kind == FK_SWITCH && f->key &&
+            strcmp(f->key, "dtype") == 0 && key_is(out, "dtype", f->value))
+            halves |= strcmp(f->value, "bf16") == 0 ? 1 : 2;
     }
     mem_free(w);
+    if (st == SIM_OK && halves == 3) /* argparse would keep both; Megatron then stops */
+        st = err_set(err, SIM_EINPUT, NULL, 0,
+                     "import: --bf16 and --fp16 together: Megatron refuses the line "
+                     "(arguments.py: assert not args.bf16 under --fp16); give one");
     if (st == SIM_OK)
         st = finish(out, &pd, err);
     return st;

@@ -612,6 +612,18 @@ Test(import, a_quoted_group_of_flags_is_words, .init = setup)
     cr_assert_eq(res.nignored, 1);
 }
 
+/* --bf16 with --fp16: Megatron-LM stops (megatron/training/arguments.py, "assert not
+ * args.bf16" under --fp16, d98e8a64); the later flag had won, importing whichever came last.
+ * A switch turned off by its state word counts as not given. */
+Test(import, bf16_and_fp16_together_are_refused, .init = setup)
+{
+    refused("--bf16 --tensor-model-parallel-size 2 --fp16",
+            "import: --bf16 and --fp16 together: Megatron refuses the line");
+    refused("--fp16 --bf16", "--bf16 and --fp16 together");
+    reads("--bf16 --fp16 false", "dtype", "bf16");
+    reads("--fp16", "dtype", "fp16");
+}
+
 /* A line as a script writes it: a shell variable where flags stand hides them, and one as a
  * known flag's value cannot be read; both are refused (exit 2) saying so, where the first had
  * read as a line without those flags ("the launch line lacks --num-layers").  A variable as an
