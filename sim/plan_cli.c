@@ -991,6 +991,64 @@ struct plan_cli {
     struct plan_opts o;
 };
 
+/* The option parsers below take one option's value: each checks it, says what is wrong through
+ * usage_error, and returns its status (0, or 2 for a usage error) for parse_plan to return, so
+ * that parse_plan's loop reads as the list of options. */
+
+/* --gpus N: the budget, 1 to PLAN_MAX_GPUS */
+static int parse_gpus(struct plan_cli *p, const char *v, FILE *errout)
+{
+    if (parse_int_opt(v, 1, PLAN_MAX_GPUS, &p->o.gpus) != 0) {
+        char what[64];
+        snprintf(what, sizeof what, "--gpus: expected a GPU count from 1 to %d, got",
+                 PLAN_MAX_GPUS);
+        return usage_error(errout, what, v);
+    }
+    return cli_once(&p->once, NULL, "--gpus", v, errout, "stepsim plan --help");
+}
+
+/* --top K: how many layouts the plan lists */
+static int parse_top(struct plan_cli *p, const char *v, FILE *errout)
+{
+    if (parse_int_opt(v, 1, 10000, &p->o.top) != 0)
+        return usage_error(errout, "--top: expected a count from 1 to 10000, got", v);
+    return cli_once(&p->once, NULL, "--top", v, errout, "stepsim plan --help");
+}
+
+/* -j N or --jobs N (`opt`): the threads of the search; either spelling counts as --jobs once */
+static int parse_jobs(struct plan_cli *p, const char *opt, const char *v, FILE *errout)
+{
+    if (cli_parse_jobs(v, &p->o.jobs) != 0) {
+        char what[96];
+        snprintf(what, sizeof what, "%s: " CLI_JOBS_EXPECTED ", got", opt);
+        return usage_error(errout, what, v);
+    }
+    return cli_once(&p->once, "--jobs", opt, v, errout, "stepsim plan --help");
+}
+
+/* --out FILE or --report FILE (`opt`), kept in *slot */
+static int parse_output(struct plan_cli *p, const char *opt, const char *v, const char **slot,
+                        FILE *errout)
+{
+    if (!*v) {
+        char what[64];
+        snprintf(what, sizeof what, "%s needs a file name", opt);
+        return usage_error(errout, what, NULL);
+    }
+    *slot = v;
+    return cli_once(&p->once, NULL, opt, v, errout, "stepsim plan --help");
+}
+
+/* --hbm-reserve SIZE: --set hw.hbm-reserve=SIZE by another name, so the key is given once */
+static int parse_reserve(struct plan_cli *p, const char *v, FILE *errout)
+{
+    if (!*v)
+        return usage_error(errout, "--hbm-reserve needs a size, e.g. 3GiB", NULL);
+    p->reserve = v;
+    return cli_once(&p->once, "hw.hbm-reserve", "--hbm-reserve", v, errout,
+                    "stepsim plan --help");
+}
+
 static int parse_plan(int argc, char **argv, struct plan_cli *p, FILE *errout)
 {
     const char *hint = "stepsim plan --help";
@@ -1003,29 +1061,13 @@ static int parse_plan(int argc, char **argv, struct plan_cli *p, FILE *errout)
             p->help = 1;
             return 0;
         } else if ((v = cli_opt_value(argc, argv, &i, "--gpus"))) {
-            if (parse_int_opt(v, 1, PLAN_MAX_GPUS, &p->o.gpus) != 0) {
-                char what[64];
-                snprintf(what, sizeof what, "--gpus: expected a GPU count from 1 to %d, got",
-                         PLAN_MAX_GPUS);
-                return usage_error(errout, what, v);
-            }
-            rc = cli_once(&p->once, NULL, "--gpus", v, errout, hint);
+            rc = parse_gpus(p, v, errout);
         } else if ((v = cli_opt_value(argc, argv, &i, "--top"))) {
-            if (parse_int_opt(v, 1, 10000, &p->o.top) != 0)
-                return usage_error(errout, "--top: expected a count from 1 to 10000, got", v);
-            rc = cli_once(&p->once, NULL, "--top", v, errout, hint);
+            rc = parse_top(p, v, errout);
         } else if ((v = cli_opt_value(argc, argv, &i, "--out"))) {
-            if (!*v)
-                return usage_error(errout, "--out needs a file name", NULL);
-            rc = cli_once(&p->once, NULL, "--out", v, errout, hint);
-            p->csv = v;
+            rc = parse_output(p, "--out", v, &p->csv, errout);
         } else if ((v = cli_jobs_value(argc, argv, &i, &opt))) {
-            if (cli_parse_jobs(v, &p->o.jobs) != 0) {
-                char what[96];
-                snprintf(what, sizeof what, "%s: " CLI_JOBS_EXPECTED ", got", opt);
-                return usage_error(errout, what, v);
-            }
-            rc = cli_once(&p->once, "--jobs", opt, v, errout, hint);
+            rc = parse_jobs(p, opt, v, errout);
         } else if ((v = cli_opt_value(argc, argv, &i, "--set"))) {
             rc = cli_spaced_value(errout, hint, "--set", v, argc, argv, i);
             if (rc == 0)
@@ -1039,16 +1081,9 @@ static int parse_plan(int argc, char **argv, struct plan_cli *p, FILE *errout)
             if (rc == 0)
                 rc = cli_once(&p->once, NULL, "--dispatchers", v, errout, hint);
         } else if ((v = cli_opt_value(argc, argv, &i, "--hbm-reserve"))) {
-            if (!*v)
-                return usage_error(errout, "--hbm-reserve needs a size, e.g. 3GiB", NULL);
-            /* --set hw.hbm-reserve=SIZE by another name: the key once */
-            rc = cli_once(&p->once, "hw.hbm-reserve", "--hbm-reserve", v, errout, hint);
-            p->reserve = v;
+            rc = parse_reserve(p, v, errout);
         } else if ((v = cli_opt_value(argc, argv, &i, "--report"))) {
-            if (!*v)
-                return usage_error(errout, "--report needs a file name", NULL);
-            rc = cli_once(&p->once, NULL, "--report", v, errout, hint);
-            p->report = v;
+            rc = parse_output(p, "--report", v, &p->report, errout);
         } else if (strcmp(a, "--exhaustive") == 0) {
             p->o.exhaustive = 1;
         } else if (strcmp(a, "--fail-on-oom") == 0) {
