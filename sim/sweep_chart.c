@@ -468,8 +468,6 @@ static void category_vars(const struct sweep_axis *xa, char *vars, size_t size, 
         *n += snprintf(vars + *n, size - (size_t)*n, "'");
 }
 
-/* The images: `img` (throughput and bubble) and, for modelled sweeps, `brkimg` (the
- * breakdown); both were named up front and are put in place by the caller's commit. */
 /* Rows that ran, and what the chart plots for them (into *m): tokens/s per GPU when modelled,
  * else tokens/s when every row has them, else samples/s.  Returns the rows that ran. */
 static size_t plotted_metric(const struct sweep *sw, enum sweep_metric *m)
@@ -519,10 +517,87 @@ static void titles_of(const struct sweep *sw, const struct sweep_axis *xa, struc
     }
 }
 
+/* One chart being drawn: the data its writers fill in, the x axis, the temp files sweep.gp
+ * reads (the lines' data with nseries series, the breakdown's with nbars bars, the script) and
+ * the images gnuplot writes. */
+struct sweep_chart_job {
+    struct sweep_chart_data cd; /* cd.xcat: the x axis has categories */
+    const struct sweep_axis *xa;
+    int xlog;
+    double xmin, xmax;
+    struct plot_temps t;
+    const char *data, *brk, *script;
+    int nseries, nbars;
+    struct outfile *img, *brkimg; /* brkimg NULL: no breakdown drawn */
+};
+
+/* Write the job's temp files and start its images' outputs (gnuplot writes their temp files
+ * itself).  The breakdown is skipped when no modelled row ran: there is nothing to break down.
+ * On failure the temp files are removed. */
+static enum sim_status write_chart_files(struct sweep_chart_job *j, struct sim_error *err)
+{
+    struct plot_args args = {&j->cd};
+    enum sim_status st =
+        plot_temp_write(&j->t, "sweep", fill_lines, &args, &j->nseries, &j->data, err);
+    if (st == SIM_OK && j->brkimg)
+        st = plot_temp_write(&j->t, "sweep-brk", fill_breakdown, &args, &j->nbars, &j->brk, err);
+    if (st == SIM_OK && j->brkimg && j->nbars == 0) {
+        outfile_skip(j->brkimg);
+        j->brkimg = NULL;
+    }
+    if (st == SIM_OK)
+        st = plot_temp_write(&j->t, "sweep-gp", plot_put_text, sweep_gp, NULL, &j->script, err);
+    if (st == SIM_OK)
+        st = outfile_begin_named(j->img, err);
+    if (st == SIM_OK && j->brkimg)
+        st = outfile_begin_named(j->brkimg, err);
+    if (st != SIM_OK)
+        plot_temps_remove(&j->t);
+    return st;
+}
+
+/* sweep.gp's variables for the job into vars: the files, the x axis, the titles, the
+ * breakdown's when it is drawn, and chart_vars'.  Returns what snprintf counted: negative or at
+ * least `size` when they did not fit. */
+static int chart_command(const struct sweep_chart_job *j, char *vars, size_t size)
+{
+    const struct sweep *sw = j->cd.sw;
+    const struct sweep_axis *xa = j->xa;
+    struct sweep_titles tt;
+    titles_of(sw, xa, &tt);
+    char xtics[256], xticlabels[1024], title[sizeof tt.name + sizeof tt.xlabel + 48];
+    sweep_xtics(xa, j->cd.xcat, j->xlog, xtics, sizeof xtics);
+    sweep_xticlabels(xa, xticlabels, sizeof xticlabels);
+    int n = snprintf(vars, size,
+                     "datafile='%s'; outfile='%s'; format='%s'; nseries=%d; xcat=%d; xlog=%d; "
+                     "xmin=%.9g; xmax=%.9g; xtics='%s'; ylabel='%s'",
+                     j->data, j->img->tmp, plot_ends_with(j->img->path, ".svg") ? "svg" : "png",
+                     j->nseries, j->cd.xcat, j->xlog, j->xmin, j->xmax, xtics,
+                     metric_label(j->cd.metric));
+    plot_vars_add_text(vars, size, &n, "subtitle", tt.subtitle);
+    plot_vars_add_text(vars, size, &n, "xlabel", tt.xlabel);
+    plot_vars_add_text(vars, size, &n, "keytitle", tt.keytitle);
+    snprintf(title, sizeof title, "%s: throughput and bubble ratio vs %s", tt.name, tt.xlabel);
+    plot_vars_add_text(vars, size, &n, "plottitle", title);
+    if (j->brkimg) {
+        plot_vars_add(vars, size, &n, "; brkfile='%s'; brkout='%s'; nbars=%d", j->brk,
+                      j->brkimg->tmp, j->nbars);
+        snprintf(title, sizeof title, "%s: where the step time goes, per config", tt.name);
+        plot_vars_add_text(vars, size, &n, "brktitle", title);
+    }
+    if (j->cd.xcat)
+        category_vars(xa, vars, size, &n);
+    if (xticlabels[0] && xtics[0] && n > 0 && (size_t)n < size)
+        n += snprintf(vars + n, size - (size_t)n, "; xticlabels='%s'", xticlabels);
+    chart_vars(vars, size, &n, &j->cd);
+    return n;
+}
+
+/* The images: `img` (throughput and bubble) and, for modelled sweeps, `brkimg` (the
+ * breakdown); both were named up front and are put in place by the caller's commit. */
 enum sim_status sweep_chart_draw(const struct sweep *sw, struct outfile *img,
                                  struct outfile *brkimg, struct sim_error *err)
 {
-    const char *path = img->path;
     enum sweep_metric m;
     if (plotted_metric(sw, &m) == 0) { /* the CSV says why each failed: keep it, draw nothing */
         outfile_skip(img);
@@ -530,69 +605,21 @@ enum sim_status sweep_chart_draw(const struct sweep *sw, struct outfile *img,
             outfile_skip(brkimg);
         return SIM_OK;
     }
-    const struct sweep_axis *xa = &sw->axes[sw->naxes - 1];
-    int xcat, xlog;
-    double xmin, xmax;
-    x_axis_of(xa, &xcat, &xlog, &xmin, &xmax);
-
-    struct plot_temps t = {0};
-    struct sweep_chart_data cd = {sw, m, xcat, {0}, 0};
-    struct plot_args args = {&cd};
-    const char *data = NULL, *brk = NULL, *script = NULL;
-    int nseries = 0, nbars = 0;
-    enum sim_status st = plot_temp_write(&t, "sweep", fill_lines, &args, &nseries, &data, err);
-    if (st == SIM_OK && brkimg)
-        st = plot_temp_write(&t, "sweep-brk", fill_breakdown, &args, &nbars, &brk, err);
-    if (st == SIM_OK && brkimg && nbars == 0) { /* no modelled row ran: no breakdown to draw */
-        outfile_skip(brkimg);
-        brkimg = NULL;
-    }
-    if (st == SIM_OK)
-        st = plot_temp_write(&t, "sweep-gp", plot_put_text, sweep_gp, NULL, &script, err);
-    /* gnuplot writes the images' temp files itself */
-    if (st == SIM_OK)
-        st = outfile_begin_named(img, err);
-    if (st == SIM_OK && brkimg)
-        st = outfile_begin_named(brkimg, err);
-    if (st != SIM_OK) {
-        plot_temps_remove(&t);
+    struct sweep_chart_job j = {.cd = {sw, m, 0, {0}, 0}, .img = img, .brkimg = brkimg};
+    j.xa = &sw->axes[sw->naxes - 1];
+    x_axis_of(j.xa, &j.cd.xcat, &j.xlog, &j.xmin, &j.xmax);
+    enum sim_status st = write_chart_files(&j, err);
+    if (st != SIM_OK)
         return st;
-    }
-
-    struct sweep_titles tt;
-    titles_of(sw, xa, &tt);
-    char xtics[256], xticlabels[1024], title[sizeof tt.name + sizeof tt.xlabel + 48];
-    sweep_xtics(xa, xcat, xlog, xtics, sizeof xtics);
-    sweep_xticlabels(xa, xticlabels, sizeof xticlabels);
     char vars[16384];
-    int n = snprintf(vars, sizeof vars,
-                     "datafile='%s'; outfile='%s'; format='%s'; nseries=%d; xcat=%d; xlog=%d; "
-                     "xmin=%.9g; xmax=%.9g; xtics='%s'; ylabel='%s'",
-                     data, img->tmp, plot_ends_with(path, ".svg") ? "svg" : "png", nseries, xcat,
-                     xlog, xmin, xmax, xtics, metric_label(m));
-    plot_vars_add_text(vars, sizeof vars, &n, "subtitle", tt.subtitle);
-    plot_vars_add_text(vars, sizeof vars, &n, "xlabel", tt.xlabel);
-    plot_vars_add_text(vars, sizeof vars, &n, "keytitle", tt.keytitle);
-    snprintf(title, sizeof title, "%s: throughput and bubble ratio vs %s", tt.name, tt.xlabel);
-    plot_vars_add_text(vars, sizeof vars, &n, "plottitle", title);
-    if (brkimg) {
-        plot_vars_add(vars, sizeof vars, &n, "; brkfile='%s'; brkout='%s'; nbars=%d", brk,
-                      brkimg->tmp, nbars);
-        snprintf(title, sizeof title, "%s: where the step time goes, per config", tt.name);
-        plot_vars_add_text(vars, sizeof vars, &n, "brktitle", title);
-    }
-    if (xcat)
-        category_vars(xa, vars, sizeof vars, &n);
-    if (xticlabels[0] && xtics[0] && n > 0 && (size_t)n < sizeof vars)
-        n += snprintf(vars + n, sizeof vars - (size_t)n, "; xticlabels='%s'", xticlabels);
-    chart_vars(vars, sizeof vars, &n, &cd);
+    int n = chart_command(&j, vars, sizeof vars);
     if (n < 0 || (size_t)n >= sizeof vars)
         st = err_set(err, SIM_EINPUT, NULL, 0,
                      "--plot %s: the gnuplot command line is too long (paths or the swept "
                      "values' names)",
-                     path);
+                     img->path);
     else
-        st = plot_gnuplot(path, vars, script, err);
-    plot_temps_remove(&t);
+        st = plot_gnuplot(img->path, vars, j.script, err);
+    plot_temps_remove(&j.t);
     return st;
 }
