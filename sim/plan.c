@@ -1960,6 +1960,43 @@ static enum sim_status no_valid_layout(const struct plan_space *space, const str
                    model->layers, nearest);
 }
 
+/* What the plan's report says of the model and the hardware: their names, the HBM (usable and
+ * NCCL's share), the host memory, and the model's longest sequence when the scenario's is
+ * longer. */
+static void note_model_and_hardware(struct plan_result *res, const struct scenario *base,
+                                    const struct model *model, const struct hardware *hw)
+{
+    res->hbm_bytes = hw->gpu.hbm_bytes;
+    res->hbm_usable_bytes = hw_usable_hbm(&hw->gpu);
+    res->nccl_buffers_bytes = hw->gpu.nccl_buffers_bytes;
+    res->host_mem_bytes = hw->node.host_mem_B;
+    snprintf(res->model, sizeof res->model, "%s", model->name);
+    res->model_max_seq = base->seq > model->max_seq ? model->max_seq : 0; /* as costmodel.c */
+    snprintf(res->hardware, sizeof res->hardware, "%s", hw->name);
+}
+
+/* The enumerated layouts checked against the rules (on c's threads, started here; the caller
+ * ends them), the invalid ones dropped, and the rest searched.  No valid layout is an error
+ * naming the rule that broke, found before the invalid layouts are dropped. */
+static enum sim_status check_and_search(struct plan_ctx *c, const struct plan_opts *o,
+                                        struct plan_result *res, const struct plan_space *space,
+                                        struct sim_error *err)
+{
+    c->pool = par_pool_create(o->jobs);
+    if (!c->pool)
+        return err_set(err, SIM_EFAIL, NULL, 0, "out of memory for the threads");
+    enum sim_status st;
+    if ((st = ctx_jobs(c, res->nlayouts, err)) != SIM_OK ||
+        (st = check_layouts(c, res, space, err)) != SIM_OK)
+        return st;
+    int all_same;
+    const char *rule = broken_rule(c, res, &all_same);
+    keep_valid_layouts(res);
+    if (res->valid == 0)
+        return no_valid_layout(space, o, c->base, c->model, rule, all_same, err);
+    return search(c, o, res, err);
+}
+
 enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
                          struct plan_result *res, struct sim_error *err)
 {
@@ -1994,35 +2031,14 @@ enum sim_status plan_run(const struct scenario *base, const struct plan_opts *o,
     if ((st = apply_hw_knobs(base, &hw, err)) != SIM_OK ||
         (st = check_dispatchers(o, base, &model, &hw, err)) != SIM_OK)
         goto done;
-    res->hbm_bytes = hw.gpu.hbm_bytes;
-    res->hbm_usable_bytes = hw_usable_hbm(&hw.gpu);
-    res->nccl_buffers_bytes = hw.gpu.nccl_buffers_bytes;
-    res->host_mem_bytes = hw.node.host_mem_B;
-    snprintf(res->model, sizeof res->model, "%s", model.name);
-    res->model_max_seq = base->seq > model.max_seq ? model.max_seq : 0; /* as costmodel.c */
-    snprintf(res->hardware, sizeof res->hardware, "%s", hw.name);
+    note_model_and_hardware(res, base, &model, &hw);
     struct plan_space space = plan_space_of(base, o, res, &model, &hw);
     res->moe = model.experts > 0;
     if ((st = enumerate(&space, &cands, res, err)) != SIM_OK)
         goto done;
     c.e = res->entries;
     c.lay = res->layouts;
-    c.pool = par_pool_create(o->jobs);
-    if (!c.pool) {
-        st = err_set(err, SIM_EFAIL, NULL, 0, "out of memory for the threads");
-        goto done;
-    }
-    if ((st = ctx_jobs(&c, res->nlayouts, err)) != SIM_OK ||
-        (st = check_layouts(&c, res, &space, err)) != SIM_OK)
-        goto done;
-    int all_same;
-    const char *rule = broken_rule(&c, res, &all_same); /* before the invalid ones are dropped */
-    keep_valid_layouts(res);
-    if (res->valid == 0) {
-        st = no_valid_layout(&space, o, base, &model, rule, all_same, err);
-        goto done;
-    }
-    if ((st = search(&c, o, res, err)) != SIM_OK)
+    if ((st = check_and_search(&c, o, res, &space, err)) != SIM_OK)
         goto done;
     count_outcomes(res);
 done:
