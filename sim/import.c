@@ -2475,6 +2475,72 @@ static enum sim_status resolve_model(const char *given, struct import_result *re
     return st;
 }
 
+/* The launch line as scenario keys in res: the flags read, --gpus, the sharding groups and the
+ * model (its name or file into `model`); then every value through the scenario's parser, so
+ * that the file holds only what run accepts. */
+static enum sim_status import_line(const struct import_opts *o, struct import_result *res,
+                                   char *model, size_t len, struct sim_error *err)
+{
+    enum sim_status st = import_megatron(o->words, o->nwords, res, err);
+    snprintf(model, len, "%s", o->model ? o->model : "");
+    if (st == SIM_OK && o->gpus)
+        st = put_key(res, "gpus", o->gpus, "gpus", err);
+    if (st == SIM_OK)
+        st = import_shard_groups(res, err);
+    if (st == SIM_OK)
+        st = resolve_model(o->model, res, model, len, err);
+    struct scenario scn;
+    scn_defaults(&scn);
+    for (int i = 0; i < res->nkeys && st == SIM_OK; i++) {
+        char option[80];
+        snprintf(option, sizeof option, "--%s", res->keys[i].flag);
+        st = scn_set_option(&scn, option, res->keys[i].key, res->keys[i].value, err);
+    }
+    return st;
+}
+
+/* The scenario file, to --out or else to `out`, naming the model and the hardware as a path
+ * from where the file goes. */
+static enum sim_status write_imported(const struct import_opts *o,
+                                      const struct import_result *res, const char *model,
+                                      FILE *out, struct sim_error *err)
+{
+    const char *name = o->name ? o->name : "imported from Megatron-LM";
+    char model_ref[1024], hw_ref[1024];
+    output_ref("models", model, model_ref, sizeof model_ref);
+    output_ref("hardware", o->hardware, hw_ref, sizeof hw_ref);
+    if (o->out) {
+        struct scenario_text text = {res, name, model_ref, hw_ref};
+        return write_out_file(o->out, &text, err);
+    }
+    if (write_scenario(out, res, name, model_ref, hw_ref) != 0 || fflush(out) != 0)
+        return err_set(err, SIM_EFAIL, NULL, 0, "cannot write the scenario to stdout");
+    return SIM_OK;
+}
+
+/* One line on errout naming the launch line's flags that are not modelled: as many whole flags
+ * as fit, then how many more (the file's comment lists them all). */
+static void warn_ignored(const struct import_result *res, FILE *errout)
+{
+    char line[2048];
+    size_t used = (size_t)snprintf(line, sizeof line,
+                                   "import: %d flag%s of the launch line %s not modelled "
+                                   "(ignored):",
+                                   res->nignored, res->nignored == 1 ? "" : "s",
+                                   res->nignored == 1 ? "is" : "are");
+    for (int i = 0; i < res->nignored; i++) {
+        size_t need = strlen(res->ignored[i]) + 2;
+        if (used + need + 32 >= sizeof line) {
+            snprintf(line + used, sizeof line - used, ", ... (%d more: see the file's comment)",
+                     res->nignored - i);
+            break;
+        }
+        used += (size_t)snprintf(line + used, sizeof line - used, "%s%s", i ? ", " : " ",
+                                 res->ignored[i]);
+    }
+    cli_error_line(errout, line);
+}
+
 int import_main(int argc, char **argv, FILE *out, FILE *errout)
 {
     struct import_opts *o = mem_calloc(1, sizeof *o);
@@ -2495,54 +2561,12 @@ int import_main(int argc, char **argv, FILE *out, FILE *errout)
     }
     struct sim_error err;
     err_clear(&err);
-    enum sim_status st = import_megatron(o->words, o->nwords, res, &err);
     char model[256];
-    snprintf(model, sizeof model, "%s", o->model ? o->model : "");
-    if (st == SIM_OK && o->gpus)
-        st = put_key(res, "gpus", o->gpus, "gpus", &err);
+    enum sim_status st = import_line(o, res, model, sizeof model, &err);
     if (st == SIM_OK)
-        st = import_shard_groups(res, &err);
-    if (st == SIM_OK)
-        st = resolve_model(o->model, res, model, sizeof model, &err);
-    /* Every value through the scenario's parser: the file holds only what run accepts. */
-    struct scenario scn;
-    scn_defaults(&scn);
-    for (int i = 0; i < res->nkeys && st == SIM_OK; i++) {
-        char option[80];
-        snprintf(option, sizeof option, "--%s", res->keys[i].flag);
-        st = scn_set_option(&scn, option, res->keys[i].key, res->keys[i].value, &err);
-    }
-    if (st == SIM_OK) {
-        const char *name = o->name ? o->name : "imported from Megatron-LM";
-        char model_ref[1024], hw_ref[1024];
-        output_ref("models", model, model_ref, sizeof model_ref);
-        output_ref("hardware", o->hardware, hw_ref, sizeof hw_ref);
-        if (o->out) {
-            struct scenario_text text = {res, name, model_ref, hw_ref};
-            st = write_out_file(o->out, &text, &err);
-        } else if (write_scenario(out, res, name, model_ref, hw_ref) != 0 || fflush(out) != 0) {
-            st = err_set(&err, SIM_EFAIL, NULL, 0, "cannot write the scenario to stdout");
-        }
-    }
-    if (st == SIM_OK && res->nignored > 0) {
-        char line[2048];
-        size_t used = (size_t)snprintf(line, sizeof line,
-                                       "import: %d flag%s of the launch line %s not modelled "
-                                       "(ignored):",
-                                       res->nignored, res->nignored == 1 ? "" : "s",
-                                       res->nignored == 1 ? "is" : "are");
-        for (int i = 0; i < res->nignored; i++) {
-            size_t need = strlen(res->ignored[i]) + 2;
-            if (used + need + 32 >= sizeof line) { /* whole flags only; the file lists all */
-                snprintf(line + used, sizeof line - used, ", ... (%d more: see the file's comment)",
-                         res->nignored - i);
-                break;
-            }
-            used += (size_t)snprintf(line + used, sizeof line - used, "%s%s", i ? ", " : " ",
-                                     res->ignored[i]);
-        }
-        cli_error_line(errout, line);
-    }
+        st = write_imported(o, res, model, out, &err);
+    if (st == SIM_OK && res->nignored > 0)
+        warn_ignored(res, errout);
     rc = st == SIM_OK ? 0 : cli_fail(errout, &err);
     mem_free(o);
     mem_free(res);
