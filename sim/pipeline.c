@@ -280,6 +280,86 @@ static enum sim_status release_held(struct step_ctx *c, int rank, struct sim_err
     return st;
 }
 
+/* How long `op` runs when rank starts it now: its cost, less what an overlapped optimizer hid
+ * (the deferred GEMMs ran from free_at, beside the reductions it waited for), times the jitter
+ * of any other op. */
+static enum sim_status started_duration(struct step_ctx *c, int rank, const struct sched_op *op,
+                                        simtime_t now, simtime_t *dur, struct sim_error *err)
+{
+    const struct rank_state *rs = &c->ranks[rank];
+    *dur = op_duration(c, rank, rs, op);
+    if (op->kind == OP_OPT && c->setup->overlap_grad_reduce) {
+        simtime_t hidden = now - rs->free_at, deferred = c->setup->rank_deferred[rank];
+        c->res->opt_hidden[rank] = hidden < deferred ? hidden : deferred;
+        *dur -= c->res->opt_hidden[rank];
+    }
+    if (c->rng && op->kind != OP_OPT && *dur > 0) {
+        double factor = gsl_ran_lognormal(c->rng, c->jitter_mu, c->jitter_sigma);
+        simtime_t jittered = simtime_from_s(simtime_to_s(*dur) * factor);
+        if (jittered < 0)
+            return err_set(err, SIM_EFAIL, NULL, 0, "jittered op time overflows the clock");
+        *dur = jittered;
+    }
+    if (*dur > SIMTIME_MAX - now)
+        return err_set(err, SIM_EFAIL, NULL, 0, "simulated time overflows at rank %d", rank);
+    return SIM_OK;
+}
+
+/* The record of `op` running on rank from now to end, which the rank is now busy with. */
+static void record_start(struct step_ctx *c, int rank, const struct sched_op *op, simtime_t now,
+                         simtime_t end)
+{
+    struct rank_state *rs = &c->ranks[rank];
+    struct pipe_record *r = new_record(c);
+    *r = (struct pipe_record){
+        .start = now,
+        .end = end,
+        .rank = rank,
+        .peer = -1,
+        .mb = op->mb,
+        .chunk = op->chunk,
+        .stage = op->kind == OP_OPT ? -1 : stage_of(c, rank, op->chunk),
+        .kind = op->kind,
+        .overlap = op->overlap,
+    };
+    rs->busy = 1;
+    rs->cur_rec = (size_t)(r - c->res->recs);
+    if (op->kind == OP_OPT)
+        c->res->opt_start[rank] = now;
+}
+
+/* With overlap-grad-reduce, the chunk's last gradient-producing op (ending at end) starts its
+ * buckets' reduction: they reduce while it runs. */
+static enum sim_status start_grad_reduce(struct step_ctx *c, int rank, const struct sched_op *op,
+                                         simtime_t end, struct sim_error *err)
+{
+    struct rank_state *rs = &c->ranks[rank];
+    int grad_op = op->kind == (c->setup->sp.split_backward ? OP_W : OP_B);
+    if (grad_op && ++rs->bwd_started[op->chunk] == c->chunk_mbs && c->setup->overlap_grad_reduce) {
+        int stage = stage_of(c, rank, op->chunk);
+        rs->dp_not_before[op->chunk] = end + c->setup->stage_dp_tail[stage];
+        return dp_enqueue(c, rank, op->chunk, err);
+    }
+    return SIM_OK;
+}
+
+/* The activations rank holds once `op` starts, and their peaks: a forward adds its stage's; an
+ * overlapped forward-backward pair frees as much as it adds, and counts only for its own peak. */
+static void count_activations(struct step_ctx *c, int rank, const struct sched_op *op)
+{
+    struct rank_state *rs = &c->ranks[rank];
+    if (pipe_pair_defers(op, c->setup->sp.split_backward)) {
+        if (rs->inflight > c->res->pair_peak[rank])
+            c->res->pair_peak[rank] = rs->inflight;
+    } else if (op->kind == OP_F) {
+        if (++rs->inflight > c->res->peak_inflight[rank])
+            c->res->peak_inflight[rank] = rs->inflight;
+        rs->held += c->setup->stage_act[stage_of(c, rank, op->chunk)];
+        if (rs->held > c->res->peak_act[rank])
+            c->res->peak_act[rank] = rs->held;
+    }
+}
+
 /* Start rank's next op if it can run now. */
 static enum sim_status try_start(struct step_ctx *c, int rank, struct sim_error *err)
 {
@@ -299,58 +379,15 @@ static enum sim_status try_start(struct step_ctx *c, int rank, struct sim_error 
         rs->free_at = now;
     if (!op_ready(c, rank, op))
         return SIM_OK;
-    simtime_t dur = op_duration(c, rank, rs, op);
-    if (op->kind == OP_OPT && c->setup->overlap_grad_reduce) {
-        /* the deferred GEMMs ran from free_at, beside the reductions the optimizer waited for */
-        simtime_t hidden = now - rs->free_at, deferred = c->setup->rank_deferred[rank];
-        c->res->opt_hidden[rank] = hidden < deferred ? hidden : deferred;
-        dur -= c->res->opt_hidden[rank];
-    }
-    if (c->rng && op->kind != OP_OPT && dur > 0) {
-        double factor = gsl_ran_lognormal(c->rng, c->jitter_mu, c->jitter_sigma);
-        simtime_t jittered = simtime_from_s(simtime_to_s(dur) * factor);
-        if (jittered < 0)
-            return err_set(err, SIM_EFAIL, NULL, 0, "jittered op time overflows the clock");
-        dur = jittered;
-    }
-    if (dur > SIMTIME_MAX - now)
-        return err_set(err, SIM_EFAIL, NULL, 0, "simulated time overflows at rank %d", rank);
+    simtime_t dur;
+    enum sim_status st = started_duration(c, rank, op, now, &dur, err);
+    if (st != SIM_OK)
+        return st;
     simtime_t end = now + dur;
-    struct pipe_record *r = new_record(c);
-    *r = (struct pipe_record){
-        .start = now,
-        .end = end,
-        .rank = rank,
-        .peer = -1,
-        .mb = op->mb,
-        .chunk = op->chunk,
-        .stage = op->kind == OP_OPT ? -1 : stage_of(c, rank, op->chunk),
-        .kind = op->kind,
-        .overlap = op->overlap,
-    };
-    rs->busy = 1;
-    rs->cur_rec = (size_t)(r - c->res->recs);
-    if (op->kind == OP_OPT)
-        c->res->opt_start[rank] = now;
-    /* The chunk's last gradient-producing op: its buckets reduce while it runs. */
-    int grad_op = op->kind == (c->setup->sp.split_backward ? OP_W : OP_B);
-    if (grad_op && ++rs->bwd_started[op->chunk] == c->chunk_mbs && c->setup->overlap_grad_reduce) {
-        int stage = stage_of(c, rank, op->chunk);
-        rs->dp_not_before[op->chunk] = end + c->setup->stage_dp_tail[stage];
-        enum sim_status st = dp_enqueue(c, rank, op->chunk, err);
-        if (st != SIM_OK)
-            return st;
-    }
-    if (pipe_pair_defers(op, c->setup->sp.split_backward)) {
-        if (rs->inflight > c->res->pair_peak[rank])
-            c->res->pair_peak[rank] = rs->inflight;
-    } else if (op->kind == OP_F) {
-        if (++rs->inflight > c->res->peak_inflight[rank])
-            c->res->peak_inflight[rank] = rs->inflight;
-        rs->held += c->setup->stage_act[stage_of(c, rank, op->chunk)];
-        if (rs->held > c->res->peak_act[rank])
-            c->res->peak_act[rank] = rs->held;
-    }
+    record_start(c, rank, op, now, end);
+    if ((st = start_grad_reduce(c, rank, op, end, err)) != SIM_OK)
+        return st;
+    count_activations(c, rank, op);
     return eng_schedule(&c->eng, end, EV_OP_DONE, rank, 0, err);
 }
 
