@@ -1020,6 +1020,45 @@ static int shares_file(const struct sweep *sw, enum scn_key key)
     return scn_is_modelled(&sw->base) && path[0] && !sweep_varies_key(sw, key);
 }
 
+/* One shared file alone only names what the configs shared (sweep_as_run); a broken one
+ * fails the sweep here, as it would fail every config.  sw->model and sw->hw point at the ones
+ * loaded (into *model and *hw), and stay NULL otherwise. */
+static enum sim_status load_shared_files(struct sweep *sw, struct model *model,
+                                         struct hardware *hw, struct sim_error *err)
+{
+    enum sim_status st = SIM_OK;
+    if (shares_file(sw, SCN_MODEL)) {
+        st = model_load(model, sw->base.model_path, err);
+        sw->model = st == SIM_OK ? model : NULL;
+    }
+    if (st == SIM_OK && shares_file(sw, SCN_HARDWARE)) {
+        st = hw_load(hw, sw->base.hardware_path, err);
+        sw->hw = st == SIM_OK ? hw : NULL;
+    }
+    return st;
+}
+
+/* Every config on `jobs` threads, the progress shown on errout when it is a terminal. */
+static void run_configs(struct sweep *sw, int jobs, FILE *errout)
+{
+    struct sweep_progress prog = {errout, 0, {0, 0}};
+    clock_gettime(CLOCK_MONOTONIC, &prog.start);
+    int tty = isatty(fileno(errout));
+    par_run(sw->n, jobs, sweep_job, sw, tty ? show_progress : NULL, &prog);
+}
+
+/* What sweep_main allocated for sw: the rows' errors and the rows, the axes, sw itself. */
+static void sweep_free(struct sweep *sw)
+{
+    if (sw->rows)
+        for (size_t i = 0; i < sw->n; i++)
+            mem_free(sw->rows[i].error);
+    mem_free(sw->rows);
+    for (int a = 0; a < sw->naxes; a++)
+        sweep_axis_release(&sw->axes[a]);
+    mem_free(sw);
+}
+
 int sweep_main(int argc, char **argv, FILE *out, FILE *errout)
 {
     struct sweep_opts o;
@@ -1042,21 +1081,11 @@ int sweep_main(int argc, char **argv, FILE *out, FILE *errout)
     err_clear(&err);
     struct model model;
     struct hardware hw;
-    int have_hw = 0;
     enum sim_status st = parse_axes(sw, &o, &err);
     if (st == SIM_OK)
         st = load_base(sw, &o, &err);
-    /* One shared file alone only names what the configs shared (sweep_as_run); a broken one
-     * fails the sweep here, as it would fail every config. */
-    if (st == SIM_OK && shares_file(sw, SCN_MODEL)) {
-        st = model_load(&model, sw->base.model_path, &err);
-        sw->model = st == SIM_OK ? &model : NULL;
-    }
-    if (st == SIM_OK && shares_file(sw, SCN_HARDWARE)) {
-        st = hw_load(&hw, sw->base.hardware_path, &err);
-        have_hw = st == SIM_OK;
-        sw->hw = have_hw ? &hw : NULL;
-    }
+    if (st == SIM_OK)
+        st = load_shared_files(sw, &model, &hw, &err);
     struct sweep_outputs outs = {0};
     if (st == SIM_OK)
         st = plan_outputs(&o, sw, &outs, &err);
@@ -1068,10 +1097,7 @@ int sweep_main(int argc, char **argv, FILE *out, FILE *errout)
             st = err_set(&err, SIM_EFAIL, NULL, 0, "out of memory (%zu configs)", sw->n);
     }
     if (st == SIM_OK) {
-        struct sweep_progress prog = {errout, 0, {0, 0}};
-        clock_gettime(CLOCK_MONOTONIC, &prog.start);
-        int tty = isatty(fileno(errout));
-        par_run(sw->n, o.jobs, sweep_job, sw, tty ? show_progress : NULL, &prog);
+        run_configs(sw, o.jobs, errout);
         st = write_outputs(sw, &o, &outs, out, &err);
         write_failure_summary(errout, sw, outs.img && st == SIM_OK ? outs.img->path : NULL);
         write_warnings(errout, sw);
@@ -1080,14 +1106,8 @@ int sweep_main(int argc, char **argv, FILE *out, FILE *errout)
     }
     rc = st == SIM_OK ? 0 : cli_fail(errout, &err);
     outset_destroy(outs.set);
-    if (sw->rows)
-        for (size_t i = 0; i < sw->n; i++)
-            mem_free(sw->rows[i].error);
-    mem_free(sw->rows);
-    for (int a = 0; a < sw->naxes; a++)
-        sweep_axis_release(&sw->axes[a]);
-    if (have_hw)
+    if (sw->hw)
         hw_release(&hw);
-    mem_free(sw);
+    sweep_free(sw);
     return rc;
 }
