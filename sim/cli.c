@@ -477,6 +477,35 @@ static enum sim_status write_outputs(const struct run_outputs *ro, const struct 
     return st == SIM_OK ? outset_commit(ro->set, err) : st;
 }
 
+/* The warnings of a step that ran: a TP group spanning nodes (the group table's TP group, whose
+ * nodes > 1 said so) and a sequence longer than the model's. */
+static void warn_about_step(FILE *errout, const struct scenario *scn,
+                            const struct step_output *so)
+{
+    if (so->rep.tp_spans_nodes)
+        fprintf(errout,
+                "stepsim: warning: tp=%d spans nodes of %d GPUs: tensor-parallel "
+                "traffic crosses the network\n",
+                so->cm.groups.tp.g.n, so->cm.groups.gpus_per_node);
+    cli_warn_seq_past_max(errout, so->cm.cfg.seq, so->rep.model_max_seq, scn->model_path);
+}
+
+/* --fail-on-oom's error for a report that ran out of memory: the host's when the rank's offload
+ * did not fit, else the GPU's. */
+static enum sim_status oom_error(const struct report *rep, const char *path,
+                                 struct sim_error *err)
+{
+    const struct cm_rank_memory *om = &rep->mem[rep->oom_rank];
+    if (rep->oom_host)
+        return err_set(err, SIM_EINPUT, path, 0,
+                       "out of host memory: rank %d offloads %.1f GiB per GPU of the %.1f GiB "
+                       "the host has (--fail-on-oom)",
+                       rep->oom_rank, om->host / 1073741824.0, rep->host_mem_bytes / 1073741824.0);
+    return err_set(err, SIM_EINPUT, path, 0,
+                   "out of memory: rank %d needs %.1f GiB of %.1f GiB usable (--fail-on-oom)",
+                   rep->oom_rank, om->total / 1073741824.0, rep->hbm_usable_bytes / 1073741824.0);
+}
+
 static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
 {
     struct run_opts o;
@@ -508,13 +537,8 @@ static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
     }
     if (ran && o.tokens > 0)
         report_add_training(&so.rep, &so.cm, o.tokens);
-    if (ran && so.rep.tp_spans_nodes) /* the group table's TP group, whose nodes > 1 said so */
-        fprintf(errout,
-                "stepsim: warning: tp=%d spans nodes of %d GPUs: tensor-parallel "
-                "traffic crosses the network\n",
-                so.cm.groups.tp.g.n, so.cm.groups.gpus_per_node);
     if (ran)
-        cli_warn_seq_past_max(errout, so.cm.cfg.seq, so.rep.model_max_seq, scn.model_path);
+        warn_about_step(errout, &scn, &so);
     if (st == SIM_OK) {
         /* what the command line changed, as the chart titles and the text report's scenario
          * line say it */
@@ -527,21 +551,8 @@ static int cmd_run(int argc, char **argv, FILE *out, FILE *errout)
         if (w != 0 || fflush(report) != 0)
             st = err_set(&err, SIM_EFAIL, NULL, 0, "cannot write the report to stdout");
     }
-    if (st == SIM_OK && o.fail_on_oom && so.modelled && so.rep.oom) {
-        const struct cm_rank_memory *om = &so.rep.mem[so.rep.oom_rank];
-        if (so.rep.oom_host)
-            st = err_set(&err, SIM_EINPUT, o.scenario, 0,
-                         "out of host memory: rank %d offloads %.1f GiB per GPU of the %.1f GiB "
-                         "the host has (--fail-on-oom)",
-                         so.rep.oom_rank, om->host / 1073741824.0,
-                         so.rep.host_mem_bytes / 1073741824.0);
-        else
-            st = err_set(&err, SIM_EINPUT, o.scenario, 0,
-                         "out of memory: rank %d needs %.1f GiB of %.1f GiB usable "
-                         "(--fail-on-oom)",
-                         so.rep.oom_rank, om->total / 1073741824.0,
-                         so.rep.hbm_usable_bytes / 1073741824.0);
-    }
+    if (st == SIM_OK && o.fail_on_oom && so.modelled && so.rep.oom)
+        st = oom_error(&so.rep, o.scenario, &err);
     outset_destroy(ro.set);
     if (ran)
         step_release(&so);
