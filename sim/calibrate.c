@@ -570,72 +570,103 @@ static int take_value(struct cli_once *once, const char *opt, const char *what, 
     return 0;
 }
 
+/* calibrate's command line: the tables, the constants to fit, --root, --loso and the
+ * threads. */
+struct calib_cli {
+    const char *tables[64];
+    int ntables, loso, jobs, help;
+    const char *fit_list, *root;
+};
+
+/* Read the command line into *cl: 0, or a usage error's exit status 2 (said on errout). */
+static int parse_calibrate(int argc, char **argv, struct calib_cli *cl, FILE *errout)
+{
+    const char *hint = "stepsim calibrate --help";
+    struct cli_once once = {.n = 0};
+    memset(cl, 0, sizeof *cl);
+    cl->fit_list = DEFAULT_FIT;
+    cl->root = ".";
+    for (int i = 2; i < argc; i++) {
+        const char *v, *opt;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            cl->help = 1;
+            return 0;
+        } else if (strcmp(argv[i], "--loso") == 0) {
+            cl->loso = 1;
+        } else if ((v = cli_jobs_value(argc, argv, &i, &opt))) {
+            if (cli_parse_jobs(v, &cl->jobs) != 0)
+                return cli_bad_usage(errout, hint, "%s '%s': " CLI_JOBS_EXPECTED, opt, v);
+            if (cli_once(&once, "--jobs", opt, v, errout, hint) != 0)
+                return 2;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--fit"))) {
+            if (take_value(&once, "--fit", "KNOB,...", v, &cl->fit_list, errout) != 0)
+                return 2;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--root"))) {
+            if (take_value(&once, "--root", "DIR", v, &cl->root, errout) != 0)
+                return 2;
+        } else if (argv[i][0] == '-') {
+            return cli_bad_usage(errout, hint, "unknown option '%s'", argv[i]);
+        } else if (cl->ntables == 64) {
+            return cli_bad_usage(errout, hint, "more than 64 tables");
+        } else {
+            cl->tables[cl->ntables++] = argv[i];
+        }
+    }
+    if (cl->ntables == 0)
+        return cli_bad_usage(errout, hint, "calibrate needs a table");
+    return 0;
+}
+
+/* The rows' and hardware files' arrays and the threads (`jobs`) of a calibration. */
+static enum sim_status calib_alloc(struct calib *c, int jobs, struct sim_error *err)
+{
+    c->rows = mem_calloc(MAX_ROWS, sizeof *c->rows);
+    c->runs = mem_calloc(MAX_ROWS, sizeof *c->runs);
+    c->hws = mem_calloc(MAX_FILES, sizeof *c->hws);
+    c->abs_err = mem_calloc(MAX_ROWS, sizeof *c->abs_err);
+    c->pool = par_pool_create(jobs);
+    if (c->rows && c->runs && c->hws && c->abs_err && c->pool)
+        return SIM_OK;
+    return err_set(err, SIM_EFAIL, NULL, 0, "out of memory");
+}
+
+/* What calib_alloc and the tables' reading took: the hardware loaded, the threads, the arrays. */
+static void calib_release(struct calib *c)
+{
+    for (int i = 0; c->hws && i < c->nhws; i++)
+        hw_release(&c->hws[i]);
+    if (c->pool)
+        par_pool_destroy(c->pool);
+    mem_free(c->abs_err);
+    mem_free(c->rows);
+    mem_free(c->runs);
+    mem_free(c->hws);
+}
+
 int calib_main(int argc, char **argv, FILE *out, FILE *errout)
 {
+    struct calib_cli cl;
+    int rc = parse_calibrate(argc, argv, &cl, errout);
+    if (rc != 0)
+        return rc;
+    if (cl.help) {
+        print_help(out);
+        return 0;
+    }
     struct calib c;
     struct sim_error err;
     memset(&c, 0, sizeof c);
     err_clear(&err);
-    c.root = ".";
-    int loso = 0, jobs = 0;
-    const char *fit_list = DEFAULT_FIT;
-    const char *tables[64];
-    int ntables = 0;
-    struct cli_once once = {.n = 0};
-    const char *hint = "stepsim calibrate --help";
-    for (int i = 2; i < argc; i++) {
-        const char *v, *opt;
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            print_help(out);
-            return 0;
-        } else if (strcmp(argv[i], "--loso") == 0) {
-            loso = 1;
-        } else if ((v = cli_jobs_value(argc, argv, &i, &opt))) {
-            if (cli_parse_jobs(v, &jobs) != 0)
-                return cli_bad_usage(errout, "stepsim calibrate --help",
-                                     "%s '%s': " CLI_JOBS_EXPECTED, opt, v);
-            if (cli_once(&once, "--jobs", opt, v, errout, hint) != 0)
-                return 2;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--fit"))) {
-            if (take_value(&once, "--fit", "KNOB,...", v, &fit_list, errout) != 0)
-                return 2;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--root"))) {
-            if (take_value(&once, "--root", "DIR", v, &c.root, errout) != 0)
-                return 2;
-        } else if (argv[i][0] == '-') {
-            return cli_bad_usage(errout, "stepsim calibrate --help", "unknown option '%s'",
-                                 argv[i]);
-        } else if (ntables == 64) {
-            return cli_bad_usage(errout, "stepsim calibrate --help", "more than 64 tables");
-        } else {
-            tables[ntables++] = argv[i];
-        }
-    }
-    if (ntables == 0)
-        return cli_bad_usage(errout, "stepsim calibrate --help", "calibrate needs a table");
-    c.rows = mem_calloc(MAX_ROWS, sizeof *c.rows);
-    c.runs = mem_calloc(MAX_ROWS, sizeof *c.runs);
-    c.hws = mem_calloc(MAX_FILES, sizeof *c.hws);
-    c.abs_err = mem_calloc(MAX_ROWS, sizeof *c.abs_err);
-    c.pool = par_pool_create(jobs);
-    enum sim_status st = c.rows && c.runs && c.hws && c.abs_err && c.pool
-                             ? SIM_OK
-                             : err_set(&err, SIM_EFAIL, NULL, 0, "out of memory");
+    c.root = cl.root;
+    enum sim_status st = calib_alloc(&c, cl.jobs, &err);
     if (st == SIM_OK)
-        st = parse_fit(&c, fit_list, &err);
-    for (int t = 0; st == SIM_OK && t < ntables; t++)
-        st = read_table(&c, tables[t], &err);
+        st = parse_fit(&c, cl.fit_list, &err);
+    for (int t = 0; st == SIM_OK && t < cl.ntables; t++)
+        st = read_table(&c, cl.tables[t], &err);
     if (st == SIM_OK && c.nrows == 0)
         st = err_set(&err, SIM_EINPUT, NULL, 0, "no scored, expressible rows in the tables");
     if (st == SIM_OK)
-        st = calibrate(&c, loso, out, &err);
-    for (int i = 0; c.hws && i < c.nhws; i++)
-        hw_release(&c.hws[i]);
-    if (c.pool)
-        par_pool_destroy(c.pool);
-    mem_free(c.abs_err);
-    mem_free(c.rows);
-    mem_free(c.runs);
-    mem_free(c.hws);
+        st = calibrate(&c, cl.loso, out, &err);
+    calib_release(&c);
     return st == SIM_OK ? 0 : cli_fail(errout, &err);
 }
