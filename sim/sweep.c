@@ -727,12 +727,30 @@ struct sweep_opts {
     int fail_on_oom; /* a config over the usable HBM fails the sweep (exit 2) */
 };
 
+/* argv[*i] as an option naming one output file (--out FILE, --plot=FILE, ...): where its value
+ * goes in o, with the value and the option's name; NULL when it is none of them.  The files are
+ * checked together once the scenario is loaded (plan_outputs). */
+static const char **output_option(struct sweep_opts *o, int argc, char **argv, int *i,
+                                  const char **value, const char **name)
+{
+    const struct {
+        const char *name;
+        const char **slot;
+    } outputs[] = {{"--out", &o->out}, {"--plot", &o->plot}, {"--report", &o->report}};
+    for (size_t k = 0; k < sizeof outputs / sizeof *outputs; k++)
+        if ((*value = cli_opt_value(argc, argv, i, outputs[k].name))) {
+            *name = outputs[k].name;
+            return outputs[k].slot;
+        }
+    return NULL;
+}
+
 static int parse_sweep(int argc, char **argv, struct sweep_opts *o, FILE *errout)
 {
     const char *hint = "stepsim sweep --help";
     memset(o, 0, sizeof *o);
     for (int i = 2; i < argc; i++) {
-        const char *a = argv[i], *v, *opt;
+        const char *a = argv[i], *v, *opt, *name, **slot;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             o->help = 1;
             return 0;
@@ -755,27 +773,12 @@ static int parse_sweep(int argc, char **argv, struct sweep_opts *o, FILE *errout
                                      opt, v);
             if (cli_once(&o->once, "--jobs", opt, v, errout, hint) != 0)
                 return 2;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--out"))) {
+        } else if ((slot = output_option(o, argc, argv, &i, &v, &name))) {
             if (!*v)
-                return cli_bad_usage(errout, "stepsim sweep --help", "%s needs a file name",
-                                     "--out");
-            if (cli_once(&o->once, NULL, "--out", v, errout, hint) != 0)
+                return cli_bad_usage(errout, hint, "%s needs a file name", name);
+            if (cli_once(&o->once, NULL, name, v, errout, hint) != 0)
                 return 2;
-            o->out = v;
-        } else if ((v = cli_opt_value(argc, argv, &i, "--plot"))) {
-            if (!*v)
-                return cli_bad_usage(errout, "stepsim sweep --help", "%s needs a file name",
-                                     "--plot");
-            if (cli_once(&o->once, NULL, "--plot", v, errout, hint) != 0)
-                return 2;
-            o->plot = v; /* checked with the other outputs (plan_outputs) */
-        } else if ((v = cli_opt_value(argc, argv, &i, "--report"))) {
-            if (!*v)
-                return cli_bad_usage(errout, "stepsim sweep --help", "%s needs a file name",
-                                     "--report");
-            if (cli_once(&o->once, NULL, "--report", v, errout, hint) != 0)
-                return 2;
-            o->report = v;
+            *slot = v;
         } else if (strcmp(a, "--fail-on-oom") == 0) {
             o->fail_on_oom = 1;
         } else if (a[0] == '-' && a[1] != '\0') {
