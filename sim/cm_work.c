@@ -1618,11 +1618,81 @@ static int recomputed_norms(const struct cm_ctx *c, const struct layer_parts *lp
     return (input ? 1 : 0) | (pre_mlp ? 2 : 0);
 }
 
+/* Selective recompute's parts below add what they re-run to r and drop what they no longer
+ * keep from a (the activations kept). */
+
+/* The recomputed norms (recomputed_norms: the mixer's input norm, the pre-MLP norm): each costs
+ * its share of the norms' forward again, and the input it read is no longer kept. */
+static void norms_recompute(const struct cm_ctx *c, const struct layer_parts *lp,
+                            const struct layer_cost *lc, struct recompute_cost *r,
+                            struct layer_acts *a)
+{
+    int norms = recomputed_norms(c, lp);
+    double per_norm = lp->blocks > 0 ? lc->norm_fwd / lp->blocks : 0.0;
+    if (norms & 1) {
+        r->work += per_norm;
+        a->qkv_in = 0.0;
+    }
+    if (norms & 2) {
+        r->work += per_norm;
+        a->mlp_in = 0.0;
+    }
+}
+
+/* MLA's up-projections and Q/K/V's assembly: CheckpointWithoutOutput re-runs
+ * qkv_up_proj_and_rope_apply whole (multi_latent_attention.py,
+ * MLASelfAttention.get_query_key_value_tensors, core_v0.12.0 to core_v0.14.0): the two
+ * up-projections with their input gathers over TP, the rotary embedding of q_pos_emb and
+ * k_pos_emb, and Q/K/V's assembly -- each kernel launched again.  Q/K/V are kept as the
+ * latent. */
+static void mla_up_recompute(const struct cm_ctx *c, const struct layer_cost *lc,
+                             struct recompute_cost *r, struct layer_acts *a)
+{
+    double gaps = (2.0 + mla_assembly_kernels(c) + rope_kernels_fwd(c)) * launch_s(c, GS_ATTN);
+    r->work += lc->mla_up + lc->mla_qkv + lc->rope_fwd + gaps;
+    r->launch += gaps;
+    r->tp += lc->mla_regather; /* their inputs gathered over TP again */
+    a->qkv = a->latent;
+}
+
+/* The MLP's modules in rc (recompute-modules): a recomputed MLP -- dense, the shared experts,
+ * or the whole MoE layer -- runs its TP collectives again: the input's gather and the output's
+ * reduction (transformer_layer.py, the checkpointed self.mlp); moe_act the experts' activation
+ * function alone. */
+static void mlp_recompute(int rc, int moe, const struct layer_cost *lc, struct recompute_cost *r,
+                          struct layer_acts *a)
+{
+    if ((rc & RC_MLP) && !moe) {
+        r->work += lc->mlp_gemm + lc->act_dense;
+        r->tp += lc->tp_mlp_fwd;
+        a->dense_hidden = 0.0;
+    }
+    if ((rc & RC_SHARED_EXPERTS) && moe && !(rc & RC_MOE)) {
+        r->work += lc->mlp_gemm + lc->act_dense;
+        r->tp += lc->tp_shared_fwd;
+        a->shared_hidden = 0.0;
+    }
+    if ((rc & RC_MOE) && moe) { /* the whole MoE layer (moe_layer.py, custom_forward): shared
+                                  experts, router, latent projections, dispatch, experts and
+                                  combine */
+        r->work += lc->mlp_gemm + lc->act_dense + lc->router_gemm + lc->latent_gemm +
+                   lc->expert_gemm + lc->act_moe + lc->permute_fwd + lc->router_fwd +
+                   lc->expert_bias_fwd;
+        r->ep += lc->ep_fwd;
+        r->tp += lc->tp_shared_fwd;
+        a->shared_hidden = a->moe_hidden = a->permuted = a->latent_out = 0.0;
+    } else if ((rc & RC_MOE_ACT) && moe) {
+        r->work += lc->act_moe;
+        a->moe_hidden -= a->moe_act_out;
+    }
+    if (rc & RC_MOE || rc & RC_MOE_ACT) /* moe_hidden holds FC1's output alone now */
+        a->moe_act_out = 0.0;
+}
+
 /* Selective recompute of the scenario's modules in one layer. */
 struct recompute_cost cm_selective_recompute(const struct cm_ctx *c, const struct layer_parts *lp,
                                              const struct layer_cost *lc)
 {
-    int moe = lp->mlp == MLP_MOE;
     int rc = c->scn->recompute_modules;
     if (rc & RC_OP)
         return op_policy_recompute(c, lc);
@@ -1632,58 +1702,11 @@ struct recompute_cost cm_selective_recompute(const struct cm_ctx *c, const struc
         core_attn_recompute(c, lc, &r);
         a.scores = 0.0;
     }
-    if (rc & RC_LAYERNORM) {
-        int norms = recomputed_norms(c, lp);
-        double per_norm = lp->blocks > 0 ? lc->norm_fwd / lp->blocks : 0.0;
-        if (norms & 1) {
-            r.work += per_norm;
-            a.qkv_in = 0.0;
-        }
-        if (norms & 2) {
-            r.work += per_norm;
-            a.mlp_in = 0.0;
-        }
-    }
-    if ((rc & RC_MLA_UP_PROJ) && a.latent > 0) { /* the up-projections and Q/K/V's assembly */
-        /* CheckpointWithoutOutput re-runs qkv_up_proj_and_rope_apply whole
-         * (multi_latent_attention.py, MLASelfAttention.get_query_key_value_tensors, core_v0.12.0
-         * to core_v0.14.0): the two up-projections with their input gathers over TP, the
-         * rotary embedding of q_pos_emb and k_pos_emb, and Q/K/V's assembly -- each kernel
-         * launched again */
-        double gaps = (2.0 + mla_assembly_kernels(c) + rope_kernels_fwd(c)) * launch_s(c, GS_ATTN);
-        r.work += lc->mla_up + lc->mla_qkv + lc->rope_fwd + gaps;
-        r.launch += gaps;
-        r.tp += lc->mla_regather; /* their inputs gathered over TP again */
-        a.qkv = a.latent;
-    }
-    /* a recomputed MLP -- dense, the shared experts, or the whole MoE layer -- runs its TP
-     * collectives again: the input's gather and the output's reduction (transformer_layer.py,
-     * the checkpointed self.mlp) */
-    if ((rc & RC_MLP) && !moe) {
-        r.work += lc->mlp_gemm + lc->act_dense;
-        r.tp += lc->tp_mlp_fwd;
-        a.dense_hidden = 0.0;
-    }
-    if ((rc & RC_SHARED_EXPERTS) && moe && !(rc & RC_MOE)) {
-        r.work += lc->mlp_gemm + lc->act_dense;
-        r.tp += lc->tp_shared_fwd;
-        a.shared_hidden = 0.0;
-    }
-    if ((rc & RC_MOE) && moe) { /* the whole MoE layer (moe_layer.py, custom_forward): shared
-                                  experts, router, latent projections, dispatch, experts and
-                                  combine */
-        r.work += lc->mlp_gemm + lc->act_dense + lc->router_gemm + lc->latent_gemm +
-                  lc->expert_gemm + lc->act_moe + lc->permute_fwd + lc->router_fwd +
-                  lc->expert_bias_fwd;
-        r.ep += lc->ep_fwd;
-        r.tp += lc->tp_shared_fwd;
-        a.shared_hidden = a.moe_hidden = a.permuted = a.latent_out = 0.0;
-    } else if ((rc & RC_MOE_ACT) && moe) {
-        r.work += lc->act_moe;
-        a.moe_hidden -= a.moe_act_out;
-    }
-    if (rc & RC_MOE || rc & RC_MOE_ACT) /* moe_hidden holds FC1's output alone now */
-        a.moe_act_out = 0.0;
+    if (rc & RC_LAYERNORM)
+        norms_recompute(c, lp, lc, &r, &a);
+    if ((rc & RC_MLA_UP_PROJ) && a.latent > 0)
+        mla_up_recompute(c, lc, &r, &a);
+    mlp_recompute(rc, lp->mlp == MLP_MOE, lc, &r, &a);
     r.kept = cm_acts_total(&a);
     r.acts = a;
     return r;
