@@ -1054,6 +1054,42 @@ static double separate_launches(const struct cm_ctx *c, const struct layer_parts
     return m->act == ACT_SWIGLU && (lp->mlp == MLP_DENSE || shared) ? 1.0 : 0.0;
 }
 
+/* The forward's bytes of the layer's elementwise ops that have no cost of their own: the
+ * ELEMWISE_FWD_UNITS beyond the norms, dropout, and the mixers' extra passes (Mamba's and
+ * Gated DeltaNet's convolutions and norms, an attention output gate). */
+static double other_elementwise_bytes(const struct cm_ctx *c, const struct layer_parts *lp,
+                                      double T, double Ts)
+{
+    const struct model *m = c->m;
+    double t = c->cfg->tp, h = m->hidden;
+    double per_block = lp->blocks / 2.0; /* the units count a transformer layer's two */
+    double other = c->cfg->act_bytes * (ELEMWISE_FWD_UNITS - 4.0) * per_block * Ts * h;
+    if (c->scn->dropout) /* each hidden dropout writes a 1-byte mask and the output; unfused
+                          * attention's dropout reads and writes the scores once more, and its
+                          * mask */
+        other += 2.0 * per_block * (1.0 + c->cfg->act_bytes) * Ts * h +
+                 (c->flash || lp->mixer != MIXER_ATTENTION
+                      ? 0.0
+                      : (2.0 * c->cfg->act_bytes + 1.0) * c->cfg->micro_batch * (m->heads / t) *
+                            (double)c->cfg->seq * c->cfg->seq / c->cfg->cp);
+    if (lp->mixer == MIXER_MAMBA) /* the conv1d reads and writes x, B, C (its SiLU fused); the
+                                   * scan applies the z gate; the RMSNorm reads and writes y */
+        other += c->cfg->act_bytes * T / t *
+                 (2.0 * model_ssm_conv_channels(m) + 2.0 * model_ssm_inner(m));
+    if (lp->mixer == MIXER_GDN) /* the conv1d reads and writes q, k, v (its SiLU fused); the
+                                 * preparation reads them and writes q and k repeated per value
+                                 * head and v (gdn.py _prepare_input_for_gated_delta_rule); the
+                                 * gated norm reads the output and z and writes y */
+        other += c->cfg->act_bytes * T / t *
+                 (3.0 * model_ssm_conv_channels(m) +
+                  2.0 * (double)m->gdn_value_heads * m->gdn_key_dim + 4.0 * model_ssm_inner(m));
+    if (lp->mixer == MIXER_ATTENTION && m->attention_gate) /* sigmoid(gate) x output: the gate
+                                                             * and the output read, the output
+                                                             * written */
+        other += c->cfg->act_bytes * T / t * 3.0 * m->heads * m->v_head_dim;
+    return other;
+}
+
 /* Element-wise forward work on this GPU, into lc: norms and residuals on the
  * (sequence-parallel) shard -- two norms (read + write) 4 and two residual adds (2 reads + 1
  * write) 6 = 10 units of Ts h elements, bias-add and dropout fused into them as in Megatron --
@@ -1091,38 +1127,14 @@ static void layer_elementwise(const struct cm_ctx *c, const struct layer_parts *
     lc->permute_fwd = moe ? cm_memory_s(c, c->cfg->act_bytes * 2.0 * permute_passes(c) * Ts *
                                                m->top_k * model_moe_width(m))
                           : 0.0;
-    double other = c->cfg->act_bytes * (ELEMWISE_FWD_UNITS - 4.0) * per_block * Ts * h;
-    if (scn->dropout) /* each hidden dropout writes a 1-byte mask and the output; unfused
-                       * attention's dropout reads and writes the scores once more, and its
-                       * mask */
-        other += 2.0 * per_block * (1.0 + c->cfg->act_bytes) * Ts * h +
-                 (c->flash || lp->mixer != MIXER_ATTENTION
-                      ? 0.0
-                      : (2.0 * c->cfg->act_bytes + 1.0) * c->cfg->micro_batch * (m->heads / t) *
-                            (double)c->cfg->seq * c->cfg->seq / c->cfg->cp);
     lc->rope_fwd = rope_s(c, lp, T);
     lc->mla_qkv = mla_assembly_s(c, lp, T);
     double bias_elems = expert_bias_elements(c, lp, Ts);
     lc->expert_bias_fwd = cm_memory_s(c, expert_bias_bytes(c, 0) * bias_elems);
     lc->expert_bias_bwd = cm_memory_s(c, expert_bias_bytes(c, 1) * bias_elems);
     lc->grad_sum_bwd = separate_grad_sums_s(c, lp, T);
-    if (lp->mixer == MIXER_MAMBA) /* the conv1d reads and writes x, B, C (its SiLU fused); the
-                                   * scan applies the z gate; the RMSNorm reads and writes y */
-        other += c->cfg->act_bytes * T / t *
-                 (2.0 * model_ssm_conv_channels(m) + 2.0 * model_ssm_inner(m));
-    if (lp->mixer == MIXER_GDN) /* the conv1d reads and writes q, k, v (its SiLU fused); the
-                                 * preparation reads them and writes q and k repeated per value
-                                 * head and v (gdn.py _prepare_input_for_gated_delta_rule); the
-                                 * gated norm reads the output and z and writes y */
-        other += c->cfg->act_bytes * T / t *
-                 (3.0 * model_ssm_conv_channels(m) +
-                  2.0 * (double)m->gdn_value_heads * m->gdn_key_dim + 4.0 * model_ssm_inner(m));
-    if (lp->mixer == MIXER_ATTENTION && m->attention_gate) /* sigmoid(gate) x output: the gate
-                                                             * and the output read, the output
-                                                             * written */
-        other += c->cfg->act_bytes * T / t * 3.0 * m->heads * m->v_head_dim;
     lc->elem_fwd = lc->norm_fwd + lc->rope_fwd + lc->act_dense + lc->act_moe + lc->permute_fwd +
-                   lc->expert_bias_fwd + cm_memory_s(c, other);
+                   lc->expert_bias_fwd + cm_memory_s(c, other_elementwise_bytes(c, lp, T, Ts));
     if (c->narrow)
         cm_narrow_quantize_s(c, lp, T, Ts, dense_inner, unfused_routed, lc);
 }
