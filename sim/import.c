@@ -1715,6 +1715,36 @@ static int is_truth_word(const char *word)
     return strcasecmp(word, "true") == 0 || strcasecmp(word, "false") == 0;
 }
 
+/* The flag's name in `word` ("--flag", "--flag=value", "-flag", or a Hydra-style
+ * "section.flag=value", whose value starts after `eq`, NULL when there is none), spelled with
+ * dashes for underscores, into name (cut to fit). */
+static void flag_name(const char *word, const char *eq, char *name, size_t size)
+{
+    const char *start = word + strspn(word, "-");
+    if (word[0] != '-') { /* Hydra's: the last dotted part before the '=' */
+        const char *dot = memchr(word, '.', (size_t)(eq - word));
+        for (const char *d = dot; d && d < eq; d = memchr(d + 1, '.', (size_t)(eq - d - 1)))
+            start = d + 1;
+    }
+    size_t len = eq ? (size_t)(eq - start) : strlen(start);
+    if (len >= size)
+        len = size - 1;
+    for (size_t k = 0; k < len; k++)
+        name[k] = start[k] == '_' ? '-' : start[k];
+    name[len] = '\0';
+}
+
+/* Whether flag f (named `name`) reads the next word as its value: not a switch, nor one of the
+ * FK_SPECIAL flags that are argparse store_true switches (apply_special's store_true). */
+static int flag_takes_value(const struct flag *f, const char *name)
+{
+    return f && f->kind != FK_SWITCH && strcmp(name, "group-query-attention") != 0 &&
+           strcmp(name, "attention-output-gate") != 0 &&
+           strcmp(name, "multi-latent-attention") != 0 && strcmp(name, "swiglu") != 0 &&
+           strcmp(name, "squared-relu") != 0 && strcmp(name, "disable-bias-linear") != 0 &&
+           strcmp(name, "untie-embeddings-and-output-weights") != 0;
+}
+
 enum sim_status import_megatron(const char *const *words, int nwords, struct import_result *out,
                                 struct sim_error *err)
 {
@@ -1741,30 +1771,14 @@ enum sim_status import_megatron(const char *const *words, int nwords, struct imp
         after_unknown_flag = 0;
         if (!dashed && !eq)
             continue; /* torchrun, python, pretrain_gpt.py, a value of an ignored flag */
-        const char *start = word + strspn(word, "-");
-        if (!dashed) {
-            const char *dot = memchr(word, '.', (size_t)(eq - word));
-            for (const char *d = dot; d && d < eq; d = memchr(d + 1, '.', (size_t)(eq - d - 1)))
-                start = d + 1;
-        }
         char name[64];
-        size_t len = eq ? (size_t)(eq - start) : strlen(start);
-        if (len >= sizeof name)
-            len = sizeof name - 1;
-        for (size_t k = 0; k < len; k++)
-            name[k] = start[k] == '_' ? '-' : start[k];
-        name[len] = '\0';
+        flag_name(word, eq, name, sizeof name);
         const struct flag *f = find_flag(name);
         const char *value = eq ? eq + 1 : NULL;
         /* Hydra's null: the field keeps its default, as if the override were not there */
         if (!dashed && value && (strcmp(value, "null") == 0 || strcmp(value, "None") == 0))
             continue;
-        int takes_value = f && f->kind != FK_SWITCH && strcmp(name, "group-query-attention") != 0 &&
-                          strcmp(name, "attention-output-gate") != 0 &&
-                          strcmp(name, "multi-latent-attention") != 0 &&
-                          strcmp(name, "swiglu") != 0 && strcmp(name, "squared-relu") != 0 &&
-                          strcmp(name, "disable-bias-linear") != 0 &&
-                          strcmp(name, "untie-embeddings-and-output-weights") != 0;
+        int takes_value = flag_takes_value(f, name);
         char list[256];
         if (!value && f && f->kind == FK_LIST)
             value = list_words(w, &i, list, sizeof list);
