@@ -106,9 +106,17 @@ static void bar_size(int nbars, int *bar, int *pitch)
     *pitch = *bar + 1;
 }
 
-void html_bars(FILE *out, const struct html_bars *b)
+/* Where a chart's parts go: xmax at the plot's right edge, plot_w pixels wide, the bars from
+ * y=top down to the axis at axis_y, each bar pixels tall and pitch apart, every every-th one
+ * labelled. */
+struct bars_geom {
+    double xmax;
+    int plot_w, top, axis_y, bar, pitch, every;
+};
+
+/* The legend: a swatch and name for each part some bar has. */
+static void put_bars_legend(FILE *out, const struct html_bars *b)
 {
-    double xmax = b->limit > 0 ? b->limit : 0;
     fputs("<div class=\"bars\"><div class=\"legend\">", out);
     for (int p = 0; p < b->nparts; p++) {
         int shown = 0;
@@ -119,6 +127,12 @@ void html_bars(FILE *out, const struct html_bars *b)
                     b->part_colours[p], b->part_names[p]);
     }
     fputs("</div>\n", out);
+}
+
+/* The x axis spans the longest bar and the limit, with 4% to spare (1 when both are 0). */
+static double bars_xmax(const struct html_bars *b)
+{
+    double xmax = b->limit > 0 ? b->limit : 0;
     for (int i = 0; i < b->nbars; i++) {
         double total = 0;
         for (int p = 0; p < b->nparts; p++)
@@ -126,66 +140,97 @@ void html_bars(FILE *out, const struct html_bars *b)
         if (total > xmax)
             xmax = total;
     }
-    xmax = xmax > 0 ? xmax * 1.04 : 1;
-    const int plot_w = BARS_W - BARS_LABEL_W - BARS_RIGHT;
-    int bar, pitch, every = 1;
-    bar_size(b->nbars, &bar, &pitch);
-    while (every * pitch < LABEL_PITCH)
-        every *= 2;
-    const int top = 6, axis_y = top + b->nbars * pitch;
-    const int height = axis_y + 30;
-    fprintf(out, "<svg class=\"bars-svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">\n",
-            BARS_W, height, BARS_W, height);
-    double step = html_nice_step(xmax, 6);
-    for (int k = 0; k * step <= xmax; k++) {
-        double x = BARS_LABEL_W + k * step / xmax * plot_w;
+    return xmax > 0 ? xmax * 1.04 : 1;
+}
+
+/* The chart's geometry: bars thin past BARS_FULL and are labelled at least LABEL_PITCH apart. */
+static struct bars_geom bars_geom_of(const struct html_bars *b)
+{
+    struct bars_geom g = {.xmax = bars_xmax(b),
+                          .plot_w = BARS_W - BARS_LABEL_W - BARS_RIGHT,
+                          .top = 6,
+                          .every = 1};
+    bar_size(b->nbars, &g.bar, &g.pitch);
+    while (g.every * g.pitch < LABEL_PITCH)
+        g.every *= 2;
+    g.axis_y = g.top + b->nbars * g.pitch;
+    return g;
+}
+
+/* The grid lines at round values with their ticks, and the unit right of the last. */
+static void put_bars_axis(FILE *out, const struct html_bars *b, const struct bars_geom *g)
+{
+    double step = html_nice_step(g->xmax, 6);
+    for (int k = 0; k * step <= g->xmax; k++) {
+        double x = BARS_LABEL_W + k * step / g->xmax * g->plot_w;
         fprintf(out,
                 "<line class=\"grid\" x1=\"%.2f\" y1=\"%d\" x2=\"%.2f\" y2=\"%d\"/>"
                 "<text class=\"tick\" x=\"%.2f\" y=\"%d\">%g</text>\n",
-                x, top - 2, x, axis_y, x, axis_y + 14, k * step);
+                x, g->top - 2, x, g->axis_y, x, g->axis_y + 14, k * step);
     }
-    fprintf(out, "<text class=\"unit\" x=\"%d\" y=\"%d\">", BARS_LABEL_W + plot_w + 24,
-            axis_y + 14);
+    fprintf(out, "<text class=\"unit\" x=\"%d\" y=\"%d\">", BARS_LABEL_W + g->plot_w + 24,
+            g->axis_y + 14);
     html_put_text(out, b->unit);
     fputs("</text>\n", out);
-    for (int i = 0; i < b->nbars; i++) {
-        int y = top + i * pitch;
-        if (i % every == 0) {
-            fprintf(out, "<text class=\"bl\" x=\"%d\" y=\"%d\">", BARS_LABEL_W - 8,
-                    y + bar / 2 + 4);
-            html_put_text(out, b->bar_labels[i]);
-            fputs("</text>", out);
-        }
-        double x = 0;
-        for (int p = 0; p < b->nparts; p++) {
-            double v = b->values[i * b->nparts + p];
-            if (!(v > 0))
-                continue;
-            fprintf(out,
-                    "<rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" height=\"%d\" fill=\"%s\">"
-                    "<title>",
-                    BARS_LABEL_W + x / xmax * plot_w, y, v / xmax * plot_w, bar,
-                    b->part_colours[p]);
-            if (every > 1) { /* (not every bar is labelled: the tooltip names it) */
-                html_put_text(out, b->bar_labels[i]);
-                fputs(" \xc2\xb7 ", out);
-            }
-            fprintf(out, "%s: %.4g ", b->part_names[p], v);
-            html_put_text(out, b->unit);
-            fputs("</title></rect>", out);
-            x += v;
-        }
-        fputc('\n', out);
+}
+
+/* Bar i: its label (on every every-th bar), then its positive parts stacked left to right,
+ * each titled with its value. */
+static void put_bar(FILE *out, const struct html_bars *b, const struct bars_geom *g, int i)
+{
+    int y = g->top + i * g->pitch;
+    if (i % g->every == 0) {
+        fprintf(out, "<text class=\"bl\" x=\"%d\" y=\"%d\">", BARS_LABEL_W - 8,
+                y + g->bar / 2 + 4);
+        html_put_text(out, b->bar_labels[i]);
+        fputs("</text>", out);
     }
-    if (b->limit > 0) {
-        double x = BARS_LABEL_W + b->limit / xmax * plot_w;
+    double x = 0;
+    for (int p = 0; p < b->nparts; p++) {
+        double v = b->values[i * b->nparts + p];
+        if (!(v > 0))
+            continue;
         fprintf(out,
-                "<line class=\"limit\" x1=\"%.2f\" y1=\"%d\" x2=\"%.2f\" y2=\"%d\"/>"
-                "<text class=\"limit\" x=\"%.2f\" y=\"%d\">",
-                x, top - 4, x, axis_y, x + 5, top + 10);
-        html_put_text(out, b->limit_label ? b->limit_label : "");
-        fputs("</text>\n", out);
+                "<rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" height=\"%d\" fill=\"%s\">"
+                "<title>",
+                BARS_LABEL_W + x / g->xmax * g->plot_w, y, v / g->xmax * g->plot_w, g->bar,
+                b->part_colours[p]);
+        if (g->every > 1) { /* (not every bar is labelled: the tooltip names it) */
+            html_put_text(out, b->bar_labels[i]);
+            fputs(" \xc2\xb7 ", out);
+        }
+        fprintf(out, "%s: %.4g ", b->part_names[p], v);
+        html_put_text(out, b->unit);
+        fputs("</title></rect>", out);
+        x += v;
     }
+    fputc('\n', out);
+}
+
+/* The limit: a vertical line across the bars, labelled at the top. */
+static void put_bars_limit(FILE *out, const struct html_bars *b, const struct bars_geom *g)
+{
+    double x = BARS_LABEL_W + b->limit / g->xmax * g->plot_w;
+    fprintf(out,
+            "<line class=\"limit\" x1=\"%.2f\" y1=\"%d\" x2=\"%.2f\" y2=\"%d\"/>"
+            "<text class=\"limit\" x=\"%.2f\" y=\"%d\">",
+            x, g->top - 4, x, g->axis_y, x + 5, g->top + 10);
+    html_put_text(out, b->limit_label ? b->limit_label : "");
+    fputs("</text>\n", out);
+}
+
+void html_bars(FILE *out, const struct html_bars *b)
+{
+    put_bars_legend(out, b);
+    const struct bars_geom g = bars_geom_of(b);
+    const int height = g.axis_y + 30;
+    fprintf(out, "<svg class=\"bars-svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">\n",
+            BARS_W, height, BARS_W, height);
+    put_bars_axis(out, b, &g);
+    for (int i = 0; i < b->nbars; i++)
+        put_bar(out, b, &g, i);
+    if (b->limit > 0)
+        put_bars_limit(out, b, &g);
     fputs("</svg></div>\n", out);
 }
 
