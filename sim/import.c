@@ -253,6 +253,9 @@ static const struct {
 
 /* ---- words ---------------------------------------------------------------------------- */
 
+/* A list flag's words, joined with commas, fit in this many bytes. */
+enum { IMPORT_LIST_MAX = 256 };
+
 struct words {
     int n;
     char w[IMPORT_MAX_WORDS][256];
@@ -1745,6 +1748,56 @@ static int flag_takes_value(const struct flag *f, const char *name)
            strcmp(name, "untie-embeddings-and-output-weights") != 0;
 }
 
+/* The value flag f (named `name`, at w[*i], written without "=value") reads from the words
+ * after it, advancing *i past them; a list's words are joined into list. NULL: none. */
+static const char *following_value(const struct words *w, int *i, const struct flag *f,
+                                   const char *name, char list[static IMPORT_LIST_MAX])
+{
+    int takes_value = flag_takes_value(f, name);
+    const char *value = f && f->kind == FK_LIST ? list_words(w, i, list, IMPORT_LIST_MAX) : NULL;
+    if (value)
+        return value;
+    if (takes_value && *i + 1 < w->n && w->w[*i + 1][0] != '-')
+        return w->w[++*i];
+    /* "--sequence-parallel false", as Megatron's test configs write a switch (their
+     * model_config.yaml's `--flag: false`), reads as --sequence-parallel=false: the word
+     * had been skipped and the switch turned on */
+    if (f && !takes_value && f->kind != FK_LIST && *i + 1 < w->n && is_truth_word(w->w[*i + 1]))
+        return w->w[++*i];
+    return NULL;
+}
+
+/* Refuses flag `name` when one of its words, w[first..last], was cut to fit. */
+static enum sim_status refuse_cut_words(const struct words *w, int first, int last,
+                                        const char *name, struct sim_error *err)
+{
+    for (int k = first; k <= last; k++)
+        if (w->cut[k])
+            return err_set(err, SIM_EINPUT, NULL, 0,
+                           "import: --%s: a word of the launch line is longer than %zu bytes",
+                           name, sizeof w->w[k] - 1);
+    return SIM_OK;
+}
+
+/* Which half precision the dashed switch f just set: 1 for --bf16, 2 for --fp16, else 0. */
+static int half_precision_bit(const struct import_result *out, const struct flag *f)
+{
+    if (f->kind != FK_SWITCH || !f->key || strcmp(f->key, "dtype") != 0 ||
+        !key_is(out, "dtype", f->value))
+        return 0;
+    return strcmp(f->value, "bf16") == 0 ? 1 : 2;
+}
+
+/* argparse would keep both --bf16 and --fp16 (halves 3); Megatron then stops. */
+static enum sim_status refuse_both_halves(int halves, struct sim_error *err)
+{
+    if (halves != 3)
+        return SIM_OK;
+    return err_set(err, SIM_EINPUT, NULL, 0,
+                   "import: --bf16 and --fp16 together: Megatron refuses the line "
+                   "(arguments.py: assert not args.bf16 under --fp16); give one");
+}
+
 enum sim_status import_megatron(const char *const *words, int nwords, struct import_result *out,
                                 struct sim_error *err)
 {
@@ -1778,27 +1831,12 @@ enum sim_status import_megatron(const char *const *words, int nwords, struct imp
         /* Hydra's null: the field keeps its default, as if the override were not there */
         if (!dashed && value && (strcmp(value, "null") == 0 || strcmp(value, "None") == 0))
             continue;
-        int takes_value = flag_takes_value(f, name);
-        char list[256];
-        if (!value && f && f->kind == FK_LIST)
-            value = list_words(w, &i, list, sizeof list);
-        if (!value && takes_value && i + 1 < w->n && w->w[i + 1][0] != '-')
-            value = w->w[++i];
-        /* "--sequence-parallel false", as Megatron's test configs write a switch (their
-         * model_config.yaml's `--flag: false`), reads as --sequence-parallel=false: the word
-         * had been skipped and the switch turned on */
-        if (!value && f && !takes_value && f->kind != FK_LIST && i + 1 < w->n &&
-            is_truth_word(w->w[i + 1]))
-            value = w->w[++i];
+        char list[IMPORT_LIST_MAX];
+        if (!value)
+            value = following_value(w, &i, f, name, list);
         pd.bridge = !dashed;
-        for (int k = first; f && k <= i; k++)
-            if (w->cut[k]) {
-                st = err_set(err, SIM_EINPUT, NULL, 0,
-                             "import: --%s: a word of the launch line is longer than %zu "
-                             "bytes",
-                             name, sizeof w->w[k] - 1);
-                break;
-            }
+        if (f)
+            st = refuse_cut_words(w, first, i, name, err);
         if (st != SIM_OK)
             break;
         if (f && value && is_shell_expansion(value)) {
@@ -1813,15 +1851,12 @@ enum sim_status import_megatron(const char *const *words, int nwords, struct imp
             continue;
         }
         st = apply(out, &pd, f, value, err);
-        if (st == SIM_OK && dashed && f->kind == FK_SWITCH && f->key &&
-            strcmp(f->key, "dtype") == 0 && key_is(out, "dtype", f->value))
-            halves |= strcmp(f->value, "bf16") == 0 ? 1 : 2;
+        if (st == SIM_OK && dashed)
+            halves |= half_precision_bit(out, f);
     }
     mem_free(w);
-    if (st == SIM_OK && halves == 3) /* argparse would keep both; Megatron then stops */
-        st = err_set(err, SIM_EINPUT, NULL, 0,
-                     "import: --bf16 and --fp16 together: Megatron refuses the line "
-                     "(arguments.py: assert not args.bf16 under --fp16); give one");
+    if (st == SIM_OK)
+        st = refuse_both_halves(halves, err);
     if (st == SIM_OK)
         st = finish(out, &pd, err);
     return st;
