@@ -9,8 +9,8 @@
  *    file it points to, and that file is replaced;
  *  - a character device or a FIFO (/dev/null, a terminal, a named pipe) is written in place,
  *    opened without O_CREAT or O_TRUNC; /dev/stdout, /dev/stderr, /dev/fd/N and
- *    /proc/self/fd/N are written through that descriptor, and "-" through stdout's.  Their data waits in a temp file in
- *    TMPDIR until the commit;
+ *    /proc/self/fd/N are written through that descriptor, and "-" through stdout's.  Their
+ *    data waits in a temp file in TMPDIR until the commit;
  *  - an existing writable file in a folder stepsim cannot write to (no temp file possible
  *    beside it) is truncated and rewritten in place at commit -- the one case that is not
  *    atomic: a failure part way leaves it short;

@@ -150,8 +150,9 @@ struct plan_result {
                                       cp-comm-type dropped it; "" where not given */
     char base_moe_dispatcher[16];  /* the scenario's moe-dispatcher, which configs that do not
                                       choose one keep; "" where not given */
-    char base_flex[PLAN_NFLEX_KEYS][16]; /* the scenario's plan_flex_keys, which configs keep beside a flex
-                              dispatcher and drop beside another; "" where not given */
+    /* the scenario's plan_flex_keys, which configs keep beside a flex dispatcher and drop
+     * beside another; "" where not given */
+    char base_flex[PLAN_NFLEX_KEYS][16];
     int moe; /* the model has experts */
     /* the dispatchers its layouts with ep > 1 try (plan_config.dispatcher values); none: the
      * scenario's */

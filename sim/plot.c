@@ -528,7 +528,8 @@ enum sim_status plot_memory(struct outfile *img, const char *title, const char *
     /* --plot-size sizes both images: a slide asks for one size, not one per picture. */
     if (size && size->width_px > 0 && size->height_px > 0)
         plot_vars_add(vars, sizeof vars, &n, "; plotwidth=%d; plotheight=%d; fontscale=%.4f",
-                      size->width_px, size->height_px, gantt_text_scale(size->width_px, size->height_px));
+                      size->width_px, size->height_px,
+                      gantt_text_scale(size->width_px, size->height_px));
     if (n < 0 || (size_t)n >= sizeof vars) /* 4 KiB holds the title and layout twice over */
         return err_set(err, SIM_EINPUT, NULL, 0, "--plot %s: the title is too long", img->path);
     struct memory_data md = {parts, pp};

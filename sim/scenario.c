@@ -475,7 +475,8 @@ static const struct key_spec keys[SCN_KEY_COUNT] = {
                          "row norms of W + BA, computed every micro-batch (Megatron-Bridge's "
                          "DoRA)"},
     [SCN_LORA_RANK] = {"lora-rank", VT_INT, FIELD(lora_rank), 1, 1 << 16, .scope = KS_MODEL,
-                       .def = "32", .doc = "peft=lora or dora: the adapters' rank (Megatron-Bridge's dim)"},
+                       .def = "32",
+                       .doc = "peft=lora or dora: the adapters' rank (Megatron-Bridge's dim)"},
     [SCN_LORA_MODULES] = {"lora-modules", VT_FLAGS, FIELD(lora_modules), 0, 0,
                           lora_module_choices, 0, .scope = KS_MODEL, .zero = "none",
                           .def = "linear_qkv,linear_proj,linear_fc1,linear_fc2",
