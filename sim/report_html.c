@@ -298,9 +298,11 @@ static void put_layers(FILE *out, const struct report *rep)
  * explicit-cost step has no gradient reductions, a small one merges nothing). */
 static void put_gantt_note(FILE *out, const struct svg_gantt_stats *st)
 {
+    /* a deep pipeline's chart leaves the transfers out (the last sentence): ops alone */
+    const char *what = st->transfers_left_out > 0 ? "ops" : "ops and transfers";
     fputs("<p class=\"note\">", out);
     if (st->merged == 0) {
-        fprintf(out, "%zu ops and transfers, each drawn as a box of its own.", st->ops);
+        fprintf(out, "%zu %s, each drawn as a box of its own.", st->ops, what);
     } else {
         char col[32];
         if (st->col_px < 1)
@@ -310,12 +312,12 @@ static void put_gantt_note(FILE *out, const struct svg_gantt_stats *st)
         else
             snprintf(col, sizeof col, "%.3g pixels", st->col_px);
         fprintf(out,
-                "%zu ops and transfers drawn as %zu boxes.  %zu ops narrower than %s at "
+                "%zu %s drawn as %zu boxes.  %zu ops narrower than %s at "
                 "full view, side by side, are merged by column of that width into %zu: each "
                 "lane's columns are cut into spans of even work, each drawn as a stack of one "
                 "box per kind and chunk, as tall as its share of the span's time, so that idle "
                 "time stays empty lane (hover over a box for its share).",
-                st->ops, st->boxes, st->merged_ops, col, st->merged);
+                st->ops, what, st->boxes, st->merged_ops, col, st->merged);
     }
     if (st->reductions > 0)
         fprintf(out,

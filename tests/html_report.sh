@@ -137,7 +137,8 @@ else
 fi
 # A deep pipeline's chart stays about a screen tall: 128 ranks take 17-pixel lanes without
 # link lanes (2352 pixels; 38 a rank and its link had made it 4,900, 1024 ranks 39,000), the
-# sends leave the legend with their lanes, and the note says where they are.
+# sends leave the legend with their lanes, and the note says where they are (and counts ops
+# alone: "ops and transfers" had counted no transfer).
 run run "$SCN/default.xml" --set layers=256 --set pp=128 --set microbatches=128 \
     --report "$tmp/deep.html"
 check_page "run --report (pp=128)" "$tmp/deep.html"
@@ -146,6 +147,7 @@ height=$(sed -n 's/.*<svg class="gantt-svg" width="[0-9]*" height="\([0-9]*\)".*
 labels=$(grep -o '<text class="rl"' "$tmp/deep.html" | wc -l)
 if [ "${height:-99999}" -eq 2352 ] && [ "$labels" -eq 128 ] &&
     ! grep -q '</i>activation send</span>' "$tmp/deep.html" &&
+    grep -q '<p class="note">[0-9]* ops,\? \(drawn\|each\)' "$tmp/deep.html" &&
     grep -q "Each rank's lane is 17 pixels tall at this depth, and the 65280 P2P transfers are" \
         "$tmp/deep.html"; then
     pass "a 128-rank chart is $height pixels tall, 17 a lane, its sends left out and said so"
