@@ -115,6 +115,7 @@ static const struct flag flags[] = {
     {"mtp-num-layers", FK_INT, "mtp-layers", NULL, 0},
     {"mtp-use-repeated-layer", FK_SWITCH, "mtp-repeated-layer", "true", 0},
     {"recompute-activations", FK_SWITCH, "recompute", "selective", 0},
+    {"moe-layer-recompute", FK_SPECIAL, NULL, NULL, 0},
     {"sequence-parallel", FK_SWITCH, "sp", "true", 0},
     {"use-distributed-optimizer", FK_SWITCH, "distributed-optimizer", "true", 0},
     {"optimizer", FK_SPECIAL, NULL, NULL, 0},
@@ -433,6 +434,7 @@ struct pending {
     int fsdp_strategy;  /* --data-parallel-sharding-strategy as a ZeRO stage (default 3) + 1;
                            0 = not given */
     int precision_aware; /* --use-precision-aware-optimizer */
+    int moe_layer_recompute; /* --moe-layer-recompute (deprecated): selective, `moe` added */
     /* bytes of the main parameters and of the two moments (--main-params-dtype,
      * --exp-avg-dtype, --exp-avg-sq-dtype); 0 = not given (4, fp32) */
     int main_bytes, avg_bytes, avg_sq_bytes;
@@ -1013,6 +1015,7 @@ static enum sim_status apply_special(struct import_result *res, struct pending *
                           ? &pd->pad_capacity
                       : strcmp(name, "use-precision-aware-optimizer") == 0
                           ? &pd->precision_aware
+                      : strcmp(name, "moe-layer-recompute") == 0 ? &pd->moe_layer_recompute
                           : NULL;
     if (store_true)
         return switch_on(name, value, store_true, err);
@@ -1649,6 +1652,35 @@ static enum sim_status finish_cp_comm(struct import_result *res, struct sim_erro
     return put_key(res, "hierarchical-cp", inner, "hierarchical-context-parallel-sizes", err);
 }
 
+/* --moe-layer-recompute, deprecated in Megatron-Core for --recompute-granularity selective
+ * --recompute-modules moe: it turns selective recompute on and adds `moe` to the modules given,
+ * or to the default core_attn; with full recompute Megatron refuses the line
+ * (transformer_config.py, __post_init__). */
+static enum sim_status finish_moe_layer_recompute(struct import_result *res,
+                                                  const struct pending *pd, struct sim_error *err)
+{
+    if (!pd->moe_layer_recompute)
+        return SIM_OK;
+    if (key_is(res, "recompute", "full"))
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "import: --moe-layer-recompute with --recompute-granularity full: "
+                       "Megatron refuses the line (transformer_config.py); give one");
+    const char *given = import_value(res, "recompute-modules");
+    char modules[sizeof res->keys[0].value + 8]; /* room for ",moe": put_key refuses a cut */
+    snprintf(modules, sizeof modules, "%s", given ? given : "core_attn");
+    int has_moe = 0;
+    char copy[sizeof modules], *save = NULL;
+    snprintf(copy, sizeof copy, "%s", modules);
+    for (char *m = strtok_r(copy, ",+", &save); m; m = strtok_r(NULL, ",+", &save))
+        has_moe |= strcmp(m, "moe") == 0;
+    size_t used = strlen(modules);
+    if (!has_moe)
+        snprintf(modules + used, sizeof modules - used, ",moe");
+    enum sim_status st = put_key(res, "recompute", "selective", "moe-layer-recompute", err);
+    return st == SIM_OK ? put_key(res, "recompute-modules", modules, "moe-layer-recompute", err)
+                        : st;
+}
+
 static enum sim_status finish(struct import_result *res, const struct pending *pd,
                               struct sim_error *err)
 {
@@ -1659,6 +1691,8 @@ static enum sim_status finish(struct import_result *res, const struct pending *p
         st = finish_layout(res, pd, err);
     if (st == SIM_OK) /* after the layout, which counts transformer layers */
         st = finish_linear_attention(res, pd, err);
+    if (st == SIM_OK) /* before the modules are dropped where recompute is not selective */
+        st = finish_moe_layer_recompute(res, pd, err);
     drop_unread_keys(res, pd);
     if (st == SIM_OK && pd->cpu_offload_layers > 0 && res->layers > 0) {
         char share[32]; /* the offloaded layers' share of the saved activations */

@@ -1244,6 +1244,27 @@ Test(import, bridge_precision_recipes_and_null, .init = setup)
     has("tp", "2");
 }
 
+/* --moe-layer-recompute (deprecated in Megatron-Core) is selective recompute with `moe` added
+ * to the modules given or to the default core_attn (transformer_config.py); with full
+ * recompute Megatron refuses the line.  It had been listed as not modelled. */
+Test(import, moe_layer_recompute_is_selective_with_moe)
+{
+    reads("--moe-layer-recompute", "recompute", "selective");
+    has("recompute-modules", "core_attn,moe");
+    cr_assert(!ignored("--moe-layer-recompute"));
+    reads("--recompute-granularity selective --recompute-modules mlp --moe-layer-recompute",
+          "recompute-modules", "mlp,moe");
+    reads("--moe-layer-recompute --recompute-modules moe core_attn", "recompute-modules",
+          "moe,core_attn");
+    cr_assert_eq(parse("--moe-layer-recompute false"), SIM_OK, "%s", err.msg); /* not given */
+    cr_assert_null(import_value(&res, "recompute"));
+    cr_assert_null(import_value(&res, "recompute-modules"));
+    cr_assert_eq(parse("--recompute-granularity full --moe-layer-recompute"), SIM_EINPUT);
+    cr_assert(strstr(err.msg, "--moe-layer-recompute with --recompute-granularity full: "
+                              "Megatron refuses the line"),
+              "%s", err.msg);
+}
+
 /* A hardware file named relative to where import runs is written by its absolute path: the
  * scenario resolves it from its own folder, here another one.  --name has the scenario's
  * limit. */
