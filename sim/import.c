@@ -890,6 +890,17 @@ static enum sim_status apply_valued(struct import_result *res, struct pending *p
     return apply_count(pd, name, value, err);
 }
 
+/* The shape flags every transformer has a positive value of. */
+static int is_core_size(const char *flag)
+{
+    static const char *const core[] = {"num-layers", "hidden-size", "num-attention-heads",
+                                       "ffn-hidden-size"};
+    for (size_t i = 0; i < sizeof core / sizeof core[0]; i++)
+        if (strcmp(flag, core[i]) == 0)
+            return 1;
+    return 0;
+}
+
 /* The flags import reads itself rather than through the flag table: the switches it keeps for
  * finish(), then every flag with a value (apply_valued). */
 static enum sim_status apply(struct import_result *res, struct pending *pd, const struct flag *f,
@@ -1102,6 +1113,11 @@ static enum sim_status apply(struct import_result *res, struct pending *pd, cons
     case FK_DSA:
         if ((st = whole_number(f->name, value, &n, err)) != SIM_OK)
             return st;
+        /* a field at 0 reads as not given (--num-experts 0 is a dense model, as arguments.py
+         * makes it), so a 0 where the network cannot have none would vanish */
+        if (n == 0 && is_core_size(f->name))
+            return err_set(err, SIM_EINPUT, NULL, 0,
+                           "import: --%s 0: must be at least 1", f->name);
         *(int *)(void *)((char *)res + f->arch) = (int)n;
         return SIM_OK;
     case FK_SPECIAL: return apply_special(res, pd, f->name, value, err);

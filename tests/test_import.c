@@ -1265,6 +1265,21 @@ Test(import, moe_layer_recompute_is_selective_with_moe)
               "%s", err.msg);
 }
 
+/* A shape flag at 0 had read as not given: with --model the line imported as the model's own
+ * size, without it the error named a missing flag.  --num-experts 0 is a dense model, as
+ * Megatron's arguments.py reads it. */
+Test(import, a_core_size_of_zero_is_refused)
+{
+    static const char *const flags[] = {"--num-layers 0", "--hidden-size 0",
+                                        "--num-attention-heads 0", "--ffn-hidden-size 0"};
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+        cr_assert_eq(parse(flags[i]), SIM_EINPUT, "%s", flags[i]);
+        cr_assert(strstr(err.msg, ": must be at least 1"), "%s", err.msg);
+    }
+    cr_assert_eq(parse("--num-experts 0"), SIM_OK, "%s", err.msg);
+    cr_assert_eq(res.experts, 0);
+}
+
 /* A hardware file named relative to where import runs is written by its absolute path: the
  * scenario resolves it from its own folder, here another one.  --name has the scenario's
  * limit. */
