@@ -132,71 +132,89 @@ static void mla_tp_comm(const struct cm_ctx *c, const struct layer_parts *lp, do
                          hidden_behind(c, wgrad_rs * rs_h, lc->col_mixer);
 }
 
+/* Current scaling's amax reductions, in line: one per gathered input forward, one per gathered
+ * output gradient backward (cm_amax_tp_reduction_s). */
+static void add_amax_reductions(const struct cm_ctx *c, struct coll_group g, double gathers,
+                                double reductions, struct layer_cost *lc)
+{
+    double amax = cm_amax_tp_reduction_s(c, g);
+    lc->tp_fwd += gathers * amax;
+    lc->tp_fwd_inline += gathers * amax;
+    lc->tp_bwd += reductions * amax;
+    lc->tp_bwd_inline += reductions * amax;
+}
+
+/* A layer's TP collectives under sequence parallelism: all-gathers before the column-parallel
+ * GEMMs, reduce-scatters after the row-parallel ones. */
+static void sp_layer_tp_comm(const struct cm_ctx *c, const struct layer_parts *lp, double T,
+                             struct layer_cost *lc)
+{
+    const struct cm_config *cfg = c->cfg;
+    struct coll_group g = c->groups->tp.g;
+    double bytes = cfg->act_bytes * T * c->m->hidden;
+    double narrow = cm_tp_gather_bytes(c) * T * c->m->hidden;
+    double ag_mix = cm_coll_time(c, COLL_ALL_GATHER, narrow, g);
+    int moe = lp->mlp == MLP_MOE, shared = moe && c->m->shared_experts > 0;
+    double ag_mlp = moe ? cm_coll_time(c, COLL_ALL_GATHER, bytes, g) : ag_mix;
+    int mlp_comm = lp->mlp == MLP_DENSE || shared; /* routed experts: none */
+    /* the layer's gathered inputs: the mixer's and the MLP's, or under a shared norm one
+     * gathered norm output feeding both */
+    int one_norm = c->m->parallel_block == PARALLEL_SHARED_NORM && lp->mlp == MLP_DENSE;
+    double gather_mix = one_norm || lp->mixer != MIXER_NONE ? 1.0 : 0.0;
+    double gather_mlp = mlp_comm && !one_norm ? 1.0 : 0.0;
+    double ag = gather_mix * ag_mix + gather_mlp * ag_mlp;
+    double rs = cm_coll_time(c, COLL_REDUCE_SCATTER, bytes, g);
+    double silent = moe && !shared ? 1.0 : 0.0; /* a block without a TP reduction */
+    /* the backward gathers the output gradient, and the input again for the weight gradient
+     * unless autograd kept the gathered one (tp_keeps_gathered_input) */
+    double regather = cfg->tp_keeps_gathered_input ? 0.0 : 1.0;
+    lc->tp_fwd = ag + (reductions_fwd(c, lp) - silent) * rs;
+    lc->tp_bwd = (1.0 + regather) * ag + (lp->blocks - silent) * rs;
+    if (lp->mlp == MLP_DENSE && c->m->parallel_block == PARALLEL_NONE)
+        lc->tp_mlp_fwd = ag_mlp + rs;
+    if (shared) {
+        lc->tp_shared_fwd = ag_mlp + rs;
+        lc->tp_shared_bwd = (1.0 + regather) * ag_mlp + rs;
+    }
+    lc->tp_regather = ag; /* the re-run K and up-projection need their gathered inputs */
+    lc->tp_bwd_hidden = tp_bwd_hidden(c, lp, regather * ag_mix, regather * ag_mlp, rs, lc);
+    lc->tp_bwd_inline = async_tp_inline_reductions(c, lp) * rs;
+    /* torch's async TP fuses an all-gather only with matmuls that read its output directly
+     * (micro_pipeline_tp.py, _find_consumer_matmuls: an mm, a _scaled_mm or a reshape into
+     * one); row-wise Float8 quantizes the gathered 16-bit tensor before its _scaled_mm, so its
+     * gathers -- the inputs' forward, the output gradients' backward -- run in line */
+    if (cfg->async_tp_torch && cm_gathers_wide(c)) {
+        lc->tp_fwd_inline = ag;
+        lc->tp_bwd_inline += (1.0 + regather) * ag;
+    }
+    mla_tp_comm(c, lp, T, g, ag_mix, rs, lc);
+    add_amax_reductions(c, g, gather_mix + gather_mlp, lp->blocks - silent, lc);
+}
+
+/* A layer's TP collectives without sequence parallelism: an all-reduce after each row-parallel
+ * GEMM. */
+static void allreduce_layer_tp_comm(const struct cm_ctx *c, const struct layer_parts *lp,
+                                    double T, struct layer_cost *lc)
+{
+    double bytes = c->cfg->act_bytes * T * c->m->hidden;
+    double ar = cm_coll_time(c, COLL_ALL_REDUCE, bytes, c->groups->tp.g);
+    lc->tp_fwd = reductions_fwd(c, lp) * ar;
+    lc->tp_bwd = lp->blocks * ar;
+    if (lp->mlp == MLP_DENSE && c->m->parallel_block == PARALLEL_NONE)
+        lc->tp_mlp_fwd = ar;
+    lc->tp_regather = ar; /* the re-run projection's all-reduce */
+    lc->tp_bwd_hidden = tp_bwd_hidden(c, lp, 0.0, 0.0, ar, lc);
+}
+
 void cm_layer_tp_comm(const struct cm_ctx *c, const struct layer_parts *lp, double T,
                       struct layer_cost *lc)
 {
-    const struct cm_config *cfg = c->cfg;
-    const struct scenario *scn = c->scn;
-    if (cfg->tp <= 1)
+    if (c->cfg->tp <= 1)
         return;
-    struct coll_group g = c->groups->tp.g;
-    double bytes = c->cfg->act_bytes * T * c->m->hidden;
-    if (scn->sp) {
-        double narrow = cm_tp_gather_bytes(c) * T * c->m->hidden;
-        double ag_mix = cm_coll_time(c, COLL_ALL_GATHER, narrow, g);
-        int moe = lp->mlp == MLP_MOE, shared = moe && c->m->shared_experts > 0;
-        double ag_mlp = moe ? cm_coll_time(c, COLL_ALL_GATHER, bytes, g) : ag_mix;
-        int mlp_comm = lp->mlp == MLP_DENSE || shared; /* routed experts: none */
-        /* the layer's gathered inputs: the mixer's and the MLP's, or under a shared norm one
-         * gathered norm output feeding both */
-        int one_norm = c->m->parallel_block == PARALLEL_SHARED_NORM && lp->mlp == MLP_DENSE;
-        double gather_mix = one_norm || lp->mixer != MIXER_NONE ? 1.0 : 0.0;
-        double gather_mlp = mlp_comm && !one_norm ? 1.0 : 0.0;
-        double ag = gather_mix * ag_mix + gather_mlp * ag_mlp;
-        double rs = cm_coll_time(c, COLL_REDUCE_SCATTER, bytes, g);
-        double silent = moe && !shared ? 1.0 : 0.0; /* a block without a TP reduction */
-        /* the backward gathers the output gradient, and the input again for the weight
-         * gradient unless autograd kept the gathered one (tp_keeps_gathered_input) */
-        double regather = cfg->tp_keeps_gathered_input ? 0.0 : 1.0;
-        lc->tp_fwd = ag + (reductions_fwd(c, lp) - silent) * rs;
-        lc->tp_bwd = (1.0 + regather) * ag + (lp->blocks - silent) * rs;
-        if (lp->mlp == MLP_DENSE && c->m->parallel_block == PARALLEL_NONE)
-            lc->tp_mlp_fwd = ag_mlp + rs;
-        if (shared) {
-            lc->tp_shared_fwd = ag_mlp + rs;
-            lc->tp_shared_bwd = (1.0 + regather) * ag_mlp + rs;
-        }
-        lc->tp_regather = ag; /* the re-run K and up-projection need their gathered inputs */
-        lc->tp_bwd_hidden =
-            tp_bwd_hidden(c, lp, regather * ag_mix, regather * ag_mlp, rs, lc);
-        lc->tp_bwd_inline = async_tp_inline_reductions(c, lp) * rs;
-        /* torch's async TP fuses an all-gather only with matmuls that read its output directly
-         * (micro_pipeline_tp.py, _find_consumer_matmuls: an mm, a _scaled_mm or a reshape into
-         * one); row-wise Float8 quantizes the gathered 16-bit tensor before its _scaled_mm, so
-         * its gathers -- the inputs' forward, the output gradients' backward -- run in line */
-        if (c->cfg->async_tp_torch && cm_gathers_wide(c)) {
-            lc->tp_fwd_inline = ag;
-            lc->tp_bwd_inline += (1.0 + regather) * ag;
-        }
-        mla_tp_comm(c, lp, T, g, ag_mix, rs, lc);
-        /* current scaling's amax reductions, in line: one per gathered input forward, one per
-         * gathered output gradient backward (cm_amax_tp_reduction_s) */
-        double amax = cm_amax_tp_reduction_s(c, g);
-        double gathers = gather_mix + gather_mlp;
-        double reductions = lp->blocks - silent;
-        lc->tp_fwd += gathers * amax;
-        lc->tp_fwd_inline += gathers * amax;
-        lc->tp_bwd += reductions * amax;
-        lc->tp_bwd_inline += reductions * amax;
-    } else {
-        double ar = cm_coll_time(c, COLL_ALL_REDUCE, bytes, g);
-        lc->tp_fwd = reductions_fwd(c, lp) * ar;
-        lc->tp_bwd = lp->blocks * ar;
-        if (lp->mlp == MLP_DENSE && c->m->parallel_block == PARALLEL_NONE)
-            lc->tp_mlp_fwd = ar;
-        lc->tp_regather = ar; /* the re-run projection's all-reduce */
-        lc->tp_bwd_hidden = tp_bwd_hidden(c, lp, 0.0, 0.0, ar, lc);
-    }
+    if (c->scn->sp)
+        sp_layer_tp_comm(c, lp, T, lc);
+    else
+        allreduce_layer_tp_comm(c, lp, T, lc);
 }
 
 /* The output layer's own TP collectives: it is column-parallel over the vocabulary (Megatron's
