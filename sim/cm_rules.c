@@ -307,9 +307,35 @@ static enum sim_status check_fp8_attention(const struct scenario *scn, const str
     return SIM_OK;
 }
 
-/* The MoE keys: meaningless without experts; Megatron-Core's rules for the shared experts'
- * overlap (transformer_config.py, NVIDIA/Megatron-LM d98e8a6): shared experts to overlap, the
- * alltoall or flex dispatcher, and not with the EP overlap of paired micro-batches. */
+/* Megatron-Core's rules for overlapping the shared experts (transformer_config.py and
+ * moe_layer.py, NVIDIA/Megatron-LM d98e8a6). */
+static enum sim_status check_shared_expert_overlap(const struct scenario *scn,
+                                                   const struct model *m, struct sim_error *err)
+{
+    if (m->moe_latent > 0) /* moe_layer.py raises it for training */
+        return scn_rule_error(scn, SCN_MOE_SHARED_EXPERT_OVERLAP, err,
+                              "moe-shared-expert-overlap: Megatron-Core does not overlap the "
+                              "shared experts of a LatentMoE model (%s) in training",
+                              m->name);
+    if (m->shared_experts == 0)
+        return scn_rule_error(scn, SCN_MOE_SHARED_EXPERT_OVERLAP, err,
+                              "moe-shared-expert-overlap applies to models with shared "
+                              "experts; %s has none",
+                              m->name);
+    if (scn->moe_dispatcher == DISPATCH_ALLGATHER)
+        return scn_rule_error_keys(
+            scn, SCN_KEYS(SCN_MOE_SHARED_EXPERT_OVERLAP, SCN_MOE_DISPATCHER), err,
+            "moe-shared-expert-overlap needs moe-dispatcher=alltoall or deepep (Megatron-Core)");
+    if (scn->overlap_ep_comm)
+        return scn_rule_error_keys(
+            scn, SCN_KEYS(SCN_MOE_SHARED_EXPERT_OVERLAP, SCN_OVERLAP_EP_COMM), err,
+            "moe-shared-expert-overlap and overlap-ep-comm exclude each other (Megatron-Core)");
+    return SIM_OK;
+}
+
+/* The MoE keys: meaningless without experts; Megatron-Core's rules for padding the routing
+ * map, for DeepEP's keys and the dispatch's wire format, and for the shared experts' overlap
+ * (check_shared_expert_overlap). */
 static enum sim_status check_moe_keys(const struct scenario *scn, const struct model *m,
                                       struct sim_error *err)
 {
@@ -353,26 +379,8 @@ static enum sim_status check_moe_keys(const struct scenario *scn, const struct m
                                    "moe-dispatch-dtype=fp8 needs moe-dispatcher=deepep or "
                                    "hybridep: Megatron-Core quantizes the dispatch only in its "
                                    "flex dispatcher");
-    if (!scn->moe_shared_expert_overlap)
-        return SIM_OK;
-    if (m->moe_latent > 0) /* moe_layer.py raises it for training */
-        return scn_rule_error(scn, SCN_MOE_SHARED_EXPERT_OVERLAP, err,
-                              "moe-shared-expert-overlap: Megatron-Core does not overlap the "
-                              "shared experts of a LatentMoE model (%s) in training",
-                              m->name);
-    if (m->shared_experts == 0)
-        return scn_rule_error(scn, SCN_MOE_SHARED_EXPERT_OVERLAP, err,
-                              "moe-shared-expert-overlap applies to models with shared "
-                              "experts; %s has none",
-                              m->name);
-    if (scn->moe_dispatcher == DISPATCH_ALLGATHER)
-        return scn_rule_error_keys(
-            scn, SCN_KEYS(SCN_MOE_SHARED_EXPERT_OVERLAP, SCN_MOE_DISPATCHER), err,
-            "moe-shared-expert-overlap needs moe-dispatcher=alltoall or deepep (Megatron-Core)");
-    if (scn->overlap_ep_comm)
-        return scn_rule_error_keys(
-            scn, SCN_KEYS(SCN_MOE_SHARED_EXPERT_OVERLAP, SCN_OVERLAP_EP_COMM), err,
-            "moe-shared-expert-overlap and overlap-ep-comm exclude each other (Megatron-Core)");
+    if (scn->moe_shared_expert_overlap)
+        return check_shared_expert_overlap(scn, m, err);
     return SIM_OK;
 }
 
