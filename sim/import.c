@@ -7,6 +7,7 @@
 
 #include <assert.h>
 #include <ctype.h>
+#include <limits.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -388,12 +389,17 @@ const char *import_value(const struct import_result *res, const char *key)
 static enum sim_status whole_number(const char *flag, const char *value, long *out,
                                     struct sim_error *err)
 {
-    char why[256];
+    char why[256], ignored[8];
+    long negative;
     if (!value)
         return err_set(err, SIM_EINPUT, NULL, 0, "import: --%s needs a value", flag);
-    if (units_parse_int(value, 0, 1L << 30, out, why, sizeof why) != 0)
-        return err_set(err, SIM_EINPUT, NULL, 0, "import: --%s %s: %s", flag, value, why);
-    return SIM_OK;
+    if (units_parse_int(value, 0, 1L << 30, out, why, sizeof why) == 0)
+        return SIM_OK;
+    /* a count or size below zero: the range [0, ...] would read as if 0 were a choice */
+    if (units_parse_int(value, LONG_MIN, -1, &negative, ignored, sizeof ignored) == 0)
+        return err_set(err, SIM_EINPUT, NULL, 0, "import: --%s %s: must be a positive integer",
+                       flag, value);
+    return err_set(err, SIM_EINPUT, NULL, 0, "import: --%s %s: %s", flag, value, why);
 }
 
 /* What the special flags leave for finish(). */
@@ -1787,6 +1793,20 @@ static void flag_name(const char *word, const char *eq, char *name, size_t size)
     name[len] = '\0';
 }
 
+/* A word argparse reads as a negative number, not an option ("-1", "-0.5", "-.5": its
+ * _negative_number_matcher; Megatron's parser has no option that looks like one), so a value. */
+static int is_negative_number(const char *word)
+{
+    const char *digits = word + 1;
+    size_t whole = strspn(digits, "0123456789");
+    if (word[0] != '-')
+        return 0;
+    if (digits[whole] == '.')
+        return digits[whole + 1 + strspn(digits + whole + 1, "0123456789")] == '\0' &&
+               isdigit((unsigned char)digits[whole + 1]);
+    return whole > 0 && digits[whole] == '\0';
+}
+
 /* Whether flag f (named `name`) reads the next word as its value: not a switch, nor one of the
  * FK_SPECIAL flags that are argparse store_true switches (apply_special's store_true). */
 static int flag_takes_value(const struct flag *f, const char *name)
@@ -1807,7 +1827,8 @@ static const char *following_value(const struct words *w, int *i, const struct f
     const char *value = f && f->kind == FK_LIST ? list_words(w, i, list, IMPORT_LIST_MAX) : NULL;
     if (value)
         return value;
-    if (takes_value && *i + 1 < w->n && w->w[*i + 1][0] != '-')
+    if (takes_value && *i + 1 < w->n &&
+        (w->w[*i + 1][0] != '-' || is_negative_number(w->w[*i + 1])))
         return w->w[++*i];
     /* "--sequence-parallel false", as Megatron's test configs write a switch (their
      * model_config.yaml's `--flag: false`), reads as --sequence-parallel=false: the word
@@ -1865,7 +1886,7 @@ enum sim_status import_megatron(const char *const *words, int nwords, struct imp
         const char *word = w->w[i];
         const int first = i; /* the flag's word; i moves on over its values */
         /* "--flag", "--flag=value", "-flag", or a Hydra-style "section.flag=value" */
-        int dashed = word[0] == '-';
+        int dashed = word[0] == '-' && !is_negative_number(word); /* "-1": a value */
         const char *eq = strchr(word, '=');
         if (!dashed && !eq && is_shell_expansion(word) && !after_unknown_flag) {
             st = unexpanded(word, NULL, err);

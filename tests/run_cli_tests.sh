@@ -617,6 +617,9 @@ else
     fail "import megatron: --bf16 without --grad-reduce-in-bf16 imports fp32 gradients" \
         "exit status $rc"
 fi
+run import megatron --hardware dgx-h100 --model llama3.1-70b --hidden-size -1
+expect_error "import megatron: --hidden-size -1 is negative, not missing" 2 \
+    "stepsim: import: --hidden-size -1: must be a positive integer" ""
 run import megatron --tensor-model-parallel-size 8
 expect_error "import without --hardware: exit 2" 2 "stepsim: import needs --hardware" "stepsim import --help"
 run run "$SCN/llama3.1-70b-h100.xml" --set model=llama3.1-7b

@@ -1280,6 +1280,28 @@ Test(import, a_core_size_of_zero_is_refused)
     cr_assert_eq(res.experts, 0);
 }
 
+/* A negative count had read as a missing value ("--hidden-size -1": "needs a value", the -1
+ * taken for a flag) or as a range that offered 0; argparse reads "-1" as the flag's value, and
+ * an ignored flag's negative value ("--seed -1") is no flag of its own. */
+Test(import, a_negative_count_is_named_as_negative)
+{
+    static const char *const lines[] = {"--hidden-size -1", "--hidden-size=-1",
+                                        "--num-experts -8", "--tensor-model-parallel-size -2",
+                                        "model.num_layers=-4"};
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        cr_assert_eq(parse(lines[i]), SIM_EINPUT, "%s", lines[i]);
+        cr_assert(strstr(err.msg, " -") && strstr(err.msg, ": must be a positive integer"),
+                  "%s: %s", lines[i], err.msg);
+        cr_assert_null(strstr(err.msg, "needs a value"), "%s", err.msg);
+    }
+    cr_assert_eq(parse("--seed -1 --lr -.5 --tensor-model-parallel-size 2"), SIM_OK, "%s",
+                 err.msg);
+    has("tp", "2");
+    cr_assert(ignored("--seed") && ignored("--lr") && res.nignored == 2, "%d ignored",
+              res.nignored);
+    refused("--hidden-size --bf16", "--hidden-size needs a value");
+}
+
 /* A hardware file named relative to where import runs is written by its absolute path: the
  * scenario resolves it from its own folder, here another one.  --name has the scenario's
  * limit. */
