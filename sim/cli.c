@@ -571,18 +571,7 @@ static enum sim_status validate_scenario(const char *path, struct sim_error *err
     struct scenario scn;
     scn_defaults(&scn);
     enum sim_status st = scn_load(&scn, path, err);
-    if (st != SIM_OK)
-        return st;
-    if (!scn_is_modelled(&scn))
-        return step_check_explicit(&scn, err);
-    struct costmodel cm;
-    struct pipe_setup setup;
-    st = cm_build(&cm, &scn, &setup, err);
-    if (st == SIM_OK) { /* cm_build releases both itself on failure */
-        pipe_setup_release(&setup);
-        cm_release(&cm);
-    }
-    return st;
+    return st == SIM_OK ? step_check(&scn, err) : st;
 }
 
 static enum sim_status validate_file(const char *path, struct sim_error *err)

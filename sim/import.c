@@ -21,6 +21,7 @@
 #include "model.h"
 #include "outfile.h"
 #include "scenario.h"
+#include "step.h"
 #include "units.h"
 
 enum flag_kind {
@@ -1961,7 +1962,9 @@ const char import_help[] =
     "Megatron's defaults hold where stepsim's differ: fp32 without --bf16 / --fp16, dropout\n"
     "0.1 unless --attention-dropout and --hidden-dropout are 0, and with --bf16 the gradients\n"
     "kept and reduced in fp32 unless --grad-reduce-in-bf16 or --main-grads-dtype bf16.\n"
-    "Check the result with 'stepsim validate'.\n"
+    "The scenario is checked as 'stepsim validate' checks it before it is written: a\n"
+    "layout Megatron would refuse (tp not dividing the heads, a world size tp x cp x pp\n"
+    "does not divide, ...) exits 2 naming the flags, and --out is left as it was.\n"
     "\n"
     "exit status: 0 written, 1 output failure, 2 bad input\n";
 
@@ -2595,6 +2598,31 @@ static enum sim_status resolve_model(const char *given, struct import_result *re
     return st;
 }
 
+/* The scenario as run and validate check it -- the model's and the hardware's rules on the
+ * parallel layout (step_check) -- so that a line Megatron would stop at (tp not dividing the
+ * heads, a world size tp x cp x pp does not divide, layers pp x vp does not divide, ...) is
+ * refused here, naming the flags, before any file is written.  Each value's origin is the flag
+ * that gave it, so the rule's message names the flags, not keys of a file not yet written. */
+static enum sim_status check_like_run(struct scenario *scn, const char *model,
+                                      const char *hardware, struct sim_error *err)
+{
+    if (!scn_given(scn, SCN_SEQ)) /* the rules' "needs seq" would name no flag */
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "import: the launch line lacks --seq-length: Megatron needs it "
+                       "(arguments.py), and so does the step's cost");
+    enum sim_status st = scn_set_option(scn, "--model", "model", model, err);
+    if (st == SIM_OK)
+        st = scn_set_option(scn, "--hardware", "hardware", hardware, err);
+    if (st == SIM_OK)
+        st = step_check(scn, err);
+    if (st == SIM_EINPUT && !err->file[0]) { /* an error inside a model file keeps its line */
+        char msg[sizeof err->msg];
+        snprintf(msg, sizeof msg, "%s", err->msg);
+        err_set(err, st, NULL, 0, "import: %s", msg);
+    }
+    return st;
+}
+
 /* The launch line as scenario keys in res: the flags read, --gpus, the sharding groups and the
  * model (its name or file into `model`); then every value through the scenario's parser, so
  * that the file holds only what run accepts. */
@@ -2616,7 +2644,7 @@ static enum sim_status import_line(const struct import_opts *o, struct import_re
         snprintf(option, sizeof option, "--%s", res->keys[i].flag);
         st = scn_set_option(&scn, option, res->keys[i].key, res->keys[i].value, err);
     }
-    return st;
+    return st == SIM_OK ? check_like_run(&scn, model, o->hardware, err) : st;
 }
 
 /* The scenario file, to --out or else to `out`, naming the model and the hardware as a path

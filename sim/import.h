@@ -11,7 +11,8 @@
  * model must agree with them; every other flag is listed as ignored.  Megatron's defaults are
  * kept where they differ from stepsim's: fp32 without --bf16 / --fp16 / --fp8-format, dropout
  * 0.1 unless both dropouts are set to 0.  The scenario names framework=megatron-core
- * (framework.h): the line is Megatron-Core's.
+ * (framework.h): the line is Megatron-Core's.  The command checks the scenario as validate does
+ * (step_check) before it writes anything: a layout Megatron would refuse is refused.
  *
  * Limits: IMPORT_MAX_WORDS words; a modelled flag's value of at most 255 bytes (a longer value
  * of an ignored flag, a data blend or a prompt, is passed over); at most IMPORT_MAX_KEYS keys. */

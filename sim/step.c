@@ -48,6 +48,20 @@ enum sim_status step_check_explicit(struct scenario *scn, struct sim_error *err)
     return st == SIM_OK ? check_takes_time(scn, err) : st;
 }
 
+enum sim_status step_check(struct scenario *scn, struct sim_error *err)
+{
+    if (!scn_is_modelled(scn))
+        return step_check_explicit(scn, err);
+    struct costmodel cm;
+    struct pipe_setup setup;
+    enum sim_status st = cm_build(&cm, scn, &setup, err);
+    if (st == SIM_OK) { /* cm_build releases both itself on failure */
+        pipe_setup_release(&setup);
+        cm_release(&cm);
+    }
+    return st;
+}
+
 static enum sim_status run(struct scenario *scn, const struct model *model,
                            const struct hardware *hw, struct step_output *out,
                            struct sim_error *err)

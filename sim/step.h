@@ -35,6 +35,10 @@ enum sim_status step_run(struct scenario *scn, struct step_output *out, struct s
 /* An explicit-cost scenario checked as step_run checks it before simulating (validate's check):
  * derived values completed, its rules, and some op, transfer or optimizer step taking time. */
 enum sim_status step_check_explicit(struct scenario *scn, struct sim_error *err);
+/* A scenario checked as step_run checks it before simulating, explicit (step_check_explicit)
+ * or modelled (the whole cost-model build: model and hardware loaded, the parallel layout's
+ * rules): what validate runs, and import on what it is about to write. */
+enum sim_status step_check(struct scenario *scn, struct sim_error *err);
 /* The same with the model and hardware already loaded (for a modelled scenario; both are only
  * read and must outlive `out`). */
 enum sim_status step_run_preloaded(struct scenario *scn, const struct model *model,

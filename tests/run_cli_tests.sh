@@ -608,7 +608,8 @@ else
 fi
 # The same line without --grad-reduce-in-bf16: Megatron keeps and reduces a bf16 run's
 # gradients in fp32 (arguments.py), so the file says so and the step is slower.
-run import megatron --hardware dgx-h100 --model llama3.1-70b --bf16 --use-distributed-optimizer
+run import megatron --hardware dgx-h100 --model llama3.1-70b --bf16 --use-distributed-optimizer \
+    --seq-length 8192
 fp32=$("$S" run "$tmp/imported.xml" --set grad-reduce-fp32=true 2>&1 | grep '^step time')
 if [ "$rc" -eq 0 ] && grep -q 'grad-reduce-fp32="true"' "$tmp/out" &&
     grep -q 'grad-reduce-fp32="false"' "$tmp/imported.xml" && [ -n "$fp32" ] && [ "$fp32" != "$got" ]; then
@@ -616,6 +617,23 @@ if [ "$rc" -eq 0 ] && grep -q 'grad-reduce-fp32="true"' "$tmp/out" &&
 else
     fail "import megatron: --bf16 without --grad-reduce-in-bf16 imports fp32 gradients" \
         "exit status $rc"
+fi
+# A layout Megatron stops at is refused at import, as validate would refuse the file: exit 2,
+# one line naming the flags, and no file.  (It had been written with exit 0.)
+rm -f "$tmp/impossible.xml"
+run import megatron --hardware dgx-h100 --out "$tmp/impossible.xml" 'torchrun --nnodes 4
+     --nproc-per-node 8 pretrain_gpt.py --tensor-model-parallel-size 8
+     --pipeline-model-parallel-size 3 --seq-length 8192 --num-layers 80 --hidden-size 8192
+     --ffn-hidden-size 28672 --num-attention-heads 64 --group-query-attention
+     --num-query-groups 8 --swiglu'
+expect_error "import megatron: world size 32 over tp 8 x pp 3: exit 2 before writing" 2 \
+    "stepsim: import: gpus=32 is not a multiple of pp*max(tp*cp, ep*etp)" \
+    "(gpus given by --nnodes x nproc-per-node, pp given by --pipeline-model-parallel-size, tp \
+given by --tensor-model-parallel-size)"
+if [ -e "$tmp/impossible.xml" ]; then
+    fail "import megatron: a refused layout writes no --out" "$tmp/impossible.xml exists"
+else
+    pass "import megatron: a refused layout writes no --out"
 fi
 run import megatron --hardware dgx-h100 --model llama3.1-70b --hidden-size -1
 expect_error "import megatron: --hidden-size -1 is negative, not missing" 2 \

@@ -901,7 +901,8 @@ Test(import_cmd, the_model_comes_from_the_shape_or_must_be_named, .init = setup)
                           "--num-layers 32 --hidden-size 4096 --num-attention-heads 32 "
                           "--group-query-attention --num-query-groups 8 --ffn-hidden-size 14336 "
                           "--swiglu --normalization RMSNorm --position-embedding-type rope "
-                          "--untie-embeddings-and-output-weights --disable-bias-linear",
+                          "--untie-embeddings-and-output-weights --disable-bias-linear "
+                          "--seq-length 8192",
                           NULL};
     cr_assert_eq(run_import(&o, &e, kind), 0, "%s", e);
     cr_assert(strstr(o, "<model ref=\"llama3.1-8b\"/>") && !strstr(e, "ignored"), "%s%s", o, e);
@@ -955,7 +956,8 @@ Test(import_cmd, a_hybrid_model_is_found_by_its_pattern, .init = setup)
     free(e);
     /* the same shape training an MTP module is Nemotron 3.5 Lightning's */
     snprintf(line, sizeof line, "%s--mamba-state-dim 128 --hybrid-override-pattern "
-             "MEMEM*EMEMEM*EMEMEM*EMEMEM*EMEMEM*EMEMEMEM*EMEMEMEME --mtp-num-layers 2", shape);
+             "MEMEM*EMEMEM*EMEMEM*EMEMEM*EMEMEM*EMEMEMEM*EMEMEMEME --mtp-num-layers 2 "
+             "--seq-length 8192", shape);
     cr_assert_eq(run_import(&o, &e, nano), 0, "%s", e);
     cr_assert(strstr(o, "<model ref=\"nemotron-3.5-lightning-30b-a3b\"/>"), "%s", o);
     free(o);
@@ -963,7 +965,8 @@ Test(import_cmd, a_hybrid_model_is_found_by_its_pattern, .init = setup)
     /* and so does its MTP depths written into the pattern, as Megatron-LM's
      * nemotron3_5_lightning tests write them: '/' and one depth's pattern, twice */
     snprintf(line, sizeof line, "%s--mamba-state-dim 128 --hybrid-layer-pattern "
-             "MEMEM*EMEMEM*EMEMEM*EMEMEM*EMEMEM*EMEMEMEM*EMEMEMEME/*E/*E", shape);
+             "MEMEM*EMEMEM*EMEMEM*EMEMEM*EMEMEM*EMEMEMEM*EMEMEMEME/*E/*E --seq-length 8192",
+             shape);
     expect_import(nano, 0, "<model ref=\"nemotron-3.5-lightning-30b-a3b\"/>", NULL);
     expect_import(nano, 0, "mtp-layers=\"2\"", NULL);
     snprintf(line, sizeof line, "%s--mamba-state-dim 64 --hybrid-override-pattern "
@@ -1055,7 +1058,7 @@ Test(import_cmd, a_gated_deltanet_line_is_found_by_its_layers, .init = setup)
         "--group-query-attention --num-query-groups 2 --kv-channels 256 --num-experts 512 "
         "--moe-ffn-hidden-size 512 --moe-shared-expert-intermediate-size 512 --moe-router-topk 10 "
         "--mtp-num-layers 1 --pipeline-model-parallel-size 4 "
-        "--num-layers-per-virtual-pipeline-stage 4 --seq-length 4096 ";
+        "--num-layers-per-virtual-pipeline-stage 4 --seq-length 4096 --global-batch-size 16 ";
     const char *gdn = "--linear-attention-type gated_delta_net --linear-attention-freq 4 "
                       "--linear-conv-kernel-dim 4 --linear-key-head-dim 128 "
                       "--linear-value-head-dim 128 --linear-num-key-heads 16 "
@@ -1075,7 +1078,7 @@ Test(import_cmd, a_gated_deltanet_line_is_found_by_its_layers, .init = setup)
              "--num-layers 96 --hidden-size 2048 --num-attention-heads 16 "
              "--group-query-attention --num-query-groups 2 --num-experts 512 "
              "--attention-output-gate --linear-num-key-heads 16 --linear-num-value-heads 32 "
-             "--mtp-num-layers 1 --hybrid-override-pattern %s",
+             "--mtp-num-layers 1 --seq-length 4096 --hybrid-override-pattern %s",
              "GEGEGE*EGEGEGE*EGEGEGE*EGEGEGE*EGEGEGE*EGEGEGE*EGEGEGE*EGEGEGE*EGEGEGE*EGEGEGE*"
              "EGEGEGE*EGEGEGE*E");
     const char *hargs[] = {"megatron", "--hardware", "dgx-h100", hybrid, NULL};
@@ -1302,6 +1305,70 @@ Test(import, a_negative_count_is_named_as_negative)
     refused("--hidden-size --bf16", "--hidden-size needs a value");
 }
 
+/* The whole of file `path`, as a heap string the caller frees. */
+static char *file_text(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "%s", path);
+    char *buf = calloc(1, 1 << 16);
+    cr_assert_not_null(buf);
+    size_t n = fread(buf, 1, (1 << 16) - 1, f);
+    cr_assert(n < (1 << 16) - 1 && !ferror(f), "%s: unread or too long", path);
+    fclose(f);
+    return buf;
+}
+
+/* A layout Megatron stops at had imported with exit 0 into a file that validate and run then
+ * refused.  Now the scenario's own rules run before anything is written: exit 2, a message
+ * naming the flags, and --out left as it was -- even an earlier import's file, which a good
+ * line may replace. */
+Test(import_cmd, an_impossible_layout_is_refused_before_writing, .init = setup)
+{
+    static const struct {
+        const char *line, *why;
+    } cases[] = {
+        {"--tensor-model-parallel-size 3 --seq-length 8192",
+         "heads=64 of llama3.1-70b are not divisible by tp=3 (tp given by "
+         "--tensor-model-parallel-size"},
+        {"--nnodes 4 --nproc-per-node 8 --tensor-model-parallel-size 8 "
+         "--pipeline-model-parallel-size 3 --seq-length 8192",
+         "gpus given by --nnodes x nproc-per-node"},
+        {"--pipeline-model-parallel-size 3 --seq-length 8192",
+         "layers=80 is not divisible by pp*vp=3"},
+        {"--pipeline-model-parallel-size 2 --virtual-pipeline-model-parallel-size 3 "
+         "--global-batch-size 8 --seq-length 8192",
+         "layers=80 is not divisible by pp*vp=6"},
+        {"--micro-batch-size 3 --global-batch-size 512 --seq-length 8192",
+         "(global-batch given by --global-batch-size, micro-batch given by --micro-batch-size)"},
+        {"--tensor-model-parallel-size 8", "lacks --seq-length"},
+    };
+    char path[] = "/tmp/stepsim-test-import-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    close(fd);
+    const char *args[] = {"megatron", "--hardware", "dgx-h100", "--model", "llama3.1-70b",
+                          "--out", path, "--", NULL, NULL};
+    args[8] = "--tensor-model-parallel-size 8 --seq-length 8192";
+    char *o, *e;
+    cr_assert_eq(run_import(&o, &e, args), 0, "%s", e); /* a file import may replace */
+    free(o);
+    free(e);
+    char *before = file_text(path);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        args[8] = cases[i].line;
+        cr_expect_eq(run_import(&o, &e, args), 2, "%s: %s", cases[i].line, e);
+        cr_expect(strstr(e, "stepsim: import: ") && strstr(e, cases[i].why), "%s: %s",
+                  cases[i].line, e);
+        char *after = file_text(path);
+        cr_expect_str_eq(after, before, "%s: --out changed", cases[i].line);
+        free(after);
+        free(o);
+        free(e);
+    }
+    free(before);
+    unlink(path);
+}
+
 /* A hardware file named relative to where import runs is written by its absolute path: the
  * scenario resolves it from its own folder, here another one.  --name has the scenario's
  * limit. */
@@ -1401,7 +1468,8 @@ Test(import_cmd, the_account_for_split_sets_the_ends, .init = setup)
                           "--tensor-model-parallel-size 4 --pipeline-model-parallel-size 16 "
                           "--virtual-pipeline-model-parallel-size 8 "
                           "--account-for-embedding-in-pipeline-split "
-                          "--account-for-loss-in-pipeline-split --seq-length 8192",
+                          "--account-for-loss-in-pipeline-split --seq-length 8192 "
+                          "--global-batch-size 64",
                           NULL};
     cr_assert_eq(run_import(&o, &e, args), 0, "%s", e);
     cr_expect(strstr(o, "first-stage-layers=\"0\" last-stage-layers=\"0\""), "%s", o);
@@ -1495,7 +1563,8 @@ Test(import_cmd, query_groups_and_virtual_stages_against_the_model, .init = setu
     /* Mixtral's 32 layers over pp 4 x 2 layers a virtual stage: vp 4, interleaved */
     const char *vstage[] = {"megatron", "--hardware", "dgx-h100", "--model", "mixtral-8x7b",
                             "--pipeline-model-parallel-size 4 "
-                            "--num-layers-per-virtual-pipeline-stage 2 --seq-length 4096",
+                            "--num-layers-per-virtual-pipeline-stage 2 --seq-length 4096 "
+                            "--global-batch-size 16",
                             NULL};
     cr_assert_eq(run_import(&o, &e, vstage), 0, "%s", e);
     cr_expect(strstr(o, "schedule=\"interleaved\" pp=\"4\" vp=\"4\""), "%s", o);
@@ -1534,13 +1603,14 @@ Test(import_cmd, the_dsa_variant_tells_deepseek_v3_from_v3_2, .init = setup)
                      "--multi-latent-attention --num-experts 256 --moe-router-topk 8 "
                      "--moe-ffn-hidden-size 2048 --tensor-model-parallel-size 1 "
                      "--pipeline-model-parallel-size 16 --expert-model-parallel-size 64 "
+                     "--decoder-first-pipeline-num-layers 3 --decoder-last-pipeline-num-layers 2 "
                      "--micro-batch-size 1 --global-batch-size 8192 --seq-length 4096 --bf16";
     char line[1024];
     const char *args[] = {"megatron", "--hardware", "dgx-h100", "--gpus", "1024", line, NULL};
     snprintf(line, sizeof line, "%s", v3);
-    expect_import(args, 0, "<model ref=\"deepseek-v3\"/>", NULL);
+    expect_import(args, 0, "<model ref=\"deepseek-v3\" ", NULL);
     snprintf(line, sizeof line, "%s --experimental-attention-variant dsa", v3);
-    expect_import(args, 0, "<model ref=\"deepseek-v3.2\"/>", NULL);
+    expect_import(args, 0, "<model ref=\"deepseek-v3.2\" ", NULL);
 }
 
 /* Every shape flag the model file records is held against --model (each of these was accepted
