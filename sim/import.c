@@ -20,6 +20,7 @@
 #include "library.h"
 #include "model.h"
 #include "outfile.h"
+#include "pplayout.h"
 #include "scenario.h"
 #include "step.h"
 #include "units.h"
@@ -1345,6 +1346,28 @@ static enum sim_status pattern_stages(struct import_result *res, struct sim_erro
                : SIM_OK;
 }
 
+/* --pipeline-model-parallel-layout without virtual stages given: Megatron-Core takes them from
+ * the layout, its stages over pp (transformer_config.py, detected_vpp_size, when above 1), so
+ * a layout of more stages than ranks runs interleaved.  A layout that does not unroll, or
+ * whose stages pp does not divide, is left to the scenario's rules to name. */
+static enum sim_status layout_stages(struct import_result *res, const struct pending *pd,
+                                     struct sim_error *err)
+{
+    const char *given = import_value(res, "pipeline-layout");
+    const char *pp_text = import_value(res, "pp");
+    long pp = pp_text ? strtol(pp_text, NULL, 10) : 1;
+    char unrolled[sizeof((struct scenario *)0)->pipeline_layout], why[160];
+    if (!given || import_value(res, "vp") || pd->layers_per_vstage || pp <= 1 ||
+        pplayout_unroll(given, unrolled, sizeof unrolled, why, sizeof why) != 0)
+        return SIM_OK;
+    int stages = pplayout_stages(unrolled);
+    if (stages <= pp || stages % pp != 0)
+        return SIM_OK;
+    char num[32];
+    snprintf(num, sizeof num, "%ld", stages / pp);
+    return put_key(res, "vp", num, "pipeline-model-parallel-layout (its stages)", err);
+}
+
 static enum sim_status finish_layout(struct import_result *res, const struct pending *pd,
                                      struct sim_error *err)
 {
@@ -1361,6 +1384,8 @@ static enum sim_status finish_layout(struct import_result *res, const struct pen
     res->layers_per_vstage = pd->layers_per_vstage;
     if (st == SIM_OK)
         st = pattern_stages(res, err);
+    if (st == SIM_OK)
+        st = layout_stages(res, pd, err);
     if (st == SIM_OK && (res->layers > 0 || !pd->layers_per_vstage)) /* else the model's, later */
         st = import_virtual_stages(res, res->layers, err);
     if (st == SIM_OK && pd->nproc > 0) {

@@ -1729,3 +1729,29 @@ Test(import_cmd, a_deepseek_v3_line_of_another_shape_is_refused, .init = setup)
                   "--q-lora-rank 3000, but --model deepseek-v3 has 1536: the line trains "
                   "another network");
 }
+
+/* A layout of more stages than ranks has virtual stages, as Megatron-Core reads it
+ * (transformer_config.py, detected_vpp_size): the file had said pp alone, which validate
+ * refused ("pipeline-layout has 8 stages, not pp*vp = 4*1").  A vp given stays, for the rules to
+ * hold against the layout as Megatron asserts. */
+Test(import_cmd, a_layout_of_more_stages_than_ranks_gives_virtual_stages, .init = setup)
+{
+    static const char layout[] = "--pipeline-model-parallel-layout 'Et*9|(t*10|)*6t*11L'";
+    char line[256];
+    snprintf(line, sizeof line, "--pipeline-model-parallel-size 4 %s", layout);
+    reads(line, "vp", "2");
+    has("schedule", "interleaved");
+    snprintf(line, sizeof line, "--pipeline-model-parallel-size 8 %s", layout);
+    cr_assert_eq(parse(line), SIM_OK, "%s", err.msg);
+    cr_expect_null(import_value(&res, "vp"), "one stage a rank");
+    snprintf(line, sizeof line,
+             "--pipeline-model-parallel-size 4 --virtual-pipeline-model-parallel-size 4 %s",
+             layout);
+    reads(line, "vp", "4");
+    snprintf(line, sizeof line,
+             "--pipeline-model-parallel-size 4 %s --seq-length 8192 --global-batch-size 16",
+             layout);
+    const char *args[] = {"megatron", "--hardware", "dgx-h100", "--model", "llama3.1-70b", line,
+                          NULL};
+    expect_import(args, 0, "<pipeline schedule=\"interleaved\" pp=\"4\" vp=\"2\"", NULL);
+}
