@@ -1291,16 +1291,21 @@ enum sim_status import_virtual_stages(struct import_result *res, int layers,
 {
     const char *pp_text = import_value(res, "pp");
     long pp = pp_text ? strtol(pp_text, NULL, 10) : 1;
+    /* the embedding and the loss count as a layer each where the split accounts for them
+     * (arguments.py adds them before dividing; not for a hybrid model: resolve_model) */
+    int ends = res->pattern[0] ? 0 : (res->account_embedding != 0) + (res->account_loss != 0);
     enum sim_status st = SIM_OK;
     if (res->layers_per_vstage > 0) {
         long per = pp * res->layers_per_vstage;
-        if (layers <= 0 || per <= 0 || layers % per != 0)
+        if (layers <= 0 || per <= 0 || (layers + ends) % per != 0)
             return err_set(err, SIM_EINPUT, NULL, 0,
                            "import: --num-layers-per-virtual-pipeline-stage %ld: the model's %d "
-                           "layers are not a multiple of it x --pipeline-model-parallel-size %ld",
-                           res->layers_per_vstage, layers, pp);
+                           "layers%s are not a multiple of it x --pipeline-model-parallel-size "
+                           "%ld",
+                           res->layers_per_vstage, layers,
+                           ends == 2 ? " and 2 ends" : ends ? " and 1 end" : "", pp);
         char num[32];
-        snprintf(num, sizeof num, "%ld", layers / per);
+        snprintf(num, sizeof num, "%ld", (layers + ends) / per);
         st = put_key(res, "vp", num, "num-layers-per-virtual-pipeline-stage", err);
     }
     const char *vp = import_value(res, "vp");

@@ -1475,6 +1475,22 @@ Test(import_cmd, the_account_for_split_sets_the_ends, .init = setup)
     cr_expect(strstr(o, "first-stage-layers=\"0\" last-stage-layers=\"0\""), "%s", o);
     free(o);
     free(e);
+    /* the same stages by layers per virtual stage: Megatron counts the two ends as layers
+     * before dividing (arguments.py), 128 over pp 16 x 1 a stage -- vp 8, where 126 layers had
+     * been refused as no multiple of 16; from the model's layers or --num-layers alike */
+    static const char *const per_stage[] = {
+        "--tensor-model-parallel-size 4 --pipeline-model-parallel-size 16 "
+        "--num-layers-per-virtual-pipeline-stage 1 --account-for-embedding-in-pipeline-split "
+        "--account-for-loss-in-pipeline-split --seq-length 8192 --global-batch-size 64",
+        "--num-layers 126 --tensor-model-parallel-size 4 --pipeline-model-parallel-size 16 "
+        "--num-layers-per-virtual-pipeline-stage 1 --account-for-embedding-in-pipeline-split "
+        "--account-for-loss-in-pipeline-split --seq-length 8192 --global-batch-size 64"};
+    for (size_t i = 0; i < sizeof per_stage / sizeof per_stage[0]; i++) {
+        const char *line_args[] = {"megatron", "--hardware", "gb200-nvl72", "--model",
+                                   "llama3.1-405b", per_stage[i], NULL};
+        expect_import(line_args, 0, "first-stage-layers=\"0\" last-stage-layers=\"0\"", NULL);
+        expect_import(line_args, 0, "pp=\"16\" vp=\"8\"", NULL);
+    }
     const char *odd[] = {"megatron", "--hardware", "dgx-h100", "--model", "llama3.1-70b",
                          "--pipeline-model-parallel-size 4 "
                          "--account-for-embedding-in-pipeline-split --seq-length 8192",
