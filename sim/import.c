@@ -1396,7 +1396,8 @@ static enum sim_status finish_layout(struct import_result *res, const struct pen
     if (st == SIM_OK && pd->nproc > 0) {
         char num[32];
         snprintf(num, sizeof num, "%ld", pd->nproc * (pd->nnodes > 0 ? pd->nnodes : 1));
-        st = put_key(res, "gpus", num, "nnodes x nproc-per-node", err);
+        st = put_key(res, "gpus", num,
+                     pd->nnodes > 0 ? "nnodes x nproc-per-node" : "nproc-per-node", err);
     }
     return st;
 }

@@ -1341,6 +1341,9 @@ Test(import_cmd, an_impossible_layout_is_refused_before_writing, .init = setup)
         {"--micro-batch-size 3 --global-batch-size 512 --seq-length 8192",
          "(global-batch given by --global-batch-size, micro-batch given by --micro-batch-size)"},
         {"--tensor-model-parallel-size 8", "lacks --seq-length"},
+        /* one node: the world size is --nproc-per-node's alone, and the flag named is it */
+        {"--nproc-per-node 4 --tensor-model-parallel-size 8 --seq-length 8192",
+         "(gpus given by --nproc-per-node, tp given by --tensor-model-parallel-size)"},
     };
     char path[] = "/tmp/stepsim-test-import-XXXXXX";
     int fd = mkstemp(path);
