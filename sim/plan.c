@@ -1917,6 +1917,30 @@ static void nearest_budgets_text(char *buf, size_t len, int gpus, const struct p
         snprintf(buf + n, len - (size_t)n, " (none from %d to %d)", lo, hi);
 }
 
+/* Where the only layouts the budget divides into run none of the schedules considered (one GPU
+ * and DualPipe, say), their pipeline depths and what each schedule needs into buf; 0 when
+ * there are no such layouts. */
+static int unscheduled_text(const struct plan_space *sp, char *buf, size_t len)
+{
+    if (sp->nunscheduled_pp == 0)
+        return 0;
+    size_t used = (size_t)snprintf(buf, len, "the pipeline depths the budget allows (pp=");
+    for (int i = 0; i < sp->nunscheduled_pp && used < len; i++)
+        used +=
+            (size_t)snprintf(buf + used, len - used, "%s%d", i ? ", " : "", sp->unscheduled_pp[i]);
+    const char *more = sp->nunscheduled_pp == PLAN_MAX_UNSCHEDULED ? ", ..." : "";
+    if (used < len)
+        used += (size_t)snprintf(buf + used, len - used,
+                                 "%s) run none of the schedules considered:", more);
+    for (int s = 0, n = 0; sp->schedules[s] && used < len; s++) {
+        const char *needs = plan_schedule_needs(sp->schedules[s], sp->fixed.vp);
+        if (needs)
+            used += (size_t)snprintf(buf + used, len - used, "%s %s needs %s", n++ ? "," : "",
+                                     sp->schedules[s]->name, needs);
+    }
+    return 1;
+}
+
 /* Why no layout is valid: the layers split over none of the pipelines tried (every layout
  * failed there); the arithmetic kept none (rule NULL), with the nearest budgets that keep one;
  * else the rule every layout broke, or the last layout's. */
@@ -1947,17 +1971,24 @@ static enum sim_status no_valid_layout(const struct plan_space *space, const str
                        "size can (give a micro-batch that divides the global batch)",
                        model->name, o->gpus, base->global_batch, fixed[0] ? " and " : "", fixed,
                        mb, base->global_batch);
+    char nearest[128], why[512];
+    int fixed_rule = plan_space_fixed_rule(space, why, sizeof why);
+    if (fixed_rule == PLAN_FIXED_NO_BUDGET) /* the nearest budgets are none */
+        return err_set(err, SIM_EINPUT, NULL, 0, "no valid layout of %s on gpus=%d with %s: %s",
+                       model->name, o->gpus, fixed, why);
     struct plan_budgets budgets;
-    char nearest[128];
     plan_space_nearest_budgets(space, budget_reach(o->gpus), &budgets);
     nearest_budgets_text(nearest, sizeof nearest, o->gpus, &budgets);
+    if (!fixed_rule && !unscheduled_text(space, why, sizeof why))
+        snprintf(why, sizeof why,
+                 "no tp x cp x pp the planner tries (tp within a node and dividing the heads, pp "
+                 "up to the %d layers) divides the GPUs into data-parallel replicas that divide "
+                 "the global batch",
+                 model->layers);
     return err_set(err, SIM_EINPUT, NULL, 0,
-                   "no valid layout of %s on gpus=%d with global-batch=%d%s%s: no tp x cp x pp "
-                   "the planner tries (tp within a node and dividing the heads, pp up to the %d "
-                   "layers) divides the GPUs into data-parallel replicas that divide the global "
-                   "batch; %s",
-                   model->name, o->gpus, base->global_batch, fixed[0] ? " and " : "", fixed,
-                   model->layers, nearest);
+                   "no valid layout of %s on gpus=%d with global-batch=%d%s%s: %s; %s",
+                   model->name, o->gpus, base->global_batch, fixed[0] ? " and " : "", fixed, why,
+                   nearest);
 }
 
 /* What the plan's report says of the model and the hardware: their names, the HBM (usable and

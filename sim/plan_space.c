@@ -184,6 +184,15 @@ static size_t layout_variants(const struct plan_space *sp, const struct plan_con
     return n;
 }
 
+/* The divisibility rules: do the layout's replicas (tp x cp x pp, and ep x etp x pp for the
+ * experts) divide the budget, and its data-parallel size x micro-batch the global batch? */
+static int layout_divides(const struct plan_space *sp, const struct plan_config *L)
+{
+    long dense = (long)L->tp * L->cp * L->pp, expert = (long)L->ep * L->etp * L->pp;
+    return !(sp->gpus % dense || sp->gpus % expert ||
+             sp->global_batch % (L->micro_batch * (sp->gpus / dense)));
+}
+
 /* One layout (tp, cp, pp, vp, ep, etp, micro-batch, schedule) and its configs, when the
  * arithmetic rules allow it. */
 static int push_layout(struct plan_space *sp, struct plan_cands *out, const struct plan_config *L)
@@ -193,7 +202,7 @@ static int push_layout(struct plan_space *sp, struct plan_cands *out, const stru
     memset(&lay, 0, sizeof lay);
     long dense = (long)L->tp * L->cp * L->pp, expert = (long)L->ep * L->etp * L->pp;
     long dp = sp->gpus / dense, edp = sp->gpus / expert;
-    int kept = !(sp->gpus % dense || sp->gpus % expert || sp->global_batch % (L->micro_batch * dp));
+    int kept = layout_divides(sp, L);
     if (!out) /* a probe (plan_space_nearest_budgets) */
         return kept ? PLAN_SPACE_FOUND : 0;
     size_t n = layout_variants(sp, L, dp, edp, v, &lay);
@@ -323,6 +332,78 @@ int plan_space_enumerate(struct plan_space *sp, struct plan_cands *out)
     return 0;
 }
 
+/* "tp=8 x pp=3 = 24": the fixed factors of a replica (values[i] 0: not fixed) into buf; their
+ * product. */
+static long fixed_factors(const char *const *names, const int *values, int n, char *buf, size_t len)
+{
+    long product = 1;
+    int nfixed = 0;
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < n && used < len; i++)
+        if (values[i]) {
+            product *= values[i];
+            used += (size_t)snprintf(buf + used, len - used, "%s%s=%d", nfixed++ ? " x " : "",
+                                     names[i], values[i]);
+        }
+    if (nfixed > 1 && used < len)
+        snprintf(buf + used, len - used, " = %ld", product);
+    return product;
+}
+
+/* A replica of the fixed dimensions (tp x cp x pp, or ep x etp x pp for the experts) that does
+ * not divide the GPUs, or, with tp, cp and pp all fixed, a data-parallel size whose
+ * micro-batches (the least: 1, where not fixed) do not divide the global batch, into buf; 0 when
+ * none. */
+static int fixed_replica_rule(const struct plan_space *sp, char *buf, size_t len)
+{
+    static const char *const dense_names[] = {"tp", "cp", "pp"};
+    static const char *const expert_names[] = {"ep", "etp", "pp"};
+    const struct plan_fixed *f = &sp->fixed;
+    const int dense[] = {f->tp, f->cp, f->pp}, expert[] = {f->ep, f->etp, f->pp};
+    char factors[96];
+    if (sp->gpus % fixed_factors(dense_names, dense, 3, factors, sizeof factors) != 0)
+        return snprintf(buf, len, "%s does not divide gpus=%d (tp x cp x pp x dp makes the GPUs)",
+                        factors, sp->gpus) > 0;
+    if (sp->gpus % fixed_factors(expert_names, expert, 3, factors, sizeof factors) != 0)
+        return snprintf(buf, len,
+                        "%s does not divide gpus=%d (ep x etp x pp x expert-dp makes the GPUs)",
+                        factors, sp->gpus) > 0;
+    if (!f->tp || !f->cp || !f->pp) /* dp is not fixed: another tp, cp or pp may suit */
+        return 0;
+    long dp = sp->gpus / ((long)f->tp * f->cp * f->pp), mb = f->micro_batch ? f->micro_batch : 1;
+    char mbs[32] = "";
+    if (f->micro_batch)
+        snprintf(mbs, sizeof mbs, " x micro-batch=%d", f->micro_batch);
+    if (sp->global_batch % (dp * mb) != 0)
+        return snprintf(buf, len, "dp=%ld (gpus / tp x cp x pp)%s does not divide global-batch=%d",
+                        dp, mbs, sp->global_batch) > 0;
+    return 0;
+}
+
+int plan_space_fixed_rule(const struct plan_space *sp, char *buf, size_t len)
+{
+    const struct plan_fixed *f = &sp->fixed;
+    const struct model *m = sp->m;
+    if (f->pp > m->layers)
+        snprintf(buf, len, "pp=%d exceeds layers=%d: every pipeline rank needs a layer", f->pp,
+                 m->layers);
+    else if (f->tp && m->heads % f->tp != 0)
+        snprintf(buf, len, "heads=%d of %s are not divisible by tp=%d", m->heads, m->name, f->tp);
+    else if (f->tp && m->kv_heads % f->tp != 0)
+        snprintf(buf, len, "kv-heads=%d of %s are not divisible by tp=%d", m->kv_heads, m->name,
+                 f->tp);
+    else if (f->ep > 1 && !m->experts)
+        snprintf(buf, len, "ep=%d but %s has no experts: expert parallelism needs MoE", f->ep,
+                 m->name);
+    else if (f->ep && !ep_fits(sp, f->ep, 0))
+        snprintf(buf, len, "experts=%d of %s are not divisible by ep=%d", m->experts, m->name,
+                 f->ep);
+    else
+        return fixed_replica_rule(sp, buf, len) ? PLAN_FIXED_THIS_BUDGET : 0;
+    return PLAN_FIXED_NO_BUDGET;
+}
+
 /* Probe budget `gpus`: does its space hold a layout? */
 static int budget_has_layout(const struct plan_space *sp, int gpus)
 {
@@ -349,15 +430,48 @@ void plan_space_nearest_budgets(const struct plan_space *sp, int most, struct pl
     }
 }
 
+const char *plan_schedule_needs(const struct sched_type *t, int vp)
+{
+    if (vp && !sched_vp_fits(t, vp))
+        return t->vp_any             ? "vp >= 2"
+               : sched_vp_of(t) == 1 ? "vp=1 (one model chunk a rank)"
+                                     : "vp=2 (two model chunks a rank)";
+    if (t == &sched_dualpipe) /* schedule_runs: two chunks a rank, over an even pp */
+        return "an even pp";
+    if (t == &sched_zbh1)
+        return "pp >= 2 (on one rank it is 1f1b)";
+    if (t->vp_any || sched_vp_of(t) > 1)
+        return "pp >= 2 (its model chunks on two or more ranks)";
+    return NULL;
+}
+
+/* A layout the divisibility rules keep that no schedule runs: its pp into the ascending
+ * unscheduled_pp, once (past PLAN_MAX_UNSCHEDULED values, the deepest are dropped). */
+static void note_unscheduled(struct plan_space *sp, int pp)
+{
+    int n = sp->nunscheduled_pp, i = 0;
+    while (i < n && sp->unscheduled_pp[i] < pp)
+        i++;
+    if ((i < n && sp->unscheduled_pp[i] == pp) || i == PLAN_MAX_UNSCHEDULED)
+        return;
+    if (n == PLAN_MAX_UNSCHEDULED)
+        n--;
+    memmove(&sp->unscheduled_pp[i + 1], &sp->unscheduled_pp[i], (size_t)(n - i) * sizeof pp);
+    sp->unscheduled_pp[i] = pp;
+    sp->nunscheduled_pp = n + 1;
+}
+
 /* One layout's configs under each schedule that runs it. */
 static int push_schedules(struct plan_space *sp, struct plan_cands *out, int tp, int cp, int pp,
                           int vp, int ep, int etp, int mb)
 {
     const struct model *m = sp->m;
+    int runs = 0;
     for (int s = 0; sp->schedules[s]; s++) {
         const struct sched_type *t = sp->schedules[s];
         if (!schedule_runs(t, pp, vp))
             continue;
+        runs = 1;
         int grouped = dsa_grouped(m, t, pp * vp);
         int first = 0, last = 0, stages = sched_model_parts(t, pp, vp);
         if (!grouped && edge_split(m->layers, stages, &first, &last) != 0) {
@@ -384,6 +498,9 @@ static int push_schedules(struct plan_space *sp, struct plan_cands *out, int tp,
                 return rc;
         }
     }
+    struct plan_config L = {.tp = tp, .cp = cp, .pp = pp, .ep = ep, .etp = etp, .micro_batch = mb};
+    if (!runs && out && layout_divides(sp, &L))
+        note_unscheduled(sp, pp);
     return 0;
 }
 

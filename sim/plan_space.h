@@ -17,6 +17,7 @@
 
 #define PLAN_MAX_CANDIDATES (1 << 22) /* cap on the enumeration (about 600 MB of entries) */
 #define PLAN_MAX_OPTIONS 8 /* options of one knob at most: recompute, sharding or offload */
+#define PLAN_MAX_UNSCHEDULED 4 /* pipeline depths plan_space.unscheduled_pp keeps */
 
 /* What is enumerated: the model, the framework's schedules and offers, the GPU budget and
  * node size, the batch, and the recompute settings worth trying. */
@@ -43,6 +44,10 @@ struct plan_space {
     size_t unsplit;               /* layouts skipped: the layers do not split over their stages */
     int unsplit_stages;           /* the stages of the last such layout */
     size_t split;                 /* layouts whose layers split (kept or not by the rules) */
+    /* the pipeline depths of layouts the divisibility rules keep that no schedule considered
+       runs (its pp or vp), ascending, the PLAN_MAX_UNSCHEDULED smallest: the message of a
+       budget whose only such layouts are these says which pp the budget allows */
+    int unscheduled_pp[PLAN_MAX_UNSCHEDULED], nunscheduled_pp;
 };
 
 /* The enumerated configs and their layouts; owned (plan_space_cands_release). */
@@ -58,11 +63,25 @@ struct plan_space plan_space_of(const struct scenario *base, const struct plan_o
                                 const struct plan_result *res, const struct model *model,
                                 const struct hardware *hw);
 
+/* What schedule t needs of the pipeline that plan_space_enumerate does not try it without:
+ * of the chunks a rank where --set fixes them (vp; 0 when searched), "vp=1 (...)", else of the
+ * depth, "an even pp", ...; NULL when it runs on any pp. */
+const char *plan_schedule_needs(const struct sched_type *t, int vp);
+
 /* The parallel dimensions the command line fixes: tp, pp, vp, cp, ep, etp, micro-batch and
  * moe-dispatcher given by --set (0 where the plan searches). */
 struct plan_fixed plan_fixed_of(const struct scenario *base);
 /* "tp=8 pp=4" for the fixed dimensions ("" when none); the length written. */
 size_t plan_fixed_text(const struct plan_fixed *f, char *buf, size_t len);
+
+/* plan_space_fixed_rule's answers, beside 0 (the fixed dimensions break none of its rules) */
+#define PLAN_FIXED_NO_BUDGET 1   /* a rule no budget can keep: pp past the layers, say */
+#define PLAN_FIXED_THIS_BUDGET 2 /* the fixed dimensions' replica does not divide the budget */
+/* The rule the dimensions --set fixes break whatever the rest of the layout, into buf: a fixed
+ * pp past the model's layers, a tp or ep splitting its heads or experts unevenly (as
+ * cm_rules.c says them), or a replica of the fixed tp x cp x pp (ep x etp x pp) not dividing
+ * the GPUs. */
+int plan_space_fixed_rule(const struct plan_space *sp, char *buf, size_t len);
 
 #define PLAN_SPACE_TOO_LARGE (-2) /* plan_space_enumerate: more than PLAN_MAX_CANDIDATES */
 #define PLAN_SPACE_FOUND 1        /* plan_space_enumerate's probe: the space holds a layout */

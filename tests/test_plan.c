@@ -1620,12 +1620,13 @@ Test(plan, set_fixes_a_dimension_and_refuses_what_plan_chooses)
               out);
     free(out);
     free(err);
+    /* tp 3 splits none of the 64 heads: no budget has a layout with it, and the rule says so
+     * (it had read "no tp x cp x pp the planner tries ...; no budget from 1 to 128 GPUs has
+     * one") */
     const char *none[] = {LLAMA, "--gpus", "64", "--set", "tp=3", NULL};
     cr_expect_eq(run_plan(none, &out, &err), 2);
-    cr_expect(strstr(err, "with global-batch=512 and tp=3: no tp x cp x pp the planner tries"),
-              "%s", err);
-    /* tp 3 splits none of the 64 heads: no budget has a layout with it, 1 to twice 64 said */
-    cr_expect(strstr(err, "; no budget from 1 to 128 GPUs has one\n"), "%s", err);
+    cr_expect_str_eq(err, "stepsim: no valid layout of llama3.1-70b on gpus=64 with tp=3: "
+                          "heads=64 of llama3.1-70b are not divisible by tp=3\n");
     free(out);
     free(err);
 }
@@ -1690,6 +1691,59 @@ Test(plan, no_valid_layout_says_why_and_names_the_nearest_budgets)
     cr_expect_null(strstr(err, "multiple of"), "%s", err);
     free(out);
     free(err);
+}
+
+/* run_plan on args: exit 2 and exactly the line `want` on stderr. */
+static void expect_plan_error(const char *const *args, const char *want)
+{
+    char *out, *err;
+    cr_expect_eq(run_plan(args, &out, &err), 2, "stderr: %s", err);
+    cr_expect_str_eq(err, want);
+    free(out);
+    free(err);
+}
+
+/* The reason a budget has no layout is the rule that rules them out, in the user's terms: on one
+ * GPU, DeepSeek's schedules each need a pipeline; a fixed pp past the layers, or not dividing
+ * the GPUs (each had read "no tp x cp x pp the planner tries ... divides the GPUs", which one
+ * GPU or pp=81 on 648 do). */
+Test(plan, no_valid_layout_names_the_rule_the_budget_or_fixed_pp_breaks)
+{
+    const char *one_gpu[] = {TOP_SRCDIR "/scenarios/deepseek-v3-h800.xml", "--gpus", "1", NULL};
+    expect_plan_error(one_gpu, "stepsim: no valid layout of deepseek-v3 on gpus=1 with "
+                               "global-batch=15360: the pipeline depths the budget allows (pp=1) "
+                               "run none of the schedules considered: dualpipe needs an even pp, "
+                               "dualpipe-v needs pp >= 2 (its model chunks on two or more ranks); "
+                               "the nearest budget that has one: 2 GPUs\n");
+    /* a vp fixed by --set: what each schedule needs of it, where that rules the layouts out */
+    const char *vp2[] = {LLAMA, "--gpus", "2", "--set", "vp=2", "--schedules", "1f1b", NULL};
+    expect_plan_error(vp2, "stepsim: no valid layout of llama3.1-70b on gpus=2 with "
+                           "global-batch=512 and vp=2: the pipeline depths the budget allows "
+                           "(pp=1, 2) run none of the schedules considered: 1f1b needs vp=1 (one "
+                           "model chunk a rank); no budget from 1 to 66 GPUs has one\n");
+    const char *pp81[] = {LLAMA, "--gpus", "648", "--set", "pp=81", NULL};
+    expect_plan_error(pp81, "stepsim: no valid layout of llama3.1-70b on gpus=648 with pp=81: "
+                            "pp=81 exceeds layers=80: every pipeline rank needs a layer\n");
+    const char *pp3[] = {LLAMA, "--gpus", "64", "--set", "pp=3", NULL};
+    expect_plan_error(pp3, "stepsim: no valid layout of llama3.1-70b on gpus=64 with "
+                           "global-batch=512 and pp=3: pp=3 does not divide gpus=64 (tp x cp x "
+                           "pp x dp makes the GPUs); the nearest budgets that have one: 48 and "
+                           "96 GPUs\n");
+    const char *ep3[] = {MIXTRAL, "--gpus", "64", "--set", "ep=3", NULL};
+    expect_plan_error(ep3, "stepsim: no valid layout of mixtral-8x7b on gpus=64 with ep=3: "
+                           "experts=8 of mixtral-8x7b are not divisible by ep=3\n");
+    /* tp, cp and pp fixed fix dp: 8 x 128 samples a step are more than the batch */
+    const char *mb128[] = {LLAMA, "--gpus", "64", "--set", "tp=8", "--set", "cp=1", "--set", "pp=1",
+                           "--set", "micro-batch=128", NULL};
+    expect_plan_error(mb128, "stepsim: no valid layout of llama3.1-70b on gpus=64 with "
+                             "global-batch=512 and tp=8 pp=1 cp=1 micro-batch=128: dp=8 (gpus / "
+                             "tp x cp x pp) x micro-batch=128 does not divide global-batch=512; "
+                             "the nearest budget that has one: 32 GPUs (none from 65 to 128)\n");
+    const char *tp8pp3[] = {LLAMA, "--gpus", "64", "--set", "tp=8", "--set", "pp=3", NULL};
+    expect_plan_error(tp8pp3, "stepsim: no valid layout of llama3.1-70b on gpus=64 with "
+                              "global-batch=512 and tp=8 pp=3: tp=8 x pp=3 = 24 does not divide "
+                              "gpus=64 (tp x cp x pp x dp makes the GPUs); the nearest budgets "
+                              "that have one: 48 and 96 GPUs\n");
 }
 
 /* A budget far past what the batch can use has no layout within 4,096 GPUs either way: each of
