@@ -3,6 +3,7 @@
 #include "plan.h"
 #include "plan_space.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -835,14 +836,24 @@ static int usage_error(FILE *errout, const char *what, const char *value)
                          value ? value : "", value ? "'" : "");
 }
 
+/* A count of plan's options (--gpus, --top): digits alone.  units_parse_int reads XML
+ * attributes and takes a sign and blanks; "--gpus +8" reads as a typo for an offset. */
 static int parse_int_opt(const char *v, long min, long max, int *out)
 {
     long x;
     char why[128];
-    if (units_parse_int(v, min, max, &x, why, sizeof why) != 0)
+    if (!isdigit((unsigned char)v[0]) || units_parse_int(v, min, max, &x, why, sizeof why) != 0)
         return -1;
     *out = (int)x;
     return 0;
+}
+
+/* Does the comma-separated list hold an empty item ("a,", ",a", "a,,b")?  strtok_r would
+ * skip it, and a stray comma may be a name left out. */
+static int empty_item(const char *v)
+{
+    size_t n = strlen(v);
+    return n > 0 && (v[0] == ',' || v[n - 1] == ',' || strstr(v, ",,"));
 }
 
 /* --schedules a,b,c: names of the schedule registry, each once. */
@@ -852,6 +863,8 @@ static int parse_schedules(const char *v, const struct sched_type **out, FILE *e
     int n = 0;
     if (strlen(v) >= sizeof list)
         return usage_error(errout, "--schedules: list too long", NULL);
+    if (empty_item(v))
+        return usage_error(errout, "--schedules: an empty name in the list", v);
     snprintf(list, sizeof list, "%s", v);
     for (char *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
         const struct sched_type *t = sched_find(w);
@@ -882,6 +895,8 @@ static int parse_dispatchers(const char *v, int *out, FILE *errout)
     int n = 0;
     if (strlen(v) >= sizeof list)
         return usage_error(errout, "--dispatchers: list too long", NULL);
+    if (empty_item(v))
+        return usage_error(errout, "--dispatchers: an empty name in the list", v);
     snprintf(list, sizeof list, "%s", v);
     for (char *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
         if (strcmp(w, "all") == 0) /* else "unknown dispatcher 'all' (known: all, ...)" */

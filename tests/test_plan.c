@@ -1746,6 +1746,31 @@ Test(plan, no_valid_layout_names_the_rule_the_budget_or_fixed_pp_breaks)
                               "that have one: 48 and 96 GPUs\n");
 }
 
+/* A count is digits alone and a list holds no empty name: "+8" and "1f1b," were taken (as 8 and
+ * as 1f1b alone), so a typo ran a plan the user did not ask for. */
+Test(plan, signed_counts_and_empty_list_items_are_refused)
+{
+    static const struct {
+        const char *scenario, *opt, *value, *want;
+    } cases[] = {
+        {LLAMA, "--gpus", "+8", "--gpus: expected a GPU count from 1 to 16777216, got '+8'"},
+        {LLAMA, "--top", "+2", "--top: expected a count from 1 to 10000, got '+2'"},
+        {LLAMA, "--schedules", "1f1b,", "--schedules: an empty name in the list '1f1b,'"},
+        {LLAMA, "--schedules", "1f1b,,interleaved",
+         "--schedules: an empty name in the list '1f1b,,interleaved'"},
+        {MIXTRAL, "--dispatchers", ",alltoall",
+         "--dispatchers: an empty name in the list ',alltoall'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *args[] = {cases[i].scenario, cases[i].opt, cases[i].value, "--gpus", "8",
+                              NULL};
+        char want[256];
+        snprintf(want, sizeof want, "stepsim: plan: %s (see 'stepsim plan --help')\n",
+                 cases[i].want);
+        expect_plan_error(args, want);
+    }
+}
+
 /* A budget far past what the batch can use has no layout within 4,096 GPUs either way: each of
  * the 8,192 budgets probed checks tp x cp x pp against the budget before walking vp, ep and the
  * schedules (GLM-5.1 at 128K, cp to 32 and 256 experts, had walked them all: 71 s on a loaded
