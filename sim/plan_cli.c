@@ -26,6 +26,17 @@ const char plan_usage[] =
 
 #define GIB 1073741824.0
 
+/* bytes in GiB for the table and its lines, into buf: one decimal, but "<0.1" for a size above
+ * zero that would read "0.0" (a 20 MiB reserve, the HBM a large reserve leaves). */
+static const char *gib_text(char *buf, size_t len, double bytes)
+{
+    if (bytes > 0 && bytes < 0.05 * GIB)
+        snprintf(buf, len, "<0.1");
+    else
+        snprintf(buf, len, "%.1f", bytes / GIB);
+    return buf;
+}
+
 /* --out's layout columns after dp: the scenario keys a config sets, by their names. */
 static const enum scn_key csv_layout_keys[] = {
     SCN_GPUS, SCN_TP, SCN_PP, SCN_VP, SCN_CP, SCN_EP, SCN_ETP, SCN_MOE_DISPATCHER, SCN_MICRO_BATCH,
@@ -114,21 +125,25 @@ static int layout_width(const struct plan_result *res)
 static void write_entry_line(FILE *out, size_t rank, const struct plan_entry *e,
                              const struct col_row *r, int width)
 {
-    char lay[200];
+    char lay[200], of[16];
     layout_text(e, lay, sizeof lay);
+    if (e->hbm_bytes > 0)
+        gib_text(of, sizeof of, e->hbm_bytes);
+    else /* cm_usable_hbm: the reserve and buffers take it all */
+        snprintf(of, sizeof of, "none");
     if (r)
         fprintf(out,
-                "%-4zu %-*s %9.4f %11.0f %8.1f %6.2f%% %7.2f%c %7.1f %6.1f%% %5.1f%% %6.1f%%\n",
+                "%-4zu %-*s %9.4f %11.0f %8.1f %6.2f%% %7.2f%c %7s %6.1f%% %5.1f%% %6.1f%%\n",
                 rank, width, lay, r->step_time_s, r->tokens_per_s, r->tokens_per_s_per_gpu,
                 100 * r->mfu, r->memory_B / GIB,
-                r->memory_B > PLAN_TIGHT_SHARE * e->hbm_bytes ? '!' : ' ', e->hbm_bytes / GIB,
+                r->memory_B > PLAN_TIGHT_SHARE * e->hbm_bytes ? '!' : ' ', of,
                 100 * r->brk.bubble / r->step_time_s,
                 100 * (r->brk.tp + r->brk.cp + r->brk.ep + r->brk.pp + r->brk.dp + r->brk.host) /
                     r->step_time_s,
                 100 * r->brk.recompute / r->step_time_s);
     else
-        fprintf(out, "%-4zu %-*s %9s %11s %8s %7s %8.2f %7.1f\n", rank, width, lay, "-", "-", "-",
-                "-", e->mem_bytes / GIB, e->hbm_bytes / GIB);
+        fprintf(out, "%-4zu %-*s %9s %11s %8s %7s %8.2f %7s\n", rank, width, lay, "-", "-", "-",
+                "-", e->mem_bytes / GIB, of);
 }
 
 /* A nearest config (nothing fits): its HBM as a list line, and what it offloads to the host
@@ -139,7 +154,9 @@ static void write_nearest_line(FILE *out, size_t rank, const struct plan_entry *
     write_entry_line(out, rank, e, NULL, width);
     if (e->host_bytes <= 0)
         return;
-    fprintf(out, "%-4s %-*s host %.1f GiB", "", width, "", e->host_bytes / GIB);
+    char host[16];
+    fprintf(out, "%-4s %-*s host %s GiB", "", width, "",
+            gib_text(host, sizeof host, e->host_bytes));
     if (host_cap > 0)
         fprintf(out, " of %.1f%s", host_cap / GIB, e->host_oom ? ": over the host's memory" : "");
     fputc('\n', out);
@@ -151,21 +168,24 @@ static void write_nearest_line(FILE *out, size_t rank, const struct plan_entry *
 static const char *hbm_text(char *buf, size_t len, const struct plan_result *res,
                             const char *usable_column)
 {
-    double reserve = res->hbm_bytes - res->hbm_usable_bytes;
+    char hbm[16], reserve[16], nccl[16], usable[16];
+    gib_text(hbm, sizeof hbm, res->hbm_bytes);
+    gib_text(reserve, sizeof reserve, res->hbm_bytes - res->hbm_usable_bytes);
+    gib_text(nccl, sizeof nccl, res->nccl_buffers_bytes);
+    gib_text(usable, sizeof usable, res->hbm_usable_bytes);
     if (res->nccl_buffers_bytes > 0.0)
         snprintf(buf, len,
-                 "HBM %.1f GiB per GPU less a %.1f GiB reserve (CUDA context, fragmentation; "
-                 "--hbm-reserve SIZE), %.1f GiB of NCCL buffers per parallel group of more "
+                 "HBM %s GiB per GPU less a %s GiB reserve (CUDA context, fragmentation; "
+                 "--hbm-reserve SIZE), %s GiB of NCCL buffers per parallel group of more "
                  "than one GPU (hw.nccl-buffers), with DeepEP's buffer and Transformer "
                  "Engine's TP-overlap userbuffers where they run: what is left for each layout "
                  "is %s",
-                 res->hbm_bytes / GIB, reserve / GIB, res->nccl_buffers_bytes / GIB,
-                 usable_column);
+                 hbm, reserve, nccl, usable_column);
     else
         snprintf(buf, len,
-                 "HBM %.1f GiB per GPU less a %.1f GiB reserve (CUDA context, NCCL buffers, "
-                 "fragmentation; --hbm-reserve SIZE): %.1f GiB usable",
-                 res->hbm_bytes / GIB, reserve / GIB, res->hbm_usable_bytes / GIB);
+                 "HBM %s GiB per GPU less a %s GiB reserve (CUDA context, NCCL buffers, "
+                 "fragmentation; --hbm-reserve SIZE): %s GiB usable",
+                 hbm, reserve, usable);
     size_t n = strlen(buf);
     if (res->host_mem_bytes > 0 && n < len)
         snprintf(buf + n, len - n, "; offload may fill %.1f GiB of host memory per GPU",
@@ -548,8 +568,9 @@ static void write_plan_notes(FILE *out, const struct plan_result *res)
 {
     fputs("\nbubble, comm (exposed TP+CP+EP+PP+DP and host offload) and recomp are shares of "
           "the step time; mem is the peak over pipeline ranks, of the HBM usable for the layout "
-          "(less NCCL's buffers for its parallel groups); zeroN is the ZeRO stage (k: "
-          "parameters kept gathered), rc: recompute (selective modules: attn ln act mlp moe "
+          "(less NCCL's buffers for its parallel groups; none where they take it all); zeroN "
+          "is the ZeRO stage (k: parameters kept gathered), rc: recompute (selective modules: "
+          "attn ln act mlp moe "
           "mla shexp; op: torchtitan's per-op policy), off: offload (opt: optimizer, act: "
           "activations, with megatron-core offload-modules=all); ends=N: N layers on the first "
           "and last stages (ends=F/L: F on the first, L on the last); dsa-groups: a pipeline "
@@ -1171,6 +1192,29 @@ static enum sim_status write_outputs(const struct plan_cli *p, const struct plan
     return st;
 }
 
+/* --fail-on-oom when no layout fits: what the nearest needs, of HBM and of the host's memory
+ * where it offloads past it. */
+static enum sim_status nothing_fits_error(const struct plan_cli *p, const struct plan_result *res,
+                                          struct sim_error *err)
+{
+    const struct plan_entry *e = res->nnearest ? &res->entries[res->nearest[0]] : NULL;
+    char host[96] = "", usable[96] = "", a[16], b[16];
+    if (e && e->host_oom)
+        snprintf(host, sizeof host, ", and offloads %s GiB to the host's %s GiB",
+                 gib_text(a, sizeof a, e->host_bytes), gib_text(b, sizeof b, res->host_mem_bytes));
+    if (e && e->hbm_bytes > 0)
+        snprintf(usable, sizeof usable, "%s GiB of %s GiB usable",
+                 gib_text(a, sizeof a, e->mem_bytes), gib_text(b, sizeof b, e->hbm_bytes));
+    else if (e) /* as the table's "none" */
+        snprintf(usable, sizeof usable, "%s GiB, and the reserve and buffers leave it no HBM",
+                 gib_text(a, sizeof a, e->mem_bytes));
+    return err_set(err, SIM_EINPUT, p->path, 0,
+                   "no layout of the model on gpus=%d fits in its usable HBM%s (the nearest "
+                   "needs %s%s) (--fail-on-oom)",
+                   p->o.gpus, res->host_mem_bytes > 0 ? " and the host's memory" : "", usable,
+                   host);
+}
+
 int plan_main(int argc, char **argv, FILE *out, FILE *errout)
 {
     struct plan_cli p;
@@ -1210,18 +1254,8 @@ int plan_main(int argc, char **argv, FILE *out, FILE *errout)
         FILE *table = outset_option_on(po.set, fileno(out)) ? errout : out;
         st = write_outputs(&p, &po, &scn, &res, table, &err);
     }
-    if (st == SIM_OK && p.fail_on_oom && res.ntop == 0) {
-        const struct plan_entry *e = res.nnearest ? &res.entries[res.nearest[0]] : NULL;
-        char host[96] = "";
-        if (e && e->host_oom)
-            snprintf(host, sizeof host, ", and offloads %.1f GiB to the host's %.1f GiB",
-                     e->host_bytes / GIB, res.host_mem_bytes / GIB);
-        st = err_set(&err, SIM_EINPUT, p.path, 0,
-                     "no layout of the model on gpus=%d fits in its usable HBM%s (the nearest "
-                     "needs %.1f GiB of %.1f GiB usable%s) (--fail-on-oom)",
-                     p.o.gpus, res.host_mem_bytes > 0 ? " and the host's memory" : "",
-                     e ? e->mem_bytes / GIB : NAN, e ? e->hbm_bytes / GIB : NAN, host);
-    }
+    if (st == SIM_OK && p.fail_on_oom && res.ntop == 0)
+        st = nothing_fits_error(&p, &res, &err);
     if (planned)
         plan_result_release(&res);
     outset_destroy(po.set);

@@ -1771,6 +1771,44 @@ Test(plan, signed_counts_and_empty_list_items_are_refused)
     }
 }
 
+/* A memory figure below 0.05 GiB reads "<0.1", not "0.0", and a layout whose buffers take all
+ * the HBM the reserve leaves has "none" usable: both had printed 0.0, the first as if nothing
+ * were left, the second as if a rounding of something. */
+Test(plan, small_memory_figures_are_not_printed_as_zero)
+{
+    char *out, *err;
+    const char *one[] = {LLAMA, "--set", "model=llama2-7b", "--set", "seq=4096", "--gpus", "1",
+                         "--hbm-reserve", "79.97GiB", "--set", "hw.nccl-buffers=0B", "--top", "1",
+                         "-j", "1", NULL};
+    cr_expect_eq(run_plan(one, &out, &err), 0, "stderr: %s", err);
+    cr_expect(strstr(out, "--hbm-reserve SIZE): <0.1 GiB usable;"), "%s", out);
+    const char *first = strstr(out, "\n1    tp1 pp1 ");
+    cr_expect(first && strstr(first, "    <0.1\n"), "%s", out);
+    cr_expect_null(strstr(out, " 0.0\n"), "%s", out);
+    cr_expect_null(strstr(out, " 0.0 GiB"), "%s", out);
+    free(out);
+    free(err);
+    const char *eight[] = {LLAMA, "--set", "model=llama2-7b", "--set", "seq=4096", "--gpus", "8",
+                           "--hbm-reserve", "79.97GiB", "--top", "1", "-j", "1", NULL};
+    cr_expect_eq(run_plan(eight, &out, &err), 0, "stderr: %s", err);
+    first = strstr(out, "\n1    tp8 pp1 ");
+    cr_expect(first && strstr(first, "    none\n"), "%s", out);
+    cr_expect_null(strstr(out, " 0.0\n"), "%s", out);
+    cr_expect_null(strstr(out, " 0.0 GiB"), "%s", out);
+    free(out);
+    free(err);
+    /* --fail-on-oom says the same (it had read "needs 3.3 GiB of 0.0 GiB usable") */
+    const char *fail[] = {LLAMA, "--set", "model=llama2-7b", "--set", "seq=4096", "--gpus", "8",
+                          "--hbm-reserve", "79.97GiB", "--top", "1", "-j", "1", "--fail-on-oom",
+                          NULL};
+    cr_expect_eq(run_plan(fail, &out, &err), 2);
+    cr_expect(strstr(err, "(the nearest needs 3.3 GiB, and the reserve and buffers leave it no "
+                          "HBM) (--fail-on-oom)\n"),
+              "%s", err);
+    free(out);
+    free(err);
+}
+
 /* A budget far past what the batch can use has no layout within 4,096 GPUs either way: each of
  * the 8,192 budgets probed checks tp x cp x pp against the budget before walking vp, ep and the
  * schedules (GLM-5.1 at 128K, cp to 32 and 256 experts, had walked them all: 71 s on a loaded
