@@ -1911,7 +1911,9 @@ static void nearest_budgets_text(char *buf, size_t len, int gpus, const struct p
         snprintf(buf, len, "no budget from %d to %d GPUs has one", b->lowest, b->highest);
         return;
     }
-    int n = snprintf(buf, len, "the nearest budget that has one: %d GPUs", b->below + b->above);
+    int one = b->below + b->above;
+    int n =
+        snprintf(buf, len, "the nearest budget that has one: %d GPU%s", one, one == 1 ? "" : "s");
     int lo = b->below ? gpus + 1 : b->lowest, hi = b->below ? b->highest : gpus - 1;
     if (lo <= hi && n > 0 && (size_t)n < len)
         snprintf(buf + n, len - (size_t)n, " (none from %d to %d)", lo, hi);

@@ -489,8 +489,9 @@ static void write_plan_title(FILE *out, const struct scenario *base, const struc
     utf8_clean(model, sizeof model, res->model);
     utf8_clean(hw, sizeof hw, res->hardware);
     fprintf(out,
-            "plan for %s (%s on %s): %d GPUs, global batch %d x seq %d, top %d by tokens/s%s\n",
-            name, model, hw, o->gpus, base->global_batch, base->seq, o->top, TIE_NOTE);
+            "plan for %s (%s on %s): %d GPU%s, global batch %d x seq %d, top %d by tokens/s%s\n",
+            name, model, hw, o->gpus, o->gpus == 1 ? "" : "s", base->global_batch, base->seq,
+            o->top, TIE_NOTE);
     fprintf(out, "framework %s%s; schedules %s; context parallelism %s\n", res->framework->name,
             !res->framework_inferred          ? ""
             : res->framework->id == FW_ANY ? " (inferred: no one framework offers all the "
@@ -756,8 +757,9 @@ struct page_texts {
 static void fill_page_texts(struct page_texts *t, const struct scenario *base,
                             const struct plan_opts *o, const struct plan_result *res)
 {
-    snprintf(t->budget, sizeof t->budget, "%d GPUs, global batch %d x seq %d, top %d by tokens/s%s",
-             o->gpus, base->global_batch, base->seq, o->top, TIE_NOTE);
+    snprintf(t->budget, sizeof t->budget,
+             "%d GPU%s, global batch %d x seq %d, top %d by tokens/s%s", o->gpus,
+             o->gpus == 1 ? "" : "s", base->global_batch, base->seq, o->top, TIE_NOTE);
     hbm_text(t->hbm, sizeof t->hbm, res, "hbm_usable_gib");
     config_counts(res, t->counts, sizeof t->counts);
     struct plan_fixed fix = plan_fixed_of(base);

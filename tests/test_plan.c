@@ -1013,6 +1013,26 @@ Test(plan, header_names_the_hardware_planned_for)
     free(err);
 }
 
+/* One GPU is "1 GPU" in the header and in the nearest budget (both had read "1 GPUs"). */
+Test(plan, one_gpu_is_said_in_the_singular)
+{
+    char *out, *err;
+    const char *one[] = {LLAMA, "--set", "model=llama2-7b", "--set", "seq=4096", "--gpus", "1",
+                         "--top", "1", "-j", "1", NULL};
+    cr_expect_eq(run_plan(one, &out, &err), 0, "stderr: %s", err);
+    cr_expect(strstr(out, " (llama2-7b on dgx-h100): 1 GPU, global batch "), "%s", out);
+    free(out);
+    free(err);
+    /* dp 2 cannot split one sample: 1 GPU has a layout, nothing above 2 within 64 does */
+    const char *two[] = {LLAMA, "--gpus", "2", "--set", "global-batch=1", "--set", "tp=1",
+                         "--set", "cp=1", "--set", "pp=1", NULL};
+    cr_expect_eq(run_plan(two, &out, &err), 2);
+    cr_expect(strstr(err, "; the nearest budget that has one: 1 GPU (none from 3 to 66)\n"), "%s",
+              err);
+    free(out);
+    free(err);
+}
+
 /* The scenario's offload-modules holds in every layout (the header says so) and stands in for
  * the planner's own activation-offload option: the two offload the same activations. */
 Test(plan, offload_by_module_replaces_the_share_option)
