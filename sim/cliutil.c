@@ -70,7 +70,7 @@ int cli_parse_jobs(const char *v, int *jobs)
     char *end;
     errno = 0;
     long n = strtol(v, &end, 10);
-    if (!*v || *end || errno || n < 0 || n > CLI_MAX_JOBS)
+    if (!isdigit((unsigned char)*v) || *end || errno || n < 0 || n > CLI_MAX_JOBS) /* "+2" too */
         return -1;
     *jobs = (int)n;
     return 0;

@@ -25,8 +25,8 @@ const char *cli_opt_value(int argc, char **argv, int *i, const char *name);
  * argv[*i] is not the option.  *name is the option as typed, "--jobs" or "-j", for a message
  * about its value. */
 const char *cli_jobs_value(int argc, char **argv, int *i, const char **name);
-/* A thread count as every command reads it: 0 (the CPUs) to CLI_MAX_JOBS, into *jobs; -1 on a
- * bad value (CLI_JOBS_EXPECTED says what is good). */
+/* A thread count as every command reads it: digits alone, 0 (the CPUs) to CLI_MAX_JOBS, into
+ * *jobs; -1 on a bad value (CLI_JOBS_EXPECTED says what is good). */
 #define CLI_MAX_JOBS 1024
 int cli_parse_jobs(const char *v, int *jobs);
 #define CLI_JOBS_EXPECTED "expected a thread count from 0 (the CPUs) to 1024"

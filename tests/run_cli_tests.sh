@@ -918,6 +918,12 @@ if [ "$rc" -eq 0 ] && head -1 "$tmp/out" | grep -q '^dp,gpus,tp,pp,' &&
 else
     fail "plan --out -: the CSV alone on stdout, the table on stderr" "exit $rc"
 fi
+# A count is digits alone: "-j +2" or "--jobs ' 2'" had run as 2 threads, in every command.
+for c in plan sweep calibrate; do
+    run $c -j +2 "$SCN/llama3.1-70b-h100.xml"
+    expect_error "$c -j +2: refused (exit 2)" 2 "stepsim: " \
+        "expected a thread count from 0 (the CPUs) to 1024"
+done
 run sweep "$U" --vary pp=1,2 -j0
 if [ "$rc" -eq 0 ] && [ "$(wc -l <"$tmp/out")" -eq 3 ]; then
     pass "sweep -j0: the CPUs, as plan and calibrate read 0"
