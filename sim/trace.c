@@ -413,6 +413,10 @@ static void put_header(struct trace_ctx *c)
         json_put_string(out, c->cm->model.name);
         fprintf(out, ",\"hardware\":");
         json_put_string(out, c->cm->hw->name);
+        /* how the GPUs were cut, as run: the name may say "on 512 H100" of a --set gpus=64 */
+        const struct cm_config *g = &c->cm->cfg;
+        fprintf(out, ",\"gpus\":%d,\"tp\":%d,\"cp\":%d,\"ep\":%d,\"dp\":%d", g->gpus, g->tp, g->cp,
+                g->ep, g->dp);
     }
     fprintf(out, ",\"pp\":%d,\"vp\":%d,\"vp_group\":%d,\"microbatches\":%d,\"step_us\":", sp->pp,
             sp->vp, sp->vp_group > 0 ? sp->vp_group : sp->pp, sp->microbatches);

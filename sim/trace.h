@@ -34,8 +34,8 @@
  * nanosecond is left out (it would stack on its neighbour); a transfer without serialisation
  * time shows only in flight.
  * otherData records the config (scenario, schedule, pp, vp, vp_group, microbatches, step_us,
- * and model and hardware for modelled runs).  Strings are valid UTF-8 always: invalid bytes in
- * user text (the scenario name) become U+FFFD. */
+ * and model, hardware, gpus, tp, cp, ep and dp for modelled runs).  Strings are valid UTF-8
+ * always: invalid bytes in user text (the scenario name) become U+FFFD. */
 #ifndef STEPSIM_TRACE_H
 #define STEPSIM_TRACE_H
 

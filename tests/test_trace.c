@@ -168,6 +168,23 @@ Test(trace, other_data_holds_the_jitter_and_seed)
     step_release(&so);
 }
 
+/* A modelled run's otherData says how its GPUs were cut as run: the scenario's name ("on 512
+ * H100") does not follow a --set gpus=64, and pp alone did not say the rest of the layout. */
+Test(trace, other_data_holds_the_layout_as_run)
+{
+    struct scenario scn;
+    struct step_output so;
+    const char *const sets[] = {"gpus=64", "pp=2", NULL};
+    run_scenario(TOP_SRCDIR "/scenarios/llama3.1-70b-h100.xml", sets, &scn, &so);
+    struct text t = trace_of_step(&scn, &so);
+    cr_assert(strstr(t.buf, ",\"hardware\":\"dgx-h100\",\"gpus\":64,\"tp\":8,\"cp\":1,\"ep\":1,"
+                            "\"dp\":4,\"pp\":2,"),
+              "%.400s", t.buf);
+    assert_clean(&t, "layout");
+    free(t.buf);
+    step_release(&so);
+}
+
 /* 64 ranks x 2 chunks x 512 micro-batches with jitter and slow links: transfers queue on
  * their links (thousands would have partly overlapped the old way); none does now. */
 Test(trace, a_64_rank_512_microbatch_step_with_queueing_links_passes, .timeout = 120)
