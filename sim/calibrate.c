@@ -339,6 +339,24 @@ static void print_knobs(FILE *out, const struct calib *c, const char *label, con
     fprintf(out, "   MAE %.1f%%\n", 100 * mae);
 }
 
+/* A line for each constant the fit left at an end of its range (within a thousandth of it): the
+ * logistic map keeps the fit strictly inside, so the runs asked for a value past the end, and
+ * the printed value is the range's edge, not something the runs measured ("training-
+ * efficiency=1 kernel-overhead=1.885e-26" had read as a fit). */
+static void print_bounds(FILE *out, const struct calib *c, const double *v)
+{
+    for (int i = 0; i < c->nfit; i++) {
+        const struct calib_knob *k = c->fit[i];
+        double margin = 1e-3 * (k->hi - k->lo);
+        int top = v[i] > k->hi - margin;
+        if (!top && v[i] >= k->lo + margin)
+            continue;
+        fprintf(out, "%-*s %s=%.4g is the %s of [%g, %g]: the runs ask for %s, so it is no fit\n",
+                c->label_w, "at bound", k->name, v[i], top ? "top" : "bottom", k->lo, k->hi,
+                top ? "more" : "less");
+    }
+}
+
 /* The files line: each fitted constant as the hardware files hold it, "LO..HI" where they
  * differ (its MAE is each row's with its own file's values; the fit starts from the first's). */
 static void print_files(FILE *out, const struct calib *c, double mae)
@@ -441,6 +459,8 @@ static const char calib_help[] =
     "before the header may give the role (# role: calibration or held-out).  A malformed row,\n"
     "one that does not run (a broken rule) or one whose set_overrides set a constant being\n"
     "fitted (hw.NAME: the row would keep its value) is an input error naming it (exit 2).\n"
+    "A constant the fit leaves at an end of its range is said on an 'at bound' line: the runs\n"
+    "ask for a value past it, and the value printed is no fit.\n"
     "  --root DIR   the folder the tables' scenario paths start from (default .; for the\n"
     "               shipped tables the source tree's top, as `make calibrate` gives it)\n"
     "  --fit LIST   constants to fit (default " DEFAULT_FIT "), each once\n"
@@ -521,6 +541,7 @@ static enum sim_status calibrate(struct calib *c, int loso, FILE *out, struct si
     enum sim_status st = fit(c, NULL, start, best, err);
     if (st == SIM_OK) {
         print_knobs(out, c, "fitted", best, NULL, mae_except(c, NULL));
+        print_bounds(out, c, best);
         for (int i = 0; i < c->nrows; i++)
             err_all[i] = row_error(&c->rows[i]);
         print_sources(out, c, src, nsrc, err_all);

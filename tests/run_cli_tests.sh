@@ -2060,6 +2060,21 @@ if [ "$rc" -eq 0 ] &&
 else
     fail "calibrate: one run from one source, in the singular" "exit $rc"
 fi
+# A fit that runs into an end of a constant's range says so: S1 measured at half its time asks
+# for a training-efficiency above 1, and "fitted training-efficiency=1" alone had read as a fit;
+# a fit inside its range (the file's S1) has no such line.
+awk -F '\t' 'BEGIN { OFS = FS } $1 == "S1" { $6 = $6 / 2 } /^#/ || $1 == "S1"' \
+    "$VAL/dev.tsv" >"$tmp/cal-fast.tsv"
+run calibrate --root "$top_srcdir" "$tmp/cal-fast.tsv" --fit training-efficiency -j 1
+at_top=$(grep -c '^at bound training-efficiency=1 is the top of \[0.5, 1\]: the runs ask for more' \
+    "$tmp/out")
+run calibrate --root "$top_srcdir" "$tmp/cal-one.tsv" --fit training-efficiency -j 1
+if [ "$at_top" = 1 ] && [ "$rc" -eq 0 ] && ! grep -q '^at bound' "$tmp/out"; then
+    pass "calibrate: a constant fitted to an end of its range is said to be at bound"
+else
+    fail "calibrate: a constant fitted to an end of its range is said to be at bound" \
+        "exit $rc, $at_top at-bound lines"
+fi
 # validate reads a file twice: a pipe is refused by name, a redirected regular file is read
 cat "$U" | "$S" validate /dev/stdin >"$tmp/out" 2>"$tmp/err"
 rc=$?
