@@ -477,6 +477,9 @@ static void print_help(FILE *out)
     for (size_t i = 0; i < NKNOBS; i++)
         fprintf(out, "  %-22s %s [%g, %g]\n", knobs[i].name, knobs[i].meaning, knobs[i].lo,
                 knobs[i].hi);
+    fputs("exit status: 0 ok, 1 an internal failure (out of memory), 2 bad input: an option, a\n"
+          "table or a row as above\n",
+          out);
 }
 
 /* --fit's names, each once; a stray comma ("training-efficiency,") is refused, not skipped. */

@@ -129,7 +129,9 @@ static const char keys_help[] =
     "scenario file (those of <link> with a link- prefix) and the names for --set and --vary.\n"
     "Cost-model keys apply only with model= (and hardware=), explicit costs only without.\n"
     "Then the hardware knobs, hw.NAME: a value of the scenario's hardware file overridden for\n"
-    "one run (`keys hw.NAME` names the element and attribute it replaces).\n";
+    "one run (`keys hw.NAME` names the element and attribute it replaces).\n"
+    "\n"
+    "exit status: 0 ok, 2 an unknown key or option\n";
 
 static const char exit_text[] =
     "\noptions: one that takes a value is given once, and --set once per key (--seed N is\n"

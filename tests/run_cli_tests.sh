@@ -471,6 +471,16 @@ if [ -z "$wide" ]; then
 else
     fail "stepsim COMMAND --help: no line wider than 100 columns" "lines over 100:$wide"
 fi
+# and says what its exit statuses mean (calibrate's and keys' had said nothing of them).
+silent=""
+for c in run sweep plan validate keys import published calibrate; do
+    "$S" "$c" --help 2>/dev/null | grep -qi '^exit status: 0 ' || silent="$silent $c"
+done
+if [ -z "$silent" ]; then
+    pass "stepsim COMMAND --help: every command gives its exit status"
+else
+    fail "stepsim COMMAND --help: every command gives its exit status" "without:$silent"
+fi
 run keys
 nkeys=$(grep -c '^[a-z][a-z0-9-]* ' "$tmp/out") # the table's keys; the hw. knobs apart
 missing=""
