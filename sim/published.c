@@ -18,6 +18,7 @@
 #include "cliutil.h"
 #include "hardware.h"
 #include "library.h"
+#include "model.h"
 #include "patterns.h"
 #include "runtable.h"
 #include "scenario.h"
@@ -405,12 +406,12 @@ static enum sim_status scenario_identity(const struct scenario *scn, struct iden
     enum sim_status st = xml_read_file(scn->model_path, &id->model_bytes, &id->model_len, err);
     if (st != SIM_OK)
         return st;
-    const char *slash = strrchr(scn->model_path, '/');
-    const char *base = slash ? slash + 1 : scn->model_path;
-    size_t len = strlen(base);
-    if (len > 4 && strcmp(base + len - 4, ".xml") == 0)
-        len -= 4;
-    snprintf(id->model, sizeof id->model, "%.*s", (int)len, base);
+    /* the model's own name, as run's layout line gives it: a copy of a shipped model under
+     * another file name is that model, and its runs are listed under the name they ran as */
+    struct model m;
+    if ((st = model_load(&m, scn->model_path, err)) != SIM_OK)
+        return st;
+    snprintf(id->model, sizeof id->model, "%s", m.name);
     struct hardware hw;
     if ((st = hw_load(&hw, scn->hardware_path, err)) == SIM_OK) {
         snprintf(id->gpu, sizeof id->gpu, "%s", hw.gpu.name);

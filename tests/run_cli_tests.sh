@@ -1966,6 +1966,19 @@ on deepseek-h800 and another file" "$tmp/out" &&
 else
     fail "published: no hardware or precision pair on the scenario's file says so" "exit $rc"
 fi
+# A copy of a shipped model under another file name is that model: its runs are listed under
+# the name the model gives itself, as run's layout line says it (the heading had said "my405b").
+mkdir -p "$tmp/pub-copy"
+cp "$top_srcdir/models/llama3.1-405b.xml" "$tmp/pub-copy/my405b.xml"
+run published "$SCN/llama3.1-405b-16k-h100.xml" --set model="$tmp/pub-copy/my405b.xml"
+if [ "$rc" -eq 0 ] &&
+    sed -n 1p "$tmp/out" | grep -q '^published runs of llama3.1-405b (the scenario.s model)' &&
+    grep -q '^llama3.1-405b: [0-9]* runs, MAE ' "$tmp/out" && ! grep -q my405b "$tmp/out"; then
+    pass "published: a copied model file is named by its model's name"
+else
+    fail "published: a copied model file is named by its model's name" \
+        "exit $rc: $(head -1 "$tmp/out")"
+fi
 # No published run of Nemotron-H: the runs of other models on its GPU, summed up.
 run published "$SCN/nemotron-h-56b-h100.xml"
 nrows=$(awk 'NR > 2 && $6 ~ /^[0-9]+$/ && $9 ~ /%$/' "$tmp/out" | grep -c .)
