@@ -47,6 +47,7 @@ struct reader {
     int col[COL_COUNT];       /* field index of each column, -1 for a missing optional one */
     int role_line;            /* where the role was stated, 0 if not */
     int spaced_header;        /* the first line before a header like one but for its tabs */
+    int late_id_header;       /* the first line before a header naming id after other columns */
     enum runtable_role role;
     struct seen_id *seen; /* every data row's id so far */
     size_t nseen, seen_cap;
@@ -369,6 +370,17 @@ static int is_header(const char *line)
            strncmp(line, "#id\t", 4) == 0;
 }
 
+/* "measured_step_s\tid\t...": a line with an id column, but not first, as a header in another
+ * column order would be; no data row of a table has a field that is id alone. */
+static int names_id_late(const char *line)
+{
+    const char *at = strstr(line, "\tid");
+    for (; at; at = strstr(at + 1, "\tid"))
+        if (at[3] == '\t' || at[3] == '\0')
+            return 1;
+    return 0;
+}
+
 /* One line of the table, its newline cut.  Lines before the header that are neither comments
  * nor the header are left alone, as they always were. */
 static enum sim_status read_line(struct reader *rd, char *line, struct run_row *rows, int cap,
@@ -382,6 +394,8 @@ static enum sim_status read_line(struct reader *rd, char *line, struct run_row *
         return read_comment(rd, line, err);
     if (!rd->have_header && !rd->spaced_header && strncmp(line, "id ", 3) == 0)
         rd->spaced_header = rd->lineno; /* for the message if no header follows */
+    if (!rd->have_header && !rd->late_id_header && names_id_late(line))
+        rd->late_id_header = rd->lineno; /* likewise: a header written in another order */
     if (!rd->have_header || line[0] == '\0')
         return SIM_OK;
     char *f[MAX_FIELDS];
@@ -416,6 +430,10 @@ static enum sim_status read_lines(struct reader *rd, FILE *fp, struct run_row *r
     if (st == SIM_OK && !rd->have_header && rd->spaced_header)
         st = err_set(err, SIM_EINPUT, rd->path, rd->spaced_header,
                      "the header's columns are separated by spaces; a table's are by tabs");
+    else if (st == SIM_OK && !rd->have_header && rd->late_id_header)
+        st = err_set(err, SIM_EINPUT, rd->path, rd->late_id_header,
+                     "the header's first column is not id; a table's header starts with id, "
+                     "the other columns in any order");
     else if (st == SIM_OK && !rd->have_header)
         st = err_set(err, SIM_EINPUT, rd->path, 0, "no header line starting with 'id'");
     return st;

@@ -2083,6 +2083,13 @@ if [ "$rc" -eq 0 ] &&
 else
     fail "calibrate: one run from one source, in the singular" "exit $rc"
 fi
+# A header in another column order is named as one, with its line: the table's header starts
+# with id (it had said only "no header line starting with 'id'", the help "naming the columns").
+printf 'measured_step_s\tid\tsource\tscenario\tset_overrides\n8\tA\tX\t-\t-\n' >"$tmp/cal-order.tsv"
+run calibrate "$tmp/cal-order.tsv"
+expect_error "calibrate: a header whose first column is not id (exit 2)" 2 \
+    "stepsim: $tmp/cal-order.tsv:1: the header's first column is not id; " \
+    "a table's header starts with id, the other columns in any order"
 # A fit that runs into an end of a constant's range says so: S1 measured at half its time asks
 # for a training-efficiency above 1, and "fitted training-efficiency=1" alone had read as a fit;
 # a fit inside its range (the file's S1) has no such line.

@@ -70,7 +70,10 @@ Test(runtable, columns_by_name_and_the_optional_ones)
           "not a header: the header starts with id\n");
     int n;
     cr_assert_eq(read_rows(MAX, &n), SIM_EINPUT);
-    cr_assert(strstr(err.msg, "no header line starting with 'id'"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "the header's first column is not id; a table's header starts "
+                              "with id"),
+              "%s", err.msg);
+    cr_assert_eq(err.line, 1);
     table("# role: calibration\nid\tmeasured_step_s\tscenario\tsource\tset_overrides\n"
           "B1\t7\t" L70 "\tS\t-\n");
     cr_assert_eq(read_rows(MAX, &n), SIM_OK, "%s", err.msg);
