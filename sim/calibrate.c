@@ -357,6 +357,19 @@ static void print_bounds(FILE *out, const struct calib *c, const double *v)
     }
 }
 
+/* A line when fewer runs than constants were fitted: other values fit the runs as well (one
+ * run, two constants: "MAE 0.0%" whatever the split between them), so the values printed are
+ * one of many, not what the runs measured. */
+static void print_underdetermined(FILE *out, const struct calib *c)
+{
+    if (c->nrows >= c->nfit)
+        return;
+    fprintf(out, "%-*s %d constants fitted to %d run%s: other values fit %s as well, so these "
+                 "are one choice of many\n",
+            c->label_w, "too few", c->nfit, c->nrows, plural(c->nrows),
+            c->nrows == 1 ? "it" : "them");
+}
+
 /* The files line: each fitted constant as the hardware files hold it, "LO..HI" where they
  * differ (its MAE is each row's with its own file's values; the fit starts from the first's). */
 static void print_files(FILE *out, const struct calib *c, double mae)
@@ -461,7 +474,7 @@ static const char calib_help[] =
     "whose set_overrides set a constant being fitted (hw.NAME: the row would keep its value) is\n"
     "an input error naming it (exit 2).  A constant the fit leaves at an end of its range is\n"
     "said on an 'at bound' line: the runs ask for a value past it, and the value printed is no\n"
-    "fit.\n"
+    "fit; fewer runs than constants, on a 'too few' line: other values fit them as well.\n"
     "  --root DIR   the folder the tables' scenario paths start from (default .; for the\n"
     "               shipped tables the source tree's top, as `make calibrate` gives it)\n"
     "  --fit LIST   constants to fit (default " DEFAULT_FIT "), each once\n"
@@ -546,6 +559,7 @@ static enum sim_status calibrate(struct calib *c, int loso, FILE *out, struct si
     if (st == SIM_OK) {
         print_knobs(out, c, "fitted", best, NULL, mae_except(c, NULL));
         print_bounds(out, c, best);
+        print_underdetermined(out, c);
         for (int i = 0; i < c->nrows; i++)
             err_all[i] = row_error(&c->rows[i]);
         print_sources(out, c, src, nsrc, err_all);

@@ -2083,6 +2083,14 @@ if [ "$rc" -eq 0 ] &&
 else
     fail "calibrate: one run from one source, in the singular" "exit $rc"
 fi
+# Two constants fitted to that one run fit it whatever their split ("MAE 0.0%"): a line says
+# so; four runs for two constants have none.
+few='too few  2 constants fitted to 1 run: other values fit it as well, so these are one'
+if grep -qx "$few choice of many" "$tmp/out" && ! grep -q '^too few' "$tmp/cal-j1.txt"; then
+    pass "calibrate: fewer runs than constants are said to be too few"
+else
+    fail "calibrate: fewer runs than constants are said to be too few" "$(sed -n 3,4p "$tmp/out")"
+fi
 # A header in another column order is named as one, with its line: the table's header starts
 # with id (it had said only "no header line starting with 'id'", the help "naming the columns").
 printf 'measured_step_s\tid\tsource\tscenario\tset_overrides\n8\tA\tX\t-\t-\n' >"$tmp/cal-order.tsv"
