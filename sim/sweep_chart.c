@@ -432,6 +432,42 @@ static void sweep_xticlabels(const struct sweep_axis *xa, char *buf, size_t len)
         buf[0] = '\0';
 }
 
+/* Most tics decade_tics puts on a log axis: a label of up to 5 characters each (1e-12) keeps
+ * clear of its neighbours on the narrowest plot the legend leaves (about 640 px). */
+#define SWEEP_MAX_DECADE_TICS 8
+
+/* A log axis over many decades (xmin..xmax, > 0) gets its tics at powers of ten, every k-th
+ * decade so that at most SWEEP_MAX_DECADE_TICS stand on it, labelled 0.01 .. 1000 and 1e4,
+ * 1e-5 past them: gnuplot's own tics of a log-2 axis fell every tenth power of 2, labelled
+ * 1.04858e+06, and overprinted each other on a plot narrowed by its legend.  `at` gets the
+ * positions as words, `labels` their labels; both empty when fewer than 4 decades are
+ * spanned (gnuplot's powers of 2 read better there) or the words do not fit. */
+static void decade_tics(double xmin, double xmax, char *at, size_t atlen, char *labels,
+                        size_t lablen)
+{
+    at[0] = labels[0] = '\0';
+    if (!(xmin > 0) || !isfinite(xmax))
+        return;
+    int first = (int)ceil(log10(xmin) - 1e-9), last = (int)floor(log10(xmax) + 1e-9);
+    if (last - first < 3)
+        return;
+    int k = (last - first + SWEEP_MAX_DECADE_TICS - 1) / SWEEP_MAX_DECADE_TICS;
+    int e0 = first >= 0 ? (first + k - 1) / k * k : -(-first / k * k); /* a multiple of k */
+    size_t used = 0, lused = 0;
+    for (int e = e0; e <= last && used < atlen && lused < lablen; e += k) {
+        char word[32], label[16];
+        gnuplot_number(word, sizeof word, pow(10.0, e));
+        if (e >= -2 && e <= 3)
+            snprintf(label, sizeof label, "%g", pow(10.0, e));
+        else
+            snprintf(label, sizeof label, "1e%d", e);
+        used += (size_t)snprintf(at + used, atlen - used, "%s%s", used ? " " : "", word);
+        lused += (size_t)snprintf(labels + lused, lablen - lused, "%s%s", lused ? " " : "", label);
+    }
+    if (used >= atlen || lused >= lablen)
+        at[0] = labels[0] = '\0';
+}
+
 /* The x axis: categories when a value is no number (placed at 0, 1, ...), else numbers on a
  * log scale when they grow geometrically; xmin / xmax span the values (or the positions). */
 static void x_axis_of(const struct sweep_axis *xa, int *xcat, int *xlog, double *xmin,
@@ -568,6 +604,8 @@ static int chart_command(const struct sweep_chart_job *j, char *vars, size_t siz
     char xtics[256], xticlabels[1024], title[sizeof tt.name + sizeof tt.xlabel + 48];
     sweep_xtics(xa, j->cd.xcat, j->xlog, xtics, sizeof xtics);
     sweep_xticlabels(xa, xticlabels, sizeof xticlabels);
+    if (!xtics[0] && j->xlog && !j->cd.xcat)
+        decade_tics(j->xmin, j->xmax, xtics, sizeof xtics, xticlabels, sizeof xticlabels);
     int n = snprintf(vars, size,
                      "datafile='%s'; outfile='%s'; format='%s'; nseries=%d; xcat=%d; xlog=%d; "
                      "xmin=%.9g; xmax=%.9g; xtics='%s'; ylabel='%s'",

@@ -1210,3 +1210,59 @@ Test(sweep_cmd, bar_labels_keep_whole_units_from_a_thousand, .init = setup)
     free(o);
     free(e);
 }
+
+/* The x tic labels of the chart's bottom panel, in the order drawn (left to right): the texts
+ * drawn on the baseline of the lowest `first` or " first" (the axis's first tic, as labelled
+ * or in gnuplot's format '% g'), their centres in x[] and lengths in len[].  Returns how many
+ * (at most `max`); *size gets their font size. */
+static int bottom_tic_labels(const char *svg, const char *first, double *x, size_t *len,
+                             int max, double *size)
+{
+    static const char g[] = "<g transform=\"translate(";
+    double fx, fy = -1, y, sz;
+    char want[80], spaced[64];
+    snprintf(spaced, sizeof spaced, " %s", first);
+    for (int k = 0; k < 2; k++) {
+        const char *text = k ? spaced : first;
+        snprintf(want, sizeof want, "<text>%s</text>", text);
+        for (const char *p = svg; svg_text_xy(p, text, &fx, &y, &sz); p = strstr(p, want) + 1)
+            fy = y > fy ? y : fy;
+    }
+    int n = 0;
+    for (const char *p = strstr(svg, g); p && n < max; p = strstr(p + 1, g)) {
+        char *end;
+        double px = strtod(p + sizeof g - 1, &end), py = strtod(end + 1, NULL);
+        const char *t = strstr(p, "<text>"), *next = strstr(p + 1, g);
+        if (py != fy || !t || (next && t > next))
+            continue;
+        x[n] = px;
+        len[n++] = strcspn(t + 6, "<");
+        *size = sz;
+    }
+    return n;
+}
+
+/* An x axis of 19 decades (hw.oversubscription 1 .. 1e18) on a plot narrowed by its legend
+ * keeps its tic labels apart (a character taken as 0.6 em, centred on its tic), at powers of
+ * ten: gnuplot's own tics fell every tenth power of 2, labelled 1.04858e+06 .. 1.15292e+18,
+ * and overprinted each other. */
+Test(sweep_cmd, tic_labels_of_many_decades_stay_apart, .init = setup)
+{
+    struct chart c;
+    chart_draw(&c, LLAMA, "--vary", "schedule,vp=1f1b:1,dualpipe-v:2", "--vary",
+               "hw.overlap-interference=0.1,0.2", "--vary",
+               "hw.oversubscription=1,10,100,1000,10000,100000,1000000,10000000,100000000,"
+               "1000000000,10000000000,100000000000,1000000000000,10000000000000,"
+               "100000000000000,1000000000000000,10000000000000000,100000000000000000,"
+               "1000000000000000000",
+               NULL);
+    double x[32], size = 0;
+    size_t len[32];
+    int n = bottom_tic_labels(c.text, "1", x, len, 32, &size);
+    cr_expect(n >= 4 && n <= 10, "%d tic labels", n);
+    for (int i = 1; i < n; i++)
+        cr_expect(x[i] - x[i - 1] >= 0.3 * size * (double)(len[i] + len[i - 1]) + 8,
+                  "labels %d and %d %.0f px apart", i - 1, i, x[i] - x[i - 1]);
+    cr_expect(strstr(c.text, "<text>1e18</text>"), "no tic at 1e18");
+    chart_done(&c);
+}
