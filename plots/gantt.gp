@@ -27,7 +27,7 @@
 # rmpx, tmpx, bmpx (margins around the plot area, pixels), rank_half (half a lane, in rows),
 # haslinks, haswrap, hasact and hasgrad (activation, gradient sends drawn: stepsim leaves out
 # sends too faint to see, and their legend entries), hasW, hasOPT, haspairs, busylabels (busy %
-# per rank, space-separated),
+# per rank, space-separated), keydrawn (the F, B, W of each chunk drawn: below),
 # memlabels (peak memory per rank in GiB, space-separated), chunknames (legend names of the
 # chunks, e.g. 'down up' for DualPipe's two directions; default 'chunk 0', 'chunk 1', ...).
 #
@@ -88,7 +88,14 @@ link_half = 0.055
 link_gap = 0.065
 ymax = nranks - 1 + (haswrap ? 0.5 : 0)
 ybot = ymax + (haswrap ? 0.25 : 0.45)
-nkey = (hasW ? 3 : 2) * (vp > 1 ? vp : 1) + hasOPT + hasact + hasgrad + haspairs + 1
+# keydrawn: one digit per kind F, B, W and chunk (kind * vp + chunk), 1 where a box of it is
+# drawn: the legend lists those alone (a zoomed window may show a few).  Default: all of them.
+nv = vp > 1 ? vp : 1
+if (!exists("keydrawn")) { keydrawn = ''; do for [i=1:3 * nv] { keydrawn = keydrawn . '1' } }
+kd(k, c) = int(k) * nv + int(c) + 1
+drawn(k, c) = keydrawn[kd(k, c):kd(k, c)] eq '1'
+nkey = hasOPT + hasact + hasgrad + haspairs + 1
+do for [k=0:(hasW ? 2 : 1)] { do for [c=0:nv - 1] { nkey = nkey + drawn(k, c) } }
 if (!exists("height")) {
     height = 150 + int((haslinks ? 72 : 56) * (ybot + 0.45))
     if (height < 200 + 27 * (nkey + 2)) { height = 200 + 27 * (nkey + 2) }
@@ -303,7 +310,7 @@ plot datafile using (edged($2, $3, $10)):(y($1, $4, $6, $7, $8)):(halfw($2, $3))
      '' using (xmid($2, $3)):(ypair($1, $4)):(halfw($2, $3)):(rank_half + 0.06) \
          with boxxyerror fs empty border lc rgb '#1a202c' lw 1.6 lc rgb '#1a202c' notitle, \
      for [k = 0 : nk] for [c = 0 : (vp > 1 ? vc : 0)] keyentry with boxes fc rgb shade(k, c) \
-         title (vp > 1 ? sprintf('%s  %s', kshort(k), cname(c)) : kname(k)), \
+         title (!drawn(k, c) ? '' : vp > 1 ? sprintf('%s  %s', kshort(k), cname(c)) : kname(k)), \
      for [i = 1 : haspairs] keyentry with boxes fs empty border lc rgb '#1a202c' lw 1.6 \
          lc rgb '#1a202c' title 'F&B overlapped pair', \
      for [i = 1 : hasOPT] keyentry with boxes fc rgb dark(3) title 'OPT  optimizer', \

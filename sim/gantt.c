@@ -242,11 +242,11 @@ static enum sim_status layout_rows(struct gantt *g, const struct pipe_result *re
                                    const struct gantt_view *view, struct sim_error *err)
 {
     struct gantt_layout *l = &g->lay;
-    int vp = res->vp > 1 ? res->vp : 1;
     double k = l->text_scale;
     wrap_note(g);
-    l->nkey =
-        (g->has_w ? 3 : 2) * vp + g->has_opt + g->has_sends[0] + g->has_sends[1] + g->has_pairs + 1;
+    l->nkey = g->has_opt + g->has_sends[0] + g->has_sends[1] + g->has_pairs + 1;
+    for (int i = 0; i < 3 * g->chunks; i++)
+        l->nkey += g->key_drawn[i];
     double ymax = l->nranks - 1 + (l->has_wrap ? 0.5 : 0);
     double yspan = ymax + (l->has_wrap ? 0.25 : 0.45) + 0.45;
     l->rank_half = l->has_links ? 0.30 : 0.38;
@@ -723,10 +723,30 @@ static void drop_faint_sends(struct gantt *g)
         g->lay.has_links = g->lay.has_wrap = 0;
 }
 
+/* The legend lists what the boxes draw, found from them once the faint sends are gone: a
+ * zoomed window of forwards alone had listed every kind and chunk of the step, backwards and
+ * the optimizer too.  Sets key_drawn, has_opt and has_pairs. */
+static enum sim_status find_drawn_kinds(struct gantt *g)
+{
+    g->key_drawn = mem_calloc((size_t)3 * (size_t)g->chunks, 1);
+    if (!g->key_drawn)
+        return SIM_EFAIL;
+    g->has_opt = g->has_pairs = 0;
+    for (size_t i = 0; i < g->nboxes; i++) {
+        const struct gantt_box *b = &g->boxes[i];
+        if (b->kind >= REC_F && b->kind <= REC_W && b->chunk < g->chunks)
+            g->key_drawn[b->kind * g->chunks + b->chunk] = 1;
+        g->has_opt |= b->kind == REC_OPT;
+        g->has_pairs |= b->kind == GANTT_PAIR;
+    }
+    return SIM_OK;
+}
+
 void gantt_release(struct gantt *g)
 {
     if (!g)
         return;
+    mem_free(g->key_drawn);
     mem_free(g->boxes);
     mem_free(g->busy_s);
     mem_free(g->span_s);
@@ -759,6 +779,10 @@ enum sim_status gantt_build(struct gantt *g, const struct pipe_result *res,
         goto fail;
     }
     drop_faint_sends(g);
+    if (find_drawn_kinds(g) != SIM_OK) {
+        st = err_set(err, SIM_EFAIL, NULL, 0, "--plot: out of memory");
+        goto fail;
+    }
     if ((st = layout_rows(g, res, view, err)) != SIM_OK)
         goto fail;
     fit_labels(g);

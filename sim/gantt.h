@@ -109,6 +109,9 @@ struct gantt {
     double faint_share; /* sends left out as too faint: the largest busy share they had, or 0 */
     int has_reductions; /* DP gradient reductions take time: not drawn, the note says so */
     int chunks;         /* chunks told apart by shade: vp, or 1 in STRIPS */
+    /* [3 * chunks], owned: 1 where a box of F, B or W (kind) of chunk c is drawn, at
+     * kind * chunks + c; the legend lists those alone */
+    unsigned char *key_drawn;
     int label_pt;       /* the labels' font size, points */
     /* gantt_describe's note in lines that fit the image's width, set under the time axis
      * label (the bottom margin holds them); at most one line a piece */

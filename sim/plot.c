@@ -415,6 +415,15 @@ static int has_mb_labels(const struct gantt *g)
     return 0;
 }
 
+/* gantt.gp's keydrawn: a digit per F, B, W of each chunk, 1 where the chart draws it. */
+static void add_key_drawn(char *vars, size_t len, int *n, const struct gantt *g)
+{
+    plot_vars_add(vars, len, n, "; keydrawn='");
+    for (int i = 0; i < 3 * g->chunks; i++)
+        plot_vars_add(vars, len, n, "%d", g->key_drawn[i]);
+    plot_vars_add(vars, len, n, "'");
+}
+
 /* The variables plots/gantt.gp reads: the geometry gantt_build laid out, what the data holds,
  * and the labels of the rows. */
 static int gantt_vars(char *vars, size_t len, const struct scenario *scn,
@@ -453,6 +462,7 @@ static int gantt_vars(char *vars, size_t len, const struct scenario *scn,
                   l->right_px, l->top_px, l->bottom_px, l->rank_half, l->has_links, l->has_wrap,
                   g->has_sends[0], g->has_sends[1], g->has_w, g->has_opt, g->has_pairs,
                   (int)g->mode, g->label_pt, l->key_pt, has_mb_labels(g), l->text_scale);
+    add_key_drawn(vars, len, &n, g);
     if (layout[0])
         plot_vars_add_text(vars, len, &n, "layoutline", layout);
     /* DualPipe's chunks are its two directions: name them so in the legend. */

@@ -876,3 +876,28 @@ Test(gantt, note_wraps_into_lines_that_fit_the_width)
     cr_assert_eq(g.lay.bottom_px, 64 + 2 * 14);
     gantt_release(&g);
 }
+
+/* A zoomed window lists in its legend the kinds and chunks it draws: the first 3 ms of the
+ * README's interleaved step (with an optimizer and sends) show forwards of chunk 0 and
+ * activation sends, so the legend is those and idle.  It had listed the whole step's: F and B
+ * of both chunks and the optimizer (8 entries), most of them nowhere in the picture. */
+Test(gantt, a_window_lists_only_the_kinds_it_draws)
+{
+    const char *const sets[] = {"schedule=interleaved", "pp=4", "vp=2", "layers=8",
+                                "microbatches=8", "forward=1ms", "backward-input=2ms",
+                                "optimizer=2ms", "link-latency=0.5ms", NULL};
+    struct sim_fixture f;
+    cr_assert_eq(fixture_run(&f, sets), SIM_OK, "%s", f.err.msg);
+    struct gantt g;
+    struct gantt_view v = {0, 3e-3, 0, 0};
+    build(&g, &f, &v);
+    cr_expect_eq(g.lay.nkey, 3, "%d legend entries", g.lay.nkey);
+    cr_expect(!g.has_opt && !g.has_sends[1], "the optimizer or gradient sends listed");
+    const unsigned char want[6] = {1, 0, 0, 0, 0, 0}; /* F, B, W of chunks 0 and 1 */
+    cr_expect_arr_eq(g.key_drawn, want, sizeof want, "not F of chunk 0 alone");
+    gantt_release(&g);
+    build(&g, &f, &whole);
+    cr_expect_eq(g.lay.nkey, 2 * 2 + 1 + 2 + 1, "the whole step: %d entries", g.lay.nkey);
+    gantt_release(&g);
+    fixture_release(&f);
+}
