@@ -303,29 +303,54 @@ static int is_number(const char *s, double *v)
     return *end == '\0' && isfinite(*v);
 }
 
-/* A number as a reader takes it in: integers as written, others to 6 significant digits
- * without trailing zeros, and without an exponent between 1e-4 and 1e15 (the CSV keeps 9). */
-static void put_number(FILE *out, const char *text, double v)
+/* A number as a reader takes it in, into buf: integers as written, others to 6 significant
+ * digits without trailing zeros, and without an exponent between 1e-4 and 1e15 (the CSV keeps
+ * 9). */
+static void format_number(char *buf, size_t len, const char *text, double v)
 {
     double a = fabs(v);
     if (strspn(text, "-0123456789") == strlen(text))
-        fputs(text, out);
+        snprintf(buf, len, "%s", text);
     else if (a == 0)
-        fputc('0', out);
+        snprintf(buf, len, "0");
     else if (a < 1e-4 || a >= 1e15)
-        fprintf(out, "%.6g", v);
+        snprintf(buf, len, "%.6g", v);
     else { /* without the trailing zeros of the fixed notation */
-        char buf[64];
         int decimals = 5 - (int)floor(log10(a));
-        int n = snprintf(buf, sizeof buf, "%.*f", decimals > 0 ? decimals : 0, v);
-        if (decimals > 0 && n > 0 && (size_t)n < sizeof buf) {
+        int n = snprintf(buf, len, "%.*f", decimals > 0 ? decimals : 0, v);
+        if (decimals > 0 && n > 0 && (size_t)n < len) {
             while (buf[n - 1] == '0')
                 buf[--n] = '\0';
             if (buf[n - 1] == '.')
                 buf[n - 1] = '\0';
         }
-        fputs(buf, out);
     }
+}
+
+/* Digits after the point of a number as format_number writes it ("1.5": 1, "2": 0); -1 with
+ * an exponent, which no padding lines up. */
+static int fraction_digits(const char *num)
+{
+    if (strpbrk(num, "eE"))
+        return -1;
+    const char *point = strchr(num, '.');
+    return point ? (int)strlen(point + 1) : 0;
+}
+
+/* After a number, hidden zeros (and the point) up to its column's most digits after the point
+ * (report.css span.pad): right-aligned, "1069.73" stood a place left of "1037.4" and "986.404"
+ * two places right, their points apart. */
+static void put_pad(FILE *out, const char *num, int column_digits)
+{
+    int have = fraction_digits(num);
+    if (have < 0 || have >= column_digits)
+        return;
+    fputs("<span class=\"pad\">", out);
+    if (!strchr(num, '.'))
+        fputc('.', out);
+    for (; have < column_digits; have++)
+        fputc('0', out);
+    fputs("</span>", out);
 }
 
 static int in_list(const char *const *list, const char *name)
@@ -391,6 +416,34 @@ static int constant_columns(FILE *csv, const char *header, int ncols,
     mem_free(row);
     for (int c = 0; c < ncols; c++) /* one row is no pattern; a short one lacks the value */
         folded[c] = folded[c] && rows >= 2 && c < nref;
+    return fseek(csv, start, SEEK_SET) == 0 ? 0 : -1;
+}
+
+/* digits[c]: the most digits after the point of column c's numbers in the first max_rows rows
+ * (as format_number writes them).  Reads the rows and seeks back: a stream that cannot seek
+ * pads nothing.  Returns 0, or -1 out of memory or when it cannot seek back. */
+static int fraction_widths(FILE *csv, long max_rows, unsigned char *digits)
+{
+    long start = ftell(csv);
+    if (start < 0)
+        return 0;
+    char *row = mem_calloc(CSV_MAX_COLS + 1, CSV_FIELD_MAX);
+    if (!row)
+        return -1;
+    char num[64];
+    double v;
+    int n;
+    for (long rows = 0; (max_rows <= 0 || rows < max_rows) && (n = csv_row(csv, row)) > 0;
+         rows++)
+        for (int c = 0; c < n; c++) {
+            const char *text = row + (size_t)c * CSV_FIELD_MAX;
+            if (!is_number(text, &v) || strlen(text) >= sizeof num)
+                continue;
+            format_number(num, sizeof num, text, v);
+            int d = fraction_digits(num);
+            digits[c] = d > digits[c] ? (unsigned char)d : digits[c];
+        }
+    mem_free(row);
     return fseek(csv, start, SEEK_SET) == 0 ? 0 : -1;
 }
 
@@ -477,6 +530,7 @@ struct table_cols {
     int ncols;
     int order[CSV_MAX_COLS]; /* the CSV's column shown k-th */
     unsigned char folded[CSV_MAX_COLS], nowrap[CSV_MAX_COLS], why[CSV_MAX_COLS];
+    unsigned char digits[CSV_MAX_COLS]; /* most digits after the point (fraction_widths) */
     int status_col, error_col; /* -1: none */
 };
 
@@ -517,8 +571,11 @@ static void put_cell(FILE *out, const char *text, int c, const struct table_cols
 {
     double v;
     if (is_number(text, &v)) {
+        char num[CSV_FIELD_MAX];
+        format_number(num, sizeof num, text, v);
         fputs("<td class=\"n\">", out);
-        put_number(out, text, v);
+        fputs(num, out);
+        put_pad(out, num, t->digits[c]);
     } else if (c == t->status_col && *reason) {
         /* the status links to the reason, listed under the table (put_failures) */
         fprintf(out, "<td><a href=\"#fail-%ld\" title=\"", failed);
@@ -577,7 +634,8 @@ long html_csv_table(FILE *out, FILE *csv, const struct html_columns *cols, const
     long start = ftell(csv); /* the header, read again for the failures' list */
     t.ncols = csv_record(csv, cells);
     column_order(cells, t.ncols, cols, t.order);
-    if (ref && constant_columns(csv, cells, t.ncols, cols, max_rows, ref, t.folded) != 0) {
+    if ((ref && constant_columns(csv, cells, t.ncols, cols, max_rows, ref, t.folded) != 0) ||
+        fraction_widths(csv, max_rows, t.digits) != 0) {
         mem_free(cells);
         mem_free(ref);
         return -1;

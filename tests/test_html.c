@@ -128,8 +128,10 @@ Test(html, csv_quoting_numbers_and_status)
               "%s", t);
     cr_assert(strstr(t, "<td><a href=\"#fail-1\" title=\"bad &quot;pp&quot;"), "%s", t);
     cr_assert(strstr(t, "<tr class=\"s-error\">"), "%s", t);
-    cr_assert(strstr(t, "<td class=\"n\">1072184</td>"), "no exponent: %s", t);
-    cr_assert(strstr(t, "<td class=\"n\">0.096</td>"), "no trailing zeros: %s", t);
+    /* (the hidden zeros line the points up: html, decimal_points_line_up) */
+    cr_assert(strstr(t, "<td class=\"n\">1072184<span class=\"pad\">"), "no exponent: %s", t);
+    cr_assert(strstr(t, "<td class=\"n\">0.096<span class=\"pad\">"), "no trailing zeros: %s",
+              t);
     free(t);
 }
 
@@ -205,8 +207,9 @@ Test(html, constant_columns_fold_into_a_note)
                       "%s", t);
             cr_expect(strstr(t, "<th>rank</th><th>step</th><th>pp</th><th>layout</th></tr>"),
                       "%s", t);
-            cr_expect(strstr(t, "<tr><td class=\"n\">1</td><td class=\"n\">1.5</td>"
-                                "<td class=\"n\">2</td><td class=\"nw\">tp4 pp2</td></tr>"),
+            cr_expect(strstr(t, "<tr><td class=\"n\">1</td><td class=\"n\">1.5<span "
+                                "class=\"pad\">0</span></td><td class=\"n\">2</td>"
+                                "<td class=\"nw\">tp4 pp2</td></tr>"),
                       "%s", t);
         } else {
             cr_expect(!strstr(t, "folded"), "one row folds nothing: %s", t);
@@ -281,4 +284,31 @@ Test(html, result_table_cells_keep_to_one_line)
     cr_assert(strstr(report_css, "table.sortable td.why { max-width: 32em; overflow: hidden; "
                                  "text-overflow: ellipsis; }"));
     cr_assert_null(strstr(report_css, "td.why { white-space: normal; }"));
+}
+
+/* In a column of numbers their points line up, right-aligned: each is followed by hidden zeros
+ * (and its point, for a whole number) up to the column's most digits after the point, the
+ * rows shown counted alone; a number with an exponent is left as it is.  Right-aligned as
+ * written, 1069.73 had stood a place left of 1037.4 and 986.404 two places right. */
+Test(html, decimal_points_line_up)
+{
+    long rows, total;
+    char *t = table_of("tput,step,n\n"
+                       "1069.73,7.5,3\n"
+                       "1037.4,1e-07,4\n"
+                       "986.404,2,5\n"
+                       "1,0.123456789,6\n",
+                       NULL, 3, &rows, &total);
+    const char *want[] = {
+        "<td class=\"n\">1069.73<span class=\"pad\">0</span></td>",
+        "<td class=\"n\">1037.4<span class=\"pad\">00</span></td>",
+        "<td class=\"n\">986.404</td>",
+        "<td class=\"n\">7.5</td>", /* 1e-07 has no point to line up; the 4th row is not shown */
+        "<td class=\"n\">2<span class=\"pad\">.0</span></td>",
+        "<td class=\"n\">1e-07</td>",
+        "<td class=\"n\">3</td>",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        cr_expect(strstr(t, want[i]), "no %s in %s", want[i], t);
+    free(t);
 }
