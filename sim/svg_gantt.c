@@ -2,6 +2,7 @@
 #include "svg_gantt.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -95,6 +96,8 @@ struct chart {
     struct item *items;    /* the drawn ops, lane by lane ... */
     size_t *first;         /* [nlanes + 1] ... lane l's from items[first[l]] */
     size_t budget;         /* counting: boxes past this are too many (no need to count on) */
+    int counting;          /* put_ops stops past the budget (its boxes go to a trial's buffer) */
+    size_t cut_columns;    /* svg_gantt_stats', over every put_ops */
     struct strips_row row; /* the merged ops of the lane being drawn, in pixels */
     struct svg_gantt_stats st;
 };
@@ -402,7 +405,7 @@ static void put_merged(struct chart *c, int a, int b, int y, int h, int kind, in
     c->st.merged++;
     if (!c->out)
         return;
-    put_rect_px(c, a * c->row.col, b * c->row.col, y, h);
+    put_rect_px(c, c->row.t0 + a * c->row.col, c->row.t0 + b * c->row.col, y, h);
     fprintf(c->out, "%s class=\"k%dc%d run\" data-run=\"%.3g\"/>\n", extra, kind, chunk,
             100 * share);
 }
@@ -453,6 +456,22 @@ static void put_link_span(struct chart *c, int lane, int a, int b)
     put_merged(c, a, b, c->lane_y[lane], c->lane_h[lane], kind, 0, share, extra);
 }
 
+/* Empty the strip row for a lane's ops [from, to): its columns (of the step's ncols) are the
+ * ones from its first op's to its last op's, where the rest of the step would be empty lane,
+ * and cutting that into spans had cost most of a deep pipeline's page (1024 ranks, each busy a
+ * few % of the step: 2.5 G instructions of the page's 3.1 G). */
+static void reset_lane_row(struct chart *c, size_t from, size_t to, int nslot, int tight_from)
+{
+    double col = (double)SVG_GANTT_PLOT_W / c->ncols, lo = INFINITY, hi = 0;
+    for (size_t j = from; j < to; j++) {
+        lo = fmin(lo, x_of(c, c->items[j].start));
+        hi = fmax(hi, x_of(c, c->items[j].end));
+    }
+    int first = (int)fmin(fmax(floor(lo / col), 0), c->ncols - 1);
+    int end = (int)fmin(fmax(floor(hi / col) + 1, first + 1), c->ncols);
+    strips_reset(&c->row, end - first, first * col, col, nslot, tight_from);
+}
+
 /* One lane: wide and lone ops as boxes of their own, the others into the strip row (in
  * pixels), which is then cut into spans of even work, each drawn as one stack. */
 static void put_lane(struct chart *c, int lane)
@@ -467,8 +486,7 @@ static void put_lane(struct chart *c, int lane)
             continue;
         }
         if (merged++ == 0)
-            strips_reset(&c->row, c->ncols, 0, (double)SVG_GANTT_PLOT_W / c->ncols, nslot,
-                         link ? 0 : 3 * c->vp);
+            reset_lane_row(c, from, to, nslot, link ? 0 : 3 * c->vp);
         strips_add(&c->row, link ? 0 : slot_of(c, it->kind, it->chunk), link || it->kind <= K_W,
                    x_of(c, it->start), x_of(c, it->end));
     }
@@ -476,7 +494,8 @@ static void put_lane(struct chart *c, int lane)
     if (merged == 0)
         return;
     strips_accumulate(&c->row);
-    for (int a = 0, b; a < c->ncols; a = b) {
+    c->cut_columns += (size_t)c->row.ncols;
+    for (int a = 0, b; a < c->row.ncols; a = b) {
         b = strips_span_end(&c->row, a);
         if (link)
             put_link_span(c, lane, a, b);
@@ -489,7 +508,7 @@ static void put_lane(struct chart *c, int lane)
 static void put_ops(struct chart *c, int nlanes)
 {
     memset(&c->st, 0, sizeof c->st);
-    for (int l = 0; l < nlanes && (c->out || c->st.boxes <= c->budget); l++)
+    for (int l = 0; l < nlanes && (!c->counting || c->st.boxes <= c->budget); l++)
         if (c->lane_h[l] > 0) /* (a link lane left out of a deep pipeline's chart: 0) */
             put_lane(c, l);
 }
@@ -497,23 +516,37 @@ static void put_ops(struct chart *c, int nlanes)
 /* The finest columns whose boxes, with the lanes' bands and the pairs' outlines, stay within
  * SVG_GANTT_MAX_BOXES: 8 a pixel of the default zoom (each op at least 1/8 pixel wide drawn
  * apart shows when zoomed in 8 times), then half as many at each try, down to one for the
- * whole step (a box per (kind, chunk) and lane at most). */
-static void choose_columns(struct chart *c, simtime_t span, int nlanes, int pairs,
-                           simtime_t *pair_start)
+ * whole step (a box per (kind, chunk) and lane at most).  Each try draws its ops into a buffer,
+ * and the one taken is the chart's (*ops, *len; the caller frees it): drawing them again had
+ * cut every lane into spans twice, half a deep pipeline's page.  Returns 0, or -1 out of
+ * memory. */
+static int choose_columns(struct chart *c, simtime_t span, int nlanes, int pairs,
+                          simtime_t *pair_start, char **ops, size_t *len)
 {
     FILE *out = c->out;
     c->out = NULL;
-    size_t bands = put_lane_bands(c, nlanes);
+    size_t bands = put_lane_bands(c, nlanes), boxes;
     c->budget = SVG_GANTT_MAX_BOXES - bands;
     for (c->ncols = 8 * SVG_GANTT_PLOT_W;; c->ncols /= 2) {
+        c->counting = c->ncols > 1; /* the last try is drawn whole, whatever it counts */
+        free(*ops);
+        *ops = NULL;
+        if (!(c->out = open_memstream(ops, len)))
+            break;
         c->thr = span / c->ncols;
         put_ops(c, nlanes);
-        if (c->st.boxes <= c->budget)
-            c->st.boxes += pairs ? put_pairs(c, pair_start) : 0;
-        if (c->st.boxes <= c->budget || c->ncols == 1)
+        if (fclose(c->out) != 0)
             break;
+        c->out = NULL;
+        boxes = c->st.boxes + (c->st.boxes <= c->budget && pairs ? put_pairs(c, pair_start) : 0);
+        if (boxes <= c->budget || c->ncols == 1) {
+            c->out = out;
+            c->counting = 0;
+            return 0;
+        }
     }
     c->out = out;
+    return -1;
 }
 
 /* The legend, the buttons and the opening of the chart's SVG (with the lanes' labels, the
@@ -590,6 +623,8 @@ int svg_gantt_write(FILE *out, const struct pipe_result *res, const struct svg_g
     c.lane_y = mem_calloc((size_t)nlanes, sizeof *c.lane_y);
     c.lane_h = mem_calloc((size_t)nlanes, sizeof *c.lane_h);
     simtime_t *pair_start = mem_calloc((size_t)pp, sizeof *pair_start);
+    char *ops = NULL; /* the ops' boxes, drawn by choose_columns */
+    size_t ops_len = 0;
     int rc = -1;
     if (!c.lane_y || !c.lane_h || !pair_start ||
         strips_init(&c.row, 8 * SVG_GANTT_PLOT_W, 3 * c.vp + 2) != 0 || gather(&c, nlanes) != 0)
@@ -604,10 +639,11 @@ int svg_gantt_write(FILE *out, const struct pipe_result *res, const struct svg_g
     if (c.compact) /* the legend and hint drop the sends with their lanes */
         s.links = s.present[K_ACT] = s.present[K_GRAD] = 0;
     int plot_h = place_lanes(&c, &s);
-    choose_columns(&c, span, nlanes, s.pairs, pair_start);
+    if (choose_columns(&c, span, nlanes, s.pairs, pair_start, &ops, &ops_len) != 0)
+        goto done;
     put_head(&c, &s, opts, span, plot_h);
     put_lane_bands(&c, nlanes);
-    put_ops(&c, nlanes);
+    fwrite(ops, 1, ops_len, out);
     if (s.pairs)
         put_pairs(&c, pair_start);
     fputs("</svg>\n<g class=\"labels\"></g>\n</svg>\n<div class=\"tip\" hidden=\"hidden\"></div>\n"
@@ -619,6 +655,7 @@ int svg_gantt_write(FILE *out, const struct pipe_result *res, const struct svg_g
         stats->reductions = s.reductions;
         stats->transfers_left_out = c.compact ? transfers : 0;
         stats->lane_px = pp > 0 ? c.lane_h[0] : 0;
+        stats->cut_columns = c.cut_columns;
     }
     rc = ferror(out) ? -1 : 0;
 done:
@@ -627,6 +664,7 @@ done:
     mem_free(pair_start);
     mem_free(c.items);
     mem_free(c.first);
+    free(ops);
     strips_release(&c.row);
     return rc;
 }

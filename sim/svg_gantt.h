@@ -52,6 +52,9 @@ struct svg_gantt_stats {
     size_t reductions; /* DP gradient reductions that take time: not drawn (the trace has them) */
     size_t transfers_left_out; /* P2P transfers not drawn: a deep pipeline's link lanes */
     int lane_px;               /* a rank lane's height, pixels */
+    /* columns of the lanes' strip rows cut into spans, over every try of choose_columns: what
+     * the merging cost (O(columns log columns) a row) */
+    size_t cut_columns;
 };
 
 /* The chart with its legend and zoom buttons, as an HTML fragment (<div class="gantt">).

@@ -351,3 +351,26 @@ Test(svg_gantt, allocation_failures_are_errors)
     cr_assert_eq(failed, 8, "each of the 8 allocations fails the chart, none past them");
     fixture_release(&f);
 }
+
+/* A deep pipeline's page cuts each lane's row into spans once per try of the column width,
+ * over the columns from its first op to its last: rank r of 1024 runs from its first forward,
+ * r ms into the fill, to its last backward, some 2r ms before the drain ends, and is left out
+ * of the columns before and after.  Here the tries at 8, 4 and 2 columns a pixel count past
+ * the budget a few hundred lanes in, and one a pixel is taken: 2.6 of the 1024 lanes' full
+ * rows are cut in all.  Every row had been cut whole, and the taken width's twice (counted,
+ * then drawn): 4.5 rows' worth, most of the page's time (2.5 G instructions of 3.3 G at 64
+ * micro-batches). */
+Test(svg_gantt, a_deep_pipeline_cuts_its_lanes_where_they_run)
+{
+    const char *sets[] = {"pp=1024", "layers=1024", "microbatches=64", "schedule=1f1b", NULL};
+    struct sim_fixture f;
+    cr_assert_eq(fixture_run_with(&f, sets, default_costs), SIM_OK, "%s", f.err.msg);
+    FILE *fp = tmpfile();
+    struct svg_gantt_stats st;
+    cr_assert_eq(svg_gantt_write(fp, &f.res, NULL, &st), 0);
+    fclose(fp);
+    double rows = 1024 * SVG_GANTT_PLOT_W / st.col_px; /* the lanes' columns, as drawn */
+    cr_assert_gt(st.merged, 0, "nothing merged");
+    cr_expect_leq(st.cut_columns, 3 * rows, "%.2f lanes' rows cut", st.cut_columns / rows);
+    fixture_release(&f);
+}
