@@ -1233,7 +1233,7 @@ static int bottom_tic_labels(const char *svg, const char *first, double *x, size
         char *end;
         double px = strtod(p + sizeof g - 1, &end), py = strtod(end + 1, NULL);
         const char *t = strstr(p, "<text>"), *next = strstr(p + 1, g);
-        if (py != fy || !t || (next && t > next))
+        if (py != fy || !t || (next && t > next) || t[6] == '<') /* (an unlabelled tic) */
             continue;
         x[n] = px;
         len[n++] = strcspn(t + 6, "<");
@@ -1264,5 +1264,23 @@ Test(sweep_cmd, tic_labels_of_many_decades_stay_apart, .init = setup)
         cr_expect(x[i] - x[i - 1] >= 0.3 * size * (double)(len[i] + len[i - 1]) + 8,
                   "labels %d and %d %.0f px apart", i - 1, i, x[i] - x[i - 1]);
     cr_expect(strstr(c.text, "<text>1e18</text>"), "no tic at 1e18");
+    chart_done(&c);
+}
+
+/* Values bunched on a linear axis (microbatches 1 .. 5 and 200) label every k-th tic, k the
+ * least that keeps the labels apart, and the last value too: "1", "2", "3", "4", "5" had been
+ * written over each other. */
+Test(sweep_cmd, bunched_tic_labels_stay_apart, .init = setup)
+{
+    struct chart c;
+    chart_draw(&c, UNIT, "--vary", "microbatches=1,2,3,4,5,200", NULL);
+    double x[16], size = 0;
+    size_t len[16];
+    int n = bottom_tic_labels(c.text, "1", x, len, 16, &size);
+    cr_expect(n >= 2, "%d tic labels", n);
+    for (int i = 1; i < n; i++)
+        cr_expect(x[i] - x[i - 1] >= 0.3 * size * (double)(len[i] + len[i - 1]) + 4,
+                  "labels %d and %d %.0f px apart", i - 1, i, x[i] - x[i - 1]);
+    cr_expect(strstr(c.text, "<text>200</text>"), "the last value unlabelled");
     chart_done(&c);
 }
