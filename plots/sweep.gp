@@ -264,11 +264,11 @@ if (xcat && exists("xcats")) {
     set xtics () rotate by -30
     do for [j=1:words(xcats)] { set xtics add (word(xcats, j) j - 1) }
 }
-# Every labstep-th tic is labelled (the first, then every labstep-th), labstep the least for
-# which no two labels overprint: a character taken as 0.7 of the 13-point font (17.3 pixels in
-# both formats), labels centred on their tics and 6 pixels apart.  Values bunched on a linear
-# axis (microbatches 1 2 3 4 5 200) and 16 quantities on a plot the legend narrows
-# (10ms 100ms) had run into each other.
+# A tic is labelled where its label clears the last labelled one, from the left (a character
+# taken as 0.7 of the 13-point font, 17.3 pixels in both formats; labels centred on their tics
+# and 6 pixels apart); the last value is labelled too, the label before it giving way where
+# the two would touch.  Values bunched on a linear axis (microbatches 1 2 3 4 5 200) and 16
+# quantities on a plot the legend narrows (10ms 100ms) had run into each other.
 plotpx = (rm - lm) * width
 charpx = 0.7 * 13 * 4.0 / 3
 ticfrac(v) = xmax <= xmin ? 0.5 : (xlog ? 0.03 + 0.94 * log(v / xmin) / log(xmax / xmin) : \
@@ -276,25 +276,33 @@ ticfrac(v) = xmax <= xmin ? 0.5 : (xlog ? 0.03 + 0.94 * log(v / xmin) / log(xmax
 ticpx(j) = plotpx * ticfrac(word(xvalues, j) + 0)
 ticw(j) = strlen(xticname(j)) * charpx
 ticsapart(i, j) = ticpx(j) - ticpx(i) >= (ticw(i) + ticw(j)) / 2 + 6
-labstep = 1
-labsfit = 0
-while (xvalues ne '' && !labsfit) {
-    labsfit = 1
-    prev = 1
-    do for [j=1 + labstep:words(xvalues):labstep] {
-        if (!ticsapart(prev, j)) { labsfit = 0 }
-        prev = j
-    }
-    if (!labsfit) { labstep = labstep + 1 }
-}
-# The last value is labelled too where it clears the last labelled one (1 5 200, not 1 5).
 nticks = words(xvalues)
-lastlab = 1 + labstep * int((nticks - 1) / labstep)
-labend = nticks > lastlab && ticsapart(lastlab, nticks)
+# the values in axis order (a list may be given in any order: 16 32 64 128 256 200)
+array byx[nticks > 0 ? nticks : 1]
+do for [j=1:nticks] { byx[j] = j }
+ticx(a) = word(xvalues, byx[a]) + 0
+do for [a=2:nticks] {
+    b = a
+    while (b > 1 && ticx(b - 1) > ticx(b)) { t = byx[b]; byx[b] = byx[b - 1]; byx[b - 1] = t; b = b - 1 }
+}
+array labelled[nticks > 0 ? nticks : 1]
+prevlab = 0
+do for [a=1:nticks] {
+    labelled[byx[a]] = prevlab == 0 || ticsapart(byx[prevlab], byx[a])
+    if (labelled[byx[a]]) { prevlab = a }
+}
+if (nticks > 1 && !labelled[byx[nticks]] && prevlab > 1) {
+    before = prevlab - 1
+    while (before > 1 && !labelled[byx[before]]) { before = before - 1 }
+    if (ticsapart(byx[before], byx[nticks])) {
+        labelled[byx[prevlab]] = 0
+        labelled[byx[nticks]] = 1
+    }
+}
 if (xvalues ne '') {
     set xtics ()
     do for [j=1:nticks] {
-        lab = (j - 1) % labstep == 0 || (j == nticks && labend) ? xticname(j) : ''
+        lab = labelled[j] ? xticname(j) : ''
         set xtics add (lab word(xvalues, j) + 0)
     }
 }

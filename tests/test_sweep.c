@@ -1242,6 +1242,25 @@ static int bottom_tic_labels(const char *svg, const char *first, double *x, size
     return n;
 }
 
+/* Values given out of axis order (200 after 256) are labelled as they stand on the axis:
+ * each label that clears its left neighbour, and the last value.  Labelling every k-th in
+ * the order given had left 128 and 200 (or 256) bare with room to spare. */
+Test(sweep_cmd, tic_labels_follow_the_axis_not_the_list, .init = setup)
+{
+    struct chart c;
+    chart_draw(&c, UNIT, "--vary", "microbatches=16,32,64,128,256,200", NULL);
+    double x[16], size = 0;
+    size_t len[16];
+    int n = bottom_tic_labels(c.text, "16", x, len, 16, &size);
+    cr_expect_eq(n, 6, "%d of the 6 values labelled", n);
+    for (int i = 1; i < n; i++)
+        cr_expect(x[i] - x[i - 1] >= 0.3 * size * (double)(len[i] + len[i - 1]) + 4,
+                  "labels %d and %d %.0f px apart", i - 1, i, x[i] - x[i - 1]);
+    cr_expect(strstr(c.text, "<text>128</text>") && strstr(c.text, "<text>256</text>"),
+              "128 or 256 unlabelled");
+    chart_done(&c);
+}
+
 /* An x axis of 19 decades (hw.oversubscription 1 .. 1e18) on a plot narrowed by its legend
  * keeps its tic labels apart (a character taken as 0.6 em, centred on its tic), at powers of
  * ten: gnuplot's own tics fell every tenth power of 2, labelled 1.04858e+06 .. 1.15292e+18,
