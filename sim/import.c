@@ -2412,71 +2412,98 @@ static int gives_widths(const struct import_result *res)
            res->dsa_topk || res->dsa_topk_freq;
 }
 
-/* The shipped model whose shape the launch line gives; among equals, one whose context length
- * covers the sequence.  `name` gets the library name. */
-static enum sim_status find_model(const struct import_result *res, char *name, size_t len,
-                                  struct sim_error *err)
+/* The shipped models of the line's shape into fits, first those that train an MTP module when
+ * the line does (and not when it does not: Nemotron 3.5 Lightning is Nemotron 3 Nano with
+ * one), else any of the shape.  `name` gets the first that covers the sequence (else the first);
+ * *covering counts those that cover it, *distinct the covering ones unlike the first. */
+static void shape_matches(const struct import_result *res, const struct library_names *all,
+                          struct library_names *fits, int *covering, int *distinct, char *name,
+                          size_t len)
+{
+    const char *seq_text = import_value(res, "seq");
+    long seq = seq_text ? strtol(seq_text, NULL, 10) : 0;
+    const char *mtp_text = import_value(res, "mtp-layers");
+    int line_mtp = mtp_text && strtol(mtp_text, NULL, 10) > 0;
+    struct model first;
+    *covering = *distinct = 0;
+    for (int pass = 0; pass < 2 && !fits->n; pass++)
+        for (int i = 0; i < all->n; i++) {
+            struct model m;
+            if (load_model(all->name[i], &m) != 0 || !same_shape(&m, res) ||
+                (pass == 0 && (m.mtp_layers > 0) != line_mtp))
+                continue;
+            int covers = m.max_seq <= 0 || seq <= m.max_seq;
+            if (!fits->n || (covers && !*covering))
+                snprintf(name, len, "%s", all->name[i]);
+            if (covers && *covering == 0)
+                first = m;
+            else if (covers && !same_network(&first, &m))
+                ++*distinct;
+            snprintf(fits->name[fits->n++], sizeof fits->name[0], "%s", all->name[i]);
+            *covering += covers;
+        }
+}
+
+/* "a, b": the models in fits. */
+static void list_fits(const struct library_names *fits, char *text, size_t len)
+{
+    text[0] = '\0';
+    for (int i = 0; i < fits->n; i++) {
+        size_t used = strlen(text);
+        snprintf(text + used, len - used, "%s%s", i ? ", " : "", fits->name[i]);
+    }
+}
+
+/* The launch line lacks one of the core sizes, or no shipped model has its shape. */
+static enum sim_status no_model(const struct import_result *res,
+                                const struct library_names *all, struct sim_error *err)
 {
     if (res->layers <= 0 || res->hidden <= 0 || res->heads <= 0)
         return err_set(err, SIM_EINPUT, NULL, 0,
                        "import: give --model NAME|FILE (the launch line lacks --num-layers, "
                        "--hidden-size or --num-attention-heads to find a shipped model)");
-    struct library_names *all = mem_calloc(1, sizeof *all);
-    if (!all)
-        return err_set(err, SIM_EFAIL, NULL, 0, "out of memory");
-    library_list("models", all);
-    const char *seq_text = import_value(res, "seq");
-    long seq = seq_text ? strtol(seq_text, NULL, 10) : 0;
-    const char *mtp_text = import_value(res, "mtp-layers");
-    int line_mtp = mtp_text && strtol(mtp_text, NULL, 10) > 0;
-    int found = 0, covering = 0, distinct = 0; /* distinct: covering networks unlike the first */
-    struct model first;
-    char matches[256] = "";
-    /* first the models that train an MTP module when the line does (and not when it does not:
-     * Nemotron 3.5 Lightning is Nemotron 3 Nano with one), then any of the shape */
-    for (int pass = 0; pass < 2 && !found; pass++)
-        for (int i = 0; i < all->n; i++) {
-            char path[1024];
-            struct model m;
-            struct sim_error ignored;
-            if (library_find("models", all->name[i], path, sizeof path) != 0 ||
-                model_load(&m, path, &ignored) != SIM_OK || !same_shape(&m, res) ||
-                (pass == 0 && (m.mtp_layers > 0) != line_mtp))
-                continue;
-            int covers = m.max_seq <= 0 || seq <= m.max_seq;
-            size_t used = strlen(matches);
-            snprintf(matches + used, sizeof matches - used, "%s%s", found ? ", " : "",
-                     all->name[i]);
-            if (!found || (covers && !covering))
-                snprintf(name, len, "%s", all->name[i]);
-            if (covers && covering == 0)
-                first = m;
-            else if (covers && !same_network(&first, &m))
-                distinct++;
-            found++;
-            covering += covers;
-        }
     char near[64] = "", why[320] = "";
-    if (!found)
-        nearest_model(res, all, near, sizeof near, why, sizeof why);
+    nearest_model(res, all, near, sizeof near, why, sizeof why);
+    return err_set(err, SIM_EINPUT, NULL, 0,
+                   "import: no shipped model has num-layers=%d hidden-size=%d "
+                   "num-attention-heads=%d query groups=%d%s%s%s%s; give --model NAME|FILE "
+                   "(the nearest, %s: %s)",
+                   res->layers, res->hidden, res->heads, res->kv_heads,
+                   res->experts ? " with experts" : "",
+                   gives_widths(res) ? " and these head, attention and expert widths" : "",
+                   res->moe_every || res->moe_layers[0] ? " and these MoE layers" : "",
+                   res->pattern[0] ? " and this hybrid pattern and mixer sizes" : "",
+                   near[0] ? near : "none loads", why);
+}
+
+/* The shipped model whose shape the launch line gives; among equals, one whose context length
+ * covers the sequence.  Releases of one network (Llama 3.1 and 3.3 70B) are the same model to
+ * the simulator: the first name stands for them.  `name` gets the library name. */
+static enum sim_status find_model(const struct import_result *res, char *name, size_t len,
+                                  struct sim_error *err)
+{
+    struct library_names *all = mem_calloc(1, sizeof *all);
+    struct library_names *fits = mem_calloc(1, sizeof *fits);
+    enum sim_status st = SIM_OK;
+    if (!all || !fits)
+        st = err_set(err, SIM_EFAIL, NULL, 0, "out of memory");
+    int covering = 0, distinct = 0;
+    if (st == SIM_OK) {
+        library_list("models", all);
+        if (res->layers > 0 && res->hidden > 0 && res->heads > 0)
+            shape_matches(res, all, fits, &covering, &distinct, name, len);
+        if (fits->n == 0)
+            st = no_model(res, all, err);
+    }
+    if (st == SIM_OK && fits->n > 1 && (covering == 0 || distinct > 0)) {
+        char listed[400];
+        list_fits(fits, listed, sizeof listed);
+        st = err_set(err, SIM_EINPUT, NULL, 0,
+                     "import: the launch line's shape fits %s; give --model NAME", listed);
+    }
     mem_free(all);
-    if (!found)
-        return err_set(err, SIM_EINPUT, NULL, 0,
-                       "import: no shipped model has num-layers=%d hidden-size=%d "
-                       "num-attention-heads=%d query groups=%d%s%s%s%s; give --model NAME|FILE "
-                       "(the nearest, %s: %s)",
-                       res->layers, res->hidden, res->heads, res->kv_heads,
-                       res->experts ? " with experts" : "",
-                       gives_widths(res) ? " and these head, attention and expert widths" : "",
-                       res->moe_every || res->moe_layers[0] ? " and these MoE layers" : "",
-                       res->pattern[0] ? " and this hybrid pattern and mixer sizes" : "",
-                       near[0] ? near : "none loads", why);
-    /* Releases of one network (Llama 3.1 and 3.3 70B) are the same model to the simulator:
-     * the first name stands for them. */
-    if (found > 1 && (covering == 0 || distinct > 0))
-        return err_set(err, SIM_EINPUT, NULL, 0,
-                       "import: the launch line's shape fits %s; give --model NAME", matches);
-    return SIM_OK;
+    mem_free(fits);
+    return st;
 }
 
 /* An attribute value with XML's five special characters escaped. */
