@@ -1901,6 +1901,32 @@ static enum sim_status refuse_both_halves(int halves, struct sim_error *err)
                    "(arguments.py: assert not args.bf16 under --fp16); give one");
 }
 
+/* A vocabulary count as given, or 0 when it is no whole number: it then counts as not given
+ * (Megatron's argparse refuses it anyway). */
+static long vocabulary_count(const char *value)
+{
+    long n;
+    char why[8];
+    return units_parse_int(value, 1, 1L << 30, &n, why, sizeof why) == 0 ? n : 0;
+}
+
+/* The vocabulary flags: not modelled (listed as ignored), but kept for find_model, which
+ * reads them to choose among shipped models of one shape.  `value` is the flag's, or the word
+ * after it (NULL: none; another flag: none). */
+static void note_vocabulary(struct import_result *res, const char *name, const char *value)
+{
+    if (!value || value[0] == '-')
+        return;
+    if (strcmp(name, "tokenizer-type") == 0)
+        snprintf(res->tokenizer_type, sizeof res->tokenizer_type, "%s", value);
+    else if (strcmp(name, "tokenizer-model") == 0)
+        snprintf(res->tokenizer_model, sizeof res->tokenizer_model, "%s", value);
+    else if (strcmp(name, "vocab-size") == 0)
+        res->vocab_size = vocabulary_count(value);
+    else if (strcmp(name, "make-vocab-size-divisible-by") == 0)
+        res->vocab_divisor = vocabulary_count(value);
+}
+
 enum sim_status import_megatron(const char *const *words, int nwords, struct import_result *out,
                                 struct sim_error *err)
 {
@@ -1948,6 +1974,7 @@ enum sim_status import_megatron(const char *const *words, int nwords, struct imp
         }
         if (!f) {
             after_unknown_flag = dashed && !eq; /* a $VAR after it is its value */
+            note_vocabulary(out, name, value ? value : i + 1 < w->n ? w->w[i + 1] : NULL);
             add_ignored(out, dashed ? word : name);
             if (eq && strchr(out->ignored[out->nignored - 1], '='))
                 *strchr(out->ignored[out->nignored - 1], '=') = '\0';
@@ -1986,8 +2013,10 @@ const char import_help[] =
     "--linear-attention-type gated_delta_net with --linear-attention-freq, and where given\n"
     "--swiglu, --squared-relu, --normalization, --position-embedding-type,\n"
     "--untie-embeddings-and-output-weights and --disable-bias-linear (or --model; a shape\n"
-    "flag it contradicts is refused; with none, the nearest model is named); flags stepsim\n"
-    "does not model are named on stderr.\n"
+    "flag it contradicts is refused; with none, the nearest model is named).  Of several\n"
+    "networks of that shape, the line's vocabulary chooses: --tokenizer-type (and\n"
+    "--tokenizer-model) or --vocab-size, padded to --make-vocab-size-divisible-by x tp.\n"
+    "Flags stepsim does not model are named on stderr.\n"
     "The scenario names framework=megatron-core, so run holds it to what Megatron-Core\n"
     "offers and plan explores only that.\n"
     "Megatron's defaults hold where stepsim's differ: fp32 without --bf16 / --fp16, dropout\n"
@@ -2444,14 +2473,197 @@ static void shape_matches(const struct import_result *res, const struct library_
         }
 }
 
-/* "a, b": the models in fits. */
-static void list_fits(const struct library_names *fits, char *text, size_t len)
+/* A tokenizer whose vocabulary the import knows: only those that tell apart shipped models of
+ * one shape (GPT-3 175B's vocabularies; Llama 2 70B beside Llama 3.x 70B).  HuggingFace's is
+ * known by a word of the repository --tokenizer-model names (case aside). */
+static const struct tokenizer {
+    const char *type; /* --tokenizer-type */
+    const char *repo; /* a word of --tokenizer-model; NULL: any */
+    long tokens;      /* the tokenizer's vocab_size, before Megatron pads it */
+} tokenizers[] = {
+    /* GPT-2's BPE, gpt2-vocab.json's 50257 entries (Radford et al. 2019; GPT-3 kept it) */
+    {"GPT2BPETokenizer", NULL, 50257},
+    /* Llama 2's SentencePiece model, 32000 pieces (Touvron et al. 2023, section 2.1) */
+    {"Llama2Tokenizer", NULL, 32000},
+    {"HuggingFaceTokenizer", "llama-2", 32000},
+    /* Llama 3's tokenizer: 128000 BPE tokens and 256 special ones (meta-llama/Llama-3.1-70B,
+     * config.json: vocab_size 128256) */
+    {"HuggingFaceTokenizer", "llama-3", 128256},
+};
+
+/* Does `text` hold `word`, case aside? */
+static int holds_word(const char *text, const char *word)
+{
+    for (size_t n = strlen(word); *text; text++)
+        if (strncasecmp(text, word, n) == 0)
+            return 1;
+    return 0;
+}
+
+/* The vocabulary the line implies: the tokenizer's tokens (a known --tokenizer-type, else
+ * --vocab-size, which only NullTokenizer and TikTokenizer read) and Megatron's padding of them
+ * to a multiple of --make-vocab-size-divisible-by (128) x tp (vocab_size_with_padding in
+ * megatron/core/tokenizers/utils/build_tokenizer.py).  `how` says which flags gave it. */
+struct line_vocabulary {
+    long tokens, padded; /* 0: the line says nothing of its vocabulary */
+    long divisor, tp;    /* padded is a multiple of divisor x tp */
+    char how[176];
+};
+
+static void line_vocabulary(const struct import_result *res, struct line_vocabulary *v)
+{
+    memset(v, 0, sizeof *v);
+    for (size_t i = 0; i < sizeof tokenizers / sizeof tokenizers[0] && !v->tokens; i++) {
+        const struct tokenizer *t = &tokenizers[i];
+        if (strcmp(res->tokenizer_type, t->type) == 0 &&
+            (!t->repo || holds_word(res->tokenizer_model, t->repo))) {
+            v->tokens = t->tokens;
+            snprintf(v->how, sizeof v->how, "--tokenizer-type %s%s%.64s (%ld tokens)", t->type,
+                     t->repo ? " --tokenizer-model " : "", t->repo ? res->tokenizer_model : "",
+                     t->tokens);
+        }
+    }
+    const char *type = res->tokenizer_type;
+    if (!v->tokens && res->vocab_size > 0 &&
+        (!type[0] || strcmp(type, "NullTokenizer") == 0 || strcmp(type, "TikTokenizer") == 0)) {
+        v->tokens = res->vocab_size;
+        snprintf(v->how, sizeof v->how, "--vocab-size %ld", v->tokens);
+    }
+    const char *tp_text = import_value(res, "tp");
+    v->tp = tp_text ? strtol(tp_text, NULL, 10) : 1;
+    v->divisor = res->vocab_divisor > 0 ? res->vocab_divisor : 128;
+    long multiple = v->divisor * v->tp;
+    v->padded = (v->tokens + multiple - 1) / multiple * multiple;
+}
+
+/* Of the models in fits (only those covering the sequence when `covering`), how many
+ * different networks have `vocab` entries; `name` gets the first. */
+static int networks_with_vocab(const struct import_result *res,
+                               const struct library_names *fits, int covering, long vocab,
+                               char *name, size_t len)
+{
+    const char *seq_text = import_value(res, "seq");
+    long seq = seq_text ? strtol(seq_text, NULL, 10) : 0;
+    struct model first, m;
+    int n = 0;
+    for (int i = 0; i < fits->n; i++) {
+        if (load_model(fits->name[i], &m) != 0 || m.vocab != vocab ||
+            (covering && m.max_seq > 0 && seq > m.max_seq))
+            continue;
+        if (n == 0) {
+            first = m;
+            snprintf(name, len, "%s", fits->name[i]);
+        }
+        n += n == 0 || !same_network(&first, &m);
+    }
+    return n;
+}
+
+/* Drops the vocabulary flags from the ignored list: they chose the model. */
+static void unignore_vocabulary(struct import_result *res)
+{
+    static const char *const names[] = {"tokenizer-type", "tokenizer-model", "vocab-size",
+                                        "make-vocab-size-divisible-by"};
+    for (int i = res->nignored - 1; i >= 0; i--) {
+        char name[64]; /* a dashed flag as given; a Megatron-Bridge key is listed by name */
+        if (res->ignored[i][0] == '-')
+            flag_name(res->ignored[i], NULL, name, sizeof name);
+        else
+            snprintf(name, sizeof name, "%s", res->ignored[i]);
+        for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+            if (strcmp(name, names[k]) == 0) {
+                memmove(res->ignored[i], res->ignored[i + 1],
+                        (size_t)(res->nignored - i - 1) * sizeof res->ignored[0]);
+                res->nignored--;
+                break;
+            }
+    }
+}
+
+/* Several networks fit the line's shape: the one whose vocabulary is the line's, padded as
+ * Megatron pads it, else as the tokenizer gives it (the shipped models keep the published,
+ * unpadded size).  Into `name`, with res->chosen_by saying why; 0, or -1 when the line says
+ * nothing of its vocabulary or it does not pick one network. */
+static int choose_by_vocabulary(struct import_result *res, const struct library_names *fits,
+                                int covering, const struct line_vocabulary *v, char *name,
+                                size_t len)
+{
+    if (v->tokens <= 0)
+        return -1;
+    int padded = networks_with_vocab(res, fits, covering, v->padded, name, len);
+    if (padded == 1)
+        snprintf(res->chosen_by, sizeof res->chosen_by,
+                 "%s padded to %ld, a multiple of %s%ld x --tensor-model-parallel-size %ld",
+                 v->how, v->padded, res->vocab_divisor ? "--make-vocab-size-divisible-by " : "",
+                 v->divisor, v->tp);
+    else if (padded == 0 && networks_with_vocab(res, fits, covering, v->tokens, name, len) == 1)
+        snprintf(res->chosen_by, sizeof res->chosen_by,
+                 "%s, unpadded (no model of the shape has the %ld of Megatron's padding)",
+                 v->how, v->padded);
+    else
+        return -1;
+    unignore_vocabulary(res);
+    return 0;
+}
+
+/* Do two of the models in fits have different vocabularies? */
+static int vocabularies_differ(const struct library_names *fits)
+{
+    long first = -1;
+    for (int i = 0; i < fits->n; i++) {
+        struct model m;
+        if (load_model(fits->name[i], &m) != 0)
+            continue;
+        if (first >= 0 && m.vocab != first)
+            return 1;
+        first = m.vocab;
+    }
+    return 0;
+}
+
+/* "a, b", or with `vocab` "a (vocabulary 50257), b (51200)": the models in fits. */
+static void list_fits(const struct library_names *fits, int vocab, char *text, size_t len)
 {
     text[0] = '\0';
     for (int i = 0; i < fits->n; i++) {
+        struct model m;
         size_t used = strlen(text);
-        snprintf(text + used, len - used, "%s%s", i ? ", " : "", fits->name[i]);
+        if (!vocab || load_model(fits->name[i], &m) != 0)
+            snprintf(text + used, len - used, "%s%s", i ? ", " : "", fits->name[i]);
+        else
+            snprintf(text + used, len - used, "%s%s (%s%d)", i ? ", " : "", fits->name[i],
+                     i ? "" : "vocabulary ", m.vocab);
     }
+}
+
+/* Several networks fit and the vocabulary did not choose: the candidates, and the flag that
+ * would decide (or the vocabulary the line gave, which none or several of them have). */
+static enum sim_status several_fit(const struct import_result *res,
+                                   const struct library_names *fits,
+                                   const struct line_vocabulary *v, struct sim_error *err)
+{
+    char listed[400];
+    int vocab_decides = vocabularies_differ(fits);
+    list_fits(fits, vocab_decides, listed, sizeof listed);
+    if (!vocab_decides)
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "import: the launch line's shape fits %s; give --model NAME", listed);
+    if (v->tokens > 0)
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "import: the launch line's shape fits %s, and its vocabulary, %s, "
+                       "padded to %ld, does not pick one of them; give --model NAME",
+                       listed, v->how, v->padded);
+    if (res->tokenizer_type[0])
+        return err_set(err, SIM_EINPUT, NULL, 0,
+                       "import: the launch line's shape fits %s; the vocabulary of "
+                       "--tokenizer-type %.31s is not known here (GPT2BPETokenizer's, "
+                       "Llama2Tokenizer's and Llama's HuggingFaceTokenizer's are); give --model "
+                       "NAME",
+                       listed, res->tokenizer_type);
+    return err_set(err, SIM_EINPUT, NULL, 0,
+                   "import: the launch line's shape fits %s; --tokenizer-type (or --vocab-size) "
+                   "would choose by vocabulary, or give --model NAME",
+                   listed);
 }
 
 /* The launch line lacks one of the core sizes, or no shipped model has its shape. */
@@ -2477,9 +2689,10 @@ static enum sim_status no_model(const struct import_result *res,
 }
 
 /* The shipped model whose shape the launch line gives; among equals, one whose context length
- * covers the sequence.  Releases of one network (Llama 3.1 and 3.3 70B) are the same model to
- * the simulator: the first name stands for them.  `name` gets the library name. */
-static enum sim_status find_model(const struct import_result *res, char *name, size_t len,
+ * covers the sequence, else the one of the line's vocabulary.  Releases of one network (Llama
+ * 3.1 and 3.3 70B) are the same model to the simulator: the first name stands for them.
+ * `name` gets the library name. */
+static enum sim_status find_model(struct import_result *res, char *name, size_t len,
                                   struct sim_error *err)
 {
     struct library_names *all = mem_calloc(1, sizeof *all);
@@ -2496,10 +2709,10 @@ static enum sim_status find_model(const struct import_result *res, char *name, s
             st = no_model(res, all, err);
     }
     if (st == SIM_OK && fits->n > 1 && (covering == 0 || distinct > 0)) {
-        char listed[400];
-        list_fits(fits, listed, sizeof listed);
-        st = err_set(err, SIM_EINPUT, NULL, 0,
-                     "import: the launch line's shape fits %s; give --model NAME", listed);
+        struct line_vocabulary v;
+        line_vocabulary(res, &v);
+        if (choose_by_vocabulary(res, fits, covering > 0, &v, name, len) != 0)
+            st = several_fit(res, fits, &v, err);
     }
     mem_free(all);
     mem_free(fits);
@@ -2529,6 +2742,20 @@ static void put_comment_word(FILE *out, const char *s)
             fputc(iscntrl((unsigned char)*s) ? ' ' : *s, out);
 }
 
+/* A comment's text of several words, each as put_comment_word writes it (a flag without its
+ * dashes, as the ignored flags are listed). */
+static void put_comment_words(FILE *out, const char *text)
+{
+    for (const char *w = text; *w; w += strspn(w, " ")) {
+        char word[256];
+        size_t n = strcspn(w, " ");
+        snprintf(word, sizeof word, "%.*s", (int)n, w);
+        fputs(w == text ? "" : " ", out);
+        put_comment_word(out, word);
+        w += n;
+    }
+}
+
 /* The comment an imported scenario opens with; an --out holding it may be replaced. */
 #define IMPORT_MARK "Imported from a Megatron-LM launch line by stepsim import megatron."
 
@@ -2536,6 +2763,12 @@ static int write_scenario(FILE *out, const struct import_result *res, const char
                           const char *model, const char *hardware)
 {
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- " IMPORT_MARK, out);
+    if (res->chosen_by[0]) {
+        fputs("  Of the shipped models of its shape, the model is the one of its vocabulary: ",
+              out);
+        put_comment_words(out, res->chosen_by);
+        fputc('.', out);
+    }
     if (res->nignored) {
         fputs("  Flags it does not model (ignored):", out);
         for (int i = 0; i < res->nignored; i++) {
@@ -2771,6 +3004,12 @@ int import_main(int argc, char **argv, FILE *out, FILE *errout)
     enum sim_status st = import_line(o, res, model, sizeof model, &err);
     if (st == SIM_OK)
         st = write_imported(o, res, model, out, &err);
+    if (st == SIM_OK && res->chosen_by[0]) {
+        char chosen[768];
+        snprintf(chosen, sizeof chosen, "import: model %s, of those of the line's shape, by its "
+                 "vocabulary: %s", model, res->chosen_by);
+        cli_error_line(errout, chosen);
+    }
     if (st == SIM_OK && res->nignored > 0)
         warn_ignored(res, errout);
     rc = st == SIM_OK ? 0 : cli_fail(errout, &err);

@@ -8,7 +8,9 @@
  * architecture flags (--num-layers, --hidden-size, --num-attention-heads, --num-query-groups,
  * --ffn-hidden-size, --num-experts, and where given the head, latent-attention, DSA indexer and
  * expert sizes and --moe-layer-freq) pick the shipped model with that shape, and a named
- * model must agree with them; every other flag is listed as ignored.  Megatron's defaults are
+ * model must agree with them; among models of one shape the line's vocabulary chooses
+ * (--tokenizer-type, --tokenizer-model, --vocab-size, --make-vocab-size-divisible-by and tp, as
+ * Megatron pads the vocabulary); every other flag is listed as ignored.  Megatron's defaults are
  * kept where they differ from stepsim's: fp32 without --bf16 / --fp16 / --fp8-format, dropout
  * 0.1 unless both dropouts are set to 0.  The scenario names framework=megatron-core
  * (framework.h): the line is Megatron-Core's.  The command checks the scenario as validate does
@@ -81,6 +83,13 @@ struct import_result {
      * group (fsdp-group) follows once the command knows the GPUs (import_shard_groups) */
     long dp_instances;
     int outer_optim;
+    /* the vocabulary the line implies, read only to choose among shipped models of one shape
+     * (find_model): --vocab-size, --make-vocab-size-divisible-by (0 = not given),
+     * --tokenizer-type and --tokenizer-model ("" = not given); the flags stay listed as
+     * ignored unless they chose the model, and then chosen_by says how ("" = they did not) */
+    long vocab_size, vocab_divisor;
+    char tokenizer_type[32], tokenizer_model[128];
+    char chosen_by[384];
     int nignored;
     char ignored[IMPORT_MAX_IGNORED][64]; /* flags stepsim does not model, as given */
 };

@@ -1774,3 +1774,94 @@ Test(import_cmd, a_layout_of_more_stages_than_ranks_gives_virtual_stages, .init 
                           NULL};
     expect_import(args, 0, "<pipeline schedule=\"interleaved\" pp=\"4\" vp=\"2\"", NULL);
 }
+
+/* Megatron-LM's examples/gpt3/train_gpt3_175b_distributed.sh (NVIDIA/Megatron-LM
+ * d98e8a64ddf34856e74b24714e3bedb2f5a39553) as the shell runs it, on 16 nodes (the script's
+ * NUM_NODES=1 holds 8 of its tp x pp = 128 ranks), with `tokenizer` -- the GPT-2 one its
+ * --vocab-file / --merge-file are for -- and a tp of `tp`. */
+static void gpt3_example(char *line, size_t len, int tp, const char *tokenizer)
+{
+    snprintf(line, len,
+             "torchrun --nproc_per_node 8 --nnodes 16 --master_addr localhost --master_port 29500 "
+             "pretrain_gpt.py --num-layers 96 --hidden-size 12288 --num-attention-heads 96 "
+             "--seq-length 2048 --max-position-embeddings 2048 --attention-backend auto "
+             "--micro-batch-size 1 --global-batch-size 1536 --step-batch-size-schedule "
+             "\"0:16 2.4B:320 4.8B:624 7.2B:928 9.6B:1232 12B:1536\" --train-iters 500000 "
+             "--fp16 --lr 6.0e-5 --tensor-model-parallel-size %d "
+             "--pipeline-model-parallel-size 16 --data-path /data/gpt_text_document "
+             "--vocab-file /data/gpt2-vocab.json --merge-file /data/gpt2-merges.txt %s",
+             tp, tokenizer);
+}
+
+/* Several shipped models have GPT-3 175B's shape, one a vocabulary: the line's tokenizer and
+ * Megatron's padding of it to a multiple of 128 x tp (vocab_size_with_padding) choose the one,
+ * and the file and stderr say so.  Without it the import had stopped: "give --model NAME". */
+Test(import_cmd, the_line_s_vocabulary_chooses_among_models_of_its_shape, .init = setup)
+{
+    char line[1024], *o, *e;
+    gpt3_example(line, sizeof line, 8, "--tokenizer-type GPT2BPETokenizer");
+    const char *args[] = {"megatron", "--hardware", "dgx-h100", line, NULL};
+    cr_assert_eq(run_import(&o, &e, args), 0, "%s", e);
+    cr_expect(strstr(o, "<model ref=\"gpt3-175b-v51200\"/>"), "%s", o);
+    cr_expect(strstr(o, "the one of its vocabulary: tokenizer-type GPT2BPETokenizer (50257 "
+                        "tokens) padded to 51200, a multiple of 128 x tensor-model-parallel-size "
+                        "8."), "%s", o);
+    cr_expect(strstr(e, "import: model gpt3-175b-v51200, of those of the line's shape, by its "
+                        "vocabulary: --tokenizer-type GPT2BPETokenizer"), "%s", e);
+    cr_expect_null(strstr(e, "--tokenizer-type,"), "it chose the model: not ignored: %s", e);
+    free(o);
+    free(e);
+    /* at tp 4 the padding is 50688's; at tp 2 (50432) no model has it: the tokenizer's own */
+    gpt3_example(line, sizeof line, 4, "--tokenizer-type GPT2BPETokenizer");
+    expect_import(args, 0, "<model ref=\"gpt3-175b-v50688\"/>", NULL);
+    gpt3_example(line, sizeof line, 2, "--tokenizer-type GPT2BPETokenizer");
+    expect_import(args, 0, "<model ref=\"gpt3-175b\"/>", "unpadded (no model of the shape has "
+                                                         "the 50432 of Megatron's padding)");
+    gpt3_example(line, sizeof line, 8,
+                 "--tokenizer-type GPT2BPETokenizer --make-vocab-size-divisible-by 64");
+    expect_import(args, 0, "<model ref=\"gpt3-175b-v50688\"/>", NULL);
+    /* NullTokenizer reads --vocab-size: the Megatron README's GPT 177B */
+    gpt3_example(line, sizeof line, 8, "--tokenizer-type NullTokenizer --vocab-size 131072");
+    expect_import(args, 0, "<model ref=\"gpt-mc24-177b\"/>", NULL);
+    /* Llama 2 70B's shape is Llama 3.1 and 3.3's: Llama 2's tokenizer or Llama 3's choose */
+    const char *llama = "--num-layers 80 --hidden-size 8192 --num-attention-heads 64 "
+                        "--group-query-attention --num-query-groups 8 --ffn-hidden-size 28672 "
+                        "--swiglu --seq-length 4096 --tensor-model-parallel-size 8 ";
+    snprintf(line, sizeof line, "%s--tokenizer-type Llama2Tokenizer --tokenizer-model /t.model",
+             llama);
+    expect_import(args, 0, "<model ref=\"llama2-70b\"/>", NULL);
+    snprintf(line, sizeof line, "%s--tokenizer-type HuggingFaceTokenizer "
+             "--tokenizer-model meta-llama/Llama-3.3-70B-Instruct", llama);
+    expect_import(args, 0, "<model ref=\"llama3.1-70b\"/>", "(128256 tokens), unpadded");
+    /* a shape one network has keeps its model whatever the vocabulary flags say, and they
+     * stay listed as ignored */
+    snprintf(line, sizeof line, "--num-layers 32 --hidden-size 4096 --num-attention-heads 32 "
+             "--group-query-attention --num-query-groups 8 --seq-length 8192 "
+             "--ffn-hidden-size 14336 --swiglu --tokenizer-type GPT2BPETokenizer "
+             "--vocab-size 50257");
+    expect_import(args, 0, "<model ref=\"llama3.1-8b\"/>", "--tokenizer-type, --vocab-size");
+}
+
+/* A line whose shape several networks have and whose vocabulary does not choose one lists
+ * them with their vocabularies and says which flag would decide. */
+Test(import_cmd, several_models_of_the_shape_are_listed, .init = setup)
+{
+    char line[1024];
+    const char *args[] = {"megatron", "--hardware", "dgx-h100", line, NULL};
+    gpt3_example(line, sizeof line, 8, "");
+    expect_import(args, 2, NULL,
+                  "import: the launch line's shape fits gpt-mc24-177b (vocabulary 131072), "
+                  "gpt3-175b (50257), gpt3-175b-v50688 (50688), gpt3-175b-v51200 (51200); "
+                  "--tokenizer-type (or --vocab-size) would choose by vocabulary, or give "
+                  "--model NAME");
+    gpt3_example(line, sizeof line, 8, "--tokenizer-type SentencePieceTokenizer");
+    expect_import(args, 2, NULL, "the vocabulary of --tokenizer-type SentencePieceTokenizer is "
+                                 "not known here");
+    gpt3_example(line, sizeof line, 8, "--tokenizer-type NullTokenizer --vocab-size 50000");
+    expect_import(args, 2, NULL, "and its vocabulary, --vocab-size 50000, padded to 50176, does "
+                                 "not pick one of them; give --model NAME");
+    /* HuggingFace's tokenizer ignores --vocab-size (build_tokenizer.py) */
+    gpt3_example(line, sizeof line, 8,
+                 "--tokenizer-type HuggingFaceTokenizer --tokenizer-model gpt2 --vocab-size 51200");
+    expect_import(args, 2, NULL, "HuggingFaceTokenizer is not known here");
+}
