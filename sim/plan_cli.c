@@ -197,6 +197,12 @@ static const char *hbm_text(char *buf, size_t len, const struct plan_result *res
     return buf;
 }
 
+/* "s" after a count other than one: "1 layout", "2 layouts". */
+static const char *plural_s(size_t n)
+{
+    return n == 1 ? "" : "s";
+}
+
 /* "N enumerated, ... ; T s wall": what the search did, for the table and the page.  Only a
  * built config's rules are known: the rest of a rule-valid layout's configs are counted, and
  * those of them pruned are said to be unchecked (--exhaustive builds them all, and its count
@@ -211,12 +217,13 @@ static void config_counts(const struct plan_result *res, char *buf, size_t len)
         snprintf(unchecked, sizeof unchecked,
                  " (%zu of them not built: their rules and memory unchecked)", unbuilt);
     snprintf(buf, len,
-             "%zu enumerated, %zu in %zu rule-valid layouts not found to break a rule, %zu built "
-             "(%zu schedule orders), %zu over %s, %zu simulated, %zu pruned by the step-time "
+             "%zu enumerated, %zu not found to break a rule (in %zu layout%s), %zu built "
+             "(%zu schedule order%s), %zu over %s, %zu simulated, %zu pruned by the step-time "
              "bound%s; %.2f s wall",
-             res->enumerated, res->valid, res->nlayouts, res->built + res->nlayouts, res->orders,
-             res->oom, res->host_mem_bytes > 0 ? "HBM or host memory" : "HBM", res->simulated,
-             res->pruned, unchecked, res->wall_s);
+             res->enumerated, res->valid, res->nlayouts, plural_s(res->nlayouts),
+             res->built + res->nlayouts, res->orders, plural_s(res->orders), res->oom,
+             res->host_mem_bytes > 0 ? "HBM or host memory" : "HBM", res->simulated, res->pruned,
+             unchecked, res->wall_s);
 }
 
 /* A MoE model's dispatchers as planned, into buf: the ones tried, or the scenario's alone; ""
@@ -528,7 +535,9 @@ static void write_plan_facts(FILE *out, const struct scenario *base,
  * the 1 rule-valid layouts fit; all 1 are listed" had read as if some were left out). */
 static void write_all_listed(FILE *out, size_t fit, size_t valid)
 {
-    if (fit < valid)
+    if (fit == 1 && valid > 1)
+        fprintf(out, "only 1 of the %zu rule-valid layouts fits; it is listed\n", valid);
+    else if (fit < valid)
         fprintf(out, "only %zu of the %zu rule-valid layouts fit; all %zu are listed\n", fit,
                 valid, fit);
     else if (fit == 1)

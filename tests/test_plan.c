@@ -974,6 +974,18 @@ Test(plan, fewer_layouts_than_the_top_asked_for_are_said_to_be_all)
                          NULL};
     cr_assert_eq(run_plan(one, &out, &err), 0, "stderr: %s", err);
     cr_expect(strstr(out, "\nthe one rule-valid layout fits; it is listed\n"), "%s", out);
+    /* counts of one are singular: not "(in 1 layouts), ... (1 schedule orders)" */
+    cr_expect(strstr(out, "\nconfigs: 12 enumerated, 10 not found to break a rule (in 1 layout), "
+                          "8 built (1 schedule order), 0 over HBM or host memory, "),
+              "%s", out);
+    free(out);
+    free(err);
+    /* one of several fits: "only 1 of the 10 ... fits; it is listed", not "fit; all 1 are" */
+    const char *one_of[] = {LLAMA, "--gpus", "1", "--set", "model=llama3.1-8b", "--set",
+                            "hw.hbm=40GiB", "--top", "20", NULL};
+    cr_assert_eq(run_plan(one_of, &out, &err), 0, "stderr: %s", err);
+    cr_expect(strstr(out, "\nonly 1 of the 10 rule-valid layouts fits; it is listed\n"), "%s",
+              out);
     free(out);
     free(err);
     const char *four[] = {LLAMA, "--gpus", "64", "--set", "tp=8", "--set", "pp=8", "--set",
@@ -1190,8 +1202,8 @@ static void config_counts_of(const char *out, size_t n[5])
 {
     const char *line = strstr(out, "\nconfigs: ");
     cr_assert(line, "%s", out);
-    cr_assert_eq(sscanf(line, "\nconfigs: %*u enumerated, %zu in %*u rule-valid layouts not "
-                              "found to break a rule, %*u built (%*u schedule orders), %zu "
+    cr_assert_eq(sscanf(line, "\nconfigs: %*u enumerated, %zu not found to break a rule (in "
+                              "%*u layouts), %*u built (%*u schedule orders), %zu "
                               "over HBM or host memory, %zu simulated, %zu pruned",
                         &n[0], &n[1], &n[2], &n[3]),
                  4, "%s", line);
