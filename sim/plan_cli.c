@@ -266,14 +266,34 @@ static const char *schedules_text(char *buf, size_t len, const struct plan_resul
     return buf;
 }
 
+/* When nothing fits, what is short: "no layout fits in ..." names only what the configs lack.
+ * A config not built was cut off by its floor in HBM, whatever it would offload; where the
+ * host's memory is short of every built config, it alone is named. */
+static const char *short_of_text(const struct plan_result *res)
+{
+    int fits_hbm = 0, fits_host = res->host_mem_bytes <= 0;
+    for (size_t i = 0; i < res->n; i++) {
+        const struct plan_entry *e = &res->entries[i];
+        fits_hbm |= e->built == 1 && !(e->mem_bytes > e->hbm_bytes);
+        fits_host |= e->built == 0 || (e->built == 1 && !e->host_oom);
+    }
+    if (!fits_hbm && !fits_host)
+        return "its usable HBM or the host's memory"; /* neither, for every config */
+    if (!fits_hbm)
+        return "its usable HBM";
+    if (!fits_host)
+        return "the host's memory";
+    return "its usable HBM and the host's memory"; /* each config lacks one or the other */
+}
+
 /* When nothing fits, what the list holds instead, into buf; "" when something fits. */
 static const char *nothing_fits_text(char *buf, size_t len, const struct plan_result *res)
 {
     int host = res->host_mem_bytes > 0;
     buf[0] = '\0';
     if (res->ntop == 0)
-        snprintf(buf, len, "no layout fits in its usable HBM%s; the %zu nearest to fitting (%s)",
-                 host ? " and the host's memory" : "", res->nnearest,
+        snprintf(buf, len, "no layout fits in %s; the %zu nearest to fitting (%s)",
+                 short_of_text(res), res->nnearest,
                  host ? "least HBM short plus host memory short, then least HBM" : "least HBM");
     return buf;
 }
@@ -1220,10 +1240,9 @@ static enum sim_status nothing_fits_error(const struct plan_cli *p, const struct
         snprintf(usable, sizeof usable, "%s GiB, and the reserve and buffers leave it no HBM",
                  gib_text(a, sizeof a, e->mem_bytes));
     return err_set(err, SIM_EINPUT, p->path, 0,
-                   "no layout of the model on gpus=%d fits in its usable HBM%s (the nearest "
-                   "needs %s%s) (--fail-on-oom)",
-                   p->o.gpus, res->host_mem_bytes > 0 ? " and the host's memory" : "", usable,
-                   host);
+                   "no layout of the model on gpus=%d fits in %s (the nearest needs %s%s) "
+                   "(--fail-on-oom)",
+                   p->o.gpus, short_of_text(res), usable, host);
 }
 
 int plan_main(int argc, char **argv, FILE *out, FILE *errout)
