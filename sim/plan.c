@@ -1930,7 +1930,7 @@ static int unscheduled_text(const struct plan_space *sp, char *buf, size_t len)
     for (int i = 0; i < sp->nunscheduled_pp && used < len; i++)
         used +=
             (size_t)snprintf(buf + used, len - used, "%s%d", i ? ", " : "", sp->unscheduled_pp[i]);
-    const char *more = sp->nunscheduled_pp == PLAN_MAX_UNSCHEDULED ? ", ..." : "";
+    const char *more = sp->unscheduled_more ? ", ..." : "";
     if (used < len)
         used += (size_t)snprintf(buf + used, len - used,
                                  "%s) run none of the schedules considered:", more);

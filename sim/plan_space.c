@@ -446,13 +446,18 @@ const char *plan_schedule_needs(const struct sched_type *t, int vp)
 }
 
 /* A layout the divisibility rules keep that no schedule runs: its pp into the ascending
- * unscheduled_pp, once (past PLAN_MAX_UNSCHEDULED values, the deepest are dropped). */
+ * unscheduled_pp, once (past PLAN_MAX_UNSCHEDULED values, the deepest are dropped and
+ * unscheduled_more says so). */
 static void note_unscheduled(struct plan_space *sp, int pp)
 {
     int n = sp->nunscheduled_pp, i = 0;
     while (i < n && sp->unscheduled_pp[i] < pp)
         i++;
-    if ((i < n && sp->unscheduled_pp[i] == pp) || i == PLAN_MAX_UNSCHEDULED)
+    if (i < n && sp->unscheduled_pp[i] == pp)
+        return;
+    if (n == PLAN_MAX_UNSCHEDULED) /* pp, or else the deepest kept, is one depth too many */
+        sp->unscheduled_more = 1;
+    if (i == PLAN_MAX_UNSCHEDULED)
         return;
     if (n == PLAN_MAX_UNSCHEDULED)
         n--;

@@ -48,6 +48,7 @@ struct plan_space {
        runs (its pp or vp), ascending, the PLAN_MAX_UNSCHEDULED smallest: the message of a
        budget whose only such layouts are these says which pp the budget allows */
     int unscheduled_pp[PLAN_MAX_UNSCHEDULED], nunscheduled_pp;
+    int unscheduled_more; /* there were more such depths than unscheduled_pp keeps */
 };
 
 /* The enumerated configs and their layouts; owned (plan_space_cands_release). */

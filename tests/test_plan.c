@@ -1755,6 +1755,18 @@ Test(plan, no_valid_layout_names_the_rule_the_budget_or_fixed_pp_breaks)
                            "global-batch=512 and vp=2: the pipeline depths the budget allows "
                            "(pp=1, 2) run none of the schedules considered: 1f1b needs vp=1 (one "
                            "model chunk a rank); no budget from 1 to 66 GPUs has one\n");
+    /* exactly the four depths the message keeps: no "..." after them; five: "..." */
+    const char *four[] = {LLAMA, "--gpus", "8", "--set", "vp=2", "--schedules", "1f1b", NULL};
+    expect_plan_error(four, "stepsim: no valid layout of llama3.1-70b on gpus=8 with "
+                            "global-batch=512 and vp=2: the pipeline depths the budget allows "
+                            "(pp=1, 2, 4, 8) run none of the schedules considered: 1f1b needs "
+                            "vp=1 (one model chunk a rank); no budget from 1 to 72 GPUs has one\n");
+    const char *five[] = {LLAMA, "--gpus", "16", "--set", "vp=2", "--schedules", "1f1b", NULL};
+    expect_plan_error(five, "stepsim: no valid layout of llama3.1-70b on gpus=16 with "
+                            "global-batch=512 and vp=2: the pipeline depths the budget allows "
+                            "(pp=1, 2, 4, 8, ...) run none of the schedules considered: 1f1b "
+                            "needs vp=1 (one model chunk a rank); no budget from 1 to 80 GPUs "
+                            "has one\n");
     const char *pp81[] = {LLAMA, "--gpus", "648", "--set", "pp=81", NULL};
     expect_plan_error(pp81, "stepsim: no valid layout of llama3.1-70b on gpus=648 with pp=81: "
                             "pp=81 exceeds layers=80: every pipeline rank needs a layer\n");
