@@ -162,6 +162,21 @@ static void write_nearest_line(FILE *out, size_t rank, const struct plan_entry *
     fputc('\n', out);
 }
 
+/* The reserve in GiB as gib_text, but with as many more decimals as it takes not to read as
+ * the whole HBM where it is less (a 79.97 GiB reserve of 80: "79.97", not "80.0"). */
+static const char *reserve_text(char *buf, size_t len, double reserve, double hbm)
+{
+    gib_text(buf, len, reserve);
+    for (int decimals = 1; decimals < 6 && reserve < hbm; decimals++) {
+        char whole[32];
+        snprintf(whole, sizeof whole, "%.*f", decimals, hbm / GIB);
+        if (strcmp(buf, whole) != 0)
+            break;
+        snprintf(buf, len, "%.*f", decimals + 1, reserve / GIB);
+    }
+    return buf;
+}
+
 /* The HBM line of the plan's outputs: the capacity and the reserve; where the hardware prices
  * NCCL's buffers per communicator, what is usable depends on the layout, as it does with
  * DeepEP's buffer and TP-overlap userbuffers (each row's `usable_column`). */
@@ -170,12 +185,12 @@ static const char *hbm_text(char *buf, size_t len, const struct plan_result *res
 {
     char hbm[16], reserve[16], nccl[16], usable[16];
     gib_text(hbm, sizeof hbm, res->hbm_bytes);
-    gib_text(reserve, sizeof reserve, res->hbm_bytes - res->hbm_usable_bytes);
+    reserve_text(reserve, sizeof reserve, res->hbm_bytes - res->hbm_usable_bytes, res->hbm_bytes);
     gib_text(nccl, sizeof nccl, res->nccl_buffers_bytes);
     gib_text(usable, sizeof usable, res->hbm_usable_bytes);
     if (res->nccl_buffers_bytes > 0.0)
         snprintf(buf, len,
-                 "HBM %s GiB per GPU less a %s GiB reserve (CUDA context, fragmentation; "
+                 "HBM %s GiB per GPU less %s GiB reserved (CUDA context, fragmentation; "
                  "--hbm-reserve SIZE), %s GiB of NCCL buffers per parallel group of more "
                  "than one GPU (hw.nccl-buffers), with DeepEP's buffer and Transformer "
                  "Engine's TP-overlap userbuffers where they run: what is left for each layout "
@@ -183,7 +198,7 @@ static const char *hbm_text(char *buf, size_t len, const struct plan_result *res
                  hbm, reserve, nccl, usable_column);
     else
         snprintf(buf, len,
-                 "HBM %s GiB per GPU less a %s GiB reserve (CUDA context, NCCL buffers, "
+                 "HBM %s GiB per GPU less %s GiB reserved (CUDA context, NCCL buffers, "
                  "fragmentation; --hbm-reserve SIZE): %s GiB usable",
                  hbm, reserve, usable);
     size_t n = strlen(buf);

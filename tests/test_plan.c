@@ -1152,7 +1152,7 @@ Test(plan, table_and_summary)
     cr_assert_eq(run_plan(args, &out, &err), 0, "stderr: %s", err);
     cr_expect(strstr(out, "\nframework megatron-core (inferred from the scenario"), "%s", out);
     cr_expect(strstr(out, "; schedules 1f1b, interleaved; context parallelism p2p\n"), "%s", out);
-    cr_expect(strstr(out, "\nHBM 80.0 GiB per GPU less a 0.6 GiB reserve (CUDA context, "
+    cr_expect(strstr(out, "\nHBM 80.0 GiB per GPU less 0.6 GiB reserved (CUDA context, "
                           "fragmentation; --hbm-reserve SIZE), 0.6 GiB of NCCL buffers per "
                           "parallel group of more than one GPU (hw.nccl-buffers), with "
                           "DeepEP's buffer and Transformer Engine's TP-overlap userbuffers where "
@@ -1177,7 +1177,7 @@ Test(plan, table_and_summary)
     const char *reserve[] = {LLAMA, "--gpus", "64",    "--top", "1", "--hbm-reserve", "10GiB",
                              "--set", "global-batch=64", "-j", "1", NULL};
     cr_assert_eq(run_plan(reserve, &out, &err), 0, "stderr: %s", err);
-    cr_expect(strstr(out, "less a 10.0 GiB reserve"), "%s", out);
+    cr_expect(strstr(out, "less 10.0 GiB reserved"), "%s", out);
     char *out2, *err2;
     const char *set[] = {LLAMA,   "--gpus",          "64", "--top", "1", "--set",
                          "hw.hbm-reserve=10GiB", "--set", "global-batch=64", "-j", "1", NULL};
@@ -1189,6 +1189,13 @@ Test(plan, table_and_summary)
     free(err);
     free(out2);
     free(err2);
+    /* a reserve just under the HBM does not read as all of it ("80.0") */
+    const char *most[] = {LLAMA, "--gpus", "8", "--top", "1", "--hbm-reserve", "79.97GiB", NULL};
+    cr_assert_eq(run_plan(most, &out, &err), 0, "stderr: %s", err);
+    cr_expect(strstr(out, "\nHBM 80.0 GiB per GPU less 79.97 GiB reserved (CUDA context, "),
+              "%s", out);
+    free(out);
+    free(err);
     const char *bad[] = {LLAMA, "--gpus", "64", "--hbm-reserve", "90GiB", NULL};
     cr_expect_eq(run_plan(bad, &out, &err), 2);
     cr_expect(strstr(err, "--hbm-reserve hw.hbm-reserve=90GiB: '90GiB' is not below the HBM "
