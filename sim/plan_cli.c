@@ -1280,7 +1280,7 @@ int plan_main(int argc, char **argv, FILE *out, FILE *errout)
     /* --hbm-reserve is --set hw.hbm-reserve (parse_plan takes one of the two, so where it
      * stands among the --set values changes nothing) */
     if (st == SIM_OK && p.reserve)
-        st = scn_set_option(&scn, "--hbm-reserve", "hw.hbm-reserve", p.reserve, &err);
+        st = scn_set_alias(&scn, "--hbm-reserve", "hw.hbm-reserve", p.reserve, &err);
     if (st == SIM_OK && !scn_is_modelled(&scn))
         st = err_set(&err, SIM_EINPUT, p.path, 0,
                      "plan needs a modelled scenario (model= and hardware=); this one gives "

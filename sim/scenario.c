@@ -711,6 +711,8 @@ enum sim_status scn_hw_knob_error(const struct scenario *scn, const struct scn_h
     const char *where = scn_origin_text(scn, &k->origin);
     if (k->origin.line > 0)
         return err_set(err, SIM_EINPUT, where, k->origin.line, "hw.%s: %s", k->name, why);
+    if (k->origin.alias)
+        return err_set(err, SIM_EINPUT, NULL, 0, "%s %s: %s", where, k->value, why);
     return err_set(err, SIM_EINPUT, NULL, 0, "%s hw.%s=%s: %s", where, k->name, k->value, why);
 }
 
@@ -1388,7 +1390,7 @@ enum sim_status scn_unknown_key(const char *key, const char *option, struct sim_
 /* `hw.NAME=VALUE`: remembered (the last value per name wins) and applied to the hardware once
  * the cost model has loaded it; the name is checked now, the value there. */
 static enum sim_status set_hw_knob(struct scenario *scn, const char *name, const char *value,
-                                   const char *file, int line, const char *option,
+                                   const char *file, int line, const char *option, int alias,
                                    struct sim_error *err)
 {
     if (!hw_knob_known(name)) {
@@ -1406,12 +1408,15 @@ static enum sim_status set_hw_knob(struct scenario *scn, const char *name, const
         return err_set(err, SIM_EINPUT, file, line, "%s: more than %d hardware knobs", option,
                        SCN_MAX_HW_KNOBS);
     if (strlen(value) >= sizeof scn->hw_knobs[i].value)
-        return err_set(err, SIM_EINPUT, file, line, "%s hw.%s: value too long", option, name);
+        return alias ? err_set(err, SIM_EINPUT, NULL, 0, "%s: value too long", option)
+                     : err_set(err, SIM_EINPUT, file, line, "%s hw.%s: value too long", option,
+                               name);
     enum sim_status st = origin_check(scn, file, line, err);
     if (st != SIM_OK)
         return st;
     struct scn_hw_knob *k = &scn->hw_knobs[i];
     origin_record(scn, &k->origin, file, line, option);
+    k->origin.alias = alias;
     snprintf(k->name, sizeof k->name, "%s", name);
     snprintf(k->value, sizeof k->value, "%s", value);
     if (i == scn->n_hw_knobs)
@@ -1428,7 +1433,7 @@ static enum sim_status set_from(struct scenario *scn, const char *key, const cha
                                 struct sim_error *err)
 {
     if (strncmp(key, "hw.", 3) == 0)
-        return set_hw_knob(scn, key + 3, value, file, line, option, err);
+        return set_hw_knob(scn, key + 3, value, file, line, option, 0, err);
     int k = scn_key_find(key);
     if (k < 0)
         return unknown_key(key, file, line, option, err);
@@ -1482,6 +1487,13 @@ enum sim_status scn_set_option(struct scenario *scn, const char *option, const c
                                const char *value, struct sim_error *err)
 {
     return set_from(scn, key, value, NULL, 0, option, err);
+}
+
+enum sim_status scn_set_alias(struct scenario *scn, const char *option, const char *key,
+                              const char *value, struct sim_error *err)
+{
+    assert(strncmp(key, "hw.", 3) == 0); /* another key's value is checked as it is set */
+    return set_hw_knob(scn, key + 3, value, NULL, 0, option, 1, err);
 }
 
 enum sim_status scn_load_with_sets(struct scenario *scn, const char *path,

@@ -256,6 +256,8 @@ struct scn_origin {
                         restating a value keeps the order of the one that gave it (what
                         follows a pipeline given later, derive.c, asks whether it changed) */
     int derived; /* not given: computed from the values that were (derive.h) */
+    int alias;   /* `option` stands for the key (plan's --hbm-reserve): messages name it with
+                    the value alone, as typed */
 };
 #define SCN_ORDER_SET 1000000
 /* Most scenario files in one chain of <scenario base="..."> references, the first included. */
@@ -492,6 +494,10 @@ enum sim_status scn_set_key(struct scenario *scn, enum scn_key key, const char *
  * option, at the command line's order (above every file); errors read "OPTION KEY=VALUE: ...". */
 enum sim_status scn_set_option(struct scenario *scn, const char *option, const char *key,
                                const char *value, struct sim_error *err);
+/* As scn_set_option, for an option that stands for a hardware knob `key` ("hw.NAME"; plan's
+ * --hbm-reserve for hw.hbm-reserve): errors read "OPTION VALUE: ...", as it was typed. */
+enum sim_status scn_set_alias(struct scenario *scn, const char *option, const char *key,
+                              const char *value, struct sim_error *err);
 /* Parse "KEY=VALUE" from the command line (--set). */
 enum sim_status scn_set_arg(struct scenario *scn, const char *arg, struct sim_error *err);
 /* What every command does first: defaults, the file at `path`, then the command line's

@@ -1198,9 +1198,16 @@ Test(plan, table_and_summary)
     free(err);
     const char *bad[] = {LLAMA, "--gpus", "64", "--hbm-reserve", "90GiB", NULL};
     cr_expect_eq(run_plan(bad, &out, &err), 2);
-    cr_expect(strstr(err, "--hbm-reserve hw.hbm-reserve=90GiB: '90GiB' is not below the HBM "
-                          "capacity"),
-              "%s", err);
+    /* named once, as typed: not "--hbm-reserve hw.hbm-reserve=90GiB" */
+    cr_expect_str_eq(err, "stepsim: --hbm-reserve 90GiB: '90GiB' is not below the HBM "
+                          "capacity\n");
+    free(out);
+    free(err);
+    char long_size[80];
+    snprintf(long_size, sizeof long_size, "%070dB", 1);
+    const char *too_long[] = {LLAMA, "--gpus", "64", "--hbm-reserve", long_size, NULL};
+    cr_expect_eq(run_plan(too_long, &out, &err), 2);
+    cr_expect_str_eq(err, "stepsim: --hbm-reserve: value too long\n");
     free(out);
     free(err);
 }
