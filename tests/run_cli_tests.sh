@@ -2030,6 +2030,11 @@ run published "$SCN/llama3.1-405b-16k-h100.xml" --tables "$tmp/a/b/flat"
 expect_error "published: a scenario not under the folder's grandparent names the root (exit 2)" \
     2 "stepsim: $tmp/a/b/flat/oom.tsv:3: row O1: scenario $tmp/a/b/flat/../../scenarios/" \
     "(a table's scenario paths start from --root, here '$tmp/a/b/flat/../..')"
+# a --root naming no folder is said up front, as --tables is (it had been blamed on the first
+# row's scenario, as if that file were missing)
+run published "$SCN/llama3.1-405b-16k-h100.xml" --tables "$tmp/a/b/flat" --root "$tmp/no-such-folder"
+expect_error "published: --root naming no folder (exit 2)" 2 "stepsim: $tmp/no-such-folder: " \
+    "no such folder"
 run published
 expect_error "published: no scenario (exit 2)" 2 "stepsim: " "published needs a scenario"
 # a mistyped option is named as one, a second scenario as run names it (both had read
