@@ -8,6 +8,7 @@
 #include "published.h"
 
 #include <dirent.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -19,6 +20,7 @@
 #include "hardware.h"
 #include "library.h"
 #include "model.h"
+#include "outfile.h"
 #include "patterns.h"
 #include "runtable.h"
 #include "scenario.h"
@@ -61,6 +63,23 @@ static const char published_help[] =
     "Exit status: 0 ok (also when no run matches), 1 a simulation failed, 2 bad input\n"
     "(a scenario that, as set, breaks a rule still prints its model's runs, then exits 2\n"
     "with the rule, as run would).\n";
+
+/* The prose lines (headings and notes, not the tables' rows) wrap before column 100, as
+ * --help's and keys' do; a continuation goes under 4 spaces, not the 2 of a table's rows. */
+#define PROSE_WIDTH 99
+
+static void say(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* One prose line (printf's `fmt`, no newline), wrapped. */
+static void say(FILE *out, const char *fmt, ...)
+{
+    char text[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    out_put_wrapped(out, text, 0, 4, PROSE_WIDTH);
+}
 
 /* One simulated row. */
 struct result {
@@ -309,8 +328,8 @@ static void report_kinds(FILE *out, unsigned kinds, const char *gpu, const struc
         return;
     }
     patterns_text(kinds, ", ", names, sizeof names);
-    fprintf(out, "runs of the scenario's kinds (%s) and on its GPU (%s), whatever their model:\n",
-            names, gpu);
+    say(out, "runs of the scenario's kinds (%s) and on its GPU (%s), whatever their model:", names,
+        gpu);
     fprintf(out, "  %-14s %-33s %s\n", "kind", "calibration (fitted to them)",
             "held out (never fitted)");
     for (int k = 0; k < PATTERN_COUNT; k++)
@@ -359,16 +378,20 @@ static void report_pairs(FILE *out, const char *hardware, const struct result *r
         if (!pairs.n)
             continue;
         if (!shown++)
-            fprintf(out, "its hardware against others (runs of one job, one set, on %s and another "
-                         "file; the speed-up from the slower to the faster):\n", hardware);
+            say(out,
+                "its hardware against others (runs of one job, one set, on %s and another "
+                "file; the speed-up from the slower to the faster):",
+                hardware);
         char way[160];
         snprintf(way, sizeof way, "%.63s -> %.63s", logm < 0 ? other[k] : hardware,
                  logm < 0 ? hardware : other[k]);
         pair_line(out, way, &pairs);
     }
     if (!shown) /* said, not left out: the reader knows what was looked for */
-        fprintf(out, "its hardware against others: no two runs of one job in one set on %s and "
-                     "another file\n", hardware);
+        say(out,
+            "its hardware against others: no two runs of one job in one set on %s and "
+            "another file",
+            hardware);
 }
 
 /* The pairs of runs of one job in one set on the scenario's hardware file, one in 16 bits and
@@ -400,13 +423,17 @@ static void report_precision(FILE *out, const char *hardware, const struct resul
         if (!pairs.n)
             continue;
         if (!shown++)
-            fprintf(out, "its hardware in 16 bits against fp8 / fp4 (runs of one job, one set, on "
-                         "%s; the speed-up of the low precision):\n", hardware);
+            say(out,
+                "its hardware in 16 bits against fp8 / fp4 (runs of one job, one set, on "
+                "%s; the speed-up of the low precision):",
+                hardware);
         pair_line(out, low->precision, &pairs);
     }
     if (!shown)
-        fprintf(out, "its hardware in 16 bits against fp8 / fp4: no two runs of one job in one "
-                     "set on %s, one in 16 bits and one in fp8 or fp4\n", hardware);
+        say(out,
+            "its hardware in 16 bits against fp8 / fp4: no two runs of one job in one "
+            "set on %s, one in 16 bits and one in fp8 or fp4",
+            hardware);
 }
 
 /* The scenario's model (its file's bytes and its name), GPU and hardware file's name. */
@@ -510,13 +537,16 @@ static enum sim_status compare(const struct scenario *scn, const char *dir, cons
         for (int i = 0; i < nrows; i++)
             if (any ? match[i] : res[i].same_gpu)
                 picked[n++] = res[i];
-        fprintf(out, any ? "published runs of %s (the scenario's model), from %s:\n"
-                         : "no published run of %s in %s; the runs on the scenario's GPU:\n",
-                id.model, dir);
+        say(out,
+            any ? "published runs of %s (the scenario's model), from %s:"
+                : "no published run of %s in %s; the runs on the scenario's GPU:",
+            id.model, dir);
         report(out, id.model, id.gpu, any, picked, n);
         if (why[0])
-            fprintf(out, "runs of the scenario's kinds: not known, the scenario does not run "
-                         "(%s)\n", why);
+            say(out,
+                "runs of the scenario's kinds: not known, the scenario does not run "
+                "(%s)",
+                why);
         else
             report_kinds(out, kinds, id.gpu, res, nrows);
         report_pairs(out, id.hardware, res, nrows);
@@ -524,15 +554,15 @@ static enum sim_status compare(const struct scenario *scn, const char *dir, cons
         int oom = 0;
         for (int i = 0; i < n; i++)
             oom |= picked[i].oom;
-        fprintf(out, "error: 100 (predicted - measured) / measured; MAE: the mean of |error|; "
-                     "bias: the mean error, < 0: stepsim predicted the step too fast (in the "
-                     "hardware and precision lines, > 0: it promised more speed-up than was "
-                     "measured)\n");
+        say(out, "error: 100 (predicted - measured) / measured; MAE: the mean of |error|; "
+                 "bias: the mean error, < 0: stepsim predicted the step too fast (in the "
+                 "hardware and precision lines, > 0: it promised more speed-up than was "
+                 "measured)");
         if (oom)
-            fprintf(out, "OOM: stepsim predicts that run over its GPUs' usable memory, though it "
-                         "ran\n");
-        fprintf(out, "the sets and their sources are described in the tables folder's README.md "
-                     "(scenarios/validation/README.md in the source tree)\n");
+            say(out, "OOM: stepsim predicts that run over its GPUs' usable memory, though it "
+                     "ran");
+        say(out, "the sets and their sources are described in the tables folder's README.md "
+                 "(scenarios/validation/README.md in the source tree)");
     }
     mem_free(match);
     mem_free(picked);

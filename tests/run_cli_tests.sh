@@ -1893,6 +1893,9 @@ fi
 # does.  The table's rows agree with `stepsim run` on the row's own scenario and with the
 # measured time in its table; the summary counts what the table shows.
 VAL=$SCN/validation
+# published's prose lines wrap before column 100, a continuation under 4 spaces: a line as one
+unwrap() { awk 'NR > 1 && /^    [^ ]/ { sub(/^ +/, " "); printf "%s", $0; next }
+    NR > 1 { print "" } { printf "%s", $0 } END { print "" }' "$1"; }
 run published "$SCN/llama3.1-405b-16k-h100.xml"
 rows=$(awk 'NR > 2 && $6 ~ /^[0-9]+$/ && $9 ~ /%$/' "$tmp/out")
 nrows=$(printf '%s\n' "$rows" | grep -c .)
@@ -1923,8 +1926,9 @@ model_part() { sed '/^runs of the scenario.s kinds/,$d' "$1"; }
 model_part "$tmp/out" >"$tmp/published-405b.txt"
 run published "$SCN/llama3.1-70b-h100.xml" --set model=llama3.1-405b
 if [ "$rc" -eq 2 ] && model_part "$tmp/out" | cmp -s - "$tmp/published-405b.txt" &&
-    grep -q "^runs of the scenario's kinds: not known, the scenario does not run (.*layers=126" \
-        "$tmp/out" && grep -q '^stepsim: .*layers=126' "$tmp/err"; then
+    unwrap "$tmp/out" |
+    grep -q "^runs of the scenario's kinds: not known, the scenario does not run (.*layers=126" &&
+    grep -q '^stepsim: .*layers=126' "$tmp/err"; then
     pass "published: --set model= picks that model's runs"
 else
     fail "published: --set model= picks that model's runs" "exit $rc"
@@ -1958,9 +1962,20 @@ if [ "$rc" -eq 0 ] && grep -qF "$legend" "$tmp/out" && ! grep -q '^OOM' "$tmp/ou
 else
     fail "published: the footer says what error, MAE and bias are" "exit $rc"
 fi
+# Its headings and notes wrap before column 100, as the other commands' text does (the
+# hardware pairs' heading had run to 129 columns, the footer to 222); unwrapped, the same words.
+long=$(awk 'length >= 100' "$tmp/out" | head -c 300)
+if [ "$rc" -eq 0 ] && [ -z "$long" ] && unwrap "$tmp/out" | grep -q "^$legend, < 0: stepsim \
+predicted the step too fast (in the hardware and precision lines, > 0: it promised more speed-up \
+than was measured)\$" && unwrap "$tmp/out" | grep -q "^its hardware against others (runs of one \
+job, one set, on dgx-h100 and another file; the speed-up from the slower to the faster):\$"; then
+    pass "published: its prose lines wrap before column 100"
+else
+    fail "published: its prose lines wrap before column 100" "$long"
+fi
 run published "$SCN/deepseek-v3-h800.xml"
-if [ "$rc" -eq 0 ] && grep -qx "its hardware against others: no two runs of one job in one set \
-on deepseek-h800 and another file" "$tmp/out" &&
+if [ "$rc" -eq 0 ] && unwrap "$tmp/out" | grep -qx "its hardware against others: no two runs of \
+one job in one set on deepseek-h800 and another file" &&
     grep -q '^its hardware in 16 bits against fp8 / fp4: no two runs ' "$tmp/out"; then
     pass "published: no hardware or precision pair on the scenario's file says so"
 else
@@ -1991,7 +2006,8 @@ fi
 # Nor any run on its GPU (OLMoE on MI300X): "none", not a header over no rows.
 run published "$SCN/llama3.1-70b-h100.xml" --set model=olmoe-1b-7b --set hardware=amd-mi300x \
     --set ep=8 --set pp=1 --set vp=1
-if [ "$rc" -eq 0 ] && sed -n 2p "$tmp/out" | grep -qx '  none' && ! grep -q '^id  ' "$tmp/out"; then
+if [ "$rc" -eq 0 ] && unwrap "$tmp/out" | sed -n 2p | grep -qx '  none' &&
+    ! grep -q '^id  ' "$tmp/out"; then
     pass "published: no run of the model nor on its GPU says none"
 else
     fail "published: no run of the model nor on its GPU says none" "exit $rc"
