@@ -393,7 +393,7 @@ static int write_trace(FILE *out, const void *user)
 {
     const struct trace_args *t = user;
     return trace_write_json(out, t->scn, &t->so->setup, &t->so->res,
-                            t->so->modelled ? &t->so->cm : NULL);
+                            t->so->modelled ? &t->so->cm : NULL, t->so->rep.sets_note);
 }
 
 static int write_memory_timeline(FILE *out, const void *user)

@@ -39,6 +39,7 @@ struct trace_ctx {
     const struct pipe_setup *setup;
     const struct pipe_result *res;
     const struct costmodel *cm; /* NULL: explicit costs */
+    const char *sets;           /* the command line's --set list as the report says it, or "" */
     int pp;
     int writing;        /* 0: the first pass, which only marks what is used */
     uint8_t *comm_used; /* [pp * CT_COUNT] the (rank, track) carries a slice */
@@ -392,6 +393,30 @@ static int put_memory_point(const struct memtl_point *p, void *user)
     return 0;
 }
 
+/* A modelled run's config in otherData: what the text report's layout line says of it (model,
+ * hardware, how the GPUs were cut, precision, recompute, ZeRO and the batch) as the cost
+ * model resolved it -- the name may say "on 512 H100" of a --set gpus=64. */
+static void put_modelled_config(FILE *out, const struct scenario *scn, const struct costmodel *cm)
+{
+    const struct cm_config *g = &cm->cfg;
+    fprintf(out, ",\"model\":");
+    json_put_string(out, cm->model.name);
+    fprintf(out, ",\"hardware\":");
+    json_put_string(out, cm->hw->name);
+    fprintf(out, ",\"gpus\":%d,\"tp\":%d,\"cp\":%d,\"ep\":%d,\"dp\":%d", g->gpus, g->tp, g->cp,
+            g->ep, g->dp);
+    fprintf(out, ",\"dtype\":");
+    json_put_string(out, hw_dtype_name((enum dtype)scn->dtype));
+    if (scn->dtype == DT_FP8) { /* fp8 GEMMs name their scaling recipe, as the layout line */
+        fprintf(out, ",\"fp8_recipe\":");
+        json_put_string(out, scn_choice_name(SCN_FP8_RECIPE, scn->fp8_recipe));
+    }
+    fprintf(out, ",\"recompute\":");
+    json_put_string(out, scn_choice_name(SCN_RECOMPUTE, scn->recompute));
+    fprintf(out, ",\"zero\":%d,\"micro_batch\":%d,\"seq\":%d,\"global_batch\":%d", g->zero,
+            g->micro_batch, g->seq, g->global_batch);
+}
+
 /* The file's head: the scenario's name and file, then the pipeline as the engine ran it (the
  * setup's resolved schedule and parameters, not the scenario's keys again). */
 static void put_header(struct trace_ctx *c)
@@ -408,16 +433,15 @@ static void put_header(struct trace_ctx *c)
         fputs("null", out);
     fprintf(out, ",\"schedule\":");
     json_put_string(out, c->setup->schedule->name);
-    if (c->cm) {
-        fprintf(out, ",\"model\":");
-        json_put_string(out, c->cm->model.name);
-        fprintf(out, ",\"hardware\":");
-        json_put_string(out, c->cm->hw->name);
-        /* how the GPUs were cut, as run: the name may say "on 512 H100" of a --set gpus=64 */
-        const struct cm_config *g = &c->cm->cfg;
-        fprintf(out, ",\"gpus\":%d,\"tp\":%d,\"cp\":%d,\"ep\":%d,\"dp\":%d", g->gpus, g->tp, g->cp,
-                g->ep, g->dp);
-    }
+    /* what the command line changed, as the text report's scenario line says it ("--set
+     * tp=4 pp=2"; null: nothing) */
+    fprintf(out, ",\"sets\":");
+    if (c->sets && c->sets[0])
+        json_put_string(out, c->sets);
+    else
+        fputs("null", out);
+    if (c->cm)
+        put_modelled_config(out, c->scn, c->cm);
     fprintf(out, ",\"pp\":%d,\"vp\":%d,\"vp_group\":%d,\"microbatches\":%d,\"step_us\":", sp->pp,
             sp->vp, sp->vp_group > 0 ? sp->vp_group : sp->pp, sp->microbatches);
     simtime_t step = c->res->step_end - c->res->first_start;
@@ -471,13 +495,14 @@ static void put_metadata(struct trace_ctx *c)
 }
 
 int trace_write_json(FILE *out, const struct scenario *scn, const struct pipe_setup *setup,
-                     const struct pipe_result *res, const struct costmodel *cm)
+                     const struct pipe_result *res, const struct costmodel *cm, const char *sets)
 {
     struct trace_ctx c = {.out = out,
                           .scn = scn,
                           .setup = setup,
                           .res = res,
                           .cm = cm,
+                          .sets = sets,
                           .pp = res->pp,
                           .mem_rank = -1};
     size_t pp = (size_t)res->pp, stages = pp * (size_t)res->vp;

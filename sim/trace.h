@@ -33,9 +33,12 @@
  * writer put it and every nesting or adjacency of records intact.  A slice shorter than half a
  * nanosecond is left out (it would stack on its neighbour); a transfer without serialisation
  * time shows only in flight.
- * otherData records the config (scenario, schedule, pp, vp, vp_group, microbatches, step_us,
- * and model, hardware, gpus, tp, cp, ep and dp for modelled runs).  Strings are valid UTF-8
- * always: invalid bytes in user text (the scenario name) become U+FFFD. */
+ * otherData records the config (scenario, scenario_file, schedule, sets: the command line's
+ * --set list as the text report's scenario line gives it or null, pp, vp, vp_group,
+ * microbatches, step_us, jitter, seed; and for modelled runs model, hardware, gpus, tp, cp, ep,
+ * dp, dtype, fp8_recipe (fp8 only), recompute, zero, micro_batch, seq and global_batch).
+ * Strings are valid UTF-8 always: invalid bytes in user text (the scenario name, the --set
+ * values) become U+FFFD. */
 #ifndef STEPSIM_TRACE_H
 #define STEPSIM_TRACE_H
 
@@ -46,9 +49,10 @@
 #include "scenario.h"
 
 /* `setup` is what the step ran with (for link latencies); `cm` the cost model of a modelled
- * run, or NULL (no exposed-communication tracks, no memory counters).  Returns 0, or -1 on a
- * write error or when out of memory (nothing useful is written then). */
+ * run, or NULL (no exposed-communication tracks, no memory counters); `sets` what the command
+ * line changed (cli_sets_note's text), or NULL or "" for nothing.  Returns 0, or -1 on a write
+ * error or when out of memory (nothing useful is written then). */
 int trace_write_json(FILE *out, const struct scenario *scn, const struct pipe_setup *setup,
-                     const struct pipe_result *res, const struct costmodel *cm);
+                     const struct pipe_result *res, const struct costmodel *cm, const char *sets);
 
 #endif

@@ -845,6 +845,19 @@ if [ -x "$TC" ]; then
     else
         fail "modelled DualPipe trace with jitter passes trace_check" "exit $rc; $(head -n 3 "$tmp/tc")"
     fi
+    # otherData says what else defines the run, as the report's scenario and layout lines do:
+    # the command line's --set list (cleaned to UTF-8 as the name is), precision, recompute,
+    # ZeRO and the batch (it had stopped at dp).
+    bad=$(printf '\357\277\275')
+    if grep -q "\"sets\":\"--set name=bad${bad}name\"" "$tmp/o/u.json" &&
+        grep -q '"sets":"--set jitter=0.1","model":"mixtral-8x7b",' "$tmp/o/dpj.json" &&
+        grep -q '"dtype":"bf16","recompute":"[a-z]*","zero":[0-3],"micro_batch":[0-9]*,"seq":[0-9]*,"global_batch":[0-9]*,' \
+            "$tmp/o/dpj.json"; then
+        pass "--trace: otherData holds the --set list, precision, recompute, ZeRO and batch"
+    else
+        fail "--trace: otherData holds the --set list, precision, recompute, ZeRO and batch" \
+            "$(head -c 600 "$tmp/o/dpj.json")"
+    fi
     printf '%s\n' '{"traceEvents":[' \
         '{"ph":"M","pid":1,"tid":1,"name":"process_name","args":{"name":"p"}},' \
         '{"ph":"M","pid":1,"tid":1,"name":"thread_name","args":{"name":"t"}},' \

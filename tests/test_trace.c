@@ -31,7 +31,7 @@ static struct text write_trace(const struct scenario *scn, const struct pipe_set
     struct text t = {0};
     FILE *fp = open_memstream(&t.buf, &t.len);
     cr_assert_not_null(fp);
-    cr_assert_eq(trace_write_json(fp, scn, setup, res, cm), 0);
+    cr_assert_eq(trace_write_json(fp, scn, setup, res, cm, NULL), 0);
     cr_assert_eq(fclose(fp), 0);
     return t;
 }
@@ -178,9 +178,38 @@ Test(trace, other_data_holds_the_layout_as_run)
     run_scenario(TOP_SRCDIR "/scenarios/llama3.1-70b-h100.xml", sets, &scn, &so);
     struct text t = trace_of_step(&scn, &so);
     cr_assert(strstr(t.buf, ",\"hardware\":\"dgx-h100\",\"gpus\":64,\"tp\":8,\"cp\":1,\"ep\":1,"
-                            "\"dp\":4,\"pp\":2,"),
+                            "\"dp\":4,"),
               "%.400s", t.buf);
+    cr_assert(strstr(t.buf, ",\"pp\":2,"), "%.600s", t.buf);
     assert_clean(&t, "layout");
+    free(t.buf);
+    step_release(&so);
+}
+
+/* ... and the rest of what defines the run, as the text report's layout and scenario lines
+ * say it: precision (with its fp8 recipe), recompute, ZeRO, the batch, and what the command
+ * line changed, escaped (the trace had stopped at dp). */
+Test(trace, other_data_holds_the_run_config_and_the_sets)
+{
+    struct scenario scn;
+    struct step_output so;
+    const char *const sets[] = {"dtype=fp8", "recompute=full", "zero=2", "micro-batch=2", NULL};
+    run_scenario(TOP_SRCDIR "/scenarios/llama3.1-70b-h100.xml", sets, &scn, &so);
+    struct text t = {0};
+    FILE *fp = open_memstream(&t.buf, &t.len);
+    cr_assert_not_null(fp);
+    cr_assert_eq(
+        trace_write_json(fp, &scn, &so.setup, &so.res, &so.cm, "--set dtype=fp8 name=a\"b"), 0);
+    cr_assert_eq(fclose(fp), 0);
+    cr_assert(strstr(t.buf, ",\"sets\":\"--set dtype=fp8 name=a\\\"b\","), "%.600s", t.buf);
+    cr_assert(strstr(t.buf, ",\"dp\":16,\"dtype\":\"fp8\",\"fp8_recipe\":\"delayed\","
+                            "\"recompute\":\"full\",\"zero\":2,\"micro_batch\":2,\"seq\":8192,"
+                            "\"global_batch\":512,"),
+              "%.600s", t.buf);
+    assert_clean(&t, "config");
+    free(t.buf);
+    t = trace_of_step(&scn, &so); /* nothing changed on a command line */
+    cr_assert(strstr(t.buf, ",\"sets\":null,"), "%.400s", t.buf);
     free(t.buf);
     step_release(&so);
 }
