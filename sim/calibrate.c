@@ -357,17 +357,29 @@ static void print_bounds(FILE *out, const struct calib *c, const double *v)
     }
 }
 
-/* A line when fewer runs than constants were fitted: other values fit the runs as well (one
- * run, two constants: "MAE 0.0%" whatever the split between them), so the values printed are
- * one of many, not what the runs measured. */
-static void print_underdetermined(FILE *out, const struct calib *c)
+/* A line when fewer runs than constants were fitted (nruns: the runs the fit saw): other values
+ * fit the runs as well (one run, two constants: "MAE 0.0%" whatever the split between them), so
+ * the values printed are one of many, not what the runs measured. */
+static void print_underdetermined(FILE *out, const struct calib *c, int nruns)
 {
-    if (c->nrows >= c->nfit)
+    if (nruns >= c->nfit)
         return;
-    fprintf(out, "%-*s %d constants fitted to %d run%s: other values fit %s as well, so these "
-                 "are one choice of many\n",
-            c->label_w, "too few", c->nfit, c->nrows, plural(c->nrows),
-            c->nrows == 1 ? "it" : "them");
+    fprintf(out,
+            "%-*s %d constants fitted to %d run%s: other values fit %s as well, so these "
+            "are one choice of many\n",
+            c->label_w, "too few", c->nfit, nruns, plural(nruns), nruns == 1 ? "it" : "them");
+}
+
+/* The lines under a fit's values (the full fit's and each leave-one-source-out refit's) that
+ * say where they are no measurement: constants at an end of their range, too few runs.  A refit
+ * without a source sees fewer runs, so it is the likelier of the two to need them. */
+static void print_fit_notes(FILE *out, const struct calib *c, const double *v, const char *skip)
+{
+    int nruns = 0;
+    for (int i = 0; i < c->nrows; i++)
+        nruns += !skip || strcmp(c->rows[i].run.source, skip) != 0;
+    print_bounds(out, c, v);
+    print_underdetermined(out, c, nruns);
 }
 
 /* The files line: each fitted constant as the hardware files hold it, "LO..HI" where they
@@ -474,7 +486,8 @@ static const char calib_help[] =
     "whose set_overrides set a constant being fitted (hw.NAME: the row would keep its value) is\n"
     "an input error naming it (exit 2).  A constant the fit leaves at an end of its range is\n"
     "said on an 'at bound' line: the runs ask for a value past it, and the value printed is no\n"
-    "fit; fewer runs than constants, on a 'too few' line: other values fit them as well.\n"
+    "fit; fewer runs than constants, on a 'too few' line: other values fit them as well\n"
+    "(the full fit and each --loso refit alike).\n"
     "  --root DIR   the folder the tables' scenario paths start from (default .; for the\n"
     "               shipped tables the source tree's top, as `make calibrate` gives it)\n"
     "  --fit LIST   constants to fit (default " DEFAULT_FIT "), each once\n"
@@ -558,8 +571,7 @@ static enum sim_status calibrate(struct calib *c, int loso, FILE *out, struct si
     enum sim_status st = fit(c, NULL, start, best, err);
     if (st == SIM_OK) {
         print_knobs(out, c, "fitted", best, NULL, mae_except(c, NULL));
-        print_bounds(out, c, best);
-        print_underdetermined(out, c);
+        print_fit_notes(out, c, best, NULL);
         for (int i = 0; i < c->nrows; i++)
             err_all[i] = row_error(&c->rows[i]);
         print_sources(out, c, src, nsrc, err_all);
@@ -581,6 +593,7 @@ static enum sim_status calibrate(struct calib *c, int loso, FILE *out, struct si
             char label[96];
             snprintf(label, sizeof label, "w/o %s", src[s]);
             print_knobs(out, c, label, loso_best, NULL, mae_except(c, src[s]));
+            print_fit_notes(out, c, loso_best, src[s]);
         }
     }
     if (loso && st == SIM_OK) {

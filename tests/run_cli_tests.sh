@@ -2108,6 +2108,15 @@ else
     fail "calibrate: columns widened to a long source name" \
         "exit $rc, knobs at $knobs_at, runs at $runs_at"
 fi
+# Each leave-one-source-out refit gets the full fit's notes: without one of these two sources
+# it fits two constants to one run (only the full fit had had its "too few" and "at bound").
+if [ "$(awk '/^w\/o / { getline; print $1, $2 }' "$tmp/out" | sort | uniq -c | tr -s ' ')" = \
+    " 2 too few" ] && ! grep -q '^too few' "$tmp/cal-j1.txt"; then
+    pass "calibrate --loso: a refit on fewer runs than constants is said to be too few"
+else
+    fail "calibrate --loso: a refit on fewer runs than constants is said to be too few" \
+        "$(grep -A1 '^w/o ' "$tmp/out")"
+fi
 awk -F '\t' '/^#/ || $1 == "H1"' "$VAL/dev.tsv" >"$tmp/cal-one.tsv"
 run calibrate --root "$top_srcdir" "$tmp/cal-one.tsv" -j 1
 if [ "$rc" -eq 0 ] &&
