@@ -75,6 +75,7 @@ struct row {
     struct run_row run; /* scenario copied for every evaluation */
     int model, hw;      /* indexes into the loaded files */
     double predicted_s;
+    struct sim_error why; /* why the row's last prediction failed (status SIM_OK: it ran) */
 };
 
 struct calib {
@@ -139,6 +140,17 @@ static enum sim_status load_files(struct calib *c, struct row *r, struct sim_err
 
 static enum sim_status predict(struct calib *c, struct row *r, struct sim_error *err);
 
+/* Row r's failure `why` as an input or internal error naming the row, by its table and line;
+ * `when`: at which constants ("" the files'), said after "does not run". */
+static enum sim_status row_does_not_run(const struct row *r, const struct sim_error *why,
+                                        const char *when, struct sim_error *err)
+{
+    char text[sizeof why->msg + 300];
+    err_format(why, text, sizeof text); /* its file:line, when a file is at fault */
+    return err_set(err, why->status, r->run.table, r->run.line, "row '%s' does not run%s: %s",
+                   r->run.id, when, text);
+}
+
 /* A row whose set_overrides set a constant being fitted (hw.NAME) keeps that value whatever
  * the fit tries -- a scenario's hardware knobs are applied over the fitted value -- so the fit
  * would move the constant for the other rows only while this one counted against it, and the
@@ -173,12 +185,8 @@ static enum sim_status read_table(struct calib *c, const char *path, struct sim_
             st = load_files(c, &c->rows[i], err);
         struct sim_error why;
         err_clear(&why);
-        if (st == SIM_OK && predict(c, &c->rows[i], &why) != SIM_OK) {
-            char text[sizeof why.msg + 300];
-            err_format(&why, text, sizeof text); /* its file:line, when a file is at fault */
-            st = err_set(err, why.status, c->rows[i].run.table, c->rows[i].run.line,
-                         "row '%s' does not run: %s", c->rows[i].run.id, text);
-        }
+        if (st == SIM_OK && predict(c, &c->rows[i], &why) != SIM_OK)
+            st = row_does_not_run(&c->rows[i], &why, "", err);
     }
     return st;
 }
@@ -230,9 +238,42 @@ static void predict_job(size_t i, void *user)
     struct row *r = &c->rows[i];
     if (skipped(c, r))
         return;
-    struct sim_error err;
-    err_clear(&err);
-    c->abs_err[i] = predict(c, r, &err) == SIM_OK ? fabs(row_error(r)) : 1.0;
+    err_clear(&r->why);
+    c->abs_err[i] = predict(c, r, &r->why) == SIM_OK ? fabs(row_error(r)) : 1.0;
+}
+
+/* Predict the rows of source `src` alone into err_of_row (1: failed, its reason in the row). */
+static void predict_source(struct calib *c, const char *src, double *err_of_row)
+{
+    for (int i = 0; i < c->nrows; i++) {
+        struct row *r = &c->rows[i];
+        if (strcmp(r->run.source, src) != 0)
+            continue;
+        err_clear(&r->why);
+        err_of_row[i] = predict(c, r, &r->why) == SIM_OK ? row_error(r) : 1.0;
+    }
+}
+
+/* After the last evaluation at the constants `v` a fit chose (`label`: "fitted", "w/o SOURCE"),
+ * an error naming the first row that failed there: during the fit a failed row counts as 100%
+ * off, which steers the fit away from where it fails, but at the constants reported that
+ * 100% and the row's line in the tables would be made up (its prediction is a stale one). */
+static enum sim_status check_rows_ran(const struct calib *c, const char *label, const double *v,
+                                      struct sim_error *err)
+{
+    for (int i = 0; i < c->nrows; i++) {
+        if (c->rows[i].why.status == SIM_OK)
+            continue;
+        char when[256];
+        size_t used = (size_t)snprintf(when, sizeof when, " at the %s constants (", label);
+        for (int k = 0; k < c->nfit && used < sizeof when; k++)
+            used += (size_t)snprintf(when + used, sizeof when - used, "%s%s=%.4g", k ? " " : "",
+                                     c->fit[k]->name, v[k]);
+        if (used < sizeof when)
+            snprintf(when + used, sizeof when - used, ")");
+        return row_does_not_run(&c->rows[i], &c->rows[i].why, when, err);
+    }
+    return SIM_OK;
 }
 
 /* Mean absolute error of the rows whose source is not `skip` (NULL: all rows), after
@@ -487,7 +528,8 @@ static const char calib_help[] =
     "an input error naming it (exit 2).  A constant the fit leaves at an end of its range is\n"
     "said on an 'at bound' line: the runs ask for a value past it, and the value printed is no\n"
     "fit; fewer runs than constants, on a 'too few' line: other values fit them as well\n"
-    "(the full fit and each --loso refit alike).\n"
+    "(the full fit and each --loso refit alike).  A row that runs at the files' constants\n"
+    "but fails at those a fit chose is an error naming it and why (it would count as 100%).\n"
     "  --root DIR   the folder the tables' scenario paths start from (default .; for the\n"
     "               shipped tables the source tree's top, as `make calibrate` gives it)\n"
     "  --fit LIST   constants to fit (default " DEFAULT_FIT "), each once\n"
@@ -544,10 +586,45 @@ static enum sim_status parse_fit(struct calib *c, const char *given, struct sim_
     return SIM_OK;
 }
 
+/* The leave-one-source-out pass: per source, a fit without it (its line and notes) and its rows
+ * predicted by that fit into err_loso; then their table and summary.
+ * Each fit starts where the full fit did, from the files' values (`start`), not from the full
+ * fit's optimum: along a direction the other sources hardly pin (the attention share without
+ * LC's long-context rows) a simplex started there would stay near it, and the left-out source
+ * would predict itself through it. */
+static enum sim_status leave_one_out(struct calib *c, const char **src, int nsrc,
+                                     const double *start, double *err_loso, FILE *out,
+                                     struct sim_error *err)
+{
+    double best[NKNOBS];
+    enum sim_status st = SIM_OK;
+    for (int s = 0; st == SIM_OK && s < nsrc; s++) {
+        char label[96];
+        snprintf(label, sizeof label, "w/o %s", src[s]);
+        st = fit(c, src[s], start, best, err);
+        double mae = 0;
+        if (st == SIM_OK) {
+            predict_source(c, src[s], err_loso);
+            mae = mae_except(c, src[s]);
+            st = check_rows_ran(c, label, best, err);
+        }
+        if (st == SIM_OK) {
+            print_knobs(out, c, label, best, NULL, mae);
+            print_fit_notes(out, c, best, src[s]);
+        }
+    }
+    if (st == SIM_OK) {
+        fprintf(out, "leave-one-source-out (each source predicted by a fit without it):\n");
+        print_sources(out, c, src, nsrc, err_loso);
+        summary_line(out, "loso", c, err_loso);
+    }
+    return st;
+}
+
 /* Run the fit (and the leave-one-source-out pass) over the loaded rows. */
 static enum sim_status calibrate(struct calib *c, int loso, FILE *out, struct sim_error *err)
 {
-    double start[NKNOBS], best[NKNOBS], loso_best[NKNOBS];
+    double start[NKNOBS], best[NKNOBS];
     const char *src[MAX_ROWS];
     int nsrc = sources(c, src, MAX_ROWS);
     if (loso && nsrc < 2) /* a fit without the one source would have no runs to fit */
@@ -569,38 +646,21 @@ static enum sim_status calibrate(struct calib *c, int loso, FILE *out, struct si
             c->nrows, plural(c->nrows), nsrc, plural(nsrc), c->nmodels, c->nhws, plural(c->nhws));
     print_files(out, c, mae_except(c, NULL));
     enum sim_status st = fit(c, NULL, start, best, err);
+    double mae = 0;
     if (st == SIM_OK) {
-        print_knobs(out, c, "fitted", best, NULL, mae_except(c, NULL));
+        mae = mae_except(c, NULL);
+        st = check_rows_ran(c, "fitted", best, err);
+    }
+    if (st == SIM_OK) {
+        print_knobs(out, c, "fitted", best, NULL, mae);
         print_fit_notes(out, c, best, NULL);
         for (int i = 0; i < c->nrows; i++)
             err_all[i] = row_error(&c->rows[i]);
         print_sources(out, c, src, nsrc, err_all);
         summary_line(out, "fitted", c, err_all);
     }
-    /* Each leave-one-source-out fit starts where the full fit did, from the files' values, not
-     * from the full fit's optimum: along a direction the other sources hardly pin (the
-     * attention share without LC's long-context rows) a simplex started there would stay near
-     * it, and the left-out source would predict itself through it. */
-    for (int s = 0; loso && st == SIM_OK && s < nsrc; s++) {
-        st = fit(c, src[s], start, loso_best, err);
-        for (int i = 0; st == SIM_OK && i < c->nrows; i++)
-            if (strcmp(c->rows[i].run.source, src[s]) == 0) {
-                struct sim_error e;
-                err_clear(&e);
-                err_loso[i] = predict(c, &c->rows[i], &e) == SIM_OK ? row_error(&c->rows[i]) : 1.0;
-            }
-        if (st == SIM_OK) {
-            char label[96];
-            snprintf(label, sizeof label, "w/o %s", src[s]);
-            print_knobs(out, c, label, loso_best, NULL, mae_except(c, src[s]));
-            print_fit_notes(out, c, loso_best, src[s]);
-        }
-    }
-    if (loso && st == SIM_OK) {
-        fprintf(out, "leave-one-source-out (each source predicted by a fit without it):\n");
-        print_sources(out, c, src, nsrc, err_loso);
-        summary_line(out, "loso", c, err_loso);
-    }
+    if (loso && st == SIM_OK)
+        st = leave_one_out(c, src, nsrc, start, err_loso, out, err);
     for (int i = 0; i < c->nfit; i++) /* leave the files' values as the fit on all rows */
         knob_set(c, c->fit[i], best[i]);
     mem_free(err_all);

@@ -2134,6 +2134,18 @@ if grep -qx "$few choice of many" "$tmp/out" && ! grep -q '^too few' "$tmp/cal-j
 else
     fail "calibrate: fewer runs than constants are said to be too few" "$(sed -n 3,4p "$tmp/out")"
 fi
+# A row that runs at the files' constants but not at those a fit chose is named, with why (it
+# had counted as 100% off, silently): fitted to Y's run alone, training-efficiency falls to
+# where X's 4M-token sequence needs more than the simulated clock's 10^6 s.
+{
+    printf 'id\tsource\tscenario\tset_overrides\tmeasured_step_s\n'
+    printf 'BIG\tX\tscenarios/llama3.1-70b-h100.xml\tseq=4194304\t500000\n'
+    printf 'S\tY\tscenarios/llama3.1-70b-h100.xml\t-\t12\n'
+} >"$tmp/cal-fails.tsv"
+run calibrate --root "$top_srcdir" "$tmp/cal-fails.tsv" --fit training-efficiency --loso -j 1
+expect_error "calibrate: a row that fails at a fit's constants is named (exit 2)" 2 \
+    "stepsim: $tmp/cal-fails.tsv:2: row 'BIG' does not run at the w/o X constants \
+(training-efficiency=" "above the limit of 10^6 s"
 # A header in another column order is named as one, with its line: the table's header starts
 # with id (it had said only "no header line starting with 'id'", the help "naming the columns").
 printf 'measured_step_s\tid\tsource\tscenario\tset_overrides\n8\tA\tX\t-\t-\n' >"$tmp/cal-order.tsv"
