@@ -646,6 +646,7 @@ static enum sim_status calibrate(struct calib *c, int loso, FILE *out, struct si
             c->nrows, plural(c->nrows), nsrc, plural(nsrc), c->nmodels, c->nhws, plural(c->nhws));
     print_files(out, c, mae_except(c, NULL));
     enum sim_status st = fit(c, NULL, start, best, err);
+    const double *keep = st == SIM_OK ? best : start; /* a fit that failed chose nothing */
     double mae = 0;
     if (st == SIM_OK) {
         mae = mae_except(c, NULL);
@@ -662,7 +663,7 @@ static enum sim_status calibrate(struct calib *c, int loso, FILE *out, struct si
     if (loso && st == SIM_OK)
         st = leave_one_out(c, src, nsrc, start, err_loso, out, err);
     for (int i = 0; i < c->nfit; i++) /* leave the files' values as the fit on all rows */
-        knob_set(c, c->fit[i], best[i]);
+        knob_set(c, c->fit[i], keep[i]);
     mem_free(err_all);
     mem_free(err_loso);
     return st;
