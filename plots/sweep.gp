@@ -91,9 +91,11 @@ haskey = nseries > 1 || nfailed > 0 || nempty > 0 || noom > 0
 # off, so a column is keycolpx wide and the next one starts just past the longest entry.
 # Entries: the lines that have data, hollow markers, failed configs, then the lines where every
 # config failed -- each named when they all fit too, else counted in one entry ('26 lines where
-# all failed').  The lines with data are named first: only when they do not fit at 9 points in
-# two columns does one entry say how many they are.  The largest font of 13, 11 and 9 points
-# that holds the entries in one column, else two at 9; the plot narrows to make room.
+# all failed').  The lines with data are named first: only when they fit at 9 points in neither
+# one column nor two does one entry say how many they are (4 entries of 45 characters, too wide
+# for two columns, had gone unnamed where one column holds them).  The largest font of 13, 11
+# and 9 points that holds the entries in one column, else two at 9; the plot narrows to make
+# room.
 if (!exists("keychars")) keychars = 24
 extras = (noom > 0) + (nfailed > 0)
 counttext = sprintf('%d %s where all failed', nemptytotal, nemptytotal == 1 ? 'line' : 'lines')
@@ -109,7 +111,8 @@ keytw(pt) = 0.8 * pt
 keycolpx(pt) = keychars * keytw(pt) + 6 * keyhc(pt)
 keyfits(n, pt, cols) = n <= cols * keyrowsat(pt) && cols * keycolpx(pt) + 40 <= 0.45 * width
 keychars = linechars
-named = nseries <= 1 || keyfits(nseries + extras + (nemptytotal > 0), 9, 2)
+keylines = nseries + extras + (nemptytotal > 0)
+named = nseries <= 1 || keyfits(keylines, 9, 1) || keyfits(keylines, 9, 2)
 if (exists("maxnamed")) { named = nseries <= maxnamed }
 unnamedtext = sprintf('%d lines, unnamed (too many)', nseries)
 if (!named && strlen(unnamedtext) > linechars) { linechars = strlen(unnamedtext) }

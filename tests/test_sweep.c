@@ -1010,6 +1010,25 @@ Test(sweep_cmd, the_legend_names_the_lines_with_data_first, .init = setup)
     chart_done(&c);
 }
 
+/* A few lines of wide entries are named in one column: 4 entries of 45 characters, too wide
+ * for two columns at 9 points, had said "4 lines, unnamed (too many)" where one column holds
+ * them, and the last entry ends on the image. */
+Test(sweep_cmd, a_few_wide_entries_are_named_in_one_column, .init = setup)
+{
+    struct chart c;
+    chart_draw(&c, LLAMA, "--vary", "overlap-param-gather=0,1", "--vary",
+               "overlap-grad-reduce=0,1", "--vary", "microbatches=16,32", NULL);
+    const char *last = "overlap-param-gather=1, overlap-grad-reduce=1";
+    double x, size, width = strtod(strstr(c.text, "width=\"") + 7, NULL);
+    cr_expect(!strstr(c.text, "unnamed"), "4 lines went unnamed");
+    cr_expect(svg_text_at(c.text, "overlap-param-gather=0, overlap-grad-reduce=0", &x, &size),
+              "no first entry");
+    cr_assert(svg_text_at(c.text, last, &x, &size), "no last entry");
+    double longest = 0.6 * size * (double)strlen(last);
+    cr_expect(x + longest <= width, "the last entry ends at %.0f px of %.0f", x + longest, width);
+    chart_done(&c);
+}
+
 /* Does the line `text`, centred where the SVG draws it, fit on the image as a PNG draws it (a
  * character about 0.7 of the font's points wide; the SVG gives its size in pixels, 4/3 of the
  * points)? */
