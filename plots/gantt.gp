@@ -29,7 +29,7 @@
 # sends too faint to see, and their legend entries), hasW, hasOPT, haspairs, busylabels (busy %
 # per rank, space-separated), keydrawn (the F, B, W of each chunk drawn: below),
 # memlabels (peak memory per rank in GiB, space-separated), chunknames (legend names of the
-# chunks, e.g. 'down up' for DualPipe's two directions; default 'chunk 0', 'chunk 1', ...).
+# chunks, 'down up' for the V placements' two directions; default 'chunk 0', 'chunk 1', ...).
 #
 # Layout: one row per rank, rank 0 on top, on a light grey lane so idle time (the bubble)
 # reads as an empty stretch of lane.  Colour by op kind; with several model chunks per rank each

@@ -465,9 +465,12 @@ static int gantt_vars(char *vars, size_t len, const struct scenario *scn,
     add_key_drawn(vars, len, &n, g);
     if (layout[0])
         plot_vars_add_text(vars, len, &n, "layoutline", layout);
-    /* DualPipe's chunks are its two directions: name them so in the legend. */
-    if (stages->type->placement == SCHED_DUAL)
-        plot_vars_add(vars, len, &n, "; chunknames='down up'");
+    /* The V placements' chunks are the two directions (DualPipe's and DualPipe-V's, ZB-V's
+     * alike): the legend names them so, where dualpipe-v had said "chunk 0/1" for dualpipe's
+     * "down/up". */
+    const char *const *names = sched_chunk_names(stages->type);
+    if (names)
+        plot_vars_add(vars, len, &n, "; chunknames='%s %s'", names[0], names[1]);
     /* Busy share of each rank's pipeline time in the window, and peak memory (GiB), as words
      * of one gnuplot string each: "94 93 ...", "51.1 48.9 ...". */
     plot_vars_add(vars, len, &n, "; busylabels='");

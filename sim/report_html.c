@@ -334,7 +334,6 @@ static void put_gantt_note(FILE *out, const struct svg_gantt_stats *st)
 
 static int put_gantt(FILE *out, const struct pipe_result *res, const struct report *rep)
 {
-    static const char *const directions[2] = {"down", "up"};
     const struct sched_type *type = rep->layout->type;
     double *mem = NULL;
     if (rep->modelled) {
@@ -344,8 +343,8 @@ static int put_gantt(FILE *out, const struct pipe_result *res, const struct repo
         for (int r = 0; r < rep->pp; r++)
             mem[r] = rep->mem[r].total;
     }
-    /* DualPipe's chunks are its two directions: the legend says so. */
-    struct svg_gantt_opts opts = {mem, type && type->placement == SCHED_DUAL ? directions : NULL};
+    /* The V placements' chunks are the two directions: the legend says so (sched_chunk_names). */
+    struct svg_gantt_opts opts = {mem, type ? sched_chunk_names(type) : NULL};
     struct svg_gantt_stats st;
     fputs("<section id=\"timeline\"><h2>Timeline</h2>\n", out);
     int rc = svg_gantt_write(out, res, &opts, &st);

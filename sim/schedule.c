@@ -28,6 +28,12 @@ int sched_vp_of(const struct sched_type *type)
     return type->placement == SCHED_LOOP ? 1 : 2;
 }
 
+const char *const *sched_chunk_names(const struct sched_type *type)
+{
+    static const char *const directions[2] = {"down", "up"};
+    return type->placement == SCHED_LOOP ? NULL : directions;
+}
+
 int sched_vp_fits(const struct sched_type *type, int vp)
 {
     return type->vp_any ? vp >= 2 : vp == sched_vp_of(type);

@@ -138,6 +138,10 @@ int sched_interleaved_warmup(const struct sched_params *sp, int rank);
 
 /* Model chunks per rank a schedule without vp_any holds: 2 for the V placements, else 1. */
 int sched_vp_of(const struct sched_type *type);
+/* The legend names of a rank's chunks, by chunk: {"down", "up"} for the V placements (chunk 0
+ * holds stage rank, on the way down the ranks; chunk 1 stage 2pp-1-rank, on the way back up),
+ * NULL for the loop ("chunk 0", "chunk 1", ...). */
+const char *const *sched_chunk_names(const struct sched_type *type);
 /* Does the schedule take `vp` chunks per rank? */
 int sched_vp_fits(const struct sched_type *type, int vp);
 

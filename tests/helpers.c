@@ -11,6 +11,15 @@ const char *const default_costs[] = {
     "forward=1.2ms",  "backward-input=1.2ms", "backward-weight=1.2ms", "activation=64MiB",
     "optimizer=15ms", "link-latency=5us",     "link-bandwidth=50GBps", NULL};
 
+const char *const v_step[] = {"pp=2",
+                              "vp=2",
+                              "layers=4",
+                              "microbatches=4",
+                              "forward=1ms",
+                              "backward-input=1ms",
+                              "backward-weight=1ms",
+                              NULL};
+
 enum sim_status fixture_run(struct sim_fixture *f, const char *const *sets)
 {
     return fixture_run_with(f, sets, NULL);

@@ -27,6 +27,9 @@ enum sim_status fixture_run_with(struct sim_fixture *f, const char *const *sets,
  * 1.2 ms), 64 MiB activations over 50 GB/s links with 5 us latency, a 15 ms optimizer. */
 extern const char *const default_costs[];
 void fixture_release(struct sim_fixture *f);
+/* The smallest step of a V placement, two ranks of two chunks, ops of 1 ms, as "KEY=VALUE"s,
+ * NULL-terminated: "schedule=" dualpipe, dualpipe-v or zb-v to be added. */
+extern const char *const v_step[];
 
 /* Rule checks every simulated step must pass (the shape of git's assert_sane_strbuf):
  * ops on one rank never overlap and run in schedule order; every F/B starts after its input

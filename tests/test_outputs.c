@@ -70,6 +70,20 @@ static void draw_gantt(const struct sim_fixture *f, char *dir, const char *name,
     outset_destroy(os);
 }
 
+/* The text of f's Gantt chart as an SVG, drawn into a fresh directory removed after. */
+static char *gantt_svg(const struct sim_fixture *f)
+{
+    char dir[] = "/tmp/stepsim-test-XXXXXX", path[64];
+    draw_gantt(f, dir, "g.svg", path, sizeof path);
+    FILE *fp = fopen(path, "r");
+    cr_assert_not_null(fp);
+    cr_assert_eq(fseek(fp, 0, SEEK_END), 0);
+    char *svg = capture(fp);
+    cr_assert_eq(unlink(path), 0);
+    cr_assert_eq(rmdir(dir), 0);
+    return svg;
+}
+
 Test(outputs, plot_renders_a_png_when_gnuplot_is_there)
 {
     if (access(GNUPLOT_PATH, X_OK) != 0)
@@ -177,18 +191,33 @@ Test(outputs, svg_title_shows_the_name_as_typed)
     sets[k] = NULL;
     struct sim_fixture f;
     cr_assert_eq(fixture_run(&f, sets), SIM_OK, "%s", f.err.msg);
-    char dir[] = "/tmp/stepsim-test-XXXXXX", path[64];
-    draw_gantt(&f, dir, "g.svg", path, sizeof path);
-    FILE *fp = fopen(path, "r");
-    cr_assert_not_null(fp);
-    cr_assert_eq(fseek(fp, 0, SEEK_END), 0);
-    char *svg = capture(fp);
+    char *svg = gantt_svg(&f);
     cr_assert(strstr(svg, ">my_run^2 {t} &amp; &lt;b> \"q\" \\ Bob's · 1f1b · pp=2 · "),
               "the title is not the name as typed");
     free(svg);
-    cr_assert_eq(unlink(path), 0);
-    cr_assert_eq(rmdir(dir), 0);
     fixture_release(&f);
+}
+
+/* The V placements' chunks carry their direction in the legend: chunk 0 runs down the ranks,
+ * chunk 1 back up, under dualpipe, dualpipe-v and zb-v alike (dualpipe-v's and zb-v's said
+ * "chunk 0" and "chunk 1" where dualpipe's said "down" and "up" for the same placement). */
+Test(outputs, the_v_placements_name_their_chunks_by_direction)
+{
+    if (access(GNUPLOT_PATH, X_OK) != 0)
+        cr_skip_test("gnuplot (%s) is not installed", GNUPLOT_PATH);
+    const char *const schedules[] = {"schedule=dualpipe", "schedule=dualpipe-v", "schedule=zb-v"};
+    for (size_t i = 0; i < sizeof schedules / sizeof *schedules; i++) {
+        const char *const more[] = {"optimizer=0s", schedules[i], NULL};
+        struct sim_fixture f;
+        cr_assert_eq(fixture_run_with(&f, v_step, more), SIM_OK, "%s: %s", schedules[i], f.err.msg);
+        char *svg = gantt_svg(&f);
+        cr_expect(strstr(svg, ">F  down<") && strstr(svg, ">B  up<"), "%s: no down/up",
+                  schedules[i]);
+        cr_expect(!strstr(svg, "chunk 0") && !strstr(svg, "chunk 1"), "%s: chunk 0/1",
+                  schedules[i]);
+        free(svg);
+        fixture_release(&f);
+    }
 }
 
 /* The command line's values for a chart title: "--set" and each KEY=VALUE in order; cut to fit

@@ -79,15 +79,34 @@ static char *toy_page(const char *model, const char *const *sets, struct scenari
     return page;
 }
 
-/* A step with explicit costs, from `key=value` settings. */
-static void explicit_step(const char *const *sets, struct scenario *scn, struct step_output *so)
+/* A step with explicit costs, from `key=value` settings: each of `sets`, then each of `more`
+ * (NULL: none). */
+static void explicit_step_with(const char *const *sets, const char *const *more,
+                               struct scenario *scn, struct step_output *so)
 {
     struct sim_error err;
     scn_defaults(scn);
     err_clear(&err);
     for (const char *const *s = sets; *s; s++)
         cr_assert_eq(scn_set_arg(scn, *s, &err), SIM_OK, "%s: %s", *s, err.msg);
+    for (const char *const *s = more; s && *s; s++)
+        cr_assert_eq(scn_set_arg(scn, *s, &err), SIM_OK, "%s: %s", *s, err.msg);
     cr_assert_eq(step_run(scn, so, &err), SIM_OK, "%s", err.msg);
+}
+
+static void explicit_step(const char *const *sets, struct scenario *scn, struct step_output *so)
+{
+    explicit_step_with(sets, NULL, scn, so);
+}
+
+/* The page of that step, checked sane. */
+static char *explicit_page(const char *const *sets, const char *const *more, struct scenario *scn,
+                           struct step_output *so)
+{
+    explicit_step_with(sets, more, scn, so);
+    char *page = step_page(scn, so);
+    assert_sane_page(page);
+    return page;
 }
 
 Test(report_html, explicit_costs_page_escapes_a_hostile_name)
@@ -98,9 +117,7 @@ Test(report_html, explicit_costs_page_escapes_a_hostile_name)
         NULL};
     struct scenario scn;
     struct step_output so;
-    explicit_step(sets, &scn, &so);
-    char *page = step_page(&scn, &so);
-    assert_sane_page(page);
+    char *page = explicit_page(sets, NULL, &scn, &so);
     cr_assert_null(strstr(page, "<script>alert"), "the name went out unescaped");
     cr_assert(strstr(page, "<h1>&lt;script&gt;alert(1)&lt;/script&gt;&amp;&quot;\xef\xbf\xbd</h1>"),
               "%.300s", strstr(page, "<h1>"));
@@ -122,6 +139,26 @@ Test(report_html, explicit_costs_page_escapes_a_hostile_name)
     cr_assert(strstr(page, "<dt>step time</dt><dd>first op start to the last optimizer end</dd>"));
     free(page);
     step_release(&so);
+}
+
+/* The timeline's legend names the V placements' chunks by direction, dualpipe's words for the
+ * same placement: chunk 0 runs down the ranks and chunk 1 back up under dualpipe-v and zb-v as
+ * under dualpipe (their legends had said "chunk 0" and "chunk 1"). */
+Test(report_html, the_v_placements_name_their_chunks_by_direction)
+{
+    const char *const schedules[] = {"schedule=dualpipe", "schedule=dualpipe-v", "schedule=zb-v"};
+    for (size_t i = 0; i < sizeof schedules / sizeof *schedules; i++) {
+        const char *const more[] = {schedules[i], NULL};
+        struct scenario scn;
+        struct step_output so;
+        char *page = explicit_page(v_step, more, &scn, &so);
+        cr_expect(strstr(page, "F forward, down") &&
+                      strstr(page, "B backward (input gradient), up"),
+                  "%s: no down/up", schedules[i]);
+        cr_expect_null(strstr(page, "F forward, chunk 0"), "%s: chunk 0", schedules[i]);
+        free(page);
+        step_release(&so);
+    }
 }
 
 /* The heading and the title name the scenario's file beside its name, escaped; without a file
