@@ -327,28 +327,44 @@ static void format_number(char *buf, size_t len, const char *text, double v)
     }
 }
 
-/* Digits after the point of a number as format_number writes it ("1.5": 1, "2": 0); -1 with
- * an exponent, which no padding lines up. */
-static int fraction_digits(const char *num)
+/* The digits after the point of a number's mantissa as format_number writes it ("1.5": 1, "2"
+ * and "1e-07": 0; it writes no "2."), its length left in *mantissa (before any exponent). */
+static int mantissa_digits(const char *num, size_t *mantissa)
 {
-    if (strpbrk(num, "eE"))
-        return -1;
-    const char *point = strchr(num, '.');
-    return point ? (int)strlen(point + 1) : 0;
+    const char *exp = strpbrk(num, "eE");
+    *mantissa = exp ? (size_t)(exp - num) : strlen(num);
+    const char *point = memchr(num, '.', *mantissa);
+    return point ? (int)(*mantissa - (size_t)(point + 1 - num)) : 0;
 }
 
-/* After a number, hidden zeros (and the point) up to its column's most digits after the point
- * (report.css span.pad): right-aligned, "1069.73" stood a place left of "1037.4" and "986.404"
- * two places right, their points apart. */
-static void put_pad(FILE *out, const char *num, int column_digits)
+/* Places right of the point a number takes: its mantissa's digits after the point, and with an
+ * exponent as many more as the exponent has characters and one, for a "+" wider than a digit
+ * ("1e-07": 5, as wide as "1.00000"). */
+static int places_right_of_point(const char *num)
 {
-    int have = fraction_digits(num);
-    if (have < 0 || have >= column_digits)
+    size_t mantissa;
+    int digits = mantissa_digits(num, &mantissa);
+    return num[mantissa] ? digits + (int)strlen(num + mantissa) + 1 : digits;
+}
+
+/* A number with its point under its column's others (report.css span.pad, span.e): after its
+ * mantissa, hidden zeros (and the point, for a whole number) up to the column's most places
+ * right of the point, an exponent drawn over them.  Right-aligned as written, "1069.73" stood a
+ * place left of "1037.4" and "986.404" two places right, their points apart; and "1e-07"
+ * stood its exponent under the others' decimals, "07" where they have digits after a point. */
+static void put_number(FILE *out, const char *num, int column_places)
+{
+    size_t mantissa;
+    int have = mantissa_digits(num, &mantissa);
+    fwrite(num, 1, mantissa, out);
+    if (num[mantissa])
+        fprintf(out, "<span class=\"e\">%s</span>", num + mantissa);
+    if (have >= column_places)
         return;
     fputs("<span class=\"pad\">", out);
-    if (!strchr(num, '.'))
+    if (have == 0)
         fputc('.', out);
-    for (; have < column_digits; have++)
+    for (; have < column_places; have++)
         fputc('0', out);
     fputs("</span>", out);
 }
@@ -419,10 +435,12 @@ static int constant_columns(FILE *csv, const char *header, int ncols,
     return fseek(csv, start, SEEK_SET) == 0 ? 0 : -1;
 }
 
-/* digits[c]: the most digits after the point of column c's numbers in the first max_rows rows
- * (as format_number writes them).  Reads the rows and seeks back: a stream that cannot seek
- * pads nothing.  Returns 0, or -1 out of memory or when it cannot seek back. */
-static int fraction_widths(FILE *csv, long max_rows, unsigned char *digits)
+/* For column c in the first max_rows rows: places[c], the most places right of the point of
+ * its numbers (as format_number writes them); numeric[c] = 1 when it holds numbers and no other
+ * text, its header then right-aligned over them.  Reads the rows and seeks back: a stream that
+ * cannot seek pads and aligns nothing.  Returns 0, or -1 out of memory or when it cannot seek
+ * back. */
+static int number_columns(FILE *csv, long max_rows, unsigned char *places, unsigned char *numeric)
 {
     long start = ftell(csv);
     if (start < 0)
@@ -430,20 +448,30 @@ static int fraction_widths(FILE *csv, long max_rows, unsigned char *digits)
     char *row = mem_calloc(CSV_MAX_COLS + 1, CSV_FIELD_MAX);
     if (!row)
         return -1;
+    unsigned char text[CSV_MAX_COLS] = {0};
     char num[64];
     double v;
     int n;
     for (long rows = 0; (max_rows <= 0 || rows < max_rows) && (n = csv_row(csv, row)) > 0;
          rows++)
         for (int c = 0; c < n; c++) {
-            const char *text = row + (size_t)c * CSV_FIELD_MAX;
-            if (!is_number(text, &v) || strlen(text) >= sizeof num)
+            const char *cell = row + (size_t)c * CSV_FIELD_MAX;
+            if (!*cell)
                 continue;
-            format_number(num, sizeof num, text, v);
-            int d = fraction_digits(num);
-            digits[c] = d > digits[c] ? (unsigned char)d : digits[c];
+            if (!is_number(cell, &v)) {
+                text[c] = 1;
+                continue;
+            }
+            numeric[c] = 1;
+            if (strlen(cell) >= sizeof num)
+                continue;
+            format_number(num, sizeof num, cell, v);
+            int p = places_right_of_point(num);
+            places[c] = p > places[c] ? (unsigned char)p : places[c];
         }
     mem_free(row);
+    for (int c = 0; c < CSV_MAX_COLS; c++)
+        numeric[c] = numeric[c] && !text[c];
     return fseek(csv, start, SEEK_SET) == 0 ? 0 : -1;
 }
 
@@ -530,7 +558,8 @@ struct table_cols {
     int ncols;
     int order[CSV_MAX_COLS]; /* the CSV's column shown k-th */
     unsigned char folded[CSV_MAX_COLS], nowrap[CSV_MAX_COLS], why[CSV_MAX_COLS];
-    unsigned char digits[CSV_MAX_COLS]; /* most digits after the point (fraction_widths) */
+    unsigned char places[CSV_MAX_COLS];  /* most places right of the point (number_columns) */
+    unsigned char numeric[CSV_MAX_COLS]; /* numbers only: the header right-aligned too */
     int status_col, error_col; /* -1: none */
 };
 
@@ -557,7 +586,7 @@ static void put_table_head(FILE *out, const char *cells, const struct html_colum
             t->error_col = c;
         if (t->folded[c])
             continue;
-        fputs("<th>", out);
+        fputs(t->numeric[c] ? "<th class=\"n\">" : "<th>", out);
         html_put_text(out, name);
         fputs("</th>", out);
     }
@@ -574,8 +603,7 @@ static void put_cell(FILE *out, const char *text, int c, const struct table_cols
         char num[CSV_FIELD_MAX];
         format_number(num, sizeof num, text, v);
         fputs("<td class=\"n\">", out);
-        fputs(num, out);
-        put_pad(out, num, t->digits[c]);
+        put_number(out, num, t->places[c]);
     } else if (c == t->status_col && *reason) {
         /* the status links to the reason, listed under the table (put_failures) */
         fprintf(out, "<td><a href=\"#fail-%ld\" title=\"", failed);
@@ -635,7 +663,7 @@ long html_csv_table(FILE *out, FILE *csv, const struct html_columns *cols, const
     t.ncols = csv_record(csv, cells);
     column_order(cells, t.ncols, cols, t.order);
     if ((ref && constant_columns(csv, cells, t.ncols, cols, max_rows, ref, t.folded) != 0) ||
-        fraction_widths(csv, max_rows, t.digits) != 0) {
+        number_columns(csv, max_rows, t.places, t.numeric) != 0) {
         mem_free(cells);
         mem_free(ref);
         return -1;

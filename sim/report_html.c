@@ -210,7 +210,8 @@ static void put_breakdown(FILE *out, const struct scenario *scn, const struct re
     int in_s = rep->step_s >= 10.0;
     fputs("<section id=\"breakdown\"><h2>Where the time goes</h2>\n"
           "<p>Mean over pipeline ranks; the parts add up to the step time.</p>\n"
-          "<table class=\"data\"><thead><tr><th>part</th><th>seconds</th><th>share</th>"
+          "<table class=\"data\"><thead><tr><th>part</th><th class=\"n\">seconds</th>"
+          "<th class=\"n\">share</th>"
           "</tr></thead><tbody>\n",
           out);
     for (int i = 0; i < REPORT_BREAKDOWN_PARTS; i++) {
@@ -276,7 +277,7 @@ static void put_layers(FILE *out, const struct report *rep)
                                       : "");
     for (int i = 0; i < REPORT_LAYER_COLUMNS; i++)
         if (shown[i])
-            fprintf(out, "<th>%s</th>", col[i].header);
+            fprintf(out, "<th class=\"n\">%s</th>", col[i].header);
     fputs("</tr></thead><tbody>\n", out);
     for (int r = 0; r < n; r++) {
         int kind = order[r];
@@ -367,12 +368,14 @@ static void put_ranks(FILE *out, const struct scenario *scn, const struct report
                       double *mem_gib, const char **labels, char (*label_buf)[RANK_LABEL])
 {
     fputs("<section id=\"ranks\"><h2>Per pipeline rank</h2>\n"
-          "<div class=\"table-wrap\"><table class=\"data\"><thead><tr><th>rank</th>"
-          "<th>busy s</th><th>idle s</th><th>busy</th><th>peak in-flight</th>",
+          "<div class=\"table-wrap\"><table class=\"data\"><thead><tr><th class=\"n\">rank</th>"
+          "<th class=\"n\">busy s</th><th class=\"n\">idle s</th><th class=\"n\">busy</th>"
+          "<th class=\"n\">peak in-flight</th>",
           out);
     if (rep->modelled)
-        fputs("<th>weights GiB</th><th>gradients GiB</th><th>optimizer GiB</th>"
-              "<th>activations GiB</th><th>total GiB</th><th>fits</th>",
+        fputs("<th class=\"n\">weights GiB</th><th class=\"n\">gradients GiB</th>"
+              "<th class=\"n\">optimizer GiB</th><th class=\"n\">activations GiB</th>"
+              "<th class=\"n\">total GiB</th><th>fits</th>",
               out);
     fputs("</tr></thead><tbody>\n", out);
     for (int r = 0; r < rep->pp; r++) {

@@ -254,8 +254,8 @@ dom = open(sys.argv[1], encoding="utf-8").read().split('class="sortable"')[1]
 head = re.findall(r"<th[^>]*>([^<]*)</th>", dom)
 col = head.index("step_time_s")
 rows = re.findall(r"<tr class=\"s-[a-z]+\">(.*?)</tr>", dom, re.S)
-# (a number's cell may hold its hidden padding: html.c put_pad)
-vals = [re.sub(r"<[^>]*>", "", c) for c in
+# (a number's cell may hold its hidden padding, after an exponent too: html.c put_number)
+vals = [re.sub(r"<[^>]*>", "", re.sub(r'<span class="pad">[^<]*</span>', "", c)) for c in
         (re.findall(r"<td[^>]*>(.*?)</td>", r)[col] for r in rows)]
 nums = [float(v) for v in vals if v]
 print("sorted" if nums == sorted(nums, reverse=True) and len(nums) == len(vals) else vals)

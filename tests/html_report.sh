@@ -187,7 +187,7 @@ fi
 # first 4 columns (it was the 36th, ~3500 px in, after ~33 key columns mostly "default"), and a
 # key the same in every row (gpus: --gpus 64) named once above the table, not a column.
 head=$(sed -n '/class="sortable"/,/<\/thead>/p' "$tmp/plan.html" | tr -d '\n' |
-    sed 's/.*<thead><tr>//; s/<\/tr><\/thead>.*//; s/<th>//g; s/<\/th>/ /g')
+    sed 's/.*<thead><tr>//; s/<\/tr><\/thead>.*//; s/<th[^>]*>//g; s/<\/th>/ /g')
 at=$(printf '%s\n' $head | grep -n -x 'step_time_s' | cut -d: -f1)
 if [ -n "$at" ] && [ "$at" -le 4 ] && ! printf '%s\n' $head | grep -q -x 'gpus' &&
     grep -q '<p class="note folded">The same in every row, so not a column: gpus=64,' \

@@ -117,7 +117,9 @@ Test(html, csv_quoting_numbers_and_status)
     cr_assert_eq(rows, 4);
     cr_assert_eq(total, 4);
     cr_assert(strstr(t, "data-sort=\"step_s\" data-desc=\"1\""), "%s", t);
-    cr_assert(strstr(t, "<th>pp</th><th>status</th><th>step_s</th><th>error</th>"), "%s", t);
+    cr_assert(strstr(t, "<th class=\"n\">pp</th><th>status</th><th class=\"n\">step_s</th>"
+                        "<th>error</th>"),
+              "%s", t);
     cr_assert(strstr(t, "<tr class=\"s-ok\"><td class=\"n\">2</td><td>ok</td>"
                         "<td class=\"n\">7.49852</td><td></td></tr>"),
               "%s", t);
@@ -156,10 +158,10 @@ Test(html, a_lead_column_comes_first)
     const char *csv_text = "a,b,listed\n1,x,2\n3,y\n";
     const char *lead[] = {"listed", "nonesuch"};
     const char *want[][2] = {
-        {"<th>listed</th><th>a</th><th>b</th>",
+        {"<th class=\"n\">listed</th><th class=\"n\">a</th><th>b</th>",
          "<tr><td class=\"n\">2</td><td class=\"n\">1</td><td>x</td></tr>\n"
          "<tr><td></td><td class=\"n\">3</td><td>y</td></tr>"},
-        {"<th>a</th><th>b</th><th>listed</th>",
+        {"<th class=\"n\">a</th><th>b</th><th class=\"n\">listed</th>",
          "<tr><td class=\"n\">1</td><td>x</td><td class=\"n\">2</td></tr>"},
     };
     for (int k = 0; k < 2; k++) {
@@ -205,7 +207,8 @@ Test(html, constant_columns_fold_into_a_note)
             cr_expect(strstr(t, "<p class=\"note folded\">The same in every row, so not a "
                                 "column: tp=4, zero=default.</p>\n<div"),
                       "%s", t);
-            cr_expect(strstr(t, "<th>rank</th><th>step</th><th>pp</th><th>layout</th></tr>"),
+            cr_expect(strstr(t, "<th class=\"n\">rank</th><th class=\"n\">step</th>"
+                                "<th class=\"n\">pp</th><th>layout</th></tr>"),
                       "%s", t);
             cr_expect(strstr(t, "<tr><td class=\"n\">1</td><td class=\"n\">1.5<span "
                                 "class=\"pad\">0</span></td><td class=\"n\">2</td>"
@@ -213,7 +216,8 @@ Test(html, constant_columns_fold_into_a_note)
                       "%s", t);
         } else {
             cr_expect(!strstr(t, "folded"), "one row folds nothing: %s", t);
-            cr_expect(strstr(t, "<th>rank</th><th>step</th><th>tp</th><th>pp</th><th>zero</th>"
+            cr_expect(strstr(t, "<th class=\"n\">rank</th><th class=\"n\">step</th>"
+                                "<th class=\"n\">tp</th><th class=\"n\">pp</th><th>zero</th>"
                                 "<th>layout</th></tr>"),
                       "%s", t);
         }
@@ -288,8 +292,10 @@ Test(html, result_table_cells_keep_to_one_line)
 
 /* In a column of numbers their points line up, right-aligned: each is followed by hidden zeros
  * (and its point, for a whole number) up to the column's most digits after the point, the
- * rows shown counted alone; a number with an exponent is left as it is.  Right-aligned as
- * written, 1069.73 had stood a place left of 1037.4 and 986.404 two places right. */
+ * rows shown counted alone.  Right-aligned as written, 1069.73 had stood a place left of
+ * 1037.4 and 986.404 two places right.  A number with an exponent lines up its mantissa's
+ * point, the exponent drawn over hidden places the column keeps for it (one more than its
+ * characters): "1e-07" had stood its "07" under the others' digits after the point. */
 Test(html, decimal_points_line_up)
 {
     long rows, total;
@@ -303,12 +309,26 @@ Test(html, decimal_points_line_up)
         "<td class=\"n\">1069.73<span class=\"pad\">0</span></td>",
         "<td class=\"n\">1037.4<span class=\"pad\">00</span></td>",
         "<td class=\"n\">986.404</td>",
-        "<td class=\"n\">7.5</td>", /* 1e-07 has no point to line up; the 4th row is not shown */
-        "<td class=\"n\">2<span class=\"pad\">.0</span></td>",
-        "<td class=\"n\">1e-07</td>",
+        "<td class=\"n\">7.5<span class=\"pad\">0000</span></td>", /* 4th row not shown */
+        "<td class=\"n\">1<span class=\"e\">e-07</span><span class=\"pad\">.00000</span></td>",
+        "<td class=\"n\">2<span class=\"pad\">.00000</span></td>",
         "<td class=\"n\">3</td>",
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         cr_expect(strstr(t, want[i]), "no %s in %s", want[i], t);
+    free(t);
+}
+
+/* A column of numbers has its header right-aligned over them (report.css th.n), a column
+ * with any other text left-aligned; empty cells count for neither.  Every header had stood
+ * left-aligned, over the left of a column whose numbers stand at its right. */
+Test(html, headers_of_number_columns_align_with_their_numbers)
+{
+    long rows, total;
+    char *t = table_of("pp,status,step_s,mixed\n4,ok,1.5,3\n8,ok,,n/a\n", NULL, 0, &rows, &total);
+    cr_expect(strstr(t, "<tr><th class=\"n\">pp</th><th>status</th><th class=\"n\">step_s</th>"
+                        "<th>mixed</th></tr>"),
+              "%s", t);
+    cr_expect(strstr(report_css, "table.data th.n, table.sortable th.n { text-align: right; }"));
     free(t);
 }

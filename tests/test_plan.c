@@ -2012,9 +2012,10 @@ Test(plan, report_page_shows_the_listed_place_first_the_csv_keeps_it_last)
     unlink(page);
     cr_expect(strncmp(rows, "dp,gpus,tp,", 11) == 0 && strstr(rows, ",bound_s,listed\n"),
               "the CSV's columns moved: %.200s", rows);
-    cr_expect(strstr(html, "<thead><tr><th>listed</th><th>layout</th><th>step_time_s</th>"),
+    cr_expect(strstr(html, "<thead><tr><th class=\"n\">listed</th><th>layout</th>"
+                           "<th class=\"n\">step_time_s</th>"),
               "listed, the layout and the step time are not the page's first columns");
-    cr_expect(!strstr(html, "<th>bound_s</th><th>listed</th>"), "listed is still last");
+    cr_expect(!strstr(html, "bound_s</th><th class=\"n\">listed</th>"), "listed is still last");
     const char *first = strstr(html, "<tbody>\n");
     cr_assert(first, "no table body");
     for (int place = 1; place <= 3; place++) { /* the listed rows first, in their order */

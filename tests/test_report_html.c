@@ -244,6 +244,28 @@ Test(report_html, merged_runs_are_named_in_words)
     step_release(&so);
 }
 
+/* The page's tables have the headers of their number columns right-aligned over the numbers
+ * (report.css th.n), the others' left: the breakdown's seconds and share, the layer table's
+ * milliseconds, the ranks' times and memory; every header had stood left-aligned. */
+Test(report_html, number_headers_align_with_their_numbers)
+{
+    const char *sets[] = {"gpus=16", "tp=2", "pp=4", "global-batch=64", "seq=1024", NULL};
+    struct scenario scn;
+    struct step_output so;
+    char *page = toy_page(MODEL("llama2-7b"), sets, &scn, &so);
+    const char *want[] = {
+        "<th>part</th><th class=\"n\">seconds</th><th class=\"n\">share</th>",
+        "<th>layer</th><th>pass</th><th class=\"n\">",
+        "<th class=\"n\">rank</th><th class=\"n\">busy s</th>",
+        "<th class=\"n\">total GiB</th><th>fits</th>",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+        cr_expect(strstr(page, want[i]), "no %s", want[i]);
+    cr_expect_null(strstr(page, "<th>seconds</th>"));
+    free(page);
+    step_release(&so);
+}
+
 Test(report_html, modelled_page_states_the_layout_summary_and_memory)
 {
     const char *sets[] = {
