@@ -65,6 +65,8 @@
     function initGantt(root) {
         var svg = root.querySelector('svg.gantt-svg');
         var plot = svg.querySelector('svg.plot');
+        var chunkNames = svg.hasAttribute('data-chunks') ?
+            svg.getAttribute('data-chunks').split(' ') : null;
         var axis = svg.querySelector('g.axis');
         var labels = svg.querySelector('g.labels');
         var tip = root.querySelector('.tip');
@@ -229,6 +231,8 @@
             var s0 = x / pw * span, s1 = (x + w) / pw * span, text;
             var kind = /k(\d)c(\d+)/.exec(t.getAttribute('class') || '');
             var k = kind ? +kind[1] : 0, chunk = kind && k < 3 ? ', chunk ' + kind[2] : '';
+            if (kind && k < 3 && chunkNames) // the V placements' chunks: down, up (svg_gantt.c)
+                chunk = ', ' + chunkNames[+kind[2]];
             if (t.hasAttribute('data-run')) {
                 // merged ops (svg_gantt.c): the kind and chunk's share of the box's time
                 text = KINDS[k] + chunk + ', ' + t.getAttribute('data-run') + '% busy (ops merged)';

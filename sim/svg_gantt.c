@@ -573,9 +573,16 @@ static void put_head(struct chart *c, const struct scan *s, const struct svg_gan
     fputs("</span></div>\n", out);
     fprintf(out,
             "<svg class=\"gantt-svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
-            "data-span=\"%.9g\" data-lm=\"%d\" data-pw=\"%d\" role=\"img\" "
-            "aria-label=\"Gantt chart of the step\">\n",
+            "data-span=\"%.9g\" data-lm=\"%d\" data-pw=\"%d\" ",
             SVG_GANTT_WIDTH, height, SVG_GANTT_WIDTH, height, span_s, LEFT, SVG_GANTT_PLOT_W);
+    /* the tooltip names a chunk as the legend does (report.js) */
+    if (opts && opts->chunk_names) {
+        fputs("data-chunks=\"", out);
+        for (int ch = 0; ch < c->vp; ch++)
+            fprintf(out, "%s%s", ch ? " " : "", opts->chunk_names[ch]);
+        fputs("\" ", out);
+    }
+    fputs("role=\"img\" aria-label=\"Gantt chart of the step\">\n", out);
     put_styles(out, s, c->vp);
     put_lane_labels(out, c, s->links, opts ? opts->rank_mem_bytes : NULL);
     put_axis(out, span_s, plot_h);

@@ -216,6 +216,13 @@ want=$(printf '%s\n%s' "F forward, micro-batch 0, chunk 0: 0.0 – 4800.0 µs (4
 tips "0.54 s step zoomed to 1e-4: the tooltips in the axis's µs, to the pixel" \
     "$tmp/default.html" "#zoom=0.3,0.3001"
 
+# A V placement's tooltips name its chunks as the legend does, down and up (they said chunk 0 /
+# chunk 1 under a legend of down / up).
+"$S" run "$SCN/default.xml" --set schedule=dualpipe-v --report "$tmp/v.html" >/dev/null ||
+    fail "report: dualpipe-v"
+want="F forward, micro-batch 0, down: 0.0 – 4.8 ms (4.8 ms)"
+tips "dualpipe-v: the tooltips name the chunks down and up" "$tmp/v.html" ""
+
 # A large step (16 ranks x 512): merged ops, still a picture.
 browse "$tmp/large.html" "$tmp/large"
 ran_clean "large step" "$tmp/large"
