@@ -6,8 +6,9 @@
 # stepsim sweep --plot writes the data and runs this same script (compiled into the binary).
 # Input (tab-separated): datafile holds one block per line of the chart, blocks separated by
 # two blank lines; each block's first row is a header whose third field is the line's title
-# (its legend entry as it stands, however many lines there are):
-#   x  value  title  bubble  oom     (header)
+# (its legend entry as it stands, however many lines there are) and sixth its values alone
+# (the keys' values in keytitle's order: the entry when the titles are too wide):
+#   x  value  title  bubble  oom  values     (header)
 #   x  xlabel  throughput  bubble%  oom   (one row per config that ran; oom 1: it does not fit
 #                                          in the GPU's memory, drawn as a hollow marker)
 # (one blank line where configs failed: the line breaks there), then, with nfailed > 0, one more
@@ -18,7 +19,8 @@
 # Optional variables: outfile, format ('png' or 'svg'), plottitle, subtitle (a second title
 # line on both images), xtics (numeric swept values as words: the x tics), xticlabels (their
 # labels, the values as given, when they carry units: "25GB/s"), xlabel, ylabel, keytitle
-# (the legend's heading), nseries (line blocks; default 1), nfailed, noom (configs out of
+# (the legend's heading), keychars and valchars (the longest title and values, characters),
+# nseries (line blocks; default 1), nfailed, noom (configs out of
 # memory), xcat, xlog (log2 x axis),
 # xmin and xmax (the swept values' range, or the categories' first and last position), xcats
 # (with xcat: the categories' names as words, in position order), ylo, yhi and blo, bhi (the
@@ -93,27 +95,42 @@ haskey = nseries > 1 || nfailed > 0 || nempty > 0 || noom > 0
 # config failed -- each named when they all fit too, else counted in one entry ('26 lines where
 # all failed').  The lines with data are named first: only when they fit at 9 points in neither
 # one column nor two does one entry say how many they are (4 entries of 45 characters, too wide
-# for two columns, had gone unnamed where one column holds them).  The largest font of 13, 11
-# and 9 points that holds the entries in one column, else two at 9; the plot narrows to make
-# room.
+# for two columns, had gone unnamed where one column holds them); when the titles are too
+# wide, each entry gives only its values under the legend's title, which names the keys once
+# (24 lines of four keys had gone unnamed), and the legend is as wide as that title at least.
+# The largest font of 13, 11 and 9 points that holds the entries in one column, else two at 9;
+# the plot narrows to make room.
 if (!exists("keychars")) keychars = 24
+if (!exists("valchars")) valchars = keychars
 extras = (noom > 0) + (nfailed > 0)
 counttext = sprintf('%d %s where all failed', nemptytotal, nemptytotal == 1 ? 'line' : 'lines')
-linechars = nemptytotal > 0 && strlen(counttext) > keychars ? strlen(counttext) : keychars
+linecharsof(k) = nemptytotal > 0 && strlen(counttext) > k ? strlen(counttext) : k
+linechars = linecharsof(keychars)
+keyrowsat(pt) = int(0.37 * height / (2.5 * pt))
+keyhc(pt) = format eq 'svg' ? 0.7 * pt : floor(0.848 * pt + 0.5)
+keytw(pt) = 0.8 * pt
+keycolpx(pt) = keychars * keytw(pt) + 6 * keyhc(pt)
+keytitlepx(pt) = (strlen(keytitle) + 0.5) * keytw(pt)
+keywide(pt, cols) = cols * keycolpx(pt) > keytitlepx(pt) ? cols * keycolpx(pt) : keytitlepx(pt)
+keyfits(n, pt, cols) = n <= cols * keyrowsat(pt) && keywide(pt, cols) + 40 <= 0.45 * width
+keychars = linechars
+keylines = nseries + extras + (nemptytotal > 0)
+named = nseries <= 1 || keyfits(keylines, 9, 1) || keyfits(keylines, 9, 2)
+# Too wide, not too many: the title names the keys once and each entry gives only the values.
+byvalue = 0
+if (!named && valchars < keychars && keytitle ne '') {
+    keychars = linecharsof(valchars)
+    byvalue = keyfits(keylines, 9, 1) || keyfits(keylines, 9, 2)
+    named = byvalue
+    if (byvalue) { linechars = keychars }
+    keychars = linechars
+}
+if (exists("maxnamed")) { named = nseries <= maxnamed }
 emptychars = linechars
 do for [j=1:nempty] {
     e = strlen(value(sprintf('empty%d', j))) + 12
     emptychars = e > emptychars ? e : emptychars
 }
-keyrowsat(pt) = int(0.37 * height / (2.5 * pt))
-keyhc(pt) = format eq 'svg' ? 0.7 * pt : floor(0.848 * pt + 0.5)
-keytw(pt) = 0.8 * pt
-keycolpx(pt) = keychars * keytw(pt) + 6 * keyhc(pt)
-keyfits(n, pt, cols) = n <= cols * keyrowsat(pt) && cols * keycolpx(pt) + 40 <= 0.45 * width
-keychars = linechars
-keylines = nseries + extras + (nemptytotal > 0)
-named = nseries <= 1 || keyfits(keylines, 9, 1) || keyfits(keylines, 9, 2)
-if (exists("maxnamed")) { named = nseries <= maxnamed }
 unnamedtext = sprintf('%d lines, unnamed (too many)', nseries)
 if (!named && strlen(unnamedtext) > linechars) { linechars = strlen(unnamedtext) }
 nlines = named ? nseries : 1
@@ -127,7 +144,7 @@ keycols = 1
 if (!keyfits(nentries, 13, 1)) { keypt = 11 }
 if (!keyfits(nentries, 11, 1)) { keypt = 9 }
 if (!keyfits(nentries, 9, 1)) { keycols = 2 }
-rm = haskey ? 1 - (keycols * keycolpx(keypt) + 40) / width : 0.95
+rm = haskey ? 1 - (keywide(keypt, keycols) + 40) / width : 0.95
 rm = rm > 0.76 ? 0.76 : (rm < 0.55 ? 0.55 : rm)
 if (!haskey) { rm = 0.95 }
 # Categories' names slant down to the right from their tics at 30 degrees, a character about
@@ -227,7 +244,9 @@ oommarks(col) = sprintf("for [i=0:nseries-1] datafile index i using 1:(oomv($%d,
 failmarks(failed_y) = nfailed > 0 ? sprintf(", datafile index nseries using 1:(%.9g):(rgbof($2)) with points pt 2 ps %s lw 2.5 lc rgb variable notitle", failed_y, marksize(1.8)) : ''
 # At most `maxnamed` lines are named in the legend (above): more are drawn unnamed, and one
 # entry says how many (the CSV names each config).
-cmd = 'plot ' . lines(3) . ', ' . marks(3, named ? "columnhead(3)" : "") . ', ' . oommarks(3) . failmarks(yfail)
+# A line's entry is its header's title, or (byvalue) its values alone.
+entrytitle = byvalue ? "columnhead(6)" : "columnhead(3)"
+cmd = 'plot ' . lines(3) . ', ' . marks(3, named ? entrytitle : "") . ', ' . oommarks(3) . failmarks(yfail)
 if (!named) { cmd = cmd . sprintf(", keyentry with lines lw 2 lc rgb '#4a5568' title '%s'", unnamedtext) }
 if (noom > 0) { cmd = cmd . ", keyentry with points pt 6 ps ".marksize(1.6)." lw 2 lc rgb '#4a5568' title 'out of memory (hollow)'" }
 if (nfailed > 0) { cmd = cmd . ", keyentry with points pt 2 ps ".marksize(1.8)." lw 2.5 lc rgb '#4a5568' title 'failed (see the CSV)'" }

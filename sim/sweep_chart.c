@@ -145,6 +145,24 @@ static void series_title(char *buf, size_t len, const struct sweep *sw, size_t s
         snprintf(buf, len, "throughput");
 }
 
+/* Series s's values alone, in the order the legend's title names their keys: the axes but the
+ * last, ", " between axes, "," between a linked axis's keys as its name has them ("1, 0, 4"). */
+static void series_values(char *buf, size_t len, const struct sweep *sw, size_t s)
+{
+    int idx[SWEEP_MAX_AXES];
+    sweep_config_index(sw->axes, sw->naxes, s * (size_t)sw->axes[sw->naxes - 1].nvalues, idx);
+    char raw[256];
+    size_t n = 0;
+    raw[0] = '\0';
+    for (int a = 0; a + 1 < sw->naxes && n < sizeof raw; a++) {
+        const struct sweep_axis *ax = &sw->axes[a];
+        for (int j = 0; j < ax->nkeys && n < sizeof raw; j++)
+            n += (size_t)snprintf(raw + n, sizeof raw - n, "%s%s", j ? "," : (a ? ", " : ""),
+                                  ax->fields[idx[a] * ax->nkeys + j]);
+    }
+    plot_sanitize(buf, len, raw);
+}
+
 /* Its line's legend entry, which sweep.gp draws as it is: with one axis, the one line is the
  * metric (m); with one axis of one key besides the last, which the legend's title names, the
  * value alone (a long key repeated on every entry pushed the legend off the image); else the
@@ -153,17 +171,12 @@ static void series_title(char *buf, size_t len, const struct sweep *sw, size_t s
 static void series_legend(char *buf, size_t len, const struct sweep *sw, size_t s,
                           enum sweep_metric m)
 {
-    if (sw->naxes == 1) {
+    if (sw->naxes == 1)
         snprintf(buf, len, "%s", metric_label(m));
-        return;
-    }
-    if (sw->naxes != 2 || sw->axes[0].nkeys != 1) {
+    else if (sw->naxes != 2 || sw->axes[0].nkeys != 1)
         series_title(buf, len, sw, s);
-        return;
-    }
-    int idx[SWEEP_MAX_AXES];
-    sweep_config_index(sw->axes, sw->naxes, s * (size_t)sw->axes[1].nvalues, idx);
-    plot_sanitize(buf, len, sw->axes[0].fields[idx[0]]);
+    else
+        series_values(buf, len, sw, s);
 }
 
 /* Does series s have a config that ran? */
@@ -185,6 +198,15 @@ static double x_of(const struct sweep_axis *xa, const struct axis_num *an, int j
     return x;
 }
 
+/* How many characters, not bytes, `text` has: how wide the legend draws it. */
+static size_t chars_of(const char *text)
+{
+    size_t k = 0;
+    for (const char *c = text; *c; c++)
+        k += ((unsigned char)*c & 0xc0) != 0x80;
+    return k;
+}
+
 /* What the main panels show, found while writing their data. */
 struct sweep_lines {
     int nseries;                 /* blocks of configs that ran */
@@ -195,8 +217,9 @@ struct sweep_lines {
 };
 
 /* The main panels' data: one block per line of the chart (index i in gnuplot) that has a config
- * that ran, headed by its title; rows "x  xlabel  throughput  bubble%  oom" (oom 1: ran but
- * does not fit in memory), one blank line where configs that failed break it.  Then, when
+ * that ran, headed by its legend entry and then (sixth) its values alone, for a legend too wide
+ * for the entries; rows "x  xlabel  throughput  bubble%  oom" (oom 1: ran but does not fit in
+ * memory), one blank line where configs that failed break it.  Then, when
  * configs failed, one block "x  line" of them (line: the block of their series, -1 for none).
  * Returns the number of line blocks, -1 on a write error. */
 static int write_lines_tsv(FILE *out, const struct sweep *sw, enum sweep_metric m, int xcat,
@@ -211,9 +234,11 @@ static int write_lines_tsv(FILE *out, const struct sweep *sw, enum sweep_metric 
     for (size_t s = 0; s < nseries; s++) {
         if (!series_ran(sw, s))
             continue;
-        char title[256];
+        char title[256], values[256];
         series_legend(title, sizeof title, sw, s, m);
-        fprintf(out, "%sx\tvalue\t%s\tbubble\toom\n", lines->nseries ? "\n\n" : "", title);
+        series_values(values, sizeof values, sw, s);
+        fprintf(out, "%sx\tvalue\t%s\tbubble\toom\t%s\n", lines->nseries ? "\n\n" : "", title,
+                values);
         int after_point = 0; /* the last line written is a config's row */
         for (size_t j = 0; j < nx; j++) {
             const struct sweep_row *row = &sw->rows[s * nx + j];
@@ -320,7 +345,8 @@ struct sweep_chart_data {
 
 /* The charts' variables beyond the files and titles: the panels' y ranges, how many configs
  * failed, the series where nothing ran (empty1, empty2, ... named, nemptytotal counted), the
- * breakdown's longest label. */
+ * breakdown's longest label, the longest legend entry and the longest of their values alone
+ * (keychars, valchars: at least 24). */
 static void chart_vars(char *vars, size_t len, int *n, const struct sweep_chart_data *cd)
 {
     const struct sweep_lines *l = &cd->lines;
@@ -349,16 +375,16 @@ static void chart_vars(char *vars, size_t len, int *n, const struct sweep_chart_
         plot_vars_add(vars, len, n, "; empty%d='%s'", ++nempty, title);
     }
     plot_vars_add(vars, len, n, "; nempty=%d; nemptytotal=%d", nempty, nempty + more);
-    size_t keychars = 0; /* the longest line entry: the legend's width */
+    size_t keychars = 0, valchars = 0; /* the longest line entry, and its values alone */
     for (size_t s = 0; s < nseries; s++) {
         char entry[256];
         series_legend(entry, sizeof entry, sw, s, cd->metric);
-        size_t k = 0; /* characters, not bytes */
-        for (const char *c = entry; *c; c++)
-            k += ((unsigned char)*c & 0xc0) != 0x80;
-        keychars = k > keychars ? k : keychars;
+        keychars = chars_of(entry) > keychars ? chars_of(entry) : keychars;
+        series_values(entry, sizeof entry, sw, s);
+        valchars = chars_of(entry) > valchars ? chars_of(entry) : valchars;
     }
-    plot_vars_add(vars, len, n, "; keychars=%zu", keychars < 24 ? (size_t)24 : keychars);
+    plot_vars_add(vars, len, n, "; keychars=%zu; valchars=%zu",
+                  keychars < 24 ? (size_t)24 : keychars, valchars < 24 ? (size_t)24 : valchars);
 }
 
 /* What the plot's data writers get: the chart data they fill in. */

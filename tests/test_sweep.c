@@ -1029,6 +1029,28 @@ Test(sweep_cmd, a_few_wide_entries_are_named_in_one_column, .init = setup)
     chart_done(&c);
 }
 
+/* Lines too wide to name, not too many: 16 lines of four keys ("overlap-param-gather=0,
+ * overlap-grad-reduce=0, tp=4, pp=2", 57 characters) fit neither one column nor two, and had
+ * gone "16 lines, unnamed (too many)"; the legend's title names the keys once and each entry
+ * gives its values, the title ending on the image. */
+Test(sweep_cmd, wide_entries_are_named_by_their_values_under_the_keys, .init = setup)
+{
+    struct chart c;
+    chart_draw(&c, LLAMA, "--vary", "overlap-param-gather=0,1", "--vary",
+               "overlap-grad-reduce=0,1", "--vary", "tp=4,8", "--vary", "pp=2,4", "--vary",
+               "microbatches=16,32", NULL);
+    const char *keys = "overlap-param-gather, overlap-grad-reduce, tp, pp";
+    double x, size, width = strtod(strstr(c.text, "width=\"") + 7, NULL);
+    cr_expect(!strstr(c.text, "unnamed"), "16 lines went unnamed");
+    cr_expect(svg_text_at(c.text, "0, 0, 4, 2", &x, &size), "no first entry");
+    cr_expect(svg_text_at(c.text, "1, 1, 8, 4", &x, &size), "no last entry");
+    cr_expect(!strstr(c.text, "tp=4, pp=2"), "an entry names its keys");
+    cr_assert(svg_text_at(c.text, keys, &x, &size), "no legend title naming the keys");
+    double longest = 0.6 * size * (double)strlen(keys);
+    cr_expect(x + longest <= width, "the title ends at %.0f px of %.0f", x + longest, width);
+    chart_done(&c);
+}
+
 /* Does the line `text`, centred where the SVG draws it, fit on the image as a PNG draws it (a
  * character about 0.7 of the font's points wide; the SVG gives its size in pixels, 4/3 of the
  * points)? */
