@@ -175,6 +175,7 @@ static enum sim_status check_overrides(const struct reader *rd, const struct fie
         const char *why = len == 0                ? "an empty element (a stray comma)"
                           : len == 1 && *p == '-' ? "'-' (none) stands alone"
                           : !memchr(p, '=', len)  ? "an element that is not KEY=VALUE"
+                          : *p == '='             ? "an element with no KEY before its '='"
                                                   : NULL;
         if (why)
             return err_set(err, SIM_EINPUT, rd->path, rd->lineno, "row %s: set_overrides '%s': %s",
@@ -314,7 +315,11 @@ static enum sim_status load_scenario(const struct reader *rd, struct run_row *r,
                    missing ? rd->root : "", missing ? "')" : "");
 }
 
-/* The overrides (checked by check_overrides) applied to the row's scenario. */
+/* What a row's overrides are given by, for the scenario's messages ("seq given by ..."): they
+ * are set as the command line's are (above every file), but no --set gave them. */
+#define OVERRIDES_ORIGIN "the table's set_overrides"
+
+/* The overrides (checked by check_overrides: each KEY=VALUE) applied to the row's scenario. */
 static enum sim_status apply_overrides(const struct reader *rd, struct run_row *r, char *over,
                                        struct sim_error *err)
 {
@@ -322,7 +327,9 @@ static enum sim_status apply_overrides(const struct reader *rd, struct run_row *
         return SIM_OK;
     char *save = NULL;
     for (char *kv = strtok_r(over, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
-        enum sim_status st = scn_set_arg(&r->scn, kv, err);
+        char *eq = strchr(kv, '=');
+        *eq = '\0';
+        enum sim_status st = scn_set_option(&r->scn, OVERRIDES_ORIGIN, kv, eq + 1, err);
         if (st != SIM_OK) {
             char why[sizeof err->msg]; /* the override's own message, placed at the row */
             snprintf(why, sizeof why, "%s", err->msg);

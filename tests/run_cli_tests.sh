@@ -2146,6 +2146,10 @@ run calibrate --root "$top_srcdir" "$tmp/cal-fails.tsv" --fit training-efficienc
 expect_error "calibrate: a row that fails at a fit's constants is named (exit 2)" 2 \
     "stepsim: $tmp/cal-fails.tsv:2: row 'BIG' does not run at the w/o X constants \
 (training-efficiency=" "above the limit of 10^6 s"
+# BIG's seq came from the table's set_overrides, and the message says so (it had ended "seq given
+# by --set", an option that command line never gave).
+expect_error "calibrate: a failing row's override is blamed on the table (exit 2)" 2 \
+    "stepsim: $tmp/cal-fails.tsv:2: " "(seq given by the table's set_overrides)"
 # A header in another column order is named as one, with its line: the table's header starts
 # with id (it had said only "no header line starting with 'id'", the help "naming the columns").
 printf 'measured_step_s\tid\tsource\tscenario\tset_overrides\n8\tA\tX\t-\t-\n' >"$tmp/cal-order.tsv"

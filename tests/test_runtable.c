@@ -63,6 +63,17 @@ Test(runtable, reads_rows_skips_the_unscored_and_applies_overrides)
     cr_assert_str_eq(runtable_role_name(ROLE_HELD_OUT), "held-out");
 }
 
+/* An override's origin is the table's set_overrides: a rule it breaks later (at a fit's
+ * constants, say) is blamed on it, where "pp given by --set" had named an option nobody gave. */
+Test(runtable, overrides_are_given_by_the_table)
+{
+    table(HEADER "A1\tx\tSRC\t" L70 "\tpp=4\t1.5\tyes\n");
+    int n;
+    cr_assert_eq(read_rows(MAX, &n), SIM_OK, "%s", err.msg);
+    const struct scenario *scn = &rows[0].scn;
+    cr_assert_str_eq(scn_origin_text(scn, &scn->origin[SCN_PP]), "the table's set_overrides");
+}
+
 /* Columns are found by name, in any order; set and scored may be missing; no role line. */
 Test(runtable, columns_by_name_and_the_optional_ones)
 {
@@ -182,6 +193,8 @@ Test(runtable, malformed_rows_are_refused_with_their_line_and_id)
     refused(HEADER "R1\tx\tS\t" L70 "\tpp=2,\t1\tyes\n", MAX, "an empty element", 2);
     refused(HEADER "R1\tx\tS\t" L70 "\tpp=2,-\t1\tyes\n", MAX, "'-' (none) stands alone", 2);
     refused(HEADER "R1\tx\tS\t-\tpp\t1\tno\n", MAX, "'pp': an element that is not KEY=VALUE",
+            2);
+    refused(HEADER "R1\tx\tS\t-\t=4\t1\tno\n", MAX, "'=4': an element with no KEY before its '='",
             2);
     refused(HEADER "R1\tx\tS\t-\t-\tfast\tno\n", MAX,
             "row R1: measured_step_s 'fast' is not a positive number", 2);
