@@ -774,6 +774,8 @@ int calib_main(int argc, char **argv, FILE *out, FILE *errout)
     enum sim_status st = calib_alloc(&c, cl.jobs, &err);
     if (st == SIM_OK)
         st = parse_fit(&c, cl.fit_list, &err);
+    if (st == SIM_OK) /* said up front, not blamed on the first row's scenario */
+        st = runtable_check_folder(c.root, &err);
     for (int t = 0; st == SIM_OK && t < cl.ntables; t++)
         st = read_table(&c, cl.tables[t], &err);
     if (st == SIM_OK && c.nrows == 0)

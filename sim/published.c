@@ -9,7 +9,6 @@
 
 #include <dirent.h>
 #include <stdarg.h>
-#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -156,23 +155,11 @@ static int by_name(const void *a, const void *b)
 
 /* The *.tsv names in `dir`, sorted, into names[0..*n): an error when the folder cannot be read
  * or holds none or more than MAX_TABLES (which were dropped unseen). */
-/* Open the folder `dir` into *d, or say up front why not (--tables's or --root's: a missing
- * root had been blamed on the first table row's scenario, as if that file were missing). */
-static enum sim_status open_folder(const char *dir, DIR **d, struct sim_error *err)
-{
-    *d = opendir(dir);
-    if (!*d && errno == ENOENT)
-        return err_set(err, SIM_EINPUT, dir, 0, "no such folder");
-    if (!*d)
-        return err_set(err, SIM_EINPUT, dir, 0, "cannot read the folder: %s", strerror(errno));
-    return SIM_OK;
-}
-
 static enum sim_status list_tables(const char *dir, char names[MAX_TABLES][256], int *n,
                                    struct sim_error *err)
 {
     DIR *d;
-    enum sim_status st = open_folder(dir, &d, err);
+    enum sim_status st = runtable_open_folder(dir, &d, err);
     if (st != SIM_OK)
         return st;
     *n = 0;
@@ -203,9 +190,8 @@ static enum sim_status read_tables(const char *dir, const char *given_root, stru
     char names[MAX_TABLES][256], root[PATH_MAX], path[PATH_MAX];
     int ntables;
     enum sim_status st = list_tables(dir, names, &ntables, err);
-    DIR *given = NULL;
-    if (st == SIM_OK && given_root && (st = open_folder(given_root, &given, err)) == SIM_OK)
-        closedir(given);
+    if (st == SIM_OK && given_root)
+        st = runtable_check_folder(given_root, err);
     if (st != SIM_OK)
         return st;
     int w = given_root ? snprintf(root, sizeof root, "%s", given_root)

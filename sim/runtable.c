@@ -478,6 +478,25 @@ enum sim_status runtable_read(const char *path, const char *root, struct run_row
     return st;
 }
 
+enum sim_status runtable_open_folder(const char *dir, DIR **d, struct sim_error *err)
+{
+    *d = opendir(dir);
+    if (!*d && errno == ENOENT)
+        return err_set(err, SIM_EINPUT, dir, 0, "no such folder");
+    if (!*d)
+        return err_set(err, SIM_EINPUT, dir, 0, "cannot read the folder: %s", strerror(errno));
+    return SIM_OK;
+}
+
+enum sim_status runtable_check_folder(const char *dir, struct sim_error *err)
+{
+    DIR *d;
+    enum sim_status st = runtable_open_folder(dir, &d, err);
+    if (st == SIM_OK)
+        closedir(d);
+    return st;
+}
+
 const char *runtable_role_name(enum runtable_role role)
 {
     return role == ROLE_CALIBRATION ? "calibration" : role == ROLE_HELD_OUT ? "held-out" : "-";

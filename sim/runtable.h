@@ -12,6 +12,8 @@
 #ifndef STEPSIM_RUNTABLE_H
 #define STEPSIM_RUNTABLE_H
 
+#include <dirent.h>
+
 #include "error.h"
 #include "scenario.h"
 
@@ -33,6 +35,11 @@ struct run_row {
  * the root is what was probably wrong. */
 enum sim_status runtable_read(const char *path, const char *root, struct run_row *rows, int cap,
                               int *n, struct sim_error *err);
+/* Open the folder `dir` (a --tables or --root) into *d, or say up front why not: a missing root
+ * had been blamed on the first table row's scenario, as if that file were missing. */
+enum sim_status runtable_open_folder(const char *dir, DIR **d, struct sim_error *err);
+/* The same for a folder only checked (a --root): opened and closed again. */
+enum sim_status runtable_check_folder(const char *dir, struct sim_error *err);
 /* "calibration", "held-out" or "-". */
 const char *runtable_role_name(enum runtable_role role);
 

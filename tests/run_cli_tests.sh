@@ -2150,6 +2150,11 @@ expect_error "calibrate: a row that fails at a fit's constants is named (exit 2)
 # by --set", an option that command line never gave).
 expect_error "calibrate: a failing row's override is blamed on the table (exit 2)" 2 \
     "stepsim: $tmp/cal-fails.tsv:2: " "(seq given by the table's set_overrides)"
+# A --root naming no folder is said up front, as published says it (it had been blamed on the
+# first row's scenario, "scenario /nonexist/scenarios/...: cannot open").
+run calibrate --root "$tmp/no-such-root" "$tmp/cal-one.tsv" -j 1
+expect_error "calibrate: --root naming no folder (exit 2)" 2 "stepsim: $tmp/no-such-root: " \
+    "no such folder"
 # A header in another column order is named as one, with its line: the table's header starts
 # with id (it had said only "no header line starting with 'id'", the help "naming the columns").
 printf 'measured_step_s\tid\tsource\tscenario\tset_overrides\n8\tA\tX\t-\t-\n' >"$tmp/cal-order.tsv"
