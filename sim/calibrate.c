@@ -11,6 +11,7 @@
 #include "calibrate.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <errno.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "alloc.h"
 #include "cliutil.h"
 #include "costmodel.h"
+#include "outfile.h"
 #include "parallel.h"
 #include "pipeline.h"
 #include "runtable.h"
@@ -367,6 +369,26 @@ done:
 /* "s" after a count other than 1. */
 static const char *plural(int n) { return n == 1 ? "" : "s"; }
 
+/* The notes under a fit's values wrap before column 100, as --help's, keys' and published's
+ * text does ("at bound kernel-overhead=..." had run to 103 columns, "too few" past 100 beside
+ * a long source name); a continuation goes under the note's text, past the label column. */
+#define NOTE_WIDTH 99
+
+static void print_note(FILE *out, const struct calib *c, const char *label, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* One note (printf's `fmt`, no newline) after `label` in the label column, wrapped. */
+static void print_note(FILE *out, const struct calib *c, const char *label, const char *fmt, ...)
+{
+    char text[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    int col = fprintf(out, "%-*s ", c->label_w, label);
+    out_put_wrapped(out, text, col, c->label_w + 1, NOTE_WIDTH);
+}
+
 /* A line of the constants' values v (hi: where a range ends, NULL or equal for one value). */
 static void print_knobs(FILE *out, const struct calib *c, const char *label, const double *v,
                         const double *hi, double mae)
@@ -392,9 +414,9 @@ static void print_bounds(FILE *out, const struct calib *c, const double *v)
         int top = v[i] > k->hi - margin;
         if (!top && v[i] >= k->lo + margin)
             continue;
-        fprintf(out, "%-*s %s=%.4g is the %s of [%g, %g]: the runs ask for %s, so it is no fit\n",
-                c->label_w, "at bound", k->name, v[i], top ? "top" : "bottom", k->lo, k->hi,
-                top ? "more" : "less");
+        print_note(out, c, "at bound",
+                   "%s=%.4g is the %s of [%g, %g]: the runs ask for %s, so it is no fit", k->name,
+                   v[i], top ? "top" : "bottom", k->lo, k->hi, top ? "more" : "less");
     }
 }
 
@@ -405,10 +427,10 @@ static void print_underdetermined(FILE *out, const struct calib *c, int nruns)
 {
     if (nruns >= c->nfit)
         return;
-    fprintf(out,
-            "%-*s %d constants fitted to %d run%s: other values fit %s as well, so these "
-            "are one choice of many\n",
-            c->label_w, "too few", c->nfit, nruns, plural(nruns), nruns == 1 ? "it" : "them");
+    print_note(out, c, "too few",
+               "%d constants fitted to %d run%s: other values fit %s as well, so these are one "
+               "choice of many",
+               c->nfit, nruns, plural(nruns), nruns == 1 ? "it" : "them");
 }
 
 /* The lines under a fit's values (the full fit's and each leave-one-source-out refit's) that

@@ -2117,6 +2117,15 @@ else
     fail "calibrate --loso: a refit on fewer runs than constants is said to be too few" \
         "$(grep -A1 '^w/o ' "$tmp/out")"
 fi
+# The notes wrap before column 100, a continuation under their text: "too few" beside the
+# 17-column label had run to 108 columns.
+if [ -z "$(awk 'length($0) > 99' "$tmp/out")" ] &&
+    [ "$(grep -c '^                  of many$' "$tmp/out")" = 2 ]; then
+    pass "calibrate: notes beside a long source name wrap before column 100"
+else
+    fail "calibrate: notes beside a long source name wrap before column 100" \
+        "$(awk 'length($0) > 99' "$tmp/out")"
+fi
 awk -F '\t' '/^#/ || $1 == "H1"' "$VAL/dev.tsv" >"$tmp/cal-one.tsv"
 run calibrate --root "$top_srcdir" "$tmp/cal-one.tsv" -j 1
 if [ "$rc" -eq 0 ] &&
@@ -2170,6 +2179,16 @@ awk -F '\t' 'BEGIN { OFS = FS } $1 == "S1" { $6 = $6 / 2 } /^#/ || $1 == "S1"' \
 run calibrate --root "$top_srcdir" "$tmp/cal-fast.tsv" --fit training-efficiency -j 1
 at_top=$(grep -c '^at bound training-efficiency=1 is the top of \[0.5, 1\]: the runs ask for more' \
     "$tmp/out")
+# kernel-overhead pushed to the bottom of its range: its note (103 columns) wraps, under its text.
+run calibrate --root "$top_srcdir" "$tmp/cal-fast.tsv" --fit kernel-overhead -j 1
+if [ "$rc" -eq 0 ] && [ -z "$(awk 'length($0) > 99' "$tmp/out")" ] &&
+    grep -A1 '^at bound kernel-overhead=[0-9.e+-]* is the bottom of \[0, 2e-05\]: ' "$tmp/out" |
+    sed -n 2p | grep -q '^         [a-z]'; then
+    pass "calibrate: an at-bound note wraps before column 100"
+else
+    fail "calibrate: an at-bound note wraps before column 100" \
+        "exit $rc: $(grep -A1 '^at bound' "$tmp/out")"
+fi
 run calibrate --root "$top_srcdir" "$tmp/cal-one.tsv" --fit training-efficiency -j 1
 if [ "$at_top" = 1 ] && [ "$rc" -eq 0 ] && ! grep -q '^at bound' "$tmp/out"; then
     pass "calibrate: a constant fitted to an end of its range is said to be at bound"
