@@ -232,12 +232,40 @@ static enum sim_status simulate(const struct run_row *row, const char *gpu, stru
     return SIM_OK;
 }
 
-static void print_row(FILE *out, const struct result *r)
+/* The widths of the table's text columns: each its longest value's or its heading's, so that
+ * a long id (Z3-128-1f1b) or an OOM mark does not push a row past column 100, as the fixed
+ * widths (6 for the id, 20 for the hardware) had done. */
+struct widths {
+    int id, set, role, source, hardware;
+};
+
+static int wider(int w, const char *s)
 {
-    const struct run_row *w = r->row;
-    fprintf(out, "%-6s %-8s %-12s %-6s %-20s %6d %11.3f %11.3f %+7.1f%%%s\n", w->id, w->set,
-            runtable_role_name(w->role), w->source, r->hardware, w->scn.gpus, w->measured_s,
-            r->predicted_s, 100.0 * error_of(r), r->oom ? "  OOM" : "");
+    int len = (int)strlen(s);
+    return len > w ? len : w;
+}
+
+static struct widths column_widths(const struct result *res, int n)
+{
+    struct widths w = {2, 3, 4, 6, 8}; /* the headings: id, set, role, source, hardware */
+    for (int i = 0; i < n; i++) {
+        const struct run_row *r = res[i].row;
+        w.id = wider(w.id, r->id);
+        w.set = wider(w.set, r->set);
+        w.role = wider(w.role, runtable_role_name(r->role));
+        w.source = wider(w.source, r->source);
+        w.hardware = wider(w.hardware, res[i].hardware);
+    }
+    return w;
+}
+
+static void print_row(FILE *out, const struct widths *w, const struct result *r)
+{
+    const struct run_row *row = r->row;
+    fprintf(out, "%-*s %-*s %-*s %-*s %-*s %6d %11.3f %11.3f %+7.1f%%%s\n", w->id, row->id, w->set,
+            row->set, w->role, runtable_role_name(row->role), w->source, row->source, w->hardware,
+            r->hardware, row->scn.gpus, row->measured_s, r->predicted_s, 100.0 * error_of(r),
+            r->oom ? "  OOM" : "");
 }
 
 /* The matching rows' table, the scenario's GPU first, and their summary (`of_model`: the rows
@@ -249,13 +277,15 @@ static void report(FILE *out, const char *model, const char *gpu, int of_model,
         fprintf(out, "  none\n");
         return;
     }
-    fprintf(out, "%-6s %-8s %-12s %-6s %-20s %6s %11s %11s %8s\n", "id", "set", "role", "source",
-            "hardware", "gpus", "measured_s", "predicted_s", "error");
+    struct widths w = column_widths(res, n);
+    fprintf(out, "%-*s %-*s %-*s %-*s %-*s %6s %11s %11s %8s\n", w.id, "id", w.set, "set", w.role,
+            "role", w.source, "source", w.hardware, "hardware", "gpus", "measured_s", "predicted_s",
+            "error");
     struct tally all = {0}, on_gpu = {0}, held = {0};
     for (int pass = 1; pass >= 0; pass--)
         for (int i = 0; i < n; i++)
             if (res[i].same_gpu == pass)
-                print_row(out, &res[i]);
+                print_row(out, &w, &res[i]);
     for (int i = 0; i < n; i++) {
         double e = error_of(&res[i]);
         tally_add(&all, e);

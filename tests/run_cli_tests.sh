@@ -1965,6 +1965,20 @@ if [ "$rc" -eq 0 ] && awk '$1 == "O1"' "$tmp/out" | grep -q ' OOM$' &&
 else
     fail "published: a run over the usable HBM is marked OOM, and the mark explained" "exit $rc"
 fi
+# An id as long as zb24's (Z3-128-1f1b) beside an OOM mark: the id column widens to it, the
+# others narrow to their values, and the row stays before column 100 (the fixed widths, 6 for the
+# id and 20 for the hardware, had pushed such a row to 101 columns and out of line).
+mkdir -p "$tmp/pub/t/w"
+sed 's/^O1	/O1-128-1f1b	/' "$tmp/pub/t/v/oom.tsv" >"$tmp/pub/t/w/oom.tsv"
+run published "$SCN/llama3.1-405b-16k-h100.xml" --tables "$tmp/pub/t/w"
+if [ "$rc" -eq 0 ] && [ -z "$(awk 'length >= 100' "$tmp/out")" ] &&
+    grep -q '^id          set role     source hardware ' "$tmp/out" &&
+    grep -q '^O1-128-1f1b oom held-out L3     .* OOM$' "$tmp/out"; then
+    pass "published: a long id and an OOM mark fit before column 100, in line"
+else
+    fail "published: a long id and an OOM mark fit before column 100, in line" \
+        "exit $rc: $(grep -e '^id ' -e '^O1' "$tmp/out")"
+fi
 # Its words for a reader who never saw the tables: what error, MAE and bias are, an OOM mark
 # explained only where a row has one (none of the 405B's runs), the hardware and precision
 # pairs said to be none rather than left out (none on DeepSeek-V3's H800 file).
