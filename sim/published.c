@@ -4,7 +4,8 @@
  * tree, the installed share/stepsim), as scenarios/validation/<set>.tsv, or in --tables DIR;
  * their scenario paths are relative to --root, by default the tables folder's grandparent (the
  * top of the tree that holds scenarios/validation, as the shipped tables' paths start).  Every
- * row of every table is loaded, the rows of the scenario's model file (the same file, by its real path) are simulated one by one. */
+ * row of every table is loaded, the rows of the scenario's model file (the same file, by its real
+ * path) are simulated one by one. */
 #include "published.h"
 
 #include <dirent.h>
