@@ -309,7 +309,8 @@ static double ep_exchange_s(const struct cm_ctx *c, double tokens, double elem_b
  * experts): each GPU receives tokens x (GPUs a token visits) token copies, the busiest
  * moe-imbalance times the mean, the dispatch's at ep_dispatch_bytes an element (DeepEP's tests
  * count an fp8 dispatch's bytes as sent: fp8 and its scales), the combine's at act_bytes.  A
- * group larger than any measured takes the largest measured group's figures.  < 0 where nothing applies. */
+ * group larger than any measured takes the largest measured group's figures.  < 0 where nothing
+ * applies. */
 static double ep_kernels_s(const struct cm_ctx *c, double tokens)
 {
     const struct cm_config *cfg = c->cfg;
