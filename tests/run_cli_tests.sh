@@ -1914,7 +1914,7 @@ rows=$(awk 'NR > 2 && $6 ~ /^[0-9]+$/ && $9 ~ /%$/' "$tmp/out")
 nrows=$(printf '%s\n' "$rows" | grep -c .)
 d6=$(printf '%s\n' "$rows" | awk '$1 == "D6"')
 held=$(printf '%s\n' "$rows" | awk '$3 == "held-out"' | grep -c .)
-first=$(sed -n 1p "$tmp/out")
+first=$(unwrap "$tmp/out" | sed -n 1p) # (a long tables path wraps it, as under distcheck)
 "$S" run "$VAL/d6.xml" >"$tmp/d6.txt" 2>&1
 d6_run=$(awk '/^step time/ { printf "%.3f", $3 }' "$tmp/d6.txt")
 d6_measured=$(awk -F'\t' '$1 == "D6" { printf "%.3f", $6 }' "$VAL/wave2.tsv")
@@ -2024,8 +2024,9 @@ fi
 # No published run of Nemotron-H: the runs of other models on its GPU, summed up.
 run published "$SCN/nemotron-h-56b-h100.xml"
 nrows=$(awk 'NR > 2 && $6 ~ /^[0-9]+$/ && $9 ~ /%$/' "$tmp/out" | grep -c .)
-if [ "$rc" -eq 0 ] && grep -q '^no published run of nemotron-h-56b in ' "$tmp/out" &&
-    [ "$nrows" -gt 10 ] && grep -q "^other models on H100 SXM5 80GB: $nrows runs" "$tmp/out"; then
+if [ "$rc" -eq 0 ] && unwrap "$tmp/out" | grep -q '^no published run of nemotron-h-56b in ' &&
+    [ "$nrows" -gt 10 ] &&
+    unwrap "$tmp/out" | grep -q "^other models on H100 SXM5 80GB: $nrows runs"; then
     pass "published: without runs of the model, the GPU's other runs ($nrows)"
 else
     fail "published: without runs of the model, the GPU's other runs" "exit $rc, $nrows rows"
